@@ -1,0 +1,89 @@
+"""Terminal presentation: colored diffs, summary tables, progress."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from codemods.run import Result
+
+ACTION_STYLE = {"convert": "green", "keep": "yellow", "unchanged": "dim", "migrate": "green", "blocked": "red"}
+
+
+def print_diff(console: Console, diff: str) -> None:
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---", "diff --git")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        else:
+            style = ""
+        console.print(Text(line, style=style), soft_wrap=True)
+
+
+def print_summary(console: Console, result: Result, verbose: bool = True) -> None:
+    by_module: dict[str, list] = defaultdict(list)
+    for outcome in result.outcomes:
+        by_module[outcome.handler.module.path].append(outcome)
+    for path in sorted(by_module):
+        table = Table(title=path, title_justify="left", expand=False, show_lines=False)
+        table.add_column("line", justify="right")
+        table.add_column("handler")
+        table.add_column("kind")
+        table.add_column("route")
+        table.add_column("action")
+        table.add_column("why", overflow="fold")
+        for outcome in by_module[path]:
+            handler = outcome.handler
+            route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
+            action = outcome.action
+            if outcome.before != outcome.after:
+                action = f"{action} ({outcome.before} → {outcome.after})"
+            table.add_row(
+                str(handler.function.line),
+                handler.function.qualname,
+                handler.kind,
+                route,
+                Text(action, style=ACTION_STYLE.get(outcome.action, "")),
+                "; ".join(outcome.reasons),
+            )
+        console.print(table)
+    counts: dict[str, int] = defaultdict(int)
+    for outcome in result.outcomes:
+        counts[outcome.action] += 1
+    summary = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
+    console.print(
+        f"{result.files} files, {len(result.outcomes)} handlers: {summary or 'none'}; "
+        f"{len(result.changed)} files would change" if result.command != "scan" else
+        f"{result.files} files, {len(result.outcomes)} handlers: {summary or 'none'}"
+    )
+    for error in result.errors:
+        console.print(Text(f"error: {error['file']}: {error['message']}", style="bold red"))
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console, enabled: bool) -> Iterator:
+    """A progress callback; silent unless enabled and the console is a terminal."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def update(stage: str, done: int) -> None:
+            bar.update(task, completed=done, description=stage)
+
+        yield update

@@ -1,0 +1,762 @@
+"""The per-module pre-pass: one parsed module in, picklable facts out.
+
+It runs in worker processes, so it knows nothing about other modules: names are
+resolved against this module's own imports and definitions only, and the
+project index joins the modules afterwards.
+
+The walk is hand-written rather than a CSTVisitor because it runs over every
+file of the project and must stay within a small multiple of the parse: it
+descends only where facts live (definitions, bodies, decorators, annotations)
+and skips whitespace and literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from codemods import facts
+from codemods.lines import line_numbers
+from codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
+
+PRAGMA = "async-migrate:"
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _string(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _strings(node: cst.BaseExpression | None) -> tuple[str, ...]:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        found = (_string(element.value) for element in node.elements)
+        return tuple(s.upper() for s in found if s is not None)
+    return ()
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+        elif not arg.star:
+            if positional == position:
+                return arg.value
+            positional += 1
+    return None
+
+
+def definitions(body: tuple[cst.CSTNode, ...] | list[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Statements of a module or class body, looking through if/try/with/for blocks."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (cst.If, cst.With, cst.For, cst.While, cst.Try, cst.TryStar)):
+            yield from _nested_blocks(statement)
+
+
+def _nested_blocks(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    blocks: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.If):
+        blocks.append(statement.body)
+        orelse = statement.orelse
+        while orelse is not None:
+            blocks.append(orelse.body)
+            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        blocks.append(statement.body)
+        blocks.extend(handler.body for handler in statement.handlers)
+        if statement.orelse is not None:
+            blocks.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            blocks.append(statement.finalbody.body)
+    else:
+        blocks.append(statement.body)  # type: ignore[attr-defined]
+        orelse = getattr(statement, "orelse", None)
+        if orelse is not None:
+            blocks.append(orelse.body)
+    for block in blocks:
+        if isinstance(block, cst.IndentedBlock):
+            yield from definitions(block.body)
+
+
+class DefinitionKeys:
+    """Stable keys for definitions: the qualified name, then `name#2`, `name#3`...
+
+    The collector and the rewriters number definitions the same way, so a key
+    names one `def` even when a module defines the same name twice.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def next(self, qualname: str) -> str:
+        count = self._seen.get(qualname, 0) + 1
+        self._seen[qualname] = count
+        return qualname if count == 1 else f"{qualname}#{count}"
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name for a posix path relative to the root, and whether it is a package."""
+    parts = path[: -len(".py")].split("/") if path.endswith(".py") else path.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+class Collector:
+    """Collects `facts.Module` from one parsed module."""
+
+    def __init__(self, path: str, module: cst.Module) -> None:
+        self.tree = module
+        self.name, self.is_package = module_name(path)
+        self.facts = facts.Module(path=path, name=self.name)
+        self.defined: set[str] = set()
+        # Lines are filled in after the walk, in one print of the module.
+        self._pending: list[tuple[cst.CSTNode, object, str]] = []
+
+    # ----------------------------------------------------------------- entry
+
+    def collect(self) -> facts.Module:
+        statements = list(definitions(self.tree.body))
+        for statement in statements:
+            self._define(statement)
+        for statement in statements:
+            if isinstance(statement, (cst.Import, cst.ImportFrom)):
+                continue
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self._module_statement(small)
+        keys = DefinitionKeys()
+        for statement in statements:
+            if isinstance(statement, cst.FunctionDef):
+                self._function(statement, statement.name.value, keys)
+            elif isinstance(statement, cst.ClassDef):
+                self._class(statement, keys)
+        self._fill_lines()
+        return self.facts
+
+    def _fill_lines(self) -> None:
+        found = line_numbers(self.tree, {id(node) for node, _, _ in self._pending})
+        for node, target, attribute in self._pending:
+            line = found.get(id(node), 0)
+            if isinstance(target, list):  # awaits and name uses: (line, text) pairs or lines
+                target[int(attribute)] = (
+                    (line, target[int(attribute)][1])
+                    if isinstance(target[int(attribute)], tuple)
+                    else line
+                )
+            else:
+                setattr(target, attribute, line)
+
+    def _line(self, node: cst.CSTNode, target: object, attribute: str = "line") -> None:
+        self._pending.append((node, target, attribute))
+
+    # ------------------------------------------------------- names and imports
+
+    def _define(self, statement: cst.CSTNode) -> None:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            self.defined.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    self._import(small)
+                elif isinstance(small, cst.ImportFrom):
+                    self._import_from(small)
+                elif isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            self.defined.add(target.target.value)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    self.defined.add(small.target.value)
+                elif isinstance(small, cst.TypeAlias):
+                    self.defined.add(small.name.value)
+
+    def _import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.facts.imports[alias.asname.name.value] = full
+            else:
+                head = full.split(".")[0]
+                self.facts.imports[head] = head
+
+    def _import_from(self, node: cst.ImportFrom) -> None:
+        base = dotted(node.module) if node.module is not None else ""
+        if base is None:
+            return
+        if node.relative:
+            package = self.name.split(".") if self.is_package else self.name.split(".")[:-1]
+            depth = len(node.relative) - 1
+            if depth > len(package):
+                return
+            anchor = package[: len(package) - depth] if depth else package
+            base = ".".join([*anchor, base] if base else anchor)
+        if isinstance(node.names, cst.ImportStar):
+            self.facts.imports.setdefault("*", "")
+            stars = self.facts.imports["*"]
+            self.facts.imports["*"] = f"{stars},{base}" if stars else base
+            return
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.facts.imports[local] = f"{base}.{name}" if base else name
+
+    def resolve(self, expression: str | None, local: frozenset[str] = frozenset()) -> str | None:
+        """Absolute reference of a dotted expression written in this module."""
+        if expression is None:
+            return None
+        head, _, rest = expression.partition(".")
+        if head in local:
+            return None
+        target = self.facts.imports.get(head)
+        if target is None:
+            if head in self.defined:
+                target = f"{self.name}.{head}" if self.name else head
+            else:
+                target = head
+        return f"{target}.{rest}" if rest else target
+
+    def _ref(self, node: cst.BaseExpression, local: frozenset[str] = frozenset()) -> str | None:
+        return self.resolve(dotted(node), local)
+
+    # -------------------------------------------------------- module level
+
+    def _module_statement(self, small: cst.BaseSmallStatement) -> None:
+        value: cst.BaseExpression | None = None
+        target: str | None = None
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            if isinstance(small.targets[0].target, cst.Name):
+                target = small.targets[0].target.value
+            value = small.value
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            target, value = small.target.value, small.value
+        elif isinstance(small, cst.TypeAlias):
+            target, value = small.name.value, small.value
+        elif isinstance(small, cst.Expr):
+            value = small.value
+            if isinstance(value, cst.Call):
+                self._registration(value)
+        if value is None:
+            return
+        self._scan_depends(value)
+        if target is None:
+            return
+        recorded = self._value(value)
+        if recorded is not None:
+            self._line(small, recorded)
+            self.facts.values[target] = recorded
+
+    def _value(self, value: cst.BaseExpression) -> facts.Value | None:
+        if isinstance(value, cst.Subscript) and self._ref(value.value) in ANNOTATED:
+            elements = [e.slice.value for e in value.slice if isinstance(e.slice, cst.Index)]
+            if not elements:
+                return None
+            depends = None
+            for extra in elements[1:]:
+                depends = depends or self._depends_target(extra)
+            return facts.Value(
+                kind="annotated",
+                line=0,
+                ref=self._ref(elements[0]),
+                depends=depends,
+                annotation=tuple(self._refs(elements[0])),
+            )
+        if isinstance(value, cst.Call):
+            target = self._depends_target(value)
+            if target is not None:
+                return facts.Value(kind="depends", line=0, ref=target)
+            return facts.Value(kind="call", line=0, ref=self._ref(value.func))
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            return facts.Value(kind="name", line=0, ref=self._ref(value))
+        return None
+
+    def _registration(self, call: cst.Call) -> None:
+        if not isinstance(call.func, cst.Attribute):
+            return
+        attr = call.func.attr.value
+        if attr not in REGISTRATION_ATTRS:
+            return
+        endpoint = _argument(call, 1, "endpoint")
+        registration = facts.Registration(
+            line=0,
+            base=self._ref(call.func.value),
+            attr=attr,
+            endpoint=self._ref(endpoint) if endpoint is not None else None,
+            path=_string(_argument(call, 0, "path")),
+            methods=_strings(_argument(call, 99, "methods")),
+        )
+        self._line(call, registration)
+        self.facts.registrations.append(registration)
+
+    def _depends_target(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Call) and self._ref(node.func) in DEPENDS:
+            argument = _argument(node, 0, "dependency")
+            if argument is not None:
+                return self._ref(argument)
+        return None
+
+    def _scan_depends(self, node: cst.CSTNode) -> None:
+        """Record every Depends(target) under a module-level or signature node."""
+        for call in _calls_under(node):
+            target = self._depends_target(call)
+            if target is not None:
+                self.facts.depends.append(target)
+
+    def _refs(self, node: cst.CSTNode) -> Iterator[str]:
+        """References named in a type expression, outside Depends(...) calls."""
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            ref = self._ref(node)  # type: ignore[arg-type]
+            if ref is not None:
+                yield ref
+            return
+        if isinstance(node, cst.Call):
+            return
+        if isinstance(node, cst.Subscript):
+            yield from self._refs(node.value)
+            for element in node.slice:
+                yield from self._refs(element.slice)
+            return
+        if isinstance(node, cst.SimpleString):  # forward reference: "Session"
+            value = _string(node)
+            if value and value.replace(".", "").replace("_", "").isalnum():
+                ref = self.resolve(value)
+                if ref is not None:
+                    yield ref
+            return
+        for child in node.children:
+            yield from self._refs(child)
+
+    # -------------------------------------------------------------- classes
+
+    def _class(self, node: cst.ClassDef, keys: DefinitionKeys, prefix: str = "") -> None:
+        qualname = f"{prefix}{node.name.value}"
+        if not isinstance(node.body, cst.IndentedBlock):
+            return
+        for statement in definitions(node.body.body):
+            if isinstance(statement, cst.FunctionDef):
+                self._function(statement, f"{qualname}.{statement.name.value}", keys)
+            elif isinstance(statement, cst.ClassDef):
+                self._class(statement, keys, f"{qualname}.")
+
+    # ------------------------------------------------------------ functions
+
+    def _function(self, node: cst.FunctionDef, qualname: str, keys: DefinitionKeys) -> None:
+        function = facts.Function(
+            name=node.name.value,
+            qualname=qualname,
+            key=keys.next(qualname),
+            line=0,
+            is_async=node.asynchronous is not None,
+        )
+        self._line(node.name, function)
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        if isinstance(node.params.star_arg, cst.Param):
+            params.append(node.params.star_arg)
+        if node.params.star_kwarg is not None:
+            params.append(node.params.star_kwarg)
+        names = frozenset(p.name.value for p in params)
+        for param in params:
+            function.params.append(self._param(param))
+        if node.returns is not None:
+            function.returns = tuple(self._refs(node.returns.annotation))
+        for decorator in node.decorators:
+            function.decorators.append(self._decorator(decorator))
+        function.pragma = _pragma(node)
+        BodyScanner(self, function, names).scan(node.body)
+        function.wraps = _decorator_shape(node)
+        self.facts.functions.append(function)
+
+    def _param(self, node: cst.Param) -> facts.Param:
+        param = facts.Param(name=node.name.value, line=0)
+        self._line(node.name, param)
+        if node.annotation is not None:
+            annotation = node.annotation.annotation
+            param.text = _code(annotation)
+            param.annotation = tuple(self._refs(annotation))
+            for call in _calls_under(annotation):
+                param.depends = param.depends or self._depends_target(call)
+            self._scan_depends(annotation)
+        if node.default is not None:
+            param.depends = param.depends or self._depends_target(node.default)
+            self._scan_depends(node.default)
+        return param
+
+    def _decorator(self, node: cst.Decorator) -> facts.Decorator:
+        expression = node.decorator
+        decorator = facts.Decorator(line=0, callee=None, text=_code(expression))
+        self._line(expression, decorator)
+        func = expression.func if isinstance(expression, cst.Call) else expression
+        decorator.is_call = isinstance(expression, cst.Call)
+        decorator.callee = self._ref(func)
+        if isinstance(func, cst.Attribute):
+            decorator.base = self._ref(func.value)
+            decorator.attr = func.attr.value
+        if isinstance(expression, cst.Call):
+            if decorator.attr in ROUTE_ATTRS:
+                decorator.path = _string(_argument(expression, 0, "path"))
+                decorator.methods = _strings(_argument(expression, 99, "methods"))
+            targets = [self._depends_target(c) for c in _calls_under(expression)]
+            decorator.depends = tuple(t for t in targets if t is not None)
+            self.facts.depends.extend(decorator.depends)
+        return decorator
+
+
+def _calls_under(node: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        stack.extend(current.children)
+
+
+def _pragma(node: cst.FunctionDef) -> str | None:
+    comments = [line.comment for line in node.leading_lines if line.comment is not None]
+    if isinstance(node.body, cst.IndentedBlock) and node.body.header.comment is not None:
+        comments.append(node.body.header.comment)
+    for comment in comments:
+        text = comment.value.lstrip("#").strip()
+        if text.startswith(PRAGMA):
+            return text[len(PRAGMA) :].strip()
+    return None
+
+
+def _decorator_shape(node: cst.FunctionDef) -> str | None:
+    """How a function behaves when used as a decorator.
+
+    passthrough: returns the decorated function itself (a marker or registry).
+    coroutine: returns an `async def` wrapper that awaits the decorated function.
+    sync: returns a plain wrapper that calls the decorated function.
+    unknown: anything else that takes a function and returns something.
+    A decorator factory (`@tagged("x")`) has the shape of the decorator it returns.
+    """
+    params = [*node.params.posonly_params, *node.params.params]
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    inner = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+    returned = [
+        small.value
+        for statement in body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+        if isinstance(small, cst.Return) and small.value is not None
+    ]
+    if not returned or not params:
+        return None
+    first = params[0].name.value if params else None
+    for value in returned:
+        if isinstance(value, cst.Name) and value.value == first:
+            return "passthrough"
+    for value in returned:
+        # `return functools.wraps(func)(wrapper)` returns `wrapper`
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Call) and value.args:
+            value = value.args[0].value
+        if not isinstance(value, cst.Name) or value.value not in inner:
+            continue
+        wrapper = inner[value.value]
+        if first is None:
+            continue
+        wrapper_shape = _wrapper_calls(wrapper, first)
+        if wrapper_shape is not None:
+            return wrapper_shape
+        # a factory: `def tagged(label): def decorate(func): ...; return decorate`
+        factory_shape = _decorator_shape(wrapper)
+        if factory_shape is not None:
+            return factory_shape
+        return "unknown"
+    return None
+
+
+def _wrapper_calls(wrapper: cst.FunctionDef, wrapped: str) -> str | None:
+    awaited: set[int] = set()
+    called = False
+    for node in _walk(wrapper.body):
+        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+            if dotted(node.expression.func) == wrapped:
+                awaited.add(id(node.expression))
+        if isinstance(node, cst.Call) and dotted(node.func) == wrapped:
+            called = True
+    if awaited:
+        return "coroutine"
+    if called:
+        return "sync" if wrapper.asynchronous is None else "unknown"
+    return None
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+class BodyScanner:
+    """Walks one function body: calls, awaits, yields, uses of parameters, opened sessions."""
+
+    def __init__(self, collector: Collector, function: facts.Function, params: frozenset[str]):
+        self.collector = collector
+        self.function = function
+        self.params = params
+        self.locals: set[str] = set(params)
+        self.tracked: set[str] = set(params)
+        self.raw_calls: list[tuple[facts.Call, cst.BaseExpression]] = []
+        self.offloaded: set[int] = set()
+        self.awaited: set[int] = set()
+        self.statements: set[int] = set()
+        # Calls are numbered in tree order so a rewriter can find one again without positions.
+        self.call_count = 0
+
+    def scan(self, body: cst.BaseSuite) -> None:
+        self._visit(body, nested=False)
+        local = frozenset(self.locals)
+        for call, func in self.raw_calls:
+            call.callee = self.collector.resolve(dotted(func), local)
+            for arg in call.args:
+                if arg.ref is not None:
+                    arg.ref = self.collector.resolve(arg.ref, local)
+        # Uses of names bound to sessions opened here count as uses too.
+        self.function.name_uses = {
+            name: lines for name, lines in self.function.name_uses.items() if name in self.tracked
+        }
+
+    # The walk keeps an explicit "nested" flag: awaits and yields only count in
+    # the function's own body, while calls and name uses count everywhere.
+    def _visit(self, node: cst.CSTNode, nested: bool) -> None:
+        if isinstance(node, _SCOPES):
+            if isinstance(node, cst.FunctionDef):
+                for decorator in node.decorators:
+                    self._visit(decorator, nested)
+                self._visit(node.params, nested)
+                if node.returns is not None:
+                    self._visit(node.returns, nested)
+                self._visit(node.body, True)
+            elif isinstance(node, cst.Lambda):
+                self._visit(node.params, nested)
+                self._visit(node.body, True)
+            else:
+                for child in node.children:
+                    self._visit(child, True)
+            return
+        handler = _HANDLERS.get(type(node))
+        if handler is not None and handler(self, node, nested) is False:
+            return
+        for child in node.children:
+            if not isinstance(child, _SKIPPED):
+                self._visit(child, nested)
+
+    def _on_name(self, node: cst.Name, nested: bool) -> bool:
+        if node.value in self.params or node.value in self.tracked:
+            uses = self.function.name_uses.setdefault(node.value, [])
+            uses.append(0)
+            self.collector._line(node, uses, str(len(uses) - 1))
+        return False
+
+    def _on_attribute(self, node: cst.Attribute, nested: bool) -> bool:
+        self._visit(node.value, nested)
+        return False
+
+    def _on_arg(self, node: cst.Arg, nested: bool) -> bool:
+        self._visit(node.value, nested)
+        return False
+
+    def _on_await(self, node: cst.Await, nested: bool) -> None:
+        expression = node.expression
+        if isinstance(expression, cst.Call):
+            self.awaited.add(id(expression))
+        if not nested:
+            text = " ".join(_code(node).split())
+            self._await(node, text if len(text) <= 60 else text[:57] + "...")
+
+    def _await(self, node: cst.CSTNode, text: str) -> None:
+        self.function.awaits.append((0, text))
+        self.collector._line(node, self.function.awaits, str(len(self.function.awaits) - 1))
+
+    def _on_for(self, node: cst.For, nested: bool) -> None:
+        if node.asynchronous is not None and not nested:
+            self._await(node.target, "async for")
+        self._bind(node.target)
+
+    def _on_with(self, node: cst.With, nested: bool) -> None:
+        if node.asynchronous is not None:
+            if not nested:
+                self._await(node.items[0].item, "async with")
+            return
+        for item in node.items:
+            if isinstance(item.item, cst.Call) and item.asname is not None:
+                target = item.asname.name
+                if isinstance(target, cst.Name):
+                    self._open(target.value, item.item)
+
+    def _on_comp_for(self, node: cst.CompFor, nested: bool) -> None:
+        if node.asynchronous is not None and not nested:
+            self._await(node.target, "async comprehension")
+
+    def _on_yield(self, node: cst.Yield, nested: bool) -> None:
+        if not nested:
+            self.function.is_generator = True
+            if isinstance(node.value, cst.Name):
+                self.function.yields += (node.value.value,)
+
+    def _on_return(self, node: cst.Return, nested: bool) -> None:
+        if not nested and isinstance(node.value, cst.Name):
+            self.function.yields += (node.value.value,)
+        if isinstance(node.value, cst.Call):
+            self.statements.add(id(node.value))
+
+    def _on_assign(self, node: cst.Assign, nested: bool) -> None:
+        for target in node.targets:
+            self._bind(target.target)
+        if isinstance(node.value, cst.Call):
+            self.statements.add(id(node.value))
+            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                self._open(node.targets[0].target.value, node.value)
+
+    def _on_ann_assign(self, node: cst.AnnAssign, nested: bool) -> None:
+        self._bind(node.target)
+        if isinstance(node.value, cst.Call):
+            self.statements.add(id(node.value))
+
+    def _on_expr(self, node: cst.Expr, nested: bool) -> None:
+        if isinstance(node.value, cst.Call):
+            self.statements.add(id(node.value))
+
+    def _on_call(self, node: cst.Call, nested: bool) -> None:
+        func = node.func
+        call = facts.Call(
+            line=0,
+            callee=None,
+            index=self.call_count,
+            awaited=id(node) in self.awaited,
+            nested=nested,
+            offloaded=id(node) in self.offloaded,
+            statement=id(node) in self.statements,
+        )
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            call.receiver = func.value.value
+            call.method = func.attr.value
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                continue
+            name = arg.value.value if isinstance(arg.value, cst.Name) else None
+            ref = dotted(arg.value)
+            if arg.keyword is not None:
+                call.args.append(facts.Arg(None, arg.keyword.value, name, ref))
+            else:
+                call.args.append(facts.Arg(position, None, name, ref))
+                position += 1
+        self.collector._line(node, call)
+        self.function.calls.append(call)
+        self.raw_calls.append((call, func))
+        if self.collector.resolve(dotted(func), frozenset(self.locals)) in THREADPOOL:
+            # `run_in_threadpool(helper, session, ...)` calls `helper` off the event loop:
+            # record it as a call of the helper with the remaining arguments.
+            if call.args and call.args[0].position == 0 and call.args[0].ref is not None:
+                helper = facts.Call(
+                    line=0,
+                    callee=None,
+                    index=self.call_count,
+                    args=[
+                        facts.Arg(
+                            None if a.position is None else a.position - 1, a.keyword, a.name, a.ref
+                        )
+                        for a in call.args[1:]
+                    ],
+                    awaited=call.awaited,
+                    nested=nested,
+                    offloaded=True,
+                )
+                self.collector._line(node, helper)
+                self.function.calls.append(helper)
+                self.raw_calls.append((helper, node.args[0].value))
+        target = self.collector._depends_target(node)
+        if target is not None:
+            self.collector.facts.depends.append(target)
+        self.call_count += 1
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.locals.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+
+    def _open(self, name: str, call: cst.Call) -> None:
+        callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
+        if callee is None:
+            return
+        opened = facts.SessionOpen(name=name, callee=callee, line=0)
+        self.collector._line(call, opened)
+        self.function.opens.append(opened)
+        self.tracked.add(name)
+        self.locals.add(name)
+
+
+_HANDLERS = {
+    cst.Name: BodyScanner._on_name,
+    cst.Attribute: BodyScanner._on_attribute,
+    cst.Arg: BodyScanner._on_arg,
+    cst.Await: BodyScanner._on_await,
+    cst.For: BodyScanner._on_for,
+    cst.With: BodyScanner._on_with,
+    cst.CompFor: BodyScanner._on_comp_for,
+    cst.Yield: BodyScanner._on_yield,
+    cst.Return: BodyScanner._on_return,
+    cst.Assign: BodyScanner._on_assign,
+    cst.AnnAssign: BodyScanner._on_ann_assign,
+    cst.Expr: BodyScanner._on_expr,
+    cst.Call: BodyScanner._on_call,
+}
+
+_SKIPPED = (
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.Comment,
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Comma,
+    cst.Dot,
+)
+
+
+def collect(path: str, module: cst.Module) -> facts.Module:
+    return Collector(path, module).collect()

@@ -1,0 +1,126 @@
+"""Facts the pre-pass collects from one module.
+
+Facts are plain, picklable data: they cross process boundaries, trees never do.
+Every name in them is already resolved against the module's imports into an
+absolute dotted reference ("sqlalchemy.orm.Session", "services.book_helper.get_db_books"),
+so the project index can join modules without looking at source again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Arg:
+    """One argument of a call, reduced to what the session data flow needs."""
+
+    position: int | None  # None for keyword arguments
+    keyword: str | None
+    name: str | None  # the local name passed, when the argument is a bare name
+    ref: str | None = None  # the resolved reference, when the argument names a function
+
+
+@dataclass(slots=True)
+class Call:
+    line: int
+    callee: str | None  # resolved reference of the called expression
+    index: int = 0  # the n-th call in the function body, in tree order
+    receiver: str | None = None  # `session` in `session.execute(...)`, when a bare local name
+    method: str | None = None  # `execute` in `session.execute(...)`
+    args: list[Arg] = field(default_factory=list)
+    awaited: bool = False
+    nested: bool = False  # inside a nested function, lambda or class
+    offloaded: bool = False  # the first argument of run_in_threadpool(...)
+    statement: bool = False  # a call that is a whole expression or the value of an assignment
+
+
+@dataclass(slots=True)
+class Param:
+    name: str
+    line: int
+    annotation: tuple[str, ...] = ()  # references in the annotation, outside Depends(...)
+    depends: str | None = None  # target of Depends()/Security() in the annotation or default
+    text: str = ""  # the annotation as written, for reasons
+
+
+@dataclass(slots=True)
+class Decorator:
+    line: int
+    callee: str | None  # resolved reference of the decorator (of its function, for calls)
+    base: str | None = None  # `api.books.router` for `@router.get(...)`
+    attr: str | None = None  # `get` for `@router.get(...)`
+    is_call: bool = False
+    path: str | None = None
+    methods: tuple[str, ...] = ()
+    depends: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(slots=True)
+class SessionOpen:
+    """`with X() as s:` or `s = X()`: `X` may turn out to be a sessionmaker."""
+
+    name: str | None
+    callee: str
+    line: int
+
+
+@dataclass(slots=True)
+class Function:
+    name: str
+    qualname: str
+    key: str  # qualname, plus "#n" for the n-th redefinition in the same module
+    line: int
+    is_async: bool
+    is_generator: bool = False
+    params: list[Param] = field(default_factory=list)
+    returns: tuple[str, ...] = ()
+    decorators: list[Decorator] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    awaits: list[tuple[int, str]] = field(default_factory=list)  # own body only
+    name_uses: dict[str, list[int]] = field(default_factory=dict)  # params and session locals
+    opens: list[SessionOpen] = field(default_factory=list)
+    yields: tuple[str, ...] = ()  # bare names yielded or returned
+    wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
+    pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
+
+
+@dataclass(slots=True)
+class Value:
+    """A module-level assignment the index may need: an alias, a router, a sessionmaker."""
+
+    kind: str  # "annotated", "depends", "call", "name"
+    line: int
+    ref: str | None = None  # annotated: the type; depends: the target; call: the callee; name: the target
+    depends: str | None = None  # annotated: the Depends() target
+    annotation: tuple[str, ...] = ()  # annotated: every reference in the type part
+
+
+@dataclass(slots=True)
+class Registration:
+    """`router.add_api_route("/x", endpoint, methods=[...])` and friends."""
+
+    line: int
+    base: str | None
+    attr: str
+    endpoint: str | None
+    path: str | None
+    methods: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Module:
+    path: str  # posix, relative to the project root
+    name: str  # dotted module name
+    imports: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Value] = field(default_factory=dict)
+    functions: list[Function] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    depends: list[str] = field(default_factory=list)  # every Depends() target in the module
+
+    def function(self, key: str) -> Function | None:
+        for function in self.functions:
+            if function.key == key:
+                return function
+        return None

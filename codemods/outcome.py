@@ -1,0 +1,50 @@
+"""What was decided for one handler or helper, in the shape the JSON contract fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codemods.project import Handler
+
+
+@dataclass(slots=True)
+class Blocking:
+    line: int
+    call: str  # what blocks: `session.commit()`, `services.order_helper.place_order(...)`
+    offloaded: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    handler: Handler
+    before: str  # async or def
+    after: str
+    action: str  # convert, keep, unchanged (phase 1); migrate, blocked, unchanged (phase 2)
+    reasons: list[str] = field(default_factory=list)
+    blocking: list[Blocking] = field(default_factory=list)
+    offload: list[int] = field(default_factory=list)  # call indices wrapped in run_in_threadpool
+
+    def to_json(self) -> dict[str, Any]:
+        function = self.handler.function
+        document: dict[str, Any] = {
+            "file": self.handler.module.path,
+            "function": function.qualname,
+            "line": function.line,
+            "kind": self.handler.kind,
+            "methods": self.handler.methods,
+            "path": self.handler.path,
+            "before": self.before,
+            "after": self.after,
+            "action": self.action,
+            "reasons": self.reasons,
+        }
+        if function.key != function.qualname:
+            document["key"] = function.key
+        if len(self.handler.registrations) > 1:
+            document["paths"] = sorted({r.path for r in self.handler.registrations if r.path is not None})
+        if self.blocking:
+            document["blocking"] = [
+                {"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking
+            ]
+        return document

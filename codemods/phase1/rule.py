@@ -1,0 +1,134 @@
+"""The phase-one rule: which `async def` handlers become `def`, and why or why not.
+
+An `async def` route or dependency becomes `def` when it does synchronous Session
+work (its Session parameter is used, or it or a helper it calls opens a Session)
+and needs no coroutine context. It stays `async def`, with the reason, when its
+own body awaits, when it is a websocket handler, when a decorator needs a
+coroutine function, when it uses event-loop-only APIs, when a caller awaits it,
+or when it has no Session work to move off the loop.
+"""
+
+from __future__ import annotations
+
+from codemods.names import EVENT_LOOP_ONLY
+from codemods.outcome import Outcome
+from codemods.project import Handler, Project
+from codemods.session_work import SessionWork, session_work
+
+
+def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:
+    function = handler.function
+    if not function.is_async:
+        return Outcome(handler, "def", "def", "unchanged", ["already def: runs in the threadpool"])
+    work = session_work(project, handler.id)
+    keep = _reasons_to_stay_async(project, handler, work)
+    if keep:
+        outcome = Outcome(handler, "async", "async", "keep", keep)
+        if work.any:
+            outcome.blocking = work.blocking
+            if offload_mixed and function.awaits:
+                _offload(outcome, work)
+        return outcome
+    return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work))
+
+
+def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[str]:
+    function = handler.function
+    if function.pragma is not None and function.pragma.startswith("ignore"):
+        return [f"silenced by pragma: {function.pragma}"]
+    if handler.kind == "websocket":
+        reasons = ["websocket handler: stays async def"]
+        if work.any:
+            reasons.append(f"its synchronous Session work still blocks the event loop ({_lines(work)})")
+        return reasons
+    if not work.any:
+        if work.unused:
+            names = ", ".join(f"`{name}`" for name in work.unused)
+            return [f"its Session parameter {names} is never used"]
+        return ["does no synchronous Session work"]
+    reasons: list[str] = []
+    if function.awaits:
+        line, text = function.awaits[0]
+        reasons.append(
+            f"mixed: awaits at line {line} (`{text}`) and does blocking Session work ({_lines(work)})"
+        )
+    for call in function.calls:
+        callee = project.canonical(call.callee)
+        if callee in EVENT_LOOP_ONLY and not call.nested:
+            reasons.append(f"uses {callee} at line {call.line}, which needs the event loop")
+    for decorator in function.decorators:
+        if project.is_registration(decorator):
+            continue
+        shape, where = project.decorator_shape(decorator)
+        if shape == "coroutine":
+            reasons.append(
+                f"decorator @{decorator.text} ({where}) awaits the function it wraps: "
+                "it needs a coroutine function"
+            )
+        elif shape == "external":
+            reasons.append(
+                f"decorator @{decorator.text} is not defined in the project: "
+                "cannot tell whether it needs a coroutine function"
+            )
+        elif shape == "unknown":
+            reasons.append(
+                f"decorator @{decorator.text} ({where}) wraps the function in a way the tool "
+                "cannot follow"
+            )
+    for edge in project.calls_to[handler.id]:
+        if edge.call.awaited:
+            caller_module, caller = project.functions[edge.caller]
+            reasons.append(
+                f"awaited by {caller_module.name}.{caller.qualname} "
+                f"({caller_module.path}:{edge.call.line}): that call would break as `def`"
+            )
+    return reasons
+
+
+def _reasons_to_convert(work: SessionWork) -> list[str]:
+    reasons: list[str] = []
+    if work.used:
+        details = [work.params[name] for name in work.used]
+        reasons.append(f"takes a synchronous Session {', '.join(details)} and never awaits")
+    if work.opened:
+        reasons.append(
+            f"opens a synchronous Session itself (line {', '.join(map(str, work.opened))}) and never awaits"
+        )
+    for line, callee, _ in work.opening_callees:
+        reasons.append(f"calls {callee} (line {line}), which opens its own synchronous Session")
+    return reasons
+
+
+def _offload(outcome: Outcome, work: SessionWork) -> None:
+    offloaded = []
+    for index, blocking in sorted(work.helper_calls.items()):
+        if _offloadable(outcome, index):
+            blocking.offloaded = True
+            outcome.offload.append(index)
+            offloaded.append(blocking.line)
+    if offloaded:
+        outcome.reasons.append(
+            "offloaded the blocking helper calls at line "
+            f"{', '.join(map(str, offloaded))} to run_in_threadpool"
+        )
+    remaining = [b for b in outcome.blocking if not b.offloaded]
+    if remaining:
+        outcome.reasons.append(
+            "still blocks the event loop at "
+            + ", ".join(f"line {b.line} ({b.call})" for b in remaining)
+            + ": direct Session calls are not offloaded automatically"
+        )
+
+
+def _offloadable(outcome: Outcome, index: int) -> bool:
+    for call in outcome.handler.function.calls:
+        if call.index == index and not call.offloaded:
+            return call.statement and not call.awaited and not call.nested
+    return False
+
+
+def _lines(work: SessionWork) -> str:
+    lines = sorted({b.line for b in work.blocking} | set(work.opened))
+    if not lines:
+        return "through its Session parameter"
+    return "line " + ", ".join(map(str, lines))

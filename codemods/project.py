@@ -1,0 +1,463 @@
+"""The whole-project index: modules joined into routers, handlers, sessions and a call graph.
+
+Built in the parent process from the facts of every module. Everything phase one,
+phase two and `check` decide is read from here: which functions are routes,
+websockets or dependencies, which parameters carry a synchronous Session (declared
+or flowing in from callers), which functions open a session of their own, and who
+calls whom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from codemods import facts
+from codemods.config import Config
+from codemods.names import (
+    ASYNC_SESSION_TYPES,
+    HTTP_VERBS,
+    ROUTE_ATTRS,
+    ROUTER_TYPES,
+    SYNC_SESSION_TYPES,
+    SYNC_SESSIONMAKERS,
+    WEBSOCKET_ATTRS,
+    WEBSOCKET_REGISTRATIONS,
+)
+
+FunctionId = tuple[str, str]  # (module name, definition key)
+
+
+@dataclass(slots=True)
+class Target:
+    kind: str  # function, value, module, external
+    ref: str
+    module: facts.Module | None = None
+    function: facts.Function | None = None
+    value: facts.Value | None = None
+
+
+@dataclass(slots=True)
+class Registration:
+    kind: str  # route or websocket
+    methods: tuple[str, ...]
+    path: str | None
+    line: int
+    decorator: facts.Decorator | None = None  # None for add_api_route(...) calls
+
+
+@dataclass(slots=True)
+class Handler:
+    module: facts.Module
+    function: facts.Function
+    kind: str  # route, websocket, dependency
+    registrations: list[Registration] = field(default_factory=list)
+
+    @property
+    def id(self) -> FunctionId:
+        return (self.module.name, self.function.key)
+
+    @property
+    def methods(self) -> list[str]:
+        seen: list[str] = []
+        for registration in self.registrations:
+            seen.extend(m for m in registration.methods if m not in seen)
+        return seen
+
+    @property
+    def path(self) -> str | None:
+        return self.registrations[0].path if self.registrations else None
+
+
+@dataclass(slots=True)
+class Edge:
+    """A call from one project function to another."""
+
+    caller: FunctionId
+    callee: FunctionId
+    call: facts.Call
+    session_args: dict[str, str]  # callee parameter -> caller's session name passed to it
+
+
+class Project:
+    def __init__(self, modules: Iterable[facts.Module], config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.modules: dict[str, facts.Module] = {}
+        for module in sorted(modules, key=lambda m: m.path):
+            self.modules.setdefault(module.name, module)
+        self.functions: dict[FunctionId, tuple[facts.Module, facts.Function]] = {
+            (module.name, function.key): (module, function)
+            for module in self.modules.values()
+            for function in module.functions
+        }
+        self._resolved: dict[str, Target | None] = {}
+
+    # ------------------------------------------------------------ resolution
+
+    def resolve(self, ref: str | None, _depth: int = 0) -> Target | None:
+        """Follow a reference through modules, re-exports and aliases to its definition."""
+        if ref is None or _depth > 25:
+            return None
+        if ref in self._resolved:
+            return self._resolved[ref]
+        self._resolved[ref] = None  # cycle guard
+        target = self._resolve(ref, _depth)
+        self._resolved[ref] = target
+        return target
+
+    def _resolve(self, ref: str, depth: int) -> Target | None:
+        parts = ref.split(".")
+        for split in range(len(parts), 0, -1):
+            module = self.modules.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            rest = parts[split:]
+            if not rest:
+                return Target("module", ref, module=module)
+            function = _last_definition(module, ".".join(rest))
+            if function is not None:
+                return Target("function", ref, module=module, function=function)
+            head = rest[0]
+            if head in module.values and len(rest) == 1:
+                value = module.values[head]
+                if value.kind == "name" and value.ref is not None:
+                    return self.resolve(value.ref, depth + 1) or Target("value", ref, module, value=value)
+                return Target("value", ref, module=module, value=value)
+            if head in module.imports:
+                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
+            for star in filter(None, module.imports.get("*", "").split(",")):
+                found = self.resolve(".".join([star, *rest]), depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return Target("external", ref)
+
+    def canonical(self, ref: str | None) -> str | None:
+        """The reference a name finally stands for: project definitions by their home."""
+        target = self.resolve(ref)
+        if target is None:
+            return ref
+        if target.kind == "function" and target.module is not None and target.function is not None:
+            return f"{target.module.name}.{target.function.qualname}"
+        return target.ref
+
+    def function(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
+        target = self.resolve(ref)
+        if target is None or target.kind != "function":
+            return None
+        return target.module, target.function  # type: ignore[return-value]
+
+    def missing_modules(self, known_paths: set[str]) -> set[str]:
+        """Project files that the analysis follows references into but that were not collected.
+
+        Files are skipped unread when their text shows nothing of interest; a
+        helper or decorator in such a file is fetched once something calls it.
+        """
+        refs: set[str] = set(self.dependency_refs)
+        for module in self.modules.values():
+            if module.path.endswith("__init__.py"):  # re-exports lead on to the definitions
+                refs.update(module.imports.values())
+            for function in module.functions:
+                refs.update(d.callee for d in function.decorators if d.callee)
+                refs.update(c.callee for c in function.calls if c.callee)
+                for param in function.params:
+                    refs.update(param.annotation)
+        collected = {module.path for module in self.modules.values()}
+        wanted: set[str] = set()
+        for ref in refs:
+            parts = ref.split(".")
+            for split in range(len(parts), 0, -1):
+                candidate = "/".join(parts[:split])
+                path = next(
+                    (p for p in (f"{candidate}.py", f"{candidate}/__init__.py") if p in known_paths),
+                    None,
+                )
+                if path is not None:
+                    if path not in collected:
+                        wanted.add(path)
+                    break
+        return wanted
+
+    # --------------------------------------------------------------- routers
+
+    def is_router(self, ref: str | None) -> bool | None:
+        """True for an APIRouter/FastAPI instance, False for something else, None if unknown."""
+        target = self.resolve(ref)
+        if target is None:
+            return None
+        if target.kind == "value" and target.value is not None:
+            if target.value.kind == "call":
+                callee = self.canonical(target.value.ref)
+                return callee in ROUTER_TYPES or callee in self.config.router_types
+            return None
+        if target.kind == "external":
+            return None
+        return False
+
+    @cached_property
+    def handlers(self) -> list[Handler]:
+        found: dict[FunctionId, Handler] = {}
+        for module in self.modules.values():
+            for function in module.functions:
+                for decorator in function.decorators:
+                    registration = self._registration(decorator)
+                    if registration is not None:
+                        handler = found.setdefault(
+                            (module.name, function.key),
+                            Handler(module, function, registration.kind),
+                        )
+                        handler.registrations.append(registration)
+                        if registration.kind == "websocket":
+                            handler.kind = "websocket"
+            for added in module.registrations:
+                if self.is_router(added.base) is False:
+                    continue
+                endpoint = self.function(added.endpoint)
+                if endpoint is None:
+                    continue
+                kind = "websocket" if added.attr in WEBSOCKET_REGISTRATIONS else "route"
+                handler = found.setdefault(
+                    (endpoint[0].name, endpoint[1].key), Handler(endpoint[0], endpoint[1], kind)
+                )
+                methods = added.methods or (() if kind == "websocket" else ("GET",))
+                handler.registrations.append(Registration(kind, methods, added.path, added.line))
+        for ref in sorted(self.dependency_refs):
+            target = self.function(ref)
+            if target is not None:
+                found.setdefault((target[0].name, target[1].key), Handler(target[0], target[1], "dependency"))
+        return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
+
+    def _registration(self, decorator: facts.Decorator) -> Registration | None:
+        if not decorator.is_call or decorator.attr not in ROUTE_ATTRS:
+            return None
+        router = self.is_router(decorator.base)
+        if router is False or (router is None and decorator.path is None):
+            return None
+        if decorator.attr in WEBSOCKET_ATTRS:
+            return Registration("websocket", (), decorator.path, decorator.line, decorator)
+        if decorator.attr in HTTP_VERBS:
+            methods: tuple[str, ...] = (decorator.attr.upper(),)
+        else:
+            methods = decorator.methods or ("GET",)
+        return Registration("route", methods, decorator.path, decorator.line, decorator)
+
+    @cached_property
+    def dependency_refs(self) -> set[str]:
+        refs: set[str] = set()
+        for module in self.modules.values():
+            refs.update(module.depends)
+            for value in module.values.values():
+                if value.depends:
+                    refs.add(value.depends)
+        return refs
+
+    def is_registration(self, decorator: facts.Decorator) -> bool:
+        return self._registration(decorator) is not None
+
+    # --------------------------------------------------------------- sessions
+
+    def is_sync_session_type(self, ref: str | None) -> bool:
+        canonical = self.canonical(ref)
+        return canonical in SYNC_SESSION_TYPES or canonical in self.config.session_types
+
+    def is_sessionmaker(self, ref: str | None) -> bool:
+        """A callable whose call returns a new synchronous Session."""
+        if ref is None:
+            return False
+        if ref.endswith(".begin"):
+            ref = ref[: -len(".begin")]
+        if self.is_sync_session_type(ref):
+            return True
+        canonical = self.canonical(ref)
+        if canonical in self.config.sessionmakers:
+            return True
+        target = self.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None:
+            if target.value.kind == "call":
+                return self.canonical(target.value.ref) in SYNC_SESSIONMAKERS
+        return False
+
+    @cached_property
+    def session_dependencies(self) -> set[FunctionId]:
+        """Functions that provide a synchronous Session: `get_db_session()` and its kind."""
+        found: set[FunctionId] = set()
+        for fid, (module, function) in self.functions.items():
+            name = f"{module.name}.{function.qualname}"
+            if name in self.config.session_dependencies:
+                found.add(fid)
+                continue
+            returns = [self.canonical(r) for r in function.returns]
+            if any(r in ASYNC_SESSION_TYPES for r in returns):
+                continue
+            if any(self.is_sync_session_type(r) for r in function.returns):
+                found.add(fid)
+                continue
+            opened = {o.name for o in function.opens if self.is_sessionmaker(o.callee)}
+            if opened and opened & set(function.yields):
+                found.add(fid)
+        return found
+
+    def is_session_dependency(self, ref: str | None) -> bool:
+        target = self.function(ref)
+        return target is not None and (target[0].name, target[1].key) in self.session_dependencies
+
+    def declared_session(self, param: facts.Param) -> str | None:
+        """Why a parameter receives a synchronous Session by its declaration, or None."""
+        if param.depends is not None and self.is_session_dependency(param.depends):
+            return f"`{param.name} = Depends({param.depends.rsplit('.', 1)[-1]})`"
+        for ref in param.annotation:
+            if self.canonical(ref) in ASYNC_SESSION_TYPES:
+                return None
+        for ref in param.annotation:
+            if self.is_sync_session_type(ref):
+                return f"`{param.name}: {param.text}`"
+            if self.canonical(ref) in self.config.session_aliases:
+                return f"`{param.name}: {param.text}`"
+            target = self.resolve(ref)
+            if target is None or target.kind != "value" or target.value is None:
+                continue
+            value = target.value
+            if value.kind == "annotated":
+                if any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+                    return None
+                if any(self.is_sync_session_type(r) for r in value.annotation) or (
+                    value.depends is not None and self.is_session_dependency(value.depends)
+                ):
+                    return f"`{param.name}: {param.text}`"
+        return None
+
+    @cached_property
+    def session_params(self) -> dict[FunctionId, dict[str, str]]:
+        """Parameters carrying a synchronous Session: declared, or passed one by a caller.
+
+        The flow is a fixpoint over the call graph, so a helper three calls below a
+        route still knows its `db` argument is the route's Session.
+        """
+        params: dict[FunctionId, dict[str, str]] = {}
+        for fid, (_, function) in self.functions.items():
+            declared = {}
+            for param in function.params:
+                reason = self.declared_session(param)
+                if reason is not None:
+                    declared[param.name] = reason
+            params[fid] = declared
+        changed = True
+        while changed:
+            changed = False
+            for fid, (module, function) in self.functions.items():
+                names = set(params[fid]) | self._opened_names(function)
+                if not names:
+                    continue
+                for call in function.calls:
+                    callee = self._callee(module, call)
+                    if callee is None:
+                        continue
+                    for param_name, passed in self._session_args(call, callee, names).items():
+                        if param_name not in params[callee]:
+                            caller = f"{module.name}.{function.qualname}"
+                            params[callee][param_name] = f"receives the Session `{passed}` from {caller}"
+                            changed = True
+        return params
+
+    def _opened_names(self, function: facts.Function) -> set[str]:
+        return {o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)}
+
+    def session_names(self, fid: FunctionId) -> set[str]:
+        _, function = self.functions[fid]
+        return set(self.session_params[fid]) | self._opened_names(function)
+
+    def _callee(self, module: facts.Module, call: facts.Call) -> FunctionId | None:
+        found = self.function(call.callee)
+        if found is None:
+            return None
+        return (found[0].name, found[1].key)
+
+    def _session_args(self, call: facts.Call, callee: FunctionId, names: set[str]) -> dict[str, str]:
+        _, function = self.functions[callee]
+        positional = [p.name for p in function.params if p.name not in ("self", "cls")]
+        result: dict[str, str] = {}
+        for arg in call.args:
+            if arg.name is None or arg.name not in names:
+                continue
+            if arg.keyword is not None:
+                result[arg.keyword] = arg.name
+            elif arg.position is not None and arg.position < len(positional):
+                result[positional[arg.position]] = arg.name
+        return result
+
+    # ------------------------------------------------------------ call graph
+
+    @cached_property
+    def edges(self) -> list[Edge]:
+        found: list[Edge] = []
+        for fid, (module, function) in self.functions.items():
+            names = self.session_names(fid)
+            for call in function.calls:
+                callee = self._callee(module, call)
+                if callee is not None:
+                    found.append(Edge(fid, callee, call, self._session_args(call, callee, names)))
+        return found
+
+    @cached_property
+    def calls_from(self) -> dict[FunctionId, list[Edge]]:
+        table: dict[FunctionId, list[Edge]] = {fid: [] for fid in self.functions}
+        for edge in self.edges:
+            table[edge.caller].append(edge)
+        return table
+
+    @cached_property
+    def calls_to(self) -> dict[FunctionId, list[Edge]]:
+        table: dict[FunctionId, list[Edge]] = {fid: [] for fid in self.functions}
+        for edge in self.edges:
+            table[edge.callee].append(edge)
+        return table
+
+    def opens_session(self, fid: FunctionId) -> list[str]:
+        """The chain of calls through which a function opens a Session of its own, or []."""
+        return self._opens_chain.get(fid, [])
+
+    @cached_property
+    def _opens_chain(self) -> dict[FunctionId, list[str]]:
+        chains: dict[FunctionId, list[str]] = {}
+        for fid in self.functions:
+            if self.opens_directly(fid):
+                chains[fid] = []
+        # Own openings have an empty chain; callers get the chain of callees down to it.
+        direct = set(chains)
+        frontier = list(direct)
+        while frontier:
+            callee = frontier.pop()
+            for edge in self.calls_to[callee]:
+                if edge.caller in chains:
+                    continue
+                module, function = self.functions[callee]
+                chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
+                frontier.append(edge.caller)
+        return {fid: chain for fid, chain in chains.items() if fid in direct or chain}
+
+    def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
+        _, function = self.functions[fid]
+        return [o for o in function.opens if self.is_sessionmaker(o.callee)]
+
+    def decorator_shape(self, decorator: facts.Decorator) -> tuple[str, str]:
+        """How a non-registering decorator treats the function: (shape, where it is defined)."""
+        if self.canonical(decorator.callee) in self.config.safe_decorators:
+            return "passthrough", "configuration"
+        found = self.function(decorator.callee)
+        if found is None:
+            return "external", decorator.callee or decorator.text
+        module, function = found
+        return function.wraps or "unknown", f"{module.path}:{function.line}"
+
+    def iter_functions(self) -> Iterator[tuple[FunctionId, facts.Module, facts.Function]]:
+        for fid, (module, function) in self.functions.items():
+            yield fid, module, function
+
+
+def _last_definition(module: facts.Module, qualname: str) -> facts.Function | None:
+    found = None
+    for function in module.functions:
+        if function.qualname == qualname:
+            found = function
+    return found

@@ -1,0 +1,149 @@
+"""A whole run: discover, collect on the pool, decide, rewrite, diff.
+
+Presentation-free: the CLI renders what these functions return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codemods import facts
+from codemods.config import Config
+from codemods.diff import unified_diff
+from codemods.names import THREADPOOL
+from codemods.outcome import Outcome
+from codemods.phase1 import rewrite as phase1_rewrite
+from codemods.phase1.rule import decide
+from codemods.project import Project
+from codemods.sources import discover
+from codemods.workers import Pool, Rewritten
+
+# A file whose text has none of these cannot define a route, a dependency, a
+# session or a router, so the pre-pass does not parse it unless a reference
+# leads into it.
+MARKERS = (b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route")
+# Phase one only ever rewrites files with an `async def` in them.
+PHASE1_KEEP = (b"async def",)
+
+Progress = Callable[[str, int], None]  # (stage, files done in that stage)
+
+
+@dataclass
+class Options:
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    jobs: int | None = None
+    offload_mixed: bool = False
+
+
+@dataclass
+class Result:
+    command: str
+    root: Path
+    project: Project
+    outcomes: list[Outcome] = field(default_factory=list)
+    changes: list[Rewritten] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def changed(self) -> list[Rewritten]:
+        return [change for change in self.changes if change.changed]
+
+    @property
+    def diff(self) -> str:
+        return "".join(
+            unified_diff(change.path, change.before, change.after) for change in self.changed
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "root": str(self.root),
+            "handlers": [outcome.to_json() for outcome in self.outcomes],
+            "files_changed": [change.path for change in self.changed],
+            "errors": self.errors,
+            "diff": self.diff,
+        }
+
+
+def collect_project(
+    root: Path,
+    config: Config,
+    options: Options,
+    pool: Pool,
+    keep: tuple[bytes, ...] | None,
+    progress: Progress | None = None,
+) -> tuple[Project, list[dict[str, str]], int]:
+    """The pre-pass: facts of every interesting module, then of every module they lead into."""
+    paths = discover(root, options.only, (*options.exclude, *config.exclude))
+    modules: list[facts.Module] = []
+    errors: list[dict[str, str]] = []
+    done = 0
+    markers: tuple[bytes, ...] | None = MARKERS
+    pending = paths
+    known = set(paths)
+    while pending:
+        for collected in pool.collect(pending, keep=keep, markers=markers):
+            done += 1
+            if progress is not None:
+                progress("collect", done)
+            if collected.error is not None:
+                errors.append({"file": collected.path, "message": collected.error})
+            elif collected.facts is not None:
+                modules.append(collected.facts)
+        project = Project(modules, config)
+        failed = {error["file"] for error in errors}
+        pending = sorted(project.missing_modules(known) - failed)
+        markers = None
+    errors.sort(key=lambda error: error["file"])
+    return Project(modules, config), errors, len(paths)
+
+
+def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
+    with Pool(root, options.jobs) as pool:
+        project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
+    result = Result("scan", root, project, errors=errors, files=count)
+    result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+    return result
+
+
+def phase1(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
+    with Pool(root, options.jobs) as pool:
+        project, errors, count = collect_project(
+            root, config, options, pool, keep=PHASE1_KEEP, progress=progress
+        )
+        result = Result("phase1", root, project, errors=errors, files=count)
+        result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+        plans = phase1_plans(project, result.outcomes)
+        result.changes = pool.rewrite(plans, phase1_rewrite.apply)
+    for change in result.changes:
+        if change.error is not None:
+            result.errors.append({"file": change.path, "message": change.error})
+    result.errors.sort(key=lambda error: error["file"])
+    return result
+
+
+def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:
+    convert: dict[str, set[str]] = {}
+    offload: dict[str, dict[str, list[int]]] = {}
+    for outcome in outcomes:
+        path = outcome.handler.module.path
+        if outcome.action == "convert":
+            convert.setdefault(path, set()).add(outcome.handler.function.key)
+        if outcome.offload:
+            offload.setdefault(path, {})[outcome.handler.function.key] = sorted(outcome.offload)
+    plans = {}
+    modules = {module.path: module for module in project.modules.values()}
+    for path in sorted(set(convert) | set(offload)):
+        module = modules[path]
+        threadpool = next((local for local, ref in module.imports.items() if ref in THREADPOOL), None)
+        plans[path] = phase1_rewrite.Plan(
+            convert=frozenset(convert.get(path, ())),
+            offload=offload.get(path, {}),
+            threadpool_name=threadpool,
+        )
+    return plans

@@ -1,0 +1,147 @@
+"""Finding, reading and writing the target's Python files, byte-exact.
+
+Encoding (PEP 263 cookies and the UTF-8 BOM) and line endings are kept: a file
+is decoded with the encoding Python itself would use and encoded back with the
+same one, and libcst preserves the newlines it parsed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "site-packages"}
+)
+
+
+class SourceError(Exception):
+    """A file that cannot be read or decoded; the message names the cause."""
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    """Glob match on a root-relative posix path; `dir/**` and plain names work as users expect."""
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern + "/*"):
+            return True
+        if pattern.endswith("/**") and (path + "/").startswith(pattern[:-2]):
+            return True
+        if "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern):
+            return True
+        if "/" not in pattern and pattern in path.split("/")[:-1]:
+            return True
+    return False
+
+
+def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[str]:
+    """Python files under root as sorted posix paths relative to it.
+
+    Symbolic links are followed only while they stay inside root, and a
+    directory is visited once even when links point back at it.
+    """
+    only, exclude = list(only), list(exclude)
+    root = root.resolve()
+    found: list[str] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    for directory, dirnames, filenames in os.walk(root, followlinks=True):
+        current = Path(directory)
+        try:
+            info = current.stat()
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen_dirs or not _inside(current, root):
+            dirnames[:] = []
+            continue
+        seen_dirs.add((info.st_dev, info.st_ino))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+        )
+        for filename in filenames:
+            if not filename.endswith(".py"):
+                continue
+            full = current / filename
+            if full.is_symlink() and not _inside(full, root):
+                continue
+            relative = full.relative_to(root).as_posix()
+            if only and not matches(relative, only):
+                continue
+            if exclude and matches(relative, exclude):
+                continue
+            found.append(relative)
+    return sorted(found)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class Text:
+    text: str
+    encoding: str
+
+
+def decode(data: bytes) -> Text:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"cannot determine the encoding: {error}") from None
+    try:
+        return Text(data.decode(encoding), encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise SourceError(f"not valid {encoding}: {error}") from None
+
+
+def encode(text: str, encoding: str) -> bytes:
+    return text.encode(encoding)
+
+
+def read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace path's content so that a reader sees either the old or the new file.
+
+    The new content goes to a temporary file in the same directory, is flushed
+    to disk, takes the original's permission bits and then replaces the
+    original by rename. A symbolic link is written through to its target.
+    """
+    target = path.resolve()
+    mode = stat.S_IMODE(target.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def iter_chunks(items: list[str], count: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), count):
+        yield items[start : start + count]

@@ -1,0 +1,250 @@
+"""Per-file work on a pool of processes, each file parsed once.
+
+Files are dealt out to worker processes once, balanced by size, and stay with
+their worker: the worker parses a file in the collect round, keeps the tree if
+it may be rewritten, and rewrites that same tree in the rewrite round. Only
+facts and results cross process boundaries, never trees. Results are returned
+sorted by path, so the output does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from codemods import facts, sources
+from codemods.collect import collect
+
+# A rewrite function takes the parsed module, the file's facts and its plan, and
+# returns the new module. It must be a module-level function so it can be sent
+# to worker processes by reference.
+Rewrite = Callable[[cst.Module, facts.Module, Any], cst.Module]
+
+
+@dataclass(slots=True)
+class Collected:
+    path: str
+    facts: facts.Module | None = None
+    error: str | None = None
+    skipped: bool = False  # its text showed nothing the analysis looks for
+
+
+@dataclass(slots=True)
+class Rewritten:
+    path: str
+    before: bytes = b""
+    after: bytes = b""
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.before != self.after
+
+
+@dataclass(slots=True)
+class _Parsed:
+    module: cst.Module
+    facts: facts.Module
+    data: bytes
+    encoding: str
+
+
+class Worker:
+    """The state of one worker: the trees of its own files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.trees: dict[str, _Parsed] = {}
+
+    def parse(self, path: str, data: bytes | None = None) -> _Parsed:
+        if data is None:
+            data = sources.read(self.root / path)
+        text = sources.decode(data)
+        try:
+            module = cst.parse_module(text.text)
+        except cst.ParserSyntaxError as error:
+            raise sources.SourceError(
+                f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
+            ) from None
+        return _Parsed(module, collect(path, module), data, text.encoding)
+
+    def collect(
+        self, path: str, keep: tuple[bytes, ...] | None, markers: tuple[bytes, ...] | None
+    ) -> Collected:
+        try:
+            data = sources.read(self.root / path)
+            if markers is not None and not any(marker in data for marker in markers):
+                return Collected(path, skipped=True)
+            parsed = self.parse(path, data)
+        except sources.SourceError as error:
+            return Collected(path, error=str(error))
+        except RecursionError:
+            return Collected(path, error="too deeply nested to parse")
+        except Exception as error:  # one broken file must not stop the others
+            return Collected(path, error=f"internal error while reading: {error!r}")
+        if keep is None or any(marker in parsed.data for marker in keep):
+            self.trees[path] = parsed
+        return Collected(path, facts=parsed.facts)
+
+    def rewrite(self, path: str, rewrite: Rewrite, plan: Any) -> Rewritten:
+        try:
+            parsed = self.trees.pop(path, None) or self.parse(path)
+            module = rewrite(parsed.module, parsed.facts, plan)
+            after = sources.encode(module.code, parsed.encoding)
+            return Rewritten(path, parsed.data, after)
+        except sources.SourceError as error:
+            return Rewritten(path, error=str(error))
+        except Exception as error:  # a failure in one file never stops the others
+            return Rewritten(path, error=f"could not transform: {error!r}")
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class Pool:
+    """Runs collect and rewrite rounds over a project's files.
+
+    With one job (or few files) everything runs in this process; otherwise the
+    files are sharded over `jobs` processes that live for the whole run.
+    """
+
+    # Starting processes costs more than parsing a handful of files.
+    MIN_FILES_PER_PROCESS = 24
+
+    def __init__(self, root: Path, jobs: int | None = None) -> None:
+        self.root = root
+        self.jobs = jobs or default_jobs()
+        self._local: Worker | None = None
+        self._connections: list[Connection] = []
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+        self._owner: dict[str, int] = {}
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _start(self, count: int) -> None:
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        context = multiprocessing.get_context(method)
+        for _ in range(count):
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve, args=(self.root, child), daemon=True)
+            process.start()
+            child.close()
+            self._connections.append(parent)
+            self._processes.append(process)
+
+    def collect(
+        self,
+        paths: list[str],
+        keep: tuple[bytes, ...] | None = None,
+        markers: tuple[bytes, ...] | None = None,
+    ) -> Iterator[Collected]:
+        """Parse and collect facts.
+
+        Files whose text contains none of `markers` are skipped unparsed (None: parse
+        all); trees whose text contains a `keep` marker stay for the rewrite (None: all).
+        """
+        jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
+        if jobs <= 1 and not self._connections:
+            self._local = self._local or Worker(self.root)
+            for path in paths:
+                yield self._local.collect(path, keep, markers)
+            return
+        if not self._connections:
+            self._start(jobs)
+        shards = self._deal(paths)
+        yield from self._round([("collect", shard, keep, markers) for shard in shards])
+
+    def rewrite(self, plans: dict[str, Any], rewrite: Rewrite) -> list[Rewritten]:
+        ordered = sorted(plans)
+        if not self._connections:
+            self._local = self._local or Worker(self.root)
+            return [self._local.rewrite(path, rewrite, plans[path]) for path in ordered]
+        shards: list[list[tuple[str, Any]]] = [[] for _ in self._connections]
+        for path in ordered:
+            shards[self._owner.get(path, hash(path) % len(shards))].append((path, plans[path]))
+        results = list(self._round([("rewrite", shard, rewrite) for shard in shards]))
+        return sorted(results, key=lambda result: result.path)
+
+    def _deal(self, paths: list[str]) -> list[list[str]]:
+        """Largest files first, each to the least loaded worker: a deterministic balance."""
+        sizes = {}
+        for path in paths:
+            try:
+                sizes[path] = (self.root / path).stat().st_size
+            except OSError:
+                sizes[path] = 0
+        loads = [0] * len(self._connections)
+        shards: list[list[str]] = [[] for _ in self._connections]
+        for path in sorted(paths, key=lambda p: (-sizes[p], p)):
+            index = min(range(len(loads)), key=loads.__getitem__)
+            loads[index] += sizes[path] + 1
+            shards[index].append(path)
+            self._owner[path] = index
+        return shards
+
+    def _round(self, messages: list[tuple[Any, ...]]) -> Iterator[Any]:
+        pending = set()
+        for connection, message in zip(self._connections, messages):
+            connection.send(message)
+            pending.add(connection)
+        while pending:
+            for connection in wait(list(pending)):
+                try:
+                    kind, payload = connection.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    raise RuntimeError("a worker process stopped unexpectedly") from None
+                if kind == "item":
+                    yield payload
+                elif kind == "done":
+                    pending.discard(connection)
+                else:
+                    raise RuntimeError(payload)
+
+    def close(self) -> None:
+        for connection in self._connections:
+            try:
+                connection.send(("stop",))
+            except (BrokenPipeError, OSError):
+                pass
+        for process in self._processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+        self._connections.clear()
+        self._processes.clear()
+
+
+def _serve(root: Path, connection: Connection) -> None:
+    worker = Worker(root)
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message[0] == "stop":
+            return
+        try:
+            if message[0] == "collect":
+                _, paths, keep, markers = message
+                for path in paths:
+                    connection.send(("item", worker.collect(path, keep, markers)))
+            elif message[0] == "rewrite":
+                _, items, rewrite = message
+                for path, plan in items:
+                    connection.send(("item", worker.rewrite(path, rewrite, plan)))
+            connection.send(("done", None))
+        except Exception as error:  # report instead of hanging the parent
+            connection.send(("error", f"worker failed: {error!r}"))

@@ -1,0 +1,72 @@
+"""Running the sample service's own API tests against a copy, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ASYNC_MIGRATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def copy_service(source: Path, target: Path) -> Path:
+    shutil.copytree(
+        source,
+        target,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.db", "storage"),
+    )
+    return target
+
+
+def run_service_tests(root: Path, database_url: str | None) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env["BOOKSHOP_SQLITE_PATH"] = str(root / "bookshop-test.db")
+    env["BOOKSHOP_STORAGE_DIR"] = str(root / "storage-test")
+    if database_url is not None:
+        env["BOOKSHOP_DATABASE_URL"] = database_url
+    else:
+        env.pop("BOOKSHOP_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def postgres_available() -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {error}"
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one run; its SQLAlchemy URL (sync psycopg driver)."""
+    import psycopg
+
+    name = f"bookshop_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
