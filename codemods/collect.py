@@ -18,6 +18,7 @@ import libcst as cst
 
 from codemods import facts
 from codemods.lines import line_numbers
+from codemods.tree import children, walk
 from codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
 
 PRAGMA = "async-migrate:"
@@ -130,8 +131,9 @@ def module_name(path: str) -> tuple[str, bool]:
 class Collector:
     """Collects `facts.Module` from one parsed module."""
 
-    def __init__(self, path: str, module: cst.Module) -> None:
+    def __init__(self, path: str, module: cst.Module, all_lines: bool = False) -> None:
         self.tree = module
+        self.all_lines = all_lines
         self.name, self.is_package = module_name(path)
         self.facts = facts.Module(path=path, name=self.name)
         self.defined: set[str] = set()
@@ -159,7 +161,23 @@ class Collector:
         self._fill_lines()
         return self.facts
 
+    def _needs_lines(self) -> bool:
+        # Lines cost a print of the module. Plain helper modules (no async def, no
+        # decorators, no dependencies) are only ever reported by name, so they skip it
+        # unless the caller asks for every line.
+        if self.all_lines:
+            return True
+        return bool(
+            self.facts.depends
+            or self.facts.registrations
+            or any(
+                f.is_async or f.decorators or f.is_generator or f.wraps for f in self.facts.functions
+            )
+        )
+
     def _fill_lines(self) -> None:
+        if not self._needs_lines():
+            return
         found = line_numbers(self.tree, {id(node) for node, _, _ in self._pending})
         for node, target, attribute in self._pending:
             line = found.get(id(node), 0)
@@ -353,7 +371,7 @@ class Collector:
                 if ref is not None:
                     yield ref
             return
-        for child in node.children:
+        for child in children(node):
             yield from self._refs(child)
 
     # -------------------------------------------------------------- classes
@@ -432,12 +450,7 @@ class Collector:
 
 
 def _calls_under(node: cst.CSTNode) -> Iterator[cst.Call]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(current.children)
+    return (current for current in walk(node) if isinstance(current, cst.Call))
 
 
 def _pragma(node: cst.FunctionDef) -> str | None:
@@ -499,7 +512,7 @@ def _decorator_shape(node: cst.FunctionDef) -> str | None:
 def _wrapper_calls(wrapper: cst.FunctionDef, wrapped: str) -> str | None:
     awaited: set[int] = set()
     called = False
-    for node in _walk(wrapper.body):
+    for node in walk(wrapper.body):
         if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
             if dotted(node.expression.func) == wrapped:
                 awaited.add(id(node.expression))
@@ -510,14 +523,6 @@ def _wrapper_calls(wrapper: cst.FunctionDef, wrapped: str) -> str | None:
     if called:
         return "sync" if wrapper.asynchronous is None else "unknown"
     return None
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
 
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
@@ -567,13 +572,13 @@ class BodyScanner:
                 self._visit(node.params, nested)
                 self._visit(node.body, True)
             else:
-                for child in node.children:
+                for child in children(node):
                     self._visit(child, True)
             return
         handler = _HANDLERS.get(type(node))
         if handler is not None and handler(self, node, nested) is False:
             return
-        for child in node.children:
+        for child in children(node):
             if not isinstance(child, _SKIPPED):
                 self._visit(child, nested)
 
@@ -758,5 +763,5 @@ _SKIPPED = (
 )
 
 
-def collect(path: str, module: cst.Module) -> facts.Module:
-    return Collector(path, module).collect()
+def collect(path: str, module: cst.Module, all_lines: bool = False) -> facts.Module:
+    return Collector(path, module, all_lines).collect()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import replace
+
 import libcst as cst
 from libcst.codemod import VisitorBasedCodemodCommand
+from libcst.metadata import MetadataWrapper
 
 from codemods.collect import DefinitionKeys
 
@@ -45,3 +50,17 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
 
     def rewrite_definition(self, key: str, node: cst.FunctionDef) -> cst.FunctionDef:
         raise NotImplementedError
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Generator[cst.Module, None, None]:
+        # libcst deep-copies the tree before computing metadata. These commands use
+        # no metadata and the tree was parsed for this rewrite alone, so the copy,
+        # which costs about a parse, is skipped.
+        previous = self.context.wrapper
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):
+            self.context = replace(self.context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=previous)

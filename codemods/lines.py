@@ -8,6 +8,7 @@ newlines lazily, only when it reaches one of the nodes it was asked about.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -45,3 +46,24 @@ def line_numbers(module: cst.Module, nodes: set[int]) -> dict[int, int]:
     )
     module._codegen(state)
     return state.found
+
+
+def definition_line(text: str, qualname: str, key: str) -> int:
+    """The `def` line of a definition in a module whose lines were not computed, or 0.
+
+    A fallback for the rare handler defined in a module the pre-pass judged
+    line-free (a dependency in a plain helper module): the n-th `def name` at
+    the indentation a module- or class-level definition has.
+    """
+    name = qualname.rsplit(".", 1)[-1]
+    nested = "." in qualname
+    occurrence = int(key.rsplit("#", 1)[1]) if "#" in key else 1
+    pattern = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", re.MULTILINE)
+    seen = 0
+    for match in pattern.finditer(text):
+        if bool(match.group(1)) != nested:
+            continue
+        seen += 1
+        if seen == occurrence:
+            return text.count("\n", 0, match.start()) + 1
+    return 0

@@ -13,6 +13,7 @@ from typing import Any
 from codemods import facts
 from codemods.config import Config
 from codemods.diff import unified_diff
+from codemods.lines import definition_line
 from codemods.names import THREADPOOL
 from codemods.outcome import Outcome
 from codemods.phase1 import rewrite as phase1_rewrite
@@ -100,7 +101,22 @@ def collect_project(
         pending = sorted(project.missing_modules(known) - failed)
         markers = None
     errors.sort(key=lambda error: error["file"])
-    return Project(modules, config), errors, len(paths)
+    project = Project(modules, config)
+    _fill_missing_lines(root, project)
+    return project, errors, len(paths)
+
+
+def _fill_missing_lines(root: Path, project: Project) -> None:
+    missing = [h for h in project.handlers if h.function.line == 0]
+    for handler in missing:
+        try:
+            text = (root / handler.module.path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        function = handler.function
+        function.line = definition_line(text, function.qualname, function.key)
+    if missing:
+        project.handlers.sort(key=lambda h: (h.module.path, h.function.line, h.function.key))
 
 
 def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
