@@ -23,6 +23,23 @@ from codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, 
 
 PRAGMA = "async-migrate:"
 
+# Calls that build an engine: recorded with their arguments as written (facts.EngineCall).
+ENGINE_CONSTRUCTORS = frozenset(
+    {
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "sqlalchemy.engine.create.create_engine",
+        "sqlalchemy.engine_from_config",
+        "sqlalchemy.engine.engine_from_config",
+        "sqlalchemy.engine.create.engine_from_config",
+        "sqlmodel.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        "sqlalchemy.ext.asyncio.async_engine_from_config",
+        "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
+    }
+)
+
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, None for anything else."""
@@ -139,6 +156,7 @@ class Collector:
         self.defined: set[str] = set()
         # Lines are filled in after the walk, in one print of the module.
         self._pending: list[tuple[cst.CSTNode, object, str]] = []
+        self._nested = False  # the module-level statement being read sits in a compound one
 
     # ----------------------------------------------------------------- entry
 
@@ -146,10 +164,12 @@ class Collector:
         statements = list(definitions(self.tree.body))
         for statement in statements:
             self._define(statement)
+        top = {id(statement) for statement in self.tree.body}
         for statement in statements:
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
             if isinstance(statement, cst.SimpleStatementLine):
+                self._nested = id(statement) not in top
                 for small in statement.body:
                     self._module_statement(small)
         keys = DefinitionKeys()
@@ -293,6 +313,12 @@ class Collector:
         if recorded is not None:
             self._line(small, recorded)
             self.facts.values[target] = recorded
+            if recorded.kind == "call" and recorded.ref in ENGINE_CONSTRUCTORS:
+                engine = facts.EngineCall(
+                    line=0, callee=recorded.ref, args=recorded.args, target=target, conditional=self._nested
+                )
+                self._line(small, engine)
+                self.facts.engines.append(engine)
 
     def _value(self, value: cst.BaseExpression) -> facts.Value | None:
         if isinstance(value, cst.Subscript) and self._ref(value.value) in ANNOTATED:
@@ -313,10 +339,56 @@ class Collector:
             target = self._depends_target(value)
             if target is not None:
                 return facts.Value(kind="depends", line=0, ref=target)
-            return facts.Value(kind="call", line=0, ref=self._ref(value.func))
+            return facts.Value(kind="call", line=0, ref=self._ref(value.func), args=self._call_args(value))
         if isinstance(value, (cst.Name, cst.Attribute)):
             return facts.Value(kind="name", line=0, ref=self._ref(value))
         return None
+
+    def _call_args(self, call: cst.Call, local: frozenset[str] = frozenset()) -> tuple[facts.CallArg, ...]:
+        found = []
+        for arg in call.args:
+            keyword = arg.keyword.value if arg.keyword is not None else (arg.star or None)
+            found.append(
+                facts.CallArg(
+                    keyword=keyword,
+                    text=_code(arg.value),
+                    ref=self._ref(arg.value, local),
+                    local=bool(local) and not _free_names(arg.value).isdisjoint(local),
+                )
+            )
+        return tuple(found)
+
+    def _engine_calls(self, node: cst.FunctionDef, function: facts.Function) -> None:
+        """The engine constructions in a function body, with what is local to the function."""
+        local = {p.name for p in function.params}
+        found: list[tuple[cst.Call, bool]] = []
+        stack: list[tuple[cst.CSTNode, bool]] = [(node.body, False)]
+        while stack:
+            current, conditional = stack.pop()
+            if isinstance(current, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+                targets = current.targets if isinstance(current, cst.Assign) else [current]
+                for target in targets:
+                    local.update(_free_names(target.target))
+            elif isinstance(current, cst.AsName):
+                local.update(_free_names(current.name))
+            elif isinstance(current, cst.Call):
+                found.append((current, conditional))
+            branching = isinstance(current, _BRANCHES)
+            stack.extend((child, conditional or branching) for child in reversed(current.children))
+        frozen = frozenset(local)
+        for call, conditional in found:
+            callee = self.resolve(dotted(call.func), frozen)
+            if callee not in ENGINE_CONSTRUCTORS:
+                continue
+            engine = facts.EngineCall(
+                line=0,
+                callee=callee,
+                args=self._call_args(call, frozen),
+                scope=function.key,
+                conditional=conditional,
+            )
+            self._line(call, engine)
+            self.facts.engines.append(engine)
 
     def _registration(self, call: cst.Call) -> None:
         if not isinstance(call.func, cst.Attribute):
@@ -412,6 +484,8 @@ class Collector:
         function.pragma = _pragma(node)
         BodyScanner(self, function, names).scan(node.body)
         function.wraps = _decorator_shape(node)
+        if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
+            self._engine_calls(node, function)
         self.facts.functions.append(function)
 
     def _param(self, node: cst.Param) -> facts.Param:
@@ -425,7 +499,10 @@ class Collector:
                 param.depends = param.depends or self._depends_target(call)
             self._scan_depends(annotation)
         if node.default is not None:
-            param.depends = param.depends or self._depends_target(node.default)
+            default = self._depends_target(node.default)
+            if default is not None:
+                param.default = _code(node.default)
+            param.depends = param.depends or default
             self._scan_depends(node.default)
         return param
 
@@ -447,6 +524,27 @@ class Collector:
             decorator.depends = tuple(t for t in targets if t is not None)
             self.facts.depends.extend(decorator.depends)
         return decorator
+
+
+_BRANCHES = (cst.If, cst.Else, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler,
+             cst.For, cst.While, cst.Match, cst.IfExp, cst.BooleanOperation)
+
+
+def _free_names(node: cst.CSTNode) -> set[str]:
+    """Names an expression reads (or a target binds): not attribute or keyword names."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            names.add(current.value)
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)
+        elif isinstance(current, cst.Arg):
+            stack.append(current.value)
+        elif not isinstance(current, _SCOPES):
+            stack.extend(current.children)
+    return names
 
 
 def _calls_under(node: cst.CSTNode) -> Iterator[cst.Call]:
@@ -669,6 +767,8 @@ class BodyScanner:
             offloaded=id(node) in self.offloaded,
             statement=id(node) in self.statements,
         )
+        if isinstance(func, cst.Attribute):
+            call.attr = func.attr.value
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             call.receiver = func.value.value
             call.method = func.attr.value

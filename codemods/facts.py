@@ -33,6 +33,7 @@ class Call:
     nested: bool = False  # inside a nested function, lambda or class
     offloaded: bool = False  # the first argument of run_in_threadpool(...)
     statement: bool = False  # a call that is a whole expression or the value of an assignment
+    attr: str | None = None  # `join` in `select(A).join(B)`: the attribute called, any receiver
 
 
 @dataclass(slots=True)
@@ -42,6 +43,7 @@ class Param:
     annotation: tuple[str, ...] = ()  # references in the annotation, outside Depends(...)
     depends: str | None = None  # target of Depends()/Security() in the annotation or default
     text: str = ""  # the annotation as written, for reasons
+    default: str = ""  # a Depends(...) default as written
 
 
 @dataclass(slots=True)
@@ -87,6 +89,16 @@ class Function:
 
 
 @dataclass(slots=True)
+class CallArg:
+    """One argument of a module-level call or of an engine construction, as written."""
+
+    keyword: str | None  # None for a positional argument; "*" and "**" for unpacking
+    text: str  # the expression as written
+    ref: str | None = None  # the resolved reference, when the expression is a dotted name
+    local: bool = False  # names something local to the enclosing function
+
+
+@dataclass(slots=True)
 class Value:
     """A module-level assignment the index may need: an alias, a router, a sessionmaker."""
 
@@ -95,6 +107,19 @@ class Value:
     ref: str | None = None  # annotated: the type; depends: the target; call: the callee; name: the target
     depends: str | None = None  # annotated: the Depends() target
     annotation: tuple[str, ...] = ()  # annotated: every reference in the type part
+    args: tuple[CallArg, ...] = ()  # call: the arguments, as written
+
+
+@dataclass(slots=True)
+class EngineCall:
+    """A `create_engine(...)` (or async, or from-config) call: how an engine is built."""
+
+    line: int
+    callee: str  # resolved reference of the constructor
+    args: tuple[CallArg, ...] = ()
+    scope: str | None = None  # key of the enclosing function; None at module level
+    target: str | None = None  # module level: the name it is assigned to
+    conditional: bool = False  # under if/try/for/while/with, or a conditional expression
 
 
 @dataclass(slots=True)
@@ -118,6 +143,7 @@ class Module:
     functions: list[Function] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
+    engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

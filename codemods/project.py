@@ -305,15 +305,15 @@ class Project:
     def declared_session(self, param: facts.Param) -> str | None:
         """Why a parameter receives a synchronous Session by its declaration, or None."""
         if param.depends is not None and self.is_session_dependency(param.depends):
-            return f"`{param.name} = Depends({param.depends.rsplit('.', 1)[-1]})`"
+            return f"`{_signature(param)}`"
         for ref in param.annotation:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return None
         for ref in param.annotation:
             if self.is_sync_session_type(ref):
-                return f"`{param.name}: {param.text}`"
+                return f"`{_signature(param)}`"
             if self.canonical(ref) in self.config.session_aliases:
-                return f"`{param.name}: {param.text}`"
+                return f"`{_signature(param)}`"
             target = self.resolve(ref)
             if target is None or target.kind != "value" or target.value is None:
                 continue
@@ -324,7 +324,7 @@ class Project:
                 if any(self.is_sync_session_type(r) for r in value.annotation) or (
                     value.depends is not None and self.is_session_dependency(value.depends)
                 ):
-                    return f"`{param.name}: {param.text}`"
+                    return f"`{_signature(param)}`"
         return None
 
     @cached_property
@@ -366,6 +366,34 @@ class Project:
     def session_names(self, fid: FunctionId) -> set[str]:
         _, function = self.functions[fid]
         return set(self.session_params[fid]) | self._opened_names(function)
+
+    # ------------------------------------------------- async sessions (check)
+
+    def declared_async_session(self, param: facts.Param) -> str | None:
+        """Why a parameter receives an AsyncSession (the async path), or None.
+
+        An `AsyncSession` annotation, an `Annotated[AsyncSession, ...]` alias, or
+        `Depends()` on a function annotated to return or yield an AsyncSession.
+        """
+        if param.depends is not None and self._provides_async_session(param.depends):
+            return f"`{_signature(param)}`"
+        for ref in param.annotation:
+            if self.canonical(ref) in ASYNC_SESSION_TYPES:
+                return f"`{_signature(param)}`"
+            target = self.resolve(ref)
+            if target is None or target.kind != "value" or target.value is None:
+                continue
+            value = target.value
+            if value.kind == "annotated" and (
+                any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation)
+                or (value.depends is not None and self._provides_async_session(value.depends))
+            ):
+                return f"`{_signature(param)}`"
+        return None
+
+    def _provides_async_session(self, ref: str) -> bool:
+        found = self.function(ref)
+        return found is not None and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in found[1].returns)
 
     def _callee(self, module: facts.Module, call: facts.Call) -> FunctionId | None:
         found = self.function(call.callee)
@@ -461,3 +489,12 @@ def _last_definition(module: facts.Module, qualname: str) -> facts.Function | No
         if function.qualname == qualname:
             found = function
     return found
+
+
+def _signature(param: facts.Param) -> str:
+    text = param.name
+    if param.text:
+        text += f": {param.text}"
+    if param.default:
+        text += f" = {param.default}"
+    return text

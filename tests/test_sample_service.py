@@ -19,17 +19,25 @@ def _database(kind: str):  # type: ignore[no-untyped-def]
     return scratch_database()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_service_tests_pass_before_and_after_phase1(cli, tmp_path, kind):
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("sqlite", ()),
+        ("sqlite", ("--offload-mixed",)),
+        pytest.param("postgres", (), marks=pytest.mark.postgres),
+    ],
+)
+def test_service_tests_pass_before_and_after_phase1(cli, tmp_path, kind, options):
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
     with _database(kind) as url:
         before = run_service_tests(root, url)
         assert before.returncode == 0, before.stdout + before.stderr
 
-        result = cli("phase1", root, "--apply")
-        assert result.exit_code == 0, result.output
-        converted = [p for p in root.rglob("*.py") if "async def" not in p.read_text()]
-        assert converted, "phase one changed nothing"
+        document = cli.json("phase1", root, "--apply", *options)
+        assert document["errors"] == []
+        assert sum(h["action"] == "convert" for h in document["handlers"]) >= 30
+        if options:
+            assert "run_in_threadpool(order_helper.place_order" in (root / "api/orders.py").read_text()
 
         after = run_service_tests(root, url)
         assert after.returncode == 0, after.stdout + after.stderr

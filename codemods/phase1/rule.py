@@ -24,23 +24,21 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
     keep = _reasons_to_stay_async(project, handler, work)
     if keep:
         outcome = Outcome(handler, "async", "async", "keep", keep)
-        if work.any:
+        if work.any and not _silenced(function):
             outcome.blocking = work.blocking
-            if offload_mixed and function.awaits:
+            if offload_mixed:
                 _offload(outcome, work)
+            _still_blocking(outcome, work)
         return outcome
     return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work))
 
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[str]:
     function = handler.function
-    if function.pragma is not None and function.pragma.startswith("ignore"):
+    if _silenced(function):
         return [f"silenced by pragma: {function.pragma}"]
     if handler.kind == "websocket":
-        reasons = ["websocket handler: stays async def"]
-        if work.any:
-            reasons.append(f"its synchronous Session work still blocks the event loop ({_lines(work)})")
-        return reasons
+        return ["websocket handler: stays async def"]
     if not work.any:
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
@@ -49,9 +47,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     reasons: list[str] = []
     if function.awaits:
         line, text = function.awaits[0]
-        reasons.append(
-            f"mixed: awaits at line {line} (`{text}`) and does blocking Session work ({_lines(work)})"
-        )
+        reasons.append(f"mixed: awaits at line {line} (`{text}`) and does blocking Session work")
     for call in function.calls:
         callee = project.canonical(call.callee)
         if callee in EVENT_LOOP_ONLY and not call.nested:
@@ -111,13 +107,18 @@ def _offload(outcome: Outcome, work: SessionWork) -> None:
             "offloaded the blocking helper calls at line "
             f"{', '.join(map(str, offloaded))} to run_in_threadpool"
         )
+
+
+def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
     remaining = [b for b in outcome.blocking if not b.offloaded]
     if remaining:
         outcome.reasons.append(
             "still blocks the event loop at "
             + ", ".join(f"line {b.line} ({b.call})" for b in remaining)
-            + ": direct Session calls are not offloaded automatically"
         )
+    elif not outcome.blocking:
+        names = ", ".join(f"`{name}`" for name in work.used) or "its Session"
+        outcome.reasons.append(f"still blocks the event loop through {names}")
 
 
 def _offloadable(outcome: Outcome, index: int) -> bool:
@@ -127,8 +128,5 @@ def _offloadable(outcome: Outcome, index: int) -> bool:
     return False
 
 
-def _lines(work: SessionWork) -> str:
-    lines = sorted({b.line for b in work.blocking} | set(work.opened))
-    if not lines:
-        return "through its Session parameter"
-    return "line " + ", ".join(map(str, lines))
+def _silenced(function) -> bool:  # type: ignore[no-untyped-def]
+    return function.pragma is not None and function.pragma.startswith("ignore")

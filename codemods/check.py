@@ -1,0 +1,396 @@
+"""`check`: the CI guard. What still blocks the event loop, read off the project index.
+
+Three kinds of finding, one per handler and kind:
+
+- `blocking-session`: an `async def` route, websocket or dependency does synchronous
+  Session work on the event loop (directly, through helpers that take its Session,
+  or through helpers that open one), and it is not all offloaded to the threadpool.
+- `mixed-session`: an `async def` handler on the async path (it takes an
+  `AsyncSession`) still calls a synchronous session helper, the design record's
+  "mixed patterns".
+- `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
+  a code that does not exist.
+
+A pragma on the `def` line, or on the line above it, silences one handler:
+`# async-migrate: ignore[blocking-session] reason`. Without brackets it silences
+every kind. Presentation-free: the CLI renders what `check` returns.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codemods.config import Config
+from codemods.names import EVENT_LOOP_ONLY, THREADPOOL
+from codemods.outcome import Blocking, Outcome
+from codemods.phase1.rule import decide
+from codemods.project import Handler, Project
+from codemods.run import Options, Progress, collect_project
+from codemods.session_work import SessionWork, session_work
+from codemods.workers import Pool
+
+BLOCKING = "blocking-session"
+MIXED = "mixed-session"
+BAD_PRAGMA = "bad-pragma"
+CODES = (BLOCKING, MIXED)
+
+_PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOTALL)
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(slots=True)
+class Pragma:
+    text: str
+    codes: tuple[str, ...]  # () means every code
+    reason: str
+    unknown: tuple[str, ...] = ()
+
+    def silences(self, code: str) -> bool:
+        return not self.codes or code in self.codes
+
+
+def parse_pragma(text: str | None) -> Pragma | None:
+    """The `ignore` pragma in the text after `async-migrate:`, or None when there is none."""
+    if text is None:
+        return None
+    match = _PRAGMA.match(text.strip())
+    if match is None:
+        return None
+    codes: tuple[str, ...] = ()
+    if match.group("codes") is not None:
+        codes = tuple(code.strip() for code in match.group("codes").split(",") if code.strip())
+    reason = match.group("reason")
+    if reason and reason[0].isalnum():  # `ignoreme`: not this pragma
+        return None
+    reason = reason.strip().lstrip("-:—–").strip()
+    return Pragma(text.strip(), codes, reason, tuple(c for c in codes if c not in CODES))
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    handler: Handler | None
+    file: str
+    line: int
+    function: str
+    message: str
+    blocking: list[Blocking] = field(default_factory=list)
+    phase1: str | None = None  # what phase one does with the handler: convert or keep
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "function": self.function,
+            "kind": self.handler.kind if self.handler is not None else None,
+            "methods": self.handler.methods if self.handler is not None else [],
+            "path": self.handler.path if self.handler is not None else None,
+            "message": self.message,
+            "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
+        }
+        if self.phase1 is not None:
+            document["phase1"] = self.phase1
+        return document
+
+
+@dataclass(slots=True)
+class Silenced:
+    code: str
+    file: str
+    line: int
+    function: str
+    pragma: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "function": self.function,
+            "pragma": self.pragma,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class CheckResult:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    silenced: list[Silenced] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    files: int = 0
+    handlers: int = 0  # async def handlers checked
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": "check",
+            "root": str(self.root),
+            "findings": [finding.to_json() for finding in self.findings],
+            "silenced": [silenced.to_json() for silenced in self.silenced],
+            "errors": self.errors,
+            "files": self.files,
+            "handlers_checked": self.handlers,
+        }
+
+
+def check(root: Path, config: Config, options: Options, progress: Progress | None = None) -> CheckResult:
+    with Pool(root, options.jobs) as pool:
+        project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
+    result = analyse(project)
+    result.root = root
+    result.errors = errors
+    result.files = count
+    return result
+
+
+def analyse(project: Project) -> CheckResult:
+    result = CheckResult(root=Path("."))
+    handlers = {handler.id: handler for handler in project.handlers}
+    for handler in project.handlers:
+        if handler.function.is_async:
+            result.handlers += 1
+            _check_handler(project, handler, result)
+    # A pragma without a reason is a finding wherever it is, handler or not.
+    for fid, module, function in project.iter_functions():
+        if fid in handlers:
+            continue
+        pragma = parse_pragma(function.pragma)
+        if pragma is not None and _pragma_problem(pragma):
+            result.findings.append(
+                Finding(BAD_PRAGMA, None, module.path, function.line, function.qualname, _pragma_problem(pragma))
+            )
+    result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
+    result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.code))
+    return result
+
+
+def _check_handler(project: Project, handler: Handler, result: CheckResult) -> None:
+    function = handler.function
+    pragma = parse_pragma(function.pragma)
+    work = session_work(project, handler.id)
+    mixed = sync_helper_calls(project, handler)
+    seen = {(b.line, b.call) for b in mixed}
+    blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
+    if mixed and not blocking_calls_remain(blocking):
+        blocking = []
+    candidates: list[Finding] = []
+    if blocking:
+        outcome = decide(project, handler)
+        candidates.append(
+            Finding(
+                BLOCKING,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                _blocking_message(project, handler, outcome, blocking),
+                blocking,
+                outcome.action,
+            )
+        )
+    if mixed:
+        candidates.append(
+            Finding(
+                MIXED,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                _mixed_message(project, handler, mixed),
+                mixed,
+            )
+        )
+    problem = _pragma_problem(pragma) if pragma is not None else None
+    if problem is not None:
+        result.findings.append(
+            Finding(BAD_PRAGMA, handler, handler.module.path, function.line, function.qualname, problem)
+        )
+    for finding in candidates:
+        if pragma is not None and pragma.silences(finding.code):
+            if pragma.reason:
+                result.silenced.append(
+                    Silenced(finding.code, finding.file, finding.line, finding.function, pragma.text, pragma.reason)
+                )
+            continue  # a pragma without a reason silences, but is a finding itself
+        result.findings.append(finding)
+
+
+def blocking_calls_remain(blocking: list[Blocking]) -> bool:
+    return any(not b.offloaded for b in blocking)
+
+
+def _pragma_problem(pragma: Pragma) -> str | None:
+    problems = []
+    if pragma.unknown:
+        problems.append(
+            f"names unknown code{'s' if len(pragma.unknown) > 1 else ''} "
+            + ", ".join(f"`{c}`" for c in pragma.unknown)
+            + f" (known: {', '.join(CODES)})"
+        )
+    if not pragma.reason:
+        problems.append("gives no reason: write why this handler may block after the pragma")
+    if not problems:
+        return None
+    return f"pragma `# async-migrate: {pragma.text}` " + " and ".join(problems)
+
+
+# ------------------------------------------------------------- the analysis
+
+
+def blocking_calls(project: Project, handler: Handler, work: SessionWork | None = None) -> list[Blocking]:
+    """What blocks the event loop in an `async def` handler: [] when nothing does.
+
+    Helper calls and Session method calls (from `session_work`), the Sessions it
+    opens itself, and the Session handed to code outside the project
+    (`paginate(session, ...)`). When every blocking call is offloaded to
+    `run_in_threadpool`, nothing blocks. A Session that is used, but in no way
+    the index can name, blocks at its first use, as phase one judges it.
+    """
+    function = handler.function
+    if not function.is_async:
+        return []
+    if work is None:
+        work = session_work(project, handler.id)
+    if not work.any:
+        return []
+    found = [b for b in work.blocking if not b.offloaded]
+    for opened in project.opens_directly(handler.id):
+        found.append(Blocking(opened.line, f"{opened.callee}()"))
+    names = project.session_names(handler.id)
+    for call in function.calls:
+        if call.offloaded or call.receiver in names or call.callee is None:
+            continue
+        if not any(arg.name in names for arg in call.args):
+            continue
+        if project.function(call.callee) is not None or call.callee in _BUILTINS:
+            continue
+        if project.canonical(call.callee) in THREADPOOL:
+            continue
+        found.append(Blocking(call.line, f"{call.callee}(...)"))
+    if not found and not any(b.offloaded for b in work.blocking):
+        for name in work.used:
+            lines = [line for line in function.name_uses.get(name, []) if line]
+            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    unique = {(b.line, b.call): b for b in found}
+    return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def async_session_params(project: Project, handler: Handler) -> dict[str, str]:
+    """The handler's parameters that receive an AsyncSession, and why."""
+    found = {}
+    for param in handler.function.params:
+        reason = project.declared_async_session(param)
+        if reason is not None:
+            found[param.name] = reason
+    return found
+
+
+def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
+    """Calls of synchronous session helpers from an `async def` handler on the async path."""
+    if not handler.function.is_async or not async_session_params(project, handler):
+        return []
+    found = []
+    for edge in project.calls_from[handler.id]:
+        module, callee = project.functions[edge.callee]
+        if callee.is_async:
+            continue
+        if session_work(project, edge.callee).any:
+            found.append(
+                Blocking(edge.call.line, f"{module.name}.{callee.qualname}(...)", offloaded=edge.call.offloaded)
+            )
+    unique = {(b.line, b.call): b for b in found}
+    return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def describe(blocking: list[Blocking]) -> str:
+    return ", ".join(
+        f"line {b.line} ({b.call}{', offloaded' if b.offloaded else ''})" for b in blocking
+    )
+
+
+def _blocking_message(project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking]) -> str:
+    kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
+    message = f"async def {kind} does synchronous Session work on the event loop at {describe(blocking)}"
+    if outcome.action == "convert":
+        return message + "; `async-migrate phase1` converts it to def"
+    keep = [r for r in outcome.reasons if not r.startswith("still blocks")]
+    fix = "; ".join(fixes(project, handler, outcome))
+    return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
+
+
+def _mixed_message(project: Project, handler: Handler, calls: list[Blocking]) -> str:
+    params = async_session_params(project, handler)
+    kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
+    return (
+        f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but calls synchronous "
+        f"session helpers at {describe(calls)}: migrate them to AsyncSession (phase two) "
+        "or keep the route on the synchronous path"
+    )
+
+
+# -------------------------------------------------------------------- fixes
+
+
+def fixes(project: Project, handler: Handler, outcome: Outcome) -> list[str]:
+    """The concrete fix for a handler phase one keeps `async def` although it blocks.
+
+    Read off the same facts as the phase-one rule, one fix per reason to stay async.
+    """
+    function = handler.function
+    found: list[str] = []
+    pragma = parse_pragma(function.pragma)
+    if pragma is not None:
+        return [f"documented exception (pragma): {pragma.reason or 'no reason given: add one'}"]
+    if handler.kind == "websocket":
+        found.append(
+            "websocket: move Session work to run_in_threadpool "
+            "(`await run_in_threadpool(helper, session, ...)`), or to AsyncSession in phase two"
+        )
+    offloaded = [b for b in outcome.blocking if b.offloaded]
+    if function.awaits:
+        if offloaded:
+            found.append(
+                "mixed: the helper calls are offloaded; move the remaining direct Session calls into a "
+                "helper and offload it too"
+            )
+        else:
+            found.append("mixed: move the awaited call out or use --offload-mixed")
+    loop_apis = sorted(
+        {project.canonical(c.callee) or "" for c in function.calls if not c.nested}
+        & EVENT_LOOP_ONLY
+    )
+    if loop_apis:
+        found.append(
+            f"uses {', '.join(loop_apis)}: offload the blocking helper calls with "
+            "`await run_in_threadpool(...)` (or --offload-mixed), or drop the event-loop API"
+        )
+    for decorator in function.decorators:
+        if project.is_registration(decorator):
+            continue
+        shape, _ = project.decorator_shape(decorator)
+        if shape == "coroutine":
+            found.append(
+                f"@{decorator.text} needs a coroutine function: offload the Session work with "
+                "`await run_in_threadpool(...)`, or make the decorator accept plain functions"
+            )
+        elif shape in ("external", "unknown"):
+            found.append(
+                f"@{decorator.text}: if it works with plain functions, list it under "
+                "safe-decorators in [tool.async-migrate] and rerun phase one"
+            )
+    for edge in project.calls_to[handler.id]:
+        if edge.call.awaited:
+            module, caller = project.functions[edge.caller]
+            found.append(
+                f"awaited by {module.name}.{caller.qualname} ({module.path}:{edge.call.line}): "
+                "call it without await there, then rerun phase one"
+            )
+    if not found:
+        found.append("move the Session work into a helper and `await run_in_threadpool(helper, ...)`")
+    return found

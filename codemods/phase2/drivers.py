@@ -1,0 +1,123 @@
+"""Synchronous SQLAlchemy drivers and the asyncio driver that reaches the same database.
+
+The connection URL of a service is usually computed at runtime (environment
+variables, settings objects, a normalising helper), so the tool cannot rewrite
+it statically. The async engine it generates derives its URL from the
+synchronous engine's own `engine.url` instead, through a small generated
+function whose table is `ASYNC_DRIVERS` below (see `url_helper_source`).
+
+Why a named function rather than the mapping inlined into the
+`create_async_engine(...)` call: the URL is needed three times in the expression
+(`url.set(drivername=table.get(url.drivername, url.drivername))`), the table has
+ten entries, and a reviewer reads `create_async_engine(_async_url(engine.url), ...)`
+as what it means. The function is pure, runs once at import, and keeps the
+table in one visible place next to the engine it serves.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Sync drivername -> asyncio drivername (checked against SQLAlchemy 2.1's dialects).
+# Bare backend names stand for the backend's default driver: mysqldb for `mysql`,
+# pyodbc for `mssql`, oracledb for `oracle` (psycopg for `postgresql` in 2.1,
+# psycopg2 in 2.0: both map to psycopg 3, which serves sync and async).
+ASYNC_DRIVERS: dict[str, str] = {
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg2": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "mysql": "mysql+aiomysql",
+    "mysql+mysqldb": "mysql+aiomysql",
+    "mysql+pymysql": "mysql+aiomysql",
+    "mssql": "mssql+aioodbc",
+    "mssql+pyodbc": "mssql+aioodbc",
+    "oracle": "oracle+oracledb",
+    "oracle+oracledb": "oracle+oracledb",
+}
+
+# Drivernames that already are asyncio drivers: an engine URL using one is kept as is.
+ASYNC_ONLY: frozenset[str] = frozenset(
+    {
+        "postgresql+asyncpg",
+        "postgresql+psycopg_async",
+        "sqlite+aiosqlite",
+        "mysql+aiomysql",
+        "mysql+asyncmy",
+        "mssql+aioodbc",
+        "oracle+oracledb_async",
+    }
+)
+
+# Asyncio drivername -> the package that provides it (for the report's follow-ups).
+PACKAGES: dict[str, str] = {
+    "postgresql+psycopg": "psycopg",
+    "postgresql+psycopg_async": "psycopg",
+    "postgresql+asyncpg": "asyncpg",
+    "sqlite+aiosqlite": "aiosqlite",
+    "mysql+aiomysql": "aiomysql",
+    "mysql+asyncmy": "asyncmy",
+    "mssql+aioodbc": "aioodbc",
+    "oracle+oracledb": "oracledb",
+    "oracle+oracledb_async": "oracledb",
+}
+
+
+def async_driver(drivername: str) -> str | None:
+    """The asyncio drivername for a sync (or already async) one; None when there is none."""
+    if drivername in ASYNC_ONLY:
+        return drivername
+    return ASYNC_DRIVERS.get(drivername)
+
+
+def package(async_drivername: str) -> str | None:
+    return PACKAGES.get(async_drivername)
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(?:\+[A-Za-z0-9_]+)?)://")
+
+
+def drivername_of(url: str) -> str | None:
+    """`postgresql+psycopg2` for `postgresql+psycopg2://u@h/db`; None when it is not a URL."""
+    found = _URL.match(url)
+    return found.group(1).lower() if found else None
+
+
+def is_memory_sqlite(url: str) -> bool:
+    """An in-memory SQLite URL: every engine opened on it gets a database of its own."""
+    drivername = drivername_of(url)
+    if drivername is None or not drivername.startswith("sqlite"):
+        return False
+    database = url.split("://", 1)[1].lstrip("/").split("?", 1)[0]
+    return database in ("", ":memory:")
+
+
+_QUOTED = re.compile(r"""["']([a-z][a-z0-9_]*(?:\+[a-z0-9_]+)?)(?::/|["'])""")
+
+
+def drivers_named_in(source: str) -> list[str]:
+    """Known drivernames a module spells out in string literals (`"sqlite:///..."`,
+    `drivername="postgresql+psycopg"`), in order of first appearance."""
+    found: list[str] = []
+    for match in _QUOTED.finditer(source):
+        name = match.group(1)
+        if (name in ASYNC_DRIVERS or name in ASYNC_ONLY) and name not in found:
+            found.append(name)
+    return found
+
+
+def url_helper_source(name: str = "_async_url", url_type: str = "URL") -> str:
+    """The generated function that derives the async URL from the sync engine's URL at runtime."""
+    entries = "".join(
+        f'        "{sync}": "{target}",\n' for sync, target in ASYNC_DRIVERS.items() if sync != target
+    )
+    return (
+        f"def {name}(url: {url_type}) -> {url_type}:\n"
+        f'    """`url` with its driver swapped for the asyncio driver of the same database."""\n'
+        f"    # psycopg (3) and oracledb serve both; drivers that are async already stay as they are.\n"
+        f"    async_drivers = {{\n"
+        f"{entries}"
+        f"    }}\n"
+        f"    return url.set(drivername=async_drivers.get(url.drivername, url.drivername))\n"
+    )
