@@ -1,0 +1,1 @@
+"""Query and domain helpers. Every helper takes the caller's session."""
