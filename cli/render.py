@@ -17,7 +17,9 @@ ACTION_STYLE = {"convert": "green", "keep": "yellow", "unchanged": "dim", "migra
 
 
 def print_diff(console: Console, diff: str) -> None:
-    for line in diff.splitlines():
+    # Bytes that are not UTF-8 (a latin-1 file) travel as surrogates; show them replaced.
+    diff = diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    for line in diff.split("\n"):
         if line.startswith(("+++", "---", "diff --git")):
             style = "bold"
         elif line.startswith("@@"):

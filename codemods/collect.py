@@ -40,6 +40,26 @@ ENGINE_CONSTRUCTORS = frozenset(
     }
 )
 
+# Lazy-load facts (facts.ClassFacts, facts.Function.eager/attributes).
+RELATIONSHIP_CONSTRUCTORS = frozenset(
+    {
+        "sqlalchemy.orm.relationship",
+        "sqlalchemy.orm.relation",
+        "sqlalchemy.orm._orm_constructors.relationship",
+        "sqlalchemy.orm.dynamic_loader",  # lazy="dynamic"
+        "sqlalchemy.orm._orm_constructors.dynamic_loader",
+        "sqlmodel.Relationship",  # lazy= inside sa_relationship_kwargs={...}
+        "sqlmodel.main.Relationship",
+    }
+)
+BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
+_LOADER_NAMES = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
+LOADER_OPTIONS = frozenset(
+    f"{module}.{name}"
+    for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
+    for name in _LOADER_NAMES
+)
+
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, None for anything else."""
@@ -203,7 +223,7 @@ class Collector:
             line = found.get(id(node), 0)
             if isinstance(target, list):  # awaits and name uses: (line, text) pairs or lines
                 target[int(attribute)] = (
-                    (line, target[int(attribute)][1])
+                    (line, *target[int(attribute)][1:])
                     if isinstance(target[int(attribute)], tuple)
                     else line
                 )
@@ -450,6 +470,7 @@ class Collector:
 
     def _class(self, node: cst.ClassDef, keys: DefinitionKeys, prefix: str = "") -> None:
         qualname = f"{prefix}{node.name.value}"
+        self._class_facts(node, qualname)
         if not isinstance(node.body, cst.IndentedBlock):
             return
         for statement in definitions(node.body.body):
@@ -457,6 +478,57 @@ class Collector:
                 self._function(statement, f"{qualname}.{statement.name.value}", keys)
             elif isinstance(statement, cst.ClassDef):
                 self._class(statement, keys, f"{qualname}.")
+
+    def _class_facts(self, node: cst.ClassDef, qualname: str) -> None:
+        """Bases, relationship() attributes and annotated fields of one class statement."""
+        found = facts.ClassFacts(name=node.name.value, qualname=qualname, line=0)
+        self._line(node.name, found)
+        bases = (self._ref(arg.value) for arg in node.bases if arg.keyword is None and not arg.star)
+        found.bases = tuple(ref for ref in bases if ref is not None)
+        if isinstance(node.body, cst.IndentedBlock):
+            lines = [s for s in definitions(node.body.body) if isinstance(s, cst.SimpleStatementLine)]
+            smalls = [small for line in lines for small in line.body]
+        else:
+            smalls = list(node.body.body)  # type: ignore[attr-defined]
+        names: list[str] = []
+        for small in smalls:
+            value: cst.BaseExpression | None = None
+            targets: list[str] = []
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                name, value = small.target.value, small.value
+                refs = tuple(self._refs(small.annotation.annotation))
+                if not (refs and refs[0].rsplit(".", 1)[-1] == "ClassVar"):
+                    names.append(name)
+                    found.annotations[name] = refs
+                targets = [name]
+            elif isinstance(small, cst.Assign):
+                targets = [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
+                value = small.value
+            if isinstance(value, cst.Call) and targets:
+                self._relationship(found, targets, value)
+        found.fields = tuple(names)
+        self.facts.classes.append(found)
+
+    def _relationship(self, found: facts.ClassFacts, targets: list[str], call: cst.Call) -> None:
+        callee = self._ref(call.func)
+        if callee not in RELATIONSHIP_CONSTRUCTORS:
+            return
+        lazy = _argument(call, 99, "lazy")
+        if lazy is None and callee.startswith("sqlmodel."):
+            lazy = _dict_entry(_argument(call, 99, "sa_relationship_kwargs"), "lazy")
+        strategy = "dynamic" if callee.endswith("dynamic_loader") else _strategy(lazy)
+        for target in targets:
+            found.relationships[target] = strategy
+        backref = _argument(call, 99, "backref")
+        if backref is None and callee.startswith("sqlmodel."):
+            backref = _dict_entry(_argument(call, 99, "sa_relationship_kwargs"), "backref")
+        name = _string(backref)
+        if name is not None:
+            found.backrefs[name] = "select"
+        elif isinstance(backref, cst.Call) and self._ref(backref.func) in BACKREF_CONSTRUCTORS:
+            name = _string(_argument(backref, 0, "name"))
+            if name is not None:
+                found.backrefs[name] = _strategy(_argument(backref, 99, "lazy"))
 
     # ------------------------------------------------------------ functions
 
@@ -475,8 +547,11 @@ class Collector:
         if node.params.star_kwarg is not None:
             params.append(node.params.star_kwarg)
         names = frozenset(p.name.value for p in params)
-        for param in params:
-            function.params.append(self._param(param))
+        positional = len(node.params.posonly_params) + len(node.params.params)
+        for number, param in enumerate(params):
+            recorded = self._param(param)
+            recorded.positional = number < positional
+            function.params.append(recorded)
         if node.returns is not None:
             function.returns = tuple(self._refs(node.returns.annotation))
         for decorator in node.decorators:
@@ -520,6 +595,10 @@ class Collector:
             if decorator.attr in ROUTE_ATTRS:
                 decorator.path = _string(_argument(expression, 0, "path"))
                 decorator.methods = _strings(_argument(expression, 99, "methods"))
+                model = _argument(expression, 99, "response_model")
+                if model is not None:
+                    decorator.response_model = self._ref(model)
+                    decorator.response_refs = tuple(self._refs(model))
             targets = [self._depends_target(c) for c in _calls_under(expression)]
             decorator.depends = tuple(t for t in targets if t is not None)
             self.facts.depends.extend(decorator.depends)
@@ -549,6 +628,56 @@ def _free_names(node: cst.CSTNode) -> set[str]:
 
 def _calls_under(node: cst.CSTNode) -> Iterator[cst.Call]:
     return (current for current in walk(node) if isinstance(current, cst.Call))
+
+
+def _strategy(lazy: cst.BaseExpression | None) -> str:
+    """A relationship's `lazy=` argument as written; "select" when absent."""
+    if lazy is None:
+        return "select"
+    text = _string(lazy)
+    if text is not None:
+        return text
+    if isinstance(lazy, cst.Name) and lazy.value in ("True", "False", "None"):
+        return {"True": "select", "False": "joined", "None": "noload"}[lazy.value]
+    return _code(lazy)
+
+
+def _dict_entry(node: cst.BaseExpression | None, key: str) -> cst.BaseExpression | None:
+    """The value under a string key of a `{...}` literal or a `dict(key=...)` call."""
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement) and _string(element.key) == key:
+                return element.value
+    elif isinstance(node, cst.Call) and dotted(node.func) == "dict":
+        return _argument(node, 99, key)
+    return None
+
+
+def _string_list(node: cst.BaseExpression | None) -> list[str]:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        found = (_string(element.value) for element in node.elements)
+        return [s for s in found if s is not None]
+    return []
+
+
+def _query_chain_root(node: cst.Call) -> cst.Call | None:
+    """The `X.query(...)` call at the bottom of a method chain on a bare name, if any."""
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+        value = current.func.value
+        if current.func.attr.value == "query" and isinstance(value, cst.Name):
+            return current
+        current = value
+    return None
+
+
+def legacy_query_blocker(outer: cst.Call, receiver: str) -> str | None:
+    try:
+        from codemods.phase2.legacy_query import rewrite_query
+    except ImportError:
+        return "legacy `Query` API: rewrite it to `select()` by hand"
+    result = rewrite_query(outer, receiver)
+    return result if isinstance(result, str) else None
 
 
 def _pragma(node: cst.FunctionDef) -> str | None:
@@ -641,9 +770,17 @@ class BodyScanner:
         self.statements: set[int] = set()
         # Calls are numbered in tree order so a rewriter can find one again without positions.
         self.call_count = 0
+        # Lazy-load facts, kept raw until the walk knows every local name.
+        self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
+        self.raw_attributes: list[tuple[cst.Attribute, str, str]] = []
+        self.raw_loaders: list[tuple[str | None, cst.Call]] = []  # (callee as written, call)
+        self.generators = 0
+        self.chain_inner: set[int] = set()
+        self.query_blockers: dict[int, str | None] = {}
 
     def scan(self, body: cst.BaseSuite) -> None:
         self._visit(body, nested=False)
+        self._lazy_facts()
         local = frozenset(self.locals)
         for call, func in self.raw_calls:
             call.callee = self.collector.resolve(dotted(func), local)
@@ -688,6 +825,7 @@ class BodyScanner:
         return False
 
     def _on_attribute(self, node: cst.Attribute, nested: bool) -> bool:
+        self._attribute(node)
         self._visit(node.value, nested)
         return False
 
@@ -721,7 +859,14 @@ class BodyScanner:
             if isinstance(item.item, cst.Call) and item.asname is not None:
                 target = item.asname.name
                 if isinstance(target, cst.Name):
-                    self._open(target.value, item.item)
+                    self._open(target.value, item.item, self.call_count)
+
+    def _on_generator(self, node: cst.GeneratorExp, nested: bool) -> bool:
+        self.generators += 1
+        for child in children(node):
+            self._visit(child, nested)
+        self.generators -= 1
+        return False
 
     def _on_comp_for(self, node: cst.CompFor, nested: bool) -> None:
         if node.asynchronous is not None and not nested:
@@ -758,6 +903,7 @@ class BodyScanner:
 
     def _on_call(self, node: cst.Call, nested: bool) -> None:
         func = node.func
+        self._loader_call(node, func)
         call = facts.Call(
             line=0,
             callee=None,
@@ -766,12 +912,17 @@ class BodyScanner:
             nested=nested,
             offloaded=id(node) in self.offloaded,
             statement=id(node) in self.statements,
+            in_generator=self.generators > 0,
         )
-        if isinstance(func, cst.Attribute):
-            call.attr = func.attr.value
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            call.chained = func.attr.value
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             call.receiver = func.value.value
             call.method = func.attr.value
+        if id(node) not in self.chain_inner:
+            root = _query_chain_root(node)
+            if root is not None:
+                self._query_chain(node, root, call)
         position = 0
         for arg in node.args:
             if arg.star:
@@ -783,6 +934,8 @@ class BodyScanner:
             else:
                 call.args.append(facts.Arg(position, None, name, ref))
                 position += 1
+        if id(node) in self.query_blockers and call.query_root is None:
+            call.query_blocker = self.query_blockers[id(node)]
         self.collector._line(node, call)
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
@@ -812,6 +965,20 @@ class BodyScanner:
             self.collector.facts.depends.append(target)
         self.call_count += 1
 
+    def _query_chain(self, outer: cst.Call, root: cst.Call, call: facts.Call) -> None:
+        """Judge a legacy Query chain once, at its outermost call."""
+        receiver = root.func.value.value  # type: ignore[attr-defined]
+        blocker = legacy_query_blocker(outer, receiver)
+        node: cst.BaseExpression = outer
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            self.chain_inner.add(id(node))
+            if node is root:
+                break
+            node = node.func.value
+        call.query_root = receiver
+        call.query_blocker = blocker
+        self.query_blockers[id(root)] = blocker
+
     def _bind(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             self.locals.add(target.value)
@@ -819,15 +986,74 @@ class BodyScanner:
             for element in target.elements:
                 self._bind(element.value)
 
-    def _open(self, name: str, call: cst.Call) -> None:
+    def _open(self, name: str, call: cst.Call, index: int = -1) -> None:
         callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
         if callee is None:
             return
-        opened = facts.SessionOpen(name=name, callee=callee, line=0)
+        opened = facts.SessionOpen(name=name, callee=callee, line=0, index=index)
         self.collector._line(call, opened)
         self.function.opens.append(opened)
         self.tracked.add(name)
         self.locals.add(name)
+
+    # ------------------------------------------------------ lazy-load facts
+
+    def _attribute(self, node: cst.Attribute) -> None:
+        value = node.value
+        if isinstance(value, cst.Name):
+            if id(node) not in self.callees:
+                self.raw_attributes.append((node, value.value, node.attr.value))
+        elif isinstance(value, cst.Attribute) and value.attr.value == "awaitable_attrs":
+            self.function.eager.append(("", node.attr.value))  # `await obj.awaitable_attrs.rel`
+
+    def _loader_call(self, node: cst.Call, func: cst.BaseExpression) -> None:
+        self.callees.add(id(func))
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"])
+                names = _string_list(_argument(node, 1, "attribute_names"))
+                self.function.eager.extend(("", name) for name in names)
+            elif attr in _LOADER_NAMES:
+                # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
+                self.raw_loaders.append((None if isinstance(func.value, cst.Call) else dotted(func), node))
+        elif isinstance(func, cst.Name) and func.value in _LOADER_NAMES:
+            self.raw_loaders.append((func.value, node))
+
+    def _lazy_facts(self) -> None:
+        local = frozenset(self.locals)
+        for written, call in self.raw_loaders:
+            if written is not None:
+                callee = self.collector.resolve(written, local)
+                # None: a method of a local loader object (`load = Load(A); load.selectinload(...)`)
+                if callee is not None and callee not in LOADER_OPTIONS:
+                    continue
+            for arg in call.args:
+                if arg.keyword is None and not arg.star:
+                    self._eager_argument(arg.value, local)
+        module_level = self.collector.defined.union(self.collector.facts.imports)
+        attributes = self.function.attributes
+        for node, receiver, attr in self.raw_attributes:
+            if receiver in self.locals or receiver not in module_level:
+                attributes.append((0, receiver, attr))
+                self.collector._line(node, attributes, str(len(attributes) - 1))
+
+    def _eager_argument(self, value: cst.BaseExpression, local: frozenset[str]) -> None:
+        # `A.b.of_type(C)`, `A.b.and_(...)` load `A.b`
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in ("of_type", "and_")
+        ):
+            value = value.func.value
+        text = _string(value)
+        if text is not None:  # legacy string paths and the "*" wildcard
+            self.function.eager.append(("", text.rsplit(".", 1)[-1]))
+            return
+        path = dotted(value)
+        if path is None or "." not in path:
+            return
+        owner, _, attr = path.rpartition(".")
+        self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
 
 
 _HANDLERS = {
@@ -838,6 +1064,7 @@ _HANDLERS = {
     cst.For: BodyScanner._on_for,
     cst.With: BodyScanner._on_with,
     cst.CompFor: BodyScanner._on_comp_for,
+    cst.GeneratorExp: BodyScanner._on_generator,
     cst.Yield: BodyScanner._on_yield,
     cst.Return: BodyScanner._on_return,
     cst.Assign: BodyScanner._on_assign,

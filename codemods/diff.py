@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -19,8 +20,8 @@ def as_bytes(text: str) -> bytes:
 def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> str:
     if before == after:
         return ""
-    old = as_text(before).splitlines(keepends=True)
-    new = as_text(after).splitlines(keepends=True)
+    old = _lines(as_text(before))
+    new = _lines(as_text(after))
     lines = []
     for line in difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=context):
         if line.startswith(("---", "+++")):
@@ -29,3 +30,9 @@ def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> st
         if not line.endswith("\n"):
             lines.append("\n" + NO_NEWLINE)
     return f"diff --git a/{path} b/{path}\n" + "".join(lines)
+
+
+def _lines(text: str) -> list[str]:
+    # git splits at "\n" only; str.splitlines would also split at form feeds,
+    # lone carriage returns and Unicode separators, and the patch would not apply.
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)

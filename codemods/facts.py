@@ -33,7 +33,12 @@ class Call:
     nested: bool = False  # inside a nested function, lambda or class
     offloaded: bool = False  # the first argument of run_in_threadpool(...)
     statement: bool = False  # a call that is a whole expression or the value of an assignment
-    attr: str | None = None  # `join` in `select(A).join(B)`: the attribute called, any receiver
+    in_generator: bool = False  # inside a generator expression, where `await` changes its type
+    # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name,
+    # and why it cannot become a 2.0 `select()` (None: it can).
+    query_root: str | None = None
+    query_blocker: str | None = None
+    chained: str | None = None  # `join` in `select(A).join(B)`: a method called on a call's result
 
 
 @dataclass(slots=True)
@@ -44,6 +49,7 @@ class Param:
     depends: str | None = None  # target of Depends()/Security() in the annotation or default
     text: str = ""  # the annotation as written, for reasons
     default: str = ""  # a Depends(...) default as written
+    positional: bool = True  # can be passed by position (not keyword-only, not *args/**kwargs)
 
 
 @dataclass(slots=True)
@@ -57,6 +63,10 @@ class Decorator:
     methods: tuple[str, ...] = ()
     depends: tuple[str, ...] = ()
     text: str = ""
+    # Route decorators: `response_model=` as a resolved reference when it is a dotted name
+    # ("None" for `response_model=None`), and every reference in it (`list[BookDetail]`).
+    response_model: str | None = None
+    response_refs: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -66,6 +76,7 @@ class SessionOpen:
     name: str | None
     callee: str
     line: int
+    index: int = -1  # the opening call's index, when it is a `with` item
 
 
 @dataclass(slots=True)
@@ -86,6 +97,14 @@ class Function:
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
+    # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
+    # included: (class reference, attribute) from selectinload/joinedload/subqueryload/
+    # immediateload/contains_eager(X.rel), ("", name) from refresh(obj, attribute_names=[...])
+    # and `obj.awaitable_attrs.name`, ("", "*") for a wildcard option.
+    eager: list[tuple[str, str]] = field(default_factory=list)
+    # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
+    # not the callee of a call): (line, receiver, attribute), in tree order.
+    attributes: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -135,6 +154,23 @@ class Registration:
 
 
 @dataclass(slots=True)
+class ClassFacts:
+    """A class statement at module level (or nested in if/try/with blocks, or in a class)."""
+
+    name: str
+    qualname: str
+    line: int
+    bases: tuple[str, ...] = ()  # resolved references of the positional bases
+    # relationship() attributes -> the `lazy=` strategy as written ("select" when absent;
+    # True/False/None normalised to "select"/"joined"/"noload"; other expressions as code).
+    relationships: dict[str, str] = field(default_factory=dict)
+    # backref="name" / backref=backref("name", lazy=...): defined on the *other* class.
+    backrefs: dict[str, str] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()  # annotated attribute names, in order (ClassVar excluded)
+    annotations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> refs in its type
+
+
+@dataclass(slots=True)
 class Module:
     path: str  # posix, relative to the project root
     name: str  # dotted module name
@@ -144,6 +180,7 @@ class Module:
     registrations: list[Registration] = field(default_factory=list)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
+    classes: list[ClassFacts] = field(default_factory=list)  # class statements, in order
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

@@ -156,8 +156,11 @@ class Project:
         """
         refs: set[str] = set(self.dependency_refs)
         for module in self.modules.values():
-            if module.path.endswith("__init__.py"):  # re-exports lead on to the definitions
-                refs.update(module.imports.values())
+            # Imports lead on to definitions (re-exports, helpers); aliases to their targets.
+            refs.update(ref for local, ref in module.imports.items() if local != "*")
+            refs.update(module.imports.get("*", "").split(",") if "*" in module.imports else ())
+            for value in module.values.values():
+                refs.update(r for r in (value.ref, value.depends, *value.annotation) if r)
             for function in module.functions:
                 refs.update(d.callee for d in function.decorators if d.callee)
                 refs.update(c.callee for c in function.calls if c.callee)
@@ -189,7 +192,12 @@ class Project:
         if target.kind == "value" and target.value is not None:
             if target.value.kind == "call":
                 callee = self.canonical(target.value.ref)
-                return callee in ROUTER_TYPES or callee in self.config.router_types
+                if callee in ROUTER_TYPES or callee in self.config.router_types:
+                    return True
+                # A third-party class is not a router unless configured as one; a project
+                # class or factory may be a router subclass: let the route's path decide.
+                made_by = self.resolve(target.value.ref)
+                return False if made_by is None or made_by.kind == "external" else None
             return None
         if target.kind == "external":
             return None
@@ -403,7 +411,7 @@ class Project:
 
     def _session_args(self, call: facts.Call, callee: FunctionId, names: set[str]) -> dict[str, str]:
         _, function = self.functions[callee]
-        positional = [p.name for p in function.params if p.name not in ("self", "cls")]
+        positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
         result: dict[str, str] = {}
         for arg in call.args:
             if arg.name is None or arg.name not in names:
@@ -474,6 +482,9 @@ class Project:
             return "passthrough", "configuration"
         found = self.function(decorator.callee)
         if found is None:
+            target = self.resolve(decorator.callee)
+            if target is not None and target.kind != "external":
+                return "unknown", target.module.path if target.module else decorator.text
             return "external", decorator.callee or decorator.text
         module, function = found
         return function.wraps or "unknown", f"{module.path}:{function.line}"

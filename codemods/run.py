@@ -38,6 +38,8 @@ class Options:
     exclude: tuple[str, ...] = ()
     jobs: int | None = None
     offload_mixed: bool = False
+    subsystem: str | None = None
+    shared: str = "twin"  # twin or block
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Result:
     changes: list[Rewritten] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     files: int = 0
+    subsystem: dict[str, Any] | None = None  # phase two: the subsystem's helpers and blockers
 
     @property
     def changed(self) -> list[Rewritten]:
@@ -68,6 +71,7 @@ class Result:
             "files_changed": [change.path for change in self.changed],
             "errors": self.errors,
             "diff": self.diff,
+            **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
 
 
@@ -78,6 +82,7 @@ def collect_project(
     pool: Pool,
     keep: tuple[bytes, ...] | None,
     progress: Progress | None = None,
+    all_lines: bool = False,
 ) -> tuple[Project, list[dict[str, str]], int]:
     """The pre-pass: facts of every interesting module, then of every module they lead into."""
     paths = discover(root, options.only, (*options.exclude, *config.exclude))
@@ -88,7 +93,7 @@ def collect_project(
     pending = paths
     known = set(paths)
     while pending:
-        for collected in pool.collect(pending, keep=keep, markers=markers):
+        for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines):
             done += 1
             if progress is not None:
                 progress("collect", done)
@@ -163,3 +168,95 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             threadpool_name=threadpool,
         )
     return plans
+
+
+def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
+    """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
+    from codemods.phase2 import async_stack, closure as closures, plan as plans
+    from codemods.phase2 import rewrite as phase2_rewrite
+
+    with Pool(root, options.jobs) as pool:
+        project, errors, count = collect_project(
+            root, config, options, pool, keep=None, progress=progress, all_lines=True
+        )
+        result = Result("phase2", root, project, errors=errors, files=count)
+        name, modules = closures.subsystem_modules(project, options.subsystem or "")
+        stack = async_stack.analyse(project, root)
+        closure = closures.compute(project, name, modules, options.shared)
+        if stack.blockers:
+            for fid in sorted(closure.migrated_routes):
+                closure.blocked_routes[fid] = [str(b) for b in stack.blockers]
+            closure.migrated_routes = set()
+            closure.helpers = {}
+        names = _stack_names(stack, config)
+        file_plans = plans.build(project, closure, names) if names is not None else {}
+        edits = stack.edits() if closure.migrated_routes else {}
+        work = {
+            path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
+            for path in sorted(set(edits) | set(file_plans))
+        }
+        result.changes = pool.rewrite(work, phase2_rewrite.apply)
+    result.outcomes = _phase2_outcomes(project, closure)
+    result.subsystem = _subsystem_json(project, closure, stack)
+    for change in result.changes:
+        if change.error is not None:
+            result.errors.append({"file": change.path, "message": change.error})
+    result.errors.sort(key=lambda error: error["file"])
+    return result
+
+
+def _stack_names(stack, config: Config):  # type: ignore[no-untyped-def]
+    from codemods.phase2.plan import StackNames
+
+    if stack.async_sessionmaker is None or stack.async_dependency is None:
+        return None
+    alias = stack.async_alias
+    return StackNames(
+        alias_module=alias.module if alias is not None else None,
+        alias=alias.name if alias is not None else config.async_alias,
+        engine_module=stack.async_sessionmaker.module,
+        sessionmaker=stack.async_sessionmaker.name,
+        dependency_module=stack.async_dependency.module,
+        dependency=stack.async_dependency.name,
+    )
+
+
+def _phase2_outcomes(project: Project, closure) -> list[Outcome]:  # type: ignore[no-untyped-def]
+    outcomes = []
+    for handler in closure.routes:
+        before = "async" if handler.function.is_async else "def"
+        fid = handler.id
+        if fid in closure.migrated_routes:
+            helpers = sorted(closure.reaches.get(fid, ()))
+            reasons = ["moves to AsyncSession: awaits its Session calls"]
+            if helpers:
+                names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
+                reasons.append(f"awaits the migrated helpers {names}")
+            outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
+        elif fid in closure.blocked_routes:
+            outcomes.append(Outcome(handler, before, before, "blocked", closure.blocked_routes[fid]))
+        else:
+            reason = closure.unchanged_routes.get(fid, "not part of the migration")
+            outcomes.append(Outcome(handler, before, before, "unchanged", [reason]))
+    return outcomes
+
+
+def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    helpers = []
+    for fid, decision in sorted(closure.helpers.items()):
+        module, function = project.functions[fid]
+        helpers.append({
+            "file": module.path,
+            "function": function.qualname,
+            "line": function.line,
+            "action": decision.action,
+            "reasons": decision.reasons,
+        })
+    blockers = [b.to_json() for b in closure.blockers]
+    blockers.extend({"file": b.file, "line": b.line, "message": b.message} for b in stack.blockers)
+    return {
+        "name": closure.name,
+        "helpers": helpers,
+        "blockers": sorted(blockers, key=lambda b: (b["file"], b["line"])),
+        "follow_ups": [*stack.notes, *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages)],
+    }

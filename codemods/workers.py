@@ -55,6 +55,7 @@ class _Parsed:
     facts: facts.Module
     data: bytes
     encoding: str
+    text: str
 
 
 class Worker:
@@ -64,7 +65,7 @@ class Worker:
         self.root = root
         self.trees: dict[str, _Parsed] = {}
 
-    def parse(self, path: str, data: bytes | None = None) -> _Parsed:
+    def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
         if data is None:
             data = sources.read(self.root / path)
         text = sources.decode(data)
@@ -74,16 +75,20 @@ class Worker:
             raise sources.SourceError(
                 f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
             ) from None
-        return _Parsed(module, collect(path, module), data, text.encoding)
+        return _Parsed(module, collect(path, module, all_lines), data, text.encoding, text.text)
 
     def collect(
-        self, path: str, keep: tuple[bytes, ...] | None, markers: tuple[bytes, ...] | None
+        self,
+        path: str,
+        keep: tuple[bytes, ...] | None,
+        markers: tuple[bytes, ...] | None,
+        all_lines: bool = False,
     ) -> Collected:
         try:
             data = sources.read(self.root / path)
             if markers is not None and not any(marker in data for marker in markers):
                 return Collected(path, skipped=True)
-            parsed = self.parse(path, data)
+            parsed = self.parse(path, data, all_lines)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
         except RecursionError:
@@ -98,7 +103,11 @@ class Worker:
         try:
             parsed = self.trees.pop(path, None) or self.parse(path)
             module = rewrite(parsed.module, parsed.facts, plan)
-            after = sources.encode(module.code, parsed.encoding)
+            code = module.code
+            newline = parsed.module.default_newline
+            if newline == "\r" and parsed.text.endswith(newline) and not code.endswith(newline):
+                code += newline  # libcst drops the final newline of a file that uses lone CRs
+            after = sources.encode(code, parsed.encoding)
             return Rewritten(path, parsed.data, after)
         except sources.SourceError as error:
             return Rewritten(path, error=str(error))
@@ -150,6 +159,7 @@ class Pool:
         paths: list[str],
         keep: tuple[bytes, ...] | None = None,
         markers: tuple[bytes, ...] | None = None,
+        all_lines: bool = False,
     ) -> Iterator[Collected]:
         """Parse and collect facts.
 
@@ -160,12 +170,12 @@ class Pool:
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
             for path in paths:
-                yield self._local.collect(path, keep, markers)
+                yield self._local.collect(path, keep, markers, all_lines)
             return
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
-        yield from self._round([("collect", shard, keep, markers) for shard in shards])
+        yield from self._round([("collect", shard, keep, markers, all_lines) for shard in shards])
 
     def rewrite(self, plans: dict[str, Any], rewrite: Rewrite) -> list[Rewritten]:
         ordered = sorted(plans)
@@ -238,9 +248,9 @@ def _serve(root: Path, connection: Connection) -> None:
             return
         try:
             if message[0] == "collect":
-                _, paths, keep, markers = message
+                _, paths, keep, markers, all_lines = message
                 for path in paths:
-                    connection.send(("item", worker.collect(path, keep, markers)))
+                    connection.send(("item", worker.collect(path, keep, markers, all_lines)))
             elif message[0] == "rewrite":
                 _, items, rewrite = message
                 for path, plan in items:

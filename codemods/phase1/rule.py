@@ -47,7 +47,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     reasons: list[str] = []
     if function.awaits:
         line, text = function.awaits[0]
-        reasons.append(f"mixed: awaits at line {line} (`{text}`) and does blocking Session work")
+        reasons.append(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work")
     for call in function.calls:
         callee = project.canonical(call.callee)
         if callee in EVENT_LOOP_ONLY and not call.nested:
