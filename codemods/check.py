@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codemods import facts
 from codemods.config import Config
 from codemods.names import EVENT_LOOP_ONLY, THREADPOOL
 from codemods.outcome import Blocking, Outcome
 from codemods.phase1.rule import decide
-from codemods.project import Handler, Project
+from codemods.project import FunctionId, Handler, Project
 from codemods.run import Options, Progress, collect_project
 from codemods.session_work import SessionWork, session_work
 from codemods.workers import Pool
@@ -151,19 +152,22 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
 
 def analyse(project: Project) -> CheckResult:
     result = CheckResult(root=Path("."))
-    handlers = {handler.id: handler for handler in project.handlers}
+    checked = set()
     for handler in project.handlers:
         if handler.function.is_async:
             result.handlers += 1
+            checked.add(handler.id)
             _check_handler(project, handler, result)
     # A pragma without a reason is a finding wherever it is, handler or not.
     for fid, module, function in project.iter_functions():
-        if fid in handlers:
+        if fid in checked:
             continue
         pragma = parse_pragma(function.pragma)
         if pragma is not None and _pragma_problem(pragma):
             result.findings.append(
-                Finding(BAD_PRAGMA, None, module.path, function.line, function.qualname, _pragma_problem(pragma))
+                Finding(
+                    BAD_PRAGMA, None, module.path, function.line, function.qualname, _pragma_problem(pragma)
+                )
             )
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.code))
@@ -177,8 +181,6 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     mixed = sync_helper_calls(project, handler)
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
-    if mixed and not blocking_calls_remain(blocking):
-        blocking = []
     candidates: list[Finding] = []
     if blocking:
         outcome = decide(project, handler)
@@ -215,14 +217,12 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         if pragma is not None and pragma.silences(finding.code):
             if pragma.reason:
                 result.silenced.append(
-                    Silenced(finding.code, finding.file, finding.line, finding.function, pragma.text, pragma.reason)
+                    Silenced(
+                        finding.code, finding.file, finding.line, finding.function, pragma.text, pragma.reason
+                    )
                 )
             continue  # a pragma without a reason silences, but is a finding itself
         result.findings.append(finding)
-
-
-def blocking_calls_remain(blocking: list[Blocking]) -> bool:
-    return any(not b.offloaded for b in blocking)
 
 
 def _pragma_problem(pragma: Pragma) -> str | None:
@@ -262,9 +262,28 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
     found = [b for b in work.blocking if not b.offloaded]
     for opened in project.opens_directly(handler.id):
         found.append(Blocking(opened.line, f"{opened.callee}()"))
-    names = project.session_names(handler.id)
+    for call in session_handoffs(project, handler.id):
+        if not call.offloaded:
+            found.append(Blocking(call.line, f"{call.callee}(...)"))
+    if not found and not any(b.offloaded for b in work.blocking):
+        for name in work.used:
+            lines = [line for line in function.name_uses.get(name, []) if line]
+            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    unique = {(b.line, b.call): b for b in found}
+    return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
+    """Calls that hand the function's synchronous Session to code outside the project.
+
+    `paginate(session, query)` runs its queries on that Session: blocking work
+    the index cannot see into, at a line it can name.
+    """
+    _, function = project.functions[fid]
+    names = project.session_names(fid)
+    found = []
     for call in function.calls:
-        if call.offloaded or call.receiver in names or call.callee is None:
+        if call.receiver in names or call.callee is None:
             continue
         if not any(arg.name in names for arg in call.args):
             continue
@@ -272,13 +291,8 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
             continue
         if project.canonical(call.callee) in THREADPOOL:
             continue
-        found.append(Blocking(call.line, f"{call.callee}(...)"))
-    if not found and not any(b.offloaded for b in work.blocking):
-        for name in work.used:
-            lines = [line for line in function.name_uses.get(name, []) if line]
-            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
-    unique = {(b.line, b.call): b for b in found}
-    return sorted(unique.values(), key=lambda b: (b.line, b.call))
+        found.append(call)
+    return found
 
 
 def async_session_params(project: Project, handler: Handler) -> dict[str, str]:
@@ -302,7 +316,9 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
             continue
         if session_work(project, edge.callee).any:
             found.append(
-                Blocking(edge.call.line, f"{module.name}.{callee.qualname}(...)", offloaded=edge.call.offloaded)
+                Blocking(
+                    edge.call.line, f"{module.name}.{callee.qualname}(...)", offloaded=edge.call.offloaded
+                )
             )
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
@@ -320,7 +336,7 @@ def _blocking_message(project: Project, handler: Handler, outcome: Outcome, bloc
     if outcome.action == "convert":
         return message + "; `async-migrate phase1` converts it to def"
     keep = [r for r in outcome.reasons if not r.startswith("still blocks")]
-    fix = "; ".join(fixes(project, handler, outcome))
+    fix = "; ".join(fixes(project, handler))
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
 
 
@@ -337,38 +353,31 @@ def _mixed_message(project: Project, handler: Handler, calls: list[Blocking]) ->
 # -------------------------------------------------------------------- fixes
 
 
-def fixes(project: Project, handler: Handler, outcome: Outcome) -> list[str]:
-    """The concrete fix for a handler phase one keeps `async def` although it blocks.
+def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | None = None) -> list[str]:
+    """The concrete fix for an `async def` handler phase one keeps although it blocks.
 
-    Read off the same facts as the phase-one rule, one fix per reason to stay async.
+    One fix per reason to stay async, read off the same facts as the phase-one
+    rule, then how to take the remaining blocking calls off the event loop.
+    `offloaded` names the (line, call) pairs a run with --offload-mixed wrapped.
     """
+    done = offloaded or set()
     function = handler.function
-    found: list[str] = []
     pragma = parse_pragma(function.pragma)
     if pragma is not None:
         return [f"documented exception (pragma): {pragma.reason or 'no reason given: add one'}"]
+    found: list[str] = []
     if handler.kind == "websocket":
+        found.append("websocket: it stays async def; move Session work to run_in_threadpool")
+    elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded}:
         found.append(
-            "websocket: move Session work to run_in_threadpool "
-            "(`await run_in_threadpool(helper, session, ...)`), or to AsyncSession in phase two"
+            "mixed: move the awaited call out (phase one then converts it) or offload the Session work"
         )
-    offloaded = [b for b in outcome.blocking if b.offloaded]
-    if function.awaits:
-        if offloaded:
-            found.append(
-                "mixed: the helper calls are offloaded; move the remaining direct Session calls into a "
-                "helper and offload it too"
-            )
-        else:
-            found.append("mixed: move the awaited call out or use --offload-mixed")
-    loop_apis = sorted(
-        {project.canonical(c.callee) or "" for c in function.calls if not c.nested}
-        & EVENT_LOOP_ONLY
-    )
+    used = {project.canonical(c.callee) or "" for c in function.calls if not c.nested}
+    loop_apis = sorted(used & EVENT_LOOP_ONLY)
     if loop_apis:
         found.append(
-            f"uses {', '.join(loop_apis)}: offload the blocking helper calls with "
-            "`await run_in_threadpool(...)` (or --offload-mixed), or drop the event-loop API"
+            f"uses {', '.join(loop_apis)}: do without the event-loop API (phase one then converts it) "
+            "or offload the Session work"
         )
     for decorator in function.decorators:
         if project.is_registration(decorator):
@@ -376,8 +385,8 @@ def fixes(project: Project, handler: Handler, outcome: Outcome) -> list[str]:
         shape, _ = project.decorator_shape(decorator)
         if shape == "coroutine":
             found.append(
-                f"@{decorator.text} needs a coroutine function: offload the Session work with "
-                "`await run_in_threadpool(...)`, or make the decorator accept plain functions"
+                f"@{decorator.text} needs a coroutine function: make it accept plain functions "
+                "(phase one then converts it) or offload the Session work"
             )
         elif shape in ("external", "unknown"):
             found.append(
@@ -391,6 +400,33 @@ def fixes(project: Project, handler: Handler, outcome: Outcome) -> list[str]:
                 f"awaited by {module.name}.{caller.qualname} ({module.path}:{edge.call.line}): "
                 "call it without await there, then rerun phase one"
             )
-    if not found:
-        found.append("move the Session work into a helper and `await run_in_threadpool(helper, ...)`")
+    work = session_work(project, handler.id)
+    calls = {call.index: call for call in function.calls}
+    offloadable = [
+        blocking
+        for index, blocking in sorted(work.helper_calls.items())
+        if calls[index].statement and not calls[index].awaited and not calls[index].nested
+        and (blocking.line, blocking.call) not in done
+    ]
+    rest = [
+        b
+        for b in blocking_calls(project, handler, work)
+        if b not in offloadable and (b.line, b.call) not in done
+    ]
+    if offloadable:
+        found.append(
+            f"`async-migrate phase1 --offload-mixed` wraps the helper calls at {_lines(offloadable)} "
+            "in `await run_in_threadpool(...)`"
+        )
+    if rest:
+        found.append(
+            f"{'the other blocking calls' if offloadable else 'the blocking calls'} at {_lines(rest)} "
+            "are not offloaded automatically: move them into a helper called as a statement, "
+            "then `await run_in_threadpool(helper, ...)`"
+        )
     return found
+
+
+def _lines(blocking: list[Blocking]) -> str:
+    lines = sorted({b.line for b in blocking})
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(map(str, lines))

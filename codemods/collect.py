@@ -53,6 +53,7 @@ RELATIONSHIP_CONSTRUCTORS = frozenset(
     }
 )
 BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
+_SELF = frozenset({"self", "cls"})
 _LOADER_NAMES = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
 LOADER_OPTIONS = frozenset(
     f"{module}.{name}"
@@ -681,7 +682,8 @@ def legacy_query_blocker(outer: cst.Call, receiver: str) -> str | None:
 
 
 def _pragma(node: cst.FunctionDef) -> str | None:
-    comments = [line.comment for line in node.leading_lines if line.comment is not None]
+    lines = [*node.leading_lines, *node.lines_after_decorators]
+    comments = [line.comment for line in lines if line.comment is not None]
     if isinstance(node.body, cst.IndentedBlock) and node.body.header.comment is not None:
         comments.append(node.body.header.comment)
     for comment in comments:
@@ -1033,6 +1035,8 @@ class BodyScanner:
         module_level = self.collector.defined.union(self.collector.facts.imports)
         attributes = self.function.attributes
         for node, receiver, attr in self.raw_attributes:
+            if receiver in _SELF:
+                continue  # methods are not reached through resolvable calls; skip the bulk
             if receiver in self.locals or receiver not in module_level:
                 attributes.append((0, receiver, attr))
                 self.collector._line(node, attributes, str(len(attributes) - 1))

@@ -103,7 +103,7 @@ class Function:
     # and `obj.awaitable_attrs.name`, ("", "*") for a wildcard option.
     eager: list[tuple[str, str]] = field(default_factory=list)
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
-    # not the callee of a call): (line, receiver, attribute), in tree order.
+    # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)
 
 

@@ -129,4 +129,9 @@ def _offloadable(outcome: Outcome, index: int) -> bool:
 
 
 def _silenced(function) -> bool:  # type: ignore[no-untyped-def]
-    return function.pragma is not None and function.pragma.startswith("ignore")
+    """`# async-migrate: ignore` or `ignore[blocking-session]` keeps a handler as it is."""
+    pragma = function.pragma
+    if pragma is None or not pragma.startswith("ignore"):
+        return False
+    codes = pragma[len("ignore") :].strip()
+    return not codes.startswith("[") or "blocking-session" in codes.split("]", 1)[0]

@@ -1,0 +1,84 @@
+"""Presentation of `check` results: text for people, JSON for tools, GitHub workflow commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from codemods.check import CheckResult
+
+
+def display_path(given: Path, relative: str) -> str:
+    """A finding's file the way a reader (and GitHub) finds it: PATH as given, joined with the file.
+
+    GitHub resolves annotation paths against the repository root, where CI runs
+    `async-migrate check PATH`; an absolute PATH inside the working directory is
+    made relative to it.
+    """
+    joined = Path(os.path.normpath(given / relative))
+    if joined.is_absolute():
+        try:
+            joined = joined.relative_to(Path.cwd())
+        except ValueError:
+            pass
+    return joined.as_posix()
+
+
+def print_text(console: Console, errors: Console, result: CheckResult, given: Path) -> None:
+    for finding in result.findings:
+        location = f"{display_path(given, finding.file)}:{finding.line}"
+        line = Text()
+        line.append(location, style="bold")
+        line.append(": ")
+        line.append(finding.code, style="red")
+        line.append(f" {finding.function}: {finding.message}")
+        console.print(line, soft_wrap=True)
+    for error in result.errors:
+        errors.print(
+            Text(f"error: {display_path(given, error['file'])}: {error['message']}", style="bold red"),
+            soft_wrap=True,
+        )
+    console.print(summary(result), markup=False, highlight=False, soft_wrap=True)
+
+
+def summary(result: CheckResult) -> str:
+    silenced = f", {len(result.silenced)} silenced by pragma" if result.silenced else ""
+    checked = f"{result.handlers} async def handlers in {result.files} files"
+    if result.findings:
+        count = len(result.findings)
+        return f"{count} finding{'s' if count != 1 else ''} ({checked}{silenced})"
+    return f"no findings ({checked}{silenced})"
+
+
+def github_lines(result: CheckResult, given: Path) -> list[str]:
+    """`::error file=...,line=...,title=async-migrate::message` per finding and per unreadable file."""
+    lines = []
+    for finding in result.findings:
+        lines.append(
+            _command(
+                display_path(given, finding.file),
+                finding.line,
+                f"[{finding.code}] {finding.function}: {finding.message}",
+            )
+        )
+    for error in result.errors:
+        lines.append(_command(display_path(given, error["file"]), None, f"cannot check: {error['message']}"))
+    return lines
+
+
+def _command(file: str, line: int | None, message: str) -> str:
+    properties = f"file={_property(file)}"
+    if line is not None:
+        properties += f",line={line}"
+    return f"::error {properties},title=async-migrate::{_data(message)}"
+
+
+def _data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,289 @@
+"""Phase two's analysis: a subsystem's routes, the helpers they reach, and what blocks them.
+
+The closure of a subsystem is its routes plus every project function they reach
+with the Session (passing it, or calling something that opens one), transitively
+and across modules. A helper that something outside the closure also calls is
+shared: it gets an async twin (the sync original stays for its other callers), or,
+with `shared="block"`, blocks the routes that need it. A route is blocked when
+anything it reaches cannot be rewritten exactly; blocking is propagated until the
+closure is stable, so every migrated route reaches only migrated helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from codemods import facts
+from codemods.names import THREADPOOL
+from codemods.project import FunctionId, Handler, Project
+from codemods.sources import matches
+
+# AsyncSession methods that are coroutines; every other Session method stays synchronous.
+AWAITED_METHODS = frozenset(
+    {
+        "execute", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
+        "commit", "rollback", "flush", "refresh", "delete", "merge", "close", "reset",
+        "invalidate", "connection", "run_sync",
+    }
+)
+SYNC_METHODS = frozenset(
+    {
+        "add", "add_all", "expunge", "expunge_all", "expire", "expire_all", "is_modified",
+        "in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction",
+        "get_bind", "identity_key", "object_session", "no_autoflush",
+    }
+)
+CONTEXT_METHODS = frozenset({"begin", "begin_nested"})
+UNAVAILABLE_METHODS = {
+    "bulk_save_objects": "use `insert()` statements or `await session.run_sync(...)`",
+    "bulk_insert_mappings": "use `insert()` statements or `await session.run_sync(...)`",
+    "bulk_update_mappings": "use `update()` statements or `await session.run_sync(...)`",
+}
+# Third-party calls that take the Session, and their async forms.
+DEFAULT_CALL_MAPPINGS = {
+    "fastapi_pagination.ext.sqlalchemy.paginate": "fastapi_pagination.ext.sqlalchemy.apaginate",
+}
+
+
+@dataclass(slots=True)
+class Blocker:
+    file: str
+    line: int
+    message: str
+    function: FunctionId | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
+@dataclass(slots=True)
+class HelperDecision:
+    fid: FunctionId
+    action: str  # migrate, twin, blocked
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Closure:
+    name: str
+    routes: list[Handler]
+    migrated_routes: set[FunctionId] = field(default_factory=set)
+    blocked_routes: dict[FunctionId, list[str]] = field(default_factory=dict)
+    unchanged_routes: dict[FunctionId, str] = field(default_factory=dict)
+    helpers: dict[FunctionId, HelperDecision] = field(default_factory=dict)
+    blockers: list[Blocker] = field(default_factory=list)
+    reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
+
+
+class SubsystemError(Exception):
+    pass
+
+
+def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
+    """The subsystem's name and router modules: a module path, or a configured name."""
+    paths = sorted(module.path for module in project.modules.values())
+    if spec in project.config.subsystems:
+        globs = project.config.subsystems[spec]
+        chosen = [path for path in paths if matches(path, globs)]
+        if not chosen:
+            raise SubsystemError(f"subsystem {spec!r}: no module matches {', '.join(globs)}")
+        return spec, chosen
+    normalized = spec.strip("/").removeprefix("./")
+    if normalized in paths:
+        return normalized, [normalized]
+    known = ", ".join(sorted(project.config.subsystems)) or "none configured"
+    raise SubsystemError(
+        f"subsystem {spec!r} is neither a router module under PATH nor a configured subsystem ({known})"
+    )
+
+
+def compute(project: Project, name: str, modules: Iterable[str], shared: str = "twin") -> Closure:
+    wanted = set(modules)
+    routes = [h for h in project.handlers if h.module.path in wanted and h.kind in ("route", "websocket")]
+    closure = Closure(name, routes)
+    candidates: dict[FunctionId, Handler] = {}
+    for handler in routes:
+        if handler.kind == "websocket":
+            closure.unchanged_routes[handler.id] = "websocket handlers are not migrated"
+            continue
+        if handler.function.is_async and _async_session_params(project, handler.id):
+            closure.unchanged_routes[handler.id] = "already uses an AsyncSession"
+            continue
+        if not _does_session_work(project, handler.id):
+            closure.unchanged_routes[handler.id] = "does no synchronous Session work"
+            continue
+        candidates[handler.id] = handler
+
+    own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, candidates)}
+    blocked: dict[FunctionId, list[str]] = {}
+    while True:
+        active = [fid for fid in candidates if fid not in blocked]
+        reaches = {fid: _reach(project, [fid]) - {fid} for fid in active}
+        helpers = set().union(*reaches.values()) if reaches else set()
+        members = set(active) | helpers
+        newly_blocked = False
+        for route in active:
+            reasons: list[str] = []
+            for fid in sorted({route} | reaches[route]):
+                for blocker in own_blockers.get(fid, []):
+                    reasons.append(f"{_where(project, fid, blocker.line)}: {blocker.message}")
+                if fid != route and shared == "block":
+                    outside = _outside_callers(project, fid, members)
+                    if outside:
+                        reasons.append(
+                            f"needs {_name(project, fid)}, which is shared with "
+                            f"{', '.join(_name(project, c) for c in outside)} (--shared block)"
+                        )
+            if reasons:
+                blocked[route] = reasons
+                newly_blocked = True
+        if not newly_blocked:
+            break
+
+    closure.blocked_routes = blocked
+    closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
+    closure.reaches = {fid: _reach(project, [fid]) - {fid} for fid in closure.migrated_routes}
+    migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
+    members = closure.migrated_routes | migrated_helpers
+    # A twin's synchronous original stays, and so must everything it calls: sync
+    # callers propagate down the call graph until the set of twins is stable.
+    sync_callers = {fid: _outside_callers(project, fid, members) for fid in migrated_helpers}
+    twins = {fid for fid, outside in sync_callers.items() if outside}
+    changed = True
+    while changed:
+        changed = False
+        for fid in sorted(migrated_helpers - twins):
+            kept = sorted({e.caller for e in project.calls_to[fid] if e.caller in twins})
+            if kept:
+                sync_callers[fid] = kept
+                twins.add(fid)
+                changed = True
+    for fid in sorted(migrated_helpers):
+        outside = sync_callers[fid]
+        if fid in twins:
+            closure.helpers[fid] = HelperDecision(
+                fid,
+                "twin",
+                [f"also called by {', '.join(_name(project, c) for c in outside)}: "
+                 f"an async twin is added, the sync original stays"],
+            )
+        else:
+            closure.helpers[fid] = HelperDecision(fid, "migrate", ["only called within the subsystem"])
+    blocked_helpers = set()
+    for route in blocked:
+        blocked_helpers |= _reach(project, [route]) - {route}
+    for fid in sorted(blocked_helpers - migrated_helpers):
+        reasons = [f"{_where(project, fid, b.line)}: {b.message}" for b in own_blockers.get(fid, [])]
+        closure.helpers[fid] = HelperDecision(fid, "blocked", reasons or ["only reached by blocked routes"])
+    for fid in sorted(own_blockers):
+        module, _ = project.functions[fid]
+        for blocker in own_blockers[fid]:
+            closure.blockers.append(Blocker(module.path, blocker.line, blocker.message, fid))
+    return closure
+
+
+def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
+    """Functions reachable through calls that carry the Session or lead to an opened one."""
+    seen: set[FunctionId] = set()
+    stack = list(start)
+    while stack:
+        fid = stack.pop()
+        if fid in seen:
+            continue
+        seen.add(fid)
+        for edge in project.calls_from[fid]:
+            _, callee = project.functions[edge.callee]
+            if callee.is_async:
+                continue
+            if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
+                stack.append(edge.callee)
+    return seen
+
+
+def _does_session_work(project: Project, fid: FunctionId) -> bool:
+    _, function = project.functions[fid]
+    if any(function.name_uses.get(name) for name in project.session_params[fid]):
+        return True
+    return bool(project.opens_directly(fid) or project.opens_session(fid))
+
+
+def _async_session_params(project: Project, fid: FunctionId) -> list[str]:
+    _, function = project.functions[fid]
+    declared = getattr(project, "declared_async_session", None)
+    if declared is None:
+        return []
+    return [p.name for p in function.params if declared(p)]
+
+
+def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:
+    return sorted({edge.caller for edge in project.calls_to[fid] if edge.caller not in members})
+
+
+def _name(project: Project, fid: FunctionId) -> str:
+    module, function = project.functions[fid]
+    return f"{module.name}.{function.qualname}"
+
+
+def _where(project: Project, fid: FunctionId, line: int) -> str:
+    module, _ = project.functions[fid]
+    return f"{module.path}:{line}"
+
+
+@dataclass(slots=True)
+class _Own:
+    line: int
+    message: str
+
+
+def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
+    """What stops one function, on its own, from moving to AsyncSession."""
+    module, function = project.functions[fid]
+    names = project.session_names(fid)
+    found: list[_Own] = []
+    callees = {edge.call.index: edge for edge in project.calls_from[fid]}
+    mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    for call in function.calls:
+        if call.receiver in names and call.method == "query" and _legacy_query_blocker is not None:
+            message = _legacy_query_blocker(project, fid, call)
+            if message is not None:
+                found.append(_Own(call.line, message))
+            continue
+        if call.receiver in names and call.method in UNAVAILABLE_METHODS:
+            found.append(_Own(call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
+                              f"{UNAVAILABLE_METHODS[call.method]}"))
+            continue
+        passes_session = [a for a in call.args if a.name in names]
+        if not passes_session or call.receiver in names:
+            continue
+        if call.index in callees or call.offloaded:
+            if call.nested and call.index in callees:
+                found.append(_Own(call.line, "passes the Session to a helper from a nested function "
+                                  "or lambda, where it cannot be awaited"))
+            continue
+        callee = project.canonical(call.callee)
+        if callee in THREADPOOL or callee in mappings:
+            continue
+        found.append(_Own(call.line, f"passes the Session to {callee or 'a call'}, which the tool "
+                          "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
+    if function.is_generator:
+        found.append(_Own(function.line, "is a generator: its callers iterate it synchronously"))
+    if function.qualname != function.name:
+        found.append(_Own(function.line, "is a method: its callers cannot be followed reliably"))
+    for hook in _EXTRA_BLOCKERS:
+        found.extend(hook(project, fid))
+    return found
+
+
+# Further per-function checks (lazy loads) register here.
+_EXTRA_BLOCKERS: list = []
+
+
+def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    return call.query_blocker if call.query_blocker is not None else None
+
+
+def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:
+    names = project.session_names(fid)
+    _, function = project.functions[fid]
+    return [call for call in function.calls if call.receiver in names and call.method is not None]

@@ -1,0 +1,537 @@
+"""Lazy loads that break under AsyncSession: relationship reads nothing eager-loaded.
+
+Under asyncio, touching a relationship that is not loaded yet does implicit IO and
+raises `sqlalchemy.exc.MissingGreenlet`. It happens in helper code (`book.author.name`)
+and during FastAPI's response serialization, which reads every field of the response
+model from the returned ORM objects (FastAPI validates with `from_attributes=True`,
+whatever the model's own configuration) outside SQLAlchemy's greenlet context.
+
+The analysis is name based and deliberately conservative: it over-reports rather
+than misses. It works on the pre-pass facts only (`facts.ClassFacts`,
+`facts.Function.eager` / `.attributes`, `facts.Decorator.response_refs`).
+
+What is a lazy relationship
+    Every `relationship(...)` (also `Mapped[...] = relationship(...)`, `relation`,
+    `dynamic_loader`, sqlmodel's `Relationship(sa_relationship_kwargs={"lazy": ...})`)
+    declared in a class body of a collected module, and every `backref="name"` /
+    `backref=backref("name", lazy=...)` (owner unknown: it lives on the other class).
+    Lazy strategies: "select" (the default, also `lazy=True`), "dynamic" (not usable
+    with AsyncSession at all: no option makes it safe, it is always reported), and any
+    strategy the pre-pass cannot read (a variable).
+    Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent), and
+    "raise", "raise_on_sql", "noload", "write_only" (they never load implicitly, so
+    they cannot raise MissingGreenlet; "raise" fails in the synchronous code already).
+
+What counts as eager-loaded
+    Per analysed root (a function id passed in), its closure: the root, every project
+    function it calls, transitively (any call the index resolves, not only calls that
+    pass the Session, so an option builder like `_with_relations()` counts), and the
+    dependency functions of its parameters (`Depends(...)`, `Annotated[..., Depends()]`
+    aliases) and of its decorators (`dependencies=[Depends(...)]`). An access is safe
+    when anything in that closure names the relationship in `selectinload`,
+    `joinedload`, `subqueryload`, `immediateload` or `contains_eager` (from
+    `sqlalchemy.orm`, also chained `.selectinload(...)` on an option or on `Load(X)`,
+    and through `.of_type()` / `.and_()`), in `refresh(obj, attribute_names=[...])`, or
+    reads it as `obj.awaitable_attrs.rel`. An option naming a class (`Book.author`)
+    credits that class and its subclasses; an option whose class cannot be resolved
+    (aliased classes, legacy string paths) credits the attribute name on every class;
+    `"*"` credits everything.
+
+What is reported
+    1. attribute: `name.rel` in a closure function, where `name` is a local name
+       (parameter, assigned, loop or comprehension variable; never an import, a
+       module-level name, or the callee of a call such as `session.get`), `rel` is a
+       lazy relationship name and no eager load credits it. Writes count too
+       (assigning a collection loads the old one for history and backrefs). When the
+       receiver is a parameter annotated with a project class, only that class (and
+       its bases) is considered; otherwise every class declaring a relationship named
+       `rel` is, and one lazy uncredited candidate is enough.
+    2. response: for a root that is a route, its response model (`response_model=`
+       of its route decorators; else its return annotation; `response_model=None`
+       means none), resolved to project classes, and the annotated fields of those
+       classes (inherited fields included), recursing into every project class named
+       in a field's annotation (`list[...]`, `Optional[...]`, `X | None` alike), with a
+       cycle guard on the path. A field whose name is a lazy relationship name that
+       nothing in the closure eager-loads is reported with its path
+       (`BookDetailsPayload.book.author`).
+
+Not detected (may miss)
+    - An eager load anywhere in the closure credits every access to the same
+      relationship in that closure, even on an object another query loaded without it.
+    - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
+      (`self.book.author`); reads on `self`/`cls` (methods and properties of models are
+      not reached through resolvable calls anyway); methods called on local objects
+      (`book.describe()`: the call does not resolve, so the method is not in the
+      closure); relationships read by `**`/`model_dump()`/custom serializers,
+      properties and hybrid attributes; pydantic aliases (`Field(validation_alias=...)`)
+      and computed fields.
+    - Relationships declared outside a class body (`declared_attr` functions,
+      imperative mapping, `Class.rel = relationship(...)` after the class), and
+      classes in modules the pre-pass did not collect (it follows imports, so models
+      and schemas a collected module imports are there).
+    - Routes registered with `add_api_route(..., response_model=...)`: only their
+      return annotation is read.
+    - Expired attributes: after `commit()` with `expire_on_commit=True` even column
+      reads do IO; objects from the identity map loaded earlier without the option.
+Over-reported (false positives a reviewer dismisses)
+    - Name-based matching: a dict key or a non-ORM object with an attribute or field
+      named like some lazy relationship (`{"book": book}` validated into a
+      `book:` field), and a relationship lazy on one class but eager on another (the
+      message names the safe candidates).
+    - Options built outside the closure's functions: a module-level
+      `OPTIONS = (selectinload(...),)` used in `.options(*OPTIONS)` is not credited.
+
+Lines of attribute reads come from the pre-pass; collect with `all_lines=True` (as
+phase two does), or they fall back to the function's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from codemods import facts
+from codemods.project import FunctionId, Project
+
+EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
+# Strategies that never load implicitly: no MissingGreenlet from them.
+NON_LOADING_STRATEGIES = frozenset({"raise", "raise_on_sql", "noload", "write_only"})
+SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
+
+_MAX_DEPTH = 12  # nested response models
+
+
+@dataclass(frozen=True, slots=True)
+class LazyLoadRisk:
+    file: str  # posix path of the module, relative to the root
+    line: int
+    function: str  # dotted name of the function that reads it (the route, for response fields)
+    attribute: str  # the relationship name read
+    # The mapped class it belongs to when that is known: the receiver parameter's annotated
+    # class, or the only class declaring a relationship of that name ("models.book.Book").
+    owner: str | None
+    message: str
+    fix: str
+    kind: str = "attribute"  # attribute (read in code) or response (read by serialization)
+    path: str = ""  # response: "BookDetail.author"; attribute: "book.author"
+    routes: tuple[str, ...] = ()  # the analysed roots whose closure lacks the eager load
+
+
+@dataclass(frozen=True, slots=True)
+class _Relationship:
+    owner: str | None  # declaring class; None for a backref (declared on the other side)
+    attribute: str
+    strategy: str
+    declared_in: str  # the class whose body declares it (for backrefs: the other class)
+
+    @property
+    def lazy(self) -> bool:
+        return self.strategy not in SAFE_STRATEGIES
+
+
+def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
+    """Relationship reads in the closures of `function_ids` that nothing eager-loads.
+
+    Each function id is a root: its closure (module docstring) supplies both the
+    code that is scanned and the eager loads that make a read safe. Routes among the
+    roots also get their response model checked. Risks are deduplicated across
+    roots (`routes` lists every root that lacks the eager load) and sorted.
+    """
+    return _Analysis(project).run(function_ids)
+
+
+# ------------------------------------------------------------------ classes
+
+
+class _Classes:
+    """Classes of the project by canonical reference, with bases and relationships."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.by_ref: dict[str, tuple[facts.Module, facts.ClassFacts]] = {}
+        for module in project.modules.values():
+            for found in module.classes:
+                self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
+        self._resolved: dict[str, str | None] = {}
+        self._ancestors: dict[str, tuple[str, ...]] = {}
+        # relationship name -> every declaration of it
+        self.relationships: dict[str, list[_Relationship]] = {}
+        for ref, (_, found) in self.by_ref.items():
+            for attribute, strategy in found.relationships.items():
+                self.relationships.setdefault(attribute, []).append(
+                    _Relationship(ref, attribute, strategy, ref)
+                )
+            for attribute, strategy in found.backrefs.items():
+                self.relationships.setdefault(attribute, []).append(
+                    _Relationship(None, attribute, strategy, ref)
+                )
+
+    def resolve(self, ref: str | None, depth: int = 0) -> str | None:
+        """The canonical reference of the project class a reference names, or None."""
+        if ref is None or depth > 25:
+            return None
+        if ref in self._resolved:
+            return self._resolved[ref]
+        self._resolved[ref] = None  # cycle guard
+        found = self._resolve(ref, depth)
+        self._resolved[ref] = found
+        return found
+
+    def _resolve(self, ref: str, depth: int) -> str | None:
+        if ref in self.by_ref:
+            return ref
+        parts = ref.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = self.project.modules.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            rest = parts[split:]
+            qualname = ".".join(rest)
+            if f"{module.name}.{qualname}" in self.by_ref:
+                return f"{module.name}.{qualname}"
+            head = rest[0]
+            if head in module.imports:
+                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
+            value = module.values.get(head)
+            # an alias (`BookModel = Book`) or an `Annotated[Book, ...]` alias: the class it names
+            if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
+                return self.resolve(value.ref, depth + 1)
+            for star in filter(None, module.imports.get("*", "").split(",")):
+                found = self.resolve(".".join([star, *rest]), depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    def ancestors(self, ref: str) -> tuple[str, ...]:
+        """The class and its project bases, transitively, nearest first."""
+        if ref in self._ancestors:
+            return self._ancestors[ref]
+        self._ancestors[ref] = (ref,)  # cycle guard
+        order = [ref]
+        _, found = self.by_ref[ref]
+        for base in found.bases:
+            resolved = self.resolve(base)
+            if resolved is None:
+                continue
+            for ancestor in self.ancestors(resolved):
+                if ancestor not in order:
+                    order.append(ancestor)
+        self._ancestors[ref] = tuple(order)
+        return self._ancestors[ref]
+
+    def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""
+        merged: dict[str, tuple[str, ...]] = {}
+        for ancestor in reversed(self.ancestors(ref)):
+            _, found = self.by_ref[ancestor]
+            for name in found.fields:
+                merged[name] = found.annotations.get(name, ())
+        return list(merged.items())
+
+    def short(self, ref: str | None) -> str:
+        if ref is None:
+            return "?"
+        found = self.by_ref.get(ref)
+        return found[1].qualname if found is not None else ref.rsplit(".", 1)[-1]
+
+
+# ---------------------------------------------------------------- analysis
+
+
+@dataclass(slots=True)
+class _Eager:
+    owners: set[str | None]  # canonical class refs; None: any class (unresolved or string)
+
+    def credits(self, relationship: _Relationship, classes: _Classes) -> bool:
+        if None in self.owners or relationship.owner is None:
+            return True
+        return any(
+            owner is not None and relationship.owner in classes.ancestors(owner) for owner in self.owners
+        )
+
+
+class _Analysis:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.classes = _Classes(project)
+        self.routes = {handler.id: handler for handler in project.handlers if handler.kind == "route"}
+        self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
+
+    def run(self, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
+        for root in dict.fromkeys(function_ids):
+            if root not in self.project.functions:
+                continue
+            members = self.closure(root)
+            eager = self.eager(members)
+            for member in members:
+                self.attribute_risks(root, member, eager)
+            if root in self.routes:
+                self.response_risks(root, eager)
+        return sorted(self.found.values(), key=lambda r: (r.file, r.line, r.kind, r.path, r.attribute))
+
+    # -------------------------------------------------------------- closure
+
+    def closure(self, root: FunctionId) -> list[FunctionId]:
+        order = [root]
+        seen = {root}
+        index = 0
+        while index < len(order):
+            current = order[index]
+            index += 1
+            for following in self._next(current):
+                if following not in seen:
+                    seen.add(following)
+                    order.append(following)
+        return order
+
+    def _next(self, fid: FunctionId) -> Iterable[FunctionId]:
+        _, function = self.project.functions[fid]
+        for edge in self.project.calls_from.get(fid, ()):
+            yield edge.callee
+        refs: list[str] = []
+        for param in function.params:
+            if param.depends:
+                refs.append(param.depends)
+            for ref in param.annotation:
+                target = self.project.resolve(ref)
+                if target is not None and target.kind == "value" and target.value is not None:
+                    if target.value.depends:
+                        refs.append(target.value.depends)
+        for decorator in function.decorators:
+            refs.extend(decorator.depends)
+        for ref in refs:
+            found = self.project.function(ref)
+            if found is not None:
+                yield (found[0].name, found[1].key)
+
+    def eager(self, members: list[FunctionId]) -> dict[str, _Eager]:
+        eager: dict[str, _Eager] = {}
+        for fid in members:
+            _, function = self.project.functions[fid]
+            for owner, attribute in function.eager:
+                entry = eager.setdefault(attribute, _Eager(set()))
+                entry.owners.add(self.classes.resolve(owner) if owner else None)
+        return eager
+
+    def _uncredited(
+        self, candidates: list[_Relationship], attribute: str, eager: dict[str, _Eager]
+    ) -> list[_Relationship]:
+        credit = [e for e in (eager.get(attribute), eager.get("*")) if e is not None]
+        # a "dynamic" relationship cannot be eager-loaded at all: no option makes it safe
+        return [
+            c
+            for c in candidates
+            if c.lazy and (c.strategy == "dynamic" or not any(e.credits(c, self.classes) for e in credit))
+        ]
+
+    # ------------------------------------------------------ attribute reads
+
+    def attribute_risks(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:
+        module, function = self.project.functions[fid]
+        params = {param.name: param for param in function.params}
+        for line, receiver, attribute in function.attributes:
+            candidates = self.classes.relationships.get(attribute)
+            if not candidates:
+                continue
+            typed = self._typed(params.get(receiver))
+            if typed:
+                declaring = {a for t in typed for a in self.classes.ancestors(t)}
+                candidates = [c for c in candidates if c.owner in declaring]
+                if not candidates:
+                    continue  # an attribute of the annotated class, not a relationship
+            risky = self._uncredited(candidates, attribute, eager)
+            if not risky:
+                continue
+            safe = [c for c in candidates if c not in risky]
+            key = ("attribute", module.path, line or function.line, function.key, receiver, attribute)
+            self._add(
+                key,
+                root,
+                lambda: self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed),
+            )
+
+    def _typed(self, param: facts.Param | None) -> list[str]:
+        if param is None:
+            return []
+        found = (self.classes.resolve(ref) for ref in param.annotation)
+        return [ref for ref in dict.fromkeys(found) if ref is not None]
+
+    def _attribute_risk(
+        self,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        receiver: str,
+        attribute: str,
+        risky: list[_Relationship],
+        safe: list[_Relationship],
+        typed: list[str],
+    ) -> LazyLoadRisk:
+        owner = typed[0] if len(typed) == 1 else _single_owner([*risky, *safe])
+        option = self._option(owner, risky, attribute)
+        described = self._describe(risky)
+        if any(c.strategy == "dynamic" for c in risky):
+            problem = "a lazy=\"dynamic\" relationship, which AsyncSession cannot load at all"
+            fix = (
+                f"declare `{attribute}` with `lazy=\"write_only\"` and query it explicitly "
+                f"(`await session.scalars({receiver}.{attribute}.select())`)"
+            )
+        else:
+            problem = "not eager-loaded in the queries this code path runs"
+            fix = (
+                f"add {option} to the query that loads `{receiver}`, "
+                f"or `await session.refresh({receiver}, attribute_names=[\"{attribute}\"])` before reading it"
+            )
+        message = (
+            f"`{receiver}.{attribute}` reads relationship {described}, {problem}: "
+            f"raises MissingGreenlet under AsyncSession{self._note(safe)}"
+        )
+        return LazyLoadRisk(
+            file=module.path,
+            line=line or function.line,
+            function=f"{module.name}.{function.qualname}",
+            attribute=attribute,
+            owner=owner,
+            message=message,
+            fix=fix,
+            kind="attribute",
+            path=f"{receiver}.{attribute}",
+        )
+
+    def _describe(self, risky: list[_Relationship]) -> str:
+        """`Book.author`, `Author.books or Tag.books`."""
+        return " or ".join(dict.fromkeys(self._name(c) for c in risky))
+
+    def _note(self, safe: list[_Relationship]) -> str:
+        """The same name on classes where it is safe: the reader may know which class it is."""
+        if not safe:
+            return ""
+        return f" (safe if it is {' or '.join(dict.fromkeys(self._name(c) for c in safe))})"
+
+    def _name(self, c: _Relationship) -> str:
+        if c.owner is None:
+            return f"the backref {c.attribute!r} declared on {self.classes.short(c.declared_in)}"
+        lazy = "" if c.strategy == "select" else f" (lazy={c.strategy!r})"
+        return f"{self.classes.short(c.owner)}.{c.attribute}{lazy}"
+
+    def _option(self, owner: str | None, risky: list[_Relationship], attribute: str) -> str:
+        """`selectinload(Book.author)`, or one option per candidate class."""
+        if owner is not None:
+            return f"`selectinload({self.classes.short(owner)}.{attribute})`"
+        owners = [c.owner for c in risky if c.owner is not None]
+        if not owners:
+            return f"`selectinload(<Model>.{attribute})`"
+        options = [f"`selectinload({self.classes.short(o)}.{attribute})`" for o in dict.fromkeys(owners)]
+        return " or ".join(options) + (" (whichever class it is)" if len(options) > 1 else "")
+
+    # ------------------------------------------------------ response models
+
+    def response_risks(self, root: FunctionId, eager: dict[str, _Eager]) -> None:
+        handler = self.routes[root]
+        function = handler.function
+        refs: list[str] = []
+        line = function.line
+        # `response_model=` given: a dotted name has `response_model`, `list[X]` only its refs
+        declared = [
+            r.decorator
+            for r in handler.registrations
+            if r.decorator is not None
+            and (r.decorator.response_model is not None or r.decorator.response_refs)
+        ]
+        if declared:
+            for decorator in declared:
+                if decorator.response_model != "None":
+                    refs.extend(decorator.response_refs)
+                    line = decorator.line or line
+        else:
+            refs.extend(function.returns)
+        models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
+        for model in models:
+            name = self.classes.short(model)
+            self._walk(root, handler.module, function, line, model, name, (model,), eager)
+
+    def _walk(
+        self,
+        root: FunctionId,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        model: str,
+        path: str,
+        stack: tuple[str, ...],
+        eager: dict[str, _Eager],
+    ) -> None:
+        for name, annotation in self.classes.fields(model):
+            field_path = f"{path}.{name}"
+            candidates = self.classes.relationships.get(name)
+            risky = self._uncredited(candidates, name, eager) if candidates else []
+            if risky:
+                safe = [c for c in candidates or () if c not in risky]
+                key = ("response", module.path, function.key, field_path)
+                self._add(
+                    key,
+                    root,
+                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe),
+                )
+            if len(stack) >= _MAX_DEPTH:
+                continue
+            for ref in annotation:
+                nested = self.classes.resolve(ref)
+                if nested is not None and nested not in stack and self.classes.fields(nested):
+                    self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager)
+
+    def _response_risk(
+        self,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        field_path: str,
+        name: str,
+        risky: list[_Relationship],
+        safe: list[_Relationship],
+    ) -> LazyLoadRisk:
+        owner = _single_owner([*risky, *safe])
+        message = (
+            f"response model {field_path} reads relationship {self._describe(risky)}, "
+            f"not eager-loaded in the route's queries: "
+            f"serializing it raises MissingGreenlet under AsyncSession"
+            f"{self._note(safe)}"
+        )
+        fix = (
+            f"add {self._option(owner, risky, name)} to the query that loads the returned objects "
+            f"(chained from its parent's option for a nested field), or declare the relationship "
+            f"`lazy=\"selectin\"`"
+        )
+        return LazyLoadRisk(
+            file=module.path,
+            line=line,
+            function=f"{module.name}.{function.qualname}",
+            attribute=name,
+            owner=owner,
+            message=message,
+            fix=fix,
+            kind="response",
+            path=field_path,
+        )
+
+    # ---------------------------------------------------------------- output
+
+    def _add(self, key: tuple[object, ...], root: FunctionId, build) -> None:  # type: ignore[no-untyped-def]
+        module, function = self.project.functions[root]
+        name = f"{module.name}.{function.qualname}"
+        existing = self.found.get(key)
+        if existing is None:
+            existing = build()
+        if name not in existing.routes:
+            existing = _with_route(existing, name)
+        self.found[key] = existing
+
+
+def _single_owner(risky: list[_Relationship]) -> str | None:
+    owners = list(dict.fromkeys(c.owner for c in risky))
+    return owners[0] if len(owners) == 1 else None  # None also for a backref (owner unknown)
+
+
+def _with_route(risk: LazyLoadRisk, route: str) -> LazyLoadRisk:
+    return replace(risk, routes=(*risk.routes, route))

@@ -1,0 +1,639 @@
+"""Rewrite legacy `Session.query()` chains into 2.0 `select()` statements under `AsyncSession`.
+
+`AsyncSession` has no `query()`. A chain rooted at `<session>.query(...)` maps to a
+`select()` statement run by an awaited session method, when the mapping is exact;
+anything else comes back as a blocker message naming the method and the reason.
+
+Before::
+
+    book = session.query(Book).filter(Book.id == book_id).first()
+    books = session.query(Book).filter_by(author_id=author_id).all()
+    total = session.query(Book).filter(Book.price > 10).count()
+    titles = session.query(Book.title).all()
+
+After::
+
+    book = (await session.scalars(select(Book).where(Book.id == book_id).limit(1))).first()
+    books = (await session.scalars(select(Book).filter_by(author_id=author_id))).unique().all()
+    total = (await session.scalar(select(func.count()).select_from(Book).where(Book.price > 10)))
+    titles = (await session.execute(select(Book.title))).all()
+
+Why the forms differ from the short ones in the reference table (each point is
+checked against a real database in tests/test_legacy_query.py):
+
+- `Query` de-duplicates rows that hold mapped objects (`Query._iter()` calls
+  `.unique()` when the statement selects a mapped entity); a 2.0 result does not. A
+  join, a joined eager load (`options(joinedload(...))` or `lazy="joined"` on the
+  model) or an extra FROM pulled in by a filter repeats objects, and 2.0 even raises
+  for joined eager collections without `.unique()`. So `.all()`, `.one()`,
+  `.one_or_none()`, `.scalar()` and direct iteration add `.unique()` whenever a
+  mapped entity is selected. `.first()` does not need it: de-duplication never
+  changes the first row.
+- `Query.first()` adds `LIMIT 1` to the SQL; so does the rewrite (`.limit(1)`), since
+  `AsyncSession` buffers whole results.
+- `query(M.col)` returns `Row` tuples, not scalars: only a single mapped entity is
+  read with `scalars()`; columns go through `execute()`.
+- `Query.scalar()` is `one()` then the first column: it raises
+  `MultipleResultsFound` for several rows, where `session.scalar()` returns the
+  first one. The rewrite is `.scalar_one_or_none()` on the `execute()` result.
+- `Query.delete()` / `.update()` return the matched row count: the rewrite reads
+  `.rowcount` of the result.
+- In SQLAlchemy 2.1, `Select.filter_by()` searches every FROM entity while
+  `Query.filter_by()` uses the last joined entity (or the first one queried):
+  `filter_by()` maps only where both agree: before any join, with every queried
+  entity on one class (`query(M)`, `query(M.a, M.b)`).
+- A legacy query nested in the arguments (`.filter(M.id.in_(session.query(N.id)))`)
+  blocks: it is not iterated, and `AsyncSession` has no `query()` to run it.
+
+Whether an entity of `query(...)` is a mapped class or a column decides the
+result shape, and the tool has no type information here, so it reads the names
+(PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
+`Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
+anything else (`self.model`, `cls`, a lower-case variable) is undecided, which
+blocks the forms that depend on it. `.count()`, `.get()`, `.delete()`,
+`.update()` and `.first()` on several entities do not depend on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import libcst as cst
+
+# Query methods that carry over to `select()` one to one (Query name -> Select name).
+CARRIED: dict[str, str] = {
+    "filter": "where",
+    "filter_by": "filter_by",
+    "order_by": "order_by",
+    "limit": "limit",
+    "offset": "offset",
+    "distinct": "distinct",
+    "options": "options",
+    "join": "join",
+    "outerjoin": "outerjoin",
+    "group_by": "group_by",
+    "having": "having",
+    "with_for_update": "with_for_update",
+}
+ROW_TERMINALS = frozenset({"all", "first", "one", "one_or_none"})
+TERMINALS = ROW_TERMINALS | {"scalar", "count", "get", "delete", "update"}
+DML_FILTERS = frozenset({"filter", "filter_by"})
+COUNT_DIRECT = frozenset({"filter", "filter_by", "join", "outerjoin"})
+JOINS = frozenset({"join", "outerjoin"})
+
+_MANUAL = "rewrite by hand or keep the route on the sync path"
+
+# Why some well-known legacy methods stay blocked (the default reason is generic).
+_REASONS: dict[str, str] = {
+    "from_self": "it wraps the query in a subquery and adapts every entity to it (2.0 spells that "
+    "with `aliased(M, subquery)`)",
+    "yield_per": "streaming under AsyncSession needs `await session.stream_scalars()` and an "
+    "`async for` loop",
+    "values": "`Query.values()` was removed in SQLAlchemy 2.0",
+    "paginate": "`.paginate()` is Flask-SQLAlchemy's, not SQLAlchemy's",
+}
+
+# Legacy Query methods with no exact counterpart in this codemod.
+_LEGACY = frozenset(
+    {
+        "with_entities", "from_self", "yield_per", "populate_existing", "slice", "exists", "union",
+        "union_all", "intersect", "intersect_all", "except_", "except_all", "values", "value",
+        "paginate", "select_from", "params", "execution_options", "correlate", "enable_eagerloads",
+        "autoflush", "with_parent", "subquery", "scalar_subquery", "label", "as_scalar", "prefix_with",
+        "suffix_with", "with_hint", "with_statement_hint", "reset_joinpoint", "with_transformation",
+        "with_session", "instances", "merge_result", "set_label_style", "enable_assertions", "tuples",
+        "with_labels", "from_statement", "add_columns", "add_column", "add_entity",
+        "only_return_tuples", "column_descriptions",
+    }
+)
+
+_SESSION_METHODS = ", ".join(f"`{name}`" for name in ("all", "first", "one", "one_or_none", "scalar", "count",
+                                                     "get", "delete", "update"))
+
+
+@dataclass(frozen=True)
+class QueryRewrite:
+    expression: cst.BaseExpression  # the full replacement, already awaited where needed
+    imports: frozenset[tuple[str, str]]  # (module, name) to add, e.g. ("sqlalchemy", "select")
+    note: str | None = None  # semantics differences worth reporting
+
+
+def is_query_chain(node: cst.BaseExpression, session: str) -> bool:
+    """True when node is a call chain rooted at `<session>.query(...)`."""
+    return _Chain.parse(node, session) is not None
+
+
+def rewrite_query(
+    node: cst.Call, session: str, names: Mapping[str, str] | None = None
+) -> QueryRewrite | str:
+    """Rewrite the OUTERMOST call of a legacy chain rooted at `<session>.query(...)` into its 2.0
+    AsyncSession form, or return a blocker message (str) saying precisely what cannot be mapped
+    and why.
+
+    `names` maps the canonical names `select`, `func`, `delete`, `update` to the local names
+    (possibly dotted, `sa.select`) to use; a canonical name it maps is taken as already
+    available, so only unmapped names used by the rewrite appear in `imports`.
+    """
+    chain = _Chain.parse(node, session)
+    if chain is None:
+        return f"not a call chain rooted at `{session}.query(...)`"
+    problem = chain.check()
+    if problem is not None:
+        return problem
+    return _Rewriter(chain, _Names(names)).rewrite()
+
+
+@dataclass(frozen=True)
+class _Link:
+    name: str
+    call: cst.Call
+
+
+class _Kind(Enum):
+    ENTITY = "mapped class"
+    COLUMN = "column expression"
+    UNKNOWN = "undecided"
+
+
+_CAPWORDS = re.compile(r"_*[A-Z][A-Za-z0-9]*\Z")
+_ENTITY_CALLS = frozenset({"aliased", "with_polymorphic"})
+_COLUMN_CALLS = frozenset(
+    {"literal", "literal_column", "cast", "type_coerce", "case", "distinct", "null", "true", "false",
+     "and_", "or_", "not_", "extract", "tuple_", "label", "over", "within_group", "collate"}
+)
+_COLUMN_METHODS = frozenset({"label", "distinct", "desc", "asc", "cast", "op", "collate", "over"})
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain (parentheses ignored), else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    return None
+
+
+def _is_class_name(name: str) -> bool:
+    """CapWords (`Book`, `M`), not a CONSTANT (`BOOKS`)."""
+    return bool(_CAPWORDS.match(name)) and (len(name.strip("_")) == 1 or not name.isupper())
+
+
+def _classify(node: cst.BaseExpression, func_name: str = "func") -> _Kind:
+    """Mapped class or column expression, read from the names (see the module docstring)."""
+    dotted = _dotted(node)
+    if dotted is not None:
+        *head, last = dotted.split(".")
+        if _is_class_name(last):
+            return _Kind.ENTITY if all(part[:1].islower() for part in head) else _Kind.UNKNOWN
+        if head and isinstance(node, cst.Attribute) and _classify(node.value, func_name) is _Kind.ENTITY:
+            return _Kind.COLUMN  # `Book.title`, `models.Book.title`
+        return _Kind.UNKNOWN
+    if isinstance(node, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation, cst.BooleanOperation)):
+        # `Book.price * 2`, `Book.id == 1`, `-Book.price`
+        return _Kind.COLUMN
+    if isinstance(node, cst.Call):
+        callee = _dotted(node.func)
+        if callee is not None:
+            parts = callee.split(".")
+            if parts[-1] in _ENTITY_CALLS:
+                return _Kind.ENTITY
+            in_func = "func" in parts[:-1] or callee.startswith(f"{func_name}.")
+            if in_func or parts[-1] in _COLUMN_CALLS:
+                return _Kind.COLUMN
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _COLUMN_METHODS:
+            if _classify(node.func.value, func_name) is _Kind.COLUMN:
+                return _Kind.COLUMN
+    return _Kind.UNKNOWN
+
+
+class _Names:
+    """Local names for the canonical sqlalchemy names, and the imports the rewrite needs."""
+
+    def __init__(self, names: Mapping[str, str] | None) -> None:
+        self.local = dict(names or {})
+        self.used: set[str] = set()
+
+    def ref(self, canonical: str) -> cst.BaseExpression:
+        self.used.add(canonical)
+        return cst.parse_expression(self.local.get(canonical, canonical))
+
+    def local_name(self, canonical: str) -> str:
+        return self.local.get(canonical, canonical)
+
+    def imports(self) -> frozenset[tuple[str, str]]:
+        return frozenset(("sqlalchemy", name) for name in self.used if name not in self.local)
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """`<session>.query(...)` followed by method calls, innermost first."""
+
+    outer: cst.Call
+    session: cst.BaseExpression
+    query: cst.Call
+    links: tuple[_Link, ...]
+
+    @classmethod
+    def parse(cls, node: cst.BaseExpression, session: str) -> _Chain | None:
+        links: list[_Link] = []
+        current = node
+        while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            attribute = current.func
+            if attribute.attr.value == "query" and _dotted(attribute.value) == session:
+                assert isinstance(node, cst.Call)
+                return cls(node, attribute.value, current, tuple(reversed(links)))
+            links.append(_Link(attribute.attr.value, current))
+            current = attribute.value
+        return None
+
+    @property
+    def session_name(self) -> str:
+        return _dotted(self.session) or ""
+
+    @property
+    def entities(self) -> Sequence[cst.Arg]:
+        return self.query.args
+
+    @property
+    def terminal(self) -> _Link | None:
+        return self.links[-1] if self.links and self.links[-1].name in TERMINALS else None
+
+    @property
+    def methods(self) -> tuple[_Link, ...]:
+        return self.links[:-1] if self.terminal else self.links
+
+    def described(self) -> str:
+        return f"`{cst.Module([]).code_for_node(self.query)}`"
+
+    def check(self) -> str | None:
+        """The blocker that holds whatever the terminal, if any."""
+        query = self.described()
+        if any(arg.star for arg in self.query.args):
+            return (
+                f"`*args`/`**kwargs` in {query}: the queried entities cannot be read statically; {_MANUAL}"
+            )
+        if not self.query.args:
+            return f"{query} selects no entities: there is no `select()` to build from it; {_MANUAL}"
+        if any(arg.keyword is not None for arg in self.query.args):
+            return f"keyword arguments to {query} have no `select()` counterpart; {_MANUAL}"
+        for index, link in enumerate(self.links):
+            if link.name in TERMINALS and index != len(self.links) - 1:
+                after = self.links[index + 1].name
+                return (
+                    f"`.{after}()` is called on the result of `.{link.name}()`, which is not a Query: "
+                    f"pass the `.{link.name}()` call itself to be rewritten"
+                )
+            if any(arg.star for arg in link.call.args):
+                return (
+                    f"`*args`/`**kwargs` in `.{link.name}()`: the arguments cannot be checked "
+                    f"statically; {_MANUAL}"
+                )
+            if link.name not in TERMINALS and link.name not in CARRIED:
+                return _unsupported(link.name)
+        return self.nested_query() or self.check_filter_by()
+
+    def nested_query(self) -> str | None:
+        """A legacy query inside the arguments (`.filter(M.id.in_(session.query(N.id)))`)."""
+        for owner, call in (("query", self.query), *((link.name, link.call) for link in self.links)):
+            finder = _FindQuery(self.session_name)
+            for arg in call.args:
+                arg.visit(finder)
+            if finder.found is not None:
+                inner = cst.Module([]).code_for_node(finder.found)
+                return (
+                    f"a legacy `{inner}` is nested in the arguments of `.{owner}()`: AsyncSession has no "
+                    "`query()`, and a Query used as a subquery or value maps to a plain `select()`; "
+                    + _MANUAL
+                )
+        return None
+
+    def check_filter_by(self) -> str | None:
+        joined = None
+        for link in self.methods:
+            if link.name in JOINS:
+                joined = link.name
+            elif link.name == "filter_by":
+                if joined is not None:
+                    return (
+                        f"`.filter_by()` after `.{joined}()`: `Query.filter_by()` reads the keywords on the "
+                        "last joined entity, SQLAlchemy 2.1's `Select.filter_by()` on every FROM entity "
+                        "(raising AmbiguousColumnError for shared names): write "
+                        "`.filter(Entity.attr == value)` instead, or keep the route on the sync path"
+                    )
+                if self.single_root() is None:
+                    return (
+                        f"`.filter_by()` on {self.described()}: `Query.filter_by()` reads the keywords on "
+                        "the first queried entity, SQLAlchemy 2.1's `Select.filter_by()` on every FROM "
+                        "entity, and these are not evidently the same class: write "
+                        "`.filter(Entity.attr == value)` instead, or keep the route on the sync path"
+                    )
+        return None
+
+    def single_root(self) -> str | None:
+        """The one entity all queried expressions belong to (`M`, `M.a, M.b`, `self.model`,
+        `aliased(M)`), if evident."""
+        if len(self.entities) == 1:
+            only = self.entities[0].value
+            if _dotted(only) is not None or _classify(only) is _Kind.ENTITY:
+                return cst.Module([]).code_for_node(only)
+        roots = set()
+        for arg in self.entities:
+            kind = _classify(arg.value)
+            if kind is _Kind.ENTITY:
+                roots.add(_dotted(arg.value))
+            elif kind is _Kind.COLUMN and isinstance(arg.value, cst.Attribute):
+                roots.add(_dotted(arg.value.value))
+            else:
+                return None
+        return roots.pop() if len(roots) == 1 and None not in roots else None
+
+
+class _FindQuery(cst.CSTVisitor):
+    """Finds the first `<session>.query(...)` call in a subtree."""
+
+    def __init__(self, session: str) -> None:
+        self.session = session
+        self.found: cst.Call | None = None
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        func = node.func
+        if (
+            self.found is None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value == "query"
+            and _dotted(func.value) == self.session
+        ):
+            self.found = node
+        return self.found is None
+
+
+def _unsupported(name: str) -> str:
+    reason = _REASONS.get(name)
+    detail = f" ({reason})" if reason else ""
+    if name in _LEGACY:
+        return f"`.{name}()` has no exact 2.0 `select()` counterpart here{detail}: {_MANUAL}"
+    return (
+        f"`.{name}()` is not a legacy Query method this codemod maps (it maps the methods "
+        f"{', '.join(f'`{m}`' for m in CARRIED)} and the terminals {_SESSION_METHODS}): {_MANUAL}"
+    )
+
+
+def _parens() -> dict[str, list[cst.LeftParen] | list[cst.RightParen]]:
+    return {"lpar": [cst.LeftParen()], "rpar": [cst.RightParen()]}
+
+
+def _method(value: cst.BaseExpression, name: str, args: Sequence[cst.Arg] = ()) -> cst.Call:
+    return cst.Call(func=cst.Attribute(value=value, attr=cst.Name(name)), args=list(args))
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    tight = cst.SimpleWhitespace("")
+    equal = cst.AssignEqual(whitespace_before=tight, whitespace_after=tight)
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=equal)
+
+
+def _bind(call: cst.Call, params: Sequence[str]) -> dict[str, cst.Arg] | str:
+    """Positional and keyword arguments of `call` by parameter name, or what does not fit."""
+    bound: dict[str, cst.Arg] = {}
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None:
+            if index >= len(params):
+                return f"takes at most {len(params)} positional argument(s)"
+            bound[params[index]] = arg
+        elif arg.keyword.value not in params:
+            return f"has no parameter `{arg.keyword.value}`"
+        elif arg.keyword.value in bound:
+            return f"gets `{arg.keyword.value}` twice"
+        else:
+            bound[arg.keyword.value] = arg
+    return bound
+
+
+class _Rewriter:
+    def __init__(self, chain: _Chain, names: _Names) -> None:
+        self.chain = chain
+        self.names = names
+        self.kinds = [_classify(arg.value, names.local_name("func")) for arg in chain.entities]
+
+    def rewrite(self) -> QueryRewrite | str:
+        terminal = self.chain.terminal
+        if terminal is None:
+            return self.iterated()
+        if terminal.name not in ("get", "delete", "update") and terminal.call.args:
+            return f"`.{terminal.name}()` takes no arguments here; {_MANUAL}"
+        if terminal.name == "get":
+            return self.get(terminal)
+        if terminal.name in ("delete", "update"):
+            return self.dml(terminal)
+        if terminal.name == "count":
+            return self.count()
+        if terminal.name == "scalar":
+            return self.scalar(terminal)
+        if terminal.name == "first":
+            return self.first(terminal)
+        return self.rows(terminal)
+
+    # -- building blocks ---------------------------------------------------------------
+
+    def statement(self, start: cst.BaseExpression) -> cst.BaseExpression:
+        """`start` followed by the carried methods, the user's arguments and layout kept."""
+        statement = start
+        for link in self.chain.methods:
+            attribute = link.call.func
+            assert isinstance(attribute, cst.Attribute)
+            name = attribute.attr.with_changes(value=CARRIED[link.name])
+            statement = link.call.with_changes(func=attribute.with_changes(value=statement, attr=name))
+        return statement
+
+    def select(self) -> cst.BaseExpression:
+        return self.statement(self.chain.query.with_changes(func=self.names.ref("select")))
+
+    def awaited(self, method: str, *args: cst.BaseExpression | cst.Arg) -> cst.Await:
+        arguments = [arg if isinstance(arg, cst.Arg) else cst.Arg(value=arg) for arg in args]
+        call = _method(self.chain.session, method, arguments)
+        return cst.Await(expression=call, **_parens())
+
+    @staticmethod
+    def then(value: cst.BaseExpression, name: str, terminal: _Link) -> cst.Call:
+        """`value.name()`, in the layout of the original terminal call (`.all()` -> `.all()`)."""
+        attribute = terminal.call.func
+        assert isinstance(attribute, cst.Attribute)
+        renamed = attribute.with_changes(value=value, attr=attribute.attr.with_changes(value=name))
+        return terminal.call.with_changes(func=renamed, lpar=[], rpar=[])
+
+    def done(self, expression: cst.BaseExpression, note: str | None = None) -> QueryRewrite:
+        """Put the original call's parentheses (or fresh ones around an await) on the result."""
+        outer = self.chain.outer
+        if isinstance(expression, cst.Await):
+            if outer.lpar:
+                expression = expression.with_changes(lpar=outer.lpar, rpar=outer.rpar)
+        else:
+            expression = expression.with_changes(lpar=outer.lpar, rpar=outer.rpar)
+        return QueryRewrite(expression, self.names.imports(), note)
+
+    def undecided(self, terminal: str) -> str:
+        unknown = next(arg for arg, kind in zip(self.chain.entities, self.kinds) if kind is _Kind.UNKNOWN)
+        code = cst.Module([]).code_for_node(unknown.value)
+        return (
+            f"cannot tell whether `{code}` in {self.chain.described()} is a mapped class or a column "
+            f"expression, and {terminal} depends on it (legacy Query returns objects for one mapped "
+            "class but Row tuples for columns, and de-duplicates rows holding mapped objects): "
+            f"{_MANUAL}"
+        )
+
+    def shape(self) -> tuple[str, bool] | None:
+        """(`scalars` or `execute`, whether to de-duplicate), as legacy `Query._iter()` decides."""
+        if _Kind.ENTITY in self.kinds:
+            return ("scalars" if len(self.kinds) == 1 else "execute"), True
+        if _Kind.UNKNOWN in self.kinds:
+            return None
+        return "execute", False
+
+    # -- terminals --------------------------------------------------------------------
+
+    def rows(self, terminal: _Link) -> QueryRewrite | str:
+        shape = self.shape()
+        if shape is None:
+            return self.undecided(f"`.{terminal.name}()`")
+        method, unique = shape
+        result: cst.BaseExpression = self.awaited(method, self.select())
+        if unique:
+            result = _method(result, "unique")
+        return self.done(self.then(result, terminal.name, terminal))
+
+    def first(self, terminal: _Link) -> QueryRewrite | str:
+        if len(self.kinds) == 1:
+            if self.kinds[0] is _Kind.UNKNOWN:
+                return self.undecided("`.first()`")
+            method = "scalars" if self.kinds[0] is _Kind.ENTITY else "execute"
+        else:
+            method = "execute"
+        limited = _method(self.select(), "limit", [cst.Arg(cst.Integer("1"))])
+        return self.done(self.then(self.awaited(method, limited), "first", terminal))
+
+    def scalar(self, terminal: _Link) -> QueryRewrite | str:
+        shape = self.shape()
+        if shape is None:
+            return self.undecided("`.scalar()`")
+        result: cst.BaseExpression = self.awaited("execute", self.select())
+        if shape[1]:
+            result = _method(result, "unique")
+        return self.done(self.then(result, "scalar_one_or_none", terminal))
+
+    def count(self) -> QueryRewrite | str:
+        if any(link.name == "with_for_update" for link in self.chain.methods):
+            return (
+                "`.count()` after `.with_for_update()`: `Query.count()` puts FOR UPDATE on both the "
+                "counted subquery and the outer `SELECT count(*)` (which PostgreSQL rejects with an "
+                f"aggregate); no `select()` form is the same statement; {_MANUAL}"
+            )
+        count = cst.Call(func=cst.Attribute(value=self.names.ref("func"), attr=cst.Name("count")))
+        counted = cst.Call(func=self.names.ref("select"), args=[cst.Arg(count)])
+        direct = (
+            len(self.kinds) == 1
+            and self.kinds[0] is _Kind.ENTITY
+            and all(link.name in COUNT_DIRECT for link in self.chain.methods)
+        )
+        if direct:
+            statement = self.statement(_method(counted, "select_from", [self.chain.entities[0]]))
+        else:
+            subquery = _method(self.select(), "subquery")
+            statement = _method(counted, "select_from", [cst.Arg(subquery)])
+        return self.done(self.awaited("scalar", statement))
+
+    def get(self, terminal: _Link) -> QueryRewrite | str:
+        if self.chain.methods:
+            return (
+                f"`.get()` maps to `AsyncSession.get()` only directly on `query(M)`; here it follows "
+                f"`.{self.chain.methods[-1].name}()`: {_MANUAL}"
+            )
+        if len(self.chain.entities) != 1:
+            return (
+                f"`.get()` on {self.chain.described()}: `AsyncSession.get()` takes one mapped class; "
+                + _MANUAL
+            )
+        bound = _bind(terminal.call, ("ident",))
+        if isinstance(bound, str) or "ident" not in bound:
+            return f"`.get()` takes exactly one primary key argument (`ident`); {_MANUAL}"
+        entity = self.chain.entities[0]
+        if entity.comma is cst.MaybeSentinel.DEFAULT:
+            entity = entity.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return self.done(self.awaited("get", entity, bound["ident"]))
+
+    def dml(self, terminal: _Link) -> QueryRewrite | str:
+        name = terminal.name
+        other = next((link.name for link in self.chain.methods if link.name not in DML_FILTERS), None)
+        if other is not None:
+            return (
+                f"`.{name}()` after `.{other}()`: only `.filter()` / `.filter_by()` criteria map onto a "
+                f"2.0 `{name}()` statement; {_MANUAL}"
+            )
+        if len(self.chain.entities) != 1:
+            return (
+                f"`.{name}()` on {self.chain.described()}: a 2.0 `{name}()` statement takes one mapped "
+                f"class; {_MANUAL}"
+            )
+        if name == "delete":
+            params: tuple[str, ...] = ("synchronize_session", "delete_args")
+        else:
+            params = ("values", "synchronize_session", "update_args")
+        bound = _bind(terminal.call, params)
+        if isinstance(bound, str):
+            return f"`.{name}()` {bound}; {_MANUAL}"
+        extra = f"{name}_args"
+        if extra in bound:
+            return (
+                f"`.{name}({extra}=...)` passes dialect arguments (and `preserve_parameter_order`) that need "
+                f"`with_dialect_options()` / `ordered_values()` on the statement; {_MANUAL}"
+            )
+        statement = self.statement(self.chain.query.with_changes(func=self.names.ref(name)))
+        if name == "update":
+            if "values" not in bound:
+                return f"`.update()` without values; {_MANUAL}"
+            values = cst.Arg(value=bound["values"].value)
+            statement = _method(statement, "values", [values])
+        sync = bound.get("synchronize_session")
+        if sync is not None:
+            option = _keyword("synchronize_session", sync.value)
+            statement = _method(statement, "execution_options", [option])
+        rowcount = cst.Attribute(value=self.awaited("execute", statement), attr=cst.Name("rowcount"))
+        return self.done(rowcount, self.dml_note(name, sync is not None))
+
+    @staticmethod
+    def dml_note(name: str, explicit: bool) -> str:
+        events = "update" if name == "update" else "delete"
+        if explicit:
+            sync = "`synchronize_session` is kept through `.execution_options(synchronize_session=...)`"
+        else:
+            sync = (
+                'ORM-enabled `' + name + '()` defaults to synchronize_session="auto", as `Query.' + name
+                + '()` does on SQLAlchemy 2.x; on 1.x the Query default was "evaluate" (criteria it '
+                'cannot evaluate in Python now fall back to "fetch" instead of raising)'
+            )
+        return (
+            f"`.{name}()` rewritten as a bulk `{name}()` statement: {sync}; the legacy "
+            f"`SessionEvents.after_bulk_{events}` and `QueryEvents.before_compile_{events}` listeners no "
+            "longer fire (use `SessionEvents.do_orm_execute`); the value is still the matched row count "
+            "(`.rowcount`)"
+        )
+
+    def iterated(self) -> QueryRewrite | str:
+        shape = self.shape()
+        if shape is None:
+            return self.undecided("iterating it")
+        method, unique = shape
+        result: cst.BaseExpression = self.awaited(method, self.select())
+        if unique:
+            result = _method(result, "unique")
+        kind = "objects" if method == "scalars" else "rows"
+        note = (
+            f"iterated directly: the chain has no terminal method, so it becomes the buffered result "
+            f"of `{method}()` (it yields the same {kind}); this is only right where the Query was "
+            "iterated (`for`, `list()`, a comprehension), not where the Query object itself is kept, "
+            "returned or extended"
+        )
+        return self.done(result, note)

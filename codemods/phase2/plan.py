@@ -1,0 +1,181 @@
+"""From a closure to per-file rewrite plans: what each call, parameter and function becomes.
+
+Plans name calls by their index in the function body (the collector's numbering),
+so the rewrite needs no positions and no second analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codemods import facts
+from codemods.names import ASYNC_SESSION_TYPES, THREADPOOL
+from codemods.phase2.closure import (
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
+    DEFAULT_CALL_MAPPINGS,
+    Closure,
+)
+from codemods.project import FunctionId, Project
+
+
+@dataclass(slots=True)
+class CallAction:
+    kind: str  # await, helper, map, unwrap, open, begin, query
+    rename: str | None = None  # new name for the called function (last segment)
+    add_await: bool = True
+
+
+@dataclass(slots=True)
+class ParamAction:
+    kind: str  # alias: annotation becomes the async alias; depends: AsyncSession = Depends(async dep);
+    #            annotation: Session becomes AsyncSession inside the annotation
+    old: str = ""  # for annotation: the local name of the sync Session type
+
+
+@dataclass(slots=True)
+class FunctionPlan:
+    key: str
+    twin: str | None = None  # add an async twin under this name, leave the original alone
+    calls: dict[int, CallAction] = field(default_factory=dict)
+    params: dict[str, ParamAction] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StackNames:
+    """Local names the rewritten code uses for the async stack, and where they come from."""
+
+    alias_module: str | None  # module defining the async Annotated alias
+    alias: str
+    engine_module: str | None  # module defining the async sessionmaker
+    sessionmaker: str
+    dependency_module: str | None  # module defining the async dependency
+    dependency: str
+
+
+@dataclass(slots=True)
+class FilePlan:
+    functions: dict[str, FunctionPlan] = field(default_factory=dict)
+    imports: set[tuple[str, str]] = field(default_factory=set)
+    maybe_unused: set[tuple[str, str]] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
+
+
+def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
+    plans: dict[str, FilePlan] = {}
+    twins = {fid: project.functions[fid][1].name + project.config.twin_suffix
+             for fid, d in closure.helpers.items() if d.action == "twin"}
+    migrated = set(closure.migrated_routes) | {
+        fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
+    }
+    mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    for fid in sorted(migrated):
+        module, function = project.functions[fid]
+        plan = plans.setdefault(module.path, FilePlan())
+        fplan = FunctionPlan(function.key, twin=twins.get(fid))
+        plan.functions[function.key] = fplan
+        _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
+        _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes, stack=stack)
+    return plans
+
+
+def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:  # type: ignore[no-untyped-def]
+    module, function = project.functions[fid]
+    names = project.session_names(fid)
+    edges = {}
+    for edge in project.calls_from[fid]:
+        edges.setdefault(edge.call.index, edge)
+    opened = {o.line: o for o in project.opens_directly(fid)}
+    for call in function.calls:
+        if call.query_root in names:
+            fplan.calls[call.index] = CallAction("query", add_await=False)
+            continue
+        if call.receiver in names and call.method is not None:
+            if call.method == "query" or call.query_blocker is not None:
+                continue  # part of a legacy chain, rewritten whole at its outermost call
+            if call.method in AWAITED_METHODS:
+                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
+            elif call.method in CONTEXT_METHODS:
+                fplan.calls[call.index] = CallAction("begin", add_await=not call.awaited)
+            continue
+        edge = edges.get(call.index)
+        if edge is not None and edge.callee in migrated:
+            callee_module, callee = project.functions[edge.callee]
+            rename = twins.get(edge.callee)
+            if call.offloaded:
+                # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
+                # the helper itself is the run_in_threadpool call's first argument.
+                fplan.calls[call.index] = CallAction("unwrap", rename, add_await=False)
+            else:
+                fplan.calls[call.index] = CallAction("helper", rename, add_await=not call.awaited)
+            if rename is not None:
+                local = _imported_as(module, callee_module.name, callee.name)
+                if local is not None:
+                    plan.imports.add((callee_module.name, rename))
+                    plan.maybe_unused.add((callee_module.name, callee.name))
+            continue
+        callee = project.canonical(call.callee)
+        if callee in mappings and any(a.name in names for a in call.args):
+            target = mappings[callee]
+            target_module, _, target_name = target.rpartition(".")
+            fplan.calls[call.index] = CallAction("map", target_name, add_await=not call.awaited)
+            if _imported_as(module, callee.rpartition(".")[0], callee.rpartition(".")[2]) is not None:
+                plan.imports.add((target_module, target_name))
+                plan.maybe_unused.add((callee.rpartition(".")[0], callee.rpartition(".")[2]))
+            continue
+        if call.line in opened and opened[call.line].callee == call.callee and stack.engine_module:
+            fplan.calls[call.index] = CallAction("open", stack.sessionmaker, add_await=False)
+            if module.name != stack.engine_module:
+                plan.imports.add((stack.engine_module, stack.sessionmaker))
+            target = opened[call.line].callee.rpartition(".")
+            plan.maybe_unused.add((target[0], target[2]))
+            continue
+        if callee in THREADPOOL and call.offloaded is False:
+            continue
+
+
+def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: ignore[no-untyped-def]
+    module, function = project.functions[fid]
+    declared = project.session_params[fid]
+    for param in function.params:
+        if param.name not in declared:
+            continue
+        if is_route and project.declared_session(param) is not None:
+            if param.default:
+                fplan.params[param.name] = ParamAction("depends")
+                plan.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+                if stack.dependency_module and stack.dependency_module != module.name:
+                    plan.imports.add((stack.dependency_module, stack.dependency))
+            else:
+                fplan.params[param.name] = ParamAction("alias")
+                if stack.alias_module and stack.alias_module != module.name and "." not in param.text:
+                    plan.imports.add((stack.alias_module, stack.alias))
+            for ref in param.annotation:
+                head = ref.rpartition(".")
+                plan.maybe_unused.add((head[0], head[2]))
+            continue
+        session_type = _sync_type_name(project, module, param)
+        if session_type is not None:
+            fplan.params[param.name] = ParamAction("annotation", session_type)
+            plan.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+            ref = module.imports.get(session_type.split(".")[0])
+            if ref is not None and "." not in session_type:
+                plan.maybe_unused.add((ref.rpartition(".")[0], session_type))
+
+
+def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
+    """The name the annotation uses for the sync Session type (`Session`, `orm.Session`)."""
+    for local, ref in module.imports.items():
+        if project.is_sync_session_type(ref) and local in param.text:
+            return local
+    for ref in param.annotation:
+        if project.is_sync_session_type(ref) and project.canonical(ref) not in ASYNC_SESSION_TYPES:
+            return ref.rsplit(".", 1)[-1] if ref.rsplit(".", 1)[-1] in param.text else None
+    return None
+
+
+def _imported_as(module: facts.Module, source: str, name: str) -> str | None:
+    for local, ref in module.imports.items():
+        if ref == f"{source}.{name}":
+            return local
+    return None

@@ -1,0 +1,29 @@
+"""Phase two's rewrite of one file: the async stack pieces it hosts, then its migrated functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from codemods import facts
+from codemods.phase2 import async_stack
+from codemods.phase2.plan import FilePlan, StackNames
+from codemods.phase2.to_async import MigrateToAsyncSession
+
+
+@dataclass(slots=True)
+class Plan:
+    stack: async_stack.ModuleEdit | None
+    functions: FilePlan | None
+    names: StackNames
+
+
+def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
+    if plan.stack is not None:
+        module = async_stack.rewrite(module, module_facts, plan.stack)
+    if plan.functions is not None and plan.functions.functions:
+        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
+    return module

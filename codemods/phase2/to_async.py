@@ -1,0 +1,188 @@
+"""Move chosen functions onto AsyncSession: `async def`, awaited Session calls, awaited helpers.
+
+Before::
+
+    def get_book_details(session: Session, book_id: int) -> dict:
+        book = session.scalars(select(Book).where(Book.id == book_id)).first()
+        with session.begin_nested():
+            summary = review_helper.get_review_summary(session, book_id)
+        return {"title": book.title, **summary}
+
+After::
+
+    async def get_book_details(session: AsyncSession, book_id: int) -> dict:
+        book = (await session.scalars(select(Book).where(Book.id == book_id))).first()
+        async with session.begin_nested():
+            summary = await review_helper.get_review_summary(session, book_id)
+        return {"title": book.title, **summary}
+
+Which call becomes what is decided beforehand (codemods/phase2/plan.py) and named
+by the call's index in the body; this module only applies it, with the
+parentheses precedence needs (`(await x).attr`, `(await x)[0]`, `(await x)()`).
+A shared helper gets a twin: an async copy under a new name right after the
+original, which stays as it was for its synchronous callers.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from codemods.definitions import DefinitionCommand
+from codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
+from codemods.tree import walk
+
+
+class MigrateToAsyncSession(DefinitionCommand):
+    DESCRIPTION = "Rewrite chosen functions from a synchronous Session to AsyncSession."
+
+    def __init__(self, context: CodemodContext, plan: FilePlan, stack: StackNames) -> None:
+        super().__init__(context, plan.functions)
+        self.plan = plan
+        self.stack = stack
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        result = super().transform_module_impl(tree)
+        for module, name in sorted(self.plan.imports):
+            AddImportsVisitor.add_needed_import(self.context, module, name)
+        for module, name in sorted(self.plan.maybe_unused):
+            if module:
+                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        return result
+
+    def rewrite_definition(self, key: str, node: cst.FunctionDef):  # type: ignore[no-untyped-def]
+        plan = self.plan.functions[key]
+        if plan.twin is None:
+            return self._migrate(node, plan)
+        twin = self._migrate(node.with_changes(name=cst.Name(plan.twin)), plan)
+        blank = sum(1 for line in node.leading_lines if line.comment is None) or 1
+        twin = twin.with_changes(leading_lines=[cst.EmptyLine()] * blank)
+        return cst.FlattenSentinel([node, twin])
+
+    def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
+        body = node.body.visit(_AsyncBody(plan.calls))
+        params = node.params.visit(_SessionParams(plan, self.stack)) if plan.params else node.params
+        return node.with_changes(
+            body=body,
+            params=params,
+            asynchronous=node.asynchronous or cst.Asynchronous(),
+        )
+
+
+class _AsyncBody(cst.CSTTransformer):
+    """Applies call actions by index, numbering calls in tree order like the collector."""
+
+    def __init__(self, calls: dict[int, CallAction]) -> None:
+        self.calls = calls
+        self.count = 0
+        self.index: dict[int, int] = {}
+        self.with_items: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # Nested definitions are numbered like everything else, never rewritten:
+        # planning blocks a function that needs an await in a nested scope.
+        return None
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            self.with_items.add(id(item.item))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.index[id(node)] = self.count
+        self.count += 1
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        updated = _parenthesize_await(updated, "func")
+        action = self.calls.get(self.index[id(original)])
+        if action is None:
+            return updated
+        if action.kind == "unwrap":
+            helper, *rest = updated.args
+            call = cst.Call(func=_renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
+            return call.with_changes(lpar=updated.lpar, rpar=updated.rpar)
+        if action.rename is not None and action.kind in ("helper", "map", "open"):
+            updated = updated.with_changes(func=_renamed(updated.func, action.rename))
+        if id(original) in self.with_items and action.kind in ("begin", "open"):
+            return updated
+        if not action.add_await or action.kind == "open":
+            return updated
+        return cst.Await(expression=updated.with_changes(lpar=(), rpar=()), lpar=updated.lpar, rpar=updated.rpar)
+
+    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+        for item in original.items:
+            index = self.index.get(id(item.item))
+            action = self.calls.get(index) if index is not None else None
+            if action is not None and action.kind in ("begin", "open"):
+                return updated.with_changes(asynchronous=cst.Asynchronous())
+        return updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return _parenthesize_await(updated, "value")
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.Subscript:
+        return _parenthesize_await(updated, "value")
+
+
+class _SessionParams(cst.CSTTransformer):
+    def __init__(self, plan: FunctionPlan, stack: StackNames) -> None:
+        self.plan = plan
+        self.stack = stack
+
+    def leave_Param(self, original: cst.Param, updated: cst.Param) -> cst.Param:
+        action = self.plan.params.get(original.name.value)
+        if action is None:
+            return updated
+        if action.kind == "depends" and isinstance(updated.default, cst.Call):
+            default = updated.default.with_changes(args=[cst.Arg(cst.Name(self.stack.dependency))])
+            return updated.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
+        if action.kind == "alias" and updated.annotation is not None:
+            annotation = updated.annotation.annotation
+            if isinstance(annotation, cst.Attribute):  # deps.session_dependency
+                new = annotation.with_changes(attr=cst.Name(self.stack.alias))
+            else:
+                new = cst.Name(self.stack.alias)
+            return updated.with_changes(annotation=updated.annotation.with_changes(annotation=new))
+        if action.kind == "annotation" and updated.annotation is not None:
+            renamed = updated.annotation.visit(_RenameType(action.old, "AsyncSession"))
+            return updated.with_changes(annotation=renamed)
+        return updated
+
+
+class _RenameType(cst.CSTTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.new) if updated.value == self.old else updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute):  # type: ignore[no-untyped-def]
+        dotted = ".".join(n.value for n in walk(updated) if isinstance(n, cst.Name))
+        if dotted == self.old:
+            return cst.Name(self.new)
+        return updated
+
+
+def _renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:
+    if name is None:
+        return func
+    if isinstance(func, cst.Attribute):
+        return func.with_changes(attr=cst.Name(name))
+    if isinstance(func, cst.Name):
+        return func.with_changes(value=name)
+    return func
+
+
+def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
+    if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
+        args = [*args[:-1], args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return args
+
+
+def _parenthesize_await(node, field: str):  # type: ignore[no-untyped-def]
+    """`await` binds looser than attribute access, subscription and calls."""
+    value = getattr(node, field)
+    if isinstance(value, cst.Await) and not value.lpar:
+        return node.with_changes(**{field: value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])})
+    return node

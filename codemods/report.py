@@ -1,0 +1,550 @@
+"""The migration report: per subsystem, what phase one plans (scan) or did (phase1).
+
+Built from a run's `Result`: every route, websocket and dependency of each
+subsystem with its phase-one action and reasons, the counts, every handler that
+phase one keeps `async def` although it still blocks the event loop (with the
+blocking lines and the concrete fix), and the rollout priority the design record
+asks for. Two renderings of the same facts: JSON (`to_json`) and Markdown for a
+pull request description (`render_markdown`); everything the Markdown states is
+in the JSON.
+
+A subsystem is a router module (`api/books.py`), or a name from
+`[tool.async-migrate.subsystems]` whose globs match the module; dependencies are
+grouped under their module.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codemods import facts
+from codemods.check import blocking_calls, fixes, session_handoffs
+from codemods.names import SESSION_IO_METHODS
+from codemods.outcome import Blocking, Outcome
+from codemods.project import FunctionId, Handler, Project
+from codemods.run import Result
+from codemods.sources import matches
+
+ACTIONS = ("convert", "keep", "unchanged")
+READ_METHODS = frozenset({"GET", "HEAD"})
+CATEGORIES = ("list", "detail", "write", "websocket")
+# What marks a query as loading relationships eagerly or joining tables.
+EAGER_LOADERS = frozenset({"selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload"})
+JOINS = frozenset({"join", "outerjoin", "join_from"})
+RANKING = (
+    "traffic (from --traffic), highest first",
+    "list endpoints (GET without path parameters), then detail endpoints (GET with path parameters), "
+    "then other routes",
+    "routes reaching eager loads or joins first",
+    "session calls reached through the call graph (Session methods that do I/O, and the Session "
+    "handed to code outside the project), most first",
+)
+
+
+class TrafficError(ValueError):
+    """A traffic file that cannot be read; the message names the line."""
+
+
+@dataclass(frozen=True)
+class TrafficRow:
+    method: str
+    path: str
+    count: int
+
+
+def load_traffic(path: Path) -> list[TrafficRow]:
+    """`method,path,count` rows (a header row is allowed); repeated routes add up."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TrafficError(f"{path}: cannot read: {error}") from None
+    totals: dict[tuple[str, str], int] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
+            continue
+        if len(row) != 3:
+            raise TrafficError(f"{path}:{number}: expected method,path,count, got {len(row)} fields")
+        method, route, count = (cell.strip() for cell in row)
+        if number == 1 and method.lower() == "method" and not count.isdigit():
+            continue
+        if not count.isdigit():
+            raise TrafficError(f"{path}:{number}: count {count!r} is not a whole number")
+        if not route.startswith("/"):
+            raise TrafficError(f"{path}:{number}: path {route!r} does not start with /")
+        key = (method.upper(), route)
+        totals[key] = totals.get(key, 0) + int(count)
+    return [TrafficRow(method, route, count) for (method, route), count in totals.items()]
+
+
+@dataclass
+class Eager:
+    function: str
+    file: str
+    line: int
+    call: str  # selectinload, join, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.function, "file": self.file, "line": self.line, "call": self.call}
+
+
+@dataclass
+class Entry:
+    """One handler in the report."""
+
+    outcome: Outcome
+    subsystem: str
+    route: str | None  # the full path, router prefix included, when known
+    blocking: list[Blocking] = field(default_factory=list)  # set when kept but still blocking
+    fixes: list[str] = field(default_factory=list)
+    category: str | None = None
+    eager: list[Eager] = field(default_factory=list)
+    session_calls: int = 0
+    traffic: int | None = None
+
+    @property
+    def handler(self) -> Handler:
+        return self.outcome.handler
+
+    @property
+    def still_blocking(self) -> bool:
+        return any(not b.offloaded for b in self.blocking)
+
+    def to_json(self) -> dict[str, Any]:
+        document = self.outcome.to_json()
+        document["route"] = self.route
+        return document
+
+    def blocking_json(self) -> dict[str, Any]:
+        function = self.handler.function
+        return {
+            "file": self.handler.module.path,
+            "line": function.line,
+            "function": function.qualname,
+            "kind": self.handler.kind,
+            "methods": self.handler.methods,
+            "route": self.route,
+            "reasons": self.outcome.reasons,
+            "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
+            "fixes": self.fixes,
+        }
+
+    def priority_json(self, rank: int) -> dict[str, Any]:
+        function = self.handler.function
+        return {
+            "rank": rank,
+            "file": self.handler.module.path,
+            "line": function.line,
+            "function": function.qualname,
+            "subsystem": self.subsystem,
+            "methods": self.handler.methods,
+            "route": self.route,
+            "category": self.category,
+            "action": self.outcome.action,
+            "eager_loads": [eager.to_json() for eager in self.eager],
+            "session_calls": self.session_calls,
+            "traffic": self.traffic,
+        }
+
+
+@dataclass
+class Subsystem:
+    name: str
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[str]:
+        return sorted({entry.handler.module.path for entry in self.entries})
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return _counts(self.entries)
+
+    @property
+    def blocking(self) -> list[Entry]:
+        return [entry for entry in self.entries if entry.still_blocking]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "files": self.files,
+            "counts": self.counts,
+            "handlers": [entry.to_json() for entry in self.entries],
+            "still_blocking": [entry.blocking_json() for entry in self.blocking],
+        }
+
+
+@dataclass
+class Report:
+    command: str
+    root: Path
+    applied: bool
+    subsystems: list[Subsystem]
+    priority: list[Entry]
+    traffic: bool = False
+    traffic_unmatched: list[TrafficRow] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [entry for subsystem in self.subsystems for entry in subsystem.entries]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = {"handlers": len(self.entries), **_counts(self.entries)}
+        totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
+        return totals
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "root": str(self.root),
+            "applied": self.applied,
+            "totals": self.totals,
+            "subsystems": [subsystem.to_json() for subsystem in self.subsystems],
+            "ranking": list(RANKING if self.traffic else RANKING[1:]),
+            "priority": [entry.priority_json(rank) for rank, entry in enumerate(self.priority, start=1)],
+            "traffic": self.traffic,
+            "traffic_unmatched": [
+                {"method": row.method, "path": row.path, "count": row.count} for row in self.traffic_unmatched
+            ],
+            "errors": self.errors,
+        }
+
+
+def _counts(entries: list[Entry]) -> dict[str, int]:
+    counts = dict.fromkeys(ACTIONS, 0)
+    for entry in entries:
+        counts[entry.outcome.action] = counts.get(entry.outcome.action, 0) + 1
+    return counts
+
+
+# ----------------------------------------------------------------- building
+
+
+def build_report(result: Result, traffic: list[TrafficRow] | None = None, applied: bool = False) -> Report:
+    project = result.project
+    by_name: dict[str, Subsystem] = {}
+    for outcome in result.outcomes:
+        handler = outcome.handler
+        name = subsystem_of(project, handler.module.path)
+        entry = Entry(outcome, name, full_path(project, handler))
+        if outcome.before == "async":
+            done = {(b.line, b.call) for b in outcome.blocking if b.offloaded}
+            found = blocking_calls(project, handler)
+            for blocking in found:
+                blocking.offloaded = (blocking.line, blocking.call) in done
+            if outcome.action == "keep" and any(not b.offloaded for b in found):
+                entry.blocking = found
+                entry.fixes = fixes(project, handler, done)
+        by_name.setdefault(name, Subsystem(name)).entries.append(entry)
+    subsystems = [by_name[name] for name in sorted(by_name)]
+    for subsystem in subsystems:
+        subsystem.entries.sort(
+            key=lambda e: (e.handler.module.path, e.handler.function.line, e.handler.function.key)
+        )
+    report = Report(
+        result.command, result.root, applied, subsystems, [], traffic is not None, errors=result.errors
+    )
+    report.priority = _rank(project, report, traffic)
+    return report
+
+
+def subsystem_of(project: Project, path: str) -> str:
+    for name, globs in sorted(project.config.subsystems.items()):
+        if matches(path, globs):
+            return name
+    return path
+
+
+def full_path(project: Project, handler: Handler) -> str | None:
+    """The handler's path with its router's own `prefix=` in front, as far as the facts tell."""
+    if not handler.registrations:
+        return None
+    registration = handler.registrations[0]
+    if registration.path is None:
+        return None
+    if registration.decorator is not None:
+        base = registration.decorator.base
+    else:
+        base = _added_base(project, handler)
+    return _router_prefix(project, base) + registration.path
+
+
+def _added_base(project: Project, handler: Handler) -> str | None:
+    line = handler.registrations[0].line
+    for module in [handler.module, *project.modules.values()]:
+        for added in module.registrations:
+            found = project.function(added.endpoint)
+            if added.line == line and found is not None and found[1] is handler.function:
+                return added.base
+    return None
+
+
+def _router_prefix(project: Project, base: str | None) -> str:
+    target = project.resolve(base)
+    if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+        return ""
+    for arg in target.value.args:
+        if arg.keyword == "prefix":
+            try:
+                value = ast.literal_eval(arg.text)
+            except (ValueError, SyntaxError):
+                return ""
+            return value if isinstance(value, str) else ""
+    return ""
+
+
+def _category(entry: Entry) -> str:
+    handler = entry.handler
+    if handler.kind == "websocket":
+        return "websocket"
+    path = entry.route if entry.route is not None else (handler.path or "")
+    if set(handler.methods) & READ_METHODS:
+        return "detail" if "{" in path else "list"
+    return "write"
+
+
+def _rank(project: Project, report: Report, traffic: list[TrafficRow] | None) -> list[Entry]:
+    ranked = [
+        entry
+        for entry in report.entries
+        if entry.handler.kind in ("route", "websocket") and entry.outcome.action == "convert"
+    ]
+    reach = _Reach(project)
+    for entry in ranked:
+        entry.category = _category(entry)
+        entry.eager, entry.session_calls = reach.of(entry.handler.id)
+    if traffic is not None:
+        report.traffic_unmatched = _match_traffic(report.entries, traffic)
+    return sorted(
+        ranked,
+        key=lambda e: (
+            -(e.traffic or 0),
+            CATEGORIES.index(e.category or "write"),
+            not e.eager,
+            -e.session_calls,
+            e.handler.module.path,
+            e.handler.function.line,
+        ),
+    )
+
+
+def _normal(path: str) -> str:
+    path = re.sub(r"\{[^}]*\}", "{}", path.strip())
+    return path.rstrip("/") or "/"
+
+
+def _match_traffic(entries: list[Entry], rows: list[TrafficRow]) -> list[TrafficRow]:
+    routes: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if entry.route is None:
+            continue
+        methods = entry.handler.methods or ["WEBSOCKET"]
+        for method in methods:
+            routes[(method, _normal(entry.route))].append(entry)
+    unmatched = []
+    for row in rows:
+        method = "WEBSOCKET" if row.method in ("WS", "WEBSOCKET") else row.method
+        found = routes.get((method, _normal(row.path)))
+        if not found:
+            unmatched.append(row)
+            continue
+        for entry in found:
+            entry.traffic = (entry.traffic or 0) + row.count
+    for entry in entries:
+        if entry.traffic is None and entry.route is not None:
+            entry.traffic = 0
+    return sorted(unmatched, key=lambda row: (row.path, row.method))
+
+
+class _Reach:
+    """What a handler reaches through the call graph: eager loads and joins, Session calls."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    def of(self, start: FunctionId) -> tuple[list[Eager], int]:
+        seen = {start}
+        stack = [start]
+        eager: list[Eager] = []
+        calls = 0
+        while stack:
+            fid = stack.pop()
+            module, function = self.project.functions[fid]
+            names = self.project.session_names(fid)
+            for call in function.calls:
+                if call.receiver in names and call.method in SESSION_IO_METHODS:
+                    calls += 1
+            calls += len(session_handoffs(self.project, fid))
+            for call in function.calls:
+                hint = _hint(call)
+                if hint is not None:
+                    eager.append(Eager(f"{module.name}.{function.qualname}", module.path, call.line, hint))
+            for edge in self.project.calls_from[fid]:
+                if edge.callee not in seen:
+                    seen.add(edge.callee)
+                    stack.append(edge.callee)
+        eager.sort(key=lambda e: (e.file, e.line, e.call))
+        return eager, calls
+
+
+def _hint(call: facts.Call) -> str | None:
+    if call.callee is not None and call.callee.startswith("sqlalchemy."):
+        name = call.callee.rsplit(".", 1)[-1]
+        if name in EAGER_LOADERS:
+            return name
+    if call.chained in EAGER_LOADERS or call.chained in JOINS:
+        return call.chained
+    if call.receiver is not None and call.method in JOINS:
+        return call.method
+    return None
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def render_markdown(report: Report) -> str:
+    out: list[str] = []
+    totals = report.totals
+    if report.command == "scan":
+        title, verb = "phase one plan", "would convert"
+    elif report.applied:
+        title, verb = "phase one applied", "converted"
+    else:
+        title, verb = "phase one (dry run)", "would convert"
+    out.append(f"# Migration report: {title}")
+    out.append("")
+    out.append(
+        f"`async-migrate {report.command}` on `{report.root}`: phase one {verb} "
+        f"{totals['convert']} of {totals['handlers']} handlers; "
+        f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
+    )
+    out.append("")
+    out.append(_table(
+        ["handlers", "convert", "keep", "unchanged", "still blocking"],
+        [[totals[key] for key in ("handlers", "convert", "keep", "unchanged", "still_blocking")]],
+        right={0, 1, 2, 3, 4},
+    ))
+    out.append("")
+    out.append("## Rollout priority")
+    out.append("")
+    ranking = RANKING if report.traffic else RANKING[1:]
+    out.append("Routes phase one converts, ranked by: " + "; ".join(ranking) + ".")
+    out.append("")
+    header = ["rank", "route", "handler", "file:line", "category", "eager loads / joins", "session calls"]
+    if report.traffic:
+        header.append("traffic")
+    rows = []
+    for rank, entry in enumerate(report.priority, start=1):
+        row = [
+            rank,
+            _route(entry),
+            entry.handler.function.qualname,
+            f"{entry.handler.module.path}:{entry.handler.function.line}",
+            entry.category,
+            ", ".join(sorted({eager.call for eager in entry.eager})),
+            entry.session_calls,
+        ]
+        if report.traffic:
+            row.append(entry.traffic if entry.traffic is not None else "")
+        rows.append(row)
+    out.append(_table(header, rows, right={0, 6, 7}) if rows else "Nothing to convert.")
+    out.append("")
+    out.append("## Subsystems")
+    for subsystem in report.subsystems:
+        counts = subsystem.counts
+        out.append("")
+        out.append(f"### {subsystem.name}")
+        out.append("")
+        out.append(", ".join(f"{counts[action]} {action}" for action in counts))
+        out.append("")
+        out.append(_table(
+            ["line", "handler", "kind", "route", "phase one", "reasons"],
+            [
+                [
+                    entry.handler.function.line,
+                    entry.handler.function.qualname,
+                    entry.handler.kind,
+                    _route(entry),
+                    entry.outcome.action,
+                    "<br>".join(map(_cell, entry.outcome.reasons)),
+                ]
+                for entry in subsystem.entries
+            ],
+            right={0},
+            raw={5},
+        ))
+        if subsystem.blocking:
+            out.append("")
+            out.append("Kept `async def` but still blocking the event loop:")
+            out.append("")
+            out.append(_table(
+                ["line", "handler", "route", "blocks at", "fix"],
+                [
+                    [
+                        entry.handler.function.line,
+                        entry.handler.function.qualname,
+                        _route(entry),
+                        "<br>".join(_cell(_blocking(b)) for b in entry.blocking),
+                        "<br>".join(map(_cell, entry.fixes)),
+                    ]
+                    for entry in subsystem.blocking
+                ],
+                right={0},
+                raw={3, 4},
+            ))
+    if report.traffic_unmatched:
+        out.append("")
+        out.append("## Traffic rows matching no route")
+        out.append("")
+        out.append(_table(
+            ["method", "path", "count"],
+            [[row.method, row.path, row.count] for row in report.traffic_unmatched],
+            right={2},
+        ))
+    if report.errors:
+        out.append("")
+        out.append("## Files that could not be read")
+        out.append("")
+        out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
+    out.append("")
+    return "\n".join(out)
+
+
+def _route(entry: Entry) -> str:
+    handler = entry.handler
+    path = entry.route if entry.route is not None else (handler.path or "")
+    if handler.kind == "websocket":
+        return f"WEBSOCKET {path}".strip()
+    if handler.kind == "dependency":
+        return ""
+    return f"{', '.join(handler.methods)} {path}".strip()
+
+
+def _blocking(blocking: Blocking) -> str:
+    return f"line {blocking.line}: {blocking.call}" + (" (offloaded)" if blocking.offloaded else "")
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(
+    header: list[str],
+    rows: list[list[object]],
+    right: frozenset[int] | set[int] = frozenset(),
+    raw: frozenset[int] | set[int] = frozenset(),
+) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("| " + " | ".join("---:" if i in right else "---" for i in range(len(header))) + " |")
+    for row in rows:
+        cells = [str(value) if i in raw else _cell(value) for i, value in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,341 @@
+"""The migration report (`--report FILE`): per subsystem, in Markdown and JSON.
+
+The golden files are reviewed by hand; regenerate them with ASYNC_MIGRATE_REGEN=1
+after a deliberate change and read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from codemods.report import load_traffic, TrafficError
+from conftest import BOOKSHOP
+from sample import copy_service
+
+GOLDEN = Path(__file__).parent / "golden"
+ROOT = "<root>"
+
+TRAFFIC = """method,path,count
+GET,/books,1200
+GET,/books/{id},5000
+GET,/books/{book_id}/summary,40
+HEAD,/books/{book_id}/summary,2
+GET,/authors/,300
+POST,/orders,50
+GET,/not-a-route,3
+"""
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("ASYNC_MIGRATE_REGEN"):
+        path.write_text(text, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    if name.endswith(".json"):
+        assert json.loads(text) == json.loads(expected)
+    else:
+        assert text == expected
+
+
+def _report(cli, tmp_path: Path, root: Path, command: str, name: str, *extra: str) -> str:
+    out = tmp_path / name
+    result = cli(command, root, "--report", out, *extra)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert str(root.resolve()) in text
+    return text.replace(str(root.resolve()), ROOT)
+
+
+@pytest.fixture(scope="module")
+def scan_reports(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from conftest import Cli
+
+    cli, tmp = Cli(), tmp_path_factory.mktemp("reports")
+    return (
+        _report(cli, tmp, BOOKSHOP, "scan", "plan.md"),
+        _report(cli, tmp, BOOKSHOP, "scan", "plan.json"),
+    )
+
+
+@pytest.fixture(scope="module")
+def applied_reports(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """phase1 --apply on a copy, ranked by traffic: the report of what was done."""
+    from conftest import Cli
+
+    cli, tmp = Cli(), tmp_path_factory.mktemp("applied")
+    traffic = tmp / "traffic.csv"
+    traffic.write_text(TRAFFIC, encoding="utf-8")
+    markdown_root = copy_service(BOOKSHOP, tmp / "md" / "bookshop")
+    json_root = copy_service(BOOKSHOP, tmp / "json" / "bookshop")
+    return (
+        _report(cli, tmp, markdown_root, "phase1", "done.md", "--apply", "--traffic", traffic),
+        _report(cli, tmp, json_root, "phase1", "done.json", "--apply", "--traffic", traffic),
+    )
+
+
+# ------------------------------------------------------------------- goldens
+
+
+def test_the_plan_report_of_the_sample_service_matches_the_golden_markdown(scan_reports):
+    _golden("report_bookshop_scan.md", scan_reports[0])
+
+
+def test_the_plan_report_of_the_sample_service_matches_the_golden_json(scan_reports):
+    _golden("report_bookshop_scan.json", scan_reports[1])
+
+
+def test_the_phase1_report_with_traffic_matches_the_golden_markdown(applied_reports):
+    _golden("report_bookshop_phase1_traffic.md", applied_reports[0])
+
+
+def test_the_phase1_report_with_traffic_matches_the_golden_json(applied_reports):
+    _golden("report_bookshop_phase1_traffic.json", applied_reports[1])
+
+
+# ------------------------------------------------ every Markdown fact is in JSON
+
+
+def _unescape(cell: str) -> str:
+    return re.sub(r"\\(.)", r"\1", cell)
+
+
+def _tables(markdown: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(the heading above it, header, rows) for every table; cells unescaped, split at <br>."""
+    tables: list[tuple[str, list[str], list[list[str]]]] = []
+    heading = ""
+    lines = markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        if line.startswith("| ") and index + 1 < len(lines) and lines[index + 1].startswith("| ---"):
+            rows = []
+            header = _cells(line)
+            index += 2
+            while index < len(lines) and lines[index].startswith("| "):
+                rows.append(_cells(lines[index]))
+                index += 1
+            tables.append((heading, header, rows))
+            continue
+        index += 1
+    return tables
+
+
+def _cells(line: str) -> list[str]:
+    parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+    return [part.strip() for part in parts]
+
+
+def _split(cell: str) -> list[str]:
+    return [_unescape(piece) for piece in cell.split("<br>")] if cell else []
+
+
+def _route(entry: dict) -> str:
+    if entry["kind"] == "websocket":
+        return f"WEBSOCKET {entry['route']}"
+    if entry["kind"] == "dependency":
+        return ""
+    return f"{', '.join(entry['methods'])} {entry['route']}"
+
+
+def _assert_markdown_facts_are_in_json(markdown: str, document: dict) -> int:
+    """Every table cell and count line of the Markdown, checked against the JSON; returns cells checked."""
+    checked = 0
+    subsystems = {s["name"]: s for s in document["subsystems"]}
+    for name, subsystem in subsystems.items():
+        counts = ", ".join(f"{count} {action}" for action, count in subsystem["counts"].items())
+        assert f"### {name}\n\n{counts}\n" in markdown
+    tables = _tables(markdown)
+    for heading, header, rows in tables:
+        if header[0] == "handlers":
+            (row,) = rows
+            totals = document["totals"]
+            assert row == [str(totals[k]) for k in ("handlers", "convert", "keep", "unchanged", "still_blocking")]
+        elif header[0] == "rank":
+            assert len(rows) == len(document["priority"])
+            for row in rows:
+                entry = document["priority"][int(row[0]) - 1]
+                assert entry["rank"] == int(row[0])
+                assert _unescape(row[1]) == f"{', '.join(entry['methods'])} {entry['route']}"
+                assert row[2] == entry["function"]
+                assert row[3] == f"{entry['file']}:{entry['line']}"
+                assert row[4] == entry["category"]
+                assert set(filter(None, row[5].split(", "))) == {e["call"] for e in entry["eager_loads"]}
+                assert int(row[6]) == entry["session_calls"]
+                if document["traffic"]:
+                    assert int(row[7]) == entry["traffic"]
+                checked += len(row)
+        elif header == ["line", "handler", "kind", "route", "phase one", "reasons"]:
+            handlers = subsystems[heading]["handlers"]
+            assert len(rows) == len(handlers)
+            for row in rows:
+                (entry,) = [h for h in handlers if h["line"] == int(row[0]) and h["function"] == row[1]]
+                assert row[2] == entry["kind"]
+                assert _unescape(row[3]) == _route(entry)
+                assert row[4] == entry["action"]
+                assert _split(row[5]) == entry["reasons"]
+                checked += len(row)
+        elif header == ["line", "handler", "route", "blocks at", "fix"]:
+            blocking = subsystems[heading]["still_blocking"]
+            assert len(rows) == len(blocking)
+            for row in rows:
+                (entry,) = [b for b in blocking if b["line"] == int(row[0]) and b["function"] == row[1]]
+                assert _unescape(row[2]) == _route(entry)
+                assert _split(row[3]) == [
+                    f"line {b['line']}: {b['call']}" + (" (offloaded)" if b["offloaded"] else "")
+                    for b in entry["blocking"]
+                ]
+                assert _split(row[4]) == entry["fixes"]
+                checked += len(row)
+        elif header == ["method", "path", "count"]:
+            assert [{"method": r[0], "path": _unescape(r[1]), "count": int(r[2])} for r in rows] == document[
+                "traffic_unmatched"
+            ]
+            checked += sum(map(len, rows))
+        else:
+            raise AssertionError(f"a table the test does not check: {header}")
+    return checked
+
+
+def test_every_route_reason_and_count_in_the_markdown_is_in_the_json(scan_reports, applied_reports):
+    for markdown, text in (scan_reports, applied_reports):
+        document = json.loads(text)
+        assert _assert_markdown_facts_are_in_json(markdown, document) > 300
+        assert f"on `{ROOT}`" in markdown and document["root"] == ROOT
+
+
+# -------------------------------------------------------------- the contents
+
+
+def test_the_plan_report_groups_by_router_module_and_lists_the_handlers_that_still_block(scan_reports):
+    document = json.loads(scan_reports[1])
+    names = [s["name"] for s in document["subsystems"]]
+    assert "api/books.py" in names and "core/dependencies.py" in names  # dependencies under their module
+    assert document["totals"]["handlers"] == sum(len(s["handlers"]) for s in document["subsystems"])
+    blocking = {
+        (b["file"], b["function"]): b for s in document["subsystems"] for b in s["still_blocking"]
+    }
+    assert set(blocking) == {
+        ("api/live.py", "books_feed"),
+        ("api/orders.py", "create_order"),
+        ("api/reports.py", "top_rated"),
+        ("api/books.py", "similar_books"),
+    }
+    assert any("move Session work to run_in_threadpool" in f for f in blocking[("api/live.py", "books_feed")]["fixes"])
+    assert any(
+        f.startswith("mixed: move the awaited call out") for f in blocking[("api/orders.py", "create_order")]["fixes"]
+    )
+    assert any("--offload-mixed" in f for f in blocking[("api/orders.py", "create_order")]["fixes"])
+    books = next(s for s in document["subsystems"] if s["name"] == "api/books.py")
+    list_books = next(h for h in books["handlers"] if h["function"] == "list_books")
+    assert (list_books["route"], list_books["path"]) == ("/books", "")  # the router prefix in front
+
+
+def test_the_rollout_puts_list_endpoints_first_then_detail_then_writes_without_traffic(scan_reports):
+    priority = json.loads(scan_reports[1])["priority"]
+    categories = [entry["category"] for entry in priority]
+    assert categories == sorted(categories, key=["list", "detail", "write"].index)
+    assert all(entry["traffic"] is None for entry in priority)
+    lists = [entry for entry in priority if entry["category"] == "list"]
+    eager = [bool(entry["eager_loads"]) for entry in lists]
+    assert eager == sorted(eager, reverse=True)  # within a category, eager loads and joins first
+    list_books = next(e for e in priority if e["function"] == "list_books")
+    assert {e["call"] for e in list_books["eager_loads"]} == {"selectinload"}
+    assert list_books["session_calls"] == 2  # get_books_by_author and get_db_books, one query each
+    sales = next(e for e in priority if e["function"] == "sales_report")
+    assert {e["call"] for e in sales["eager_loads"]} == {"join"}
+    # `paginate(session, ...)` runs on the Session: counted although it is not project code.
+    assert next(e for e in priority if e["function"] == "list_authors_page")["session_calls"] == 1
+
+
+def test_traffic_ranks_first_and_unmatched_rows_are_listed(applied_reports):
+    document = json.loads(applied_reports[1])
+    priority = document["priority"]
+    assert document["applied"] is True and document["traffic"] is True
+    assert [(e["function"], e["traffic"]) for e in priority[:4]] == [
+        ("get_book", 5000),
+        ("list_books", 1200),
+        ("list_authors", 300),  # a trailing slash still matches
+        ("book_summary", 42),  # GET and HEAD add up
+    ]
+    assert all(e["traffic"] == 0 for e in priority[4:])
+    # POST /orders is create_order: kept async, so not ranked, but it is a route.
+    assert document["traffic_unmatched"] == [{"method": "GET", "path": "/not-a-route", "count": 3}]
+    assert "create_order" not in {e["function"] for e in priority}
+    assert "# Migration report: phase one applied" in applied_reports[0]
+
+
+def test_a_subsystem_from_the_configuration_groups_its_modules(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[tool.async-migrate.subsystems]\ncatalogue = ["api/books.py", "api/authors.py"]\n')
+    out = tmp_path / "report.json"
+    assert cli("scan", root, "--report", out).exit_code == 0
+    document = json.loads(out.read_text())
+    catalogue = next(s for s in document["subsystems"] if s["name"] == "catalogue")
+    assert catalogue["files"] == ["api/authors.py", "api/books.py"]
+    assert "api/books.py" not in [s["name"] for s in document["subsystems"]]
+
+
+def test_the_phase1_report_records_offloaded_calls(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    out = tmp_path / "report.json"
+    assert cli("phase1", root, "--offload-mixed", "--report", out).exit_code == 0
+    document = json.loads(out.read_text())
+    blocking = {b["function"]: b for s in document["subsystems"] for b in s["still_blocking"]}
+    order = blocking["create_order"]
+    assert [(b["call"], b["offloaded"]) for b in order["blocking"]] == [
+        ("services.order_helper.place_order(...)", True),
+        ("session.commit()", False),
+    ]
+    assert not any("--offload-mixed` wraps" in f for f in order["fixes"])  # already done
+    assert "top_rated" not in blocking and "books_feed" not in blocking  # fully offloaded
+    assert document["applied"] is False
+    markdown = tmp_path / "report.md"
+    assert cli("phase1", root, "--offload-mixed", "--report", markdown).exit_code == 0
+    text = markdown.read_text()
+    assert text.startswith("# Migration report: phase one (dry run)\n")
+    assert "line 26: services.order_helper.place_order(...) (offloaded)<br>line 27: session.commit()" in text
+
+
+# ---------------------------------------------------------------- the options
+
+
+def test_report_and_traffic_usage_errors_exit_2_before_anything_is_written(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    traffic = tmp_path / "traffic.csv"
+    traffic.write_text("GET,/books,many\n")
+    result = cli("phase1", root, "--apply", "--report", tmp_path / "r.md", "--traffic", traffic)
+    assert result.exit_code == 2
+    assert "traffic.csv:1: count 'many' is not a whole number" in " ".join(result.stderr.split())
+    assert cli("phase1", root, "--apply", "--report", tmp_path / "nowhere" / "r.md").exit_code == 2
+    assert cli("scan", root, "--traffic", traffic).exit_code == 2  # --traffic ranks the report only
+    assert cli("scan", root, "--report", tmp_path / "r.md", "--traffic", tmp_path / "missing.csv").exit_code == 2
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_traffic_files_header_comments_and_repeats(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("method,path,count\n# from the load balancer\nget,/a,1\nGET,/a,2\n\nPOST,/b,0\n")
+    rows = load_traffic(path)
+    assert [(r.method, r.path, r.count) for r in rows] == [("GET", "/a", 3), ("POST", "/b", 0)]
+    path.write_text("GET,/a\n")
+    with pytest.raises(TrafficError, match=r"t\.csv:1: expected method,path,count"):
+        load_traffic(path)
+    path.write_text("GET,a,1\n")
+    with pytest.raises(TrafficError, match="does not start with /"):
+        load_traffic(path)
+
+
+def test_scan_and_phase1_output_is_unchanged_by_report(cli, tmp_path):
+    plain = cli.json("scan", BOOKSHOP)
+    with_report = cli.json("scan", BOOKSHOP, "--report", tmp_path / "r.md")
+    assert plain == with_report
