@@ -889,6 +889,17 @@ class BodyScanner:
     def _on_assign(self, node: cst.Assign, nested: bool) -> None:
         for target in node.targets:
             self._bind(target.target)
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if (
+            len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and isinstance(value.func.value, cst.Name)
+            and value.func.attr.value in ("get", "get_one")
+            and not any(a.keyword is not None and a.keyword.value == "options" for a in value.args)
+        ):
+            self.function.plain_gets.append(node.targets[0].target.value)
         if isinstance(node.value, cst.Call):
             self.statements.add(id(node.value))
             if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):

@@ -96,6 +96,8 @@ class Function:
     opens: list[SessionOpen] = field(default_factory=list)
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
+    # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
+    plain_gets: list[str] = field(default_factory=list)
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
     # included: (class reference, attribute) from selectinload/joinedload/subqueryload/

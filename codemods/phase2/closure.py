@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from codemods import facts
 from codemods.names import THREADPOOL
+from codemods.phase2.lazy_loads import lazy_load_risks
 from codemods.project import FunctionId, Handler, Project
 from codemods.sources import matches
 
@@ -116,7 +117,14 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         candidates[handler.id] = handler
 
     own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, candidates)}
-    blocked: dict[FunctionId, list[str]] = {}
+    # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
+    # each such read blocks the routes whose queries leave it lazy.
+    lazy = {fid: lazy_load_risks(project, [fid]) for fid in candidates}
+    blocked: dict[FunctionId, list[str]] = {
+        fid: [f"{r.file}:{r.line}: {r.message}; fix: {r.fix}" for r in risks]
+        for fid, risks in lazy.items()
+        if risks
+    }
     while True:
         active = [fid for fid in candidates if fid not in blocked]
         reaches = {fid: _reach(project, [fid]) - {fid} for fid in active}
@@ -180,6 +188,12 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         module, _ = project.functions[fid]
         for blocker in own_blockers[fid]:
             closure.blockers.append(Blocker(module.path, blocker.line, blocker.message, fid))
+    seen = set()
+    for fid, risks in sorted(lazy.items()):
+        for risk in risks:
+            if (risk.file, risk.line, risk.message) not in seen:
+                seen.add((risk.file, risk.line, risk.message))
+                closure.blockers.append(Blocker(risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid))
     return closure
 
 

@@ -340,7 +340,12 @@ class _Analysis:
                 candidates = [c for c in candidates if c.owner in declaring]
                 if not candidates:
                     continue  # an attribute of the annotated class, not a relationship
-            risky = self._uncredited(candidates, attribute, eager)
+            if receiver in function.plain_gets:
+                # `session.get(M, pk)` without options loads no relationship, whatever
+                # other queries of the closure eager-load.
+                risky = [c for c in candidates if c.lazy]
+            else:
+                risky = self._uncredited(candidates, attribute, eager)
             if not risky:
                 continue
             safe = [c for c in candidates if c not in risky]

@@ -22,7 +22,7 @@ from codemods.project import FunctionId, Project
 @dataclass(slots=True)
 class CallAction:
     kind: str  # await, helper, map, unwrap, open, begin, query
-    rename: str | None = None  # new name for the called function (last segment)
+    rename: str | None = None  # new name for the called function (last segment); query: the session
     add_await: bool = True
 
 
@@ -88,7 +88,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
     opened = {o.line: o for o in project.opens_directly(fid)}
     for call in function.calls:
         if call.query_root in names:
-            fplan.calls[call.index] = CallAction("query", add_await=False)
+            fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False)
             continue
         if call.receiver in names and call.method is not None:
             if call.method == "query" or call.query_blocker is not None:

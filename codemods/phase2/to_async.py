@@ -30,6 +30,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.definitions import DefinitionCommand
+from codemods.phase2.legacy_query import rewrite_query
 from codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
 from codemods.tree import walk
 
@@ -61,7 +62,10 @@ class MigrateToAsyncSession(DefinitionCommand):
         return cst.FlattenSentinel([node, twin])
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
-        body = node.body.visit(_AsyncBody(plan.calls))
+        rewriter = _AsyncBody(plan.calls)
+        body = node.body.visit(rewriter)
+        for module, name in sorted(rewriter.imports):
+            AddImportsVisitor.add_needed_import(self.context, module, name)
         params = node.params.visit(_SessionParams(plan, self.stack)) if plan.params else node.params
         return node.with_changes(
             body=body,
@@ -78,6 +82,7 @@ class _AsyncBody(cst.CSTTransformer):
         self.count = 0
         self.index: dict[int, int] = {}
         self.with_items: set[int] = set()
+        self.imports: set[tuple[str, str]] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # Nested definitions are numbered like everything else, never rewritten:
@@ -97,6 +102,12 @@ class _AsyncBody(cst.CSTTransformer):
         action = self.calls.get(self.index[id(original)])
         if action is None:
             return updated
+        if action.kind == "query":
+            rewritten = rewrite_query(updated, action.rename or "session")
+            if isinstance(rewritten, str):  # planning blocks these; never guess
+                raise ValueError(f"legacy Query chain cannot be rewritten: {rewritten}")
+            self.imports |= rewritten.imports
+            return rewritten.expression
         if action.kind == "unwrap":
             helper, *rest = updated.args
             call = cst.Call(func=_renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
