@@ -719,8 +719,17 @@ def test_bookshop_get_book_is_eager_loaded(bookshop):
     # Book.author and Book.tags, the two relationship fields of BookDetail.
     found = risks(bookshop)
     assert [r for r in found if "api.books.get_book" in r.routes] == []
-    for route in ("list_books", "recommended_books", "create_book", "replace_book", "patch_book", "export"):
+    for route in ("list_books", "recommended_books", "create_book", "export"):
         assert [r for r in found if f"api.books.{route}" in r.routes] == [], route
+
+
+def test_bookshop_update_book_assigns_a_collection_of_an_object_loaded_without_options(bookshop):
+    # update_book loads `book` with session.get(Book, pk) and assigns `book.tags`: the
+    # old collection is loaded first, which raises MissingGreenlet under AsyncSession
+    # (seen in the service's own tests), even though other queries of the same routes
+    # selectin-load Book.tags.
+    found = [r for r in risks(bookshop) if r.path == "book.tags" and "update_book" in r.function]
+    assert [sorted(r.routes) for r in found] == [["api.books.patch_book", "api.books.replace_book"]]
 
 
 def test_bookshop_risks_of_the_book_routes(bookshop):
@@ -731,6 +740,7 @@ def test_bookshop_risks_of_the_book_routes(bookshop):
         ("response", "book_details", "BookDetailsPayload.reviews"),
         ("attribute", "describe_book", "book.author"),
         ("attribute", "describe_book", "book.tags"),
+        ("attribute", "update_book", "book.tags"),
     ]
 
 

@@ -342,8 +342,14 @@ class _Analysis:
                     continue  # an attribute of the annotated class, not a relationship
             if receiver in function.plain_gets:
                 # `session.get(M, pk)` without options loads no relationship, whatever
-                # other queries of the closure eager-load.
-                risky = [c for c in candidates if c.lazy]
+                # other queries of the closure eager-load: only this function's own
+                # `refresh(obj, attribute_names=[...])` makes the read safe.
+                own = {
+                    name: _Eager({None})
+                    for name, entry in self.eager([fid]).items()
+                    if None in entry.owners
+                }
+                risky = self._uncredited(candidates, attribute, own)
             else:
                 risky = self._uncredited(candidates, attribute, eager)
             if not risky:
