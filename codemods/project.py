@@ -399,6 +399,10 @@ class Project:
                 return f"`{_signature(param)}`"
         return None
 
+    def declared_async_session_params(self, fid: FunctionId) -> list[str]:
+        _, function = self.functions[fid]
+        return [param.name for param in function.params if self.declared_async_session(param)]
+
     def _provides_async_session(self, ref: str) -> bool:
         found = self.function(ref)
         return found is not None and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in found[1].returns)

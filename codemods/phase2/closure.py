@@ -108,7 +108,7 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         if handler.kind == "websocket":
             closure.unchanged_routes[handler.id] = "websocket handlers are not migrated"
             continue
-        if handler.function.is_async and _async_session_params(project, handler.id):
+        if handler.function.is_async and project.declared_async_session_params(handler.id):
             closure.unchanged_routes[handler.id] = "already uses an AsyncSession"
             continue
         if not _does_session_work(project, handler.id):
@@ -220,14 +220,6 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
     if any(function.name_uses.get(name) for name in project.session_params[fid]):
         return True
     return bool(project.opens_directly(fid) or project.opens_session(fid))
-
-
-def _async_session_params(project: Project, fid: FunctionId) -> list[str]:
-    _, function = project.functions[fid]
-    declared = getattr(project, "declared_async_session", None)
-    if declared is None:
-        return []
-    return [p.name for p in function.params if declared(p)]
 
 
 def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:
