@@ -45,20 +45,27 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
         table.add_column("route")
         table.add_column("action")
         table.add_column("why", overflow="fold")
+        preview = any("phase2" in o.extra for o in by_module[path])
+        if preview:
+            table.add_column("phase 2")
         for outcome in by_module[path]:
             handler = outcome.handler
             route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
             action = outcome.action
             if outcome.before != outcome.after:
                 action = f"{action} ({outcome.before} → {outcome.after})"
-            table.add_row(
+            cells = [
                 str(handler.function.line),
                 handler.function.qualname,
                 handler.kind,
                 route,
                 Text(action, style=ACTION_STYLE.get(outcome.action, "")),
                 "; ".join(outcome.reasons),
-            )
+            ]
+            if preview:
+                planned = outcome.extra.get("phase2", {}).get("action", "")
+                cells.append(Text(planned, style=ACTION_STYLE.get(planned, "")))
+            table.add_row(*cells)
         console.print(table)
     counts: dict[str, int] = defaultdict(int)
     for outcome in result.outcomes:
@@ -89,3 +96,37 @@ def progress_bar(console: Console, enabled: bool) -> Iterator:
             bar.update(task, completed=done, description=stage)
 
         yield update
+
+
+def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[batch.RepoOutcome]
+    """The batch run's summary: one row per repository, then each failure's message.
+
+    Cells are plain Text, never markup (paths may hold brackets).
+    """
+    status_style = {"changed": "green", "unchanged": "dim", "failed": "bold red"}
+    table = Table(title=f"async-migrate batch {phase}", title_justify="left", expand=False)
+    table.add_column("root", overflow="fold")
+    table.add_column("status")
+    table.add_column("branch", overflow="fold")
+    table.add_column("commit", no_wrap=True)
+    table.add_column("files", justify="right")
+    for outcome in outcomes:
+        table.add_row(
+            Text(outcome.root),
+            Text(outcome.status, style=status_style.get(outcome.status, "")),
+            Text(outcome.branch or ""),
+            (outcome.commit or "")[:12],
+            str(len(outcome.files_changed)),
+        )
+    console.print(table)
+    for outcome in outcomes:
+        if outcome.error:
+            console.print(Text(f"error: {outcome.root}: {outcome.error}", style="bold red"), soft_wrap=True)
+    counts: dict[str, int] = defaultdict(int)
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    console.print(
+        f"{len(outcomes)} repositories: "
+        + ", ".join(f"{counts[s]} {s}" for s in ("changed", "unchanged", "failed")),
+        highlight=False,
+    )

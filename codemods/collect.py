@@ -889,6 +889,12 @@ class BodyScanner:
     def _on_assign(self, node: cst.Assign, nested: bool) -> None:
         for target in node.targets:
             self._bind(target.target)
+        if (
+            len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(node.value, cst.Name)
+        ):
+            self.function.rebinds.append((node.targets[0].target.value, node.value.value))
         value = node.value.expression if isinstance(node.value, cst.Await) else node.value
         if (
             len(node.targets) == 1

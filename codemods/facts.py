@@ -98,6 +98,7 @@ class Function:
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
     plain_gets: list[str] = field(default_factory=list)
+    rebinds: list[tuple[str, str]] = field(default_factory=list)  # `alias = name` in the body
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
     # included: (class reference, attribute) from selectinload/joinedload/subqueryload/

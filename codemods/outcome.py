@@ -24,6 +24,7 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
     blocking: list[Blocking] = field(default_factory=list)
     offload: list[int] = field(default_factory=list)  # call indices wrapped in run_in_threadpool
+    extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON (scan's preview)
 
     def to_json(self) -> dict[str, Any]:
         function = self.handler.function
@@ -47,4 +48,5 @@ class Outcome:
             document["blocking"] = [
                 {"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking
             ]
+        document.update(self.extra)
         return document

@@ -126,10 +126,51 @@ def _fill_missing_lines(root: Path, project: Project) -> None:
 
 def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     with Pool(root, options.jobs) as pool:
-        project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
+        project, errors, count = collect_project(
+            root, config, options, pool, keep=(), progress=progress, all_lines=True
+        )
     result = Result("scan", root, project, errors=errors, files=count)
     result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+    _preview(root, project, result.outcomes)
     return result
+
+
+def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
+    """What scan adds to phase one's decision: Session use, awaits, and what phase two would do.
+
+    Each router module is its own subsystem unless a configured subsystem claims it.
+    """
+    from codemods.phase2 import async_stack, closure as closures
+    from codemods.session_work import session_work
+    from codemods.sources import matches
+
+    stack = async_stack.analyse(project, root)
+    groups: dict[str, list[str]] = {}
+    routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind != "dependency"})
+    for path in routed:
+        name = next(
+            (n for n, globs in sorted(project.config.subsystems.items()) if matches(path, globs)), path
+        )
+        groups.setdefault(name, []).append(path)
+    previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
+    for name, modules in groups.items():
+        closure = closures.compute(project, name, modules)
+        if stack.blockers:
+            for fid in list(closure.migrated_routes):
+                closure.blocked_routes[fid] = [str(b) for b in stack.blockers]
+            closure.migrated_routes = set()
+        for planned in _phase2_outcomes(project, closure):
+            previews[planned.handler.id] = (name, planned)
+    for outcome in outcomes:
+        work = session_work(project, outcome.handler.id)
+        outcome.extra["session"] = bool(work.params) or work.any
+        outcome.extra["awaits"] = bool(outcome.handler.function.awaits)
+        outcome.extra["subsystem"] = outcome.handler.module.path
+        preview = previews.get(outcome.handler.id)
+        if preview is not None:
+            name, planned = preview
+            outcome.extra["subsystem"] = name
+            outcome.extra["phase2"] = {"action": planned.action, "reasons": planned.reasons}
 
 
 def phase1(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:

@@ -249,7 +249,23 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     found: list[_Own] = []
     callees = {edge.call.index: edge for edge in project.calls_from[fid]}
     mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    for alias, source in function.rebinds:
+        if source in names:
+            found.append(_Own(function.line, f"rebinds the Session to `{alias}`: the tool does not "
+                              "follow it, so calls through it would not be awaited"))
     for call in function.calls:
+        needs_await = (
+            call.receiver in names
+            and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
+        ) or (call.index in callees and any(a.name in names for a in call.args))
+        if needs_await and call.nested and not call.offloaded:
+            found.append(_Own(call.line, "needs `await` inside a nested function or lambda, "
+                              "where it cannot stand"))
+            continue
+        if needs_await and call.in_generator:
+            found.append(_Own(call.line, "needs `await` inside a generator expression, which would "
+                              "become an async generator: use a list comprehension"))
+            continue
         if call.receiver in names and call.method == "query" and _legacy_query_blocker is not None:
             message = _legacy_query_blocker(project, fid, call)
             if message is not None:
@@ -263,9 +279,6 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if not passes_session or call.receiver in names:
             continue
         if call.index in callees or call.offloaded:
-            if call.nested and call.index in callees:
-                found.append(_Own(call.line, "passes the Session to a helper from a nested function "
-                                  "or lambda, where it cannot be awaited"))
             continue
         callee = project.canonical(call.callee)
         if callee in THREADPOOL or callee in mappings:

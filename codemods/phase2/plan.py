@@ -57,7 +57,7 @@ class StackNames:
 class FilePlan:
     functions: dict[str, FunctionPlan] = field(default_factory=dict)
     imports: set[tuple[str, str]] = field(default_factory=set)
-    maybe_unused: set[tuple[str, str]] = field(default_factory=set)
+    maybe_unused: set[tuple[str, str, str | None]] = field(default_factory=set)  # module, name, as
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
 
 
@@ -106,13 +106,15 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
                 # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
                 # the helper itself is the run_in_threadpool call's first argument.
                 fplan.calls[call.index] = CallAction("unwrap", rename, add_await=False)
+                for ref in THREADPOOL:
+                    _unused(plan, module, ref)
             else:
                 fplan.calls[call.index] = CallAction("helper", rename, add_await=not call.awaited)
             if rename is not None:
                 local = _imported_as(module, callee_module.name, callee.name)
                 if local is not None:
                     plan.imports.add((callee_module.name, rename))
-                    plan.maybe_unused.add((callee_module.name, callee.name))
+                    _unused(plan, module, f"{callee_module.name}.{callee.name}")
             continue
         callee = project.canonical(call.callee)
         if callee in mappings and any(a.name in names for a in call.args):
@@ -121,14 +123,13 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
             fplan.calls[call.index] = CallAction("map", target_name, add_await=not call.awaited)
             if _imported_as(module, callee.rpartition(".")[0], callee.rpartition(".")[2]) is not None:
                 plan.imports.add((target_module, target_name))
-                plan.maybe_unused.add((callee.rpartition(".")[0], callee.rpartition(".")[2]))
+                _unused(plan, module, callee)
             continue
         if call.line in opened and opened[call.line].callee == call.callee and stack.engine_module:
             fplan.calls[call.index] = CallAction("open", stack.sessionmaker, add_await=False)
             if module.name != stack.engine_module:
                 plan.imports.add((stack.engine_module, stack.sessionmaker))
-            target = opened[call.line].callee.rpartition(".")
-            plan.maybe_unused.add((target[0], target[2]))
+            _unused(plan, module, opened[call.line].callee)
             continue
         if callee in THREADPOOL and call.offloaded is False:
             continue
@@ -150,9 +151,9 @@ def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: i
                 fplan.params[param.name] = ParamAction("alias")
                 if stack.alias_module and stack.alias_module != module.name and "." not in param.text:
                     plan.imports.add((stack.alias_module, stack.alias))
-            for ref in param.annotation:
-                head = ref.rpartition(".")
-                plan.maybe_unused.add((head[0], head[2]))
+            for ref in (*param.annotation, param.depends):
+                if ref is not None:
+                    _unused(plan, module, ref)
             continue
         session_type = _sync_type_name(project, module, param)
         if session_type is not None:
@@ -160,7 +161,7 @@ def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: i
             plan.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
             ref = module.imports.get(session_type.split(".")[0])
             if ref is not None and "." not in session_type:
-                plan.maybe_unused.add((ref.rpartition(".")[0], session_type))
+                _unused(plan, module, ref)
 
 
 def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
@@ -179,3 +180,12 @@ def _imported_as(module: facts.Module, source: str, name: str) -> str | None:
         if ref == f"{source}.{name}":
             return local
     return None
+
+
+def _unused(plan: FilePlan, module: facts.Module, ref: str) -> None:
+    """Note an import the rewrite may leave unused; it is removed only if it is."""
+    for local, imported in module.imports.items():
+        if imported == ref:
+            source, _, name = ref.rpartition(".")
+            if source:
+                plan.maybe_unused.add((source, name, None if local == name else local))

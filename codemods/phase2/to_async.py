@@ -47,9 +47,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         result = super().transform_module_impl(tree)
         for module, name in sorted(self.plan.imports):
             AddImportsVisitor.add_needed_import(self.context, module, name)
-        for module, name in sorted(self.plan.maybe_unused):
-            if module:
-                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        for module, name, asname in sorted(self.plan.maybe_unused, key=str):
+            RemoveImportsVisitor.remove_unused_import(self.context, module, name, asname)
         return result
 
     def rewrite_definition(self, key: str, node: cst.FunctionDef):  # type: ignore[no-untyped-def]
@@ -83,11 +82,23 @@ class _AsyncBody(cst.CSTTransformer):
         self.index: dict[int, int] = {}
         self.with_items: set[int] = set()
         self.imports: set[tuple[str, str]] = set()
+        self.nested = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        # Nested definitions are numbered like everything else, never rewritten:
-        # planning blocks a function that needs an await in a nested scope.
-        return None
+        # Nested scopes are numbered like everything else, never rewritten: `await`
+        # cannot stand there, and planning blocks a function that would need it.
+        self.nested += 1
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.nested -= 1
+        return updated
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, original: cst.Lambda, updated: cst.Lambda) -> cst.Lambda:
+        self.nested -= 1
+        return updated
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -100,7 +111,7 @@ class _AsyncBody(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = _parenthesize_await(updated, "func")
         action = self.calls.get(self.index[id(original)])
-        if action is None:
+        if action is None or self.nested:
             return updated
         if action.kind == "query":
             rewritten = rewrite_query(updated, action.rename or "session")
