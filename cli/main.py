@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
+import typer.main
 from rich.console import Console
 
 from cli.render import print_diff, print_summary, progress_bar
+from codemods import apply as applying
 from codemods import run as runner
 from codemods.config import Config, ConfigError, load
 from codemods.diff import as_bytes
-from codemods.gitstate import GitError, dirty_files
-from codemods.sources import write_atomic
+from codemods.gitstate import GitError, check_branch_name
 
 app = typer.Typer(
     help=__doc__,
@@ -60,19 +62,18 @@ JobsOption = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    Console(stderr=True).print(f"async-migrate: {message}", style="bold red", highlight=False)
+    # No markup (messages quote `[tool.async-migrate]`), no wrapping (paths stay whole).
+    Console(stderr=True).print(
+        f"async-migrate: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
 def _prepare(path: Path, config_file: Path | None) -> tuple[Path, Config]:
-    if not path.exists():
-        raise _fail(f"{path}: no such directory")
-    if not path.is_dir():
-        raise _fail(f"{path}: not a directory (PATH is the root of the application)")
-    root = path.resolve()
     try:
+        root = applying.application_root(path)
         return root, load(root, config_file)
-    except ConfigError as error:
+    except (applying.Refused, ConfigError) as error:
         raise _fail(str(error)) from None
 
 
@@ -129,6 +130,46 @@ def _write_report(  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------ end of migration report
 
+# ------------------------------------------------------------------ git (--branch, --commit)
+
+BranchOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--branch",
+        help="With --apply: write on this git branch. An existing branch is checked out before the "
+        "analysis (refused while tracked files have uncommitted changes); a new one is created from "
+        "HEAD when there is something to write.",
+        show_default=False,
+    ),
+]
+CommitOption = Annotated[
+    bool,
+    typer.Option(
+        "--commit",
+        help="With --apply: commit exactly the files written (and the --report file when it lies in "
+        "the repository), with a message naming the phase and the counts.",
+    ),
+]
+
+
+def _git(root: Path, branch: str | None, commit: bool) -> applying.Git:
+    """Before the analysis: a repository is needed, and an existing --branch is checked out."""
+    git = applying.Git(branch_requested=branch, commit_requested=commit)
+    try:
+        applying.prepare(root, git)
+    except GitError as error:
+        raise _fail(str(error)) from None
+    if git.branch is not None:
+        Console(stderr=True).print(f"on branch {git.branch}", highlight=False)
+    return git
+
+
+def _git_usage(apply: bool, branch: str | None, commit: bool) -> None:
+    if (branch is not None or commit) and not apply:
+        raise _fail("--branch and --commit only go with --apply")
+
+# ------------------------------------------------------------------ end of git
+
 
 @app.command()
 def scan(
@@ -183,16 +224,20 @@ def phase1(
     jobs: JobsOption = None,
     report: ReportOption = None,
     traffic: TrafficOption = None,
+    branch: BranchOption = None,
+    commit: CommitOption = False,
 ) -> None:
     """Phase one: eligible `async def` routes and dependencies become `def`. Dry run unless --apply."""
     if apply and check:
         raise _fail("--apply and --check exclude each other")
+    _git_usage(apply, branch, commit)
     root, settings = _prepare(path, config)
     traffic_rows = _report_inputs(report, traffic)
+    git = _git(root, branch, commit)
     err = Console(stderr=True)
     with progress_bar(err, format is Format.text) as progress:
         result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed), progress)
-    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows)
+    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 
 
 class Shared(str, Enum):
@@ -236,6 +281,8 @@ def phase2(
     jobs: JobsOption = None,
     report: ReportOption = None,
     traffic: TrafficOption = None,
+    branch: BranchOption = None,
+    commit: CommitOption = False,
 ) -> None:
     """Phase two for one subsystem: add the async stack and move its routes and helpers to
     AsyncSession. Dry run unless --apply."""
@@ -243,8 +290,10 @@ def phase2(
 
     if apply and check:
         raise _fail("--apply and --check exclude each other")
+    _git_usage(apply, branch, commit)
     root, settings = _prepare(path, config)
     traffic_rows = _report_inputs(report, traffic)
+    git = _git(root, branch, commit)
     options = _options(only, exclude, jobs)
     options.subsystem, options.shared = subsystem, shared.value
     err = Console(stderr=True)
@@ -253,41 +302,53 @@ def phase2(
             result = runner.phase2(root, settings, options, progress)
     except SubsystemError as error:
         raise _fail(str(error)) from None
-    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows)
+    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 
 
-def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows):  # type: ignore[no-untyped-def]
-    """What every changing command does with its result: refuse, write, report, print, exit."""
+def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git):  # type: ignore[no-untyped-def]
+    """What every changing command does with its result: refuse, branch, write, report, commit,
+    print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
     err = Console(stderr=True)
     changed = result.changed
-    if apply and changed and not allow_dirty:
+    if apply:
         try:
-            dirty = dirty_files(root, [change.path for change in changed])
-        except GitError as error:
+            applying.refuse_dirty(root, result, allow_dirty)
+        except (GitError, applying.Refused) as error:
             raise _fail(str(error)) from None
-        if dirty:
-            raise _fail(
-                "refusing to write into files with uncommitted changes (commit or stash them, "
-                "or pass --allow-dirty): " + ", ".join(dirty)
-            )
     diff = result.diff
     if diff_file is not None:
         diff_file.write_bytes(as_bytes(diff))
+    written: list[str] = []
     if apply:
-        for change in changed:
-            try:
-                write_atomic(root / change.path, change.after)
-            except OSError as error:
-                result.errors.append({"file": change.path, "message": f"cannot write: {error}"})
+        try:
+            written = applying.write(root, result, git)
+        except GitError as error:  # the new --branch could not be created; nothing written
+            raise _fail(str(error)) from None
     _write_report(report, result, traffic_rows, applied=apply)
+    commit_error = None
+    if apply:
+        try:
+            applying.commit(root, result, written, git, (report.resolve(),) if report is not None else ())
+        except GitError as error:
+            commit_error = str(error)
     if format is Format.json:
-        _print_json(result.to_json())
+        document = result.to_json()
+        if git.wanted:
+            document["git"] = git.to_json()
+        _print_json(document)
     else:
         if not apply and diff:
             print_diff(Console(), diff)
         print_summary(err, result)
         if apply and changed:
-            err.print(f"wrote {len(changed)} files")
+            err.print(f"wrote {len(written)} files" + (f" on branch {git.branch}" if git.branch else ""))
+        if git.commit is not None:
+            subject = (git.message or "").split("\n", 1)[0]
+            err.print(f"committed {git.commit[:12]}: {subject}", highlight=False)
+        elif git.commit_requested and not written and commit_error is None:
+            err.print("nothing written: no commit", highlight=False)
+    if commit_error is not None:
+        raise _fail(f"the changes are written but not committed: {commit_error}", EXIT_ERRORS)
     if result.errors:
         raise typer.Exit(EXIT_ERRORS)
     raise typer.Exit(EXIT_CHANGES if check and changed else EXIT_OK)
@@ -344,6 +405,165 @@ def check_command(
     raise typer.Exit(EXIT_CHANGES if result.findings else EXIT_OK)
 
 # ------------------------------------------------------------------ end of check
+
+# ------------------------------------------------------------------ batch (many repositories)
+
+
+class _PhaseArgsCommand(typer.core.TyperCommand):
+    """Keeps what follows `--` (the phase command line) apart from batch's own arguments."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["phase_args"] = args[at + 1 :]
+            args = args[:at]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx):  # type: ignore[no-untyped-def]
+        return [*super().collect_usage_pieces(ctx), "-- phase1|phase2 [ARGS]..."]
+
+
+# Phase options a batch sets itself or that name one file for all repositories.
+_BATCH_REFUSES = {
+    "check": "--check",
+    "diff_file": "--diff-file",
+    "report": "--report",
+    "traffic": "--traffic",
+    "branch": "--branch (give it to batch, before --)",
+    "format": "--format (give it to batch, before --)",
+}
+
+
+def _phase_job(  # type: ignore[no-untyped-def]
+    ctx: typer.Context, phase_args: list[str] | None, branch: str | None
+):
+    """Parse `phase1|phase2 [options]` with that command's own options; the batch's Job."""
+    import click
+
+    from codemods import batch as batching
+
+    usage = "name the phase after --: async-migrate batch PATH... -- phase1|phase2 [options]"
+    if not phase_args:
+        raise _fail(usage)
+    phase, rest = phase_args[0], phase_args[1:]
+    if phase not in batching.PHASES:
+        raise _fail(f"{phase!r} is not a phase; {usage}")
+    command = typer.main.get_command(app).commands[phase]  # type: ignore[attr-defined]
+    # Parse errors: click's, or those of the click typer vendors (typer >= 0.20).
+    parse_errors = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+    try:
+        # "." stands in for PATH: the roots come from the batch.
+        params = command.make_context(f"-- {phase}", [".", *rest], parent=ctx).params
+    except parse_errors as error:
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        if "extra argument" in message:
+            message += " (the application roots go before --)"
+        raise _fail(f"{phase} options after --: {message}") from None
+    for name, option in _BATCH_REFUSES.items():
+        value = params.get(name)
+        if value not in (None, False, Format.text):
+            raise _fail(f"batch runs do not take {option} after --")
+    options = _options(params["only"], params["exclude"], params["jobs"], params.get("offload_mixed", False))
+    if phase == "phase2":
+        options.subsystem, options.shared = params["subsystem"], params["shared"].value
+    if branch is not None:
+        try:
+            check_branch_name(branch)
+        except GitError as error:
+            raise _fail(str(error)) from None
+    return batching.Job(
+        phase=phase,
+        options=options,
+        branch=branch or batching.default_branch(phase),
+        config_file=params["config"],
+        allow_dirty=params["allow_dirty"],
+    )
+
+
+@app.command("batch", cls=_PhaseArgsCommand)
+def batch(
+    ctx: typer.Context,
+    paths: Annotated[
+        Optional[list[Path]],
+        typer.Argument(
+            metavar="PATH", help="Application roots, each in its git repository.", show_default=False
+        ),
+    ] = None,
+    repos: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--repos",
+            help="File listing application roots, one per line (blank lines and # comments skipped; "
+            "relative paths are relative to the file).",
+        ),
+    ] = None,
+    branch: Annotated[
+        Optional[str],
+        typer.Option(
+            "--branch", help="Branch for the changes in every repository [default: async-migrate/PHASE]."
+        ),
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", help="text (a summary table), or json: exactly one JSON document.")
+    ] = Format.text,
+) -> None:
+    """Run phase1 or phase2 over many repositories, each with --apply --branch NAME --commit.
+
+    \b
+      async-migrate batch PATH... -- phase1 [phase1 options]
+      async-migrate batch --repos repos.txt -- phase2 --subsystem catalogue [phase2 options]
+
+    After `--` come the phase and its own options (--only, --exclude, --config, --jobs,
+    --allow-dirty, --offload-mixed; --subsystem, --shared), applied in every repository;
+    --apply and --commit are implied, and --check, --diff-file, --report, --traffic are
+    refused. In each repository the branch (default async-migrate/phase1 or
+    async-migrate/phase2) is checked out if it exists, else created from HEAD when there is
+    something to write; the written files are committed and the repository is left on
+    the branch. A repository that fails (not in a git repository, uncommitted changes in
+    a file to write, a bad configuration, files that cannot be processed) is reported and
+    the batch goes on.
+
+    Ends with one summary table, or with --format json one document listing per
+    repository its root, status (changed, unchanged, failed), branch, commit,
+    files_changed and error. Exit 0 when every repository succeeded, 3 when any failed,
+    2 on a usage error.
+    """
+    from cli.render import print_batch
+    from codemods import batch as batching
+
+    job = _phase_job(ctx, ctx.meta.get("phase_args"), branch)
+    roots = list(paths or ())
+    if repos is not None:
+        try:
+            roots += batching.read_repos(repos)
+        except batching.BatchError as error:
+            raise _fail(str(error)) from None
+    if not roots:
+        raise _fail("no repositories: give application roots before --, or --repos FILE")
+    err = Console(stderr=True)
+
+    def done(index: int, outcome) -> None:  # type: ignore[no-untyped-def]
+        if format is Format.text:
+            detail = outcome.error or f"{len(outcome.files_changed)} files" + (
+                f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
+            )
+            err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",
+                      markup=False, highlight=False, soft_wrap=True)
+
+    outcomes = batching.run_batch(roots, job, done)
+    if format is Format.json:
+        _print_json({
+            "command": "batch",
+            "phase": job.phase,
+            "branch": job.branch,
+            "repositories": [outcome.to_json() for outcome in outcomes],
+            "summary": batching.summary(outcomes),
+        })
+    else:
+        print_batch(Console(), job.phase, outcomes)
+    raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
+
+# ------------------------------------------------------------------ end of batch
 
 
 def _print_json(document: dict) -> None:

@@ -45,3 +45,165 @@ def dirty_files(root: Path, paths: list[str]) -> list[str]:
             index += 1
         changed.add(name)
     return sorted(path for repo_path, path in wanted.items() if repo_path in changed)
+
+
+# ------------------------------------------------------------ --branch and --commit
+
+
+def require_repository(root: Path):  # type: ignore[no-untyped-def]
+    """The repository containing root; GitError when there is none."""
+    repo = repository(root)
+    if repo is None or repo.working_tree_dir is None:
+        raise GitError(f"{root} is not inside a git repository (--branch and --commit need one)")
+    return repo
+
+
+def _top(repo) -> Path:  # type: ignore[no-untyped-def]
+    return Path(repo.working_tree_dir).resolve()
+
+
+def _has_commit(repo) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        repo.head.commit
+    except ValueError:  # unborn HEAD: a repository without commits
+        return False
+    return True
+
+
+def current_branch(repo) -> str | None:  # type: ignore[no-untyped-def]
+    """The checked-out branch, or None when HEAD is detached."""
+    if repo.head.is_detached:
+        return None
+    return repo.head.reference.name
+
+
+def check_branch_name(name: str) -> None:
+    """GitError unless git accepts name as a branch name (needs no repository)."""
+    try:
+        import git
+
+        valid = not name.startswith("-") and bool(git.Git().check_ref_format("--branch", name))
+    except Exception:
+        valid = False
+    if not valid:
+        raise GitError(f"{name!r} is not a valid branch name")
+
+
+def branch_exists(repo, name: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(head.name == name for head in repo.heads)
+
+
+def uncommitted_tracked(repo) -> list[str]:  # type: ignore[no-untyped-def]
+    """Tracked files with staged or unstaged changes, relative to the top of the work tree."""
+    try:
+        status = repo.git.status("--porcelain", "-z", "--untracked-files=no")
+    except Exception as error:
+        raise GitError(f"cannot read the git status of {repo.working_tree_dir}: {error}") from None
+    names: list[str] = []
+    entries = status.split("\0")
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            index += 1
+        names.append(entry[3:])
+    return sorted(names)
+
+
+def switch_to_existing(root: Path, name: str) -> bool:
+    """Check out the existing branch name; False when there is no such branch.
+
+    Refused (GitError) while tracked files have uncommitted changes: they would be
+    carried onto the other branch, or block the switch half-way.
+    """
+    repo = require_repository(root)
+    check_branch_name(name)
+    if not branch_exists(repo, name):
+        return False
+    if current_branch(repo) == name:
+        return True
+    dirty = uncommitted_tracked(repo)
+    if dirty:
+        raise GitError(
+            f"refusing to switch to the existing branch {name!r}: the work tree has uncommitted "
+            "changes that would be carried over (commit or stash them first): " + ", ".join(dirty)
+        )
+    try:
+        repo.git.checkout(name)
+    except Exception as error:
+        raise GitError(f"cannot switch to the branch {name!r}: {_git_message(error)}") from None
+    return True
+
+
+def create_branch(root: Path, name: str) -> None:
+    """Create branch name at the current HEAD and check it out; the work tree is left as it is."""
+    repo = require_repository(root)
+    check_branch_name(name)
+    if branch_exists(repo, name):
+        raise GitError(f"the branch {name!r} already exists")
+    try:
+        repo.git.checkout("-b", name)
+    except Exception as error:
+        raise GitError(f"cannot create the branch {name!r}: {_git_message(error)}") from None
+
+
+def can_commit(root: Path, branch: str | None) -> None:
+    """GitError when a commit could not land on a branch: detached HEAD and no --branch."""
+    repo = require_repository(root)
+    if branch is None and _has_commit(repo) and repo.head.is_detached:
+        raise GitError("HEAD is detached: pass --branch NAME so that the commit lands on a branch")
+
+
+def repository_paths(root: Path, paths: list[Path]) -> list[str]:
+    """Those of paths (absolute) inside root's work tree, relative to its top, ignored ones left out."""
+    repo = require_repository(root)
+    top = _top(repo)
+    inside: list[str] = []
+    for path in paths:
+        try:
+            relative = path.resolve().relative_to(top).as_posix()
+        except ValueError:
+            continue
+        if relative.split("/", 1)[0] == ".git":
+            continue
+        inside.append(relative)
+    if not inside:
+        return []
+    try:
+        ignored = set(repo.ignored(*inside))
+    except Exception:
+        ignored = set()
+    return [path for path in inside if path not in ignored]
+
+
+def commit_paths(root: Path, paths: list[str], message: str) -> str:
+    """Commit exactly paths (relative to the top of the work tree), whatever else is staged.
+
+    Other staged changes stay staged and out of the commit; untracked files stay
+    untracked. Returns the new commit's sha.
+    """
+    repo = require_repository(root)
+    if not paths:
+        raise GitError("nothing to commit")
+    try:
+        repo.git.add("--", *paths)
+        # With paths, `git commit` takes exactly their work-tree content (--only).
+        repo.git.commit("--only", "-m", message, "--", *paths)
+    except Exception as error:
+        raise GitError(f"cannot commit: {_git_message(error)}") from None
+    return repo.head.commit.hexsha
+
+
+def _git_message(error: Exception) -> str:
+    stderr = getattr(error, "stderr", None)
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    if stderr:
+        text = stderr.strip()
+        if text.startswith("stderr:"):
+            text = text[len("stderr:"):].strip().strip("'").strip()
+        return " ".join(text.split())
+    return str(error)

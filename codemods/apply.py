@@ -1,0 +1,193 @@
+"""Writing a run's changes: the dirty-tree refusal, `--branch`, atomic writes, `--commit`.
+
+Shared by the phase commands and by batch runs, in this order:
+
+1. `prepare(root, git)` before the analysis: the repository exists, and an existing
+   `--branch` is checked out (the analysis must read that branch's files);
+2. `refuse_dirty(root, result, allow_dirty)`: never overwrite uncommitted work;
+3. `write(root, result, git)`: a new `--branch` is created from HEAD, then every changed
+   file is replaced atomically;
+4. `commit(root, result, written, git, extra)`: exactly the written files (and extra
+   files such as the report, when inside the repository) are committed.
+
+Presentation-free: errors are exceptions whose message says what to do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codemods import gitstate, sources
+
+if TYPE_CHECKING:
+    from codemods.outcome import Outcome
+    from codemods.run import Result
+
+
+class Refused(Exception):
+    """The run must not write (a usage-level refusal: exit 2); the message says why."""
+
+
+def application_root(path: Path) -> Path:
+    """PATH checked and resolved: it must be an existing directory."""
+    if not path.exists():
+        raise Refused(f"{path}: no such directory")
+    if not path.is_dir():
+        raise Refused(f"{path}: not a directory (PATH is the root of the application)")
+    return path.resolve()
+
+
+@dataclass
+class Git:
+    """What `--branch` and `--commit` ask for, and what was done about it."""
+
+    branch_requested: str | None = None
+    commit_requested: bool = False
+    branch: str | None = None  # the branch checked out for the changes
+    created: bool = False  # it was created from HEAD by this run
+    commit: str | None = None  # sha of the commit made
+    committed: list[str] = field(default_factory=list)  # paths relative to the top of the work tree
+    message: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.branch_requested is not None or self.commit_requested
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "branch_created": self.created,
+            "commit": self.commit,
+            "committed": self.committed,
+        }
+
+
+def prepare(root: Path, git: Git) -> None:
+    """Before the analysis: a repository is there, and an existing branch is checked out."""
+    if not git.wanted:
+        return
+    gitstate.require_repository(root)
+    if git.branch_requested is not None:
+        if gitstate.switch_to_existing(root, git.branch_requested):
+            git.branch = git.branch_requested
+    if git.commit_requested:
+        gitstate.can_commit(root, git.branch_requested)
+
+
+def refuse_dirty(root: Path, result: Result, allow_dirty: bool) -> None:
+    """Refused when a file to be written has uncommitted changes, unless allow_dirty."""
+    changed = result.changed
+    if not changed or allow_dirty:
+        return
+    dirty = gitstate.dirty_files(root, [change.path for change in changed])
+    if dirty:
+        raise Refused(
+            "refusing to write into files with uncommitted changes (commit or stash them, "
+            "or pass --allow-dirty): " + ", ".join(dirty)
+        )
+
+
+def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
+    """Create a new --branch from HEAD (when anything changes), then write every change atomically.
+
+    A file that cannot be written is added to result.errors; the written paths are returned.
+    """
+    changed = result.changed
+    if not changed:
+        return []
+    if git is not None and git.branch_requested is not None and git.branch is None:
+        gitstate.create_branch(root, git.branch_requested)
+        git.branch, git.created = git.branch_requested, True
+    written = []
+    for change in changed:
+        try:
+            sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
+        except OSError as error:
+            result.errors.append({"file": change.path, "message": f"cannot write: {error}"})
+        else:
+            written.append(change.path)
+    return written
+
+
+def commit(
+    root: Path, result: Result, written: list[str], git: Git, extra: tuple[Path, ...] = ()
+) -> str | None:
+    """Commit exactly the written files, plus those of extra inside the repository (not ignored)."""
+    if not git.commit_requested or not written:
+        return None
+    paths = gitstate.repository_paths(root, [root / path for path in written])
+    paths += [p for p in gitstate.repository_paths(root, list(extra)) if p not in paths]
+    git.message = commit_message(result, written)
+    git.commit = gitstate.commit_paths(root, paths, git.message)
+    git.committed = paths
+    return git.commit
+
+
+# ------------------------------------------------------------------ the commit message
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _label(outcome: Outcome) -> str:
+    handler = outcome.handler
+    name = handler.function.qualname
+    if handler.kind == "dependency":
+        return f"{name} (dependency)"
+    route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
+    return f"{name} ({route})" if route else name
+
+
+def _by_file(outcomes: list[Outcome]) -> list[str]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for outcome in outcomes:
+        grouped[outcome.handler.module.path].append(_label(outcome))
+    return [f"- {path}: {', '.join(labels)}" for path, labels in sorted(grouped.items())]
+
+
+def commit_message(result: Result, written: list[str]) -> str:
+    """`async-migrate phase1: 32 handlers to def in 6 files`, and a body listing files and handlers."""
+    files = set(written)
+    outcomes = [o for o in result.outcomes if o.handler.module.path in files]
+    body: list[str] = []
+    if result.command == "phase2":
+        name = (result.subsystem or {}).get("name") or "subsystem"
+        migrated = [o for o in outcomes if o.action == "migrate"]
+        subject = (
+            f"async-migrate phase2 {name}: {_plural(len(migrated), 'route')} to AsyncSession "
+            f"in {_plural(len(files), 'file')}"
+        )
+        if migrated:
+            body += ["Routes moved to AsyncSession:", *_by_file(migrated), ""]
+        helpers = [
+            h for h in (result.subsystem or {}).get("helpers", ()) if h.get("action") in ("migrate", "twin")
+        ]
+        if helpers:
+            body.append("Helpers:")
+            body += [
+                f"- {h['file']}: {h['function']} ({'async twin' if h['action'] == 'twin' else 'now async'})"
+                for h in helpers
+            ]
+            body.append("")
+        blocked = [o for o in result.outcomes if o.action == "blocked"]
+        if blocked:
+            body += ["Still on the synchronous Session:", *_by_file(blocked)]
+            body.append("")
+    else:
+        converted = [o for o in outcomes if o.action == "convert"]
+        offloaded = [o for o in outcomes if o.action != "convert" and o.offload]
+        counts = f"{_plural(len(converted), 'handler')} to def"
+        if offloaded:
+            counts += f" and {len(offloaded)} with blocking calls offloaded"
+        subject = f"async-migrate {result.command}: {counts} in {_plural(len(files), 'file')}"
+        if converted:
+            body += ["Now `def` (FastAPI runs them in its threadpool):", *_by_file(converted), ""]
+        if offloaded:
+            body += ["Still `async def`, blocking helper calls wrapped in run_in_threadpool:"]
+            body += [*_by_file(offloaded), ""]
+    body += ["Files:", *(f"- {path}" for path in sorted(files))]
+    return subject + "\n\n" + "\n".join(body) + "\n"

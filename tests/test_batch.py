@@ -1,0 +1,261 @@
+"""`async-migrate batch`: one phase over many real temporary git repositories.
+
+Each repository gets `--apply --branch NAME --commit` semantics; a broken one is
+reported and the others go on; one summary (table or JSON document) at the end;
+exit 0 when all succeeded, 3 when any failed, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codemods import gitstate
+from codemods import run as runner
+from gitrepos import committed_files, init_repo, tiny_app
+
+CONVERTED = "\ndef list_items(session: session_dependency):"
+
+
+def items(root: Path) -> str:
+    return (root / "api" / "items.py").read_text(encoding="utf-8")
+
+
+def err(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(result.stderr.split())
+
+
+def batch_json(cli, *args) -> dict:  # type: ignore[no-untyped-def]
+    """`batch ... --format json -- PHASE ...`: the batch's own --format goes before `--`."""
+    at = list(args).index("--")
+    result = cli("batch", *args[:at], "--format", "json", *args[at:])
+    assert result.exit_code in (0, 3), result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def repos(tmp_path):  # type: ignore[no-untyped-def]
+    """Three repositories: the app at the top, the app in a subfolder, and a dirty one."""
+    top = init_repo(tmp_path / "shop", tiny_app())
+    mono = init_repo(tmp_path / "mono", {f"services/api/{k}": v for k, v in tiny_app().items()})
+    dirty = init_repo(tmp_path / "dirty", tiny_app())
+    with (tmp_path / "dirty" / "api" / "items.py").open("a", encoding="utf-8") as stream:
+        stream.write("# work in progress\n")
+    roots = {
+        "shop": tmp_path / "shop",
+        "mono": tmp_path / "mono" / "services" / "api",
+        "dirty": tmp_path / "dirty",
+    }
+    return roots, {"shop": top, "mono": mono, "dirty": dirty}
+
+
+def by_root(document: dict, roots: dict[str, Path]) -> dict[str, dict]:
+    """The document's entries by repository name (shop, mono, dirty)."""
+    names = {str(root.resolve()): name for name, root in roots.items()}
+    return {names[entry["root"]]: entry for entry in document["repositories"]}
+
+
+def test_two_commits_and_one_clearly_reported_failure(cli, repos, tmp_path):
+    roots, gits = repos
+    heads = {name: repo.head.commit.hexsha for name, repo in gits.items()}
+    listing = tmp_path / "repos.txt"
+    listing.write_text(
+        "# the failing one first: the batch must go on\n"
+        "dirty\n"
+        "\n"
+        "shop\n"
+        f"{roots['mono']}\n",
+        encoding="utf-8",
+    )
+    result = cli("batch", "--repos", listing, "--format", "json", "--", "phase1")
+    assert result.exit_code == 3, result.output
+    document = json.loads(result.stdout)
+    assert document["command"] == "batch" and document["phase"] == "phase1"
+    assert document["branch"] == "async-migrate/phase1"
+    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 1}
+    assert [Path(e["root"]) for e in document["repositories"]] == [
+        roots["dirty"].resolve(), roots["shop"].resolve(), roots["mono"].resolve()
+    ]
+    entries = by_root(document, roots)
+
+    for name, prefix in (("shop", ""), ("mono", "services/api/")):
+        entry, repo = entries[name], gits[name]
+        assert entry["status"] == "changed", entry
+        assert entry["error"] is None
+        assert entry["branch"] == "async-migrate/phase1"
+        assert repo.active_branch.name == "async-migrate/phase1"
+        assert entry["commit"] == repo.head.commit.hexsha
+        assert [p.hexsha for p in repo.head.commit.parents] == [heads[name]]
+        assert entry["files_changed"] == ["api/items.py", "api/orders.py"]
+        assert committed_files(repo) == {f"{prefix}api/items.py", f"{prefix}api/orders.py"}
+        assert repo.head.commit.message.startswith("async-migrate phase1: 2 handlers to def in 2 files\n")
+        assert not repo.is_dirty(untracked_files=True)
+        assert repo.heads["main"].commit.hexsha == heads[name]
+
+    failed, repo = entries["dirty"], gits["dirty"]
+    assert failed["status"] == "failed"
+    assert "refusing to write into files with uncommitted changes" in failed["error"]
+    assert "api/items.py" in failed["error"]
+    assert (failed["branch"], failed["commit"], failed["files_changed"]) == (None, None, [])
+    assert repo.active_branch.name == "main"
+    assert [h.name for h in repo.heads] == ["main"]
+    assert repo.head.commit.hexsha == heads["dirty"]
+    assert items(roots["dirty"]).endswith("# work in progress\n") and CONVERTED not in items(roots["dirty"])
+
+
+def test_summary_table_names_every_repository_and_the_failure(cli, repos, tmp_path):
+    from cli.main import app
+
+    roots, _ = repos
+    outside = tmp_path / "loose"
+    (outside / "api").mkdir(parents=True)
+    (outside / "api" / "items.py").write_text("x = 1\n", encoding="utf-8")
+    if gitstate.repository(outside) is not None:
+        pytest.skip("the temporary directory lies inside a git repository")
+    args = ["batch", str(roots["shop"]), str(outside), str(roots["mono"]), "--", "phase1", "--jobs", "1"]
+    result = cli.runner.invoke(app, args, env={"COLUMNS": "250"}, catch_exceptions=False)
+    assert result.exit_code == 3, result.output
+    rows = {}
+    for line in result.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        if len(cells) == 5 and cells[0].startswith("/"):
+            rows[cells[0]] = cells[1:]
+    shop, mono, loose = (str(p.resolve()) for p in (roots["shop"], roots["mono"], outside))
+    assert list(rows) == [shop, loose, mono]
+    for root in (shop, mono):
+        status, branch, commit, files = rows[root]
+        assert (status, branch, files) == ("changed", "async-migrate/phase1", "2")
+        assert len(commit) == 12
+    assert rows[loose] == ["failed", "", "", "0"]
+    assert f"error: {loose}: {loose} is not inside a git repository" in result.stdout
+    assert "3 repositories: 2 changed, 0 unchanged, 1 failed" in result.stdout
+    # progress on standard error, one line per repository
+    assert [line[:5] for line in result.stderr.splitlines()] == ["[1/3]", "[2/3]", "[3/3]"]
+    # the loose folder was not written: without git, a batch refuses before writing
+    assert (outside / "api" / "items.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_all_succeed_exit_0_and_a_second_run_changes_nothing(cli, repos):
+    roots, gits = repos
+    document = batch_json(cli, roots["shop"], roots["mono"], "--", "phase1")
+    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 0}
+    result = cli("batch", roots["shop"], roots["mono"], "--format", "json", "--", "phase1")
+    assert result.exit_code == 0, result.output
+    heads = {name: gits[name].head.commit.hexsha for name in ("shop", "mono")}
+    again = cli("batch", roots["shop"], roots["mono"], "--format", "json", "--", "phase1")
+    assert again.exit_code == 0
+    document = json.loads(again.stdout)
+    assert document["summary"] == {"changed": 0, "unchanged": 2, "failed": 0}
+    for entry in document["repositories"]:
+        assert entry["status"] == "unchanged"
+        assert entry["branch"] == "async-migrate/phase1"  # existing: checked out, nothing to commit
+        assert entry["commit"] is None and entry["files_changed"] == []
+    assert {name: gits[name].head.commit.hexsha for name in ("shop", "mono")} == heads
+
+
+def test_branch_name_and_phase_options_apply_to_every_repository(cli, repos):
+    roots, gits = repos
+    document = batch_json(
+        cli, roots["shop"], roots["mono"], "--branch", "perf/threadpool",
+        "--", "phase1", "--exclude", "api/orders.py",
+    )
+    assert document["branch"] == "perf/threadpool"
+    for name, prefix in (("shop", ""), ("mono", "services/api/")):
+        assert gits[name].active_branch.name == "perf/threadpool"
+        assert committed_files(gits[name]) == {f"{prefix}api/items.py"}
+    assert [e["files_changed"] for e in document["repositories"]] == [["api/items.py"]] * 2
+
+
+def test_phase2_batch_commits_name_the_subsystem(cli, tmp_path):
+    files = {
+        **tiny_app(),
+        "api/orders.py": """
+            from fastapi import APIRouter
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.post("/orders")
+            def place_order(session: session_dependency):
+                session.commit()
+            """,
+    }
+    first, second = init_repo(tmp_path / "one", files), init_repo(tmp_path / "two", files)
+    document = batch_json(
+        cli, tmp_path / "one", tmp_path / "two", "--", "phase2", "--subsystem", "api/orders.py"
+    )
+    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 0}
+    for repo in (first, second):
+        assert repo.active_branch.name == "async-migrate/phase2"
+        subject = repo.head.commit.message.split("\n", 1)[0]
+        assert subject.startswith("async-migrate phase2 api/orders.py: 1 route to AsyncSession in ")
+
+
+def test_a_file_that_cannot_be_parsed_fails_the_repository_after_committing_the_rest(cli, tmp_path):
+    repo = init_repo(tmp_path / "shop", {**tiny_app(), "api/broken.py": "async def broken(:\n    pass\n"})
+    document = batch_json(cli, tmp_path / "shop", "--", "phase1")
+    entry = document["repositories"][0]
+    assert entry["status"] == "failed"
+    assert entry["error"].startswith("1 files could not be processed: api/broken.py:")
+    assert entry["commit"] == repo.head.commit.hexsha  # the files that could be processed
+    assert committed_files(repo) == {"api/items.py", "api/orders.py"}
+
+
+def test_each_repository_goes_through_the_same_run_as_phase1(cli, repos, monkeypatch):
+    """No subprocess: the batch calls codemods.run.phase1, once per repository."""
+    roots, _ = repos
+    calls = []
+    real = runner.phase1
+
+    def spy(root, config, options, progress=None):  # type: ignore[no-untyped-def]
+        calls.append(root)
+        return real(root, config, options, progress)
+
+    monkeypatch.setattr(runner, "phase1", spy)
+    batch_json(cli, roots["shop"], roots["mono"], "--", "phase1")
+    assert calls == [roots["shop"].resolve(), roots["mono"].resolve()]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{shop}"], "name the phase after --"),
+        (["{shop}", "--", "phase3"], "'phase3' is not a phase"),
+        (["{shop}", "--", "phase1", "--check"], "batch runs do not take --check"),
+        (["{shop}", "--", "phase1", "--report", "r.md"], "batch runs do not take --report"),
+        (["{shop}", "--", "phase1", "--branch", "x"], "give it to batch, before --"),
+        (["{shop}", "--", "phase1", "--format", "json"], "give it to batch, before --"),
+        (["{shop}", "--", "phase1", "{mono}"], "the application roots go before --"),
+        (["{shop}", "--", "phase1", "--no-such-option"], "No such option: --no-such-option"),
+        (["{shop}", "--", "phase2"], "Missing option '--subsystem'"),
+        (["--", "phase1"], "no repositories"),
+        (["--repos", "{missing}", "--", "phase1"], "no such file"),
+        (["{shop}", "--branch", "bad..name", "--", "phase1"], "'bad..name' is not a valid branch name"),
+    ],
+)
+def test_usage_errors_exit_2_and_touch_nothing(cli, repos, tmp_path, args, message):
+    roots, gits = repos
+    names = {"shop": roots["shop"], "mono": roots["mono"], "missing": tmp_path / "missing.txt"}
+    result = cli("batch", *[a.format(**names) for a in args])
+    assert result.exit_code == 2, result.output
+    assert message in err(result)
+    assert result.stdout == ""
+    for repo in gits.values():
+        assert [h.name for h in repo.heads] == ["main"]
+    assert CONVERTED not in items(roots["shop"])
+
+
+def test_help_documents_the_surface(cli):
+    result = cli("batch", "--help")
+    assert result.exit_code == 0
+    compact = "".join(result.stdout.split())  # click wraps lines, also at hyphens
+    for fragment in (
+        "batch [OPTIONS] [PATH]... -- phase1|phase2 [ARGS]...",
+        "--repos", "--branch", "--format", "async-migrate/phase1",
+        "Exit 0 when every repository succeeded, 3 when any failed",
+    ):
+        assert "".join(fragment.split()) in compact, fragment

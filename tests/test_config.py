@@ -1,0 +1,614 @@
+"""`[tool.async-migrate]`: every key changes behaviour as the README documents.
+
+One focused test per key on a tiny application: the run without the key, then
+with it, each configured three ways (the `configured` fixture):
+
+- `PATH/pyproject.toml` with a `[tool.async-migrate]` table,
+- `--config FILE` holding a `[tool.async-migrate]` table,
+- `--config FILE` holding the keys at top level.
+
+Bad configuration (unknown key, wrong type, invalid TOML, a missing `--config`
+file) exits 2 with a message naming the key, for every command, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CONFIG_WAYS = ["pyproject", "config-file", "config-top-level"]
+
+
+@pytest.fixture(params=CONFIG_WAYS)
+def configured(request, tmp_path):  # type: ignore[no-untyped-def]
+    """configured(root, toml) -> the extra CLI arguments; toml is written `[tool.async-migrate]` style."""
+
+    def write(root: Path, toml: str) -> list[str]:
+        toml = textwrap.dedent(toml).strip() + "\n"
+        if request.param == "pyproject":
+            (root / "pyproject.toml").write_text("[project]\nname = \"app\"\n\n" + toml, encoding="utf-8")
+            return []
+        path = tmp_path / "async-migrate.toml"
+        if request.param == "config-top-level":
+            toml = toml.replace("[tool.async-migrate]\n", "").replace("[tool.async-migrate.", "[")
+        path.write_text(toml, encoding="utf-8")
+        return ["--config", str(path)]
+
+    return write
+
+
+@pytest.fixture
+def app(project, app_files):  # type: ignore[no-untyped-def]
+    def build(files: dict[str, str]) -> Path:
+        return project({**app_files, "api/__init__.py": "", **files})
+
+    return build
+
+
+def handlers(document: dict, function: str) -> list[dict]:
+    return [h for h in document["handlers"] if h["function"] == function]
+
+
+def decided(document: dict, function: str) -> tuple[str, str]:
+    """(action, all reasons joined) of the only handler called function."""
+    found = handlers(document, function)
+    assert len(found) == 1, (function, document["handlers"])
+    return found[0]["action"], "; ".join(found[0]["reasons"])
+
+
+def added_lines(document: dict) -> str:
+    return "\n".join(line[1:] for line in document["diff"].splitlines() if line.startswith("+"))
+
+
+# ------------------------------------------------------------------ recognising a Session
+
+
+def test_session_types(cli, app, configured):
+    root = app({
+        "db/tenant.py": """
+            class TenantSession:
+                def execute(self, statement):
+                    return []
+
+
+            def get_tenant_session():
+                return TenantSession()
+            """,
+        "api/items.py": """
+            from fastapi import APIRouter, Depends
+
+            from db.tenant import TenantSession, get_tenant_session
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            async def list_items(session: TenantSession = Depends(get_tenant_session)):
+                return session.execute("select 1")
+            """,
+    })
+    action, why = decided(cli.json("phase1", root), "list_items")
+    assert action == "keep" and "does no synchronous Session work" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        session-types = ["db.tenant.TenantSession"]
+        """)
+    action, why = decided(cli.json("phase1", root, *args), "list_items")
+    assert action == "convert", why
+    assert "takes a synchronous Session `session: TenantSession" in why
+
+
+def test_session_aliases(cli, app, configured):
+    root = app({
+        "core/deps.py": """
+            from typing import Annotated
+
+            from fastapi import Depends
+            from tenancy import get_db
+
+            DbSession = Annotated[object, Depends(get_db)]
+            """,
+        "api/items.py": """
+            from fastapi import APIRouter
+
+            from core.deps import DbSession
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            async def list_items(session: DbSession):
+                return session.execute("select 1").all()
+            """,
+    })
+    action, why = decided(cli.json("phase1", root), "list_items")
+    assert action == "keep" and "does no synchronous Session work" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        session-aliases = ["core.deps.DbSession"]
+        """)
+    action, why = decided(cli.json("phase1", root, *args), "list_items")
+    assert action == "convert", why
+    assert "`session: DbSession`" in why
+
+
+def test_session_dependencies(cli, app, configured):
+    root = app({
+        "core/deps.py": """
+            import tenancy
+
+
+            def get_db():
+                return tenancy.connect()
+            """,
+        "api/items.py": """
+            from fastapi import APIRouter, Depends
+
+            from core.deps import get_db
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            async def list_items(session=Depends(get_db)):
+                return session.execute("select 1").all()
+            """,
+    })
+    action, why = decided(cli.json("phase1", root), "list_items")
+    assert action == "keep" and "does no synchronous Session work" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        session-dependencies = ["core.deps.get_db"]
+        """)
+    action, why = decided(cli.json("phase1", root, *args), "list_items")
+    assert action == "convert", why
+    assert "Depends(get_db)" in why
+
+
+def test_sessionmakers(cli, app, configured):
+    root = app({
+        "db/factory.py": """
+            from tenancy import make_factory
+
+            SessionLocal = make_factory()
+            """,
+        "api/items.py": """
+            from fastapi import APIRouter
+
+            from db.factory import SessionLocal
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            async def list_items():
+                with SessionLocal() as session:
+                    return session.execute("select 1").all()
+            """,
+    })
+    action, why = decided(cli.json("phase1", root), "list_items")
+    assert action == "keep" and "does no synchronous Session work" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        sessionmakers = ["db.factory.SessionLocal"]
+        """)
+    action, why = decided(cli.json("phase1", root, *args), "list_items")
+    assert action == "convert", why
+    assert "opens a synchronous Session" in why
+
+
+# ------------------------------------------------------------------ routes and decorators
+
+
+def test_router_types(cli, app, configured):
+    root = app({
+        "api/items.py": """
+            from versioning import VersionedRouter
+
+            from core.dependencies import session_dependency
+
+            router = VersionedRouter()
+
+
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """,
+    })
+    assert handlers(cli.json("phase1", root), "list_items") == []  # a third-party class: not a router
+    args = configured(root, """
+        [tool.async-migrate]
+        router-types = ["versioning.VersionedRouter"]
+        """)
+    document = cli.json("phase1", root, *args)
+    found = handlers(document, "list_items")
+    assert [(h["kind"], h["methods"], h["path"], h["action"]) for h in found] == [
+        ("route", ["GET"], "/items", "convert")
+    ]
+    assert document["files_changed"] == ["api/items.py"]
+
+
+def test_safe_decorators(cli, app, configured):
+    root = app({
+        "api/items.py": """
+            from fastapi import APIRouter
+            from metrics import counted
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            @counted
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """,
+    })
+    action, why = decided(cli.json("phase1", root), "list_items")
+    assert action == "keep" and "counted" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        safe-decorators = ["metrics.counted"]
+        """)
+    action, why = decided(cli.json("phase1", root, *args), "list_items")
+    assert action == "convert", why
+
+
+def test_exclude(cli, app, configured):
+    route = """
+        from fastapi import APIRouter
+
+        from core.dependencies import session_dependency
+
+        router = APIRouter()
+
+
+        @router.get("/{name}")
+        async def {name}(session: session_dependency):
+            return session.execute("select 1").all()
+        """
+    root = app({
+        "api/items.py": route.replace("{name}", "items"),
+        "legacy/__init__.py": "",
+        "legacy/old.py": route.replace("{name}", "old"),
+    })
+    document = cli.json("phase1", root)
+    assert document["files_changed"] == ["api/items.py", "legacy/old.py"]
+    args = configured(root, """
+        [tool.async-migrate]
+        exclude = ["legacy/**"]
+        """)
+    document = cli.json("phase1", root, *args)
+    assert document["files_changed"] == ["api/items.py"]
+    assert handlers(document, "old") == []
+    assert handlers(cli.json("scan", root, *args), "old") == []
+    # phase1 --apply leaves the excluded file alone
+    before = (root / "legacy" / "old.py").read_bytes()
+    assert cli("phase1", root, "--apply", *args).exit_code == 0
+    assert (root / "legacy" / "old.py").read_bytes() == before
+
+
+# ------------------------------------------------------------------ phase two
+
+SERVICES = """
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def count_items(session: Session) -> int:
+    return session.execute(text("select 1")).scalar_one()
+"""
+COUNT_ROUTE = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from services import count_items
+
+router = APIRouter()
+
+
+@router.get("/{name}/count")
+def {name}_count(session: session_dependency):
+    return count_items(session)
+"""
+
+
+@pytest.fixture
+def shared_helper_app(app):  # type: ignore[no-untyped-def]
+    """Two routers sharing a Session helper: phase two on one of them twins the helper."""
+    return app({
+        "services.py": SERVICES,
+        "api/items.py": COUNT_ROUTE.replace("{name}", "items"),
+        "api/other.py": COUNT_ROUTE.replace("{name}", "other"),
+    })
+
+
+def test_subsystems(cli, shared_helper_app, configured):
+    root = shared_helper_app
+    result = cli("phase2", root, "--subsystem", "catalogue")
+    assert result.exit_code == 2
+    assert "'catalogue' is neither a router module under PATH nor a configured subsystem" in result.stderr
+    args = configured(root, """
+        [tool.async-migrate.subsystems]
+        catalogue = ["api/items.py", "api/other.py"]
+        """)
+    document = cli.json("phase2", root, "--subsystem", "catalogue", *args)
+    assert document["subsystem"]["name"] == "catalogue"
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "items_count": "migrate", "other_count": "migrate",
+    }
+    # both routers are in the subsystem: the helper itself moves, no twin
+    assert [(h["function"], h["action"]) for h in document["subsystem"]["helpers"]] == [
+        ("count_items", "migrate")
+    ]
+
+
+@pytest.mark.parametrize(
+    "key, value, generated, default",
+    [
+        ("async-engine", "aengine", "aengine = create_async_engine(", "async_engine ="),
+        ("async-sessionmaker", "amaker", "amaker = async_sessionmaker(", "async_database_sessionmaker ="),
+        ("async-dependency", "get_adb", "async def get_adb() -> AsyncIterator[AsyncSession]:",
+         "get_async_db_session"),
+        ("async-alias", "ASession", "async def items_count(session: ASession):", "async_session_dependency"),
+        ("twin-suffix", "_aio", "return await count_items_aio(session)", "count_items_async"),
+    ],
+)
+def test_names_phase_two_generates(cli, shared_helper_app, configured, key, value, generated, default):
+    root = shared_helper_app
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    assert default in added_lines(document) and generated not in added_lines(document)
+    args = configured(root, f"""
+        [tool.async-migrate]
+        {key} = "{value}"
+        """)
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", *args)
+    assert document["errors"] == []
+    assert decided(document, "items_count")[0] == "migrate"
+    added = added_lines(document)
+    assert generated in added
+    assert default not in added
+
+
+def test_call_mappings(cli, app, configured):
+    root = app({
+        "api/items.py": """
+            from fastapi import APIRouter
+            from reporting import render_report
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.get("/report")
+            def report(session: session_dependency):
+                return render_report(session, 3)
+            """,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    action, why = decided(document, "report")
+    assert action == "blocked" and "render_report" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        call-mappings = { "reporting.render_report" = "reporting.render_report_async" }
+        """)
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", *args)
+    assert decided(document, "report")[0] == "migrate"
+    assert document["subsystem"]["blockers"] == []
+    added = added_lines(document)
+    assert "return await render_report_async(session, 3)" in added
+    assert "from reporting import render_report_async" in added
+
+
+def test_async_engine_factory(cli, app, app_files, configured):
+    engine = app_files["db/engine.py"].replace(
+        'engine = create_engine("sqlite://")',
+        'def connect():\n    raise NotImplementedError\n\n\n'
+        'engine = create_engine("postgresql+psycopg://", creator=connect)',
+    )
+    root = app({
+        "db/engine.py": engine,
+        "db/cloud.py": """
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+
+            def make_async_engine():
+                return create_async_engine("postgresql+psycopg://")
+            """,
+        "api/items.py": """
+            from fastapi import APIRouter
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.post("/items")
+            def add_item(session: session_dependency):
+                session.commit()
+            """,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    action, why = decided(document, "add_item")
+    assert action == "blocked" and "creator=connect" in why and "async-engine-factory" in why
+    args = configured(root, """
+        [tool.async-migrate]
+        async-engine-factory = "db.cloud.make_async_engine"
+        """)
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", *args)
+    assert decided(document, "add_item")[0] == "migrate"
+    assert document["subsystem"]["blockers"] == []
+    added = added_lines(document)
+    assert "from db.cloud import make_async_engine" in added
+    assert "async_engine = make_async_engine()" in added
+
+
+# ------------------------------------------------------------------ where the configuration comes from
+
+
+def test_config_file_replaces_pyproject(cli, app, tmp_path):
+    """With --config, PATH/pyproject.toml is not read (not even its bad keys)."""
+    root = app({
+        "api/items.py": """
+            from fastapi import APIRouter
+            from metrics import counted
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            @counted
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """,
+        "pyproject.toml": """
+            [tool.async-migrate]
+            no-such-key = true
+            """,
+    })
+    assert cli("phase1", root).exit_code == 2
+    config = tmp_path / "mine.toml"
+    config.write_text('safe-decorators = ["metrics.counted"]\n', encoding="utf-8")
+    assert decided(cli.json("phase1", root, "--config", config), "list_items")[0] == "convert"
+
+
+def test_pyproject_without_the_table_means_defaults(cli, app):
+    root = app({
+        "pyproject.toml": '[project]\nname = "app"\n\n[tool.ruff]\nline-length = 100\n',
+        "api/items.py": """
+            from fastapi import APIRouter
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """,
+    })
+    assert decided(cli.json("phase1", root), "list_items")[0] == "convert"
+
+
+# ------------------------------------------------------------------ bad configuration
+
+COMMANDS = [
+    ["scan"],
+    ["phase1"],
+    ["phase1", "--apply"],
+    ["phase2", "--subsystem", "api/items.py", "--apply"],
+    ["check"],
+]
+ITEMS = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/items")
+async def list_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def err(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_unknown_key_exits_2_naming_it(cli, app, configured, command):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate]
+        sessions-types = ["db.Tenant"]
+        """)
+    before = snapshot(root)
+    result = cli(command[0], root, *command[1:], *args)
+    assert result.exit_code == 2, result.output
+    assert "unknown key [tool.async-migrate] 'sessions-types'" in err(result)
+    assert result.stdout == ""
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    "line, key, expected",
+    [
+        ("session-types = 3", "session-types", "expected a list of strings"),
+        ('session-aliases = [1, "a.b"]', "session-aliases", "expected a list of strings"),
+        ('session-dependencies = [""]', "session-dependencies", "expected a list of strings"),
+        ("sessionmakers = { a = 1 }", "sessionmakers", "expected a list of strings"),
+        ("router-types = true", "router-types", "expected a list of strings"),
+        ("safe-decorators = 1.5", "safe-decorators", "expected a list of strings"),
+        ("exclude = [1]", "exclude", "expected a list of strings"),
+        ('subsystems = "api/items.py"', "subsystems", "expected a table"),
+        ("async-engine = 3", "async-engine", "expected an identifier"),
+        ('async-sessionmaker = "not a name"', "async-sessionmaker", "expected an identifier"),
+        ('async-dependency = "get-db"', "async-dependency", "expected an identifier"),
+        ('async-alias = ""', "async-alias", "expected an identifier"),
+        ('twin-suffix = "-async"', "twin-suffix", "expected an identifier"),
+        ("async-engine-factory = 7", "async-engine-factory", "got 7"),
+        ('call-mappings = ["a.b"]', "call-mappings", "expected a table"),
+        ('call-mappings = { "a.b" = 1 }', "call-mappings", "expected a table"),
+    ],
+)
+def test_wrong_type_exits_2_naming_the_key(cli, app, configured, line, key, expected):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, f"""
+        [tool.async-migrate]
+        {line}
+        """)
+    before = snapshot(root)
+    result = cli("phase1", root, "--apply", *args)
+    assert result.exit_code == 2, result.output
+    assert f"[tool.async-migrate] {key}:" in err(result)
+    assert expected in err(result)
+    assert snapshot(root) == before
+
+
+def test_wrong_type_inside_subsystems_names_the_subsystem(cli, app, configured):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate.subsystems]
+        catalogue = [3]
+        """)
+    result = cli("phase2", root, "--subsystem", "catalogue", *args)
+    assert result.exit_code == 2
+    assert "[tool.async-migrate] subsystems.catalogue: expected a list of strings" in err(result)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_invalid_toml_exits_2(cli, app, configured, command):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate]
+        session-types = ["db.Tenant"
+        """)
+    before = snapshot(root)
+    result = cli(command[0], root, *command[1:], *args)
+    assert result.exit_code == 2, result.output
+    assert "not valid TOML" in err(result)
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_missing_config_file_exits_2(cli, app, tmp_path, command):
+    root = app({"api/items.py": ITEMS})
+    before = snapshot(root)
+    missing = tmp_path / "nowhere.toml"
+    result = cli(command[0], root, *command[1:], "--config", missing)
+    assert result.exit_code == 2, result.output
+    assert "no such configuration file" in err(result) and "nowhere.toml" in err(result)
+    assert snapshot(root) == before

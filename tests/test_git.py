@@ -1,0 +1,382 @@
+"""Git integration of `phase1`/`phase2 --apply`: the dirty-tree refusal, `--branch`, `--commit`.
+
+Every test works on a real temporary repository (gitpython `Repo.init`, a local
+identity) holding a tiny application, and checks the repository afterwards:
+the branch checked out, the commits, what they contain, what stays untracked.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codemods import gitstate
+from gitrepos import ITEMS, commit_all, committed_files, init_repo, tiny_app
+
+CONVERTED = "\ndef list_items(session: session_dependency):"
+
+
+def err(result) -> str:  # type: ignore[no-untyped-def]
+    """Standard error with rich's line wrapping undone."""
+    return " ".join(result.stderr.split())
+
+
+def items(root: Path) -> str:
+    return (root / "api" / "items.py").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path):  # type: ignore[no-untyped-def]
+    """A repository whose root is the application."""
+    return init_repo(tmp_path / "repo", tiny_app())
+
+
+def root_of(repo) -> Path:  # type: ignore[no-untyped-def]
+    return Path(repo.working_tree_dir)
+
+
+# ----------------------------------------------------------------- dirty files
+
+
+def test_apply_refuses_to_write_into_a_file_with_uncommitted_changes(cli, repo):
+    root = root_of(repo)
+    with (root / "api" / "items.py").open("a", encoding="utf-8") as stream:
+        stream.write("# work in progress\n")
+    before_orders = (root / "api" / "orders.py").read_text(encoding="utf-8")
+    result = cli("phase1", root, "--apply")
+    assert result.exit_code == 2, result.output
+    assert "uncommitted changes" in err(result) and "api/items.py" in err(result)
+    assert "--allow-dirty" in err(result)
+    # Nothing was written, not even the clean file.
+    assert items(root).endswith("# work in progress\n") and CONVERTED not in items(root)
+    assert (root / "api" / "orders.py").read_text(encoding="utf-8") == before_orders
+
+
+def test_an_untracked_file_to_be_written_counts_as_uncommitted(cli, tmp_path):
+    repo = init_repo(tmp_path / "repo", {k: v for k, v in tiny_app().items() if k != "api/items.py"})
+    root = root_of(repo)
+    (root / "api" / "items.py").write_text(textwrap.dedent(ITEMS).lstrip(), encoding="utf-8")
+    result = cli("phase1", root, "--apply")
+    assert result.exit_code == 2
+    assert "api/items.py" in err(result)
+
+
+def test_allow_dirty_writes_and_keeps_the_uncommitted_change(cli, repo):
+    root = root_of(repo)
+    with (root / "api" / "items.py").open("a", encoding="utf-8") as stream:
+        stream.write("# work in progress\n")
+    result = cli("phase1", root, "--apply", "--allow-dirty")
+    assert result.exit_code == 0, result.output
+    assert CONVERTED in items(root) and items(root).endswith("# work in progress\n")
+
+
+def test_a_dirty_file_that_is_not_written_does_not_block(cli, repo):
+    root = root_of(repo)
+    with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:
+        stream.write("# local tweak\n")
+    result = cli("phase1", root, "--apply")
+    assert result.exit_code == 0, result.output
+    assert CONVERTED in items(root)
+
+
+# -------------------------------------------------------------------- --branch
+
+
+def test_branch_new_is_created_from_head_and_holds_the_written_files(cli, repo):
+    root = root_of(repo)
+    head = repo.head.commit.hexsha
+    document = cli.json("phase1", root, "--apply", "--branch", "async-migrate/phase1")
+    assert repo.active_branch.name == "async-migrate/phase1"
+    assert repo.head.commit.hexsha == head  # created at HEAD; without --commit nothing is committed
+    assert repo.heads["main"].commit.hexsha == head
+    assert CONVERTED in items(root)
+    assert sorted(repo.git.diff("--name-only").split()) == ["api/items.py", "api/orders.py"]
+    assert document["git"] == {
+        "branch": "async-migrate/phase1", "branch_created": True, "commit": None, "committed": [],
+    }
+
+
+def test_branch_existing_is_checked_out_before_the_analysis(cli, repo):
+    """The run reads and writes the existing branch's files, and commits on top of it."""
+    root = root_of(repo)
+    repo.git.checkout("-b", "migration")
+    (root / "api" / "extra.py").write_text(textwrap.dedent("""
+        from fastapi import APIRouter
+
+        from core.dependencies import session_dependency
+
+        router = APIRouter()
+
+
+        @router.get("/extra")
+        async def extra(session: session_dependency):
+            return session.execute("select 2").all()
+        """).lstrip(), encoding="utf-8")
+    tip = commit_all(repo, "only on migration")
+    repo.git.checkout("main")
+    assert not (root / "api" / "extra.py").exists()
+
+    document = cli.json("phase1", root, "--apply", "--branch", "migration", "--commit")
+    assert repo.active_branch.name == "migration"
+    assert "api/extra.py" in document["files_changed"]
+    assert "def extra(session" in (root / "api" / "extra.py").read_text(encoding="utf-8")
+    assert [parent.hexsha for parent in repo.head.commit.parents] == [tip]
+    assert document["git"]["branch"] == "migration" and document["git"]["branch_created"] is False
+    assert committed_files(repo) == {"api/extra.py", "api/items.py", "api/orders.py"}
+
+
+def test_branch_existing_is_refused_while_tracked_files_are_dirty(cli, repo):
+    root = root_of(repo)
+    repo.git.branch("migration")
+    with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:
+        stream.write("# local tweak\n")
+    result = cli("phase1", root, "--apply", "--branch", "migration")
+    assert result.exit_code == 2
+    assert "refusing to switch to the existing branch 'migration'" in err(result)
+    assert "db/engine.py" in err(result)
+    assert repo.active_branch.name == "main"
+    assert CONVERTED not in items(root)
+
+
+def test_branch_that_is_already_checked_out_is_used_as_it_is(cli, repo):
+    root = root_of(repo)
+    repo.git.checkout("-b", "migration")
+    with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:
+        stream.write("# local tweak\n")
+    result = cli("phase1", root, "--apply", "--branch", "migration")
+    assert result.exit_code == 0, result.output
+    assert repo.active_branch.name == "migration" and CONVERTED in items(root)
+
+
+def test_branch_is_not_created_when_nothing_changes(cli, repo):
+    root = root_of(repo)
+    cli("phase1", root, "--apply")
+    commit_all(repo, "migrated by hand")
+    head = repo.head.commit.hexsha
+    document = cli.json("phase1", root, "--apply", "--branch", "again", "--commit")
+    assert document["files_changed"] == []
+    assert "again" not in [h.name for h in repo.heads]
+    assert repo.head.commit.hexsha == head
+    assert document["git"] == {"branch": None, "branch_created": False, "commit": None, "committed": []}
+
+
+def test_branch_name_that_git_refuses_is_a_usage_error(cli, repo):
+    result = cli("phase1", root_of(repo), "--apply", "--branch", "bad..name")
+    assert result.exit_code == 2
+    assert "'bad..name' is not a valid branch name" in err(result)
+    assert CONVERTED not in items(root_of(repo))
+
+
+# -------------------------------------------------------------------- --commit
+
+
+def test_commit_holds_exactly_the_written_files_with_a_message_naming_phase_and_counts(cli, repo):
+    root = root_of(repo)
+    head = repo.head.commit.hexsha
+    (root / "notes.txt").write_text("not mine\n", encoding="utf-8")  # untracked, unrelated
+    with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:
+        stream.write("# staged elsewhere\n")
+    repo.git.add("db/engine.py")  # a staged, unrelated change
+
+    result = cli("phase1", root, "--apply", "--commit")
+    assert result.exit_code == 0, result.output
+    commit = repo.head.commit
+    assert [parent.hexsha for parent in commit.parents] == [head]
+    assert repo.active_branch.name == "main"
+    assert committed_files(repo) == {"api/items.py", "api/orders.py"}
+    subject, _, body = commit.message.partition("\n\n")
+    assert subject == "async-migrate phase1: 2 handlers to def in 2 files"
+    assert "- api/items.py: list_items (GET /items)" in body
+    assert "- api/orders.py: place_order (POST /orders)" in body
+    assert "health" not in body  # kept async: no Session work
+    assert f"committed {commit.hexsha[:12]}: {subject}" in err(result)
+    # Everything else is as it was: the untracked file untracked, the staged change staged.
+    assert "notes.txt" in repo.untracked_files
+    assert repo.git.diff("--cached", "--name-only").split() == ["db/engine.py"]
+    assert repo.git.status("--porcelain", "--", "api").strip() == ""
+    # The committed content is what was written.
+    assert commit.tree["api/items.py"].data_stream.read().decode() == items(root)
+
+
+def test_commit_takes_the_report_inside_the_repository_but_not_one_outside(cli, repo, tmp_path):
+    root = root_of(repo)
+    result = cli("phase1", root, "--apply", "--commit", "--report", root / "MIGRATION.md")
+    assert result.exit_code == 0, result.output
+    assert committed_files(repo) == {"api/items.py", "api/orders.py", "MIGRATION.md"}
+
+    repo.git.checkout("HEAD~1", "--", "api")  # undo the migration in the work tree
+    commit_all(repo, "back to async")
+    result = cli("phase1", root, "--apply", "--commit", "--report", tmp_path / "outside.md")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "outside.md").is_file()
+    assert committed_files(repo) == {"api/items.py", "api/orders.py"}
+
+
+def test_commit_is_reported_in_the_json_document(cli, repo):
+    document = cli.json("phase1", root_of(repo), "--apply", "--commit")
+    assert document["git"]["commit"] == repo.head.commit.hexsha
+    assert document["git"]["branch"] is None
+    assert sorted(document["git"]["committed"]) == ["api/items.py", "api/orders.py"]
+
+
+def test_branch_and_commit_together(cli, repo):
+    root = root_of(repo)
+    head = repo.head.commit.hexsha
+    result = cli("phase1", root, "--apply", "--branch", "async-migrate/phase1", "--commit")
+    assert result.exit_code == 0, result.output
+    assert repo.active_branch.name == "async-migrate/phase1"
+    assert repo.heads["main"].commit.hexsha == head
+    assert [p.hexsha for p in repo.head.commit.parents] == [head]
+    assert repo.is_dirty() is False
+
+
+def test_commit_on_a_detached_head_needs_a_branch(cli, repo):
+    root = root_of(repo)
+    repo.git.checkout("--detach")
+    result = cli("phase1", root, "--apply", "--commit")
+    assert result.exit_code == 2
+    assert "HEAD is detached" in err(result) and "--branch" in err(result)
+    assert CONVERTED not in items(root)
+    result = cli("phase1", root, "--apply", "--commit", "--branch", "from-detached")
+    assert result.exit_code == 0, result.output
+    assert repo.active_branch.name == "from-detached"
+
+
+def test_a_failing_commit_leaves_the_files_written_and_exits_3(cli, repo):
+    root = root_of(repo)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint says no' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    head = repo.head.commit.hexsha
+    result = cli("phase1", root, "--apply", "--commit")
+    assert result.exit_code == 3
+    assert "the changes are written but not committed" in err(result)
+    assert "lint says no" in err(result)
+    assert repo.head.commit.hexsha == head
+    assert CONVERTED in items(root)
+
+
+def test_commit_message_counts_offloaded_handlers_apart(cli, tmp_path):
+    repo = init_repo(tmp_path / "repo", {
+        **tiny_app(),
+        "services/__init__.py": "",
+        "services/orders.py": """
+            def place_order(session, payload):
+                return session.execute("insert into orders values (1)")
+            """,
+        "api/orders.py": """
+            from fastapi import APIRouter, Request
+
+            from core.dependencies import session_dependency
+            from services.orders import place_order
+
+            router = APIRouter()
+
+
+            @router.post("/orders")
+            async def place(request: Request, session: session_dependency):
+                payload = await request.json()
+                return place_order(session, payload)
+            """,
+    })
+    result = cli("phase1", root_of(repo), "--apply", "--commit", "--offload-mixed")
+    assert result.exit_code == 0, result.output
+    subject, _, body = repo.head.commit.message.partition("\n\n")
+    assert subject == "async-migrate phase1: 1 handler to def and 1 with blocking calls offloaded in 2 files"
+    assert "- api/items.py: list_items (GET /items)" in body
+    assert "wrapped in run_in_threadpool:\n- api/orders.py: place (POST /orders)" in body
+    assert committed_files(repo) == {"api/items.py", "api/orders.py"}
+
+
+def test_phase2_commit_names_the_subsystem_and_its_counts(cli, tmp_path):
+    files = {
+        **tiny_app(),
+        "api/orders.py": """
+            from fastapi import APIRouter
+
+            from core.dependencies import session_dependency
+
+            router = APIRouter()
+
+
+            @router.post("/orders")
+            def place_order(session: session_dependency):
+                session.commit()
+            """,
+    }
+    repo = init_repo(tmp_path / "repo", files)
+    root = root_of(repo)
+    document = cli.json("phase2", root, "--subsystem", "api/orders.py", "--apply", "--commit")
+    assert document["errors"] == []
+    migrated = [h for h in document["handlers"] if h["action"] == "migrate"]
+    assert [h["function"] for h in migrated] == ["place_order"]
+    subject, _, body = repo.head.commit.message.partition("\n\n")
+    count = len(document["files_changed"])
+    assert subject == f"async-migrate phase2 api/orders.py: 1 route to AsyncSession in {count} files"
+    assert "- api/orders.py: place_order (POST /orders)" in body
+    assert committed_files(repo) == set(document["files_changed"])
+
+
+# ------------------------------------------------------ PATH inside or outside a repository
+
+
+def test_path_as_a_subfolder_of_the_repository(cli, tmp_path):
+    """Only PATH's files are read, written and committed; the repository's other files stay."""
+    other = tiny_app()
+    repo = init_repo(tmp_path / "mono", {
+        **{f"services/shop/{k}": v for k, v in tiny_app().items()},
+        **{f"services/other/{k}": v for k, v in other.items()},
+    })
+    top = root_of(repo)
+    root = top / "services" / "shop"
+    with (top / "services" / "other" / "api" / "items.py").open("a", encoding="utf-8") as stream:
+        stream.write("# dirty outside PATH\n")
+    result = cli("phase1", root, "--apply", "--branch", "shop-phase1", "--commit")
+    assert result.exit_code == 0, result.output
+    assert committed_files(repo) == {"services/shop/api/items.py", "services/shop/api/orders.py"}
+    assert CONVERTED in items(root)
+    assert CONVERTED not in items(top / "services" / "other")
+    assert repo.git.diff("--name-only").split() == ["services/other/api/items.py"]
+
+    # A dirty file under PATH is still refused, named relative to PATH.
+    repo.git.checkout("main")  # carries the dirty file outside PATH: same as before
+    with (root / "api" / "orders.py").open("a", encoding="utf-8") as stream:
+        stream.write("# dirty inside PATH\n")
+    result = cli("phase1", root, "--apply")
+    assert result.exit_code == 2
+    assert "api/orders.py" in err(result)
+
+
+def test_path_outside_any_repository(cli, project, app_files):
+    root = project({**tiny_app()})
+    if gitstate.repository(root) is not None:
+        pytest.skip("the temporary directory lies inside a git repository")
+    for options in (["--branch", "x"], ["--commit"], ["--branch", "x", "--commit"]):
+        result = cli("phase1", root, "--apply", *options)
+        assert result.exit_code == 2, options
+        assert "is not inside a git repository" in err(result)
+        assert CONVERTED not in items(root)
+    result = cli("phase1", root, "--apply")
+    assert result.exit_code == 0, result.output
+    assert CONVERTED in items(root)
+
+
+@pytest.mark.parametrize("options", [["--branch", "x"], ["--commit"], ["--check", "--commit"]])
+def test_branch_and_commit_without_apply_are_usage_errors(cli, repo, options):
+    root = root_of(repo)
+    result = cli("phase1", root, *options)
+    assert result.exit_code == 2
+    assert "--branch and --commit only go with --apply" in err(result)
+    assert [h.name for h in repo.heads] == ["main"]
+    result = cli("phase2", root, "--subsystem", "api/items.py", *options)
+    assert result.exit_code == 2
+    assert "only go with --apply" in err(result)
+
+
+def test_dry_run_json_has_no_git_entry(cli, repo):
+    document = cli.json("phase1", root_of(repo))
+    assert "git" not in document
+    assert json.dumps(document)  # still one plain document
