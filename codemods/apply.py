@@ -106,7 +106,8 @@ def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
         try:
             sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
         except OSError as error:
-            result.errors.append({"file": change.path, "message": f"cannot write: {error}"})
+            change.error = f"cannot write: {error}"  # no longer counted as changed
+            result.errors.append({"file": change.path, "message": change.error})
         else:
             written.append(change.path)
     return written

@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,8 @@ def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) 
                 continue
             full = current / filename
             if full.is_symlink() and not _inside(full, root):
+                continue
+            if not full.is_file():  # a named pipe or device would block the read
                 continue
             relative = full.relative_to(root).as_posix()
             if only and not matches(relative, only):
@@ -141,7 +143,3 @@ def write_atomic(path: Path, data: bytes) -> None:
             pass
         raise
 
-
-def iter_chunks(items: list[str], count: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), count):
-        yield items[start : start + count]

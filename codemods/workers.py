@@ -102,17 +102,28 @@ class Worker:
     def rewrite(self, path: str, rewrite: Rewrite, plan: Any) -> Rewritten:
         try:
             parsed = self.trees.pop(path, None) or self.parse(path)
+            if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:
+                # Form feeds and stray carriage returns are where libcst's round trip is
+                # known to lose bytes: never write a file whose untouched parts would change.
+                raise sources.SourceError(
+                    "libcst does not reproduce this file exactly (form feeds or stray carriage "
+                    "returns); left unchanged"
+                )
             module = rewrite(parsed.module, parsed.facts, plan)
-            code = module.code
-            newline = parsed.module.default_newline
-            if newline == "\r" and parsed.text.endswith(newline) and not code.endswith(newline):
-                code += newline  # libcst drops the final newline of a file that uses lone CRs
-            after = sources.encode(code, parsed.encoding)
+            after = sources.encode(_printed(module, parsed.text), parsed.encoding)
             return Rewritten(path, parsed.data, after)
         except sources.SourceError as error:
             return Rewritten(path, error=str(error))
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}")
+
+
+def _printed(module: cst.Module, original: str) -> str:
+    code = module.code
+    newline = module.default_newline
+    if newline == "\r" and original.endswith(newline) and not code.endswith(newline):
+        code += newline  # libcst drops the final newline of a file that uses lone CRs
+    return code
 
 
 def default_jobs() -> int:
