@@ -16,27 +16,44 @@ from codemods.run import Result
 ACTION_STYLE = {"convert": "green", "keep": "yellow", "unchanged": "dim", "migrate": "green", "blocked": "red"}
 
 
+_DIFF_COLORS = (("+++", "1"), ("---", "1"), ("diff --git", "1"), ("@@", "36"), ("+", "32"), ("-", "31"))
+
+
 def print_diff(console: Console, diff: str) -> None:
+    """The unified diff, colored on a terminal, byte for byte otherwise.
+
+    Written straight to the console's file: a diff of thousands of files would
+    take longer to lay out through rich than to compute.
+    """
     # Bytes that are not UTF-8 (a latin-1 file) travel as surrogates; show them replaced.
     diff = diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not console.is_terminal or console.no_color:
+        console.file.write(diff)
+        return
+    lines = []
     for line in diff.split("\n"):
-        if line.startswith(("+++", "---", "diff --git")):
-            style = "bold"
-        elif line.startswith("@@"):
-            style = "cyan"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        else:
-            style = ""
-        console.print(Text(line, style=style), soft_wrap=True)
+        code = next((code for prefix, code in _DIFF_COLORS if line.startswith(prefix)), None)
+        lines.append(f"\x1b[{code}m{line}\x1b[0m" if code else line)
+    console.file.write("\n".join(lines))
+
+
+# Past this many handlers the per-module tables say less than the counts; the full
+# list is in --format json and --report.
+TABLE_LIMIT = 300
 
 
 def print_summary(console: Console, result: Result, verbose: bool = True) -> None:
     by_module: dict[str, list] = defaultdict(list)
     for outcome in result.outcomes:
         by_module[outcome.handler.module.path].append(outcome)
+    if len(result.outcomes) > TABLE_LIMIT:
+        by_module = defaultdict(list)
+        for outcome in result.outcomes:
+            if outcome.action in ("keep", "blocked") and outcome.blocking:
+                by_module[outcome.handler.module.path].append(outcome)
+        if by_module:
+            console.print(f"{len(result.outcomes)} handlers: showing those that still block the event loop "
+                          "(--format json or --report lists all)", highlight=False)
     for path in sorted(by_module):
         table = Table(title=path, title_justify="left", expand=False, show_lines=False)
         table.add_column("line", justify="right")

@@ -78,6 +78,36 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
+def _text(node: cst.BaseExpression) -> str:
+    """Source-like text of a simple expression (annotations, decorators), for reasons.
+
+    Printing through libcst costs a codegen per node; these shapes are rebuilt
+    directly, in one normalised spelling, and anything else is printed.
+    """
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_text(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Subscript):
+        parts = [_text(e.slice.value) if isinstance(e.slice, cst.Index) else _code(e.slice) for e in node.slice]
+        return f"{_text(node.value)}[{', '.join(parts)}]"
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return f"{_text(node.left)} | {_text(node.right)}"
+    if isinstance(node, cst.Call):
+        args = [
+            ("*" if a.star == "*" else "**" if a.star == "**" else "")
+            + (f"{a.keyword.value}={_text(a.value)}" if a.keyword is not None else _text(a.value))
+            for a in node.args
+        ]
+        return f"{_text(node.func)}({', '.join(args)})"
+    if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float)):
+        return node.value
+    if isinstance(node, (cst.List, cst.Tuple)):
+        inner = ", ".join(_text(e.value) for e in node.elements)
+        return f"[{inner}]" if isinstance(node, cst.List) else f"({inner})"
+    return " ".join(_code(node).split())
+
+
 def _string(node: cst.BaseExpression | None) -> str | None:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
@@ -569,7 +599,7 @@ class Collector:
         self._line(node.name, param)
         if node.annotation is not None:
             annotation = node.annotation.annotation
-            param.text = _code(annotation)
+            param.text = _text(annotation)
             param.annotation = tuple(self._refs(annotation))
             for call in _calls_under(annotation):
                 param.depends = param.depends or self._depends_target(call)
@@ -577,14 +607,14 @@ class Collector:
         if node.default is not None:
             default = self._depends_target(node.default)
             if default is not None:
-                param.default = _code(node.default)
+                param.default = _text(node.default)
             param.depends = param.depends or default
             self._scan_depends(node.default)
         return param
 
     def _decorator(self, node: cst.Decorator) -> facts.Decorator:
         expression = node.decorator
-        decorator = facts.Decorator(line=0, callee=None, text=_code(expression))
+        decorator = facts.Decorator(line=0, callee=None, text=_text(expression))
         self._line(expression, decorator)
         func = expression.func if isinstance(expression, cst.Call) else expression
         decorator.is_call = isinstance(expression, cst.Call)
