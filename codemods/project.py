@@ -92,6 +92,8 @@ class Project:
             for function in module.functions
         }
         self._resolved: dict[str, Target | None] = {}
+        # Indexes other analyses build once per project (e.g. mapped classes for lazy loads).
+        self.derived: dict[str, object] = {}
 
     # ------------------------------------------------------------ resolution
 

@@ -254,8 +254,13 @@ class _Eager:
 class _Analysis:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.classes = _Classes(project)
-        self.routes = {handler.id: handler for handler in project.handlers if handler.kind == "route"}
+        if "lazy_load_classes" not in project.derived:
+            project.derived["lazy_load_classes"] = _Classes(project)
+            project.derived["lazy_load_routes"] = {
+                handler.id: handler for handler in project.handlers if handler.kind == "route"
+            }
+        self.classes: _Classes = project.derived["lazy_load_classes"]  # type: ignore[assignment]
+        self.routes = project.derived["lazy_load_routes"]
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
 
     def run(self, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
