@@ -214,7 +214,7 @@ class Collector:
     def collect(self) -> facts.Module:
         statements = list(definitions(self.tree.body))
         for statement in statements:
-            self._define(statement)
+            self.define(statement)
         top = {id(statement) for statement in self.tree.body}
         for statement in statements:
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
@@ -266,7 +266,8 @@ class Collector:
 
     # ------------------------------------------------------- names and imports
 
-    def _define(self, statement: cst.CSTNode) -> None:
+    def define(self, statement: cst.CSTNode) -> None:
+        """Record the names a module-level statement binds: imports and definitions."""
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             self.defined.add(statement.name.value)
         elif isinstance(statement, cst.SimpleStatementLine):

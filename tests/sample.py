@@ -56,6 +56,21 @@ def postgres_available() -> str | None:
         return f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {error}"
 
 
+def database(kind: str):  # type: ignore[no-untyped-def]
+    """The database URL for one run: None (SQLite, the service's default) or a scratch
+    PostgreSQL database; skips the test when PostgreSQL does not answer."""
+    import contextlib
+
+    import pytest
+
+    if kind == "sqlite":
+        return contextlib.nullcontext(None)
+    reason = postgres_available()
+    if reason is not None:
+        pytest.skip(reason)
+    return scratch_database()
+
+
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one run; its SQLAlchemy URL (sync psycopg driver)."""

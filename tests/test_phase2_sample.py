@@ -3,7 +3,6 @@ service's own API tests pass on the generated async stack, on SQLite and Postgre
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 
@@ -13,19 +12,12 @@ from codemods import run
 from codemods.config import Config
 from codemods.phase2.closure import session_calls
 from conftest import BOOKSHOP
-from sample import copy_service, postgres_available, run_service_tests, scratch_database
+from sample import copy_service, database, run_service_tests
 from test_golden import GOLDEN
 
 SUBSYSTEM = "api/books.py"
 
 
-def _database(kind: str):  # type: ignore[no-untyped-def]
-    if kind == "sqlite":
-        return contextlib.nullcontext(None)
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    return scratch_database()
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def test_service_tests_pass_on_the_async_stack(migrated, kind):
     actions = {h["function"]: h["action"] for h in document["handlers"]}
     assert sum(a == "migrate" for a in actions.values()) >= 10
     assert "async_database_sessionmaker = async_sessionmaker(" in (root / "db/engine.py").read_text()
-    with _database(kind) as url:
+    with database(kind) as url:
         result = run_service_tests(root, url)
     assert result.returncode == 0, result.stdout + result.stderr
 

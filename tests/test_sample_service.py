@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from conftest import BOOKSHOP
-from sample import copy_service, postgres_available, run_service_tests, scratch_database
-
-
-def _database(kind: str):  # type: ignore[no-untyped-def]
-    if kind == "sqlite":
-        return contextlib.nullcontext(None)
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    return scratch_database()
+from sample import copy_service, database, run_service_tests
 
 
 @pytest.mark.parametrize(
@@ -29,7 +18,7 @@ def _database(kind: str):  # type: ignore[no-untyped-def]
 )
 def test_service_tests_pass_before_and_after_phase1(cli, tmp_path, kind, options):
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-    with _database(kind) as url:
+    with database(kind) as url:
         before = run_service_tests(root, url)
         assert before.returncode == 0, before.stdout + before.stderr
 

@@ -79,7 +79,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods import facts
-from codemods.collect import definitions
+from codemods.collect import Collector, definitions
 from codemods.config import Config
 from codemods.names import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
 from codemods.phase2 import drivers
@@ -990,35 +990,12 @@ class _StackCommand(VisitorBasedCodemodCommand):
         return _regroup_imports(tree, super().transform_module(tree))
 
     def _prepare(self, module: cst.Module) -> None:
-        self.imports: dict[str, str] = {}
-        self.defined: set[str] = set()
+        # The module-level names, read the way the pre-pass reads them.
+        names = Collector(self.context.filename or "module.py", module)
         for statement in definitions(module.body):
-            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-                self.defined.add(statement.name.value)
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Import):
-                        for alias in small.names:
-                            full = _dotted(alias.name)
-                            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                                self.imports[alias.asname.name.value] = full
-                            else:
-                                self.imports[full.split(".")[0]] = full.split(".")[0]
-                    elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                        if small.relative or isinstance(small.names, cst.ImportStar):
-                            continue
-                        base = _dotted(small.module)
-                        for alias in small.names:
-                            local = _dotted(alias.name)
-                            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                                local = alias.asname.name.value
-                            self.imports[local] = f"{base}.{_dotted(alias.name)}"
-                    elif isinstance(small, cst.Assign):
-                        for target in small.targets:
-                            if isinstance(target.target, cst.Name):
-                                self.defined.add(target.target.value)
-                    elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                        self.defined.add(small.target.value)
+            names.define(statement)
+        self.imports: dict[str, str] = names.facts.imports
+        self.defined: set[str] = names.defined
 
     def has(self, name: str) -> bool:
         return name in self.defined or name in self.imports
