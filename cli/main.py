@@ -198,14 +198,22 @@ def scan(
     raise typer.Exit(EXIT_ERRORS if result.errors else EXIT_OK)
 
 
+ApplyOption = Annotated[bool, typer.Option("--apply", help="Write the changes (atomically, file by file).")]
+CheckOption = Annotated[bool, typer.Option("--check", help="Dry run that exits 1 when anything would change.")]
+DiffFileOption = Annotated[
+    Optional[Path], typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
+]
+AllowDirtyOption = Annotated[
+    bool, typer.Option("--allow-dirty", help="Write even into files with uncommitted changes.")
+]
+
+
 @app.command()
 def phase1(
     path: PathArgument,
-    apply: Annotated[bool, typer.Option("--apply", help="Write the changes (atomically, file by file).")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Dry run that exits 1 when anything would change.")] = False,
-    diff_file: Annotated[
-        Optional[Path], typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
-    ] = None,
+    apply: ApplyOption = False,
+    check: CheckOption = False,
+    diff_file: DiffFileOption = None,
     format: FormatOption = Format.text,
     only: OnlyOption = None,
     exclude: ExcludeOption = None,
@@ -217,9 +225,7 @@ def phase1(
             "`await run_in_threadpool(...)`.",
         ),
     ] = False,
-    allow_dirty: Annotated[
-        bool, typer.Option("--allow-dirty", help="Write even into files with uncommitted changes.")
-    ] = False,
+    allow_dirty: AllowDirtyOption = False,
     config: ConfigOption = None,
     jobs: JobsOption = None,
     report: ReportOption = None,
@@ -228,16 +234,21 @@ def phase1(
     commit: CommitOption = False,
 ) -> None:
     """Phase one: eligible `async def` routes and dependencies become `def`. Dry run unless --apply."""
+    root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
+    err = Console(stderr=True)
+    with progress_bar(err, format is Format.text) as progress:
+        result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed), progress)
+    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
+
+
+def _changing_command(path, config, apply, check, branch, commit, report, traffic):  # type: ignore[no-untyped-def]
+    """What phase1 and phase2 check before any work: option clashes, PATH, config, git."""
     if apply and check:
         raise _fail("--apply and --check exclude each other")
     _git_usage(apply, branch, commit)
     root, settings = _prepare(path, config)
     traffic_rows = _report_inputs(report, traffic)
-    git = _git(root, branch, commit)
-    err = Console(stderr=True)
-    with progress_bar(err, format is Format.text) as progress:
-        result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed), progress)
-    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
+    return root, settings, traffic_rows, _git(root, branch, commit)
 
 
 class Shared(str, Enum):
@@ -258,11 +269,9 @@ def phase2(
             show_default=False,
         ),
     ],
-    apply: Annotated[bool, typer.Option("--apply", help="Write the changes (atomically, file by file).")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Dry run that exits 1 when anything would change.")] = False,
-    diff_file: Annotated[
-        Optional[Path], typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
-    ] = None,
+    apply: ApplyOption = False,
+    check: CheckOption = False,
+    diff_file: DiffFileOption = None,
     format: FormatOption = Format.text,
     only: OnlyOption = None,
     exclude: ExcludeOption = None,
@@ -274,9 +283,7 @@ def phase2(
             "original stays), or block the routes that need it.",
         ),
     ] = Shared.twin,
-    allow_dirty: Annotated[
-        bool, typer.Option("--allow-dirty", help="Write even into files with uncommitted changes.")
-    ] = False,
+    allow_dirty: AllowDirtyOption = False,
     config: ConfigOption = None,
     jobs: JobsOption = None,
     report: ReportOption = None,
@@ -288,12 +295,7 @@ def phase2(
     AsyncSession. Dry run unless --apply."""
     from codemods.phase2.closure import SubsystemError
 
-    if apply and check:
-        raise _fail("--apply and --check exclude each other")
-    _git_usage(apply, branch, commit)
-    root, settings = _prepare(path, config)
-    traffic_rows = _report_inputs(report, traffic)
-    git = _git(root, branch, commit)
+    root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
     options = _options(only, exclude, jobs)
     options.subsystem, options.shared = subsystem, shared.value
     err = Console(stderr=True)
