@@ -385,12 +385,6 @@ def _subprocess_outcome(root: Path, jobs: str, timeout: float) -> tuple[int, dic
     return done.returncode, document, done.stderr.decode("utf-8", "replace")[-1500:]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: libcst's native parser overflows the stack on a deeply nested expression (valid "
-    "Python: ast.parse takes it) and kills the process: in process (-j 1) the CLI dies with "
-    "SIGSEGV, on the pool the parent raises 'a worker process stopped unexpectedly' and every "
-    "other file is lost. The pool must survive a dead worker and name the file."
-))
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_file_that_crashes_the_parser_is_a_named_error(jobs, tmp_path, app_files):
     deep = "from fastapi import Depends\n\nflag = " + " and ".join(["ready"] * 100_000) + "\n"
