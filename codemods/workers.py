@@ -166,15 +166,19 @@ class Pool:
         self.close()
 
     def _start(self, count: int) -> None:
+        for _ in range(count):
+            connection, process = self._spawn()
+            self._connections.append(connection)
+            self._processes.append(process)
+
+    def _spawn(self) -> tuple[Connection, multiprocessing.process.BaseProcess]:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         context = multiprocessing.get_context(method)
-        for _ in range(count):
-            parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(self.root, child), daemon=True)
-            process.start()
-            child.close()
-            self._connections.append(parent)
-            self._processes.append(process)
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(self.root, child), daemon=True)
+        process.start()
+        child.close()
+        return parent, process
 
     def collect(
         self,
@@ -228,22 +232,42 @@ class Pool:
         return shards
 
     def _round(self, messages: list[tuple[Any, ...]]) -> Iterator[Any]:
-        pending = set()
-        for connection, message in zip(self._connections, messages):
+        # connection -> [worker index, message, items answered so far]
+        pending: dict[Connection, list[Any]] = {}
+        for index, (connection, message) in enumerate(zip(self._connections, messages)):
             connection.send(message)
-            pending.add(connection)
+            pending[connection] = [index, message, 0]
         while pending:
             for connection in wait(list(pending)):
                 try:
                     kind, payload = connection.recv()  # type: ignore[union-attr]
                 except EOFError:
-                    raise RuntimeError("a worker process stopped unexpectedly") from None
+                    yield from self._recover(pending, connection)
+                    continue
                 if kind == "item":
+                    pending[connection][2] += 1
                     yield payload
                 elif kind == "done":
-                    pending.discard(connection)
+                    del pending[connection]
                 else:
                     raise RuntimeError(payload)
+
+    def _recover(self, pending: dict[Connection, list[Any]], dead: Connection) -> Iterator[Any]:
+        """A worker died (the parser crashed the process): name its file, go on without it."""
+        index, message, answered = pending.pop(dead)
+        kind, items, *rest = message
+        culprit = items[answered]
+        path = culprit if isinstance(culprit, str) else culprit[0]
+        error = "the parser crashed the worker process on this file; left unchanged"
+        yield Collected(path, error=error) if kind == "collect" else Rewritten(path, error=error)
+        self._processes[index].join(timeout=5)
+        connection, process = self._spawn()
+        self._connections[index], self._processes[index] = connection, process
+        remaining = items[answered + 1 :]
+        if remaining:
+            resumed = (kind, remaining, *rest)
+            connection.send(resumed)
+            pending[connection] = [index, resumed, 0]
 
     def close(self) -> None:
         for connection in self._connections:

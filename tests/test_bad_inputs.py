@@ -419,3 +419,22 @@ def test_a_file_libcst_cannot_reproduce_is_left_unchanged_with_a_named_error(cli
     assert [e["file"] for e in document["errors"]] == ["api/feed.py"]
     assert "does not reproduce this file exactly" in document["errors"][0]["message"]
     assert (root / "api/feed.py").read_bytes() == route
+
+
+def test_a_worker_killed_by_the_parser_costs_only_its_own_file(cli, project, app_files):
+    # Deeply nested parentheses overflow libcst's native parser and kill the process
+    # that parses them; on the pool that is one worker, which is replaced.
+    files = {**app_files, "api/__init__.py": "", "api/deep.py": "async def f():\n    pass\n\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n"}
+    for number in range(60):
+        files[f"api/good_{number}.py"] = (
+            "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\n"
+            "router = APIRouter()\n\n\n@router.get('/x')\nasync def read(session: session_dependency):\n"
+            "    return session.execute('select 1').all()\n"
+        )
+    root = project(files)
+    result = cli("phase1", root, "--jobs", "2", "--format", "json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert [e["file"] for e in document["errors"]] == ["api/deep.py"]
+    assert "crashed the worker process" in document["errors"][0]["message"]
+    assert len([h for h in document["handlers"] if h["action"] == "convert"]) == 60
