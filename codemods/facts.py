@@ -11,8 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class _Fact:
+    """Pickled as its class and field values: half the bytes and load time of the default."""
+
+    __slots__ = ()
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))  # type: ignore[attr-defined]
+
+
 @dataclass(slots=True)
-class Arg:
+class Arg(_Fact):
     """One argument of a call, reduced to what the session data flow needs."""
 
     position: int | None  # None for keyword arguments
@@ -22,7 +31,7 @@ class Arg:
 
 
 @dataclass(slots=True)
-class Call:
+class Call(_Fact):
     line: int
     callee: str | None  # resolved reference of the called expression
     index: int = 0  # the n-th call in the function body, in tree order
@@ -42,7 +51,7 @@ class Call:
 
 
 @dataclass(slots=True)
-class Param:
+class Param(_Fact):
     name: str
     line: int
     annotation: tuple[str, ...] = ()  # references in the annotation, outside Depends(...)
@@ -53,7 +62,7 @@ class Param:
 
 
 @dataclass(slots=True)
-class Decorator:
+class Decorator(_Fact):
     line: int
     callee: str | None  # resolved reference of the decorator (of its function, for calls)
     base: str | None = None  # `api.books.router` for `@router.get(...)`
@@ -70,7 +79,7 @@ class Decorator:
 
 
 @dataclass(slots=True)
-class SessionOpen:
+class SessionOpen(_Fact):
     """`with X() as s:` or `s = X()`: `X` may turn out to be a sessionmaker."""
 
     name: str | None
@@ -80,7 +89,7 @@ class SessionOpen:
 
 
 @dataclass(slots=True)
-class Function:
+class Function(_Fact):
     name: str
     qualname: str
     key: str  # qualname, plus "#n" for the n-th redefinition in the same module
@@ -111,7 +120,7 @@ class Function:
 
 
 @dataclass(slots=True)
-class CallArg:
+class CallArg(_Fact):
     """One argument of a module-level call or of an engine construction, as written."""
 
     keyword: str | None  # None for a positional argument; "*" and "**" for unpacking
@@ -121,7 +130,7 @@ class CallArg:
 
 
 @dataclass(slots=True)
-class Value:
+class Value(_Fact):
     """A module-level assignment the index may need: an alias, a router, a sessionmaker."""
 
     kind: str  # "annotated", "depends", "call", "name"
@@ -133,7 +142,7 @@ class Value:
 
 
 @dataclass(slots=True)
-class EngineCall:
+class EngineCall(_Fact):
     """A `create_engine(...)` (or async, or from-config) call: how an engine is built."""
 
     line: int
@@ -145,7 +154,7 @@ class EngineCall:
 
 
 @dataclass(slots=True)
-class Registration:
+class Registration(_Fact):
     """`router.add_api_route("/x", endpoint, methods=[...])` and friends."""
 
     line: int
@@ -157,7 +166,7 @@ class Registration:
 
 
 @dataclass(slots=True)
-class ClassFacts:
+class ClassFacts(_Fact):
     """A class statement at module level (or nested in if/try/with blocks, or in a class)."""
 
     name: str
@@ -174,7 +183,7 @@ class ClassFacts:
 
 
 @dataclass(slots=True)
-class Module:
+class Module(_Fact):
     path: str  # posix, relative to the project root
     name: str  # dotted module name
     imports: dict[str, str] = field(default_factory=dict)

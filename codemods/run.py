@@ -12,7 +12,6 @@ from typing import Any
 
 from codemods import facts
 from codemods.config import Config
-from codemods.diff import unified_diff
 from codemods.lines import definition_line
 from codemods.names import THREADPOOL
 from codemods.outcome import Outcome
@@ -59,9 +58,7 @@ class Result:
 
     @property
     def diff(self) -> str:
-        return "".join(
-            unified_diff(change.path, change.before, change.after) for change in self.changed
-        )
+        return "".join(change.diff for change in self.changed)
 
     def to_json(self) -> dict[str, Any]:
         return {

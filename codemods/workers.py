@@ -9,6 +9,7 @@ sorted by path, so the output does not depend on scheduling.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -22,6 +23,7 @@ import libcst as cst
 
 from codemods import facts, sources
 from codemods.collect import collect
+from codemods.diff import unified_diff
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
 # returns the new module. It must be a module-level function so it can be sent
@@ -47,6 +49,7 @@ class Rewritten:
     before: bytes = b""
     after: bytes = b""
     error: str | None = None
+    diff: str = ""  # computed in the worker, where it runs in parallel
 
     @property
     def changed(self) -> bool:
@@ -122,7 +125,7 @@ class Worker:
                 )
             module = rewrite(parsed.module, parsed.facts, plan)
             after = sources.encode(_printed(module, parsed.text), parsed.encoding)
-            return Rewritten(path, parsed.data, after)
+            return Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after))
         except sources.SourceError as error:
             return Rewritten(path, error=str(error))
         except Exception as error:  # a failure in one file never stops the others
@@ -158,12 +161,19 @@ class Pool:
         self._connections: list[Connection] = []
         self._processes: list[multiprocessing.process.BaseProcess] = []
         self._owner: dict[str, int] = {}
+        self._collecting = False
 
     def __enter__(self) -> Pool:
+        # Trees and facts hold no reference cycles, and a run holds hundreds of
+        # thousands of them: the cycle collector would rescan them over and over.
+        self._collecting = gc.isenabled()
+        gc.disable()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
+        if self._collecting:
+            gc.enable()
 
     def _start(self, count: int) -> None:
         for _ in range(count):
@@ -284,6 +294,9 @@ class Pool:
 
 
 def _serve(root: Path, connection: Connection) -> None:
+    # libcst trees hold no reference cycles, and a worker keeps thousands of them
+    # for the rewrite: the cycle collector would rescan them all, again and again.
+    gc.disable()
     worker = Worker(root)
     while True:
         try:
