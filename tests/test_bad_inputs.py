@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -16,7 +16,7 @@ from codemods.phase2.closure import (
     DEFAULT_CALL_MAPPINGS,
     Closure,
 )
-from codemods.project import FunctionId, Project
+from codemods.project import Project
 
 
 @dataclass(slots=True)
