@@ -26,9 +26,9 @@ from typing import Any
 
 from codemods import facts
 from codemods.config import Config
-from codemods.names import EVENT_LOOP_ONLY, THREADPOOL
+from codemods.names import THREADPOOL
 from codemods.outcome import Blocking, Outcome
-from codemods.phase1.rule import decide
+from codemods.phase1.rule import coroutine_needs, decide
 from codemods.project import FunctionId, Handler, Project
 from codemods.run import Options, Progress, collect_project
 from codemods.session_work import SessionWork, session_work
@@ -372,32 +372,27 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         found.append(
             "mixed: move the awaited call out (phase one then converts it) or offload the Session work"
         )
-    used = {project.canonical(c.callee) or "" for c in function.calls if not c.nested}
-    loop_apis = sorted(used & EVENT_LOOP_ONLY)
+    needs = coroutine_needs(project, handler)
+    loop_apis = sorted({need.subject for need in needs if need.kind == "event-loop-api"})
     if loop_apis:
         found.append(
             f"uses {', '.join(loop_apis)}: do without the event-loop API (phase one then converts it) "
             "or offload the Session work"
         )
-    for decorator in function.decorators:
-        if project.is_registration(decorator):
-            continue
-        shape, _ = project.decorator_shape(decorator)
-        if shape == "coroutine":
+    for need in needs:
+        if need.kind == "coroutine":
             found.append(
-                f"@{decorator.text} needs a coroutine function: make it accept plain functions "
+                f"@{need.subject} needs a coroutine function: make it accept plain functions "
                 "(phase one then converts it) or offload the Session work"
             )
-        elif shape in ("external", "unknown"):
+        elif need.kind in ("external", "unknown"):
             found.append(
-                f"@{decorator.text}: if it works with plain functions, list it under "
+                f"@{need.subject}: if it works with plain functions, list it under "
                 "safe-decorators in [tool.async-migrate] and rerun phase one"
             )
-    for edge in project.calls_to[handler.id]:
-        if edge.call.awaited:
-            module, caller = project.functions[edge.caller]
+        elif need.kind == "awaited":
             found.append(
-                f"awaited by {module.name}.{caller.qualname} ({module.path}:{edge.call.line}): "
+                f"awaited by {need.subject} ({need.where}): "
                 "call it without await there, then rerun phase one"
             )
     work = session_work(project, handler.id)

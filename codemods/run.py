@@ -153,9 +153,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
     for name, modules in groups.items():
         closure = closures.compute(project, name, modules)
         if stack.blockers:
-            for fid in list(closure.migrated_routes):
-                closure.blocked_routes[fid] = [str(b) for b in stack.blockers]
-            closure.migrated_routes = set()
+            closure.block_all([str(b) for b in stack.blockers])
         for planned in _phase2_outcomes(project, closure):
             previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
@@ -222,10 +220,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         stack = async_stack.analyse(project, root)
         closure = closures.compute(project, name, modules, options.shared)
         if stack.blockers:
-            for fid in sorted(closure.migrated_routes):
-                closure.blocked_routes[fid] = [str(b) for b in stack.blockers]
-            closure.migrated_routes = set()
-            closure.helpers = {}
+            closure.block_all([str(b) for b in stack.blockers])
         names = _stack_names(stack, config)
         file_plans = plans.build(project, closure, names) if names is not None else {}
         edits = stack.edits() if closure.migrated_routes else {}

@@ -10,6 +10,8 @@ or when it has no Session work to move off the loop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from codemods.names import EVENT_LOOP_ONLY
 from codemods.outcome import Outcome
 from codemods.project import Handler, Project
@@ -48,37 +50,63 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if function.awaits:
         line, text = function.awaits[0]
         reasons.append(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work")
+    for need in coroutine_needs(project, handler):
+        if need.kind == "event-loop-api":
+            reasons.append(f"uses {need.subject} at line {need.line}, which needs the event loop")
+        elif need.kind == "coroutine":
+            reasons.append(
+                f"decorator @{need.subject} ({need.where}) awaits the function it wraps: "
+                "it needs a coroutine function"
+            )
+        elif need.kind == "external":
+            reasons.append(
+                f"decorator @{need.subject} is not defined in the project: "
+                "cannot tell whether it needs a coroutine function"
+            )
+        elif need.kind == "unknown":
+            reasons.append(
+                f"decorator @{need.subject} ({need.where}) wraps the function in a way the tool "
+                "cannot follow"
+            )
+        else:
+            reasons.append(f"awaited by {need.subject} ({need.where}): that call would break as `def`")
+    return reasons
+
+
+@dataclass(frozen=True, slots=True)
+class CoroutineNeed:
+    """Something outside a handler's own awaits that needs it to stay a coroutine function."""
+
+    kind: str  # event-loop-api; coroutine, external or unknown (a decorator's shape); awaited
+    subject: str  # the API, the decorator as written, or the awaiting caller
+    line: int
+    where: str = ""  # where the decorator is defined, or the awaiting call as path:line
+
+
+def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
+    """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
+    function = handler.function
+    needs: list[CoroutineNeed] = []
     for call in function.calls:
         callee = project.canonical(call.callee)
         if callee in EVENT_LOOP_ONLY and not call.nested:
-            reasons.append(f"uses {callee} at line {call.line}, which needs the event loop")
+            needs.append(CoroutineNeed("event-loop-api", callee, call.line))
     for decorator in function.decorators:
         if project.is_registration(decorator):
             continue
         shape, where = project.decorator_shape(decorator)
-        if shape == "coroutine":
-            reasons.append(
-                f"decorator @{decorator.text} ({where}) awaits the function it wraps: "
-                "it needs a coroutine function"
-            )
-        elif shape == "external":
-            reasons.append(
-                f"decorator @{decorator.text} is not defined in the project: "
-                "cannot tell whether it needs a coroutine function"
-            )
-        elif shape == "unknown":
-            reasons.append(
-                f"decorator @{decorator.text} ({where}) wraps the function in a way the tool "
-                "cannot follow"
-            )
+        if shape in ("coroutine", "external", "unknown"):
+            needs.append(CoroutineNeed(shape, decorator.text, decorator.line, where))
     for edge in project.calls_to[handler.id]:
         if edge.call.awaited:
-            caller_module, caller = project.functions[edge.caller]
-            reasons.append(
-                f"awaited by {caller_module.name}.{caller.qualname} "
-                f"({caller_module.path}:{edge.call.line}): that call would break as `def`"
+            module, caller = project.functions[edge.caller]
+            needs.append(
+                CoroutineNeed(
+                    "awaited", f"{module.name}.{caller.qualname}", edge.call.line,
+                    f"{module.path}:{edge.call.line}",
+                )
             )
-    return reasons
+    return needs
 
 
 def _reasons_to_convert(work: SessionWork) -> list[str]:

@@ -77,6 +77,14 @@ class Closure:
     reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
 
 
+    def block_all(self, reasons: list[str]) -> None:
+        """Nothing migrates: something the whole subsystem needs (the async stack) is blocked."""
+        for fid in self.migrated_routes:
+            self.blocked_routes[fid] = list(reasons)
+        self.migrated_routes = set()
+        self.helpers = {}
+
+
 class SubsystemError(Exception):
     pass
 
