@@ -160,7 +160,7 @@ def _git(root: Path, branch: str | None, commit: bool) -> applying.Git:
     except GitError as error:
         raise _fail(str(error)) from None
     if git.branch is not None:
-        Console(stderr=True).print(f"on branch {git.branch}", highlight=False)
+        Console(stderr=True).print(f"on branch {git.branch}", markup=False, highlight=False)
     return git
 
 
@@ -343,10 +343,10 @@ def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, 
             print_diff(Console(), diff)
         print_summary(err, result)
         if apply and changed:
-            err.print(f"wrote {len(written)} files" + (f" on branch {git.branch}" if git.branch else ""))
+            err.print(f"wrote {len(written)} files" + (f" on branch {git.branch}" if git.branch else ""), markup=False)
         if git.commit is not None:
             subject = (git.message or "").split("\n", 1)[0]
-            err.print(f"committed {git.commit[:12]}: {subject}", highlight=False)
+            err.print(f"committed {git.commit[:12]}: {subject}", markup=False, highlight=False)
         elif git.commit_requested and not written and commit_error is None:
             err.print("nothing written: no commit", highlight=False)
     if commit_error is not None:

@@ -55,7 +55,7 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
             console.print(f"{len(result.outcomes)} handlers: showing those that still block the event loop "
                           "(--format json or --report lists all)", highlight=False)
     for path in sorted(by_module):
-        table = Table(title=path, title_justify="left", expand=False, show_lines=False)
+        table = Table(title=Text(path), title_justify="left", expand=False, show_lines=False)
         table.add_column("line", justify="right")
         table.add_column("handler")
         table.add_column("kind")
@@ -71,13 +71,14 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
             action = outcome.action
             if outcome.before != outcome.after:
                 action = f"{action} ({outcome.before} → {outcome.after})"
+            # Plain Text, never markup: reasons quote code and pragmas (`ignore[blocking-session]`).
             cells = [
                 str(handler.function.line),
-                handler.function.qualname,
+                Text(handler.function.qualname),
                 handler.kind,
-                route,
+                Text(route),
                 Text(action, style=ACTION_STYLE.get(outcome.action, "")),
-                "; ".join(outcome.reasons),
+                Text("; ".join(outcome.reasons)),
             ]
             if preview:
                 planned = outcome.extra.get("phase2", {}).get("action", "")

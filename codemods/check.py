@@ -19,7 +19,6 @@ every kind. Presentation-free: the CLI renders what `check` returns.
 from __future__ import annotations
 
 import builtins
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,46 +28,13 @@ from codemods.config import Config
 from codemods.names import THREADPOOL
 from codemods.outcome import Blocking, Outcome
 from codemods.phase1.rule import coroutine_needs, decide
+from codemods.pragma import BAD_PRAGMA, BLOCKING, CODES, MIXED, Pragma, parse_pragma
 from codemods.project import FunctionId, Handler, Project
 from codemods.run import Options, Progress, collect_project
 from codemods.session_work import SessionWork, session_work
 from codemods.workers import Pool
 
-BLOCKING = "blocking-session"
-MIXED = "mixed-session"
-BAD_PRAGMA = "bad-pragma"
-CODES = (BLOCKING, MIXED)
-
-_PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOTALL)
 _BUILTINS = frozenset(dir(builtins))
-
-
-@dataclass(slots=True)
-class Pragma:
-    text: str
-    codes: tuple[str, ...]  # () means every code
-    reason: str
-    unknown: tuple[str, ...] = ()
-
-    def silences(self, code: str) -> bool:
-        return not self.codes or code in self.codes
-
-
-def parse_pragma(text: str | None) -> Pragma | None:
-    """The `ignore` pragma in the text after `async-migrate:`, or None when there is none."""
-    if text is None:
-        return None
-    match = _PRAGMA.match(text.strip())
-    if match is None:
-        return None
-    codes: tuple[str, ...] = ()
-    if match.group("codes") is not None:
-        codes = tuple(code.strip() for code in match.group("codes").split(",") if code.strip())
-    reason = match.group("reason")
-    if reason and reason[0].isalnum():  # `ignoreme`: not this pragma
-        return None
-    reason = reason.strip().lstrip("-:—–").strip()
-    return Pragma(text.strip(), codes, reason, tuple(c for c in codes if c not in CODES))
 
 
 @dataclass(slots=True)
@@ -363,8 +329,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     done = offloaded or set()
     function = handler.function
     pragma = parse_pragma(function.pragma)
-    if pragma is not None:
-        return [f"documented exception (pragma): {pragma.reason or 'no reason given: add one'}"]
+    documented = (
+        [f"documented exception (pragma): {pragma.reason or 'no reason given: add one'}"]
+        if pragma is not None and pragma.silences(BLOCKING)
+        else []
+    )
     found: list[str] = []
     if handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
@@ -395,6 +364,8 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
                 f"awaited by {need.subject} ({need.where}): "
                 "call it without await there, then rerun phase one"
             )
+    if documented and not found:
+        return documented  # phase one keeps it only for the pragma, so leaves it exactly as it is
     work = session_work(project, handler.id)
     calls = {call.index: call for call in function.calls}
     offloadable = [
@@ -419,7 +390,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             "are not offloaded automatically: move them into a helper called as a statement, "
             "then `await run_in_threadpool(helper, ...)`"
         )
-    return found
+    return documented + found
 
 
 def _lines(blocking: list[Blocking]) -> str:

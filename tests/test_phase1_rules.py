@@ -1158,6 +1158,49 @@ def test_without_offload_mixed_the_mixed_route_is_left_alone(cli, app):
     assert document["diff"] == ""
 
 
+def test_a_pragma_on_a_mixed_route_is_noted_and_offload_mixed_still_applies(cli, app):
+    pragma = "# async-migrate: ignore[blocking-session] the commit moves to AsyncSession next\n"
+    root = app({
+        "services/__init__.py": "",
+        "services/orders.py": ORDER_HELPER,
+        "api/orders.py": source(HEAD, """
+            from fastapi import Request
+
+            from services.orders import place_order
+            """, pragma + MIXED.lstrip("\n")),
+    })
+    document = cli.json("phase1", root, "--offload-mixed")
+    found = outcome(document, "place", "keep", "mixed: awaits at line 16")
+    assert "acknowledged by pragma: the commit moves to AsyncSession next" in found["reasons"]
+    assert [(b["call"], b["offloaded"]) for b in found["blocking"]] == [
+        ("services.orders.place_order(...)", True),
+        ("session.commit()", False),
+    ]
+    assert "+    order = await run_in_threadpool(place_order, session, payload)\n" in document["diff"]
+
+
+def test_a_pragma_keeps_a_route_phase1_would_convert_exactly_as_it_is(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        async def read_items(session: session_dependency):  # async-migrate: ignore[blocking-session] tiny table
+            return session.execute("select 1").all()
+        """)})
+    for flags in ((), ("--offload-mixed",)):
+        document = cli.json("phase1", root, *flags)
+        found = outcome(document, "read_items", "keep", "kept by pragma: tiny table")
+        assert found["blocking"] == [{"line": 10, "call": "session.execute()", "offloaded": False}]
+        assert document["diff"] == ""
+
+
+def test_a_pragma_for_the_other_code_does_not_keep_the_route(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        async def read_items(session: session_dependency):  # async-migrate: ignore[mixed-session] not this one
+            return session.execute("select 1").all()
+        """)})
+    outcome(cli.json("phase1", root), "read_items", "convert", "takes a synchronous Session")
+
+
 def test_offload_mixed_reuses_an_existing_starlette_import(cli, app):
     root = app({
         "services/__init__.py": "",

@@ -301,7 +301,7 @@ def test_the_phase1_report_records_offloaded_calls(cli, tmp_path):
     assert cli("phase1", root, "--offload-mixed", "--report", markdown).exit_code == 0
     text = markdown.read_text()
     assert text.startswith("# Migration report: phase one (dry run)\n")
-    assert "line 26: services.order_helper.place_order(...) (offloaded)<br>line 27: session.commit()" in text
+    assert "line 27: services.order_helper.place_order(...) (offloaded)<br>line 28: session.commit()" in text
 
 
 # ---------------------------------------------------------------- the options

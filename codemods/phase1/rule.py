@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from codemods.names import EVENT_LOOP_ONLY
 from codemods.outcome import Outcome
+from codemods.pragma import BLOCKING, parse_pragma
 from codemods.project import Handler, Project
 from codemods.session_work import SessionWork, session_work
 
@@ -24,11 +25,22 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         return Outcome(handler, "def", "def", "unchanged", ["already def: runs in the threadpool"])
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
-    if keep:
+    pragma = parse_pragma(function.pragma)
+    silenced = pragma is not None and pragma.silences(BLOCKING) and work.any
+    if keep or silenced:
+        # A pragma acknowledges that the handler blocks; it does not hide why phase one
+        # keeps it, and it does not stop --offload-mixed from taking calls off the loop.
+        # Only a handler the rule would convert stays exactly as it is.
+        kept_by_pragma = not keep
+        if silenced:
+            keep.append(
+                f"{'kept by' if kept_by_pragma else 'acknowledged by'} pragma: "
+                + (pragma.reason or "no reason given")
+            )
         outcome = Outcome(handler, "async", "async", "keep", keep)
-        if work.any and not _silenced(function):
+        if work.any:
             outcome.blocking = work.blocking
-            if offload_mixed:
+            if offload_mixed and not kept_by_pragma:
                 _offload(outcome, work)
             _still_blocking(outcome, work)
         return outcome
@@ -37,8 +49,6 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[str]:
     function = handler.function
-    if _silenced(function):
-        return [f"silenced by pragma: {function.pragma}"]
     if handler.kind == "websocket":
         return ["websocket handler: stays async def"]
     if not work.any:
@@ -154,12 +164,3 @@ def _offloadable(outcome: Outcome, index: int) -> bool:
         if call.index == index and not call.offloaded:
             return call.statement and not call.awaited and not call.nested
     return False
-
-
-def _silenced(function) -> bool:  # type: ignore[no-untyped-def]
-    """`# async-migrate: ignore` or `ignore[blocking-session]` keeps a handler as it is."""
-    pragma = function.pragma
-    if pragma is None or not pragma.startswith("ignore"):
-        return False
-    codes = pragma[len("ignore") :].strip()
-    return not codes.startswith("[") or "blocking-session" in codes.split("]", 1)[0]

@@ -131,6 +131,7 @@ async def book_details(book_id: int, session: session_dependency):
     return payload
 
 
+# async-migrate: ignore[blocking-session] @timed awaits the handler, so it must stay a coroutine function
 @router.get("/{book_id}/similar", response_model=list[SimilarBook])
 @timed
 async def similar_books(book_id: int, session: session_dependency, limit: Annotated[int, Query(ge=1, le=20)] = 5):
