@@ -47,13 +47,8 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
     for outcome in result.outcomes:
         by_module[outcome.handler.module.path].append(outcome)
     if len(result.outcomes) > TABLE_LIMIT:
-        by_module = defaultdict(list)
-        for outcome in result.outcomes:
-            if outcome.action in ("keep", "blocked") and outcome.blocking:
-                by_module[outcome.handler.module.path].append(outcome)
-        if by_module:
-            console.print(f"{len(result.outcomes)} handlers: showing those that still block the event loop "
-                          "(--format json or --report lists all)", highlight=False)
+        _print_still_blocking(console, result)
+        by_module.clear()
     for path in sorted(by_module):
         table = Table(title=Text(path), title_justify="left", expand=False, show_lines=False)
         table.add_column("line", justify="right")
@@ -114,6 +109,28 @@ def progress_bar(console: Console, enabled: bool) -> Iterator:
             bar.update(task, completed=done, description=stage)
 
         yield update
+
+
+def _print_still_blocking(console: Console, result: Result) -> None:
+    """A large run's handlers that still block, one line each: tables of hundreds of
+    rows take seconds to lay out and are harder to read or grep than lines."""
+    blocking = [o for o in result.outcomes if o.action in ("keep", "blocked") and o.blocking]
+    if not blocking:
+        return
+    console.print(
+        f"{len(result.outcomes)} handlers: the {len(blocking)} that still block the event loop "
+        "(--format json or --report lists all)",
+        highlight=False,
+    )
+    lines = Text()
+    for outcome in blocking:
+        handler = outcome.handler
+        route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
+        lines.append(f"{handler.module.path}:{handler.function.line}", style="bold")
+        lines.append(f" {handler.function.qualname} ({handler.kind}{' ' + route if route else ''}) ")
+        lines.append(outcome.action, style=ACTION_STYLE.get(outcome.action, ""))
+        lines.append(f": {'; '.join(outcome.reasons)}\n")
+    console.print(lines, soft_wrap=True, end="")
 
 
 def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[batch.RepoOutcome]

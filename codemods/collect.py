@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from codemods import facts
-from codemods.lines import line_numbers
+from codemods.lines import Layout, layout
 from codemods.tree import children, walk
 from codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
 
@@ -65,10 +65,10 @@ LOADER_OPTIONS = frozenset(
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, None for anything else."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:  # exact types: called for every call and reference
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
@@ -207,6 +207,7 @@ class Collector:
         self.defined: set[str] = set()
         # Lines are filled in after the walk, in one print of the module.
         self._pending: list[tuple[cst.CSTNode, object, str]] = []
+        self.layout: Layout | None = None  # set when the module was printed for its lines
         self._nested = False  # the module-level statement being read sits in a compound one
 
     # ----------------------------------------------------------------- entry
@@ -249,7 +250,8 @@ class Collector:
     def _fill_lines(self) -> None:
         if not self._needs_lines():
             return
-        found = line_numbers(self.tree, {id(node) for node, _, _ in self._pending})
+        self.layout = layout(self.tree, {id(node) for node, _, _ in self._pending})
+        found = self.layout.lines
         for node, target, attribute in self._pending:
             line = found.get(id(node), 0)
             if isinstance(target, list):  # awaits and name uses: (line, text) pairs or lines
@@ -653,8 +655,8 @@ def _free_names(node: cst.CSTNode) -> set[str]:
             stack.append(current.value)
         elif isinstance(current, cst.Arg):
             stack.append(current.value)
-        elif not isinstance(current, _SCOPES):
-            stack.extend(current.children)
+        elif type(current) not in _SCOPES:
+            stack.extend(children(current))
     return names
 
 
@@ -785,7 +787,8 @@ def _wrapper_calls(wrapper: cst.FunctionDef, wrapped: str) -> str | None:
     return None
 
 
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+# Exact types (parsed trees hold no subclasses): ABC instance checks are slow on this path.
+_SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
 
 
 class BodyScanner:
@@ -828,26 +831,27 @@ class BodyScanner:
     # The walk keeps an explicit "nested" flag: awaits and yields only count in
     # the function's own body, while calls and name uses count everywhere.
     def _visit(self, node: cst.CSTNode, nested: bool) -> None:
-        if isinstance(node, _SCOPES):
-            if isinstance(node, cst.FunctionDef):
+        kind = type(node)
+        if kind in _SCOPES:
+            if kind is cst.FunctionDef:
                 for decorator in node.decorators:
                     self._visit(decorator, nested)
                 self._visit(node.params, nested)
                 if node.returns is not None:
                     self._visit(node.returns, nested)
                 self._visit(node.body, True)
-            elif isinstance(node, cst.Lambda):
+            elif kind is cst.Lambda:
                 self._visit(node.params, nested)
                 self._visit(node.body, True)
             else:
                 for child in children(node):
                     self._visit(child, True)
             return
-        handler = _HANDLERS.get(type(node))
+        handler = _HANDLERS.get(kind)
         if handler is not None and handler(self, node, nested) is False:
             return
         for child in children(node):
-            if not isinstance(child, _SKIPPED):
+            if type(child) not in _SKIPPED:
                 self._visit(child, nested)
 
     def _on_name(self, node: cst.Name, nested: bool) -> bool:
@@ -1125,7 +1129,7 @@ _HANDLERS = {
     cst.Call: BodyScanner._on_call,
 }
 
-_SKIPPED = (
+_SKIPPED = frozenset({
     cst.SimpleWhitespace,
     cst.ParenthesizedWhitespace,
     cst.TrailingWhitespace,
@@ -1139,7 +1143,7 @@ _SKIPPED = (
     cst.RightParen,
     cst.Comma,
     cst.Dot,
-)
+})
 
 
 def collect(path: str, module: cst.Module, all_lines: bool = False) -> facts.Module:

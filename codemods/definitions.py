@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import libcst as cst
 from libcst.codemod import Codemod, VisitorBasedCodemodCommand
@@ -19,7 +20,7 @@ _DESCEND = (
 )
 
 
-_GATHERED: dict[type, tuple[object, object]] = {}
+_GATHERED: dict[type, tuple[Any, Any, dict[Any, Any]]] = {}
 
 
 class DefinitionCommand(VisitorBasedCodemodCommand):
@@ -30,18 +31,19 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
     """
 
     def __init__(self, context, keys) -> None:  # type: ignore[no-untyped-def]
-        # libcst's matcher support inspects every method's type hints on each new
-        # instance (about 10 ms); these commands use no matchers and one instance runs
-        # per file, so the inspection is done once per class.
+        # libcst's matcher support inspects every method's type hints for each new
+        # instance, in the constructor and again on the first visit (about 10 ms each).
+        # One instance runs per file, so the inspection is done once per class.
         gathered = _GATHERED.get(type(self))
         if gathered is None:
             super().__init__(context)
-            _GATHERED[type(self)] = (self._extra_visit_funcs, self._extra_leave_funcs)
+            gathered = (self._extra_visit_funcs, self._extra_leave_funcs, dict(self._matchers))
+            _GATHERED[type(self)] = gathered
         else:
             Codemod.__init__(self, context)
             cst.CSTTransformer.__init__(self)
-            self._matchers = None
-            self._extra_visit_funcs, self._extra_leave_funcs = gathered
+        self._extra_visit_funcs, self._extra_leave_funcs = gathered[0], gathered[1]
+        self._matchers = dict(gathered[2])  # visiting replaces it, never mutates the cached one
         self.keys = set(keys)
         self._numbering = DefinitionKeys()
         self._classes: list[str] = []

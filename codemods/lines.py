@@ -3,7 +3,9 @@
 libcst's PositionProvider records a range for every node of the tree, which costs
 several times the parse itself. The pre-pass only needs the line of a few nodes
 per function (the `def`, calls, awaits), so it prints the module once and counts
-newlines lazily, only when it reaches one of the nodes it was asked about.
+newlines lazily, only when it reaches one of the nodes it was asked about. The same
+print records where each top-level statement's text lies, so a rewrite can reprint
+only the statements it changed (`codemods.splice`).
 """
 
 from __future__ import annotations
@@ -19,33 +21,58 @@ from libcst._nodes.internal import CodegenState
 class _LineCountingState(CodegenState):
     wanted: set[int] = field(default_factory=set)
     found: dict[int, int] = field(default_factory=dict)
+    statements: set[int] = field(default_factory=set)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     newline: str = "\n"
     line: int = 1
+    offset: int = 0  # characters printed up to `counted`
     counted: int = 0
+
+    def _catch_up(self) -> None:
+        tokens = self.tokens
+        if self.counted < len(tokens):
+            printed = "".join(tokens[self.counted :])
+            self.line += printed.count(self.newline)
+            self.offset += len(printed)
+            self.counted = len(tokens)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
         if key in self.wanted:
-            tokens = self.tokens
-            if self.counted < len(tokens):
-                self.line += "".join(tokens[self.counted :]).count(self.newline)
-                self.counted = len(tokens)
+            self._catch_up()
             self.found[key] = self.line
+        if key in self.statements:
+            self._catch_up()
+            self.spans[key] = (self.offset, -1)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.statements:
+            self._catch_up()
+            self.spans[key] = (self.spans[key][0], self.offset)
 
 
-def line_numbers(module: cst.Module, nodes: set[int]) -> dict[int, int]:
+@dataclass(slots=True)
+class Layout:
+    """What one print of a module tells: the lines asked for, and where each top-level
+    statement's text starts and ends (offsets into the module's text)."""
+
+    lines: dict[int, int]
+    statements: list[tuple[int, int]]
+
+
+def layout(module: cst.Module, nodes: set[int]) -> Layout:
     """Map `id(node)` to the 1-based line where the node's own text starts."""
-    if not nodes:
-        return {}
     newline = "\r" if module.default_newline == "\r" else "\n"
     state = _LineCountingState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
         wanted=nodes,
+        statements={id(statement) for statement in module.body},
         newline=newline,
     )
     module._codegen(state)
-    return state.found
+    return Layout(state.found, [state.spans[id(statement)] for statement in module.body])
 
 
 def definition_line(text: str, qualname: str, key: str) -> int:

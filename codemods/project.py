@@ -150,14 +150,23 @@ class Project:
             return None
         return target.module, target.function  # type: ignore[return-value]
 
-    def missing_modules(self, known_paths: set[str]) -> set[str]:
+    def missing_modules(
+        self, known_paths: set[str], followed: set[str] | None = None, read: set[str] | None = None
+    ) -> set[str]:
         """Project files that the analysis follows references into but that were not collected.
 
         Files are skipped unread when their text shows nothing of interest; a
         helper or decorator in such a file is fetched once something calls it.
+        Between rounds, `followed` keeps the references already looked up and
+        `read` the modules whose references were gathered: each round adds both.
         """
+        followed = set() if followed is None else followed
+        read = set() if read is None else read
         refs: set[str] = set(self.dependency_refs)
         for module in self.modules.values():
+            if module.path in read:
+                continue
+            read.add(module.path)
             # Imports lead on to definitions (re-exports, helpers); aliases to their targets.
             refs.update(ref for local, ref in module.imports.items() if local != "*")
             refs.update(module.imports.get("*", "").split(",") if "*" in module.imports else ())
@@ -170,7 +179,7 @@ class Project:
                     refs.update(param.annotation)
         collected = {module.path for module in self.modules.values()}
         wanted: set[str] = set()
-        for ref in refs:
+        for ref in refs - followed:
             parts = ref.split(".")
             for split in range(len(parts), 0, -1):
                 candidate = "/".join(parts[:split])
@@ -182,6 +191,7 @@ class Project:
                     if path not in collected:
                         wanted.add(path)
                     break
+        followed.update(refs)
         return wanted
 
     # --------------------------------------------------------------- routers
@@ -352,10 +362,15 @@ class Project:
                 if reason is not None:
                     declared[param.name] = reason
             params[fid] = declared
-        changed = True
-        while changed:
-            changed = False
+        # Passes in a fixed order, so the caller a reason names does not depend on
+        # timing; a pass skips functions whose Session names did not change since
+        # they were last read, which could only repeat what they already passed on.
+        dirty = set(self.functions)
+        while dirty:
             for fid, (module, function) in self.functions.items():
+                if fid not in dirty:
+                    continue
+                dirty.discard(fid)
                 names = set(params[fid]) | self._opened_names(function)
                 if not names:
                     continue
@@ -367,7 +382,7 @@ class Project:
                         if param_name not in params[callee]:
                             caller = f"{module.name}.{function.qualname}"
                             params[callee][param_name] = f"receives the Session `{passed}` from {caller}"
-                            changed = True
+                            dirty.add(callee)
         return params
 
     def _opened_names(self, function: facts.Function) -> set[str]:

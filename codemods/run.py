@@ -89,6 +89,8 @@ def collect_project(
     markers: tuple[bytes, ...] | None = MARKERS
     pending = paths
     known = set(paths)
+    followed: set[str] = set()
+    read: set[str] = set()
     while pending:
         for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines):
             done += 1
@@ -100,7 +102,7 @@ def collect_project(
                 modules.append(collected.facts)
         project = Project(modules, config)
         failed = {error["file"] for error in errors}
-        pending = sorted(project.missing_modules(known) - failed)
+        pending = sorted(project.missing_modules(known, followed, read) - failed)
         markers = None
     errors.sort(key=lambda error: error["file"])
     project = Project(modules, config)

@@ -22,8 +22,10 @@ from typing import Any
 import libcst as cst
 
 from codemods import facts, sources
-from codemods.collect import collect
+from codemods.collect import Collector
 from codemods.diff import unified_diff
+from codemods.lines import Layout
+from codemods.splice import spliced
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
 # returns the new module. It must be a module-level function so it can be sent
@@ -63,6 +65,7 @@ class _Parsed:
     data: bytes
     encoding: str
     text: str
+    layout: Layout | None = None
 
 
 class Worker:
@@ -89,7 +92,8 @@ class Worker:
             raise sources.SourceError(
                 f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
             ) from None
-        return _Parsed(module, collect(path, module, all_lines), data, text.encoding, text.text)
+        collector = Collector(path, module, all_lines)
+        return _Parsed(module, collector.collect(), data, text.encoding, text.text, collector.layout)
 
     def collect(
         self,
@@ -124,7 +128,8 @@ class Worker:
                     "returns); left unchanged"
                 )
             module = rewrite(parsed.module, parsed.facts, plan)
-            after = sources.encode(_printed(module, parsed.text), parsed.encoding)
+            printed = spliced(parsed.module, module, parsed.text, parsed.layout) if parsed.layout else None
+            after = sources.encode(printed if printed is not None else _printed(module, parsed.text), parsed.encoding)
             return Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after))
         except sources.SourceError as error:
             return Rewritten(path, error=str(error))

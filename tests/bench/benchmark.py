@@ -14,7 +14,7 @@ module names, the top-level functions, classes and globals renamed per copy
 the imports renamed along with them, so the analysis resolves every call exactly
 as in the sample. The shared modules (core, db, models, schemas) exist once.
 
-Measured, wall clock, best of --repeat, each as a fresh subprocess:
+Measured, wall clock, best of --repeat interleaved rounds, each as a fresh subprocess:
 
 * `async-migrate scan PATH` and `async-migrate phase1 PATH` (the dry run, text output
   to /dev/null): the real entry point, including interpreter start and the
@@ -276,14 +276,14 @@ def measure(command: list[str], cwd: Path | None = None) -> dict:
     }
 
 
-def best_of(command: list[str], repeat: int, ok: tuple[int, ...] = (0,)) -> dict:
-    runs = []
-    for _ in range(repeat):
-        run = measure(command)
-        if run["returncode"] not in ok:
-            raise SystemExit(f"{' '.join(command)} exited {run['returncode']}:\n{run['stderr']}")
-        runs.append(run)
-    best = min(runs, key=lambda r: r["wall"])
+def check_run(command: list[str], run: dict, ok: tuple[int, ...]) -> dict:
+    if run["returncode"] not in ok:
+        raise SystemExit(f"{' '.join(command)} exited {run['returncode']}:\n{run['stderr']}")
+    return run
+
+
+def best_of(runs: list[dict]) -> dict:
+    best = dict(min(runs, key=lambda r: r["wall"]))
     best["walls"] = [round(r["wall"], 2) for r in runs]
     best["maxrss_kb"] = max(r["maxrss_kb"] for r in runs)
     best["main_peak_kb"] = max(r["main_peak_kb"] for r in runs)
@@ -336,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modules", type=int, default=2000, help="router and helper modules to generate")
     parser.add_argument("--lines", type=int, default=None, help="approximate lines (default: 150 per module)")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; each command's best of N is reported")
+    parser.add_argument("--quick", action="store_true", help="only the all-cores floor and the phase1 dry run")
     parser.add_argument("--jobs", type=int, default=None, help="processes for the CLI and the pooled floor "
                         "(default: all cores)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into DIR and keep it")
@@ -383,12 +384,20 @@ def main(argv: list[str] | None = None) -> int:
             ("async-migrate phase1 --format json", cli + ["phase1", str(root), "--format", "json", *jobs_option],
              (0, 3)),
         ]
-        results = {}
-        for label, command, ok in rows:
-            results[label] = best_of(command, args.repeat, ok)
-            print(f"  measured {label}: {results[label]['walls']}", flush=True)
-            if results[label]["returncode"] == 3:
-                print(f"    (exit 3: some files failed) {results[label]['stderr'][-400:]}")
+        if args.quick:
+            rows = [row for row in rows if row[0] in (f"floor: parse+print, {jobs} processes",
+                                                      "async-migrate phase1 (dry run)")]
+        # Rounds interleave the commands, so a machine whose speed drifts during the
+        # benchmark (shared hosts do) slows every command of a round alike.
+        runs: dict[str, list[dict]] = {label: [] for label, _, _ in rows}
+        for round_number in range(1, args.repeat + 1):
+            for label, command, ok in rows:
+                run = check_run(command, measure(command), ok)
+                runs[label].append(run)
+                print(f"  round {round_number}: {label}: {run['wall']:.2f}s", flush=True)
+                if run["returncode"] == 3:
+                    print(f"    (exit 3: some files failed) {run['stderr'][-400:]}")
+        results = {label: best_of(label_runs) for label, label_runs in runs.items()}
 
         lines = info["lines"]
         print()
@@ -403,15 +412,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"{run['walls']}"
             )
         pooled = results[f"floor: parse+print, {jobs} processes"]["wall"]
-        single = results["floor: parse+print, 1 process"]["wall"]
         ratio = results["async-migrate phase1 (dry run)"]["wall"] / pooled
+        paired = [
+            phase1["wall"] / floor["wall"]
+            for phase1, floor in zip(runs["async-migrate phase1 (dry run)"], runs[f"floor: parse+print, {jobs} processes"])
+        ]
         print()
-        print(f"phase1 dry run / all-cores floor = {ratio:.2f}  (target <= 1.5)")
-        print(f"scan / all-cores floor           = {results['async-migrate scan']['wall'] / pooled:.2f}")
-        print(f"phase1 dry run / 1-process floor = {results['async-migrate phase1 (dry run)']['wall'] / single:.2f}")
+        print(f"phase1 dry run / all-cores floor = {ratio:.2f}  (target <= 1.5; best of each)")
+        print(f"  per round                      = {', '.join(f'{r:.2f}' for r in paired)}")
+        if "async-migrate scan" in results:
+            print(f"scan / all-cores floor           = {results['async-migrate scan']['wall'] / pooled:.2f}")
+        if "floor: parse+print, 1 process" in results:
+            single = results["floor: parse+print, 1 process"]["wall"]
+            print(f"phase1 dry run / 1-process floor = {results['async-migrate phase1 (dry run)']['wall'] / single:.2f}")
         if args.json:
             args.json.write_text(json.dumps({"generated": info, "jobs": jobs, "results": results,
-                                             "ratio": ratio}, indent=2))
+                                             "ratio": ratio, "paired_ratios": paired}, indent=2))
         return 0
     finally:
         if temporary is not None:
