@@ -10,6 +10,7 @@ only the statements it changed (`codemods.splice`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -17,12 +18,15 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 
+_NO_POSITIONS = contextlib.nullcontext()
+
+
 @dataclass(frozen=False)
 class _LineCountingState(CodegenState):
     wanted: set[int] = field(default_factory=set)
     found: dict[int, int] = field(default_factory=dict)
-    statements: set[int] = field(default_factory=set)
-    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    statements: set[int] = field(default_factory=set)  # top-level statements and footer lines
+    starts: dict[int, int] = field(default_factory=dict)
     newline: str = "\n"
     line: int = 1
     offset: int = 0  # characters printed up to `counted`
@@ -43,13 +47,12 @@ class _LineCountingState(CodegenState):
             self.found[key] = self.line
         if key in self.statements:
             self._catch_up()
-            self.spans[key] = (self.offset, -1)
+            self.starts[key] = self.offset
 
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        key = id(node)
-        if key in self.statements:
-            self._catch_up()
-            self.spans[key] = (self.spans[key][0], self.offset)
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[no-untyped-def]
+        # libcst's version is a generator-based context manager entered for most
+        # expressions: positions are not wanted here, and a shared no-op costs nothing.
+        return _NO_POSITIONS
 
 
 @dataclass(slots=True)
@@ -64,15 +67,21 @@ class Layout:
 def layout(module: cst.Module, nodes: set[int]) -> Layout:
     """Map `id(node)` to the 1-based line where the node's own text starts."""
     newline = "\r" if module.default_newline == "\r" else "\n"
+    # A statement ends where the next one, or the footer, starts.
+    bounds = [*module.body, *module.footer[:1]]
     state = _LineCountingState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
         wanted=nodes,
-        statements={id(statement) for statement in module.body},
+        statements={id(node) for node in bounds},
         newline=newline,
     )
     module._codegen(state)
-    return Layout(state.found, [state.spans[id(statement)] for statement in module.body])
+    state._catch_up()
+    starts = [state.starts[id(node)] for node in bounds]
+    if not module.footer:
+        starts.append(state.offset)
+    return Layout(state.found, list(zip(starts, starts[1:])))
 
 
 def definition_line(text: str, qualname: str, key: str) -> int:

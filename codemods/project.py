@@ -92,6 +92,10 @@ class Project:
             for function in module.functions
         }
         self._resolved: dict[str, Target | None] = {}
+        # Resolution is asked hundreds of thousands of times on a large project, mostly
+        # for the same few references: the answers are kept (the facts never change).
+        self._canonical: dict[str | None, str | None] = {}
+        self._callees: dict[str | None, FunctionId | None] = {}
         # Indexes other analyses build once per project (e.g. mapped classes for lazy loads).
         self.derived: dict[str, object] = {}
 
@@ -137,12 +141,19 @@ class Project:
 
     def canonical(self, ref: str | None) -> str | None:
         """The reference a name finally stands for: project definitions by their home."""
+        try:
+            return self._canonical[ref]
+        except KeyError:
+            pass
         target = self.resolve(ref)
         if target is None:
-            return ref
-        if target.kind == "function" and target.module is not None and target.function is not None:
-            return f"{target.module.name}.{target.function.qualname}"
-        return target.ref
+            found = ref
+        elif target.kind == "function" and target.module is not None and target.function is not None:
+            found = f"{target.module.name}.{target.function.qualname}"
+        else:
+            found = target.ref
+        self._canonical[ref] = found
+        return found
 
     def function(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
         target = self.resolve(ref)
@@ -425,10 +436,14 @@ class Project:
         return found is not None and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in found[1].returns)
 
     def _callee(self, module: facts.Module, call: facts.Call) -> FunctionId | None:
+        try:
+            return self._callees[call.callee]
+        except KeyError:
+            pass
         found = self.function(call.callee)
-        if found is None:
-            return None
-        return (found[0].name, found[1].key)
+        callee = None if found is None else (found[0].name, found[1].key)
+        self._callees[call.callee] = callee
+        return callee
 
     def _session_args(self, call: facts.Call, callee: FunctionId, names: set[str]) -> dict[str, str]:
         _, function = self.functions[callee]
