@@ -180,8 +180,13 @@ class Pool:
         if self._collecting:
             # Everything made while collection was off sits in the youngest generation:
             # the first collection after enabling would walk all of it (most of a second
-            # on a large project). Those objects hold no cycles, so they need no scan.
+            # on a large project). Moving it to the oldest generation through the frozen
+            # one skips that walk and still lets a later full collection free it, unless
+            # the embedding program keeps frozen objects of its own.
+            already_frozen = gc.get_freeze_count()
             gc.freeze()
+            if not already_frozen:
+                gc.unfreeze()
             gc.enable()
 
     def _start(self, count: int) -> None:
