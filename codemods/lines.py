@@ -65,7 +65,8 @@ class Layout:
 
 
 def layout(module: cst.Module, nodes: set[int]) -> Layout:
-    """Map `id(node)` to the 1-based line where the node's own text starts."""
+    """One print of the module: for each `id(node)` asked for, the 1-based line where the
+    node's own text starts; for each top-level statement, its span in the module's text."""
     newline = "\r" if module.default_newline == "\r" else "\n"
     # A statement ends where the next one, or the footer, starts.
     bounds = [*module.body, *module.footer[:1]]
