@@ -28,11 +28,17 @@ def dirty_files(root: Path, paths: list[str]) -> list[str]:
         return []
     top = Path(repo.working_tree_dir).resolve()
     wanted = {(root / path).resolve().relative_to(top).as_posix(): path for path in paths}
-    changed: set[str] = set()
+    changed = set(_status_names(repo, root, "--untracked-files=all", "--", str(root)))
+    return sorted(path for repo_path, path in wanted.items() if repo_path in changed)
+
+
+def _status_names(repo, where: object, *options: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The paths `git status --porcelain -z` lists (relative to the top of the work tree)."""
     try:
-        status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", str(root))
+        status = repo.git.status("--porcelain", "-z", *options)
     except Exception as error:
-        raise GitError(f"cannot read the git status of {root}: {error}") from None
+        raise GitError(f"cannot read the git status of {where}: {error}") from None
+    names: list[str] = []
     entries = status.split("\0")
     index = 0
     while index < len(entries):
@@ -40,11 +46,10 @@ def dirty_files(root: Path, paths: list[str]) -> list[str]:
         index += 1
         if len(entry) < 4:
             continue
-        code, name = entry[:2], entry[3:]
-        if code[0] in "RC":  # renames carry the old name as the next entry
+        if entry[0] in "RC":  # renames and copies carry the old name as the next entry
             index += 1
-        changed.add(name)
-    return sorted(path for repo_path, path in wanted.items() if repo_path in changed)
+        names.append(entry[3:])
+    return names
 
 
 # ------------------------------------------------------------ --branch and --commit
@@ -95,22 +100,7 @@ def branch_exists(repo, name: str) -> bool:  # type: ignore[no-untyped-def]
 
 def uncommitted_tracked(repo) -> list[str]:  # type: ignore[no-untyped-def]
     """Tracked files with staged or unstaged changes, relative to the top of the work tree."""
-    try:
-        status = repo.git.status("--porcelain", "-z", "--untracked-files=no")
-    except Exception as error:
-        raise GitError(f"cannot read the git status of {repo.working_tree_dir}: {error}") from None
-    names: list[str] = []
-    entries = status.split("\0")
-    index = 0
-    while index < len(entries):
-        entry = entries[index]
-        index += 1
-        if len(entry) < 4:
-            continue
-        if entry[0] in "RC":
-            index += 1
-        names.append(entry[3:])
-    return sorted(names)
+    return sorted(_status_names(repo, repo.working_tree_dir, "--untracked-files=no"))
 
 
 def switch_to_existing(root: Path, name: str) -> bool:
