@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from codemods.check import CheckResult
+from async_migrate.codemods.check import CheckResult
 
 
 def display_path(given: Path, relative: str) -> str:

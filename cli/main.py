@@ -13,12 +13,12 @@ import typer.core
 import typer.main
 from rich.console import Console
 
-from cli.render import print_diff, print_summary, progress_bar
-from codemods import apply as applying
-from codemods import run as runner
-from codemods.config import Config, ConfigError, load
-from codemods.diff import as_bytes
-from codemods.gitstate import GitError, check_branch_name
+from async_migrate.cli.render import print_diff, print_summary, progress_bar
+from async_migrate.codemods import apply as applying
+from async_migrate.codemods import run as runner
+from async_migrate.codemods.config import Config, ConfigError, load
+from async_migrate.codemods.diff import as_bytes
+from async_migrate.codemods.gitstate import GitError, check_branch_name
 
 app = typer.Typer(
     help=__doc__,
@@ -97,7 +97,7 @@ TrafficOption = Annotated[
 
 def _report_inputs(report_file: Path | None, traffic_file: Path | None):  # type: ignore[no-untyped-def]
     """Checked before anything runs: a bad --report or --traffic is a usage error."""
-    from codemods.report import TrafficError, load_traffic
+    from async_migrate.codemods.report import TrafficError, load_traffic
 
     if traffic_file is not None and report_file is None:
         raise _fail("--traffic only ranks the report: pass --report FILE too")
@@ -114,7 +114,7 @@ def _report_inputs(report_file: Path | None, traffic_file: Path | None):  # type
 def _write_report(  # type: ignore[no-untyped-def]
     report_file: Path | None, result: runner.Result, traffic, applied: bool
 ) -> None:
-    from codemods.report import build_report, render_markdown
+    from async_migrate.codemods.report import build_report, render_markdown
 
     if report_file is None:
         return
@@ -293,7 +293,7 @@ def phase2(
 ) -> None:
     """Phase two for one subsystem: add the async stack and move its routes and helpers to
     AsyncSession. Dry run unless --apply."""
-    from codemods.phase2.closure import SubsystemError
+    from async_migrate.codemods.phase2.closure import SubsystemError
 
     root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
     options = _options(only, exclude, jobs)
@@ -387,8 +387,8 @@ def check_command(
     Silence one handler with a reason: `# async-migrate: ignore[blocking-session] why` on its
     `def` line or the line above it.
     """
-    from cli.check_render import github_lines, print_text, summary
-    from codemods.check import check as run_check
+    from async_migrate.cli.check_render import github_lines, print_text, summary
+    from async_migrate.codemods.check import check as run_check
 
     root, settings = _prepare(path, config)
     err = Console(stderr=True)
@@ -442,7 +442,7 @@ def _phase_job(  # type: ignore[no-untyped-def]
     """Parse `phase1|phase2 [options]` with that command's own options; the batch's Job."""
     import click
 
-    from codemods import batch as batching
+    from async_migrate.codemods import batch as batching
 
     usage = "name the phase after --: async-migrate batch PATH... -- phase1|phase2 [options]"
     if not phase_args:
@@ -530,8 +530,8 @@ def batch(
     files_changed and error. Exit 0 when every repository succeeded, 3 when any failed,
     2 on a usage error.
     """
-    from cli.render import print_batch
-    from codemods import batch as batching
+    from async_migrate.cli.render import print_batch
+    from async_migrate.codemods import batch as batching
 
     job = _phase_job(ctx, ctx.meta.get("phase_args"), branch)
     roots = list(paths or ())

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codemods import gitstate, sources
+from async_migrate.codemods import gitstate, sources
 
 if TYPE_CHECKING:
-    from codemods.outcome import Outcome
-    from codemods.run import Result
+    from async_migrate.codemods.outcome import Outcome
+    from async_migrate.codemods.run import Result
 
 
 class Refused(Exception):

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemods import apply as applying
-from codemods import run as runner
-from codemods.config import ConfigError, load
-from codemods.gitstate import GitError
+from async_migrate.codemods import apply as applying
+from async_migrate.codemods import run as runner
+from async_migrate.codemods.config import ConfigError, load
+from async_migrate.codemods.gitstate import GitError
 
 PHASES = ("phase1", "phase2")
 STATUSES = ("changed", "unchanged", "failed")
@@ -85,7 +85,7 @@ def read_repos(path: Path) -> list[Path]:
 
 def run_one(path: Path, job: Job) -> RepoOutcome:
     """The phase on one application root, with --apply --branch --commit; never raises."""
-    from codemods.phase2.closure import SubsystemError
+    from async_migrate.codemods.phase2.closure import SubsystemError
 
     outcome = RepoOutcome(root=str(path))
     written: list[str] = []

@@ -23,16 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemods import facts
-from codemods.config import Config
-from codemods.names import THREADPOOL
-from codemods.outcome import Blocking, Outcome
-from codemods.phase1.rule import coroutine_needs, decide
-from codemods.pragma import BAD_PRAGMA, BLOCKING, CODES, MIXED, Pragma, parse_pragma
-from codemods.project import FunctionId, Handler, Project
-from codemods.run import Options, Progress, collect_project
-from codemods.session_work import SessionWork, session_work
-from codemods.workers import Pool
+from async_migrate.codemods import facts
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.names import THREADPOOL
+from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.phase1.rule import coroutine_needs, decide
+from async_migrate.codemods.pragma import BAD_PRAGMA, BLOCKING, CODES, MIXED, Pragma, parse_pragma
+from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.run import Options, Progress, collect_project
+from async_migrate.codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.workers import Pool
 
 _BUILTINS = frozenset(dir(builtins))
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from codemods import facts
-from codemods.lines import Layout, layout
-from codemods.tree import children, walk
-from codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
+from async_migrate.codemods import facts
+from async_migrate.codemods.lines import Layout, layout
+from async_migrate.codemods.tree import children, walk
+from async_migrate.codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
 
 PRAGMA = "async-migrate:"
 
@@ -707,7 +707,7 @@ def _query_chain_root(node: cst.Call) -> cst.Call | None:
 
 def legacy_query_blocker(outer: cst.Call, receiver: str) -> str | None:
     try:
-        from codemods.phase2.legacy_query import rewrite_query
+        from async_migrate.codemods.phase2.legacy_query import rewrite_query
     except ImportError:
         return "legacy `Query` API: rewrite it to `select()` by hand"
     result = rewrite_query(outer, receiver)

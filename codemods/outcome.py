@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codemods.project import Handler
+from async_migrate.codemods.project import Handler
 
 
 @dataclass(slots=True)

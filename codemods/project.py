@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from codemods import facts
-from codemods.config import Config
-from codemods.names import (
+from async_migrate.codemods import facts
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.names import (
     ASYNC_SESSION_TYPES,
     HTTP_VERBS,
     ROUTE_ATTRS,

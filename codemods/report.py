@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemods import facts
-from codemods.check import blocking_calls, fixes, session_handoffs
-from codemods.names import SESSION_IO_METHODS
-from codemods.outcome import Blocking, Outcome
-from codemods.project import FunctionId, Handler, Project
-from codemods.run import Result
-from codemods.sources import matches
+from async_migrate.codemods import facts
+from async_migrate.codemods.check import blocking_calls, fixes, session_handoffs
+from async_migrate.codemods.names import SESSION_IO_METHODS
+from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.run import Result
+from async_migrate.codemods.sources import matches
 
 ACTIONS = ("convert", "keep", "unchanged")
 READ_METHODS = frozenset({"GET", "HEAD"})

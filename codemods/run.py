@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemods import facts
-from codemods.config import Config
-from codemods.lines import definition_line
-from codemods.names import THREADPOOL
-from codemods.outcome import Outcome
-from codemods.phase1 import rewrite as phase1_rewrite
-from codemods.phase1.rule import decide
-from codemods.project import Project
-from codemods.sources import discover
-from codemods.workers import Pool, Rewritten
+from async_migrate.codemods import facts
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.lines import definition_line
+from async_migrate.codemods.names import THREADPOOL
+from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+from async_migrate.codemods.phase1.rule import decide
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.sources import discover
+from async_migrate.codemods.workers import Pool, Rewritten
 
 # A file whose text has none of these cannot define a route, a dependency, a
 # session or a router, so the pre-pass does not parse it unless a reference
@@ -139,9 +139,9 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    from codemods.phase2 import async_stack, closure as closures
-    from codemods.session_work import session_work
-    from codemods.sources import matches
+    from async_migrate.codemods.phase2 import async_stack, closure as closures
+    from async_migrate.codemods.session_work import session_work
+    from async_migrate.codemods.sources import matches
 
     stack = async_stack.analyse(project, root)
     groups: dict[str, list[str]] = {}
@@ -210,8 +210,8 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
-    from codemods.phase2 import async_stack, closure as closures, plan as plans
-    from codemods.phase2 import rewrite as phase2_rewrite
+    from async_migrate.codemods.phase2 import async_stack, closure as closures, plan as plans
+    from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
 
     with Pool(root, options.jobs) as pool:
         project, errors, count = collect_project(
@@ -241,7 +241,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
 
 
 def _stack_names(stack, config: Config):  # type: ignore[no-untyped-def]
-    from codemods.phase2.plan import StackNames
+    from async_migrate.codemods.phase2.plan import StackNames
 
     if stack.async_sessionmaker is None or stack.async_dependency is None:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.lines import Layout
+from async_migrate.codemods.lines import Layout
 
 
 def spliced(original: cst.Module, rewritten: cst.Module, text: str, layout: Layout) -> str | None:

@@ -21,11 +21,11 @@ from typing import Any
 
 import libcst as cst
 
-from codemods import facts, sources
-from codemods.collect import Collector
-from codemods.diff import unified_diff
-from codemods.lines import Layout
-from codemods.splice import spliced
+from async_migrate.codemods import facts, sources
+from async_migrate.codemods.collect import Collector
+from async_migrate.codemods.diff import unified_diff
+from async_migrate.codemods.lines import Layout
+from async_migrate.codemods.splice import spliced
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
 # returns the new module. It must be a module-level function so it can be sent

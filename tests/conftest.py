@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from async_migrate.cli.main import app
 
 REPO = Path(__file__).resolve().parent.parent
 BOOKSHOP = REPO / "testdata" / "bookshop"

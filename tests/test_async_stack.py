@@ -16,10 +16,10 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from codemods.collect import collect
-from codemods.config import Config, parse
-from codemods.phase2 import drivers
-from codemods.phase2.async_stack import (
+from async_migrate.codemods.collect import collect
+from async_migrate.codemods.config import Config, parse
+from async_migrate.codemods.phase2 import drivers
+from async_migrate.codemods.phase2.async_stack import (
     AddAsyncAlias,
     AddAsyncEngine,
     AliasEdit,
@@ -28,8 +28,8 @@ from codemods.phase2.async_stack import (
     analyse,
     rewrite,
 )
-from codemods.project import Project
-from codemods.sources import discover
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.sources import discover
 
 REPO = Path(__file__).resolve().parent.parent
 BOOKSHOP = REPO / "testdata" / "bookshop"

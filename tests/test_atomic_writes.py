@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import cli.main as cli_main
-from codemods import sources
+import async_migrate.cli.main as cli_main
+from async_migrate.codemods import sources
 from conftest import write_tree
 
 OLD = b"".join(b"line %05d of the original file\n" % i for i in range(2000))

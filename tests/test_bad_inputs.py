@@ -234,7 +234,7 @@ class ReadSpy:
     """Logs every path the tool reads, also from forked worker processes (through a file)."""
 
     def __init__(self, log: Path) -> None:
-        from codemods import sources
+        from async_migrate.codemods import sources
 
         self.log = log
         self.original = sources.read
@@ -302,7 +302,7 @@ def test_one_bad_input_next_to_a_good_route(name, cli, tmp_path, app_files, monk
     _needs_unreadable(case)
     root = build(tmp_path, app_files, [case])
     spy = ReadSpy(tmp_path / "reads.log")
-    monkeypatch.setattr("codemods.sources.read", spy)
+    monkeypatch.setattr("async_migrate.codemods.sources.read", spy)
     before = snapshot(tmp_path)
 
     code, scanned = run(cli, "scan", root)
@@ -331,7 +331,7 @@ def test_all_bad_inputs_at_once(jobs, cli, tmp_path, app_files, monkeypatch):
     good = 60 if jobs == "2" else 2  # the pool starts a second process only from 48 files on
     root = build(tmp_path, app_files, cases, good=good)
     spy = ReadSpy(tmp_path / "reads.log")
-    monkeypatch.setattr("codemods.sources.read", spy)
+    monkeypatch.setattr("async_migrate.codemods.sources.read", spy)
     before = snapshot(tmp_path)
     code, document = run(cli, "phase1", root, "--apply", "--jobs", jobs)
     verify(tmp_path, root, cases, good, code, document, before)
@@ -368,7 +368,7 @@ def test_path_that_is_a_file_is_a_usage_error(command, cli, tmp_path):
 
 
 def _run_cli(root: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", "from cli.main import main; main()", *args]
+    command = [sys.executable, "-c", "from async_migrate.cli.main import main; main()", *args]
     return subprocess.run(command, cwd=REPO, capture_output=True, timeout=timeout)
 
 

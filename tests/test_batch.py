@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from codemods import gitstate
-from codemods import run as runner
+from async_migrate.codemods import gitstate
+from async_migrate.codemods import run as runner
 from gitrepos import committed_files, init_repo, tiny_app
 
 CONVERTED = "\ndef list_items(session: session_dependency):"
@@ -106,7 +106,7 @@ def test_two_commits_and_one_clearly_reported_failure(cli, repos, tmp_path):
 
 
 def test_summary_table_names_every_repository_and_the_failure(cli, repos, tmp_path):
-    from cli.main import app
+    from async_migrate.cli.main import app
 
     roots, _ = repos
     outside = tmp_path / "loose"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.check_render import _command
+from async_migrate.cli.check_render import _command
 from conftest import BOOKSHOP, REPO
 from sample import copy_service
 

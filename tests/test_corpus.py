@@ -40,8 +40,8 @@ import libcst
 import pytest
 from typer.testing import CliRunner
 
-import codemods.run as runner
-from cli.main import app
+import async_migrate.codemods.run as runner
+from async_migrate.cli.main import app
 from conftest import BOOKSHOP, REPO
 
 pytestmark = pytest.mark.corpus

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods import gitstate
+from async_migrate.codemods import gitstate
 from gitrepos import ITEMS, commit_all, committed_files, init_repo, tiny_app
 
 CONVERTED = "\ndef list_items(session: session_dependency):"

@@ -14,13 +14,13 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from codemods import facts
-from codemods.collect import collect
-from codemods.config import Config
-from codemods.phase2.lazy_loads import LazyLoadRisk, lazy_load_risks
-from codemods.project import Project
-from codemods.run import Options, collect_project
-from codemods.workers import Pool
+from async_migrate.codemods import facts
+from async_migrate.codemods.collect import collect
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, lazy_load_risks
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.run import Options, collect_project
+from async_migrate.codemods.workers import Pool
 from conftest import BOOKSHOP
 
 MODELS = """

@@ -35,8 +35,8 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.pool import StaticPool
 
-from codemods.phase2 import legacy_query
-from codemods.phase2.legacy_query import TERMINALS, QueryRewrite, is_query_chain, rewrite_query
+from async_migrate.codemods.phase2 import legacy_query
+from async_migrate.codemods.phase2.legacy_query import TERMINALS, QueryRewrite, is_query_chain, rewrite_query
 
 
 def code(node: cst.CSTNode) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import CodemodTest
 
-from codemods.collect import collect
-from codemods.phase1.make_sync import MakeHandlersSync
-from codemods.phase1.offload import OffloadBlockingCalls
+from async_migrate.codemods.collect import collect
+from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
+from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
 
 
 class _Checked(CodemodTest):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from codemods.config import Config
-from codemods.run import Options
-from codemods.run import scan as run_scan
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.run import Options
+from async_migrate.codemods.run import scan as run_scan
 
 # A router module's usual head: the session alias comes from another module.
 HEAD = """\
@@ -1378,7 +1378,7 @@ async def list_rows():
 
 
 def _no_markers(text: str) -> None:
-    from codemods.run import MARKERS
+    from async_migrate.codemods.run import MARKERS
 
     assert not any(marker in textwrap.dedent(text).encode() for marker in MARKERS)
 

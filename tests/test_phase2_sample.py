@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from codemods import run
-from codemods.config import Config
-from codemods.phase2.closure import session_calls
+from async_migrate.codemods import run
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.phase2.closure import session_calls
 from conftest import BOOKSHOP
 from sample import copy_service, database, run_service_tests
 from test_golden import GOLDEN

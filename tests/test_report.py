@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods.report import load_traffic, TrafficError
+from async_migrate.codemods.report import load_traffic, TrafficError
 from conftest import BOOKSHOP
 from sample import copy_service
 

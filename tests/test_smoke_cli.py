@@ -15,7 +15,7 @@ def test_phase1_dry_run_on_the_sample_prints_a_diff_and_writes_nothing(cli, tmp_
 
 
 def test_a_large_run_lists_what_still_blocks_one_line_each(cli, project, app_files):
-    from cli.render import TABLE_LIMIT
+    from async_migrate.cli.render import TABLE_LIMIT
 
     routes = "".join(
         f'\n@router.get("/r{i}")\nasync def route_{i}(session: session_dependency):\n    return session.get(int, {i})\n'

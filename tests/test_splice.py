@@ -6,9 +6,9 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
 
-from codemods.collect import Collector
-from codemods.phase1.make_sync import MakeHandlersSync
-from codemods.splice import spliced
+from async_migrate.codemods.collect import Collector
+from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
+from async_migrate.codemods.splice import spliced
 from conftest import BOOKSHOP
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.definitions import DefinitionCommand
+from async_migrate.codemods.definitions import DefinitionCommand
 
 
 class MakeHandlersSync(DefinitionCommand):

@@ -24,7 +24,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.definitions import DefinitionCommand
+from async_migrate.codemods.definitions import DefinitionCommand
 
 
 class OffloadBlockingCalls(DefinitionCommand):

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from codemods import facts
-from codemods.phase1.make_sync import MakeHandlersSync
-from codemods.phase1.offload import OffloadBlockingCalls
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
+from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
 
 
 @dataclass(slots=True)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codemods.names import EVENT_LOOP_ONLY
-from codemods.outcome import Outcome
-from codemods.pragma import BLOCKING, parse_pragma
-from codemods.project import Handler, Project
-from codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.names import EVENT_LOOP_ONLY
+from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.pragma import BLOCKING, parse_pragma
+from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.session_work import SessionWork, session_work
 
 
 def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:

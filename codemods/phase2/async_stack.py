@@ -78,12 +78,12 @@ import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods import facts
-from codemods.collect import Collector, definitions
-from codemods.config import Config
-from codemods.names import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
-from codemods.phase2 import drivers
-from codemods.project import Project
+from async_migrate.codemods import facts
+from async_migrate.codemods.collect import Collector, definitions
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.names import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
+from async_migrate.codemods.phase2 import drivers
+from async_migrate.codemods.project import Project
 
 SYNC_ENGINE_CONSTRUCTORS = frozenset(
     {

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from codemods import facts
-from codemods.names import THREADPOOL
-from codemods.phase2.lazy_loads import lazy_load_risks
-from codemods.project import FunctionId, Handler, Project
-from codemods.sources import matches
+from async_migrate.codemods import facts
+from async_migrate.codemods.names import THREADPOOL
+from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
+from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
 AWAITED_METHODS = frozenset(

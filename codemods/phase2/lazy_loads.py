@@ -90,8 +90,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from codemods import facts
-from codemods.project import FunctionId, Project
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import FunctionId, Project
 
 EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
 # Strategies that never load implicitly: no MissingGreenlet from them.

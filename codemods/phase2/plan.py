@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from codemods import facts
-from codemods.names import ASYNC_SESSION_TYPES, THREADPOOL
-from codemods.phase2.closure import (
+from async_migrate.codemods import facts
+from async_migrate.codemods.names import ASYNC_SESSION_TYPES, THREADPOOL
+from async_migrate.codemods.phase2.closure import (
     AWAITED_METHODS,
     CONTEXT_METHODS,
     DEFAULT_CALL_MAPPINGS,
     Closure,
 )
-from codemods.project import Project
+from async_migrate.codemods.project import Project
 
 
 @dataclass(slots=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from codemods import facts
-from codemods.phase2 import async_stack
-from codemods.phase2.plan import FilePlan, StackNames
-from codemods.phase2.to_async import MigrateToAsyncSession
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import async_stack
+from async_migrate.codemods.phase2.plan import FilePlan, StackNames
+from async_migrate.codemods.phase2.to_async import MigrateToAsyncSession
 
 
 @dataclass(slots=True)

@@ -29,10 +29,10 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from codemods.definitions import DefinitionCommand
-from codemods.phase2.legacy_query import rewrite_query
-from codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
-from codemods.tree import walk
+from async_migrate.codemods.definitions import DefinitionCommand
+from async_migrate.codemods.phase2.legacy_query import rewrite_query
+from async_migrate.codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
+from async_migrate.codemods.tree import walk
 
 
 class MigrateToAsyncSession(DefinitionCommand):

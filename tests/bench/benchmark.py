@@ -299,7 +299,7 @@ def cli_command() -> list[str]:
     found = shutil.which("async-migrate")
     if found:
         return [found]
-    return [sys.executable, "-c", "from cli.main import main; main()"]
+    return [sys.executable, "-c", "from async_migrate.cli.main import main; main()"]
 
 
 def profile(root: Path, output: str | None, command: str = "phase1", top: int = 30) -> None:
@@ -307,7 +307,7 @@ def profile(root: Path, output: str | None, command: str = "phase1", top: int = 
     sys.path.insert(0, str(REPO))
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from async_migrate.cli.main import app
 
     runner = CliRunner()
     profiler = cProfile.Profile()
