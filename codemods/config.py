@@ -1,15 +1,22 @@
-"""`[tool.async-migrate]` configuration: read, validated, with documented defaults."""
+"""`[tool.async-migrate]` configuration: found, read and validated key by key, with documented defaults."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
+import difflib
+import keyword
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
+TABLE = "[tool.async-migrate]"
+
 
 class ConfigError(Exception):
-    """Bad configuration; the message names the key."""
+    """Bad configuration; the message names the file, the key, the value and what it expects."""
 
 
 @dataclass(frozen=True)
@@ -39,65 +46,198 @@ class Config:
     twin_suffix: str = "_async"
     # Third-party synchronous call -> its async counterpart.
     call_mappings: dict[str, str] = field(default_factory=dict)
+    # The file the values came from (None: defaults); not a key.
+    source: Path | None = field(default=None, compare=False)
 
 
-_SETS = {"session_types", "session_aliases", "session_dependencies", "sessionmakers", "router_types", "safe_decorators"}
-_STRINGS = {"async_engine", "async_sessionmaker", "async_dependency", "async_alias", "twin_suffix"}
+# ------------------------------------------------------------------ finding the file
+
+
+def discover(root: Path) -> Path | None:
+    """The nearest `pyproject.toml` at or above root holding a `[tool.async-migrate]` table.
+
+    Like ruff, a `pyproject.toml` without the table is passed over (a service's own
+    packaging file); the search stops at the top of the repository (the folder holding
+    `.git`) or of the file system. None: the defaults apply.
+    """
+    for folder in (root, *root.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                document = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                # The nearest file is broken: report it rather than silently skip to a parent.
+                return candidate
+            if isinstance(document.get("tool"), dict) and "async-migrate" in document["tool"]:
+                return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:
-    """The target's configuration: `--config FILE`, else `PATH/pyproject.toml`, else defaults."""
-    path = explicit if explicit is not None else root / "pyproject.toml"
-    if explicit is None and not path.is_file():
+    """The target's configuration: `--config FILE`, else the nearest `pyproject.toml` at or
+    above root with a `[tool.async-migrate]` table (see `discover`), else the defaults.
+
+    Raises ConfigError for a missing or unreadable file, invalid TOML, an unknown key or a
+    value of the wrong type or form.
+    """
+    path = explicit if explicit is not None else discover(root)
+    if path is None:
         return Config()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    section = document.get("tool", {}).get("async-migrate")
+    tool = document.get("tool", {})
+    section = tool.get("async-migrate") if isinstance(tool, dict) else None
     if explicit is not None and section is None:
         section = document  # a dedicated file may hold the keys at top level
-    return parse(section or {}, str(path))
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError(f"{path}: {TABLE} must be a table, got {_show(section)}")
+    return replace(parse(section or {}, str(path)), source=path)
+
+
+# ------------------------------------------------------------------ validating the values
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def _show(value: Any) -> str:
+    """A value as TOML writes it, for messages (`"migrations/**"`, `["a", 1]`, `true`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_show, value)) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
+def _is_dotted(value: Any) -> bool:
+    return isinstance(value, str) and bool(_DOTTED.match(value)) and not any(
+        keyword.iskeyword(part) for part in value.split(".")
+    )
+
+
+def _is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
+
+
+def _is_glob(value: Any) -> bool:
+    return isinstance(value, str) and value.strip("/ ") != ""
+
+
+def _list_of(check: Callable[[Any], bool], what: str, example: str) -> Callable[[Any, str], Any]:
+    def validate(value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list of {what} (like [{example}]), got {_show(value)}")
+        bad = [item for item in value if not check(item)]
+        if bad:
+            raise ConfigError(
+                f"{where}: expected a list of {what} (like [{example}]), got {_show(value)}: "
+                f"{_show(bad[0])} is not one"
+            )
+        return tuple(value)
+
+    return validate
+
+
+def _one(check: Callable[[Any], bool], what: str, example: str) -> Callable[[Any, str], Any]:
+    def validate(value: Any, where: str) -> str:
+        if not check(value):
+            raise ConfigError(f"{where}: expected {what} (like {example}), got {_show(value)}")
+        return value
+
+    return validate
+
+
+_dotted_names = _list_of(_is_dotted, "dotted names", '"app.db.TenantSession"')
+_globs = _list_of(_is_glob, "glob strings", '"migrations/**"')
+_identifier = _one(_is_identifier, "a Python identifier", '"async_engine"')
+
+
+def _frozen(validate: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, where: frozenset(validate(value, where))
+
+
+def _suffix(value: Any, where: str) -> str:
+    if not (isinstance(value, str) and value and ("x" + value).isidentifier()):
+        raise ConfigError(
+            f"{where}: expected an identifier suffix (like \"_async\"; a name plus it must be an "
+            f"identifier), got {_show(value)}"
+        )
+    return value
+
+
+def _subsystems(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{where}: expected a table of name = [globs] (like catalogue = [\"api/books.py\"]), "
+            f"got {_show(value)}"
+        )
+    out = {}
+    for name, globs in value.items():
+        validated = _globs(globs, f"{where}.{name}")
+        if not validated:
+            raise ConfigError(f"{where}.{name}: expected at least one glob of router modules, got []")
+        out[str(name)] = validated
+    return out
+
+
+def _call_mappings(value: Any, where: str) -> dict[str, str]:
+    expected = 'expected a table of "sync.ref" = "async.ref" (like { "app.pagination.paginate" = ' \
+        '"app.pagination.apaginate" })'
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {expected}, got {_show(value)}")
+    for sync, target in value.items():
+        if not _is_dotted(sync) or not _is_dotted(target):
+            raise ConfigError(f"{where}: {expected}, got {_show(sync)} = {_show(target)}")
+    return dict(value)
+
+
+# One validator per key: the value as read from TOML -> the value the Config holds.
+VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
+    "session_types": _frozen(_dotted_names),
+    "session_aliases": _frozen(_dotted_names),
+    "session_dependencies": _frozen(_dotted_names),
+    "sessionmakers": _frozen(_dotted_names),
+    "router_types": _frozen(_dotted_names),
+    "safe_decorators": _frozen(_dotted_names),
+    "exclude": _globs,
+    "subsystems": _subsystems,
+    "async_engine": _identifier,
+    "async_sessionmaker": _identifier,
+    "async_dependency": _identifier,
+    "async_alias": _identifier,
+    "async_engine_factory": _one(_is_dotted, "a dotted name", '"app.db.make_async_engine"'),
+    "twin_suffix": _suffix,
+    "call_mappings": _call_mappings,
+}
+
+
+def keys() -> list[str]:
+    """The configuration keys as written in TOML (`session-types`), in declaration order."""
+    return [f.name.replace("_", "-") for f in fields(Config) if f.name != "source"]
 
 
 def parse(section: dict[str, Any], origin: str = "configuration") -> Config:
-    known = {f.name.replace("_", "-"): f.name for f in fields(Config)}
+    """Validated values of a `[tool.async-migrate]` table; ConfigError names the first bad key."""
+    known = {key: key.replace("-", "_") for key in keys()}
     values: dict[str, Any] = {}
     for key, value in section.items():
         name = known.get(key) or (key if key in known.values() else None)
         if name is None:
-            raise ConfigError(f"{origin}: unknown key [tool.async-migrate] {key!r}")
-        where = f"{origin}: [tool.async-migrate] {key}"
-        if name in _SETS:
-            values[name] = frozenset(_strings(value, where))
-        elif name == "exclude":
-            values[name] = tuple(_strings(value, where))
-        elif name in _STRINGS or name == "async_engine_factory":
-            if not isinstance(value, str) or not value.isidentifier() and name != "async_engine_factory":
-                raise ConfigError(f"{where}: expected an identifier, got {value!r}")
-            values[name] = value
-        elif name == "subsystems":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: expected a table of name = [globs]")
-            values[name] = {
-                str(sub): tuple(_strings(globs, f"{where}.{sub}")) for sub, globs in value.items()
-            }
-        elif name == "call_mappings":
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-            ):
-                raise ConfigError(f"{where}: expected a table of \"sync.ref\" = \"async.ref\"")
-            values[name] = dict(value)
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(known)})"
+            raise ConfigError(f"{origin}: unknown key {TABLE} {key!r}{hint}")
+        values[name] = VALIDATORS[name](value, f"{origin}: {TABLE} {key}")
     return Config(**values)
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-    return value

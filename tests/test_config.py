@@ -497,6 +497,64 @@ def test_pyproject_without_the_table_means_defaults(cli, app):
     assert decided(cli.json("phase1", root), "list_items")[0] == "convert"
 
 
+BLOCKING_ROUTE = """
+from fastapi import APIRouter
+from metrics import counted
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/items")
+@counted
+async def list_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+SAFE_COUNTED = '[tool.async-migrate]\nsafe-decorators = ["metrics.counted"]\n'
+
+
+def test_config_in_a_parent_pyproject_is_found(cli, app_files, tmp_path):
+    """The repository root holds the configuration; the application is in backend/."""
+    from conftest import write_tree
+
+    repo = tmp_path / "repo"
+    root = write_tree(repo / "backend", {**app_files, "api/__init__.py": "", "api/items.py": BLOCKING_ROUTE})
+    (repo / ".git").mkdir()
+    assert decided(cli.json("phase1", root), "list_items")[0] == "keep"
+    (repo / "pyproject.toml").write_text('[project]\nname = "repo"\n\n' + SAFE_COUNTED, encoding="utf-8")
+    assert decided(cli.json("phase1", root), "list_items")[0] == "convert"
+    # A pyproject.toml without the table (the service's own packaging) is passed over, as ruff does.
+    (root / "pyproject.toml").write_text('[project]\nname = "backend"\n', encoding="utf-8")
+    assert decided(cli.json("phase1", root), "list_items")[0] == "convert"
+    # The nearest table wins over a parent's.
+    (root / "pyproject.toml").write_text("[tool.async-migrate]\nexclude = []\n", encoding="utf-8")
+    assert decided(cli.json("phase1", root), "list_items")[0] == "keep"
+
+
+def test_config_search_stops_at_the_repository_root(cli, app_files, tmp_path):
+    from conftest import write_tree
+
+    (tmp_path / "pyproject.toml").write_text(SAFE_COUNTED, encoding="utf-8")
+    repo = tmp_path / "repo"
+    root = write_tree(repo / "backend", {**app_files, "api/__init__.py": "", "api/items.py": BLOCKING_ROUTE})
+    assert decided(cli.json("phase1", root), "list_items")[0] == "convert"  # no repository: found above
+    (repo / ".git").mkdir()
+    assert decided(cli.json("phase1", root), "list_items")[0] == "keep"
+
+
+def test_a_broken_parent_configuration_is_reported_not_skipped(cli, app_files, tmp_path):
+    from conftest import write_tree
+
+    repo = tmp_path / "repo"
+    root = write_tree(repo / "backend", {**app_files, "api/__init__.py": "", "api/items.py": BLOCKING_ROUTE})
+    (repo / ".git").mkdir()
+    (repo / "pyproject.toml").write_text("[tool.async-migrate\n", encoding="utf-8")
+    result = cli("phase1", root)
+    assert result.exit_code == 2
+    assert f"{repo / 'pyproject.toml'}: not valid TOML" in err(result)
+
+
 # ------------------------------------------------------------------ bad configuration
 
 COMMANDS = [
@@ -546,25 +604,34 @@ def test_unknown_key_exits_2_naming_it(cli, app, configured, command):
 @pytest.mark.parametrize(
     "line, key, expected",
     [
-        ("session-types = 3", "session-types", "expected a list of strings"),
-        ('session-aliases = [1, "a.b"]', "session-aliases", "expected a list of strings"),
-        ('session-dependencies = [""]', "session-dependencies", "expected a list of strings"),
-        ("sessionmakers = { a = 1 }", "sessionmakers", "expected a list of strings"),
-        ("router-types = true", "router-types", "expected a list of strings"),
-        ("safe-decorators = 1.5", "safe-decorators", "expected a list of strings"),
-        ("exclude = [1]", "exclude", "expected a list of strings"),
+        ("session-types = 3", "session-types", "expected a list of dotted names"),
+        ('session-types = ["not a dotted name!"]', "session-types", '"not a dotted name!" is not one'),
+        ('session-types = "app.db.Tenant"', "session-types", "expected a list of dotted names"),
+        ('session-aliases = [1, "a.b"]', "session-aliases", "got [1, \"a.b\"]: 1 is not one"),
+        ('session-dependencies = [""]', "session-dependencies", "expected a list of dotted names"),
+        ('session-dependencies = ["app.class.get_db"]', "session-dependencies", '"app.class.get_db" is not one'),
+        ("sessionmakers = { a = 1 }", "sessionmakers", "expected a list of dotted names"),
+        ("router-types = true", "router-types", "got true"),
+        ("safe-decorators = 1.5", "safe-decorators", "got 1.5"),
+        ("exclude = [1]", "exclude", "expected a list of glob strings"),
+        ('exclude = "migrations/**"', "exclude", 'expected a list of glob strings (like ["migrations/**"]), '
+         'got "migrations/**"'),
+        ('exclude = ["/"]', "exclude", '"/" is not one'),
         ('subsystems = "api/items.py"', "subsystems", "expected a table"),
-        ("async-engine = 3", "async-engine", "expected an identifier"),
-        ('async-sessionmaker = "not a name"', "async-sessionmaker", "expected an identifier"),
-        ('async-dependency = "get-db"', "async-dependency", "expected an identifier"),
-        ('async-alias = ""', "async-alias", "expected an identifier"),
-        ('twin-suffix = "-async"', "twin-suffix", "expected an identifier"),
-        ("async-engine-factory = 7", "async-engine-factory", "got 7"),
+        ("async-engine = 3", "async-engine", "expected a Python identifier"),
+        ('async-sessionmaker = "not a name"', "async-sessionmaker", "expected a Python identifier"),
+        ('async-dependency = "get-db"', "async-dependency", "expected a Python identifier"),
+        ('async-alias = ""', "async-alias", "expected a Python identifier"),
+        ('async-alias = "class"', "async-alias", 'got "class"'),
+        ('twin-suffix = "-async"', "twin-suffix", "expected an identifier suffix"),
+        ("async-engine-factory = 7", "async-engine-factory", "expected a dotted name"),
+        ('async-engine-factory = "make engine"', "async-engine-factory", 'got "make engine"'),
         ('call-mappings = ["a.b"]', "call-mappings", "expected a table"),
-        ('call-mappings = { "a.b" = 1 }', "call-mappings", "expected a table"),
+        ('call-mappings = { "a.b" = 1 }', "call-mappings", 'got "a.b" = 1'),
+        ('call-mappings = { "a b" = "c.d" }', "call-mappings", 'got "a b" = "c.d"'),
     ],
 )
-def test_wrong_type_exits_2_naming_the_key(cli, app, configured, line, key, expected):
+def test_wrong_type_or_form_exits_2_naming_key_value_and_expectation(cli, app, configured, line, key, expected):
     root = app({"api/items.py": ITEMS})
     args = configured(root, f"""
         [tool.async-migrate]
@@ -578,6 +645,59 @@ def test_wrong_type_exits_2_naming_the_key(cli, app, configured, line, key, expe
     assert snapshot(root) == before
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        'session-types = ["app.db.TenantSession", "Session"]',
+        'exclude = ["migrations/**", "*.pyi"]',
+        'async-alias = "AsyncDb"',
+        'twin-suffix = "2"',
+        'async-engine-factory = "db.cloud.make_async_engine"',
+        'call-mappings = { "app.pagination.paginate" = "app.pagination.apaginate" }',
+    ],
+)
+def test_well_formed_values_are_accepted(cli, app, configured, line):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, f"""
+        [tool.async-migrate]
+        {line}
+        """)
+    result = cli("scan", root, *args)
+    assert result.exit_code == 0, result.output
+
+
+def test_every_key_has_a_validator():
+    from async_migrate.codemods.config import VALIDATORS, keys
+
+    assert sorted(VALIDATORS) == sorted(key.replace("-", "_") for key in keys())
+
+
+@pytest.mark.parametrize(
+    ("written", "suggested"),
+    [("sessions-types", "session-types"), ("excludes", "exclude"), ("twin_sufix", "twin-suffix")],
+)
+def test_unknown_key_suggests_the_closest_known_one(cli, app, configured, written, suggested):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, f"""
+        [tool.async-migrate]
+        {written} = []
+        """)
+    result = cli("scan", root, *args)
+    assert result.exit_code == 2
+    assert f"unknown key [tool.async-migrate] {written!r}; did you mean {suggested!r}?" in err(result)
+
+
+def test_unknown_key_far_from_any_lists_the_known_keys(cli, app, configured):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate]
+        colour = true
+        """)
+    result = cli("scan", root, *args)
+    assert result.exit_code == 2
+    assert "unknown key [tool.async-migrate] 'colour' (known keys: session-types," in err(result)
+
+
 def test_wrong_type_inside_subsystems_names_the_subsystem(cli, app, configured):
     root = app({"api/items.py": ITEMS})
     args = configured(root, """
@@ -586,7 +706,8 @@ def test_wrong_type_inside_subsystems_names_the_subsystem(cli, app, configured):
         """)
     result = cli("phase2", root, "--subsystem", "catalogue", *args)
     assert result.exit_code == 2
-    assert "[tool.async-migrate] subsystems.catalogue: expected a list of strings" in err(result)
+    assert "[tool.async-migrate] subsystems.catalogue: expected a list of glob strings" in err(result)
+    assert "got [3]: 3 is not one" in err(result)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
