@@ -7,6 +7,7 @@ same one, and libcst preserves the newlines it parsed.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import io
 import os
@@ -106,6 +107,25 @@ def decode(data: bytes) -> Text:
         return Text(data.decode(encoding), encoding)
     except (UnicodeDecodeError, LookupError) as error:
         raise SourceError(f"not valid {encoding}: {error}") from None
+
+
+def compile_error(text: str, path: str = "<unknown>") -> str | None:
+    """Python's own verdict on text: None when it compiles, else the error at the line and
+    column the compiler gives (libcst's token positions can be lines later).
+
+    Only the parse runs (no bytecode). Code too deeply nested for the compiler counts as
+    compiling: the caller's own parser decides.
+    """
+    try:
+        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
+        return f"syntax error at {where}: {error.msg}"
+    except ValueError as error:  # null bytes
+        return f"cannot parse: {error}"
+    except (RecursionError, MemoryError):
+        return None
+    return None
 
 
 def encode(text: str, encoding: str) -> bytes:

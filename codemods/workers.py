@@ -89,8 +89,10 @@ class Worker:
         try:
             module = cst.parse_module(text.text)
         except cst.ParserSyntaxError as error:
+            # Python's compiler points at the real mistake; libcst at the token where it gave up.
             raise sources.SourceError(
-                f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
+                sources.compile_error(text.text, path)
+                or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
             ) from None
         collector = Collector(path, module, all_lines)
         return _Parsed(module, collector.collect(), data, text.encoding, text.text, collector.layout)
@@ -105,6 +107,7 @@ class Worker:
         try:
             data = sources.read(self.root / path)
             if markers is not None and not any(marker in data for marker in markers):
+                _check_skipped(path, data)
                 return Collected(path, skipped=True)
             parsed = self.parse(path, data, all_lines)
         except sources.SourceError as error:
@@ -135,6 +138,24 @@ class Worker:
             return Rewritten(path, error=str(error))
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}")
+
+
+def _check_skipped(path: str, data: bytes) -> None:
+    """A file the text pre-filter skips is still named when it cannot be decoded or parsed.
+
+    Python's compiler is the cheap check; only when it refuses is libcst asked, since
+    libcst also parses syntax newer than the running Python.
+    """
+    text = sources.decode(data)
+    error = sources.compile_error(text.text, path)
+    if error is None or max(map(len, text.text.split("\n")), default=0) > MAX_LINE:
+        return
+    if "too many" in error:  # a limit of Python's own parser; libcst's would crash on it
+        raise sources.SourceError(error)
+    try:
+        cst.parse_module(text.text)
+    except cst.ParserSyntaxError:
+        raise sources.SourceError(error) from None
 
 
 def _printed(module: cst.Module, original: str) -> str:

@@ -142,6 +142,15 @@ CASES: dict[str, Case] = {
     ),
     "unknown_cookie": Case({"api/cookie.py": b"# coding: klingon\n" + ROUTE}, "error", "api/cookie.py",
                            ("encoding", "klingon")),
+    # files the text pre-filter skips (nothing in them looks like a route or a Session): still named
+    "skipped_syntax_error": Case({"util/broken.py": b"TOTAL = (1 +\n\nNAMES = []\n"}, "error",
+                                 "util/broken.py", ("line 1, column 9: '(' was never closed",)),
+    "skipped_undecodable": Case({"util/latin1.py": "NAME = 'caf\xe9'\n".encode("latin-1")}, "error",
+                                "util/latin1.py", ("utf-8", "decode", "encoding")),
+    "skipped_null_byte": Case({"util/nul.py": b"X = 1\x00\n"}, "error", "util/nul.py", ("null",)),
+    "skipped_valid": Case({"util/fine.py": b"TOTAL = (1 +\n    2)\n"}, "ignore"),
+    # newer syntax than this Python compiles, but libcst parses: not an error
+    "skipped_newer_syntax": Case({"util/newer.py": b"type Pair[T] = tuple[T, T]\n"}, "ignore"),
     "unreadable": Case({"api/unreadable.py": ROUTE}, "error", "api/unreadable.py",
                        ("permission", "read"), unreadable=("api/unreadable.py",)),
     # not ours: nothing to do, nothing read outside PATH, nothing twice
@@ -420,7 +429,7 @@ def test_a_file_libcst_cannot_reproduce_is_left_unchanged_with_a_named_error(cli
     assert (root / "api/feed.py").read_bytes() == route
 
 
-def test_a_worker_killed_by_the_parser_costs_only_its_own_file(cli, project, app_files):
+def test_a_worker_killed_by_the_parser_costs_only_its_own_file(project, app_files):
     # Deeply nested parentheses overflow libcst's native parser and kill the process
     # that parses them; on the pool that is one worker, which is replaced.
     files = {**app_files, "api/__init__.py": "", "api/deep.py": "async def f():\n    pass\n\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n"}
@@ -431,9 +440,28 @@ def test_a_worker_killed_by_the_parser_costs_only_its_own_file(cli, project, app
             "    return session.execute('select 1').all()\n"
         )
     root = project(files)
-    result = cli("phase1", root, "--jobs", "2", "--format", "json")
-    document = json.loads(result.stdout)
-    assert result.exit_code == 3
+    # In a subprocess: the killed worker's "Fatal Python error" block goes to its captured
+    # standard error, not into the test session's output.
+    code, document, stderr = _subprocess_outcome(root, "2", timeout=240)
+    assert code == 3 and document is not None, f"exit {code}: {stderr}"
     assert [e["file"] for e in document["errors"]] == ["api/deep.py"]
     assert "crashed the worker process" in document["errors"][0]["message"]
     assert len([h for h in document["handlers"] if h["action"] == "convert"]) == 60
+
+
+@pytest.mark.parametrize(
+    ("source", "position"),
+    [
+        ("def f():\n    return foo(\n\nx = 1\ny = 2\n", "line 2, column 15: '(' was never closed"),
+        ("x = 1\nif x\n    pass\n", "line 2, column 5: expected ':'"),
+    ],
+)
+def test_a_syntax_error_is_reported_where_python_puts_it(cli, project, app_files, source, position):
+    """libcst names the token where it gave up (lines later); the report gives Python's position."""
+    root = project({**app_files, "api/__init__.py": "", "api/broken.py": route() + source})
+    offset = route().count("\n")
+    line, rest = position.split(", ", 1)
+    expected = f"syntax error at line {int(line.split()[1]) + offset}, {rest}"
+    code, document = run(cli, "scan", root)
+    assert code == 3
+    assert document["errors"] == [{"file": "api/broken.py", "message": expected}]
