@@ -62,7 +62,7 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
             table.add_column("phase 2")
         for outcome in by_module[path]:
             handler = outcome.handler
-            route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
+            route = outcome.route
             action = outcome.action
             if outcome.before != outcome.after:
                 action = f"{action} ({outcome.before} → {outcome.after})"
@@ -125,7 +125,7 @@ def _print_still_blocking(console: Console, result: Result) -> None:
     lines = Text()
     for outcome in blocking:
         handler = outcome.handler
-        route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
+        route = outcome.route
         lines.append(f"{handler.module.path}:{handler.function.line}", style="bold")
         lines.append(f" {handler.function.qualname} ({handler.kind}{' ' + route if route else ''}) ")
         lines.append(outcome.action, style=ACTION_STYLE.get(outcome.action, ""))

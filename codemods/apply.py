@@ -139,8 +139,7 @@ def _label(outcome: Outcome) -> str:
     name = handler.function.qualname
     if handler.kind == "dependency":
         return f"{name} (dependency)"
-    route = " ".join(filter(None, [",".join(handler.methods), handler.path or ""]))
-    return f"{name} ({route})" if route else name
+    return f"{name} ({outcome.route})" if outcome.route else name
 
 
 def _by_file(outcomes: list[Outcome]) -> list[str]:

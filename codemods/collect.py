@@ -448,6 +448,18 @@ class Collector:
         if not isinstance(call.func, cst.Attribute):
             return
         attr = call.func.attr.value
+        if attr == "include_router":  # the included router and the prefix it is served under
+            prefix = _argument(call, 99, "prefix")
+            include = facts.Registration(
+                line=0,
+                base=self._ref(call.func.value),
+                attr=attr,
+                endpoint=self._ref(call.args[0].value) if call.args and call.args[0].keyword is None else None,
+                path="" if prefix is None else _string(prefix),
+            )
+            self._line(call, include)
+            self.facts.registrations.append(include)
+            return
         if attr not in REGISTRATION_ATTRS:
             return
         endpoint = _argument(call, 1, "endpoint")

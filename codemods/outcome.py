@@ -25,6 +25,18 @@ class Outcome:
     blocking: list[Blocking] = field(default_factory=list)
     offload: list[int] = field(default_factory=list)  # call indices wrapped in run_in_threadpool
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON (scan's preview)
+    # The full path, router and include_router prefixes composed (codemods/routes.py), when known.
+    full_path: str | None = None
+
+    @property
+    def path(self) -> str | None:
+        """The path as served when known, else as the decorator wrote it."""
+        return self.full_path if self.full_path is not None else self.handler.path
+
+    @property
+    def route(self) -> str:
+        """`GET,POST /books/{id}`: methods and path, for one-line labels."""
+        return " ".join(filter(None, [",".join(self.handler.methods), self.path or ""]))
 
     def to_json(self) -> dict[str, Any]:
         function = self.handler.function
@@ -34,7 +46,7 @@ class Outcome:
             "line": function.line,
             "kind": self.handler.kind,
             "methods": self.handler.methods,
-            "path": self.handler.path,
+            "path": self.path,
             "before": self.before,
             "after": self.after,
             "action": self.action,

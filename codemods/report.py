@@ -15,7 +15,6 @@ grouped under their module.
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import re
@@ -234,7 +233,7 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
     for outcome in result.outcomes:
         handler = outcome.handler
         name = subsystem_of(project, handler.module.path)
-        entry = Entry(outcome, name, full_path(project, handler))
+        entry = Entry(outcome, name, outcome.full_path)
         if outcome.before == "async":
             done = {(b.line, b.call) for b in outcome.blocking if b.offloaded}
             found = blocking_calls(project, handler)
@@ -261,44 +260,6 @@ def subsystem_of(project: Project, path: str) -> str:
         if matches(path, globs):
             return name
     return path
-
-
-def full_path(project: Project, handler: Handler) -> str | None:
-    """The handler's path with its router's own `prefix=` in front, as far as the facts tell."""
-    if not handler.registrations:
-        return None
-    registration = handler.registrations[0]
-    if registration.path is None:
-        return None
-    if registration.decorator is not None:
-        base = registration.decorator.base
-    else:
-        base = _added_base(project, handler)
-    return _router_prefix(project, base) + registration.path
-
-
-def _added_base(project: Project, handler: Handler) -> str | None:
-    line = handler.registrations[0].line
-    for module in [handler.module, *project.modules.values()]:
-        for added in module.registrations:
-            found = project.function(added.endpoint)
-            if added.line == line and found is not None and found[1] is handler.function:
-                return added.base
-    return None
-
-
-def _router_prefix(project: Project, base: str | None) -> str:
-    target = project.resolve(base)
-    if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
-        return ""
-    for arg in target.value.args:
-        if arg.keyword == "prefix":
-            try:
-                value = ast.literal_eval(arg.text)
-            except (ValueError, SyntaxError):
-                return ""
-            return value if isinstance(value, str) else ""
-    return ""
 
 
 def _category(entry: Entry) -> str:

@@ -18,6 +18,7 @@ from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.sources import discover
 from async_migrate.codemods.workers import Pool, Rewritten
 
@@ -131,7 +132,16 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
     result = Result("scan", root, project, errors=errors, files=count)
     result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
     _preview(root, project, result.outcomes)
+    compose_paths(project, result.outcomes)
     return result
+
+
+def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
+    """Each outcome's full path: router and include_router prefixes in front, where resolvable."""
+    routes = Routes(project)
+    for outcome in outcomes:
+        if outcome.handler.kind != "dependency":
+            outcome.full_path = routes.full_path(outcome.handler)
 
 
 def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
@@ -177,6 +187,7 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
         )
         result = Result("phase1", root, project, errors=errors, files=count)
         result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+        compose_paths(project, result.outcomes)
         plans = phase1_plans(project, result.outcomes)
         result.changes = pool.rewrite(plans, phase1_rewrite.apply)
     for change in result.changes:
@@ -219,6 +230,14 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         )
         result = Result("phase2", root, project, errors=errors, files=count)
         name, modules = closures.subsystem_modules(project, options.subsystem or "")
+        routed = {h.module.path for h in project.handlers if h.kind in ("route", "websocket")}
+        if not routed & set(modules):
+            # Nothing to migrate is a mistake in --subsystem, not an all-clear.
+            raise closures.SubsystemError(
+                f"subsystem {options.subsystem!r} has no routes ({', '.join(modules)}): phase two "
+                "starts from a router module's routes and moves the helpers they reach; name a "
+                "router module or a configured subsystem of routers"
+            )
         stack = async_stack.analyse(project, root)
         closure = closures.compute(project, name, modules, options.shared)
         if stack.blockers:
@@ -232,6 +251,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         }
         result.changes = pool.rewrite(work, phase2_rewrite.apply)
     result.outcomes = _phase2_outcomes(project, closure)
+    compose_paths(project, result.outcomes)
     result.subsystem = _subsystem_json(project, closure, stack)
     for change in result.changes:
         if change.error is not None:

@@ -7,29 +7,23 @@ after a deliberate change and read the diff before committing it.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from conftest import BOOKSHOP
-
-GOLDEN = Path(__file__).parent / "golden"
+from conftest import GOLDEN, check_golden, regenerating
 
 
-def _document(cli, command: str, *extra: str) -> dict:
-    document = cli.json(command, BOOKSHOP, *extra)
-    assert document["root"] == str(BOOKSHOP.resolve())
+def _document(cli, root, command: str, *extra: str) -> dict:
+    document = cli.json(command, root, *extra)
+    assert document["root"] == str(root.resolve())
     document["root"] = "<root>"
+    for volatile in ("version", "schema"):
+        document.pop(volatile, None)
     return document
 
 
 def _check(name: str, document: dict) -> None:
-    path = GOLDEN / name
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("ASYNC_MIGRATE_REGEN"):
-        path.write_text(text, encoding="utf-8")
-    assert json.loads(path.read_text(encoding="utf-8")) == document
+    check_golden(name, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.mark.parametrize(
@@ -40,8 +34,25 @@ def _check(name: str, document: dict) -> None:
         ("phase1", ("--offload-mixed",), "bookshop_phase1_offload.json"),
     ],
 )
-def test_sample_service_decisions_match_the_reviewed_golden_file(cli, command, extra, golden):
-    _check(golden, _document(cli, command, *extra))
+def test_sample_service_decisions_match_the_reviewed_golden_file(cli, bookshop, command, extra, golden):
+    before = {p: p.read_bytes() for p in bookshop.rglob("*.py")}
+    _check(golden, _document(cli, bookshop, command, *extra))
+    assert {p: p.read_bytes() for p in bookshop.rglob("*.py")} == before, "the dry run wrote"
+
+
+def test_regenerating_goldens_is_refused_under_ci(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASYNC_MIGRATE_REGEN", "1")
+    monkeypatch.setenv("CI", "true")
+    golden = GOLDEN / "bookshop_scan.json"
+    before = golden.read_bytes()
+    with pytest.raises(pytest.fail.Exception, match="refused under CI"):
+        _check("bookshop_scan.json", {"not": "the golden"})
+    assert golden.read_bytes() == before
+    monkeypatch.setenv("CI", "false")
+    assert regenerating()
+    monkeypatch.delenv("ASYNC_MIGRATE_REGEN")
+    monkeypatch.setenv("CI", "true")
+    assert not regenerating()
 
 
 def test_golden_phase1_diff_touches_only_the_async_keyword():

@@ -1,0 +1,101 @@
+"""A route's full path: its router's `APIRouter(prefix=...)` and every `include_router(..., prefix=...)`
+above it, composed as FastAPI composes them.
+
+Only what the module-level facts show is composed: a prefix that is not a string literal,
+a router included with different prefixes, or an include inside a function leaves the path
+as the decorator wrote it (`None` from `full_paths`).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods.project import Handler, Project
+
+INCLUDE = "include_router"
+
+
+class Routes:
+    """Full paths for one project; prefixes are read once per router."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        # canonical router reference -> [(canonical parent reference or None, prefix or None)]
+        self.includes: dict[str, list[tuple[str | None, str | None]]] = {}
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr != INCLUDE or added.endpoint is None:
+                    continue
+                child = self._canonical(added.endpoint)
+                if child is not None:
+                    self.includes.setdefault(child, []).append((self._canonical(added.base), added.path))
+        self._prefixes: dict[str, frozenset[str] | None] = {}
+
+    def _canonical(self, ref: str | None) -> str | None:
+        target = self.project.resolve(ref)
+        if target is None or target.kind != "value":
+            return None
+        return target.ref
+
+    def _own_prefix(self, router: str) -> str | None:
+        """`prefix=` of the router's own construction: "" when absent, None when not a literal."""
+        target = self.project.resolve(router)
+        if target is None or target.value is None or target.value.kind != "call":
+            return ""
+        for arg in target.value.args:
+            if arg.keyword == "prefix":
+                try:
+                    value = ast.literal_eval(arg.text)
+                except (ValueError, SyntaxError):
+                    return None
+                return value if isinstance(value, str) else None
+        return ""
+
+    def prefixes(self, router: str | None, seen: frozenset[str] = frozenset()) -> frozenset[str] | None:
+        """Every prefix the router's routes are served under; None when one cannot be known."""
+        if router is None:
+            return frozenset({""})
+        if router in self._prefixes:
+            return self._prefixes[router]
+        if router in seen:
+            return None
+        own = self._own_prefix(router)
+        found: set[str] | None = set()
+        if own is None:
+            found = None
+        elif router not in self.includes:
+            found = {own}
+        else:
+            for parent, prefix in self.includes[router]:
+                above = self.prefixes(parent, seen | {router})
+                if above is None or prefix is None:
+                    found = None
+                    break
+                found |= {outer + prefix + own for outer in above}
+        result = frozenset(found) if found is not None else None
+        self._prefixes[router] = result
+        return result
+
+    def full_path(self, handler: Handler) -> str | None:
+        """The one path the handler is served under, prefixes included; None when not known or
+        not one (a router included twice with different prefixes)."""
+        if not handler.registrations:
+            return None
+        registration = handler.registrations[0]
+        if registration.path is None:
+            return None
+        base = registration.decorator.base if registration.decorator is not None else self._added_base(handler)
+        prefixes = self.prefixes(self._canonical(base) if base is not None else None)
+        if prefixes is None or len(prefixes) != 1:
+            return None
+        return next(iter(prefixes)) + registration.path
+
+    def _added_base(self, handler: Handler) -> str | None:
+        """The router of an `add_api_route(...)` registration."""
+        line = handler.registrations[0].line
+        for module in [handler.module, *self.project.modules.values()]:
+            for added in module.registrations:
+                found = self.project.function(added.endpoint) if added.attr != INCLUDE else None
+                if added.line == line and found is not None and found[1] is handler.function:
+                    return added.base
+        return None

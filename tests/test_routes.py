@@ -1,0 +1,99 @@
+"""Full route paths: `APIRouter(prefix=...)` and `include_router(..., prefix=...)` composed as
+FastAPI composes them, in the JSON `path`, the summary and the commit message."""
+
+from __future__ import annotations
+
+import pytest
+
+ITEMS = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter(prefix="/items")
+
+
+@router.get("/{item_id}")
+async def read_item(item_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+def paths(document: dict) -> dict[str, str]:
+    return {h["function"]: h["path"] for h in document["handlers"] if h["kind"] != "dependency"}
+
+
+@pytest.mark.parametrize(
+    ("main", "api_init", "expected"),
+    [
+        # included straight into the app, with a prefix
+        ("from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+         "app.include_router(items.router, prefix='/v1')\n", "", "/v1/items/{item_id}"),
+        # through an intermediate router, each level with its own prefix
+        ("from fastapi import FastAPI\nfrom api import api_router\napp = FastAPI()\n"
+         "app.include_router(api_router, prefix='/api')\n",
+         "from fastapi import APIRouter\nfrom api.items import router as items_router\n"
+         "api_router = APIRouter(prefix='/v2')\napi_router.include_router(items_router, prefix='/shop')\n",
+         "/api/v2/shop/items/{item_id}"),
+        # included without a prefix: the router's own prefix only
+        ("from fastapi import FastAPI\nfrom api.items import router\napp = FastAPI()\napp.include_router(router)\n",
+         "", "/items/{item_id}"),
+    ],
+    ids=["app-prefix", "nested-routers", "no-include-prefix"],
+)
+def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_init, expected):
+    root = project({**app_files, "api/__init__.py": api_init, "api/items.py": ITEMS, "main.py": main})
+    for command in ("scan", "phase1"):
+        assert paths(cli.json(command, root)) == {"read_item": expected}
+
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        # a prefix the facts cannot evaluate
+        "from fastapi import FastAPI\nfrom api import items\nPREFIX = '/v' + '1'\napp = FastAPI()\n"
+        "app.include_router(items.router, prefix=PREFIX)\n",
+        # the same router served under two prefixes: no single path
+        "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+        "app.include_router(items.router, prefix='/v1')\napp.include_router(items.router, prefix='/v2')\n",
+    ],
+    ids=["computed-prefix", "two-prefixes"],
+)
+def test_a_path_that_cannot_be_composed_stays_as_the_decorator_wrote_it(cli, project, app_files, main):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
+    assert paths(cli.json("scan", root)) == {"read_item": "/{item_id}"}
+
+
+def test_the_commit_message_names_the_full_path(cli, project, app_files):
+    from gitrepos import commit_all, init_repo
+
+    root = project({
+        **app_files, "api/__init__.py": "", "api/items.py": ITEMS,
+        "main.py": "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+                   "app.include_router(items.router, prefix='/v1')\n",
+    })
+    repo = init_repo(root)
+    commit_all(repo, "initial")
+    assert cli("phase1", root, "--apply", "--commit").exit_code == 0
+    assert "read_item (GET /v1/items/{item_id})" in repo.head.commit.message
+
+
+@pytest.mark.parametrize("subsystem", ["services/helpers.py", "helpers-only"])
+def test_phase2_on_a_module_without_routes_is_a_usage_error(cli, project, app_files, subsystem, tmp_path):
+    root = project({
+        **app_files, "api/__init__.py": "", "api/items.py": ITEMS, "services/__init__.py": "",
+        "services/helpers.py": "from sqlalchemy.orm import Session\n\n\ndef count(session: Session):\n"
+                               "    return session.execute('select 1').scalar()\n",
+        "pyproject.toml": '[tool.async-migrate.subsystems]\nhelpers-only = ["services/*.py"]\n',
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    result = cli("phase2", root, "--subsystem", subsystem, "--apply")
+    assert result.exit_code == 2, result.output
+    assert f"subsystem {subsystem!r} has no routes" in " ".join(result.stderr.split())
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def test_phase2_on_a_router_module_is_not_refused(cli, project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS})
+    assert cli("phase2", root, "--subsystem", "api/items.py").exit_code == 0
