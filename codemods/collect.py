@@ -361,6 +361,7 @@ class Collector:
         if value is None:
             return
         self._scan_depends(value)
+        self._module_references(value)
         if target is None:
             return
         recorded = self._value(value)
@@ -373,6 +374,21 @@ class Collector:
                 )
                 self._line(small, engine)
                 self.facts.engines.append(engine)
+
+    def _module_references(self, value: cst.BaseExpression) -> None:
+        """Names a module-level expression uses as values (callback tables, partials)."""
+        skipped = {id(node.func) for node in _calls_under(value)}
+        for node in walk(value):
+            if type(node) is cst.Attribute:
+                skipped.add(id(node.attr))
+            if id(node) in skipped or type(node) not in (cst.Name, cst.Attribute):
+                continue
+            written = dotted(node)  # type: ignore[arg-type]
+            if written is None or written.split(".", 1)[0] not in self.defined.union(self.facts.imports):
+                continue
+            resolved = self.resolve(written)
+            if resolved is not None and resolved not in self.facts.references:
+                self.facts.references.append(resolved)
 
     def _value(self, value: cst.BaseExpression) -> facts.Value | None:
         if isinstance(value, cst.Subscript) and self._ref(value.value) in ANNOTATED:
@@ -825,6 +841,10 @@ class BodyScanner:
         self.generators = 0
         self.chain_inner: set[int] = set()
         self.query_blockers: dict[int, str | None] = {}
+        # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
+        # `{"a": handler}`. A function referenced like this has callers the call graph misses.
+        self.module_level = collector.defined.union(collector.facts.imports)
+        self.raw_references: list[str] = []
 
     def scan(self, body: cst.BaseSuite) -> None:
         self._visit(body, nested=False)
@@ -835,6 +855,11 @@ class BodyScanner:
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = self.collector.resolve(arg.ref, local)
+        references = self.collector.facts.references
+        for written in self.raw_references:
+            resolved = self.collector.resolve(written, local)
+            if resolved is not None and resolved not in references:
+                references.append(resolved)
         # Uses of names bound to sessions opened here count as uses too.
         self.function.name_uses = {
             name: lines for name, lines in self.function.name_uses.items() if name in self.tracked
@@ -871,10 +896,20 @@ class BodyScanner:
             uses = self.function.name_uses.setdefault(node.value, [])
             uses.append(0)
             self.collector._line(node, uses, str(len(uses) - 1))
+        elif id(node) not in self.callees and node.value in self.module_level:
+            self.raw_references.append(node.value)
         return False
 
     def _on_attribute(self, node: cst.Attribute, nested: bool) -> bool:
         self._attribute(node)
+        if id(node) not in self.callees:
+            head = node.value
+            while type(head) is cst.Attribute:
+                head = head.value
+            if type(head) is cst.Name and head.value in self.module_level:
+                written = dotted(node)
+                if written is not None:
+                    self.raw_references.append(written)
         self._visit(node.value, nested)
         return False
 
@@ -1026,6 +1061,7 @@ class BodyScanner:
                 self.collector._line(node, helper)
                 self.function.calls.append(helper)
                 self.raw_calls.append((helper, node.args[0].value))
+                self.callees.add(id(node.args[0].value))  # a call the graph sees, not a bare value
         target = self.collector._depends_target(node)
         if target is not None:
             self.collector.facts.depends.append(target)

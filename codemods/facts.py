@@ -193,6 +193,9 @@ class Module(_Fact):
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
     classes: list[ClassFacts] = field(default_factory=list)  # class statements, in order
+    # Module-level names (imports, definitions) used as values rather than called, resolved:
+    # a function listed here may be called from places the call graph cannot see.
+    references: list[str] = field(default_factory=list)
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

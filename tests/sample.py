@@ -14,6 +14,8 @@ from pathlib import Path
 POSTGRES_ADMIN_URL = os.environ.get(
     "ASYNC_MIGRATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
+# MariaDB/MySQL: host, port and user of a server where the tests may create databases.
+MARIADB_HOST = os.environ.get("ASYNC_MIGRATE_TEST_MARIADB", "root@127.0.0.1:3306")
 
 
 def copy_service(source: Path, target: Path) -> Path:
@@ -58,17 +60,69 @@ def postgres_available() -> str | None:
 
 def database(kind: str):  # type: ignore[no-untyped-def]
     """The database URL for one run: None (SQLite, the service's default) or a scratch
-    PostgreSQL database; skips the test when PostgreSQL does not answer."""
+    PostgreSQL (`postgres`) or MariaDB (`mariadb`) database; skips the test when that
+    server does not answer."""
     import contextlib
 
     import pytest
 
     if kind == "sqlite":
         return contextlib.nullcontext(None)
+    if kind == "mariadb":
+        reason = mariadb_available()
+        if reason is not None:
+            pytest.skip(reason)
+        return scratch_mariadb_database()
     reason = postgres_available()
     if reason is not None:
         pytest.skip(reason)
     return scratch_database()
+
+
+def _mariadb_connect(database: str | None = None):  # type: ignore[no-untyped-def]
+    import pymysql
+
+    user, _, address = MARIADB_HOST.rpartition("@")
+    host, _, port = address.partition(":")
+    return pymysql.connect(
+        host=host, port=int(port or 3306), user=user or "root", database=database, connect_timeout=3,
+        autocommit=True,
+    )
+
+
+def mariadb_available() -> str | None:
+    """None when the MariaDB/MySQL server answers (through pymysql), else why not."""
+    try:
+        import aiomysql  # noqa: F401
+        import pymysql
+    except ImportError as error:
+        return f"the MariaDB drivers are not installed: {error}"
+    try:
+        _mariadb_connect().close()
+        return None
+    except pymysql.Error as error:
+        return f"MariaDB at {MARIADB_HOST} is not reachable: {error}"
+
+
+@contextmanager
+def scratch_mariadb_database() -> Iterator[str]:
+    """A fresh MariaDB database for one run; its SQLAlchemy URL (sync pymysql driver)."""
+    name = f"am_{uuid.uuid4().hex[:12]}"
+    connection = _mariadb_connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    finally:
+        connection.close()
+    try:
+        yield f"mysql+pymysql://{MARIADB_HOST}/{name}?charset=utf8mb4"
+    finally:
+        connection = _mariadb_connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        finally:
+            connection.close()
 
 
 @contextmanager

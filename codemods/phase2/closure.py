@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.names import THREADPOOL
+from async_migrate.codemods.phase2 import dependencies
 from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.sources import matches
@@ -63,6 +64,7 @@ class HelperDecision:
     fid: FunctionId
     action: str  # migrate, twin, blocked
     reasons: list[str] = field(default_factory=list)
+    twin: str | None = None  # the twin's name, free in every module that will name it
 
 
 @dataclass
@@ -133,6 +135,14 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         for fid, risks in lazy.items()
         if risks
     }
+    # A dependency sharing the route's Session would be left on a second, synchronous one.
+    shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
+    for fid, sharing in shared_sessions.items():
+        for found in sharing:
+            module, dependency = project.functions[found.dependency]
+            blocked.setdefault(fid, []).append(
+                f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}"
+            )
     while True:
         active = [fid for fid in candidates if fid not in blocked]
         reaches = {fid: _reach(project, [fid]) - {fid} for fid in active}
@@ -145,11 +155,12 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
                 for blocker in own_blockers.get(fid, []):
                     reasons.append(f"{_where(project, fid, blocker.line)}: {blocker.message}")
                 if fid != route and shared == "block":
-                    outside = _outside_callers(project, fid, members)
+                    outside = [_name(project, c) for c in _outside_callers(project, fid, members)]
+                    outside += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
                     if outside:
                         reasons.append(
                             f"needs {_name(project, fid)}, which is shared with "
-                            f"{', '.join(_name(project, c) for c in outside)} (--shared block)"
+                            f"{', '.join(outside)} (--shared block)"
                         )
             if reasons:
                 blocked[route] = reasons
@@ -165,7 +176,10 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
     # A twin's synchronous original stays, and so must everything it calls: sync
     # callers propagate down the call graph until the set of twins is stable.
     sync_callers = {fid: _outside_callers(project, fid, members) for fid in migrated_helpers}
-    twins = {fid for fid, outside in sync_callers.items() if outside}
+    # A helper used as a value (`add_task(f, db)`, `to_thread(f, db)`, a callback table) has
+    # callers the call graph cannot follow: they keep the synchronous original.
+    referenced = value_references(project)
+    twins = {fid for fid, outside in sync_callers.items() if outside or fid in referenced}
     changed = True
     while changed:
         changed = False
@@ -178,14 +192,17 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in twins:
-            closure.helpers[fid] = HelperDecision(
-                fid,
-                "twin",
-                [f"also called by {', '.join(_name(project, c) for c in outside)}: "
-                 f"an async twin is added, the sync original stays"],
-            )
+            reasons = []
+            if outside:
+                reasons.append(f"also called by {', '.join(_name(project, c) for c in outside)}: "
+                               "an async twin is added, the sync original stays")
+            if fid in referenced:
+                reasons.append(f"used as a value (not called) in {', '.join(referenced[fid])}, where the "
+                               "tool cannot see how it is called: an async twin is added, the sync original stays")
+            closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
         else:
             closure.helpers[fid] = HelperDecision(fid, "migrate", ["only called within the subsystem"])
+    _name_twins(project, closure, members)
     blocked_helpers = set()
     for route in blocked:
         blocked_helpers |= _reach(project, [route]) - {route}
@@ -197,6 +214,13 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         for blocker in own_blockers[fid]:
             closure.blockers.append(Blocker(module.path, blocker.line, blocker.message, fid))
     seen = set()
+    for fid, sharing in sorted(shared_sessions.items()):
+        for found in sharing:
+            module, dependency = project.functions[found.dependency]
+            message = dependencies.describe(project, found)
+            if (module.path, dependency.line, message) not in seen:
+                seen.add((module.path, dependency.line, message))
+                closure.blockers.append(Blocker(module.path, dependency.line, message, fid))
     for fid, risks in sorted(lazy.items()):
         for risk in risks:
             if (risk.file, risk.line, risk.message) not in seen:
@@ -215,9 +239,8 @@ def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
             continue
         seen.add(fid)
         for edge in project.calls_from[fid]:
-            _, callee = project.functions[edge.callee]
-            if callee.is_async:
-                continue
+            # Async helpers belong here too: `async def store(db: Session)` awaited by a
+            # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
             if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
                 stack.append(edge.callee)
     return seen
@@ -228,6 +251,56 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
     if any(function.name_uses.get(name) for name in project.session_params[fid]):
         return True
     return bool(project.opens_directly(fid) or project.opens_session(fid))
+
+
+def module_names(module: facts.Module) -> set[str]:
+    """Every name a module binds at its top level: definitions, assignments, imports."""
+    names = set(module.values) | {n for n in module.imports if n != "*"}
+    names.update(f.qualname for f in module.functions if "." not in f.qualname)
+    names.update(c.name for c in module.classes if "." not in c.qualname)
+    return names
+
+
+def _name_twins(project: Project, closure: Closure, members: set[FunctionId]) -> None:
+    """`name_async`, or `name_async_2`, ...: the first name no module that will hold or import
+    the twin binds already, so a twin never shadows (or is shadowed by) an existing name."""
+    taken: dict[str, set[str]] = {}
+    for fid, decision in sorted(closure.helpers.items()):
+        if decision.action != "twin":
+            continue
+        module, function = project.functions[fid]
+        homes = {module.name} | {
+            edge.caller[0] for edge in project.calls_to[fid] if edge.caller in members
+        }
+        for home in homes:
+            if home not in taken:
+                taken[home] = module_names(project.modules[home])
+        base = function.name + project.config.twin_suffix
+        name, number = base, 1
+        while any(name in taken[home] for home in homes):
+            number += 1
+            name = f"{base}_{number}"
+        for home in homes:
+            taken[home].add(name)
+        decision.twin = name
+        if name != base:
+            decision.reasons.append(f"the twin is named `{name}`: `{base}` is already taken")
+
+
+def value_references(project: Project) -> dict[FunctionId, list[str]]:
+    """Project functions named as values somewhere (not called): function -> modules naming them."""
+    cached = project.derived.get("phase2.value_references")
+    if cached is None:
+        found: dict[FunctionId, list[str]] = {}
+        for module in project.modules.values():
+            for ref in module.references:
+                target = project.function(ref)
+                if target is not None:
+                    users = found.setdefault((target[0].name, target[1].key), [])
+                    if module.name not in users:
+                        users.append(module.name)
+        cached = project.derived["phase2.value_references"] = found
+    return cached  # type: ignore[return-value]
 
 
 def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:

@@ -63,8 +63,7 @@ class FilePlan:
 
 def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
     plans: dict[str, FilePlan] = {}
-    twins = {fid: project.functions[fid][1].name + project.config.twin_suffix
-             for fid, d in closure.helpers.items() if d.action == "twin"}
+    twins = {fid: d.twin for fid, d in closure.helpers.items() if d.action == "twin" and d.twin}
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
     }

@@ -1,0 +1,128 @@
+"""A route's dependency tree, and the dependencies in it that share the request's Session.
+
+FastAPI caches a dependency per request: `Depends(get_db_session)` in a route and
+in its `get_current_user` dependency yield the same Session. When phase two moves
+only the route to the async dependency, the request holds two Sessions: objects
+the dependency loaded belong to the other one ("already attached", or writes
+committed on a Session that never saw them). Every dependency in the tree that
+receives a synchronous Session is reported here, with the chain that reaches it.
+
+The tree is read from the route's parameters (`Depends(f)` defaults, inline
+`Annotated[..., Depends(f)]`, `Annotated` aliases), its decorator's
+`dependencies=[...]`, its router's `APIRouter(dependencies=[...])`, and, for
+`Depends(SomeClass)`, the class's `__init__` parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import FunctionId, Handler, Project
+
+
+@dataclass(frozen=True, slots=True)
+class SharedSession:
+    """A dependency of a route that receives a synchronous Session of its own parameter."""
+
+    dependency: FunctionId
+    chain: tuple[FunctionId, ...]  # the route's direct dependency first, this dependency last
+    param: str
+
+
+def param_dependency(project: Project, param: facts.Param) -> str | None:
+    """The dependency a parameter is injected by: `Depends(f)` inline or through an alias."""
+    if param.depends is not None:
+        return param.depends
+    for ref in param.annotation:
+        target = project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "annotated" and value.depends is not None:
+            return value.depends
+    return None
+
+
+def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
+    """The project function a `Depends(ref)` calls: the function, or a class's `__init__`."""
+    if ref is None:
+        return None
+    for candidate in (ref, f"{ref}.__init__"):
+        found = project.function(candidate)
+        if found is not None:
+            return (found[0].name, found[1].key)
+    return None
+
+
+def route_dependencies(project: Project, handler: Handler) -> list[str]:
+    """References of the dependencies FastAPI calls for a route, besides its parameters'."""
+    refs: list[str] = []
+    for registration in handler.registrations:
+        decorator = registration.decorator
+        if decorator is None:
+            continue
+        refs.extend(decorator.depends)
+        refs.extend(_router_dependencies(project, handler.module, decorator.base))
+    return refs
+
+
+def _router_dependencies(project: Project, module: facts.Module, base: str | None) -> list[str]:
+    """`APIRouter(dependencies=[Depends(f), ...])`: the targets named in that argument."""
+    target = project.resolve(base)
+    if target is None or target.kind != "value" or target.value is None or target.module is None:
+        return []
+    text = " ".join(arg.text for arg in target.value.args if arg.keyword == "dependencies")
+    if not text:
+        return []
+    # The facts keep the argument as written; the module's Depends() targets it names are its own.
+    return [ref for ref in target.module.depends if ref.rsplit(".", 1)[-1] in text]
+
+
+def shared_session_dependencies(project: Project, handler: Handler) -> list[SharedSession]:
+    """Dependencies in a route's tree that receive a synchronous Session, nearest first.
+
+    Empty when the route itself takes no Session from a dependency (then no
+    dependency can share it).
+    """
+    _, function = project.functions[handler.id]
+    if not any(project.declared_session(param) is not None for param in function.params):
+        return []
+    found: list[SharedSession] = []
+    seen: set[FunctionId] = set()
+    start = [p for p in function.params if project.declared_session(p) is None]
+    queue: list[tuple[str, tuple[FunctionId, ...]]] = [
+        (ref, ()) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
+                              *route_dependencies(project, handler))
+    ]
+    while queue:
+        ref, chain = queue.pop(0)
+        fid = dependency_function(project, ref)
+        if fid is None or fid in seen or project.is_session_dependency(ref):
+            continue
+        seen.add(fid)
+        path = (*chain, fid)
+        _, dependency = project.functions[fid]
+        for param in dependency.params:
+            if project.declared_session(param) is not None:
+                found.append(SharedSession(fid, path, param.name))
+                break
+        for param in dependency.params:
+            target = param_dependency(project, param)
+            if target is not None and project.declared_session(param) is None:
+                queue.append((target, path))
+    return found
+
+
+def describe(project: Project, shared: SharedSession) -> str:
+    names = [_name(project, fid) for fid in shared.chain]
+    via = f" (through {' -> '.join(names[:-1])})" if len(names) > 1 else ""
+    return (
+        f"dependency {names[-1]}{via} receives the synchronous Session too (parameter `{shared.param}`); "
+        "FastAPI gives a request one Session per dependency, so moving only the route to the async "
+        "Session would make the request hold two: objects the dependency loads would not be saved by the "
+        "route's commit. Move the dependency with the route (an async twin), or keep the route as it is"
+    )
+
+
+def _name(project: Project, fid: FunctionId) -> str:
+    module, function = project.functions[fid]
+    return f"{module.name}.{function.qualname}"

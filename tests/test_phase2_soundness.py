@@ -1,0 +1,526 @@
+"""Phase two never emits code that misbehaves: each shape is migrated and then RUN.
+
+Every test builds a small FastAPI application on a synchronous stack, runs
+`async-migrate phase2 --apply` on it, serves the result with FastAPI's TestClient
+(through the generated async stack: aiosqlite, psycopg's async driver on
+PostgreSQL, aiomysql on MariaDB) and asserts, by reading the database through a
+separate synchronous session, that the data really was written or the right
+error was raised. Where the tool blocks a shape instead of migrating it, the test
+asserts the block names the cause, and the unchanged code still works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sample import database
+from test_phase2_rules import apply, dedent, function, handler, helper, read
+
+SUBSYSTEM = "api/items.py"
+KINDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+DEPENDENCIES = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+session_dependency = Annotated[Session, Depends(get_db_session)]
+"""
+MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+"""
+HEAD = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from db.engine import get_db_session
+from models import Item, User
+
+router = APIRouter()
+"""
+
+
+@pytest.fixture
+def service(project):  # type: ignore[no-untyped-def]
+    """service({"api/items.py": "..."}) -> root of an application on the sync stack."""
+
+    def build(files: dict[str, str]) -> Path:
+        return project({
+            "db/__init__.py": "",
+            "db/engine.py": ENGINE,
+            "core/__init__.py": "",
+            "core/dependencies.py": DEPENDENCIES,
+            "api/__init__.py": "",
+            "models.py": MODELS,
+            "main.py": MAIN,
+            **files,
+        })
+
+    return build
+
+
+def routes(*parts: str) -> str:
+    return dedent(HEAD) + "\n\n\n" + "\n\n\n".join(dedent(p) for p in parts) + "\n"
+
+
+def serve(root: Path, kind: str, script: str) -> object:
+    """Run `script` against the application on a fresh database of `kind`, with `client`
+    (a TestClient of main.app) and `Sync` (a synchronous sessionmaker for checking) in
+    scope; the last line it prints is JSON."""
+    prelude = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlalchemy import func, select
+
+        import db.engine as stack
+        from db.engine import database_sessionmaker as Sync, engine
+        from main import app
+        from models import Base, Item, User
+
+        Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
+        with Sync() as s:
+            s.add_all([User(id=1, name="Ann"), User(id=2, name="Bob")])
+            s.commit()
+        client = TestClient(app)
+        """
+    )
+    postlude = dedent(
+        """
+        client.close()
+        if hasattr(stack, "async_engine"):
+            asyncio.run(stack.async_engine.dispose())
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+        """
+    )
+    with database(kind) as url:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+            "PYTHONPATH": str(root),
+            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", f"{prelude}\n{dedent(script)}\n{postlude}"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------- 1. one request, one Session
+
+
+CURRENT_USER = """
+def get_current_user(db: Session = Depends(get_db_session)) -> User:
+    return db.get(User, 1)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_dependency_sharing_the_session_keeps_one_session_per_request(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(
+            CURRENT_USER,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, user: User = Depends(get_current_user), db: Session = Depends(get_db_session)):
+                user.name = name
+                db.commit()
+                return {"id": user.id}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    found = handler(document, "rename_me")
+    result = serve(root, kind, """
+        response = client.put("/me", params={"name": "Zoe"})
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"status": response.status_code, "name": name}))
+    """)
+    assert result == {"status": 200, "name": "Zoe"}
+    if found["action"] == "blocked":
+        assert any("get_current_user" in reason for reason in found["reasons"]), found
+    else:
+        assert found["action"] == "migrate"
+        # the request's one Session is the AsyncSession, shared by the twin dependency
+        assert "get_current_user_async" in function(root, SUBSYSTEM, "rename_me")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_adding_an_object_from_the_dependency_raises_no_already_attached(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(
+            CURRENT_USER,
+            """
+            @router.post("/me/items")
+            def add_item(name: str, user: User = Depends(get_current_user), db: Session = Depends(get_db_session)):
+                user.name = user.name + "!"
+                db.add(user)
+                db.add(Item(name=name, owner_id=user.id))
+                db.commit()
+                return {"ok": True}
+            """,
+        )
+    })
+    apply(cli, root)
+    result = serve(root, kind, """
+        response = client.post("/me/items", params={"name": "pen"})
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+            name = s.get(User, 1).name
+        print(json.dumps({"status": response.status_code, "items": list(items), "name": name}))
+    """)
+    assert result == {"status": 200, "items": ["pen"], "name": "Ann!"}
+
+
+def test_1_near_miss_a_dependency_without_the_session_does_not_block(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            def get_limit(limit: int = 10) -> int:
+                return limit
+            """,
+            """
+            @router.get("/items")
+            def list_items(limit: int = Depends(get_limit), db: Session = Depends(get_db_session)):
+                return list(db.scalars(select(Item.name).limit(limit)).all())
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+
+
+# --------------------------------------- 2. async helpers taking a sync Session
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_2_an_async_helper_taking_the_session_is_migrated_and_its_writes_land(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            async def store(db: Session, name: str) -> None:
+                db.add(Item(name=name, owner_id=1))
+                db.commit()
+            """,
+            """
+            @router.post("/items")
+            async def create_item(name: str, db: session_dependency):
+                await store(db, name)
+                return {"ok": True}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert helper(document, "store")["action"] == "migrate"
+    assert function(root, SUBSYSTEM, "store") == dedent(
+        """
+        async def store(db: AsyncSession, name: str) -> None:
+            db.add(Item(name=name, owner_id=1))
+            await db.commit()
+        """
+    )
+    result = serve(root, kind, """
+        response = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+        print(json.dumps({"status": response.status_code, "items": list(items)}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}
+
+
+def test_2_near_miss_an_async_helper_without_the_session_is_left_alone(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            async def audit(name: str) -> str:
+                return name.upper()
+            """,
+            """
+            @router.post("/items")
+            async def create_item(name: str, db: session_dependency):
+                db.add(Item(name=await audit(name), owner_id=1))
+                db.commit()
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert document["subsystem"]["helpers"] == []
+    assert function(root, SUBSYSTEM, "audit") == dedent(
+        """
+        async def audit(name: str) -> str:
+            return name.upper()
+        """
+    )
+
+
+# ------------------------------------- 3. function references passed as values
+
+CRUD = """
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def add_item(db: Session, name: str) -> None:
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+"""
+# Code outside the subsystem that hands `crud.add_item` to something that calls it later.
+REFERENCES = {
+    "add_task": """
+        @router.post("/later")
+        def later(name: str, tasks: BackgroundTasks, db: session_dependency):
+            tasks.add_task(crud.add_item, db, name)
+        """,
+    "to_thread": """
+        @router.post("/later")
+        async def later(name: str, db: session_dependency):
+            await asyncio.to_thread(crud.add_item, db, name)
+        """,
+    "run_in_executor": """
+        @router.post("/later")
+        async def later(name: str, db: session_dependency):
+            await asyncio.get_running_loop().run_in_executor(None, crud.add_item, db, name)
+        """,
+    "run_in_threadpool": """
+        @router.post("/later")
+        async def later(name: str, db: session_dependency):
+            await run_in_threadpool(crud.add_item, db, name)
+        """,
+    "callback_dict": """
+        ACTIONS = {"add": crud.add_item}
+
+
+        @router.post("/later")
+        def later(name: str, db: session_dependency):
+            ACTIONS["add"](db, name)
+        """,
+    "callback_list": """
+        ACTIONS = [crud.add_item]
+
+
+        @router.post("/later")
+        def later(name: str, db: session_dependency):
+            for action in ACTIONS:
+                action(db, name)
+        """,
+}
+OTHER_HEAD = """
+import asyncio
+
+from fastapi import APIRouter, BackgroundTasks
+from fastapi.concurrency import run_in_threadpool
+
+from core.dependencies import session_dependency
+from services import crud
+
+router = APIRouter()
+"""
+MAIN_TWO = """
+from fastapi import FastAPI
+
+from api import items, other
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(other.router)
+"""
+
+
+@pytest.mark.parametrize("shape", sorted(REFERENCES))
+def test_3_a_helper_used_as_a_value_elsewhere_gets_a_twin_and_both_paths_write(cli, service, shape):
+    root = service({
+        "main.py": MAIN_TWO,
+        "services/__init__.py": "",
+        "services/crud.py": CRUD,
+        "api/other.py": dedent(OTHER_HEAD) + "\n\n" + dedent(REFERENCES[shape]) + "\n",
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                crud.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    })
+    original = function(root, "services/crud.py", "add_item")
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert helper(document, "add_item")["action"] == "twin"
+    assert function(root, "services/crud.py", "add_item") == original  # the original stays as it was
+    assert "await crud.add_item_async(db, name)" in function(root, SUBSYSTEM, "create_item")
+    result = serve(root, "sqlite", """
+        first = client.post("/items", params={"name": "migrated"}).status_code
+        second = client.post("/later", params={"name": "by-reference"}).status_code
+        with Sync() as s:
+            items = sorted(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": [first, second], "items": items}))
+    """)
+    assert result == {"status": [200, 200], "items": ["by-reference", "migrated"]}
+
+
+def test_3_near_miss_a_helper_only_called_within_the_subsystem_is_migrated_in_place(cli, service):
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": CRUD,
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                crud.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    })
+    document = apply(cli, root)
+    assert helper(document, "add_item")["action"] == "migrate"
+    assert "async def add_item(db: AsyncSession" in read(root, "services/crud.py")
+
+
+# ------------------------------------------------ 4. twin names already taken
+
+SHARED_CRUD = CRUD + '''
+
+async def add_item_async(name: str) -> str:
+    """Something else entirely, which a twin must not replace."""
+    return f"queued {name}"
+'''
+OTHER_CALLER = dedent(OTHER_HEAD) + "\n\n" + dedent(
+    """
+    @router.post("/later")
+    def later(name: str, db: session_dependency):
+        crud.add_item(db, name)
+    """
+) + "\n"
+
+
+@pytest.mark.parametrize("where", ["defined", "imported"])
+def test_4_a_twin_never_shadows_an_existing_name(cli, service, where):
+    files = {
+        "main.py": MAIN_TWO,
+        "services/__init__.py": "",
+        "api/other.py": OTHER_CALLER,
+    }
+    if where == "defined":
+        files["services/crud.py"] = SHARED_CRUD
+        head = "from services.crud import add_item"
+        extra = """
+            @router.get("/queued")
+            async def queued(name: str):
+                return await crud.add_item_async(name)
+            """
+    else:
+        files["services/crud.py"] = CRUD
+        files["services/queue.py"] = 'async def add_item_async(name: str) -> str:\n    return f"queued {name}"\n'
+        head = "from services.crud import add_item\nfrom services.queue import add_item_async"
+        extra = """
+            @router.get("/queued")
+            async def queued(name: str):
+                return await add_item_async(name)
+            """
+    files[SUBSYSTEM] = routes(
+        """
+        @router.post("/items")
+        def create_item(name: str, db: session_dependency):
+            add_item(db, name)
+        """,
+        extra,
+    ).replace("from models import Item, User", f"from models import Item, User\nfrom services import crud\n{head}")
+    root = service(files)
+    document = apply(cli, root)
+    decision = helper(document, "add_item")
+    assert decision["action"] == "twin"
+    assert "the twin is named `add_item_async_2`: `add_item_async` is already taken" in decision["reasons"]
+    assert "await add_item_async_2(db, name)" in function(root, SUBSYSTEM, "create_item")
+    assert "async def add_item_async_2(db: AsyncSession" in read(root, "services/crud.py")
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"}).status_code
+        queued = client.get("/queued", params={"name": "ink"}).json()
+        later = client.post("/later", params={"name": "cap"}).status_code
+        with Sync() as s:
+            items = sorted(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": [created, later], "queued": queued, "items": items}))
+    """)
+    assert result == {"status": [200, 200], "queued": "queued ink", "items": ["cap", "pen"]}
+
+
+def test_4_near_miss_a_free_twin_name_keeps_the_suffix(cli, service):
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": CRUD,
+        "api/other.py": OTHER_CALLER,
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                crud.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    })
+    document = apply(cli, root)
+    assert helper(document, "add_item")["reasons"] == [
+        "also called by api.other.later: an async twin is added, the sync original stays"
+    ]
+    assert "await crud.add_item_async(db, name)" in function(root, SUBSYSTEM, "create_item")
