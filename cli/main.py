@@ -402,6 +402,11 @@ def check_command(
         err.print(summary(result), markup=False, highlight=False, soft_wrap=True)
     else:
         print_text(Console(), err, result, path)
+    for warning in result.warnings:
+        err.print(f"async-migrate: warning: {warning}", style="bold yellow", markup=False, highlight=False,
+                  soft_wrap=True)
+    if result.warnings:
+        raise typer.Exit(EXIT_USAGE)
     if result.errors:
         raise typer.Exit(EXIT_ERRORS)
     raise typer.Exit(EXIT_CHANGES if result.findings else EXIT_OK)

@@ -25,7 +25,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.names import THREADPOOL
+from async_migrate.codemods.names import OFFLOADERS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
 from async_migrate.codemods.pragma import BAD_PRAGMA, BLOCKING, CODES, MIXED, Pragma, parse_pragma
@@ -93,6 +93,19 @@ class CheckResult:
     errors: list[dict[str, str]] = field(default_factory=list)
     files: int = 0
     handlers: int = 0  # async def handlers checked
+    routes: int = 0  # routes and websockets anywhere under the root, async def or not
+
+    @property
+    def warnings(self) -> list[str]:
+        """Why a clean result would prove nothing: `check` exits 2 on any of these."""
+        if not self.files:
+            return ["no Python files under PATH (or none that --only/--exclude select): nothing was checked"]
+        if not self.routes:
+            return [
+                "no FastAPI routes under PATH: is PATH the application root, and are the routers "
+                "`APIRouter`/`FastAPI` instances (or listed under router-types in [tool.async-migrate])?"
+            ]
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,7 +114,9 @@ class CheckResult:
             "findings": [finding.to_json() for finding in self.findings],
             "silenced": [silenced.to_json() for silenced in self.silenced],
             "errors": self.errors,
+            "warnings": self.warnings,
             "files": self.files,
+            "routes": self.routes,
             "handlers_checked": self.handlers,
         }
 
@@ -119,14 +134,15 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
 def analyse(project: Project) -> CheckResult:
     result = CheckResult(root=Path("."))
     checked = set()
-    for handler in project.handlers:
+    result.routes = sum(1 for handler in project.handlers if handler.kind != "dependency")
+    for handler in project.reported_handlers:
         if handler.function.is_async:
             result.handlers += 1
             checked.add(handler.id)
             _check_handler(project, handler, result)
     # A pragma without a reason is a finding wherever it is, handler or not.
     for fid, module, function in project.iter_functions():
-        if fid in checked:
+        if fid in checked or not project.in_scope(module.path):
             continue
         pragma = parse_pragma(function.pragma)
         if pragma is not None and _pragma_problem(pragma):
@@ -255,7 +271,7 @@ def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
             continue
         if project.function(call.callee) is not None or call.callee in _BUILTINS:
             continue
-        if project.canonical(call.callee) in THREADPOOL:
+        if project.canonical(call.callee) in OFFLOADERS or call.offloaded:
             continue
         found.append(call)
     return found
@@ -349,7 +365,12 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             "or offload the Session work"
         )
     for need in needs:
-        if need.kind == "coroutine":
+        if need.kind == "event-loop-helper":
+            found.append(
+                f"{need.where} uses {need.subject}: do without it in that helper (phase one then "
+                "converts it) or offload the Session work"
+            )
+        elif need.kind == "coroutine":
             found.append(
                 f"@{need.subject} needs a coroutine function: make it accept plain functions "
                 "(phase one then converts it) or offload the Session work"

@@ -19,7 +19,7 @@ import libcst as cst
 from async_migrate.codemods import facts
 from async_migrate.codemods.lines import Layout, layout
 from async_migrate.codemods.tree import children, walk
-from async_migrate.codemods.names import DEPENDS, ROUTE_ATTRS, REGISTRATION_ATTRS, ANNOTATED, THREADPOOL
+from async_migrate.codemods.names import ANNOTATED, DEPENDS, OFFLOADERS, REGISTRATION_ATTRS, ROUTE_ATTRS
 
 PRAGMA = "async-migrate:"
 
@@ -613,6 +613,10 @@ class Collector:
         for number, param in enumerate(params):
             recorded = self._param(param)
             recorded.positional = number < positional
+            if param is node.params.star_arg:
+                recorded.variadic = "*"
+            elif param is node.params.star_kwarg:
+                recorded.variadic = "**"
             function.params.append(recorded)
         if node.returns is not None:
             function.returns = tuple(self._refs(node.returns.annotation))
@@ -1024,48 +1028,79 @@ class BodyScanner:
             root = _query_chain_root(node)
             if root is not None:
                 self._query_chain(node, root, call)
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                continue
-            name = arg.value.value if isinstance(arg.value, cst.Name) else None
-            ref = dotted(arg.value)
-            if arg.keyword is not None:
-                call.args.append(facts.Arg(None, arg.keyword.value, name, ref))
-            else:
-                call.args.append(facts.Arg(position, None, name, ref))
-                position += 1
+        call.args = _args(node.args)
         if id(node) in self.query_blockers and call.query_root is None:
             call.query_blocker = self.query_blockers[id(node)]
         self.collector._line(node, call)
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
-        if self.collector.resolve(dotted(func), frozenset(self.locals)) in THREADPOOL:
-            # `run_in_threadpool(helper, session, ...)` calls `helper` off the event loop:
-            # record it as a call of the helper with the remaining arguments.
-            if call.args and call.args[0].position == 0 and call.args[0].ref is not None:
-                helper = facts.Call(
-                    line=0,
-                    callee=None,
-                    index=self.call_count,
-                    args=[
-                        facts.Arg(
-                            None if a.position is None else a.position - 1, a.keyword, a.name, a.ref
-                        )
-                        for a in call.args[1:]
-                    ],
-                    awaited=call.awaited,
-                    nested=nested,
-                    offloaded=True,
-                )
-                self.collector._line(node, helper)
-                self.function.calls.append(helper)
-                self.raw_calls.append((helper, node.args[0].value))
-                self.callees.add(id(node.args[0].value))  # a call the graph sees, not a bare value
+        offload = self._offload_position(func)
+        if offload is not None:
+            self._offloaded_helper(node, call, nested, *offload)
         target = self.collector._depends_target(node)
         if target is not None:
             self.collector.facts.depends.append(target)
         self.call_count += 1
+
+    def _offload_position(self, func: cst.BaseExpression) -> tuple[int, bool] | None:
+        """Where an offloading call takes its function, and whether the call passes keywords on.
+
+        `run_in_threadpool(f, *args, **kwargs)`, `asyncio.to_thread(f, ...)`,
+        `anyio.to_thread.run_sync(f, *args)` and `loop.run_in_executor(executor, f, *args)`
+        all run `f` in a worker thread.
+        """
+        if isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor":
+            return 1, False
+        if type(func) is cst.Name or type(func) is cst.Attribute:
+            offloader = self.collector.resolve(dotted(func), frozenset(self.locals))
+            if offloader in OFFLOADERS:
+                return 0, offloader != "anyio.to_thread.run_sync"
+        return None
+
+    def _offloaded_helper(
+        self, node: cst.Call, call: facts.Call, nested: bool, position: int, keywords: bool
+    ) -> None:
+        """Record an offloaded `f(...)` as a call of `f`, marked offloaded, at the outer call's index.
+
+        `functools.partial(f, a)` as the function counts as `f` called with `a` first;
+        its own call is marked offloaded too, so the Session it carries is no hand-off.
+        """
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        if len(positional) <= position or any(a.star for a in node.args):
+            return
+        target = positional[position].value
+        arguments = positional[position + 1 :]
+        if keywords:
+            arguments += [a for a in node.args if a.keyword is not None]
+        direct = position == 0 and keywords
+        local = frozenset(self.locals)
+        if isinstance(target, cst.Call) and self.collector.resolve(dotted(target.func), local) == _PARTIAL:
+            inner = [a for a in target.args if not a.star]
+            if not inner or inner[0].keyword is not None or any(a.star for a in target.args):
+                return
+            self.offloaded.add(id(target))
+            target = inner[0].value
+            bound = inner[1:]
+            arguments = [a for a in bound if a.keyword is None] + arguments + [
+                a for a in bound if a.keyword is not None
+            ]
+            direct = False
+        if dotted(target) is None:
+            return
+        helper = facts.Call(
+            line=0,
+            callee=None,
+            index=self.call_count,
+            args=_args(arguments),
+            awaited=call.awaited,
+            nested=nested,
+            offloaded=True,
+            offload_direct=direct,
+        )
+        self.collector._line(node, helper)
+        self.function.calls.append(helper)
+        self.raw_calls.append((helper, target))
+        self.callees.add(id(target))  # a call the graph sees, not a bare value
 
     def _query_chain(self, outer: cst.Call, root: cst.Call, call: facts.Call) -> None:
         """Judge a legacy Query chain once, at its outermost call."""
@@ -1158,6 +1193,26 @@ class BodyScanner:
             return
         owner, _, attr = path.rpartition(".")
         self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
+
+
+_PARTIAL = "functools.partial"
+
+
+def _args(args: list[cst.Arg] | tuple[cst.Arg, ...]) -> list[facts.Arg]:
+    """Call arguments as facts: positions count the positional arguments only; stars are skipped."""
+    found = []
+    position = 0
+    for arg in args:
+        if arg.star:
+            continue
+        name = arg.value.value if isinstance(arg.value, cst.Name) else None
+        ref = dotted(arg.value)
+        if arg.keyword is not None:
+            found.append(facts.Arg(None, arg.keyword.value, name, ref))
+        else:
+            found.append(facts.Arg(position, None, name, ref))
+            position += 1
+    return found
 
 
 _HANDLERS = {

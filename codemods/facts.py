@@ -40,7 +40,10 @@ class Call(_Fact):
     args: list[Arg] = field(default_factory=list)
     awaited: bool = False
     nested: bool = False  # inside a nested function, lambda or class
-    offloaded: bool = False  # the first argument of run_in_threadpool(...)
+    offloaded: bool = False  # the function run_in_threadpool/to_thread/run_in_executor(...) runs
+    # Offloaded as `await run_in_threadpool(f, *args, **kwargs)` (or asyncio.to_thread):
+    # dropping the wrapper leaves `await f(*args, **kwargs)`.
+    offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name,
@@ -59,6 +62,7 @@ class Param(_Fact):
     text: str = ""  # the annotation as written, for reasons
     default: str = ""  # a Depends(...) default as written
     positional: bool = True  # can be passed by position (not keyword-only, not *args/**kwargs)
+    variadic: str = ""  # "*" for *args, "**" for **kwargs
 
 
 @dataclass(slots=True)

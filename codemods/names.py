@@ -9,6 +9,9 @@ ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 THREADPOOL = frozenset(
     {"fastapi.concurrency.run_in_threadpool", "starlette.concurrency.run_in_threadpool"}
 )
+# Calls that run the function they are given in a worker thread (`loop.run_in_executor` is
+# recognised by its method name: the loop is a local object).
+OFFLOADERS = frozenset({*THREADPOOL, "asyncio.to_thread", "anyio.to_thread.run_sync"})
 
 ROUTER_TYPES = frozenset(
     {
@@ -68,6 +71,12 @@ EVENT_LOOP_ONLY = frozenset(
         "anyio.create_task_group",
         "anyio.from_thread.run",
     }
+)
+
+# Methods of an event loop object that only work on the loop's own thread (not
+# `call_soon_threadsafe`, which exists for calls from other threads).
+LOOP_METHODS = frozenset(
+    {"call_soon", "call_later", "call_at", "create_task", "create_future", "run_until_complete"}
 )
 
 # Session methods that perform I/O on a synchronous Session: the lines a mixed route blocks on.

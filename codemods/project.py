@@ -17,9 +17,12 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.names import (
     ASYNC_SESSION_TYPES,
+    EVENT_LOOP_ONLY,
+    LOOP_METHODS,
     HTTP_VERBS,
     ROUTE_ATTRS,
     ROUTER_TYPES,
+    SESSION_IO_METHODS,
     SYNC_SESSION_TYPES,
     SYNC_SESSIONMAKERS,
     WEBSOCKET_ATTRS,
@@ -71,6 +74,16 @@ class Handler:
 
 
 @dataclass(slots=True)
+class LoopNeed:
+    """An event-loop-only API a function reaches: directly (no helpers) or through helpers."""
+
+    line: int  # the call in the function itself: the API, or the first helper
+    helpers: list[FunctionId]  # the helpers called on the way, outermost first
+    api: str  # `asyncio.create_task`, `loop.call_soon`
+    api_line: int  # the API call's line, in the last helper (or the function itself)
+
+
+@dataclass(slots=True)
 class Edge:
     """A call from one project function to another."""
 
@@ -98,6 +111,17 @@ class Project:
         self._callees: dict[str | None, FunctionId | None] = {}
         # Indexes other analyses build once per project (e.g. mapped classes for lazy loads).
         self.derived: dict[str, object] = {}
+        # The files `--only` / `--exclude` select for reporting and writing (None: all). The
+        # analysis itself always reads the whole application.
+        self.scope: frozenset[str] | None = None
+
+    def in_scope(self, path: str) -> bool:
+        return self.scope is None or path in self.scope
+
+    @property
+    def reported_handlers(self) -> list[Handler]:
+        """The handlers in the files `--only` / `--exclude` select."""
+        return [h for h in self.handlers if self.in_scope(h.module.path)]
 
     # ------------------------------------------------------------ resolution
 
@@ -283,6 +307,15 @@ class Project:
                     refs.add(value.depends)
         return refs
 
+    def is_dependency(self, fid: FunctionId) -> bool:
+        """Whether some `Depends(...)` names this function (it then runs fully decorated)."""
+        return fid in self._dependency_ids
+
+    @cached_property
+    def _dependency_ids(self) -> set[FunctionId]:
+        found = (self.function(ref) for ref in self.dependency_refs)
+        return {(f[0].name, f[1].key) for f in found if f is not None}
+
     def is_registration(self, decorator: facts.Decorator) -> bool:
         return self._registration(decorator) is not None
 
@@ -370,7 +403,7 @@ class Project:
             declared = {}
             for param in function.params:
                 reason = self.declared_session(param)
-                if reason is not None:
+                if reason is not None and self.awaited_like_async(function, param.name) is None:
                     declared[param.name] = reason
             params[fid] = declared
         # Passes in a fixed order, so the caller a reason names does not depend on
@@ -395,6 +428,24 @@ class Project:
                             params[callee][param_name] = f"receives the Session `{passed}` from {caller}"
                             dirty.add(callee)
         return params
+
+    @staticmethod
+    def awaited_like_async(function: facts.Function, name: str) -> facts.Call | None:
+        """The first awaited method call on `name` when the body treats it as an AsyncSession.
+
+        `await db.execute(...)` on a parameter annotated `Session` means the dependency
+        really yields an AsyncSession (a mislabelled annotation): a synchronous Session's
+        methods return no awaitable. Any un-awaited I/O method call on it says otherwise.
+        """
+        awaited = None
+        for call in function.calls:
+            if call.receiver != name or call.method is None:
+                continue
+            if call.awaited:
+                awaited = awaited or call
+            elif call.method in SESSION_IO_METHODS:
+                return None
+        return awaited
 
     def _opened_names(self, function: facts.Function) -> set[str]:
         return {o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)}
@@ -448,15 +499,36 @@ class Project:
     def _session_args(self, call: facts.Call, callee: FunctionId, names: set[str]) -> dict[str, str]:
         _, function = self.functions[callee]
         positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+        keywords = {p.name for p in function.params if not p.variadic}
         result: dict[str, str] = {}
         for arg in call.args:
             if arg.name is None or arg.name not in names:
                 continue
             if arg.keyword is not None:
-                result[arg.keyword] = arg.name
+                if arg.keyword in keywords:  # not a parameter: see invented_keywords
+                    result[arg.keyword] = arg.name
             elif arg.position is not None and arg.position < len(positional):
                 result[positional[arg.position]] = arg.name
         return result
+
+    def invented_keywords(self, fid: FunctionId) -> list[tuple[int, str, str]]:
+        """Session-carrying keyword arguments the called project function has no parameter for.
+
+        (line, callee, keyword). Such a call raises TypeError when it runs, so the
+        Session never arrives; a callee taking **kwargs or wrapped by a decorator
+        may accept it, and is left out.
+        """
+        names = self.session_names(fid)
+        found = []
+        for edge in self.calls_from[fid]:
+            module, callee = self.functions[edge.callee]
+            if callee.decorators or any(p.variadic == "**" for p in callee.params):
+                continue
+            known = {p.name for p in callee.params}
+            for arg in edge.call.args:
+                if arg.keyword is not None and arg.name in names and arg.keyword not in known:
+                    found.append((edge.call.line, f"{module.name}.{callee.qualname}", arg.keyword))
+        return found
 
     # ------------------------------------------------------------ call graph
 
@@ -507,6 +579,51 @@ class Project:
                 chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
                 frontier.append(edge.caller)
         return {fid: chain for fid, chain in chains.items() if fid in direct or chain}
+
+    def event_loop_need(self, fid: FunctionId) -> LoopNeed | None:
+        """How a function ends up needing the running event loop through helpers, or None.
+
+        Only calls that run when the function runs count: not those in nested
+        functions (callbacks), not offloaded or awaited ones, and no `async def`
+        helper (calling one only creates a coroutine). An `async def` function's own
+        event-loop calls are not included: the rule reads them off its body.
+        """
+        return self._event_loop_needs.get(fid)
+
+    @cached_property
+    def _event_loop_needs(self) -> dict[FunctionId, LoopNeed]:
+        needs: dict[FunctionId, LoopNeed] = {}
+        for fid, (_, function) in self.functions.items():
+            if function.is_async:
+                continue
+            for call in function.calls:
+                api = self.event_loop_api(call)
+                if api is not None:
+                    needs[fid] = LoopNeed(call.line, [], api, call.line)
+                    break
+        frontier = list(needs)
+        while frontier:
+            callee = frontier.pop()
+            need = needs[callee]
+            for edge in self.calls_to[callee]:
+                call = edge.call
+                if edge.caller in needs or call.nested or call.offloaded or call.awaited:
+                    continue
+                needs[edge.caller] = LoopNeed(call.line, [callee, *need.helpers], need.api, need.api_line)
+                if not self.functions[edge.caller][1].is_async:
+                    frontier.append(edge.caller)
+        return needs
+
+    def event_loop_api(self, call: facts.Call) -> str | None:
+        """The event-loop-only API a call uses (`asyncio.create_task`, `loop.call_soon`), or None."""
+        if call.nested:
+            return None
+        callee = self.canonical(call.callee)
+        if callee in EVENT_LOOP_ONLY:
+            return callee
+        if call.method in LOOP_METHODS and call.receiver is not None and "loop" in call.receiver.lower():
+            return f"{call.receiver}.{call.method}"
+        return None
 
     def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
         _, function = self.functions[fid]

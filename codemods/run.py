@@ -19,7 +19,7 @@ from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.routes import Routes
-from async_migrate.codemods.sources import discover
+from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten
 
 # A file whose text has none of these cannot define a route, a dependency, a
@@ -82,8 +82,14 @@ def collect_project(
     progress: Progress | None = None,
     all_lines: bool = False,
 ) -> tuple[Project, list[dict[str, str]], int]:
-    """The pre-pass: facts of every interesting module, then of every module they lead into."""
-    paths = discover(root, options.only, (*options.exclude, *config.exclude))
+    """The pre-pass: facts of every interesting module, then of every module they lead into.
+
+    Every file under root is read; `--only`, `--exclude` and the configured exclude
+    only narrow `project.scope`, the files reported and written, and the count returned.
+    """
+    paths = discover(root)
+    exclude = (*options.exclude, *config.exclude)
+    scope = [path for path in paths if selected(path, options.only, exclude)]
     modules: list[facts.Module] = []
     errors: list[dict[str, str]] = []
     done = 0
@@ -105,10 +111,12 @@ def collect_project(
         failed = {error["file"] for error in errors}
         pending = sorted(project.missing_modules(known, followed, read) - failed)
         markers = None
-    errors.sort(key=lambda error: error["file"])
+    errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
     project = Project(modules, config)
+    if len(scope) != len(paths):
+        project.scope = frozenset(scope)
     _fill_missing_lines(root, project)
-    return project, errors, len(paths)
+    return project, errors, len(scope)
 
 
 def _fill_missing_lines(root: Path, project: Project) -> None:
@@ -130,7 +138,7 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
             root, config, options, pool, keep=(), progress=progress, all_lines=True
         )
     result = Result("scan", root, project, errors=errors, files=count)
-    result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+    result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.reported_handlers]
     _preview(root, project, result.outcomes)
     compose_paths(project, result.outcomes)
     return result
@@ -186,7 +194,7 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
-        result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.handlers]
+        result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.reported_handlers]
         compose_paths(project, result.outcomes)
         plans = phase1_plans(project, result.outcomes)
         result.changes = pool.rewrite(plans, phase1_rewrite.apply)
@@ -249,6 +257,16 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
             for path in sorted(set(edits) | set(file_plans))
         }
+        outside = [path for path in work if not project.in_scope(path)]
+        if outside:
+            # Half a migration does not run: write nothing rather than only the selected files.
+            for path in outside:
+                result.errors.append({
+                    "file": path,
+                    "message": "the migration must change this file, but --only/--exclude leave it "
+                    "out: nothing was written; widen the selection",
+                })
+            work = {}
         result.changes = pool.rewrite(work, phase2_rewrite.apply)
     result.outcomes = _phase2_outcomes(project, closure)
     compose_paths(project, result.outcomes)

@@ -76,12 +76,17 @@ def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) 
             if not full.is_file():  # a named pipe or device would block the read
                 continue
             relative = full.relative_to(root).as_posix()
-            if only and not matches(relative, only):
-                continue
-            if exclude and matches(relative, exclude):
-                continue
-            found.append(relative)
+            if selected(relative, only, exclude):
+                found.append(relative)
     return sorted(found)
+
+
+def selected(path: str, only: Iterable[str] = (), exclude: Iterable[str] = ()) -> bool:
+    """Whether `--only` / `--exclude` globs keep a root-relative path."""
+    only, exclude = list(only), list(exclude)
+    if only and not matches(path, only):
+        return False
+    return not (exclude and matches(path, exclude))
 
 
 def _inside(path: Path, root: Path) -> bool:

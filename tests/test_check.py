@@ -260,6 +260,18 @@ def test_an_async_dependency_doing_session_work_is_a_finding(cli, project, app_f
 
                 user_dependency = Annotated[int, Depends(current_user)]
             """,
+            "api/users.py": """
+                from fastapi import APIRouter
+
+                from core.users import user_dependency
+
+                router = APIRouter()
+
+
+                @router.get("/me")
+                def me(user: user_dependency):
+                    return user
+            """,
         }
     )
     (finding,) = cli.json("check", root)["findings"]
@@ -411,6 +423,18 @@ def test_a_pragma_on_the_line_above_an_undecorated_def_silences_it(cli, project,
 
 
                 user_dependency = Annotated[int, Depends(current_user)]
+            """,
+            "api/users.py": """
+                from fastapi import APIRouter
+
+                from core.users import user_dependency
+
+                router = APIRouter()
+
+
+                @router.get("/me")
+                def me(user: user_dependency):
+                    return user
             """,
         }
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from async_migrate.codemods.names import EVENT_LOOP_ONLY
+from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.pragma import BLOCKING, parse_pragma
 from async_migrate.codemods.project import Handler, Project
@@ -25,6 +25,11 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         return Outcome(handler, "def", "def", "unchanged", ["already def: runs in the threadpool"])
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
+    notes = [
+        f"suspicious call at line {line}: passes `{keyword}=` to {callee}, which has no parameter "
+        f"`{keyword}` (it raises TypeError when it runs)"
+        for line, callee, keyword in project.invented_keywords(handler.id)
+    ]
     pragma = parse_pragma(function.pragma)
     silenced = pragma is not None and pragma.silences(BLOCKING) and work.any
     if keep or silenced:
@@ -37,14 +42,14 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 f"{'kept by' if kept_by_pragma else 'acknowledged by'} pragma: "
                 + (pragma.reason or "no reason given")
             )
-        outcome = Outcome(handler, "async", "async", "keep", keep)
+        outcome = Outcome(handler, "async", "async", "keep", keep + notes)
         if work.any:
             outcome.blocking = work.blocking
             if offload_mixed and not kept_by_pragma:
                 _offload(outcome, work)
             _still_blocking(outcome, work)
         return outcome
-    return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work))
+    return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work) + notes)
 
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[str]:
@@ -52,6 +57,9 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if handler.kind == "websocket":
         return ["websocket handler: stays async def"]
     if not work.any:
+        notes = mislabelled_sessions(project, handler)
+        if notes:
+            return notes
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
             return [f"its Session parameter {names} is never used"]
@@ -63,6 +71,11 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     for need in coroutine_needs(project, handler):
         if need.kind == "event-loop-api":
             reasons.append(f"uses {need.subject} at line {need.line}, which needs the event loop")
+        elif need.kind == "event-loop-helper":
+            reasons.append(
+                f"calls {need.where}, which uses {need.subject}: it needs the event loop "
+                "and would fail in the threadpool"
+            )
         elif need.kind == "coroutine":
             reasons.append(
                 f"decorator @{need.subject} ({need.where}) awaits the function it wraps: "
@@ -87,7 +100,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
 class CoroutineNeed:
     """Something outside a handler's own awaits that needs it to stay a coroutine function."""
 
-    kind: str  # event-loop-api; coroutine, external or unknown (a decorator's shape); awaited
+    kind: str  # event-loop-api, event-loop-helper; coroutine, external or unknown (a decorator's shape); awaited
     subject: str  # the API, the decorator as written, or the awaiting caller
     line: int
     where: str = ""  # where the decorator is defined, or the awaiting call as path:line
@@ -98,12 +111,21 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     function = handler.function
     needs: list[CoroutineNeed] = []
     for call in function.calls:
-        callee = project.canonical(call.callee)
-        if callee in EVENT_LOOP_ONLY and not call.nested:
-            needs.append(CoroutineNeed("event-loop-api", callee, call.line))
-    for decorator in function.decorators:
-        if project.is_registration(decorator):
-            continue
+        api = project.event_loop_api(call)
+        if api is not None:
+            needs.append(CoroutineNeed("event-loop-api", api, call.line))
+    reached = project.event_loop_need(handler.id)
+    if reached is not None and reached.helpers:
+        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
+        last = project.functions[reached.helpers[-1]][0]
+        needs.append(
+            CoroutineNeed(
+                "event-loop-helper", reached.api, reached.line,
+                f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
+                + f", at {last.path}:{reached.api_line}",
+            )
+        )
+    for decorator in wrapping_decorators(project, handler):
         shape, where = project.decorator_shape(decorator)
         if shape in ("coroutine", "external", "unknown"):
             needs.append(CoroutineNeed(shape, decorator.text, decorator.line, where))
@@ -117,6 +139,39 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
                 )
             )
     return needs
+
+
+def mislabelled_sessions(project: Project, handler: Handler) -> list[str]:
+    """Parameters declared as a synchronous Session that the body awaits like an AsyncSession."""
+    notes = []
+    for param in handler.function.params:
+        if project.declared_session(param) is None:
+            continue
+        call = project.awaited_like_async(handler.function, param.name)
+        if call is not None:
+            notes.append(
+                f"awaits `{param.name}.{call.method}()` at line {call.line}: `{param.name}` is an "
+                "AsyncSession whose annotation says Session (fix the annotation); "
+                "no synchronous Session work"
+            )
+    return notes
+
+
+def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decorator]:
+    """The decorators whose result FastAPI (or a dependant) receives, in source order.
+
+    A route decorator registers the function as it is at that point: a decorator
+    listed above it runs later and wraps only the module attribute, which FastAPI
+    never calls. Only decorators below the topmost route decorator can need a
+    coroutine function, unless the function is also reached as a dependency or
+    registered through `add_api_route(...)`, where the fully decorated attribute is used.
+    """
+    decorators = handler.function.decorators
+    registered = [i for i, d in enumerate(decorators) if project.is_registration(d)]
+    whole = handler.kind == "dependency" or any(r.decorator is None for r in handler.registrations)
+    if whole or not registered or project.is_dependency(handler.id):
+        return [d for d in decorators if not project.is_registration(d)]
+    return [d for d in decorators[registered[0] + 1 :] if not project.is_registration(d)]
 
 
 def _reasons_to_convert(work: SessionWork) -> list[str]:

@@ -339,6 +339,12 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             call.receiver in names
             and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
         ) or (call.index in callees and any(a.name in names for a in call.args))
+        if call.offloaded and not call.offload_direct and call.index in callees and any(
+            a.name in names for a in call.args
+        ):
+            found.append(_Own(call.line, "runs a helper through run_in_executor, anyio or "
+                              "functools.partial: rewrite it as `await helper(...)` by hand"))
+            continue
         if needs_await and call.nested and not call.offloaded:
             found.append(_Own(call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))

@@ -1,0 +1,488 @@
+"""Issue 10, routes and coroutine context: shapes the analysis must follow, each with a near miss.
+
+Every test builds a tiny application (the shared engine and session dependency
+from `app_files`, plus the modules under test) and runs the CLI: `phase1` and
+`scan` with `--format json`, `check` with `--format json`.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+HEAD = """\
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+"""
+
+
+def source(*parts: str) -> str:
+    """Dedented fragments, two blank lines apart (HEAD's 5 lines: the next part starts at line 8)."""
+    return "\n\n\n".join(textwrap.dedent(part).strip("\n") for part in parts) + "\n"
+
+
+@pytest.fixture
+def app(project, app_files):  # type: ignore[no-untyped-def]
+    def build(files: dict[str, str | bytes]) -> Path:
+        return project({**app_files, "api/__init__.py": "", "services/__init__.py": "", **files})
+
+    return build
+
+
+def handler(document: dict, function: str) -> dict:
+    found = [h for h in document["handlers"] if h["function"] == function]
+    assert len(found) == 1, f"{function}: {document['handlers']}"
+    return found[0]
+
+
+def outcome(document: dict, function: str, action: str, fragment: str = "") -> dict:
+    found = handler(document, function)
+    assert found["action"] == action, found
+    assert any(fragment in reason for reason in found["reasons"]), found["reasons"]
+    return found
+
+
+def check(cli, root: Path, *args: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    result = cli("check", root, "--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def findings(document: dict, function: str) -> list[dict]:
+    return [f for f in document["findings"] if f["function"] == function]
+
+
+# ------------------------------------------- 9. decorators above the route decorator
+
+TIMED = """
+import functools
+
+
+def timed(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        return await func(*args, **kwargs)
+
+    return wrapper
+"""
+
+
+def test_a_coroutine_decorator_above_the_route_decorator_does_not_keep_the_route(cli, app):
+    root = app({
+        "core/timing.py": TIMED,
+        "api/items.py": source(HEAD, """
+            from core.timing import timed
+
+
+            @timed
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """),
+    })
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+    assert "+def list_items(session: session_dependency):" in document["diff"]
+    code, report = check(cli, root)
+    assert code == 1
+    assert findings(report, "list_items")[0]["phase1"] == "convert"
+
+
+def test_a_coroutine_decorator_below_the_route_decorator_keeps_the_route(cli, app):
+    root = app({
+        "core/timing.py": TIMED,
+        "api/items.py": source(HEAD, """
+            from core.timing import timed
+
+
+            @router.get("/items")
+            @timed
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """),
+    })
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "keep", "decorator @timed (core/timing.py:4) awaits the function it wraps")
+    assert document["diff"] == ""
+
+
+def test_a_coroutine_decorator_between_two_route_decorators_keeps_the_route(cli, app):
+    root = app({
+        "core/timing.py": TIMED,
+        "api/items.py": source(HEAD, """
+            from core.timing import timed
+
+
+            @router.get("/items")
+            @timed
+            @router.get("/items/all")
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """),
+    })
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "keep", "decorator @timed")
+
+
+# ------------------------------------------------------ 10. offloads that already work
+
+OFFLOADED = {
+    "asyncio.to_thread": ("import asyncio", "await asyncio.to_thread(load, session)"),
+    "anyio.to_thread.run_sync": ("import anyio", "await anyio.to_thread.run_sync(load, session)"),
+    "anyio to_thread imported": ("from anyio import to_thread", "await to_thread.run_sync(load, session)"),
+    "run_in_executor": (
+        "import asyncio",
+        "await asyncio.get_running_loop().run_in_executor(None, load, session)",
+    ),
+    "partial in run_in_executor": (
+        "import asyncio\nimport functools",
+        "await asyncio.get_running_loop().run_in_executor(None, functools.partial(load, session))",
+    ),
+    "partial in to_thread": (
+        "import asyncio\nfrom functools import partial",
+        "await asyncio.to_thread(partial(load, session=session))",
+    ),
+}
+HELPER = """
+from sqlalchemy.orm import Session
+
+
+def load(session: Session):
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.mark.parametrize("form", sorted(OFFLOADED))
+def test_an_offloaded_helper_call_is_no_finding_and_no_blocking_line(cli, app, form):
+    imports, call = OFFLOADED[form]
+    root = app({
+        "services/items.py": HELPER,
+        "api/items.py": source(HEAD, imports + "\n\nfrom services.items import load", f"""
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return {call}
+            """),
+    })
+    code, report = check(cli, root)
+    assert (code, report["findings"]) == (0, []), report
+    document = cli.json("phase1", root)
+    found = outcome(document, "list_items", "keep")
+    assert all(b["offloaded"] for b in found.get("blocking", [])), found
+    assert not any("still blocks" in reason for reason in found["reasons"]), found["reasons"]
+    assert document["diff"] == ""
+
+
+def test_an_unknown_executor_method_is_not_an_offload(cli, app):
+    root = app({
+        "services/items.py": HELPER,
+        "api/items.py": source(HEAD, "from services.items import load\nfrom core.jobs import queue", """
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return await queue.submit(load, session)
+            """),
+        "core/jobs.py": "queue = object()\n",
+    })
+    code, report = check(cli, root)
+    assert code == 1
+    assert findings(report, "list_items"), report
+
+
+def test_the_helper_passed_to_to_thread_but_also_called_directly_still_blocks(cli, app):
+    root = app({
+        "services/items.py": HELPER,
+        "api/items.py": source(HEAD, "import asyncio\n\nfrom services.items import load", """
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                first = await asyncio.to_thread(load, session)
+                return first + load(session)
+            """),
+    })
+    code, report = check(cli, root)
+    assert code == 1
+    [finding] = findings(report, "list_items")
+    assert [(b["line"], b["call"]) for b in finding["blocking"]] == [(16, "services.items.load(...)")]
+
+
+# ------------------------------------------- never a silent all-clear: --only / --exclude
+
+
+@pytest.fixture
+def bookshop(tmp_path: Path) -> Path:
+    from conftest import BOOKSHOP
+    from sample import copy_service
+
+    return copy_service(BOOKSHOP, tmp_path / "bookshop")
+
+
+def _authors(document: dict) -> set[str]:
+    return {h["function"] for h in document["handlers"] if h["file"] == "api/authors.py"}
+
+
+def test_only_narrows_what_check_reports_not_what_it_understands(cli, bookshop):
+    code, whole = check(cli, bookshop)
+    expected = [f for f in whole["findings"] if f["file"] == "api/authors.py"]
+    assert code == 1 and len(expected) == 7
+    code, narrowed = check(cli, bookshop, "--only", "api/authors.py")
+    assert code == 1
+    assert narrowed["findings"] == expected
+    assert narrowed["files"] == 1
+
+
+def test_exclude_drops_the_excluded_files_findings_only(cli, bookshop):
+    _, whole = check(cli, bookshop)
+    code, narrowed = check(cli, bookshop, "--exclude", "api/authors.py")
+    assert code == 1
+    assert narrowed["findings"] == [f for f in whole["findings"] if f["file"] != "api/authors.py"]
+
+
+@pytest.mark.parametrize("command", ["scan", "phase1"])
+def test_only_narrows_what_scan_and_phase1_report_and_write(cli, bookshop, command):
+    whole = cli.json(command, bookshop)
+    narrowed = cli.json(command, bookshop, "--only", "api/authors.py")
+    assert {h["file"] for h in narrowed["handlers"]} == {"api/authors.py"}
+    assert narrowed["handlers"] == [h for h in whole["handlers"] if h["file"] == "api/authors.py"]
+    assert _authors(narrowed) and all(h["action"] == "convert" for h in narrowed["handlers"] if h["before"] == "async")
+    if command == "phase1":
+        assert narrowed["files_changed"] == ["api/authors.py"]
+        assert "api/books.py" in whole["files_changed"]
+
+
+def test_only_on_phase1_apply_writes_only_the_selected_file(cli, bookshop):
+    books = (bookshop / "api" / "books.py").read_bytes()
+    result = cli("phase1", bookshop, "--only", "api/authors.py", "--apply")
+    assert result.exit_code == 0, result.output
+    assert (bookshop / "api" / "books.py").read_bytes() == books
+    assert "\ndef list_authors(" in (bookshop / "api" / "authors.py").read_text()
+
+
+# ------------------------------------------------ never a silent all-clear: nothing found
+
+
+def test_check_on_a_folder_without_python_files_warns_and_exits_2(cli, tmp_path):
+    (tmp_path / "README.md").write_text("no code here\n")
+    result = cli("check", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "no Python files under PATH" in result.output
+
+
+def test_check_on_code_without_routes_warns_and_exits_2(cli, project, app_files):
+    root = project({**app_files, "services/__init__.py": "", "services/load.py": "def load():\n    return 1\n"})
+    result = cli("check", root)
+    assert result.exit_code == 2, result.output
+    assert "no FastAPI routes under PATH" in result.output
+    document = json.loads(cli("check", root, "--format", "json").stdout)
+    assert document["routes"] == 0 and document["warnings"]
+
+
+def test_check_on_an_application_with_only_def_routes_is_clean(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        def list_items(session: session_dependency):
+            return session.execute("select 1").all()
+        """)})
+    result = cli("check", root)
+    assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------- 6. event-loop needs through helpers
+
+JOBS = """
+import asyncio
+
+
+def schedule(item_id):
+    return _spawn(item_id)
+
+
+def _spawn(item_id):
+    return asyncio.create_task(asyncio.sleep(0))
+
+
+def later(item_id):
+    asyncio.get_running_loop().call_soon(print, item_id)
+
+
+def with_loop(loop, item_id):
+    loop.call_soon(print, item_id)
+
+
+def deferred(item_id):
+    def callback():
+        asyncio.get_running_loop()
+
+    return callback
+"""
+
+
+def jobs_route(call: str) -> dict[str, str]:
+    return {
+        "services/jobs.py": JOBS,
+        "api/items.py": source(HEAD, "import asyncio\n\nfrom services import jobs", f"""
+            @router.post("/items/{{item_id}}")
+            async def touch(item_id: int, session: session_dependency):
+                session.execute("update items set n = n + 1")
+                {call}
+            """),
+    }
+
+
+def test_a_helper_chain_reaching_create_task_keeps_the_route_and_names_the_chain(cli, app):
+    root = app(jobs_route("jobs.schedule(item_id)"))
+    document = cli.json("phase1", root)
+    outcome(
+        document, "touch", "keep",
+        "calls services.jobs.schedule (line 16) -> services.jobs._spawn, at services/jobs.py:9, "
+        "which uses asyncio.create_task: it needs the event loop",
+    )
+    assert document["diff"] == ""
+    code, report = check(cli, root)
+    [finding] = findings(report, "touch")
+    assert finding["phase1"] == "keep"
+    assert "services.jobs.schedule (line 16) -> services.jobs._spawn" in finding["message"]
+
+
+@pytest.mark.parametrize("call, api", [
+    ("jobs.later(item_id)", "asyncio.get_running_loop"),
+    ("jobs.with_loop(asyncio.get_running_loop(), item_id)", "asyncio.get_running_loop"),
+])
+def test_a_helper_using_the_running_loop_keeps_the_route(cli, app, call, api):
+    document = cli.json("phase1", app(jobs_route(call)))
+    outcome(document, "touch", "keep", api)
+
+
+def test_a_helper_calling_loop_call_soon_on_a_loop_parameter_keeps_the_route(cli, app):
+    files = jobs_route("jobs.with_loop(loop, item_id)")
+    files["api/items.py"] = files["api/items.py"].replace("from services import jobs", "from services import jobs\nfrom core.loops import loop")
+    files["core/loops.py"] = "import asyncio\n\nloop = asyncio.new_event_loop()\n"
+    document = cli.json("phase1", app(files))
+    outcome(document, "touch", "keep", "services.jobs.with_loop (line 17), at services/jobs.py:17, which uses loop.call_soon")
+
+
+@pytest.mark.parametrize("call", [
+    "jobs.deferred(item_id)",  # the loop is only needed by a callback it returns
+    "await asyncio.to_thread(jobs.schedule, item_id)",  # offloaded: then it fails anyway, but not by phase one
+])
+def test_a_helper_that_does_not_need_the_loop_when_called_does_not_keep_the_route(cli, app, call):
+    document = cli.json("phase1", app(jobs_route(call)))
+    found = handler(document, "touch")
+    assert not any("needs the event loop" in reason for reason in found["reasons"]), found["reasons"]
+    if not call.startswith("await"):
+        assert found["action"] == "convert"
+
+
+# ------------------------------------------------ 11. awaited Session methods are not sync
+
+ASYNC_DB = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+async_session = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+
+
+async def get_db():
+    async with async_session() as s:
+        yield s
+"""
+
+
+def test_an_awaited_session_annotated_as_session_is_no_blocking_work(cli, app):
+    root = app({
+        "db/async_engine.py": ASYNC_DB,
+        "api/items.py": source(HEAD, """
+            from fastapi import Depends
+            from sqlalchemy.orm import Session
+
+            from db.async_engine import get_db
+            """, """
+            @router.get("/items")
+            async def list_items(db: Session = Depends(get_db)):
+                rows = await db.execute("select 1")
+                db.add(object())
+                await db.commit()
+                return rows.all()
+            """),
+    })
+    document = cli.json("phase1", root)
+    outcome(
+        document, "list_items", "keep",
+        "awaits `db.execute()` at line 16: `db` is an AsyncSession whose annotation says Session",
+    )
+    assert "blocking" not in handler(document, "list_items")
+    code, report = check(cli, root)
+    assert (code, report["findings"]) == (0, []), report
+
+
+def test_a_session_with_one_unawaited_query_still_blocks(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+
+        from db.engine import get_db_session
+        """, """
+        @router.get("/items")
+        async def list_items(db: Session = Depends(get_db_session)):
+            await audit()
+            return db.execute("select 1").all()
+        """)})
+    document = cli.json("phase1", root)
+    found = outcome(document, "list_items", "keep", "mixed: awaits at line 16")
+    assert found["blocking"] == [{"line": 17, "call": "db.execute()", "offloaded": False}]
+    code, report = check(cli, root)
+    assert code == 1 and findings(report, "list_items")
+
+
+# ---------------------------------------------------- 13. calls with invented parameters
+
+USERS = """
+from typing import Annotated
+
+from fastapi import Depends
+
+
+async def current_user(token: str = ""):
+    return token
+
+
+user_dependency = Annotated[str, Depends(current_user)]
+"""
+
+
+def invented(call: str) -> dict[str, str]:
+    return {
+        "core/users.py": USERS,
+        "api/items.py": source(HEAD, "from core.users import current_user, user_dependency", f"""
+            @router.get("/items")
+            async def list_items(user: user_dependency, session: session_dependency):
+                rows = session.execute("select 1").all()
+                {call}
+                return rows
+            """),
+    }
+
+
+def test_a_session_passed_under_a_keyword_the_callee_lacks_is_flagged_not_unused(cli, app):
+    document = cli.json("phase1", app(invented('current_user("t", db=session)')))
+    outcome(document, "current_user", "keep", "does no synchronous Session work")
+    assert not any("never used" in r for r in handler(document, "current_user")["reasons"])
+    outcome(
+        document, "list_items", "convert",
+        "suspicious call at line 14: passes `db=` to core.users.current_user, which has no parameter `db`",
+    )
+
+
+def test_a_session_passed_under_a_real_keyword_is_not_flagged(cli, app):
+    files = invented('current_user("t", token=session)')
+    document = cli.json("phase1", app(files))
+    outcome(document, "current_user", "convert", "receives the Session `session` from api.items.list_items")
+    assert not any("suspicious" in r for r in handler(document, "list_items")["reasons"])
+
+
+def test_a_session_passed_into_kwargs_is_not_flagged(cli, app):
+    files = invented('current_user("t", db=session)')
+    files["core/users.py"] = USERS.replace('token: str = ""', 'token: str = "", **options')
+    document = cli.json("phase1", app(files))
+    assert not any("suspicious" in r for r in handler(document, "list_items")["reasons"])
