@@ -573,6 +573,12 @@ def batch(
 # ------------------------------------------------------------------ end of batch
 
 
+# verify and smoke: the commands that import and run the target's code
+from async_migrate.cli import verify_cmd  # noqa: E402
+
+verify_cmd.register(app)
+
+
 def _print_json(document: dict) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 

@@ -46,6 +46,8 @@ class Config:
     twin_suffix: str = "_async"
     # Third-party synchronous call -> its async counterpart.
     call_mappings: dict[str, str] = field(default_factory=dict)
+    # The service's test command, run by `verify` from PATH (default `python -m pytest`).
+    test_command: str | None = None
     # The file the values came from (None: defaults); not a key.
     source: Path | None = field(default=None, compare=False)
 
@@ -221,6 +223,9 @@ VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
     "async_engine_factory": _one(_is_dotted, "a dotted name", '"app.db.make_async_engine"'),
     "twin_suffix": _suffix,
     "call_mappings": _call_mappings,
+    "test_command": _one(
+        lambda value: isinstance(value, str) and bool(value.strip()), "a command line", '"python -m pytest -q"'
+    ),
 }
 
 

@@ -134,10 +134,28 @@ def create_branch(root: Path, name: str) -> None:
     check_branch_name(name)
     if branch_exists(repo, name):
         raise GitError(f"the branch {name!r} already exists")
+    base = repo.head.commit.hexsha if _has_commit(repo) else None
     try:
         repo.git.checkout("-b", name)
     except Exception as error:
         raise GitError(f"cannot create the branch {name!r}: {_git_message(error)}") from None
+    if base is not None:
+        # `verify` and `smoke` compare against this commit by default: the migration's starting point.
+        try:
+            repo.git.config(f"branch.{name}.{BASE_KEY}", base)
+        except Exception:
+            pass
+
+
+BASE_KEY = "asyncMigrateBase"
+
+
+def branch_base(repo, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The commit a branch made by `--branch` started from, or None when it was not made so."""
+    try:
+        return repo.git.config("--get", f"branch.{name}.{BASE_KEY}").strip() or None
+    except Exception:
+        return None
 
 
 def can_commit(root: Path, branch: str | None) -> None:
@@ -185,6 +203,11 @@ def commit_paths(root: Path, paths: list[str], message: str) -> str:
     except Exception as error:
         raise GitError(f"cannot commit: {_git_message(error)}") from None
     return repo.head.commit.hexsha
+
+
+def git_message(error: Exception) -> str:
+    """git's own complaint from a failed command, on one line."""
+    return _git_message(error)
 
 
 def _git_message(error: Exception) -> str:

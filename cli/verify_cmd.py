@@ -1,0 +1,173 @@
+"""The `verify` and `smoke` commands: the only ones that import and run the target's code."""
+
+
+import json
+import signal
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+AppOption = Annotated[
+    str,
+    typer.Option("--app", help="The application as MODULE:ATTRIBUTE, imported from PATH (e.g. main:app).",
+                 show_default=False),
+]
+AgainstOption = Annotated[
+    Optional[str],
+    typer.Option("--against", help="The git revision of the before side [default: the base of the branch "
+                 "--branch made, else HEAD]. The after side is the working tree.", show_default=False),
+]
+PythonOption = Annotated[
+    Optional[str],
+    typer.Option("--python", help="The service's interpreter [default: the active virtual environment's].",
+                 show_default=False),
+]
+VReportOption = Annotated[
+    Optional[Path],
+    typer.Option("--report", help="Also write the Verification section into this Markdown report (added to, "
+                 "or replaced in, a report phase one or two wrote); a .json name gets the JSON document."),
+]
+
+
+def _terminate_as_exit(signum, frame):  # type: ignore[no-untyped-def]
+    # A SIGTERM unwinds like Ctrl-C, so worktrees and servers are cleaned up on the way out.
+    raise SystemExit(128 + signum)
+
+
+def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:  # type: ignore[no-untyped-def]
+    from async_migrate.cli.main import _fail
+    from async_migrate.codemods.verify.report import write_block
+
+    if path is None:
+        return
+    try:
+        if path.suffix.lower() == ".json":
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        else:
+            write_block(path, block, markdown(document))
+    except OSError as error:
+        raise _fail(f"cannot write the report {path}: {error}") from None
+
+
+def register(app: typer.Typer) -> None:
+    from async_migrate.cli.main import ConfigOption, Format, FormatOption, PathArgument
+
+    @app.command("verify")
+    def verify_command(
+        path: PathArgument,
+        app_spec: AppOption,
+        against: AgainstOption = None,
+        python: PythonOption = None,
+        test_command: Annotated[
+            Optional[str],
+            typer.Option("--test-command", help="The service's test command [default: test-command in "
+                         "[tool.async-migrate], else `python -m pytest`; `python` is the service's interpreter].",
+                         show_default=False),
+        ] = None,
+        tests_before: Annotated[
+            bool, typer.Option("--tests-before", help="Also run the tests on the before side (unguarded), "
+                               "to tell new failures from old ones.")
+        ] = False,
+        no_tests: Annotated[bool, typer.Option("--no-tests", help="Skip the test run (reported as skipped).")] = False,
+        no_contract: Annotated[
+            bool, typer.Option("--no-contract", help="Skip the HTTP contract comparison (reported as skipped).")
+        ] = False,
+        format: FormatOption = Format.text,
+        config: ConfigOption = None,
+        report: VReportOption = None,
+    ) -> None:
+        """Prove a migration: the HTTP contract (OpenAPI, auth dependencies) is unchanged against REV,
+        the service's tests pass under the runtime guard, and `check` is clean. Imports and runs the
+        target's code. Exit 0 all proven, 1 something differs or fails, 2 usage error, 3 the app does
+        not import on one side."""
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _print_json
+        from async_migrate.codemods.verify.report import verify_markdown
+        from async_migrate.codemods.verify.runner import AppSpec, VerifyError, interpreter
+        from async_migrate.codemods.verify.verify import Request, verify
+
+        root, settings = _prepare(path, config)
+        if report is not None and not report.parent.is_dir():
+            raise _fail(f"{report}: no such directory for the report")
+        err = Console(stderr=True)
+        previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
+        try:
+            request = Request(
+                root=root, app=AppSpec.parse(app_spec), python=interpreter(python), against=against,
+                test_command=test_command, contract=not no_contract, tests=not no_tests,
+                tests_before=tests_before,
+            )
+
+            def step(text: str) -> None:
+                if format is Format.text:
+                    err.print(f"verify: {text}", markup=False, highlight=False, soft_wrap=True)
+
+            result = verify(request, settings, step)
+        except VerifyError as error:
+            raise _fail(str(error), error.code) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        document = result.to_json()
+        _write_report(report, "verify", document, verify_markdown)
+        if format is Format.json:
+            _print_json(document)
+        else:
+            print_verification(Console(), document)
+        raise typer.Exit(EXIT_OK if result.ok else EXIT_CHANGES)
+
+
+def _status(status: str) -> str:
+    return {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "skipped": "[yellow]skipped[/]",
+            "unverified": "[bold red]UNVERIFIED[/]"}.get(status, status)
+
+
+def print_verification(console: Console, document: dict[str, Any]) -> None:
+    against = document.get("against")
+    console.print(
+        f"verify {escape(document['app'])} in {escape(document['root'])}"
+        + (f" against {escape(against['rev'])} ({against['commit'][:12]})" if against else ""),
+        highlight=False, soft_wrap=True,
+    )
+    contract = document["contract"]
+    console.print(f"HTTP contract: {_status(contract['status'])}"
+                  + (f" ({contract['routes']} operations)" if contract["status"] != "skipped" else ""))
+    for d in contract["differences"]:
+        console.print(f"  {escape(d['route'])}: {escape(d['what'])}: {escape(d['before'])} -> {escape(d['after'])}",
+                      highlight=False, soft_wrap=True)
+    tests = document["tests"]
+    line = f"tests under the runtime guard: {_status(tests['status'])}"
+    if tests["status"] != "skipped":
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(tests["counts"].items())) or "no results"
+        line += f" ({escape(tests['command'])}: {counts})"
+    console.print(line, highlight=False, soft_wrap=True)
+    if tests.get("problem"):
+        console.print(f"  {escape(tests['problem'])}", highlight=False, soft_wrap=True)
+    new = tests.get("new_failures")
+    for failure in tests.get("failures", []):
+        mark = "" if new is None else (" (new)" if failure["test"] in new else " (failed before too)")
+        console.print(f"  {escape(failure['test'])}: {failure['outcome']}{mark}", highlight=False, soft_wrap=True)
+        for event in failure["guard"]:
+            console.print(
+                f"    {event['kind']} during {escape(event['request'] or 'the test')} at {escape(event['where'])}: "
+                + escape("; ".join(event["calls"])), highlight=False, soft_wrap=True,
+            )
+    if tests.get("failures") and tests.get("output_tail") and not any(f["guard"] for f in tests["failures"]):
+        console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
+    if tests.get("acknowledged"):
+        places = sorted({e["where"] for e in tests["acknowledged"]})
+        console.print(f"  acknowledged by pragma (blocks, reported, not failed): {escape(', '.join(places))}",
+                      highlight=False, soft_wrap=True)
+    if tests["status"] != "skipped" and not tests.get("guard", {}).get("blockbuster", True):
+        console.print("  note: blockbuster is not installed in the service's environment, so driver calls "
+                      "outside SQLAlchemy are not checked: pip install 'async-migrate[verify]'",
+                      highlight=False, soft_wrap=True)
+    check = document["check"]
+    console.print(f"check: {_status(check['status'])}")
+    for finding in check["findings"]:
+        console.print(f"  {escape(finding['file'])}:{finding['line']} {escape(finding['function'])}: "
+                      f"{escape(finding['message'])}", highlight=False, soft_wrap=True)
+    for error in check["errors"]:
+        console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
+    console.print("verify: [green]passed[/]" if document["ok"] else "verify: [bold red]FAILED[/]")

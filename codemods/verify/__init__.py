@@ -1,0 +1,1 @@
+"""`verify` and `smoke`: the only commands that import and run the target's code."""

@@ -1,0 +1,219 @@
+"""The HTTP contract of two imports of one application, compared.
+
+Input: the documents `introspect.py` writes (`{"openapi": ..., "routes": ...}`). Output:
+one `Difference` per thing a client or an auth check would notice: a route added or
+removed, an operation id, a parameter, a request body, a response code or schema, a
+security requirement, or a non-Session dependency (auth, permission) that is not the
+same function or its phase-two async twin (`get_current_user` -> `get_current_user_async`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_SHOWN = 160  # characters of a value shown in a difference
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    route: str  # "GET /books/{book_id}", or "(application)" for document-wide parts
+    what: str  # "response 200 schema .properties.price.type", "dependency", "route", ...
+    before: str
+    after: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"route": self.route, "what": self.what, "before": self.before, "after": self.after}
+
+
+def compare(before: dict[str, Any], after: dict[str, Any], twin_suffix: str = "_async") -> list[Difference]:
+    """Every contract difference between two introspection documents, in route order."""
+    found = _compare_openapi(before.get("openapi") or {}, after.get("openapi") or {})
+    found += _compare_routes(before.get("routes") or [], after.get("routes") or [], twin_suffix)
+    return found
+
+
+# ------------------------------------------------------------------ OpenAPI
+
+
+def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{"GET /path": operation} with every `$ref` inlined and order-free lists sorted."""
+    components = document.get("components") or {}
+    found = {}
+    for path, item in (document.get("paths") or {}).items():
+        shared = item.get("parameters") or []
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            operation = dict(operation)
+            if shared:
+                operation["parameters"] = list(shared) + list(operation.get("parameters") or [])
+            found[f"{method.upper()} {path}"] = _normalise(_inline(operation, components, ()))
+    return found
+
+
+def _inline(value: Any, components: dict[str, Any], seen: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            if ref in seen:  # a recursive schema: compare it by name past the first level
+                return {"$ref": ref}
+            target: Any = components
+            for part in ref.removeprefix("#/components/").split("/"):
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+            extra = {k: v for k, v in value.items() if k != "$ref"}
+            return _inline({**target, **extra}, components, (*seen, ref))
+        return {key: _inline(item, components, seen) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inline(item, components, seen) for item in value]
+    return value
+
+
+def _normalise(operation: dict[str, Any]) -> dict[str, Any]:
+    operation = dict(operation)
+    operation["parameters"] = {
+        f"{p.get('in', '?')} {p.get('name', '?')}": p for p in operation.get("parameters") or []
+    }
+    operation["security"] = sorted(json.dumps(s, sort_keys=True) for s in operation.get("security") or [])
+    return _sort_sets(operation)
+
+
+def _sort_sets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: sorted(item) if key in ("required", "tags") and isinstance(item, list) and
+            all(isinstance(i, str) for i in item) else _sort_sets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_sort_sets(item) for item in value]
+    return value
+
+
+def _compare_openapi(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
+    found: list[Difference] = []
+    ops_before, ops_after = operations(before), operations(after)
+    for route in _ordered(ops_before, ops_after):
+        old, new = ops_before.get(route), ops_after.get(route)
+        if old is None or new is None:
+            found.append(Difference(route, "route", _present(old), _present(new)))
+            continue
+        for key in _ordered(old, new):
+            what = _category(key)
+            for where, value_before, value_after in leaf_differences(old.get(key), new.get(key)):
+                label = what
+                if key == "parameters" and where:
+                    label, where = f"parameter {where[0]}", where[1:]
+                elif key == "responses" and where:
+                    label, where = f"response {where[0]}", where[1:]
+                found.append(Difference(route, _label(label, where), _shown(value_before), _shown(value_after)))
+    global_before = {k: before.get(k) for k in ("security",)}
+    global_before["securitySchemes"] = (before.get("components") or {}).get("securitySchemes")
+    global_after = {k: after.get(k) for k in ("security",)}
+    global_after["securitySchemes"] = (after.get("components") or {}).get("securitySchemes")
+    for where, value_before, value_after in leaf_differences(global_before, global_after):
+        found.append(Difference("(application)", _label("security", where), _shown(value_before), _shown(value_after)))
+    return found
+
+
+def _category(key: str) -> str:
+    return {
+        "operationId": "operation id",
+        "requestBody": "request body",
+        "security": "security requirements",
+        "parameters": "parameters",
+        "responses": "responses",
+    }.get(key, key)
+
+
+def _label(what: str, where: tuple[str, ...]) -> str:
+    return what + (" ." + ".".join(where) if where else "")
+
+
+def leaf_differences(before: Any, after: Any, where: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """[(path, before, after)] for every place two JSON values differ; `None` when absent."""
+    if before == after:
+        return []
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in _ordered(before, after):
+            if key not in before or key not in after:
+                found.append(((*where, str(key)), before.get(key), after.get(key)))
+            else:
+                found += leaf_differences(before[key], after[key], (*where, str(key)))
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        found = []
+        for index, (old, new) in enumerate(zip(before, after)):
+            found += leaf_differences(old, new, (*where, f"[{index}]"))
+        return found
+    return [(where, before, after)]
+
+
+# ------------------------------------------------------------------ routes and dependencies
+
+
+def _route_key(route: dict[str, Any]) -> str:
+    return f"{route.get('method')} {route.get('path')}"
+
+
+def _compare_routes(before: list[dict], after: list[dict], twin_suffix: str) -> list[Difference]:
+    found: list[Difference] = []
+    by_before = {_route_key(r): r for r in before}
+    by_after = {_route_key(r): r for r in after}
+    for key in _ordered(by_before, by_after):
+        old, new = by_before.get(key), by_after.get(key)
+        if old is None or new is None:
+            # Schema routes are already named by the OpenAPI comparison.
+            if (old or new or {}).get("kind") != "APIRoute":
+                found.append(Difference(key, "route", _present(old), _present(new)))
+            continue
+        found += _compare_trees(key, old.get("dependencies") or [], new.get("dependencies") or [], twin_suffix, ())
+    return found
+
+
+def _same(before: str, after: str, twin_suffix: str) -> bool:
+    return after == before or (bool(twin_suffix) and after == before + twin_suffix)
+
+
+def _compare_trees(
+    route: str, before: list[dict], after: list[dict], twin_suffix: str, chain: tuple[str, ...]
+) -> list[Difference]:
+    found: list[Difference] = []
+    remaining = list(after)
+    where = "dependency" + (" under " + " -> ".join(chain) if chain else "")
+    for old in before:
+        match = next((new for new in remaining if _same(old["call"], new["call"], twin_suffix)), None)
+        if match is None:
+            found.append(Difference(route, where, old["call"], "(none)"))
+            continue
+        remaining.remove(match)
+        if sorted(old.get("scopes") or []) != sorted(match.get("scopes") or []):
+            found.append(Difference(route, f"{where} {old['call']} scopes", str(old.get("scopes")), str(match.get("scopes"))))
+        found += _compare_trees(route, old.get("children") or [], match.get("children") or [], twin_suffix, (*chain, old["call"]))
+    for new in remaining:
+        found.append(Difference(route, where, "(none)", new["call"]))
+    return found
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _ordered(first: dict, second: dict) -> list:
+    keys = list(first)
+    keys += [key for key in second if key not in first]
+    return keys
+
+
+def _present(value: Any) -> str:
+    return "present" if value is not None else "absent"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

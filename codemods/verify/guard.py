@@ -1,0 +1,380 @@
+"""pytest plugin that `async-migrate verify` loads into the service's own test run.
+
+It fails a test when, while the application serves a request:
+
+- `blocking`: a synchronous Session or driver call runs on the event loop thread
+  (SQLAlchemy engine and pool events see every driver; blockbuster, when installed,
+  adds the driver functions it patches: sqlite3, sockets). Calls made by
+  AsyncSession inside SQLAlchemy's own greenlet are legitimate and pass;
+- `two-sessions`: one request begins transactions on more than one Session;
+
+and, at any time during the test:
+
+- `never-awaited`: a coroutine is collected without ever having been awaited.
+
+Blocking inside a handler that carries `# async-migrate: ignore[blocking-session] reason`
+is reported as acknowledged and does not fail the test. Lifespan start-up and test
+code outside requests are not checked for blocking: they stall no request.
+
+Standalone on purpose: the tool copies this file next to the run as
+`async_migrate_guard.py` and loads it with `PYTEST_PLUGINS`, so it runs in the
+service's interpreter without async-migrate installed there. Only the standard library
+is imported at module level; pytest, SQLAlchemy, Starlette and blockbuster when present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import json
+import os
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ENV_REPORT = "ASYNC_MIGRATE_GUARD_REPORT"  # where the JSON report goes
+ENV_ROOT = "ASYNC_MIGRATE_GUARD_ROOT"  # the application root: names locations relative to it
+ENV_ACK = "ASYNC_MIGRATE_GUARD_ACK"  # JSON list of {"file", "function", "reason"} allowed to block
+
+BLOCKBUSTER_FUNCTIONS = ("sqlite3.", "socket.", "ssl.")
+_MAX_EVENTS_PER_TEST = 50
+
+
+class _Request:
+    """One request the application is serving; shared by the threads serving it."""
+
+    def __init__(self, scope: dict) -> None:
+        self.scope = scope
+        self.sessions: dict[int, str] = {}
+        self.reported_sessions = False
+
+    @property
+    def handler(self) -> str | None:
+        endpoint = self.scope.get("endpoint")
+        if endpoint is None:
+            return None
+        return f"{getattr(endpoint, '__module__', '?')}.{getattr(endpoint, '__qualname__', endpoint)}"
+
+    @property
+    def label(self) -> str:
+        # The route's path template when routing got that far: one entry per route, not per id.
+        path = getattr(self.scope.get("route"), "path", None) or self.scope.get("path", "?")
+        if self.scope.get("type") == "websocket":
+            return f"WEBSOCKET {path}"
+        return f"{self.scope.get('method', '?')} {path}"
+
+
+_request: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("async_migrate_request", default=None)
+
+
+class _Guard:
+    def __init__(self) -> None:
+        self.root = Path(os.environ.get(ENV_ROOT) or os.getcwd()).resolve()
+        self.lock = threading.Lock()
+        self.events: list[dict[str, Any]] = []
+        self.keys: set[tuple] = set()
+        self.acknowledged: dict[tuple[str, str], str] = {}
+        self.tests: list[dict[str, Any]] = []
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.installed: dict[str, Any] = {}
+        self.local = threading.local()
+        ack = os.environ.get(ENV_ACK)
+        if ack:
+            for entry in json.loads(Path(ack).read_text(encoding="utf-8")):
+                key = (str(Path(entry["file"]).resolve()), entry["function"])
+                self.acknowledged[key] = entry.get("reason", "")
+
+    # ------------------------------------------------------------ recording
+
+    def record(self, kind: str, message: str, where: str, request: str | None, acknowledged: str | None) -> None:
+        key = (kind, where, request, acknowledged is not None)
+        with self.lock:
+            if key in self.keys:
+                for event in self.events:
+                    same = (event["kind"], event["where"], event["request"], event["acknowledged"] is not None)
+                    if same == key and message not in event["calls"]:
+                        event["calls"].append(message)
+                return
+            if len(self.events) >= _MAX_EVENTS_PER_TEST:
+                return
+            self.keys.add(key)
+            self.events.append(
+                {"kind": kind, "where": where, "request": request, "calls": [message],
+                 "acknowledged": acknowledged}
+            )
+
+    def take(self) -> list[dict[str, Any]]:
+        with self.lock:
+            events, self.events, self.keys = self.events, [], set()
+        return events
+
+    # ------------------------------------------------------------ stack reading
+
+    def _relative(self, filename: str) -> str | None:
+        if filename[:1] == "<":  # generated code: <string>, SQLAlchemy's <... _go() wrapper>
+            return None
+        try:
+            path = Path(filename).resolve()
+        except (OSError, ValueError):
+            return None
+        if path.is_relative_to(self.root) and ".venv" not in path.parts and "site-packages" not in path.parts:
+            return str(path.relative_to(self.root))
+        return None
+
+    def locate(self) -> tuple[str, str | None]:
+        """Where the current call comes from in the application, and the pragma reason
+        when a frame on the stack is an acknowledged handler."""
+        frame = sys._getframe(2)
+        where = None
+        reason = None
+        parent = _greenlet_parent_frame()
+        while frame is not None:
+            code = frame.f_code
+            if self.acknowledged and reason is None:
+                name = getattr(code, "co_qualname", code.co_name)
+                filename = str(Path(code.co_filename).resolve()) if code.co_filename[:1] != "<" else ""
+                reason = self.acknowledged.get((filename, name))
+            if where is None:
+                relative = self._relative(code.co_filename)
+                if relative is not None:
+                    where = f"{relative}:{frame.f_lineno} in {getattr(code, 'co_qualname', code.co_name)}"
+            if where is not None and (reason is not None or not self.acknowledged):
+                break
+            frame = frame.f_back
+            if frame is None:
+                # Inside SQLAlchemy's greenlet the application's frames are those of the
+                # coroutine that started it, in the parent greenlet.
+                frame, parent = parent, None
+        return where or "outside the application", reason
+
+    # ------------------------------------------------------------ the rules
+
+    def blocking(self, call: str) -> None:
+        """A synchronous database call is about to run: record it when it runs on the
+        event loop thread while a request is served, outside SQLAlchemy's greenlet."""
+        if getattr(self.local, "busy", False):
+            return
+        if asyncio._get_running_loop() is None:
+            return
+        request = _request.get()
+        if request is None or _in_sqlalchemy_greenlet():
+            return
+        self.local.busy = True
+        try:
+            where, reason = self.locate()
+            self.record("blocking", call, where, request.label, reason)
+        finally:
+            self.local.busy = False
+
+    def session_began(self, session: Any) -> None:
+        request = _request.get()
+        if request is None:
+            return
+        with self.lock:
+            if id(session) in request.sessions:
+                return
+        where, _ = self.locate()
+        kind = "AsyncSession" if _in_sqlalchemy_greenlet() else "Session"
+        with self.lock:
+            request.sessions[id(session)] = f"{kind} first used at {where}"
+            if len(request.sessions) < 2 or request.reported_sessions:
+                return
+            request.reported_sessions = True
+            sessions = "; ".join(request.sessions.values())
+        self.record(
+            "two-sessions", f"{len(request.sessions)} Sessions in one request: {sessions}",
+            request.handler or where, request.label, None,
+        )
+
+    def never_awaited(self, coro: Any) -> None:
+        code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+        name = getattr(coro, "__qualname__", repr(coro))
+        where = "?"
+        if code is not None:
+            relative = self._relative(code.co_filename)
+            where = f"{relative or code.co_filename}:{code.co_firstlineno} in {name}"
+        origin = getattr(coro, "cr_origin", None)
+        if origin:
+            frames = [f"{self._relative(f) or f}:{line} in {fn}" for f, line, fn in origin]
+            where += " (created at " + " <- ".join(frames) + ")"
+        self.record("never-awaited", f"coroutine {name} was never awaited", where, None, None)
+
+    # ------------------------------------------------------------ installation
+
+    def install(self) -> None:
+        self.installed["starlette"] = _install_request_context()
+        self.installed["sqlalchemy"] = _install_sqlalchemy(self)
+        self.installed["blockbuster"] = _install_blockbuster(self)
+        self.installed["never-awaited"] = _install_unawaited(self)
+
+
+def _greenlet_parent_frame() -> Any:
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is None:
+        return None
+    parent = greenlet.getcurrent().parent
+    return getattr(parent, "gr_frame", None) if parent is not None else None
+
+
+def _in_sqlalchemy_greenlet() -> bool:
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is None:
+        return False
+    return bool(getattr(greenlet.getcurrent(), "__sqlalchemy_greenlet_provider__", False))
+
+
+def _install_request_context() -> bool:
+    try:
+        from starlette.applications import Starlette
+    except ImportError:
+        return False
+    original = Starlette.__call__
+    if getattr(original, "_async_migrate_guard", False):
+        return True
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope.get("type") not in ("http", "websocket") or _request.get() is not None:
+            return await original(self, scope, receive, send)
+        token = _request.set(_Request(scope))
+        try:
+            return await original(self, scope, receive, send)
+        finally:
+            _request.reset(token)
+
+    __call__._async_migrate_guard = True  # type: ignore[attr-defined]
+    Starlette.__call__ = __call__  # type: ignore[method-assign]
+    return True
+
+
+def _install_sqlalchemy(guard: _Guard) -> bool:
+    try:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+        from sqlalchemy.orm import Session
+        from sqlalchemy.pool import Pool
+    except ImportError:
+        return False
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        guard.blocking(f"SQL execute ({statement.split(None, 1)[0] if statement.strip() else 'statement'})")
+
+    def on_commit(conn):  # type: ignore[no-untyped-def]
+        guard.blocking("COMMIT")
+
+    def on_rollback(conn):  # type: ignore[no-untyped-def]
+        guard.blocking("ROLLBACK")
+
+    def on_checkout(dbapi_connection, record, proxy):  # type: ignore[no-untyped-def]
+        guard.blocking("connection checkout from the pool")
+
+    def on_begin(session, transaction, connection):  # type: ignore[no-untyped-def]
+        guard.session_began(session)
+
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    event.listen(Engine, "commit", on_commit)
+    event.listen(Engine, "rollback", on_rollback)
+    event.listen(Pool, "checkout", on_checkout)
+    event.listen(Session, "after_begin", on_begin)
+    return True
+
+
+def _install_blockbuster(guard: _Guard) -> bool:
+    try:
+        from blockbuster import BlockBuster
+    except ImportError:
+        return False
+    buster = BlockBuster()
+    for name, function in buster.functions.items():
+        if not name.startswith(BLOCKBUSTER_FUNCTIONS):
+            continue
+        allowed = function.can_block_predicate
+
+        def predicate(*args: Any, _name: str = name, _allowed: Any = allowed, **kwargs: Any) -> bool:
+            # Record, never raise: the call goes on, and the test fails afterwards with where it was.
+            if not _allowed(*args, **kwargs):
+                guard.blocking(_name)
+            return True
+
+        function.can_block_predicate = predicate
+        function.activate()
+    return True
+
+
+def _install_unawaited(guard: _Guard) -> bool:
+    # The interpreter reports a never-awaited coroutine through this function, from any
+    # thread, before warning filters apply; keep the warning and record it.
+    original = getattr(warnings, "_warn_unawaited_coroutine", None)
+    if original is None:
+        return False
+
+    def hook(coro: Any) -> None:
+        try:
+            guard.never_awaited(coro)
+        finally:
+            original(coro)
+
+    warnings._warn_unawaited_coroutine = hook  # type: ignore[attr-defined]
+    return True
+
+
+_guard: _Guard | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _guard
+    if _guard is None:
+        _guard = _Guard()
+        _guard.install()
+
+
+def _describe(event: dict[str, Any]) -> str:
+    what = {
+        "blocking": "blocks the event loop",
+        "two-sessions": "opens more than one Session in one request",
+        "never-awaited": "never awaits a coroutine",
+    }[event["kind"]]
+    request = f" during {event['request']}" if event["request"] else ""
+    return f"async-migrate guard: {what}{request} at {event['where']}: {'; '.join(event['calls'])}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    report = yield
+    if _guard is None or report.when == "setup" and report.passed:
+        return report  # setup's events are judged with the call
+    gc.collect()  # a coroutine dropped without await is reported when it is collected
+    events = _guard.take()
+    failing = [e for e in events if e["acknowledged"] is None]
+    if failing and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(_describe(e) for e in failing)
+    elif failing:
+        report.sections.append(("async-migrate guard", "\n".join(_describe(e) for e in failing)))
+    entry = _guard.outcomes.setdefault(item.nodeid, {"nodeid": item.nodeid, "outcome": "passed", "guard": []})
+    entry["guard"].extend(events)
+    if report.failed:
+        entry["outcome"] = "failed" if report.when == "call" else "error"
+    elif report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = os.environ.get(ENV_REPORT)
+    if _guard is None or not path:
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        path = f"{path}.{worker}"
+    document = {
+        "installed": _guard.installed,
+        "exitstatus": int(exitstatus),
+        "tests": list(_guard.outcomes.values()),
+        "python": sys.executable,
+    }
+    Path(path).write_text(json.dumps(document, indent=1), encoding="utf-8")

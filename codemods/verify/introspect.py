@@ -1,0 +1,154 @@
+"""Run in the service's own interpreter: import the app, write its HTTP contract as JSON.
+
+`python -c SOURCE MODULE:ATTR OUT.json`, from the application root. Standalone (standard
+library, and FastAPI/SQLAlchemy as the service has them); passed with `-c` so that no
+folder of the tool lands on the service's `sys.path`.
+
+The document: `{"openapi": app.openapi(), "routes": [...]}`, one route per
+(method, path) or websocket path, each with its non-Session dependency tree:
+`{"call": "module.qualname", "scopes": [...], "children": [...]}`. A dependency that
+provides a Session or AsyncSession, and everything below it, is left out: phase two
+changes it by design. Exit 3 when the application does not import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import sys
+import traceback
+import typing
+
+
+def _session_classes() -> tuple[type, ...]:
+    found: list[type] = []
+    try:
+        from sqlalchemy.orm import Session
+
+        found.append(Session)
+    except ImportError:
+        pass
+    try:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        found.append(AsyncSession)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+SESSIONS = _session_classes()
+
+
+def _is_session_type(hint: object, depth: int = 0) -> bool:
+    """A Session type, or Annotated/Optional/Iterator/Generator of one."""
+    if depth > 5 or hint is None:
+        return False
+    if isinstance(hint, type):
+        return bool(SESSIONS) and issubclass(hint, SESSIONS)
+    return any(_is_session_type(arg, depth + 1) for arg in typing.get_args(hint))
+
+
+def _provides_session(call: object, parent: object, name: str | None) -> bool:
+    if call is None:
+        return False
+    target = call.__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)
+    if isinstance(call, type) and SESSIONS and issubclass(call, SESSIONS):
+        return True
+    for function in (call, target):
+        try:
+            hints = typing.get_type_hints(function, include_extras=True)
+        except Exception:
+            hints = getattr(function, "__annotations__", {}) or {}
+        if _is_session_type(hints.get("return")):
+            return True
+    if parent is not None and name:
+        try:
+            hints = typing.get_type_hints(parent, include_extras=True)
+        except Exception:
+            hints = getattr(parent, "__annotations__", {}) or {}
+        if _is_session_type(hints.get(name)):
+            return True
+    return False
+
+
+def _name(call: object) -> str:
+    if call is None:
+        return "?"
+    if inspect.isfunction(call) or inspect.ismethod(call) or isinstance(call, type):
+        function = inspect.unwrap(call) if not isinstance(call, type) else call
+        return f"{function.__module__}.{function.__qualname__}"
+    kind = type(call)
+    return f"{kind.__module__}.{kind.__qualname__}()"  # a callable instance
+
+
+def _tree(dependant: object, parent: object) -> list[dict]:
+    children = []
+    for sub in getattr(dependant, "dependencies", []) or []:
+        call = getattr(sub, "call", None)
+        if _provides_session(call, parent, getattr(sub, "name", None)):
+            continue
+        children.append(
+            {
+                "call": _name(call),
+                "scopes": sorted(getattr(sub, "security_scopes", None) or getattr(sub, "scopes", None) or []),
+                "children": _tree(sub, call),
+            }
+        )
+    return children
+
+
+def _flat_routes(app: object) -> list:
+    routes = list(getattr(app, "routes", []))
+    # FastAPI >= 0.13x keeps included routers as nodes; this yields the routes as served
+    # (prefixes and router-level dependencies applied).
+    flatten = getattr(sys.modules.get("fastapi.routing"), "_iter_included_route_candidates", None)
+    return list(flatten(routes)) if flatten is not None else routes
+
+
+def describe(app: object) -> dict:
+    routes = []
+    for route in _flat_routes(app):
+        kind = type(route).__name__
+        path = getattr(route, "path", None) or getattr(route, "path_format", None)
+        dependant = getattr(route, "dependant", None)
+        endpoint = getattr(route, "endpoint", None)
+        methods = sorted(getattr(route, "methods", None) or []) or (["WEBSOCKET"] if "WebSocket" in kind else [kind])
+        for method in methods:
+            routes.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "kind": kind,
+                    "endpoint": _name(endpoint) if endpoint is not None else None,
+                    "dependencies": _tree(dependant, endpoint) if dependant is not None else [],
+                }
+            )
+    return {"openapi": app.openapi(), "routes": routes}
+
+
+def main(argv: list[str]) -> int:
+    spec, out = argv[1], argv[2]
+    sys.path.insert(0, os.getcwd())
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        app = module
+        for part in attribute.split("."):
+            app = getattr(app, part)
+    except BaseException:  # the service's own import error, whatever it is
+        sys.stderr.write(traceback.format_exc())
+        return 3
+    if not hasattr(app, "openapi") or not hasattr(app, "routes"):
+        sys.stderr.write(f"{spec} is a {type(app).__name__}, not a FastAPI application\n")
+        return 3
+    document = describe(app)
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

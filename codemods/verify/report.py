@@ -1,0 +1,132 @@
+"""The "Verification" section of the migration report (Markdown), written by verify and smoke.
+
+Each command owns one marked block inside the section, so either can run first, reruns
+replace their own block, and a report that phase one or phase two wrote keeps the rest
+of its text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+HEADING = "## Verification"
+
+
+def _begin(block: str) -> str:
+    return f"<!-- async-migrate:{block} -->"
+
+
+def _end(block: str) -> str:
+    return f"<!-- /async-migrate:{block} -->"
+
+
+def merge(existing: str, block: str, body: str) -> str:
+    """existing with the block replaced (or added under the Verification heading)."""
+    marked = f"{_begin(block)}\n{body.rstrip()}\n{_end(block)}\n"
+    start, end = existing.find(_begin(block)), existing.find(_end(block))
+    if start != -1 and end > start:
+        return existing[:start] + marked + existing[end + len(_end(block)) + 1 :]
+    if HEADING not in existing:
+        text = existing.rstrip("\n")
+        return (text + "\n\n" if text else "") + f"{HEADING}\n\n{marked}"
+    at = existing.index(HEADING) + len(HEADING)
+    # After the heading's other blocks: before the next level-two heading, if any.
+    following = existing.find("\n## ", at)
+    if following == -1:
+        return existing.rstrip("\n") + "\n\n" + marked
+    return existing[:following].rstrip("\n") + "\n\n" + marked + existing[following:]
+
+
+def write_block(path: Path, block: str, body: str) -> None:
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(merge(existing, block, body), encoding="utf-8")
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def verify_markdown(document: dict[str, Any]) -> str:
+    """The verify block from verify's JSON document."""
+    lines = [f"### verify: {'passed' if document['ok'] else 'FAILED'}", ""]
+    against = document.get("against")
+    lines.append(
+        f"`{document['app']}` in `{document['root']}`"
+        + (f", against `{against['rev']}` (`{against['commit'][:12]}`)" if against else "")
+        + "."
+    )
+    contract = document["contract"]
+    lines += ["", f"**HTTP contract**: {contract['status']}"]
+    if contract["status"] != "skipped":
+        lines[-1] += f" ({contract['routes']} operations compared)"
+    if contract["differences"]:
+        lines += ["", "| route | what | before | after |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {_cell(d['route'])} | {_cell(d['what'])} | `{_cell(d['before'])}` | `{_cell(d['after'])}` |"
+            for d in contract["differences"]
+        ]
+    tests = document["tests"]
+    lines += ["", f"**Tests under the runtime guard**: {tests['status']}"]
+    if tests["status"] != "skipped":
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(tests["counts"].items())) or "no results"
+        lines[-1] += f" (`{tests['command']}`: {counts})"
+        if tests.get("problem"):
+            lines += ["", f"- {tests['problem']}"]
+        for failure in tests["failures"]:
+            lines.append(f"- `{failure['test']}` {failure['outcome']}")
+            for event in failure["guard"]:
+                lines.append(f"  - {event['kind']} during {event['request'] or 'the test'} at `{event['where']}`: "
+                             + "; ".join(event["calls"]))
+        if tests["acknowledged"]:
+            handlers = sorted({e["where"] for e in tests["acknowledged"]})
+            lines += ["", f"Acknowledged by pragma (blocking, reported, not failed): {len(handlers)} places: "
+                      + ", ".join(f"`{h}`" for h in handlers)]
+        if not tests["guard"].get("blockbuster", True):
+            lines += ["", ("blockbuster was not installed in the service's environment: driver calls outside "
+                           "SQLAlchemy were not checked.")]
+    check = document["check"]
+    lines += ["", f"**Static re-check** (`async-migrate check`): {check['status']}"]
+    for finding in check["findings"]:
+        lines.append(f"- `{finding['file']}:{finding['line']}` {finding['function']}: {finding['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def smoke_markdown(document: dict[str, Any]) -> str:
+    """The smoke block: a table and a Mermaid chart of light-request latency, before and after."""
+    sides = [s for s in ("before", "after") if document.get(s)]
+    lines = [
+        "### smoke: light-request latency under heavy load",
+        "",
+        (f"`{document['light']}` probed every {document['interval_ms']:g} ms while {document['concurrency']} x "
+         f"`{document['heavy']}` run (uvicorn, one worker, loopback)."),
+        "",
+        "| | " + " | ".join(sides) + " |",
+        "| --- |" + " --- |" * len(sides),
+    ]
+    rows = [
+        ("light p50 (ms)", lambda s: f"{s['light']['p50_ms']:.1f}"),
+        ("light p95 (ms)", lambda s: f"{s['light']['p95_ms']:.1f}"),
+        ("light max (ms)", lambda s: f"{s['light']['max_ms']:.1f}"),
+        ("light requests", lambda s: str(s["light"]["count"])),
+        ("heavy alone (ms)", lambda s: f"{s['heavy_solo_ms']:.0f}"),
+        ("heavy throughput (req/s)", lambda s: f"{s['heavy_throughput']:.2f}"),
+        ("loop-blocked ratio", lambda s: f"{s['loop_blocked_ratio']:.2f}"),
+    ]
+    for name, value in rows:
+        lines.append(f"| {name} | " + " | ".join(value(document[s]) for s in sides) + " |")
+    top = max(max(document[s]["light"]["max_ms"], document[s]["light"]["p95_ms"]) for s in sides)
+    lines += [
+        "",
+        "```mermaid",
+        "xychart-beta",
+        '    title "Light request latency under load (ms)"',
+        "    x-axis [" + ", ".join(f'"{side} {stat}"' for stat in ("p50", "p95", "max") for side in sides) + "]",
+        f'    y-axis "ms" 0 --> {max(1, round(top * 1.1))}',
+        "    bar [" + ", ".join(
+            f"{document[side]['light'][stat + '_ms']:.1f}" for stat in ("p50", "p95", "max") for side in sides
+        ) + "]",
+        "```",
+        "",
+    ]
+    return "\n".join(lines) + "\n"

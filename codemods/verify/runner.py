@@ -1,0 +1,186 @@
+"""Running the target's code: the "before" worktree, its interpreter, the app import.
+
+Everything here starts processes or touches git; nothing here decides. Errors are
+`VerifyError` with the exit code the CLI uses (2: usage, 3: the app does not import
+on one side) and a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from async_migrate.codemods import gitstate
+
+IMPORT_TIMEOUT = 180.0  # seconds for one import of the application
+
+
+class VerifyError(Exception):
+    """A run that cannot go on; `code` is the exit code (2 usage, 3 import failed on one side)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    module: str
+    attribute: str
+
+    @classmethod
+    def parse(cls, text: str) -> AppSpec:
+        """`package.module:attribute` as uvicorn takes it; VerifyError otherwise."""
+        module, sep, attribute = text.partition(":")
+        parts = module.split(".") + attribute.split(".")
+        if not sep or not all(part.isidentifier() for part in parts):
+            raise VerifyError(f"--app {text!r}: expected MODULE:ATTRIBUTE, e.g. main:app")
+        return cls(module, attribute)
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attribute}"
+
+
+def interpreter(python: str | None) -> str:
+    """The service's interpreter: --python, else the active virtual environment's, else ours."""
+    import sys
+
+    if python is None:
+        venv = os.environ.get("VIRTUAL_ENV")
+        candidate = Path(venv) / "bin" / "python" if venv else None
+        return str(candidate) if candidate is not None and candidate.exists() else sys.executable
+    found = shutil.which(python)
+    if found is None:
+        raise VerifyError(f"--python {python}: no such interpreter")
+    return found
+
+
+def child_env(python: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the service's processes: ours (its configuration and database
+    settings), its interpreter's bin folder first on PATH, and stable hashing so that
+    FastAPI's generated operation ids do not change between two imports."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST" and not k.startswith("PYTEST_XDIST")}
+    env["PATH"] = str(Path(python).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONHASHSEED"] = "0"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def tool_source(name: str) -> str:
+    """The text of one of the standalone scripts shipped in this package."""
+    return resources.files("async_migrate.codemods.verify").joinpath(name).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ git: the "before" side
+
+
+@dataclass(frozen=True)
+class Revision:
+    name: str  # as given, or how it was found
+    commit: str
+
+
+def resolve_revision(root: Path, against: str | None) -> Revision:
+    """REV as a commit; default the base of the branch `--branch` created, else HEAD."""
+    repo = gitstate.repository(root)
+    if repo is None or repo.working_tree_dir is None:
+        raise VerifyError(f"{root} is not inside a git repository: the before side is read from one")
+    if against is None:
+        branch = gitstate.current_branch(repo) if _has_head(repo) else None
+        base = gitstate.branch_base(repo, branch) if branch else None
+        against = base or "HEAD"
+        name = f"{branch} base ({base[:12]})" if base else "HEAD"
+    else:
+        name = against
+    try:
+        commit = repo.git.rev_parse("--verify", "--quiet", f"{against}^{{commit}}").strip()
+    except Exception:
+        commit = ""
+    if not commit:
+        raise VerifyError(f"--against {against}: no such revision in {repo.working_tree_dir}")
+    return Revision(name, commit)
+
+
+def _has_head(repo) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        repo.head.commit
+    except ValueError:
+        return False
+    return True
+
+
+@contextmanager
+def before_tree(root: Path, revision: Revision) -> Iterator[Path]:
+    """The application root as it was at the revision, in a temporary `git worktree`.
+
+    The user's checkout is never touched; the worktree and its folder are removed on
+    the way out, whatever happened.
+    """
+    repo = gitstate.repository(root)
+    assert repo is not None and repo.working_tree_dir is not None
+    top = Path(repo.working_tree_dir).resolve()
+    scratch = Path(tempfile.mkdtemp(prefix="async-migrate-before-"))
+    tree = scratch / "tree"
+    added = False
+    try:
+        try:
+            repo.git.worktree("add", "--detach", "--quiet", str(tree), revision.commit)
+            added = True
+        except Exception as error:
+            raise VerifyError(f"cannot check out {revision.name} into a worktree: {gitstate.git_message(error)}") from None
+        relative = root.resolve().relative_to(top)
+        before_root = tree / relative
+        if not before_root.is_dir():
+            raise VerifyError(f"{relative} does not exist at {revision.name}")
+        yield before_root
+    finally:
+        if added:
+            try:
+                repo.git.worktree("remove", "--force", str(tree))
+            except Exception:
+                pass
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            repo.git.worktree("prune")
+        except Exception:
+            pass
+
+
+# ------------------------------------------------------------------ importing the app
+
+
+@dataclass
+class Imported:
+    document: dict[str, Any] | None
+    error: str | None  # the import's own traceback (its last lines) when it failed
+
+
+def import_app(python: str, root: Path, app: AppSpec, timeout: float = IMPORT_TIMEOUT) -> Imported:
+    """Import the application under its interpreter from root; its contract document."""
+    with tempfile.TemporaryDirectory(prefix="async-migrate-import-") as scratch:
+        out = Path(scratch) / "contract.json"
+        env = child_env(python, {"PYTHONDONTWRITEBYTECODE": "1"})
+        try:
+            proc = subprocess.run(
+                [python, "-c", tool_source("introspect.py"), str(app), str(out)],
+                cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return Imported(None, f"importing {app} took longer than {timeout:.0f} s")
+        except OSError as error:
+            raise VerifyError(f"cannot run {python}: {error}") from None
+        if proc.returncode != 0 or not out.exists():
+            lines = (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip().splitlines()
+            return Imported(None, "\n".join(lines[-12:]))
+        return Imported(json.loads(out.read_text(encoding="utf-8")), None)

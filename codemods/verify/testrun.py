@@ -1,0 +1,153 @@
+"""The service's own tests, run under the runtime guard (`guard.py`).
+
+The guard is copied into a scratch folder as `async_migrate_guard.py`, put on
+`PYTHONPATH` and loaded with `PYTEST_PLUGINS`, so any test command that runs pytest
+(`python -m pytest`, `pytest tests`, `make test`) runs guarded, in the service's own
+interpreter. A run whose guard report never appears was not guarded, and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from async_migrate.codemods.verify.runner import VerifyError, child_env, tool_source
+
+DEFAULT_COMMAND = "python -m pytest"
+TEST_TIMEOUT = 1800.0
+GUARD_MODULE = "async_migrate_guard"
+INSTALL_HINT = "pip install 'async-migrate[verify]' (or pip install blockbuster) in the service's environment"
+
+
+@dataclass
+class Acknowledged:
+    """A handler whose pragma acknowledges that it blocks: the guard reports, never fails it."""
+
+    file: str  # absolute
+    function: str  # qualified name
+    reason: str
+
+
+@dataclass
+class TestRun:
+    command: list[str]
+    guarded: bool = True
+    exit_code: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # {"test", "outcome", "guard": [...]}
+    acknowledged: list[dict[str, Any]] = field(default_factory=list)  # guard events a pragma covers
+    installed: dict[str, bool] = field(default_factory=dict)
+    output_tail: str = ""
+    problem: str | None = None  # why the run proves nothing (not guarded, no tests ran)
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and self.exit_code == 0 and not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": "pass" if self.passed else ("unverified" if self.problem else "fail"),
+            "command": shlex.join(self.command),
+            "guarded": self.guarded,
+            "exit_code": self.exit_code,
+            "counts": self.counts,
+            "failures": self.failures,
+            "acknowledged": self.acknowledged,
+            "guard": self.installed,
+            "problem": self.problem,
+            "output_tail": self.output_tail,
+        }
+
+
+def command_line(command: str | None, python: str) -> list[str]:
+    """The test command as argv, `python` meaning the service's interpreter; VerifyError (exit 2)
+    when its program cannot be found."""
+    text = command or DEFAULT_COMMAND
+    try:
+        argv = shlex.split(text)
+    except ValueError as error:
+        raise VerifyError(f"test-command {text!r}: {error}") from None
+    if not argv:
+        raise VerifyError("test-command is empty")
+    if argv[0] in ("python", "python3"):
+        argv[0] = python
+    elif shutil.which(argv[0], path=child_env(python)["PATH"]) is None:
+        raise VerifyError(f"test-command {text!r}: {argv[0]!r} is not found (set test-command in [tool.async-migrate])")
+    return argv
+
+
+def run_tests(
+    root: Path,
+    python: str,
+    argv: list[str],
+    acknowledged: list[Acknowledged],
+    guard: bool = True,
+    timeout: float = TEST_TIMEOUT,
+) -> TestRun:
+    """Run argv from root (guarded unless guard=False) and read what the guard saw."""
+    result = TestRun(command=argv, guarded=guard)
+    with tempfile.TemporaryDirectory(prefix="async-migrate-guard-") as scratch:
+        folder = Path(scratch)
+        report = folder / "report.json"
+        extra = {}
+        if guard:
+            (folder / f"{GUARD_MODULE}.py").write_text(tool_source("guard.py"), encoding="utf-8")
+            ack = folder / "acknowledged.json"
+            ack.write_text(json.dumps([a.__dict__ for a in acknowledged]), encoding="utf-8")
+            plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
+            extra = {
+                "PYTHONPATH": os.pathsep.join(filter(None, [scratch, os.environ.get("PYTHONPATH")])),
+                "PYTEST_PLUGINS": ",".join([*plugins, GUARD_MODULE]),
+                "ASYNC_MIGRATE_GUARD_REPORT": str(report),
+                "ASYNC_MIGRATE_GUARD_ROOT": str(root),
+                "ASYNC_MIGRATE_GUARD_ACK": str(ack),
+            }
+        log = folder / "output.log"
+        with open(log, "wb") as output:
+            try:
+                proc = subprocess.run(
+                    argv, cwd=root, env=child_env(python, extra), stdin=subprocess.DEVNULL,
+                    stdout=output, stderr=subprocess.STDOUT, timeout=timeout, check=False,
+                )
+                result.exit_code = proc.returncode
+            except subprocess.TimeoutExpired:
+                result.problem = f"the test command did not finish within {timeout:.0f} s"
+            except OSError as error:
+                raise VerifyError(f"cannot run the test command {shlex.join(argv)}: {error}") from None
+        text = log.read_text(encoding="utf-8", errors="replace")
+        result.output_tail = "\n".join(text.splitlines()[-40:])
+        if "No module named pytest" in text and result.exit_code not in (0, None):
+            raise VerifyError(f"the test command {shlex.join(argv)} needs pytest, which {python} does not have")
+        reports = sorted(folder.glob("report.json*"))
+        if guard:
+            if not reports:
+                result.problem = result.problem or (
+                    "the test command did not run pytest with the guard loaded (no guard report): "
+                    "the tests ran unguarded"
+                )
+            for path in reports:
+                _read_report(result, json.loads(path.read_text(encoding="utf-8")))
+        if result.exit_code == 5 and result.problem is None:
+            result.problem = "no tests ran (pytest exit status 5)"
+    return result
+
+
+def _read_report(result: TestRun, document: dict[str, Any]) -> None:
+    for name, present in document.get("installed", {}).items():
+        result.installed[name] = result.installed.get(name, True) and bool(present)
+    for test in document.get("tests", []):
+        outcome = test.get("outcome", "passed")
+        result.counts[outcome] = result.counts.get(outcome, 0) + 1
+        failing = [e for e in test.get("guard", []) if e.get("acknowledged") is None]
+        for event in test.get("guard", []):
+            if event.get("acknowledged") is not None:
+                result.acknowledged.append({"test": test["nodeid"], **event})
+        if outcome in ("failed", "error") or failing:
+            result.failures.append({"test": test["nodeid"], "outcome": outcome, "guard": failing})

@@ -1,0 +1,154 @@
+"""`verify`: proves a migration against a git revision.
+
+1. the HTTP contract (OpenAPI and non-Session dependencies) of the app imported on both
+   sides, compared (`contract.py`);
+2. the service's tests on the after side under the runtime guard (`testrun.py`);
+3. `check` on the after side.
+
+Presentation-free: the CLI renders the `Verification` this returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.pragma import BLOCKING
+from async_migrate.codemods.run import Options
+from async_migrate.codemods.verify import contract, testrun
+from async_migrate.codemods.verify.runner import (
+    AppSpec,
+    Revision,
+    VerifyError,
+    before_tree,
+    import_app,
+    resolve_revision,
+)
+
+Step = Callable[[str], None]  # told what runs now, for a status line
+
+
+@dataclass
+class Request:
+    """What to verify; built by the CLI from its options."""
+
+    root: Path
+    app: AppSpec
+    python: str
+    against: str | None = None
+    test_command: str | None = None  # overrides the configuration's test-command
+    contract: bool = True
+    tests: bool = True
+    tests_before: bool = False  # also run the tests on the before side, unguarded
+    check: bool = True
+
+
+@dataclass
+class Verification:
+    root: Path
+    app: str
+    python: str
+    revision: Revision | None = None
+    differences: list[contract.Difference] | None = None  # None: not compared
+    routes: int = 0
+    tests: testrun.TestRun | None = None
+    tests_before: testrun.TestRun | None = None
+    findings: list[dict[str, Any]] | None = None  # check's findings on the after side
+    check_errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.differences
+            and (self.tests is None or self.tests.passed)
+            and not self.findings
+            and not self.check_errors
+        )
+
+    def new_failures(self) -> list[str] | None:
+        """Failing tests that passed on the before side; None when it was not run."""
+        if self.tests is None or self.tests_before is None:
+            return None
+        old = {f["test"] for f in self.tests_before.failures}
+        return [f["test"] for f in self.tests.failures if f["test"] not in old]
+
+    def to_json(self) -> dict[str, Any]:
+        tests = self.tests.to_json() if self.tests is not None else {"status": "skipped"}
+        if self.tests_before is not None:
+            tests["before"] = self.tests_before.to_json()
+            tests["new_failures"] = self.new_failures()
+        return {
+            "command": "verify",
+            "root": str(self.root),
+            "app": self.app,
+            "python": self.python,
+            "against": {"rev": self.revision.name, "commit": self.revision.commit} if self.revision else None,
+            "ok": self.ok,
+            "contract": {
+                "status": "skipped" if self.differences is None else ("fail" if self.differences else "pass"),
+                "routes": self.routes,
+                "differences": [d.to_json() for d in self.differences or []],
+            },
+            "tests": tests,
+            "check": {
+                "status": "skipped" if self.findings is None else (
+                    "fail" if self.findings or self.check_errors else "pass"
+                ),
+                "findings": self.findings or [],
+                "errors": self.check_errors,
+            },
+        }
+
+
+def verify(request: Request, config: Config, step: Step = lambda _: None) -> Verification:
+    """Run the three proofs; VerifyError (exit 2 or 3) when one cannot be run at all."""
+    from async_migrate.codemods.check import check
+
+    result = Verification(request.root, str(request.app), request.python)
+    root = request.root
+    # Everything that can be refused is checked before anything runs.
+    argv = testrun.command_line(request.test_command or config.test_command, request.python) if (
+        request.tests or request.tests_before
+    ) else []
+    if request.contract or request.tests_before:
+        result.revision = resolve_revision(root, request.against)
+
+    step("check: static analysis of the after side")
+    checked = check(root, config, Options())
+    acknowledged = [
+        testrun.Acknowledged(str(root / s.file), s.function, s.reason) for s in checked.silenced if s.code == BLOCKING
+    ]
+    if request.check:
+        result.findings = [f.to_json() for f in checked.findings]
+        result.check_errors = checked.errors
+
+    if request.contract or request.tests_before:
+        assert result.revision is not None
+        with before_tree(root, result.revision) as before_root:
+            if request.contract:
+                step(f"contract: importing {request.app} on both sides")
+                before = import_app(request.python, before_root, request.app)
+                after = import_app(request.python, root, request.app)
+                _import_errors(request.app, result.revision, before, after)
+                assert before.document is not None and after.document is not None
+                result.differences = contract.compare(before.document, after.document, config.twin_suffix)
+                result.routes = len(contract.operations(after.document.get("openapi") or {}))
+            if request.tests_before:
+                step(f"tests: {' '.join(argv)} on the before side (unguarded)")
+                result.tests_before = testrun.run_tests(before_root, request.python, argv, [], guard=False)
+    if request.tests:
+        step(f"tests: {' '.join(argv)} under the runtime guard")
+        result.tests = testrun.run_tests(root, request.python, argv, acknowledged)
+    return result
+
+
+def _import_errors(app: AppSpec, revision: Revision, before: Any, after: Any) -> None:
+    if before.error and after.error:
+        raise VerifyError(f"--app {app} does not import on either side:\n{after.error}", 2)
+    if before.error:
+        raise VerifyError(f"--app {app} does not import at {revision.name} (the before side):\n{before.error}", 3)
+    if after.error:
+        raise VerifyError(f"--app {app} does not import in the working tree (the after side):\n{after.error}", 3)

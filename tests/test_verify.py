@@ -1,0 +1,295 @@
+"""`verify`: the HTTP contract, the runtime guard and the static re-check, on real git repositories.
+
+The tiny service in verify_app.py is committed as the before side; each test changes one
+thing in the working tree (the after side) and runs `async-migrate verify` on it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from async_migrate.codemods.verify.contract import Difference, compare
+from conftest import write_tree
+from gitrepos import init_repo
+from verify_app import service
+
+
+@pytest.fixture
+def repo_app(tmp_path: Path) -> Path:
+    root = tmp_path / "svc"
+    init_repo(root, service())
+    return root
+
+
+def run_verify(cli, root: Path, *args: str) -> tuple[int, dict]:
+    result = cli("verify", root, "--app", "main:app", "--format", "json", *args)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def worktrees(root: Path) -> str:
+    return subprocess.run(["git", "-C", str(root), "worktree", "list"], check=False, capture_output=True, text=True).stdout
+
+
+# ------------------------------------------------------------------ the whole run
+
+
+def test_unchanged_service_passes_every_proof(cli, repo_app: Path) -> None:
+    code, document = run_verify(cli, repo_app)
+    assert code == 0, document
+    assert document["ok"] is True
+    assert document["contract"] == {"status": "pass", "routes": 4, "differences": []}
+    tests = document["tests"]
+    assert tests["status"] == "pass" and tests["counts"] == {"passed": 4}
+    # The awaited AsyncSession calls of POST /notes run in SQLAlchemy's greenlet: not blocking.
+    assert tests["failures"] == [] and tests["acknowledged"] == []
+    assert tests["guard"] == {"starlette": True, "sqlalchemy": True, "blockbuster": True, "never-awaited": True}
+    assert document["check"]["status"] == "pass"
+    assert document["against"]["rev"] == "HEAD"
+    assert len(worktrees(repo_app).strip().splitlines()) == 1  # the before worktree is gone
+
+
+# ------------------------------------------------------------------ contract regressions
+
+
+def test_changed_status_code_is_a_difference(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", 'response_model=ItemOut, status_code=201)\ndef create_item',
+         'response_model=ItemOut, status_code=200)\ndef create_item')
+    code, document = run_verify(cli, repo_app, "--no-tests")
+    assert code == 1 and document["ok"] is False
+    found = {(d["route"], d["what"]) for d in document["contract"]["differences"]}
+    assert ("POST /items", "response 201") in found
+    assert ("POST /items", "response 200") in found
+    assert document["tests"] == {"status": "skipped"}
+
+
+def test_dropped_auth_dependency_is_a_difference(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", "payload: ItemIn, user: Annotated[User, Depends(get_current_user)], session",
+         "payload: ItemIn, session")
+    code, document = run_verify(cli, repo_app, "--no-tests")
+    assert code == 1
+    differences = [d for d in document["contract"]["differences"] if d["what"] == "dependency"]
+    assert differences == [
+        {"route": "POST /items", "what": "dependency", "before": "deps.get_current_user", "after": "(none)"}
+    ]
+
+
+def test_async_twin_of_a_dependency_is_the_same_dependency(cli, repo_app: Path) -> None:
+    # Phase two's move: the route and its auth dependency both go to the async stack.
+    edit(repo_app, "api/items.py",
+         "def create_item(payload: ItemIn, user: Annotated[User, Depends(get_current_user)], session: session_dependency):",
+         "async def create_item(payload: ItemIn, user: Annotated[User, Depends(get_current_user_async)], "
+         "session: async_session_dependency):")
+    edit(repo_app, "api/items.py", "    session.commit()\n    return item\n\n\n@router.post(\"/notes\"",
+         "    await session.commit()\n    return item\n\n\n@router.post(\"/notes\"")
+    code, document = run_verify(cli, repo_app)
+    assert document["contract"]["differences"] == []
+    assert document["tests"]["status"] == "pass", document["tests"]
+    assert code == 0
+
+
+def test_changed_response_model_is_a_difference(cli, repo_app: Path) -> None:
+    edit(repo_app, "schemas.py", "    id: int\n    name: str\n", "    id: int\n    name: str\n    label: str = ''\n")
+    code, document = run_verify(cli, repo_app, "--no-tests")
+    assert code == 1
+    routes = {d["route"] for d in document["contract"]["differences"]}
+    assert routes == {"GET /items", "POST /items", "POST /notes"}
+    one = next(d for d in document["contract"]["differences"] if d["route"] == "POST /items")
+    assert one["what"] == "response 201 .content.application/json.schema.properties.label"
+    assert one["before"] == "(none)"
+
+
+# ------------------------------------------------------------------ runtime guard regressions
+
+
+def test_route_left_async_with_sync_session_is_caught_blocking(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", "def list_items(session", "async def list_items(session")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1
+    failures = document["tests"]["failures"]
+    assert [f["test"] for f in failures] == ["tests/test_api.py::test_create_and_list"]
+    events = failures[0]["guard"]
+    assert {e["kind"] for e in events} == {"blocking"}
+    assert any(e["where"].startswith("api/items.py:") and e["where"].endswith("in list_items") for e in events)
+    assert {e["request"] for e in events} == {"GET /items"}
+    assert any(call.startswith("SQL execute (SELECT)") for e in events for call in e["calls"])
+    # check sees it statically as well.
+    assert [f["function"] for f in document["check"]["findings"]] == ["list_items"]
+
+
+def test_pragma_acknowledges_blocking_without_failing(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", '@router.get("/items", response_model=list[ItemOut])\ndef list_items(session',
+         '# async-migrate: ignore[blocking-session] kept async on purpose\n'
+         '@router.get("/items", response_model=list[ItemOut])\nasync def list_items(session')
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 0, document["tests"]
+    acknowledged = document["tests"]["acknowledged"]
+    assert acknowledged and {e["acknowledged"] for e in acknowledged} == {"kept async on purpose"}
+
+
+def test_never_awaited_commit_is_caught(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", "    await session.commit()", "    session.commit()")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1
+    failures = document["tests"]["failures"]
+    assert [f["test"] for f in failures] == ["tests/test_api.py::test_note"]
+    (event,) = failures[0]["guard"]
+    assert event["kind"] == "never-awaited"
+    assert event["calls"] == ["coroutine AsyncSession.commit was never awaited"]
+
+
+def test_two_sessions_in_one_request_are_caught(cli, repo_app: Path) -> None:
+    # The route moved to the async stack, its auth dependency did not: two Sessions per request.
+    edit(repo_app, "api/items.py", "user: Annotated[User, Depends(get_current_user_async)]",
+         "user: Annotated[User, Depends(get_current_user)]")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1
+    failures = document["tests"]["failures"]
+    assert [f["test"] for f in failures] == ["tests/test_api.py::test_note"]
+    (event,) = failures[0]["guard"]
+    assert event["kind"] == "two-sessions" and event["request"] == "POST /notes"
+    assert "deps.py" in event["calls"][0] and "AsyncSession" in event["calls"][0]
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_app_that_does_not_import_anywhere_is_a_usage_error(cli, repo_app: Path) -> None:
+    result = cli("verify", repo_app, "--app", "nowhere:app", "--no-tests")
+    assert result.exit_code == 2
+    assert "does not import on either side" in result.stderr and "nowhere" in result.stderr
+    assert len(worktrees(repo_app).strip().splitlines()) == 1
+
+
+def test_app_that_does_not_import_on_one_side_exits_3(cli, repo_app: Path) -> None:
+    edit(repo_app, "main.py", "from api import items", "from api import items, missing_module")
+    result = cli("verify", repo_app, "--app", "main:app", "--no-tests")
+    assert result.exit_code == 3
+    assert "in the working tree (the after side)" in result.stderr
+    assert "missing_module" in result.stderr
+    assert len(worktrees(repo_app).strip().splitlines()) == 1
+
+
+def test_missing_revision_is_a_usage_error(cli, repo_app: Path) -> None:
+    result = cli("verify", repo_app, "--app", "main:app", "--against", "no-such-rev")
+    assert result.exit_code == 2
+    assert "--against no-such-rev: no such revision" in result.stderr
+
+
+def test_missing_test_command_is_a_usage_error(cli, repo_app: Path) -> None:
+    write_tree(repo_app, {"pyproject.toml": '[tool.async-migrate]\ntest-command = "no-such-runner -q"\n'})
+    result = cli("verify", repo_app, "--app", "main:app")
+    assert result.exit_code == 2
+    assert "'no-such-runner' is not found" in result.stderr
+
+
+def test_bad_app_spec_is_a_usage_error(cli, repo_app: Path) -> None:
+    result = cli("verify", repo_app, "--app", "main")
+    assert result.exit_code == 2 and "expected MODULE:ATTRIBUTE" in result.stderr
+
+
+def test_not_a_repository_is_a_usage_error(cli, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "plain", service())
+    result = cli("verify", root, "--app", "main:app", "--no-tests")
+    assert result.exit_code == 2 and "not inside a git repository" in result.stderr
+
+
+def test_a_command_that_is_not_pytest_is_unverified(cli, repo_app: Path) -> None:
+    code, document = run_verify(cli, repo_app, "--no-contract", "--test-command", f"{sys.executable} -c pass")
+    assert code == 1
+    assert document["tests"]["status"] == "unverified"
+    assert "ran unguarded" in document["tests"]["problem"]
+
+
+# ------------------------------------------------------------------ the report
+
+
+def test_report_gains_a_verification_section(cli, repo_app: Path, tmp_path: Path) -> None:
+    report = tmp_path / "MIGRATION.md"
+    report.write_text("# Migration report\n\n## Routes\n\nsome text\n", encoding="utf-8")
+    edit(repo_app, "api/items.py", "status_code=201)\ndef create_item", "status_code=202)\ndef create_item")
+    result = cli("verify", repo_app, "--app", "main:app", "--no-tests", "--report", report)
+    assert result.exit_code == 1
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# Migration report\n\n## Routes\n\nsome text\n\n## Verification\n")
+    assert "| POST /items | response 201 | `" in text
+    assert "**Tests under the runtime guard**: skipped" in text
+    # A second run replaces its block instead of adding one.
+    cli("verify", repo_app, "--app", "main:app", "--no-tests", "--report", report)
+    assert report.read_text(encoding="utf-8").count("<!-- async-migrate:verify -->") == 1
+
+
+# ------------------------------------------------------------------ the comparison itself
+
+
+def _doc(deps: list[dict], responses: dict | None = None) -> dict:
+    operation = {"operationId": "op", "responses": responses or {"200": {"description": "ok"}}}
+    return {
+        "openapi": {"paths": {"/x": {"get": operation}}, "components": {}},
+        "routes": [{"method": "GET", "path": "/x", "kind": "APIRoute", "endpoint": "m.f", "dependencies": deps}],
+    }
+
+
+def _dep(call: str, *children: dict) -> dict:
+    return {"call": call, "scopes": [], "children": list(children)}
+
+
+def test_compare_accepts_twins_and_names_other_dependencies() -> None:
+    before = _doc([_dep("deps.require_admin", _dep("deps.get_current_user"))])
+    twin = _doc([_dep("deps.require_admin_async", _dep("deps.get_current_user_async"))])
+    other = _doc([_dep("deps.require_admin", _dep("deps.get_any_user"))])
+    assert compare(before, twin) == []
+    assert compare(before, other) == [
+        Difference("GET /x", "dependency under deps.require_admin", "deps.get_current_user", "(none)"),
+        Difference("GET /x", "dependency under deps.require_admin", "(none)", "deps.get_any_user"),
+    ]
+    # A twin only counts with the configured suffix.
+    assert compare(before, twin, twin_suffix="_aio") != []
+
+
+def test_compare_inlines_references_so_a_schema_change_names_the_route() -> None:
+    schema = {"$ref": "#/components/schemas/Out"}
+    responses = {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+    before, after = _doc([], responses), _doc([], responses)
+    before["openapi"]["components"] = {"schemas": {"Out": {"type": "object", "required": ["a", "b"]}}}
+    after["openapi"]["components"] = {"schemas": {"Out": {"type": "object", "required": ["b", "a"]}}}
+    assert compare(before, after) == []  # order of `required` is no difference
+    after["openapi"]["components"]["schemas"]["Out"]["required"] = ["a"]
+    (difference,) = compare(before, after)
+    assert difference.route == "GET /x"
+    assert difference.what == "response 200 .content.application/json.schema.required"
+
+
+def test_default_revision_is_where_the_branch_started(repo_app: Path) -> None:
+    import git
+    from async_migrate.codemods.gitstate import create_branch
+    from async_migrate.codemods.verify.runner import resolve_revision
+
+    repo = git.Repo(repo_app)
+    base = repo.head.commit.hexsha
+    assert resolve_revision(repo_app, None).commit == base  # no --branch run: HEAD
+    create_branch(repo_app, "async-migrate/phase1")
+    edit(repo_app, "main.py", "async def health", "def health")
+    repo.git.commit("-am", "migrated")
+    revision = resolve_revision(repo_app, None)
+    assert revision.commit == base != repo.head.commit.hexsha
+    assert revision.name.startswith("async-migrate/phase1 base")
+    assert resolve_revision(repo_app, "HEAD").commit == repo.head.commit.hexsha
+
+
+def test_empty_test_command_in_the_configuration_is_a_usage_error(cli, repo_app: Path) -> None:
+    write_tree(repo_app, {"pyproject.toml": '[tool.async-migrate]\ntest-command = " "\n'})
+    result = cli("verify", repo_app, "--app", "main:app")
+    assert result.exit_code == 2
+    assert "[tool.async-migrate] test-command: expected a command line" in result.stderr
