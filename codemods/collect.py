@@ -836,6 +836,7 @@ class BodyScanner:
         self.offloaded: set[int] = set()
         self.awaited: set[int] = set()
         self.statements: set[int] = set()
+        self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
         # Calls are numbered in tree order so a rewriter can find one again without positions.
         self.call_count = 0
         # Lazy-load facts, kept raw until the walk knows every local name.
@@ -1018,7 +1019,11 @@ class BodyScanner:
             offloaded=id(node) in self.offloaded,
             statement=id(node) in self.statements,
             in_generator=self.generators > 0,
+            argument_of=self.argument_of.get(id(node)),
         )
+        for arg in node.args:
+            if type(arg.value) is cst.Call:
+                self.argument_of[id(arg.value)] = self.call_count
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
             call.chained = func.attr.value
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):

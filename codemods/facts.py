@@ -46,6 +46,7 @@ class Call(_Fact):
     offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
+    argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
     # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name,
     # and why it cannot become a 2.0 `select()` (None: it can).
     query_root: str | None = None

@@ -231,6 +231,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
     from async_migrate.codemods.phase2 import async_stack, closure as closures, plan as plans
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
+    from async_migrate.codemods.phase2 import self_check
 
     with Pool(root, options.jobs) as pool:
         project, errors, count = collect_project(
@@ -247,27 +248,51 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 "router module or a configured subsystem of routers"
             )
         stack = async_stack.analyse(project, root)
-        closure = closures.compute(project, name, modules, options.shared)
-        if stack.blockers:
-            closure.block_all([str(b) for b in stack.blockers])
         names = _stack_names(stack, config)
-        file_plans = plans.build(project, closure, names) if names is not None else {}
-        edits = stack.edits() if closure.migrated_routes else {}
-        work = {
-            path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
-            for path in sorted(set(edits) | set(file_plans))
-        }
-        outside = [path for path in work if not project.in_scope(path)]
-        if outside:
-            # Half a migration does not run: write nothing rather than only the selected files.
-            for path in outside:
-                result.errors.append({
-                    "file": path,
-                    "message": "the migration must change this file, but --only/--exclude leave it "
-                    "out: nothing was written; widen the selection",
-                })
-            work = {}
-        result.changes = pool.rewrite(work, phase2_rewrite.apply)
+        # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
+        # blocked and the rest planned again. Each round blocks at least one route, so it ends.
+        forced: dict[tuple[str, str], list[str]] = {}
+        refused: list[self_check.Violation] = []
+        while True:
+            closure = closures.compute(project, name, modules, options.shared, forced)
+            if stack.blockers:
+                closure.block_all([str(b) for b in stack.blockers])
+            file_plans = plans.build(project, closure, names) if names is not None else {}
+            edits = stack.edits() if closure.migrated_routes else {}
+            work = {
+                path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
+                for path in sorted(set(edits) | set(file_plans))
+            }
+            outside = [path for path in work if not project.in_scope(path)]
+            if outside:
+                # Half a migration does not run: write nothing rather than only the selected files.
+                for path in outside:
+                    result.errors.append({
+                        "file": path,
+                        "message": "the migration must change this file, but --only/--exclude leave it "
+                        "out: nothing was written; widen the selection",
+                    })
+                result.changes = []
+                violations = []
+                break
+            result.changes = pool.rewrite(work, phase2_rewrite.apply, recheck=True)
+            violations = self_check.check(
+                project,
+                self_check.rewritten_project(project, [c.facts for c in result.changes if c.facts is not None]),
+                closure,
+                {fid: d.twin for fid, d in closure.helpers.items() if d.action == "twin" and d.twin},
+            )
+            refused.extend(v for v in violations if v not in refused)
+            if not violations or not closure.migrated_routes:
+                break
+            for route, reasons in self_check.blocked_routes(closure, violations).items():
+                forced.setdefault(route, []).extend(r for r in reasons if r not in forced.get(route, []))
+        if violations:  # nothing migrates, yet what is left misbehaves: write nothing
+            result.changes = []
+        for violation in refused:
+            closure.blockers.append(
+                closures.Blocker(violation.file, violation.line, f"self-check: {violation.message}", violation.function)
+            )
     result.outcomes = _phase2_outcomes(project, closure)
     compose_paths(project, result.outcomes)
     result.subsystem = _subsystem_json(project, closure, stack)

@@ -52,6 +52,7 @@ class Rewritten:
     after: bytes = b""
     error: str | None = None
     diff: str = ""  # computed in the worker, where it runs in parallel
+    facts: facts.Module | None = None  # of the rewritten module, when the caller re-checks the output
 
     @property
     def changed(self) -> bool:
@@ -120,9 +121,13 @@ class Worker:
             self.trees[path] = parsed
         return Collected(path, facts=parsed.facts)
 
-    def rewrite(self, path: str, rewrite: Rewrite, plan: Any) -> Rewritten:
+    def rewrite(self, path: str, rewrite: Rewrite, plan: Any, recheck: bool = False) -> Rewritten:
+        """Rewrite one file. With `recheck`, the original tree is kept (the plan may change and
+        run again) and the facts of the rewritten module come back for re-analysis."""
         try:
-            parsed = self.trees.pop(path, None) or self.parse(path)
+            parsed = (self.trees.get(path) if recheck else self.trees.pop(path, None)) or self.parse(path)
+            if recheck:
+                self.trees[path] = parsed
             if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:
                 # Form feeds and stray carriage returns are where libcst's round trip is
                 # known to lose bytes: never write a file whose untouched parts would change.
@@ -133,7 +138,10 @@ class Worker:
             module = rewrite(parsed.module, parsed.facts, plan)
             printed = spliced(parsed.module, module, parsed.text, parsed.layout) if parsed.layout else None
             after = sources.encode(printed if printed is not None else _printed(module, parsed.text), parsed.encoding)
-            return Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after))
+            result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after))
+            if recheck and result.changed:
+                result.facts = Collector(path, module, all_lines=True).collect()
+            return result
         except sources.SourceError as error:
             return Rewritten(path, error=str(error))
         except Exception as error:  # a failure in one file never stops the others
@@ -248,15 +256,15 @@ class Pool:
         shards = self._deal(paths)
         yield from self._round([("collect", shard, keep, markers, all_lines) for shard in shards])
 
-    def rewrite(self, plans: dict[str, Any], rewrite: Rewrite) -> list[Rewritten]:
+    def rewrite(self, plans: dict[str, Any], rewrite: Rewrite, recheck: bool = False) -> list[Rewritten]:
         ordered = sorted(plans)
         if not self._connections:
             self._local = self._local or Worker(self.root)
-            return [self._local.rewrite(path, rewrite, plans[path]) for path in ordered]
+            return [self._local.rewrite(path, rewrite, plans[path], recheck) for path in ordered]
         shards: list[list[tuple[str, Any]]] = [[] for _ in self._connections]
         for path in ordered:
             shards[self._owner.get(path, hash(path) % len(shards))].append((path, plans[path]))
-        results = list(self._round([("rewrite", shard, rewrite) for shard in shards]))
+        results = list(self._round([("rewrite", shard, rewrite, recheck) for shard in shards]))
         return sorted(results, key=lambda result: result.path)
 
     def _deal(self, paths: list[str]) -> list[list[str]]:
@@ -349,9 +357,9 @@ def _serve(root: Path, connection: Connection) -> None:
                 for path in paths:
                     connection.send(("item", worker.collect(path, keep, markers, all_lines)))
             elif message[0] == "rewrite":
-                _, items, rewrite = message
+                _, items, rewrite, recheck = message
                 for path, plan in items:
-                    connection.send(("item", worker.rewrite(path, rewrite, plan)))
+                    connection.send(("item", worker.rewrite(path, rewrite, plan, recheck)))
             connection.send(("done", None))
         except Exception as error:  # report instead of hanging the parent
             connection.send(("error", f"worker failed: {error!r}"))

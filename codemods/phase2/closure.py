@@ -109,7 +109,15 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
     )
 
 
-def compute(project: Project, name: str, modules: Iterable[str], shared: str = "twin") -> Closure:
+def compute(
+    project: Project,
+    name: str,
+    modules: Iterable[str],
+    shared: str = "twin",
+    forced: dict[FunctionId, list[str]] | None = None,
+) -> Closure:
+    """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
+    self-check of a previous plan)."""
     wanted = set(modules)
     routes = [h for h in project.handlers if h.module.path in wanted and h.kind in ("route", "websocket")]
     closure = Closure(name, routes)
@@ -135,6 +143,9 @@ def compute(project: Project, name: str, modules: Iterable[str], shared: str = "
         for fid, risks in lazy.items()
         if risks
     }
+    for fid, reasons in (forced or {}).items():
+        if fid in candidates:
+            blocked.setdefault(fid, []).extend(r for r in reasons if r not in blocked.get(fid, []))
     # A dependency sharing the route's Session would be left on a second, synchronous one.
     shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
     for fid, sharing in shared_sessions.items():

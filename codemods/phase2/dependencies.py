@@ -86,6 +86,12 @@ def shared_session_dependencies(project: Project, handler: Handler) -> list[Shar
     _, function = project.functions[handler.id]
     if not any(project.declared_session(param) is not None for param in function.params):
         return []
+    return session_dependencies_in_tree(project, handler)
+
+
+def session_dependencies_in_tree(project: Project, handler: Handler) -> list[SharedSession]:
+    """Every dependency below a route that receives a synchronous Session, nearest first."""
+    _, function = project.functions[handler.id]
     found: list[SharedSession] = []
     seen: set[FunctionId] = set()
     start = [p for p in function.params if project.declared_session(p) is None]

@@ -1,0 +1,220 @@
+"""Phase two's self-check: the rewritten code, analysed again, must not misbehave.
+
+Before a plan is shown or applied, the facts of every rewritten module (collected
+from the rewritten tree in the worker) replace the originals in a second project
+index, and each migrated function, twin and route is asked:
+
+- is every AsyncSession coroutine method awaited (`begin()` under `async with`),
+  and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
+- does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
+  plain `def` that does Session work with it (directly or offloaded to a thread)?
+- is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
+  here or anywhere in the project (a caller the closure did not see)?
+- does a synchronous Session remain on the event loop (opened here, or a helper
+  that opens one called without offloading)?
+- would a migrated route's request hold two Sessions (an AsyncSession and a
+  synchronous one from a dependency in its tree)?
+
+Every answer that is not "no" blocks the routes that reach the function, with the
+reason; the plan is then rebuilt without them and checked again. This holds the
+tool to its invariant on shapes nobody listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import dependencies
+from async_migrate.codemods.phase2.closure import (
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
+    UNAVAILABLE_METHODS,
+    Closure,
+)
+from async_migrate.codemods.project import FunctionId, Project
+
+# Calls that take a coroutine object and schedule or await it themselves.
+TASK_WRAPPERS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.wait",
+        "asyncio.as_completed",
+        "asyncio.run",
+        "asyncio.run_coroutine_threadsafe",
+        "anyio.run",
+    }
+)
+TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "run_until_complete", "gather"})
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """Something the rewrite of `function` would do wrong. `file` and `line` are the original
+    function's (the rewritten text is never written when it misbehaves)."""
+
+    function: FunctionId  # the original function (a twin's original) it was found in
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file else ""
+        return f"{where}self-check: {self.message}"
+
+
+def rewritten_project(project: Project, rewritten: Iterable[facts.Module]) -> Project:
+    """The project index with the given modules' facts replaced by those of their rewrite."""
+    replaced = {module.path: module for module in rewritten}
+    modules = [replaced.get(module.path, module) for module in project.modules.values()]
+    return Project(modules, project.config)
+
+
+def check(
+    before: Project, after: Project, closure: Closure, twins: dict[FunctionId, str]
+) -> list[Violation]:
+    """What misbehaves in the rewritten code; `twins` maps a helper to its twin's name."""
+    checked: dict[FunctionId, FunctionId] = {}  # function in `after` -> original in `before`
+    migrated = set(closure.migrated_routes) | {
+        fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
+    }
+    for fid in migrated:
+        module_name, key = fid
+        module = after.modules.get(module_name)
+        if module is None:
+            continue
+        if fid in twins:
+            twin = next((f for f in module.functions if f.qualname == twins[fid]), None)
+            if twin is not None:
+                checked[(module_name, twin.key)] = fid
+        elif module.function(key) is not None:
+            checked[fid] = fid
+    found: list[Violation] = []
+    for new, original in sorted(checked.items()):
+        found.extend(_function(before, after, new, original))
+    found.extend(_unawaited_callers(before, after, checked))
+    for route in sorted(closure.migrated_routes):
+        found.extend(_two_sessions(before, after, route))
+    unique: dict[tuple[FunctionId, int, str], Violation] = {}
+    for violation in found:
+        unique.setdefault((violation.function, violation.line, violation.message), violation)
+    return list(unique.values())
+
+
+def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[FunctionId, list[str]]:
+    """The migrated routes each violation stops: those reaching the function it is in."""
+    found: dict[FunctionId, list[str]] = {}
+    for violation in violations:
+        routes = [
+            route for route in sorted(closure.migrated_routes)
+            if violation.function == route or violation.function in closure.reaches.get(route, ())
+        ] or sorted(closure.migrated_routes)
+        for route in routes:
+            reasons = found.setdefault(route, [])
+            if str(violation) not in reasons:
+                reasons.append(str(violation))
+    return found
+
+
+def _function(before: Project, after: Project, fid: FunctionId, original: FunctionId) -> list[Violation]:
+    _, function = after.functions[fid]
+    # Every name that held the synchronous Session holds the AsyncSession after the rewrite.
+    names = before.session_names(original) | set(after.declared_async_session_params(fid))
+    found: list[Violation] = []
+
+    def flag(line: int, message: str) -> None:
+        found.append(_violation(before, original, f"{function.qualname}: {message}"))
+
+    async_with = {line for line, text in function.awaits if text == "async with"}
+    for call in function.calls:
+        if call.receiver in names and call.method is not None and not call.offloaded:
+            what = f"`{call.receiver}.{call.method}()`"
+            if call.method in AWAITED_METHODS and not call.awaited:
+                flag(call.line, f"{what} is a coroutine on AsyncSession and is not awaited")
+            elif call.method in CONTEXT_METHODS and not call.awaited and call.line not in async_with:
+                flag(call.line, f"{what} on AsyncSession needs `async with`")
+            elif call.method == "query" or call.method in UNAVAILABLE_METHODS:
+                flag(call.line, f"{what} does not exist on AsyncSession")
+    for edge in after.calls_from[fid]:
+        callee_module, callee = after.functions[edge.callee]
+        name = f"{callee_module.name}.{callee.qualname}"
+        for param_name, passed in after._session_args(edge.call, edge.callee, names).items():
+            param = next((p for p in callee.params if p.name == param_name), None)
+            if param is not None and after.declared_session(param) is not None:
+                flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, whose parameter "
+                     f"`{param_name}` is a synchronous Session")
+            elif not callee.is_async and callee.name_uses.get(param_name):
+                flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, a synchronous "
+                     "function that does Session work with it")
+        if not callee.is_async and not edge.call.offloaded and (
+            after.opens_directly(edge.callee) or after.opens_session(edge.callee)
+        ):
+            flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop")
+    for opened in after.opens_directly(fid):
+        flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    return found
+
+
+def _wrapped(function: facts.Function, call: facts.Call, project: Project) -> bool:
+    """`create_task(f())`, `gather(f(), g())`, `tg.start_soon(...)`: the coroutine is handed on."""
+    if call.argument_of is None:
+        return False
+    outer = next((c for c in function.calls if c.index == call.argument_of and not c.offloaded), None)
+    if outer is None:
+        return False
+    return project.canonical(outer.callee) in TASK_WRAPPERS or outer.method in TASK_METHODS
+
+
+def _unawaited_callers(
+    before: Project, after: Project, checked: dict[FunctionId, FunctionId]
+) -> list[Violation]:
+    """Calls of project coroutines without `await`: in migrated code, and anywhere of a function
+    the rewrite made a coroutine."""
+    became_async = {
+        fid for fid, (_, function) in after.functions.items()
+        if function.is_async and (fid not in before.functions or not before.functions[fid][1].is_async)
+    }
+    found: list[Violation] = []
+    for edge in after.edges:
+        callee_module, callee = after.functions[edge.callee]
+        if not callee.is_async or edge.call.awaited or edge.call.offloaded:
+            continue
+        if edge.caller not in checked and edge.callee not in became_async:
+            continue
+        caller_module, caller = after.functions[edge.caller]
+        if _wrapped(caller, edge.call, after):
+            continue
+        if edge.call.nested and edge.callee not in became_async:
+            continue
+        blamed = edge.caller if edge.caller in checked else edge.callee
+        name = f"{callee_module.name}.{callee.qualname}"
+        message = f"{caller_module.name}.{caller.qualname} calls the coroutine function {name} without `await`"
+        found.append(_violation(before, checked.get(blamed, blamed), message))
+    return found
+
+
+def _violation(before: Project, original: FunctionId, message: str) -> Violation:
+    if original in before.functions:
+        module, function = before.functions[original]
+        return Violation(original, module.path, function.line, message)
+    return Violation(original, "", 0, message)
+
+
+def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Violation]:
+    handler = next((h for h in after.handlers if h.id == route), None)
+    if handler is None or not after.declared_async_session_params(route):
+        return []
+    _, function = after.functions[route]
+    found = []
+    for param in function.params:
+        if after.declared_session(param) is not None:
+            found.append(_violation(before, route, f"{function.qualname}: takes a synchronous Session "
+                                    f"(`{param.name}`) besides the AsyncSession: two Sessions per request"))
+    for shared in dependencies.session_dependencies_in_tree(after, handler):
+        found.append(_violation(before, route, f"{function.qualname}: {dependencies.describe(after, shared)}"))
+    return found

@@ -1,0 +1,149 @@
+"""Phase two's self-check, tested with deliberately broken plans.
+
+Each test breaks one step of the planner or rewriter (monkeypatched in-process,
+`--jobs 1`), runs phase two, and asserts that the route the broken step would have
+emitted misbehaving code for ends up blocked with the self-check's reason, and
+that nothing of it was written. The near-miss runs the unbroken tool on the same
+application and expects the route migrated, with no self-check reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from async_migrate.codemods.phase2 import closure as closures
+from async_migrate.codemods.phase2 import dependencies, plan
+from test_phase2_rules import dedent, handler, read, run
+import test_phase2_soundness
+from test_phase2_soundness import CURRENT_USER, routes
+
+HELPER = """
+def store(db: Session, name: str) -> None:
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+"""
+ROUTE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    store(db, name)
+    db.commit()
+    return {"ok": True}
+"""
+
+
+service = test_phase2_soundness.service  # the same small application on the sync stack
+
+
+@pytest.fixture
+def app(service):  # type: ignore[no-untyped-def]
+    return service({"api/items.py": routes(HELPER, ROUTE)})
+
+
+def phase2(cli, root):  # type: ignore[no-untyped-def]
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = run(cli, root, "--apply", "--allow-dirty", "--jobs", "1")
+    return document, before
+
+
+def assert_refused(cli, root, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    document, before = phase2(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    reasons = " | ".join(found["reasons"])
+    assert "self-check:" in reasons, reasons
+    for fragment in fragments:
+        assert fragment in reasons, reasons
+    assert any(b["message"].startswith("self-check:") for b in document["subsystem"]["blockers"])
+    # the only route is blocked: nothing is written, not even the async stack
+    assert document["files_changed"] == []
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def test_near_miss_the_unbroken_plan_passes_the_self_check(cli, app):
+    document, _ = phase2(cli, app)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert not any("self-check" in b["message"] for b in document["subsystem"]["blockers"])
+    assert "await db.commit()" in read(app, "api/items.py")
+
+
+def test_a_dropped_await_on_a_session_method_blocks_the_route(cli, app, monkeypatch):
+    original = plan._plan_calls
+
+    def drop_commit_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        _, function = project.functions[fid]
+        for call in function.calls:
+            if call.method == "commit" and call.index in fplan.calls:
+                del fplan.calls[call.index]
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_commit_await)
+    assert_refused(cli, app, "`db.commit()` is a coroutine on AsyncSession and is not awaited")
+
+
+def test_an_async_session_reaching_a_sync_session_parameter_blocks_the_route(cli, app, monkeypatch):
+    # The closure "forgets" the helper: it stays `def store(db: Session, ...)`.
+    monkeypatch.setattr(closures, "_reach", lambda project, start: set(start))
+    assert_refused(
+        cli, app,
+        "passes the AsyncSession `db` to api.items.store, whose parameter `db` is a synchronous Session",
+    )
+
+
+def test_a_project_coroutine_called_without_await_blocks_the_route(cli, app, monkeypatch):
+    original = plan._plan_calls
+
+    def drop_helper_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        for action in fplan.calls.values():
+            if action.kind == "helper":
+                action.add_await = False
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_helper_await)
+    assert_refused(cli, app, "api.items.create_item calls the coroutine function api.items.store without `await`")
+
+
+def test_a_request_left_with_two_sessions_blocks_the_route(cli, service, monkeypatch):
+    root = service({
+        "api/items.py": routes(
+            CURRENT_USER,
+            """
+            @router.post("/items")
+            def create_item(name: str, user: User = Depends(get_current_user), db: Session = Depends(get_db_session)):
+                db.add(Item(name=name, owner_id=user.id))
+                db.commit()
+            """,
+        )
+    })
+    monkeypatch.setattr(dependencies, "shared_session_dependencies", lambda project, handler: [])
+    assert_refused(cli, root, "dependency api.items.get_current_user receives the synchronous Session too")
+
+
+def test_only_the_route_reaching_the_broken_code_is_blocked(cli, service, monkeypatch):
+    root = service({
+        "api/items.py": routes(
+            HELPER,
+            ROUTE,
+            """
+            @router.get("/items")
+            def list_items(db: session_dependency):
+                return list(db.scalars(select(Item.name)).all())
+            """,
+        )
+    })
+    original = plan._plan_calls
+
+    def drop_commit_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        _, function = project.functions[fid]
+        for call in function.calls:
+            if call.method == "commit" and call.index in fplan.calls:
+                del fplan.calls[call.index]
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_commit_await)
+    document, _ = phase2(cli, root)
+    assert handler(document, "create_item")["action"] == "blocked"
+    assert handler(document, "list_items")["action"] == "migrate"
+    text = read(root, "api/items.py")
+    assert "async def list_items" in text
+    assert dedent(ROUTE) in text  # left exactly as it was
+    assert dedent(HELPER) in text
