@@ -117,6 +117,83 @@ def register(app: typer.Typer) -> None:
             print_verification(Console(), document)
         raise typer.Exit(EXIT_OK if result.ok else EXIT_CHANGES)
 
+    @app.command("smoke")
+    def smoke_command(
+        path: PathArgument,
+        app_spec: AppOption,
+        heavy: Annotated[
+            str, typer.Option("--heavy", help='The DB-heavy request, "METHOD /path?query".', show_default=False)
+        ],
+        light: Annotated[
+            str, typer.Option("--light", help='The light request probed under load, "METHOD /path".',
+                              show_default=False)
+        ],
+        against: AgainstOption = None,
+        python: PythonOption = None,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", "-k", min=1, max=64, help="Heavy requests sent at once.")
+        ] = 8,
+        interval: Annotated[
+            float, typer.Option("--interval", min=1.0, max=1000.0, help="Milliseconds between light probes.")
+        ] = 10.0,
+        max_light: Annotated[
+            int, typer.Option("--max-light", min=1, max=20000, help="Most light probes under load.")
+        ] = 2000,
+        timeout: Annotated[
+            float, typer.Option("--timeout", min=1.0, max=600.0, help="Seconds each request may take.")
+        ] = 60.0,
+        port: Annotated[
+            Optional[int], typer.Option("--port", min=1, max=65535,
+                                        help="Serve on this loopback port [default: a free one].")
+        ] = None,
+        max_ratio: Annotated[
+            Optional[float], typer.Option("--max-ratio", min=0.0,
+                                          help="Exit 1 when the after side's loop-blocked ratio is above this.")
+        ] = None,
+        format: FormatOption = Format.text,
+        config: ConfigOption = None,
+        report: VReportOption = None,
+    ) -> None:
+        """Light-request latency under DB-heavy load, before (REV) and after (the working tree), each
+        on one uvicorn worker on 127.0.0.1. Runs the target's code. Exit 0 when both sides were
+        measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _print_json
+        from async_migrate.codemods.verify.report import smoke_markdown
+        from async_migrate.codemods.verify.runner import AppSpec, VerifyError, interpreter
+        from async_migrate.codemods.verify.smoke import Endpoint, Settings, smoke
+
+        root, _ = _prepare(path, config)
+        if report is not None and not report.parent.is_dir():
+            raise _fail(f"{report}: no such directory for the report")
+        err = Console(stderr=True)
+        previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
+        try:
+            settings = Settings(
+                root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
+                heavy=Endpoint.parse(heavy, "--heavy"), light=Endpoint.parse(light, "--light"),
+                against=against, concurrency=concurrency, interval=interval / 1000, max_light=max_light,
+                timeout=timeout, port=port,
+            )
+
+            def step(text: str) -> None:
+                if format is Format.text:
+                    err.print(f"smoke: {text}", markup=False, highlight=False, soft_wrap=True)
+
+            result = smoke(settings, step)
+        except VerifyError as error:
+            raise _fail(str(error), error.code) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        document = result.to_json()
+        _write_report(report, "smoke", document, smoke_markdown)
+        if format is Format.json:
+            _print_json(document)
+        else:
+            print_smoke(Console(), document)
+        after = document["after"]["loop_blocked_ratio"]
+        exceeded = max_ratio is not None and (after is None or after > max_ratio)
+        raise typer.Exit(EXIT_CHANGES if exceeded else EXIT_OK)
+
 
 def _status(status: str) -> str:
     return {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "skipped": "[yellow]skipped[/]",
@@ -171,3 +248,42 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
     for error in check["errors"]:
         console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
     console.print("verify: [green]passed[/]" if document["ok"] else "verify: [bold red]FAILED[/]")
+
+
+def print_smoke(console: Console, document: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    against = document.get("against")
+    console.print(
+        f"smoke {escape(document['app'])}: {escape(document['light'])} every {document['interval_ms']:g} ms "
+        f"while {document['concurrency']} x {escape(document['heavy'])} run"
+        + (f"; before = {escape(against['rev'])} ({against['commit'][:12]}), after = the working tree" if against else ""),
+        highlight=False, soft_wrap=True,
+    )
+    table = Table(box=None)
+    table.add_column("")
+    sides = [s for s in ("before", "after") if document.get(s)]
+    for side in sides:
+        table.add_column(side, justify="right")
+
+    def number(value: Any, digits: int) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    rows = [
+        ("light idle p95 (ms)", lambda d: number(d["idle"]["p95_ms"], 1)),
+        ("light p50 under load (ms)", lambda d: number(d["light"]["p50_ms"], 1)),
+        ("light p95 under load (ms)", lambda d: number(d["light"]["p95_ms"], 1)),
+        ("light max under load (ms)", lambda d: number(d["light"]["max_ms"], 1)),
+        ("light requests (errors)", lambda d: f"{d['light']['count']} ({d['light_errors']})"),
+        ("heavy alone (ms)", lambda d: number(d["heavy_solo_ms"], 0)),
+        ("heavy throughput (req/s)", lambda d: number(d["heavy_throughput"], 2)),
+        ("heavy requests (errors)", lambda d: f"{d['heavy_count']} ({d['heavy_errors']})"),
+        ("loop-blocked ratio", lambda d: number(d["loop_blocked_ratio"], 2)),
+    ]
+    for name, value in rows:
+        table.add_row(name, *(value(document[side]) for side in sides))
+    console.print(table)
+    for side in sides:
+        for note in document[side]["notes"]:
+            console.print(f"{side}: {escape(note)}", highlight=False, soft_wrap=True)
+    console.print(f"smoke: {escape(document['verdict'])}", highlight=False, soft_wrap=True)

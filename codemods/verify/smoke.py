@@ -1,0 +1,380 @@
+"""`smoke`: light-request latency while DB-heavy requests run, before and after, on uvicorn.
+
+Each side (the before worktree, the working tree) is served by one uvicorn worker on
+127.0.0.1 under the service's interpreter and its own configuration (the environment is
+passed through). The load is measured from this process with a small HTTP/1.1 client on
+asyncio streams (standard library only): N concurrent heavy requests while a light request
+starts every interval (open loop: a stalled probe does not delay the next). Every loop is
+bounded in count and time, every request has a timeout, and the server is always stopped.
+
+Numbers per side: light p50/p95/max under load (ms), the same idle, one heavy request
+alone (ms), heavy throughput (requests/s) and the loop-blocked ratio: the light max under
+load over the heavy request's time alone. A ratio near or above 1 means a light request
+waited for a whole heavy one: the event loop was blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from async_migrate.codemods.verify.runner import (
+    AppSpec,
+    Revision,
+    VerifyError,
+    before_tree,
+    child_env,
+    resolve_revision,
+)
+
+HOST = "127.0.0.1"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    target: str  # path and query
+
+    @classmethod
+    def parse(cls, text: str, option: str) -> Endpoint:
+        """`"GET /reports/slow?size=100"`; VerifyError (exit 2) otherwise."""
+        parts = text.split()
+        if len(parts) != 2 or parts[0].upper() not in METHODS or not parts[1].startswith("/"):
+            raise VerifyError(f"{option} {text!r}: expected METHOD /path, e.g. \"GET /health\"")
+        return cls(parts[0].upper(), parts[1])
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.target}"
+
+
+@dataclass
+class Settings:
+    root: Path
+    app: AppSpec
+    python: str
+    heavy: Endpoint
+    light: Endpoint
+    against: str | None = None
+    concurrency: int = 8
+    interval: float = 0.010  # seconds between light probes
+    idle_samples: int = 20
+    max_light: int = 2000
+    timeout: float = 60.0  # per request, seconds
+    startup_timeout: float = 30.0
+    port: int | None = None  # None: a free port per side
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolation percentile; q in [0, 100]; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Latency:
+    count: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Latency:
+        ms = [s * 1000 for s in seconds]
+        return cls(len(ms), percentile(ms, 50), percentile(ms, 95), max(ms) if ms else math.nan)
+
+
+@dataclass
+class Side:
+    label: str
+    port: int
+    idle: Latency
+    light: Latency  # under load
+    light_errors: int
+    heavy_count: int
+    heavy_errors: int
+    heavy_wall_s: float
+    heavy_solo_ms: float
+    heavy_throughput: float  # heavy requests answered per second under load
+    loop_blocked_ratio: float  # light max under load / heavy alone
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return _finite(asdict(self))
+
+
+@dataclass
+class SmokeResult:
+    settings: Settings
+    revision: Revision | None = None
+    before: Side | None = None
+    after: Side | None = None
+
+    def verdict(self) -> str:
+        if self.before is None or self.after is None:
+            return "incomplete"
+        b, a = self.before.loop_blocked_ratio, self.after.loop_blocked_ratio
+        if a < b:
+            return f"loop-blocked ratio fell from {b:.2f} to {a:.2f}"
+        return f"loop-blocked ratio did not fall ({b:.2f} before, {a:.2f} after)"
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "command": "smoke",
+            "root": str(s.root),
+            "app": str(s.app),
+            "python": s.python,
+            "heavy": str(s.heavy),
+            "light": str(s.light),
+            "concurrency": s.concurrency,
+            "interval_ms": s.interval * 1000,
+            "against": {"rev": self.revision.name, "commit": self.revision.commit} if self.revision else None,
+            "before": self.before.to_json() if self.before else None,
+            "after": self.after.to_json() if self.after else None,
+            "verdict": self.verdict(),
+        }
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------ the server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def port_taken(port: int) -> bool:
+    """Whether uvicorn could not bind the port (it sets SO_REUSEADDR, so TIME_WAIT does not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+class Server:
+    """One uvicorn process for one side; started and stopped by us only."""
+
+    def __init__(self, settings: Settings, root: Path, log: Path) -> None:
+        self.settings, self.root, self.log_path = settings, root, log
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    def start(self) -> None:
+        s = self.settings
+        self.port = s.port if s.port is not None else free_port()
+        if s.port is not None and port_taken(s.port):
+            raise VerifyError(f"--port {s.port}: the port is taken on {HOST}")
+        command = [
+            s.python, "-m", "uvicorn", str(s.app), "--app-dir", str(self.root), "--host", HOST,
+            "--port", str(self.port), "--workers", "1", "--log-level", "warning", "--no-access-log",
+        ]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            command, cwd=self.root, env=child_env(s.python, {"PYTHONDONTWRITEBYTECODE": "1"}),
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + s.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise StartError(f"uvicorn exited with status {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                _, status = asyncio.run(request(self.port, s.light, 2.0))
+                if status < 500:
+                    return
+            except (OSError, asyncio.TimeoutError, ValueError):
+                pass
+            time.sleep(0.1)
+        raise StartError(f"{s.light} did not answer within {s.startup_timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class StartError(Exception):
+    """The service did not start on one side."""
+
+
+# ------------------------------------------------------------------ the client
+
+
+async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float, int]:
+    """One HTTP/1.1 request on a new connection: (seconds until the whole answer, status)."""
+
+    async def exchange() -> int:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            writer.write(
+                f"{endpoint.method} {endpoint.target} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+                "Connection: close\r\nContent-Length: 0\r\n\r\n".encode("ascii")
+            )
+            await writer.drain()
+            status_line = await reader.readline()
+            parts = status_line.split()
+            if len(parts) < 2 or not parts[1].isdigit():
+                raise ValueError(f"not an HTTP answer: {status_line[:80]!r}")
+            while await reader.read(65536):
+                pass
+            return int(parts[1])
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    status = await asyncio.wait_for(exchange(), timeout)
+    return time.perf_counter() - started, status
+
+
+async def measure(port: int, s: Settings, label: str) -> Side:
+    for _ in range(3):  # warm-up: imports, pool connections, compiled queries
+        await request(port, s.light, s.timeout)
+    _, status = await request(port, s.heavy, s.timeout)
+    if status >= 400:
+        raise VerifyError(f"{label}: {s.heavy} answered {status}")
+    solo = [(await request(port, s.heavy, s.timeout))[0] for _ in range(2)]
+    idle = []
+    for _ in range(s.idle_samples):
+        seconds, status = await request(port, s.light, s.timeout)
+        if status >= 400:
+            raise VerifyError(f"{label}: {s.light} answered {status}")
+        idle.append(seconds)
+        await asyncio.sleep(s.interval)
+
+    heavy_done = asyncio.Event()
+
+    async def heavy_all() -> tuple[list[Any], float]:
+        started = time.perf_counter()
+        try:
+            results = await asyncio.gather(
+                *(request(port, s.heavy, s.timeout) for _ in range(s.concurrency)), return_exceptions=True
+            )
+        finally:
+            heavy_done.set()
+        return list(results), time.perf_counter() - started
+
+    async def probe() -> list[Any]:
+        tasks: list[asyncio.Task[tuple[float, int]]] = []
+        await asyncio.sleep(min(s.interval, 0.02))  # let the heavy requests reach the server first
+        next_at = time.perf_counter()
+        while not heavy_done.is_set() and len(tasks) < s.max_light:
+            tasks.append(asyncio.create_task(request(port, s.light, s.timeout)))
+            next_at += s.interval
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(heavy_done.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    try:
+        (heavy, wall), light = await asyncio.wait_for(asyncio.gather(heavy_all(), probe()), s.timeout + 30)
+    except asyncio.TimeoutError:
+        raise VerifyError(f"{label}: the loaded measurement did not finish within {s.timeout + 30:.0f} s") from None
+    heavy_ok = [r[0] for r in heavy if not isinstance(r, BaseException) and r[1] < 400]
+    light_ok = [r[0] for r in light if not isinstance(r, BaseException) and r[1] < 400]
+    loaded = Latency.of(light_ok)
+    solo_ms = min(solo) * 1000
+    side = Side(
+        label=label, port=port, idle=Latency.of(idle), light=loaded,
+        light_errors=len(light) - len(light_ok), heavy_count=s.concurrency,
+        heavy_errors=s.concurrency - len(heavy_ok), heavy_wall_s=wall, heavy_solo_ms=solo_ms,
+        heavy_throughput=len(heavy_ok) / wall if wall > 0 else math.nan,
+        loop_blocked_ratio=loaded.max_ms / solo_ms if solo_ms > 0 and light_ok else math.nan,
+    )
+    for r in heavy + light:
+        if isinstance(r, BaseException):
+            side.notes.append(f"{type(r).__name__}: {r}")
+            break
+    if loaded.count < 3:
+        side.notes.append(
+            f"only {loaded.count} light requests under load: the heavy requests took {wall * 1000:.0f} ms in "
+            "all; make the heavy request slower or the interval shorter"
+        )
+    return side
+
+
+# ------------------------------------------------------------------ the run
+
+
+def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeResult:
+    """Measure both sides; VerifyError: 2 for usage, 3 when the service starts on one side only."""
+    import shutil
+
+    if s.port is not None and port_taken(s.port):
+        raise VerifyError(f"--port {s.port}: the port is taken on {HOST}")
+    probe = subprocess.run(
+        [s.python, "-c", "import uvicorn"], capture_output=True, text=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if probe.returncode != 0:
+        raise VerifyError(f"uvicorn is not installed for {s.python}: pip install uvicorn in the service's environment")
+    result = SmokeResult(s, resolve_revision(s.root, s.against))
+    scratch = Path(tempfile.mkdtemp(prefix="async-migrate-smoke-"))
+    failures: dict[str, str] = {}
+    try:
+        with before_tree(s.root, result.revision) as before_root:
+            for label, root in (("before", before_root), ("after", s.root)):
+                server = Server(s, root, scratch / f"uvicorn-{label}.log")
+                try:
+                    step(f"{label}: starting uvicorn for {s.app}")
+                    server.start()
+                    step(f"{label}: {s.concurrency} x {s.heavy} while {s.light} runs every "
+                         f"{s.interval * 1000:g} ms on port {server.port}")
+                    setattr(result, label, asyncio.run(measure(server.port, s, label)))
+                except StartError as error:
+                    failures[label] = str(error)
+                finally:
+                    server.stop()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if len(failures) == 2:
+        raise VerifyError(f"{s.app} does not start on either side:\n{failures['after']}", 2)
+    for label, error in failures.items():
+        where = f"at {result.revision.name} (the before side)" if label == "before" else "in the working tree"
+        raise VerifyError(f"{s.app} does not start {where}:\n{error}", 3)
+    return result

@@ -1,0 +1,133 @@
+"""`smoke`: both sides served and measured on loopback, servers and worktrees always cleaned up.
+
+Timings are never asserted (they belong to the benchmark and the README's numbers): only the
+document's shape, that every number is there, and that nothing is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BOOKSHOP
+from gitrepos import init_repo
+from sample import copy_service
+
+HEAVY = "GET /reports/slow?size=200000"
+SIDE_KEYS = {
+    "label", "port", "idle", "light", "light_errors", "heavy_count", "heavy_errors", "heavy_wall_s",
+    "heavy_solo_ms", "heavy_throughput", "loop_blocked_ratio", "notes",
+}
+
+
+@pytest.fixture
+def bookshop_repo(tmp_path: Path, cli) -> Path:
+    """The sample committed as it is (before), phase one applied in the working tree (after)."""
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    (root / ".gitignore").write_text("*.db\n__pycache__/\nstorage/\n", encoding="utf-8")
+    init_repo(root)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(root), "commit", "-qm", "sample"], check=True)
+    assert cli("phase1", root, "--apply").exit_code == 0
+    return root
+
+
+def _smoke_env(monkeypatch, root: Path) -> None:
+    # The service's own configuration: a SQLite file per run, outside the checkout.
+    monkeypatch.setenv("BOOKSHOP_SQLITE_PATH", str(root.parent / "smoke.db"))
+    monkeypatch.setenv("BOOKSHOP_STORAGE_DIR", str(root.parent / "storage"))
+    monkeypatch.delenv("BOOKSHOP_DATABASE_URL", raising=False)
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def worktrees(root: Path) -> list[str]:
+    listing = subprocess.run(["git", "-C", str(root), "worktree", "list"], check=True, capture_output=True, text=True)
+    return listing.stdout.strip().splitlines()
+
+
+def test_smoke_measures_both_sides_and_stops_the_servers(cli, bookshop_repo: Path, monkeypatch, tmp_path: Path):
+    _smoke_env(monkeypatch, bookshop_repo)
+    report = tmp_path / "MIGRATION.md"
+    result = cli(
+        "smoke", bookshop_repo, "--app", "main:app", "--heavy", HEAVY, "--light", "GET /health",
+        "--concurrency", "2", "--interval", "20", "--format", "json", "--report", report,
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["command"] == "smoke" and document["heavy"] == HEAVY and document["light"] == "GET /health"
+    assert document["against"]["rev"] == "HEAD"
+    for side in ("before", "after"):
+        numbers = document[side]
+        assert set(numbers) == SIDE_KEYS
+        assert numbers["heavy_count"] == 2 and numbers["heavy_errors"] == 0 and numbers["light_errors"] == 0
+        assert numbers["idle"]["count"] == 20
+        for value in (numbers["heavy_solo_ms"], numbers["heavy_throughput"], numbers["idle"]["p95_ms"]):
+            assert isinstance(value, float) and value > 0
+        # Whatever the light requests saw, the ratio is their max over the heavy request alone.
+        if numbers["light"]["count"]:
+            expected = numbers["light"]["max_ms"] / numbers["heavy_solo_ms"]
+            assert numbers["loop_blocked_ratio"] == pytest.approx(expected)
+        assert not listening(numbers["port"]), f"a server still listens on {numbers['port']}"
+    assert document["verdict"].startswith("loop-blocked ratio ")
+    assert worktrees(bookshop_repo) == worktrees(bookshop_repo)[:1]
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("## Verification\n\n<!-- async-migrate:smoke -->\n### smoke:")
+    assert "```mermaid\nxychart-beta\n" in text
+    assert '    x-axis ["before p50", "after p50", "before p95", "after p95", "before max", "after max"]' in text
+
+
+def test_taken_port_is_a_usage_error(cli, bookshop_repo: Path, monkeypatch):
+    _smoke_env(monkeypatch, bookshop_repo)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = cli("smoke", bookshop_repo, "--app", "main:app", "--heavy", HEAVY, "--light", "GET /health",
+                     "--port", str(port))
+    assert result.exit_code == 2
+    assert f"--port {port}: the port is taken on 127.0.0.1" in result.stderr
+    assert len(worktrees(bookshop_repo)) == 1
+
+
+def test_app_that_does_not_start_is_a_usage_error_and_leaves_nothing(cli, bookshop_repo: Path, monkeypatch):
+    _smoke_env(monkeypatch, bookshop_repo)
+    result = cli("smoke", bookshop_repo, "--app", "nowhere:app", "--heavy", HEAVY, "--light", "GET /health",
+                 "--format", "json")
+    assert result.exit_code == 2
+    assert "nowhere:app does not start on either side" in result.stderr
+    assert result.stdout == ""
+    assert len(worktrees(bookshop_repo)) == 1
+
+
+@pytest.mark.parametrize("option", ["--heavy", "--light"])
+def test_bad_request_line_is_a_usage_error(cli, tmp_path: Path, option: str):
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": "app = None\n"})
+    args = {"--heavy": HEAVY, "--light": "GET /health"}
+    args[option] = "/health"
+    result = cli("smoke", root, "--app", "main:app", "--heavy", args["--heavy"], "--light", args["--light"])
+    assert result.exit_code == 2
+    assert f"{option} '/health': expected METHOD /path" in result.stderr
+
+
+def test_service_that_starts_on_one_side_only_exits_3(cli, bookshop_repo: Path, monkeypatch):
+    _smoke_env(monkeypatch, bookshop_repo)
+    main = bookshop_repo / "main.py"
+    main.write_text(main.read_text(encoding="utf-8").replace("import models", "import models, no_such_module", 1),
+                    encoding="utf-8")
+    result = cli("smoke", bookshop_repo, "--app", "main:app", "--heavy", HEAVY, "--light", "GET /health",
+                 "--concurrency", "1", "--interval", "50")
+    assert result.exit_code == 3
+    assert "main:app does not start in the working tree" in result.stderr
+    assert "no_such_module" in result.stderr
+    assert len(worktrees(bookshop_repo)) == 1
