@@ -15,6 +15,7 @@ from async_migrate.cli.main import app
 REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "testdata"
 BOOKSHOP = TESTDATA / "bookshop"
+TASKBOARD = TESTDATA / "taskboard"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.db", "storage", "storage-test")
 

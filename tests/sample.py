@@ -1,8 +1,14 @@
-"""Running the sample service's own API tests against a copy, on SQLite or PostgreSQL."""
+"""Running a sample service's own API tests against a copy, on SQLite or PostgreSQL.
+
+Each sample reads its database from ``<PREFIX>_DATABASE_URL`` and, without it, uses the
+SQLite file ``<PREFIX>_SQLITE_PATH``: ``BOOKSHOP`` for testdata/bookshop, ``TASKBOARD``
+for testdata/taskboard.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,22 +33,44 @@ def copy_service(source: Path, target: Path) -> Path:
     return target
 
 
-def run_service_tests(root: Path, database_url: str | None) -> subprocess.CompletedProcess[str]:
+def run_service_tests(
+    root: Path, database_url: str | None, *, prefix: str = "BOOKSHOP", pytest_args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run the pytest suite in ``root/tests`` in a child process; ``prefix`` names the
+    sample's environment variables, ``pytest_args`` go before the test folder."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env["BOOKSHOP_SQLITE_PATH"] = str(root / "bookshop-test.db")
-    env["BOOKSHOP_STORAGE_DIR"] = str(root / "storage-test")
+    env[f"{prefix}_SQLITE_PATH"] = str(root / f"{prefix.lower()}-test.db")
+    env[f"{prefix}_STORAGE_DIR"] = str(root / "storage-test")
     if database_url is not None:
-        env["BOOKSHOP_DATABASE_URL"] = database_url
+        env[f"{prefix}_DATABASE_URL"] = database_url
     else:
-        env.pop("BOOKSHOP_DATABASE_URL", None)
+        env.pop(f"{prefix}_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args, "tests"],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def strip_pragmas(root: Path) -> None:
+    """Remove every `# async-migrate:` comment under root (whole-line and trailing)."""
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        lines = [l for l in text.splitlines(keepends=True) if not l.lstrip().startswith("# async-migrate:")]
+        stripped = "".join(re.sub(r"\s*# async-migrate:.*$", "", l.rstrip("\n")) + "\n" for l in lines)
+        if stripped != text:
+            path.write_text(stripped, encoding="utf-8")
+
+
+def outcome_counts(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """The counts on pytest's closing line, e.g. {"passed": 47, "failed": 1}; {} when there is none."""
+    lines = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+    if not lines:
+        return {}
+    return {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", lines[-1])}
 
 
 def postgres_available() -> str | None:
@@ -58,7 +86,7 @@ def postgres_available() -> str | None:
         return f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {error}"
 
 
-def database(kind: str):  # type: ignore[no-untyped-def]
+def database(kind: str, prefix: str = "bookshop"):  # type: ignore[no-untyped-def]
     """The database URL for one run: None (SQLite, the service's default) or a scratch
     PostgreSQL (`postgres`) or MariaDB (`mariadb`) database; skips the test when that
     server does not answer."""
@@ -76,7 +104,7 @@ def database(kind: str):  # type: ignore[no-untyped-def]
     reason = postgres_available()
     if reason is not None:
         pytest.skip(reason)
-    return scratch_database()
+    return scratch_database(prefix)
 
 
 def _mariadb_connect(database: str | None = None):  # type: ignore[no-untyped-def]
@@ -126,11 +154,11 @@ def scratch_mariadb_database() -> Iterator[str]:
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
+def scratch_database(prefix: str = "bookshop") -> Iterator[str]:
     """A fresh PostgreSQL database for one run; its SQLAlchemy URL (sync psycopg driver)."""
     import psycopg
 
-    name = f"bookshop_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)

@@ -11,7 +11,7 @@ import yaml
 
 from async_migrate.cli.check_render import _command
 from conftest import BOOKSHOP, REPO
-from sample import copy_service
+from sample import copy_service, strip_pragmas
 
 ROUTES = """
 from fastapi import APIRouter
@@ -603,18 +603,9 @@ KEEPERS = {
 }
 
 
-def _strip_pragmas(root: Path) -> None:
-    for path in root.rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        lines = [l for l in text.splitlines(keepends=True) if not l.lstrip().startswith("# async-migrate:")]
-        stripped = "".join(re.sub(r"\s*# async-migrate:.*$", "", l.rstrip("\n")) + "\n" for l in lines)
-        if stripped != text:
-            path.write_text(stripped, encoding="utf-8")
-
-
 def test_check_on_the_sample_flags_what_blocks_and_after_phase1_exactly_what_phase1_keeps(cli, tmp_path):
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-    _strip_pragmas(root)
+    strip_pragmas(root)
     plan = cli.json("scan", root)["handlers"]
     blocking_now = {
         (h["file"], h["function"])
@@ -656,7 +647,7 @@ def test_check_on_the_sample_exits_1_before_phase1_and_0_after(cli, tmp_path):
 def test_a_pragma_keeps_the_real_reasons_and_the_blocking_calls_in_phase1(cli, tmp_path):
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
     documented = {(h["file"], h["function"]): h for h in cli.json("phase1", root)["handlers"]}
-    _strip_pragmas(root)
+    strip_pragmas(root)
     bare = {(h["file"], h["function"]): h for h in cli.json("phase1", root)["handlers"]}
     for key, reason in KEEPERS.items():
         with_pragma, without = documented[key], bare[key]
@@ -670,7 +661,7 @@ def test_a_pragma_keeps_the_real_reasons_and_the_blocking_calls_in_phase1(cli, t
 
 def test_check_after_offload_mixed_flags_only_what_stays_on_the_event_loop(cli, tmp_path):
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-    _strip_pragmas(root)
+    strip_pragmas(root)
     planned = cli.json("phase1", root, "--offload-mixed")["handlers"]
     still = {
         (h["file"], h["function"])

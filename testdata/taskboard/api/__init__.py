@@ -1,0 +1,1 @@
+"""Request-facing routers."""

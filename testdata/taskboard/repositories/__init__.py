@@ -1,0 +1,1 @@
+"""Repositories: data access bound to one request Session."""

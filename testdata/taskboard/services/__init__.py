@@ -1,0 +1,1 @@
+"""Services: business rules above the model layer."""
