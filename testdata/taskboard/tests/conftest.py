@@ -2,8 +2,8 @@
 
 ``TASKBOARD_DATABASE_URL`` selects the database (e.g. a scratch PostgreSQL
 database); without it a throwaway SQLite file is used. The schema is dropped and
-recreated (on PostgreSQL: truncated, restarting identities) before every
-test so that primary keys are the same on every backend.
+recreated (on PostgreSQL and MariaDB/MySQL: truncated, restarting identities)
+before every test so that primary keys are the same on every backend.
 """
 
 import os
@@ -97,6 +97,12 @@ def reset_database() -> None:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        with engine.begin() as connection:
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+            for table in Base.metadata.sorted_tables:
+                connection.execute(text(f"TRUNCATE TABLE `{table.name}`"))
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
     else:
         Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
