@@ -302,7 +302,7 @@ def phase2(
     try:
         with progress_bar(err, format is Format.text) as progress:
             result = runner.phase2(root, settings, options, progress)
-    except SubsystemError as error:
+    except (SubsystemError, ConfigError) as error:
         raise _fail(str(error)) from None
     _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 

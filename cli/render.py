@@ -89,6 +89,8 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
         f"{len(result.changed)} files would change" if result.command != "scan" else
         f"{result.files} files, {len(result.outcomes)} handlers: {summary or 'none'}"
     )
+    for blocker in (result.subsystem or {}).get("global_blockers", []):
+        console.print(Text(f"blocks the whole subsystem: {blocker}", style="bold red"), soft_wrap=True)
     for error in result.errors:
         console.print(Text(f"error: {error['file']}: {error['message']}", style="bold red"))
 

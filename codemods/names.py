@@ -38,8 +38,15 @@ SYNC_SESSION_TYPES = frozenset(
     }
 )
 ASYNC_SESSION_TYPES = frozenset(
-    {"sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.session.AsyncSession"}
+    {
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
 )
+# SQLModel's Session (adds `exec`) and its async counterpart (where `exec` is a coroutine).
+SQLMODEL_SESSION_TYPES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.Session"})
+SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
 SYNC_SESSIONMAKERS = frozenset(
     {
         "sqlalchemy.orm.sessionmaker",
@@ -82,7 +89,7 @@ LOOP_METHODS = frozenset(
 # Session methods that perform I/O on a synchronous Session: the lines a mixed route blocks on.
 SESSION_IO_METHODS = frozenset(
     {
-        "execute", "scalars", "scalar", "get", "get_one", "query", "commit", "rollback",
+        "execute", "exec", "scalars", "scalar", "get", "get_one", "query", "commit", "rollback",
         "flush", "refresh", "delete", "merge", "close", "connection", "begin", "begin_nested",
         "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings",
     }

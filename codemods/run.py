@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.config import Config
+from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.lines import definition_line
 from async_migrate.codemods.names import THREADPOOL
 from async_migrate.codemods.outcome import Outcome
@@ -247,6 +247,12 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 "starts from a router module's routes and moves the helpers they reach; name a "
                 "router module or a configured subsystem of routers"
             )
+        problem = async_stack.factory_problem(
+            config, lambda path: (root / path).read_text(encoding="utf-8", errors="replace")
+        )
+        if problem is not None:  # generated code would fail at start-up: a configuration error
+            file, line = async_stack.config_location(config, "async-engine-factory")
+            raise ConfigError(f"{file}:{line}: {problem}" if line else f"{file}: {problem}")
         stack = async_stack.analyse(project, root)
         names = _stack_names(stack, config)
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
@@ -306,14 +312,17 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
 def _stack_names(stack, config: Config):  # type: ignore[no-untyped-def]
     from async_migrate.codemods.phase2.plan import StackNames
 
-    if stack.async_sessionmaker is None or stack.async_dependency is None:
+    if stack.async_dependency is None:
         return None
-    alias = stack.async_alias
+    alias, maker = stack.async_alias, stack.async_sessionmaker
+    # An existing stack without an async_sessionmaker (`AsyncSession(engine)` in the dependency)
+    # still serves the routes; a helper opening a Session of its own then stays synchronous,
+    # and the self-check blocks the routes that reach it.
     return StackNames(
         alias_module=alias.module if alias is not None else None,
         alias=alias.name if alias is not None else config.async_alias,
-        engine_module=stack.async_sessionmaker.module,
-        sessionmaker=stack.async_sessionmaker.name,
+        engine_module=maker.module if maker is not None else None,
+        sessionmaker=maker.name if maker is not None else "",
         dependency_module=stack.async_dependency.module,
         dependency=stack.async_dependency.name,
     )
@@ -356,5 +365,7 @@ def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:  # type
         "name": closure.name,
         "helpers": helpers,
         "blockers": sorted(blockers, key=lambda b: (b["file"], b["line"])),
+        # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
+        "global_blockers": [str(b) for b in stack.blockers],
         "follow_ups": [*stack.notes, *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages)],
     }

@@ -726,27 +726,84 @@ def test_blocker_async_factory_and_missing_factory(tmp_path):
     )
     message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.nowhere.make"})))
     assert message == (
-        "pyproject.toml:0: async-engine-factory `db.nowhere.make`: no module `db/nowhere.py` under the root"
+        "configuration: async-engine-factory `db.nowhere.make`: no module `db/nowhere.py` under the root"
     )
 
 
+FACTORY_ROUTER = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/n")
+def count(session: session_dependency):
+    return session.scalar(text("select 1"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("factory", "problem"),
+    [
+        ("db.cloud.make_engine", "async-engine-factory `db.cloud.make_engine`: `db/cloud.py` defines no `make_engine`"),
+        ("db.nowhere.make", "async-engine-factory `db.nowhere.make`: no module `db/nowhere.py` under the root"),
+        ("make_engine", "async-engine-factory `make_engine` must be a dotted reference to a function"),
+    ],
+)
+def test_a_factory_that_does_not_exist_is_a_configuration_error(tmp_path, cli, factory, problem):
+    """Exit 2 naming the configuration file and line, before anything is generated."""
+    root = app(tmp_path, db__cloud="def make_async_engine():\n    return None\n", api__items=FACTORY_ROUTER)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n\n[tool.async-migrate]\nasync-engine-factory = "{factory}"\n', encoding="utf-8"
+    )
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    result = cli("phase2", root, "--subsystem", "api/items.py", "--apply")
+    assert result.exit_code == 2, result.output
+    assert f"{root / 'pyproject.toml'}:5: {problem}" in " ".join(result.output.split())
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def test_near_miss_an_existing_factory_is_used(tmp_path, cli):
+    root = app(tmp_path, db__cloud="def make_async_engine():\n    return None\n", api__items=FACTORY_ROUTER)
+    (root / "pyproject.toml").write_text(
+        '[tool.async-migrate]\nasync-engine-factory = "db.cloud.make_async_engine"\n', encoding="utf-8"
+    )
+    result = cli("phase2", root, "--subsystem", "api/items.py")
+    assert result.exit_code == 0, result.output
+    assert "make_async_engine()" in result.output
+
+
+SESSION_CLASS_ENGINE = """
+    from collections.abc import Iterator
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine("sqlite:///app.db")
+
+
+    def get_db_session() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+"""
+
+
+def test_a_session_class_dependency_on_a_module_engine_gets_the_stack_after_it(tmp_path):
+    plan = plan_for(app(tmp_path, SESSION_CLASS_ENGINE))
+    assert plan.ok, plan.blockers
+    path, edit = plan.engine_edit
+    assert (path, edit.anchor, edit.sync_engine, edit.session_class) == ("db/engine.py", "get_db_session", "engine", None)
+
+
 def test_blocker_no_sessionmaker(tmp_path):
-    engine = """
-        from collections.abc import Iterator
-
-        from sqlalchemy import create_engine
-        from sqlalchemy.orm import Session
-
-        engine = create_engine("sqlite:///app.db")
-
-
-        def get_db_session() -> Iterator[Session]:
-            with Session(engine) as session:
-                yield session
-    """
+    engine = SESSION_CLASS_ENGINE.replace(
+        "engine = create_engine(\"sqlite:///app.db\")", "def make_engine():\n        return create_engine(\"sqlite://\")"
+    ).replace("with Session(engine) as session:", "with Session(make_engine()) as session:")
     message = only_blocker(plan_for(app(tmp_path, engine)))
     assert message.startswith(
-        "db/engine.py:9: no sessionmaker found: phase two builds the async stack next to a module-level"
+        "db/engine.py:10: no sessionmaker found: phase two builds the async stack next to a module-level"
     )
     assert "(`get_db_session` opens sqlalchemy.orm.Session)" in message
     assert "[tool.async-migrate] sessionmakers" in message

@@ -11,6 +11,7 @@ asserts the block names the cause, and the unchanged code still works.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -524,3 +525,301 @@ def test_4_near_miss_a_free_twin_name_keeps_the_suffix(cli, service):
         "also called by api.other.later: an async twin is added, the sync original stays"
     ]
     assert "await crud.add_item_async(db, name)" in function(root, SUBSYSTEM, "create_item")
+
+
+# ------------------------------------------------ 6. test fixtures are not the stack
+
+CONFTEST = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from db.engine import get_db_session
+from main import app
+
+test_engine = create_engine("sqlite://")
+TestingSessionLocal = sessionmaker(bind=test_engine)
+
+
+def override_get_db():
+    with TestingSessionLocal() as session:
+        yield session
+
+
+app.dependency_overrides[get_db_session] = override_get_db
+"""
+SCRIPT = """
+from sqlalchemy.orm import sessionmaker
+
+from db.engine import engine
+
+ScriptSession = sessionmaker(engine)
+
+
+def get_script_session():
+    with ScriptSession() as session:
+        yield session
+"""
+CREATE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+"""
+
+
+@pytest.mark.parametrize("extra", ["conftest", "unreached_dependency"])
+def test_6_other_sessionmakers_do_not_block_the_stack_the_routes_reach(cli, service, extra):
+    files = {SUBSYSTEM: routes(CREATE)}
+    if extra == "conftest":
+        files.update({"tests/__init__.py": "", "tests/conftest.py": CONFTEST})
+    else:
+        files.update({"scripts/__init__.py": "", "scripts/backfill.py": SCRIPT})
+    root = service(files)
+    document = apply(cli, root)
+    assert document["subsystem"]["blockers"] == []
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "async_database_sessionmaker = async_sessionmaker(" in read(root, "db/engine.py")
+    result = serve(root, "sqlite", """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}
+
+
+OTHER_STACK = """
+from sqlalchemy.orm import sessionmaker
+
+from db.engine import engine
+
+ReportSession = sessionmaker(engine)
+
+
+def get_report_session():
+    with ReportSession() as session:
+        yield session
+"""
+
+
+def test_6_near_miss_two_sessionmakers_both_reached_by_routes_still_block(cli, service):
+    root = service({
+        "reports/__init__.py": "",
+        "reports/stack.py": OTHER_STACK,
+        SUBSYSTEM: routes(
+            CREATE,
+            """
+            @router.get("/report")
+            def report(db: Session = Depends(get_report_session)):
+                return db.scalar(select(func.count()).select_from(Item))
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom reports.stack import get_report_session"),
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    result = cli("phase2", root, "--subsystem", SUBSYSTEM)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # the global blocker is in the text summary, not only in JSON
+    assert "several synchronous sessionmakers" in text
+    document = cli.json("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert [b["message"][:35] for b in document["subsystem"]["blockers"]] == ["several synchronous sessionmakers ("]
+    assert {h["action"] for h in document["handlers"]} == {"blocked"}
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+# ------------------------------------------------------------------- 5. SQLModel
+
+SQLMODEL_DB = {
+    "dependency": """
+        import os
+        from collections.abc import Iterator
+        from typing import Annotated
+
+        from fastapi import Depends
+        from sqlmodel import Session, create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+
+
+        def get_session() -> Iterator[Session]:
+            with Session(engine) as session:
+                yield session
+
+
+        SessionDep = Annotated[Session, Depends(get_session)]
+        """,
+    "sessionmaker": """
+        import os
+        from collections.abc import Iterator
+        from typing import Annotated
+
+        from fastapi import Depends
+        from sqlalchemy.orm import sessionmaker
+        from sqlmodel import Session, create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+        SessionLocal = sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+        def get_session() -> Iterator[Session]:
+            with SessionLocal() as session:
+                yield session
+
+
+        SessionDep = Annotated[Session, Depends(get_session)]
+        """,
+}
+SQLMODEL_MODELS = """
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+"""
+SQLMODEL_ROUTES = """
+from fastapi import APIRouter
+from sqlmodel import Session, select
+
+from db import SessionDep
+from models import Hero
+
+router = APIRouter()
+
+
+def count_heroes(session: Session) -> int:
+    return len(session.exec(select(Hero)).all())
+
+
+@router.post("/heroes")
+def create_hero(name: str, session: SessionDep):
+    hero = Hero(name=name)
+    session.add(hero)
+    session.commit()
+    session.refresh(hero)
+    return {"id": hero.id, "count": count_heroes(session)}
+
+
+@router.get("/heroes")
+def list_heroes(session: SessionDep):
+    return [hero.name for hero in session.exec(select(Hero).order_by(Hero.id)).all()]
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", sorted(SQLMODEL_DB))
+def test_5_sqlmodel_exec_is_awaited_on_sqlmodels_async_session(cli, project, shape, kind):
+    root = project({
+        "db.py": SQLMODEL_DB[shape],
+        "models.py": SQLMODEL_MODELS,
+        "api/__init__.py": "",
+        "api/heroes.py": SQLMODEL_ROUTES,
+        "main.py": MAIN.replace("from api.items import router", "from api.heroes import router"),
+    })
+    document = apply(cli, root, subsystem="api/heroes.py")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_hero": "migrate", "list_heroes": "migrate",
+    }
+    db = read(root, "db.py")
+    assert "from sqlmodel.ext.asyncio.session import AsyncSession" in db
+    maker = next(n.value for n in ast.parse(db).body if isinstance(n, ast.Assign) and n.targets[0].id == "async_database_sessionmaker")
+    assert ast.unparse(maker) == "async_sessionmaker(async_engine, expire_on_commit=False, class_=AsyncSession)"
+    assert function(root, "api/heroes.py", "count_heroes") == dedent(
+        """
+        async def count_heroes(session: AsyncSession) -> int:
+            return len((await session.exec(select(Hero))).all())
+        """
+    )
+    assert "(await session.exec(select(Hero).order_by(Hero.id))).all()" in function(root, "api/heroes.py", "list_heroes")
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Hero
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            created = [client.post("/heroes", params={"name": n}).json() for n in ("Ann", "Bob")]
+            listed = client.get("/heroes").json()
+        with Session(db.engine) as s:
+            stored = [hero.name for hero in s.exec(select(Hero).order_by(Hero.id)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({"created": [c["count"] for c in created], "listed": listed, "stored": stored}))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "created": [1, 2], "listed": ["Ann", "Bob"], "stored": ["Ann", "Bob"],
+    }
+
+
+def test_5_an_existing_sqlmodel_async_dependency_is_reused(cli, project):
+    root = project({
+        "db.py": dedent(SQLMODEL_DB["dependency"]) + "\n\n" + dedent(
+            """
+
+
+            from collections.abc import AsyncIterator
+
+            from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+
+
+            async def get_async_session() -> AsyncIterator[AsyncSession]:
+                async with AsyncSession(async_engine) as session:
+                    yield session
+
+
+            AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
+            """
+        ),
+        "models.py": SQLMODEL_MODELS,
+        "api/__init__.py": "",
+        "api/heroes.py": SQLMODEL_ROUTES,
+    })
+    before = read(root, "db.py")
+    document = apply(cli, root, subsystem="api/heroes.py")
+    assert read(root, "db.py") == before  # no second stack
+    assert document["files_changed"] == ["api/heroes.py"]
+    assert "def create_hero(name: str, session: AsyncSessionDep)" in function(root, "api/heroes.py", "create_hero")
+    (root / "main.py").write_text(MAIN.replace("from api.items import router", "from api.heroes import router"))
+    script = dedent(
+        """
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Hero
+
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            created = client.post("/heroes", params={"name": "Ann"}).json()
+        with Session(db.engine) as s:
+            stored = [hero.name for hero in s.exec(select(Hero)).all()]
+        print(json.dumps({"count": created["count"], "stored": stored}))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"count": 1, "stored": ["Ann"]}

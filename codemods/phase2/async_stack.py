@@ -81,7 +81,12 @@ from libcst.codemod.visitors import AddImportsVisitor
 from async_migrate.codemods import facts
 from async_migrate.codemods.collect import Collector, definitions
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.names import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
+from async_migrate.codemods.names import (
+    ASYNC_SESSION_TYPES,
+    ASYNC_SESSIONMAKERS,
+    SQLMODEL_ASYNC_SESSION,
+    SQLMODEL_SESSION_TYPES,
+)
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.project import Project
 
@@ -132,6 +137,80 @@ SESSION_CARRIED = ("autoflush", "autobegin", "join_transaction_mode", "info")
 URL_HELPER = "_async_url"
 
 
+# ------------------------------------------------------------------ configuration
+
+
+def config_location(config: Config, key: str) -> tuple[str, int]:
+    """The configuration file and the line that sets `key` (0 when it cannot be read)."""
+    source = config.source
+    if source is None:
+        return "configuration", 0
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(source), 0
+    for number, line in enumerate(lines, 1):
+        stripped = line.lstrip()
+        if stripped.startswith((key, f'"{key}"', key.replace("-", "_"))) and "=" in stripped:
+            return str(source), number
+    return str(source), 0
+
+
+def factory_problem(config: Config, read: Callable[[str], str]) -> str | None:
+    """Why `async-engine-factory` names no function under the root (None: it names one).
+
+    The module is read and parsed on its own: the pre-pass skips modules that mention
+    nothing it looks for, and a factory module may be one of them.
+    """
+    ref = config.async_engine_factory
+    if not ref:
+        return None
+    dotted = ref.replace(":", ".")
+    module, _, name = dotted.rpartition(".")
+    if not module or not name.isidentifier():
+        return f"async-engine-factory `{ref}` must be a dotted reference to a function (`db.cloud.make_engine`)"
+    base = module.replace(".", "/")
+    for path in (f"{base}.py", f"{base}/__init__.py"):
+        if not _readable(read, path):
+            continue
+        try:
+            tree = ast.parse(read(path))
+        except SyntaxError:
+            return f"async-engine-factory `{ref}`: `{path}` does not parse"
+        if name in _top_level_names(tree):
+            return None
+        return f"async-engine-factory `{ref}`: `{path}` defines no `{name}`"
+    return f"async-engine-factory `{ref}`: no module `{base}.py` under the root"
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def is_test_path(path: str) -> bool:
+    """A module of the test suite: under a `tests`/`test` folder, `test_*.py`, `*_test.py`, `conftest.py`."""
+    *folders, name = path.split("/")
+    return (
+        any(folder in ("tests", "test") for folder in folders)
+        or name == "conftest.py"
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+    )
+
+
+def fid_path(project: Project, fid: tuple[str, str]) -> str:
+    return project.functions[fid][0].path
+
+
 # ------------------------------------------------------------------ plan
 
 
@@ -142,7 +221,9 @@ class Blocker:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.file else self.message
+        if not self.file:
+            return self.message
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
 @dataclass(slots=True)
@@ -197,6 +278,7 @@ class EngineEdit:
     engine_kwargs: tuple[tuple[str, str], ...] = ()  # carried create_engine() keywords, as written
     session_kwargs: tuple[tuple[str, str], ...] = ()  # carried sessionmaker() keywords, as written
     factory: str | None = None  # "pkg.module.function" building the async engine instead
+    session_class: str | None = None  # class_= of the async sessionmaker (SQLModel's AsyncSession)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +289,7 @@ class AliasEdit:
     alias: str = "async_session_dependency"
     dependency: str = "get_async_db_session"
     dependency_module: str | None = None  # imported from there unless it is this module
+    session_class: str | None = None  # the AsyncSession class to annotate with (SQLModel's)
 
 
 @dataclass(slots=True)
@@ -420,12 +503,20 @@ class _Analysis:
             found = self._value_at(ref)
             if found is not None and all(found.value is not c.value for c in candidates):
                 candidates.append(found)
-        # When the session dependencies open some of them, those are the ones that matter.
-        dependencies = self.project.session_dependencies
-        used = [c for c in candidates if any(self._opens(fid, c) for fid in dependencies)]
-        pool = used or candidates
+        # The stack is the sessionmaker the routes' Session dependencies open; then the one any
+        # session dependency opens. Test code (tests/, conftest.py, dependency overrides
+        # defined there) builds sessions of its own and never counts.
+        dependencies = {fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))}
+        reached = self._route_dependencies() & dependencies
+        production = [c for c in candidates if not is_test_path(c.module.path)]
+        pool = []
+        for opening in (reached, dependencies):
+            pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
+            if pool:
+                break
+        pool = pool or production or candidates
         if not pool:
-            return None
+            return self._session_class_stack(reached, dependencies)
         if len(pool) > 1:
             listed = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in pool)
             first = pool[0]
@@ -437,6 +528,39 @@ class _Analysis:
             )
             return None
         return pool[0]
+
+    def _session_class_stack(self, *groups: set[tuple[str, str]]) -> _Found | None:
+        """`with Session(engine) as session: yield session` (no sessionmaker, SQLModel's usual
+        shape): the dependency stands in for a `sessionmaker(engine)`, and the async stack goes
+        after it, bound to the same module-level engine."""
+        for group in groups:
+            for fid in sorted(group):
+                module, function = self.project.functions[fid]
+                for opened in function.opens:
+                    if not self.project.is_sync_session_type(opened.callee):
+                        continue
+                    call = next((c for c in function.calls if c.index == opened.index), None)
+                    first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                    if first is None or first.name is None or first.name in {p.name for p in function.params}:
+                        continue
+                    bind = facts.CallArg(None, first.name, ref=module.imports.get(first.name, f"{module.name}.{first.name}"))
+                    value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
+                    return _Found(module, function.name, value)
+        return None
+
+    def _route_dependencies(self) -> set[tuple[str, str]]:
+        """Session dependencies the routes of the application (not its tests) inject."""
+        from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+
+        found = set()
+        for handler in self.project.handlers:
+            if handler.kind == "dependency" or is_test_path(handler.module.path):
+                continue
+            for param in handler.function.params:
+                fid = dependency_function(self.project, param_dependency(self.project, param))
+                if fid is not None:
+                    found.add(fid)
+        return found
 
     def _opens(self, fid: tuple[str, str], maker: _Found) -> bool:
         """Whether the function opens sessions from `maker` (`with maker() as s`, `s = maker()`)."""
@@ -483,8 +607,23 @@ class _Analysis:
 
     # ------------------------------------------------------------- run
 
+    def _sqlmodel(self) -> bool:
+        """The synchronous stack hands out SQLModel sessions (`exec` and all)."""
+        for fid in self.project.session_dependencies:
+            _, function = self.project.functions[fid]
+            refs = [*function.returns, *(o.callee for o in function.opens)]
+            if any(self.canonical(r) in SQLMODEL_SESSION_TYPES for r in refs):
+                return True
+        for _, _, value in self.values():
+            if value.kind == "call" and self.canonical(value.ref) in PLAIN_SESSIONMAKERS and any(
+                arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES for arg in value.args
+            ):
+                return True
+        return False
+
     def run(self) -> StackPlan:
         plan = self.plan
+        self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
         if self._found_dependency is not None and self._found_alias is not None:
             return plan  # the whole stack is there: reuse it as is
@@ -544,6 +683,7 @@ class _Analysis:
             add_engine=engine is None and maker is None,
             add_sessionmaker=maker is None,
             add_dependency=True,
+            session_class=self.session_class,
         )
         ok = self._claim(module, config.async_dependency, "async-dependency", "async session dependency")
         if edit["add_sessionmaker"]:
@@ -625,18 +765,10 @@ class _Analysis:
                 "a plain `def` that returns create_async_engine(...)",
             )
             return None
-        if found is None and "." not in dotted_ref:
-            self._block(
-                "pyproject.toml", 0,
-                f"async-engine-factory `{ref}` must be a dotted reference to a function "
-                "(`db.cloud.make_engine`)",
-            )
-            return None
         if found is None and self.read is not None:
-            module = dotted_ref.rsplit(".", 1)[0].replace(".", "/")
-            if not any(_readable(self.read, p) for p in (f"{module}.py", f"{module}/__init__.py")):
-                message = f"async-engine-factory `{ref}`: no module `{module}.py` under the root"
-                self._block("pyproject.toml", 0, message)
+            problem = factory_problem(self.config, self.read)
+            if problem is not None:
+                self._block(*config_location(self.config, "async-engine-factory"), problem)
                 return None
         self.plan.notes.append(
             f"the async engine is built by `{ref}()` from [tool.async-migrate] async-engine-factory; "
@@ -790,6 +922,8 @@ class _Analysis:
         for arg in maker.value.args:
             if arg.keyword in SESSION_CARRIED and (_is_literal(arg.text) or not arg.local):
                 carried.append((arg.keyword, arg.text))
+            elif arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES:
+                continue  # the async sessionmaker gets SQLModel's AsyncSession
             elif arg.keyword == "class_":
                 self.plan.notes.append(
                     f"{maker.module.path}:{maker.line}: `{maker.name}` uses class_={arg.text}; the async "
@@ -878,6 +1012,7 @@ class _Analysis:
                 alias=config.async_alias,
                 dependency=dependency.name,
                 dependency_module=dependency.module,
+                session_class=self.session_class,
             ),
         )
 
@@ -1017,6 +1152,19 @@ class _StackCommand(VisitorBasedCodemodCommand):
         AddImportsVisitor.add_needed_import(self.context, module, name)
         return name
 
+    def session_symbol(self, ref: str) -> str:
+        """The local spelling of a specific AsyncSession class (SQLModel's), imported if needed."""
+        module, _, name = ref.rpartition(".")
+        for local, imported in self.imports.items():
+            if imported == ref:
+                return local
+        if name in self.defined or name in self.imports:
+            alias = "SQLModelAsyncSession"
+            AddImportsVisitor.add_needed_import(self.context, module, name, alias)
+            return alias
+        AddImportsVisitor.add_needed_import(self.context, module, name)
+        return name
+
     def reference(self, module: str | None, name: str) -> str:
         """How this module spells `module.name`: the bare name (imported if needed), or
         `alias.name` when the module itself is imported (`from db import session as db`)."""
@@ -1092,12 +1240,15 @@ class AddAsyncEngine(_StackCommand):
                 arguments = [f"{URL_HELPER}({edit.sync_engine}.url)"]
                 arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
                 add(_call(edit.engine, self.symbol("create_async_engine"), arguments, indent), False)
+        session = self.session_symbol(edit.session_class) if edit.session_class else None
         if edit.add_sessionmaker and not self.has(edit.sessionmaker):
             arguments = [edit.engine, "expire_on_commit=False"]
+            if session is not None:
+                arguments.append(f"class_={session}")
             arguments += [f"{k}={v}" for k, v in edit.session_kwargs if k != "expire_on_commit"]
             add(_call(edit.sessionmaker, self.symbol("async_sessionmaker"), arguments, indent), False)
         if edit.add_dependency and not self.has(edit.dependency):
-            iterator, session = self.symbol("AsyncIterator"), self.symbol("AsyncSession")
+            iterator, session = self.symbol("AsyncIterator"), session or self.symbol("AsyncSession")
             add(
                 f"async def {edit.dependency}() -> {iterator}[{session}]:\n"
                 f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
@@ -1134,7 +1285,7 @@ class AddAsyncAlias(_StackCommand):
             return updated_node
         dependency = self.reference(edit.dependency_module, edit.dependency)
         annotated, depends = self.symbol("Annotated"), self.symbol("Depends")
-        session = self.symbol("AsyncSession")
+        session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
         code = f"{edit.alias} = {annotated}[{session}, {depends}({dependency})]\n"
         index = self.position(module, [edit.anchor]) if edit.anchor else None
         if index is not None:
@@ -1165,10 +1316,13 @@ def _regroup_imports(before: cst.Module, after: cst.Module) -> cst.Module:
         s for s in body
         if _is_import(s) and isinstance(s.body[0], cst.ImportFrom) and _import_module(s) not in old
     ]
-    for statement in added:
-        package = _import_module(statement)
+    for original in added:
+        package = _import_module(original)
         if package is None:
             continue
+        # An earlier move may have replaced this statement by a copy with other blank lines:
+        # the import itself (its small statement) is what identifies it.
+        statement = next(s for s in body if _is_import(s) and s.body[0] is original.body[0])
         rest = [s for s in body if s is not statement]
         group = [
             (index, _import_module(s) or "")

@@ -22,9 +22,10 @@ from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
+# `exec` is SQLModel's (sqlmodel.ext.asyncio.session.AsyncSession.exec is a coroutine).
 AWAITED_METHODS = frozenset(
     {
-        "execute", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
+        "execute", "exec", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
         "commit", "rollback", "flush", "refresh", "delete", "merge", "close", "reset",
         "invalidate", "connection", "run_sync",
     }

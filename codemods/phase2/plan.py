@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.names import ASYNC_SESSION_TYPES, THREADPOOL
+from async_migrate.codemods.names import ASYNC_SESSION_TYPES, SQLMODEL_SESSION_TYPES, THREADPOOL
 from async_migrate.codemods.phase2.closure import (
     AWAITED_METHODS,
     CONTEXT_METHODS,
@@ -140,10 +140,11 @@ def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: i
     for param in function.params:
         if param.name not in declared:
             continue
+        async_session = _async_session_import(project, param)
         if is_route and project.declared_session(param) is not None:
             if param.default:
                 fplan.params[param.name] = ParamAction("depends")
-                plan.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+                plan.imports.add(async_session)
                 if stack.dependency_module and stack.dependency_module != module.name:
                     plan.imports.add((stack.dependency_module, stack.dependency))
             else:
@@ -157,10 +158,17 @@ def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: i
         session_type = _sync_type_name(project, module, param)
         if session_type is not None:
             fplan.params[param.name] = ParamAction("annotation", session_type)
-            plan.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+            plan.imports.add(async_session)
             ref = module.imports.get(session_type.split(".")[0])
             if ref is not None and "." not in session_type:
                 _unused(plan, module, ref)
+
+
+def _async_session_import(project: Project, param: facts.Param) -> tuple[str, str]:
+    """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`), else SQLAlchemy's."""
+    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in param.annotation):
+        return ("sqlmodel.ext.asyncio.session", "AsyncSession")
+    return ("sqlalchemy.ext.asyncio", "AsyncSession")
 
 
 def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
