@@ -159,7 +159,40 @@ def test_two_sessions_in_one_request_are_caught(cli, repo_app: Path) -> None:
     assert [f["test"] for f in failures] == ["tests/test_api.py::test_note"]
     (event,) = failures[0]["guard"]
     assert event["kind"] == "two-sessions" and event["request"] == "POST /notes"
-    assert "deps.py" in event["calls"][0] and "AsyncSession" in event["calls"][0]
+    assert "Session began at deps.py:" in event["calls"][0]
+    assert "AsyncSession began at api/items.py:" in event["calls"][0]
+
+
+def test_sessions_opened_one_after_the_other_are_not_two_at_once(cli, repo_app: Path) -> None:
+    # A helper style: each unit of work opens and closes its own Session; they never overlap.
+    write_tree(repo_app, {
+        "api/counts.py": """
+            from fastapi import APIRouter
+            from sqlalchemy import func, select
+
+            from db import Item, User, database_sessionmaker
+
+            router = APIRouter()
+
+
+            @router.get("/counts")
+            def counts():
+                with database_sessionmaker() as session:
+                    items = session.scalar(select(func.count()).select_from(Item))
+                with database_sessionmaker() as session:
+                    users = session.scalar(select(func.count()).select_from(User))
+                return {"items": items, "users": users}
+            """,
+        "tests/test_counts.py": """
+            def test_counts(client):
+                assert client.get("/counts").json()["users"] == 1
+            """,
+    })
+    edit(repo_app, "main.py", "app.include_router(items.router)",
+         "app.include_router(items.router)\nfrom api import counts\napp.include_router(counts.router)")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert document["tests"]["counts"] == {"passed": 5}
+    assert code == 0, document["tests"]
 
 
 # ------------------------------------------------------------------ bad input

@@ -6,7 +6,10 @@ It fails a test when, while the application serves a request:
   (SQLAlchemy engine and pool events see every driver; blockbuster, when installed,
   adds the driver functions it patches: sqlite3, sockets). Calls made by
   AsyncSession inside SQLAlchemy's own greenlet are legitimate and pass;
-- `two-sessions`: one request begins transactions on more than one Session;
+- `two-sessions`: one request has transactions open on two Sessions at once (a
+  dependency's Session still open while another begins: objects loaded by one are
+  "already attached" to the other, and writes may go unsaved). Sessions a helper opens
+  and closes one after the other (`with SessionLocal() as s:`) do not overlap and pass;
 
 and, at any time during the test:
 
@@ -50,7 +53,7 @@ class _Request:
 
     def __init__(self, scope: dict) -> None:
         self.scope = scope
-        self.sessions: dict[int, str] = {}
+        self.open: dict[int, str] = {}  # Sessions with a root transaction in progress
         self.reported_sessions = False
 
     @property
@@ -176,20 +179,26 @@ class _Guard:
         if request is None:
             return
         with self.lock:
-            if id(session) in request.sessions:
+            if id(session) in request.open:
                 return
         where, _ = self.locate()
         kind = "AsyncSession" if _in_sqlalchemy_greenlet() else "Session"
         with self.lock:
-            request.sessions[id(session)] = f"{kind} first used at {where}"
-            if len(request.sessions) < 2 or request.reported_sessions:
+            request.open[id(session)] = f"{kind} began at {where}"
+            if len(request.open) < 2 or request.reported_sessions:
                 return
             request.reported_sessions = True
-            sessions = "; ".join(request.sessions.values())
+            sessions = "; ".join(request.open.values())
         self.record(
-            "two-sessions", f"{len(request.sessions)} Sessions in one request: {sessions}",
+            "two-sessions", f"{len(request.open)} Sessions open at once in one request: {sessions}",
             request.handler or where, request.label, None,
         )
+
+    def session_ended(self, session: Any) -> None:
+        request = _request.get()
+        if request is not None:
+            with self.lock:
+                request.open.pop(id(session), None)
 
     def never_awaited(self, coro: Any) -> None:
         code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
@@ -275,11 +284,16 @@ def _install_sqlalchemy(guard: _Guard) -> bool:
     def on_begin(session, transaction, connection):  # type: ignore[no-untyped-def]
         guard.session_began(session)
 
+    def on_end(session, transaction):  # type: ignore[no-untyped-def]
+        if transaction.parent is None:  # the root transaction: the Session holds no connection now
+            guard.session_ended(session)
+
     event.listen(Engine, "before_cursor_execute", on_execute)
     event.listen(Engine, "commit", on_commit)
     event.listen(Engine, "rollback", on_rollback)
     event.listen(Pool, "checkout", on_checkout)
     event.listen(Session, "after_begin", on_begin)
+    event.listen(Session, "after_transaction_end", on_end)
     return True
 
 
@@ -335,7 +349,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _describe(event: dict[str, Any]) -> str:
     what = {
         "blocking": "blocks the event loop",
-        "two-sessions": "opens more than one Session in one request",
+        "two-sessions": "holds two Sessions open at once in one request",
         "never-awaited": "never awaits a coroutine",
     }[event["kind"]]
     request = f" during {event['request']}" if event["request"] else ""
