@@ -27,7 +27,14 @@ def migrated(cli, tmp_path):  # type: ignore[no-untyped-def]
     return root, document
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),  # aiomysql, pymysql on the sync side
+    ],
+)
 def test_service_tests_pass_on_the_async_stack(migrated, kind):
     root, document = migrated
     actions = {h["function"]: h["action"] for h in document["handlers"]}
