@@ -195,6 +195,7 @@ def scan(
         _print_json(document)
     else:
         print_summary(Console(), result)
+    _warn(err, result.project.notices)
     raise typer.Exit(EXIT_ERRORS if result.errors else EXIT_OK)
 
 
@@ -342,6 +343,7 @@ def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, 
         if not apply and diff:
             print_diff(Console(), diff)
         print_summary(err, result)
+        _warn(err, result.project.notices)
         if apply and changed:
             err.print(f"wrote {len(written)} files" + (f" on branch {git.branch}" if git.branch else ""), markup=False)
         if git.commit is not None:
@@ -402,9 +404,7 @@ def check_command(
         err.print(summary(result), markup=False, highlight=False, soft_wrap=True)
     else:
         print_text(Console(), err, result, path)
-    for warning in result.warnings:
-        err.print(f"async-migrate: warning: {warning}", style="bold yellow", markup=False, highlight=False,
-                  soft_wrap=True)
+    _warn(err, [*result.notices, *result.warnings])
     if result.warnings:
         raise typer.Exit(EXIT_USAGE)
     if result.errors:
@@ -571,6 +571,12 @@ def batch(
     raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
 
 # ------------------------------------------------------------------ end of batch
+
+
+def _warn(err: Console, warnings: list[str]) -> None:
+    for warning in warnings:
+        err.print(f"async-migrate: warning: {warning}", style="bold yellow", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 # verify and smoke: the commands that import and run the target's code

@@ -95,6 +95,8 @@ class CheckResult:
     handlers: int = 0  # async def handlers checked
     routes: int = 0  # routes and websockets anywhere under the root, async def or not
 
+    notices: list[str] = field(default_factory=list)  # how the project was read (import roots)
+
     @property
     def warnings(self) -> list[str]:
         """Why a clean result would prove nothing: `check` exits 2 on any of these."""
@@ -114,7 +116,7 @@ class CheckResult:
             "findings": [finding.to_json() for finding in self.findings],
             "silenced": [silenced.to_json() for silenced in self.silenced],
             "errors": self.errors,
-            "warnings": self.warnings,
+            "warnings": [*self.warnings, *self.notices],
             "files": self.files,
             "routes": self.routes,
             "handlers_checked": self.handlers,
@@ -125,6 +127,7 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
     with Pool(root, options.jobs) as pool:
         project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
     result = analyse(project)
+    result.notices = project.notices
     result.root = root
     result.errors = errors
     result.files = count
@@ -351,11 +354,19 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         else []
     )
     found: list[str] = []
+    work = session_work(project, handler.id)
+    on_loop = {item.line for item in work.in_coroutines}
     if handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
-    elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded}:
+    elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:
         found.append(
             "mixed: move the awaited call out (phase one then converts it) or offload the Session work"
+        )
+    found.extend(coroutine_fixes(work))
+    for cls in sorted({r.unrecognised for r in handler.registrations if r.unrecognised}):
+        found.append(
+            f"router class {cls} is not recognised: if it is a FastAPI router, list it under "
+            "router-types in [tool.async-migrate] (phase one then converts the route)"
         )
     needs = coroutine_needs(project, handler)
     loop_apis = sorted({need.subject for need in needs if need.kind == "event-loop-api"})
@@ -387,7 +398,6 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             )
     if documented and not found:
         return documented  # phase one keeps it only for the pragma, so leaves it exactly as it is
-    work = session_work(project, handler.id)
     calls = {call.index: call for call in function.calls}
     offloadable = [
         blocking
@@ -398,7 +408,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     rest = [
         b
         for b in blocking_calls(project, handler, work)
-        if b not in offloadable and (b.line, b.call) not in done
+        if b not in offloadable and (b.line, b.call) not in done and b.line not in on_loop
     ]
     if offloadable:
         found.append(
@@ -412,6 +422,25 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             "then `await run_in_threadpool(helper, ...)`"
         )
     return documented + found
+
+
+def coroutine_fixes(work: SessionWork) -> list[str]:
+    """Fixes for Session work in nested coroutines and `async def` helpers: never a wrapped await."""
+    found = []
+    scopes = sorted({item.scope for item in work.in_coroutines if item.helper is None and item.scope})
+    for scope in scopes:
+        found.append(
+            f"make the nested `{scope}` a plain def (a sync generator is iterated in the threadpool) "
+            "or move its Session work to AsyncSession (phase two)"
+        )
+    for item in work.in_coroutines:
+        if item.helper is not None:
+            short = item.helper.rsplit(".", 1)[-1]
+            found.append(
+                f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: make it a plain def "
+                f"and call it as `await run_in_threadpool({short}, ...)`, or move it to AsyncSession (phase two)"
+            )
+    return found
 
 
 def _lines(blocking: list[Blocking]) -> str:

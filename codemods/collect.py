@@ -199,10 +199,12 @@ def module_name(path: str) -> tuple[str, bool]:
 class Collector:
     """Collects `facts.Module` from one parsed module."""
 
-    def __init__(self, path: str, module: cst.Module, all_lines: bool = False) -> None:
+    def __init__(self, path: str, module: cst.Module, all_lines: bool = False, name: str | None = None) -> None:
         self.tree = module
         self.all_lines = all_lines
         self.name, self.is_package = module_name(path)
+        if name is not None:  # named from an import root other than PATH (codemods.roots)
+            self.name = name
         self.facts = facts.Module(path=path, name=self.name)
         self.defined: set[str] = set()
         # Lines are filled in after the walk, in one print of the module.
@@ -594,7 +596,9 @@ class Collector:
 
     # ------------------------------------------------------------ functions
 
-    def _function(self, node: cst.FunctionDef, qualname: str, keys: DefinitionKeys) -> None:
+    def _function(
+        self, node: cst.FunctionDef, qualname: str, keys: DefinitionKeys, routers: dict[str, str] | None = None
+    ) -> None:
         function = facts.Function(
             name=node.name.value,
             qualname=qualname,
@@ -621,13 +625,48 @@ class Collector:
         if node.returns is not None:
             function.returns = tuple(self._refs(node.returns.annotation))
         for decorator in node.decorators:
-            function.decorators.append(self._decorator(decorator))
+            function.decorators.append(self._decorator(decorator, routers))
         function.pragma = _pragma(node)
         BodyScanner(self, function, names).scan(node.body)
         function.wraps = _decorator_shape(node)
         if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
             self._engine_calls(node, function)
         self.facts.functions.append(function)
+        if isinstance(node.body, cst.IndentedBlock):
+            self._nested_routes(node, qualname, keys, names)
+
+    def _nested_routes(
+        self, node: cst.FunctionDef, qualname: str, keys: DefinitionKeys, params: frozenset[str]
+    ) -> None:
+        """Routes defined inside a function (a router factory), as `make_routes.<locals>.list_all`.
+
+        Every nested definition takes its key, in the order the rewriters number them,
+        but only those with route-like decorators are collected.
+        """
+        body = list(definitions(node.body.body))  # type: ignore[attr-defined]
+        nested = [s for s in body if isinstance(s, cst.FunctionDef)]
+        if not any(_route_like(s) for s in nested):
+            return
+        routers: dict[str, str] = {}
+        for statement in body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and isinstance(small.value, cst.Call)
+                ):
+                    made_by = self.resolve(dotted(small.value.func), params)
+                    if made_by is not None:
+                        routers[small.targets[0].target.value] = made_by
+        for statement in nested:
+            name = f"{qualname}.<locals>.{statement.name.value}"
+            if _route_like(statement):
+                self._function(statement, name, keys, routers)
+            else:
+                keys.next(name)
 
     def _param(self, node: cst.Param) -> facts.Param:
         param = facts.Param(name=node.name.value, line=0)
@@ -647,7 +686,7 @@ class Collector:
             self._scan_depends(node.default)
         return param
 
-    def _decorator(self, node: cst.Decorator) -> facts.Decorator:
+    def _decorator(self, node: cst.Decorator, routers: dict[str, str] | None = None) -> facts.Decorator:
         expression = node.decorator
         decorator = facts.Decorator(line=0, callee=None, text=_text(expression))
         self._line(expression, decorator)
@@ -657,6 +696,8 @@ class Collector:
         if isinstance(func, cst.Attribute):
             decorator.base = self._ref(func.value)
             decorator.attr = func.attr.value
+            if routers and isinstance(func.value, cst.Name):
+                decorator.router_call = routers.get(func.value.value)
         if isinstance(expression, cst.Call):
             if decorator.attr in ROUTE_ATTRS:
                 decorator.path = _string(_argument(expression, 0, "path"))
@@ -669,6 +710,16 @@ class Collector:
             decorator.depends = tuple(t for t in targets if t is not None)
             self.facts.depends.extend(decorator.depends)
         return decorator
+
+
+def _route_like(node: cst.FunctionDef) -> bool:
+    """Decorated like a route: `@x.get("/path")`, `@x.api_route(...)`, `@x.websocket(...)`."""
+    return any(
+        isinstance(d.decorator, cst.Call)
+        and isinstance(d.decorator.func, cst.Attribute)
+        and d.decorator.func.attr.value in ROUTE_ATTRS
+        for d in node.decorators
+    )
 
 
 _BRANCHES = (cst.If, cst.Else, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler,
@@ -844,6 +895,7 @@ class BodyScanner:
         self.raw_attributes: list[tuple[cst.Attribute, str, str]] = []
         self.raw_loaders: list[tuple[str | None, cst.Call]] = []  # (callee as written, call)
         self.generators = 0
+        self.coroutines: list[str] = []  # the nested `async def`s around the node being read
         self.chain_inner: set[int] = set()
         self.query_blockers: dict[int, str | None] = {}
         # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
@@ -881,7 +933,12 @@ class BodyScanner:
                 self._visit(node.params, nested)
                 if node.returns is not None:
                     self._visit(node.returns, nested)
-                self._visit(node.body, True)
+                if node.asynchronous is None:
+                    self._visit(node.body, True)
+                else:
+                    self.coroutines.append(node.name.value)
+                    self._visit(node.body, True)
+                    self.coroutines.pop()
             elif kind is cst.Lambda:
                 self._visit(node.params, nested)
                 self._visit(node.body, True)
@@ -1020,6 +1077,7 @@ class BodyScanner:
             statement=id(node) in self.statements,
             in_generator=self.generators > 0,
             argument_of=self.argument_of.get(id(node)),
+            coroutine=self.coroutines[-1] if self.coroutines else None,
         )
         for arg in node.args:
             if type(arg.value) is cst.Call:
@@ -1101,6 +1159,7 @@ class BodyScanner:
             nested=nested,
             offloaded=True,
             offload_direct=direct,
+            coroutine=call.coroutine,
         )
         self.collector._line(node, helper)
         self.function.calls.append(helper)
@@ -1254,5 +1313,5 @@ _SKIPPED = frozenset({
 })
 
 
-def collect(path: str, module: cst.Module, all_lines: bool = False) -> facts.Module:
-    return Collector(path, module, all_lines).collect()
+def collect(path: str, module: cst.Module, all_lines: bool = False, name: str | None = None) -> facts.Module:
+    return Collector(path, module, all_lines, name).collect()

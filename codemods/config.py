@@ -33,8 +33,11 @@ class Config:
     router_types: frozenset[str] = frozenset()
     # Decorators known to pass the function through unchanged (or to work with `def`).
     safe_decorators: frozenset[str] = frozenset()
-    # Globs of files never read or written.
+    # Globs of files never reported or written (the analysis still reads them).
     exclude: tuple[str, ...] = ()
+    # Import roots, relative to the configuration file's folder (as ruff's `src`): the
+    # folders absolute imports start from.
+    src: tuple[str, ...] = ()
     # Subsystem name -> globs of router modules.
     subsystems: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Names phase two gives to the async stack it generates.
@@ -215,6 +218,7 @@ VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
     "router_types": _frozen(_dotted_names),
     "safe_decorators": _frozen(_dotted_names),
     "exclude": _globs,
+    "src": _list_of(_is_glob, "folders relative to the configuration file", '"backend"'),
     "subsystems": _subsystems,
     "async_engine": _identifier,
     "async_sessionmaker": _identifier,

@@ -47,9 +47,17 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
         self.keys = set(keys)
         self._numbering = DefinitionKeys()
         self._classes: list[str] = []
+        self._entered: set[int] = set()  # functions descended into for their nested definitions
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.FunctionDef):
+            # Definitions inside a function (routes of a router factory) have keys
+            # `factory.<locals>.name`: descend only when one of them is wanted.
+            prefix = ".".join([*self._classes, node.name.value, "<locals>."])
+            if any(key.startswith(prefix) for key in self.keys):
+                self._classes.extend([node.name.value, "<locals>"])
+                self._entered.add(id(node))
+                return True
             return False
         if isinstance(node, cst.ClassDef):
             self._classes.append(node.name.value)
@@ -59,6 +67,8 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
         if isinstance(original, cst.ClassDef):
             self._classes.pop()
         elif isinstance(original, cst.FunctionDef) and isinstance(updated, cst.FunctionDef):
+            if id(original) in self._entered:
+                del self._classes[-2:]
             key = self._numbering.next(".".join([*self._classes, original.name.value]))
             if key in self.keys:
                 return self.rewrite_definition(key, updated)

@@ -52,6 +52,9 @@ class Call(_Fact):
     query_root: str | None = None
     query_blocker: str | None = None
     chained: str | None = None  # `join` in `select(A).join(B)`: a method called on a call's result
+    # The nested `async def` (coroutine or async generator) the call sits in: it runs on the
+    # event loop whatever the enclosing function is.
+    coroutine: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +84,9 @@ class Decorator(_Fact):
     # ("None" for `response_model=None`), and every reference in it (`list[BookDetail]`).
     response_model: str | None = None
     response_refs: tuple[str, ...] = ()
+    # `@r.get(...)` on a router made in the enclosing function (`r = APIRouter()`): the
+    # resolved reference of what made it.
+    router_call: str | None = None
 
 
 @dataclass(slots=True)

@@ -48,6 +48,9 @@ class Registration:
     path: str | None
     line: int
     decorator: facts.Decorator | None = None  # None for add_api_route(...) calls
+    # The router's class when the tool does not know it as a router (`InferringRouter`):
+    # listed because its decorators look like routes, but never converted.
+    unrecognised: str | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +117,9 @@ class Project:
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
         # analysis itself always reads the whole application.
         self.scope: frozenset[str] | None = None
+        # What the reader should know about how the project was read (import roots found,
+        # imports that could not be placed): printed as warnings, listed in the JSON.
+        self.notices: list[str] = []
 
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope
@@ -186,7 +192,7 @@ class Project:
         return target.module, target.function  # type: ignore[return-value]
 
     def missing_modules(
-        self, known_paths: set[str], followed: set[str] | None = None, read: set[str] | None = None
+        self, known: dict[str, str], followed: set[str] | None = None, read: set[str] | None = None
     ) -> set[str]:
         """Project files that the analysis follows references into but that were not collected.
 
@@ -194,6 +200,7 @@ class Project:
         helper or decorator in such a file is fetched once something calls it.
         Between rounds, `followed` keeps the references already looked up and
         `read` the modules whose references were gathered: each round adds both.
+        `known` maps the module name of every file under the root to its path.
         """
         followed = set() if followed is None else followed
         read = set() if read is None else read
@@ -217,11 +224,7 @@ class Project:
         for ref in refs - followed:
             parts = ref.split(".")
             for split in range(len(parts), 0, -1):
-                candidate = "/".join(parts[:split])
-                path = next(
-                    (p for p in (f"{candidate}.py", f"{candidate}/__init__.py") if p in known_paths),
-                    None,
-                )
+                path = known.get(".".join(parts[:split]))
                 if path is not None:
                     if path not in collected:
                         wanted.add(path)
@@ -286,16 +289,49 @@ class Project:
     def _registration(self, decorator: facts.Decorator) -> Registration | None:
         if not decorator.is_call or decorator.attr not in ROUTE_ATTRS:
             return None
-        router = self.is_router(decorator.base)
-        if router is False or (router is None and decorator.path is None):
+        unrecognised = None
+        if decorator.router_call is not None:  # a router made inside the enclosing function
+            router = self._made_by_router_type(decorator.router_call)
+        else:
+            router = self.is_router(decorator.base)
+        if router is False and decorator.path is not None and decorator.path.startswith("/"):
+            unrecognised = self.unrecognised_router(decorator)
+        if (router is False and unrecognised is None) or (router is None and decorator.path is None):
             return None
         if decorator.attr in WEBSOCKET_ATTRS:
-            return Registration("websocket", (), decorator.path, decorator.line, decorator)
+            return Registration("websocket", (), decorator.path, decorator.line, decorator, unrecognised)
         if decorator.attr in HTTP_VERBS:
             methods: tuple[str, ...] = (decorator.attr.upper(),)
         else:
             methods = decorator.methods or ("GET",)
-        return Registration("route", methods, decorator.path, decorator.line, decorator)
+        return Registration("route", methods, decorator.path, decorator.line, decorator, unrecognised)
+
+    def _made_by_router_type(self, constructor: str) -> bool | None:
+        callee = self.canonical(constructor)
+        if callee in ROUTER_TYPES or callee in self.config.router_types:
+            return True
+        made_by = self.resolve(constructor)
+        return False if made_by is None or made_by.kind == "external" else None
+
+    def unrecognised_router(self, decorator: facts.Decorator) -> str | None:
+        """The class of a third-party object whose `@x.get("/path")` decorators look like routes.
+
+        Only classes named like routers (`InferringRouter`) or from a FastAPI or Starlette
+        add-on package (`fastapi_utils`, `fastapi_restful`) count: a cache's `@cache.get("/k")`
+        is not a route.
+        """
+        constructor = decorator.router_call
+        if constructor is None:
+            target = self.resolve(decorator.base)
+            if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+                return None
+            constructor = target.value.ref
+        cls = self.canonical(constructor)
+        if cls is None:
+            return None
+        if "router" in cls.rsplit(".", 1)[-1].lower() or cls.split(".")[0].startswith(("fastapi", "starlette")):
+            return cls
+        return None
 
     @cached_property
     def dependency_refs(self) -> set[str]:

@@ -18,6 +18,7 @@ from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
+from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten
@@ -68,6 +69,7 @@ class Result:
             "handlers": [outcome.to_json() for outcome in self.outcomes],
             "files_changed": [change.path for change in self.changed],
             "errors": self.errors,
+            "warnings": self.project.notices,
             "diff": self.diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
@@ -90,29 +92,54 @@ def collect_project(
     paths = discover(root)
     exclude = (*options.exclude, *config.exclude)
     scope = [path for path in paths if selected(path, options.only, exclude)]
-    modules: list[facts.Module] = []
-    errors: list[dict[str, str]] = []
     done = 0
-    markers: tuple[bytes, ...] | None = MARKERS
-    pending = paths
-    known = set(paths)
-    followed: set[str] = set()
-    read: set[str] = set()
-    while pending:
-        for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines):
-            done += 1
-            if progress is not None:
-                progress("collect", done)
-            if collected.error is not None:
-                errors.append({"file": collected.path, "message": collected.error})
-            elif collected.facts is not None:
-                modules.append(collected.facts)
-        project = Project(modules, config)
-        failed = {error["file"] for error in errors}
-        pending = sorted(project.missing_modules(known, followed, read) - failed)
-        markers = None
+
+    def gather(roots: import_roots.Roots) -> tuple[list[facts.Module], list[dict[str, str]]]:
+        nonlocal done
+        modules: list[facts.Module] = []
+        errors: list[dict[str, str]] = []
+        markers: tuple[bytes, ...] | None = MARKERS
+        pending = paths
+        known = {roots.name(path): path for path in reversed(paths)}  # pkg.py before pkg/__init__.py
+        followed: set[str] = set()
+        read: set[str] = set()
+        while pending:
+            for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines, roots=roots):
+                done += 1
+                if progress is not None:
+                    progress("collect", done)
+                if collected.error is not None:
+                    errors.append({"file": collected.path, "message": collected.error})
+                elif collected.facts is not None:
+                    modules.append(collected.facts)
+            project = Project(modules, config)
+            failed = {error["file"] for error in errors}
+            pending = sorted(project.missing_modules(known, followed, read) - failed)
+            markers = None
+        return modules, errors
+
+    notices = []
+    roots = import_roots.Roots()
+    if config.src:
+        roots = import_roots.configured(config.src, config.source.parent if config.source else root, root)
+    modules, errors = gather(roots)
+    if not config.src:
+        found = import_roots.detect(root, paths, modules)
+        if not found.default:
+            roots = found
+            notices.append(
+                f"read {found.describe()} as the import root (from the imports); "
+                "set src in [tool.async-migrate] to say so explicitly"
+            )
+            modules, errors = gather(roots)
+    unplaced = import_roots.unresolved(paths, modules, {module.name for module in modules} | {
+        roots.name(path) for path in paths
+    })
+    if unplaced.count:
+        notices.append(unplaced.message())
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
     project = Project(modules, config)
+    project.notices = notices
     if len(scope) != len(paths):
         project.scope = frozenset(scope)
     _fill_missing_lines(root, project)

@@ -14,6 +14,22 @@ from async_migrate.codemods.project import FunctionId, Project
 
 
 @dataclass(slots=True)
+class CoroutineWork:
+    """Session work that runs on the event loop whatever phase one does to the handler.
+
+    Inside a nested `async def` or async generator of the handler (`scope` names it),
+    or inside an `async def` helper it calls (`helper` names it, `inner` lists where
+    that helper blocks, as `path:line (call)`).
+    """
+
+    line: int  # in the handler
+    call: str
+    scope: str | None = None
+    helper: str | None = None
+    inner: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class SessionWork:
     params: dict[str, str] = field(default_factory=dict)  # session parameter -> why it is one
     used: list[str] = field(default_factory=list)  # session parameters the body uses
@@ -23,27 +39,38 @@ class SessionWork:
     passes_to: list[tuple[int, str]] = field(default_factory=list)  # helpers handed the Session
     blocking: list[Blocking] = field(default_factory=list)
     helper_calls: dict[int, Blocking] = field(default_factory=dict)  # call index -> blocking helper call
+    in_coroutines: list[CoroutineWork] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
-        return bool(self.used or self.opened or self.opening_callees)
+        return bool(self.used or self.opened or self.opening_callees or self.in_coroutines)
 
 
 def session_work(project: Project, fid: FunctionId) -> SessionWork:
-    module, function = project.functions[fid]
+    _, function = project.functions[fid]
     work = SessionWork(params=dict(project.session_params[fid]))
     for name in work.params:
         (work.used if function.name_uses.get(name) else work.unused).append(name)
     work.opened = [o.line for o in project.opens_directly(fid)]
     names = project.session_names(fid)
     for call in function.calls:
-        if call.receiver in names and call.method is not None and not call.offloaded:
-            if call.method in SESSION_IO_METHODS:
-                work.blocking.append(Blocking(call.line, f"{call.receiver}.{call.method}()"))
+        if call.receiver in names and call.method in SESSION_IO_METHODS and not call.offloaded:
+            text = f"{call.receiver}.{call.method}()"
+            work.blocking.append(Blocking(call.line, text))
+            if call.coroutine is not None:
+                work.in_coroutines.append(CoroutineWork(call.line, text, scope=call.coroutine))
     for edge in project.calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
         if callee.is_async:
+            if not edge.call.offloaded:
+                inner = coroutine_blocking(project, edge.callee, {fid})
+                if inner:
+                    work.in_coroutines.append(
+                        CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
+                                      inner=inner)
+                    )
+                    work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
             continue
         chain = project.opens_session(edge.callee)
         opens = bool(project.opens_directly(edge.callee)) or bool(chain)
@@ -56,5 +83,48 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.blocking.append(blocking)
             if not edge.call.offloaded:
                 work.helper_calls[edge.call.index] = blocking
+                if edge.call.coroutine is not None:
+                    work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))
+    work.blocking.sort(key=lambda b: (b.line, b.call))
+    return work
+
+
+def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] | None = None) -> list[str]:
+    """Where an `async def` function blocks the event loop with a synchronous Session.
+
+    `path:line (call)` for its own Session calls and blocking helper calls, and,
+    through the `async def` helpers it calls, theirs. [] when it does not block.
+    """
+    seen = set() if seen is None else seen
+    if fid in seen:
+        return []
+    seen.add(fid)
+    module, _ = project.functions[fid]
+    work = session_work_shallow(project, fid)
+    found = [f"{module.path}:{b.line} ({b.call})" for b in work.blocking if not b.offloaded]
+    for edge in project.calls_from[fid]:
+        if project.functions[edge.callee][1].is_async and not edge.call.offloaded:
+            found.extend(coroutine_blocking(project, edge.callee, seen))
+    return found
+
+
+def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
+    """`session_work` without following `async def` helpers (they are followed by the caller)."""
+    _, function = project.functions[fid]
+    work = SessionWork()
+    names = project.session_names(fid)
+    for call in function.calls:
+        if call.receiver in names and call.method in SESSION_IO_METHODS and not call.offloaded:
+            work.blocking.append(Blocking(call.line, f"{call.receiver}.{call.method}()"))
+    for opened in project.opens_directly(fid):
+        work.blocking.append(Blocking(opened.line, f"{opened.callee}()"))
+    for edge in project.calls_from[fid]:
+        callee_module, callee = project.functions[edge.callee]
+        if callee.is_async:
+            continue
+        opens = bool(project.opens_directly(edge.callee)) or bool(project.opens_session(edge.callee))
+        if edge.session_args or opens:
+            name = f"{callee_module.name}.{callee.qualname}"
+            work.blocking.append(Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work

@@ -25,6 +25,7 @@ from async_migrate.codemods import facts, sources
 from async_migrate.codemods.collect import Collector
 from async_migrate.codemods.diff import unified_diff
 from async_migrate.codemods.lines import Layout
+from async_migrate.codemods.roots import Roots
 from async_migrate.codemods.splice import spliced
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
@@ -75,6 +76,7 @@ class Worker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.trees: dict[str, _Parsed] = {}
+        self.roots = Roots()  # where module names start; set by each collect round
 
     def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
         if data is None:
@@ -95,7 +97,7 @@ class Worker:
                 sources.compile_error(text.text, path)
                 or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
             ) from None
-        collector = Collector(path, module, all_lines)
+        collector = Collector(path, module, all_lines, None if self.roots.default else self.roots.name(path))
         return _Parsed(module, collector.collect(), data, text.encoding, text.text, collector.layout)
 
     def collect(
@@ -104,7 +106,10 @@ class Worker:
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
         all_lines: bool = False,
+        roots: Roots | None = None,
     ) -> Collected:
+        if roots is not None:
+            self.roots = roots
         try:
             data = sources.read(self.root / path)
             if markers is not None and not any(marker in data for marker in markers):
@@ -239,22 +244,25 @@ class Pool:
         keep: tuple[bytes, ...] | None = None,
         markers: tuple[bytes, ...] | None = None,
         all_lines: bool = False,
+        roots: Roots | None = None,
     ) -> Iterator[Collected]:
         """Parse and collect facts.
 
         Files whose text contains none of `markers` are skipped unparsed (None: parse
         all); trees whose text contains a `keep` marker stay for the rewrite (None: all).
+        Modules are named from `roots` (default: PATH is the import root).
         """
+        roots = roots or Roots()
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
             for path in paths:
-                yield self._local.collect(path, keep, markers, all_lines)
+                yield self._local.collect(path, keep, markers, all_lines, roots)
             return
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
-        yield from self._round([("collect", shard, keep, markers, all_lines) for shard in shards])
+        yield from self._round([("collect", shard, keep, markers, all_lines, roots) for shard in shards])
 
     def rewrite(self, plans: dict[str, Any], rewrite: Rewrite, recheck: bool = False) -> list[Rewritten]:
         ordered = sorted(plans)
@@ -353,9 +361,9 @@ def _serve(root: Path, connection: Connection) -> None:
             os._exit(0)
         try:
             if message[0] == "collect":
-                _, paths, keep, markers, all_lines = message
+                _, paths, keep, markers, all_lines, roots = message
                 for path in paths:
-                    connection.send(("item", worker.collect(path, keep, markers, all_lines)))
+                    connection.send(("item", worker.collect(path, keep, markers, all_lines, roots)))
             elif message[0] == "rewrite":
                 _, items, rewrite, recheck = message
                 for path, plan in items:

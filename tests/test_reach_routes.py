@@ -486,3 +486,306 @@ def test_a_session_passed_into_kwargs_is_not_flagged(cli, app):
     files["core/users.py"] = USERS.replace('token: str = ""', 'token: str = "", **options')
     document = cli.json("phase1", app(files))
     assert not any("suspicious" in r for r in handler(document, "list_items")["reasons"])
+
+
+# ---------------------------------------- 7. nested coroutines and async generators
+
+MODELS = """
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+def streaming(generator: str) -> dict[str, str]:
+    return {
+        "db/models.py": MODELS,
+        "api/export.py": source(HEAD, "from fastapi.responses import StreamingResponse\n\nfrom db.models import User", f"""
+            @router.get("/export")
+            async def export(session: session_dependency):
+                {generator} rows():
+                    for user in session.query(User).yield_per(100):
+                        yield f"{{user.id}}\\n"
+
+                return StreamingResponse(rows())
+            """),
+    }
+
+
+def test_session_work_inside_a_nested_async_generator_keeps_the_route_and_check_reports_it(cli, app):
+    root = app(streaming("async def"))
+    document = cli.json("phase1", root)
+    found = outcome(
+        document, "export", "keep",
+        "does synchronous Session work at line 16 (session.query()) inside the nested coroutine `rows`",
+    )
+    assert found["blocking"] == [{"line": 16, "call": "session.query()", "offloaded": False}]
+    assert document["diff"] == ""
+    code, report = check(cli, root)
+    [finding] = findings(report, "export")
+    assert code == 1 and finding["phase1"] == "keep"
+    assert "make the nested `rows` a plain def" in finding["message"]
+    assert "run_in_threadpool" not in finding["message"]
+    scan = cli.json("scan", root)
+    outcome(scan, "export", "keep", "inside the nested coroutine `rows`")
+
+
+def test_session_work_inside_a_nested_sync_generator_converts(cli, app):
+    document = cli.json("phase1", app(streaming("def")))
+    outcome(document, "export", "convert", "takes a synchronous Session")
+    assert "+def export(session: session_dependency):" in document["diff"]
+
+
+# ------------------------------------------ 8. blocking inside an awaited coroutine helper
+
+AUDIT = """
+from sqlalchemy.orm import Session
+
+
+async def save_and_audit(item_id: int, db: Session):
+    db.execute("update items set n = n + 1")
+    db.commit()
+    return item_id
+"""
+
+
+def test_an_awaited_async_helper_doing_sync_session_work_reports_its_lines_and_a_fix_that_works(cli, app):
+    root = app({
+        "services/audit.py": AUDIT,
+        "api/items.py": source(HEAD, "from services.audit import save_and_audit", """
+            @router.post("/items/{item_id}")
+            async def save(item_id: int, session: session_dependency):
+                return await save_and_audit(item_id, session)
+            """),
+    })
+    document = cli.json("phase1", root, "--offload-mixed")
+    found = outcome(
+        document, "save", "keep",
+        "calls the coroutine helper services.audit.save_and_audit at line 13, which blocks the event loop "
+        "at services/audit.py:5 (db.execute()), services/audit.py:6 (db.commit())",
+    )
+    assert found["blocking"] == [{"line": 13, "call": "services.audit.save_and_audit(...)", "offloaded": False}]
+    assert document["diff"] == ""
+    code, report = check(cli, root)
+    [finding] = findings(report, "save")
+    assert code == 1
+    assert "make it a plain def and call it as `await run_in_threadpool(save_and_audit, ...)`" in finding["message"]
+    assert "move them into a helper" not in finding["message"]
+    assert "move the awaited call out" not in finding["message"]
+
+
+ASYNC_AUDIT = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def save_and_audit(item_id: int, db: AsyncSession):
+    await db.execute("update items set n = n + 1")
+    await db.commit()
+    return item_id
+"""
+ASYNC_DEPENDENCY = """
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+async_session = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+
+
+async def get_async_db() -> AsyncSession:
+    async with async_session() as s:
+        yield s
+"""
+
+
+def test_an_awaited_async_helper_on_an_async_session_is_no_finding(cli, app):
+    root = app({
+        "db/async_engine.py": ASYNC_DEPENDENCY,
+        "services/audit.py": ASYNC_AUDIT,
+        "api/items.py": source(HEAD, "from fastapi import Depends\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+                               "from db.async_engine import get_async_db\nfrom services.audit import save_and_audit", """
+            @router.post("/items/{item_id}")
+            async def save(item_id: int, session: AsyncSession = Depends(get_async_db)):
+                return await save_and_audit(item_id, session)
+            """),
+    })
+    code, report = check(cli, root)
+    assert (code, report["findings"]) == (0, []), report
+    document = cli.json("phase1", root)
+    outcome(document, "save", "keep", "does no synchronous Session work")
+
+
+# ------------------------------------------------------ 5. routes the tool never listed
+
+INFERRING = """
+from fastapi_utils.inferring_router import InferringRouter
+
+from core.dependencies import session_dependency
+
+router = InferringRouter()
+
+
+@router.get("/items")
+async def list_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+def test_a_route_on_an_unrecognised_router_class_is_listed_kept_and_reported(cli, app):
+    root = app({"api/items.py": INFERRING})
+    document = cli.json("phase1", root)
+    found = outcome(
+        document, "list_items", "keep",
+        "router class fastapi_utils.inferring_router.InferringRouter is not recognised",
+    )
+    assert (found["kind"], found["methods"], found["path"]) == ("route", ["GET"], "/items")
+    assert document["diff"] == ""
+    code, report = check(cli, root)
+    [finding] = findings(report, "list_items")
+    assert code == 1 and "list it under router-types" in finding["message"]
+
+
+def test_a_configured_router_class_converts(cli, app):
+    root = app({
+        "api/items.py": INFERRING,
+        "pyproject.toml": '[tool.async-migrate]\nrouter-types = ["fastapi_utils.inferring_router.InferringRouter"]\n',
+    })
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+
+
+def test_get_on_a_third_party_object_not_named_like_a_router_is_still_not_a_route(cli, app):
+    root = app({"api/items.py": INFERRING.replace(
+        "from fastapi_utils.inferring_router import InferringRouter", "from cachetools import TTLCache"
+    ).replace("InferringRouter()", "TTLCache(maxsize=10, ttl=60)")})
+    document = cli.json("phase1", root)
+    assert "list_items" not in {h["function"] for h in document["handlers"]}
+    code, _ = check(cli, root)
+    assert code == 2  # no routes under PATH: never a silent all-clear
+
+
+FACTORY = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+def make_routes(model: str) -> APIRouter:
+    r = APIRouter(prefix=f"/{model}")
+
+    def helper():
+        return model
+
+    @r.get("/")
+    async def list_all(session: session_dependency):
+        return session.execute(f"select * from {model}").all()
+
+    @r.get("/ping")
+    async def ping():
+        return {"model": helper()}
+
+    return r
+
+
+items = make_routes("items")
+"""
+
+
+def test_routes_defined_inside_a_router_factory_are_listed_and_converted(cli, app):
+    root = app({"api/factory.py": FACTORY})
+    document = cli.json("phase1", root)
+    found = outcome(document, "make_routes.<locals>.list_all", "convert", "takes a synchronous Session")
+    assert (found["path"], found["line"]) == ("/", 13)
+    outcome(document, "make_routes.<locals>.ping", "keep", "does no synchronous Session work")
+    assert "-    async def list_all(session: session_dependency):\n+    def list_all(session: session_dependency):\n" in document["diff"]
+    assert "async def ping" not in "".join(l for l in document["diff"].splitlines(True) if l[:1] in "+-")
+    code, report = check(cli, root)
+    assert code == 1 and [f["function"] for f in report["findings"]] == ["make_routes.<locals>.list_all"]
+    assert cli("phase1", root, "--apply").exit_code == 0
+    compile((root / "api/factory.py").read_text(), "factory.py", "exec")
+    code, report = check(cli, root)
+    assert (code, report["findings"]) == (0, [])
+
+
+def test_a_nested_function_without_route_decorators_is_not_a_route(cli, app):
+    root = app({"api/factory.py": FACTORY.replace('@r.get("/")\n    ', "").replace('@r.get("/ping")\n    ', "")})
+    document = cli.json("phase1", root)
+    assert not any("<locals>" in h["function"] for h in document["handlers"])
+
+
+# ------------------------------------ never a silent all-clear: PATH is not the import root
+
+ROUTE = source(HEAD.replace("from core.dependencies", "from app.core.dependencies"), """
+    @router.get("/items")
+    async def list_items(session: session_dependency):
+        return session.execute("select 1").all()
+    """)
+
+
+def nested_app(project, app_files, where: str) -> Path:  # type: ignore[no-untyped-def]
+    """The usual application as the package `app`, placed at `where` (e.g. "backend/app")."""
+    files = {f"{where}/{path}": text.replace("from db.engine", "from app.db.engine") for path, text in app_files.items()}
+    files.update({f"{where}/__init__.py": "", f"{where}/api/__init__.py": "", f"{where}/api/items.py": ROUTE})
+    return project(files)
+
+
+def test_a_monorepo_path_finds_the_backend_import_root(cli, project, app_files):
+    root = nested_app(project, app_files, "backend/app")
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "convert", "takes a synchronous Session `session: session_dependency`")
+    assert document["warnings"] == [
+        "read `backend/` as the import root (from the imports); set src in [tool.async-migrate] to say so explicitly"
+    ]
+    code, report = check(cli, root)
+    assert code == 1 and findings(report, "list_items")
+
+
+def test_a_path_one_level_too_deep_is_read_as_its_package(cli, project, app_files):
+    root = nested_app(project, app_files, "backend/app") / "backend" / "app"
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+    assert "PATH as the package `app`" in document["warnings"][0]
+    code, report = check(cli, root)
+    assert code == 1 and findings(report, "list_items")
+
+
+def test_a_configured_src_root_is_used_without_guessing(cli, project, app_files):
+    root = nested_app(project, app_files, "backend/app")
+    (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["backend"]\n')
+    document = cli.json("phase1", root)
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+    assert document["warnings"] == []
+
+
+def test_imports_that_stay_unresolved_are_counted_with_examples_and_the_fix(cli, project, app_files):
+    root = nested_app(project, app_files, "backend/app")
+    (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["."]\n')  # wrong on purpose
+    document = cli.json("scan", root)
+    [warning] = document["warnings"]
+    assert warning.startswith("2 project imports could not be resolved (e.g. `app.core.dependencies.session_dependency` in backend/app/api/items.py")
+    assert 'src = ["backend"]' in warning
+    result = cli("check", root)
+    assert "project imports could not be resolved" in result.output
+
+
+def test_an_application_at_its_root_reads_no_other_root(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            return session.execute("select 1").all()
+        """), "fastapi/__init__.py": ""})
+    document = cli.json("phase1", root)
+    assert document["warnings"] == []
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+
+
+def test_a_configured_src_above_a_too_deep_path_names_path_as_its_package(cli, project, app_files):
+    top = nested_app(project, app_files, "backend/app")
+    (top / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["backend"]\n')
+    document = cli.json("phase1", top / "backend" / "app")
+    outcome(document, "list_items", "convert", "takes a synchronous Session")
+    assert document["warnings"] == []

@@ -56,6 +56,13 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     function = handler.function
     if handler.kind == "websocket":
         return ["websocket handler: stays async def"]
+    unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
+    if unrecognised:
+        return [
+            f"router class {cls} is not recognised: listed because its decorators look like routes; "
+            "if it is a FastAPI router, add it to router-types in [tool.async-migrate] and rerun"
+            for cls in unrecognised
+        ]
     if not work.any:
         notes = mislabelled_sessions(project, handler)
         if notes:
@@ -68,6 +75,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if function.awaits:
         line, text = function.awaits[0]
         reasons.append(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work")
+    reasons.extend(coroutine_reasons(work))
     for need in coroutine_needs(project, handler):
         if need.kind == "event-loop-api":
             reasons.append(f"uses {need.subject} at line {need.line}, which needs the event loop")
@@ -139,6 +147,29 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
                 )
             )
     return needs
+
+
+def coroutine_reasons(work: SessionWork) -> list[str]:
+    """Session work that stays on the event loop even if the handler became `def`."""
+    reasons = []
+    scopes: dict[str, list[str]] = {}
+    for item in work.in_coroutines:
+        if item.helper is not None:
+            reasons.append(
+                f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
+                f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
+                f"make {item.helper.rsplit('.', 1)[-1]} a plain def and call it with "
+                "`await run_in_threadpool(...)`, or move it to AsyncSession (phase two)"
+            )
+        elif item.scope is not None:
+            scopes.setdefault(item.scope, []).append(f"line {item.line} ({item.call})")
+    for scope, lines in scopes.items():
+        reasons.append(
+            f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, "
+            f"which runs on the event loop whatever the route is: make `{scope}` a plain def (a sync "
+            "generator streams from the threadpool) or move its work to AsyncSession (phase two)"
+        )
+    return reasons
 
 
 def mislabelled_sessions(project: Project, handler: Handler) -> list[str]:

@@ -1,0 +1,188 @@
+"""Import roots: the folders under PATH that a project's absolute imports resolve from.
+
+PATH is meant to be the import root (`from core.deps import x` is `PATH/core/deps.py`),
+but monorepos keep the application in `backend/`, and users point at a folder one
+level too deep. The roots are configured (`src = ["backend"]`, as in ruff) or found
+from the imports the project could not place: a folder whose children they name is
+a root, and when PATH's own name (or a parent's) heads them, module names get that
+prefix. Imports that name something under PATH but still resolve nowhere are
+counted, so the tool can say so instead of reporting "no Session work".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from async_migrate.codemods import facts
+
+# How far below PATH a root may sit, and how far above it PATH's own package may start.
+_MAX_DEPTH = 3
+_MAX_ABOVE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Roots:
+    """Where module names start: (folder relative to PATH, package prefix), most specific first.
+
+    `(("backend", ""), ("", ""))`: `backend/app/models.py` is `app.models`, other files
+    are named from PATH. `(("", "app."),)`: PATH is the `app` package itself.
+    """
+
+    entries: tuple[tuple[str, str], ...] = (("", ""),)
+
+    @property
+    def default(self) -> bool:
+        return self.entries == (("", ""),)
+
+    def name(self, path: str) -> str:
+        """The dotted module name of a posix path relative to PATH ("" for a top-level __init__)."""
+        for folder, prefix in self.entries:
+            if not folder or path.startswith(folder + "/"):
+                relative = path[len(folder) + 1 :] if folder else path
+                parts = relative.removesuffix(".py").split("/")
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                return (prefix + ".".join(parts)).rstrip(".")
+        return path.removesuffix(".py").replace("/", ".")
+
+    def describe(self) -> str:
+        shown = []
+        for folder, prefix in self.entries:
+            if prefix:
+                shown.append(f"PATH as the package `{prefix.rstrip('.')}`")
+            elif folder:
+                shown.append(f"`{folder}/`")
+        return ", ".join(shown)
+
+
+@dataclass(slots=True)
+class Unresolved:
+    """Absolute imports that name something under PATH but resolve to no module of it."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)  # `from app.models import X` (api/x.py)
+
+    def message(self) -> str:
+        shown = "; ".join(self.examples)
+        return (
+            f"{self.count} project import{'s' if self.count != 1 else ''} could not be resolved "
+            f"(e.g. {shown}): pass the application root as PATH (the folder those imports start "
+            'from), or list it in [tool.async-migrate] src = ["backend"]; until then the analysis '
+            "cannot follow them and may miss Session work"
+        )
+
+
+def configured(src: tuple[str, ...], base: Path, root: Path) -> Roots:
+    """Roots from the `src` setting: folders relative to `base` (the configuration file's folder).
+
+    A folder inside PATH names the files under it from there; a folder above PATH
+    makes PATH a package of it (`src = ["backend"]` with PATH `backend/app`: `app.`).
+    Folders elsewhere are ignored.
+    """
+    root = root.resolve()
+    entries: set[tuple[str, str]] = set()
+    for folder in src:
+        where = (base / folder).resolve()
+        if where == root or root in where.parents:
+            entries.add(("" if where == root else where.relative_to(root).as_posix(), ""))
+        elif where in root.parents:
+            entries.add(("", ".".join(root.relative_to(where).parts) + "."))
+    if not entries:
+        return Roots()
+    return Roots(tuple(sorted(entries, key=lambda e: (-len(e[0]), e[0]))))
+
+
+def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
+    """Roots that place more of the project's absolute imports than PATH alone does."""
+    heads = _unplaced_heads(paths, modules)
+    if not heads:
+        return Roots()
+    entries: list[tuple[str, str]] = []
+    # PATH one or more levels too deep: its own name (or a parent's) heads the imports, and
+    # what follows names PATH's children (`app.models.User` with PATH/models.py). A third-party
+    # package that shares the folder's name (`fastapi`) does not pass that test.
+    top = {path.split("/")[0].removesuffix(".py") for path in paths}
+    refs = [ref for module in modules for local, ref in module.imports.items() if local != "*" and ref]
+    here = root.resolve()
+    chain: list[str] = []
+    for _ in range(_MAX_ABOVE):
+        chain.insert(0, here.name)
+        prefix = ".".join(chain) + "."
+        if here.name and here.name in heads:
+            under = [ref for ref in refs if ref.startswith(prefix)]
+            placed = [ref for ref in under if ref[len(prefix) :].split(".")[0] in top]
+            if placed and len(placed) * 2 >= len(under):
+                return Roots((("", prefix),))
+        if here.parent == here:
+            break
+        here = here.parent
+    children = _children(paths)
+    remaining = set(heads)
+    while remaining:
+        scored = [
+            (len(remaining & names), folder) for folder, names in children.items() if folder and remaining & names
+        ]
+        if not scored:
+            break
+        best = max(scored, key=lambda s: (s[0], -s[1].count("/"), s[1]))[1]
+        entries.append((best, ""))
+        remaining -= children[best]
+    if not entries:
+        return Roots()
+    entries.sort(key=lambda e: (-len(e[0]), e[0]))
+    return Roots((*entries, ("", "")))
+
+
+def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -> Unresolved:
+    """Absolute imports whose top name is a folder or module somewhere under PATH but no module of it."""
+    anywhere = {name for names in _children(paths).values() for name in names}
+    found = Unresolved()
+    for module in modules:
+        for local, ref in sorted(module.imports.items()):
+            if local == "*" or not ref:
+                continue
+            head = ref.split(".")[0]
+            if head not in anywhere or _is_standard(head) or _placed(ref, known):
+                continue
+            found.count += 1
+            if len(found.examples) < 3:
+                found.examples.append(f"`{ref}` in {module.path}")
+    return found
+
+
+def _placed(ref: str, known: set[str]) -> bool:
+    parts = ref.split(".")
+    return any(".".join(parts[:i]) in known for i in range(len(parts), 0, -1))
+
+
+def _unplaced_heads(paths: list[str], modules: list[facts.Module]) -> set[str]:
+    top = {path.split("/")[0].removesuffix(".py") for path in paths}
+    counts: Counter[str] = Counter()
+    for module in modules:
+        for local, ref in module.imports.items():
+            if local == "*" or not ref:
+                continue
+            head = ref.split(".")[0]
+            if head not in top and not _is_standard(head):
+                counts[head] += 1
+    return set(counts)
+
+
+def _children(paths: list[str]) -> dict[str, set[str]]:
+    """Folder relative to PATH ("" for PATH) -> the module and package names directly in it."""
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        parts = path.split("/")
+        for depth in range(min(len(parts) - 1, _MAX_DEPTH) + 1):
+            folder = "/".join(parts[:depth])
+            name = parts[depth].removesuffix(".py")
+            if name != "__init__":
+                found.setdefault(folder, set()).add(name)
+    return found
+
+
+def _is_standard(name: str) -> bool:
+    return name in sys.stdlib_module_names or name == "__future__"
