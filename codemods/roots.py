@@ -119,7 +119,14 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
         if here.parent == here:
             break
         here = here.parent
-    children = _children(paths)
+    # A folder is a root when the packages in it are what the imports name: modules alone
+    # (`from conftest import X` in tests/) or a test folder do not make one.
+    children = {
+        folder: names & packages
+        for folder, names in _children(paths).items()
+        if folder and not _tests(folder)
+        for packages in [_packages(paths, folder)]
+    }
     remaining = set(heads)
     while remaining:
         scored = [
@@ -137,10 +144,16 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
 
 
 def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -> Unresolved:
-    """Absolute imports whose top name is a folder or module somewhere under PATH but no module of it."""
-    anywhere = {name for names in _children(paths).values() for name in names}
+    """Absolute imports whose top name is a package somewhere under PATH but no module of it.
+
+    Test folders are left out on both sides: their imports (`from conftest import X`)
+    resolve through the test runner's own path.
+    """
+    anywhere = {name for folder in _children(paths) for name in _packages(paths, folder)}
     found = Unresolved()
     for module in modules:
+        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
+            continue
         for local, ref in sorted(module.imports.items()):
             if local == "*" or not ref:
                 continue
@@ -182,6 +195,22 @@ def _children(paths: list[str]) -> dict[str, set[str]]:
             if name != "__init__":
                 found.setdefault(folder, set()).add(name)
     return found
+
+
+def _packages(paths: list[str], folder: str) -> set[str]:
+    """Names of the folders directly in `folder` that hold Python files (packages, namespace or not)."""
+    prefix = folder + "/" if folder else ""
+    found = set()
+    for path in paths:
+        if path.startswith(prefix):
+            rest = path[len(prefix) :].split("/")
+            if len(rest) > 1 and not _tests(rest[0]):
+                found.add(rest[0])
+    return found
+
+
+def _tests(folder: str) -> bool:
+    return any(part in ("tests", "test", "testing") for part in folder.split("/"))
 
 
 def _is_standard(name: str) -> bool:

@@ -69,7 +69,7 @@ class Result:
             "handlers": [outcome.to_json() for outcome in self.outcomes],
             "files_changed": [change.path for change in self.changed],
             "errors": self.errors,
-            "warnings": self.project.notices,
+            **({"warnings": self.project.notices} if self.project.notices else {}),
             "diff": self.diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }

@@ -63,7 +63,9 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
         if callee.is_async:
-            if not edge.call.offloaded:
+            # Only what this function hands over (its Session) or what the helper opens itself:
+            # a Session the helper gets from other callers is theirs to report.
+            if not edge.call.offloaded and (edge.session_args or _opens(project, edge.callee)):
                 inner = coroutine_blocking(project, edge.callee, {fid})
                 if inner:
                     work.in_coroutines.append(
@@ -103,9 +105,15 @@ def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] 
     work = session_work_shallow(project, fid)
     found = [f"{module.path}:{b.line} ({b.call})" for b in work.blocking if not b.offloaded]
     for edge in project.calls_from[fid]:
-        if project.functions[edge.callee][1].is_async and not edge.call.offloaded:
+        if project.functions[edge.callee][1].is_async and not edge.call.offloaded and (
+            edge.session_args or _opens(project, edge.callee)
+        ):
             found.extend(coroutine_blocking(project, edge.callee, seen))
     return found
+
+
+def _opens(project: Project, fid: FunctionId) -> bool:
+    return bool(project.opens_directly(fid)) or bool(project.opens_session(fid))
 
 
 def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
