@@ -32,9 +32,12 @@ VReportOption = Annotated[
 ]
 
 
+SHOWN_EVENTS = 3  # guard events printed per failing test
+
+
 def _terminate_as_exit(signum, frame):  # type: ignore[no-untyped-def]
     # A SIGTERM unwinds like Ctrl-C, so worktrees and servers are cleaned up on the way out.
-    raise SystemExit(128 + signum)
+    raise KeyboardInterrupt
 
 
 def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:  # type: ignore[no-untyped-def]
@@ -107,6 +110,8 @@ def register(app: typer.Typer) -> None:
             result = verify(request, settings, step)
         except VerifyError as error:
             raise _fail(str(error), error.code) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted: the before worktree and the test run were stopped and removed", 130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
         document = result.to_json()
@@ -182,6 +187,8 @@ def register(app: typer.Typer) -> None:
             result = smoke(settings, step)
         except VerifyError as error:
             raise _fail(str(error), error.code) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted: the servers were stopped and the before worktree removed", 130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
         document = result.to_json()
@@ -225,11 +232,13 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
     for failure in tests.get("failures", []):
         mark = "" if new is None else (" (new)" if failure["test"] in new else " (failed before too)")
         console.print(f"  {escape(failure['test'])}: {failure['outcome']}{mark}", highlight=False, soft_wrap=True)
-        for event in failure["guard"]:
+        for event in failure["guard"][:SHOWN_EVENTS]:
             console.print(
                 f"    {event['kind']} during {escape(event['request'] or 'the test')} at {escape(event['where'])}: "
                 + escape("; ".join(event["calls"])), highlight=False, soft_wrap=True,
             )
+        if len(failure["guard"]) > SHOWN_EVENTS:
+            console.print(f"    ... and {len(failure['guard']) - SHOWN_EVENTS} more (--format json lists them all)")
     if tests.get("failures") and tests.get("output_tail") and not any(f["guard"] for f in tests["failures"]):
         console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
     if tests.get("acknowledged"):

@@ -131,3 +131,34 @@ def test_service_that_starts_on_one_side_only_exits_3(cli, bookshop_repo: Path, 
     assert "main:app does not start in the working tree" in result.stderr
     assert "no_such_module" in result.stderr
     assert len(worktrees(bookshop_repo)) == 1
+
+
+def test_sigterm_mid_measurement_stops_the_server_and_removes_the_worktree(bookshop_repo: Path, monkeypatch):
+    import re
+    import signal
+    import sys
+
+    _smoke_env(monkeypatch, bookshop_repo)
+    command = [
+        sys.executable, "-c", "from async_migrate.cli.main import main; main()", "smoke", str(bookshop_repo),
+        "--app", "main:app", "--heavy", "GET /reports/slow?size=3000000", "--light", "GET /health",
+        "--concurrency", "2", "--interval", "50",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    try:
+        for line in proc.stderr:  # the step lines; the server is up once a side says its port
+            match = re.search(r"on port (\d+)", line)
+            if match:
+                port = int(match.group(1))
+                break
+        assert port is not None and listening(port)
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "interrupted: the servers were stopped" in rest
+    assert not listening(port)
+    assert len(worktrees(bookshop_repo)) == 1

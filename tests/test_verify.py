@@ -326,3 +326,18 @@ def test_empty_test_command_in_the_configuration_is_a_usage_error(cli, repo_app:
     result = cli("verify", repo_app, "--app", "main:app")
     assert result.exit_code == 2
     assert "[tool.async-migrate] test-command: expected a command line" in result.stderr
+
+
+def test_tests_before_tell_new_failures_from_old(cli, repo_app: Path) -> None:
+    import git
+
+    write_tree(repo_app, {"tests/test_old.py": "def test_broken_already():\n    assert False\n"})
+    git.Repo(repo_app).git.add("--all")
+    git.Repo(repo_app).git.commit("-m", "a test that already fails")
+    edit(repo_app, "main.py", 'return {"status": "ok"}', 'return {"status": "fine"}')
+    code, document = run_verify(cli, repo_app, "--no-contract", "--tests-before")
+    assert code == 1
+    failed = sorted(f["test"] for f in document["tests"]["failures"])
+    assert failed == ["tests/test_api.py::test_health", "tests/test_old.py::test_broken_already"]
+    assert document["tests"]["new_failures"] == ["tests/test_api.py::test_health"]
+    assert document["tests"]["before"]["guarded"] is False

@@ -43,6 +43,7 @@ import pytest
 ENV_REPORT = "ASYNC_MIGRATE_GUARD_REPORT"  # where the JSON report goes
 ENV_ROOT = "ASYNC_MIGRATE_GUARD_ROOT"  # the application root: names locations relative to it
 ENV_ACK = "ASYNC_MIGRATE_GUARD_ACK"  # JSON list of {"file", "function", "reason"} allowed to block
+ENV_OUTCOMES_ONLY = "ASYNC_MIGRATE_GUARD_OUTCOMES_ONLY"  # "1": no rules, only record test outcomes
 
 BLOCKBUSTER_FUNCTIONS = ("sqlite3.", "socket.", "ssl.")
 _MAX_EVENTS_PER_TEST = 50
@@ -343,7 +344,8 @@ def pytest_configure(config: pytest.Config) -> None:
     global _guard
     if _guard is None:
         _guard = _Guard()
-        _guard.install()
+        if os.environ.get(ENV_OUTCOMES_ONLY) != "1":
+            _guard.install()
 
 
 def _describe(event: dict[str, Any]) -> str:

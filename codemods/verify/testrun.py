@@ -91,24 +91,24 @@ def run_tests(
     guard: bool = True,
     timeout: float = TEST_TIMEOUT,
 ) -> TestRun:
-    """Run argv from root (guarded unless guard=False) and read what the guard saw."""
+    """Run argv from root and read what the guard saw; guard=False only records the outcomes."""
     result = TestRun(command=argv, guarded=guard)
     with tempfile.TemporaryDirectory(prefix="async-migrate-guard-") as scratch:
         folder = Path(scratch)
         report = folder / "report.json"
-        extra = {}
-        if guard:
-            (folder / f"{GUARD_MODULE}.py").write_text(tool_source("guard.py"), encoding="utf-8")
-            ack = folder / "acknowledged.json"
-            ack.write_text(json.dumps([a.__dict__ for a in acknowledged]), encoding="utf-8")
-            plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
-            extra = {
-                "PYTHONPATH": os.pathsep.join(filter(None, [scratch, os.environ.get("PYTHONPATH")])),
-                "PYTEST_PLUGINS": ",".join([*plugins, GUARD_MODULE]),
-                "ASYNC_MIGRATE_GUARD_REPORT": str(report),
-                "ASYNC_MIGRATE_GUARD_ROOT": str(root),
-                "ASYNC_MIGRATE_GUARD_ACK": str(ack),
-            }
+        (folder / f"{GUARD_MODULE}.py").write_text(tool_source("guard.py"), encoding="utf-8")
+        ack = folder / "acknowledged.json"
+        ack.write_text(json.dumps([a.__dict__ for a in acknowledged]), encoding="utf-8")
+        plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
+        extra = {
+            "PYTHONPATH": os.pathsep.join(filter(None, [scratch, os.environ.get("PYTHONPATH")])),
+            "PYTEST_PLUGINS": ",".join([*plugins, GUARD_MODULE]),
+            "ASYNC_MIGRATE_GUARD_REPORT": str(report),
+            "ASYNC_MIGRATE_GUARD_ROOT": str(root),
+            "ASYNC_MIGRATE_GUARD_ACK": str(ack),
+            # Unguarded: the plugin only records each test's outcome.
+            "ASYNC_MIGRATE_GUARD_OUTCOMES_ONLY": "0" if guard else "1",
+        }
         log = folder / "output.log"
         with open(log, "wb") as output:
             try:
@@ -126,14 +126,13 @@ def run_tests(
         if "No module named pytest" in text and result.exit_code not in (0, None):
             raise VerifyError(f"the test command {shlex.join(argv)} needs pytest, which {python} does not have")
         reports = sorted(folder.glob("report.json*"))
-        if guard:
-            if not reports:
-                result.problem = result.problem or (
-                    "the test command did not run pytest with the guard loaded (no guard report): "
-                    "the tests ran unguarded"
-                )
-            for path in reports:
-                _read_report(result, json.loads(path.read_text(encoding="utf-8")))
+        if not reports:
+            result.problem = result.problem or (
+                "the test command did not run pytest with the guard loaded (no guard report): "
+                + ("the tests ran unguarded" if guard else "no test outcomes to compare")
+            )
+        for path in reports:
+            _read_report(result, json.loads(path.read_text(encoding="utf-8")))
         if result.exit_code == 5 and result.problem is None:
             result.problem = "no tests ran (pytest exit status 5)"
     return result
