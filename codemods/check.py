@@ -318,8 +318,9 @@ def describe(blocking: list[Blocking]) -> str:
 def _blocking_message(project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking]) -> str:
     kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
     message = f"async def {kind} does synchronous Session work on the event loop at {describe(blocking)}"
+    suspicious = [r for r in outcome.reasons if r.startswith("suspicious call")]
     if outcome.action == "convert":
-        return message + "; `async-migrate phase1` converts it to def"
+        return message + "; `async-migrate phase1` converts it to def" + "".join(f"; {r}" for r in suspicious)
     keep = [r for r in outcome.reasons if not r.startswith("still blocks")]
     fix = "; ".join(fixes(project, handler))
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"

@@ -83,7 +83,8 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
         if edge.session_args or opens:
             blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded)
             work.blocking.append(blocking)
-            if not edge.call.offloaded:
+            # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
+            if not edge.call.offloaded and project.event_loop_need(edge.callee) is None:
                 work.helper_calls[edge.call.index] = blocking
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))

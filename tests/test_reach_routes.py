@@ -465,13 +465,17 @@ def invented(call: str) -> dict[str, str]:
 
 
 def test_a_session_passed_under_a_keyword_the_callee_lacks_is_flagged_not_unused(cli, app):
-    document = cli.json("phase1", app(invented('current_user("t", db=session)')))
+    root = app(invented('current_user("t", db=session)'))
+    document = cli.json("phase1", root)
     outcome(document, "current_user", "keep", "does no synchronous Session work")
     assert not any("never used" in r for r in handler(document, "current_user")["reasons"])
     outcome(
         document, "list_items", "convert",
         "suspicious call at line 14: passes `db=` to core.users.current_user, which has no parameter `db`",
     )
+    _, report = check(cli, root)
+    [finding] = findings(report, "list_items")
+    assert "suspicious call at line 14: passes `db=`" in finding["message"]
 
 
 def test_a_session_passed_under_a_real_keyword_is_not_flagged(cli, app):
@@ -789,3 +793,78 @@ def test_a_configured_src_above_a_too_deep_path_names_path_as_its_package(cli, p
     document = cli.json("phase1", top / "backend" / "app")
     outcome(document, "list_items", "convert", "takes a synchronous Session")
     assert document.get("warnings", []) == []
+
+
+# ------------------------------------------ the same decisions in scan, phase1 and --offload-mixed
+
+SHAPES = {
+    "decorator above the route": lambda: {"core/timing.py": TIMED, "api/items.py": source(HEAD, "from core.timing import timed", """
+        @timed
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            return session.execute("select 1").all()
+        """)},
+    "offloaded through to_thread": lambda: {"services/items.py": HELPER, "api/items.py": source(HEAD, "import asyncio\n\nfrom services.items import load", """
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            return await asyncio.to_thread(load, session)
+        """)},
+    "helper needs the loop": lambda: jobs_route("jobs.schedule(item_id)"),
+    "nested async generator": lambda: streaming("async def"),
+    "awaited coroutine helper": lambda: {"services/audit.py": AUDIT, "api/items.py": source(HEAD, "from services.audit import save_and_audit", """
+        @router.post("/items/{item_id}")
+        async def save(item_id: int, session: session_dependency):
+            return await save_and_audit(item_id, session)
+        """)},
+    "unrecognised router": lambda: {"api/items.py": INFERRING},
+    "router factory": lambda: {"api/factory.py": FACTORY},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_scan_phase1_and_offload_mixed_decide_each_shape_alike(cli, app, shape):
+    root = app(SHAPES[shape]())
+    decisions = {}
+    for args in (("phase1",), ("scan",), ("phase1", "--offload-mixed")):
+        document = cli.json(*args, root)
+        decisions[args] = {
+            (h["file"], h["function"]): (h["action"], [r for r in h["reasons"] if "offloaded the blocking" not in r])
+            for h in document["handlers"]
+        }
+        if args[-1] == "--offload-mixed":
+            compile_all = [p for p in root.rglob("*.py")]
+            assert all(compile(p.read_text(), str(p), "exec") for p in compile_all)
+            offloaded = [l for l in document["diff"].splitlines() if l.startswith("+") and "run_in_threadpool" in l]
+            assert not offloaded, offloaded  # none of these shapes has a helper call that is safe to offload
+    assert decisions[("phase1",)] == decisions[("scan",)] == decisions[("phase1", "--offload-mixed")]
+
+
+SAVE_AND_NOTIFY = """
+import asyncio
+
+from sqlalchemy.orm import Session
+
+
+def save_and_notify(session: Session, item_id: int):
+    session.execute("update items set n = n + 1")
+    asyncio.get_running_loop().call_soon(print, item_id)
+
+
+def save(session: Session, item_id: int):
+    session.execute("update items set n = n + 1")
+"""
+
+
+@pytest.mark.parametrize("helper, offloaded", [("save_and_notify", False), ("save", True)])
+def test_offload_mixed_never_moves_a_helper_that_needs_the_loop_into_the_threadpool(cli, app, helper, offloaded):
+    root = app({
+        "services/jobs.py": SAVE_AND_NOTIFY,
+        "api/items.py": source(HEAD, f"from fastapi import Request\n\nfrom services.jobs import {helper}", f"""
+            @router.post("/items/{{item_id}}")
+            async def touch(item_id: int, request: Request, session: session_dependency):
+                await request.body()
+                {helper}(session, item_id)
+            """),
+    })
+    document = cli.json("phase1", root, "--offload-mixed")
+    assert (f"await run_in_threadpool({helper}, session, item_id)" in document["diff"]) is offloaded
