@@ -103,10 +103,10 @@ class CheckResult:
         if not self.files:
             return ["no Python files under PATH (or none that --only/--exclude select): nothing was checked"]
         if not self.routes:
-            return [
+            return [(
                 "no FastAPI routes under PATH: is PATH the application root, and are the routers "
                 "`APIRouter`/`FastAPI` instances (or listed under router-types in [tool.async-migrate])?"
-            ]
+            )]
         return []
 
     def to_json(self) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.names import (
     ASYNC_SESSION_TYPES,
     EVENT_LOOP_ONLY,
-    LOOP_METHODS,
     HTTP_VERBS,
+    LOOP_METHODS,
     ROUTE_ATTRS,
     ROUTER_TYPES,
     SESSION_IO_METHODS,

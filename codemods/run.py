@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts
+from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.lines import definition_line
 from async_migrate.codemods.names import THREADPOOL
@@ -18,7 +19,6 @@ from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
-from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten

@@ -341,6 +341,7 @@ def test_a_helper_chain_reaching_create_task_keeps_the_route_and_names_the_chain
     )
     assert document["diff"] == ""
     code, report = check(cli, root)
+    assert code == 1
     [finding] = findings(report, "touch")
     assert finding["phase1"] == "keep"
     assert "services.jobs.schedule (line 16) -> services.jobs._spawn" in finding["message"]
