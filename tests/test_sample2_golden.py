@@ -90,11 +90,6 @@ PENDING_OFFLOAD = {
     ("api/tasks.py", "complete_task"): NOT_YET_SEEN["table-singleton"],
     ("api/tasks.py", "assign_task"): "issue 10 shape 2: methods of an exported CRUDBase instance (crud.task.get)",
 }
-# Decisions that only the pragma gets right today.
-PENDING_BARE = {
-    **dict.fromkeys(PENDING, ""),
-    ("api/tasks.py", "export_tasks"): "issue 10 shape 7: dropping async does not move a nested async generator's Session work",
-}
 PENDING_CHECK = "issue 10: check cannot see every blocking handler until the analysis follows the Session through objects"
 
 # Blocking keepers whose Session work the tool does not see yet.
@@ -105,7 +100,6 @@ UNSEEN_KEEPERS = {
     ("api/tasks.py", "create_task"),
     ("api/tasks.py", "complete_task"),
 }
-NESTED = {("api/tasks.py", "export_tasks"): PENDING_BARE[("api/tasks.py", "export_tasks")]}
 
 
 def _pending(key: tuple[str, str], pending: set[tuple[str, str]] | dict[tuple[str, str], str]) -> list:
@@ -172,7 +166,7 @@ def test_phase1_decides_as_specified(plan, key):
     assert plan[key]["action"] == SPEC[key]["action"], plan[key]["reasons"]
 
 
-@pytest.mark.parametrize("key", _cases(PENDING_BARE))
+@pytest.mark.parametrize("key", _cases(PENDING))
 def test_phase1_decides_the_same_without_the_pragmas(bare_plan, key):
     assert bare_plan[key]["action"] == SPEC[key]["action"], bare_plan[key]["reasons"]
 
@@ -203,7 +197,7 @@ KEEP_REASONS = {
 @pytest.mark.parametrize(
     "key",
     _cases(
-        {**dict.fromkeys(UNSEEN_KEEPERS - {("api/live.py", "project_board")}, ""), **NESTED},
+        UNSEEN_KEEPERS - {("api/live.py", "project_board")},
         [k for k, spec in SPEC.items() if spec["action"] == "keep"],
     ),
 )
@@ -282,7 +276,7 @@ def test_check_before_phase1_flags_a_handler_exactly_when_it_blocks(bare_checks,
     assert (key in bare_checks["before"]) == (spec["blocks"] and spec["before"] == "async")
 
 
-@pytest.mark.parametrize("key", _cases({**dict.fromkeys(UNSEEN_KEEPERS, ""), **NESTED}))
+@pytest.mark.parametrize("key", _cases(UNSEEN_KEEPERS))
 def test_check_after_phase1_flags_exactly_the_blocking_keepers(bare_checks, key):
     spec = SPEC[key]
     assert (key in bare_checks["after"]) == (spec["blocks"] and spec["action"] == "keep")
