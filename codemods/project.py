@@ -269,8 +269,11 @@ class Project:
                         if registration.kind == "websocket":
                             handler.kind = "websocket"
             for added in module.registrations:
+                unrecognised = None
                 if self.is_router(added.base) is False:
-                    continue
+                    unrecognised = self._unrecognised_class(self._constructor(added.base))
+                    if unrecognised is None:
+                        continue
                 endpoint = self.function(added.endpoint)
                 if endpoint is None:
                     continue
@@ -279,7 +282,9 @@ class Project:
                     (endpoint[0].name, endpoint[1].key), Handler(endpoint[0], endpoint[1], kind)
                 )
                 methods = added.methods or (() if kind == "websocket" else ("GET",))
-                handler.registrations.append(Registration(kind, methods, added.path, added.line))
+                handler.registrations.append(
+                    Registration(kind, methods, added.path, added.line, unrecognised=unrecognised)
+                )
         for ref in sorted(self.dependency_refs):
             target = self.function(ref)
             if target is not None:
@@ -320,12 +325,17 @@ class Project:
         add-on package (`fastapi_utils`, `fastapi_restful`) count: a cache's `@cache.get("/k")`
         is not a route.
         """
-        constructor = decorator.router_call
-        if constructor is None:
-            target = self.resolve(decorator.base)
-            if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
-                return None
-            constructor = target.value.ref
+        constructor = decorator.router_call or self._constructor(decorator.base)
+        return self._unrecognised_class(constructor)
+
+    def _constructor(self, ref: str | None) -> str | None:
+        """What a module-level `x = Something(...)` was made by, for the reference of `x`."""
+        target = self.resolve(ref)
+        if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+            return None
+        return target.value.ref
+
+    def _unrecognised_class(self, constructor: str | None) -> str | None:
         cls = self.canonical(constructor)
         if cls is None:
             return None

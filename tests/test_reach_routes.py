@@ -869,3 +869,11 @@ def test_offload_mixed_never_moves_a_helper_that_needs_the_loop_into_the_threadp
     })
     document = cli.json("phase1", root, "--offload-mixed")
     assert (f"await run_in_threadpool({helper}, session, item_id)" in document["diff"]) is offloaded
+
+
+def test_add_api_route_on_an_unrecognised_router_class_is_listed_and_kept(cli, app):
+    root = app({"api/items.py": INFERRING.replace('@router.get("/items")\n', "") + '\n\nrouter.add_api_route("/items", list_items)\n'})
+    document = cli.json("phase1", root)
+    found = outcome(document, "list_items", "keep", "router class fastapi_utils.inferring_router.InferringRouter is not recognised")
+    assert found["path"] == "/items"
+    assert document["diff"] == ""
