@@ -121,11 +121,11 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
         here = here.parent
     # A folder is a root when the packages in it are what the imports name: modules alone
     # (`from conftest import X` in tests/) or a test folder do not make one.
+    packages = _packages(paths)
     children = {
-        folder: names & packages
+        folder: names & packages.get(folder, set())
         for folder, names in _children(paths).items()
         if folder and not _tests(folder)
-        for packages in [_packages(paths, folder)]
     }
     remaining = set(heads)
     while remaining:
@@ -149,7 +149,7 @@ def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -
     Test folders are left out on both sides: their imports (`from conftest import X`)
     resolve through the test runner's own path.
     """
-    anywhere = {name for folder in _children(paths) for name in _packages(paths, folder)}
+    anywhere = {name for names in _packages(paths).values() for name in names}
     found = Unresolved()
     for module in modules:
         if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
@@ -197,15 +197,15 @@ def _children(paths: list[str]) -> dict[str, set[str]]:
     return found
 
 
-def _packages(paths: list[str], folder: str) -> set[str]:
-    """Names of the folders directly in `folder` that hold Python files (packages, namespace or not)."""
-    prefix = folder + "/" if folder else ""
-    found = set()
+def _packages(paths: list[str]) -> dict[str, set[str]]:
+    """Folder ("" for PATH) -> the folders directly in it that hold Python files (packages,
+    namespace or not), test folders left out, down to the depth roots are looked for."""
+    found: dict[str, set[str]] = {}
     for path in paths:
-        if path.startswith(prefix):
-            rest = path[len(prefix) :].split("/")
-            if len(rest) > 1 and not _tests(rest[0]):
-                found.add(rest[0])
+        parts = path.split("/")
+        for depth in range(min(len(parts) - 1, _MAX_DEPTH + 1)):
+            if not _tests(parts[depth]):
+                found.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
     return found
 
 
