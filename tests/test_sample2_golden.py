@@ -31,6 +31,10 @@ the sample) and `function` (`Class.method` for a class-based view):
     pragma             a deliberate keeper, documented with `# async-migrate: ignore[...] reason`
 - `blocks`: as written, it does synchronous Session work on the event loop, so `check`
   must report it (or, with a pragma, count it as silenced).
+- `calls` (blocking handlers only): calls that `check` must list among a finding's blocking
+  calls (its `call` field without the argument part): a project function by its qualified
+  name, an inherited method by the class that defines it (`crud.base.CRUDBase.get`), a
+  direct Session call as written (`ScopedSession.query`).
 - `offload`, `blocks_after_offload` (mixed keepers only): the calls `--offload-mixed` turns
   into `await run_in_threadpool(call, ...)`, and whether blocking work remains after it.
 - `pragma`, `via`: whether the source carries a pragma; how the Session arrives (for people).
@@ -268,6 +272,19 @@ def test_check_without_pragmas_flags_nothing_outside_the_spec(bare_checks):
     assert set(bare_checks["before"]) <= _blocking(lambda s: s["before"] == "async")
     for finding in [*bare_checks["before"].values(), *bare_checks["after"].values()]:
         assert finding["code"] == "blocking-session" and finding["blocking"], finding
+
+
+CRUD_RESOLVED = "issue 10 shape 2: a CRUDBase instance's method is named by the class that defines it"
+PENDING_CALLS = {
+    **dict.fromkeys(PENDING | UNSEEN_KEEPERS, ""),
+    **{key: CRUD_RESOLVED for key, spec in SPEC.items() if "crud-instance" in spec["why"]},
+}
+
+
+@pytest.mark.parametrize("key", _cases(PENDING_CALLS, [k for k, spec in SPEC.items() if "calls" in spec]))
+def test_check_names_the_calls_that_block(bare_checks, key):
+    listed = {re.sub(r"\(.*\)$", "", b["call"]) for b in bare_checks["before"][key]["blocking"]}
+    assert set(SPEC[key]["calls"]) <= listed, sorted(listed)
 
 
 @pytest.mark.parametrize("key", _cases(PENDING | UNSEEN_KEEPERS))
