@@ -3,6 +3,7 @@
 
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -38,6 +39,40 @@ SHOWN_EVENTS = 3  # guard events printed per failing test
 def _terminate_as_exit(signum, frame):  # type: ignore[no-untyped-def]
     # A SIGTERM unwinds like Ctrl-C, so worktrees and servers are cleaned up on the way out.
     raise KeyboardInterrupt
+
+
+def _running(command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any]) -> Any:  # type: ignore[no-untyped-def]
+    """work(step), with SIGTERM taken as Ctrl-C (so its cleanup runs); a VerifyError exits with its
+    code, an interrupt with 130."""
+    from async_migrate.cli.main import Format, _fail
+    from async_migrate.codemods.verify.runner import VerifyError
+
+    err = Console(stderr=True)
+
+    def step(text: str) -> None:
+        if format is Format.text:
+            err.print(f"{command}: {text}", markup=False, highlight=False, soft_wrap=True)
+
+    previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
+    try:
+        return work(step)
+    except VerifyError as error:
+        raise _fail(str(error), error.code) from None
+    except KeyboardInterrupt:
+        raise _fail(f"interrupted: {interrupted}", 130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, format, printer) -> None:  # type: ignore[no-untyped-def]
+    """Write the report, then print the JSON document or the summary."""
+    from async_migrate.cli.main import Format, _print_json
+
+    _write_report(path, block, document, markdown)
+    if format is Format.json:
+        _print_json(document)
+    else:
+        printer(Console(), document)
 
 
 def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:  # type: ignore[no-untyped-def]
@@ -86,40 +121,25 @@ def register(app: typer.Typer) -> None:
         the service's tests pass under the runtime guard, and `check` is clean. Imports and runs the
         target's code. Exit 0 all proven, 1 something differs or fails, 2 usage error, 3 the app does
         not import on one side."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _print_json
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
         from async_migrate.codemods.verify.report import verify_markdown
-        from async_migrate.codemods.verify.runner import AppSpec, VerifyError, interpreter
+        from async_migrate.codemods.verify.runner import AppSpec, interpreter
         from async_migrate.codemods.verify.verify import Request, verify
 
         root, settings = _prepare(path, config)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
-        err = Console(stderr=True)
-        previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
-        try:
+
+        def work(step):  # type: ignore[no-untyped-def]
             request = Request(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python), against=against,
                 test_command=test_command, contract=not no_contract, tests=not no_tests,
                 tests_before=tests_before,
             )
+            return verify(request, settings, step)
 
-            def step(text: str) -> None:
-                if format is Format.text:
-                    err.print(f"verify: {text}", markup=False, highlight=False, soft_wrap=True)
-
-            result = verify(request, settings, step)
-        except VerifyError as error:
-            raise _fail(str(error), error.code) from None
-        except KeyboardInterrupt:
-            raise _fail("interrupted: the before worktree and the test run were stopped and removed", 130) from None
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-        document = result.to_json()
-        _write_report(report, "verify", document, verify_markdown)
-        if format is Format.json:
-            _print_json(document)
-        else:
-            print_verification(Console(), document)
+        result = _running("verify", format, "the before worktree and the test run were stopped and removed", work)
+        _finish(report, "verify", result.to_json(), verify_markdown, format, print_verification)
         raise typer.Exit(EXIT_OK if result.ok else EXIT_CHANGES)
 
     @app.command("smoke")
@@ -162,41 +182,26 @@ def register(app: typer.Typer) -> None:
         """Light-request latency under DB-heavy load, before (REV) and after (the working tree), each
         on one uvicorn worker on 127.0.0.1. Runs the target's code. Exit 0 when both sides were
         measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _print_json
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
         from async_migrate.codemods.verify.report import smoke_markdown
-        from async_migrate.codemods.verify.runner import AppSpec, VerifyError, interpreter
+        from async_migrate.codemods.verify.runner import AppSpec, interpreter
         from async_migrate.codemods.verify.smoke import Endpoint, Settings, smoke
 
         root, _ = _prepare(path, config)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
-        err = Console(stderr=True)
-        previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
-        try:
+
+        def work(step):  # type: ignore[no-untyped-def]
             settings = Settings(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
                 heavy=Endpoint.parse(heavy, "--heavy"), light=Endpoint.parse(light, "--light"),
                 against=against, concurrency=concurrency, interval=interval / 1000, max_light=max_light,
                 timeout=timeout, port=port,
             )
+            return smoke(settings, step)
 
-            def step(text: str) -> None:
-                if format is Format.text:
-                    err.print(f"smoke: {text}", markup=False, highlight=False, soft_wrap=True)
-
-            result = smoke(settings, step)
-        except VerifyError as error:
-            raise _fail(str(error), error.code) from None
-        except KeyboardInterrupt:
-            raise _fail("interrupted: the servers were stopped and the before worktree removed", 130) from None
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-        document = result.to_json()
-        _write_report(report, "smoke", document, smoke_markdown)
-        if format is Format.json:
-            _print_json(document)
-        else:
-            print_smoke(Console(), document)
+        document = _running("smoke", format, "the servers were stopped and the before worktree removed", work).to_json()
+        _finish(report, "smoke", document, smoke_markdown, format, print_smoke)
         after = document["after"]["loop_blocked_ratio"]
         exceeded = max_ratio is not None and (after is None or after > max_ratio)
         raise typer.Exit(EXIT_CHANGES if exceeded else EXIT_OK)

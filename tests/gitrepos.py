@@ -76,3 +76,13 @@ def committed_files(repo: git.Repo, sha: str | None = None) -> set[str]:
     """Paths the commit changed, relative to the top of the work tree."""
     commit = repo.commit(sha) if sha else repo.head.commit
     return set(commit.stats.files)
+
+
+def committed_copy(source: Path, target: Path) -> Path:
+    """A copy of a sample service committed as it is in a new repository: the before side."""
+    from sample import copy_service
+
+    root = copy_service(source, target)
+    (root / ".gitignore").write_text("*.db\n__pycache__/\nstorage*/\n", encoding="utf-8")
+    commit_all(init_repo(root), "sample service")
+    return root

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BOOKSHOP
-from gitrepos import init_repo
-from sample import copy_service
+from gitrepos import committed_copy, init_repo
 
 HEAVY = "GET /reports/slow?size=200000"
 SIDE_KEYS = {
@@ -26,11 +25,7 @@ SIDE_KEYS = {
 @pytest.fixture
 def bookshop_repo(tmp_path: Path, cli) -> Path:
     """The sample committed as it is (before), phase one applied in the working tree (after)."""
-    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-    (root / ".gitignore").write_text("*.db\n__pycache__/\nstorage/\n", encoding="utf-8")
-    init_repo(root)
-    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
-    subprocess.run(["git", "-C", str(root), "commit", "-qm", "sample"], check=True)
+    root = committed_copy(BOOKSHOP, tmp_path / "bookshop")
     assert cli("phase1", root, "--apply").exit_code == 0
     return root
 

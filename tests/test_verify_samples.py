@@ -7,14 +7,12 @@ runtime guard, so these are marked slow.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import BOOKSHOP
-from gitrepos import init_repo
-from sample import copy_service, database
+from gitrepos import committed_copy
+from sample import database
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +31,7 @@ def test_bookshop_verifies_after_phase_one_and_after_phase_two(cli, tmp_path: Pa
             monkeypatch.delenv("BOOKSHOP_DATABASE_URL", raising=False)
         else:
             monkeypatch.setenv("BOOKSHOP_DATABASE_URL", url)
-        root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-        (root / ".gitignore").write_text("*.db\n__pycache__/\nstorage*/\n", encoding="utf-8")
-        init_repo(root)
-        subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
-        subprocess.run(["git", "-C", str(root), "commit", "-qm", "sample"], check=True)
+        root = committed_copy(BOOKSHOP, tmp_path / "bookshop")
 
         assert cli("phase1", root, "--apply").exit_code == 0
         document = _verify(cli, root)
