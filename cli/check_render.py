@@ -33,7 +33,7 @@ def print_text(console: Console, errors: Console, result: CheckResult, given: Pa
         line = Text()
         line.append(location, style="bold")
         line.append(": ")
-        line.append(finding.code, style="red")
+        line.append(f"{finding.rule.code} {finding.rule.name}", style="red")
         line.append(f" {finding.function}: {finding.message}")
         console.print(line, soft_wrap=True)
     for error in result.errors:
@@ -61,7 +61,7 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
             _command(
                 display_path(given, finding.file),
                 finding.line,
-                f"[{finding.code}] {finding.function}: {finding.message}",
+                f"[{finding.rule.code} {finding.rule.name}] {finding.function}: {finding.message}",
             )
         )
     for error in result.errors:

@@ -386,8 +386,10 @@ def check_command(
     """Lint for CI: exit 1 while an `async def` route or dependency does synchronous Session work,
     or a route on AsyncSession calls a synchronous session helper. Changes nothing.
 
-    Silence one handler with a reason: `# async-migrate: ignore[blocking-session] why` on its
-    `def` line or the line above it.
+    Silence one handler with a reason: `# async-migrate: ignore[AM301] why` (or
+    `ignore[blocking-session]`) on its `def` line or the line above it.
+
+    Every finding's code, summary and fix: `async-migrate rules`.
     """
     from async_migrate.cli.check_render import github_lines, print_text, summary
     from async_migrate.codemods.check import check as run_check
@@ -412,6 +414,48 @@ def check_command(
     raise typer.Exit(EXIT_CHANGES if result.findings else EXIT_OK)
 
 # ------------------------------------------------------------------ end of check
+
+# ------------------------------------------------------------------ rules
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command("rules")
+def rules_command(
+    format: Annotated[
+        RulesFormat,
+        typer.Option(
+            "--format",
+            help="text; json: exactly one JSON document; markdown: the reference in docs/rules.md.",
+        ),
+    ] = RulesFormat.text,
+    code: Annotated[
+        Optional[str], typer.Argument(help="Show only this rule (code or name).", show_default=False)
+    ] = None,
+) -> None:
+    """Every rule with its code, summary and fix: phase one (AM1xx), phase two (AM2xx), check (AM3xx)."""
+    from async_migrate.cli.rules_render import detail, markdown, text
+    from async_migrate.codemods.rules import all_rules, find
+
+    rules = all_rules()
+    if code is not None:
+        found = find(code)
+        if found is None:
+            Console(stderr=True).print(f"error: no rule {code!r}: `async-migrate rules` lists them", markup=False)
+            raise typer.Exit(EXIT_USAGE)
+        rules = [found]
+    if format is RulesFormat.json:
+        _print_json({"rules": [rule.to_json() for rule in rules]})
+    elif format is RulesFormat.markdown:
+        sys.stdout.write(markdown(rules))
+    else:
+        sys.stdout.write(detail(rules[0]) if code is not None else text(rules))
+
+# ------------------------------------------------------------------ end of rules
 
 # ------------------------------------------------------------------ batch (many repositories)
 

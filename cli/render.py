@@ -73,7 +73,7 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
                 handler.kind,
                 Text(route),
                 Text(action, style=ACTION_STYLE.get(outcome.action, "")),
-                Text("; ".join(outcome.reasons)),
+                Text("; ".join(map(str, outcome.reasons))),
             ]
             if preview:
                 planned = outcome.extra.get("phase2", {}).get("action", "")
@@ -131,7 +131,7 @@ def _print_still_blocking(console: Console, result: Result) -> None:
         lines.append(f"{handler.module.path}:{handler.function.line}", style="bold")
         lines.append(f" {handler.function.qualname} ({handler.kind}{' ' + route if route else ''}) ")
         lines.append(outcome.action, style=ACTION_STYLE.get(outcome.action, ""))
-        lines.append(f": {'; '.join(outcome.reasons)}\n")
+        lines.append(f": {'; '.join(map(str, outcome.reasons))}\n")
     console.print(lines, soft_wrap=True, end="")
 
 

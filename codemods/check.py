@@ -1,19 +1,19 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Three kinds of finding, one per handler and kind:
+Three rules, one finding per handler and rule (`async-migrate rules` documents each):
 
-- `blocking-session`: an `async def` route, websocket or dependency does synchronous
+- AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
   Session work on the event loop (directly, through helpers that take its Session,
   or through helpers that open one), and it is not all offloaded to the threadpool.
-- `mixed-session`: an `async def` handler on the async path (it takes an
+- AM302 `mixed-session`: an `async def` handler on the async path (it takes an
   `AsyncSession`) still calls a synchronous session helper, the design record's
   "mixed patterns".
-- `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
+- AM303 `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
   a code that does not exist.
 
 A pragma on the `def` line, or on the line above it, silences one handler:
-`# async-migrate: ignore[blocking-session] reason`. Without brackets it silences
-every kind. Presentation-free: the CLI renders what `check` returns.
+`# async-migrate: ignore[AM301] reason` (or `ignore[blocking-session]`). Without
+brackets it silences every rule. Presentation-free: the CLI renders what `check` returns.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.names import OFFLOADERS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
-from async_migrate.codemods.pragma import BAD_PRAGMA, BLOCKING, CODES, MIXED, Pragma, parse_pragma
+from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules import Rule
+from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
+from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
+from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
+from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
+from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 from async_migrate.codemods.run import Options, Progress, collect_project
 from async_migrate.codemods.session_work import SessionWork, session_work
 from async_migrate.codemods.workers import Pool
@@ -39,7 +45,7 @@ _BUILTINS = frozenset(dir(builtins))
 
 @dataclass(slots=True)
 class Finding:
-    code: str
+    rule: Rule
     handler: Handler | None
     file: str
     line: int
@@ -48,9 +54,14 @@ class Finding:
     blocking: list[Blocking] = field(default_factory=list)
     phase1: str | None = None  # what phase one does with the handler: convert or keep
 
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
-            "code": self.code,
+            "code": self.rule.code,
+            "name": self.rule.name,
             "file": self.file,
             "line": self.line,
             "function": self.function,
@@ -67,7 +78,7 @@ class Finding:
 
 @dataclass(slots=True)
 class Silenced:
-    code: str
+    rule: Rule
     file: str
     line: int
     function: str
@@ -76,7 +87,8 @@ class Silenced:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "code": self.code,
+            "code": self.rule.code,
+            "name": self.rule.name,
             "file": self.file,
             "line": self.line,
             "function": self.function,
@@ -151,11 +163,11 @@ def analyse(project: Project) -> CheckResult:
         if pragma is not None and _pragma_problem(pragma):
             result.findings.append(
                 Finding(
-                    BAD_PRAGMA, None, module.path, function.line, function.qualname, _pragma_problem(pragma)
+                    AM303, None, module.path, function.line, function.qualname, _pragma_problem(pragma)
                 )
             )
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
-    result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.code))
+    result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))
     return result
 
 
@@ -171,7 +183,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         outcome = decide(project, handler)
         candidates.append(
             Finding(
-                BLOCKING,
+                AM301,
                 handler,
                 handler.module.path,
                 function.line,
@@ -184,7 +196,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if mixed:
         candidates.append(
             Finding(
-                MIXED,
+                AM302,
                 handler,
                 handler.module.path,
                 function.line,
@@ -196,14 +208,14 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     problem = _pragma_problem(pragma) if pragma is not None else None
     if problem is not None:
         result.findings.append(
-            Finding(BAD_PRAGMA, handler, handler.module.path, function.line, function.qualname, problem)
+            Finding(AM303, handler, handler.module.path, function.line, function.qualname, problem)
         )
     for finding in candidates:
-        if pragma is not None and pragma.silences(finding.code):
+        if pragma is not None and pragma.silences(finding.rule):
             if pragma.reason:
                 result.silenced.append(
                     Silenced(
-                        finding.code, finding.file, finding.line, finding.function, pragma.text, pragma.reason
+                        finding.rule, finding.file, finding.line, finding.function, pragma.text, pragma.reason
                     )
                 )
             continue  # a pragma without a reason silences, but is a finding itself
@@ -216,7 +228,7 @@ def _pragma_problem(pragma: Pragma) -> str | None:
         problems.append(
             f"names unknown code{'s' if len(pragma.unknown) > 1 else ''} "
             + ", ".join(f"`{c}`" for c in pragma.unknown)
-            + f" (known: {', '.join(CODES)})"
+            + f" (known: {', '.join(f'{r.code} {r.name}' for r in silenceable())})"
         )
     if not pragma.reason:
         problems.append("gives no reason: write why this handler may block after the pragma")
@@ -318,10 +330,10 @@ def describe(blocking: list[Blocking]) -> str:
 def _blocking_message(project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking]) -> str:
     kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
     message = f"async def {kind} does synchronous Session work on the event loop at {describe(blocking)}"
-    suspicious = [r for r in outcome.reasons if r.startswith("suspicious call")]
+    suspicious = [r.text for r in outcome.reasons if r.code == AM119.code]
     if outcome.action == "convert":
         return message + "; `async-migrate phase1` converts it to def" + "".join(f"; {r}" for r in suspicious)
-    keep = [r for r in outcome.reasons if not r.startswith("still blocks")]
+    keep = [r.text for r in outcome.reasons if r.code != AM116.code]
     fix = "; ".join(fixes(project, handler))
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
 
@@ -351,7 +363,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     pragma = parse_pragma(function.pragma)
     documented = (
         [f"documented exception (pragma): {pragma.reason or 'no reason given: add one'}"]
-        if pragma is not None and pragma.silences(BLOCKING)
+        if pragma is not None and pragma.silences(AM301)
         else []
     )
     found: list[str] = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from async_migrate.codemods.project import Handler
+from async_migrate.codemods.rules import Reason, codes, texts
 
 
 @dataclass(slots=True)
@@ -21,7 +22,7 @@ class Outcome:
     before: str  # async or def
     after: str
     action: str  # convert, keep, unchanged (phase 1); migrate, blocked, unchanged (phase 2)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     blocking: list[Blocking] = field(default_factory=list)
     offload: list[int] = field(default_factory=list)  # call indices wrapped in run_in_threadpool
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON (scan's preview)
@@ -50,7 +51,8 @@ class Outcome:
             "before": self.before,
             "after": self.after,
             "action": self.action,
-            "reasons": self.reasons,
+            "reasons": texts(self.reasons),
+            "codes": codes(self.reasons),
         }
         if function.key != function.qualname:
             document["key"] = function.key

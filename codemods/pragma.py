@@ -1,7 +1,8 @@
-"""The `# async-migrate: ignore[...] reason` pragma: which finding codes it silences, and why.
+"""The `# async-migrate: ignore[...] reason` pragma: which `check` rules it silences, and why.
 
 Read by `check` (which findings to drop) and by the phase-one rule (a handler the
-pragma covers may block, so the rule never converts it on its own account).
+pragma covers may block, so the rule never converts it on its own account). A rule
+is named by its code (`ignore[AM301]`) or its name (`ignore[blocking-session]`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BLOCKING = "blocking-session"
-MIXED = "mixed-session"
-BAD_PRAGMA = "bad-pragma"
-CODES = (BLOCKING, MIXED)
+from async_migrate.codemods.rules import Rule, all_rules, find
+from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 
 _PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOTALL)
 
@@ -20,12 +19,17 @@ _PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOT
 @dataclass(slots=True)
 class Pragma:
     text: str
-    codes: tuple[str, ...]  # () means every code
+    codes: tuple[str, ...]  # as written; () means every rule
     reason: str
     unknown: tuple[str, ...] = ()
 
-    def silences(self, code: str) -> bool:
-        return not self.codes or code in self.codes
+    def silences(self, rule: Rule) -> bool:
+        return not self.codes or any(find(code) == rule for code in self.codes)
+
+
+def silenceable() -> list[Rule]:
+    """The rules a pragma may name: every `check` finding but a bad pragma itself."""
+    return [rule for rule in all_rules("check") if rule != AM303]
 
 
 def parse_pragma(text: str | None) -> Pragma | None:
@@ -42,4 +46,5 @@ def parse_pragma(text: str | None) -> Pragma | None:
     if reason and reason[0].isalnum():  # `ignoreme`: not this pragma
         return None
     reason = reason.strip().lstrip("-:—–").strip()
-    return Pragma(text.strip(), codes, reason, tuple(c for c in codes if c not in CODES))
+    unknown = tuple(code for code in codes if find(code) not in silenceable())
+    return Pragma(text.strip(), codes, reason, unknown)

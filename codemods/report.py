@@ -28,6 +28,7 @@ from async_migrate.codemods.check import blocking_calls, fixes, session_handoffs
 from async_migrate.codemods.names import SESSION_IO_METHODS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules import codes, texts
 from async_migrate.codemods.run import Result
 from async_migrate.codemods.sources import matches
 
@@ -129,7 +130,8 @@ class Entry:
             "kind": self.handler.kind,
             "methods": self.handler.methods,
             "route": self.route,
-            "reasons": self.outcome.reasons,
+            "reasons": texts(self.outcome.reasons),
+            "codes": codes(self.outcome.reasons),
             "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
             "fixes": self.fixes,
         }
@@ -435,7 +437,7 @@ def render_markdown(report: Report) -> str:
                     entry.handler.kind,
                     _route(entry),
                     entry.outcome.action,
-                    "<br>".join(map(_cell, entry.outcome.reasons)),
+                    "<br>".join(map(_cell, texts(entry.outcome.reasons))),
                 ]
                 for entry in subsystem.entries
             ],

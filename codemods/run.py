@@ -20,6 +20,10 @@ from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.routes import Routes
+from async_migrate.codemods.rules import Reason, codes, texts
+from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
+from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as AM202
+from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten
 
@@ -200,7 +204,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
     for name, modules in groups.items():
         closure = closures.compute(project, name, modules)
         if stack.blockers:
-            closure.block_all([str(b) for b in stack.blockers])
+            closure.block_all([b.reason() for b in stack.blockers])
         for planned in _phase2_outcomes(project, closure):
             previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
@@ -212,7 +216,9 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         if preview is not None:
             name, planned = preview
             outcome.extra["subsystem"] = name
-            outcome.extra["phase2"] = {"action": planned.action, "reasons": planned.reasons}
+            outcome.extra["phase2"] = {
+                "action": planned.action, "reasons": texts(planned.reasons), "codes": codes(planned.reasons)
+            }
 
 
 def phase1(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
@@ -284,12 +290,12 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         names = _stack_names(stack, config)
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
-        forced: dict[tuple[str, str], list[str]] = {}
+        forced: dict[tuple[str, str], list[Reason]] = {}
         refused: list[self_check.Violation] = []
         while True:
             closure = closures.compute(project, name, modules, options.shared, forced)
             if stack.blockers:
-                closure.block_all([str(b) for b in stack.blockers])
+                closure.block_all([b.reason() for b in stack.blockers])
             file_plans = plans.build(project, closure, names) if names is not None else {}
             edits = stack.edits() if closure.migrated_routes else {}
             work = {
@@ -324,7 +330,9 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             result.changes = []
         for violation in refused:
             closure.blockers.append(
-                closures.Blocker(violation.file, violation.line, f"self-check: {violation.message}", violation.function)
+                closures.Blocker(
+                    AM223.code, violation.file, violation.line, f"self-check: {violation.message}", violation.function
+                )
             )
     result.outcomes = _phase2_outcomes(project, closure)
     compose_paths(project, result.outcomes)
@@ -362,16 +370,16 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:  # type: ignor
         fid = handler.id
         if fid in closure.migrated_routes:
             helpers = sorted(closure.reaches.get(fid, ()))
-            reasons = ["moves to AsyncSession: awaits its Session calls"]
+            reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls")]
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
-                reasons.append(f"awaits the migrated helpers {names}")
+                reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:
             outcomes.append(Outcome(handler, before, before, "blocked", closure.blocked_routes[fid]))
         else:
-            reason = closure.unchanged_routes.get(fid, "not part of the migration")
-            outcomes.append(Outcome(handler, before, before, "unchanged", [reason]))
+            # Every route is a candidate (migrated or blocked) or unchanged with its reason.
+            outcomes.append(Outcome(handler, before, before, "unchanged", [closure.unchanged_routes[fid]]))
     return outcomes
 
 
@@ -384,10 +392,13 @@ def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:  # type
             "function": function.qualname,
             "line": function.line,
             "action": decision.action,
-            "reasons": decision.reasons,
+            "reasons": texts(decision.reasons),
+            "codes": codes(decision.reasons),
         })
     blockers = [b.to_json() for b in closure.blockers]
-    blockers.extend({"file": b.file, "line": b.line, "message": b.message} for b in stack.blockers)
+    blockers.extend(
+        {"file": b.file, "line": b.line, "message": b.message, "code": b.code} for b in stack.blockers
+    )
     return {
         "name": closure.name,
         "helpers": helpers,

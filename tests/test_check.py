@@ -169,7 +169,7 @@ def test_each_blocking_async_handler_is_one_finding_naming_its_blocking_lines(cl
     found = findings(cli, app)
     items = app / "api/items.py"
     assert sorted(found) == ["half_offloaded", "paged", "read_items", "via_helper"]
-    assert all(len(entries) == 1 and entries[0]["code"] == "blocking-session" for entries in found.values())
+    assert all(len(entries) == 1 and entries[0]["code"] == "AM301" for entries in found.values())
 
     read = found["read_items"][0]
     assert read["file"] == "api/items.py"
@@ -275,7 +275,7 @@ def test_an_async_dependency_doing_session_work_is_a_finding(cli, project, app_f
         }
     )
     (finding,) = cli.json("check", root)["findings"]
-    assert (finding["code"], finding["function"], finding["kind"]) == ("blocking-session", "current_user", "dependency")
+    assert (finding["code"], finding["function"], finding["kind"]) == ("AM301", "current_user", "dependency")
     assert finding["message"].startswith("async def dependency does synchronous Session work")
 
 
@@ -333,7 +333,7 @@ def test_an_async_session_route_calling_synchronous_session_helpers_is_a_mixed_f
     v2 = async_app / "api/v2.py"
     assert sorted(found) == ["by_dependency", "mixed"]
     (mixed,) = found["mixed"]  # one finding: the helper that opens its own Session is not reported twice
-    assert mixed["code"] == "mixed-session"
+    assert mixed["code"] == "AM302"
     assert mixed["line"] == line_of(v2, "async def mixed")
     assert mixed["blocking"] == [
         {"line": line_of(v2, "rows = items.load(session)"), "call": "services.items.load(...)", "offloaded": False},
@@ -343,7 +343,7 @@ def test_an_async_session_route_calling_synchronous_session_helpers_is_a_mixed_f
     assert "shape" not in mixed["message"]  # a helper without Session work is fine
     # Through a dependency annotated to yield an AsyncSession, with no annotation on the parameter.
     (by_dependency,) = found["by_dependency"]
-    assert by_dependency["code"] == "mixed-session"
+    assert by_dependency["code"] == "AM302"
     assert "`session = Depends(get_async_db_session)`" in by_dependency["message"]
 
 
@@ -355,11 +355,11 @@ def test_a_pragma_for_one_kind_does_not_silence_the_other(cli, async_app):
             "async def mixed(session: async_session_dependency):  # async-migrate: ignore[blocking-session] nope",
         )
     )
-    assert [f["code"] for f in findings(cli, async_app)["mixed"]] == ["mixed-session"]
+    assert [f["code"] for f in findings(cli, async_app)["mixed"]] == ["AM302"]
     v2.write_text(v2.read_text().replace("ignore[blocking-session] nope", "ignore[mixed-session] legacy stats"))
     document = cli.json("check", async_app)
     assert "mixed" not in {f["function"] for f in document["findings"]}
-    assert {"code": "mixed-session", "function": "mixed", "reason": "legacy stats"}.items() <= next(
+    assert {"code": "AM302", "name": "mixed-session", "function": "mixed", "reason": "legacy stats"}.items() <= next(
         s for s in document["silenced"] if s["function"] == "mixed"
     ).items()
 
@@ -384,7 +384,8 @@ def test_a_pragma_with_a_reason_on_the_def_line_silences_the_handler(cli, app):
     assert "read_items" not in {f["function"] for f in document["findings"]}
     assert document["silenced"] == [
         {
-            "code": "blocking-session",
+            "code": "AM301",
+            "name": "blocking-session",
             "file": "api/items.py",
             "line": line_of(app / "api/items.py", "async def read_items"),
             "function": "read_items",
@@ -461,10 +462,10 @@ def test_a_pragma_without_a_reason_is_a_finding_itself(cli, app):
     result = cli("check", app)
     assert result.exit_code == 1
     (finding,) = findings(cli, app)["read_items"]  # the pragma finding replaces the one it silences
-    assert finding["code"] == "bad-pragma"
+    assert finding["code"] == "AM303"
     assert finding["line"] == line_of(app / "api/items.py", "async def read_items")
     assert "gives no reason" in finding["message"]
-    assert re.search(r"api/items\.py:\d+: bad-pragma read_items: pragma", result.stdout)
+    assert re.search(r"api/items\.py:\d+: AM303 bad-pragma read_items: pragma", result.stdout)
 
 
 def test_a_pragma_naming_an_unknown_code_is_a_finding_and_silences_nothing(cli, app):
@@ -474,8 +475,8 @@ def test_a_pragma_naming_an_unknown_code_is_a_finding_and_silences_nothing(cli, 
         "async def read_items(session: session_dependency):  # async-migrate: ignore[blocking-sesion] typo",
     )
     codes = sorted(f["code"] for f in findings(cli, app)["read_items"])
-    assert codes == ["bad-pragma", "blocking-session"]
-    (bad,) = [f for f in findings(cli, app)["read_items"] if f["code"] == "bad-pragma"]
+    assert codes == ["AM301", "AM303"]
+    (bad,) = [f for f in findings(cli, app)["read_items"] if f["code"] == "AM303"]
     assert "unknown code `blocking-sesion`" in bad["message"]
 
 
@@ -494,7 +495,7 @@ def test_a_pragma_without_a_reason_on_a_helper_is_a_finding_too(cli, app):
     path = app / "services/items.py"
     path.write_text(path.read_text().replace("def shape(rows):", "def shape(rows):  # async-migrate: ignore"))
     (finding,) = findings(cli, app)["shape"]
-    assert finding["code"] == "bad-pragma" and finding["file"] == "services/items.py" and finding["kind"] is None
+    assert finding["code"] == "AM303" and finding["file"] == "services/items.py" and finding["kind"] is None
 
 
 # --------------------------------------------------------------------- formats
@@ -505,7 +506,7 @@ def test_text_format_prints_path_as_given_line_code_and_message(cli, app, monkey
     result = cli("check", "app")
     assert result.exit_code == 1
     line = line_of(app / "api/items.py", "async def read_items")
-    assert f"app/api/items.py:{line}: blocking-session read_items: async def route does synchronous" in result.stdout
+    assert f"app/api/items.py:{line}: AM301 blocking-session read_items: async def route does synchronous" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "4 findings (7 async def handlers in 8 files)"
 
 
@@ -513,7 +514,7 @@ def test_text_format_with_dot_as_path_prints_paths_relative_to_it(cli, app, monk
     monkeypatch.chdir(app)
     result = cli("check", ".")
     assert result.exit_code == 1
-    assert re.search(r"^api/items\.py:\d+: blocking-session read_items", result.stdout, re.M)
+    assert re.search(r"^api/items\.py:\d+: AM301 blocking-session read_items", result.stdout, re.M)
 
 
 def test_json_format_is_exactly_one_document(cli, app):
@@ -534,7 +535,7 @@ def test_github_format_prints_one_error_command_per_finding(cli, app, monkeypatc
     assert len(lines) == 4 and all(l.startswith("::error file=app/") for l in lines)
     line = line_of(app / "api/items.py", "async def read_items")
     assert (
-        f"::error file=app/api/items.py,line={line},title=async-migrate::[blocking-session] read_items: "
+        f"::error file=app/api/items.py,line={line},title=async-migrate::[AM301 blocking-session] read_items: "
         "async def route does synchronous Session work on the event loop at line"
     ) in result.stdout
     assert "4 findings" in result.stderr
@@ -623,7 +624,7 @@ def test_check_on_the_sample_flags_what_blocks_and_after_phase1_exactly_what_pha
     remaining = cli.json("check", root)["findings"]
     assert {(f["file"], f["function"]) for f in remaining} == set(KEEPERS)
     for finding in remaining:
-        assert finding["code"] == "blocking-session" and finding["phase1"] == "keep"
+        assert finding["code"] == "AM301" and finding["phase1"] == "keep"
         assert finding["blocking"]
         for blocking in finding["blocking"]:
             assert f"line {blocking['line']} ({blocking['call']})" in finding["message"]
@@ -641,7 +642,7 @@ def test_check_on_the_sample_exits_1_before_phase1_and_0_after(cli, tmp_path):
     assert result.exit_code == 0, result.output
     silenced = cli.json("check", root)["silenced"]
     assert {(s["file"], s["function"]): s["reason"] for s in silenced} == KEEPERS
-    assert all(s["code"] == "blocking-session" for s in silenced)
+    assert all(s["code"] == "AM301" for s in silenced)
 
 
 def test_a_pragma_keeps_the_real_reasons_and_the_blocking_calls_in_phase1(cli, tmp_path):

@@ -804,7 +804,10 @@ def test_a_legacy_query_without_a_select_form_blocks_the_route(cli, app):
     found = handler(document, "entities")
     assert (found["action"], found["after"]) == ("blocked", "def")
     assert found["reasons"] == [f"api/items.py:{line}: {message}"]
-    assert document["subsystem"]["blockers"] == [{"file": SUBSYSTEM, "line": line, "message": message}]
+    assert found["codes"] == ["AM213"]
+    assert document["subsystem"]["blockers"] == [
+        {"file": SUBSYSTEM, "line": line, "message": message, "code": "AM213"}
+    ]
     assert document["files_changed"] == []
     assert read(root, SUBSYSTEM) == before
 
@@ -1054,7 +1057,9 @@ def test_a_lazy_relationship_read_in_a_helper_blocks_its_route_with_line_and_fix
     assert "MissingGreenlet" in reason
     assert "fix: add `selectinload(Book.author)` to the query that loads `book`" in reason
     assert helper(document, "author_name")["action"] == "blocked"
-    assert {"file": SUBSYSTEM, "line": line, "message": reason.removeprefix(f"api/items.py:{line}: ")} in (
+    assert found["codes"] == ["AM220"]
+    blocker = {"file": SUBSYSTEM, "line": line, "message": reason.removeprefix(f"api/items.py:{line}: ")}
+    assert {**blocker, "code": "AM220"} in (
         document["subsystem"]["blockers"]
     )
     assert function(lazy_app, SUBSYSTEM, "author_name").startswith("def author_name(session: Session,")
@@ -1124,7 +1129,10 @@ def test_bulk_save_objects_blocks_the_route(cli, app):
     line = line_of(app_root(document), SUBSYSTEM, "session.bulk_save_objects(")
     found = handler(document, "bulk")
     assert (found["action"], found["reasons"]) == ("blocked", [f"api/items.py:{line}: {message}"])
-    assert document["subsystem"]["blockers"] == [{"file": SUBSYSTEM, "line": line, "message": message}]
+    assert found["codes"] == ["AM214"]
+    assert document["subsystem"]["blockers"] == [
+        {"file": SUBSYSTEM, "line": line, "message": message, "code": "AM214"}
+    ]
 
 
 def test_the_session_passed_to_an_unknown_third_party_function_blocks_the_route(cli, app):
@@ -1144,7 +1152,10 @@ def test_the_session_passed_to_an_unknown_third_party_function_blocks_the_route(
     line = line_of(app_root(document), SUBSYSTEM, "return export_rows(session)")
     found = handler(document, "export")
     assert (found["action"], found["reasons"]) == ("blocked", [f"api/items.py:{line}: {message}"])
-    assert document["subsystem"]["blockers"] == [{"file": SUBSYSTEM, "line": line, "message": message}]
+    assert found["codes"] == ["AM215"]
+    assert document["subsystem"]["blockers"] == [
+        {"file": SUBSYSTEM, "line": line, "message": message, "code": "AM215"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1402,6 +1413,7 @@ def test_json_contract_and_a_dry_run_writes_nothing(cli, app):
     for h in document["handlers"]:
         assert {"file", "function", "line", "kind", "methods", "path", "before", "after", "action", "reasons"} <= set(h)
         assert h["reasons"] and all(isinstance(r, str) for r in h["reasons"])
+        assert len(h["codes"]) == len(h["reasons"]) and all(code.startswith("AM2") for code in h["codes"])
     by_name = {h["function"]: h for h in document["handlers"]}
     assert {n: (h["action"], h["before"], h["after"]) for n, h in by_name.items()} == {
         "read_count": ("migrate", "def", "async"),
@@ -1418,6 +1430,7 @@ def test_json_contract_and_a_dry_run_writes_nothing(cli, app):
         "use `insert()` statements or `await session.run_sync(...)`"
     ]
     assert by_name["ping"]["reasons"] == ["does no synchronous Session work"]
+    assert [by_name[n]["codes"] for n in ("read_count", "bulk", "ping")] == [["AM201", "AM202"], ["AM214"], ["AM205"]]
     assert (by_name["read_count"]["kind"], by_name["read_count"]["methods"], by_name["read_count"]["path"]) == (
         "route", ["GET"], "/count",
     )
@@ -1432,12 +1445,14 @@ def test_json_contract_and_a_dry_run_writes_nothing(cli, app):
         (SUBSYSTEM, "count", "migrate"),
     ]
     assert helper(document, "count")["reasons"] == ["only called within the subsystem"]
+    assert helper(document, "count")["codes"] == ["AM206"]
     assert helper(document, "bulk_insert")["reasons"] == [by_name["bulk"]["reasons"][0]]
     assert subsystem["blockers"] == [{
         "file": SUBSYSTEM,
         "line": line,
         "message": "`session.bulk_save_objects()` does not exist on AsyncSession: "
         "use `insert()` statements or `await session.run_sync(...)`",
+        "code": "AM214",
     }]
 
 

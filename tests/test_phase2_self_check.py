@@ -51,9 +51,12 @@ def assert_refused(cli, root, *fragments: str) -> None:  # type: ignore[no-untyp
     assert found["action"] == "blocked", found
     reasons = " | ".join(found["reasons"])
     assert "self-check:" in reasons, reasons
+    assert "AM223" in found["codes"], found
     for fragment in fragments:
         assert fragment in reasons, reasons
-    assert any(b["message"].startswith("self-check:") for b in document["subsystem"]["blockers"])
+    assert any(
+        b["message"].startswith("self-check:") and b["code"] == "AM223" for b in document["subsystem"]["blockers"]
+    )
     # the only route is blocked: nothing is written, not even the async stack
     assert document["files_changed"] == []
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before

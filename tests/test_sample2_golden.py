@@ -271,7 +271,7 @@ def bare_checks(module_cli, tmp_path_factory) -> dict[str, dict[tuple[str, str],
 def test_check_without_pragmas_flags_nothing_outside_the_spec(bare_checks):
     assert set(bare_checks["before"]) <= _blocking(lambda s: s["before"] == "async")
     for finding in [*bare_checks["before"].values(), *bare_checks["after"].values()]:
-        assert finding["code"] == "blocking-session" and finding["blocking"], finding
+        assert finding["code"] == "AM301" and finding["blocking"], finding
 
 
 CRUD_RESOLVED = "issue 10 shape 2: a CRUDBase instance's method is named by the class that defines it"

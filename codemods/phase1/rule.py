@@ -14,24 +14,50 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Outcome
-from async_migrate.codemods.pragma import BLOCKING, parse_pragma
+from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
+from async_migrate.codemods.rules.am102_opens_sync_session import RULE as AM102
+from async_migrate.codemods.rules.am103_calls_session_opener import RULE as AM103
+from async_migrate.codemods.rules.am104_already_def import RULE as AM104
+from async_migrate.codemods.rules.am105_no_session_work import RULE as AM105
+from async_migrate.codemods.rules.am106_unused_session_parameter import RULE as AM106
+from async_migrate.codemods.rules.am107_websocket_handler import RULE as AM107
+from async_migrate.codemods.rules.am108_awaits_and_blocks import RULE as AM108
+from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
+from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
+from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
+from async_migrate.codemods.rules.am112_opaque_decorator import RULE as AM112
+from async_migrate.codemods.rules.am113_awaited_by_caller import RULE as AM113
+from async_migrate.codemods.rules.am114_pragma import RULE as AM114
+from async_migrate.codemods.rules.am115_offloaded import RULE as AM115
+from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
+from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
+from async_migrate.codemods.rules.am118_mislabelled_async_session import RULE as AM118
+from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
+from async_migrate.codemods.rules.am120_unrecognised_router import RULE as AM120
+from async_migrate.codemods.rules.am121_coroutine_helper_blocks import RULE as AM121
+from async_migrate.codemods.rules.am122_nested_coroutine_blocks import RULE as AM122
+from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
+from async_migrate.codemods.rules.base import Reason
 from async_migrate.codemods.session_work import SessionWork, session_work
 
 
 def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:
     function = handler.function
     if not function.is_async:
-        return Outcome(handler, "def", "def", "unchanged", ["already def: runs in the threadpool"])
+        return Outcome(handler, "def", "def", "unchanged", [AM104.reason("already def: runs in the threadpool")])
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
     notes = [
-        f"suspicious call at line {line}: passes `{keyword}=` to {callee}, which has no parameter "
-        f"`{keyword}` (it raises TypeError when it runs)"
+        AM119.reason(
+            f"suspicious call at line {line}: passes `{keyword}=` to {callee}, which has no parameter "
+            f"`{keyword}` (it raises TypeError when it runs)"
+        )
         for line, callee, keyword in project.invented_keywords(handler.id)
     ]
     pragma = parse_pragma(function.pragma)
-    silenced = pragma is not None and pragma.silences(BLOCKING) and work.any
+    silenced = pragma is not None and pragma.silences(AM301) and work.any
     if keep or silenced:
         # A pragma acknowledges that the handler blocks; it does not hide why phase one
         # keeps it, and it does not stop --offload-mixed from taking calls off the loop.
@@ -39,8 +65,10 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         kept_by_pragma = not keep
         if silenced:
             keep.append(
-                f"{'kept by' if kept_by_pragma else 'acknowledged by'} pragma: "
-                + (pragma.reason or "no reason given")
+                AM114.reason(
+                    f"{'kept by' if kept_by_pragma else 'acknowledged by'} pragma: "
+                    + (pragma.reason or "no reason given")
+                )
             )
         outcome = Outcome(handler, "async", "async", "keep", keep + notes)
         if work.any:
@@ -52,15 +80,17 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
     return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work) + notes)
 
 
-def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[str]:
+def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[Reason]:
     function = handler.function
     if handler.kind == "websocket":
-        return ["websocket handler: stays async def"]
+        return [AM107.reason("websocket handler: stays async def")]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
         return [
-            f"router class {cls} is not recognised: listed because its decorators look like routes; "
-            "if it is a FastAPI router, add it to router-types in [tool.async-migrate] and rerun"
+            AM120.reason(
+                f"router class {cls} is not recognised: listed because its decorators look like routes; "
+                "if it is a FastAPI router, add it to router-types in [tool.async-migrate] and rerun"
+            )
             for cls in unrecognised
         ]
     if not work.any:
@@ -69,38 +99,48 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             return notes
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
-            return [f"its Session parameter {names} is never used"]
-        return ["does no synchronous Session work"]
-    reasons: list[str] = []
+            return [AM106.reason(f"its Session parameter {names} is never used")]
+        return [AM105.reason("does no synchronous Session work")]
+    reasons: list[Reason] = []
     if function.awaits:
         line, text = function.awaits[0]
-        reasons.append(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work")
+        reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
     reasons.extend(coroutine_reasons(work))
     for need in coroutine_needs(project, handler):
         if need.kind == "event-loop-api":
-            reasons.append(f"uses {need.subject} at line {need.line}, which needs the event loop")
+            reasons.append(AM109.reason(f"uses {need.subject} at line {need.line}, which needs the event loop"))
         elif need.kind == "event-loop-helper":
             reasons.append(
-                f"calls {need.where}, which uses {need.subject}: it needs the event loop "
-                "and would fail in the threadpool"
+                AM117.reason(
+                    f"calls {need.where}, which uses {need.subject}: it needs the event loop "
+                    "and would fail in the threadpool"
+                )
             )
         elif need.kind == "coroutine":
             reasons.append(
-                f"decorator @{need.subject} ({need.where}) awaits the function it wraps: "
-                "it needs a coroutine function"
+                AM110.reason(
+                    f"decorator @{need.subject} ({need.where}) awaits the function it wraps: "
+                    "it needs a coroutine function"
+                )
             )
         elif need.kind == "external":
             reasons.append(
-                f"decorator @{need.subject} is not defined in the project: "
-                "cannot tell whether it needs a coroutine function"
+                AM111.reason(
+                    f"decorator @{need.subject} is not defined in the project: "
+                    "cannot tell whether it needs a coroutine function"
+                )
             )
         elif need.kind == "unknown":
             reasons.append(
-                f"decorator @{need.subject} ({need.where}) wraps the function in a way the tool "
-                "cannot follow"
+                AM112.reason(
+                    f"decorator @{need.subject} ({need.where}) wraps the function in a way the tool "
+                    "cannot follow"
+                )
             )
         else:
-            reasons.append(f"awaited by {need.subject} ({need.where}): that call would break as `def`")
+            reasons.append(
+                AM113.reason(f"awaited by {need.subject} ({need.where}): that call would break as `def`")
+            )
     return reasons
 
 
@@ -149,41 +189,47 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     return needs
 
 
-def coroutine_reasons(work: SessionWork) -> list[str]:
+def coroutine_reasons(work: SessionWork) -> list[Reason]:
     """Session work that stays on the event loop even if the handler became `def`."""
     reasons = []
     scopes: dict[str, list[str]] = {}
     for item in work.in_coroutines:
         if item.helper is not None:
             reasons.append(
-                f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
-                f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
-                f"make {item.helper.rsplit('.', 1)[-1]} a plain def and call it with "
-                "`await run_in_threadpool(...)`, or move it to AsyncSession (phase two)"
+                AM121.reason(
+                    f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
+                    f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
+                    f"make {item.helper.rsplit('.', 1)[-1]} a plain def and call it with "
+                    "`await run_in_threadpool(...)`, or move it to AsyncSession (phase two)"
+                )
             )
         elif item.scope is not None:
             scopes.setdefault(item.scope, []).append(f"line {item.line} ({item.call})")
     for scope, lines in scopes.items():
         reasons.append(
-            f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, "
-            f"which runs on the event loop whatever the route is: make `{scope}` a plain def (a sync "
-            "generator streams from the threadpool) or move its work to AsyncSession (phase two)"
+            AM122.reason(
+                f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, "
+                f"which runs on the event loop whatever the route is: make `{scope}` a plain def (a sync "
+                "generator streams from the threadpool) or move its work to AsyncSession (phase two)"
+            )
         )
     return reasons
 
 
-def mislabelled_sessions(project: Project, handler: Handler) -> list[str]:
+def mislabelled_sessions(project: Project, handler: Handler) -> list[Reason]:
     """Parameters declared as a synchronous Session that the body awaits like an AsyncSession."""
-    notes = []
+    notes: list[Reason] = []
     for param in handler.function.params:
         if project.declared_session(param) is None:
             continue
         call = project.awaited_like_async(handler.function, param.name)
         if call is not None:
             notes.append(
-                f"awaits `{param.name}.{call.method}()` at line {call.line}: `{param.name}` is an "
-                "AsyncSession whose annotation says Session (fix the annotation); "
-                "no synchronous Session work"
+                AM118.reason(
+                    f"awaits `{param.name}.{call.method}()` at line {call.line}: `{param.name}` is an "
+                    "AsyncSession whose annotation says Session (fix the annotation); "
+                    "no synchronous Session work"
+                )
             )
     return notes
 
@@ -205,17 +251,16 @@ def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decora
     return [d for d in decorators[registered[0] + 1 :] if not project.is_registration(d)]
 
 
-def _reasons_to_convert(work: SessionWork) -> list[str]:
-    reasons: list[str] = []
+def _reasons_to_convert(work: SessionWork) -> list[Reason]:
+    reasons: list[Reason] = []
     if work.used:
         details = [work.params[name] for name in work.used]
-        reasons.append(f"takes a synchronous Session {', '.join(details)} and never awaits")
+        reasons.append(AM101.reason(f"takes a synchronous Session {', '.join(details)} and never awaits"))
     if work.opened:
-        reasons.append(
-            f"opens a synchronous Session itself (line {', '.join(map(str, work.opened))}) and never awaits"
-        )
+        lines = ", ".join(map(str, work.opened))
+        reasons.append(AM102.reason(f"opens a synchronous Session itself (line {lines}) and never awaits"))
     for line, callee, _ in work.opening_callees:
-        reasons.append(f"calls {callee} (line {line}), which opens its own synchronous Session")
+        reasons.append(AM103.reason(f"calls {callee} (line {line}), which opens its own synchronous Session"))
     return reasons
 
 
@@ -228,8 +273,10 @@ def _offload(outcome: Outcome, work: SessionWork) -> None:
             offloaded.append(blocking.line)
     if offloaded:
         outcome.reasons.append(
-            "offloaded the blocking helper calls at line "
-            f"{', '.join(map(str, offloaded))} to run_in_threadpool"
+            AM115.reason(
+                "offloaded the blocking helper calls at line "
+                f"{', '.join(map(str, offloaded))} to run_in_threadpool"
+            )
         )
 
 
@@ -237,12 +284,14 @@ def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
     remaining = [b for b in outcome.blocking if not b.offloaded]
     if remaining:
         outcome.reasons.append(
-            "still blocks the event loop at "
-            + ", ".join(f"line {b.line} ({b.call})" for b in remaining)
+            AM116.reason(
+                "still blocks the event loop at "
+                + ", ".join(f"line {b.line} ({b.call})" for b in remaining)
+            )
         )
     elif not outcome.blocking:
         names = ", ".join(f"`{name}`" for name in work.used) or "its Session"
-        outcome.reasons.append(f"still blocks the event loop through {names}")
+        outcome.reasons.append(AM116.reason(f"still blocks the event loop through {names}"))
 
 
 def _offloadable(outcome: Outcome, index: int) -> bool:

@@ -75,9 +75,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor
-
 from async_migrate.codemods import facts
 from async_migrate.codemods.collect import Collector, definitions
 from async_migrate.codemods.config import Config
@@ -89,6 +86,18 @@ from async_migrate.codemods.names import (
 )
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.rules import Reason, Rule
+from async_migrate.codemods.rules.am230_no_sessionmaker import RULE as AM230
+from async_migrate.codemods.rules.am231_several_sessionmakers import RULE as AM231
+from async_migrate.codemods.rules.am232_name_taken import RULE as AM232
+from async_migrate.codemods.rules.am233_unbound_sessionmaker import RULE as AM233
+from async_migrate.codemods.rules.am234_sessionmaker_bound_to_local import RULE as AM234
+from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
+from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
+from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
+from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor
 
 SYNC_ENGINE_CONSTRUCTORS = frozenset(
     {
@@ -216,6 +225,7 @@ def fid_path(project: Project, fid: tuple[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Blocker:
+    code: str
     file: str
     line: int
     message: str
@@ -224,6 +234,10 @@ class Blocker:
         if not self.file:
             return self.message
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+    def reason(self) -> Reason:
+        """The blocker as the reason a route stays on the synchronous path."""
+        return Reason(self.code, str(self))
 
 
 @dataclass(slots=True)
@@ -411,8 +425,8 @@ class _Analysis:
                 return _Found(target.module, name, value)
         return None
 
-    def _block(self, path: str, line: int, message: str) -> None:
-        self.plan.blockers.append(Blocker(path, line, message))
+    def _block(self, rule: Rule, path: str, line: int, message: str) -> None:
+        self.plan.blockers.append(Blocker(rule.code, path, line, message))
 
     # ------------------------------------------------------------- existing
 
@@ -521,7 +535,7 @@ class _Analysis:
             listed = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in pool)
             first = pool[0]
             self._block(
-                first.module.path, first.line,
+                AM231, first.module.path, first.line,
                 f"several synchronous sessionmakers ({listed}) feed the session dependencies; phase two "
                 "builds one async stack next to one of them: keep one, or write the async stack by hand "
                 "and phase two will reuse it",
@@ -655,7 +669,7 @@ class _Analysis:
         if taken is None:
             return True
         self._block(
-            module.path, taken[0],
+            AM232, module.path, taken[0],
             f"`{name}` {taken[1]} here and is not {what}; phase two would generate its {what} under this "
             f"name: choose another with [tool.async-migrate] {key}",
         )
@@ -713,11 +727,11 @@ class _Analysis:
         )
         dependencies = sorted(self.project.session_dependencies)
         if not dependencies:
-            return Blocker("", 0, message.format(""))
+            return Blocker(AM230.code, "", 0, message.format(""))
         module, function = self.project.functions[dependencies[0]]
         opened = ", ".join(sorted({o.callee for o in function.opens}))
         hint = f" (`{function.qualname}` opens {opened})" if opened else ""
-        return Blocker(module.path, function.line, message.format(hint))
+        return Blocker(AM230.code, module.path, function.line, message.format(hint))
 
     def _plan_engine(self, maker: _Found) -> dict | None:
         plan, config = self.plan, self.config
@@ -728,7 +742,7 @@ class _Analysis:
         path, line = maker.module.path, maker.line
         if bind is None:
             self._block(
-                path, line,
+                AM233, path, line,
                 f"`{maker.name} = sessionmaker(...)` is not bound to an engine here, so there is no engine "
                 "to derive the async one from; pass the engine to sessionmaker(...), or write an async "
                 "engine factory and name it in [tool.async-migrate] async-engine-factory",
@@ -736,7 +750,7 @@ class _Analysis:
             return None
         if bind.ref is None or bind.local:
             self._block(
-                path, line,
+                AM234, path, line,
                 f"`{maker.name}` is bound to `{bind.text}`, not to a module-level engine; assign the engine "
                 "to a name first, or name an async engine factory in "
                 "[tool.async-migrate] async-engine-factory",
@@ -760,7 +774,7 @@ class _Analysis:
         found = self.project.function(dotted_ref)
         if found is not None and found[1].is_async:
             self._block(
-                found[0].path, found[1].line,
+                AM235, found[0].path, found[1].line,
                 f"async-engine-factory `{ref}` is an `async def`; engines are created synchronously: make it "
                 "a plain `def` that returns create_async_engine(...)",
             )
@@ -768,7 +782,7 @@ class _Analysis:
         if found is None and self.read is not None:
             problem = factory_problem(self.config, self.read)
             if problem is not None:
-                self._block(*config_location(self.config, "async-engine-factory"), problem)
+                self._block(AM235, *config_location(self.config, "async-engine-factory"), problem)
                 return None
         self.plan.notes.append(
             f"the async engine is built by `{ref}()` from [tool.async-migrate] async-engine-factory; "
@@ -786,7 +800,7 @@ class _Analysis:
             for local, imported in module.imports.items():
                 if imported == CLOUD_CONNECTOR or imported.startswith(CLOUD_CONNECTOR + "."):
                     self._block(
-                        module.path, 1,
+                        AM236, module.path, 1,
                         "the engine connects through the Cloud SQL Python Connector "
                         f"(`{local}` from {CLOUD_CONNECTOR}); an async engine needs "
                         "create_async_engine(\"postgresql+asyncpg://\", async_creator=...) with a connector "
@@ -799,13 +813,13 @@ class _Analysis:
             for arg in call.args:
                 if arg.keyword == "creator":
                     self._block(
-                        module_path, call.line,
+                        AM237, module_path, call.line,
                         f"engine is built with creator={arg.text}, which create_async_engine cannot take "
                         f"(it needs async_creator=, an async function returning a driver connection); {fix}",
                     )
                 elif arg.keyword == "module":
                     self._block(
-                        module_path, call.line,
+                        AM237, module_path, call.line,
                         f"engine is built with module={arg.text}, a custom synchronous DBAPI module, "
                         f"which an async engine cannot use; {fix}",
                     )
@@ -814,7 +828,7 @@ class _Analysis:
                 drivername = drivers.drivername_of(url)
                 if drivername is not None and drivers.async_driver(drivername) is None:
                     self._block(
-                        module_path, call.line,
+                        AM238, module_path, call.line,
                         f"engine URL uses `{drivername}`, which has no asyncio driver the tool knows "
                         "(create_async_engine would fail with \"The asyncio extension requires an async "
                         f"driver to be used\"); {fix}",

@@ -19,6 +19,25 @@ from async_migrate.codemods.names import THREADPOOL
 from async_migrate.codemods.phase2 import dependencies
 from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules import Reason, Rule
+from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
+from async_migrate.codemods.rules.am204_already_async_session import RULE as AM204
+from async_migrate.codemods.rules.am205_no_sync_session_work import RULE as AM205
+from async_migrate.codemods.rules.am206_helper_migrates import RULE as AM206
+from async_migrate.codemods.rules.am207_helper_twin import RULE as AM207
+from async_migrate.codemods.rules.am208_helper_of_blocked_route import RULE as AM208
+from async_migrate.codemods.rules.am209_helper_used_as_value import RULE as AM209
+from async_migrate.codemods.rules.am210_rebinds_session import RULE as AM210
+from async_migrate.codemods.rules.am211_await_in_nested_function import RULE as AM211
+from async_migrate.codemods.rules.am212_await_in_generator_expression import RULE as AM212
+from async_migrate.codemods.rules.am213_legacy_query_unmapped import RULE as AM213
+from async_migrate.codemods.rules.am214_unavailable_on_async_session import RULE as AM214
+from async_migrate.codemods.rules.am215_session_passed_to_unknown_call import RULE as AM215
+from async_migrate.codemods.rules.am216_generator_helper import RULE as AM216
+from async_migrate.codemods.rules.am217_method_helper import RULE as AM217
+from async_migrate.codemods.rules.am218_shared_helper_blocked import RULE as AM218
+from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as AM219
+from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
@@ -51,20 +70,21 @@ DEFAULT_CALL_MAPPINGS = {
 
 @dataclass(slots=True)
 class Blocker:
+    code: str
     file: str
     line: int
     message: str
     function: FunctionId | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "message": self.message}
+        return {"file": self.file, "line": self.line, "message": self.message, "code": self.code}
 
 
 @dataclass(slots=True)
 class HelperDecision:
     fid: FunctionId
     action: str  # migrate, twin, blocked
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     twin: str | None = None  # the twin's name, free in every module that will name it
 
 
@@ -73,14 +93,14 @@ class Closure:
     name: str
     routes: list[Handler]
     migrated_routes: set[FunctionId] = field(default_factory=set)
-    blocked_routes: dict[FunctionId, list[str]] = field(default_factory=dict)
-    unchanged_routes: dict[FunctionId, str] = field(default_factory=dict)
+    blocked_routes: dict[FunctionId, list[Reason]] = field(default_factory=dict)
+    unchanged_routes: dict[FunctionId, Reason] = field(default_factory=dict)
     helpers: dict[FunctionId, HelperDecision] = field(default_factory=dict)
     blockers: list[Blocker] = field(default_factory=list)
     reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
 
 
-    def block_all(self, reasons: list[str]) -> None:
+    def block_all(self, reasons: list[Reason]) -> None:
         """Nothing migrates: something the whole subsystem needs (the async stack) is blocked."""
         for fid in self.migrated_routes:
             self.blocked_routes[fid] = list(reasons)
@@ -115,7 +135,7 @@ def compute(
     name: str,
     modules: Iterable[str],
     shared: str = "twin",
-    forced: dict[FunctionId, list[str]] | None = None,
+    forced: dict[FunctionId, list[Reason]] | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan)."""
@@ -125,13 +145,13 @@ def compute(
     candidates: dict[FunctionId, Handler] = {}
     for handler in routes:
         if handler.kind == "websocket":
-            closure.unchanged_routes[handler.id] = "websocket handlers are not migrated"
+            closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
             continue
         if handler.function.is_async and project.declared_async_session_params(handler.id):
-            closure.unchanged_routes[handler.id] = "already uses an AsyncSession"
+            closure.unchanged_routes[handler.id] = AM204.reason("already uses an AsyncSession")
             continue
         if not _does_session_work(project, handler.id):
-            closure.unchanged_routes[handler.id] = "does no synchronous Session work"
+            closure.unchanged_routes[handler.id] = AM205.reason("does no synchronous Session work")
             continue
         candidates[handler.id] = handler
 
@@ -139,8 +159,8 @@ def compute(
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
     # each such read blocks the routes whose queries leave it lazy.
     lazy = {fid: lazy_load_risks(project, [fid]) for fid in candidates}
-    blocked: dict[FunctionId, list[str]] = {
-        fid: [f"{r.file}:{r.line}: {r.message}; fix: {r.fix}" for r in risks]
+    blocked: dict[FunctionId, list[Reason]] = {
+        fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()
         if risks
     }
@@ -153,7 +173,7 @@ def compute(
         for found in sharing:
             module, dependency = project.functions[found.dependency]
             blocked.setdefault(fid, []).append(
-                f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}"
+                AM219.reason(f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}")
             )
     while True:
         active = [fid for fid in candidates if fid not in blocked]
@@ -162,17 +182,19 @@ def compute(
         members = set(active) | helpers
         newly_blocked = False
         for route in active:
-            reasons: list[str] = []
+            reasons: list[Reason] = []
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
-                    reasons.append(f"{_where(project, fid, blocker.line)}: {blocker.message}")
+                    reasons.append(blocker.reason(_where(project, fid, blocker.line)))
                 if fid != route and shared == "block":
                     outside = [_name(project, c) for c in _outside_callers(project, fid, members)]
                     outside += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
                     if outside:
                         reasons.append(
-                            f"needs {_name(project, fid)}, which is shared with "
-                            f"{', '.join(outside)} (--shared block)"
+                            AM218.reason(
+                                f"needs {_name(project, fid)}, which is shared with "
+                                f"{', '.join(outside)} (--shared block)"
+                            )
                         )
             if reasons:
                 blocked[route] = reasons
@@ -204,27 +226,33 @@ def compute(
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in twins:
-            reasons = []
+            reasons: list[Reason] = []
             if outside:
-                reasons.append(f"also called by {', '.join(_name(project, c) for c in outside)}: "
-                               "an async twin is added, the sync original stays")
+                reasons.append(AM207.reason(f"also called by {', '.join(_name(project, c) for c in outside)}: "
+                                            "an async twin is added, the sync original stays"))
             if fid in referenced:
-                reasons.append(f"used as a value (not called) in {', '.join(referenced[fid])}, where the "
-                               "tool cannot see how it is called: an async twin is added, the sync original stays")
+                reasons.append(AM209.reason(
+                    f"used as a value (not called) in {', '.join(referenced[fid])}, where the "
+                    "tool cannot see how it is called: an async twin is added, the sync original stays"
+                ))
             closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
         else:
-            closure.helpers[fid] = HelperDecision(fid, "migrate", ["only called within the subsystem"])
+            closure.helpers[fid] = HelperDecision(
+                fid, "migrate", [AM206.reason("only called within the subsystem")]
+            )
     _name_twins(project, closure, members)
     blocked_helpers = set()
     for route in blocked:
         blocked_helpers |= _reach(project, [route]) - {route}
     for fid in sorted(blocked_helpers - migrated_helpers):
-        reasons = [f"{_where(project, fid, b.line)}: {b.message}" for b in own_blockers.get(fid, [])]
-        closure.helpers[fid] = HelperDecision(fid, "blocked", reasons or ["only reached by blocked routes"])
+        reasons = [b.reason(_where(project, fid, b.line)) for b in own_blockers.get(fid, [])]
+        closure.helpers[fid] = HelperDecision(
+            fid, "blocked", reasons or [AM208.reason("only reached by blocked routes")]
+        )
     for fid in sorted(own_blockers):
         module, _ = project.functions[fid]
         for blocker in own_blockers[fid]:
-            closure.blockers.append(Blocker(module.path, blocker.line, blocker.message, fid))
+            closure.blockers.append(Blocker(blocker.rule.code, module.path, blocker.line, blocker.message, fid))
     seen = set()
     for fid, sharing in sorted(shared_sessions.items()):
         for found in sharing:
@@ -232,12 +260,14 @@ def compute(
             message = dependencies.describe(project, found)
             if (module.path, dependency.line, message) not in seen:
                 seen.add((module.path, dependency.line, message))
-                closure.blockers.append(Blocker(module.path, dependency.line, message, fid))
+                closure.blockers.append(Blocker(AM219.code, module.path, dependency.line, message, fid))
     for fid, risks in sorted(lazy.items()):
         for risk in risks:
             if (risk.file, risk.line, risk.message) not in seen:
                 seen.add((risk.file, risk.line, risk.message))
-                closure.blockers.append(Blocker(risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid))
+                closure.blockers.append(
+                    Blocker(risk.code, risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid)
+                )
     return closure
 
 
@@ -296,7 +326,7 @@ def _name_twins(project: Project, closure: Closure, members: set[FunctionId]) ->
             taken[home].add(name)
         decision.twin = name
         if name != base:
-            decision.reasons.append(f"the twin is named `{name}`: `{base}` is already taken")
+            decision.reasons.append(AM207.reason(f"the twin is named `{name}`: `{base}` is already taken"))
 
 
 def value_references(project: Project) -> dict[FunctionId, list[str]]:
@@ -331,8 +361,12 @@ def _where(project: Project, fid: FunctionId, line: int) -> str:
 
 @dataclass(slots=True)
 class _Own:
+    rule: Rule
     line: int
     message: str
+
+    def reason(self, where: str) -> Reason:
+        return Reason(self.rule.code, f"{where}: {self.message}")
 
 
 def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
@@ -344,7 +378,7 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
     for alias, source in function.rebinds:
         if source in names:
-            found.append(_Own(function.line, f"rebinds the Session to `{alias}`: the tool does not "
+            found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
     for call in function.calls:
         needs_await = (
@@ -354,24 +388,24 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if call.offloaded and not call.offload_direct and call.index in callees and any(
             a.name in names for a in call.args
         ):
-            found.append(_Own(call.line, "runs a helper through run_in_executor, anyio or "
+            found.append(_Own(AM224, call.line, "runs a helper through run_in_executor, anyio or "
                               "functools.partial: rewrite it as `await helper(...)` by hand"))
             continue
         if needs_await and call.nested and not call.offloaded:
-            found.append(_Own(call.line, "needs `await` inside a nested function or lambda, "
+            found.append(_Own(AM211, call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))
             continue
         if needs_await and call.in_generator:
-            found.append(_Own(call.line, "needs `await` inside a generator expression, which would "
+            found.append(_Own(AM212, call.line, "needs `await` inside a generator expression, which would "
                               "become an async generator: use a list comprehension"))
             continue
         if call.receiver in names and call.method == "query" and _legacy_query_blocker is not None:
             message = _legacy_query_blocker(project, fid, call)
             if message is not None:
-                found.append(_Own(call.line, message))
+                found.append(_Own(AM213, call.line, message))
             continue
         if call.receiver in names and call.method in UNAVAILABLE_METHODS:
-            found.append(_Own(call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
+            found.append(_Own(AM214, call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
                               f"{UNAVAILABLE_METHODS[call.method]}"))
             continue
         passes_session = [a for a in call.args if a.name in names]
@@ -382,12 +416,12 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         callee = project.canonical(call.callee)
         if callee in THREADPOOL or callee in mappings:
             continue
-        found.append(_Own(call.line, f"passes the Session to {callee or 'a call'}, which the tool "
+        found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
     if function.is_generator:
-        found.append(_Own(function.line, "is a generator: its callers iterate it synchronously"))
+        found.append(_Own(AM216, function.line, "is a generator: its callers iterate it synchronously"))
     if function.qualname != function.name:
-        found.append(_Own(function.line, "is a method: its callers cannot be followed reliably"))
+        found.append(_Own(AM217, function.line, "is a method: its callers cannot be followed reliably"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found

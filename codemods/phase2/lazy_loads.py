@@ -92,6 +92,9 @@ from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
+from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
+from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 
 EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
 # Strategies that never load implicitly: no MissingGreenlet from them.
@@ -115,6 +118,7 @@ class LazyLoadRisk:
     kind: str = "attribute"  # attribute (read in code) or response (read by serialization)
     path: str = ""  # response: "BookDetail.author"; attribute: "book.author"
     routes: tuple[str, ...] = ()  # the analysed roots whose closure lacks the eager load
+    code: str = AM220.code  # AM220 lazy load, AM221 dynamic relationship, AM222 read by the response
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +391,8 @@ class _Analysis:
         owner = typed[0] if len(typed) == 1 else _single_owner([*risky, *safe])
         option = self._option(owner, risky, attribute)
         described = self._describe(risky)
-        if any(c.strategy == "dynamic" for c in risky):
+        dynamic = any(c.strategy == "dynamic" for c in risky)
+        if dynamic:
             problem = "a lazy=\"dynamic\" relationship, which AsyncSession cannot load at all"
             fix = (
                 f"declare `{attribute}` with `lazy=\"write_only\"` and query it explicitly "
@@ -413,6 +418,7 @@ class _Analysis:
             fix=fix,
             kind="attribute",
             path=f"{receiver}.{attribute}",
+            code=(AM221 if dynamic else AM220).code,
         )
 
     def _describe(self, risky: list[_Relationship]) -> str:
@@ -529,6 +535,7 @@ class _Analysis:
             fix=fix,
             kind="response",
             path=field_path,
+            code=AM222.code,
         )
 
     # ---------------------------------------------------------------- output

@@ -34,6 +34,8 @@ from async_migrate.codemods.phase2.closure import (
     Closure,
 )
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.rules import Reason
+from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 
 # Calls that take a coroutine object and schedule or await it themselves.
 TASK_WRAPPERS = frozenset(
@@ -66,6 +68,9 @@ class Violation:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file else ""
         return f"{where}self-check: {self.message}"
+
+    def reason(self) -> Reason:
+        return AM223.reason(str(self))
 
 
 def rewritten_project(project: Project, rewritten: Iterable[facts.Module]) -> Project:
@@ -106,9 +111,9 @@ def check(
     return list(unique.values())
 
 
-def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[FunctionId, list[str]]:
+def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[FunctionId, list[Reason]]:
     """The migrated routes each violation stops: those reaching the function it is in."""
-    found: dict[FunctionId, list[str]] = {}
+    found: dict[FunctionId, list[Reason]] = {}
     for violation in violations:
         routes = [
             route for route in sorted(closure.migrated_routes)
@@ -116,8 +121,8 @@ def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[Functi
         ] or sorted(closure.migrated_routes)
         for route in routes:
             reasons = found.setdefault(route, [])
-            if str(violation) not in reasons:
-                reasons.append(str(violation))
+            if violation.reason() not in reasons:
+                reasons.append(violation.reason())
     return found
 
 

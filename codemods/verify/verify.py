@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.pragma import BLOCKING
+from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.run import Options
 from async_migrate.codemods.verify import contract, testrun
 from async_migrate.codemods.verify.runner import (
@@ -119,7 +119,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     step("check: static analysis of the after side")
     checked = check(root, config, Options())
     acknowledged = [
-        testrun.Acknowledged(str(root / s.file), s.function, s.reason) for s in checked.silenced if s.code == BLOCKING
+        testrun.Acknowledged(str(root / s.file), s.function, s.reason) for s in checked.silenced if s.rule == AM301
     ]
     if request.check:
         result.findings = [f.to_json() for f in checked.findings]

@@ -1,0 +1,24 @@
+"""AM104 already-def: the handler is already a plain `def`: FastAPI runs it in the threadpool
+
+Phase one only touches `async def` handlers; this one is reported as `unchanged`.
+
+Before:
+
+    @router.get("/books")
+    def read_books(session: SessionDep): ...
+
+After:
+
+    @router.get("/books")
+    def read_books(session: SessionDep): ...  # unchanged
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM104",
+    name="already-def",
+    summary="the handler is already a plain `def`: FastAPI runs it in the threadpool",
+    fix="none needed",
+    doc=__doc__,
+)

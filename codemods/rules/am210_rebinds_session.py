@@ -1,0 +1,26 @@
+"""AM210 rebinds-session: the function rebinds its Session to another name the tool does not follow
+
+Calls through the other name would not be awaited, so the routes that reach the function
+stay on the synchronous path.
+
+Before:
+
+    def list_books(session: Session):
+        db = session
+        return db.scalars(select(Book)).all()
+
+After:
+
+    def list_books(session: Session):
+        return session.scalars(select(Book)).all()
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM210",
+    name="rebinds-session",
+    summary="the function rebinds its Session to another name the tool does not follow",
+    fix="use the Session under its own name",
+    doc=__doc__,
+)

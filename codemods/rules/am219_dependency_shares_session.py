@@ -1,0 +1,33 @@
+"""AM219 dependency-shares-session: a dependency of the route receives the same synchronous Session, so the route cannot move alone
+
+FastAPI gives a request one Session per dependency: moving only the route to the async
+Session would make the request hold two, and objects the dependency loads would not be saved
+by the route's commit.
+
+Before:
+
+    def current_user(session: SessionDep) -> User: ...
+
+    @router.post("/orders")
+    def place(user: Annotated[User, Depends(current_user)], session: SessionDep): ...
+
+After:
+
+    async def current_user(session: AsyncSessionDep) -> User: ...
+
+    @router.post("/orders")
+    async def place(user: Annotated[User, Depends(current_user)], session: AsyncSessionDep): ...
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM219",
+    name="dependency-shares-session",
+    summary=(
+        "a dependency of the route receives the same synchronous Session, so the route "
+        "cannot move alone"
+    ),
+    fix="move the dependency with the route (an async twin), or keep the route as it is",
+    doc=__doc__,
+)

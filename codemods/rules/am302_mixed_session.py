@@ -1,0 +1,30 @@
+"""AM302 mixed-session: an `async def` handler on an AsyncSession calls a synchronous session helper
+
+The design record's "mixed patterns": the route awaits its AsyncSession but the helper it
+calls still does blocking work on a synchronous one.
+
+Before:
+
+    @router.get("/books")
+    async def read_books(session: AsyncSessionDep):
+        return legacy_count(sync_session)
+
+After:
+
+    @router.get("/books")
+    async def read_books(session: AsyncSessionDep):
+        return await count(session)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM302",
+    name="mixed-session",
+    summary="an `async def` handler on an AsyncSession calls a synchronous session helper",
+    fix=(
+        "migrate the helper to AsyncSession (`async-migrate phase2`), or keep the route on "
+        "the synchronous path"
+    ),
+    doc=__doc__,
+)

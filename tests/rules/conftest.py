@@ -1,0 +1,120 @@
+"""Fixtures for the per-rule tests: a tiny application, and the codes the CLI reports for one handler."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# A router module's usual head: the session alias comes from another module.
+HEAD = """\
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+"""
+
+
+@pytest.fixture
+def app(project, app_files) -> Callable[..., Path]:  # type: ignore[no-untyped-def]
+    """app("...router source after HEAD...", **other files) -> root of a tiny application."""
+
+    def build(router: str, files: dict[str, str] | None = None) -> Path:
+        body = HEAD + "\n\n" + textwrap.dedent(router).strip("\n") + "\n"
+        return project({**app_files, "api/__init__.py": "", "api/items.py": body, **(files or {})})
+
+    return build
+
+
+@pytest.fixture
+def reported(cli):  # type: ignore[no-untyped-def]
+    """reported(root, function, command="scan", *args) -> that handler's JSON entry (codes beside reasons)."""
+
+    def run(root: Path, function: str, command: str = "scan", *args: str) -> dict:
+        document = cli.json(command, root, *args)
+        found = [h for h in document["handlers"] if h["function"] == function]
+        assert len(found) == 1, document["handlers"]
+        entry = found[0]
+        assert len(entry["codes"]) == len(entry["reasons"]), entry
+        return entry
+
+    return run
+
+
+@pytest.fixture
+def findings(cli):  # type: ignore[no-untyped-def]
+    """findings(root, function) -> the `check` findings on that function, as JSON."""
+
+    def run(root: Path, function: str) -> list[dict]:
+        document = cli.json("check", root)
+        return [f for f in document["findings"] if f["function"] == function]
+
+    return run
+
+
+MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship()
+"""
+
+PHASE2_HEAD = """\
+from fastapi import APIRouter
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from models import Book
+
+router = APIRouter()
+"""
+
+
+@pytest.fixture
+def phase2(project, app_files, cli):  # type: ignore[no-untyped-def]
+    """phase2("...definitions after the usual router head...") -> the dry run's JSON for api/items.py."""
+
+    def run(router: str, files: dict[str, str] | None = None, *args: str) -> dict:
+        body = PHASE2_HEAD + "\n\n" + textwrap.dedent(router).strip("\n") + "\n"
+        root = project(
+            {**app_files, "api/__init__.py": "", "models.py": MODELS, "api/items.py": body, **(files or {})}
+        )
+        document = cli.json("phase2", root, "--subsystem", "api/items.py", *args)
+        assert document["errors"] == [], document["errors"]
+        return document
+
+    return run
+
+
+@pytest.fixture
+def entry():  # type: ignore[no-untyped-def]
+    """entry(document, function, where="handlers"|"helpers") -> that JSON entry; codes match reasons."""
+    return _entry
+
+
+def _entry(document: dict, function: str, where: str = "handlers") -> dict:
+    listed = document["handlers"] if where == "handlers" else document["subsystem"]["helpers"]
+    found = [h for h in listed if h["function"] == function]
+    assert len(found) == 1, listed
+    assert len(found[0]["codes"]) == len(found[0]["reasons"]), found[0]
+    return found[0]

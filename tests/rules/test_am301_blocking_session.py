@@ -1,0 +1,38 @@
+"""AM301 blocking-session: `check` reports an `async def` handler doing synchronous Session work,
+and a pragma names the rule by code or by its old kebab-case name."""
+
+from __future__ import annotations
+
+import pytest
+
+BLOCKING = """
+@router.get("")
+async def read_items(session: session_dependency):{pragma}
+    return session.execute("select 1").all()
+"""
+
+
+def test_a_blocking_async_route_is_an_am301_finding(app, findings):
+    (finding,) = findings(app(BLOCKING.format(pragma="")), "read_items")
+    assert (finding["code"], finding["name"]) == ("AM301", "blocking-session")
+
+
+@pytest.mark.parametrize("named", ["AM301", "am301", "blocking-session"])
+def test_a_pragma_silences_it_by_code_or_by_name(app, cli, named):
+    root = app(BLOCKING.format(pragma=f"  # async-migrate: ignore[{named}] tiny table"))
+    document = cli.json("check", root)
+    assert document["findings"] == []
+    assert [(s["code"], s["function"], s["reason"]) for s in document["silenced"]] == [
+        ("AM301", "read_items", "tiny table")
+    ]
+
+
+def test_near_miss_a_pragma_naming_another_rule_silences_nothing(app, findings):
+    root = app(BLOCKING.format(pragma="  # async-migrate: ignore[AM302] not this one"))
+    assert [f["code"] for f in findings(root, "read_items")] == ["AM301"]
+
+
+def test_near_miss_a_phase_one_code_is_not_a_pragma_code(app, findings):
+    root = app(BLOCKING.format(pragma="  # async-migrate: ignore[AM101] wrong family"))
+    codes = [f["code"] for f in findings(root, "read_items")]
+    assert codes == ["AM301", "AM303"]
