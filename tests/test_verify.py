@@ -341,3 +341,20 @@ def test_tests_before_tell_new_failures_from_old(cli, repo_app: Path) -> None:
     assert failed == ["tests/test_api.py::test_health", "tests/test_old.py::test_broken_already"]
     assert document["tests"]["new_failures"] == ["tests/test_api.py::test_health"]
     assert document["tests"]["before"]["guarded"] is False
+
+
+def test_migrated_route_calling_a_sync_session_helper_fails_the_static_recheck(cli, repo_app: Path) -> None:
+    edit(repo_app, "api/items.py", "router = APIRouter()\n", """router = APIRouter()
+
+
+def count_items(session: Session) -> int:
+    return len(session.scalars(select(Item)).all())
+""")
+    edit(repo_app, "api/items.py", "    await session.commit()\n    return item\n",
+         "    await session.commit()\n    count_items(session)\n    return item\n")
+    edit(repo_app, "api/items.py", "from sqlalchemy import select\n", "from sqlalchemy import select\nfrom sqlalchemy.orm import Session\n")
+    code, document = run_verify(cli, repo_app, "--no-tests", "--no-contract")
+    assert code == 1
+    (finding,) = document["check"]["findings"]
+    assert (finding["code"], finding["function"]) == ("mixed-session", "create_note")
+    assert document["contract"]["status"] == "skipped" and document["tests"] == {"status": "skipped"}
