@@ -37,7 +37,8 @@ def markdown(rules: list[Rule]) -> str:
         members = [rule for rule in rules if rule.family == family]
         if not members:
             continue
-        lines += ["", f"## {title}", "", _INTROS[family], "", "| code | name | summary |", "| --- | --- | --- |"]
+        lines += ["", f"## {title}", "", _INTROS[family], ""]
+        lines += ["| code | name | summary |", "| --- | --- | --- |"]
         lines += [f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {_cell(r.summary)} |" for r in members]
         for rule in members:
             _, _, body = rule.doc.partition("\n")

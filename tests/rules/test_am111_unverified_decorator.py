@@ -1,0 +1,30 @@
+"""AM111 unverified-decorator: a decorator from outside the project keeps the handler, unless it is
+listed under safe-decorators."""
+
+from __future__ import annotations
+
+ROUTE = """
+from fastapi import Request
+from slowapi import limiter
+
+
+@router.get("")
+@limiter.limit("5/minute")
+async def read_items(request: Request, session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+def test_a_third_party_decorator_keeps_the_route_with_am111(app, reported):
+    entry = reported(app(ROUTE), "read_items", "phase1")
+    assert entry["action"] == "keep"
+    assert entry["codes"][0] == "AM111"
+    assert entry["reasons"][0].startswith('decorator @limiter.limit("5/minute") is not defined in the project')
+
+
+def test_near_miss_a_decorator_listed_as_safe_converts(app, reported):
+    root = app(
+        ROUTE,
+        {"pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["slowapi.limiter.limit"]\n'},
+    )
+    assert reported(root, "read_items", "phase1")["codes"] == ["AM101"]
