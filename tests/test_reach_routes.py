@@ -877,3 +877,10 @@ def test_add_api_route_on_an_unrecognised_router_class_is_listed_and_kept(cli, a
     found = outcome(document, "list_items", "keep", "router class fastapi_utils.inferring_router.InferringRouter is not recognised")
     assert found["path"] == "/items"
     assert document["diff"] == ""
+
+
+def test_phase_two_leaves_a_router_factory_route_on_the_synchronous_path_and_says_why(cli, app):
+    root = app({"api/factory.py": FACTORY})
+    document = cli.json("phase2", root, "--subsystem", "api/factory.py")
+    found = outcome(document, "make_routes.<locals>.list_all", "blocked", "is defined inside a function")
+    assert found["after"] == "async" and document["diff"] == ""

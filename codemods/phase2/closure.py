@@ -421,7 +421,8 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     if function.is_generator:
         found.append(_Own(AM216, function.line, "is a generator: its callers iterate it synchronously"))
     if function.qualname != function.name:
-        found.append(_Own(AM217, function.line, "is a method: its callers cannot be followed reliably"))
+        what = "is defined inside a function" if ".<locals>." in function.qualname else "is a method"
+        found.append(_Own(AM217, function.line, f"{what}: its callers cannot be followed reliably"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
