@@ -38,6 +38,7 @@ from async_migrate.codemods.rules.am217_method_helper import RULE as AM217
 from async_migrate.codemods.rules.am218_shared_helper_blocked import RULE as AM218
 from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as AM219
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
+from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
@@ -421,8 +422,11 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     if function.is_generator:
         found.append(_Own(AM216, function.line, "is a generator: its callers iterate it synchronously"))
     if function.qualname != function.name:
-        what = "is defined inside a function" if ".<locals>." in function.qualname else "is a method"
-        found.append(_Own(AM217, function.line, f"{what}: its callers cannot be followed reliably"))
+        if ".<locals>." in function.qualname:
+            found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
+                              "followed reliably"))
+        else:
+            found.append(_Own(AM217, function.line, "is a method: its callers cannot be followed reliably"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
