@@ -108,6 +108,7 @@ class CheckResult:
     routes: int = 0  # routes and websockets anywhere under the root, async def or not
 
     notices: list[str] = field(default_factory=list)  # how the project was read (import roots)
+    project: Project | None = field(default=None, repr=False)  # what the findings were read from
 
     @property
     def warnings(self) -> list[str]:
@@ -139,6 +140,7 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
     with Pool(root, options.jobs) as pool:
         project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
     result = analyse(project)
+    result.project = project
     result.notices = project.notices
     result.root = root
     result.errors = errors

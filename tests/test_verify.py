@@ -356,5 +356,5 @@ def count_items(session: Session) -> int:
     code, document = run_verify(cli, repo_app, "--no-tests", "--no-contract")
     assert code == 1
     (finding,) = document["check"]["findings"]
-    assert (finding["code"], finding["function"]) == ("mixed-session", "create_note")
+    assert (finding["code"], finding["name"], finding["function"]) == ("AM302", "mixed-session", "create_note")
     assert document["contract"]["status"] == "skipped" and document["tests"] == {"status": "skipped"}
