@@ -1,0 +1,49 @@
+"""AM121 coroutine-helper-blocks: an awaited `async def` helper doing sync Session work keeps the route."""
+
+from __future__ import annotations
+
+
+def _helper(annotation: str, awaited: str) -> str:
+    return f"""
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+
+async def save(item_id: int, db: {annotation}):
+    {awaited}db.commit()
+"""
+
+
+def test_an_async_helper_committing_a_sync_session_is_am121(app, reported, findings):
+    root = app(
+        """
+        from services.audit import save
+
+
+        @router.post("/items/{item_id}")
+        async def store(item_id: int, session: session_dependency):
+            await save(item_id, session)
+        """,
+        {"services/__init__.py": "", "services/audit.py": _helper("Session", "")},
+    )
+    entry = reported(root, "store", "phase1")
+    assert entry["codes"][:2] == ["AM108", "AM121"]
+    assert "blocks the event loop at services/audit.py:6 (db.commit())" in entry["reasons"][1]
+    [finding] = findings(root, "store")
+    assert "make it a plain def and call it as `await run_in_threadpool(save, ...)`" in finding["message"]
+
+
+def test_near_miss_an_async_helper_that_gets_no_session_is_not_am121(app, reported):
+    root = app(
+        """
+        from services.audit import save
+
+
+        @router.post("/items/{item_id}")
+        async def store(item_id: int, session: session_dependency):
+            session.execute("select 1")
+            await save(item_id, None)
+        """,
+        {"services/__init__.py": "", "services/audit.py": _helper("AsyncSession", "await ")},
+    )
+    assert "AM121" not in reported(root, "store", "phase1")["codes"]
