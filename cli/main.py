@@ -59,6 +59,9 @@ ConfigOption = Annotated[
 JobsOption = Annotated[
     Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")
 ]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the cache (PATH/.async_migrate_cache).")
+]
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -77,9 +80,10 @@ def _prepare(path: Path, config_file: Path | None) -> tuple[Path, Config]:
         raise _fail(str(error)) from None
 
 
-def _options(only, exclude, jobs, offload_mixed=False) -> runner.Options:  # type: ignore[no-untyped-def]
+def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:  # type: ignore[no-untyped-def]
     return runner.Options(
-        only=tuple(only or ()), exclude=tuple(exclude or ()), jobs=jobs, offload_mixed=offload_mixed
+        only=tuple(only or ()), exclude=tuple(exclude or ()), jobs=jobs, offload_mixed=offload_mixed,
+        cache=not no_cache,
     )
 
 
@@ -181,13 +185,14 @@ def scan(
     jobs: JobsOption = None,
     report: ReportOption = None,
     traffic: TrafficOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Inventory every route, websocket and dependency and what phase one would do. Changes nothing."""
     root, settings = _prepare(path, config)
     traffic_rows = _report_inputs(report, traffic)
     err = Console(stderr=True)
     with progress_bar(err, format is Format.text) as progress:
-        result = runner.scan(root, settings, _options(only, exclude, jobs), progress)
+        result = runner.scan(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
     _write_report(report, result, traffic_rows, applied=False)
     if format is Format.json:
         document = result.to_json()
@@ -233,12 +238,13 @@ def phase1(
     traffic: TrafficOption = None,
     branch: BranchOption = None,
     commit: CommitOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Phase one: eligible `async def` routes and dependencies become `def`. Dry run unless --apply."""
     root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
     err = Console(stderr=True)
     with progress_bar(err, format is Format.text) as progress:
-        result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed), progress)
+        result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed, no_cache), progress)
     _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 
 
@@ -291,13 +297,14 @@ def phase2(
     traffic: TrafficOption = None,
     branch: BranchOption = None,
     commit: CommitOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Phase two for one subsystem: add the async stack and move its routes and helpers to
     AsyncSession. Dry run unless --apply."""
     from async_migrate.codemods.phase2.closure import SubsystemError
 
     root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
-    options = _options(only, exclude, jobs)
+    options = _options(only, exclude, jobs, no_cache=no_cache)
     options.subsystem, options.shared = subsystem, shared.value
     err = Console(stderr=True)
     try:
@@ -382,6 +389,7 @@ def check_command(
     exclude: ExcludeOption = None,
     config: ConfigOption = None,
     jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Lint for CI: exit 1 while an `async def` route or dependency does synchronous Session work,
     or a route on AsyncSession calls a synchronous session helper. Changes nothing.
@@ -397,7 +405,7 @@ def check_command(
     root, settings = _prepare(path, config)
     err = Console(stderr=True)
     with progress_bar(err, format is CheckFormat.text) as progress:
-        result = run_check(root, settings, _options(only, exclude, jobs), progress)
+        result = run_check(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
     if format is CheckFormat.json:
         _print_json(result.to_json())
     elif format is CheckFormat.github:
@@ -457,6 +465,28 @@ def rules_command(
 
 # ------------------------------------------------------------------ end of rules
 
+# ------------------------------------------------------------------ clean (the cache)
+
+
+@app.command("clean")
+def clean_command(path: PathArgument) -> None:
+    """Remove the cache under PATH (PATH/.async_migrate_cache, or its folder under
+    $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched."""
+    from async_migrate.codemods import cache as caching
+
+    try:
+        root = applying.application_root(path)
+    except applying.Refused as error:
+        raise _fail(str(error)) from None
+    try:
+        removed = caching.clean(root)
+    except OSError as error:
+        raise _fail(f"cannot remove the cache {caching.folder_for(root)}: {error.strerror or error}") from None
+    message = f"removed {removed}" if removed is not None else f"no cache at {caching.folder_for(root)}"
+    Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+
+# ------------------------------------------------------------------ end of clean
+
 # ------------------------------------------------------------------ batch (many repositories)
 
 
@@ -514,7 +544,9 @@ def _phase_job(  # type: ignore[no-untyped-def]
         value = params.get(name)
         if value not in (None, False, Format.text):
             raise _fail(f"batch runs do not take {option} after --")
-    options = _options(params["only"], params["exclude"], params["jobs"], params.get("offload_mixed", False))
+    options = _options(
+        params["only"], params["exclude"], params["jobs"], params.get("offload_mixed", False), params["no_cache"]
+    )
     if phase == "phase2":
         options.subsystem, options.shared = params["subsystem"], params["shared"].value
     if branch is not None:

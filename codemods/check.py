@@ -36,9 +36,8 @@ from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
-from async_migrate.codemods.run import Options, Progress, collect_project
+from async_migrate.codemods.run import Options, Progress, collect_project, open_pool
 from async_migrate.codemods.session_work import SessionWork, session_work
-from async_migrate.codemods.workers import Pool
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -137,7 +136,7 @@ class CheckResult:
 
 
 def check(root: Path, config: Config, options: Options, progress: Progress | None = None) -> CheckResult:
-    with Pool(root, options.jobs) as pool:
+    with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
     result = analyse(project)
     result.project = project

@@ -235,12 +235,13 @@ class Collector:
         self._fill_lines()
         return self.facts
 
-    def _needs_lines(self) -> bool:
-        # Lines cost a print of the module. Plain helper modules (no async def, no
-        # decorators, no dependencies) are only ever reported by name, so they skip it
-        # unless the caller asks for every line.
-        if self.all_lines:
-            return True
+    def lines_needed(self) -> bool:
+        """Whether the analysis needs this module's lines even when not every line is asked for.
+
+        Lines cost a print of the module. Plain helper modules (no async def, no
+        decorators, no dependencies) are only ever reported by name, so they skip it
+        unless the caller asks for every line.
+        """
         return bool(
             self.facts.depends
             or self.facts.registrations
@@ -250,7 +251,7 @@ class Collector:
         )
 
     def _fill_lines(self) -> None:
-        if not self._needs_lines():
+        if not (self.all_lines or self.lines_needed()):
             return
         self.layout = layout(self.tree, {id(node) for node, _, _ in self._pending})
         found = self.layout.lines

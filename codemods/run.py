@@ -45,6 +45,7 @@ class Options:
     offload_mixed: bool = False
     subsystem: str | None = None
     shared: str = "twin"  # twin or block
+    cache: bool = True  # read and write the warm cache (codemods/cache.py)
 
 
 @dataclass
@@ -77,6 +78,15 @@ class Result:
             "diff": self.diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
+
+
+def open_pool(root: Path, config: Config, options: Options) -> Pool:
+    """The run's worker pool, with the application's cache unless `--no-cache` (or
+    ASYNC_MIGRATE_NO_CACHE) turns it off."""
+    from async_migrate.codemods import cache as caching
+
+    cache = caching.Cache.open(root, config) if options.cache and not caching.disabled_by_environment() else None
+    return Pool(root, options.jobs, cache=cache)
 
 
 def collect_project(
@@ -164,7 +174,7 @@ def _fill_missing_lines(root: Path, project: Project) -> None:
 
 
 def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
-    with Pool(root, options.jobs) as pool:
+    with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
             root, config, options, pool, keep=(), progress=progress, all_lines=True
         )
@@ -222,7 +232,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
 
 
 def phase1(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
-    with Pool(root, options.jobs) as pool:
+    with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
@@ -266,7 +276,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
     from async_migrate.codemods.phase2 import self_check
 
-    with Pool(root, options.jobs) as pool:
+    with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
             root, config, options, pool, keep=None, progress=progress, all_lines=True
         )

@@ -5,6 +5,11 @@ their worker: the worker parses a file in the collect round, keeps the tree if
 it may be rewritten, and rewrites that same tree in the rewrite round. Only
 facts and results cross process boundaries, never trees. Results are returned
 sorted by path, so the output does not depend on scheduling.
+
+With a cache (`codemods.cache`), a file whose bytes are unchanged is not handed
+out at all: its facts, and its rewrite under an unchanged plan, come from the
+cache, and a file that must be rewritten without a kept tree is parsed on demand
+in the rewrite round. libcst is imported only when a file is parsed.
 """
 
 from __future__ import annotations
@@ -12,26 +17,27 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import libcst as cst
-
+from async_migrate.codemods import cache as caching
 from async_migrate.codemods import facts, sources
-from async_migrate.codemods.collect import Collector
 from async_migrate.codemods.diff import unified_diff
-from async_migrate.codemods.lines import Layout
 from async_migrate.codemods.roots import Roots
-from async_migrate.codemods.splice import spliced
+
+if TYPE_CHECKING:
+    import libcst as cst
+    from async_migrate.codemods.lines import Layout
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
 # returns the new module. It must be a module-level function so it can be sent
 # to worker processes by reference.
-Rewrite = Callable[[cst.Module, facts.Module, Any], cst.Module]
+Rewrite = Callable[["cst.Module", facts.Module, Any], "cst.Module"]
 
 # The longest line handed to the parser (a 10,000-operand `and` chain, 60,000
 # characters, crashes it; 5,000 operands parse).
@@ -44,6 +50,10 @@ class Collected:
     facts: facts.Module | None = None
     error: str | None = None
     skipped: bool = False  # its text showed nothing the analysis looks for
+    digest: str | None = None  # of the bytes read (codemods.cache.digest)
+    # The ways of reading the file (codemods.cache.SKIPPED, PLAIN, LINES) these facts also answer.
+    variants: tuple[str, ...] = ()
+    blob: bytes | None = None  # the facts pickled, as they crossed from a worker process
 
 
 @dataclass(slots=True)
@@ -54,6 +64,7 @@ class Rewritten:
     error: str | None = None
     diff: str = ""  # computed in the worker, where it runs in parallel
     facts: facts.Module | None = None  # of the rewritten module, when the caller re-checks the output
+    parsed: bool = False  # no tree was kept from the collect round: parsed for the rewrite
 
     @property
     def changed(self) -> bool:
@@ -68,6 +79,7 @@ class _Parsed:
     encoding: str
     text: str
     layout: Layout | None = None
+    variants: tuple[str, ...] = ()  # see Collected.variants
 
 
 class Worker:
@@ -79,6 +91,9 @@ class Worker:
         self.roots = Roots()  # where module names start; set by each collect round
 
     def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
+        import libcst as cst
+        from async_migrate.codemods.collect import Collector
+
         if data is None:
             data = sources.read(self.root / path)
         text = sources.decode(data)
@@ -98,7 +113,12 @@ class Worker:
                 or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
             ) from None
         collector = Collector(path, module, all_lines, None if self.roots.default else self.roots.name(path))
-        return _Parsed(module, collector.collect(), data, text.encoding, text.text, collector.layout)
+        found = collector.collect()
+        if all_lines:
+            variants = (caching.LINES, caching.PLAIN) if collector.lines_needed() else (caching.LINES,)
+        else:
+            variants = (caching.PLAIN, caching.LINES) if collector.layout is not None else (caching.PLAIN,)
+        return _Parsed(module, found, data, text.encoding, text.text, collector.layout, variants)
 
     def collect(
         self,
@@ -114,7 +134,7 @@ class Worker:
             data = sources.read(self.root / path)
             if markers is not None and not any(marker in data for marker in markers):
                 _check_skipped(path, data)
-                return Collected(path, skipped=True)
+                return Collected(path, skipped=True, digest=caching.digest(data), variants=(caching.SKIPPED,))
             parsed = self.parse(path, data, all_lines)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
@@ -124,13 +144,34 @@ class Worker:
             return Collected(path, error=f"internal error while reading: {error!r}")
         if keep is None or any(marker in parsed.data for marker in keep):
             self.trees[path] = parsed
-        return Collected(path, facts=parsed.facts)
+        return Collected(path, facts=parsed.facts, digest=caching.digest(parsed.data), variants=parsed.variants)
 
-    def rewrite(self, path: str, rewrite: Rewrite, plan: Any, recheck: bool = False) -> Rewritten:
-        """Rewrite one file. With `recheck`, the original tree is kept (the plan may change and
-        run again) and the facts of the rewritten module come back for re-analysis."""
+    def rewrite(
+        self,
+        path: str,
+        rewrite: Rewrite,
+        plan: Any,
+        recheck: bool = False,
+        expected: str | None = None,
+        roots: Roots | None = None,
+    ) -> Rewritten:
+        """Rewrite one file, from the tree of the collect round or parsed now when none was kept
+        (`expected`: the digest of the bytes the plan was made from). With `recheck`, the
+        original tree is kept (the plan may change and run again) and the facts of the
+        rewritten module come back for re-analysis."""
+        from async_migrate.codemods.collect import Collector
+        from async_migrate.codemods.splice import spliced
+
+        if roots is not None:
+            self.roots = roots
+        parsed_now = False
         try:
-            parsed = (self.trees.get(path) if recheck else self.trees.pop(path, None)) or self.parse(path)
+            parsed = self.trees.get(path) if recheck else self.trees.pop(path, None)
+            if parsed is None:
+                parsed_now = True
+                parsed = self.parse(path)
+                if expected is not None and caching.digest(parsed.data) != expected:
+                    raise sources.SourceError("changed on disk while async-migrate ran; left unchanged, run it again")
             if recheck:
                 self.trees[path] = parsed
             if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:
@@ -143,14 +184,14 @@ class Worker:
             module = rewrite(parsed.module, parsed.facts, plan)
             printed = spliced(parsed.module, module, parsed.text, parsed.layout) if parsed.layout else None
             after = sources.encode(printed if printed is not None else _printed(module, parsed.text), parsed.encoding)
-            result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after))
+            result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)
             if recheck and result.changed:
                 result.facts = Collector(path, module, all_lines=True).collect()
             return result
         except sources.SourceError as error:
-            return Rewritten(path, error=str(error))
+            return Rewritten(path, error=str(error), parsed=parsed_now)
         except Exception as error:  # a failure in one file never stops the others
-            return Rewritten(path, error=f"could not transform: {error!r}")
+            return Rewritten(path, error=f"could not transform: {error!r}", parsed=parsed_now)
 
 
 def _check_skipped(path: str, data: bytes) -> None:
@@ -159,6 +200,8 @@ def _check_skipped(path: str, data: bytes) -> None:
     Python's compiler is the cheap check; only when it refuses is libcst asked, since
     libcst also parses syntax newer than the running Python.
     """
+    import libcst as cst
+
     text = sources.decode(data)
     error = sources.compile_error(text.text, path)
     if error is None or max(map(len, text.text.split("\n")), default=0) > MAX_LINE:
@@ -187,15 +230,18 @@ class Pool:
     """Runs collect and rewrite rounds over a project's files.
 
     With one job (or few files) everything runs in this process; otherwise the
-    files are sharded over `jobs` processes that live for the whole run.
+    files are sharded over `jobs` processes that live for the whole run. A
+    `cache` answers for the files it holds, and is saved when the pool closes.
     """
 
     # Starting processes costs more than parsing a handful of files.
     MIN_FILES_PER_PROCESS = 24
 
-    def __init__(self, root: Path, jobs: int | None = None) -> None:
+    def __init__(self, root: Path, jobs: int | None = None, cache: caching.Cache | None = None) -> None:
         self.root = root
         self.jobs = jobs or default_jobs()
+        self.cache = cache
+        self._roots = Roots()  # of the last collect round: names the modules parsed for a rewrite
         self._local: Worker | None = None
         self._connections: list[Connection] = []
         self._processes: list[multiprocessing.process.BaseProcess] = []
@@ -209,8 +255,10 @@ class Pool:
         gc.disable()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         self.close()
+        if self.cache is not None and (kind is None or issubclass(kind, Exception)):
+            self.cache.save()  # not on an interrupt: leaving promptly matters more
         if self._collecting:
             # Everything made while collection was off sits in the youngest generation:
             # the first collection after enabling would walk all of it (most of a second
@@ -224,6 +272,9 @@ class Pool:
             gc.enable()
 
     def _start(self, count: int) -> None:
+        # Forked workers share the parser the parent imported instead of each importing it.
+        import async_migrate.codemods.collect  # noqa: F401
+
         for _ in range(count):
             connection, process = self._spawn()
             self._connections.append(connection)
@@ -253,6 +304,29 @@ class Pool:
         Modules are named from `roots` (default: PATH is the import root).
         """
         roots = roots or Roots()
+        self._roots = roots
+        if self.cache is None:
+            yield from self._collect(paths, keep, markers, all_lines, roots)
+            return
+        missed = []
+        for path in paths:
+            hit = self._cached(path, markers, all_lines, roots)
+            if hit is None:
+                missed.append(path)
+            else:
+                yield hit
+        for collected in self._collect(missed, keep, markers, all_lines, roots):
+            self._remember(collected)
+            yield collected
+
+    def _collect(
+        self,
+        paths: list[str],
+        keep: tuple[bytes, ...] | None,
+        markers: tuple[bytes, ...] | None,
+        all_lines: bool,
+        roots: Roots,
+    ) -> Iterator[Collected]:
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
@@ -262,17 +336,114 @@ class Pool:
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
-        yield from self._round([("collect", shard, keep, markers, all_lines, roots) for shard in shards])
+        blobs = self.cache is not None
+        for collected in self._round([("collect", shard, keep, markers, all_lines, roots, blobs) for shard in shards]):
+            if collected.blob is not None and collected.facts is None:
+                collected.facts = pickle.loads(collected.blob)
+            yield collected
+
+    def _cached(
+        self, path: str, markers: tuple[bytes, ...] | None, all_lines: bool, roots: Roots
+    ) -> Collected | None:
+        assert self.cache is not None
+        try:
+            data = sources.read(self.root / path)
+        except sources.SourceError:
+            return None  # the worker names the error
+        if markers is not None and not any(marker in data for marker in markers):
+            variant = caching.SKIPPED
+        else:
+            variant = caching.LINES if all_lines else caching.PLAIN
+        found = self.cache.facts_for(path, data, variant, roots.name(path))
+        if found is None:
+            return None
+        file_digest, module = found
+        if module is None:
+            return Collected(path, skipped=True, digest=file_digest)
+        return Collected(path, facts=module, digest=file_digest)
+
+    def _remember(self, collected: Collected) -> None:
+        assert self.cache is not None
+        if collected.error is None and collected.digest is not None:
+            if collected.skipped:
+                self.cache.remember_facts(collected.path, collected.digest, collected.variants, b"")
+            elif collected.facts is not None:
+                blob = collected.blob or pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
+                self.cache.remember_facts(collected.path, collected.digest, collected.variants, blob)
+        collected.blob = None
+        if not collected.skipped:
+            self.cache.parsed.append(collected.path)
 
     def rewrite(self, plans: dict[str, Any], rewrite: Rewrite, recheck: bool = False) -> list[Rewritten]:
-        ordered = sorted(plans)
+        """Rewrite each planned file; results sorted by path. With `recheck`, see Worker.rewrite
+        (such a rewrite is not cached: its result carries the new module's facts)."""
+        if self.cache is None:
+            return self._rewrite(plans, rewrite, {}, recheck)
+        if recheck:
+            results = self._rewrite(plans, rewrite, self.cache.seen, recheck)
+            self.cache.parsed.extend(result.path for result in results if result.parsed)
+            return results
+        results: list[Rewritten] = []
+        missed: dict[str, Any] = {}
+        for path in sorted(plans):
+            hit = self._cached_rewrite(path, rewrite, plans[path])
+            if hit is None:
+                missed[path] = plans[path]
+            else:
+                results.append(hit)
+        for result in self._rewrite(missed, rewrite, self.cache.seen, recheck):
+            if result.parsed:
+                self.cache.parsed.append(result.path)
+            if result.error is None:
+                self.cache.remember_rewrite(
+                    result.path, rewrite, missed[result.path], caching.digest(result.before),
+                    result.after if result.changed else None, result.diff,
+                )
+            results.append(result)
+        return sorted(results, key=lambda result: result.path)
+
+    def _cached_rewrite(self, path: str, rewrite: Rewrite, plan: Any) -> Rewritten | None:
+        assert self.cache is not None
+        found = self.cache.rewritten(path, rewrite, plan)
+        if found is None:
+            return None
+        try:
+            data = sources.read(self.root / path)
+        except sources.SourceError:
+            return None
+        if caching.digest(data) != self.cache.seen.get(path):
+            return None  # changed since the collect round: the worker reports it
+        after, diff = found
+        return Rewritten(path, data, data if after is None else after, diff=diff)
+
+    def _rewrite(
+        self, plans: dict[str, Any], rewrite: Rewrite, digests: dict[str, str], recheck: bool
+    ) -> list[Rewritten]:
+        items = [(path, plans[path], digests.get(path)) for path in sorted(plans)]
         if not self._connections:
-            self._local = self._local or Worker(self.root)
-            return [self._local.rewrite(path, rewrite, plans[path], recheck) for path in ordered]
-        shards: list[list[tuple[str, Any]]] = [[] for _ in self._connections]
-        for path in ordered:
-            shards[self._owner.get(path, hash(path) % len(shards))].append((path, plans[path]))
-        results = list(self._round([("rewrite", shard, rewrite, recheck) for shard in shards]))
+            local = self._local = self._local or Worker(self.root)
+            # Files whose tree this process did not keep (cache hits) are parsed now: on
+            # the pool when they are many.
+            away = [item for item in items if item[0] not in local.trees]
+            jobs = min(self.jobs, len(away) // self.MIN_FILES_PER_PROCESS)
+            if jobs < 2:
+                return [local.rewrite(path, rewrite, plan, recheck, expected, self._roots) for path, plan, expected in items]
+            kept = set(local.trees)
+            results = [local.rewrite(path, rewrite, plan, recheck, expected, self._roots) for path, plan, expected in items
+                       if path in kept]
+            self._start(jobs)
+            by_path = {item[0]: item for item in away}
+            shards = [[by_path[path] for path in shard] for shard in self._deal(list(by_path))]
+            results.extend(self._round([("rewrite", shard, rewrite, recheck, self._roots) for shard in shards]))
+            return sorted(results, key=lambda result: result.path)
+        kept = set(self._local.trees) if self._local is not None else set()
+        results = [self._local.rewrite(path, rewrite, plan, recheck, expected, self._roots)  # type: ignore[union-attr]
+                   for path, plan, expected in items if path in kept]
+        shards: list[list[tuple[str, Any, str | None]]] = [[] for _ in self._connections]
+        for item in items:
+            if item[0] not in kept:
+                shards[self._owner.get(item[0], hash(item[0]) % len(shards))].append(item)
+        results.extend(self._round([("rewrite", shard, rewrite, recheck, self._roots) for shard in shards]))
         return sorted(results, key=lambda result: result.path)
 
     def _deal(self, paths: list[str]) -> list[list[str]]:
@@ -361,13 +532,18 @@ def _serve(root: Path, connection: Connection) -> None:
             os._exit(0)
         try:
             if message[0] == "collect":
-                _, paths, keep, markers, all_lines, roots = message
+                _, paths, keep, markers, all_lines, roots, blobs = message
                 for path in paths:
-                    connection.send(("item", worker.collect(path, keep, markers, all_lines, roots)))
+                    collected = worker.collect(path, keep, markers, all_lines, roots)
+                    if blobs and collected.facts is not None:
+                        # Pickled here once: the parent unpickles it and keeps the bytes for the cache.
+                        collected.blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
+                        collected.facts = None
+                    connection.send(("item", collected))
             elif message[0] == "rewrite":
-                _, items, rewrite, recheck = message
-                for path, plan in items:
-                    connection.send(("item", worker.rewrite(path, rewrite, plan, recheck)))
+                _, items, rewrite, recheck, roots = message
+                for path, plan, expected in items:
+                    connection.send(("item", worker.rewrite(path, rewrite, plan, recheck, expected, roots)))
             connection.send(("done", None))
         except Exception as error:  # report instead of hanging the parent
             connection.send(("error", f"worker failed: {error!r}"))

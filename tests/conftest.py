@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -12,12 +14,21 @@ from typer.testing import CliRunner
 
 from async_migrate.cli.main import app
 
+# The tool's warm cache goes to a folder of the test session's own (one subfolder per
+# application root), never into testdata/ or into the installed packages the corpus test
+# reads. Tests of the cache itself choose where it goes.
+_CACHE_DIR = tempfile.mkdtemp(prefix="async-migrate-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+os.environ.setdefault("ASYNC_MIGRATE_CACHE_DIR", _CACHE_DIR)
+
 REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "testdata"
 BOOKSHOP = TESTDATA / "bookshop"
 TASKBOARD = TESTDATA / "taskboard"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-_COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.db", "storage", "storage-test")
+_COPY_IGNORE = shutil.ignore_patterns(
+    "__pycache__", ".pytest_cache", ".async_migrate_cache", "*.db", "storage", "storage-test"
+)
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
@@ -25,7 +36,9 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     found = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if not path.is_file() or any(part in ("__pycache__", ".pytest_cache") for part in relative.parts):
+        if not path.is_file() or any(
+            part in ("__pycache__", ".pytest_cache", ".async_migrate_cache") for part in relative.parts
+        ):
             continue
         if path.suffix == ".db":
             continue

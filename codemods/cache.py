@@ -1,0 +1,390 @@
+"""The warm cache: per-file facts and rewrites, reused while a file's bytes are unchanged.
+
+Like ruff's `.ruff_cache`, it lives in a dot folder under the target's root
+(`ROOT/.async_migrate_cache`, with a `.gitignore` of `*`), or under the folder
+`ASYNC_MIGRATE_CACHE_DIR` names (one subfolder per root). Everything in it sits in
+a namespace keyed by the tool (its version and the digest of its own source, the
+Python and libcst versions) and by the configuration, so nothing is trusted across
+versions or configurations. Within a namespace:
+
+- `facts`: per path, the blake2b digest of the bytes the facts were read from, and
+  the facts (pickled) for each way the pre-pass reads a file: skipped by the text
+  pre-filter, with the lines of interest only, or with every line.
+- `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
+  and the new bytes and diff.
+- `last-run.json`: which files the last run parsed (for users and tests asking why
+  a run was slow).
+
+Files are written through a temporary file and a rename, so a concurrent run reads
+either the old or the new file; what it misses it parses again. A cache that cannot
+be read, is truncated or was written by another tool version is ignored and
+rewritten; a folder that cannot be written to is left alone. Loading uses an
+unpickler that builds nothing but plain data and the classes of `codemods.facts`,
+so a crafted cache file cannot run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import io
+import json
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path, PurePath
+from typing import Any
+
+FOLDER = ".async_migrate_cache"
+ENV_DIR = "ASYNC_MIGRATE_CACHE_DIR"
+ENV_OFF = "ASYNC_MIGRATE_NO_CACHE"
+_MAGIC = b"async-migrate cache 1\n"
+_FACTS = "facts"
+_REWRITES = "rewrites"
+_LAST_RUN = "last-run.json"
+_KEEP_NAMESPACES = 6  # older namespaces (other versions or configurations) are removed
+
+# How the pre-pass read a file (see workers.Worker.collect).
+SKIPPED = "skipped"  # the text pre-filter found nothing of interest
+PLAIN = "plain"  # lines only where the analysis needs them
+LINES = "lines"  # every line
+
+
+class Uncacheable(Exception):
+    """A value without a canonical form (so no trustworthy key)."""
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def canonical(value: Any) -> Any:
+    """A deterministic, hashable form of plain data and dataclasses; Uncacheable for anything else.
+
+    Sets and dicts are ordered, so equal values give equal forms in every process
+    (string hashing is randomised per process). Dataclass fields with `compare=False`
+    (provenance such as a configuration's source file) are left out.
+    """
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if isinstance(value, enum.Enum):
+        return (type(value).__qualname__, canonical(value.value))
+    if isinstance(value, PurePath):
+        return ("path", str(value))
+    if isinstance(value, (list, tuple)):
+        return tuple(canonical(item) for item in value)
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted((canonical(item) for item in value), key=repr)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((canonical(k), canonical(v)) for k, v in value.items()), key=repr)))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            f"{type(value).__module__}.{type(value).__qualname__}",
+            tuple(
+                (f.name, canonical(getattr(value, f.name)))
+                for f in dataclasses.fields(value)
+                if f.compare
+            ),
+        )
+    raise Uncacheable(type(value).__name__)
+
+
+def key_of(value: Any) -> str:
+    return digest(repr(canonical(value)).encode("utf-8", "surrogatepass"))
+
+
+@cache
+def tool_fingerprint() -> str:
+    """The tool's version, a digest of its own analysis code, and the Python and libcst versions.
+
+    The code digest makes an editable install's cache stale on every change to the
+    code, not only on a version bump.
+    """
+    from importlib import util
+
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(f"{sys.version}\n{sys.implementation.cache_tag}\n".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(path.relative_to(package).as_posix().encode())
+        hasher.update(path.read_bytes())
+    spec = util.find_spec("libcst")
+    if spec is not None and spec.origin is not None:
+        version_file = Path(spec.origin).parent / "_version.py"
+        try:
+            hasher.update(version_file.read_bytes())
+        except OSError:
+            hasher.update(str(Path(spec.origin).stat().st_mtime_ns).encode())
+    return hasher.hexdigest()
+
+
+def folder_for(root: Path) -> Path:
+    """Where the cache of the application at `root` lives."""
+    root = root.resolve()
+    elsewhere = os.environ.get(ENV_DIR)
+    if elsewhere:
+        return Path(elsewhere) / f"{root.name}-{digest(str(root).encode())[:12]}"
+    return root / FOLDER
+
+
+def clean(root: Path) -> Path | None:
+    """Remove the cache of the application at `root`; the folder removed, or None when there was none.
+
+    Raises OSError when it cannot be removed.
+    """
+    folder = folder_for(root)
+    if folder.is_symlink():
+        folder.unlink()
+        return folder
+    if not folder.is_dir():
+        return None
+    shutil.rmtree(folder)
+    return folder
+
+
+def disabled_by_environment() -> bool:
+    return os.environ.get(ENV_OFF, "").strip().lower() not in ("", "0", "false", "no")
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds plain data and the fact classes only: a crafted cache file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        from async_migrate.codemods import facts
+
+        if module == "builtins" and name in ("set", "frozenset"):
+            return set if name == "set" else frozenset
+        if module == facts.__name__:
+            found = getattr(facts, name, None)
+            if isinstance(found, type) and found.__module__ == facts.__name__:
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
+
+
+def _load(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+class Cache:
+    """One run's view of the cache of one application (see the module docstring).
+
+    `parsed` lists the files this run parsed, and `reused` counts the files whose
+    facts came from the cache.
+    """
+
+    def __init__(self, root: Path, namespace: str, folder: Path | None) -> None:
+        self.root = root
+        self.namespace = namespace
+        self.folder = folder  # None: remember nothing across runs
+        self.seen: dict[str, str] = {}  # path -> digest of the bytes this run's facts describe
+        self.parsed: list[str] = []
+        self.reused = 0
+        self._facts: dict[str, tuple[str, dict[str, bytes]]] | None = None
+        self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str]] | None = None
+        self._dirty: set[str] = set()
+
+    @classmethod
+    def open(cls, root: Path, config: Any) -> Cache:
+        try:
+            namespace = digest(f"{tool_fingerprint()}:{key_of(config)}".encode())[:20]
+        except Uncacheable:
+            return cls(root, "", None)
+        return cls(root, namespace, folder_for(root) / namespace)
+
+    # ------------------------------------------------------------------ facts
+
+    def facts_for(self, path: str, data: bytes, variant: str, name: str) -> tuple[str, Any] | None:
+        """The cached facts of path as read in `variant` and named `name` (the module name the
+        import roots give it): (digest, facts), facts None when skipped; None when the bytes
+        changed, or that variant or name was never stored."""
+        file_digest = digest(data)
+        self.seen[path] = file_digest
+        entry = self._facts_table().get(path)
+        if entry is None or entry[0] != file_digest or variant not in entry[1]:
+            return None
+        blob = entry[1][variant]
+        if variant == SKIPPED:
+            return file_digest, None
+        try:
+            found = _load(blob)
+        except Exception:  # a damaged entry is a miss, and is replaced
+            return None
+        from async_migrate.codemods import facts
+
+        if not isinstance(found, facts.Module) or found.path != path or found.name != name:
+            return None
+        self.reused += 1
+        return file_digest, found
+
+    def remember_facts(self, path: str, file_digest: str, variants: tuple[str, ...], blob: bytes) -> None:
+        table = self._facts_table()
+        entry = table.get(path)
+        stored = dict(entry[1]) if entry is not None and entry[0] == file_digest else {}
+        for variant in variants:
+            stored[variant] = blob
+        table[path] = (file_digest, stored)
+        self.seen[path] = file_digest
+        self._dirty.add(_FACTS)
+
+    def _facts_table(self) -> dict[str, tuple[str, dict[str, bytes]]]:
+        if self._facts is None:
+            self._facts = self._read(_FACTS, _valid_facts) or {}
+        return self._facts
+
+    # ------------------------------------------------------------------ rewrites
+
+    def rewritten(self, path: str, rewrite: Callable[..., Any], plan: Any) -> tuple[bytes | None, str] | None:
+        """(new bytes or None when unchanged, diff) of a rewrite of path's bytes as this run read
+        them, under the same plan; None when not cached."""
+        file_digest = self.seen.get(path)
+        if file_digest is None:
+            return None
+        try:
+            plan_key = key_of(plan)
+        except Uncacheable:
+            return None
+        entry = self._rewrites_table().get((path, _name(rewrite)))
+        if entry is None or entry[0] != file_digest or entry[1] != plan_key:
+            return None
+        return entry[2], entry[3]
+
+    def remember_rewrite(
+        self, path: str, rewrite: Callable[..., Any], plan: Any, file_digest: str, after: bytes | None, diff: str
+    ) -> None:
+        try:
+            plan_key = key_of(plan)
+        except Uncacheable:
+            return
+        self._rewrites_table()[(path, _name(rewrite))] = (file_digest, plan_key, after, diff)
+        self._dirty.add(_REWRITES)
+
+    def _rewrites_table(self) -> dict[tuple[str, str], tuple[str, str, bytes | None, str]]:
+        if self._rewrites is None:
+            self._rewrites = self._read(_REWRITES, _valid_rewrites) or {}
+        return self._rewrites
+
+    # ------------------------------------------------------------------ storage
+
+    def _read(self, name: str, valid: Callable[[Any], bool]) -> Any:
+        if self.folder is None:
+            return None
+        try:
+            data = (self.folder / name).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC):
+            self._dirty.add(name)
+            return None
+        try:
+            table = _load(data[len(_MAGIC) :])
+        except Exception:  # truncated or damaged: start afresh and rewrite it
+            self._dirty.add(name)
+            return None
+        if not valid(table):
+            self._dirty.add(name)
+            return None
+        return table
+
+    def save(self) -> None:
+        """Write what changed; a folder that cannot be written to is left as it is."""
+        if self.folder is None:
+            return
+        try:
+            self._prepare_folder()
+            if self._facts is not None and (self._prune_facts() or _FACTS in self._dirty):
+                self._write(_FACTS, self._facts)
+            if self._rewrites is not None and _REWRITES in self._dirty:
+                self._write(_REWRITES, {k: v for k, v in self._rewrites.items() if k[0] in self.seen or (self.root / k[0]).exists()})
+            summary = {"parsed": sorted(self.parsed), "reused": self.reused}
+            _write_atomic(self.folder / _LAST_RUN, json.dumps(summary, indent=1).encode())
+        except OSError:
+            return
+
+    def _prune_facts(self) -> bool:
+        """Drop the entries of files deleted or renamed since; whether there were any."""
+        assert self._facts is not None
+        gone = [p for p in self._facts if p not in self.seen and not (self.root / p).is_file()]
+        for path in gone:
+            del self._facts[path]
+        return bool(gone)
+
+    def _prepare_folder(self) -> None:
+        assert self.folder is not None
+        top = self.folder.parent
+        top.mkdir(parents=True, exist_ok=True)
+        ignore = top / ".gitignore"
+        if not ignore.exists():
+            _write_atomic(ignore, b"# Created by async-migrate: the cache is never committed.\n*\n")
+        tag = top / "CACHEDIR.TAG"
+        if not tag.exists():
+            _write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                               b"# This file is a cache directory tag created by async-migrate.\n")
+        self.folder.mkdir(exist_ok=True)
+        others = sorted(
+            (p for p in top.iterdir() if p.is_dir() and not p.is_symlink() and p != self.folder),
+            key=lambda p: p.stat().st_mtime,
+        )
+        for stale in others[: max(0, len(others) - (_KEEP_NAMESPACES - 1))]:
+            shutil.rmtree(stale, ignore_errors=True)
+
+    def _write(self, name: str, table: Any) -> None:
+        assert self.folder is not None
+        _write_atomic(self.folder / name, _MAGIC + pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _name(rewrite: Callable[..., Any]) -> str:
+    return f"{rewrite.__module__}.{rewrite.__qualname__}"
+
+
+@cache
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, _file_mode())  # mkstemp's 0600 would hide the cache from the owner's group
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _valid_facts(table: Any) -> bool:
+    return isinstance(table, dict) and all(
+        isinstance(path, str)
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], dict)
+        and all(isinstance(k, str) and isinstance(v, bytes) for k, v in entry[1].items())
+        for path, entry in table.items()
+    )
+
+
+def _valid_rewrites(table: Any) -> bool:
+    return isinstance(table, dict) and all(
+        isinstance(key, tuple)
+        and len(key) == 2
+        and all(isinstance(k, str) for k in key)
+        and isinstance(entry, tuple)
+        and len(entry) == 4
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], str)
+        and (entry[2] is None or isinstance(entry[2], bytes))
+        and isinstance(entry[3], str)
+        for key, entry in table.items()
+    )

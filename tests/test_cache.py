@@ -1,0 +1,448 @@
+"""The warm cache: same answers as a cold run, exactly the changed files parsed again, and
+never a crash or a write where none belongs."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from async_migrate.codemods import cache as caching
+from async_migrate.codemods import run as runner
+from async_migrate.codemods.config import load
+from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+from async_migrate.codemods.workers import Worker
+from conftest import REPO, write_tree
+
+SAMPLES = [path for path in sorted((REPO / "testdata").iterdir()) if (path / "api").is_dir()]
+
+COMMANDS = [("scan",), ("phase1",), ("phase1", "--offload-mixed"), ("check",)]
+
+
+def a_router(sample: Path) -> str:
+    """A router module of the sample, for phase two: the bookshop's books, else the first one."""
+    if (sample / "api" / "books.py").exists():
+        return "api/books.py"
+    return next(p.relative_to(sample).as_posix() for p in sorted((sample / "api").glob("*.py"))
+                if "@router." in p.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def cache_in_the_root(monkeypatch):  # type: ignore[no-untyped-def]
+    """These tests look at the cache where users have it: PATH/.async_migrate_cache."""
+    monkeypatch.delenv(caching.ENV_DIR, raising=False)
+    monkeypatch.delenv(caching.ENV_OFF, raising=False)
+
+
+def namespace(root: Path) -> Path:
+    folder = caching.Cache.open(root.resolve(), load(root.resolve())).folder
+    assert folder is not None
+    return folder
+
+
+def parsed(root: Path) -> list[str]:
+    """The files the last run parsed, from the cache's own record."""
+    return json.loads((namespace(root) / "last-run.json").read_text())["parsed"]
+
+
+def document(cli, root: Path, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    result = cli(*args[:1], root, *args[1:], "--format", "json")
+    assert result.exit_code in (0, 1, 3), result.output
+    return json.loads(result.stdout)
+
+
+def copy(source: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(source, tmp_path / source.name, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.db", caching.FOLDER)))
+
+
+# ---------------------------------------------------------------- same answers
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.name)
+def test_a_warm_run_gives_the_cold_json_for_every_command(cli, tmp_path, sample):
+    root = copy(sample, tmp_path)
+    for command in [*COMMANDS, ("phase2", "--subsystem", a_router(sample))]:
+        cold = document(cli, root, *command, "--no-cache")
+        filled = document(cli, root, *command)
+        warm = document(cli, root, *command)
+        assert filled == cold, command
+        assert warm == cold, command
+        assert parsed(root) == [], command  # facts and rewrites all came from the cache
+
+
+def test_rewriting_from_cached_facts_writes_what_a_cold_run_writes(cli, tmp_path, bookshop_copy):
+    cold_root = bookshop_copy
+    warm_root = copy(cold_root, tmp_path / "warm")
+    assert cli("phase1", cold_root, "--apply", "--allow-dirty", "--no-cache").exit_code == 0
+    assert cli("check", warm_root).exit_code == 1  # every file's facts cached, no tree kept
+    assert cli("phase1", warm_root, "--apply", "--allow-dirty").exit_code == 0
+    # The files to rewrite, and only those, were parsed again, to have a tree to rewrite.
+    changed = sorted(p.relative_to(cold_root).as_posix() for p in cold_root.rglob("*.py")
+                     if p.read_bytes() != (REPO / "testdata" / "bookshop" / p.relative_to(cold_root)).read_bytes())
+    assert changed and parsed(warm_root) == changed
+    for path in cold_root.rglob("*.py"):
+        assert (warm_root / path.relative_to(cold_root)).read_bytes() == path.read_bytes()
+
+
+@pytest.fixture
+def bookshop_copy(tmp_path):  # type: ignore[no-untyped-def]
+    return copy(REPO / "testdata" / "bookshop", tmp_path / "cold")
+
+
+# ---------------------------------------------------------------- invalidation
+
+ENGINE = """
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    engine = create_engine("sqlite://")
+    database_sessionmaker = sessionmaker(engine)
+
+
+    def get_db_session():
+        with database_sessionmaker() as session:
+            yield session
+"""
+DEPENDENCIES = """
+    from typing import Annotated
+
+    from fastapi import Depends
+    from sqlalchemy.orm import Session
+
+    from db.engine import get_db_session
+
+    session_dependency = Annotated[Session, Depends(get_db_session)]
+"""
+BOOKS = """
+    from fastapi import APIRouter
+
+    from core.dependencies import session_dependency
+    from services.{module} import load_books
+
+    router = APIRouter()
+
+
+    @router.get("/books")
+    async def read_books(session: session_dependency):
+        return load_books()
+"""
+HELPER_BLOCKING = """
+    from db.engine import database_sessionmaker
+
+
+    def load_books():
+        with database_sessionmaker() as session:
+            return session.execute("select 1").all()
+"""
+HELPER_PURE = """
+    def load_books():
+        return []
+"""
+AUTHORS = """
+    from fastapi import APIRouter
+
+    from core.dependencies import session_dependency
+
+    router = APIRouter()
+
+
+    @router.get("/authors")
+    async def read_authors(session: session_dependency):
+        return session.execute("select 1").all()
+"""
+
+
+def service(root: Path) -> Path:
+    return write_tree(root, {
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "core/__init__.py": "",
+        "core/dependencies.py": DEPENDENCIES,
+        "api/__init__.py": "",
+        "api/books.py": BOOKS.format(module="books"),
+        "services/__init__.py": "",
+        "services/books.py": HELPER_BLOCKING,
+    })
+
+
+def findings(document: dict) -> list[str]:
+    return sorted(f"{f['file']}:{f['function']}" for f in document["findings"])
+
+
+def test_editing_adding_deleting_and_renaming_parse_exactly_the_files_concerned(cli, tmp_path):
+    root = service(tmp_path / "app")
+    first = document(cli, root, "check")
+    assert findings(first) == ["api/books.py:read_books"]
+    assert "services/books.py" in parsed(root)
+
+    assert findings(document(cli, root, "check")) == ["api/books.py:read_books"]
+    assert parsed(root) == []
+
+    os.utime(root / "services" / "books.py", (1, 1))  # a new mtime alone changes nothing
+    document(cli, root, "check")
+    assert parsed(root) == []
+
+    # Editing the helper: only it is parsed, and the route that calls it is judged anew.
+    write_tree(root, {"services/books.py": HELPER_PURE})
+    edited = document(cli, root, "check")
+    assert parsed(root) == ["services/books.py"]
+    assert findings(edited) == []
+    assert edited == document(cli, root, "check", "--no-cache")
+
+    # Adding a router: only it is parsed.
+    write_tree(root, {"api/authors.py": AUTHORS})
+    added = document(cli, root, "check")
+    assert parsed(root) == ["api/authors.py"]
+    assert findings(added) == ["api/authors.py:read_authors"]
+
+    # Deleting it: nothing is parsed, its findings and its cache entry are gone.
+    (root / "api" / "authors.py").unlink()
+    deleted = document(cli, root, "check")
+    assert parsed(root) == []
+    assert findings(deleted) == []
+    assert "api/authors.py" not in caching.Cache.open(root.resolve(), load(root))._facts_table()
+
+    # Renaming the helper module (and the import that names it): those two files are parsed.
+    write_tree(root, {"services/books.py": HELPER_BLOCKING})
+    document(cli, root, "check")
+    (root / "services" / "books.py").rename(root / "services" / "library.py")
+    write_tree(root, {"api/books.py": BOOKS.format(module="library")})
+    renamed = document(cli, root, "check")
+    assert parsed(root) == ["api/books.py", "services/library.py"]
+    assert findings(renamed) == ["api/books.py:read_books"]
+    assert renamed == document(cli, root, "check", "--no-cache")
+
+
+def test_another_configuration_or_tool_version_never_reuses_the_cache(cli, tmp_path, monkeypatch):
+    root = service(tmp_path / "app")
+    document(cli, root, "check")
+    everything = parsed(root)
+    document(cli, root, "check")
+    assert parsed(root) == []
+
+    write_tree(root, {"pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["app.metrics.counted"]\n'})
+    document(cli, root, "check")
+    assert parsed(root) == everything
+
+    monkeypatch.setattr(caching, "tool_fingerprint", lambda: "another version of the tool")
+    document(cli, root, "check")
+    assert parsed(root) == everything
+
+
+def test_plan_keys_do_not_depend_on_the_process_string_hash_seed():
+    code = textwrap.dedent("""
+        from async_migrate.codemods.cache import key_of
+        from async_migrate.codemods.phase1.rewrite import Plan
+        names = frozenset(f"handler_{i}" for i in range(50))
+        print(key_of(Plan(names, {name: [1, 2] for name in names}, None)))
+    """)
+    keys = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(keys) == 1
+
+
+def test_a_plan_with_a_value_of_no_known_form_is_not_cached():
+    with pytest.raises(caching.Uncacheable):
+        caching.key_of(phase1_rewrite.Plan(frozenset({"f"}), {}, object()))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- damage, permissions, concurrency
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong shape", "bad entry"])
+def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    document(cli, root, "check")
+    everything = parsed(root)
+    facts_file = namespace(root) / "facts"
+    data = facts_file.read_bytes()
+    if damage == "garbage":
+        facts_file.write_bytes(os.urandom(len(data)))
+    elif damage == "truncated":
+        facts_file.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        facts_file.write_bytes(b"")
+    elif damage == "wrong shape":
+        facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(["not", "a", "table"]))
+    else:
+        table = caching._load(data[data.index(b"\n") + 1 :])
+        digest, variants = table["services/books.py"]
+        table["services/books.py"] = (digest, {name: b"\x80\x05not a pickle" for name in variants})
+        facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+    assert document(cli, root, "check") == cold
+    assert parsed(root) == (["services/books.py"] if damage == "bad entry" else everything)
+    assert document(cli, root, "check") == cold
+    assert parsed(root) == []  # rewritten whole
+
+
+class _Payload:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, ("touch PWNED",))
+
+
+def test_a_crafted_cache_file_cannot_run_code(cli, tmp_path, monkeypatch):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    document(cli, root, "check")
+    facts_file = namespace(root) / "facts"
+    data = facts_file.read_bytes()
+    table = caching._load(data[data.index(b"\n") + 1 :])
+    digest, variants = table["api/books.py"]
+    table["api/books.py"] = (digest, {name: pickle.dumps(_Payload()) for name in variants})
+    facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+    monkeypatch.chdir(tmp_path)
+    assert document(cli, root, "check") == cold
+    assert not (tmp_path / "PWNED").exists()
+    assert parsed(root) == ["api/books.py"]
+
+
+def test_a_target_folder_that_cannot_be_written_works_without_a_cache(cli, tmp_path, monkeypatch):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if caching.FOLDER in self.parts:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    result = cli("check", root, "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == cold
+    assert result.stderr == "" or "cache" not in result.stderr
+    assert not (root / caching.FOLDER).exists()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes through permission bits")
+def test_a_read_only_target_folder_works_without_a_cache(cli, tmp_path):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    root.chmod(0o555)
+    try:
+        assert document(cli, root, "check") == cold
+        assert not (root / caching.FOLDER).exists()
+    finally:
+        root.chmod(0o755)
+
+
+def test_a_cache_folder_in_the_way_is_left_alone(cli, tmp_path):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    (root / caching.FOLDER).write_text("not a folder")
+    assert document(cli, root, "check") == cold
+    assert (root / caching.FOLDER).read_text() == "not a folder"
+
+
+def test_concurrent_runs_agree_and_leave_a_sound_cache(tmp_path):
+    root = service(tmp_path / "app")
+    for index in range(30):  # enough files that the runs overlap
+        write_tree(root, {f"api/extra_{index}.py": AUTHORS.replace("/authors", f"/extra{index}")})
+    environment = {k: v for k, v in os.environ.items() if k not in (caching.ENV_DIR, caching.ENV_OFF)}
+    command = [str(Path(sys.executable).parent / "async-migrate"), "check", str(root), "--format", "json"]
+    runs = [subprocess.Popen(command + (["--no-cache"] if index == 0 else []), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=environment, text=True) for index in range(4)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [1, 1, 1, 1], [err for _, err in outputs]
+    documents = [json.loads(out) for out, _ in outputs]
+    assert all(d == documents[0] for d in documents)
+    warm = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert json.loads(warm.stdout) == documents[0]
+    assert parsed(root) == []
+    assert not [p for p in namespace(root).iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_file_changed_between_analysis_and_rewrite_is_not_rewritten(tmp_path):
+    root = service(tmp_path / "app")
+    expected = caching.digest((root / "api" / "books.py").read_bytes())
+    books = root / "api" / "books.py"
+    books.write_bytes(books.read_bytes() + b"# edited meanwhile\n")
+    plan = phase1_rewrite.Plan(convert=frozenset({"read_books"}))
+    result = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan, expected)
+    assert result.error is not None and "changed on disk" in result.error
+    assert not result.changed
+    fresh = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan,
+                                 caching.digest((root / "api" / "books.py").read_bytes()))
+    assert fresh.error is None and fresh.changed
+
+
+# ---------------------------------------------------------------- --no-cache, clean, location
+
+
+def test_no_cache_neither_reads_nor_writes(cli, tmp_path):
+    root = service(tmp_path / "app")
+    document(cli, root, "check", "--no-cache")
+    assert not (root / caching.FOLDER).exists()
+
+    document(cli, root, "check")
+    # Forge the helper's entry: the facts of the blocking helper under the pure helper's digest.
+    facts_file = namespace(root) / "facts"
+    write_tree(root, {"services/books.py": HELPER_PURE})
+    data = facts_file.read_bytes()
+    table = caching._load(data[data.index(b"\n") + 1 :])
+    _, variants = table["services/books.py"]
+    table["services/books.py"] = (caching.digest((root / "services" / "books.py").read_bytes()), variants)
+    facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+    before = {p.name: p.read_bytes() for p in namespace(root).iterdir()}
+
+    assert findings(document(cli, root, "check", "--no-cache")) == []  # the file as it is
+    assert {p.name: p.read_bytes() for p in namespace(root).iterdir()} == before
+    assert findings(document(cli, root, "check")) == ["api/books.py:read_books"]  # what the cache says
+
+
+def test_the_environment_can_turn_the_cache_off(cli, tmp_path, monkeypatch):
+    root = service(tmp_path / "app")
+    monkeypatch.setenv(caching.ENV_OFF, "1")
+    document(cli, root, "check")
+    assert not (root / caching.FOLDER).exists()
+
+
+def test_the_cache_folder_is_ignored_by_git_and_tagged(cli, tmp_path):
+    root = service(tmp_path / "app")
+    document(cli, root, "scan")
+    folder = root / caching.FOLDER
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert caching.FOLDER not in status and "api/books.py" in status
+
+
+def test_clean_removes_the_cache_and_nothing_else(cli, tmp_path):
+    root = service(tmp_path / "app")
+    document(cli, root, "scan")
+    files = sorted(p for p in root.rglob("*") if caching.FOLDER not in p.parts)
+    result = cli("clean", root)
+    assert result.exit_code == 0 and "removed" in result.stderr
+    assert not (root / caching.FOLDER).exists()
+    assert sorted(root.rglob("*")) == files
+    again = cli("clean", root)
+    assert again.exit_code == 0 and "no cache" in again.stderr
+    assert cli("clean", root / "missing").exit_code == 2
+
+
+def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, tmp_path, monkeypatch):
+    root = service(tmp_path / "app")
+    elsewhere = tmp_path / "caches"
+    monkeypatch.setenv(caching.ENV_DIR, str(elsewhere))
+    document(cli, root, "check")
+    document(cli, root, "check")
+    assert not (root / caching.FOLDER).exists()
+    assert parsed(root) == []
+    assert [p.parent for p in elsewhere.glob("*/*/facts")] == [namespace(root)]
+    assert cli("clean", root).exit_code == 0
+    assert list(elsewhere.iterdir()) == []
