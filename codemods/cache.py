@@ -11,7 +11,7 @@ versions or configurations. Within a namespace:
   the facts (pickled) for each way the pre-pass reads a file: skipped by the text
   pre-filter, with the lines of interest only, or with every line.
 - `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
-  and the new bytes and diff.
+  and the new bytes and diff (and the new module's facts, for phase two's re-check).
 - `last-run.json`: which files the last run parsed (for users and tests asking why
   a run was slow).
 
@@ -185,7 +185,7 @@ class Cache:
         self.parsed: list[str] = []
         self.reused = 0
         self._facts: dict[str, tuple[str, dict[str, bytes]]] | None = None
-        self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str]] | None = None
+        self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None
         self._dirty: set[str] = set()
 
     @classmethod
@@ -238,9 +238,12 @@ class Cache:
 
     # ------------------------------------------------------------------ rewrites
 
-    def rewritten(self, path: str, rewrite: Callable[..., Any], plan: Any) -> tuple[bytes | None, str] | None:
-        """(new bytes or None when unchanged, diff) of a rewrite of path's bytes as this run read
-        them, under the same plan; None when not cached."""
+    def rewritten(
+        self, path: str, rewrite: Callable[..., Any], plan: Any, with_facts: bool = False
+    ) -> tuple[bytes | None, str, Any] | None:
+        """(new bytes or None when unchanged, diff, facts of the new module or None) of a rewrite
+        of path's bytes as this run read them, under the same plan; None when not cached (or,
+        `with_facts`, cached without the new module's facts)."""
         file_digest = self.seen.get(path)
         if file_digest is None:
             return None
@@ -251,19 +254,33 @@ class Cache:
         entry = self._rewrites_table().get((path, _name(rewrite)))
         if entry is None or entry[0] != file_digest or entry[1] != plan_key:
             return None
-        return entry[2], entry[3]
+        new_facts = None
+        if with_facts and entry[2] is not None:
+            if entry[4] is None:
+                return None
+            try:
+                new_facts = _load(entry[4])
+            except Exception:  # a damaged entry is a miss, and is replaced
+                return None
+            from async_migrate.codemods import facts
+
+            if not isinstance(new_facts, facts.Module):
+                return None
+        return entry[2], entry[3], new_facts
 
     def remember_rewrite(
-        self, path: str, rewrite: Callable[..., Any], plan: Any, file_digest: str, after: bytes | None, diff: str
+        self, path: str, rewrite: Callable[..., Any], plan: Any, file_digest: str, after: bytes | None, diff: str,
+        new_facts: Any = None,
     ) -> None:
         try:
             plan_key = key_of(plan)
         except Uncacheable:
             return
-        self._rewrites_table()[(path, _name(rewrite))] = (file_digest, plan_key, after, diff)
+        blob = pickle.dumps(new_facts, protocol=pickle.HIGHEST_PROTOCOL) if new_facts is not None else None
+        self._rewrites_table()[(path, _name(rewrite))] = (file_digest, plan_key, after, diff, blob)
         self._dirty.add(_REWRITES)
 
-    def _rewrites_table(self) -> dict[tuple[str, str], tuple[str, str, bytes | None, str]]:
+    def _rewrites_table(self) -> dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]]:
         if self._rewrites is None:
             self._rewrites = self._read(_REWRITES, _valid_rewrites) or {}
         return self._rewrites
@@ -381,10 +398,11 @@ def _valid_rewrites(table: Any) -> bool:
         and len(key) == 2
         and all(isinstance(k, str) for k in key)
         and isinstance(entry, tuple)
-        and len(entry) == 4
+        and len(entry) == 5
         and isinstance(entry[0], str)
         and isinstance(entry[1], str)
         and (entry[2] is None or isinstance(entry[2], bytes))
         and isinstance(entry[3], str)
+        and (entry[4] is None or isinstance(entry[4], bytes))
         for key, entry in table.items()
     )

@@ -198,7 +198,8 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    from async_migrate.codemods.phase2 import async_stack, closure as closures
+    from async_migrate.codemods.phase2 import async_stack
+    from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work
     from async_migrate.codemods.sources import matches
 
@@ -272,9 +273,10 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
-    from async_migrate.codemods.phase2 import async_stack, closure as closures, plan as plans
+    from async_migrate.codemods.phase2 import async_stack, self_check
+    from async_migrate.codemods.phase2 import closure as closures
+    from async_migrate.codemods.phase2 import plan as plans
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
-    from async_migrate.codemods.phase2 import self_check
 
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(

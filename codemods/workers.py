@@ -379,14 +379,10 @@ class Pool:
         (such a rewrite is not cached: its result carries the new module's facts)."""
         if self.cache is None:
             return self._rewrite(plans, rewrite, {}, recheck)
-        if recheck:
-            results = self._rewrite(plans, rewrite, self.cache.seen, recheck)
-            self.cache.parsed.extend(result.path for result in results if result.parsed)
-            return results
         results: list[Rewritten] = []
         missed: dict[str, Any] = {}
         for path in sorted(plans):
-            hit = self._cached_rewrite(path, rewrite, plans[path])
+            hit = self._cached_rewrite(path, rewrite, plans[path], recheck)
             if hit is None:
                 missed[path] = plans[path]
             else:
@@ -397,14 +393,14 @@ class Pool:
             if result.error is None:
                 self.cache.remember_rewrite(
                     result.path, rewrite, missed[result.path], caching.digest(result.before),
-                    result.after if result.changed else None, result.diff,
+                    result.after if result.changed else None, result.diff, result.facts,
                 )
             results.append(result)
         return sorted(results, key=lambda result: result.path)
 
-    def _cached_rewrite(self, path: str, rewrite: Rewrite, plan: Any) -> Rewritten | None:
+    def _cached_rewrite(self, path: str, rewrite: Rewrite, plan: Any, recheck: bool) -> Rewritten | None:
         assert self.cache is not None
-        found = self.cache.rewritten(path, rewrite, plan)
+        found = self.cache.rewritten(path, rewrite, plan, with_facts=recheck)
         if found is None:
             return None
         try:
@@ -413,8 +409,8 @@ class Pool:
             return None
         if caching.digest(data) != self.cache.seen.get(path):
             return None  # changed since the collect round: the worker reports it
-        after, diff = found
-        return Rewritten(path, data, data if after is None else after, diff=diff)
+        after, diff, new_facts = found
+        return Rewritten(path, data, data if after is None else after, diff=diff, facts=new_facts)
 
     def _rewrite(
         self, plans: dict[str, Any], rewrite: Rewrite, digests: dict[str, str], recheck: bool

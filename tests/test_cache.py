@@ -371,10 +371,10 @@ def test_a_file_changed_between_analysis_and_rewrite_is_not_rewritten(tmp_path):
     books = root / "api" / "books.py"
     books.write_bytes(books.read_bytes() + b"# edited meanwhile\n")
     plan = phase1_rewrite.Plan(convert=frozenset({"read_books"}))
-    result = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan, expected)
+    result = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan, expected=expected)
     assert result.error is not None and "changed on disk" in result.error
     assert not result.changed
-    fresh = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan,
+    fresh = Worker(root).rewrite("api/books.py", phase1_rewrite.apply, plan, expected=
                                  caching.digest((root / "api" / "books.py").read_bytes()))
     assert fresh.error is None and fresh.changed
 
