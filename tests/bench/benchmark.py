@@ -14,14 +14,20 @@ module names, the top-level functions, classes and globals renamed per copy
 the imports renamed along with them, so the analysis resolves every call exactly
 as in the sample. The shared modules (core, db, models, schemas) exist once.
 
-Measured, wall clock, best of --repeat interleaved rounds, each as a fresh subprocess:
+Measured, wall clock and CPU seconds (user + system, of the command and its pool
+workers), best of --repeat interleaved rounds, each as a fresh subprocess:
 
-* `async-migrate scan PATH` and `async-migrate phase1 PATH` (the dry run, text output
-  to /dev/null): the real entry point, including interpreter start and the
-  process pool;
+* `async-migrate check`, `scan`, `phase1` (the dry run) and `phase2 --subsystem
+  api/books_0000.py` (one router module and the helpers it reaches), each cold (the
+  cache removed just before) and warm (the cache the cold run left, after one router
+  module was edited): the real entry point, including interpreter start and the
+  process pool, text output to /dev/null;
 * the floor: "libcst parses and prints every file once" (`parse_module(text).code`),
   single process and on all cores (a multiprocessing pool over the files), also
   run as a subprocess of this script so start-up costs are alike.
+
+Every command's time is also divided by the all-cores floor of the same round, since a
+shared host's speed drifts; the issue's targets are printed beside the ratios.
 
 Peak memory: every measured command runs as a direct child of this script and is
 reaped with `os.wait4`, whose `ru_maxrss` is the largest resident set of that child
@@ -247,7 +253,7 @@ class Sampler(threading.Thread):
 
 
 def measure(command: list[str], cwd: Path | None = None) -> dict:
-    """Run command once as a direct child; wall time and peak memory of its process tree."""
+    """Run command once as a direct child; wall time, CPU time and peak memory of its process tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -265,6 +271,8 @@ def measure(command: list[str], cwd: Path | None = None) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "wall": wall,
+        # wait4 counts the child and every descendant it waited for (the pool workers).
+        "cpu": usage.ru_utime + usage.ru_stime,
         "returncode": process.returncode,
         "maxrss_kb": usage.ru_maxrss,  # largest process of this run's tree (wait4)
         "children_maxrss_kb": after if after > before else None,  # RUSAGE_CHILDREN, if it rose
@@ -285,6 +293,8 @@ def check_run(command: list[str], run: dict, ok: tuple[int, ...]) -> dict:
 def best_of(runs: list[dict]) -> dict:
     best = dict(min(runs, key=lambda r: r["wall"]))
     best["walls"] = [round(r["wall"], 2) for r in runs]
+    best["cpus"] = [round(r["cpu"], 2) for r in runs]
+    best["cpu"] = min(r["cpu"] for r in runs)
     best["maxrss_kb"] = max(r["maxrss_kb"] for r in runs)
     best["main_peak_kb"] = max(r["main_peak_kb"] for r in runs)
     best["worker_peak_kb"] = max(r["worker_peak_kb"] for r in runs)
@@ -337,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", type=int, default=2000, help="router and helper modules to generate")
     parser.add_argument("--lines", type=int, default=None, help="approximate lines (default: 150 per module)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each command's best of N is reported")
-    parser.add_argument("--quick", action="store_true", help="only the all-cores floor and the phase1 dry run")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the all-cores floor, the phase1 dry run cold and warm, and warm check")
     parser.add_argument("--jobs", type=int, default=None, help="processes for the CLI and the pooled floor "
                         "(default: all cores)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into DIR and keep it")
@@ -376,58 +387,93 @@ def main(argv: list[str] | None = None) -> int:
         cli = cli_command()
         jobs_option = ["--jobs", str(args.jobs)] if args.jobs else []
         floor_cmd = [sys.executable, str(Path(__file__).resolve()), "--floor-child", str(root)]
-        rows = [
-            ("floor: parse+print, 1 process", floor_cmd + ["1"], (0,)),
-            (f"floor: parse+print, {jobs} processes", floor_cmd + [str(jobs)], (0,)),
-            ("async-migrate scan", cli + ["scan", str(root), *jobs_option], (0, 3)),
-            ("async-migrate phase1 (dry run)", cli + ["phase1", str(root), *jobs_option], (0, 3)),
-            ("async-migrate phase1 --format json", cli + ["phase1", str(root), "--format", "json", *jobs_option],
-             (0, 3)),
+        pooled_label = f"floor: parse+print, {jobs} processes"
+        touched = root / "api" / "books_0000.py"
+        edits = iter(range(1, 1_000_000))
+
+        def cold() -> None:
+            subprocess.run(cli + ["clean", str(root)], check=True, capture_output=True)
+
+        def warm() -> None:  # one edited file, as between two commits
+            with touched.open("a", encoding="utf-8") as stream:
+                stream.write(f"\n# edited for the warm run {next(edits)}\n")
+
+        def command(*args: str) -> list[str]:
+            return cli + [args[0], str(root), *args[1:], *jobs_option]
+
+        subsystem = ("--subsystem", "api/books_0000.py")
+        # (label, command, accepted exit codes, what to do before it, target ratio to the floor)
+        rows: list[tuple[str, list[str], tuple[int, ...], object, float | None]] = [
+            ("floor: parse+print, 1 process", floor_cmd + ["1"], (0,), None, None),
+            (pooled_label, floor_cmd + [str(jobs)], (0,), None, None),
+            ("check, cold", command("check"), (0, 1, 3), cold, 0.5),
+            ("check, warm", command("check"), (0, 1, 3), warm, 0.1),
+            ("scan, cold", command("scan"), (0, 3), cold, 0.5),
+            ("scan, warm", command("scan"), (0, 3), warm, None),
+            ("phase1 dry run, cold", command("phase1"), (0, 3), cold, 1.0),
+            ("phase1 dry run, warm", command("phase1"), (0, 3), warm, 0.1),
+            ("phase1 --format json, cold", command("phase1", "--format", "json"), (0, 3), cold, None),
+            ("phase2 one subsystem, cold", command("phase2", *subsystem), (0, 3), cold, 1.5),
+            ("phase2 one subsystem, warm", command("phase2", *subsystem), (0, 3), warm, None),
         ]
         if args.quick:
-            rows = [row for row in rows if row[0] in (f"floor: parse+print, {jobs} processes",
-                                                      "async-migrate phase1 (dry run)")]
+            wanted = (pooled_label, "phase1 dry run, cold", "phase1 dry run, warm", "check, warm")
+            rows = [row for row in rows if row[0] in wanted]
         # Rounds interleave the commands, so a machine whose speed drifts during the
         # benchmark (shared hosts do) slows every command of a round alike.
-        runs: dict[str, list[dict]] = {label: [] for label, _, _ in rows}
+        runs: dict[str, list[dict]] = {row[0]: [] for row in rows}
         for round_number in range(1, args.repeat + 1):
-            for label, command, ok in rows:
-                run = check_run(command, measure(command), ok)
+            for label, argv_, ok, before, _ in rows:
+                if before is not None:
+                    before()  # type: ignore[operator]
+                run = check_run(argv_, measure(argv_), ok)
                 runs[label].append(run)
-                print(f"  round {round_number}: {label}: {run['wall']:.2f}s", flush=True)
+                print(f"  round {round_number}: {label}: {run['wall']:.2f}s wall, {run['cpu']:.2f}s CPU", flush=True)
                 if run["returncode"] == 3:
                     print(f"    (exit 3: some files failed) {run['stderr'][-400:]}")
         results = {label: best_of(label_runs) for label, label_runs in runs.items()}
 
         lines = info["lines"]
         print()
-        header = f"{'run':<36} {'best s':>7} {'lines/s':>9} {'max RSS MB':>10} {'main MB':>8} " \
+        header = f"{'run':<30} {'best s':>7} {'CPU s':>7} {'lines/s':>9} {'max RSS MB':>10} {'main MB':>8} " \
                  f"{'worker MB':>9} {'sum MB':>7} {'runs (s)'}"
         print(header)
         print("-" * len(header))
         for label, run in results.items():
             print(
-                f"{label:<36} {run['wall']:>7.2f} {lines / run['wall']:>9,.0f} {_mb(run['maxrss_kb']):>10} "
-                f"{_mb(run['main_peak_kb']):>8} {_mb(run['worker_peak_kb']):>9} {_mb(run['sum_peak_kb']):>7} "
-                f"{run['walls']}"
+                f"{label:<30} {run['wall']:>7.2f} {run['cpu']:>7.2f} {lines / run['wall']:>9,.0f} "
+                f"{_mb(run['maxrss_kb']):>10} {_mb(run['main_peak_kb']):>8} {_mb(run['worker_peak_kb']):>9} "
+                f"{_mb(run['sum_peak_kb']):>7} {run['walls']}"
             )
-        pooled = results[f"floor: parse+print, {jobs} processes"]["wall"]
-        ratio = results["async-migrate phase1 (dry run)"]["wall"] / pooled
-        paired = [
-            phase1["wall"] / floor["wall"]
-            for phase1, floor in zip(runs["async-migrate phase1 (dry run)"], runs[f"floor: parse+print, {jobs} processes"])
-        ]
+        pooled = results[pooled_label]
         print()
-        print(f"phase1 dry run / all-cores floor = {ratio:.2f}  (target <= 1.5; best of each)")
-        print(f"  per round                      = {', '.join(f'{r:.2f}' for r in paired)}")
-        if "async-migrate scan" in results:
-            print(f"scan / all-cores floor           = {results['async-migrate scan']['wall'] / pooled:.2f}")
+        print(f"{'ratio to the all-cores floor':<30} {'wall':>6} {'CPU':>6} {'target':>7}  per round (wall)")
+        ratios: dict[str, dict] = {}
+        for label, _, _, _, target in rows:
+            if label.startswith("floor"):
+                continue
+            paired = [run["wall"] / base["wall"] for run, base in zip(runs[label], runs[pooled_label])]
+            ratios[label] = {
+                "wall": results[label]["wall"] / pooled["wall"],
+                "cpu": results[label]["cpu"] / pooled["cpu"],
+                "paired": paired,
+                "target": target,
+            }
+            mark = "" if target is None else ("  ok" if ratios[label]["wall"] <= target else "  MISSED")
+            print(
+                f"{label:<30} {ratios[label]['wall']:>6.2f} {ratios[label]['cpu']:>6.2f} "
+                f"{'<= ' + format(target, 'g') if target is not None else '':>7}  "
+                f"{', '.join(f'{r:.2f}' for r in paired)}{mark}"
+            )
         if "floor: parse+print, 1 process" in results:
             single = results["floor: parse+print, 1 process"]["wall"]
-            print(f"phase1 dry run / 1-process floor = {results['async-migrate phase1 (dry run)']['wall'] / single:.2f}")
+            print(f"phase1 dry run, cold / 1-process floor = {results['phase1 dry run, cold']['wall'] / single:.2f}")
+        ratio = ratios["phase1 dry run, cold"]["wall"]
+        paired = ratios["phase1 dry run, cold"]["paired"]
         if args.json:
             args.json.write_text(json.dumps({"generated": info, "jobs": jobs, "results": results,
-                                             "ratio": ratio, "paired_ratios": paired}, indent=2))
+                                             "ratios": ratios, "ratio": ratio, "paired_ratios": paired},
+                                            indent=2))
         return 0
     finally:
         if temporary is not None:
