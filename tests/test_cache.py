@@ -446,3 +446,15 @@ def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, 
     assert [p.parent for p in elsewhere.glob("*/*/facts")] == [namespace(root)]
     assert cli("clean", root).exit_code == 0
     assert list(elsewhere.iterdir()) == []
+
+
+def test_facts_are_reused_only_under_the_module_name_the_import_roots_give(tmp_path):
+    root = service(tmp_path / "app")
+    data = (root / "api" / "books.py").read_bytes()
+    with runner.open_pool(root, load(root), runner.Options(jobs=1)) as pool:
+        collected = list(pool.collect(["api/books.py"], keep=()))
+    assert collected[0].facts is not None and collected[0].facts.name == "api.books"
+    cache = caching.Cache.open(root, load(root))
+    assert cache.facts_for("api/books.py", data, caching.PLAIN, "api.books") is not None
+    assert cache.facts_for("api/books.py", data, caching.PLAIN, "app.api.books") is None
+    assert cache.facts_for("api/books.py", data + b"\n", caching.PLAIN, "api.books") is None
