@@ -24,6 +24,7 @@ from async_migrate.codemods.rules import Reason, codes, texts
 from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
 from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as AM202
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
+from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten
 
@@ -381,11 +382,17 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:  # type: ignor
         before = "async" if handler.function.is_async else "def"
         fid = handler.id
         if fid in closure.migrated_routes:
-            helpers = sorted(closure.reaches.get(fid, ()))
+            dependencies = closure.dependency_twins.get(fid, [])
+            helpers = sorted(set(closure.reaches.get(fid, ())) - set(dependencies))
             reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls")]
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
+            if dependencies:
+                names = ", ".join(
+                    f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in dependencies
+                )
+                reasons.append(AM226.reason(f"depends on the async twins of {names}, which share its Session"))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:
             outcomes.append(Outcome(handler, before, before, "blocked", closure.blocked_routes[fid]))

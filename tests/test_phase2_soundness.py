@@ -142,14 +142,16 @@ def serve(root: Path, kind: str, script: str) -> object:
         with Sync() as s:
             s.add_all([User(id=1, name="Ann"), User(id=2, name="Bob")])
             s.commit()
+        # One event loop for every request: pooled async connections belong to the loop that made them.
         client = TestClient(app)
+        client.__enter__()
         """
     )
     postlude = dedent(
         """
-        client.close()
         if hasattr(stack, "async_engine"):
-            asyncio.run(stack.async_engine.dispose())
+            client.portal.call(stack.async_engine.dispose)
+        client.__exit__(None, None, None)
         Base.metadata.drop_all(engine)
         engine.dispose()
         """
@@ -200,12 +202,18 @@ def test_1_a_dependency_sharing_the_session_keeps_one_session_per_request(cli, s
         print(json.dumps({"status": response.status_code, "name": name}))
     """)
     assert result == {"status": 200, "name": "Zoe"}
-    if found["action"] == "blocked":
-        assert any("get_current_user" in reason for reason in found["reasons"]), found
-    else:
-        assert found["action"] == "migrate"
-        # the request's one Session is the AsyncSession, shared by the twin dependency
-        assert "get_current_user_async" in function(root, SUBSYSTEM, "rename_me")
+    assert found["action"] == "migrate"
+    # the request's one Session is the AsyncSession, shared with the dependency's async twin
+    assert helper(document, "get_current_user")["action"] == "twin"
+    assert "user: User = Depends(get_current_user_async), db: AsyncSession = Depends(get_async_db_session)" in (
+        function(root, SUBSYSTEM, "rename_me")
+    )
+    assert function(root, SUBSYSTEM, "get_current_user_async") == dedent(
+        """
+        async def get_current_user_async(db: AsyncSession = Depends(get_async_db_session)) -> User:
+            return await db.get(User, 1)
+        """
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -233,6 +241,101 @@ def test_1_adding_an_object_from_the_dependency_raises_no_already_attached(cli, 
         print(json.dumps({"status": response.status_code, "items": list(items), "name": name}))
     """)
     assert result == {"status": 200, "items": ["pen"], "name": "Ann!"}
+
+
+ADMIN_DEPENDENCIES = DEPENDENCIES + """
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1)
+
+
+def require_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+    return user
+
+
+current_user_dependency = Annotated[User, Depends(get_current_user)]
+admin_dependency = Annotated[User, Depends(require_admin)]
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_aliases_decorator_dependencies_and_chains_move_with_the_route(cli, service, kind):
+    root = service({
+        "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
+            "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
+        ),
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items", dependencies=[Depends(require_admin)])
+            def create_item(name: str, db: session_dependency):
+                db.add(Item(name=name, owner_id=1))
+                db.commit()
+            """,
+            """
+            @router.put("/me")
+            def rename_me(name: str, user: current_user_dependency, admin: admin_dependency, db: session_dependency):
+                user.name = name
+                db.commit()
+            """,
+            """
+            @router.get("/me")
+            def read_me(user: current_user_dependency):
+                return {"name": user.name}
+            """,
+        ).replace(
+            "from core.dependencies import session_dependency",
+            "from core.dependencies import admin_dependency, current_user_dependency, require_admin, session_dependency",
+        ),
+    })
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_item": "migrate", "rename_me": "migrate", "read_me": "unchanged",
+    }
+    deps = read(root, "core/dependencies.py")
+    assert "current_user_dependency_async = Annotated[User, Depends(get_current_user_async)]" in deps
+    assert "admin_dependency_async = Annotated[User, Depends(require_admin_async)]" in deps
+    # a dependency twin without Session work stays a plain def, pointed at the twin below it
+    assert function(root, "core/dependencies.py", "require_admin_async") == dedent(
+        """
+        def require_admin_async(user: Annotated[User, Depends(get_current_user_async)]) -> User:
+            return user
+        """
+    )
+    assert "@router.post(\"/items\", dependencies=[Depends(require_admin_async)])" in read(root, SUBSYSTEM)
+    assert "user: current_user_dependency_async, admin: admin_dependency_async" in function(root, SUBSYSTEM, "rename_me")
+    # the route left on the sync path keeps the sync dependency
+    assert "user: current_user_dependency)" in function(root, SUBSYSTEM, "read_me")
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"}).status_code
+        renamed = client.put("/me", params={"name": "Zoe"}).status_code
+        me = client.get("/me").json()
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": [created, renamed], "me": me, "items": items}))
+    """)
+    assert result == {"status": [200, 200], "me": {"name": "Zoe"}, "items": ["pen"]}
+
+
+def test_1_a_router_level_dependency_sharing_the_session_blocks_naming_it(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            CURRENT_USER,
+            """
+            @router.put("/me")
+            def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+            """,
+        ).replace("router = APIRouter()", "").replace(
+            "def get_current_user", "router = APIRouter(dependencies=[Depends(get_current_user)])\n\n\ndef get_current_user"
+        ),
+    })
+    document = apply(cli, root)
+    found = handler(document, "rename_me")
+    assert found["action"] == "blocked"
+    assert "dependency api.items.get_current_user receives the synchronous Session too" in found["reasons"][0]
+    assert "router-level dependency" in found["reasons"][0]
+    assert document["files_changed"] == []
 
 
 def test_1_near_miss_a_dependency_without_the_session_does_not_block(cli, service):

@@ -37,6 +37,7 @@ from async_migrate.codemods.rules.am216_generator_helper import RULE as AM216
 from async_migrate.codemods.rules.am217_method_helper import RULE as AM217
 from async_migrate.codemods.rules.am218_shared_helper_blocked import RULE as AM218
 from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as AM219
+from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.sources import matches
@@ -99,6 +100,8 @@ class Closure:
     helpers: dict[FunctionId, HelperDecision] = field(default_factory=dict)
     blockers: list[Blocker] = field(default_factory=list)
     reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
+    # Dependencies that share a migrated route's Session: the route uses their async twins.
+    dependency_twins: dict[FunctionId, list[FunctionId]] = field(default_factory=dict)  # route -> deps
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -156,10 +159,31 @@ def compute(
             continue
         candidates[handler.id] = handler
 
-    own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, candidates)}
+    # A dependency sharing the route's Session moves with it: the route gets async twins of
+    # the dependencies on the way to it (or is blocked when they cannot have one).
+    shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
+    dependency_twins: dict[FunctionId, list[FunctionId]] = {}
+    dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
+    for fid, sharing in shared_sessions.items():
+        for found in sharing:
+            problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
+            if problem is None:
+                chain = dependency_twins.setdefault(fid, [])
+                chain.extend(d for d in found.chain if d not in chain)
+                continue
+            module, dependency = project.functions[found.dependency]
+            dependency_blocks.setdefault(fid, []).append(
+                (module.path, dependency.line, f"{dependencies.describe(project, found)} ({problem})")
+            )
+
+    def reach(route: FunctionId) -> set[FunctionId]:
+        return _reach(project, [route, *dependency_twins.get(route, ())]) - {route}
+
+    starts = [*candidates, *(d for chain in dependency_twins.values() for d in chain)]
+    own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, starts)}
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
     # each such read blocks the routes whose queries leave it lazy.
-    lazy = {fid: lazy_load_risks(project, [fid]) for fid in candidates}
+    lazy = {fid: lazy_load_risks(project, [fid, *dependency_twins.get(fid, ())]) for fid in candidates}
     blocked: dict[FunctionId, list[Reason]] = {
         fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()
@@ -168,17 +192,11 @@ def compute(
     for fid, reasons in (forced or {}).items():
         if fid in candidates:
             blocked.setdefault(fid, []).extend(r for r in reasons if r not in blocked.get(fid, []))
-    # A dependency sharing the route's Session would be left on a second, synchronous one.
-    shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
-    for fid, sharing in shared_sessions.items():
-        for found in sharing:
-            module, dependency = project.functions[found.dependency]
-            blocked.setdefault(fid, []).append(
-                AM219.reason(f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}")
-            )
+    for fid, found_blocks in dependency_blocks.items():
+        blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:
         active = [fid for fid in candidates if fid not in blocked]
-        reaches = {fid: _reach(project, [fid]) - {fid} for fid in active}
+        reaches = {fid: reach(fid) for fid in active}
         helpers = set().union(*reaches.values()) if reaches else set()
         members = set(active) | helpers
         newly_blocked = False
@@ -187,7 +205,7 @@ def compute(
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
                     reasons.append(blocker.reason(_where(project, fid, blocker.line)))
-                if fid != route and shared == "block":
+                if fid != route and shared == "block" and fid not in dependency_twins.get(route, ()):
                     outside = [_name(project, c) for c in _outside_callers(project, fid, members)]
                     outside += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
                     if outside:
@@ -205,7 +223,11 @@ def compute(
 
     closure.blocked_routes = blocked
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
-    closure.reaches = {fid: _reach(project, [fid]) - {fid} for fid in closure.migrated_routes}
+    closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
+    closure.dependency_twins = {
+        fid: chain for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
+    }
+    twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
     members = closure.migrated_routes | migrated_helpers
     # A twin's synchronous original stays, and so must everything it calls: sync
@@ -215,6 +237,7 @@ def compute(
     # callers the call graph cannot follow: they keep the synchronous original.
     referenced = value_references(project)
     twins = {fid for fid, outside in sync_callers.items() if outside or fid in referenced}
+    twins |= twinned_dependencies
     changed = True
     while changed:
         changed = False
@@ -226,7 +249,14 @@ def compute(
                 changed = True
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
-        if fid in twins:
+        if fid in twinned_dependencies:
+            users = sorted(r for r, chain in closure.dependency_twins.items() if fid in chain)
+            closure.helpers[fid] = HelperDecision(fid, "twin", [AM226.reason(
+                f"a dependency sharing the Session of {', '.join(_name(project, r) for r in users)}: "
+                "the migrated routes use its async twin, so a request keeps one Session; the sync "
+                "original stays for the other routes"
+            )])
+        elif fid in twins:
             reasons: list[Reason] = []
             if outside:
                 reasons.append(AM207.reason(f"also called by {', '.join(_name(project, c) for c in outside)}: "
@@ -255,13 +285,11 @@ def compute(
         for blocker in own_blockers[fid]:
             closure.blockers.append(Blocker(blocker.rule.code, module.path, blocker.line, blocker.message, fid))
     seen = set()
-    for fid, sharing in sorted(shared_sessions.items()):
-        for found in sharing:
-            module, dependency = project.functions[found.dependency]
-            message = dependencies.describe(project, found)
-            if (module.path, dependency.line, message) not in seen:
-                seen.add((module.path, dependency.line, message))
-                closure.blockers.append(Blocker(AM219.code, module.path, dependency.line, message, fid))
+    for fid, found_blocks in sorted(dependency_blocks.items()):
+        for path, line, message in found_blocks:
+            if (path, line, message) not in seen:
+                seen.add((path, line, message))
+                closure.blockers.append(Blocker(AM219.code, path, line, message, fid))
     for fid, risks in sorted(lazy.items()):
         for risk in risks:
             if (risk.file, risk.line, risk.message) not in seen:
@@ -314,7 +342,7 @@ def _name_twins(project: Project, closure: Closure, members: set[FunctionId]) ->
         module, function = project.functions[fid]
         homes = {module.name} | {
             edge.caller[0] for edge in project.calls_to[fid] if edge.caller in members
-        }
+        } | {route[0] for route, chain in closure.dependency_twins.items() if fid in chain}
         for home in homes:
             if home not in taken:
                 taken[home] = module_names(project.modules[home])

@@ -28,6 +28,7 @@ class SharedSession:
     dependency: FunctionId
     chain: tuple[FunctionId, ...]  # the route's direct dependency first, this dependency last
     param: str
+    router_level: bool = False  # reached through `APIRouter(dependencies=[...])`
 
 
 def param_dependency(project: Project, param: facts.Param) -> str | None:
@@ -53,15 +54,25 @@ def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
     return None
 
 
-def route_dependencies(project: Project, handler: Handler) -> list[str]:
-    """References of the dependencies FastAPI calls for a route, besides its parameters'."""
+def route_dependencies(project: Project, handler: Handler, router: bool = True) -> list[str]:
+    """References of the dependencies FastAPI calls for a route, besides its parameters':
+    its decorator's `dependencies=[...]`, and (with `router`) its router's."""
     refs: list[str] = []
     for registration in handler.registrations:
         decorator = registration.decorator
         if decorator is None:
             continue
         refs.extend(decorator.depends)
-        refs.extend(_router_dependencies(project, handler.module, decorator.base))
+        if router:
+            refs.extend(_router_dependencies(project, handler.module, decorator.base))
+    return refs
+
+
+def router_dependencies(project: Project, handler: Handler) -> list[str]:
+    refs: list[str] = []
+    for registration in handler.registrations:
+        if registration.decorator is not None:
+            refs.extend(_router_dependencies(project, handler.module, registration.decorator.base))
     return refs
 
 
@@ -95,12 +106,13 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     found: list[SharedSession] = []
     seen: set[FunctionId] = set()
     start = [p for p in function.params if project.declared_session(p) is None]
-    queue: list[tuple[str, tuple[FunctionId, ...]]] = [
-        (ref, ()) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
-                              *route_dependencies(project, handler))
+    queue: list[tuple[str, tuple[FunctionId, ...], bool]] = [
+        (ref, (), False) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
+                                     *route_dependencies(project, handler, router=False))
     ]
+    queue += [(ref, (), True) for ref in router_dependencies(project, handler)]
     while queue:
-        ref, chain = queue.pop(0)
+        ref, chain, router_level = queue.pop(0)
         fid = dependency_function(project, ref)
         if fid is None or fid in seen or project.is_session_dependency(ref):
             continue
@@ -109,13 +121,24 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
         _, dependency = project.functions[fid]
         for param in dependency.params:
             if project.declared_session(param) is not None:
-                found.append(SharedSession(fid, path, param.name))
+                found.append(SharedSession(fid, path, param.name, router_level))
                 break
         for param in dependency.params:
             target = param_dependency(project, param)
             if target is not None and project.declared_session(param) is None:
-                queue.append((target, path))
+                queue.append((target, path, router_level))
     return found
+
+
+def twin_problem(project: Project, shared: SharedSession) -> str | None:
+    """Why the dependencies of a chain cannot get async twins for the migrated routes (None: they can)."""
+    if shared.router_level:
+        return "it is a router-level dependency (`APIRouter(dependencies=[...])`), shared with routes that stay"
+    for fid in shared.chain:
+        _, function = project.functions[fid]
+        if "." in function.qualname:
+            return f"{_name(project, fid)} is a method or class dependency"
+    return None
 
 
 def describe(project: Project, shared: SharedSession) -> str:

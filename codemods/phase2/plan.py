@@ -39,6 +39,10 @@ class FunctionPlan:
     twin: str | None = None  # add an async twin under this name, leave the original alone
     calls: dict[int, CallAction] = field(default_factory=dict)
     params: dict[str, ParamAction] = field(default_factory=dict)
+    # Dependencies (and Annotated aliases of them) replaced by their twins, in the parameters
+    # and the route decorator: local name -> new name.
+    redepend: dict[str, str] = field(default_factory=dict)
+    keep_sync: bool = False  # a dependency twin without Session work stays a plain `def`
 
 
 @dataclass(slots=True)
@@ -58,6 +62,9 @@ class FilePlan:
     functions: dict[str, FunctionPlan] = field(default_factory=dict)
     imports: set[tuple[str, str]] = field(default_factory=set)
     maybe_unused: set[tuple[str, str, str | None]] = field(default_factory=set)  # module, name, as
+    # `alias = Annotated[T, Depends(dep)]` -> `alias_twin = Annotated[T, Depends(dep_twin)]` after it:
+    # (alias, twin alias, renames inside it).
+    alias_twins: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
 
 
@@ -68,14 +75,82 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
     }
     mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
+    aliases = _alias_twins(project, {d: twins[d] for d in dependency_twins if d in twins}, plans)
     for fid in sorted(migrated):
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
         fplan = FunctionPlan(function.key, twin=twins.get(fid))
         plan.functions[function.key] = fplan
         _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
-        _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes, stack=stack)
+        is_dependency = fid in dependency_twins
+        _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
+        if fid in closure.migrated_routes or is_dependency:
+            _plan_redepend(project, fid, fplan, plan, {d: twins[d] for d in dependency_twins if d in twins}, aliases)
+        if is_dependency and not function.is_async and not project.session_names(fid):
+            fplan.keep_sync = True
     return plans
+
+
+def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> dict[str, tuple[str, str]]:
+    """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name)."""
+    from async_migrate.codemods.phase2.closure import module_names
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    found: dict[str, tuple[str, str]] = {}
+    for module in project.modules.values():
+        taken = module_names(module)
+        for name, value in sorted(module.values.items()):
+            if value.kind != "annotated":
+                continue
+            target = dependency_function(project, value.depends)
+            if target not in twins:
+                continue
+            twin, number = name + project.config.twin_suffix, 1
+            while twin in taken:
+                number += 1
+                twin = f"{name}{project.config.twin_suffix}_{number}"
+            taken.add(twin)
+            dep_module, dep = project.functions[target]
+            renames = {dep.name: twins[target]}
+            plan = plans.setdefault(module.path, FilePlan())
+            plan.alias_twins.append((name, twin, renames))
+            local = _imported_as(module, dep_module.name, dep.name)
+            if dep_module.name != module.name and local is not None:
+                plan.imports.add((dep_module.name, twins[target]))
+                renames[local] = twins[target]
+            found[f"{module.name}.{name}"] = (module.name, twin)
+    return found
+
+
+def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:  # type: ignore[no-untyped-def]
+    """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    module, function = project.functions[fid]
+    refs = [r for p in function.params for r in (p.depends, *p.annotation) if r]
+    refs += [r for d in function.decorators for r in d.depends]
+    for ref in refs:
+        target = dependency_function(project, ref)
+        if target in twins:
+            home, dep = project.functions[target]
+            fplan.redepend[ref.rsplit(".", 1)[-1]] = twins[target]
+            local = _imported_as(module, home.name, dep.name)
+            if local is not None:
+                fplan.redepend[local] = twins[target]
+                plan.imports.add((home.name, twins[target]))
+                _unused(plan, module, f"{home.name}.{dep.name}")
+            continue
+        alias = aliases.get(project.canonical(ref) or "")
+        if alias is not None:
+            home_name, twin = alias
+            alias_name = (project.canonical(ref) or "").rsplit(".", 1)[-1]
+            fplan.redepend[ref.rsplit(".", 1)[-1]] = twin
+            local = _imported_as(module, home_name, alias_name)
+            if local is not None and home_name != module.name:
+                fplan.redepend[local] = twin
+                plan.imports.add((home_name, twin))
+                _unused(plan, module, f"{home_name}.{alias_name}")
 
 
 def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:  # type: ignore[no-untyped-def]

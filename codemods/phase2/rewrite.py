@@ -23,7 +23,7 @@ class Plan:
 def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
     if plan.stack is not None:
         module = async_stack.rewrite(module, module_facts, plan.stack)
-    if plan.functions is not None and plan.functions.functions:
+    if plan.functions is not None and (plan.functions.functions or plan.functions.alias_twins):
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
     return module

@@ -45,6 +45,8 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         result = super().transform_module_impl(tree)
+        if self.plan.alias_twins:
+            result = _add_alias_twins(result, self.plan.alias_twins)
         for module, name in sorted(self.plan.imports):
             AddImportsVisitor.add_needed_import(self.context, module, name)
         for module, name, asname in sorted(self.plan.maybe_unused, key=str):
@@ -66,10 +68,15 @@ class MigrateToAsyncSession(DefinitionCommand):
         for module, name in sorted(rewriter.imports):
             AddImportsVisitor.add_needed_import(self.context, module, name)
         params = node.params.visit(_SessionParams(plan, self.stack)) if plan.params else node.params
+        decorators = node.decorators
+        if plan.redepend:
+            params = params.visit(_Rename(plan.redepend))
+            decorators = [d.visit(_Rename(plan.redepend)) for d in decorators]
         return node.with_changes(
             body=body,
             params=params,
-            asynchronous=node.asynchronous or cst.Asynchronous(),
+            decorators=decorators,
+            asynchronous=node.asynchronous if plan.keep_sync else node.asynchronous or cst.Asynchronous(),
         )
 
 
@@ -169,6 +176,52 @@ class _SessionParams(cst.CSTTransformer):
             renamed = updated.annotation.visit(_RenameType(action.old, "AsyncSession"))
             return updated.with_changes(annotation=renamed)
         return updated
+
+
+class _Rename(cst.CSTTransformer):
+    """Renames dependency and alias names (`Depends(get_current_user)`, `current_user_dependency`)."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        new = self.names.get(updated.value)
+        return updated.with_changes(value=new) if new is not None else updated
+
+
+def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, str]]]) -> cst.Module:
+    """`alias_async = Annotated[T, Depends(dep_async)]` right after each `alias = ...`."""
+    wanted = {alias: (twin, names) for alias, twin, names in twins}
+    body: list[cst.BaseStatement] = []
+    for statement in module.body:
+        body.append(statement)
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        assign = statement.body[0]
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+            continue
+        target = assign.targets[0].target
+        if not isinstance(target, cst.Name) or target.value not in wanted:
+            continue
+        twin, names = wanted[target.value]
+        if any(_defines_name(s, twin) for s in module.body):
+            continue  # a second run: the twin is there already
+        copy = assign.with_changes(
+            targets=[assign.targets[0].with_changes(target=cst.Name(twin))],
+            value=assign.value.visit(_Rename(names)),
+        )
+        body.append(statement.with_changes(body=[copy], leading_lines=[]))
+    return module.with_changes(body=body)
+
+
+def _defines_name(statement: cst.CSTNode, name: str) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(
+            isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                  for t in small.targets)
+            for small in statement.body
+        )
+    return isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
 
 
 class _RenameType(cst.CSTTransformer):
