@@ -358,3 +358,13 @@ def count_items(session: Session) -> int:
     (finding,) = document["check"]["findings"]
     assert (finding["code"], finding["name"], finding["function"]) == ("AM302", "mixed-session", "create_note")
     assert document["contract"]["status"] == "skipped" and document["tests"] == {"status": "skipped"}
+
+
+def test_guard_that_cannot_hook_the_framework_is_unverified(cli, repo_app: Path) -> None:
+    # A service on another framework: the guard sees no requests, so the run proves nothing.
+    write_tree(repo_app, {"tests/conftest.py": "import sys\nsys.modules['starlette.applications'] = None\n",
+                          "tests/test_api.py": "def test_nothing():\n    pass\n"})
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1
+    assert document["tests"]["status"] == "unverified"
+    assert "could not hook starlette" in document["tests"]["problem"]

@@ -133,6 +133,10 @@ def run_tests(
             )
         for path in reports:
             _read_report(result, json.loads(path.read_text(encoding="utf-8")))
+        blind = [name for name in ("starlette", "sqlalchemy", "never-awaited") if not result.installed.get(name, True)]
+        if guard and reports and blind and result.problem is None:
+            # Without these hooks the guard cannot see requests, Session work or lost coroutines.
+            result.problem = f"the guard could not hook {', '.join(blind)} in {python}: the tests ran partly unguarded"
         if result.exit_code == 5 and result.problem is None:
             result.problem = "no tests ran (pytest exit status 5)"
     return result
