@@ -1,6 +1,6 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Three rules, one finding per handler and rule (`async-migrate rules` documents each):
+Four rules, one finding per handler and rule (`async-migrate rules` documents each):
 
 - AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
   Session work on the event loop (directly, through helpers that take its Session,
@@ -8,6 +8,9 @@ Three rules, one finding per handler and rule (`async-migrate rules` documents e
 - AM302 `mixed-session`: an `async def` handler on the async path (it takes an
   `AsyncSession`) still calls a synchronous session helper, the design record's
   "mixed patterns".
+- AM304 `unverified-session`: an `async def` handler whose only Session evidence is a
+  Session-carrying call the analysis cannot resolve (the Session handed to unseen
+  code, a method of an object built from it by unseen code): not an all-clear.
 - AM303 `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
   a code that does not exist.
 
@@ -36,6 +39,7 @@ from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
+from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
 from async_migrate.codemods.run import Options, Progress, collect_project, open_pool
 from async_migrate.codemods.session_work import SessionWork, session_work
 
@@ -194,6 +198,22 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 outcome.action,
             )
         )
+    if not blocking and not work.any and work.unverified:
+        line, text = work.unverified[0]
+        candidates.append(
+            Finding(
+                AM304,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                f"async def {_kind(handler)} may do synchronous Session work the analysis cannot see: "
+                f"{text} (line {line}); make the types visible (annotate the dependency's return type) "
+                "or acknowledge it with `# async-migrate: ignore[AM304] reason`",
+                [Blocking(line, text)],
+                "keep",
+            )
+        )
     if mixed:
         candidates.append(
             Finding(
@@ -279,9 +299,10 @@ def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
     """
     _, function = project.functions[fid]
     names = project.session_names(fid)
+    through_objects = {edge.call.index for edge in project.all_calls_from[fid] if edge.via is not None}
     found = []
     for call in function.calls:
-        if call.receiver in names or call.callee is None:
+        if call.receiver in names or call.callee is None or call.index in through_objects:
             continue
         if not any(arg.name in names for arg in call.args):
             continue
@@ -337,6 +358,10 @@ def _blocking_message(project: Project, handler: Handler, outcome: Outcome, bloc
     keep = [r.text for r in outcome.reasons if r.code != AM116.code]
     fix = "; ".join(fixes(project, handler))
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
+
+
+def _kind(handler: Handler) -> str:
+    return {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
 
 
 def _mixed_message(project: Project, handler: Handler, calls: list[Blocking]) -> str:

@@ -344,6 +344,33 @@ class Collector:
     def _ref(self, node: cst.BaseExpression, local: frozenset[str] = frozenset()) -> str | None:
         return self.resolve(dotted(node), local)
 
+    def expression(self, node: cst.BaseExpression, local: frozenset[str] = frozenset()) -> str | None:
+        """An expression in the value-flow notation of `facts.Function.bindings`, or None.
+
+        Names, attributes and calls only: `$self.db.query` (a local head),
+        `app.db.SessionLocal()` (a resolved head), `super().get`.
+        """
+        steps: list[str] = []
+        while True:
+            kind = type(node)
+            if kind is cst.Attribute:
+                steps.append("." + node.attr.value)  # type: ignore[attr-defined]
+                node = node.value  # type: ignore[attr-defined]
+            elif kind is cst.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is cst.Name and func.value == "super" and "super" not in local:
+                    head = "super()"
+                    break
+                steps.append("()")
+                node = func
+            elif kind is cst.Name:
+                name = node.value  # type: ignore[attr-defined]
+                head = f"${name}" if name in local else (self.resolve(name) or name)
+                break
+            else:
+                return None
+        return head + "".join(reversed(steps))
+
     # -------------------------------------------------------- module level
 
     def _module_statement(self, small: cst.BaseSmallStatement) -> None:
@@ -548,8 +575,18 @@ class Collector:
         """Bases, relationship() attributes and annotated fields of one class statement."""
         found = facts.ClassFacts(name=node.name.value, qualname=qualname, line=0)
         self._line(node.name, found)
-        bases = (self._ref(arg.value) for arg in node.bases if arg.keyword is None and not arg.star)
+        # `CRUDBase[User]`, `Generic[M]`: the class subscripted
+        bases = (
+            self._ref(arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value)
+            for arg in node.bases
+            if arg.keyword is None and not arg.star
+        )
         found.bases = tuple(ref for ref in bases if ref is not None)
+        decorators = (
+            self._ref(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            for d in node.decorators
+        )
+        found.decorators = tuple(ref for ref in decorators if ref is not None)
         if isinstance(node.body, cst.IndentedBlock):
             lines = [s for s in definitions(node.body.body) if isinstance(s, cst.SimpleStatementLine)]
             smalls = [small for line in lines for small in line.body]
@@ -566,6 +603,10 @@ class Collector:
                     names.append(name)
                     found.annotations[name] = refs
                 targets = [name]
+                if value is not None:  # `db: Session = Depends(get_db)` in a class-based view
+                    depends = self._depends_target(value)
+                    if depends is not None:
+                        found.depends[name] = depends
             elif isinstance(small, cst.Assign):
                 targets = [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
                 value = small.value
@@ -628,6 +669,7 @@ class Collector:
         for decorator in node.decorators:
             function.decorators.append(self._decorator(decorator, routers))
         function.pragma = _pragma(node)
+        function.abstract = _abstract(node, function.decorators)
         BodyScanner(self, function, names).scan(node.body)
         function.wraps = _decorator_shape(node)
         if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
@@ -685,6 +727,18 @@ class Collector:
                 param.default = _text(node.default)
             param.depends = param.depends or default
             self._scan_depends(node.default)
+            if isinstance(node.default, (cst.Name, cst.Attribute)):
+                param.default_ref = self._ref(node.default)
+        if param.depends is None and node.annotation is not None:
+            # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
+            annotation = node.annotation.annotation
+            if _bare_depends(node.default, self) or any(
+                _bare_depends(call, self) for call in _calls_under(annotation)
+            ):
+                if isinstance(annotation, cst.Subscript) and self._ref(annotation.value) in ANNOTATED:
+                    first = annotation.slice[0].slice
+                    annotation = first.value if isinstance(first, cst.Index) else annotation
+                param.depends = self._ref(annotation)
         return param
 
     def _decorator(self, node: cst.Decorator, routers: dict[str, str] | None = None) -> facts.Decorator:
@@ -746,6 +800,39 @@ def _free_names(node: cst.CSTNode) -> set[str]:
 
 def _calls_under(node: cst.CSTNode) -> Iterator[cst.Call]:
     return (current for current in walk(node) if isinstance(current, cst.Call))
+
+
+def _bare_depends(node: cst.CSTNode | None, collector: Collector) -> bool:
+    """`Depends()` without a dependency: FastAPI calls the annotated class."""
+    return (
+        isinstance(node, cst.Call)
+        and collector._ref(node.func) in DEPENDS
+        and _argument(node, 0, "dependency") is None
+    )
+
+
+def _abstract(node: cst.FunctionDef, decorators: list[facts.Decorator]) -> bool:
+    """An abstract method: `@abstractmethod`, or a body that only documents or refuses."""
+    if any(d.callee is not None and d.callee.endswith("abstractmethod") for d in decorators):
+        return True
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else (node.body,)
+    for statement in body:
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else (
+            statement.body if isinstance(statement, cst.SimpleStatementSuite) else None
+        )
+        if smalls is None:
+            return False
+        for small in smalls:
+            if isinstance(small, cst.Pass):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
+                continue
+            if isinstance(small, cst.Raise) and small.exc is not None and "NotImplementedError" in (
+                dotted(small.exc.func if isinstance(small.exc, cst.Call) else small.exc) or ""
+            ):
+                continue
+            return False
+    return True
 
 
 def _strategy(lazy: cst.BaseExpression | None) -> str:
@@ -903,13 +990,21 @@ class BodyScanner:
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.defined.union(collector.facts.imports)
         self.raw_references: list[str] = []
+        # Value flow, kept raw until the walk knows every local name.
+        self.raw_bindings: list[tuple[facts.Binding, cst.BaseExpression]] = []
+        self.raw_assigns: list[tuple[str, cst.BaseExpression]] = []
+        self.raw_returned: list[cst.BaseExpression] = []
+        self.raw_args: list[tuple[facts.Arg, cst.BaseExpression]] = []
 
     def scan(self, body: cst.BaseSuite) -> None:
         self._visit(body, nested=False)
         self._lazy_facts()
         local = frozenset(self.locals)
+        expression = self.collector.expression
         for call, func in self.raw_calls:
             call.callee = self.collector.resolve(dotted(func), local)
+            if call.callee is None:
+                call.func = expression(func, local)
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = self.collector.resolve(arg.ref, local)
@@ -918,6 +1013,22 @@ class BodyScanner:
             resolved = self.collector.resolve(written, local)
             if resolved is not None and resolved not in references:
                 references.append(resolved)
+        for arg, value in self.raw_args:
+            found = expression(value, local)
+            if found is not None and found.startswith("$"):
+                arg.expr = found
+        for binding, value in self.raw_bindings:
+            found = expression(value, local)
+            if found is not None:
+                binding.expr = found
+                self.function.bindings.append(binding)
+        for attribute, value in self.raw_assigns:
+            found = expression(value, local)
+            if found is not None:
+                self.function.assigns.append((attribute, found))
+        self.function.returned = tuple(
+            found for found in (expression(value, local) for value in self.raw_returned) if found is not None
+        )
         # Uses of names bound to sessions opened here count as uses too.
         self.function.name_uses = {
             name: lines for name, lines in self.function.name_uses.items() if name in self.tracked
@@ -1003,6 +1114,9 @@ class BodyScanner:
                 self._await(node.items[0].item, "async with")
             return
         for item in node.items:
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self._binding(item.asname.name.value, item.item, entered=True)
+                self.locals.add(item.asname.name.value)
             if isinstance(item.item, cst.Call) and item.asname is not None:
                 target = item.asname.name
                 if isinstance(target, cst.Name):
@@ -1028,12 +1142,15 @@ class BodyScanner:
     def _on_return(self, node: cst.Return, nested: bool) -> None:
         if not nested and isinstance(node.value, cst.Name):
             self.function.yields += (node.value.value,)
+        if not nested and node.value is not None:
+            self.raw_returned.append(node.value)
         if isinstance(node.value, cst.Call):
             self.statements.add(id(node.value))
 
     def _on_assign(self, node: cst.Assign, nested: bool) -> None:
         for target in node.targets:
             self._bind(target.target)
+            self._flow_target(target.target, node.value)
         if (
             len(node.targets) == 1
             and isinstance(node.targets[0].target, cst.Name)
@@ -1058,6 +1175,8 @@ class BodyScanner:
 
     def _on_ann_assign(self, node: cst.AnnAssign, nested: bool) -> None:
         self._bind(node.target)
+        if node.value is not None:
+            self._flow_target(node.target, node.value)
         if isinstance(node.value, cst.Call):
             self.statements.add(id(node.value))
 
@@ -1093,6 +1212,9 @@ class BodyScanner:
             if root is not None:
                 self._query_chain(node, root, call)
         call.args = _args(node.args)
+        for recorded, written in zip(call.args, (a for a in node.args if not a.star)):
+            if type(written.value) is cst.Attribute:
+                self.raw_args.append((recorded, written.value))
         if id(node) in self.query_blockers and call.query_root is None:
             call.query_blocker = self.query_blockers[id(node)]
         self.collector._line(node, call)
@@ -1180,6 +1302,22 @@ class BodyScanner:
         call.query_root = receiver
         call.query_blocker = blocker
         self.query_blockers[id(root)] = blocker
+
+    def _flow_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        kind = type(target)
+        if kind is cst.Name:
+            self._binding(target.value, value)  # type: ignore[attr-defined]
+        elif (
+            kind is cst.Attribute
+            and type(target.value) is cst.Name  # type: ignore[attr-defined]
+            and target.value.value == "self"  # type: ignore[attr-defined]
+        ):
+            self.raw_assigns.append((target.attr.value, value))  # type: ignore[attr-defined]
+
+    def _binding(self, name: str, value: cst.BaseExpression, entered: bool = False) -> None:
+        binding = facts.Binding(name, "", entered=entered)
+        self.collector._line(value, binding)
+        self.raw_bindings.append((binding, value))
 
     def _bind(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

@@ -28,6 +28,9 @@ class Arg(_Fact):
     keyword: str | None
     name: str | None  # the local name passed, when the argument is a bare name
     ref: str | None = None  # the resolved reference, when the argument names a function
+    # The argument as an expression (see `Function.bindings`), when it is an attribute path
+    # on a local name (`self.db`): None for bare names (`name`) and module-level references.
+    expr: str | None = None
 
 
 @dataclass(slots=True)
@@ -55,6 +58,10 @@ class Call(_Fact):
     # The nested `async def` (coroutine or async generator) the call sits in: it runs on the
     # event loop whatever the enclosing function is.
     coroutine: str | None = None
+    # The called expression (see `Function.bindings`) when `callee` cannot name it: a path on a
+    # local name (`$self.db.query`, `$repo.get`), a call's result (`pkg.SessionLocal().query`)
+    # or `super().get`.
+    func: str | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +74,7 @@ class Param(_Fact):
     default: str = ""  # a Depends(...) default as written
     positional: bool = True  # can be passed by position (not keyword-only, not *args/**kwargs)
     variadic: str = ""  # "*" for *args, "**" for **kwargs
+    default_ref: str | None = None  # a default that is a dotted name (`db=db_dependency`), resolved
 
 
 @dataclass(slots=True)
@@ -100,6 +108,16 @@ class SessionOpen(_Fact):
 
 
 @dataclass(slots=True)
+class Binding(_Fact):
+    """A local name bound to an expression: `name = expr`, or `with expr as name` (entered)."""
+
+    name: str
+    expr: str
+    line: int = 0
+    entered: bool = False  # `with expr as name`: the name holds what `__enter__` returns
+
+
+@dataclass(slots=True)
 class Function(_Fact):
     name: str
     qualname: str
@@ -128,6 +146,13 @@ class Function(_Fact):
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
     # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)
+    # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
+    # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
+    # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.
+    bindings: list[Binding] = field(default_factory=list)  # `name = expr`, `with expr as name`
+    assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
+    returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`
 
 
 @dataclass(slots=True)
@@ -191,6 +216,8 @@ class ClassFacts(_Fact):
     backrefs: dict[str, str] = field(default_factory=dict)
     fields: tuple[str, ...] = ()  # annotated attribute names, in order (ClassVar excluded)
     annotations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> refs in its type
+    depends: dict[str, str] = field(default_factory=dict)  # field -> Depends() target of its default
+    decorators: tuple[str, ...] = ()  # resolved references of the class decorators (`@cbv(router)`)
 
 
 @dataclass(slots=True)

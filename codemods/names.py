@@ -55,6 +55,9 @@ SYNC_SESSIONMAKERS = frozenset(
         "sqlalchemy.orm.scoping.scoped_session",
     }
 )
+SCOPED_SESSION_MAKERS = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager"})
+PROTOCOL_TYPES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 ASYNC_SESSIONMAKERS = frozenset(
     {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker"}
 )

@@ -9,12 +9,14 @@ calls whom.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.flow import FACTORY, SESSION, TAINTED, Flow, describe
 from async_migrate.codemods.names import (
     ASYNC_SESSION_TYPES,
     EVENT_LOOP_ONLY,
@@ -25,11 +27,14 @@ from async_migrate.codemods.names import (
     SESSION_IO_METHODS,
     SYNC_SESSION_TYPES,
     SYNC_SESSIONMAKERS,
+    THREADPOOL,
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
 
 FunctionId = tuple[str, str]  # (module name, definition key)
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_OFFLOADS = THREADPOOL | {"asyncio.to_thread", "anyio.to_thread.run_sync"}
 
 
 @dataclass(slots=True)
@@ -94,6 +99,10 @@ class Edge:
     callee: FunctionId
     call: facts.Call
     session_args: dict[str, str]  # callee parameter -> caller's session name passed to it
+    # Object edges (`Project.object_edges`): the called expression as written (`Items.get`,
+    # `self.repo.list`), and False when the receiver's class leaves several implementations.
+    via: str | None = None
+    certain: bool = True
 
 
 class Project:
@@ -416,6 +425,14 @@ class Project:
         """Why a parameter receives a synchronous Session by its declaration, or None."""
         if param.depends is not None and self.is_session_dependency(param.depends):
             return f"`{_signature(param)}`"
+        if param.depends is None and param.default_ref is not None:
+            # `db=db_dependency` where `db_dependency = Depends(get_db)`
+            target = self.resolve(param.default_ref)
+            if (
+                target is not None and target.kind == "value" and target.value is not None
+                and target.value.kind == "depends" and self.is_session_dependency(target.value.ref)
+            ):
+                return f"`{param.name}={param.default_ref.rsplit('.', 1)[-1]}`"
         for ref in param.annotation:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return None
@@ -452,28 +469,86 @@ class Project:
                 if reason is not None and self.awaited_like_async(function, param.name) is None:
                     declared[param.name] = reason
             params[fid] = declared
+        flow = Flow(self)
+        self._session_fixpoint(params, flow, set(self.functions))
+        # `self.db = db` in an `__init__` whose `db` only a caller made a Session: the attribute
+        # holds one too, and what reads it may pass it on. Another round sees that.
+        for _ in range(3):
+            received = {
+                fid for fid, found in params.items()
+                if any(not reason.startswith("`") for reason in found.values())
+            }
+            if not any(self.functions[fid][1].assigns for fid in received):
+                break
+            before = {fid: set(found) for fid, found in params.items()}
+            flow = Flow(self, params)
+            self._session_fixpoint(params, flow, set(self.functions))
+            if before == {fid: set(found) for fid, found in params.items()}:
+                break
+        self._flow = Flow(self, params)
+        return params
+
+    def _session_fixpoint(
+        self, params: dict[FunctionId, dict[str, str]], flow: Flow, dirty: set[FunctionId]
+    ) -> None:
         # Passes in a fixed order, so the caller a reason names does not depend on
         # timing; a pass skips functions whose Session names did not change since
         # they were last read, which could only repeat what they already passed on.
-        dirty = set(self.functions)
         while dirty:
             for fid, (module, function) in self.functions.items():
                 if fid not in dirty:
                     continue
                 dirty.discard(fid)
-                names = set(params[fid]) | self._opened_names(function)
-                if not names:
-                    continue
+                names = set(params[fid]) | self._opened_names(function) | flow_sessions(flow, fid)
                 for call in function.calls:
-                    callee = self._callee(module, call)
-                    if callee is None:
+                    passed_args = self._passed_sessions(flow, fid, call, names)
+                    if not passed_args:
                         continue
-                    for param_name, passed in self._session_args(call, callee, names).items():
-                        if param_name not in params[callee]:
-                            caller = f"{module.name}.{function.qualname}"
-                            params[callee][param_name] = f"receives the Session `{passed}` from {caller}"
-                            dirty.add(callee)
-        return params
+                    callee = self._callee(module, call)
+                    callees = [callee] if callee is not None else flow.targets(fid, call)[0]
+                    for target in callees:
+                        for param_name, passed in _map_args(self, passed_args, target).items():
+                            if param_name not in params[target]:
+                                caller = f"{module.name}.{function.qualname}"
+                                params[target][param_name] = f"receives the Session `{passed}` from {caller}"
+                                dirty.add(target)
+
+    def _passed_sessions(
+        self, flow: Flow, fid: FunctionId, call: facts.Call, names: set[str]
+    ) -> list[tuple[facts.Arg, str]]:
+        """The arguments of a call that carry a Session, each with its text."""
+        found = []
+        for arg in call.args:
+            if arg.name is not None:
+                if arg.name in names:
+                    found.append((arg, arg.name))
+            elif arg.expr is not None:
+                if flow.holds(fid, arg.expr) is not None:
+                    found.append((arg, self.written(arg.expr)))
+            elif arg.ref is not None and flow.holds(fid, arg.ref) is not None:
+                found.append((arg, arg.ref.rsplit(".", 1)[-1]))
+        return found
+
+    def written(self, expression: str) -> str:
+        """A flow expression as the source would spell it near enough for a reason.
+
+        `$self.db.query` -> `self.db.query`; a project reference loses its module
+        (`app.db.ScopedSession.query` -> `ScopedSession.query`); others stay whole.
+        """
+        text = describe(expression)
+        if expression.startswith(("$", "super()")):
+            return text
+        parts = text.split("(", 1)[0].split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:cut]) in self.modules:
+                return text[len(".".join(parts[:cut])) + 1 :]
+        return text
+
+    @property
+    def flow(self) -> Flow:
+        """The value flow, with every parameter the fixpoint found to receive a Session."""
+        self.session_params  # noqa: B018 - computes the flow it settles on
+        return self._flow
 
     @staticmethod
     def awaited_like_async(function: facts.Function, name: str) -> facts.Call | None:
@@ -603,6 +678,219 @@ class Project:
             table[edge.callee].append(edge)
         return table
 
+    @cached_property
+    def object_edges(self) -> list[Edge]:
+        """Calls that reach project code through a value rather than a reference.
+
+        `Items.get(...)` on a module-level instance, `repo.list()` on an injected
+        object, `self.db_helper(...)`, `super().get(...)`, `UserRepo(db)` (its
+        `__init__`), `with get_db() as db` for `get_db = contextmanager(f)`. Kept
+        apart from `edges`, which phase two reads, until phase two handles methods.
+        """
+        flow = self.flow
+        found: list[Edge] = []
+        for fid, (module, function) in self.functions.items():
+            names = self.session_names(fid) | flow_sessions(flow, fid)
+            for call in function.calls:
+                if call.func is None and (call.callee is None or self._callee(module, call) is not None):
+                    continue
+                targets, certain = flow.targets(fid, call)
+                if not targets:
+                    continue
+                passed = self._passed_sessions(flow, fid, call, names)
+                text = self.written(call.func or call.callee)  # type: ignore[arg-type]
+                for target in targets:
+                    found.append(Edge(fid, target, call, _map_args(self, passed, target), text, certain))
+        return found
+
+    @cached_property
+    def all_calls_from(self) -> dict[FunctionId, list[Edge]]:
+        """`calls_from` plus the object edges: every project function a function may call."""
+        table: dict[FunctionId, list[Edge]] = {fid: list(edges) for fid, edges in self.calls_from.items()}
+        for edge in self.object_edges:
+            table[edge.caller].append(edge)
+        return table
+
+    @cached_property
+    def all_calls_to(self) -> dict[FunctionId, list[Edge]]:
+        table: dict[FunctionId, list[Edge]] = {fid: list(edges) for fid, edges in self.calls_to.items()}
+        for edge in self.object_edges:
+            table[edge.callee].append(edge)
+        return table
+
+    def own_work(self, fid: FunctionId) -> list[tuple[int, str]]:
+        """Synchronous Session work a function does on a Session that is its own.
+
+        Not one a caller hands it as a parameter: one it opens (any opener the value
+        flow knows), one an attribute or a module-level global holds (`self.db`, a
+        `scoped_session`), used for I/O or handed to other code. (line, description).
+        """
+        return self._own_work.get(fid, [])
+
+    @cached_property
+    def _own_work(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        flow = self.flow
+        table: dict[FunctionId, list[tuple[int, str]]] = {}
+        for fid, (module, function) in self.functions.items():
+            found: list[tuple[int, str]] = []
+            params = self.session_params[fid]
+            opened: dict[str, str] = {}
+            for o in self.opens_directly(fid):
+                text = f"with {_tail(o.callee)}() as {o.name}" if o.index >= 0 else f"{o.name} = {_tail(o.callee)}()"
+                opened[o.name or ""] = text
+                found.append((o.line, text))
+            for binding in function.bindings:
+                if binding.name in opened or not binding.expr.endswith("()") or binding.name in params:
+                    continue
+                value = flow.evaluate(fid, binding.expr)
+                if binding.entered:
+                    value = flow._enter(value)
+                if any(v.kind == SESSION for v in value):
+                    text = f"{'with ' if binding.entered else ''}{self.written(binding.expr)}"
+                    text += f" as {binding.name}" if binding.entered else ""
+                    if not binding.entered:
+                        text = f"{binding.name} = {text}"
+                    opened[binding.name] = text
+                    found.append((binding.line, text))
+            for call in function.calls:
+                expression = call.func if call.func is not None else call.callee
+                if expression is None:
+                    continue
+                receiver, dot, method = expression.rpartition(".")
+                if dot and method in SESSION_IO_METHODS and receiver not in (f"${p}" for p in params):
+                    if receiver[1:] in opened and receiver.startswith("$"):
+                        continue
+                    if flow.holds(fid, receiver) is not None:
+                        found.append((call.line, f"{self.written(expression)}()"))
+                        continue
+                for arg in call.args:
+                    passed = arg.expr or (arg.ref if arg.name is None else None)
+                    if passed is not None and flow.holds(fid, passed) is not None:
+                        found.append((call.line, f"{self.written(expression)}({self.written(passed)})"))
+                        break
+            if found:
+                table[fid] = _with_first_io(found, opened, function)
+        return table
+
+    def own_unverified(self, fid: FunctionId) -> list[tuple[int, str]]:
+        """Session-carrying calls of a function whose target the analysis cannot resolve.
+
+        The Session handed to code outside the project (`paginate(db, q)`), a method
+        called on a value built from the Session by code the analysis cannot see
+        (`repo.list()` where `repo = Depends(get_repo)` returns something untyped), a
+        method whose project implementations disagree on Session work. (line, text);
+        calls offloaded to the threadpool are left out: they block no event loop.
+        """
+        return self._own_unverified.get(fid, [])
+
+    @cached_property
+    def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        flow = self.flow
+        resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
+        for edge in (*self.edges, *self.object_edges):
+            resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
+        table: dict[FunctionId, list[tuple[int, str]]] = {}
+        for fid, (module, function) in self.functions.items():
+            found: list[tuple[int, str]] = []
+            names = self.session_names(fid) | flow_sessions(flow, fid)
+            edges = resolved.get(fid, {})
+            for call in function.calls:
+                if call.offloaded:
+                    continue
+                expression = call.func if call.func is not None else call.callee
+                if expression is None:
+                    continue
+                receiver, dot, _ = expression.rpartition(".")
+                tainted = flow.holds(fid, receiver, TAINTED) if dot else None
+                if tainted is not None:
+                    text = (
+                        f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, built from the "
+                        f"Session by {tainted.origin or 'code'} the analysis cannot follow"
+                    )
+                    found.append((call.line, text))
+                    continue
+                targeted = edges.get(call.index, [])
+                if targeted:
+                    if not all(e.certain for e in targeted):
+                        working = [e for e in targeted if e.callee in self.work_chains]
+                        if working and len(working) < len(targeted):
+                            options = ", ".join(self.functions[e.callee][1].qualname for e in targeted)
+                            found.append((
+                                call.line,
+                                f"`{self.written(expression)}()` may run {options}, which disagree on Session work",
+                            ))
+                    continue
+                if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in _OFFLOADS:
+                    continue
+                if dot and flow.holds(fid, receiver) is not None:
+                    continue  # a Session method: its own I/O is read elsewhere
+                passed = self._passed_sessions(flow, fid, call, names)
+                factory = None if passed else next(
+                    (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]
+                    None,
+                )
+                if passed or factory is not None:
+                    what = f"Session `{passed[0][1]}`" if passed else (
+                        f"Session factory `{self.written(factory.expr or factory.ref)}`"  # type: ignore[union-attr, arg-type]
+                    )
+                    found.append((
+                        call.line,
+                        f"hands the {what} to `{self.written(expression)}`, which the analysis cannot see into",
+                    ))
+            if found:
+                table[fid] = found
+        return table
+
+    @cached_property
+    def unverified_chains(self) -> dict[FunctionId, list[str]]:
+        """Functions with an unverified Session-carrying call, or calling one: the chain to it."""
+        from collections import deque
+
+        chains: dict[FunctionId, list[str]] = {}
+        for fid in self.functions:
+            own = self.own_unverified(fid)
+            if own:
+                chains[fid] = [own[0][1]]
+        frontier = deque(chains)
+        while frontier:
+            callee = frontier.popleft()
+            _, function = self.functions[callee]
+            if function.is_async:
+                continue
+            for edge in self.all_calls_to[callee]:
+                if edge.caller not in chains and not edge.call.offloaded:
+                    chains[edge.caller] = [function.qualname, *chains[callee]]
+                    frontier.append(edge.caller)
+        return chains
+
+    @cached_property
+    def work_chains(self) -> dict[FunctionId, list[str]]:
+        """Functions that do synchronous Session work of their own, or call one that does.
+
+        The chain names the callees down to the work itself:
+        `["ItemsTable.get", "with get_db() as db -> db.get()"]`. A fixpoint over
+        every call, object edges included; `async def` callees are not followed.
+        """
+        from collections import deque
+
+        chains: dict[FunctionId, list[str]] = {}
+        for fid in self.functions:
+            own = self.own_work(fid)
+            if own:
+                chains[fid] = [own[0][1]]
+        frontier = deque(chains)
+        while frontier:
+            callee = frontier.popleft()
+            _, function = self.functions[callee]
+            if function.is_async:
+                continue
+            for edge in self.all_calls_to[callee]:
+                if edge.caller in chains:
+                    continue
+                chains[edge.caller] = [function.qualname, *chains[callee]]
+                frontier.append(edge.caller)
+        return chains
+
     def opens_session(self, fid: FunctionId) -> list[str]:
         """The chain of calls through which a function opens a Session of its own, or []."""
         return self._opens_chain.get(fid, [])
@@ -691,6 +979,55 @@ class Project:
     def iter_functions(self) -> Iterator[tuple[FunctionId, facts.Module, facts.Function]]:
         for fid, (module, function) in self.functions.items():
             yield fid, module, function
+
+
+def flow_sessions(flow: Flow, fid: FunctionId) -> set[str]:
+    """Local names the value flow knows hold a Session (`with self.Session() as s`)."""
+    return {name for name, values in flow.env(fid).items() if any(v.kind == SESSION for v in values)}
+
+
+def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: FunctionId) -> dict[str, str]:
+    """Callee parameter -> the Session text passed to it."""
+    if not passed:
+        return {}
+    _, function = project.functions[callee]
+    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+    names = {p.name for p in function.params}
+    result: dict[str, str] = {}
+    for arg, text in passed:
+        if arg.keyword is not None:
+            if arg.keyword in names:
+                result[arg.keyword] = text
+        elif arg.position is not None and arg.position < len(positional):
+            result[positional[arg.position]] = text
+    return result
+
+
+def _tail(ref: str) -> str:
+    return ref.rsplit(".", 1)[-1]
+
+
+def _with_first_io(
+    found: list[tuple[int, str]], opened: dict[str, str], function: facts.Function
+) -> list[tuple[int, str]]:
+    """`with get_db() as db` -> `with get_db() as db -> db.get()`: the first I/O on it."""
+    result = []
+    for line, text in found:
+        for name, opening in opened.items():
+            if opening != text:
+                continue
+            call = next(
+                (
+                    c for c in function.calls
+                    if (c.func or "").startswith(f"${name}.") and (c.func or "").count(".") == 1
+                    and (c.func or "").rpartition(".")[2] in SESSION_IO_METHODS
+                ),
+                None,
+            )
+            if call is not None:
+                text = f"{text} -> {describe(call.func)}()"  # type: ignore[arg-type]
+        result.append((line, text))
+    return result
 
 
 def _last_definition(module: facts.Module, qualname: str) -> facts.Function | None:

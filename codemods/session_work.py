@@ -40,10 +40,17 @@ class SessionWork:
     blocking: list[Blocking] = field(default_factory=list)
     helper_calls: dict[int, Blocking] = field(default_factory=dict)  # call index -> blocking helper call
     in_coroutines: list[CoroutineWork] = field(default_factory=list)
+    # Session work reached through objects and other openers (codemods/flow.py):
+    own: list[tuple[int, str]] = field(default_factory=list)  # its own, beyond `opened`: `self.db.query()`
+    reached: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (line, callee, chain)
+    # Session-carrying calls the analysis cannot resolve, and chains down to one: (line, text).
+    unverified: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
-        return bool(self.used or self.opened or self.opening_callees or self.in_coroutines)
+        return bool(
+            self.used or self.opened or self.opening_callees or self.in_coroutines or self.own or self.reached
+        )
 
 
 def session_work(project: Project, fid: FunctionId) -> SessionWork:
@@ -59,7 +66,12 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.blocking.append(Blocking(call.line, text))
             if call.coroutine is not None:
                 work.in_coroutines.append(CoroutineWork(call.line, text, scope=call.coroutine))
-    for edge in project.calls_from[fid]:
+    opened_lines = set(work.opened)
+    for line, text in project.own_work(fid):
+        if line not in opened_lines:
+            work.own.append((line, text))
+            work.blocking.append(Blocking(line, text))
+    for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
         if callee.is_async:
@@ -75,19 +87,30 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
             continue
         chain = project.opens_session(edge.callee)
-        opens = bool(project.opens_directly(edge.callee)) or bool(chain)
+        opens = edge.via is None and (bool(project.opens_directly(edge.callee)) or bool(chain))
+        works = project.work_chains.get(edge.callee)
         if opens:
             work.opening_callees.append((edge.call.line, name, chain))
+        elif works is not None:
+            work.reached.append((edge.call.line, name, [callee.qualname, *works]))
         if edge.session_args:
             work.passes_to.append((edge.call.line, name))
-        if edge.session_args or opens:
+        if edge.session_args or opens or works is not None:
             blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded)
+            if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):
+                continue  # one call, several implementations of the same name
             work.blocking.append(blocking)
             # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
             if not edge.call.offloaded and project.event_loop_need(edge.callee) is None:
                 work.helper_calls[edge.call.index] = blocking
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))
+        elif edge.callee in project.unverified_chains and not edge.call.offloaded:
+            chain = project.unverified_chains[edge.callee]
+            work.unverified.append(
+                (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
+            )
+    work.unverified[:0] = project.own_unverified(fid)
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
 

@@ -38,6 +38,9 @@ from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am120_unrecognised_router import RULE as AM120
 from async_migrate.codemods.rules.am121_coroutine_helper_blocks import RULE as AM121
 from async_migrate.codemods.rules.am122_nested_coroutine_blocks import RULE as AM122
+from async_migrate.codemods.rules.am123_reaches_session_work import RULE as AM123
+from async_migrate.codemods.rules.am124_holds_sync_session import RULE as AM124
+from async_migrate.codemods.rules.am125_unverified_session_call import RULE as AM125
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.base import Reason
 from async_migrate.codemods.session_work import SessionWork, session_work
@@ -97,6 +100,11 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         notes = mislabelled_sessions(project, handler)
         if notes:
             return notes
+        if work.unverified:
+            # Converting needs evidence of Session work, keeping needs its absence: with
+            # neither, the handler stays as it is and the reason says what could not be seen.
+            line, text = work.unverified[0]
+            return [unverified_reason(line, text)]
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
             return [AM106.reason(f"its Session parameter {names} is never used")]
@@ -261,7 +269,21 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
         reasons.append(AM102.reason(f"opens a synchronous Session itself (line {lines}) and never awaits"))
     for line, callee, _ in work.opening_callees:
         reasons.append(AM103.reason(f"calls {callee} (line {line}), which opens its own synchronous Session"))
+    for line, text in work.own:
+        reasons.append(AM124.reason(f"does synchronous Session work at line {line} (`{text}`) and never awaits"))
+    for line, callee, chain in work.reached:
+        reasons.append(
+            AM123.reason(f"calls {callee} (line {line}), which does synchronous Session work: {' -> '.join(chain)}")
+        )
     return reasons
+
+
+def unverified_reason(line: int, text: str) -> Reason:
+    """Phase one's reason for a handler whose only Session evidence could not be resolved."""
+    return AM125.reason(
+        f"unverified: {text} (line {line}); the analysis cannot tell whether it does synchronous "
+        "Session work, so it stays async def"
+    )
 
 
 def _offload(outcome: Outcome, work: SessionWork) -> None:

@@ -1,0 +1,584 @@
+"""The Session as a value: what an expression of a function may hold.
+
+The design note (`session-flow.md`) in code. Each expression the pre-pass records
+(`facts.Function.bindings`, `assigns`, `returned`, `Call.func`, `Arg.expr`) is evaluated
+to a set of abstract values; the empty set is *Unknown*:
+
+| kind | meaning | produced by |
+| --- | --- | --- |
+| `session` | a synchronous Session | a declared Session parameter, `with factory() as s`, `factory()`, a function returning one, a `scoped_session` global |
+| `factory` | calling it gives a Session | `sessionmaker(...)`, the `Session` class, `scoped_session(...)`, `factory.begin` |
+| `maker` | calling it gives a factory | `sessionmaker`, `scoped_session` themselves |
+| `context` | entering it gives what the generator yields | calling a `@contextmanager` function or `contextmanager(f)` |
+| `manager` | calling it gives a `context` | a `@contextmanager` function, `contextmanager(f)` |
+| `instance` | an instance of project class `target` | `C(...)`, a parameter or attribute annotated `C`, `Depends(C)`, `Depends(f)` with `f` returning `C` |
+| `class` | project class `target` | a reference to it |
+| `function` | project function `target` (a FunctionId) | a reference, or a method looked up on an instance or class |
+| `tainted` | built from a Session by code the analysis cannot see | `third_party(db)`, `Depends(f)` where `f` takes a Session and returns something untyped |
+
+Attributes of an instance are the join of the class annotations (and `Depends()`
+defaults of class-based views) and of what any method assigns to `self.attr`,
+over the class's project bases. Methods resolve through the same order; an
+abstract method resolves to the project implementations of its class (subclasses,
+and for a Protocol the classes that define every method it declares).
+
+Everything is computed on demand and cached; one evaluation is linear in the
+expression. `Flow.sessions` holds the parameters the project's fixpoint found to
+receive a Session from callers, so `self.db = db` in an `__init__` whose `db`
+arrives from a dependency makes `self.db` a Session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.names import (
+    ASYNC_SESSION_TYPES,
+    CONTEXT_MANAGER_DECORATORS,
+    PROTOCOL_TYPES,
+    SCOPED_SESSION_MAKERS,
+    SYNC_SESSIONMAKERS,
+)
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+SESSION = "session"
+FACTORY = "factory"
+MAKER = "maker"
+SCOPED_MAKER = "scoped-maker"
+CONTEXT = "context"
+MANAGER = "manager"
+INSTANCE = "instance"
+CLASS = "class"
+FUNCTION = "function"
+TAINTED = "tainted"
+
+
+@dataclass(frozen=True, slots=True)
+class Abstract:
+    """One abstract value. `target`: a class reference or a FunctionId; `bound`: the class a
+    method was looked up on; `origin`: how the value came about, for reasons."""
+
+    kind: str
+    target: object = None
+    bound: str | None = None
+    origin: str = field(default="", compare=False)
+
+
+Values = frozenset[Abstract]
+NOTHING: Values = frozenset()
+_SESSION: Values = frozenset({Abstract(SESSION)})
+_STEP = re.compile(r"\.\w+|\(\)")
+
+
+def split(expression: str) -> tuple[str, list[str]]:
+    """`$self.db.query()` -> (`$self`, [`.db`, `.query`, `()`]); a reference head keeps its dots."""
+    if expression.startswith("super()"):
+        head, rest = "super()", expression[len("super()") :]
+    elif expression.startswith("$"):
+        match = re.match(r"\$\w+", expression)
+        end = match.end() if match else len(expression)
+        head, rest = expression[:end], expression[end:]
+    else:
+        end = expression.find("(")
+        head, rest = (expression, "") if end < 0 else (expression[:end], expression[end:])
+    return head, _STEP.findall(rest)
+
+
+def describe(expression: str) -> str:
+    """The expression as written in the source, near enough for a reason: `self.db.query()`."""
+    head, steps = split(expression)
+    return head.removeprefix("$") + "".join(steps)
+
+
+class Classes:
+    """The project's classes by canonical reference: bases, methods, attributes' assignments."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.by_ref: dict[str, tuple[facts.Module, facts.ClassFacts]] = {}
+        for module in project.modules.values():
+            for found in module.classes:
+                self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
+        self.methods: dict[str, dict[str, FunctionId]] = {}
+        self.assigned: dict[tuple[str, str], list[tuple[FunctionId, str]]] = {}
+        for fid, (module, function) in project.functions.items():
+            owner, _, name = function.qualname.rpartition(".")
+            ref = f"{module.name}.{owner}"
+            if not owner or ref not in self.by_ref:
+                continue
+            self.methods.setdefault(ref, {})[name] = fid  # the last definition wins, as at run time
+            for attribute, expression in function.assigns:
+                self.assigned.setdefault((ref, attribute), []).append((fid, expression))
+        self._resolved: dict[str, str | None] = {}
+        self._mro: dict[str, tuple[str, ...]] = {}
+        self._subclasses: dict[str, list[str]] | None = None
+
+    def owner(self, fid: FunctionId) -> str | None:
+        """The class a method is defined in, or None for a plain function."""
+        module, function = self.project.functions[fid]
+        owner = function.qualname.rpartition(".")[0]
+        ref = f"{module.name}.{owner}"
+        return ref if owner and ref in self.by_ref else None
+
+    def resolve(self, ref: str | None, depth: int = 0) -> str | None:
+        """The canonical reference of the project class a reference names, or None."""
+        if ref is None or depth > 25:
+            return None
+        if ref in self._resolved:
+            return self._resolved[ref]
+        self._resolved[ref] = None  # cycle guard
+        found = self._resolve(ref, depth)
+        self._resolved[ref] = found
+        return found
+
+    def _resolve(self, ref: str, depth: int) -> str | None:
+        if ref in self.by_ref:
+            return ref
+        parts = ref.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self.project.modules.get(".".join(parts[:cut]))
+            if module is None:
+                continue
+            rest = parts[cut:]
+            if f"{module.name}.{'.'.join(rest)}" in self.by_ref:
+                return f"{module.name}.{'.'.join(rest)}"
+            head = rest[0]
+            if head in module.imports:
+                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
+            value = module.values.get(head)
+            if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
+                return self.resolve(value.ref, depth + 1)
+            for star in filter(None, module.imports.get("*", "").split(",")):
+                found = self.resolve(".".join([star, *rest]), depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    def mro(self, ref: str) -> tuple[str, ...]:
+        """The class, then its project bases depth-first left to right, each once."""
+        if ref in self._mro:
+            return self._mro[ref]
+        self._mro[ref] = (ref,)  # cycle guard
+        order = [ref]
+        for base in self.by_ref[ref][1].bases:
+            resolved = self.resolve(base)
+            if resolved is None:
+                continue
+            order.extend(c for c in self.mro(resolved) if c not in order)
+        self._mro[ref] = tuple(order)
+        return self._mro[ref]
+
+    def is_protocol(self, ref: str) -> bool:
+        return any(self.project.canonical(base) in PROTOCOL_TYPES for base in self.by_ref[ref][1].bases)
+
+    def subclasses(self, ref: str) -> list[str]:
+        """Project classes that have `ref` among their bases, transitively."""
+        if self._subclasses is None:
+            table: dict[str, list[str]] = {}
+            for candidate in self.by_ref:
+                for ancestor in self.mro(candidate)[1:]:
+                    table.setdefault(ancestor, []).append(candidate)
+            self._subclasses = table
+        return self._subclasses.get(ref, [])
+
+    def implementations(self, ref: str) -> list[str]:
+        """Concrete project classes an abstract class or Protocol stands for."""
+        found = list(self.subclasses(ref))
+        if self.is_protocol(ref):
+            wanted = {n for n in self.methods.get(ref, {}) if not n.startswith("__")}
+            for candidate in self.by_ref:
+                if candidate != ref and candidate not in found and wanted and wanted <= self._all_methods(candidate):
+                    found.append(candidate)
+        return found
+
+    def _all_methods(self, ref: str) -> set[str]:
+        names: set[str] = set()
+        for cls in self.mro(ref):
+            names.update(self.methods.get(cls, {}))
+        return names
+
+    def method(self, ref: str, name: str) -> tuple[list[FunctionId], bool]:
+        """The functions `ref().name` may run, and whether the lookup is certain.
+
+        A concrete method found on the class's order is the answer. An abstract one
+        (or none, on an abstract class or Protocol) stands for its project
+        implementations: all of them, and uncertain when there are several.
+        """
+        abstract = False
+        for cls in self.mro(ref):
+            fid = self.methods.get(cls, {}).get(name)
+            if fid is None:
+                continue
+            if not self.project.functions[fid][1].abstract:
+                return [fid], True
+            abstract = True
+            break
+        if not abstract and not self.is_protocol(ref):
+            return [], True
+        found: list[FunctionId] = []
+        for cls in self.implementations(ref):
+            for candidate in self.mro(cls):
+                fid = self.methods.get(candidate, {}).get(name)
+                if fid is not None:
+                    if not self.project.functions[fid][1].abstract and fid not in found:
+                        found.append(fid)
+                    break
+        return found, len(found) == 1
+
+
+class Flow:
+    """Abstract values of expressions, per function; read by the project index."""
+
+    def __init__(self, project: Project, sessions: dict[FunctionId, dict[str, str]] | None = None) -> None:
+        self.project = project
+        self.classes: Classes = project.derived.get("flow_classes") or Classes(project)  # type: ignore[assignment]
+        project.derived["flow_classes"] = self.classes
+        self.sessions = sessions or {}
+        self._refs: dict[str, Values] = {}
+        self._env: dict[FunctionId, dict[str, Values]] = {}
+        self._returns: dict[FunctionId, Values] = {}
+        self._yields: dict[FunctionId, Values] = {}
+        self._attributes: dict[tuple[str, str], Values] = {}
+
+    # ---------------------------------------------------------------- references
+
+    def ref(self, ref: str) -> Values:
+        """What a module-level reference holds: `app.db.SessionLocal`, `app.crud.user.get`."""
+        try:
+            return self._refs[ref]
+        except KeyError:
+            pass
+        self._refs[ref] = NOTHING  # cycle guard
+        found = self._ref(ref)
+        self._refs[ref] = found
+        return found
+
+    def _ref(self, ref: str) -> Values:
+        project = self.project
+        canonical = project.canonical(ref)
+        if canonical in SCOPED_SESSION_MAKERS:
+            return frozenset({Abstract(SCOPED_MAKER)})
+        if project.is_sync_session_type(ref):
+            return frozenset({Abstract(FACTORY, origin=_short(ref))})
+        if canonical in project.config.sessionmakers:
+            return frozenset({Abstract(FACTORY, origin=_short(ref))})
+        if canonical in SYNC_SESSIONMAKERS:
+            return frozenset({Abstract(MAKER)})
+        cls = self.classes.resolve(ref)
+        if cls is not None:
+            return frozenset({Abstract(CLASS, cls)})
+        target = project.resolve(ref)
+        if target is not None and target.kind == "function" and target.module is not None:
+            function = target.function
+            fid = (target.module.name, function.key)  # type: ignore[union-attr]
+            if any(project.canonical(d.callee) in CONTEXT_MANAGER_DECORATORS for d in function.decorators):  # type: ignore[union-attr]
+                return frozenset({Abstract(MANAGER, fid)})
+            return frozenset({Abstract(FUNCTION, fid)})
+        if target is not None and target.kind == "value" and target.value is not None:
+            value = target.value
+            if value.kind != "call" or value.ref is None:
+                return NOTHING
+            if project.canonical(value.ref) in CONTEXT_MANAGER_DECORATORS and value.args:
+                wrapped = project.function(value.args[0].ref)
+                if wrapped is not None:
+                    return frozenset({Abstract(MANAGER, (wrapped[0].name, wrapped[1].key))})
+                return NOTHING
+            made = self._call(self.ref(value.ref), None, _short(ref))
+            return frozenset(_named(v, _short(ref)) for v in made)
+        if target is None and "." in ref:
+            # `app.crud.user.get`: an attribute of something a module defines
+            owner, _, attribute = ref.rpartition(".")
+            return self._attribute(self.ref(owner), attribute, None)
+        return NOTHING
+
+    # ------------------------------------------------------------------ functions
+
+    def env(self, fid: FunctionId) -> dict[str, Values]:
+        """Local names and parameters of a function and what they may hold."""
+        found = self._env.get(fid)
+        if found is not None:
+            return found
+        env: dict[str, Values] = {}
+        self._env[fid] = env  # cycle guard: a binding reads the names bound before it
+        _, function = self.project.functions[fid]
+        owner = self.classes.owner(fid)
+        sessions = self.sessions.get(fid, {})
+        for number, param in enumerate(function.params):
+            values = self._param(fid, function, param, owner if number == 0 else None)
+            if param.name in sessions:
+                values |= _SESSION
+            if values:
+                env[param.name] = values
+        for binding in function.bindings:
+            values = self.evaluate(fid, binding.expr)
+            if binding.entered:
+                values = self._enter(values)
+            if values:
+                env[binding.name] = env.get(binding.name, NOTHING) | frozenset(
+                    _named(v, f"{'with ' if binding.entered else ''}{describe(binding.expr)}")
+                    for v in values
+                )
+        for name, alias in function.rebinds:
+            if alias in env:
+                env[name] = env.get(name, NOTHING) | env[alias]
+        return env
+
+    def _param(
+        self, fid: FunctionId, function: facts.Function, param: facts.Param, owner: str | None
+    ) -> Values:
+        project = self.project
+        if owner is not None and param.name in ("self", "cls"):
+            static = any((d.callee or "").endswith("staticmethod") for d in function.decorators)
+            if not static:
+                classmethod = any((d.callee or "").endswith("classmethod") for d in function.decorators)
+                return frozenset({Abstract(CLASS if classmethod else INSTANCE, owner, origin=param.name)})
+        if project.declared_session(param) is not None:
+            return _SESSION
+        if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in param.annotation):
+            return NOTHING
+        found: set[Abstract] = set()
+        depends = param.depends
+        if depends is None and param.default_ref is not None:
+            target = project.resolve(param.default_ref)
+            if target is not None and target.value is not None and target.value.kind == "depends":
+                depends = target.value.ref
+        if depends is not None:
+            found |= self.provided(depends)
+        for ref in param.annotation:
+            found |= self._declared(ref)
+        return frozenset(_named(v, param.name) for v in found)
+
+    def _declared(self, ref: str) -> Values:
+        """What a value declared with type `ref` holds: an alias, a class, a Session type."""
+        if self.project.is_sync_session_type(ref):
+            return _SESSION
+        cls = self.classes.resolve(ref)
+        if cls is not None:
+            return frozenset({Abstract(INSTANCE, cls)})
+        target = self.project.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None:
+            value = target.value
+            if value.kind == "annotated":
+                found = NOTHING
+                if value.depends is not None:
+                    found |= self.provided(value.depends)
+                if value.ref is not None and value.ref != ref:
+                    found |= self._declared(value.ref)
+                return found
+        return NOTHING
+
+    def provided(self, ref: str) -> Values:
+        """What `Depends(ref)` injects."""
+        project = self.project
+        if project.is_session_dependency(ref):
+            return _SESSION
+        found: set[Abstract] = set()
+        for value in self.ref(ref):
+            if value.kind == CLASS:
+                found.add(Abstract(INSTANCE, value.target, origin=f"Depends({_short(ref)})"))
+            elif value.kind == FUNCTION:
+                fid = value.target
+                _, function = project.functions[fid]  # type: ignore[index]
+                made = self.yielded(fid) if function.is_generator else self.returns(fid)  # type: ignore[arg-type]
+                if not made and self.carries_session(fid):  # type: ignore[arg-type]
+                    made = frozenset({Abstract(TAINTED, origin=f"Depends({_short(ref)})")})
+                found |= made
+        return frozenset(found)
+
+    def carries_session(self, fid: FunctionId) -> bool:
+        """A function that takes or opens a Session (a dependency building an object from it)."""
+        if self.sessions.get(fid):
+            return True
+        return any(SESSION in {v.kind for v in values} for values in self.env(fid).values())
+
+    def returns(self, fid: FunctionId) -> Values:
+        """What calling a function gives: its return annotation, else what it returns."""
+        found = self._returns.get(fid)
+        if found is not None:
+            return found
+        self._returns[fid] = NOTHING  # cycle guard
+        _, function = self.project.functions[fid]
+        if function.is_generator or function.is_async:
+            return NOTHING
+        values: set[Abstract] = set()
+        for ref in function.returns:
+            values |= self._declared(ref)
+        if not values:
+            for expression in function.returned:
+                values |= self.evaluate(fid, expression)
+        result = frozenset(values)
+        self._returns[fid] = result
+        return result
+
+    def yielded(self, fid: FunctionId) -> Values:
+        """What a generator function yields (entering its context manager gives this)."""
+        found = self._yields.get(fid)
+        if found is not None:
+            return found
+        self._yields[fid] = NOTHING
+        _, function = self.project.functions[fid]
+        values: set[Abstract] = set()
+        if fid in self.project.session_dependencies:
+            values |= _SESSION
+        env = self.env(fid)
+        for name in function.yields:
+            values |= env.get(name, NOTHING)
+        for ref in function.returns:  # Iterator[Session], Generator[Session, None, None]
+            if self.project.is_sync_session_type(ref):
+                values |= _SESSION
+        result = frozenset(values)
+        self._yields[fid] = result
+        return result
+
+    # ----------------------------------------------------------------- expressions
+
+    def evaluate(self, fid: FunctionId, expression: str) -> Values:
+        """What an expression of function `fid` may hold."""
+        head, steps = split(expression)
+        if head == "super()":
+            owner = self.classes.owner(fid)
+            values: Values = frozenset({Abstract("super", owner)}) if owner else NOTHING
+        elif head.startswith("$"):
+            values = self.env(fid).get(head[1:], NOTHING)
+        else:
+            values = self.ref(head)
+        text = describe(head)
+        for step in steps:
+            if not values:
+                return NOTHING
+            if step == "()":
+                values = self._call(values, fid, text)
+                text += "()"
+            else:
+                values = self._attribute(values, step[1:], fid)
+                text += step
+        return values
+
+    def _call(self, values: Values, fid: FunctionId | None, text: str) -> Values:
+        found: set[Abstract] = set()
+        for value in values:
+            kind = value.kind
+            if kind == FACTORY:
+                found.add(Abstract(SESSION, origin=f"{text}()"))
+            elif kind == MAKER:
+                found.add(Abstract(FACTORY, origin=f"{text}()"))
+            elif kind == SCOPED_MAKER:
+                found.add(Abstract(FACTORY, origin=f"{text}()"))
+                found.add(Abstract(SESSION, origin=f"{text}()"))
+            elif kind == CLASS:
+                found.add(Abstract(INSTANCE, value.target, origin=f"{text}()"))
+            elif kind == FUNCTION:
+                found |= self.returns(value.target)  # type: ignore[arg-type]
+            elif kind == MANAGER:
+                found.add(Abstract(CONTEXT, value.target, origin=f"{text}()"))
+            elif kind == TAINTED:
+                found.add(value)
+        return frozenset(found)
+
+    def _enter(self, values: Values) -> Values:
+        found: set[Abstract] = set()
+        for value in values:
+            if value.kind == SESSION or value.kind == TAINTED:
+                found.add(value)
+            elif value.kind == CONTEXT:
+                found |= self.yielded(value.target)  # type: ignore[arg-type]
+        return frozenset(found)
+
+    def _attribute(self, values: Values, name: str, fid: FunctionId | None) -> Values:
+        found: set[Abstract] = set()
+        for value in values:
+            kind = value.kind
+            if kind in (INSTANCE, CLASS, "super"):
+                cls = value.target
+                if cls is None:
+                    continue
+                if kind == "super":
+                    order = self.classes.mro(cls)[1:]  # type: ignore[arg-type]
+                    methods = next(
+                        ([m] for c in order if (m := self.classes.methods.get(c, {}).get(name)) is not None),
+                        [],
+                    )
+                else:
+                    methods, _ = self.classes.method(cls, name)  # type: ignore[arg-type]
+                if methods:
+                    found.update(
+                        Abstract(FUNCTION, m, bound=cls if kind == INSTANCE else None)  # type: ignore[arg-type]
+                        for m in methods
+                    )
+                else:
+                    found |= self.attribute(cls, name)  # type: ignore[arg-type]
+            elif (kind == FACTORY and name == "begin") or kind == TAINTED:
+                found.add(value)
+        return frozenset(found)
+
+    def attribute(self, cls: str, name: str) -> Values:
+        """The join of what class `cls` (and its project bases) declare and assign to `name`."""
+        key = (cls, name)
+        found = self._attributes.get(key)
+        if found is not None:
+            return found
+        self._attributes[key] = NOTHING  # cycle guard
+        values: set[Abstract] = set()
+        for ancestor in self.classes.mro(cls):
+            _, facts_ = self.classes.by_ref[ancestor]
+            for ref in facts_.annotations.get(name, ()):
+                values |= self._declared(ref)
+            depends = facts_.depends.get(name)
+            if depends is not None:
+                values |= self.provided(depends)
+            for fid, expression in self.classes.assigned.get((ancestor, name), ()):
+                values |= self.evaluate(fid, expression)
+        result = frozenset(_named(v, f"self.{name}") for v in values)
+        self._attributes[key] = result
+        return result
+
+    # -------------------------------------------------------------------- calls
+
+    def targets(self, fid: FunctionId, call: facts.Call) -> tuple[list[FunctionId], bool]:
+        """Project functions a call not resolved by reference may run, and whether that is certain.
+
+        Methods of instances and classes (through the class order), constructors
+        (`__init__`), `super().m`, context-manager functions.
+        """
+        if call.callee is not None:
+            values = self.ref(call.callee)
+        elif call.func is not None:
+            values = self.evaluate(fid, call.func)
+        else:
+            return [], True
+        found: list[FunctionId] = []
+        certain = True
+        for value in values:
+            if value.kind in (FUNCTION, MANAGER):
+                if value.bound is not None and value.kind == FUNCTION:
+                    name = self.project.functions[value.target][1].name  # type: ignore[index]
+                    methods, sure = self.classes.method(value.bound, name)
+                    certain = certain and sure
+                    found.extend(m for m in methods if m not in found)
+                elif value.target not in found:
+                    found.append(value.target)  # type: ignore[arg-type]
+            elif value.kind == CLASS:
+                methods, _ = self.classes.method(value.target, "__init__")  # type: ignore[arg-type]
+                found.extend(m for m in methods if m not in found)
+        return found, certain
+
+    def holds(self, fid: FunctionId, expression: str, kind: str = SESSION) -> Abstract | None:
+        """The value of that kind the expression may hold (with its origin), or None."""
+        for value in self.evaluate(fid, expression):
+            if value.kind == kind:
+                return value
+        return None
+
+
+def _named(value: Abstract, origin: str) -> Abstract:
+    return value if value.origin else Abstract(value.kind, value.target, value.bound, origin)
+
+
+def _short(ref: str) -> str:
+    return ref.rsplit(".", 1)[-1]

@@ -1,0 +1,35 @@
+"""AM125 unverified-session-call: the handler's only Session evidence is a call the analysis cannot resolve
+
+The Session (or a Session factory) is handed to code outside the project, a method is called
+on an object that unseen code built from the Session, or the implementations of an abstract
+method disagree about Session work. Phase one cannot tell whether the handler blocks, so it
+keeps it `async def` and says so; `check` reports it as AM304 `unverified-session`, never as
+"no findings".
+
+Before:
+
+    def get_repo(db: Session = Depends(get_db)):
+        return make_repository(db)  # third-party, untyped
+
+    @router.get("/items")
+    async def list_items(repo=Depends(get_repo)):
+        return repo.list()
+
+After:
+
+    def get_repo(db: Session = Depends(get_db)) -> ItemRepository:  # now the analysis follows it
+        return make_repository(db)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM125",
+    name="unverified-session-call",
+    summary="the handler's only Session evidence is a Session-carrying call the analysis cannot resolve",
+    fix=(
+        "annotate the dependency's return type or the object's class so the analysis can follow "
+        "it, or acknowledge with `# async-migrate: ignore[AM304] reason`"
+    ),
+    doc=__doc__,
+)

@@ -1,0 +1,39 @@
+"""AM304 unverified-session: an `async def` handler may do synchronous Session work the analysis cannot see
+
+Its only Session evidence is a Session-carrying call whose target cannot be resolved (the
+Session handed to third-party code, a method of an object built from the Session by unseen
+code, disagreeing implementations of an abstract method). Not an all-clear: `check` fails
+until the types are visible or the handler is acknowledged with
+`# async-migrate: ignore[AM304] reason` (or `ignore[unverified-session]`).
+
+Before:
+
+    def get_repo(db: Session = Depends(get_db)):
+        return make_repository(db)
+
+    @router.get("/items")
+    async def list_items(repo=Depends(get_repo)):
+        return repo.list()
+
+After:
+
+    def get_repo(db: Session = Depends(get_db)) -> ItemRepository:
+        return make_repository(db)
+
+    @router.get("/items")
+    def list_items(repo: ItemRepository = Depends(get_repo)):
+        return repo.list()
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM304",
+    name="unverified-session",
+    summary="an `async def` handler may do synchronous Session work the analysis cannot see",
+    fix=(
+        "annotate the dependency's return type or the object's class so the analysis can follow "
+        "it, or acknowledge with `# async-migrate: ignore[AM304] reason`"
+    ),
+    doc=__doc__,
+)
