@@ -15,6 +15,7 @@ to a set of abstract values; the empty set is *Unknown*:
 | `class` | project class `target` | a reference to it |
 | `function` | project function `target` (a FunctionId) | a reference, or a method looked up on an instance or class |
 | `tainted` | built from a Session by code the analysis cannot see | `third_party(db)`, `Depends(f)` where `f` takes a Session and returns something untyped |
+| `result` | what a Session method gives: rows, mapped objects, a transaction | `db.query(User).first()`, `db.get(User, 1)` |
 
 Attributes of an instance are the join of the class annotations (and `Depends()`
 defaults of class-based views) and of what any method assigns to `self.attr`,
@@ -56,6 +57,7 @@ INSTANCE = "instance"
 CLASS = "class"
 FUNCTION = "function"
 TAINTED = "tainted"
+RESULT = "result"
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +341,8 @@ class Flow:
                 classmethod = any((d.callee or "").endswith("classmethod") for d in function.decorators)
                 return frozenset({Abstract(CLASS if classmethod else INSTANCE, owner, origin=param.name)})
         if project.declared_session(param) is not None:
-            return _SESSION
+            # `await db.execute(...)` on a `db: Session`: an AsyncSession wrongly annotated
+            return _SESSION if project.awaited_like_async(function, param.name) is None else NOTHING
         if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in param.annotation):
             return NOTHING
         found: set[Abstract] = set()
@@ -477,7 +480,7 @@ class Flow:
                 found |= self.returns(value.target)  # type: ignore[arg-type]
             elif kind == MANAGER:
                 found.add(Abstract(CONTEXT, value.target, origin=f"{text}()"))
-            elif kind == TAINTED:
+            elif kind == TAINTED or kind == RESULT:
                 found.add(value)
         return frozenset(found)
 
@@ -513,8 +516,10 @@ class Flow:
                     )
                 else:
                     found |= self.attribute(cls, name)  # type: ignore[arg-type]
-            elif (kind == FACTORY and name == "begin") or kind == TAINTED:
+            elif (kind == FACTORY and name == "begin") or kind == TAINTED or kind == RESULT:
                 found.add(value)
+            elif kind == SESSION:
+                found.add(Abstract(RESULT))
         return frozenset(found)
 
     def attribute(self, cls: str, name: str) -> Values:

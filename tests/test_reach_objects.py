@@ -793,6 +793,10 @@ def get_repo(db: Session = Depends(get_db_session)):
 
 def get_plain():
     return make_repository(None)
+
+
+def get_user(db: Session = Depends(get_db_session)):
+    return db.query(dict).first()
 """
 
 
@@ -809,8 +813,13 @@ def test_object_built_by_unseen_code_from_the_session_is_unverified(cli, app):
             @router.get("/y")
             async def plain(repo=Depends(get_plain)):
                 return repo.list()
+
+
+            @router.get("/me")
+            async def me(user=Depends(get_user)):
+                return user.to_dict()
             """,
-            "from deps import get_repo, get_plain",
+            "from deps import get_repo, get_plain, get_user",
         ),
     })
     document = cli.json("phase1", root)
@@ -818,6 +827,8 @@ def test_object_built_by_unseen_code_from_the_session_is_unverified(cli, app):
     assert found["action"] == "keep"
     assert found["reasons"][0].startswith("unverified: `repo.list()` is called on `repo`"), found["reasons"]
     assert handler(document, "plain")["reasons"] == ["does no synchronous Session work"]
+    # what a Session query returns is data, not an object holding the Session
+    assert handler(document, "me")["reasons"] == ["does no synchronous Session work"]
     checked = cli.json("check", root)
     codes = [(f["function"], f["code"]) for f in checked["findings"]]
     assert ("listing", "AM304") in codes
@@ -882,3 +893,43 @@ def test_converted_module_parses_and_only_the_keyword_changes(cli, app):
     cst.parse_module(text)
     assert "def read():" in text and "async def" not in text
     assert cli.json("phase1", root)["diff"] == ""  # idempotent
+
+
+def test_model_module_without_marker_words_is_read_when_referenced(cli, app):
+    # Neither file mentions a Session, a router or a dependency: the pre-pass only reads
+    # them because the route's imports lead into them.
+    root = app({
+        "db/context.py": """
+            from contextlib import contextmanager
+
+            from db.engine import database_sessionmaker
+
+
+            @contextmanager
+            def get_db():
+                with database_sessionmaker() as db:
+                    yield db
+        """,
+        "models/tables.py": """
+            from db.context import get_db
+
+
+            class TasksTable:
+                def get(self, task_id):
+                    with get_db() as db:
+                        return db.get(dict, task_id)
+
+
+            Tasks = TasksTable()
+        """,
+        "api/tasks.py": route(
+            """
+            @router.get("/t/{task_id}")
+            async def read_task(task_id: int):
+                return Tasks.get(task_id)
+            """,
+            "from models.tables import Tasks",
+        ),
+    })
+    assert b"ession" not in (root / "models/tables.py").read_bytes()
+    decided(cli, root, "read_task", "convert", "TasksTable.get -> with get_db() as db -> db.get()")
