@@ -61,49 +61,17 @@ from sample import copy_service, strip_pragmas
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "taskboard_phase1.json").read_text(encoding="utf-8"))
 SPEC = {(h["file"], h["function"]): h for h in GOLDEN["handlers"]}
 
-# The shapes of issue 10 the tool does not see yet, by reason kind.
-NOT_YET_SEEN = {
-    "table-singleton": "issue 10 shape 1: methods of a module-level instance that open a Session",
-    "repository": "issue 10 shape 3: an object holding self.db, built by a dependency",
-    "service-dependency": "issue 10 shape 3: a class used directly as a dependency",
-    "cbv": "issue 10 shape 3: self.db of a class-based view",
-    "scoped-session": "issue 10 shape 4: a scoped_session global",
-}
+# The shapes of issue 10 the tool does not see yet, by reason kind: the object-carried
+# Session (module-level instances, CRUD bases, repositories, class dependencies, class-based
+# views, scoped_session globals) is followed now, so none of those is pending.
+NOT_YET_SEEN: dict[str, str] = {}
 # Handlers whose action the tool does not get right yet.
-PENDING = {
-    ("api/comments.py", "CommentViews.list_comments"),
-    ("api/comments.py", "CommentViews.add_comment"),
-    ("api/labels.py", "list_labels"),
-    ("api/labels.py", "create_label"),
-    ("api/labels.py", "label_tasks"),
-    ("api/labels.py", "delete_label"),
-    ("api/projects.py", "list_projects"),
-    ("api/projects.py", "create_project"),
-    ("api/projects.py", "get_project"),
-    ("api/projects.py", "project_summary"),
-    ("api/projects.py", "project_activity"),
-    ("api/reports.py", "slow_report"),
-    ("api/tasks.py", "list_tasks"),
-    ("api/tasks.py", "my_tasks"),
-    ("api/tasks.py", "add_task_label"),
-}
+PENDING: set[tuple[str, str]] = set()
 # Mixed keepers whose blocking calls the tool does not resolve yet, so --offload-mixed cannot wrap them.
-PENDING_OFFLOAD = {
-    ("api/projects.py", "delete_project"): NOT_YET_SEEN["repository"],
-    ("api/tasks.py", "create_task"): NOT_YET_SEEN["service-dependency"],
-    ("api/tasks.py", "complete_task"): NOT_YET_SEEN["table-singleton"],
-    ("api/tasks.py", "assign_task"): "issue 10 shape 2: methods of an exported CRUDBase instance (crud.task.get)",
-}
-PENDING_CHECK = "issue 10: check cannot see every blocking handler until the analysis follows the Session through objects"
+PENDING_OFFLOAD: dict[tuple[str, str], str] = {}
 
 # Blocking keepers whose Session work the tool does not see yet.
-UNSEEN_KEEPERS = {
-    ("api/live.py", "project_board"),
-    ("api/projects.py", "delete_project"),
-    ("api/projects.py", "request_digest"),
-    ("api/tasks.py", "create_task"),
-    ("api/tasks.py", "complete_task"),
-}
+UNSEEN_KEEPERS: set[tuple[str, str]] = set()
 
 
 def _pending(key: tuple[str, str], pending: set[tuple[str, str]] | dict[tuple[str, str], str]) -> list:
@@ -231,7 +199,6 @@ def test_check_before_phase1_reports_only_blocking_handlers(module_cli, sample):
     assert silenced <= _blocking(lambda s: s["pragma"])
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_CHECK)
 def test_check_before_phase1_reports_every_blocking_handler(module_cli, sample):
     findings, silenced = _check(module_cli, sample)
     assert findings == _blocking(lambda s: not s["pragma"])
@@ -248,7 +215,6 @@ def test_check_after_phase1_is_clean_and_silences_only_the_documented_keepers(mo
     assert silenced <= _blocking(lambda s: s["action"] == "keep")
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_CHECK)
 def test_check_after_phase1_silences_exactly_the_documented_keepers(module_cli, tmp_path):
     root = copy_service(TASKBOARD, tmp_path / "taskboard")
     assert module_cli("phase1", root, "--apply").exit_code == 0
@@ -274,11 +240,7 @@ def test_check_without_pragmas_flags_nothing_outside_the_spec(bare_checks):
         assert finding["code"] == "AM301" and finding["blocking"], finding
 
 
-CRUD_RESOLVED = "issue 10 shape 2: a CRUDBase instance's method is named by the class that defines it"
-PENDING_CALLS = {
-    **dict.fromkeys(PENDING | UNSEEN_KEEPERS, ""),
-    **{key: CRUD_RESOLVED for key, spec in SPEC.items() if "crud-instance" in spec["why"]},
-}
+PENDING_CALLS = dict.fromkeys(PENDING | UNSEEN_KEEPERS, "")
 
 
 @pytest.mark.parametrize("key", _cases(PENDING_CALLS, [k for k, spec in SPEC.items() if "calls" in spec]))
@@ -299,7 +261,6 @@ def test_check_after_phase1_flags_exactly_the_blocking_keepers(bare_checks, key)
     assert (key in bare_checks["after"]) == (spec["blocks"] and spec["action"] == "keep")
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_CHECK)
 def test_check_after_offload_mixed_flags_what_stays_on_the_event_loop(module_cli, tmp_path):
     root = copy_service(TASKBOARD, tmp_path / "taskboard")
     strip_pragmas(root)
