@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import typer.core
@@ -44,20 +44,20 @@ PathArgument = Annotated[
     ),
 ]
 OnlyOption = Annotated[
-    Optional[list[str]], typer.Option("--only", help="Only files matching this glob (repeatable).")
+    list[str] | None, typer.Option("--only", help="Only files matching this glob (repeatable).")
 ]
 ExcludeOption = Annotated[
-    Optional[list[str]], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")
+    list[str] | None, typer.Option("--exclude", help="Skip files matching this glob (repeatable).")
 ]
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text, or json: exactly one JSON document on standard output.")
 ]
 ConfigOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--config", help="Configuration file (default: PATH/pyproject.toml, [tool.async-migrate])."),
 ]
 JobsOption = Annotated[
-    Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")
+    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")
 ]
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the cache (PATH/.async_migrate_cache).")
@@ -80,7 +80,7 @@ def _prepare(path: Path, config_file: Path | None) -> tuple[Path, Config]:
         raise _fail(str(error)) from None
 
 
-def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:  # type: ignore[no-untyped-def]
+def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:
     return runner.Options(
         only=tuple(only or ()), exclude=tuple(exclude or ()), jobs=jobs, offload_mixed=offload_mixed,
         cache=not no_cache,
@@ -90,16 +90,16 @@ def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner
 # --------------------------------------------------------- migration report (--report, --traffic)
 
 ReportOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--report", help="Also write the migration report: Markdown, or JSON for a .json name."),
 ]
 TrafficOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--traffic", help="CSV of method,path,count: rank the report's rollout by traffic."),
 ]
 
 
-def _report_inputs(report_file: Path | None, traffic_file: Path | None):  # type: ignore[no-untyped-def]
+def _report_inputs(report_file: Path | None, traffic_file: Path | None):
     """Checked before anything runs: a bad --report or --traffic is a usage error."""
     from async_migrate.codemods.report import TrafficError, load_traffic
 
@@ -115,7 +115,7 @@ def _report_inputs(report_file: Path | None, traffic_file: Path | None):  # type
         raise _fail(str(error)) from None
 
 
-def _write_report(  # type: ignore[no-untyped-def]
+def _write_report(
     report_file: Path | None, result: runner.Result, traffic, applied: bool
 ) -> None:
     from async_migrate.codemods.report import build_report, render_markdown
@@ -137,7 +137,7 @@ def _write_report(  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ git (--branch, --commit)
 
 BranchOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--branch",
         help="With --apply: write on this git branch. An existing branch is checked out before the "
@@ -207,7 +207,7 @@ def scan(
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Write the changes (atomically, file by file).")]
 CheckOption = Annotated[bool, typer.Option("--check", help="Dry run that exits 1 when anything would change.")]
 DiffFileOption = Annotated[
-    Optional[Path], typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
+    Path | None, typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
 ]
 AllowDirtyOption = Annotated[
     bool, typer.Option("--allow-dirty", help="Write even into files with uncommitted changes.")
@@ -248,7 +248,7 @@ def phase1(
     _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 
 
-def _changing_command(path, config, apply, check, branch, commit, report, traffic):  # type: ignore[no-untyped-def]
+def _changing_command(path, config, apply, check, branch, commit, report, traffic):
     """What phase1 and phase2 check before any work: option clashes, PATH, config, git."""
     if apply and check:
         raise _fail("--apply and --check exclude each other")
@@ -315,7 +315,7 @@ def phase2(
     _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
 
 
-def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git):  # type: ignore[no-untyped-def]
+def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git):
     """What every changing command does with its result: refuse, branch, write, report, commit,
     print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
     err = Console(stderr=True)
@@ -442,7 +442,7 @@ def rules_command(
         ),
     ] = RulesFormat.text,
     code: Annotated[
-        Optional[str], typer.Argument(help="Show only this rule (code or name).", show_default=False)
+        str | None, typer.Argument(help="Show only this rule (code or name).", show_default=False)
     ] = None,
 ) -> None:
     """Every rule with its code, summary and fix: phase one (AM1xx), phase two (AM2xx), check (AM3xx)."""
@@ -493,14 +493,14 @@ def clean_command(path: PathArgument) -> None:
 class _PhaseArgsCommand(typer.core.TyperCommand):
     """Keeps what follows `--` (the phase command line) apart from batch's own arguments."""
 
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+    def parse_args(self, ctx, args):
         if "--" in args:
             at = args.index("--")
             ctx.meta["phase_args"] = args[at + 1 :]
             args = args[:at]
         return super().parse_args(ctx, args)
 
-    def collect_usage_pieces(self, ctx):  # type: ignore[no-untyped-def]
+    def collect_usage_pieces(self, ctx):
         return [*super().collect_usage_pieces(ctx), "-- phase1|phase2 [ARGS]..."]
 
 
@@ -515,7 +515,7 @@ _BATCH_REFUSES = {
 }
 
 
-def _phase_job(  # type: ignore[no-untyped-def]
+def _phase_job(
     ctx: typer.Context, phase_args: list[str] | None, branch: str | None
 ):
     """Parse `phase1|phase2 [options]` with that command's own options; the batch's Job."""
@@ -567,13 +567,13 @@ def _phase_job(  # type: ignore[no-untyped-def]
 def batch(
     ctx: typer.Context,
     paths: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Argument(
             metavar="PATH", help="Application roots, each in its git repository.", show_default=False
         ),
     ] = None,
     repos: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--repos",
             help="File listing application roots, one per line (blank lines and # comments skipped; "
@@ -581,7 +581,7 @@ def batch(
         ),
     ] = None,
     branch: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--branch", help="Branch for the changes in every repository [default: async-migrate/PHASE]."
         ),
@@ -625,7 +625,7 @@ def batch(
         raise _fail("no repositories: give application roots before --, or --repos FILE")
     err = Console(stderr=True)
 
-    def done(index: int, outcome) -> None:  # type: ignore[no-untyped-def]
+    def done(index: int, outcome) -> None:
         if format is Format.text:
             detail = outcome.error or f"{len(outcome.files_changed)} files" + (
                 f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""

@@ -5,7 +5,7 @@ import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,17 +17,17 @@ AppOption = Annotated[
                  show_default=False),
 ]
 AgainstOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--against", help="The git revision of the before side [default: the base of the branch "
                  "--branch made, else HEAD]. The after side is the working tree.", show_default=False),
 ]
 PythonOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--python", help="The service's interpreter [default: the active virtual environment's].",
                  show_default=False),
 ]
 VReportOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--report", help="Also write the Verification section into this Markdown report (added to, "
                  "or replaced in, a report phase one or two wrote); a .json name gets the JSON document."),
 ]
@@ -36,12 +36,12 @@ VReportOption = Annotated[
 SHOWN_EVENTS = 3  # guard events printed per failing test
 
 
-def _terminate_as_exit(signum, frame):  # type: ignore[no-untyped-def]
+def _terminate_as_exit(signum, frame):
     # A SIGTERM unwinds like Ctrl-C, so worktrees and servers are cleaned up on the way out.
     raise KeyboardInterrupt
 
 
-def _running(command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any]) -> Any:  # type: ignore[no-untyped-def]
+def _running(command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any]) -> Any:
     """work(step), with SIGTERM taken as Ctrl-C (so its cleanup runs); a VerifyError exits with its
     code, an interrupt with 130."""
     from async_migrate.cli.main import Format, _fail
@@ -64,7 +64,7 @@ def _running(command: str, format, interrupted: str, work: Callable[[Callable[[s
         signal.signal(signal.SIGTERM, previous)
 
 
-def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, format, printer) -> None:  # type: ignore[no-untyped-def]
+def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, format, printer) -> None:
     """Write the report, then print the JSON document or the summary."""
     from async_migrate.cli.main import Format, _print_json
 
@@ -75,7 +75,7 @@ def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, f
         printer(Console(), document)
 
 
-def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:  # type: ignore[no-untyped-def]
+def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:
     from async_migrate.cli.main import _fail
     from async_migrate.codemods.verify.report import write_block
 
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         against: AgainstOption = None,
         python: PythonOption = None,
         test_command: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--test-command", help="The service's test command [default: test-command in "
                          "[tool.async-migrate], else `python -m pytest`; `python` is the service's interpreter].",
                          show_default=False),
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
-        def work(step):  # type: ignore[no-untyped-def]
+        def work(step):
             request = Request(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python), against=against,
                 test_command=test_command, contract=not no_contract, tests=not no_tests,
@@ -168,11 +168,11 @@ def register(app: typer.Typer) -> None:
             float, typer.Option("--timeout", min=1.0, max=600.0, help="Seconds each request may take.")
         ] = 60.0,
         port: Annotated[
-            Optional[int], typer.Option("--port", min=1, max=65535,
+            int | None, typer.Option("--port", min=1, max=65535,
                                         help="Serve on this loopback port [default: a free one].")
         ] = None,
         max_ratio: Annotated[
-            Optional[float], typer.Option("--max-ratio", min=0.0,
+            float | None, typer.Option("--max-ratio", min=0.0,
                                           help="Exit 1 when the after side's loop-blocked ratio is above this.")
         ] = None,
         format: FormatOption = Format.text,
@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
-        def work(step):  # type: ignore[no-untyped-def]
+        def work(step):
             settings = Settings(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
                 heavy=Endpoint.parse(heavy, "--heavy"), light=Endpoint.parse(light, "--light"),

@@ -165,12 +165,9 @@ def analyse(project: Project) -> CheckResult:
         if fid in checked or not project.in_scope(module.path):
             continue
         pragma = parse_pragma(function.pragma)
-        if pragma is not None and _pragma_problem(pragma):
-            result.findings.append(
-                Finding(
-                    AM303, None, module.path, function.line, function.qualname, _pragma_problem(pragma)
-                )
-            )
+        problem = _pragma_problem(pragma) if pragma is not None else None
+        if problem is not None:
+            result.findings.append(Finding(AM303, None, module.path, function.line, function.qualname, problem))
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))
     return result

@@ -18,8 +18,8 @@ import libcst as cst
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.lines import Layout, layout
-from async_migrate.codemods.tree import children, walk
 from async_migrate.codemods.names import ANNOTATED, DEPENDS, OFFLOADERS, REGISTRATION_ATTRS, ROUTE_ATTRS
+from async_migrate.codemods.tree import children, walk
 
 PRAGMA = "async-migrate:"
 

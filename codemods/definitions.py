@@ -30,7 +30,7 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
     by this command itself, so a rewrite touches only what it is asked to.
     """
 
-    def __init__(self, context, keys) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context, keys) -> None:
         # libcst's matcher support inspects every method's type hints for each new
         # instance, in the constructor and again on the first visit (about 10 ms each).
         # One instance runs per file, so the inspection is done once per class.
@@ -63,7 +63,7 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
             self._classes.append(node.name.value)
         return isinstance(node, _DESCEND)
 
-    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[no-untyped-def]
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
         if isinstance(original, cst.ClassDef):
             self._classes.pop()
         elif isinstance(original, cst.FunctionDef) and isinstance(updated, cst.FunctionDef):

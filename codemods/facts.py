@@ -16,8 +16,8 @@ class _Fact:
 
     __slots__ = ()
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))  # type: ignore[attr-defined]
+    def __reduce__(self):
+        return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ class GitError(Exception):
     pass
 
 
-def repository(root: Path):  # type: ignore[no-untyped-def]
+def repository(root: Path):
     """The repository containing root, or None when root is not in one."""
     try:
         import git
@@ -32,7 +32,7 @@ def dirty_files(root: Path, paths: list[str]) -> list[str]:
     return sorted(path for repo_path, path in wanted.items() if repo_path in changed)
 
 
-def _status_names(repo, where: object, *options: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _status_names(repo, where: object, *options: str) -> list[str]:
     """The paths `git status --porcelain -z` lists (relative to the top of the work tree)."""
     try:
         status = repo.git.status("--porcelain", "-z", *options)
@@ -55,7 +55,7 @@ def _status_names(repo, where: object, *options: str) -> list[str]:  # type: ign
 # ------------------------------------------------------------ --branch and --commit
 
 
-def require_repository(root: Path):  # type: ignore[no-untyped-def]
+def require_repository(root: Path):
     """The repository containing root; GitError when there is none."""
     repo = repository(root)
     if repo is None or repo.working_tree_dir is None:
@@ -63,19 +63,19 @@ def require_repository(root: Path):  # type: ignore[no-untyped-def]
     return repo
 
 
-def _top(repo) -> Path:  # type: ignore[no-untyped-def]
+def _top(repo) -> Path:
     return Path(repo.working_tree_dir).resolve()
 
 
-def _has_commit(repo) -> bool:  # type: ignore[no-untyped-def]
+def _has_commit(repo) -> bool:
     try:
-        repo.head.commit
+        repo.head.commit  # noqa: B018 (reading it raises on an unborn HEAD)
     except ValueError:  # unborn HEAD: a repository without commits
         return False
     return True
 
 
-def current_branch(repo) -> str | None:  # type: ignore[no-untyped-def]
+def current_branch(repo) -> str | None:
     """The checked-out branch, or None when HEAD is detached."""
     if repo.head.is_detached:
         return None
@@ -94,11 +94,11 @@ def check_branch_name(name: str) -> None:
         raise GitError(f"{name!r} is not a valid branch name")
 
 
-def branch_exists(repo, name: str) -> bool:  # type: ignore[no-untyped-def]
+def branch_exists(repo, name: str) -> bool:
     return any(head.name == name for head in repo.heads)
 
 
-def uncommitted_tracked(repo) -> list[str]:  # type: ignore[no-untyped-def]
+def uncommitted_tracked(repo) -> list[str]:
     """Tracked files with staged or unstaged changes, relative to the top of the work tree."""
     return sorted(_status_names(repo, repo.working_tree_dir, "--untracked-files=no"))
 
@@ -150,7 +150,7 @@ def create_branch(root: Path, name: str) -> None:
 BASE_KEY = "asyncMigrateBase"
 
 
-def branch_base(repo, name: str) -> str | None:  # type: ignore[no-untyped-def]
+def branch_base(repo, name: str) -> str | None:
     """The commit a branch made by `--branch` started from, or None when it was not made so."""
     try:
         return repo.git.config("--get", f"branch.{name}.{BASE_KEY}").strip() or None

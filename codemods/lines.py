@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-
 _NO_POSITIONS = contextlib.nullcontext()
 
 
@@ -49,7 +48,7 @@ class _LineCountingState(CodegenState):
             self._catch_up()
             self.starts[key] = self.offset
 
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[no-untyped-def]
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         # libcst's version is a generator-based context manager entered for most
         # expressions: positions are not wanted here, and a shared no-op costs nothing.
         return _NO_POSITIONS

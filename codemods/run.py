@@ -357,7 +357,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     return result
 
 
-def _stack_names(stack, config: Config):  # type: ignore[no-untyped-def]
+def _stack_names(stack, config: Config):
     from async_migrate.codemods.phase2.plan import StackNames
 
     if stack.async_dependency is None:
@@ -376,7 +376,7 @@ def _stack_names(stack, config: Config):  # type: ignore[no-untyped-def]
     )
 
 
-def _phase2_outcomes(project: Project, closure) -> list[Outcome]:  # type: ignore[no-untyped-def]
+def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
     outcomes = []
     for handler in closure.routes:
         before = "async" if handler.function.is_async else "def"
@@ -402,7 +402,7 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:  # type: ignor
     return outcomes
 
 
-def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:
     helpers = []
     for fid, decision in sorted(closure.helpers.items()):
         module, function = project.functions[fid]

@@ -32,6 +32,7 @@ from async_migrate.codemods.roots import Roots
 
 if TYPE_CHECKING:
     import libcst as cst
+
     from async_migrate.codemods.lines import Layout
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
@@ -92,6 +93,7 @@ class Worker:
 
     def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
         import libcst as cst
+
         from async_migrate.codemods.collect import Collector
 
         if data is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
-
 from conftest import DEPENDENCIES, ENGINE, write_tree
 
 # A tiny application phase one changes in two files: one route each, Session work, no await.

@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import sys
 import uuid
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -59,8 +59,8 @@ def strip_pragmas(root: Path) -> None:
     """Remove every `# async-migrate:` comment under root (whole-line and trailing)."""
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        lines = [l for l in text.splitlines(keepends=True) if not l.lstrip().startswith("# async-migrate:")]
-        stripped = "".join(re.sub(r"\s*# async-migrate:.*$", "", l.rstrip("\n")) + "\n" for l in lines)
+        lines = [text_line for text_line in text.splitlines(keepends=True) if not text_line.lstrip().startswith("# async-migrate:")]
+        stripped = "".join(re.sub(r"\s*# async-migrate:.*$", "", text_line.rstrip("\n")) + "\n" for text_line in lines)
         if stripped != text:
             path.write_text(stripped, encoding="utf-8")
 

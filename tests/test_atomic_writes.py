@@ -14,10 +14,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 import async_migrate.cli.main as cli_main
 from async_migrate.codemods import sources
-from conftest import write_tree
 
 OLD = b"".join(b"line %05d of the original file\n" % i for i in range(2000))
 NEW = b"".join(b"LINE %05d OF THE REWRITTEN FILE, LONGER\n" % i for i in range(2500))

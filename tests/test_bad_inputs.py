@@ -25,7 +25,6 @@ from pathlib import Path
 
 import libcst
 import pytest
-
 from conftest import REPO, write_tree
 
 HEAD = """\
@@ -215,7 +214,7 @@ def build(tmp_path: Path, app_files: dict[str, str], cases: list[Case], good: in
 def snapshot(tmp_path: Path) -> dict[str, bytes]:
     """Every regular file under tmp_path (links not followed, logs left out), by relative path."""
     files = {}
-    for directory, dirnames, filenames in os.walk(tmp_path):
+    for directory, _dirnames, filenames in os.walk(tmp_path):
         for filename in filenames:
             path = Path(directory) / filename
             if path.is_symlink() or filename.endswith(".log"):

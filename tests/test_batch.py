@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from gitrepos import committed_files, init_repo, tiny_app
 
 from async_migrate.codemods import gitstate
 from async_migrate.codemods import run as runner
-from gitrepos import committed_files, init_repo, tiny_app
 
 CONVERTED = "\ndef list_items(session: session_dependency):"
 

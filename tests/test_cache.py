@@ -14,13 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import REPO, write_tree
 
 from async_migrate.codemods import cache as caching
 from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import load
 from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.workers import Worker
-from conftest import REPO, write_tree
 
 SAMPLES = [path for path in sorted((REPO / "testdata").iterdir()) if (path / "api").is_dir()]
 

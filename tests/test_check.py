@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from async_migrate.cli.check_render import _command
 from conftest import BOOKSHOP, REPO
 from sample import copy_service, strip_pragmas
+
+from async_migrate.cli.check_render import _command
 
 ROUTES = """
 from fastapi import APIRouter
@@ -532,7 +532,7 @@ def test_github_format_prints_one_error_command_per_finding(cli, app, monkeypatc
     result = cli("check", str(app), "--format", "github")  # an absolute PATH inside the working directory
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert len(lines) == 4 and all(l.startswith("::error file=app/") for l in lines)
+    assert len(lines) == 4 and all(text_line.startswith("::error file=app/") for text_line in lines)
     line = line_of(app / "api/items.py", "async def read_items")
     assert (
         f"::error file=app/api/items.py,line={line},title=async-migrate::[AM301 blocking-session] read_items: "

@@ -38,11 +38,11 @@ from pathlib import Path
 
 import libcst
 import pytest
+from conftest import BOOKSHOP, REPO
 from typer.testing import CliRunner
 
 import async_migrate.codemods.run as runner
 from async_migrate.cli.main import app
-from conftest import BOOKSHOP, REPO
 
 pytestmark = pytest.mark.corpus
 

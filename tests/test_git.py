@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from gitrepos import ITEMS, commit_all, committed_files, init_repo, tiny_app
 
 from async_migrate.codemods import gitstate
-from gitrepos import ITEMS, commit_all, committed_files, init_repo, tiny_app
 
 CONVERTED = "\ndef list_items(session: session_dependency):"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import GOLDEN, check_golden, regenerating
 
 
@@ -57,7 +56,7 @@ def test_regenerating_goldens_is_refused_under_ci(monkeypatch, tmp_path):
 
 def test_golden_phase1_diff_touches_only_the_async_keyword():
     document = json.loads((GOLDEN / "bookshop_phase1.json").read_text(encoding="utf-8"))
-    removed = [l[1:] for l in document["diff"].splitlines() if l.startswith("-") and not l.startswith("---")]
-    added = [l[1:] for l in document["diff"].splitlines() if l.startswith("+") and not l.startswith("+++")]
+    removed = [text_line[1:] for text_line in document["diff"].splitlines() if text_line.startswith("-") and not text_line.startswith("---")]
+    added = [text_line[1:] for text_line in document["diff"].splitlines() if text_line.startswith("+") and not text_line.startswith("+++")]
     assert len(removed) == len(added) == sum(h["action"] == "convert" for h in document["handlers"])
     assert [line.replace("async def ", "def ", 1) for line in removed] == added

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from conftest import BOOKSHOP
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.collect import collect
@@ -21,7 +22,6 @@ from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, lazy_load_ris
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.run import Options, collect_project
 from async_migrate.codemods.workers import Pool
-from conftest import BOOKSHOP
 
 MODELS = """
 from sqlalchemy import ForeignKey

@@ -1138,7 +1138,7 @@ def test_offload_mixed_wraps_the_helper_call_and_adds_the_import(cli, app):
     diff = document["diff"]
     assert "+    order = await run_in_threadpool(place_order, session, payload)\n" in diff
     assert "+from fastapi.concurrency import run_in_threadpool\n" in diff
-    assert "session.commit()" not in "".join(l for l in diff.splitlines(True) if l.startswith("+"))
+    assert "session.commit()" not in "".join(text_line for text_line in diff.splitlines(True) if text_line.startswith("+"))
     assert "+async def" not in diff and "-async def" not in diff
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import BOOKSHOP, check_golden
+from sample import copy_service, database, run_service_tests
 
 from async_migrate.codemods import run
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2.closure import session_calls
-from conftest import BOOKSHOP, check_golden
-from sample import copy_service, database, run_service_tests
 
 SUBSYSTEM = "api/books.py"
 

@@ -10,12 +10,12 @@ application and expects the route migrated, with no self-check reason.
 from __future__ import annotations
 
 import pytest
+import test_phase2_soundness
+from test_phase2_rules import dedent, handler, read, run
+from test_phase2_soundness import CURRENT_USER, routes
 
 from async_migrate.codemods.phase2 import closure as closures
 from async_migrate.codemods.phase2 import dependencies, plan
-from test_phase2_rules import dedent, handler, read, run
-import test_phase2_soundness
-from test_phase2_soundness import CURRENT_USER, routes
 
 HELPER = """
 def store(db: Session, name: str) -> None:

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sample import database
 from test_phase2_rules import apply, dedent, function, handler, helper, read
 

@@ -707,7 +707,7 @@ def test_routes_defined_inside_a_router_factory_are_listed_and_converted(cli, ap
     assert (found["path"], found["line"]) == ("/", 13)
     outcome(document, "make_routes.<locals>.ping", "keep", "does no synchronous Session work")
     assert "-    async def list_all(session: session_dependency):\n+    def list_all(session: session_dependency):\n" in document["diff"]
-    assert "async def ping" not in "".join(l for l in document["diff"].splitlines(True) if l[:1] in "+-")
+    assert "async def ping" not in "".join(text_line for text_line in document["diff"].splitlines(True) if text_line[:1] in "+-")
     code, report = check(cli, root)
     assert code == 1 and [f["function"] for f in report["findings"]] == ["make_routes.<locals>.list_all"]
     assert cli("phase1", root, "--apply").exit_code == 0
@@ -835,7 +835,7 @@ def test_scan_phase1_and_offload_mixed_decide_each_shape_alike(cli, app, shape):
         if args[-1] == "--offload-mixed":
             compile_all = [p for p in root.rglob("*.py")]
             assert all(compile(p.read_text(), str(p), "exec") for p in compile_all)
-            offloaded = [l for l in document["diff"].splitlines() if l.startswith("+") and "run_in_threadpool" in l]
+            offloaded = [text_line for text_line in document["diff"].splitlines() if text_line.startswith("+") and "run_in_threadpool" in text_line]
             assert not offloaded, offloaded  # none of these shapes has a helper call that is safe to offload
     assert decisions[("phase1",)] == decisions[("scan",)] == decisions[("phase1", "--offload-mixed")]
 

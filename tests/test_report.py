@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from async_migrate.codemods.report import load_traffic, TrafficError
 from conftest import BOOKSHOP, check_golden
 from sample import copy_service
+
+from async_migrate.codemods.report import TrafficError, load_traffic
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = "<root>"

@@ -95,12 +95,12 @@ def test_second_apply_changes_nothing(cli, app):
 
 def test_files_with_nothing_to_convert_are_byte_identical(cli, app):
     untouched = (
-        "from fastapi import APIRouter\r\n"
-        "router = APIRouter()\r\n"
-        "@router.get( '/ping' )   # odd spacing stays\r\n"
-        "async def ping( ) :\r\n"
-        "\treturn 'pong'"
-    ).encode()
+        b"from fastapi import APIRouter\r\n"
+        b"router = APIRouter()\r\n"
+        b"@router.get( '/ping' )   # odd spacing stays\r\n"
+        b"async def ping( ) :\r\n"
+        b"\treturn 'pong'"
+    )
     root = app(ROUTE.encode(), **{"api/other.py": untouched, "api/notes.py": "# no code\n"})
     before = tree(root)
     result = cli("phase1", root, "--apply")

@@ -54,7 +54,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKBOARD, Cli
 from sample import copy_service, strip_pragmas
 

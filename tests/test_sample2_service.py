@@ -13,7 +13,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKBOARD
 from sample import copy_service, database, outcome_counts, run_service_tests, strip_pragmas
 

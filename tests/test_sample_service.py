@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import BOOKSHOP
 from sample import copy_service, database, run_service_tests
 

@@ -35,7 +35,7 @@ def test_a_large_run_lists_what_still_blocks_one_line_each(cli, project, app_fil
     result = cli("phase1", root)
     assert result.exit_code == 0
     assert f"{TABLE_LIMIT + 1 + 1} handlers: the 1 that still block the event loop" in result.stderr
-    (line,) = [l for l in result.stderr.splitlines() if l.startswith("api/many.py:")]
+    (line,) = [text_line for text_line in result.stderr.splitlines() if text_line.startswith("api/many.py:")]
     assert line.startswith(f"api/many.py:{5 + 4 * TABLE_LIMIT + 3} feed (websocket /feed) keep: websocket handler: stays async def; ")
     assert "still blocks the event loop at line" in line
     assert "┃" not in result.stderr  # no tables

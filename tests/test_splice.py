@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
+from conftest import BOOKSHOP
 from libcst.codemod import CodemodContext
 
 from async_migrate.codemods.collect import Collector
 from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
 from async_migrate.codemods.splice import spliced
-from conftest import BOOKSHOP
 
 
 def _parsed(text: str, path: str = "api/x.py"):  # type: ignore[no-untyped-def]

@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from async_migrate.codemods.verify.contract import Difference, compare
 from conftest import write_tree
 from gitrepos import init_repo
 from verify_app import service
+
+from async_migrate.codemods.verify.contract import Difference, compare
 
 
 @pytest.fixture
@@ -306,6 +307,7 @@ def test_compare_inlines_references_so_a_schema_change_names_the_route() -> None
 
 def test_default_revision_is_where_the_branch_started(repo_app: Path) -> None:
     import git
+
     from async_migrate.codemods.gitstate import create_branch
     from async_migrate.codemods.verify.runner import resolve_revision
 

@@ -66,7 +66,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         # keeps it, and it does not stop --offload-mixed from taking calls off the loop.
         # Only a handler the rule would convert stays exactly as it is.
         kept_by_pragma = not keep
-        if silenced:
+        if silenced and pragma is not None:
             keep.append(
                 AM114.reason(
                     f"{'kept by' if kept_by_pragma else 'acknowledged by'} pragma: "

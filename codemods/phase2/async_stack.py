@@ -75,6 +75,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.collect import Collector, definitions
 from async_migrate.codemods.config import Config
@@ -96,8 +99,6 @@ from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor
 
 SYNC_ENGINE_CONSTRUCTORS = frozenset(
     {

@@ -37,9 +37,9 @@ from async_migrate.codemods.rules.am216_generator_helper import RULE as AM216
 from async_migrate.codemods.rules.am217_method_helper import RULE as AM217
 from async_migrate.codemods.rules.am218_shared_helper_blocked import RULE as AM218
 from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as AM219
-from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
+from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
@@ -189,9 +189,9 @@ def compute(
         for fid, risks in lazy.items()
         if risks
     }
-    for fid, reasons in (forced or {}).items():
+    for fid, why in (forced or {}).items():
         if fid in candidates:
-            blocked.setdefault(fid, []).extend(r for r in reasons if r not in blocked.get(fid, []))
+            blocked.setdefault(fid, []).extend(r for r in why if r not in blocked.get(fid, []))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:
@@ -206,13 +206,13 @@ def compute(
                 for blocker in own_blockers.get(fid, []):
                     reasons.append(blocker.reason(_where(project, fid, blocker.line)))
                 if fid != route and shared == "block" and fid not in dependency_twins.get(route, ()):
-                    outside = [_name(project, c) for c in _outside_callers(project, fid, members)]
-                    outside += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
-                    if outside:
+                    sharing_with = [_name(project, c) for c in _outside_callers(project, fid, members)]
+                    sharing_with += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
+                    if sharing_with:
                         reasons.append(
                             AM218.reason(
                                 f"needs {_name(project, fid)}, which is shared with "
-                                f"{', '.join(outside)} (--shared block)"
+                                f"{', '.join(sharing_with)} (--shared block)"
                             )
                         )
             if reasons:
@@ -257,7 +257,7 @@ def compute(
                 "original stays for the other routes"
             )])
         elif fid in twins:
-            reasons: list[Reason] = []
+            reasons = []
             if outside:
                 reasons.append(AM207.reason(f"also called by {', '.join(_name(project, c) for c in outside)}: "
                                             "an async twin is added, the sync original stays"))

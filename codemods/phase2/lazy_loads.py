@@ -368,7 +368,7 @@ class _Analysis:
             self._add(
                 key,
                 root,
-                lambda: self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed),
+                lambda: self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed),  # noqa: B023 (_add calls it at once)
             )
 
     def _typed(self, param: facts.Param | None) -> list[str]:
@@ -494,7 +494,7 @@ class _Analysis:
                 self._add(
                     key,
                     root,
-                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe),
+                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe),  # noqa: B023 (called at once)
                 )
             if len(stack) >= _MAX_DEPTH:
                 continue

@@ -16,7 +16,7 @@ from async_migrate.codemods.phase2.closure import (
     DEFAULT_CALL_MAPPINGS,
     Closure,
 )
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import Edge, Project
 
 
 @dataclass(slots=True)
@@ -104,7 +104,7 @@ def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> d
             if value.kind != "annotated":
                 continue
             target = dependency_function(project, value.depends)
-            if target not in twins:
+            if target is None or target not in twins:
                 continue
             twin, number = name + project.config.twin_suffix, 1
             while twin in taken:
@@ -123,7 +123,7 @@ def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> d
     return found
 
 
-def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:  # type: ignore[no-untyped-def]
+def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:
     """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
@@ -153,10 +153,10 @@ def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:  # type: 
                 _unused(plan, module, f"{home_name}.{alias_name}")
 
 
-def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:  # type: ignore[no-untyped-def]
+def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:
     module, function = project.functions[fid]
     names = project.session_names(fid)
-    edges = {}
+    edges: dict[int, Edge] = {}
     for edge in project.calls_from[fid]:
         edges.setdefault(edge.call.index, edge)
     opened = {o.line: o for o in project.opens_directly(fid)}
@@ -209,7 +209,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
             continue
 
 
-def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:  # type: ignore[no-untyped-def]
+def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:
     module, function = project.functions[fid]
     declared = project.session_params[fid]
     for param in function.params:

@@ -54,7 +54,7 @@ def _is_session_type(hint: object, depth: int = 0) -> bool:
 def _provides_session(call: object, parent: object, name: str | None) -> bool:
     if call is None:
         return False
-    target = call.__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)
+    target = call.__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)  # noqa: B004 (the method itself, not a callable test)
     if isinstance(call, type) and SESSIONS and issubclass(call, SESSIONS):
         return True
     for function in (call, target):

@@ -111,9 +111,9 @@ def resolve_revision(root: Path, against: str | None) -> Revision:
     return Revision(name, commit)
 
 
-def _has_head(repo) -> bool:  # type: ignore[no-untyped-def]
+def _has_head(repo) -> bool:
     try:
-        repo.head.commit
+        repo.head.commit  # noqa: B018 (reading it raises ValueError on an unborn HEAD)
     except ValueError:
         return False
     return True

@@ -161,7 +161,7 @@ def generate(root: Path, modules: int = 2000, lines: int | None = None, source: 
             try:
                 ast.parse(text)
             except SyntaxError as error:  # the renaming must keep every module valid
-                raise SystemExit(f"generated {package}/{stem}_{copy:04d}.py does not parse: {error}")
+                raise SystemExit(f"generated {package}/{stem}_{copy:04d}.py does not parse: {error}") from error
             (root / package / f"{stem}_{copy:04d}.py").write_text(text, encoding="utf-8")
             files += 1
             total_lines += text.count("\n")
