@@ -731,7 +731,7 @@ class Project:
     def _own_work(self) -> dict[FunctionId, list[tuple[int, str]]]:
         flow = self.flow
         table: dict[FunctionId, list[tuple[int, str]]] = {}
-        for fid, (module, function) in self.functions.items():
+        for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             params = self.session_params[fid]
             opened: dict[str, str] = {}
@@ -790,7 +790,7 @@ class Project:
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
         table: dict[FunctionId, list[tuple[int, str]]] = {}
-        for fid, (module, function) in self.functions.items():
+        for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             names = self.session_names(fid) | flow_sessions(flow, fid)
             edges = resolved.get(fid, {})
