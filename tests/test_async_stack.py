@@ -661,9 +661,11 @@ def test_sessionmaker_used_by_the_session_dependency_is_chosen(tmp_path):
 # ---------------------------------------------------------------- blockers
 
 
-def only_blocker(plan: StackPlan) -> str:
+def only_blocker(plan: StackPlan, code: str) -> str:
+    """The one blocker's text; it must carry the rule code `code` (`async-migrate rules`)."""
     assert len(plan.blockers) == 1, plan.blockers
     assert plan.edits() == {}
+    assert plan.blockers[0].code == code, plan.blockers[0]
     return str(plan.blockers[0])
 
 
@@ -673,7 +675,7 @@ def test_blocker_creator(tmp_path):
         "def connect():\n    return make_connection()\n\n\n"
         'engine = create_engine("postgresql+psycopg://", creator=connect)',
     )
-    message = only_blocker(plan_for(app(tmp_path, engine)))
+    message = only_blocker(plan_for(app(tmp_path, engine)), "AM237")
     assert message == (
         "db/engine.py:12: engine is built with creator=connect, which create_async_engine cannot take "
         "(it needs async_creator=, an async function returning a driver connection); name an async "
@@ -702,7 +704,7 @@ def test_blocker_cloud_sql_connector(tmp_path):
             engine = create_engine(os.environ["DATABASE_URL"])
         database_sessionmaker = sessionmaker(engine)
     """
-    message = only_blocker(plan_for(app(tmp_path, engine)))
+    message = only_blocker(plan_for(app(tmp_path, engine)), "AM236")
     assert message.startswith("db/engine.py:1: the engine connects through the Cloud SQL Python Connector")
     assert "async_creator=" in message and "connect_async" in message and "async-engine-factory" in message
 
@@ -720,11 +722,11 @@ def test_configured_factory_lifts_the_creator_blocker(tmp_path):
 
 def test_blocker_async_factory_and_missing_factory(tmp_path):
     root = app(tmp_path, db__cloud="async def make_async_engine():\n    return None\n")
-    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.cloud.make_async_engine"})))
+    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.cloud.make_async_engine"})), "AM235")
     assert message.startswith(
         "db/cloud.py:1: async-engine-factory `db.cloud.make_async_engine` is an `async def`"
     )
-    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.nowhere.make"})))
+    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.nowhere.make"})), "AM235")
     assert message == (
         "configuration: async-engine-factory `db.nowhere.make`: no module `db/nowhere.py` under the root"
     )
@@ -801,7 +803,7 @@ def test_blocker_no_sessionmaker(tmp_path):
     engine = SESSION_CLASS_ENGINE.replace(
         "engine = create_engine(\"sqlite:///app.db\")", "def make_engine():\n        return create_engine(\"sqlite://\")"
     ).replace("with Session(engine) as session:", "with Session(make_engine()) as session:")
-    message = only_blocker(plan_for(app(tmp_path, engine)))
+    message = only_blocker(plan_for(app(tmp_path, engine)), "AM230")
     assert message.startswith(
         "db/engine.py:10: no sessionmaker found: phase two builds the async stack next to a module-level"
     )
@@ -811,12 +813,12 @@ def test_blocker_no_sessionmaker(tmp_path):
 
 def test_blocker_unbound_and_inline_sessionmakers(tmp_path):
     unbound = ENGINE.replace("sessionmaker(engine, expire_on_commit=", "sessionmaker(expire_on_commit=")
-    message = only_blocker(plan_for(app(tmp_path / "a", unbound)))
+    message = only_blocker(plan_for(app(tmp_path / "a", unbound)), "AM233")
     assert message.startswith(
         "db/engine.py:9: `database_sessionmaker = sessionmaker(...)` is not bound to an engine"
     )
     inline = ENGINE.replace("sessionmaker(engine,", "sessionmaker(create_engine(DATABASE_URL),")
-    message = only_blocker(plan_for(app(tmp_path / "b", inline)))
+    message = only_blocker(plan_for(app(tmp_path / "b", inline)), "AM234")
     assert message.startswith(
         "db/engine.py:9: `database_sessionmaker` is bound to `create_engine(DATABASE_URL)`, "
         "not to a module-level engine"
@@ -837,7 +839,7 @@ def test_blocker_several_sessionmakers(tmp_path):
     files["core/dependencies.py"] = files["core/dependencies.py"].replace(
         "import get_db_session", "import get_db_session, get_other"
     )
-    message = only_blocker(plan_for(write(tmp_path / "app", files)))
+    message = only_blocker(plan_for(write(tmp_path / "app", files)), "AM231")
     assert "several synchronous sessionmakers (`database_sessionmaker` (db/engine.py:9), " in message
     assert "`other_sessionmaker` (db/engine.py:17)) feed the session dependencies" in message
 
@@ -845,6 +847,7 @@ def test_blocker_several_sessionmakers(tmp_path):
 def test_blocker_name_taken_by_something_else(tmp_path):
     engine = ENGINE + "\n\nasync_engine = None  # not an engine\nget_async_db_session = object()\n"
     plan = plan_for(app(tmp_path, engine))
+    assert {b.code for b in plan.blockers} == {"AM232"}
     assert [str(b) for b in plan.blockers] == [
         "db/engine.py:18: `get_async_db_session` is assigned here and is not async session dependency; phase "
         "two would generate its async session dependency under this name: choose another with "
@@ -857,7 +860,7 @@ def test_blocker_name_taken_by_something_else(tmp_path):
 
 def test_blocker_driver_without_asyncio_counterpart(tmp_path):
     engine = ENGINE.replace("create_engine(DATABASE_URL,", 'create_engine("postgresql+pg8000://u@h/db",')
-    message = only_blocker(plan_for(app(tmp_path, engine)))
+    message = only_blocker(plan_for(app(tmp_path, engine)), "AM238")
     assert message.startswith(
         "db/engine.py:8: engine URL uses `postgresql+pg8000`, which has no asyncio driver"
     )
