@@ -39,12 +39,11 @@ the sample) and `function` (`Class.method` for a class-based view):
   into `await run_in_threadpool(call, ...)`, and whether blocking work remains after it.
 - `pragma`, `via`: whether the source carries a pragma; how the Session arrives (for people).
 
-The tests compare the tool's JSON with the spec on `file, function, action`. Where the tool
-cannot yet follow the Session (issue 10), the comparison is marked xfail(strict=False) with
-the shape it needs, so it turns green (XPASS) as the analysis learns that shape; drop the
-mark then. `check` is compared per handler too (flagged exactly when `blocks`, before
-and after phase one, on a copy without pragmas). A keeper's reasons must say why in words
-(KEEP_REASONS); the reasons of conversions are compared once the tool reports stable codes.
+The tests compare the tool's JSON with the spec on `file, function, action`, one test per
+handler; `check` is compared per handler too (flagged exactly when `blocks`, before and after
+phase one, on a copy without pragmas, naming the `calls`). A keeper's reasons must say why in
+words (KEEP_REASONS). While the analysis could not follow a shape, its cases were marked
+xfail(strict=False) naming the shape; a shape the tool loses again fails here.
 """
 
 from __future__ import annotations
@@ -60,29 +59,8 @@ from sample import copy_service, strip_pragmas
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "taskboard_phase1.json").read_text(encoding="utf-8"))
 SPEC = {(h["file"], h["function"]): h for h in GOLDEN["handlers"]}
 
-# The shapes of issue 10 the tool does not see yet, by reason kind: the object-carried
-# Session (module-level instances, CRUD bases, repositories, class dependencies, class-based
-# views, scoped_session globals) is followed now, so none of those is pending.
-NOT_YET_SEEN: dict[str, str] = {}
-# Handlers whose action the tool does not get right yet.
-PENDING: set[tuple[str, str]] = set()
-# Mixed keepers whose blocking calls the tool does not resolve yet, so --offload-mixed cannot wrap them.
-PENDING_OFFLOAD: dict[tuple[str, str], str] = {}
-
-# Blocking keepers whose Session work the tool does not see yet.
-UNSEEN_KEEPERS: set[tuple[str, str]] = set()
-
-
-def _pending(key: tuple[str, str], pending: set[tuple[str, str]] | dict[tuple[str, str], str]) -> list:
-    if key not in pending:
-        return []
-    shape = pending[key] if isinstance(pending, dict) and pending[key] else None
-    shape = shape or next((NOT_YET_SEEN[w] for w in SPEC[key]["why"] if w in NOT_YET_SEEN), "issue 10")
-    return [pytest.mark.xfail(strict=False, reason=f"not seen yet: {shape}")]
-
-
-def _cases(pending, keys=None):  # type: ignore[no-untyped-def]
-    return [pytest.param(key, id=f"{key[0]}::{key[1]}", marks=_pending(key, pending)) for key in keys or SPEC]
+def _cases(keys=None):  # type: ignore[no-untyped-def]
+    return [pytest.param(key, id=f"{key[0]}::{key[1]}") for key in keys or SPEC]
 
 
 @pytest.fixture(scope="module")
@@ -132,18 +110,18 @@ def test_the_spec_is_consistent():
         assert ("offload" in spec) == ("mixed" in spec["why"]), key
 
 
-@pytest.mark.parametrize("key", _cases(PENDING))
+@pytest.mark.parametrize("key", _cases())
 def test_phase1_decides_as_specified(plan, key):
     assert plan[key]["action"] == SPEC[key]["action"], plan[key]["reasons"]
 
 
-@pytest.mark.parametrize("key", _cases(PENDING))
+@pytest.mark.parametrize("key", _cases())
 def test_phase1_decides_the_same_without_the_pragmas(bare_plan, key):
     assert bare_plan[key]["action"] == SPEC[key]["action"], bare_plan[key]["reasons"]
 
 
 @pytest.mark.parametrize(
-    "key", _cases(PENDING_OFFLOAD, [k for k, spec in SPEC.items() if "offload" in spec])
+    "key", _cases([k for k, spec in SPEC.items() if "offload" in spec])
 )
 def test_offload_mixed_wraps_the_blocking_calls_of_mixed_keepers(module_cli, tmp_path, key):
     root = copy_service(TASKBOARD, tmp_path / "taskboard")
@@ -167,10 +145,7 @@ KEEP_REASONS = {
 
 @pytest.mark.parametrize(
     "key",
-    _cases(
-        UNSEEN_KEEPERS - {("api/live.py", "project_board")},
-        [k for k, spec in SPEC.items() if spec["action"] == "keep"],
-    ),
+    _cases([k for k, spec in SPEC.items() if spec["action"] == "keep"]),
 )
 def test_phase1_says_why_it_keeps(bare_plan, key):
     reasons = bare_plan[key]["reasons"]
@@ -239,22 +214,19 @@ def test_check_without_pragmas_flags_nothing_outside_the_spec(bare_checks):
         assert finding["code"] == "AM301" and finding["blocking"], finding
 
 
-PENDING_CALLS = dict.fromkeys(PENDING | UNSEEN_KEEPERS, "")
-
-
-@pytest.mark.parametrize("key", _cases(PENDING_CALLS, [k for k, spec in SPEC.items() if "calls" in spec]))
+@pytest.mark.parametrize("key", _cases([k for k, spec in SPEC.items() if "calls" in spec]))
 def test_check_names_the_calls_that_block(bare_checks, key):
     listed = {re.sub(r"\(.*\)$", "", b["call"]) for b in bare_checks["before"][key]["blocking"]}
     assert set(SPEC[key]["calls"]) <= listed, sorted(listed)
 
 
-@pytest.mark.parametrize("key", _cases(PENDING | UNSEEN_KEEPERS))
+@pytest.mark.parametrize("key", _cases())
 def test_check_before_phase1_flags_a_handler_exactly_when_it_blocks(bare_checks, key):
     spec = SPEC[key]
     assert (key in bare_checks["before"]) == (spec["blocks"] and spec["before"] == "async")
 
 
-@pytest.mark.parametrize("key", _cases(UNSEEN_KEEPERS))
+@pytest.mark.parametrize("key", _cases())
 def test_check_after_phase1_flags_exactly_the_blocking_keepers(bare_checks, key):
     spec = SPEC[key]
     assert (key in bare_checks["after"]) == (spec["blocks"] and spec["action"] == "keep")
