@@ -6,19 +6,21 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
 import typer.main
-from rich.console import Console
 
-from async_migrate.cli.render import print_diff, print_summary, progress_bar
+# Start-up: rich, libcst and the analysis are imported by the commands that use them, so
+# `--help` and `--version` load none of them (`python -X importtime` shows what is left).
+from async_migrate.cli.console import Console
 from async_migrate.codemods import apply as applying
-from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import Config, ConfigError, load
-from async_migrate.codemods.diff import as_bytes
 from async_migrate.codemods.gitstate import GitError, check_branch_name
+
+if TYPE_CHECKING:
+    from async_migrate.codemods import run as runner
 
 app = typer.Typer(
     help=__doc__,
@@ -81,6 +83,8 @@ def _prepare(path: Path, config_file: Path | None) -> tuple[Path, Config]:
 
 
 def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:
+    from async_migrate.codemods import run as runner
+
     return runner.Options(
         only=tuple(only or ()), exclude=tuple(exclude or ()), jobs=jobs, offload_mixed=offload_mixed,
         cache=not no_cache,
@@ -188,6 +192,9 @@ def scan(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Inventory every route, websocket and dependency and what phase one would do. Changes nothing."""
+    from async_migrate.cli.render import print_summary, progress_bar
+    from async_migrate.codemods import run as runner
+
     root, settings = _prepare(path, config)
     traffic_rows = _report_inputs(report, traffic)
     err = Console(stderr=True)
@@ -241,6 +248,9 @@ def phase1(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Phase one: eligible `async def` routes and dependencies become `def`. Dry run unless --apply."""
+    from async_migrate.cli.render import progress_bar
+    from async_migrate.codemods import run as runner
+
     root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
     err = Console(stderr=True)
     with progress_bar(err, format is Format.text) as progress:
@@ -301,6 +311,8 @@ def phase2(
 ) -> None:
     """Phase two for one subsystem: add the async stack and move its routes and helpers to
     AsyncSession. Dry run unless --apply."""
+    from async_migrate.cli.render import progress_bar
+    from async_migrate.codemods import run as runner
     from async_migrate.codemods.phase2.closure import SubsystemError
 
     root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
@@ -318,6 +330,9 @@ def phase2(
 def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git):
     """What every changing command does with its result: refuse, branch, write, report, commit,
     print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
+    from async_migrate.cli.render import print_diff, print_summary
+    from async_migrate.codemods.diff import as_bytes
+
     err = Console(stderr=True)
     changed = result.changed
     if apply:
@@ -400,6 +415,7 @@ def check_command(
     Every finding's code, summary and fix: `async-migrate rules`.
     """
     from async_migrate.cli.check_render import github_lines, print_text, summary
+    from async_migrate.cli.render import progress_bar
     from async_migrate.codemods.check import check as run_check
 
     root, settings = _prepare(path, config)

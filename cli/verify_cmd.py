@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+
+from async_migrate.cli.console import Console, escape
 
 AppOption = Annotated[
     str,

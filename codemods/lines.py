@@ -11,7 +11,6 @@ only the statements it changed (`codemods.splice`).
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -82,24 +81,3 @@ def layout(module: cst.Module, nodes: set[int]) -> Layout:
     if not module.footer:
         starts.append(state.offset)
     return Layout(state.found, list(zip(starts, starts[1:])))
-
-
-def definition_line(text: str, qualname: str, key: str) -> int:
-    """The `def` line of a definition in a module whose lines were not computed, or 0.
-
-    A fallback for the rare handler defined in a module the pre-pass judged
-    line-free (a dependency in a plain helper module): the n-th `def name` at
-    the indentation a module- or class-level definition has.
-    """
-    name = qualname.rsplit(".", 1)[-1]
-    nested = "." in qualname
-    occurrence = int(key.rsplit("#", 1)[1]) if "#" in key else 1
-    pattern = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", re.MULTILINE)
-    seen = 0
-    for match in pattern.finditer(text):
-        if bool(match.group(1)) != nested:
-            continue
-        seen += 1
-        if seen == occurrence:
-            return text.count("\n", 0, match.start()) + 1
-    return 0

@@ -5,18 +5,17 @@ Presentation-free: the CLI renders what these functions return.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.config import Config, ConfigError
-from async_migrate.codemods.lines import definition_line
 from async_migrate.codemods.names import THREADPOOL
 from async_migrate.codemods.outcome import Outcome
-from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.routes import Routes
@@ -27,6 +26,9 @@ from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.workers import Pool, Rewritten
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 
 # A file whose text has none of these cannot define a route, a dependency, a
 # session or a router, so the pre-pass does not parse it unless a reference
@@ -169,9 +171,30 @@ def _fill_missing_lines(root: Path, project: Project) -> None:
         except OSError:
             continue
         function = handler.function
-        function.line = definition_line(text, function.qualname, function.key)
+        function.line = _definition_line(text, function.qualname, function.key)
     if missing:
         project.handlers.sort(key=lambda h: (h.module.path, h.function.line, h.function.key))
+
+
+def _definition_line(text: str, qualname: str, key: str) -> int:
+    """The `def` line of a definition in a module whose lines were not computed, or 0.
+
+    A fallback for the rare handler defined in a module the pre-pass judged
+    line-free (a dependency in a plain helper module): the n-th `def name` at
+    the indentation a module- or class-level definition has.
+    """
+    name = qualname.rsplit(".", 1)[-1]
+    nested = "." in qualname
+    occurrence = int(key.rsplit("#", 1)[1]) if "#" in key else 1
+    pattern = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", re.MULTILINE)
+    seen = 0
+    for match in pattern.finditer(text):
+        if bool(match.group(1)) != nested:
+            continue
+        seen += 1
+        if seen == occurrence:
+            return text.count("\n", 0, match.start()) + 1
+    return 0
 
 
 def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
@@ -242,6 +265,8 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
         result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.reported_handlers]
         compose_paths(project, result.outcomes)
         plans = phase1_plans(project, result.outcomes)
+        from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+
         result.changes = pool.rewrite(plans, phase1_rewrite.apply)
     for change in result.changes:
         if change.error is not None:
@@ -251,6 +276,8 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
 
 
 def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:
+    from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+
     convert: dict[str, set[str]] = {}
     offload: dict[str, dict[str, list[int]]] = {}
     for outcome in outcomes:

@@ -1,0 +1,51 @@
+"""Start-up: `--help` and `--version` load none of the heavy libraries, and a `check` whose
+files all come from the cache never loads the parser. Timings live in the benchmark; these
+tests only look at what got imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BOOKSHOP
+
+HEAVY = {"libcst", "rich", "git"}
+
+PROBE = """
+import json, sys
+sys.argv = ["async-migrate", *json.loads(sys.argv[1])]
+from async_migrate.cli.main import main
+try:
+    main()
+except SystemExit:
+    pass
+print("\\nLOADED " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def loaded(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))],
+                          capture_output=True, text=True, timeout=120)
+    line = done.stdout.rsplit("\nLOADED ", 1)[-1]
+    return set(json.loads(line))
+
+
+def test_help_loads_no_heavy_library():
+    # typer (0.2x) itself brings pydantic in to convert a command's parameters, not before.
+    assert not loaded("--help") & (HEAVY | {"pydantic"})
+
+
+@pytest.mark.parametrize("command", ["scan", "phase1", "phase2", "check", "clean", "batch"])
+def test_a_command_s_help_loads_no_heavy_library(command):
+    assert not loaded(command, "--help") & HEAVY
+
+
+def test_a_warm_check_never_loads_the_parser(tmp_path):
+    import shutil
+
+    root = Path(shutil.copytree(BOOKSHOP, tmp_path / "bookshop", ignore=shutil.ignore_patterns("__pycache__", "*.db")))
+    assert "libcst" in loaded("check", str(root))  # cold: every file parsed
+    assert "libcst" not in loaded("check", str(root))  # warm: every file's facts from the cache
