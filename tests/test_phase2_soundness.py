@@ -925,3 +925,28 @@ def test_5_an_existing_sqlmodel_async_dependency_is_reused(cli, project):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"count": 1, "stored": ["Ann"]}
+
+
+def test_1_an_include_router_dependency_sharing_the_session_blocks_every_route(cli, service):
+    root = service({
+        "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
+            "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
+        ),
+        "main.py": MAIN.replace(
+            "app.include_router(router)",
+            "app.include_router(router, dependencies=[Depends(get_current_user)])",
+        ).replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI\n\nfrom core.dependencies import get_current_user"),
+        SUBSYSTEM: routes(CREATE),
+    })
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked"
+    assert "dependency core.dependencies.get_current_user receives the synchronous Session and is attached" in found["reasons"][0]
+    assert document["files_changed"] == []
+    result = serve(root, "sqlite", """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}

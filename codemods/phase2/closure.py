@@ -192,6 +192,15 @@ def compute(
     for fid, why in (forced or {}).items():
         if fid in candidates:
             blocked.setdefault(fid, []).extend(r for r in why if r not in blocked.get(fid, []))
+    for dependency_fid in dependencies.unattributed_session_dependencies(project):
+        module, dependency = project.functions[dependency_fid]
+        text = (
+            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session and is attached "
+            "where the tool cannot tell which routes it applies to (`FastAPI(dependencies=...)`, "
+            "`include_router(..., dependencies=...)`): it may share this route's Session"
+        )
+        for fid in candidates:
+            dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:

@@ -155,3 +155,51 @@ def describe(project: Project, shared: SharedSession) -> str:
 def _name(project: Project, fid: FunctionId) -> str:
     module, function = project.functions[fid]
     return f"{module.name}.{function.qualname}"
+
+
+def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
+    """Dependencies receiving a synchronous Session that are attached where the tool cannot tell
+    which routes they apply to: `FastAPI(dependencies=[...])`, `include_router(..., dependencies=[...])`,
+    `Depends(f)` built inside a function. Any such dependency may share a migrated route's Session."""
+    cached = project.derived.get("phase2.unattributed_dependencies")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    # Every `Depends(...)` of a module is in `module.depends`; the ones in signatures, route
+    # decorators, aliases and APIRouter(...) are accounted for, occurrence by occurrence.
+    loose: list[str] = []
+    for module in project.modules.values():
+        counts: dict[str, int] = {}
+        for ref in module.depends:
+            counts[ref] = counts.get(ref, 0) + 1
+        placed: list[str] = []
+        for value in module.values.values():
+            if value.depends:
+                placed.append(value.depends)
+            text = " ".join(arg.text for arg in value.args if arg.keyword == "dependencies")
+            callee = project.canonical(value.ref) or ""
+            if text and value.kind == "call" and (
+                callee.endswith("APIRouter") or callee in project.config.router_types
+            ):  # an APIRouter's own list: followed per route through its decorators
+                placed.extend(ref for ref in counts if ref.rsplit(".", 1)[-1] in text)
+        for function in module.functions:
+            placed.extend(p.depends for p in function.params if p.depends)
+            placed.extend(ref for d in function.decorators for ref in d.depends)
+        for ref in placed:
+            if ref in counts:
+                counts[ref] -= 1
+        loose.extend(ref for ref, count in counts.items() if count > 0)
+    found: list[FunctionId] = []
+    for ref in loose:
+        fid = dependency_function(project, ref)
+        if fid is None or fid in found or project.is_session_dependency(ref):
+            continue
+        _, function = project.functions[fid]
+        if any(project.declared_session(param) is not None for param in function.params) or any(
+            (target := dependency_function(project, param_dependency(project, param))) is not None
+            and any(project.declared_session(p) is not None for p in project.functions[target][1].params)
+            for param in function.params
+        ):
+            found.append(fid)
+    project.derived["phase2.unattributed_dependencies"] = found
+    return found
+
