@@ -1,4 +1,5 @@
-"""The migration report: per subsystem, what phase one plans (scan) or did (phase1).
+"""The migration report: per subsystem, what phase one plans (scan) or did (phase1), or what
+phase two did to one subsystem (phase2).
 
 Built from a run's `Result`: every route, websocket and dependency of each
 subsystem with its phase-one action and reasons, the counts, every handler that
@@ -33,6 +34,7 @@ from async_migrate.codemods.run import Result
 from async_migrate.codemods.sources import matches
 
 ACTIONS = ("convert", "keep", "unchanged")
+PHASE2_ACTIONS = ("migrate", "blocked", "unchanged")
 READ_METHODS = frozenset({"GET", "HEAD"})
 CATEGORIES = ("list", "detail", "write", "websocket")
 # What marks a query as loading relationships eagerly or joining tables.
@@ -158,6 +160,7 @@ class Entry:
 class Subsystem:
     name: str
     entries: list[Entry] = field(default_factory=list)
+    actions: tuple[str, ...] = ACTIONS  # the phase's actions, counted
 
     @property
     def files(self) -> list[str]:
@@ -165,7 +168,7 @@ class Subsystem:
 
     @property
     def counts(self) -> dict[str, int]:
-        return _counts(self.entries)
+        return _counts(self.entries, self.actions)
 
     @property
     def blocking(self) -> list[Entry]:
@@ -191,6 +194,12 @@ class Report:
     traffic: bool = False
     traffic_unmatched: list[TrafficRow] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    # Phase two: the subsystem's helpers, blockers and follow-ups, as in the run's JSON.
+    phase2: dict[str, Any] | None = None
+
+    @property
+    def phase(self) -> int:
+        return 2 if self.command == "phase2" else 1
 
     @property
     def entries(self) -> list[Entry]:
@@ -198,13 +207,32 @@ class Report:
 
     @property
     def totals(self) -> dict[str, int]:
+        if self.phase == 2:
+            totals = {"routes": len(self.entries), **_counts(self.entries, PHASE2_ACTIONS)}
+            helpers = (self.phase2 or {}).get("helpers", [])
+            for action in ("migrate", "twin", "blocked"):
+                totals[f"helpers_{action}"] = sum(1 for h in helpers if h.get("action") == action)
+            totals["blockers"] = len((self.phase2 or {}).get("blockers", []))
+            return totals
         totals = {"handlers": len(self.entries), **_counts(self.entries)}
         totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
         return totals
 
     def to_json(self) -> dict[str, Any]:
+        if self.phase == 2:
+            return {
+                "command": self.command,
+                "phase": 2,
+                "root": str(self.root),
+                "applied": self.applied,
+                "totals": self.totals,
+                "subsystems": [subsystem.to_json() for subsystem in self.subsystems],
+                "subsystem": self.phase2,
+                "errors": self.errors,
+            }
         return {
             "command": self.command,
+            "phase": 1,
             "root": str(self.root),
             "applied": self.applied,
             "totals": self.totals,
@@ -219,8 +247,8 @@ class Report:
         }
 
 
-def _counts(entries: list[Entry]) -> dict[str, int]:
-    counts = dict.fromkeys(ACTIONS, 0)
+def _counts(entries: list[Entry], actions: tuple[str, ...] = ACTIONS) -> dict[str, int]:
+    counts = dict.fromkeys(actions, 0)
     for entry in entries:
         counts[entry.outcome.action] = counts.get(entry.outcome.action, 0) + 1
     return counts
@@ -230,6 +258,8 @@ def _counts(entries: list[Entry]) -> dict[str, int]:
 
 
 def build_report(result: Result, traffic: list[TrafficRow] | None = None, applied: bool = False) -> Report:
+    if result.command == "phase2":
+        return _build_phase2(result, applied)
     project = result.project
     by_name: dict[str, Subsystem] = {}
     for outcome in result.outcomes:
@@ -255,6 +285,16 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
     )
     report.priority = _rank(project, report, traffic)
     return report
+
+
+def _build_phase2(result: Result, applied: bool) -> Report:
+    """Phase two's report: the one subsystem's routes, helpers, blockers and follow-ups."""
+    document = result.subsystem or {}
+    name = document.get("name") or "subsystem"
+    entries = [Entry(outcome, name, outcome.full_path) for outcome in result.outcomes]
+    entries.sort(key=lambda e: (e.handler.module.path, e.handler.function.line, e.handler.function.key))
+    subsystem = Subsystem(name, entries, PHASE2_ACTIONS)
+    return Report(result.command, result.root, applied, [subsystem], [], errors=result.errors, phase2=document)
 
 
 def subsystem_of(project: Project, path: str) -> str:
@@ -374,6 +414,8 @@ def _hint(call: facts.Call) -> str | None:
 
 
 def render_markdown(report: Report) -> str:
+    if report.phase == 2:
+        return _render_phase2(report)
     out: list[str] = []
     totals = report.totals
     if report.command == "scan":
@@ -476,6 +518,73 @@ def render_markdown(report: Report) -> str:
         out.append("")
         out.append("## Files that could not be read")
         out.append("")
+        out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
+    out.append("")
+    return "\n".join(out)
+
+
+def _render_phase2(report: Report) -> str:
+    document = report.phase2 or {}
+    name = document.get("name") or "subsystem"
+    totals = report.totals
+    state = "applied" if report.applied else "dry run"
+    out = [f"# Migration report: phase two, {name} ({state})", ""]
+    verb = "moved" if report.applied else "would move"
+    out.append(
+        f"`async-migrate phase2` on `{report.root}`: phase two {verb} {totals['migrate']} of "
+        f"{totals['routes']} routes of `{name}` to `AsyncSession`; {totals['blocked']} stay on the "
+        f"synchronous Session, blocked as listed below."
+    )
+    out.append("")
+    keys = ["routes", "migrate", "blocked", "unchanged", "helpers_migrate", "helpers_twin", "blockers"]
+    out.append(_table(
+        ["routes", "migrate", "blocked", "unchanged", "helpers now async", "async twins", "blockers"],
+        [[totals[key] for key in keys]],
+        right=set(range(len(keys))),
+    ))
+    out.append("")
+    out.append("## Routes")
+    out.append("")
+    entries = report.subsystems[0].entries if report.subsystems else []
+    out.append(_table(
+        ["route", "handler", "file:line", "phase two", "reasons"],
+        [
+            [
+                _route(entry),
+                entry.handler.function.qualname,
+                f"{entry.handler.module.path}:{entry.handler.function.line}",
+                entry.outcome.action,
+                "<br>".join(map(_cell, entry.outcome.reasons)),
+            ]
+            for entry in entries
+        ],
+        raw={4},
+    ) if entries else "No routes.")
+    helpers = document.get("helpers", [])
+    if helpers:
+        out += ["", "## Helpers", ""]
+        label = {"migrate": "now async", "twin": "async twin added (sync original kept)", "blocked": "blocked"}
+        out.append(_table(
+            ["helper", "file:line", "phase two", "reasons"],
+            [
+                [h["function"], f"{h['file']}:{h.get('line', '')}", label.get(h["action"], h["action"]),
+                 "<br>".join(map(_cell, h.get("reasons", [])))]
+                for h in helpers
+            ],
+            raw={3},
+        ))
+    blockers = document.get("blockers", [])
+    if blockers:
+        out += ["", "## What blocks", ""]
+        out.append(_table(
+            ["file:line", "blocker"], [[f"{b['file']}:{b['line']}", b["message"]] for b in blockers]
+        ))
+    follow_ups = document.get("follow_ups", [])
+    if follow_ups:
+        out += ["", "## Follow-ups", ""]
+        out += [f"- {item}" for item in follow_ups]
+    if report.errors:
+        out += ["", "## Files that could not be read", ""]
         out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
     out.append("")
     return "\n".join(out)

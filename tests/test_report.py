@@ -332,3 +332,49 @@ def test_scan_and_phase1_output_is_unchanged_by_report(cli, tmp_path, bookshop):
     plain = cli.json("scan", bookshop)
     with_report = cli.json("scan", bookshop, "--report", tmp_path / "r.md")
     assert plain == with_report
+
+
+@pytest.fixture(scope="module")
+def phase2_reports(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """phase1 --apply, then phase two on api/books.py: the Markdown and JSON report of a dry run
+    and of the applied run."""
+    from conftest import Cli
+
+    cli, tmp = Cli(), tmp_path_factory.mktemp("phase2")
+    root = copy_service(BOOKSHOP, tmp / "bookshop")
+    assert cli("phase1", root, "--apply").exit_code == 0
+    reports = {}
+    for name, extra in (("dry.md", ()), ("dry.json", ()), ("applied.md", ("--apply",))):
+        result = cli("phase2", root, "--subsystem", "api/books.py", "--report", tmp / name, *extra)
+        assert result.exit_code == 0, result.output
+        reports[name] = (tmp / name).read_text(encoding="utf-8")
+    return reports
+
+
+def test_the_phase2_report_knows_its_phase(phase2_reports):
+    document = json.loads(phase2_reports["dry.json"])
+    assert document["phase"] == 2 and document["command"] == "phase2"
+    totals = document["totals"]
+    handlers = document["subsystems"][0]["handlers"]
+    assert totals["routes"] == len(handlers) == 17
+    assert totals["migrate"] == sum(h["action"] == "migrate" for h in handlers) > 0
+    assert totals["blocked"] == sum(h["action"] == "blocked" for h in handlers) == 4
+    assert {h["action"] for h in handlers} <= {"migrate", "blocked", "unchanged"}
+    helpers = document["subsystem"]["helpers"]
+    assert totals["helpers_twin"] == sum(h["action"] == "twin" for h in helpers) > 0
+    assert totals["blockers"] == len(document["subsystem"]["blockers"]) > 0
+    markdown = phase2_reports["dry.md"]
+    assert "phase one" not in markdown and "convert" not in markdown
+    assert markdown.startswith("# Migration report: phase two, api/books.py (dry run)\n")
+    assert f"phase two would move {totals['migrate']} of 17 routes of `api/books.py`" in markdown
+    for section in ("## Routes", "## Helpers", "## What blocks", "## Follow-ups"):
+        assert section in markdown
+    assert "| GET, HEAD /books/{book_id}/summary | book_summary | api/books.py:" in markdown
+    assert "async twin added (sync original kept)" in markdown
+    assert "- add the async driver package `aiosqlite` to the dependencies" in markdown
+    assert phase2_reports["applied.md"].startswith("# Migration report: phase two, api/books.py (applied)\n")
+    assert "phase two moved" in phase2_reports["applied.md"]
+
+
+def test_the_phase1_report_says_phase_1(scan_reports):
+    assert json.loads(scan_reports[1])["phase"] == 1
