@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -27,8 +28,8 @@ def display_path(given: Path, relative: str) -> str:
     return joined.as_posix()
 
 
-def print_text(console: Console, errors: Console, result: CheckResult, given: Path) -> None:
-    for finding in result.findings:
+def print_text(console: Console, errors: Console, result: CheckResult, given: Path, quiet: bool = False) -> None:
+    for finding in [] if quiet else result.findings:
         location = f"{display_path(given, finding.file)}:{finding.line}"
         line = Text()
         line.append(location, style="bold")
@@ -82,3 +83,58 @@ def _data(value: str) -> str:
 
 def _property(value: str) -> str:
     return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one result per finding (rule id = the finding's code), and each file
+    that could not be checked as a tool execution notification."""
+    codes = sorted({finding.code for finding in result.findings})
+    rules = [{"id": code, "name": code, "shortDescription": {"text": _RULE_TEXT.get(code, code)}} for code in codes]
+    results = [
+        {
+            "ruleId": finding.code,
+            "ruleIndex": codes.index(finding.code),
+            "level": "error",
+            "message": {"text": f"{finding.function}: {finding.message}"},
+            "locations": [_location(display_path(given, finding.file), finding.line)],
+        }
+        for finding in result.findings
+    ]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"cannot check: {error['message']}"},
+            "locations": [_location(display_path(given, error["file"]), None)],
+        }
+        for error in result.errors
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "async-migrate", "version": version, "rules": rules}},
+                "results": results,
+                "invocations": [
+                    {"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}
+                ],
+            }
+        ],
+    }
+
+
+_RULE_TEXT = {
+    "blocking-session": "An async def route or dependency does synchronous Session work on the event loop",
+    "mixed-session": "A route on AsyncSession calls a synchronous session helper",
+    "bad-pragma": "An async-migrate pragma without a reason or with an unknown code",
+}
+
+
+def _location(uri: str, line: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    if line:
+        physical["region"] = {"startLine": max(1, line)}
+    return {"physicalLocation": physical}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
@@ -30,12 +35,138 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_OK, EXIT_CHANGES, EXIT_USAGE, EXIT_ERRORS = 0, 1, 2, 3
+EXIT_OK, EXIT_CHANGES, EXIT_USAGE, EXIT_ERRORS, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+# The JSON documents' `schema`: changes only when a field changes meaning.
+SCHEMA = 1
+
+
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("async-migrate")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"async-migrate {tool_version()}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """`async-migrate`: move FastAPI routes off a blocking synchronous SQLAlchemy Session."""
 
 
 class Format(str, Enum):
     text = "text"
+    table = "table"
     json = "json"
+
+
+@dataclass
+class Ui:
+    """How much to say and in what colors: -q, -v, --color/--no-color."""
+
+    quiet: bool = False
+    verbose: bool = False
+    color: bool | None = None
+
+    @property
+    def out(self) -> Console:
+        from async_migrate.cli.render import make_console
+        return make_console(False, self.color)
+
+    @property
+    def err(self) -> Console:
+        from async_migrate.cli.render import make_console
+        return make_console(True, self.color)
+
+
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only errors and the final line (the diff only with --diff).")
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v",
+        help="The table view, the configuration file used, and a traceback on an internal error.",
+    ),
+]
+ColorOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--color/--no-color",
+        help="Colors even when not on a terminal, or none at all [default: on a terminal, unless "
+        "NO_COLOR is set; FORCE_COLOR forces them].",
+        show_default=False,
+    ),
+]
+
+
+def _ui(quiet: bool, verbose: bool, color: bool | None) -> Ui:
+    if quiet and verbose:
+        raise _fail("--quiet and --verbose exclude each other")
+    ui = Ui(quiet, verbose, color)
+    _UI[0] = ui
+    return ui
+
+
+_UI = [Ui()]  # the running command's, for the guard's messages
+
+
+def _guard(command: Callable[..., None]) -> Callable[..., None]:
+    """Ctrl-C: the files written so far, exit 130. An unexpected exception: a short message
+    naming the file being processed, exit 4 (never 1, which means "changes found")."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from async_migrate.cli.render import print_lines
+        from async_migrate.codemods import run as runner
+
+        runner.CURRENT.file = None
+        try:
+            command(*args, **kwargs)
+        except applying.Interrupted as interrupted:
+            err = Console(stderr=True)
+            lines = [f"async-migrate: interrupted: wrote {len(interrupted.written)} of {interrupted.total} files"]
+            lines += [f"  {path}" for path in interrupted.written]
+            print_lines(err, lines)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # The reader stopped reading (`| head`): no message, and the status a process
+            # killed by SIGPIPE has, never 0 (that could pass a check whose findings were cut).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except KeyboardInterrupt:
+            print_lines(Console(stderr=True), ["async-migrate: interrupted: nothing written"])
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as error:
+            if isinstance(error, (typer.Exit, typer.Abort)) or type(error).__module__.split(".")[0] in (
+                "click", "typer",
+            ):
+                raise
+            where = f" while processing {runner.CURRENT.file}" if runner.CURRENT.file else ""
+            err = Console(stderr=True)
+            if _UI[0].verbose:
+                err.file.write(traceback.format_exc())
+            hint = "" if _UI[0].verbose else " (-v shows the traceback)"
+            print_lines(err, [
+                f"async-migrate: internal error{where}: {type(error).__name__}: {error}",
+                f"this is a bug in async-migrate; please report it{hint}",
+            ])
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return run
 
 
 PathArgument = Annotated[
@@ -74,12 +205,17 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _prepare(path: Path, config_file: Path | None) -> tuple[Path, Config]:
+def _prepare(path: Path, config_file: Path | None, ui: Ui | None = None) -> tuple[Path, Config]:
+    from async_migrate.cli.render import print_lines
     try:
         root = applying.application_root(path)
-        return root, load(root, config_file)
+        settings = load(root, config_file)
     except (applying.Refused, ConfigError) as error:
         raise _fail(str(error)) from None
+    if ui is not None and ui.verbose:
+        where = settings.source if settings.source is not None else "none found (defaults)"
+        print_lines(ui.err, [f"configuration: {where}"])
+    return root, settings
 
 
 def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:
@@ -180,6 +316,7 @@ def _git_usage(apply: bool, branch: str | None, commit: bool) -> None:
 
 
 @app.command()
+@_guard
 def scan(
     path: PathArgument,
     format: FormatOption = Format.text,
@@ -190,15 +327,24 @@ def scan(
     report: ReportOption = None,
     traffic: TrafficOption = None,
     no_cache: NoCacheOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Inventory every route, websocket and dependency and what phase one would do. Changes nothing."""
-    from async_migrate.cli.render import print_summary, progress_bar
+    from async_migrate.cli.render import (
+        print_errors,
+        print_handlers,
+        print_lines,
+        print_tables,
+        progress_bar,
+        summary_line,
+    )
     from async_migrate.codemods import run as runner
-
-    root, settings = _prepare(path, config)
+    ui = _ui(quiet, verbose, color)
+    root, settings = _prepare(path, config, ui)
     traffic_rows = _report_inputs(report, traffic)
-    err = Console(stderr=True)
-    with progress_bar(err, format is Format.text) as progress:
+    with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
         result = runner.scan(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
     _write_report(report, result, traffic_rows, applied=False)
     if format is Format.json:
@@ -206,13 +352,29 @@ def scan(
         del document["diff"], document["files_changed"]
         _print_json(document)
     else:
-        print_summary(Console(), result)
-    _warn(err, result.project.notices)
+        out = ui.out
+        if not quiet:
+            if format is Format.table or verbose:
+                print_tables(out, result)
+            else:
+                print_handlers(out, result)
+        print_errors(ui.err, result.errors)
+        print_lines(out, [summary_line(result, "scan")])
+    _warn(ui.err, result.project.notices)
     raise typer.Exit(EXIT_ERRORS if result.errors else EXIT_OK)
 
 
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Write the changes (atomically, file by file).")]
-CheckOption = Annotated[bool, typer.Option("--check", help="Dry run that exits 1 when anything would change.")]
+CheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="Dry run that lists the files that would change and exits 1 if any (the diff only with --diff).",
+    ),
+]
+DiffOption = Annotated[
+    bool, typer.Option("--diff", help="Print the unified diff: the default dry run, spelled out (also with --check).")
+]
 DiffFileOption = Annotated[
     Path | None, typer.Option("--diff-file", help="Also write the diff as a patch `git apply` takes.")
 ]
@@ -222,10 +384,12 @@ AllowDirtyOption = Annotated[
 
 
 @app.command()
+@_guard
 def phase1(
     path: PathArgument,
     apply: ApplyOption = False,
     check: CheckOption = False,
+    diff: DiffOption = False,
     diff_file: DiffFileOption = None,
     format: FormatOption = Format.text,
     only: OnlyOption = None,
@@ -246,25 +410,56 @@ def phase1(
     branch: BranchOption = None,
     commit: CommitOption = False,
     no_cache: NoCacheOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Phase one: eligible `async def` routes and dependencies become `def`. Dry run unless --apply."""
     from async_migrate.cli.render import progress_bar
     from async_migrate.codemods import run as runner
-
-    root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
-    err = Console(stderr=True)
-    with progress_bar(err, format is Format.text) as progress:
+    ui = _ui(quiet, verbose, color)
+    mode = _Mode(apply, check, diff, diff_file, format, allow_dirty, report)
+    root, settings, traffic_rows, git = _changing_command(path, config, mode, branch, commit, traffic, ui)
+    with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
         result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed, no_cache), progress)
-    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
+    _finish(result, root, mode, traffic_rows, git, ui)
 
 
-def _changing_command(path, config, apply, check, branch, commit, report, traffic):
+@dataclass
+class _Mode:
+    """What a changing command was asked to do with its result."""
+
+    apply: bool
+    check: bool
+    diff: bool
+    diff_file: Path | None
+    format: Format
+    allow_dirty: bool
+    report: Path | None
+
+
+def _check_diff_file(diff_file: Path | None) -> None:
+    """Before any work: the patch file can be written where it was asked for."""
+    if diff_file is None:
+        return
+    if diff_file.is_dir():
+        raise _fail(f"--diff-file {diff_file}: is a directory; give a file name for the patch")
+    if not diff_file.parent.is_dir():
+        raise _fail(f"--diff-file {diff_file}: no such directory {diff_file.parent}")
+    if diff_file.exists() and not diff_file.is_file():
+        raise _fail(f"--diff-file {diff_file}: not a regular file")
+
+
+def _changing_command(path, config, mode: _Mode, branch, commit, traffic, ui: Ui):
     """What phase1 and phase2 check before any work: option clashes, PATH, config, git."""
-    if apply and check:
+    if mode.apply and mode.check:
         raise _fail("--apply and --check exclude each other")
-    _git_usage(apply, branch, commit)
-    root, settings = _prepare(path, config)
-    traffic_rows = _report_inputs(report, traffic)
+    if mode.apply and mode.diff:
+        raise _fail("--apply and --diff exclude each other (--diff is the dry run)")
+    _git_usage(mode.apply, branch, commit)
+    _check_diff_file(mode.diff_file)
+    root, settings = _prepare(path, config, ui)
+    traffic_rows = _report_inputs(mode.report, traffic)
     return root, settings, traffic_rows, _git(root, branch, commit)
 
 
@@ -274,6 +469,7 @@ class Shared(str, Enum):
 
 
 @app.command()
+@_guard
 def phase2(
     path: PathArgument,
     subsystem: Annotated[
@@ -288,6 +484,7 @@ def phase2(
     ],
     apply: ApplyOption = False,
     check: CheckOption = False,
+    diff: DiffOption = False,
     diff_file: DiffFileOption = None,
     format: FormatOption = Format.text,
     only: OnlyOption = None,
@@ -308,6 +505,9 @@ def phase2(
     branch: BranchOption = None,
     commit: CommitOption = False,
     no_cache: NoCacheOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Phase two for one subsystem: add the async stack and move its routes and helpers to
     AsyncSession. Dry run unless --apply."""
@@ -315,69 +515,91 @@ def phase2(
     from async_migrate.codemods import run as runner
     from async_migrate.codemods.phase2.closure import SubsystemError
 
-    root, settings, traffic_rows, git = _changing_command(path, config, apply, check, branch, commit, report, traffic)
+    ui = _ui(quiet, verbose, color)
+    mode = _Mode(apply, check, diff, diff_file, format, allow_dirty, report)
+    root, settings, traffic_rows, git = _changing_command(path, config, mode, branch, commit, traffic, ui)
     options = _options(only, exclude, jobs, no_cache=no_cache)
     options.subsystem, options.shared = subsystem, shared.value
-    err = Console(stderr=True)
     try:
-        with progress_bar(err, format is Format.text) as progress:
+        with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
             result = runner.phase2(root, settings, options, progress)
     except (SubsystemError, ConfigError) as error:
         raise _fail(str(error)) from None
-    _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git)
+    _finish(result, root, mode, traffic_rows, git, ui)
 
 
-def _finish(result, root, apply, check, diff_file, format, allow_dirty, report, traffic_rows, git):
+def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     """What every changing command does with its result: refuse, branch, write, report, commit,
     print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
-    from async_migrate.cli.render import print_diff, print_summary
+    from async_migrate.cli.render import (
+        print_diff,
+        print_errors,
+        print_handlers,
+        print_lines,
+        print_tables,
+        summary_line,
+    )
     from async_migrate.codemods.diff import as_bytes
-
-    err = Console(stderr=True)
+    err = ui.err
     changed = result.changed
-    if apply:
+    if mode.apply:
         try:
-            applying.refuse_dirty(root, result, allow_dirty)
+            applying.refuse_dirty(root, result, mode.allow_dirty)
         except (GitError, applying.Refused) as error:
             raise _fail(str(error)) from None
     diff = result.diff
-    if diff_file is not None:
-        diff_file.write_bytes(as_bytes(diff))
+    if mode.diff_file is not None:
+        try:
+            mode.diff_file.write_bytes(as_bytes(diff))
+        except OSError as error:
+            raise _fail(f"cannot write --diff-file {mode.diff_file}: {error.strerror or error}") from None
     written: list[str] = []
-    if apply:
+    if mode.apply:
         try:
             written = applying.write(root, result, git)
         except GitError as error:  # the new --branch could not be created; nothing written
             raise _fail(str(error)) from None
-    _write_report(report, result, traffic_rows, applied=apply)
+    _write_report(mode.report, result, traffic_rows, applied=mode.apply)
     commit_error = None
-    if apply:
+    if mode.apply:
         try:
-            applying.commit(root, result, written, git, (report.resolve(),) if report is not None else ())
+            applying.commit(root, result, written, git, (mode.report.resolve(),) if mode.report is not None else ())
         except GitError as error:
             commit_error = str(error)
-    if format is Format.json:
+    if mode.format is Format.json:
         document = result.to_json()
         if git.wanted:
             document["git"] = git.to_json()
         _print_json(document)
     else:
-        if not apply and diff:
-            print_diff(Console(), diff)
-        print_summary(err, result)
+        # The diff is the dry run's product (standard output); with --check or -q only on --diff.
+        if not mode.apply and diff and (mode.diff or not (mode.check or ui.quiet)):
+            print_diff(ui.out, diff)
+        if not ui.quiet:
+            if mode.format is Format.table or ui.verbose:
+                print_tables(err, result)
+            elif not mode.check:
+                print_handlers(err, result)
+            if mode.check:
+                print_lines(err, [f"would change {change.path}" for change in result.changed])
+        for blocker in (result.subsystem or {}).get("global_blockers", []):
+            print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
         _warn(err, result.project.notices)
-        if apply and changed:
-            err.print(f"wrote {len(written)} files" + (f" on branch {git.branch}" if git.branch else ""), markup=False)
+        print_errors(err, result.errors)
+        last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))
+        if mode.apply and git.branch:
+            last += f" on branch {git.branch}"
+        print_lines(err, [last])
         if git.commit is not None:
             subject = (git.message or "").split("\n", 1)[0]
-            err.print(f"committed {git.commit[:12]}: {subject}", markup=False, highlight=False)
+            print_lines(err, [f"committed {git.commit[:12]}: {subject}"])
         elif git.commit_requested and not written and commit_error is None:
-            err.print("nothing written: no commit", highlight=False)
+            print_lines(err, ["nothing written: no commit"])
     if commit_error is not None:
         raise _fail(f"the changes are written but not committed: {commit_error}", EXIT_ERRORS)
     if result.errors:
         raise typer.Exit(EXIT_ERRORS)
-    raise typer.Exit(EXIT_CHANGES if check and changed else EXIT_OK)
+    raise typer.Exit(EXIT_CHANGES if mode.check and changed else EXIT_OK)
 
 
 # ------------------------------------------------------------------ check (the CI guard)
@@ -387,9 +609,19 @@ class CheckFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
+
+
+def _check_help(function: Callable[..., None]) -> Callable[..., None]:
+    from async_migrate.codemods.pragma import PLACEMENT
+
+    function.__doc__ = (function.__doc__ or "").replace("{placement}", PLACEMENT)
+    return function
 
 
 @app.command("check")
+@_guard
+@_check_help
 def check_command(
     path: PathArgument,
     format: Annotated[
@@ -397,7 +629,8 @@ def check_command(
         typer.Option(
             "--format",
             help="text; json: exactly one JSON document on standard output; "
-            "github: ::error workflow commands that annotate the pull request.",
+            "github: ::error workflow commands that annotate the pull request; "
+            "sarif: a SARIF 2.1.0 log for code-scanning upload.",
         ),
     ] = CheckFormat.text,
     only: OnlyOption = None,
@@ -405,31 +638,37 @@ def check_command(
     config: ConfigOption = None,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Lint for CI: exit 1 while an `async def` route or dependency does synchronous Session work,
     or a route on AsyncSession calls a synchronous session helper. Changes nothing.
 
     Silence one handler with a reason: `# async-migrate: ignore[AM301] why` (or
-    `ignore[blocking-session]`) on its `def` line or the line above it.
+    `ignore[blocking-session]`), {placement}.
 
     Every finding's code, summary and fix: `async-migrate rules`.
     """
-    from async_migrate.cli.check_render import github_lines, print_text, summary
-    from async_migrate.cli.render import progress_bar
+    from async_migrate.cli.check_render import github_lines, print_text, sarif, summary
+    from async_migrate.cli.render import print_lines, progress_bar
     from async_migrate.codemods.check import check as run_check
 
-    root, settings = _prepare(path, config)
-    err = Console(stderr=True)
-    with progress_bar(err, format is CheckFormat.text) as progress:
+    ui = _ui(quiet, verbose, color)
+    root, settings = _prepare(path, config, ui)
+    err = ui.err
+    with progress_bar(err, format is CheckFormat.text and not quiet) as progress:
         result = run_check(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
     if format is CheckFormat.json:
         _print_json(result.to_json())
+    elif format is CheckFormat.sarif:
+        sys.stdout.write(json.dumps(sarif(result, path, tool_version()), indent=2) + "\n")
     elif format is CheckFormat.github:
         for line in github_lines(result, path):
             sys.stdout.write(line + "\n")
-        err.print(summary(result), markup=False, highlight=False, soft_wrap=True)
+        print_lines(err, [summary(result)])
     else:
-        print_text(Console(), err, result, path)
+        print_text(ui.out, err, result, path, quiet)
     _warn(err, [*result.notices, *result.warnings])
     if result.warnings:
         raise typer.Exit(EXIT_USAGE)
@@ -666,9 +905,8 @@ def batch(
 
 
 def _warn(err: Console, warnings: list[str]) -> None:
-    for warning in warnings:
-        err.print(f"async-migrate: warning: {warning}", style="bold yellow", markup=False, highlight=False,
-                  soft_wrap=True)
+    from async_migrate.cli.render import print_lines
+    print_lines(err, [f"async-migrate: warning: {warning}" for warning in warnings], "bold yellow")
 
 
 # verify and smoke: the commands that import and run the target's code
@@ -678,7 +916,8 @@ verify_cmd.register(app)
 
 
 def _print_json(document: dict) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    """Exactly one JSON document on standard output, led by the tool's version and the schema."""
+    sys.stdout.write(json.dumps({"version": tool_version(), "schema": SCHEMA, **document}, indent=2) + "\n")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -27,7 +28,7 @@ def print_diff(console: Console, diff: str) -> None:
     """
     # Bytes that are not UTF-8 (a latin-1 file) travel as surrogates; show them replaced.
     diff = diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if not console.is_terminal or console.no_color:
+    if not colored(console):
         console.file.write(diff)
         return
     lines = []
@@ -37,18 +38,96 @@ def print_diff(console: Console, diff: str) -> None:
     console.file.write("\n".join(lines))
 
 
-# Past this many handlers the per-module tables say less than the counts; the full
-# list is in --format json and --report.
-TABLE_LIMIT = 300
+def make_console(stderr: bool = False, color: bool | None = None) -> Console:
+    """A console on standard output or error. color: True forces colors (also in a pipe),
+    False turns every style off, None decides by the terminal and NO_COLOR / FORCE_COLOR."""
+    if color is None and os.environ.get("NO_COLOR"):
+        color = False
+    elif color is None and os.environ.get("FORCE_COLOR"):
+        color = True
+    if color is True:
+        # Forced: standard colors whatever TERM says (a CI log renders them).
+        return Console(stderr=stderr, force_terminal=True, color_system="standard", no_color=False)
+    if color is False:
+        return Console(stderr=stderr, color_system=None)
+    return Console(stderr=stderr)
 
 
-def print_summary(console: Console, result: Result, verbose: bool = True) -> None:
+def colored(console: Console) -> bool:
+    return console.is_terminal and not console.no_color and console.color_system is not None
+
+
+_ANSI = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "bold red": "1;31", "bold yellow": "1;33"}
+
+
+def _paint(console: Console, text: str, style: str) -> str:
+    code = _ANSI.get(style)
+    return f"\x1b[{code}m{text}\x1b[0m" if code and colored(console) else text
+
+
+def handler_line(outcome) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """(`file:line handler (kind route)`, action, `: reasons`) of one outcome."""
+    handler = outcome.handler
+    route = outcome.route if handler.kind != "dependency" else ""
+    action = outcome.action
+    if outcome.before != outcome.after:
+        action = f"{action} ({outcome.before} → {outcome.after})"
+    reasons = "; ".join(outcome.reasons)
+    head = (
+        f"{handler.module.path}:{handler.function.line} {handler.function.qualname} "
+        f"({handler.kind}{' ' + route if route else ''})"
+    )
+    return (
+        head,
+        action,
+        f": {reasons}" if reasons else "",
+    )
+
+
+def print_handlers(console: Console, result: Result) -> None:
+    """One line per handler, `file:line handler (kind route) action: reasons`, never wrapped:
+    it reads the same in a terminal, a CI log and a pipe, and greps."""
+    write = console.file.write
+    for outcome in result.outcomes:
+        head, action, tail = handler_line(outcome)
+        write(f"{head} {_paint(console, action, ACTION_STYLE.get(outcome.action, ''))}{tail}\n")
+
+
+def print_lines(console: Console, lines: list[str], style: str = "") -> None:
+    for line in lines:
+        console.file.write(_paint(console, line, style) + "\n")
+
+
+def summary_line(result: Result, mode: str, written: int = 0) -> str:
+    """The final line: files, handlers by action, and what happened to the files.
+
+    mode: scan (nothing about files), dry (would change), check (would change),
+    apply (wrote).
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for outcome in result.outcomes:
+        counts[outcome.action] += 1
+    actions = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
+    line = f"{result.files} files, {len(result.outcomes)} handlers: {actions or 'none'}"
+    if mode == "apply":
+        line += f"; wrote {written} file{'' if written == 1 else 's'}"
+    elif mode != "scan":
+        changed = len(result.changed)
+        line += f"; {changed} file{'' if changed == 1 else 's'} would change"
+    if result.errors:
+        line += f"; {len(result.errors)} file{'' if len(result.errors) == 1 else 's'} failed"
+    return line
+
+
+def print_errors(console: Console, errors: list[dict[str, str]]) -> None:
+    print_lines(console, [f"error: {e['file']}: {e['message']}" for e in errors], "bold red")
+
+
+def print_tables(console: Console, result: Result) -> None:
+    """The table view (`--format table`, `--verbose`): one table per module."""
     by_module: dict[str, list] = defaultdict(list)
     for outcome in result.outcomes:
         by_module[outcome.handler.module.path].append(outcome)
-    if len(result.outcomes) > TABLE_LIMIT:
-        _print_still_blocking(console, result)
-        by_module.clear()
     for path in sorted(by_module):
         table = Table(title=Text(path), title_justify="left", expand=False, show_lines=False)
         table.add_column("line", justify="right")
@@ -80,25 +159,13 @@ def print_summary(console: Console, result: Result, verbose: bool = True) -> Non
                 cells.append(Text(planned, style=ACTION_STYLE.get(planned, "")))
             table.add_row(*cells)
         console.print(table)
-    counts: dict[str, int] = defaultdict(int)
-    for outcome in result.outcomes:
-        counts[outcome.action] += 1
-    summary = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
-    console.print(
-        f"{result.files} files, {len(result.outcomes)} handlers: {summary or 'none'}; "
-        f"{len(result.changed)} files would change" if result.command != "scan" else
-        f"{result.files} files, {len(result.outcomes)} handlers: {summary or 'none'}"
-    )
-    for blocker in (result.subsystem or {}).get("global_blockers", []):
-        console.print(Text(f"blocks the whole subsystem: {blocker}", style="bold red"), soft_wrap=True)
-    for error in result.errors:
-        console.print(Text(f"error: {error['file']}: {error['message']}", style="bold red"))
 
 
 @contextlib.contextmanager
 def progress_bar(console: Console, enabled: bool) -> Iterator:
-    """A progress callback; silent unless enabled and the console is a terminal."""
-    if not enabled or not console.is_terminal:
+    """A progress callback; silent unless enabled and standard error really is a terminal
+    (forced colors do not make a pipe one)."""
+    if not enabled or not console.file.isatty():
         yield None
         return
     with Progress(
@@ -111,28 +178,6 @@ def progress_bar(console: Console, enabled: bool) -> Iterator:
             bar.update(task, completed=done, description=stage)
 
         yield update
-
-
-def _print_still_blocking(console: Console, result: Result) -> None:
-    """A large run's handlers that still block, one line each: tables of hundreds of
-    rows take seconds to lay out and are harder to read or grep than lines."""
-    blocking = [o for o in result.outcomes if o.action in ("keep", "blocked") and o.blocking]
-    if not blocking:
-        return
-    console.print(
-        f"{len(result.outcomes)} handlers: the {len(blocking)} that still block the event loop "
-        "(--format json or --report lists all)",
-        highlight=False,
-    )
-    lines = Text()
-    for outcome in blocking:
-        handler = outcome.handler
-        route = outcome.route
-        lines.append(f"{handler.module.path}:{handler.function.line}", style="bold")
-        lines.append(f" {handler.function.qualname} ({handler.kind}{' ' + route if route else ''}) ")
-        lines.append(outcome.action, style=ACTION_STYLE.get(outcome.action, ""))
-        lines.append(f": {'; '.join(map(str, outcome.reasons))}\n")
-    console.print(lines, soft_wrap=True, end="")
 
 
 def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[batch.RepoOutcome]

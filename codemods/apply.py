@@ -15,12 +15,17 @@ Presentation-free: errors are exceptions whose message says what to do.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
+from async_migrate.codemods.run import CURRENT
 
 if TYPE_CHECKING:
     from async_migrate.codemods.outcome import Outcome
@@ -29,6 +34,30 @@ if TYPE_CHECKING:
 
 class Refused(Exception):
     """The run must not write (a usage-level refusal: exit 2); the message says why."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C while writing: the file being written was finished, the rest left alone."""
+
+    def __init__(self, written: list[str], total: int) -> None:
+        super().__init__(f"interrupted: wrote {len(written)} of {total} files")
+        self.written = written
+        self.total = total
+
+
+@contextlib.contextmanager
+def _interrupt_between_files() -> Iterator[list[int]]:
+    """Ctrl-C is noted instead of raised, so the file being written is finished; the caller
+    stops before the next. Only the main thread can own the handler: elsewhere, nothing changes."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: noted.append(number))
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def application_root(path: Path) -> Path:
@@ -93,7 +122,9 @@ def refuse_dirty(root: Path, result: Result, allow_dirty: bool) -> None:
 def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
     """Create a new --branch from HEAD (when anything changes), then write every change atomically.
 
-    A file that cannot be written is added to result.errors; the written paths are returned.
+    A file that cannot be written (read-only, a permission error) is added to result.errors;
+    the written paths are returned. Ctrl-C finishes the file being written and raises
+    Interrupted with the paths written so far.
     """
     changed = result.changed
     if not changed:
@@ -101,15 +132,22 @@ def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
     if git is not None and git.branch_requested is not None and git.branch is None:
         gitstate.create_branch(root, git.branch_requested)
         git.branch, git.created = git.branch_requested, True
-    written = []
-    for change in changed:
-        try:
-            sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
-        except OSError as error:
-            change.error = f"cannot write: {error}"  # no longer counted as changed
-            result.errors.append({"file": change.path, "message": change.error})
-        else:
-            written.append(change.path)
+    written: list[str] = []
+    with _interrupt_between_files() as interrupted:
+        for change in changed:
+            if interrupted:
+                raise Interrupted(written, len(changed))
+            CURRENT.file = change.path
+            try:
+                sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
+            except OSError as error:
+                change.error = f"cannot write: {error.strerror or error}"  # no longer counted as changed
+                result.errors.append({"file": change.path, "message": change.error})
+            else:
+                written.append(change.path)
+        if interrupted:
+            raise Interrupted(written, len(changed))
+    CURRENT.file = None
     return written
 
 

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from async_migrate.codemods.rules import Rule, all_rules, find
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 
+# Where the pragma may stand; `check --help` and the README say it in these words.
+PLACEMENT = (
+    "on a comment line above the handler's decorators, on a comment line between its decorators "
+    "and the `def`, or at the end of the `def ...:` line"
+)
+
 _PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOTALL)
 
 

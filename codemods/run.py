@@ -41,6 +41,16 @@ Progress = Callable[[str, int], None]  # (stage, files done in that stage)
 
 
 @dataclass
+class Activity:
+    """What the run is working on: the file an internal error names."""
+
+    file: str | None = None
+
+
+CURRENT = Activity()
+
+
+@dataclass
 class Options:
     only: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -122,6 +132,7 @@ def collect_project(
         read: set[str] = set()
         while pending:
             for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines, roots=roots):
+                CURRENT.file = collected.path
                 done += 1
                 if progress is not None:
                     progress("collect", done)
@@ -155,6 +166,7 @@ def collect_project(
     if unplaced.count:
         notices.append(unplaced.message())
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
+    CURRENT.file = None
     project = Project(modules, config)
     project.notices = notices
     if len(scope) != len(paths):
@@ -203,10 +215,20 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
             root, config, options, pool, keep=(), progress=progress, all_lines=True
         )
     result = Result("scan", root, project, errors=errors, files=count)
-    result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.reported_handlers]
+    result.outcomes = decide_all(project, options)
     _preview(root, project, result.outcomes)
     compose_paths(project, result.outcomes)
     return result
+
+
+def decide_all(project: Project, options: Options) -> list[Outcome]:
+    """Phase one's decision for every handler --only/--exclude report, in the project's order."""
+    outcomes = []
+    for handler in project.reported_handlers:
+        CURRENT.file = handler.module.path
+        outcomes.append(decide(project, handler, options.offload_mixed))
+    CURRENT.file = None
+    return outcomes
 
 
 def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
@@ -262,7 +284,7 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
-        result.outcomes = [decide(project, handler, options.offload_mixed) for handler in project.reported_handlers]
+        result.outcomes = decide_all(project, options)
         compose_paths(project, result.outcomes)
         plans = phase1_plans(project, result.outcomes)
         from async_migrate.codemods.phase1 import rewrite as phase1_rewrite

@@ -8,6 +8,7 @@ same one, and libcst preserves the newlines it parsed.
 from __future__ import annotations
 
 import ast
+import errno
 import fnmatch
 import io
 import os
@@ -153,7 +154,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     """
     target = path.resolve()
     mode = stat.S_IMODE(target.stat().st_mode)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        # The rename would replace a read-only file even so (the folder is writable): refuse.
+        raise PermissionError(errno.EACCES, "read-only file (no write permission); left unchanged", str(target))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:  # name the file being written, not the temporary one
+        raise type(error)(error.errno, error.strerror, str(target)) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -161,10 +168,12 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and error.filename != str(target):
+            raise type(error)(error.errno, error.strerror, str(target)) from None
         raise
 

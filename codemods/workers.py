@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -258,6 +259,8 @@ class Pool:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self.abort()  # Ctrl-C or a failure: the workers' work is no longer wanted
         self.close()
         if self.cache is not None and (kind is None or issubclass(kind, Exception)):
             self.cache.save()  # not on an interrupt: leaving promptly matters more
@@ -499,6 +502,18 @@ class Pool:
             connection.send(resumed)
             pending[connection] = [index, resumed, 0]
 
+    def abort(self) -> None:
+        """Stop every worker now, mid-file: nothing they hold is written anywhere."""
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+        for process in self._processes:
+            process.join(timeout=5)
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+        self._processes.clear()
+
     def close(self) -> None:
         for connection in self._connections:
             try:
@@ -514,6 +529,9 @@ class Pool:
 
 
 def _serve(root: Path, connection: Connection) -> None:
+    # Ctrl-C reaches the whole process group: only the main process handles it (and
+    # stops the workers), so no worker prints a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # libcst trees hold no reference cycles, and a worker keeps thousands of them
     # for the rewrite: the cycle collector would rescan them all, again and again.
     gc.disable()

@@ -1,0 +1,194 @@
+"""What the commands print: one line per handler off a terminal and at every size, the table
+view on request, -q, -v, colors, --version, --diff, --check like black, the JSON envelope
+and SARIF. Every expected output is parsed."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+LONG = "list_every_book_with_its_authors_reviews_tags_and_the_ratings_of_each_review_by_every_reader"
+ROUTE = f"""
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter(prefix="/a-rather-long-prefix-for-the-catalogue-of-the-bookshop")
+
+
+@router.get("/{{book_id}}/with/all/of/its/relations/and/more/path/segments")
+async def {LONG}(book_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+@router.get("/health")
+async def health():
+    return {{"ok": True}}
+"""
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def app(project, app_files):  # type: ignore[no-untyped-def]
+    return project({**app_files, "api/__init__.py": "", "api/books.py": ROUTE})
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command in a pipe (not a terminal), as CI runs it."""
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+    environment.update(env or {})
+    command = [sys.executable, "-c", "from async_migrate.cli.main import main; main()", *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_off_a_terminal_each_handler_is_one_unwrapped_line(app):
+    result = run("scan", str(app))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    path = "/a-rather-long-prefix-for-the-catalogue-of-the-bookshop/{book_id}/with/all/of/its/relations/and/more/path/segments"
+    assert f"api/books.py:9 {LONG} (route GET {path}) convert (async → def): takes a synchronous Session " \
+        "`session: session_dependency` and never awaits" in lines
+    assert "api/books.py:14 health (route GET /a-rather-long-prefix-for-the-catalogue-of-the-bookshop/health) " \
+        "keep: does no synchronous Session work" in lines
+    assert lines[-1] == "6 files, 3 handlers: 1 convert, 1 keep, 1 unchanged"
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize("flag", [("--format", "table"), ("-v",)])
+def test_the_table_view_on_request(cli, app, flag):
+    result = cli("scan", app, *flag)
+    assert result.exit_code == 0
+    assert "┃" in result.stdout or "│" in result.stdout
+    assert "api/books.py:10" not in result.stdout
+    assert result.stdout.splitlines()[-1] == "6 files, 3 handlers: 1 convert, 1 keep, 1 unchanged"
+
+
+def test_verbose_names_the_configuration_file(cli, app):
+    assert "configuration: none found (defaults)" in cli("scan", app, "-v").stderr
+    (app / "pyproject.toml").write_text("[tool.async-migrate]\nexclude = []\n", encoding="utf-8")
+    assert f"configuration: {app / 'pyproject.toml'}" in cli("scan", app, "-v").stderr
+    assert "configuration:" not in cli("scan", app).stderr
+
+
+def test_quiet_prints_only_errors_and_the_final_line(cli, app):
+    (app / "api" / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    result = cli("phase1", app, "-q")
+    assert result.exit_code == 3
+    assert result.stdout == ""  # no diff unless --diff
+    assert result.stderr.splitlines() == [
+        "error: api/broken.py: syntax error at line 1, column 12: invalid syntax",
+        "7 files, 3 handlers: 1 convert, 1 keep, 1 unchanged; 1 file would change; 1 file failed",
+    ]
+    assert cli("phase1", app, "-q", "--diff").stdout.startswith("diff --git a/api/books.py")
+    scan = cli("scan", app, "-q")
+    assert scan.stdout.splitlines() == ["7 files, 3 handlers: 1 convert, 1 keep, 1 unchanged; 1 file failed"]
+    assert cli("scan", app, "-q", "-v").exit_code == 2
+
+
+def test_diff_is_the_explicit_dry_run(cli, app):
+    plain, explicit = cli("phase1", app), cli("phase1", app, "--diff")
+    assert plain.exit_code == explicit.exit_code == 0
+    assert plain.stdout == explicit.stdout and plain.stdout.startswith("diff --git a/api/books.py b/api/books.py\n--- a/api/books.py\n")
+    assert cli("phase1", app, "--diff", "--apply").exit_code == 2
+
+
+def test_check_prints_the_files_that_would_change_like_black(cli, app):
+    result = cli("phase1", app, "--check")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "would change api/books.py",
+        "6 files, 3 handlers: 1 convert, 1 keep, 1 unchanged; 1 file would change",
+    ]
+    with_diff = cli("phase1", app, "--check", "--diff")
+    assert with_diff.exit_code == 1 and with_diff.stdout.startswith("diff --git a/api/books.py")
+    assert cli("phase1", app, "--apply").exit_code == 0
+    again = cli("phase1", app, "--check")
+    assert again.exit_code == 0
+    assert again.stderr.splitlines() == ["6 files, 3 handlers: 1 keep, 2 unchanged; 0 files would change"]
+
+
+def test_apply_says_what_it_wrote(cli, app):
+    result = cli("phase1", app, "--apply")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == "6 files, 3 handlers: 1 convert, 1 keep, 1 unchanged; wrote 1 file"
+    assert "would change" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "colored"),
+    [
+        ({}, (), False),  # a pipe: no colors
+        ({}, ("--color",), True),
+        ({"FORCE_COLOR": "1"}, (), True),
+        ({"FORCE_COLOR": "1"}, ("--no-color",), False),
+        ({"NO_COLOR": "1"}, ("--color",), True),
+    ],
+)
+def test_colors_follow_the_flags_and_the_environment(app, env, args, colored):
+    result = run("phase1", str(app), *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert bool(ANSI.search(result.stdout + result.stderr)) is colored
+    assert ANSI.sub("", result.stdout).startswith("diff --git a/api/books.py")
+
+
+def test_version(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"async-migrate {version('async-migrate')}\n"
+
+
+@pytest.mark.parametrize("command", [("scan",), ("phase1",), ("phase2", "--subsystem", "api/books.py"), ("check",)])
+def test_every_json_document_carries_version_and_schema(cli, app, command):
+    from importlib.metadata import version
+
+    result = cli(command[0], app, *command[1:], "--format", "json")
+    document = json.loads(result.stdout)
+    assert list(document)[:2] == ["version", "schema"]
+    assert document["version"] == version("async-migrate") and document["schema"] == 1
+
+
+def test_check_writes_sarif(cli, app):
+    (app / "api" / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    result = cli("check", app, "--format", "sarif")
+    assert result.exit_code == 3
+    log = json.loads(result.stdout)
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    (run_,) = log["runs"]
+    assert run_["tool"]["driver"]["name"] == "async-migrate"
+    rules = [rule["id"] for rule in run_["tool"]["driver"]["rules"]]
+    assert rules == ["blocking-session"]
+    (finding,) = run_["results"]
+    assert finding["ruleId"] == "blocking-session" and finding["ruleIndex"] == 0
+    location = finding["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("app/api/books.py")
+    assert location["region"] == {"startLine": 9}
+    assert finding["message"]["text"].startswith(f"{LONG}: ")
+    (notification,) = run_["invocations"][0]["toolExecutionNotifications"]
+    assert notification["message"]["text"].startswith("cannot check: syntax error at line 1")
+    assert run_["invocations"][0]["executionSuccessful"] is False
+
+
+def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
+    from async_migrate.codemods.pragma import PLACEMENT
+
+    help_text = " ".join(cli("check", "--help").stdout.split())
+    assert " ".join(PLACEMENT.split()) in help_text.replace("blocking- session", "blocking-session")
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert PLACEMENT in readme
+    # Every pragma of the sample stands on a comment line above the decorators.
+    for path in (REPO / "testdata" / "bookshop").rglob("*.py"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if "# async-migrate: ignore" in line:
+                assert line.lstrip().startswith("#") and lines[number + 1].lstrip().startswith("@"), (path, line)

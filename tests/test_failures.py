@@ -1,0 +1,219 @@
+"""Failures and interrupts: bad --diff-file (2), read-only files (3), Ctrl-C (130), internal
+errors (4). Each leaves every file either untouched or fully written, and says which."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+
+import pytest
+
+ROUTE = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/{name}")
+async def read_{name}(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.fixture
+def app(project, app_files):  # type: ignore[no-untyped-def]
+    files = {f"api/r{i}.py": ROUTE.replace("{name}", f"r{i}") for i in range(5)}
+    return project({**app_files, "api/__init__.py": "", **files})
+
+
+def snapshot(root) -> dict:  # type: ignore[no-untyped-def]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+
+def err(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(result.stderr.split())
+
+
+# ------------------------------------------------------------------ --diff-file
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [("missing/x.patch", "no such directory"), (".", "is a directory")],
+)
+def test_a_bad_diff_file_is_refused_before_any_work(cli, app, tmp_path, monkeypatch, where, message):
+    from async_migrate.codemods import run
+
+    def never(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(run, "phase1", never)
+    before = snapshot(app)
+    result = cli("phase1", app, "--apply", "--diff-file", tmp_path / where)
+    assert result.exit_code == 2
+    assert message in err(result) and "Traceback" not in result.output
+    assert snapshot(app) == before
+
+
+def test_a_good_diff_file_is_written(cli, app, tmp_path):
+    patch = tmp_path / "phase1.patch"
+    assert cli("phase1", app, "--diff-file", patch).exit_code == 0
+    assert patch.read_text(encoding="utf-8").count("+def read_r") == 5
+
+
+# ------------------------------------------------------------------ read-only files
+
+
+def test_a_read_only_file_is_refused_and_named(cli, app):
+    target = app / "api" / "r2.py"
+    before = target.read_bytes()
+    target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    try:
+        result = cli("phase1", app, "--apply")
+        assert result.exit_code == 3
+        assert target.read_bytes() == before
+        assert "error: api/r2.py: cannot write: read-only file" in result.stderr
+        assert ".tmp" not in result.stderr
+        assert result.stderr.splitlines()[-1].endswith("wrote 4 files; 1 file failed")
+        for other in ("r0", "r1", "r3", "r4"):
+            assert f"def read_{other}(" in (app / "api" / f"{other}.py").read_text()
+        assert not list(app.rglob("*.tmp"))
+    finally:
+        target.chmod(0o644)
+
+
+def test_a_permission_error_names_the_real_file_not_the_temporary(cli, app, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", "/somewhere/.r1.py.abc123.tmp")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    result = cli("phase1", app, "--apply", "--format", "json")
+    assert result.exit_code == 3
+    import json
+
+    document = json.loads(result.stdout)
+    assert {e["file"] for e in document["errors"]} == {f"api/r{i}.py" for i in range(5)}
+    assert all(e["message"] == "cannot write: Permission denied" for e in document["errors"])
+    assert document["files_changed"] == []
+
+
+def test_write_atomic_names_the_target_in_the_exception(tmp_path):
+    from async_migrate.codemods.sources import write_atomic
+
+    target = tmp_path / "x.py"
+    target.write_text("x = 1\n")
+    target.chmod(0o444)
+    with pytest.raises(PermissionError) as raised:
+        write_atomic(target, b"x = 2\n")
+    assert raised.value.filename == str(target)
+    assert target.read_text() == "x = 1\n"
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+
+def test_ctrl_c_while_writing_finishes_the_file_and_names_what_was_written(cli, app, monkeypatch):
+    from async_migrate.codemods import sources
+
+    real = sources.write_atomic
+    calls = []
+
+    def write_then_interrupt(path, data):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while this file is being written
+        real(path, data)
+
+    monkeypatch.setattr(sources, "write_atomic", write_then_interrupt)
+    result = cli("phase1", app, "--apply")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "async-migrate: interrupted: wrote 2 of 5 files",
+        "  api/r0.py",
+        "  api/r1.py",
+    ]
+    assert [p.name for p in calls] == ["r0.py", "r1.py"]
+    assert "def read_r1(" in (app / "api/r1.py").read_text()
+    assert "async def read_r2(" in (app / "api/r2.py").read_text()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_during_the_analysis_writes_nothing(cli, app, monkeypatch):
+    from async_migrate.codemods import run
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "decide", interrupted)
+    before = snapshot(app)
+    result = cli("phase1", app, "--apply")
+    assert result.exit_code == 130
+    assert result.stderr == "async-migrate: interrupted: nothing written\n"
+    assert snapshot(app) == before
+
+
+def test_workers_leave_ctrl_c_to_the_main_process(project, app_files):
+    """A SIGINT sent to a worker (the terminal sends it to the whole process group) neither kills
+    it nor makes it print a traceback; the main process decides."""
+    from async_migrate.codemods.workers import Pool
+
+    files = {f"api/r{i}.py": ROUTE.replace("{name}", f"r{i}") for i in range(60)}
+    root = project({**app_files, "api/__init__.py": "", **files})
+    paths = sorted(files)
+    with Pool(root, jobs=2) as pool:
+        first = list(pool.collect(paths[:30]))
+        for process in pool._processes:
+            os.kill(process.pid, signal.SIGINT)
+        second = list(pool.collect(paths[30:]))
+        assert all(process.is_alive() for process in pool._processes)
+    assert len(first) == len(second) == 30
+    assert all(c.error is None for c in first + second)
+
+
+def test_leaving_the_pool_on_an_exception_stops_the_workers_at_once(project, app_files):
+    from async_migrate.codemods.workers import Pool
+
+    files = {f"api/r{i}.py": ROUTE.replace("{name}", f"r{i}") for i in range(60)}
+    root = project({**app_files, "api/__init__.py": "", **files})
+    with pytest.raises(KeyboardInterrupt):
+        with Pool(root, jobs=2) as pool:
+            next(iter(pool.collect(sorted(files))))
+            processes = list(pool._processes)
+            raise KeyboardInterrupt
+    assert processes and not any(process.is_alive() for process in processes)
+
+
+# ------------------------------------------------------------------ internal errors
+
+
+def test_an_internal_error_exits_4_naming_the_file(cli, app, monkeypatch):
+    from async_migrate.codemods import run
+
+    real = run.decide
+
+    def broken(project, handler, *args):  # type: ignore[no-untyped-def]
+        if handler.module.path == "api/r3.py":
+            raise KeyError("boom")
+        return real(project, handler, *args)
+
+    monkeypatch.setattr(run, "decide", broken)
+    before = snapshot(app)
+    result = cli("phase1", app, "--apply")
+    assert result.exit_code == 4
+    assert result.stderr.splitlines() == [
+        "async-migrate: internal error while processing api/r3.py: KeyError: 'boom'",
+        "this is a bug in async-migrate; please report it (-v shows the traceback)",
+    ]
+    assert snapshot(app) == before
+    verbose = cli("phase1", app, "-v")
+    assert verbose.exit_code == 4 and "Traceback (most recent call last)" in verbose.stderr
+
+
+def test_usage_errors_keep_their_own_exit_code(cli, app):
+    assert cli("phase1", app, "--apply", "--check").exit_code == 2
+    assert cli("phase1", app, "--no-such-option").exit_code == 2
