@@ -844,12 +844,34 @@ def batch(
     format: Annotated[
         Format, typer.Option("--format", help="text (a summary table), or json: exactly one JSON document.")
     ] = Format.text,
+    shard: Annotated[
+        Optional[str],
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Run only the K-th of N slices of the repository list (every N-th root from the K-th "
+            "on), for a CI matrix; merge the JSON results with --merge.",
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="The PATH arguments are JSON results of batch runs (one per --shard): combine them into "
+            "one summary; no phase after --.",
+        ),
+    ] = False,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Also write the summary as Markdown.")
+    ] = None,
 ) -> None:
     """Run phase1 or phase2 over many repositories, each with --apply --branch NAME --commit.
 
     \b
       async-migrate batch PATH... -- phase1 [phase1 options]
       async-migrate batch --repos repos.txt -- phase2 --subsystem catalogue [phase2 options]
+      async-migrate batch --repos repos.txt --shard 2/5 --format json -- phase1 > shard-2.json
+      async-migrate batch --merge shard-*.json --report batch.md
 
     After `--` come the phase and its own options (--only, --exclude, --config, --jobs,
     --allow-dirty, --offload-mixed; --subsystem, --shared), applied in every repository;
@@ -869,6 +891,11 @@ def batch(
     from async_migrate.cli.render import print_batch
     from async_migrate.codemods import batch as batching
 
+    if report is not None and not report.parent.is_dir():
+        raise _fail(f"{report}: no such directory for the report")
+    if merge:
+        _merge_batches(ctx, paths, repos, branch, shard, format, report)
+        return
     job = _phase_job(ctx, ctx.meta.get("phase_args"), branch)
     roots = list(paths or ())
     if repos is not None:
@@ -878,6 +905,16 @@ def batch(
             raise _fail(str(error)) from None
     if not roots:
         raise _fail("no repositories: give application roots before --, or --repos FILE")
+    slice_ = None
+    if shard is not None:
+        try:
+            slice_ = batching.parse_shard(shard)
+        except batching.BatchError as error:
+            raise _fail(str(error)) from None
+        every = len(roots)
+        roots = batching.shard_of(roots, slice_)
+        if format is not Format.json:
+            print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {every} repositories"])
     err = Console(stderr=True)
 
     def done(index: int, outcome) -> None:
@@ -889,17 +926,46 @@ def batch(
                       markup=False, highlight=False, soft_wrap=True)
 
     outcomes = batching.run_batch(roots, job, done)
+    extra = {"shard": slice_.to_json()} if slice_ is not None else {}
+    _batch_result(job.phase, job.branch, outcomes, format, report, extra)
+
+
+def _batch_result(phase, branch, outcomes, format, report, extra):  # type: ignore[no-untyped-def]
+    """Print (and with --report write) a batch's summary; exit 3 when a repository failed."""
+    from async_migrate.cli.render import print_batch
+    from async_migrate.codemods import batch as batching
+
+    if report is not None:
+        try:
+            report.write_text(batching.render_markdown(phase, branch, outcomes), encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"cannot write the report {report}: {error.strerror or error}") from None
     if format is Format.json:
         _print_json({
             "command": "batch",
-            "phase": job.phase,
-            "branch": job.branch,
+            "phase": phase,
+            "branch": branch,
+            **extra,
             "repositories": [outcome.to_json() for outcome in outcomes],
             "summary": batching.summary(outcomes),
         })
     else:
-        print_batch(Console(), job.phase, outcomes)
+        print_batch(Console(), phase, outcomes)
     raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
+
+
+def _merge_batches(ctx, paths, repos, branch, shard, format, report):  # type: ignore[no-untyped-def]
+    from async_migrate.codemods import batch as batching
+
+    if ctx.meta.get("phase_args") is not None or repos is not None or branch is not None or shard is not None:
+        raise _fail("--merge takes only the JSON results (and --format, --report): no --repos, --branch, "
+                    "--shard or phase after --")
+    try:
+        merged = batching.merge(batching.read_results(list(paths or ())))
+    except batching.BatchError as error:
+        raise _fail(str(error)) from None
+    extra = {"shards": [s.to_json() for s in merged.shards]} if merged.shards else {}
+    _batch_result(merged.phase, merged.branch, merged.outcomes, format, report, extra)
 
 # ------------------------------------------------------------------ end of batch
 

@@ -9,6 +9,7 @@ renders the outcomes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,3 +140,150 @@ def run_batch(
 
 def summary(outcomes: list[RepoOutcome]) -> dict[str, int]:
     return {status: sum(1 for o in outcomes if o.status == status) for status in STATUSES}
+
+
+# ------------------------------------------------------------------ sharding and merging
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The K-th (1-based) of N slices of the repository list."""
+
+    index: int
+    count: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"index": self.index, "count": self.count}
+
+
+def parse_shard(text: str) -> Shard:
+    """`K/N` with 1 <= K <= N; BatchError otherwise."""
+    parts = text.split("/")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise BatchError(f"--shard {text!r}: expected K/N, like 2/5 (the 2nd of 5 slices)")
+    index, count = int(parts[0]), int(parts[1])
+    if not 1 <= index <= count:
+        raise BatchError(f"--shard {text!r}: K must be between 1 and N")
+    return Shard(index, count)
+
+
+def shard_of(roots: list[Path], shard: Shard) -> list[Path]:
+    """The shard's roots: every N-th root of the list, from the K-th on, in list order.
+
+    The same list gives every shard the same slice on every machine, the slices are
+    disjoint, together they are the whole list, and their sizes differ by at most one.
+    """
+    return roots[shard.index - 1 :: shard.count]
+
+
+@dataclass
+class Merged:
+    """Per-shard batch documents combined: the repositories of every shard, once each."""
+
+    phase: str
+    branch: str
+    outcomes: list[RepoOutcome]
+    shards: list[Shard] = field(default_factory=list)
+
+
+def merge(documents: list[tuple[str, Any]]) -> Merged:
+    """Combine `batch --format json` documents, given as (file name, parsed JSON).
+
+    BatchError (a usage error) when a document is not a batch result, the phases or
+    branches differ, a repository appears twice, or the shards are incomplete (a shard
+    of N missing or given twice): a partial merge would read as the whole fan-out's result.
+    """
+    if not documents:
+        raise BatchError("--merge needs the JSON results of the shards (batch --format json)")
+    phase = branch = None
+    outcomes: list[RepoOutcome] = []
+    shards: list[Shard] = []
+    seen: dict[str, str] = {}
+    for name, document in documents:
+        if not isinstance(document, dict) or document.get("command") != "batch" or not isinstance(
+            document.get("repositories"), list
+        ):
+            raise BatchError(f"{name}: not the JSON result of `async-migrate batch --format json`")
+        if phase is None:
+            phase, branch = document.get("phase"), document.get("branch")
+        elif (document.get("phase"), document.get("branch")) != (phase, branch):
+            raise BatchError(
+                f"{name}: phase {document.get('phase')} on branch {document.get('branch')}, but the "
+                f"others ran {phase} on {branch}: results of different batches"
+            )
+        shard = document.get("shard")
+        if isinstance(shard, dict):
+            shards.append(Shard(int(shard["index"]), int(shard["count"])))
+        for entry in document["repositories"]:
+            root = entry.get("root")
+            if root in seen:
+                raise BatchError(f"{root}: in both {seen[root]} and {name}: overlapping results")
+            seen[root] = name
+            outcomes.append(
+                RepoOutcome(
+                    root=root,
+                    status=entry.get("status", "failed"),
+                    branch=entry.get("branch"),
+                    commit=entry.get("commit"),
+                    files_changed=list(entry.get("files_changed") or []),
+                    error=entry.get("error"),
+                )
+            )
+    _complete(shards, len(documents))
+    return Merged(phase or "", branch or "", outcomes, sorted(shards, key=lambda s: s.index))
+
+
+def _complete(shards: list[Shard], documents: int) -> None:
+    if not shards:
+        return
+    if len(shards) != documents:
+        raise BatchError("some results come from a --shard run and some do not: results of different batches")
+    counts = {shard.count for shard in shards}
+    if len(counts) != 1:
+        raise BatchError(f"shards of different splits ({', '.join(f'of {c}' for c in sorted(counts))})")
+    (count,) = counts
+    given = [shard.index for shard in shards]
+    twice = sorted({i for i in given if given.count(i) > 1})
+    missing = sorted(set(range(1, count + 1)) - set(given))
+    if twice:
+        raise BatchError(f"shard {', '.join(f'{i}/{count}' for i in twice)} given twice")
+    if missing:
+        raise BatchError(f"shard {', '.join(f'{i}/{count}' for i in missing)} missing: the merge would not be complete")
+
+
+def read_results(paths: list[Path]) -> list[tuple[str, Any]]:
+    documents = []
+    for path in paths:
+        try:
+            documents.append((str(path), json.loads(path.read_text(encoding="utf-8"))))
+        except FileNotFoundError:
+            raise BatchError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise BatchError(f"{path}: cannot read: {error}") from None
+        except json.JSONDecodeError as error:
+            raise BatchError(f"{path}: not JSON: {error}") from None
+    return documents
+
+
+def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str:
+    """The batch report for a pull request or a job summary: one row per repository."""
+    counts = summary(outcomes)
+    lines = [
+        f"# async-migrate batch {phase}",
+        "",
+        f"{len(outcomes)} repositories on branch `{branch}`: "
+        + ", ".join(f"{counts[status]} {status}" for status in STATUSES) + ".",
+        "",
+        "| root | status | branch | commit | files |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
+    for outcome in outcomes:
+        lines.append(
+            f"| `{outcome.root}` | {outcome.status} | {outcome.branch or ''} | {(outcome.commit or '')[:12]} "
+            f"| {len(outcome.files_changed)} |"
+        )
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        lines += ["", "## Failures", ""]
+        lines += [f"- `{o.root}`: {o.error.replace(chr(10), ' ')}" for o in failed]
+    return "\n".join(lines) + "\n"

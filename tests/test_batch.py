@@ -259,3 +259,97 @@ def test_help_documents_the_surface(cli):
         "Exit 0 when every repository succeeded, 3 when any failed",
     ):
         assert "".join(fragment.split()) in compact, fragment
+
+
+# ------------------------------------------------------------------ --shard and --merge
+
+
+def test_shards_are_deterministic_disjoint_and_cover_the_list():
+    from async_migrate.codemods.batch import Shard, shard_of
+
+    roots = [Path(f"/src/repo{i}") for i in range(11)]
+    for count in (1, 2, 3, 5, 11, 15):
+        slices = [shard_of(roots, Shard(k, count)) for k in range(1, count + 1)]
+        flat = [root for piece in slices for root in piece]
+        assert sorted(flat) == sorted(roots) and len(flat) == len(roots)
+        assert max(map(len, slices)) - min(map(len, slices)) <= 1
+        assert slices == [shard_of(list(roots), Shard(k, count)) for k in range(1, count + 1)]
+    assert shard_of(roots, Shard(2, 3)) == [roots[1], roots[4], roots[7], roots[10]]
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "2", "a/b", "1/0", "-1/2", "2/3/4"])
+def test_a_bad_shard_is_a_usage_error(cli, repos, text):
+    roots, gits = repos
+    result = cli("batch", roots["shop"], "--shard", text, "--", "phase1")
+    assert result.exit_code == 2
+    assert f"--shard {text!r}" in err(result)
+    assert [h.name for h in gits["shop"].heads] == ["main"]
+
+
+def test_shards_then_merge_give_one_summary(cli, repos, tmp_path):
+    roots, gits = repos
+    listing = tmp_path / "repos.txt"
+    listing.write_text("shop\ndirty\n" + f"{roots['mono']}\n", encoding="utf-8")
+    results = []
+    for k in (1, 2):
+        result = cli("batch", "--repos", listing, "--shard", f"{k}/2", "--format", "json", "--", "phase1")
+        document = json.loads(result.stdout)
+        assert document["shard"] == {"index": k, "count": 2}
+        results.append(tmp_path / f"shard-{k}.json")
+        results[-1].write_text(result.stdout, encoding="utf-8")
+    first, second = (json.loads(p.read_text()) for p in results)
+    # Shard 1 is the 1st and 3rd line (shop, mono), shard 2 the 2nd (dirty, which fails).
+    assert [Path(e["root"]) for e in first["repositories"]] == [roots["shop"].resolve(), roots["mono"].resolve()]
+    assert [Path(e["root"]) for e in second["repositories"]] == [roots["dirty"].resolve()]
+    assert gits["shop"].active_branch.name == "async-migrate/phase1"
+
+    report = tmp_path / "batch.md"
+    merged = cli("batch", "--merge", *results, "--format", "json", "--report", report)
+    assert merged.exit_code == 3, merged.output  # one repository failed
+    document = json.loads(merged.stdout)
+    assert document["command"] == "batch" and document["phase"] == "phase1"
+    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 1}
+    assert document["shards"] == [{"index": 1, "count": 2}, {"index": 2, "count": 2}]
+    assert len(document["repositories"]) == 3
+    markdown = report.read_text(encoding="utf-8")
+    assert markdown.startswith("# async-migrate batch phase1\n")
+    assert "3 repositories on branch `async-migrate/phase1`: 2 changed, 0 unchanged, 1 failed." in markdown
+    assert f"- `{roots['dirty'].resolve()}`: refusing to write into files with uncommitted changes" in markdown
+    table = cli("batch", "--merge", *results)
+    assert table.exit_code == 3
+    assert "3 repositories: 2 changed, 0 unchanged, 1 failed" in table.stdout
+
+    only_ok = cli("batch", "--merge", results[0])
+    assert only_ok.exit_code == 2 and "shard 2/2 missing" in err(only_ok)
+    twice = cli("batch", "--merge", results[0], results[0], results[1])
+    assert twice.exit_code == 2 and "in both" in err(twice)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not JSON"),
+        ('{"command": "phase1", "handlers": []}', "not the JSON result of `async-migrate batch --format json`"),
+    ],
+)
+def test_merge_refuses_what_is_not_a_batch_result(cli, tmp_path, content, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    result = cli("batch", "--merge", bad)
+    assert result.exit_code == 2 and message in err(result)
+    assert cli("batch", "--merge", tmp_path / "missing.json").exit_code == 2
+    assert "or phase after --" in err(cli("batch", "--merge", bad, "--", "phase1"))
+
+
+def test_merge_refuses_results_of_different_batches(cli, tmp_path):
+    def document(phase: str, root: str) -> str:
+        return json.dumps({"command": "batch", "phase": phase, "branch": f"async-migrate/{phase}",
+                           "repositories": [{"root": root, "status": "unchanged"}]})
+
+    one, two = tmp_path / "1.json", tmp_path / "2.json"
+    one.write_text(document("phase1", "/a"), encoding="utf-8")
+    two.write_text(document("phase2", "/b"), encoding="utf-8")
+    result = cli("batch", "--merge", one, two)
+    assert result.exit_code == 2 and "results of different batches" in err(result)
+    two.write_text(document("phase1", "/b"), encoding="utf-8")
+    assert cli("batch", "--merge", one, two).exit_code == 0
