@@ -17,9 +17,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The one setting for the PostgreSQL server every test uses (an admin URL: databases are
+# created beside its database).
 POSTGRES_ADMIN_URL = os.environ.get(
     "ASYNC_MIGRATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
+# CI runs both servers: there a server that does not answer fails the test instead of skipping it.
+REQUIRE_SERVERS = os.environ.get("ASYNC_MIGRATE_REQUIRE_SERVERS", "").strip().lower() not in ("", "0", "false", "no")
+# A coroutine that is never awaited warns (RuntimeWarning) when it is collected, which pytest
+# reports as an unraisable-exception warning: both fail a sample service's own test run.
+STRICT = ("-W", "error::RuntimeWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
+
+
+def unavailable(reason: str):  # type: ignore[no-untyped-def]
+    """A database server a test needs does not answer: skip, or fail under
+    ASYNC_MIGRATE_REQUIRE_SERVERS (set in .ci/run), where a skip would hide a lost test."""
+    import pytest
+
+    if REQUIRE_SERVERS:
+        pytest.fail(f"{reason} (ASYNC_MIGRATE_REQUIRE_SERVERS is set: the servers must answer)")
+    pytest.skip(reason)
+
+
+def postgres_url(database: str, driver: str = "postgresql+psycopg") -> str:
+    """The URL of a database on the configured PostgreSQL server, with a SQLAlchemy driver."""
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{driver}://{base.split('://', 1)[1]}/{database}"
+
+
+def defined_tests(root: Path) -> int:
+    """How many test functions a sample service's suite defines (none is parametrized)."""
+    import ast
+
+    count = 0
+    for path in sorted((root / "tests").glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        count += sum(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")
+            for node in tree.body
+        )
+    return count
 # MariaDB/MySQL: host, port and user of a server where the tests may create databases.
 MARIADB_HOST = os.environ.get("ASYNC_MIGRATE_TEST_MARIADB", "root@127.0.0.1:3306")
 
@@ -89,21 +126,19 @@ def postgres_available() -> str | None:
 def database(kind: str, prefix: str = "bookshop"):  # type: ignore[no-untyped-def]
     """The database URL for one run: None (SQLite, the service's default) or a scratch
     PostgreSQL (`postgres`) or MariaDB (`mariadb`) database; skips the test when that
-    server does not answer."""
+    server does not answer (a failure under ASYNC_MIGRATE_REQUIRE_SERVERS)."""
     import contextlib
-
-    import pytest
 
     if kind == "sqlite":
         return contextlib.nullcontext(None)
     if kind == "mariadb":
         reason = mariadb_available()
         if reason is not None:
-            pytest.skip(reason)
+            unavailable(reason)
         return scratch_mariadb_database()
     reason = postgres_available()
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     return scratch_database(prefix)
 
 
@@ -161,9 +196,8 @@ def scratch_database(prefix: str = "bookshop") -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     try:
-        yield f"{base}/{name}"
+        yield postgres_url(name)
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -33,7 +33,6 @@ from async_migrate.codemods.sources import discover
 
 REPO = Path(__file__).resolve().parent.parent
 BOOKSHOP = REPO / "testdata" / "bookshop"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 # ----------------------------------------------------------------- helpers
@@ -1101,16 +1100,19 @@ def test_runtime_sqlite_aiosqlite(stacked_bookshop, tmp_path):
 
 @pytest.fixture
 def scratch_postgres():
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {error}".strip())
+    from sample import POSTGRES_ADMIN_URL, postgres_available, postgres_url, unavailable
+
+    reason = postgres_available()
+    if reason is not None:
+        unavailable(reason)
+    import psycopg
+
+    admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
     name = f"async_migrate_stack_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+            yield postgres_url(name, "postgresql")
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

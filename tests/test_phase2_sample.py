@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import BOOKSHOP, check_golden
-from sample import copy_service, database, run_service_tests
+from sample import STRICT, copy_service, database, defined_tests, outcome_counts, run_service_tests
 
 from async_migrate.codemods import run
 from async_migrate.codemods.config import Config
@@ -41,8 +41,9 @@ def test_service_tests_pass_on_the_async_stack(migrated, kind):
     assert sum(a == "migrate" for a in actions.values()) >= 11  # by name: the two `export` routes count once
     assert "async_database_sessionmaker = async_sessionmaker(" in (root / "db/engine.py").read_text()
     with database(kind) as url:
-        result = run_service_tests(root, url)
-    assert result.returncode == 0, result.stdout + result.stderr
+        result = run_service_tests(root, url, pytest_args=STRICT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert outcome_counts(result) == {"passed": defined_tests(root)}
 
 
 def test_every_route_of_the_router_migrates_or_is_blocked_with_a_reason(migrated):
@@ -96,3 +97,18 @@ def test_phase2_decisions_match_the_reviewed_golden_file(cli, tmp_path):
     for volatile in ("version", "schema"):
         document.pop(volatile, None)
     check_golden("bookshop_phase2_books.json", json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def test_phase2_check_exits_1_while_phase_two_would_change_something_and_0_after(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    assert cli("phase1", root, "--apply").exit_code == 0
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    check = cli("phase2", root, "--subsystem", SUBSYSTEM, "--check")
+    assert check.exit_code == 1, check.output
+    assert check.stdout == ""
+    assert "would change api/books.py" in check.stderr.splitlines()
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before, "--check wrote"
+    assert cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply").exit_code == 0
+    after = cli("phase2", root, "--subsystem", SUBSYSTEM, "--check")
+    assert after.exit_code == 0, after.output
+    assert "would change api/" not in after.stderr and after.stderr.rstrip().endswith("; 0 files would change")

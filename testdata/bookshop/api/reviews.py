@@ -1,6 +1,7 @@
 """Customer reviews."""
 
 from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 
 import core.dependencies as cd
 from schemas.review import ReviewCreate, ReviewOut, ReviewSummary, ReviewWithUser
@@ -51,3 +52,10 @@ async def delete_review(review_id: int, user: cd.current_user_dependency, sessio
     if review.user_id != user.id and not user.is_admin:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="You can only delete your own reviews")
     review_helper.delete_review(session, review)
+
+
+@router.get("/books/{book_id}/reviews/digest", response_model=ReviewSummary)
+async def review_digest(book_id: int, session: cd.session_dependency):
+    # It awaits, so it stays `async def`; its Session work runs in the threadpool.
+    await run_in_threadpool(review_helper.require_book, session, book_id)
+    return await run_in_threadpool(review_helper.get_review_summary, session, book_id)

@@ -69,3 +69,11 @@ def test_delete_review_permissions(client):
     assert client.delete("/reviews/2", headers=ADMIN).status_code == 204
     assert client.delete("/reviews/2", headers=ADMIN).status_code == 404
     assert client.get("/books/1/reviews").json() == []
+
+
+def test_review_digest_awaits_its_offloaded_queries(client):
+    response = client.get("/books/5/reviews/digest")
+    assert response.status_code == 200
+    assert response.json() == client.get("/books/5/reviews/summary").json()
+    assert response.json()["count"] == 2
+    assert client.get("/books/999/reviews/digest").status_code == 404

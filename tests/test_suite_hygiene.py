@@ -1,0 +1,61 @@
+"""The test suite's own guarantees: server tests fail (not skip) under CI, the servers' addresses
+are one setting, and .ci/run installs exactly as the README says."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+TESTS = REPO / "tests"
+
+
+def test_ci_requires_the_servers_and_refuses_golden_regeneration():
+    script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export ASYNC_MIGRATE_REQUIRE_SERVERS=1" in script
+    assert 'export CI="${CI:-true}"' in script
+    commands = [l for l in script.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    setup = re.search(r"```sh\n(.*?)\n", (REPO / "README.md").read_text(encoding="utf-8").split("## Set-up", 1)[1], re.S)
+    assert setup is not None
+    # the first command after `set` and `cd` is the README's set-up line, exactly
+    assert commands[2] == setup.group(1)
+    assert commands[-1] == "python -m pytest"
+
+
+def test_an_unreachable_server_skips_or_fails_as_configured(tmp_path):
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "import sample\n\n"
+        "def test_needs_postgres():\n"
+        "    with sample.database('postgres'):\n"
+        "        pass\n",
+        encoding="utf-8",
+    )
+    base = {"ASYNC_MIGRATE_TEST_POSTGRES": "postgresql://nobody@127.0.0.1:9/none", "PYTHONPATH": str(TESTS)}
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        import os
+
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "ASYNC_MIGRATE_"))}
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(probe)],
+            cwd=tmp_path, env={**environment, **base, **env}, capture_output=True, text=True, timeout=120,
+        )
+
+    skipped = run()
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout
+    failed = run(ASYNC_MIGRATE_REQUIRE_SERVERS="1")
+    assert failed.returncode == 1 and "1 failed" in failed.stdout, failed.stdout
+    assert "ASYNC_MIGRATE_REQUIRE_SERVERS is set" in failed.stdout
+
+
+def test_no_test_hard_codes_a_server_address():
+    """The PostgreSQL and MariaDB addresses come from tests/sample.py's settings only."""
+    for path in sorted(TESTS.glob("*.py")):
+        if path.name in ("sample.py", "test_suite_hygiene.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for address in ("127.0.0.1:5432", "127.0.0.1:3306", "postgres@127.0.0.1"):
+            assert address not in text, f"{path.name} hard-codes {address}: use tests/sample.py's setting"
