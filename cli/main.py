@@ -556,7 +556,8 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     written: list[str] = []
     if mode.apply:
         try:
-            written = applying.write(root, result, git)
+            with progress_bar(err, mode.format is not Format.json and not ui.quiet) as progress:
+                written = applying.write(root, result, git, progress)
         except GitError as error:  # the new --branch could not be created; nothing written
             raise _fail(str(error)) from None
     _write_report(mode.report, result, traffic_rows, applied=mode.apply)

@@ -172,10 +172,10 @@ def progress_bar(console: Console, enabled: bool) -> Iterator:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     ) as bar:
-        task = bar.add_task("reading", total=None)
+        task = bar.add_task("read", total=None)
 
-        def update(stage: str, done: int) -> None:
-            bar.update(task, completed=done, description=stage)
+        def update(stage: str, done: int, total: int | None = None) -> None:
+            bar.update(task, completed=done, total=total, description=stage)
 
         yield update
 

@@ -19,7 +19,7 @@ import contextlib
 import signal
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,7 +119,9 @@ def refuse_dirty(root: Path, result: Result, allow_dirty: bool) -> None:
         )
 
 
-def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
+def write(
+    root: Path, result: Result, git: Git | None = None, progress: Callable[[str, int, int], None] | None = None
+) -> list[str]:
     """Create a new --branch from HEAD (when anything changes), then write every change atomically.
 
     A file that cannot be written (read-only, a permission error) is added to result.errors;
@@ -145,6 +147,8 @@ def write(root: Path, result: Result, git: Git | None = None) -> list[str]:
                 result.errors.append({"file": change.path, "message": change.error})
             else:
                 written.append(change.path)
+            if progress is not None:
+                progress("write", len(written), len(changed))
         if interrupted:
             raise Interrupted(written, len(changed))
     CURRENT.file = None

@@ -37,7 +37,9 @@ MARKERS = (b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route")
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)
 
-Progress = Callable[[str, int], None]  # (stage, files done in that stage)
+# (stage, items done in that stage, items the stage has): stages are "read" (files),
+# "analyse" (handlers), "rewrite" and "write" (files); done never exceeds total.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -119,10 +121,9 @@ def collect_project(
     paths = discover(root)
     exclude = (*options.exclude, *config.exclude)
     scope = [path for path in paths if selected(path, options.only, exclude)]
-    done = 0
 
     def gather(roots: import_roots.Roots) -> tuple[list[facts.Module], list[dict[str, str]]]:
-        nonlocal done
+        done = total = 0  # a second gathering (other import roots) starts the count again
         modules: list[facts.Module] = []
         errors: list[dict[str, str]] = []
         markers: tuple[bytes, ...] | None = MARKERS
@@ -131,11 +132,12 @@ def collect_project(
         followed: set[str] = set()
         read: set[str] = set()
         while pending:
+            total += len(pending)  # a later round reads the modules references lead into
             for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines, roots=roots):
                 CURRENT.file = collected.path
                 done += 1
                 if progress is not None:
-                    progress("collect", done)
+                    progress("read", done, total)
                 if collected.error is not None:
                     errors.append({"file": collected.path, "message": collected.error})
                 elif collected.facts is not None:
@@ -215,18 +217,21 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
             root, config, options, pool, keep=(), progress=progress, all_lines=True
         )
     result = Result("scan", root, project, errors=errors, files=count)
-    result.outcomes = decide_all(project, options)
+    result.outcomes = decide_all(project, options, progress)
     _preview(root, project, result.outcomes)
     compose_paths(project, result.outcomes)
     return result
 
 
-def decide_all(project: Project, options: Options) -> list[Outcome]:
+def decide_all(project: Project, options: Options, progress: Progress | None = None) -> list[Outcome]:
     """Phase one's decision for every handler --only/--exclude report, in the project's order."""
     outcomes = []
-    for handler in project.reported_handlers:
+    handlers = project.reported_handlers
+    for handler in handlers:
         CURRENT.file = handler.module.path
         outcomes.append(decide(project, handler, options.offload_mixed))
+        if progress is not None:
+            progress("analyse", len(outcomes), len(handlers))
     CURRENT.file = None
     return outcomes
 
@@ -284,12 +289,16 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
-        result.outcomes = decide_all(project, options)
+        result.outcomes = decide_all(project, options, progress)
         compose_paths(project, result.outcomes)
         plans = phase1_plans(project, result.outcomes)
         from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 
+        if progress is not None:
+            progress("rewrite", 0, len(plans))
         result.changes = pool.rewrite(plans, phase1_rewrite.apply)
+        if progress is not None:
+            progress("rewrite", len(plans), len(plans))
     for change in result.changes:
         if change.error is not None:
             result.errors.append({"file": change.path, "message": change.error})
@@ -376,7 +385,11 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 result.changes = []
                 violations = []
                 break
+            if progress is not None:
+                progress("rewrite", 0, len(work))
             result.changes = pool.rewrite(work, phase2_rewrite.apply, recheck=True)
+            if progress is not None:
+                progress("rewrite", len(work), len(work))
             violations = self_check.check(
                 project,
                 self_check.rewritten_project(project, [c.facts for c in result.changes if c.facts is not None]),

@@ -217,3 +217,27 @@ def test_an_internal_error_exits_4_naming_the_file(cli, app, monkeypatch):
 def test_usage_errors_keep_their_own_exit_code(cli, app):
     assert cli("phase1", app, "--apply", "--check").exit_code == 2
     assert cli("phase1", app, "--no-such-option").exit_code == 2
+
+
+# ------------------------------------------------------------------ progress
+
+
+def test_progress_knows_each_stage_total_and_never_overruns(app, tmp_path):
+    from async_migrate.codemods import apply as applying
+    from async_migrate.codemods import run
+    from async_migrate.codemods.config import Config
+    from async_migrate.codemods.sources import discover
+
+    seen: list[tuple[str, int, int]] = []
+    result = run.phase1(app, Config(), run.Options(jobs=1), lambda *step: seen.append(step))
+    written = applying.write(app, result, None, lambda *step: seen.append(step))
+    assert len(written) == 5
+    stages = [stage for stage, _, _ in seen]
+    assert list(dict.fromkeys(stages)) == ["read", "analyse", "rewrite", "write"]
+    for stage, done, total in seen:
+        assert 0 <= done <= total, (stage, done, total)
+    last = {stage: (done, total) for stage, done, total in seen}
+    files = len(discover(app))
+    handlers = len(result.outcomes)
+    assert handlers == 6  # five routes and the session dependency
+    assert last == {"read": (files, files), "analyse": (handlers, handlers), "rewrite": (5, 5), "write": (5, 5)}
