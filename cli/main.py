@@ -889,7 +889,6 @@ def batch(
     files_changed and error. Exit 0 when every repository succeeded, 3 when any failed,
     2 on a usage error.
     """
-    from async_migrate.cli.render import print_batch
     from async_migrate.codemods import batch as batching
 
     if report is not None and not report.parent.is_dir():
