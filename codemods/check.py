@@ -32,6 +32,7 @@ from async_migrate.codemods.names import OFFLOADERS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
+from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -56,6 +57,7 @@ class Finding:
     message: str
     blocking: list[Blocking] = field(default_factory=list)
     phase1: str | None = None  # what phase one does with the handler: convert or keep
+    full_path: str | None = None  # the route's path with its router prefixes, when known
 
     @property
     def code(self) -> str:
@@ -70,7 +72,7 @@ class Finding:
             "function": self.function,
             "kind": self.handler.kind if self.handler is not None else None,
             "methods": self.handler.methods if self.handler is not None else [],
-            "path": self.handler.path if self.handler is not None else None,
+            "path": self.full_path or (self.handler.path if self.handler is not None else None),
             "message": self.message,
             "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
         }
@@ -148,6 +150,10 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
     result.root = root
     result.errors = errors
     result.files = count
+    routes = Routes(project)
+    for finding in result.findings:
+        if finding.handler is not None and finding.handler.kind != "dependency":
+            finding.full_path = routes.full_path(finding.handler)
     return result
 
 

@@ -97,3 +97,13 @@ def test_phase2_on_a_module_without_routes_is_a_usage_error(cli, project, app_fi
 def test_phase2_on_a_router_module_is_not_refused(cli, project, app_files):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS})
     assert cli("phase2", root, "--subsystem", "api/items.py").exit_code == 0
+
+
+def test_check_findings_carry_the_full_path(cli, project, app_files):
+    root = project({
+        **app_files, "api/__init__.py": "", "api/items.py": ITEMS,
+        "main.py": "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+                   "app.include_router(items.router, prefix='/v1')\n",
+    })
+    document = cli.json("check", root)
+    assert [(f["function"], f["path"]) for f in document["findings"]] == [("read_item", "/v1/items/{item_id}")]
