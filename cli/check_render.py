@@ -91,8 +91,17 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one result per finding (rule id = the finding's code), and each file
     that could not be checked as a tool execution notification."""
-    codes = sorted({finding.code for finding in result.findings})
-    rules = [{"id": code, "name": code, "shortDescription": {"text": _RULE_TEXT.get(code, code)}} for code in codes]
+    by_code = {finding.rule.code: finding.rule for finding in result.findings}
+    codes = sorted(by_code)
+    rules = [
+        {
+            "id": code,
+            "name": by_code[code].name,
+            "shortDescription": {"text": by_code[code].summary},
+            "help": {"text": by_code[code].fix},
+        }
+        for code in codes
+    ]
     results = [
         {
             "ruleId": finding.code,
@@ -124,13 +133,6 @@ def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-_RULE_TEXT = {
-    "blocking-session": "An async def route or dependency does synchronous Session work on the event loop",
-    "mixed-session": "A route on AsyncSession calls a synchronous session helper",
-    "bad-pragma": "An async-migrate pragma without a reason or with an unknown code",
-}
 
 
 def _location(uri: str, line: int | None) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def handler_line(outcome) -> tuple[str, str, str]:  # type: ignore[no-untyped-de
     action = outcome.action
     if outcome.before != outcome.after:
         action = f"{action} ({outcome.before} → {outcome.after})"
-    reasons = "; ".join(outcome.reasons)
+    reasons = "; ".join(map(str, outcome.reasons))
     head = (
         f"{handler.module.path}:{handler.function.line} {handler.function.qualname} "
         f"({handler.kind}{' ' + route if route else ''})"

@@ -166,10 +166,11 @@ def test_check_writes_sarif(cli, app):
     assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
     (run_,) = log["runs"]
     assert run_["tool"]["driver"]["name"] == "async-migrate"
-    rules = [rule["id"] for rule in run_["tool"]["driver"]["rules"]]
-    assert rules == ["blocking-session"]
+    (rule,) = run_["tool"]["driver"]["rules"]
+    assert (rule["id"], rule["name"]) == ("AM301", "blocking-session")
+    assert rule["shortDescription"]["text"] and rule["help"]["text"]
     (finding,) = run_["results"]
-    assert finding["ruleId"] == "blocking-session" and finding["ruleIndex"] == 0
+    assert finding["ruleId"] == "AM301" and finding["ruleIndex"] == 0
     location = finding["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("app/api/books.py")
     assert location["region"] == {"startLine": 9}
