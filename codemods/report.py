@@ -213,6 +213,7 @@ class Report:
             for action in ("migrate", "twin", "blocked"):
                 totals[f"helpers_{action}"] = sum(1 for h in helpers if h.get("action") == action)
             totals["blockers"] = len((self.phase2 or {}).get("blockers", []))
+            totals["global_blockers"] = len((self.phase2 or {}).get("global_blockers", []))
             return totals
         totals = {"handlers": len(self.entries), **_counts(self.entries)}
         totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
@@ -573,6 +574,12 @@ def _render_phase2(report: Report) -> str:
             ],
             raw={3},
         ))
+    global_blockers = document.get("global_blockers", [])
+    if global_blockers:
+        out += ["", "## What blocks the whole subsystem", ""]
+        out.append("The async stack cannot be built, so no route moves until this is fixed:")
+        out.append("")
+        out += [f"- {_cell(blocker)}" for blocker in global_blockers]
     blockers = document.get("blockers", [])
     if blockers:
         out += ["", "## What blocks", ""]

@@ -378,3 +378,35 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
 
 def test_the_phase1_report_says_phase_1(scan_reports):
     assert json.loads(scan_reports[1])["phase"] == 1
+
+
+def test_the_phase2_report_names_what_blocks_the_whole_subsystem(cli, project, tmp_path):
+    """An engine the tool cannot derive an async one from blocks every route: the report says so
+    apart from the per-route blockers; with a derivable engine the section is absent."""
+    from conftest import DEPENDENCIES, ENGINE
+
+    route = (
+        "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\n"
+        "router = APIRouter()\n\n\n@router.get('/items')\ndef list_items(session: session_dependency):\n"
+        "    return session.execute('select 1').all()\n"
+    )
+    files = {"db/__init__.py": "", "core/__init__.py": "", "core/dependencies.py": DEPENDENCIES,
+             "api/__init__.py": "", "api/items.py": route}
+    creator = ENGINE.replace('engine = create_engine("sqlite://")',
+                             'def connect():\n    return None\n\n\nengine = create_engine("sqlite://", creator=connect)')
+    assert creator != ENGINE
+    blocked = project({**files, "db/engine.py": creator})
+    out = tmp_path / "blocked.md"
+    assert cli("phase2", blocked, "--subsystem", "api/items.py", "--report", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## What blocks the whole subsystem" in text
+    assert "creator=connect" in text.split("## What blocks the whole subsystem", 1)[1]
+    assert "phase two would move 0 of 1 routes" in text
+
+    (tmp_path / "fine").mkdir()
+    from conftest import write_tree
+
+    fine = write_tree(tmp_path / "fine" / "app", {**files, "db/engine.py": ENGINE})
+    out = tmp_path / "fine.md"
+    assert cli("phase2", fine, "--subsystem", "api/items.py", "--report", out).exit_code == 0
+    assert "whole subsystem" not in out.read_text(encoding="utf-8")
