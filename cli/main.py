@@ -846,7 +846,7 @@ def batch(
         Format, typer.Option("--format", help="text (a summary table), or json: exactly one JSON document.")
     ] = Format.text,
     shard: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--shard",
             metavar="K/N",
@@ -863,7 +863,7 @@ def batch(
         ),
     ] = False,
     report: Annotated[
-        Optional[Path], typer.Option("--report", help="Also write the summary as Markdown.")
+        Path | None, typer.Option("--report", help="Also write the summary as Markdown.")
     ] = None,
 ) -> None:
     """Run phase1 or phase2 over many repositories, each with --apply --branch NAME --commit.
@@ -930,7 +930,7 @@ def batch(
     _batch_result(job.phase, job.branch, outcomes, format, report, extra)
 
 
-def _batch_result(phase, branch, outcomes, format, report, extra):  # type: ignore[no-untyped-def]
+def _batch_result(phase, branch, outcomes, format, report, extra):
     """Print (and with --report write) a batch's summary; exit 3 when a repository failed."""
     from async_migrate.cli.render import print_batch
     from async_migrate.codemods import batch as batching
@@ -954,7 +954,7 @@ def _batch_result(phase, branch, outcomes, format, report, extra):  # type: igno
     raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
 
 
-def _merge_batches(ctx, paths, repos, branch, shard, format, report):  # type: ignore[no-untyped-def]
+def _merge_batches(ctx, paths, repos, branch, shard, format, report):
     from async_migrate.codemods import batch as batching
 
     if ctx.meta.get("phase_args") is not None or repos is not None or branch is not None or shard is not None:

@@ -65,7 +65,7 @@ def _paint(console: Console, text: str, style: str) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if code and colored(console) else text
 
 
-def handler_line(outcome) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+def handler_line(outcome) -> tuple[str, str, str]:
     """(`file:line handler (kind route)`, action, `: reasons`) of one outcome."""
     handler = outcome.handler
     route = outcome.route if handler.kind != "dependency" else ""

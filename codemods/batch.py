@@ -285,5 +285,5 @@ def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str
     failed = [o for o in outcomes if o.error]
     if failed:
         lines += ["", "## Failures", ""]
-        lines += [f"- `{o.root}`: {o.error.replace(chr(10), ' ')}" for o in failed]
+        lines += [f"- `{o.root}`: {(o.error or '').replace(chr(10), ' ')}" for o in failed]
     return "\n".join(lines) + "\n"

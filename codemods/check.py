@@ -32,8 +32,8 @@ from async_migrate.codemods.names import OFFLOADERS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
-from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 LONG = "list_every_book_with_its_authors_reviews_tags_and_the_ratings_of_each_review_by_every_reader"

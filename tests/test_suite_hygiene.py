@@ -16,7 +16,7 @@ def test_ci_requires_the_servers_and_refuses_golden_regeneration():
     script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "export ASYNC_MIGRATE_REQUIRE_SERVERS=1" in script
     assert 'export CI="${CI:-true}"' in script
-    commands = [l for l in script.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    commands = [line for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     setup = re.search(r"```sh\n(.*?)\n", (REPO / "README.md").read_text(encoding="utf-8").split("## Set-up", 1)[1], re.S)
     assert setup is not None
     # the first command after `set` and `cd` is the README's set-up line, exactly
