@@ -537,9 +537,11 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
         print_handlers,
         print_lines,
         print_tables,
+        progress_bar,
         summary_line,
     )
     from async_migrate.codemods.diff import as_bytes
+
     err = ui.err
     changed = result.changed
     if mode.apply:
@@ -914,6 +916,8 @@ def batch(
         every = len(roots)
         roots = batching.shard_of(roots, slice_)
         if format is not Format.json:
+            from async_migrate.cli.render import print_lines
+
             print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {every} repositories"])
     err = Console(stderr=True)
 
