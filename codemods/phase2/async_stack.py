@@ -99,6 +99,7 @@ from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
+from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
 
 SYNC_ENGINE_CONSTRUCTORS = frozenset(
     {
@@ -294,6 +295,7 @@ class EngineEdit:
     session_kwargs: tuple[tuple[str, str], ...] = ()  # carried sessionmaker() keywords, as written
     factory: str | None = None  # "pkg.module.function" building the async engine instead
     session_class: str | None = None  # class_= of the async sessionmaker (SQLModel's AsyncSession)
+    commit: bool = False  # the dependency commits after `yield`, as the sync one does
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +408,7 @@ class _Analysis:
         self.config = config
         self.read = read
         self.plan = StackPlan()
+        self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
 
     # --------------------------------------------------------------- helpers
 
@@ -640,6 +643,13 @@ class _Analysis:
         plan = self.plan
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
+        self.commits = self._sync_commits()
+        if plan.blockers:
+            return plan
+        if self._found_dependency is not None:
+            self._check_reused_commit(self._found_dependency)
+            if plan.blockers:
+                return plan
         if self._found_dependency is not None and self._found_alias is not None:
             return plan  # the whole stack is there: reuse it as is
         sync_maker = self._sync_sessionmaker()
@@ -655,6 +665,49 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    # ------------------------------------------------------ commit on exit
+
+    def _sync_commits(self) -> bool | None:
+        """Whether the sync session dependencies the routes inject commit at the end of a request.
+
+        A dependency that commits after `yield` saves what a route only added or flushed; the
+        async dependency must do the same, or those writes are rolled back without an error.
+        Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
+        """
+        dependencies = {
+            fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))
+        }
+        reached = (self._route_dependencies() & dependencies) or dependencies
+        verdicts = {fid: _commits_on_exit(self.project.functions[fid][1]) for fid in sorted(reached)}
+        if len(set(verdicts.values())) > 1:
+            described = ", ".join(
+                f"`{self.project.functions[fid][1].qualname}` ({fid_path(self.project, fid)}:"
+                f"{self.project.functions[fid][1].line}) {'commits' if commits else 'does not commit'}"
+                for fid, commits in verdicts.items()
+            )
+            fid = next(iter(verdicts))
+            self._block(
+                AM240, fid_path(self.project, fid), self.project.functions[fid][1].line,
+                f"the session dependencies disagree on committing at the end of a request ({described}); "
+                "one async dependency cannot copy both: make them agree, or write the async stack by hand",
+            )
+        return any(verdicts.values()) if verdicts else None
+
+    def _check_reused_commit(self, found: _Found) -> None:
+        assert found.function is not None
+        reused = _commits_on_exit(found.function)
+        if self.commits is None or reused == self.commits:
+            return  # no synchronous dependency to compare with
+        sync_does = "commits" if self.commits else "does not commit"
+        async_does = "commits" if reused else "does not"
+        self._block(
+            AM240, found.module.path, found.line,
+            f"the synchronous session dependency {sync_does} at the end of a request and the existing "
+            f"async dependency `{found.name}`, which phase two would reuse, {async_does}: migrated routes "
+            + ("would lose writes they only add or flush" if self.commits else "would commit what they leave pending")
+            + "; make the two agree, then run phase two again",
+        )
 
     def _claim(self, module: facts.Module, name: str, key: str, what: str) -> bool:
         """False (and a blocker) when `name` already means something else in `module`."""
@@ -699,7 +752,13 @@ class _Analysis:
             add_sessionmaker=maker is None,
             add_dependency=True,
             session_class=self.session_class,
+            commit=bool(self.commits),
         )
+        if self.commits:
+            plan.notes.append(
+                f"the generated `{config.async_dependency}` commits after each request that succeeds, "
+                "as the synchronous session dependency does"
+            )
         ok = self._claim(module, config.async_dependency, "async-dependency", "async session dependency")
         if edit["add_sessionmaker"]:
             name = config.async_sessionmaker
@@ -1032,6 +1091,26 @@ class _Analysis:
         )
 
 
+def _commits_on_exit(function: facts.Function) -> bool:
+    """Whether a session dependency commits its Session when the request succeeds.
+
+    `db.commit()` on the yielded Session (after `yield`, in `try/else` or `finally`), a
+    `sessionmaker.begin()` it opens, or `with db.begin():` around the `yield` all commit.
+    """
+    yielded = set(function.yields) | {o.name for o in function.opens if o.name}
+    for opened in function.opens:
+        if opened.callee.endswith(".begin") and opened.name in function.yields:
+            return True
+    for call in function.calls:
+        if call.nested:
+            continue
+        if call.method == "commit" and call.receiver in yielded:
+            return True
+        if call.method == "begin":
+            return True  # `with db.begin():`, `async with maker.begin() as session:`
+    return False
+
+
 def _bind(value: facts.Value) -> facts.CallArg | None:
     """The engine a sessionmaker(...) call is bound to: first positional argument or bind=."""
     for arg in value.args:
@@ -1270,7 +1349,13 @@ class AddAsyncEngine(_StackCommand):
                 f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
                 f"{indent}# request left uncommitted.\n"
                 f"{indent}async with {edit.sessionmaker}() as session:\n"
-                f"{indent}{indent}yield session\n",
+                f"{indent}{indent}yield session\n"
+                + (
+                    f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
+                    f"{indent}{indent}# added or flushed is saved.\n"
+                    f"{indent}{indent}await session.commit()\n"
+                    if edit.commit else ""
+                ),
                 True,
             )
         if not statements:

@@ -1,0 +1,142 @@
+"""Phase two keeps a session dependency's commit at the end of a request (rule AM240).
+
+A synchronous dependency that commits after `yield` saves what a route only added or
+flushed. The generated async dependency must commit the same way, or those writes are
+rolled back while the route still answers 200. Each case is migrated and then RUN.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, dedent, handler, read
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service  # noqa: F401 (a fixture)
+
+COMMITTING_ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    db = database_sessionmaker()
+    try:
+        yield db
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+"""
+BEGIN_ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker.begin() as db:
+        yield db
+"""
+# The route only adds and flushes: whether the row survives is the dependency's decision.
+FLUSH_ONLY = """
+@router.post("/items")
+async def create_item(name: str, db: Session = Depends(get_db_session)):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.flush()
+    return {"id": item.id}
+"""
+COUNT = """
+response = client.post("/items", params={"name": "kept"})
+with Sync() as s:
+    saved = s.scalar(select(func.count()).select_from(Item).where(Item.name == "kept"))
+print(json.dumps({"status": response.status_code, "saved": saved}))
+"""
+
+
+@pytest.mark.parametrize("engine_source", [COMMITTING_ENGINE, BEGIN_ENGINE], ids=["commit-after-yield", "begin"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_committing_dependency_gets_a_committing_async_dependency(cli, service, kind, engine_source):
+    root = service({"db/engine.py": dedent(engine_source) + "\n", SUBSYSTEM: routes(FLUSH_ONLY)})
+    assert serve(root, kind, COUNT) == {"status": 200, "saved": 1}  # before: saved by the dependency
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "await session.commit()" in read(root, "db/engine.py")
+    assert serve(root, kind, COUNT) == {"status": 200, "saved": 1}  # after: still saved
+
+
+def test_a_dependency_that_does_not_commit_gets_none(cli, service):
+    # Near miss: without a commit in the dependency a flushed row was never saved, and the
+    # async dependency must not start saving it.
+    root = service({SUBSYSTEM: routes(FLUSH_ONLY)})
+    assert serve(root, "sqlite", COUNT) == {"status": 200, "saved": 0}
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "session.commit()" not in read(root, "db/engine.py").split("async def get_async_db_session")[1]
+    assert serve(root, "sqlite", COUNT) == {"status": 200, "saved": 0}
+
+
+EXISTING_ASYNC = """
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session():
+    async with async_database_sessionmaker() as session:
+        yield session
+"""
+
+
+def test_reusing_an_async_dependency_that_does_not_commit_blocks(cli, service):
+    root = service({
+        "db/engine.py": dedent(COMMITTING_ENGINE) + "\n" + EXISTING_ASYNC,
+        SUBSYSTEM: routes(FLUSH_ONLY),
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked"
+    assert "AM240" in found["codes"]
+    assert "get_async_db_session" in " ".join(found["reasons"])
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", COUNT) == {"status": 200, "saved": 1}  # still on the sync path
+
+
+def test_dependencies_that_disagree_block(cli, service):
+    second = """
+
+def get_readonly_session() -> Iterator[Session]:
+    with database_sessionmaker() as db:
+        yield db
+"""
+    root = service({
+        "db/engine.py": dedent(COMMITTING_ENGINE) + "\n" + second,
+        SUBSYSTEM: routes(
+            "from db.engine import get_readonly_session",
+            FLUSH_ONLY,
+            """
+            @router.get("/items/count")
+            async def count_items(db: Session = Depends(get_readonly_session)):
+                return {"count": db.scalar(select(func.count()).select_from(Item))}
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    for name in ("create_item", "count_items"):
+        found = handler(document, name)
+        assert found["action"] == "blocked", found
+        assert "AM240" in found["codes"]
