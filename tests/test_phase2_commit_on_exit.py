@@ -8,8 +8,23 @@ rolled back while the route still answers 200. Each case is migrated and then RU
 from __future__ import annotations
 
 import pytest
+import test_phase2_soundness as soundness
 from test_phase2_rules import apply, dedent, handler, read
-from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service  # noqa: F401 (a fixture)
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve
+
+
+@pytest.fixture(name="service")
+def service_fixture(project):  # type: ignore[no-untyped-def]
+    """The soundness tests' application; each test gives its own `db/engine.py` and routes."""
+
+    def build(files: dict[str, str]):  # type: ignore[no-untyped-def]
+        return project({
+            "db/__init__.py": "", "db/engine.py": soundness.ENGINE, "core/__init__.py": "",
+            "core/dependencies.py": soundness.DEPENDENCIES, "api/__init__.py": "",
+            "models.py": soundness.MODELS, "main.py": soundness.MAIN, **files,
+        })
+
+    return build
 
 COMMITTING_ENGINE = """
 import os
