@@ -732,12 +732,12 @@ class Collector:
         if param.depends is None and node.annotation is not None:
             # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
             annotation = node.annotation.annotation
-            if _bare_depends(node.default, self) or any(
-                _bare_depends(call, self) for call in _calls_under(annotation)
-            ):
-                if isinstance(annotation, cst.Subscript) and self._ref(annotation.value) in ANNOTATED:
+            if type(annotation) is cst.Subscript and self._ref(annotation.value) in ANNOTATED:
+                extras = [e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)]
+                if any(_bare_depends(extra, self) for extra in extras):
                     first = annotation.slice[0].slice
-                    annotation = first.value if isinstance(first, cst.Index) else annotation
+                    param.depends = self._ref(first.value) if isinstance(first, cst.Index) else None
+            elif _bare_depends(node.default, self):
                 param.depends = self._ref(annotation)
         return param
 
@@ -958,6 +958,9 @@ def _wrapper_calls(wrapper: cst.FunctionDef, wrapped: str) -> str | None:
     return None
 
 
+# What the value notation can spell (`Collector.expression`): other values are not recorded.
+_FLOW_EXPRESSIONS = frozenset({cst.Name, cst.Attribute, cst.Call})
+
 # Exact types (parsed trees hold no subclasses): ABC instance checks are slow on this path.
 _SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
 
@@ -1021,6 +1024,7 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 binding.expr = found
+                self.collector._line(value, binding)
                 self.function.bindings.append(binding)
         for attribute, value in self.raw_assigns:
             found = expression(value, local)
@@ -1142,7 +1146,7 @@ class BodyScanner:
     def _on_return(self, node: cst.Return, nested: bool) -> None:
         if not nested and isinstance(node.value, cst.Name):
             self.function.yields += (node.value.value,)
-        if not nested and node.value is not None:
+        if not nested and type(node.value) in _FLOW_EXPRESSIONS:
             self.raw_returned.append(node.value)
         if isinstance(node.value, cst.Call):
             self.statements.add(id(node.value))
@@ -1311,13 +1315,13 @@ class BodyScanner:
             kind is cst.Attribute
             and type(target.value) is cst.Name  # type: ignore[attr-defined]
             and target.value.value == "self"  # type: ignore[attr-defined]
+            and type(value) in _FLOW_EXPRESSIONS
         ):
             self.raw_assigns.append((target.attr.value, value))  # type: ignore[attr-defined]
 
     def _binding(self, name: str, value: cst.BaseExpression, entered: bool = False) -> None:
-        binding = facts.Binding(name, "", entered=entered)
-        self.collector._line(value, binding)
-        self.raw_bindings.append((binding, value))
+        if type(value) in _FLOW_EXPRESSIONS:
+            self.raw_bindings.append((facts.Binding(name, "", entered=entered), value))
 
     def _bind(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
@@ -77,7 +78,8 @@ _SESSION: Values = frozenset({Abstract(SESSION)})
 _STEP = re.compile(r"\.\w+|\(\)")
 
 
-def split(expression: str) -> tuple[str, list[str]]:
+@lru_cache(maxsize=65536)
+def split(expression: str) -> tuple[str, tuple[str, ...]]:
     """`$self.db.query()` -> (`$self`, [`.db`, `.query`, `()`]); a reference head keeps its dots."""
     if expression.startswith("super()"):
         head, rest = "super()", expression[len("super()") :]
@@ -88,9 +90,10 @@ def split(expression: str) -> tuple[str, list[str]]:
     else:
         end = expression.find("(")
         head, rest = (expression, "") if end < 0 else (expression[:end], expression[end:])
-    return head, _STEP.findall(rest)
+    return head, tuple(_STEP.findall(rest)) if rest else ()
 
 
+@lru_cache(maxsize=65536)
 def describe(expression: str) -> str:
     """The expression as written in the source, near enough for a reason: `self.db.query()`."""
     head, steps = split(expression)
@@ -247,6 +250,7 @@ class Flow:
         self._returns: dict[FunctionId, Values] = {}
         self._yields: dict[FunctionId, Values] = {}
         self._attributes: dict[tuple[str, str], Values] = {}
+        self._session_locals: dict[FunctionId, frozenset[str]] = {}
 
     # ---------------------------------------------------------------- references
 
@@ -330,6 +334,16 @@ class Flow:
             if alias in env:
                 env[name] = env.get(name, NOTHING) | env[alias]
         return env
+
+    def session_locals(self, fid: FunctionId) -> frozenset[str]:
+        """Names of a function (parameters and locals) that may hold a Session."""
+        found = self._session_locals.get(fid)
+        if found is None:
+            found = frozenset(
+                name for name, values in self.env(fid).items() if any(v.kind == SESSION for v in values)
+            )
+            self._session_locals[fid] = found
+        return found
 
     def _param(
         self, fid: FunctionId, function: facts.Function, param: facts.Param, owner: str | None
@@ -451,16 +465,13 @@ class Flow:
             values = self.env(fid).get(head[1:], NOTHING)
         else:
             values = self.ref(head)
-        text = describe(head)
-        for step in steps:
+        for number, step in enumerate(steps):
             if not values:
                 return NOTHING
             if step == "()":
-                values = self._call(values, fid, text)
-                text += "()"
+                values = self._call(values, fid, describe(head) + "".join(steps[:number]))
             else:
                 values = self._attribute(values, step[1:], fid)
-                text += step
         return values
 
     def _call(self, values: Values, fid: FunctionId | None, text: str) -> Values:

@@ -123,6 +123,9 @@ class Project:
         self._callees: dict[str | None, FunctionId | None] = {}
         # Indexes other analyses build once per project (e.g. mapped classes for lazy loads).
         self.derived: dict[str, object] = {}
+        # Per-fact answers, keyed by the fact's identity (facts live as long as the index).
+        self._declared: dict[int, str | None] = {}
+        self._opened: dict[int, frozenset[str]] = {}
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
         # analysis itself always reads the whole application.
         self.scope: frozenset[str] | None = None
@@ -423,6 +426,15 @@ class Project:
 
     def declared_session(self, param: facts.Param) -> str | None:
         """Why a parameter receives a synchronous Session by its declaration, or None."""
+        # Asked for every parameter by the fixpoint and again by the value flow: kept per fact.
+        try:
+            return self._declared[id(param)]
+        except KeyError:
+            pass
+        found = self._declared[id(param)] = self._declared_session(param)
+        return found
+
+    def _declared_session(self, param: facts.Param) -> str | None:
         if param.depends is not None and self.is_session_dependency(param.depends):
             return f"`{_signature(param)}`"
         if param.depends is None and param.default_ref is not None:
@@ -569,7 +581,14 @@ class Project:
         return awaited
 
     def _opened_names(self, function: facts.Function) -> set[str]:
-        return {o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)}
+        try:
+            return set(self._opened[id(function)])
+        except KeyError:
+            pass
+        found = self._opened[id(function)] = frozenset(
+            o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)
+        )
+        return set(found)
 
     def session_names(self, fid: FunctionId) -> set[str]:
         _, function = self.functions[fid]
@@ -794,6 +813,8 @@ class Project:
             found: list[tuple[int, str]] = []
             names = self.session_names(fid) | flow_sessions(flow, fid)
             edges = resolved.get(fid, {})
+            # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
+            taints = any(v.kind == TAINTED for values in flow.env(fid).values() for v in values)
             for call in function.calls:
                 if call.offloaded:
                     continue
@@ -801,7 +822,7 @@ class Project:
                 if expression is None:
                     continue
                 receiver, dot, _ = expression.rpartition(".")
-                tainted = flow.holds(fid, receiver, TAINTED) if dot else None
+                tainted = flow.holds(fid, receiver, TAINTED) if dot and taints and receiver[:1] == "$" else None
                 if tainted is not None:
                     text = (
                         f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, built from the "
@@ -983,7 +1004,7 @@ class Project:
 
 def flow_sessions(flow: Flow, fid: FunctionId) -> set[str]:
     """Local names the value flow knows hold a Session (`with self.Session() as s`)."""
-    return {name for name, values in flow.env(fid).items() if any(v.kind == SESSION for v in values)}
+    return set(flow.session_locals(fid))
 
 
 def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: FunctionId) -> dict[str, str]:
@@ -1025,7 +1046,7 @@ def _with_first_io(
                 None,
             )
             if call is not None:
-                text = f"{text} -> {describe(call.func)}()"  # type: ignore[arg-type]
+                text = f"{text} -> {describe(call.func)}()"
         result.append((line, text))
     return result
 

@@ -34,8 +34,10 @@ def test_a_module_instance_method_opening_a_session_converts_with_am123(app, rep
     entry = reported(root, "read", "phase1")
     assert (entry["action"], entry["codes"]) == ("convert", ["AM123"])
     assert entry["reasons"] == [
-        "calls models.items.ItemsTable.get (line 13), which does synchronous Session work: "
-        "ItemsTable.get -> with database_sessionmaker() as db -> db.get()"
+        (
+            "calls models.items.ItemsTable.get (line 13), which does synchronous Session work: "
+            "ItemsTable.get -> with database_sessionmaker() as db -> db.get()"
+        )
     ]
 
 
