@@ -10,7 +10,8 @@ calls whom.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -864,25 +865,11 @@ class Project:
 
     @cached_property
     def unverified_chains(self) -> dict[FunctionId, list[str]]:
-        """Functions with an unverified Session-carrying call, or calling one: the chain to it."""
-        from collections import deque
+        """Functions with an unverified Session-carrying call, or calling one: the chain to it.
 
-        chains: dict[FunctionId, list[str]] = {}
-        for fid in self.functions:
-            own = self.own_unverified(fid)
-            if own:
-                chains[fid] = [own[0][1]]
-        frontier = deque(chains)
-        while frontier:
-            callee = frontier.popleft()
-            _, function = self.functions[callee]
-            if function.is_async:
-                continue
-            for edge in self.all_calls_to[callee]:
-                if edge.caller not in chains and not edge.call.offloaded:
-                    chains[edge.caller] = [function.qualname, *chains[callee]]
-                    frontier.append(edge.caller)
-        return chains
+        A caller that only hands the function to the threadpool is not on a chain.
+        """
+        return self._chains_up(self.own_unverified, through_offloads=False)
 
     @cached_property
     def work_chains(self) -> dict[FunctionId, list[str]]:
@@ -892,13 +879,18 @@ class Project:
         `["ItemsTable.get", "with get_db() as db -> db.get()"]`. A fixpoint over
         every call, object edges included; `async def` callees are not followed.
         """
-        from collections import deque
+        return self._chains_up(self.own_work, through_offloads=True)
 
+    def _chains_up(
+        self, own: Callable[[FunctionId], list[tuple[int, str]]], through_offloads: bool
+    ) -> dict[FunctionId, list[str]]:
+        """Breadth-first from the functions whose `own` finds something, up through their
+        callers (not through `async def` callees), each caller recording the chain down."""
         chains: dict[FunctionId, list[str]] = {}
         for fid in self.functions:
-            own = self.own_work(fid)
-            if own:
-                chains[fid] = [own[0][1]]
+            found = own(fid)
+            if found:
+                chains[fid] = [found[0][1]]
         frontier = deque(chains)
         while frontier:
             callee = frontier.popleft()
@@ -906,7 +898,7 @@ class Project:
             if function.is_async:
                 continue
             for edge in self.all_calls_to[callee]:
-                if edge.caller in chains:
+                if edge.caller in chains or (edge.call.offloaded and not through_offloads):
                     continue
                 chains[edge.caller] = [function.qualname, *chains[callee]]
                 frontier.append(edge.caller)
