@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_phase2_rules import MODELS  # the same mapped classes the phase-two tests use
 
 # A router module's usual head: the session alias comes from another module.
 HEAD = """\
@@ -54,29 +55,6 @@ def findings(cli):  # type: ignore[no-untyped-def]
 
     return run
 
-
-MODELS = """
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Author(Base):
-    __tablename__ = "authors"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-
-
-class Book(Base):
-    __tablename__ = "books"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str]
-    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
-    author: Mapped[Author] = relationship()
-"""
 
 PHASE2_HEAD = """\
 from fastapi import APIRouter
