@@ -264,7 +264,9 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         groups.setdefault(name, []).append(path)
     previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
     for name, modules in groups.items():
-        closure = closures.compute(project, name, modules)
+        closure = closures.compute(
+            project, name, modules, read=lambda path: (root / path).read_text(encoding="utf-8", errors="replace")
+        )
         if stack.blockers:
             closure.block_all([b.reason() for b in stack.blockers])
         for planned in _phase2_outcomes(project, closure):
@@ -359,12 +361,16 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             raise ConfigError(f"{file}:{line}: {problem}" if line else f"{file}: {problem}")
         stack = async_stack.analyse(project, root)
         names = _stack_names(stack, config)
+
+        def read(path: str) -> str:
+            return (root / path).read_text(encoding="utf-8", errors="replace")
+
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
         forced: dict[tuple[str, str], list[Reason]] = {}
         refused: list[self_check.Violation] = []
         while True:
-            closure = closures.compute(project, name, modules, options.shared, forced)
+            closure = closures.compute(project, name, modules, options.shared, forced, read=read)
             if stack.blockers:
                 closure.block_all([b.reason() for b in stack.blockers])
             file_plans = plans.build(project, closure, names) if names is not None else {}

@@ -11,12 +11,13 @@ closure is stable, so every migrated route reaches only migrated helpers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.names import THREADPOOL
-from async_migrate.codemods.phase2 import dependencies
+from async_migrate.codemods.phase2 import dependencies, methods
+from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
@@ -40,6 +41,8 @@ from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
+from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
+from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.sources import matches
 
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
@@ -88,6 +91,8 @@ class HelperDecision:
     action: str  # migrate, twin, blocked
     reasons: list[Reason] = field(default_factory=list)
     twin: str | None = None  # the twin's name, free in every module that will name it
+    # The twin exists already (an earlier run's, for another subsystem): callers use it, none is added.
+    existing: bool = False
 
 
 @dataclass
@@ -140,9 +145,11 @@ def compute(
     modules: Iterable[str],
     shared: str = "twin",
     forced: dict[FunctionId, list[Reason]] | None = None,
+    read: Callable[[str], str] | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
-    self-check of a previous plan)."""
+    self-check of a previous plan); `read` gives a module's source by path (methods named as
+    values are found in the text; without it every moved method gets a twin)."""
     wanted = set(modules)
     routes = [h for h in project.handlers if h.module.path in wanted and h.kind in ("route", "websocket")]
     closure = Closure(name, routes)
@@ -214,6 +221,14 @@ def compute(
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
                     reasons.append(blocker.reason(_where(project, fid, blocker.line)))
+                for other in methods.overrides(project, fid):
+                    if other not in reaches[route]:
+                        reasons.append(AM242.reason(
+                            f"{_where(project, fid, project.functions[fid][1].line)}: {_name(project, fid)} "
+                            f"is overridden by {_name(project, other)} "
+                            f"({_where(project, other, project.functions[other][1].line)}), which does not move "
+                            "with it: a call on a subclass instance would mix sync and async"
+                        ))
                 if fid != route and shared == "block" and fid not in dependency_twins.get(route, ()):
                     sharing_with = [_name(project, c) for c in _outside_callers(project, fid, members)]
                     sharing_with += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
@@ -245,16 +260,23 @@ def compute(
     # A helper used as a value (`add_task(f, db)`, `to_thread(f, db)`, a callback table) has
     # callers the call graph cannot follow: they keep the synchronous original.
     referenced = value_references(project)
-    twins = {fid for fid, outside in sync_callers.items() if outside or fid in referenced}
+    unseen = methods.unseen_callers(project, migrated_helpers, read)
+    twins = {fid for fid, outside in sync_callers.items() if outside or fid in referenced or fid in unseen}
     twins |= twinned_dependencies
+    groups = methods.dispatch_groups(project, (f for f in migrated_helpers if methods.is_method(project, f)))
     changed = True
     while changed:
         changed = False
         for fid in sorted(migrated_helpers - twins):
-            kept = sorted({e.caller for e in project.calls_to[fid] if e.caller in twins})
+            kept = sorted({e.caller for e in project.all_calls_to[fid] if e.caller in twins})
             if kept:
                 sync_callers[fid] = kept
                 twins.add(fid)
+                changed = True
+        # Methods one call may run, or that override one another, move the same way.
+        for group in groups:
+            if group & twins and not group <= twins:
+                twins |= group
                 changed = True
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
@@ -275,12 +297,21 @@ def compute(
                     f"used as a value (not called) in {', '.join(referenced[fid])}, where the "
                     "tool cannot see how it is called: an async twin is added, the sync original stays"
                 ))
+            if fid in unseen:
+                reasons.append(AM209.reason(
+                    f"a method whose name is used where the tool cannot tell it is not this method "
+                    f"({', '.join(unseen[fid][:3])}{', ...' if len(unseen[fid]) > 3 else ''}): an async twin "
+                    "method is added to the class, the sync original stays"
+                ))
+            if not reasons:
+                reasons.append(AM207.reason("overrides, or is overridden by, a method that gets an async twin: "
+                                            "the class hierarchy keeps one twin name"))
             closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
         else:
             closure.helpers[fid] = HelperDecision(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
             )
-    _name_twins(project, closure, members)
+    twins_module.name_twins(project, closure, members, groups, read)
     blocked_helpers = set()
     for route in blocked:
         blocked_helpers |= _reach(project, [route]) - {route}
@@ -318,11 +349,9 @@ def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
         if fid in seen:
             continue
         seen.add(fid)
-        for edge in project.calls_from[fid]:
-            # Async helpers belong here too: `async def store(db: Session)` awaited by a
-            # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
-            if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
-                stack.append(edge.callee)
+        # Async helpers belong here too: `async def store(db: Session)` awaited by a
+        # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
+        stack.extend(edge.callee for edge in methods.session_edges(project, fid))
     return seen
 
 
@@ -330,41 +359,7 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
     _, function = project.functions[fid]
     if any(function.name_uses.get(name) for name in project.session_params[fid]):
         return True
-    return bool(project.opens_directly(fid) or project.opens_session(fid))
-
-
-def module_names(module: facts.Module) -> set[str]:
-    """Every name a module binds at its top level: definitions, assignments, imports."""
-    names = set(module.values) | {n for n in module.imports if n != "*"}
-    names.update(f.qualname for f in module.functions if "." not in f.qualname)
-    names.update(c.name for c in module.classes if "." not in c.qualname)
-    return names
-
-
-def _name_twins(project: Project, closure: Closure, members: set[FunctionId]) -> None:
-    """`name_async`, or `name_async_2`, ...: the first name no module that will hold or import
-    the twin binds already, so a twin never shadows (or is shadowed by) an existing name."""
-    taken: dict[str, set[str]] = {}
-    for fid, decision in sorted(closure.helpers.items()):
-        if decision.action != "twin":
-            continue
-        module, function = project.functions[fid]
-        homes = {module.name} | {
-            edge.caller[0] for edge in project.calls_to[fid] if edge.caller in members
-        } | {route[0] for route, chain in closure.dependency_twins.items() if fid in chain}
-        for home in homes:
-            if home not in taken:
-                taken[home] = module_names(project.modules[home])
-        base = function.name + project.config.twin_suffix
-        name, number = base, 1
-        while any(name in taken[home] for home in homes):
-            number += 1
-            name = f"{base}_{number}"
-        for home in homes:
-            taken[home].add(name)
-        decision.twin = name
-        if name != base:
-            decision.reasons.append(AM207.reason(f"the twin is named `{name}`: `{base}` is already taken"))
+    return bool(project.opens_directly(fid) or project.opens_session(fid)) or methods.object_work(project, fid)
 
 
 def value_references(project: Project) -> dict[FunctionId, list[str]]:
@@ -384,7 +379,7 @@ def value_references(project: Project) -> dict[FunctionId, list[str]]:
 
 
 def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:
-    return sorted({edge.caller for edge in project.calls_to[fid] if edge.caller not in members})
+    return sorted({edge.caller for edge in project.all_calls_to[fid] if edge.caller not in members})
 
 
 def _name(project: Project, fid: FunctionId) -> str:
@@ -412,7 +407,7 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     module, function = project.functions[fid]
     names = project.session_names(fid)
     found: list[_Own] = []
-    callees = {edge.call.index: edge for edge in project.calls_from[fid]}
+    callees = {edge.call.index: edge for edge in project.all_calls_from[fid]}
     mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
     for alias, source in function.rebinds:
         if source in names:
@@ -458,12 +453,20 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
     if function.is_generator:
         found.append(_Own(AM216, function.line, "is a generator: its callers iterate it synchronously"))
-    if function.qualname != function.name:
-        if ".<locals>." in function.qualname:
-            found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
-                              "followed reliably"))
-        else:
-            found.append(_Own(AM217, function.line, "is a method: its callers cannot be followed reliably"))
+    if ".<locals>." in function.qualname:
+        found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
+                          "followed reliably"))
+    elif methods.is_method(project, fid):
+        found.extend(_Own(AM217, line, message) for line, message in methods.own_blockers(project, fid))
+    elif function.qualname != function.name:
+        found.append(_Own(AM217, function.line, "is defined in a class the tool does not know"))
+    for edge in methods.uncertain_calls(project, fid):
+        found.append(_Own(AM217, edge.call.line, f"calls `{edge.via or 'a method'}()`, which may run "
+                          "several implementations the tool cannot tell apart"))
+    for line, what in methods.held_elsewhere(project, fid):
+        found.append(_Own(AM241, line, f"does Session work on `{what}`, a Session it does not receive as a "
+                          "parameter (held by an instance or a module-level global, or opened by an opener "
+                          "phase two does not replace)"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found

@@ -77,7 +77,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
     dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
     aliases = _alias_twins(project, {d: twins[d] for d in dependency_twins if d in twins}, plans)
-    for fid in sorted(migrated):
+    existing = {fid for fid, d in closure.helpers.items() if d.existing}
+    for fid in sorted(migrated - existing):
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
         fplan = FunctionPlan(function.key, twin=twins.get(fid))
@@ -94,8 +95,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
 
 def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> dict[str, tuple[str, str]]:
     """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name)."""
-    from async_migrate.codemods.phase2.closure import module_names
     from async_migrate.codemods.phase2.dependencies import dependency_function
+    from async_migrate.codemods.phase2.twins import module_names
 
     found: dict[str, tuple[str, str]] = {}
     for module in project.modules.values():
@@ -157,8 +158,11 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
     module, function = project.functions[fid]
     names = project.session_names(fid)
     edges: dict[int, Edge] = {}
-    for edge in project.calls_from[fid]:
-        edges.setdefault(edge.call.index, edge)
+    for edge in project.all_calls_from[fid]:
+        # A call that may run several methods: they move together (one twin name), so any
+        # migrated one stands for all.
+        if edge.call.index not in edges or edge.callee in migrated:
+            edges[edge.call.index] = edge
     opened = {o.line: o for o in project.opens_directly(fid)}
     for call in function.calls:
         if call.query_root in names:
@@ -184,7 +188,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
                     _unused(plan, module, ref)
             else:
                 fplan.calls[call.index] = CallAction("helper", rename, add_await=not call.awaited)
-            if rename is not None:
+            if rename is not None and callee.qualname == callee.name:  # a method needs no import
                 local = _imported_as(module, callee_module.name, callee.name)
                 if local is not None:
                     plan.imports.add((callee_module.name, rename))

@@ -94,7 +94,10 @@ def check(
         if module is None:
             continue
         if fid in twins:
-            twin = next((f for f in module.functions if f.qualname == twins[fid]), None)
+            # A method's twin sits beside it in the class: `CRUDBase.get_async`.
+            owner = before.functions[fid][1].qualname.rpartition(".")[0]
+            qualname = f"{owner}.{twins[fid]}" if owner else twins[fid]
+            twin = next((f for f in module.functions if f.qualname == qualname), None)
             if twin is not None:
                 checked[(module_name, twin.key)] = fid
         elif module.function(key) is not None:
@@ -145,7 +148,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                 flag(call.line, f"{what} on AsyncSession needs `async with`")
             elif call.method == "query" or call.method in UNAVAILABLE_METHODS:
                 flag(call.line, f"{what} does not exist on AsyncSession")
-    for edge in after.calls_from[fid]:
+    for edge in after.all_calls_from[fid]:  # methods too: `crud.user.get(db)`, `self.load(db)`
         callee_module, callee = after.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
         for param_name, passed in after._session_args(edge.call, edge.callee, names).items():
@@ -185,7 +188,9 @@ def _unawaited_callers(
         if function.is_async and (fid not in before.functions or not before.functions[fid][1].is_async)
     }
     found: list[Violation] = []
-    for edge in after.edges:
+    # Methods made coroutines are called through instances, `self` and `super()`: the value
+    # flow's object edges find those calls.
+    for edge in (*after.edges, *after.object_edges):
         callee_module, callee = after.functions[edge.callee]
         if not callee.is_async or edge.call.awaited or edge.call.offloaded:
             continue

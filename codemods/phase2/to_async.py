@@ -59,7 +59,7 @@ class MigrateToAsyncSession(DefinitionCommand):
             return self._migrate(node, plan)
         twin = self._migrate(node.with_changes(name=cst.Name(plan.twin)), plan)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or 1
-        twin = twin.with_changes(leading_lines=[cst.EmptyLine()] * blank)
+        twin = twin.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank)
         return cst.FlattenSentinel([node, twin])
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:

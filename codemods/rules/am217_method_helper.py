@@ -1,16 +1,25 @@
-"""AM217 method-helper: a helper that is a method cannot move: its callers cannot be followed reliably
+"""AM217 method-helper: a method the route reaches cannot become `async def` as it is
 
-Calls through `self` or an instance are not resolved to the method, so some callers
-would not be awaited.
+Methods of project classes move to AsyncSession like function helpers (`await
+crud.user.get(db, id=1)`, an async twin method `get_async` when the class is shared).
+Some cannot: a property (reading an attribute cannot await), a special method such as
+`__init__` (Python calls it without `await`), a method under a decorator the tool cannot
+see through, a method that opens a Session of its own from the sessionmaker, a call the
+analysis cannot pin to one implementation, a method of a class defined where the tool
+cannot follow it.
 
 Before:
 
-    class Repo:
-        def list(self, session: Session): ...
+    class Tasks:
+        def for_project(self, project_id):
+            with SessionLocal() as db:
+                return list(db.scalars(select(Task).where(Task.project_id == project_id)))
 
 After:
 
-    def list_books(session: Session): ...
+    class Tasks:
+        async def for_project(self, db: AsyncSession, project_id):
+            return list(await db.scalars(select(Task).where(Task.project_id == project_id)))
 """
 
 from async_migrate.codemods.rules.base import Rule
@@ -18,7 +27,7 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM217",
     name="method-helper",
-    summary="a helper that is a method cannot move: its callers cannot be followed reliably",
-    fix="make it a module-level function, or migrate the class by hand",
+    summary="a method the route reaches cannot become `async def` as it is",
+    fix="pass the request's Session to the method as a parameter and keep it a plain method, or migrate it by hand",
     doc=__doc__,
 )

@@ -1,9 +1,56 @@
-"""AM217 method-helper: a helper that is a method cannot move, so its route is blocked."""
+"""AM217 method-helper: a method the route reaches that cannot become `async def` blocks it,
+naming the line; a plain method taking the Session migrates."""
 
 from __future__ import annotations
 
 
-def test_a_method_helper_blocks_its_route_with_am217(phase2, entry):
+def test_a_property_reached_with_the_session_blocks_its_route_with_am217(phase2, entry):
+    document = phase2(
+        """
+        class Catalogue:
+            def __init__(self, session: Session):
+                self.session = session
+
+            @property
+            def titles(self):
+                return list(self.session.scalars(select(Book.title)))
+
+
+        @router.get("/titles")
+        def read_titles(session: session_dependency):
+            return Catalogue(session).titles
+        """
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked"
+    assert "AM217" in found["codes"]
+    assert any("`__init__`" in reason and "api/items.py:" in reason for reason in found["reasons"]), found
+
+
+def test_a_method_opening_its_own_session_blocks_with_the_line(phase2, entry):
+    document = phase2(
+        """
+        from db.engine import database_sessionmaker
+
+
+        class Titles:
+            @staticmethod
+            def load(session: Session):
+                with database_sessionmaker() as other:
+                    return list(other.scalars(select(Book.title)))
+
+
+        @router.get("/titles")
+        def read_titles(session: session_dependency):
+            return Titles.load(session)
+        """
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM217"])
+    assert "opens a Session of its own" in found["reasons"][0]
+
+
+def test_near_miss_a_static_method_taking_the_session_migrates(phase2, entry):
     document = phase2(
         """
         class Repo:
@@ -17,20 +64,5 @@ def test_a_method_helper_blocks_its_route_with_am217(phase2, entry):
             return Repo.titles(session)
         """
     )
-    found = entry(document, "read_titles")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM217"])
-
-
-def test_near_miss_the_same_helper_at_module_level_migrates(phase2, entry):
-    document = phase2(
-        """
-        def titles(session: Session):
-            return list(session.scalars(select(Book.title)))
-
-
-        @router.get("/titles")
-        def read_titles(session: session_dependency):
-            return titles(session)
-        """
-    )
     assert entry(document, "read_titles")["action"] == "migrate"
+    assert entry(document, "Repo.titles", "helpers")["action"] == "migrate"

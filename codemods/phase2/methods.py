@@ -1,0 +1,247 @@
+"""Phase two through project classes: which method calls carry the Session, what stops a
+method from moving, and how twins stay consistent across a class hierarchy.
+
+A method reached with the Session (`crud.user.get(db, id=1)`, `self.helper(db)`,
+`super().create(db, ...)`) moves like a function helper: in place when every caller is
+known and migrates with it, else as an async twin method beside the original
+(`get_async`). Calls are resolved by the value flow (`Project.object_edges`).
+
+Consistency: Python dispatches a method by name on the instance's class, so every
+method one call may run, and every override of a moved method in the project's
+subclasses, moves the same way (all in place, or all twins under one name). An override
+the route does not reach blocks it (AM242): `self.create_async(...)` in the base would
+otherwise skip a subclass's synchronous `create`.
+
+Sources: `Project.all_calls_from`/`all_calls_to`, `Flow.classes` (class order,
+subclasses), and the application's source text for method names used as values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import cast
+
+from async_migrate.codemods.project import Edge, FunctionId, Project
+
+# Decorators that leave a method a plain function the tool can make `async def`.
+TRANSPARENT_DECORATORS = frozenset(
+    {"staticmethod", "classmethod", "abc.abstractmethod", "typing.override", "typing_extensions.override"}
+)
+PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property"})
+
+
+def is_method(project: Project, fid: FunctionId) -> bool:
+    return project.flow.classes.owner(fid) is not None
+
+
+def session_edges(project: Project, fid: FunctionId) -> list[Edge]:
+    """The calls of `fid` phase two follows: those that hand over the Session or lead to one
+    (opened by the callee, or held by an object the callee works on)."""
+    found = []
+    for edge in project.all_calls_from[fid]:
+        if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
+            found.append(edge)
+        elif edge.via is not None and edge.callee in project.work_chains:
+            found.append(edge)
+    return found
+
+
+def object_work(project: Project, fid: FunctionId) -> bool:
+    """Session work reached through objects: a method call on an instance whose class does
+    Session work, or work on a Session the function does not receive as a parameter."""
+    if held_elsewhere(project, fid):
+        return True
+    return any(e.via is not None and e.callee in project.work_chains for e in project.all_calls_from[fid])
+
+
+def held_elsewhere(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """Session work on a Session phase two does not replace: held by the instance (`self.db`),
+    a module-level global (a `scoped_session`), or opened by something other than the
+    sessionmaker (`with get_db() as db` for a `contextmanager`). (line, what)."""
+    opened = {o.line for o in project.opens_directly(fid)}
+    names = project.session_names(fid)
+    # `db = session` is another name for a parameter (AM210 says so), not a Session of its own.
+    aliases = tuple(alias for alias, source in project.functions[fid][1].rebinds if source in names)
+    return [
+        (line, text) for line, text in project.own_work(fid)
+        if line not in opened and not text.startswith(tuple(f"{a}." for a in aliases))
+        and not any(f"({a})" in text for a in aliases)
+    ]
+
+
+def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """What stops one method from becoming `async def`, on its own: (line, message)."""
+    module, function = project.functions[fid]
+    found: list[tuple[int, str]] = []
+    for decorator in function.decorators:
+        name = project.canonical(decorator.callee) or decorator.text
+        if name in TRANSPARENT_DECORATORS or name.rsplit(".", 1)[-1] in ("staticmethod", "classmethod"):
+            continue
+        if name in PROPERTY_DECORATORS or decorator.attr in ("setter", "getter", "deleter"):
+            found.append((decorator.line, f"is a property (`@{decorator.text}`): reading an attribute cannot "
+                          "await, so it stays synchronous"))
+        else:
+            found.append((decorator.line, f"is decorated with `@{decorator.text}`: the tool cannot tell whether "
+                          "the decorator works with a coroutine method"))
+    if function.name.startswith("__") and function.name.endswith("__"):
+        found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
+                      "`await`"))
+    for opened in project.opens_directly(fid):
+        found.append((opened.line, f"opens a Session of its own (`{opened.callee.rsplit('.', 1)[-1]}()`) "
+                      "inside a method: pass the request's Session in as a parameter"))
+    return found
+
+
+def overrides(project: Project, fid: FunctionId) -> list[FunctionId]:
+    """Methods of the project's subclasses that override `fid`."""
+    classes = project.flow.classes
+    owner = classes.owner(fid)
+    if owner is None:
+        return []
+    name = project.functions[fid][1].name
+    found = []
+    for sub in classes.subclasses(owner):
+        other = classes.methods.get(sub, {}).get(name)
+        if other is not None and other != fid and other not in found:
+            found.append(other)
+    return found
+
+
+def uncertain_calls(project: Project, fid: FunctionId) -> list[Edge]:
+    """Session-carrying calls of `fid` the value flow cannot pin to one implementation."""
+    return [e for e in session_edges(project, fid) if not e.certain]
+
+
+def dispatch_groups(project: Project, methods: Iterable[FunctionId]) -> list[set[FunctionId]]:
+    """Methods that must move the same way: one call may run any of them, or one overrides
+    another in the project's class order."""
+    chosen = set(methods)
+    parent = {fid: fid for fid in chosen}
+
+    def find(fid: FunctionId) -> FunctionId:
+        while parent[fid] != fid:
+            parent[fid] = parent[parent[fid]]
+            fid = parent[fid]
+        return fid
+
+    def join(a: FunctionId, b: FunctionId) -> None:
+        parent[find(a)] = find(b)
+
+    for fid in chosen:
+        for other in overrides(project, fid):
+            if other in chosen:
+                join(fid, other)
+    by_call: dict[tuple[FunctionId, int], list[FunctionId]] = {}
+    for edge in project.object_edges:
+        if edge.callee in chosen:
+            by_call.setdefault((edge.caller, edge.call.index), []).append(edge.callee)
+    for targets in by_call.values():
+        for other in targets[1:]:
+            join(targets[0], other)
+    groups: dict[FunctionId, set[FunctionId]] = {}
+    for fid in chosen:
+        groups.setdefault(find(fid), set()).add(fid)
+    return list(groups.values())
+
+
+def unresolved_callers(project: Project, fid: FunctionId) -> list[str]:
+    """Calls anywhere in the project that may run the method but that the analysis could not
+    resolve: `x.name(...)` on a value of unknown type. (`module:line`.)"""
+    name = project.functions[fid][1].name
+    resolved = cast(set, project.derived.get("phase2.resolved_calls"))
+    if resolved is None:
+        resolved = {(e.caller, e.call.index) for e in (*project.edges, *project.object_edges)}
+        project.derived["phase2.resolved_calls"] = resolved
+    flow = project.flow
+    found = []
+    for caller, (module, function) in project.functions.items():
+        for call in function.calls:
+            written = call.func or call.callee or ""
+            if not written.endswith("." + name) or (caller, call.index) in resolved:
+                continue
+            receiver = written[: -len(name) - 1]
+            if call.func is None:
+                # A dotted reference: only one into the project can name a project method.
+                if not any(receiver == m or receiver.startswith(m + ".") for m in project.modules):
+                    continue
+            elif flow.holds(caller, receiver) is not None:
+                continue  # `db.add(...)`: a Session's own method
+            found.append(f"{module.path}:{call.line}")
+    return found
+
+
+def value_uses(read: Callable[[str], str] | None, project: Project, name: str) -> list[str]:
+    """Places the method name appears as an attribute that is not called, or as a string in
+    `getattr(obj, "name")`: the method may be passed around as a callback. Read from the
+    source text, so a dict of callbacks counts too. (`path:line`; with no source: unknown.)"""
+    if read is None:
+        return ["(source not read)"]
+    pattern = re.compile(rf"\.{re.escape(name)}\b(?!\s*\()|getattr\(.*[\"']{re.escape(name)}[\"']")
+    found = []
+    for module in project.modules.values():
+        text = _source(read, project, module.path)
+        for number, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if pattern.search(code) and not code.lstrip().startswith(("def ", "async def ")):
+                found.append(f"{module.path}:{number}")
+    return found
+
+
+def hierarchy_names(
+    project: Project, fids: Iterable[FunctionId], read: Callable[[str], str] | None = None
+) -> set[str]:
+    """Every method and field name of the classes the methods belong to, their project bases
+    and their subclasses, and every word of the modules defining them (class attributes set
+    without an annotation are not in the facts): a twin method's name must be free in all."""
+    classes = project.flow.classes
+    names: set[str] = set()
+    for fid in fids:
+        owner = classes.owner(fid)
+        if owner is None:
+            continue
+        for cls in {*classes.mro(owner), *classes.subclasses(owner)}:
+            names.update(classes.methods.get(cls, {}))
+            module, found = classes.by_ref[cls]
+            names.update(found.fields)
+            names.update(attribute for (ref, attribute) in classes.assigned if ref == cls)
+            if read is not None:
+                names.update(re.findall(r"\w+", _source(read, project, module.path)))
+    return names
+
+
+def _source(read: Callable[[str], str], project: Project, path: str) -> str:
+    cache = cast(dict[str, str], project.derived.setdefault("phase2.sources", {}))
+    if path not in cache:
+        try:
+            cache[path] = read(path)
+        except OSError:
+            cache[path] = ""
+    return cache[path]
+
+
+def twin_name(project: Project, group: list[FunctionId], read: Callable[[str], str] | None) -> str:
+    """`name_async`, or `name_async_2`, ...: the first name free in every class of the group's
+    hierarchies, so `super().name_async()` and overrides line up."""
+    used = hierarchy_names(project, group, read)
+    base = project.functions[group[0]][1].name + project.config.twin_suffix
+    name, number = base, 1
+    while name in used:
+        number += 1
+        name = f"{base}_{number}"
+    return name
+
+
+def unseen_callers(
+    project: Project, helpers: Iterable[FunctionId], read: Callable[[str], str] | None
+) -> dict[FunctionId, list[str]]:
+    """Methods that may be called where the analysis cannot see: `x.name(...)` on a value of
+    unknown type, or the name used as a value (a callback): method -> places."""
+    found = {}
+    for fid in helpers:
+        if not is_method(project, fid):
+            continue
+        places = unresolved_callers(project, fid) + value_uses(read, project, project.functions[fid][1].name)
+        if places:
+            found[fid] = places
+    return found

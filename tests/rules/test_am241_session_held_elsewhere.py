@@ -1,0 +1,71 @@
+"""AM241 session-held-elsewhere: Session work on a Session the function does not receive as a
+parameter (an instance's `self.db`, a scoped_session global) blocks the route, naming the line."""
+
+from __future__ import annotations
+
+SCOPED = """
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+ScopedSession = scoped_session(database_sessionmaker)
+"""
+
+
+def test_a_scoped_session_global_blocks_the_route_with_am241(phase2, entry):
+    document = phase2(
+        """
+        from scoped import ScopedSession
+
+
+        @router.get("/titles")
+        def read_titles():
+            return list(ScopedSession.scalars(select(Book.title)))
+        """,
+        {"scoped.py": SCOPED},
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"])
+    assert found["reasons"][0].startswith("api/items.py:16: does Session work on `ScopedSession.scalars()`")
+
+
+def test_a_repository_holding_the_session_blocks_with_am241(phase2, entry):
+    document = phase2(
+        """
+        from fastapi import Depends
+
+
+        class Repo:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+
+            def titles(self):
+                return list(self.session.scalars(select(Book.title)))
+
+
+        def get_repo(session: session_dependency) -> Repo:
+            return Repo(session)
+
+
+        @router.get("/titles")
+        def read_titles(repo: Repo = Depends(get_repo)):
+            return repo.titles()
+        """
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked"
+    assert any(r.startswith("api/items.py:19: does Session work on `self.session.scalars()`") for r in found["reasons"]), found
+
+
+def test_near_miss_the_session_as_a_parameter_migrates(phase2, entry):
+    document = phase2(
+        """
+        @router.get("/titles")
+        def read_titles(session: session_dependency):
+            return list(session.scalars(select(Book.title)))
+        """,
+        {"scoped.py": SCOPED},
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "migrate"
+    assert "AM241" not in found["codes"]
