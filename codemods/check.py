@@ -28,7 +28,6 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.names import OFFLOADERS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
@@ -43,6 +42,7 @@ from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
 from async_migrate.codemods.run import Options, Progress, collect_project, open_pool
 from async_migrate.codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.vocabulary import OFFLOADERS
 
 _BUILTINS = frozenset(dir(builtins))
 

@@ -18,48 +18,15 @@ import libcst as cst
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.lines import Layout, layout
-from async_migrate.codemods.names import ANNOTATED, DEPENDS, OFFLOADERS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.tree import children, walk
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, RELATIONSHIP_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
+from async_migrate.codemods.vocabulary.python import ANNOTATED
+from async_migrate.codemods.vocabulary.sqlalchemy import BACKREF_CONSTRUCTORS, LOADER_NAMES, LOADER_OPTIONS
 
 PRAGMA = "async-migrate:"
 
-# Calls that build an engine: recorded with their arguments as written (facts.EngineCall).
-ENGINE_CONSTRUCTORS = frozenset(
-    {
-        "sqlalchemy.create_engine",
-        "sqlalchemy.engine.create_engine",
-        "sqlalchemy.engine.create.create_engine",
-        "sqlalchemy.engine_from_config",
-        "sqlalchemy.engine.engine_from_config",
-        "sqlalchemy.engine.create.engine_from_config",
-        "sqlmodel.create_engine",
-        "sqlalchemy.ext.asyncio.create_async_engine",
-        "sqlalchemy.ext.asyncio.engine.create_async_engine",
-        "sqlalchemy.ext.asyncio.async_engine_from_config",
-        "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
-    }
-)
-
-# Lazy-load facts (facts.ClassFacts, facts.Function.eager/attributes).
-RELATIONSHIP_CONSTRUCTORS = frozenset(
-    {
-        "sqlalchemy.orm.relationship",
-        "sqlalchemy.orm.relation",
-        "sqlalchemy.orm._orm_constructors.relationship",
-        "sqlalchemy.orm.dynamic_loader",  # lazy="dynamic"
-        "sqlalchemy.orm._orm_constructors.dynamic_loader",
-        "sqlmodel.Relationship",  # lazy= inside sa_relationship_kwargs={...}
-        "sqlmodel.main.Relationship",
-    }
-)
-BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
 _SELF = frozenset({"self", "cls"})
-_LOADER_NAMES = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
-LOADER_OPTIONS = frozenset(
-    f"{module}.{name}"
-    for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
-    for name in _LOADER_NAMES
-)
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -1357,10 +1324,10 @@ class BodyScanner:
             if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"])
                 names = _string_list(_argument(node, 1, "attribute_names"))
                 self.function.eager.extend(("", name) for name in names)
-            elif attr in _LOADER_NAMES:
+            elif attr in LOADER_NAMES:
                 # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
                 self.raw_loaders.append((None if isinstance(func.value, cst.Call) else dotted(func), node))
-        elif isinstance(func, cst.Name) and func.value in _LOADER_NAMES:
+        elif isinstance(func, cst.Name) and func.value in LOADER_NAMES:
             self.raw_loaders.append((func.value, node))
 
     def _lazy_facts(self) -> None:

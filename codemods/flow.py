@@ -37,13 +37,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.names import (
-    ASYNC_SESSION_TYPES,
-    CONTEXT_MANAGER_DECORATORS,
-    PROTOCOL_TYPES,
-    SCOPED_SESSION_MAKERS,
-    SYNC_SESSIONMAKERS,
-)
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROTOCOL_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SYNC_SESSIONMAKERS
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project

@@ -18,24 +18,19 @@ from functools import cached_property
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.flow import FACTORY, SESSION, TAINTED, Flow, describe
-from async_migrate.codemods.names import (
-    ASYNC_SESSION_TYPES,
-    EVENT_LOOP_ONLY,
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
-    LOOP_METHODS,
     ROUTE_ATTRS,
     ROUTER_TYPES,
-    SESSION_IO_METHODS,
-    SYNC_SESSION_TYPES,
-    SYNC_SESSIONMAKERS,
-    THREADPOOL,
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
+from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, LOOP_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
-_OFFLOADS = THREADPOOL | {"asyncio.to_thread", "anyio.to_thread.run_sync"}
 
 
 @dataclass(slots=True)
@@ -842,7 +837,7 @@ class Project:
                                 f"`{self.written(expression)}()` may run {options}, which disagree on Session work",
                             ))
                     continue
-                if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in _OFFLOADS:
+                if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
                 if dot and flow.holds(fid, receiver) is not None:
                     continue  # a Session method: its own I/O is read elsewhere

@@ -26,20 +26,17 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.check import blocking_calls, fixes, session_handoffs
-from async_migrate.codemods.names import SESSION_IO_METHODS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import codes, texts
 from async_migrate.codemods.run import Result
 from async_migrate.codemods.sources import matches
+from async_migrate.codemods.vocabulary.sqlalchemy import JOIN_METHODS, LOADER_NAMES, SESSION_IO_METHODS
 
 ACTIONS = ("convert", "keep", "unchanged")
 PHASE2_ACTIONS = ("migrate", "blocked", "unchanged")
 READ_METHODS = frozenset({"GET", "HEAD"})
 CATEGORIES = ("list", "detail", "write", "websocket")
-# What marks a query as loading relationships eagerly or joining tables.
-EAGER_LOADERS = frozenset({"selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload"})
-JOINS = frozenset({"join", "outerjoin", "join_from"})
 RANKING = (
     "traffic (from --traffic), highest first",
     "list endpoints (GET without path parameters), then detail endpoints (GET with path parameters), "
@@ -402,11 +399,11 @@ class _Reach:
 def _hint(call: facts.Call) -> str | None:
     if call.callee is not None and call.callee.startswith("sqlalchemy."):
         name = call.callee.rsplit(".", 1)[-1]
-        if name in EAGER_LOADERS:
+        if name in LOADER_NAMES:
             return name
-    if call.chained in EAGER_LOADERS or call.chained in JOINS:
+    if call.chained in LOADER_NAMES or call.chained in JOIN_METHODS:
         return call.chained
-    if call.receiver is not None and call.method in JOINS:
+    if call.receiver is not None and call.method in JOIN_METHODS:
         return call.method
     return None
 

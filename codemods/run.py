@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from async_migrate.codemods import facts
 from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.config import Config, ConfigError
-from async_migrate.codemods.names import THREADPOOL
 from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
@@ -25,6 +24,7 @@ from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as A
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.sources import discover, selected
+from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.workers import Pool, Rewritten
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from async_migrate.codemods.names import SESSION_IO_METHODS
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 
 @dataclass(slots=True)

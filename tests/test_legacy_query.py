@@ -36,7 +36,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.pool import StaticPool
 
 from async_migrate.codemods.phase2 import legacy_query
-from async_migrate.codemods.phase2.legacy_query import TERMINALS, QueryRewrite, is_query_chain, rewrite_query
+from async_migrate.codemods.phase2.legacy_query import QueryRewrite, is_query_chain, rewrite_query
+from async_migrate.codemods.vocabulary.sqlalchemy import QUERY_TERMINALS
 
 
 def code(node: cst.CSTNode) -> str:
@@ -617,7 +618,7 @@ class _ReplaceChain(cst.CSTTransformer):
             return updated
         self.depth -= 1
         assert isinstance(original.func, cst.Attribute)
-        if original.func.attr.value not in TERMINALS and (self.depth or not updated.deep_equals(original)):
+        if original.func.attr.value not in QUERY_TERMINALS and (self.depth or not updated.deep_equals(original)):
             return updated
         result = rewrite_query(original, "session")
         assert isinstance(result, QueryRewrite), result

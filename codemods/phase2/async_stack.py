@@ -81,12 +81,6 @@ from libcst.codemod.visitors import AddImportsVisitor
 from async_migrate.codemods import facts
 from async_migrate.codemods.collect import Collector, definitions
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.names import (
-    ASYNC_SESSION_TYPES,
-    ASYNC_SESSIONMAKERS,
-    SQLMODEL_ASYNC_SESSION,
-    SQLMODEL_SESSION_TYPES,
-)
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.rules import Reason, Rule
@@ -100,50 +94,24 @@ from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
 from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS_FUNCTION
+from async_migrate.codemods.vocabulary.python import ANNOTATED, ASYNC_ITERATOR
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_ENGINE_CONSTRUCTORS,
+    ASYNC_POOLS,
+    ASYNC_SESSIONMAKERS,
+    CREATE_ASYNC_ENGINE,
+    ENGINE_CARRIED,
+    FROM_CONFIG,
+    PLAIN_SESSIONMAKERS,
+    QUEUE_POOL_ONLY,
+    SESSION_CARRIED,
+    URL_TYPES,
+)
+from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_SESSION, SQLMODEL_SESSION_TYPES
 
-SYNC_ENGINE_CONSTRUCTORS = frozenset(
-    {
-        "sqlalchemy.create_engine",
-        "sqlalchemy.engine.create_engine",
-        "sqlalchemy.engine.create.create_engine",
-        "sqlmodel.create_engine",
-    }
-)
-FROM_CONFIG = frozenset(
-    {
-        "sqlalchemy.engine_from_config",
-        "sqlalchemy.engine.engine_from_config",
-        "sqlalchemy.engine.create.engine_from_config",
-    }
-)
-ASYNC_ENGINE_CONSTRUCTORS = frozenset(
-    {
-        "sqlalchemy.ext.asyncio.create_async_engine",
-        "sqlalchemy.ext.asyncio.engine.create_async_engine",
-        "sqlalchemy.ext.asyncio.async_engine_from_config",
-        "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
-    }
-)
-PLAIN_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 CLOUD_CONNECTOR = "google.cloud.sql.connector"
-
-# create_engine() keywords that mean the same to create_async_engine() and carry over as written.
-CARRIED = (
-    "pool_size", "max_overflow", "pool_pre_ping", "pool_recycle", "pool_timeout", "pool_use_lifo",
-    "pool_reset_on_return", "echo", "echo_pool", "hide_parameters", "isolation_level",
-    "execution_options", "json_serializer", "json_deserializer", "logging_name", "pool_logging_name",
-    "query_cache_size", "insertmanyvalues_page_size", "label_length", "max_identifier_length", "plugins",
-)
-# Accepted only by queue pools: an in-memory SQLite database gets StaticPool under aiosqlite.
-QUEUE_POOL_ONLY = frozenset({"pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"})
-# Pool classes an asyncio engine can use.
-ASYNC_POOLS = frozenset(
-    f"{module}.{name}"
-    for module in ("sqlalchemy", "sqlalchemy.pool", "sqlalchemy.pool.impl")
-    for name in ("NullPool", "StaticPool", "AsyncAdaptedQueuePool")
-)
-# sessionmaker() keywords that carry over to async_sessionmaker().
-SESSION_CARRIED = ("autoflush", "autobegin", "join_transaction_mode", "info")
 
 URL_HELPER = "_async_url"
 
@@ -969,7 +937,7 @@ class _Analysis:
                         "pool (AsyncAdaptedQueuePool, its default, NullPool or StaticPool)"
                     )
                     continue
-            elif keyword not in CARRIED:
+            elif keyword not in ENGINE_CARRIED:
                 notes.append(
                     f"{build.path}:{line}: `{shown}` is not carried to the async engine (not known to mean "
                     "the same to create_async_engine); add it by hand if it does"
@@ -1198,15 +1166,13 @@ def _readable(read: Callable[[str], str], path: str) -> str:
 _ASYNCIO = "sqlalchemy.ext.asyncio"
 _SYMBOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     # name -> (module to import it from, every reference that means the same)
-    "create_async_engine": (
-        _ASYNCIO, (f"{_ASYNCIO}.create_async_engine", f"{_ASYNCIO}.engine.create_async_engine")
-    ),
+    "create_async_engine": (_ASYNCIO, tuple(sorted(CREATE_ASYNC_ENGINE))),
     "async_sessionmaker": (_ASYNCIO, tuple(sorted(ASYNC_SESSIONMAKERS))),
     "AsyncSession": (_ASYNCIO, tuple(sorted(ASYNC_SESSION_TYPES))),
-    "URL": ("sqlalchemy", ("sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.engine.url.URL")),
-    "AsyncIterator": ("collections.abc", ("collections.abc.AsyncIterator", "typing.AsyncIterator")),
-    "Annotated": ("typing", ("typing.Annotated", "typing_extensions.Annotated")),
-    "Depends": ("fastapi", ("fastapi.Depends", "fastapi.params.Depends")),
+    "URL": ("sqlalchemy", tuple(sorted(URL_TYPES))),
+    "AsyncIterator": ("collections.abc", tuple(sorted(ASYNC_ITERATOR))),
+    "Annotated": ("typing", tuple(sorted(ANNOTATED))),
+    "Depends": ("fastapi", tuple(sorted(DEPENDS_FUNCTION))),
 }
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.names import THREADPOOL
 from async_migrate.codemods.phase2 import dependencies, methods
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
@@ -44,33 +43,8 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.sources import matches
-
-# AsyncSession methods that are coroutines; every other Session method stays synchronous.
-# `exec` is SQLModel's (sqlmodel.ext.asyncio.session.AsyncSession.exec is a coroutine).
-AWAITED_METHODS = frozenset(
-    {
-        "execute", "exec", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
-        "commit", "rollback", "flush", "refresh", "delete", "merge", "close", "reset",
-        "invalidate", "connection", "run_sync",
-    }
-)
-SYNC_METHODS = frozenset(
-    {
-        "add", "add_all", "expunge", "expunge_all", "expire", "expire_all", "is_modified",
-        "in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction",
-        "get_bind", "identity_key", "object_session", "no_autoflush",
-    }
-)
-CONTEXT_METHODS = frozenset({"begin", "begin_nested"})
-UNAVAILABLE_METHODS = {
-    "bulk_save_objects": "use `insert()` statements or `await session.run_sync(...)`",
-    "bulk_insert_mappings": "use `insert()` statements or `await session.run_sync(...)`",
-    "bulk_update_mappings": "use `update()` statements or `await session.run_sync(...)`",
-}
-# Third-party calls that take the Session, and their async forms.
-DEFAULT_CALL_MAPPINGS = {
-    "fastapi_pagination.ext.sqlalchemy.paginate": "fastapi_pagination.ext.sqlalchemy.apaginate",
-}
+from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 
 @dataclass(slots=True)
@@ -408,7 +382,7 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     names = project.session_names(fid)
     found: list[_Own] = []
     callees = {edge.call.index: edge for edge in project.all_calls_from[fid]}
-    mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
     for alias, source in function.rebinds:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "

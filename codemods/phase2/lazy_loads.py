@@ -95,10 +95,9 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
 
-EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
-# Strategies that never load implicitly: no MissingGreenlet from them.
-NON_LOADING_STRATEGIES = frozenset({"raise", "raise_on_sql", "noload", "write_only"})
+# Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 
 _MAX_DEPTH = 12  # nested response models

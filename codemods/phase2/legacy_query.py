@@ -63,23 +63,15 @@ from enum import Enum
 
 import libcst as cst
 
-# Query methods that carry over to `select()` one to one (Query name -> Select name).
-CARRIED: dict[str, str] = {
-    "filter": "where",
-    "filter_by": "filter_by",
-    "order_by": "order_by",
-    "limit": "limit",
-    "offset": "offset",
-    "distinct": "distinct",
-    "options": "options",
-    "join": "join",
-    "outerjoin": "outerjoin",
-    "group_by": "group_by",
-    "having": "having",
-    "with_for_update": "with_for_update",
-}
-ROW_TERMINALS = frozenset({"all", "first", "one", "one_or_none"})
-TERMINALS = ROW_TERMINALS | {"scalar", "count", "get", "delete", "update"}
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    COLUMN_FUNCTIONS,
+    COLUMN_METHODS,
+    ENTITY_FUNCTIONS,
+    QUERY_CARRIED,
+    QUERY_LEGACY,
+    QUERY_TERMINALS,
+)
+
 DML_FILTERS = frozenset({"filter", "filter_by"})
 COUNT_DIRECT = frozenset({"filter", "filter_by", "join", "outerjoin"})
 JOINS = frozenset({"join", "outerjoin"})
@@ -95,20 +87,6 @@ _REASONS: dict[str, str] = {
     "values": "`Query.values()` was removed in SQLAlchemy 2.0",
     "paginate": "`.paginate()` is Flask-SQLAlchemy's, not SQLAlchemy's",
 }
-
-# Legacy Query methods with no exact counterpart in this codemod.
-_LEGACY = frozenset(
-    {
-        "with_entities", "from_self", "yield_per", "populate_existing", "slice", "exists", "union",
-        "union_all", "intersect", "intersect_all", "except_", "except_all", "values", "value",
-        "paginate", "select_from", "params", "execution_options", "correlate", "enable_eagerloads",
-        "autoflush", "with_parent", "subquery", "scalar_subquery", "label", "as_scalar", "prefix_with",
-        "suffix_with", "with_hint", "with_statement_hint", "reset_joinpoint", "with_transformation",
-        "with_session", "instances", "merge_result", "set_label_style", "enable_assertions", "tuples",
-        "with_labels", "from_statement", "add_columns", "add_column", "add_entity",
-        "only_return_tuples", "column_descriptions",
-    }
-)
 
 _SESSION_METHODS = ", ".join(f"`{name}`" for name in ("all", "first", "one", "one_or_none", "scalar", "count",
                                                      "get", "delete", "update"))
@@ -159,12 +137,6 @@ class _Kind(Enum):
 
 
 _CAPWORDS = re.compile(r"_*[A-Z][A-Za-z0-9]*\Z")
-_ENTITY_CALLS = frozenset({"aliased", "with_polymorphic"})
-_COLUMN_CALLS = frozenset(
-    {"literal", "literal_column", "cast", "type_coerce", "case", "distinct", "null", "true", "false",
-     "and_", "or_", "not_", "extract", "tuple_", "label", "over", "within_group", "collate"}
-)
-_COLUMN_METHODS = frozenset({"label", "distinct", "desc", "asc", "cast", "op", "collate", "over"})
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -199,12 +171,12 @@ def _classify(node: cst.BaseExpression, func_name: str = "func") -> _Kind:
         callee = _dotted(node.func)
         if callee is not None:
             parts = callee.split(".")
-            if parts[-1] in _ENTITY_CALLS:
+            if parts[-1] in ENTITY_FUNCTIONS:
                 return _Kind.ENTITY
             in_func = "func" in parts[:-1] or callee.startswith(f"{func_name}.")
-            if in_func or parts[-1] in _COLUMN_CALLS:
+            if in_func or parts[-1] in COLUMN_FUNCTIONS:
                 return _Kind.COLUMN
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _COLUMN_METHODS:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in COLUMN_METHODS:
             if _classify(node.func.value, func_name) is _Kind.COLUMN:
                 return _Kind.COLUMN
     return _Kind.UNKNOWN
@@ -260,7 +232,7 @@ class _Chain:
 
     @property
     def terminal(self) -> _Link | None:
-        return self.links[-1] if self.links and self.links[-1].name in TERMINALS else None
+        return self.links[-1] if self.links and self.links[-1].name in QUERY_TERMINALS else None
 
     @property
     def methods(self) -> tuple[_Link, ...]:
@@ -281,7 +253,7 @@ class _Chain:
         if any(arg.keyword is not None for arg in self.query.args):
             return f"keyword arguments to {query} have no `select()` counterpart; {_MANUAL}"
         for index, link in enumerate(self.links):
-            if link.name in TERMINALS and index != len(self.links) - 1:
+            if link.name in QUERY_TERMINALS and index != len(self.links) - 1:
                 after = self.links[index + 1].name
                 return (
                     f"`.{after}()` is called on the result of `.{link.name}()`, which is not a Query: "
@@ -292,7 +264,7 @@ class _Chain:
                     f"`*args`/`**kwargs` in `.{link.name}()`: the arguments cannot be checked "
                     f"statically; {_MANUAL}"
                 )
-            if link.name not in TERMINALS and link.name not in CARRIED:
+            if link.name not in QUERY_TERMINALS and link.name not in QUERY_CARRIED:
                 return _unsupported(link.name)
         return self.nested_query() or self.check_filter_by()
 
@@ -374,11 +346,11 @@ class _FindQuery(cst.CSTVisitor):
 def _unsupported(name: str) -> str:
     reason = _REASONS.get(name)
     detail = f" ({reason})" if reason else ""
-    if name in _LEGACY:
+    if name in QUERY_LEGACY:
         return f"`.{name}()` has no exact 2.0 `select()` counterpart here{detail}: {_MANUAL}"
     return (
         f"`.{name}()` is not a legacy Query method this codemod maps (it maps the methods "
-        f"{', '.join(f'`{m}`' for m in CARRIED)} and the terminals {_SESSION_METHODS}): {_MANUAL}"
+        f"{', '.join(f'`{m}`' for m in QUERY_CARRIED)} and the terminals {_SESSION_METHODS}): {_MANUAL}"
     )
 
 
@@ -445,7 +417,7 @@ class _Rewriter:
         for link in self.chain.methods:
             attribute = link.call.func
             assert isinstance(attribute, cst.Attribute)
-            name = attribute.attr.with_changes(value=CARRIED[link.name])
+            name = attribute.attr.with_changes(value=QUERY_CARRIED[link.name])
             statement = link.call.with_changes(func=attribute.with_changes(value=statement, attr=name))
         return statement
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.names import ASYNC_SESSION_TYPES, SQLMODEL_SESSION_TYPES, THREADPOOL
-from async_migrate.codemods.phase2.closure import (
-    AWAITED_METHODS,
-    CONTEXT_METHODS,
-    DEFAULT_CALL_MAPPINGS,
-    Closure,
-)
+from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.project import Edge, Project
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS
+from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
 
 
 @dataclass(slots=True)
@@ -74,7 +72,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
     }
-    mappings = {**DEFAULT_CALL_MAPPINGS, **project.config.call_mappings}
+    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
     dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
     aliases = _alias_twins(project, {d: twins[d] for d in dependency_twins if d in twins}, plans)
     existing = {fid for fid, d in closure.helpers.items() if d.existing}

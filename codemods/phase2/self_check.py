@@ -27,32 +27,12 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies
-from async_migrate.codemods.phase2.closure import (
-    AWAITED_METHODS,
-    CONTEXT_METHODS,
-    UNAVAILABLE_METHODS,
-    Closure,
-)
+from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
-
-# Calls that take a coroutine object and schedule or await it themselves.
-TASK_WRAPPERS = frozenset(
-    {
-        "asyncio.create_task",
-        "asyncio.ensure_future",
-        "asyncio.gather",
-        "asyncio.wait_for",
-        "asyncio.shield",
-        "asyncio.wait",
-        "asyncio.as_completed",
-        "asyncio.run",
-        "asyncio.run_coroutine_threadsafe",
-        "anyio.run",
-    }
-)
-TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "run_until_complete", "gather"})
+from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 
 @dataclass(frozen=True, slots=True)

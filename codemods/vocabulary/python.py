@@ -1,0 +1,57 @@
+"""The standard library's and AnyIO's names the tool knows: typing, context managers, the event
+loop, worker threads and tasks."""
+
+from __future__ import annotations
+
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+ASYNC_ITERATOR = frozenset({"collections.abc.AsyncIterator", "typing.AsyncIterator"})
+PROTOCOL_TYPES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager"})
+
+# Calls that run the function they are given in a worker thread, beside the frameworks'
+# `run_in_threadpool` (`loop.run_in_executor` is recognised by its method name: the loop is a
+# local object).
+TO_THREAD = frozenset({"asyncio.to_thread", "anyio.to_thread.run_sync"})
+
+# APIs that need a running event loop in the calling thread: a `def` route runs in a
+# worker thread, where they raise or silently do nothing.
+EVENT_LOOP_ONLY = frozenset(
+    {
+        "asyncio.get_running_loop",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.timeout",
+        "asyncio.timeout_at",
+        "asyncio.current_task",
+        "asyncio.all_tasks",
+        "asyncio.get_event_loop",
+        "asyncio.TaskGroup",
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "anyio.create_task_group",
+        "anyio.from_thread.run",
+    }
+)
+# Methods of an event loop object that only work on the loop's own thread (not
+# `call_soon_threadsafe`, which exists for calls from other threads).
+LOOP_METHODS = frozenset(
+    {"call_soon", "call_later", "call_at", "create_task", "create_future", "run_until_complete"}
+)
+
+# Calls that take a coroutine object and schedule or await it themselves.
+TASK_WRAPPERS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.wait",
+        "asyncio.as_completed",
+        "asyncio.run",
+        "asyncio.run_coroutine_threadsafe",
+        "anyio.run",
+    }
+)
+TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "run_until_complete", "gather"})

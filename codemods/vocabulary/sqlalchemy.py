@@ -1,0 +1,166 @@
+"""SQLAlchemy's names the tool knows: Session and sessionmaker types, Session methods, engine
+constructors and their keywords, relationships and loader options, legacy `Query` methods."""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------ sessions
+
+SYNC_SESSION_TYPES = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.orm.scoping.scoped_session",
+    }
+)
+ASYNC_SESSION_TYPES = frozenset(
+    {"sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.session.AsyncSession"}
+)
+PLAIN_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+SCOPED_SESSION_MAKERS = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
+SYNC_SESSIONMAKERS = PLAIN_SESSIONMAKERS | SCOPED_SESSION_MAKERS
+ASYNC_SESSIONMAKERS = frozenset(
+    {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker"}
+)
+# sessionmaker() keywords that carry over to async_sessionmaker().
+SESSION_CARRIED = ("autoflush", "autobegin", "join_transaction_mode", "info")
+
+# Session methods that perform I/O on a synchronous Session: the lines a mixed route blocks on.
+SESSION_IO_METHODS = frozenset(
+    {
+        "execute", "exec", "scalars", "scalar", "get", "get_one", "query", "commit", "rollback",
+        "flush", "refresh", "delete", "merge", "close", "connection", "begin", "begin_nested",
+        "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings",
+    }
+)
+# AsyncSession methods that are coroutines; every other Session method stays synchronous.
+# `exec` is SQLModel's (sqlmodel.ext.asyncio.session.AsyncSession.exec is a coroutine).
+AWAITED_METHODS = frozenset(
+    {
+        "execute", "exec", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
+        "commit", "rollback", "flush", "refresh", "delete", "merge", "close", "reset",
+        "invalidate", "connection", "run_sync",
+    }
+)
+SYNC_METHODS = frozenset(
+    {
+        "add", "add_all", "expunge", "expunge_all", "expire", "expire_all", "is_modified",
+        "in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction",
+        "get_bind", "identity_key", "object_session", "no_autoflush",
+    }
+)
+# AsyncSession methods used as `async with`.
+CONTEXT_METHODS = frozenset({"begin", "begin_nested"})
+# Session methods AsyncSession lacks, and what to use instead.
+UNAVAILABLE_METHODS = {
+    "bulk_save_objects": "use `insert()` statements or `await session.run_sync(...)`",
+    "bulk_insert_mappings": "use `insert()` statements or `await session.run_sync(...)`",
+    "bulk_update_mappings": "use `update()` statements or `await session.run_sync(...)`",
+}
+
+# ------------------------------------------------------------------ engines
+
+SYNC_ENGINE_CONSTRUCTORS = frozenset(
+    {
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "sqlalchemy.engine.create.create_engine",
+    }
+)
+FROM_CONFIG = frozenset(
+    {
+        "sqlalchemy.engine_from_config",
+        "sqlalchemy.engine.engine_from_config",
+        "sqlalchemy.engine.create.engine_from_config",
+    }
+)
+CREATE_ASYNC_ENGINE = frozenset(
+    {"sqlalchemy.ext.asyncio.create_async_engine", "sqlalchemy.ext.asyncio.engine.create_async_engine"}
+)
+ASYNC_ENGINE_CONSTRUCTORS = CREATE_ASYNC_ENGINE | {
+    "sqlalchemy.ext.asyncio.async_engine_from_config",
+    "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
+}
+URL_TYPES = frozenset({"sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.engine.url.URL"})
+
+# create_engine() keywords that mean the same to create_async_engine() and carry over as written.
+ENGINE_CARRIED = (
+    "pool_size", "max_overflow", "pool_pre_ping", "pool_recycle", "pool_timeout", "pool_use_lifo",
+    "pool_reset_on_return", "echo", "echo_pool", "hide_parameters", "isolation_level",
+    "execution_options", "json_serializer", "json_deserializer", "logging_name", "pool_logging_name",
+    "query_cache_size", "insertmanyvalues_page_size", "label_length", "max_identifier_length", "plugins",
+)
+# Accepted only by queue pools: an in-memory SQLite database gets StaticPool under aiosqlite.
+QUEUE_POOL_ONLY = frozenset({"pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"})
+# Pool classes an asyncio engine can use.
+ASYNC_POOLS = frozenset(
+    f"{module}.{name}"
+    for module in ("sqlalchemy", "sqlalchemy.pool", "sqlalchemy.pool.impl")
+    for name in ("NullPool", "StaticPool", "AsyncAdaptedQueuePool")
+)
+
+# ------------------------------------------------------------------ relationships and loading
+
+RELATIONSHIP_CONSTRUCTORS = frozenset(
+    {
+        "sqlalchemy.orm.relationship",
+        "sqlalchemy.orm.relation",
+        "sqlalchemy.orm._orm_constructors.relationship",
+        "sqlalchemy.orm.dynamic_loader",  # lazy="dynamic"
+        "sqlalchemy.orm._orm_constructors.dynamic_loader",
+    }
+)
+BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
+# `relationship(lazy=...)` values that load up front, and values that never load implicitly.
+EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
+NON_LOADING_STRATEGIES = frozenset({"raise", "raise_on_sql", "noload", "write_only"})
+# Loader options that load relationships eagerly, by name and by reference.
+LOADER_NAMES = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
+LOADER_OPTIONS = frozenset(
+    f"{module}.{name}"
+    for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
+    for name in LOADER_NAMES
+)
+# Select methods that join tables.
+JOIN_METHODS = frozenset({"join", "outerjoin", "join_from"})
+
+# ------------------------------------------------------------------ legacy Query
+
+# Query methods that carry over to `select()` one to one (Query name -> Select name).
+QUERY_CARRIED: dict[str, str] = {
+    "filter": "where",
+    "filter_by": "filter_by",
+    "order_by": "order_by",
+    "limit": "limit",
+    "offset": "offset",
+    "distinct": "distinct",
+    "options": "options",
+    "join": "join",
+    "outerjoin": "outerjoin",
+    "group_by": "group_by",
+    "having": "having",
+    "with_for_update": "with_for_update",
+}
+QUERY_ROW_TERMINALS = frozenset({"all", "first", "one", "one_or_none"})
+QUERY_TERMINALS = QUERY_ROW_TERMINALS | {"scalar", "count", "get", "delete", "update"}
+# Legacy Query methods with no exact counterpart in `select()` one to one.
+QUERY_LEGACY = frozenset(
+    {
+        "with_entities", "from_self", "yield_per", "populate_existing", "slice", "exists", "union",
+        "union_all", "intersect", "intersect_all", "except_", "except_all", "values", "value",
+        "paginate", "select_from", "params", "execution_options", "correlate", "enable_eagerloads",
+        "autoflush", "with_parent", "subquery", "scalar_subquery", "label", "as_scalar", "prefix_with",
+        "suffix_with", "with_hint", "with_statement_hint", "reset_joinpoint", "with_transformation",
+        "with_session", "instances", "merge_result", "set_label_style", "enable_assertions", "tuples",
+        "with_labels", "from_statement", "add_columns", "add_column", "add_entity",
+        "only_return_tuples", "column_descriptions",
+    }
+)
+# What a `query(...)` argument is: functions that make an entity, functions and methods
+# that make a column expression.
+ENTITY_FUNCTIONS = frozenset({"aliased", "with_polymorphic"})
+COLUMN_FUNCTIONS = frozenset(
+    {"literal", "literal_column", "cast", "type_coerce", "case", "distinct", "null", "true", "false",
+     "and_", "or_", "not_", "extract", "tuple_", "label", "over", "within_group", "collate"}
+)
+COLUMN_METHODS = frozenset({"label", "distinct", "desc", "asc", "cast", "op", "collate", "over"})
