@@ -334,7 +334,7 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
-    from async_migrate.codemods.phase2 import async_stack, self_check
+    from async_migrate.codemods.phase2 import async_stack, engine_options, self_check
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.phase2 import plan as plans
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
@@ -353,11 +353,11 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 "starts from a router module's routes and moves the helpers they reach; name a "
                 "router module or a configured subsystem of routers"
             )
-        problem = async_stack.factory_problem(
+        problem = engine_options.factory_problem(
             config, lambda path: (root / path).read_text(encoding="utf-8", errors="replace")
         )
         if problem is not None:  # generated code would fail at start-up: a configuration error
-            file, line = async_stack.config_location(config, "async-engine-factory")
+            file, line = engine_options.config_location(config, "async-engine-factory")
             raise ConfigError(f"{file}:{line}: {problem}" if line else f"{file}: {problem}")
         stack = async_stack.analyse(project, root)
         names = _stack_names(stack, config)

@@ -19,15 +19,9 @@ from libcst.codemod import CodemodContext, CodemodTest
 from async_migrate.codemods.collect import collect
 from async_migrate.codemods.config import Config, parse
 from async_migrate.codemods.phase2 import drivers
-from async_migrate.codemods.phase2.async_stack import (
-    AddAsyncAlias,
-    AddAsyncEngine,
-    AliasEdit,
-    EngineEdit,
-    StackPlan,
-    analyse,
-    rewrite,
-)
+from async_migrate.codemods.phase2.async_stack import analyse
+from async_migrate.codemods.phase2.stack_codemods import AddAsyncAlias, AddAsyncEngine, rewrite
+from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, StackPlan
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.sources import discover
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
+from async_migrate.codemods import imports
 from async_migrate.codemods.definitions import DefinitionCommand
 
 
@@ -42,7 +42,7 @@ class OffloadBlockingCalls(DefinitionCommand):
         wrapper = _WrapCalls(set(self.calls[key]), self.threadpool_name)
         body = node.body.visit(wrapper)
         if wrapper.wrapped and self.needs_import:
-            AddImportsVisitor.add_needed_import(self.context, "fastapi.concurrency", "run_in_threadpool")
+            imports.add(self.context, "fastapi.concurrency", "run_in_threadpool")
         return node.with_changes(body=body)
 
 

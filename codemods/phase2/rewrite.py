@@ -8,21 +8,22 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import async_stack
+from async_migrate.codemods.phase2 import stack_codemods
 from async_migrate.codemods.phase2.plan import FilePlan, StackNames
+from async_migrate.codemods.phase2.stack_plan import ModuleEdit
 from async_migrate.codemods.phase2.to_async import MigrateToAsyncSession
 
 
 @dataclass(slots=True)
 class Plan:
-    stack: async_stack.ModuleEdit | None
+    stack: ModuleEdit | None
     functions: FilePlan | None
     names: StackNames
 
 
 def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
     if plan.stack is not None:
-        module = async_stack.rewrite(module, module_facts, plan.stack)
+        module = stack_codemods.rewrite(module, module_facts, plan.stack)
     if plan.functions is not None and (plan.functions.functions or plan.functions.alias_twins):
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
+from async_migrate.codemods import imports
 from async_migrate.codemods.definitions import DefinitionCommand
 from async_migrate.codemods.phase2.legacy_query import rewrite_query
 from async_migrate.codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
@@ -48,9 +48,9 @@ class MigrateToAsyncSession(DefinitionCommand):
         if self.plan.alias_twins:
             result = _add_alias_twins(result, self.plan.alias_twins)
         for module, name in sorted(self.plan.imports):
-            AddImportsVisitor.add_needed_import(self.context, module, name)
+            imports.add(self.context, module, name)
         for module, name, asname in sorted(self.plan.maybe_unused, key=str):
-            RemoveImportsVisitor.remove_unused_import(self.context, module, name, asname)
+            imports.remove(self.context, module, name, asname)
         return result
 
     def rewrite_definition(self, key: str, node: cst.FunctionDef):  # type: ignore[no-untyped-def]
@@ -66,7 +66,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         rewriter = _AsyncBody(plan.calls)
         body = node.body.visit(rewriter)
         for module, name in sorted(rewriter.imports):
-            AddImportsVisitor.add_needed_import(self.context, module, name)
+            imports.add(self.context, module, name)
         params = node.params.visit(_SessionParams(plan, self.stack)) if plan.params else node.params
         decorators = node.decorators
         if plan.redepend:

@@ -1,0 +1,112 @@
+"""Adding and removing imports: every codemod of both phases goes through `add` and `remove`.
+
+They queue the import for libcst's AddImportsVisitor and RemoveImportsVisitor, which
+reuse an existing `from m import ...` and keep a parenthesised one well-formed.
+`ImportingCommand` also moves each new import statement next to the imports of its
+own package, as isort would; the async stack's codemods use it (phase one's and the
+call rewrites' added imports still land after the last import, as the goldens show).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeGuard
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+
+def add(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
+    """Import `name` from `module` (as `asname`) when the codemod finishes, unless it is imported."""
+    AddImportsVisitor.add_needed_import(context, module, name, asname)
+
+
+def remove(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
+    """Drop the import of `name` from `module` when the codemod finishes, if nothing uses it."""
+    RemoveImportsVisitor.remove_unused_import(context, module, name, asname)
+
+
+class ImportingCommand(VisitorBasedCodemodCommand):
+    """A codemod whose added imports land next to their package's (see `regroup`)."""
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        return regroup(tree, super().transform_module(tree))
+
+
+def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
+    """`after` with each import statement that is new since `before` moved next to the imports of
+    its own package (sorted among them), a standard library one after the standard library's."""
+    if after is before:
+        return after
+    # AddImportsVisitor extends an existing `from m import ...` in place: only modules
+    # that had no import statement before are new statements.
+    old = {import_module(s) for s in before.body if is_import(s)}
+    body = list(after.body)
+    added = [
+        s for s in body
+        if is_import(s) and isinstance(s.body[0], cst.ImportFrom) and import_module(s) not in old
+    ]
+    for original in added:
+        package = import_module(original)
+        if package is None:
+            continue
+        # An earlier move may have replaced this statement by a copy with other blank lines:
+        # the import itself (its small statement) is what identifies it.
+        statement = next(s for s in body if is_import(s) and s.body[0] is original.body[0])
+        rest = [s for s in body if s is not statement]
+        group = [
+            (index, import_module(s) or "")
+            for index, s in enumerate(rest)
+            if is_import(s) and (import_module(s) or "").split(".")[0] == package.split(".")[0]
+        ]
+        if not group and package.split(".")[0] in sys.stdlib_module_names:
+            # A standard library import goes after the others of the standard library, or first.
+            stdlib = [
+                index for index, s in enumerate(rest)
+                if is_import(s) and (import_module(s) or "").split(".")[0] in sys.stdlib_module_names
+            ]
+            first = next((index for index, s in enumerate(rest) if is_import(s)), None)
+            if stdlib:
+                group = [(stdlib[-1], "")]
+            elif first is not None:
+                leading = rest[first]
+                rest[first] = leading.with_changes(leading_lines=[cst.EmptyLine()])
+                rest.insert(first, statement.with_changes(leading_lines=leading.leading_lines))
+                body = rest
+                continue
+        if not group:
+            continue  # no import of that package yet: it stays after the last import
+        body = rest
+        later = [index for index, name in group if name > package]
+        if later:
+            index = later[0]
+            following = body[index]
+            body[index] = following.with_changes(leading_lines=[])
+            statement = statement.with_changes(leading_lines=following.leading_lines)
+        else:
+            index = group[-1][0] + 1
+        body.insert(index, statement)
+    return after.with_changes(body=body)
+
+
+def is_import(statement: cst.CSTNode) -> TypeGuard[cst.SimpleStatementLine]:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
+
+
+def import_module(statement: cst.CSTNode) -> str | None:
+    """`a.b` for `from a.b import c` and `import a.b` (absolute only), None otherwise."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            return source_of(small.module)
+        if isinstance(small, cst.Import):
+            return source_of(small.names[0].name)
+    return None
+
+
+def source_of(node: cst.BaseExpression) -> str:
+    """The code of an expression (a dotted module or imported name)."""
+    return cst.Module(body=[]).code_for_node(node)

@@ -1,0 +1,360 @@
+"""The engine-keyword policy: what of the synchronous engine and sessionmaker carries over to the
+async ones, what blocks an async twin, which asyncio drivers it needs, and the
+`async-engine-factory` setting that replaces all of it.
+
+Notes go to `StackPlan.notes`, blockers to `StackPlan.blockers` (AM235-AM238).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import libcst as cst
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.phase2 import drivers
+from async_migrate.codemods.phase2.stack_plan import Driver, EngineBuild, Found, StackPlan
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
+from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
+from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_POOLS,
+    ENGINE_CARRIED,
+    FROM_CONFIG,
+    QUEUE_POOL_ONLY,
+    SESSION_CARRIED,
+)
+from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
+
+CLOUD_CONNECTOR = "google.cloud.sql.connector"
+
+
+def config_location(config: Config, key: str) -> tuple[str, int]:
+    """The configuration file and the line that sets `key` (0 when it cannot be read)."""
+    source = config.source
+    if source is None:
+        return "configuration", 0
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(source), 0
+    for number, line in enumerate(lines, 1):
+        stripped = line.lstrip()
+        if stripped.startswith((key, f'"{key}"', key.replace("-", "_"))) and "=" in stripped:
+            return str(source), number
+    return str(source), 0
+
+
+def factory_problem(config: Config, read: Callable[[str], str]) -> str | None:
+    """Why `async-engine-factory` names no function under the root (None: it names one).
+
+    The module is read and parsed on its own: the pre-pass skips modules that mention
+    nothing it looks for, and a factory module may be one of them.
+    """
+    ref = config.async_engine_factory
+    if not ref:
+        return None
+    dotted = ref.replace(":", ".")
+    module, _, name = dotted.rpartition(".")
+    if not module or not name.isidentifier():
+        return f"async-engine-factory `{ref}` must be a dotted reference to a function (`db.cloud.make_engine`)"
+    base = module.replace(".", "/")
+    for path in (f"{base}.py", f"{base}/__init__.py"):
+        if not _readable(read, path):
+            continue
+        try:
+            tree = ast.parse(read(path))
+        except SyntaxError:
+            return f"async-engine-factory `{ref}`: `{path}` does not parse"
+        if name in _top_level_names(tree):
+            return None
+        return f"async-engine-factory `{ref}`: `{path}` defines no `{name}`"
+    return f"async-engine-factory `{ref}`: no module `{base}.py` under the root"
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def check_build(project: Project, plan: StackPlan, build: EngineBuild, maker: Found) -> None:
+    """Block what keeps the synchronous engine from having an async twin: the Cloud SQL connector,
+    `creator=`/`module=`, a URL whose driver has no asyncio counterpart."""
+    fix = "name an async engine factory in [tool.async-migrate] async-engine-factory"
+    modules = {maker.module.path: maker.module}
+    for module in project.modules.values():
+        if module.path == build.path:
+            modules[module.path] = module
+    for module in modules.values():
+        for local, imported in module.imports.items():
+            if imported == CLOUD_CONNECTOR or imported.startswith(CLOUD_CONNECTOR + "."):
+                plan.block(
+                    AM236, module.path, 1,
+                    "the engine connects through the Cloud SQL Python Connector "
+                    f"(`{local}` from {CLOUD_CONNECTOR}); an async engine needs "
+                    "create_async_engine(\"postgresql+asyncpg://\", async_creator=...) with a connector "
+                    "from `await create_async_connector()` and `await connector.connect_async(..., "
+                    f"\"asyncpg\")`, which the tool cannot write for you; write that factory and {fix}",
+                )
+                return
+    for call in build.calls:
+        module_path = build.path
+        for arg in call.args:
+            if arg.keyword == "creator":
+                plan.block(
+                    AM237, module_path, call.line,
+                    f"engine is built with creator={arg.text}, which create_async_engine cannot take "
+                    f"(it needs async_creator=, an async function returning a driver connection); {fix}",
+                )
+            elif arg.keyword == "module":
+                plan.block(
+                    AM237, module_path, call.line,
+                    f"engine is built with module={arg.text}, a custom synchronous DBAPI module, "
+                    f"which an async engine cannot use; {fix}",
+                )
+        url = _url_literal(call)
+        if url is not None:
+            drivername = drivers.drivername_of(url)
+            if drivername is not None and drivers.async_driver(drivername) is None:
+                plan.block(
+                    AM238, module_path, call.line,
+                    f"engine URL uses `{drivername}`, which has no asyncio driver the tool knows "
+                    "(create_async_engine would fail with \"The asyncio extension requires an async "
+                    f"driver to be used\"); {fix}",
+                )
+
+
+def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: Found) -> list[tuple[str, str]]:
+    """The create_engine() keywords carried to create_async_engine(), as written; a note for each
+    one that is not."""
+    notes = plan.notes
+    where = f"{build.path}:{build.line}"
+    if build.kind == "external" and not build.calls:
+        notes.append(
+            f"`{maker.module.path}`: the engine comes from a call the tool does not follow ({where}); "
+            "the async engine gets its URL from it at runtime but SQLAlchemy's default pool settings"
+        )
+        return []
+    if not build.calls:
+        notes.append(
+            f"could not see how the engine bound to `{maker.name}` is built ({where}); the async engine "
+            "gets its URL from it at runtime but SQLAlchemy's default pool settings"
+        )
+        return []
+    if any(project.canonical(c.callee) in FROM_CONFIG for c in build.calls):
+        notes.append(
+            f"the engine is built by engine_from_config ({where}); its pool settings come from "
+            "configuration at runtime and are not carried: pass them to create_async_engine by hand"
+        )
+        return []
+    same_module = build.path == maker.module.path
+    calls = build.calls
+    keywords: list[str] = []
+    for call in calls:
+        for arg in call.args:
+            if arg.keyword in ("*", "**"):
+                notes.append(
+                    f"{build.path}:{call.line}: `{arg.keyword}{arg.text}` is passed to create_engine and "
+                    "is not carried to the async engine"
+                )
+            elif arg.keyword is not None and arg.keyword not in ("url", "name_or_url", *keywords):
+                keywords.append(arg.keyword)
+    memory = any(drivers.is_memory_sqlite(url) for url in filter(None, map(_url_literal, calls)))
+    if memory:
+        notes.append(
+            f"{build.path}:{calls[0].line}: the engine opens an in-memory SQLite database; an async "
+            "engine opens another, separate one, so sync and async sessions will not see each "
+            "other's data"
+        )
+    carried: list[tuple[str, str]] = []
+    for keyword in keywords:
+        args = [next((a for a in c.args if a.keyword == keyword), None) for c in calls]
+        present = [a for a in args if a is not None]
+        text = present[0].text
+        shown = f"{keyword}={text}"
+        line = next(c.line for c, a in zip(calls, args) if a is not None)
+        if len(present) < len(calls) or any(a.text != text for a in present):
+            paths = f"on some of the paths of `{build.function}`" if build.function else "conditionally"
+            notes.append(
+                f"{build.path}:{line}: `{shown}` is passed to create_engine only {paths}; it is not "
+                "carried to the async engine (SQLAlchemy's default applies): set it by hand if it matters"
+                + (_why_dropped(keyword, text) or "")
+            )
+            continue
+        if any(a.local for a in present):
+            notes.append(
+                f"{build.path}:{line}: `{shown}` uses a value local to `{build.function}`; not carried "
+                "to the async engine"
+            )
+            continue
+        if keyword in ("future",):
+            continue  # always on in SQLAlchemy 2
+        if keyword == "connect_args":
+            kept = _connect_args(text, notes, f"{build.path}:{line}")
+            if kept is None:
+                continue
+            text = kept
+        elif keyword == "poolclass":
+            pool = project.canonical(present[0].ref)
+            if pool not in ASYNC_POOLS:
+                notes.append(
+                    f"{build.path}:{line}: `{shown}` is not carried: an async engine needs an asyncio "
+                    "pool (AsyncAdaptedQueuePool, its default, NullPool or StaticPool)"
+                )
+                continue
+        elif keyword not in ENGINE_CARRIED:
+            notes.append(
+                f"{build.path}:{line}: `{shown}` is not carried to the async engine (not known to mean "
+                "the same to create_async_engine); add it by hand if it does"
+            )
+            continue
+        if memory and keyword in QUEUE_POOL_ONLY:
+            notes.append(
+                f"{build.path}:{line}: `{shown}` is not carried: aiosqlite uses StaticPool for in-memory "
+                "databases, which does not take it"
+            )
+            continue
+        if not same_module and not _is_literal(text):
+            notes.append(
+                f"{build.path}:{line}: `{shown}` names something in {build.path}, where the engine is "
+                f"built, not in {maker.module.path}, where the async engine goes; not carried"
+            )
+            continue
+        carried.append((keyword, text))
+    return carried
+
+
+def session_kwargs(project: Project, plan: StackPlan, maker: Found) -> tuple[tuple[str, str], ...]:
+    """The sessionmaker() keywords carried to async_sessionmaker(), as written."""
+    assert maker.value is not None
+    carried = []
+    for arg in maker.value.args:
+        if arg.keyword in SESSION_CARRIED and (_is_literal(arg.text) or not arg.local):
+            carried.append((arg.keyword, arg.text))
+        elif arg.keyword == "class_" and project.canonical(arg.ref) in SQLMODEL_SESSION_TYPES:
+            continue  # the async sessionmaker gets SQLModel's AsyncSession
+        elif arg.keyword == "class_":
+            plan.notes.append(
+                f"{maker.module.path}:{maker.line}: `{maker.name}` uses class_={arg.text}; the async "
+                "sessionmaker uses AsyncSession (pass sync_session_class= to keep a custom Session class)"
+            )
+        elif arg.keyword == "expire_on_commit" and arg.text != "False":
+            plan.notes.append(
+                f"{maker.module.path}:{maker.line}: the async sessionmaker sets expire_on_commit=False "
+                f"(sync: {arg.text}): reading an expired attribute would need IO, which raises "
+                "MissingGreenlet under asyncio"
+            )
+    return tuple(carried)
+
+
+def find_drivers(plan: StackPlan, build: EngineBuild, maker: Found, read: Callable[[str], str] | None) -> None:
+    """The database drivers the engine uses, and the asyncio driver each needs (plan.drivers)."""
+    names: list[str] = []
+    for url in filter(None, map(_url_literal, build.calls)):
+        drivername = drivers.drivername_of(url)
+        if drivername is not None:
+            names.append(drivername)
+    if read is not None:
+        for path in dict.fromkeys((build.path, maker.module.path)):
+            text = _readable(read, path)
+            if text:
+                names.extend(drivers.drivers_named_in(text))
+    seen: set[str] = set()
+    for name in names:
+        target = drivers.async_driver(name)
+        if target is None or target in seen:
+            continue
+        seen.add(target)
+        plan.drivers.append(Driver(name, target, drivers.package(target)))
+    if not plan.drivers:
+        plan.notes.append(
+            "the database URL is computed at runtime and names no driver the tool can see; the async "
+            "engine needs the asyncio driver of that database: "
+            + ", ".join(
+                f"{target} ({drivers.package(target)})"
+                for target in sorted(set(drivers.ASYNC_DRIVERS.values()))
+            )
+        )
+
+
+def _url_literal(call: facts.EngineCall) -> str | None:
+    first = next((a for a in call.args if a.keyword in (None, "url", "name_or_url")), None)
+    if first is None:
+        return None
+    try:
+        value = ast.literal_eval(first.text)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False
+    return True
+
+
+def _why_dropped(keyword: str, text: str) -> str | None:
+    if keyword == "connect_args" and "check_same_thread" in text:
+        return " (check_same_thread does not apply under aiosqlite anyway)"
+    return None
+
+
+def _connect_args(text: str, notes: list[str], where: str) -> str | None:
+    """connect_args without `check_same_thread`, or None when nothing (or nothing safe) is left.
+
+    `check_same_thread=False` lets the sync pysqlite driver use a connection from
+    FastAPI's threadpool workers. aiosqlite opens each sqlite3 connection in a thread
+    of its own and only ever uses it there, so the flag has nothing to do under the
+    async engine. Other keys are passed through to the async driver as they were.
+    """
+    try:
+        node = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
+    if not isinstance(node, cst.Dict):
+        notes.append(
+            f"{where}: `connect_args={text}` is not a literal dict; not carried to the async engine: check "
+            "its keys against the async driver and pass them by hand"
+        )
+        return None
+    kept = [
+        element for element in node.elements
+        if not (
+            isinstance(element, cst.DictElement)
+            and isinstance(element.key, cst.SimpleString)
+            and element.key.evaluated_value == "check_same_thread"
+        )
+    ]
+    if len(kept) != len(node.elements):
+        notes.append(
+            f"{where}: `check_same_thread` is dropped from connect_args: aiosqlite opens and uses each "
+            "connection in a thread of its own"
+        )
+    if not kept:
+        return None
+    if len(kept) != len(node.elements):
+        last = kept[-1]
+        kept[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        node = node.with_changes(elements=kept)
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _readable(read: Callable[[str], str], path: str) -> str:
+    try:
+        return read(path)
+    except OSError:
+        return ""

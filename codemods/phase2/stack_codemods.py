@@ -1,0 +1,310 @@
+"""The two codemods that carry out the async stack plan, one transformation each:
+
+- `AddAsyncEngine`, in the module of the synchronous sessionmaker.
+
+  Before::
+
+      engine = build_engine(DATABASE_URL)
+
+      database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+  After::
+
+      engine = build_engine(DATABASE_URL)
+
+      database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+      def _async_url(url: URL) -> URL:
+          ...  # the driver table of codemods.phase2.drivers
+
+
+      async_engine = create_async_engine(_async_url(engine.url), pool_pre_ping=True)
+      async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+      async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+          async with async_database_sessionmaker() as session:
+              yield session
+
+- `AddAsyncAlias`, beside the synchronous alias.
+
+  Before::
+
+      session_dependency = Annotated[Session, Depends(get_db_session)]
+
+  After::
+
+      session_dependency = Annotated[Session, Depends(get_db_session)]
+      async_session_dependency = Annotated[AsyncSession, Depends(get_async_db_session)]
+
+Both only add what the module does not define yet, so running them twice
+changes nothing.
+
+Why the dependency needs no `except: await session.rollback(); raise`
+(SQLAlchemy 2.1.9, as installed): `AsyncSession.__aexit__` awaits `self.close()`
+(sqlalchemy/ext/asyncio/session.py, `__aexit__`), which runs `Session.close()`
+-> `Session._close_impl()` -> `SessionTransaction.close()` for the transaction in
+progress (sqlalchemy/orm/session.py), which closes the connection's root
+transaction -> `RootTransaction._close_impl()` rolls back while it is active
+(sqlalchemy/engine/base.py), and the connection goes back to the pool, whose
+reset-on-return rolls back again. FastAPI throws a request's exception into the
+dependency at its `yield`, so the `async with` exits with it and the transaction
+is rolled back; a request that ends without `commit()` is rolled back the same
+way, exactly as with the synchronous `with database_sessionmaker() as session:`.
+The runtime tests check this on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from async_migrate.codemods import facts, imports
+from async_migrate.codemods.collect import Collector, definitions
+from async_migrate.codemods.imports import ImportingCommand
+from async_migrate.codemods.phase2 import drivers
+from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, ModuleEdit
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS_FUNCTION
+from async_migrate.codemods.vocabulary.python import ANNOTATED, ASYNC_ITERATOR
+from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS, CREATE_ASYNC_ENGINE, URL_TYPES
+
+URL_HELPER = "_async_url"
+
+_Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement  # what a module body holds
+
+_ASYNCIO = "sqlalchemy.ext.asyncio"
+_SYMBOLS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # name -> (module to import it from, every reference that means the same)
+    "create_async_engine": (_ASYNCIO, tuple(sorted(CREATE_ASYNC_ENGINE))),
+    "async_sessionmaker": (_ASYNCIO, tuple(sorted(ASYNC_SESSIONMAKERS))),
+    "AsyncSession": (_ASYNCIO, tuple(sorted(ASYNC_SESSION_TYPES))),
+    "URL": ("sqlalchemy", tuple(sorted(URL_TYPES))),
+    "AsyncIterator": ("collections.abc", tuple(sorted(ASYNC_ITERATOR))),
+    "Annotated": ("typing", tuple(sorted(ANNOTATED))),
+    "Depends": ("fastapi", tuple(sorted(DEPENDS_FUNCTION))),
+}
+
+
+class _StackCommand(ImportingCommand):
+    """Shared by the two codemods: module-level names, imports, insertion."""
+
+    def _prepare(self, module: cst.Module) -> None:
+        # The module-level names, read the way the pre-pass reads them.
+        names = Collector(self.context.filename or "module.py", module)
+        for statement in definitions(tuple(module.body)):
+            names.define(statement)
+        self.imports: dict[str, str] = names.facts.imports
+        self.defined: set[str] = names.defined
+
+    def has(self, name: str) -> bool:
+        return name in self.defined or name in self.imports
+
+    def symbol(self, name: str) -> str:
+        """The local spelling of a library name, importing it when the module lacks it."""
+        module, refs = _SYMBOLS[name]
+        for local, imported in self.imports.items():
+            if imported in refs:
+                return local
+        for local, imported in self.imports.items():  # `import typing` -> `typing.Annotated`
+            for ref in refs:
+                if ref.rsplit(".", 1)[0] == imported:
+                    return f"{local}.{name}"
+        if name in self.defined or name in self.imports:
+            alias = f"_sa_{name}" if module.startswith("sqlalchemy") else f"_{name}"
+            imports.add(self.context, module, name, alias)
+            return alias
+        imports.add(self.context, module, name)
+        return name
+
+    def session_symbol(self, ref: str) -> str:
+        """The local spelling of a specific AsyncSession class (SQLModel's), imported if needed."""
+        module, _, name = ref.rpartition(".")
+        for local, imported in self.imports.items():
+            if imported == ref:
+                return local
+        if name in self.defined or name in self.imports:
+            alias = "SQLModelAsyncSession"
+            imports.add(self.context, module, name, alias)
+            return alias
+        imports.add(self.context, module, name)
+        return name
+
+    def reference(self, module: str | None, name: str) -> str:
+        """How this module spells `module.name`: the bare name (imported if needed), or
+        `alias.name` when the module itself is imported (`from db import session as db`)."""
+        if not module or module == self.context.full_module_name or name in self.defined:
+            return name
+        if self.imports.get(name) == f"{module}.{name}":
+            return name
+        for local, imported in self.imports.items():
+            if imported == module and name not in self.imports:
+                return f"{local}.{name}"
+        imports.add(self.context, module, name)
+        return name
+
+    @staticmethod
+    def position(module: cst.Module, names: Iterable[str]) -> int | None:
+        """Index just after the last top-level statement defining one of `names`."""
+        wanted = set(names)
+        found = None
+        for index, statement in enumerate(module.body):
+            if _defines(statement) & wanted:
+                found = index + 1
+        return found
+
+    @staticmethod
+    def insert(module: cst.Module, index: int | None, statements: Sequence[_Statement]) -> cst.Module:
+        body = list(module.body)
+        if index is None:
+            index = len(body)
+        after = body[index] if index < len(body) else None
+        if after is not None and isinstance(statements[-1], (cst.FunctionDef, cst.ClassDef)):
+            blank = sum(1 for line in after.leading_lines if line.comment is None)
+            if blank < 2:
+                after = after.with_changes(leading_lines=[*_blank(2 - blank), *after.leading_lines])
+                body[index] = after
+        body[index:index] = statements
+        return module.with_changes(body=body)
+
+    def parse(self, module: cst.Module, code: str, blank: int) -> _Statement:
+        statement = cst.parse_statement(code, config=module.config_for_parsing)
+        return statement.with_changes(leading_lines=_blank(blank))
+
+
+class AddAsyncEngine(_StackCommand):
+    DESCRIPTION = (
+        "Add the async engine, async_sessionmaker and async session dependency after the sync sessionmaker."
+    )
+
+    def __init__(self, context: CodemodContext, edit: EngineEdit) -> None:
+        super().__init__(context)
+        self.edit = edit
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        module, edit = updated_node, self.edit
+        self._prepare(module)
+        indent = module.default_indent
+        statements: list[_Statement] = []
+        function_last = False
+
+        def add(code: str, is_function: bool) -> None:
+            nonlocal function_last
+            blank = 2 if is_function or function_last or not statements else 0
+            statements.append(self.parse(module, code, blank))
+            function_last = is_function
+
+        if edit.add_engine and not self.has(edit.engine):
+            if edit.factory:
+                factory = self.reference(*edit.factory.rsplit(".", 1))
+                add(f"{edit.engine} = {factory}()\n", False)
+            else:
+                if not self.has(URL_HELPER):
+                    url_type = self.symbol("URL")
+                    add(drivers.url_helper_source(URL_HELPER, url_type).replace("    ", indent), True)
+                arguments = [f"{URL_HELPER}({edit.sync_engine}.url)"]
+                arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
+                add(_call(edit.engine, self.symbol("create_async_engine"), arguments, indent), False)
+        session = self.session_symbol(edit.session_class) if edit.session_class else None
+        if edit.add_sessionmaker and not self.has(edit.sessionmaker):
+            arguments = [edit.engine, "expire_on_commit=False"]
+            if session is not None:
+                arguments.append(f"class_={session}")
+            arguments += [f"{k}={v}" for k, v in edit.session_kwargs if k != "expire_on_commit"]
+            add(_call(edit.sessionmaker, self.symbol("async_sessionmaker"), arguments, indent), False)
+        if edit.add_dependency and not self.has(edit.dependency):
+            iterator, session = self.symbol("AsyncIterator"), session or self.symbol("AsyncSession")
+            add(
+                f"async def {edit.dependency}() -> {iterator}[{session}]:\n"
+                f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
+                f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
+                f"{indent}# request left uncommitted.\n"
+                f"{indent}async with {edit.sessionmaker}() as session:\n"
+                f"{indent}{indent}yield session\n"
+                + (
+                    f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
+                    f"{indent}{indent}# added or flushed is saved.\n"
+                    f"{indent}{indent}await session.commit()\n"
+                    if edit.commit else ""
+                ),
+                True,
+            )
+        if not statements:
+            return updated_node
+        # After the anchor, and after every existing piece the new code refers to.
+        names = [edit.anchor, edit.sync_engine.split(".")[0], URL_HELPER]
+        if not edit.add_engine or self.has(edit.engine):
+            names.append(edit.engine)
+        if not edit.add_sessionmaker or self.has(edit.sessionmaker):
+            names.append(edit.sessionmaker)
+        return self.insert(module, self.position(module, names), statements)
+
+
+class AddAsyncAlias(_StackCommand):
+    DESCRIPTION = (
+        "Add `Annotated[AsyncSession, Depends(get_async_db_session)]` beside the sync session alias."
+    )
+
+    def __init__(self, context: CodemodContext, edit: AliasEdit) -> None:
+        super().__init__(context)
+        self.edit = edit
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        module, edit = updated_node, self.edit
+        self._prepare(module)
+        if self.has(edit.alias):
+            return updated_node
+        dependency = self.reference(edit.dependency_module, edit.dependency)
+        annotated, depends = self.symbol("Annotated"), self.symbol("Depends")
+        session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
+        code = f"{edit.alias} = {annotated}[{session}, {depends}({dependency})]\n"
+        index = self.position(module, [edit.anchor]) if edit.anchor else None
+        if index is not None:
+            return self.insert(module, index, [self.parse(module, code, 0)])
+        index = self.position(module, [edit.dependency])
+        return self.insert(module, index, [self.parse(module, code, 2)])
+
+
+def rewrite(module: cst.Module, module_facts: facts.Module, edit: ModuleEdit) -> cst.Module:
+    """One file's share of the async stack, in the shape `workers.Pool.rewrite` expects."""
+    if edit.engine is not None:
+        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        module = AddAsyncEngine(context, edit.engine).transform_module(module)
+    if edit.alias is not None:
+        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        module = AddAsyncAlias(context, edit.alias).transform_module(module)
+    return module
+
+
+def _defines(statement: cst.CSTNode) -> set[str]:
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return {statement.name.value}
+    names: set[str] = set()
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                names.add(small.target.value)
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        names.add(alias.asname.name.value)
+                    else:
+                        names.add(imports.source_of(alias.name))
+    return names
+
+
+def _blank(count: int) -> list[cst.EmptyLine]:
+    return [cst.EmptyLine() for _ in range(count)]
+
+
+def _call(target: str, function: str, arguments: list[str], indent: str, width: int = 88) -> str:
+    one_line = f"{target} = {function}({', '.join(arguments)})\n"
+    if len(one_line) <= width + 1 and "\n" not in one_line[:-1]:
+        return one_line
+    inner = "".join(f"{indent}{argument},\n" for argument in arguments)
+    return f"{target} = {function}(\n{inner})\n"

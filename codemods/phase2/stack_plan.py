@@ -1,0 +1,176 @@
+"""The async stack plan: the pieces phase two found or will generate, and what blocks it.
+
+Built by `async_stack.analyse`, carried out by `stack_codemods.rewrite`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.rules import Reason, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    code: str
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        if not self.file:
+            return self.message
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+    def reason(self) -> Reason:
+        """The blocker as the reason a route stays on the synchronous path."""
+        return Reason(self.code, str(self))
+
+
+@dataclass(slots=True)
+class Piece:
+    """One part of a stack: where it is (or will be) defined."""
+
+    module: str  # dotted module name
+    path: str
+    name: str
+    line: int = 0  # 0 for a piece still to be generated
+    exists: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(slots=True)
+class EngineBuild:
+    """How the synchronous engine the sessionmaker is bound to is built."""
+
+    kind: str  # call: create_engine(...) at module level; factory: a project function; external; unknown
+    path: str
+    line: int
+    function: str | None = None  # the factory, for kind "factory"
+    calls: list[facts.EngineCall] = field(default_factory=list)
+
+    @property
+    def conditional(self) -> bool:
+        return len(self.calls) > 1 or any(call.conditional for call in self.calls)
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    sync: str
+    async_: str
+    package: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEdit:
+    """What `AddAsyncEngine` adds to one module. Names come from `Config`."""
+
+    anchor: str  # the module-level name the new code follows (the sync sessionmaker)
+    engine: str = "async_engine"
+    sessionmaker: str = "async_database_sessionmaker"
+    dependency: str = "get_async_db_session"
+    add_engine: bool = True
+    add_sessionmaker: bool = True
+    add_dependency: bool = True
+    sync_engine: str = "engine"  # expression for the sync engine whose URL is derived
+    engine_kwargs: tuple[tuple[str, str], ...] = ()  # carried create_engine() keywords, as written
+    session_kwargs: tuple[tuple[str, str], ...] = ()  # carried sessionmaker() keywords, as written
+    factory: str | None = None  # "pkg.module.function" building the async engine instead
+    session_class: str | None = None  # class_= of the async sessionmaker (SQLModel's AsyncSession)
+    commit: bool = False  # the dependency commits after `yield`, as the sync one does
+
+
+@dataclass(frozen=True, slots=True)
+class AliasEdit:
+    """What `AddAsyncAlias` adds to one module."""
+
+    anchor: str | None  # the sync alias it goes beside; None: after the dependency or at the end
+    alias: str = "async_session_dependency"
+    dependency: str = "get_async_db_session"
+    dependency_module: str | None = None  # imported from there unless it is this module
+    session_class: str | None = None  # the AsyncSession class to annotate with (SQLModel's)
+
+
+@dataclass(slots=True)
+class ModuleEdit:
+    module: str
+    engine: EngineEdit | None = None
+    alias: AliasEdit | None = None
+
+
+@dataclass(slots=True)
+class StackPlan:
+    """The async stack: what exists, what will be generated where, or what blocks it."""
+
+    blockers: list[Blocker] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # follow-ups for the report
+    drivers: list[Driver] = field(default_factory=list)  # sync driver -> async driver -> package
+    sessionmaker: Piece | None = None  # the synchronous one
+    engine: Piece | None = None  # the synchronous engine it is bound to
+    build: EngineBuild | None = None
+    alias: Piece | None = None  # the synchronous alias
+    async_engine: Piece | None = None
+    async_sessionmaker: Piece | None = None
+    async_dependency: Piece | None = None
+    async_alias: Piece | None = None
+    engine_edit: tuple[str, EngineEdit] | None = None  # (path, edit)
+    alias_edit: tuple[str, AliasEdit] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.blockers
+
+    @property
+    def packages(self) -> list[str]:
+        return sorted({d.package for d in self.drivers if d.package})
+
+    @property
+    def complete(self) -> bool:
+        """The whole async stack exists already: nothing to generate."""
+        return self.engine_edit is None and self.alias_edit is None and self.ok
+
+    def edits(self) -> dict[str, ModuleEdit]:
+        """Per file: what the codemods add. Empty when blocked or complete."""
+        if self.blockers:
+            return {}
+        found: dict[str, ModuleEdit] = {}
+        for entry, attribute in ((self.engine_edit, "engine"), (self.alias_edit, "alias")):
+            if entry is None:
+                continue
+            path, edit = entry
+            module = self._module_of(path)
+            setattr(found.setdefault(path, ModuleEdit(module)), attribute, edit)
+        return found
+
+    def block(self, rule: Rule, path: str, line: int, message: str) -> None:
+        self.blockers.append(Blocker(rule.code, path, line, message))
+
+    def _module_of(self, path: str) -> str:
+        for piece in (self.async_dependency, self.async_sessionmaker, self.async_engine,
+                      self.async_alias, self.sessionmaker, self.alias):
+            if piece is not None and piece.path == path:
+                return piece.module
+        return path[: -len(".py")].replace("/", ".").removesuffix(".__init__")
+
+
+@dataclass(slots=True)
+class Found:
+    """A stack piece the analysis found in the project: a module-level value or a function."""
+
+    module: facts.Module
+    name: str
+    value: facts.Value | None = None
+    function: facts.Function | None = None
+
+    @property
+    def line(self) -> int:
+        if self.function is not None:
+            return self.function.line
+        return self.value.line if self.value is not None else 0
+
+    def piece(self) -> Piece:
+        return Piece(self.module.name, self.module.path, self.name, self.line, exists=True)
