@@ -74,7 +74,9 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
                 return self.rewrite_definition(key, updated)
         return updated
 
-    def rewrite_definition(self, key: str, node: cst.FunctionDef) -> cst.FunctionDef:
+    def rewrite_definition(
+        self, key: str, node: cst.FunctionDef
+    ) -> cst.FunctionDef | cst.FlattenSentinel[cst.FunctionDef]:
         raise NotImplementedError
 
     @contextmanager

@@ -66,12 +66,15 @@ class Routes:
         elif router not in self.includes:
             found = {own}
         else:
+            collected: set[str] = set()
             for parent, prefix in self.includes[router]:
                 above = self.prefixes(parent, seen | {router})
                 if above is None or prefix is None:
                     found = None
                     break
-                found |= {outer + prefix + own for outer in above}
+                collected |= {outer + prefix + own for outer in above}
+            else:
+                found = collected
         result = frozenset(found) if found is not None else None
         self._prefixes[router] = result
         return result

@@ -11,6 +11,8 @@ added or removed, a changed header or footer), the caller prints the whole modul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from async_migrate.codemods.lines import Layout
@@ -46,5 +48,5 @@ def spliced(original: cst.Module, rewritten: cst.Module, text: str, layout: Layo
     return "".join(pieces)
 
 
-def _same(new: object, old: object) -> bool:
-    return len(new) == len(old) and all(a is b for a, b in zip(new, old))  # type: ignore[arg-type]
+def _same(new: Sequence[cst.CSTNode], old: Sequence[cst.CSTNode]) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))

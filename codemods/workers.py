@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import cache as caching
 from async_migrate.codemods import facts, sources
@@ -286,8 +286,8 @@ class Pool:
             self._processes.append(process)
 
     def _spawn(self) -> tuple[Connection, multiprocessing.process.BaseProcess]:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        context = multiprocessing.get_context(method)
+        linux = sys.platform.startswith("linux")
+        context = multiprocessing.get_context("fork") if linux else multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(target=_serve, args=(self.root, child), daemon=True)
         process.start()
@@ -434,8 +434,8 @@ class Pool:
                        if path in kept]
             self._start(jobs)
             by_path = {item[0]: item for item in away}
-            shards = [[by_path[path] for path in shard] for shard in self._deal(list(by_path))]
-            results.extend(self._round([("rewrite", shard, rewrite, recheck, self._roots) for shard in shards]))
+            dealt = [[by_path[path] for path in shard] for shard in self._deal(list(by_path))]
+            results.extend(self._round([("rewrite", shard, rewrite, recheck, self._roots) for shard in dealt]))
             return sorted(results, key=lambda result: result.path)
         kept = set(self._local.trees) if self._local is not None else set()
         results = [self._local.rewrite(path, rewrite, plan, recheck, expected, self._roots)  # type: ignore[union-attr]
@@ -471,9 +471,10 @@ class Pool:
             connection.send(message)
             pending[connection] = [index, message, 0]
         while pending:
-            for connection in wait(list(pending)):
+            for ready in wait(list(pending)):
+                connection = cast(Connection, ready)  # one of `pending`, which `wait` returns as given
                 try:
-                    kind, payload = connection.recv()  # type: ignore[union-attr]
+                    kind, payload = connection.recv()
                 except EOFError:
                     yield from self._recover(pending, connection)
                     continue

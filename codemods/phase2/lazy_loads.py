@@ -87,11 +87,12 @@ phase two does), or they fall back to the function's line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
@@ -262,8 +263,8 @@ class _Analysis:
             project.derived["lazy_load_routes"] = {
                 handler.id: handler for handler in project.handlers if handler.kind == "route"
             }
-        self.classes: _Classes = project.derived["lazy_load_classes"]  # type: ignore[assignment]
-        self.routes = project.derived["lazy_load_routes"]
+        self.classes = cast(_Classes, project.derived["lazy_load_classes"])
+        self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
 
     def run(self, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
@@ -539,7 +540,7 @@ class _Analysis:
 
     # ---------------------------------------------------------------- output
 
-    def _add(self, key: tuple[object, ...], root: FunctionId, build) -> None:  # type: ignore[no-untyped-def]
+    def _add(self, key: tuple[object, ...], root: FunctionId, build: Callable[[], LazyLoadRisk]) -> None:
         module, function = self.project.functions[root]
         name = f"{module.name}.{function.qualname}"
         existing = self.found.get(key)

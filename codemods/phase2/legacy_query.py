@@ -354,10 +354,6 @@ def _unsupported(name: str) -> str:
     )
 
 
-def _parens() -> dict[str, list[cst.LeftParen] | list[cst.RightParen]]:
-    return {"lpar": [cst.LeftParen()], "rpar": [cst.RightParen()]}
-
-
 def _method(value: cst.BaseExpression, name: str, args: Sequence[cst.Arg] = ()) -> cst.Call:
     return cst.Call(func=cst.Attribute(value=value, attr=cst.Name(name)), args=list(args))
 
@@ -427,7 +423,7 @@ class _Rewriter:
     def awaited(self, method: str, *args: cst.BaseExpression | cst.Arg) -> cst.Await:
         arguments = [arg if isinstance(arg, cst.Arg) else cst.Arg(value=arg) for arg in args]
         call = _method(self.chain.session, method, arguments)
-        return cst.Await(expression=call, **_parens())
+        return cst.Await(expression=call, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
     @staticmethod
     def then(value: cst.BaseExpression, name: str, terminal: _Link) -> cst.Call:

@@ -25,6 +25,8 @@ original, which stays as it was for its synchronous callers.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import libcst as cst
 from libcst.codemod import CodemodContext
 
@@ -53,7 +55,9 @@ class MigrateToAsyncSession(DefinitionCommand):
             imports.remove(self.context, module, name, asname)
         return result
 
-    def rewrite_definition(self, key: str, node: cst.FunctionDef):  # type: ignore[no-untyped-def]
+    def rewrite_definition(
+        self, key: str, node: cst.FunctionDef
+    ) -> cst.FunctionDef | cst.FlattenSentinel[cst.FunctionDef]:
         plan = self.plan.functions[key]
         if plan.twin is None:
             return self._migrate(node, plan)
@@ -67,11 +71,11 @@ class MigrateToAsyncSession(DefinitionCommand):
         body = node.body.visit(rewriter)
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
-        params = node.params.visit(_SessionParams(plan, self.stack)) if plan.params else node.params
+        params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
         decorators = node.decorators
         if plan.redepend:
-            params = params.visit(_Rename(plan.redepend))
-            decorators = [d.visit(_Rename(plan.redepend)) for d in decorators]
+            params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
+            decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
         return node.with_changes(
             body=body,
             params=params,
@@ -167,6 +171,7 @@ class _SessionParams(cst.CSTTransformer):
             return updated.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
         if action.kind == "alias" and updated.annotation is not None:
             annotation = updated.annotation.annotation
+            new: cst.BaseExpression
             if isinstance(annotation, cst.Attribute):  # deps.session_dependency
                 new = annotation.with_changes(attr=cst.Name(self.stack.alias))
             else:
@@ -232,7 +237,7 @@ class _RenameType(cst.CSTTransformer):
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
         return updated.with_changes(value=self.new) if updated.value == self.old else updated
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute):  # type: ignore[no-untyped-def]
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         dotted = ".".join(n.value for n in walk(updated) if isinstance(n, cst.Name))
         if dotted == self.old:
             return cst.Name(self.new)
@@ -255,7 +260,10 @@ def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
     return args
 
 
-def _parenthesize_await(node, field: str):  # type: ignore[no-untyped-def]
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+
+
+def _parenthesize_await(node: _Node, field: str) -> _Node:
     """`await` binds looser than attribute access, subscription and calls."""
     value = getattr(node, field)
     if isinstance(value, cst.Await) and not value.lpar:

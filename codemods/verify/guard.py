@@ -36,6 +36,7 @@ import sys
 import threading
 import warnings
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -133,7 +134,7 @@ class _Guard:
     def locate(self) -> tuple[str, str | None]:
         """Where the current call comes from in the application, and the pragma reason
         when a frame on the stack is an acknowledged handler."""
-        frame = sys._getframe(2)
+        frame: FrameType | None = sys._getframe(2)
         where = None
         reason = None
         parent = _greenlet_parent_frame()
@@ -247,7 +248,7 @@ def _install_request_context() -> bool:
     if getattr(original, "_async_migrate_guard", False):
         return True
 
-    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+    async def __call__(self, scope, receive, send):
         if scope.get("type") not in ("http", "websocket") or _request.get() is not None:
             return await original(self, scope, receive, send)
         token = _request.set(_Request(scope))
@@ -270,22 +271,22 @@ def _install_sqlalchemy(guard: _Guard) -> bool:
     except ImportError:
         return False
 
-    def on_execute(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
         guard.blocking(f"SQL execute ({statement.split(None, 1)[0] if statement.strip() else 'statement'})")
 
-    def on_commit(conn):  # type: ignore[no-untyped-def]
+    def on_commit(conn):
         guard.blocking("COMMIT")
 
-    def on_rollback(conn):  # type: ignore[no-untyped-def]
+    def on_rollback(conn):
         guard.blocking("ROLLBACK")
 
-    def on_checkout(dbapi_connection, record, proxy):  # type: ignore[no-untyped-def]
+    def on_checkout(dbapi_connection, record, proxy):
         guard.blocking("connection checkout from the pool")
 
-    def on_begin(session, transaction, connection):  # type: ignore[no-untyped-def]
+    def on_begin(session, transaction, connection):
         guard.session_began(session)
 
-    def on_end(session, transaction):  # type: ignore[no-untyped-def]
+    def on_end(session, transaction):
         if transaction.parent is None:  # the root transaction: the Session holds no connection now
             guard.session_ended(session)
 
@@ -359,7 +360,7 @@ def _describe(event: dict[str, Any]) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if _guard is None or report.when == "setup" and report.passed:
         return report  # setup's events are judged with the call

@@ -54,7 +54,7 @@ def _is_session_type(hint: object, depth: int = 0) -> bool:
 def _provides_session(call: object, parent: object, name: str | None) -> bool:
     if call is None:
         return False
-    target = call.__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)  # noqa: B004 (the method itself, not a callable test)
+    target = typing.cast(typing.Any, call).__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)  # noqa: B004 (the method itself, not a callable test)
     if isinstance(call, type) and SESSIONS and issubclass(call, SESSIONS):
         return True
     for function in (call, target):
@@ -108,7 +108,7 @@ def _flat_routes(app: object) -> list:
     return list(flatten(routes)) if flatten is not None else routes
 
 
-def describe(app: object) -> dict:
+def describe(app: typing.Any) -> dict:
     routes = []
     for route in _flat_routes(app):
         kind = type(route).__name__

@@ -353,11 +353,12 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
     )
     if probe.returncode != 0:
         raise VerifyError(f"uvicorn is not installed for {s.python}: pip install uvicorn in the service's environment")
-    result = SmokeResult(s, resolve_revision(s.root, s.against))
+    revision = resolve_revision(s.root, s.against)
+    result = SmokeResult(s, revision)
     scratch = Path(tempfile.mkdtemp(prefix="async-migrate-smoke-"))
     failures: dict[str, str] = {}
     try:
-        with before_tree(s.root, result.revision) as before_root:
+        with before_tree(s.root, revision) as before_root:
             for label, root in (("before", before_root), ("after", s.root)):
                 server = Server(s, root, scratch / f"uvicorn-{label}.log")
                 try:
@@ -374,7 +375,7 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
         shutil.rmtree(scratch, ignore_errors=True)
     if len(failures) == 2:
         raise VerifyError(f"{s.app} does not start on either side:\n{failures['after']}", 2)
-    for label, error in failures.items():
-        where = f"at {result.revision.name} (the before side)" if label == "before" else "in the working tree"
-        raise VerifyError(f"{s.app} does not start {where}:\n{error}", 3)
+    for label, failure in failures.items():
+        where = f"at {revision.name} (the before side)" if label == "before" else "in the working tree"
+        raise VerifyError(f"{s.app} does not start {where}:\n{failure}", 3)
     return result

@@ -77,7 +77,7 @@ class Verification:
         return [f["test"] for f in self.tests.failures if f["test"] not in old]
 
     def to_json(self) -> dict[str, Any]:
-        tests = self.tests.to_json() if self.tests is not None else {"status": "skipped"}
+        tests: dict[str, Any] = self.tests.to_json() if self.tests is not None else {"status": "skipped"}
         if self.tests_before is not None:
             tests["before"] = self.tests_before.to_json()
             tests["new_failures"] = self.new_failures()
