@@ -22,7 +22,7 @@ import typer.main
 from async_migrate.cli.console import Console
 from async_migrate.codemods import apply as applying
 from async_migrate.codemods.config import Config, ConfigError, load
-from async_migrate.codemods.gitstate import GitError, check_branch_name
+from async_migrate.codemods.gitstate import GitError
 
 if TYPE_CHECKING:
     from async_migrate.codemods import run as runner
@@ -258,7 +258,8 @@ def _report_inputs(report_file: Path | None, traffic_file: Path | None):
 def _write_report(
     report_file: Path | None, result: runner.Result, traffic, applied: bool
 ) -> None:
-    from async_migrate.codemods.report import build_report, render_markdown
+    from async_migrate.cli.report_render import render_markdown
+    from async_migrate.codemods.report import build_report
 
     if report_file is None:
         return
@@ -745,233 +746,6 @@ def clean_command(path: PathArgument) -> None:
 
 # ------------------------------------------------------------------ end of clean
 
-# ------------------------------------------------------------------ batch (many repositories)
-
-
-class _PhaseArgsCommand(typer.core.TyperCommand):
-    """Keeps what follows `--` (the phase command line) apart from batch's own arguments."""
-
-    def parse_args(self, ctx, args):
-        if "--" in args:
-            at = args.index("--")
-            ctx.meta["phase_args"] = args[at + 1 :]
-            args = args[:at]
-        return super().parse_args(ctx, args)
-
-    def collect_usage_pieces(self, ctx):
-        return [*super().collect_usage_pieces(ctx), "-- phase1|phase2 [ARGS]..."]
-
-
-# Phase options a batch sets itself or that name one file for all repositories.
-_BATCH_REFUSES = {
-    "check": "--check",
-    "diff_file": "--diff-file",
-    "report": "--report",
-    "traffic": "--traffic",
-    "branch": "--branch (give it to batch, before --)",
-    "format": "--format (give it to batch, before --)",
-}
-
-
-def _phase_job(
-    ctx: typer.Context, phase_args: list[str] | None, branch: str | None
-):
-    """Parse `phase1|phase2 [options]` with that command's own options; the batch's Job."""
-    import click
-
-    from async_migrate.codemods import batch as batching
-
-    usage = "name the phase after --: async-migrate batch PATH... -- phase1|phase2 [options]"
-    if not phase_args:
-        raise _fail(usage)
-    phase, rest = phase_args[0], phase_args[1:]
-    if phase not in batching.PHASES:
-        raise _fail(f"{phase!r} is not a phase; {usage}")
-    command = typer.main.get_command(app).commands[phase]  # type: ignore[attr-defined]
-    # Parse errors: click's, or those of the click typer vendors (typer >= 0.20).
-    parse_errors = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
-    try:
-        # "." stands in for PATH: the roots come from the batch.
-        params = command.make_context(f"-- {phase}", [".", *rest], parent=ctx).params
-    except parse_errors as error:
-        message = error.format_message() if hasattr(error, "format_message") else str(error)
-        if "extra argument" in message:
-            message += " (the application roots go before --)"
-        raise _fail(f"{phase} options after --: {message}") from None
-    for name, option in _BATCH_REFUSES.items():
-        value = params.get(name)
-        if value not in (None, False, Format.text):
-            raise _fail(f"batch runs do not take {option} after --")
-    options = _options(
-        params["only"], params["exclude"], params["jobs"], params.get("offload_mixed", False), params["no_cache"]
-    )
-    if phase == "phase2":
-        options.subsystem, options.shared = params["subsystem"], params["shared"].value
-    if branch is not None:
-        try:
-            check_branch_name(branch)
-        except GitError as error:
-            raise _fail(str(error)) from None
-    return batching.Job(
-        phase=phase,
-        options=options,
-        branch=branch or batching.default_branch(phase),
-        config_file=params["config"],
-        allow_dirty=params["allow_dirty"],
-    )
-
-
-@app.command("batch", cls=_PhaseArgsCommand)
-def batch(
-    ctx: typer.Context,
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="PATH", help="Application roots, each in its git repository.", show_default=False
-        ),
-    ] = None,
-    repos: Annotated[
-        Path | None,
-        typer.Option(
-            "--repos",
-            help="File listing application roots, one per line (blank lines and # comments skipped; "
-            "relative paths are relative to the file).",
-        ),
-    ] = None,
-    branch: Annotated[
-        str | None,
-        typer.Option(
-            "--branch", help="Branch for the changes in every repository [default: async-migrate/PHASE]."
-        ),
-    ] = None,
-    format: Annotated[
-        Format, typer.Option("--format", help="text (a summary table), or json: exactly one JSON document.")
-    ] = Format.text,
-    shard: Annotated[
-        str | None,
-        typer.Option(
-            "--shard",
-            metavar="K/N",
-            help="Run only the K-th of N slices of the repository list (every N-th root from the K-th "
-            "on), for a CI matrix; merge the JSON results with --merge.",
-        ),
-    ] = None,
-    merge: Annotated[
-        bool,
-        typer.Option(
-            "--merge",
-            help="The PATH arguments are JSON results of batch runs (one per --shard): combine them into "
-            "one summary; no phase after --.",
-        ),
-    ] = False,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the summary as Markdown.")
-    ] = None,
-) -> None:
-    """Run phase1 or phase2 over many repositories, each with --apply --branch NAME --commit.
-
-    \b
-      async-migrate batch PATH... -- phase1 [phase1 options]
-      async-migrate batch --repos repos.txt -- phase2 --subsystem catalogue [phase2 options]
-      async-migrate batch --repos repos.txt --shard 2/5 --format json -- phase1 > shard-2.json
-      async-migrate batch --merge shard-*.json --report batch.md
-
-    After `--` come the phase and its own options (--only, --exclude, --config, --jobs,
-    --allow-dirty, --offload-mixed; --subsystem, --shared), applied in every repository;
-    --apply and --commit are implied, and --check, --diff-file, --report, --traffic are
-    refused. In each repository the branch (default async-migrate/phase1 or
-    async-migrate/phase2) is checked out if it exists, else created from HEAD when there is
-    something to write; the written files are committed and the repository is left on
-    the branch. A repository that fails (not in a git repository, uncommitted changes in
-    a file to write, a bad configuration, files that cannot be processed) is reported and
-    the batch goes on.
-
-    Ends with one summary table, or with --format json one document listing per
-    repository its root, status (changed, unchanged, failed), branch, commit,
-    files_changed and error. Exit 0 when every repository succeeded, 3 when any failed,
-    2 on a usage error.
-    """
-    from async_migrate.codemods import batch as batching
-
-    if report is not None and not report.parent.is_dir():
-        raise _fail(f"{report}: no such directory for the report")
-    if merge:
-        _merge_batches(ctx, paths, repos, branch, shard, format, report)
-        return
-    job = _phase_job(ctx, ctx.meta.get("phase_args"), branch)
-    roots = list(paths or ())
-    if repos is not None:
-        try:
-            roots += batching.read_repos(repos)
-        except batching.BatchError as error:
-            raise _fail(str(error)) from None
-    if not roots:
-        raise _fail("no repositories: give application roots before --, or --repos FILE")
-    slice_ = None
-    if shard is not None:
-        try:
-            slice_ = batching.parse_shard(shard)
-        except batching.BatchError as error:
-            raise _fail(str(error)) from None
-        every = len(roots)
-        roots = batching.shard_of(roots, slice_)
-        if format is not Format.json:
-            from async_migrate.cli.render import print_lines
-
-            print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {every} repositories"])
-    err = Console(stderr=True)
-
-    def done(index: int, outcome) -> None:
-        if format is Format.text:
-            detail = outcome.error or f"{len(outcome.files_changed)} files" + (
-                f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
-            )
-            err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",
-                      markup=False, highlight=False, soft_wrap=True)
-
-    outcomes = batching.run_batch(roots, job, done)
-    extra = {"shard": slice_.to_json()} if slice_ is not None else {}
-    _batch_result(job.phase, job.branch, outcomes, format, report, extra)
-
-
-def _batch_result(phase, branch, outcomes, format, report, extra):
-    """Print (and with --report write) a batch's summary; exit 3 when a repository failed."""
-    from async_migrate.cli.render import print_batch
-    from async_migrate.codemods import batch as batching
-
-    if report is not None:
-        try:
-            report.write_text(batching.render_markdown(phase, branch, outcomes), encoding="utf-8")
-        except OSError as error:
-            raise _fail(f"cannot write the report {report}: {error.strerror or error}") from None
-    if format is Format.json:
-        _print_json({
-            "command": "batch",
-            "phase": phase,
-            "branch": branch,
-            **extra,
-            "repositories": [outcome.to_json() for outcome in outcomes],
-            "summary": batching.summary(outcomes),
-        })
-    else:
-        print_batch(Console(), phase, outcomes)
-    raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
-
-
-def _merge_batches(ctx, paths, repos, branch, shard, format, report):
-    from async_migrate.codemods import batch as batching
-
-    if ctx.meta.get("phase_args") is not None or repos is not None or branch is not None or shard is not None:
-        raise _fail("--merge takes only the JSON results (and --format, --report): no --repos, --branch, "
-                    "--shard or phase after --")
-    try:
-        merged = batching.merge(batching.read_results(list(paths or ())))
-    except batching.BatchError as error:
-        raise _fail(str(error)) from None
-    extra = {"shards": [s.to_json() for s in merged.shards]} if merged.shards else {}
-    _batch_result(merged.phase, merged.branch, merged.outcomes, format, report, extra)
-
-# ------------------------------------------------------------------ end of batch
 
 
 def _warn(err: Console, warnings: list[str]) -> None:
@@ -979,9 +753,10 @@ def _warn(err: Console, warnings: list[str]) -> None:
     print_lines(err, [f"async-migrate: warning: {warning}" for warning in warnings], "bold yellow")
 
 
-# verify and smoke: the commands that import and run the target's code
-from async_migrate.cli import verify_cmd  # noqa: E402
+# batch, then verify and smoke (the commands that import and run the target's code)
+from async_migrate.cli import batch_cmd, verify_cmd  # noqa: E402
 
+batch_cmd.register(app)
 verify_cmd.register(app)
 
 

@@ -1,0 +1,223 @@
+"""The migration report as Markdown, for a pull request description: the same facts as the
+report's JSON (`codemods/report.py`), and nothing the JSON does not state."""
+
+from __future__ import annotations
+
+from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.report import RANKING, Entry, Report
+from async_migrate.codemods.rules import texts
+
+
+def render_markdown(report: Report) -> str:
+    if report.phase == 2:
+        return _render_phase2(report)
+    out: list[str] = []
+    totals = report.totals
+    if report.command == "scan":
+        title, verb = "phase one plan", "would convert"
+    elif report.applied:
+        title, verb = "phase one applied", "converted"
+    else:
+        title, verb = "phase one (dry run)", "would convert"
+    out.append(f"# Migration report: {title}")
+    out.append("")
+    out.append(
+        f"`async-migrate {report.command}` on `{report.root}`: phase one {verb} "
+        f"{totals['convert']} of {totals['handlers']} handlers; "
+        f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
+    )
+    out.append("")
+    out.append(_table(
+        ["handlers", "convert", "keep", "unchanged", "still blocking"],
+        [[totals[key] for key in ("handlers", "convert", "keep", "unchanged", "still_blocking")]],
+        right={0, 1, 2, 3, 4},
+    ))
+    out.append("")
+    out.append("## Rollout priority")
+    out.append("")
+    ranking = RANKING if report.traffic else RANKING[1:]
+    out.append("Routes phase one converts, ranked by: " + "; ".join(ranking) + ".")
+    out.append("")
+    header = ["rank", "route", "handler", "file:line", "category", "eager loads / joins", "session calls"]
+    if report.traffic:
+        header.append("traffic")
+    rows = []
+    for rank, entry in enumerate(report.priority, start=1):
+        row = [
+            rank,
+            _route(entry),
+            entry.handler.function.qualname,
+            f"{entry.handler.module.path}:{entry.handler.function.line}",
+            entry.category,
+            ", ".join(sorted({eager.call for eager in entry.eager})),
+            entry.session_calls,
+        ]
+        if report.traffic:
+            row.append(entry.traffic if entry.traffic is not None else "")
+        rows.append(row)
+    out.append(_table(header, rows, right={0, 6, 7}) if rows else "Nothing to convert.")
+    out.append("")
+    out.append("## Subsystems")
+    for subsystem in report.subsystems:
+        counts = subsystem.counts
+        out.append("")
+        out.append(f"### {subsystem.name}")
+        out.append("")
+        out.append(", ".join(f"{counts[action]} {action}" for action in counts))
+        out.append("")
+        out.append(_table(
+            ["line", "handler", "kind", "route", "phase one", "reasons"],
+            [
+                [
+                    entry.handler.function.line,
+                    entry.handler.function.qualname,
+                    entry.handler.kind,
+                    _route(entry),
+                    entry.outcome.action,
+                    "<br>".join(map(_cell, texts(entry.outcome.reasons))),
+                ]
+                for entry in subsystem.entries
+            ],
+            right={0},
+            raw={5},
+        ))
+        if subsystem.blocking:
+            out.append("")
+            out.append("Kept `async def` but still blocking the event loop:")
+            out.append("")
+            out.append(_table(
+                ["line", "handler", "route", "blocks at", "fix"],
+                [
+                    [
+                        entry.handler.function.line,
+                        entry.handler.function.qualname,
+                        _route(entry),
+                        "<br>".join(_cell(_blocking(b)) for b in entry.blocking),
+                        "<br>".join(map(_cell, entry.fixes)),
+                    ]
+                    for entry in subsystem.blocking
+                ],
+                right={0},
+                raw={3, 4},
+            ))
+    if report.traffic_unmatched:
+        out.append("")
+        out.append("## Traffic rows matching no route")
+        out.append("")
+        out.append(_table(
+            ["method", "path", "count"],
+            [[row.method, row.path, row.count] for row in report.traffic_unmatched],
+            right={2},
+        ))
+    if report.errors:
+        out.append("")
+        out.append("## Files that could not be read")
+        out.append("")
+        out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
+    out.append("")
+    return "\n".join(out)
+
+
+def _render_phase2(report: Report) -> str:
+    document = report.phase2 or {}
+    name = document.get("name") or "subsystem"
+    totals = report.totals
+    state = "applied" if report.applied else "dry run"
+    out = [f"# Migration report: phase two, {name} ({state})", ""]
+    verb = "moved" if report.applied else "would move"
+    out.append(
+        f"`async-migrate phase2` on `{report.root}`: phase two {verb} {totals['migrate']} of "
+        f"{totals['routes']} routes of `{name}` to `AsyncSession`; {totals['blocked']} stay on the "
+        f"synchronous Session, blocked as listed below."
+    )
+    out.append("")
+    keys = ["routes", "migrate", "blocked", "unchanged", "helpers_migrate", "helpers_twin", "blockers"]
+    out.append(_table(
+        ["routes", "migrate", "blocked", "unchanged", "helpers now async", "async twins", "blockers"],
+        [[totals[key] for key in keys]],
+        right=set(range(len(keys))),
+    ))
+    out.append("")
+    out.append("## Routes")
+    out.append("")
+    entries = report.subsystems[0].entries if report.subsystems else []
+    out.append(_table(
+        ["route", "handler", "file:line", "phase two", "reasons"],
+        [
+            [
+                _route(entry),
+                entry.handler.function.qualname,
+                f"{entry.handler.module.path}:{entry.handler.function.line}",
+                entry.outcome.action,
+                "<br>".join(map(_cell, entry.outcome.reasons)),
+            ]
+            for entry in entries
+        ],
+        raw={4},
+    ) if entries else "No routes.")
+    helpers = document.get("helpers", [])
+    if helpers:
+        out += ["", "## Helpers", ""]
+        label = {"migrate": "now async", "twin": "async twin added (sync original kept)", "blocked": "blocked"}
+        out.append(_table(
+            ["helper", "file:line", "phase two", "reasons"],
+            [
+                [h["function"], f"{h['file']}:{h.get('line', '')}", label.get(h["action"], h["action"]),
+                 "<br>".join(map(_cell, h.get("reasons", [])))]
+                for h in helpers
+            ],
+            raw={3},
+        ))
+    global_blockers = document.get("global_blockers", [])
+    if global_blockers:
+        out += ["", "## What blocks the whole subsystem", ""]
+        out.append("The async stack cannot be built, so no route moves until this is fixed:")
+        out.append("")
+        out += [f"- {_cell(blocker)}" for blocker in global_blockers]
+    blockers = document.get("blockers", [])
+    if blockers:
+        out += ["", "## What blocks", ""]
+        out.append(_table(
+            ["file:line", "blocker"], [[f"{b['file']}:{b['line']}", b["message"]] for b in blockers]
+        ))
+    follow_ups = document.get("follow_ups", [])
+    if follow_ups:
+        out += ["", "## Follow-ups", ""]
+        out += [f"- {item}" for item in follow_ups]
+    if report.errors:
+        out += ["", "## Files that could not be read", ""]
+        out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
+    out.append("")
+    return "\n".join(out)
+
+
+def _route(entry: Entry) -> str:
+    handler = entry.handler
+    path = entry.route if entry.route is not None else (handler.path or "")
+    if handler.kind == "websocket":
+        return f"WEBSOCKET {path}".strip()
+    if handler.kind == "dependency":
+        return ""
+    return f"{', '.join(handler.methods)} {path}".strip()
+
+
+def _blocking(blocking: Blocking) -> str:
+    return f"line {blocking.line}: {blocking.call}" + (" (offloaded)" if blocking.offloaded else "")
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(
+    header: list[str],
+    rows: list[list[object]],
+    right: frozenset[int] | set[int] = frozenset(),
+    raw: frozenset[int] | set[int] = frozenset(),
+) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("| " + " | ".join("---:" if i in right else "---" for i in range(len(header))) + " |")
+    for row in rows:
+        cells = [str(value) if i in raw else _cell(value) for i, value in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
