@@ -662,46 +662,6 @@ def only_blocker(plan: StackPlan, code: str) -> str:
     return str(plan.blockers[0])
 
 
-def test_blocker_creator(tmp_path):
-    engine = ENGINE.replace(
-        "engine = create_engine(DATABASE_URL, pool_size=5, pool_pre_ping=True)",
-        "def connect():\n    return make_connection()\n\n\n"
-        'engine = create_engine("postgresql+psycopg://", creator=connect)',
-    )
-    message = only_blocker(plan_for(app(tmp_path, engine)), "AM237")
-    assert message == (
-        "db/engine.py:12: engine is built with creator=connect, which create_async_engine cannot take "
-        "(it needs async_creator=, an async function returning a driver connection); name an async "
-        "engine factory in [tool.async-migrate] async-engine-factory"
-    )
-
-
-def test_blocker_cloud_sql_connector(tmp_path):
-    engine = """
-        import os
-
-        from google.cloud.sql.connector import Connector
-        from sqlalchemy import create_engine
-        from sqlalchemy.orm import sessionmaker
-
-        connector = Connector()
-
-
-        def getconn():
-            return connector.connect(os.environ["INSTANCE"], "pg8000", user="app", db="app")
-
-
-        if os.environ.get("INSTANCE"):
-            engine = create_engine("postgresql+pg8000://", creator=getconn)
-        else:
-            engine = create_engine(os.environ["DATABASE_URL"])
-        database_sessionmaker = sessionmaker(engine)
-    """
-    message = only_blocker(plan_for(app(tmp_path, engine)), "AM236")
-    assert message.startswith("db/engine.py:1: the engine connects through the Cloud SQL Python Connector")
-    assert "async_creator=" in message and "connect_async" in message and "async-engine-factory" in message
-
-
 def test_configured_factory_lifts_the_creator_blocker(tmp_path):
     engine = ENGINE.replace(
         "engine = create_engine(DATABASE_URL, pool_size=5, pool_pre_ping=True)",
@@ -711,18 +671,6 @@ def test_configured_factory_lifts_the_creator_blocker(tmp_path):
     plan = plan_for(root, parse({"async-engine-factory": "db.cloud.make_async_engine"}))
     assert plan.ok, plan.blockers
     assert plan.engine_edit[1].factory == "db.cloud.make_async_engine"
-
-
-def test_blocker_async_factory_and_missing_factory(tmp_path):
-    root = app(tmp_path, db__cloud="async def make_async_engine():\n    return None\n")
-    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.cloud.make_async_engine"})), "AM235")
-    assert message.startswith(
-        "db/cloud.py:1: async-engine-factory `db.cloud.make_async_engine` is an `async def`"
-    )
-    message = only_blocker(plan_for(root, parse({"async-engine-factory": "db.nowhere.make"})), "AM235")
-    assert message == (
-        "configuration: async-engine-factory `db.nowhere.make`: no module `db/nowhere.py` under the root"
-    )
 
 
 FACTORY_ROUTER = """
@@ -790,73 +738,6 @@ def test_a_session_class_dependency_on_a_module_engine_gets_the_stack_after_it(t
     assert plan.ok, plan.blockers
     path, edit = plan.engine_edit
     assert (path, edit.anchor, edit.sync_engine, edit.session_class) == ("db/engine.py", "get_db_session", "engine", None)
-
-
-def test_blocker_no_sessionmaker(tmp_path):
-    engine = SESSION_CLASS_ENGINE.replace(
-        "engine = create_engine(\"sqlite:///app.db\")", "def make_engine():\n        return create_engine(\"sqlite://\")"
-    ).replace("with Session(engine) as session:", "with Session(make_engine()) as session:")
-    message = only_blocker(plan_for(app(tmp_path, engine)), "AM230")
-    assert message.startswith(
-        "db/engine.py:10: no sessionmaker found: phase two builds the async stack next to a module-level"
-    )
-    assert "(`get_db_session` opens sqlalchemy.orm.Session)" in message
-    assert "[tool.async-migrate] sessionmakers" in message
-
-
-def test_blocker_unbound_and_inline_sessionmakers(tmp_path):
-    unbound = ENGINE.replace("sessionmaker(engine, expire_on_commit=", "sessionmaker(expire_on_commit=")
-    message = only_blocker(plan_for(app(tmp_path / "a", unbound)), "AM233")
-    assert message.startswith(
-        "db/engine.py:9: `database_sessionmaker = sessionmaker(...)` is not bound to an engine"
-    )
-    inline = ENGINE.replace("sessionmaker(engine,", "sessionmaker(create_engine(DATABASE_URL),")
-    message = only_blocker(plan_for(app(tmp_path / "b", inline)), "AM234")
-    assert message.startswith(
-        "db/engine.py:9: `database_sessionmaker` is bound to `create_engine(DATABASE_URL)`, "
-        "not to a module-level engine"
-    )
-
-
-def test_blocker_several_sessionmakers(tmp_path):
-    files = {
-        "db/engine.py": ENGINE
-        + "\n\nother_sessionmaker = sessionmaker(engine)\n\n\n"
-        + "def get_other() -> Iterator[Session]:\n"
-        + "    with other_sessionmaker() as session:\n"
-        + "        yield session\n",
-        "core/settings.py": SETTINGS,
-        "core/dependencies.py": DEPENDENCIES
-        + "\nother_dependency = Annotated[Session, Depends(get_other)]\n",
-    }
-    files["core/dependencies.py"] = files["core/dependencies.py"].replace(
-        "import get_db_session", "import get_db_session, get_other"
-    )
-    message = only_blocker(plan_for(write(tmp_path / "app", files)), "AM231")
-    assert "several synchronous sessionmakers (`database_sessionmaker` (db/engine.py:9), " in message
-    assert "`other_sessionmaker` (db/engine.py:17)) feed the session dependencies" in message
-
-
-def test_blocker_name_taken_by_something_else(tmp_path):
-    engine = ENGINE + "\n\nasync_engine = None  # not an engine\nget_async_db_session = object()\n"
-    plan = plan_for(app(tmp_path, engine))
-    assert {b.code for b in plan.blockers} == {"AM232"}
-    assert [str(b) for b in plan.blockers] == [
-        "db/engine.py:18: `get_async_db_session` is assigned here and is not async session dependency; phase "
-        "two would generate its async session dependency under this name: choose another with "
-        "[tool.async-migrate] async-dependency",
-        "db/engine.py:17: `async_engine` is assigned here and is not async engine; phase two would generate "
-        "its async engine under this name: choose another with [tool.async-migrate] async-engine",
-    ]
-    assert plan.edits() == {}
-
-
-def test_blocker_driver_without_asyncio_counterpart(tmp_path):
-    engine = ENGINE.replace("create_engine(DATABASE_URL,", 'create_engine("postgresql+pg8000://u@h/db",')
-    message = only_blocker(plan_for(app(tmp_path, engine)), "AM238")
-    assert message.startswith(
-        "db/engine.py:8: engine URL uses `postgresql+pg8000`, which has no asyncio driver"
-    )
 
 
 def test_in_memory_sqlite_is_noted(tmp_path):

@@ -3,8 +3,8 @@
 Each test breaks one step of the planner or rewriter (monkeypatched in-process,
 `--jobs 1`), runs phase two, and asserts that the route the broken step would have
 emitted misbehaving code for ends up blocked with the self-check's reason, and
-that nothing of it was written. The near-miss runs the unbroken tool on the same
-application and expects the route migrated, with no self-check reason.
+that nothing of it was written. The near miss (the unbroken tool on the same
+application) is in tests/rules/test_am223_self_check.py.
 """
 
 from __future__ import annotations
@@ -60,27 +60,6 @@ def assert_refused(cli, root, *fragments: str) -> None:  # type: ignore[no-untyp
     # the only route is blocked: nothing is written, not even the async stack
     assert document["files_changed"] == []
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
-
-
-def test_near_miss_the_unbroken_plan_passes_the_self_check(cli, app):
-    document, _ = phase2(cli, app)
-    assert handler(document, "create_item")["action"] == "migrate"
-    assert not any("self-check" in b["message"] for b in document["subsystem"]["blockers"])
-    assert "await db.commit()" in read(app, "api/items.py")
-
-
-def test_a_dropped_await_on_a_session_method_blocks_the_route(cli, app, monkeypatch):
-    original = plan._plan_calls
-
-    def drop_commit_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
-        original(project, fid, fplan, *args)
-        _, function = project.functions[fid]
-        for call in function.calls:
-            if call.method == "commit" and call.index in fplan.calls:
-                del fplan.calls[call.index]
-
-    monkeypatch.setattr(plan, "_plan_calls", drop_commit_await)
-    assert_refused(cli, app, "`db.commit()` is a coroutine on AsyncSession and is not awaited")
 
 
 def test_an_async_session_reaching_a_sync_session_parameter_blocks_the_route(cli, app, monkeypatch):

@@ -1,0 +1,42 @@
+"""AM211 await-in-nested-function: a call that needs `await` inside a lambda or nested function
+blocks its route."""
+
+from __future__ import annotations
+
+HELPER = """
+def count(session: Session, n: int) -> int:
+    return len(session.scalars(select(Book).limit(n)).all())
+"""
+
+
+def test_a_helper_called_from_a_lambda_blocks_the_route_with_am211(phase2, entry):
+    document = phase2(
+        HELPER
+        + """
+
+@router.get("/n")
+def nested(session: session_dependency, ns: list[int]):
+    return sorted(ns, key=lambda n: count(session, n))
+"""
+    )
+    found = entry(document, "nested")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM211"])
+    assert found["reasons"][0].endswith("needs `await` inside a nested function or lambda, where it cannot stand")
+    assert document["files_changed"] == []
+
+
+def test_near_miss_the_same_helper_called_in_a_loop_migrates(phase2, entry):
+    document = phase2(
+        HELPER
+        + """
+
+@router.get("/n")
+def nested(session: session_dependency, ns: list[int]):
+    total = 0
+    for n in ns:
+        total += count(session, n)
+    return total
+"""
+    )
+    found = entry(document, "nested")
+    assert found["action"] == "migrate" and "AM211" not in found["codes"], found

@@ -1,0 +1,30 @@
+"""AM214 unavailable-on-async-session: a Session method AsyncSession lacks blocks the route."""
+
+from __future__ import annotations
+
+
+def test_bulk_save_objects_blocks_the_route_with_am214(phase2, entry):
+    document = phase2(
+        """
+        @router.post("/bulk")
+        def bulk(session: session_dependency):
+            session.bulk_save_objects([Book(title="x", author_id=1)])
+            session.commit()
+        """
+    )
+    found = entry(document, "bulk")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM214"])
+    assert "`session.bulk_save_objects()` does not exist on AsyncSession" in found["reasons"][0]
+
+
+def test_near_miss_add_all_exists_on_async_session(phase2, entry):
+    document = phase2(
+        """
+        @router.post("/bulk")
+        def bulk(session: session_dependency):
+            session.add_all([Book(title="x", author_id=1)])
+            session.commit()
+        """
+    )
+    found = entry(document, "bulk")
+    assert found["action"] == "migrate" and "AM214" not in found["codes"], found

@@ -1,0 +1,25 @@
+"""AM215 session-passed-to-unknown-call: the Session handed to a third-party call with no known
+async form blocks the route; a configured call mapping lifts it."""
+
+from __future__ import annotations
+
+ROUTE = """
+from thirdparty import export_rows
+
+
+@router.get("/export")
+def export(session: session_dependency):
+    return export_rows(session)
+"""
+
+
+def test_the_session_passed_to_a_third_party_call_blocks_with_am215(phase2, entry):
+    found = entry(phase2(ROUTE), "export")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM215"])
+    assert "passes the Session to thirdparty.export_rows" in found["reasons"][0]
+
+
+def test_near_miss_a_mapped_call_moves_to_its_async_form(phase2, entry):
+    config = '[tool.async-migrate]\ncall-mappings = {"thirdparty.export_rows" = "thirdparty.aexport_rows"}\n'
+    found = entry(phase2(ROUTE, {"pyproject.toml": config}), "export")
+    assert found["action"] == "migrate" and "AM215" not in found["codes"], found

@@ -1,0 +1,35 @@
+"""AM219 dependency-shares-session: a router-level dependency that receives the same synchronous
+Session blocks the routes it guards, naming it."""
+
+from __future__ import annotations
+
+ROUTES = """
+from fastapi import Depends
+
+from db.engine import get_db_session
+
+
+def get_current_user(db: Session = Depends(get_db_session)) -> int:
+    return db.scalar(select(func.count(Book.id)))
+
+
+{router}
+
+
+@router.get("/titles")
+def read_titles(session: session_dependency):
+    return list(session.scalars(select(Book.title)))
+"""
+
+
+def test_a_router_level_dependency_on_the_session_blocks_with_am219(phase2, entry):
+    router = "router = APIRouter(dependencies=[Depends(get_current_user)])"
+    found = entry(phase2(ROUTES.replace("{router}", router)), "read_titles")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    assert "dependency api.items.get_current_user receives the synchronous Session too" in " ".join(found["reasons"])
+
+
+def test_near_miss_a_router_level_dependency_without_the_session_migrates(phase2, entry):
+    router = "def get_request_id() -> str:\n    return 'r'\n\n\nrouter = APIRouter(dependencies=[Depends(get_request_id)])"
+    found = entry(phase2(ROUTES.replace("{router}", router)), "read_titles")
+    assert found["action"] == "migrate" and "AM219" not in found["codes"], found

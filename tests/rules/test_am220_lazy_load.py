@@ -1,0 +1,28 @@
+"""AM220 lazy-load: a helper reading a relationship its query does not eager-load blocks its route."""
+
+from __future__ import annotations
+
+LAZY = """
+from sqlalchemy.orm import selectinload
+
+
+def author_name(session: Session, book_id: int) -> str:
+    book = session.scalars(select(Book).{options}where(Book.id == book_id)).one()
+    return book.author.name
+
+
+@router.get("/name")
+def name(session: session_dependency, book_id: int):
+    return author_name(session, book_id)
+"""
+
+
+def test_a_lazy_relationship_read_blocks_the_route_with_am220(phase2, entry):
+    found = entry(phase2(LAZY.replace("{options}", "")), "name")
+    assert found["action"] == "blocked" and "AM220" in found["codes"], found
+    assert "selectinload(Book.author)" in " ".join(found["reasons"])
+
+
+def test_near_miss_the_relationship_loaded_with_selectinload_migrates(phase2, entry):
+    found = entry(phase2(LAZY.replace("{options}", "options(selectinload(Book.author)).")), "name")
+    assert found["action"] == "migrate" and "AM220" not in found["codes"], found

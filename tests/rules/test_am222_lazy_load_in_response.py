@@ -1,0 +1,28 @@
+"""AM222 lazy-load-in-response: a response model field reading a relationship the route's query
+does not eager-load blocks the route."""
+
+from __future__ import annotations
+
+from test_phase2_rules import SCHEMAS
+
+ROUTE = """
+from sqlalchemy.orm import selectinload
+
+from schemas import BookOut
+
+
+@router.get("/model", response_model=BookOut)
+def model(session: session_dependency, book_id: int):
+    return session.scalars(select(Book).{options}where(Book.id == book_id)).one()
+"""
+
+
+def test_a_response_model_reading_a_lazy_relationship_blocks_with_am222(phase2, entry):
+    found = entry(phase2(ROUTE.replace("{options}", ""), {"schemas.py": SCHEMAS}), "model")
+    assert found["action"] == "blocked" and "AM222" in found["codes"], found
+
+
+def test_near_miss_the_relationship_loaded_for_the_response_migrates(phase2, entry):
+    route = ROUTE.replace("{options}", "options(selectinload(Book.author)).")
+    found = entry(phase2(route, {"schemas.py": SCHEMAS}), "model")
+    assert found["action"] == "migrate" and "AM222" not in found["codes"], found

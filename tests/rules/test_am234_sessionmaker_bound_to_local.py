@@ -1,0 +1,21 @@
+"""AM234 sessionmaker-bound-to-local: a sessionmaker bound to an expression, not a module-level engine, blocks phase two."""
+
+from __future__ import annotations
+
+from test_async_stack import ENGINE, only_blocker, plan_for  # the async stack's tiny application
+from test_async_stack import app as stack_app
+
+
+def test_a_sessionmaker_bound_to_an_inline_engine_blocks_with_am234(tmp_path):
+    inline = ENGINE.replace("sessionmaker(engine,", "sessionmaker(create_engine(DATABASE_URL),")
+    message = only_blocker(plan_for(stack_app(tmp_path, inline)), "AM234")
+    assert message.startswith(
+        "db/engine.py:9: `database_sessionmaker` is bound to `create_engine(DATABASE_URL)`, "
+        "not to a module-level engine"
+    )
+
+
+def test_near_miss_a_sessionmaker_bound_to_a_module_level_engine(tmp_path):
+    plan = plan_for(stack_app(tmp_path, ENGINE))
+    assert plan.ok, plan.blockers
+    assert plan.engine_edit[1].sync_engine == "engine"
