@@ -1,4 +1,8 @@
-"""`async-migrate`: move FastAPI routes off a blocking synchronous SQLAlchemy Session."""
+"""`async-migrate`: move FastAPI routes off a blocking synchronous SQLAlchemy Session.
+
+Over 500 lines: scan, phase1, phase2 and check share their options, the Ui, the guard and the
+run-to-output path; batch (batch_cmd.py), verify and smoke (verify_cmd.py) only call into them.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The Session as a value: what an expression of a function may hold.
 
+Over 500 lines: one abstract evaluation (values, bindings, calls, attributes, classes) whose
+parts recurse into each other.
+
 The design note (`session-flow.md`) in code. Each expression the pre-pass records
 (`facts.Function.bindings`, `assigns`, `returned`, `Call.func`, `Arg.expr`) is evaluated
 to a set of abstract values; the empty set is *Unknown*:

@@ -1,5 +1,8 @@
 """The whole-project index: modules joined into routers, handlers, sessions and a call graph.
 
+Over 500 lines: one index whose cached views (names and imports, routing, Session flow, the
+call graph) read each other; it splits by concern together with typed records for its tuples.
+
 Built in the parent process from the facts of every module. Everything phase one,
 phase two and `check` decide is read from here: which functions are routes,
 websockets or dependencies, which parameters carry a synchronous Session (declared

@@ -1,5 +1,8 @@
 """Per-file work on a pool of processes, each file parsed once.
 
+Over 500 lines: the parent's side and the worker's side of one message protocol (collect,
+rewrite, recover from a crashed worker), kept together so both change at once.
+
 Files are dealt out to worker processes once, balanced by size, and stay with
 their worker: the worker parses a file in the collect round, keeps the tree if
 it may be rewritten, and rewrites that same tree in the rewrite round. Only

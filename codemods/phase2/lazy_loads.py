@@ -1,5 +1,8 @@
 """Lazy loads that break under AsyncSession: relationship reads nothing eager-loaded.
 
+Over 500 lines: one analysis (relationships, eager options, attribute reads, response models)
+over shared per-route eager-load state.
+
 Under asyncio, touching a relationship that is not loaded yet does implicit IO and
 raises `sqlalchemy.exc.MissingGreenlet`. It happens in helper code (`book.author.name`)
 and during FastAPI's response serialization, which reads every field of the response

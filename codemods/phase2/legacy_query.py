@@ -1,5 +1,8 @@
 """Rewrite legacy `Session.query()` chains into 2.0 `select()` statements under `AsyncSession`.
 
+Over 500 lines: one rewrite, whose chain model serves parsing the chain, checking it and
+writing its `select()` form.
+
 `AsyncSession` has no `query()`. A chain rooted at `<session>.query(...)` maps to a
 `select()` statement run by an awaited session method, when the mapping is exact;
 anything else comes back as a blocker message naming the method and the reason.
