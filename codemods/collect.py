@@ -491,7 +491,9 @@ class Collector:
         if isinstance(node, cst.Call) and self._ref(node.func) in DEPENDS:
             argument = _argument(node, 0, "dependency")
             if argument is not None:
-                return self._ref(argument)
+                # `Depends(Checker("admin"))`: an instance FastAPI calls, as a value-flow
+                # expression (`app.auth.Checker()`) the index evaluates
+                return self._ref(argument) or self.expression(argument)
         return None
 
     def _scan_depends(self, node: cst.CSTNode) -> None:
@@ -964,6 +966,7 @@ class BodyScanner:
         self.raw_bindings: list[tuple[facts.Binding, cst.BaseExpression]] = []
         self.raw_assigns: list[tuple[str, cst.BaseExpression]] = []
         self.raw_returned: list[cst.BaseExpression] = []
+        self.raw_yielded: list[cst.BaseExpression] = []
         self.raw_args: list[tuple[facts.Arg, cst.BaseExpression]] = []
 
     def scan(self, body: cst.BaseSuite) -> None:
@@ -999,6 +1002,9 @@ class BodyScanner:
                 self.function.assigns.append((attribute, found))
         self.function.returned = tuple(
             found for found in (expression(value, local) for value in self.raw_returned) if found is not None
+        )
+        self.function.yielded = tuple(
+            found for found in (expression(value, local) for value in self.raw_yielded) if found is not None
         )
         # Uses of names bound to sessions opened here count as uses too.
         self.function.name_uses = {
@@ -1080,14 +1086,16 @@ class BodyScanner:
         self._bind(node.target)
 
     def _on_with(self, node: cst.With, nested: bool) -> None:
-        if node.asynchronous is not None:
-            if not nested:
-                self._await(node.items[0].item, "async with")
-            return
+        asynchronous = node.asynchronous is not None
+        if asynchronous and not nested:
+            self._await(node.items[0].item, "async with")
         for item in node.items:
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
-                self._binding(item.asname.name.value, item.item, entered=True)
+                self._binding(item.asname.name.value, item.item, entered=True, asynchronous=asynchronous)
                 self.locals.add(item.asname.name.value)
+        if asynchronous:
+            return
+        for item in node.items:
             if isinstance(item.item, cst.Call) and item.asname is not None:
                 target = item.asname.name
                 if isinstance(target, cst.Name):
@@ -1109,6 +1117,8 @@ class BodyScanner:
             self.function.is_generator = True
             if isinstance(node.value, cst.Name):
                 self.function.yields += (node.value.value,)
+            if type(node.value) in _FLOW_EXPRESSIONS:
+                self.raw_yielded.append(node.value)  # type: ignore[arg-type]
 
     def _on_return(self, node: cst.Return, nested: bool) -> None:
         if not nested and isinstance(node.value, cst.Name):
@@ -1286,9 +1296,11 @@ class BodyScanner:
         ):
             self.raw_assigns.append((target.attr.value, value))  # type: ignore[attr-defined]
 
-    def _binding(self, name: str, value: cst.BaseExpression, entered: bool = False) -> None:
+    def _binding(
+        self, name: str, value: cst.BaseExpression, entered: bool = False, asynchronous: bool = False
+    ) -> None:
         if type(value) in _FLOW_EXPRESSIONS:
-            self.raw_bindings.append((facts.Binding(name, "", entered=entered), value))
+            self.raw_bindings.append((facts.Binding(name, "", entered=entered, asynchronous=asynchronous), value))
 
     def _bind(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

@@ -115,6 +115,7 @@ class Binding(_Fact):
     expr: str
     line: int = 0
     entered: bool = False  # `with expr as name`: the name holds what `__enter__` returns
+    asynchronous: bool = False  # `async with expr as name`: what `__aenter__` returns
 
 
 @dataclass(slots=True)
@@ -152,6 +153,7 @@ class Function(_Fact):
     bindings: list[Binding] = field(default_factory=list)  # `name = expr`, `with expr as name`
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`
 
 

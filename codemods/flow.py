@@ -42,7 +42,11 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROTOCOL_TYPES
-from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SYNC_SESSIONMAKERS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    SCOPED_SESSION_MAKERS,
+    SESSION_IO_METHODS,
+    SYNC_SESSIONMAKERS,
+)
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -282,7 +286,7 @@ class Flow:
         if target is not None and target.kind == "function" and target.module is not None:
             function = target.function
             fid = (target.module.name, function.key)  # type: ignore[union-attr]
-            if any(project.canonical(d.callee) in CONTEXT_MANAGER_DECORATORS for d in function.decorators):  # type: ignore[union-attr]
+            if self.is_manager(fid):
                 return frozenset({Abstract(MANAGER, fid)})
             return frozenset({Abstract(FUNCTION, fid)})
         if target is not None and target.kind == "value" and target.value is not None:
@@ -301,6 +305,11 @@ class Flow:
             owner, _, attribute = ref.rpartition(".")
             return self._attribute(self.ref(owner), attribute, None)
         return NOTHING
+
+    def is_manager(self, fid: FunctionId) -> bool:
+        """A function decorated with `@contextmanager` (calling it gives a context)."""
+        _, function = self.project.functions[fid]
+        return any(self.project.canonical(d.callee) in CONTEXT_MANAGER_DECORATORS for d in function.decorators)
 
     # ------------------------------------------------------------------ functions
 
@@ -323,7 +332,7 @@ class Flow:
         for binding in function.bindings:
             values = self.evaluate(fid, binding.expr)
             if binding.entered:
-                values = self._enter(values)
+                values = self.enter(values, binding.asynchronous)
             if values:
                 env[binding.name] = env.get(binding.name, NOTHING) | frozenset(
                     _named(v, f"{'with ' if binding.entered else ''}{describe(binding.expr)}")
@@ -395,17 +404,37 @@ class Flow:
         if project.is_session_dependency(ref):
             return _SESSION
         found: set[Abstract] = set()
-        for value in self.ref(ref):
+        for value in self.dependency(ref):
             if value.kind == CLASS:
                 found.add(Abstract(INSTANCE, value.target, origin=f"Depends({_short(ref)})"))
-            elif value.kind == FUNCTION:
-                fid = value.target
-                _, function = project.functions[fid]  # type: ignore[index]
-                made = self.yielded(fid) if function.is_generator else self.returns(fid)  # type: ignore[arg-type]
-                if not made and self.carries_session(fid):  # type: ignore[arg-type]
-                    made = frozenset({Abstract(TAINTED, origin=f"Depends({_short(ref)})")})
+                continue
+            fids: list[FunctionId]
+            if value.kind == FUNCTION:
+                fids = [value.target]  # type: ignore[list-item]
+            elif value.kind == INSTANCE:  # FastAPI calls the instance: its `__call__`
+                fids = self.classes.method(value.target, "__call__")[0]  # type: ignore[arg-type]
+            else:
+                continue
+            for fid in fids:
+                _, function = project.functions[fid]
+                made = self.yielded(fid) if function.is_generator else self._returned(fid, value)
+                if not made and self.carries_session(fid):
+                    made = frozenset({Abstract(TAINTED, origin=f"Depends({describe(ref)})")})
                 found |= made
         return frozenset(found)
+
+    def dependency(self, ref: str) -> Values:
+        """What `Depends(ref)` is given: `ref` a reference, or a call (`app.auth.Checker()`)."""
+        return self.evaluate(None, ref)  # type: ignore[arg-type]
+
+    def dependency_callables(self, ref: str) -> list[FunctionId]:
+        """The project functions FastAPI runs for `Depends(ref)` when `ref` is an instance:
+        its class's `__call__` (a plain function or class is found by reference)."""
+        found: list[FunctionId] = []
+        for value in self.dependency(ref):
+            if value.kind == INSTANCE:
+                found.extend(m for m in self.classes.method(value.target, "__call__")[0] if m not in found)  # type: ignore[arg-type]
+        return found
 
     def carries_session(self, fid: FunctionId) -> bool:
         """A function that takes or opens a Session (a dependency building an object from it)."""
@@ -445,6 +474,8 @@ class Flow:
         env = self.env(fid)
         for name in function.yields:
             values |= env.get(name, NOTHING)
+        for expression in function.yielded:  # `yield UnitOfWork(s)`
+            values |= self.evaluate(fid, expression)
         for ref in function.returns:  # Iterator[Session], Generator[Session, None, None]
             if self.project.is_sync_session_type(ref):
                 values |= _SESSION
@@ -494,13 +525,41 @@ class Flow:
                 found.add(value)
         return frozenset(found)
 
-    def _enter(self, values: Values) -> Values:
+    def enter(self, values: Values, asynchronous: bool = False) -> Values:
+        """What `with value as name` (`async with`, when asynchronous) binds to `name`.
+
+        A Session and a `@contextmanager` call give what they hold; an instance of a
+        project class gives what its `__enter__` (`__aenter__`) returns, the instance
+        itself for `return self`, so a unit of work's `self.session` stays readable.
+        """
         found: set[Abstract] = set()
         for value in values:
             if value.kind == SESSION or value.kind == TAINTED:
                 found.add(value)
             elif value.kind == CONTEXT:
                 found |= self.yielded(value.target)  # type: ignore[arg-type]
+            elif value.kind == INSTANCE and value.target is not None:
+                methods, _ = self.classes.method(value.target, "__aenter__" if asynchronous else "__enter__")  # type: ignore[arg-type]
+                for method in methods:
+                    found |= self._returned(method, value)
+        return frozenset(found)
+
+    def _returned(self, fid: FunctionId, instance: Abstract | None) -> Values:
+        """What a function returns (awaited, if it is `async def`): its return annotation,
+        else what it returns; a method's `return self` is `instance`, the receiver."""
+        _, function = self.project.functions[fid]
+        if instance is None or instance.kind != INSTANCE:
+            if not function.is_async:
+                return self.returns(fid)
+            instance = None
+        found: set[Abstract] = set()
+        for ref in function.returns:
+            found |= self._declared(ref)
+        if found:
+            return frozenset(found)
+        receiver = f"${function.params[0].name}" if function.params and instance is not None else None
+        for expression in function.returned:
+            found |= {instance} if expression == receiver else self.evaluate(fid, expression)  # type: ignore[arg-type]
         return frozenset(found)
 
     def _attribute(self, values: Values, name: str, fid: FunctionId | None) -> Values:
@@ -521,7 +580,9 @@ class Flow:
                     methods, _ = self.classes.method(cls, name)  # type: ignore[arg-type]
                 if methods:
                     found.update(
-                        Abstract(FUNCTION, m, bound=cls if kind == INSTANCE else None)  # type: ignore[arg-type]
+                        Abstract(MANAGER, m)
+                        if self.is_manager(m)
+                        else Abstract(FUNCTION, m, bound=cls if kind == INSTANCE else None)  # type: ignore[arg-type]
                         for m in methods
                     )
                 else:
@@ -531,6 +592,16 @@ class Flow:
             elif kind == SESSION:
                 found.add(Abstract(RESULT))
         return frozenset(found)
+
+    def knows_attribute(self, cls: str, name: str) -> bool:
+        """Whether class `cls` (or a project base) declares, assigns or defines `name`."""
+        for ancestor in self.classes.mro(cls):
+            _, facts_ = self.classes.by_ref[ancestor]
+            if name in facts_.annotations or name in facts_.depends or (ancestor, name) in self.classes.assigned:
+                return True
+            if name in self.classes.methods.get(ancestor, {}):
+                return True
+        return False
 
     def attribute(self, cls: str, name: str) -> Values:
         """The join of what class `cls` (and its project bases) declare and assign to `name`."""
@@ -581,7 +652,26 @@ class Flow:
             elif value.kind == CLASS:
                 methods, _ = self.classes.method(value.target, "__init__")  # type: ignore[arg-type]
                 found.extend(m for m in methods if m not in found)
+        entered = self.entered(fid, call)
+        if entered is not None:
+            # `with UnitOfWork() as uow`: the statement runs `__enter__` and `__exit__` too
+            names = ("__aenter__", "__aexit__") if entered else ("__enter__", "__exit__")
+            for value in self._call(values, fid, ""):
+                if value.kind == INSTANCE and value.target is not None:
+                    for name in names:
+                        found.extend(m for m in self.classes.method(value.target, name)[0] if m not in found)  # type: ignore[arg-type]
         return found, certain
+
+    def entered(self, fid: FunctionId, call: facts.Call) -> bool | None:
+        """Whether the call is a `with` item bound by `as` (True: `async with`), or None."""
+        expression = call.func if call.func is not None else call.callee
+        if expression is None:
+            return None
+        _, function = self.project.functions[fid]
+        for binding in function.bindings:
+            if binding.entered and binding.line == call.line and binding.expr == f"{expression}()":
+                return binding.asynchronous
+        return None
 
     def holds(self, fid: FunctionId, expression: str, kind: str = SESSION) -> Abstract | None:
         """The value of that kind the expression may hold (with its origin), or None."""
@@ -597,3 +687,44 @@ def _named(value: Abstract, origin: str) -> Abstract:
 
 def _short(ref: str) -> str:
     return ref.rsplit(".", 1)[-1]
+
+
+# Session methods that name little else: on an untyped carrier they suggest a Session
+# whatever the carrier is called. The others (`get`, `execute`, `delete`, `close`...)
+# count only on a carrier named like one (`request.state.db`, `g.session`).
+_DISTINCT_SESSION_METHODS = frozenset({
+    "query", "scalars", "scalar", "get_one", "exec", "merge", "begin_nested",
+    "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings",
+})
+
+
+def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
+    """`request.state.db.scalars`, `request.app.state.session.execute`, `g.db.query`: a
+    Session method called on an attribute the analysis cannot type.
+
+    Only a path of attributes (no calls) whose value is unknown counts, never an
+    attribute a project class declares or assigns (its type is then known and is
+    not a Session), and only for a Session method that names little else, or for
+    any Session method on a carrier named like a Session.
+    """
+    head, steps = split(expression)
+    if not head.startswith(("$", "super()")) and not steps:
+        # a reference keeps its dots: the steps start after its module (`flask.g.db.query`)
+        parts = head.split(".")
+        cut = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in flow.project.modules), 1)
+        head, steps = ".".join(parts[:cut]), tuple(f".{part}" for part in parts[cut:])
+    if len(steps) < 2 or "()" in steps or steps[-1][1:] not in SESSION_IO_METHODS:
+        return False
+    method, carrier = steps[-1][1:], steps[-2][1:].lower()
+    if method not in _DISTINCT_SESSION_METHODS and not (
+        "session" in carrier or carrier in ("db", "database") or carrier.startswith("db_") or carrier.endswith("_db")
+    ):
+        return False
+    values = flow.evaluate(fid, head)
+    path = head
+    for step in steps[:-1]:
+        if any(v.kind in (INSTANCE, CLASS) and flow.knows_attribute(v.target, step[1:]) for v in values):  # type: ignore[arg-type]
+            return False
+        path += step
+        values = flow.evaluate(fid, path)
+    return not values

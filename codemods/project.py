@@ -20,7 +20,7 @@ from functools import cached_property
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.flow import FACTORY, SESSION, TAINTED, Flow, describe
+from async_migrate.codemods.flow import FACTORY, SESSION, TAINTED, Flow, describe, untyped_carrier
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
@@ -125,6 +125,7 @@ class Project:
         # Per-fact answers, keyed by the fact's identity (facts live as long as the index).
         self._declared: dict[int, str | None] = {}
         self._opened: dict[int, frozenset[str]] = {}
+        self._dependency_callables: dict[str, list[FunctionId]] = {}
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
         # analysis itself always reads the whole application.
         self.scope: frozenset[str] | None = None
@@ -297,9 +298,9 @@ class Project:
                     Registration(kind, methods, added.path, added.line, unrecognised=unrecognised)
                 )
         for ref in sorted(self.dependency_refs):
-            target = self.function(ref)
-            if target is not None:
-                found.setdefault((target[0].name, target[1].key), Handler(target[0], target[1], "dependency"))
+            for fid in self.dependency_callables(ref):
+                module, function = self.functions[fid]
+                found.setdefault(fid, Handler(module, function, "dependency"))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
 
     def _registration(self, decorator: facts.Decorator) -> Registration | None:
@@ -370,8 +371,27 @@ class Project:
 
     @cached_property
     def _dependency_ids(self) -> set[FunctionId]:
-        found = (self.function(ref) for ref in self.dependency_refs)
-        return {(f[0].name, f[1].key) for f in found if f is not None}
+        return {fid for ref in self.dependency_refs for fid in self.dependency_callables(ref)}
+
+    def dependency_callables(self, ref: str | None) -> list[FunctionId]:
+        """The project functions FastAPI runs for `Depends(ref)`: the function `ref` names,
+        or the `__call__` of the instance it names or builds (`checker`, `Checker("admin")`)."""
+        found = self.function(ref)
+        if found is not None:
+            return [(found[0].name, found[1].key)]
+        if ref is None:
+            return []
+        try:
+            return self._dependency_callables[ref]
+        except KeyError:
+            pass
+        # A flow of its own, without the Sessions callers pass: those are computed from
+        # which dependencies provide a Session, which asks this.
+        flow = self.derived.get("dependency_flow")
+        if flow is None:
+            flow = self.derived["dependency_flow"] = Flow(self)
+        callables = self._dependency_callables[ref] = flow.dependency_callables(ref)  # type: ignore[attr-defined]
+        return callables
 
     def is_registration(self, decorator: facts.Decorator) -> bool:
         return self._registration(decorator) is not None
@@ -420,8 +440,7 @@ class Project:
         return found
 
     def is_session_dependency(self, ref: str | None) -> bool:
-        target = self.function(ref)
-        return target is not None and (target[0].name, target[1].key) in self.session_dependencies
+        return any(fid in self.session_dependencies for fid in self.dependency_callables(ref))
 
     def declared_session(self, param: facts.Param) -> str | None:
         """Why a parameter receives a synchronous Session by its declaration, or None."""
@@ -710,9 +729,14 @@ class Project:
         for fid, (module, function) in self.functions.items():
             names = self.session_names(fid) | flow_sessions(flow, fid)
             for call in function.calls:
-                if call.func is None and (call.callee is None or self._callee(module, call) is not None):
-                    continue
+                direct = self._callee(module, call) if call.func is None and call.callee is not None else None
+                if call.func is None and (call.callee is None or direct is not None):
+                    # a function called by reference is in `edges`; the `__enter__` and
+                    # `__exit__` of what it returns, when a `with` enters it, are not
+                    if direct is None or flow.entered(fid, call) is None:
+                        continue
                 targets, certain = flow.targets(fid, call)
+                targets = [t for t in targets if t != direct]
                 if not targets:
                     continue
                 passed = self._passed_sessions(flow, fid, call, names)
@@ -762,7 +786,7 @@ class Project:
                     continue
                 value = flow.evaluate(fid, binding.expr)
                 if binding.entered:
-                    value = flow._enter(value)
+                    value = flow.enter(value, binding.asynchronous)
                 if any(v.kind == SESSION for v in value):
                     text = f"{'with ' if binding.entered else ''}{self.written(binding.expr)}"
                     text += f" as {binding.name}" if binding.entered else ""
@@ -844,6 +868,13 @@ class Project:
                     continue
                 if dot and flow.holds(fid, receiver) is not None:
                     continue  # a Session method: its own I/O is read elsewhere
+                if dot and not call.awaited and untyped_carrier(flow, fid, expression):
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, which the "
+                        "analysis cannot type: it may be a synchronous Session",
+                    ))
+                    continue
                 passed = self._passed_sessions(flow, fid, call, names)
                 factory = None if passed else next(
                     (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]

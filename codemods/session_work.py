@@ -77,7 +77,9 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
         if callee.is_async:
             # Only what this function hands over (its Session) or what the helper opens itself:
             # a Session the helper gets from other callers is theirs to report.
-            if not edge.call.offloaded and (edge.session_args or _opens(project, edge.callee)):
+            if not edge.call.offloaded and (
+                edge.session_args or _opens(project, edge.callee) or edge.callee in blocking_coroutines(project)
+            ):
                 inner = coroutine_blocking(project, edge.callee, {fid})
                 if inner:
                     work.in_coroutines.append(
@@ -128,12 +130,40 @@ def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] 
     module, _ = project.functions[fid]
     work = session_work_shallow(project, fid)
     found = [f"{module.path}:{b.line} ({b.call})" for b in work.blocking if not b.offloaded]
-    for edge in project.calls_from[fid]:
+    for edge in project.all_calls_from[fid]:
         if project.functions[edge.callee][1].is_async and not edge.call.offloaded and (
-            edge.session_args or _opens(project, edge.callee)
+            edge.session_args or _opens(project, edge.callee) or edge.callee in blocking_coroutines(project)
         ):
             found.extend(coroutine_blocking(project, edge.callee, seen))
     return found
+
+
+def blocking_coroutines(project: Project) -> frozenset[FunctionId]:
+    """`async def` functions that block the event loop with a Session of their own.
+
+    One they open or reach through an object (`self.db.query(...)` in an `async def`
+    method), one a sync helper they call opens or holds, or one an `async def` they
+    call does: whoever calls them runs that work on the loop. A Session handed in
+    as a parameter is the caller's to report (it knows what it passed).
+    """
+    cached = project.derived.get("blocking_coroutines")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found = {
+        fid for fid, (_, function) in project.functions.items()
+        if function.is_async and (fid in project.work_chains or _opens(project, fid))
+    }
+    frontier = list(found)
+    while frontier:
+        callee = frontier.pop()
+        for edge in project.all_calls_to[callee]:
+            if edge.caller in found or edge.call.offloaded or not project.functions[edge.caller][1].is_async:
+                continue
+            found.add(edge.caller)
+            frontier.append(edge.caller)
+    result = frozenset(found)
+    project.derived["blocking_coroutines"] = result
+    return result
 
 
 def _opens(project: Project, fid: FunctionId) -> bool:
@@ -150,12 +180,16 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
             work.blocking.append(Blocking(call.line, f"{call.receiver}.{call.method}()"))
     for opened in project.opens_directly(fid):
         work.blocking.append(Blocking(opened.line, f"{opened.callee}()"))
-    for edge in project.calls_from[fid]:
+    opened_lines = {b.line for b in work.blocking}
+    for line, text in project.own_work(fid):  # `self.db.query()`, `with UnitOfWork() as uow`
+        if line not in opened_lines:
+            work.blocking.append(Blocking(line, text))
+    for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         if callee.is_async:
             continue
         opens = bool(project.opens_directly(edge.callee)) or bool(project.opens_session(edge.callee))
-        if edge.session_args or opens:
+        if edge.session_args or opens or edge.callee in project.work_chains:
             name = f"{callee_module.name}.{callee.qualname}"
             work.blocking.append(Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded))
     work.blocking.sort(key=lambda b: (b.line, b.call))

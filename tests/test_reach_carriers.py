@@ -1,0 +1,497 @@
+"""More carriers of the Session (issue 10): context-manager objects, callable-instance
+dependencies, untyped carriers (`request.state.db`) and `async def` methods reached
+through an object.
+
+Each shape has cases that must be reported (in several spellings of the same kind)
+and a near miss that must not. Every case builds a tiny application on the shared
+engine (`db/engine.py`: `database_sessionmaker`, `get_db_session`) and runs the CLI
+with `--format json`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def app(project, app_files):  # type: ignore[no-untyped-def]
+    def build(files: dict[str, str]) -> Path:
+        return project({**app_files, "api/__init__.py": "", "models/__init__.py": "", **files})
+
+    return build
+
+
+def entry(document: dict, function: str) -> dict:
+    found = [h for h in document["handlers"] if h["function"] == function]
+    assert len(found) == 1, f"{function}: {[h['function'] for h in document['handlers']]}"
+    return found[0]
+
+
+def findings(cli, root: Path, function: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [f for f in cli.json("check", root)["findings"] if f["function"] == function]
+
+
+def route(body: str, head: str = "") -> str:
+    return textwrap.dedent(
+        """\
+        from fastapi import APIRouter, Depends
+        {head}
+        router = APIRouter()
+
+
+        """
+    ).format(head=textwrap.dedent(head).strip()) + textwrap.dedent(body).strip() + "\n"
+
+
+# ------------------------------------------------------- 1. context-manager objects
+
+UNIT_OF_WORK = """
+from contextlib import contextmanager
+
+from db.engine import database_sessionmaker
+
+
+class UserRepo:
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, pk):
+        return self.session.get(dict, pk)
+
+
+class UnitOfWork:
+    def __enter__(self):
+        self.session = database_sessionmaker()
+        self.users = UserRepo(self.session)
+        return self
+
+    def __exit__(self, *exc):
+        self.session.close()
+
+
+class EagerUnitOfWork:
+    def __init__(self):
+        self.session = database_sessionmaker()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+class AsyncUnitOfWork:
+    async def __aenter__(self):
+        self.session = database_sessionmaker()
+        return self
+
+    async def __aexit__(self, *exc):
+        pass
+
+
+class Store:
+    @contextmanager
+    def unit(self):
+        yield EagerUnitOfWork()
+
+
+def unit_of_work() -> UnitOfWork:
+    return UnitOfWork()
+
+
+class Cache:
+    def __init__(self):
+        self.data = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def get(self, key):
+        return self.data.get(key)
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "fragment"),
+    [
+        ("session set in __enter__", "with UnitOfWork() as uow:\n    return uow.session.get(dict, 1)",
+         "`uow.session.get()`"),
+        ("repository built in __enter__", "with UnitOfWork() as uow:\n    return uow.users.get(1)",
+         "UserRepo.get -> self.session.get()"),
+        ("session set in __init__", "with EagerUnitOfWork() as uow:\n    return uow.session.get(dict, 1)",
+         "`uow.session.get()`"),
+        ("built by a function", "with unit_of_work() as uow:\n    return uow.users.get(1)",
+         "UserRepo.get -> self.session.get()"),
+        ("yielded by a @contextmanager method",
+         "with Store().unit() as uow:\n    return uow.session.get(dict, 1)", "`uow.session.get()`"),
+    ],
+)
+def test_session_held_by_a_context_manager_object_converts(cli, app, name, statement, fragment):
+    root = app({
+        "models/uow.py": UNIT_OF_WORK,
+        "api/items.py": route(
+            '@router.get("/a")\nasync def read():\n' + textwrap.indent(statement, "    "),
+            "from models.uow import Store, UnitOfWork, EagerUnitOfWork, unit_of_work",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "convert", (name, found)
+    assert any(fragment in reason for reason in found["reasons"]), (name, found["reasons"])
+    assert findings(cli, root, "read")[0]["code"] == "AM301"
+
+
+def test_exit_of_a_context_manager_object_is_session_work(cli, app):
+    root = app({
+        "models/uow.py": UNIT_OF_WORK,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read():
+                with UnitOfWork() as uow:
+                    return {"ok": True}
+            """,
+            "from models.uow import UnitOfWork",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "convert"
+    assert any("UnitOfWork.__exit__ -> self.session.close()" in r for r in found["reasons"]), found["reasons"]
+
+
+def test_session_held_by_an_async_context_manager_blocks(cli, app):
+    root = app({
+        "models/uow.py": UNIT_OF_WORK,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read():
+                async with AsyncUnitOfWork() as uow:
+                    return uow.session.get(dict, 1)
+            """,
+            "from models.uow import AsyncUnitOfWork",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    # `async with` awaits: the route stays async, and says it blocks
+    assert found["action"] == "keep"
+    assert "still blocks the event loop at line 9 (uow.session.get())" in found["reasons"], found["reasons"]
+    assert findings(cli, root, "read")[0]["code"] == "AM301"
+
+
+def test_near_miss_a_context_manager_object_without_a_session(cli, app):
+    root = app({
+        "models/uow.py": UNIT_OF_WORK,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read():
+                with Cache() as cache:
+                    return cache.get(1)
+            """,
+            "from models.uow import Cache",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert (found["action"], found["reasons"]) == ("keep", ["does no synchronous Session work"])
+    assert findings(cli, root, "read") == []
+
+
+# ------------------------------------------------- 2. callable instances as dependencies
+
+CHECKERS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from db.engine import database_sessionmaker
+
+
+class RoleChecker:
+    def __init__(self, role: str = "user"):
+        self.role = role
+
+    async def __call__(self, db: session_dependency):
+        return db.get(dict, self.role)
+
+
+class SyncChecker:
+    def __call__(self, db: session_dependency):
+        return db.get(dict, 1)
+
+
+class SessionProvider:
+    def __call__(self):
+        with database_sessionmaker() as session:
+            yield session
+
+
+class Flag:
+    async def __call__(self):
+        return True
+
+
+class Security:
+    def require(self, role):
+        return RoleChecker(role)
+
+
+admin = RoleChecker("admin")
+security = Security()
+provider = SessionProvider()
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "decorator"),
+    [
+        ("module-level instance", "user=Depends(admin)", ""),
+        ("instance built inline", 'user: Annotated[dict, Depends(RoleChecker("admin"))]', ""),
+        ("instance built by a method of another object", "", ', dependencies=[Depends(security.require("x"))]'),
+    ],
+)
+def test_callable_instance_dependency_is_listed_and_converted(cli, app, name, signature, decorator):
+    root = app({
+        "api/checkers.py": CHECKERS,
+        "api/items.py": route(
+            f"""
+            @router.get("/a"{decorator})
+            async def read({signature}):
+                return {{}}
+            """,
+            "from typing import Annotated\n\nfrom api.checkers import RoleChecker, admin, security",
+        ),
+    })
+    document = cli.json("phase1", root)
+    found = entry(document, "RoleChecker.__call__")
+    assert (found["kind"], found["action"]) == ("dependency", "convert"), (name, found)
+    assert "takes a synchronous Session `db: session_dependency`" in found["reasons"][0]
+    assert [f["code"] for f in findings(cli, root, "RoleChecker.__call__")] == ["AM301"]
+    assert entry(cli.json("scan", root), "RoleChecker.__call__")["action"] == "convert"
+    cli("phase1", root, "--apply")
+    assert "    def __call__(self, db: session_dependency):" in (root / "api/checkers.py").read_text()
+
+
+def test_callable_instance_providing_a_session_gives_the_route_a_session(cli, app):
+    root = app({
+        "api/checkers.py": CHECKERS,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read(db=Depends(provider)):
+                return db.query(dict).all()
+            """,
+            "from api.checkers import provider",
+        ),
+    })
+    document = cli.json("phase1", root)
+    assert entry(document, "SessionProvider.__call__")["kind"] == "dependency"
+    found = entry(document, "read")
+    assert found["action"] == "convert"
+    assert "takes a synchronous Session `db = Depends(provider)`" in found["reasons"][0]
+
+
+def test_near_miss_a_sync_or_sessionless_callable_dependency(cli, app):
+    root = app({
+        "api/checkers.py": CHECKERS,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read(flag=Depends(Flag()), user=Depends(SyncChecker())):
+                return flag
+            """,
+            "from api.checkers import Flag, SyncChecker",
+        ),
+    })
+    document = cli.json("phase1", root)
+    assert entry(document, "SyncChecker.__call__")["action"] == "unchanged"
+    assert entry(document, "Flag.__call__")["reasons"] == ["does no synchronous Session work"]
+    assert entry(document, "read")["reasons"] == ["does no synchronous Session work"]
+    assert cli.json("check", root)["findings"] == []
+
+
+# --------------------------------------------------- 3. carriers the analysis cannot type
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "body", "shown"),
+    [
+        ("request.state", "request: Request", "return request.state.db.scalars(q)", "request.state.db.scalars()"),
+        ("app state", "request: Request", "return request.app.state.session.execute(q).all()",
+         "request.app.state.session.execute()"),
+        ("a global bag", "", "return g.db.query(dict).all()", "g.db.query()"),
+        ("any carrier name, a Session-only method", "request: Request", "return request.state.store.scalars(q)",
+         "request.state.store.scalars()"),
+    ],
+)
+def test_session_method_on_an_untyped_carrier_is_unverified(cli, app, name, signature, body, shown):
+    root = app({
+        "core/state.py": "class Bag:\n    pass\n\n\ng = Bag()\n",
+        "api/items.py": route(
+            f"""
+            @router.get("/a")
+            async def read({signature}):
+                q = "select 1"
+                {body}
+            """,
+            "from fastapi import Request\n\nfrom core.state import g",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "keep"
+    assert found["reasons"][0].startswith(f"unverified: `{shown}` is called on"), (name, found["reasons"])
+    assert [f["code"] for f in findings(cli, root, "read")] == ["AM304"]
+
+
+def test_untyped_carrier_reached_through_a_helper_is_unverified(cli, app):
+    root = app({
+        "services.py": "def load(request):\n    return request.state.db.get(dict, 1)\n",
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read(request: Request):
+                return load(request)
+            """,
+            "from fastapi import Request\n\nfrom services import load",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"][0].startswith("unverified: calls services.load"), found["reasons"]
+
+
+def test_near_miss_other_methods_and_typed_attributes_are_not_unverified(cli, app):
+    root = app({
+        "models/client.py": """
+            import httpx
+
+
+            class Client:
+                def __init__(self):
+                    self.http = httpx.Client()
+
+                def fetch(self):
+                    return self.http.get("https://example.org")
+            """,
+        "api/items.py": route(
+            """
+            client = Client()
+
+
+            @router.get("/a")
+            async def read(request: Request):
+                request.state.cache.get("k")      # a Session method name, but not a Session's carrier
+                request.query_params.get("x")
+                request.state.db.whatever()       # not a Session method
+                await request.state.session.get("k")  # awaited: no synchronous Session
+                return client.fetch()
+            """,
+            "from fastapi import Request\n\nfrom models.client import Client",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"] == ["does no synchronous Session work"]
+    assert findings(cli, root, "read") == []
+
+
+# ------------------------------------------- 4. `async def` methods reached through an object
+
+REPOSITORY = """
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+
+
+class Repo:
+    def __init__(self, db: Session):
+        self.db = db
+
+    async def get(self, pk):
+        return self.db.query(dict).get(pk)
+
+    async def get_twice(self, pk):
+        return await self.get(pk)
+
+
+class OwnRepo:
+    async def get(self, pk):
+        with database_sessionmaker() as db:
+            return db.get(dict, pk)
+
+
+class Remote:
+    async def get(self, pk):
+        return {"pk": pk}
+
+
+def get_repo(db: Session) -> Repo:
+    return Repo(db)
+
+
+own = OwnRepo()
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "statement", "blocks_at"),
+    [
+        ("dependency-built instance", "repo: Annotated[Repo, Depends(get_repo)]", "await repo.get(1)",
+         "self.db.query()"),
+        ("through another async method", "repo: Annotated[Repo, Depends(get_repo)]", "await repo.get_twice(1)",
+         "self.db.query()"),
+        ("module-level instance", "", "await own.get(1)", "database_sessionmaker()"),
+        ("attribute of another object", "", "await holder.repo.get(1)", "database_sessionmaker()"),
+    ],
+)
+def test_sync_session_work_behind_an_async_method_is_reported(cli, app, name, signature, statement, blocks_at):
+    root = app({
+        "models/repo.py": REPOSITORY,
+        "api/items.py": route(
+            f"""
+            class Holder:
+                def __init__(self):
+                    self.repo = own
+
+
+            holder = Holder()
+
+
+            @router.get("/a")
+            async def read({signature}):
+                return {statement}
+            """,
+            "from typing import Annotated\n\nfrom models.repo import Repo, get_repo, own",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "keep", (name, found)
+    text = " ".join(found["reasons"])
+    assert "calls the coroutine helper models.repo." in text and blocks_at in text, (name, found["reasons"])
+    [finding] = findings(cli, root, "read")
+    assert finding["code"] == "AM301" and "make it a plain def" in finding["message"], finding
+
+
+def test_near_miss_an_async_method_without_session_work(cli, app):
+    root = app({
+        "models/repo.py": REPOSITORY,
+        "api/items.py": route(
+            """
+            remote = Remote()
+
+
+            @router.get("/a")
+            async def read():
+                return await remote.get(1)
+            """,
+            "from models.repo import Remote",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"] == ["does no synchronous Session work"]
+    assert findings(cli, root, "read") == []
