@@ -477,7 +477,7 @@ def coroutine_fixes(work: SessionWork) -> list[str]:
         )
     for item in work.in_coroutines:
         if item.helper is not None:
-            short = item.helper.rsplit(".", 1)[-1]
+            short = item.callable
             found.append(
                 f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: make it a plain def "
                 f"and call it as `await run_in_threadpool({short}, ...)`, or move it to AsyncSession (phase two)"

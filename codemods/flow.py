@@ -40,8 +40,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
-from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROTOCOL_TYPES
+from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
@@ -103,150 +104,12 @@ def describe(expression: str) -> str:
     return head.removeprefix("$") + "".join(steps)
 
 
-class Classes:
-    """The project's classes by canonical reference: bases, methods, attributes' assignments."""
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self.by_ref: dict[str, tuple[facts.Module, facts.ClassFacts]] = {}
-        for module in project.modules.values():
-            for found in module.classes:
-                self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
-        self.methods: dict[str, dict[str, FunctionId]] = {}
-        self.assigned: dict[tuple[str, str], list[tuple[FunctionId, str]]] = {}
-        for fid, (module, function) in project.functions.items():
-            owner, _, name = function.qualname.rpartition(".")
-            ref = f"{module.name}.{owner}"
-            if not owner or ref not in self.by_ref:
-                continue
-            self.methods.setdefault(ref, {})[name] = fid  # the last definition wins, as at run time
-            for attribute, expression in function.assigns:
-                self.assigned.setdefault((ref, attribute), []).append((fid, expression))
-        self._resolved: dict[str, str | None] = {}
-        self._mro: dict[str, tuple[str, ...]] = {}
-        self._subclasses: dict[str, list[str]] | None = None
-
-    def owner(self, fid: FunctionId) -> str | None:
-        """The class a method is defined in, or None for a plain function."""
-        module, function = self.project.functions[fid]
-        owner = function.qualname.rpartition(".")[0]
-        ref = f"{module.name}.{owner}"
-        return ref if owner and ref in self.by_ref else None
-
-    def resolve(self, ref: str | None, depth: int = 0) -> str | None:
-        """The canonical reference of the project class a reference names, or None."""
-        if ref is None or depth > 25:
-            return None
-        if ref in self._resolved:
-            return self._resolved[ref]
-        self._resolved[ref] = None  # cycle guard
-        found = self._resolve(ref, depth)
-        self._resolved[ref] = found
-        return found
-
-    def _resolve(self, ref: str, depth: int) -> str | None:
-        if ref in self.by_ref:
-            return ref
-        parts = ref.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = self.project.modules.get(".".join(parts[:cut]))
-            if module is None:
-                continue
-            rest = parts[cut:]
-            if f"{module.name}.{'.'.join(rest)}" in self.by_ref:
-                return f"{module.name}.{'.'.join(rest)}"
-            head = rest[0]
-            if head in module.imports:
-                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
-            value = module.values.get(head)
-            if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
-                return self.resolve(value.ref, depth + 1)
-            for star in filter(None, module.imports.get("*", "").split(",")):
-                found = self.resolve(".".join([star, *rest]), depth + 1)
-                if found is not None:
-                    return found
-            return None
-        return None
-
-    def mro(self, ref: str) -> tuple[str, ...]:
-        """The class, then its project bases depth-first left to right, each once."""
-        if ref in self._mro:
-            return self._mro[ref]
-        self._mro[ref] = (ref,)  # cycle guard
-        order = [ref]
-        for base in self.by_ref[ref][1].bases:
-            resolved = self.resolve(base)
-            if resolved is None:
-                continue
-            order.extend(c for c in self.mro(resolved) if c not in order)
-        self._mro[ref] = tuple(order)
-        return self._mro[ref]
-
-    def is_protocol(self, ref: str) -> bool:
-        return any(self.project.canonical(base) in PROTOCOL_TYPES for base in self.by_ref[ref][1].bases)
-
-    def subclasses(self, ref: str) -> list[str]:
-        """Project classes that have `ref` among their bases, transitively."""
-        if self._subclasses is None:
-            table: dict[str, list[str]] = {}
-            for candidate in self.by_ref:
-                for ancestor in self.mro(candidate)[1:]:
-                    table.setdefault(ancestor, []).append(candidate)
-            self._subclasses = table
-        return self._subclasses.get(ref, [])
-
-    def implementations(self, ref: str) -> list[str]:
-        """Concrete project classes an abstract class or Protocol stands for."""
-        found = list(self.subclasses(ref))
-        if self.is_protocol(ref):
-            wanted = {n for n in self.methods.get(ref, {}) if not n.startswith("__")}
-            for candidate in self.by_ref:
-                if candidate != ref and candidate not in found and wanted and wanted <= self._all_methods(candidate):
-                    found.append(candidate)
-        return found
-
-    def _all_methods(self, ref: str) -> set[str]:
-        names: set[str] = set()
-        for cls in self.mro(ref):
-            names.update(self.methods.get(cls, {}))
-        return names
-
-    def method(self, ref: str, name: str) -> tuple[list[FunctionId], bool]:
-        """The functions `ref().name` may run, and whether the lookup is certain.
-
-        A concrete method found on the class's order is the answer. An abstract one
-        (or none, on an abstract class or Protocol) stands for its project
-        implementations: all of them, and uncertain when there are several.
-        """
-        abstract = False
-        for cls in self.mro(ref):
-            fid = self.methods.get(cls, {}).get(name)
-            if fid is None:
-                continue
-            if not self.project.functions[fid][1].abstract:
-                return [fid], True
-            abstract = True
-            break
-        if not abstract and not self.is_protocol(ref):
-            return [], True
-        found: list[FunctionId] = []
-        for cls in self.implementations(ref):
-            for candidate in self.mro(cls):
-                fid = self.methods.get(candidate, {}).get(name)
-                if fid is not None:
-                    if not self.project.functions[fid][1].abstract and fid not in found:
-                        found.append(fid)
-                    break
-        return found, len(found) == 1
-
-
 class Flow:
     """Abstract values of expressions, per function; read by the project index."""
 
     def __init__(self, project: Project, sessions: dict[FunctionId, dict[str, str]] | None = None) -> None:
         self.project = project
-        self.classes: Classes = project.derived.get("flow_classes") or Classes(project)  # type: ignore[assignment]
-        project.derived["flow_classes"] = self.classes
+        self.classes = project_classes(project)
         self.sessions = sessions or {}
         self._refs: dict[str, Values] = {}
         self._env: dict[FunctionId, dict[str, Values]] = {}
@@ -375,6 +238,9 @@ class Flow:
                 depends = target.value.ref
         if depends is not None:
             found |= self.provided(depends)
+        elif param.default_ref is not None:
+            # `session_factory=DEFAULT_SESSION_FACTORY`: what the caller does not pass
+            found |= self.ref(param.default_ref)
         for ref in param.annotation:
             found |= self._declared(ref)
         return frozenset(_named(v, param.name) for v in found)
@@ -385,7 +251,10 @@ class Flow:
             return _SESSION
         cls = self.classes.resolve(ref)
         if cls is not None:
-            return frozenset({Abstract(INSTANCE, cls)})
+            if not self.classes.is_abstract(cls):
+                return frozenset({Abstract(INSTANCE, cls)})
+            # an abstract type stands for any of its implementations
+            return frozenset(Abstract(INSTANCE, c) for c in (cls, *self.classes.implementations(cls)))
         target = self.project.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:
             value = target.value
@@ -620,6 +489,9 @@ class Flow:
                 values |= self.provided(depends)
             for fid, expression in self.classes.assigned.get((ancestor, name), ()):
                 values |= self.evaluate(fid, expression)
+        if self.classes.is_abstract(cls):  # the object is one of its implementations
+            for implementation in self.classes.implementations(cls):
+                values |= self.attribute(implementation, name)
         result = frozenset(_named(v, f"self.{name}") for v in values)
         self._attributes[key] = result
         return result

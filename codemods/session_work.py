@@ -27,6 +27,13 @@ class CoroutineWork:
     scope: str | None = None
     helper: str | None = None
     inner: list[str] = field(default_factory=list)
+    # The helper as the call spells it (`repo.get` for a method reached through an object).
+    written: str | None = None
+
+    @property
+    def callable(self) -> str:
+        """What `run_in_threadpool(...)` would be handed: the bound method, or the function."""
+        return self.written or (self.helper or "").rsplit(".", 1)[-1]
 
 
 @dataclass(slots=True)
@@ -84,7 +91,7 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
                 if inner:
                     work.in_coroutines.append(
                         CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
-                                      inner=inner)
+                                      inner=inner, written=edge.via)
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
             continue

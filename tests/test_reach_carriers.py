@@ -14,36 +14,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import test_reach_objects
+from test_reach_objects import handler as entry
+from test_reach_objects import route
 
-
-@pytest.fixture
-def app(project, app_files):  # type: ignore[no-untyped-def]
-    def build(files: dict[str, str]) -> Path:
-        return project({**app_files, "api/__init__.py": "", "models/__init__.py": "", **files})
-
-    return build
-
-
-def entry(document: dict, function: str) -> dict:
-    found = [h for h in document["handlers"] if h["function"] == function]
-    assert len(found) == 1, f"{function}: {[h['function'] for h in document['handlers']]}"
-    return found[0]
+app = test_reach_objects.app  # the same tiny application on the shared engine
 
 
 def findings(cli, root: Path, function: str) -> list[dict]:  # type: ignore[no-untyped-def]
     return [f for f in cli.json("check", root)["findings"] if f["function"] == function]
-
-
-def route(body: str, head: str = "") -> str:
-    return textwrap.dedent(
-        """\
-        from fastapi import APIRouter, Depends
-        {head}
-        router = APIRouter()
-
-
-        """
-    ).format(head=textwrap.dedent(head).strip()) + textwrap.dedent(body).strip() + "\n"
 
 
 # ------------------------------------------------------- 1. context-manager objects
@@ -474,7 +453,9 @@ def test_sync_session_work_behind_an_async_method_is_reported(cli, app, name, si
     text = " ".join(found["reasons"])
     assert "calls the coroutine helper models.repo." in text and blocks_at in text, (name, found["reasons"])
     [finding] = findings(cli, root, "read")
-    assert finding["code"] == "AM301" and "make it a plain def" in finding["message"], finding
+    bound = statement.removeprefix("await ").split("(")[0]  # the method as the route spells it
+    assert finding["code"] == "AM301", finding
+    assert f"make it a plain def and call it as `await run_in_threadpool({bound}, ...)`" in finding["message"]
 
 
 def test_near_miss_an_async_method_without_session_work(cli, app):
@@ -495,3 +476,107 @@ def test_near_miss_an_async_method_without_session_work(cli, app):
     found = entry(cli.json("phase1", root), "read")
     assert found["reasons"] == ["does no synchronous Session work"]
     assert findings(cli, root, "read") == []
+
+
+# ------------------- 5. a unit of work typed by its abstract base, its factory a default
+
+ABSTRACT_UOW = """
+import abc
+
+from db.engine import database_sessionmaker
+
+
+class AbstractUnitOfWork(abc.ABC):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        pass
+
+    @abc.abstractmethod
+    def commit(self):
+        raise NotImplementedError
+
+
+class SqlUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, session_factory=database_sessionmaker):
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        return super().__enter__()
+
+    def commit(self):
+        self.session.commit()
+
+
+class MemoryUnitOfWork:
+    def __init__(self, factory=dict):
+        self.factory = factory
+
+    def commit(self):
+        self.data = self.factory()
+
+
+def add(uow: AbstractUnitOfWork):
+    with uow:
+        uow.commit()
+
+
+def add_and_flush(uow: AbstractUnitOfWork):
+    with uow as unit:
+        unit.session.flush()
+
+
+def add_in_memory(uow: MemoryUnitOfWork):
+    uow.commit()
+"""
+
+
+def test_unit_of_work_typed_by_its_abstract_base_with_a_default_factory_converts(cli, app):
+    root = app({
+        "models/uow.py": ABSTRACT_UOW,
+        "api/items.py": route(
+            """
+            @router.post("/a")
+            async def create():
+                add(SqlUnitOfWork())
+            """,
+            "from models.uow import SqlUnitOfWork, add",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "create")
+    assert found["action"] == "convert"
+    assert "add -> SqlUnitOfWork.commit -> self.session.commit()" in found["reasons"][0], found["reasons"]
+
+
+def test_attribute_of_an_abstract_unit_of_work_is_its_implementations(cli, app):
+    root = app({
+        "models/uow.py": ABSTRACT_UOW,
+        "api/items.py": route(
+            """
+            @router.post("/a")
+            async def create():
+                add_and_flush(SqlUnitOfWork())
+            """,
+            "from models.uow import SqlUnitOfWork, add_and_flush",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "create")
+    assert found["action"] == "convert"
+    assert "add_and_flush -> unit.session.flush()" in found["reasons"][0], found["reasons"]
+
+
+def test_near_miss_a_default_that_is_no_session_factory(cli, app):
+    root = app({
+        "models/uow.py": ABSTRACT_UOW,
+        "api/items.py": route(
+            """
+            @router.post("/a")
+            async def create():
+                add_in_memory(MemoryUnitOfWork())
+            """,
+            "from models.uow import MemoryUnitOfWork, add_in_memory",
+        ),
+    })
+    assert entry(cli.json("phase1", root), "create")["reasons"] == ["does no synchronous Session work"]

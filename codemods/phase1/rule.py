@@ -208,7 +208,7 @@ def coroutine_reasons(work: SessionWork) -> list[Reason]:
                     f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
                     f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
                     f"make {item.helper.rsplit('.', 1)[-1]} a plain def and call it with "
-                    "`await run_in_threadpool(...)`, or move it to AsyncSession (phase two)"
+                    f"`await run_in_threadpool({item.callable}, ...)`, or move it to AsyncSession (phase two)"
                 )
             )
         elif item.scope is not None:

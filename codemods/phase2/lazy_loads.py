@@ -95,6 +95,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
@@ -150,97 +151,15 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
 # ------------------------------------------------------------------ classes
 
 
-class _Classes:
-    """Classes of the project by canonical reference, with bases and relationships."""
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self.by_ref: dict[str, tuple[facts.Module, facts.ClassFacts]] = {}
-        for module in project.modules.values():
-            for found in module.classes:
-                self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
-        self._resolved: dict[str, str | None] = {}
-        self._ancestors: dict[str, tuple[str, ...]] = {}
-        # relationship name -> every declaration of it
-        self.relationships: dict[str, list[_Relationship]] = {}
-        for ref, (_, found) in self.by_ref.items():
-            for attribute, strategy in found.relationships.items():
-                self.relationships.setdefault(attribute, []).append(
-                    _Relationship(ref, attribute, strategy, ref)
-                )
-            for attribute, strategy in found.backrefs.items():
-                self.relationships.setdefault(attribute, []).append(
-                    _Relationship(None, attribute, strategy, ref)
-                )
-
-    def resolve(self, ref: str | None, depth: int = 0) -> str | None:
-        """The canonical reference of the project class a reference names, or None."""
-        if ref is None or depth > 25:
-            return None
-        if ref in self._resolved:
-            return self._resolved[ref]
-        self._resolved[ref] = None  # cycle guard
-        found = self._resolve(ref, depth)
-        self._resolved[ref] = found
-        return found
-
-    def _resolve(self, ref: str, depth: int) -> str | None:
-        if ref in self.by_ref:
-            return ref
-        parts = ref.split(".")
-        for split in range(len(parts) - 1, 0, -1):
-            module = self.project.modules.get(".".join(parts[:split]))
-            if module is None:
-                continue
-            rest = parts[split:]
-            qualname = ".".join(rest)
-            if f"{module.name}.{qualname}" in self.by_ref:
-                return f"{module.name}.{qualname}"
-            head = rest[0]
-            if head in module.imports:
-                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
-            value = module.values.get(head)
-            # an alias (`BookModel = Book`) or an `Annotated[Book, ...]` alias: the class it names
-            if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
-                return self.resolve(value.ref, depth + 1)
-            for star in filter(None, module.imports.get("*", "").split(",")):
-                found = self.resolve(".".join([star, *rest]), depth + 1)
-                if found is not None:
-                    return found
-            return None
-        return None
-
-    def ancestors(self, ref: str) -> tuple[str, ...]:
-        """The class and its project bases, transitively, nearest first."""
-        if ref in self._ancestors:
-            return self._ancestors[ref]
-        self._ancestors[ref] = (ref,)  # cycle guard
-        order = [ref]
-        _, found = self.by_ref[ref]
-        for base in found.bases:
-            resolved = self.resolve(base)
-            if resolved is None:
-                continue
-            for ancestor in self.ancestors(resolved):
-                if ancestor not in order:
-                    order.append(ancestor)
-        self._ancestors[ref] = tuple(order)
-        return self._ancestors[ref]
-
-    def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
-        """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""
-        merged: dict[str, tuple[str, ...]] = {}
-        for ancestor in reversed(self.ancestors(ref)):
-            _, found = self.by_ref[ancestor]
-            for name in found.fields:
-                merged[name] = found.annotations.get(name, ())
-        return list(merged.items())
-
-    def short(self, ref: str | None) -> str:
-        if ref is None:
-            return "?"
-        found = self.by_ref.get(ref)
-        return found[1].qualname if found is not None else ref.rsplit(".", 1)[-1]
+def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
+    """Relationship name -> every declaration of it, backrefs on the class they land on."""
+    found: dict[str, list[_Relationship]] = {}
+    for ref, (_, declared) in classes.by_ref.items():
+        for attribute, strategy in declared.relationships.items():
+            found.setdefault(attribute, []).append(_Relationship(ref, attribute, strategy, ref))
+        for attribute, strategy in declared.backrefs.items():
+            found.setdefault(attribute, []).append(_Relationship(None, attribute, strategy, ref))
+    return found
 
 
 # ---------------------------------------------------------------- analysis
@@ -250,23 +169,24 @@ class _Classes:
 class _Eager:
     owners: set[str | None]  # canonical class refs; None: any class (unresolved or string)
 
-    def credits(self, relationship: _Relationship, classes: _Classes) -> bool:
+    def credits(self, relationship: _Relationship, classes: Classes) -> bool:
         if None in self.owners or relationship.owner is None:
             return True
         return any(
-            owner is not None and relationship.owner in classes.ancestors(owner) for owner in self.owners
+            owner is not None and relationship.owner in classes.mro(owner) for owner in self.owners
         )
 
 
 class _Analysis:
     def __init__(self, project: Project) -> None:
         self.project = project
-        if "lazy_load_classes" not in project.derived:
-            project.derived["lazy_load_classes"] = _Classes(project)
+        self.classes = project_classes(project)
+        if "lazy_load_relationships" not in project.derived:
+            project.derived["lazy_load_relationships"] = _relationships(self.classes)
             project.derived["lazy_load_routes"] = {
                 handler.id: handler for handler in project.handlers if handler.kind == "route"
             }
-        self.classes = cast(_Classes, project.derived["lazy_load_classes"])
+        self.relationships = cast("dict[str, list[_Relationship]]", project.derived["lazy_load_relationships"])
         self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
 
@@ -343,12 +263,12 @@ class _Analysis:
         module, function = self.project.functions[fid]
         params = {param.name: param for param in function.params}
         for line, receiver, attribute in function.attributes:
-            candidates = self.classes.relationships.get(attribute)
+            candidates = self.relationships.get(attribute)
             if not candidates:
                 continue
             typed = self._typed(params.get(receiver))
             if typed:
-                declaring = {a for t in typed for a in self.classes.ancestors(t)}
+                declaring = {a for t in typed for a in self.classes.mro(t)}
                 candidates = [c for c in candidates if c.owner in declaring]
                 if not candidates:
                     continue  # an attribute of the annotated class, not a relationship
@@ -489,7 +409,7 @@ class _Analysis:
     ) -> None:
         for name, annotation in self.classes.fields(model):
             field_path = f"{path}.{name}"
-            candidates = self.classes.relationships.get(name)
+            candidates = self.relationships.get(name)
             risky = self._uncredited(candidates, name, eager) if candidates else []
             if risky:
                 safe = [c for c in candidates or () if c not in risky]

@@ -1,0 +1,203 @@
+"""The project's classes by canonical reference: bases, methods, what methods assign.
+
+One index for every analysis that asks about classes: the value flow (methods
+through the class order, attributes, implementations of abstract classes and
+Protocols) and phase two's lazy-load analysis (mapped classes' fields, bases).
+Built once per project (`project_classes`) from the facts of every module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+
+_ABSTRACT_BASES = frozenset({"abc.ABC"})
+
+
+def project_classes(project: Project) -> Classes:
+    """The project's class index, built on first use and kept with the project."""
+    found = project.derived.get("classes")
+    if found is None:
+        found = project.derived["classes"] = Classes(project)
+    return found  # type: ignore[return-value]
+
+
+class Classes:
+    """The project's classes by canonical reference: bases, methods, attributes' assignments."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.by_ref: dict[str, tuple[facts.Module, facts.ClassFacts]] = {}
+        for module in project.modules.values():
+            for found in module.classes:
+                self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
+        self.methods: dict[str, dict[str, FunctionId]] = {}
+        self.assigned: dict[tuple[str, str], list[tuple[FunctionId, str]]] = {}
+        for fid, (module, function) in project.functions.items():
+            owner, _, name = function.qualname.rpartition(".")
+            ref = f"{module.name}.{owner}"
+            if not owner or ref not in self.by_ref:
+                continue
+            self.methods.setdefault(ref, {})[name] = fid  # the last definition wins, as at run time
+            for attribute, expression in function.assigns:
+                self.assigned.setdefault((ref, attribute), []).append((fid, expression))
+        self._resolved: dict[str, str | None] = {}
+        self._mro: dict[str, tuple[str, ...]] = {}
+        self._subclasses: dict[str, list[str]] | None = None
+        self._abstract: dict[str, bool] = {}
+
+    def owner(self, fid: FunctionId) -> str | None:
+        """The class a method is defined in, or None for a plain function."""
+        module, function = self.project.functions[fid]
+        owner = function.qualname.rpartition(".")[0]
+        ref = f"{module.name}.{owner}"
+        return ref if owner and ref in self.by_ref else None
+
+    def resolve(self, ref: str | None, depth: int = 0) -> str | None:
+        """The canonical reference of the project class a reference names, or None."""
+        if ref is None or depth > 25:
+            return None
+        if ref in self._resolved:
+            return self._resolved[ref]
+        self._resolved[ref] = None  # cycle guard
+        found = self._resolve(ref, depth)
+        self._resolved[ref] = found
+        return found
+
+    def _resolve(self, ref: str, depth: int) -> str | None:
+        if ref in self.by_ref:
+            return ref
+        parts = ref.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self.project.modules.get(".".join(parts[:cut]))
+            if module is None:
+                continue
+            rest = parts[cut:]
+            if f"{module.name}.{'.'.join(rest)}" in self.by_ref:
+                return f"{module.name}.{'.'.join(rest)}"
+            head = rest[0]
+            if head in module.imports:
+                return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
+            value = module.values.get(head)
+            # an alias (`BookModel = Book`) or an `Annotated[Book, ...]` alias: the class it names
+            if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
+                return self.resolve(value.ref, depth + 1)
+            for star in filter(None, module.imports.get("*", "").split(",")):
+                found = self.resolve(".".join([star, *rest]), depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""
+        merged: dict[str, tuple[str, ...]] = {}
+        for ancestor in reversed(self.mro(ref)):
+            _, found = self.by_ref[ancestor]
+            for name in found.fields:
+                merged[name] = found.annotations.get(name, ())
+        return list(merged.items())
+
+    def short(self, ref: str | None) -> str:
+        """A class as a reason names it: its qualified name in its module."""
+        if ref is None:
+            return "?"
+        found = self.by_ref.get(ref)
+        return found[1].qualname if found is not None else ref.rsplit(".", 1)[-1]
+
+    def mro(self, ref: str) -> tuple[str, ...]:
+        """The class, then its project bases depth-first left to right, each once."""
+        if ref in self._mro:
+            return self._mro[ref]
+        self._mro[ref] = (ref,)  # cycle guard
+        order = [ref]
+        for base in self.by_ref[ref][1].bases:
+            resolved = self.resolve(base)
+            if resolved is None:
+                continue
+            order.extend(c for c in self.mro(resolved) if c not in order)
+        self._mro[ref] = tuple(order)
+        return self._mro[ref]
+
+    def is_protocol(self, ref: str) -> bool:
+        return any(self.project.canonical(base) in PROTOCOL_TYPES for base in self.by_ref[ref][1].bases)
+
+    def is_abstract(self, ref: str) -> bool:
+        """A Protocol, an `abc.ABC` subclass or a class with an `@abstractmethod`: a value
+        declared with it is an instance of one of its implementations."""
+        found = self._abstract.get(ref)
+        if found is None:
+            found = self.is_protocol(ref) or any(self._declares_abstract(cls) for cls in self.mro(ref))
+            self._abstract[ref] = found
+        return found
+
+    def _declares_abstract(self, ref: str) -> bool:
+        if any(self.project.canonical(base) in _ABSTRACT_BASES for base in self.by_ref[ref][1].bases):
+            return True
+        return any(
+            (decorator.callee or "").endswith("abstractmethod")
+            for fid in self.methods.get(ref, {}).values()
+            for decorator in self.project.functions[fid][1].decorators
+        )
+
+    def subclasses(self, ref: str) -> list[str]:
+        """Project classes that have `ref` among their bases, transitively."""
+        if self._subclasses is None:
+            table: dict[str, list[str]] = {}
+            for candidate in self.by_ref:
+                for ancestor in self.mro(candidate)[1:]:
+                    table.setdefault(ancestor, []).append(candidate)
+            self._subclasses = table
+        return self._subclasses.get(ref, [])
+
+    def implementations(self, ref: str) -> list[str]:
+        """Concrete project classes an abstract class or Protocol stands for."""
+        found = list(self.subclasses(ref))
+        if self.is_protocol(ref):
+            wanted = {n for n in self.methods.get(ref, {}) if not n.startswith("__")}
+            for candidate in self.by_ref:
+                if candidate != ref and candidate not in found and wanted and wanted <= self._all_methods(candidate):
+                    found.append(candidate)
+        return found
+
+    def _all_methods(self, ref: str) -> set[str]:
+        names: set[str] = set()
+        for cls in self.mro(ref):
+            names.update(self.methods.get(cls, {}))
+        return names
+
+    def method(self, ref: str, name: str) -> tuple[list[FunctionId], bool]:
+        """The functions `ref().name` may run, and whether the lookup is certain.
+
+        A concrete method found on the class's order is the answer. An abstract one
+        (or none, on an abstract class or Protocol) stands for its project
+        implementations: all of them, and uncertain when there are several.
+        """
+        abstract = False
+        found: list[FunctionId] = []
+        for cls in self.mro(ref):
+            fid = self.methods.get(cls, {}).get(name)
+            if fid is None:
+                continue
+            if not self.project.functions[fid][1].abstract:
+                if not self.is_abstract(ref):
+                    return [fid], True
+                found.append(fid)  # a declared abstract type: implementations may override it
+            abstract = True
+            break
+        if not abstract and not self.is_abstract(ref):
+            return [], True
+        for cls in self.implementations(ref):
+            for candidate in self.mro(cls):
+                fid = self.methods.get(candidate, {}).get(name)
+                if fid is not None:
+                    if not self.project.functions[fid][1].abstract and fid not in found:
+                        found.append(fid)
+                    break
+        return found, len(found) == 1
