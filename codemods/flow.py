@@ -287,8 +287,8 @@ class Flow:
             for fid in fids:
                 _, function = project.functions[fid]
                 made = self.yielded(fid) if function.is_generator else self._returned(fid, value)
-                if not made and self.carries_session(fid):
-                    made = frozenset({Abstract(TAINTED, origin=f"Depends({describe(ref)})")})
+                if not made and (self.carries_session(fid) or self._gives_untyped_session(fid)):
+                    made = frozenset({Abstract(TAINTED, origin=f"Depends({_short(ref)})")})
                 found |= made
         return frozenset(found)
 
@@ -297,13 +297,20 @@ class Flow:
         return self.evaluate(None, ref)  # type: ignore[arg-type]
 
     def dependency_callables(self, ref: str) -> list[FunctionId]:
-        """The project functions FastAPI runs for `Depends(ref)` when `ref` is an instance:
-        its class's `__call__` (a plain function or class is found by reference)."""
+        """The project functions FastAPI runs for `Depends(ref)` that no reference names:
+        an instance's `__call__`, a method of an instance (`checker.verify`)."""
         found: list[FunctionId] = []
         for value in self.dependency(ref):
             if value.kind == INSTANCE:
                 found.extend(m for m in self.classes.method(value.target, "__call__")[0] if m not in found)  # type: ignore[arg-type]
+            elif value.kind == FUNCTION and value.target not in found:  # `Depends(checker.verify)`
+                found.append(value.target)  # type: ignore[arg-type]
         return found
+
+    def _gives_untyped_session(self, fid: FunctionId) -> bool:
+        """A dependency returning or yielding `request.state.db`: maybe a Session, untyped."""
+        _, function = self.project.functions[fid]
+        return any(untyped_session(self, fid, e) for e in (*function.returned, *function.yielded))
 
     def carries_session(self, fid: FunctionId) -> bool:
         """A function that takes or opens a Session (a dependency building an object from it)."""
@@ -574,29 +581,64 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     """`request.state.db.scalars`, `request.app.state.session.execute`, `g.db.query`: a
     Session method called on an attribute the analysis cannot type.
 
-    Only a path of attributes (no calls) whose value is unknown counts, never an
-    attribute a project class declares or assigns (its type is then known and is
-    not a Session), and only for a Session method that names little else, or for
-    any Session method on a carrier named like a Session.
+    Only for a Session method that names little else, or for any Session method on a
+    carrier named like a Session (see `untyped_path` for what counts as untyped). A
+    local bound to such a path stands for it: `db = request.state.db; db.query(...)`.
     """
-    head, steps = split(expression)
-    if not head.startswith(("$", "super()")) and not steps:
-        # a reference keeps its dots: the steps start after its module (`flask.g.db.query`)
-        parts = head.split(".")
-        cut = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in flow.project.modules), 1)
-        head, steps = ".".join(parts[:cut]), tuple(f".{part}" for part in parts[cut:])
-    if len(steps) < 2 or "()" in steps or steps[-1][1:] not in SESSION_IO_METHODS:
+    steps = _steps(flow, fid, expression)
+    if steps is None or len(steps[1]) < 2 or steps[1][-1][1:] not in SESSION_IO_METHODS:
         return False
-    method, carrier = steps[-1][1:], steps[-2][1:].lower()
-    if method not in _DISTINCT_SESSION_METHODS and not (
-        "session" in carrier or carrier in ("db", "database") or carrier.startswith("db_") or carrier.endswith("_db")
-    ):
+    head, path = steps
+    if steps[1][-1][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(path[-2][1:]):
+        return False
+    return untyped_path(flow, fid, head, path[:-1])
+
+
+def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:
+    """A value on an untyped carrier named like a Session: `request.state.db`, `g.session`."""
+    if not _session_named(expression.rpartition(".")[2].lstrip("$")):
+        return False  # cheap first: most arguments are not named like a Session
+    steps = _steps(flow, fid, expression)
+    if steps is None or not steps[1] or not _session_named(steps[1][-1][1:]):
+        return False
+    return untyped_path(flow, fid, *steps)
+
+
+def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...]) -> bool:
+    """Attributes (one or more, no calls) whose value the analysis cannot type.
+
+    Never an attribute a project class declares or assigns: its type is then known,
+    and it is not a Session.
+    """
+    if not steps or "()" in steps:
         return False
     values = flow.evaluate(fid, head)
     path = head
-    for step in steps[:-1]:
+    for step in steps:
         if any(v.kind in (INSTANCE, CLASS) and flow.knows_attribute(v.target, step[1:]) for v in values):  # type: ignore[arg-type]
             return False
         path += step
         values = flow.evaluate(fid, path)
     return not values
+
+
+def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str, ...]] | None:
+    """An expression's head and steps, a reference split after its module (`flask.g` +
+    `.db.query`), a local bound to a path replaced by that path."""
+    head, steps = split(expression)
+    if not head.startswith(("$", "super()")) and not steps:
+        parts = head.split(".")
+        cut = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in flow.project.modules), 1)
+        head, steps = ".".join(parts[:cut]), tuple(f".{part}" for part in parts[cut:])
+    if head.startswith("$") and len(steps) <= 1:
+        _, function = flow.project.functions[fid]
+        bound = [b.expr for b in function.bindings if b.name == head[1:] and not b.entered]
+        if len(bound) == 1 and bound[0].startswith("$") and "(" not in bound[0]:
+            inner, more = split(bound[0])
+            head, steps = inner, more + steps
+    return head, steps
+
+
+def _session_named(name: str) -> bool:
+    name = name.lower()
+    return "session" in name or name in ("db", "database") or name.startswith("db_") or name.endswith("_db")

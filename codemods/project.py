@@ -20,7 +20,15 @@ from functools import cached_property
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.flow import FACTORY, SESSION, TAINTED, Flow, describe, untyped_carrier
+from async_migrate.codemods.flow import (
+    FACTORY,
+    SESSION,
+    TAINTED,
+    Flow,
+    describe,
+    untyped_carrier,
+    untyped_session,
+)
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
@@ -852,6 +860,19 @@ class Project:
                         f"Session by {tainted.origin or 'code'} the analysis cannot follow"
                     )
                     found.append((call.line, text))
+                    continue
+                carrier = None if call.awaited else next(
+                    (text for a in call.args
+                     if (text := a.expr or a.ref or (f"${a.name}" if a.name else None))
+                     and untyped_session(flow, fid, text)),
+                    None,
+                )
+                if carrier is not None:
+                    found.append((
+                        call.line,
+                        f"hands `{self.written(carrier)}`, which the analysis cannot type (it may be a "
+                        f"synchronous Session), to `{self.written(expression)}`",
+                    ))
                     continue
                 targeted = edges.get(call.index, [])
                 if targeted:

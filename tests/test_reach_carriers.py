@@ -28,7 +28,7 @@ def findings(cli, root: Path, function: str) -> list[dict]:  # type: ignore[no-u
 # ------------------------------------------------------- 1. context-manager objects
 
 UNIT_OF_WORK = """
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 from db.engine import database_sessionmaker
 
@@ -75,6 +75,11 @@ class Store:
     @contextmanager
     def unit(self):
         yield EagerUnitOfWork()
+
+
+@asynccontextmanager
+async def async_unit():
+    yield UnitOfWork()
 
 
 def unit_of_work() -> UnitOfWork:
@@ -143,23 +148,27 @@ def test_exit_of_a_context_manager_object_is_session_work(cli, app):
     assert any("UnitOfWork.__exit__ -> self.session.close()" in r for r in found["reasons"]), found["reasons"]
 
 
-def test_session_held_by_an_async_context_manager_blocks(cli, app):
+@pytest.mark.parametrize(
+    ("name", "entered"),
+    [("__aenter__", "AsyncUnitOfWork()"), ("@asynccontextmanager function", "async_unit()")],
+)
+def test_session_held_by_an_async_context_manager_blocks(cli, app, name, entered):
     root = app({
         "models/uow.py": UNIT_OF_WORK,
         "api/items.py": route(
-            """
+            f"""
             @router.get("/a")
             async def read():
-                async with AsyncUnitOfWork() as uow:
+                async with {entered} as uow:
                     return uow.session.get(dict, 1)
             """,
-            "from models.uow import AsyncUnitOfWork",
+            "from models.uow import AsyncUnitOfWork, async_unit",
         ),
     })
     found = entry(cli.json("phase1", root), "read")
     # `async with` awaits: the route stays async, and says it blocks
     assert found["action"] == "keep"
-    assert "still blocks the event loop at line 9 (uow.session.get())" in found["reasons"], found["reasons"]
+    assert "still blocks the event loop at line 9 (uow.session.get())" in found["reasons"], (name, found["reasons"])
     assert findings(cli, root, "read")[0]["code"] == "AM301"
 
 
@@ -283,14 +292,15 @@ def test_near_miss_a_sync_or_sessionless_callable_dependency(cli, app):
         "api/items.py": route(
             """
             @router.get("/a")
-            async def read(flag=Depends(Flag()), user=Depends(SyncChecker())):
+            async def read(flag=Depends(Flag()), user=Depends(SyncChecker()), role=Depends(security.require)):
                 return flag
             """,
-            "from api.checkers import Flag, SyncChecker",
+            "from api.checkers import Flag, SyncChecker, security",
         ),
     })
     document = cli.json("phase1", root)
     assert entry(document, "SyncChecker.__call__")["action"] == "unchanged"
+    assert entry(document, "Security.require")["kind"] == "dependency"  # a bound method, listed
     assert entry(document, "Flag.__call__")["reasons"] == ["does no synchronous Session work"]
     assert entry(document, "read")["reasons"] == ["does no synchronous Session work"]
     assert cli.json("check", root)["findings"] == []
@@ -300,19 +310,44 @@ def test_near_miss_a_sync_or_sessionless_callable_dependency(cli, app):
 
 
 @pytest.mark.parametrize(
-    ("name", "signature", "body", "shown"),
+    ("name", "signature", "body", "reason"),
     [
-        ("request.state", "request: Request", "return request.state.db.scalars(q)", "request.state.db.scalars()"),
+        ("request.state", "request: Request", "return request.state.db.scalars(q)",
+         "`request.state.db.scalars()` is called on `request.state.db`, which the analysis cannot type"),
         ("app state", "request: Request", "return request.app.state.session.execute(q).all()",
-         "request.app.state.session.execute()"),
-        ("a global bag", "", "return g.db.query(dict).all()", "g.db.query()"),
+         "`request.app.state.session.execute()` is called on"),
+        ("a global bag", "", "return g.db.query(dict).all()", "`g.db.query()` is called on `g.db`"),
         ("any carrier name, a Session-only method", "request: Request", "return request.state.store.scalars(q)",
-         "request.state.store.scalars()"),
+         "`request.state.store.scalars()` is called on"),
+        ("a local bound to the carrier", "request: Request", "db = request.state.db; return db.query(dict).all()",
+         "`db.query()` is called on `db`, which the analysis cannot type"),
+        ("handed to a project helper", "request: Request", "return load(request.state.db)",
+         "hands `request.state.db`, which the analysis cannot type (it may be a synchronous Session), to `load`"),
+        ("a dependency returning it", "db=Depends(state_db)", "return db.query(dict).all()",
+         "built from the Session by Depends(state_db)"),
     ],
 )
-def test_session_method_on_an_untyped_carrier_is_unverified(cli, app, name, signature, body, shown):
+def test_session_method_on_an_untyped_carrier_is_unverified(cli, app, name, signature, body, reason):
+    state = """
+        from fastapi import Request
+
+
+        class Bag:
+            pass
+
+
+        g = Bag()
+
+
+        def load(db):
+            return db.query(dict).all()
+
+
+        def state_db(request: Request):
+            return request.state.db
+        """
     root = app({
-        "core/state.py": "class Bag:\n    pass\n\n\ng = Bag()\n",
+        "core/state.py": state,
         "api/items.py": route(
             f"""
             @router.get("/a")
@@ -320,12 +355,12 @@ def test_session_method_on_an_untyped_carrier_is_unverified(cli, app, name, sign
                 q = "select 1"
                 {body}
             """,
-            "from fastapi import Request\n\nfrom core.state import g",
+            "from fastapi import Request\n\nfrom core.state import g, load, state_db",
         ),
     })
     found = entry(cli.json("phase1", root), "read")
     assert found["action"] == "keep"
-    assert found["reasons"][0].startswith(f"unverified: `{shown}` is called on"), (name, found["reasons"])
+    assert found["reasons"][0].startswith("unverified: ") and reason in found["reasons"][0], (name, found["reasons"])
     assert [f["code"] for f in findings(cli, root, "read")] == ["AM304"]
 
 
@@ -368,6 +403,7 @@ def test_near_miss_other_methods_and_typed_attributes_are_not_unverified(cli, ap
                 request.state.cache.get("k")      # a Session method name, but not a Session's carrier
                 request.query_params.get("x")
                 request.state.db.whatever()       # not a Session method
+                print(request.state.settings)     # handed on, but not named like a Session
                 await request.state.session.get("k")  # awaited: no synchronous Session
                 return client.fetch()
             """,

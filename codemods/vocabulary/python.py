@@ -6,7 +6,7 @@ from __future__ import annotations
 ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 ASYNC_ITERATOR = frozenset({"collections.abc.AsyncIterator", "typing.AsyncIterator"})
 PROTOCOL_TYPES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
-CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager"})
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 
 # Calls that run the function they are given in a worker thread, beside the frameworks'
 # `run_in_threadpool` (`loop.run_in_executor` is recognised by its method name: the loop is a
