@@ -862,9 +862,9 @@ class Project:
                     found.append((call.line, text))
                     continue
                 carrier = None if call.awaited else next(
-                    (text for a in call.args
-                     if (text := a.expr or a.ref or (f"${a.name}" if a.name else None))
-                     and untyped_session(flow, fid, text)),
+                    (handed for a in call.args
+                     if (handed := a.expr or a.ref or (f"${a.name}" if a.name else None))
+                     and untyped_session(flow, fid, handed)),
                     None,
                 )
                 if carrier is not None:
