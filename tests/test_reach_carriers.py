@@ -616,3 +616,27 @@ def test_near_miss_a_default_that_is_no_session_factory(cli, app):
         ),
     })
     assert entry(cli.json("phase1", root), "create")["reasons"] == ["does no synchronous Session work"]
+
+
+def test_untyped_carrier_behind_a_dependency_annotated_as_a_session_converts(cli, app):
+    """The fix AM125 gives: a dependency annotated to return the Session makes it visible."""
+    root = app({
+        "core/state.py": """
+            from fastapi import Request
+            from sqlalchemy.orm import Session
+
+
+            def state_db(request: Request) -> Session:
+                return request.state.db
+            """,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read(db=Depends(state_db)):
+                return db.query(dict).all()
+            """,
+            "from core.state import state_db",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "convert", found

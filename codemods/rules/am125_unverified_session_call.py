@@ -1,8 +1,10 @@
 """AM125 unverified-session-call: the handler's only Session evidence is a call the analysis cannot resolve
 
 The Session (or a Session factory) is handed to code outside the project, a method is called
-on an object that unseen code built from the Session, or the implementations of an abstract
-method disagree about Session work. Phase one cannot tell whether the handler blocks, so it
+on an object that unseen code built from the Session, the implementations of an abstract
+method disagree about Session work, or a Session method is called on (or a carrier named like
+a Session is handed on from) an attribute the analysis cannot type: `request.state.db`,
+`request.app.state.session`, a global bag like `g.db`. Phase one cannot tell whether the handler blocks, so it
 keeps it `async def` and says so; `check` reports it as AM304 `unverified-session`, never as
 "no findings".
 
@@ -19,6 +21,10 @@ After:
 
     def get_repo(db: Session = Depends(get_db)) -> ItemRepository:  # now the analysis follows it
         return make_repository(db)
+
+Also unverified: `request.state.db.scalars(select(Item))` in a route, where middleware put
+the Session on the request: inject it through a dependency annotated to return it
+(`def get_db(request: Request) -> Session: return request.state.db`).
 """
 
 from async_migrate.codemods.rules.base import Rule
