@@ -585,6 +585,8 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     carrier named like a Session (see `untyped_path` for what counts as untyped). A
     local bound to such a path stands for it: `db = request.state.db; db.query(...)`.
     """
+    if expression.rpartition(".")[2] not in SESSION_IO_METHODS:
+        return False  # cheap first: most calls are not Session methods
     steps = _steps(flow, fid, expression)
     if steps is None or len(steps[1]) < 2 or steps[1][-1][1:] not in SESSION_IO_METHODS:
         return False
