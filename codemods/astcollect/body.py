@@ -1,0 +1,841 @@
+"""One function's facts from Python's `ast`: its signature, and what its body calls,
+awaits, binds, yields and reads.
+
+Calls are numbered in the order they are written (`codemods.astcollect.syntax.children`),
+which is the order a libcst transformer meets them: `facts.Call.index` names a call
+for the rewriters without positions. Names that are identifiers in `ast` but names in
+the source (parameters of nested functions, imported names, `except ... as e`) count
+as uses too, as they do in the source.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import syntax
+from async_migrate.codemods.astcollect.module import Collector, free_names
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
+from async_migrate.codemods.collect import _PARTIAL, _SELF, DefinitionKeys
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
+from async_migrate.codemods.vocabulary.fastapi import ROUTE_ATTRS
+from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
+
+
+def read_function(
+    collector: Collector,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualname: str,
+    keys: DefinitionKeys,
+    routers: dict[str, str] | None = None,
+) -> None:
+    """Append the facts of one `def` (and of the routes defined inside it) to the module's."""
+    function = facts.Function(
+        name=node.name,
+        qualname=qualname,
+        key=keys.next(qualname),
+        line=node.lineno,
+        is_async=type(node) is ast.AsyncFunctionDef,
+    )
+    args = node.args
+    defaults = dict(syntax.parameters(args))
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if args.vararg is not None:
+        params.append(args.vararg)
+    if args.kwarg is not None:
+        params.append(args.kwarg)
+    names = frozenset(p.arg for p in params)
+    positional = len(args.posonlyargs) + len(args.args)
+    for number, param in enumerate(params):
+        recorded = collector.param(param, defaults.get(param))
+        recorded.positional = number < positional
+        if param is args.vararg:
+            recorded.variadic = "*"
+        elif param is args.kwarg:
+            recorded.variadic = "**"
+        function.params.append(recorded)
+    if node.returns is not None:
+        function.returns = tuple(collector.refs(node.returns))
+    for decorator in node.decorator_list:
+        function.decorators.append(collector.decorator(decorator, routers))
+    function.pragma = collector.source.pragma(node)
+    function.abstract = _abstract(node, function.decorators)
+    BodyScanner(collector, function, names).scan(node.body)
+    function.wraps = _decorator_shape(collector, node)
+    if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
+        _engine_calls(collector, node, function)
+    collector.facts.functions.append(function)
+    if not collector.source.one_line_suite(node.body):
+        _nested_routes(collector, node, qualname, keys, names)
+
+
+def _nested_routes(
+    collector: Collector,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualname: str,
+    keys: DefinitionKeys,
+    params: frozenset[str],
+) -> None:
+    """Routes defined inside a function (a router factory), as `make_routes.<locals>.list_all`.
+
+    Every nested definition takes its key, in the order the rewriters number them,
+    but only those with route-like decorators are collected.
+    """
+    body = list(collector.definitions(node.body))
+    nested = [s for s in body if isinstance(s, FUNCTIONS)]
+    if not any(_route_like(s) for s in nested):
+        return
+    routers: dict[str, str] = {}
+    for statement in body:
+        if (
+            type(statement) is ast.Assign
+            and len(statement.targets) == 1
+            and type(statement.targets[0]) is ast.Name
+            and type(statement.value) is ast.Call
+        ):
+            made_by = collector.resolve(dotted(statement.value.func), params)
+            if made_by is not None:
+                routers[statement.targets[0].id] = made_by
+    for statement in nested:
+        name = f"{qualname}.<locals>.{statement.name}"
+        if _route_like(statement):
+            collector.function(statement, name, keys, routers)
+        else:
+            keys.next(name)
+
+
+def _route_like(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Decorated like a route: `@x.get("/path")`, `@x.api_route(...)`, `@x.websocket(...)`."""
+    return any(
+        type(d) is ast.Call and type(d.func) is ast.Attribute and d.func.attr in ROUTE_ATTRS
+        for d in node.decorator_list
+    )
+
+
+_COMPOUND = (*syntax.COMPOUND, *syntax.FUNCTIONS, ast.ClassDef, ast.Match)
+
+
+def _abstract(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[facts.Decorator]) -> bool:
+    """An abstract method: `@abstractmethod`, or a body that only documents or refuses."""
+    if any(d.callee is not None and d.callee.endswith("abstractmethod") for d in decorators):
+        return True
+    for statement in node.body:
+        kind = type(statement)
+        if isinstance(statement, _COMPOUND):
+            return False
+        if kind is ast.Pass:
+            continue
+        if kind is ast.Expr and type(statement.value) is ast.Constant and (  # type: ignore[attr-defined]
+            type(statement.value.value) in (str, bytes) or statement.value.value is Ellipsis  # type: ignore[attr-defined,operator]
+        ):
+            continue
+        if kind is ast.Raise and statement.exc is not None:  # type: ignore[attr-defined]
+            exc = statement.exc  # type: ignore[attr-defined]
+            if "NotImplementedError" in (dotted(exc.func if type(exc) is ast.Call else exc) or ""):
+                continue
+        return False
+    return True
+
+
+def _decorator_shape(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """How a function behaves when used as a decorator.
+
+    passthrough: returns the decorated function itself (a marker or registry).
+    coroutine: returns an `async def` wrapper that awaits the decorated function.
+    sync: returns a plain wrapper that calls the decorated function.
+    unknown: anything else that takes a function and returns something.
+    A decorator factory (`@tagged("x")`) has the shape of the decorator it returns.
+    """
+    params = [*node.args.posonlyargs, *node.args.args]
+    body = [] if collector.source.one_line_suite(node.body) else node.body
+    inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
+    returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
+    if not returned or not params:
+        return None
+    first = params[0].arg
+    for value in returned:
+        if name_of(value) == first:
+            return "passthrough"
+    for value in returned:
+        # `return functools.wraps(func)(wrapper)` returns `wrapper`
+        if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
+            value = argument_value(syntax.call_arguments(value)[0])
+        name = name_of(value)
+        if name is None or name not in inner:
+            continue
+        wrapper = inner[name]
+        wrapper_shape = _wrapper_calls(wrapper, first)
+        if wrapper_shape is not None:
+            return wrapper_shape
+        # a factory: `def tagged(label): def decorate(func): ...; return decorate`
+        factory_shape = _decorator_shape(collector, wrapper)
+        if factory_shape is not None:
+            return factory_shape
+        return "unknown"
+    return None
+
+
+def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str) -> str | None:
+    awaited = False
+    called = False
+    for statement in wrapper.body:
+        for node in syntax.walk(statement):
+            if type(node) is ast.Await and type(node.value) is ast.Call and dotted(node.value.func) == wrapped:
+                awaited = True
+            if type(node) is ast.Call and dotted(node.func) == wrapped:
+                called = True
+    if awaited:
+        return "coroutine"
+    if called:
+        return "sync" if type(wrapper) is ast.FunctionDef else "unknown"
+    return None
+
+
+_BRANCHES = (ast.If, ast.Try, ast.TryStar, ast.ExceptHandler, ast.For, ast.AsyncFor, ast.While, ast.Match,
+             ast.IfExp, ast.BoolOp)
+_TARGETS = (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)
+
+
+def _engine_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function) -> None:
+    """The engine constructions in a function body, with what is local to the function."""
+    local = {p.name for p in function.params}
+    found: list[tuple[ast.Call, bool]] = []
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(node.body)]
+    while stack:
+        current, conditional = stack.pop()
+        kind = type(current)
+        if kind is ast.Assign:
+            for target in current.targets:  # type: ignore[attr-defined]
+                local.update(free_names(target))
+        elif isinstance(current, _TARGETS):
+            local.update(free_names(current.target))
+        elif kind is ast.withitem and current.optional_vars is not None:  # type: ignore[attr-defined]
+            local.update(free_names(current.optional_vars))  # type: ignore[attr-defined]
+        elif kind is ast.ExceptHandler and current.name:  # type: ignore[attr-defined]
+            local.add(current.name)  # type: ignore[attr-defined]
+        elif kind is ast.alias and current.asname:  # type: ignore[attr-defined]
+            local.add(current.asname)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            found.append((current, conditional))  # type: ignore[arg-type]
+        branching = isinstance(current, _BRANCHES)
+        stack.extend((child, conditional or branching) for child in reversed(list(syntax.children(current))))
+    frozen = frozenset(local)
+    for call, conditional in found:
+        callee = collector.resolve(dotted(call.func), frozen)
+        if callee not in ENGINE_CONSTRUCTORS:
+            continue
+        collector.facts.engines.append(
+            facts.EngineCall(
+                line=collector.source.line_of(call),
+                callee=callee,
+                args=collector.call_args(call, frozen),
+                scope=function.key,
+                conditional=conditional,
+            )
+        )
+
+
+def _args(items: list[ast.AST]) -> list[facts.Arg]:
+    """Call arguments as facts: positions count the positional arguments only; stars are skipped."""
+    found = []
+    position = 0
+    for item in items:
+        if type(item) is ast.Starred or (type(item) is ast.keyword and item.arg is None):
+            continue
+        value = argument_value(item)
+        name = name_of(value)
+        ref = dotted(value)
+        if type(item) is ast.keyword:
+            found.append(facts.Arg(None, item.arg, name, ref))
+        else:
+            found.append(facts.Arg(position, None, name, ref))
+            position += 1
+    return found
+
+
+def _written_args(call: ast.Call) -> list[ast.AST]:
+    """The arguments that are neither `*x` nor `**x`, in the order written."""
+    written: list[ast.AST] = [a for a in call.args if type(a) is not ast.Starred]
+    return written + [k for k in call.keywords if k.arg is not None]
+
+
+def _query_chain_root(node: ast.Call) -> ast.Call | None:
+    """The `X.query(...)` call at the bottom of a method chain on a bare name, if any."""
+    current: ast.expr = node
+    while type(current) is ast.Call and type(current.func) is ast.Attribute:
+        value = current.func.value
+        if current.func.attr == "query" and type(value) is ast.Name:
+            return current
+        current = value
+    return None
+
+
+def legacy_query_blocker(collector: Collector, outer: ast.Call, receiver: str) -> str | None:
+    """Why a legacy `Query` chain cannot become a 2.0 `select()` (None: it can).
+
+    The judgement belongs to the rewriter, which reads libcst: the chain's own text
+    is parsed for it, only in modules that hold such a chain.
+    """
+    try:
+        import libcst as cst
+
+        from async_migrate.codemods.phase2.legacy_query import rewrite_query
+    except ImportError:
+        return "legacy `Query` API: rewrite it to `select()` by hand"
+    expression = cst.parse_expression(f"({collector.source.code(outer)})")
+    result = rewrite_query(expression.with_changes(lpar=(), rpar=()), receiver)  # type: ignore[arg-type]
+    return result if isinstance(result, str) else None
+
+
+class BodyScanner:
+    """Walks one function body: calls, awaits, yields, uses of parameters, opened sessions."""
+
+    def __init__(self, collector: Collector, function: facts.Function, params: frozenset[str]):
+        self.collector = collector
+        self.source = collector.source
+        self.function = function
+        self.params = params
+        self.locals: set[str] = set(params)
+        self.tracked: set[str] = set(params)
+        self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
+        self.offloaded: set[int] = set()
+        self.awaited: set[int] = set()
+        self.statements: set[int] = set()
+        self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
+        self.call_count = 0
+        # Lazy-load facts, kept raw until the walk knows every local name.
+        self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
+        self.raw_attributes: list[tuple[int, str, str]] = []
+        self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
+        self.generators = 0
+        self.coroutines: list[str] = []  # the nested `async def`s around the node being read
+        self.chain_inner: set[int] = set()
+        self.query_blockers: dict[int, str | None] = {}
+        # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
+        # `{"a": handler}`. A function referenced like this has callers the call graph misses.
+        self.module_level = collector.defined.union(collector.facts.imports)
+        self.raw_references: list[str] = []
+        # Value flow, kept raw until the walk knows every local name.
+        self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
+        self.raw_assigns: list[tuple[str, ast.expr]] = []
+        self.raw_returned: list[ast.expr] = []
+        self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
+
+    def scan(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            self._visit(statement, False)
+        self._lazy_facts()
+        local = frozenset(self.locals)
+        resolve = self.collector.resolve
+        expression = self.collector.expression
+        for call, func in self.raw_calls:
+            call.callee = resolve(dotted(func), local)
+            if call.callee is None:
+                call.func = expression(func, local)
+            for arg in call.args:
+                if arg.ref is not None:
+                    arg.ref = resolve(arg.ref, local)
+        references = self.collector.facts.references
+        for written in self.raw_references:
+            resolved = resolve(written, local)
+            if resolved is not None and resolved not in references:
+                references.append(resolved)
+        for arg, value in self.raw_args:
+            found = expression(value, local)
+            if found is not None and found.startswith("$"):
+                arg.expr = found
+        for binding, value in self.raw_bindings:
+            found = expression(value, local)
+            if found is not None:
+                binding.expr = found
+                binding.line = self.source.line_of(value)
+                self.function.bindings.append(binding)
+        for attribute, value in self.raw_assigns:
+            found = expression(value, local)
+            if found is not None:
+                self.function.assigns.append((attribute, found))
+        self.function.returned = tuple(
+            found for found in (expression(value, local) for value in self.raw_returned) if found is not None
+        )
+        # Uses of names bound to sessions opened here count as uses too.
+        self.function.name_uses = {
+            name: lines for name, lines in self.function.name_uses.items() if name in self.tracked
+        }
+
+    # The walk keeps an explicit "nested" flag: awaits and yields only count in
+    # the function's own body, while calls and name uses count everywhere.
+    def _visit(self, node: ast.AST, nested: bool) -> None:
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            for decorator in node.decorator_list:  # type: ignore[attr-defined]
+                self._visit(decorator, nested)
+            self._parameters(node.args, nested)  # type: ignore[attr-defined]
+            if node.returns is not None:  # type: ignore[attr-defined]
+                self._visit(node.returns, nested)  # type: ignore[attr-defined]
+            coroutine = kind is ast.AsyncFunctionDef
+            if coroutine:
+                self.coroutines.append(node.name)  # type: ignore[attr-defined]
+            for statement in node.body:  # type: ignore[attr-defined]
+                self._visit(statement, True)
+            if coroutine:
+                self.coroutines.pop()
+            return
+        if kind is ast.Lambda:
+            self._parameters(node.args, nested)  # type: ignore[attr-defined]
+            self._visit(node.body, True)  # type: ignore[attr-defined]
+            return
+        if kind is ast.ClassDef:
+            for decorator in node.decorator_list:  # type: ignore[attr-defined]
+                self._visit(decorator, True)
+            self._name(node.name, node.lineno, True)  # type: ignore[attr-defined]
+            for child in [*node.bases, *node.keywords, *node.body]:  # type: ignore[attr-defined]
+                self._visit(child, True)
+            return
+        handler = _HANDLERS.get(kind)
+        if handler is not None and handler(self, node, nested) is False:  # type: ignore[operator]
+            return
+        for child in syntax.children(node):
+            self._visit(child, nested)
+
+    def _parameters(self, args: ast.arguments, nested: bool) -> None:
+        for param, default in syntax.parameters(args):
+            self._name(param.arg, param.lineno, nested)
+            if param.annotation is not None:
+                self._visit(param.annotation, nested)
+            if default is not None:
+                self._visit(default, nested)
+
+    def _name(self, name: str, line: int, nested: bool, node: int = 0) -> None:
+        if name in self.params or name in self.tracked:
+            self.function.name_uses.setdefault(name, []).append(line)
+        elif node not in self.callees and name in self.module_level:
+            self.raw_references.append(name)
+
+    def _on_name(self, node: ast.Name, nested: bool) -> bool:
+        self._name(node.id, self.source.line_of(node), nested, id(node))
+        return False
+
+    def _on_attribute(self, node: ast.Attribute, nested: bool) -> bool:
+        self._attribute(node)
+        if id(node) not in self.callees:
+            head = node.value
+            while type(head) is ast.Attribute:
+                head = head.value
+            if type(head) is ast.Name and head.id in self.module_level:
+                written = dotted(node)
+                if written is not None:
+                    self.raw_references.append(written)
+        self._visit(node.value, nested)
+        return False
+
+    def _dotted_name(self, written: str, line: int, nested: bool) -> None:
+        """A dotted name an import statement writes: read as the attribute chain it spells."""
+        parts = written.split(".")
+        for end in range(len(parts), 1, -1):
+            if end == 2:
+                self.raw_attributes.append((line, parts[0], parts[1]))
+            elif parts[end - 2] == "awaitable_attrs":
+                self.function.eager.append(("", parts[end - 1]))
+            if parts[0] in self.module_level:
+                self.raw_references.append(".".join(parts[:end]))
+        self._name(parts[0], line, nested)
+
+    def _on_import(self, node: ast.Import, nested: bool) -> bool:
+        for alias in node.names:
+            self._dotted_name(alias.name, alias.lineno, nested)
+            if alias.asname is not None:
+                self._name(alias.asname, alias.lineno, nested)
+        return False
+
+    def _on_import_from(self, node: ast.ImportFrom, nested: bool) -> bool:
+        if node.module is not None:
+            self._dotted_name(node.module, node.lineno, nested)
+        for alias in node.names:
+            if alias.name != "*":
+                self._name(alias.name, alias.lineno, nested)
+            if alias.asname is not None:
+                self._name(alias.asname, alias.lineno, nested)
+        return False
+
+    def _on_global(self, node: ast.Global | ast.Nonlocal, nested: bool) -> bool:
+        for name in node.names:
+            self._name(name, node.lineno, nested)
+        return False
+
+    def _on_except(self, node: ast.ExceptHandler, nested: bool) -> bool:
+        if node.type is not None:
+            self._visit(node.type, nested)
+        if node.name is not None:
+            self._name(node.name, node.type.end_lineno if node.type is not None else node.lineno, nested)  # type: ignore[arg-type]
+        for statement in node.body:
+            self._visit(statement, nested)
+        return False
+
+    def _on_match_as(self, node: ast.MatchAs | ast.MatchStar, nested: bool) -> bool:
+        pattern = getattr(node, "pattern", None)
+        if pattern is not None:
+            self._visit(pattern, nested)
+        if node.name is not None:
+            self._name(node.name, node.end_lineno or node.lineno, nested)
+        return False
+
+    def _on_match_mapping(self, node: ast.MatchMapping, nested: bool) -> bool:
+        for key, pattern in zip(node.keys, node.patterns):
+            self._visit(key, nested)
+            self._visit(pattern, nested)
+        if node.rest is not None:
+            self._name(node.rest, node.end_lineno or node.lineno, nested)
+        return False
+
+    def _on_match_class(self, node: ast.MatchClass, nested: bool) -> bool:
+        self._visit(node.cls, nested)
+        for pattern in node.patterns:
+            self._visit(pattern, nested)
+        for name, pattern in zip(node.kwd_attrs, node.kwd_patterns):
+            self._name(name, pattern.lineno, nested)
+            self._visit(pattern, nested)
+        return False
+
+    def _on_keyword(self, node: ast.keyword, nested: bool) -> bool:
+        self._visit(node.value, nested)
+        return False
+
+    def _on_await(self, node: ast.Await, nested: bool) -> None:
+        if type(node.value) is ast.Call:
+            self.awaited.add(id(node.value))
+        if not nested:
+            text = " ".join(self.source.code(node).split())
+            self._await(self.source.line_of(node), text if len(text) <= 60 else text[:57] + "...")
+
+    def _await(self, line: int, text: str) -> None:
+        self.function.awaits.append((line, text))
+
+    def _on_for(self, node: ast.For | ast.AsyncFor, nested: bool) -> None:
+        if type(node) is ast.AsyncFor and not nested:
+            self._await(self.source.line_of(node.target), "async for")
+        self._bind(node.target)
+
+    def _on_async_with(self, node: ast.AsyncWith, nested: bool) -> None:
+        if not nested:
+            self._await(self.source.line_of(node.items[0].context_expr), "async with")
+
+    def _on_with(self, node: ast.With, nested: bool) -> None:
+        for item in node.items:
+            target = item.optional_vars
+            if type(target) is ast.Name:
+                self._binding(target.id, item.context_expr, entered=True)
+                self.locals.add(target.id)
+                if type(item.context_expr) is ast.Call:
+                    self._open(target.id, item.context_expr, self.call_count)
+
+    def _on_generator(self, node: ast.GeneratorExp, nested: bool) -> bool:
+        self.generators += 1
+        for child in syntax.children(node):
+            self._visit(child, nested)
+        self.generators -= 1
+        return False
+
+    def _on_comprehension(self, node: ast.comprehension, nested: bool) -> None:
+        if node.is_async and not nested:
+            self._await(self.source.line_of(node.target), "async comprehension")
+
+    def _on_yield(self, node: ast.Yield | ast.YieldFrom, nested: bool) -> None:
+        if not nested:
+            self.function.is_generator = True
+            name = name_of(node.value) if type(node) is ast.Yield else None
+            if name is not None:
+                self.function.yields += (name,)
+
+    def _on_return(self, node: ast.Return, nested: bool) -> None:
+        value = node.value
+        if not nested:
+            name = name_of(value)
+            if name is not None:
+                self.function.yields += (name,)
+            if syntax.is_flow(value):
+                self.raw_returned.append(value)  # type: ignore[arg-type]
+        if type(value) is ast.Call:
+            self.statements.add(id(value))
+
+    def _on_assign(self, node: ast.Assign, nested: bool) -> None:
+        for target in node.targets:
+            self._bind(target)
+            self._flow_target(target, node.value)
+        single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
+        if single is not None:
+            name = name_of(node.value)
+            if name is not None:
+                self.function.rebinds.append((single.id, name))
+        value = node.value.value if type(node.value) is ast.Await else node.value
+        if (
+            single is not None
+            and type(value) is ast.Call
+            and type(value.func) is ast.Attribute
+            and name_of(value.func.value) is not None
+            and value.func.attr in ("get", "get_one")
+            and not any(k.arg == "options" for k in value.keywords)
+        ):
+            self.function.plain_gets.append(single.id)
+        if type(node.value) is ast.Call:
+            self.statements.add(id(node.value))
+            if single is not None:
+                self._open(single.id, node.value)
+
+    def _on_ann_assign(self, node: ast.AnnAssign, nested: bool) -> None:
+        self._bind(node.target)
+        if node.value is not None:
+            self._flow_target(node.target, node.value)
+        if type(node.value) is ast.Call:
+            self.statements.add(id(node.value))
+
+    def _on_expr(self, node: ast.Expr, nested: bool) -> None:
+        if type(node.value) is ast.Call:
+            self.statements.add(id(node.value))
+
+    def _on_call(self, node: ast.Call, nested: bool) -> None:
+        func = node.func
+        self._loader_call(node, func)
+        call = facts.Call(
+            line=self.source.line_of(node),
+            callee=None,
+            index=self.call_count,
+            awaited=id(node) in self.awaited,
+            nested=nested,
+            offloaded=id(node) in self.offloaded,
+            statement=id(node) in self.statements,
+            in_generator=self.generators > 0,
+            argument_of=self.argument_of.get(id(node)),
+            coroutine=self.coroutines[-1] if self.coroutines else None,
+        )
+        for item in node.args:
+            value = item.value if type(item) is ast.Starred else item
+            if type(value) is ast.Call:
+                self.argument_of[id(value)] = self.call_count
+        for keyword in node.keywords:
+            if type(keyword.value) is ast.Call:
+                self.argument_of[id(keyword.value)] = self.call_count
+        if type(func) is ast.Attribute:
+            if type(func.value) is ast.Call:
+                call.chained = func.attr
+            receiver = name_of(func.value)
+            if receiver is not None:
+                call.receiver = receiver
+                call.method = func.attr
+        if id(node) not in self.chain_inner:
+            root = _query_chain_root(node)
+            if root is not None:
+                self._query_chain(node, root, call)
+        written = _written_args(node)
+        call.args = _args(written)
+        for recorded, given in zip(call.args, written):
+            passed = argument_value(given)
+            if type(passed) is ast.Attribute:
+                self.raw_args.append((recorded, passed))
+        if id(node) in self.query_blockers and call.query_root is None:
+            call.query_blocker = self.query_blockers[id(node)]
+        self.function.calls.append(call)
+        self.raw_calls.append((call, func))
+        offload = self._offload_position(func)
+        if offload is not None:
+            self._offloaded_helper(node, call, nested, *offload)
+        target = self.collector.depends_target(node)
+        if target is not None:
+            self.collector.facts.depends.append(target)
+        self.call_count += 1
+
+    def _offload_position(self, func: ast.expr) -> tuple[int, bool] | None:
+        """Where an offloading call takes its function, and whether the call passes keywords on.
+
+        `run_in_threadpool(f, *args, **kwargs)`, `asyncio.to_thread(f, ...)`,
+        `anyio.to_thread.run_sync(f, *args)` and `loop.run_in_executor(executor, f, *args)`
+        all run `f` in a worker thread.
+        """
+        if type(func) is ast.Attribute and func.attr == "run_in_executor":
+            return 1, False
+        if type(func) is ast.Name or type(func) is ast.Attribute:
+            offloader = self.collector.resolve(dotted(func), frozenset(self.locals))
+            if offloader in OFFLOADERS:
+                return 0, offloader != "anyio.to_thread.run_sync"
+        return None
+
+    def _offloaded_helper(self, node: ast.Call, call: facts.Call, nested: bool, position: int, keywords: bool) -> None:
+        """Record an offloaded `f(...)` as a call of `f`, marked offloaded, at the outer call's index.
+
+        `functools.partial(f, a)` as the function counts as `f` called with `a` first;
+        its own call is marked offloaded too, so the Session it carries is no hand-off.
+        """
+        if _starred(node):
+            return
+        positional: list[ast.AST] = list(node.args)
+        if len(positional) <= position:
+            return
+        target = positional[position]
+        arguments = positional[position + 1 :]
+        if keywords:
+            arguments += node.keywords
+        direct = position == 0 and keywords
+        local = frozenset(self.locals)
+        if type(target) is ast.Call and self.collector.resolve(dotted(target.func), local) == _PARTIAL:
+            inner = _written_args(target)
+            if not inner or type(inner[0]) is ast.keyword or _starred(target):
+                return
+            self.offloaded.add(id(target))
+            target = inner[0]
+            bound = inner[1:]
+            arguments = (
+                [a for a in bound if type(a) is not ast.keyword]
+                + arguments
+                + [a for a in bound if type(a) is ast.keyword]
+            )
+            direct = False
+        if dotted(target) is None:
+            return
+        helper = facts.Call(
+            line=call.line,
+            callee=None,
+            index=self.call_count,
+            args=_args(arguments),
+            awaited=call.awaited,
+            nested=nested,
+            offloaded=True,
+            offload_direct=direct,
+            coroutine=call.coroutine,
+        )
+        self.function.calls.append(helper)
+        self.raw_calls.append((helper, target))  # type: ignore[arg-type]
+        self.callees.add(id(target))  # a call the graph sees, not a bare value
+
+    def _query_chain(self, outer: ast.Call, root: ast.Call, call: facts.Call) -> None:
+        """Judge a legacy Query chain once, at its outermost call."""
+        receiver = root.func.value.id  # type: ignore[attr-defined]
+        blocker = legacy_query_blocker(self.collector, outer, receiver)
+        node: ast.expr = outer
+        while type(node) is ast.Call and type(node.func) is ast.Attribute:
+            self.chain_inner.add(id(node))
+            if node is root:
+                break
+            node = node.func.value
+        call.query_root = receiver
+        call.query_blocker = blocker
+        self.query_blockers[id(root)] = blocker
+
+    def _flow_target(self, target: ast.expr, value: ast.expr) -> None:
+        if type(target) is ast.Name:
+            self._binding(target.id, value)
+        elif (
+            type(target) is ast.Attribute
+            and type(target.value) is ast.Name
+            and target.value.id == "self"
+            and syntax.is_flow(value)
+        ):
+            self.raw_assigns.append((target.attr, value))
+
+    def _binding(self, name: str, value: ast.expr, entered: bool = False) -> None:
+        if syntax.is_flow(value):
+            self.raw_bindings.append((facts.Binding(name, "", entered=entered), value))
+
+    def _bind(self, target: ast.expr) -> None:
+        kind = type(target)
+        if kind is ast.Name:
+            self.locals.add(target.id)  # type: ignore[attr-defined]
+        elif kind is ast.Tuple or kind is ast.List:
+            for element in target.elts:  # type: ignore[attr-defined]
+                self._bind(element.value if type(element) is ast.Starred else element)
+
+    def _open(self, name: str, call: ast.Call, index: int = -1) -> None:
+        callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
+        if callee is None:
+            return
+        self.function.opens.append(facts.SessionOpen(name=name, callee=callee, line=self.source.line_of(call), index=index))
+        self.tracked.add(name)
+        self.locals.add(name)
+
+    # ------------------------------------------------------ lazy-load facts
+
+    def _attribute(self, node: ast.Attribute) -> None:
+        value = node.value
+        if type(value) is ast.Name:
+            if id(node) not in self.callees:
+                self.raw_attributes.append((self.source.line_of(node), value.id, node.attr))
+        elif type(value) is ast.Attribute and value.attr == "awaitable_attrs":
+            self.function.eager.append(("", node.attr))  # `await obj.awaitable_attrs.rel`
+
+    def _loader_call(self, node: ast.Call, func: ast.expr) -> None:
+        self.callees.add(id(func))
+        if type(func) is ast.Attribute:
+            attr = func.attr
+            if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"])
+                names = syntax.strings(argument(node, 1, "attribute_names"))
+                self.function.eager.extend(("", name) for name in names)
+            elif attr in LOADER_NAMES:
+                # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
+                self.raw_loaders.append((None if type(func.value) is ast.Call else dotted(func), node))
+        elif type(func) is ast.Name and func.id in LOADER_NAMES:
+            self.raw_loaders.append((func.id, node))
+
+    def _lazy_facts(self) -> None:
+        local = frozenset(self.locals)
+        for written, call in self.raw_loaders:
+            if written is not None:
+                callee = self.collector.resolve(written, local)
+                # None: a method of a local loader object (`load = Load(A); load.selectinload(...)`)
+                if callee is not None and callee not in LOADER_OPTIONS:
+                    continue
+            for item in call.args:
+                if type(item) is not ast.Starred:
+                    self._eager_argument(item, local)
+        module_level = self.module_level
+        attributes = self.function.attributes
+        for line, receiver, attr in self.raw_attributes:
+            if receiver in _SELF:
+                continue  # methods are not reached through resolvable calls; skip the bulk
+            if receiver in self.locals or receiver not in module_level:
+                attributes.append((line, receiver, attr))
+
+    def _eager_argument(self, value: ast.expr, local: frozenset[str]) -> None:
+        # `A.b.of_type(C)`, `A.b.and_(...)` load `A.b`
+        while type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr in ("of_type", "and_"):
+            value = value.func.value
+        text = syntax.string(value)
+        if text is not None:  # legacy string paths and the "*" wildcard
+            self.function.eager.append(("", text.rsplit(".", 1)[-1]))
+            return
+        path = dotted(value)
+        if path is None or "." not in path:
+            return
+        owner, _, attr = path.rpartition(".")
+        self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
+
+
+def _starred(call: ast.Call) -> bool:
+    return any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords)
+
+
+_HANDLERS = {
+    ast.Name: BodyScanner._on_name,
+    ast.Attribute: BodyScanner._on_attribute,
+    ast.keyword: BodyScanner._on_keyword,
+    ast.Await: BodyScanner._on_await,
+    ast.For: BodyScanner._on_for,
+    ast.AsyncFor: BodyScanner._on_for,
+    ast.With: BodyScanner._on_with,
+    ast.AsyncWith: BodyScanner._on_async_with,
+    ast.comprehension: BodyScanner._on_comprehension,
+    ast.GeneratorExp: BodyScanner._on_generator,
+    ast.Yield: BodyScanner._on_yield,
+    ast.YieldFrom: BodyScanner._on_yield,
+    ast.Return: BodyScanner._on_return,
+    ast.Assign: BodyScanner._on_assign,
+    ast.AnnAssign: BodyScanner._on_ann_assign,
+    ast.Expr: BodyScanner._on_expr,
+    ast.Call: BodyScanner._on_call,
+    ast.Import: BodyScanner._on_import,
+    ast.ImportFrom: BodyScanner._on_import_from,
+    ast.Global: BodyScanner._on_global,
+    ast.Nonlocal: BodyScanner._on_global,
+    ast.ExceptHandler: BodyScanner._on_except,
+    ast.MatchAs: BodyScanner._on_match_as,
+    ast.MatchStar: BodyScanner._on_match_as,
+    ast.MatchMapping: BodyScanner._on_match_mapping,
+    ast.MatchClass: BodyScanner._on_match_class,
+}

@@ -1,0 +1,525 @@
+"""One module's facts from Python's `ast`: names, module-level values, classes, signatures.
+
+Function bodies are read by `codemods.astcollect.body`. The module knows nothing about
+other modules: names resolve against its own imports and definitions, and the project
+index joins the modules afterwards.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import syntax
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
+from async_migrate.codemods.collect import DefinitionKeys, module_name
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, RELATIONSHIP_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
+from async_migrate.codemods.vocabulary.python import ANNOTATED
+from async_migrate.codemods.vocabulary.sqlalchemy import BACKREF_CONSTRUCTORS
+
+
+class Collector:
+    """Collects `facts.Module` from one module's text and `ast` tree."""
+
+    def __init__(self, path: str, text: str, tree: ast.Module, name: str | None = None) -> None:
+        self.tree = tree
+        self.source = Source(text)
+        self.name, self.is_package = module_name(path)
+        if name is not None:  # named from an import root other than PATH (codemods.roots)
+            self.name = name
+        self.facts = facts.Module(path=path, name=self.name)
+        self.defined: set[str] = set()
+        self._nested = False  # the module-level statement being read sits in a compound one
+
+    def collect(self) -> facts.Module:
+        statements = list(self.definitions(self.tree.body))
+        for statement in statements:
+            self.define(statement)
+        top = {id(statement) for statement in self.tree.body}
+        for statement in statements:
+            if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
+                self._nested = id(statement) not in top
+                self._module_statement(statement)
+        keys = DefinitionKeys()
+        for statement in statements:
+            if isinstance(statement, FUNCTIONS):
+                self.function(statement, statement.name, keys)
+            elif isinstance(statement, ast.ClassDef):
+                self._class(statement, keys)
+        return self.facts
+
+    def definitions(self, body: list[ast.stmt]) -> Iterator[ast.stmt]:
+        """Statements of a module or class body, looking through if/try/with/for blocks
+        (indented ones: a one-line `if x: y` suite is not looked into)."""
+        for statement in body:
+            yield statement
+            if isinstance(statement, syntax.COMPOUND):
+                for block in _blocks(statement):
+                    if block and not self.source.one_line_suite(block):
+                        yield from self.definitions(block)
+
+    # ------------------------------------------------------- names and imports
+
+    def define(self, statement: ast.stmt) -> None:
+        """Record the names a module-level statement binds: imports and definitions."""
+        kind = type(statement)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            self.defined.add(statement.name)  # type: ignore[attr-defined]
+        elif kind is ast.Import:
+            for alias in statement.names:  # type: ignore[attr-defined]
+                if alias.asname is not None:
+                    self.facts.imports[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    self.facts.imports[head] = head
+        elif kind is ast.ImportFrom:
+            self._import_from(statement)  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            for target in statement.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    self.defined.add(target.id)
+        elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+            self.defined.add(statement.target.id)  # type: ignore[attr-defined]
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            package = self.name.split(".") if self.is_package else self.name.split(".")[:-1]
+            depth = node.level - 1
+            if depth > len(package):
+                return
+            anchor = package[: len(package) - depth] if depth else package
+            base = ".".join([*anchor, base] if base else anchor)
+        if node.names[0].name == "*":
+            self.facts.imports.setdefault("*", "")
+            stars = self.facts.imports["*"]
+            self.facts.imports["*"] = f"{stars},{base}" if stars else base
+            return
+        for alias in node.names:
+            local = alias.asname if alias.asname is not None else alias.name
+            self.facts.imports[local] = f"{base}.{alias.name}" if base else alias.name
+
+    def resolve(self, expression: str | None, local: frozenset[str] = frozenset()) -> str | None:
+        """Absolute reference of a dotted expression written in this module."""
+        if expression is None:
+            return None
+        head, _, rest = expression.partition(".")
+        if head in local:
+            return None
+        target = self.facts.imports.get(head)
+        if target is None:
+            if head in self.defined:
+                target = f"{self.name}.{head}" if self.name else head
+            else:
+                target = head
+        return f"{target}.{rest}" if rest else target
+
+    def ref(self, node: ast.AST | None, local: frozenset[str] = frozenset()) -> str | None:
+        return self.resolve(dotted(node), local)
+
+    def expression(self, node: ast.AST, local: frozenset[str] = frozenset()) -> str | None:
+        """An expression in the value-flow notation of `facts.Function.bindings`, or None.
+
+        Names, attributes and calls only: `$self.db.query` (a local head),
+        `app.db.SessionLocal()` (a resolved head), `super().get`.
+        """
+        steps: list[str] = []
+        while True:
+            kind = type(node)
+            if kind is ast.Attribute:
+                steps.append("." + node.attr)  # type: ignore[attr-defined]
+                node = node.value  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is ast.Name and func.id == "super" and "super" not in local:
+                    head = "super()"
+                    break
+                steps.append("()")
+                node = func
+            else:
+                name = syntax.name_of(node)
+                if name is None:
+                    return None
+                head = f"${name}" if name in local else (self.resolve(name) or name)
+                break
+        return head + "".join(reversed(steps))
+
+    # -------------------------------------------------------- module level
+
+    def _module_statement(self, statement: ast.stmt) -> None:
+        value: ast.expr | None = None
+        target: str | None = None
+        kind = type(statement)
+        if kind is ast.Assign and len(statement.targets) == 1:  # type: ignore[attr-defined]
+            if type(statement.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+                target = statement.targets[0].id  # type: ignore[attr-defined]
+            value = statement.value  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+            target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
+        elif kind is ast.Expr:
+            value = statement.value  # type: ignore[attr-defined]
+            if type(value) is ast.Call:
+                self._registration(value)
+        if value is None:
+            return
+        self.scan_depends(value)
+        self._module_references(value)
+        if target is None:
+            return
+        recorded = self._value(value)
+        if recorded is not None:
+            recorded.line = statement.lineno
+            self.facts.values[target] = recorded
+            if recorded.kind == "call" and recorded.ref in ENGINE_CONSTRUCTORS:
+                self.facts.engines.append(
+                    facts.EngineCall(
+                        line=statement.lineno,
+                        callee=recorded.ref,
+                        args=recorded.args,
+                        target=target,
+                        conditional=self._nested,
+                    )
+                )
+
+    def _module_references(self, value: ast.expr) -> None:
+        """Names a module-level expression uses as values (callback tables, partials)."""
+        known = self.defined.union(self.facts.imports)
+        references = self.facts.references
+        for written in _names_in(value, {id(node.func) for node in syntax.calls_under(value)}):
+            if written is None or written.split(".", 1)[0] not in known:
+                continue
+            resolved = self.resolve(written)
+            if resolved is not None and resolved not in references:
+                references.append(resolved)
+
+    def _value(self, value: ast.expr) -> facts.Value | None:
+        kind = type(value)
+        if kind is ast.Subscript and self.ref(value.value) in ANNOTATED:  # type: ignore[attr-defined,operator]
+            found = [e for e in syntax.elements(value.slice) if type(e) is not ast.Slice]  # type: ignore[attr-defined]
+            if not found:
+                return None
+            depends = None
+            for extra in found[1:]:
+                depends = depends or self.depends_target(extra)
+            return facts.Value(
+                kind="annotated", line=0, ref=self.ref(found[0]), depends=depends, annotation=tuple(self.refs(found[0]))
+            )
+        if kind is ast.Call:
+            target = self.depends_target(value)
+            if target is not None:
+                return facts.Value(kind="depends", line=0, ref=target)
+            return facts.Value(kind="call", line=0, ref=self.ref(value.func), args=self.call_args(value))  # type: ignore[attr-defined,arg-type]
+        if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(value) is not None:
+            return facts.Value(kind="name", line=0, ref=self.ref(value))
+        return None
+
+    def call_args(self, call: ast.Call, local: frozenset[str] = frozenset()) -> tuple[facts.CallArg, ...]:
+        found = []
+        for item in syntax.call_arguments(call):
+            keyword: str | None
+            if type(item) is ast.keyword:
+                keyword = item.arg or "**"
+            else:
+                keyword = "*" if type(item) is ast.Starred else None
+            value = syntax.argument_value(item)
+            found.append(
+                facts.CallArg(
+                    keyword=keyword,
+                    text=self.source.code(value),
+                    ref=self.ref(value, local),
+                    local=bool(local) and not free_names(value).isdisjoint(local),
+                )
+            )
+        return tuple(found)
+
+    def _registration(self, call: ast.Call) -> None:
+        if type(call.func) is not ast.Attribute:
+            return
+        attr = call.func.attr
+        if attr == "include_router":  # the included router and the prefix it is served under
+            prefix = argument(call, 99, "prefix")
+            written = syntax.call_arguments(call)
+            # the first argument, unless a keyword (`**options` counts: it has no keyword)
+            first = written[0] if written and not (type(written[0]) is ast.keyword and written[0].arg) else None
+            self.facts.registrations.append(
+                facts.Registration(
+                    line=self.source.line_of(call),
+                    base=self.ref(call.func.value),
+                    attr=attr,
+                    endpoint=self.ref(syntax.argument_value(first)) if first is not None else None,
+                    path="" if prefix is None else string(prefix),
+                )
+            )
+            return
+        if attr not in REGISTRATION_ATTRS:
+            return
+        endpoint = argument(call, 1, "endpoint")
+        self.facts.registrations.append(
+            facts.Registration(
+                line=self.source.line_of(call),
+                base=self.ref(call.func.value),
+                attr=attr,
+                endpoint=self.ref(endpoint) if endpoint is not None else None,
+                path=string(argument(call, 0, "path")),
+                methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
+            )
+        )
+
+    def depends_target(self, node: ast.AST | None) -> str | None:
+        if type(node) is ast.Call and self.ref(node.func) in DEPENDS:
+            found = argument(node, 0, "dependency")
+            if found is not None:
+                return self.ref(found)
+        return None
+
+    def bare_depends(self, node: ast.AST | None) -> bool:
+        """`Depends()` without a dependency: FastAPI calls the annotated class."""
+        return (
+            type(node) is ast.Call
+            and self.ref(node.func) in DEPENDS
+            and argument(node, 0, "dependency") is None
+        )
+
+    def scan_depends(self, node: ast.AST) -> None:
+        """Record every Depends(target) under a module-level or signature node."""
+        for call in syntax.calls_under(node):
+            target = self.depends_target(call)
+            if target is not None:
+                self.facts.depends.append(target)
+
+    def refs(self, node: ast.AST) -> Iterator[str]:
+        """References named in a type expression, outside Depends(...) calls."""
+        kind = type(node)
+        if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(node) is not None:
+            found = self.ref(node)
+            if found is not None:
+                yield found
+            return
+        if kind is ast.Call:
+            return
+        if kind is ast.Subscript:
+            yield from self.refs(node.value)  # type: ignore[attr-defined]
+            for element in syntax.elements(node.slice):  # type: ignore[attr-defined]
+                yield from self.refs(element)
+            return
+        value = string(node)
+        if value is not None:  # forward reference: "Session"
+            if value and value.replace(".", "").replace("_", "").isalnum():
+                found = self.resolve(value)
+                if found is not None:
+                    yield found
+            return
+        for child in syntax.children(node):
+            yield from self.refs(child)
+
+    # -------------------------------------------------------------- classes
+
+    def _class(self, node: ast.ClassDef, keys: DefinitionKeys, prefix: str = "") -> None:
+        qualname = f"{prefix}{node.name}"
+        self._class_facts(node, qualname)
+        if self.source.one_line_suite(node.body):
+            return
+        for statement in self.definitions(node.body):
+            if isinstance(statement, FUNCTIONS):
+                self.function(statement, f"{qualname}.{statement.name}", keys)
+            elif isinstance(statement, ast.ClassDef):
+                self._class(statement, keys, f"{qualname}.")
+
+    def _class_facts(self, node: ast.ClassDef, qualname: str) -> None:
+        """Bases, relationship() attributes and annotated fields of one class statement."""
+        found = facts.ClassFacts(name=node.name, qualname=qualname, line=node.lineno)
+        # `CRUDBase[User]`, `Generic[M]`: the class subscripted
+        bases = (
+            self.ref(base.value if type(base) is ast.Subscript else base)
+            for base in node.bases
+            if type(base) is not ast.Starred
+        )
+        found.bases = tuple(ref for ref in bases if ref is not None)
+        decorators = (self.ref(d.func if type(d) is ast.Call else d) for d in node.decorator_list)
+        found.decorators = tuple(ref for ref in decorators if ref is not None)
+        statements = node.body if self.source.one_line_suite(node.body) else self.definitions(node.body)
+        names: list[str] = []
+        for statement in statements:
+            value: ast.expr | None = None
+            targets: list[str] = []
+            if type(statement) is ast.AnnAssign and type(statement.target) is ast.Name:
+                name, value = statement.target.id, statement.value
+                refs = tuple(self.refs(statement.annotation))
+                if not (refs and refs[0].rsplit(".", 1)[-1] == "ClassVar"):
+                    names.append(name)
+                    found.annotations[name] = refs
+                targets = [name]
+                if value is not None:  # `db: Session = Depends(get_db)` in a class-based view
+                    depends = self.depends_target(value)
+                    if depends is not None:
+                        found.depends[name] = depends
+            elif type(statement) is ast.Assign:
+                targets = [t.id for t in statement.targets if type(t) is ast.Name]
+                value = statement.value
+            if type(value) is ast.Call and targets:
+                self._relationship(found, targets, value)
+        found.fields = tuple(names)
+        self.facts.classes.append(found)
+
+    def _relationship(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
+        callee = self.ref(call.func)
+        if callee not in RELATIONSHIP_CONSTRUCTORS:
+            return
+        lazy = argument(call, 99, "lazy")
+        if lazy is None and callee.startswith("sqlmodel."):
+            lazy = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "lazy")
+        strategy = "dynamic" if callee.endswith("dynamic_loader") else self._strategy(lazy)
+        for target in targets:
+            found.relationships[target] = strategy
+        backref = argument(call, 99, "backref")
+        if backref is None and callee.startswith("sqlmodel."):
+            backref = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "backref")
+        name = string(backref)
+        if name is not None:
+            found.backrefs[name] = "select"
+        elif type(backref) is ast.Call and self.ref(backref.func) in BACKREF_CONSTRUCTORS:
+            name = string(argument(backref, 0, "name"))
+            if name is not None:
+                found.backrefs[name] = self._strategy(argument(backref, 99, "lazy"))
+
+    def _strategy(self, lazy: ast.expr | None) -> str:
+        """A relationship's `lazy=` argument as written; "select" when absent."""
+        if lazy is None:
+            return "select"
+        text = string(lazy)
+        if text is not None:
+            return text
+        named = syntax.named_constant(lazy)
+        if named is not None:
+            return {"True": "select", "False": "joined", "None": "noload"}[named]
+        return self.source.code(lazy)
+
+    # ------------------------------------------------------------ functions
+
+    def function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        qualname: str,
+        keys: DefinitionKeys,
+        routers: dict[str, str] | None = None,
+    ) -> None:
+        from async_migrate.codemods.astcollect.body import read_function
+
+        read_function(self, node, qualname, keys, routers)
+
+    def param(self, node: ast.arg, default: ast.expr | None) -> facts.Param:
+        param = facts.Param(name=node.arg, line=node.lineno)
+        annotation = node.annotation
+        if annotation is not None:
+            param.text = syntax.text(self.source, annotation)
+            param.annotation = tuple(self.refs(annotation))
+            for call in syntax.calls_under(annotation):
+                param.depends = param.depends or self.depends_target(call)
+            self.scan_depends(annotation)
+        if default is not None:
+            target = self.depends_target(default)
+            if target is not None:
+                param.default = syntax.text(self.source, default)
+            param.depends = param.depends or target
+            self.scan_depends(default)
+            if type(default) is ast.Name or type(default) is ast.Attribute or syntax.named_constant(default):
+                param.default_ref = self.ref(default)
+        if param.depends is None and annotation is not None:
+            # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
+            if type(annotation) is ast.Subscript and self.ref(annotation.value) in ANNOTATED:
+                found = syntax.elements(annotation.slice)
+                extras = [e for e in found[1:] if type(e) is not ast.Slice]
+                if any(self.bare_depends(extra) for extra in extras):
+                    first = found[0]
+                    param.depends = self.ref(first) if type(first) is not ast.Slice else None
+            elif self.bare_depends(default):
+                param.depends = self.ref(annotation)
+        return param
+
+    def decorator(self, expression: ast.expr, routers: dict[str, str] | None = None) -> facts.Decorator:
+        decorator = facts.Decorator(line=self.source.line_of(expression), callee=None, text=syntax.text(self.source, expression))
+        func = expression.func if type(expression) is ast.Call else expression
+        decorator.is_call = type(expression) is ast.Call
+        decorator.callee = self.ref(func)
+        if type(func) is ast.Attribute:
+            decorator.base = self.ref(func.value)
+            decorator.attr = func.attr
+            if routers and type(func.value) is ast.Name:
+                decorator.router_call = routers.get(func.value.id)
+        if type(expression) is ast.Call:
+            if decorator.attr in ROUTE_ATTRS:
+                decorator.path = string(argument(expression, 0, "path"))
+                decorator.methods = tuple(s.upper() for s in strings(argument(expression, 99, "methods")))
+                model = argument(expression, 99, "response_model")
+                if model is not None:
+                    decorator.response_model = self.ref(model)
+                    decorator.response_refs = tuple(self.refs(model))
+            targets = [self.depends_target(c) for c in syntax.calls_under(expression)]
+            decorator.depends = tuple(t for t in targets if t is not None)
+            self.facts.depends.extend(decorator.depends)
+        return decorator
+
+
+def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
+    if type(statement) is ast.If:
+        blocks = [statement.body]
+        orelse = statement.orelse
+        # `elif` (or `else:` holding only an `if`, which reaches the same statements)
+        while len(orelse) == 1 and type(orelse[0]) is ast.If:
+            blocks.append(orelse[0].body)
+            orelse = orelse[0].orelse
+        if orelse:
+            blocks.append(orelse)
+        return blocks
+    if type(statement) is ast.Try or type(statement) is ast.TryStar:
+        return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
+    return [statement.body, getattr(statement, "orelse", [])]  # type: ignore[attr-defined]
+
+
+def _names_in(node: ast.AST, skipped: set[int]) -> Iterator[str | None]:
+    """Every name and dotted name written in an expression, in the order written (a
+    keyword's name after its value, as libcst lays out an argument), but not the
+    called expressions in `skipped`."""
+    kind = type(node)
+    if kind is ast.keyword:
+        yield from _names_in(node.value, skipped)  # type: ignore[attr-defined]
+        if node.arg is not None:  # type: ignore[attr-defined]
+            yield node.arg  # type: ignore[attr-defined]
+        return
+    if kind is ast.arg:
+        yield node.arg  # type: ignore[attr-defined]
+    elif (kind is ast.Name or kind is ast.Attribute) and id(node) not in skipped:
+        yield dotted(node)
+    for child in syntax.children(node):
+        yield from _names_in(child, skipped)
+
+
+def free_names(node: ast.AST) -> set[str]:
+    """Names an expression reads (or a target binds): not attribute or keyword names."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is ast.Name:
+            names.add(current.id)  # type: ignore[attr-defined]
+        elif kind is ast.arg:
+            names.add(current.arg)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            stack.append(current.value)  # type: ignore[attr-defined]
+        elif not isinstance(current, syntax.SCOPES):
+            stack.extend(syntax.children(current))
+    return names
+
+
+def _dict_entry(node: ast.expr | None, key: str) -> ast.expr | None:
+    """The value under a string key of a `{...}` literal or a `dict(key=...)` call."""
+    if type(node) is ast.Dict:
+        for name, value in zip(node.keys, node.values):
+            if name is not None and string(name) == key:
+                return value
+    elif type(node) is ast.Call and dotted(node.func) == "dict":
+        return argument(node, 99, key)
+    return None

@@ -1,0 +1,445 @@
+"""Reading Python's `ast` the way the facts are spelled: source order, names, source text.
+
+`ast` keeps some children apart that the source interleaves (a call's positional and
+keyword arguments, a dict's keys and values, a parameter's annotation and default,
+decorators after the body), so "the n-th call" is counted over `children`, which
+yields them in the order they are written, as the rewriters (libcst) see them.
+`None`, `True` and `False` are constants in `ast` and names in the source: the facts
+treat them as names (`x = None` binds `x` to the expression `None`).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import keyword
+import tokenize
+from collections.abc import Iterator
+
+PRAGMA = "async-migrate:"
+
+# Constants written as names.
+NAMED_CONSTANTS = {None: "None", True: "True", False: "False"}
+
+# Nodes that hold no code: contexts and operators (shared singletons, never walked).
+_NO_CODE = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.type_ignore)
+_no_code: dict[type, bool] = {}
+
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+COMPOUND = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar)
+
+
+def named_constant(node: ast.AST) -> str | None:
+    """`None`/`True`/`False` written as a name."""
+    if type(node) is ast.Constant:
+        value = node.value
+        if value is None or value is True or value is False:
+            return NAMED_CONSTANTS[value]
+    return None
+
+
+def name_of(node: ast.AST | None) -> str | None:
+    """The name a bare name expression spells (`None`, `True`, `False` included)."""
+    if type(node) is ast.Name:
+        return node.id
+    return named_constant(node) if node is not None else None
+
+
+def dotted(node: ast.AST | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    head = name_of(node)
+    if head is None:
+        return None
+    parts.append(head)
+    return ".".join(reversed(parts))
+
+
+def is_flow(node: ast.AST | None) -> bool:
+    """What the value notation can spell: names, attributes, calls."""
+    kind = type(node)
+    return kind is ast.Name or kind is ast.Attribute or kind is ast.Call or named_constant(node) is not None  # type: ignore[arg-type]
+
+
+def by_position(nodes: list[ast.AST]) -> list[ast.AST]:
+    return sorted(nodes, key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
+
+
+def call_arguments(call: ast.Call) -> list[ast.AST]:
+    """Positional (`Starred` for `*x`) and keyword arguments, in the order written."""
+    if not call.keywords:
+        return list(call.args)
+    if not call.args:
+        return list(call.keywords)
+    return by_position([*call.args, *call.keywords])
+
+
+def argument_value(argument: ast.AST) -> ast.expr:
+    """The expression of an argument from `call_arguments`, without its star or keyword."""
+    if type(argument) is ast.Starred or type(argument) is ast.keyword:
+        return argument.value
+    return argument  # type: ignore[return-value]
+
+
+def argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    """The `position`-th positional argument (stars not counted), else the one passed as `keyword=`."""
+    positional = [a for a in call.args if type(a) is not ast.Starred]
+    if position < len(positional):
+        return positional[position]
+    for item in call.keywords:
+        if item.arg == keyword:
+            return item.value
+    return None
+
+
+def parameters(args: ast.arguments) -> Iterator[tuple[ast.arg, ast.expr | None]]:
+    """Each parameter with its default, in the order written."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    yield from zip(positional, defaults)
+    if args.vararg is not None:
+        yield args.vararg, None
+    yield from zip(args.kwonlyargs, args.kw_defaults)
+    if args.kwarg is not None:
+        yield args.kwarg, None
+
+
+def _arguments_children(node: ast.arguments) -> Iterator[ast.AST]:
+    for param, default in parameters(node):
+        yield param
+        if default is not None:
+            yield default
+
+
+def _dict_children(node: ast.Dict) -> Iterator[ast.AST]:
+    for key, value in zip(node.keys, node.values):
+        if key is not None:
+            yield key
+        yield value
+
+
+def _function_children(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    yield from node.decorator_list
+    yield node.args
+    if node.returns is not None:
+        yield node.returns
+    yield from node.body
+
+
+def _class_children(node: ast.ClassDef) -> Iterator[ast.AST]:
+    yield from node.decorator_list
+    yield from node.bases  # then the keywords, whatever their place (as libcst's walk has them)
+    yield from node.keywords
+    yield from node.body
+
+
+def _call_children(node: ast.Call) -> Iterator[ast.AST]:
+    yield node.func
+    yield from call_arguments(node)
+
+
+def _if_exp_children(node: ast.IfExp) -> Iterator[ast.AST]:
+    yield node.body
+    yield node.test
+    yield node.orelse
+
+
+_IN_SOURCE_ORDER = {
+    ast.Call: _call_children,
+    ast.Dict: _dict_children,
+    ast.FunctionDef: _function_children,
+    ast.AsyncFunctionDef: _function_children,
+    ast.ClassDef: _class_children,
+    ast.arguments: _arguments_children,
+    ast.IfExp: _if_exp_children,
+}
+
+
+def _holds_code(kind: type) -> bool:
+    known = _no_code.get(kind)
+    if known is None:
+        known = _no_code[kind] = not issubclass(kind, _NO_CODE)
+    return known
+
+
+def children(node: ast.AST) -> Iterator[ast.AST]:
+    """The child nodes that can hold code, in the order written."""
+    ordered = _IN_SOURCE_ORDER.get(type(node))
+    if ordered is not None:
+        yield from ordered(node)  # type: ignore[operator]
+        return
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.AST) and _holds_code(type(item)):
+                    yield item
+        elif isinstance(value, ast.AST) and _holds_code(type(value)):
+            yield value
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node below and including node, depth first, in the order written."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(children(current))))
+
+
+def calls_under(node: ast.AST) -> Iterator[ast.Call]:
+    return (current for current in walk(node) if type(current) is ast.Call)
+
+
+def string(node: ast.AST | None) -> str | None:
+    if type(node) is ast.Constant and type(node.value) is str:
+        return node.value
+    return None
+
+
+def strings(node: ast.AST | None) -> list[str]:
+    if type(node) in (ast.List, ast.Tuple, ast.Set):
+        found = (string(element) for element in node.elts)  # type: ignore[union-attr]
+        return [s for s in found if s is not None]
+    return []
+
+
+def elements(node: ast.expr, source: Source | None = None) -> list[ast.expr]:
+    """The elements of a subscript: `X[a, b]` -> [a, b], `X[a]` -> [a]; with the source,
+    `X[()]` and `X[(a, b)]` -> the tuple."""
+    if type(node) is ast.Tuple:
+        if source is not None and (not node.elts or source.raw(node)[:1] == "("):
+            first = source.extent(node.elts[0])[0] if node.elts else None
+            if first is None or first > source.offset(node.lineno, node.col_offset):
+                return [node]
+        return list(node.elts)
+    return [node]
+
+
+def text(source: Source, node: ast.AST) -> str:
+    """Source-like text of a simple expression (annotations, decorators), for reasons:
+    common shapes in one normalised spelling, anything else as written on one line."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return f"{text(source, node.value)}.{node.attr}"  # type: ignore[attr-defined]
+    if kind is ast.Subscript:
+        parts = [source.code(e) if type(e) is ast.Slice else text(source, e) for e in elements(node.slice, source)]  # type: ignore[attr-defined]
+        return f"{text(source, node.value)}[{', '.join(parts)}]"  # type: ignore[attr-defined]
+    if kind is ast.BinOp and type(node.op) is ast.BitOr:  # type: ignore[attr-defined]
+        return f"{text(source, node.left)} | {text(source, node.right)}"  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        args = []
+        for item in call_arguments(node):  # type: ignore[arg-type]
+            if type(item) is ast.Starred:
+                args.append("*" + text(source, item.value))
+            elif type(item) is ast.keyword:
+                written = text(source, item.value)
+                args.append(f"{item.arg}={written}" if item.arg is not None else "**" + written)
+            else:
+                args.append(text(source, item))
+        return f"{text(source, node.func)}({', '.join(args)})"  # type: ignore[attr-defined]
+    if kind is ast.Constant:
+        named = named_constant(node)
+        if named is not None:
+            return named
+        if type(node.value) in (int, float):  # type: ignore[attr-defined]
+            return source.raw(node)
+        if type(node.value) in (str, bytes) and not _concatenated(source.raw(node)):  # type: ignore[attr-defined]
+            return source.raw(node)
+    if kind is ast.List or kind is ast.Tuple:
+        inner = ", ".join(text(source, e) for e in node.elts)  # type: ignore[attr-defined]
+        return f"[{inner}]" if kind is ast.List else f"({inner})"
+    return " ".join(source.code(node).split())
+
+
+def _concatenated(code: str) -> bool:
+    """Whether a string constant is written as several literals (`"a" "b"`)."""
+    if code[-1:] not in "\"'" or len(code) < 2:
+        return True
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+        return sum(token.type == tokenize.STRING for token in tokens) > 1
+    except (tokenize.TokenError, SyntaxError):
+        return True
+
+
+class Source:
+    """The module's text, for source text of nodes and the comments on its lines.
+
+    `ast` columns count UTF-8 bytes; lines with other characters are converted.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines(keepends=True)
+        self.starts = [0]
+        for line in self.lines:
+            self.starts.append(self.starts[-1] + len(line))
+
+    def offset(self, line: int, column: int) -> int:
+        text = self.lines[line - 1] if line <= len(self.lines) else ""
+        if not text.isascii():
+            column = len(text.encode("utf-8")[:column].decode("utf-8", "replace"))
+        return self.starts[line - 1] + column
+
+    def raw(self, node: ast.AST) -> str:
+        """The node's text as `ast` places it."""
+        start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end = self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        return self.text[start:end]
+
+    def extent(self, node: ast.AST) -> tuple[int, int]:
+        """Where the node's text starts and ends, with the parentheses that wrap it
+        (`(a + b)`, not the parentheses of a call it is the only argument of)."""
+        start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end = self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        text = self.text
+        if type(node) is ast.GeneratorExp and text.startswith("(", start) and _calls_before(text, start):
+            # `f(x for x in y)`: `ast` counts the call's parentheses in
+            start, end = _skip_forward(text, start + 1), _skip_back(text, end - 1) + 1
+        while True:
+            before = _skip_back(text, start)
+            if before < 0 or text[before] != "(" or _calls_before(text, before):
+                return start, end
+            after = _skip_forward(text, end)
+            if after >= len(text) or text[after] != ")":
+                return start, end
+            start, end = before, after + 1
+
+    def code(self, node: ast.AST) -> str:
+        """The node's text as written, with the parentheses that wrap it."""
+        start, end = self.extent(node)
+        return self.text[start:end]
+
+    def line_of(self, node: ast.AST) -> int:
+        """The line where the node's text starts, at the first parenthesis that wraps it."""
+        text = self.text
+        start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        before = _skip_back(text, start)
+        if before < 0 or text[before] != "(" or type(node) is ast.GeneratorExp:
+            return node.lineno  # type: ignore[attr-defined]
+        start = self.extent(node)[0]
+        return bisect.bisect_right(self.starts, start)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def one_line_suite(self, body: list[ast.stmt]) -> bool:
+        """`if x: y` rather than an indented block: the first statement shares its header's line."""
+        first = body[0]
+        return bool(self.line(first.lineno).encode("utf-8")[: first.col_offset].strip())
+
+    def pragma(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+        """The `# async-migrate: ...` comment on the lines that belong to a `def`.
+
+        The comment lines directly above the definition (not indented deeper than it),
+        those between its last decorator and `def`, and the comment after the header's
+        colon when the body is an indented block.
+        """
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        comments: list[str] = []
+        number = first - 1
+        above: list[str] = []
+        while number >= 1:
+            text = self.line(number)
+            stripped = text.strip()
+            if stripped and not stripped.startswith("#"):
+                break
+            if stripped and len(text) - len(text.lstrip()) <= node.col_offset:
+                above.append(stripped)
+            number -= 1
+        comments.extend(reversed(above))
+        if node.decorator_list:
+            for number in range(node.decorator_list[-1].end_lineno + 1, node.lineno):  # type: ignore[operator]
+                stripped = self.line(number).strip()
+                if stripped.startswith("#"):
+                    comments.append(stripped)
+        if not self.one_line_suite(node.body):
+            number = node.body[0].lineno - 1
+            while number > node.lineno and self.line(number).strip()[:1] in ("", "#"):
+                number -= 1
+            comment = _comment(self.line(number))
+            if comment is not None:
+                comments.append(comment)
+        for comment in comments:
+            text = comment.lstrip("#").strip()
+            if text.startswith(PRAGMA):
+                return text[len(PRAGMA) :].strip()
+        return None
+
+
+def _skip_back(text: str, index: int) -> int:
+    """The index of the last character before `index` that is not whitespace or a comment."""
+    index -= 1
+    while index >= 0:
+        char = text[index]
+        if char == "\n":
+            start = text.rfind("\n", 0, index) + 1
+            line = text[start:index]
+            comment = _comment(line) if "#" in line else None
+            index = start + len(line) - len(comment) - 1 if comment is not None else index - 1
+            continue
+        if not char.isspace() and char != "\\":
+            return index
+        index -= 1
+    return index
+
+
+def _skip_forward(text: str, index: int) -> int:
+    """The index of the first character from `index` that is not whitespace or a comment."""
+    size = len(text)
+    while index < size:
+        char = text[index]
+        if char == "#":
+            index = text.find("\n", index)
+            if index < 0:
+                return size
+        elif not char.isspace() and char != "\\":
+            return index
+        index += 1
+    return index
+
+
+def _calls_before(text: str, paren: int) -> bool:
+    """Whether the `(` at `paren` opens a call's (or a definition's) arguments: it follows
+    an expression, not an operator or a keyword."""
+    before = _skip_back(text, paren)
+    if before < 0:
+        return False
+    char = text[before]
+    if char in ")]":
+        return True
+    if not (char.isalnum() or char == "_"):
+        return False
+    start = before
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return not keyword.iskeyword(text[start : before + 1])
+
+
+def _comment(line: str) -> str | None:
+    """The comment at the end of a line of code, if any (quotes followed roughly)."""
+    quote = ""
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif line.startswith(quote, index):
+                index += len(quote) - 1
+                quote = ""
+        elif char in "\"'":
+            quote = line[index : index + 3] if line[index : index + 3] in ('"""', "'''") else char
+            index += len(quote) - 1
+        elif char == "#":
+            return line[index:].rstrip("\r\n")
+        index += 1
+    return None
