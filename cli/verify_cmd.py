@@ -36,9 +36,21 @@ VReportOption = Annotated[
 SHOWN_EVENTS = 3  # guard events printed per failing test
 
 
-def _terminate_as_exit(signum, frame):
-    # A SIGTERM unwinds like Ctrl-C, so worktrees and servers are cleaned up on the way out.
-    raise KeyboardInterrupt
+class _Termination:
+    """SIGTERM taken as Ctrl-C, so worktrees and servers are cleaned up on the way out.
+
+    A signal handler's exception is raised wherever the main thread happens to be, and the
+    interpreter drops one raised inside a weakref callback or a `__del__` (asyncio runs one
+    for every finished Task): the run would then go on and exit 0. So the signal is also
+    remembered: the next step raises again, and a run that finishes anyway still exits 130.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum, frame):  # type: ignore[no-untyped-def]
+        self.received = True
+        raise KeyboardInterrupt
 
 
 def _running(command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any]) -> Any:
@@ -48,14 +60,20 @@ def _running(command: str, format, interrupted: str, work: Callable[[Callable[[s
     from async_migrate.codemods.verify.runner import VerifyError
 
     err = Console(stderr=True)
+    termination = _Termination()
 
     def step(text: str) -> None:
+        if termination.received:
+            raise KeyboardInterrupt
         if format is Format.text:
             err.print(f"{command}: {text}", markup=False, highlight=False, soft_wrap=True)
 
-    previous = signal.signal(signal.SIGTERM, _terminate_as_exit)
+    previous = signal.signal(signal.SIGTERM, termination)
     try:
-        return work(step)
+        result = work(step)
+        if termination.received:
+            raise KeyboardInterrupt
+        return result
     except VerifyError as error:
         raise _fail(str(error), error.code) from None
     except KeyboardInterrupt:

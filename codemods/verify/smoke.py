@@ -216,17 +216,24 @@ class Server:
         raise StartError(f"{s.light} did not answer within {s.startup_timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGINT)
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+                except BaseException:
+                    # Interrupted while it shuts down: it must not outlive us.
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+                    raise
+        finally:
+            self.proc = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
 
     def log_tail(self, lines: int = 20) -> str:
         try:
