@@ -124,8 +124,9 @@ def register(app: typer.Typer) -> None:
                          show_default=False),
         ] = None,
         tests_before: Annotated[
-            bool, typer.Option("--tests-before", help="Also run the tests on the before side (unguarded), "
-                               "to tell new failures from old ones.")
+            bool, typer.Option("--tests-before", help="Also run the tests on the before side, to tell new "
+                               "failures from old ones (done anyway, under the guard, when the guard finds "
+                               "something: what it finds there too is a warning, not a failure).")
         ] = False,
         no_tests: Annotated[bool, typer.Option("--no-tests", help="Skip the test run (reported as skipped).")] = False,
         no_contract: Annotated[
@@ -136,7 +137,8 @@ def register(app: typer.Typer) -> None:
         report: VReportOption = None,
     ) -> None:
         """Prove a migration: the HTTP contract (OpenAPI, auth dependencies) is unchanged against REV,
-        the service's tests pass under the runtime guard, and `check` is clean. Imports and runs the
+        the service's tests pass under the runtime guard (what it also finds on REV is a warning, not a
+        failure), and `check` is clean. Imports and runs the
         target's code. Exit 0 all proven, 1 something differs or fails, 2 usage error, 3 the app does
         not import on one side."""
         from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
@@ -191,7 +193,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         max_ratio: Annotated[
             float | None, typer.Option("--max-ratio", min=0.0,
-                                          help="Exit 1 when the after side's loop-blocked ratio is above this.")
+                                          help="Exit 1 when the after side's loop-blocked ratio is above this "
+                                          "(or means nothing: the heavy request is too light).")
         ] = None,
         format: FormatOption = Format.text,
         config: ConfigOption = None,
@@ -221,7 +224,10 @@ def register(app: typer.Typer) -> None:
         document = _running("smoke", format, "the servers were stopped and the before worktree removed", work).to_json()
         _finish(report, "smoke", document, smoke_markdown, format, print_smoke)
         after = document["after"]["loop_blocked_ratio"]
-        exceeded = max_ratio is not None and (after is None or after > max_ratio)
+        # A ratio that means nothing does not meet the bound either.
+        exceeded = max_ratio is not None and (
+            after is None or after > max_ratio or not document["after"]["measurable"]
+        )
         raise typer.Exit(EXIT_CHANGES if exceeded else EXIT_OK)
 
 
@@ -254,7 +260,8 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
     new = tests.get("new_failures")
     for failure in tests.get("failures", []):
         mark = "" if new is None else (" (new)" if failure["test"] in new else " (failed before too)")
-        console.print(f"  {escape(failure['test'])}: {failure['outcome']}{mark}", highlight=False, soft_wrap=True)
+        outcome = "failed under the guard" if failure["outcome"] == "guard" else failure["outcome"]
+        console.print(f"  {escape(failure['test'])}: {outcome}{mark}", highlight=False, soft_wrap=True)
         for event in failure["guard"][:SHOWN_EVENTS]:
             console.print(
                 f"    {event['kind']} during {escape(event['request'] or 'the test')} at {escape(event['where'])}: "
@@ -264,6 +271,15 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
             console.print(f"    ... and {len(failure['guard']) - SHOWN_EVENTS} more (--format json lists them all)")
     if tests.get("failures") and tests.get("output_tail") and not any(f["guard"] for f in tests["failures"]):
         console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
+    for group in tests.get("preexisting") or []:
+        console.print(
+            f"  [yellow]warning[/]: also on the before side (not introduced by this change, still to fix): "
+            f"{group['kind']} during {escape(group['request'] or 'the test')} at {escape(group['where'])}: "
+            + escape("; ".join(group["calls"])) + f" ({len(group['tests'])} tests)", highlight=False, soft_wrap=True,
+        )
+    if tests.get("uncompared"):
+        console.print(f"  guard findings not compared with the before side: {escape(tests['uncompared'])}",
+                      highlight=False, soft_wrap=True)
     if tests.get("acknowledged"):
         places = sorted({e["where"] for e in tests["acknowledged"]})
         console.print(f"  acknowledged by pragma (blocks, reported, not failed): {escape(', '.join(places))}",
@@ -279,7 +295,12 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
                       f"{escape(finding['message'])}", highlight=False, soft_wrap=True)
     for error in check["errors"]:
         console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
-    console.print("verify: [green]passed[/]" if document["ok"] else "verify: [bold red]FAILED[/]")
+    warnings = len(tests.get("preexisting") or [])
+    if document["ok"]:
+        console.print("verify: [green]passed[/]" + (f" with {warnings} pre-existing guard findings (warnings above)"
+                                                     if warnings else ""))
+    else:
+        console.print("verify: [bold red]FAILED[/]")
 
 
 def print_smoke(console: Console, document: dict[str, Any]) -> None:

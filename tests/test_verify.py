@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import git
 import pytest
 from conftest import write_tree
 from gitrepos import init_repo
@@ -219,6 +220,7 @@ def test_missing_revision_is_a_usage_error(cli, repo_app: Path) -> None:
     result = cli("verify", repo_app, "--app", "main:app", "--against", "no-such-rev")
     assert result.exit_code == 2
     assert "--against no-such-rev: no such revision" in result.stderr
+    assert len(worktrees(repo_app).strip().splitlines()) == 1
 
 
 def test_missing_test_command_is_a_usage_error(cli, repo_app: Path) -> None:
@@ -226,6 +228,7 @@ def test_missing_test_command_is_a_usage_error(cli, repo_app: Path) -> None:
     result = cli("verify", repo_app, "--app", "main:app")
     assert result.exit_code == 2
     assert "'no-such-runner' is not found" in result.stderr
+    assert len(worktrees(repo_app).strip().splitlines()) == 1
 
 
 def test_bad_app_spec_is_a_usage_error(cli, repo_app: Path) -> None:
@@ -290,6 +293,11 @@ def test_compare_accepts_twins_and_names_other_dependencies() -> None:
     ]
     # A twin only counts with the configured suffix.
     assert compare(before, twin, twin_suffix="_aio") != []
+    # Numbered as phase two numbers a twin whose first name an earlier subsystem took; nothing else.
+    numbered = _doc([_dep("deps.require_admin_async_2", _dep("deps.get_current_user_async_12"))])
+    assert compare(before, numbered) == []
+    for other in ("deps.require_admin_async_x", "deps.require_admin_async_", "deps.require_admin_asyncio"):
+        assert compare(before, _doc([_dep(other, _dep("deps.get_current_user"))])) != []
 
 
 def test_compare_inlines_references_so_a_schema_change_names_the_route() -> None:
@@ -342,7 +350,7 @@ def test_tests_before_tell_new_failures_from_old(cli, repo_app: Path) -> None:
     failed = sorted(f["test"] for f in document["tests"]["failures"])
     assert failed == ["tests/test_api.py::test_health", "tests/test_old.py::test_broken_already"]
     assert document["tests"]["new_failures"] == ["tests/test_api.py::test_health"]
-    assert document["tests"]["before"]["guarded"] is False
+    assert document["tests"]["before"]["counts"] == {"passed": 4, "failed": 1}
 
 
 def test_migrated_route_calling_a_sync_session_helper_fails_the_static_recheck(cli, repo_app: Path) -> None:
@@ -370,3 +378,140 @@ def test_guard_that_cannot_hook_the_framework_is_unverified(cli, repo_app: Path)
     assert code == 1
     assert document["tests"]["status"] == "unverified"
     assert "could not hook starlette" in document["tests"]["problem"]
+
+
+# ------------------------------------------------------------------ what the before side had already
+
+
+def _committed_with(tmp_path: Path, edits: list[tuple[str, str, str]]) -> Path:
+    """The tiny service with edits committed: the before side already has what they bring."""
+    root = tmp_path / "svc"
+    init_repo(root, service())
+    for relative, old, new in edits:
+        edit(root, relative, old, new)
+    repo = git.Repo(root)
+    repo.git.commit("-am", "the service as it was")
+    return root
+
+
+# Blocking the static re-check cannot see: Session work in an HTTP middleware, on the event loop.
+BLOCKING_MIDDLEWARE = ("main.py", '''@app.get("/health")''', '''@app.middleware("http")
+async def remember_the_caller(request, call_next):
+    if request.url.path == "/items" and request.method == "GET":
+        with database_sessionmaker() as session:
+            session.get(User, 1)
+    return await call_next(request)
+
+
+@app.get("/health")''')
+TWO_SESSIONS_NOTE = ("api/items.py", "user: Annotated[User, Depends(get_current_user_async)]",
+                     "user: Annotated[User, Depends(get_current_user)]")
+
+
+def _shift_lines(root: Path) -> None:
+    # What a migration does to the places the guard names: every line moves.
+    for relative in ("api/items.py", "deps.py", "main.py"):
+        path = root / relative
+        path.write_text("# migrated\n\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def test_guard_findings_the_before_side_has_too_are_warnings(cli, tmp_path: Path) -> None:
+    root = _committed_with(tmp_path, [BLOCKING_MIDDLEWARE, TWO_SESSIONS_NOTE])
+    _shift_lines(root)
+    report = tmp_path / "MIGRATION.md"
+    code, document = run_verify(cli, root, "--report", str(report))
+    tests = document["tests"]
+    assert code == 0 and document["ok"] is True, tests
+    assert tests["status"] == "pass" and tests["failures"] == [] and tests["uncompared"] is None
+    assert tests["before"]["status"] == "fail"  # the before side's own run, under the guard
+    by_kind = {group["kind"]: group for group in tests["preexisting"]}
+    assert set(by_kind) == {"blocking", "two-sessions"}
+    sessions = by_kind["two-sessions"]
+    assert (sessions["request"], sessions["sessions"], sessions["tests"]) == (
+        "POST /notes", 2, ["tests/test_api.py::test_note"]
+    )
+    # Where each Session began, as the after side has it.
+    (message,) = sessions["calls"]
+    assert "Session began at deps.py:18 in get_current_user" in message
+    assert "AsyncSession began at api/items.py:" in message
+    blocking = by_kind["blocking"]
+    assert blocking["request"] == "GET /items" and blocking["where"].startswith("main.py:")
+    assert blocking["where"].endswith(" in remember_the_caller")
+    text = report.read_text(encoding="utf-8")
+    assert "Found by the guard on the before side too" in text
+    assert "- two-sessions during POST /notes at `api.items.create_note`: 2 Sessions open at once" in text
+
+
+def test_a_guard_finding_the_change_brings_fails_beside_old_ones(cli, tmp_path: Path) -> None:
+    root = _committed_with(tmp_path, [BLOCKING_MIDDLEWARE, TWO_SESSIONS_NOTE])
+    _shift_lines(root)
+    edit(root, "main.py", ''' and request.method == "GET":''', ":")  # now POST /items as well
+    code, document = run_verify(cli, root, "--no-contract")
+    tests = document["tests"]
+    assert code == 1 and tests["status"] == "fail" and document["check"]["status"] == "pass"
+    posting = ["tests/test_api.py::test_create_and_list", "tests/test_api.py::test_create_needs_a_key"]
+    assert [f["test"] for f in tests["failures"]] == posting
+    for failure in tests["failures"]:
+        assert failure["outcome"] == "guard"  # the test itself passed
+        assert {(e["kind"], e["request"]) for e in failure["guard"]} == {("blocking", "POST /items")}
+    assert {(g["kind"], g["request"]) for g in tests["preexisting"]} == {
+        ("blocking", "GET /items"), ("two-sessions", "POST /notes")
+    }
+    assert tests["new_failures"] == posting
+
+
+def test_more_sessions_at_once_than_the_before_side_had_fail(cli, tmp_path: Path) -> None:
+    root = _committed_with(tmp_path, [TWO_SESSIONS_NOTE])
+    edit(root, "api/items.py", "    session.add(item)\n    await session.commit()",
+         "    async with async_database_sessionmaker() as audit:\n        await audit.scalar(select(User))\n"
+         "        session.add(item)\n        await session.commit()")
+    edit(root, "api/items.py", "from db import Item, User", "from db import Item, User, async_database_sessionmaker")
+    code, document = run_verify(cli, root, "--no-contract")
+    tests = document["tests"]
+    assert code == 1
+    (failure,) = tests["failures"]
+    assert [(e["kind"], e["sessions"]) for e in failure["guard"]] == [("two-sessions", 3)]
+    assert [(g["kind"], g["sessions"]) for g in tests["preexisting"]] == [("two-sessions", 2)]
+
+
+def test_guard_findings_without_a_before_side_fail_and_say_why(cli, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "plain", service())
+    edit(root, *BLOCKING_MIDDLEWARE)
+    code, document = run_verify(cli, root, "--no-contract")
+    tests = document["tests"]
+    assert code == 1 and [f["test"] for f in tests["failures"]] == ["tests/test_api.py::test_create_and_list"]
+    assert tests["uncompared"].startswith("no before side to compare with: ")
+    assert "not inside a git repository" in tests["uncompared"]
+
+
+def _event(test: str, where: str, kind: str = "blocking", sessions: int | None = None) -> dict:
+    event = {"test": test, "kind": kind, "where": where, "request": "GET /x", "calls": ["COMMIT"],
+             "acknowledged": None}
+    return event if sessions is None else {**event, "sessions": sessions}
+
+
+def test_occurrences_match_without_line_numbers_and_per_test() -> None:
+    from async_migrate.codemods.verify.testrun import TestRun, set_aside_preexisting
+
+    before = TestRun(["pytest"], exit_code=1, events=[
+        _event("t::a", "api/x.py:10 in handler"),
+        _event("t::a", "api.x.handler", "two-sessions", 2),
+    ])
+    after = TestRun(["pytest"], exit_code=0, outcomes={"t::a": "passed", "t::b": "passed"}, events=[
+        _event("t::a", "api/x.py:14 in handler"),  # moved: the same
+        _event("t::a", "api/x.py:15 in other"),  # another function: new
+        _event("t::b", "api/x.py:14 in handler"),  # another test: new
+        _event("t::a", "api.x.handler", "two-sessions", 2),  # as many Sessions: the same
+        _event("t::a", "api.x.handler", "two-sessions", 3),  # more: new
+    ])
+    set_aside_preexisting(after, before)
+    assert [(e["test"], e["where"], e.get("sessions")) for e in after.events] == [
+        ("t::a", "api/x.py:15 in other", None), ("t::b", "api/x.py:14 in handler", None),
+        ("t::a", "api.x.handler", 3),
+    ]
+    assert len(after.preexisting) == 2 and not after.passed
+    unguarded = TestRun(["pytest"], problem="no tests ran (pytest exit status 5)")
+    again = TestRun(["pytest"], exit_code=0, outcomes={"t::a": "passed"}, events=[_event("t::a", "api/x.py:1 in h")])
+    set_aside_preexisting(again, unguarded)
+    assert len(again.events) == 1 and again.preexisting == []
+    assert again.uncompared == "the before side's run proves nothing: no tests ran (pytest exit status 5)"

@@ -1,7 +1,10 @@
-"""Acceptance: `verify` passes on the sample service after phase one and after phase two.
+"""Acceptance: `verify` passes on both sample services after phase one and after phase two,
+subsystem by subsystem, on SQLite and PostgreSQL.
 
 Each run imports the app on both sides and runs the sample's own API tests under the
-runtime guard, so these are marked slow.
+runtime guard, so these are marked slow. Phase two runs on every router module in turn and,
+on SQLite, verify follows each one that changed files (on PostgreSQL, once after the last):
+whatever phase two migrates today is proven.
 """
 
 from __future__ import annotations
@@ -10,40 +13,69 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BOOKSHOP
+from conftest import BOOKSHOP, TASKBOARD
 from gitrepos import committed_copy
 from sample import database
 
 pytestmark = pytest.mark.slow
+
+# source, environment prefix, operations in the contract at least
+SAMPLES = {"bookshop": (BOOKSHOP, "BOOKSHOP", 40), "taskboard": (TASKBOARD, "TASKBOARD", 30)}
 
 
 def _verify(cli, root: Path) -> dict:
     result = cli("verify", root, "--app", "main:app", "--format", "json")
     document = json.loads(result.stdout)
     assert result.exit_code == 0, json.dumps({k: document[k] for k in ("contract", "tests", "check")}, indent=1)
+    assert document["contract"]["differences"] == []
+    assert set(document["tests"]["counts"]) == {"passed"}
     return document
 
 
+def routers(root: Path) -> list[str]:
+    """The router modules phase two takes as subsystems, in name order."""
+    return sorted(
+        path.relative_to(root).as_posix() for path in (root / "api").glob("*.py")
+        if "APIRouter(" in path.read_text(encoding="utf-8")
+    )
+
+
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_bookshop_verifies_after_phase_one_and_after_phase_two(cli, tmp_path: Path, monkeypatch, kind: str):
-    with database(kind) as url:
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_sample_verifies_after_phase_one_and_after_each_phase_two_subsystem(
+    cli, tmp_path: Path, monkeypatch, sample: str, kind: str
+):
+    source, prefix, operations = SAMPLES[sample]
+    with database(kind, sample) as url:
         if url is None:
-            monkeypatch.delenv("BOOKSHOP_DATABASE_URL", raising=False)
+            monkeypatch.delenv(f"{prefix}_DATABASE_URL", raising=False)
         else:
-            monkeypatch.setenv("BOOKSHOP_DATABASE_URL", url)
-        root = committed_copy(BOOKSHOP, tmp_path / "bookshop")
+            monkeypatch.setenv(f"{prefix}_DATABASE_URL", url)
+        root = committed_copy(source, tmp_path / sample)
 
         assert cli("phase1", root, "--apply").exit_code == 0
         document = _verify(cli, root)
-        assert document["contract"]["differences"] == [] and document["contract"]["routes"] > 40
+        assert document["contract"]["routes"] > operations
         tests = document["tests"]
-        assert tests["counts"].get("passed", 0) > 50 and set(tests["counts"]) == {"passed"}
-        # The sample's documented keepers still block: listed, not failed.
-        assert any(e["where"].startswith("api/orders.py:") for e in tests["acknowledged"])
+        assert tests["counts"]["passed"] > 40 and tests["failures"] == []
+        if sample == "bookshop":
+            # The sample's documented keepers still block: listed, not failed.
+            assert any(e["where"].startswith("api/orders.py:") for e in tests["acknowledged"])
+        else:
+            # Its auth dependency's Session beside a model-layer one predates the migration: warned about.
+            assert any(g["kind"] == "two-sessions" for g in tests["preexisting"]), tests["preexisting"]
 
-        result = cli("phase2", root, "--subsystem", "api/books.py", "--apply", "--allow-dirty", "--format", "json")
-        assert result.exit_code == 0, result.output
-        assert "api/books.py" in json.loads(result.stdout)["files_changed"]
-        document = _verify(cli, root)
-        assert document["contract"]["differences"] == []
-        assert set(document["tests"]["counts"]) == {"passed"}
+        migrated = []
+        for module in routers(root):
+            result = cli("phase2", root, "--subsystem", module, "--apply", "--allow-dirty", "--format", "json")
+            assert result.exit_code == 0, result.output
+            if not json.loads(result.stdout)["files_changed"]:
+                continue
+            migrated.append(module)
+            # Each step on SQLite; on PostgreSQL (the same code on another driver) once all are done.
+            if kind == "sqlite":
+                _verify(cli, root)
+        if kind != "sqlite" and migrated:
+            _verify(cli, root)
+        if sample == "bookshop":
+            assert {"api/books.py", "api/orders.py"} <= set(migrated)

@@ -176,7 +176,14 @@ def _compare_routes(before: list[dict], after: list[dict], twin_suffix: str) -> 
 
 
 def _same(before: str, after: str, twin_suffix: str) -> bool:
-    return after == before or (bool(twin_suffix) and after == before + twin_suffix)
+    """The same function, or its twin as phase two names one: `name_async`, or `name_async_2`, ...
+    when an earlier subsystem's run took the first name."""
+    if after == before:
+        return True
+    if not twin_suffix or not after.startswith(before + twin_suffix):
+        return False
+    number = after[len(before + twin_suffix):]
+    return number == "" or (number[:1] == "_" and number[1:].isdigit())
 
 
 def _compare_trees(

@@ -1,6 +1,6 @@
 """pytest plugin that `async-migrate verify` loads into the service's own test run.
 
-It fails a test when, while the application serves a request:
+It records, per test, what happens while the application serves a request:
 
 - `blocking`: a synchronous Session or driver call runs on the event loop thread
   (SQLAlchemy engine and pool events see every driver; blockbuster, when installed,
@@ -15,9 +15,11 @@ and, at any time during the test:
 
 - `never-awaited`: a coroutine is collected without ever having been awaited.
 
-Blocking inside a handler that carries `# async-migrate: ignore[blocking-session] reason`
-is reported as acknowledged and does not fail the test. Lifespan start-up and test
-code outside requests are not checked for blocking: they stall no request.
+It never changes a test's outcome: verify judges the events itself (a test with one fails
+verify unless the before side's run saw the same occurrence), so the report keeps each
+test's own outcome apart from what the guard saw. Blocking inside a handler that carries
+`# async-migrate: ignore[blocking-session] reason` is recorded as acknowledged. Lifespan
+start-up and test code outside requests are not checked for blocking: they stall no request.
 
 Standalone on purpose: the tool copies this file next to the run as
 `async_migrate_guard.py` and loads it with `PYTEST_PLUGINS`, so it runs in the
@@ -44,7 +46,6 @@ import pytest
 ENV_REPORT = "ASYNC_MIGRATE_GUARD_REPORT"  # where the JSON report goes
 ENV_ROOT = "ASYNC_MIGRATE_GUARD_ROOT"  # the application root: names locations relative to it
 ENV_ACK = "ASYNC_MIGRATE_GUARD_ACK"  # JSON list of {"file", "function", "reason"} allowed to block
-ENV_OUTCOMES_ONLY = "ASYNC_MIGRATE_GUARD_OUTCOMES_ONLY"  # "1": no rules, only record test outcomes
 
 BLOCKBUSTER_FUNCTIONS = ("sqlite3.", "socket.", "ssl.")
 _MAX_EVENTS_PER_TEST = 50
@@ -56,7 +57,7 @@ class _Request:
     def __init__(self, scope: dict) -> None:
         self.scope = scope
         self.open: dict[int, str] = {}  # Sessions with a root transaction in progress
-        self.reported_sessions = False
+        self.most_open = 1  # the most Sessions open at once reported so far
 
     @property
     def handler(self) -> str | None:
@@ -96,22 +97,29 @@ class _Guard:
 
     # ------------------------------------------------------------ recording
 
-    def record(self, kind: str, message: str, where: str, request: str | None, acknowledged: str | None) -> None:
-        key = (kind, where, request, acknowledged is not None)
+    def record(
+        self, kind: str, message: str, where: str, request: str | None, acknowledged: str | None,
+        sessions: int | None = None,
+    ) -> None:
+        """One event per kind, place, request and acknowledgement (and number of Sessions open
+        at once) in a test; repeats add their message to its `calls`."""
+        key = (kind, where, request, acknowledged is not None, sessions)
         with self.lock:
             if key in self.keys:
                 for event in self.events:
-                    same = (event["kind"], event["where"], event["request"], event["acknowledged"] is not None)
+                    same = (event["kind"], event["where"], event["request"], event["acknowledged"] is not None,
+                            event.get("sessions"))
                     if same == key and message not in event["calls"]:
                         event["calls"].append(message)
                 return
             if len(self.events) >= _MAX_EVENTS_PER_TEST:
                 return
             self.keys.add(key)
-            self.events.append(
-                {"kind": kind, "where": where, "request": request, "calls": [message],
-                 "acknowledged": acknowledged}
-            )
+            event: dict[str, Any] = {"kind": kind, "where": where, "request": request, "calls": [message],
+                                     "acknowledged": acknowledged}
+            if sessions is not None:
+                event["sessions"] = sessions
+            self.events.append(event)
 
     def take(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -187,13 +195,14 @@ class _Guard:
         kind = "AsyncSession" if _in_sqlalchemy_greenlet() else "Session"
         with self.lock:
             request.open[id(session)] = f"{kind} began at {where}"
-            if len(request.open) < 2 or request.reported_sessions:
+            if len(request.open) <= request.most_open:
                 return
-            request.reported_sessions = True
-            sessions = "; ".join(request.open.values())
+            # Reported again only when more are open at once than before in this request.
+            request.most_open = len(request.open)
+            sessions = list(request.open.values())
         self.record(
-            "two-sessions", f"{len(request.open)} Sessions open at once in one request: {sessions}",
-            request.handler or where, request.label, None,
+            "two-sessions", f"{len(sessions)} Sessions open at once in one request: {'; '.join(sessions)}",
+            request.handler or where, request.label, None, sessions=len(sessions),
         )
 
     def session_ended(self, session: Any) -> None:
@@ -345,8 +354,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _guard
     if _guard is None:
         _guard = _Guard()
-        if os.environ.get(ENV_OUTCOMES_ONLY) != "1":
-            _guard.install()
+        _guard.install()
 
 
 def _describe(event: dict[str, Any]) -> str:
@@ -367,10 +375,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     gc.collect()  # a coroutine dropped without await is reported when it is collected
     events = _guard.take()
     failing = [e for e in events if e["acknowledged"] is None]
-    if failing and report.passed:
-        report.outcome = "failed"
-        report.longrepr = "\n".join(_describe(e) for e in failing)
-    elif failing:
+    if failing:  # shown beside a failing test's own output
         report.sections.append(("async-migrate guard", "\n".join(_describe(e) for e in failing)))
     entry = _guard.outcomes.setdefault(item.nodeid, {"nodeid": item.nodeid, "outcome": "passed", "guard": []})
     entry["guard"].extend(events)

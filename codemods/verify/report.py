@@ -74,10 +74,19 @@ def verify_markdown(document: dict[str, Any]) -> str:
         if tests.get("problem"):
             lines += ["", f"- {tests['problem']}"]
         for failure in tests["failures"]:
-            lines.append(f"- `{failure['test']}` {failure['outcome']}")
+            outcome = "failed under the guard" if failure["outcome"] == "guard" else failure["outcome"]
+            lines.append(f"- `{failure['test']}` {outcome}")
             for event in failure["guard"]:
                 lines.append(f"  - {event['kind']} during {event['request'] or 'the test'} at `{event['where']}`: "
                              + "; ".join(event["calls"]))
+        if tests.get("preexisting"):
+            lines += ["", ("Found by the guard on the before side too (not introduced by this change, not failed; "
+                           "still to fix):")]
+            for group in tests["preexisting"]:
+                lines.append(f"- {group['kind']} during {group['request'] or 'the test'} at `{group['where']}`: "
+                             + "; ".join(group["calls"]) + f" ({len(group['tests'])} tests)")
+        if tests.get("uncompared"):
+            lines += ["", f"Guard findings not compared with the before side: {tests['uncompared']}"]
         if tests["acknowledged"]:
             handlers = sorted({e["where"] for e in tests["acknowledged"]})
             lines += ["", f"Acknowledged by pragma (blocking, reported, not failed): {len(handlers)} places: "
@@ -90,6 +99,10 @@ def verify_markdown(document: dict[str, Any]) -> str:
     for finding in check["findings"]:
         lines.append(f"- `{finding['file']}:{finding['line']}` {finding['function']}: {finding['message']}")
     return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def smoke_markdown(document: dict[str, Any]) -> str:
@@ -105,27 +118,28 @@ def smoke_markdown(document: dict[str, Any]) -> str:
         "| --- |" + " --- |" * len(sides),
     ]
     rows = [
-        ("light p50 (ms)", lambda s: f"{s['light']['p50_ms']:.1f}"),
-        ("light p95 (ms)", lambda s: f"{s['light']['p95_ms']:.1f}"),
-        ("light max (ms)", lambda s: f"{s['light']['max_ms']:.1f}"),
+        ("light p50 (ms)", lambda s: _number(s["light"]["p50_ms"], 1)),
+        ("light p95 (ms)", lambda s: _number(s["light"]["p95_ms"], 1)),
+        ("light max (ms)", lambda s: _number(s["light"]["max_ms"], 1)),
         ("light requests", lambda s: str(s["light"]["count"])),
-        ("heavy alone (ms)", lambda s: f"{s['heavy_solo_ms']:.0f}"),
-        ("heavy throughput (req/s)", lambda s: f"{s['heavy_throughput']:.2f}"),
-        ("loop-blocked ratio", lambda s: f"{s['loop_blocked_ratio']:.2f}"),
+        ("heavy alone (ms)", lambda s: _number(s["heavy_solo_ms"], 0)),
+        ("heavy throughput (req/s)", lambda s: _number(s["heavy_throughput"], 2)),
+        ("loop-blocked ratio", lambda s: _number(s["loop_blocked_ratio"], 2)),
     ]
     for name, value in rows:
         lines.append(f"| {name} | " + " | ".join(value(document[s]) for s in sides) + " |")
-    top = max(max(document[s]["light"]["max_ms"], document[s]["light"]["p95_ms"]) for s in sides)
+    notes = [f"- {side}: {note}" for side in sides for note in document[side]["notes"]]
+    lines += ([""] + notes if notes else []) + ["", f"**{document['verdict']}**"]
+    # No light request answered under load: nothing to chart (JSON has no NaN, so these are None).
+    bars = [document[side]["light"][stat + "_ms"] or 0.0 for stat in ("p50", "p95", "max") for side in sides]
     lines += [
         "",
         "```mermaid",
         "xychart-beta",
         '    title "Light request latency under load (ms)"',
         "    x-axis [" + ", ".join(f'"{side} {stat}"' for stat in ("p50", "p95", "max") for side in sides) + "]",
-        f'    y-axis "ms" 0 --> {max(1, round(top * 1.1))}',
-        "    bar [" + ", ".join(
-            f"{document[side]['light'][stat + '_ms']:.1f}" for stat in ("p50", "p95", "max") for side in sides
-        ) + "]",
+        f'    y-axis "ms" 0 --> {max(1, round(max(bars) * 1.1))}',
+        "    bar [" + ", ".join(f"{bar:.1f}" for bar in bars) + "]",
         "```",
         "",
     ]

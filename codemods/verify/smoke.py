@@ -10,7 +10,8 @@ bounded in count and time, every request has a timeout, and the server is always
 Numbers per side: light p50/p95/max under load (ms), the same idle, one heavy request
 alone (ms), heavy throughput (requests/s) and the loop-blocked ratio: the light max under
 load over the heavy request's time alone. A ratio near or above 1 means a light request
-waited for a whole heavy one: the event loop was blocked.
+waited for a whole heavy one: the event loop was blocked. It means nothing when the heavy
+request is about as quick as a light one: a side where it is says so and is not measurable.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from async_migrate.codemods.verify.runner import (
 )
 
 HOST = "127.0.0.1"
+# A heavy request shorter than this, or than a few idle light requests, stalls the loop no
+# longer than scheduling noise does: the ratio cannot tell a blocked loop from a free one.
+MIN_HEAVY_MS = 10.0
+IDLE_MULTIPLE = 3.0
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -110,6 +115,7 @@ class Side:
     heavy_solo_ms: float
     heavy_throughput: float  # heavy requests answered per second under load
     loop_blocked_ratio: float  # light max under load / heavy alone
+    measurable: bool = True  # the heavy request is long enough for the ratio to mean something
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -126,6 +132,9 @@ class SmokeResult:
     def verdict(self) -> str:
         if self.before is None or self.after is None:
             return "incomplete"
+        light = [side.label for side in (self.before, self.after) if not side.measurable]
+        if light:
+            return f"inconclusive: blocking cannot be measured on the {' and '.join(light)} side (see the notes)"
         b, a = self.before.loop_blocked_ratio, self.after.loop_blocked_ratio
         if a < b:
             return f"loop-blocked ratio fell from {b:.2f} to {a:.2f}"
@@ -337,7 +346,27 @@ async def measure(port: int, s: Settings, label: str) -> Side:
         if isinstance(r, BaseException):
             side.notes.append(f"{type(r).__name__}: {r}")
             break
+    idle_p95 = side.idle.p95_ms
+    needed = max(MIN_HEAVY_MS, IDLE_MULTIPLE * idle_p95)
+    if not solo_ms >= needed:
+        side.measurable = False
+        side.notes.append(
+            f"{s.heavy} takes {solo_ms:.1f} ms alone, against {idle_p95:.1f} ms for an idle {s.light} (p95): "
+            "too light to measure blocking, the loop-blocked ratio means nothing here; make the heavy "
+            f"request heavier (more rows, a larger size parameter) until it takes well over {needed:.0f} ms "
+            "alone, 100 ms or more"
+        )
+    idle_p50 = side.idle.p50_ms
+    if idle_p50 > s.interval * 1000:
+        # Open loop: a new probe every interval whatever happened to the last one.
+        side.measurable = False
+        side.notes.append(
+            f"an idle {s.light} takes {idle_p50:.1f} ms (p50), longer than the {s.interval * 1000:g} ms between "
+            "probes: the probes queue up on their own (a busy machine?) and the latencies under load mean "
+            f"nothing; use --interval {math.ceil(3 * idle_p50)} or more"
+        )
     if loaded.count < 3:
+        side.measurable = False
         side.notes.append(
             f"only {loaded.count} light requests under load: the heavy requests took {wall * 1000:.0f} ms in "
             "all; make the heavy request slower or the interval shorter"

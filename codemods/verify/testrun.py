@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -37,15 +38,34 @@ class Acknowledged:
 
 @dataclass
 class TestRun:
+    """One run of the test command. The guard never changes a test's outcome: `outcomes` are the
+    tests' own, `events` what the guard saw that no pragma acknowledges (each with its "test")."""
+
     command: list[str]
-    guarded: bool = True
     exit_code: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    failures: list[dict[str, Any]] = field(default_factory=list)  # {"test", "outcome", "guard": [...]}
+    counts: dict[str, int] = field(default_factory=dict)  # the tests' own outcomes
+    outcomes: dict[str, str] = field(default_factory=dict)  # test id -> passed, failed, error, skipped
+    events: list[dict[str, Any]] = field(default_factory=list)
     acknowledged: list[dict[str, Any]] = field(default_factory=list)  # guard events a pragma covers
+    preexisting: list[dict[str, Any]] = field(default_factory=list)  # events the before side's run saw too
+    uncompared: str | None = None  # why the events could not be compared with the before side
     installed: dict[str, bool] = field(default_factory=dict)
     output_tail: str = ""
     problem: str | None = None  # why the run proves nothing (not guarded, no tests ran)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """{"test", "outcome", "guard": [events]}: each test that failed on its own (outcome
+        failed or error) or that has guard events (outcome "guard" when it passed on its own)."""
+        by_test: dict[str, list[dict[str, Any]]] = {}
+        for event in self.events:
+            by_test.setdefault(event["test"], []).append({k: v for k, v in event.items() if k != "test"})
+        found = []
+        for test, outcome in self.outcomes.items():
+            own = outcome in ("failed", "error")
+            if own or test in by_test:
+                found.append({"test": test, "outcome": outcome if own else "guard", "guard": by_test.get(test, [])})
+        return found
 
     @property
     def passed(self) -> bool:
@@ -55,15 +75,54 @@ class TestRun:
         return {
             "status": "pass" if self.passed else ("unverified" if self.problem else "fail"),
             "command": shlex.join(self.command),
-            "guarded": self.guarded,
             "exit_code": self.exit_code,
             "counts": self.counts,
             "failures": self.failures,
+            "preexisting": grouped(self.preexisting),
+            "uncompared": self.uncompared,
             "acknowledged": self.acknowledged,
             "guard": self.installed,
             "problem": self.problem,
             "output_tail": self.output_tail,
         }
+
+
+_LINE = re.compile(r":\d+(?= in )")
+
+
+def occurrence(event: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    """What makes guard events on the two sides the same occurrence: the test, the kind, the
+    route, and the place without line numbers (the migration moves lines); for two Sessions,
+    how many were open at once (the handler's name is the route's)."""
+    place = str(event.get("sessions")) if event["kind"] == "two-sessions" else _LINE.sub("", event["where"])
+    return (event["test"], event["kind"], event["request"], place)
+
+
+def grouped(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events of many tests by occurrence: {"kind", "request", "where", "calls", "tests"} (and
+    "sessions" for two Sessions), in first-seen order."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for event in events:
+        first = {k: v for k, v in event.items() if k in ("kind", "request", "where", "sessions")}
+        group = groups.setdefault(occurrence(event)[1:], first | {"calls": [], "tests": []})
+        group["calls"] += [call for call in event["calls"] if call not in group["calls"]]
+        if event["test"] not in group["tests"]:
+            group["tests"].append(event["test"])
+    return list(groups.values())
+
+
+def set_aside_preexisting(after: TestRun, before: TestRun) -> None:
+    """Move the after side's guard events that the before side's run saw too into
+    `after.preexisting`: the change did not bring them. A before run that proves nothing
+    (not guarded, no tests) leaves every event a failure and says why."""
+    if before.problem is not None:
+        after.uncompared = f"the before side's run proves nothing: {before.problem}"
+        return
+    seen = {occurrence(event) for event in before.events + before.acknowledged}
+    new = []
+    for event in after.events:
+        (after.preexisting if occurrence(event) in seen else new).append(event)
+    after.events = new
 
 
 def command_line(command: str | None, python: str) -> list[str]:
@@ -88,11 +147,10 @@ def run_tests(
     python: str,
     argv: list[str],
     acknowledged: list[Acknowledged],
-    guard: bool = True,
     timeout: float = TEST_TIMEOUT,
 ) -> TestRun:
-    """Run argv from root and read what the guard saw; guard=False only records the outcomes."""
-    result = TestRun(command=argv, guarded=guard)
+    """Run argv from root under the guard and read what it saw."""
+    result = TestRun(command=argv)
     with tempfile.TemporaryDirectory(prefix="async-migrate-guard-") as scratch:
         folder = Path(scratch)
         report = folder / "report.json"
@@ -106,8 +164,6 @@ def run_tests(
             "ASYNC_MIGRATE_GUARD_REPORT": str(report),
             "ASYNC_MIGRATE_GUARD_ROOT": str(root),
             "ASYNC_MIGRATE_GUARD_ACK": str(ack),
-            # Unguarded: the plugin only records each test's outcome.
-            "ASYNC_MIGRATE_GUARD_OUTCOMES_ONLY": "0" if guard else "1",
         }
         log = folder / "output.log"
         with open(log, "wb") as output:
@@ -128,13 +184,12 @@ def run_tests(
         reports = sorted(folder.glob("report.json*"))
         if not reports:
             result.problem = result.problem or (
-                "the test command did not run pytest with the guard loaded (no guard report): "
-                + ("the tests ran unguarded" if guard else "no test outcomes to compare")
+                "the test command did not run pytest with the guard loaded (no guard report): the tests ran unguarded"
             )
         for path in reports:
             _read_report(result, json.loads(path.read_text(encoding="utf-8")))
         blind = [name for name in ("starlette", "sqlalchemy", "never-awaited") if not result.installed.get(name, True)]
-        if guard and reports and blind and result.problem is None:
+        if reports and blind and result.problem is None:
             # Without these hooks the guard cannot see requests, Session work or lost coroutines.
             result.problem = f"the guard could not hook {', '.join(blind)} in {python}: the tests ran partly unguarded"
         if result.exit_code == 5 and result.problem is None:
@@ -147,10 +202,8 @@ def _read_report(result: TestRun, document: dict[str, Any]) -> None:
         result.installed[name] = result.installed.get(name, True) and bool(present)
     for test in document.get("tests", []):
         outcome = test.get("outcome", "passed")
+        result.outcomes[test["nodeid"]] = outcome
         result.counts[outcome] = result.counts.get(outcome, 0) + 1
-        failing = [e for e in test.get("guard", []) if e.get("acknowledged") is None]
         for event in test.get("guard", []):
-            if event.get("acknowledged") is not None:
-                result.acknowledged.append({"test": test["nodeid"], **event})
-        if outcome in ("failed", "error") or failing:
-            result.failures.append({"test": test["nodeid"], "outcome": outcome, "guard": failing})
+            entry = {"test": test["nodeid"], **event}
+            (result.events if event.get("acknowledged") is None else result.acknowledged).append(entry)

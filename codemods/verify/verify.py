@@ -2,7 +2,10 @@
 
 1. the HTTP contract (OpenAPI and non-Session dependencies) of the app imported on both
    sides, compared (`contract.py`);
-2. the service's tests on the after side under the runtime guard (`testrun.py`);
+2. the service's tests on the after side under the runtime guard (`testrun.py`); when the
+   guard sees something (or with tests_before), the tests run on the before side under the
+   guard as well, and what it saw there too is pre-existing: reported, not failed, since
+   verify proves the change made nothing worse;
 3. `check` on the after side.
 
 Presentation-free: the CLI renders the `Verification` this returns.
@@ -43,7 +46,7 @@ class Request:
     test_command: str | None = None  # overrides the configuration's test-command
     contract: bool = True
     tests: bool = True
-    tests_before: bool = False  # also run the tests on the before side, unguarded
+    tests_before: bool = False  # run the tests on the before side even when the after side's guard saw nothing
     check: bool = True
 
 
@@ -70,11 +73,12 @@ class Verification:
         )
 
     def new_failures(self) -> list[str] | None:
-        """Failing tests that passed on the before side; None when it was not run."""
+        """Failing tests that passed on the before side, or whose guard events are new there;
+        None when it was not run."""
         if self.tests is None or self.tests_before is None:
             return None
-        old = {f["test"] for f in self.tests_before.failures}
-        return [f["test"] for f in self.tests.failures if f["test"] not in old]
+        old = {test for test, outcome in self.tests_before.outcomes.items() if outcome in ("failed", "error")}
+        return [f["test"] for f in self.tests.failures if f["guard"] or f["test"] not in old]
 
     def to_json(self) -> dict[str, Any]:
         tests: dict[str, Any] = self.tests.to_json() if self.tests is not None else {"status": "skipped"}
@@ -114,8 +118,14 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     argv = testrun.command_line(request.test_command or config.test_command, request.python) if (
         request.tests or request.tests_before
     ) else []
-    if request.contract or request.tests_before:
+    uncompared = None
+    if request.contract or request.tests_before or request.against is not None:
         result.revision = resolve_revision(root, request.against)
+    elif request.tests:
+        try:  # only to tell old guard events from new ones: its absence is said, not fatal
+            result.revision = resolve_revision(root, None)
+        except VerifyError as error:
+            uncompared = f"no before side to compare with: {error}"
 
     step("check: static analysis of the after side")
     checked = check(root, config, Options())
@@ -124,23 +134,29 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
         result.findings = [f.to_json() for f in checked.findings]
         result.check_errors = checked.errors + [{"file": "", "message": w} for w in checked.warnings]
 
-    if request.contract or request.tests_before:
+    if request.contract:
         assert result.revision is not None
         with before_tree(root, result.revision) as before_root:
-            if request.contract:
-                step(f"contract: importing {request.app} on both sides")
-                before = import_app(request.python, before_root, request.app)
-                after = import_app(request.python, root, request.app)
-                _import_errors(request.app, result.revision, before, after)
-                assert before.document is not None and after.document is not None
-                result.differences = contract.compare(before.document, after.document, config.twin_suffix)
-                result.routes = len(contract.operations(after.document.get("openapi") or {}))
-            if request.tests_before:
-                step(f"tests: {' '.join(argv)} on the before side (unguarded)")
-                result.tests_before = testrun.run_tests(before_root, request.python, argv, [], guard=False)
+            step(f"contract: importing {request.app} on both sides")
+            before = import_app(request.python, before_root, request.app)
+            after = import_app(request.python, root, request.app)
+            _import_errors(request.app, result.revision, before, after)
+            assert before.document is not None and after.document is not None
+            result.differences = contract.compare(before.document, after.document, config.twin_suffix)
+            result.routes = len(contract.operations(after.document.get("openapi") or {}))
     if request.tests:
         step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged)
+    if request.tests_before or (result.tests is not None and result.tests.events):
+        if result.revision is None:
+            assert result.tests is not None
+            result.tests.uncompared = uncompared
+        else:
+            with before_tree(root, result.revision) as before_root:
+                step(f"tests: {' '.join(argv)} on the before side, to tell the guard's old findings from new ones")
+                result.tests_before = testrun.run_tests(before_root, request.python, argv, [])
+            if result.tests is not None:
+                testrun.set_aside_preexisting(result.tests, result.tests_before)
     return result
 
 

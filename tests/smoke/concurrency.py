@@ -121,7 +121,7 @@ def verdict(document: dict[str, Any], args: argparse.Namespace) -> tuple[int, st
     for label, side in (("before", before), ("after", after)):
         if side["heavy_errors"] or side["light_errors"]:
             return EXIT_INCONCLUSIVE, f"INCONCLUSIVE: {label}: requests failed {side['notes']}"
-        if side["light"]["count"] < 3:
+        if side["light"]["count"] < 3 or not side["measurable"]:
             return EXIT_INCONCLUSIVE, f"INCONCLUSIVE: {label}: {'; '.join(side['notes'])}"
     b, a = before["light"]["p95_ms"], after["light"]["p95_ms"]
     if b < args.max_p95_ms or b < 3 * before["idle"]["p95_ms"]:
