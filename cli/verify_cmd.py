@@ -48,7 +48,7 @@ class _Termination:
     def __init__(self) -> None:
         self.received = False
 
-    def __call__(self, signum, frame):  # type: ignore[no-untyped-def]
+    def __call__(self, signum, frame):
         self.received = True
         raise KeyboardInterrupt
 

@@ -119,7 +119,7 @@ def set_aside_preexisting(after: TestRun, before: TestRun) -> None:
         after.uncompared = f"the before side's run proves nothing: {before.problem}"
         return
     seen = {occurrence(event) for event in before.events + before.acknowledged}
-    new = []
+    new: list[dict[str, Any]] = []
     for event in after.events:
         (after.preexisting if occurrence(event) in seen else new).append(event)
     after.events = new
