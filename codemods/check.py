@@ -30,6 +30,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide
+from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
@@ -438,6 +439,15 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
                 f"awaited by {need.subject} ({need.where}): "
                 "call it without await there, then rerun phase one"
             )
+    shared = shared_session_uses(project, handler.id)
+    if shared:
+        # Offloading would hand the one Session to threadpool threads: not a fix here.
+        found.append(
+            f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, one Session the whole process "
+            "shares: give each request its own Session (a dependency yielding `SessionLocal()`) or make it "
+            "a `scoped_session`, then rerun phase one"
+        )
+        return documented + found
     if documented and not found:
         return documented  # phase one keeps it only for the pragma, so leaves it exactly as it is
     calls = {call.index: call for call in function.calls}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
@@ -41,8 +42,9 @@ from async_migrate.codemods.rules.am122_nested_coroutine_blocks import RULE as A
 from async_migrate.codemods.rules.am123_reaches_session_work import RULE as AM123
 from async_migrate.codemods.rules.am124_holds_sync_session import RULE as AM124
 from async_migrate.codemods.rules.am125_unverified_session_call import RULE as AM125
+from async_migrate.codemods.rules.am126_process_wide_session import RULE as AM126
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
-from async_migrate.codemods.rules.base import Reason
+from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work
 
 
@@ -76,7 +78,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         outcome = Outcome(handler, "async", "async", "keep", keep + notes)
         if work.any:
             outcome.blocking = work.blocking
-            if offload_mixed and not kept_by_pragma:
+            # The threadpool is where a process-wide Session must not go: nothing is offloaded.
+            if offload_mixed and not kept_by_pragma and AM126.code not in codes(keep):
                 _offload(outcome, work)
             _still_blocking(outcome, work)
         return outcome
@@ -113,6 +116,15 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if function.awaits:
         line, text = function.awaits[0]
         reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
+    for use in shared_session_uses(project, handler.id)[:1]:
+        reasons.append(
+            AM126.reason(
+                f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: one Session "
+                "the whole process shares, safe only while its routes run one at a time on the event "
+                "loop; as `def` (or offloaded) concurrent requests would use it from several threads at "
+                "once; give each request its own Session (a dependency) or make it a `scoped_session`"
+            )
+        )
     reasons.extend(coroutine_reasons(work))
     for need in coroutine_needs(project, handler):
         if need.kind == "event-loop-api":

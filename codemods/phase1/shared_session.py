@@ -1,0 +1,132 @@
+"""Session objects the whole process shares: what phase one must not move to the threadpool.
+
+An `async def` route runs on the event loop thread, one at a time between awaits, so a module
+global `db = SessionLocal()` (or `self.db = SessionLocal()` on an object the module creates
+once) is used by one request at a time. As `def`, FastAPI runs the route in its threadpool:
+concurrent requests then use that one Session from several threads at once, which SQLAlchemy
+does not support (`Session` is not thread-safe: transactions interleave, flushes collide,
+"This session is provisioning a new connection; concurrent operations are not permitted").
+
+Found here, from a handler down every function it reaches (`Project.all_calls_from`):
+
+- a Session method called on a module-level reference that holds one Session object: a
+  global assigned `SessionLocal()`, `Session(engine)`, or an attribute of a module-level
+  instance that holds one (`repo.db.query(...)` with `repo = Repo()`);
+- a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
+  Session it opens itself (not one passed in), when the project creates an instance of
+  that class at module level.
+
+A `scoped_session(...)` is thread-local (each thread gets its own Session) and is not shared:
+the value flow gives it both `factory` and `session` values, a plain Session only `session`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_migrate.codemods.flow import FACTORY, INSTANCE, SESSION, split
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
+
+_DEPTH = 8  # helpers deeper than this are not followed; phase one's other reasons see them
+
+
+@dataclass(frozen=True, slots=True)
+class SharedUse:
+    """One use of a process-wide Session: where, the call as written, and what holds the Session."""
+
+    path: str
+    line: int
+    call: str
+    holder: str
+
+
+def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """Uses of a process-wide Session by `fid` and the project functions it reaches, in call order."""
+    cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault("shared_session_uses", {})  # type: ignore[assignment]
+    found: list[SharedUse] = []
+    seen = {fid}
+    frontier = [fid]
+    for _ in range(_DEPTH):
+        following = []
+        for current in frontier:
+            if current not in cache:
+                cache[current] = _own_uses(project, current)
+            found.extend(cache[current])
+            for edge in project.all_calls_from.get(current, ()):
+                if edge.callee not in seen:
+                    seen.add(edge.callee)
+                    following.append(edge.callee)
+        frontier = following
+        if not frontier:
+            break
+    return found
+
+
+def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    module, function = project.functions[fid]
+    flow = project.flow
+    uses = []
+    for call in function.calls:
+        expression = call.func if call.func is not None else call.callee
+        if expression is None:
+            continue
+        receiver, dot, method = expression.rpartition(".")
+        if not dot or method not in SESSION_IO_METHODS:
+            continue
+        values = flow.evaluate(fid, receiver)
+        kinds = {v.kind for v in values}
+        if SESSION not in kinds or FACTORY in kinds:
+            continue  # no Session, or a scoped_session: one Session per thread
+        holder = _process_wide(project, fid, receiver)
+        if holder is not None:
+            uses.append(SharedUse(module.path, call.line, f"{project.written(expression)}()", holder))
+    return uses
+
+
+def _process_wide(project: Project, fid: FunctionId, receiver: str) -> str | None:
+    """What makes the Session `receiver` holds one for the whole process, or None."""
+    head, steps = split(receiver)
+    flow = project.flow
+    if not head.startswith("$") and head != "super()":
+        # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
+        parts = head.split(".")
+        for end in range(len(parts), 0, -1):
+            target = project.resolve(".".join(parts[:end]))
+            if target is None or target.kind == "function":
+                continue
+            if target.kind == "value" and target.value is not None and target.module is not None:
+                line = f":{target.value.line}" if target.value.line else ""
+                return f"`{project.written(receiver)}`, created once at import time ({target.module.path}{line})"
+            break
+        return None
+    if head != "$self" or len(steps) != 1:
+        return None
+    owner = flow.classes.owner(fid)
+    if owner is None:
+        return None
+    attribute = steps[0][1:]
+    opened_here = any(
+        expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+        for cls in flow.classes.mro(owner)
+        for assigning, expression in flow.classes.assigned.get((cls, attribute), ())
+    )
+    if not opened_here:
+        return None
+    instance = _module_instance(project, owner)
+    if instance is None:
+        return None
+    return f"`self.{attribute}`, opened once by the module-level instance `{instance}`"
+
+
+def _module_instance(project: Project, cls: str) -> str | None:
+    """A module-level instance of `cls` (or of a subclass): `repo = Repo()`."""
+    flow = project.flow
+    for module in project.modules.values():
+        for name, value in module.values.items():
+            if value.kind != "call" or value.ref is None:
+                continue
+            for made in flow.ref(f"{module.name}.{name}"):
+                if made.kind == INSTANCE and cls in flow.classes.mro(made.target):  # type: ignore[arg-type]
+                    return f"{module.name}.{name}"
+    return None

@@ -1,0 +1,111 @@
+"""AM126 process-wide-session: a Session object the whole process shares keeps the route async."""
+
+from __future__ import annotations
+
+GLOBAL = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+db = SessionLocal()
+"""
+SCOPED = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+db = scoped_session(SessionLocal)
+"""
+REPOSITORY = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class Counter:
+    def __init__(self):
+        self.db = SessionLocal()
+
+    def bump(self):
+        self.db.execute(text("select 1"))
+        self.db.commit()
+"""
+
+
+def test_a_module_global_session_keeps_the_route_with_am126_and_check_flags_it(app, reported, findings):
+    root = app(
+        """
+        from sqlalchemy import text
+
+        from db.shared import db
+
+
+        @router.post("/counter")
+        async def bump():
+            db.execute(text("select 1"))
+            db.commit()
+        """,
+        {"db/shared.py": GLOBAL},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "api/items.py:15 (`db.execute()`) on `db`, created once at import time (db/shared.py" in entry["reasons"][0]
+    found = findings(root, "bump")
+    assert [f["code"] for f in found] == ["AM301"]
+    fix = found[0]["message"].split("; fix: ", 1)[1]
+    assert "scoped_session" in fix and "run_in_threadpool" not in fix, found[0]
+
+
+def test_a_session_held_by_a_module_level_instance_keeps_the_route(app, reported):
+    root = app(
+        """
+        from db.repository import Counter
+
+        counter = Counter()
+
+
+        @router.post("/counter")
+        async def bump():
+            counter.bump()
+        """,
+        {"db/repository.py": REPOSITORY},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "`self.db`, opened once by the module-level instance `api.items.counter`" in entry["reasons"][0]
+
+
+def test_near_miss_a_scoped_session_global_converts(app, reported):
+    root = app(
+        """
+        from sqlalchemy import text
+
+        from db.shared import db
+
+
+        @router.post("/counter")
+        async def bump():
+            db.execute(text("select 1"))
+            db.commit()
+        """,
+        {"db/shared.py": SCOPED},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+def test_near_miss_an_instance_made_per_request_converts(app, reported):
+    root = app(
+        """
+        from db.repository import Counter
+
+
+        @router.post("/counter")
+        async def bump():
+            Counter().bump()
+        """,
+        {"db/repository.py": REPOSITORY},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry

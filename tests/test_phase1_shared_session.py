@@ -1,0 +1,90 @@
+"""Phase one and a Session the whole process shares, run under concurrent requests.
+
+A module-global `db = SessionLocal()` route is kept async (AM126): converted, concurrent
+requests would share the Session across threadpool threads. A `scoped_session` global
+gives each thread its own Session: it converts, and the converted route serves
+concurrent requests correctly. Both are applied, then served with concurrent requests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+MAIN = """
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import {imports}
+
+engine = create_engine("sqlite:///./x.db", connect_args={{"check_same_thread": False, "timeout": 30}})
+SessionLocal = sessionmaker(engine)
+db = {session}
+
+app = FastAPI()
+
+
+@app.post("/counter")
+async def bump():
+    db.execute(text("insert into c values (1)"))
+    db.commit()
+    count = db.execute(text("select count(*) from c")).scalar_one()
+    {close}
+    return {{"n": count}}
+"""
+LOAD = """
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from main import app, engine
+
+with engine.begin() as connection:
+    connection.execute(text("create table c (n integer)"))
+with TestClient(app, raise_server_exceptions=False) as client:
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: client.post("/counter").status_code, range(64)))
+with engine.connect() as connection:
+    rows = connection.execute(text("select count(*) from c")).scalar_one()
+print(json.dumps({"ok": statuses.count(200), "rows": rows}))
+"""
+
+
+def build(tmp_path, session: str, imports: str, close: str):  # type: ignore[no-untyped-def]
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "main.py").write_text(
+        textwrap.dedent(MAIN).format(session=session, imports=imports, close=close).lstrip(), encoding="utf-8"
+    )
+    return root
+
+
+def load(root) -> dict:  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(LOAD)], cwd=root, capture_output=True, text=True, timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_module_global_session_is_kept_async_and_serves_concurrent_requests(cli, tmp_path):
+    root = build(tmp_path, "SessionLocal()", "sessionmaker", "")
+    before = (root / "main.py").read_text()
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    (entry,) = document["handlers"]
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert (root / "main.py").read_text() == before
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+def test_near_miss_a_scoped_session_global_converts_and_serves_concurrent_requests(cli, tmp_path):
+    root = build(tmp_path, "scoped_session(SessionLocal)", "scoped_session, sessionmaker", "db.remove()")
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    (entry,) = document["handlers"]
+    assert entry["action"] == "convert", entry
+    assert "\ndef bump():" in (root / "main.py").read_text()
+    assert load(root) == {"ok": 64, "rows": 64}
