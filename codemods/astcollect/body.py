@@ -319,6 +319,7 @@ class BodyScanner:
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
         self.raw_returned: list[ast.expr] = []
+        self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
 
     def scan(self, body: list[ast.stmt]) -> None:
@@ -356,6 +357,9 @@ class BodyScanner:
                 self.function.assigns.append((attribute, found))
         self.function.returned = tuple(
             found for found in (expression(value, local) for value in self.raw_returned) if found is not None
+        )
+        self.function.yielded = tuple(
+            found for found in (expression(value, local) for value in self.raw_yielded) if found is not None
         )
         # Uses of names bound to sessions opened here count as uses too.
         self.function.name_uses = {
@@ -518,6 +522,11 @@ class BodyScanner:
     def _on_async_with(self, node: ast.AsyncWith, nested: bool) -> None:
         if not nested:
             self._await(self.source.line_of(node.items[0].context_expr), "async with")
+        for item in node.items:
+            target = item.optional_vars
+            if type(target) is ast.Name:
+                self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
+                self.locals.add(target.id)
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
         for item in node.items:
@@ -545,6 +554,8 @@ class BodyScanner:
             name = name_of(node.value) if type(node) is ast.Yield else None
             if name is not None:
                 self.function.yields += (name,)
+            if type(node) is ast.Yield and syntax.is_flow(node.value):
+                self.raw_yielded.append(node.value)  # type: ignore[arg-type]
 
     def _on_return(self, node: ast.Return, nested: bool) -> None:
         value = node.value
@@ -730,9 +741,9 @@ class BodyScanner:
         ):
             self.raw_assigns.append((target.attr, value))
 
-    def _binding(self, name: str, value: ast.expr, entered: bool = False) -> None:
+    def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
         if syntax.is_flow(value):
-            self.raw_bindings.append((facts.Binding(name, "", entered=entered), value))
+            self.raw_bindings.append((facts.Binding(name, "", entered=entered, asynchronous=asynchronous), value))
 
     def _bind(self, target: ast.expr) -> None:
         kind = type(target)

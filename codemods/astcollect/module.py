@@ -271,7 +271,9 @@ class Collector:
         if type(node) is ast.Call and self.ref(node.func) in DEPENDS:
             found = argument(node, 0, "dependency")
             if found is not None:
-                return self.ref(found)
+                # `Depends(Checker("admin"))`: an instance FastAPI calls, as a value-flow
+                # expression (`app.auth.Checker()`) the index evaluates
+                return self.ref(found) or self.expression(found)
         return None
 
     def bare_depends(self, node: ast.AST | None) -> bool:
