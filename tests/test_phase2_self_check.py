@@ -129,3 +129,66 @@ def test_only_the_route_reaching_the_broken_code_is_blocked(cli, service, monkey
     assert "async def list_items" in text
     assert dedent(ROUTE) in text  # left exactly as it was
     assert dedent(HELPER) in text
+
+
+def _line_of(root, path: str, text: str) -> int:  # type: ignore[no-untyped-def]
+    lines = read(root, path).splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_a_self_check_blocker_names_the_offending_calls_line(cli, app, monkeypatch):
+    # The import the rewrite adds above the functions moves them: the line must still be
+    # the original call's, in the route (`db.commit()` after `store(db, name)`) and in the helper.
+    original = plan._plan_calls
+
+    def drop_commit_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        _, function = project.functions[fid]
+        for call in function.calls:
+            if call.method == "commit" and call.index in fplan.calls:
+                del fplan.calls[call.index]
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_commit_await)
+    document, _ = phase2(cli, app)
+    lines = {
+        b["line"] for b in document["subsystem"]["blockers"]
+        if b["code"] == "AM223" and "`db.commit()` is a coroutine" in b["message"]
+    }
+    commits = [n for n, line in enumerate(read(app, "api/items.py").splitlines(), 1) if "db.commit()" in line]
+    assert len(commits) == 2
+    assert lines == set(commits)
+    reasons = " | ".join(handler(document, "create_item")["reasons"])
+    assert f"api/items.py:{commits[1]}: self-check:" in reasons
+    defs = {_line_of(app, "api/items.py", "def store"), _line_of(app, "api/items.py", "def create_item")}
+    assert not lines & defs
+
+
+def test_a_self_check_blocker_in_a_twin_names_the_originals_call_line(cli, service, monkeypatch):
+    # A twin is written after its original: its lines map back onto the original's.
+    root = service({
+        "api/items.py": routes(
+            HELPER,
+            ROUTE,
+            """
+            def sync_caller(db: Session) -> None:
+                store(db, "kept")
+            """,
+        )
+    })
+    original = plan._plan_calls
+
+    def drop_commit_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        _, function = project.functions[fid]
+        if function.name == "store":
+            for call in function.calls:
+                if call.method == "commit" and call.index in fplan.calls:
+                    del fplan.calls[call.index]
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_commit_await)
+    document, _ = phase2(cli, root)
+    found = [b for b in document["subsystem"]["blockers"] if b["code"] == "AM223"]
+    assert found, document["subsystem"]["blockers"]
+    helper_commit = _line_of(root, "api/items.py", "    db.commit()")
+    assert {b["line"] for b in found} == {helper_commit}
+    assert "store_async: `db.commit()`" in found[0]["message"]

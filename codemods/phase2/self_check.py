@@ -115,19 +115,20 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     names = before.session_names(original) | set(after.declared_async_session_params(fid))
     found: list[Violation] = []
 
-    def flag(line: int, message: str) -> None:
-        found.append(_violation(before, original, f"{function.qualname}: {message}"))
+    def flag(line: int, message: str, call: facts.Call | None = None) -> None:
+        where = original_line(before, original, function, line, call)
+        found.append(_violation(before, original, f"{function.qualname}: {message}", where))
 
     async_with = {line for line, text in function.awaits if text == "async with"}
     for call in function.calls:
         if call.receiver in names and call.method is not None and not call.offloaded:
             what = f"`{call.receiver}.{call.method}()`"
             if call.method in AWAITED_METHODS and not call.awaited:
-                flag(call.line, f"{what} is a coroutine on AsyncSession and is not awaited")
+                flag(call.line, f"{what} is a coroutine on AsyncSession and is not awaited", call)
             elif call.method in CONTEXT_METHODS and not call.awaited and call.line not in async_with:
-                flag(call.line, f"{what} on AsyncSession needs `async with`")
+                flag(call.line, f"{what} on AsyncSession needs `async with`", call)
             elif call.method == "query" or call.method in UNAVAILABLE_METHODS:
-                flag(call.line, f"{what} does not exist on AsyncSession")
+                flag(call.line, f"{what} does not exist on AsyncSession", call)
     for edge in after.all_calls_from[fid]:  # methods too: `crud.user.get(db)`, `self.load(db)`
         callee_module, callee = after.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
@@ -135,14 +136,14 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             param = next((p for p in callee.params if p.name == param_name), None)
             if param is not None and after.declared_session(param) is not None:
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, whose parameter "
-                     f"`{param_name}` is a synchronous Session")
+                     f"`{param_name}` is a synchronous Session", edge.call)
             elif not callee.is_async and callee.name_uses.get(param_name):
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, a synchronous "
-                     "function that does Session work with it")
+                     "function that does Session work with it", edge.call)
         if not callee.is_async and not edge.call.offloaded and (
             after.opens_directly(edge.callee) or after.opens_session(edge.callee)
         ):
-            flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop")
+            flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
     return found
@@ -184,15 +185,50 @@ def _unawaited_callers(
         blamed = edge.caller if edge.caller in checked else edge.callee
         name = f"{callee_module.name}.{callee.qualname}"
         message = f"{caller_module.name}.{caller.qualname} calls the coroutine function {name} without `await`"
-        found.append(_violation(before, checked.get(blamed, blamed), message))
+        # The line is the call's, in the caller (a caller outside the closure keeps its key).
+        where = original_line(before, checked.get(edge.caller, edge.caller), caller, edge.call.line, edge.call)
+        found.append(_violation(before, checked.get(blamed, blamed), message, where))
     return found
 
 
-def _violation(before: Project, original: FunctionId, message: str) -> Violation:
+def _violation(
+    before: Project, original: FunctionId, message: str, where: tuple[str, int] | None = None
+) -> Violation:
+    """`where` (file, line in the original source) names the offending call; else the function's line."""
+    if where is not None:
+        return Violation(original, where[0], where[1], message)
     if original in before.functions:
         module, function = before.functions[original]
         return Violation(original, module.path, function.line, message)
     return Violation(original, "", 0, message)
+
+
+def original_line(
+    before: Project, original: FunctionId, rewritten: facts.Function, line: int, call: facts.Call | None = None
+) -> tuple[str, int] | None:
+    """Where a line of a rewritten function stands in the original source: (file, line).
+
+    The rewrite keeps a function's body line for line (awaits and renames stay on their
+    line) but moves the function (imports added above it, a twin placed after its
+    original), so the line keeps its offset from the `def`. When `call` is given, the
+    original function's call of the same method or callee nearest to that line is taken,
+    which also survives a rewrite that re-flowed a statement. None when the original is
+    unknown.
+    """
+    if original not in before.functions:
+        return None
+    module, function = before.functions[original]
+    guess = function.line + (line - rewritten.line)
+    if call is not None:
+        same = [
+            c.line for c in function.calls
+            if (call.method is not None and c.method == call.method and c.receiver == call.receiver)
+            or (call.method is None and call.callee is not None and c.callee is not None
+                and c.callee.rsplit(".", 1)[-1] == call.callee.rsplit(".", 1)[-1])
+        ]
+        if same:
+            guess = min(same, key=lambda candidate: (abs(candidate - guess), candidate))
+    return module.path, guess
 
 
 def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Violation]:
