@@ -11,7 +11,7 @@ import libcst as cst
 from libcst.codemod import Codemod, VisitorBasedCodemodCommand
 from libcst.metadata import MetadataWrapper
 
-from async_migrate.codemods.collect import DefinitionKeys
+from async_migrate.codemods.facts import DefinitionKeys
 
 # The statements the collector looks through for module- and class-level definitions.
 _DESCEND = (

@@ -50,10 +50,11 @@ class Call(_Fact):
     statement: bool = False  # a call that is a whole expression or the value of an assignment
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
-    # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name,
-    # and why it cannot become a 2.0 `select()` (None: it can).
+    # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name;
+    # the chain's `X.query(...)` call carries the whole chain as written, for phase two to
+    # judge (`phase2.legacy_query.blocker`).
     query_root: str | None = None
-    query_blocker: str | None = None
+    query_chain: str | None = None
     chained: str | None = None  # `join` in `select(A).join(B)`: a method called on a call's result
     # The nested `async def` (coroutine or async generator) the call sits in: it runs on the
     # event loop whatever the enclosing function is.
@@ -242,3 +243,28 @@ class Module(_Fact):
             if function.key == key:
                 return function
         return None
+
+
+class DefinitionKeys:
+    """Stable keys for definitions: the qualified name, then `name#2`, `name#3`...
+
+    The collector and the rewriters number definitions the same way, so a key
+    names one `def` even when a module defines the same name twice.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def next(self, qualname: str) -> str:
+        count = self._seen.get(qualname, 0) + 1
+        self._seen[qualname] = count
+        return qualname if count == 1 else f"{qualname}#{count}"
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name for a posix path relative to the root, and whether it is a package."""
+    parts = path[: -len(".py")].split("/") if path.endswith(".py") else path.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package

@@ -17,6 +17,7 @@ in the rewrite round. libcst is imported only when a file is parsed.
 
 from __future__ import annotations
 
+import ast
 import gc
 import multiprocessing
 import os
@@ -29,15 +30,13 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from async_migrate.codemods import astcollect, facts, sources
 from async_migrate.codemods import cache as caching
-from async_migrate.codemods import facts, sources
 from async_migrate.codemods.diff import unified_diff
 from async_migrate.codemods.roots import Roots
 
 if TYPE_CHECKING:
     import libcst as cst
-
-    from async_migrate.codemods.lines import Layout
 
 # A rewrite function takes the parsed module, the file's facts and its plan, and
 # returns the new module. It must be a module-level function so it can be sent
@@ -78,28 +77,24 @@ class Rewritten:
 
 @dataclass(slots=True)
 class _Parsed:
-    module: cst.Module
     facts: facts.Module
     data: bytes
     encoding: str
     text: str
-    layout: Layout | None = None
     variants: tuple[str, ...] = ()  # see Collected.variants
+    module: cst.Module | None = None  # parsed by libcst when the file is rewritten
 
 
 class Worker:
-    """The state of one worker: the trees of its own files."""
+    """The state of one worker: the facts and text of its own files, for their rewrite."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.trees: dict[str, _Parsed] = {}
         self.roots = Roots()  # where module names start; set by each collect round
 
-    def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
-        import libcst as cst
-
-        from async_migrate.codemods.collect import Collector
-
+    def parse(self, path: str, data: bytes | None = None) -> _Parsed:
+        """Read and collect one file with Python's `ast`; libcst reads only what `ast` cannot."""
         if data is None:
             data = sources.read(self.root / path)
         text = sources.decode(data)
@@ -110,28 +105,20 @@ class Worker:
             raise sources.SourceError(
                 f"a line of {longest:,} characters is too long to parse safely; left unchanged"
             )
+        name = None if self.roots.default else self.roots.name(path)
         try:
-            module = cst.parse_module(text.text)
-        except cst.ParserSyntaxError as error:
-            # Python's compiler points at the real mistake; libcst at the token where it gave up.
-            raise sources.SourceError(
-                sources.compile_error(text.text, path)
-                or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
-            ) from None
-        collector = Collector(path, module, all_lines, None if self.roots.default else self.roots.name(path))
-        found = collector.collect()
-        if all_lines:
-            variants = (caching.LINES, caching.PLAIN) if collector.lines_needed() else (caching.LINES,)
-        else:
-            variants = (caching.PLAIN, caching.LINES) if collector.layout is not None else (caching.PLAIN,)
-        return _Parsed(module, found, data, text.encoding, text.text, collector.layout, variants)
+            tree = ast.parse(text.text, path)
+        except (SyntaxError, ValueError):
+            found = _newer_syntax(path, text.text, name)
+            return _Parsed(found, data, text.encoding, text.text, _ALL_VARIANTS)
+        found = astcollect.collect(path, text.text, name, tree)
+        return _Parsed(found, data, text.encoding, text.text, _ALL_VARIANTS)
 
     def collect(
         self,
         path: str,
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
-        all_lines: bool = False,
         roots: Roots | None = None,
     ) -> Collected:
         if roots is not None:
@@ -141,7 +128,7 @@ class Worker:
             if markers is not None and not any(marker in data for marker in markers):
                 _check_skipped(path, data)
                 return Collected(path, skipped=True, digest=caching.digest(data), variants=(caching.SKIPPED,))
-            parsed = self.parse(path, data, all_lines)
+            parsed = self.parse(path, data)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
         except RecursionError:
@@ -165,8 +152,7 @@ class Worker:
         (`expected`: the digest of the bytes the plan was made from). With `recheck`, the
         original tree is kept (the plan may change and run again) and the facts of the
         rewritten module come back for re-analysis."""
-        from async_migrate.codemods.collect import Collector
-        from async_migrate.codemods.splice import spliced
+        import libcst as cst
 
         if roots is not None:
             self.roots = roots
@@ -180,6 +166,8 @@ class Worker:
                     raise sources.SourceError("changed on disk while async-migrate ran; left unchanged, run it again")
             if recheck:
                 self.trees[path] = parsed
+            if parsed.module is None:
+                parsed.module = _parse_cst(parsed.text, path)
             if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:
                 # Form feeds and stray carriage returns are where libcst's round trip is
                 # known to lose bytes: never write a file whose untouched parts would change.
@@ -188,16 +176,68 @@ class Worker:
                     "returns); left unchanged"
                 )
             module = rewrite(parsed.module, parsed.facts, plan)
-            printed = spliced(parsed.module, module, parsed.text, parsed.layout) if parsed.layout else None
-            after = sources.encode(printed if printed is not None else _printed(module, parsed.text), parsed.encoding)
+            printed = parsed.text if module is parsed.module else _printed(module, parsed.text)
+            after = sources.encode(printed, parsed.encoding)
             result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)
             if recheck and result.changed:
-                result.facts = Collector(path, module, all_lines=True).collect()
+                result.facts = _collect_text(path, printed)
             return result
         except sources.SourceError as error:
             return Rewritten(path, error=str(error), parsed=parsed_now)
+        except cst.ParserSyntaxError as error:
+            return Rewritten(path, error=f"libcst cannot parse this file: {error.message}", parsed=parsed_now)
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}", parsed=parsed_now)
+
+
+# Facts from `ast` carry every line: they answer both ways of reading a file.
+_ALL_VARIANTS = (caching.PLAIN, caching.LINES)
+
+
+def _parse_cst(text: str, path: str) -> cst.Module:
+    import libcst as cst
+
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        # Python's compiler points at the real mistake; libcst at the token where it gave up.
+        raise sources.SourceError(
+            sources.compile_error(text, path)
+            or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
+        ) from None
+
+
+def _collect_text(path: str, text: str) -> facts.Module:
+    try:
+        return astcollect.collect(path, text)
+    except (SyntaxError, ValueError):
+        return _newer_syntax(path, text, None)
+
+
+def _newer_syntax(path: str, text: str, name: str | None) -> facts.Module:
+    """The facts of a file the running Python's `ast` refuses: libcst parses syntax newer
+    than the interpreter's, and prints it back in syntax `ast` reads, line for line
+    (`codemods.astcollect.newer`). A file neither reads is a named error, with the
+    compiler's position."""
+    import libcst as cst
+
+    from async_migrate.codemods.astcollect.newer import readable
+
+    try:
+        older = readable(text)
+    except cst.ParserSyntaxError as error:
+        raise sources.SourceError(
+            sources.compile_error(text, path)
+            or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
+        ) from None
+    try:
+        return astcollect.collect(path, older, name)
+    except (SyntaxError, ValueError):
+        raise sources.SourceError(
+            (sources.compile_error(text, path) or "cannot parse")
+            + f" (Python {sys.version_info.major}.{sys.version_info.minor} cannot read this syntax; run "
+            "async-migrate under the Python the project targets)"
+        ) from None
 
 
 def _check_skipped(path: str, data: bytes) -> None:
@@ -280,8 +320,8 @@ class Pool:
             gc.enable()
 
     def _start(self, count: int) -> None:
-        # Forked workers share the parser the parent imported instead of each importing it.
-        import async_migrate.codemods.collect  # noqa: F401
+        # Forked workers share the collector the parent imported instead of each importing it.
+        import async_migrate.codemods.astcollect.body  # noqa: F401
 
         for _ in range(count):
             connection, process = self._spawn()
@@ -314,7 +354,7 @@ class Pool:
         roots = roots or Roots()
         self._roots = roots
         if self.cache is None:
-            yield from self._collect(paths, keep, markers, all_lines, roots)
+            yield from self._collect(paths, keep, markers, roots)
             return
         missed = []
         for path in paths:
@@ -323,7 +363,7 @@ class Pool:
                 missed.append(path)
             else:
                 yield hit
-        for collected in self._collect(missed, keep, markers, all_lines, roots):
+        for collected in self._collect(missed, keep, markers, roots):
             self._remember(collected)
             yield collected
 
@@ -332,20 +372,19 @@ class Pool:
         paths: list[str],
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
-        all_lines: bool,
         roots: Roots,
     ) -> Iterator[Collected]:
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
             for path in paths:
-                yield self._local.collect(path, keep, markers, all_lines, roots)
+                yield self._local.collect(path, keep, markers, roots)
             return
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
         blobs = self.cache is not None
-        for collected in self._round([("collect", shard, keep, markers, all_lines, roots, blobs) for shard in shards]):
+        for collected in self._round([("collect", shard, keep, markers, roots, blobs) for shard in shards]):
             if collected.blob is not None and collected.facts is None:
                 collected.facts = pickle.loads(collected.blob)
             yield collected
@@ -552,9 +591,9 @@ def _serve(root: Path, connection: Connection) -> None:
             os._exit(0)
         try:
             if message[0] == "collect":
-                _, paths, keep, markers, all_lines, roots, blobs = message
+                _, paths, keep, markers, roots, blobs = message
                 for path in paths:
-                    collected = worker.collect(path, keep, markers, all_lines, roots)
+                    collected = worker.collect(path, keep, markers, roots)
                     if blobs and collected.facts is not None:
                         # Pickled here once: the parent unpickles it and keeps the bytes for the cache.
                         collected.blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)

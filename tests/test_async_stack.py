@@ -16,7 +16,7 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from async_migrate.codemods.collect import collect
+from async_migrate.codemods.astcollect import collect
 from async_migrate.codemods.config import Config, parse
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.phase2.async_stack import analyse
@@ -44,7 +44,7 @@ def load(root: Path, config: Config | None = None) -> tuple[Project, dict[str, t
     parsed = {}
     for path in discover(root):
         tree = cst.parse_module((root / path).read_bytes())
-        parsed[path] = (tree, collect(path, tree))
+        parsed[path] = (tree, collect(path, tree.code))
     return Project([f for _, f in parsed.values()], config or Config()), parsed
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import libcst as cst
 import pytest
 from conftest import BOOKSHOP
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.collect import collect
+from async_migrate.codemods.astcollect import collect
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, lazy_load_risks
 from async_migrate.codemods.project import Project
@@ -143,13 +142,13 @@ def line_of(root: Path, path: str, text: str) -> int:
     return lines[0]
 
 
-def collected(root: Path, all_lines: bool = True) -> Project:
+def collected(root: Path) -> Project:
     modules = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()
         if relative.startswith("tests/"):
             continue
-        modules.append(collect(relative, cst.parse_module(path.read_text(encoding="utf-8")), all_lines))
+        modules.append(collect(relative, path.read_text(encoding="utf-8")))
     return Project(modules)
 
 
@@ -542,7 +541,7 @@ def test_self_referencing_response_models_terminate(app):
 
 
 def module_facts(source: str, path: str = "m.py") -> facts.Module:
-    return collect(path, cst.parse_module(dedent(source)), all_lines=True)
+    return collect(path, dedent(source))
 
 
 def test_class_facts_record_bases_relationships_backrefs_and_fields():

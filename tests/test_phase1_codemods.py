@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import CodemodTest
 
-from async_migrate.codemods.collect import collect
+from async_migrate.codemods.astcollect import collect
 from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
 from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
 
@@ -500,8 +500,7 @@ class TestOffloadBlockingCalls(_Checked):
                 order = place_order(session, payload)
                 return order
             '''
-        module = cst.parse_module(self.make_fixture_data(before))
-        (function,) = collect("api/orders.py", module).functions
+        (function,) = collect("api/orders.py", self.make_fixture_data(before)).functions
         (index,) = [c.index for c in function.calls if c.callee == "place_order"]
         self.check(
             before,

@@ -16,10 +16,13 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import syntax
 from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
-from async_migrate.codemods.collect import _PARTIAL, _SELF, DefinitionKeys
+from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
+
+_PARTIAL = "functools.partial"
+_SELF = frozenset({"self", "cls"})
 
 
 def read_function(
@@ -270,23 +273,6 @@ def _query_chain_root(node: ast.Call) -> ast.Call | None:
     return None
 
 
-def legacy_query_blocker(collector: Collector, outer: ast.Call, receiver: str) -> str | None:
-    """Why a legacy `Query` chain cannot become a 2.0 `select()` (None: it can).
-
-    The judgement belongs to the rewriter, which reads libcst: the chain's own text
-    is parsed for it, only in modules that hold such a chain.
-    """
-    try:
-        import libcst as cst
-
-        from async_migrate.codemods.phase2.legacy_query import rewrite_query
-    except ImportError:
-        return "legacy `Query` API: rewrite it to `select()` by hand"
-    expression = cst.parse_expression(f"({collector.source.code(outer)})")
-    result = rewrite_query(expression.with_changes(lpar=(), rpar=()), receiver)  # type: ignore[arg-type]
-    return result if isinstance(result, str) else None
-
-
 class BodyScanner:
     """Walks one function body: calls, awaits, yields, uses of parameters, opened sessions."""
 
@@ -310,7 +296,7 @@ class BodyScanner:
         self.generators = 0
         self.coroutines: list[str] = []  # the nested `async def`s around the node being read
         self.chain_inner: set[int] = set()
-        self.query_blockers: dict[int, str | None] = {}
+        self.query_chains: dict[int, str] = {}  # id of a chain's `X.query(...)` call -> the chain
         # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.defined.union(collector.facts.imports)
@@ -642,8 +628,7 @@ class BodyScanner:
             passed = argument_value(given)
             if type(passed) is ast.Attribute:
                 self.raw_args.append((recorded, passed))
-        if id(node) in self.query_blockers and call.query_root is None:
-            call.query_blocker = self.query_blockers[id(node)]
+        call.query_chain = self.query_chains.get(id(node))
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
         offload = self._offload_position(func)
@@ -717,18 +702,15 @@ class BodyScanner:
         self.callees.add(id(target))  # a call the graph sees, not a bare value
 
     def _query_chain(self, outer: ast.Call, root: ast.Call, call: facts.Call) -> None:
-        """Judge a legacy Query chain once, at its outermost call."""
-        receiver = root.func.value.id  # type: ignore[attr-defined]
-        blocker = legacy_query_blocker(self.collector, outer, receiver)
+        """Record a legacy Query chain once, at its outermost call."""
         node: ast.expr = outer
         while type(node) is ast.Call and type(node.func) is ast.Attribute:
             self.chain_inner.add(id(node))
             if node is root:
                 break
             node = node.func.value
-        call.query_root = receiver
-        call.query_blocker = blocker
-        self.query_blockers[id(root)] = blocker
+        call.query_root = root.func.value.id  # type: ignore[attr-defined]
+        self.query_chains[id(root)] = self.source.raw(outer)
 
     def _flow_target(self, target: ast.expr, value: ast.expr) -> None:
         if type(target) is ast.Name:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
-from async_migrate.codemods.collect import DefinitionKeys, module_name
+from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, RELATIONSHIP_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.python import ANNOTATED

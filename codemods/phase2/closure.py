@@ -451,7 +451,9 @@ _EXTRA_BLOCKERS: list = []
 
 
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
-    return call.query_blocker if call.query_blocker is not None else None
+    from async_migrate.codemods.phase2.legacy_query import blocker
+
+    return blocker(call.query_chain, call.receiver) if call.query_chain and call.receiver else None
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

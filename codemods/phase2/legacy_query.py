@@ -59,6 +59,7 @@ blocks the forms that depend on it. `.count()`, `.get()`, `.delete()`,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,15 @@ class QueryRewrite:
 def is_query_chain(node: cst.BaseExpression, session: str) -> bool:
     """True when node is a call chain rooted at `<session>.query(...)`."""
     return _Chain.parse(node, session) is not None
+
+
+@functools.cache
+def blocker(chain: str, session: str) -> str | None:
+    """Why a legacy chain, as written (`session.query(Book).all()`), cannot become a 2.0
+    `select()` under AsyncSession; None when it can."""
+    expression = cst.parse_expression(f"({chain})").with_changes(lpar=(), rpar=())
+    result = rewrite_query(expression, session)  # type: ignore[arg-type]
+    return result if isinstance(result, str) else None
 
 
 def rewrite_query(

@@ -167,7 +167,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
             fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False)
             continue
         if call.receiver in names and call.method is not None:
-            if call.method == "query" or call.query_blocker is not None:
+            if call.method == "query":
                 continue  # part of a legacy chain, rewritten whole at its outermost call
             if call.method in AWAITED_METHODS:
                 fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)

@@ -62,8 +62,8 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from async_migrate.codemods import facts, imports
-from async_migrate.codemods.collect import Collector, definitions
+from async_migrate.codemods import astcollect, facts, imports
+from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.imports import ImportingCommand
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, ModuleEdit
@@ -93,9 +93,18 @@ class _StackCommand(ImportingCommand):
     """Shared by the two codemods: module-level names, imports, insertion."""
 
     def _prepare(self, module: cst.Module) -> None:
-        # The module-level names, read the way the pre-pass reads them.
-        names = Collector(self.context.filename or "module.py", module)
-        for statement in definitions(tuple(module.body)):
+        # The module-level names, read the way the pre-pass reads them (from the module's text:
+        # the pre-pass reads `ast`).
+        text = module.code
+        try:
+            tree = astcollect.parse(text)
+        except SyntaxError:
+            from async_migrate.codemods.astcollect.newer import readable
+
+            text = readable(text)
+            tree = astcollect.parse(text)
+        names = Collector(self.context.filename or "module.py", text, tree)
+        for statement in names.definitions(names.tree.body):
             names.define(statement)
         self.imports: dict[str, str] = names.facts.imports
         self.defined: set[str] = names.defined
