@@ -17,7 +17,6 @@ in the rewrite round. libcst is imported only when a file is parsed.
 
 from __future__ import annotations
 
-import ast
 import gc
 import multiprocessing
 import os
@@ -93,7 +92,7 @@ class Worker:
         self.trees: dict[str, _Parsed] = {}
         self.roots = Roots()  # where module names start; set by each collect round
 
-    def parse(self, path: str, data: bytes | None = None) -> _Parsed:
+    def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
         """Read and collect one file with Python's `ast`; libcst reads only what `ast` cannot."""
         if data is None:
             data = sources.read(self.root / path)
@@ -107,18 +106,26 @@ class Worker:
             )
         name = None if self.roots.default else self.roots.name(path)
         try:
-            tree = ast.parse(text.text, path)
+            tree = astcollect.parse(text.text, path)
         except (SyntaxError, ValueError):
             found = _newer_syntax(path, text.text, name)
-            return _Parsed(found, data, text.encoding, text.text, _ALL_VARIANTS)
-        found = astcollect.collect(path, text.text, name, tree)
-        return _Parsed(found, data, text.encoding, text.text, _ALL_VARIANTS)
+        else:
+            found = astcollect.collect(path, text.text, name, tree)
+        if all_lines:
+            variants = (caching.LINES, caching.PLAIN) if _lines_needed(found) else (caching.LINES,)
+        elif _lines_needed(found):
+            variants = (caching.PLAIN, caching.LINES)
+        else:
+            _without_lines(found)
+            variants = (caching.PLAIN,)
+        return _Parsed(found, data, text.encoding, text.text, variants)
 
     def collect(
         self,
         path: str,
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
+        all_lines: bool = False,
         roots: Roots | None = None,
     ) -> Collected:
         if roots is not None:
@@ -128,7 +135,7 @@ class Worker:
             if markers is not None and not any(marker in data for marker in markers):
                 _check_skipped(path, data)
                 return Collected(path, skipped=True, digest=caching.digest(data), variants=(caching.SKIPPED,))
-            parsed = self.parse(path, data)
+            parsed = self.parse(path, data, all_lines)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
         except RecursionError:
@@ -152,8 +159,6 @@ class Worker:
         (`expected`: the digest of the bytes the plan was made from). With `recheck`, the
         original tree is kept (the plan may change and run again) and the facts of the
         rewritten module come back for re-analysis."""
-        import libcst as cst
-
         if roots is not None:
             self.roots = roots
         parsed_now = False
@@ -184,14 +189,40 @@ class Worker:
             return result
         except sources.SourceError as error:
             return Rewritten(path, error=str(error), parsed=parsed_now)
-        except cst.ParserSyntaxError as error:
-            return Rewritten(path, error=f"libcst cannot parse this file: {error.message}", parsed=parsed_now)
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}", parsed=parsed_now)
 
 
-# Facts from `ast` carry every line: they answer both ways of reading a file.
-_ALL_VARIANTS = (caching.PLAIN, caching.LINES)
+def _lines_needed(module: facts.Module) -> bool:
+    """Whether the analysis needs this module's lines even when not every line is asked for:
+    plain helper modules (no async def, no decorators, no dependencies) are only ever
+    reported by name."""
+    return bool(
+        module.depends
+        or module.registrations
+        or any(f.is_async or f.decorators or f.is_generator or f.wraps for f in module.functions)
+    )
+
+
+def _without_lines(module: facts.Module) -> None:
+    """A plain helper module's facts read without lines, as the reports have always shown them
+    when not every line is asked for (line 0); `ast` gives the lines at no cost, and keeping
+    them would change the reports' lines for such modules."""
+    for value in module.values.values():
+        value.line = 0
+    for engine in module.engines:
+        engine.line = 0
+    for registration in module.registrations:
+        registration.line = 0
+    for found in module.classes:
+        found.line = 0
+    for function in module.functions:
+        function.line = 0
+        for item in (*function.params, *function.decorators, *function.calls, *function.opens, *function.bindings):
+            item.line = 0
+        function.awaits = [(0, text) for _, text in function.awaits]
+        function.name_uses = {name: [0] * len(lines) for name, lines in function.name_uses.items()}
+        function.attributes = [(0, receiver, attr) for _, receiver, attr in function.attributes]
 
 
 def _parse_cst(text: str, path: str) -> cst.Module:
@@ -354,7 +385,7 @@ class Pool:
         roots = roots or Roots()
         self._roots = roots
         if self.cache is None:
-            yield from self._collect(paths, keep, markers, roots)
+            yield from self._collect(paths, keep, markers, all_lines, roots)
             return
         missed = []
         for path in paths:
@@ -363,7 +394,7 @@ class Pool:
                 missed.append(path)
             else:
                 yield hit
-        for collected in self._collect(missed, keep, markers, roots):
+        for collected in self._collect(missed, keep, markers, all_lines, roots):
             self._remember(collected)
             yield collected
 
@@ -372,19 +403,20 @@ class Pool:
         paths: list[str],
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
+        all_lines: bool,
         roots: Roots,
     ) -> Iterator[Collected]:
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
             for path in paths:
-                yield self._local.collect(path, keep, markers, roots)
+                yield self._local.collect(path, keep, markers, all_lines, roots)
             return
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
         blobs = self.cache is not None
-        for collected in self._round([("collect", shard, keep, markers, roots, blobs) for shard in shards]):
+        for collected in self._round([("collect", shard, keep, markers, all_lines, roots, blobs) for shard in shards]):
             if collected.blob is not None and collected.facts is None:
                 collected.facts = pickle.loads(collected.blob)
             yield collected
@@ -591,9 +623,9 @@ def _serve(root: Path, connection: Connection) -> None:
             os._exit(0)
         try:
             if message[0] == "collect":
-                _, paths, keep, markers, roots, blobs = message
+                _, paths, keep, markers, all_lines, roots, blobs = message
                 for path in paths:
-                    collected = worker.collect(path, keep, markers, roots)
+                    collected = worker.collect(path, keep, markers, all_lines, roots)
                     if blobs and collected.facts is not None:
                         # Pickled here once: the parent unpickles it and keeps the bytes for the cache.
                         collected.blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)

@@ -9,8 +9,17 @@ function bodies; `syntax` holds the helpers both share.
 from __future__ import annotations
 
 import ast
+import warnings
 
 from async_migrate.codemods import facts
+
+
+def parse(text: str, path: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, without the warnings the compiler prints about the code it reads
+    (invalid escape sequences): they are the project's business, not the report's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, path)
 
 
 def collect(path: str, text: str, name: str | None = None, tree: ast.Module | None = None) -> facts.Module:
@@ -20,4 +29,4 @@ def collect(path: str, text: str, name: str | None = None, tree: ast.Module | No
     """
     from async_migrate.codemods.astcollect.module import Collector
 
-    return Collector(path, text, tree if tree is not None else ast.parse(text), name).collect()
+    return Collector(path, text, tree if tree is not None else parse(text, path), name).collect()

@@ -1,0 +1,105 @@
+"""The pre-pass on `ast`: the shapes `ast` spells differently from the source.
+
+Calls are numbered in the order they are written (the rewriters count them that way in
+libcst), a node's line is where its first wrapping parenthesis stands, `None`/`True`/
+`False` are names, pragmas come from comment text, and syntax newer than the running
+Python is read through libcst without moving a line.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import libcst as cst
+
+from async_migrate.codemods.astcollect import collect
+from async_migrate.codemods.astcollect.newer import readable
+from async_migrate.codemods.tree import walk
+
+
+def _function(source: str):  # type: ignore[no-untyped-def]
+    (function,) = collect("app/m.py", textwrap.dedent(source)).functions
+    return function
+
+
+def test_calls_are_numbered_in_the_order_written_as_libcst_walks_them():
+    source = textwrap.dedent(
+        """
+        def f(db, n=make(), *, k: "int" = other()):
+            outer(key=first(), *second(db))
+            mapping = {key(): val() for k, v in items()}
+            chosen = left() if test() else right()
+            return [r for r in stream(db)]
+        """
+    )
+    function = _function(source)
+    written = [call.callee for call in function.calls]
+    assert written == ["outer", "first", "second", "key", "val", "items", "left", "test", "right", "stream"]
+    # the same order as libcst's walk of the body, which the rewriters use
+    body = cst.parse_module(source).body[0].body
+    names = [cst.Module([]).code_for_node(n.func) for n in walk(body) if isinstance(n, cst.Call)]
+    assert names == written
+    assert [call.index for call in function.calls] == list(range(len(written)))
+
+
+def test_lines_and_texts_take_the_wrapping_parentheses_but_not_a_call_s():
+    function = _function(
+        """
+        async def f(db):
+            rows = (
+                db.execute(query)
+                .scalars()
+            )
+            total = sum(row.price for row in rows)
+            await (db.flush())
+        """
+    )
+    assert [(call.line, call.method or call.callee) for call in function.calls[:2]] == [(3, None), (4, "execute")]
+    assert function.awaits == [(8, "await (db.flush())")]
+    assert function.calls[0].chained == "scalars"
+
+
+def test_none_true_and_false_are_names_and_pragmas_come_from_comments():
+    function = _function(
+        """
+        # async-migrate: ignore[AM101] kept on the sync path
+        def f(db=None):
+            handle = None
+            return None  # async-migrate: not a pragma here
+        """
+    )
+    assert function.pragma == "ignore[AM101] kept on the sync path"
+    assert function.params[0].default_ref == "None"
+    assert [(b.name, b.expr) for b in function.bindings] == [("handle", "None")]
+    assert function.yields == ("None",)
+    near_miss = _function("def f(db):  # a comment, then # async-migrate: ignore\n    return db\n")
+    assert near_miss.pragma is None
+
+
+def test_a_one_line_suite_is_not_looked_into_for_definitions():
+    module = collect("app/m.py", "if TYPE_CHECKING: from x import Session\nif OTHER:\n    from y import Engine\n")
+    assert module.imports == {"Engine": "y.Engine"}
+
+
+def test_newer_syntax_is_read_through_libcst_line_for_line():
+    source = textwrap.dedent(
+        """
+        type Rows[T] = list[T]
+
+        def first[T](items: list[T]) -> T:
+            return pick(items)
+
+        def names(db):
+            return db.execute(f"{labels["a"]}")
+        """
+    )
+    older = readable(source)
+    assert len(older.splitlines()) == len(source.splitlines())
+    ast.parse(older)
+    module = collect("app/m.py", older)
+    assert [(f.name, f.line, [c.callee for c in f.calls]) for f in module.functions] == [
+        ("first", 4, ["pick"]),
+        ("names", 7, [None]),
+    ]
+    assert module.functions[1].calls[0].method == "execute"
