@@ -409,3 +409,61 @@ def test_taskboard_api_tests_pass_after_phase2_on_the_servers(taskboard_migrated
         result = run_service_tests(root, url, prefix="TASKBOARD", pytest_args=STRICT)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert outcome_counts(result) == {"passed": defined_tests(root)}
+
+
+# An override whose base method stays synchronous: calls pinned to the base may run it.
+OVERRIDE_CRUD = CRUD.replace(
+    "    def create(self, db: Session, **values) -> Item:\n        self._owner(db, values[\"owner_id\"])\n        return super().create(db, **values)\n",
+    "    def create(self, db: Session, **values) -> Item:\n        self._owner(db, values[\"owner_id\"])\n        obj = Item(**values)\n        db.add(obj)\n        db.commit()\n        return obj\n",
+).replace(
+    "    def names(self, db: Session) -> list[str]:\n",
+    "    def create_many(self, db: Session, names: list[str]) -> None:\n        for name in names:\n            self.create(db, name=name, owner_id=2)\n\n    def names(self, db: Session) -> list[str]:\n",
+)
+OVERRIDE_ADMIN = ADMIN + """
+
+@router.post("/admin/items")
+def admin_items(db: Session = Depends(get_db_session)):
+    crud.item.create_many(db, ["x", "y"])
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_override_of_a_synchronous_base_method_gets_a_twin_and_base_calls_still_run_it(cli, service, kind):
+    root = service({
+        "crud.py": OVERRIDE_CRUD,
+        "api/admin.py": OVERRIDE_ADMIN,
+        "main.py": MAIN,
+        SUBSYSTEM: routes(CRUD_ROUTES).replace("from models import", "import crud\nfrom models import"),
+    })
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate"
+    found = helper(document, "CRUDItem.create")
+    assert found["action"] == "twin"
+    assert "(the overridden CRUDBase.create)" in " ".join(found["reasons"])
+    assert methods_of(root, "crud.py", "CRUDItem")["create"] is False
+    result = serve(root, kind, """
+        made = client.post("/items", params={"name": "pen"}).json()
+        admin = client.post("/admin/items").json()
+        with Sync() as s:
+            rows = sorted((i.name, i.owner_id) for i in s.scalars(select(Item)))
+        print(json.dumps({"made": made, "admin": admin, "rows": rows}))
+    """)
+    assert result == {"made": {"id": 1, "owner": "Ann"}, "admin": {"ok": True}, "rows": [["pen", 1], ["x", 2], ["y", 2]]}
+
+
+def test_a_method_aliased_in_its_class_body_gets_a_twin(cli, service):
+    crud = CRUD.replace(
+        "    def create(self, db: Session, **values) -> ModelT:\n",
+        "    listing = names\n\n    def create(self, db: Session, **values) -> ModelT:\n",
+    )
+    root = crud_service(service, crud)
+    document = apply_objects(cli, root)
+    assert helper(document, "CRUDBase.names")["action"] == "twin"
+    assert methods_of(root, "crud.py", "CRUDBase")["names"] is False
+
+
+def test_near_miss_without_the_alias_the_method_moves_in_place(cli, service):
+    root = crud_service(service)
+    document = apply_objects(cli, root)
+    assert helper(document, "CRUDBase.names")["action"] == "migrate"

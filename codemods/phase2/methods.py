@@ -108,6 +108,22 @@ def overrides(project: Project, fid: FunctionId) -> list[FunctionId]:
     return found
 
 
+def overridden(project: Project, fid: FunctionId) -> list[FunctionId]:
+    """Methods of the project's base classes that `fid` overrides: a call the analysis pins to
+    the base method may run `fid` at run time."""
+    classes = project.flow.classes
+    owner = classes.owner(fid)
+    if owner is None:
+        return []
+    name = project.functions[fid][1].name
+    found = []
+    for cls in classes.mro(owner)[1:]:
+        other = classes.methods.get(cls, {}).get(name)
+        if other is not None and other not in found:
+            found.append(other)
+    return found
+
+
 def uncertain_calls(project: Project, fid: FunctionId) -> list[Edge]:
     """Session-carrying calls of `fid` the value flow cannot pin to one implementation."""
     return [e for e in session_edges(project, fid) if not e.certain]
@@ -177,7 +193,12 @@ def value_uses(read: Callable[[str], str] | None, project: Project, name: str) -
     source text, so a dict of callbacks counts too. (`path:line`; with no source: unknown.)"""
     if read is None:
         return ["(source not read)"]
-    pattern = re.compile(rf"\.{re.escape(name)}\b(?!\s*\()|getattr\(.*[\"']{re.escape(name)}[\"']")
+    escaped = re.escape(name)
+    pattern = re.compile(
+        rf"\.{escaped}\b(?!\s*\()"  # `obj.name` not called: `callbacks = [repo.get]`
+        rf"|getattr\(.*[\"']{escaped}[\"']"  # `getattr(obj, "name")`
+        rf"|[=(,\[{{]\s*{escaped}\b(?!\s*[(.\[=])"  # `find = name` in a class body, `f(name)`
+    )
     found = []
     for module in project.modules.values():
         text = _source(read, project, module.path)
@@ -237,11 +258,19 @@ def unseen_callers(
 ) -> dict[FunctionId, list[str]]:
     """Methods that may be called where the analysis cannot see: `x.name(...)` on a value of
     unknown type, or the name used as a value (a callback): method -> places."""
+    chosen = set(helpers)
     found = {}
-    for fid in helpers:
+    for fid in chosen:
         if not is_method(project, fid):
             continue
         places = unresolved_callers(project, fid) + value_uses(read, project, project.functions[fid][1].name)
+        # Moved in place, an override would turn calls made through its synchronous base
+        # method into coroutines: the twin leaves the override as it was.
+        places += [
+            f"{project.functions[base][0].path}:{project.functions[base][1].line} (the overridden "
+            f"{project.functions[base][1].qualname})"
+            for base in overridden(project, fid) if base not in chosen
+        ]
         if places:
             found[fid] = places
     return found
