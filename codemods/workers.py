@@ -218,8 +218,16 @@ def _without_lines(module: facts.Module) -> None:
         found.line = 0
     for function in module.functions:
         function.line = 0
-        for item in (*function.params, *function.decorators, *function.calls, *function.opens, *function.bindings):
-            item.line = 0
+        for param in function.params:
+            param.line = 0
+        for decorator in function.decorators:
+            decorator.line = 0
+        for call in function.calls:
+            call.line = 0
+        for opened in function.opens:
+            opened.line = 0
+        for binding in function.bindings:
+            binding.line = 0
         function.awaits = [(0, text) for _, text in function.awaits]
         function.name_uses = {name: [0] * len(lines) for name, lines in function.name_uses.items()}
         function.attributes = [(0, receiver, attr) for _, receiver, attr in function.attributes]

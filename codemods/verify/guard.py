@@ -106,11 +106,11 @@ class _Guard:
         key = (kind, where, request, acknowledged is not None, sessions)
         with self.lock:
             if key in self.keys:
-                for event in self.events:
-                    same = (event["kind"], event["where"], event["request"], event["acknowledged"] is not None,
-                            event.get("sessions"))
-                    if same == key and message not in event["calls"]:
-                        event["calls"].append(message)
+                for seen in self.events:
+                    same = (seen["kind"], seen["where"], seen["request"], seen["acknowledged"] is not None,
+                            seen.get("sessions"))
+                    if same == key and message not in seen["calls"]:
+                        seen["calls"].append(message)
                 return
             if len(self.events) >= _MAX_EVENTS_PER_TEST:
                 return
