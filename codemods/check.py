@@ -145,7 +145,8 @@ class CheckResult:
 def check(root: Path, config: Config, options: Options, progress: Progress | None = None) -> CheckResult:
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
-    result = analyse(project)
+        pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
+        result = analyse(project)
     result.project = project
     result.notices = project.notices
     result.root = root

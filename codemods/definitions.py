@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 import libcst as cst
 from libcst.codemod import Codemod, VisitorBasedCodemodCommand
-from libcst.metadata import MetadataWrapper
 
 from async_migrate.codemods.facts import DefinitionKeys
+from async_migrate.codemods.import_visitors import PrunedImportVisitors, WithoutMetadataCopy
 
 # The statements the collector looks through for module- and class-level definitions.
 _DESCEND = (
@@ -23,11 +20,12 @@ _DESCEND = (
 _GATHERED: dict[type, tuple[Any, Any, dict[Any, Any]]] = {}
 
 
-class DefinitionCommand(VisitorBasedCodemodCommand):
+class DefinitionCommand(PrunedImportVisitors, WithoutMetadataCopy, VisitorBasedCodemodCommand):
     """A codemod that rewrites chosen module- and class-level functions, named by key.
 
     Subclasses implement `rewrite_definition`; function bodies are never walked
-    by this command itself, so a rewrite touches only what it is asked to.
+    by this command itself, so a rewrite touches only what it is asked to. It reads
+    no metadata, and the tree was parsed for this rewrite alone: it is not copied.
     """
 
     def __init__(self, context, keys) -> None:
@@ -78,17 +76,3 @@ class DefinitionCommand(VisitorBasedCodemodCommand):
         self, key: str, node: cst.FunctionDef
     ) -> cst.FunctionDef | cst.FlattenSentinel[cst.FunctionDef]:
         raise NotImplementedError
-
-    @contextmanager
-    def _handle_metadata_reference(self, module: cst.Module) -> Generator[cst.Module, None, None]:
-        # libcst deep-copies the tree before computing metadata. These commands use
-        # no metadata and the tree was parsed for this rewrite alone, so the copy,
-        # which costs about a parse, is skipped.
-        previous = self.context.wrapper
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        with self.resolve(wrapper):
-            self.context = replace(self.context, wrapper=wrapper)
-            try:
-                yield wrapper.module
-            finally:
-                self.context = replace(self.context, wrapper=previous)

@@ -16,6 +16,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
+from async_migrate.codemods.import_visitors import PrunedImportVisitors
+
 
 def add(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
     """Import `name` from `module` (as `asname`) when the codemod finishes, unless it is imported."""
@@ -27,7 +29,7 @@ def remove(context: CodemodContext, module: str, name: str, asname: str | None =
     RemoveImportsVisitor.remove_unused_import(context, module, name, asname)
 
 
-class ImportingCommand(VisitorBasedCodemodCommand):
+class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
     """A codemod whose added imports land next to their package's (see `regroup`)."""
 
     def transform_module(self, tree: cst.Module) -> cst.Module:

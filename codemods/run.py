@@ -216,10 +216,11 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
         project, errors, count = collect_project(
             root, config, options, pool, keep=(), progress=progress, all_lines=True
         )
-    result = Result("scan", root, project, errors=errors, files=count)
-    result.outcomes = decide_all(project, options, progress)
-    _preview(root, project, result.outcomes)
-    compose_paths(project, result.outcomes)
+        pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
+        result = Result("scan", root, project, errors=errors, files=count)
+        result.outcomes = decide_all(project, options, progress)
+        _preview(root, project, result.outcomes)
+        compose_paths(project, result.outcomes)
     return result
 
 
