@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies, methods
@@ -124,8 +125,7 @@ def compute(
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
     values are found in the text; without it every moved method gets a twin)."""
-    wanted = set(modules)
-    routes = [h for h in project.handlers if h.module.path in wanted and h.kind in ("route", "websocket")]
+    routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
     candidates: dict[FunctionId, Handler] = {}
     for handler in routes:
@@ -312,6 +312,20 @@ def compute(
                     Blocker(risk.code, risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid)
                 )
     return closure
+
+
+def _routes_in(project: Project, modules: set[str]) -> list[Handler]:
+    """The routes and websockets of these modules, in the project's order. Indexed by module
+    once per project: scan computes a closure for every router module."""
+    index = cast("dict[str, list[tuple[int, Handler]]] | None", project.derived.get("phase2.routes_by_module"))
+    if index is None:
+        index = {}
+        for position, handler in enumerate(project.handlers):
+            if handler.kind in ("route", "websocket"):
+                index.setdefault(handler.module.path, []).append((position, handler))
+        project.derived["phase2.routes_by_module"] = index
+    found = [pair for path in modules for pair in index.get(path, ())]
+    return [handler for _, handler in sorted(found, key=lambda pair: pair[0])]
 
 
 def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
