@@ -51,8 +51,7 @@ _KEEP_NAMESPACES = 6  # older namespaces (other versions or configurations) are 
 
 # How the pre-pass read a file (see workers.Worker.collect).
 SKIPPED = "skipped"  # the text pre-filter found nothing of interest
-PLAIN = "plain"  # lines only where the analysis needs them
-LINES = "lines"  # every line
+PARSED = "parsed"
 
 
 class Uncacheable(Exception):
@@ -221,12 +220,11 @@ class Cache:
         self.reused += 1
         return file_digest, found
 
-    def remember_facts(self, path: str, file_digest: str, variants: tuple[str, ...], blob: bytes) -> None:
+    def remember_facts(self, path: str, file_digest: str, variant: str, blob: bytes) -> None:
         table = self._facts_table()
         entry = table.get(path)
         stored = dict(entry[1]) if entry is not None and entry[0] == file_digest else {}
-        for variant in variants:
-            stored[variant] = blob
+        stored[variant] = blob
         table[path] = (file_digest, stored)
         self.seen[path] = file_digest
         self._dirty.add(_FACTS)

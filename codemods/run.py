@@ -111,7 +111,6 @@ def collect_project(
     pool: Pool,
     keep: tuple[bytes, ...] | None,
     progress: Progress | None = None,
-    all_lines: bool = False,
 ) -> tuple[Project, list[dict[str, str]], int]:
     """The pre-pass: facts of every interesting module, then of every module they lead into.
 
@@ -133,7 +132,7 @@ def collect_project(
         read: set[str] = set()
         while pending:
             total += len(pending)  # a later round reads the modules references lead into
-            for collected in pool.collect(pending, keep=keep, markers=markers, all_lines=all_lines, roots=roots):
+            for collected in pool.collect(pending, keep=keep, markers=markers, roots=roots):
                 CURRENT.file = collected.path
                 done += 1
                 if progress is not None:
@@ -214,7 +213,7 @@ def _definition_line(text: str, qualname: str, key: str) -> int:
 def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
-            root, config, options, pool, keep=(), progress=progress, all_lines=True
+            root, config, options, pool, keep=(), progress=progress
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         result = Result("scan", root, project, errors=errors, files=count)
@@ -342,7 +341,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
 
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
-            root, config, options, pool, keep=None, progress=progress, all_lines=True
+            root, config, options, pool, keep=None, progress=progress
         )
         result = Result("phase2", root, project, errors=errors, files=count)
         name, modules = closures.subsystem_modules(project, options.subsystem or "")

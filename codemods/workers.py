@@ -54,8 +54,8 @@ class Collected:
     error: str | None = None
     skipped: bool = False  # its text showed nothing the analysis looks for
     digest: str | None = None  # of the bytes read (codemods.cache.digest)
-    # The ways of reading the file (codemods.cache.SKIPPED, PLAIN, LINES) these facts also answer.
-    variants: tuple[str, ...] = ()
+    # How the file was read (codemods.cache.SKIPPED or PARSED): the cache keeps each apart.
+    variant: str = ""
     blob: bytes | None = None  # the facts pickled, as they crossed from a worker process
 
 
@@ -80,7 +80,6 @@ class _Parsed:
     data: bytes
     encoding: str
     text: str
-    variants: tuple[str, ...] = ()  # see Collected.variants
     module: cst.Module | None = None  # parsed by libcst when the file is rewritten
 
 
@@ -92,7 +91,7 @@ class Worker:
         self.trees: dict[str, _Parsed] = {}
         self.roots = Roots()  # where module names start; set by each collect round
 
-    def parse(self, path: str, data: bytes | None = None, all_lines: bool = False) -> _Parsed:
+    def parse(self, path: str, data: bytes | None = None) -> _Parsed:
         """Read and collect one file with Python's `ast`; libcst reads only what `ast` cannot."""
         if data is None:
             data = sources.read(self.root / path)
@@ -111,21 +110,13 @@ class Worker:
             found = _newer_syntax(path, text.text, name)
         else:
             found = astcollect.collect(path, text.text, name, tree)
-        if all_lines:
-            variants = (caching.LINES, caching.PLAIN) if _lines_needed(found) else (caching.LINES,)
-        elif _lines_needed(found):
-            variants = (caching.PLAIN, caching.LINES)
-        else:
-            _without_lines(found)
-            variants = (caching.PLAIN,)
-        return _Parsed(found, data, text.encoding, text.text, variants)
+        return _Parsed(found, data, text.encoding, text.text)
 
     def collect(
         self,
         path: str,
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
-        all_lines: bool = False,
         roots: Roots | None = None,
     ) -> Collected:
         if roots is not None:
@@ -134,8 +125,8 @@ class Worker:
             data = sources.read(self.root / path)
             if markers is not None and not any(marker in data for marker in markers):
                 _check_skipped(path, data)
-                return Collected(path, skipped=True, digest=caching.digest(data), variants=(caching.SKIPPED,))
-            parsed = self.parse(path, data, all_lines)
+                return Collected(path, skipped=True, digest=caching.digest(data), variant=caching.SKIPPED)
+            parsed = self.parse(path, data)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
         except RecursionError:
@@ -144,7 +135,7 @@ class Worker:
             return Collected(path, error=f"internal error while reading: {error!r}")
         if keep is None or any(marker in parsed.data for marker in keep):
             self.trees[path] = parsed
-        return Collected(path, facts=parsed.facts, digest=caching.digest(parsed.data), variants=parsed.variants)
+        return Collected(path, facts=parsed.facts, digest=caching.digest(parsed.data), variant=caching.PARSED)
 
     def rewrite(
         self,
@@ -191,46 +182,6 @@ class Worker:
             return Rewritten(path, error=str(error), parsed=parsed_now)
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}", parsed=parsed_now)
-
-
-def _lines_needed(module: facts.Module) -> bool:
-    """Whether the analysis needs this module's lines even when not every line is asked for:
-    plain helper modules (no async def, no decorators, no dependencies) are only ever
-    reported by name."""
-    return bool(
-        module.depends
-        or module.registrations
-        or any(f.is_async or f.decorators or f.is_generator or f.wraps for f in module.functions)
-    )
-
-
-def _without_lines(module: facts.Module) -> None:
-    """A plain helper module's facts read without lines, as the reports have always shown them
-    when not every line is asked for (line 0); `ast` gives the lines at no cost, and keeping
-    them would change the reports' lines for such modules."""
-    for value in module.values.values():
-        value.line = 0
-    for engine in module.engines:
-        engine.line = 0
-    for registration in module.registrations:
-        registration.line = 0
-    for found in module.classes:
-        found.line = 0
-    for function in module.functions:
-        function.line = 0
-        for param in function.params:
-            param.line = 0
-        for decorator in function.decorators:
-            decorator.line = 0
-        for call in function.calls:
-            call.line = 0
-        for opened in function.opens:
-            opened.line = 0
-        for binding in function.bindings:
-            binding.line = 0
-        function.awaits = [(0, text) for _, text in function.awaits]
-        function.name_uses = {name: [0] * len(lines) for name, lines in function.name_uses.items()}
-        function.attributes = [(0, receiver, attr) for _, receiver, attr in function.attributes]
 
 
 def _parse_cst(text: str, path: str) -> cst.Module:
@@ -381,7 +332,6 @@ class Pool:
         paths: list[str],
         keep: tuple[bytes, ...] | None = None,
         markers: tuple[bytes, ...] | None = None,
-        all_lines: bool = False,
         roots: Roots | None = None,
     ) -> Iterator[Collected]:
         """Parse and collect facts.
@@ -393,16 +343,16 @@ class Pool:
         roots = roots or Roots()
         self._roots = roots
         if self.cache is None:
-            yield from self._collect(paths, keep, markers, all_lines, roots)
+            yield from self._collect(paths, keep, markers, roots)
             return
         missed = []
         for path in paths:
-            hit = self._cached(path, markers, all_lines, roots)
+            hit = self._cached(path, markers, roots)
             if hit is None:
                 missed.append(path)
             else:
                 yield hit
-        for collected in self._collect(missed, keep, markers, all_lines, roots):
+        for collected in self._collect(missed, keep, markers, roots):
             self._remember(collected)
             yield collected
 
@@ -411,26 +361,25 @@ class Pool:
         paths: list[str],
         keep: tuple[bytes, ...] | None,
         markers: tuple[bytes, ...] | None,
-        all_lines: bool,
         roots: Roots,
     ) -> Iterator[Collected]:
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
         if jobs <= 1 and not self._connections:
             self._local = self._local or Worker(self.root)
             for path in paths:
-                yield self._local.collect(path, keep, markers, all_lines, roots)
+                yield self._local.collect(path, keep, markers, roots)
             return
         if not self._connections:
             self._start(jobs)
         shards = self._deal(paths)
         blobs = self.cache is not None
-        for collected in self._round([("collect", shard, keep, markers, all_lines, roots, blobs) for shard in shards]):
+        for collected in self._round([("collect", shard, keep, markers, roots, blobs) for shard in shards]):
             if collected.blob is not None and collected.facts is None:
                 collected.facts = pickle.loads(collected.blob)
             yield collected
 
     def _cached(
-        self, path: str, markers: tuple[bytes, ...] | None, all_lines: bool, roots: Roots
+        self, path: str, markers: tuple[bytes, ...] | None, roots: Roots
     ) -> Collected | None:
         assert self.cache is not None
         try:
@@ -440,7 +389,7 @@ class Pool:
         if markers is not None and not any(marker in data for marker in markers):
             variant = caching.SKIPPED
         else:
-            variant = caching.LINES if all_lines else caching.PLAIN
+            variant = caching.PARSED
         found = self.cache.facts_for(path, data, variant, roots.name(path))
         if found is None:
             return None
@@ -453,10 +402,10 @@ class Pool:
         assert self.cache is not None
         if collected.error is None and collected.digest is not None:
             if collected.skipped:
-                self.cache.remember_facts(collected.path, collected.digest, collected.variants, b"")
+                self.cache.remember_facts(collected.path, collected.digest, collected.variant, b"")
             elif collected.facts is not None:
                 blob = collected.blob or pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
-                self.cache.remember_facts(collected.path, collected.digest, collected.variants, blob)
+                self.cache.remember_facts(collected.path, collected.digest, collected.variant, blob)
         collected.blob = None
         if not collected.skipped:
             self.cache.parsed.append(collected.path)
@@ -631,9 +580,9 @@ def _serve(root: Path, connection: Connection) -> None:
             os._exit(0)
         try:
             if message[0] == "collect":
-                _, paths, keep, markers, all_lines, roots, blobs = message
+                _, paths, keep, markers, roots, blobs = message
                 for path in paths:
-                    collected = worker.collect(path, keep, markers, all_lines, roots)
+                    collected = worker.collect(path, keep, markers, roots)
                     if blobs and collected.facts is not None:
                         # Pickled here once: the parent unpickles it and keeps the bytes for the cache.
                         collected.blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)

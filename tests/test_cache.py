@@ -455,6 +455,6 @@ def test_facts_are_reused_only_under_the_module_name_the_import_roots_give(tmp_p
         collected = list(pool.collect(["api/books.py"], keep=()))
     assert collected[0].facts is not None and collected[0].facts.name == "api.books"
     cache = caching.Cache.open(root, load(root))
-    assert cache.facts_for("api/books.py", data, caching.PLAIN, "api.books") is not None
-    assert cache.facts_for("api/books.py", data, caching.PLAIN, "app.api.books") is None
-    assert cache.facts_for("api/books.py", data + b"\n", caching.PLAIN, "api.books") is None
+    assert cache.facts_for("api/books.py", data, caching.PARSED, "api.books") is not None
+    assert cache.facts_for("api/books.py", data, caching.PARSED, "app.api.books") is None
+    assert cache.facts_for("api/books.py", data + b"\n", caching.PARSED, "api.books") is None

@@ -83,9 +83,6 @@ Over-reported (false positives a reviewer dismisses)
       message names the safe candidates).
     - Options built outside the closure's functions: a module-level
       `OPTIONS = (selectinload(...),)` used in `.options(*OPTIONS)` is not credited.
-
-Lines of attribute reads come from the pre-pass; collect with `all_lines=True` (as
-phase two does), or they fall back to the function's line.
 """
 
 from __future__ import annotations
