@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import Codemod, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod
 
 from async_migrate.codemods.facts import DefinitionKeys
-from async_migrate.codemods.import_visitors import PrunedImportVisitors, WithoutMetadataCopy
+from async_migrate.codemods.imports import ImportingCommand, WithoutMetadataCopy
 
 # The statements the collector looks through for module- and class-level definitions.
 _DESCEND = (
@@ -20,7 +20,7 @@ _DESCEND = (
 _GATHERED: dict[type, tuple[Any, Any, dict[Any, Any]]] = {}
 
 
-class DefinitionCommand(PrunedImportVisitors, WithoutMetadataCopy, VisitorBasedCodemodCommand):
+class DefinitionCommand(WithoutMetadataCopy, ImportingCommand):
     """A codemod that rewrites chosen module- and class-level functions, named by key.
 
     Subclasses implement `rewrite_definition`; function bodies are never walked

@@ -2,21 +2,103 @@
 
 They queue the import for libcst's AddImportsVisitor and RemoveImportsVisitor, which
 reuse an existing `from m import ...` and keep a parenthesised one well-formed.
-`ImportingCommand` also moves each new import statement next to the imports of its
-own package, as isort would; the async stack's codemods use it (phase one's and the
-call rewrites' added imports still land after the last import, as the goldens show).
+`ImportingCommand` moves each new import statement next to the imports of its own
+package, as isort would, and runs the two visitors pruned to where imports can be:
+AddImportsVisitor edits only the module's top-level statements and its gatherer reads
+only the imports at the top; RemoveImportsVisitor and its gatherer never enter an
+expression (whether an import is still used is decided by libcst's own scope analysis
+over the whole module, as before). A pruned node is still left (`on_leave`), only its
+children are not visited (libcst 1.x `CSTNode.visit`).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TypeGuard
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, TypeGuard
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, GatherUnusedImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper
 
-from async_migrate.codemods.import_visitors import PrunedImportVisitors
+# The nodes a statement can sit in (or be): everything else is an expression or layout.
+_STATEMENT_LEVEL = (
+    cst.Module, cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
+    cst.Finally, cst.MatchCase,
+)
+
+
+class WithoutMetadataCopy(Codemod):
+    """For a codemod that reads no metadata: libcst deep-copies the tree before it
+    computes metadata, which costs about a parse; with none to compute the copy is
+    skipped (the tree is not changed in place either way)."""
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Generator[cst.Module, None, None]:
+        previous = self.context.wrapper
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):
+            self.context = replace(self.context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=previous)
+
+
+def _top_imports(module: cst.Module) -> cst.Module:
+    """The module cut after the imports that follow its first statement: all the gatherer reads."""
+    end = 1
+    while end < len(module.body) and _is_import_line(module.body[end]):
+        end += 1
+    return module.with_changes(body=module.body[:end])
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
+    )
+
+
+class TopLevelAddImports(WithoutMetadataCopy, AddImportsVisitor):
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(_top_imports(node))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and isinstance(node, (cst.Module, cst.SimpleStatementLine))
+
+
+class _StatementsGatherUnusedImports(GatherUnusedImportsVisitor):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and isinstance(node, _STATEMENT_LEVEL)
+
+
+class StatementsRemoveImports(RemoveImportsVisitor):
+    def visit_Module(self, node: cst.Module) -> None:
+        # RemoveImportsVisitor.visit_Module, with the pruned gatherer.
+        visitor = _StatementsGatherUnusedImports(self.context)
+        node.visit(visitor)
+        self._unused_imports = dict(visitor.unused_imports)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and isinstance(node, _STATEMENT_LEVEL)
+
+
+_PRUNED: dict[type, type] = {
+    AddImportsVisitor: TopLevelAddImports,
+    RemoveImportsVisitor: StatementsRemoveImports,
+}
+
+
+class PrunedImportVisitors(Codemod):
+    """For a `CodemodCommand`: the import transformers it runs afterwards are the pruned ones."""
+
+    def _instantiate_and_run(self, transform: Any, tree: cst.Module) -> cst.Module:
+        return _PRUNED.get(transform, transform)(self.context).transform_module(tree)
 
 
 def add(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
@@ -30,7 +112,8 @@ def remove(context: CodemodContext, module: str, name: str, asname: str | None =
 
 
 class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
-    """A codemod whose added imports land next to their package's (see `regroup`)."""
+    """A codemod whose added imports land next to their package's (see `regroup`), with the
+    pruned import visitors."""
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         return regroup(tree, super().transform_module(tree))
