@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import cast
 
+from async_migrate.codemods import twin_names
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
 # Decorators that leave a method a plain function the tool can make `async def`.
@@ -246,11 +247,7 @@ def twin_name(project: Project, group: list[FunctionId], read: Callable[[str], s
     hierarchies, so `super().name_async()` and overrides line up."""
     used = hierarchy_names(project, group, read)
     base = project.functions[group[0]][1].name + project.config.twin_suffix
-    name, number = base, 1
-    while name in used:
-        number += 1
-        name = f"{base}_{number}"
-    return name
+    return twin_names.free(base, used.__contains__)
 
 
 def unseen_callers(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.phase2 import methods
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am207_helper_twin import RULE as AM207
@@ -62,10 +62,8 @@ def name_twins(
         for home in homes:
             if home not in taken:
                 taken[home] = module_names(project.modules[home])
-        name, number = base, 1
-        while any(name in taken[home] for home in homes):
-            number += 1
-            name = f"{base}_{number}"
+        used = set().union(*(taken[home] for home in homes))
+        name = twin_names.free(base, used.__contains__)
         for home in homes:
             taken[home].add(name)
         _set_twin(project, decision, name)

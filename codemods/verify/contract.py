@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from async_migrate.codemods import twin_names
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _SHOWN = 160  # characters of a value shown in a difference
 
@@ -175,17 +177,6 @@ def _compare_routes(before: list[dict], after: list[dict], twin_suffix: str) -> 
     return found
 
 
-def _same(before: str, after: str, twin_suffix: str) -> bool:
-    """The same function, or its twin as phase two names one: `name_async`, or `name_async_2`, ...
-    when an earlier subsystem's run took the first name."""
-    if after == before:
-        return True
-    if not twin_suffix or not after.startswith(before + twin_suffix):
-        return False
-    number = after[len(before + twin_suffix):]
-    return number == "" or (number[:1] == "_" and number[1:].isdigit())
-
-
 def _compare_trees(
     route: str, before: list[dict], after: list[dict], twin_suffix: str, chain: tuple[str, ...]
 ) -> list[Difference]:
@@ -193,7 +184,7 @@ def _compare_trees(
     remaining = list(after)
     where = "dependency" + (" under " + " -> ".join(chain) if chain else "")
     for old in before:
-        match = next((new for new in remaining if _same(old["call"], new["call"], twin_suffix)), None)
+        match = next((new for new in remaining if twin_names.is_twin(old["call"], new["call"], twin_suffix)), None)
         if match is None:
             found.append(Difference(route, where, old["call"], "(none)"))
             continue
