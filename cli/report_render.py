@@ -193,7 +193,7 @@ def _render_phase2(report: Report) -> str:
 
 def _route(entry: Entry) -> str:
     handler = entry.handler
-    path = entry.route if entry.route is not None else (handler.path or "")
+    path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (handler.path or "")
     if handler.kind == "websocket":
         return f"WEBSOCKET {path}".strip()
     if handler.kind == "dependency":

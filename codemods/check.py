@@ -59,6 +59,7 @@ class Finding:
     blocking: list[Blocking] = field(default_factory=list)
     phase1: str | None = None  # what phase one does with the handler: convert or keep
     full_path: str | None = None  # the route's path with its router prefixes, when known
+    path_incomplete: bool = False  # the prefixes in front of the decorator's path are unknown
 
     @property
     def code(self) -> str:
@@ -77,6 +78,8 @@ class Finding:
             "message": self.message,
             "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
         }
+        if self.path_incomplete:
+            document["path_incomplete"] = True
         if self.phase1 is not None:
             document["phase1"] = self.phase1
         return document
@@ -155,7 +158,9 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
     routes = Routes(project)
     for finding in result.findings:
         if finding.handler is not None and finding.handler.kind != "dependency":
-            finding.full_path = routes.full_path(finding.handler)
+            path, complete = routes.served(finding.handler)
+            finding.full_path = path if complete else None
+            finding.path_incomplete = not complete
     return result
 
 

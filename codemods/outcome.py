@@ -28,6 +28,8 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON (scan's preview)
     # The full path, router and include_router prefixes composed (codemods/routes.py), when known.
     full_path: str | None = None
+    # The prefixes in front of the decorator's path could not be known: `path` is only its tail.
+    path_incomplete: bool = False
 
     @property
     def path(self) -> str | None:
@@ -36,8 +38,10 @@ class Outcome:
 
     @property
     def route(self) -> str:
-        """`GET,POST /books/{id}`: methods and path, for one-line labels."""
-        return " ".join(filter(None, [",".join(self.handler.methods), self.path or ""]))
+        """`GET,POST /books/{id}`: methods and path, for one-line labels (`…/{id}` when the
+        prefixes in front of the path are unknown)."""
+        path = ("…" if self.path_incomplete else "") + (self.path or "")
+        return " ".join(filter(None, [",".join(self.handler.methods), path]))
 
     def to_json(self) -> dict[str, Any]:
         function = self.handler.function
@@ -54,6 +58,8 @@ class Outcome:
             "reasons": texts(self.reasons),
             "codes": codes(self.reasons),
         }
+        if self.path_incomplete:
+            document["path_incomplete"] = True
         if function.key != function.qualname:
             document["key"] = function.key
         if len(self.handler.registrations) > 1:

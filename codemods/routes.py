@@ -1,9 +1,9 @@
 """A route's full path: its router's `APIRouter(prefix=...)` and every `include_router(..., prefix=...)`
 above it, composed as FastAPI composes them.
 
-Only what the module-level facts show is composed: a prefix that is not a string literal,
-a router included with different prefixes, or an include inside a function leaves the path
-as the decorator wrote it (`None` from `full_paths`).
+A prefix that is not a string literal, a router included with different prefixes, or an
+include into a router built inside a function leaves the path as the decorator wrote it
+(`None` from `full_path`); includes in an application factory (`create_app()`) compose.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods.project import Handler, Project
-
-INCLUDE = "include_router"
+from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
 
 
 class Routes:
@@ -92,6 +91,14 @@ class Routes:
         if prefixes is None or len(prefixes) != 1:
             return None
         return next(iter(prefixes)) + registration.path
+
+    def served(self, handler: Handler) -> tuple[str | None, bool]:
+        """(the path to show, whether it is complete): the full path, or the decorator's own when
+        the prefixes in front of it cannot be known (then not complete)."""
+        full = self.full_path(handler)
+        if full is not None:
+            return full, True
+        return handler.path, handler.path is None
 
     def _added_base(self, handler: Handler) -> str | None:
         """The router of an `add_api_route(...)` registration."""

@@ -241,7 +241,9 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
     routes = Routes(project)
     for outcome in outcomes:
         if outcome.handler.kind != "dependency":
-            outcome.full_path = routes.full_path(outcome.handler)
+            path, complete = routes.served(outcome.handler)
+            outcome.full_path = path if complete else None
+            outcome.path_incomplete = not complete
 
 
 def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:

@@ -38,8 +38,16 @@ def paths(document: dict) -> dict[str, str]:
         # included without a prefix: the router's own prefix only
         ("from fastapi import FastAPI\nfrom api.items import router\napp = FastAPI()\napp.include_router(router)\n",
          "", "/items/{item_id}"),
+        # in an application factory, into the local application
+        ("from fastapi import FastAPI\nfrom api import items\ndef create_app() -> FastAPI:\n"
+         "    application = FastAPI()\n    application.include_router(items.router, prefix='/v1')\n"
+         "    return application\napp = create_app()\n", "", "/v1/items/{item_id}"),
+        # in a function given the application
+        ("from fastapi import FastAPI\nfrom api import items\ndef register(application: FastAPI) -> None:\n"
+         "    application.include_router(items.router, prefix='/v3')\napp = FastAPI()\nregister(app)\n",
+         "", "/v3/items/{item_id}"),
     ],
-    ids=["app-prefix", "nested-routers", "no-include-prefix"],
+    ids=["app-prefix", "nested-routers", "no-include-prefix", "app-factory", "registering-function"],
 )
 def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_init, expected):
     root = project({**app_files, "api/__init__.py": api_init, "api/items.py": ITEMS, "main.py": main})
@@ -57,12 +65,21 @@ def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_
         # the same router served under two prefixes: no single path
         "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
         "app.include_router(items.router, prefix='/v1')\napp.include_router(items.router, prefix='/v2')\n",
+        # in an application factory, into a router built there with a prefix of its own
+        "from fastapi import APIRouter, FastAPI\nfrom api import items\ndef create_app() -> FastAPI:\n"
+        "    application = FastAPI()\n    api = APIRouter(prefix='/api')\n"
+        "    api.include_router(items.router)\n    application.include_router(api)\n"
+        "    return application\napp = create_app()\n",
     ],
-    ids=["computed-prefix", "two-prefixes"],
+    ids=["computed-prefix", "two-prefixes", "router-built-in-factory"],
 )
 def test_a_path_that_cannot_be_composed_stays_as_the_decorator_wrote_it(cli, project, app_files, main):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
-    assert paths(cli.json("scan", root)) == {"read_item": "/{item_id}"}
+    for command in ("scan", "phase1"):
+        document = cli.json(command, root)
+        assert paths(document) == {"read_item": "/{item_id}"}
+        assert [h.get("path_incomplete") for h in document["handlers"] if h["kind"] != "dependency"] == [True]
+    assert "GET …/{item_id}" in cli("phase1", root).output
 
 
 def test_the_commit_message_names_the_full_path(cli, project, app_files):

@@ -18,7 +18,7 @@ from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
-from async_migrate.codemods.vocabulary.fastapi import ROUTE_ATTRS
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
 
 _PARTIAL = "functools.partial"
@@ -67,6 +67,8 @@ def read_function(
     function.wraps = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
+    if any(call.method == INCLUDE_ROUTER for call in function.calls):
+        _included_routers(collector, node, function)
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
         _nested_routes(collector, node, qualname, keys, names)
@@ -199,8 +201,11 @@ _BRANCHES = (ast.If, ast.Try, ast.TryStar, ast.ExceptHandler, ast.For, ast.Async
 _TARGETS = (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)
 
 
-def _engine_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function) -> None:
-    """The engine constructions in a function body, with what is local to the function."""
+def _locals_and_calls(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function
+) -> tuple[frozenset[str], list[tuple[ast.Call, bool]]]:
+    """The names a function body binds (its parameters too) and its calls, each with whether it
+    runs only on some path."""
     local = {p.name for p in function.params}
     found: list[tuple[ast.Call, bool]] = []
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(node.body)]
@@ -222,7 +227,12 @@ def _engine_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctio
             found.append((current, conditional))  # type: ignore[arg-type]
         branching = isinstance(current, _BRANCHES)
         stack.extend((child, conditional or branching) for child in reversed(list(syntax.children(current))))
-    frozen = frozenset(local)
+    return frozenset(local), found
+
+
+def _engine_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function) -> None:
+    """The engine constructions in a function body, with what is local to the function."""
+    frozen, found = _locals_and_calls(node, function)
     for call, conditional in found:
         callee = collector.resolve(dotted(call.func), frozen)
         if callee not in ENGINE_CONSTRUCTORS:
@@ -832,3 +842,35 @@ _HANDLERS = {
     ast.MatchMapping: BodyScanner._on_match_mapping,
     ast.MatchClass: BodyScanner._on_match_class,
 }
+
+
+def _included_routers(
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function
+) -> None:
+    """`include_router` calls in a function body, as in an application factory (`create_app()`).
+
+    Included into a module-level name, or into a local application (`app = FastAPI()`, a
+    parameter annotated `FastAPI`), the prefix composes as at module level; into any other
+    local (a router built here with a prefix of its own) the full path is unknown.
+    """
+    local, found = _locals_and_calls(node, function)
+    made: dict[str, str | None] = {}
+    for statement in ast.walk(node):
+        if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
+            name = statement.targets[0].id
+            value = statement.value
+            callee = collector.resolve(dotted(value.func), local) if type(value) is ast.Call else None
+            made[name] = callee if made.get(name, callee) == callee else None
+    annotations = {p.name: p.annotation for p in function.params}
+    for call, _ in found:
+        func = call.func
+        if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
+            continue
+        name = func.value.id if type(func.value) is ast.Name else None
+        if name is None or name not in local:
+            collector.include(call, collector.ref(func.value, local), local)
+            continue
+        application = made.get(name) in APPLICATION_TYPES or (
+            name not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(name, ()))
+        )
+        collector.include(call, None, local, known=application)

@@ -238,20 +238,8 @@ class Collector:
         if type(call.func) is not ast.Attribute:
             return
         attr = call.func.attr
-        if attr == "include_router":  # the included router and the prefix it is served under
-            prefix = argument(call, 99, "prefix")
-            written = syntax.call_arguments(call)
-            # the first argument, unless a keyword (`**options` counts: it has no keyword)
-            first = written[0] if written and not (type(written[0]) is ast.keyword and written[0].arg) else None
-            self.facts.registrations.append(
-                facts.Registration(
-                    line=self.source.line_of(call),
-                    base=self.ref(call.func.value),
-                    attr=attr,
-                    endpoint=self.ref(syntax.argument_value(first)) if first is not None else None,
-                    path="" if prefix is None else string(prefix),
-                )
-            )
+        if attr == "include_router":
+            self.include(call, self.ref(call.func.value))
             return
         if attr not in REGISTRATION_ATTRS:
             return
@@ -264,6 +252,25 @@ class Collector:
                 endpoint=self.ref(endpoint) if endpoint is not None else None,
                 path=string(argument(call, 0, "path")),
                 methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
+            )
+        )
+
+    def include(
+        self, call: ast.Call, base: str | None, local: frozenset[str] = frozenset(), known: bool = True
+    ) -> None:
+        """`base.include_router(router, prefix=...)`: the included router and the prefix it is
+        served under (None: `base`'s own prefixes cannot be known, so neither can the path)."""
+        prefix = argument(call, 99, "prefix")
+        written = syntax.call_arguments(call)
+        # the first argument, unless a keyword (`**options` counts: it has no keyword)
+        first = written[0] if written and not (type(written[0]) is ast.keyword and written[0].arg) else None
+        self.facts.registrations.append(
+            facts.Registration(
+                line=self.source.line_of(call),
+                base=base,
+                attr="include_router",
+                endpoint=self.ref(syntax.argument_value(first), local) if first is not None else None,
+                path=("" if prefix is None else string(prefix)) if known else None,
             )
         )
 

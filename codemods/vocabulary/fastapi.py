@@ -8,14 +8,9 @@ DEPENDS_FUNCTION = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
 DEPENDS = DEPENDS_FUNCTION | {"fastapi.Security", "fastapi.params.Security"}
 THREADPOOL = frozenset({"fastapi.concurrency.run_in_threadpool", *starlette.THREADPOOL})
 
-ROUTER_TYPES = frozenset(
-    {
-        "fastapi.APIRouter",
-        "fastapi.routing.APIRouter",
-        "fastapi.FastAPI",
-        "fastapi.applications.FastAPI",
-    }
-)
+APPLICATION_TYPES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
+ROUTER_TYPES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter", *APPLICATION_TYPES})
+INCLUDE_ROUTER = "include_router"
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route"})
 ROUTE_ATTRS = frozenset({*HTTP_VERBS, "api_route", "route", *WEBSOCKET_ATTRS})
