@@ -866,11 +866,11 @@ def _included_routers(
         func = call.func
         if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
             continue
-        name = func.value.id if type(func.value) is ast.Name else None
-        if name is None or name not in local:
+        base = func.value.id if type(func.value) is ast.Name else None
+        if base is None or base not in local:
             collector.include(call, collector.ref(func.value, local), local)
             continue
-        application = made.get(name) in APPLICATION_TYPES or (
-            name not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(name, ()))
+        application = made.get(base) in APPLICATION_TYPES or (
+            base not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(base, ()))
         )
         collector.include(call, None, local, known=application)
