@@ -380,15 +380,18 @@ class _Reach:
             fid = stack.pop()
             module, function = self.project.functions[fid]
             names = self.project.session_names(fid)
-            for call in function.calls:
-                if call.receiver in names and call.method in SESSION_IO_METHODS:
-                    calls += 1
+            direct = [call.line for call in function.calls if call.receiver in names and call.method in SESSION_IO_METHODS]
+            calls += len(direct)
             calls += len(session_handoffs(self.project, fid))
+            # Work on a Session the function holds itself (`self.db.execute()`, a scoped
+            # session), its opening aside.
+            opened = {o.line for o in self.project.opens_directly(fid)}
+            calls += sum(1 for line, _ in self.project.own_work(fid) if line not in opened and line not in direct)
             for call in function.calls:
                 hint = _hint(call)
                 if hint is not None:
                     eager.append(Eager(f"{module.name}.{function.qualname}", module.path, call.line, hint))
-            for edge in self.project.calls_from[fid]:
+            for edge in self.project.all_calls_from[fid]:
                 if edge.callee not in seen:
                     seen.add(edge.callee)
                     stack.append(edge.callee)

@@ -410,3 +410,48 @@ def test_the_phase2_report_names_what_blocks_the_whole_subsystem(cli, project, t
     out = tmp_path / "fine.md"
     assert cli("phase2", fine, "--subsystem", "api/items.py", "--report", out).exit_code == 0
     assert "whole subsystem" not in out.read_text(encoding="utf-8")
+
+
+REPOSITORY_ROUTES = """
+from fastapi import Depends, FastAPI
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+app = FastAPI()
+
+
+class ItemRepository:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def get(self, item_id: int):
+        return self.db.execute(text("select :x"), {"x": item_id}).scalar()
+
+    def add(self, name: str):
+        self.db.execute(text("select 1"))
+        self.db.commit()
+
+
+def get_repository(db: Session = Depends(get_db_session)) -> ItemRepository:
+    return ItemRepository(db)
+
+
+@app.get("/items/{item_id}")
+async def get_item(item_id: int, repository: ItemRepository = Depends(get_repository)):
+    return repository.get(item_id)
+
+
+@app.post("/items")
+async def add_item(name: str, repository: ItemRepository = Depends(get_repository)):
+    repository.add(name)
+"""
+
+
+def test_session_calls_count_the_work_of_objects_that_hold_the_session(cli, project, app_files, tmp_path):
+    root = project({**app_files, "main.py": REPOSITORY_ROUTES})
+    out = tmp_path / "plan.json"
+    assert cli("scan", root, "--report", out).exit_code == 0
+    counts = {entry["function"]: entry["session_calls"] for entry in json.loads(out.read_text())["priority"]}
+    assert counts == {"get_item": 1, "add_item": 2}
