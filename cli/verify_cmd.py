@@ -173,6 +173,15 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--light", help='The light request probed under load, "METHOD /path".',
                               show_default=False)
         ],
+        headers: Annotated[
+            list[str] | None, typer.Option("--header", help='A header sent with every request, "NAME: VALUE" '
+                                           "(repeatable; values are never printed).", show_default=False)
+        ] = None,
+        heavy_body: Annotated[
+            str | None, typer.Option("--heavy-body", help="The heavy request's body, or @FILE to read it "
+                                     "(sent as application/json unless a --header names the Content-Type).",
+                                     show_default=False)
+        ] = None,
         against: AgainstOption = None,
         python: PythonOption = None,
         concurrency: Annotated[
@@ -206,16 +215,18 @@ def register(app: typer.Typer) -> None:
         from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
         from async_migrate.codemods.verify.report import smoke_markdown
         from async_migrate.codemods.verify.runner import AppSpec, interpreter
-        from async_migrate.codemods.verify.smoke import Endpoint, Settings, smoke
+        from async_migrate.codemods.verify.smoke import Endpoint, Settings, body, header, smoke
 
         root, _ = _prepare(path, config)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
         def work(step):
+            sent = tuple(header(text) for text in headers or ())
+            payload = body(heavy_body) if heavy_body is not None else b""
             settings = Settings(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
-                heavy=Endpoint.parse(heavy, "--heavy"), light=Endpoint.parse(light, "--light"),
+                heavy=Endpoint.parse(heavy, "--heavy", sent, payload), light=Endpoint.parse(light, "--light", sent),
                 against=against, concurrency=concurrency, interval=interval / 1000, max_light=max_light,
                 timeout=timeout, port=port,
             )

@@ -271,3 +271,58 @@ def test_loop_blocked_ratio_falls_after_phase_one(cli, tmp_path: Path, monkeypat
     assert before["loop_blocked_ratio"] > 1
     assert after["loop_blocked_ratio"] < before["loop_blocked_ratio"]
     assert document["verdict"].startswith("loop-blocked ratio fell from ")
+
+
+@pytest.mark.parametrize("text", ["Authorization Bearer x", "Bad Name: x", "X-Token: a\rb"])
+def test_a_malformed_header_is_a_usage_error(cli, tmp_path: Path, text: str):
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": "app = None\n"})
+    result = cli("smoke", root, "--app", "main:app", "--heavy", HEAVY, "--light", "GET /health", "--header", text)
+    assert result.exit_code == 2
+    assert "expected NAME: VALUE" in result.stderr
+
+
+def test_a_missing_body_file_is_a_usage_error(cli, tmp_path: Path):
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": "app = None\n"})
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "POST /orders", "--light", "GET /health",
+                 "--heavy-body", f"@{tmp_path / 'absent.json'}")
+    assert result.exit_code == 2
+    assert "--heavy-body" in result.stderr
+
+
+def test_requests_carry_the_headers_and_the_body(tmp_path: Path):
+    import asyncio
+
+    from async_migrate.codemods.verify.smoke import Endpoint, body, header, request
+
+    payload = tmp_path / "order.json"
+    payload.write_text('{"lines": [{"book_id": 1, "quantity": 2}]}', encoding="utf-8")
+    endpoint = Endpoint.parse(
+        "POST /orders", "--heavy", (header("X-API-Key: alice-key"), header("Accept: text/plain")), body(f"@{payload}")
+    )
+    received: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+                      .split(b":")[1])
+        received.append(head + await reader.readexactly(length))
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def exchange() -> int:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            _, status = await request(port, endpoint, 10)
+        return status
+
+    assert asyncio.run(exchange()) == 201
+    head, _, sent = received[0].partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "POST /orders HTTP/1.1"
+    assert {"X-API-Key: alice-key", "Accept: text/plain", "Content-Type: application/json",
+            f"Content-Length: {len(sent)}"} <= set(lines)
+    assert sent == payload.read_bytes()

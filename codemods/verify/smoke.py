@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import signal
 import socket
 import subprocess
@@ -45,18 +46,35 @@ IDLE_MULTIPLE = 3.0
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
     target: str  # path and query
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
     @classmethod
-    def parse(cls, text: str, option: str) -> Endpoint:
+    def parse(
+        cls, text: str, option: str, headers: tuple[tuple[str, str], ...] = (), body: bytes = b""
+    ) -> Endpoint:
         """`"GET /reports/slow?size=100"`; VerifyError (exit 2) otherwise."""
         parts = text.split()
         if len(parts) != 2 or parts[0].upper() not in METHODS or not parts[1].startswith("/"):
             raise VerifyError(f"{option} {text!r}: expected METHOD /path, e.g. \"GET /health\"")
-        return cls(parts[0].upper(), parts[1])
+        return cls(parts[0].upper(), parts[1], headers, body)
+
+    def message(self, host: str) -> bytes:
+        """The whole HTTP/1.1 request, on a connection it closes."""
+        names = {name.lower() for name, _ in self.headers}
+        lines = [f"{self.method} {self.target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in self.headers if name.lower() not in {"host", "connection"}]
+        if self.body and "content-type" not in names:
+            lines.append("Content-Type: application/json")
+        lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
     def __str__(self) -> str:
         return f"{self.method} {self.target}"
@@ -77,6 +95,29 @@ class Settings:
     timeout: float = 60.0  # per request, seconds
     startup_timeout: float = 30.0
     port: int | None = None  # None: a free port per side
+
+
+def header(text: str) -> tuple[str, str]:
+    """`"Authorization: Bearer x"` -> (name, value); VerifyError (exit 2) otherwise."""
+    name, colon, value = text.partition(":")
+    value = value.strip()
+    if not colon or not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n"):
+        raise VerifyError(f"--header {text!r}: expected NAME: VALUE, e.g. \"Authorization: Bearer token\"")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise VerifyError(f"--header {text!r}: a header value must be Latin-1 text") from None
+    return name, value
+
+
+def body(text: str) -> bytes:
+    """The request body as given, or read from FILE for `@FILE`; VerifyError (exit 2) when unreadable."""
+    if not text.startswith("@"):
+        return text.encode("utf-8")
+    try:
+        return Path(text[1:]).read_bytes()
+    except OSError as error:
+        raise VerifyError(f"--heavy-body {text!r}: {error.strerror or error}") from None
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -265,10 +306,7 @@ async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float,
     async def exchange() -> int:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
-            writer.write(
-                f"{endpoint.method} {endpoint.target} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-                "Connection: close\r\nContent-Length: 0\r\n\r\n".encode("ascii")
-            )
+            writer.write(endpoint.message(f"{HOST}:{port}"))
             await writer.drain()
             status_line = await reader.readline()
             parts = status_line.split()
