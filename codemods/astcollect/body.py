@@ -6,6 +6,10 @@ which is the order a libcst transformer meets them: `facts.Call.index` names a c
 for the rewriters without positions. Names that are identifiers in `ast` but names in
 the source (parameters of nested functions, imported names, `except ... as e`) count
 as uses too, as they do in the source.
+
+Over 500 lines: one walk (`BodyScanner`), whose node handlers share its state (locals,
+bindings, the call numbering); the per-function extras after it (decorator shapes, engine
+calls, included routers, nested routes) read what that walk found.
 """
 
 from __future__ import annotations
