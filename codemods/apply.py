@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
-from async_migrate.codemods.run import CURRENT
 
 if TYPE_CHECKING:
     from async_migrate.codemods.outcome import Outcome
@@ -128,6 +127,8 @@ def write(
     the written paths are returned. Ctrl-C finishes the file being written and raises
     Interrupted with the paths written so far.
     """
+    from async_migrate.codemods.run import CURRENT  # not at import: `--help` needs no analysis
+
     changed = result.changed
     if not changed:
         return []

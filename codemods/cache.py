@@ -12,8 +12,14 @@ versions or configurations. Within a namespace:
   pre-filter, with the lines of interest only, or with every line.
 - `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
   and the new bytes and diff (and the new module's facts, for phase two's re-check).
-- `last-run.json`: which files the last run parsed (for users and tests asking why
-  a run was slow).
+- `facts-ids`: per path and way of reading, an identity of the facts: kept across an edit
+  that leaves the facts exactly as they were (a comment, a blank line at the end), new
+  otherwise. Together they name what the cross-module analysis read.
+- `analysis`: per command, the last analysis (decisions, findings) as JSON, under a key
+  made of the identities of every module's facts and the options the analysis reads;
+  `codemods.run.analysis_key` makes the key.
+- `last-run.json`: which files the last run parsed, and whether its analysis was
+  reused (for users and tests asking why a run was slow).
 
 Files are written through a temporary file and a rename, so a concurrent run reads
 either the old or the new file; what it misses it parses again. A cache that cannot
@@ -46,6 +52,8 @@ ENV_OFF = "ASYNC_MIGRATE_NO_CACHE"
 _MAGIC = b"async-migrate cache 1\n"
 _FACTS = "facts"
 _REWRITES = "rewrites"
+_IDS = "facts-ids"
+_ANALYSIS = "analysis"
 _LAST_RUN = "last-run.json"
 _KEEP_NAMESPACES = 6  # older namespaces (other versions or configurations) are removed
 
@@ -185,6 +193,11 @@ class Cache:
         self.reused = 0
         self._facts: dict[str, tuple[str, dict[str, bytes]]] | None = None
         self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None
+        self._ids: dict[str, tuple[str, dict[str, str]]] | None = None
+        self._analysis: dict[str, tuple[str, bytes]] | None = None
+        # path -> identity of the facts this run uses (see the module docstring)
+        self.facts_ids: dict[str, str] = {}
+        self.analysed: dict[str, str] = {}  # kind -> "reused" or "computed", for last-run.json
         self._dirty: set[str] = set()
 
     @classmethod
@@ -218,16 +231,61 @@ class Cache:
         if not isinstance(found, facts.Module) or found.path != path or found.name != name:
             return None
         self.reused += 1
+        self.facts_ids[path] = self._id_of(path, file_digest, variant)
         return file_digest, found
 
-    def remember_facts(self, path: str, file_digest: str, variant: str, blob: bytes) -> None:
+    def remember_facts(self, path: str, file_digest: str, variant: str, blob: bytes, module: Any = None) -> None:
+        """Store the facts read from path's bytes (`module`: the same facts, unpickled; with it,
+        facts exactly equal to those stored for the file's previous bytes keep their identity)."""
         table = self._facts_table()
         entry = table.get(path)
+        ids = self._ids_table()
+        known = ids.get(path)
+        stored_ids = dict(known[1]) if known is not None and known[0] == file_digest else {}
+        identity = f"{file_digest}/{variant}"
+        if module is not None and entry is not None and entry[0] != file_digest and variant in entry[1]:
+            if _same_facts(entry[1][variant], blob, module):
+                identity = self._id_of(path, entry[0], variant)
+        stored_ids[variant] = identity
+        if module is not None:
+            self.facts_ids[path] = identity
+        ids[path] = (file_digest, stored_ids)
         stored = dict(entry[1]) if entry is not None and entry[0] == file_digest else {}
         stored[variant] = blob
         table[path] = (file_digest, stored)
         self.seen[path] = file_digest
-        self._dirty.add(_FACTS)
+        self._dirty.update((_FACTS, _IDS))
+
+    def _id_of(self, path: str, file_digest: str, variant: str) -> str:
+        known = self._ids_table().get(path)
+        if known is not None and known[0] == file_digest and variant in known[1]:
+            return known[1][variant]
+        return f"{file_digest}/{variant}"
+
+    def _ids_table(self) -> dict[str, tuple[str, dict[str, str]]]:
+        if self._ids is None:
+            self._ids = self._read(_IDS, _valid_ids) or {}
+        return self._ids
+
+    # ------------------------------------------------------------------ analysis
+
+    def analysis(self, kind: str, key: str) -> bytes | None:
+        """The analysis stored for `kind` (a command) under exactly this key, or None."""
+        entry = self._analysis_table().get(kind)
+        if entry is None or entry[0] != key:
+            return None
+        self.analysed[kind] = "reused"
+        return entry[1]
+
+    def remember_analysis(self, kind: str, key: str, data: bytes) -> None:
+        self._analysis_table()[kind] = (key, data)
+        self.analysed[kind] = "computed"
+        self._dirty.add(_ANALYSIS)
+
+    def _analysis_table(self) -> dict[str, tuple[str, bytes]]:
+        if self._analysis is None:
+            self._analysis = self._read(_ANALYSIS, _valid_analysis) or {}
+        return self._analysis
 
     def _facts_table(self) -> dict[str, tuple[str, dict[str, bytes]]]:
         if self._facts is None:
@@ -313,9 +371,13 @@ class Cache:
             self._prepare_folder()
             if self._facts is not None and (self._prune_facts() or _FACTS in self._dirty):
                 self._write(_FACTS, self._facts)
+            if self._ids is not None and _IDS in self._dirty:
+                self._write(_IDS, {p: v for p, v in self._ids.items() if self._facts is None or p in self._facts})
+            if self._analysis is not None and _ANALYSIS in self._dirty:
+                self._write(_ANALYSIS, self._analysis)
             if self._rewrites is not None and _REWRITES in self._dirty:
                 self._write(_REWRITES, {k: v for k, v in self._rewrites.items() if k[0] in self.seen or (self.root / k[0]).exists()})
-            summary = {"parsed": sorted(self.parsed), "reused": self.reused}
+            summary = {"parsed": sorted(self.parsed), "reused": self.reused, "analysis": self.analysed}
             _write_atomic(self.folder / _LAST_RUN, json.dumps(summary, indent=1).encode())
         except OSError:
             return
@@ -388,6 +450,52 @@ def _valid_facts(table: Any) -> bool:
         and all(isinstance(k, str) and isinstance(v, bytes) for k, v in entry[1].items())
         for path, entry in table.items()
     )
+
+
+def _valid_ids(table: Any) -> bool:
+    return isinstance(table, dict) and all(
+        isinstance(path, str)
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in entry[1].items())
+        for path, entry in table.items()
+    )
+
+
+def _valid_analysis(table: Any) -> bool:
+    return isinstance(table, dict) and all(
+        isinstance(kind, str)
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], bytes)
+        for kind, entry in table.items()
+    )
+
+
+def _same_facts(before: bytes, after: bytes, module: Any) -> bool:
+    """Whether the facts pickled as `before` are exactly `module` (pickled as `after`)."""
+    if before == after:
+        return True
+    try:
+        return _same(_load(before), module)
+    except Exception:  # a damaged entry: not the same
+        return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and in the same order wherever the analysis may iterate (dict keys too)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return bool(a == b)
 
 
 def _valid_rewrites(table: Any) -> bool:

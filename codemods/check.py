@@ -34,14 +34,22 @@ from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
-from async_migrate.codemods.rules import Rule
+from async_migrate.codemods.rules import Rule, by_code
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
-from async_migrate.codemods.run import Options, Progress, collect_project, open_pool
+from async_migrate.codemods.run import (
+    Options,
+    Progress,
+    analysis_key,
+    collect_project,
+    open_pool,
+    remember,
+    remembered,
+)
 from async_migrate.codemods.session_work import SessionWork, session_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
 
@@ -149,19 +157,37 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
-        result = analyse(project)
+        key = analysis_key(pool, project, "check")
+        result = _from_memo(remembered(pool, "check", key, project, _MEMO_KINDS))
+        if result is not None:
+            if progress is not None:
+                progress("analyse", result.handlers, result.handlers)
+        else:
+            result = analyse(project)
+            routes = Routes(project)
+            for finding in result.findings:
+                if finding.handler is not None and finding.handler.kind != "dependency":
+                    path, complete = routes.served(finding.handler)
+                    finding.full_path = path if complete else None
+                    finding.path_incomplete = not complete
+            remember(pool, "check", key, _MEMO_FIELDS, result, _MEMO_KINDS)
     result.project = project
     result.notices = project.notices
     result.root = root
     result.errors = errors
     result.files = count
-    routes = Routes(project)
-    for finding in result.findings:
-        if finding.handler is not None and finding.handler.kind != "dependency":
-            path, complete = routes.served(finding.handler)
-            finding.full_path = path if complete else None
-            finding.path_incomplete = not complete
     return result
+
+
+# What the warm cache keeps of `analyse` (codemods/memo.py); the rest is this run's own.
+_MEMO_FIELDS = ("findings", "silenced", "handlers", "routes")
+_MEMO_KINDS = (Finding, Silenced, Blocking)
+
+
+def _from_memo(document: object) -> CheckResult | None:
+    if not isinstance(document, dict) or set(document) != set(_MEMO_FIELDS):
+        return None
+    return CheckResult(root=Path("."), **document)
 
 
 def analyse(project: Project) -> CheckResult:

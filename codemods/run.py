@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from async_migrate.codemods import facts
 from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.config import Config, ConfigError
-from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.routes import Routes
@@ -236,6 +236,61 @@ def decide_all(project: Project, options: Options, progress: Progress | None = N
     return outcomes
 
 
+def analysis_key(pool: Pool, project: Project, command: str, *options: Any) -> str | None:
+    """The key the warm cache keeps a command's analysis under, or None without a cache.
+
+    The cross-module analysis reads nothing but the facts of the project's modules, the
+    configuration (the cache's namespace), the files `--only`/`--exclude` select and the
+    options given: the key names each of those, every module by the identity of its
+    facts, which survives an edit that leaves them exactly as they were. Handlers' lines
+    are named too, since a few are read from the text (`_fill_missing_lines`).
+    """
+    from async_migrate.codemods import cache as caching
+
+    cache = pool.cache
+    if cache is None or cache.folder is None:
+        return None
+    modules = []
+    for module in project.modules.values():
+        identity = cache.facts_ids.get(module.path)
+        if identity is None:
+            return None
+        modules.append((module.path, module.name, identity))
+    lines = [(h.module.path, h.function.key, h.function.line) for h in project.handlers]
+    scope = sorted(project.scope) if project.scope is not None else None
+    try:
+        return caching.key_of((command, options, scope, modules, lines))
+    except caching.Uncacheable:
+        return None
+
+
+def remembered(pool: Pool, kind: str, key: str | None, project: Project, kinds: tuple[type, ...]) -> Any:
+    """What `remember` kept for `kind` under key, rebuilt on this run's handlers; None when
+    nothing (or nothing that fits) is kept."""
+    from async_migrate.codemods import memo
+
+    if key is None or pool.cache is None:
+        return None
+    data = pool.cache.analysis(kind, key)
+    if data is None:
+        return None
+    return memo.loads(data, kinds, {handler.id: handler for handler in project.handlers})
+
+
+def remember(pool: Pool, kind: str, key: str | None, fields: tuple[str, ...], value: Any, kinds: tuple[type, ...]) -> None:
+    """Keep `fields` of value (a command's analysis) in the warm cache under key; records of
+    `kinds` (dataclasses) are kept field by field (codemods/memo.py)."""
+    from async_migrate.codemods import memo
+
+    if key is None or pool.cache is None:
+        return
+    try:
+        data = memo.dumps({name: getattr(value, name) for name in fields}, kinds)
+    except memo.Unstorable:
+        return
+    pool.cache.remember_analysis(kind, key, data)
+
+
 def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
     """Each outcome's full path: router and include_router prefixes in front, where resolvable."""
     routes = Routes(project)
@@ -293,8 +348,16 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
-        result.outcomes = decide_all(project, options, progress)
-        compose_paths(project, result.outcomes)
+        key = analysis_key(pool, project, "phase1", options.offload_mixed)
+        kept = remembered(pool, "phase1", key, project, _PHASE1_KINDS)
+        if isinstance(kept, dict) and isinstance(kept.get("outcomes"), list):
+            result.outcomes = kept["outcomes"]
+            if progress is not None:
+                progress("analyse", len(result.outcomes), len(result.outcomes))
+        else:
+            result.outcomes = decide_all(project, options, progress)
+            compose_paths(project, result.outcomes)
+            remember(pool, "phase1", key, ("outcomes",), result, _PHASE1_KINDS)
         plans = phase1_plans(project, result.outcomes)
         from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 
@@ -308,6 +371,10 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             result.errors.append({"file": change.path, "message": change.error})
     result.errors.sort(key=lambda error: error["file"])
     return result
+
+
+# What the warm cache keeps of phase one's analysis (see `remember`).
+_PHASE1_KINDS = (Outcome, Reason, Blocking)
 
 
 def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:

@@ -405,7 +405,9 @@ class Pool:
                 self.cache.remember_facts(collected.path, collected.digest, collected.variant, b"")
             elif collected.facts is not None:
                 blob = collected.blob or pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
-                self.cache.remember_facts(collected.path, collected.digest, collected.variant, blob)
+                self.cache.remember_facts(
+                    collected.path, collected.digest, collected.variant, blob, collected.facts
+                )
         collected.blob = None
         if not collected.skipped:
             self.cache.parsed.append(collected.path)

@@ -222,6 +222,85 @@ def test_editing_adding_deleting_and_renaming_parse_exactly_the_files_concerned(
     assert renamed == document(cli, root, "check", "--no-cache")
 
 
+def analysed(root: Path) -> dict[str, str]:
+    """Whether the last run reused its cross-module analysis ("reused") or made it ("computed")."""
+    return json.loads((namespace(root) / "last-run.json").read_text())["analysis"]
+
+
+def handlers(document: dict) -> list[tuple[str, str, int, str]]:
+    """The routes' decisions (the session dependency's is the same every time)."""
+    return [(h["file"], h["function"], h["line"], h["action"]) for h in document["handlers"]
+            if h["file"].startswith("api/")]
+
+
+@pytest.mark.parametrize("command", ["check", "phase1"])
+def test_the_analysis_is_reused_exactly_while_every_module_reads_the_same(cli, tmp_path, command):
+    root = service(tmp_path / "app")
+    document(cli, root, command)
+    assert analysed(root) == {command: "computed"}
+    document(cli, root, command)
+    assert analysed(root) == {command: "reused"}
+
+    # A comment at the end of the helper leaves its facts as they were: parsed, not re-analysed.
+    (root / "services" / "books.py").write_text(
+        (root / "services" / "books.py").read_text() + "# a note\n", encoding="utf-8")
+    warm = document(cli, root, command)
+    assert parsed(root) == ["services/books.py"]
+    assert analysed(root) == {command: "reused"}
+    assert warm == document(cli, root, command, "--no-cache")
+
+    # The helper no longer opens a Session: the route in another file is judged anew.
+    write_tree(root, {"services/books.py": HELPER_PURE})
+    edited = document(cli, root, command)
+    assert analysed(root) == {command: "computed"}
+    assert edited == document(cli, root, command, "--no-cache")
+    if command == "check":
+        assert findings(edited) == []
+    else:
+        assert handlers(edited) == [("api/books.py", "read_books", 10, "keep")]
+
+    # A line added above the route moves it: the analysis is made again, with the new line.
+    text = (root / "api" / "books.py").read_text()
+    (root / "api" / "books.py").write_text("# a header\n" + text, encoding="utf-8")
+    moved = document(cli, root, command)
+    assert analysed(root) == {command: "computed"}
+    assert moved == document(cli, root, command, "--no-cache")
+
+    # Back to the blocking helper: a set of facts seen before, analysed again all the same.
+    write_tree(root, {"services/books.py": HELPER_BLOCKING})
+    back = document(cli, root, command)
+    assert back == document(cli, root, command, "--no-cache")
+    if command == "check":
+        assert findings(back) == ["api/books.py:read_books"]
+    else:
+        assert handlers(back) == [("api/books.py", "read_books", 11, "convert")]
+
+
+def test_the_analysis_is_kept_apart_per_command_and_options(cli, tmp_path):
+    root = service(tmp_path / "app")
+    write_tree(root, {"api/authors.py": AUTHORS})
+    for args in [("phase1",), ("phase1", "--offload-mixed"), ("phase1", "--only", "api/authors.py"), ("check",)]:
+        first = document(cli, root, *args)
+        assert analysed(root) == {args[0]: "computed"}, args
+        assert first == document(cli, root, *args, "--no-cache"), args
+    for args in [("phase1", "--only", "api/authors.py"), ("phase1",)]:
+        assert document(cli, root, *args) == document(cli, root, *args, "--no-cache"), args
+    assert handlers(document(cli, root, "phase1", "--only", "api/authors.py")) == [
+        ("api/authors.py", "read_authors", 9, "convert")
+    ]
+
+
+@pytest.mark.parametrize("name", ["analysis", "facts-ids"])
+def test_a_damaged_analysis_or_identity_file_is_ignored(cli, tmp_path, name):
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    document(cli, root, "check")
+    (namespace(root) / name).write_bytes(os.urandom(200))
+    assert document(cli, root, "check") == cold
+    assert document(cli, root, "check") == cold
+    assert analysed(root) == {"check": "reused"}
+
+
 def test_another_configuration_or_tool_version_never_reuses_the_cache(cli, tmp_path, monkeypatch):
     root = service(tmp_path / "app")
     document(cli, root, "check")

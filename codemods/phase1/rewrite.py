@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import libcst as cst
-from libcst.codemod import CodemodContext
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
-from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(slots=True)
@@ -20,6 +19,13 @@ class Plan:
 
 
 def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
+    # libcst's codemod machinery is imported here, in the worker that rewrites: a warm run
+    # whose rewrites all come from the cache, and the plans made in the parent, never need it.
+    from libcst.codemod import CodemodContext
+
+    from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
+    from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
+
     if plan.offload:
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = OffloadBlockingCalls(context, plan.offload, plan.threadpool_name).transform_module(module)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-import libcst as cst
-
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2 import drivers
@@ -313,6 +311,44 @@ def _why_dropped(keyword: str, text: str) -> str | None:
     return None
 
 
+_UNDECIDED = object()
+_NOT_A_DICT = (
+    "{where}: `connect_args={text}` is not a literal dict; not carried to the async engine: check "
+    "its keys against the async driver and pass them by hand"
+)
+_PLAIN_KEYS = ('"check_same_thread"', "'check_same_thread'")
+
+
+def _connect_args_plain(text: str, notes: list[str], where: str) -> object:
+    """`_connect_args` from Python's `ast` where the answer needs no layout-keeping edit (the
+    dict left as written, or dropped whole), so scan's preview does not import libcst;
+    `_UNDECIDED` otherwise."""
+    if text != text.strip() or "#" in text:
+        return _UNDECIDED
+    try:
+        node = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return _UNDECIDED
+    if not isinstance(node, ast.Dict):
+        notes.append(_NOT_A_DICT.format(where=where, text=text))
+        return None
+    dropped = 0
+    for key in node.keys:
+        if isinstance(key, ast.Constant) and key.value == "check_same_thread":
+            if ast.get_source_segment(text, key) not in _PLAIN_KEYS:
+                return _UNDECIDED
+            dropped += 1
+    if not dropped:
+        return text
+    if dropped < len(node.keys):
+        return _UNDECIDED
+    notes.append(
+        f"{where}: `check_same_thread` is dropped from connect_args: aiosqlite opens and uses each "
+        "connection in a thread of its own"
+    )
+    return None
+
+
 def _connect_args(text: str, notes: list[str], where: str) -> str | None:
     """connect_args without `check_same_thread`, or None when nothing (or nothing safe) is left.
 
@@ -321,15 +357,17 @@ def _connect_args(text: str, notes: list[str], where: str) -> str | None:
     of its own and only ever uses it there, so the flag has nothing to do under the
     async engine. Other keys are passed through to the async driver as they were.
     """
+    decided = _connect_args_plain(text, notes, where)
+    if decided is not _UNDECIDED:
+        return decided  # type: ignore[return-value]
+    import libcst as cst  # only to drop one key of several, keeping the dict's layout
+
     try:
         node = cst.parse_expression(text)
     except cst.ParserSyntaxError:
         return None
     if not isinstance(node, cst.Dict):
-        notes.append(
-            f"{where}: `connect_args={text}` is not a literal dict; not carried to the async engine: check "
-            "its keys against the async driver and pass them by hand"
-        )
+        notes.append(_NOT_A_DICT.format(where=where, text=text))
         return None
     kept = [
         element for element in node.elements

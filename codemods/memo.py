@@ -1,0 +1,73 @@
+"""A command's analysis as the warm cache keeps it: JSON, rebuilt on this run's handlers.
+
+Records (decisions, findings, their reasons) are written field by field, so a field added to
+them later is kept as well; a value of a kind not listed makes the analysis uncacheable
+(`Unstorable`) rather than dropped. Handlers go by id, rules by code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from async_migrate.codemods.project import Handler
+from async_migrate.codemods.rules import Rule, by_code
+
+
+class Unstorable(Exception):
+    """A value this module cannot write as JSON and read back as it was."""
+
+
+def dumps(value: Any, kinds: tuple[type, ...]) -> bytes:
+    """value (plain data, and instances of the dataclasses `kinds`) as JSON; Unstorable when
+    it holds anything else."""
+    return json.dumps(_dump(value, {cls.__name__: cls for cls in kinds}), separators=(",", ":")).encode()
+
+
+def loads(data: bytes, kinds: tuple[type, ...], handlers: dict[tuple[str, str], Handler]) -> Any:
+    """`dumps`'s value back, handlers looked up by id; None when the data does not fit (another
+    shape, a handler this run does not have)."""
+    try:
+        return _load(json.loads(data), {cls.__name__: cls for cls in kinds}, handlers)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _dump(value: Any, kinds: dict[str, type]) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_dump(item, kinds) for item in value]
+    if isinstance(value, Handler):
+        return {"handler": list(value.id)}
+    if isinstance(value, Rule):
+        return {"rule": value.code}
+    if isinstance(value, tuple):
+        return {"tuple": [_dump(item, kinds) for item in value]}
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"dict": {key: _dump(item, kinds) for key, item in value.items()}}
+    if kinds.get(type(value).__name__) is type(value):
+        fields = {f.name: _dump(getattr(value, f.name), kinds) for f in dataclasses.fields(value)}
+        return {"record": [type(value).__name__, fields]}
+    raise Unstorable(type(value).__name__)
+
+
+def _load(value: Any, kinds: dict[str, type], handlers: dict[tuple[str, str], Handler]) -> Any:
+    if isinstance(value, list):
+        return [_load(item, kinds, handlers) for item in value]
+    if not isinstance(value, dict):
+        return value
+    ((tag, content),) = value.items()
+    if tag == "handler":
+        return handlers[(content[0], content[1])]
+    if tag == "rule":
+        return by_code(content)
+    if tag == "tuple":
+        return tuple(_load(item, kinds, handlers) for item in content)
+    if tag == "dict":
+        return {key: _load(item, kinds, handlers) for key, item in content.items()}
+    if tag == "record":
+        name, fields = content
+        return kinds[name](**{key: _load(item, kinds, handlers) for key, item in fields.items()})
+    raise ValueError(f"unknown tag {tag!r}")
