@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from async_migrate.cli.render import _paint
 from async_migrate.codemods.check import CheckResult
+
+_ODD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # what rich's Text expands (tabs) or strips
 
 
 def display_path(given: Path, relative: str) -> str:
@@ -29,13 +33,21 @@ def display_path(given: Path, relative: str) -> str:
 
 
 def print_text(console: Console, errors: Console, result: CheckResult, given: Path, quiet: bool = False) -> None:
+    write = console.file.write
     for finding in [] if quiet else result.findings:
         location = f"{display_path(given, finding.file)}:{finding.line}"
-        line = Text()
+        rule = f"{finding.rule.code} {finding.rule.name}"
+        rest = f" {finding.function}: {finding.message}"
+        if not _ODD.search(location + rest):
+            # Written straight to the file, as rich would lay it out: thousands of findings
+            # take longer through rich's layout than the warm analysis itself.
+            write(f"{_paint(console, location, 'bold')}: {_paint(console, rule, 'red')}{rest}\n")
+            continue
+        line = Text()  # tabs and control characters: rich expands and strips them
         line.append(location, style="bold")
         line.append(": ")
-        line.append(f"{finding.rule.code} {finding.rule.name}", style="red")
-        line.append(f" {finding.function}: {finding.message}")
+        line.append(rule, style="red")
+        line.append(rest)
         console.print(line, soft_wrap=True)
     for error in result.errors:
         errors.print(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BOOKSHOP
+from conftest import BOOKSHOP, write_tree
 
 HEAVY = {"libcst", "rich", "git"}
 
@@ -30,7 +30,14 @@ def loaded(*args: str) -> set[str]:
     done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))],
                           capture_output=True, text=True, timeout=120)
     line = done.stdout.rsplit("\nLOADED ", 1)[-1]
-    return set(json.loads(line))
+    return {name.split(".")[0] for name in json.loads(line)}
+
+
+def loaded_modules(*args: str) -> set[str]:
+    """Every module loaded, by its full name (`libcst.codemod`)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))],
+                          capture_output=True, text=True, timeout=120)
+    return set(json.loads(done.stdout.rsplit("\nLOADED ", 1)[-1]))
 
 
 def test_help_loads_no_heavy_library():
@@ -49,3 +56,40 @@ def test_check_never_loads_libcst(tmp_path):
     root = Path(shutil.copytree(BOOKSHOP, tmp_path / "bookshop", ignore=shutil.ignore_patterns("__pycache__", "*.db")))
     assert "libcst" not in loaded("check", str(root))  # cold: every file read with Python's `ast`
     assert "libcst" not in loaded("check", str(root))  # warm: every file's facts from the cache
+
+
+CONVERT_ONLY = {
+    "db.py": """
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+
+        engine = create_engine("sqlite://")
+        make_session = sessionmaker(engine)
+
+
+        def get_db():
+            with make_session() as session:
+                yield session
+    """,
+    "api.py": """
+        from fastapi import APIRouter, Depends
+        from sqlalchemy.orm import Session
+
+        from db import get_db
+
+        router = APIRouter()
+
+
+        @router.get("/books")
+        async def read_books(session: Session = Depends(get_db)):
+            return session.execute("select 1").all()
+    """,
+}
+
+
+def test_phase1_loads_libcst_s_codemods_only_to_add_an_import(tmp_path):
+    root = write_tree(tmp_path / "app", CONVERT_ONLY)
+    cold = loaded_modules("phase1", str(root))
+    assert "libcst" in cold  # the route's file is parsed to drop its `async`
+    assert "libcst.codemod" not in cold  # ...which adds no import
+    assert "libcst" not in loaded_modules("phase1", str(root))  # warm: the rewrite from the cache

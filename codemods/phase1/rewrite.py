@@ -19,17 +19,17 @@ class Plan:
 
 
 def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
-    # libcst's codemod machinery is imported here, in the worker that rewrites: a warm run
-    # whose rewrites all come from the cache, and the plans made in the parent, never need it.
-    from libcst.codemod import CodemodContext
-
     from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
-    from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
 
     if plan.offload:
+        # libcst's codemod machinery (to add the import) is imported only here: it costs more
+        # than parsing a file, and a file whose handlers only lose `async` never needs it.
+        from libcst.codemod import CodemodContext
+
+        from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
+
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = OffloadBlockingCalls(context, plan.offload, plan.threadpool_name).transform_module(module)
     if plan.convert:
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
-        module = MakeHandlersSync(context, plan.convert).transform_module(module)
+        module = MakeHandlersSync(None, plan.convert).transform_module(module)
     return module
