@@ -34,7 +34,7 @@ from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
-from async_migrate.codemods.rules import Rule, by_code
+from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301

@@ -47,7 +47,7 @@ def _dump(value: Any, kinds: dict[str, type]) -> Any:
         return {"tuple": [_dump(item, kinds) for item in value]}
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
         return {"dict": {key: _dump(item, kinds) for key, item in value.items()}}
-    if kinds.get(type(value).__name__) is type(value):
+    if kinds.get(type(value).__name__) is type(value) and dataclasses.is_dataclass(value):
         fields = {f.name: _dump(getattr(value, f.name), kinds) for f in dataclasses.fields(value)}
         return {"record": [type(value).__name__, fields]}
     raise Unstorable(type(value).__name__)
