@@ -537,3 +537,28 @@ def test_facts_are_reused_only_under_the_module_name_the_import_roots_give(tmp_p
     assert cache.facts_for("api/books.py", data, caching.PARSED, "api.books") is not None
     assert cache.facts_for("api/books.py", data, caching.PARSED, "app.api.books") is None
     assert cache.facts_for("api/books.py", data + b"\n", caching.PARSED, "api.books") is None
+
+
+def test_the_kept_analysis_gives_back_every_field_and_refuses_what_it_cannot_keep(tmp_path):
+    from async_migrate.codemods import memo
+    from async_migrate.codemods.check import Finding, Silenced, check
+    from async_migrate.codemods.outcome import Blocking, Outcome
+    from async_migrate.codemods.rules import Reason
+
+    root = service(tmp_path / "app")
+    options = runner.Options(cache=False)
+    found = check(root, load(root), options)
+    phase1 = runner.phase1(root, load(root), options)
+    handlers = {handler.id: handler for handler in found.project.handlers}  # type: ignore[union-attr]
+    kinds = (Finding, Silenced, Blocking, Outcome, Reason)
+    kept = memo.loads(memo.dumps({"findings": found.findings, "outcomes": phase1.outcomes}, kinds), kinds, handlers)
+    assert [f.to_json() for f in kept["findings"]] == [f.to_json() for f in found.findings]
+    assert kept["findings"][0].handler is handlers[found.findings[0].handler.id]  # type: ignore[union-attr]
+    assert [o.to_json() for o in kept["outcomes"]] == [o.to_json() for o in phase1.outcomes]
+    assert all(type(o) is Outcome for o in kept["outcomes"])
+
+    with pytest.raises(memo.Unstorable):
+        memo.dumps({"findings": found.findings}, (Finding, Silenced))  # Blocking not listed
+    with pytest.raises(memo.Unstorable):
+        memo.dumps({"root": Path(".")}, kinds)
+    assert memo.loads(memo.dumps({"findings": found.findings}, kinds), kinds, {}) is None  # handlers unknown
