@@ -25,3 +25,17 @@ def test_the_tool_runs_beside_a_service_with_its_own_cli_and_codemods_packages(t
     )
     assert result.returncode == 0, result.stderr
     assert "async_migrate.codemods.run" in result.stdout
+
+
+def test_every_package_folder_is_installed() -> None:
+    # An editable install finds every folder; a wheel holds only the packages listed.
+    import tomllib
+
+    repo = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {
+        "async_migrate." + ".".join(init.parent.relative_to(repo).parts)
+        for top in ("codemods", "cli")
+        for init in (repo / top).rglob("__init__.py")
+    }
+    assert folders - listed == set()
