@@ -22,16 +22,26 @@ class Unstorable(Exception):
 def dumps(value: Any, kinds: tuple[type, ...]) -> bytes:
     """value (plain data, and instances of the dataclasses `kinds`) as JSON; Unstorable when
     it holds anything else."""
-    return json.dumps(_dump(value, {cls.__name__: cls for cls in kinds}), separators=(",", ":")).encode()
+    names = {cls.__name__: cls for cls in kinds}
+    document = {"fields": {name: _field_names(cls) for name, cls in names.items()}, "value": _dump(value, names)}
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def loads(data: bytes, kinds: tuple[type, ...], handlers: dict[tuple[str, str], Handler]) -> Any:
     """`dumps`'s value back, handlers looked up by id; None when the data does not fit (another
     shape, a handler this run does not have)."""
+    names = {cls.__name__: cls for cls in kinds}
     try:
-        return _load(json.loads(data), {cls.__name__: cls for cls in kinds}, handlers)
+        document = json.loads(data)
+        if document["fields"] != {name: _field_names(cls) for name, cls in names.items()}:
+            return None  # written for records of another shape
+        return _load(document["value"], names, handlers)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
 
 
 def _dump(value: Any, kinds: dict[str, type]) -> Any:
@@ -48,8 +58,10 @@ def _dump(value: Any, kinds: dict[str, type]) -> Any:
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
         return {"dict": {key: _dump(item, kinds) for key, item in value.items()}}
     if kinds.get(type(value).__name__) is type(value) and dataclasses.is_dataclass(value):
-        fields = {f.name: _dump(getattr(value, f.name), kinds) for f in dataclasses.fields(value)}
-        return {"record": [type(value).__name__, fields]}
+        if not all(f.init for f in dataclasses.fields(value)):
+            raise Unstorable(f"{type(value).__name__} has fields its constructor does not take")
+        # Values in field order, as the constructor takes them; `dumps` names the fields once.
+        return {"record": [type(value).__name__, *(_dump(getattr(value, f.name), kinds) for f in dataclasses.fields(value))]}
     raise Unstorable(type(value).__name__)
 
 
@@ -68,6 +80,6 @@ def _load(value: Any, kinds: dict[str, type], handlers: dict[tuple[str, str], Ha
     if tag == "dict":
         return {key: _load(item, kinds, handlers) for key, item in content.items()}
     if tag == "record":
-        name, fields = content
-        return kinds[name](**{key: _load(item, kinds, handlers) for key, item in fields.items()})
+        cls = kinds[content[0]]
+        return cls(*(_load(item, kinds, handlers) for item in content[1:]))
     raise ValueError(f"unknown tag {tag!r}")
