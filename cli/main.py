@@ -46,12 +46,39 @@ SCHEMA = 1
 
 
 def tool_version() -> str:
+    found = _version_from_dist_info()
+    if found is not None:
+        return found
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("async-migrate")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _version_from_dist_info() -> str | None:
+    """The installed version, read where importlib.metadata finds it first (the first
+    `async_migrate-*.dist-info` on sys.path) without importing it and the email parser it
+    loads: most of `--version`'s time. None when there is no such folder."""
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("async_migrate-") and name.endswith(".dist-info"):
+                try:
+                    with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as stream:
+                        for line in stream:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                            if not line.strip():
+                                break  # the headers end at the first blank line
+                except OSError:
+                    pass
+                return None
+    return None
 
 
 def _show_version(value: bool) -> None:

@@ -93,3 +93,12 @@ def test_phase1_loads_libcst_s_codemods_only_to_add_an_import(tmp_path):
     assert "libcst" in cold  # the route's file is parsed to drop its `async`
     assert "libcst.codemod" not in cold  # ...which adds no import
     assert "libcst" not in loaded_modules("phase1", str(root))  # warm: the rewrite from the cache
+
+
+def test_version_reads_the_installed_metadata_without_its_parser():
+    from importlib.metadata import version
+
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(["--version"])],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith(f"async-migrate {version('async-migrate')}\n")
+    assert "importlib.metadata" not in loaded_modules("--version")  # it loads the email parser
