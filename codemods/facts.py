@@ -120,6 +120,24 @@ class Binding(_Fact):
 
 
 @dataclass(slots=True)
+class Load(_Fact):
+    """A query that loads ORM objects, in a shape phase two can add loader options to.
+
+    `get`: `s.get(Model, pk)` (index: that call; options go in `options=[...]`); `select`:
+    `s.scalars(select(Model)...)` and friends (index: the outermost call of the statement,
+    inline or bound to a local name; it becomes `stmt.options(...)`); `query`: a legacy
+    `s.query(Model)...` chain (index: the `query(...)` call, followed by `.options(...)`).
+    """
+
+    line: int
+    index: int
+    form: str  # get, select, query
+    session: str  # the local name the query runs on
+    model: str | None  # the entity's resolved reference
+    entity: str  # the entity as written (`Book`, `models.Book`)
+
+
+@dataclass(slots=True)
 class Function(_Fact):
     name: str
     qualname: str
@@ -156,6 +174,11 @@ class Function(_Fact):
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`
+    # Object flow for eager loads (codemods/astcollect/objects.py): the queries that load ORM
+    # objects, what each local name holds and what the function returns, as value terms.
+    loads: list[Load] = field(default_factory=list)
+    holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
+    results: tuple[tuple, ...] = ()
 
 
 @dataclass(slots=True)

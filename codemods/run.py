@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods import roots as import_roots
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
@@ -23,6 +24,7 @@ from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM
 from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as AM202
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
+from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.workers import Pool, Rewritten
@@ -530,6 +532,13 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                     f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in dependencies
                 )
                 reasons.append(AM226.reason(f"depends on the async twins of {names}, which share its Session"))
+            for fix in closure.eager_fixes.get(fid, []):
+                module, function = project.functions[fix.fid]
+                reasons.append(AM246.reason(
+                    f"{fix.file}:{fix.line}: adds the eager load of {fix.describe(project_classes(project))} to "
+                    f"the query in {module.name}.{function.qualname}, for the relationship its code or "
+                    "response model reads"
+                ))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:
             outcomes.append(Outcome(handler, before, before, "blocked", closure.blocked_routes[fid]))

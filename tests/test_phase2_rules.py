@@ -1045,24 +1045,53 @@ def lazy_app(app):  # type: ignore[no-untyped-def]
     return app({"schemas.py": SCHEMAS, SUBSYSTEM: LAZY_ROUTER})
 
 
-def test_a_lazy_relationship_read_in_a_helper_blocks_its_route_with_line_and_fix(cli, lazy_app):
+def test_a_lazy_relationship_read_in_a_helper_gets_the_eager_load_on_its_query(cli, lazy_app):
     document = apply(cli, lazy_app)
     found = handler(document, "lazy")
+    assert (found["action"], found["after"]) == ("migrate", "async")
+    line = line_in(LAZY_ROUTER, "book = session.get(Book, book_id)")
+    assert f"{SUBSYSTEM}:{line}: adds the eager load of Book.author to the query in api.items.author_name" in " ".join(
+        found["reasons"]
+    )
+    assert found["codes"].count("AM246") == 1
+    assert helper(document, "author_name")["action"] == "migrate"
+    assert function(lazy_app, SUBSYSTEM, "author_name") == dedent(
+        """
+        async def author_name(session: AsyncSession, book_id: int) -> str:
+            book = await session.get(Book, book_id, options=[selectinload(Book.author)])
+            return book.author.name
+        """
+    )
+
+
+def test_a_lazy_read_the_data_flow_cannot_follow_blocks_its_route_with_line_and_fix(cli, app):
+    router = route_module(
+        """
+        def author_name(session: Session, book_id: int) -> str:
+            books = {b.id: b for b in session.scalars(select(Book)).all()}
+            book = books[book_id]
+            return book.author.name
+        """,
+        """
+        @router.get("/lazy")
+        def lazy(session: session_dependency, book_id: int):
+            return author_name(session, book_id)
+        """,
+    )
+    root = app({SUBSYSTEM: router})
+    document = apply(cli, root)
+    found = handler(document, "lazy")
     assert (found["action"], found["after"]) == ("blocked", "def")
-    assert len(found["reasons"]) == 1
+    assert found["codes"] == ["AM220"]
     reason = found["reasons"][0]
-    # lines of the source as it was before the run
-    line = line_in(LAZY_ROUTER, "book = session.get(Book, book_id)") + 1  # `return book.author.name`
+    line = line_in(router, "return book.author.name")
     assert reason.startswith(f"api/items.py:{line}: `book.author` reads relationship Book.author")
     assert "MissingGreenlet" in reason
     assert "fix: add `selectinload(Book.author)` to the query that loads `book`" in reason
     assert helper(document, "author_name")["action"] == "blocked"
-    assert found["codes"] == ["AM220"]
     blocker = {"file": SUBSYSTEM, "line": line, "message": reason.removeprefix(f"api/items.py:{line}: ")}
-    assert {**blocker, "code": "AM220"} in (
-        document["subsystem"]["blockers"]
-    )
-    assert function(lazy_app, SUBSYSTEM, "author_name").startswith("def author_name(session: Session,")
+    assert {**blocker, "code": "AM220"} in document["subsystem"]["blockers"]
+    assert function(root, SUBSYSTEM, "author_name").startswith("def author_name(session: Session,")
 
 
 def test_an_eager_loaded_relationship_read_migrates(cli, lazy_app):
@@ -1078,26 +1107,50 @@ def test_an_eager_loaded_relationship_read_migrates(cli, lazy_app):
     )
 
 
-def test_a_response_model_relationship_not_eager_loaded_blocks_the_route(cli, lazy_app):
+def test_a_response_model_relationship_gets_the_eager_load_on_the_returned_query(cli, lazy_app):
     document = apply(cli, lazy_app)
     found = handler(document, "model")
-    assert found["action"] == "blocked"
-    assert len(found["reasons"]) == 1
-    line = line_in(LAZY_ROUTER, '@router.get("/model", response_model=BookOut)')
-    assert found["reasons"][0].startswith(
-        f"api/items.py:{line}: response model BookOut.author reads relationship Book.author, "
-        "not eager-loaded in the route's queries"
+    assert found["action"] == "migrate"
+    assert "AM246" in found["codes"]
+    assert function(lazy_app, SUBSYSTEM, "model") == dedent(
+        """
+        async def model(session: async_session_dependency, book_id: int):
+            return (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).one()
+        """
     )
-    assert "fix: add `selectinload(Book.author)`" in found["reasons"][0]
-    assert function(lazy_app, SUBSYSTEM, "model").startswith("def model(session: session_dependency,")
-    # the same response model with the relationship eager-loaded migrates
+    # the same response model with the relationship eager-loaded migrates unchanged
     assert handler(document, "model_eager")["action"] == "migrate"
+    assert "AM246" not in handler(document, "model_eager")["codes"]
     assert function(lazy_app, SUBSYSTEM, "model_eager") == dedent(
         """
         async def model_eager(session: async_session_dependency, book_id: int):
             return (await session.scalars(select(Book).options(selectinload(Book.author)).where(Book.id == book_id))).one()
         """
     )
+
+
+def test_a_response_model_on_an_object_the_flow_cannot_follow_blocks_the_route(cli, app):
+    router = route_module(
+        """
+        @router.get("/model", response_model=BookOut)
+        def model(session: session_dependency, book_id: int):
+            books = {b.id: b for b in session.scalars(select(Book)).all()}
+            return books[book_id]
+        """,
+        head="from schemas import BookOut",
+    )
+    root = app({"schemas.py": SCHEMAS, SUBSYSTEM: router})
+    document = apply(cli, root)
+    found = handler(document, "model")
+    assert found["action"] == "blocked"
+    assert found["codes"] == ["AM222"]
+    line = line_in(router, '@router.get("/model", response_model=BookOut)')
+    assert found["reasons"][0].startswith(
+        f"api/items.py:{line}: response model BookOut.author reads relationship Book.author, "
+        "not eager-loaded in the route's queries"
+    )
+    assert "fix: add `selectinload(Book.author)`" in found["reasons"][0]
+    assert function(root, SUBSYSTEM, "model").startswith("def model(session: session_dependency,")
 
 
 # -------------------------------------------------------------------- blockers
@@ -1521,6 +1574,31 @@ def test_runtime_migrated_route_and_helpers_run_on_aiosqlite(cli, app):
         "upper": "BETA",
         "again": 3,
     }
+
+
+def test_runtime_added_eager_loads_serve_the_reads_on_aiosqlite(cli, app):
+    """The relationship reads of a helper and of a response model, served by the options phase
+    two added: without them each read raises MissingGreenlet on the async stack."""
+    root = app({"db/engine.py": RUNTIME_ENGINE, "schemas.py": SCHEMAS, SUBSYSTEM: LAZY_ROUTER})
+    document = apply(cli, root)
+    assert handler(document, "lazy")["action"] == handler(document, "model")["action"] == "migrate"
+    result = run_python(
+        root,
+        """
+        from api.items import lazy, model
+        from schemas import BookOut
+
+        async def main():
+            async with async_database_sessionmaker() as session:
+                name = await lazy(session, 2)
+                out = BookOut.model_validate(await model(session, 1)).model_dump()
+            await async_engine.dispose()
+            return {"name": name, "model": out}
+
+        print(json.dumps(asyncio.run(main())))
+        """,
+    )
+    assert result == {"name": "Ann", "model": {"id": 1, "title": "Alpha", "author": {"name": "Ann"}}}
 
 
 def test_runtime_twin_and_sync_original_both_work(cli, app):

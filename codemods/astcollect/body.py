@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import syntax
+from async_migrate.codemods.astcollect import objects, syntax
 from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
@@ -67,7 +67,11 @@ def read_function(
         function.decorators.append(collector.decorator(decorator, routers))
     function.pragma = collector.source.pragma(node)
     function.abstract = _abstract(node, function.decorators)
-    BodyScanner(collector, function, names).scan(node.body)
+    scanner = BodyScanner(collector, function, names)
+    scanner.scan(node.body)
+    if function.calls:
+        indexes = {id(func): call.index for call, func in scanner.raw_calls}
+        objects.read(collector, node, function, indexes, frozenset(scanner.locals))
     function.wraps = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)

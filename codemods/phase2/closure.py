@@ -18,7 +18,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies, methods
 from async_migrate.codemods.phase2 import twins as twins_module
-from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
+from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
@@ -43,6 +43,7 @@ from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
+from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
@@ -82,6 +83,8 @@ class Closure:
     reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
     # Dependencies that share a migrated route's Session: the route uses their async twins.
     dependency_twins: dict[FunctionId, list[FunctionId]] = field(default_factory=dict)  # route -> deps
+    # Loader options the migrated routes' relationship reads need, on queries phase two rewrites.
+    eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -164,7 +167,16 @@ def compute(
     own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, starts)}
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
     # each such read blocks the routes whose queries leave it lazy.
-    lazy = {fid: lazy_load_risks(project, [fid, *dependency_twins.get(fid, ())]) for fid in candidates}
+    # A read the data flow leads back to a query the route's migration rewrites is fixed there
+    # (an eager-load option); a query outside what migrates with the route cannot be.
+    lazy: dict[FunctionId, list[LazyLoadRisk]] = {}
+    fixes: dict[FunctionId, list[EagerFix]] = {}
+    for fid in candidates:
+        analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())])
+        lazy[fid] = analysed.risks
+        moving = {fid, *reach(fid)}
+        fixes[fid] = [f for f in analysed.fixes if f.fid in moving]
+        lazy[fid].extend(_outside_fix(project, f) for f in analysed.fixes if f.fid not in moving)
     blocked: dict[FunctionId, list[Reason]] = {
         fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()
@@ -225,6 +237,7 @@ def compute(
     closure.dependency_twins = {
         fid: chain for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
     }
+    closure.eager_fixes = {fid: fixes[fid] for fid in closure.migrated_routes if fixes.get(fid)}
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
     members = closure.migrated_routes | migrated_helpers
@@ -312,6 +325,28 @@ def compute(
                     Blocker(risk.code, risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid)
                 )
     return closure
+
+
+def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
+    from async_migrate.codemods.classes import project_classes
+
+    module, function = project.functions[fix.fid]
+    path = fix.describe(project_classes(project))
+    return LazyLoadRisk(
+        file=fix.file,
+        line=fix.line,
+        function=f"{module.name}.{function.qualname}",
+        attribute=fix.path[-1][1],
+        owner=fix.path[-1][0],
+        message=(
+            f"relationship {path} is read lazily on objects loaded by the query in {module.name}."
+            f"{function.qualname}, which does not move with the route: no eager load can be added there"
+        ),
+        fix=AM245.fix,
+        path=path,
+        routes=fix.routes,
+        code=AM245.code,
+    )
 
 
 def _routes_in(project: Project, modules: set[str]) -> list[Handler]:

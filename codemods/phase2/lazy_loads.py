@@ -13,6 +13,15 @@ The analysis is name based and deliberately conservative: it over-reports rather
 than misses. It works on the pre-pass facts only (`facts.ClassFacts`,
 `facts.Function.eager` / `.attributes`, `facts.Decorator.response_refs`).
 
+Phase two (`lazy_loads`) first follows the data flow (`codemods/phase2/eager_flow.py`):
+a read, or a response field, on an object the flow traces to a query on the Session
+is a *fix* (the loader option to add to that query, `EagerFix`), not a risk; one on an
+object from a dependency or a parameter nothing analysed passes is a risk naming that
+source (AM245); one on an object of a model outside PATH is unverified (AM247). Only
+where the flow cannot follow the object does the name-based judgement below apply.
+Crediting stays the closure's (below), but a bare `session.get` only counts its own
+function's refreshes, as for `plain_gets`.
+
 What is a lazy relationship
     Every `relationship(...)` (also `Mapped[...] = relationship(...)`, `relation`,
     `dynamic_loader`, sqlmodel's `Relationship(sa_relationship_kwargs={"lazy": ...})`)
@@ -93,10 +102,13 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
+from async_migrate.codemods.phase2.eager_flow import Flow, Origin, Path, describe
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
@@ -123,6 +135,27 @@ class LazyLoadRisk:
 
 
 @dataclass(frozen=True, slots=True)
+class EagerFix:
+    """A loader option to add to a query: `path` from its entity, for the reads of `routes`."""
+
+    fid: FunctionId  # the function running the query
+    load: int  # index in its `facts.Function.loads`
+    path: Path
+    file: str
+    line: int
+    routes: tuple[str, ...] = ()
+
+    def describe(self, classes: Classes) -> str:
+        return describe(classes, self.path)
+
+
+@dataclass(slots=True)
+class LazyLoads:
+    risks: list[LazyLoadRisk]
+    fixes: list[EagerFix]
+
+
+@dataclass(frozen=True, slots=True)
 class _Relationship:
     owner: str | None  # declaring class; None for a backref (declared on the other side)
     attribute: str
@@ -142,7 +175,13 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
     roots also get their response model checked. Risks are deduplicated across
     roots (`routes` lists every root that lacks the eager load) and sorted.
     """
-    return _Analysis(project).run(function_ids)
+    return _Analysis(project).run(function_ids).risks
+
+
+def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoads:
+    """The risks of `lazy_load_risks`, except the reads the data flow leads back to a query
+    phase two rewrites: those come back as fixes, the loader options to add to that query."""
+    return _Analysis(project, fix=True).run(function_ids)
 
 
 # ------------------------------------------------------------------ classes
@@ -175,8 +214,11 @@ class _Eager:
 
 
 class _Analysis:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, fix: bool = False) -> None:
         self.project = project
+        self.fix = fix
+        self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
+        self.flow: Flow | None = None
         self.classes = project_classes(project)
         if "lazy_load_relationships" not in project.derived:
             project.derived["lazy_load_relationships"] = _relationships(self.classes)
@@ -187,17 +229,20 @@ class _Analysis:
         self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
 
-    def run(self, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
+    def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
             if root not in self.project.functions:
                 continue
             members = self.closure(root)
             eager = self.eager(members)
+            self.flow = Flow(self.project, self.classes, set(members)) if self.fix else None
             for member in members:
                 self.attribute_risks(root, member, eager)
             if root in self.routes:
                 self.response_risks(root, eager)
-        return sorted(self.found.values(), key=lambda r: (r.file, r.line, r.kind, r.path, r.attribute))
+        risks = sorted(self.found.values(), key=lambda r: (r.file, r.line, r.kind, r.path, r.attribute))
+        fixes = sorted(self.fixes.values(), key=lambda f: (f.file, f.line, f.path))
+        return LazyLoads(risks, fixes)
 
     # -------------------------------------------------------------- closure
 
@@ -257,39 +302,138 @@ class _Analysis:
     # ------------------------------------------------------ attribute reads
 
     def attribute_risks(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:
-        module, function = self.project.functions[fid]
-        params = {param.name: param for param in function.params}
+        _, function = self.project.functions[fid]
         for line, receiver, attribute in function.attributes:
-            candidates = self.relationships.get(attribute)
-            if not candidates:
-                continue
-            typed = self._typed(params.get(receiver))
-            if typed:
-                declaring = {a for t in typed for a in self.classes.mro(t)}
-                candidates = [c for c in candidates if c.owner in declaring]
-                if not candidates:
-                    continue  # an attribute of the annotated class, not a relationship
-            if receiver in function.plain_gets:
-                # `session.get(M, pk)` without options loads no relationship, whatever
-                # other queries of the closure eager-load: only this function's own
-                # `refresh(obj, attribute_names=[...])` makes the read safe.
-                own = {
-                    name: _Eager({None})
-                    for name, entry in self.eager([fid]).items()
-                    if None in entry.owners
-                }
-                risky = self._uncredited(candidates, attribute, own)
+            origins = self.flow.name(fid, receiver) if self.flow is not None else None
+            if origins is None:
+                self._named_read(root, fid, line, receiver, attribute, eager)
             else:
-                risky = self._uncredited(candidates, attribute, eager)
-            if not risky:
-                continue
-            safe = [c for c in candidates if c not in risky]
-            key = ("attribute", module.path, line or function.line, function.key, receiver, attribute)
-            self._add(
-                key,
-                root,
-                lambda: self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed),  # noqa: B023 (_add calls it at once)
-            )
+                self._traced_read(root, fid, line, receiver, attribute, origins, eager)
+
+    def _named_read(
+        self,
+        root: FunctionId,
+        fid: FunctionId,
+        line: int,
+        receiver: str,
+        attribute: str,
+        eager: dict[str, _Eager],
+        source: str | None = None,
+    ) -> None:
+        """A read judged by names (module docstring); `source`: where the flow says the object
+        comes from, when that is somewhere phase two cannot add an option (AM245)."""
+        module, function = self.project.functions[fid]
+        candidates = self.relationships.get(attribute)
+        if not candidates:
+            return
+        typed = self._typed({param.name: param for param in function.params}.get(receiver))
+        if typed:
+            declaring = {a for t in typed for a in self.classes.mro(t)}
+            candidates = [c for c in candidates if c.owner in declaring]
+            if not candidates:
+                return  # an attribute of the annotated class, not a relationship
+        if receiver in function.plain_gets:
+            # `session.get(M, pk)` without options loads no relationship, whatever
+            # other queries of the closure eager-load: only this function's own
+            # `refresh(obj, attribute_names=[...])` makes the read safe.
+            own = {
+                name: _Eager({None})
+                for name, entry in self.eager([fid]).items()
+                if None in entry.owners
+            }
+            risky = self._uncredited(candidates, attribute, own)
+        else:
+            risky = self._uncredited(candidates, attribute, eager)
+        if not risky:
+            return
+        safe = [c for c in candidates if c not in risky]
+        key = ("attribute", module.path, line or function.line, function.key, receiver, attribute)
+
+        def build() -> LazyLoadRisk:
+            risk = self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed)
+            return risk if source is None or risk.code == AM221.code else _from_source(risk, source)
+
+        self._add(key, root, build)
+
+    def _traced_read(
+        self,
+        root: FunctionId,
+        fid: FunctionId,
+        line: int,
+        receiver: str,
+        attribute: str,
+        origins: list[Origin],
+        eager: dict[str, _Eager],
+    ) -> None:
+        """`receiver.attribute` where the flow knows where `receiver` comes from."""
+        assert self.flow is not None
+        module, function = self.project.functions[fid]
+        where = line or function.line
+        for origin in origins:
+            if origin.kind == "load" and origin.model is not None:
+                strategy = self.flow.relationship(origin.model, attribute)
+                if strategy is None or strategy in SAFE_STRATEGIES:
+                    continue
+                if strategy == "dynamic":  # no option makes it safe: reported by name
+                    self._named_read(root, fid, line, receiver, attribute, eager)
+                elif not self._loaded(origin, attribute, eager):
+                    self._add_fix(root, origin, (*origin.path, (origin.model, attribute)))
+            elif origin.kind == "load":
+                self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
+                                f"`{receiver}.{attribute}` reads through a relationship whose target class the "
+                                "tool cannot resolve: whether it loads lazily is unverified")
+            elif origin.kind == "unverified":
+                self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
+                                f"`{receiver}.{attribute}` reads an object of {origin.where}: whether "
+                                f"`{attribute}` is a relationship that loads lazily is unverified")
+            elif origin.kind == "source":
+                self._named_read(root, fid, line, receiver, attribute, eager, source=origin.where)
+
+    def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
+        """Whether the queries credit the relationship (a bare `session.get` only by its own function)."""
+        if origin.model is None:
+            return False
+        candidate = _Relationship(origin.model, attribute, "select", origin.model)
+        _, function = self.project.functions[origin.fid]
+        load = function.loads[origin.load]
+        if load.form == "get" and not origin.path:
+            own = {name: _Eager({None}) for name, entry in self.eager([origin.fid]).items() if None in entry.owners}
+            return not self._uncredited([candidate], attribute, own)
+        return not self._uncredited([candidate], attribute, eager)
+
+    def _add_fix(self, root: FunctionId, origin: Origin, path: Path) -> None:
+        module, function = self.project.functions[origin.fid]
+        root_module, root_function = self.project.functions[root]
+        name = f"{root_module.name}.{root_function.qualname}"
+        key = (origin.fid, origin.load, path)
+        fix = self.fixes.get(key) or EagerFix(origin.fid, origin.load, path, module.path, function.loads[origin.load].line)
+        if name not in fix.routes:
+            fix = replace(fix, routes=(*fix.routes, name))
+        self.fixes[key] = fix
+
+    def _flow_risk(
+        self,
+        root: FunctionId,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        path: str,
+        rule,
+        message: str,
+    ) -> None:
+        key = ("flow", module.path, line, function.key, path, rule.code)
+        self._add(key, root, lambda: LazyLoadRisk(
+            file=module.path,
+            line=line,
+            function=f"{module.name}.{function.qualname}",
+            attribute=path.rsplit(".", 1)[-1],
+            owner=None,
+            message=message,
+            fix=rule.fix,
+            kind="attribute",
+            path=path,
+            code=rule.code,
+        ))
 
     def _typed(self, param: facts.Param | None) -> list[str]:
         if param is None:
@@ -389,9 +533,83 @@ class _Analysis:
         else:
             refs.extend(function.returns)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
+        origins = self.flow.results(root) if self.flow is not None and models else None
         for model in models:
             name = self.classes.short(model)
-            self._walk(root, handler.module, function, line, model, name, (model,), eager)
+            if origins is None:
+                self._walk(root, handler.module, function, line, model, name, (model,), eager)
+                continue
+            for origin in origins:
+                self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
+
+    def _serialise(
+        self,
+        root: FunctionId,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        model: str,
+        path: str,
+        stack: tuple[str, ...],
+        eager: dict[str, _Eager],
+        origin: Origin,
+    ) -> None:
+        """The response model `model` validated from an object the flow traced to `origin`."""
+        assert self.flow is not None
+        if origin.kind == "source":
+            self._walk(root, module, function, line, model, path, stack, eager, source=origin.where)
+            return
+        if origin.kind == "unverified" or (origin.kind == "load" and origin.model is None):
+            if self.classes.fields(model):
+                what = origin.where or "a relationship whose target class the tool cannot resolve"
+                self._flow_risk(root, module, function, line, path, AM247,
+                                f"response model {path} is serialised from an object of {what}: whether its "
+                                "fields load relationships lazily is unverified")
+            return
+        if origin.kind == "dict":
+            pairs = dict(origin.term[1])
+            for name, annotation in self.classes.fields(model):
+                field_path = f"{path}.{name}"
+                nested = self._nested(annotation, stack)
+                if name not in pairs:
+                    if origin.term[2]:  # `**rest` may supply it: judged by names
+                        for child in nested:
+                            self._walk(root, module, function, line, child, field_path, (*stack, child), eager)
+                    continue
+                if not nested:
+                    continue
+                found = self.flow.resolve(origin.fid, pairs[name])
+                for child in nested:
+                    if found is None:
+                        self._walk(root, module, function, line, child, field_path, (*stack, child), eager)
+                        continue
+                    for value in found:
+                        self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, value)
+            return
+        assert origin.model is not None
+        for name, annotation in self.classes.fields(model):
+            strategy = self.flow.relationship(origin.model, name)
+            if strategy is None:
+                continue  # a column (or a property): nothing to load
+            field_path = f"{path}.{name}"
+            relationship_path = (*origin.path, (origin.model, name))
+            if strategy == "dynamic":
+                dynamic = _Relationship(origin.model, name, strategy, origin.model)
+                key = ("response", module.path, function.key, field_path)
+                self._add(key, root, lambda: self._response_risk(module, function, line, field_path, name, [dynamic], []))  # noqa: B023 (called at once)
+                continue
+            if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
+                self._add_fix(root, origin, relationship_path)
+            target = Origin("load", origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
+            for child in self._nested(annotation, stack):
+                self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+
+    def _nested(self, annotation: tuple[str, ...], stack: tuple[str, ...]) -> list[str]:
+        """Project models named in a field's annotation, with fields, not already on the path."""
+        if len(stack) >= _MAX_DEPTH:
+            return []
+        found = (self.classes.resolve(ref) for ref in annotation)
+        return [ref for ref in dict.fromkeys(found) if ref is not None and ref not in stack and self.classes.fields(ref)]
 
     def _walk(
         self,
@@ -403,6 +621,7 @@ class _Analysis:
         path: str,
         stack: tuple[str, ...],
         eager: dict[str, _Eager],
+        source: str | None = None,
     ) -> None:
         for name, annotation in self.classes.fields(model):
             field_path = f"{path}.{name}"
@@ -414,14 +633,14 @@ class _Analysis:
                 self._add(
                     key,
                     root,
-                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe),  # noqa: B023 (called at once)
+                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe, source),  # noqa: B023 (called at once)
                 )
             if len(stack) >= _MAX_DEPTH:
                 continue
             for ref in annotation:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
-                    self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager)
+                    self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source)
 
     def _response_risk(
         self,
@@ -432,6 +651,7 @@ class _Analysis:
         name: str,
         risky: list[_Relationship],
         safe: list[_Relationship],
+        source: str | None = None,
     ) -> LazyLoadRisk:
         owner = _single_owner([*risky, *safe])
         message = (
@@ -445,7 +665,7 @@ class _Analysis:
             f"(chained from its parent's option for a nested field), or declare the relationship "
             f"`lazy=\"selectin\"`"
         )
-        return LazyLoadRisk(
+        risk = LazyLoadRisk(
             file=module.path,
             line=line,
             function=f"{module.name}.{function.qualname}",
@@ -457,6 +677,7 @@ class _Analysis:
             path=field_path,
             code=AM222.code,
         )
+        return risk if source is None else _from_source(risk, source)
 
     # ---------------------------------------------------------------- output
 
@@ -474,6 +695,14 @@ class _Analysis:
 def _single_owner(risky: list[_Relationship]) -> str | None:
     owners = list(dict.fromkeys(c.owner for c in risky))
     return owners[0] if len(owners) == 1 else None  # None also for a backref (owner unknown)
+
+
+def _from_source(risk: LazyLoadRisk, source: str) -> LazyLoadRisk:
+    return replace(
+        risk,
+        code=AM245.code,
+        message=f"{risk.message}; the object comes from {source}, whose query phase two cannot add the option to",
+    )
 
 
 def _with_route(risk: LazyLoadRisk, route: str) -> LazyLoadRisk:

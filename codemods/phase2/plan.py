@@ -41,6 +41,9 @@ class FunctionPlan:
     # and the route decorator: local name -> new name.
     redepend: dict[str, str] = field(default_factory=dict)
     keep_sync: bool = False  # a dependency twin without Session work stays a plain `def`
+    # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
+    # query's form (`facts.Load.form`) and the options as code.
+    eager: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -88,7 +91,51 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             _plan_redepend(project, fid, fplan, plan, {d: twins[d] for d in dependency_twins if d in twins}, aliases)
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
+        _plan_eager(project, fid, fplan, plan, closure)
     return plans
+
+
+def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, closure: Closure) -> None:
+    """The loader options the migrated routes need on this function's queries."""
+    from async_migrate.codemods.phase2.eager_flow import option
+
+    paths: dict[int, list[tuple[tuple[str, str], ...]]] = {}
+    for fixes in closure.eager_fixes.values():
+        for fix in fixes:
+            if fix.fid == fid and fix.path not in paths.get(fix.load, []):
+                paths.setdefault(fix.load, []).append(fix.path)
+    if not paths:
+        return
+    module, function = project.functions[fid]
+    loader = _imported_as(module, "sqlalchemy.orm", "selectinload")
+    if loader is None:
+        loader = "selectinload"
+        plan.imports.add(("sqlalchemy.orm", "selectinload"))
+    for number, found in sorted(paths.items()):
+        load = function.loads[number]
+        local = {}
+        for path in found:
+            for owner, _ in path:
+                if owner not in local:
+                    local[owner] = _class_name(project, module, plan, owner, load)
+        # a path another one extends is loaded by that one already
+        kept = [p for p in found if not any(len(o) > len(p) and o[: len(p)] == p for o in found)]
+        options = tuple(option(p, local, loader) for p in sorted(kept))
+        fplan.eager[load.index] = (load.form, options)
+
+
+def _class_name(project: Project, module: facts.Module, plan: FilePlan, ref: str, load: facts.Load) -> str:
+    """How the module names a mapped class: as the query writes it, as imported or defined, or imported now."""
+    if project.canonical(load.model) == ref:
+        return load.entity
+    for local, imported in module.imports.items():
+        if project.canonical(imported) == ref:
+            return local
+    home, _, name = ref.rpartition(".")
+    if home == module.name:
+        return name
+    plan.imports.add((home, name))
+    return name
 
 
 def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> dict[str, tuple[str, str]]:

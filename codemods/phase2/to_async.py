@@ -67,7 +67,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         return cst.FlattenSentinel([node, twin])
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
-        rewriter = _AsyncBody(plan.calls)
+        rewriter = _AsyncBody(plan.calls, plan.eager)
         body = node.body.visit(rewriter)
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
@@ -87,8 +87,9 @@ class MigrateToAsyncSession(DefinitionCommand):
 class _AsyncBody(cst.CSTTransformer):
     """Applies call actions by index, numbering calls in tree order like the collector."""
 
-    def __init__(self, calls: dict[int, CallAction]) -> None:
+    def __init__(self, calls: dict[int, CallAction], eager: dict[int, tuple[str, tuple[str, ...]]] | None = None) -> None:
         self.calls = calls
+        self.eager = eager or {}
         self.count = 0
         self.index: dict[int, int] = {}
         self.with_items: set[int] = set()
@@ -121,7 +122,10 @@ class _AsyncBody(cst.CSTTransformer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = _parenthesize_await(updated, "func")
-        action = self.calls.get(self.index[id(original)])
+        index = self.index[id(original)]
+        if index in self.eager and not self.nested:
+            updated = _with_options(updated, *self.eager[index])
+        action = self.calls.get(index)
         if action is None or self.nested:
             return updated
         if action.kind == "query":
@@ -242,6 +246,34 @@ class _RenameType(cst.CSTTransformer):
         if dotted == self.old:
             return cst.Name(self.new)
         return updated
+
+
+def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Call:
+    """`s.get(M, pk, options=[...])` for a get; `stmt.options(...)` for a statement or a legacy query."""
+    added = [cst.parse_expression(text) for text in options]
+    if form == "get":
+        args = list(call.args)
+        for number, arg in enumerate(args):
+            if arg.keyword is not None and arg.keyword.value == "options":
+                if isinstance(arg.value, (cst.List, cst.Tuple)):
+                    elements = [*arg.value.elements, *(cst.Element(a) for a in added)]
+                    elements = [e.with_changes(comma=cst.MaybeSentinel.DEFAULT) for e in elements]
+                    args[number] = arg.with_changes(value=arg.value.with_changes(elements=elements))
+                else:
+                    value = cst.List([cst.StarredElement(arg.value), *(cst.Element(a) for a in added)])
+                    args[number] = arg.with_changes(value=value)
+                return call.with_changes(args=args)
+        if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        options_arg = cst.Arg(
+            keyword=cst.Name("options"),
+            value=cst.List([cst.Element(a) for a in added]),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+        )
+        return call.with_changes(args=[*args, options_arg])
+    inner = call.with_changes(lpar=(), rpar=())
+    wrapped = cst.Call(func=cst.Attribute(value=inner, attr=cst.Name("options")), args=[cst.Arg(a) for a in added])
+    return wrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
 
 
 def _renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:

@@ -7,7 +7,9 @@ from sqlalchemy.orm import selectinload
 
 
 def author_name(session: Session, book_id: int) -> str:
-    book = session.scalars(select(Book).{options}where(Book.id == book_id)).one()
+    # a dict lookup: the data flow does not follow it to the query, so no option is added
+    books = {b.id: b for b in session.scalars(select(Book).{options}where(Book.id == book_id))}
+    book = books[book_id]
     return book.author.name
 
 

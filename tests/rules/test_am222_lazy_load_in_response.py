@@ -13,7 +13,9 @@ from schemas import BookOut
 
 @router.get("/model", response_model=BookOut)
 def model(session: session_dependency, book_id: int):
-    return session.scalars(select(Book).{options}where(Book.id == book_id)).one()
+    # a dict lookup: the data flow does not follow it to the query, so no option is added
+    books = {b.id: b for b in session.scalars(select(Book).{options}where(Book.id == book_id))}
+    return books[book_id]
 """
 
 

@@ -1,0 +1,307 @@
+"""Where a function's ORM objects come from: its queries, and what its names hold and it returns.
+
+Phase two adds eager-load options to the query that loaded an object whose relationship
+is read (`codemods/phase2/eager_flow.py`); that needs the data flow from the query to the
+read, or to the value a route returns. This module records it per function as *terms*,
+plain tuples the index follows across calls:
+
+    ("load", n)              the n-th query of `facts.Function.loads`
+    ("name", x)              a local name or parameter (see `holds`)
+    ("call", i)              what the call with index i returns (a project function's `results`)
+    ("attr", t, a)           attribute `a` of t: `book.author`
+    ("iter", t)              an element of t: `for b in books`, `[b for b in books]`
+    ("item", t, i)           element i of a tuple t: `books, total = page(...)`
+    ("key", t, k)            `t["k"]`
+    ("tuple", (t, ...))      a tuple or list display
+    ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
+    ("any", (t, ...))        one of: `a if c else b`
+    ("none",)                no object (`None`, a number, a string)
+    ("?",)                   anything else: the flow cannot follow it
+
+Names bound in nested functions, lambdas and classes hold ("?",) as well: the outer
+function cannot tell which binding a read sees.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.module import Collector
+from async_migrate.codemods.astcollect.syntax import dotted, string
+
+UNKNOWN: tuple = ("?",)
+NONE: tuple = ("none",)
+
+# Result methods after `s.scalars(stmt)` / `s.execute(stmt)` that still yield the entities.
+_ENTITY_STEPS = frozenset({"all", "first", "one", "one_or_none", "unique", "scalars", "scalar_one",
+                           "scalar_one_or_none", "scalar"})
+# Of those, the ones that turn `execute()` rows into entities.
+_SCALAR_STEPS = frozenset({"scalars", "scalar_one", "scalar_one_or_none", "scalar"})
+_QUERY_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "get"})
+_QUERY_STEPS = frozenset({"filter", "filter_by", "order_by", "limit", "offset", "distinct", "options", "join",
+                          "outerjoin"})
+_SELECTS = frozenset({"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select",
+                      "sqlalchemy.sql.expression.select", "sqlmodel.select", "sqlmodel.sql.expression.select"})
+# Builtins that hand back (the elements of) their argument.
+_PASSTHROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter", "next"})
+
+
+def read(
+    collector: Collector,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    function: facts.Function,
+    indexes: dict[int, int],
+    local: frozenset[str],
+) -> None:
+    """Fill `function.loads`, `.holds` and `.results`. `indexes`: id of a call's `func` -> the
+    call's index (the collector's numbering); `local`: every local name of the function."""
+    _Flow(collector, function, indexes, local).run(node)
+
+
+class _Flow:
+    def __init__(
+        self, collector: Collector, function: facts.Function, indexes: dict[int, int], local: frozenset[str]
+    ) -> None:
+        self.collector = collector
+        self.function = function
+        self.indexes = indexes
+        self.local = local
+        self.statements: dict[str, list[ast.expr]] = {}  # name -> values assigned to it
+        self.holds: dict[str, list[tuple]] = {}
+
+    def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        body = node.body
+        # comprehension variables are local to the comprehension, yet read like locals here
+        self.local = self.local | {
+            item.id for item in _own_nodes(body) if type(item) is ast.Name and type(item.ctx) is ast.Store
+        }
+        for statement in _own_statements(body):
+            if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
+                self.statements.setdefault(statement.targets[0].id, []).append(statement.value)
+            elif type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value:
+                self.statements.setdefault(statement.target.id, []).append(statement.value)
+        results: list[tuple] = []
+        for item in _own_nodes(body):
+            kind = type(item)
+            if kind is ast.Assign:
+                for target in item.targets:
+                    self._bind(target, self.term(item.value))
+            elif kind is ast.AnnAssign and item.value is not None:
+                self._bind(item.target, self.term(item.value))
+            elif kind is ast.AugAssign or kind is ast.NamedExpr:
+                self._bind(item.target, UNKNOWN)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                self._bind(item.target, ("iter", self.term(item.iter)))
+            elif kind is ast.comprehension:
+                self._bind(item.target, ("iter", self.term(item.iter)))
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for with_item in item.items:
+                    if with_item.optional_vars is not None:
+                        self._bind(with_item.optional_vars, UNKNOWN)
+            elif kind is ast.ExceptHandler and item.name:
+                self.holds.setdefault(item.name, []).append(UNKNOWN)
+            elif kind is ast.Return and item.value is not None:
+                results.append(self.term(item.value))
+            elif kind in _SCOPES:
+                for name in _bound_inside(item):
+                    self.holds.setdefault(name, []).append(UNKNOWN)
+        self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
+        self.function.results = tuple(dict.fromkeys(results))
+
+    def _bind(self, target: ast.expr, term: tuple) -> None:
+        kind = type(target)
+        if kind is ast.Name:
+            self.holds.setdefault(target.id, []).append(term)  # type: ignore[attr-defined]
+        elif kind is ast.Tuple or kind is ast.List:
+            for number, element in enumerate(target.elts):  # type: ignore[attr-defined]
+                if type(element) is ast.Starred:
+                    self._bind(element.value, UNKNOWN)
+                else:
+                    self._bind(element, ("item", term, number))
+        elif kind is ast.Starred:
+            self._bind(target.value, UNKNOWN)  # type: ignore[attr-defined]
+
+    # ---------------------------------------------------------------- terms
+
+    def term(self, node: ast.expr) -> tuple:
+        kind = type(node)
+        if kind is ast.Await:
+            return self.term(node.value)  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            return ("name", node.id) if node.id in self.local else UNKNOWN  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            return NONE
+        if kind is ast.Attribute:
+            return ("attr", self.term(node.value), node.attr)  # type: ignore[attr-defined]
+        if kind is ast.Subscript:
+            key = string(node.slice)  # type: ignore[attr-defined]
+            if key is not None:
+                return ("key", self.term(node.value), key)  # type: ignore[attr-defined]
+            if type(node.slice) is ast.Constant and type(node.slice.value) is int:  # type: ignore[attr-defined]
+                return ("item", self.term(node.value), node.slice.value)  # type: ignore[attr-defined]
+            return ("iter", self.term(node.value))  # type: ignore[attr-defined]
+        if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            return ("tuple", tuple(self.term(e) for e in node.elts))  # type: ignore[attr-defined]
+        if kind is ast.Dict:
+            pairs: list[tuple[str, tuple]] = []
+            opened = False
+            for key_node, value in zip(node.keys, node.values):  # type: ignore[attr-defined]
+                key = string(key_node) if key_node is not None else None
+                if key is None:
+                    opened = True
+                else:
+                    pairs.append((key, self.term(value)))
+            return ("dict", tuple(pairs), opened)
+        if kind is ast.IfExp:
+            return ("any", (self.term(node.body), self.term(node.orelse)))  # type: ignore[attr-defined]
+        if kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp:
+            return ("tuple", (self.term(node.elt),))  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            return self._call(node)  # type: ignore[arg-type]
+        return UNKNOWN
+
+    def _call(self, node: ast.Call) -> tuple:
+        load = self._load(node)
+        if load is not None:
+            self.function.loads.append(load)
+            return ("load", len(self.function.loads) - 1)
+        func = node.func
+        if type(func) is ast.Name and func.id in _PASSTHROUGH and func.id not in self.local and len(node.args) == 1:
+            return ("tuple", (("iter", self.term(node.args[0])),))
+        index = self.indexes.get(id(func))
+        return ("call", index) if index is not None else UNKNOWN
+
+    # ---------------------------------------------------------------- loads
+
+    def _load(self, node: ast.Call) -> facts.Load | None:
+        func = node.func
+        if type(func) is not ast.Attribute:
+            return None
+        receiver = func.value
+        if type(receiver) is ast.Name and receiver.id in self.local:
+            if func.attr in ("get", "get_one") and node.args:
+                return self._entity_load(node, node.args[0], "get", receiver.id, node)
+            if func.attr in ("scalars", "scalar") and node.args:
+                return self._select_load(node, node.args[0], receiver.id)
+            return None
+        # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`
+        steps: list[str] = []
+        current: ast.expr = node
+        while type(current) is ast.Call and type(current.func) is ast.Attribute:
+            inner = current.func.value
+            if type(inner) is ast.Name:
+                break
+            steps.append(current.func.attr)
+            current = inner
+        if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
+            return None
+        head = current.func
+        if type(head.value) is not ast.Name or head.value.id not in self.local or not current.args:
+            return None
+        session = head.value.id
+        if head.attr == "query":
+            if steps and steps[0] in _QUERY_TERMINALS and all(s in _QUERY_STEPS for s in steps[1:]):
+                return self._entity_load(node, current.args[0], "query", session, current, single=len(current.args) == 1)
+            return None
+        if not all(step in _ENTITY_STEPS for step in steps):
+            return None
+        if head.attr == "execute" and not any(step in _SCALAR_STEPS for step in steps):
+            return None  # rows, not entities
+        if head.attr in ("scalars", "scalar", "execute"):
+            return self._select_load(node, current.args[0], session)
+        return None
+
+    def _select_load(self, node: ast.Call, statement: ast.expr, session: str) -> facts.Load | None:
+        if type(statement) is ast.Name and statement.id in self.local:
+            values = self.statements.get(statement.id, [])
+            roots = [v for v in values if self._selects(v)]
+            derived = [v for v in values if v not in roots]
+            if len(roots) != 1 or not all(_chained_on(v, statement.id) for v in derived):
+                return None
+            statement = roots[0]
+        root = _select_root(statement)
+        if root is None or type(statement) is not ast.Call or not self._selects(statement):
+            return None
+        if len(root.args) != 1 or root.keywords:
+            return None
+        index = self.indexes.get(id(statement.func))
+        if index is None:
+            return None
+        return self._entity(root.args[0], "select", session, index, node)
+
+    def _selects(self, node: ast.expr) -> bool:
+        root = _select_root(node)
+        return root is not None and self.collector.resolve(dotted(root.func), self.local) in _SELECTS
+
+    def _entity_load(
+        self, node: ast.Call, entity: ast.expr, form: str, session: str, call: ast.Call, single: bool = True
+    ) -> facts.Load | None:
+        index = self.indexes.get(id(call.func))
+        if index is None or not single:
+            return None
+        return self._entity(entity, form, session, index, node)
+
+    def _entity(self, entity: ast.expr, form: str, session: str, index: int, node: ast.Call) -> facts.Load | None:
+        written = dotted(entity)
+        if written is None or written.split(".")[0] in self.local:
+            return None
+        return facts.Load(
+            line=node.lineno,
+            index=index,
+            form=form,
+            session=session,
+            model=self.collector.resolve(written, self.local),
+            entity=written,
+        )
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _select_root(node: ast.expr) -> ast.Call | None:
+    """The innermost call of a chain: `select(X)` in `select(X).where(...).order_by(...)`."""
+    while type(node) is ast.Call:
+        func = node.func
+        if type(func) is ast.Attribute and type(func.value) is ast.Call:
+            node = func.value
+            continue
+        return node if dotted(func) is not None else None
+    return None
+
+
+def _chained_on(node: ast.expr, name: str) -> bool:
+    """`stmt.where(...).order_by(...)`: a statement built on `name`."""
+    while type(node) is ast.Call and type(node.func) is ast.Attribute:
+        node = node.func.value
+    return type(node) is ast.Name and node.id == name
+
+
+def _own_statements(body: list[ast.stmt]):
+    for item in _own_nodes(body):
+        if isinstance(item, ast.stmt):
+            yield item
+
+
+def _own_nodes(body: list[ast.stmt]):
+    """Every node of the body outside nested scopes (the scope nodes themselves included)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, _SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(item))))
+
+
+def _bound_inside(scope: ast.AST) -> set[str]:
+    """Names a nested function, lambda or class binds (its parameters included)."""
+    found: set[str] = set()
+    for item in ast.walk(scope):
+        if isinstance(item, ast.arg):
+            found.add(item.arg)
+        elif isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
+            found.add(item.id)
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        found.discard(scope.name)
+    return found

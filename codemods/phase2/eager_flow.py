@@ -1,0 +1,249 @@
+"""Where an ORM object a route reads or returns comes from: a query phase two can amend, or not.
+
+The terms of `codemods/astcollect/objects.py` are followed through local names, the
+results of project functions and the arguments of their callers, to *origins*:
+
+- `load`: a query of a function (`facts.Function.loads`) that runs on the Session, with the
+  relationship path from its entity to the object (`for r in book.reviews` is
+  `Book.reviews` from the query of `book`) and the class the object is at the end of it;
+- `source`: something the tool cannot change: a dependency's return value, a parameter
+  of a function no analysed code calls;
+- `unverified`: a query of a model whose class is not under PATH: its relationships
+  are unknown;
+- `dict`: a dict display (a response built field by field).
+
+`resolve` returns None when the flow cannot be followed (an unknown call, an expression
+it does not model): the caller then falls back to the name-based analysis of
+`codemods/phase2/lazy_loads.py`, which over-reports rather than misses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.project import FunctionId, Project
+
+Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the loaded entity
+
+_MAX_DEPTH = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    kind: str  # load, source, unverified, dict
+    fid: FunctionId
+    load: int = -1  # load: the index in `facts.Function.loads`
+    model: str | None = None  # load: the class of the object (None: a relationship's target unknown)
+    path: Path = ()
+    where: str = ""  # source and unverified: what the object comes from, for reasons
+    term: tuple = ()  # dict: the dict term
+
+
+class Flow:
+    """Resolves terms of the functions in `members` (the analysed closure)."""
+
+    def __init__(self, project: Project, classes: Classes, members: set[FunctionId]) -> None:
+        self.project = project
+        self.classes = classes
+        self.members = members
+        self._active: set[tuple[FunctionId, tuple, tuple]] = set()
+
+    def name(self, fid: FunctionId, name: str) -> list[Origin] | None:
+        return self.resolve(fid, ("name", name))
+
+    def results(self, fid: FunctionId) -> list[Origin] | None:
+        _, function = self.project.functions[fid]
+        if not function.results:
+            return None
+        return self._union(fid, function.results, ())
+
+    def target(self, owner: str, attribute: str) -> str | None:
+        """The class a relationship of `owner` points to, from its `Mapped[...]` annotation."""
+        for ancestor in self.classes.mro(owner):
+            _, declared = self.classes.by_ref[ancestor]
+            if attribute in declared.relationships:
+                for ref in declared.annotations.get(attribute, ()):
+                    found = self.classes.resolve(ref)
+                    if found is not None:
+                        return found
+                return None
+        return None
+
+    def relationship(self, owner: str, attribute: str) -> str | None:
+        """The strategy of `owner.attribute` when it is a relationship (declared or a backref)."""
+        for ancestor in self.classes.mro(owner):
+            _, declared = self.classes.by_ref[ancestor]
+            if attribute in declared.relationships:
+                return declared.relationships[attribute]
+        for _, (__, declared) in self.classes.by_ref.items():
+            if attribute in declared.backrefs and self._backref_lands_on(declared, attribute, owner):
+                return declared.backrefs[attribute]
+        return None
+
+    def _backref_lands_on(self, declared: facts.ClassFacts, attribute: str, owner: str) -> bool:
+        # The backref lives on the class the relationship points to; the pre-pass does not
+        # record which relationship carries it, so any relationship target counts.
+        return any(
+            self.classes.resolve(ref) in self.classes.mro(owner)
+            for refs in declared.annotations.values()
+            for ref in refs
+        )
+
+    # ---------------------------------------------------------------- terms
+
+    def resolve(self, fid: FunctionId, term: tuple, picks: tuple = ()) -> list[Origin] | None:
+        key = (fid, term, picks)
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return []  # a cycle adds nothing the other paths do not
+        self._active.add(key)
+        try:
+            return self._resolve(fid, term, picks)
+        finally:
+            self._active.discard(key)
+
+    def _union(self, fid: FunctionId, terms, picks: tuple) -> list[Origin] | None:
+        found: list[Origin] = []
+        for term in terms:
+            origins = self.resolve(fid, term, picks)
+            if origins is None:
+                return None
+            found.extend(o for o in origins if o not in found)
+        return found
+
+    def _resolve(self, fid: FunctionId, term: tuple, picks: tuple) -> list[Origin] | None:
+        kind = term[0]
+        _, function = self.project.functions[fid]
+        if kind in ("attr", "iter", "item", "key"):
+            pick = (kind, *term[2:])
+            return self.resolve(fid, term[1], (pick, *picks))
+        if kind == "name":
+            held = function.holds.get(term[1])
+            if held is not None:
+                return self._union(fid, held, picks)
+            return self._parameter(fid, function, term[1], picks)
+        if kind == "call":
+            callees = [e.callee for e in self.project.calls_from.get(fid, ()) if e.call.index == term[1]]
+            if not callees:
+                return None
+            found: list[Origin] = []
+            for callee in callees:
+                if callee not in self.members:
+                    return None
+                origins = self.results(callee)
+                if origins is None:
+                    return None
+                for origin in origins:
+                    picked = self._pick(origin, picks)
+                    if picked is None:
+                        return None
+                    found.extend(o for o in picked if o not in found)
+            return found
+        if kind == "load":
+            return self._load(fid, function, term[1], picks)
+        if kind == "tuple":
+            if picks and picks[0][0] == "item":
+                items = term[1]
+                return self.resolve(fid, items[picks[0][1]], picks[1:]) if picks[0][1] < len(items) else None
+            if picks and picks[0][0] == "iter":
+                return self._union(fid, term[1], picks[1:])
+            return None if picks else self._union(fid, term[1], ())
+        if kind == "dict":
+            if not picks:
+                return [Origin("dict", fid, term=term)]
+            if picks[0][0] != "key":
+                return None
+            for key, value in term[1]:
+                if key == picks[0][1]:
+                    return self.resolve(fid, value, picks[1:])
+            return None if term[2] else []
+        if kind == "any":
+            return self._union(fid, term[1], picks)
+        if kind == "none":
+            return []
+        return None
+
+    def _load(self, fid: FunctionId, function: facts.Function, number: int, picks: tuple) -> list[Origin] | None:
+        load = function.loads[number]
+        if load.session not in self.project.session_names(fid):
+            return None  # not a query on the Session phase two rewrites
+        model = self.classes.resolve(load.model)
+        if model is None:
+            where = load.model or load.entity
+            return [Origin("unverified", fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
+        return self._pick(Origin("load", fid, number, model), picks)
+
+    def _pick(self, origin: Origin, picks: tuple) -> list[Origin] | None:
+        """The origin of `picks` applied to an object of `origin`."""
+        for pick in picks:
+            if origin.kind == "dict":
+                return self.resolve(origin.fid, origin.term, picks)
+            if origin.kind != "load":
+                return [origin]
+            if pick[0] in ("iter", "item"):
+                continue  # an element of a loaded collection is an object of the same class
+            if pick[0] != "attr" or origin.model is None:
+                return None
+            attribute = pick[1]
+            if self.relationship(origin.model, attribute) is None:
+                return []  # a column or a method: not an ORM object to load into
+            path = (*origin.path, (origin.model, attribute))
+            origin = Origin("load", origin.fid, origin.load, self.target(origin.model, attribute), path)
+        return [origin]
+
+    def _parameter(
+        self, fid: FunctionId, function: facts.Function, name: str, picks: tuple
+    ) -> list[Origin] | None:
+        params = [p for p in function.params if not p.variadic]
+        param = next((p for p in params if p.name == name), None)
+        if param is None:
+            return None
+        dependency = self._dependency(param)
+        if dependency is not None:
+            return [Origin("source", fid, where=f"the dependency {dependency} (parameter `{name}`)")]
+        callers = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in self.members]
+        if not callers:
+            return None
+        if "." in function.qualname:
+            return None  # a method: positions shift with the receiver
+        position = params.index(param)
+        found: list[Origin] = []
+        for edge in callers:
+            passed = next(
+                (a for a in edge.call.args if a.keyword == name or (a.keyword is None and a.position == position)),
+                None,
+            )
+            if passed is None or passed.name is None:
+                return None
+            origins = self.resolve(edge.caller, ("name", passed.name), picks)
+            if origins is None:
+                return None
+            found.extend(o for o in origins if o not in found)
+        return found
+
+    def _dependency(self, param: facts.Param) -> str | None:
+        refs = [param.depends] if param.depends else []
+        for ref in param.annotation:
+            target = self.project.resolve(ref)
+            if target is not None and target.kind == "value" and target.value is not None and target.value.depends:
+                refs.append(target.value.depends)
+        for ref in refs:
+            found = self.project.function(ref)
+            if found is not None:
+                return f"{found[0].name}.{found[1].qualname}"
+            return ref
+        return None
+
+
+def option(path: Path, local: dict[str, str], loader: str = "selectinload") -> str:
+    """`selectinload(Book.reviews).selectinload(Review.user)`: `local` names each class, `loader`
+    the option function (the first call; the chained ones are methods)."""
+    parts = [f"selectinload({local[owner]}.{attribute})" for owner, attribute in path]
+    if parts:
+        parts[0] = loader + parts[0][len("selectinload"):]
+    return ".".join(parts)
+
+
+def describe(classes: Classes, path: Path) -> str:
+    return ".".join([classes.short(path[0][0]), *(attribute for _, attribute in path)]) if path else "?"

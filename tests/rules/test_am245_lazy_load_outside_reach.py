@@ -1,0 +1,33 @@
+"""AM245 lazy-load-outside-reach: a relationship read on an object from a dependency blocks the route."""
+
+from __future__ import annotations
+
+ROUTER = """
+from fastapi import Depends
+
+
+def current_book(session: session_dependency) -> Book:
+    return session.get(Book, 1)
+
+
+@router.get("/name")
+def name(session: session_dependency, {param}):
+    count = session.scalar(select(func.count()).select_from(Book))
+    {load}
+    return {{"author": book.author.name, "count": count}}
+"""
+
+
+def test_a_relationship_read_on_a_dependency_result_blocks_the_route_naming_it(phase2, entry):
+    document = phase2(ROUTER.format(param="book: Book = Depends(current_book)", load="pass"))
+    found = entry(document, "name")
+    assert found["action"] == "blocked" and "AM245" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM245")]
+    assert "the dependency api.items.current_book" in reason and "`book.author`" in reason
+
+
+def test_near_miss_the_route_loading_the_object_itself_gets_the_eager_load(phase2, entry):
+    document = phase2(ROUTER.format(param="book_id: int", load="book = session.get(Book, book_id)"))
+    found = entry(document, "name")
+    assert found["action"] == "migrate" and "AM245" not in found["codes"], found
+    assert "options=[selectinload(Book.author)]" in document["diff"]

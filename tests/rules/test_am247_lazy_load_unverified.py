@@ -1,0 +1,24 @@
+"""AM247 lazy-load-unverified: an object of a model defined outside PATH is read: the route is not migrated."""
+
+from __future__ import annotations
+
+ROUTER = """
+from {module} import {model}
+
+
+@router.get("/title")
+def title(session: session_dependency, item_id: int):
+    item = session.get({model}, item_id)
+    return {{"title": item.title}}
+"""
+
+
+def test_a_read_on_an_object_of_a_model_outside_path_is_unverified(phase2, entry):
+    found = entry(phase2(ROUTER.format(module="shared_models", model="Gadget")), "title")
+    assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
+    assert "shared_models.Gadget" in found["reasons"][0] and "unverified" in found["reasons"][0]
+
+
+def test_near_miss_a_model_under_path_migrates(phase2, entry):
+    found = entry(phase2(ROUTER.format(module="models", model="Book")), "title")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
