@@ -471,6 +471,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
                 f"awaited by {need.subject} ({need.where}): "
                 "call it without await there, then rerun phase one"
             )
+        elif need.kind == "called":
+            found.append(
+                f"called by {need.subject} ({need.where}) as a coroutine: call it as a plain function "
+                "there, then rerun phase one"
+            )
     shared = shared_session_uses(project, handler.id)
     if shared:
         # Offloading would hand the one Session to threadpool threads: not a fix here.

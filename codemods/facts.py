@@ -55,6 +55,9 @@ class Call(_Fact):
     # judge (`phase2.legacy_query.blocker`).
     query_root: str | None = None
     query_chain: str | None = None
+    # The chain is only iterated (`for b in session.query(B)`, `list(...)`): without a
+    # terminal method it runs as a whole there, and nowhere else.
+    query_iterated: bool = False
     chained: str | None = None  # `join` in `select(A).join(B)`: a method called on a call's result
     # The nested `async def` (coroutine or async generator) the call sits in: it runs on the
     # event loop whatever the enclosing function is.

@@ -37,6 +37,22 @@ def read_function(
     routers: dict[str, str] | None = None,
 ) -> None:
     """Append the facts of one `def` (and of the routes defined inside it) to the module's."""
+    enclosing = collector.scope_imports
+    # The function's own imports, on top of those of the functions it is nested in.
+    collector.scope_imports = dict(enclosing)
+    try:
+        _read_function(collector, node, qualname, keys, routers)
+    finally:
+        collector.scope_imports = enclosing
+
+
+def _read_function(
+    collector: Collector,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualname: str,
+    keys: DefinitionKeys,
+    routers: dict[str, str] | None,
+) -> None:
     function = facts.Function(
         name=node.name,
         qualname=qualname,
@@ -291,6 +307,10 @@ def _query_chain_root(node: ast.Call) -> ast.Call | None:
     return None
 
 
+# Builtins that only iterate their one argument: a legacy Query given to them is run as a whole.
+_ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
+
+
 class BodyScanner:
     """Walks one function body: calls, awaits, yields, uses of parameters, opened sessions."""
 
@@ -315,6 +335,9 @@ class BodyScanner:
         self.coroutines: list[str] = []  # the nested `async def`s around the node being read
         self.chain_inner: set[int] = set()
         self.query_chains: dict[int, str] = {}  # id of a chain's `X.query(...)` call -> the chain
+        # Expressions only iterated: a `for` or comprehension source, the one argument of list().
+        self.iterated: set[int] = set()
+        self.iterated_chains: set[int] = set()  # ids of the `X.query(...)` calls of such chains
         # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.defined.union(collector.facts.imports)
@@ -449,6 +472,7 @@ class BodyScanner:
         self._name(parts[0], line, nested)
 
     def _on_import(self, node: ast.Import, nested: bool) -> bool:
+        self.collector.scope_imports.update(self.collector.imported(node))
         for alias in node.names:
             self._dotted_name(alias.name, alias.lineno, nested)
             if alias.asname is not None:
@@ -456,6 +480,7 @@ class BodyScanner:
         return False
 
     def _on_import_from(self, node: ast.ImportFrom, nested: bool) -> bool:
+        self.collector.scope_imports.update(self.collector.imported(node))
         if node.module is not None:
             self._dotted_name(node.module, node.lineno, nested)
         for alias in node.names:
@@ -519,6 +544,7 @@ class BodyScanner:
         self.function.awaits.append((line, text))
 
     def _on_for(self, node: ast.For | ast.AsyncFor, nested: bool) -> None:
+        self.iterated.add(id(node.iter))
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
         self._bind(node.target)
@@ -549,6 +575,7 @@ class BodyScanner:
         return False
 
     def _on_comprehension(self, node: ast.comprehension, nested: bool) -> None:
+        self.iterated.add(id(node.iter))
         if node.is_async and not nested:
             self._await(self.source.line_of(node.target), "async comprehension")
 
@@ -647,6 +674,12 @@ class BodyScanner:
             if type(passed) is ast.Attribute:
                 self.raw_args.append((recorded, passed))
         call.query_chain = self.query_chains.get(id(node))
+        call.query_iterated = id(node) in self.iterated_chains
+        if (
+            type(func) is ast.Name and func.id in _ITERATING_BUILTINS and func.id not in self.locals
+            and len(node.args) == 1 and not node.keywords and type(node.args[0]) is not ast.Starred
+        ):
+            self.iterated.add(id(node.args[0]))
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
         offload = self._offload_position(func)
@@ -729,6 +762,8 @@ class BodyScanner:
             node = node.func.value
         call.query_root = root.func.value.id  # type: ignore[attr-defined]
         self.query_chains[id(root)] = self.source.raw(outer)
+        if id(outer) in self.iterated:
+            self.iterated_chains.add(id(root))
 
     def _flow_target(self, target: ast.expr, value: ast.expr) -> None:
         if type(target) is ast.Name:

@@ -32,6 +32,9 @@ class Collector:
         self.facts = facts.Module(path=path, name=self.name)
         self.defined: set[str] = set()
         self._nested = False  # the module-level statement being read sits in a compound one
+        # Imports inside the function being read (`from db import SessionLocal` in its body,
+        # often to avoid an import cycle): they resolve like the module's own.
+        self.scope_imports: dict[str, str] = {}
 
     def collect(self) -> facts.Module:
         statements = list(self.definitions(self.tree.body))
@@ -68,12 +71,7 @@ class Collector:
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
             self.defined.add(statement.name)  # type: ignore[attr-defined]
         elif kind is ast.Import:
-            for alias in statement.names:  # type: ignore[attr-defined]
-                if alias.asname is not None:
-                    self.facts.imports[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    self.facts.imports[head] = head
+            self.facts.imports.update(self.imported(statement))  # type: ignore[arg-type]
         elif kind is ast.ImportFrom:
             self._import_from(statement)  # type: ignore[arg-type]
         elif kind is ast.Assign:
@@ -84,22 +82,48 @@ class Collector:
             self.defined.add(statement.target.id)  # type: ignore[attr-defined]
 
     def _import_from(self, node: ast.ImportFrom) -> None:
+        if node.names[0].name == "*":
+            base = self._import_base(node)
+            if base is None:
+                return
+            self.facts.imports.setdefault("*", "")
+            stars = self.facts.imports["*"]
+            self.facts.imports["*"] = f"{stars},{base}" if stars else base
+            return
+        self.facts.imports.update(self.imported(node))
+
+    def _import_base(self, node: ast.ImportFrom) -> str | None:
+        """The absolute module a `from ... import` reads from; None above the top package."""
         base = node.module or ""
         if node.level:
             package = self.name.split(".") if self.is_package else self.name.split(".")[:-1]
             depth = node.level - 1
             if depth > len(package):
-                return
+                return None
             anchor = package[: len(package) - depth] if depth else package
             base = ".".join([*anchor, base] if base else anchor)
-        if node.names[0].name == "*":
-            self.facts.imports.setdefault("*", "")
-            stars = self.facts.imports["*"]
-            self.facts.imports["*"] = f"{stars},{base}" if stars else base
-            return
+        return base
+
+    def imported(self, node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+        """The names an import statement binds -> the absolute references they stand for
+        (`*` imports aside)."""
+        found: dict[str, str] = {}
+        if type(node) is ast.Import:
+            for alias in node.names:
+                if alias.asname is not None:
+                    found[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    found[head] = head
+            return found
+        base = self._import_base(node)  # type: ignore[arg-type]
+        if base is None:
+            return found
         for alias in node.names:
-            local = alias.asname if alias.asname is not None else alias.name
-            self.facts.imports[local] = f"{base}.{alias.name}" if base else alias.name
+            if alias.name != "*":
+                local = alias.asname if alias.asname is not None else alias.name
+                found[local] = f"{base}.{alias.name}" if base else alias.name
+        return found
 
     def resolve(self, expression: str | None, local: frozenset[str] = frozenset()) -> str | None:
         """Absolute reference of a dotted expression written in this module."""
@@ -108,7 +132,7 @@ class Collector:
         head, _, rest = expression.partition(".")
         if head in local:
             return None
-        target = self.facts.imports.get(head)
+        target = self.scope_imports.get(head) or self.facts.imports.get(head)
         if target is None:
             if head in self.defined:
                 target = f"{self.name}.{head}" if self.name else head

@@ -43,6 +43,7 @@ from async_migrate.codemods.rules.am123_reaches_session_work import RULE as AM12
 from async_migrate.codemods.rules.am124_holds_sync_session import RULE as AM124
 from async_migrate.codemods.rules.am125_unverified_session_call import RULE as AM125
 from async_migrate.codemods.rules.am126_process_wide_session import RULE as AM126
+from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work
@@ -157,6 +158,13 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                     "cannot follow"
                 )
             )
+        elif need.kind == "called":
+            reasons.append(
+                AM130.reason(
+                    f"called by {need.subject} ({need.where}) without await: it uses the coroutine the call "
+                    "returns, which a `def` would not return"
+                )
+            )
         else:
             reasons.append(
                 AM113.reason(f"awaited by {need.subject} ({need.where}): that call would break as `def`")
@@ -198,12 +206,14 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         if shape in ("coroutine", "external", "unknown"):
             needs.append(CoroutineNeed(shape, decorator.text, decorator.line, where))
     for edge in project.calls_to[handler.id]:
-        if edge.call.awaited:
+        # Awaited, or handed on as an argument (`asyncio.run(f())`, `create_task(f())`): either
+        # way the caller uses the coroutine the call returns.
+        if edge.call.awaited or edge.call.argument_of is not None:
             module, caller = project.functions[edge.caller]
             needs.append(
                 CoroutineNeed(
-                    "awaited", f"{module.name}.{caller.qualname}", edge.call.line,
-                    f"{module.path}:{edge.call.line}",
+                    "awaited" if edge.call.awaited else "called", f"{module.name}.{caller.qualname}",
+                    edge.call.line, f"{module.path}:{edge.call.line}",
                 )
             )
     return needs

@@ -44,6 +44,7 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
@@ -194,6 +195,24 @@ def compute(
         )
         for fid in candidates:
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    for fid, handler in candidates.items():
+        for param, ref in dependencies.wrapped_session_params(project, handler):
+            wrapper = dependencies.dependency_function(project, ref)
+            name = ref.rsplit(".", 1)[-1]
+            if wrapper is None:
+                text = (
+                    f"{handler.module.path}:{param.line}: parameter `{param.name}` gets its Session from "
+                    f"`{ref}`, which the analysis cannot read (outside PATH): what it does around the "
+                    "Session cannot be kept with the async session dependency in its place"
+                )
+            else:
+                text = (
+                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
+                    f"`{param.name}` gets its Session from `{name}`, which is not the session provider but "
+                    "wraps it (what it does around the Session, such as a commit or a rollback, would be "
+                    "lost with the async session dependency in its place)"
+                )
+            blocked.setdefault(fid, []).append(AM256.reason(text))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:
@@ -502,7 +521,9 @@ _EXTRA_BLOCKERS: list = []
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
     from async_migrate.codemods.phase2.legacy_query import blocker
 
-    return blocker(call.query_chain, call.receiver) if call.query_chain and call.receiver else None
+    if not call.query_chain or not call.receiver:
+        return None
+    return blocker(call.query_chain, call.receiver, iterated=call.query_iterated)
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

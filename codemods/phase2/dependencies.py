@@ -32,7 +32,8 @@ class SharedSession:
 
 
 def param_dependency(project: Project, param: facts.Param) -> str | None:
-    """The dependency a parameter is injected by: `Depends(f)` inline or through an alias."""
+    """The dependency a parameter is injected by: `Depends(f)` inline, through an alias, or
+    through a module-level `db_dependency = Depends(f)` given as the default."""
     if param.depends is not None:
         return param.depends
     for ref in param.annotation:
@@ -40,7 +41,31 @@ def param_dependency(project: Project, param: facts.Param) -> str | None:
         value = target.value if target is not None and target.kind == "value" else None
         if value is not None and value.kind == "annotated" and value.depends is not None:
             return value.depends
+    if param.default_ref is not None:
+        target = project.resolve(param.default_ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "depends":
+            return value.ref
     return None
+
+
+def wrapped_session_params(project: Project, handler: Handler) -> list[tuple[facts.Param, str]]:
+    """The route's Session parameters injected by a dependency that is not a session provider
+    (one that opens the Session: `project.session_dependencies`) but wraps one, as
+    `def tx(db = Depends(get_db)): yield db; db.commit()` does: (parameter, dependency).
+
+    Phase two puts the async session dependency in the parameter's place, so what the wrapper
+    does around the Session (a commit, a rollback, per-request set-up) would be lost.
+    """
+    _, function = project.functions[handler.id]
+    found = []
+    for param in function.params:
+        if project.declared_session(param) is None:
+            continue
+        ref = param_dependency(project, param)
+        if ref is not None and not project.is_session_dependency(ref):
+            found.append((param, ref))
+    return found
 
 
 def dependency_function(project: Project, ref: str | None) -> FunctionId | None:

@@ -109,16 +109,17 @@ def is_query_chain(node: cst.BaseExpression, session: str) -> bool:
 
 
 @functools.cache
-def blocker(chain: str, session: str) -> str | None:
+def blocker(chain: str, session: str, iterated: bool = True) -> str | None:
     """Why a legacy chain, as written (`session.query(Book).all()`), cannot become a 2.0
-    `select()` under AsyncSession; None when it can."""
+    `select()` under AsyncSession; None when it can. `iterated`: the chain stands where it is
+    only iterated (see `facts.Call.query_iterated`)."""
     expression = cst.parse_expression(f"({chain})").with_changes(lpar=(), rpar=())
-    result = rewrite_query(expression, session)  # type: ignore[arg-type]
+    result = rewrite_query(expression, session, iterated=iterated)  # type: ignore[arg-type]
     return result if isinstance(result, str) else None
 
 
 def rewrite_query(
-    node: cst.Call, session: str, names: Mapping[str, str] | None = None
+    node: cst.Call, session: str, names: Mapping[str, str] | None = None, iterated: bool = True
 ) -> QueryRewrite | str:
     """Rewrite the OUTERMOST call of a legacy chain rooted at `<session>.query(...)` into its 2.0
     AsyncSession form, or return a blocker message (str) saying precisely what cannot be mapped
@@ -134,6 +135,12 @@ def rewrite_query(
     problem = chain.check()
     if problem is not None:
         return problem
+    if chain.terminal is None and not iterated:
+        return (
+            "the Query object itself is used (kept in a variable, passed, returned, sliced or "
+            "extended later), not run by a terminal method or iterated where it is built: "
+            f"AsyncSession has no Query to keep; {_MANUAL}"
+        )
     return _Rewriter(chain, _Names(names)).rewrite()
 
 

@@ -50,3 +50,33 @@ def test_near_miss_a_helper_without_a_session_keeps_the_route_with_am105(app, re
     )
     entry = reported(root, "summary", "phase1")
     assert (entry["action"], entry["codes"]) == ("keep", ["AM105"])
+
+
+def test_a_helper_importing_its_opener_inside_the_function_converts_with_am103(app, reported, findings):
+    # The import inside the function (kept there to avoid an import cycle) resolves like a
+    # module-level one; before, the route read as doing no Session work and check was clean.
+    local_import = {
+        "services/__init__.py": "",
+        "services/audit.py": """
+            def record(what):
+                from db.engine import database_sessionmaker as make_session
+
+                with make_session() as s:
+                    s.execute("select 1")
+                    s.commit()
+            """,
+    }
+    root = app(
+        """
+        from services.audit import record
+
+
+        @router.post("/audit")
+        async def audit(what: str):
+            record(what)
+        """,
+        local_import,
+    )
+    entry = reported(root, "audit", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM103"])
+    assert [f["code"] for f in findings(root, "audit")] == ["AM301"]

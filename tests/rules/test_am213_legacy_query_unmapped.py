@@ -3,6 +3,8 @@ its route."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_with_entities_blocks_the_route_with_am213(phase2, entry):
     document = phase2(
@@ -27,4 +29,40 @@ def test_near_miss_a_query_with_a_select_form_migrates(phase2, entry):
         """
     )
     found = entry(document, "entities")
+    assert found["action"] == "migrate" and "AM213" not in found["codes"], found
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "query = session.query(Book).filter(Book.id > 0)\n    return {'total': query.count(), 'first': query.first().title}",
+        "return session.query(Book).order_by(Book.id)[1:3]",
+        "return paginate(session.query(Book).order_by(Book.id))",
+        "query = session.query(Book)\n    if only_long:\n        query = query.filter(Book.id > 1)\n    return query.all()",
+    ],
+    ids=["kept-in-a-variable", "sliced", "passed-to-a-helper", "extended-later"],
+)
+def test_a_query_object_used_as_a_value_blocks_with_am213(phase2, entry, body):
+    document = phase2(
+        "def paginate(query):\n    return query.limit(2).all()\n\n\n"
+        "@router.get('/books')\ndef books(session: session_dependency, only_long: bool = False):\n    " + body + "\n"
+    )
+    found = entry(document, "books")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM213"]), found
+    assert "the Query object itself is used" in found["reasons"][0]
+    assert document["files_changed"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return [book.title for book in session.query(Book).order_by(Book.id)]",
+        "titles = []\n    for book in session.query(Book):\n        titles.append(book.title)\n    return titles",
+        "return [book.title for book in list(session.query(Book))]",
+    ],
+    ids=["comprehension", "for-loop", "list"],
+)
+def test_near_miss_a_query_iterated_where_it_is_built_migrates(phase2, entry, body):
+    document = phase2("@router.get('/books')\ndef books(session: session_dependency):\n    " + body + "\n")
+    found = entry(document, "books")
     assert found["action"] == "migrate" and "AM213" not in found["codes"], found

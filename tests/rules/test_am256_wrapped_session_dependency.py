@@ -1,0 +1,38 @@
+"""AM256 wrapped-session-dependency: a route whose Session comes through a dependency that wraps
+the session provider (and commits) is blocked, not handed the non-committing async dependency."""
+
+from __future__ import annotations
+
+ROUTES = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+
+def get_tx_session(session: Session = Depends(get_db_session)):
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+@router.post("/{book_id}/retitle")
+def retitle(book_id: int, title: str, session: Session = Depends({dependency})):
+    book = session.get(Book, book_id)
+    book.title = title
+    return {"title": book.title}
+"""
+
+
+def test_a_session_from_a_committing_wrapper_blocks_with_am256(phase2, entry):
+    found = entry(phase2(ROUTES.replace("{dependency}", "get_tx_session")), "retitle")
+    assert found["action"] == "blocked" and found["codes"] == ["AM256"], found
+    assert "gets its Session from `get_tx_session`, which is not the session provider but wraps it" in found["reasons"][0]
+
+
+def test_near_miss_the_session_provider_itself_migrates(phase2, entry):
+    found = entry(phase2(ROUTES.replace("{dependency}", "get_db_session")), "retitle")
+    assert found["action"] == "migrate" and "AM256" not in found["codes"], found
