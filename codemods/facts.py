@@ -182,6 +182,9 @@ class Function(_Fact):
     loads: list[Load] = field(default_factory=list)
     holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
     results: tuple[tuple, ...] = ()
+    # `b.author.books`: reads on an expression rooted at a local name that is not itself a bare
+    # name: (line, the expression as written, its term, attribute).
+    chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1601,6 +1601,54 @@ def test_runtime_added_eager_loads_serve_the_reads_on_aiosqlite(cli, app):
     assert result == {"name": "Ann", "model": {"id": 1, "title": "Alpha", "author": {"name": "Ann"}}}
 
 
+CHAINED_MODELS = MODELS.replace(
+    "    name: Mapped[str]\n", '    name: Mapped[str]\n    books: Mapped[list["Book"]] = relationship(back_populates="author")\n'
+).replace("author: Mapped[Author] = relationship()", 'author: Mapped[Author] = relationship(back_populates="books")')
+
+
+def test_runtime_chained_and_legacy_query_eager_loads_on_aiosqlite(cli, app):
+    """`b.author.books` gets `selectinload(Book.author).selectinload(Author.books)` on the statement
+    bound to a name; a legacy Query gets its option before the rewrite to select()."""
+    root = app({
+        "db/engine.py": RUNTIME_ENGINE,
+        "models.py": CHAINED_MODELS,
+        SUBSYSTEM: route_module(
+            """
+            @router.get("/legacy")
+            def legacy(session: session_dependency, book_id: int):
+                book = session.query(Book).filter(Book.id == book_id).first()
+                return {"author": book.author.name}
+            """,
+            """
+            @router.get("/chain")
+            def chain(session: session_dependency, book_id: int):
+                stmt = select(Book).where(Book.id == book_id)
+                return [other.title for b in session.scalars(stmt).all() for other in b.author.books]
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "legacy")["action"] == handler(document, "chain")["action"] == "migrate"
+    text = (root / SUBSYSTEM).read_text()
+    assert "select(Book).options(selectinload(Book.author)).where(Book.id == book_id)" in text
+    assert "stmt = select(Book).where(Book.id == book_id).options(selectinload(Book.author).selectinload(Author.books))" in text
+    result = run_python(
+        root,
+        """
+        from api.items import chain, legacy
+
+        async def main():
+            async with async_database_sessionmaker() as session:
+                out = {"legacy": await legacy(session, 1), "chain": await chain(session, 2)}
+            await async_engine.dispose()
+            return out
+
+        print(json.dumps(asyncio.run(main())))
+        """,
+    )
+    assert result == {"legacy": {"author": "Ann"}, "chain": ["Alpha", "Beta"]}
+
+
 def test_runtime_twin_and_sync_original_both_work(cli, app):
     root = app({
         "db/engine.py": RUNTIME_ENGINE,

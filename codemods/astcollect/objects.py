@@ -69,6 +69,7 @@ class _Flow:
         self.local = local
         self.statements: dict[str, list[ast.expr]] = {}  # name -> values assigned to it
         self.holds: dict[str, list[tuple]] = {}
+        self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         body = node.body
@@ -82,8 +83,11 @@ class _Flow:
             elif type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value:
                 self.statements.setdefault(statement.target.id, []).append(statement.value)
         results: list[tuple] = []
+        callees = {id(item.func) for item in _own_nodes(body) if type(item) is ast.Call}
         for item in _own_nodes(body):
             kind = type(item)
+            if kind is ast.Attribute and id(item) not in callees:
+                self._chained(item)
             if kind is ast.Assign:
                 for target in item.targets:
                     self._bind(target, self.term(item.value))
@@ -108,6 +112,18 @@ class _Flow:
                     self.holds.setdefault(name, []).append(UNKNOWN)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
         self.function.results = tuple(dict.fromkeys(results))
+
+    def _chained(self, node: ast.Attribute) -> None:
+        """`b.author.books`, `session.get(B, 1).author`: a read on something that is not a bare name."""
+        value = node.value
+        if type(value) is ast.Name:
+            return  # `facts.Function.attributes` has those
+        head: ast.expr = value
+        while type(head) in (ast.Attribute, ast.Call, ast.Subscript):
+            head = head.func if type(head) is ast.Call else head.value  # type: ignore[attr-defined]
+        if type(head) is not ast.Name or head.id in ("self", "cls") or head.id not in self.local:
+            return
+        self.function.chains.append((node.lineno, ast.unparse(value), self.term(value), node.attr))
 
     def _bind(self, target: ast.expr, term: tuple) -> None:
         kind = type(target)
@@ -162,6 +178,13 @@ class _Flow:
         return UNKNOWN
 
     def _call(self, node: ast.Call) -> tuple:
+        known = self.calls.get(id(node))
+        if known is not None:
+            return known
+        found = self.calls[id(node)] = self._call_term(node)
+        return found
+
+    def _call_term(self, node: ast.Call) -> tuple:
         load = self._load(node)
         if load is not None:
             self.function.loads.append(load)

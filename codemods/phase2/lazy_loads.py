@@ -71,7 +71,8 @@ Not detected (may miss)
     - An eager load anywhere in the closure credits every access to the same
       relationship in that closure, even on an object another query loaded without it.
     - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
-      (`self.book.author`); reads on `self`/`cls` (methods and properties of models are
+      (`self.book.author`), except in phase two, which follows chains rooted at a local
+      name (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls` (methods and properties of models are
       not reached through resolvable calls anyway); methods called on local objects
       (`book.describe()`: the call does not resolve, so the method is not in the
       closure); relationships read by `**`/`model_dump()`/custom serializers,
@@ -309,6 +310,15 @@ class _Analysis:
                 self._named_read(root, fid, line, receiver, attribute, eager)
             else:
                 self._traced_read(root, fid, line, receiver, attribute, origins, eager)
+        if self.flow is None:
+            return
+        # `b.author.books`: a path of relationships, loaded by one chained option
+        for line, written, term, attribute in function.chains:
+            origins = self.flow.resolve(fid, term)
+            if origins is None:
+                self._named_read(root, fid, line, written, attribute, eager)
+            else:
+                self._traced_read(root, fid, line, written, attribute, origins, eager)
 
     def _named_read(
         self,
