@@ -24,7 +24,11 @@ def render_markdown(report: Report) -> str:
     out.append(
         f"`async-migrate {report.command}` on `{report.root}`: phase one {verb} "
         f"{totals['convert']} of {totals['handlers']} handlers; "
-        f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
+        + (
+            "1 handler it keeps `async def` still blocks the event loop."
+            if totals["still_blocking"] == 1
+            else f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
+        )
     )
     out.append("")
     out.append(_table(
