@@ -1,6 +1,6 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Four rules, one finding per handler and rule (`async-migrate rules` documents each):
+Six rules, one finding per handler and rule (`async-migrate rules` documents each):
 
 - AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
   Session work on the event loop (directly, through helpers that take its Session,
@@ -13,6 +13,11 @@ Four rules, one finding per handler and rule (`async-migrate rules` documents ea
   code, a method of an object built from it by unseen code): not an all-clear.
 - AM303 `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
   a code that does not exist.
+- AM305 `unused-pragma`: a handler's pragma that silences no finding (like ruff's
+  unused-noqa): the work it acknowledged is gone, or the handler is a `def`.
+- AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
+  reads a relationship of an object a dependency loaded on a synchronous Session, nothing
+  eager-loading it: the lazy load is a blocking query on the event loop.
 
 A pragma on the `def` line, or on the line above it, silences one handler:
 `# async-migrate: ignore[AM301] reason` (or `ignore[blocking-session]`). Without
@@ -29,7 +34,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.outcome import Blocking, Outcome
-from async_migrate.codemods.phase1.rule import coroutine_needs, decide
+from async_migrate.codemods.phase1.rule import coroutine_needs, decide, lazy_load_text, lazy_loads_on_loop
 from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -41,6 +46,8 @@ from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
+from async_migrate.codemods.rules.am305_unused_pragma import RULE as AM305
+from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.run import (
     Options,
     Progress,
@@ -199,7 +206,9 @@ def analyse(project: Project) -> CheckResult:
             result.handlers += 1
             checked.add(handler.id)
             _check_handler(project, handler, result)
-    # A pragma without a reason is a finding wherever it is, handler or not.
+    # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
+    # handler, which `check` does not judge, a pragma silences nothing.
+    handlers = {handler.id: handler for handler in project.reported_handlers}
     for fid, module, function in project.iter_functions():
         if fid in checked or not project.in_scope(module.path):
             continue
@@ -207,6 +216,12 @@ def analyse(project: Project) -> CheckResult:
         problem = _pragma_problem(pragma) if pragma is not None else None
         if problem is not None:
             result.findings.append(Finding(AM303, None, module.path, function.line, function.qualname, problem))
+        elif pragma is not None and fid in handlers:
+            handler = handlers[fid]
+            message = _unused_pragma_message(
+                pragma, f"`check` does not judge a `def` {_kind(handler)}, it runs in the threadpool"
+            )
+            result.findings.append(Finding(AM305, handler, module.path, function.line, function.qualname, message))
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))
     return result
@@ -250,6 +265,21 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 "keep",
             )
         )
+    lazy = lazy_loads_on_loop(project, handler, work) if not blocking and not work.any else []
+    if lazy:
+        candidates.append(
+            Finding(
+                AM307,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                f"async def {_kind(handler)} "
+                + lazy_load_text(project, lazy, function.awaits, "`async-migrate phase1` converts it to def"),
+                [Blocking(risk.line, f"{risk.path} (lazy load)") for risk in lazy],
+                decide(project, handler).action,
+            )
+        )
     if mixed:
         candidates.append(
             Finding(
@@ -267,6 +297,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         result.findings.append(
             Finding(AM303, handler, handler.module.path, function.line, function.qualname, problem)
         )
+    if pragma is not None and not pragma.unknown and not any(pragma.silences(f.rule) for f in candidates):
+        result.findings.append(Finding(AM305, handler, handler.module.path, function.line, function.qualname,
+                                       _unused_pragma_message(pragma, _unused_why(pragma, handler))))
     for finding in candidates:
         if pragma is not None and pragma.silences(finding.rule):
             if pragma.reason:
@@ -277,6 +310,21 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 )
             continue  # a pragma without a reason silences, but is a finding itself
         result.findings.append(finding)
+
+
+def _unused_pragma_message(pragma: Pragma, why: str) -> str:
+    return (
+        f"pragma `# async-migrate: {pragma.text}` silences nothing: {why}; delete the pragma, or it "
+        "will silence the next real finding"
+    )
+
+
+def _unused_why(pragma: Pragma, handler: Handler) -> str:
+    named = ", ".join(f"`{code}`" for code in pragma.codes) or "any rule"
+    return (
+        f"the {_kind(handler)} has no finding of {named} any more (moved to AsyncSession, or the "
+        "blocking work is gone)"
+    )
 
 
 def _pragma_problem(pragma: Pragma) -> str | None:
@@ -361,22 +409,40 @@ def async_session_params(project: Project, handler: Handler) -> dict[str, str]:
 
 
 def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
-    """Calls of synchronous session helpers from an `async def` handler on the async path."""
+    """Calls of helpers doing synchronous Session work (`def` or `async def`) from an `async def`
+    handler on the async path."""
     if not handler.function.is_async or not async_session_params(project, handler):
         return []
     found = []
     for edge in project.calls_from[handler.id]:
         module, callee = project.functions[edge.callee]
-        if callee.is_async:
-            continue
-        if session_work(project, edge.callee).any:
+        reached = _sync_work_below(project, edge.callee)
+        if reached is not None:
+            deeper = f", which reaches {reached}" if reached != f"{module.name}.{callee.qualname}" else ""
             found.append(
                 Blocking(
-                    edge.call.line, f"{module.name}.{callee.qualname}(...)", offloaded=edge.call.offloaded
+                    edge.call.line, f"{module.name}.{callee.qualname}(...){deeper}", offloaded=edge.call.offloaded
                 )
             )
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def _sync_work_below(project: Project, start: FunctionId) -> str | None:
+    """The first function at or below `start` in the call graph that does synchronous Session
+    work, by name, or None. `async def` helpers count and are looked through: handed the
+    AsyncSession, their unawaited Session calls return coroutines nobody runs."""
+    order = [start]
+    seen = {start}
+    for current in order:
+        if session_work(project, current).any:
+            module, function = project.functions[current]
+            return f"{module.name}.{function.qualname}"
+        for edge in project.calls_from.get(current, ()):
+            if edge.callee not in seen:
+                seen.add(edge.callee)
+                order.append(edge.callee)
+    return None
 
 
 def describe(blocking: list[Blocking]) -> str:

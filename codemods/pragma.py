@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from async_migrate.codemods.rules import Rule, all_rules, find
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
+from async_migrate.codemods.rules.am305_unused_pragma import RULE as AM305
 
 # Where the pragma may stand; `check --help` and the README say it in these words.
 PLACEMENT = (
@@ -34,8 +35,8 @@ class Pragma:
 
 
 def silenceable() -> list[Rule]:
-    """The rules a pragma may name: every `check` finding but a bad pragma itself."""
-    return [rule for rule in all_rules("check") if rule != AM303]
+    """The rules a pragma may name: every `check` finding but a bad or unused pragma itself."""
+    return [rule for rule in all_rules("check") if rule not in (AM303, AM305)]
 
 
 def parse_pragma(text: str | None) -> Pragma | None:

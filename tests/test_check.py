@@ -347,6 +347,53 @@ def test_an_async_session_route_calling_synchronous_session_helpers_is_a_mixed_f
     assert "`session = Depends(get_async_db_session)`" in by_dependency["message"]
 
 
+ASYNC_HELPERS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from db.async_engine import get_async_db_session
+
+router = APIRouter(prefix="/v3")
+
+
+async def store(db: Session, name: str) -> None:
+    db.add(name)
+    db.commit()
+
+
+async def outer(session: AsyncSession, name: str) -> None:
+    await store(session, name)
+
+
+async def fine(session: AsyncSession) -> None:
+    await session.commit()
+
+
+@router.post("/through")
+async def through(name: str, session: AsyncSession = Depends(get_async_db_session)):
+    await outer(session, name)
+
+
+@router.post("/clean")
+async def clean_v3(session: AsyncSession = Depends(get_async_db_session)):
+    await fine(session)
+"""
+
+
+def test_sync_session_work_reached_through_async_helpers_is_a_mixed_finding(cli, project, app_files):
+    root = project({**app_files, "db/async_engine.py": ASYNC_ENGINE, "api/__init__.py": "", "api/v3.py": ASYNC_HELPERS})
+    found = findings(cli, root)
+    assert sorted(found) == ["through"]
+    (through,) = found["through"]
+    assert through["code"] == "AM302"
+    assert through["blocking"] == [{
+        "line": line_of(root / "api/v3.py", "await outer(session, name)"),
+        "call": "api.v3.outer(...), which reaches api.v3.store",
+        "offloaded": False,
+    }]
+
+
 def test_a_pragma_for_one_kind_does_not_silence_the_other(cli, async_app):
     v2 = async_app / "api/v2.py"
     v2.write_text(
@@ -355,7 +402,8 @@ def test_a_pragma_for_one_kind_does_not_silence_the_other(cli, async_app):
             "async def mixed(session: async_session_dependency):  # async-migrate: ignore[blocking-session] nope",
         )
     )
-    assert [f["code"] for f in findings(cli, async_app)["mixed"]] == ["AM302"]
+    # the pragma for the other kind silences nothing, so it is reported as unused too
+    assert [f["code"] for f in findings(cli, async_app)["mixed"]] == ["AM302", "AM305"]
     v2.write_text(v2.read_text().replace("ignore[blocking-session] nope", "ignore[mixed-session] legacy stats"))
     document = cli.json("check", async_app)
     assert "mixed" not in {f["function"] for f in document["findings"]}

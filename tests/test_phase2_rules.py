@@ -1576,6 +1576,31 @@ def test_runtime_migrated_route_and_helpers_run_on_aiosqlite(cli, app):
     }
 
 
+def test_a_migrated_route_loses_its_pragma_and_check_stays_clean(cli, app):
+    """The pragma acknowledged synchronous Session work the migration removed: left in place,
+    `check` would report it as unused (AM305) on phase two's own output."""
+    root = app({SUBSYSTEM: route_module(
+        """
+        # async-migrate: ignore[blocking-session] @timed needs a coroutine function
+        @router.get("/count")
+        async def count(session: session_dependency):
+            return session.scalar(select(func.count()).select_from(Book))
+        """,
+        """
+        @router.get("/other")
+        async def other(session: session_dependency):  # async-migrate: ignore[AM301] kept for now
+            return session.scalar(select(func.count()).select_from(Book))
+        """,
+    )})
+    document = apply(cli, root)
+    assert handler(document, "count")["action"] == handler(document, "other")["action"] == "migrate"
+    text = (root / SUBSYSTEM).read_text()
+    assert "async-migrate:" not in text
+    assert '\n\n@router.get("/count")\nasync def count(session: async_session_dependency):\n' in text
+    assert 'async def other(session: async_session_dependency):\n' in text
+    assert cli.json("check", root)["findings"] == []
+
+
 def test_runtime_added_eager_loads_serve_the_reads_on_aiosqlite(cli, app):
     """The relationship reads of a helper and of a response model, served by the options phase
     two added: without them each read raises MissingGreenlet on the async stack."""

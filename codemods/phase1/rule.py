@@ -43,8 +43,10 @@ from async_migrate.codemods.rules.am123_reaches_session_work import RULE as AM12
 from async_migrate.codemods.rules.am124_holds_sync_session import RULE as AM124
 from async_migrate.codemods.rules.am125_unverified_session_call import RULE as AM125
 from async_migrate.codemods.rules.am126_process_wide_session import RULE as AM126
+from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
+from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work
 
@@ -63,6 +65,15 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         for line, callee, keyword in project.invented_keywords(handler.id)
     ]
     pragma = parse_pragma(function.pragma)
+    lazy = lazy_loads_on_loop(project, handler, work, keep)
+    if lazy:
+        reason = AM129.reason(lazy_load_text(project, lazy, function.awaits))
+        if pragma is not None and pragma.silences(AM307):
+            kept = AM114.reason("kept by pragma: " + (pragma.reason or "no reason given"))
+            return Outcome(handler, "async", "async", "keep", [reason, kept, *notes])
+        if function.awaits:
+            return Outcome(handler, "async", "async", "keep", [reason, *notes])
+        return Outcome(handler, "async", "def", "convert", [reason, *notes])
     silenced = pragma is not None and pragma.silences(AM301) and work.any
     if keep or silenced:
         # A pragma acknowledges that the handler blocks; it does not hide why phase one
@@ -85,6 +96,53 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             _still_blocking(outcome, work)
         return outcome
     return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work) + notes)
+
+
+def lazy_loads_on_loop(
+    project: Project, handler: Handler, work: SessionWork | None = None, keep: list[Reason] | None = None
+) -> list:
+    """An `async def` handler without Session work of its own that reads a relationship (in its
+    code or by its response model) of an object a dependency loaded on a synchronous Session,
+    nothing eager-loading it: a lazy load, a blocking query on the event loop. [] otherwise, and
+    for handlers phase one keeps for other reasons (`keep`)."""
+    from async_migrate.codemods.phase2.lazy_loads import dependency_lazy_loads
+
+    function = handler.function
+    if not function.is_async or handler.kind == "websocket":
+        return []
+    if work is None:
+        work = session_work(project, handler.id)
+    if keep is None:
+        keep = _reasons_to_stay_async(project, handler, work)
+    if work.any or [r.code for r in keep] not in ([AM105.code], [AM106.code]):
+        return []
+    if not any(p.depends or p.annotation for p in function.params):
+        return []
+    return [
+        risk
+        for risk in dependency_lazy_loads(project, handler.id)
+        if risk.dependency in project.functions and session_work(project, risk.dependency).any
+    ]
+
+
+def lazy_load_text(
+    project: Project, risks: list, awaits: list[tuple[int, str]], converted: str = "as `def` it runs in the threadpool"
+) -> str:
+    first = risks[0]
+    module, dependency = project.functions[first.dependency]
+    where = f"`{first.path}` ({first.file}:{first.line})"
+    more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
+    text = (
+        f"lazy-loads {where}{more} on the object from the dependency {module.name}.{dependency.qualname}, "
+        "which loaded it on a synchronous Session: a blocking query on the event loop"
+    )
+    if awaits:
+        line, awaited = awaits[0]
+        return text + (
+            f"; it awaits at line {line} (`{awaited}`), so it stays async: eager-load the relationship in "
+            "the dependency's query"
+        )
+    return f"{text}; {converted}"
 
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[Reason]:

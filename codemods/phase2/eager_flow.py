@@ -39,6 +39,7 @@ class Origin:
     path: Path = ()
     where: str = ""  # source and unverified: what the object comes from, for reasons
     term: tuple = ()  # dict: the dict term
+    dependency: FunctionId | None = None  # source: the dependency function it comes from
 
 
 class Flow:
@@ -201,7 +202,9 @@ class Flow:
             return None
         dependency = self._dependency(param)
         if dependency is not None:
-            return [Origin("source", fid, where=f"the dependency {dependency} (parameter `{name}`)")]
+            text, dependency_fid = dependency
+            where = f"the dependency {text} (parameter `{name}`)"
+            return [Origin("source", fid, where=where, dependency=dependency_fid)]
         callers = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in self.members]
         if not callers:
             return None
@@ -222,7 +225,7 @@ class Flow:
             found.extend(o for o in origins if o not in found)
         return found
 
-    def _dependency(self, param: facts.Param) -> str | None:
+    def _dependency(self, param: facts.Param) -> tuple[str, FunctionId | None] | None:
         refs = [param.depends] if param.depends else []
         for ref in param.annotation:
             target = self.project.resolve(ref)
@@ -231,8 +234,8 @@ class Flow:
         for ref in refs:
             found = self.project.function(ref)
             if found is not None:
-                return f"{found[0].name}.{found[1].qualname}"
-            return ref
+                return f"{found[0].name}.{found[1].qualname}", (found[0].name, found[1].key)
+            return ref, None
         return None
 
 

@@ -133,6 +133,8 @@ class LazyLoadRisk:
     path: str = ""  # response: "BookDetail.author"; attribute: "book.author"
     routes: tuple[str, ...] = ()  # the analysed roots whose closure lacks the eager load
     code: str = AM220.code  # AM220 lazy load, AM221 dynamic relationship, AM222 read by the response
+    # AM245: the dependency function the object comes from, when it comes from one.
+    dependency: FunctionId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,14 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
     roots (`routes` lists every root that lacks the eager load) and sorted.
     """
     return _Analysis(project).run(function_ids).risks
+
+
+def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
+    """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
+    returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
+    their `dependency`)."""
+    risks = _Analysis(project, fix=True).run([fid]).risks
+    return [risk for risk in risks if risk.code == AM245.code and risk.dependency is not None]
 
 
 def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoads:
@@ -328,7 +338,7 @@ class _Analysis:
         receiver: str,
         attribute: str,
         eager: dict[str, _Eager],
-        source: str | None = None,
+        source: Origin | None = None,
     ) -> None:
         """A read judged by names (module docstring); `source`: where the flow says the object
         comes from, when that is somewhere phase two cannot add an option (AM245)."""
@@ -397,7 +407,7 @@ class _Analysis:
                                 f"`{receiver}.{attribute}` reads an object of {origin.where}: whether "
                                 f"`{attribute}` is a relationship that loads lazily is unverified")
             elif origin.kind == "source":
-                self._named_read(root, fid, line, receiver, attribute, eager, source=origin.where)
+                self._named_read(root, fid, line, receiver, attribute, eager, source=origin)
 
     def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
         """Whether the queries credit the relationship (a bare `session.get` only by its own function)."""
@@ -567,7 +577,7 @@ class _Analysis:
         """The response model `model` validated from an object the flow traced to `origin`."""
         assert self.flow is not None
         if origin.kind == "source":
-            self._walk(root, module, function, line, model, path, stack, eager, source=origin.where)
+            self._walk(root, module, function, line, model, path, stack, eager, source=origin)
             return
         if origin.kind == "unverified" or (origin.kind == "load" and origin.model is None):
             if self.classes.fields(model):
@@ -631,7 +641,7 @@ class _Analysis:
         path: str,
         stack: tuple[str, ...],
         eager: dict[str, _Eager],
-        source: str | None = None,
+        source: Origin | None = None,
     ) -> None:
         for name, annotation in self.classes.fields(model):
             field_path = f"{path}.{name}"
@@ -661,7 +671,7 @@ class _Analysis:
         name: str,
         risky: list[_Relationship],
         safe: list[_Relationship],
-        source: str | None = None,
+        source: Origin | None = None,
     ) -> LazyLoadRisk:
         owner = _single_owner([*risky, *safe])
         message = (
@@ -707,11 +717,15 @@ def _single_owner(risky: list[_Relationship]) -> str | None:
     return owners[0] if len(owners) == 1 else None  # None also for a backref (owner unknown)
 
 
-def _from_source(risk: LazyLoadRisk, source: str) -> LazyLoadRisk:
+def _from_source(risk: LazyLoadRisk, source: Origin) -> LazyLoadRisk:
     return replace(
         risk,
         code=AM245.code,
-        message=f"{risk.message}; the object comes from {source}, whose query phase two cannot add the option to",
+        dependency=source.dependency,
+        message=(
+            f"{risk.message}; the object comes from {source.where}, whose query phase two cannot add the "
+            "option to"
+        ),
     )
 
 

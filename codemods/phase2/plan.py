@@ -41,6 +41,9 @@ class FunctionPlan:
     # and the route decorator: local name -> new name.
     redepend: dict[str, str] = field(default_factory=dict)
     keep_sync: bool = False  # a dependency twin without Session work stays a plain `def`
+    # A migrated route's `# async-migrate: ignore[...]` pragma silenced its synchronous Session
+    # work, which is gone: left, it would silence nothing (AM305) or the next real finding.
+    drop_pragma: bool = False
     # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
     # query's form (`facts.Load.form`) and the options as code.
     eager: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
@@ -87,6 +90,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
         is_dependency = fid in dependency_twins
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
+        if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
+            fplan.drop_pragma = True
         if fid in closure.migrated_routes or is_dependency:
             _plan_redepend(project, fid, fplan, plan, {d: twins[d] for d in dependency_twins if d in twins}, aliases)
         if is_dependency and not function.is_async and not project.session_names(fid):

@@ -31,6 +31,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 
 from async_migrate.codemods import imports
+from async_migrate.codemods.astcollect.syntax import PRAGMA
 from async_migrate.codemods.definitions import DefinitionCommand
 from async_migrate.codemods.phase2.legacy_query import rewrite_query
 from async_migrate.codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
@@ -76,12 +77,13 @@ class MigrateToAsyncSession(DefinitionCommand):
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
             decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
-        return node.with_changes(
+        migrated = node.with_changes(
             body=body,
             params=params,
             decorators=decorators,
             asynchronous=node.asynchronous if plan.keep_sync else node.asynchronous or cst.Asynchronous(),
         )
+        return _without_pragma(migrated) if plan.drop_pragma else migrated
 
 
 class _AsyncBody(cst.CSTTransformer):
@@ -246,6 +248,30 @@ class _RenameType(cst.CSTTransformer):
         if dotted == self.old:
             return cst.Name(self.new)
         return updated
+
+
+def _pragma(line: cst.EmptyLine) -> bool:
+    return line.comment is not None and line.comment.value.lstrip("#").strip().startswith(PRAGMA)
+
+
+def _without_pragma(node: cst.FunctionDef) -> cst.FunctionDef:
+    """The definition without its `# async-migrate:` comment lines: above it, between its
+    decorators, before the `def`, and after the header's colon."""
+    decorators = [
+        d.with_changes(leading_lines=[line for line in d.leading_lines if not _pragma(line)])
+        for d in node.decorators
+    ]
+    node = node.with_changes(
+        decorators=decorators,
+        leading_lines=[line for line in node.leading_lines if not _pragma(line)],
+        lines_after_decorators=[line for line in node.lines_after_decorators if not _pragma(line)],
+    )
+    body = node.body
+    if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
+        if body.header.comment.value.lstrip("#").strip().startswith(PRAGMA):
+            header = body.header.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))
+            node = node.with_changes(body=body.with_changes(header=header))
+    return node
 
 
 def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Call:

@@ -1,0 +1,70 @@
+"""AM129 lazy-load-on-loop: an `async def` route reading a lazy relationship of a dependency's
+object (loaded on the synchronous Session) converts to def, or stays async with the reason."""
+
+from __future__ import annotations
+
+MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posts: Mapped[list["Post"]] = relationship(back_populates="user")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user: Mapped[User] = relationship(back_populates="posts")
+"""
+
+ROUTE = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1{options})
+
+
+@router.get("/posts")
+async def posts(user: User = Depends(get_current_user)):
+    {await}return [p.title for p in user.posts]
+"""
+
+
+def files() -> dict[str, str]:
+    return {"models.py": MODELS}
+
+
+def test_a_lazy_read_on_a_dependency_object_converts_the_route_with_am129(app, reported):
+    root = app(ROUTE.replace("{options}", "").replace("{await}", ""), files())
+    entry = reported(root, "posts", "phase1")
+    assert (entry["action"], entry["after"], entry["codes"]) == ("convert", "def", ["AM129"])
+    assert "`user.posts`" in entry["reasons"][0] and "api.items.get_current_user" in entry["reasons"][0]
+
+
+def test_a_route_that_awaits_keeps_with_am129(app, reported):
+    root = app(ROUTE.replace("{options}", "").replace("{await}", "await asyncio.sleep(0)\n    "), files())
+    entry = reported(root, "posts", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM129"])
+    assert "stays async" in entry["reasons"][0]
+
+
+def test_near_miss_the_dependency_eager_loads_the_relationship(app, reported):
+    root = app(
+        ROUTE.replace("{options}", ", options=[selectinload(User.posts)]").replace("{await}", ""), files()
+    )
+    assert reported(root, "posts", "phase1")["codes"] == ["AM105"]
