@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies, methods
+from async_migrate.codemods.phase2 import dependencies, holders, methods
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -44,6 +44,9 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am252_held_session_moves import RULE as AM252
+from async_migrate.codemods.rules.am253_held_session_blocked import RULE as AM253
+from async_migrate.codemods.rules.am254_held_session_shared import RULE as AM254
 from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
@@ -86,6 +89,8 @@ class Closure:
     dependency_twins: dict[FunctionId, list[FunctionId]] = field(default_factory=dict)  # route -> deps
     # Loader options the migrated routes' relationship reads need, on queries phase two rewrites.
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
+    # Dependencies building a class that holds the Session, moving in place with it.
+    in_place_dependencies: set[FunctionId] = field(default_factory=set)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -147,6 +152,12 @@ def compute(
     # A dependency sharing the route's Session moves with it: the route gets async twins of
     # the dependencies on the way to it (or is blocked when they cannot have one).
     shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
+    for fid, handler in candidates.items():
+        # A route reaching the Session only through an object a dependency builds
+        # (`repo: Repo = Depends(get_repo)`): that dependency, and every other one in the
+        # tree receiving the Session, moves with the route.
+        if not shared_sessions[fid] and any(holders.holder_of(project, f) for f in _reach(project, [fid])):
+            shared_sessions[fid] = dependencies.session_dependencies_in_tree(project, handler)
     dependency_twins: dict[FunctionId, list[FunctionId]] = {}
     dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
     for fid, sharing in shared_sessions.items():
@@ -244,8 +255,9 @@ def compute(
                                 f"{', '.join(sharing_with)} (--shared block)"
                             )
                         )
+            reasons.extend(_holder_reasons(project, route, reaches[route], members, active, read))
             if reasons:
-                blocked[route] = reasons
+                blocked[route] = list(dict.fromkeys(reasons))  # a class's problem, once per class
                 newly_blocked = True
         if not newly_blocked:
             break
@@ -253,8 +265,16 @@ def compute(
     closure.blocked_routes = blocked
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
+    # A dependency building a class that holds the Session, used only by migrated routes,
+    # moves in place with the class (checked per route above).
+    in_place = {
+        d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
+        if _builds_holder(project, d)
+    }
+    closure.in_place_dependencies = in_place
     closure.dependency_twins = {
-        fid: chain for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
+        fid: [d for d in chain if d not in in_place]
+        for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
     }
     closure.eager_fixes = {fid: fixes[fid] for fid in closure.migrated_routes if fixes.get(fid)}
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
@@ -267,8 +287,13 @@ def compute(
     # callers the call graph cannot follow: they keep the synchronous original.
     referenced = value_references(project)
     unseen = methods.unseen_callers(project, migrated_helpers, read)
-    twins = {fid for fid, outside in sync_callers.items() if outside or fid in referenced or fid in unseen}
+    # `Depends(get_repo)` names an in-place dependency as a value: FastAPI calls it, never code.
+    twins = {
+        fid for fid, outside in sync_callers.items()
+        if outside or (fid in referenced and fid not in in_place) or fid in unseen
+    }
     twins |= twinned_dependencies
+    held = {f for f in migrated_helpers if _holder_member(project, f)} | in_place
     groups = methods.dispatch_groups(project, (f for f in migrated_helpers if methods.is_method(project, f)))
     changed = True
     while changed:
@@ -284,9 +309,38 @@ def compute(
             if group & twins and not group <= twins:
                 twins |= group
                 changed = True
+    if twins & held:
+        # Something that keeps a synchronous original calls into a class moving in place:
+        # the class is shared after all. The routes reaching it are blocked, and the
+        # closure computed again without them.
+        extra: dict[FunctionId, list[Reason]] = {}
+        for fid in sorted(twins & held):
+            users = sorted({e.caller for e in project.all_calls_to[fid] if e.caller in twins})
+            shared_reason = AM254.reason(
+                f"{_where(project, fid, project.functions[fid][1].line)}: {_name(project, fid)} moves in place "
+                f"with the class holding the Session, but {', '.join(_name(project, u) for u in users) or 'its user'} "
+                "keeps a synchronous original that calls it"
+            )
+            for route, reached in closure.reaches.items():
+                if fid in reached:
+                    extra.setdefault(route, []).append(shared_reason)
+        merged = {k: list(v) for k, v in (forced or {}).items()}
+        for route, added in extra.items():
+            merged.setdefault(route, []).extend(added)
+        return compute(project, name, modules, shared, merged, read)
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
-        if fid in twinned_dependencies:
+        if fid in held:
+            holder = holders.holder_of(project, fid)
+            what = (
+                f"moves in place with {holder.name(project)}, which holds the Session on its instances: "
+                "only the migrated routes use it"
+                if holder is not None else
+                "a dependency building a class that holds the Session, used only by the migrated routes: "
+                "moves in place, its Session parameter becomes the AsyncSession"
+            )
+            closure.helpers[fid] = HelperDecision(fid, "migrate", [AM252.reason(what)])
+        elif fid in twinned_dependencies:
             users = sorted(r for r, chain in closure.dependency_twins.items() if fid in chain)
             closure.helpers[fid] = HelperDecision(fid, "twin", [AM226.reason(
                 f"a dependency sharing the Session of {', '.join(_name(project, r) for r in users)}: "
@@ -368,6 +422,96 @@ def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
     )
 
 
+def _holder_member(project: Project, fid: FunctionId) -> bool:
+    """A method that moves with its class holding the Session, or the class's `__init__`."""
+    holder = holders.holder_of(project, fid)
+    return holder is not None and (fid in holder.methods or fid == holder.init)
+
+
+def _builds_holder(project: Project, fid: FunctionId) -> bool:
+    """A function constructing a class that holds the Session (`return Repo(db)`)."""
+    return any(_holder_member(project, e.callee) and project.functions[e.callee][1].name == "__init__"
+               for e in project.all_calls_from[fid])
+
+
+def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
+    """Where a dependency is injected: `module.qualname` of each function with a parameter
+    `Depends()` on it (directly or through an `Annotated` alias), or `path:line` for a
+    decorator's or module-level `Depends()` the tool does not attribute to a function."""
+    cached = cast("dict[FunctionId, list[str]] | None", project.derived.get("phase2.dependency_users"))
+    if cached is None:
+        cached = {}
+        for fid, (module, function) in project.functions.items():
+            for param in function.params:
+                target = dependencies.dependency_function(project, dependencies.param_dependency(project, param))
+                if target is not None:
+                    cached.setdefault(target, []).append(_name(project, fid))
+            for decorator in function.decorators:
+                for ref in decorator.depends:
+                    target = dependencies.dependency_function(project, ref)
+                    if target is not None:
+                        cached.setdefault(target, []).append(f"{module.path}:{decorator.line}")
+        for fid in dependencies.unattributed_session_dependencies(project):
+            cached.setdefault(fid, []).append("a dependency list the tool cannot attribute")
+        project.derived["phase2.dependency_users"] = cached
+    return cached.get(dependency, [])
+
+
+def _holder_reasons(
+    project: Project,
+    route: FunctionId,
+    reached: set[FunctionId],
+    members: set[FunctionId],
+    active: list[FunctionId],
+    read: Callable[[str], str] | None,
+) -> list[Reason]:
+    """Why a class holding the Session that the route reaches cannot move in place with it:
+    code that stays synchronous calls or builds it, or its methods are named as values."""
+    reasons: list[Reason] = []
+    routes = {_name(project, r) for r in active}
+    seen: set[str] = set()
+    for fid in sorted({route} | reached):
+        holder = holders.holder_of(project, fid)
+        if holder is None or holder.ref in seen or not _holder_member(project, fid):
+            continue
+        seen.add(holder.ref)
+        cls = holder.name(project)
+        moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
+        outside = sorted({e.caller for m in moving for e in project.all_calls_to[m] if e.caller not in members})
+        if outside:
+            reasons.append(AM254.reason(
+                f"{_where(project, fid, project.functions[fid][1].line)}: {cls} holds the Session and would move in "
+                f"place, but {', '.join(_name(project, c) for c in outside)} also use it and stay synchronous"
+            ))
+        users = holders.class_dependency_users(project, holder)
+        if users:
+            reasons.append(AM253.reason(
+                f"{', '.join(users)}: {cls} holds the Session and is injected as a class dependency "
+                f"(`Depends({cls})`): not moved"
+            ))
+        uses = holders.value_uses(project, holder, read)
+        if uses:
+            reasons.append(AM253.reason(
+                f"{cls} holds the Session and its moving methods are named where the tool cannot see how they "
+                f"are called ({', '.join(uses[:3])}{', ...' if len(uses) > 3 else ''})"
+            ))
+        for edge in holders.constructions(project, holder):
+            builder = edge.caller
+            if builder not in members or builder in active:
+                continue
+            if not project.is_dependency(builder):
+                continue
+            others = [u for u in dependency_users(project, builder) if u not in routes]
+            if others or project.all_calls_to[builder]:
+                others += [_name(project, e.caller) for e in project.all_calls_to[builder]]
+                reasons.append(AM254.reason(
+                    f"{_where(project, builder, project.functions[builder][1].line)}: {cls} holds the Session and "
+                    f"is built by the dependency {_name(project, builder)}, which {', '.join(sorted(set(others)))} "
+                    "also use and which stay synchronous"
+                ))
+    return reasons
+
+
 def _routes_in(project: Project, modules: set[str]) -> list[Handler]:
     """The routes and websockets of these modules, in the project's order. Indexed by module
     once per project: scan computes a closure for every router module."""
@@ -394,6 +538,12 @@ def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
         # Async helpers belong here too: `async def store(db: Session)` awaited by a
         # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
         stack.extend(edge.callee for edge in methods.session_edges(project, fid))
+        # A class holding the Session moves as a whole: its attribute holds one kind of Session.
+        holder = holders.holder_of(project, fid)
+        if holder is not None:
+            stack.extend(holder.methods)
+            if holder.init is not None:
+                stack.append(holder.init)
     return seen
 
 
@@ -505,7 +655,16 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for edge in methods.uncertain_calls(project, fid):
         found.append(_Own(AM217, edge.call.line, f"calls `{edge.via or 'a method'}()`, which may run "
                           "several implementations the tool cannot tell apart"))
+    holder = holders.holder_of(project, fid)
+    if holder is not None and (fid in holder.methods or fid == holder.init):
+        for path, line, problem in holder.problems:
+            elsewhere = "" if path == module.path else f"{path}:{line}: "
+            found.append(_Own(AM253, line if not elsewhere else function.line,
+                              f"{elsewhere}{holder.name(project)} holds the Session on its instances and cannot "
+                              f"move: {problem}"))
     for line, what in methods.held_elsewhere(project, fid):
+        if holder is not None and holders.on_held(project, fid, what):
+            continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, a Session it does not receive as a "
                           "parameter (held by an instance or a module-level global, or opened by an opener "
                           "phase two does not replace)"))

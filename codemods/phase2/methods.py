@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import cast
 
 from async_migrate.codemods import twin_names
+from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
 # Decorators that leave a method a plain function the tool can make `async def`.
@@ -44,6 +45,8 @@ def session_edges(project: Project, fid: FunctionId) -> list[Edge]:
         if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
             found.append(edge)
         elif edge.via is not None and edge.callee in project.work_chains:
+            found.append(edge)
+        elif holders.passes_held(project, edge):
             found.append(edge)
     return found
 
@@ -85,7 +88,10 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         else:
             found.append((decorator.line, f"is decorated with `@{decorator.text}`: the tool cannot tell whether "
                           "the decorator works with a coroutine method"))
-    if function.name.startswith("__") and function.name.endswith("__"):
+    holder = holders.holder_of(project, fid)
+    if function.name == "__init__" and holder is not None and fid == holder.init and not project.own_work(fid):
+        pass  # stores the Session: stays a plain `def`, its parameter becomes AsyncSession
+    elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
     for opened in project.opens_directly(fid):

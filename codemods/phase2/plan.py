@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.project import Edge, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
@@ -88,7 +89,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         fplan = FunctionPlan(function.key, twin=twins.get(fid))
         plan.functions[function.key] = fplan
         _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
-        is_dependency = fid in dependency_twins
+        is_dependency = fid in dependency_twins or fid in closure.in_place_dependencies
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
             fplan.drop_pragma = True
@@ -97,6 +98,9 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)
+        holder = holders.holder_of(project, fid)
+        if holder is not None and fid == holder.init:
+            fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
     return plans
 
 
@@ -218,6 +222,13 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
         if call.query_root in names:
             fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False)
             continue
+        held = holders.held_call(project, fid, call.func)
+        if held is not None and not call.nested:
+            if held in AWAITED_METHODS:
+                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
+            elif held in CONTEXT_METHODS:
+                fplan.calls[call.index] = CallAction("begin", add_await=not call.awaited)
+            continue
         if call.receiver in names and call.method is not None:
             if call.method == "query":
                 continue  # part of a legacy chain, rewritten whole at its outermost call
@@ -227,6 +238,8 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
                 fplan.calls[call.index] = CallAction("begin", add_await=not call.awaited)
             continue
         edge = edges.get(call.index)
+        if edge is not None and project.functions[edge.callee][1].name == "__init__":
+            continue  # building an object (`Repo(db)`): never awaited
         if edge is not None and edge.callee in migrated:
             callee_module, callee = project.functions[edge.callee]
             rename = twins.get(edge.callee)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies
 from async_migrate.codemods.phase2.closure import Closure
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
@@ -137,7 +137,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             if param is not None and after.declared_session(param) is not None:
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, whose parameter "
                      f"`{param_name}` is a synchronous Session", edge.call)
-            elif not callee.is_async and callee.name_uses.get(param_name):
+            elif not callee.is_async and callee.name_uses.get(param_name) and not _only_stored(after, callee, param):
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, a synchronous "
                      "function that does Session work with it", edge.call)
         if not callee.is_async and not edge.call.offloaded and (
@@ -146,7 +146,51 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    held = _held_async(after, fid)
+    for call in function.calls:
+        if call.func is None or call.offloaded:
+            continue
+        path, _, method = call.func.rpartition(".")
+        if path not in held:
+            continue
+        what = f"`{path.lstrip('$')}.{method}()`"
+        if method in AWAITED_METHODS and not call.awaited:
+            flag(call.line, f"{what} is a coroutine on the held AsyncSession and is not awaited", call)
+        elif method in CONTEXT_METHODS and not call.awaited and call.line not in async_with:
+            flag(call.line, f"{what} on the held AsyncSession needs `async with`", call)
+        elif method == "query" or method in UNAVAILABLE_METHODS:
+            flag(call.line, f"{what} does not exist on AsyncSession", call)
     return found
+
+
+def _only_stored(after: Project, callee: facts.Function, param: facts.Param | None) -> bool:
+    """A parameter declared AsyncSession that the function only stores (`self.db = db` in an
+    `__init__`): no call on it or with it. The methods using the attribute are checked."""
+    if param is None or after.declared_async_session(param) is None:
+        return False
+    name = param.name
+    return not any(c.receiver == name or any(a.name == name for a in c.args) for c in callee.calls)
+
+
+def _held_async(after: Project, fid: FunctionId) -> set[str]:
+    """`$self.db` for each attribute of the method's class that `__init__` sets from a parameter
+    declared AsyncSession."""
+    classes = after.flow.classes
+    owner = classes.owner(fid)
+    _, function = after.functions[fid]
+    if owner is None or not function.params:
+        return set()
+    init = classes.methods.get(owner, {}).get("__init__")
+    if init is None:
+        return set()
+    declared = set(after.declared_async_session_params(init))
+    first = function.params[0].name
+    return {
+        f"${first}.{attribute}"
+        for (ref, attribute), assigned in classes.assigned.items() if ref == owner
+        for source, expression in assigned
+        if source == init and expression.lstrip("$") in declared
+    }
 
 
 def _wrapped(function: facts.Function, call: facts.Call, project: Project) -> bool:
@@ -233,7 +277,9 @@ def original_line(
 
 def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Violation]:
     handler = next((h for h in after.handlers if h.id == route), None)
-    if handler is None or not after.declared_async_session_params(route):
+    if handler is None:
+        return []
+    if not after.declared_async_session_params(route) and not _async_in_tree(after, handler):
         return []
     _, function = after.functions[route]
     found = []
@@ -244,3 +290,22 @@ def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Vi
     for shared in dependencies.session_dependencies_in_tree(after, handler):
         found.append(_violation(before, route, f"{function.qualname}: {dependencies.describe(after, shared)}"))
     return found
+
+
+def _async_in_tree(after: Project, handler: Handler) -> bool:
+    """Whether a dependency below the route takes the AsyncSession (`get_repo` building a
+    repository on it)."""
+    _, function = after.functions[handler.id]
+    seen: set[FunctionId] = set()
+    queue = [r for r in (dependencies.param_dependency(after, p) for p in function.params) if r]
+    queue += dependencies.route_dependencies(after, handler)
+    while queue:
+        fid = dependencies.dependency_function(after, queue.pop(0))
+        if fid is None or fid in seen:
+            continue
+        seen.add(fid)
+        if after.declared_async_session_params(fid):
+            return True
+        _, dependency = after.functions[fid]
+        queue += [r for r in (dependencies.param_dependency(after, p) for p in dependency.params) if r]
+    return False

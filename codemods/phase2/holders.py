@@ -1,0 +1,287 @@
+"""Phase two through classes whose instances hold the request's Session (`self.db`).
+
+A repository or service built per request from the route's Session
+(`UserRepo(db)` in the route, or by a dependency `get_repo(db = Depends(get_db))`)
+moves with the routes that use it: its `__init__` takes the AsyncSession, every
+method working on the held Session becomes `async def` with awaited Session calls,
+and every call of those methods is awaited (up through services holding the
+repository). The class moves as a whole, since its attribute holds one kind of
+Session for every method.
+
+What cannot move safely is reported per class (`HolderClass.problems`): the Session
+attribute assigned anywhere but from an `__init__` parameter, a base class the tool
+cannot see into (or a class hierarchy), an instance kept at module level, the held
+Session handed on or rebound where the tool does not follow it, a class-based view's
+class-level Session.
+
+Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which
+of those hold a Session), `Project.all_calls_to` (who calls the methods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from async_migrate.codemods.flow import INSTANCE, SESSION
+from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import UNAVAILABLE_METHODS
+
+_PLAIN_BASES = frozenset({"object", "builtins.object"})
+
+
+@dataclass(slots=True)
+class HolderClass:
+    """A project class whose instances hold a synchronous Session in an attribute."""
+
+    ref: str
+    attributes: tuple[str, ...]  # `db` for `self.db`
+    init: FunctionId | None  # the `__init__` that receives the Session
+    methods: set[FunctionId] = field(default_factory=set)  # methods that become `async def`
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, why): each blocks the class
+
+    def name(self, project: Project) -> str:
+        return project.flow.classes.short(self.ref)
+
+
+def holder_classes(project: Project) -> dict[str, HolderClass]:
+    """Every project class holding a Session on its instances, by class reference (cached)."""
+    found = project.derived.get("phase2.holders")
+    if found is None:
+        found = project.derived["phase2.holders"] = _find(project)
+    return cast(dict[str, HolderClass], found)
+
+
+def holder_of(project: Project, fid: FunctionId) -> HolderClass | None:
+    """The holder class a method belongs to, or None."""
+    owner = project.flow.classes.owner(fid)
+    return holder_classes(project).get(owner) if owner is not None else None
+
+
+def _find(project: Project) -> dict[str, HolderClass]:
+    flow = project.flow
+    classes = flow.classes
+    attributes: dict[str, dict[str, list[tuple[FunctionId, str]]]] = {}
+    for (ref, attribute), assigned in classes.assigned.items():
+        if any(flow.holds(fid, expression) is not None for fid, expression in assigned):
+            attributes.setdefault(ref, {})[attribute] = assigned
+    declared: dict[str, list[str]] = {}
+    for ref, (_module, found) in classes.by_ref.items():
+        for name in (*found.annotations, *found.depends):
+            if name in declared.get(ref, ()):
+                continue
+            if any(v.kind == SESSION for v in flow.attribute(ref, name)) and (ref, name) not in classes.assigned:
+                declared.setdefault(ref, []).append(name)
+    holders: dict[str, HolderClass] = {}
+    for ref in sorted({*attributes, *declared}):
+        module, found = classes.by_ref[ref]
+        init = classes.methods.get(ref, {}).get("__init__")
+        holder = HolderClass(ref, tuple(sorted({*attributes.get(ref, {}), *declared.get(ref, ())})), init)
+        holders[ref] = holder
+        for name in declared.get(ref, ()):
+            holder.problems.append((
+                module.path, found.line, f"`{name}` is a Session declared on the class (a class-based view's "
+                "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"
+            ))
+        init_params = project.session_params.get(init, {}) if init is not None else {}
+        for attribute, assigned in sorted(attributes.get(ref, {}).items()):
+            for fid, expression in assigned:
+                fmodule, function = project.functions[fid]
+                if fid != init or expression.lstrip("$") not in init_params:
+                    holder.problems.append((
+                        fmodule.path, function.line, f"{function.qualname} assigns the Session attribute "
+                        f"`self.{attribute}` (`{project.written(expression)}`): the tool moves a Session only "
+                        "when `__init__` stores a Session parameter"
+                    ))
+        for base in found.bases:
+            if project.canonical(base) in _PLAIN_BASES:
+                continue
+            if classes.resolve(base) is None:
+                holder.problems.append((
+                    module.path, found.line, f"{found.qualname} inherits from `{base}`, which the tool cannot see into: its "
+                    "methods may use the Session too"
+                ))
+            else:
+                holder.problems.append((
+                    module.path, found.line, f"{found.qualname} inherits from the project class {classes.short(classes.resolve(base))}: "
+                    "classes holding the Session in a class hierarchy are not moved"
+                ))
+        for sub in classes.subclasses(ref):
+            holder.problems.append((
+                module.path, found.line, f"{found.qualname} is subclassed by {classes.short(sub)}: classes "
+                "holding the Session in a class hierarchy are not moved"
+            ))
+        for other in project.modules.values():
+            for name, value in sorted(other.values.items()):
+                if value.kind == "call" and classes.resolve(value.ref) == ref:
+                    holder.problems.append((
+                        other.path, value.line, f"an instance of {found.qualname} is kept at module level "
+                        f"(`{name}`): its Session outlives the request"
+                    ))
+        holder.methods = _async_methods(project, holder)
+        holder.problems.extend(_escapes(project, holder))
+    return holders
+
+
+def _self_paths(project: Project, fid: FunctionId, holder: HolderClass) -> tuple[str, ...]:
+    """`$self.db` for each Session attribute, spelled with the method's first parameter."""
+    _, function = project.functions[fid]
+    if not function.params:
+        return ()
+    first = function.params[0].name
+    return tuple(f"${first}.{attribute}" for attribute in holder.attributes)
+
+
+def uses_held(project: Project, fid: FunctionId, holder: HolderClass) -> bool:
+    """Whether a method reads the held Session (calls on it, or passes it on)."""
+    paths = _self_paths(project, fid, holder)
+    if not paths:
+        return False
+    _, function = project.functions[fid]
+    for call in function.calls:
+        if call.func is not None and call.func.startswith(tuple(p + "." for p in paths)):
+            return True
+        if any(arg.expr in paths for arg in call.args):
+            return True
+    return any(b.expr in paths or b.expr.startswith(tuple(p + "." for p in paths)) for b in function.bindings)
+
+
+def _async_methods(project: Project, holder: HolderClass) -> set[FunctionId]:
+    """Methods that read the held Session, and methods of the class calling them through
+    `self`: all become `async def` when the class moves."""
+    own = project.flow.classes.methods.get(holder.ref, {})
+    chosen = {fid for name, fid in own.items() if name != "__init__" and uses_held(project, fid, holder)}
+    changed = True
+    while changed:
+        changed = False
+        for name, fid in own.items():
+            if name == "__init__" or fid in chosen:
+                continue
+            if any(edge.callee in chosen for edge in project.all_calls_from[fid]):
+                chosen.add(fid)
+                changed = True
+    return chosen
+
+
+def _escapes(project: Project, holder: HolderClass) -> list[tuple[str, int, str]]:
+    """The held Session rebound or returned where the tool does not follow it."""
+    found = []
+    for fid in sorted({*holder.methods, *([holder.init] if holder.init else [])}):
+        module, function = project.functions[fid]
+        paths = _self_paths(project, fid, holder)
+        for binding in function.bindings:
+            if binding.expr in paths:
+                found.append((
+                    module.path, binding.line, f"{function.qualname} binds the held Session "
+                    f"`{project.written(binding.expr)}` to `{binding.name}`: calls through it would not be awaited"
+                ))
+        for expression in (*function.returned, *function.yielded):
+            if expression in paths:
+                found.append((
+                    module.path, function.line, f"{function.qualname} hands out the held Session "
+                    f"`{project.written(expression)}`: its users would get an AsyncSession"
+                ))
+        for call in function.calls:
+            held = held_call(project, fid, call.func, holder)
+            if held is not None and (held == "query" or held in UNAVAILABLE_METHODS):
+                found.append((
+                    module.path, call.line, f"{function.qualname} calls `{project.written(call.func or '')}()`, "
+                    "which AsyncSession does not have"
+                    + (f": {UNAVAILABLE_METHODS[held]}" if held in UNAVAILABLE_METHODS else " (a legacy Query)")
+                ))
+            if call.nested and (
+                (call.func or "").startswith(tuple(p + "." for p in paths)) or any(a.expr in paths for a in call.args)
+            ):
+                found.append((
+                    module.path, call.line, f"{function.qualname} uses the held Session inside a nested "
+                    "function or lambda, where `await` cannot stand"
+                ))
+            elif call.in_generator and (call.func or "").startswith(tuple(p + "." for p in paths)):
+                found.append((
+                    module.path, call.line, f"{function.qualname} uses the held Session inside a generator "
+                    "expression, which would become an async generator"
+                ))
+    return found
+
+
+def held_call(
+    project: Project, fid: FunctionId, func: str | None, holder: HolderClass | None = None
+) -> str | None:
+    """The Session method a call runs on the held Session (`get` for `self.db.get(...)`), or None."""
+    holder = holder or holder_of(project, fid)
+    if holder is None or func is None:
+        return None
+    for path in _self_paths(project, fid, holder):
+        if func.startswith(path + ".") and func.count(".") == path.count(".") + 1:
+            return func[len(path) + 1 :]
+    return None
+
+
+def on_held(project: Project, fid: FunctionId, text: str) -> bool:
+    """Whether a piece of held-elsewhere work (`self.db.get()`, `record(self.db)`) is on the
+    Session the method's own class holds."""
+    holder = holder_of(project, fid)
+    if holder is None:
+        return False
+    for path in _self_paths(project, fid, holder):
+        written = path.lstrip("$")
+        if text.startswith(written + ".") or f"({written})" in text:
+            return True
+    return False
+
+
+def passes_held(project: Project, edge: Edge) -> bool:
+    """A call that hands the held Session on (`Activity.record(self.db, ...)`), or a holder
+    instance to a function that works on it (`_owned(repo, 1)`)."""
+    holder = holder_of(project, edge.caller)
+    call = edge.call
+    if holder is not None:
+        paths = _self_paths(project, edge.caller, holder)
+        if any(arg.expr in paths for arg in call.args):
+            return True
+    if edge.via is not None or edge.callee not in project.work_chains:
+        return False
+    holders = holder_classes(project)
+    flow = project.flow
+    for arg in call.args:
+        expression = arg.expr or (f"${arg.name}" if arg.name else None)
+        if expression is None:
+            continue
+        for value in flow.evaluate(edge.caller, expression):
+            if value.kind == INSTANCE and value.target in holders:
+                return True
+    return False
+
+
+def constructions(project: Project, holder: HolderClass) -> list[Edge]:
+    """The calls that build an instance (`Repo(db)`): the edges to its `__init__`."""
+    return [] if holder.init is None else list(project.all_calls_to[holder.init])
+
+
+def class_dependency_users(project: Project, holder: HolderClass) -> list[str]:
+    """Places that inject the class itself (`Depends(Repo)`): `path:line`."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    found: list[str] = []
+    if holder.init is None:
+        return found
+    for module, function in project.functions.values():
+        for param in function.params:
+            if param.depends is not None and dependency_function(project, param.depends) == holder.init:
+                found.append(f"{module.path}:{param.line}")
+    return found
+
+
+def value_uses(
+    project: Project, holder: HolderClass, read: Callable[[str], str] | None
+) -> list[str]:
+    """Methods that move, named where the tool cannot see how they are called (`path:line: name`)."""
+    from async_migrate.codemods.phase2 import methods
+
+    found: list[str] = []
+    for fid in sorted(holder.methods):
+        name = project.functions[fid][1].name
+        places = methods.unresolved_callers(project, fid) + methods.value_uses(read, project, name)
+        found.extend(f"{place}: `{name}`" for place in places)
+    return found

@@ -1,0 +1,38 @@
+"""AM253 held-session-blocked: a class holding the Session on its instances cannot move safely
+
+A class whose instances hold the Session (`self.db`) moves as a whole. The routes that
+use it are blocked, naming the line, when it cannot: the Session attribute is assigned
+anywhere but from an `__init__` parameter (reassigned, or opened by the class), the
+class inherits from a class the tool cannot see into or is part of a class hierarchy,
+an instance is kept at module level (its Session outlives the request), a moving
+method is named where the tool cannot see how it is called (a callback, `getattr`),
+the held Session is rebound, handed out or used where `await` cannot stand, or the
+class is a class-based view declaring the Session as a class attribute.
+
+Before:
+
+    class UserRepo:
+        def __init__(self, db: Session):
+            self.db = db
+
+        def reset(self):
+            self.db = SessionLocal()   # the Session is reassigned
+
+After:
+
+    # unchanged; the routes using UserRepo are blocked
+
+    class UserRepo:
+        def __init__(self, db: Session):
+            self.db = db
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM253",
+    name="held-session-blocked",
+    summary="a class holding the Session on its instances cannot move safely",
+    fix="store only the request's Session, from `__init__`; keep instances per request; or migrate the class by hand",
+    doc=__doc__,
+)

@@ -1,0 +1,57 @@
+"""AM253 held-session-blocked: a class holding the Session that cannot move safely blocks the
+routes using it, naming the line."""
+
+from __future__ import annotations
+
+REPO = """
+from fastapi import Depends
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def titles(self):
+        return list(self.session.scalars(select(Book.title)))
+{extra}
+
+def get_repo(session: session_dependency) -> Repo:
+    return Repo(session)
+
+
+@router.get("/titles")
+def read_titles(repo: Repo = Depends(get_repo)):
+    return repo.titles()
+"""
+
+
+def test_a_reassigned_session_attribute_blocks_with_am253(phase2, entry):
+    document = phase2(REPO.format(extra="""
+    def switch(self, other: Session) -> None:
+        self.session = other
+"""))
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked"
+    assert "AM253" in found["codes"]
+    assert any("api/items.py:21: Repo holds the Session on its instances and cannot move: Repo.switch assigns the Session attribute `self.session` (`other`)" in r
+               for r in found["reasons"]), found["reasons"]
+
+
+def test_a_module_level_instance_blocks_with_am253(phase2, entry):
+    document = phase2(REPO.format(extra="") + """
+
+shared = Repo(None)
+""")
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked"
+    assert any("an instance of Repo is kept at module level (`shared`)" in r for r in found["reasons"]), found["reasons"]
+
+
+def test_near_miss_a_method_that_only_reads_the_session_moves(phase2, entry):
+    document = phase2(REPO.format(extra="""
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(Book.id)))
+"""))
+    found = entry(document, "read_titles")
+    assert found["action"] == "migrate"
+    assert "AM253" not in found["codes"]

@@ -1,0 +1,61 @@
+"""AM254 held-session-shared: a class holding the Session that code staying synchronous also
+uses blocks the migrating routes, naming that code."""
+
+from __future__ import annotations
+
+REPO = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from models import Book
+from sqlalchemy import select
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def titles(self):
+        return list(self.session.scalars(select(Book.title)))
+
+
+def get_repo(session: session_dependency) -> Repo:
+    return Repo(session)
+"""
+ROUTE = """
+from repo import Repo, get_repo
+from fastapi import Depends
+
+
+@router.get("/titles")
+def read_titles(repo: Repo = Depends(get_repo)):
+    return repo.titles()
+"""
+OTHER = """
+from fastapi import APIRouter, Depends
+
+from repo import Repo, get_repo
+
+router = APIRouter()
+
+
+@router.get("/admin/titles")
+def admin_titles(repo: Repo = Depends(get_repo)):
+    return repo.titles()
+"""
+
+
+def test_a_repository_another_subsystem_uses_blocks_with_am254(phase2, entry):
+    document = phase2(ROUTE, {"repo.py": REPO, "api/admin.py": OTHER})
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked"
+    assert "AM254" in found["codes"]
+    assert any("api.admin.admin_titles" in r for r in found["reasons"]), found
+
+
+def test_near_miss_a_repository_only_this_subsystem_uses_moves(phase2, entry):
+    document = phase2(ROUTE, {"repo.py": REPO})
+    found = entry(document, "read_titles")
+    assert found["action"] == "migrate"
+    assert "AM254" not in found["codes"]

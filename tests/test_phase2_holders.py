@@ -1,0 +1,206 @@
+"""Phase two through classes whose instances hold the Session (`self.db`), proved by running.
+
+A repository built per request from the route's Session (in the route body, or by a
+dependency `get_repo`), a service holding the repository, both moved in place: the
+migrated application is served with TestClient on the generated async stack and the
+database is read back through a separate synchronous session. The repository's Session
+and the route's own Session stay one object per request (a write through one is
+committed by the other). Near misses block, naming the line, and leave code that runs.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_objects import apply_objects, methods_of
+from test_phase2_rules import handler, helper, read
+from test_phase2_soundness import KINDS, routes, serve
+
+service = test_phase2_soundness.service
+SUBSYSTEM = "api/items.py"
+
+REPO = """
+class ItemRepo:
+    \"\"\"Items on the request's Session.\"\"\"
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str) -> Item:
+        obj = Item(name=name, owner_id=1)
+        self.db.add(obj)
+        self.db.flush()
+        return obj
+
+    def count(self) -> int:
+        return self.db.scalar(select(func.count(Item.id)))
+
+    def names(self) -> list[str]:
+        return list(self.db.scalars(select(Item.name).order_by(Item.id)))
+
+    def save(self) -> None:
+        self.db.commit()
+
+
+class ItemService:
+    def __init__(self, repo: ItemRepo) -> None:
+        self.repo = repo
+
+    def create(self, name: str) -> Item:
+        made = self.repo.add(name)
+        self.repo.save()
+        return made
+
+
+def get_repo(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+"""
+ROUTES = """
+@router.post("/items")
+def add_item(name: str, db: session_dependency):
+    made = ItemService(ItemRepo(db)).create(name)
+    return {"id": made.id, "count": ItemRepo(db).count()}
+
+
+@router.post("/items/unsaved")
+def add_unsaved(name: str, db: session_dependency, repo: ItemRepo = Depends(get_repo)):
+    repo.add(name)
+    db.commit()  # the repository's Session must be this one for the row to land
+    return {"count": repo.count()}
+
+
+@router.get("/items")
+async def item_names(repo: ItemRepo = Depends(get_repo)):
+    return repo.names()
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_repository_and_a_service_holding_the_session_move_in_place_and_write(cli, service, kind):
+    root = service({SUBSYSTEM: routes(REPO, ROUTES)})
+    document = apply_objects(cli, root)
+    for route in ("add_item", "add_unsaved", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    for name in ("ItemRepo.add", "ItemRepo.count", "ItemRepo.names", "ItemRepo.save", "ItemRepo.__init__",
+                 "ItemService.create", "get_repo"):
+        assert helper(document, name)["action"] == "migrate", name
+    assert "AM252" in helper(document, "ItemRepo.add")["codes"]
+    assert methods_of(root, SUBSYSTEM, "ItemRepo") == {
+        "__init__": False, "add": True, "count": True, "names": True, "save": True,
+    }
+    text = read(root, SUBSYSTEM)
+    assert "    def __init__(self, db: AsyncSession) -> None:" in text
+    assert "        await self.db.flush()" in text
+    assert "        self.db.add(obj)" in text
+    assert "        made = await self.repo.add(name)" in text
+    assert "    made = await ItemService(ItemRepo(db)).create(name)" in text
+    assert 'return {"id": made.id, "count": await ItemRepo(db).count()}' in text
+    assert "def get_repo(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepo:" in text
+    result = serve(root, kind, """
+        first = client.post("/items", params={"name": "a"}).json()
+        second = client.post("/items/unsaved", params={"name": "b"}).json()
+        names = client.get("/items").json()
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+        print(json.dumps({"first": first, "second": second, "names": names, "rows": rows}))
+    """)
+    assert result == {
+        "first": {"id": 1, "count": 1}, "second": {"count": 2}, "names": ["a", "b"], "rows": ["a", "b"],
+    }
+
+
+# ------------------------------------------------------------------ near misses
+
+OTHER_MODULE = """
+from fastapi import APIRouter, Depends
+
+from api.items import ItemRepo, get_repo
+
+router = APIRouter()
+
+
+@router.get("/admin/count")
+def admin_count(repo: ItemRepo = Depends(get_repo)):
+    return {"count": repo.count()}
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api import admin, items
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router)
+"""
+
+
+def test_near_miss_a_reassigned_session_blocks_naming_the_line_and_the_code_still_runs(cli, service):
+    repo = REPO.replace(
+        "    def save(self) -> None:\n",
+        "    def use(self, other: Session) -> None:\n        self.db = other\n\n    def save(self) -> None:\n",
+    )
+    root = service({SUBSYSTEM: routes(repo, ROUTES)})
+    before = read(root, SUBSYSTEM)
+    document = apply_objects(cli, root)
+    line = before.splitlines().index("    def use(self, other: Session) -> None:") + 1
+    for route in ("add_item", "add_unsaved", "item_names"):
+        found = handler(document, route)
+        assert found["action"] == "blocked" and "AM253" in found["codes"], found
+        assert (
+            f"api/items.py:{line}: ItemRepo holds the Session on its instances and cannot move: ItemRepo.use "
+            "assigns the Session attribute `self.db` (`other`)"
+        ) in " | ".join(found["reasons"])
+    assert read(root, SUBSYSTEM) == before
+    result = serve(root, "sqlite", """
+        made = client.post("/items", params={"name": "x"}).json()
+        print(json.dumps({"made": made, "names": client.get("/items").json()}))
+    """)
+    assert result == {"made": {"id": 1, "count": 1}, "names": ["x"]}
+
+
+@pytest.mark.parametrize("where", ["module-level instance", "method as a value"])
+def test_near_miss_an_escaping_instance_or_method_blocks(cli, service, where):
+    extra = "\n\nSHARED = ItemRepo(None)\n" if where == "module-level instance" else (
+        "\n\nCALLBACKS = {'count': ItemRepo.count}\n"
+    )
+    root = service({SUBSYSTEM: routes(REPO + extra, ROUTES)})
+    document = apply_objects(cli, root)
+    found = handler(document, "item_names")
+    reasons = " | ".join(found["reasons"])
+    assert found["action"] == "blocked", found
+    if where == "module-level instance":
+        assert "an instance of ItemRepo is kept at module level (`SHARED`)" in reasons
+    else:
+        assert "its moving methods are named where the tool cannot see how they are called" in reasons
+        assert "`count`" in reasons
+
+
+def test_self_check_an_unawaited_call_on_the_held_session_blocks_the_route(cli, service, monkeypatch):
+    from test_phase2_self_check import phase2 as run_phase2
+
+    from async_migrate.codemods.phase2 import plan
+
+    # Without get_repo: a synchronous builder of the class would keep it from moving (AM254).
+    repo = REPO.split("\n\ndef get_repo")[0]
+    root = service({SUBSYSTEM: routes(repo, """
+        @router.post("/items")
+        def create_item(name: str, db: session_dependency):
+            ItemService(ItemRepo(db)).create(name)
+            return {"ok": True}
+    """)})
+    original = plan._plan_calls
+
+    def drop_held_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        if project.functions[fid][1].qualname == "ItemRepo.save":
+            for action in fplan.calls.values():
+                action.add_await = False
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_held_await)
+    document, before = run_phase2(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked" and "AM223" in found["codes"], found
+    assert "ItemRepo.save: `self.db.commit()` is a coroutine on the held AsyncSession and is not awaited" in (
+        " | ".join(found["reasons"])
+    )
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
