@@ -47,6 +47,7 @@ from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as A
 from async_migrate.codemods.rules.am252_held_session_moves import RULE as AM252
 from async_migrate.codemods.rules.am253_held_session_blocked import RULE as AM253
 from async_migrate.codemods.rules.am254_held_session_shared import RULE as AM254
+from async_migrate.codemods.rules.am255_held_session_parallel import RULE as AM255
 from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
@@ -91,6 +92,9 @@ class Closure:
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
     # Dependencies building a class that holds the Session, moving in place with it.
     in_place_dependencies: set[FunctionId] = field(default_factory=set)
+    # Classes holding the Session shared with synchronous code: class reference -> the name
+    # of the parallel async class the migrated code uses.
+    parallel_classes: dict[str, str] = field(default_factory=dict)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -130,12 +134,15 @@ def compute(
     shared: str = "twin",
     forced: dict[FunctionId, list[Reason]] | None = None,
     read: Callable[[str], str] | None = None,
+    parallel: frozenset[str] = frozenset(),
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
-    values are found in the text; without it every moved method gets a twin)."""
+    values are found in the text; without it every moved method gets a twin). `parallel`
+    names classes holding the Session that get a parallel async class (found shared)."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
+    shared_holders = set(parallel)
     candidates: dict[FunctionId, Handler] = {}
     for handler in routes:
         if handler.kind == "websocket":
@@ -255,7 +262,9 @@ def compute(
                                 f"{', '.join(sharing_with)} (--shared block)"
                             )
                         )
-            reasons.extend(_holder_reasons(project, route, reaches[route], members, active, read))
+            reasons.extend(_holder_reasons(
+                project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
+            ))
             if reasons:
                 blocked[route] = list(dict.fromkeys(reasons))  # a class's problem, once per class
                 newly_blocked = True
@@ -269,7 +278,7 @@ def compute(
     # moves in place with the class (checked per route above).
     in_place = {
         d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
-        if _builds_holder(project, d)
+        if _builds_holder(project, d, shared_holders)
     }
     closure.in_place_dependencies = in_place
     closure.dependency_twins = {
@@ -293,7 +302,11 @@ def compute(
         if outside or (fid in referenced and fid not in in_place) or fid in unseen
     }
     twins |= twinned_dependencies
-    held = {f for f in migrated_helpers if _holder_member(project, f)} | in_place
+    held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
+    # A class shared with code that stays synchronous gets a parallel async class: its
+    # methods are twins (their originals, and what those call, stay synchronous).
+    parallel_members = {f for f in migrated_helpers if _holder_member(project, f) and f not in held and f not in in_place}
+    twins |= parallel_members
     groups = methods.dispatch_groups(project, (f for f in migrated_helpers if methods.is_method(project, f)))
     changed = True
     while changed:
@@ -309,10 +322,15 @@ def compute(
             if group & twins and not group <= twins:
                 twins |= group
                 changed = True
-    if twins & held:
+    if twins & held and shared != "block":
         # Something that keeps a synchronous original calls into a class moving in place:
-        # the class is shared after all. The routes reaching it are blocked, and the
-        # closure computed again without them.
+        # the class is shared after all, and gets a parallel async class.
+        conflicting = {h.ref for f in twins & held if (h := holders.holder_of(project, f)) is not None}
+        if conflicting - shared_holders:
+            return compute(project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting))
+    if twins & held:
+        # With `--shared block`, or a dependency building the class: the routes reaching
+        # it are blocked, and the closure computed again without them.
         extra: dict[FunctionId, list[Reason]] = {}
         for fid in sorted(twins & held):
             users = sorted({e.caller for e in project.all_calls_to[fid] if e.caller in twins})
@@ -327,7 +345,7 @@ def compute(
         merged = {k: list(v) for k, v in (forced or {}).items()}
         for route, added in extra.items():
             merged.setdefault(route, []).extend(added)
-        return compute(project, name, modules, shared, merged, read)
+        return compute(project, name, modules, shared, merged, read, frozenset(shared_holders))
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in held:
@@ -372,6 +390,7 @@ def compute(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
             )
     twins_module.name_twins(project, closure, members, groups, read)
+    _parallel_classes(project, closure, parallel_members)
     blocked_helpers = set()
     for route in blocked:
         blocked_helpers |= _reach(project, [route]) - {route}
@@ -422,16 +441,56 @@ def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
     )
 
 
-def _holder_member(project: Project, fid: FunctionId) -> bool:
-    """A method that moves with its class holding the Session, or the class's `__init__`."""
+def _holder_member(project: Project, fid: FunctionId, excluded: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A method that moves with its class holding the Session, or the class's `__init__`
+    (not of the `excluded` classes)."""
     holder = holders.holder_of(project, fid)
-    return holder is not None and (fid in holder.methods or fid == holder.init)
+    return holder is not None and holder.ref not in excluded and (fid in holder.methods or fid == holder.init)
 
 
-def _builds_holder(project: Project, fid: FunctionId) -> bool:
-    """A function constructing a class that holds the Session (`return Repo(db)`)."""
-    return any(_holder_member(project, e.callee) and project.functions[e.callee][1].name == "__init__"
-               for e in project.all_calls_from[fid])
+def _builds_holder(project: Project, fid: FunctionId, parallel: set[str]) -> bool:
+    """A function constructing a class that holds the Session and moves in place (`return Repo(db)`)."""
+    built = [
+        holder for e in project.all_calls_from[fid]
+        if project.functions[e.callee][1].name == "__init__" and (holder := holders.holder_of(project, e.callee))
+        and e.callee == holder.init
+    ]
+    return bool(built) and all(holder.ref not in parallel for holder in built)
+
+
+def _parallel_classes(project: Project, closure: Closure, members: set[FunctionId]) -> None:
+    """Name the parallel async classes (`ProjectRepoAsync`, free in the class's module and in
+    every module importing the class) and record their methods' decisions."""
+    taken: dict[str, set[str]] = {}
+    for fid in sorted(members):
+        holder = holders.holder_of(project, fid)
+        if holder is None:
+            continue
+        if holder.ref not in closure.parallel_classes:
+            module, found = project.flow.classes.by_ref[holder.ref]
+            homes = {module.name} | {
+                other.name for other in project.modules.values()
+                if any(project.flow.classes.resolve(ref) == holder.ref for ref in other.imports.values())
+            }
+            for home in homes:
+                if home not in taken:
+                    taken[home] = twins_module.module_names(project.modules[home])
+            base = found.name + "Async"
+            new, number = base, 1
+            while any(new in taken[home] for home in homes):
+                number += 1
+                new = f"{base}{number}"
+            for home in homes:
+                taken[home].add(new)
+            closure.parallel_classes[holder.ref] = new
+        new = closure.parallel_classes[holder.ref]
+        cls = holder.name(project)
+        decision = HelperDecision(fid, "twin", [AM255.reason(
+            f"{cls} holds the Session and is also used by code that stays synchronous: the migrated code uses "
+            f"the parallel class {new} (added after {cls}, with async methods); {cls} stays as it is"
+        )])
+        decision.twin = project.functions[fid][1].name
+        closure.helpers[fid] = decision
 
 
 def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
@@ -464,9 +523,12 @@ def _holder_reasons(
     members: set[FunctionId],
     active: list[FunctionId],
     read: Callable[[str], str] | None,
+    shared: set[str] | None,
 ) -> list[Reason]:
     """Why a class holding the Session that the route reaches cannot move in place with it:
-    code that stays synchronous calls or builds it, or its methods are named as values."""
+    code that stays synchronous calls or builds it, or its methods are named as values. Such
+    a class is added to `shared` (it gets a parallel async class); with `shared` None
+    (`--shared block`) it blocks the route."""
     reasons: list[Reason] = []
     routes = {_name(project, r) for r in active}
     seen: set[str] = set()
@@ -475,6 +537,15 @@ def _holder_reasons(
         if holder is None or holder.ref in seen or not _holder_member(project, fid):
             continue
         seen.add(holder.ref)
+        users = holders.class_dependency_users(project, holder)
+        if users:
+            reasons.append(AM253.reason(
+                f"{', '.join(users)}: {holder.name(project)} holds the Session and is injected as a class "
+                f"dependency (`Depends({holder.name(project)})`): not moved"
+            ))
+        if shared is not None and holder.ref in shared:
+            continue
+        before = len(reasons)
         cls = holder.name(project)
         moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
         outside = sorted({e.caller for m in moving for e in project.all_calls_to[m] if e.caller not in members})
@@ -483,15 +554,9 @@ def _holder_reasons(
                 f"{_where(project, fid, project.functions[fid][1].line)}: {cls} holds the Session and would move in "
                 f"place, but {', '.join(_name(project, c) for c in outside)} also use it and stay synchronous"
             ))
-        users = holders.class_dependency_users(project, holder)
-        if users:
-            reasons.append(AM253.reason(
-                f"{', '.join(users)}: {cls} holds the Session and is injected as a class dependency "
-                f"(`Depends({cls})`): not moved"
-            ))
         uses = holders.value_uses(project, holder, read)
         if uses:
-            reasons.append(AM253.reason(
+            reasons.append(AM254.reason(
                 f"{cls} holds the Session and its moving methods are named where the tool cannot see how they "
                 f"are called ({', '.join(uses[:3])}{', ...' if len(uses) > 3 else ''})"
             ))
@@ -509,6 +574,9 @@ def _holder_reasons(
                     f"is built by the dependency {_name(project, builder)}, which {', '.join(sorted(set(others)))} "
                     "also use and which stay synchronous"
                 ))
+        if shared is not None and len(reasons) > before:
+            shared.add(holder.ref)
+            del reasons[before:]
     return reasons
 
 

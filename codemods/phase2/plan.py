@@ -48,6 +48,9 @@ class FunctionPlan:
     # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
     # query's form (`facts.Load.form`) and the options as code.
     eager: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Names replaced everywhere in the function (parameters, return annotation, body): a class
+    # holding the Session by its parallel async class. Local name -> new name.
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -71,6 +74,8 @@ class FilePlan:
     # (alias, twin alias, renames inside it).
     alias_twins: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
+    # Parallel async classes added after a class: class qualname -> (new name, method key -> plan).
+    parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
 
 
 def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
@@ -83,11 +88,20 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
     aliases = _alias_twins(project, {d: twins[d] for d in dependency_twins if d in twins}, plans)
     existing = {fid for fid, d in closure.helpers.items() if d.existing}
+    parallel = closure.parallel_classes
     for fid in sorted(migrated - existing):
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
-        fplan = FunctionPlan(function.key, twin=twins.get(fid))
-        plan.functions[function.key] = fplan
+        holder = holders.holder_of(project, fid)
+        if holder is not None and holder.ref in parallel:
+            # A method of a parallel class: rewritten in the class's async copy, under its own name.
+            fplan = FunctionPlan(function.key)
+            owner = function.qualname.rpartition(".")[0]
+            plan.parallel.setdefault(owner, (parallel[holder.ref], {}))[1][function.key] = fplan
+        else:
+            fplan = FunctionPlan(function.key, twin=twins.get(fid))
+            plan.functions[function.key] = fplan
+        _plan_renames(project, fid, fplan, plan, parallel)
         _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
         is_dependency = fid in dependency_twins or fid in closure.in_place_dependencies
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
@@ -145,6 +159,30 @@ def _class_name(project: Project, module: facts.Module, plan: FilePlan, ref: str
         return name
     plan.imports.add((home, name))
     return name
+
+
+def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, parallel: dict[str, str]) -> None:
+    """A migrated function naming a class that gets a parallel async class names that one."""
+    if not parallel:
+        return
+    module, function = project.functions[fid]
+    classes = project.flow.classes
+    refs = [r for p in function.params for r in p.annotation] + list(function.returns)
+    refs += [c.callee for c in function.calls if c.callee]
+    mentioned = {found for r in refs if (found := classes.resolve(r)) in parallel}
+    for ref in sorted(mentioned):
+        home, cls = classes.by_ref[ref]
+        new = parallel[ref]
+        if home.name == module.name:
+            fplan.renames[cls.qualname] = new
+            continue
+        local = _imported_as(module, home.name, cls.qualname)
+        if local is not None:
+            fplan.renames[local] = new
+            plan.imports.add((home.name, new))
+            _unused(plan, module, f"{home.name}.{cls.qualname}")
+        else:  # `repos.ProjectRepo`: the attribute is renamed
+            fplan.renames[cls.qualname] = new
 
 
 def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> dict[str, tuple[str, str]]:

@@ -24,7 +24,9 @@ class Plan:
 def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Module:
     if plan.stack is not None:
         module = stack_codemods.rewrite(module, module_facts, plan.stack)
-    if plan.functions is not None and (plan.functions.functions or plan.functions.alias_twins):
+    if plan.functions is not None and (
+        plan.functions.functions or plan.functions.alias_twins or plan.functions.parallel
+    ):
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
     return module

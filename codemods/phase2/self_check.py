@@ -77,6 +77,9 @@ def check(
             # A method's twin sits beside it in the class: `CRUDBase.get_async`.
             owner = before.functions[fid][1].qualname.rpartition(".")[0]
             qualname = f"{owner}.{twins[fid]}" if owner else twins[fid]
+            parallel = closure.parallel_classes.get(f"{module_name}.{owner}") if owner else None
+            if parallel is not None:  # a method of a parallel async class: `ProjectRepoAsync.get`
+                qualname = f"{owner.rpartition('.')[0] + '.' if '.' in owner else ''}{parallel}.{twins[fid]}"
             twin = next((f for f in module.functions if f.qualname == qualname), None)
             if twin is not None:
                 checked[(module_name, twin.key)] = fid

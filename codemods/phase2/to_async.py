@@ -56,6 +56,31 @@ class MigrateToAsyncSession(DefinitionCommand):
             imports.remove(self.context, module, name, asname)
         return result
 
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
+        if not isinstance(original, cst.ClassDef) or not self.plan.parallel:
+            return super().on_leave(original, updated)
+        qualname = ".".join(self._classes)
+        result = super().on_leave(original, updated)
+        wanted = self.plan.parallel.get(qualname)
+        if wanted is None or not isinstance(result, cst.ClassDef):
+            return result
+        return cst.FlattenSentinel([result, self._parallel(original, qualname, *wanted)])
+
+    def _parallel(
+        self, node: cst.ClassDef, qualname: str, name: str, plans: dict[str, FunctionPlan]
+    ) -> cst.ClassDef:
+        """The class's async copy under `name`: planned methods moved to AsyncSession, the
+        class's own name inside it replaced by the new one."""
+        body = []
+        for statement in node.body.body:
+            if isinstance(statement, cst.FunctionDef) and f"{qualname}.{statement.name.value}" in plans:
+                statement = self._migrate(statement, plans[f"{qualname}.{statement.name.value}"])
+            body.append(statement)
+        copy = node.with_changes(body=node.body.with_changes(body=body))
+        copy = cst.ensure_type(copy.visit(_Rename({node.name.value: name})), cst.ClassDef)
+        blank = sum(1 for line in node.leading_lines if line.comment is None) or (2 if "." not in qualname else 1)
+        return copy.with_changes(name=cst.Name(name), leading_lines=[cst.EmptyLine(indent=False)] * blank)
+
     def rewrite_definition(
         self, key: str, node: cst.FunctionDef
     ) -> cst.FunctionDef | cst.FlattenSentinel[cst.FunctionDef]:
@@ -69,7 +94,7 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
         rewriter = _AsyncBody(plan.calls, plan.eager)
-        body = node.body.visit(rewriter)
+        body = _suite(node.body.visit(rewriter))
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
         params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
@@ -77,9 +102,17 @@ class MigrateToAsyncSession(DefinitionCommand):
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
             decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
+        returns = node.returns
+        if plan.renames:
+            # A class holding the Session replaced by its parallel async class.
+            params = cst.ensure_type(params.visit(_Rename(plan.renames)), cst.Parameters)
+            body = _suite(body.visit(_Rename(plan.renames)))
+            if returns is not None:
+                returns = cst.ensure_type(returns.visit(_Rename(plan.renames)), cst.Annotation)
         migrated = node.with_changes(
             body=body,
             params=params,
+            returns=returns,
             decorators=decorators,
             asynchronous=node.asynchronous if plan.keep_sync else node.asynchronous or cst.Asynchronous(),
         )
@@ -300,6 +333,12 @@ def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Ca
     inner = call.with_changes(lpar=(), rpar=())
     wrapped = cst.Call(func=cst.Attribute(value=inner, attr=cst.Name("options")), args=[cst.Arg(a) for a in added])
     return wrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
+
+
+def _suite(node: object) -> cst.BaseSuite:
+    if not isinstance(node, cst.BaseSuite):
+        raise TypeError(f"expected a function body, got {type(node).__name__}")
+    return node
 
 
 def _renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:

@@ -46,8 +46,31 @@ def admin_titles(repo: Repo = Depends(get_repo)):
 """
 
 
-def test_a_repository_another_subsystem_uses_blocks_with_am254(phase2, entry):
-    document = phase2(ROUTE, {"repo.py": REPO, "api/admin.py": OTHER})
+DIRECT = """
+from repo import Repo
+
+
+@router.get("/titles")
+def read_titles(session: session_dependency):
+    return Repo(session).titles()
+"""
+OTHER_DIRECT = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from repo import Repo
+
+router = APIRouter()
+
+
+@router.get("/admin/titles")
+def admin_titles(session: session_dependency):
+    return Repo(session).titles()
+"""
+
+
+def test_a_repository_another_subsystem_uses_blocks_with_am254_under_shared_block(phase2, entry):
+    document = phase2(DIRECT, {"repo.py": REPO, "api/admin.py": OTHER_DIRECT}, "--shared", "block")
     found = entry(document, "read_titles")
     assert found["action"] == "blocked"
     assert "AM254" in found["codes"]
@@ -55,7 +78,8 @@ def test_a_repository_another_subsystem_uses_blocks_with_am254(phase2, entry):
 
 
 def test_near_miss_a_repository_only_this_subsystem_uses_moves(phase2, entry):
-    document = phase2(ROUTE, {"repo.py": REPO})
+    # Without get_repo, which would build the class synchronously.
+    document = phase2(DIRECT, {"repo.py": REPO.split("\n\ndef get_repo")[0] + "\n"}, "--shared", "block")
     found = entry(document, "read_titles")
     assert found["action"] == "migrate"
     assert "AM254" not in found["codes"]

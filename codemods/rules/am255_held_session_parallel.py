@@ -1,0 +1,47 @@
+"""AM255 held-session-parallel: a class holding the Session that synchronous code also uses gets a parallel async class
+
+When code that stays synchronous (another subsystem's routes, a dependency other routes
+use, a call the tool cannot resolve) also uses a class whose instances hold the Session,
+the class stays as it is and a parallel class is added right after it: the same body,
+named `<Class>Async` (or `<Class>Async2`, ... when taken), whose `__init__` takes the
+AsyncSession and whose methods working on the held Session are `async def` with awaited
+Session calls. The migrated code builds and annotates the parallel class, and the
+dependency building it gets an async twin that takes the AsyncSession dependency.
+
+Before:
+
+    class UserRepo:
+        def __init__(self, db: Session):
+            self.db = db
+
+        def get(self, user_id: int) -> User | None:
+            return self.db.get(User, user_id)
+
+    def get_repo(db: Session = Depends(get_db)) -> UserRepo:
+        return UserRepo(db)
+
+After:
+
+    class UserRepo:  # unchanged, for the synchronous users
+        ...
+
+    class UserRepoAsync:
+        def __init__(self, db: AsyncSession):
+            self.db = db
+
+        async def get(self, user_id: int) -> User | None:
+            return await self.db.get(User, user_id)
+
+    async def get_repo_async(db: AsyncSession = Depends(get_async_db)) -> UserRepoAsync:
+        return UserRepoAsync(db)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM255",
+    name="held-session-parallel",
+    summary="a class holding the Session that synchronous code also uses gets a parallel async class",
+    fix="nothing to do: once every user has migrated, delete the synchronous class and rename the async one",
+    doc=__doc__,
+)
