@@ -24,6 +24,7 @@ from pathlib import Path
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2 import engine_options
+from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
     Blocker,
@@ -33,6 +34,7 @@ from async_migrate.codemods.phase2.stack_plan import (
     Piece,
     StackPlan,
 )
+from async_migrate.codemods.phase2.twins import module_names
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am230_no_sessionmaker import RULE as AM230
@@ -395,8 +397,11 @@ class _Analysis:
             taken = (module.values[name].line, "is assigned")
         else:
             function = next((f for f in module.functions if f.qualname == name), None)
+            cls = next((c for c in module.classes if c.qualname == name), None)
             if function is not None:
                 taken = (function.line, "is a function")
+            elif cls is not None:
+                taken = (cls.line, "is a class")
             elif name in module.imports:
                 taken = (1, f"is imported from `{module.imports[name]}`")
         if taken is None:
@@ -505,7 +510,7 @@ class _Analysis:
             return None
         kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
         engine_options.find_drivers(plan, build, maker, self.read)
-        return dict(sync_engine=bind.text, engine_kwargs=tuple(kwargs))
+        return dict(sync_engine=bind.text, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
 
     def _plan_factory(self, maker: Found) -> dict | None:
         ref = self.config.async_engine_factory or ""
@@ -579,6 +584,18 @@ class _Analysis:
                 session_class=self.session_class,
             ),
         )
+
+
+def _free(module: facts.Module, name: str) -> str:
+    """`name`, or `name_2`, ...: the first that the module does not bind already. For the
+    generated private helpers, whose names no setting chooses: a project's own function of
+    the same name is never taken for the tool's."""
+    taken = module_names(module)
+    found, number = name, 1
+    while found in taken:
+        number += 1
+        found = f"{name}_{number}"
+    return found
 
 
 def _commits_on_exit(function: facts.Function) -> bool:

@@ -107,7 +107,11 @@ def drivers_named_in(source: str) -> list[str]:
     return found
 
 
-def url_helper_source(name: str = "_async_url", url_type: str = "URL") -> str:
+# The generated driver-swapping function's name, unless the module binds it already.
+URL_HELPER = "_async_url"
+
+
+def url_helper_source(name: str = URL_HELPER, url_type: str = "URL") -> str:
     """The generated function that derives the async URL from the sync engine's URL at runtime."""
     entries = "".join(
         f'        "{sync}": "{target}",\n' for sync, target in ASYNC_DRIVERS.items() if sync != target

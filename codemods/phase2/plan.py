@@ -6,6 +6,7 @@ so the rewrite needs no positions and no second analysis.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
@@ -346,20 +347,62 @@ def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:
 
 def _async_session_import(project: Project, param: facts.Param) -> tuple[str, str]:
     """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`), else SQLAlchemy's."""
-    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in param.annotation):
+    refs = list(param.annotation)
+    for ref in param.annotation:  # through an alias: `SessionDep = Annotated[Session, ...]`
+        target = project.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None:
+            refs.extend(target.value.annotation)
+    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
         return ("sqlmodel.ext.asyncio.session", "AsyncSession")
     return ("sqlalchemy.ext.asyncio", "AsyncSession")
 
 
 def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
-    """The name the annotation uses for the sync Session type (`Session`, `orm.Session`)."""
-    for local, ref in module.imports.items():
-        if project.is_sync_session_type(ref) and local in param.text:
-            return local
+    """How the annotation spells the sync Session type (`Session`, `orm.Session`) or an alias of
+    it (`SessionDep`, `deps.SessionDep`): the one name that becomes `AsyncSession`."""
     for ref in param.annotation:
-        if project.is_sync_session_type(ref) and project.canonical(ref) not in ASYNC_SESSION_TYPES:
-            return ref.rsplit(".", 1)[-1] if ref.rsplit(".", 1)[-1] in param.text else None
+        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+            continue
+        if not (project.is_sync_session_type(ref) or _is_sync_alias(project, ref)):
+            continue
+        for spelled in _spellings(module, ref):
+            if _names(param.text, spelled):
+                return spelled
     return None
+
+
+def _is_sync_alias(project: Project, ref: str) -> bool:
+    """`SessionDep = Annotated[Session, Depends(get_db)]` (or a configured session alias)."""
+    if project.canonical(ref) in project.config.session_aliases:
+        return True
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.value.kind != "annotated":
+        return False
+    value = target.value
+    if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+        return False
+    return any(project.is_sync_session_type(r) for r in value.annotation) or (
+        value.depends is not None and project.is_session_dependency(value.depends)
+    )
+
+
+def _spellings(module: facts.Module, ref: str) -> list[str]:
+    """The local spellings of a reference in a module: `Session`, `orm.Session`, `deps.SessionDep`."""
+    found = []
+    for local, imported in module.imports.items():
+        if imported == ref:
+            found.append(local)
+        elif ref.startswith(imported + "."):
+            found.append(local + ref[len(imported):])
+    if ref.startswith(module.name + "."):
+        found.append(ref[len(module.name) + 1:])
+    found.append(ref.rsplit(".", 1)[-1])
+    return found
+
+
+def _names(text: str, spelled: str) -> bool:
+    """`spelled` appears in an annotation as a whole name (`Session` is not in `SessionDep`)."""
+    return re.search(rf"(?<![\w.]){re.escape(spelled)}(?![\w])", text) is not None
 
 
 def _imported_as(module: facts.Module, source: str, name: str) -> str | None:

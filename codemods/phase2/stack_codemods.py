@@ -72,8 +72,6 @@ from async_migrate.codemods.vocabulary.fastapi import DEPENDS_FUNCTION
 from async_migrate.codemods.vocabulary.python import ANNOTATED, ASYNC_ITERATOR
 from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS, CREATE_ASYNC_ENGINE, URL_TYPES
 
-URL_HELPER = "_async_url"
-
 _Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement  # what a module body holds
 
 _ASYNCIO = "sqlalchemy.ext.asyncio"
@@ -157,13 +155,17 @@ class _StackCommand(ImportingCommand):
 
     @staticmethod
     def position(module: cst.Module, names: Iterable[str]) -> int | None:
-        """Index just after the last top-level statement defining one of `names`."""
+        """Index just after the last top-level statement defining one of `names`, and never above
+        a top-level import (None: nothing found, the end of the module)."""
         wanted = set(names)
         found = None
         for index, statement in enumerate(module.body):
             if _defines(statement) & wanted:
                 found = index + 1
-        return found
+        if found is None:
+            return None
+        last_import = max((i + 1 for i, s in enumerate(module.body) if _imports(s)), default=0)
+        return max(found, last_import)
 
     @staticmethod
     def insert(module: cst.Module, index: int | None, statements: Sequence[_Statement]) -> cst.Module:
@@ -211,10 +213,10 @@ class AddAsyncEngine(_StackCommand):
                 factory = self.reference(*edit.factory.rsplit(".", 1))
                 add(f"{edit.engine} = {factory}()\n", False)
             else:
-                if not self.has(URL_HELPER):
+                if not self.has(edit.url_helper):
                     url_type = self.symbol("URL")
-                    add(drivers.url_helper_source(URL_HELPER, url_type).replace("    ", indent), True)
-                arguments = [f"{URL_HELPER}({edit.sync_engine}.url)"]
+                    add(drivers.url_helper_source(edit.url_helper, url_type).replace("    ", indent), True)
+                arguments = [f"{edit.url_helper}({edit.sync_engine}.url)"]
                 arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
                 add(_call(edit.engine, self.symbol("create_async_engine"), arguments, indent), False)
         session = self.session_symbol(edit.session_class) if edit.session_class else None
@@ -243,12 +245,16 @@ class AddAsyncEngine(_StackCommand):
             )
         if not statements:
             return updated_node
-        # After the anchor, and after every existing piece the new code refers to.
-        names = [edit.anchor, edit.sync_engine.split(".")[0], URL_HELPER]
+        # After the anchor, after every existing piece and module-level name the new code refers
+        # to (carried keywords name settings too), and after the module's imports: a name the
+        # new code uses may be imported below the anchor.
+        names = [edit.anchor, edit.sync_engine.split(".")[0], edit.url_helper]
         if not edit.add_engine or self.has(edit.engine):
             names.append(edit.engine)
         if not edit.add_sessionmaker or self.has(edit.sessionmaker):
             names.append(edit.sessionmaker)
+        for _, text in (*edit.engine_kwargs, *edit.session_kwargs):
+            names.extend(_names_in(text))
         return self.insert(module, self.position(module, names), statements)
 
 
@@ -305,6 +311,36 @@ def _defines(statement: cst.CSTNode) -> set[str]:
                     else:
                         names.add(imports.source_of(alias.name))
     return names
+
+
+def _imports(statement: cst.CSTNode) -> bool:
+    """An import statement, or a `try:`/`if` block at the top level whose own body imports
+    (`try: import ujson as json` / `except ImportError: import json`)."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+    if isinstance(statement, (cst.Try, cst.If)) and isinstance(statement.body, cst.IndentedBlock):
+        return any(_imports(inner) for inner in statement.body.body)
+    return False
+
+
+def _names_in(text: str) -> list[str]:
+    """The bare names an expression reads (`settings` in `settings.pool_size`)."""
+    try:
+        expression = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return []
+    found: list[str] = []
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.append(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+    expression.visit(_Names())
+    return found
 
 
 def _blank(count: int) -> list[cst.EmptyLine]:

@@ -217,9 +217,33 @@ class _SessionParams(cst.CSTTransformer):
                 new = cst.Name(self.stack.alias)
             return updated.with_changes(annotation=updated.annotation.with_changes(annotation=new))
         if action.kind == "annotation" and updated.annotation is not None:
+            annotation = updated.annotation.annotation
+            if isinstance(annotation, cst.SimpleString):  # a forward reference: `db: "Session"`
+                return updated.with_changes(
+                    annotation=updated.annotation.with_changes(annotation=_renamed_string(annotation, action.old))
+                )
             renamed = updated.annotation.visit(_RenameType(action.old, "AsyncSession"))
             return updated.with_changes(annotation=renamed)
         return updated
+
+
+def _renamed_string(node: cst.SimpleString, old: str) -> cst.SimpleString:
+    """`"Session"` -> `"AsyncSession"`, `"Session | None"` -> `"AsyncSession | None"`, quotes kept."""
+    text = node.evaluated_value
+    if not isinstance(text, str):
+        return node
+    try:
+        expression = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return node
+    visited = expression.visit(_RenameType(old, "AsyncSession"))
+    if not isinstance(visited, cst.CSTNode):
+        return node
+    renamed = cst.Module([]).code_for_node(visited)
+    quote = node.quote
+    if quote in renamed or "\\" in renamed:
+        return node
+    return node.with_changes(value=f"{node.prefix}{quote}{renamed}{quote}")
 
 
 class _Rename(cst.CSTTransformer):
