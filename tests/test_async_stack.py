@@ -545,7 +545,10 @@ def test_complete_existing_stack_is_reused_not_duplicated(tmp_path):
 
             from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-            aengine = create_async_engine("sqlite+aiosqlite:///app.db")
+            from core.settings import DATABASE_URL
+
+            # the same database as the sync engine's: phase two reuses only that
+            aengine = create_async_engine(DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://"))
             AsyncSessionLocal = async_sessionmaker(aengine)
 
 
@@ -579,7 +582,10 @@ def test_partial_stack_adds_only_the_missing_pieces_next_to_them(tmp_path):
             from sqlalchemy.ext.asyncio import create_async_engine
             from sqlalchemy.orm import sessionmaker
 
-            aengine = create_async_engine("sqlite+aiosqlite:///app.db")
+            from core.settings import DATABASE_URL
+
+            # the same database as the sync engine's: phase two reuses only that
+            aengine = create_async_engine(DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://"))
             AsyncSessionLocal = sessionmaker(aengine, class_=AsyncSession)  # 1.4 style
         """,
     )
@@ -606,7 +612,9 @@ def test_only_the_alias_missing(tmp_path):
 
             from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-            async_engine = create_async_engine("sqlite+aiosqlite:///app.db")
+            from core.settings import DATABASE_URL
+
+            async_engine = create_async_engine(DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://"))
             async_database_sessionmaker = async_sessionmaker(async_engine)
 
 

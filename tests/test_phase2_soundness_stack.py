@@ -227,3 +227,72 @@ def test_4_a_configured_stack_name_bound_by_a_class_blocks_naming_it(cli, servic
     assert "AM232" in found["codes"]
     assert any("`async_engine` is a class here" in reason for reason in found["reasons"]), found["reasons"]
     assert "create_async_engine" not in read(root, "db/engine.py")
+
+
+# ------------------------------------------- 1. a reused async stack and its database
+
+
+def existing_async(engine_url: str, maker: str = "async_sessionmaker(async_engine, expire_on_commit=False)") -> str:
+    """The usual engine module with an async stack of the project's own beside it."""
+    return dedent(ENGINE) + "\n\n\n" + dedent(
+        f"""
+        from collections.abc import AsyncIterator
+
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        ASYNC_DRIVERS = {{"sqlite": "sqlite+aiosqlite", "postgresql+psycopg": "postgresql+psycopg", "mysql+pymysql": "mysql+aiomysql"}}
+        async_engine = create_async_engine({engine_url})
+        AsyncSessionLocal = {maker}
+
+
+        async def get_async_session() -> AsyncIterator[AsyncSession]:
+            async with AsyncSessionLocal() as session:
+                yield session
+        """
+    ) + "\n"
+
+
+CREATE_ITEM = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+    return {"ok": True}
+"""
+COUNT_ITEMS = """
+    response = client.post("/items", params={"name": "pen"})
+    with Sync() as s:
+        items = list(s.scalars(select(Item.name)).all())
+    print(json.dumps({"status": response.status_code, "items": items}))
+"""
+
+
+def test_1_a_reused_async_engine_on_another_database_blocks_and_the_data_lands(cli, service):
+    root = service({
+        "db/engine.py": existing_async(
+            'os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://").replace("app.db", "reports.db")'
+        ),
+        SUBSYSTEM: routes(CREATE_ITEM),
+    })
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked" and "AM243" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM243")]
+    # both sources, each with its line
+    assert "db/engine.py:7" in reason and "db/engine.py:21" in reason, reason
+    assert 'reports.db' in reason and 'os.environ["DATABASE_URL"]' in reason, reason
+    assert "async_engine" not in read(root, SUBSYSTEM)
+    assert serve(root, "sqlite", COUNT_ITEMS) == {"status": 200, "items": ["pen"]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_near_miss_a_reused_async_engine_derived_from_the_sync_engine_is_reused(cli, service, kind):
+    root = service({
+        "db/engine.py": existing_async("engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])"),
+        SUBSYSTEM: routes(CREATE_ITEM),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "get_async_db_session" not in read(root, "db/engine.py")  # no second stack
+    assert "Depends(get_async_session)" in read(root, "core/dependencies.py")
+    assert serve(root, kind, COUNT_ITEMS) == {"status": 200, "items": ["pen"]}

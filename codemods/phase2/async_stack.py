@@ -23,7 +23,7 @@ from pathlib import Path
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.phase2 import engine_options
+from async_migrate.codemods.phase2 import engine_options, stack_source
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
@@ -44,6 +44,7 @@ from async_migrate.codemods.rules.am233_unbound_sessionmaker import RULE as AM23
 from async_migrate.codemods.rules.am234_sessionmaker_bound_to_local import RULE as AM234
 from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
+from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_ENGINE_CONSTRUCTORS,
@@ -191,6 +192,24 @@ class _Analysis:
     # ------------------------------------------------------------ sync side
 
     def _sync_sessionmaker(self) -> Found | None:
+        pool, reached, dependencies = self._sync_pool()
+        if not pool:
+            return self._session_class_stack(reached, dependencies)
+        if len(pool) > 1:
+            listed = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in pool)
+            first = pool[0]
+            self._block(
+                AM231, first.module.path, first.line,
+                f"several synchronous sessionmakers ({listed}) feed the session dependencies; phase two "
+                "builds one async stack next to one of them: keep one, or write the async stack by hand "
+                "and phase two will reuse it",
+            )
+            return None
+        return pool[0]
+
+    def _sync_pool(self) -> tuple[list[Found], set[tuple[str, str]], set[tuple[str, str]]]:
+        """The synchronous sessionmakers the stack may be: those the routes' dependencies open
+        (else any session dependency's, else every one outside the tests); with the dependencies."""
         candidates: list[Found] = []
         for module, name, value in self.values():
             if value.kind != "call" or self._is_async_maker(value):
@@ -213,20 +232,7 @@ class _Analysis:
             pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
             if pool:
                 break
-        pool = pool or production or candidates
-        if not pool:
-            return self._session_class_stack(reached, dependencies)
-        if len(pool) > 1:
-            listed = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in pool)
-            first = pool[0]
-            self._block(
-                AM231, first.module.path, first.line,
-                f"several synchronous sessionmakers ({listed}) feed the session dependencies; phase two "
-                "builds one async stack next to one of them: keep one, or write the async stack by hand "
-                "and phase two will reuse it",
-            )
-            return None
-        return pool[0]
+        return pool or production or candidates, reached, dependencies
 
     def _session_class_stack(self, *groups: set[tuple[str, str]]) -> Found | None:
         """`with Session(engine) as session: yield session` (no sessionmaker, SQLModel's usual
@@ -327,6 +333,10 @@ class _Analysis:
         self.commits = self._sync_commits()
         if plan.blockers:
             return plan
+        self._check_reused_database()
+        if plan.blockers:
+            return plan
+        self._expiry()
         if self._found_dependency is not None:
             self._check_reused_commit(self._found_dependency)
             if plan.blockers:
@@ -346,6 +356,84 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    # ------------------------------------------------------ reused database
+
+    def _check_reused_database(self) -> None:
+        """An existing async stack is reused only when its engine is shown to be bound to the
+        database of the synchronous stack the routes reach (AM243); see `stack_source`."""
+        dependency, maker, engine = self._found_dependency, self._found_maker, self._found_engine
+        reused = dependency or maker or engine
+        if reused is None:
+            return
+        sync = self._sync_engines()
+        if not sync:
+            return  # no synchronous stack to compare with
+        sources = stack_source.Sources(self.project, self.read)
+        if dependency is not None:
+            assert dependency.function is not None
+            engine_ref = sources.async_dependency_engine(dependency.module, dependency.function)
+            what = f"async session dependency `{dependency.name}`"
+        elif maker is not None:
+            engine_ref = sources.maker_engine(f"{maker.module.name}.{maker.name}")
+            what = f"async_sessionmaker `{maker.name}`"
+        else:
+            assert engine is not None
+            engine_ref = f"{engine.module.name}.{engine.name}"
+            what = f"async engine `{engine.name}`"
+        reused_at = (reused.module.path, reused.line)
+        async_source = sources.engine(engine_ref, reused_at)
+        for ref, where in sync:
+            sync_source = sources.engine(ref, where)
+            if async_source.same_database(sync_source):
+                continue
+            if not async_source.known:
+                problem = f"phase two cannot tell which database its engine {async_source} uses"
+            elif not sync_source.known:
+                problem = f"phase two cannot tell which database the synchronous engine {sync_source} uses"
+            else:
+                problem = "they are not built from the same URL (nor one from the other by a driver swap)"
+            self._block(
+                AM243, *reused_at,
+                f"phase two would reuse the existing {what} ({reused.module.path}:{reused.line}), whose "
+                f"engine is {async_source}, while the routes' synchronous stack uses the engine {sync_source}; "
+                f"{problem}, so the migrated routes might use another database: build the async engine from "
+                "the same URL (or from the sync engine's `.url` with the driver swapped), or remove it and "
+                "let phase two generate one",
+            )
+            return
+
+    def _expiry(self) -> None:
+        """Whether the async sessions the migrated routes get expire objects on commit: a generated
+        async_sessionmaker does not; a reused one (or dependency) does unless it says otherwise."""
+        sources = stack_source.Sources(self.project, self.read)
+        found = None
+        if self._found_dependency is not None:
+            assert self._found_dependency.function is not None
+            found = sources.dependency_expires(self._found_dependency.module, self._found_dependency.function)
+            if found is None:
+                found = (True, f"{self._found_dependency.module.path}:{self._found_dependency.line}")
+        elif self._found_maker is not None:
+            found = sources.maker_expires(f"{self._found_maker.module.name}.{self._found_maker.name}")
+            if found is None:
+                found = (True, f"{self._found_maker.module.path}:{self._found_maker.line}")
+        if found is not None:
+            self.plan.expire_on_commit, self.plan.expiring = found
+
+    def _sync_engines(self) -> list[tuple[str | None, tuple[str, int]]]:
+        """The engines (references, and where the sessionmaker binds them) of the synchronous
+        sessionmakers the routes' dependencies reach."""
+        pool, reached, dependencies = self._sync_pool()
+        if not pool:
+            found = self._session_class_stack(reached, dependencies)
+            pool = [found] if found is not None else []
+        engines = []
+        for maker in pool:
+            assert maker.value is not None
+            bind = _bind(maker.value)
+            ref = bind.ref if bind is not None and not bind.local else None
+            engines.append((ref, (maker.module.path, maker.line)))
+        return engines
 
     # ------------------------------------------------------ commit on exit
 

@@ -120,6 +120,9 @@ class StackPlan:
     async_alias: Piece | None = None
     engine_edit: tuple[str, EngineEdit] | None = None  # (path, edit)
     alias_edit: tuple[str, AliasEdit] | None = None
+    # The reused async sessionmaker (or dependency) expires objects on commit: where it is.
+    expire_on_commit: bool = False
+    expiring: str = ""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,436 @@
+"""Whether an existing async engine reaches the same database as the synchronous stack.
+
+Phase two reuses an async stack the project already has. That is only right when its engine
+is bound to the database the routes' synchronous stack uses: otherwise every migrated route
+reads and writes another database, and answers 200. `Sources` reduces the URL an engine is
+built from to a key, following module-level names across modules (by the modules' text):
+
+- the same settings expression (`settings.DATABASE_URL`), the same variable or environment
+  variable (`os.environ["DATABASE_URL"]`, `os.getenv("DATABASE_URL")`) give the same key;
+- a driver swap is no change of database: `url.replace("sqlite://", "sqlite+aiosqlite://")`,
+  `url.set(drivername="postgresql+psycopg")`, `make_url(...)`, `str(...)`, the generated
+  `_async_url(...)`, and literal URLs that differ only in their driver
+  (`"sqlite:///app.db"`, `"sqlite+aiosqlite:///app.db"`);
+- `sync_engine.url` is the sync engine's own source.
+
+Anything else (another variable, a call the table does not know, a local) is either a
+different key or no key at all: the caller then cannot show it is the same database.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2.drivers import URL_HELPER
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_ENGINE_CONSTRUCTORS, FROM_CONFIG
+
+_ENGINES = SYNC_ENGINE_CONSTRUCTORS | ASYNC_ENGINE_CONSTRUCTORS
+_FROM_CONFIG = FROM_CONFIG | {
+    "sqlalchemy.ext.asyncio.async_engine_from_config", "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
+}
+_MAKE_URL = frozenset({"sqlalchemy.make_url", "sqlalchemy.engine.make_url", "sqlalchemy.engine.url.make_url"})
+_SAME_URL_METHODS = frozenset({"render_as_string", "unicode_string", "__str__"})
+_GETENV = frozenset({"os.getenv", "os.environ.get"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(\+[A-Za-z0-9_]+)?(:(//)?)?$")
+_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an engine's database URL comes from."""
+
+    # The URL's origin, normalised, and `engine-url:<engine>` for the engine's own `.url`;
+    # empty: the analysis cannot tell.
+    keys: frozenset[str]
+    text: str  # the engine's construction (or the expression standing for it), as written
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"`{self.text}` ({self.path}:{self.line})"
+
+    @property
+    def known(self) -> bool:
+        return len(self.keys) > 1  # more than the engine's own identity
+
+    def same_database(self, other: Source) -> bool:
+        return bool(self.keys & other.keys)
+
+
+class Sources:
+    def __init__(self, project: Project, read: Callable[[str], str] | None) -> None:
+        self.project = project
+        self.read = read
+        self._trees: dict[str, ast.Module | None] = {}
+        self._texts: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- entry points
+
+    def engine(self, ref: str | None, where: tuple[str, int]) -> Source:
+        """The source of the engine a module-level reference (`db.engine.async_engine`) names."""
+        found = self._assignment_of(ref) if ref else None
+        if ref is None or found is None:
+            return Source(frozenset(), (ref or "?").rsplit(".", 1)[-1], *where)
+        module, node = found
+        written = ast.get_source_segment(self._texts.get(module.path, ""), node) or ast.unparse(node)
+        keys = {f"engine-url:{self.project.canonical(ref)}"}
+        key = self._key(node, module, 0)
+        if key is not None:
+            keys.add(key[len("engine<"):-1] if key.startswith("engine<") else key)
+        return Source(frozenset(keys), _text(written), module.path, node.lineno)
+
+    def async_dependency_engine(self, module: facts.Module, function: facts.Function) -> str | None:
+        """The engine reference an async session dependency's sessions are bound to:
+        `async with maker() as s` (the maker's engine) or `AsyncSession(engine)`."""
+        for call in function.calls:
+            if call.callee is None or call.nested:
+                continue
+            callee = call.callee.removesuffix(".begin")
+            if self.project.canonical(callee) in ASYNC_SESSION_TYPES:
+                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None)
+                if first is not None and first.name is not None:
+                    return module.imports.get(first.name, f"{module.name}.{first.name}")
+                continue
+            engine = self.maker_engine(callee)
+            if engine is not None:
+                return engine
+        return None
+
+    def maker_engine(self, ref: str | None) -> str | None:
+        """The engine reference a module-level `async_sessionmaker(engine, ...)` is bound to."""
+        found = self._assignment_of(ref) if ref else None
+        if found is None:
+            return None
+        module, node = found
+        if not isinstance(node, ast.Call):
+            return None
+        bind = next((k.value for k in node.keywords if k.arg == "bind"), node.args[0] if node.args else None)
+        if isinstance(bind, (ast.Name, ast.Attribute)):
+            dotted = _dotted(bind)
+            if dotted is not None:
+                return self._absolute(module, dotted)
+        return None
+
+    def maker_expires(self, ref: str) -> tuple[bool, str] | None:
+        """Whether a module-level sessionmaker expires objects on commit, and where it is."""
+        found = self._assignment_of(ref)
+        if found is None:
+            return None
+        module, node = found
+        if not isinstance(node, ast.Call):
+            return None
+        return _expires(node), f"{module.path}:{node.lineno}"
+
+    def dependency_expires(self, module: facts.Module, function: facts.Function) -> tuple[bool, str] | None:
+        """Whether the sessions an async session dependency yields expire objects on commit."""
+        for call in function.calls:
+            if call.callee is None or call.nested:
+                continue
+            callee = call.callee.removesuffix(".begin")
+            if self.project.canonical(callee) not in ASYNC_SESSION_TYPES:
+                found = self.maker_expires(callee) if self.maker_engine(callee) is not None else None
+                if found is not None:
+                    return found
+                continue
+            tree = self._tree(module)
+            if tree is None:
+                return None
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and getattr(node, "lineno", 0) == call.line:
+                    dotted = _dotted(node.func)
+                    if dotted is not None and self.project.canonical(self._absolute(module, dotted)) in ASYNC_SESSION_TYPES:
+                        return _expires(node), f"{module.path}:{node.lineno}"
+        return None
+
+    # ------------------------------------------------------------------- modules
+
+    def _tree(self, module: facts.Module) -> ast.Module | None:
+        if module.path not in self._trees:
+            tree = None
+            if self.read is not None:
+                try:
+                    self._texts[module.path] = self.read(module.path)
+                    tree = ast.parse(self._texts[module.path])
+                except (OSError, SyntaxError, ValueError):
+                    tree = None
+            self._trees[module.path] = tree
+        return self._trees[module.path]
+
+    def _absolute(self, module: facts.Module, dotted: str) -> str:
+        head, _, rest = dotted.partition(".")
+        base = module.imports.get(head, f"{module.name}.{head}")
+        return f"{base}.{rest}" if rest else base
+
+    def _assignment_of(self, ref: str) -> tuple[facts.Module, ast.expr] | None:
+        """The one top-level assignment of a module-level name, by its value expression."""
+        target = self.project.resolve(ref)
+        if target is not None and target.module is not None and target.kind == "value":
+            module = target.module
+            name = target.ref.rsplit(".", 1)[-1]
+        else:
+            # names assigned from expressions the index does not record (`URL = os.environ[...]`)
+            owner, _, name = ref.rpartition(".")
+            module = self.project.modules.get(owner)  # type: ignore[assignment]
+            if module is None:
+                return None
+        tree = self._tree(module)
+        if tree is None:
+            return None
+        found = [
+            value for statement in tree.body for value in _assigned(statement, name)
+        ]
+        bound_elsewhere = any(
+            name in _names_bound(statement) for statement in tree.body if not _assigned(statement, name)
+        )
+        if len(found) != 1 or bound_elsewhere:
+            return None  # reassigned, or conditional: not one source
+        return module, found[0]
+
+    # ----------------------------------------------------------------------- keys
+
+    def _key(self, node: ast.expr, module: facts.Module, depth: int) -> str | None:
+        if depth > _DEPTH:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return _url_key(node.value)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue):
+                    inner = self._key(value.value, module, depth + 1)
+                    if inner is None:
+                        return None
+                    parts.append("{" + inner + "}")
+            return _url_key("".join(parts))
+        if isinstance(node, ast.Name):
+            return self._name(module, node.id, depth)
+        if isinstance(node, ast.Attribute):
+            dotted = _dotted(node.value)
+            if node.attr == "url" and dotted is not None:
+                # `engine.url`: that engine's database, however it is built
+                return f"engine-url:{self.project.canonical(self._absolute(module, dotted))}"
+            owner = self._key(node.value, module, depth + 1)
+            if owner is None:
+                return None
+            return f"{owner}.{node.attr}"
+        if isinstance(node, ast.Subscript):
+            owner = self._key(node.value, module, depth + 1)
+            if owner == "ref:os.environ" and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                return f"env:{node.slice.value}"
+            index = self._key(node.slice, module, depth + 1) if isinstance(node.slice, ast.expr) else None
+            return None if owner is None or index is None else f"{owner}[{index}]"
+        if isinstance(node, ast.Call):
+            return self._call(node, module, depth)
+        return None
+
+    def _name(self, module: facts.Module, name: str, depth: int) -> str | None:
+        ref = module.imports.get(name, f"{module.name}.{name}")
+        if name not in module.imports:
+            tree = self._tree(module)
+            if tree is not None and any(name in _names_bound(s) for s in tree.body):
+                found = self._assignment_of(ref)
+                if found is None:
+                    # a function, a class, or a name bound more than once
+                    function = self.project.function(ref)
+                    return f"ref:{self.project.canonical(ref)}" if function is not None or _is_class(tree, name) else None
+                return self._key(found[1], found[0], depth + 1)
+            if hasattr(builtins, name):
+                return f"ref:{name}"
+        target = self.project.resolve(ref)
+        if target is not None and target.kind == "value" and target.module is not None:
+            found = self._assignment_of(target.ref)
+            if found is not None:
+                return self._key(found[1], found[0], depth + 1)
+        owner = ref.rpartition(".")[0]
+        if owner in self.project.modules:
+            found = self._assignment_of(ref)
+            if found is not None:
+                return self._key(found[1], found[0], depth + 1)
+        return f"ref:{self.project.canonical(ref)}"
+
+    def _call(self, node: ast.Call, module: facts.Module, depth: int) -> str | None:
+        func = node.func
+        first = node.args[0] if node.args else None
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if func.attr == "replace" and len(node.args) == 2 and not node.keywords and _driver_swap(*node.args):
+                return self._key(receiver, module, depth + 1)
+            if func.attr == "set" and not node.args and [k.arg for k in node.keywords] == ["drivername"]:
+                return self._key(receiver, module, depth + 1)
+            if func.attr in _SAME_URL_METHODS:
+                return self._key(receiver, module, depth + 1)
+        dotted = _dotted(func)
+        callee = self.project.canonical(self._absolute(module, dotted)) if dotted else None
+        if callee in _GETENV and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            default = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
+            if default is None:
+                return f"env:{first.value}"
+            fallback = self._key(default, module, depth + 1)
+            return None if fallback is None else f"env:{first.value}={fallback}"
+        if (callee == "str" or callee in _MAKE_URL) and first is not None and len(node.args) == 1:
+            return self._key(first, module, depth + 1)
+        if callee in _ENGINES:
+            url = next((k.value for k in node.keywords if k.arg == "url"), first)
+            inner = self._key(url, module, depth + 1) if url is not None else None
+            return None if inner is None else f"engine<{inner}>"
+        if callee in _FROM_CONFIG:
+            return self._generic(node, module, depth, "from_config")
+        if dotted is not None and first is not None and len(node.args) == 1 and self._is_url_helper(module, dotted):
+            return self._key(first, module, depth + 1)
+        function = self.project.function(self._absolute(module, dotted)) if dotted else None
+        if function is not None:
+            built = self._factory(function, node, module, depth)
+            if built is not None:
+                return built
+        return self._generic(node, module, depth, None)
+
+    def _generic(self, node: ast.Call, module: facts.Module, depth: int, name: str | None) -> str | None:
+        func = name or self._key(node.func, module, depth + 1)
+        args = [self._key(a, module, depth + 1) for a in node.args]
+        keywords = [(k.arg, self._key(k.value, module, depth + 1)) for k in node.keywords]
+        known = [a for a in args if a is not None]
+        named = sorted((k, v) for k, v in keywords if k is not None and v is not None)
+        if func is None or len(known) != len(args) or len(named) != len(keywords):
+            return None
+        return f"{func}({','.join([*known, *(f'{k}={v}' for k, v in named)])})"
+
+    def _is_url_helper(self, module: facts.Module, dotted: str) -> bool:
+        """The driver-swapping function phase two generates (`_async_url`, `_async_url_2`):
+        a project function of that name whose work is `url.set(drivername=...)`."""
+        found = self.project.function(self._absolute(module, dotted))
+        if found is None or not found[1].name.startswith(URL_HELPER):
+            return False
+        return any(
+            call.method == "set" and any(a.keyword == "drivername" for a in call.args) for call in found[1].calls
+        )
+
+    def _factory(
+        self, found: tuple[facts.Module, facts.Function], call: ast.Call, caller: facts.Module, depth: int
+    ) -> str | None:
+        """An engine built by a project function: its one engine construction, with a URL
+        that is a parameter (the caller's argument) or a module-level expression."""
+        module, function = found
+        tree = self._tree(module)
+        if tree is None or "." in function.qualname:
+            return None
+        definition = next(
+            (s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == function.name),
+            None,
+        )
+        if definition is None:
+            return None
+        constructions = [
+            n for n in ast.walk(definition)
+            if isinstance(n, ast.Call) and (d := _dotted(n.func)) is not None
+            and self.project.canonical(self._absolute(module, d)) in _ENGINES
+        ]
+        if len(constructions) != 1:
+            return None
+        inner = constructions[0]
+        url = next((k.value for k in inner.keywords if k.arg == "url"), inner.args[0] if inner.args else None)
+        if url is None:
+            return None
+        params = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
+        if isinstance(url, ast.Name) and url.id in params:
+            index = params.index(url.id)
+            passed = next((k.value for k in call.keywords if k.arg == url.id), None)
+            if passed is None and index < len(call.args):
+                passed = call.args[index]
+            if passed is None:
+                return None
+            key = self._key(passed, caller, depth + 1)
+            return None if key is None else f"engine<{key}>"
+        local = {n.id for n in ast.walk(definition) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if any(isinstance(n, ast.Name) and (n.id in local or n.id in params) for n in ast.walk(url)):
+            return None
+        key = self._key(url, module, depth + 1)
+        return None if key is None else f"engine<{key}>"
+
+
+
+
+def _assigned(statement: ast.stmt, name: str) -> list[ast.expr]:
+    if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+        return [statement.value]
+    if (
+        isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+        and statement.target.id == name and statement.value is not None
+    ):
+        return [statement.value]
+    return []
+
+
+def _names_bound(statement: ast.stmt) -> set[str]:
+    """Names a top-level statement binds, also inside if/try/with/for blocks."""
+    found: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+            if node is not statement:
+                continue
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).split(".")[0])
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    return found
+
+
+def _is_class(tree: ast.Module, name: str) -> bool:
+    return any(isinstance(s, ast.ClassDef) and s.name == name for s in tree.body)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted(node.value)
+        return None if owner is None else f"{owner}.{node.attr}"
+    return None
+
+
+def _dialect(scheme: str) -> str:
+    dialect = scheme.split("+", 1)[0].lower()
+    return "postgresql" if dialect == "postgres" else dialect
+
+
+def _url_key(text: str) -> str:
+    """A literal URL without its driver: `sqlite+aiosqlite:///app.db` -> `url:sqlite:///app.db`."""
+    scheme, separator, rest = text.partition("://")
+    if separator and _SCHEME.match(scheme):
+        return f"url:{_dialect(scheme)}://{rest}"
+    return f"str:{text}"
+
+
+def _driver_swap(old: ast.expr, new: ast.expr) -> bool:
+    """`.replace("postgresql://", "postgresql+asyncpg://")`: the same database, another driver."""
+    if not (isinstance(old, ast.Constant) and isinstance(new, ast.Constant)):
+        return False
+    if not (isinstance(old.value, str) and isinstance(new.value, str)):
+        return False
+    a, b = _SCHEME.match(old.value), _SCHEME.match(new.value)
+    return a is not None and b is not None and _dialect(a.group(1)) == _dialect(b.group(1)) and a.group(3) == b.group(3)
+
+
+def _text(written: str) -> str:
+    text = " ".join(written.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _expires(call: ast.Call) -> bool:
+    """Whether a sessionmaker/AsyncSession call expires objects on commit: its default does;
+    a value the analysis cannot read counts as expiring (the refresh it leads to is harmless)."""
+    keyword = next((k for k in call.keywords if k.arg == "expire_on_commit"), None)
+    if keyword is None:
+        return not any(k.arg is None for k in call.keywords)  # `**options` may say either
+    return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
