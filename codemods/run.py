@@ -308,12 +308,16 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    from async_migrate.codemods.phase2 import async_stack
+    from async_migrate.codemods.phase2 import async_stack, expired_reads
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work
     from async_migrate.codemods.sources import matches
 
+    def read(path: str) -> str:
+        return (root / path).read_text(encoding="utf-8", errors="replace")
+
     stack = async_stack.analyse(project, root)
+    expiry = expired_reads.Expiry(stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read))
     groups: dict[str, list[str]] = {}
     routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind != "dependency"})
     for path in routed:
@@ -323,9 +327,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         groups.setdefault(name, []).append(path)
     previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
     for name, modules in groups.items():
-        closure = closures.compute(
-            project, name, modules, read=lambda path: (root / path).read_text(encoding="utf-8", errors="replace")
-        )
+        closure = closures.compute(project, name, modules, read=read, expiry=expiry)
         if stack.blockers:
             closure.block_all([b.reason() for b in stack.blockers])
         for planned in _phase2_outcomes(project, closure):
@@ -436,12 +438,15 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         def read(path: str) -> str:
             return (root / path).read_text(encoding="utf-8", errors="replace")
 
+        from async_migrate.codemods.phase2 import expired_reads
+
+        expiry = expired_reads.Expiry(stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read))
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
         forced: dict[tuple[str, str], list[Reason]] = {}
         refused: list[self_check.Violation] = []
         while True:
-            closure = closures.compute(project, name, modules, options.shared, forced, read=read)
+            closure = closures.compute(project, name, modules, options.shared, forced, read=read, expiry=expiry)
             if stack.blockers:
                 closure.block_all([b.reason() for b in stack.blockers])
             file_plans = plans.build(project, closure, names) if names is not None else {}

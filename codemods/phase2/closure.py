@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies, holders, methods
+from async_migrate.codemods.phase2 import dependencies, expired_reads, holders, methods
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -95,6 +95,8 @@ class Closure:
     # Classes holding the Session shared with synchronous code: class reference -> the name
     # of the parallel async class the migrated code uses.
     parallel_classes: dict[str, str] = field(default_factory=dict)
+    # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards.
+    refreshes: dict[FunctionId, list[expired_reads.Refresh]] = field(default_factory=dict)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -135,11 +137,13 @@ def compute(
     forced: dict[FunctionId, list[Reason]] | None = None,
     read: Callable[[str], str] | None = None,
     parallel: frozenset[str] = frozenset(),
+    expiry: expired_reads.Expiry | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
     values are found in the text; without it every moved method gets a twin). `parallel`
-    names classes holding the Session that get a parallel async class (found shared)."""
+    names classes holding the Session that get a parallel async class (found shared). `expiry`
+    says what a commit expires on the async stack: reads of expired objects get a refresh, or block."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
     shared_holders = set(parallel)
@@ -184,6 +188,13 @@ def compute(
 
     starts = [*candidates, *(d for chain in dependency_twins.values() for d in chain)]
     own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, starts)}
+    refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
+    if expiry is not None:
+        for fid in own_blockers:
+            expired = expired_reads.analyse(project, fid, expiry)
+            own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
+            if expired.refreshes:
+                refreshes[fid] = expired.refreshes
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
     # each such read blocks the routes whose queries leave it lazy.
     # A read the data flow leads back to a query the route's migration rewrites is fixed there
@@ -289,6 +300,7 @@ def compute(
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
     members = closure.migrated_routes | migrated_helpers
+    closure.refreshes = {fid: found for fid, found in refreshes.items() if fid in members}
     # A twin's synchronous original stays, and so must everything it calls: sync
     # callers propagate down the call graph until the set of twins is stable.
     sync_callers = {fid: _outside_callers(project, fid, members) for fid in migrated_helpers}

@@ -52,6 +52,8 @@ class FunctionPlan:
     # Names replaced everywhere in the function (parameters, return annotation, body): a class
     # holding the Session by its parallel async class. Local name -> new name.
     renames: dict[str, str] = field(default_factory=dict)
+    # `await session.refresh(obj)` after the statement holding a commit (expired_reads.Refresh)
+    refreshes: list = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -96,11 +98,11 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and holder.ref in parallel:
             # A method of a parallel class: rewritten in the class's async copy, under its own name.
-            fplan = FunctionPlan(function.key)
+            fplan = FunctionPlan(function.key, refreshes=list(closure.refreshes.get(fid, ())))
             owner = function.qualname.rpartition(".")[0]
             plan.parallel.setdefault(owner, (parallel[holder.ref], {}))[1][function.key] = fplan
         else:
-            fplan = FunctionPlan(function.key, twin=twins.get(fid))
+            fplan = FunctionPlan(function.key, twin=twins.get(fid), refreshes=list(closure.refreshes.get(fid, ())))
             plan.functions[function.key] = fplan
         _plan_renames(project, fid, fplan, plan, parallel)
         _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)

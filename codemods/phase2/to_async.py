@@ -93,7 +93,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         return cst.FlattenSentinel([node, twin])
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
-        rewriter = _AsyncBody(plan.calls, plan.eager)
+        rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes)
         body = _suite(node.body.visit(rewriter))
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
@@ -122,9 +122,18 @@ class MigrateToAsyncSession(DefinitionCommand):
 class _AsyncBody(cst.CSTTransformer):
     """Applies call actions by index, numbering calls in tree order like the collector."""
 
-    def __init__(self, calls: dict[int, CallAction], eager: dict[int, tuple[str, tuple[str, ...]]] | None = None) -> None:
+    def __init__(
+        self,
+        calls: dict[int, CallAction],
+        eager: dict[int, tuple[str, tuple[str, ...]]] | None = None,
+        refreshes: list | None = None,
+    ) -> None:
         self.calls = calls
         self.eager = eager or {}
+        self.refreshes: dict[int, list] = {}
+        for refresh in refreshes or ():
+            self.refreshes.setdefault(refresh.call, []).append(refresh)
+        self.pending: list = []  # refreshes that follow the statement being rewritten
         self.count = 0
         self.index: dict[int, int] = {}
         self.with_items: set[int] = set()
@@ -160,6 +169,8 @@ class _AsyncBody(cst.CSTTransformer):
         index = self.index[id(original)]
         if index in self.eager and not self.nested:
             updated = _with_options(updated, *self.eager[index])
+        if not self.nested:
+            self.pending.extend(self.refreshes.get(index, ()))
         action = self.calls.get(index)
         if action is None or self.nested:
             return updated
@@ -180,6 +191,37 @@ class _AsyncBody(cst.CSTTransformer):
         if not action.add_await or action.kind == "open":
             return updated
         return cst.Await(expression=updated.with_changes(lpar=(), rpar=()), lpar=updated.lpar, rpar=updated.rpar)
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        if not self.pending:
+            return updated
+        added: list[cst.BaseStatement] = []
+        for refresh in self.pending:
+            refreshed = f"await {refresh.session}.refresh({refresh.name})"
+            if refresh.maybe_none:
+                added.append(cst.parse_statement(f"if {refresh.name} is not None:\n    {refreshed}\n"))
+            else:
+                added.append(cst.parse_statement(f"{refreshed}\n"))
+        self.pending = []
+        return cst.FlattenSentinel([updated, *added])
+
+    def leave_SimpleStatementSuite(
+        self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        if not self.pending:
+            return updated
+        added = []
+        for refresh in self.pending:
+            text = f"await {refresh.session}.refresh({refresh.name})"
+            if refresh.maybe_none:
+                text += f" if {refresh.name} is not None else None"
+            added.append(cst.Expr(cst.parse_expression(text)))
+        self.pending = []
+        body = list(updated.body)
+        body[-1] = body[-1].with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))
+        return updated.with_changes(body=[*body, *added])
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         for item in original.items:

@@ -1,0 +1,397 @@
+"""Attributes a commit expires, read afterwards: MissingGreenlet under AsyncSession.
+
+After `commit()` a Session expires every object it holds when its sessionmaker has
+`expire_on_commit=True` (the default of `sessionmaker` and of `async_sessionmaker` alike).
+After a flush (and so a commit) that UPDATEs a row, columns the database computes
+(`onupdate=<SQL expression>`, `server_onupdate=`, `Computed(...)`, `FetchedValue()`) are
+expired whatever that setting; so is a `server_default` where the INSERT cannot return it.
+Synchronous code reloads an expired attribute silently when it is read; under AsyncSession
+the read is implicit IO and raises `MissingGreenlet`, also when FastAPI serialises a returned
+object for the response model.
+
+Per migrated function, `analyse` finds each commit point (the Session's `commit()`, its
+`flush()` where server-generated columns matter, a call to a project function that commits
+with the Session) and the objects bound before it and read after it (an attribute, an
+argument, a returned value). Where the object is clearly one instance of the Session
+(`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
+fix is planned: `await db.refresh(obj)` right after the commit point (behind
+`if obj is not None:` when the query may find nothing). Where the object may be an ORM
+instance but cannot be refreshed there (a parameter, a list, a helper's result), the
+function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
+server-generated column. Names that cannot hold an ORM instance (a pydantic payload, an
+int) are never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.rules import Rule
+from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
+from async_migrate.codemods.rules.am249_server_generated_read import RULE as AM249
+
+# Query results that are one instance (or None): `.first()`, `db.get(...)`, `db.scalar(...)`.
+_ONE = frozenset({"one", "scalar_one"})
+_ONE_OR_NONE = frozenset({"first", "one_or_none", "scalar_one_or_none", "scalar", "get"})
+_MAPPED_BASES = frozenset({
+    "sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta",
+    "sqlalchemy.orm.decl_api.DeclarativeBase", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel",
+})
+_UPDATE_GENERATED = frozenset({"onupdate", "server_onupdate"})
+_COLUMN_CALLS = frozenset({"mapped_column", "Column", "Field", "column_property"})
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """`await session.refresh(name)` after the statement holding call `call` (by index)."""
+
+    call: int
+    session: str
+    name: str
+    maybe_none: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredRead:
+    rule: Rule
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class Expiry:
+    """What a commit expires on the async stack the migrated code will use."""
+
+    on_commit: bool  # the async sessionmaker expires every object on commit
+    where: str = ""  # the sessionmaker that does, for reasons (`db/engine.py:12`)
+    models: Models | None = None
+
+
+@dataclass(slots=True)
+class Analysis:
+    refreshes: list[Refresh] = field(default_factory=list)
+    blocks: list[ExpiredRead] = field(default_factory=list)
+
+
+class Models:
+    """Mapped classes and their server-generated columns, read from the models' source."""
+
+    def __init__(self, project: Project, read: Callable[[str], str] | None) -> None:
+        self.project = project
+        self.classes = project_classes(project)
+        self.read = read
+        self._trees: dict[str, ast.Module | None] = {}
+        self._generated: dict[str, frozenset[str]] = {}
+
+    def _class_node(self, ref: str) -> ast.ClassDef | None:
+        module_name, _, name = ref.rpartition(".")
+        module = self.project.modules.get(module_name)
+        if module is None or self.read is None:
+            return None
+        if module.path not in self._trees:
+            try:
+                self._trees[module.path] = ast.parse(self.read(module.path))
+            except (OSError, SyntaxError, ValueError):
+                self._trees[module.path] = None
+        tree = self._trees[module.path]
+        if tree is None:
+            return None
+        return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
+
+    def resolve(self, ref: str | None) -> str | None:
+        return self.classes.resolve(ref)
+
+    def mapped(self, ref: str) -> bool:
+        """A class with a table: `__tablename__`/`__table__` in it or a base, or `table=True`."""
+        for cls in self.classes.mro(ref):
+            node = self._class_node(cls)
+            if node is None:
+                continue
+            if any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords):
+                return True
+            for statement in node.body:
+                targets = statement.targets if isinstance(statement, ast.Assign) else (
+                    [statement.target] if isinstance(statement, ast.AnnAssign) else []
+                )
+                if any(isinstance(t, ast.Name) and t.id in ("__tablename__", "__table__") for t in targets):
+                    return True
+        return False
+
+    def generated(self, ref: str) -> frozenset[str]:
+        """Columns of a class (and its bases) whose value the database computes."""
+        if ref in self._generated:
+            return self._generated[ref]
+        found: set[str] = set()
+        for cls in self.classes.mro(ref):
+            node = self._class_node(cls)
+            if node is not None:
+                found |= _generated_columns(node)
+        self._generated[ref] = frozenset(found)
+        return self._generated[ref]
+
+    def any_generated(self) -> bool:
+        if "*" not in self._generated:
+            every: set[str] = set()
+            for module in self.project.modules.values():
+                for cls in module.classes:
+                    every |= self.generated(f"{module.name}.{cls.qualname}")
+            self._generated["*"] = frozenset(every)
+        return bool(self._generated["*"])
+
+
+def _generated_columns(node: ast.ClassDef) -> set[str]:
+    found = set()
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            name, value = statement.target.id, statement.value
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            name, value = statement.targets[0].id, statement.value
+        else:
+            continue
+        if value is not None and _server_generated(value):
+            found.add(name)
+    return found
+
+
+def _server_generated(value: ast.expr) -> bool:
+    for node in ast.walk(value):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else (
+            node.func.id if isinstance(node.func, ast.Name) else ""
+        )
+        if callee in ("Computed", "FetchedValue"):
+            return True
+        if callee not in _COLUMN_CALLS:
+            continue
+        for keyword in node.keywords:
+            if keyword.arg in ("server_onupdate", "server_default"):
+                return True
+            if keyword.arg == "onupdate" and not _python_side(keyword.value):
+                return True
+            if keyword.arg == "sa_column_kwargs" and isinstance(keyword.value, ast.Dict):
+                keys = {k.value for k in keyword.value.keys if isinstance(k, ast.Constant)}
+                if keys & {"server_onupdate", "server_default", "onupdate"}:
+                    return True
+    return False
+
+
+def _python_side(value: ast.expr) -> bool:
+    """`onupdate=datetime.now`, `onupdate=lambda: ...`, a literal: computed by Python, and set
+    on the object by the flush; a SQL expression (`func.now()`) is not."""
+    if isinstance(value, (ast.Lambda, ast.Constant)):
+        return True
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return True  # a callable named, not called
+    return False
+
+
+def commits(project: Project, fid: FunctionId, seen: set[FunctionId] | None = None) -> bool:
+    """Whether a function commits its Session, itself or through project functions it calls."""
+    cache = cast("dict[FunctionId, bool]", project.derived.setdefault("phase2.commits", {}))
+    if fid in cache:
+        return cache[fid]
+    seen = seen if seen is not None else set()
+    if fid in seen:
+        return False
+    seen.add(fid)
+    _, function = project.functions[fid]
+    names = project.session_names(fid)
+    found = any(c.receiver in names and c.method == "commit" for c in function.calls)
+    if not found:
+        found = any(
+            edge.callee != fid and any(a.name in names for a in edge.call.args) and commits(project, edge.callee, seen)
+            for edge in project.all_calls_from[fid]
+        )
+    cache[fid] = found
+    return found
+
+
+def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
+    """The refreshes to add to one migrated function, or what blocks it."""
+    result = Analysis()
+    models = expiry.models
+    if models is None:
+        return result
+    if not expiry.on_commit and not models.any_generated():
+        return result
+    module, function = project.functions[fid]
+    names = project.session_names(fid)
+    callees = {edge.call.index: edge.callee for edge in project.all_calls_from[fid]}
+    points: list[tuple[facts.Call, str, bool]] = []  # call, session name, a commit (not only a flush)
+    for call in function.calls:
+        if call.nested:
+            continue
+        if call.receiver in names and call.method in ("commit", "flush"):
+            points.append((call, call.receiver or "", call.method == "commit"))
+        elif call.index in callees and call.statement:
+            passed = next((a.name for a in call.args if a.name in names), None)
+            if passed is not None and commits(project, callees[call.index]):
+                points.append((call, passed, True))
+    if not points:
+        return result
+    bindings: dict[str, list[facts.Binding]] = {}
+    for binding in function.bindings:
+        bindings.setdefault(binding.name, []).append(binding)
+    params = {p.name: p for p in function.params}
+    planned: set[tuple[int, str]] = set()
+    reported: set[str] = set()
+    for call, session, is_commit in points:
+        expires_all = expiry.on_commit and is_commit
+        for name in sorted(set(bindings) | set(params)):
+            if name in names or name in reported:
+                continue
+            read_at = _read_after(function, name, call.line, session)
+            if read_at is None:
+                continue
+            before = [b for b in bindings.get(name, []) if b.line < call.line]
+            if name not in params and not before:
+                continue  # bound after the commit: loaded fresh
+            source = before[-1] if before else None
+            kind, cls = _instance(project, models, function, module, source, params.get(name), names)
+            if kind == "none":
+                continue
+            generated = models.generated(cls) if cls else frozenset()
+            # Only rows the flush writes have server-generated columns expired.
+            at_risk = expires_all or (
+                (bool(generated) if cls else models.any_generated())
+                and (kind == "one" and source is not None and not source.expr.startswith("$")
+                     or _touched(function, name, source.line if source else 0, call.line, names))
+            )
+            if not at_risk:
+                continue
+            if _refreshed(function, name, call.line, names):
+                continue
+            point = f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
+            if kind in ("one", "maybe") and call.statement:
+                if (call.index, name) not in planned:
+                    planned.add((call.index, name))
+                    result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
+                continue
+            reported.add(name)
+            if expires_all:
+                message = (
+                    f"{read_at[1]} after {point} (line {call.line}): the async sessionmaker "
+                    f"({expiry.where}) expires every object on commit (expire_on_commit=True), so the read "
+                    f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, which "
+                    f"phase two cannot refresh there; fix: pass expire_on_commit=False to the async "
+                    f"sessionmaker, or add `await {session}.refresh({name})` after the commit"
+                )
+                result.blocks.append(ExpiredRead(AM248, read_at[0], message))
+            else:
+                columns = ", ".join(sorted(generated)) if generated else "server-generated columns of a mapped class"
+                message = (
+                    f"{read_at[1]} after {point} (line {call.line}) may read {columns}, which the "
+                    f"database computes: the flush expires them, and the read raises MissingGreenlet under "
+                    f"AsyncSession; `{name}` is {_describe(kind)}, which phase two cannot refresh there; "
+                    f"fix: add `await {session}.refresh({name})` after the commit"
+                )
+                result.blocks.append(ExpiredRead(AM249, read_at[0], message))
+    return result
+
+
+def _describe(kind: str) -> str:
+    return {
+        "param": "a parameter", "many": "a list of objects", "unknown": "the result of a call",
+    }.get(kind, "an object")
+
+
+def _read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
+    """Where `name` is read after `line`: `name.attr`, passed to a call, returned."""
+    for at, receiver, attribute in function.attributes:
+        if receiver == name and at > line:
+            return at, f"`{name}.{attribute}` is read"
+    for call in function.calls:
+        if call.line <= line or call.receiver == session and call.method in ("refresh", "delete", "add", "expunge"):
+            continue
+        if any(a.name == name for a in call.args):
+            return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
+    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
+        return function.line, f"`{name}` is returned"
+    return None
+
+
+def _refreshed(function: facts.Function, name: str, after: int, names: set[str]) -> bool:
+    """The function refreshes the object itself after the commit."""
+    return any(
+        c.receiver in names and c.method == "refresh" and c.args and c.args[0].name == name and c.line > after
+        for c in function.calls
+    )
+
+
+def _touched(function: facts.Function, name: str, start: int, line: int, names: set[str]) -> bool:
+    """The object may be written by the flush at `line`: added to the Session, or an attribute
+    of it used, since it was bound (at `start`)."""
+    if any(start <= at < line for at, receiver, _ in function.attributes if receiver == name):
+        return True
+    return any(
+        c.receiver in names and c.method in ("add", "add_all", "merge") and start <= c.line <= line
+        and any(a.name == name for a in c.args)
+        for c in function.calls
+    )
+
+
+def _instance(
+    project: Project,
+    models: Models,
+    function: facts.Function,
+    module: facts.Module,
+    binding: facts.Binding | None,
+    param: facts.Param | None,
+    names: set[str],
+) -> tuple[str, str | None]:
+    """What a name holds, as far as expiry goes: ("one"|"maybe", class) an instance of the
+    Session that can be refreshed (maybe None); ("param"|"many"|"unknown", class) something
+    that may hold ORM instances and cannot be refreshed; ("none", None) no ORM instance."""
+    if binding is None:
+        if param is None:
+            return "none", None
+        for ref in param.annotation:
+            cls = models.resolve(ref)
+            if cls is not None and models.mapped(cls):
+                return "param", cls
+        if param.depends is not None and not param.annotation:
+            return "param", None  # what a dependency gives, untyped
+        return "none", None
+    expression = binding.expr
+    head, _, rest = expression.partition("(")
+    if not expression.startswith("$"):
+        cls = models.resolve(head)
+        if cls is not None:
+            if rest == ")" and models.mapped(cls):
+                return "one", cls
+            return ("none", None) if not models.mapped(cls) else ("unknown", cls)
+        target = project.function(head)
+        if target is not None and expression.endswith("()") and expression.count("(") == 1:
+            # a project function's result: an instance when it is given the Session
+            return ("unknown", None) if _passes_session(function, binding, names) else ("none", None)
+        return "none", None
+    receiver = head[1:].split(".", 1)[0]
+    if receiver not in names:
+        return "none", None
+    last = expression.rstrip(")").rstrip("(").rsplit(".", 1)[-1]
+    if expression.count("(") == 1 and last == "get":
+        cls = _get_class(function, binding)
+        return "maybe", cls
+    if last in _ONE and expression.endswith("()"):
+        return "one", None
+    if last in _ONE_OR_NONE and expression.endswith("()"):
+        return "maybe", None
+    return "many", None
+
+
+def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:
+    return any(c.line == binding.line and any(a.name in names for a in c.args) for c in function.calls)
+
+
+def _get_class(function: facts.Function, binding: facts.Binding) -> str | None:
+    for call in function.calls:
+        if call.line == binding.line and call.method == "get" and call.args:
+            return call.args[0].ref
+    return None

@@ -1,0 +1,133 @@
+"""Phase two's soundness: attributes a commit expires, read afterwards (MissingGreenlet).
+
+A reused async sessionmaker that expires objects on commit, and columns the database computes
+on UPDATE: the migrated route gets `await db.refresh(obj)` after the commit and is RUN with
+TestClient on aiosqlite and PostgreSQL, answering 200 with the right data.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, dedent, function, handler, read
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
+from test_phase2_soundness_stack import existing_async
+
+__all__ = ["service"]  # the fixture, used by name
+
+
+# ------------------------------------------- 2. attributes a commit expires
+
+
+SCHEMAS = """
+from pydantic import BaseModel, ConfigDict
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+"""
+EXPIRED_READS = """
+@router.post("/items", response_model=ItemOut)
+def create_item(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return item
+""", """
+@router.put("/users/{user_id}")
+def rename_user(user_id: int, name: str, db: session_dependency):
+    user = db.get(User, user_id)
+    user.name = name
+    db.commit()
+    return {"id": user.id, "name": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_reused_maker_that_expires_on_commit_gets_refreshes_and_the_routes_answer(cli, service, kind):
+    root = service({
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])",
+            maker="async_sessionmaker(async_engine)",  # expire_on_commit=True, the default
+        ),
+        "schemas.py": dedent(SCHEMAS),
+        SUBSYSTEM: routes(*EXPIRED_READS).replace("from models import", "from schemas import ItemOut\nfrom models import"),
+    })
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"create_item": "migrate", "rename_user": "migrate"}
+    assert "    await db.commit()\n    await db.refresh(item)\n    return item" in function(root, SUBSYSTEM, "create_item")
+    assert "    await db.commit()\n    if user is not None:\n        await db.refresh(user)\n" in function(
+        root, SUBSYSTEM, "rename_user"
+    )
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"})
+        renamed = client.put("/users/1", params={"name": "Zoe"})
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"created": [created.status_code, created.json()["name"]], "renamed": renamed.json(), "name": name}))
+    """)
+    assert result == {"created": [200, "pen"], "renamed": {"id": 1, "name": "Zoe"}, "name": "Zoe"}
+
+
+def test_2_near_miss_a_maker_that_keeps_objects_needs_no_refresh(cli, service):
+    root = service({
+        "db/engine.py": existing_async("engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])"),
+        "schemas.py": dedent(SCHEMAS),
+        SUBSYSTEM: routes(*EXPIRED_READS).replace("from models import", "from schemas import ItemOut\nfrom models import"),
+    })
+    apply(cli, root)
+    assert "refresh" not in read(root, SUBSYSTEM)
+
+
+SERVER_GENERATED_MODELS = """
+from sqlalchemy import ForeignKey, String, func, literal_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    revision: Mapped[int] = mapped_column(server_default="0", onupdate=literal_column("revision") + 1)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_column_the_database_computes_on_update_is_refreshed_before_it_is_read(cli, service, kind):
+    root = service({
+        "models.py": dedent(SERVER_GENERATED_MODELS),
+        SUBSYSTEM: routes(
+            """
+            @router.put("/items/{item_id}")
+            def rename_item(item_id: int, name: str, db: session_dependency):
+                item = db.scalars(select(Item).where(Item.id == item_id)).one()
+                item.name = name
+                db.commit()
+                return {"name": item.name, "revision": item.revision}
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_item")["action"] == "migrate"
+    assert "    await db.commit()\n    await db.refresh(item)\n" in function(root, SUBSYSTEM, "rename_item")
+    result = serve(root, kind, """
+        with Sync() as s:
+            s.add(Item(id=1, name="pen", owner_id=1))
+            s.commit()
+        first = client.put("/items/1", params={"name": "cup"}).json()
+        second = client.put("/items/1", params={"name": "mug"}).json()
+        print(json.dumps([first, second]))
+    """)
+    assert result == [{"name": "cup", "revision": 1}, {"name": "mug", "revision": 2}]
