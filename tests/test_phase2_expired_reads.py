@@ -41,6 +41,13 @@ def rename_user(user_id: int, name: str, db: session_dependency):
     user.name = name
     db.commit()
     return {"id": user.id, "name": user.name}
+""", """
+@router.delete("/users/{user_id}")
+def delete_user(user_id: int, db: session_dependency):
+    user = db.get(User, user_id)
+    db.delete(user)
+    db.commit()
+    return {"deleted": user.name}
 """
 
 
@@ -55,7 +62,11 @@ def test_2_a_reused_maker_that_expires_on_commit_gets_refreshes_and_the_routes_a
         SUBSYSTEM: routes(*EXPIRED_READS).replace("from models import", "from schemas import ItemOut\nfrom models import"),
     })
     document = apply(cli, root)
-    assert {h["function"]: h["action"] for h in document["handlers"]} == {"create_item": "migrate", "rename_user": "migrate"}
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_item": "migrate", "rename_user": "migrate", "delete_user": "migrate",
+    }
+    # a deleted object is detached by the commit, not expired: a refresh would fail
+    assert "refresh" not in function(root, SUBSYSTEM, "delete_user")
     assert "    await db.commit()\n    await db.refresh(item)\n    return item" in function(root, SUBSYSTEM, "create_item")
     assert "    await db.commit()\n    if user is not None:\n        await db.refresh(user)\n" in function(
         root, SUBSYSTEM, "rename_user"
@@ -63,11 +74,18 @@ def test_2_a_reused_maker_that_expires_on_commit_gets_refreshes_and_the_routes_a
     result = serve(root, kind, """
         created = client.post("/items", params={"name": "pen"})
         renamed = client.put("/users/1", params={"name": "Zoe"})
+        deleted = client.delete("/users/2")
         with Sync() as s:
-            name = s.get(User, 1).name
-        print(json.dumps({"created": [created.status_code, created.json()["name"]], "renamed": renamed.json(), "name": name}))
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({
+            "created": [created.status_code, created.json()["name"]], "renamed": renamed.json(),
+            "deleted": [deleted.status_code, deleted.json()], "names": names,
+        }))
     """)
-    assert result == {"created": [200, "pen"], "renamed": {"id": 1, "name": "Zoe"}, "name": "Zoe"}
+    assert result == {
+        "created": [200, "pen"], "renamed": {"id": 1, "name": "Zoe"},
+        "deleted": [200, {"deleted": "Bob"}], "names": ["Zoe"],
+    }
 
 
 def test_2_near_miss_a_maker_that_keeps_objects_needs_no_refresh(cli, service):

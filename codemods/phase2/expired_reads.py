@@ -250,6 +250,12 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             read_at = _read_after(function, name, call.line, session)
             if read_at is None:
                 continue
+            if any(
+                c.receiver in names and c.method in ("delete", "expunge") and c.line <= call.line
+                and any(a.name == name for a in c.args)
+                for c in function.calls
+            ):
+                continue  # deleted or expunged: detached by the commit, not expired (refresh would fail)
             before = [b for b in bindings.get(name, []) if b.line < call.line]
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
