@@ -33,6 +33,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide, lazy_load_text, lazy_loads_on_loop
 from async_migrate.codemods.phase1.shared_session import shared_session_uses
@@ -47,6 +48,7 @@ from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
 from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
 from async_migrate.codemods.rules.am305_unused_pragma import RULE as AM305
+from async_migrate.codemods.rules.am306_blocking_outside_session import RULE as AM306
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.run import (
     Options,
@@ -200,14 +202,20 @@ def _from_memo(document: object) -> CheckResult | None:
 def analyse(project: Project) -> CheckResult:
     result = CheckResult(root=Path("."))
     checked = set()
+    acknowledged = set()
     result.routes = sum(1 for handler in project.handlers if handler.kind != "dependency")
     for handler in project.reported_handlers:
         if handler.function.is_async:
             result.handlers += 1
             checked.add(handler.id)
             _check_handler(project, handler, result)
+        elif _check_tasks(project, handler, result):
+            # A `def` handler too runs a blocking `async def` task on the loop: its pragma
+            # silenced that finding.
+            acknowledged.add(handler.id)
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
-    # handler, which `check` does not judge, a pragma silences nothing.
+    # handler, which `check` does not judge but for its background tasks, a pragma
+    # silences nothing.
     handlers = {handler.id: handler for handler in project.reported_handlers}
     for fid, module, function in project.iter_functions():
         if fid in checked or not project.in_scope(module.path):
@@ -216,7 +224,7 @@ def analyse(project: Project) -> CheckResult:
         problem = _pragma_problem(pragma) if pragma is not None else None
         if problem is not None:
             result.findings.append(Finding(AM303, None, module.path, function.line, function.qualname, problem))
-        elif pragma is not None and fid in handlers:
+        elif pragma is not None and fid in handlers and fid not in acknowledged:
             handler = handlers[fid]
             message = _unused_pragma_message(
                 pragma, f"`check` does not judge a `def` {_kind(handler)}, it runs in the threadpool"
@@ -280,6 +288,12 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 decide(project, handler).action,
             )
         )
+    outside = _outside_session(project, handler, blocking)
+    if outside is not None:
+        message, calls = outside
+        candidates.append(
+            Finding(AM306, handler, handler.module.path, function.line, function.qualname, message, calls)
+        )
     if mixed:
         candidates.append(
             Finding(
@@ -325,6 +339,51 @@ def _unused_why(pragma: Pragma, handler: Handler) -> str:
         f"the {_kind(handler)} has no finding of {named} any more (moved to AsyncSession, or the "
         "blocking work is gone)"
     )
+
+
+def _check_tasks(project: Project, handler: Handler, result: CheckResult) -> bool:
+    """AM306 for a `def` handler's background tasks; whether the handler's pragma silenced it."""
+    outside = _outside_session(project, handler)
+    if outside is None:
+        return False
+    function = handler.function
+    finding = Finding(AM306, handler, handler.module.path, function.line, function.qualname, *outside)
+    pragma = parse_pragma(function.pragma)
+    if pragma is not None and pragma.silences(AM306):
+        if pragma.reason:
+            result.silenced.append(
+                Silenced(AM306, finding.file, finding.line, finding.function, pragma.text, pragma.reason)
+            )
+        return True
+    result.findings.append(finding)
+    return False
+
+
+def _outside_session(
+    project: Project, handler: Handler, session_blocking: list[Blocking] | None = None
+) -> tuple[str, list[Blocking]] | None:
+    """AM306: a synchronous engine's connection in an `async def` handler (not already part of an
+    AM301 finding), or a blocking `async def` background task it schedules (any handler)."""
+    function = handler.function
+    parts: list[str] = []
+    calls: list[Blocking] = []
+    engine_calls: list[Blocking] = []
+    if function.is_async:
+        seen = {b.line for b in session_blocking or ()}
+        engine = [b for b in engine_work_reached(project, handler.id) if b.line not in seen]
+        if engine:
+            parts.append(f"does synchronous engine work on the event loop at {engine_summary(engine)}")
+            calls.extend(engine)
+            engine_calls = engine
+    for task in coroutine_tasks(project, handler.id):
+        parts.append(task.describe() + f"; make {task.task.rsplit('.', 1)[-1]} a plain def")
+        calls.append(Blocking(task.line, f"{task.task}(...)"))
+    if not parts:
+        return None
+    message = f"{'async def' if function.is_async else 'def'} {_kind(handler)} " + "; ".join(parts)
+    if engine_calls:
+        message += "; `async-migrate phase1` converts a route that never awaits"
+    return message, calls
 
 
 def _pragma_problem(pragma: Pragma) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.pragma import parse_pragma
@@ -43,6 +44,8 @@ from async_migrate.codemods.rules.am123_reaches_session_work import RULE as AM12
 from async_migrate.codemods.rules.am124_holds_sync_session import RULE as AM124
 from async_migrate.codemods.rules.am125_unverified_session_call import RULE as AM125
 from async_migrate.codemods.rules.am126_process_wide_session import RULE as AM126
+from async_migrate.codemods.rules.am127_engine_work import RULE as AM127
+from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
@@ -54,7 +57,10 @@ from async_migrate.codemods.session_work import SessionWork, session_work
 def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:
     function = handler.function
     if not function.is_async:
-        return Outcome(handler, "def", "def", "unchanged", [AM104.reason("already def: runs in the threadpool")])
+        return Outcome(
+            handler, "def", "def", "unchanged",
+            [AM104.reason("already def: runs in the threadpool"), *_task_notes(project, handler)],
+        )
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
     notes = [
@@ -64,6 +70,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         )
         for line, callee, keyword in project.invented_keywords(handler.id)
     ]
+    notes += _task_notes(project, handler)
+    engine = [] if work.any else engine_work_reached(project, handler.id)
     pragma = parse_pragma(function.pragma)
     lazy = lazy_loads_on_loop(project, handler, work, keep)
     if lazy:
@@ -88,6 +96,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 )
             )
         outcome = Outcome(handler, "async", "async", "keep", keep + notes)
+        if engine:
+            outcome.blocking = engine
         if work.any:
             outcome.blocking = work.blocking
             # The threadpool is where a process-wide Session must not go: nothing is offloaded.
@@ -95,7 +105,24 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 _offload(outcome, work)
             _still_blocking(outcome, work)
         return outcome
-    return Outcome(handler, "async", "def", "convert", _reasons_to_convert(work) + notes)
+    converting = _reasons_to_convert(work) or [
+        AM127.reason(
+            f"does synchronous engine work at {engine_summary(engine)} and never awaits: as def it runs in "
+            "the threadpool"
+        )
+    ]
+    return Outcome(handler, "async", "def", "convert", converting + notes)
+
+
+def _task_notes(project: Project, handler: Handler) -> list[Reason]:
+    """A blocking `async def` task runs on the loop whatever the handler is: said either way."""
+    return [
+        AM128.reason(
+            f"{task.describe()}: converting the handler does not help; make {task.task.rsplit('.', 1)[-1]} "
+            "a plain def (Starlette runs it in the threadpool) or move its work to AsyncSession"
+        )
+        for task in coroutine_tasks(project, handler.id)
+    ]
 
 
 def lazy_loads_on_loop(
@@ -159,6 +186,9 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             for cls in unrecognised
         ]
     if not work.any:
+        engine = engine_work_reached(project, handler.id)
+        if engine:
+            return _engine_reasons(project, handler, engine)
         notes = mislabelled_sessions(project, handler)
         if notes:
             return notes
@@ -185,7 +215,32 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             )
         )
     reasons.extend(coroutine_reasons(work))
-    for need in coroutine_needs(project, handler):
+    reasons.extend(_need_reasons(coroutine_needs(project, handler)))
+    return reasons
+
+
+def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Reason]:
+    """Why a handler whose only blocking work is on a synchronous engine stays async: [] converts it."""
+    function = handler.function
+    reasons = _need_reasons(coroutine_needs(project, handler))
+    if function.awaits:
+        line, text = function.awaits[0]
+        reasons.insert(0, AM127.reason(
+            f"mixed: awaits at line {line} (`{text}`) and does synchronous engine work at "
+            f"{engine_summary(engine)}, which blocks the event loop: offload it with "
+            "`await run_in_threadpool(...)` or use the async engine"
+        ))
+    elif reasons:
+        reasons.insert(0, AM127.reason(
+            f"does synchronous engine work at {engine_summary(engine)}, which blocks the event loop, but "
+            "cannot become def"
+        ))
+    return reasons
+
+
+def _need_reasons(needs: list[CoroutineNeed]) -> list[Reason]:
+    reasons: list[Reason] = []
+    for need in needs:
         if need.kind == "event-loop-api":
             reasons.append(AM109.reason(f"uses {need.subject} at line {need.line}, which needs the event loop"))
         elif need.kind == "event-loop-helper":

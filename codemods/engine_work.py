@@ -1,0 +1,139 @@
+"""Blocking database work that is not Session work: a synchronous engine's connections, and
+`async def` functions a handler schedules as background tasks.
+
+Shared by phase one (convert or keep, AM127/AM128) and `check` (AM306), so an `async def`
+route that blocks the event loop this way is never reported clean.
+
+- Engine work: `with engine.connect() as conn`, `with engine.begin() as conn`,
+  `engine.raw_connection()` (and 1.x `engine.execute(...)`) where `engine` is a module-level
+  synchronous engine (`create_engine(...)`, `engine_from_config(...)`, SQLModel's, or a
+  project function that builds one). Taking a connection from the pool and every statement
+  on it is blocking IO.
+- Coroutine tasks: `background_tasks.add_task(f, ...)`, `asyncio.create_task(f(...))`,
+  `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
+  Session or engine work. Starlette runs an `async def` task on the event loop (a plain
+  `def` one in the threadpool), so it blocks the loop whatever the route is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.sqlalchemy import FROM_CONFIG
+
+ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
+_TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
+_SYNC_ENGINES = SYNC_ENGINE_CONSTRUCTORS | FROM_CONFIG
+
+
+@dataclass(frozen=True, slots=True)
+class CoroutineTask:
+    """An `async def` scheduled as a background task that blocks the event loop."""
+
+    line: int  # where the handler schedules it
+    task: str  # module.qualname of the coroutine function
+    inner: tuple[str, ...]  # where it blocks: `path:line (call)`
+
+    def describe(self) -> str:
+        where = ", ".join(self.inner[:3]) + (", ..." if len(self.inner) > 3 else "")
+        return f"schedules the coroutine function {self.task} at line {self.line}, which blocks the event loop at {where}"
+
+
+def is_sync_engine(project: Project, ref: str | None) -> bool:
+    """A module-level synchronous engine: built by create_engine & co, here or in a project factory."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+        return False
+    callee = project.canonical(target.value.ref)
+    if callee in _SYNC_ENGINES:
+        return True
+    factory = project.function(target.value.ref)
+    if factory is None:
+        return False
+    module, function = factory
+    return any(e.scope == function.key and project.canonical(e.callee) in _SYNC_ENGINES for e in module.engines)
+
+
+def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
+    """The function's own calls that take a synchronous engine's connection."""
+    _, function = project.functions[fid]
+    found = []
+    for call in function.calls:
+        if call.callee is None or call.offloaded:
+            continue
+        owner, _, method = call.callee.rpartition(".")
+        if method in ENGINE_IO_METHODS and is_sync_engine(project, owner):
+            found.append(Blocking(call.line, f"{owner.rsplit('.', 1)[-1]}.{method}()"))
+    return found
+
+
+def engine_work_reached(project: Project, fid: FunctionId) -> list[Blocking]:
+    """The function's own engine work, and its calls (not offloaded) to project functions that
+    do engine work themselves or further down: `helper(...)` at the line of the call."""
+    found = engine_work(project, fid)
+    for edge in project.all_calls_from[fid]:
+        if edge.call.offloaded or edge.callee == fid:
+            continue
+        if engine_inside(project, edge.callee, {fid}):
+            module, callee = project.functions[edge.callee]
+            found.append(Blocking(edge.call.line, f"{module.name}.{callee.qualname}(...)"))
+    return found
+
+
+def engine_inside(project: Project, fid: FunctionId, seen: set[FunctionId]) -> list[str]:
+    """Where a function, or what it calls (not offloaded), takes a synchronous engine's
+    connection: `path:line (call)`. `seen`: functions not to enter (the caller)."""
+    memo = cast("dict[FunctionId, list[tuple[FunctionId, str]]]", project.derived.setdefault("engine_inside", {}))
+    if fid not in memo:
+        found: list[tuple[FunctionId, str]] = []
+        visited = {fid}
+        frontier = [fid]
+        while frontier:
+            current = frontier.pop(0)
+            module, _ = project.functions[current]
+            found.extend((current, f"{module.path}:{b.line} ({b.call})") for b in engine_work(project, current))
+            for edge in project.all_calls_from[current]:
+                if not edge.call.offloaded and edge.callee not in visited:
+                    visited.add(edge.callee)
+                    frontier.append(edge.callee)
+        memo[fid] = found
+    return [where for owner, where in memo[fid] if owner not in seen]
+
+
+def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
+    """`async def` functions the function schedules as background tasks, that block the loop."""
+    from async_migrate.codemods.session_work import coroutine_blocking
+
+    _, function = project.functions[fid]
+    by_index = {call.index: call for call in function.calls}
+    found = []
+    for call in function.calls:
+        task_ref = None
+        if call.method == "add_task" or (call.callee or "").endswith(".add_task"):
+            first = next((a for a in call.args if a.position == 0), None)
+            task_ref = first.ref if first is not None else None
+        elif project.canonical(call.callee) in _TASK_STARTERS:
+            inner = next((c for c in by_index.values() if c.argument_of == call.index), None)
+            task_ref = inner.callee if inner is not None else None
+        target = project.function(task_ref) if task_ref else None
+        if target is None or not target[1].is_async:
+            continue
+        module, task = target
+        task_fid = (module.name, task.key)
+        inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
+        if inner_work:
+            found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work)))
+    return found
+
+
+def engine_summary(blocking: list[Blocking]) -> str:
+    first = blocking[0]
+    more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
+    return f"line {first.line} (`{first.call}`){more}"
+
+
+
