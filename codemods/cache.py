@@ -440,28 +440,25 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _valid_facts(table: Any) -> bool:
-    return isinstance(table, dict) and all(
-        isinstance(path, str)
-        and isinstance(entry, tuple)
-        and len(entry) == 2
-        and isinstance(entry[0], str)
-        and isinstance(entry[1], dict)
-        and all(isinstance(k, str) and isinstance(v, bytes) for k, v in entry[1].items())
-        for path, entry in table.items()
-    )
+def _valid_per_path(values: type) -> Callable[[Any], bool]:
+    """A check of a table {path: (digest, {variant: value})} whose values are of type `values`."""
+
+    def valid(table: Any) -> bool:
+        return isinstance(table, dict) and all(
+            isinstance(path, str)
+            and isinstance(entry, tuple)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], dict)
+            and all(isinstance(k, str) and isinstance(v, values) for k, v in entry[1].items())
+            for path, entry in table.items()
+        )
+
+    return valid
 
 
-def _valid_ids(table: Any) -> bool:
-    return isinstance(table, dict) and all(
-        isinstance(path, str)
-        and isinstance(entry, tuple)
-        and len(entry) == 2
-        and isinstance(entry[0], str)
-        and isinstance(entry[1], dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in entry[1].items())
-        for path, entry in table.items()
-    )
+_valid_facts = _valid_per_path(bytes)  # path -> (file digest, {variant: pickled facts})
+_valid_ids = _valid_per_path(str)  # path -> (file digest, {variant: facts identity})
 
 
 def _valid_analysis(table: Any) -> bool:
