@@ -3,6 +3,9 @@
 Function bodies are read by `codemods.astcollect.body`. The module knows nothing about
 other modules: names resolve against its own imports and definitions, and the project
 index joins the modules afterwards.
+
+Over 500 lines: the module-level collector whose name resolution every function reader
+and the other collectors call; its parts share the module's imports and definitions.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ shared: it gets an async twin (the sync original stays for its other callers), o
 with `shared="block"`, blocks the routes that need it. A route is blocked when
 anything it reaches cannot be rewritten exactly; blocking is propagated until the
 closure is stable, so every migrated route reaches only migrated helpers.
+
+Over 500 lines: one fixpoint (which routes move, which helpers move or get twins, what blocks
+them), whose steps read and narrow the same sets until nothing changes.
 """
 
 from __future__ import annotations
