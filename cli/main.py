@@ -296,7 +296,7 @@ def _write_report(
         return
     report = build_report(result, traffic, applied=applied)
     if report_file.suffix.lower() == ".json":
-        text = json.dumps(report.to_json(), indent=2) + "\n"
+        text = json.dumps(_versioned(report.to_json()), indent=2) + "\n"
     else:
         text = render_markdown(report)
     try:
@@ -791,9 +791,15 @@ batch_cmd.register(app)
 verify_cmd.register(app)
 
 
+def _versioned(document: dict) -> dict:
+    """Every JSON document the tool writes is led by the tool's version and the schema, so a
+    script can refuse a shape it does not know."""
+    return {"version": tool_version(), "schema": SCHEMA, **document}
+
+
 def _print_json(document: dict) -> None:
-    """Exactly one JSON document on standard output, led by the tool's version and the schema."""
-    sys.stdout.write(json.dumps({"version": tool_version(), "schema": SCHEMA, **document}, indent=2) + "\n")
+    """Exactly one JSON document on standard output."""
+    sys.stdout.write(json.dumps(_versioned(document), indent=2) + "\n")
 
 
 def main() -> None:

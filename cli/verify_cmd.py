@@ -94,14 +94,14 @@ def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, f
 
 
 def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:
-    from async_migrate.cli.main import _fail
+    from async_migrate.cli.main import _fail, _versioned
     from async_migrate.codemods.verify.report import write_block
 
     if path is None:
         return
     try:
         if path.suffix.lower() == ".json":
-            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            path.write_text(json.dumps(_versioned(document), indent=2) + "\n", encoding="utf-8")
         else:
             write_block(path, block, markdown(document))
     except OSError as error:

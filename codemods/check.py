@@ -80,6 +80,7 @@ class Finding:
     phase1: str | None = None  # what phase one does with the handler: convert or keep
     full_path: str | None = None  # the route's path with its router prefixes, when known
     path_incomplete: bool = False  # the prefixes in front of the decorator's path are unknown
+    path_tail: str | None = None  # then: the decorator's path behind the prefixes that are known
 
     @property
     def code(self) -> str:
@@ -94,7 +95,7 @@ class Finding:
             "function": self.function,
             "kind": self.handler.kind if self.handler is not None else None,
             "methods": self.handler.methods if self.handler is not None else [],
-            "path": self.full_path or (self.handler.path if self.handler is not None else None),
+            "path": self.full_path or self.path_tail or (self.handler.path if self.handler is not None else None),
             "message": self.message,
             "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
         }
@@ -181,6 +182,7 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
                 if finding.handler is not None and finding.handler.kind != "dependency":
                     path, complete = routes.served(finding.handler)
                     finding.full_path = path if complete else None
+                    finding.path_tail = None if complete else path
                     finding.path_incomplete = not complete
             remember(pool, "check", key, _MEMO_FIELDS, result, _MEMO_KINDS)
     result.project = project

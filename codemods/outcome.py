@@ -30,11 +30,15 @@ class Outcome:
     full_path: str | None = None
     # The prefixes in front of the decorator's path could not be known: `path` is only its tail.
     path_incomplete: bool = False
+    # When incomplete: the decorator's path behind the prefixes that are known (its router's own).
+    path_tail: str | None = None
 
     @property
     def path(self) -> str | None:
-        """The path as served when known, else as the decorator wrote it."""
-        return self.full_path if self.full_path is not None else self.handler.path
+        """The path as served when known, else its known tail, else as the decorator wrote it."""
+        if self.full_path is not None:
+            return self.full_path
+        return self.path_tail if self.path_tail is not None else self.handler.path
 
     @property
     def route(self) -> str:

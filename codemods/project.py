@@ -261,8 +261,7 @@ class Project:
             return None
         if target.kind == "value" and target.value is not None:
             if target.value.kind == "call":
-                callee = self.canonical(target.value.ref)
-                if callee in ROUTER_TYPES or callee in self.config.router_types:
+                if self.is_router_type(target.value.ref):
                     return True
                 # A third-party class is not a router unless configured as one; a project
                 # class or factory may be a router subclass: let the route's path decide.
@@ -331,9 +330,22 @@ class Project:
             methods = decorator.methods or ("GET",)
         return Registration("route", methods, decorator.path, decorator.line, decorator, unrecognised)
 
+    def is_router_type(self, constructor: str | None) -> bool:
+        """Whether a class reference names a FastAPI router type: a known or configured one,
+        or a project class that subclasses one (`class AppRouter(APIRouter)`)."""
+        from async_migrate.codemods.classes import project_classes
+
+        known = ROUTER_TYPES | self.config.router_types
+        if self.canonical(constructor) in known:
+            return True
+        classes = project_classes(self)
+        cls = classes.resolve(constructor)
+        return cls is not None and any(
+            self.canonical(base) in known for ancestor in classes.mro(cls) for base in classes.by_ref[ancestor][1].bases
+        )
+
     def _made_by_router_type(self, constructor: str) -> bool | None:
-        callee = self.canonical(constructor)
-        if callee in ROUTER_TYPES or callee in self.config.router_types:
+        if self.is_router_type(constructor):
             return True
         made_by = self.resolve(constructor)
         return False if made_by is None or made_by.kind == "external" else None

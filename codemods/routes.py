@@ -9,6 +9,7 @@ include into a router built inside a function leaves the path as the decorator w
 from __future__ import annotations
 
 import ast
+import os
 
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
@@ -98,7 +99,31 @@ class Routes:
         full = self.full_path(handler)
         if full is not None:
             return full, True
-        return handler.path, handler.path is None
+        if handler.path is None:
+            return None, True
+        registration = handler.registrations[0]
+        base = registration.decorator.base if registration.decorator is not None else self._added_base(handler)
+        return self._known_tail(self._canonical(base) if base is not None else None) + handler.path, False
+
+    def _known_tail(self, router: str | None, seen: frozenset[str] = frozenset()) -> str:
+        """The known right-hand part of the prefixes in front of a router's routes: its own
+        `prefix=`, then each enclosing include's, up to the first that cannot be known.
+
+        A router included in several places keeps the whole path segments all its tails share.
+        """
+        own = self._own_prefix(router) if router is not None else ""
+        if router is None or own is None:
+            return ""
+        if router in seen or router not in self.includes:
+            return own
+        tails = set()
+        for parent, prefix in self.includes[router]:
+            tails.add("" if prefix is None else self._known_tail(parent, seen | {router}) + prefix)
+        if len(tails) == 1:
+            return tails.pop() + own
+        shared = os.path.commonprefix([tail[::-1] for tail in tails])[::-1]
+        # a shared tail that starts mid-segment ("/v1/items", "/v2/items" share "/items", not "2/items")
+        return shared[shared.find("/"):] + own if "/" in shared else own
 
     def _added_base(self, handler: Handler) -> str | None:
         """The router of an `add_api_route(...)` registration."""

@@ -303,6 +303,7 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
         if outcome.handler.kind != "dependency":
             path, complete = routes.served(outcome.handler)
             outcome.full_path = path if complete else None
+            outcome.path_tail = None if complete else path
             outcome.path_incomplete = not complete
 
 

@@ -673,6 +673,45 @@ def test_get_on_a_third_party_object_not_named_like_a_router_is_still_not_a_rout
     assert code == 2  # no routes under PATH: never a silent all-clear
 
 
+SUBCLASSED = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+class BaseRouter(APIRouter):
+    pass
+
+
+class AppRouter(BaseRouter):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+
+router = AppRouter(prefix="/items")
+
+
+@router.get("")
+async def list_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+def test_a_project_subclass_of_apirouter_is_a_router_even_for_an_empty_path(cli, app):
+    root = app({"api/items.py": SUBCLASSED})
+    document = cli.json("phase1", root)
+    found = outcome(document, "list_items", "convert", "takes a synchronous Session")
+    assert (found["methods"], found["path"]) == (["GET"], "/items")
+
+
+def test_a_project_class_that_is_no_router_subclass_is_not_recognised(cli, app):
+    root = app({"api/items.py": SUBCLASSED.replace("(APIRouter)", "").replace(
+        "super().__init__(**kwargs)", "self.kwargs = kwargs"
+    ).replace('@router.get("")', '@router.get("/")')})
+    document = cli.json("phase1", root)
+    assert "list_items" not in {h["action"] == "convert" and h["function"] for h in document["handlers"]}
+
+
 FACTORY = """
 from fastapi import APIRouter
 

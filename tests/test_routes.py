@@ -70,16 +70,22 @@ def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_
         "    application = FastAPI()\n    api = APIRouter(prefix='/api')\n"
         "    api.include_router(items.router)\n    application.include_router(api)\n"
         "    return application\napp = create_app()\n",
+        # two prefixes sharing their last segment: the shared part is known
+        "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+        "app.include_router(items.router, prefix='/v1/shop')\napp.include_router(items.router, prefix='/v2/shop')\n",
     ],
-    ids=["computed-prefix", "two-prefixes", "router-built-in-factory"],
+    ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail"],
 )
-def test_a_path_that_cannot_be_composed_stays_as_the_decorator_wrote_it(cli, project, app_files, main):
+def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, project, app_files, main):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
+    tail = "/shop/items/{item_id}" if "/v2/shop" in main else "/items/{item_id}"
     for command in ("scan", "phase1"):
         document = cli.json(command, root)
-        assert paths(document) == {"read_item": "/{item_id}"}
+        assert paths(document) == {"read_item": tail}
         assert [h.get("path_incomplete") for h in document["handlers"] if h["kind"] != "dependency"] == [True]
-    assert "GET …/{item_id}" in cli("phase1", root).output
+    assert f"GET …{tail}" in cli("phase1", root).output
+    report = cli.json("check", root)
+    assert [(f["path"], f.get("path_incomplete")) for f in report["findings"]] == [(tail, True)]
 
 
 def test_the_commit_message_names_the_full_path(cli, project, app_files):
