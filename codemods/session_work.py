@@ -68,10 +68,12 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
     work.opened = [o.line for o in project.opens_directly(fid)]
     names = project.session_names(fid)
     for call in function.calls:
-        if call.receiver in names and call.method in SESSION_IO_METHODS and not call.offloaded:
+        if call.receiver in names and call.method in SESSION_IO_METHODS:
             text = f"{call.receiver}.{call.method}()"
-            work.blocking.append(Blocking(call.line, text))
-            if call.coroutine is not None:
+            # Offloaded work (`to_thread(lambda: s.execute(...))`) is listed as offloaded: the
+            # Session is used, and what runs where is known.
+            work.blocking.append(Blocking(call.line, text, offloaded=call.offloaded))
+            if call.coroutine is not None and not call.offloaded:
                 work.in_coroutines.append(CoroutineWork(call.line, text, scope=call.coroutine))
     opened_lines = set(work.opened)
     for line, text in project.own_work(fid):

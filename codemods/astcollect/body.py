@@ -721,6 +721,10 @@ class BodyScanner:
         if keywords:
             arguments += node.keywords
         direct = position == 0 and keywords
+        if type(target) is ast.Lambda:
+            # The lambda's body is what runs in the thread: its calls are offloaded, not the loop's.
+            self.offloaded.update(id(inner) for inner in ast.walk(target.body) if type(inner) is ast.Call)
+            return
         local = frozenset(self.locals)
         if type(target) is ast.Call and self.collector.resolve(dotted(target.func), local) == _PARTIAL:
             inner = _written_args(target)

@@ -48,6 +48,7 @@ from async_migrate.codemods.rules.am127_engine_work import RULE as AM127
 from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
+from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -204,7 +205,15 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     reasons: list[Reason] = []
     if function.awaits:
         line, text = function.awaits[0]
-        reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
+        offloaded = [b for b in work.blocking if b.offloaded]
+        if offloaded and len(offloaded) == len(work.blocking) and not (work.opened or work.in_coroutines):
+            where = ", ".join(f"line {b.line} ({b.call})" for b in offloaded)
+            reasons.append(AM131.reason(
+                f"awaits at line {line} (`{text}`); its synchronous Session work already runs in a worker "
+                f"thread ({where}): nothing blocks the event loop"
+            ))
+        else:
+            reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
     for use in shared_session_uses(project, handler.id)[:1]:
         reasons.append(
             AM126.reason(

@@ -52,6 +52,7 @@ from async_migrate.codemods.rules.am253_held_session_blocked import RULE as AM25
 from async_migrate.codemods.rules.am254_held_session_shared import RULE as AM254
 from async_migrate.codemods.rules.am255_held_session_parallel import RULE as AM255
 from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
+from async_migrate.codemods.rules.am257_session_method_as_value import RULE as AM257
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
@@ -689,6 +690,14 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
     for call in function.calls:
+        # An offloaded call with no receiver is the function handed to the thread, as written.
+        given = call.func if call.offloaded and call.receiver is None else None
+        handed = [arg.expr for arg in call.args if arg.expr] + ([given] if given else [])
+        method = next((expr for expr in handed if _session_method(expr, names)), None)
+        if method is not None:
+            found.append(_Own(AM257, call.line, f"hands `{method[1:]}` on as a value: on an AsyncSession it "
+                              "returns a coroutine that would never be awaited; call it directly"))
+            continue
         needs_await = (
             call.receiver in names
             and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
@@ -699,7 +708,8 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM224, call.line, "runs a helper through run_in_executor, anyio or "
                               "functools.partial: rewrite it as `await helper(...)` by hand"))
             continue
-        if needs_await and call.nested and not call.offloaded:
+        # Offloaded or not: an `await` cannot stand in a nested `def` or a lambda handed to a thread.
+        if needs_await and call.nested:
             found.append(_Own(AM211, call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))
             continue
@@ -772,3 +782,12 @@ def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:
     names = project.session_names(fid)
     _, function = project.functions[fid]
     return [call for call in function.calls if call.receiver in names and call.method is not None]
+
+
+def _session_method(expr: str, names: Iterable[str]) -> bool:
+    """`$session.commit`: a method of a Session in `names` that an AsyncSession makes a coroutine."""
+    head, _, attribute = expr.removeprefix("$").partition(".")
+    return (
+        expr.startswith("$") and head in names
+        and (attribute in AWAITED_METHODS or attribute in CONTEXT_METHODS or attribute == "query")
+    )
