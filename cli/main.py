@@ -365,6 +365,7 @@ def scan(
 ) -> None:
     """Inventory every route, websocket and dependency and what phase one would do. Changes nothing."""
     from async_migrate.cli.render import (
+        phase2_preview_lines,
         print_errors,
         print_handlers,
         print_lines,
@@ -390,6 +391,7 @@ def scan(
                 print_tables(out, result)
             else:
                 print_handlers(out, result)
+            print_lines(out, phase2_preview_lines(result))
         print_errors(ui.err, result.errors)
         print_lines(out, [summary_line(result, "scan")])
     _warn(ui.err, result.project.notices)

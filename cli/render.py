@@ -93,6 +93,31 @@ def print_handlers(console: Console, result: Result) -> None:
         write(f"{head} {_paint(console, action, ACTION_STYLE.get(outcome.action, ''))}{tail}\n")
 
 
+def phase2_preview_lines(result: Result) -> list[str]:
+    """Scan's phase-two preview, one line per subsystem with routes that do Session work:
+    `phase two, api/books.py: 5 migrate, 2 blocked (AM213 x2); async-migrate phase2 -s api/books.py`."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    codes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for outcome in result.outcomes:
+        planned = outcome.extra.get("phase2")
+        subsystem = outcome.extra.get("subsystem")
+        if not planned or not subsystem or planned.get("action") == "unchanged":
+            continue
+        counts[subsystem][planned["action"]] += 1
+        if planned["action"] == "blocked":
+            for code in dict.fromkeys(planned.get("codes", [])):
+                codes[subsystem][code] += 1
+    lines = []
+    for subsystem in sorted(counts):
+        actions = ", ".join(f"{n} {action}" for action, n in sorted(counts[subsystem].items()))
+        why = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(codes[subsystem].items()))
+        lines.append(
+            f"phase two, {subsystem}: {actions}{f' ({why})' if why else ''}; "
+            f"async-migrate phase2 -s {subsystem} shows the plan"
+        )
+    return lines
+
+
 def print_lines(console: Console, lines: list[str], style: str = "") -> None:
     for line in lines:
         console.file.write(_paint(console, line, style) + "\n")

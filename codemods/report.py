@@ -307,7 +307,8 @@ def _category(entry: Entry) -> str:
     if handler.kind == "websocket":
         return "websocket"
     path = entry.route if entry.route is not None else (handler.path or "")
-    if set(handler.methods) & READ_METHODS:
+    # A route that also writes (`methods=["GET", "POST"]`) ranks with the writes.
+    if handler.methods and set(handler.methods) <= READ_METHODS:
         return "detail" if "{" in path else "list"
     return "write"
 

@@ -61,6 +61,27 @@ def test_off_a_terminal_each_handler_is_one_unwrapped_line(app):
     assert not ANSI.search(result.stdout + result.stderr)
 
 
+def test_scan_ends_with_the_phase_two_preview_of_each_subsystem(cli, project, app_files):
+    routes = ROUTE + (
+        "\n\n@router.get('/lazy')\nasync def lazy(session: session_dependency):\n"
+        "    return [list(session.execute('select 1'))]\n"
+        "\n\n@router.get('/nested')\nasync def nested(session: session_dependency):\n"
+        "    return (lambda: session.execute('select 1').all())()\n"
+    )
+    root = project({**app_files, "api/__init__.py": "", "api/books.py": routes})
+    document = cli.json("scan", root)
+    planned = [h["phase2"] for h in document["handlers"] if h.get("subsystem") == "api/books.py"]
+    blocked = [code for p in planned if p["action"] == "blocked" for code in dict.fromkeys(p["codes"])]
+    migrate = sum(p["action"] == "migrate" for p in planned)
+    assert blocked and migrate, planned
+    lines = cli("scan", root).stdout.splitlines()
+    assert lines[-2] == (
+        f"phase two, api/books.py: {len(planned) - migrate - sum(p['action'] == 'unchanged' for p in planned)} "
+        f"blocked, {migrate} migrate ({', '.join(sorted(set(blocked)))}); "
+        "async-migrate phase2 -s api/books.py shows the plan"
+    )
+
+
 @pytest.mark.parametrize("flag", [("--format", "table"), ("-v",)])
 def test_the_table_view_on_request(cli, app, flag):
     result = cli("scan", app, *flag)

@@ -458,3 +458,21 @@ def test_session_calls_count_the_work_of_objects_that_hold_the_session(cli, proj
     assert cli("scan", root, "--report", out).exit_code == 0
     counts = {entry["function"]: entry["session_calls"] for entry in json.loads(out.read_text())["priority"]}
     assert counts == {"get_item": 1, "add_item": 2}
+
+
+def test_a_route_that_reads_and_writes_ranks_with_the_writes(cli, project, app_files, tmp_path):
+    items = (
+        "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\n"
+        "router = APIRouter()\n\n\n"
+        '@router.api_route("/items", methods=["GET", "POST"])\n'
+        "async def items(session: session_dependency):\n"
+        '    return session.execute("select 1").all()\n\n\n'
+        '@router.api_route("/names", methods=["GET", "HEAD"])\n'
+        "async def names(session: session_dependency):\n"
+        '    return session.execute("select 1").all()\n'
+    )
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": items})
+    out = tmp_path / "report.json"
+    assert cli("scan", root, "--report", out).exit_code == 0
+    priority = {e["function"]: e["category"] for e in json.loads(out.read_text())["priority"]}
+    assert (priority["items"], priority["names"]) == ("write", "list")
