@@ -185,6 +185,12 @@ class Function(_Fact):
     # `b.author.books`: reads on an expression rooted at a local name that is not itself a bare
     # name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)
+    # What may run a model's own code on an object (its properties, methods, `__str__`):
+    # (line, the receiver as written, its term, member name, how), how being `call`
+    # (`book.describe()`), `str` / `repr` (`f"{book}"`, `str(book)`), `read` (`getattr(book,
+    # "x")`, and reads rooted at `self`, which `attributes` and `chains` leave out), `getattr`
+    # (a name computed at run time) and `pass` (`self` handed to a call; member: the callee).
+    uses: list[tuple[int, str, tuple, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -250,6 +256,7 @@ class ClassFacts(_Fact):
     annotations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> refs in its type
     depends: dict[str, str] = field(default_factory=dict)  # field -> Depends() target of its default
     decorators: tuple[str, ...] = ()  # resolved references of the class decorators (`@cbv(router)`)
+    names: tuple[str, ...] = ()  # every name the class body binds (assignments, annotations, defs)
 
 
 @dataclass(slots=True)

@@ -546,7 +546,7 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 reasons.append(AM246.reason(
                     f"{fix.file}:{fix.line}: adds the eager load of {fix.describe(project_classes(project))} to "
                     f"the query in {module.name}.{function.qualname}, for the relationship its code or "
-                    "response model reads"
+                    "response model reads" + (f" through {fix.via}" if fix.via else "")
                 ))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:

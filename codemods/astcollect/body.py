@@ -85,7 +85,7 @@ def _read_function(
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
     scanner.scan(node.body)
-    if function.calls:
+    if function.calls or "." in qualname:  # a method without calls may still read relationships
         indexes = {id(func): call.index for call, func in scanner.raw_calls}
         objects.read(collector, node, function, indexes, frozenset(scanner.locals))
     function.wraps = _decorator_shape(collector, node)

@@ -377,6 +377,7 @@ class Collector:
         found.decorators = tuple(ref for ref in decorators if ref is not None)
         statements = node.body if self.source.one_line_suite(node.body) else self.definitions(node.body)
         names: list[str] = []
+        bound: list[str] = []
         for statement in statements:
             value: ast.expr | None = None
             targets: list[str] = []
@@ -396,7 +397,11 @@ class Collector:
                 value = statement.value
             if type(value) is ast.Call and targets:
                 self._relationship(found, targets, value)
+            if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
+                targets = [statement.name]
+            bound.extend(targets)
         found.fields = tuple(names)
+        found.names = tuple(dict.fromkeys(bound))
         self.facts.classes.append(found)
 
     def _relationship(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:

@@ -87,10 +87,17 @@ class _Flow:
                 self.statements.setdefault(statement.target.id, []).append(statement.value)
         results: list[tuple] = []
         callees = {id(item.func) for item in nodes if type(item) is ast.Call}
+        receiver = _receiver(self.function)
         for item in nodes:
             kind = type(item)
             if kind is ast.Attribute and id(item) not in callees:
                 self._chained(item)
+                if receiver is not None and _head(item.value) == receiver:
+                    self._use(item.value, item.attr, "read")
+            elif kind is ast.Call:
+                self._member_call(item, receiver)
+            elif kind is ast.FormattedValue:
+                self._use(item.value, "__repr__" if item.conversion in (97, 114) else "__str__", "str")
             if kind is ast.Assign:
                 for target in item.targets:
                     self._bind(target, self.term(item.value))
@@ -127,6 +134,33 @@ class _Flow:
         if type(head) is not ast.Name or head.id in ("self", "cls") or head.id not in self.local:
             return
         self.function.chains.append((node.lineno, ast.unparse(value), self.term(value), node.attr))
+
+    def _use(self, value: ast.expr, member: str, how: str) -> None:
+        """A use of `member` on `value` when `value` is rooted at a local name."""
+        head = _head(value)
+        if head is None or head not in self.local:
+            return
+        line = getattr(value, "lineno", 0)
+        self.function.uses.append((line, ast.unparse(value), self.term(value), member, how))
+
+    def _member_call(self, node: ast.Call, receiver: str | None) -> None:
+        func = node.func
+        if type(func) is ast.Attribute:
+            self._use(func.value, func.attr, "call")
+        elif type(func) is ast.Name and func.id not in self.local:
+            if func.id in ("str", "format") and node.args:
+                self._use(node.args[0], "__str__", "str")
+            elif func.id == "repr" and node.args:
+                self._use(node.args[0], "__repr__", "str")
+            elif func.id in ("getattr", "hasattr") and len(node.args) >= 2:
+                name = string(node.args[1])
+                self._use(node.args[0], name or "", "read" if name is not None else "getattr")
+        if receiver is None or (type(func) is ast.Name and func.id in _SAFE_CALLS and func.id not in self.local):
+            return
+        for argument in (*node.args, *(k.value for k in node.keywords)):
+            value = argument.value if type(argument) is ast.Starred else argument
+            if _head(value) == receiver and type(value) in (ast.Name, ast.Attribute, ast.Subscript):
+                self._use(value, ast.unparse(func), "pass")
 
     def _bind(self, target: ast.expr, term: tuple) -> None:
         kind = type(target)
@@ -283,6 +317,26 @@ class _Flow:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# Builtins that run no code of a model's own on the object they are given (`str`, `repr`,
+# `format` and `getattr` are uses of their own).
+_SAFE_CALLS = frozenset({"isinstance", "issubclass", "type", "id", "len", "hasattr", "getattr", "super", "str",
+                         "repr", "format", "bool", "callable", "setattr", "vars"})
+
+
+def _receiver(function: facts.Function) -> str | None:
+    """The name of a method's instance parameter (`self`): reads on it are its object's."""
+    if "." not in function.qualname or not function.params:
+        return None
+    if any(d.callee in ("staticmethod", "classmethod") for d in function.decorators):
+        return None
+    return function.params[0].name
+
+
+def _head(node: ast.expr) -> str | None:
+    """`book` in `book.author.books[0].title`, `book.describe().x`."""
+    while type(node) in (ast.Attribute, ast.Call, ast.Subscript):
+        node = node.func if type(node) is ast.Call else node.value  # type: ignore[attr-defined]
+    return node.id if type(node) is ast.Name else None
 
 
 def _select_root(node: ast.expr) -> ast.Call | None:

@@ -50,6 +50,9 @@ class Flow:
         self.classes = classes
         self.members = members
         self._active: set[tuple[FunctionId, tuple, tuple]] = set()
+        # A method read as a member of an object (`codemods/phase2/model_members.py`): its
+        # instance parameter stands for that object.
+        self.bound: dict[FunctionId, tuple[str, list[Origin]]] = {}
 
     def name(self, fid: FunctionId, name: str) -> list[Origin] | None:
         return self.resolve(fid, ("name", name))
@@ -120,6 +123,15 @@ class Flow:
             pick = (kind, *term[2:])
             return self.resolve(fid, term[1], (pick, *picks))
         if kind == "name":
+            bound = self.bound.get(fid)
+            if bound is not None and bound[0] == term[1] and term[1] not in function.holds:
+                objects: list[Origin] = []
+                for origin in bound[1]:
+                    picked = self._pick(origin, picks)
+                    if picked is None:
+                        return None
+                    objects.extend(o for o in picked if o not in objects)
+                return objects
             held = function.holds.get(term[1])
             if held is not None:
                 return self._union(fid, held, picks)

@@ -17,8 +17,12 @@ Phase two (`lazy_loads`) first follows the data flow (`codemods/phase2/eager_flo
 a read, or a response field, on an object the flow traces to a query on the Session
 is a *fix* (the loader option to add to that query, `EagerFix`), not a risk; one on an
 object from a dependency or a parameter nothing analysed passes is a risk naming that
-source (AM245); one on an object of a model outside PATH is unverified (AM247). Only
-where the flow cannot follow the object does the name-based judgement below apply.
+source (AM245); one on an object of a model outside PATH is unverified (AM247). Model
+code run on an object (a property read, a method called, `f"{obj}"`, a response field named
+like a property) is summarised by `codemods/phase2/model_members.py`: the relationship
+paths it reads get the option on the object's query; on an object no option can reach they
+block the route naming the property (AM250); what it cannot see into is unverified (AM247).
+Only where the flow cannot follow the object does the name-based judgement below apply.
 Crediting stays the closure's (below), but a bare `session.get` only counts its own
 function's refreshes, as for `plain_gets`.
 
@@ -75,9 +79,9 @@ Not detected (may miss)
       name (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls` (methods and properties of models are
       not reached through resolvable calls anyway); methods called on local objects
       (`book.describe()`: the call does not resolve, so the method is not in the
-      closure); relationships read by `**`/`model_dump()`/custom serializers,
-      properties and hybrid attributes; pydantic aliases (`Field(validation_alias=...)`)
-      and computed fields.
+      closure), except in phase two, which follows model code (below); relationships read
+      by `**`/`model_dump()`/custom serializers; pydantic aliases
+      (`Field(validation_alias=...)`).
     - Relationships declared outside a class body (`declared_attr` functions,
       imperative mapping, `Class.rel = relationship(...)` after the class), and
       classes in modules the pre-pass did not collect (it follows imports, so models
@@ -104,18 +108,28 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.phase2.eager_flow import Flow, Origin, Path, describe
+from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
 from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
+from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 
 _MAX_DEPTH = 12  # nested response models
+# Methods of a query's result and of the lists and dicts holding objects (a model's own method
+# of the same name is still found first).
+_CONTAINER_METHODS = frozenset({
+    "all", "first", "one", "one_or_none", "unique", "scalars", "scalar", "scalar_one", "scalar_one_or_none",
+    "fetchall", "fetchone", "fetchmany", "mappings", "tuples", "columns", "partitions", "yield_per",
+    "append", "extend", "insert", "index", "count", "copy", "keys", "values", "items", "get", "pop", "sort",
+    "setdefault", "update", "add", "remove", "discard", "clear",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +161,7 @@ class EagerFix:
     file: str
     line: int
     routes: tuple[str, ...] = ()
+    via: str = ""  # the model property or method whose code reads it ("Book.author_name")
 
     def describe(self, classes: Classes) -> str:
         return describe(classes, self.path)
@@ -186,7 +201,7 @@ def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRis
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
     their `dependency`)."""
     risks = _Analysis(project, fix=True).run([fid]).risks
-    return [risk for risk in risks if risk.code == AM245.code and risk.dependency is not None]
+    return [risk for risk in risks if risk.code in (AM245.code, AM250.code) and risk.dependency is not None]
 
 
 def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoads:
@@ -239,6 +254,7 @@ class _Analysis:
         self.relationships = cast("dict[str, list[_Relationship]]", project.derived["lazy_load_relationships"])
         self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
+        self.members: Members = members(project, self.classes)
 
     def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -318,8 +334,13 @@ class _Analysis:
             origins = self.flow.name(fid, receiver) if self.flow is not None else None
             if origins is None:
                 self._named_read(root, fid, line, receiver, attribute, eager)
+                if self.flow is not None:
+                    self._named_member(root, fid, line, receiver, attribute, "read", eager)
             else:
                 self._traced_read(root, fid, line, receiver, attribute, origins, eager)
+        for line, written, term, name, how in function.uses:
+            if how in ("call", "str", "getattr"):
+                self._use(root, fid, line, written, term, name, how, eager)
         if self.flow is None:
             return
         # `b.author.books`: a path of relationships, loaded by one chained option
@@ -327,6 +348,7 @@ class _Analysis:
             origins = self.flow.resolve(fid, term)
             if origins is None:
                 self._named_read(root, fid, line, written, attribute, eager)
+                self._named_member(root, fid, line, written, attribute, "read", eager)
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
 
@@ -392,7 +414,10 @@ class _Analysis:
         for origin in origins:
             if origin.kind == "load" and origin.model is not None:
                 strategy = self.flow.relationship(origin.model, attribute)
-                if strategy is None or strategy in SAFE_STRATEGIES:
+                if strategy is None:
+                    self._member(root, fid, line, receiver, origin, attribute, "read", eager)
+                    continue
+                if strategy in SAFE_STRATEGIES:
                     continue
                 if strategy == "dynamic":  # no option makes it safe: reported by name
                     self._named_read(root, fid, line, receiver, attribute, eager)
@@ -408,6 +433,138 @@ class _Analysis:
                                 f"`{attribute}` is a relationship that loads lazily is unverified")
             elif origin.kind == "source":
                 self._named_read(root, fid, line, receiver, attribute, eager, source=origin)
+                self._named_member(root, fid, line, receiver, attribute, "read", eager, source=origin)
+
+    # ------------------------------------------------ model code on an object
+
+    def _use(
+        self, root: FunctionId, fid: FunctionId, line: int, written: str, term: tuple, name: str, how: str,
+        eager: dict[str, _Eager],
+    ) -> None:
+        """`book.describe()`, `f"{book}"`, `getattr(book, ...)`: model code, or a read named at run time."""
+        origins = self.flow.resolve(fid, term) if self.flow is not None else None
+        module, function = self.project.functions[fid]
+        if origins is None:
+            if how == "getattr" and name:
+                self._named_read(root, fid, line, written, name, eager)
+            self._named_member(root, fid, line, written, name, how, eager)
+            return
+        for origin in origins:
+            if how == "call" and name in _CONTAINER_METHODS and origin.kind != "load":
+                # the flow does not tell a query's result or a list from its objects: on a model
+                # whose code it cannot see, these are taken for the container's
+                continue
+            if origin.kind == "unverified" and how != "getattr":
+                self._flow_risk(root, module, function, line or function.line, f"{written}.{name}", AM247,
+                                f"{_shown(written, name, how)} runs code of {origin.where}: whether it loads "
+                                "relationships lazily is unverified")
+            elif origin.kind == "unverified" or (origin.kind == "load" and origin.model is None):
+                self._traced_read(root, fid, line, written, name or "?", [origin], eager)
+            elif origin.kind == "load" and how == "getattr" and not name:
+                self._flow_risk(root, module, function, line or function.line, f"getattr({written})", AM247,
+                                f"`getattr({written}, ...)` reads an attribute named at run time on an object "
+                                f"of {self.classes.short(origin.model)}: whether it loads a relationship lazily "
+                                "is unverified")
+            elif origin.kind == "load" and how == "getattr":
+                self._traced_read(root, fid, line, written, name, [origin], eager)
+            elif origin.kind == "load":
+                self._member(root, fid, line, written, origin, name, how, eager)
+            elif origin.kind == "source":
+                self._named_member(root, fid, line, written, name, how, eager, source=origin)
+
+    def _member(
+        self, root: FunctionId, fid: FunctionId, line: int, written: str, origin: Origin, name: str, how: str,
+        eager: dict[str, _Eager], shown: str | None = None,
+    ) -> None:
+        """Model code run on an object of a query the flow found: its relationship reads get
+        the eager load on that query; what the tool cannot see into is unverified."""
+        assert origin.model is not None
+        module, function = self.project.functions[fid]
+        where = line or function.line
+        shown = shown or _shown(written, name, how)
+        summary = self.members.runs(origin.model, name, how)
+        if summary is None:
+            outside = self.members.outside(origin.model)
+            if how in ("read", "getattr") and outside is not None and not self.members.known(origin.model, name):
+                self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
+                                f"{shown} is no attribute the tool finds on {self.classes.short(origin.model)}; "
+                                f"its base `{outside}` is outside PATH and may define it as a property: whether "
+                                "it loads relationships lazily is unverified")
+            return
+        self._unverified_member(root, module, function, where, written, name, shown, summary)
+        for need in summary.needs:
+            full = (*origin.path, *need.path)
+            owner, attribute = full[-1]
+            if need.strategy == "dynamic":
+                self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
+                                  need.via, f"{self.classes.short(owner)}.{attribute} is lazy=\"dynamic\", "
+                                  "which AsyncSession cannot load at all")
+            elif not self._loaded(Origin("load", origin.fid, origin.load, owner, full[:-1]), attribute, eager):
+                self._add_fix(root, origin, full, via=need.via)
+
+    def _named_member(
+        self, root: FunctionId, fid: FunctionId, line: int, written: str, name: str, how: str,
+        eager: dict[str, _Eager], source: Origin | None = None, shown: str | None = None,
+    ) -> None:
+        """Model code run on an object the flow cannot trace to a query (or traces to a
+        dependency): judged by the member's name over every class that could be meant."""
+        module, function = self.project.functions[fid]
+        head = written.split(".", 1)[0].split("[", 1)[0]
+        param = {p.name: p for p in function.params}.get(head)
+        typed = self._typed(param) if written == head else []
+        if param is not None and param.annotation and not typed and written == head:
+            return  # a parameter of a type outside the project's classes (`str`, `int`)
+        if how == "getattr" and not name:
+            return
+        candidates = typed or self.members.defining(name)
+        if how == "str" and not typed:
+            candidates = list(dict.fromkeys([*candidates, *self.members.defining("__repr__")]))
+        where = line or function.line
+        shown = shown or _shown(written, name, how)
+        for cls in candidates:
+            summary = self.members.runs(cls, name, "read" if how == "getattr" else how)
+            if summary is None:
+                continue
+            if typed:  # by name alone, what the member cannot see into is too far a guess
+                self._unverified_member(root, module, function, where, written, name, shown, summary)
+            for need in summary.needs:
+                owner, attribute = need.path[-1]
+                relationship = _Relationship(owner, attribute, need.strategy, owner)
+                if not self._uncredited([relationship], attribute, eager):
+                    continue
+                if source is not None:
+                    why = (f"the object comes from {source.where}, whose query phase two cannot add "
+                           f"the option to")
+                else:
+                    why = "the tool cannot trace the object to the query that loads it"
+                self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
+                                  need.via, why, source)
+
+    def _unverified_member(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
+        name: str, shown: str, summary: Summary,
+    ) -> None:
+        for note in summary.unverified:
+            self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
+                            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), "
+                            f"where {note}: whether it loads relationships lazily is unverified")
+
+    def _member_risk(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
+        name: str, shown: str, summary: Summary, path: Path, via: str, why: str, source: Origin | None = None,
+    ) -> None:
+        relationship = describe(self.classes, path)
+        message = (
+            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), which reads "
+            f"relationship {relationship}{_through(via, summary.member)}: a lazy load, MissingGreenlet under "
+            f"AsyncSession; {why}"
+        )
+        key = ("member", module.path, where, function.key, written, name, relationship)
+        self._add(key, root, lambda: LazyLoadRisk(
+            file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
+            owner=path[0][0], message=message, fix=AM250.fix, kind="attribute", path=f"{written}.{name}",
+            code=AM250.code, dependency=source.dependency if source is not None else None,
+        ))
 
     def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
         """Whether the queries credit the relationship (a bare `session.get` only by its own function)."""
@@ -421,12 +578,14 @@ class _Analysis:
             return not self._uncredited([candidate], attribute, own)
         return not self._uncredited([candidate], attribute, eager)
 
-    def _add_fix(self, root: FunctionId, origin: Origin, path: Path) -> None:
+    def _add_fix(self, root: FunctionId, origin: Origin, path: Path, via: str = "") -> None:
         module, function = self.project.functions[origin.fid]
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
         key = (origin.fid, origin.load, path)
-        fix = self.fixes.get(key) or EagerFix(origin.fid, origin.load, path, module.path, function.loads[origin.load].line)
+        fix = self.fixes.get(key) or EagerFix(
+            origin.fid, origin.load, path, module.path, function.loads[origin.load].line, via=via
+        )
         if name not in fix.routes:
             fix = replace(fix, routes=(*fix.routes, name))
         self.fixes[key] = fix
@@ -607,10 +766,14 @@ class _Analysis:
                         self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, value)
             return
         assert origin.model is not None
-        for name, annotation in self.classes.fields(model):
+        fields = self.classes.fields(model)
+        fields += [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
+        for name, annotation in fields:
             strategy = self.flow.relationship(origin.model, name)
-            if strategy is None:
-                continue  # a column (or a property): nothing to load
+            if strategy is None:  # a column, or model code (a property) read by serialisation
+                self._member(root, root, line, f"{path}", origin, name, "read", eager,
+                             shown=f"response model field {path}.{name}")
+                continue
             field_path = f"{path}.{name}"
             relationship_path = (*origin.path, (origin.model, name))
             if strategy == "dynamic":
@@ -643,9 +806,14 @@ class _Analysis:
         eager: dict[str, _Eager],
         source: Origin | None = None,
     ) -> None:
-        for name, annotation in self.classes.fields(model):
+        fields = self.classes.fields(model)
+        fields += [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
+        for name, annotation in fields:
             field_path = f"{path}.{name}"
             candidates = self.relationships.get(name)
+            if not candidates:
+                self._named_member(root, root, line, path, name, "read", eager, source=source,
+                                   shown=f"response model field {field_path}")
             risky = self._uncredited(candidates, name, eager) if candidates else []
             if risky:
                 safe = [c for c in candidates or () if c not in risky]
@@ -710,6 +878,19 @@ class _Analysis:
         if name not in existing.routes:
             existing = _with_route(existing, name)
         self.found[key] = existing
+
+
+def _shown(written: str, name: str, how: str) -> str:
+    if how == "str":
+        return f"formatting `{written}` (`{name}`)"
+    if how == "call":
+        return f"`{written}.{name}()`"
+    return f"`{written}.{name}`"
+
+
+def _through(via: str, member: str) -> str:
+    """` (through Book.describe -> Author.publisher_name)` when the read is deeper than `member`."""
+    return "" if via == member else f" (through {via})"
 
 
 def _single_owner(risky: list[_Relationship]) -> str | None:

@@ -16,5 +16,9 @@ SYNC_ENGINE_CONSTRUCTORS = sqlalchemy.SYNC_ENGINE_CONSTRUCTORS | sqlmodel.ENGINE
 # Calls that build an engine: recorded with their arguments as written (facts.EngineCall).
 ENGINE_CONSTRUCTORS = SYNC_ENGINE_CONSTRUCTORS | sqlalchemy.FROM_CONFIG | sqlalchemy.ASYNC_ENGINE_CONSTRUCTORS
 RELATIONSHIP_CONSTRUCTORS = sqlalchemy.RELATIONSHIP_CONSTRUCTORS | sqlmodel.RELATIONSHIP_CONSTRUCTORS
+# What a mapped class may inherit without code of its own reading relationships, and the
+# decorators that run a method when its attribute is read (`computed_field` sits on a property).
+MODEL_BASES = sqlalchemy.MODEL_BASES | sqlmodel.MODEL_BASES | python.PLAIN_BASES | {"pydantic.BaseModel"}
+PROPERTY_DECORATORS = python.PROPERTY_DECORATORS | sqlalchemy.PROPERTY_DECORATORS | {"pydantic.computed_field"}
 # Calls that run the function they are given in a worker thread.
 OFFLOADERS = fastapi.THREADPOOL | python.TO_THREAD

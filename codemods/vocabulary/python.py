@@ -55,3 +55,8 @@ TASK_WRAPPERS = frozenset(
     }
 )
 TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "run_until_complete", "gather"})
+
+# Decorators that make a method run when the attribute is read.
+PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "builtins.property"})
+# Bases that bring no attribute of their own that reads a mapped class's relationships.
+PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensions.Generic", "enum.Enum"})

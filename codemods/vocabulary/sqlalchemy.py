@@ -164,3 +164,17 @@ COLUMN_FUNCTIONS = frozenset(
      "and_", "or_", "not_", "extract", "tuple_", "label", "over", "within_group", "collate"}
 )
 COLUMN_METHODS = frozenset({"label", "distinct", "desc", "asc", "cast", "op", "collate", "over"})
+
+# Bases a mapped class may inherit from that bring no code reading its relationships: an
+# attribute the tool finds nowhere in the project's class bodies is then not a property.
+MODEL_BASES = frozenset(
+    {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta", "sqlalchemy.orm.MappedAsDataclass",
+     "sqlalchemy.ext.asyncio.AsyncAttrs", "sqlalchemy.orm.decl_api.DeclarativeBase"}
+)
+# Calls whose result is a declarative base (`Base = declarative_base()`).
+BASE_FACTORIES = frozenset(
+    {"sqlalchemy.orm.declarative_base", "sqlalchemy.ext.declarative.declarative_base",
+     "sqlalchemy.orm.decl_api.declarative_base"}
+)
+# Decorators that make a method run when the attribute is read (the python side of a hybrid).
+PROPERTY_DECORATORS = frozenset({"sqlalchemy.ext.hybrid.hybrid_property", "sqlalchemy.ext.hybrid.hybrid_method"})

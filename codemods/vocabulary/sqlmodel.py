@@ -9,3 +9,5 @@ ASYNC_SESSION_TYPES = frozenset({SQLMODEL_ASYNC_SESSION})
 ENGINE_CONSTRUCTORS = frozenset({"sqlmodel.create_engine"})
 # `lazy=` sits inside `sa_relationship_kwargs={...}`.
 RELATIONSHIP_CONSTRUCTORS = frozenset({"sqlmodel.Relationship", "sqlmodel.main.Relationship"})
+
+MODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})

@@ -1,0 +1,272 @@
+"""Model code a route runs on an ORM object, and the relationships that code reads.
+
+Reading `book.author_name` (a `@property`, `functools.cached_property`, the python side of a
+`hybrid_property`, a pydantic `computed_field`), calling `book.describe()`, formatting
+`f"{book}"` (`__str__`, else `__repr__`) or returning `book` under a response model with an
+`author_name` field runs the model's own code on the object. A relationship that code reads
+loads lazily exactly as a read in the route would, and raises MissingGreenlet under
+AsyncSession. `Members.runs(cls, name, how)` summarises that code for an object of `cls`:
+
+- `needs`: the relationship paths it reads, from the object (`Book.author`, and
+  `Book.author` then `Author.publisher` when it reads `self.author.publisher_name`), found
+  by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
+  the object; through properties calling properties and methods, on mixins and bases (the
+  class order), with a cycle guard;
+- `unverified`: what the tool cannot see into: an attribute named at run time
+  (`getattr(self, name)`), `self` or a related object handed to another callable, a read the
+  flow cannot follow, an attribute found in no project class body of a class with a base
+  outside PATH (a mixin from a package may define it).
+
+`None` means no project code runs: a column, a relationship (the caller's business), or a
+plain method only read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.phase2.eager_flow import Flow, Origin, Path
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary import MODEL_BASES, PROPERTY_DECORATORS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    BASE_FACTORIES,
+    EAGER_STRATEGIES,
+    NON_LOADING_STRATEGIES,
+)
+
+_SAFE = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
+_ACCESSORS = (".setter", ".deleter", ".expression", ".comparator", ".update_expression", ".inplace")
+_PLAIN = frozenset({"staticmethod", "classmethod"})
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    path: Path  # relationships from the object's class
+    strategy: str  # the last relationship's `lazy=`
+    via: str  # the members on the way, outermost first: "Book.describe -> Author.publisher_name"
+    file: str
+    line: int
+
+
+@dataclass(slots=True)
+class Summary:
+    member: str  # "Book.author_name": the class that defines it
+    kind: str  # property, method, __str__, __repr__
+    file: str
+    line: int
+    needs: list[Need] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+
+def members(project: Project, classes: Classes) -> Members:
+    """The project's member index, built on first use and kept with the project."""
+    found = project.derived.get("model_members")
+    if found is None:
+        found = project.derived["model_members"] = Members(project, classes)
+    return found  # type: ignore[return-value]
+
+
+class Members:
+    def __init__(self, project: Project, classes: Classes) -> None:
+        self.project = project
+        self.classes = classes
+        # every definition of a name in a class body, in source order (a property's setter
+        # carries the same name as its getter)
+        self.defined: dict[tuple[str, str], list[FunctionId]] = {}
+        for fid, (module, function) in project.functions.items():
+            owner, _, name = function.qualname.rpartition(".")
+            ref = f"{module.name}.{owner}"
+            if owner and ref in classes.by_ref:
+                self.defined.setdefault((ref, name), []).append(fid)
+        methods = {fid for found in self.defined.values() for fid in found}
+        self.flow = Flow(project, classes, methods)
+        self._summaries: dict[tuple[str, FunctionId], Summary] = {}
+        self._active: set[tuple[str, FunctionId]] = set()
+        self._by_name: dict[str, list[str]] = {}
+
+    # ---------------------------------------------------------------- lookups
+
+    def lookup(self, cls: str, name: str) -> FunctionId | None:
+        """The method `name` of `cls` through its class order (the getter of a property)."""
+        for ancestor in self.classes.mro(cls):
+            found = self.defined.get((ancestor, name))
+            if found:
+                getters = [fid for fid in found if not self._accessor(fid)]
+                return getters[0] if getters else found[0]
+        return None
+
+    def _accessor(self, fid: FunctionId) -> bool:
+        return any((d.callee or d.text or "").endswith(_ACCESSORS) for d in self.project.functions[fid][1].decorators)
+
+    def is_property(self, fid: FunctionId) -> bool:
+        """Reading the attribute runs the method: a property-like decorator, or one the tool does not know."""
+        decorators = self.project.functions[fid][1].decorators
+        if not decorators:
+            return False
+        return any(d.callee in PROPERTY_DECORATORS or d.callee not in _PLAIN for d in decorators)
+
+    def computed(self, cls: str) -> list[str]:
+        """Members pydantic serialises besides the annotated fields (`@computed_field`)."""
+        found: list[str] = []
+        for ancestor in self.classes.mro(cls):
+            for (owner, name), fids in self.defined.items():
+                if owner == ancestor and name not in found and any(
+                    d.callee == "pydantic.computed_field" for fid in fids for d in self.project.functions[fid][1].decorators
+                ):
+                    found.append(name)
+        return found
+
+    def known(self, cls: str, name: str) -> bool:
+        """A name some project class body of `cls`'s class order binds, or a relationship."""
+        if self.flow.relationship(cls, name) is not None:
+            return True
+        return any(name in self.classes.by_ref[a][1].names for a in self.classes.mro(cls))
+
+    def outside(self, cls: str) -> str | None:
+        """A base of `cls` outside PATH that may define attributes of its own, as written."""
+        for ancestor in self.classes.mro(cls):
+            for base in self.classes.by_ref[ancestor][1].bases:
+                if self.classes.resolve(base) is not None or self._plain_base(base):
+                    continue
+                return base
+        return None
+
+    def _plain_base(self, ref: str) -> bool:
+        if self.project.canonical(ref) in MODEL_BASES or ref in MODEL_BASES:
+            return True
+        target = self.project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        return value is not None and value.kind == "call" and self.project.canonical(value.ref or "") in BASE_FACTORIES
+
+    def defining(self, name: str) -> list[str]:
+        """Every mapped project class whose class order defines a method `name`."""
+        found = self._by_name.get(name)
+        if found is None:
+            owners = {owner for owner, member in self.defined if member == name}
+            found = [
+                ref for ref in self.classes.by_ref if owners.intersection(self.classes.mro(ref)) and self.mapped(ref)
+            ]
+            self._by_name[name] = found
+        return found
+
+    def mapped(self, cls: str) -> bool:
+        """A class with a table or a relationship in its class order: an ORM model."""
+        for ancestor in self.classes.mro(cls):
+            declared = self.classes.by_ref[ancestor][1]
+            if declared.relationships or "__tablename__" in declared.names or "__table__" in declared.names:
+                return True
+        return False
+
+    # --------------------------------------------------------------- summaries
+
+    def runs(self, cls: str, name: str, how: str) -> Summary | None:
+        """What reading (`read`), calling (`call`) or formatting (`str`, name `__str__` or
+        `__repr__`) `name` on an object of `cls` runs; None when no project code runs."""
+        if how == "str":
+            fid = self.lookup(cls, name) or (self.lookup(cls, "__repr__") if name == "__str__" else None)
+        else:
+            fid = self.lookup(cls, name)
+        if fid is None or (how == "read" and not self.is_property(fid)):
+            return None
+        return self.summary(cls, fid)
+
+    def summary(self, cls: str, fid: FunctionId) -> Summary:
+        key = (cls, fid)
+        known = self._summaries.get(key)
+        if known is not None:
+            return known
+        module, function = self.project.functions[fid]
+        owner = self.classes.owner(fid)
+        member = f"{self.classes.short(owner)}.{function.name}"
+        kind = "method"
+        if function.name in ("__str__", "__repr__"):
+            kind = function.name
+        elif self.is_property(fid):
+            kind = "property"
+        found = Summary(member, kind, module.path, function.line)
+        if key in self._active:
+            return found  # a cycle reads nothing the outer visit does not
+        receiver = _receiver(function)
+        if receiver is None:
+            return found
+        self._active.add(key)
+        before = self.flow.bound.get(fid)
+        self.flow.bound[fid] = (receiver, [Origin("load", fid, -1, cls, ())])
+        try:
+            for line, name, attribute in function.attributes:
+                self._use(found, fid, line, name, ("name", name), attribute, "read")
+            for line, written, term, attribute in function.chains:
+                self._use(found, fid, line, written, term, attribute, "read")
+            for line, written, term, name, how in function.uses:
+                self._use(found, fid, line, written, term, name, how)
+        finally:
+            self._active.discard(key)
+            if before is None:
+                del self.flow.bound[fid]
+            else:
+                self.flow.bound[fid] = before
+        self._summaries[key] = found
+        return found
+
+    def _use(self, found: Summary, fid: FunctionId, line: int, written: str, term: tuple, name: str, how: str) -> None:
+        where = f"{found.file}:{line or found.line}"
+        origins = self.flow.resolve(fid, term)
+        if origins is None:
+            relationships = cast("dict[str, object]", self.project.derived.get("lazy_load_relationships", {}))
+            if how in ("read", "getattr") and name in relationships:
+                found.unverified.append(f"{where}: `{written}.{name}` reads an object the tool cannot follow")
+            return
+        for origin in origins:
+            if origin.kind == "unverified":
+                found.unverified.append(f"{where}: `{written}` is an object of {origin.where}")
+                continue
+            if origin.kind != "load" or origin.fid != fid or origin.load != -1:
+                continue  # not the object: what the method loads or is given itself
+            if origin.model is None:
+                found.unverified.append(
+                    f"{where}: `{written}` is reached through a relationship whose target class the tool cannot resolve"
+                )
+                continue
+            self._member_use(found, origin, where, line, written, name, how)
+
+    def _member_use(
+        self, found: Summary, origin: Origin, where: str, line: int, written: str, name: str, how: str
+    ) -> None:
+        assert origin.model is not None
+        if how == "pass":
+            found.unverified.append(f"{where}: `{written}` is handed to `{name}(...)`, whose reads the tool does not follow")
+            return
+        if how == "getattr" and not name:
+            found.unverified.append(f"{where}: `getattr({written}, ...)` reads an attribute named at run time")
+            return
+        if how in ("read", "getattr"):
+            strategy = self.flow.relationship(origin.model, name)
+            if strategy is not None:
+                if strategy not in _SAFE:
+                    path = (*origin.path, (origin.model, name))
+                    found.needs.append(Need(path, strategy, found.member, found.file, line or found.line))
+                return
+        inner = self.runs(origin.model, name, "read" if how == "getattr" else how)
+        if inner is not None:
+            for need in inner.needs:
+                via = f"{found.member} -> {need.via}"
+                found.needs.append(Need((*origin.path, *need.path), need.strategy, via, need.file, need.line))
+            found.unverified.extend(n for n in inner.unverified if n not in found.unverified)
+            return
+        if how in ("read", "getattr") and self.known(origin.model, name):
+            return
+        outside = self.outside(origin.model)
+        if outside is not None and (how != "str" or self.lookup(origin.model, name) is None):
+            found.unverified.append(
+                f"{where}: `{written}.{name}` may be defined by `{outside}`, a base of "
+                f"{self.classes.short(origin.model)} outside PATH"
+            )
+
+
+def _receiver(function: facts.Function) -> str | None:
+    if not function.params or any(d.callee in _PLAIN for d in function.decorators):
+        return None
+    return function.params[0].name

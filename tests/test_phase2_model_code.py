@@ -1,0 +1,361 @@
+"""Model code a migrated route runs on an ORM object: properties, methods, `__str__`.
+
+A route that reads `book.author_name` (a property reading `self.author.name`), calls
+`book.describe()`, formats `f"{author}"` or returns a book under a response model with an
+`author_name` field runs the model's own code, and a relationship that code reads loads
+lazily: MissingGreenlet under AsyncSession. Each shape is migrated with `phase2 --apply` and
+then served over HTTP (TestClient) on the generated async stack (aiosqlite): the eager loads
+phase two added make the reads work. Where no eager load can be added (an object from a
+dependency, a read named at run time, a base class outside PATH) the route is blocked with
+the property and the relationship named, and a property that reads only columns migrates
+without any option.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler, read, run_python
+
+SUBSYSTEM = "api/items.py"
+
+MODELS = '''
+from functools import cached_property
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Labelled:
+    """A mixin: its property reads a relationship of the class it is mixed into."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} by {self.author.name}"
+
+
+class Publisher(Base):
+    __tablename__ = "publishers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))
+    publisher: Mapped[Publisher | None] = relationship()
+    books: Mapped[list["Book"]] = relationship(back_populates="author")
+
+    @property
+    def publisher_name(self) -> str:
+        return self.publisher.name if self.publisher else "-"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.publisher_name})"
+
+
+class Book(Labelled, Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+
+    @property
+    def author_name(self) -> str:
+        return self.author.name
+
+    @cached_property
+    def shout(self) -> str:
+        return self.author_name.upper()
+
+    @hybrid_property
+    def author_upper(self) -> str:
+        return self.author.name.upper()
+
+    def describe(self) -> str:
+        return f"{self.title}: {self.author.publisher_name}"
+
+    @property
+    def title_upper(self) -> str:
+        return self.title.upper()
+'''
+
+SCHEMAS = '''
+from pydantic import BaseModel, ConfigDict
+
+
+class BookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    author_name: str
+
+
+class BookTitle(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title_upper: str
+'''
+
+HEAD = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from db.engine import get_db_session
+from models import Author, Book
+from schemas import BookOut, BookTitle
+
+router = APIRouter()
+"""
+
+
+def router(*parts: str) -> str:
+    return dedent(HEAD) + "\n\n\n" + "\n\n\n".join(dedent(p) for p in parts) + "\n"
+
+
+SEED = """
+from models import Publisher
+with database_sessionmaker() as s:
+    s.add(Publisher(id=1, name="Pan"))
+    s.flush()
+    s.get(Author, 1).publisher_id = 1
+    s.commit()
+"""
+
+
+def serve(root, script: str) -> object:  # type: ignore[no-untyped-def]
+    """The migrated router served over HTTP on the async stack; `client` in scope."""
+    return run_python(root, SEED + dedent(
+        """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+        """
+    ) + "\n" + "\n".join("    " + line for line in dedent(script).splitlines()) + "\n")
+
+
+@pytest.fixture
+def models_app(project, app_files):  # type: ignore[no-untyped-def]
+    def build(*parts: str, models: str = MODELS, extra: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        return project({**app_files, "api/__init__.py": "",
+            "db/engine.py": RUNTIME_ENGINE, "models.py": models, "schemas.py": SCHEMAS,
+            SUBSYSTEM: router(*parts), **(extra or {}),
+        })
+
+    return build
+
+
+ROUTES = (
+    """
+    @router.get("/books/{book_id}", response_model=BookOut)
+    def book_out(book_id: int, session: session_dependency):
+        return session.get(Book, book_id)
+    """,
+    """
+    @router.get("/books/{book_id}/describe")
+    def describe(book_id: int, session: session_dependency):
+        book = session.scalars(select(Book).where(Book.id == book_id)).one()
+        return {"text": book.describe()}
+    """,
+    """
+    @router.get("/books/{book_id}/label")
+    def label(book_id: int, session: session_dependency):
+        book = session.scalars(select(Book).where(Book.id == book_id)).one()
+        return {"label": book.label, "shout": book.shout, "upper": book.author_upper}
+    """,
+    """
+    @router.get("/authors/{author_id}")
+    def author_text(author_id: int, session: session_dependency):
+        author = session.get(Author, author_id)
+        return {"text": f"{author}"}
+    """,
+    """
+    @router.get("/titles/{book_id}", response_model=BookTitle)
+    def title(book_id: int, session: session_dependency):
+        return session.get(Book, book_id)
+    """,
+)
+
+
+def test_model_code_reading_relationships_gets_eager_loads_and_runs_on_the_async_stack(cli, models_app):
+    root = models_app(*ROUTES)
+    document = apply(cli, root)
+    for name in ("book_out", "describe", "label", "author_text", "title"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    reasons = " ".join(handler(document, "book_out")["reasons"])
+    assert "adds the eager load of Book.author" in reasons and "through Book.author_name" in reasons
+    assert function(root, SUBSYSTEM, "book_out") == dedent(
+        """
+        async def book_out(book_id: int, session: async_session_dependency):
+            return await session.get(Book, book_id, options=[selectinload(Book.author)])
+        """
+    )
+    text = read(root, SUBSYSTEM)
+    # a method reading a property of a related object: the path Book.author -> Author.publisher
+    assert ".options(selectinload(Book.author).selectinload(Author.publisher))" in function(root, SUBSYSTEM, "describe")
+    assert "selectinload(Book.author)" in function(root, SUBSYSTEM, "label")
+    assert "options=[selectinload(Author.publisher)]" in function(root, SUBSYSTEM, "author_text")
+    # the near miss: a property reading only columns needs no option
+    assert function(root, SUBSYSTEM, "title") == dedent(
+        """
+        async def title(book_id: int, session: async_session_dependency):
+            return await session.get(Book, book_id)
+        """
+    )
+    assert "AM246" not in handler(document, "title")["codes"]
+    assert "from sqlalchemy.orm import selectinload" in text
+    result = serve(root, """
+        out = {
+            "book": client.get("/books/1").json(),
+            "describe": client.get("/books/2/describe").json(),
+            "label": client.get("/books/1/label").json(),
+            "author": client.get("/authors/1").json(),
+            "title": client.get("/titles/2").json(),
+        }
+        print(json.dumps(out))
+    """)
+    assert result == {
+        "book": {"id": 1, "author_name": "Ann"},
+        "describe": {"text": "Beta: Pan"},
+        "label": {"label": "Alpha by Ann", "shout": "ANN", "upper": "ANN"},
+        "author": {"text": "Ann (Pan)"},
+        "title": {"id": 2, "title_upper": "BETA"},
+    }
+
+
+def test_a_property_on_an_object_from_a_dependency_blocks_naming_property_and_relationship(cli, models_app):
+    root = models_app(
+        """
+        def first_book(session: session_dependency) -> Book:
+            return session.get(Book, 1)
+        """,
+        """
+        @router.get("/first")
+        def first(book: Book = Depends(first_book), session: Session = Depends(get_db_session)):
+            return {"name": book.author_name, "count": len(session.scalars(select(Book)).all())}
+        """,
+        """
+        @router.get("/first/title")
+        def first_title(book: Book = Depends(first_book), session: Session = Depends(get_db_session)):
+            return {"title": book.title_upper, "count": len(session.scalars(select(Book)).all())}
+        """,
+    )
+    document = apply(cli, root)
+    found = handler(document, "first")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM250"]), found
+    reason = found["reasons"][0]
+    assert "`book.author_name` runs property Book.author_name (models.py:" in reason
+    assert "reads relationship Book.author" in reason and "the dependency api.items.first_book" in reason
+    assert function(root, SUBSYSTEM, "first").startswith("def first(")
+    # the near miss: the same dependency, a property reading only columns
+    assert handler(document, "first_title")["action"] == "migrate"
+    result = serve(root, """
+        print(json.dumps({"first": client.get("/first").json(), "title": client.get("/first/title").json()}))
+    """)
+    assert result == {"first": {"name": "Ann", "count": 2}, "title": {"title": "ALPHA", "count": 2}}
+
+
+UNSEEN = (
+    """
+    @router.get("/field/{name}")
+    def field(name: str, session: session_dependency):
+        book = session.get(Book, 1)
+        return {"value": str(getattr(book, name))}
+    """,
+    """
+    @router.get("/picked")
+    def picked(session: session_dependency):
+        books = {b.id: b for b in session.scalars(select(Book)).all()}
+        return {"name": books[1].author_name}
+    """,
+    """
+    @router.get("/picked/title")
+    def picked_title(session: session_dependency):
+        books = {b.id: b for b in session.scalars(select(Book)).all()}
+        return {"title": books[1].title_upper}
+    """,
+)
+
+
+def test_model_code_the_tool_cannot_see_is_never_migrated_silently(cli, models_app):
+    root = models_app(*UNSEEN)
+    document = apply(cli, root)
+    found = handler(document, "field")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
+    assert "`getattr(book, ...)` reads an attribute named at run time" in found["reasons"][0]
+    found = handler(document, "picked")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM250"]), found
+    assert "runs property Book.author_name" in found["reasons"][0]
+    assert "reads relationship Book.author" in found["reasons"][0]
+    assert handler(document, "picked_title")["action"] == "migrate"
+
+
+OUTSIDE_MODELS = MODELS.replace(
+    "class Book(Labelled, Base):", "from shared_mixins import Audited\n\n\nclass Book(Audited, Labelled, Base):"
+)
+OUTSIDE_ROUTES = (
+    """
+    @router.get("/audit")
+    def audit(session: session_dependency):
+        return {"by": session.get(Book, 1).audit_trail}
+    """,
+    """
+    @router.get("/plain")
+    def plain(session: session_dependency):
+        return {"title": session.get(Book, 1).title}
+    """,
+)
+
+
+def test_an_attribute_a_base_outside_path_may_define_is_unverified(cli, models_app):
+    root = models_app(*OUTSIDE_ROUTES, models=OUTSIDE_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "audit")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
+    assert "its base `shared_mixins.Audited` is outside PATH" in found["reasons"][0]
+    assert handler(document, "plain")["action"] == "migrate"
+
+
+HANDED_OFF = MODELS.replace(
+    "    @property\n    def title_upper(self) -> str:\n        return self.title.upper()\n",
+    "    @property\n    def title_upper(self) -> str:\n        return render(self)\n",
+).replace("class Base(DeclarativeBase):", "def render(book) -> str:\n    return book.author.name\n\n\nclass Base(DeclarativeBase):")
+
+
+def test_a_property_handing_self_to_other_code_is_unverified(cli, models_app):
+    root = models_app(ROUTES[4], models=HANDED_OFF)
+    document = apply(cli, root)
+    found = handler(document, "title")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
+    assert "runs property Book.title_upper" in found["reasons"][0]
+    assert "`self` is handed to `render(...)`" in found["reasons"][0]
+
+
+def test_the_eager_load_is_what_makes_the_property_work(cli, models_app):
+    """The control: the migrated route without the option phase two added fails as the issue says."""
+    root = models_app(ROUTES[0])
+    apply(cli, root)
+    path = root / SUBSYSTEM
+    path.write_text(read(root, SUBSYSTEM).replace(", options=[selectinload(Book.author)]", ""))
+    result = serve(root, """
+        try:
+            out = client.get("/books/1").json()
+        except Exception as error:
+            out = f"{type(error).__name__}: {error}"
+        print(json.dumps(out))
+    """)
+    # FastAPI reports the property's failure while serialising as a validation error
+    assert isinstance(result, str) and "greenlet_spawn has not been called" in result, result
