@@ -525,6 +525,8 @@ def _stack_names(stack, config: Config):
 
 
 def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
+    from async_migrate.codemods.phase2.holders import holder_of
+
     outcomes = []
     for handler in closure.routes:
         before = "async" if handler.function.is_async else "def"
@@ -536,11 +538,25 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
-            if dependencies:
+            # A class dependency's twin is its parallel async class, named as such.
+            classes = {
+                h: closure.parallel_classes[holder.ref] for h in dependencies
+                if (holder := holder_of(project, h)) is not None and holder.init == h
+                and holder.ref in closure.parallel_classes
+            }
+            functions = [h for h in dependencies if h not in classes]
+            if functions:
                 names = ", ".join(
-                    f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in dependencies
+                    f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in functions
                 )
                 reasons.append(AM226.reason(f"depends on the async twins of {names}, which share its Session"))
+            for h, new in classes.items():
+                module, function = project.functions[h]
+                cls = function.qualname.rpartition(".")[0]
+                reasons.append(AM226.reason(
+                    f"injects the parallel async class {new} in place of the class dependency {module.name}.{cls}, "
+                    "which shares its Session"
+                ))
             for fix in closure.eager_fixes.get(fid, []):
                 module, function = project.functions[fix.fid]
                 reasons.append(AM246.reason(

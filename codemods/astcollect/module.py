@@ -230,6 +230,8 @@ class Collector:
             depends = None
             for extra in found[1:]:
                 depends = depends or self.depends_target(extra)
+            if depends is None and any(self.bare_depends(extra) for extra in found[1:]):
+                depends = self.ref(found[0])  # `Annotated[Service, Depends()]`: FastAPI calls the class
             return facts.Value(
                 kind="annotated", line=0, ref=self.ref(found[0]), depends=depends, annotation=tuple(self.refs(found[0]))
             )

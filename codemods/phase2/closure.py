@@ -293,7 +293,7 @@ def compute(
     # moves in place with the class (checked per route above).
     in_place = {
         d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
-        if _builds_holder(project, d, shared_holders)
+        if _builds_holder(project, d, shared_holders) or _holder_member(project, d, shared_holders)
     }
     closure.in_place_dependencies = in_place
     closure.dependency_twins = {
@@ -501,12 +501,30 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
             closure.parallel_classes[holder.ref] = new
         new = closure.parallel_classes[holder.ref]
         cls = holder.name(project)
+        users = _synchronous_users(project, closure, holder)
         decision = HelperDecision(fid, "twin", [AM255.reason(
-            f"{cls} holds the Session and is also used by code that stays synchronous: the migrated code uses "
-            f"the parallel class {new} (added after {cls}, with async methods); {cls} stays as it is"
+            f"{cls} holds the Session and is also used by code that stays synchronous"
+            f"{' (' + ', '.join(users[:4]) + (', ...' if len(users) > 4 else '') + ')' if users else ''}: the "
+            f"migrated code uses the parallel class {new} (added after {cls}, with async methods); {cls} stays as it is"
         )])
         decision.twin = project.functions[fid][1].name
         closure.helpers[fid] = decision
+
+
+def _synchronous_users(project: Project, closure: Closure, holder: holders.HolderClass) -> list[str]:
+    """Where code that stays synchronous builds, injects or calls a class with a parallel async class."""
+    moved = closure.migrated_routes | {f for f, d in closure.helpers.items() if d.action == "migrate"}
+    found = [
+        f"{place} ({_name(project, user)} injects it)"
+        for user, place in holders.class_dependency_users(project, holder) if user not in moved
+    ]
+    moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
+    found += [
+        f"{_where(project, e.caller, e.call.line)} ({_name(project, e.caller)})"
+        for m in moving for e in project.all_calls_to[m]
+        if e.caller not in moved and holders.holder_of(project, e.caller) is not holder
+    ]
+    return list(dict.fromkeys(found))
 
 
 def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
@@ -553,16 +571,18 @@ def _holder_reasons(
         if holder is None or holder.ref in seen or not _holder_member(project, fid):
             continue
         seen.add(holder.ref)
-        users = holders.class_dependency_users(project, holder)
-        if users:
-            reasons.append(AM253.reason(
-                f"{', '.join(users)}: {holder.name(project)} holds the Session and is injected as a class "
-                f"dependency (`Depends({holder.name(project)})`): not moved"
-            ))
         if shared is not None and holder.ref in shared:
             continue
         before = len(reasons)
         cls = holder.name(project)
+        # FastAPI builds a class dependency for every route injecting it: moved in place, the
+        # class would hand an AsyncSession to the routes that stay synchronous.
+        injected = [place for user, place in holders.class_dependency_users(project, holder) if user not in active]
+        if injected:
+            reasons.append(AM254.reason(
+                f"{', '.join(injected)}: {cls} holds the Session and is injected as a class dependency "
+                f"(`Depends({cls})`) where the code stays synchronous"
+            ))
         moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
         outside = sorted({e.caller for m in moving for e in project.all_calls_to[m] if e.caller not in members})
         if outside:

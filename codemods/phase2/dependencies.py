@@ -161,9 +161,26 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
         return "it is a router-level dependency (`APIRouter(dependencies=[...])`), shared with routes that stay"
     for fid in shared.chain:
         _, function = project.functions[fid]
-        if "." in function.qualname:
-            return f"{_name(project, fid)} is a method or class dependency"
+        if "." not in function.qualname or class_dependency(project, fid):
+            continue
+        if function.name == "__init__":
+            return (
+                f"{_name(project, fid)} builds a class dependency that does not itself hold the Session "
+                "(`self.db = db`): the tool gives async twins to function dependencies and to classes "
+                "holding the Session only"
+            )
+        return f"{_name(project, fid)} is a method dependency"
     return None
+
+
+def class_dependency(project: Project, fid: FunctionId) -> bool:
+    """`Depends(ItemService)` where `ItemService.__init__` stores the Session it receives
+    (`self.db = db`): the class moves with the routes injecting it (in place, or as a
+    parallel async class), its `__init__` getting the async session dependency."""
+    from async_migrate.codemods.phase2 import holders
+
+    holder = holders.holder_of(project, fid)
+    return holder is not None and holder.init == fid
 
 
 def describe(project: Project, shared: SharedSession) -> str:

@@ -259,17 +259,21 @@ def constructions(project: Project, holder: HolderClass) -> list[Edge]:
     return [] if holder.init is None else list(project.all_calls_to[holder.init])
 
 
-def class_dependency_users(project: Project, holder: HolderClass) -> list[str]:
-    """Places that inject the class itself (`Depends(Repo)`): `path:line`."""
-    from async_migrate.codemods.phase2.dependencies import dependency_function
+def class_dependency_users(project: Project, holder: HolderClass) -> list[tuple[FunctionId, str]]:
+    """Places that inject the class itself (`Depends(Repo)`, `Annotated[Repo, Depends()]`, an
+    alias of either, a decorator's `dependencies=[...]`): (the function, `path:line`)."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
 
-    found: list[str] = []
+    found: list[tuple[FunctionId, str]] = []
     if holder.init is None:
         return found
-    for module, function in project.functions.values():
+    for fid, (module, function) in project.functions.items():
         for param in function.params:
-            if param.depends is not None and dependency_function(project, param.depends) == holder.init:
-                found.append(f"{module.path}:{param.line}")
+            if dependency_function(project, param_dependency(project, param)) == holder.init:
+                found.append((fid, f"{module.path}:{param.line}"))
+        for decorator in function.decorators:
+            if any(dependency_function(project, ref) == holder.init for ref in decorator.depends):
+                found.append((fid, f"{module.path}:{decorator.line}"))
     return found
 
 

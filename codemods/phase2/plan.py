@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
+from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.project import Edge, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
@@ -88,10 +89,12 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
     }
     mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
-    dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
-    aliases = _alias_twins(project, {d: twins[d] for d in dependency_twins if d in twins}, plans)
-    existing = {fid for fid, d in closure.helpers.items() if d.existing}
     parallel = closure.parallel_classes
+    dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
+    # A class dependency's twin is its parallel class: named through `renames`, not `redepend`.
+    function_twins = {d: twins[d] for d in dependency_twins if d in twins and not class_dependency(project, d)}
+    aliases = _alias_twins(project, function_twins, plans, parallel)
+    existing = {fid for fid, d in closure.helpers.items() if d.existing}
     for fid in sorted(migrated - existing):
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
@@ -111,7 +114,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
             fplan.drop_pragma = True
         if fid in closure.migrated_routes or is_dependency:
-            _plan_redepend(project, fid, fplan, plan, {d: twins[d] for d in dependency_twins if d in twins}, aliases)
+            _plan_redepend(project, fid, fplan, plan, function_twins, aliases)
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)
@@ -170,7 +173,7 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
         return
     module, function = project.functions[fid]
     classes = project.flow.classes
-    refs = [r for p in function.params for r in p.annotation] + list(function.returns)
+    refs = [r for p in function.params for r in (*p.annotation, p.depends) if r] + list(function.returns)
     refs += [c.callee for c in function.calls if c.callee]
     mentioned = {found for r in refs if (found := classes.resolve(r)) in parallel}
     for ref in sorted(mentioned):
@@ -188,8 +191,12 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
             fplan.renames[cls.qualname] = new
 
 
-def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> dict[str, tuple[str, str]]:
-    """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name)."""
+def _alias_twins(
+    project: Project, twins: dict, plans: dict[str, FilePlan], parallel: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name).
+    An alias of a class dependency with a parallel async class (`Annotated[Repo, Depends()]`)
+    gets one naming that class."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
     from async_migrate.codemods.phase2.twins import module_names
 
@@ -200,13 +207,22 @@ def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> d
             if value.kind != "annotated":
                 continue
             target = dependency_function(project, value.depends)
+            holder = holders.holder_of(project, target) if target is not None else None
+            if holder is not None and holder.init == target and holder.ref in parallel:
+                twin = _free_alias(project, name, taken)
+                home, cls = project.flow.classes.by_ref[holder.ref]
+                local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
+                if local is None:
+                    continue  # named through a module attribute: the routes using it stay blocked by the self-check
+                plan = plans.setdefault(module.path, FilePlan())
+                plan.alias_twins.append((name, twin, {local: parallel[holder.ref]}))
+                if home.name != module.name:
+                    plan.imports.add((home.name, parallel[holder.ref]))
+                found[f"{module.name}.{name}"] = (module.name, twin)
+                continue
             if target is None or target not in twins:
                 continue
-            twin, number = name + project.config.twin_suffix, 1
-            while twin in taken:
-                number += 1
-                twin = f"{name}{project.config.twin_suffix}_{number}"
-            taken.add(twin)
+            twin = _free_alias(project, name, taken)
             dep_module, dep = project.functions[target]
             renames = {dep.name: twins[target]}
             plan = plans.setdefault(module.path, FilePlan())
@@ -217,6 +233,15 @@ def _alias_twins(project: Project, twins: dict, plans: dict[str, FilePlan]) -> d
                 renames[local] = twins[target]
             found[f"{module.name}.{name}"] = (module.name, twin)
     return found
+
+
+def _free_alias(project: Project, name: str, taken: set[str]) -> str:
+    twin, number = name + project.config.twin_suffix, 1
+    while twin in taken:
+        number += 1
+        twin = f"{name}{project.config.twin_suffix}_{number}"
+    taken.add(twin)
+    return twin
 
 
 def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:

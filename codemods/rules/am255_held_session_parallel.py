@@ -6,7 +6,11 @@ the class stays as it is and a parallel class is added right after it: the same 
 named `<Class>Async` (or `<Class>Async2`, ... when taken), whose `__init__` takes the
 AsyncSession and whose methods working on the held Session are `async def` with awaited
 Session calls. The migrated code builds and annotates the parallel class, and the
-dependency building it gets an async twin that takes the AsyncSession dependency.
+dependency building it gets an async twin that takes the AsyncSession dependency. A class
+FastAPI builds itself (`Depends(UserRepo)`, `Annotated[UserRepo, Depends()]`, an alias of
+either) is injected as the parallel class by the migrated routes; its `__init__` takes
+`AsyncSession = Depends(get_async_db)`. Used by the migrated routes alone, such a class
+moves in place (AM252).
 
 Before:
 

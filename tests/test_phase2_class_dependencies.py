@@ -1,0 +1,189 @@
+"""Phase two through classes FastAPI builds per request (`Depends(ItemService)`), proved by running.
+
+A service class whose `__init__` receives the Session from `Depends(get_db_session)` is
+injected as `svc: ItemService = Depends(ItemService)`, `svc: ItemService = Depends()` or
+`Annotated[ItemService, Depends()]`. When only the migrated routes inject it, it moves in
+place: its `__init__` gets the async session dependency, its methods become `async def`.
+When code that stays synchronous uses it too, the migrated routes inject a parallel async
+class, named in the annotation and in `Depends(...)`. Every case is served with TestClient
+and the database read back through a separate synchronous session.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_objects import apply_objects, methods_of
+from test_phase2_rules import handler, helper, read
+from test_phase2_soundness import KINDS, routes, serve
+
+service = test_phase2_soundness.service
+SUBSYSTEM = "api/items.py"
+
+SERVICE = """
+from typing import Annotated
+
+
+class ItemService:
+    \"\"\"Items on the request's Session; FastAPI builds it per request.\"\"\"
+
+    def __init__(self, db: Session = Depends(get_db_session)) -> None:
+        self.db = db
+
+    def _owner(self, owner_id: int) -> User:
+        owner = self.db.get(User, owner_id)
+        if owner is None:
+            raise LookupError(owner_id)
+        return owner
+
+    def add(self, name: str) -> Item:
+        owner = self._owner(1)
+        obj = Item(name=name, owner_id=owner.id)
+        self.db.add(obj)
+        self.db.commit()
+        return obj
+
+    def names(self) -> list[str]:
+        return list(self.db.scalars(select(Item.name).order_by(Item.id)))
+"""
+ROUTES = """
+@router.post("/items")
+def add_item(name: str, svc: ItemService = Depends(ItemService)):
+    return {"id": svc.add(name).id}
+
+
+@router.post("/items/annotated")
+async def add_annotated(name: str, svc: Annotated[ItemService, Depends()]):
+    return {"id": svc.add(name).id}
+
+
+@router.post("/items/bare")
+def add_bare(name: str, db: session_dependency, svc: ItemService = Depends()):
+    made = svc.add(name)
+    return {"id": made.id, "count": db.scalar(select(func.count(Item.id)))}
+
+
+@router.get("/items")
+async def item_names(svc: ItemService = Depends(ItemService)):
+    return svc.names()
+"""
+CHECK = """
+    ids = [
+        client.post("/items", params={"name": "a"}).json(),
+        client.post("/items/annotated", params={"name": "b"}).json(),
+        client.post("/items/bare", params={"name": "c"}).json(),
+    ]
+    names = client.get("/items").json()
+    with Sync() as s:
+        rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+    print(json.dumps({"ids": ids, "names": names, "rows": rows}))
+"""
+EXPECTED = {
+    "ids": [{"id": 1}, {"id": 2}, {"id": 3, "count": 3}], "names": ["a", "b", "c"], "rows": ["a", "b", "c"],
+}
+ROUTE_NAMES = ("add_item", "add_annotated", "add_bare", "item_names")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_class_dependency_used_only_by_migrated_routes_moves_in_place_and_writes(cli, service, kind):
+    root = service({SUBSYSTEM: routes(SERVICE, ROUTES)})
+    document = apply_objects(cli, root)
+    for route in ROUTE_NAMES:
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    for name in ("ItemService.__init__", "ItemService.add", "ItemService._owner", "ItemService.names"):
+        assert helper(document, name)["action"] == "migrate", helper(document, name)
+    assert methods_of(root, SUBSYSTEM, "ItemService") == {
+        "__init__": False, "_owner": True, "add": True, "names": True,
+    }
+    text = read(root, SUBSYSTEM)
+    assert "    def __init__(self, db: AsyncSession = Depends(get_async_db_session)) -> None:" in text
+    assert "async def add_item(name: str, svc: ItemService = Depends(ItemService)):" in text
+    assert "    return {\"id\": (await svc.add(name)).id}" in text
+    assert serve(root, kind, CHECK) == EXPECTED
+
+
+# ------------------------------------------------------------ shared: the parallel class
+
+ALIAS = """
+ServiceDep = Annotated[ItemService, Depends()]
+"""
+SHARED_ROUTES = ROUTES + """
+
+@router.get("/items/count")
+def item_count(svc: ServiceDep):
+    return {"count": len(svc.names())}
+
+
+@router.get("/items/first")
+async def first_item(svc=Depends(ItemService)):
+    return {"first": svc.names()[0]}
+"""
+ADMIN = """
+from fastapi import APIRouter, Depends
+
+from api.items import ItemService, ServiceDep
+
+router = APIRouter()
+
+
+@router.post("/admin/items")
+def admin_add(name: str, svc: ItemService = Depends(ItemService)):
+    return {"id": svc.add(name).id}
+
+
+@router.get("/admin/count")
+def admin_count(svc: ServiceDep):
+    return {"count": len(svc.names())}
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api import admin, items
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_class_dependency_shared_with_synchronous_routes_gets_a_parallel_class_they_inject(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(SERVICE, ALIAS, SHARED_ROUTES), "api/admin.py": ADMIN, "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    for route in (*ROUTE_NAMES, "item_count", "first_item"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    for name in ("ItemService.__init__", "ItemService.add", "ItemService.names"):
+        found = helper(document, name)
+        assert (found["action"], found["codes"]) == ("twin", ["AM255"]), found
+    assert "api/admin.py:10" in " ".join(helper(document, "ItemService.add")["reasons"])
+    assert methods_of(root, SUBSYSTEM, "ItemService") == {
+        "__init__": False, "_owner": False, "add": False, "names": False,
+    }
+    assert methods_of(root, SUBSYSTEM, "ItemServiceAsync") == {
+        "__init__": False, "_owner": True, "add": True, "names": True,
+    }
+    text = read(root, SUBSYSTEM)
+    assert "    def __init__(self, db: Session = Depends(get_db_session)) -> None:" in text
+    assert "    def __init__(self, db: AsyncSession = Depends(get_async_db_session)) -> None:" in text
+    assert "async def add_item(name: str, svc: ItemServiceAsync = Depends(ItemServiceAsync)):" in text
+    assert "async def add_annotated(name: str, svc: Annotated[ItemServiceAsync, Depends()]):" in text
+    assert "svc: ItemServiceAsync = Depends()):" in text
+    assert "async def first_item(svc=Depends(ItemServiceAsync)):" in text
+    assert "ServiceDep_async = Annotated[ItemServiceAsync, Depends()]" in text
+    assert "async def item_count(svc: ServiceDep_async):" in text
+    admin = read(root, "api/admin.py")
+    assert "def admin_add(name: str, svc: ItemService = Depends(ItemService)):" in admin
+    assert "def admin_count(svc: ServiceDep):" in admin
+    result = serve(root, kind, CHECK.replace("    print(", """    admin = [
+        client.post("/admin/items", params={"name": "d"}).json(),
+        client.get("/admin/count").json(),
+        client.get("/items/count").json(),
+        client.get("/items/first").json(),
+    ]
+    print(""").replace('"rows": rows}', '"rows": rows, "admin": admin}'))
+    assert result == {
+        "ids": EXPECTED["ids"], "names": ["a", "b", "c"], "rows": ["a", "b", "c"],
+        "admin": [{"id": 4}, {"count": 4}, {"count": 4}, {"first": "a"}],
+    }
