@@ -70,6 +70,20 @@ def copy_service(source: Path, target: Path) -> Path:
     return target
 
 
+def phase2_in_turn(cli, source: Path, target: Path, subsystems, after_step=None) -> tuple[Path, dict[str, dict]]:  # type: ignore[no-untyped-def]
+    """A copy of a sample through phase one, then phase two applied on each subsystem in turn:
+    (the copy, each subsystem's JSON). `after_step(subsystem, document)` runs after each."""
+    root = copy_service(source, target)
+    assert cli("phase1", root, "--apply").exit_code == 0
+    documents = {}
+    for subsystem in subsystems:
+        document = documents[subsystem] = cli.json("phase2", root, "--subsystem", subsystem, "--apply")
+        assert document["errors"] == [], subsystem
+        if after_step is not None:
+            after_step(subsystem, document)
+    return root, documents
+
+
 def run_service_tests(
     root: Path, database_url: str | None, *, prefix: str = "BOOKSHOP", pytest_args: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:

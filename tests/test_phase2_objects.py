@@ -363,21 +363,17 @@ TASKBOARD_MIGRATED = {
 @pytest.fixture(scope="module")
 def taskboard_migrated(tmp_path_factory):  # type: ignore[no-untyped-def]
     from conftest import TASKBOARD, Cli
-    from sample import STRICT, copy_service, defined_tests, outcome_counts, run_service_tests
+    from sample import STRICT, defined_tests, outcome_counts, phase2_in_turn, run_service_tests
 
-    cli = Cli()
-    root = copy_service(TASKBOARD, tmp_path_factory.mktemp("taskboard") / "taskboard")
-    assert cli("phase1", root, "--apply").exit_code == 0
-    documents = {}
-    for subsystem in TASKBOARD_MIGRATED:
-        document = cli.json("phase2", root, "--subsystem", subsystem, "--apply")
-        assert document["errors"] == []
-        documents[subsystem] = document
+    target = tmp_path_factory.mktemp("taskboard") / "taskboard"
+
+    def service_tests_pass(subsystem: str, document: dict) -> None:
         if document["files_changed"]:  # the service's own tests pass after each step (SQLite)
-            result = run_service_tests(root, None, prefix="TASKBOARD", pytest_args=STRICT)
+            result = run_service_tests(target, None, prefix="TASKBOARD", pytest_args=STRICT)
             assert result.returncode == 0, subsystem + result.stdout[-4000:] + result.stderr[-2000:]
-            assert outcome_counts(result) == {"passed": defined_tests(root)}
-    return root, documents
+            assert outcome_counts(result) == {"passed": defined_tests(target)}
+
+    return phase2_in_turn(Cli(), TASKBOARD, target, TASKBOARD_MIGRATED, service_tests_pass)
 
 
 def test_taskboard_routes_migrate_subsystem_by_subsystem(taskboard_migrated):

@@ -7,7 +7,15 @@ import json
 
 import pytest
 from conftest import BOOKSHOP, check_golden
-from sample import STRICT, copy_service, database, defined_tests, outcome_counts, run_service_tests
+from sample import (
+    STRICT,
+    copy_service,
+    database,
+    defined_tests,
+    outcome_counts,
+    phase2_in_turn,
+    run_service_tests,
+)
 
 from async_migrate.codemods import run
 from async_migrate.codemods.config import Config
@@ -36,20 +44,13 @@ EVERY_SUBSYSTEM = ("api/books.py", "api/authors.py", "api/orders.py", "api/repor
 def every_subsystem_migrated(tmp_path_factory):  # type: ignore[no-untyped-def]
     from conftest import Cli
 
-    cli = Cli()
-    root = copy_service(BOOKSHOP, tmp_path_factory.mktemp("every") / "bookshop")
-    assert cli("phase1", root, "--apply").exit_code == 0
-    documents = {}
-    for subsystem in EVERY_SUBSYSTEM:
-        documents[subsystem] = cli.json("phase2", root, "--subsystem", subsystem, "--apply")
-        assert documents[subsystem]["errors"] == [], subsystem
-    return root, documents
+    return phase2_in_turn(Cli(), BOOKSHOP, tmp_path_factory.mktemp("every") / "bookshop", EVERY_SUBSYSTEM)
 
 
 def test_every_subsystem_migrates_one_after_another_or_says_why_not(every_subsystem_migrated):
     root, documents = every_subsystem_migrated
     blocked = {}
-    for subsystem, document in documents.items():
+    for document in documents.values():
         for handler in document["handlers"]:
             assert handler["action"] in ("migrate", "blocked", "unchanged") and handler["reasons"], handler
             if handler["action"] == "blocked":
