@@ -51,6 +51,9 @@ class Classes:
         self._mro: dict[str, tuple[str, ...]] = {}
         self._subclasses: dict[str, list[str]] | None = None
         self._abstract: dict[str, bool] = {}
+        # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
+        # asks every class for backrefs, once per attribute read of every analysed closure.
+        self.relationship_strategies: dict[tuple[str, str], str | None] = {}
 
     def owner(self, fid: FunctionId) -> str | None:
         """The class a method is defined in, or None for a plain function."""

@@ -77,6 +77,13 @@ class Flow:
 
     def relationship(self, owner: str, attribute: str) -> str | None:
         """The strategy of `owner.attribute` when it is a relationship (declared or a backref)."""
+        known = self.classes.relationship_strategies
+        key = (owner, attribute)
+        if key not in known:
+            known[key] = self._relationship(owner, attribute)
+        return known[key]
+
+    def _relationship(self, owner: str, attribute: str) -> str | None:
         for ancestor in self.classes.mro(owner):
             _, declared = self.classes.by_ref[ancestor]
             if attribute in declared.relationships:
