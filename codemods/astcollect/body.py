@@ -443,7 +443,12 @@ class BodyScanner:
             self.raw_references.append(name)
 
     def _on_name(self, node: ast.Name, nested: bool) -> bool:
-        self._name(node.id, self.source.line_of(node), nested, id(node))
+        # `_name` inlined: the line is only worked out for the uses it records (most names are not).
+        name = node.id
+        if name in self.params or name in self.tracked:
+            self.function.name_uses.setdefault(name, []).append(self.source.line_of(node))
+        elif id(node) not in self.callees and name in self.module_level:
+            self.raw_references.append(name)
         return False
 
     def _on_attribute(self, node: ast.Attribute, nested: bool) -> bool:

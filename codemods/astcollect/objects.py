@@ -25,6 +25,7 @@ function cannot tell which binding a read sees.
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.module import Collector
@@ -73,7 +74,7 @@ class _Flow:
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # One walk of the body, read four times below: the walk is most of this reader's cost.
-        nodes = list(_own_nodes(node.body))
+        nodes = _own_nodes(node.body)
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | {
             item.id for item in nodes if type(item) is ast.Name and type(item.ctx) is ast.Store
@@ -357,15 +358,35 @@ def _chained_on(node: ast.expr, name: str) -> bool:
     return type(node) is ast.Name and node.id == name
 
 
-def _own_nodes(body: list[ast.stmt]):
-    """Every node of the body outside nested scopes (the scope nodes themselves included)."""
+def _own_nodes(body: list[ast.stmt]) -> list[Any]:
+    """Every node of the body outside nested scopes (the scope nodes themselves included), in
+    `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them)."""
+    found: list[Any] = []  # Any: the callers narrow by `type(item) is ...`, which mypy does not follow
     stack: list[ast.AST] = list(reversed(body))
+    fields_of = _CHILD_FIELDS
+    node_type = ast.AST
     while stack:
         item = stack.pop()
-        yield item
-        if isinstance(item, _SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(item))))
+        found.append(item)
+        kind = type(item)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(
+                name for name in reversed(kind._fields) if name not in _NOT_CODE
+            )
+        for name in fields:  # last field first: the stack pops the first one first
+            value = getattr(item, name, None)
+            if type(value) is list:
+                stack.extend(element for element in reversed(value) if isinstance(element, node_type))
+            elif isinstance(value, node_type):
+                stack.append(value)
+    return found
+
+
+# Fields holding nothing but a context (`Load`, `Store`) or an operator.
+_NOT_CODE = frozenset({"ctx", "op", "ops"})
+# Node type -> the fields the walk descends into, last first (none for nested scopes).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _bound_inside(scope: ast.AST) -> set[str]:

@@ -15,16 +15,16 @@ import bisect
 import io
 import keyword
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 PRAGMA = "async-migrate:"
 
 # Constants written as names.
 NAMED_CONSTANTS = {None: "None", True: "True", False: "False"}
 
-# Nodes that hold no code: contexts and operators (shared singletons, never walked).
-_NO_CODE = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.type_ignore)
-_no_code: dict[type, bool] = {}
+# Fields that hold no code, only contexts and operators (shared singletons, never walked) or
+# type-ignore comments; no other field holds those.
+_NO_CODE_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores"})
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -160,27 +160,27 @@ _IN_SOURCE_ORDER = {
 }
 
 
-def _holds_code(kind: type) -> bool:
-    known = _no_code.get(kind)
-    if known is None:
-        known = _no_code[kind] = not issubclass(kind, _NO_CODE)
-    return known
-
-
-def children(node: ast.AST) -> Iterator[ast.AST]:
+def children(node: ast.AST) -> Iterable[ast.AST]:
     """The child nodes that can hold code, in the order written."""
-    ordered = _IN_SOURCE_ORDER.get(type(node))
+    kind = type(node)
+    ordered = _IN_SOURCE_ORDER.get(kind)
     if ordered is not None:
-        yield from ordered(node)  # type: ignore[operator]
-        return
-    for name in node._fields:
+        return ordered(node)  # type: ignore[operator]
+    fields = _CODE_FIELDS.get(kind)
+    if fields is None:
+        fields = _CODE_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NO_CODE_FIELDS)
+    found: list[ast.AST] = []
+    for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            for item in value:
-                if isinstance(item, ast.AST) and _holds_code(type(item)):
-                    yield item
-        elif isinstance(value, ast.AST) and _holds_code(type(value)):
-            yield value
+            found.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
+# Node type -> its fields that may hold code.
+_CODE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -426,6 +426,8 @@ def _calls_before(text: str, paren: int) -> bool:
 
 def _comment(line: str) -> str | None:
     """The comment at the end of a line of code, if any (quotes followed roughly)."""
+    if "#" not in line:
+        return None
     quote = ""
     index = 0
     while index < len(line):
