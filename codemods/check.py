@@ -39,7 +39,7 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import coroutine_needs, decide, lazy_load_text, lazy_loads_on_loop
-from async_migrate.codemods.phase1.shared_session import shared_session_uses
+from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
@@ -611,8 +611,17 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         # Offloading would hand the one Session to threadpool threads: not a fix here.
         found.append(
             f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, one Session the whole process "
-            "shares: give each request its own Session (a dependency yielding `SessionLocal()`) or make it "
-            "a `scoped_session`, then rerun phase one"
+            "shares: give each request its own Session (a dependency yielding `SessionLocal()`) or a "
+            "`scoped_session` scoped to the request (`scopefunc=`), then rerun phase one"
+        )
+        return documented + found
+    scoped = thread_scoped_uses(project, handler.id)
+    if scoped:
+        # In a worker thread the Session would outlive the request: not a fix here either.
+        found.append(
+            f"{scoped[0].path}:{scoped[0].line} uses {scoped[0].holder}: scope it to the request "
+            "(`scopefunc=` a context variable set per request) or take the Session from a dependency, "
+            "then rerun phase one"
         )
         return documented + found
     if documented and not found:

@@ -502,8 +502,6 @@ def not_a_session(tenant) -> dict:
         ("with Session(engine) as s:\n    return s.get(dict, 1)", "opens a synchronous Session itself"),
         ("s = SessionLocal()\nreturn s.get(dict, 1)", "opens a synchronous Session itself"),
         ("s = tenant_session(1)\nreturn s.get(dict, 1)", "(`s = tenant_session() -> s.get()`)"),
-        ("return ScopedSession.query(dict).all()", "ScopedSession.query()"),
-        ("ScopedSession.commit()", "ScopedSession.commit()"),
     ],
 )
 def test_session_openers_convert(cli, app, body, fragment):
@@ -514,6 +512,22 @@ def test_session_openers_convert(cli, app, body, fragment):
     )
     root = app({"db/openers.py": OPENERS, "api/x.py": source})
     decided(cli, root, "handler", "convert", fragment)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("return ScopedSession.query(dict).all()", "(`ScopedSession.query()`) on `ScopedSession`"),
+        ("ScopedSession.commit()", "(`ScopedSession.commit()`) on `ScopedSession`"),
+    ],
+)
+def test_a_thread_local_scoped_session_is_seen_and_kept(cli, app, body, fragment):
+    source = route(
+        '@router.get("/x")\nasync def handler():\n' + textwrap.indent(body, "    "),
+        "from db.openers import ScopedSession",
+    )
+    root = app({"db/openers.py": OPENERS, "api/x.py": source})
+    decided(cli, root, "handler", "keep", fragment)
 
 
 def test_session_opener_near_misses_are_kept(cli, app):

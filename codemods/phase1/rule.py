@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Outcome
-from async_migrate.codemods.phase1.shared_session import shared_session_uses
+from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
@@ -49,6 +49,7 @@ from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM1
 from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
+from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -101,8 +102,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             outcome.blocking = engine
         if work.any:
             outcome.blocking = work.blocking
-            # The threadpool is where a process-wide Session must not go: nothing is offloaded.
-            if offload_mixed and not kept_by_pragma and AM126.code not in codes(keep):
+            # The threadpool is where a process-wide or thread-local Session must not go: nothing is offloaded.
+            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code} & set(codes(keep)):
                 _offload(outcome, work)
             _still_blocking(outcome, work)
         return outcome
@@ -220,7 +221,16 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: one Session "
                 "the whole process shares, safe only while its routes run one at a time on the event "
                 "loop; as `def` (or offloaded) concurrent requests would use it from several threads at "
-                "once; give each request its own Session (a dependency) or make it a `scoped_session`"
+                "once; give each request its own Session (a dependency) or a `scoped_session` scoped to the request"
+            )
+        )
+    for use in thread_scoped_uses(project, handler.id)[:1]:
+        reasons.append(
+            AM132.reason(
+                f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: as `def` it would "
+                "run on threadpool workers, each keeping its own Session (its transaction and connection) "
+                "open from one request to the next, out of reach of a `remove()` on the event loop thread; "
+                "scope it to the request (`scopefunc=`) or take the Session from a dependency"
             )
         )
     reasons.extend(coroutine_reasons(work))

@@ -22,11 +22,12 @@ the value flow gives it both `factory` and `session` values, a plain Session onl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from async_migrate.codemods.flow import FACTORY, INSTANCE, SESSION, split
 from async_migrate.codemods.project import FunctionId, Project
-from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
 _DEPTH = 8  # helpers deeper than this are not followed; phase one's other reasons see them
 
@@ -43,7 +44,28 @@ class SharedUse:
 
 def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a process-wide Session by `fid` and the project functions it reaches, in call order."""
-    cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault("shared_session_uses", {})  # type: ignore[assignment]
+    return _reached(project, fid, "shared_session_uses", _own_uses)
+
+
+def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """Uses of a thread-local `scoped_session` (no `scopefunc=`) by `fid` and what it reaches,
+    unless that code also calls its `remove()` itself.
+
+    An `async def` route uses the event loop thread's Session, which code on that thread (an
+    HTTP middleware, an async dependency) closes with `remove()` after each request. As `def`
+    the route runs on a threadpool worker, whose Session that `remove()` never reaches: each
+    worker keeps its Session, and its open transaction and connection, from one request to the
+    next.
+    """
+    uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
+    removed = {use.holder for use in uses if use.call.endswith(".remove()")}
+    return [use for use in uses if use.holder not in removed]
+
+
+def _reached(
+    project: Project, fid: FunctionId, key: str, own: Callable[[Project, FunctionId], list[SharedUse]]
+) -> list[SharedUse]:
+    cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault(key, {})  # type: ignore[assignment]
     found: list[SharedUse] = []
     seen = {fid}
     frontier = [fid]
@@ -51,7 +73,7 @@ def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
         following = []
         for current in frontier:
             if current not in cache:
-                cache[current] = _own_uses(project, current)
+                cache[current] = own(project, current)
             found.extend(cache[current])
             for edge in project.all_calls_from.get(current, ()):
                 if edge.callee not in seen:
@@ -130,3 +152,41 @@ def _module_instance(project: Project, cls: str) -> str | None:
                 if made.kind == INSTANCE and cls in flow.classes.mro(made.target):  # type: ignore[arg-type]
                     return f"{module.name}.{name}"
     return None
+
+
+def _thread_local_registries(project: Project) -> dict[str, str]:
+    """Module-level `X = scoped_session(...)` without `scopefunc=`: reference -> `path:line`."""
+    found: dict[str, str] | None = project.derived.get("thread_local_registries")  # type: ignore[assignment]
+    if found is None:
+        found = {}
+        for module in project.modules.values():
+            for name, value in module.values.items():
+                if value.kind != "call" or project.canonical(value.ref) not in SCOPED_SESSION_MAKERS:
+                    continue
+                # `scoped_session(factory, request_scope.get)` passes the scope positionally.
+                if len(value.args) > 1 or any(arg.keyword in ("scopefunc", "*", "**") for arg in value.args):
+                    continue
+                found[f"{module.name}.{name}"] = f"{module.path}:{value.line}"
+        project.derived["thread_local_registries"] = found
+    return found
+
+
+def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    registries = _thread_local_registries(project)
+    if not registries:
+        return []
+    module, function = project.functions[fid]
+    uses = []
+    for call in function.calls:
+        if call.callee is None:
+            continue
+        parts = call.callee.split(".")
+        for end in range(len(parts), 0, -1):
+            registry = project.canonical(".".join(parts[:end]))
+            if registry in registries:
+                short = registry.rsplit(".", 1)[-1]
+                written = ".".join([short, *parts[end:]])
+                holder = f"`{short}`, a `scoped_session` whose scope is the thread ({registries[registry]})"
+                uses.append(SharedUse(module.path, call.line, f"{written}()", holder))
+                break
+    return uses

@@ -30,7 +30,8 @@ After:
         db.execute(insert(Counter))
         db.commit()
 
-A `scoped_session(SessionLocal)` global gives each thread its own Session and converts as usual.
+A `scoped_session(SessionLocal)` global scoped to the request (`scopefunc=`) converts as usual;
+one scoped to the thread (the default) is AM132.
 """
 
 from async_migrate.codemods.rules.base import Rule
@@ -41,6 +42,6 @@ RULE = Rule(
     summary="the handler uses one Session object shared by the whole process: as `def` it would be "
     "used from several threadpool threads at once",
     fix="give each request its own Session (a dependency yielding `SessionLocal()`), or make the global "
-    "a `scoped_session(SessionLocal)`; then run phase one again",
+    "a `scoped_session(SessionLocal, scopefunc=...)` scoped to the request; then run phase one again",
     doc=__doc__,
 )

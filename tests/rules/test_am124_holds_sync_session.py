@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+# Scoped to the request: a thread-local one is AM132.
 SCOPED = """
+from contextvars import ContextVar
+
 from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-ScopedSession = scoped_session(sessionmaker(bind=create_engine("sqlite://")))
+request_scope: ContextVar[object] = ContextVar("request_scope")
+ScopedSession = scoped_session(sessionmaker(bind=create_engine("sqlite://")), scopefunc=request_scope.get)
 """
 
 

@@ -9,12 +9,17 @@ from sqlalchemy.orm import sessionmaker
 SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
 db = SessionLocal()
 """
+# Scoped to the request (a context variable the application sets per request), so neither
+# shared by the process (AM126) nor left open on threadpool workers (AM132).
 SCOPED = """
+from contextvars import ContextVar
+
 from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+request_scope: ContextVar[object] = ContextVar("request_scope")
 SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
-db = scoped_session(SessionLocal)
+db = scoped_session(SessionLocal, scopefunc=request_scope.get)
 """
 REPOSITORY = """
 from sqlalchemy import create_engine, text
@@ -76,7 +81,7 @@ def test_a_session_held_by_a_module_level_instance_keeps_the_route(app, reported
     assert "`self.db`, opened once by the module-level instance `api.items.counter`" in entry["reasons"][0]
 
 
-def test_near_miss_a_scoped_session_global_converts(app, reported):
+def test_near_miss_a_request_scoped_session_global_converts(app, reported):
     root = app(
         """
         from sqlalchemy import text

@@ -1,0 +1,43 @@
+"""AM132 thread-scoped-session: an `async def` handler uses a thread-local `scoped_session`, which as `def` would keep a Session open on every threadpool worker
+
+A `scoped_session(SessionLocal)` without `scopefunc=` gives each thread its own Session. An
+`async def` route uses the event loop thread's, and code on that thread (an HTTP middleware
+or an async dependency calling `ScopedSession.remove()`) closes it after each request. As a
+plain `def` the route runs on a threadpool worker: that `remove()` never reaches the
+worker's Session, so it keeps its transaction and connection from one request to the next
+(connections "idle in transaction", locks held, the pool exhausted). Phase one keeps the
+handler; offloading its calls would do the same harm.
+
+Before:
+
+    ScopedSession = scoped_session(SessionLocal)
+
+    @router.get("/pets/{id}")
+    async def read_pet(id: int):
+        return ScopedSession.get(Pet, id)
+
+After:
+
+    request_scope: ContextVar[object] = ContextVar("request_scope")
+    ScopedSession = scoped_session(SessionLocal, scopefunc=request_scope.get)
+
+    @router.get("/pets/{id}")
+    def read_pet(id: int):
+        return ScopedSession.get(Pet, id)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM132",
+    name="thread-scoped-session",
+    summary=(
+        "an `async def` handler uses a thread-local `scoped_session`, which as `def` would keep a Session "
+        "open on every threadpool worker"
+    ),
+    fix=(
+        "scope the registry to the request (`scopefunc=` a context variable set per request), or take the "
+        "Session from a dependency; then rerun phase one"
+    ),
+    doc=__doc__,
+)
