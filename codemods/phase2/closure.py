@@ -341,7 +341,9 @@ def compute(
     if twins & held and shared != "block":
         # Something that keeps a synchronous original calls into a class moving in place:
         # the class is shared after all, and gets a parallel async class.
-        conflicting = {h.ref for f in twins & held if (h := holders.holder_of(project, f)) is not None}
+        conflicting = {
+            ref for f in twins & held if (h := holders.holder_of(project, f)) is not None for ref in h.family or (h.ref,)
+        }
         if conflicting - shared_holders:
             return compute(project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting))
     if twins & held:
@@ -478,27 +480,34 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
     """Name the parallel async classes (`ProjectRepoAsync`, free in the class's module and in
     every module importing the class) and record their methods' decisions."""
     taken: dict[str, set[str]] = {}
+    # Every class of a family gets its parallel class, the subclasses' based on the base's.
+    family = sorted({
+        ref for fid in members if (holder := holders.holder_of(project, fid)) is not None
+        for ref in holder.family or (holder.ref,)
+    }, key=lambda ref: (len(project.flow.classes.mro(ref)), ref))
+    for ref in family:
+        if ref in closure.parallel_classes:
+            continue
+        module, found = project.flow.classes.by_ref[ref]
+        homes = {module.name} | {
+            other.name for other in project.modules.values()
+            if any(project.flow.classes.resolve(imported) == ref for imported in other.imports.values())
+        }
+        for home in homes:
+            if home not in taken:
+                taken[home] = twins_module.module_names(project.modules[home])
+        base = found.name + "Async"
+        new, number = base, 1
+        while any(new in taken[home] for home in homes):
+            number += 1
+            new = f"{base}{number}"
+        for home in homes:
+            taken[home].add(new)
+        closure.parallel_classes[ref] = new
     for fid in sorted(members):
         holder = holders.holder_of(project, fid)
         if holder is None:
             continue
-        if holder.ref not in closure.parallel_classes:
-            module, found = project.flow.classes.by_ref[holder.ref]
-            homes = {module.name} | {
-                other.name for other in project.modules.values()
-                if any(project.flow.classes.resolve(ref) == holder.ref for ref in other.imports.values())
-            }
-            for home in homes:
-                if home not in taken:
-                    taken[home] = twins_module.module_names(project.modules[home])
-            base = found.name + "Async"
-            new, number = base, 1
-            while any(new in taken[home] for home in homes):
-                number += 1
-                new = f"{base}{number}"
-            for home in homes:
-                taken[home].add(new)
-            closure.parallel_classes[holder.ref] = new
         new = closure.parallel_classes[holder.ref]
         cls = holder.name(project)
         users = _synchronous_users(project, closure, holder)
@@ -518,13 +527,18 @@ def _synchronous_users(project: Project, closure: Closure, holder: holders.Holde
         f"{place} ({_name(project, user)} injects it)"
         for user, place in holders.class_dependency_users(project, holder) if user not in moved
     ]
-    moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
+    moving = sorted({*holder.methods, *holders.family_inits(project, holder)})
     found += [
         f"{_where(project, e.caller, e.call.line)} ({_name(project, e.caller)})"
         for m in moving for e in project.all_calls_to[m]
-        if e.caller not in moved and holders.holder_of(project, e.caller) is not holder
+        if e.caller not in moved and not _same_family(project, e.caller, holder)
     ]
     return list(dict.fromkeys(found))
+
+
+def _same_family(project: Project, fid: FunctionId, holder: holders.HolderClass) -> bool:
+    other = holders.holder_of(project, fid)
+    return other is not None and other.ref in (holder.family or (holder.ref,))
 
 
 def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
@@ -583,7 +597,7 @@ def _holder_reasons(
                 f"{', '.join(injected)}: {cls} holds the Session and is injected as a class dependency "
                 f"(`Depends({cls})`) where the code stays synchronous"
             ))
-        moving = sorted({*holder.methods, *([holder.init] if holder.init else [])})
+        moving = sorted({*holder.methods, *holders.family_inits(project, holder)})
         outside = sorted({e.caller for m in moving for e in project.all_calls_to[m] if e.caller not in members})
         if outside:
             reasons.append(AM254.reason(
@@ -611,7 +625,7 @@ def _holder_reasons(
                     "also use and which stay synchronous"
                 ))
         if shared is not None and len(reasons) > before:
-            shared.add(holder.ref)
+            shared.update(holder.family or (holder.ref,))
             del reasons[before:]
     return reasons
 

@@ -28,7 +28,10 @@ from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import UNAVAILABLE_METHODS
 
-_PLAIN_BASES = frozenset({"object", "builtins.object"})
+# Bases that add no methods working on the Session: `class BaseRepo(Generic[ModelT], ABC)`.
+_PLAIN_BASES = frozenset({
+    "object", "builtins.object", "typing.Generic", "typing_extensions.Generic", "abc.ABC",
+})
 
 
 @dataclass(slots=True)
@@ -37,9 +40,12 @@ class HolderClass:
 
     ref: str
     attributes: tuple[str, ...]  # `db` for `self.db`
-    init: FunctionId | None  # the `__init__` that receives the Session
+    init: FunctionId | None  # the `__init__` that receives the Session (the class's own, or inherited)
     methods: set[FunctionId] = field(default_factory=set)  # methods that become `async def`
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, why): each blocks the class
+    # The class hierarchy moving as one: the class assigning the Session attribute and its
+    # project subclasses. `methods` and `problems` are the whole family's.
+    family: tuple[str, ...] = ()
 
     def name(self, project: Project) -> str:
         return project.flow.classes.short(self.ref)
@@ -73,55 +79,85 @@ def _find(project: Project) -> dict[str, HolderClass]:
                 continue
             if any(v.kind == SESSION for v in flow.attribute(ref, name)) and (ref, name) not in classes.assigned:
                 declared.setdefault(ref, []).append(name)
+    # A class assigning the Session attribute and its project subclasses move as one family:
+    # a subclass's methods read the attribute its base assigns, and calls dispatch through both.
+    direct = sorted({*attributes, *declared})
+    roots = [ref for ref in direct if not any(base in direct for base in classes.mro(ref)[1:])]
     holders: dict[str, HolderClass] = {}
-    for ref in sorted({*attributes, *declared}):
-        module, found = classes.by_ref[ref]
-        init = classes.methods.get(ref, {}).get("__init__")
-        holder = HolderClass(ref, tuple(sorted({*attributes.get(ref, {}), *declared.get(ref, ())})), init)
-        holders[ref] = holder
-        for name in declared.get(ref, ()):
-            holder.problems.append((
-                module.path, found.line, f"`{name}` is a Session declared on the class (a class-based view's "
-                "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"
-            ))
-        init_params = project.session_params.get(init, {}) if init is not None else {}
-        for attribute, assigned in sorted(attributes.get(ref, {}).items()):
-            for fid, expression in assigned:
-                fmodule, function = project.functions[fid]
-                if fid != init or expression.lstrip("$") not in init_params:
-                    holder.problems.append((
-                        fmodule.path, function.line, f"{function.qualname} assigns the Session attribute "
-                        f"`self.{attribute}` (`{project.written(expression)}`): the tool moves a Session only "
-                        "when `__init__` stores a Session parameter"
-                    ))
-        for base in found.bases:
-            if project.canonical(base) in _PLAIN_BASES:
-                continue
-            if classes.resolve(base) is None:
-                holder.problems.append((
-                    module.path, found.line, f"{found.qualname} inherits from `{base}`, which the tool cannot see into: its "
-                    "methods may use the Session too"
-                ))
-            else:
-                holder.problems.append((
-                    module.path, found.line, f"{found.qualname} inherits from the project class {classes.short(classes.resolve(base))}: "
-                    "classes holding the Session in a class hierarchy are not moved"
-                ))
-        for sub in classes.subclasses(ref):
-            holder.problems.append((
-                module.path, found.line, f"{found.qualname} is subclassed by {classes.short(sub)}: classes "
-                "holding the Session in a class hierarchy are not moved"
-            ))
-        for other in project.modules.values():
-            for name, value in sorted(other.values.items()):
-                if value.kind == "call" and classes.resolve(value.ref) == ref:
-                    holder.problems.append((
-                        other.path, value.line, f"an instance of {found.qualname} is kept at module level "
-                        f"(`{name}`): its Session outlives the request"
-                    ))
-        holder.methods = _async_methods(project, holder)
-        holder.problems.extend(_escapes(project, holder))
+    for root in roots:
+        family = tuple(dict.fromkeys([root, *sorted(classes.subclasses(root))]))
+        names = sorted({a for ref in family for a in (*attributes.get(ref, {}), *declared.get(ref, ()))})
+        members = [
+            HolderClass(ref, tuple(names), _init(project, ref), family=family) for ref in family
+        ]
+        problems: list[tuple[str, int, str]] = []
+        for holder in members:
+            holders[holder.ref] = holder
+            problems.extend(_problems(project, holder, attributes.get(holder.ref, {}), declared.get(holder.ref, [])))
+        methods = _async_methods(project, members)
+        for holder in members:
+            holder.methods = methods
+            problems.extend(_escapes(project, holder))
+        for holder in members:
+            holder.problems = list(dict.fromkeys(problems))
     return holders
+
+
+def _init(project: Project, ref: str) -> FunctionId | None:
+    """The `__init__` instances of the class run: its own, or the nearest project base's."""
+    classes = project.flow.classes
+    for cls in classes.mro(ref):
+        found = classes.methods.get(cls, {}).get("__init__")
+        if found is not None:
+            return found
+    return None
+
+
+def _problems(
+    project: Project, holder: HolderClass, assigned: dict[str, list[tuple[FunctionId, str]]], declared: list[str]
+) -> list[tuple[str, int, str]]:
+    """What keeps one class of a family from moving."""
+    classes = project.flow.classes
+    module, found = classes.by_ref[holder.ref]
+    problems = []
+    for name in declared:
+        problems.append((
+            module.path, found.line, f"`{name}` is a Session declared on the class (a class-based view's "
+            "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"
+        ))
+    own_init = classes.methods.get(holder.ref, {}).get("__init__")
+    init_params = project.session_params.get(own_init, {}) if own_init is not None else {}
+    for attribute, found_assigned in sorted(assigned.items()):
+        for fid, expression in found_assigned:
+            fmodule, function = project.functions[fid]
+            if fid != own_init or expression.lstrip("$") not in init_params:
+                problems.append((
+                    fmodule.path, function.line, f"{function.qualname} assigns the Session attribute "
+                    f"`self.{attribute}` (`{project.written(expression)}`): the tool moves a Session only "
+                    "when `__init__` stores a Session parameter"
+                ))
+    for base in found.bases:
+        if project.canonical(base) in _PLAIN_BASES:
+            continue
+        resolved = classes.resolve(base)
+        if resolved is None:
+            problems.append((
+                module.path, found.line, f"{found.qualname} inherits from `{base}`, which the tool cannot see into: its "
+                "methods may use the Session too"
+            ))
+        elif resolved not in holder.family and classes.methods.get(resolved):
+            problems.append((
+                module.path, found.line, f"{found.qualname} inherits from the project class {classes.short(resolved)}, "
+                "which does not hold the Session but has methods of its own: they may call the methods that move"
+            ))
+    for other in project.modules.values():
+        for name, value in sorted(other.values.items()):
+            if value.kind == "call" and classes.resolve(value.ref) == holder.ref:
+                problems.append((
+                    other.path, value.line, f"an instance of {found.qualname} is kept at module level "
+                    f"(`{name}`): its Session outlives the request"
+                ))
+    return problems
 
 
 def _self_paths(project: Project, fid: FunctionId, holder: HolderClass) -> tuple[str, ...]:
@@ -147,18 +183,24 @@ def uses_held(project: Project, fid: FunctionId, holder: HolderClass) -> bool:
     return any(b.expr in paths or b.expr.startswith(tuple(p + "." for p in paths)) for b in function.bindings)
 
 
-def _async_methods(project: Project, holder: HolderClass) -> set[FunctionId]:
-    """Methods that read the held Session, and methods of the class calling them through
-    `self`: all become `async def` when the class moves."""
-    own = project.flow.classes.methods.get(holder.ref, {})
-    chosen = {fid for name, fid in own.items() if name != "__init__" and uses_held(project, fid, holder)}
+def _async_methods(project: Project, family: list[HolderClass]) -> set[FunctionId]:
+    """Methods that read the held Session, methods of the family calling them (through `self`
+    or `super()`), and the overrides of either in the family: all become `async def` when the
+    family moves, since one call on `self` may run any of them."""
+    classes = project.flow.classes
+    own = [
+        (holder, name, fid) for holder in family for name, fid in classes.methods.get(holder.ref, {}).items()
+        if name != "__init__"
+    ]
+    chosen = {fid for holder, _name, fid in own if uses_held(project, fid, holder)}
     changed = True
     while changed:
         changed = False
-        for name, fid in own.items():
-            if name == "__init__" or fid in chosen:
+        names = {project.functions[fid][1].name for fid in chosen}
+        for _holder, name, fid in own:
+            if fid in chosen:
                 continue
-            if any(edge.callee in chosen for edge in project.all_calls_from[fid]):
+            if name in names or any(edge.callee in chosen for edge in project.all_calls_from[fid]):
                 chosen.add(fid)
                 changed = True
     return chosen
@@ -255,8 +297,15 @@ def passes_held(project: Project, edge: Edge) -> bool:
 
 
 def constructions(project: Project, holder: HolderClass) -> list[Edge]:
-    """The calls that build an instance (`Repo(db)`): the edges to its `__init__`."""
-    return [] if holder.init is None else list(project.all_calls_to[holder.init])
+    """The calls that build an instance of the family (`Repo(db)`): the edges to their `__init__`s."""
+    return [edge for init in family_inits(project, holder) for edge in project.all_calls_to[init]]
+
+
+def family_inits(project: Project, holder: HolderClass) -> list[FunctionId]:
+    """The `__init__`s the classes of the holder's family run."""
+    holders = holder_classes(project)
+    found = [h.init for ref in holder.family or (holder.ref,) if (h := holders.get(ref)) is not None and h.init]
+    return list(dict.fromkeys(found))
 
 
 def class_dependency_users(project: Project, holder: HolderClass) -> list[tuple[FunctionId, str]]:
@@ -265,14 +314,13 @@ def class_dependency_users(project: Project, holder: HolderClass) -> list[tuple[
     from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
 
     found: list[tuple[FunctionId, str]] = []
-    if holder.init is None:
-        return found
+    inits = set(family_inits(project, holder))
     for fid, (module, function) in project.functions.items():
         for param in function.params:
-            if dependency_function(project, param_dependency(project, param)) == holder.init:
+            if dependency_function(project, param_dependency(project, param)) in inits:
                 found.append((fid, f"{module.path}:{param.line}"))
         for decorator in function.decorators:
-            if any(dependency_function(project, ref) == holder.init for ref in decorator.depends):
+            if any(dependency_function(project, ref) in inits for ref in decorator.depends):
                 found.append((fid, f"{module.path}:{decorator.line}"))
     return found
 

@@ -80,6 +80,8 @@ class FilePlan:
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
     # Parallel async classes added after a class: class qualname -> (new name, method key -> plan).
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
+    # Names in a parallel class's copy that become other parallel classes (its project bases).
+    parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
@@ -121,7 +123,34 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
+    _plan_parallel_family(project, plans, parallel)
     return plans
+
+
+def _plan_parallel_family(project: Project, plans: dict[str, FilePlan], parallel: dict[str, str]) -> None:
+    """Every class with a parallel class gets its copy, even with no method of its own moving
+    (`class UserRepo(BaseRepo): model = User`), and each copy derives from the parallel
+    classes of its project bases (`class UserRepoAsync(BaseRepoAsync[User])`)."""
+    classes = project.flow.classes
+    for ref, new in sorted(parallel.items()):
+        module, found = classes.by_ref[ref]
+        plan = plans.setdefault(module.path, FilePlan())
+        plan.parallel.setdefault(found.qualname, (new, {}))
+        renames = plan.parallel_renames.setdefault(found.qualname, {})
+        for base in found.bases:
+            resolved = classes.resolve(base)
+            if resolved is None or resolved not in parallel:
+                continue
+            home, base_class = classes.by_ref[resolved]
+            if home.name == module.name:
+                renames[base_class.qualname] = parallel[resolved]
+                continue
+            local = _imported_as(module, home.name, base_class.qualname)
+            if local is not None:
+                renames[local] = parallel[resolved]
+                plan.imports.add((home.name, parallel[resolved]))
+            else:  # `base.BaseRepo`: the attribute is renamed
+                renames[base_class.qualname] = parallel[resolved]
 
 
 def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, closure: Closure) -> None:

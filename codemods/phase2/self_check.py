@@ -172,7 +172,11 @@ def _only_stored(after: Project, callee: facts.Function, param: facts.Param | No
     if param is None or after.declared_async_session(param) is None:
         return False
     name = param.name
-    return not any(c.receiver == name or any(a.name == name for a in c.args) for c in callee.calls)
+    # `super().__init__(session)` hands it to the base's `__init__`, whose own edge is checked.
+    return not any(
+        c.receiver == name or (any(a.name == name for a in c.args) and not (c.func or "").endswith(".__init__"))
+        for c in callee.calls
+    )
 
 
 def _held_async(after: Project, fid: FunctionId) -> set[str]:
@@ -183,17 +187,21 @@ def _held_async(after: Project, fid: FunctionId) -> set[str]:
     _, function = after.functions[fid]
     if owner is None or not function.params:
         return set()
-    init = classes.methods.get(owner, {}).get("__init__")
-    if init is None:
-        return set()
-    declared = set(after.declared_async_session_params(init))
     first = function.params[0].name
-    return {
-        f"${first}.{attribute}"
-        for (ref, attribute), assigned in classes.assigned.items() if ref == owner
-        for source, expression in assigned
-        if source == init and expression.lstrip("$") in declared
-    }
+    found: set[str] = set()
+    # The attribute may be set by a base's `__init__` (`super().__init__(session)`).
+    for cls in classes.mro(owner):
+        init = classes.methods.get(cls, {}).get("__init__")
+        if init is None:
+            continue
+        declared = set(after.declared_async_session_params(init))
+        found.update(
+            f"${first}.{attribute}"
+            for (ref, attribute), assigned in classes.assigned.items() if ref == cls
+            for source, expression in assigned
+            if source == init and expression.lstrip("$") in declared
+        )
+    return found
 
 
 def _wrapped(function: facts.Function, call: facts.Call, project: Project) -> bool:

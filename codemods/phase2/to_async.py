@@ -77,7 +77,8 @@ class MigrateToAsyncSession(DefinitionCommand):
                 statement = self._migrate(statement, plans[f"{qualname}.{statement.name.value}"])
             body.append(statement)
         copy = node.with_changes(body=node.body.with_changes(body=body))
-        copy = cst.ensure_type(copy.visit(_Rename({node.name.value: name})), cst.ClassDef)
+        renames = {**self.plan.parallel_renames.get(qualname, {}), node.name.value: name}
+        copy = cst.ensure_type(copy.visit(_Rename(renames)), cst.ClassDef)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or (2 if "." not in qualname else 1)
         return copy.with_changes(name=cst.Name(name), leading_lines=[cst.EmptyLine(indent=False)] * blank)
 

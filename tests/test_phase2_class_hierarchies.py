@@ -1,0 +1,240 @@
+"""Phase two through class hierarchies holding the Session, proved by running.
+
+A repository base class keeps the request's Session (`self.session = session`) and its
+project subclasses read it, add methods and override the base's (`super().add(obj)`). The
+hierarchy moves as one: in place when only the migrated code uses it, or as parallel async
+classes (`UserRepoAsync(BaseRepoAsync[User])`) when code that stays synchronous uses any of
+its classes. A base class the tool cannot see into blocks, naming it. Each case is served
+with TestClient and the database read back through a separate synchronous session.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_objects import apply_objects, methods_of
+from test_phase2_rules import handler, helper, read
+from test_phase2_soundness import KINDS, routes, serve
+
+service = test_phase2_soundness.service
+SUBSYSTEM = "api/items.py"
+
+REPOS = """
+from typing import Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Base, Item, User
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class BaseRepo(Generic[ModelT]):
+    model: type[ModelT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, id: int) -> ModelT | None:
+        return self.session.get(self.model, id)
+
+    def add(self, obj: ModelT) -> ModelT:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(self.model))
+
+    def save(self) -> None:
+        self.session.commit()
+
+
+class UserRepo(BaseRepo[User]):
+    model = User
+
+    def by_name(self, name: str) -> User | None:
+        return self.session.scalars(select(User).where(User.name == name)).first()
+
+
+class ItemRepo(BaseRepo[Item]):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.model = Item
+
+    def add(self, obj: Item) -> Item:
+        obj.name = obj.name.strip()
+        return super().add(obj)
+
+    def names(self) -> list[str]:
+        return list(self.session.scalars(select(Item.name).order_by(Item.id)))
+"""
+ROUTES = """
+from repos import ItemRepo, UserRepo
+
+
+def get_items(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+
+
+@router.post("/items")
+def add_item(name: str, owner: str, db: session_dependency):
+    users = UserRepo(db)
+    items = ItemRepo(db)
+    found = users.by_name(owner)
+    made = items.add(Item(name=name, owner_id=found.id))
+    items.save()
+    return {"id": made.id, "count": items.count(), "owner": users.get(found.id).name}
+
+
+@router.get("/items")
+def item_names(repo: ItemRepo = Depends(get_items)):
+    return repo.names()
+"""
+CHECK = """
+    made = [
+        client.post("/items", params={"name": " a ", "owner": "Ann"}).json(),
+        client.post("/items", params={"name": "b", "owner": "Bob"}).json(),
+    ]
+    names = client.get("/items").json()
+    with Sync() as s:
+        rows = [(i.name, i.owner_id) for i in s.scalars(select(Item).order_by(Item.id))]
+    print(json.dumps({"made": made, "names": names, "rows": rows}))
+"""
+EXPECTED = {
+    "made": [{"id": 1, "count": 1, "owner": "Ann"}, {"id": 2, "count": 2, "owner": "Bob"}],
+    "names": ["a", "b"],
+    "rows": [["a", 1], ["b", 2]],
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_repository_hierarchy_holding_the_session_moves_in_place_and_writes(cli, service, kind):
+    root = service({"repos.py": REPOS, SUBSYSTEM: routes(ROUTES)})
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    for name in ("BaseRepo.get", "BaseRepo.add", "BaseRepo.save", "UserRepo.by_name", "ItemRepo.add",
+                 "ItemRepo.names", "ItemRepo.__init__"):
+        found = helper(document, name)
+        assert (found["action"], found["codes"]) == ("migrate", ["AM252"]), found
+    assert methods_of(root, "repos.py", "BaseRepo") == {
+        "__init__": False, "get": True, "add": True, "count": True, "save": True,
+    }
+    assert methods_of(root, "repos.py", "ItemRepo") == {"__init__": False, "add": True, "names": True}
+    text = read(root, "repos.py")
+    assert "    def __init__(self, session: AsyncSession) -> None:\n        super().__init__(session)" in text
+    assert "        return await super().add(obj)" in text
+    assert "        return (await self.session.scalars(select(User).where(User.name == name))).first()" in text
+    assert serve(root, kind, CHECK) == EXPECTED
+
+
+ADMIN = """
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from repos import UserRepo
+
+router = APIRouter()
+
+
+@router.get("/admin/users/{name}")
+def admin_user(name: str, db: Session = Depends(get_db_session)):
+    return {"id": UserRepo(db).by_name(name).id}
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api import admin, items
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_hierarchy_shared_with_synchronous_code_gets_parallel_classes_deriving_from_each_other(
+    cli, service, kind
+):
+    repos = REPOS.replace("class UserRepo(BaseRepo[User]):\n    model = User\n\n", "class Marker(BaseRepo[User]):\n    model = User\n\n\nclass UserRepo(BaseRepo[User]):\n    model = User\n\n")
+    root = service({"repos.py": repos, SUBSYSTEM: routes(ROUTES), "api/admin.py": ADMIN, "main.py": TWO_ROUTERS})
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    for name in ("BaseRepo.get", "UserRepo.by_name", "ItemRepo.add", "ItemRepo.__init__"):
+        found = helper(document, name)
+        assert (found["action"], found["codes"]) == ("twin", ["AM255"]), found
+    assert "api/admin.py:12 (api.admin.admin_user)" in " ".join(helper(document, "UserRepo.by_name")["reasons"])
+    text = read(root, "repos.py")
+    # The synchronous classes stay; each parallel class derives from its base's parallel class.
+    assert methods_of(root, "repos.py", "BaseRepo")["get"] is False
+    assert methods_of(root, "repos.py", "BaseRepoAsync")["get"] is True
+    assert "class UserRepoAsync(BaseRepoAsync[User]):" in text
+    assert "class ItemRepoAsync(BaseRepoAsync[Item]):" in text
+    assert "class MarkerAsync(BaseRepoAsync[User]):" in text  # no method of its own, still a family member
+    assert methods_of(root, "repos.py", "ItemRepoAsync") == {"__init__": False, "add": True, "names": True}
+    items = read(root, SUBSYSTEM)
+    assert "from repos import ItemRepoAsync, UserRepoAsync" in items
+    assert "async def get_items_async(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepoAsync:" in items
+    assert "    users = UserRepoAsync(db)" in items
+    assert "return {\"id\": UserRepo(db).by_name(name).id}" in read(root, "api/admin.py")
+    result = serve(root, kind, CHECK.replace("    print(", "    admin = client.get('/admin/users/Bob').json()\n    print(").replace(
+        '"rows": rows}', '"rows": rows, "admin": admin}'
+    ))
+    assert result == {**EXPECTED, "admin": {"id": 2}}
+
+
+# ------------------------------------------------------------------ near misses
+
+OUTSIDE = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from external_repos import SQLAlchemyRepository
+from models import Item
+
+
+class ItemRepo(SQLAlchemyRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def names(self) -> list[str]:
+        return list(self.session.scalars(select(Item.name).order_by(Item.id)))
+"""
+
+
+def test_near_miss_a_base_class_outside_path_blocks_naming_it_and_the_code_still_runs(cli, service):
+    # The base comes from an installed library: a directory the tool never reads as the project's.
+    vendored = "import sys\nfrom pathlib import Path\n\nsys.path.append(str(Path(__file__).parent / 'site-packages'))\n"
+    root = service({
+        "main.py": vendored + test_phase2_soundness.MAIN,
+        "site-packages/external_repos.py": "class SQLAlchemyRepository:\n    pass\n",
+        "repos.py": OUTSIDE,
+        SUBSYSTEM: routes("""
+            from repos import ItemRepo
+
+
+            @router.get("/items")
+            def item_names(db: session_dependency):
+                return ItemRepo(db).names()
+        """),
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = apply_objects(cli, root)
+    found = handler(document, "item_names")
+    assert found["action"] == "blocked" and "AM253" in found["codes"], found
+    assert (
+        "repos.py:8: ItemRepo holds the Session on its instances and cannot move: ItemRepo inherits from "
+        "`external_repos.SQLAlchemyRepository`, which the tool cannot see into"
+    ) in " | ".join(found["reasons"])
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(name="x", owner_id=1))
+            s.commit()
+        print(json.dumps(client.get("/items").json()))
+    """)
+    assert result == ["x"]
