@@ -11,6 +11,7 @@ import typer.main
 
 from async_migrate.cli.console import Console
 from async_migrate.codemods.gitstate import GitError, check_branch_name
+from async_migrate.codemods.outcome import plural
 
 if TYPE_CHECKING:
     from async_migrate.codemods import batch as batching
@@ -191,12 +192,12 @@ def register(app: typer.Typer) -> None:
             if format is not Format.json:
                 from async_migrate.cli.render import print_lines
 
-                print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {every} repositories"])
+                print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {plural(every, 'repository', 'repositories')}"])
         err = Console(stderr=True)
 
         def done(index: int, outcome) -> None:
             if format is Format.text:
-                detail = outcome.error or f"{len(outcome.files_changed)} files" + (
+                detail = outcome.error or plural(len(outcome.files_changed), "file") + (
                     f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
                 )
                 err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",

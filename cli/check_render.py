@@ -12,6 +12,7 @@ from rich.text import Text
 
 from async_migrate.cli.render import _paint
 from async_migrate.codemods.check import CheckResult
+from async_migrate.codemods.outcome import plural
 
 _ODD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # what rich's Text expands (tabs) or strips
 
@@ -59,10 +60,9 @@ def print_text(console: Console, errors: Console, result: CheckResult, given: Pa
 
 def summary(result: CheckResult) -> str:
     silenced = f", {len(result.silenced)} silenced by pragma" if result.silenced else ""
-    checked = f"{result.handlers} async def handlers in {result.files} files"
+    checked = f"{plural(result.handlers, 'async def handler')} in {plural(result.files, 'file')}"
     if result.findings:
-        count = len(result.findings)
-        return f"{count} finding{'s' if count != 1 else ''} ({checked}{silenced})"
+        return f"{plural(len(result.findings), 'finding')} ({checked}{silenced})"
     return f"no findings ({checked}{silenced})"
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from async_migrate.codemods import run as runner
 
 app = typer.Typer(
-    help=__doc__,
+    help=__doc__.split("\n\n", 1)[0] if __doc__ else None,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

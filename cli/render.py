@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from async_migrate.codemods.outcome import plural
 from async_migrate.codemods.run import Result
 
 ACTION_STYLE = {"convert": "green", "keep": "yellow", "unchanged": "dim", "migrate": "green", "blocked": "red"}
@@ -133,14 +134,14 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
     for outcome in result.outcomes:
         counts[outcome.action] += 1
     actions = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
-    line = f"{result.files} files, {len(result.outcomes)} handlers: {actions or 'none'}"
+    line = f"{plural(result.files, 'file')}, {plural(len(result.outcomes), 'handler')}: {actions or 'none'}"
     if mode == "apply":
-        line += f"; wrote {written} file{'' if written == 1 else 's'}"
+        line += f"; wrote {plural(written, 'file')}"
     elif mode != "scan":
         changed = len(result.changed)
-        line += f"; {changed} file{'' if changed == 1 else 's'} would change"
+        line += f"; {plural(changed, 'file')} would change"
     if result.errors:
-        line += f"; {len(result.errors)} file{'' if len(result.errors) == 1 else 's'} failed"
+        line += f"; {plural(len(result.errors), 'file')} failed"
     return line
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
+from async_migrate.codemods.outcome import plural
 
 if TYPE_CHECKING:
     from async_migrate.codemods.outcome import Outcome
@@ -173,10 +174,6 @@ def commit(
 # ------------------------------------------------------------------ the commit message
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _label(outcome: Outcome) -> str:
     handler = outcome.handler
     name = handler.function.qualname
@@ -201,8 +198,8 @@ def commit_message(result: Result, written: list[str]) -> str:
         name = (result.subsystem or {}).get("name") or "subsystem"
         migrated = [o for o in outcomes if o.action == "migrate"]
         subject = (
-            f"async-migrate phase2 {name}: {_plural(len(migrated), 'route')} to AsyncSession "
-            f"in {_plural(len(files), 'file')}"
+            f"async-migrate phase2 {name}: {plural(len(migrated), 'route')} to AsyncSession "
+            f"in {plural(len(files), 'file')}"
         )
         if migrated:
             body += ["Routes moved to AsyncSession:", *_by_file(migrated), ""]
@@ -223,10 +220,10 @@ def commit_message(result: Result, written: list[str]) -> str:
     else:
         converted = [o for o in outcomes if o.action == "convert"]
         offloaded = [o for o in outcomes if o.action != "convert" and o.offload]
-        counts = f"{_plural(len(converted), 'handler')} to def"
+        counts = f"{plural(len(converted), 'handler')} to def"
         if offloaded:
             counts += f" and {len(offloaded)} with blocking calls offloaded"
-        subject = f"async-migrate {result.command}: {counts} in {_plural(len(files), 'file')}"
+        subject = f"async-migrate {result.command}: {counts} in {plural(len(files), 'file')}"
         if converted:
             body += ["Now `def` (FastAPI runs them in its threadpool):", *_by_file(converted), ""]
         if offloaded:

@@ -19,6 +19,7 @@ from async_migrate.codemods import apply as applying
 from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import ConfigError, load
 from async_migrate.codemods.gitstate import GitError
+from async_migrate.codemods.outcome import plural
 
 PHASES = ("phase1", "phase2")
 STATUSES = ("changed", "unchanged", "failed")
@@ -117,7 +118,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         return outcome
     if result.errors:
         outcome.status = "failed"
-        outcome.error = f"{len(result.errors)} files could not be processed: " + "; ".join(
+        outcome.error = f"{plural(len(result.errors), 'file')} could not be processed: " + "; ".join(
             f"{e['file']}: {e['message']}" for e in result.errors
         )
     else:

@@ -74,3 +74,8 @@ class Outcome:
             ]
         document.update(self.extra)
         return document
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files`; `nouns` for an irregular plural (`repositories`)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

@@ -200,7 +200,7 @@ def test_a_file_that_cannot_be_parsed_fails_the_repository_after_committing_the_
     document = batch_json(cli, tmp_path / "shop", "--", "phase1")
     entry = document["repositories"][0]
     assert entry["status"] == "failed"
-    assert entry["error"].startswith("1 files could not be processed: api/broken.py:")
+    assert entry["error"].startswith("1 file could not be processed: api/broken.py:")
     assert entry["commit"] == repo.head.commit.hexsha  # the files that could be processed
     assert committed_files(repo) == {"api/items.py", "api/orders.py"}
 
