@@ -236,14 +236,14 @@ def _check_skipped(path: str, data: bytes) -> None:
     Python's compiler is the cheap check; only when it refuses is libcst asked, since
     libcst also parses syntax newer than the running Python.
     """
-    import libcst as cst
-
     text = sources.decode(data)
     error = sources.compile_error(text.text, path)
     if error is None or max(map(len, text.text.split("\n")), default=0) > MAX_LINE:
         return
     if "too many" in error:  # a limit of Python's own parser; libcst's would crash on it
         raise sources.SourceError(error)
+    import libcst as cst  # only now: importing it costs more than reading most projects
+
     try:
         cst.parse_module(text.text)
     except cst.ParserSyntaxError:
