@@ -231,7 +231,8 @@ NoCacheOption = Annotated[
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     # No markup (messages quote `[tool.async-migrate]`), no wrapping (paths stay whole).
     Console(stderr=True).print(
-        f"async-migrate: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True
+        "\n".join(f"async-migrate: {line}" for line in message.splitlines() or [""]),
+        style="bold red", markup=False, highlight=False, soft_wrap=True,
     )
     return typer.Exit(code)
 

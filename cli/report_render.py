@@ -69,11 +69,14 @@ def render_markdown(report: Report) -> str:
         out.append("")
         out.append(", ".join(f"{counts[action]} {action}" for action in counts))
         out.append("")
+        # A subsystem of one module names it in its heading; one of several names each row's file.
+        several = len({entry.handler.module.path for entry in subsystem.entries}) > 1
+        column = "file:line" if several else "line"
         out.append(_table(
-            ["line", "handler", "kind", "route", "phase one", "reasons"],
+            [column, "handler", "kind", "route", "phase one", "reasons"],
             [
                 [
-                    entry.handler.function.line,
+                    _where(entry, several),
                     entry.handler.function.qualname,
                     entry.handler.kind,
                     _route(entry),
@@ -90,10 +93,10 @@ def render_markdown(report: Report) -> str:
             out.append("Kept `async def` but still blocking the event loop:")
             out.append("")
             out.append(_table(
-                ["line", "handler", "route", "blocks at", "fix"],
+                [column, "handler", "route", "blocks at", "fix"],
                 [
                     [
-                        entry.handler.function.line,
+                        _where(entry, several),
                         entry.handler.function.qualname,
                         _route(entry),
                         "<br>".join(_cell(_blocking(b)) for b in entry.blocking),
@@ -211,6 +214,11 @@ def _blocking(blocking: Blocking) -> str:
 
 def _cell(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _where(entry: Entry, several: bool) -> str | int:
+    line = entry.handler.function.line
+    return f"{entry.handler.module.path}:{line}" if several else line
 
 
 def _table(

@@ -239,14 +239,22 @@ def keys() -> list[str]:
 
 
 def parse(section: dict[str, Any], origin: str = "configuration") -> Config:
-    """Validated values of a `[tool.async-migrate]` table; ConfigError names the first bad key."""
+    """Validated values of a `[tool.async-migrate]` table; ConfigError names every bad key,
+    one per line, so one run shows all there is to fix."""
     known = {key: key.replace("-", "_") for key in keys()}
     values: dict[str, Any] = {}
+    problems: list[str] = []
     for key, value in section.items():
         name = known.get(key) or (key if key in known.values() else None)
         if name is None:
             close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(known)})"
-            raise ConfigError(f"{origin}: unknown key {TABLE} {key!r}{hint}")
-        values[name] = VALIDATORS[name](value, f"{origin}: {TABLE} {key}")
+            problems.append(f"{origin}: unknown key {TABLE} {key!r}{hint}")
+            continue
+        try:
+            values[name] = VALIDATORS[name](value, f"{origin}: {TABLE} {key}")
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError("\n".join(problems))
     return Config(**values)

@@ -736,3 +736,18 @@ def test_missing_config_file_exits_2(cli, app, tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "no such configuration file" in err(result) and "nowhere.toml" in err(result)
     assert snapshot(root) == before
+
+
+def test_every_bad_key_is_named_in_one_run(cli, app, configured):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate]
+        exclude = 3
+        sesion-types = ["app.db.Session"]
+        twin-suffix = ""
+        """)
+    result = cli("scan", root, *args)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 3 and all(line.startswith("async-migrate: ") for line in lines), lines
+    assert "exclude" in lines[0] and "'sesion-types'" in lines[1] and "twin-suffix" in lines[2]

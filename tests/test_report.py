@@ -476,3 +476,15 @@ def test_a_route_that_reads_and_writes_ranks_with_the_writes(cli, project, app_f
     assert cli("scan", root, "--report", out).exit_code == 0
     priority = {e["function"]: e["category"] for e in json.loads(out.read_text())["priority"]}
     assert (priority["items"], priority["names"]) == ("write", "list")
+
+
+def test_a_subsystem_of_several_modules_names_each_rows_file(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[tool.async-migrate.subsystems]\ncatalogue = ["api/books.py", "api/authors.py"]\n')
+    out = tmp_path / "report.md"
+    assert cli("scan", root, "--report", out).exit_code == 0
+    section = out.read_text().split("### catalogue", 1)[1].split("\n### ", 1)[0]
+    assert "| file:line | handler |" in section and "| line | handler |" not in section
+    rows = [line for line in section.splitlines() if line.startswith("| api/")]
+    assert {row.split(":", 1)[0] for row in rows} == {"| api/books.py", "| api/authors.py"}
