@@ -182,8 +182,8 @@ class Function(_Fact):
     loads: list[Load] = field(default_factory=list)
     holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
     results: tuple[tuple, ...] = ()
-    # `b.author.books`: reads on an expression rooted at a local name that is not itself a bare
-    # name: (line, the expression as written, its term, attribute).
+    # `b.author.books`, `get_book(s, 1).author`: reads on an expression rooted at a local name or
+    # a call that is not itself a bare name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)
     # What may run a model's own code on an object (its properties, methods, `__str__`):
     # (line, the receiver as written, its term, member name, how), how being `call`

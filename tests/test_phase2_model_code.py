@@ -294,7 +294,8 @@ def test_model_code_the_tool_cannot_see_is_never_migrated_silently(cli, models_a
     root = models_app(*UNSEEN)
     document = apply(cli, root)
     found = handler(document, "field")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
+    # `str()` of whatever the attribute holds may run a related object's `__str__` as well
+    assert found["action"] == "blocked" and found["codes"][0] == "AM247", found
     assert "`getattr(book, ...)` reads an attribute named at run time" in found["reasons"][0]
     found = handler(document, "picked")
     assert (found["action"], found["codes"]) == ("blocked", ["AM250"]), found

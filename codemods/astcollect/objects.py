@@ -125,21 +125,24 @@ class _Flow:
         self.function.results = tuple(dict.fromkeys(results))
 
     def _chained(self, node: ast.Attribute) -> None:
-        """`b.author.books`, `session.get(B, 1).author`: a read on something that is not a bare name."""
+        """`b.author.books`, `session.get(B, 1).author`, `get_book(s, 1).author`: a read on something
+        that is not a bare name."""
         value = node.value
         if type(value) is ast.Name:
             return  # `facts.Function.attributes` has those
         head: ast.expr = value
+        called = False  # `get_book(session, 1).author`: a read on what a call returns
         while type(head) in (ast.Attribute, ast.Call, ast.Subscript):
+            called = called or type(head) is ast.Call
             head = head.func if type(head) is ast.Call else head.value  # type: ignore[attr-defined]
-        if type(head) is not ast.Name or head.id in ("self", "cls") or head.id not in self.local:
+        if type(head) is not ast.Name or head.id in ("self", "cls") or (head.id not in self.local and not called):
             return
         self.function.chains.append((node.lineno, ast.unparse(value), self.term(value), node.attr))
 
     def _use(self, value: ast.expr, member: str, how: str) -> None:
         """A use of `member` on `value` when `value` is rooted at a local name."""
         head = _head(value)
-        if head is None or head not in self.local:
+        if head is None or (head not in self.local and not any(type(n) is ast.Call for n in ast.walk(value))):
             return
         line = getattr(value, "lineno", 0)
         self.function.uses.append((line, ast.unparse(value), self.term(value), member, how))

@@ -209,8 +209,9 @@ def compute(
         analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())])
         lazy[fid] = analysed.risks
         moving = {fid, *reach(fid)}
-        fixes[fid] = [f for f in analysed.fixes if f.fid in moving]
+        fixes[fid] = [f for f in analysed.fixes if f.fid in moving and not _twin_lacks(project, f)]
         lazy[fid].extend(_outside_fix(project, f) for f in analysed.fixes if f.fid not in moving)
+        lazy[fid].extend(_twin_fix(project, f) for f in analysed.fixes if f.fid in moving and _twin_lacks(project, f))
     blocked: dict[FunctionId, list[Reason]] = {
         fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()
@@ -403,6 +404,15 @@ def compute(
                 reasons.append(AM207.reason("overrides, or is overridden by, a method that gets an async twin: "
                                             "the class hierarchy keeps one twin name"))
             closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
+        elif "." not in project.functions[fid][1].qualname and twins_module.existing_twin(
+            project, fid, project.functions[fid][1].name + project.config.twin_suffix
+        ):
+            # An earlier run for another subsystem left its twin: moving the original in place
+            # as well would leave two async copies.
+            closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
+                "only called within the subsystem, but an earlier run added its async twin: the "
+                "sync original stays"
+            )])
         else:
             closure.helpers[fid] = HelperDecision(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
@@ -435,6 +445,55 @@ def compute(
                     Blocker(risk.code, risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid)
                 )
     return closure
+
+
+def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
+    """The async twin an earlier run left beside a plain function, which the migrated code will call."""
+    module, function = project.functions[fid]
+    name = function.name + project.config.twin_suffix
+    if "." in function.qualname or not twins_module.existing_twin(project, fid, name):
+        return None
+    return (module.name, name)
+
+
+def _twin_lacks(project: Project, fix: EagerFix) -> bool:
+    """The query runs, for the migrated code, in an existing twin that does not load the path's
+    last relationship: the option would go to the original, which the migrated code no longer calls."""
+    from async_migrate.codemods.classes import project_classes
+
+    twin = _existing_twin(project, fix.fid)
+    if twin is None or twin not in project.functions:
+        return False
+    classes = project_classes(project)
+    owner, attribute = fix.path[-1]
+    for named, loaded in project.functions[twin][1].eager:
+        if loaded in (attribute, "*") and (not named or classes.resolve(named) in classes.mro(owner)):
+            return False
+    return True
+
+
+def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
+    from async_migrate.codemods.classes import project_classes
+
+    module, function = project.functions[fix.fid]
+    path = fix.describe(project_classes(project))
+    twin = function.name + project.config.twin_suffix
+    return LazyLoadRisk(
+        file=fix.file,
+        line=fix.line,
+        function=f"{module.name}.{function.qualname}",
+        attribute=fix.path[-1][1],
+        owner=fix.path[-1][0],
+        message=(
+            f"relationship {path} is read lazily on objects loaded by the query in {module.name}."
+            f"{function.qualname}, whose async twin `{twin}` (added by an earlier run) the migrated code "
+            "calls and which does not load it"
+        ),
+        fix=f"add the eager load of {path} to the query in `{twin}`",
+        path=path,
+        routes=fix.routes,
+        code=AM245.code,
+    )
 
 
 def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:

@@ -251,8 +251,12 @@ def _alias_twins(
                 continue
             if target is None or target not in twins:
                 continue
-            twin = _free_alias(project, name, taken)
             dep_module, dep = project.functions[target]
+            reused = _existing_alias_twin(project, module, value, (dep_module.name, twins[target]))
+            if reused is not None:
+                found[f"{module.name}.{name}"] = (module.name, reused)
+                continue
+            twin = _free_alias(project, name, taken)
             renames = {dep.name: twins[target]}
             plan = plans.setdefault(module.path, FilePlan())
             plan.alias_twins.append((name, twin, renames))
@@ -271,6 +275,22 @@ def _free_alias(project: Project, name: str, taken: set[str]) -> str:
         twin = f"{name}{project.config.twin_suffix}_{number}"
     taken.add(twin)
     return twin
+
+
+def _existing_alias_twin(
+    project: Project, module: facts.Module, value: facts.Value, twin: tuple[str, str]
+) -> str | None:
+    """An alias an earlier run (for another subsystem) left beside `value`: annotated with the
+    same type and depending on the dependency's twin `twin` (module, name). Its name, or None."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    for name, other in sorted(module.values.items()):
+        if other is value or other.kind != "annotated" or other.annotation != value.annotation:
+            continue
+        found = dependency_function(project, other.depends)
+        if found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]:
+            return name
+    return None
 
 
 def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:

@@ -40,7 +40,7 @@ def name_twins(
         if not twinned:
             continue
         base = project.functions[twinned[0]][1].name + project.config.twin_suffix
-        reused = all(_existing_twin(project, fid, base) for fid in twinned)
+        reused = all(existing_twin(project, fid, base) for fid in twinned)
         name = base if reused else methods.twin_name(project, twinned, read)
         for fid in twinned:
             if reused:
@@ -53,7 +53,7 @@ def name_twins(
             continue
         module, function = project.functions[fid]
         base = function.name + project.config.twin_suffix
-        if _existing_twin(project, fid, base):
+        if existing_twin(project, fid, base):
             _reuse(decision, base)
             continue
         homes = {module.name} | {
@@ -81,7 +81,7 @@ def _reuse(decision: HelperDecision, name: str) -> None:
     decision.reasons.append(AM207.reason(f"its async twin `{name}` exists already: the migrated code calls it"))
 
 
-def _existing_twin(project: Project, fid: FunctionId, name: str) -> bool:
+def existing_twin(project: Project, fid: FunctionId, name: str) -> bool:
     """Whether `name` beside `fid` (in its module, or its class for a method) is already its
     async twin: an `async def` with the same parameters, as an earlier run for another
     subsystem leaves it. The self-check reads it like a twin written now."""
