@@ -187,3 +187,84 @@ def test_a_class_dependency_shared_with_synchronous_routes_gets_a_parallel_class
         "ids": EXPECTED["ids"], "names": ["a", "b", "c"], "rows": ["a", "b", "c"],
         "admin": [{"id": 4}, {"count": 4}, {"count": 4}, {"first": "a"}],
     }
+
+
+# ------------------------------------------------ annotations follow the parallel class
+
+REPO = """
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class ItemRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str) -> Item:
+        obj = Item(name=name, owner_id=1)
+        self.db.add(obj)
+        self.db.commit()
+        return obj
+
+    def names(self) -> "Sequence[str]":
+        return list(self.db.scalars(select(Item.name).order_by(Item.id)))
+
+
+def get_repo(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+
+
+def label(repo: "ItemRepo", name: str) -> str:
+    return f"{type(repo).__name__}:{name}"
+
+
+def _store(repo: "ItemRepo | None", name: str) -> Item:
+    assert repo is not None
+    return repo.add(name)
+"""
+REPO_ROUTES = """
+@router.post("/items")
+def add_item(name: str, repo: ItemRepo = Depends(get_repo)):
+    same: ItemRepo = repo
+    made = _store(same, name)
+    assert isinstance(made, Item) and isinstance(repo, cast(type, ItemRepo))
+    return {"id": made.id, "label": label(repo, name), "names": repo.names()}
+"""
+REPO_ADMIN = """
+from fastapi import APIRouter, Depends
+
+from api.items import ItemRepo, get_repo
+
+router = APIRouter()
+
+
+@router.get("/admin/names")
+def admin_names(repo: ItemRepo = Depends(get_repo)):
+    return repo.names()
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_annotations_of_routes_and_helpers_name_the_parallel_class_they_receive(cli, service, kind):
+    root = service({SUBSYSTEM: routes(REPO, REPO_ROUTES), "api/admin.py": REPO_ADMIN, "main.py": TWO_ROUTERS})
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert helper(document, "ItemRepo.add")["codes"] == ["AM255"]
+    text = read(root, SUBSYSTEM)
+    assert "async def add_item(name: str, repo: ItemRepoAsync = Depends(get_repo_async)):" in text
+    assert "    same: ItemRepoAsync = repo" in text
+    assert "isinstance(repo, cast(type, ItemRepoAsync))" in text
+    assert 'async def _store(repo: "ItemRepoAsync | None", name: str) -> Item:' in text
+    # `label` does no Session work and stays synchronous; the migrated route alone calls it.
+    assert 'def label(repo: "ItemRepoAsync", name: str) -> str:' in text
+    assert "def admin_names(repo: ItemRepo = Depends(get_repo)):" in read(root, "api/admin.py")
+    result = serve(root, kind, """
+        made = client.post("/items", params={"name": "a"}).json()
+        admin = client.get("/admin/names").json()
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name)))
+        print(json.dumps({"made": made, "admin": admin, "rows": rows}))
+    """)
+    assert result == {"made": {"id": 1, "label": "ItemRepoAsync:a", "names": ["a"]}, "admin": ["a"], "rows": ["a"]}

@@ -348,6 +348,13 @@ class Collector:
                 found = self.resolve(value)
                 if found is not None:
                     yield found
+            elif value and len(value) < 200:  # "Repo | None", "Optional[Repo]"
+                try:
+                    parsed = ast.parse(value.strip(), mode="eval").body
+                except SyntaxError:
+                    return
+                if string(parsed) is None:
+                    yield from self.refs(parsed)
             return
         for child in syntax.children(node):
             yield from self.refs(child)

@@ -55,6 +55,9 @@ class FunctionPlan:
     renames: dict[str, str] = field(default_factory=dict)
     # `await session.refresh(obj)` after the statement holding a commit (expired_reads.Refresh)
     refreshes: list = field(default_factory=list)
+    # A function that stays synchronous but receives only the parallel async class: its
+    # annotations name that class, nothing else changes.
+    retype_only: bool = False
 
 
 @dataclass(slots=True)
@@ -82,6 +85,11 @@ class FilePlan:
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
     parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Every name this module has for a class with a parallel async class: local name -> (the
+    # parallel class, the module to import it from, or None when it is defined here). Applied
+    # to each rewritten function (annotations in strings, local annotations, casts too); an
+    # import is added only where a name was renamed.
+    class_renames: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
@@ -124,7 +132,56 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
     _plan_parallel_family(project, plans, parallel)
+    if parallel:
+        _plan_retyped(project, closure, plans, migrated - existing, twins)
+        by_path = {module.path: module for module in project.modules.values()}
+        for path, plan in plans.items():
+            if (plan.functions or plan.parallel) and path in by_path:
+                _plan_class_renames(project, by_path[path], plan, parallel)
     return plans
+
+
+def _plan_class_renames(project: Project, module: facts.Module, plan: FilePlan, parallel: dict[str, str]) -> None:
+    """The module's names for the classes that get a parallel async class."""
+    classes = project.flow.classes
+    for ref, new in sorted(parallel.items()):
+        home, found = classes.by_ref[ref]
+        if home.name == module.name:
+            plan.class_renames.setdefault(found.qualname, (new, None))
+            continue
+        for local, imported in module.imports.items():
+            if classes.resolve(imported) == ref:
+                plan.class_renames.setdefault(local, (new, home.name))
+                _unused(plan, module, imported)
+            elif imported == home.name:  # `import repos` ... `repos.ItemRepo`
+                plan.class_renames.setdefault(found.qualname, (new, None))
+
+
+def _plan_retyped(
+    project: Project, closure: Closure, plans: dict[str, FilePlan], migrated: set, twins: dict
+) -> None:
+    """Functions outside the migration annotated with a class that has a parallel async class,
+    called only by code that moves in place (so they receive the parallel class alone): their
+    annotations follow (`def describe(repo: ItemRepoAsync)`)."""
+    classes = project.flow.classes
+    in_place = migrated - set(twins)
+    for fid, (module, function) in project.functions.items():
+        if fid in migrated or fid in closure.helpers:
+            continue
+        refs = [r for p in function.params for r in p.annotation]
+        if not any(classes.resolve(r) in closure.parallel_classes for r in refs):
+            continue
+        callers = {e.caller for e in project.all_calls_to[fid]}
+        if not callers or not callers <= in_place or fid in _value_referenced(project):
+            continue
+        plan = plans.setdefault(module.path, FilePlan())
+        plan.functions[function.key] = FunctionPlan(function.key, retype_only=True)
+
+
+def _value_referenced(project: Project) -> set:
+    from async_migrate.codemods.phase2.closure import value_references
+
+    return set(value_references(project))
 
 
 def _plan_parallel_family(project: Project, plans: dict[str, FilePlan], parallel: dict[str, str]) -> None:

@@ -47,11 +47,16 @@ class MigrateToAsyncSession(DefinitionCommand):
         self.stack = stack
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self.renamed: set[str] = set()
         result = super().transform_module_impl(tree)
         if self.plan.alias_twins:
             result = _add_alias_twins(result, self.plan.alias_twins)
         for module, name in sorted(self.plan.imports):
             imports.add(self.context, module, name)
+        for local in sorted(self.renamed):
+            new, home = self.plan.class_renames[local]
+            if home is not None:
+                imports.add(self.context, home, new)
         for module, name, asname in sorted(self.plan.maybe_unused, key=str):
             imports.remove(self.context, module, name, asname)
         return result
@@ -86,12 +91,26 @@ class MigrateToAsyncSession(DefinitionCommand):
         self, key: str, node: cst.FunctionDef
     ) -> cst.FunctionDef | cst.FlattenSentinel[cst.FunctionDef]:
         plan = self.plan.functions[key]
+        if plan.retype_only:
+            return node.with_changes(
+                params=self._retyped(node.params),
+                returns=self._retyped(node.returns) if node.returns is not None else None,
+            )
         if plan.twin is None:
             return self._migrate(node, plan)
         twin = self._migrate(node.with_changes(name=cst.Name(plan.twin)), plan)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or 1
         twin = twin.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank)
         return cst.FlattenSentinel([node, twin])
+
+    def _retyped(self, node: _Retyped) -> _Retyped:
+        """`node` with the module's names of classes that have a parallel async class replaced."""
+        if not self.plan.class_renames:
+            return node
+        renames = _ClassRenames({local: new for local, (new, _) in self.plan.class_renames.items()})
+        result = node.visit(renames)
+        self.renamed |= renames.renamed
+        return cst.ensure_type(result, type(node))
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
         rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes)
@@ -110,6 +129,9 @@ class MigrateToAsyncSession(DefinitionCommand):
             body = _suite(body.visit(_Rename(plan.renames)))
             if returns is not None:
                 returns = cst.ensure_type(returns.visit(_Rename(plan.renames)), cst.Annotation)
+        if self.plan.class_renames:
+            params, body = self._retyped(params), self._retyped(body)
+            returns = self._retyped(returns) if returns is not None else None
         migrated = node.with_changes(
             body=body,
             params=params,
@@ -118,6 +140,50 @@ class MigrateToAsyncSession(DefinitionCommand):
             asynchronous=node.asynchronous if plan.keep_sync else node.asynchronous or cst.Asynchronous(),
         )
         return _without_pragma(migrated) if plan.drop_pragma else migrated
+
+
+_Retyped = TypeVar("_Retyped", bound=cst.CSTNode)
+
+
+class _ClassRenames(cst.CSTTransformer):
+    """Names of classes replaced by their parallel async classes, also inside string
+    annotations (`repo: "ItemRepo"`); records which names it replaced."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.renamed: set[str] = set()
+        self.annotation = 0
+
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self.annotation += 1
+
+    def leave_Annotation(self, original: cst.Annotation, updated: cst.Annotation) -> cst.Annotation:
+        self.annotation -= 1
+        return updated
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        new = self.names.get(updated.value)
+        if new is None:
+            return updated
+        self.renamed.add(updated.value)
+        return updated.with_changes(value=new)
+
+    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        if not self.annotation or not isinstance(updated.evaluated_value, str):
+            return updated
+        try:
+            expression = cst.parse_expression(updated.evaluated_value)
+        except cst.ParserSyntaxError:
+            return updated
+        inner = _ClassRenames(self.names)
+        visited = expression.visit(inner)
+        if not isinstance(visited, cst.CSTNode):
+            return updated
+        renamed = cst.Module([]).code_for_node(visited)
+        if not inner.renamed or updated.quote in renamed or "\\" in renamed:
+            return updated
+        self.renamed |= inner.renamed
+        return updated.with_changes(value=f"{updated.prefix}{updated.quote}{renamed}{updated.quote}")
 
 
 class _AsyncBody(cst.CSTTransformer):
