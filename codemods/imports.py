@@ -127,7 +127,7 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
     # AddImportsVisitor extends an existing `from m import ...` in place: only modules
     # that had no import statement before are new statements.
     old = {import_module(s) for s in before.body if is_import(s)}
-    body = list(after.body)
+    body = _names_in_order(before, list(after.body))
     added = [
         s for s in body
         if is_import(s) and isinstance(s.body[0], cst.ImportFrom) and import_module(s) not in old
@@ -173,6 +173,52 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
             index = group[-1][0] + 1
         body.insert(index, statement)
     return after.with_changes(body=body)
+
+
+def _isort_key(alias: cst.ImportAlias) -> str:
+    """isort's (and ruff's) default order of imported names: CONSTANTS, then Classes, then the
+    rest, each compared without case."""
+    name = source_of(alias.name)
+    kind = "A" if name.isupper() and len(name) > 1 else "B" if name[:1].isupper() else "C"
+    return kind + name.lower()
+
+
+_Statements = list[cst.SimpleStatementLine | cst.BaseCompoundStatement]
+
+
+def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
+    """AddImportsVisitor puts the names it adds to an existing `from m import a, b` first: put
+    them where isort would, when the names were in isort's order before (after them if not)."""
+    had: dict[str, list[tuple[str, ...]]] = {}
+    for statement in before.body:
+        module = import_module(statement)
+        if module is not None and is_import(statement) and isinstance(statement.body[0], cst.ImportFrom):
+            names = statement.body[0].names
+            if not isinstance(names, cst.ImportStar):
+                had.setdefault(module, []).append(tuple(source_of(a.name) for a in names))
+    for index, statement in enumerate(body):
+        module = import_module(statement)
+        if module not in had or not is_import(statement):
+            continue
+        node = statement.body[0]
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            continue
+        aliases = list(node.names)
+        written = tuple(source_of(a.name) for a in aliases)
+        previous = next((p for p in had[module] if set(p) < set(written)), None)
+        if previous is None:
+            continue
+        kept = [a for a in aliases if source_of(a.name) in previous]
+        new = [a for a in aliases if source_of(a.name) not in previous]
+        if len(kept) < 2 and node.lpar is not None:
+            continue  # a one-name parenthesised import gives no separator to copy
+        in_order = [_isort_key(a) for a in kept] == sorted(_isort_key(a) for a in kept)
+        merged = sorted(kept + new, key=_isort_key) if in_order else kept + new
+        separator = kept[0].comma if len(kept) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        last = kept[-1].comma
+        merged = [a.with_changes(comma=separator if i < len(merged) - 1 else last) for i, a in enumerate(merged)]
+        body[index] = statement.with_changes(body=[node.with_changes(names=merged), *statement.body[1:]])
+    return body
 
 
 def is_import(statement: cst.CSTNode) -> TypeGuard[cst.SimpleStatementLine]:

@@ -322,7 +322,7 @@ class TestAddAsyncEngine(CodemodTest):
                 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
                 from sqlalchemy.orm import sessionmaker
 
-                from db.cloud import make_async_engine, engine
+                from db.cloud import engine, make_async_engine
 
                 SessionLocal = sessionmaker(engine)
 

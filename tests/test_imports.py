@@ -1,0 +1,43 @@
+"""Imports added to an existing `from m import ...`: placed where isort (and ruff's I001) would put
+them when the names were in isort's order, after them when not; every result is parsed."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from async_migrate.codemods import imports
+
+
+def _added(source: str, *names: str) -> str:
+    before = cst.parse_module(source)
+    context = CodemodContext()
+    for name in names:
+        AddImportsVisitor.add_needed_import(context, "core.db", name)
+    code = imports.regroup(before, AddImportsVisitor(context).transform_module(before)).code
+    cst.parse_module(code)
+    return code
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # constants, then classes, then the rest: ruff's and isort's default
+        ("from core.db import DB\n", "from core.db import DB, AsyncSessionDep, async_session_dependency\n"),
+        (
+            "from core.db import (\n    DB,\n    get_db,\n)\n",
+            "from core.db import (\n    DB,\n    AsyncSessionDep,\n    async_session_dependency,\n    get_db,\n)\n",
+        ),
+        # names not in isort's order before: the new ones go after them, the old order kept
+        ("from core.db import get_db, DB\n", "from core.db import get_db, DB, AsyncSessionDep, async_session_dependency\n"),
+    ],
+    ids=["one-line", "parenthesised", "unsorted"],
+)
+def test_names_added_to_an_existing_import_are_placed_as_isort_would(source, expected):
+    assert _added(source, "async_session_dependency", "AsyncSessionDep") == expected
+
+
+def test_near_miss_an_import_of_another_module_keeps_its_names_as_written():
+    assert _added("from core.other import b, a\n", "get_db") == "from core.db import get_db\nfrom core.other import b, a\n"
