@@ -60,7 +60,7 @@ def test_every_subsystem_migrates_one_after_another_or_says_why_not(every_subsys
     engine = (root / "db/engine.py").read_text()
     assert engine.count("= async_sessionmaker(") == 1  # one async stack, reused by every later run
     dependencies = (root / "core/dependencies.py").read_text()
-    assert dependencies.count("def get_current_user_async(") == 1
+    assert "_async_2" not in dependencies and dependencies.count("def get_current_user_async(") == 1
 
 
 @pytest.mark.parametrize(
