@@ -38,7 +38,8 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
-from async_migrate.codemods.phase1.rule import coroutine_needs, decide, lazy_load_text, lazy_loads_on_loop
+from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
+from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -574,38 +575,13 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             "router-types in [tool.async-migrate] (phase one then converts the route)"
         )
     needs = coroutine_needs(project, handler)
-    loop_apis = sorted({need.subject for need in needs if need.kind == "event-loop-api"})
+    loop_apis = sorted({need.subject for need in needs if need.kind is NeedKind.EVENT_LOOP_API})
     if loop_apis:
         found.append(
             f"uses {', '.join(loop_apis)}: do without the event-loop API (phase one then converts it) "
             "or offload the Session work"
         )
-    for need in needs:
-        if need.kind == "event-loop-helper":
-            found.append(
-                f"{need.where} uses {need.subject}: do without it in that helper (phase one then "
-                "converts it) or offload the Session work"
-            )
-        elif need.kind == "coroutine":
-            found.append(
-                f"@{need.subject} needs a coroutine function: make it accept plain functions "
-                "(phase one then converts it) or offload the Session work"
-            )
-        elif need.kind in ("external", "unknown"):
-            found.append(
-                f"@{need.subject}: if it works with plain functions, list it under "
-                "safe-decorators in [tool.async-migrate] and rerun phase one"
-            )
-        elif need.kind == "awaited":
-            found.append(
-                f"awaited by {need.subject} ({need.where}): "
-                "call it without await there, then rerun phase one"
-            )
-        elif need.kind == "called":
-            found.append(
-                f"called by {need.subject} ({need.where}) as a coroutine: call it as a plain function "
-                "there, then rerun phase one"
-            )
+    found.extend(fix for fix in (need.fix() for need in needs) if fix is not None)
     shared = shared_session_uses(project, handler.id)
     if shared:
         # Offloading would hand the one Session to threadpool threads: not a fix here.

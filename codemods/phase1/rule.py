@@ -10,11 +10,9 @@ or when it has no Session work to move off the loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from async_migrate.codemods import facts
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import Handler, Project
@@ -26,15 +24,9 @@ from async_migrate.codemods.rules.am105_no_session_work import RULE as AM105
 from async_migrate.codemods.rules.am106_unused_session_parameter import RULE as AM106
 from async_migrate.codemods.rules.am107_websocket_handler import RULE as AM107
 from async_migrate.codemods.rules.am108_awaits_and_blocks import RULE as AM108
-from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
-from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
-from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
-from async_migrate.codemods.rules.am112_opaque_decorator import RULE as AM112
-from async_migrate.codemods.rules.am113_awaited_by_caller import RULE as AM113
 from async_migrate.codemods.rules.am114_pragma import RULE as AM114
 from async_migrate.codemods.rules.am115_offloaded import RULE as AM115
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
-from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
 from async_migrate.codemods.rules.am118_mislabelled_async_session import RULE as AM118
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am120_unrecognised_router import RULE as AM120
@@ -47,7 +39,6 @@ from async_migrate.codemods.rules.am126_process_wide_session import RULE as AM12
 from async_migrate.codemods.rules.am127_engine_work import RULE as AM127
 from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
-from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
@@ -234,14 +225,14 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             )
         )
     reasons.extend(coroutine_reasons(work))
-    reasons.extend(_need_reasons(coroutine_needs(project, handler)))
+    reasons.extend([need.reason() for need in coroutine_needs(project, handler)])
     return reasons
 
 
 def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Reason]:
     """Why a handler whose only blocking work is on a synchronous engine stays async: [] converts it."""
     function = handler.function
-    reasons = _need_reasons(coroutine_needs(project, handler))
+    reasons = [need.reason() for need in coroutine_needs(project, handler)]
     if function.awaits:
         line, text = function.awaits[0]
         reasons.insert(0, AM127.reason(
@@ -255,100 +246,6 @@ def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Re
             "cannot become def"
         ))
     return reasons
-
-
-def _need_reasons(needs: list[CoroutineNeed]) -> list[Reason]:
-    reasons: list[Reason] = []
-    for need in needs:
-        if need.kind == "event-loop-api":
-            reasons.append(AM109.reason(f"uses {need.subject} at line {need.line}, which needs the event loop"))
-        elif need.kind == "event-loop-helper":
-            reasons.append(
-                AM117.reason(
-                    f"calls {need.where}, which uses {need.subject}: it needs the event loop "
-                    "and would fail in the threadpool"
-                )
-            )
-        elif need.kind == "coroutine":
-            reasons.append(
-                AM110.reason(
-                    f"decorator @{need.subject} ({need.where}) awaits the function it wraps: "
-                    "it needs a coroutine function"
-                )
-            )
-        elif need.kind == "external":
-            reasons.append(
-                AM111.reason(
-                    f"decorator @{need.subject} is not defined in the project: "
-                    "cannot tell whether it needs a coroutine function"
-                )
-            )
-        elif need.kind == "unknown":
-            reasons.append(
-                AM112.reason(
-                    f"decorator @{need.subject} ({need.where}) wraps the function in a way the tool "
-                    "cannot follow"
-                )
-            )
-        elif need.kind == "called":
-            reasons.append(
-                AM130.reason(
-                    f"called by {need.subject} ({need.where}) without await: it uses the coroutine the call "
-                    "returns, which a `def` would not return"
-                )
-            )
-        else:
-            reasons.append(
-                AM113.reason(f"awaited by {need.subject} ({need.where}): that call would break as `def`")
-            )
-    return reasons
-
-
-@dataclass(frozen=True, slots=True)
-class CoroutineNeed:
-    """Something outside a handler's own awaits that needs it to stay a coroutine function."""
-
-    kind: str  # event-loop-api, event-loop-helper; coroutine, external or unknown (a decorator's shape); awaited
-    subject: str  # the API, the decorator as written, or the awaiting caller
-    line: int
-    where: str = ""  # where the decorator is defined, or the awaiting call as path:line
-
-
-def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
-    """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
-    function = handler.function
-    needs: list[CoroutineNeed] = []
-    for call in function.calls:
-        api = project.event_loop_api(call)
-        if api is not None:
-            needs.append(CoroutineNeed("event-loop-api", api, call.line))
-    reached = project.event_loop_need(handler.id)
-    if reached is not None and reached.helpers:
-        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
-        last = project.functions[reached.helpers[-1]][0]
-        needs.append(
-            CoroutineNeed(
-                "event-loop-helper", reached.api, reached.line,
-                f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
-                + f", at {last.path}:{reached.api_line}",
-            )
-        )
-    for decorator in wrapping_decorators(project, handler):
-        shape, where = project.decorator_shape(decorator)
-        if shape in ("coroutine", "external", "unknown"):
-            needs.append(CoroutineNeed(shape, decorator.text, decorator.line, where))
-    for edge in project.calls_to[handler.id]:
-        # Awaited, or handed on as an argument (`asyncio.run(f())`, `create_task(f())`): either
-        # way the caller uses the coroutine the call returns.
-        if edge.call.awaited or edge.call.argument_of is not None:
-            module, caller = project.functions[edge.caller]
-            needs.append(
-                CoroutineNeed(
-                    "awaited" if edge.call.awaited else "called", f"{module.name}.{caller.qualname}",
-                    edge.call.line, f"{module.path}:{edge.call.line}",
-                )
-            )
-    return needs
 
 
 def coroutine_reasons(work: SessionWork) -> list[Reason]:
@@ -394,23 +291,6 @@ def mislabelled_sessions(project: Project, handler: Handler) -> list[Reason]:
                 )
             )
     return notes
-
-
-def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decorator]:
-    """The decorators whose result FastAPI (or a dependant) receives, in source order.
-
-    A route decorator registers the function as it is at that point: a decorator
-    listed above it runs later and wraps only the module attribute, which FastAPI
-    never calls. Only decorators below the topmost route decorator can need a
-    coroutine function, unless the function is also reached as a dependency or
-    registered through `add_api_route(...)`, where the fully decorated attribute is used.
-    """
-    decorators = handler.function.decorators
-    registered = [i for i, d in enumerate(decorators) if project.is_registration(d)]
-    whole = handler.kind == "dependency" or any(r.decorator is None for r in handler.registrations)
-    if whole or not registered or project.is_dependency(handler.id):
-        return [d for d in decorators if not project.is_registration(d)]
-    return [d for d in decorators[registered[0] + 1 :] if not project.is_registration(d)]
 
 
 def _reasons_to_convert(work: SessionWork) -> list[Reason]:

@@ -1,0 +1,165 @@
+"""What needs a handler to stay a coroutine function, besides its own awaits.
+
+One table, `NEEDS`, gives each kind of need its rule, the reason phase one gives and the fix
+`check` gives: the two read the same entry, so a new kind is one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
+from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
+from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
+from async_migrate.codemods.rules.am112_opaque_decorator import RULE as AM112
+from async_migrate.codemods.rules.am113_awaited_by_caller import RULE as AM113
+from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
+from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
+from async_migrate.codemods.rules.base import Reason, Rule
+
+
+class NeedKind(Enum):
+    EVENT_LOOP_API = "event-loop-api"  # the handler calls an API that needs the running loop
+    EVENT_LOOP_HELPER = "event-loop-helper"  # a helper it calls does
+    COROUTINE = "coroutine"  # a decorator awaits the function it wraps
+    EXTERNAL = "external"  # a decorator from outside the project
+    UNKNOWN = "unknown"  # a project decorator the analysis cannot follow
+    AWAITED = "awaited"  # a caller awaits the handler
+    CALLED = "called"  # a caller hands the coroutine on (`asyncio.run(f())`)
+
+
+@dataclass(frozen=True, slots=True)
+class CoroutineNeed:
+    """Something outside a handler's own awaits that needs it to stay a coroutine function."""
+
+    kind: NeedKind
+    subject: str  # the API, the decorator as written, or the awaiting caller
+    line: int
+    where: str = ""  # where the decorator is defined, the helper chain, or the calling line as path:line
+
+    def reason(self) -> Reason:
+        entry = NEEDS[self.kind]
+        return entry.rule.reason(entry.reason(self))
+
+    def fix(self) -> str | None:
+        """`check`'s fix for this need; None for an event-loop API, whose fixes `check` joins."""
+        fix = NEEDS[self.kind].fix
+        return fix(self) if fix is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    rule: Rule
+    reason: Callable[[CoroutineNeed], str]
+    fix: Callable[[CoroutineNeed], str] | None
+
+
+def _unsure_decorator(need: CoroutineNeed) -> str:
+    return (
+        f"@{need.subject}: if it works with plain functions, list it under safe-decorators in "
+        "[tool.async-migrate] and rerun phase one"
+    )
+
+
+NEEDS: dict[NeedKind, _Entry] = {
+    NeedKind.EVENT_LOOP_API: _Entry(
+        AM109, lambda need: f"uses {need.subject} at line {need.line}, which needs the event loop", None
+    ),
+    NeedKind.EVENT_LOOP_HELPER: _Entry(
+        AM117,
+        lambda need: f"calls {need.where}, which uses {need.subject}: it needs the event loop and would fail "
+        "in the threadpool",
+        lambda need: f"{need.where} uses {need.subject}: do without it in that helper (phase one then converts "
+        "it) or offload the Session work",
+    ),
+    NeedKind.COROUTINE: _Entry(
+        AM110,
+        lambda need: f"decorator @{need.subject} ({need.where}) awaits the function it wraps: it needs a "
+        "coroutine function",
+        lambda need: f"@{need.subject} needs a coroutine function: make it accept plain functions (phase one "
+        "then converts it) or offload the Session work",
+    ),
+    NeedKind.EXTERNAL: _Entry(
+        AM111,
+        lambda need: f"decorator @{need.subject} is not defined in the project: cannot tell whether it needs "
+        "a coroutine function",
+        _unsure_decorator,
+    ),
+    NeedKind.UNKNOWN: _Entry(
+        AM112,
+        lambda need: f"decorator @{need.subject} ({need.where}) wraps the function in a way the tool cannot "
+        "follow",
+        _unsure_decorator,
+    ),
+    NeedKind.AWAITED: _Entry(
+        AM113,
+        lambda need: f"awaited by {need.subject} ({need.where}): that call would break as `def`",
+        lambda need: f"awaited by {need.subject} ({need.where}): call it without await there, then rerun "
+        "phase one",
+    ),
+    NeedKind.CALLED: _Entry(
+        AM130,
+        lambda need: f"called by {need.subject} ({need.where}) without await: it uses the coroutine the call "
+        "returns, which a `def` would not return",
+        lambda need: f"called by {need.subject} ({need.where}) as a coroutine: call it as a plain function "
+        "there, then rerun phase one",
+    ),
+}
+
+
+def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
+    """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
+    function = handler.function
+    needs: list[CoroutineNeed] = []
+    for call in function.calls:
+        api = project.event_loop_api(call)
+        if api is not None:
+            needs.append(CoroutineNeed(NeedKind.EVENT_LOOP_API, api, call.line))
+    reached = project.event_loop_need(handler.id)
+    if reached is not None and reached.helpers:
+        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
+        last = project.functions[reached.helpers[-1]][0]
+        needs.append(
+            CoroutineNeed(
+                NeedKind.EVENT_LOOP_HELPER, reached.api, reached.line,
+                f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
+                + f", at {last.path}:{reached.api_line}",
+            )
+        )
+    for decorator in wrapping_decorators(project, handler):
+        shape, where = project.decorator_shape(decorator)
+        if shape in ("coroutine", "external", "unknown"):
+            needs.append(CoroutineNeed(NeedKind(shape), decorator.text, decorator.line, where))
+    for edge in project.calls_to[handler.id]:
+        # Awaited, or handed on as an argument (`asyncio.run(f())`, `create_task(f())`): either
+        # way the caller uses the coroutine the call returns.
+        if edge.call.awaited or edge.call.argument_of is not None:
+            module, caller = project.functions[edge.caller]
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.AWAITED if edge.call.awaited else NeedKind.CALLED, f"{module.name}.{caller.qualname}",
+                    edge.call.line, f"{module.path}:{edge.call.line}",
+                )
+            )
+    return needs
+
+
+def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decorator]:
+    """The decorators whose result FastAPI (or a dependant) receives, in source order.
+
+    A route decorator registers the function as it is at that point: a decorator
+    listed above it runs later and wraps only the module attribute, which FastAPI
+    never calls. Only decorators below the topmost route decorator can need a
+    coroutine function, unless the function is also reached as a dependency or
+    registered through `add_api_route(...)`, where the fully decorated attribute is used.
+    """
+    decorators = handler.function.decorators
+    registered = [i for i, d in enumerate(decorators) if project.is_registration(d)]
+    whole = handler.kind == "dependency" or any(r.decorator is None for r in handler.registrations)
+    if whole or not registered or project.is_dependency(handler.id):
+        return [d for d in decorators if not project.is_registration(d)]
+    return [d for d in decorators[registered[0] + 1 :] if not project.is_registration(d)]
