@@ -238,3 +238,81 @@ def test_near_miss_a_base_class_outside_path_blocks_naming_it_and_the_code_still
         print(json.dumps(client.get("/items").json()))
     """)
     assert result == ["x"]
+
+
+EXTERNAL_CRUD = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from external_crud import CRUDBase
+from models import Item
+
+
+class CRUDItem(CRUDBase):
+    def names(self, db: Session) -> list[str]:
+        return list(db.scalars(select(Item.name).order_by(Item.id)))
+
+    def first(self, db: Session) -> Item | None:
+        return self.get(db, 1)
+
+
+item = CRUDItem(Item)
+"""
+EXTERNAL_BASE = """
+class CRUDBase:
+    def __init__(self, model):
+        self.model = model
+
+    def get(self, db, id):
+        return db.get(self.model, id)
+"""
+EXTERNAL_ROUTES = """
+import crud
+
+
+@router.get("/items/names")
+def names(db: session_dependency):
+    return crud.item.names(db)
+
+
+@router.get("/items/first")
+def first(db: session_dependency):
+    return {"id": crud.item.first(db).id}
+
+
+@router.get("/items/{id}")
+def one(id: int, db: session_dependency):
+    return {"id": crud.item.get(db, id).id}
+"""
+
+
+def test_near_miss_crud_methods_inherited_from_a_base_outside_path_block_naming_it(cli, service):
+    vendored = "import sys\nfrom pathlib import Path\n\nsys.path.append(str(Path(__file__).parent / 'site-packages'))\n"
+    root = service({
+        "main.py": vendored + test_phase2_soundness.MAIN,
+        "site-packages/external_crud.py": EXTERNAL_BASE,
+        "crud.py": EXTERNAL_CRUD,
+        SUBSYSTEM: routes(EXTERNAL_ROUTES),
+    })
+    document = apply_objects(cli, root)
+    for route, line in (("first", "crud.py:13"), ("one", "api/items.py:27")):
+        found = handler(document, route)
+        assert found["action"] == "blocked" and found["codes"] == ["AM215"], found
+        assert f"{line}: passes the Session to `" in found["reasons"][0]
+        assert "which CRUDItem inherits from `external_crud.CRUDBase`: a base outside PATH" in found["reasons"][0]
+    # The method the route needs is the project's own; the base may call it, so it keeps its
+    # synchronous original and the route uses an async twin.
+    assert handler(document, "names")["action"] == "migrate"
+    assert helper(document, "CRUDItem.names")["action"] == "twin"
+    assert "(its class inherits from `external_crud.CRUDBase`, outside PATH)" in (
+        " ".join(helper(document, "CRUDItem.names")["reasons"])
+    )
+    assert methods_of(root, "crud.py", "CRUDItem") == {"names": False, "names_async": True, "first": False}
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add_all([Item(name="x", owner_id=1), Item(name="y", owner_id=2)])
+            s.commit()
+        got = [client.get(p).json() for p in ("/items/names", "/items/first", "/items/2")]
+        print(json.dumps(got))
+    """)
+    assert result == [["x", "y"], {"id": 1}, {"id": 2}]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase2 import dependencies, expired_reads, holders, methods
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
@@ -827,6 +828,10 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         callee = project.canonical(call.callee)
         if callee in THREADPOOL or callee in mappings:
             continue
+        inherited = _inherited_from_outside(project, fid, call)
+        if inherited is not None:
+            found.append(_Own(AM215, call.line, inherited))
+            continue
         found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
     if function.is_generator:
@@ -857,6 +862,31 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
+
+
+def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """`crud.item.get(db, 1)`, `self.get(db, 1)` where the project class has no `get` and a
+    base the tool cannot read may define it: why it cannot move, naming that base."""
+    written = call.func or call.callee
+    if written is None or "." not in written:
+        return None
+    receiver, _, name = written.rpartition(".")
+    classes = project.flow.classes
+    for value in project.flow.evaluate(fid, receiver):
+        if value.kind != INSTANCE or value.target is None or value.target not in classes.by_ref:
+            continue
+        if any(name in classes.methods.get(cls, {}) for cls in classes.mro(value.target)):
+            continue
+        for cls in classes.mro(value.target):
+            for base in classes.by_ref[cls][1].bases:
+                if methods.is_unseen_base(project, base):
+                    return (
+                        f"passes the Session to `{project.written(written)}()`, which "
+                        f"{classes.short(value.target)} inherits from `{project.canonical(base) or base}`: a base "
+                        "outside PATH that the tool cannot read or move to AsyncSession (define the method in the "
+                        "project, or keep the route as it is)"
+                    )
+    return None
 
 
 # Further per-function checks (lazy loads) register here.

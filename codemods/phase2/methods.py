@@ -31,6 +31,12 @@ TRANSPARENT_DECORATORS = frozenset(
     {"staticmethod", "classmethod", "abc.abstractmethod", "typing.override", "typing_extensions.override"}
 )
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property"})
+MODEL_LIBRARIES = frozenset({"sqlalchemy", "sqlmodel", "pydantic"})
+# Bases that add no methods of their own that could call a subclass's: `Generic[ModelT]`, `ABC`.
+PLAIN_BASES = frozenset({
+    "object", "builtins.object", "typing.Generic", "typing_extensions.Generic", "abc.ABC",
+    "typing.Protocol", "typing_extensions.Protocol",
+})
 
 
 def is_method(project: Project, fid: FunctionId) -> bool:
@@ -274,6 +280,39 @@ def unseen_callers(
             f"{project.functions[base][1].qualname})"
             for base in overridden(project, fid) if base not in chosen
         ]
+        # A base the tool cannot read may call the method itself (an override of a library's
+        # hook): the library would get a coroutine. The twin leaves the method as it was.
+        places += [f"{where} (its class inherits from `{base}`, outside PATH)" for where, base in unseen_bases(project, fid)]
         if places:
             found[fid] = places
     return found
+
+
+def unseen_bases(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """Bases of a method's class, or of its project bases, that the tool cannot read:
+    (`path:line` of the class, the base as written)."""
+    classes = project.flow.classes
+    owner = classes.owner(fid)
+    if owner is None:
+        return []
+    found = []
+    for cls in classes.mro(owner):
+        module, facts_class = classes.by_ref[cls]
+        for base in facts_class.bases:
+            if is_unseen_base(project, base):
+                found.append((f"{module.path}:{facts_class.line}", project.canonical(base) or base))
+    return found
+
+
+def is_unseen_base(project: Project, base: str) -> bool:
+    """A base class the tool cannot read that may call methods of its subclasses: not a project
+    class, not a plain base, not a mapped or validated model's base (SQLAlchemy, SQLModel and
+    pydantic call no method of a subclass by a name it chose), not a project value
+    (`Base = declarative_base()`)."""
+    if project.flow.classes.resolve(base) is not None:
+        return False
+    canonical = project.canonical(base) or base
+    if canonical in PLAIN_BASES or canonical.split(".", 1)[0] in MODEL_LIBRARIES:
+        return False
+    target = project.resolve(base)
+    return target is None or target.kind == "external"
