@@ -205,6 +205,7 @@ PathArgument = Annotated[
     typer.Argument(
         help="Root of the target application: the folder its absolute imports resolve from.",
         show_default=False,
+        metavar="PATH",
     ),
 ]
 OnlyOption = Annotated[
