@@ -137,7 +137,7 @@ class _Flow:
             head = head.func if type(head) is ast.Call else head.value  # type: ignore[attr-defined]
         if type(head) is not ast.Name or head.id in ("self", "cls") or (head.id not in self.local and not called):
             return
-        self.function.chains.append((node.lineno, ast.unparse(value), self.term(value), node.attr))
+        self.function.chains.append((node.lineno, _written(value), self.term(value), node.attr))
 
     def _use(self, value: ast.expr, member: str, how: str) -> None:
         """A use of `member` on `value` when `value` is rooted at a local name."""
@@ -145,7 +145,7 @@ class _Flow:
         if head is None or (head not in self.local and not any(type(n) is ast.Call for n in ast.walk(value))):
             return
         line = getattr(value, "lineno", 0)
-        self.function.uses.append((line, ast.unparse(value), self.term(value), member, how))
+        self.function.uses.append((line, _written(value), self.term(value), member, how))
 
     def _member_call(self, node: ast.Call, receiver: str | None) -> None:
         func = node.func
@@ -164,7 +164,7 @@ class _Flow:
         for argument in (*node.args, *(k.value for k in node.keywords)):
             value = argument.value if type(argument) is ast.Starred else argument
             if _head(value) == receiver and type(value) in (ast.Name, ast.Attribute, ast.Subscript):
-                self._use(value, ast.unparse(func), "pass")
+                self._use(value, _written(func), "pass")
 
     def _bind(self, target: ast.expr, term: tuple) -> None:
         kind = type(target)
@@ -359,6 +359,19 @@ def _chained_on(node: ast.expr, name: str) -> bool:
     while type(node) is ast.Call and type(node.func) is ast.Attribute:
         node = node.func.value
     return type(node) is ast.Name and node.id == name
+
+
+def _written(node: ast.expr) -> str:
+    """`ast.unparse(node)`, without its cost for the common `name` and `name.attr.attr`."""
+    parts: list[str] = []
+    current = node
+    while type(current) is ast.Attribute:
+        parts.append(current.attr)
+        current = current.value
+    if type(current) is ast.Name:
+        parts.append(current.id)
+        return ".".join(reversed(parts))
+    return ast.unparse(node)
 
 
 def _own_nodes(body: list[ast.stmt]) -> list[Any]:
