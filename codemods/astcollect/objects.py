@@ -142,7 +142,7 @@ class _Flow:
     def _use(self, value: ast.expr, member: str, how: str) -> None:
         """A use of `member` on `value` when `value` is rooted at a local name."""
         head = _head(value)
-        if head is None or (head not in self.local and not any(type(n) is ast.Call for n in ast.walk(value))):
+        if head is None or (head not in self.local and not _calls_in(value)):
             return
         line = getattr(value, "lineno", 0)
         self.function.uses.append((line, _written(value), self.term(value), member, how))
@@ -359,6 +359,17 @@ def _chained_on(node: ast.expr, name: str) -> bool:
     while type(node) is ast.Call and type(node.func) is ast.Attribute:
         node = node.func.value
     return type(node) is ast.Name and node.id == name
+
+
+def _calls_in(node: ast.expr) -> bool:
+    """Whether a call is written anywhere in node (at once for `name` and `name.attr.attr`,
+    most of what `_use` is asked about)."""
+    current = node
+    while type(current) is ast.Attribute:
+        current = current.value
+    if type(current) is ast.Name:
+        return False
+    return any(type(item) is ast.Call for item in ast.walk(node))
 
 
 def _written(node: ast.expr) -> str:
