@@ -144,7 +144,7 @@ class Flow:
                 return self._union(fid, held, picks)
             return self._parameter(fid, function, term[1], picks)
         if kind == "call":
-            callees = [e.callee for e in self.project.calls_from.get(fid, ()) if e.call.index == term[1]]
+            callees = [e.callee for e in self.project.all_calls_from.get(fid, ()) if e.call.index == term[1]]
             if not callees:
                 return None
             found: list[Origin] = []
@@ -227,9 +227,17 @@ class Flow:
         callers = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in self.members]
         if not callers:
             return None
-        if "." in function.qualname:
-            return None  # a method: positions shift with the receiver
         position = params.index(param)
+        if "." in function.qualname:
+            # A method called on an instance: the receiver takes `self`, positions start after it
+            # (the convention of the call graph). Called through its class, or for `self`
+            # itself, the flow does not follow.
+            if name in ("self", "cls") or any(
+                (e.call.callee or "").endswith("." + function.qualname) for e in callers
+            ):
+                return None
+            positional = [p for p in params if p.positional and p.name not in ("self", "cls")]
+            position = positional.index(param) if param in positional else -1
         found: list[Origin] = []
         for edge in callers:
             passed = next(

@@ -40,8 +40,9 @@ What is a lazy relationship
 
 What counts as eager-loaded
     Per analysed root (a function id passed in), its closure: the root, every project
-    function it calls, transitively (any call the index resolves, not only calls that
-    pass the Session, so an option builder like `_with_relations()` counts), and the
+    function it calls, transitively (any call the index resolves, methods reached through
+    an object included, not only calls that pass the Session, so an option builder like
+    `_with_relations()` counts), and the
     dependency functions of its parameters (`Depends(...)`, `Annotated[..., Depends()]`
     aliases) and of its decorators (`dependencies=[Depends(...)]`). An access is safe
     when anything in that closure names the relationship in `selectinload`,
@@ -76,10 +77,9 @@ Not detected (may miss)
       relationship in that closure, even on an object another query loaded without it.
     - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
       (`self.book.author`), except in phase two, which follows chains rooted at a local
-      name (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls` (methods and properties of models are
-      not reached through resolvable calls anyway); methods called on local objects
-      (`book.describe()`: the call does not resolve, so the method is not in the
-      closure), except in phase two, which follows model code (below); relationships read
+      name or a call (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls`;
+      model methods called on loaded objects (`book.describe()`), except in phase two,
+      which follows model code (`codemods/phase2/model_members.py`); relationships read
       by `**`/`model_dump()`/custom serializers; pydantic aliases
       (`Field(validation_alias=...)`).
     - Relationships declared outside a class body (`declared_attr` functions,
@@ -288,7 +288,7 @@ class _Analysis:
 
     def _next(self, fid: FunctionId) -> Iterable[FunctionId]:
         _, function = self.project.functions[fid]
-        for edge in self.project.calls_from.get(fid, ()):
+        for edge in self.project.all_calls_from.get(fid, ()):
             yield edge.callee
         refs: list[str] = []
         for param in function.params:
@@ -370,7 +370,8 @@ class _Analysis:
             return
         typed = self._typed({param.name: param for param in function.params}.get(receiver))
         if typed:
-            declaring = {a for t in typed for a in self.classes.mro(t)}
+            # an instance of a subclass may be passed: its relationships count as well
+            declaring = {a for t in typed for a in (*self.classes.mro(t), *self.classes.subclasses(t))}
             candidates = [c for c in candidates if c.owner in declaring]
             if not candidates:
                 return  # an attribute of the annotated class, not a relationship

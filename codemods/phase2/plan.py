@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
@@ -76,6 +76,9 @@ class StackNames:
 class FilePlan:
     functions: dict[str, FunctionPlan] = field(default_factory=dict)
     imports: set[tuple[str, str]] = field(default_factory=set)
+    # `from module import name as local`: a class an eager load names, whose own name the
+    # module or the function binds to something else.
+    aliased_imports: set[tuple[str, str, str]] = field(default_factory=set)
     maybe_unused: set[tuple[str, str, str | None]] = field(default_factory=set)  # module, name, as
     # `alias = Annotated[T, Depends(dep)]` -> `alias_twin = Annotated[T, Depends(dep_twin)]` after it:
     # (alias, twin alias, renames inside it).
@@ -222,35 +225,60 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
     if not paths:
         return
     module, function = project.functions[fid]
+    shadowed = _function_names(function)
     loader = _imported_as(module, "sqlalchemy.orm", "selectinload")
-    if loader is None:
-        loader = "selectinload"
-        plan.imports.add(("sqlalchemy.orm", "selectinload"))
+    if loader is None or loader in shadowed:
+        loader = _import_free(module, plan, "sqlalchemy.orm", "selectinload", shadowed)
     for number, found in sorted(paths.items()):
         load = function.loads[number]
         local = {}
         for path in found:
             for owner, _ in path:
                 if owner not in local:
-                    local[owner] = _class_name(project, module, plan, owner, load)
+                    local[owner] = _class_name(project, module, plan, owner, load, shadowed)
         # a path another one extends is loaded by that one already
         kept = [p for p in found if not any(len(o) > len(p) and o[: len(p)] == p for o in found)]
         options = tuple(option(p, local, loader) for p in sorted(kept))
         fplan.eager[load.index] = (load.form, options)
 
 
-def _class_name(project: Project, module: facts.Module, plan: FilePlan, ref: str, load: facts.Load) -> str:
-    """How the module names a mapped class: as the query writes it, as imported or defined, or imported now."""
+def _class_name(
+    project: Project, module: facts.Module, plan: FilePlan, ref: str, load: facts.Load, shadowed: set[str]
+) -> str:
+    """How the function can name a mapped class: as the query writes it, as the module imports or
+    defines it (unless the function binds that name itself), or imported now under a free name."""
     if project.canonical(load.model) == ref:
         return load.entity
     for local, imported in module.imports.items():
-        if project.canonical(imported) == ref:
+        if project.canonical(imported) == ref and local not in shadowed:
             return local
     home, _, name = ref.rpartition(".")
-    if home == module.name:
+    if home == module.name and name not in shadowed:
         return name
-    plan.imports.add((home, name))
-    return name
+    return _import_free(module, plan, home, name, shadowed)
+
+
+def _function_names(function: facts.Function) -> set[str]:
+    """Names the function binds itself: an option naming one of them would read the local."""
+    return {p.name for p in function.params} | set(function.holds)
+
+
+def _import_free(module: facts.Module, plan: FilePlan, home: str, name: str, shadowed: set[str]) -> str:
+    """`from home import name`, as `name_2` (...) when the module or the function binds `name`
+    to something else; the local name."""
+    from async_migrate.codemods.phase2.twins import module_names
+
+    for added_home, added, local in plan.aliased_imports:
+        if (added_home, added) == (home, name):
+            return local
+    taken = module_names(module) | shadowed | {n for h, n in plan.imports if h != home}
+    taken |= {local for *_, local in plan.aliased_imports}
+    if (home, name) in plan.imports or name not in taken:
+        plan.imports.add((home, name))
+        return name
+    local = twin_names.free(name, taken.__contains__)
+    plan.aliased_imports.add((home, name, local))
+    return local
 
 
 def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, parallel: dict[str, str]) -> None:

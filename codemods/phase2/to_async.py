@@ -57,6 +57,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             new, home = self.plan.class_renames[local]
             if home is not None:
                 imports.add(self.context, home, new)
+        for module, name, local in sorted(self.plan.aliased_imports):
+            imports.add(self.context, module, name, local)
         for module, name, asname in sorted(self.plan.maybe_unused, key=str):
             imports.remove(self.context, module, name, asname)
         return result
