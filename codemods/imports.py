@@ -205,8 +205,9 @@ def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
             continue
         aliases = list(node.names)
         written = tuple(source_of(a.name) for a in aliases)
-        previous = next((p for p in had[module] if set(p) < set(written)), None)
-        if previous is None:
+        # The statement it was: the one sharing most names (RemoveImportsVisitor may have dropped some).
+        previous = max(had[module], key=lambda p: len(set(p) & set(written)))
+        if not set(written) - set(previous) or not set(written) & set(previous):
             continue
         kept = [a for a in aliases if source_of(a.name) in previous]
         new = [a for a in aliases if source_of(a.name) not in previous]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from async_migrate.codemods import imports
 
@@ -37,6 +37,16 @@ def _added(source: str, *names: str) -> str:
 )
 def test_names_added_to_an_existing_import_are_placed_as_isort_would(source, expected):
     assert _added(source, "async_session_dependency", "AsyncSessionDep") == expected
+
+
+def test_a_name_replacing_a_removed_one_takes_its_isort_place():
+    before = cst.parse_module("from app.db import Base, engine, get_db\n")
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, "app.db", "get_async_db_session")
+    added = AddImportsVisitor(context).transform_module(before)
+    RemoveImportsVisitor.remove_unused_import(context, "app.db", "get_db")
+    after = RemoveImportsVisitor(context).transform_module(added)
+    assert imports.regroup(before, after).code == "from app.db import Base, engine, get_async_db_session\n"
 
 
 def test_near_miss_an_import_of_another_module_keeps_its_names_as_written():
