@@ -203,7 +203,7 @@ def _route(entry: Entry) -> str:
     path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (handler.path or "")
     if handler.kind == "websocket":
         return f"WEBSOCKET {path}".strip()
-    if handler.kind == "dependency":
+    if handler.kind != "route":  # a dependency, middleware, exception or lifecycle handler: no route
         return ""
     return f"{', '.join(handler.methods)} {path}".strip()
 

@@ -42,7 +42,7 @@ from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -54,6 +54,8 @@ from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
 from async_migrate.codemods.rules.am305_unused_pragma import RULE as AM305
 from async_migrate.codemods.rules.am306_blocking_outside_session import RULE as AM306
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
+from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
+from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.run import (
     Options,
     Progress,
@@ -180,7 +182,7 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
             result = analyse(project)
             routes = Routes(project)
             for finding in result.findings:
-                if finding.handler is not None and finding.handler.kind != "dependency":
+                if finding.handler is not None and finding.handler.kind in ROUTE_KINDS:
                     path, complete = routes.served(finding.handler)
                     finding.full_path = path if complete else None
                     finding.path_tail = None if complete else path
@@ -209,8 +211,12 @@ def analyse(project: Project) -> CheckResult:
     result = CheckResult(root=Path("."))
     checked = set()
     acknowledged = set()
-    result.routes = sum(1 for handler in project.handlers if handler.kind != "dependency")
+    result.routes = sum(1 for handler in project.handlers if handler.kind in ROUTE_KINDS)
     for handler in project.reported_handlers:
+        if handler.kind == "lifecycle":
+            # Startup and shutdown run once, before the first request or after the last: blocking
+            # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
+            continue
         if handler.function.is_async:
             result.handlers += 1
             checked.add(handler.id)
@@ -249,6 +255,22 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
+    if blocking and handler.kind in HOOK_KINDS:
+        rule = AM308 if handler.kind == "middleware" else AM309
+        candidates.append(
+            Finding(
+                rule,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                _hook_message(project, handler, blocking),
+                blocking,
+                "keep",
+            )
+        )
+        blocking = []
+        work = SessionWork()  # reported: no AM304/AM307 on top of it
     if blocking:
         outcome = decide(project, handler)
         candidates.append(
@@ -387,7 +409,7 @@ def _outside_session(
     if not parts:
         return None
     message = f"{'async def' if function.is_async else 'def'} {_kind(handler)} " + "; ".join(parts)
-    if engine_calls:
+    if engine_calls and handler.kind not in HOOK_KINDS:
         message += "; `async-migrate phase1` converts a route that never awaits"
     return message, calls
 
@@ -517,7 +539,7 @@ def describe(blocking: list[Blocking]) -> str:
 
 
 def _blocking_message(project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking]) -> str:
-    kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
+    kind = _kind(handler)
     message = f"async def {kind} does synchronous Session work on the event loop at {describe(blocking)}"
     suspicious = [r.text for r in outcome.reasons if r.code == AM119.code]
     if outcome.action == "convert":
@@ -527,13 +549,43 @@ def _blocking_message(project: Project, handler: Handler, outcome: Outcome, bloc
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
 
 
+_KINDS = {
+    "websocket": "websocket handler", "dependency": "dependency", "middleware": "middleware",
+    "exception-handler": "exception handler", "lifecycle": "startup/shutdown handler",
+}
+
+
 def _kind(handler: Handler) -> str:
-    return {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
+    return _KINDS.get(handler.kind, "route")
+
+
+def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) -> str:
+    """AM308/AM309: middleware or an exception handler blocking the loop, which phase one never
+    converts (AM133)."""
+    every = "every request it handles" if handler.kind == "middleware" else "every request that raises"
+    message = (
+        f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
+        f"on {every}"
+    )
+    if handler.kind == "middleware":
+        fix = (
+            "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move "
+            "the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use "
+            "AsyncSession (phase two)"
+        )
+    else:
+        fix = (
+            "phase one does not convert it: Starlette runs a plain def exception handler in the threadpool, so "
+            "make it def if it awaits nothing, else move the Session work into a plain def helper and "
+            "`await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+        )
+    return f"{message}; fix: {fix}"
+
 
 
 def _mixed_message(project: Project, handler: Handler, calls: list[Blocking]) -> str:
     params = async_session_params(project, handler)
-    kind = {"websocket": "websocket handler", "dependency": "dependency"}.get(handler.kind, "route")
+    kind = _kind(handler)
     return (
         f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but calls synchronous "
         f"session helpers at {describe(calls)}: migrate them to AsyncSession (phase two) "

@@ -79,6 +79,10 @@ class Param(_Fact):
     positional: bool = True  # can be passed by position (not keyword-only, not *args/**kwargs)
     variadic: str = ""  # "*" for *args, "**" for **kwargs
     default_ref: str | None = None  # a default that is a dotted name (`db=db_dependency`), resolved
+    # A Depends() argument that is no dotted name (`lambda: next(get_db())`, `partial(get_db)`,
+    # `make_dep()`): as written, and every reference it names, resolved.
+    opaque_depends: str = ""
+    opaque_refs: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

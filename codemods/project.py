@@ -37,8 +37,9 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
-from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, LOOP_METHODS
+from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, LOOP_METHODS, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
+from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -65,11 +66,17 @@ class Registration:
     unrecognised: str | None = None
 
 
+ROUTE_KINDS = ("route", "websocket")
+# What the application runs on the event loop besides routes and dependencies: middleware and
+# exception handlers per request, lifecycle handlers (startup, shutdown, lifespan) once.
+HOOK_KINDS = ("middleware", "exception-handler", "lifecycle")
+
+
 @dataclass(slots=True)
 class Handler:
     module: facts.Module
     function: facts.Function
-    kind: str  # route, websocket, dependency
+    kind: str  # route, websocket, dependency, or a hook: middleware, exception-handler, lifecycle
     registrations: list[Registration] = field(default_factory=list)
 
     @property
@@ -288,6 +295,8 @@ class Project:
                         if registration.kind == "websocket":
                             handler.kind = "websocket"
             for added in module.registrations:
+                if added.attr.startswith("hook:"):
+                    continue
                 unrecognised = None
                 if self.is_router(added.base) is False:
                     unrecognised = self._unrecognised_class(self._constructor(added.base))
@@ -308,7 +317,49 @@ class Project:
             for fid in self.dependency_callables(ref):
                 module, function = self.functions[fid]
                 found.setdefault(fid, Handler(module, function, "dependency"))
+        for fid, kind, line in self._hooks():
+            module, function = self.functions[fid]
+            handler = found.setdefault(fid, Handler(module, function, kind))
+            if handler.kind in HOOK_KINDS:
+                handler.registrations.append(Registration(kind, (), None, line))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
+
+    def _hooks(self) -> list[tuple[FunctionId, str, int]]:
+        """The functions the application runs as hooks: (function, kind, line registered).
+
+        `@app.middleware("http")`, `@app.exception_handler(Exc)`, `@app.on_event("startup")`, and
+        what `add_middleware`, `add_exception_handler`, `add_event_handler`, `Middleware(...)` and
+        the application's `exception_handlers=`, `on_startup=`, `lifespan=` keywords name. A
+        middleware class runs its `dispatch` (a `BaseHTTPMiddleware`) or its `__call__` (pure ASGI).
+        """
+        from async_migrate.codemods.classes import project_classes
+
+        found: list[tuple[FunctionId, str, int]] = []
+        for module in self.modules.values():
+            for function in module.functions:
+                for decorator in function.decorators:
+                    kind = HOOK_DECORATORS.get(decorator.attr or "")
+                    if kind is not None and decorator.is_call and self.is_router(decorator.base) is not False:
+                        found.append(((module.name, function.key), kind, decorator.line))
+            for added in module.registrations:
+                if not added.attr.startswith("hook:"):
+                    continue
+                kind = added.attr[len("hook:"):]
+                endpoint = self.function(added.endpoint)
+                if endpoint is not None:
+                    found.append(((endpoint[0].name, endpoint[1].key), kind, added.line))
+                    continue
+                classes = project_classes(self)
+                cls = classes.resolve(added.endpoint)
+                if cls is None:
+                    continue
+                names = ("dispatch", "__call__") if kind == "middleware" else ("__call__",)
+                for name in names:
+                    methods, _ = classes.method(cls, name)
+                    if methods:
+                        found.extend((fid, kind, added.line) for fid in methods)
+                        break
+        return found
 
     def _registration(self, decorator: facts.Decorator) -> Registration | None:
         if not decorator.is_call or decorator.attr not in ROUTE_ATTRS:
@@ -502,7 +553,61 @@ class Project:
                     value.depends is not None and self.is_session_dependency(value.depends)
                 ):
                     return f"`{_signature(param)}`"
+        return self._session_source(param)
+
+    def _session_source(self, param: facts.Param) -> str | None:
+        """A `Depends(...)` that gives a Session without naming a Session dependency: the
+        sessionmaker itself (`Depends(SessionLocal)`: FastAPI calls it), a `functools.partial` of a
+        Session dependency, or an expression built on one (`Depends(lambda: next(get_db()))`)."""
+        if param.default:
+            written = f"`{param.name}={param.default}`"
+        elif param.text:
+            written = f"`{_signature(param)}`"
+        else:
+            written = f"`{param.name}=Depends({param.opaque_depends})`"
+        if param.depends is not None and not param.opaque_depends and self.is_sessionmaker(param.depends):
+            return f"{written} (FastAPI calls the sessionmaker: a new Session)"
+        target = self.resolve(param.depends) if param.depends is not None and not param.opaque_depends else None
+        if (
+            target is not None and target.kind == "value" and target.value is not None
+            and target.value.kind == "call" and self.canonical(target.value.ref) in PARTIALS
+            and target.value.args and self._gives_session(target.value.args[0].ref)
+        ):
+            return f"{written} (a partial of {target.value.args[0].text}, which gives a Session)"
+        for ref in param.opaque_refs:
+            if self._gives_session(ref):
+                return f"{written} (it calls {ref.rsplit('.', 1)[-1]}, which gives a Session)"
         return None
+
+    def _gives_session(self, ref: str | None) -> bool:
+        if ref is None:
+            return False
+        if self.is_sessionmaker(ref):
+            return True
+        found = self.function(ref)
+        return found is not None and (found[0].name, found[1].key) in self.session_dependencies
+
+    def opaque_session_uses(self, fid: FunctionId) -> list[tuple[int, str]]:
+        """Session methods called on a parameter whose `Depends(...)` the analysis cannot follow
+        (`Depends(make_dep())`, a lambda naming no Session source): it may be a Session."""
+        _, function = self.functions[fid]
+        declared = self.session_params.get(fid, {})
+        found = []
+        for param in function.params:
+            if not param.opaque_depends or param.name in declared:
+                continue
+            for call in function.calls:
+                if call.receiver != param.name or call.method not in SESSION_IO_METHODS or call.offloaded:
+                    continue
+                if call.method == "get" and len(call.args) < 2:
+                    continue  # a mapping's `get(key)`, not `Session.get(Model, pk)`
+                found.append((
+                    call.line,
+                    f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot "
+                    f"follow: `{param.name}.{call.method}()` may be synchronous Session work",
+                ))
+                break
+        return found
 
     @cached_property
     def session_params(self) -> dict[FunctionId, dict[str, str]]:
@@ -921,6 +1026,7 @@ class Project:
                         call.line,
                         f"hands the {what} to `{self.written(expression)}`, which the analysis cannot see into",
                     ))
+            found.extend(self.opaque_session_uses(fid))
             if found:
                 table[fid] = found
         return table

@@ -134,7 +134,7 @@ def _split(cell: str) -> list[str]:
 def _route(entry: dict) -> str:
     if entry["kind"] == "websocket":
         return f"WEBSOCKET {entry['route']}"
-    if entry["kind"] == "dependency":
+    if entry["kind"] != "route":
         return ""
     return f"{', '.join(entry['methods'])} {entry['route']}"
 

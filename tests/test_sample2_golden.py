@@ -6,7 +6,8 @@ regenerated from the tool's output. It holds {"sample", "command", "handlers": [
 one entry per route, websocket and dependency function, keyed by `file` (relative to
 the sample) and `function` (`Class.method` for a class-based view):
 
-- `kind`, `before`: as in the tool's JSON (`route`/`websocket`/`dependency`, `async`/`def`).
+- `kind`, `before`: as in the tool's JSON (`route`/`websocket`/`dependency`, or a hook:
+  `middleware`/`exception-handler`/`lifecycle`; `async`/`def`).
 - `action`: what `phase1` must decide: `convert`, `keep` or `unchanged`.
 - `why`: the reason kinds, most important first:
     session-param      uses its own Session parameter (`db: Session = Depends(get_db)`)
@@ -26,6 +27,7 @@ the sample) and `function` (`Class.method` for a class-based view):
     event-loop         a sync helper it calls needs the running loop (`asyncio.get_running_loop`)
     nested-generator   the Session work is in a nested async generator (`StreamingResponse(rows())`)
     websocket          a websocket handler
+    hook               middleware, an exception handler or a lifecycle handler: stays async
     no-session         does no Session work
     already-def        already `def`
     pragma             a deliberate keeper, documented with `# async-migrate: ignore[...] reason`
@@ -135,6 +137,7 @@ def test_offload_mixed_wraps_the_blocking_calls_of_mixed_keepers(module_cli, tmp
 # What a reason must say for each kind of keeper (the tool has no reason codes yet).
 KEEP_REASONS = {
     "websocket": r"websocket",
+    "hook": r"^(middleware: stays async def|exception handler: phase one leaves it async def|startup/shutdown handler)",
     "mixed": r"^mixed: awaits",
     "event-loop": r"event loop",
     "nested-generator": r"generator|nested",

@@ -24,6 +24,11 @@ from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
+from async_migrate.codemods.vocabulary.starlette import HOOK_REGISTRATIONS
+
+# Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
+_HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fastapi.APIRouter",
+                     "fastapi.routing.APIRouter"})
 
 _PARTIAL = "functools.partial"
 _SELF = frozenset({"self", "cls"})
@@ -91,7 +96,11 @@ def _read_function(
     function.wraps = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
-    if any(call.method == INCLUDE_ROUTER for call in function.calls):
+    if any(
+        call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
+        or (call.callee or "").rpartition(".")[2] in HOOK_REGISTRATIONS
+        for call in function.calls
+    ):
         _included_routers(collector, node, function)
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
@@ -915,6 +924,7 @@ def _included_routers(
             made[name] = callee if made.get(name, callee) == callee else None
     annotations = {p.name: p.annotation for p in function.params}
     for call, _ in found:
+        collector.hooks(call, local)
         func = call.func
         if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
             continue

@@ -21,6 +21,11 @@ from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, RELATIONSHIP_
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 from async_migrate.codemods.vocabulary.sqlalchemy import BACKREF_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.starlette import HOOK_KEYWORDS, HOOK_REGISTRATIONS, MIDDLEWARE_WRAPPERS
+
+# The argument of each hook registration method that names the hook: (position, keyword).
+_HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_handler": (1, "handler"),
+                  "add_event_handler": (1, "func")}
 
 
 class Collector:
@@ -191,6 +196,9 @@ class Collector:
                 self._registration(value)
         if value is None:
             return
+        for node in ast.walk(value):
+            if type(node) is ast.Call:
+                self.hooks(node)
         self.scan_depends(value)
         self._module_references(value)
         if target is None:
@@ -283,6 +291,43 @@ class Collector:
                 methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
             )
         )
+
+    def hooks(self, call: ast.Call, local: frozenset[str] = frozenset()) -> None:
+        """Hooks an application runs on the event loop, registered by this call: `add_middleware(Cls)`,
+        `add_exception_handler(Exc, handler)`, `add_event_handler("startup", fn)`, and the
+        `middleware=[Middleware(Cls)]`, `exception_handlers={...}`, `on_startup=[...]`, `lifespan=`
+        keywords. Recorded as registrations whose `attr` is `hook:<kind>`."""
+        found: list[tuple[str, ast.expr]] = []
+        if type(call.func) is ast.Attribute and call.func.attr in HOOK_REGISTRATIONS:
+            position, keyword = _HOOK_ARGUMENT[call.func.attr]
+            named = argument(call, position, keyword)
+            if named is not None:
+                found.append((HOOK_REGISTRATIONS[call.func.attr], named))
+        for item in call.keywords:
+            kind = HOOK_KEYWORDS.get(item.arg or "")
+            if kind is None:
+                continue
+            value = item.value
+            if item.arg == "middleware" and type(value) in (ast.List, ast.Tuple):
+                for element in value.elts:  # type: ignore[attr-defined]
+                    if type(element) is ast.Call and self.ref(element.func, local) in MIDDLEWARE_WRAPPERS:
+                        wrapped = argument(element, 0, "cls")
+                        if wrapped is not None:
+                            found.append((kind, wrapped))
+            elif item.arg == "exception_handlers" and type(value) is ast.Dict:
+                found.extend((kind, handler) for handler in value.values)
+            elif item.arg in ("on_startup", "on_shutdown") and type(value) in (ast.List, ast.Tuple):
+                found.extend((kind, element) for element in value.elts)  # type: ignore[attr-defined]
+            elif item.arg == "lifespan":
+                found.append((kind, value))
+        for kind, named in found:
+            ref = self.ref(named, local)
+            if ref is None:
+                continue
+            self.facts.registrations.append(
+                facts.Registration(line=self.source.line_of(call), base=None, attr=f"hook:{kind}", endpoint=ref,
+                                   path=None)
+            )
 
     def include(
         self, call: ast.Call, base: str | None, local: frozenset[str] = frozenset(), known: bool = True
@@ -476,6 +521,9 @@ class Collector:
             self.scan_depends(default)
             if type(default) is ast.Name or type(default) is ast.Attribute or syntax.named_constant(default):
                 param.default_ref = self.ref(default)
+        for part in (annotation, default):
+            for call in syntax.calls_under(part) if part is not None else ():
+                self._opaque_depends(param, call)
         if param.depends is None and annotation is not None:
             # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
             if type(annotation) is ast.Subscript and self.ref(annotation.value) in ANNOTATED:
@@ -487,6 +535,23 @@ class Collector:
             elif self.bare_depends(default):
                 param.depends = self.ref(annotation)
         return param
+
+    def _opaque_depends(self, param: facts.Param, call: ast.Call) -> None:
+        """`Depends(lambda: ...)`, `Depends(partial(get_db))`, `Depends(make_dep())`: what FastAPI
+        calls is built by an expression; keep it as written, with the references it names."""
+        if type(call) is not ast.Call or self.ref(call.func) not in DEPENDS:
+            return
+        found = argument(call, 0, "dependency")
+        if found is None or self.ref(found) is not None:
+            return
+        param.opaque_depends = syntax.text(self.source, found)
+        refs = []
+        for node in ast.walk(found):
+            if type(node) is ast.Name or type(node) is ast.Attribute:
+                ref = self.ref(node)
+                if ref is not None and ref not in refs:
+                    refs.append(ref)
+        param.opaque_refs = tuple(refs)
 
     def decorator(self, expression: ast.expr, routers: dict[str, str] | None = None) -> facts.Decorator:
         decorator = facts.Decorator(line=self.source.line_of(expression), callee=None, text=syntax.text(self.source, expression))

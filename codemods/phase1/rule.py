@@ -15,7 +15,7 @@ from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
-from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, Handler, Project
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
 from async_migrate.codemods.rules.am102_opens_sync_session import RULE as AM102
 from async_migrate.codemods.rules.am103_calls_session_opener import RULE as AM103
@@ -41,6 +41,7 @@ from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM1
 from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
+from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -169,6 +170,8 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     function = handler.function
     if handler.kind == "websocket":
         return [AM107.reason("websocket handler: stays async def")]
+    if handler.kind in HOOK_KINDS:
+        return [AM133.reason(_hook_text(handler.kind, work))]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
         return [
@@ -227,6 +230,30 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     reasons.extend(coroutine_reasons(work))
     reasons.extend([need.reason() for need in coroutine_needs(project, handler)])
     return reasons
+
+
+def _hook_text(kind: str, work: SessionWork) -> str:
+    if kind == "middleware":
+        text = "middleware: stays async def (it awaits `call_next` or the wrapped app)"
+        blocks = "blocks the event loop on every request it sees"
+        fix = "move it into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession"
+    elif kind == "exception-handler":
+        text = "exception handler: phase one leaves it async def"
+        blocks = "blocks the event loop on every request that raises"
+        fix = (
+            "make the handler a plain def if it awaits nothing (Starlette runs it in the threadpool), or move "
+            "the work into a plain def helper and `await run_in_threadpool(helper, ...)`"
+        )
+    else:
+        text = "startup/shutdown handler: phase one leaves it async def"
+        blocks = (
+            "runs once on the event loop, before the first request or after the last: it delays startup or "
+            "shutdown and blocks no request"
+        )
+        fix = ""
+    if not work.any:
+        return f"{text}; does no synchronous Session work"
+    return f"{text}; its synchronous Session work {blocks}" + (f": {fix}" if fix else "")
 
 
 def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Reason]:

@@ -60,3 +60,6 @@ TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future",
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "builtins.property"})
 # Bases that bring no attribute of their own that reads a mapped class's relationships.
 PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensions.Generic", "enum.Enum"})
+
+# `functools.partial(f, ...)`: calling it calls `f`.
+PARTIALS = frozenset({"functools.partial"})

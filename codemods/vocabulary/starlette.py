@@ -7,3 +7,22 @@ THREADPOOL = frozenset({"starlette.concurrency.run_in_threadpool"})
 # Registration methods Starlette's routers have; FastAPI's inherit them.
 REGISTRATION_ATTRS = frozenset({"add_websocket_route", "add_route"})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_websocket_route"})
+
+# What an application runs on the event loop besides its routes: hooks by how they are
+# registered, each with its kind (middleware and exception handlers run per request,
+# lifecycle handlers once, before the first request or after the last).
+HOOK_DECORATORS = {"middleware": "middleware", "exception_handler": "exception-handler", "on_event": "lifecycle"}
+HOOK_REGISTRATIONS = {
+    "add_middleware": "middleware",
+    "add_exception_handler": "exception-handler",
+    "add_event_handler": "lifecycle",
+}
+# Keywords of `Starlette(...)` / `FastAPI(...)` / `APIRouter(...)` naming hooks.
+HOOK_KEYWORDS = {
+    "middleware": "middleware",
+    "exception_handlers": "exception-handler",
+    "on_startup": "lifecycle",
+    "on_shutdown": "lifecycle",
+    "lifespan": "lifecycle",
+}
+MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})

@@ -52,3 +52,38 @@ def test_near_miss_an_acknowledged_handler_is_silenced(app, findings, cli):
     )
     assert findings(root, "list_items") == []
     assert cli("check", root).exit_code == 0
+
+
+def test_a_depends_built_by_unseen_code_is_unverified_not_clean(app, findings, reported):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from deps import make_dependency
+
+
+        @router.get("/items")
+        async def list_items(db=Depends(make_dependency())):
+            return db.execute("select 1").all()
+        """,
+        {"deps.py": "def make_dependency():\n    return vendor.session_dependency\n"},
+    )
+    found = findings(root, "list_items")
+    assert [f["code"] for f in found] == ["AM304"]
+    assert "comes from `Depends(make_dependency())`, which the analysis cannot follow" in found[0]["message"]
+    assert reported(root, "list_items", "phase1")["codes"] == ["AM125"]
+
+
+def test_near_miss_a_lambda_dependency_giving_settings_is_no_finding(app, findings, cli):
+    root = app(
+        """
+        from fastapi import Depends
+
+
+        @router.get("/items")
+        async def list_items(settings=Depends(lambda: {"page": 10})):
+            return {"page": settings.get("page")}
+        """
+    )
+    assert findings(root, "list_items") == []
+    assert cli("check", root).exit_code == 0

@@ -1,0 +1,42 @@
+"""AM133 application-hook: middleware, exception handlers and lifecycle handlers stay `async def`
+
+An `async def` middleware (`@app.middleware("http")`, a `BaseHTTPMiddleware.dispatch`, a pure
+ASGI `__call__`) awaits `call_next` or the wrapped application, so it cannot become a `def`.
+Phase one leaves exception handlers and startup/shutdown/lifespan handlers as they are too.
+Middleware and exception handlers run on the event loop for every request they see: their
+synchronous Session work blocks it (`check` reports AM308, AM309). A startup or shutdown
+handler runs once, before the first request or after the last: its Session work delays
+startup or shutdown and blocks no request, so `check` does not report it.
+
+Before:
+
+    @app.middleware("http")
+    async def api_key(request, call_next):
+        with SessionLocal() as s:
+            known = s.scalar(select(Key).where(Key.value == request.headers["x-key"]))
+        return await call_next(request)
+
+After:
+
+    def find_key(value):
+        with SessionLocal() as s:
+            return s.scalar(select(Key).where(Key.value == value))
+
+    @app.middleware("http")
+    async def api_key(request, call_next):
+        known = await run_in_threadpool(find_key, request.headers["x-key"])
+        return await call_next(request)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM133",
+    name="application-hook",
+    summary="middleware, exception handlers and lifecycle handlers stay `async def`",
+    fix=(
+        "move their Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, "
+        "or use AsyncSession (phase two); an exception handler that awaits nothing may become a def"
+    ),
+    doc=__doc__,
+)

@@ -1,0 +1,41 @@
+"""AM308 blocking-middleware: an `async def` middleware does synchronous Session work on the event loop
+
+`@app.middleware("http")` functions, a `BaseHTTPMiddleware` subclass's `dispatch` and a pure
+ASGI middleware's `__call__` (registered with `add_middleware` or `Middleware(...)`) run on the
+event loop for every request they see. Phase one never converts one (it awaits `call_next`, AM133):
+offload the Session work or use AsyncSession. Silence with `# async-migrate: ignore[AM308] reason`.
+
+Before:
+
+    @app.middleware("http")
+    async def audit(request, call_next):
+        with SessionLocal() as s:
+            s.add(Visit(path=request.url.path))
+            s.commit()
+        return await call_next(request)
+
+After:
+
+    def record_visit(path):
+        with SessionLocal() as s:
+            s.add(Visit(path=path))
+            s.commit()
+
+    @app.middleware("http")
+    async def audit(request, call_next):
+        await run_in_threadpool(record_visit, request.url.path)
+        return await call_next(request)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM308",
+    name="blocking-middleware",
+    summary="an `async def` middleware does synchronous Session work on the event loop",
+    fix=(
+        "move the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use "
+        "AsyncSession (phase two); the middleware itself stays async"
+    ),
+    doc=__doc__,
+)

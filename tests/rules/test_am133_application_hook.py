@@ -1,0 +1,65 @@
+"""AM133 application-hook: phase one leaves middleware, exception handlers and lifecycle handlers async."""
+
+from __future__ import annotations
+
+MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+
+@asynccontextmanager
+async def lifespan(app):
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(router)
+
+
+@app.middleware("http")
+async def audit(request, call_next):
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+    return await call_next(request)
+
+
+@app.middleware("http")
+async def timing(request, call_next):
+    return await call_next(request)
+"""
+
+ROUTES = """
+@router.get("")
+def read_items():
+    return []
+"""
+
+
+def test_middleware_doing_session_work_stays_async_with_am132(app, reported):
+    root = app(ROUTES, {"main.py": MAIN})
+    entry = reported(root, "audit", "phase1")
+    assert (entry["kind"], entry["action"], entry["codes"][0]) == ("middleware", "keep", "AM133")
+    assert "stays async def (it awaits `call_next`" in entry["reasons"][0]
+    assert "every request" in entry["reasons"][0]
+    assert "run_in_threadpool" in entry["reasons"][0]
+
+
+def test_a_lifespan_handler_is_reported_as_running_once(app, reported):
+    root = app(ROUTES, {"main.py": MAIN})
+    entry = reported(root, "lifespan", "scan")
+    assert (entry["kind"], entry["action"], entry["codes"][0]) == ("lifecycle", "keep", "AM133")
+    assert "runs once on the event loop" in entry["reasons"][0]
+    assert "blocks no request" in entry["reasons"][0]
+
+
+def test_near_miss_middleware_without_session_work_says_so(app, reported):
+    root = app(ROUTES, {"main.py": MAIN})
+    entry = reported(root, "timing", "phase1")
+    assert entry["codes"] == ["AM133"]
+    assert entry["reasons"][0].endswith("does no synchronous Session work")
