@@ -13,6 +13,11 @@ without any option.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler, read, run_python
 
@@ -360,3 +365,97 @@ def test_the_eager_load_is_what_makes_the_property_work(cli, models_app):
     """)
     # FastAPI reports the property's failure while serialising as a validation error
     assert isinstance(result, str) and "greenlet_spawn has not been called" in result, result
+
+
+SQLMODEL_DB = """
+import os
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, create_engine
+
+engine = create_engine(os.environ["DATABASE_URL"])
+SessionLocal = sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+def get_session() -> Iterator[Session]:
+    with SessionLocal() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+"""
+SQLMODEL_MODELS = """
+from pydantic import computed_field
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    team: Team | None = Relationship()
+
+    @computed_field
+    @property
+    def team_name(self) -> str:
+        return self.team.name if self.team else "-"
+"""
+SQLMODEL_ROUTES = """
+from fastapi import APIRouter
+
+from db import SessionDep
+from models import Hero
+
+router = APIRouter()
+
+
+@router.get("/heroes/{hero_id}", response_model=Hero)
+def hero(hero_id: int, session: SessionDep):
+    return session.get(Hero, hero_id)
+"""
+
+
+def test_a_sqlmodel_computed_field_reading_a_relationship_gets_its_eager_load(cli, project):
+    root = project({"db.py": SQLMODEL_DB, "models.py": SQLMODEL_MODELS, "api/__init__.py": "", "api/heroes.py": SQLMODEL_ROUTES})
+    document = apply(cli, root, subsystem="api/heroes.py")
+    found = handler(document, "hero")
+    assert found["action"] == "migrate" and "AM246" in found["codes"], found
+    assert "await session.get(Hero, hero_id, options=[selectinload(Hero.team)])" in function(root, "api/heroes.py", "hero")
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel
+
+        import db
+        from api.heroes import router
+        from models import Hero, Team
+
+        SQLModel.metadata.create_all(db.engine)
+        with Session(db.engine) as s:
+            s.add(Team(id=1, name="Reds"))
+            s.add(Hero(id=1, name="Ann", team_id=1))
+            s.commit()
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            out = client.get("/heroes/1").json()
+        asyncio.run(db.async_engine.dispose())
+        print(json.dumps(out))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"id": 1, "name": "Ann", "team_id": 1, "team_name": "Reds"}

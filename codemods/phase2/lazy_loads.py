@@ -768,7 +768,7 @@ class _Analysis:
             return
         assert origin.model is not None
         fields = self.classes.fields(model)
-        fields += [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
+        fields += self._computed(model, fields)
         for name, annotation in fields:
             strategy = self.flow.relationship(origin.model, name)
             if strategy is None:  # a column, or model code (a property) read by serialisation
@@ -787,6 +787,13 @@ class _Analysis:
             target = Origin("load", origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+
+    def _computed(self, model: str, fields: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
+        """A mapped class serialised as its own response model (SQLModel) runs its
+        `@computed_field`s on the ORM object; a plain schema computes them from its own fields."""
+        if not self.members.mapped(model):
+            return []
+        return [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
 
     def _nested(self, annotation: tuple[str, ...], stack: tuple[str, ...]) -> list[str]:
         """Project models named in a field's annotation, with fields, not already on the path."""
@@ -808,7 +815,7 @@ class _Analysis:
         source: Origin | None = None,
     ) -> None:
         fields = self.classes.fields(model)
-        fields += [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
+        fields += self._computed(model, fields)
         for name, annotation in fields:
             field_path = f"{path}.{name}"
             candidates = self.relationships.get(name)
