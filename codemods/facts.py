@@ -191,9 +191,10 @@ class Function(_Fact):
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)
     # What may run a model's own code on an object (its properties, methods, `__str__`):
     # (line, the receiver as written, its term, member name, how), how being `call`
-    # (`book.describe()`), `str` / `repr` (`f"{book}"`, `str(book)`), `read` (`getattr(book,
-    # "x")`, and reads rooted at `self`, which `attributes` and `chains` leave out), `getattr`
-    # (a name computed at run time) and `pass` (`self` handed to a call; member: the callee).
+    # (`book.describe()`), `str` (`f"{book}"`, `str(book)`, `print(book)`, a logging call's
+    # arguments; member `__str__` or `__repr__`), `read` (reads rooted at `self`, which
+    # `attributes` and `chains` leave out), `getattr` (`getattr(book, "x")`; member "" for a
+    # name computed at run time) and `pass` (`self` handed to a call; member: the callee).
     uses: list[tuple[int, str, tuple, str, str]] = field(default_factory=list)
 
 

@@ -459,3 +459,34 @@ def test_a_sqlmodel_computed_field_reading_a_relationship_gets_its_eager_load(cl
     result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"id": 1, "name": "Ann", "team_id": 1, "team_name": "Reds"}
+
+
+FORMATTED = (
+    """
+    @router.get("/logged/{author_id}")
+    def logged(author_id: int, session: session_dependency):
+        author = session.get(Author, author_id)
+        logger.info("read %s", author)
+        return {"id": author.id}
+    """,
+    """
+    @router.get("/got/{book_id}")
+    def got(book_id: int, session: session_dependency):
+        book = session.get(Book, book_id)
+        return {"name": getattr(book, "author_name")}
+    """,
+)
+
+
+def test_a_logged_object_and_a_getattr_by_constant_name_run_model_code_and_get_their_eager_loads(cli, models_app):
+    root = models_app("import logging\n\nlogger = logging.getLogger(__name__)", *FORMATTED)
+    document = apply(cli, root)
+    assert handler(document, "logged")["action"] == handler(document, "got")["action"] == "migrate"
+    assert "options=[selectinload(Author.publisher)]" in function(root, SUBSYSTEM, "logged")
+    assert "options=[selectinload(Book.author)]" in function(root, SUBSYSTEM, "got")
+    result = serve(root, """
+        import logging
+        logging.basicConfig(level=logging.INFO)
+        print(json.dumps({"logged": client.get("/logged/1").json(), "got": client.get("/got/1").json()}))
+    """)
+    assert result == {"logged": {"id": 1}, "got": {"name": "Ann"}}

@@ -151,14 +151,20 @@ class _Flow:
         func = node.func
         if type(func) is ast.Attribute:
             self._use(func.value, func.attr, "call")
+            if func.attr in _LOG_METHODS:  # `logger.info("%s", book)` formats its arguments
+                for argument in node.args[1:]:
+                    self._use(argument, "__str__", "str")
+                    self._use(argument, "__repr__", "str")
         elif type(func) is ast.Name and func.id not in self.local:
             if func.id in ("str", "format") and node.args:
                 self._use(node.args[0], "__str__", "str")
             elif func.id == "repr" and node.args:
                 self._use(node.args[0], "__repr__", "str")
+            elif func.id == "print":
+                for argument in node.args:
+                    self._use(argument, "__str__", "str")
             elif func.id in ("getattr", "hasattr") and len(node.args) >= 2:
-                name = string(node.args[1])
-                self._use(node.args[0], name or "", "read" if name is not None else "getattr")
+                self._use(node.args[0], string(node.args[1]) or "", "getattr")
         if receiver is None or (type(func) is ast.Name and func.id in _SAFE_CALLS and func.id not in self.local):
             return
         for argument in (*node.args, *(k.value for k in node.keywords)):
@@ -325,6 +331,9 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 # `format` and `getattr` are uses of their own).
 _SAFE_CALLS = frozenset({"isinstance", "issubclass", "type", "id", "len", "hasattr", "getattr", "super", "str",
                          "repr", "format", "bool", "callable", "setattr", "vars"})
+
+
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
 def _receiver(function: facts.Function) -> str | None:
