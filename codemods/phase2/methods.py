@@ -84,10 +84,13 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     """What stops one method from becoming `async def`, on its own: (line, message)."""
     module, function = project.functions[fid]
     found: list[tuple[int, str]] = []
+    registered = _route_decorator_lines(project).get(fid, set())
     for decorator in function.decorators:
         name = project.canonical(decorator.callee) or decorator.text
         if name in TRANSPARENT_DECORATORS or name.rsplit(".", 1)[-1] in ("staticmethod", "classmethod"):
             continue
+        if decorator.line in registered:
+            continue  # `@router.get(...)` on a class-based view's method: FastAPI awaits a coroutine route
         if name in PROPERTY_DECORATORS or decorator.attr in ("setter", "getter", "deleter"):
             found.append((decorator.line, f"is a property (`@{decorator.text}`): reading an attribute cannot "
                           "await, so it stays synchronous"))
@@ -103,6 +106,19 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     for opened in project.opens_directly(fid):
         found.append((opened.line, f"opens a Session of its own (`{opened.callee.rsplit('.', 1)[-1]}()`) "
                       "inside a method: pass the request's Session in as a parameter"))
+    return found
+
+
+def _route_decorator_lines(project: Project) -> dict[FunctionId, set[int]]:
+    """Lines of the decorators registering each route (`@router.get(...)`)."""
+    found = cast("dict[FunctionId, set[int]] | None", project.derived.get("phase2.route_decorators"))
+    if found is None:
+        found = {}
+        for handler in project.handlers:
+            for registration in handler.registrations:
+                if registration.decorator is not None:
+                    found.setdefault(handler.id, set()).add(registration.decorator.line)
+        project.derived["phase2.route_decorators"] = found
     return found
 
 
