@@ -268,3 +268,101 @@ def test_annotations_of_routes_and_helpers_name_the_parallel_class_they_receive(
         print(json.dumps({"made": made, "admin": admin, "rows": rows}))
     """)
     assert result == {"made": {"id": 1, "label": "ItemRepoAsync:a", "names": ["a"]}, "admin": ["a"], "rows": ["a"]}
+
+
+# ------------------------- a class dependency receiving what shares the Session
+
+LAYERED = """
+class ItemRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str, owner_id: int) -> Item:
+        obj = Item(name=name, owner_id=owner_id)
+        self.db.add(obj)
+        self.db.commit()
+        return obj
+
+
+def get_repo(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+
+
+def get_owner(db: Session = Depends(get_db_session)) -> User:
+    return db.get(User, 2)
+
+
+class ItemService:
+    \"\"\"Built by FastAPI from other dependencies; holds no Session itself.\"\"\"
+
+    def __init__(self, repo: ItemRepo = Depends(get_repo), owner: User = Depends(get_owner)) -> None:
+        self.repo = repo
+        self.owner = owner
+
+    def create(self, name: str) -> Item:
+        self.owner.name = self.owner.name + "+"  # saved by the repository's commit: one Session
+        return self.repo.add(name, self.owner.id)
+"""
+LAYERED_ROUTES = """
+@router.post("/items")
+def add_item(name: str, svc: ItemService = Depends()):
+    return {"id": svc.create(name).id}
+"""
+LAYERED_ADMIN = """
+from fastapi import APIRouter, Depends
+
+from api.items import ItemService
+
+router = APIRouter()
+
+
+@router.post("/admin/items")
+def admin_add(name: str, svc: ItemService = Depends()):
+    return {"id": svc.create(name).id}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_class_dependency_built_from_dependencies_sharing_the_session_moves_in_place(cli, service, kind):
+    root = service({SUBSYSTEM: routes(LAYERED, LAYERED_ROUTES)})
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert helper(document, "ItemService.__init__")["codes"] == ["AM226"]
+    text = read(root, SUBSYSTEM)
+    # get_repo is injected by a class, not a route: the repository it builds gets a parallel class.
+    assert (
+        "    def __init__(self, repo: ItemRepoAsync = Depends(get_repo_async), owner: User = Depends(get_owner_async))"
+        " -> None:"
+    ) in text
+    assert "async def get_repo_async(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepoAsync:" in text
+    assert "        return await self.repo.add(name, self.owner.id)" in text
+    result = serve(root, kind, """
+        made = client.post("/items", params={"name": "a"}).json()
+        with Sync() as s:
+            rows = [(i.name, i.owner_id) for i in s.scalars(select(Item))]
+            owner = s.get(User, 2).name
+        print(json.dumps({"made": made, "rows": rows, "owner": owner}))
+    """)
+    assert result == {"made": {"id": 1}, "rows": [["a", 2]], "owner": "Bob+"}
+
+
+def test_near_miss_a_class_dependency_also_injected_by_synchronous_routes_blocks_naming_them(cli, service):
+    root = service({
+        SUBSYSTEM: routes(LAYERED, LAYERED_ROUTES), "api/admin.py": LAYERED_ADMIN, "main.py": TWO_ROUTERS,
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = apply_objects(cli, root)
+    found = handler(document, "add_item")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    assert (
+        "the class dependency api.items.ItemService receives a dependency sharing the Session in its `__init__`, "
+        "and is also injected where the code stays synchronous (api/admin.py:9)"
+    ) in " | ".join(found["reasons"])
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    result = serve(root, "sqlite", """
+        made = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name)))
+        print(json.dumps({"made": made, "rows": rows}))
+    """)
+    assert result == {"made": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}

@@ -238,26 +238,16 @@ def test_static_and_class_methods_taking_the_session_migrate_and_write(cli, serv
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_near_miss_a_class_dependency_not_holding_the_session_blocks_naming_the_line_and_still_runs(
-    cli, service, kind
-):
+def test_a_class_dependency_not_holding_the_session_moves_in_place_with_its_route(cli, service, kind):
     root = service({SUBSYSTEM: routes(HELD_ROUTES)})
-    before = read(root, SUBSYSTEM)
     document = apply_objects(cli, root)
-    found = handler(document, "add_item")
-    assert found["action"] == "blocked"
     # A class injected itself (`Depends()`) whose `__init__` depends on a dependency sharing the
-    # request's Session, but keeps no Session: classes holding the Session move (or get a
-    # parallel class), this one has no async twin.
-    assert found["codes"] == ["AM219"]
-    line = before.splitlines().index("def get_owner(db: Session = Depends(get_db_session)) -> User:") + 1
-    reasons = " | ".join(found["reasons"])
-    assert (
-        f"api/items.py:{line}: dependency api.items.get_owner (through api.items.ItemContext.__init__) receives "
-        "the synchronous Session"
-    ) in reasons
-    assert "(api.items.ItemContext.__init__ builds a class dependency that does not itself hold the Session" in reasons
-    assert read(root, SUBSYSTEM) == before
+    # request's Session but keeps no Session: its default moves to the dependency's async twin.
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert helper(document, "ItemContext.__init__")["action"] == "migrate"
+    text = read(root, SUBSYSTEM)
+    assert "    def __init__(self, owner: User = Depends(get_owner_async)) -> None:" in text
+    assert "async def add_item(name: str, db: async_session_dependency, ctx: ItemContext = Depends()):" in text
     result = serve(root, kind, """
         made = client.post("/items", params={"name": "x"}).json()
         with Sync() as s:

@@ -279,6 +279,7 @@ def compute(
                                 f"{', '.join(sharing_with)} (--shared block)"
                             )
                         )
+            reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
@@ -296,7 +297,11 @@ def compute(
     in_place = {
         d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
         if _builds_holder(project, d, shared_holders) or _holder_member(project, d, shared_holders)
+        or dependencies.injected_class(project, d)
     }
+    # Only FastAPI reads an injected class's `Depends(...)` defaults: code constructing the class
+    # itself passes its arguments, so its `__init__` moves in place whoever calls it.
+    injected = {d for d in in_place if dependencies.injected_class(project, d)}
     closure.in_place_dependencies = in_place
     closure.dependency_twins = {
         fid: [d for d in chain if d not in in_place]
@@ -317,7 +322,7 @@ def compute(
     # `Depends(get_repo)` names an in-place dependency as a value: FastAPI calls it, never code.
     twins = {
         fid for fid, outside in sync_callers.items()
-        if outside or (fid in referenced and fid not in in_place) or fid in unseen
+        if fid not in injected and (outside or (fid in referenced and fid not in in_place) or fid in unseen)
     }
     twins |= twinned_dependencies
     held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
@@ -329,7 +334,7 @@ def compute(
     changed = True
     while changed:
         changed = False
-        for fid in sorted(migrated_helpers - twins):
+        for fid in sorted(migrated_helpers - twins - injected):
             kept = sorted({e.caller for e in project.all_calls_to[fid] if e.caller in twins})
             if kept:
                 sync_callers[fid] = kept
@@ -368,7 +373,15 @@ def compute(
         return compute(project, name, modules, shared, merged, read, frozenset(shared_holders))
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
-        if fid in held:
+        if fid in injected:
+            module, function = project.functions[fid]
+            users = sorted(r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes)
+            closure.helpers[fid] = HelperDecision(fid, "migrate", [AM226.reason(
+                f"the class {module.name}.{function.qualname.rpartition('.')[0]} is injected by "
+                f"{', '.join(_name(project, r) for r in users)} alone: its `__init__` moves in place, its "
+                "`Depends(...)` defaults pointing at the async twins, so a request keeps one Session"
+            )])
+        elif fid in held:
             holder = holders.holder_of(project, fid)
             what = (
                 f"moves in place with {holder.name(project)}, which holds the Session on its instances: "
@@ -622,6 +635,29 @@ def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
             cached.setdefault(fid, []).append("a dependency list the tool cannot attribute")
         project.derived["phase2.dependency_users"] = cached
     return cached.get(dependency, [])
+
+
+def _injected_class_reasons(
+    project: Project, chain: Iterable[FunctionId], active: list[FunctionId]
+) -> list[Reason]:
+    """An injected class (`Depends(Checker)`) whose `__init__` would point at async twins, also
+    injected where the code stays synchronous: those users would share nothing with their
+    route's Session any more."""
+    reasons = []
+    for fid in chain:
+        if not dependencies.injected_class(project, fid):
+            continue
+        outside = [place for user, place in dependencies.injection_sites(project, {fid}) if user not in active]
+        if outside:
+            module, function = project.functions[fid]
+            cls = function.qualname.rpartition(".")[0]
+            reasons.append(AM219.reason(
+                f"{module.path}:{function.line}: the class dependency {module.name}.{cls} receives a dependency "
+                f"sharing the Session in its `__init__`, and is also injected where the code stays synchronous "
+                f"({', '.join(outside[:4])}{', ...' if len(outside) > 4 else ''}): its `__init__` cannot point at "
+                "the async twins for the migrated routes alone"
+            ))
+    return reasons
 
 
 def _holder_reasons(

@@ -161,16 +161,41 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
         return "it is a router-level dependency (`APIRouter(dependencies=[...])`), shared with routes that stay"
     for fid in shared.chain:
         _, function = project.functions[fid]
-        if "." not in function.qualname or class_dependency(project, fid):
+        if "." not in function.qualname or class_dependency(project, fid) or injected_class(project, fid):
             continue
-        if function.name == "__init__":
-            return (
-                f"{_name(project, fid)} builds a class dependency that does not itself hold the Session "
-                "(`self.db = db`): the tool gives async twins to function dependencies and to classes "
-                "holding the Session only"
-            )
         return f"{_name(project, fid)} is a method dependency"
     return None
+
+
+def injected_class(project: Project, fid: FunctionId) -> bool:
+    """`Depends(Checker)` where `Checker.__init__` receives, through `Depends(...)`, a dependency
+    sharing the Session but keeps no Session itself: its `__init__` moves in place, its
+    defaults pointing at the async twins, when only migrated routes inject the class."""
+    from async_migrate.codemods.phase2 import holders
+
+    _, function = project.functions[fid]
+    return (
+        function.name == "__init__"
+        and project.flow.classes.owner(fid) is not None
+        and holders.holder_of(project, fid) is None
+        and not project.session_names(fid)
+        and not project.own_work(fid)
+    )
+
+
+def injection_sites(project: Project, inits: set[FunctionId]) -> list[tuple[FunctionId, str]]:
+    """Places that inject a class whose `__init__` is one of `inits` (`Depends(Repo)`,
+    `Annotated[Repo, Depends()]`, an alias of either, a decorator's `dependencies=[...]`):
+    (the function, `path:line`)."""
+    found: list[tuple[FunctionId, str]] = []
+    for fid, (module, function) in project.functions.items():
+        for param in function.params:
+            if dependency_function(project, param_dependency(project, param)) in inits:
+                found.append((fid, f"{module.path}:{param.line}"))
+        for decorator in function.decorators:
+            if any(dependency_function(project, ref) in inits for ref in decorator.depends):
+                found.append((fid, f"{module.path}:{decorator.line}"))
+    return found
 
 
 def class_dependency(project: Project, fid: FunctionId) -> bool:

@@ -309,20 +309,12 @@ def family_inits(project: Project, holder: HolderClass) -> list[FunctionId]:
 
 
 def class_dependency_users(project: Project, holder: HolderClass) -> list[tuple[FunctionId, str]]:
-    """Places that inject the class itself (`Depends(Repo)`, `Annotated[Repo, Depends()]`, an
-    alias of either, a decorator's `dependencies=[...]`): (the function, `path:line`)."""
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    """Places that inject a class of the holder's family itself (`Depends(Repo)`,
+    `Annotated[Repo, Depends()]`, an alias of either, a decorator's `dependencies=[...]`):
+    (the function, `path:line`)."""
+    from async_migrate.codemods.phase2.dependencies import injection_sites
 
-    found: list[tuple[FunctionId, str]] = []
-    inits = set(family_inits(project, holder))
-    for fid, (module, function) in project.functions.items():
-        for param in function.params:
-            if dependency_function(project, param_dependency(project, param)) in inits:
-                found.append((fid, f"{module.path}:{param.line}"))
-        for decorator in function.decorators:
-            if any(dependency_function(project, ref) in inits for ref in decorator.depends):
-                found.append((fid, f"{module.path}:{decorator.line}"))
-    return found
+    return injection_sites(project, set(family_inits(project, holder)))
 
 
 def value_uses(
