@@ -56,7 +56,12 @@ from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE a
 from async_migrate.codemods.rules.am257_session_method_as_value import RULE as AM257
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
+    SCOPED_SESSION_MAKERS,
+    UNAVAILABLE_METHODS,
+)
 
 
 @dataclass(slots=True)
@@ -153,6 +158,7 @@ def compute(
     closure = Closure(name, routes)
     shared_holders = set(parallel)
     candidates: dict[FunctionId, Handler] = {}
+    held_elsewhere: dict[FunctionId, list[Reason]] = {}
     for handler in routes:
         if handler.kind == "websocket":
             closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
@@ -161,7 +167,11 @@ def compute(
             closure.unchanged_routes[handler.id] = AM204.reason("already uses an AsyncSession")
             continue
         if not _does_session_work(project, handler.id):
-            closure.unchanged_routes[handler.id] = AM205.reason("does no synchronous Session work")
+            elsewhere = _work_on_sessions_held_elsewhere(project, handler.id)
+            if elsewhere:
+                held_elsewhere[handler.id] = elsewhere
+            else:
+                closure.unchanged_routes[handler.id] = AM205.reason("does no synchronous Session work")
             continue
         candidates[handler.id] = handler
 
@@ -289,7 +299,7 @@ def compute(
         if not newly_blocked:
             break
 
-    closure.blocked_routes = blocked
+    closure.blocked_routes = {**blocked, **held_elsewhere}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
     # A dependency building a class that holds the Session, used only by migrated routes,
@@ -788,6 +798,53 @@ def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]
     return sorted({edge.caller for edge in project.all_calls_to[fid] if edge.caller not in members})
 
 
+def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> list[Reason]:
+    """A route without a Session of its own whose code, or a helper it calls, works on a Session
+    phase two does not replace (a module-level `scoped_session`, a `@contextmanager` opener): it
+    does Session work, so it is blocked naming that Session, never "does no Session work"."""
+    found: list[Reason] = []
+    order = [(route, [route])]
+    seen = {route}
+    for fid, path in order:
+        uses = methods.held_elsewhere(project, fid)
+        if uses:
+            line, what = uses[0]
+            via = "" if fid == route else "calls " + " -> ".join(_name(project, f) for f in path[1:]) + ", which "
+            more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
+            found.append(AM241.reason(
+                f"{_where(project, fid, line)}: {via}does Session work on `{what}`{more}, "
+                f"{_held_by(project, fid, line)}: phase two moves only a Session the route receives (a "
+                "dependency); pass the route's Session down instead, or keep the route as it is"
+            ))
+        if len(path) > 8:
+            continue
+        for edge in project.all_calls_from.get(fid, ()):
+            if edge.callee not in seen and not edge.call.offloaded:
+                seen.add(edge.callee)
+                order.append((edge.callee, [*path, edge.callee]))
+    return list(dict.fromkeys(found))
+
+
+def _held_by(project: Project, fid: FunctionId, line: int) -> str:
+    """What holds the Session a call at `line` works on, for a reason."""
+    _, function = project.functions[fid]
+    for call in function.calls:
+        if call.line != line or call.callee is None:
+            continue
+        parts = call.callee.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            target = project.resolve(".".join(parts[:end]))
+            if target is None or target.kind != "value" or target.value is None or target.module is None:
+                continue
+            if target.value.kind == "call" and project.canonical(target.value.ref) in SCOPED_SESSION_MAKERS:
+                return (
+                    f"the module-level `scoped_session` `{parts[end - 1]}` ({target.module.path}:"
+                    f"{target.value.line})"
+                )
+    return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
+        "opened by an opener phase two does not replace)"
+
+
 def _name(project: Project, fid: FunctionId) -> str:
     module, function = project.functions[fid]
     return f"{module.name}.{function.qualname}"
@@ -871,7 +928,7 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
     if function.is_generator:
-        found.append(_Own(AM216, function.line, "is a generator: its callers iterate it synchronously"))
+        found.append(_Own(AM216, function.line, _generator_text(project, function)))
     if ".<locals>." in function.qualname:
         found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
                           "followed reliably"))
@@ -898,6 +955,17 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
+
+
+def _generator_text(project: Project, function: facts.Function) -> str:
+    decorated = [project.canonical(d.callee) for d in function.decorators]
+    if "contextlib.contextmanager" in decorated:
+        return (
+            "is a `@contextmanager` Session helper: its callers enter it with a synchronous `with`, which phase two "
+            "does not rewrite; write an `@asynccontextmanager` twin by hand (its callers then use `async with` and "
+            "`await` its Session's calls), or have the callers pass in the Session the route receives"
+        )
+    return "is a generator: its callers iterate it synchronously"
 
 
 def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call) -> str | None:

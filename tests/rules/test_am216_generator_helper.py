@@ -33,3 +33,39 @@ def test_near_miss_a_helper_returning_a_list_migrates(phase2, entry):
         """
     )
     assert entry(document, "read_titles")["action"] == "migrate"
+
+
+def test_a_contextmanager_session_helper_is_named_as_one_with_what_to_do(phase2, entry):
+    document = phase2(
+        """
+        from contextlib import contextmanager
+
+        from db.engine import database_sessionmaker
+
+
+        @contextmanager
+        def session_scope():
+            session = database_sessionmaker()
+            try:
+                yield session
+                session.commit()
+            finally:
+                session.close()
+
+
+        def record(session: Session):
+            with session_scope() as own:
+                own.add(Book(title="x"))
+
+
+        @router.post("/titles")
+        def add_title(session: session_dependency):
+            record(session)
+        """
+    )
+    found = entry(document, "add_title")
+    assert found["action"] == "blocked"
+    text = next(r for c, r in zip(found["codes"], found["reasons"]) if c == "AM216")
+    assert "is a `@contextmanager` Session helper" in text
+    assert "`@asynccontextmanager` twin by hand" in text and "pass in the Session" in text
+    assert "its callers iterate it synchronously" not in text

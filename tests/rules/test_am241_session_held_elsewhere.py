@@ -70,3 +70,32 @@ def test_near_miss_the_session_as_a_parameter_migrates(phase2, entry):
     found = entry(document, "read_titles")
     assert found["action"] == "migrate"
     assert "AM241" not in found["codes"]
+
+
+def test_a_route_reaching_a_scoped_session_through_a_helper_is_blocked_naming_it(phase2, entry):
+    # The route receives no Session: its helper works on the global. Never "does no Session work".
+    document = phase2(
+        """
+        from scoped import ScopedSession
+
+
+        def count_titles():
+            return ScopedSession.scalar(select(func.count(Book.id)))
+
+
+        @router.get("/count")
+        def read_count():
+            return {"n": count_titles()}
+
+
+        @router.get("/ping")
+        def ping():
+            return {"ok": True}
+        """,
+        {"scoped.py": SCOPED},
+    )
+    found = entry(document, "read_count")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"])
+    assert "calls api.items.count_titles, which does Session work on `ScopedSession.scalar()`" in found["reasons"][0]
+    assert "the module-level `scoped_session` `ScopedSession` (scoped.py:" in found["reasons"][0]
+    assert (entry(document, "ping")["action"], entry(document, "ping")["codes"]) == ("unchanged", ["AM205"])
