@@ -162,6 +162,15 @@ class Worker:
                     raise sources.SourceError("changed on disk while async-migrate ran; left unchanged, run it again")
             if recheck:
                 self.trees[path] = parsed
+            if parsed.module is None and not recheck:
+                # A plan that can be carried out on the text (phase one's dropped `async`) needs
+                # no tree: libcst is neither imported nor run for it.
+                on_text = getattr(plan, "rewrite_text", None)
+                printed = on_text(parsed.text, parsed.facts) if on_text is not None else None
+                if printed is not None:
+                    after = sources.encode(printed, parsed.encoding)
+                    diff = unified_diff(path, parsed.data, after)
+                    return Rewritten(path, parsed.data, after, diff=diff, parsed=parsed_now)
             if parsed.module is None:
                 parsed.module = _parse_cst(parsed.text, path)
             if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:

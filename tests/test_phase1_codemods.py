@@ -517,3 +517,35 @@ class TestOffloadBlockingCalls(_Checked):
             {"place": [index]},
             None,
         )
+
+
+# Each source with the definitions to convert, and whether the text path takes it (True) or
+# hands it to libcst (False: a continuation line, carriage returns, a name `ast` normalizes,
+# which libcst's walk does not find by the collected key either).
+_ON_TEXT = [
+    ("async def a(db):\n    return 1\n", {"a"}, True),
+    ("async\tdef a(db):\n    return 1\n\nasync   def b(db):  # note\n    return 2\n", {"a", "b"}, True),
+    ("class K:\n    async def m(self): return 1\n    async def m(self): return 2\n", {"K.m#2"}, True),
+    ("def make():\n    @r.get('/')\n    async def inner(): return 1\n    return inner\n",
+     {"make.<locals>.inner"}, True),
+    ("if X:\n    async def d(): pass\nelse:\n    async def d(): pass\n", {"d#2"}, True),
+    ("async \\\n    def c(db):\n    return 3\n", {"c"}, False),
+    ("async def a():\r\n    return 1\r\n", {"a"}, False),
+    ("async def \ufb01x(): pass\n", {"fix"}, False),
+]
+
+
+def test_dropping_async_on_the_text_prints_what_libcst_prints() -> None:
+    """Phase one drops `async` on the text when it can (no tree, no libcst): the same bytes as
+    MakeHandlersSync's, or no answer at all."""
+    from async_migrate.codemods.phase1.rewrite import Plan
+
+    for source, keys, taken in _ON_TEXT:
+        plan = Plan(convert=frozenset(keys))
+        on_text = plan.rewrite_text(source, collect("m.py", source))
+        assert (on_text is not None) is taken, source
+        if on_text is not None:
+            with_tree = MakeHandlersSync(None, keys).transform_module(cst.parse_module(source)).code
+            assert on_text == with_tree != source, source
+    offloading = Plan(convert=frozenset({"a"}), offload={"a": [0]})
+    assert offloading.rewrite_text("async def a(db):\n    db.get(1)\n", collect("m.py", "x = 1\n")) is None
