@@ -490,3 +490,38 @@ def test_a_logged_object_and_a_getattr_by_constant_name_run_model_code_and_get_t
         print(json.dumps({"logged": client.get("/logged/1").json(), "got": client.get("/got/1").json()}))
     """)
     assert result == {"logged": {"id": 1}, "got": {"name": "Ann"}}
+
+
+DESCRIPTOR_MODELS = MODELS.replace(
+    "from sqlalchemy.ext.hybrid import hybrid_property",
+    "from sqlalchemy.ext.associationproxy import association_proxy\nfrom sqlalchemy.ext.hybrid import hybrid_property",
+).replace(
+    "    author: Mapped[Author] = relationship(back_populates=\"books\")\n",
+    "    author: Mapped[Author] = relationship(back_populates=\"books\")\n"
+    "    author_label = association_proxy(\"author\", \"name\")\n"
+    "    legacy = property(lambda self: self.author.name)\n",
+)
+DESCRIPTOR_ROUTES = (
+    """
+    @router.get("/proxy/{book_id}")
+    def proxy(book_id: int, session: session_dependency):
+        book = session.scalars(select(Book).where(Book.id == book_id)).one()
+        return {"label": book.author_label}
+    """,
+    """
+    @router.get("/legacy/{book_id}")
+    def legacy(book_id: int, session: session_dependency):
+        return {"name": session.get(Book, book_id).legacy}
+    """,
+)
+
+
+def test_an_association_proxy_gets_its_eager_load_and_a_property_built_by_a_call_is_unverified(cli, models_app):
+    root = models_app(*DESCRIPTOR_ROUTES, models=DESCRIPTOR_MODELS)
+    document = apply(cli, root)
+    assert handler(document, "proxy")["action"] == "migrate"
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "proxy")
+    found = handler(document, "legacy")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
+    assert "`legacy` is built by `property(...)`" in found["reasons"][0]
+    assert serve(root, 'print(json.dumps(client.get("/proxy/1").json()))') == {"label": "Ann"}

@@ -17,10 +17,14 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
-from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, RELATIONSHIP_CONSTRUCTORS
+from async_migrate.codemods.vocabulary import (
+    ENGINE_CONSTRUCTORS,
+    PROPERTY_DECORATORS,
+    RELATIONSHIP_CONSTRUCTORS,
+)
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
-from async_migrate.codemods.vocabulary.sqlalchemy import BACKREF_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.sqlalchemy import ASSOCIATION_PROXIES, BACKREF_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.starlette import HOOK_KEYWORDS, HOOK_REGISTRATIONS, MIDDLEWARE_WRAPPERS
 
 # The argument of each hook registration method that names the hook: (position, keyword).
@@ -451,12 +455,25 @@ class Collector:
                 value = statement.value
             if type(value) is ast.Call and targets:
                 self._relationship(found, targets, value)
+                self._descriptor(found, targets, value)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
                 targets = [statement.name]
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
         self.facts.classes.append(found)
+
+    def _descriptor(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
+        callee = self.ref(call.func)
+        if callee in ASSOCIATION_PROXIES:
+            target, attribute = string(argument(call, 0, "target_collection")), string(argument(call, 1, "attr"))
+            entry: tuple[str, ...] = ("proxy", target, attribute) if target and attribute else ("opaque", callee)
+        elif callee in PROPERTY_DECORATORS or (callee or "").rsplit(".", 1)[-1] in ("property", "cached_property"):
+            entry = ("opaque", callee or "property")
+        else:
+            return
+        for target_name in targets:
+            found.descriptors[target_name] = entry
 
     def _relationship(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
         callee = self.ref(call.func)

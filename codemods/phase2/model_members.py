@@ -12,6 +12,10 @@ AsyncSession. `Members.runs(cls, name, how)` summarises that code for an object 
   by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
   the object; through properties calling properties and methods, on mixins and bases (the
   class order), with a cycle guard;
+Descriptors assigned in a class body count too: `association_proxy("author", "name")` reads
+`author` (and `name` on its objects when that is a relationship); `x = property(...)` runs
+code the tool does not read (unverified).
+
 - `unverified`: what the tool cannot see into: an attribute named at run time
   (`getattr(self, name)`), `self` or a related object handed to another callable, a read the
   flow cannot follow, an attribute found in no project class body of a class with a base
@@ -146,6 +150,7 @@ class Members:
         found = self._by_name.get(name)
         if found is None:
             owners = {owner for owner, member in self.defined if member == name}
+            owners |= {ref for ref, (_, declared) in self.classes.by_ref.items() if name in declared.descriptors}
             found = [
                 ref for ref in self.classes.by_ref if owners.intersection(self.classes.mro(ref)) and self.mapped(ref)
             ]
@@ -169,9 +174,44 @@ class Members:
             fid = self.lookup(cls, name) or (self.lookup(cls, "__repr__") if name == "__str__" else None)
         else:
             fid = self.lookup(cls, name)
+            if fid is None and how == "read":
+                return self._descriptor(cls, name)
         if fid is None or (how == "read" and not self.is_property(fid)):
             return None
         return self.summary(cls, fid)
+
+    def _descriptor(self, cls: str, name: str) -> Summary | None:
+        """`name = association_proxy("rel", "attr")` reads `rel` (and `attr` on its objects when
+        that is a relationship too); `name = property(...)` runs code the tool does not read."""
+        for ancestor in self.classes.mro(cls):
+            module, declared = self.classes.by_ref[ancestor]
+            entry = declared.descriptors.get(name)
+            if entry is None:
+                continue
+            found = Summary(f"{declared.qualname}.{name}", "descriptor", module.path, declared.line)
+            if entry[0] == "opaque":
+                found.unverified.append(
+                    f"{module.path}:{declared.line}: `{name}` is built by `{entry[1]}(...)`, whose code the tool does not read"
+                )
+                return found
+            _, target, attribute = entry
+            strategy = self.flow.relationship(cls, target)
+            if strategy is None:
+                found.unverified.append(
+                    f"{module.path}:{declared.line}: `{name}` proxies `{target}`, no relationship the tool finds"
+                )
+                return found
+            path: Path = ((cls, target),)
+            if strategy not in _SAFE:
+                found.needs.append(Need(path, strategy, found.member, module.path, declared.line))
+            related = self.flow.target(cls, target)
+            inner = self.flow.relationship(related, attribute) if related is not None else None
+            if related is None:
+                found.unverified.append(f"{module.path}:{declared.line}: the class `{target}` points to is not resolved")
+            elif inner is not None and inner not in _SAFE:
+                found.needs.append(Need((*path, (related, attribute)), inner, found.member, module.path, declared.line))
+            return found
+        return None
 
     def summary(self, cls: str, fid: FunctionId) -> Summary:
         key = (cls, fid)

@@ -178,3 +178,7 @@ BASE_FACTORIES = frozenset(
 )
 # Decorators that make a method run when the attribute is read (the python side of a hybrid).
 PROPERTY_DECORATORS = frozenset({"sqlalchemy.ext.hybrid.hybrid_property", "sqlalchemy.ext.hybrid.hybrid_method"})
+# `association_proxy("rel", "attr")`: reading it reads the relationship `rel`.
+ASSOCIATION_PROXIES = frozenset(
+    {"sqlalchemy.ext.associationproxy.association_proxy", "sqlalchemy.ext.associationproxy.AssociationProxy"}
+)
