@@ -25,6 +25,7 @@ from async_migrate.codemods.flow import (
     SESSION,
     TAINTED,
     Flow,
+    _session_named,
     describe,
     untyped_carrier,
     untyped_session,
@@ -596,17 +597,21 @@ class Project:
         for param in function.params:
             if not param.opaque_depends or param.name in declared:
                 continue
+            named = _session_named(param.name)
             for call in function.calls:
-                if call.receiver != param.name or call.method not in SESSION_IO_METHODS or call.offloaded:
+                if call.offloaded:
                     continue
-                if call.method == "get" and len(call.args) < 2:
-                    continue  # a mapping's `get(key)`, not `Session.get(Model, pk)`
-                found.append((
-                    call.line,
-                    f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot "
-                    f"follow: `{param.name}.{call.method}()` may be synchronous Session work",
-                ))
-                break
+                source = f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot follow"
+                if call.receiver == param.name and call.method in SESSION_IO_METHODS:
+                    if call.method == "get" and len(call.args) < 2:
+                        continue  # a mapping's `get(key)`, not `Session.get(Model, pk)`
+                    found.append((call.line, f"{source}: `{param.name}.{call.method}()` may be synchronous Session work"))
+                    break
+                # Handed on under a Session's name (`helper(db)`): the helper may use it as one.
+                if named and call.callee not in _BUILTIN_NAMES and any(a.name == param.name for a in call.args):
+                    found.append((call.line, f"{source}: it is handed to `{self.written(call.callee or 'a call')}`, "
+                                  "which may use it as a synchronous Session"))
+                    break
         return found
 
     @cached_property

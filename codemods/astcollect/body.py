@@ -24,9 +24,10 @@ from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
-from async_migrate.codemods.vocabulary.starlette import HOOK_REGISTRATIONS
+from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS, HOOK_REGISTRATIONS
 
 # Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
+_HOOK_NAMES = frozenset({*HOOK_REGISTRATIONS, *HOOK_DECORATORS})
 _HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fastapi.APIRouter",
                      "fastapi.routing.APIRouter"})
 
@@ -98,7 +99,7 @@ def _read_function(
         _engine_calls(collector, node, function)
     if any(
         call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
-        or (call.callee or "").rpartition(".")[2] in HOOK_REGISTRATIONS
+        or (call.callee or "").rpartition(".")[2] in _HOOK_NAMES
         for call in function.calls
     ):
         _included_routers(collector, node, function)
@@ -143,9 +144,11 @@ def _nested_routes(
 
 
 def _route_like(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Decorated like a route: `@x.get("/path")`, `@x.api_route(...)`, `@x.websocket(...)`."""
+    """Decorated like a route: `@x.get("/path")`, `@x.api_route(...)`, `@x.websocket(...)`, or like
+    a hook the application runs per request (`@app.middleware("http")`, `@app.exception_handler(E)`)."""
     return any(
-        type(d) is ast.Call and type(d.func) is ast.Attribute and d.func.attr in ROUTE_ATTRS
+        type(d) is ast.Call and type(d.func) is ast.Attribute
+        and (d.func.attr in ROUTE_ATTRS or d.func.attr in HOOK_DECORATORS)
         for d in node.decorator_list
     )
 

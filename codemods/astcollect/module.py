@@ -25,7 +25,12 @@ from async_migrate.codemods.vocabulary import (
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 from async_migrate.codemods.vocabulary.sqlalchemy import ASSOCIATION_PROXIES, BACKREF_CONSTRUCTORS
-from async_migrate.codemods.vocabulary.starlette import HOOK_KEYWORDS, HOOK_REGISTRATIONS, MIDDLEWARE_WRAPPERS
+from async_migrate.codemods.vocabulary.starlette import (
+    HOOK_DECORATORS,
+    HOOK_KEYWORDS,
+    HOOK_REGISTRATIONS,
+    MIDDLEWARE_WRAPPERS,
+)
 
 # The argument of each hook registration method that names the hook: (position, keyword).
 _HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_handler": (1, "handler"),
@@ -302,6 +307,12 @@ class Collector:
         `middleware=[Middleware(Cls)]`, `exception_handlers={...}`, `on_startup=[...]`, `lifespan=`
         keywords. Recorded as registrations whose `attr` is `hook:<kind>`."""
         found: list[tuple[str, ast.expr]] = []
+        inner = call.func
+        if (
+            type(inner) is ast.Call and type(inner.func) is ast.Attribute and inner.func.attr in HOOK_DECORATORS
+            and call.args
+        ):  # `app.middleware("http")(fn)`: the decorator applied by hand
+            found.append((HOOK_DECORATORS[inner.func.attr], call.args[0]))
         if type(call.func) is ast.Attribute and call.func.attr in HOOK_REGISTRATIONS:
             position, keyword = _HOOK_ARGUMENT[call.func.attr]
             named = argument(call, position, keyword)

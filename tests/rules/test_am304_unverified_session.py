@@ -87,3 +87,26 @@ def test_near_miss_a_lambda_dependency_giving_settings_is_no_finding(app, findin
     )
     assert findings(root, "list_items") == []
     assert cli("check", root).exit_code == 0
+
+
+def test_a_depends_built_by_unseen_code_handed_to_a_helper_is_unverified(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from deps import make_dependency
+
+
+        def titles(db):
+            return db.execute("select title from book").all()
+
+
+        @router.get("/items")
+        async def list_items(db=Depends(make_dependency())):
+            return titles(db)
+        """,
+        {"deps.py": "def make_dependency():\n    return vendor.session_dependency\n"},
+    )
+    found = findings(root, "list_items")
+    assert [f["code"] for f in found] == ["AM304"]
+    assert "it is handed to `titles`" in found[0]["message"]

@@ -75,6 +75,27 @@ def create_app():
     return app
 """
 
+NESTED = HEAD + """
+async def audit(request, call_next):
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+    return await call_next(request)
+
+
+def create_app():
+    app = FastAPI()
+    app.include_router(router)
+    app.middleware("http")(audit)
+
+    @app.middleware("http")
+    async def api_key(request, call_next):
+        with database_sessionmaker() as session:
+            session.execute("select 1")
+        return await call_next(request)
+
+    return app
+"""
+
 
 @pytest.mark.parametrize(
     ("main", "function"),
@@ -83,8 +104,10 @@ def create_app():
         (DISPATCH, "KeyMiddleware.dispatch"),
         (ASGI, "KeyMiddleware.__call__"),
         (FACTORY, "KeyMiddleware.dispatch"),
+        (NESTED, "audit"),
+        (NESTED, "create_app.<locals>.api_key"),
     ],
-    ids=["decorator", "base-http-dispatch", "pure-asgi", "app-factory"],
+    ids=["decorator", "base-http-dispatch", "pure-asgi", "app-factory", "decorator-by-hand", "nested-in-factory"],
 )
 def test_check_reports_blocking_middleware_with_am308(app, findings, cli, main, function):
     root = app(ROUTES, {"main.py": main})
