@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness
 from test_phase2_objects import apply_objects, methods_of
-from test_phase2_rules import handler, helper, read
+from test_phase2_rules import apply, handler, helper, read
 from test_phase2_soundness import KINDS, routes, serve
 
 service = test_phase2_soundness.service
@@ -316,3 +316,17 @@ def test_near_miss_crud_methods_inherited_from_a_base_outside_path_block_naming_
         print(json.dumps(got))
     """)
     assert result == [["x", "y"], {"id": 1}, {"id": 2}]
+
+
+def test_a_later_subsystem_reuses_the_parallel_classes_an_earlier_run_added(cli, service):
+    root = service({"repos.py": REPOS, SUBSYSTEM: routes(ROUTES), "api/admin.py": ADMIN, "main.py": TWO_ROUTERS})
+    apply_objects(cli, root)
+    written = read(root, "repos.py")
+    document = apply(cli, root, "--jobs", "1", subsystem="api/admin.py")
+    assert handler(document, "admin_user")["action"] == "migrate", handler(document, "admin_user")
+    assert read(root, "repos.py") == written  # no `UserRepoAsync2`, no second copy
+    assert "    return {\"id\": (await UserRepoAsync(db).by_name(name)).id}" in read(root, "api/admin.py")
+    result = serve(root, "sqlite", CHECK.replace("    print(", "    admin = client.get('/admin/users/Bob').json()\n    print(").replace(
+        '"rows": rows}', '"rows": rows, "admin": admin}'
+    ))
+    assert result == {**EXPECTED, "admin": {"id": 2}}

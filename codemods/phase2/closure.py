@@ -105,6 +105,8 @@ class Closure:
     # Classes holding the Session shared with synchronous code: class reference -> the name
     # of the parallel async class the migrated code uses.
     parallel_classes: dict[str, str] = field(default_factory=dict)
+    # Those whose parallel class an earlier run added: used, not written again.
+    existing_parallel: set[str] = field(default_factory=set)
     # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards.
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = field(default_factory=dict)
 
@@ -580,6 +582,11 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
             if home not in taken:
                 taken[home] = twins_module.module_names(project.modules[home])
         base = found.name + "Async"
+        if _existing_parallel(project, ref, base, members):
+            # An earlier run (another subsystem's) added it: the migrated code uses it as it is.
+            closure.parallel_classes[ref] = base
+            closure.existing_parallel.add(ref)
+            continue
         new, number = base, 1
         while any(new in taken[home] for home in homes):
             number += 1
@@ -601,6 +608,29 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
         )])
         decision.twin = project.functions[fid][1].name
         closure.helpers[fid] = decision
+
+
+def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> bool:
+    """Whether the class `name` beside the class `ref` is already its parallel async class: every
+    method that moves is there as an `async def` with the same parameters, and so is `__init__`."""
+    classes = project.flow.classes
+    module, found = classes.by_ref[ref]
+    owner = found.qualname.rpartition(".")[0]
+    qualname = f"{owner}.{name}" if owner else name
+    if f"{module.name}.{qualname}" not in classes.by_ref:
+        return False
+    for fid in members:
+        if classes.owner(fid) != ref:
+            continue
+        function = project.functions[fid][1]
+        twin = module.function(f"{qualname}.{function.name}")
+        if twin is None or [(p.name, p.positional, p.variadic) for p in twin.params] != [
+            (p.name, p.positional, p.variadic) for p in function.params
+        ]:
+            return False
+        if function.name != "__init__" and not twin.is_async:
+            return False
+    return True
 
 
 def _synchronous_users(project: Project, closure: Closure, holder: holders.HolderClass) -> list[str]:

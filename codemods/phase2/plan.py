@@ -112,6 +112,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
         holder = holders.holder_of(project, fid)
+        if holder is not None and holder.ref in closure.existing_parallel:
+            continue  # its parallel class is written already
         if holder is not None and holder.ref in parallel:
             # A method of a parallel class: rewritten in the class's async copy, under its own name.
             fplan = FunctionPlan(function.key, refreshes=list(closure.refreshes.get(fid, ())))
@@ -134,7 +136,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
-    _plan_parallel_family(project, plans, parallel)
+    _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     if parallel:
         _plan_retyped(project, closure, plans, migrated - existing, twins)
         by_path = {module.path: module for module in project.modules.values()}
@@ -187,12 +189,16 @@ def _value_referenced(project: Project) -> set:
     return set(value_references(project))
 
 
-def _plan_parallel_family(project: Project, plans: dict[str, FilePlan], parallel: dict[str, str]) -> None:
+def _plan_parallel_family(
+    project: Project, plans: dict[str, FilePlan], parallel: dict[str, str], existing: set[str]
+) -> None:
     """Every class with a parallel class gets its copy, even with no method of its own moving
     (`class UserRepo(BaseRepo): model = User`), and each copy derives from the parallel
     classes of its project bases (`class UserRepoAsync(BaseRepoAsync[User])`)."""
     classes = project.flow.classes
     for ref, new in sorted(parallel.items()):
+        if ref in existing:
+            continue
         module, found = classes.by_ref[ref]
         plan = plans.setdefault(module.path, FilePlan())
         plan.parallel.setdefault(found.qualname, (new, {}))
