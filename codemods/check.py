@@ -1,6 +1,6 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Six rules, one finding per handler and rule (`async-migrate rules` documents each):
+Eight rules, one finding per handler and rule (`async-migrate rules` documents each):
 
 - AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
   Session work on the event loop (directly, through helpers that take its Session,
@@ -15,6 +15,10 @@ Six rules, one finding per handler and rule (`async-migrate rules` documents eac
   a code that does not exist.
 - AM305 `unused-pragma`: a handler's pragma that silences no finding (like ruff's
   unused-noqa): the work it acknowledged is gone, or the handler is a `def`.
+- AM308 `blocking-middleware`, AM309 `blocking-exception-handler`: an `async def` middleware
+  (function, `BaseHTTPMiddleware.dispatch`, pure ASGI `__call__`) or exception handler does
+  synchronous Session work on the event loop, on every request it sees. Phase one keeps them
+  async (AM133); startup, shutdown and lifespan handlers run once and are not findings.
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
