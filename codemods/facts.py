@@ -266,6 +266,8 @@ class ClassFacts(_Fact):
     # -> ("proxy", "rel", "attr"); `property(...)`, `hybrid_property(...)` and other descriptors
     # built by a call the tool cannot read -> ("opaque", the callee).
     descriptors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Columns that load on first read (`deferred(...)`, `mapped_column(..., deferred=True)`).
+    deferred: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

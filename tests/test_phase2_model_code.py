@@ -525,3 +525,38 @@ def test_an_association_proxy_gets_its_eager_load_and_a_property_built_by_a_call
     assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
     assert "`legacy` is built by `property(...)`" in found["reasons"][0]
     assert serve(root, 'print(json.dumps(client.get("/proxy/1").json()))') == {"label": "Ann"}
+
+
+DEFERRED_MODELS = MODELS.replace(
+    "    title: Mapped[str]\n",
+    "    title: Mapped[str]\n    blurb: Mapped[str] = mapped_column(deferred=True, default=\"\")\n",
+).replace(
+    "    def title_upper(self) -> str:\n        return self.title.upper()\n",
+    "    def title_upper(self) -> str:\n        return self.title.upper()\n\n"
+    "    @property\n    def blurb_upper(self) -> str:\n        return self.blurb.upper()\n",
+)
+DEFERRED_ROUTES = (
+    """
+    @router.get("/blurb/{book_id}")
+    def blurb(book_id: int, session: session_dependency):
+        return {"blurb": session.get(Book, book_id).blurb_upper}
+    """,
+    """
+    @router.get("/undeferred/{book_id}")
+    def undeferred(book_id: int, session: session_dependency):
+        return {"blurb": session.get(Book, book_id, options=[undefer(Book.blurb)]).blurb_upper}
+    """,
+)
+
+
+def test_a_property_reading_a_deferred_column_blocks_unless_the_query_undefers_it(cli, models_app):
+    root = models_app("from sqlalchemy.orm import undefer", *DEFERRED_ROUTES, models=DEFERRED_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "blurb")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM251"]), found
+    assert "reads Book.blurb (through property Book.blurb_upper" in found["reasons"][0]
+    assert handler(document, "undeferred")["action"] == "migrate"
+    result = serve(root, """
+        print(json.dumps({"blurb": client.get("/blurb/1").json(), "undeferred": client.get("/undeferred/1").json()}))
+    """)
+    assert result == {"blurb": {"blurb": ""}, "undeferred": {"blurb": ""}}

@@ -23,7 +23,12 @@ from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argume
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER, ROUTE_ATTRS
-from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, LOADER_OPTIONS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    LOADER_NAMES,
+    LOADER_OPTIONS,
+    UNDEFER_NAMES,
+    UNDEFER_OPTIONS,
+)
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS, HOOK_REGISTRATIONS
 
 # Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
@@ -834,10 +839,10 @@ class BodyScanner:
             if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"])
                 names = syntax.strings(argument(node, 1, "attribute_names"))
                 self.function.eager.extend(("", name) for name in names)
-            elif attr in LOADER_NAMES:
+            elif attr in LOADER_NAMES or attr in UNDEFER_NAMES:
                 # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
                 self.raw_loaders.append((None if type(func.value) is ast.Call else dotted(func), node))
-        elif type(func) is ast.Name and func.id in LOADER_NAMES:
+        elif type(func) is ast.Name and (func.id in LOADER_NAMES or func.id in UNDEFER_NAMES):
             self.raw_loaders.append((func.id, node))
 
     def _lazy_facts(self) -> None:
@@ -846,7 +851,7 @@ class BodyScanner:
             if written is not None:
                 callee = self.collector.resolve(written, local)
                 # None: a method of a local loader object (`load = Load(A); load.selectinload(...)`)
-                if callee is not None and callee not in LOADER_OPTIONS:
+                if callee is not None and callee not in LOADER_OPTIONS and callee not in UNDEFER_OPTIONS:
                     continue
             for item in call.args:
                 if type(item) is not ast.Starred:

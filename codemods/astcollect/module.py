@@ -24,7 +24,12 @@ from async_migrate.codemods.vocabulary import (
 )
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
-from async_migrate.codemods.vocabulary.sqlalchemy import ASSOCIATION_PROXIES, BACKREF_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASSOCIATION_PROXIES,
+    BACKREF_CONSTRUCTORS,
+    DEFERRABLE_COLUMNS,
+    DEFERRED_COLUMNS,
+)
 from async_migrate.codemods.vocabulary.starlette import (
     HOOK_DECORATORS,
     HOOK_KEYWORDS,
@@ -476,6 +481,14 @@ class Collector:
 
     def _descriptor(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
         callee = self.ref(call.func)
+        raising, deferred = argument(call, 99, "deferred_raiseload"), argument(call, 99, "deferred")
+        raises = raising is not None and syntax.named_constant(raising) == "True"
+        if not raises and (callee in DEFERRED_COLUMNS or (callee in DEFERRABLE_COLUMNS and (
+            (deferred is not None and syntax.named_constant(deferred) == "True")
+            or argument(call, 99, "deferred_group") is not None
+        ))):
+            found.deferred = (*found.deferred, *targets)
+            return
         if callee in ASSOCIATION_PROXIES:
             target, attribute = string(argument(call, 0, "target_collection")), string(argument(call, 1, "attr"))
             entry: tuple[str, ...] = ("proxy", target, attribute) if target and attribute else ("opaque", callee)

@@ -22,6 +22,8 @@ code run on an object (a property read, a method called, `f"{obj}"`, a response 
 like a property) is summarised by `codemods/phase2/model_members.py`: the relationship
 paths it reads get the option on the object's query; on an object no option can reach they
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
+A deferred column read (directly, by a property or by the response model) blocks unless a
+query of the closure names it in `undefer(...)` (AM251).
 Only where the flow cannot follow the object does the name-based judgement below apply.
 Crediting stays the closure's (below), but a bare `session.get` only counts its own
 function's refreshes, as for `plain_gets`.
@@ -116,6 +118,7 @@ from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM2
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
 from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
+from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
@@ -483,6 +486,9 @@ class _Analysis:
         module, function = self.project.functions[fid]
         where = line or function.line
         shown = shown or _shown(written, name, how)
+        if how in ("read", "getattr") and self.members.deferred(origin.model, name):
+            self._deferred(root, module, function, where, shown, (*origin.path, (origin.model, name)), eager)
+            return
         summary = self.members.runs(origin.model, name, how)
         if summary is None:
             outside = self.members.outside(origin.model)
@@ -496,12 +502,35 @@ class _Analysis:
         for need in summary.needs:
             full = (*origin.path, *need.path)
             owner, attribute = full[-1]
-            if need.strategy == "dynamic":
+            if need.strategy == "deferred":
+                self._deferred(root, module, function, where, shown, full, eager, summary)
+            elif need.strategy == "dynamic":
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, f"{self.classes.short(owner)}.{attribute} is lazy=\"dynamic\", "
                                   "which AsyncSession cannot load at all")
             elif not self._loaded(Origin("load", origin.fid, origin.load, owner, full[:-1]), attribute, eager):
                 self._add_fix(root, origin, full, via=need.via)
+
+    def _deferred(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: Path,
+        eager: dict[str, _Eager], summary: Summary | None = None,
+    ) -> None:
+        """A deferred column read on a loaded object: IO on first read, unless an `undefer` loads it."""
+        owner, column = path[-1]
+        if not self._uncredited([_Relationship(owner, column, "select", owner)], column, eager):
+            return
+        through = "" if summary is None else f" (through {summary.kind} {summary.member}, {summary.file}:{summary.line})"
+        described = describe(self.classes, path)
+        message = (
+            f"{shown} reads {described}{through}, a deferred column that loads on its first read: "
+            "MissingGreenlet under AsyncSession"
+        )
+        key = ("deferred", module.path, where, function.key, described)
+        self._add(key, root, lambda: LazyLoadRisk(
+            file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=column,
+            owner=owner, message=message, fix=AM251.fix.replace("Model.column", f"{self.classes.short(owner)}.{column}"),
+            kind="attribute", path=described, code=AM251.code,
+        ))
 
     def _named_member(
         self, root: FunctionId, fid: FunctionId, line: int, written: str, name: str, how: str,

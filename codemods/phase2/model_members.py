@@ -49,7 +49,7 @@ _PLAIN = frozenset({"staticmethod", "classmethod"})
 @dataclass(frozen=True, slots=True)
 class Need:
     path: Path  # relationships from the object's class
-    strategy: str  # the last relationship's `lazy=`
+    strategy: str  # the last relationship's `lazy=`; "deferred": the last step is a deferred column
     via: str  # the members on the way, outermost first: "Book.describe -> Author.publisher_name"
     file: str
     line: int
@@ -122,6 +122,10 @@ class Members:
                 ):
                     found.append(name)
         return found
+
+    def deferred(self, cls: str, name: str) -> bool:
+        """A deferred column of `cls`: loaded by its first read, which is IO."""
+        return any(name in self.classes.by_ref[a][1].deferred for a in self.classes.mro(cls))
 
     def known(self, cls: str, name: str) -> bool:
         """A name some project class body of `cls`'s class order binds, or a relationship."""
@@ -281,6 +285,10 @@ class Members:
             return
         if how == "getattr" and not name:
             found.unverified.append(f"{where}: `getattr({written}, ...)` reads an attribute named at run time")
+            return
+        if how in ("read", "getattr") and self.deferred(origin.model, name):
+            path = (*origin.path, (origin.model, name))
+            found.needs.append(Need(path, "deferred", found.member, found.file, line or found.line))
             return
         if how in ("read", "getattr"):
             strategy = self.flow.relationship(origin.model, name)

@@ -182,3 +182,11 @@ PROPERTY_DECORATORS = frozenset({"sqlalchemy.ext.hybrid.hybrid_property", "sqlal
 ASSOCIATION_PROXIES = frozenset(
     {"sqlalchemy.ext.associationproxy.association_proxy", "sqlalchemy.ext.associationproxy.AssociationProxy"}
 )
+# `undefer(Model.column)`: a deferred column loaded with the object (credited like an eager load).
+UNDEFER_NAMES = frozenset({"undefer"})
+UNDEFER_OPTIONS = frozenset({"sqlalchemy.orm.undefer", "sqlalchemy.orm.strategy_options.undefer"})
+# Column constructors taking `deferred=True`, and `deferred(...)` itself.
+DEFERRED_COLUMNS = frozenset({"sqlalchemy.orm.deferred", "sqlalchemy.orm._orm_constructors.deferred"})
+DEFERRABLE_COLUMNS = frozenset({"sqlalchemy.orm.mapped_column", "sqlalchemy.orm.column_property",
+                                "sqlalchemy.orm._orm_constructors.mapped_column",
+                                "sqlalchemy.orm._orm_constructors.column_property"})
