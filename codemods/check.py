@@ -242,9 +242,13 @@ def analyse(project: Project) -> CheckResult:
             result.findings.append(Finding(AM303, None, module.path, function.line, function.qualname, problem))
         elif pragma is not None and fid in handlers and fid not in acknowledged:
             handler = handlers[fid]
-            message = _unused_pragma_message(
-                pragma, f"`check` does not judge a `def` {_kind(handler)}, it runs in the threadpool"
+            why = (
+                "`check` does not judge a startup/shutdown handler, it runs once, before the first request or "
+                "after the last"
+                if handler.kind == "lifecycle"
+                else f"`check` does not judge a `def` {_kind(handler)}, it runs in the threadpool"
             )
+            message = _unused_pragma_message(pragma, why)
             result.findings.append(Finding(AM305, handler, module.path, function.line, function.qualname, message))
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))

@@ -76,3 +76,28 @@ async def warm_up():
     assert findings(root, "value_error") == []
     assert findings(root, "warm_up") == []
     assert cli("check", root).exit_code == 0
+
+
+def test_a_pragma_on_a_startup_handler_says_why_it_silences_nothing(app, findings):
+    root = app(
+        ROUTES,
+        {"main.py": """
+from fastapi import FastAPI
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+app = FastAPI()
+app.include_router(router)
+
+
+# async-migrate: ignore[AM309] warms the pool once
+@app.on_event("startup")
+async def warm_up():
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+"""},
+    )
+    found = findings(root, "warm_up")
+    assert [f["code"] for f in found] == ["AM305"]
+    assert "does not judge a startup/shutdown handler, it runs once" in found[0]["message"]
