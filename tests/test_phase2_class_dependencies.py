@@ -329,12 +329,12 @@ def test_a_class_dependency_built_from_dependencies_sharing_the_session_moves_in
     assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
     assert helper(document, "ItemService.__init__")["codes"] == ["AM226"]
     text = read(root, SUBSYSTEM)
-    # get_repo is injected by a class, not a route: the repository it builds gets a parallel class.
+    # get_repo is injected by the class alone, which only the migrated route injects: both move in place.
     assert (
-        "    def __init__(self, repo: ItemRepoAsync = Depends(get_repo_async), owner: User = Depends(get_owner_async))"
-        " -> None:"
+        "    def __init__(self, repo: ItemRepo = Depends(get_repo), owner: User = Depends(get_owner_async)) -> None:"
     ) in text
-    assert "async def get_repo_async(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepoAsync:" in text
+    assert "async def get_repo(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepo:" in text
+    assert "    def __init__(self, db: AsyncSession) -> None:" in text
     assert "        return await self.repo.add(name, self.owner.id)" in text
     result = serve(root, kind, """
         made = client.post("/items", params={"name": "a"}).json()

@@ -677,6 +677,20 @@ def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
     return cached.get(dependency, [])
 
 
+def _injected_by_routes(project: Project, name: str, active: list[FunctionId]) -> bool:
+    """Whether `module.qualname` names the `__init__` of a class dependency that only the
+    migrating routes inject: it moves in place with them, so what it depends on may too."""
+    by_name = cast("dict[str, FunctionId] | None", project.derived.get("phase2.functions_by_name"))
+    if by_name is None:
+        by_name = {_name(project, fid): fid for fid in project.functions}
+        project.derived["phase2.functions_by_name"] = by_name
+    fid = by_name.get(name)
+    if fid is None or not dependencies.injected_class(project, fid):
+        return False
+    sites = dependencies.injection_sites(project, {fid})
+    return bool(sites) and all(user in active for user, _ in sites)
+
+
 def _injected_class_reasons(
     project: Project, chain: Iterable[FunctionId], active: list[FunctionId]
 ) -> list[Reason]:
@@ -752,7 +766,10 @@ def _holder_reasons(
                 continue
             if not project.is_dependency(builder):
                 continue
-            others = [u for u in dependency_users(project, builder) if u not in routes]
+            others = [
+                u for u in dependency_users(project, builder)
+                if u not in routes and not _injected_by_routes(project, u, active)
+            ]
             if others or project.all_calls_to[builder]:
                 others += [_name(project, e.caller) for e in project.all_calls_to[builder]]
                 reasons.append(AM254.reason(
