@@ -330,3 +330,40 @@ def test_a_later_subsystem_reuses_the_parallel_classes_an_earlier_run_added(cli,
         '"rows": rows}', '"rows": rows, "admin": admin}'
     ))
     assert result == {**EXPECTED, "admin": {"id": 2}}
+
+
+INJECTED_REPOS = REPOS.replace(
+    "    def __init__(self, session: Session) -> None:\n        self.session = session",
+    "    def __init__(self, session: Session = Depends(get_db_session)) -> None:\n        self.session = session",
+).replace(
+    "from models import Base, Item, User",
+    "from fastapi import Depends\n\nfrom db.engine import get_db_session\nfrom models import Base, Item, User",
+)
+INJECTED_ROUTES = """
+from repos import UserRepo
+
+
+@router.put("/users/{name}")
+def rename_user(name: str, new: str, users: UserRepo = Depends()):
+    found = users.by_name(name)
+    found.name = new
+    users.save()
+    return {"id": found.id}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_subclass_injected_as_a_dependency_moves_with_the_base_init_it_inherits(cli, service, kind):
+    root = service({"repos.py": INJECTED_REPOS, SUBSYSTEM: routes(INJECTED_ROUTES)})
+    document = apply_objects(cli, root)
+    assert handler(document, "rename_user")["action"] == "migrate", handler(document, "rename_user")
+    text = read(root, "repos.py")
+    assert "    def __init__(self, session: AsyncSession = Depends(get_async_db_session)) -> None:" in text
+    assert methods_of(root, "repos.py", "UserRepo") == {"by_name": True}
+    result = serve(root, kind, """
+        renamed = client.put("/users/Bob", params={"new": "Rob"}).json()
+        with Sync() as s:
+            name = s.get(User, 2).name
+        print(json.dumps({"renamed": renamed, "name": name}))
+    """)
+    assert result == {"renamed": {"id": 2}, "name": "Rob"}

@@ -76,6 +76,14 @@ def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
         found = project.function(candidate)
         if found is not None:
             return (found[0].name, found[1].key)
+    # `Depends(UserRepo)` where UserRepo inherits its `__init__` from a project base.
+    classes = project.flow.classes
+    cls = classes.resolve(ref)
+    if cls is not None:
+        for ancestor in classes.mro(cls):
+            init = classes.methods.get(ancestor, {}).get("__init__")
+            if init is not None:
+                return init
     return None
 
 
