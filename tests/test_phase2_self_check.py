@@ -192,3 +192,29 @@ def test_a_self_check_blocker_in_a_twin_names_the_originals_call_line(cli, servi
     helper_commit = _line_of(root, "api/items.py", "    db.commit()")
     assert {b["line"] for b in found} == {helper_commit}
     assert "store_async: `db.commit()`" in found[0]["message"]
+
+
+def test_an_unawaited_coroutine_of_a_transaction_from_the_session_blocks_the_route(cli, service, monkeypatch):
+    root = service({
+        "api/items.py": routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                sp = db.begin_nested()
+                db.add(Item(name=name, owner_id=1))
+                sp.rollback()
+                db.commit()
+            """,
+        )
+    })
+    original = plan._plan_calls
+
+    def drop_rollback_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        _, function = project.functions[fid]
+        for call in function.calls:
+            if call.receiver == "sp" and call.index in fplan.calls:
+                del fplan.calls[call.index]
+
+    monkeypatch.setattr(plan, "_plan_calls", drop_rollback_await)
+    assert_refused(cli, root, "`sp.rollback()` is a coroutine on the object the AsyncSession returned and is not awaited")

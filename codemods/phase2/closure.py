@@ -20,7 +20,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import INSTANCE
-from async_migrate.codemods.phase2 import dependencies, expired_reads, holders, methods
+from async_migrate.codemods.phase2 import dependencies, derived, expired_reads, holders, methods
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -54,6 +54,7 @@ from async_migrate.codemods.rules.am254_held_session_shared import RULE as AM254
 from async_migrate.codemods.rules.am255_held_session_parallel import RULE as AM255
 from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
 from async_migrate.codemods.rules.am257_session_method_as_value import RULE as AM257
+from async_migrate.codemods.rules.am258_session_derived_object_escapes import RULE as AM258
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -923,6 +924,9 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
+    for line, why in derived.escapes(function, derived.derived_names(function, names)):
+        found.append(_Own(AM258, line, f"{why}: the tool awaits the async object's coroutine methods only "
+                          "where it is bound, so elsewhere they would not be awaited"))
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
         given = call.func if call.offloaded and call.receiver is None else None

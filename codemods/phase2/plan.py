@@ -13,6 +13,7 @@ from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
+from async_migrate.codemods.phase2.derived import derived_names, is_coroutine
 from async_migrate.codemods.project import Edge, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
@@ -424,7 +425,12 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
         if edge.call.index not in edges or edge.callee in migrated:
             edges[edge.call.index] = edge
     opened = {o.line: o for o in project.opens_directly(fid)}
+    derived = derived_names(function, names)
     for call in function.calls:
+        if call.receiver in derived and call.method is not None:
+            if is_coroutine(derived[call.receiver], call.method):
+                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
+            continue
         if call.query_root in names:
             fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False)
             continue

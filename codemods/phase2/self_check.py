@@ -4,7 +4,8 @@ Before a plan is shown or applied, the facts of every rewritten module (collecte
 from the rewritten tree in the worker) replace the originals in a second project
 index, and each migrated function, twin and route is asked:
 
-- is every AsyncSession coroutine method awaited (`begin()` under `async with`),
+- is every AsyncSession coroutine method awaited (`begin()` under `async with`), and every
+  coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`),
   and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
 - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
   plain `def` that does Session work with it (directly or offloaded to a thread)?
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies
 from async_migrate.codemods.phase2.closure import Closure
+from async_migrate.codemods.phase2.derived import derived_names, is_coroutine
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
@@ -149,6 +151,15 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
+    # call, which the bindings do not follow) and keeps its name in the rewrite.
+    _, before_function = before.functions[original]
+    derived = derived_names(before_function, before.session_names(original))
+    for call in function.calls:
+        if call.receiver in derived and call.method is not None and not call.offloaded:
+            if is_coroutine(derived[call.receiver], call.method) and not call.awaited:
+                flag(call.line, f"`{call.receiver}.{call.method}()` is a coroutine on the object the "
+                     "AsyncSession returned and is not awaited", call)
     held = _held_async(after, fid)
     for call in function.calls:
         if call.func is None or call.offloaded:

@@ -190,3 +190,24 @@ DEFERRED_COLUMNS = frozenset({"sqlalchemy.orm.deferred", "sqlalchemy.orm._orm_co
 DEFERRABLE_COLUMNS = frozenset({"sqlalchemy.orm.mapped_column", "sqlalchemy.orm.column_property",
                                 "sqlalchemy.orm._orm_constructors.mapped_column",
                                 "sqlalchemy.orm._orm_constructors.column_property"})
+
+# Session methods whose result is an object with coroutine methods of its own on AsyncSession:
+# `begin()`/`begin_nested()` give an AsyncSessionTransaction, `connection()` an AsyncConnection.
+DERIVED_KINDS = {"begin": "transaction", "begin_nested": "transaction", "connection": "connection"}
+# Per kind: the coroutine methods (awaited after the rewrite) and the plain ones. A method in
+# neither (`SessionTransaction.close()`, `Connection.begin()`) blocks the route.
+DERIVED_AWAITED = {
+    "transaction": frozenset({"commit", "rollback"}),
+    "connection": frozenset(
+        {
+            "execute", "scalar", "scalars", "exec_driver_sql", "stream", "stream_scalars", "commit",
+            "rollback", "close", "invalidate", "execution_options", "run_sync", "get_raw_connection",
+        }
+    ),
+}
+DERIVED_PLAIN = {
+    "transaction": frozenset(),
+    "connection": frozenset(
+        {"in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction"}
+    ),
+}

@@ -1,0 +1,61 @@
+"""Objects a function derives from its Session: `sp = db.begin_nested()`, `t = db.begin()`,
+`c = db.connection()` (or the same under `with ... as name`).
+
+On an AsyncSession these are an AsyncSessionTransaction or an AsyncConnection, whose
+`commit()`, `rollback()` and `execute()` are coroutines too: phase two awaits them
+(`plan.py`), blocks the route when the object escapes the function or a method the async
+object lacks is called (AM258), and the self-check refuses any such coroutine left unawaited.
+"""
+
+from __future__ import annotations
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, DERIVED_KINDS, DERIVED_PLAIN
+
+
+def derived_names(function: facts.Function, session_names: set[str]) -> dict[str, str]:
+    """Local name -> kind (`transaction`, `connection`) for each name bound to such an object."""
+    found: dict[str, str] = {}
+    for binding in function.bindings:
+        head, dot, rest = binding.expr.partition(".")
+        if not dot or head[1:] not in session_names or not head.startswith("$"):
+            continue
+        method, paren, tail = rest.partition("(")
+        if paren and tail == ")" and method in DERIVED_KINDS:
+            found[binding.name] = DERIVED_KINDS[method]
+    return found
+
+
+def is_coroutine(kind: str, method: str) -> bool:
+    return method in DERIVED_AWAITED[kind]
+
+
+def escapes(function: facts.Function, derived: dict[str, str]) -> list[tuple[int, str]]:
+    """(line, why) for each use of a derived object the rewrite does not follow: handed to a
+    call, rebound, returned, or a method called that the async object lacks."""
+    found: list[tuple[int, str]] = []
+    for call in function.calls:
+        for arg in call.args:
+            if arg.name in derived:
+                found.append((call.line, f"passes `{arg.name}` (from the Session's "
+                              f"`{_source(derived[arg.name])}`) to a call"))
+        if call.receiver in derived and call.method is not None:
+            kind = derived[call.receiver]
+            if call.method not in DERIVED_AWAITED[kind] and call.method not in DERIVED_PLAIN[kind]:
+                found.append((call.line, f"calls `{call.receiver}.{call.method}()`, which the async "
+                              f"{_async_type(kind)} does not offer as the synchronous one does"))
+    for alias, source in function.rebinds:
+        if source in derived:
+            found.append((function.line, f"rebinds `{source}` to `{alias}`"))
+    for returned in (*function.returned, *function.yielded):
+        if returned.lstrip("$") in derived:
+            found.append((function.line, f"returns `{returned.lstrip('$')}`"))
+    return found
+
+
+def _source(kind: str) -> str:
+    return "begin()/begin_nested()" if kind == "transaction" else "connection()"
+
+
+def _async_type(kind: str) -> str:
+    return "AsyncSessionTransaction" if kind == "transaction" else "AsyncConnection"

@@ -1,0 +1,58 @@
+"""Phase two's soundness: objects taken from the Session (`begin_nested()`, `begin()`,
+`connection()`) have coroutine methods too on AsyncSession. The migrated routes are RUN with
+TestClient on aiosqlite: a savepoint rolled back discards its rows, a transaction committed
+keeps them, a connection's query answers."""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, function
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+DERIVED = """
+@router.post("/savepoint")
+def savepoint(db: session_dependency):
+    db.add(User(id=3, name="kept"))
+    sp = db.begin_nested()
+    db.add(User(id=4, name="discarded"))
+    db.flush()
+    sp.rollback()
+    db.commit()
+    return {"ok": True}
+""", """
+@router.get("/conn")
+def conn(db: session_dependency):
+    c = db.connection()
+    n = c.execute(select(func.count(User.id))).scalar()
+    return {"n": n}
+""", """
+@router.post("/tx")
+def tx(db: session_dependency):
+    t = db.begin()
+    db.add(User(id=5, name="tx"))
+    t.commit()
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_coroutine_methods_of_a_transaction_or_connection_from_the_session_are_awaited(cli, service, kind):
+    root = service({SUBSYSTEM: routes(*DERIVED)})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "savepoint": "migrate", "conn": "migrate", "tx": "migrate",
+    }
+    assert "    await sp.rollback()\n" in function(root, SUBSYSTEM, "savepoint")
+    assert "n = (await c.execute(select(func.count(User.id)))).scalar()" in function(root, SUBSYSTEM, "conn")
+    assert "    await t.commit()\n" in function(root, SUBSYSTEM, "tx")
+    result = serve(root, kind, """
+        saved = client.post("/savepoint").status_code
+        counted = client.get("/conn").json()
+        committed = client.post("/tx").status_code
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"status": [saved, committed], "counted": counted, "names": names}))
+    """)
+    assert result == {"status": [200, 200], "counted": {"n": 3}, "names": ["Ann", "Bob", "kept", "tx"]}
