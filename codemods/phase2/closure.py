@@ -500,30 +500,22 @@ def _twin_lacks(project: Project, fix: EagerFix) -> bool:
 
 
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
-    from async_migrate.codemods.classes import project_classes
-
-    module, function = project.functions[fix.fid]
-    path = fix.describe(project_classes(project))
-    twin = function.name + project.config.twin_suffix
-    return LazyLoadRisk(
-        file=fix.file,
-        line=fix.line,
-        function=f"{module.name}.{function.qualname}",
-        attribute=fix.path[-1][1],
-        owner=fix.path[-1][0],
-        message=(
-            f"relationship {path} is read lazily on objects loaded by the query in {module.name}."
-            f"{function.qualname}, whose async twin `{twin}` (added by an earlier run) the migrated code "
-            "calls and which does not load it"
-        ),
-        fix=f"add the eager load of {path} to the query in `{twin}`",
-        path=path,
-        routes=fix.routes,
-        code=AM245.code,
+    twin = project.functions[fix.fid][1].name + project.config.twin_suffix
+    return _unfixable(
+        project, fix, f"whose async twin `{twin}` (added by an earlier run) the migrated code calls and which "
+        "does not load it", f"add the eager load of {{path}} to the query in `{twin}`",
     )
 
 
 def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
+    return _unfixable(
+        project, fix, "which does not move with the route: no eager load can be added there", AM245.fix
+    )
+
+
+def _unfixable(project: Project, fix: EagerFix, why: str, remedy: str) -> LazyLoadRisk:
+    """AM245: an eager load the route needs in a query phase two does not rewrite; `{path}` in
+    `remedy` stands for the relationship path."""
     from async_migrate.codemods.classes import project_classes
 
     module, function = project.functions[fix.fid]
@@ -536,9 +528,9 @@ def _outside_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
         owner=fix.path[-1][0],
         message=(
             f"relationship {path} is read lazily on objects loaded by the query in {module.name}."
-            f"{function.qualname}, which does not move with the route: no eager load can be added there"
+            f"{function.qualname}, {why}"
         ),
-        fix=AM245.fix,
+        fix=remedy.replace("{path}", path),
         path=path,
         routes=fix.routes,
         code=AM245.code,
