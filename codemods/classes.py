@@ -51,6 +51,7 @@ class Classes:
         self._mro: dict[str, tuple[str, ...]] = {}
         self._subclasses: dict[str, list[str]] | None = None
         self._abstract: dict[str, bool] = {}
+        self._by_name: dict[str, list[str]] | None = None
         # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
@@ -97,6 +98,19 @@ class Classes:
                     return found
             return None
         return None
+
+    def mapped(self, ref: str | None) -> str | None:
+        """A relationship's target as the mapper registry finds it: a project class by
+        reference, else the one class of that name (`relationship("Comment")`)."""
+        found = self.resolve(ref)
+        if found is not None or ref is None:
+            return found
+        if self._by_name is None:
+            self._by_name = {}
+            for candidate, (_, declared) in self.by_ref.items():
+                self._by_name.setdefault(declared.name, []).append(candidate)
+        named = self._by_name.get(ref.rsplit(".", 1)[-1], [])
+        return named[0] if len(named) == 1 else None
 
     def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
         """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""

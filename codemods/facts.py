@@ -268,6 +268,10 @@ class ClassFacts(_Fact):
     descriptors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Columns that load on first read (`deferred(...)`, `mapped_column(..., deferred=True)`).
     deferred: tuple[str, ...] = ()
+    # relationship() attributes -> the target class as its first argument names it (classic
+    # declarative has no `Mapped[...]` annotation): resolved refs, or a bare class name the
+    # mapper registry resolves (`relationship("Comment")` with Comment never imported).
+    targets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -507,8 +507,11 @@ class Collector:
         if lazy is None and callee.startswith("sqlmodel."):
             lazy = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "lazy")
         strategy = "dynamic" if callee.endswith("dynamic_loader") else self._strategy(lazy)
+        target_class = self._target_class(argument(call, 0, "argument"))
         for target in targets:
             found.relationships[target] = strategy
+            if target_class is not None:
+                found.targets[target] = target_class
         backref = argument(call, 99, "backref")
         if backref is None and callee.startswith("sqlmodel."):
             backref = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "backref")
@@ -519,6 +522,21 @@ class Collector:
             name = string(argument(backref, 0, "name"))
             if name is not None:
                 found.backrefs[name] = self._strategy(argument(backref, 99, "lazy"))
+
+    def _target_class(self, node: ast.expr | None) -> str | None:
+        """The class a relationship's first argument names: `Comment`, `"Comment"`,
+        `"app.models.Comment"`, `lambda: Comment`."""
+        if type(node) is ast.Lambda and not node.args.args:
+            node = node.body
+        text = string(node)
+        if text is not None:
+            # the registry resolves a string by class name or full path, not by this
+            # module's imports; an imported or local name still says where it lives
+            head = text.partition(".")[0]
+            if head in self.defined or head in self.facts.imports or head in self.scope_imports:
+                return self.resolve(text)
+            return text
+        return self.ref(node)
 
     def _strategy(self, lazy: ast.expr | None) -> str:
         """A relationship's `lazy=` argument as written; "select" when absent."""

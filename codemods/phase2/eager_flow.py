@@ -64,7 +64,8 @@ class Flow:
         return self._union(fid, function.results, ())
 
     def target(self, owner: str, attribute: str) -> str | None:
-        """The class a relationship of `owner` points to, from its `Mapped[...]` annotation."""
+        """The class a relationship of `owner` points to: its `Mapped[...]` annotation, else the
+        class its first argument names; a backref points back to the class declaring it."""
         for ancestor in self.classes.mro(owner):
             _, declared = self.classes.by_ref[ancestor]
             if attribute in declared.relationships:
@@ -72,7 +73,10 @@ class Flow:
                     found = self.classes.resolve(ref)
                     if found is not None:
                         return found
-                return None
+                return self.classes.mapped(declared.targets.get(attribute))
+        for ref, (_, declared) in self.classes.by_ref.items():
+            if attribute in declared.backrefs and self._backref_lands_on(declared, attribute, owner):
+                return ref
         return None
 
     def relationship(self, owner: str, attribute: str) -> str | None:
@@ -96,11 +100,10 @@ class Flow:
     def _backref_lands_on(self, declared: facts.ClassFacts, attribute: str, owner: str) -> bool:
         # The backref lives on the class the relationship points to; the pre-pass does not
         # record which relationship carries it, so any relationship target counts.
+        mro = self.classes.mro(owner)
         return any(
-            self.classes.resolve(ref) in self.classes.mro(owner)
-            for refs in declared.annotations.values()
-            for ref in refs
-        )
+            self.classes.resolve(ref) in mro for refs in declared.annotations.values() for ref in refs
+        ) or any(self.classes.mapped(ref) in mro for ref in declared.targets.values())
 
     # ---------------------------------------------------------------- terms
 

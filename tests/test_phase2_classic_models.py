@@ -1,0 +1,168 @@
+"""Classic declarative models: `Column(...)` attributes and `relationship("Author")` without a
+`Mapped[...]` annotation, the target named by a string, a dotted path or a lambda.
+
+Each relationship's target class resolves as the mapper registry resolves it, so reads
+through it are analysed like those of annotated models: an eager load is added where the
+route reads a lazy relationship, a relationship eager by its `lazy=` or by the query's own
+option needs nothing. The migrated router is served over HTTP (TestClient, aiosqlite). The
+near miss: a string naming no class under PATH still blocks the route.
+"""
+
+from __future__ import annotations
+
+from test_phase2_model_code import SUBSYSTEM, serve
+from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler
+
+MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Publisher(Base):
+    __tablename__ = "publishers"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50))
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50))
+    publisher_id = Column(Integer, ForeignKey("publishers.id"))
+    publisher = relationship(lambda: Publisher, uselist=False)
+    books = relationship("Book", back_populates="author", lazy="selectin")
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(50))
+    author_id = Column(Integer, ForeignKey("authors.id"))
+    author = relationship("models.Author", back_populates="books")
+
+    @property
+    def author_name(self) -> str:
+        return self.author.name
+'''
+
+SCHEMAS = '''
+from pydantic import BaseModel, ConfigDict
+
+
+class BookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    author_name: str
+
+
+class BookTitle(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title: str
+
+
+class AuthorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    books: list[BookTitle]
+'''
+
+HEAD = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from core.dependencies import session_dependency
+from db.engine import get_db_session
+from models import Author, Book
+from schemas import AuthorOut, BookOut
+
+router = APIRouter()
+"""
+
+ROUTES = (
+    """
+    @router.get("/books/{book_id}", response_model=BookOut)
+    def book_out(book_id: int, session: session_dependency):
+        return session.get(Book, book_id)
+    """,
+    """
+    @router.get("/authors/{author_id}", response_model=AuthorOut)
+    def author_out(author_id: int, session: session_dependency):
+        return session.scalars(select(Author).where(Author.id == author_id)).one()
+    """,
+    """
+    @router.get("/authors/{author_id}/publisher")
+    def publisher(author_id: int, session: session_dependency):
+        author = session.scalars(select(Author).where(Author.id == author_id)).one()
+        return {"publisher": author.publisher.name}
+    """,
+    """
+    @router.get("/books/{book_id}/joined")
+    def joined(book_id: int, session: session_dependency):
+        book = session.scalars(select(Book).options(joinedload(Book.author)).where(Book.id == book_id)).one()
+        return {"author": book.author.name}
+    """,
+)
+
+NEAR_MISS = """
+@router.get("/books/{book_id}/editor")
+def editor(book_id: int, session: session_dependency):
+    book = session.scalars(select(Book).where(Book.id == book_id)).one()
+    return {"editor": book.editor.id}
+"""
+
+
+def router(*parts: str) -> str:
+    return dedent(HEAD) + "\n\n\n" + "\n\n\n".join(dedent(p) for p in parts) + "\n"
+
+
+def build(project, app_files, *parts: str, models: str = MODELS):  # type: ignore[no-untyped-def]
+    return project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": models, "schemas.py": SCHEMAS, SUBSYSTEM: router(*parts)})
+
+
+def test_classic_relationships_resolve_get_eager_loads_and_run_on_the_async_stack(cli, project, app_files):
+    root = build(project, app_files, *ROUTES)
+    document = apply(cli, root)
+    for name in ("book_out", "author_out", "publisher", "joined"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    # a string naming a class by its module path; the property reads it
+    assert "selectinload(Book.author)" in function(root, SUBSYSTEM, "book_out")
+    # `lazy="selectin"` loads Author.books with the author: nothing to add
+    assert "selectinload" not in function(root, SUBSYSTEM, "author_out")
+    # `lambda: Publisher`
+    assert "selectinload(Author.publisher)" in function(root, SUBSYSTEM, "publisher")
+    # the query's own joinedload already loads it
+    assert "selectinload" not in function(root, SUBSYSTEM, "joined")
+    result = serve(root, """
+        out = {
+            "book": client.get("/books/1").json(),
+            "author": client.get("/authors/1").json(),
+            "publisher": client.get("/authors/1/publisher").json(),
+            "joined": client.get("/books/2/joined").json(),
+        }
+        print(json.dumps(out))
+    """)
+    assert result == {
+        "book": {"id": 1, "author_name": "Ann"},
+        "author": {"id": 1, "books": [{"id": 1, "title": "Alpha"}, {"id": 2, "title": "Beta"}]},
+        "publisher": {"publisher": "Pan"},
+        "joined": {"author": "Ann"},
+    }
+
+
+def test_near_miss_a_string_naming_no_class_under_path_still_blocks(cli, project, app_files):
+    # no class of that name under PATH
+    models = MODELS.replace(
+        '    author = relationship("models.Author", back_populates="books")\n',
+        '    author = relationship("models.Author", back_populates="books")\n    editor = relationship("Nowhere")\n',
+    )
+    assert "Nowhere" in models
+    root = build(project, app_files, NEAR_MISS, models=models)
+    document = apply(cli, root)
+    found = handler(document, "editor")
+    assert found["action"] == "blocked", found
+    assert "target class the tool cannot resolve" in " ".join(found["reasons"])
