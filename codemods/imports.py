@@ -119,6 +119,11 @@ class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
         return regroup(tree, super().transform_module(tree))
 
 
+# The third-party packages the tool adds imports of: they sort among each other in a module's
+# third-party section, before the project's own imports.
+_LIBRARIES = frozenset({"anyio", "fastapi", "pydantic", "sqlalchemy", "sqlmodel", "starlette"})
+
+
 def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
     """`after` with each import statement that is new since `before` moved next to the imports of
     its own package (sorted among them), a standard library one after the standard library's."""
@@ -132,19 +137,30 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
         s for s in body
         if is_import(s) and isinstance(s.body[0], cst.ImportFrom) and import_module(s) not in old
     ]
+    # Those not placed yet sit after the last import: no place to learn from.
+    waiting = {id(s.body[0]) for s in added}
     for original in added:
         package = import_module(original)
+        waiting.discard(id(original.body[0]))
         if package is None:
             continue
         # An earlier move may have replaced this statement by a copy with other blank lines:
         # the import itself (its small statement) is what identifies it.
         statement = next(s for s in body if is_import(s) and s.body[0] is original.body[0])
         rest = [s for s in body if s is not statement]
+        placed = [(index, s) for index, s in enumerate(rest) if is_import(s) and id(s.body[0]) not in waiting]
         group = [
             (index, import_module(s) or "")
-            for index, s in enumerate(rest)
-            if is_import(s) and (import_module(s) or "").split(".")[0] == package.split(".")[0]
+            for index, s in placed
+            if (import_module(s) or "").split(".")[0] == package.split(".")[0]
         ]
+        if not group and package.split(".")[0] in _LIBRARIES:
+            # A library the tool writes imports of joins the other libraries' imports, sorted.
+            group = [
+                (index, import_module(s) or "")
+                for index, s in placed
+                if (import_module(s) or "").split(".")[0] in _LIBRARIES
+            ]
         if not group and package.split(".")[0] in sys.stdlib_module_names:
             # A standard library import goes after the others of the standard library, or first.
             stdlib = [

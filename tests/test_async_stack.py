@@ -429,8 +429,8 @@ class TestAddAsyncAlias(CodemodTest):
                 from collections.abc import AsyncIterator
                 from typing import Annotated
 
-                from sqlalchemy.ext.asyncio import AsyncSession
                 from fastapi import Depends
+                from sqlalchemy.ext.asyncio import AsyncSession
 
 
                 async def get_async_db_session() -> AsyncIterator[AsyncSession]:

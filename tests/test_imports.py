@@ -51,3 +51,16 @@ def test_a_name_replacing_a_removed_one_takes_its_isort_place():
 
 def test_near_miss_an_import_of_another_module_keeps_its_names_as_written():
     assert _added("from core.other import b, a\n", "get_db") == "from core.db import get_db\nfrom core.other import b, a\n"
+
+
+def test_a_new_library_import_joins_the_third_party_section_not_the_project_imports():
+    source = "import os\n\nfrom fastapi import APIRouter\n\nfrom app.db import get_db\n\nrouter = APIRouter()\n"
+    before = cst.parse_module(source)
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, "sqlalchemy.orm", "selectinload")
+    AddImportsVisitor.add_needed_import(context, "sqlalchemy.ext.asyncio", "AsyncSession")
+    code = imports.regroup(before, AddImportsVisitor(context).transform_module(before)).code
+    assert code == (
+        "import os\n\nfrom fastapi import APIRouter\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from sqlalchemy.orm import selectinload\n\nfrom app.db import get_db\n\nrouter = APIRouter()\n"
+    )
