@@ -23,7 +23,8 @@ like a property) is summarised by `codemods/phase2/model_members.py`: the relati
 paths it reads get the option on the object's query; on an object no option can reach they
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 A deferred column read (directly, by a property or by the response model) blocks unless a
-query of the closure names it in `undefer(...)` (AM251).
+query of the closure names it in `undefer(...)` (AM251). An attribute only a mapped subclass
+declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
 Crediting stays the closure's (below), but a bare `session.get` only counts its own
 function's refreshes, as for `plain_gets`.
@@ -119,6 +120,7 @@ from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as A
 from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
+from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
@@ -489,6 +491,11 @@ class _Analysis:
         if how in ("read", "getattr") and self.members.deferred(origin.model, name):
             self._deferred(root, module, function, where, shown, (*origin.path, (origin.model, name)), eager)
             return
+        if how in ("read", "getattr"):
+            subclass = self.members.subclass_only(origin.model, name)
+            if subclass is not None:
+                self._subclass_column(root, module, function, where, shown, origin.model, subclass, name)
+                return
         summary = self.members.runs(origin.model, name, how)
         if summary is None:
             outside = self.members.outside(origin.model)
@@ -530,6 +537,25 @@ class _Analysis:
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=column,
             owner=owner, message=message, fix=AM251.fix.replace("Model.column", f"{self.classes.short(owner)}.{column}"),
             kind="attribute", path=described, code=AM251.code,
+        ))
+
+    def _subclass_column(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str,
+        model: str, subclass: str, name: str,
+    ) -> None:
+        """An attribute only a mapped subclass declares, read on an object of a base-class query."""
+        base, sub = self.classes.short(model), self.classes.short(subclass)
+        message = (
+            f"{shown} reads {sub}.{name}, declared only by subclass {sub}, on an object of a query of {base}: "
+            f"the query loads {base}'s columns, so on a {sub} row `{name}` loads on its first read: "
+            "MissingGreenlet under AsyncSession"
+        )
+        key = ("subclass", module.path, where, function.key, sub, name)
+        self._add(key, root, lambda: LazyLoadRisk(
+            file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
+            owner=subclass, message=message,
+            fix=AM260.fix.replace("Base, [Sub]", f"{base}, [{sub}]"),
+            kind="attribute", path=f"{sub}.{name}", code=AM260.code,
         ))
 
     def _named_member(

@@ -127,6 +127,23 @@ class Members:
         """A deferred column of `cls`: loaded by its first read, which is IO."""
         return any(name in self.classes.by_ref[a][1].deferred for a in self.classes.mro(cls))
 
+    def subclass_only(self, cls: str, name: str) -> str | None:
+        """A mapped subclass of `cls` (joined or single table inheritance) declaring `name`
+        when `cls`'s own class order does not: a query of `cls` returns rows of that subclass
+        without the subclass's columns, which load on their first read."""
+        if self.known(cls, name):
+            return None
+        mro = self.classes.mro(cls)
+        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in mro):
+            return None  # no polymorphic mapping: a query of `cls` returns `cls` only
+        for sub in self.classes.subclasses(cls):
+            _, declared = self.classes.by_ref[sub]
+            mapped = "__tablename__" in declared.names or "__mapper_args__" in declared.names
+            if (mapped and name in declared.names and name not in self.classes.methods.get(sub, {})
+                    and name not in declared.descriptors):
+                return sub
+        return None
+
     def known(self, cls: str, name: str) -> bool:
         """A name some project class body of `cls`'s class order binds, or a relationship."""
         if self.flow.relationship(cls, name) is not None:
