@@ -321,7 +321,9 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         return (root / path).read_text(encoding="utf-8", errors="replace")
 
     stack = async_stack.analyse(project, root)
-    expiry = expired_reads.Expiry(stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read))
+    expiry = expired_reads.Expiry(
+        stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
+    )
     groups: dict[str, list[str]] = {}
     routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind != "dependency"})
     for path in routed:
@@ -444,7 +446,9 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
 
         from async_migrate.codemods.phase2 import expired_reads
 
-        expiry = expired_reads.Expiry(stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read))
+        expiry = expired_reads.Expiry(
+            stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
+        )
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
         forced: dict[tuple[str, str], list[Reason]] = {}

@@ -149,3 +149,56 @@ def test_2_a_column_the_database_computes_on_update_is_refreshed_before_it_is_re
         print(json.dumps([first, second]))
     """)
     assert result == [{"name": "cup", "revision": 1}, {"name": "mug", "revision": 2}]
+
+
+# ------------------------------------------- 2. reads the synchronous sessionmaker reloaded
+
+
+EXPIRING_ENGINE = ("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)")
+STALE_READS = """
+@router.put("/users/{user_id}/bulk")
+def rename_bulk(user_id: int, name: str, db: session_dependency):
+    user = db.get(User, user_id)
+    db.execute(update(User).where(User.id == user_id).values(name=name))
+    db.commit()
+    return {"name": user.name}
+""", """
+@router.put("/users/{user_id}/sql")
+def rename_sql(user_id: int, name: str, db: session_dependency):
+    user = db.scalars(select(User).where(User.id == user_id)).one()
+    db.execute(text("UPDATE users SET name = :n WHERE id = :i"), {"n": name, "i": user_id})
+    db.commit()
+    return {"name": user.name}
+"""
+
+
+def _stale_reads_app(service, engine: str):  # type: ignore[no-untyped-def]
+    source = routes(*STALE_READS).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, text, update")
+    return service({"db/engine.py": engine, SUBSYSTEM: source})
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_read_after_commit_the_sync_maker_reloaded_is_refreshed_and_sees_the_update(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    root = _stale_reads_app(service, dedent(ENGINE).replace(*EXPIRING_ENGINE))
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"rename_bulk": "migrate", "rename_sql": "migrate"}
+    assert "    await db.commit()\n    if user is not None:\n        await db.refresh(user)\n" in function(
+        root, SUBSYSTEM, "rename_bulk"
+    )
+    assert "    await db.commit()\n    await db.refresh(user)\n" in function(root, SUBSYSTEM, "rename_sql")
+    result = serve(root, kind, """
+        bulk = client.put("/users/1/bulk", params={"name": "Zoe"}).json()
+        raw = client.put("/users/2/sql", params={"name": "Max"}).json()
+        print(json.dumps({"bulk": bulk, "sql": raw}))
+    """)
+    assert result == {"bulk": {"name": "Zoe"}, "sql": {"name": "Max"}}
+
+
+def test_2_near_miss_a_sync_maker_that_kept_objects_gets_no_refresh(cli, service):
+    from test_phase2_soundness import ENGINE
+
+    root = _stale_reads_app(service, dedent(ENGINE))  # expire_on_commit=False: the sync code read stale data too
+    apply(cli, root)
+    assert "refresh" not in read(root, SUBSYSTEM)

@@ -539,6 +539,11 @@ class _Analysis:
             plan.async_sessionmaker = Piece(module.name, module.path, config.async_sessionmaker)
             if sync_maker is not None and sync_maker.value is not None:
                 edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, sync_maker)
+            if sync_maker is not None:
+                sources = stack_source.Sources(self.project, self.read)
+                expired = sources.maker_expires(f"{sync_maker.module.name}.{sync_maker.name}")
+                if expired is not None and expired[0]:
+                    plan.reloaded_on_commit = expired[1]
         if edit["add_engine"]:
             ok = self._claim(module, config.async_engine, "async-engine", "async engine") and ok
             plan.async_engine = Piece(module.name, module.path, config.async_engine)

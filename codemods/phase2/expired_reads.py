@@ -18,7 +18,9 @@ fix is planned: `await db.refresh(obj)` right after the commit point (behind
 `if obj is not None:` when the query may find nothing). Where the object may be an ORM
 instance but cannot be refreshed there (a parameter, a list, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
-server-generated column. Names that cannot hold an ORM instance (a pydantic payload, an
+server-generated column. When the synchronous sessionmaker expired on commit and the
+generated async one does not, every such read reloaded the row in the synchronous code: it
+is refreshed the same way, or the function blocked (AM259). Names that cannot hold an ORM instance (a pydantic payload, an
 int) are never reported.
 """
 
@@ -35,6 +37,7 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am249_server_generated_read import RULE as AM249
+from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
 
 # Query results that are one instance (or None): `.first()`, `db.get(...)`, `db.scalar(...)`.
 _ONE = frozenset({"one", "scalar_one"})
@@ -71,6 +74,10 @@ class Expiry:
     on_commit: bool  # the async sessionmaker expires every object on commit
     where: str = ""  # the sessionmaker that does, for reasons (`db/engine.py:12`)
     models: Models | None = None
+    # The synchronous sessionmaker expired on commit and the generated async one does not
+    # (where the synchronous one is): a read after a commit reloaded the row, so it must
+    # still, or it returns what the object held before (a bulk UPDATE, raw SQL).
+    reloaded: str = ""
 
 
 @dataclass(slots=True)
@@ -219,7 +226,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     models = expiry.models
     if models is None:
         return result
-    if not expiry.on_commit and not models.any_generated():
+    if not expiry.on_commit and not expiry.reloaded and not models.any_generated():
         return result
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -243,7 +250,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     planned: set[tuple[int, str]] = set()
     reported: set[str] = set()
     for call, session, is_commit in points:
-        expires_all = expiry.on_commit and is_commit
+        expires_all = (expiry.on_commit or bool(expiry.reloaded)) and is_commit
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:
                 continue
@@ -281,7 +288,16 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                     result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
                 continue
             reported.add(name)
-            if expires_all:
+            if expires_all and not expiry.on_commit:
+                message = (
+                    f"{read_at[1]} after {point} (line {call.line}): the synchronous sessionmaker "
+                    f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
+                    f"the async one does not, so it would return stale data (what a bulk UPDATE or raw "
+                    f"SQL in the transaction changed); `{name}` is {_describe(kind)}, which phase two "
+                    f"cannot refresh there; fix: add `{session}.refresh({name})` after the commit"
+                )
+                result.blocks.append(ExpiredRead(AM259, read_at[0], message))
+            elif expires_all:
                 message = (
                     f"{read_at[1]} after {point} (line {call.line}): the async sessionmaker "
                     f"({expiry.where}) expires every object on commit (expire_on_commit=True), so the read "

@@ -123,6 +123,9 @@ class StackPlan:
     # The reused async sessionmaker (or dependency) expires objects on commit: where it is.
     expire_on_commit: bool = False
     expiring: str = ""
+    # The generated async sessionmaker does not expire on commit while the synchronous one it
+    # mirrors did: reads after a commit reloaded the row, and must still (where it is).
+    reloaded_on_commit: str = ""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,39 @@
+"""AM259 stale-after-commit: an object read after commit that the synchronous sessionmaker reloaded, which phase two cannot refresh there
+
+The synchronous sessionmaker expired every object on commit (`expire_on_commit=True`, the
+default), so a read after the commit reloaded the row: it saw what the transaction wrote
+by other paths (`query(...).update(...)`, `execute(update(...))`, `execute(text("UPDATE
+..."))`, triggers). The async sessionmaker phase two generates does not expire on commit,
+so it adds `await db.refresh(obj)` after the commit for an object the function made or
+loaded itself; for one that came from elsewhere (a parameter, a dependency, a list, a
+helper's result) the read would return stale data, and the route stays on the synchronous
+path.
+
+Before:
+
+    def bump(user: User = Depends(get_current_user), db: Session = Depends(get_db)):
+        db.execute(update(User).where(User.id == user.id).values(visits=User.visits + 1))
+        db.commit()
+        return {"visits": user.visits}
+
+After:
+
+    async def bump(user: User = Depends(get_current_user_async), db: AsyncSession = Depends(get_async_db_session)):
+        await db.execute(update(User).where(User.id == user.id).values(visits=User.visits + 1))
+        await db.commit()
+        await db.refresh(user)
+        return {"visits": user.visits}
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM259",
+    name="stale-after-commit",
+    summary=(
+        "an object is read after commit, which the synchronous sessionmaker reloaded "
+        "(expire_on_commit=True) and phase two cannot refresh there (stale data)"
+    ),
+    fix="add `db.refresh(obj)` after the commit (or reload the object), then rerun phase two",
+    doc=__doc__,
+)
