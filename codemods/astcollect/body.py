@@ -96,7 +96,9 @@ def _read_function(
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
     scanner.scan(node.body)
-    if function.calls or "." in qualname:  # a method without calls may still read relationships
+    # a method without calls may still read relationships; a function without calls may
+    # return an object its parameters bring (`return current_user` under a response model)
+    if function.calls or "." in qualname or function.params:
         indexes = {id(func): call.index for call, func in scanner.raw_calls}
         objects.read(collector, node, function, indexes, frozenset(scanner.locals))
     function.wraps = _decorator_shape(collector, node)

@@ -204,9 +204,11 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
-    their `dependency`)."""
+    their `dependency`), or a query (AM221: a lazy="dynamic" relationship is a Query)."""
     risks = _Analysis(project, fix=True).run([fid]).risks
-    return [risk for risk in risks if risk.code in (AM245.code, AM250.code) and risk.dependency is not None]
+    return [
+        risk for risk in risks if risk.code in (AM221.code, AM245.code, AM250.code) and risk.dependency is not None
+    ]
 
 
 def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoads:
@@ -399,7 +401,11 @@ class _Analysis:
 
         def build() -> LazyLoadRisk:
             risk = self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed)
-            return risk if source is None or risk.code == AM221.code else _from_source(risk, source)
+            if source is None:
+                return risk
+            if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
+                return replace(risk, dependency=source.dependency)
+            return _from_source(risk, source)
 
         self._add(key, root, build)
 

@@ -3,7 +3,7 @@ of a dependency's object on the synchronous Session."""
 
 from __future__ import annotations
 
-from rules.test_am129_lazy_load_on_loop import ROUTE, files
+from rules.test_am129_lazy_load_on_loop import MODELS, ROUTE, files
 
 
 def test_a_lazy_read_on_a_dependency_object_is_an_am307_finding(app, findings):
@@ -16,3 +16,74 @@ def test_a_lazy_read_on_a_dependency_object_is_an_am307_finding(app, findings):
 def test_near_miss_the_dependency_eager_loads_the_relationship(app, findings):
     root = app(ROUTE.replace("{options}", ", options=[selectinload(User.posts)]").replace("{await}", ""), files())
     assert findings(root, "posts") == []
+
+
+RESPONSE = """
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+class PostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    title: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    posts: list[PostOut]
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1{options})
+
+
+@router.get("/me", response_model=UserOut)
+async def me(current_user: User = Depends(get_current_user)):
+    return current_user
+"""
+
+
+def test_a_response_model_reading_a_lazy_relationship_of_a_dependency_object_is_an_am307_finding(app, findings):
+    root = app(RESPONSE.replace("{options}", ""), files())
+    (finding,) = findings(root, "me")
+    assert finding["code"] == "AM307"
+    assert "`UserOut.posts`" in finding["message"] and "event loop" in finding["message"]
+
+
+def test_near_miss_the_dependency_eager_loads_what_the_response_model_reads(app, findings):
+    root = app(RESPONSE.replace("{options}", ", options=[selectinload(User.posts)]"), files())
+    assert findings(root, "me") == []
+
+
+DYNAMIC = """
+from fastapi import Depends
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1)
+
+
+@router.get("/count")
+async def count(user: User = Depends(get_current_user)):
+    return user.{attribute}
+"""
+
+
+def test_a_dynamic_relationship_of_a_dependency_object_is_an_am307_finding(app, findings):
+    models = MODELS.replace(
+        '    posts: Mapped[list["Post"]] = relationship(back_populates="user")\n',
+        '    posts: Mapped[list["Post"]] = relationship(back_populates="user")\n'
+        '    notes = relationship("Post", lazy="dynamic", viewonly=True)\n',
+    )
+    root = app(DYNAMIC.replace("{attribute}", "notes.count()"), {"models.py": models})
+    (finding,) = findings(root, "count")
+    assert finding["code"] == "AM307" and "`user.notes`" in finding["message"]
+    # near miss: a column of the same object loads nothing
+    root = app(DYNAMIC.replace("{attribute}", "id"), {"models.py": models})
+    assert findings(root, "count") == []
