@@ -202,3 +202,65 @@ def test_2_near_miss_a_sync_maker_that_kept_objects_gets_no_refresh(cli, service
     root = _stale_reads_app(service, dedent(ENGINE))  # expire_on_commit=False: the sync code read stale data too
     apply(cli, root)
     assert "refresh" not in read(root, SUBSYSTEM)
+
+
+# ------------------------------------------- 3. rollback() and expire() expire whatever the maker says
+
+
+EXPIRING_CALLS = """
+@router.post("/users/{user_id}/clash")
+def clash(user_id: int, db: session_dependency):
+    user = db.scalars(select(User).where(User.id == user_id)).first()
+    dup = User(id=user_id, name="dup")
+    db.add(dup)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise HTTPException(status_code=409, detail=f"{user.name} {dup.name}")
+    return {"id": dup.id}
+""", """
+@router.get("/users/{user_id}/expire")
+def expire_one(user_id: int, db: session_dependency):
+    user = db.get(User, user_id)
+    db.execute(text("UPDATE users SET name = 'raw' WHERE id = :i"), {"i": user_id})
+    db.expire(user)
+    return {"name": user.name}
+""", """
+@router.get("/users/{user_id}/expire-all")
+def expire_every(user_id: int, db: session_dependency):
+    user = db.get(User, user_id)
+    db.expire_all()
+    return {"name": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_3_a_read_after_rollback_or_expire_is_refreshed_and_answers(cli, service, kind):
+    source = routes(*EXPIRING_CALLS).replace(
+        "from fastapi import APIRouter, Depends",
+        "from fastapi import APIRouter, Depends, HTTPException\nfrom sqlalchemy.exc import IntegrityError",
+    ).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, text")
+    root = service({SUBSYSTEM: source})  # expire_on_commit=False: only the calls expire
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "clash": "migrate", "expire_one": "migrate", "expire_every": "migrate",
+    }
+    clash = function(root, SUBSYSTEM, "clash")
+    assert "await db.rollback()\n        if user is not None:\n            await db.refresh(user)\n" in clash
+    assert "refresh(dup)" not in clash  # made here: the rollback expunges it, a refresh would fail
+    assert "    db.expire(user)\n    if user is not None:\n        await db.refresh(user)\n" in function(
+        root, SUBSYSTEM, "expire_one"
+    )
+    assert "    db.expire_all()\n    if user is not None:\n        await db.refresh(user)\n" in function(
+        root, SUBSYSTEM, "expire_every"
+    )
+    result = serve(root, kind, """
+        clashed = client.post("/users/1/clash")
+        expired = client.get("/users/2/expire").json()
+        every = client.get("/users/1/expire-all").json()
+        print(json.dumps({"clash": [clashed.status_code, clashed.json()], "expire": expired, "all": every}))
+    """)
+    assert result == {
+        "clash": [409, {"detail": "Ann dup"}], "expire": {"name": "raw"}, "all": {"name": "Ann"},
+    }

@@ -20,7 +20,10 @@ instance but cannot be refreshed there (a parameter, a list, a helper's result),
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the
 generated async one does not, every such read reloaded the row in the synchronous code: it
-is refreshed the same way, or the function blocked (AM259). Names that cannot hold an ORM instance (a pydantic payload, an
+is refreshed the same way, or the function blocked (AM259). `rollback()`, `expire(obj)` and
+`expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
+same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
+by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic payload, an
 int) are never reported.
 """
 
@@ -38,6 +41,7 @@ from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am249_server_generated_read import RULE as AM249
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
+from async_migrate.codemods.rules.am261_expired_after_rollback import RULE as AM261
 
 # Query results that are one instance (or None): `.first()`, `db.get(...)`, `db.scalar(...)`.
 _ONE = frozenset({"one", "scalar_one"})
@@ -48,6 +52,8 @@ _MAPPED_BASES = frozenset({
 })
 _UPDATE_GENERATED = frozenset({"onupdate", "server_onupdate"})
 _COLUMN_CALLS = frozenset({"mapped_column", "Column", "Field", "column_property"})
+# Session methods that expire objects whatever expire_on_commit says.
+_EXPIRES = frozenset({"rollback", "expire", "expire_all"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +232,11 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     models = expiry.models
     if models is None:
         return result
-    if not expiry.on_commit and not expiry.reloaded and not models.any_generated():
+    # A rollback and `expire()` expire objects whatever the sessionmaker says.
+    expiring_calls = any(
+        c.method in _EXPIRES and c.receiver in project.session_names(fid) for c in project.functions[fid][1].calls
+    )
+    if not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls:
         return result
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -237,6 +247,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             continue
         if call.receiver in names and call.method in ("commit", "flush"):
             points.append((call, call.receiver or "", call.method == "commit"))
+        elif call.receiver in names and call.method in _EXPIRES:
+            points.append((call, call.receiver or "", True))
         elif call.index in callees and call.statement:
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
@@ -250,10 +262,13 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     planned: set[tuple[int, str]] = set()
     reported: set[str] = set()
     for call, session, is_commit in points:
-        expires_all = (expiry.on_commit or bool(expiry.reloaded)) and is_commit
+        expiring = call.method in _EXPIRES and call.receiver == session
+        expires_all = expiring or (expiry.on_commit or bool(expiry.reloaded)) and is_commit
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:
                 continue
+            if call.method == "expire" and expiring and not any(a.name == name for a in call.args[:1]):
+                continue  # `db.expire(other)`
             read_at = _read_after(function, name, call.line, session)
             if read_at is None:
                 continue
@@ -270,6 +285,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             kind, cls = _instance(project, models, function, module, source, params.get(name), names)
             if kind == "none":
                 continue
+            if call.method == "rollback" and expiring and kind == "one" and source is not None and not source.expr.startswith("$"):
+                continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
             generated = models.generated(cls) if cls else frozenset()
             # Only rows the flush writes have server-generated columns expired.
             at_risk = expires_all or (
@@ -288,7 +305,16 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                     result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
                 continue
             reported.add(name)
-            if expires_all and not expiry.on_commit:
+            if expiring:
+                message = (
+                    f"{read_at[1]} after `{session}.{call.method}()` (line {call.line}), which expires "
+                    f"{'it' if call.method == 'expire' else 'every object'} whatever expire_on_commit says: the "
+                    f"read is implicit IO and raises MissingGreenlet under AsyncSession; `{name}` is "
+                    f"{_describe(kind)}, which phase two cannot refresh there; fix: add "
+                    f"`{session}.refresh({name})` after it"
+                )
+                result.blocks.append(ExpiredRead(AM261, read_at[0], message))
+            elif expires_all and not expiry.on_commit:
                 message = (
                     f"{read_at[1]} after {point} (line {call.line}): the synchronous sessionmaker "
                     f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
