@@ -15,7 +15,7 @@ from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
-from async_migrate.codemods.project import HOOK_KINDS, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
 from async_migrate.codemods.rules.am102_opens_sync_session import RULE as AM102
 from async_migrate.codemods.rules.am103_calls_session_opener import RULE as AM103
@@ -142,8 +142,24 @@ def lazy_loads_on_loop(
     return [
         risk
         for risk in dependency_lazy_loads(project, handler.id)
-        if risk.dependency in project.functions and session_work(project, risk.dependency).any
+        if risk.dependency in project.functions and _loads_on_sync_session(project, risk.dependency)
     ]
+
+
+def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:
+    """Whether the dependency, or one it depends on, does synchronous Session work: the object
+    `get_current_active_user` hands on came from `get_current_user`'s query."""
+    order, seen = [dependency], {dependency}
+    while order:
+        fid = order.pop()
+        if session_work(project, fid).any:
+            return True
+        for param in project.functions[fid][1].params:
+            found = project.function(param.depends) if param.depends else None
+            if found is not None and (found[0].name, found[1].key) not in seen:
+                seen.add((found[0].name, found[1].key))
+                order.append((found[0].name, found[1].key))
+    return False
 
 
 def lazy_load_text(

@@ -87,3 +87,24 @@ def test_a_dynamic_relationship_of_a_dependency_object_is_an_am307_finding(app, 
     # near miss: a column of the same object loads nothing
     root = app(DYNAMIC.replace("{attribute}", "id"), {"models.py": models})
     assert findings(root, "count") == []
+
+
+CHAIN = RESPONSE.replace(
+    '''@router.get("/me", response_model=UserOut)
+async def me(current_user: User = Depends(get_current_user)):''',
+    '''async def get_active_user(current_user: User = Depends(get_current_user)) -> User:
+    return current_user
+
+
+@router.get("/me", response_model=UserOut)
+async def me(current_user: User = Depends(get_active_user)):''',
+)
+
+
+def test_an_object_handed_on_by_an_async_dependency_of_a_sync_one_is_an_am307_finding(app, findings):
+    assert "get_active_user" in CHAIN
+    root = app(CHAIN.replace("{options}", ""), files())
+    (finding,) = findings(root, "me")
+    assert finding["code"] == "AM307" and "`UserOut.posts`" in finding["message"]
+    root = app(CHAIN.replace("{options}", ", options=[selectinload(User.posts)]"), files())
+    assert findings(root, "me") == []
