@@ -226,6 +226,13 @@ MAPPINGS = [
     ),
     ("get", "session.query(Book).get(book_id)", "(await session.get(Book, book_id))", frozenset()),
     (
+        # loader options (an eager load phase two adds) go in get()'s options=
+        "get-options",
+        "session.query(Book).options(selectinload(Book.author), joinedload(Book.author)).get(book_id)",
+        "(await session.get(Book, book_id, options=[selectinload(Book.author), joinedload(Book.author)]))",
+        frozenset(),
+    ),
+    (
         "get-keyword",
         "session.query(Book).get(ident=(1,))",
         "(await session.get(Book, ident=(1,)))",
@@ -887,6 +894,7 @@ EQUIVALENCE = [
     "session.query(Author).outerjoin(Author.books).order_by(Author.id).all()",
     "session.query(Author).options(joinedload(Author.books)).order_by(Author.id).all()",
     "session.query(Author).options(selectinload(Author.books)).order_by(Author.id).all()",
+    "session.query(Author).options(selectinload(Author.books)).get(2)",
     "session.query(Book).options(joinedload(Book.author)).order_by(Book.id).all()",
     "session.query(Book.title).order_by(Book.id).all()",
     "session.query(Book.title).filter_by(author_id=2).all()",

@@ -534,11 +534,29 @@ class _Rewriter:
         return self.done(self.awaited("scalar", statement))
 
     def get(self, terminal: _Link) -> QueryRewrite | str:
+        # `query(M).options(o).get(pk)` (loader options, as an added eager load writes them)
+        # is `get(M, pk, options=[o])`.
+        options: list[cst.BaseElement] = []
+        for link in self.chain.methods:
+            if link.name != "options" or any(a.keyword is not None or a.star for a in link.call.args):
+                break
+            options += [cst.Element(a.value) for a in link.call.args]
+        else:
+            if options:
+                return self.get_with(terminal, options)
         if self.chain.methods:
             return (
                 f"`.get()` maps to `AsyncSession.get()` only directly on `query(M)`; here it follows "
                 f"`.{self.chain.methods[-1].name}()`: {_MANUAL}"
             )
+        if len(self.chain.entities) != 1:
+            return (
+                f"`.get()` on {self.chain.described()}: `AsyncSession.get()` takes one mapped class; "
+                + _MANUAL
+            )
+        return self.get_with(terminal, [])
+
+    def get_with(self, terminal: _Link, options: list[cst.BaseElement]) -> QueryRewrite | str:
         if len(self.chain.entities) != 1:
             return (
                 f"`.get()` on {self.chain.described()}: `AsyncSession.get()` takes one mapped class; "
@@ -550,7 +568,14 @@ class _Rewriter:
         entity = self.chain.entities[0]
         if entity.comma is cst.MaybeSentinel.DEFAULT:
             entity = entity.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return self.done(self.awaited("get", entity, bound["ident"]))
+        arguments: list[cst.BaseExpression | cst.Arg] = [entity, bound["ident"]]
+        if options:
+            ident = bound["ident"]
+            arguments = [entity, ident.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))]
+            arguments.append(cst.Arg(cst.List(_commas(options)), keyword=cst.Name("options"),
+                                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                           whitespace_after=cst.SimpleWhitespace(""))))
+        return self.done(self.awaited("get", *arguments))
 
     def dml(self, terminal: _Link) -> QueryRewrite | str:
         name = terminal.name
@@ -625,3 +650,10 @@ class _Rewriter:
             "returned or extended"
         )
         return self.done(result, note)
+
+
+def _commas(elements: list[cst.BaseElement]) -> list[cst.BaseElement]:
+    """`[a, b]`: a comma and a space between the elements, none after the last."""
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [e.with_changes(comma=space if i < len(elements) - 1 else cst.MaybeSentinel.DEFAULT)
+            for i, e in enumerate(elements)]
