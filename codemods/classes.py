@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 _ABSTRACT_BASES = frozenset({"abc.ABC"})
 
 
+# `Type[X]`, `type[X]`: the annotation of a parameter that receives a class.
+_TYPE_OF = frozenset({"type", "typing.Type", "typing_extensions.Type", "builtins.type"})
+
+
 def project_classes(project: Project) -> Classes:
     """The project's class index, built on first use and kept with the project."""
     found = project.derived.get("classes")
@@ -98,6 +102,30 @@ class Classes:
                     return found
             return None
         return None
+
+    def class_valued(self, fid: FunctionId) -> frozenset[str]:
+        """`self.model` in a method when every assignment of `model` in its class order stores
+        a parameter annotated `Type[X]` / `type[X]` (`CRUDBase.__init__(self, model:
+        Type[ModelType])`): a class, so `query(self.model)` selects entities."""
+        owner = self.owner(fid)
+        params = self.project.functions[fid][1].params
+        if owner is None or not params:
+            return frozenset()
+        found: set[str] = set()
+        for ancestor in self.mro(owner):
+            for (ref, attribute), stores in self.assigned.items():
+                if ref == ancestor and stores and all(self._class_parameter(*store) for store in stores):
+                    found.add(f"{params[0].name}.{attribute}")
+        return frozenset(found)
+
+    def _class_parameter(self, fid: FunctionId, expression: str) -> bool:
+        name = expression.removeprefix("$")
+        if name == expression:
+            return False
+        for param in self.project.functions[fid][1].params:
+            if param.name == name:
+                return bool(param.annotation) and param.annotation[0] in _TYPE_OF
+        return False
 
     def mapped(self, ref: str | None) -> str | None:
         """A relationship's target as the mapper registry finds it: a project class by

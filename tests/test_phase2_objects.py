@@ -478,3 +478,45 @@ def test_near_miss_without_the_alias_the_method_moves_in_place(cli, service):
     root = crud_service(service)
     document = apply_objects(cli, root)
     assert helper(document, "CRUDBase.names")["action"] == "migrate"
+
+
+# `query(self.model)`: `self.model` holds the class `__init__` received as `Type[ModelT]`.
+LEGACY_CRUD = (
+    CRUD.replace("from typing import Generic, TypeVar", "from typing import Generic, Type, TypeVar")
+    .replace("def __init__(self, model: type[ModelT])", "def __init__(self, model: Type[ModelT])")
+    .replace(
+        "return list(db.scalars(select(self.model.name).order_by(self.model.id)))",
+        "return [obj.name for obj in db.query(self.model).order_by(self.model.id).all()]",
+    )
+    .replace(
+        "return db.get(self.model, id)",
+        "return db.query(self.model).filter(self.model.id == id).first()",
+    )
+)
+
+
+def test_a_legacy_query_of_a_type_annotated_model_attribute_migrates_and_writes(cli, service):
+    assert "db.query(self.model).order_by" in LEGACY_CRUD and "model: Type[ModelT]" in LEGACY_CRUD
+    root = crud_service(service, LEGACY_CRUD)
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert handler(document, "item_names")["action"] == "migrate", handler(document, "item_names")
+    text = read(root, "crud.py")
+    assert "(await db.scalars(select(self.model).order_by(self.model.id))).unique().all()" in text
+    assert "select(self.model).where(self.model.id == id).limit(1)" in text
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"})
+        names = client.get("/items")
+        with Sync() as s:
+            rows = [(i.name, i.owner_id) for i in s.scalars(select(Item))]
+        print(json.dumps({"created": created.json(), "names": names.json(), "rows": rows}))
+    """)
+    assert result == {"created": {"id": 1, "owner": "Ann"}, "names": ["pen"], "rows": [["pen", 1]]}
+
+
+def test_near_miss_an_unannotated_model_attribute_still_blocks_the_legacy_query(cli, service):
+    root = crud_service(service, LEGACY_CRUD.replace("model: Type[ModelT]", "model"))
+    document = apply_objects(cli, root)
+    reasons = " ".join(handler(document, "item_names")["reasons"])
+    assert handler(document, "item_names")["action"] == "blocked"
+    assert "cannot tell whether `self.model`" in reasons

@@ -1041,11 +1041,13 @@ _EXTRA_BLOCKERS: list = []
 
 
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.legacy_query import blocker
 
     if not call.query_chain or not call.receiver:
         return None
-    return blocker(call.query_chain, call.receiver, iterated=call.query_iterated)
+    mapped = project_classes(project).class_valued(fid)
+    return blocker(call.query_chain, call.receiver, iterated=call.query_iterated, mapped=mapped)
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

@@ -52,8 +52,10 @@ Whether an entity of `query(...)` is a mapped class or a column decides the
 result shape, and the tool has no type information here, so it reads the names
 (PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
 `Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
-anything else (`self.model`, `cls`, a lower-case variable) is undecided, which
-blocks the forms that depend on it. `.count()`, `.get()`, `.delete()`,
+`self.model` is a mapped class when the analysis passes it in `mapped` (every
+assignment of the attribute stores a parameter annotated `Type[X]`/`type[X]`);
+anything else (`cls`, a lower-case variable) is undecided, which blocks the forms
+that depend on it. `.count()`, `.get()`, `.delete()`,
 `.update()` and `.first()` on several entities do not depend on it.
 """
 
@@ -62,7 +64,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import libcst as cst
@@ -109,17 +111,18 @@ def is_query_chain(node: cst.BaseExpression, session: str) -> bool:
 
 
 @functools.cache
-def blocker(chain: str, session: str, iterated: bool = True) -> str | None:
+def blocker(chain: str, session: str, iterated: bool = True, mapped: frozenset[str] = frozenset()) -> str | None:
     """Why a legacy chain, as written (`session.query(Book).all()`), cannot become a 2.0
     `select()` under AsyncSession; None when it can. `iterated`: the chain stands where it is
     only iterated (see `facts.Call.query_iterated`)."""
     expression = cst.parse_expression(f"({chain})").with_changes(lpar=(), rpar=())
-    result = rewrite_query(expression, session, iterated=iterated)  # type: ignore[arg-type]
+    result = rewrite_query(expression, session, iterated=iterated, mapped=mapped)  # type: ignore[arg-type]
     return result if isinstance(result, str) else None
 
 
 def rewrite_query(
-    node: cst.Call, session: str, names: Mapping[str, str] | None = None, iterated: bool = True
+    node: cst.Call, session: str, names: Mapping[str, str] | None = None, iterated: bool = True,
+    mapped: frozenset[str] = frozenset(),
 ) -> QueryRewrite | str:
     """Rewrite the OUTERMOST call of a legacy chain rooted at `<session>.query(...)` into its 2.0
     AsyncSession form, or return a blocker message (str) saying precisely what cannot be mapped
@@ -127,9 +130,12 @@ def rewrite_query(
 
     `names` maps the canonical names `select`, `func`, `delete`, `update` to the local names
     (possibly dotted, `sa.select`) to use; a canonical name it maps is taken as already
-    available, so only unmapped names used by the rewrite appear in `imports`.
+    available, so only unmapped names used by the rewrite appear in `imports`. `mapped`:
+    dotted names the analysis knows hold a mapped class (`self.model`).
     """
     chain = _Chain.parse(node, session)
+    if chain is not None and mapped:
+        chain = replace(chain, mapped=mapped)
     if chain is None:
         return f"not a call chain rooted at `{session}.query(...)`"
     problem = chain.check()
@@ -174,14 +180,16 @@ def _is_class_name(name: str) -> bool:
     return bool(_CAPWORDS.match(name)) and (len(name.strip("_")) == 1 or not name.isupper())
 
 
-def _classify(node: cst.BaseExpression, func_name: str = "func") -> _Kind:
+def _classify(node: cst.BaseExpression, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> _Kind:
     """Mapped class or column expression, read from the names (see the module docstring)."""
     dotted = _dotted(node)
+    if dotted is not None and dotted in mapped:
+        return _Kind.ENTITY
     if dotted is not None:
         *head, last = dotted.split(".")
         if _is_class_name(last):
             return _Kind.ENTITY if all(part[:1].islower() for part in head) else _Kind.UNKNOWN
-        if head and isinstance(node, cst.Attribute) and _classify(node.value, func_name) is _Kind.ENTITY:
+        if head and isinstance(node, cst.Attribute) and _classify(node.value, func_name, mapped) is _Kind.ENTITY:
             return _Kind.COLUMN  # `Book.title`, `models.Book.title`
         return _Kind.UNKNOWN
     if isinstance(node, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation, cst.BooleanOperation)):
@@ -197,7 +205,7 @@ def _classify(node: cst.BaseExpression, func_name: str = "func") -> _Kind:
             if in_func or parts[-1] in COLUMN_FUNCTIONS:
                 return _Kind.COLUMN
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in COLUMN_METHODS:
-            if _classify(node.func.value, func_name) is _Kind.COLUMN:
+            if _classify(node.func.value, func_name, mapped) is _Kind.COLUMN:
                 return _Kind.COLUMN
     return _Kind.UNKNOWN
 
@@ -228,6 +236,7 @@ class _Chain:
     session: cst.BaseExpression
     query: cst.Call
     links: tuple[_Link, ...]
+    mapped: frozenset[str] = frozenset()  # dotted names known to hold a mapped class
 
     @classmethod
     def parse(cls, node: cst.BaseExpression, session: str) -> _Chain | None:
@@ -330,11 +339,11 @@ class _Chain:
         `aliased(M)`), if evident."""
         if len(self.entities) == 1:
             only = self.entities[0].value
-            if _dotted(only) is not None or _classify(only) is _Kind.ENTITY:
+            if _dotted(only) is not None or _classify(only, mapped=self.mapped) is _Kind.ENTITY:
                 return cst.Module([]).code_for_node(only)
         roots = set()
         for arg in self.entities:
-            kind = _classify(arg.value)
+            kind = _classify(arg.value, mapped=self.mapped)
             if kind is _Kind.ENTITY:
                 roots.add(_dotted(arg.value))
             elif kind is _Kind.COLUMN and isinstance(arg.value, cst.Attribute):
@@ -405,7 +414,7 @@ class _Rewriter:
     def __init__(self, chain: _Chain, names: _Names) -> None:
         self.chain = chain
         self.names = names
-        self.kinds = [_classify(arg.value, names.local_name("func")) for arg in chain.entities]
+        self.kinds = [_classify(arg.value, names.local_name("func"), chain.mapped) for arg in chain.entities]
 
     def rewrite(self) -> QueryRewrite | str:
         terminal = self.chain.terminal

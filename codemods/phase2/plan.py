@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts, twin_names
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
@@ -26,6 +27,7 @@ class CallAction:
     kind: str  # await, helper, map, unwrap, open, begin, query
     rename: str | None = None  # new name for the called function (last segment); query: the session
     add_await: bool = True
+    mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
 
 
 @dataclass(slots=True)
@@ -432,7 +434,8 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
                 fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
             continue
         if call.query_root in names:
-            fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False)
+            mapped = tuple(sorted(project_classes(project).class_valued(fid)))
+            fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False, mapped=mapped)
             continue
         held = holders.held_call(project, fid, call.func)
         if held is not None and not call.nested:

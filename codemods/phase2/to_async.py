@@ -244,7 +244,7 @@ class _AsyncBody(cst.CSTTransformer):
         if action is None or self.nested:
             return updated
         if action.kind == "query":
-            rewritten = rewrite_query(updated, action.rename or "session")
+            rewritten = rewrite_query(updated, action.rename or "session", mapped=frozenset(action.mapped))
             if isinstance(rewritten, str):  # planning blocks these; never guess
                 raise ValueError(f"legacy Query chain cannot be rewritten: {rewritten}")
             self.imports |= rewritten.imports
