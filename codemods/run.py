@@ -453,6 +453,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
         forced: dict[tuple[str, str], list[Reason]] = {}
         refused: list[self_check.Violation] = []
+        failed: dict[str, str] = {}
         while True:
             closure = closures.compute(project, name, modules, options.shared, forced, read=read, expiry=expiry)
             if stack.blockers:
@@ -480,6 +481,9 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             result.changes = pool.rewrite(work, phase2_rewrite.apply, recheck=True)
             if progress is not None:
                 progress("rewrite", len(work), len(work))
+            # A file whose rewrite failed keeps its synchronous facts: the self-check then blocks its
+            # routes, and a later round rewrites nothing of it, so the failure is kept to be named.
+            failed.update((c.path, c.error) for c in result.changes if c.error is not None)
             violations = self_check.check(
                 project,
                 self_check.rewritten_project(project, [c.facts for c in result.changes if c.facts is not None]),
@@ -493,6 +497,10 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 forced.setdefault(route, []).extend(r for r in reasons if r not in forced.get(route, []))
         if violations:  # nothing migrates, yet what is left misbehaves: write nothing
             result.changes = []
+        erred = {c.path for c in result.changes if c.error is not None}
+        for path, error in sorted(failed.items()):
+            if path not in erred:
+                result.errors.append({"file": path, "message": f"{error} (its routes stay on the synchronous path)"})
         for violation in refused:
             closure.blockers.append(
                 closures.Blocker(

@@ -218,3 +218,27 @@ def test_an_unawaited_coroutine_of_a_transaction_from_the_session_blocks_the_rou
 
     monkeypatch.setattr(plan, "_plan_calls", drop_rollback_await)
     assert_refused(cli, root, "`sp.rollback()` is a coroutine on the object the AsyncSession returned and is not awaited")
+
+
+def test_a_file_whose_rewrite_fails_is_named_in_the_errors_and_its_routes_stay(cli, app, monkeypatch):
+    from async_migrate.codemods.phase2 import rewrite
+
+    original = rewrite.apply
+
+    def fail_on_routes(module, module_facts, file_plan):  # type: ignore[no-untyped-def]
+        if module_facts.path == "api/items.py":
+            raise ValueError("cannot rewrite this chain")
+        return original(module, module_facts, file_plan)
+
+    monkeypatch.setattr(rewrite, "apply", fail_on_routes)
+    before = {p: p.read_bytes() for p in app.rglob("*.py")}
+    document = cli.json("phase2", app, "--subsystem", "api/items.py", "--apply", "--allow-dirty", "--jobs", "1")
+    assert handler(document, "create_item")["action"] == "blocked"
+    assert [e["file"] for e in document["errors"]] == ["api/items.py"], document["errors"]
+    assert "cannot rewrite this chain" in document["errors"][0]["message"]
+    assert {p: p.read_bytes() for p in app.rglob("*.py")} == before
+
+
+def test_near_miss_a_rewrite_that_succeeds_reports_no_error(cli, app):
+    document, _ = phase2(cli, app)
+    assert (handler(document, "create_item")["action"], document["errors"]) == ("migrate", [])
