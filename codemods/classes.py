@@ -138,7 +138,13 @@ class Classes:
             for candidate, (_, declared) in self.by_ref.items():
                 self._by_name.setdefault(declared.name, []).append(candidate)
         named = self._by_name.get(ref.rsplit(".", 1)[-1], [])
+        if len(named) > 1:  # `schemas.User` beside `models.User`: the registry holds mapped classes only
+            named = [c for c in named if any(self._maps_a_table(a) for a in self.mro(c))]
         return named[0] if len(named) == 1 else None
+
+    def _maps_a_table(self, ref: str) -> bool:
+        declared = self.by_ref[ref][1]
+        return bool(declared.relationships) or "__tablename__" in declared.names or "__table__" in declared.names
 
     def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
         """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""

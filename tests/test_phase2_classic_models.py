@@ -166,3 +166,57 @@ def test_near_miss_a_string_naming_no_class_under_path_still_blocks(cli, project
     found = handler(document, "editor")
     assert found["action"] == "blocked", found
     assert "target class the tool cannot resolve" in " ".join(found["reasons"])
+
+
+def _target(files: dict[str, str]) -> str | None:
+    from async_migrate.codemods.astcollect import collect
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.eager_flow import Flow
+    from async_migrate.codemods.project import Project
+
+    project = Project([collect(path, dedent(text)) for path, text in files.items()])
+    return Flow(project, project_classes(project), set()).target("models.user.User", "items")
+
+
+USER = """
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import relationship
+
+from db import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    items = relationship("Item", back_populates="owner")
+"""
+
+ITEM = """
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import relationship
+
+from db import Base
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True)
+    owner = relationship("User", back_populates="items")
+"""
+
+SCHEMA = """
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    id: int
+"""
+
+
+def test_a_string_target_in_another_module_resolves_to_the_mapped_class_of_that_name():
+    # "Item" is never imported into models/user.py; a pydantic `Item` is no mapped class
+    assert _target({"models/user.py": USER, "models/item.py": ITEM, "schemas.py": SCHEMA}) == "models.item.Item"
+
+
+def test_near_miss_two_mapped_classes_of_that_name_leave_the_target_unresolved():
+    assert _target({"models/user.py": USER, "models/item.py": ITEM, "legacy/item.py": ITEM}) is None
