@@ -242,3 +242,21 @@ def test_a_file_whose_rewrite_fails_is_named_in_the_errors_and_its_routes_stay(c
 def test_near_miss_a_rewrite_that_succeeds_reports_no_error(cli, app):
     document, _ = phase2(cli, app)
     assert (handler(document, "create_item")["action"], document["errors"]) == ("migrate", [])
+
+
+def test_a_method_called_straight_on_a_connection_from_the_session_blocks_the_route(cli, service, monkeypatch):
+    from async_migrate.codemods.phase2 import derived
+
+    root = service({
+        "api/items.py": routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                db.connection().execute(select(Item.id))
+                db.commit()
+            """,
+        )
+    })
+    # The closure "forgets" the chained call (AM258): the self-check still refuses it.
+    monkeypatch.setattr(derived, "chained", lambda function, names: [])
+    assert_refused(cli, root, "calls `.execute()` straight on `db.connection()`")

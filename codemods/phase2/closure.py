@@ -916,9 +916,11 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
-    for line, why in derived.escapes(function, derived.derived_names(function, names)):
-        found.append(_Own(AM258, line, f"{why}: the tool awaits the async object's coroutine methods only "
-                          "where it is bound, so elsewhere they would not be awaited"))
+    taken = derived.escapes(function, derived.derived_names(function, names)) + derived.chained(function, names)
+    for line, why in taken:
+        found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
+                          "transaction or connection only on a local name bound to it and used in place, so "
+                          "here they would not be awaited"))
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
         given = call.func if call.offloaded and call.receiver is None else None

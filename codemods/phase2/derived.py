@@ -3,8 +3,9 @@
 
 On an AsyncSession these are an AsyncSessionTransaction or an AsyncConnection, whose
 `commit()`, `rollback()` and `execute()` are coroutines too: phase two awaits them
-(`plan.py`), blocks the route when the object escapes the function or a method the async
-object lacks is called (AM258), and the self-check refuses any such coroutine left unawaited.
+(`plan.py`), blocks the route when the object escapes the function, a method the async
+object lacks is called, or a method is called straight on the Session's call, unbound
+(`db.connection().execute(...)`) (AM258), and the self-check refuses any such coroutine left unawaited.
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ def escapes(function: facts.Function, derived: dict[str, str]) -> list[tuple[int
     for returned in (*function.returned, *function.yielded):
         if returned.lstrip("$") in derived:
             found.append((function.line, f"returns `{returned.lstrip('$')}`"))
+    return found
+
+
+def chained(function: facts.Function, session_names: set[str]) -> list[tuple[int, str]]:
+    """(line, why) for each method called straight on such an object, never bound:
+    `db.connection().execute(...)`, `db.begin_nested().rollback()`; the rewrite awaits the
+    Session's call only, so a coroutine method of its result would not be awaited."""
+    found: list[tuple[int, str]] = []
+    for call in function.calls:
+        if call.func is None or not call.func.startswith("$") or call.receiver is not None:
+            continue
+        head, dot, rest = call.func[1:].partition(".")
+        source, paren, tail = rest.partition("().")
+        if dot and paren and head in session_names and source in DERIVED_KINDS and "(" not in tail and tail:
+            found.append((call.line, f"calls `.{tail}()` straight on `{head}.{source}()`"))
     return found
 
 

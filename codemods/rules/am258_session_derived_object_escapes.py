@@ -1,9 +1,10 @@
-"""AM258 session-derived-object-escapes: a transaction or connection taken from the Session (`begin()`, `begin_nested()`, `connection()`) leaves the function or has a method the async object lacks
+"""AM258 session-derived-object-escapes: a transaction or connection taken from the Session (`begin()`, `begin_nested()`, `connection()`) leaves the function, is used unbound, or has a method the async object lacks
 
 On an AsyncSession, `db.begin_nested()` returns an AsyncSessionTransaction and
 `db.connection()` an AsyncConnection, whose `commit()`, `rollback()` and `execute()` are
 coroutines. Phase two awaits them where the object is bound to a local name; handed to a
-call, rebound, returned, or used through a method the async object does not have
+call, rebound, returned, used unbound (`db.connection().execute(...)`), or used through
+a method the async object does not have
 (`SessionTransaction.close()`, `Connection.begin()`), the calls elsewhere would not be
 awaited: a savepoint's rollback or a transaction's commit would silently never run. The
 route stays on the synchronous path.
@@ -32,7 +33,7 @@ RULE = Rule(
     name="session-derived-object-escapes",
     summary=(
         "a transaction or connection taken from the Session (`begin()`, `begin_nested()`, "
-        "`connection()`) leaves the function or has a method the async object lacks"
+        "`connection()`) leaves the function, is used unbound, or has a method the async object lacks"
     ),
     fix="use the transaction or connection only in the function that took it, through its async "
     "methods (`await sp.rollback()`, `await conn.execute(...)`), then rerun phase two",

@@ -13,6 +13,8 @@ import pytest
         "finish(sp)",  # handed on: the callee's `sp.rollback()` would not be awaited
         "sp.close()",  # AsyncSessionTransaction has no close()
         "other = sp",
+        "session.begin_nested().rollback()",  # never bound: the rollback's coroutine is dropped
+        "session.connection().execute(select(Book.id)).all()",
     ],
 )
 def test_a_transaction_from_the_session_leaving_the_function_blocks_the_route_with_am258(phase2, entry, use):
