@@ -220,3 +220,53 @@ def test_a_string_target_in_another_module_resolves_to_the_mapped_class_of_that_
 
 def test_near_miss_two_mapped_classes_of_that_name_leave_the_target_unresolved():
     assert _target({"models/user.py": USER, "models/item.py": ITEM, "legacy/item.py": ITEM}) is None
+
+
+STAFF = MODELS + '''
+
+class Employee(Base):
+    __tablename__ = "employees"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50))
+    type = Column(String(20))
+    __mapper_args__ = {"polymorphic_on": type, "polymorphic_identity": "employee"}
+
+
+class Manager(Employee):
+    __tablename__ = "managers"
+    id = Column(Integer, ForeignKey("employees.id"), primary_key=True)
+    budget = Column(Integer)
+    __mapper_args__ = {"polymorphic_identity": "manager"}
+'''
+
+BUDGETS = """
+@router.get("/budgets")
+def budgets(session: session_dependency):
+    from sqlalchemy.orm import selectin_polymorphic
+
+    from models import Employee, Manager
+
+    rows = session.scalars(select(Employee){options}.order_by(Employee.id)).all()
+    return {{e.name: e.budget for e in rows if e.type == "manager"}}
+"""
+
+
+def test_a_query_loading_the_subclass_columns_migrates_and_runs(cli, project, app_files):
+    root = build(project, app_files, BUDGETS.format(
+        options=".options(selectin_polymorphic(Employee, [Manager]))"), models=STAFF)
+    document = apply(cli, root)
+    assert handler(document, "budgets")["action"] == "migrate", handler(document, "budgets")
+    result = serve(root, """
+        from models import Employee, Manager
+        with database_sessionmaker() as s:
+            s.add_all([Employee(id=10, name="e"), Manager(id=11, name="m", budget=7)])
+            s.commit()
+        print(json.dumps(client.get("/budgets").json()))
+    """)
+    assert result == {"m": 7}
+
+
+def test_near_miss_without_it_the_subclass_column_read_blocks(cli, project, app_files):
+    root = build(project, app_files, BUDGETS.format(options=""), models=STAFF)
+    found = handler(apply(cli, root), "budgets")
+    assert found["action"] == "blocked" and "AM260" in found["codes"], found

@@ -26,6 +26,8 @@ from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     LOADER_NAMES,
     LOADER_OPTIONS,
+    POLYMORPHIC,
+    POLYMORPHIC_LOADERS,
     UNDEFER_NAMES,
     UNDEFER_OPTIONS,
 )
@@ -846,6 +848,20 @@ class BodyScanner:
                 self.raw_loaders.append((None if type(func.value) is ast.Call else dotted(func), node))
         elif type(func) is ast.Name and (func.id in LOADER_NAMES or func.id in UNDEFER_NAMES):
             self.raw_loaders.append((func.id, node))
+        name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+        if name in POLYMORPHIC_LOADERS:
+            self._polymorphic(node)
+
+    def _polymorphic(self, node: ast.Call) -> None:
+        """`selectin_polymorphic(Base, [Sub])`, `with_polymorphic(Base, [Sub] | "*")`: the
+        subclasses' columns load with the query (`POLYMORPHIC` entries of `eager`)."""
+        classes = argument(node, 1, "classes")
+        written: list[str | None] = [None]  # "*", or classes the tool cannot read: every subclass
+        if type(classes) in (ast.List, ast.Tuple):
+            written = [dotted(item) for item in classes.elts]  # type: ignore[union-attr]
+        for path in written:
+            owner = self.collector.resolve(path, frozenset(self.locals)) if path is not None else None
+            self.function.eager.append((owner or "", POLYMORPHIC))
 
     def _lazy_facts(self) -> None:
         local = frozenset(self.locals)

@@ -121,7 +121,7 @@ from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM24
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
-from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES, POLYMORPHIC
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -499,7 +499,10 @@ class _Analysis:
             return
         if how in ("read", "getattr"):
             subclass = self.members.subclass_only(origin.model, name)
-            if subclass is not None:
+            credit = eager.get(POLYMORPHIC)
+            if subclass is not None and not (
+                credit is not None and credit.credits(_Relationship(subclass, name, "select", subclass), self.classes)
+            ):
                 self._subclass_column(root, module, function, where, shown, origin.model, subclass, name)
                 return
         summary = self.members.runs(origin.model, name, how)

@@ -3,8 +3,10 @@
 With joined-table or single-table inheritance, `select(Employee)` (or
 `session.query(Employee)`) returns `Manager` rows but loads only the columns `Employee`
 maps; a column (or relationship) that only `Manager` declares loads on its first read:
-implicit IO, which raises MissingGreenlet under AsyncSession. The route is blocked, naming
-the subclass and the attribute (the tool does not add polymorphic loading).
+implicit IO, which raises MissingGreenlet under AsyncSession. A query of the route's closure
+that loads the subclass (`selectin_polymorphic(Employee, [Manager])`, `with_polymorphic(...)`)
+makes the read safe; otherwise the route is blocked, naming the subclass and the attribute
+(the tool does not add polymorphic loading).
 
 Before:
 

@@ -121,6 +121,10 @@ LOADER_OPTIONS = frozenset(
     for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
     for name in LOADER_NAMES
 )
+# Calls that load subclass columns with a query of the base class; recorded in a function's
+# eager loads under the attribute name POLYMORPHIC.
+POLYMORPHIC_LOADERS = frozenset({"selectin_polymorphic", "with_polymorphic"})
+POLYMORPHIC = "<polymorphic>"
 # Select methods that join tables.
 JOIN_METHODS = frozenset({"join", "outerjoin", "join_from"})
 

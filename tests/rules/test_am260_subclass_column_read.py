@@ -47,3 +47,26 @@ def test_near_miss_a_base_column_or_a_subclass_query_migrates(phase2, entry):
         document = phase2(ROUTER.format(attribute=attribute, model=model), {"models.py": STAFF})
         found = entry(document, "budgets")
         assert found["action"] == "migrate" and "AM260" not in found["codes"], (attribute, model, found)
+
+
+POLYMORPHIC = """
+from sqlalchemy import select
+from sqlalchemy.orm import selectin_polymorphic, with_polymorphic
+
+from models import Employee, Manager
+
+
+@router.get("/budgets")
+def budgets(session: session_dependency):
+    return {{e.name: e.budget for e in session.scalars({query}).all()}}
+"""
+
+
+def test_near_miss_the_query_loads_the_subclass_columns(phase2, entry):
+    for query in (
+        "select(Employee).options(selectin_polymorphic(Employee, [Manager]))",
+        "select(with_polymorphic(Employee, '*'))",
+    ):
+        document = phase2(POLYMORPHIC.format(query=query), {"models.py": STAFF})
+        found = entry(document, "budgets")
+        assert "AM260" not in found["codes"], (query, found)
