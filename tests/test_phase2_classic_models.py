@@ -270,3 +270,30 @@ def test_near_miss_without_it_the_subclass_column_read_blocks(cli, project, app_
     root = build(project, app_files, BUDGETS.format(options=""), models=STAFF)
     found = handler(apply(cli, root), "budgets")
     assert found["action"] == "blocked" and "AM260" in found["codes"], found
+
+
+PUBLISHER = """
+@router.get("/publishers/{{pid}}")
+def pub(pid: int, session: session_dependency):
+    from models import Publisher
+
+    p = session.get(Publisher, pid)
+    return {{"names": {read}}}
+"""
+BACKREF = MODELS.replace(
+    "relationship(lambda: Publisher, uselist=False)", 'relationship(lambda: Publisher, backref="authors")'
+)
+
+
+def test_a_backref_points_to_its_declaring_class_gets_its_eager_load_and_runs(cli, project, app_files):
+    assert 'backref="authors"' in BACKREF
+    root = build(project, app_files, PUBLISHER.format(read="sorted(a.name for a in p.authors)"), models=BACKREF)
+    assert handler(apply(cli, root), "pub")["action"] == "migrate"
+    assert "options=[selectinload(Publisher.authors)]" in function(root, SUBSYSTEM, "pub")
+    assert serve(root, 'print(json.dumps(client.get("/publishers/1").json()))') == {"names": ["Ann"]}
+
+
+def test_near_miss_a_column_of_the_backref_class_needs_no_option(cli, project, app_files):
+    root = build(project, app_files, PUBLISHER.format(read="[p.name]"), models=BACKREF)
+    assert handler(apply(cli, root), "pub")["action"] == "migrate"
+    assert "selectinload" not in function(root, SUBSYSTEM, "pub")
