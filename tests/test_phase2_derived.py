@@ -6,7 +6,7 @@ keeps them, a connection's query answers."""
 from __future__ import annotations
 
 import pytest
-from test_phase2_rules import apply, function
+from test_phase2_rules import apply, function, read
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -56,3 +56,38 @@ def test_coroutine_methods_of_a_transaction_or_connection_from_the_session_are_a
         print(json.dumps({"status": [saved, committed], "counted": counted, "names": names}))
     """)
     assert result == {"status": [200, 200], "counted": {"n": 3}, "names": ["Ann", "Bob", "kept", "tx"]}
+
+
+HELD = """
+class UserRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add_discarded(self) -> None:
+        self.db.add(User(id=3, name="kept"))
+        sp = self.db.begin_nested()
+        self.db.add(User(id=4, name="discarded"))
+        self.db.flush()
+        sp.rollback()
+        self.db.commit()
+""", """
+@router.post("/held-savepoint")
+def held_savepoint(db: session_dependency):
+    UserRepo(db).add_discarded()
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_a_savepoint_from_a_held_session_is_awaited_and_discards_its_rows(cli, service, kind):
+    root = service({SUBSYSTEM: routes(*HELD)})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"held_savepoint": "migrate"}
+    assert "        await sp.rollback()\n" in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        status = client.post("/held-savepoint").status_code
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"status": status, "names": names}))
+    """)
+    assert result == {"status": 200, "names": ["Ann", "Bob", "kept"]}

@@ -916,7 +916,12 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
-    taken = derived.escapes(function, derived.derived_names(function, names)) + derived.chained(function, names)
+    def held(func: str) -> str | None:
+        return holders.held_call(project, fid, func)
+
+    taken = derived.escapes(function, derived.derived_names(function, names, held)) + derived.chained(
+        function, names, held
+    )
     for line, why in taken:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
                           "transaction or connection only on a local name bound to it and used in place, so "

@@ -10,21 +10,34 @@ object lacks is called, or a method is called straight on the Session's call, un
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, DERIVED_KINDS, DERIVED_PLAIN
 
 
-def derived_names(function: facts.Function, session_names: set[str]) -> dict[str, str]:
-    """Local name -> kind (`transaction`, `connection`) for each name bound to such an object."""
+def derived_names(
+    function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
+) -> dict[str, str]:
+    """Local name -> kind (`transaction`, `connection`) for each name bound to such an object.
+    `held` names the Session method a call path runs on a Session the class holds
+    (`$self.db.begin_nested` -> `begin_nested`), see `holders.held_call`."""
     found: dict[str, str] = {}
     for binding in function.bindings:
-        head, dot, rest = binding.expr.partition(".")
-        if not dot or head[1:] not in session_names or not head.startswith("$"):
-            continue
-        method, paren, tail = rest.partition("(")
-        if paren and tail == ")" and method in DERIVED_KINDS:
+        method = _source_method(binding.expr.removesuffix("()"), session_names, held)
+        if binding.expr.endswith("()") and method is not None:
             found[binding.name] = DERIVED_KINDS[method]
     return found
+
+
+def _source_method(func: str, session_names: set[str], held: Callable[[str], str | None] | None) -> str | None:
+    """`begin_nested` for `$db.begin_nested` (or a held Session's), when it yields such an object."""
+    if not func.startswith("$") or "(" in func:
+        return None
+    head, dot, method = func[1:].partition(".")
+    if not (dot and head in session_names and "." not in method):
+        method = (held(func) if held is not None else None) or ""
+    return method if method in DERIVED_KINDS else None
 
 
 def is_coroutine(kind: str, method: str) -> bool:
@@ -54,7 +67,9 @@ def escapes(function: facts.Function, derived: dict[str, str]) -> list[tuple[int
     return found
 
 
-def chained(function: facts.Function, session_names: set[str]) -> list[tuple[int, str]]:
+def chained(
+    function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
+) -> list[tuple[int, str]]:
     """(line, why) for each method called straight on such an object, never bound:
     `db.connection().execute(...)`, `db.begin_nested().rollback()`; the rewrite awaits the
     Session's call only, so a coroutine method of its result would not be awaited."""
@@ -62,10 +77,9 @@ def chained(function: facts.Function, session_names: set[str]) -> list[tuple[int
     for call in function.calls:
         if call.func is None or not call.func.startswith("$") or call.receiver is not None:
             continue
-        head, dot, rest = call.func[1:].partition(".")
-        source, paren, tail = rest.partition("().")
-        if dot and paren and head in session_names and source in DERIVED_KINDS and "(" not in tail and tail:
-            found.append((call.line, f"calls `.{tail}()` straight on `{head}.{source}()`"))
+        source, paren, tail = call.func.partition("().")
+        if paren and tail and "(" not in tail and _source_method(source, session_names, held) is not None:
+            found.append((call.line, f"calls `.{tail}()` straight on `{source[1:]}()`"))
     return found
 
 

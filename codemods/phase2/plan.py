@@ -427,7 +427,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
         if edge.call.index not in edges or edge.callee in migrated:
             edges[edge.call.index] = edge
     opened = {o.line: o for o in project.opens_directly(fid)}
-    derived = derived_names(function, names)
+    derived = derived_names(function, names, lambda func: holders.held_call(project, fid, func))
     for call in function.calls:
         if call.receiver in derived and call.method is not None:
             if is_coroutine(derived[call.receiver], call.method):

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies
+from async_migrate.codemods.phase2 import dependencies, holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -154,13 +154,16 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
     # call, which the bindings do not follow) and keeps its name in the rewrite.
     before_module, before_function = before.functions[original]
-    derived = derived_names(before_function, before.session_names(original))
+    def held_method(func: str) -> str | None:
+        return holders.held_call(before, original, func)
+
+    derived = derived_names(before_function, before.session_names(original), held_method)
     for call in function.calls:
         if call.receiver in derived and call.method is not None and not call.offloaded:
             if is_coroutine(derived[call.receiver], call.method) and not call.awaited:
                 flag(call.line, f"`{call.receiver}.{call.method}()` is a coroutine on the object the "
                      "AsyncSession returned and is not awaited", call)
-    for line, why in chained(before_function, before.session_names(original)):
+    for line, why in chained(before_function, before.session_names(original), held_method):
         found.append(_violation(before, original, f"{function.qualname}: {why}, a coroutine on the object the "
                                 "AsyncSession returned, which the rewrite does not await", (before_module.path, line)))
     held = _held_async(after, fid)
