@@ -42,6 +42,7 @@ from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
+from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -169,9 +170,12 @@ def lazy_load_text(
     module, dependency = project.functions[first.dependency]
     where = f"`{first.path}` ({first.file}:{first.line})"
     more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
+    # a lazy="dynamic" relationship is a Query: using it runs one
+    how = "queries through lazy=\"dynamic\" relationship" if first.code == AM221.code else "lazy-loads"
     text = (
-        f"lazy-loads {where}{more} on the object from the dependency {module.name}.{dependency.qualname}, "
-        "which loaded it on a synchronous Session: a blocking query on the event loop"
+        f"{how} {where}{more} on the object from the dependency {module.name}.{dependency.qualname}, "
+        "which loaded it on a synchronous Session (or was handed it by one that did): a blocking query on "
+        "the event loop"
     )
     if awaits:
         line, awaited = awaits[0]
