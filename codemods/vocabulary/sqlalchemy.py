@@ -196,8 +196,12 @@ DEFERRABLE_COLUMNS = frozenset({"sqlalchemy.orm.mapped_column", "sqlalchemy.orm.
                                 "sqlalchemy.orm._orm_constructors.column_property"})
 
 # Session methods whose result is an object with coroutine methods of its own on AsyncSession:
-# `begin()`/`begin_nested()` give an AsyncSessionTransaction, `connection()` an AsyncConnection.
-DERIVED_KINDS = {"begin": "transaction", "begin_nested": "transaction", "connection": "connection"}
+# `begin()`/`begin_nested()`/`get_transaction()` give an AsyncSessionTransaction, `connection()`
+# an AsyncConnection.
+DERIVED_KINDS = {
+    "begin": "transaction", "begin_nested": "transaction", "get_transaction": "transaction",
+    "get_nested_transaction": "transaction", "connection": "connection",
+}
 # Per kind: the coroutine methods (awaited after the rewrite) and the plain ones. A method in
 # neither (`SessionTransaction.close()`, `Connection.begin()`) blocks the route.
 DERIVED_AWAITED = {

@@ -53,3 +53,19 @@ def test_near_miss_a_transaction_used_in_place_migrates(phase2, entry):
     found = entry(document, "savepoint")
     assert (found["action"], "AM258" in found["codes"]) == ("migrate", False), found
     assert "await sp.rollback()" in document["diff"]
+
+
+def test_near_miss_the_current_transaction_committed_in_place_is_awaited(phase2, entry):
+    document = phase2(
+        """
+        @router.post("/books")
+        async def add(session: session_dependency):
+            session.add(Book(title="x"))
+            t = session.get_transaction()
+            t.commit()
+            return {"ok": True}
+        """
+    )
+    found = entry(document, "add")
+    assert (found["action"], "AM258" in found["codes"]) == ("migrate", False), found
+    assert "    await t.commit()\n" in document["diff"]
