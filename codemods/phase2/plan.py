@@ -2,6 +2,10 @@
 
 Plans name calls by their index in the function body (the collector's numbering),
 so the rewrite needs no positions and no second analysis.
+
+Over 500 lines: one planner per file, whose call kinds (Session methods, helpers, twins,
+objects handed out by the Session, eager loads, refreshes) share its state: the names
+taken, the imports added and dropped, and which calls are already planned.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ by the call's index in the body; this module only applies it, with the
 parentheses precedence needs (`(await x).attr`, `(await x)[0]`, `(await x)()`).
 A shared helper gets a twin: an async copy under a new name right after the
 original, which stays as it was for its synchronous callers.
+
+About 500 lines: one transformer, because every edit (awaits, renames, annotations,
+twins) applies to the same walk of each migrated function.
 """
 
 from __future__ import annotations
