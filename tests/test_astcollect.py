@@ -103,3 +103,27 @@ def test_newer_syntax_is_read_through_libcst_line_for_line():
         ("names", 7, [None]),
     ]
     assert module.functions[1].calls[0].method == "execute"
+
+
+def test_a_function_local_from_import_reads_no_attribute_and_uses_no_name():
+    function = _function(
+        """
+        def f(db, models):
+            from models.task import Task
+            from db.engine import SessionLocal
+            return Task, SessionLocal
+        """
+    )
+    assert function.attributes == []
+    assert "db" not in function.name_uses and "models" not in function.name_uses
+
+
+def test_near_miss_a_function_local_import_of_a_package_still_binds_it():
+    function = _function(
+        """
+        def f(models):
+            import models.task
+            return models.task.Task
+        """
+    )
+    assert (3, "models", "task") in function.attributes

@@ -507,8 +507,12 @@ class BodyScanner:
 
     def _on_import_from(self, node: ast.ImportFrom, nested: bool) -> bool:
         self.collector.scope_imports.update(self.collector.imported(node))
-        if node.module is not None:
-            self._dotted_name(node.module, node.lineno, nested)
+        # `from models.task import Task` binds `Task` only: `models` is neither read nor given
+        # an attribute (a local name `models`, or a Session called `db` beside
+        # `from db.engine import ...`, is not used by it).
+        parts = node.module.split(".") if node.module is not None else []
+        if parts and parts[0] in self.module_level:
+            self.raw_references.extend(".".join(parts[:end]) for end in range(len(parts), 1, -1))
         for alias in node.names:
             if alias.name != "*":
                 self._name(alias.name, alias.lineno, nested)
