@@ -260,8 +260,9 @@ def test_loop_blocked_ratio_falls_after_phase_one(cli, tmp_path: Path, monkeypat
     monkeypatch.setenv(f"{prefix}_SQLITE_PATH", str(tmp_path / "smoke.db"))
     monkeypatch.setenv(f"{prefix}_STORAGE_DIR", str(tmp_path / "storage"))
     monkeypatch.delenv(f"{prefix}_DATABASE_URL", raising=False)
-    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /reports/slow?size=400000", "--light",
-                 "GET /health", "--concurrency", "4", "--interval", "100", "--format", "json")
+    # Heavy enough, and probed often enough, to measure on a quiet machine as on a loaded one.
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /reports/slow?size=1000000", "--light",
+                 "GET /health", "--concurrency", "4", "--interval", "10", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     before, after = document["before"], document["after"]
