@@ -20,6 +20,7 @@ import sys
 
 import pytest
 from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler, read, run_python
+from test_phase2_soundness import SQLMODEL_DB as SQLMODEL_STACKS
 
 SUBSYSTEM = "api/items.py"
 
@@ -367,26 +368,8 @@ def test_the_eager_load_is_what_makes_the_property_work(cli, models_app):
     assert isinstance(result, str) and "greenlet_spawn has not been called" in result, result
 
 
-SQLMODEL_DB = """
-import os
-from collections.abc import Iterator
-from typing import Annotated
-
-from fastapi import Depends
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, create_engine
-
-engine = create_engine(os.environ["DATABASE_URL"])
-SessionLocal = sessionmaker(engine, class_=Session, expire_on_commit=False)
-
-
-def get_session() -> Iterator[Session]:
-    with SessionLocal() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-"""
+# The SQLModel stack of the soundness tests: a sessionmaker of sqlmodel Sessions.
+SQLMODEL_DB = SQLMODEL_STACKS["sessionmaker"]
 SQLMODEL_MODELS = """
 from pydantic import computed_field
 from sqlmodel import Field, Relationship, SQLModel
