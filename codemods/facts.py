@@ -8,7 +8,10 @@ so the project index can join modules without looking at source again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 
 class _Fact:
@@ -17,7 +20,18 @@ class _Fact:
     __slots__ = ()
 
     def __reduce__(self):
-        return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))
+        kind = self.__class__
+        values = _FIELD_VALUES.get(kind)
+        if values is None:
+            names = tuple(kind.__dataclass_fields__)  # type: ignore[attr-defined]
+            # attrgetter of one name returns the value itself, not a 1-tuple
+            values = _FIELD_VALUES[kind] = attrgetter(*names) if len(names) > 1 else lambda fact: (getattr(fact, names[0]),)
+        return (kind, values(self))
+
+
+# Fact class -> a function reading its field values, in order, as a tuple: pickling runs
+# this for every fact of every module, and attrgetter does it in C.
+_FIELD_VALUES: dict[type, Callable[[Any], tuple]] = {}
 
 
 @dataclass(slots=True)

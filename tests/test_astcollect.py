@@ -127,3 +127,35 @@ def test_near_miss_a_function_local_import_of_a_package_still_binds_it():
         """
     )
     assert (3, "models", "task") in function.attributes
+
+
+def test_a_call_s_line_is_its_own_unless_a_parenthesis_wraps_it_from_an_earlier_line():
+    function = _function(
+        """
+        def f(db):
+            a = db.get(A, 1)
+            b = (  # a comment
+                db.get(B, 1)
+            )
+            c = x \\
+                or db.get(C, 1)
+            d = [(
+                db.get(D, 1))]
+        """
+    )
+    assert [call.line for call in function.calls if call.method == "get"] == [3, 4, 8, 9]
+
+
+def test_chained_reads_are_written_as_ast_unparse_writes_them():
+    from async_migrate.codemods.astcollect.objects import _written
+
+    for text in (
+        "session.scalars(select(User).where(User.name == 'a', User.id != 1)).first",
+        'db.execute(text("x"), {"n": 1}).mappings',
+        "f(*args, key=None, **kw).g",
+        "(1).real",
+        "f(a + b, not c, lambda: 1, x if y else z, (yield_ := 2)).h",
+        "f(b'x', 1.5, 'é\\n', ...).g",
+    ):
+        node = ast.parse(text, mode="eval").body
+        assert _written(node.value) == ast.unparse(node.value)  # type: ignore[attr-defined]

@@ -566,23 +566,28 @@ class Collector:
     def param(self, node: ast.arg, default: ast.expr | None) -> facts.Param:
         param = facts.Param(name=node.arg, line=node.lineno)
         annotation = node.annotation
+        # Each part's calls listed once: the walk costs more than what is read off the calls.
+        annotation_calls = list(syntax.calls_under(annotation)) if annotation is not None else []
+        default_calls = list(syntax.calls_under(default)) if default is not None else []
         if annotation is not None:
             param.text = syntax.text(self.source, annotation)
             param.annotation = tuple(self.refs(annotation))
-            for call in syntax.calls_under(annotation):
-                param.depends = param.depends or self.depends_target(call)
-            self.scan_depends(annotation)
+            targets = [self.depends_target(call) for call in annotation_calls]
+            param.depends = next((t for t in targets if t), None)
+            self.facts.depends.extend(t for t in targets if t is not None)
         if default is not None:
             target = self.depends_target(default)
             if target is not None:
                 param.default = syntax.text(self.source, default)
             param.depends = param.depends or target
-            self.scan_depends(default)
+            self.facts.depends.extend(
+                t for t in (target if call is default else self.depends_target(call) for call in default_calls)
+                if t is not None
+            )
             if type(default) is ast.Name or type(default) is ast.Attribute or syntax.named_constant(default):
                 param.default_ref = self.ref(default)
-        for part in (annotation, default):
-            for call in syntax.calls_under(part) if part is not None else ():
-                self._opaque_depends(param, call)
+        for call in annotation_calls + default_calls:
+            self._opaque_depends(param, call)
         if param.depends is None and annotation is not None:
             # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
             if type(annotation) is ast.Subscript and self.ref(annotation.value) in ANNOTATED:

@@ -382,16 +382,64 @@ def _calls_in(node: ast.expr) -> bool:
 
 
 def _written(node: ast.expr) -> str:
-    """`ast.unparse(node)`, without its cost for the common `name` and `name.attr.attr`."""
-    parts: list[str] = []
-    current = node
-    while type(current) is ast.Attribute:
-        parts.append(current.attr)
-        current = current.value
-    if type(current) is ast.Name:
-        parts.append(current.id)
-        return ".".join(reversed(parts))
-    return ast.unparse(node)
+    """`ast.unparse(node)`, without its cost for the common shapes (`name.attr`, calls of
+    those, comparisons and literals as their arguments): most chains are query calls."""
+    written = _spelled(node)
+    return written if written is not None else ast.unparse(node)
+
+
+_COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+                ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
+def _spelled(node: ast.AST, argument: bool = False) -> str | None:
+    """What `ast.unparse` spells for names, attributes, calls, and (as call arguments, where
+    no parentheses are needed) starred values, comparisons and plain literals; None for the rest."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is ast.Constant:  # `1 .real`, `"a".join`: unparse's own spacing rules
+            return None
+        head = _spelled(value)
+        return None if head is None else f"{head}.{node.attr}"  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        head = _spelled(node.func)  # type: ignore[attr-defined]
+        if head is None:
+            return None
+        parts: list[str] = []
+        for item in node.args:  # type: ignore[attr-defined]
+            spelled = _spelled(item, True)
+            if spelled is None:
+                return None
+            parts.append(spelled)
+        for keyword in node.keywords:  # type: ignore[attr-defined]
+            spelled = _spelled(keyword.value, True)
+            if spelled is None:
+                return None
+            parts.append(f"{keyword.arg}={spelled}" if keyword.arg is not None else f"**{spelled}")
+        return f"{head}({', '.join(parts)})"
+    if not argument:
+        return None
+    if kind is ast.Starred:
+        inner = _spelled(node.value)  # type: ignore[attr-defined]
+        return None if inner is None else f"*{inner}"
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        if node.kind is None and (  # type: ignore[attr-defined]
+            type(value) is int or type(value) is bool or value is None or (type(value) is str and value.isprintable())
+        ):
+            return repr(value)
+        return None
+    if kind is ast.Compare and len(node.ops) == 1:  # type: ignore[attr-defined]
+        op = _COMPARISONS.get(type(node.ops[0]))  # type: ignore[attr-defined]
+        left = _spelled(node.left)  # type: ignore[attr-defined]
+        right = _spelled(node.comparators[0])  # type: ignore[attr-defined]
+        if op is None or left is None or right is None:
+            return None
+        return f"{left} {op} {right}"
+    return None
 
 
 def _own_nodes(body: list[ast.stmt]) -> list[Any]:

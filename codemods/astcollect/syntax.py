@@ -320,6 +320,13 @@ class Source:
 
     def line_of(self, node: ast.AST) -> int:
         """The line where the node's text starts, at the first parenthesis that wraps it."""
+        line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""  # type: ignore[attr-defined]
+        if line.isascii():
+            # Most nodes follow `=`, `.`, `,` or a keyword on their own line: no wrapping
+            # parenthesis, and no walk back over whitespace and comments needed.
+            last = line[: node.col_offset].rstrip()[-1:]  # type: ignore[attr-defined]
+            if last and last not in "(\\":
+                return node.lineno  # type: ignore[attr-defined]
         text = self.text
         start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         before = _skip_back(text, start)
