@@ -98,6 +98,63 @@ def test_2_near_miss_a_maker_that_keeps_objects_needs_no_refresh(cli, service):
     assert "refresh" not in read(root, SUBSYSTEM)
 
 
+# How the reused stack says whether it expires on commit: `**options` the analysis cannot read
+# (counted as expiring; here it does, by default), and a keyword of the dependency's own call
+# that overrides a maker which keeps objects.
+UNREAD_EXPIRY = {
+    "options": {
+        "maker": "async_sessionmaker(async_engine, **SESSION_OPTIONS)",
+        "before": "ASYNC_DRIVERS =",
+        "after": 'SESSION_OPTIONS = {"autoflush": False}\nASYNC_DRIVERS =',
+    },
+    "call keyword": {
+        "maker": "async_sessionmaker(async_engine, expire_on_commit=False)",
+        "before": "async with AsyncSessionLocal() as session",
+        "after": "async with AsyncSessionLocal(expire_on_commit=True) as session",
+    },
+}
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+@pytest.mark.parametrize("shape", sorted(UNREAD_EXPIRY))
+def test_2_a_reused_maker_that_expires_by_options_or_by_its_call_gets_refreshes_and_the_data_lands(
+    cli, service, kind, shape
+):
+    found = UNREAD_EXPIRY[shape]
+    engine = existing_async("engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])", maker=found["maker"])
+    assert found["before"] in engine
+    root = service({
+        "db/engine.py": engine.replace(found["before"], found["after"]),
+        "schemas.py": dedent(SCHEMAS),
+        SUBSYSTEM: routes(*EXPIRED_READS).replace("from models import", "from schemas import ItemOut\nfrom models import"),
+    })
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_item": "migrate", "rename_user": "migrate", "delete_user": "migrate",
+    }
+    assert "get_async_db_session" not in read(root, "db/engine.py")  # the project's stack is reused
+    # without these the response model reads expired attributes: ResponseValidationError
+    assert "    await db.commit()\n    await db.refresh(item)\n    return item" in function(root, SUBSYSTEM, "create_item")
+    assert "    await db.commit()\n    if user is not None:\n        await db.refresh(user)\n" in function(
+        root, SUBSYSTEM, "rename_user"
+    )
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"})
+        renamed = client.put("/users/1", params={"name": "Zoe"})
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({
+            "created": [created.status_code, created.json()], "renamed": renamed.json(), "names": names,
+            "items": items,
+        }))
+    """)
+    assert result == {
+        "created": [200, {"id": 1, "name": "pen"}], "renamed": {"id": 1, "name": "Zoe"},
+        "names": ["Zoe", "Bob"], "items": ["pen"],
+    }
+
+
 SERVER_GENERATED_MODELS = """
 from sqlalchemy import ForeignKey, String, func, literal_column
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -194,6 +251,62 @@ def test_2_a_read_after_commit_the_sync_maker_reloaded_is_refreshed_and_sees_the
         print(json.dumps({"bulk": bulk, "sql": raw}))
     """)
     assert result == {"bulk": {"name": "Zoe"}, "sql": {"name": "Max"}}
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_reused_maker_that_keeps_objects_refreshes_what_the_sync_maker_reloaded(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    engine = existing_async("engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])")
+    assert dedent(ENGINE) in engine  # the reused maker keeps objects: expire_on_commit=False
+    root = _stale_reads_app(service, engine.replace(*EXPIRING_ENGINE))
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"rename_bulk": "migrate", "rename_sql": "migrate"}
+    assert "Depends(get_async_session)" in read(root, "core/dependencies.py")  # reused, not generated
+    # without it the route answers the name the row had before the raw UPDATE
+    assert "    await db.commit()\n    await db.refresh(user)\n" in function(root, SUBSYSTEM, "rename_sql")
+    result = serve(root, kind, """
+        bulk = client.put("/users/1/bulk", params={"name": "Zoe"}).json()
+        raw = client.put("/users/2/sql", params={"name": "Max"}).json()
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"bulk": bulk, "sql": raw, "names": names}))
+    """)
+    assert result == {"bulk": {"name": "Zoe"}, "sql": {"name": "Max"}, "names": ["Zoe", "Max"]}
+
+
+SESSION_CLASS_ENGINE = """
+import os
+from collections.abc import Iterator
+from functools import partial
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = partial(Session, engine)  # for the tests' checks only
+
+
+def get_db_session() -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_session_class_stack_expired_on_commit_so_the_generated_stack_refreshes(cli, service, kind):
+    root = _stale_reads_app(service, dedent(SESSION_CLASS_ENGINE))  # Session(engine): expire_on_commit=True
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"rename_bulk": "migrate", "rename_sql": "migrate"}
+    assert "expire_on_commit=False" in read(root, "db/engine.py")  # the generated async maker keeps objects
+    assert "    await db.commit()\n    await db.refresh(user)\n" in function(root, SUBSYSTEM, "rename_sql")
+    result = serve(root, kind, """
+        raw = client.put("/users/2/sql", params={"name": "Max"}).json()
+        with Sync() as s:
+            name = s.get(User, 2).name
+        print(json.dumps({"sql": raw, "name": name}))
+    """)
+    assert result == {"sql": {"name": "Max"}, "name": "Max"}
 
 
 def test_2_near_miss_a_sync_maker_that_kept_objects_gets_no_refresh(cli, service):

@@ -405,7 +405,9 @@ class _Analysis:
 
     def _expiry(self) -> None:
         """Whether the async sessions the migrated routes get expire objects on commit: a generated
-        async_sessionmaker does not; a reused one (or dependency) does unless it says otherwise."""
+        async_sessionmaker does not; a reused one (or dependency) does unless it says otherwise.
+        A reused one that does not, where the synchronous stack did, leaves reads after a commit
+        stale (they reloaded the row): `reloaded_on_commit`, as for a generated one."""
         sources = stack_source.Sources(self.project, self.read)
         found = None
         if self._found_dependency is not None:
@@ -419,6 +421,31 @@ class _Analysis:
                 found = (True, f"{self._found_maker.module.path}:{self._found_maker.line}")
         if found is not None:
             self.plan.expire_on_commit, self.plan.expiring = found
+            if not found[0]:
+                self.plan.reloaded_on_commit = self._sync_reloads(None)
+
+    def _sync_reloads(self, maker: Found | None) -> str:
+        """Where the synchronous stack expires objects on commit (or cannot be read, and counts as
+        one that does); empty when it does not. Read from the Session dependencies the routes
+        inject (what they open: a sessionmaker, `Session(engine)`, with keywords of their own),
+        then from the sessionmaker the stack is built on (`maker`; None: every candidate)."""
+        sources = stack_source.Sources(self.project, self.read)
+        pool, reached, dependencies = self._sync_pool()
+        for fid in sorted(reached or dependencies):
+            module, function = self.project.functions[fid]
+            found = sources.dependency_expires(module, function, sync=True)
+            if found is not None and found[0]:
+                return found[1]
+        for candidate in [maker] if maker is not None else pool:
+            ref = f"{candidate.module.name}.{candidate.name}"
+            found = sources.maker_expires(ref)
+            if found is None and self.project.function(ref) is not None:
+                continue  # `with Session(engine) as session: yield session`: read above
+            if found is None:
+                found = (True, f"{candidate.module.path}:{candidate.line}: {stack_source.UNREAD}")
+            if found[0]:
+                return found[1]
+        return ""
 
     def _sync_engines(self) -> list[tuple[str | None, tuple[str, int]]]:
         """The engines (references, and where the sessionmaker binds them) of the synchronous
@@ -540,10 +567,7 @@ class _Analysis:
             if sync_maker is not None and sync_maker.value is not None:
                 edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, sync_maker)
             if sync_maker is not None:
-                sources = stack_source.Sources(self.project, self.read)
-                expired = sources.maker_expires(f"{sync_maker.module.name}.{sync_maker.name}")
-                if expired is not None and expired[0]:
-                    plan.reloaded_on_commit = expired[1]
+                plan.reloaded_on_commit = self._sync_reloads(sync_maker)
         if edit["add_engine"]:
             ok = self._claim(module, config.async_engine, "async-engine", "async engine") and ok
             plan.async_engine = Piece(module.name, module.path, config.async_engine)

@@ -18,9 +18,11 @@ fix is planned: `await db.refresh(obj)` right after the commit point (behind
 `if obj is not None:` when the query may find nothing). Where the object may be an ORM
 instance but cannot be refreshed there (a parameter, a list, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
-server-generated column. When the synchronous sessionmaker expired on commit and the
-generated async one does not, every such read reloaded the row in the synchronous code: it
-is refreshed the same way, or the function blocked (AM259). `rollback()`, `expire(obj)` and
+server-generated column. When the synchronous sessionmaker expired on commit and the async
+one does not (generated, or reused with `expire_on_commit=False`), every such read reloaded
+the row in the synchronous code: it is refreshed the same way, or the function blocked
+(AM259). Which maker expires is read by `stack_source` (a setting it cannot read counts as
+expiring). `rollback()`, `expire(obj)` and
 `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
 by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic payload, an
@@ -36,6 +38,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
@@ -318,7 +321,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 message = (
                     f"{read_at[1]} after {point} (line {call.line}): the synchronous sessionmaker "
                     f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
-                    f"the async one does not, so it would return stale data (what a bulk UPDATE or raw "
+                    f"the async one{f' ({expiry.where})' if expiry.where else ''} does not, so it would "
+                    f"return stale data (what a bulk UPDATE or raw "
                     f"SQL in the transaction changed); `{name}` is {_describe(kind)}, which phase two "
                     f"cannot refresh there; fix: add `{session}.refresh({name})` after the commit"
                 )
@@ -326,7 +330,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             elif expires_all:
                 message = (
                     f"{read_at[1]} after {point} (line {call.line}): the async sessionmaker "
-                    f"({expiry.where}) expires every object on commit (expire_on_commit=True), so the read "
+                    f"({expiry.where}) expires every object on commit"
+                    f"{'' if UNREAD in expiry.where else ' (expire_on_commit=True)'}, so the read "
                     f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, which "
                     f"phase two cannot refresh there; fix: pass expire_on_commit=False to the async "
                     f"sessionmaker, or add `await {session}.refresh({name})` after the commit"

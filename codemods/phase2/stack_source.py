@@ -29,12 +29,18 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
-from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_ENGINE_CONSTRUCTORS, FROM_CONFIG
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_ENGINE_CONSTRUCTORS,
+    ASYNC_SESSIONMAKERS,
+    FROM_CONFIG,
+    PLAIN_SESSIONMAKERS,
+)
 
 _ENGINES = SYNC_ENGINE_CONSTRUCTORS | ASYNC_ENGINE_CONSTRUCTORS
 _FROM_CONFIG = FROM_CONFIG | {
     "sqlalchemy.ext.asyncio.async_engine_from_config", "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
 }
+_SESSIONMAKERS = ASYNC_SESSIONMAKERS | PLAIN_SESSIONMAKERS
 _MAKE_URL = frozenset({"sqlalchemy.make_url", "sqlalchemy.engine.make_url", "sqlalchemy.engine.url.make_url"})
 _SAME_URL_METHODS = frozenset({"render_as_string", "unicode_string", "__str__"})
 _GETENV = frozenset({"os.getenv", "os.environ.get"})
@@ -119,34 +125,59 @@ class Sources:
         return None
 
     def maker_expires(self, ref: str) -> tuple[bool, str] | None:
-        """Whether a module-level sessionmaker expires objects on commit, and where it is."""
+        """Whether a module-level sessionmaker expires objects on commit, and where it is (with
+        why, when its setting cannot be read and it counts as expiring)."""
         found = self._assignment_of(ref)
         if found is None:
             return None
         module, node = found
         if not isinstance(node, ast.Call):
             return None
-        return _expires(node), f"{module.path}:{node.lineno}"
+        where = f"{module.path}:{node.lineno}"
+        dotted = _dotted(node.func)
+        callee = self.project.canonical(self._absolute(module, dotted)) if dotted is not None else None
+        if callee not in _SESSIONMAKERS:
+            # a factory of the project's own: its keywords are not the sessionmaker's
+            return True, f"{where}, built by `{dotted or ast.unparse(node.func)}(...)`: {UNREAD}"
+        return _expiry_of(node, where)
 
-    def dependency_expires(self, module: facts.Module, function: facts.Function) -> tuple[bool, str] | None:
-        """Whether the sessions an async session dependency yields expire objects on commit."""
+    def dependency_expires(
+        self, module: facts.Module, function: facts.Function, sync: bool = False
+    ) -> tuple[bool, str] | None:
+        """Whether the sessions a session dependency opens (`async with maker() as s`,
+        `AsyncSession(engine)`; `sync`: a synchronous one) expire objects on commit. A keyword
+        of the opening call itself (`maker(expire_on_commit=False)`) overrides the maker's."""
+        is_session = self.project.is_sync_session_type if sync else (
+            lambda ref: self.project.canonical(ref) in ASYNC_SESSION_TYPES
+        )
         for call in function.calls:
             if call.callee is None or call.nested:
                 continue
             callee = call.callee.removesuffix(".begin")
-            if self.project.canonical(callee) not in ASYNC_SESSION_TYPES:
-                found = self.maker_expires(callee) if self.maker_engine(callee) is not None else None
-                if found is not None:
-                    return found
+            if not is_session(callee) and self.maker_engine(callee) is None:
                 continue
-            tree = self._tree(module)
-            if tree is None:
-                return None
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and getattr(node, "lineno", 0) == call.line:
-                    dotted = _dotted(node.func)
-                    if dotted is not None and self.project.canonical(self._absolute(module, dotted)) in ASYNC_SESSION_TYPES:
-                        return _expires(node), f"{module.path}:{node.lineno}"
+            node = self._call_at(module, call.line, callee, call.callee)
+            if is_session(callee):
+                return _expiry_of(node, f"{module.path}:{call.line}") if node is not None else None
+            own = _keyword(node, "expire_on_commit") if node is not None else None
+            if own is not None:
+                return _expiry_of(node, f"{module.path}:{call.line}")  # type: ignore[arg-type]
+            found = self.maker_expires(callee)
+            if found is not None:
+                return found
+        return None
+
+    def _call_at(self, module: facts.Module, line: int, *refs: str) -> ast.Call | None:
+        """The call on `line` of a module whose callee resolves to one of `refs`."""
+        tree = self._tree(module)
+        if tree is None:
+            return None
+        wanted = {self.project.canonical(r) for r in refs}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node, "lineno", 0) == line:
+                dotted = _dotted(node.func)
+                if dotted is not None and self.project.canonical(self._absolute(module, dotted)) in wanted:
+                    return node
         return None
 
     # ------------------------------------------------------------------- modules
@@ -427,10 +458,24 @@ def _text(written: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _expires(call: ast.Call) -> bool:
-    """Whether a sessionmaker/AsyncSession call expires objects on commit: its default does;
-    a value the analysis cannot read counts as expiring (the refresh it leads to is harmless)."""
-    keyword = next((k for k in call.keywords if k.arg == "expire_on_commit"), None)
+UNREAD = "phase two cannot read its expire_on_commit, so it counts as True"
+
+
+def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    return next((k for k in call.keywords if k.arg == name), None)
+
+
+def _expiry_of(call: ast.Call, where: str) -> tuple[bool, str]:
+    """Whether a sessionmaker/Session call expires objects on commit, and where (with why, when
+    unread): its default does; a value the analysis cannot read (a variable, `**options`) counts
+    as expiring, the conservative side: the refresh it leads to is harmless, a missed one raises
+    MissingGreenlet or reads stale data."""
+    keyword = _keyword(call, "expire_on_commit")
     if keyword is None:
-        return not any(k.arg is None for k in call.keywords)  # `**options` may say either
-    return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
+        unpacked = next((k for k in call.keywords if k.arg is None), None)
+        if unpacked is not None:  # `**options` may say either
+            return True, f"{where}, `**{ast.unparse(unpacked.value)}`: {UNREAD}"
+        return True, where
+    if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, bool):
+        return keyword.value.value, where
+    return True, f"{where}, `expire_on_commit={ast.unparse(keyword.value)}`: {UNREAD}"

@@ -4,10 +4,12 @@ The synchronous sessionmaker expired every object on commit (`expire_on_commit=T
 default), so a read after the commit reloaded the row: it saw what the transaction wrote
 by other paths (`query(...).update(...)`, `execute(update(...))`, `execute(text("UPDATE
 ..."))`, triggers). The async sessionmaker phase two generates does not expire on commit,
-so it adds `await db.refresh(obj)` after the commit for an object the function made or
-loaded itself; for one that came from elsewhere (a parameter, a dependency, a list, a
-helper's result) the read would return stale data, and the route stays on the synchronous
-path.
+nor does a reused one with `expire_on_commit=False`, so phase two adds `await
+db.refresh(obj)` after the commit for an object the function made or loaded itself; for one
+that came from elsewhere (a parameter, a dependency, a list, a helper's result) the read
+would return stale data, and the route stays on the synchronous path. The synchronous side
+is read from what the routes' Session dependencies open (a sessionmaker, `Session(engine)`);
+a setting it cannot read counts as expiring.
 
 Before:
 

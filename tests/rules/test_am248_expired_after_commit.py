@@ -67,3 +67,45 @@ def test_near_miss_an_object_the_route_loads_itself_is_refreshed(phase2, entry):
         {"db/engine.py": EXPIRING},
     ), "rename")
     assert found["action"] == "migrate" and "AM248" not in found["codes"], found
+
+
+def test_a_reused_maker_whose_expiry_cannot_be_read_counts_as_expiring_and_says_so(phase2, entry):
+    unread = EXPIRING.replace("async_sessionmaker(async_engine)", "async_sessionmaker(async_engine, **OPTIONS)")
+    found = entry(phase2(
+        """
+        def find(session: Session, book_id: int) -> Book:
+            return session.get(Book, book_id)
+
+
+        @router.put("/books/{book_id}")
+        def rename(book_id: int, title: str, session: session_dependency):
+            book = find(session, book_id)
+            book.title = title
+            session.commit()
+            return {"title": book.title}
+        """,
+        {"db/engine.py": unread.replace("async_engine = ", 'OPTIONS = {"autoflush": False}\nasync_engine = ')},
+    ), "rename")
+    assert found["action"] == "blocked" and "AM248" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM248")]
+    assert "`**OPTIONS`: phase two cannot read its expire_on_commit, so it counts as True" in reason, reason
+
+
+def test_near_miss_a_reused_maker_that_says_false_blocks_nothing(phase2, entry):
+    keeps = EXPIRING.replace("async_sessionmaker(async_engine)", "async_sessionmaker(async_engine, expire_on_commit=False)")
+    found = entry(phase2(
+        """
+        def find(session: Session, book_id: int) -> Book:
+            return session.get(Book, book_id)
+
+
+        @router.put("/books/{book_id}")
+        def rename(book_id: int, title: str, session: session_dependency):
+            book = find(session, book_id)
+            book.title = title
+            session.commit()
+            return {"title": book.title}
+        """,
+        {"db/engine.py": keeps},
+    ), "rename")
+    assert found["action"] == "migrate", found

@@ -4,6 +4,8 @@ route; one it loaded itself gets a refresh (run in tests/test_phase2_expired_rea
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 
 def expiring(app_files: dict[str, str]) -> dict[str, str]:
     engine = app_files["db/engine.py"]
@@ -48,3 +50,42 @@ def test_near_miss_an_object_loaded_in_the_route_is_refreshed(phase2, entry, app
     found = entry(document, "bump")
     assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
     assert "await session.refresh(book)" in document["diff"]
+
+
+def test_a_reused_async_maker_that_keeps_objects_blocks_the_same_read_with_am259(phase2, entry, app_files):
+    engine = expiring(app_files)["db/engine.py"] + dedent(
+        """
+
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        async_engine = create_async_engine("sqlite+aiosqlite://")
+        AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+        async def get_async_session():
+            async with AsyncSessionLocal() as session:
+                yield session
+        """
+    )
+    document = phase2(
+        """
+        from fastapi import Depends
+
+
+        def current_book(session: session_dependency) -> Book:
+            return session.get(Book, 1)
+
+
+        @router.post("/books/bump")
+        def bump(session: session_dependency, book: Book = Depends(current_book)):
+            session.execute(select(Book.id))
+            session.commit()
+            return {"title": book.title}
+        """,
+        {"db/engine.py": engine},
+    )
+    found = entry(document, "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM259")]
+    # the synchronous maker that reloaded, and the reused async one that does not
+    assert "synchronous sessionmaker (db/engine.py:7)" in reason and "the async one (db/engine.py:" in reason, reason
