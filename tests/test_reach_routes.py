@@ -923,3 +923,62 @@ def test_phase_two_leaves_a_router_factory_route_on_the_synchronous_path_and_say
     document = cli.json("phase2", root, "--subsystem", "api/factory.py")
     found = outcome(document, "make_routes.<locals>.list_all", "blocked", "is defined inside a function")
     assert found["after"] == "async" and document["diff"] == ""
+
+
+# ------------------------------------- routes added by route objects and application factories
+
+ROUTE_OBJECTS = """
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+from starlette.routing import Route
+
+from db.engine import database_sessionmaker as SessionLocal
+from core.dependencies import session_dependency
+
+
+async def home(request):
+    with SessionLocal() as session:
+        session.execute(text("select 1"))
+    return None
+
+
+async def list_items(session: session_dependency):
+    return session.execute(text("select 1")).all()
+
+
+async def added_in_factory(session: session_dependency):
+    return session.execute(text("select 2")).all()
+
+
+routes = [Route("/home", home), APIRoute("/items", list_items, methods=["GET"])]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(routes=routes)
+    app.router.add_api_route("/factory", added_in_factory)
+    return app
+"""
+
+
+def test_route_objects_and_factory_registrations_are_routes_check_flags_and_phase_one_converts(cli, app):
+    root = app({"api/main.py": ROUTE_OBJECTS})
+    _, document = check(cli, root)
+    flagged = sorted(f["function"] for f in document["findings"] if f["code"] == "AM301")
+    assert flagged == ["added_in_factory", "home", "list_items"]
+    document = cli.json("phase1", root)
+    assert outcome(document, "home", "convert")["path"] == "/home"
+    assert outcome(document, "list_items", "convert")["path"] == "/items"
+    assert outcome(document, "added_in_factory", "convert")["path"] == "/factory"
+    assert document["diff"].count("-async def") == 3
+
+
+def test_near_miss_add_route_on_a_local_that_is_no_router_adds_no_route(cli, app):
+    graph = ROUTE_OBJECTS.replace(
+        'app.router.add_api_route("/factory", added_in_factory)',
+        'graph = Graph()\n    graph.add_route("/factory", added_in_factory)',
+    ) + "\n\nclass Graph:\n    def add_route(self, path, handler):\n        pass\n"
+    root = app({"api/main.py": graph})
+    document = cli.json("phase1", root)
+    assert all(h["function"] != "added_in_factory" for h in document["handlers"])
+    assert "-async def added_in_factory" not in document["diff"]

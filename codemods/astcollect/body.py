@@ -21,8 +21,15 @@ from async_migrate.codemods.astcollect import objects, syntax
 from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
-from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS
-from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER, ROUTE_ATTRS
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
+from async_migrate.codemods.vocabulary.fastapi import (
+    APPLICATION_TYPES,
+    INCLUDE_ROUTER,
+    REGISTRATION_ATTRS,
+    ROUTE_ATTRS,
+    ROUTE_CLASSES,
+    ROUTER_TYPES,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     LOADER_NAMES,
     LOADER_OPTIONS,
@@ -108,6 +115,7 @@ def _read_function(
         _engine_calls(collector, node, function)
     if any(
         call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
+        or call.callee in ROUTE_CLASSES or (call.callee or call.func or "").rpartition(".")[2] in REGISTRATION_ATTRS
         or (call.callee or "").rpartition(".")[2] in _HOOK_NAMES
         for call in function.calls
     ):
@@ -935,6 +943,25 @@ _HANDLERS = {
 }
 
 
+# What a local must be built as (or annotated) for its `add_route`/`add_websocket_route` to add a route:
+# those names are common outside ASGI frameworks; `add_api_route` is FastAPI's own.
+_ROUTING_TYPES = frozenset({*ROUTER_TYPES, "starlette.applications.Starlette", "starlette.routing.Router"})
+
+
+def _routing_call(
+    call: ast.Call, local: frozenset[str], made: dict[str, str | None], annotations: dict[str, tuple[str, ...]]
+) -> bool:
+    func = call.func
+    if type(func) is not ast.Attribute or func.attr not in starlette.REGISTRATION_ATTRS:
+        return True
+    head = func.value
+    while type(head) is ast.Attribute:  # `app.router.add_route(...)`
+        head = head.value
+    if type(head) is not ast.Name or head.id not in local:
+        return True  # a module-level name: the index tells whether it is a router
+    return made.get(head.id) in _ROUTING_TYPES or not _ROUTING_TYPES.isdisjoint(annotations.get(head.id, ()))
+
+
 def _included_routers(
     collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function
 ) -> None:
@@ -955,6 +982,8 @@ def _included_routers(
     annotations = {p.name: p.annotation for p in function.params}
     for call, _ in found:
         collector.hooks(call, local)
+        if _routing_call(call, local, made, annotations):
+            collector.registration(call, local)
         func = call.func
         if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
             continue

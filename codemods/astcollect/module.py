@@ -22,7 +22,7 @@ from async_migrate.codemods.vocabulary import (
     PROPERTY_DECORATORS,
     RELATIONSHIP_CONSTRUCTORS,
 )
-from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS, ROUTE_CLASSES
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASSOCIATION_PROXIES,
@@ -206,13 +206,14 @@ class Collector:
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
         elif kind is ast.Expr:
             value = statement.value  # type: ignore[attr-defined]
-            if type(value) is ast.Call:
-                self._registration(value)
+            if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
+                self.include(value, self.ref(value.func.value))
         if value is None:
             return
         for node in ast.walk(value):
             if type(node) is ast.Call:
                 self.hooks(node)
+                self.registration(node)
         self.scan_depends(value)
         self._module_references(value)
         if target is None:
@@ -285,22 +286,26 @@ class Collector:
             )
         return tuple(found)
 
-    def _registration(self, call: ast.Call) -> None:
-        if type(call.func) is not ast.Attribute:
-            return
-        attr = call.func.attr
-        if attr == "include_router":
-            self.include(call, self.ref(call.func.value))
-            return
-        if attr not in REGISTRATION_ATTRS:
-            return
+    def registration(self, call: ast.Call, local: frozenset[str] = frozenset()) -> None:
+        """A route this call adds: `router.add_api_route("/x", endpoint)` and the other `add_*`
+        methods, or a route object built by hand, `Route("/x", endpoint)` / `APIRoute(...)` (in
+        `routes=[...]` of an application or router, or appended to `app.router.routes`): those
+        record the route class as `base`, and the `add_*` method it stands for as `attr`."""
+        func = call.func
+        if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
+            base, attr = self.ref(func.value, local), func.attr
+        else:
+            base = self.ref(func, local) if type(func) is ast.Name or type(func) is ast.Attribute else None
+            if base not in ROUTE_CLASSES:
+                return
+            attr = ROUTE_CLASSES[base]  # type: ignore[index]
         endpoint = argument(call, 1, "endpoint")
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call),
-                base=self.ref(call.func.value),
+                base=base,
                 attr=attr,
-                endpoint=self.ref(endpoint) if endpoint is not None else None,
+                endpoint=self.ref(endpoint, local) if endpoint is not None else None,
                 path=string(argument(call, 0, "path")),
                 methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
             )

@@ -16,6 +16,11 @@ WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route"})
 ROUTE_ATTRS = frozenset({*HTTP_VERBS, "api_route", "route", *WEBSOCKET_ATTRS})
 REGISTRATION_ATTRS = frozenset({"add_api_route", "add_api_websocket_route", *starlette.REGISTRATION_ATTRS})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_api_websocket_route", *starlette.WEBSOCKET_REGISTRATIONS})
+ROUTE_CLASSES = {
+    "fastapi.routing.APIRoute": "add_api_route",
+    "fastapi.routing.APIWebSocketRoute": "add_api_websocket_route",
+    **starlette.ROUTE_CLASSES,
+}
 
 # Calls of FastAPI extensions that take the Session, and their async forms.
 CALL_MAPPINGS = {

@@ -7,6 +7,9 @@ THREADPOOL = frozenset({"starlette.concurrency.run_in_threadpool"})
 # Registration methods Starlette's routers have; FastAPI's inherit them.
 REGISTRATION_ATTRS = frozenset({"add_websocket_route", "add_route"})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_websocket_route"})
+# Route objects built by hand (`routes=[Route("/x", endpoint)]`), each with the registration
+# method it stands for: Starlette runs a plain `def` endpoint in its threadpool too.
+ROUTE_CLASSES = {"starlette.routing.Route": "add_route", "starlette.routing.WebSocketRoute": "add_websocket_route"}
 
 # What an application runs on the event loop besides its routes: hooks by how they are
 # registered, each with its kind (middleware and exception handlers run per request,
