@@ -572,9 +572,10 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
             for fix in closure.eager_fixes.get(fid, []):
                 module, function = project.functions[fix.fid]
                 reasons.append(AM246.reason(
-                    f"{fix.file}:{fix.line}: adds the eager load of {fix.describe(project_classes(project))} to "
-                    f"the query in {module.name}.{function.qualname}, for the relationship its code or "
-                    "response model reads" + (f" through {fix.via}" if fix.via else "")
+                    f"{fix.file}:{fix.line}: adds the "
+                    + ("`undefer`" if fix.deferred else "eager load")
+                    + f" of {fix.describe(project_classes(project))} to the query in {module.name}.{function.qualname}, "
+                    f"for the {fix.what} its code or response model reads" + (f" through {fix.via}" if fix.via else "")
                 ))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:

@@ -532,12 +532,14 @@ DEFERRED_ROUTES = (
 )
 
 
-def test_a_property_reading_a_deferred_column_blocks_unless_the_query_undefers_it(cli, models_app):
+def test_a_property_reading_a_deferred_column_gets_the_query_an_undefer_option(cli, models_app):
     root = models_app("from sqlalchemy.orm import undefer", *DEFERRED_ROUTES, models=DEFERRED_MODELS)
     document = apply(cli, root)
     found = handler(document, "blurb")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM251"]), found
-    assert "reads Book.blurb (through property Book.blurb_upper" in found["reasons"][0]
+    assert found["action"] == "migrate" and "AM246" in found["codes"], found
+    assert any("adds the `undefer` of Book.blurb" in reason and "through Book.blurb_upper" in reason
+               for reason in found["reasons"]), found["reasons"]
+    assert "await session.get(Book, book_id, options=[undefer(Book.blurb)])" in function(root, SUBSYSTEM, "blurb")
     assert handler(document, "undeferred")["action"] == "migrate"
     result = serve(root, """
         print(json.dumps({"blurb": client.get("/blurb/1").json(), "undeferred": client.get("/undeferred/1").json()}))

@@ -48,6 +48,7 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am252_held_session_moves import RULE as AM252
 from async_migrate.codemods.rules.am253_held_session_blocked import RULE as AM253
 from async_migrate.codemods.rules.am254_held_session_shared import RULE as AM254
@@ -527,13 +528,13 @@ def _unfixable(project: Project, fix: EagerFix, why: str, remedy: str) -> LazyLo
         attribute=fix.path[-1][1],
         owner=fix.path[-1][0],
         message=(
-            f"relationship {path} is read lazily on objects loaded by the query in {module.name}."
+            f"{fix.what} {path} is read lazily on objects loaded by the query in {module.name}."
             f"{function.qualname}, {why}"
         ),
-        fix=remedy.replace("{path}", path),
+        fix=(AM251.fix if fix.deferred else remedy).replace("{path}", path),
         path=path,
         routes=fix.routes,
-        code=AM245.code,
+        code=AM251.code if fix.deferred else AM245.code,
     )
 
 

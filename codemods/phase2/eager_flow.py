@@ -269,10 +269,19 @@ class Flow:
         return None
 
 
-def option(path: Path, local: dict[str, str], loader: str = "selectinload") -> str:
+def option(
+    path: Path, local: dict[str, str], loader: str = "selectinload", deferred: bool = False, undefer: str = "undefer"
+) -> str:
     """`selectinload(Book.reviews).selectinload(Review.user)`: `local` names each class, `loader`
-    the option function (the first call; the chained ones are methods)."""
+    the option function (the first call; the chained ones are methods). `deferred`: the last
+    step is a deferred column, `.undefer(Review.text)` (`undefer` names the function when it is
+    the only step)."""
     parts = [f"selectinload({local[owner]}.{attribute})" for owner, attribute in path]
+    if deferred and parts:
+        owner, column = path[-1]
+        parts[-1] = f"undefer({local[owner]}.{column})"
+        if len(parts) == 1:
+            return f"{undefer}({local[owner]}.{column})"
     if parts:
         parts[0] = loader + parts[0][len("selectinload"):]
     return ".".join(parts)

@@ -22,8 +22,9 @@ code run on an object (a property read, a method called, `f"{obj}"`, a response 
 like a property) is summarised by `codemods/phase2/model_members.py`: the relationship
 paths it reads get the option on the object's query; on an object no option can reach they
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
-A deferred column read (directly, by a property or by the response model) blocks unless a
-query of the closure names it in `undefer(...)` (AM251). An attribute only a mapped subclass
+A deferred column read (directly, by a property or by the response model) gets an `undefer`
+option on the query the flow traces the object to, and blocks (AM251) where no option can
+reach it, unless a query of the closure names it in `undefer(...)` already. An attribute only a mapped subclass
 declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
 Crediting stays the closure's (below), but a bare `session.get` only counts its own
@@ -167,9 +168,14 @@ class EagerFix:
     line: int
     routes: tuple[str, ...] = ()
     via: str = ""  # the model property or method whose code reads it ("Book.author_name")
+    deferred: bool = False  # the path ends in a deferred column: `undefer` it (after the relationships)
 
     def describe(self, classes: Classes) -> str:
         return describe(classes, self.path)
+
+    @property
+    def what(self) -> str:
+        return "deferred column" if self.deferred else "relationship"
 
 
 @dataclass(slots=True)
@@ -262,6 +268,10 @@ class _Analysis:
         self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
         self.members: Members = members(project, self.classes)
+        # column name -> the classes deferring it, for every analysis of this project
+        self._deferred_by_name = cast(
+            "dict[str, list[str]]", project.derived.setdefault("lazy_load_deferred", {})
+        )
 
     def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -343,6 +353,7 @@ class _Analysis:
                 self._named_read(root, fid, line, receiver, attribute, eager)
                 if self.flow is not None:
                     self._named_member(root, fid, line, receiver, attribute, "read", eager)
+                    self._named_deferred(root, fid, line, receiver, attribute, eager)
             else:
                 self._traced_read(root, fid, line, receiver, attribute, origins, eager)
         for line, written, term, name, how in function.uses:
@@ -356,6 +367,7 @@ class _Analysis:
             if origins is None:
                 self._named_read(root, fid, line, written, attribute, eager)
                 self._named_member(root, fid, line, written, attribute, "read", eager)
+                self._named_deferred(root, fid, line, written, attribute, eager)
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
 
@@ -446,6 +458,7 @@ class _Analysis:
             elif origin.kind == "source":
                 self._named_read(root, fid, line, receiver, attribute, eager, source=origin)
                 self._named_member(root, fid, line, receiver, attribute, "read", eager, source=origin)
+                self._named_deferred(root, fid, line, receiver, attribute, eager, source=origin)
 
     # ------------------------------------------------ model code on an object
 
@@ -495,7 +508,7 @@ class _Analysis:
         where = line or function.line
         shown = shown or _shown(written, name, how)
         if how in ("read", "getattr") and self.members.deferred(origin.model, name):
-            self._deferred(root, module, function, where, shown, (*origin.path, (origin.model, name)), eager)
+            self._deferred(root, module, function, where, shown, (*origin.path, (origin.model, name)), eager, origin)
             return
         if how in ("read", "getattr"):
             subclass = self.members.subclass_only(origin.model, name)
@@ -519,7 +532,7 @@ class _Analysis:
             full = (*origin.path, *need.path)
             owner, attribute = full[-1]
             if need.strategy == "deferred":
-                self._deferred(root, module, function, where, shown, full, eager, summary)
+                self._deferred(root, module, function, where, shown, full, eager, origin, summary, need.via)
             elif need.strategy == "dynamic":
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, f"{self.classes.short(owner)}.{attribute} is lazy=\"dynamic\", "
@@ -529,17 +542,23 @@ class _Analysis:
 
     def _deferred(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: Path,
-        eager: dict[str, _Eager], summary: Summary | None = None,
+        eager: dict[str, _Eager], origin: Origin | None, summary: Summary | None = None, via: str = "",
+        why: str = "",
     ) -> None:
-        """A deferred column read on a loaded object: IO on first read, unless an `undefer` loads it."""
+        """A deferred column read on a loaded object: IO on first read, unless an `undefer` loads it.
+        With fixes on, a query the flow traced the object to gets the `undefer` option; `origin`
+        None: the object comes from where no option can be added (`why` says where)."""
         owner, column = path[-1]
         if not self._uncredited([_Relationship(owner, column, "select", owner)], column, eager):
+            return
+        if self.fix and origin is not None and origin.kind == "load":
+            self._add_fix(root, origin, path, via=via, deferred=True)
             return
         through = "" if summary is None else f" (through {summary.kind} {summary.member}, {summary.file}:{summary.line})"
         described = describe(self.classes, path)
         message = (
             f"{shown} reads {described}{through}, a deferred column that loads on its first read: "
-            "MissingGreenlet under AsyncSession"
+            "MissingGreenlet under AsyncSession" + (f"; {why}" if why else "")
         )
         key = ("deferred", module.path, where, function.key, described)
         self._add(key, root, lambda: LazyLoadRisk(
@@ -547,6 +566,36 @@ class _Analysis:
             owner=owner, message=message, fix=AM251.fix.replace("Model.column", f"{self.classes.short(owner)}.{column}"),
             kind="attribute", path=described, code=AM251.code,
         ))
+
+    def _named_deferred(
+        self, root: FunctionId, fid: FunctionId, line: int, written: str, column: str, eager: dict[str, _Eager],
+        source: Origin | None = None,
+    ) -> None:
+        """A read of `column` on an object the flow cannot trace to a query phase two rewrites: a
+        deferred column of its type (of any mapped class, when untyped) blocks, since no `undefer`
+        can be added where the object is loaded."""
+        module, function = self.project.functions[fid]
+        head = written.split(".", 1)[0].split("[", 1)[0]
+        param = {p.name: p for p in function.params}.get(head)
+        typed = self._typed(param) if written == head else []
+        if param is not None and param.annotation and not typed and written == head:
+            return  # a parameter of a type outside the project's classes
+        candidates = typed or self._deferring(column)
+        why = (f"the object comes from {source.where}, whose query phase two cannot add the option to"
+               if source is not None else "the tool cannot trace the object to the query that loads it")
+        for cls in candidates:
+            if self.members.deferred(cls, column):
+                self._deferred(root, module, function, line or function.line, f"`{written}.{column}`",
+                               ((cls, column),), eager, None, why=why)
+
+    def _deferring(self, column: str) -> list[str]:
+        """Every project class whose class order defers a column named `column`."""
+        found = self._deferred_by_name.get(column)
+        if found is None:
+            found = self._deferred_by_name[column] = [
+                ref for ref in self.classes.by_ref if self.members.deferred(ref, column)
+            ]
+        return found
 
     def _subclass_column(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str,
@@ -643,13 +692,13 @@ class _Analysis:
             return not self._uncredited([candidate], attribute, own)
         return not self._uncredited([candidate], attribute, eager)
 
-    def _add_fix(self, root: FunctionId, origin: Origin, path: Path, via: str = "") -> None:
+    def _add_fix(self, root: FunctionId, origin: Origin, path: Path, via: str = "", deferred: bool = False) -> None:
         module, function = self.project.functions[origin.fid]
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
         key = (origin.fid, origin.load, path)
         fix = self.fixes.get(key) or EagerFix(
-            origin.fid, origin.load, path, module.path, function.loads[origin.load].line, via=via
+            origin.fid, origin.load, path, module.path, function.loads[origin.load].line, via=via, deferred=deferred
         )
         if name not in fix.routes:
             fix = replace(fix, routes=(*fix.routes, name))

@@ -231,17 +231,22 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
     from async_migrate.codemods.phase2.eager_flow import option
 
     paths: dict[int, list[tuple[tuple[str, str], ...]]] = {}
+    deferred: set[tuple[int, tuple[tuple[str, str], ...]]] = set()  # (load, path) ending in a deferred column
     for fixes in closure.eager_fixes.values():
         for fix in fixes:
             if fix.fid == fid and fix.path not in paths.get(fix.load, []):
                 paths.setdefault(fix.load, []).append(fix.path)
+            if fix.fid == fid and fix.deferred:
+                deferred.add((fix.load, fix.path))
     if not paths:
         return
     module, function = project.functions[fid]
     shadowed = _function_names(function)
-    loader = _imported_as(module, "sqlalchemy.orm", "selectinload")
-    if loader is None or loader in shadowed:
-        loader = _import_free(module, plan, "sqlalchemy.orm", "selectinload", shadowed)
+    loader = undefer = ""
+    if any(len(path) > 1 or (number, path) not in deferred for number, found in paths.items() for path in found):
+        loader = _loader_name(module, plan, "selectinload", shadowed)
+    if deferred:
+        undefer = _loader_name(module, plan, "undefer", shadowed)
     for number, found in sorted(paths.items()):
         load = function.loads[number]
         local = {}
@@ -251,8 +256,16 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
                     local[owner] = _class_name(project, module, plan, owner, load, shadowed)
         # a path another one extends is loaded by that one already
         kept = [p for p in found if not any(len(o) > len(p) and o[: len(p)] == p for o in found)]
-        options = tuple(option(p, local, loader) for p in sorted(kept))
+        options = tuple(option(p, local, loader, (number, p) in deferred, undefer) for p in sorted(kept))
         fplan.eager[load.index] = (load.form, options)
+
+
+def _loader_name(module: facts.Module, plan: FilePlan, name: str, shadowed: set[str]) -> str:
+    """How the function names `sqlalchemy.orm.<name>`: as the module imports it, or imported now."""
+    found = _imported_as(module, "sqlalchemy.orm", name)
+    if found is None or found in shadowed:
+        found = _import_free(module, plan, "sqlalchemy.orm", name, shadowed)
+    return found
 
 
 def _class_name(

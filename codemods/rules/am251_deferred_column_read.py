@@ -4,8 +4,11 @@ A column declared `deferred(...)` or `mapped_column(..., deferred=True)` (or in 
 `deferred_group`) is left out of the query and loaded by its first read: implicit IO, which
 raises MissingGreenlet under AsyncSession, whether the route, a model property it reads or
 FastAPI serialising the response model reads it. A query of the route's closure that names
-the column in `undefer(...)` makes the read safe; otherwise the route is blocked, naming the
-column (the tool does not add `undefer` options).
+the column in `undefer(...)` makes the read safe. When the data flow leads the object back to a
+query phase two rewrites, the tool adds that option (`undefer(Book.summary)`, or
+`selectinload(Book.author).undefer(Author.bio)` for a related object); when the object comes
+from elsewhere (a dependency, code the flow cannot follow), the route is blocked, naming the
+column.
 
 Before:
 

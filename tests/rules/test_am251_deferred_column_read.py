@@ -1,4 +1,5 @@
-"""AM251 deferred-column-read: a deferred column read on a loaded object blocks the route."""
+"""AM251 deferred-column-read: a deferred column read on an object whose query phase two cannot
+give an `undefer` option blocks the route; on a query it rewrites, the option is added."""
 
 from __future__ import annotations
 
@@ -9,25 +10,43 @@ DEFERRED_MODELS = MODELS.replace(
 )
 
 ROUTER = """
+from fastapi import Depends
 from sqlalchemy.orm import undefer
 
 
+def current_book(session: session_dependency) -> Book:
+    return session.get(Book, 1)
+
+
 @router.get("/blurb")
-def blurb(session: session_dependency, book_id: int):
-    book = session.get(Book, book_id{options})
-    return {{"blurb": book.blurb}}
+def blurb(session: session_dependency, {param}):
+    count = session.scalar(select(func.count()).select_from(Book))
+    {load}
+    return {{"blurb": book.blurb, "count": count}}
 """
 
 
-def test_a_deferred_column_read_blocks_the_route_naming_it(phase2, entry):
-    document = phase2(ROUTER.format(options=""), {"models.py": DEFERRED_MODELS})
+def test_a_deferred_column_read_on_a_dependency_result_blocks_the_route_naming_it(phase2, entry):
+    document = phase2(ROUTER.format(param="book: Book = Depends(current_book)", load="pass"),
+                      {"models.py": DEFERRED_MODELS})
     found = entry(document, "blurb")
-    assert found["action"] == "blocked" and found["codes"] == ["AM251"], found
-    assert "`book.blurb` reads Book.blurb, a deferred column" in found["reasons"][0]
-    assert "fix: add `undefer(Book.blurb)`" in found["reasons"][0]
+    assert found["action"] == "blocked" and "AM251" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM251")]
+    assert "Book.blurb" in reason and "deferred column" in reason and "undefer(Book.blurb)" in reason
 
 
-def test_near_miss_an_undeferred_column_migrates(phase2, entry):
-    document = phase2(ROUTER.format(options=", options=[undefer(Book.blurb)]"), {"models.py": DEFERRED_MODELS})
+def test_near_miss_the_route_loading_the_object_itself_gets_the_undefer_option(phase2, entry):
+    document = phase2(ROUTER.format(param="book_id: int", load="book = session.get(Book, book_id)"),
+                      {"models.py": DEFERRED_MODELS})
     found = entry(document, "blurb")
     assert found["action"] == "migrate" and "AM251" not in found["codes"], found
+    assert "await session.get(Book, book_id, options=[undefer(Book.blurb)])" in document["diff"]
+
+
+def test_near_miss_an_undeferred_column_migrates_without_a_second_option(phase2, entry):
+    document = phase2(ROUTER.format(param="book_id: int",
+                                    load="book = session.get(Book, book_id, options=[undefer(Book.blurb)])"),
+                      {"models.py": DEFERRED_MODELS})
+    found = entry(document, "blurb")
+    assert found["action"] == "migrate" and "AM251" not in found["codes"], found
+    assert document["diff"].count("undefer(Book.blurb)") == 2  # the line removed and the line added
