@@ -489,6 +489,8 @@ def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
             continue
         if project.canonical(call.callee) in OFFLOADERS or call.offloaded:
             continue
+        if project.context_variable_write(call) is not None:
+            continue  # stored for the request, not used: the code reading it back does the work
         found.append(call)
     return found
 

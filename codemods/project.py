@@ -38,7 +38,13 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
-from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, LOOP_METHODS, PARTIALS
+from async_migrate.codemods.vocabulary.python import (
+    CONTEXT_VARIABLE_WRITES,
+    CONTEXT_VARIABLES,
+    EVENT_LOOP_ONLY,
+    LOOP_METHODS,
+    PARTIALS,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
 
@@ -1143,7 +1149,22 @@ class Project:
             return callee
         if call.method in LOOP_METHODS and call.receiver is not None and "loop" in call.receiver.lower():
             return f"{call.receiver}.{call.method}"
-        return None
+        return self.context_variable_write(call)
+
+    def context_variable_write(self, call: facts.Call) -> str | None:
+        """`request_session.set(...)` / `.reset(...)` on a module-level `ContextVar`, as written, or None.
+        Set in a worker thread, the value stays in that thread's copy of the context."""
+        if call.nested or call.callee is None:
+            return None
+        variable, _, method = call.callee.rpartition(".")
+        if method not in CONTEXT_VARIABLE_WRITES:
+            return None
+        target = self.resolve(variable)
+        if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+            return None
+        if self.canonical(target.value.ref) not in CONTEXT_VARIABLES:
+            return None
+        return f"{variable.rpartition('.')[2]}.{method}()"
 
     def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
         _, function = self.functions[fid]

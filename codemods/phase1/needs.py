@@ -19,12 +19,14 @@ from async_migrate.codemods.rules.am112_opaque_decorator import RULE as AM112
 from async_migrate.codemods.rules.am113_awaited_by_caller import RULE as AM113
 from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
+from async_migrate.codemods.rules.am134_context_variable_set import RULE as AM134
 from async_migrate.codemods.rules.base import Reason, Rule
 
 
 class NeedKind(Enum):
     EVENT_LOOP_API = "event-loop-api"  # the handler calls an API that needs the running loop
     EVENT_LOOP_HELPER = "event-loop-helper"  # a helper it calls does
+    CONTEXT_VARIABLE = "context-variable"  # the handler sets a ContextVar
     COROUTINE = "coroutine"  # a decorator awaits the function it wraps
     EXTERNAL = "external"  # a decorator from outside the project
     UNKNOWN = "unknown"  # a project decorator the analysis cannot follow
@@ -68,6 +70,13 @@ def _unsure_decorator(need: CoroutineNeed) -> str:
 NEEDS: dict[NeedKind, _Entry] = {
     NeedKind.EVENT_LOOP_API: _Entry(
         AM109, lambda need: f"uses {need.subject} at line {need.line}, which needs the event loop", None
+    ),
+    NeedKind.CONTEXT_VARIABLE: _Entry(
+        AM134,
+        lambda need: f"sets a context variable, {need.subject} at line {need.line}: as `def` it would run in a "
+        "worker thread, whose copy of the request's context the rest of the request never sees",
+        lambda need: f"{need.subject} (line {need.line}) keeps it async: offload the Session work instead "
+        "(`await run_in_threadpool(...)`)",
     ),
     NeedKind.EVENT_LOOP_HELPER: _Entry(
         AM117,
@@ -118,7 +127,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     for call in function.calls:
         api = project.event_loop_api(call)
         if api is not None:
-            needs.append(CoroutineNeed(NeedKind.EVENT_LOOP_API, api, call.line))
+            kind = NeedKind.CONTEXT_VARIABLE if project.context_variable_write(call) else NeedKind.EVENT_LOOP_API
+            needs.append(CoroutineNeed(kind, api, call.line))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]

@@ -33,6 +33,9 @@ EVENT_LOOP_ONLY = frozenset(
         "anyio.from_thread.run",
     }
 )
+# A context variable: set in a worker thread, the value stays in that thread's copy of the context.
+CONTEXT_VARIABLES = frozenset({"contextvars.ContextVar"})
+CONTEXT_VARIABLE_WRITES = frozenset({"set", "reset"})
 # Methods of an event loop object that only work on the loop's own thread (not
 # `call_soon_threadsafe`, which exists for calls from other threads).
 LOOP_METHODS = frozenset(
