@@ -21,7 +21,7 @@ from async_migrate.codemods.config import Config, parse
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.phase2.async_stack import analyse
 from async_migrate.codemods.phase2.stack_codemods import AddAsyncAlias, AddAsyncEngine, rewrite
-from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, StackPlan
+from async_migrate.codemods.phase2.stack_plan import AliasEdit, Build, EngineEdit, StackPlan
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.sources import discover
 
@@ -472,7 +472,7 @@ def test_module_level_engine_carries_pool_settings_that_still_apply(tmp_path):
     plan = plan_for(root)
     assert plan.ok, plan.blockers
     assert plan.sessionmaker.name == "database_sessionmaker" and plan.engine.name == "engine"
-    assert plan.build.kind == "call" and not plan.build.conditional
+    assert plan.build.kind is Build.CALL and not plan.build.conditional
     path, edit = plan.engine_edit
     assert path == "db/engine.py"
     assert edit.anchor == "database_sessionmaker" and edit.sync_engine == "engine"
@@ -506,7 +506,7 @@ def test_bookshop_engine_built_conditionally_in_a_factory(tmp_path):
     shutil.copytree(BOOKSHOP, root, ignore=shutil.ignore_patterns("*.db", "__pycache__", "storage"))
     plan = plan_for(root)
     assert plan.ok, plan.blockers
-    assert plan.build.kind == "factory" and plan.build.function == "db.engine.build_engine"
+    assert plan.build.kind is Build.FACTORY and plan.build.function == "db.engine.build_engine"
     assert plan.build.conditional and len(plan.build.calls) == 3
     assert [d.package for d in plan.drivers] == ["aiosqlite", "psycopg"]
     _, edit = plan.engine_edit
@@ -530,7 +530,7 @@ def test_engine_chosen_by_a_module_level_if(tmp_path):
     )
     plan = plan_for(app(tmp_path, engine))
     assert plan.ok, plan.blockers
-    assert plan.build.kind == "call" and plan.build.conditional and len(plan.build.calls) == 2
+    assert plan.build.kind is Build.CALL and plan.build.conditional and len(plan.build.calls) == 2
     assert plan.engine_edit[1].engine_kwargs == (("pool_pre_ping", "True"),)
     notes = "\n".join(plan.notes)
     assert "db/engine.py:9: `echo=True` is passed to create_engine only conditionally" in notes

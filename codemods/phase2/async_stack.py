@@ -28,6 +28,7 @@ from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
     Blocker,
+    Build,
     EngineBuild,
     EngineEdit,
     Found,
@@ -282,21 +283,21 @@ class _Analysis:
         if found is None or found.value is None:
             target = self.project.resolve(bind.ref)
             where = target.module.path if target is not None and target.module is not None else module.path
-            return EngineBuild("unknown", where, maker.line)
+            return EngineBuild(Build.UNKNOWN, where, maker.line)
         value = found.value
         callee = self.canonical(value.ref)
         if callee in SYNC_ENGINE_CONSTRUCTORS or callee in FROM_CONFIG:
             calls = [e for e in found.module.engines if e.scope is None and e.target == found.name]
-            kind = "call" if callee in SYNC_ENGINE_CONSTRUCTORS else "external"
+            kind = Build.CALL if callee in SYNC_ENGINE_CONSTRUCTORS else Build.EXTERNAL
             return EngineBuild(kind, found.module.path, value.line, calls=calls)
         factory = self.project.function(value.ref)
         if factory is not None:
             calls = self._factory_calls(*factory, depth=0)
             return EngineBuild(
-                "factory", factory[0].path, value.line, function=f"{factory[0].name}.{factory[1].qualname}",
+                Build.FACTORY, factory[0].path, value.line, function=f"{factory[0].name}.{factory[1].qualname}",
                 calls=calls,
             )
-        return EngineBuild("external", found.module.path, value.line)
+        return EngineBuild(Build.EXTERNAL, found.module.path, value.line)
 
     def _factory_calls(
         self, module: facts.Module, function: facts.Function, depth: int

@@ -13,16 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, DERIVED_KINDS, DERIVED_PLAIN
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    DERIVED_ASYNC_TYPES,
+    DERIVED_AWAITED,
+    DERIVED_KINDS,
+    DERIVED_PLAIN,
+    DERIVED_SOURCES,
+    Derived,
+)
 
 
 def derived_names(
     function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
-) -> dict[str, str]:
-    """Local name -> kind (`transaction`, `connection`) for each name bound to such an object.
+) -> dict[str, Derived]:
+    """Local name -> what it is (a transaction, a connection) for each name bound to such an object.
     `held` names the Session method a call path runs on a Session the class holds
     (`$self.db.begin_nested` -> `begin_nested`), see `holders.held_call`."""
-    found: dict[str, str] = {}
+    found: dict[str, Derived] = {}
     for binding in function.bindings:
         method = _source_method(binding.expr.removesuffix("()"), session_names, held)
         if binding.expr.endswith("()") and method is not None:
@@ -40,11 +47,11 @@ def _source_method(func: str, session_names: set[str], held: Callable[[str], str
     return method if method in DERIVED_KINDS else None
 
 
-def is_coroutine(kind: str, method: str) -> bool:
+def is_coroutine(kind: Derived, method: str) -> bool:
     return method in DERIVED_AWAITED[kind]
 
 
-def escapes(function: facts.Function, derived: dict[str, str]) -> list[tuple[int, str]]:
+def escapes(function: facts.Function, derived: dict[str, Derived]) -> list[tuple[int, str]]:
     """(line, why) for each use of a derived object the rewrite does not follow: handed to a
     call, rebound, returned, or a method called that the async object lacks."""
     found: list[tuple[int, str]] = []
@@ -52,12 +59,12 @@ def escapes(function: facts.Function, derived: dict[str, str]) -> list[tuple[int
         for arg in call.args:
             if arg.name in derived:
                 found.append((call.line, f"passes `{arg.name}` (from the Session's "
-                              f"`{_source(derived[arg.name])}`) to a call"))
+                              f"`{DERIVED_SOURCES[derived[arg.name]]}`) to a call"))
         if call.receiver in derived and call.method is not None:
             kind = derived[call.receiver]
             if call.method not in DERIVED_AWAITED[kind] and call.method not in DERIVED_PLAIN[kind]:
                 found.append((call.line, f"calls `{call.receiver}.{call.method}()`, which the async "
-                              f"{_async_type(kind)} does not offer as the synchronous one does"))
+                              f"{DERIVED_ASYNC_TYPES[kind]} does not offer as the synchronous one does"))
     for alias, source in function.rebinds:
         if source in derived:
             found.append((function.line, f"rebinds `{source}` to `{alias}`"))
@@ -81,11 +88,3 @@ def chained(
         if paren and tail and "(" not in tail and _source_method(source, session_names, held) is not None:
             found.append((call.line, f"calls `.{tail}()` straight on `{source[1:]}()`"))
     return found
-
-
-def _source(kind: str) -> str:
-    return "begin()/begin_nested()" if kind == "transaction" else "connection()"
-
-
-def _async_type(kind: str) -> str:
-    return "AsyncSessionTransaction" if kind == "transaction" else "AsyncConnection"

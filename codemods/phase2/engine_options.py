@@ -13,7 +13,7 @@ from collections.abc import Callable
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2 import drivers
-from async_migrate.codemods.phase2.stack_plan import Driver, EngineBuild, Found, StackPlan
+from async_migrate.codemods.phase2.stack_plan import Build, Driver, EngineBuild, Found, StackPlan
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
@@ -138,7 +138,7 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
     one that is not."""
     notes = plan.notes
     where = f"{build.path}:{build.line}"
-    if build.kind == "external" and not build.calls:
+    if build.kind is Build.EXTERNAL and not build.calls:
         notes.append(
             f"`{maker.module.path}`: the engine comes from a call the tool does not follow ({where}); "
             "the async engine gets its URL from it at runtime but SQLAlchemy's default pool settings"

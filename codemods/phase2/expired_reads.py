@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import cast
 
 from async_migrate.codemods import facts
@@ -46,7 +47,20 @@ from async_migrate.codemods.rules.am249_server_generated_read import RULE as AM2
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
 from async_migrate.codemods.rules.am261_expired_after_rollback import RULE as AM261
 
+
 # Query results that are one instance (or None): `.first()`, `db.get(...)`, `db.scalar(...)`.
+class Held(Enum):
+    """What a name holds, as far as expiry goes."""
+
+    ONE = "one"  # an instance of the Session: refreshed after the commit
+    MAYBE = "maybe"  # the same, or None (`get`, `one_or_none()`)
+    PARAM = "param"  # a parameter that may be an ORM instance: not refreshable there
+    MANY = "many"  # a list of objects
+    UNKNOWN = "unknown"  # the result of a call given the Session
+    NONE = "none"  # no ORM instance
+
+
+_DESCRIBED = {Held.PARAM: "a parameter", Held.MANY: "a list of objects", Held.UNKNOWN: "the result of a call"}
 _ONE = frozenset({"one", "scalar_one"})
 _ONE_OR_NONE = frozenset({"first", "one_or_none", "scalar_one_or_none", "scalar", "get"})
 _MAPPED_BASES = frozenset({
@@ -286,15 +300,15 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 continue  # bound after the commit: loaded fresh
             source = before[-1] if before else None
             kind, cls = _instance(project, models, function, module, source, params.get(name), names)
-            if kind == "none":
+            if kind is Held.NONE:
                 continue
-            if call.method == "rollback" and expiring and kind == "one" and source is not None and not source.expr.startswith("$"):
+            if call.method == "rollback" and expiring and kind is Held.ONE and source is not None and not source.expr.startswith("$"):
                 continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
             generated = models.generated(cls) if cls else frozenset()
             # Only rows the flush writes have server-generated columns expired.
             at_risk = expires_all or (
                 (bool(generated) if cls else models.any_generated())
-                and (kind == "one" and source is not None and not source.expr.startswith("$")
+                and (kind is Held.ONE and source is not None and not source.expr.startswith("$")
                      or _touched(function, name, source.line if source else 0, call.line, names))
             )
             if not at_risk:
@@ -302,10 +316,10 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             if _refreshed(function, name, call.line, names):
                 continue
             point = f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
-            if kind in ("one", "maybe") and call.statement:
+            if kind in (Held.ONE, Held.MAYBE) and call.statement:
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
-                    result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
+                    result.refreshes.append(Refresh(call.index, session, name, kind is Held.MAYBE))
                 continue
             reported.add(name)
             if expiring:
@@ -349,10 +363,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     return result
 
 
-def _describe(kind: str) -> str:
-    return {
-        "param": "a parameter", "many": "a list of objects", "unknown": "the result of a call",
-    }.get(kind, "an object")
+def _describe(kind: Held) -> str:
+    return _DESCRIBED.get(kind, "an object")
 
 
 def _read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
@@ -398,45 +410,43 @@ def _instance(
     binding: facts.Binding | None,
     param: facts.Param | None,
     names: set[str],
-) -> tuple[str, str | None]:
-    """What a name holds, as far as expiry goes: ("one"|"maybe", class) an instance of the
-    Session that can be refreshed (maybe None); ("param"|"many"|"unknown", class) something
-    that may hold ORM instances and cannot be refreshed; ("none", None) no ORM instance."""
+) -> tuple[Held, str | None]:
+    """What a name holds, as far as expiry goes (`Held`), and its class when known."""
     if binding is None:
         if param is None:
-            return "none", None
+            return Held.NONE, None
         for ref in param.annotation:
             cls = models.resolve(ref)
             if cls is not None and models.mapped(cls):
-                return "param", cls
+                return Held.PARAM, cls
         if param.depends is not None and not param.annotation:
-            return "param", None  # what a dependency gives, untyped
-        return "none", None
+            return Held.PARAM, None  # what a dependency gives, untyped
+        return Held.NONE, None
     expression = binding.expr
     head, _, rest = expression.partition("(")
     if not expression.startswith("$"):
         cls = models.resolve(head)
         if cls is not None:
             if rest == ")" and models.mapped(cls):
-                return "one", cls
-            return ("none", None) if not models.mapped(cls) else ("unknown", cls)
+                return Held.ONE, cls
+            return (Held.NONE, None) if not models.mapped(cls) else (Held.UNKNOWN, cls)
         target = project.function(head)
         if target is not None and expression.endswith("()") and expression.count("(") == 1:
             # a project function's result: an instance when it is given the Session
-            return ("unknown", None) if _passes_session(function, binding, names) else ("none", None)
-        return "none", None
+            return (Held.UNKNOWN, None) if _passes_session(function, binding, names) else (Held.NONE, None)
+        return Held.NONE, None
     receiver = head[1:].split(".", 1)[0]
     if receiver not in names:
-        return "none", None
+        return Held.NONE, None
     last = expression.rstrip(")").rstrip("(").rsplit(".", 1)[-1]
     if expression.count("(") == 1 and last == "get":
         cls = _get_class(function, binding)
-        return "maybe", cls
+        return Held.MAYBE, cls
     if last in _ONE and expression.endswith("()"):
-        return "one", None
+        return Held.ONE, None
     if last in _ONE_OR_NONE and expression.endswith("()"):
-        return "maybe", None
-    return "many", None
+        return Held.MAYBE, None
+    return Held.MANY, None
 
 
 def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:

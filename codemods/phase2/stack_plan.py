@@ -6,6 +6,7 @@ Built by `async_stack.analyse`, carried out by `stack_codemods.rewrite`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.rules import Reason, Rule
@@ -43,14 +44,21 @@ class Piece:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
+class Build(Enum):
+    CALL = "call"  # create_engine(...) at module level
+    FACTORY = "factory"  # a project function returns it
+    EXTERNAL = "external"  # a call the tool does not follow (a library's, `engine_from_config`)
+    UNKNOWN = "unknown"  # the bind names nothing the tool can find
+
+
 @dataclass(slots=True)
 class EngineBuild:
     """How the synchronous engine the sessionmaker is bound to is built."""
 
-    kind: str  # call: create_engine(...) at module level; factory: a project function; external; unknown
+    kind: Build
     path: str
     line: int
-    function: str | None = None  # the factory, for kind "factory"
+    function: str | None = None  # the factory, for Build.FACTORY
     calls: list[facts.EngineCall] = field(default_factory=list)
 
     @property

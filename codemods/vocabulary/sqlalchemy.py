@@ -3,6 +3,8 @@ constructors and their keywords, relationships and loader options, legacy `Query
 
 from __future__ import annotations
 
+from enum import Enum
+
 # ------------------------------------------------------------------ sessions
 
 SYNC_SESSION_TYPES = frozenset(
@@ -195,27 +197,36 @@ DEFERRABLE_COLUMNS = frozenset({"sqlalchemy.orm.mapped_column", "sqlalchemy.orm.
                                 "sqlalchemy.orm._orm_constructors.mapped_column",
                                 "sqlalchemy.orm._orm_constructors.column_property"})
 
-# Session methods whose result is an object with coroutine methods of its own on AsyncSession:
-# `begin()`/`begin_nested()`/`get_transaction()` give an AsyncSessionTransaction, `connection()`
-# an AsyncConnection.
+class Derived(Enum):
+    """An object a Session method hands out whose own methods are coroutines on AsyncSession."""
+
+    TRANSACTION = "transaction"  # AsyncSessionTransaction
+    CONNECTION = "connection"  # AsyncConnection
+
+
+# Session methods whose result is such an object: `begin()`/`begin_nested()`/`get_transaction()`
+# give an AsyncSessionTransaction, `connection()` an AsyncConnection.
 DERIVED_KINDS = {
-    "begin": "transaction", "begin_nested": "transaction", "get_transaction": "transaction",
-    "get_nested_transaction": "transaction", "connection": "connection",
+    "begin": Derived.TRANSACTION, "begin_nested": Derived.TRANSACTION, "get_transaction": Derived.TRANSACTION,
+    "get_nested_transaction": Derived.TRANSACTION, "connection": Derived.CONNECTION,
 }
+# What each is called after the rewrite, and the sync calls that give it (for reasons).
+DERIVED_ASYNC_TYPES = {Derived.TRANSACTION: "AsyncSessionTransaction", Derived.CONNECTION: "AsyncConnection"}
+DERIVED_SOURCES = {Derived.TRANSACTION: "begin()/begin_nested()", Derived.CONNECTION: "connection()"}
 # Per kind: the coroutine methods (awaited after the rewrite) and the plain ones. A method in
 # neither (`SessionTransaction.close()`, `Connection.begin()`) blocks the route.
 DERIVED_AWAITED = {
-    "transaction": frozenset({"commit", "rollback"}),
-    "connection": frozenset(
+    Derived.TRANSACTION: frozenset({"commit", "rollback"}),
+    Derived.CONNECTION: frozenset(
         {
             "execute", "scalar", "scalars", "exec_driver_sql", "stream", "stream_scalars", "commit",
             "rollback", "close", "invalidate", "execution_options", "run_sync", "get_raw_connection",
         }
     ),
 }
-DERIVED_PLAIN = {
-    "transaction": frozenset(),
-    "connection": frozenset(
+DERIVED_PLAIN: dict[Derived, frozenset[str]] = {
+    Derived.TRANSACTION: frozenset(),
+    Derived.CONNECTION: frozenset(
         {"in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction"}
     ),
 }
