@@ -1095,7 +1095,15 @@ class Project:
                 chains[fid] = []
         # Own openings have an empty chain; callers get the chain of callees down to it.
         direct = set(chains)
-        frontier = list(direct)
+        for fid, (_, function) in self.functions.items():
+            # `@with_session def f(session, ...)`: the project decorator's wrapper opens the
+            # Session each call of `f` runs on.
+            for decorator in function.decorators if fid not in chains else ():
+                found = self.function(decorator.callee)
+                if found is not None and (found[0].name, found[1].key) in direct:
+                    chains[fid] = [f"@{found[0].name}.{found[1].qualname}"]
+                    break
+        frontier = list(chains)
         while frontier:
             callee = frontier.pop()
             for edge in self.calls_to[callee]:

@@ -950,3 +950,38 @@ def test_1_an_include_router_dependency_sharing_the_session_blocks_every_route(c
         print(json.dumps({"status": status, "items": items}))
     """)
     assert result == {"status": 200, "items": ["pen"]}
+
+
+# ------------------------------------------- helpers opening their own Session
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_helper_opening_the_session_with_maker_begin_keeps_the_commit_on_exit(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            from db.engine import database_sessionmaker
+
+
+            def store(name: str) -> None:
+                with database_sessionmaker.begin() as session:
+                    session.add(Item(name=name, owner_id=1))
+            """,
+            """
+            @router.post("/items")
+            async def create_item(name: str):
+                store(name)
+                return {"ok": True}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert "async with async_database_sessionmaker.begin() as session:" in function(root, SUBSYSTEM, "store")
+    result = serve(root, kind, """
+        response = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+        print(json.dumps({"status": response.status_code, "items": list(items)}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}

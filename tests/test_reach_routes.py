@@ -982,3 +982,47 @@ def test_near_miss_add_route_on_a_local_that_is_no_router_adds_no_route(cli, app
     document = cli.json("phase1", root)
     assert all(h["function"] != "added_in_factory" for h in document["handlers"])
     assert "-async def added_in_factory" not in document["diff"]
+
+
+DECORATED = """
+import functools
+
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+def with_session(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with database_sessionmaker() as session:
+            return fn(session, *args, **kwargs)
+
+    return wrapper
+
+
+@with_session
+def count_rows(session, table):
+    return session.execute(text("select 1")).scalar_one()
+
+
+def plain(table):
+    return table
+
+
+@router.get("/count")
+async def count():
+    return {"n": count_rows("items")}
+
+
+@router.get("/plain")
+async def plain_route():
+    return {"n": plain("items")}
+"""
+
+
+def test_a_helper_whose_session_a_project_decorator_opens_is_session_work(cli, app):
+    root = app({"api/items.py": source(HEAD, DECORATED)})
+    _, document = check(cli, root)
+    assert [f["function"] for f in document["findings"]] == ["count"]
+    outcome(cli.json("phase1", root), "count", "convert", "opens its own synchronous Session")

@@ -56,6 +56,7 @@ from async_migrate.codemods.rules.am255_held_session_parallel import RULE as AM2
 from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE as AM256
 from async_migrate.codemods.rules.am257_session_method_as_value import RULE as AM257
 from async_migrate.codemods.rules.am258_session_derived_object_escapes import RULE as AM258
+from async_migrate.codemods.rules.am262_session_opened_with_arguments import RULE as AM262
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -906,6 +907,25 @@ class _Own:
         return Reason(self.rule.code, f"{where}: {self.message}")
 
 
+def _openers(project: Project, fid: FunctionId) -> list[_Own]:
+    """Sessions opened in a form the async session maker cannot take over (AM262)."""
+    _, function = project.functions[fid]
+    found: list[_Own] = []
+    for opened in project.opens_directly(fid):
+        call = next((c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None)
+        if call is not None and call.args:
+            written = opened.callee.rpartition(".")[2]
+            found.append(_Own(AM262, call.line, f"opens its Session as `{written}(...)` with arguments: the "
+                              "async session maker would not take them as they are"))
+    for decorator in function.decorators:
+        target = project.function(decorator.callee)
+        if target is not None and project.opens_directly((target[0].name, target[1].key)):
+            found.append(_Own(AM262, decorator.line, f"gets its Session from decorator @{decorator.text.lstrip('@')}, "
+                              "which opens it: as a coroutine the decorator's synchronous wrapper would never "
+                              "await it"))
+    return found
+
+
 def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     """What stops one function, on its own, from moving to AsyncSession."""
     module, function = project.functions[fid]
@@ -978,6 +998,7 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
+    found.extend(_openers(project, fid))
     if function.is_generator:
         found.append(_Own(AM216, function.line, _generator_text(project, function)))
     if ".<locals>." in function.qualname:

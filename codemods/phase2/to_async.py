@@ -256,7 +256,12 @@ class _AsyncBody(cst.CSTTransformer):
             helper, *rest = updated.args
             call = cst.Call(func=_renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
             return call.with_changes(lpar=updated.lpar, rpar=updated.rpar)
-        if action.rename is not None and action.kind in ("helper", "map", "open"):
+        func = updated.func
+        if action.rename is not None and action.kind == "open" and isinstance(func, cst.Attribute) and (
+            func.attr.value == "begin"
+        ):  # `SessionLocal.begin()`: the maker is renamed, its `begin()` (commit on exit) kept
+            updated = updated.with_changes(func=func.with_changes(value=_renamed(func.value, action.rename)))
+        elif action.rename is not None and action.kind in ("helper", "map", "open"):
             updated = updated.with_changes(func=_renamed(updated.func, action.rename))
         if id(original) in self.with_items and action.kind in ("begin", "open"):
             return updated
