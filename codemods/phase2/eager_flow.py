@@ -20,6 +20,7 @@ it does not model): the caller then falls back to the name-based analysis of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
@@ -30,9 +31,16 @@ Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the 
 _MAX_DEPTH = 24
 
 
+class OriginKind(Enum):
+    LOAD = "load"  # loaded by a query of the function (`load`), as `model` when resolved
+    SOURCE = "source"  # the result of a dependency (`dependency`): its reads are judged by name
+    UNVERIFIED = "unverified"  # loaded, but of a class the tool cannot see (`where` says which)
+    DICT = "dict"  # a dict literal whose values are traced (`term`)
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
-    kind: str  # load, source, unverified, dict
+    kind: OriginKind
     fid: FunctionId
     load: int = -1  # load: the index in `facts.Function.loads`
     model: str | None = None  # load: the class of the object (None: a relationship's target unknown)
@@ -174,7 +182,7 @@ class Flow:
             return None if picks else self._union(fid, term[1], ())
         if kind == "dict":
             if not picks:
-                return [Origin("dict", fid, term=term)]
+                return [Origin(OriginKind.DICT, fid, term=term)]
             if picks[0][0] != "key":
                 return None
             for key, value in term[1]:
@@ -194,15 +202,15 @@ class Flow:
         model = self.classes.resolve(load.model)
         if model is None:
             where = load.model or load.entity
-            return [Origin("unverified", fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
-        return self._pick(Origin("load", fid, number, model), picks)
+            return [Origin(OriginKind.UNVERIFIED, fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
+        return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
 
     def _pick(self, origin: Origin, picks: tuple) -> list[Origin] | None:
         """The origin of `picks` applied to an object of `origin`."""
         for pick in picks:
-            if origin.kind == "dict":
+            if origin.kind is OriginKind.DICT:
                 return self.resolve(origin.fid, origin.term, picks)
-            if origin.kind != "load":
+            if origin.kind is not OriginKind.LOAD:
                 return [origin]
             if pick[0] in ("iter", "item"):
                 continue  # an element of a loaded collection is an object of the same class
@@ -212,7 +220,7 @@ class Flow:
             if self.relationship(origin.model, attribute) is None:
                 return []  # a column or a method: not an ORM object to load into
             path = (*origin.path, (origin.model, attribute))
-            origin = Origin("load", origin.fid, origin.load, self.target(origin.model, attribute), path)
+            origin = Origin(OriginKind.LOAD, origin.fid, origin.load, self.target(origin.model, attribute), path)
         return [origin]
 
     def _parameter(
@@ -226,7 +234,7 @@ class Flow:
         if dependency is not None:
             text, dependency_fid = dependency
             where = f"the dependency {text} (parameter `{name}`)"
-            return [Origin("source", fid, where=where, dependency=dependency_fid)]
+            return [Origin(OriginKind.SOURCE, fid, where=where, dependency=dependency_fid)]
         callers = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in self.members]
         if not callers:
             return None

@@ -111,7 +111,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
-from async_migrate.codemods.phase2.eager_flow import Flow, Origin, Path, describe
+from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path, describe
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -436,7 +436,7 @@ class _Analysis:
         module, function = self.project.functions[fid]
         where = line or function.line
         for origin in origins:
-            if origin.kind == "load" and origin.model is not None:
+            if origin.kind is OriginKind.LOAD and origin.model is not None:
                 strategy = self.flow.relationship(origin.model, attribute)
                 if strategy is None:
                     self._member(root, fid, line, receiver, origin, attribute, "read", eager)
@@ -447,15 +447,15 @@ class _Analysis:
                     self._named_read(root, fid, line, receiver, attribute, eager)
                 elif not self._loaded(origin, attribute, eager):
                     self._add_fix(root, origin, (*origin.path, (origin.model, attribute)))
-            elif origin.kind == "load":
+            elif origin.kind is OriginKind.LOAD:
                 self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
                                 f"`{receiver}.{attribute}` reads through a relationship whose target class the "
                                 "tool cannot resolve: whether it loads lazily is unverified")
-            elif origin.kind == "unverified":
+            elif origin.kind is OriginKind.UNVERIFIED:
                 self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
                                 f"`{receiver}.{attribute}` reads an object of {origin.where}: whether "
                                 f"`{attribute}` is a relationship that loads lazily is unverified")
-            elif origin.kind == "source":
+            elif origin.kind is OriginKind.SOURCE:
                 self._named_read(root, fid, line, receiver, attribute, eager, source=origin)
                 self._named_member(root, fid, line, receiver, attribute, "read", eager, source=origin)
                 self._named_deferred(root, fid, line, receiver, attribute, eager, source=origin)
@@ -475,26 +475,26 @@ class _Analysis:
             self._named_member(root, fid, line, written, name, how, eager)
             return
         for origin in origins:
-            if how == "call" and name in _CONTAINER_METHODS and origin.kind != "load":
+            if how == "call" and name in _CONTAINER_METHODS and origin.kind is not OriginKind.LOAD:
                 # the flow does not tell a query's result or a list from its objects: on a model
                 # whose code it cannot see, these are taken for the container's
                 continue
-            if origin.kind == "unverified" and how != "getattr":
+            if origin.kind is OriginKind.UNVERIFIED and how != "getattr":
                 self._flow_risk(root, module, function, line or function.line, f"{written}.{name}", AM247,
                                 f"{_shown(written, name, how)} runs code of {origin.where}: whether it loads "
                                 "relationships lazily is unverified")
-            elif origin.kind == "unverified" or (origin.kind == "load" and origin.model is None):
+            elif origin.kind is OriginKind.UNVERIFIED or (origin.kind is OriginKind.LOAD and origin.model is None):
                 self._traced_read(root, fid, line, written, name or "?", [origin], eager)
-            elif origin.kind == "load" and how == "getattr" and not name:
+            elif origin.kind is OriginKind.LOAD and how == "getattr" and not name:
                 self._flow_risk(root, module, function, line or function.line, f"getattr({written})", AM247,
                                 f"`getattr({written}, ...)` reads an attribute named at run time on an object "
                                 f"of {self.classes.short(origin.model)}: whether it loads a relationship lazily "
                                 "is unverified")
-            elif origin.kind == "load" and how == "getattr":
+            elif origin.kind is OriginKind.LOAD and how == "getattr":
                 self._traced_read(root, fid, line, written, name, [origin], eager)
-            elif origin.kind == "load":
+            elif origin.kind is OriginKind.LOAD:
                 self._member(root, fid, line, written, origin, name, how, eager)
-            elif origin.kind == "source":
+            elif origin.kind is OriginKind.SOURCE:
                 self._named_member(root, fid, line, written, name, how, eager, source=origin)
 
     def _member(
@@ -537,7 +537,7 @@ class _Analysis:
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, f"{self.classes.short(owner)}.{attribute} is lazy=\"dynamic\", "
                                   "which AsyncSession cannot load at all")
-            elif not self._loaded(Origin("load", origin.fid, origin.load, owner, full[:-1]), attribute, eager):
+            elif not self._loaded(Origin(OriginKind.LOAD, origin.fid, origin.load, owner, full[:-1]), attribute, eager):
                 self._add_fix(root, origin, full, via=need.via)
 
     def _deferred(
@@ -551,7 +551,7 @@ class _Analysis:
         owner, column = path[-1]
         if not self._uncredited([_Relationship(owner, column, "select", owner)], column, eager):
             return
-        if self.fix and origin is not None and origin.kind == "load":
+        if self.fix and origin is not None and origin.kind is OriginKind.LOAD:
             self._add_fix(root, origin, path, via=via, deferred=True)
             return
         through = "" if summary is None else f" (through {summary.kind} {summary.member}, {summary.file}:{summary.line})"
@@ -849,17 +849,17 @@ class _Analysis:
     ) -> None:
         """The response model `model` validated from an object the flow traced to `origin`."""
         assert self.flow is not None
-        if origin.kind == "source":
+        if origin.kind is OriginKind.SOURCE:
             self._walk(root, module, function, line, model, path, stack, eager, source=origin)
             return
-        if origin.kind == "unverified" or (origin.kind == "load" and origin.model is None):
+        if origin.kind is OriginKind.UNVERIFIED or (origin.kind is OriginKind.LOAD and origin.model is None):
             if self.classes.fields(model):
                 what = origin.where or "a relationship whose target class the tool cannot resolve"
                 self._flow_risk(root, module, function, line, path, AM247,
                                 f"response model {path} is serialised from an object of {what}: whether its "
                                 "fields load relationships lazily is unverified")
             return
-        if origin.kind == "dict":
+        if origin.kind is OriginKind.DICT:
             pairs = dict(origin.term[1])
             for name, annotation in self.classes.fields(model):
                 field_path = f"{path}.{name}"
@@ -897,7 +897,7 @@ class _Analysis:
                 continue
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
-            target = Origin("load", origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
+            target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
 

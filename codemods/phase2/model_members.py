@@ -32,7 +32,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
-from async_migrate.codemods.phase2.eager_flow import Flow, Origin, Path
+from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import MODEL_BASES, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -255,7 +255,7 @@ class Members:
             return found
         self._active.add(key)
         before = self.flow.bound.get(fid)
-        self.flow.bound[fid] = (receiver, [Origin("load", fid, -1, cls, ())])
+        self.flow.bound[fid] = (receiver, [Origin(OriginKind.LOAD, fid, -1, cls, ())])
         try:
             for line, name, attribute in function.attributes:
                 self._use(found, fid, line, name, ("name", name), attribute, "read")
@@ -281,10 +281,10 @@ class Members:
                 found.unverified.append(f"{where}: `{written}.{name}` reads an object the tool cannot follow")
             return
         for origin in origins:
-            if origin.kind == "unverified":
+            if origin.kind is OriginKind.UNVERIFIED:
                 found.unverified.append(f"{where}: `{written}` is an object of {origin.where}")
                 continue
-            if origin.kind != "load" or origin.fid != fid or origin.load != -1:
+            if origin.kind is not OriginKind.LOAD or origin.fid != fid or origin.load != -1:
                 continue  # not the object: what the method loads or is given itself
             if origin.model is None:
                 found.unverified.append(
