@@ -15,8 +15,10 @@ with the Session) and the objects bound before it and read after it (an attribut
 argument, a returned value). Where the object is clearly one instance of the Session
 (`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
 fix is planned: `await db.refresh(obj)` right after the commit point (behind
-`if obj is not None:` when the query may find nothing). Where the object may be an ORM
-instance but cannot be refreshed there (a parameter, a list, a helper's result), the
+`if obj is not None:` when the query may find nothing); a list the Session loaded is
+refreshed object by object, and read through the names of its elements too
+(`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
+parameter, rows, a list it changed, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
 one does not (generated, or reused with `expire_on_commit=False`), every such read reloaded
@@ -39,6 +41,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -55,12 +58,17 @@ class Held(Enum):
     ONE = "one"  # an instance of the Session: refreshed after the commit
     MAYBE = "maybe"  # the same, or None (`get`, `one_or_none()`)
     PARAM = "param"  # a parameter that may be an ORM instance: not refreshable there
-    MANY = "many"  # a list of objects
+    MANY = "many"  # a list of objects, or rows: not refreshable one by one
+    EACH = "each"  # a list of instances its own query loaded: refreshed one by one
     UNKNOWN = "unknown"  # the result of a call given the Session
     NONE = "none"  # no ORM instance
 
 
-_DESCRIBED = {Held.PARAM: "a parameter", Held.MANY: "a list of objects", Held.UNKNOWN: "the result of a call"}
+_DESCRIBED = {
+    Held.PARAM: "a parameter",
+    Held.MANY: "a list phase two cannot show holds only objects its own query loaded",
+    Held.UNKNOWN: "the result of a call",
+}
 _ONE = frozenset({"one", "scalar_one"})
 _ONE_OR_NONE = frozenset({"first", "one_or_none", "scalar_one_or_none", "scalar", "get"})
 _MAPPED_BASES = frozenset({
@@ -75,12 +83,14 @@ _EXPIRES = frozenset({"rollback", "expire", "expire_all"})
 
 @dataclass(frozen=True, slots=True)
 class Refresh:
-    """`await session.refresh(name)` after the statement holding call `call` (by index)."""
+    """`await session.refresh(name)` after the statement holding call `call` (by index); with
+    `each`, a loop over the list `name` refreshing each object the Session still holds."""
 
     call: int
     session: str
     name: str
     maybe_none: bool
+    each: str = ""  # the loop variable (a name the module never uses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +134,21 @@ class Models:
         module = self.project.modules.get(module_name)
         if module is None or self.read is None:
             return None
-        if module.path not in self._trees:
-            try:
-                self._trees[module.path] = ast.parse(self.read(module.path))
-            except (OSError, SyntaxError, ValueError):
-                self._trees[module.path] = None
-        tree = self._trees[module.path]
+        tree = self.tree(module.path)
         if tree is None:
             return None
         return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
 
     def resolve(self, ref: str | None) -> str | None:
         return self.classes.resolve(ref)
+
+    def tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                self._trees[path] = ast.parse(self.read(path)) if self.read is not None else None
+            except (OSError, SyntaxError, ValueError):
+                self._trees[path] = None
+        return self._trees[path]
 
     def mapped(self, ref: str) -> bool:
         """A class with a table: `__tablename__`/`__table__` in it or a base, or `table=True`."""
@@ -276,6 +289,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     for binding in function.bindings:
         bindings.setdefault(binding.name, []).append(binding)
     params = {p.name: p for p in function.params}
+    # The source, for reads through other names (`for item in items`, `items[0]`).
+    body = expired_lists.Body(expired_lists.function_node(models.tree(module.path), function), names)
     planned: set[tuple[int, str]] = set()
     reported: set[str] = set()
     for call, session, is_commit in points:
@@ -286,9 +301,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 continue
             if call.method == "expire" and expiring and not any(a.name == name for a in call.args[:1]):
                 continue  # `db.expire(other)`
+            held = expired_lists.derived(function, name) if name not in params else {name}
             read_at = _read_after(function, name, call.line, session)
-            if read_at is None:
-                continue
             if any(
                 c.receiver in names and c.method in ("delete", "expunge") and c.line <= call.line
                 and any(a.name == name for a in c.args)
@@ -300,7 +314,26 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 continue  # bound after the commit: loaded fresh
             source = before[-1] if before else None
             kind, cls = _instance(project, models, function, module, source, params.get(name), names)
+            if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
+                kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
+            if kind is Held.MANY and source is not None and len(bindings.get(name, [])) == 1:
+                entity = expired_lists.entity_list(function, source, names)
+                if entity is not None and models.mapped(models.resolve(entity) or entity) and not any(
+                    body.changed(alias) for alias in expired_lists.aliases(function, name)
+                ):
+                    kind, cls = Held.EACH, models.resolve(entity)
             if kind is Held.NONE:
+                continue
+            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and _entity(models, function, source)
+            if kind in (Held.ONE, Held.MAYBE) and source is not None and not entity_object and body.selects_no_entity(
+                source.line, lambda written: _mapped_name(models, module, written)
+            ):
+                continue  # `db.scalar(select(func.count(...)))`: a number, no ORM object
+            if kind in (Held.MANY, Held.EACH) or read_at is None and entity_object:
+                # through other names (`for item in items`, `items[0]`, `first = items[0]`); for a
+                # list the first read in the source, so that a block names its line
+                read_at = body.read_after(name, held, call.line) or read_at
+            if read_at is None:
                 continue
             if call.method == "rollback" and expiring and kind is Held.ONE and source is not None and not source.expr.startswith("$"):
                 continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
@@ -309,55 +342,63 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             at_risk = expires_all or (
                 (bool(generated) if cls else models.any_generated())
                 and (kind is Held.ONE and source is not None and not source.expr.startswith("$")
-                     or _touched(function, name, source.line if source else 0, call.line, names))
+                     or _touched(function, held, source.line if source else 0, call.line, names))
             )
             if not at_risk:
                 continue
             if _refreshed(function, name, call.line, names):
                 continue
             point = f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
-            if kind in (Held.ONE, Held.MAYBE) and call.statement:
+            if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement:
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
-                    result.refreshes.append(Refresh(call.index, session, name, kind is Held.MAYBE))
+                    each = expired_lists.free_name(body.node, name) if kind is Held.EACH else ""
+                    result.refreshes.append(Refresh(call.index, session, name, kind is Held.MAYBE, each))
                 continue
+            kind = Held.MANY if kind is Held.EACH else kind  # a commit inside an expression: no loop there
             reported.add(name)
+            # A list: which one and where it is read, and a fix for each object in it.
+            what = f"{read_at[1]} (line {read_at[0]})" if kind is Held.MANY else read_at[1]
+            fix = (
+                f"`await {session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY
+                else f"`await {session}.refresh({name})`"
+            )
             if expiring:
                 message = (
-                    f"{read_at[1]} after `{session}.{call.method}()` (line {call.line}), which expires "
+                    f"{what} after `{session}.{call.method}()` (line {call.line}), which expires "
                     f"{'it' if call.method == 'expire' else 'every object'} whatever expire_on_commit says: the "
                     f"read is implicit IO and raises MissingGreenlet under AsyncSession; `{name}` is "
                     f"{_describe(kind)}, which phase two cannot refresh there; fix: add "
-                    f"`{session}.refresh({name})` after it"
+                    f"{fix} after it"
                 )
                 result.blocks.append(ExpiredRead(AM261, read_at[0], message))
             elif expires_all and not expiry.on_commit:
                 message = (
-                    f"{read_at[1]} after {point} (line {call.line}): the synchronous sessionmaker "
+                    f"{what} after {point} (line {call.line}): the synchronous sessionmaker "
                     f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
                     f"the async one{f' ({expiry.where})' if expiry.where else ''} does not, so it would "
                     f"return stale data (what a bulk UPDATE or raw "
                     f"SQL in the transaction changed); `{name}` is {_describe(kind)}, which phase two "
-                    f"cannot refresh there; fix: add `{session}.refresh({name})` after the commit"
+                    f"cannot refresh there; fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM259, read_at[0], message))
             elif expires_all:
                 message = (
-                    f"{read_at[1]} after {point} (line {call.line}): the async sessionmaker "
+                    f"{what} after {point} (line {call.line}): the async sessionmaker "
                     f"({expiry.where}) expires every object on commit"
                     f"{'' if UNREAD in expiry.where else ' (expire_on_commit=True)'}, so the read "
                     f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, which "
                     f"phase two cannot refresh there; fix: pass expire_on_commit=False to the async "
-                    f"sessionmaker, or add `await {session}.refresh({name})` after the commit"
+                    f"sessionmaker, or add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM248, read_at[0], message))
             else:
                 columns = ", ".join(sorted(generated)) if generated else "server-generated columns of a mapped class"
                 message = (
-                    f"{read_at[1]} after {point} (line {call.line}) may read {columns}, which the "
+                    f"{what} after {point} (line {call.line}) may read {columns}, which the "
                     f"database computes: the flush expires them, and the read raises MissingGreenlet under "
                     f"AsyncSession; `{name}` is {_describe(kind)}, which phase two cannot refresh there; "
-                    f"fix: add `await {session}.refresh({name})` after the commit"
+                    f"fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM249, read_at[0], message))
     return result
@@ -390,14 +431,15 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
     )
 
 
-def _touched(function: facts.Function, name: str, start: int, line: int, names: set[str]) -> bool:
+def _touched(function: facts.Function, held: set[str], start: int, line: int, names: set[str]) -> bool:
     """The object may be written by the flush at `line`: added to the Session, or an attribute
-    of it used, since it was bound (at `start`)."""
-    if any(start <= at < line for at, receiver, _ in function.attributes if receiver == name):
+    of it used, since it was bound (at `start`). `held`: its name, and those of its elements
+    for a list (`for item in items: item.done = True`)."""
+    if any(start <= at < line for at, receiver, _ in function.attributes if receiver in held):
         return True
     return any(
         c.receiver in names and c.method in ("add", "add_all", "merge") and start <= c.line <= line
-        and any(a.name == name for a in c.args)
+        and any(a.name in held for a in c.args)
         for c in function.calls
     )
 
@@ -447,6 +489,26 @@ def _instance(
     if last in _ONE_OR_NONE and expression.endswith("()"):
         return Held.MAYBE, None
     return Held.MANY, None
+
+
+def _entity(models: Models, function: facts.Function, binding: facts.Binding) -> bool:
+    """The name certainly holds one ORM instance (or None): `Model(...)`, `db.get(Model, pk)`,
+    or a query of one mapped entity (`db.scalars(select(Model)).first()`)."""
+    if not binding.expr.startswith("$"):
+        return True  # `Model(...)`: `_instance` checked the class is mapped
+    terms = function.holds.get(binding.name, ())
+    if len(terms) != 1 or terms[0][0] != "load":
+        return False
+    load = function.loads[terms[0][1]]
+    return load.model is not None and models.mapped(models.resolve(load.model) or load.model)
+
+
+def _mapped_name(models: Models, module: facts.Module, written: str) -> bool:
+    """Whether a name as written in a module (`Book`, `models.Book`) is a mapped class."""
+    head, _, rest = written.partition(".")
+    ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
+    cls = models.resolve(ref)
+    return cls is not None and models.mapped(cls)
 
 
 def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:

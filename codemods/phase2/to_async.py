@@ -277,7 +277,13 @@ class _AsyncBody(cst.CSTTransformer):
         added: list[cst.BaseStatement] = []
         for refresh in self.pending:
             refreshed = f"await {refresh.session}.refresh({refresh.name})"
-            if refresh.maybe_none:
+            if refresh.each:
+                # an object deleted or expunged meanwhile is detached, not expired: no refresh
+                each, session = refresh.each, refresh.session
+                added.append(cst.parse_statement(
+                    f"for {each} in {refresh.name}:\n    if {each} in {session}:\n        await {session}.refresh({each})\n"
+                ))
+            elif refresh.maybe_none:
                 added.append(cst.parse_statement(f"if {refresh.name} is not None:\n    {refreshed}\n"))
             else:
                 added.append(cst.parse_statement(f"{refreshed}\n"))
@@ -292,7 +298,10 @@ class _AsyncBody(cst.CSTTransformer):
         added = []
         for refresh in self.pending:
             text = f"await {refresh.session}.refresh({refresh.name})"
-            if refresh.maybe_none:
+            if refresh.each:  # no `for` statement after a `;`: a comprehension does the loop
+                each, session = refresh.each, refresh.session
+                text = f"[await {session}.refresh({each}) for {each} in {refresh.name} if {each} in {session}]"
+            elif refresh.maybe_none:
                 text += f" if {refresh.name} is not None else None"
             added.append(cst.Expr(cst.parse_expression(text)))
         self.pending = []

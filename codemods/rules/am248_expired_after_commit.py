@@ -6,8 +6,9 @@ reloads an expired attribute when it is read; under AsyncSession that read is im
 and raises MissingGreenlet, in the route or while FastAPI serialises the returned object.
 Phase two generates its async sessionmaker with `expire_on_commit=False`; when it reuses one
 that expires, it adds `await db.refresh(obj)` after the commit for an object the function
-made or loaded itself, and blocks the route when the object read after the commit came from
-elsewhere (a parameter, a list, a helper's result). A setting it cannot read (`**options`, a
+made or loaded itself (a list it loaded, `db.scalars(select(Model)).all()`, object by
+object), and blocks the route when the object read after the commit came from elsewhere (a
+parameter, rows, a list it changed, a helper's result). A setting it cannot read (`**options`, a
 variable, a factory of the project's own) counts as expiring, and the reason says so; a
 keyword of the dependency's own call (`AsyncSessionLocal(expire_on_commit=True)`) overrides
 the maker's.

@@ -89,3 +89,38 @@ def test_a_reused_async_maker_that_keeps_objects_blocks_the_same_read_with_am259
     reason = found["reasons"][found["codes"].index("AM259")]
     # the synchronous maker that reloaded, and the reused async one that does not
     assert "synchronous sessionmaker (db/engine.py:7)" in reason and "the async one (db/engine.py:" in reason, reason
+
+
+def test_a_list_of_rows_read_after_commit_blocks_with_am259_naming_the_list_and_line(phase2, entry, app_files):
+    document = phase2(
+        """
+        @router.post("/books/titles")
+        def titles(session: session_dependency):
+            rows = session.execute(select(Book)).all()
+            session.execute(select(Book.id))
+            session.commit()
+            return {"titles": [row[0].title for row in rows]}
+        """,
+        expiring(app_files),
+    )
+    found = entry(document, "titles")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM259")]
+    assert "`row` (an element of `rows`) is used (line 16)" in reason and "`rows` is a list" in reason, reason
+
+
+def test_near_miss_a_list_the_route_loaded_is_refreshed_object_by_object(phase2, entry, app_files):
+    document = phase2(
+        """
+        @router.post("/books/titles")
+        def titles(session: session_dependency):
+            books = session.scalars(select(Book)).all()
+            session.execute(select(Book.id))
+            session.commit()
+            return {"titles": [book.title for book in books]}
+        """,
+        expiring(app_files),
+    )
+    found = entry(document, "titles")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    assert "for book_2 in books:" in document["diff"] and "await session.refresh(book_2)" in document["diff"]

@@ -1,0 +1,265 @@
+"""Objects a commit expires, read afterwards through other names: lists and their elements.
+
+`expired_reads` finds the reads of a name after a commit point from the facts (`name.attr`, the
+name passed or returned). A list the function loaded (`items = db.scalars(select(Item)).all()`)
+is read through other names as well: `for item in items`, a comprehension, `items[0]`, or
+`first = items[0]` bound before the commit. The facts record those names' data flow
+(`Function.holds`); this module follows it, and reads the function's source for where the
+names are used after the commit.
+
+A list is refreshed element by element right after the commit point,
+
+    for item in items:
+        if item in db:  # deleted or expunged meanwhile: detached by the commit, not expired
+            await db.refresh(item)
+
+only when it certainly holds instances of one mapped class loaded by that Session (one entity:
+`select(Model)` through `scalars(...).all()`, `query(Model)...all()`, `list(db.scalars(...))`),
+is bound once, and is never changed (no method call on it, no item assigned, no `+=`): an
+object put in by the function may be one the Session does not hold. Anything else is blocked,
+naming the list and the line of the read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+
+from async_migrate.codemods import facts
+
+# Builtins whose result holds the elements of their argument (a list for `list`/`sorted`).
+_LISTS = frozenset({"list", "sorted", "tuple"})
+# Session methods whose argument is no read of the object's attributes.
+_NOT_READS = frozenset({"refresh", "delete", "add", "add_all", "expunge"})
+# Uses of a list that read no element: its length, whether it is empty, its identity.
+_SAFE_CALLS = frozenset({"len", "bool", "id", "isinstance"})
+
+
+def derived(function: facts.Function, name: str) -> set[str]:
+    """`name` and the names holding it or its elements, transitively: `alias = items`,
+    `for item in items`, `[i for i in items]`, `first = items[0]`, `a, b = items`."""
+    found = {name}
+    changed = True
+    while changed:
+        changed = False
+        for other, terms in function.holds.items():
+            if other not in found and any(_element_of(term, found) for term in terms):
+                found.add(other)
+                changed = True
+    return found
+
+
+def aliases(function: facts.Function, name: str) -> set[str]:
+    """`name` and the names bound to it as it is (`alias = items`), transitively."""
+    found = {name}
+    changed = True
+    while changed:
+        changed = False
+        for other, terms in function.holds.items():
+            if other not in found and any(t[:1] == ("name",) and t[1] in found for t in terms):
+                found.add(other)
+                changed = True
+    return found
+
+
+def _element_of(term: tuple, names: set[str]) -> bool:
+    kind = term[0] if term else ""
+    if kind == "name":
+        return term[1] in names  # `alias = items`: the same list
+    if kind in ("iter", "item"):
+        inner = term[1]
+        return inner[:1] == ("name",) and inner[1] in names or _element_of(inner, names)
+    return False
+
+
+def entity_list(function: facts.Function, binding: facts.Binding, names: set[str]) -> str | None:
+    """The mapped class of a list of instances the Session loaded (`db.scalars(select(M)).all()`,
+    `db.query(M)...all()`, `list(db.scalars(select(M)))`), bound by `binding`; else None."""
+    terms = function.holds.get(binding.name, ())
+    if len(terms) != 1:
+        return None
+    (term,) = terms
+    head = binding.expr.partition("(")[0]
+    if term[0] == "load" and binding.expr.startswith("$") and binding.expr.endswith(".all()"):
+        index = term[1]
+    elif term[0] == "tuple" and head in _LISTS and len(term[1]) == 1 and term[1][0][:1] == ("iter",) and (
+        term[1][0][1][:1] == ("load",)
+    ):
+        index = term[1][0][1][1]
+    else:
+        return None
+    load = function.loads[index]
+    if load.form not in ("select", "query") or load.session not in names:
+        return None
+    return load.model
+
+
+def session_result(function: facts.Function, name: str, names: set[str]) -> bool:
+    """Whether a name holds (elements of) what a Session call returned: `list(db.execute(...))`."""
+    calls = {c.index: c for c in function.calls}
+
+    for term in (t for held in function.holds.get(name, ()) for t in _containers(held)):
+        if term[0] == "load":
+            return True
+        if term[0] == "call" and isinstance(term[1], int):
+            call = calls.get(term[1])
+            if call is not None and call.receiver in names:
+                return True
+    return False
+
+
+def _containers(term: tuple) -> Iterator[tuple]:
+    """A term and what it holds as elements (not attributes: `[i.name for i in items]` holds
+    names, no objects)."""
+    yield term
+    kind = term[0] if term else ""
+    if kind in ("iter", "item"):
+        yield from _containers(term[1])
+    elif kind in ("tuple", "any"):
+        for part in term[1]:
+            yield from _containers(part)
+
+
+class Body:
+    """A function's source: where names are used after a line, and whether a list is changed."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]) -> None:
+        self.node = node
+        self.sessions = sessions
+        self._parents: dict[int, ast.AST] = {}
+        if node is not None:
+            for parent in ast.walk(node):
+                for child in ast.iter_child_nodes(parent):
+                    self._parents[id(child)] = parent
+
+    def read_after(self, name: str, names: set[str], line: int) -> tuple[int, str] | None:
+        """The first use after `line` of `name` or a name holding its elements that may read an
+        object's attributes: (line, what, as words)."""
+        if self.node is None:
+            return None
+        found: list[tuple[int, int, str]] = []
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
+                if node.lineno > line and not self._harmless(node):
+                    found.append((node.lineno, node.col_offset, self._describe(node, name)))
+        if not found:
+            return None
+        at, _, text = min(found)
+        return at, text
+
+    def _harmless(self, node: ast.Name) -> bool:
+        parent = self._parents.get(id(node))
+        if isinstance(parent, ast.Call) and node in parent.args:
+            func = parent.func
+            if isinstance(func, ast.Name) and func.id in _SAFE_CALLS:
+                return True
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+                func.value.id in self.sessions and func.attr in _NOT_READS
+            ):
+                return True
+        if isinstance(parent, ast.Compare) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in parent.ops):
+            return True
+        if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
+            return True
+        return isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
+
+    def _describe(self, node: ast.Name, name: str) -> str:
+        parent = self._parents.get(id(node))
+        if node.id != name:
+            if isinstance(parent, ast.Attribute):
+                return f"`{node.id}.{parent.attr}` (an element of `{name}`) is read"
+            return f"`{node.id}` (an element of `{name}`) is used"
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
+            return f"`{name}` is iterated"
+        if isinstance(parent, ast.Subscript):
+            return f"`{name}[...]` is read"
+        if isinstance(parent, ast.Attribute):
+            return f"`{name}.{parent.attr}` is read"
+        if isinstance(parent, ast.Return):
+            return f"`{name}` is returned"
+        return f"`{name}` is used"
+
+    def selects_no_entity(self, line: int, mapped: Callable[[str], bool]) -> bool:
+        """Whether the statement on `line` selects only columns and expressions, written inline
+        (`db.scalar(select(func.count(Item.id)))`, `db.query(Item.name).first()`): what it
+        returns holds no ORM object. `mapped`: whether a name as written is a mapped class."""
+        if self.node is None:
+            return False
+        found = False
+        for statement in ast.walk(self.node):
+            if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.lineno != line:
+                continue
+            for node in ast.walk(statement):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if called not in ("select", "query"):
+                    continue
+                found = True
+                for arg in node.args:
+                    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "label":
+                        arg = arg.func.value
+                    if isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and _dotted(arg.func) is not None and (
+                        not mapped(_dotted(arg.func) or "")
+                    ):
+                        continue  # `func.count(...)`, a literal
+                    written = _dotted(arg)
+                    if written is None or "." not in written or mapped(written) or not mapped(written.rsplit(".", 1)[0]):
+                        return False  # an entity, an alias, a local: maybe objects
+        return found
+
+    def changed(self, name: str) -> bool:
+        """Whether the function may put other objects in the list: a method call on it
+        (`items.append(x)`), an item assigned or deleted, `items += ...`, or the list passed
+        to a call that is not a builtin reading it."""
+        if self.node is None:
+            return True
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
+                return True  # `items.append`, `items.sort`: a list has no attribute worth reading
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name:
+                if not isinstance(node.ctx, ast.Load):
+                    return True
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+                return True
+            if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                func = node.func
+                if not (isinstance(func, ast.Name) and func.id in _SAFE_CALLS | {"enumerate", "zip", "sorted", "list"}):
+                    return True
+        return False
+
+
+def function_node(tree: ast.Module | None, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The definition a function's facts describe: by name and `def` line."""
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
+            if node.lineno == function.line or any(d.lineno == function.line for d in node.decorator_list):
+                return node
+    return None
+
+
+def free_name(node: ast.AST | None, list_name: str) -> str:
+    """A loop variable for a refresh loop over `list_name` in the function `node`: a word its
+    source never uses, so the new local shadows nothing (a global it reads, a closure's name)."""
+    text = ast.unparse(node) if node is not None else ""
+    base = list_name[:-1] if list_name.endswith("s") and len(list_name) > 2 else f"{list_name}_item"
+    if not base.isidentifier():
+        base = "item"
+    candidate, number = base, 1
+    while re.search(rf"\b{re.escape(candidate)}\b", text):
+        number += 1
+        candidate = f"{base}_{number}"
+    return candidate
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner is not None else None
+    return None
