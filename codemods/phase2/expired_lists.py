@@ -25,8 +25,12 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.expired_reads import Models
 
 # Builtins whose result holds the elements of their argument (a list for `list`/`sorted`).
 _LISTS = frozenset({"list", "sorted", "tuple"})
@@ -120,6 +124,25 @@ def _containers(term: tuple) -> Iterator[tuple]:
         for part in term[1]:
             yield from _containers(part)
 
+
+def entity(models: Models, function: facts.Function, binding: facts.Binding) -> bool:
+    """The name certainly holds one ORM instance (or None): `Model(...)`, `db.get(Model, pk)`,
+    or a query of one mapped entity (`db.scalars(select(Model)).first()`)."""
+    if not binding.expr.startswith("$"):
+        return True  # `Model(...)`: `_instance` checked the class is mapped
+    terms = function.holds.get(binding.name, ())
+    if len(terms) != 1 or terms[0][0] != "load":
+        return False
+    load = function.loads[terms[0][1]]
+    return load.model is not None and models.mapped(models.resolve(load.model) or load.model)
+
+
+def mapped_name(models: Models, module: facts.Module, written: str) -> bool:
+    """Whether a name as written in a module (`Book`, `models.Book`) is a mapped class."""
+    head, _, rest = written.partition(".")
+    ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
+    cls = models.resolve(ref)
+    return cls is not None and models.mapped(cls)
 
 class Body:
     """A function's source: where names are used after a line, and whether a list is changed."""

@@ -324,9 +324,9 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                     kind, cls = Held.EACH, models.resolve(entity)
             if kind is Held.NONE:
                 continue
-            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and _entity(models, function, source)
+            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and expired_lists.entity(models, function, source)
             if kind in (Held.ONE, Held.MAYBE) and source is not None and not entity_object and body.selects_no_entity(
-                source.line, lambda written: _mapped_name(models, module, written)
+                source.line, lambda written: expired_lists.mapped_name(models, module, written)
             ):
                 continue  # `db.scalar(select(func.count(...)))`: a number, no ORM object
             if kind in (Held.MANY, Held.EACH) or read_at is None and entity_object:
@@ -489,26 +489,6 @@ def _instance(
     if last in _ONE_OR_NONE and expression.endswith("()"):
         return Held.MAYBE, None
     return Held.MANY, None
-
-
-def _entity(models: Models, function: facts.Function, binding: facts.Binding) -> bool:
-    """The name certainly holds one ORM instance (or None): `Model(...)`, `db.get(Model, pk)`,
-    or a query of one mapped entity (`db.scalars(select(Model)).first()`)."""
-    if not binding.expr.startswith("$"):
-        return True  # `Model(...)`: `_instance` checked the class is mapped
-    terms = function.holds.get(binding.name, ())
-    if len(terms) != 1 or terms[0][0] != "load":
-        return False
-    load = function.loads[terms[0][1]]
-    return load.model is not None and models.mapped(models.resolve(load.model) or load.model)
-
-
-def _mapped_name(models: Models, module: facts.Module, written: str) -> bool:
-    """Whether a name as written in a module (`Book`, `models.Book`) is a mapped class."""
-    head, _, rest = written.partition(".")
-    ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
-    cls = models.resolve(ref)
-    return cls is not None and models.mapped(cls)
 
 
 def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:
