@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness
 from test_phase2_objects import apply_objects, methods_of
-from test_phase2_rules import handler, helper, read
+from test_phase2_rules import dedent, handler, helper, read
 from test_phase2_soundness import KINDS, routes, serve
 
 service = test_phase2_soundness.service
@@ -366,3 +366,70 @@ def test_near_miss_a_class_dependency_also_injected_by_synchronous_routes_blocks
         print(json.dumps({"made": made, "rows": rows}))
     """)
     assert result == {"made": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_parallel_class_calls_its_own_twinned_methods_by_their_names(cli, service, kind):
+    # The service lives outside the subsystem, and a route that stays synchronous uses it:
+    # it gets a parallel async class, in which `name_of` calls `self.get_or_404()`. The method
+    # keeps its name in the copy, so the call must too (not `self.get_or_404_async()`).
+    module = dedent("""
+        from fastapi import Depends
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from db.engine import get_db_session
+        from models import Item
+
+
+        class ItemRepo:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+
+            def get(self, ident: int) -> Item | None:
+                return self.session.get(Item, ident)
+
+
+        class ItemService:
+            def __init__(self, db: Session = Depends(get_db_session)) -> None:
+                self.db = db
+                self.items = ItemRepo(db)
+
+            def get_or_404(self, item_id: int) -> Item:
+                item = self.items.get(item_id)
+                if item is None:
+                    raise LookupError(item_id)
+                return item
+
+            def name_of(self, item_id: int) -> str:
+                item = self.get_or_404(item_id)
+                self.db.refresh(item)
+                return item.name
+    """)
+    items = routes(
+        "from services.items import ItemService",
+        """
+        @router.get("/items/{item_id}/name")
+        async def item_name(item_id: int, svc: ItemService = Depends(ItemService)):
+            return {"name": svc.name_of(item_id)}
+
+
+        @router.post("/items/touch")
+        def touch(svc: ItemService = Depends(ItemService)):
+            svc.db.commit()
+            return {"ok": True}
+        """,
+    )
+    root = service({SUBSYSTEM: items, "services/__init__.py": "", "services/items.py": module})
+    document = apply_objects(cli, root)
+    assert handler(document, "item_name")["action"] == "migrate", handler(document, "item_name")
+    text = read(root, "services/items.py")
+    assert "        item = await self.get_or_404(item_id)" in text
+    assert "get_or_404_async" not in text
+    result = serve(root, kind, """
+        with Sync() as s:
+            s.add_all([Item(name="a", owner_id=1), Item(name="b", owner_id=2)])
+            s.commit()
+        print(json.dumps(client.get("/items/2/name").json()))
+    """)
+    assert result == {"name": "b"}

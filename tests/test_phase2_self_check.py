@@ -84,6 +84,19 @@ def test_a_project_coroutine_called_without_await_blocks_the_route(cli, app, mon
     assert_refused(cli, app, "api.items.create_item calls the coroutine function api.items.store without `await`")
 
 
+def test_a_call_renamed_to_a_twin_nothing_defines_blocks_the_route(cli, app, monkeypatch):
+    original = plan._plan_calls
+
+    def rename_helper(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        for action in fplan.calls.values():
+            if getattr(action.kind, "value", action.kind) == "helper":
+                action.rename = "store_nowhere"
+
+    monkeypatch.setattr(plan, "_plan_calls", rename_helper)
+    assert_refused(cli, app, "calls `store_nowhere()`, which the rewrite introduces and nothing defines")
+
+
 def test_a_request_left_with_two_sessions_blocks_the_route(cli, service, monkeypatch):
     root = service({
         "api/items.py": routes(

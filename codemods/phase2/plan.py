@@ -115,6 +115,13 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     function_twins = {d: twins[d] for d in dependency_twins if d in twins and not class_dependency(project, d)}
     aliases = _alias_twins(project, function_twins, plans, parallel)
     existing = {fid for fid, d in closure.helpers.items() if d.existing}
+    # A method of a class with a parallel async class keeps its name in the copy: calls of it
+    # (`self.get_or_404(...)` in the copy, `service.get(...)` on an injected copy) are not renamed.
+    copied = set(parallel) | set(closure.existing_parallel)
+    call_twins = {
+        fid: twin for fid, twin in twins.items()
+        if (holder := holders.holder_of(project, fid)) is None or holder.ref not in copied
+    }
     for fid in sorted(migrated - existing):
         module, function = project.functions[fid]
         plan = plans.setdefault(module.path, FilePlan())
@@ -130,7 +137,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan = FunctionPlan(function.key, twin=twins.get(fid), refreshes=list(closure.refreshes.get(fid, ())))
             plan.functions[function.key] = fplan
         _plan_renames(project, fid, fplan, plan, parallel)
-        _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack)
+        _plan_calls(project, fid, fplan, plan, migrated, call_twins, mappings, stack)
         is_dependency = fid in dependency_twins or fid in closure.in_place_dependencies
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:

@@ -166,6 +166,8 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     for line, why in chained(before_function, before.session_names(original), held_method):
         found.append(_violation(before, original, f"{function.qualname}: {why}, a coroutine on the object the "
                                 "AsyncSession returned, which the rewrite does not await", (before_module.path, line)))
+    for call, name in _undefined_names(after, fid, before_function):
+        flag(call.line, f"calls `{name}()`, which the rewrite introduces and nothing defines", call)
     held = _held_async(after, fid)
     for call in function.calls:
         if call.func is None or call.offloaded:
@@ -181,6 +183,47 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         elif method == "query" or method in UNAVAILABLE_METHODS:
             flag(call.line, f"{what} does not exist on AsyncSession", call)
     return found
+
+
+def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) -> list[tuple[facts.Call, str]]:
+    """Calls the rewrite introduced (their name is not called in the original) of a module-level
+    name nothing defines or imports, or of a `self.`/`cls.` method the class order lacks: a
+    renamed call whose twin was never written."""
+    import builtins
+
+    from async_migrate.codemods.classes import project_classes
+
+    module, function = after.functions[fid]
+    before_names = {c.callee for c in original.calls} | {c.func for c in original.calls}
+    owner = function.qualname.rpartition(".")[0]
+    classes = project_classes(after)
+    owner_ref = classes.resolve(f"{module.name}.{owner}") if owner else None
+    found: list[tuple[facts.Call, str]] = []
+    for call in function.calls:
+        if call.nested or (call.callee in before_names and call.func in before_names):
+            continue
+        callee = call.callee
+        if callee is not None and "." not in callee and not hasattr(builtins, callee) and "*" not in module.imports:
+            found.append((call, callee))
+        elif owner_ref is not None and call.receiver in ("self", "cls") and call.method is not None:
+            bases = classes.by_ref[owner_ref][1].bases
+            # a base outside the project may define it; only a class order read whole is judged
+            complete = all(classes.resolve(base) is not None or base in _PLAIN_BASES for base in bases)
+            order = classes.mro(owner_ref)
+            if complete and all(
+                classes.resolve(base) is not None or base in _PLAIN_BASES
+                for cls in order for base in classes.by_ref[cls][1].bases
+            ) and not any(
+                call.method in classes.methods.get(cls, {}) or call.method in classes.by_ref[cls][1].names
+                or "__getattr__" in classes.methods.get(cls, {})
+                for cls in order
+            ):
+                found.append((call, f"{call.receiver}.{call.method}"))
+    return found
+
+
+# Bases that define no methods a project class would call on itself by a twin's name.
+_PLAIN_BASES = frozenset({"object", "typing.Generic", "abc.ABC"})
 
 
 def _only_stored(after: Project, callee: facts.Function, param: facts.Param | None) -> bool:
