@@ -623,6 +623,8 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
                 print_lines(err, [f"would change {change.path}" for change in result.changed])
         for blocker in (result.subsystem or {}).get("global_blockers", []):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
+        for follow_up in (result.subsystem or {}).get("override_follow_ups", []):
+            print_lines(err, [f"follow-up: {follow_up}"], "yellow")
         _warn(err, result.project.notices)
         print_errors(err, result.errors)
         last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))

@@ -608,5 +608,9 @@ def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:
         "blockers": sorted(blockers, key=lambda b: (b["file"], b["line"])),
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
-        "follow_ups": [*stack.notes, *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages)],
+        "follow_ups": [
+            *stack.notes, *stack.overrides,
+            *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages),
+        ],
+        "override_follow_ups": list(stack.overrides),
     }

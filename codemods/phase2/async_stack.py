@@ -10,7 +10,9 @@ planned next to their synchronous counterparts, or the plan carries blockers
 that say what stops it and what to do.
 
 The plan's records are in `stack_plan`, the engine-keyword policy in `engine_options`,
-the codemods that carry the plan out in `stack_codemods`.
+what the synchronous stack does beside opening sessions (listeners, a session dependency that
+does more, `dependency_overrides`) in `stack_extras`, the codemods that carry the plan out in
+`stack_codemods`.
 
 Over 500 lines: one `_Analysis` walks the stack in order (what exists, the synchronous
 side, commit on exit, what to generate) and every step reads the findings of the others.
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.phase2 import engine_options, stack_source
+from async_migrate.codemods.phase2 import engine_options, stack_extras, stack_source
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
@@ -46,12 +48,15 @@ from async_migrate.codemods.rules.am234_sessionmaker_bound_to_local import RULE 
 from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
+from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
+from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_ENGINE_CONSTRUCTORS,
     ASYNC_SESSIONMAKERS,
     FROM_CONFIG,
     PLAIN_SESSIONMAKERS,
+    SCOPED_SESSION_MAKERS,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_SESSION, SQLMODEL_SESSION_TYPES
 
@@ -328,10 +333,18 @@ class _Analysis:
         return False
 
     def run(self) -> StackPlan:
+        self._run()
+        self._override_notes()
+        return self.plan
+
+    def _run(self) -> StackPlan:
         plan = self.plan
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
         self.commits = self._sync_commits()
+        if plan.blockers:
+            return plan
+        self._stack_extras()
         if plan.blockers:
             return plan
         self._check_reused_database()
@@ -357,6 +370,105 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    # ------------------------------------------------- what the sync stack does more
+
+    def _providers(self) -> list[tuple[str, str]]:
+        """The sync session dependencies the async one replaces: those the routes inject (else all),
+        test code aside."""
+        dependencies = {
+            fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))
+        }
+        return sorted((self._route_dependencies() & dependencies) or dependencies)
+
+    def _stack_extras(self) -> None:
+        """AM271 (the sync session dependency does more than the async one would) and AM270
+        (listeners on the sync engine or sessionmaker): see `stack_extras`."""
+        if self.read is None:
+            return  # no module text (check's own analysis): nothing is generated from this plan
+        texts = stack_extras.Texts(self.read)
+        config = self.config
+        dependency = self._found_dependency
+        reused = (dependency.module, dependency.function) if dependency is not None and dependency.function else None
+        providers = [self.project.functions[fid] for fid in self._providers()]
+        name = dependency.name if dependency is not None else config.async_dependency
+        for path, line, message in stack_extras.provider_blockers(self.project, texts, providers, reused, name):
+            self._block(AM271, path, line, message)
+        production = [m for m in self.project.modules.values() if not is_test_path(m.path)]
+        engine = self._found_engine
+        maker = self._found_maker
+        names = (
+            engine.name if engine is not None else config.async_engine,
+            maker.name if maker is not None else config.async_sessionmaker,
+        )
+        for path, line, message in stack_extras.listener_blockers(
+            self.project, texts, production, self._sync_stack(), names
+        ):
+            self._block(AM270, path, line, message)
+
+    def _sync_stack(self) -> stack_extras.SyncStack:
+        canonical = self.canonical
+        engines, factories = set(), set()
+        for ref, _ in self._sync_engines():
+            if ref is None:
+                continue
+            engines.add(canonical(ref) or ref)
+            found = self._value_at(ref)
+            factory = self.project.function(found.value.ref) if found is not None and found.value is not None else None
+            if factory is not None:
+                factories.add(f"{factory[0].name}.{factory[1].qualname}")
+        pool, _, _ = self._sync_pool()
+        makers = {canonical(f"{m.module.name}.{m.name}") or m.name for m in pool}
+        for module, name, value in self.values():
+            first = next((a for a in value.args if a.keyword is None), None) if value.kind == "call" else None
+            if first is not None and canonical(value.ref) in SCOPED_SESSION_MAKERS and canonical(first.ref) in makers:
+                makers.add(canonical(f"{module.name}.{name}") or name)
+        bases = stack_extras.SQLMODEL_BASES if self.session_class else stack_extras.SESSION_BASES
+        classes: set[str] = set()
+        for maker in pool:
+            for arg in maker.value.args if maker.value is not None else ():
+                if arg.keyword == "class_":
+                    classes |= self._class_chain(arg.ref)
+        carried = set(bases)
+        if self._found_maker is not None and self._found_maker.value is not None:
+            for arg in self._found_maker.value.args:
+                if arg.keyword == "sync_session_class":
+                    carried |= self._class_chain(arg.ref)
+        async_engine = self._found_engine
+        return stack_extras.SyncStack(
+            engines, factories, makers, classes - bases, carried,
+            canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
+        )
+
+    def _class_chain(self, ref: str | None) -> set[str]:
+        """A class and its bases, as canonical references, through the project's classes."""
+        found: set[str] = set()
+        todo = [self.canonical(ref)]
+        while todo:
+            current = todo.pop()
+            if current is None or current in found:
+                continue
+            found.add(current)
+            owner, _, name = current.rpartition(".")
+            module = self.project.modules.get(owner)
+            cls = next((c for c in module.classes if c.qualname == name), None) if module is not None else None
+            if cls is not None:
+                todo.extend(self.canonical(b) for b in cls.bases)
+        return found
+
+    def _override_notes(self) -> None:
+        """Follow-ups for each `dependency_overrides[<sync session dependency>] = ...` under PATH."""
+        dependency = self.plan.async_dependency
+        if self.read is None or dependency is None:
+            return
+        providers = {
+            self.canonical(f"{module.name}.{function.qualname}") or function.qualname
+            for module, function in (self.project.functions[fid] for fid in self._providers())
+        }
+        self.plan.overrides = stack_extras.override_notes(
+            self.project, stack_extras.Texts(self.read), self.project.modules.values(), providers,
+            dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
+        )
 
     # ------------------------------------------------------ reused database
 

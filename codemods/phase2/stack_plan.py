@@ -117,6 +117,9 @@ class StackPlan:
 
     blockers: list[Blocker] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # follow-ups for the report
+    # Follow-ups the terminal summary shows too: `dependency_overrides[<sync dependency>]` that
+    # migrated routes no longer reach (tests would write to the application's database).
+    overrides: list[str] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)  # sync driver -> async driver -> package
     sessionmaker: Piece | None = None  # the synchronous one
     engine: Piece | None = None  # the synchronous engine it is bound to

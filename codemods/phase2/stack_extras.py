@@ -1,0 +1,492 @@
+"""What the synchronous stack does per request that a generated async stack would not.
+
+Phase two replaces the session dependency the routes reach with an async one that only opens
+a session, yields it and (when the sync one does) commits, and binds it to a new engine and
+sessionmaker. Three things the synchronous stack may do beside that are read here, from the
+modules' text:
+
+- `provider_extras`: statements of the sync session dependency other than the shapes the
+  generated one reproduces (open from the sessionmaker, `yield`, commit / rollback / close,
+  `try` / `except` / `finally` around them), and its parameters. `db.info["tenant"] = ...`
+  left behind means a query filter keyed on it stops filtering: AM271 blocks the stack.
+- `listeners`: `event.listen(...)` / `@event.listens_for(...)` on the sync engine, the sync
+  sessionmaker or the Session subclass it makes. The async engine is another Engine and the
+  async sessionmaker another factory, so these never run for migrated routes (PRAGMA
+  foreign_keys, before_flush normalisation): AM270 blocks the stack. Listeners on the
+  `Session` class itself and on mapped classes reach the async stack too (an AsyncSession
+  runs a sync Session of class `sync_session_class`, `Session` by default) and are left.
+- `overrides`: `app.dependency_overrides[get_db] = ...` (tests included) no longer applies to
+  routes that depend on the async dependency: a follow-up names each.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import Project
+
+LISTEN = frozenset({
+    "sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
+    "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for",
+})
+# Session classes an AsyncSession's synchronous Session is an instance of: a class-level
+# listener on one of these runs for the async stack's sessions too.
+SESSION_BASES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"})
+SQLMODEL_BASES = SESSION_BASES | {"sqlmodel.Session", "sqlmodel.orm.session.Session"}
+_ENDS_SESSION = frozenset({"commit", "rollback", "close"})
+
+
+class Texts:
+    """Module syntax trees by path, each read and parsed once."""
+
+    def __init__(self, read: Callable[[str], str] | None) -> None:
+        self.read = read
+        self._trees: dict[str, tuple[str, ast.Module] | None] = {}
+
+    def get(self, path: str) -> tuple[str, ast.Module] | None:
+        if path not in self._trees:
+            found = None
+            if self.read is not None:
+                try:
+                    text = self.read(path)
+                    found = (text, ast.parse(text))
+                except (OSError, SyntaxError, ValueError):
+                    found = None
+            self._trees[path] = found
+        return self._trees[path]
+
+
+def dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = dotted(node.value)
+        return None if owner is None else f"{owner}.{node.attr}"
+    return None
+
+
+def absolute(module: facts.Module, name: str) -> str:
+    head, _, rest = name.partition(".")
+    base = module.imports.get(head, f"{module.name}.{head}")
+    return f"{base}.{rest}" if rest else base
+
+
+def first_line(text: str, node: ast.AST) -> str:
+    segment = ast.get_source_segment(text, node) or ast.unparse(node)
+    line = segment.splitlines()[0].strip() if segment else ""
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+# ------------------------------------------------------------------ listeners
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    path: str
+    line: int
+    written: str  # the registering call's first line, as written
+    target: str  # the target expression, as written
+    ref: str | None  # the target resolved and canonical; None for a local or an expression
+    identifier: str | None  # "connect", "before_flush"; None when not a literal
+    scope: str | None  # "module.qualname" of the enclosing function; None at module level
+    local: bool  # the target is a name local to that function
+    handler: str  # the listening function, as written ("?" when not given)
+
+
+def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
+    """Every `event.listen(target, ...)` and `@event.listens_for(target, ...)` in `modules`."""
+    for module in modules:
+        found = texts.get(module.path)
+        if found is None or "listen" not in found[0]:
+            continue
+        text, tree = found
+        yield from _walk(project, module, text, tree.body, None, set(), "")
+
+
+def _walk(
+    project: Project, module: facts.Module, text: str, nodes: Iterable[ast.AST], scope: str | None,
+    local: set[str], prefix: str,
+) -> Iterator[Listener]:
+    for child in nodes:
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in child.decorator_list:
+                for found in _walk(project, module, text, [decorator], scope, local, prefix):
+                    yield found if found.handler != "?" else _with_handler(found, child.name)
+            qualname = f"{prefix}{child.name}"
+            names = {a.arg for a in ast.walk(child.args) if isinstance(a, ast.arg)}
+            names |= {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            yield from _walk(project, module, text, child.body, f"{module.name}.{qualname}", names, qualname + ".")
+        elif isinstance(child, ast.ClassDef):
+            yield from _walk(project, module, text, child.body, scope, local, f"{prefix}{child.name}.")
+        else:
+            yield from _walk_node(project, module, text, child, scope, local)
+            yield from _walk(project, module, text, ast.iter_child_nodes(child), scope, local, prefix)
+
+
+def _walk_node(
+    project: Project, module: facts.Module, text: str, node: ast.AST, scope: str | None, local: set[str]
+) -> Iterator[Listener]:
+    if not isinstance(node, ast.Call) or not node.args:
+        return
+    callee = dotted(node.func)
+    if callee is None or project.canonical(absolute(module, callee)) not in LISTEN:
+        return
+    target = node.args[0]
+    name = dotted(target)
+    is_local = name is not None and name.split(".")[0] in local
+    ref = project.canonical(absolute(module, name)) if name is not None and not is_local else None
+    second = node.args[1] if len(node.args) > 1 else None
+    identifier = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else None
+    handler = ast.unparse(node.args[2]) if len(node.args) > 2 else "?"
+    yield Listener(
+        module.path, node.lineno, first_line(text, node), ast.unparse(target), ref, identifier, scope, is_local,
+        handler,
+    )
+
+
+def _with_handler(found: Listener, name: str) -> Listener:
+    return Listener(
+        found.path, found.line, "@" + found.written.lstrip("@"), found.target, found.ref, found.identifier,
+        found.scope, found.local, name,
+    )
+
+
+# ----------------------------------------------------------- provider extras
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    path: str
+    line: int
+    written: str
+    normalised: str  # the statement with the session's name replaced and awaits dropped
+    label: str = ""  # "parameter " for a parameter
+
+
+def function_node(texts: Texts, module: facts.Module, function: facts.Function) -> tuple[str, ast.AST] | None:
+    found = texts.get(module.path)
+    if found is None:
+        return None
+    text, tree = found
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
+            if node.lineno == function.line or any(d.lineno == function.line for d in node.decorator_list):
+                return text, node
+    return None
+
+
+def provider_extras(project: Project, texts: Texts, module: facts.Module, function: facts.Function) -> list[Extra] | None:
+    """What a session dependency does beyond opening, yielding, committing, rolling back and
+    closing its session: each other statement, and each parameter other than a maker it
+    opens. None when its text cannot be read (the caller cannot show it does nothing more)."""
+    found = function_node(texts, module, function)
+    if found is None:
+        return None
+    text, node = found
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    reader = _Provider(project, module, text)
+    reader.statements(node.body, top=True)
+    params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    params += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+    extras = [
+        Extra(module.path, arg.lineno, first_line(text, arg), f"param:{arg.arg}", "parameter ")
+        for arg in params if arg.arg not in reader.openers_used
+    ]
+    return extras + reader.extras
+
+
+class _Provider:
+    def __init__(self, project: Project, module: facts.Module, text: str) -> None:
+        self.project, self.module, self.text = project, module, text
+        self.sessions: set[str] = set()
+        self.openers_used: set[str] = set()
+        self.extras: list[Extra] = []
+
+    def _flag(self, statement: ast.stmt) -> None:
+        self.extras.append(Extra(
+            self.module.path, statement.lineno, first_line(self.text, statement), normalise(statement, self.sessions)
+        ))
+
+    def _opens(self, node: ast.expr | None) -> bool:
+        """`maker()`, `maker.begin()`, `Session(engine)`, `session.begin()`."""
+        if not isinstance(node, ast.Call):
+            return False
+        name = dotted(node.func)
+        if name is None:
+            return False
+        head, _, rest = name.partition(".")
+        if head in self.sessions and rest == "begin":
+            return True
+        if self.project.is_sessionmaker(absolute(self.module, name)):
+            self.openers_used.add(head)
+            return True
+        return False
+
+    def statements(self, body: list[ast.stmt], top: bool = False, handler: bool = False) -> None:
+        for index, statement in enumerate(body):
+            if index == 0 and top and _docstring(statement):
+                continue
+            if not self._allowed(statement, handler):
+                self._flag(statement)
+
+    def _allowed(self, statement: ast.stmt, handler: bool) -> bool:
+        if isinstance(statement, ast.Pass):
+            return True
+        if isinstance(statement, ast.Raise):
+            return statement.exc is None  # a bare re-raise; raising anything else is behaviour
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            if not all(self._opens(item.context_expr) for item in statement.items):
+                return False
+            for item in statement.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    self.sessions.add(item.optional_vars.id)
+                elif item.optional_vars is not None:
+                    return False
+            self.statements(statement.body)
+            return True
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._opens(statement.value):
+                self.sessions.add(targets[0].id)
+                return True
+            return False
+        if isinstance(statement, ast.Return):
+            value = statement.value
+            return isinstance(value, ast.Name) and value.id in self.sessions or self._opens(value)
+        if isinstance(statement, ast.Expr):
+            value = statement.value
+            if isinstance(value, ast.Yield):
+                return isinstance(value.value, ast.Name) and value.value.id in self.sessions
+            if isinstance(value, ast.Await):
+                value = value.value
+            if isinstance(value, ast.Call) and not value.args and not value.keywords:
+                name = dotted(value.func)
+                head, _, method = (name or "").partition(".")
+                # commit only where it runs when the request succeeded: the generated
+                # dependency never commits the work of a request that failed
+                if head in self.sessions and method in _ENDS_SESSION and not (handler and method == "commit"):
+                    return True
+            return False
+        if isinstance(statement, (ast.Try, ast.TryStar)):
+            self.statements(statement.body)
+            self.statements(statement.orelse)
+            for except_handler in statement.handlers:
+                self.statements(except_handler.body, handler=True)
+            self.statements(statement.finalbody, handler=True)
+            return True
+        return False
+
+
+def _docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def normalise(node: ast.AST, sessions: set[str]) -> str:
+    """A statement as text with the session's own name and `await` out of the way, to find
+    the same statement in an async dependency that names its session otherwise."""
+    text = ast.unparse(node)
+    for name in sessions:
+        text = re.sub(rf"\b{re.escape(name)}\b", "<session>", text)
+    return re.sub(r"\bawait\s+", "", text)
+
+
+def body_statements(node: ast.AST, sessions: set[str]) -> set[str]:
+    """Every statement of a function, at any depth, normalised."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.stmt) and child is not node:
+            found.add(normalise(child, sessions))
+    return found
+
+
+def session_names(node: ast.AST) -> set[str]:
+    """Names bound by `with ... as name` / `async with ... as name` in a function."""
+    return {
+        item.optional_vars.id
+        for child in ast.walk(node) if isinstance(child, (ast.With, ast.AsyncWith))
+        for item in child.items if isinstance(item.optional_vars, ast.Name)
+    } | {
+        child.targets[0].id
+        for child in ast.walk(node)
+        if isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name)
+        and isinstance(child.value, (ast.Call, ast.Await))
+    }
+
+
+# ------------------------------------------------------------------ overrides
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    path: str
+    line: int
+    written: str
+    provider: str  # the overridden dependency's name, as written
+
+
+def overrides(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str]
+) -> Iterator[Override]:
+    """`x.dependency_overrides[dep] = ...` and `x.dependency_overrides.update({dep: ...})` where
+    `dep` resolves to one of `providers` (canonical references)."""
+    for module in modules:
+        found = texts.get(module.path)
+        if found is None or "dependency_overrides" not in found[0]:
+            continue
+        text, tree = found
+        for node in ast.walk(tree):
+            keys: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                keys = [
+                    t.slice for t in node.targets
+                    if isinstance(t, ast.Subscript) and _is_overrides(t.value)
+                ]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in ("update", "setdefault", "__setitem__") and _is_overrides(node.func.value):
+                    for arg in node.args:
+                        if isinstance(arg, ast.Dict):
+                            keys.extend(k for k in arg.keys if k is not None)
+                        elif node.func.attr != "update":
+                            keys.append(arg)
+                            break
+            for key in keys:
+                name = dotted(key)
+                if name is not None and project.canonical(absolute(module, name)) in providers:
+                    yield Override(module.path, getattr(node, "lineno", 0), first_line(text, node), name)
+
+
+def _is_overrides(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "dependency_overrides") or (
+        isinstance(node, ast.Name) and node.id == "dependency_overrides"
+    )
+
+
+# --------------------------------------------------------------------- checks
+
+
+@dataclass(slots=True)
+class SyncStack:
+    """The synchronous stack the async one replaces, as canonical references."""
+
+    engines: set[str]  # the engines the sessionmakers are bound to
+    factories: set[str]  # "module.qualname" of project functions that build those engines
+    makers: set[str]  # the sessionmakers (and scoped_session objects around them)
+    classes: set[str]  # project Session subclasses the sessionmakers make (class_= and its bases)
+    carried: set[str]  # Session classes whose class-level listeners do reach the async sessions
+    async_engine: str | None  # the reused async engine, whose `.sync_engine` a listener may be on
+
+
+def listener_blockers(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack, async_names: tuple[str, str]
+) -> list[tuple[str, int, str]]:
+    """AM270: listeners on the synchronous engine or sessionmaker that the async stack would not run.
+    `async_names`: the async engine and async_sessionmaker, as the fix names them."""
+    found = list(listeners(project, texts, modules))
+    blockers = []
+    for listener in found:
+        ref = listener.ref or ""
+        if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines) or (
+            listener.local and listener.scope in stack.factories
+        ):
+            if stack.async_engine is not None and any(
+                other.identifier == listener.identifier is not None and other.ref is not None
+                and other.ref.endswith(".sync_engine")
+                and project.canonical(other.ref.removesuffix(".sync_engine")) == stack.async_engine
+                for other in found
+            ):
+                continue  # registered on the reused async engine as well
+            what = f"the synchronous engine `{listener.target}`"
+            if listener.local:
+                what += " its factory builds"
+            blockers.append((listener.path, listener.line, (
+                f"`{listener.written}` registers {_event(listener)} listener on {what}; the async engine is "
+                "another Engine and would never run it, so migrated routes would lose what it does: write the "
+                f"async engine by hand and register the listener on it as well (`event.listen({async_names[0]}"
+                f".sync_engine, {_quoted(listener)}, {listener.handler})`), then run phase two again, which "
+                "reuses that engine"
+            )))
+        elif ref in stack.makers or ref in stack.classes:
+            if any(other.identifier == listener.identifier is not None and other.ref in stack.carried for other in found):
+                continue  # also registered on a Session class the async sessions are instances of
+            what = "sessionmaker" if ref in stack.makers else "Session class"
+            blockers.append((listener.path, listener.line, (
+                f"`{listener.written}` registers {_event(listener)} listener on the synchronous {what} "
+                f"`{listener.target}`; the sessions of {async_names[1]} are plain Sessions of another factory "
+                "and would never run it, so migrated routes would lose what it does: register the listener on "
+                "the `Session` class instead (it then runs for every Session, async ones included), or write "
+                "the async_sessionmaker by hand with `sync_session_class=` a Session subclass that carries the "
+                "listener, then run phase two again"
+            )))
+    return blockers
+
+
+def _event(listener: Listener) -> str:
+    return f'a "{listener.identifier}"' if listener.identifier else "an"
+
+
+def _quoted(listener: Listener) -> str:
+    return f'"{listener.identifier}"' if listener.identifier else "..."
+
+
+def provider_blockers(
+    project: Project, texts: Texts, providers: list[tuple[facts.Module, facts.Function]],
+    reused: tuple[facts.Module, facts.Function] | None, async_dependency: str,
+) -> list[tuple[str, int, str]]:
+    """AM271: session dependencies that do more than the async dependency would. A reused async
+    dependency that repeats a statement (the session's name aside) or takes the same parameter
+    covers it."""
+    covered: set[str] = set()
+    if reused is not None:
+        found = function_node(texts, *reused)
+        if found is None:
+            return []  # an async dependency the user wrote and the tool cannot read: theirs
+        node = found[1]
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        covered = body_statements(node, session_names(node))
+        covered |= {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    blockers = []
+    for module, function in providers:
+        extras = provider_extras(project, texts, module, function)
+        where = f"`{function.qualname}`"
+        if extras is None:
+            blockers.append((module.path, function.line, (
+                f"phase two cannot read the session dependency {where}, so it cannot show that the async "
+                f"dependency `{async_dependency}` would do all it does: write the async dependency by hand"
+            )))
+            continue
+        missing = [e for e in extras if e.normalised not in covered]
+        if not missing:
+            continue
+        listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
+        doing = "reused" if reused is not None else "generated"
+        blockers.append((module.path, function.line, (
+            f"the session dependency {where} does more per request than open, yield and commit its session "
+            f"({listed}); the {doing} async dependency `{async_dependency}` would not, and every migrated route "
+            "would lose it: write the async dependency by hand with the same statements and parameters, then "
+            "run phase two again (it reuses it), or move that work out of the session dependency"
+        )))
+    return blockers
+
+
+def override_notes(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str], async_dependency: str,
+    async_ref: str | None,
+) -> list[str]:
+    """Follow-ups: each `dependency_overrides[<sync provider>]`, which migrated routes no longer reach."""
+    modules = list(modules)
+    if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
+        return []  # the async dependency is overridden already
+    return [
+        f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "
+        f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
+        f"application's own database): override `{async_dependency}` as well, with an async generator that "
+        "yields an AsyncSession of the same test database"
+        for o in overrides(project, texts, modules, providers)
+    ]

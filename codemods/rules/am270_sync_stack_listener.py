@@ -1,0 +1,38 @@
+"""AM270 sync-stack-listener: an event listener on the synchronous engine or sessionmaker would not reach the async stack
+
+`event.listen(engine, "connect", ...)` runs on the connections of that one Engine; a listener
+on a `sessionmaker` instance (or the Session subclass given as its `class_=`) runs for the
+Sessions that factory makes. The async engine phase two generates is another Engine, and its
+async_sessionmaker another factory whose sessions run a plain `Session`: the listener never
+runs for a migrated route. A `PRAGMA foreign_keys=ON` on connect goes missing and orphan rows
+are written; a `before_flush` that normalises values stops normalising. Phase two blocks the
+stack. Listeners on the `Session` class itself, on `Engine`, and on mapped classes
+(`before_insert`) do reach the async stack and are left alone.
+
+The fix is an async stack written by hand, which phase two then reuses.
+
+Before:
+
+    engine = create_engine(DATABASE_URL)
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys(dbapi_connection, record):
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+After:
+
+    async_engine = create_async_engine(DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://"))
+    event.listen(async_engine.sync_engine, "connect", _foreign_keys)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM270",
+    name="sync-stack-listener",
+    summary="an event listener on the synchronous engine or sessionmaker would not run for the async stack",
+    fix="write the async engine by hand and register the listener on `async_engine.sync_engine` as well "
+    "(for a sessionmaker's listener: on a Session subclass given to async_sessionmaker as "
+    "`sync_session_class=`, or on the `Session` class), then run phase two again: it reuses that stack",
+    doc=__doc__,
+)

@@ -1,0 +1,39 @@
+"""AM271 session-provider-does-more: the session dependency does more than open, yield and commit its session
+
+The async session dependency phase two generates opens a session, yields it and commits (when
+the synchronous one does), nothing else. Whatever else the synchronous dependency does per
+request would be lost for every migrated route: `db.info["tenant"] = current_tenant.get()`
+read by a `do_orm_execute` filter stops filtering, and tenants see each other's rows; a
+parameter (`x_tenant: str = Header()`, `request: Request`) is no longer read. Phase two blocks
+the stack and names each such statement and parameter.
+
+The fix is an async stack written by hand, which phase two then reuses.
+
+Before:
+
+    def get_db() -> Iterator[Session]:
+        with SessionLocal() as db:
+            db.info["tenant"] = current_tenant.get()
+            yield db
+            db.commit()
+
+After:
+
+    async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+        async with async_database_sessionmaker() as session:
+            session.info["tenant"] = current_tenant.get()
+            yield session
+            await session.commit()
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM271",
+    name="session-provider-does-more",
+    summary="the synchronous session dependency does more per request than the generated async one would",
+    fix="write the async session dependency by hand with the same statements and parameters (an "
+    "`async def` generator yielding an AsyncSession), then run phase two again: it reuses it; or move "
+    "that work out of the session dependency",
+    doc=__doc__,
+)

@@ -1,0 +1,75 @@
+"""AM270 sync-stack-listener: a listener on the synchronous engine, sessionmaker or its Session
+subclass blocks the stack (the async one would never run it); listeners on the Session class
+itself and on mapped classes reach the async stack and do not."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+ROUTE = """
+@router.post("/books")
+def create_book(session: session_dependency, title: str):
+    session.add(Book(title=title, author_id=1))
+    session.flush()
+"""
+ENGINE_HEAD = """
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Book
+
+
+class AppSession(Session):
+    pass
+
+
+engine = create_engine("sqlite://")
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False{class_})
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+"""
+BLOCKING = {
+    "engine": '@event.listens_for(engine, "connect")\ndef _on(dbapi_connection, record):\n    pass\n',
+    "engine_pool": 'def _on(*args):\n    pass\n\n\nevent.listen(engine.pool, "checkout", _on)\n',
+    "sessionmaker": '@event.listens_for(database_sessionmaker, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
+    "session_subclass": 'def _on(session, context, instances):\n    pass\n\n\nevent.listen(AppSession, "before_flush", _on)\n',
+}
+HARMLESS = {
+    "session_class": '@event.listens_for(Session, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
+    "mapper": '@event.listens_for(Book, "before_insert")\ndef _on(mapper, connection, target):\n    pass\n',
+}
+
+
+def engine_module(listener: str, class_: str = "") -> str:
+    return dedent(ENGINE_HEAD).format(class_=class_).lstrip("\n") + "\n" + listener
+
+
+@pytest.mark.parametrize("kind", sorted(BLOCKING))
+def test_a_listener_on_the_sync_stack_blocks_with_am270_naming_where(phase2, entry, kind):
+    text = engine_module(BLOCKING[kind], ", class_=AppSession" if kind == "session_subclass" else "")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "listen" in t and "import" not in t)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert any(b.startswith(f"db/engine.py:{line}: ") for b in document["subsystem"]["global_blockers"]), document
+    assert "sync_engine" in " ".join(found["reasons"]) if kind.startswith("engine") else "sync_session_class=" in " ".join(found["reasons"])
+
+
+@pytest.mark.parametrize("kind", sorted(HARMLESS))
+def test_near_miss_listeners_on_the_session_class_or_a_model_do_not_block(phase2, entry, kind):
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(HARMLESS[kind])}), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+def test_near_miss_a_listener_on_another_engine_does_not_block(phase2, entry):
+    other = 'other = create_engine("sqlite://")\n\n\n@event.listens_for(other, "connect")\ndef _on(c, r):\n    pass\n'
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(other)}), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found

@@ -1,0 +1,82 @@
+"""AM271 session-provider-does-more: a session dependency doing more than open / yield / commit /
+rollback / close blocks the stack and names each statement and parameter; the usual shapes do not."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+ROUTE = """
+@router.post("/books")
+def create_book(session: session_dependency, title: str):
+    session.add(Book(title=title, author_id=1))
+    session.flush()
+"""
+HEAD = """
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from fastapi import Header
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite://")
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+tenant: ContextVar[str | None] = ContextVar("tenant", default=None)
+
+
+"""
+DOES_MORE = {
+    "statement": """
+        def get_db_session() -> Iterator[Session]:
+            with database_sessionmaker() as session:
+                session.info["tenant"] = tenant.get()
+                yield session
+                session.commit()
+        """,
+    "parameter": """
+        def get_db_session(x_tenant: str = Header()) -> Iterator[Session]:
+            with database_sessionmaker() as session:
+                yield session
+        """,
+    "commit_in_finally": """
+        def get_db_session() -> Iterator[Session]:
+            session = database_sessionmaker()
+            try:
+                yield session
+            finally:
+                session.commit()
+                session.close()
+        """,
+}
+USUAL = """
+def get_db_session() -> Iterator[Session]:
+    \"\"\"One session per request.\"\"\"
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+"""
+MARKER = {"statement": "session.info", "parameter": "x_tenant", "commit_in_finally": "session.commit()"}
+
+
+@pytest.mark.parametrize("kind", sorted(DOES_MORE))
+def test_a_dependency_doing_more_blocks_with_am271_naming_each_line(phase2, entry, kind):
+    text = dedent(HEAD).lstrip("\n") + dedent(DOES_MORE[kind])
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if MARKER[kind] in t)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    assert f"db/engine.py:{line} " in " ".join(found["reasons"]), found
+    assert document["files_changed"] == []
+
+
+def test_near_miss_open_yield_commit_rollback_close_does_not_block(phase2, entry):
+    found = entry(phase2(ROUTE, {"db/engine.py": dedent(HEAD) + dedent(USUAL)}), "create_book")
+    assert found["action"] == "migrate" and "AM271" not in found["codes"], found

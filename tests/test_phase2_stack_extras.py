@@ -1,0 +1,233 @@
+"""Phase two and what the synchronous stack does beside opening sessions (issue 11): listeners
+on its engine or sessionmaker (AM270), a session dependency that does more per request (AM271),
+and `dependency_overrides` of the sync dependency (a follow-up).
+
+As in test_phase2_soundness: each application is migrated with `phase2 --apply` and RUN with
+TestClient; the database is read back through a separate synchronous session. A blocked stack
+writes nothing and the unchanged code still behaves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, dedent, handler, read
+from test_phase2_soundness import ENGINE, KINDS, SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+CREATE = """
+@router.post("/items")
+def create_item(name: str, owner_id: int, db: session_dependency):
+    db.add(Item(name=name, owner_id=owner_id))
+    try:
+        db.flush()
+    except IntegrityError:
+        raise HTTPException(status_code=409, detail="no such owner")
+    db.commit()
+    return {"ok": True}
+"""
+HEAD_EXTRA = "from fastapi import HTTPException\nfrom sqlalchemy.exc import IntegrityError\nfrom models import Item, User"
+FOREIGN_KEYS = """
+
+@event.listens_for(engine, "connect")
+def _foreign_keys(dbapi_connection, connection_record):
+    # SQLite leaves foreign keys unenforced unless each connection asks for them.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+"""
+HAND_WRITTEN_ENGINE = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+event.listen(async_engine.sync_engine, "connect", _foreign_keys)
+"""
+POST_ORPHAN = """
+    orphan = client.post("/items", params={"name": "pen", "owner_id": 99}).status_code
+    owned = client.post("/items", params={"name": "cup", "owner_id": 1}).status_code
+    with Sync() as s:
+        items = list(s.scalars(select(Item.name)).all())
+    print(json.dumps({"orphan": orphan, "owned": owned, "items": items}))
+"""
+
+
+def engine_with(*parts: str, imports: str = "from sqlalchemy import create_engine, event") -> str:
+    text = dedent(ENGINE).replace("from sqlalchemy import create_engine", imports)
+    return "\n\n\n".join([text, *(dedent(p) for p in parts)]) + "\n"
+
+
+def items_routes(*parts: str) -> str:
+    return routes(*parts).replace("from models import Item, User", HEAD_EXTRA)
+
+
+def test_an_engine_listener_blocks_the_stack_with_its_place_and_the_code_still_works(cli, service):
+    engine = engine_with(FOREIGN_KEYS)
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    line = read(root, "db/engine.py").splitlines().index('@event.listens_for(engine, "connect")') + 1
+    assert handler(document, "create_item")["action"] == "blocked"
+    blockers = document["subsystem"]["global_blockers"]
+    assert len(blockers) == 1 and blockers[0].startswith(f"db/engine.py:{line}: "), blockers
+    assert "event.listen(async_engine.sync_engine, \"connect\", _foreign_keys)" in blockers[0]
+    assert document["files_changed"] == []
+    result = serve(root, "sqlite", POST_ORPHAN)
+    assert result == {"orphan": 409, "owned": 200, "items": ["cup"]}
+
+
+def test_an_engine_listener_carried_to_a_hand_written_async_engine_migrates_and_still_runs(cli, service):
+    engine = engine_with(
+        FOREIGN_KEYS, HAND_WRITTEN_ENGINE,
+        imports="from sqlalchemy import create_engine, event\nfrom sqlalchemy.ext.asyncio import create_async_engine",
+    )
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "async_sessionmaker(async_engine" in read(root, "db/engine.py")
+    result = serve(root, "sqlite", POST_ORPHAN)
+    assert result == {"orphan": 409, "owned": 200, "items": ["cup"]}
+
+
+NORMALISE = """
+
+@event.listens_for({target}, "before_flush")
+def _normalise(session, flush_context, instances):
+    for obj in session.new:
+        if isinstance(obj, Item):
+            obj.name = obj.name.strip().lower()
+"""
+NORMALISED = """
+    status = client.post("/items", params={"name": "  Pen ", "owner_id": 1}).status_code
+    with Sync() as s:
+        items = list(s.scalars(select(Item.name)).all())
+    print(json.dumps({"status": status, "items": items}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_listener_on_the_session_class_runs_for_the_migrated_routes(cli, service, kind):
+    engine = engine_with(NORMALISE.format(target="Session")) + "\n\nfrom models import Item  # noqa: E402\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", document["subsystem"]["global_blockers"]
+    assert serve(root, kind, NORMALISED) == {"status": 200, "items": ["pen"]}
+
+
+def test_a_listener_on_the_sessionmaker_blocks_and_the_code_still_normalises(cli, service):
+    engine = engine_with(NORMALISE.format(target="database_sessionmaker")) + "\n\nfrom models import Item  # noqa: E402\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    line = read(root, "db/engine.py").splitlines().index('@event.listens_for(database_sessionmaker, "before_flush")') + 1
+    assert [b.split(": ", 1)[0] for b in document["subsystem"]["global_blockers"]] == [f"db/engine.py:{line}"]
+    assert document["files_changed"] == []
+    assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
+
+
+# ------------------------------------------------ a session dependency that does more
+
+OWNER_STACK = """
+import os
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi import Header
+from sqlalchemy import create_engine, event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+
+from models import Item
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _only_the_owners_items(state: ORMExecuteState) -> None:
+    owner = state.session.info.get("owner")
+    if state.is_select and owner is not None:
+        state.statement = state.statement.options(with_loader_criteria(Item, Item.owner_id == owner))
+
+
+def get_db_session(x_owner: int = Header()) -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        session.info["owner"] = x_owner
+        yield session
+"""
+OWNER_ASYNC = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session(x_owner: int = Header()) -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as db:
+        db.info["owner"] = x_owner
+        yield db
+"""
+LIST = """
+@router.get("/items")
+def list_items(db: session_dependency):
+    return sorted(db.scalars(select(Item.name)).all())
+"""
+LISTED = """
+    with Sync() as s:
+        s.add_all([Item(name="ann's", owner_id=1), Item(name="bob's", owner_id=2)])
+        s.commit()
+    print(json.dumps(client.get("/items", headers={"x-owner": "1"}).json()))
+"""
+
+
+def test_a_dependency_that_does_more_blocks_naming_each_line_and_the_code_still_filters(cli, service):
+    root = service({"db/engine.py": OWNER_STACK, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    lines = read(root, "db/engine.py").splitlines()
+    parameter = lines.index("def get_db_session(x_owner: int = Header()) -> Iterator[Session]:") + 1
+    statement = lines.index('        session.info["owner"] = x_owner') + 1
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert blocker.startswith(f"db/engine.py:{parameter}: ")
+    assert f"db/engine.py:{parameter} parameter `x_owner: int`" in blocker
+    assert f"db/engine.py:{statement} `session.info[\"owner\"] = x_owner`" in blocker
+    assert document["files_changed"] == []
+    assert serve(root, "sqlite", LISTED) == ["ann's"]
+
+
+def test_a_hand_written_async_dependency_doing_the_same_is_reused_and_filters(cli, service):
+    root = service({"db/engine.py": dedent(OWNER_STACK) + "\n\n\n" + dedent(OWNER_ASYNC) + "\n", SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert serve(root, "sqlite", LISTED) == ["ann's"]
+
+
+# ------------------------------------------------------------- dependency_overrides
+
+CONFTEST = """
+from db.engine import get_db_session
+from main import app
+
+
+def override_get_db():
+    yield None
+
+
+app.dependency_overrides[get_db_session] = override_get_db
+"""
+
+
+def test_an_override_of_the_sync_dependency_is_a_follow_up_in_the_report_and_the_summary(cli, service):
+    root = service({"tests/__init__.py": "", "tests/conftest.py": CONFTEST, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+    (note,) = document["subsystem"]["override_follow_ups"]
+    assert note.startswith("tests/conftest.py:9: `app.dependency_overrides[get_db_session] = override_get_db`")
+    assert "override `get_async_db_session` as well" in note
+    assert note in document["subsystem"]["follow_ups"]
+    shown = cli("phase2", root, "--subsystem", SUBSYSTEM)
+    assert "follow-up: tests/conftest.py:9: " in shown.stderr
+
+
+def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli, service):
+    conftest = dedent(CONFTEST) + "\nfrom db.engine import get_async_db_session  # noqa: E402\n" + (
+        "app.dependency_overrides[get_async_db_session] = override_get_db\n"
+    )
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    assert document["subsystem"]["override_follow_ups"] == []
