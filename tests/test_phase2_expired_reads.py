@@ -514,3 +514,36 @@ def test_4_a_list_the_sync_maker_reloaded_is_refreshed_and_sees_the_raw_update(c
         print(json.dumps(client.post("/items/upper").json()))
     """)
     assert result == ["PEN", "OLD CUP"]
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_4_a_commit_in_a_loop_expires_what_the_next_pass_reads_first(cli, service, kind):
+    root = service({
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])", maker="async_sessionmaker(async_engine)",
+        ),
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items/mark")
+            def mark_each(db: session_dependency):
+                items = db.scalars(select(Item).order_by(Item.id)).all()
+                seen = []
+                for item in items:
+                    seen.append(item.name)
+                    item.name = f"{item.name}!"
+                    db.commit()
+                return seen
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "mark_each")["action"] == "migrate"
+    # the second pass reads an object the first pass's commit expired
+    assert "        await db.commit()\n        for item_2 in items:\n" in function(root, SUBSYSTEM, "mark_each")
+    result = serve(root, kind, SEED_ITEMS + """
+        seen = client.post("/items/mark").json()
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
+        print(json.dumps({"seen": seen, "names": names}))
+    """)
+    assert result == {"seen": ["pen", "old cup"], "names": ["pen!", "old cup!"]}

@@ -203,6 +203,18 @@ class Body:
             return f"`{name}` is returned"
         return f"`{name}` is used"
 
+    def loop_start(self, line: int) -> int | None:
+        """The first line of the outermost loop around `line`: a commit there runs again after
+        the reads that precede it in the loop (`for item in items: item.name; db.commit()`)."""
+        if self.node is None:
+            return None
+        starts = [
+            node.lineno for node in ast.walk(self.node)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ]
+        return min(starts, default=None)
+
     def selects_no_entity(self, line: int, mapped: Callable[[str], bool]) -> bool:
         """Whether the statement on `line` selects only columns and expressions, written inline
         (`db.scalar(select(func.count(Item.id)))`, `db.query(Item.name).first()`): what it

@@ -302,7 +302,6 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             if call.method == "expire" and expiring and not any(a.name == name for a in call.args[:1]):
                 continue  # `db.expire(other)`
             held = expired_lists.derived(function, name) if name not in params else {name}
-            read_at = _read_after(function, name, call.line, session)
             if any(
                 c.receiver in names and c.method in ("delete", "expunge") and c.line <= call.line
                 and any(a.name == name for a in c.args)
@@ -313,6 +312,11 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
             source = before[-1] if before else None
+            # A commit in a loop runs again after what precedes it there, for a name bound
+            # before the loop: reads from the loop's first line on are after a commit.
+            loop = body.loop_start(call.line)
+            after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
+            read_at = _read_after(function, name, after, session)
             kind, cls = _instance(project, models, function, module, source, params.get(name), names)
             if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
@@ -332,7 +336,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             if kind in (Held.MANY, Held.EACH) or read_at is None and entity_object:
                 # through other names (`for item in items`, `items[0]`, `first = items[0]`); for a
                 # list the first read in the source, so that a block names its line
-                read_at = body.read_after(name, held, call.line) or read_at
+                read_at = body.read_after(name, held, after) or read_at
             if read_at is None:
                 continue
             if call.method == "rollback" and expiring and kind is Held.ONE and source is not None and not source.expr.startswith("$"):
@@ -359,6 +363,8 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
             reported.add(name)
             # A list: which one and where it is read, and a fix for each object in it.
             what = f"{read_at[1]} (line {read_at[0]})" if kind is Held.MANY else read_at[1]
+            if read_at[0] < call.line and read_at[0] != function.line:
+                what += " in the loop, which runs it again"
             fix = (
                 f"`await {session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY
                 else f"`await {session}.refresh({name})`"
