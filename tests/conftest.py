@@ -162,3 +162,22 @@ session_dependency = Annotated[Session, Depends(get_db_session)]
 @pytest.fixture
 def app_files() -> dict[str, str]:
     return {"db/__init__.py": "", "db/engine.py": ENGINE, "core/__init__.py": "", "core/dependencies.py": DEPENDENCIES}
+
+
+# Phase two on each sample, subsystem by subsystem, once per session: tests/steps.py. The
+# decisions are asserted in test_phase2_sample.py and test_phase2_objects.py, the API tests and
+# `check` after every step in test_phase2_steps.py.
+@pytest.fixture(scope="session")
+def bookshop_steps(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from steps import BOOKSHOP_STEPS, phase2_steps
+
+    target = tmp_path_factory.mktemp("steps") / "bookshop"
+    return phase2_steps(Cli(), BOOKSHOP, target, BOOKSHOP_STEPS, "BOOKSHOP")
+
+
+@pytest.fixture(scope="session")
+def taskboard_steps(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from steps import TASKBOARD_STEPS, phase2_steps
+
+    target = tmp_path_factory.mktemp("steps") / "taskboard"
+    return phase2_steps(Cli(), TASKBOARD, target, TASKBOARD_STEPS, "TASKBOARD")

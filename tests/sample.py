@@ -7,11 +7,13 @@ for testdata/taskboard.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +63,11 @@ def defined_tests(root: Path) -> int:
 MARIADB_HOST = os.environ.get("ASYNC_MIGRATE_TEST_MARIADB", "root@127.0.0.1:3306")
 
 
+# A memory-backed folder for the samples' SQLite files where the machine has one: their tests
+# rebuild the schema before each test, and on a busy disk every rebuild waits on its syncs.
+MEMORY_FOLDER = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def copy_service(source: Path, target: Path) -> Path:
     shutil.copytree(
         source,
@@ -70,18 +77,17 @@ def copy_service(source: Path, target: Path) -> Path:
     return target
 
 
-def phase2_in_turn(cli, source: Path, target: Path, subsystems, after_step=None) -> tuple[Path, dict[str, dict]]:  # type: ignore[no-untyped-def]
-    """A copy of a sample through phase one, then phase two applied on each subsystem in turn:
-    (the copy, each subsystem's JSON). `after_step(subsystem, document)` runs after each."""
-    root = copy_service(source, target)
-    assert cli("phase1", root, "--apply").exit_code == 0
-    documents = {}
-    for subsystem in subsystems:
-        document = documents[subsystem] = cli.json("phase2", root, "--subsystem", subsystem, "--apply")
-        assert document["errors"] == [], subsystem
-        if after_step is not None:
-            after_step(subsystem, document)
-    return root, documents
+def _service_env(root: Path, database_url: str | None, prefix: str, scratch: str) -> dict[str, str]:
+    """The environment of one run of a sample's suite: its database, its SQLite file and its
+    storage under `scratch`, and no variable of the pytest running this one."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env[f"{prefix}_STORAGE_DIR"] = str(root / "storage-test")
+    env[f"{prefix}_SQLITE_PATH"] = str(Path(scratch) / f"{prefix.lower()}-test.db")
+    if database_url is not None:
+        env[f"{prefix}_DATABASE_URL"] = database_url
+    else:
+        env.pop(f"{prefix}_DATABASE_URL", None)
+    return env
 
 
 def run_service_tests(
@@ -89,21 +95,51 @@ def run_service_tests(
 ) -> subprocess.CompletedProcess[str]:
     """Run the pytest suite in ``root/tests`` in a child process; ``prefix`` names the
     sample's environment variables, ``pytest_args`` go before the test folder."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env[f"{prefix}_SQLITE_PATH"] = str(root / f"{prefix.lower()}-test.db")
-    env[f"{prefix}_STORAGE_DIR"] = str(root / "storage-test")
-    if database_url is not None:
-        env[f"{prefix}_DATABASE_URL"] = database_url
-    else:
-        env.pop(f"{prefix}_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args, "tests"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    with tempfile.TemporaryDirectory(prefix="am-sqlite-", dir=MEMORY_FOLDER) as scratch:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args, "tests"],
+            cwd=root,
+            env=_service_env(root, database_url, prefix, scratch),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+def run_service_tests_together(
+    runs: list[tuple[Path, str | None]], *, prefix: str = "BOOKSHOP", pytest_args: tuple[str, ...] = ()
+) -> list[subprocess.CompletedProcess[str]]:
+    """`run_service_tests` on each (root, database URL) at the same time, each run a process of
+    its own forked after the libraries they share were imported once (tests/forked_pytest.py)."""
+    args = ["-q", "-p", "no:cacheprovider", *pytest_args, "tests"]
+    with tempfile.TemporaryDirectory(prefix="am-runs-", dir=MEMORY_FOLDER) as scratch:
+        specs = []
+        for index, (root, url) in enumerate(runs):
+            folder = Path(scratch) / str(index)
+            folder.mkdir()
+            specs.append({
+                "cwd": str(root), "env": _service_env(root, url, prefix, str(folder)), "args": args,
+                "stdout": str(folder / "stdout"), "stderr": str(folder / "stderr"),
+            })
+        runner = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("forked_pytest.py"))],
+            input=json.dumps(specs),
+            env={key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert runner.returncode == 0, runner.stdout[-2000:] + runner.stderr[-4000:]
+        codes = json.loads(runner.stdout)
+        return [
+            subprocess.CompletedProcess(
+                [sys.executable, "-m", "pytest", *args],
+                code,
+                Path(spec["stdout"]).read_text(encoding="utf-8", errors="replace"),
+                Path(spec["stderr"]).read_text(encoding="utf-8", errors="replace"),
+            )
+            for spec, code in zip(specs, codes)
+        ]
 
 
 def strip_pragmas(root: Path) -> None:
@@ -210,6 +246,9 @@ def scratch_database(prefix: str = "bookshop") -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
+        # A scratch database never outlives a crash: commits need not wait for the disk (what
+        # other sessions see is unchanged), and the samples commit schema rebuilds per test.
+        connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     try:
         yield postgres_url(name)
     finally:

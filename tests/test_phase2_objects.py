@@ -351,19 +351,13 @@ TASKBOARD_MIGRATED = {
 
 
 @pytest.fixture(scope="module")
-def taskboard_migrated(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from conftest import TASKBOARD, Cli
-    from sample import STRICT, defined_tests, outcome_counts, phase2_in_turn, run_service_tests
+def taskboard_migrated(taskboard_steps):  # type: ignore[no-untyped-def]
+    """The taskboard through phase two on each router in turn (tests/steps.py); its API tests
+    after each step, on every database, are tests/test_phase2_steps.py."""
+    from steps import TASKBOARD_STEPS
 
-    target = tmp_path_factory.mktemp("taskboard") / "taskboard"
-
-    def service_tests_pass(subsystem: str, document: dict) -> None:
-        if document["files_changed"]:  # the service's own tests pass after each step (SQLite)
-            result = run_service_tests(target, None, prefix="TASKBOARD", pytest_args=STRICT)
-            assert result.returncode == 0, subsystem + result.stdout[-4000:] + result.stderr[-2000:]
-            assert outcome_counts(result) == {"passed": defined_tests(target)}
-
-    return phase2_in_turn(Cli(), TASKBOARD, target, TASKBOARD_MIGRATED, service_tests_pass)
+    assert TASKBOARD_STEPS == tuple(TASKBOARD_MIGRATED)
+    return taskboard_steps.root, taskboard_steps.documents
 
 
 def test_taskboard_routes_migrate_subsystem_by_subsystem(taskboard_migrated):
@@ -407,19 +401,6 @@ def test_taskboard_routes_migrate_subsystem_by_subsystem(taskboard_migrated):
     assert "class dependency" not in blocked
     assert "api/labels.py:17: does Session work on `ScopedSession.query()`" in blocked
     assert "services/reports.py:20: opens a Session of its own (`SessionLocal()`) inside a method" in blocked
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("mariadb", marks=pytest.mark.mariadb)]
-)
-def test_taskboard_api_tests_pass_after_phase2_on_the_servers(taskboard_migrated, kind):
-    from sample import STRICT, database, defined_tests, outcome_counts, run_service_tests
-
-    root, _ = taskboard_migrated
-    with database(kind, prefix="taskboard") as url:
-        result = run_service_tests(root, url, prefix="TASKBOARD", pytest_args=STRICT)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert outcome_counts(result) == {"passed": defined_tests(root)}
 
 
 # An override whose base method stays synchronous: calls pinned to the base may run it.

@@ -1,5 +1,6 @@
-"""Proof by running: after phase one and phase two on the largest router, the sample
-service's own API tests pass on the generated async stack, on SQLite and PostgreSQL."""
+"""Phase two on the bookshop sample: the decisions on its largest router, and on every router
+in turn. That its own API tests pass after each step, on aiosqlite, PostgreSQL and MariaDB, is
+tests/test_phase2_steps.py."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ import json
 
 import pytest
 from conftest import BOOKSHOP, check_golden
-from sample import (
-    STRICT,
-    copy_service,
-    database,
-    defined_tests,
-    outcome_counts,
-    phase2_in_turn,
-    run_service_tests,
-)
+from sample import copy_service
 
 from async_migrate.codemods import run
 from async_migrate.codemods.config import Config
@@ -24,31 +17,20 @@ from async_migrate.codemods.phase2.closure import session_calls
 SUBSYSTEM = "api/books.py"
 
 
-
-
 @pytest.fixture
-def migrated(cli, tmp_path):  # type: ignore[no-untyped-def]
-    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
-    assert cli("phase1", root, "--apply").exit_code == 0
-    document = cli.json("phase2", root, "--subsystem", SUBSYSTEM, "--apply")
-    assert document["errors"] == []
-    return root, document
+def migrated(bookshop_steps, tmp_path):  # type: ignore[no-untyped-def]
+    """A copy of the bookshop after phase one and phase two on api/books.py (the first step in
+    tests/steps.py, whose API tests run in test_phase2_steps.py), and phase two's JSON."""
+    assert next(iter(bookshop_steps.documents)) == SUBSYSTEM
+    root = copy_service(bookshop_steps.copies[SUBSYSTEM], tmp_path / "bookshop")
+    return root, bookshop_steps.documents[SUBSYSTEM]
 
 
-# Every router with Session work, applied one after another on one copy: the later runs reuse
-# the stack and the dependency twins the first one generated.
-EVERY_SUBSYSTEM = ("api/books.py", "api/authors.py", "api/orders.py", "api/reports.py", "api/reviews.py")
-
-
-@pytest.fixture(scope="module")
-def every_subsystem_migrated(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from conftest import Cli
-
-    return phase2_in_turn(Cli(), BOOKSHOP, tmp_path_factory.mktemp("every") / "bookshop", EVERY_SUBSYSTEM)
-
-
-def test_every_subsystem_migrates_one_after_another_or_says_why_not(every_subsystem_migrated):
-    root, documents = every_subsystem_migrated
+def test_every_subsystem_migrates_one_after_another_or_says_why_not(bookshop_steps):
+    """Every router with Session work, applied one after another on one copy (tests/steps.py):
+    the later runs reuse the stack and the dependency twins the first one generated. The API
+    tests after each step, on every database: tests/test_phase2_steps.py."""
+    root, documents = bookshop_steps.root, bookshop_steps.documents
     blocked = {}
     for document in documents.values():
         for handler in document["handlers"]:
@@ -57,30 +39,13 @@ def test_every_subsystem_migrates_one_after_another_or_says_why_not(every_subsys
                 blocked[handler["function"]] = handler["codes"]
     # `sales_report` builds its rows in a lambda that would need `await`.
     assert blocked == {"sales_report": ["AM211"]}
+    actions = {h["function"]: h["action"] for h in documents[SUBSYSTEM]["handlers"]}
+    assert sum(a == "migrate" for a in actions.values()) >= 11  # by name: the two `export` routes count once
     engine = (root / "db/engine.py").read_text()
+    assert "async_database_sessionmaker = async_sessionmaker(" in engine
     assert engine.count("= async_sessionmaker(") == 1  # one async stack, reused by every later run
     dependencies = (root / "core/dependencies.py").read_text()
     assert "_async_2" not in dependencies and dependencies.count("def get_current_user_async(") == 1
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mariadb", marks=pytest.mark.mariadb),  # aiomysql, pymysql on the sync side
-    ],
-)
-def test_service_tests_pass_on_the_async_stack(every_subsystem_migrated, kind):
-    root, documents = every_subsystem_migrated
-    document = documents[SUBSYSTEM]
-    actions = {h["function"]: h["action"] for h in document["handlers"]}
-    assert sum(a == "migrate" for a in actions.values()) >= 11  # by name: the two `export` routes count once
-    assert "async_database_sessionmaker = async_sessionmaker(" in (root / "db/engine.py").read_text()
-    with database(kind) as url:
-        result = run_service_tests(root, url, pytest_args=STRICT)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert outcome_counts(result) == {"passed": defined_tests(root)}
 
 
 def test_every_route_of_the_router_migrates_or_is_blocked_with_a_reason(migrated):

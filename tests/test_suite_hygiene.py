@@ -60,3 +60,26 @@ def test_no_test_hard_codes_a_server_address():
         text = path.read_text(encoding="utf-8")
         for address in ("127.0.0.1:5432", "127.0.0.1:3306", "postgres@127.0.0.1"):
             assert address not in text, f"{path.name} hard-codes {address}: use tests/sample.py's setting"
+
+
+def test_the_forked_runs_see_their_own_folder_and_database_and_fail_on_a_never_awaited_coroutine(tmp_path):
+    """sample.run_service_tests_together, which the per-step API tests use: each run imports
+    from its own folder, gets its own database URL, and a coroutine never awaited fails it."""
+    from sample import STRICT, outcome_counts, run_service_tests_together
+
+    body = {
+        "good": "import os\nimport app\n\ndef test_it():\n    assert app.NAME == 'good'\n"
+        "    assert os.environ['BOOKSHOP_DATABASE_URL'] == 'sqlite:///good'\n",
+        "bad": "import app\n\nasync def work():\n    pass\n\ndef test_it():\n    assert app.NAME == 'bad'\n"
+        "    work()\n    import gc\n    gc.collect()\n",
+    }
+    roots = []
+    for name, test in body.items():
+        (tmp_path / name / "tests").mkdir(parents=True)
+        (tmp_path / name / "app.py").write_text(f"NAME = {name!r}\n", encoding="utf-8")
+        (tmp_path / name / "tests" / "test_it.py").write_text(test, encoding="utf-8")
+        roots.append((tmp_path / name, f"sqlite:///{name}"))
+    good, bad = run_service_tests_together(roots, pytest_args=STRICT)
+    assert good.returncode == 0 and outcome_counts(good) == {"passed": 1}, good.stdout + good.stderr
+    assert bad.returncode == 1 and outcome_counts(bad) == {"failed": 1}, bad.stdout + bad.stderr
+    assert "was never awaited" in bad.stdout
