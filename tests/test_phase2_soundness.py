@@ -337,6 +337,37 @@ def test_1_a_router_level_dependency_sharing_the_session_blocks_naming_it(cli, s
     assert document["files_changed"] == []
 
 
+def test_1_a_callable_instance_dependency_sharing_the_session_blocks_naming_its_call(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            class CurrentUser:
+                def __init__(self, cost: int) -> None:
+                    self.cost = cost
+
+                def __call__(self, db: Session = Depends(get_db_session)) -> User:
+                    user = db.get(User, 1)
+                    user.name = user.name + "!" * self.cost
+                    return user
+
+
+            charged = CurrentUser(cost=1)
+            """,
+            """
+            @router.post("/items")
+            def create_item(name: str, user: User = Depends(charged), db: Session = Depends(get_db_session)):
+                db.add(Item(name=name, owner_id=user.id))
+                db.commit()
+            """,
+        )
+    })
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    assert "dependency api.items.CurrentUser.__call__ receives the synchronous Session too" in found["reasons"][0]
+    assert document["files_changed"] == []
+
+
 def test_1_near_miss_a_dependency_without_the_session_does_not_block(cli, service):
     root = service({
         SUBSYSTEM: routes(

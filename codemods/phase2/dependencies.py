@@ -84,7 +84,9 @@ def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
             init = classes.methods.get(ancestor, {}).get("__init__")
             if init is not None:
                 return init
-    return None
+    # `Depends(charged)`, `charged = CurrentUser(cost=1)`: FastAPI calls the instance's `__call__`.
+    callables = project.dependency_callables(ref)
+    return callables[0] if len(callables) == 1 else None
 
 
 def route_dependencies(project: Project, handler: Handler, router: bool = True) -> list[str]:
