@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 # A file whose text has none of these cannot define a route, a dependency, a
 # session or a router, so the pre-pass does not parse it unless a reference
 # leads into it.
-MARKERS = (b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route")
+# `listen` and `dependency_overrides`: phase two reads event listeners on the sync stack and
+# overrides of its session dependency, which a module may register with none of the others.
+MARKERS = (b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides")
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)
 

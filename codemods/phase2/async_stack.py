@@ -394,17 +394,18 @@ class _Analysis:
         name = dependency.name if dependency is not None else config.async_dependency
         for path, line, message in stack_extras.provider_blockers(self.project, texts, providers, reused, name):
             self._block(AM271, path, line, message)
-        production = [m for m in self.project.modules.values() if not is_test_path(m.path)]
         engine = self._found_engine
         maker = self._found_maker
         names = (
             engine.name if engine is not None else config.async_engine,
             maker.name if maker is not None else config.async_sessionmaker,
         )
-        for path, line, message in stack_extras.listener_blockers(
-            self.project, texts, production, self._sync_stack(), names
-        ):
+        blockers, notes = stack_extras.listener_blockers(
+            self.project, texts, self.project.modules.values(), self._sync_stack(), names, is_test_path
+        )
+        for path, line, message in blockers:
             self._block(AM270, path, line, message)
+        self.plan.notes.extend(notes)
 
     def _sync_stack(self) -> stack_extras.SyncStack:
         canonical = self.canonical

@@ -384,13 +384,21 @@ class SyncStack:
 
 
 def listener_blockers(
-    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack, async_names: tuple[str, str]
-) -> list[tuple[str, int, str]]:
-    """AM270: listeners on the synchronous engine or sessionmaker that the async stack would not run.
-    `async_names`: the async engine and async_sessionmaker, as the fix names them."""
+    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack, async_names: tuple[str, str],
+    in_tests: Callable[[str], bool],
+) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """AM270: listeners on the synchronous engine or sessionmaker that the async stack would not
+    run (`async_names`: the async engine and async_sessionmaker, as the fix names them). Those in
+    test code (`in_tests`) only change how the tests run: follow-ups, not blockers."""
     found = list(listeners(project, texts, modules))
     blockers = []
+    notes = []
     for listener in found:
+        if in_tests(listener.path):
+            note = _test_listener(listener, stack, async_names)
+            if note is not None:
+                notes.append(note)
+            continue
         ref = listener.ref or ""
         if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines) or (
             listener.local and listener.scope in stack.factories
@@ -424,7 +432,27 @@ def listener_blockers(
                 "the async_sessionmaker by hand with `sync_session_class=` a Session subclass that carries the "
                 "listener, then run phase two again"
             )))
-    return blockers
+    return blockers, notes
+
+
+def _test_listener(listener: Listener, stack: SyncStack, async_names: tuple[str, str]) -> str | None:
+    ref = listener.ref or ""
+    if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines):
+        where = (
+            f"the synchronous engine `{listener.target}`; the async engine does not run it",
+            f"register it on `{async_names[0]}.sync_engine` as well",
+        )
+    elif ref in stack.makers or ref in stack.classes:
+        where = (
+            f"the synchronous sessionmaker `{listener.target}`; the sessions of {async_names[1]} do not run it",
+            "register it on the `Session` class instead",
+        )
+    else:
+        return None
+    return (
+        f"{listener.path}:{listener.line}: `{listener.written}` in test code registers {_event(listener)} "
+        f"listener on {where[0]}, so the tests of migrated routes run without it: {where[1]}"
+    )
 
 
 def _event(listener: Listener) -> str:

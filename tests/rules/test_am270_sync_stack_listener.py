@@ -73,3 +73,24 @@ def test_near_miss_a_listener_on_another_engine_does_not_block(phase2, entry):
     other = 'other = create_engine("sqlite://")\n\n\n@event.listens_for(other, "connect")\ndef _on(c, r):\n    pass\n'
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(other)}), "create_book")
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+def test_near_miss_a_listener_in_test_code_is_a_follow_up_not_a_blocker(phase2, entry):
+    conftest = 'from sqlalchemy import event\n\nfrom db.engine import engine\n\n\n' + BLOCKING["engine"]
+    document = phase2(ROUTE, {"db/engine.py": engine_module(""), "tests/__init__.py": "", "tests/conftest.py": conftest})
+    found = entry(document, "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+    assert any(
+        f.startswith('tests/conftest.py:6: `@event.listens_for(engine, "connect")` in test code')
+        and "async_engine.sync_engine" in f
+        for f in document["subsystem"]["follow_ups"]
+    ), document["subsystem"]["follow_ups"]
+
+
+def test_a_listener_in_a_module_of_its_own_blocks_too(phase2, entry):
+    # No Session, route or dependency in this module: it is read for its listener all the same.
+    events = 'from sqlalchemy import event\n\nfrom db.engine import engine\n\n\ndef _on(c, r):\n    pass\n\n\nevent.listen(engine, "connect", _on)\n'
+    document = phase2(ROUTE, {"db/engine.py": engine_module(""), "db/events.py": events})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert document["subsystem"]["global_blockers"][0].startswith("db/events.py:10: "), document["subsystem"]
