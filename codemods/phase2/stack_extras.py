@@ -239,9 +239,10 @@ class _Provider:
         if isinstance(statement, ast.Raise):
             return statement.exc is None  # a bare re-raise; raising anything else is behaviour
         if isinstance(statement, (ast.With, ast.AsyncWith)):
-            if not all(self._opens(item.context_expr) for item in statement.items):
-                return False
+            # item by item: `with maker() as s, s.begin():` opens s, then begins on it
             for item in statement.items:
+                if not self._opens(item.context_expr):
+                    return False
                 if isinstance(item.optional_vars, ast.Name):
                     self.sessions.add(item.optional_vars.id)
                 elif item.optional_vars is not None:

@@ -77,6 +77,14 @@ def test_a_dependency_doing_more_blocks_with_am271_naming_each_line(phase2, entr
     assert document["files_changed"] == []
 
 
-def test_near_miss_open_yield_commit_rollback_close_does_not_block(phase2, entry):
-    found = entry(phase2(ROUTE, {"db/engine.py": dedent(HEAD) + dedent(USUAL)}), "create_book")
+BEGIN = """
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session, session.begin():
+        yield session
+"""
+
+
+@pytest.mark.parametrize("provider", [USUAL, BEGIN], ids=["try_commit_rollback_close", "with_begin"])
+def test_near_miss_open_yield_commit_rollback_close_does_not_block(phase2, entry, provider):
+    found = entry(phase2(ROUTE, {"db/engine.py": dedent(HEAD) + dedent(provider)}), "create_book")
     assert found["action"] == "migrate" and "AM271" not in found["codes"], found
