@@ -19,6 +19,7 @@ from test_phase2_self_check import assert_refused
 from test_phase2_soundness import KINDS, routes, serve
 
 from async_migrate.codemods.phase2 import methods, plan
+from async_migrate.codemods.phase2.rewrites import CallKind
 
 service = test_phase2_soundness.service  # the small application on the sync stack
 SUBSYSTEM = "api/items.py"
@@ -305,7 +306,7 @@ def test_self_check_a_method_called_without_await_blocks_the_route(cli, service,
     def drop_method_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
         original(project, fid, fplan, *args)
         for action in fplan.calls.values():
-            if action.kind == "helper":
+            if action.kind is CallKind.HELPER:
                 action.add_await = False
 
     monkeypatch.setattr(plan, "_plan_calls", drop_method_await)

@@ -16,6 +16,7 @@ from test_phase2_soundness import CURRENT_USER, routes
 
 from async_migrate.codemods.phase2 import closure as closures
 from async_migrate.codemods.phase2 import dependencies, plan
+from async_migrate.codemods.phase2.rewrites import CallKind
 
 HELPER = """
 def store(db: Session, name: str) -> None:
@@ -77,7 +78,7 @@ def test_a_project_coroutine_called_without_await_blocks_the_route(cli, app, mon
     def drop_helper_await(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
         original(project, fid, fplan, *args)
         for action in fplan.calls.values():
-            if action.kind == "helper":
+            if action.kind is CallKind.HELPER:
                 action.add_await = False
 
     monkeypatch.setattr(plan, "_plan_calls", drop_helper_await)
@@ -90,7 +91,7 @@ def test_a_call_renamed_to_a_twin_nothing_defines_blocks_the_route(cli, app, mon
     def rename_helper(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
         original(project, fid, fplan, *args)
         for action in fplan.calls.values():
-            if getattr(action.kind, "value", action.kind) == "helper":
+            if action.kind is CallKind.HELPER:
                 action.rename = "store_nowhere"
 
     monkeypatch.setattr(plan, "_plan_calls", rename_helper)

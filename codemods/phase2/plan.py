@@ -3,42 +3,27 @@
 Plans name calls by their index in the function body (the collector's numbering),
 so the rewrite needs no positions and no second analysis.
 
-Over 500 lines: one planner per file, whose call kinds (Session methods, helpers, twins,
-objects handed out by the Session, eager loads, refreshes) share its state: the names
-taken, the imports added and dropped, and which calls are already planned.
+Which call and parameter becomes what is each rewrite's own choice (`phase2/rewrites/`);
+this module offers them the calls in order and plans what spans a function or a file:
+twins, renames, eager loads, refreshes, parallel classes, the imports added and dropped.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
-from async_migrate.codemods.phase2.derived import derived_names, is_coroutine
+from async_migrate.codemods.phase2.derived import derived_names
+from async_migrate.codemods.phase2.rewrites import CALL_REWRITES, PARAM_REWRITES, CallAction, ParamAction
+from async_migrate.codemods.phase2.rewrites.base import FunctionSite
+from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
+from async_migrate.codemods.phase2.rewrites.base import unused as _unused
+from async_migrate.codemods.phase2.rewrites.session_params import ParamSite
 from async_migrate.codemods.project import Edge, Project
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
-from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS
-from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
-
-
-@dataclass(slots=True)
-class CallAction:
-    kind: str  # await, helper, map, unwrap, open, begin, query
-    rename: str | None = None  # new name for the called function (last segment); query: the session
-    add_await: bool = True
-    mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
-
-
-@dataclass(slots=True)
-class ParamAction:
-    kind: str  # alias: annotation becomes the async alias; depends: AsyncSession = Depends(async dep);
-    #            annotation: Session becomes AsyncSession inside the annotation
-    old: str = ""  # for annotation: the local name of the sync Session type
+from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
 
 @dataclass(slots=True)
@@ -442,6 +427,7 @@ def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:
 
 
 def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:
+    """Each call of the function, offered to the call rewrites in their order (`rewrites/`)."""
     module, function = project.functions[fid]
     names = project.session_names(fid)
     edges: dict[int, Edge] = {}
@@ -450,172 +436,35 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
         # migrated one stands for all.
         if edge.call.index not in edges or edge.callee in migrated:
             edges[edge.call.index] = edge
-    opened = {o.line: o for o in project.opens_directly(fid)}
-    derived = derived_names(function, names, lambda func: holders.held_call(project, fid, func))
+    site = FunctionSite(
+        project, fid, module, function, plan, stack, names,
+        derived=derived_names(function, names, lambda func: holders.held_call(project, fid, func)),
+        edges=edges,
+        opened={o.line: o for o in project.opens_directly(fid)},
+        migrated=migrated,
+        twins=twins,
+        mappings=mappings,
+    )
     for call in function.calls:
-        if call.receiver in derived and call.method is not None:
-            if is_coroutine(derived[call.receiver], call.method):
-                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
-            continue
-        if call.query_root in names:
-            mapped = tuple(sorted(project_classes(project).class_valued(fid)))
-            fplan.calls[call.index] = CallAction("query", call.query_root, add_await=False, mapped=mapped)
-            continue
-        held = holders.held_call(project, fid, call.func)
-        if held is not None and not call.nested:
-            if held in AWAITED_METHODS:
-                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
-            elif held in CONTEXT_METHODS:
-                fplan.calls[call.index] = CallAction("begin", add_await=not call.awaited)
-            continue
-        if call.receiver in names and call.method is not None:
-            if call.method == "query":
-                continue  # part of a legacy chain, rewritten whole at its outermost call
-            if call.method in AWAITED_METHODS:
-                fplan.calls[call.index] = CallAction("await", add_await=not call.awaited)
-            elif call.method in CONTEXT_METHODS:
-                fplan.calls[call.index] = CallAction("begin", add_await=not call.awaited)
-            continue
-        edge = edges.get(call.index)
-        if edge is not None and project.functions[edge.callee][1].name == "__init__":
-            continue  # building an object (`Repo(db)`): never awaited
-        if edge is not None and edge.callee in migrated:
-            callee_module, callee = project.functions[edge.callee]
-            rename = twins.get(edge.callee)
-            if call.offloaded:
-                # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
-                # the helper itself is the run_in_threadpool call's first argument.
-                fplan.calls[call.index] = CallAction("unwrap", rename, add_await=False)
-                for ref in THREADPOOL:
-                    _unused(plan, module, ref)
-            else:
-                fplan.calls[call.index] = CallAction("helper", rename, add_await=not call.awaited)
-            if rename is not None and callee.qualname == callee.name:  # a method needs no import
-                local = _imported_as(module, callee_module.name, callee.name)
-                if local is not None:
-                    plan.imports.add((callee_module.name, rename))
-                    _unused(plan, module, f"{callee_module.name}.{callee.name}")
-            continue
-        callee = project.canonical(call.callee)
-        if callee in mappings and any(a.name in names for a in call.args):
-            target = mappings[callee]
-            target_module, _, target_name = target.rpartition(".")
-            fplan.calls[call.index] = CallAction("map", target_name, add_await=not call.awaited)
-            if _imported_as(module, callee.rpartition(".")[0], callee.rpartition(".")[2]) is not None:
-                plan.imports.add((target_module, target_name))
-                _unused(plan, module, callee)
-            continue
-        if call.line in opened and opened[call.line].callee == call.callee and stack.engine_module:
-            fplan.calls[call.index] = CallAction("open", stack.sessionmaker, add_await=False)
-            if module.name != stack.engine_module:
-                plan.imports.add((stack.engine_module, stack.sessionmaker))
-            _unused(plan, module, opened[call.line].callee)
-            continue
-        if callee in THREADPOOL and call.offloaded is False:
-            continue
+        for unit in CALL_REWRITES:
+            action = unit.plan(call, site)
+            if action is None:
+                continue
+            if isinstance(action, CallAction):
+                fplan.calls[call.index] = action
+            break
 
 
 def _plan_params(project, fid, fplan, plan, is_route, stack) -> None:
+    """Each parameter that receives the Session, offered to the parameter rewrites in order."""
     module, function = project.functions[fid]
     declared = project.session_params[fid]
     for param in function.params:
         if param.name not in declared:
             continue
-        async_session = _async_session_import(project, param)
-        if is_route and project.declared_session(param) is not None:
-            if param.default:
-                fplan.params[param.name] = ParamAction("depends")
-                plan.imports.add(async_session)
-                if stack.dependency_module and stack.dependency_module != module.name:
-                    plan.imports.add((stack.dependency_module, stack.dependency))
-            else:
-                fplan.params[param.name] = ParamAction("alias")
-                if stack.alias_module and stack.alias_module != module.name and "." not in param.text:
-                    plan.imports.add((stack.alias_module, stack.alias))
-            for ref in (*param.annotation, param.depends):
-                if ref is not None:
-                    _unused(plan, module, ref)
-            continue
-        session_type = _sync_type_name(project, module, param)
-        if session_type is not None:
-            fplan.params[param.name] = ParamAction("annotation", session_type)
-            plan.imports.add(async_session)
-            ref = module.imports.get(session_type.split(".")[0])
-            if ref is not None and "." not in session_type:
-                _unused(plan, module, ref)
-
-
-def _async_session_import(project: Project, param: facts.Param) -> tuple[str, str]:
-    """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`), else SQLAlchemy's."""
-    refs = list(param.annotation)
-    for ref in param.annotation:  # through an alias: `SessionDep = Annotated[Session, ...]`
-        target = project.resolve(ref)
-        if target is not None and target.kind == "value" and target.value is not None:
-            refs.extend(target.value.annotation)
-    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
-        return ("sqlmodel.ext.asyncio.session", "AsyncSession")
-    return ("sqlalchemy.ext.asyncio", "AsyncSession")
-
-
-def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
-    """How the annotation spells the sync Session type (`Session`, `orm.Session`) or an alias of
-    it (`SessionDep`, `deps.SessionDep`): the one name that becomes `AsyncSession`."""
-    for ref in param.annotation:
-        if project.canonical(ref) in ASYNC_SESSION_TYPES:
-            continue
-        if not (project.is_sync_session_type(ref) or _is_sync_alias(project, ref)):
-            continue
-        for spelled in _spellings(module, ref):
-            if _names(param.text, spelled):
-                return spelled
-    return None
-
-
-def _is_sync_alias(project: Project, ref: str) -> bool:
-    """`SessionDep = Annotated[Session, Depends(get_db)]` (or a configured session alias)."""
-    if project.canonical(ref) in project.config.session_aliases:
-        return True
-    target = project.resolve(ref)
-    if target is None or target.kind != "value" or target.value is None or target.value.kind != "annotated":
-        return False
-    value = target.value
-    if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
-        return False
-    return any(project.is_sync_session_type(r) for r in value.annotation) or (
-        value.depends is not None and project.is_session_dependency(value.depends)
-    )
-
-
-def _spellings(module: facts.Module, ref: str) -> list[str]:
-    """The local spellings of a reference in a module: `Session`, `orm.Session`, `deps.SessionDep`."""
-    found = []
-    for local, imported in module.imports.items():
-        if imported == ref:
-            found.append(local)
-        elif ref.startswith(imported + "."):
-            found.append(local + ref[len(imported):])
-    if ref.startswith(module.name + "."):
-        found.append(ref[len(module.name) + 1:])
-    found.append(ref.rsplit(".", 1)[-1])
-    return found
-
-
-def _names(text: str, spelled: str) -> bool:
-    """`spelled` appears in an annotation as a whole name (`Session` is not in `SessionDep`)."""
-    return re.search(rf"(?<![\w.]){re.escape(spelled)}(?![\w])", text) is not None
-
-
-def _imported_as(module: facts.Module, source: str, name: str) -> str | None:
-    for local, ref in module.imports.items():
-        if ref == f"{source}.{name}":
-            return local
-    return None
-
-
-def _unused(plan: FilePlan, module: facts.Module, ref: str) -> None:
-    """Note an import the rewrite may leave unused; it is removed only if it is."""
-    for local, imported in module.imports.items():
-        if imported == ref:
-            source, _, name = ref.rpartition(".")
-            if source:
-                plan.maybe_unused.add((source, name, None if local == name else local))
+        site = ParamSite(project, module, param, plan, stack, is_route)
+        for unit in PARAM_REWRITES:
+            action = unit.plan(site)
+            if action is not None:
+                fplan.params[param.name] = action
+                break

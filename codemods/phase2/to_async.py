@@ -16,14 +16,13 @@ After::
             summary = await review_helper.get_review_summary(session, book_id)
         return {"title": book.title, **summary}
 
-Which call becomes what is decided beforehand (codemods/phase2/plan.py) and named
-by the call's index in the body; this module only applies it, with the
-parentheses precedence needs (`(await x).attr`, `(await x)[0]`, `(await x)()`).
-A shared helper gets a twin: an async copy under a new name right after the
-original, which stays as it was for its synchronous callers.
-
-About 500 lines: one transformer, because every edit (awaits, renames, annotations,
-twins) applies to the same walk of each migrated function.
+Which call and parameter becomes what is planned beforehand (codemods/phase2/plan.py),
+named by the call's index in the body; each planned call is edited by the unit that owns
+its kind (codemods/phase2/rewrites/). This module walks the function and adds what spans
+it: nested scopes left alone, refreshes after a commit, the parentheses precedence needs
+(`(await x).attr`, `(await x)[0]`, `(await x)()`), renames, and twins: an async copy of a
+shared helper under a new name right after the original, which stays as it was for its
+synchronous callers.
 """
 
 from __future__ import annotations
@@ -36,9 +35,8 @@ from libcst.codemod import CodemodContext
 from async_migrate.codemods import imports
 from async_migrate.codemods.astcollect.syntax import PRAGMA
 from async_migrate.codemods.definitions import DefinitionCommand
-from async_migrate.codemods.phase2.legacy_query import rewrite_query
-from async_migrate.codemods.phase2.plan import CallAction, FilePlan, FunctionPlan, StackNames
-from async_migrate.codemods.tree import walk
+from async_migrate.codemods.phase2.plan import FilePlan, FunctionPlan, StackNames
+from async_migrate.codemods.phase2.rewrites import CallAction, call_rewrite, param_rewrite
 
 
 class MigrateToAsyncSession(DefinitionCommand):
@@ -246,28 +244,9 @@ class _AsyncBody(cst.CSTTransformer):
         action = self.calls.get(index)
         if action is None or self.nested:
             return updated
-        if action.kind == "query":
-            rewritten = rewrite_query(updated, action.rename or "session", mapped=frozenset(action.mapped))
-            if isinstance(rewritten, str):  # planning blocks these; never guess
-                raise ValueError(f"legacy Query chain cannot be rewritten: {rewritten}")
-            self.imports |= rewritten.imports
-            return rewritten.expression
-        if action.kind == "unwrap":
-            helper, *rest = updated.args
-            call = cst.Call(func=_renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
-            return call.with_changes(lpar=updated.lpar, rpar=updated.rpar)
-        func = updated.func
-        if action.rename is not None and action.kind == "open" and isinstance(func, cst.Attribute) and (
-            func.attr.value == "begin"
-        ):  # `SessionLocal.begin()`: the maker is renamed, its `begin()` (commit on exit) kept
-            updated = updated.with_changes(func=func.with_changes(value=_renamed(func.value, action.rename)))
-        elif action.rename is not None and action.kind in ("helper", "map", "open"):
-            updated = updated.with_changes(func=_renamed(updated.func, action.rename))
-        if id(original) in self.with_items and action.kind in ("begin", "open"):
-            return updated
-        if not action.add_await or action.kind == "open":
-            return updated
-        return cst.Await(expression=updated.with_changes(lpar=(), rpar=()), lpar=updated.lpar, rpar=updated.rpar)
+        return call_rewrite(action.kind).edit(
+            action, updated, in_with=id(original) in self.with_items, imports=self.imports
+        )
 
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
@@ -313,7 +292,7 @@ class _AsyncBody(cst.CSTTransformer):
         for item in original.items:
             index = self.index.get(id(item.item))
             action = self.calls.get(index) if index is not None else None
-            if action is not None and action.kind in ("begin", "open"):
+            if action is not None and call_rewrite(action.kind).async_with(action):
                 return updated.with_changes(asynchronous=cst.Asynchronous())
         return updated
 
@@ -333,45 +312,7 @@ class _SessionParams(cst.CSTTransformer):
         action = self.plan.params.get(original.name.value)
         if action is None:
             return updated
-        if action.kind == "depends" and isinstance(updated.default, cst.Call):
-            default = updated.default.with_changes(args=[cst.Arg(cst.Name(self.stack.dependency))])
-            return updated.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
-        if action.kind == "alias" and updated.annotation is not None:
-            annotation = updated.annotation.annotation
-            new: cst.BaseExpression
-            if isinstance(annotation, cst.Attribute):  # deps.session_dependency
-                new = annotation.with_changes(attr=cst.Name(self.stack.alias))
-            else:
-                new = cst.Name(self.stack.alias)
-            return updated.with_changes(annotation=updated.annotation.with_changes(annotation=new))
-        if action.kind == "annotation" and updated.annotation is not None:
-            annotation = updated.annotation.annotation
-            if isinstance(annotation, cst.SimpleString):  # a forward reference: `db: "Session"`
-                return updated.with_changes(
-                    annotation=updated.annotation.with_changes(annotation=_renamed_string(annotation, action.old))
-                )
-            renamed = updated.annotation.visit(_RenameType(action.old, "AsyncSession"))
-            return updated.with_changes(annotation=renamed)
-        return updated
-
-
-def _renamed_string(node: cst.SimpleString, old: str) -> cst.SimpleString:
-    """`"Session"` -> `"AsyncSession"`, `"Session | None"` -> `"AsyncSession | None"`, quotes kept."""
-    text = node.evaluated_value
-    if not isinstance(text, str):
-        return node
-    try:
-        expression = cst.parse_expression(text)
-    except cst.ParserSyntaxError:
-        return node
-    visited = expression.visit(_RenameType(old, "AsyncSession"))
-    if not isinstance(visited, cst.CSTNode):
-        return node
-    renamed = cst.Module([]).code_for_node(visited)
-    quote = node.quote
-    if quote in renamed or "\\" in renamed:
-        return node
-    return node.with_changes(value=f"{node.prefix}{quote}{renamed}{quote}")
+        return param_rewrite(action.kind).edit(action, updated, self.stack)
 
 
 class _Rename(cst.CSTTransformer):
@@ -418,21 +359,6 @@ def _defines_name(statement: cst.CSTNode, name: str) -> bool:
             for small in statement.body
         )
     return isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
-
-
-class _RenameType(cst.CSTTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old = old
-        self.new = new
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-        return updated.with_changes(value=self.new) if updated.value == self.old else updated
-
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
-        dotted = ".".join(n.value for n in walk(updated) if isinstance(n, cst.Name))
-        if dotted == self.old:
-            return cst.Name(self.new)
-        return updated
 
 
 def _pragma(line: cst.EmptyLine) -> bool:
@@ -491,22 +417,6 @@ def _suite(node: object) -> cst.BaseSuite:
     if not isinstance(node, cst.BaseSuite):
         raise TypeError(f"expected a function body, got {type(node).__name__}")
     return node
-
-
-def _renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:
-    if name is None:
-        return func
-    if isinstance(func, cst.Attribute):
-        return func.with_changes(attr=cst.Name(name))
-    if isinstance(func, cst.Name):
-        return func.with_changes(value=name)
-    return func
-
-
-def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
-    if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
-        args = [*args[:-1], args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
-    return args
 
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)

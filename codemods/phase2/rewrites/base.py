@@ -1,0 +1,127 @@
+"""What a phase-two call rewrite is: a kind, the action the planner records, the unit that
+chooses it for a call and edits that call with libcst."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, ClassVar, Final
+
+import libcst as cst
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import Derived
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.plan import FilePlan, StackNames
+
+
+class CallKind(Enum):
+    AWAIT = "await"  # a coroutine method of the Session, or of an object it hands out: awaited
+    BEGIN = "begin"  # a Session context method (`begin()`): `async with`, else awaited
+    QUERY = "query"  # a legacy `session.query(...)` chain: its 2.0 form
+    HELPER = "helper"  # a migrated project function: awaited, under its twin's name if it has one
+    UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
+    MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
+    OPEN = "open"  # a Session opened from the sync sessionmaker: the async one, `async with`
+
+
+@dataclass(slots=True)
+class CallAction:
+    kind: CallKind
+    rename: str | None = None  # new name for the called function (last segment); query: the session
+    add_await: bool = True
+    mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
+
+
+class Leave:
+    """The type of LEAVE."""
+
+    def __repr__(self) -> str:
+        return "LEAVE"
+
+
+# A unit's answer for a call it recognises and leaves as written: no later unit may take it
+# (`Repo(db)` builds an object, `db.query(...)` inside a chain is rewritten with the chain).
+LEAVE: Final = Leave()
+
+
+@dataclass(slots=True)
+class FunctionSite:
+    """A migrated function being planned, and what every unit may read about it."""
+
+    project: Project
+    fid: FunctionId
+    module: facts.Module
+    function: facts.Function
+    file: FilePlan  # imports added and dropped for the whole file
+    stack: StackNames
+    names: set[str]  # the function's Session names
+    derived: dict[str, Derived]  # names bound to a transaction or connection of the Session
+    edges: dict[int, Edge]  # call index -> the project function it runs
+    opened: dict[int, facts.SessionOpen]  # line -> a Session opened straight from a sessionmaker
+    migrated: set[FunctionId]
+    twins: dict[FunctionId, str]
+    mappings: dict[str, str]  # call mappings: sync callee -> async callee
+
+    def imported_as(self, source: str, name: str) -> str | None:
+        return imported_as(self.module, source, name)
+
+    def unused(self, ref: str) -> None:
+        unused(self.file, self.module, ref)
+
+
+class CallRewrite:
+    """One kind of call rewrite (or a few that share their choice): how the planner chooses it
+    for a call, and how the rewrite edits that call."""
+
+    kinds: ClassVar[tuple[CallKind, ...]]  # the kinds whose edit this unit owns
+
+    def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
+        """The action for `call`, LEAVE for a call this unit keeps as written, None for a call
+        that is not this unit's (the next unit is asked). May add imports to `site.file`."""
+        raise NotImplementedError
+
+    def edit(
+        self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
+    ) -> cst.BaseExpression:
+        """`call` rewritten; `in_with`: the call is a `with` item. Imports it needs go to `imports`."""
+        raise NotImplementedError
+
+    def async_with(self, action: CallAction) -> bool:
+        """Whether a `with` holding this call as an item becomes `async with`."""
+        return False
+
+
+def awaited(call: cst.Call) -> cst.Await:
+    """`await call`, with the call's own parentheses around the whole."""
+    return cst.Await(expression=call.with_changes(lpar=(), rpar=()), lpar=call.lpar, rpar=call.rpar)
+
+
+def renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:
+    """`func` calling `name` instead: the last segment of an attribute, or the name."""
+    if name is None:
+        return func
+    if isinstance(func, cst.Attribute):
+        return func.with_changes(attr=cst.Name(name))
+    if isinstance(func, cst.Name):
+        return func.with_changes(value=name)
+    return func
+
+
+def imported_as(module: facts.Module, source: str, name: str) -> str | None:
+    """The local name under which the module imports `source.name`, or None."""
+    for local, ref in module.imports.items():
+        if ref == f"{source}.{name}":
+            return local
+    return None
+
+
+def unused(plan: FilePlan, module: facts.Module, ref: str) -> None:
+    """Note an import the rewrite may leave unused; it is removed only if it is."""
+    for local, imported in module.imports.items():
+        if imported == ref:
+            source, _, name = ref.rpartition(".")
+            if source:
+                plan.maybe_unused.add((source, name, None if local == name else local))

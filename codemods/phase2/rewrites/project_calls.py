@@ -1,0 +1,76 @@
+"""Calls of migrated project functions: awaited, under the twin's name when the function gets
+an async twin; offloaded ones (`await run_in_threadpool(helper, s)`) called straight.
+
+Before::
+
+    summary = review_helper.get_review_summary(session, book_id)
+    total = await run_in_threadpool(count_reviews, session)
+
+After::
+
+    summary = await review_helper.get_review_summary_async(session, book_id)
+    total = await count_reviews(session)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2.rewrites.base import (
+    LEAVE,
+    CallAction,
+    CallKind,
+    CallRewrite,
+    FunctionSite,
+    Leave,
+    awaited,
+    renamed,
+)
+from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
+
+
+class ProjectCalls(CallRewrite):
+    kinds = (CallKind.HELPER, CallKind.UNWRAP)
+
+    def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
+        edge = site.edges.get(call.index)
+        if edge is None:
+            return None
+        if site.project.functions[edge.callee][1].name == "__init__":
+            return LEAVE  # building an object (`Repo(db)`): never awaited
+        if edge.callee not in site.migrated:
+            return None
+        callee_module, callee = site.project.functions[edge.callee]
+        rename = site.twins.get(edge.callee)
+        if call.offloaded:
+            # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
+            # the helper itself is the run_in_threadpool call's first argument.
+            action = CallAction(CallKind.UNWRAP, rename, add_await=False)
+            for ref in THREADPOOL:
+                site.unused(ref)
+        else:
+            action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited)
+        if rename is not None and callee.qualname == callee.name:  # a method needs no import
+            local = site.imported_as(callee_module.name, callee.name)
+            if local is not None:
+                site.file.imports.add((callee_module.name, rename))
+                site.unused(f"{callee_module.name}.{callee.name}")
+        return action
+
+    def edit(
+        self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
+    ) -> cst.BaseExpression:
+        if action.kind is CallKind.UNWRAP:
+            helper, *rest = call.args
+            unwrapped = cst.Call(func=renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
+            return unwrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
+        if action.rename is not None:
+            call = call.with_changes(func=renamed(call.func, action.rename))
+        return awaited(call) if action.add_await else call
+
+
+def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
+    if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
+        args = [*args[:-1], args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return args

@@ -1,0 +1,76 @@
+"""Awaited Session methods: `session.execute(...)` -> `await session.execute(...)`, and
+`with session.begin():` -> `async with session.begin():`.
+
+Before::
+
+    def add_book(session: Session, book: Book) -> None:
+        with session.begin():
+            session.add(book)
+            session.flush()
+
+After::
+
+    async def add_book(session: AsyncSession, book: Book) -> None:
+        async with session.begin():
+            session.add(book)
+            await session.flush()
+
+The same holds for a Session the function's class holds (`self.db.commit()`) and for the
+transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
+`await tx.commit()`). Which methods are coroutines is `vocabulary/sqlalchemy.py`'s
+`AWAITED_METHODS` (and `CONTEXT_METHODS`, `DERIVED_AWAITED`): a new one is a line there.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.phase2.derived import is_coroutine
+from async_migrate.codemods.phase2.rewrites.base import (
+    LEAVE,
+    CallAction,
+    CallKind,
+    CallRewrite,
+    FunctionSite,
+    Leave,
+    awaited,
+)
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS
+
+
+class SessionMethods(CallRewrite):
+    kinds = (CallKind.AWAIT, CallKind.BEGIN)
+
+    def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
+        if call.receiver in site.derived and call.method is not None:
+            if is_coroutine(site.derived[call.receiver], call.method):
+                return CallAction(CallKind.AWAIT, add_await=not call.awaited)
+            return LEAVE
+        held = holders.held_call(site.project, site.fid, call.func)
+        if held is not None and not call.nested:
+            return _method(held, call)
+        if call.receiver in site.names and call.method is not None:
+            if call.method == "query":
+                return LEAVE  # part of a legacy chain, rewritten whole at its outermost call
+            return _method(call.method, call)
+        return None
+
+    def edit(
+        self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
+    ) -> cst.BaseExpression:
+        if action.kind is CallKind.BEGIN and in_with:
+            return call  # `async with session.begin():` enters it
+        return awaited(call) if action.add_await else call
+
+    def async_with(self, action: CallAction) -> bool:
+        return action.kind is CallKind.BEGIN
+
+
+def _method(method: str, call: facts.Call) -> CallAction | Leave:
+    if method in AWAITED_METHODS:
+        return CallAction(CallKind.AWAIT, add_await=not call.awaited)
+    if method in CONTEXT_METHODS:
+        return CallAction(CallKind.BEGIN, add_await=not call.awaited)
+    return LEAVE

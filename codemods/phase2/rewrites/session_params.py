@@ -1,0 +1,247 @@
+"""Parameters that receive the Session: they receive an AsyncSession.
+
+Before::
+
+    @router.get("/books/{book_id}")
+    def read_book(book_id: int, session: Session = Depends(get_session)): ...
+
+    def count_books(session: "Session") -> int: ...
+
+After::
+
+    @router.get("/books/{book_id}")
+    async def read_book(book_id: int, session: AsyncSession = Depends(get_async_session)): ...
+
+    async def count_books(session: "AsyncSession") -> int: ...
+
+A route's (or dependency's) parameter takes the async dependency (DEPENDS) or the async
+`Annotated` alias (ALIAS); any other parameter keeps its annotation with the sync Session
+type in it renamed (ANNOTATION).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2.rewrites.base import unused
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.tree import walk
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.plan import FilePlan, StackNames
+
+
+class ParamKind(Enum):
+    DEPENDS = "depends"  # `s: Session = Depends(dep)` -> `s: AsyncSession = Depends(async dep)`
+    ALIAS = "alias"  # `s: SessionDep` -> `s: AsyncSessionDep` (the async Annotated alias)
+    ANNOTATION = "annotation"  # the sync Session type inside the annotation becomes AsyncSession
+
+
+@dataclass(slots=True)
+class ParamAction:
+    kind: ParamKind
+    old: str = ""  # annotation: how the annotation spells the sync Session type
+
+
+@dataclass(slots=True)
+class ParamSite:
+    """A parameter of a migrated function that receives the Session."""
+
+    project: Project
+    module: facts.Module
+    param: facts.Param
+    file: FilePlan  # imports added and dropped for the whole file
+    stack: StackNames
+    is_route: bool  # a route or a dependency: FastAPI provides the Session
+
+
+class ParamRewrite:
+    kind: ClassVar[ParamKind]
+
+    def plan(self, site: ParamSite) -> ParamAction | None:
+        """The action for the parameter, or None when it is not this unit's."""
+        raise NotImplementedError
+
+    def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
+        raise NotImplementedError
+
+
+class Depends(ParamRewrite):
+    kind = ParamKind.DEPENDS
+
+    def plan(self, site: ParamSite) -> ParamAction | None:
+        if not (_provided(site) and site.param.default):
+            return None
+        site.file.imports.add(_async_session_import(site.project, site.param))
+        stack = site.stack
+        if stack.dependency_module and stack.dependency_module != site.module.name:
+            site.file.imports.add((stack.dependency_module, stack.dependency))
+        _drop_sync_names(site)
+        return ParamAction(self.kind)
+
+    def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
+        if not isinstance(param.default, cst.Call):
+            return param
+        default = param.default.with_changes(args=[cst.Arg(cst.Name(stack.dependency))])
+        return param.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
+
+
+class Alias(ParamRewrite):
+    kind = ParamKind.ALIAS
+
+    def plan(self, site: ParamSite) -> ParamAction | None:
+        if not _provided(site) or site.param.default:
+            return None
+        stack = site.stack
+        if stack.alias_module and stack.alias_module != site.module.name and "." not in site.param.text:
+            site.file.imports.add((stack.alias_module, stack.alias))
+        _drop_sync_names(site)
+        return ParamAction(self.kind)
+
+    def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
+        if param.annotation is None:
+            return param
+        annotation = param.annotation.annotation
+        new: cst.BaseExpression
+        if isinstance(annotation, cst.Attribute):  # deps.session_dependency
+            new = annotation.with_changes(attr=cst.Name(stack.alias))
+        else:
+            new = cst.Name(stack.alias)
+        return param.with_changes(annotation=param.annotation.with_changes(annotation=new))
+
+
+class Annotation(ParamRewrite):
+    kind = ParamKind.ANNOTATION
+
+    def plan(self, site: ParamSite) -> ParamAction | None:
+        session_type = _sync_type_name(site.project, site.module, site.param)
+        if session_type is None:
+            return None
+        site.file.imports.add(_async_session_import(site.project, site.param))
+        ref = site.module.imports.get(session_type.split(".")[0])
+        if ref is not None and "." not in session_type:
+            unused(site.file, site.module, ref)
+        return ParamAction(self.kind, session_type)
+
+    def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
+        if param.annotation is None:
+            return param
+        annotation = param.annotation.annotation
+        if isinstance(annotation, cst.SimpleString):  # a forward reference: `db: "Session"`
+            return param.with_changes(
+                annotation=param.annotation.with_changes(annotation=_renamed_string(annotation, action.old))
+            )
+        return param.with_changes(annotation=param.annotation.visit(_RenameType(action.old, "AsyncSession")))
+
+
+def _provided(site: ParamSite) -> bool:
+    """FastAPI provides the Session to this parameter by its declaration."""
+    return site.is_route and site.project.declared_session(site.param) is not None
+
+
+def _drop_sync_names(site: ParamSite) -> None:
+    for ref in (*site.param.annotation, site.param.depends):
+        if ref is not None:
+            unused(site.file, site.module, ref)
+
+
+def _async_session_import(project: Project, param: facts.Param) -> tuple[str, str]:
+    """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`), else SQLAlchemy's."""
+    refs = list(param.annotation)
+    for ref in param.annotation:  # through an alias: `SessionDep = Annotated[Session, ...]`
+        target = project.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None:
+            refs.extend(target.value.annotation)
+    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
+        return ("sqlmodel.ext.asyncio.session", "AsyncSession")
+    return ("sqlalchemy.ext.asyncio", "AsyncSession")
+
+
+def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
+    """How the annotation spells the sync Session type (`Session`, `orm.Session`) or an alias of
+    it (`SessionDep`, `deps.SessionDep`): the one name that becomes `AsyncSession`."""
+    for ref in param.annotation:
+        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+            continue
+        if not (project.is_sync_session_type(ref) or _is_sync_alias(project, ref)):
+            continue
+        for spelled in _spellings(module, ref):
+            if _names(param.text, spelled):
+                return spelled
+    return None
+
+
+def _is_sync_alias(project: Project, ref: str) -> bool:
+    """`SessionDep = Annotated[Session, Depends(get_db)]` (or a configured session alias)."""
+    if project.canonical(ref) in project.config.session_aliases:
+        return True
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.value.kind != "annotated":
+        return False
+    value = target.value
+    if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+        return False
+    return any(project.is_sync_session_type(r) for r in value.annotation) or (
+        value.depends is not None and project.is_session_dependency(value.depends)
+    )
+
+
+def _spellings(module: facts.Module, ref: str) -> list[str]:
+    """The local spellings of a reference in a module: `Session`, `orm.Session`, `deps.SessionDep`."""
+    found = []
+    for local, imported in module.imports.items():
+        if imported == ref:
+            found.append(local)
+        elif ref.startswith(imported + "."):
+            found.append(local + ref[len(imported):])
+    if ref.startswith(module.name + "."):
+        found.append(ref[len(module.name) + 1:])
+    found.append(ref.rsplit(".", 1)[-1])
+    return found
+
+
+def _names(text: str, spelled: str) -> bool:
+    """`spelled` appears in an annotation as a whole name (`Session` is not in `SessionDep`)."""
+    return re.search(rf"(?<![\w.]){re.escape(spelled)}(?![\w])", text) is not None
+
+
+def _renamed_string(node: cst.SimpleString, old: str) -> cst.SimpleString:
+    """`"Session"` -> `"AsyncSession"`, `"Session | None"` -> `"AsyncSession | None"`, quotes kept."""
+    text = node.evaluated_value
+    if not isinstance(text, str):
+        return node
+    try:
+        expression = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return node
+    visited = expression.visit(_RenameType(old, "AsyncSession"))
+    if not isinstance(visited, cst.CSTNode):
+        return node
+    renamed = cst.Module([]).code_for_node(visited)
+    quote = node.quote
+    if quote in renamed or "\\" in renamed:
+        return node
+    return node.with_changes(value=f"{node.prefix}{quote}{renamed}{quote}")
+
+
+class _RenameType(cst.CSTTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.new) if updated.value == self.old else updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        dotted = ".".join(n.value for n in walk(updated) if isinstance(n, cst.Name))
+        if dotted == self.old:
+            return cst.Name(self.new)
+        return updated
