@@ -23,7 +23,7 @@ class _Fact:
         kind = self.__class__
         values = _FIELD_VALUES.get(kind)
         if values is None:
-            names = tuple(kind.__dataclass_fields__)  # type: ignore[attr-defined]
+            names = tuple(kind.__dataclass_fields__)
             # attrgetter of one name returns the value itself, not a 1-tuple
             values = _FIELD_VALUES[kind] = attrgetter(*names) if len(names) > 1 else lambda fact: (getattr(fact, names[0]),)
         return (kind, values(self))
@@ -286,6 +286,10 @@ class ClassFacts(_Fact):
     # declarative has no `Mapped[...]` annotation): resolved refs, or a bare class name the
     # mapper registry resolves (`relationship("Comment")` with Comment never imported).
     targets: dict[str, str] = field(default_factory=dict)
+    # Fields validation reads under another name: `Field(alias="x")` / `validation_alias="x"` ->
+    # "x"; an `AliasPath`/`AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a
+    # `model_config` with an `alias_generator`.
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -298,7 +298,7 @@ class Collector:
             base = self.ref(func, local) if type(func) is ast.Name or type(func) is ast.Attribute else None
             if base not in ROUTE_CLASSES:
                 return
-            attr = ROUTE_CLASSES[base]  # type: ignore[index]
+            attr = ROUTE_CLASSES[base]
         endpoint = argument(call, 1, "endpoint")
         self.facts.registrations.append(
             facts.Registration(
@@ -477,12 +477,23 @@ class Collector:
             if type(value) is ast.Call and targets:
                 self._relationship(found, targets, value)
                 self._descriptor(found, targets, value)
+                self._aliases(found, targets, value)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
                 targets = [statement.name]
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
         self.facts.classes.append(found)
+
+    def _aliases(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
+        """Fields a pydantic model validates from another name (`facts.ClassFacts.aliases`)."""
+        for keyword in call.keywords:
+            if keyword.arg == "alias_generator" and targets == ["model_config"]:
+                found.aliases["*"] = "?"
+            elif keyword.arg in ("alias", "validation_alias"):
+                written = string(keyword.value)
+                for target in targets:
+                    found.aliases[target] = written if written is not None else "?"
 
     def _descriptor(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
         callee = self.ref(call.func)

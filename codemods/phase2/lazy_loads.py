@@ -128,6 +128,8 @@ from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_L
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 
 _MAX_DEPTH = 12  # nested response models
+# Pydantic class methods that validate a model from an object, reading its attributes.
+_VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
 # Methods of a query's result and of the lists and dicts holding objects (a model's own method
 # of the same name is still found first).
 _CONTAINER_METHODS = frozenset({
@@ -370,6 +372,65 @@ class _Analysis:
                 self._named_deferred(root, fid, line, written, attribute, eager)
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
+        self._validated(root, fid, eager)
+
+    def _validated(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:
+        """`AuthorOut.model_validate(author)` (or `from_orm`) in code: the model reads every field
+        from the object, as a response model does when FastAPI serialises it."""
+        module, function = self.project.functions[fid]
+        for call in function.calls:
+            owner, _, method = (call.callee or "").rpartition(".")
+            if method not in _VALIDATE_METHODS or call.nested:
+                continue
+            model = self.classes.resolve(owner)
+            given = next((a for a in call.args if a.position == 0 or a.keyword == "obj"), None)
+            if model is None or given is None or not self.classes.fields(model):
+                continue
+            origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
+            name = self.classes.short(model)
+            if origins is None:
+                self._walk(root, module, function, call.line, model, name, (model,), eager)
+                continue
+            for origin in origins:
+                self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
+
+    def _fields(self, model: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The attributes validating `model` from an object reads: its fields, and the names a
+        string alias gives them (`Field(alias="author_name")`)."""
+        fields = self.classes.fields(model)
+        aliases = self._aliases(model)
+        return fields + [
+            (alias, annotation) for name, annotation in fields
+            if (alias := aliases.get(name)) not in (None, "?", name)
+        ]
+
+    def _aliases(self, model: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for ancestor in reversed(self.classes.mro(model)):
+            found.update(self.classes.by_ref[ancestor][1].aliases)
+        return found
+
+    def _opaque_validation(self, model: str) -> str | None:
+        """Why validating `model` from an object reads it by more than its field names, or None:
+        an alias path or generator, or a `before`/`wrap` model validator, which gets the object."""
+        aliases = self._aliases(model)
+        if "*" in aliases:
+            return f"{self.classes.short(model)} derives its field aliases with an alias generator"
+        unread = sorted(name for name, alias in aliases.items() if alias == "?")
+        if unread:
+            return f"{self.classes.short(model)}.{unread[0]} is validated through an alias path or choices"
+        for ancestor in self.classes.mro(model):
+            for fid in self.classes.methods.get(ancestor, {}).values():
+                for decorator in self.project.functions[fid][1].decorators:
+                    callee = self.project.canonical(decorator.callee) or ""
+                    mode = decorator.text.replace(" ", "")
+                    if callee.rpartition(".")[2] == "model_validator" and ("before" in mode or "wrap" in mode):
+                        return f"model validator {self.classes.short(ancestor)}.{self.project.functions[fid][1].name} " \
+                               "receives the object itself"
+                    if callee.rpartition(".")[2] == "root_validator" and "pre=True" in mode:
+                        return f"root validator {self.classes.short(ancestor)}.{self.project.functions[fid][1].name} " \
+                               "receives the object itself"
+        return None
 
     def _named_read(
         self,
@@ -849,6 +910,8 @@ class _Analysis:
     ) -> None:
         """The response model `model` validated from an object the flow traced to `origin`."""
         assert self.flow is not None
+        if origin.kind is not OriginKind.DICT and self._unverified_validation(root, module, function, line, model, path):
+            return
         if origin.kind is OriginKind.SOURCE:
             self._walk(root, module, function, line, model, path, stack, eager, source=origin)
             return
@@ -880,7 +943,7 @@ class _Analysis:
                         self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, value)
             return
         assert origin.model is not None
-        fields = self.classes.fields(model)
+        fields = self._fields(model)
         fields += self._computed(model, fields)
         for name, annotation in fields:
             strategy = self.flow.relationship(origin.model, name)
@@ -927,7 +990,9 @@ class _Analysis:
         eager: dict[str, _Eager],
         source: Origin | None = None,
     ) -> None:
-        fields = self.classes.fields(model)
+        if self._unverified_validation(root, module, function, line, model, path):
+            return
+        fields = self._fields(model)
         fields += self._computed(model, fields)
         for name, annotation in fields:
             field_path = f"{path}.{name}"
@@ -950,6 +1015,16 @@ class _Analysis:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source)
+
+    def _unverified_validation(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str
+    ) -> bool:
+        why = self._opaque_validation(model)
+        if why is not None:
+            self._flow_risk(root, module, function, line, path, AM247,
+                            f"{path} is validated from an ORM object, and {why}: which relationships it reads, "
+                            "and whether they load lazily, is unverified")
+        return why is not None
 
     def _response_risk(
         self,

@@ -1,9 +1,12 @@
-"""AM247 lazy-load-unverified: an object of a model defined outside PATH is read or returned: unverified
+"""AM247 lazy-load-unverified: an ORM object is read in a way the analysis cannot see into: unverified
 
-The query loads a model whose class the tool has not read (it lives in a package outside
-PATH), so it cannot tell which attributes are relationships that would load lazily and
-raise MissingGreenlet under AsyncSession. The route is not migrated silently: migrate it by hand, or run the tool with the models'
-package under PATH.
+The tool cannot tell which attributes the code reads, or whether they are relationships that
+would load lazily and raise MissingGreenlet under AsyncSession: the query loads a model whose
+class it has not read (a package outside PATH), or the object goes to code that reads it by
+more than attribute names (`getattr` with a computed name, a pydantic model validated through
+an alias path or a `before` model validator). The route is not migrated silently: run the tool
+with the models' package under PATH, or add the loader options the code needs and migrate the
+route by hand.
 
 Before:
 
@@ -24,9 +27,12 @@ RULE = Rule(
     code="AM247",
     name="lazy-load-unverified",
     summary=(
-        "an object of a model defined outside PATH is read or serialised: whether it loads "
-        "relationships lazily is unverified"
+        "an ORM object is read where the analysis cannot see (a model outside PATH, an alias path, a "
+        "validator): whether it loads relationships lazily is unverified"
     ),
-    fix="run the tool on a PATH that includes the models, or migrate the route by hand",
+    fix=(
+        "if the models are outside PATH, run the tool with them under PATH; otherwise add the eager-load "
+        "options the code needs to its query and migrate the route by hand"
+    ),
     doc=__doc__,
 )
