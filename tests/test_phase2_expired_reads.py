@@ -547,3 +547,58 @@ def test_4_a_commit_in_a_loop_expires_what_the_next_pass_reads_first(cli, servic
         print(json.dumps({"seen": seen, "names": names}))
     """)
     assert result == {"seen": ["pen", "old cup"], "names": ["pen!", "old cup!"]}
+
+
+# ------------------------------------------- 5. an object a helper loaded on the route's Session
+
+
+HELPER_READS = """
+def find_item(db: Session, item_id: int) -> Item | None:
+    return db.scalars(select(Item).where(Item.id == item_id)).first()
+
+
+def find_or_new(db: Session, item_id: int) -> Item:
+    return db.get(Item, item_id) or Item(name="new", owner_id=1)
+""", """
+@router.put("/items/{item_id}", response_model=ItemOut)
+def rename_item(item_id: int, name: str, db: session_dependency):
+    item = find_item(db, item_id)
+    item.name = name
+    db.commit()
+    return item
+""", """
+@router.put("/items/{item_id}/or-new")
+def rename_or_new(item_id: int, name: str, db: session_dependency):
+    item = find_or_new(db, item_id)
+    item.name = name
+    db.add(item)
+    db.commit()
+    return {"name": item.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_5_an_object_a_helper_found_on_the_routes_session_is_refreshed_and_the_route_answers(cli, service, kind):
+    root = service({
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])", maker="async_sessionmaker(async_engine)",
+        ),
+        "schemas.py": dedent(SCHEMAS),
+        SUBSYSTEM: routes(*HELPER_READS).replace("from models import", "from schemas import ItemOut\nfrom models import"),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_item")["action"] == "migrate"
+    assert "    await db.commit()\n    if item is not None:\n        await db.refresh(item)\n    return item" in (
+        function(root, SUBSYSTEM, "rename_item")
+    )
+    # `... or Item(...)`: maybe an object the Session does not hold yet: not shown, blocked
+    other = handler(document, "rename_or_new")
+    assert other["action"] == "blocked" and "AM248" in other["codes"], other
+    assert "`item` is the result of a call" in " ".join(other["reasons"]), other
+    result = serve(root, kind, SEED_ITEMS + """
+        renamed = client.put("/items/1", params={"name": "cup"})
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
+        print(json.dumps({"renamed": [renamed.status_code, renamed.json()], "names": names}))
+    """)
+    assert result == {"renamed": [200, {"id": 1, "name": "cup"}], "names": ["cup", "old cup"]}

@@ -15,9 +15,9 @@ with the Session) and the objects bound before it and read after it (an attribut
 argument, a returned value). Where the object is clearly one instance of the Session
 (`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
 fix is planned: `await db.refresh(obj)` right after the commit point (behind
-`if obj is not None:` when the query may find nothing); a list the Session loaded is
-refreshed object by object, and read through the names of its elements too
-(`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
+`if obj is not None:` when the query may find nothing), also for what a helper given the
+Session returns from one query; a list the Session loaded is refreshed object by object,
+and read through the names of its elements too (`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
 parameter, rows, a list it changed, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
@@ -29,6 +29,10 @@ expiring). `rollback()`, `expire(obj)` and
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
 by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic payload, an
 int) are never reported.
+
+Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
+(`Models`: mapped classes, server-generated columns); reads through other names, lists and
+helpers' results are in `expired_lists`.
 """
 
 from __future__ import annotations
@@ -328,7 +332,12 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                     kind, cls = Held.EACH, models.resolve(entity)
             if kind is Held.NONE:
                 continue
-            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and expired_lists.entity(models, function, source)
+            helper = expired_lists.helper_entity(project, models, source) if kind is Held.UNKNOWN and source else None
+            if helper is not None:  # `item = crud.get_item(db, item_id)`: one instance of this Session
+                kind, cls = Held.MAYBE if helper[0] else Held.ONE, helper[1]
+            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and (
+                helper is not None or expired_lists.entity(models, function, source)
+            )
             if kind in (Held.ONE, Held.MAYBE) and source is not None and not entity_object and body.selects_no_entity(
                 source.line, lambda written: expired_lists.mapped_name(models, module, written)
             ):
@@ -339,14 +348,14 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 read_at = body.read_after(name, held, after) or read_at
             if read_at is None:
                 continue
-            if call.method == "rollback" and expiring and kind is Held.ONE and source is not None and not source.expr.startswith("$"):
+            made_here = kind is Held.ONE and source is not None and not source.expr.startswith("$") and helper is None
+            if call.method == "rollback" and expiring and made_here:
                 continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
             generated = models.generated(cls) if cls else frozenset()
             # Only rows the flush writes have server-generated columns expired.
             at_risk = expires_all or (
                 (bool(generated) if cls else models.any_generated())
-                and (kind is Held.ONE and source is not None and not source.expr.startswith("$")
-                     or _touched(function, held, source.line if source else 0, call.line, names))
+                and (made_here or _touched(function, held, source.line if source else 0, call.line, names))
             )
             if not at_risk:
                 continue

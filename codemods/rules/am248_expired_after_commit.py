@@ -7,8 +7,9 @@ and raises MissingGreenlet, in the route or while FastAPI serialises the returne
 Phase two generates its async sessionmaker with `expire_on_commit=False`; when it reuses one
 that expires, it adds `await db.refresh(obj)` after the commit for an object the function
 made or loaded itself (a list it loaded, `db.scalars(select(Model)).all()`, object by
-object), and blocks the route when the object read after the commit came from elsewhere (a
-parameter, rows, a list it changed, a helper's result). A setting it cannot read (`**options`, a
+object; what a helper given its Session returns from one query, `return db.get(Model, pk)`),
+and blocks the route when the object read after the commit came from elsewhere (a parameter,
+rows, a list it changed, any other helper's result). A setting it cannot read (`**options`, a
 variable, a factory of the project's own) counts as expiring, and the reason says so; a
 keyword of the dependency's own call (`AsyncSessionLocal(expire_on_commit=True)`) overrides
 the maker's.

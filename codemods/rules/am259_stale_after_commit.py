@@ -6,8 +6,9 @@ by other paths (`query(...).update(...)`, `execute(update(...))`, `execute(text(
 ..."))`, triggers). The async sessionmaker phase two generates does not expire on commit,
 nor does a reused one with `expire_on_commit=False`, so phase two adds `await
 db.refresh(obj)` after the commit for an object the function made or loaded itself (each
-object of a list it loaded); for one that came from elsewhere (a parameter, a dependency,
-rows, a list it changed, a helper's result) the read
+object of a list it loaded; what a helper given its Session returns from one query); for one
+that came from elsewhere (a parameter, a dependency, rows, a list it changed, any other
+helper's result) the read
 would return stale data, and the route stays on the synchronous path. The synchronous side
 is read from what the routes' Session dependencies open (a sessionmaker, `Session(engine)`);
 a setting it cannot read counts as expiring.

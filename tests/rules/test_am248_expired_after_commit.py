@@ -36,7 +36,7 @@ def test_an_object_from_a_helper_read_after_commit_blocks_with_am248(phase2, ent
     found = entry(phase2(
         """
         def find(session: Session, book_id: int) -> Book:
-            return session.get(Book, book_id)
+            return session.get(Book, book_id) or Book(title="?")
 
 
         @router.put("/books/{book_id}")
@@ -74,7 +74,7 @@ def test_a_reused_maker_whose_expiry_cannot_be_read_counts_as_expiring_and_says_
     found = entry(phase2(
         """
         def find(session: Session, book_id: int) -> Book:
-            return session.get(Book, book_id)
+            return session.get(Book, book_id) or Book(title="?")
 
 
         @router.put("/books/{book_id}")
@@ -96,7 +96,7 @@ def test_near_miss_a_reused_maker_that_says_false_blocks_nothing(phase2, entry):
     found = entry(phase2(
         """
         def find(session: Session, book_id: int) -> Book:
-            return session.get(Book, book_id)
+            return session.get(Book, book_id) or Book(title="?")
 
 
         @router.put("/books/{book_id}")
@@ -109,3 +109,24 @@ def test_near_miss_a_reused_maker_that_says_false_blocks_nothing(phase2, entry):
         {"db/engine.py": keeps},
     ), "rename")
     assert found["action"] == "migrate", found
+
+
+def test_near_miss_an_object_a_helper_finds_on_the_routes_session_is_refreshed(phase2, entry):
+    document = phase2(
+        """
+        def find(session: Session, book_id: int) -> Book | None:
+            return session.get(Book, book_id)
+
+
+        @router.put("/books/{book_id}")
+        def rename(book_id: int, title: str, session: session_dependency):
+            book = find(session, book_id)
+            book.title = title
+            session.commit()
+            return {"title": book.title}
+        """,
+        {"db/engine.py": EXPIRING},
+    )
+    found = entry(document, "rename")
+    assert found["action"] == "migrate" and "AM248" not in found["codes"], found
+    assert "+    if book is not None:\n+        await session.refresh(book)\n" in document["diff"], document["diff"]
