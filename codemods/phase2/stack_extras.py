@@ -45,18 +45,28 @@ class Texts:
 
     def __init__(self, read: Callable[[str], str] | None) -> None:
         self.read = read
+        self._texts: dict[str, str | None] = {}
         self._trees: dict[str, tuple[str, ast.Module] | None] = {}
 
-    def get(self, path: str) -> tuple[str, ast.Module] | None:
+    def text(self, path: str) -> str | None:
+        if path not in self._texts:
+            try:
+                self._texts[path] = self.read(path) if self.read is not None else None
+            except (OSError, ValueError):
+                self._texts[path] = None
+        return self._texts[path]
+
+    def get(self, path: str, needle: str = "") -> tuple[str, ast.Module] | None:
+        """The module's text and tree; None when it cannot be read, or does not contain `needle`
+        (most modules do not: those are never parsed)."""
+        text = self.text(path)
+        if text is None or needle not in text:
+            return None
         if path not in self._trees:
-            found = None
-            if self.read is not None:
-                try:
-                    text = self.read(path)
-                    found = (text, ast.parse(text))
-                except (OSError, SyntaxError, ValueError):
-                    found = None
-            self._trees[path] = found
+            try:
+                self._trees[path] = (text, ast.parse(text))
+            except (SyntaxError, ValueError):
+                self._trees[path] = None
         return self._trees[path]
 
 
@@ -100,8 +110,8 @@ class Listener:
 def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
     """Every `event.listen(target, ...)` and `@event.listens_for(target, ...)` in `modules`."""
     for module in modules:
-        found = texts.get(module.path)
-        if found is None or "listen" not in found[0]:
+        found = texts.get(module.path, "listen")
+        if found is None:
             continue
         text, tree = found
         yield from _walk(project, module, text, tree.body, None, set(), "")
@@ -338,8 +348,8 @@ def overrides(
     """`x.dependency_overrides[dep] = ...` and `x.dependency_overrides.update({dep: ...})` where
     `dep` resolves to one of `providers` (canonical references)."""
     for module in modules:
-        found = texts.get(module.path)
-        if found is None or "dependency_overrides" not in found[0]:
+        found = texts.get(module.path, "dependency_overrides")
+        if found is None:
             continue
         text, tree = found
         for node in ast.walk(tree):
