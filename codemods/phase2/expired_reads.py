@@ -439,9 +439,12 @@ def _read_after(function: facts.Function, name: str, line: int, session: str) ->
 
 
 def _refreshed(function: facts.Function, name: str, after: int, names: set[str]) -> bool:
-    """The function refreshes the object itself after the commit."""
+    """The function refreshes the object itself after the commit; a list, through a loop over
+    it (`for b in books: db.refresh(b)`)."""
+    each = {other for other, terms in function.holds.items() if terms == (("iter", ("name", name)),)}
     return any(
-        c.receiver in names and c.method == "refresh" and c.args and c.args[0].name == name and c.line > after
+        c.receiver in names and c.method == "refresh" and c.args and c.args[0].name in each | {name}
+        and c.line > after
         for c in function.calls
     )
 

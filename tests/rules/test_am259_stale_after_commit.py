@@ -124,3 +124,22 @@ def test_near_miss_a_list_the_route_loaded_is_refreshed_object_by_object(phase2,
     found = entry(document, "titles")
     assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
     assert "for book_2 in books:" in document["diff"] and "await session.refresh(book_2)" in document["diff"]
+
+
+def test_near_miss_a_list_the_route_refreshes_itself_gets_no_second_loop(phase2, entry, app_files):
+    document = phase2(
+        """
+        @router.post("/books/titles")
+        def titles(session: session_dependency):
+            books = session.scalars(select(Book)).all()
+            session.execute(select(Book.id))
+            session.commit()
+            for book in books:
+                session.refresh(book)
+            return {"titles": [book.title for book in books]}
+        """,
+        expiring(app_files),
+    )
+    found = entry(document, "titles")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    assert document["diff"].count("refresh(") == 2, document["diff"]  # the route's own, made async
