@@ -30,6 +30,7 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.sources import discover, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
+from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
 from async_migrate.codemods.workers import Pool, Rewritten
 
 if TYPE_CHECKING:
@@ -409,8 +410,23 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             convert=frozenset(convert.get(path, ())),
             offload=offload.get(path, {}),
             threadpool_name=threadpool,
+            retype=_async_iterator_returns(project, module, convert.get(path, set())),
         )
     return plans
+
+
+def _async_iterator_returns(project: Project, module: facts.Module, keys: set[str]) -> dict[str, str]:
+    """Converted generators annotated `AsyncIterator[...]` (and kin): key -> the module their
+    synchronous counterpart is imported from."""
+    found: dict[str, str] = {}
+    for function in module.functions:
+        if function.key not in keys or not function.is_generator or not function.returns:
+            continue
+        canonical = project.canonical(function.returns[0]) or ""
+        home, _, name = canonical.rpartition(".")
+        if home in ("typing", "collections.abc", "typing_extensions") and name in SYNC_ITERATORS:
+            found[function.key] = "typing" if home == "typing_extensions" else home
+    return found
 
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:

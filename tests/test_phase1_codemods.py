@@ -14,12 +14,73 @@ from libcst.codemod import CodemodTest
 from async_migrate.codemods.astcollect import collect
 from async_migrate.codemods.phase1.make_sync import MakeHandlersSync
 from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
+from async_migrate.codemods.phase1.sync_annotations import SyncReturnAnnotations
 
 
 class _Checked(CodemodTest):
     def check(self, before: str, after: str, *args: object) -> None:
         cst.parse_module(self.make_fixture_data(after))  # the expectation itself is valid code
         self.assertCodemod(before, after, *args)
+
+
+class TestSyncReturnAnnotations(_Checked):
+    TRANSFORM = SyncReturnAnnotations
+
+    def test_async_iterator_becomes_iterator_and_its_import_follows(self) -> None:
+        self.check(
+            """
+            from collections.abc import AsyncIterator
+
+
+            async def get_db() -> AsyncIterator[Session]:
+                yield session
+            """,
+            """
+            from collections.abc import Iterator
+
+
+            async def get_db() -> Iterator[Session]:
+                yield session
+            """,
+            {"get_db": "collections.abc"},
+        )
+
+    def test_async_generator_gains_the_return_type_and_a_module_prefix_is_kept(self) -> None:
+        self.check(
+            """
+            import typing
+            from typing import AsyncGenerator
+
+
+            async def get_db() -> typing.AsyncIterator[Session]:
+                yield session
+
+
+            async def other() -> AsyncGenerator[Session, None]:
+                yield session
+
+
+            async def keeps(s: AsyncGenerator[int, None]) -> AsyncGenerator[Session, None]:
+                yield session
+            """,
+            """
+            import typing
+            from typing import AsyncGenerator, Generator
+
+
+            async def get_db() -> typing.Iterator[Session]:
+                yield session
+
+
+            async def other() -> Generator[Session, None, None]:
+                yield session
+
+
+            async def keeps(s: AsyncGenerator[int, None]) -> AsyncGenerator[Session, None]:
+                yield session
+            """,
+            {"get_db": "typing", "other": "typing"},
+        )
 
 
 class TestMakeHandlersSync(_Checked):

@@ -1026,3 +1026,26 @@ def test_a_helper_whose_session_a_project_decorator_opens_is_session_work(cli, a
     _, document = check(cli, root)
     assert [f["function"] for f in document["findings"]] == ["count"]
     outcome(cli.json("phase1", root), "count", "convert", "opens its own synchronous Session")
+
+
+def test_a_generator_dependency_made_def_is_annotated_with_the_synchronous_iterator(cli, app):
+    root = app({"api/items.py": source(HEAD, """
+        from collections.abc import AsyncIterator
+
+        from sqlalchemy.orm import Session
+
+        from db.engine import database_sessionmaker
+
+
+        async def get_session() -> AsyncIterator[Session]:
+            with database_sessionmaker() as session:
+                yield session
+        """, """
+        @router.get("/items")
+        def list_items(session: Session = Depends(get_session)):
+            return []
+        """).replace("from fastapi import APIRouter", "from fastapi import APIRouter, Depends")})
+    document = cli.json("phase1", root)
+    outcome(document, "get_session", "convert")
+    assert "+def get_session() -> Iterator[Session]:" in document["diff"]
+    assert "+from collections.abc import Iterator" in document["diff"]

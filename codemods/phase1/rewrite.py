@@ -17,6 +17,8 @@ class Plan:
     convert: frozenset[str] = frozenset()  # definition keys to make `def`
     offload: dict[str, list[int]] = field(default_factory=dict)  # key -> call indices to offload
     threadpool_name: str | None = None  # a local name already bound to run_in_threadpool
+    # key -> module of the bare `AsyncIterator`-like name of a converted generator's return type
+    retype: dict[str, str] = field(default_factory=dict)
 
     def rewrite_text(self, text: str, module_facts: facts.Module) -> str | None:
         """`apply`'s output, made on the text, when all it does is drop `async` (MakeHandlersSync
@@ -26,7 +28,7 @@ class Plan:
 
         Most changed files are only that: without a tree, libcst is neither imported nor run.
         """
-        if self.offload or not self.convert or "\r" in text or "\x0c" in text:
+        if self.offload or self.retype or not self.convert or "\r" in text or "\x0c" in text:
             return None  # carriage returns and form feeds: line numbers and libcst's round trip differ
         functions = {function.key: function for function in module_facts.functions}
         lines = text.split("\n")
@@ -57,6 +59,13 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
 
         context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
         module = OffloadBlockingCalls(context, plan.offload, plan.threadpool_name).transform_module(module)
+    if plan.retype:
+        from libcst.codemod import CodemodContext
+
+        from async_migrate.codemods.phase1.sync_annotations import SyncReturnAnnotations
+
+        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        module = SyncReturnAnnotations(context, plan.retype).transform_module(module)
     if plan.convert:
         module = MakeHandlersSync(None, plan.convert).transform_module(module)
     return module

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 ASYNC_ITERATOR = frozenset({"collections.abc.AsyncIterator", "typing.AsyncIterator"})
+# Asynchronous iterator generics a generator made `def` is re-annotated from (`phase1/sync_annotations.py`).
+SYNC_ITERATORS = {"AsyncIterator": "Iterator", "AsyncIterable": "Iterable", "AsyncGenerator": "Generator"}
 PROTOCOL_TYPES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 
