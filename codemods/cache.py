@@ -27,6 +27,9 @@ be read, is truncated or was written by another tool version is ignored and
 rewritten; a folder that cannot be written to is left alone. Loading uses an
 unpickler that builds nothing but plain data and the classes of `codemods.facts`,
 so a crafted cache file cannot run code.
+
+Over 500 lines: the four stores share one namespace, one atomic write and one guarded load,
+and their keys are read back by each other (an analysis key names facts identities).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ modules' text:
   runs a sync Session of class `sync_session_class`, `Session` by default) and are left.
 - `overrides`: `app.dependency_overrides[get_db] = ...` (tests included) no longer applies to
   routes that depend on the async dependency: a follow-up names each.
+
+Over 500 lines: the three readings walk the same module trees and resolve names the same way
+(which engine, sessionmaker or dependency an expression means).
 """
 
 from __future__ import annotations
