@@ -40,8 +40,12 @@ if TYPE_CHECKING:
 # session or a router, so the pre-pass does not parse it unless a reference
 # leads into it.
 # `listen` and `dependency_overrides`: phase two reads event listeners on the sync stack and
-# overrides of its session dependency, which a module may register with none of the others.
-MARKERS = (b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides")
+# overrides of its session dependency, which a module may register with none of the others;
+# `TestClient`: a test client not entered with `with` gets a follow-up from phase two.
+MARKERS = (
+    b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides",
+    b"TestClient",
+)
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)
 

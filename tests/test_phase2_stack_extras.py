@@ -231,3 +231,27 @@ def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli,
     root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
     document = apply(cli, root)
     assert document["subsystem"]["override_follow_ups"] == []
+
+
+# ------------------------------------------------------------- test clients
+
+TEST_MODULE = """
+from fastapi.testclient import TestClient
+
+from main import app
+
+client = TestClient(app)
+
+
+def test_list():
+    with TestClient(app) as entered:
+        assert entered.get("/items").status_code == 200
+"""
+
+
+def test_a_test_client_not_entered_with_with_is_a_follow_up_and_an_entered_one_is_not(cli, service):
+    root = service({"tests/__init__.py": "", "tests/test_items.py": TEST_MODULE, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    notes = [n for n in document["subsystem"]["follow_ups"] if "TestClient(...)" in n]
+    assert [n.split(":", 2)[:2] for n in notes] == [["tests/test_items.py", "5"]], notes
+    assert "use `with TestClient(app) as client:`" in notes[0]

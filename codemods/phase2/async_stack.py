@@ -51,6 +51,7 @@ from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE 
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_ENGINE_CONSTRUCTORS,
     ASYNC_SESSIONMAKERS,
@@ -335,7 +336,33 @@ class _Analysis:
     def run(self) -> StackPlan:
         self._run()
         self._override_notes()
+        self._test_client_notes()
         return self.plan
+
+    def _test_client_notes(self) -> None:
+        """A follow-up for each `TestClient(app)` not entered with `with`: every request then runs
+        on an event loop of its own, and a pooled async connection opened on an earlier one fails
+        ("attached to a different loop") on PostgreSQL and MySQL."""
+        if self.plan.async_dependency is None:
+            return
+        found: list[tuple[str, int]] = []
+        for module in self.project.modules.values():
+            for value in module.values.values():
+                if value.kind == "call" and self.canonical(value.ref) in TEST_CLIENTS:
+                    found.append((module.path, value.line))
+            for function in module.functions:
+                entered = {b.line for b in function.bindings if b.entered}
+                found.extend(
+                    (module.path, call.line) for call in function.calls
+                    if self.canonical(call.callee) in TEST_CLIENTS and call.line not in entered
+                )
+        for path, line in sorted(set(found))[:5]:
+            self.plan.notes.append(
+                f"{path}:{line}: `TestClient(...)` is not entered with `with`: each request then runs on an "
+                "event loop of its own, and the async engine's pooled connections belong to the loop that "
+                "opened them (\"attached to a different loop\" on PostgreSQL and MySQL); use `with "
+                "TestClient(app) as client:` in tests"
+            )
 
     def _run(self) -> StackPlan:
         plan = self.plan

@@ -22,6 +22,8 @@ ROUTE_CLASSES = {
     **starlette.ROUTE_CLASSES,
 }
 
+TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", *starlette.TEST_CLIENTS})
+
 # Calls of FastAPI extensions that take the Session, and their async forms.
 CALL_MAPPINGS = {
     "fastapi_pagination.ext.sqlalchemy.paginate": "fastapi_pagination.ext.sqlalchemy.apaginate",

@@ -28,4 +28,6 @@ HOOK_KEYWORDS = {
     "on_shutdown": "lifecycle",
     "lifespan": "lifecycle",
 }
+# The test client: each request on an event loop of its own unless it is entered with `with`.
+TEST_CLIENTS = frozenset({"starlette.testclient.TestClient"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
