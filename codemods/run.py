@@ -567,7 +567,12 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
         fid = handler.id
         if fid in closure.migrated_routes:
             dependencies = closure.dependency_twins.get(fid, [])
-            helpers = sorted(set(closure.reaches.get(fid, ())) - set(dependencies))
+            # Only what the route's calls lead to: the rest of a class holding the Session moves
+            # with it but is not awaited by this route, and neither is a constructor.
+            helpers = sorted(
+                h for h in set(closure.calls.get(fid, ())) - set(dependencies)
+                if project.functions[h][1].name != "__init__"
+            )
             reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls")]
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)

@@ -155,3 +155,74 @@ def get_readonly_session() -> Iterator[Session]:
         found = handler(document, name)
         assert found["action"] == "blocked", found
         assert "AM240" in found["codes"]
+
+
+# `current_session()` is typed `-> Session` but is a plain getter no route injects; the routes
+# reach `get_db_session` only through a class dependency's `__init__`.
+GETTER = """
+
+_request_session: ContextVar[Session | None] = ContextVar("request_session", default=None)
+
+
+def current_session() -> Session:
+    session = _request_session.get()
+    if session is None:
+        raise RuntimeError("no Session bound to this request")
+    return session
+"""
+THROUGH_CLASS = """
+class ItemService:
+    def __init__(self, db: Session = Depends({dependency})) -> None:
+        self.db = db
+
+    def create(self, name: str) -> Item:
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.flush()
+        return item
+
+
+@router.post("/items")
+async def create_item(name: str, service: ItemService = Depends()):
+    return {{"id": service.create(name).id}}
+"""
+
+
+def test_a_plain_getter_typed_session_is_not_a_dependency_that_disagrees(cli, service):
+    # The dependency is found through the class's `__init__`: the getter, which does not
+    # commit, is no session dependency of any route and does not block the subsystem.
+    engine = dedent(COMMITTING_ENGINE).replace("import os\n", "import os\nfrom contextvars import ContextVar\n")
+    root = service({
+        "db/engine.py": engine + "\n" + GETTER,
+        SUBSYSTEM: routes(THROUGH_CLASS.format(dependency="get_db_session")),
+    })
+    assert serve(root, "sqlite", COUNT) == {"status": 200, "saved": 1}
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "migrate", found
+    assert "await session.commit()" in read(root, "db/engine.py")
+    assert serve(root, "sqlite", COUNT) == {"status": 200, "saved": 1}  # still committed at the end
+
+
+def test_dependencies_that_disagree_through_a_class_dependency_block(cli, service):
+    # Near miss: a dependency that does not commit, reached only through a class's `__init__`,
+    # disagrees with one a route injects directly.
+    second = """
+
+def get_readonly_session() -> Iterator[Session]:
+    with database_sessionmaker() as db:
+        yield db
+"""
+    root = service({
+        "db/engine.py": dedent(COMMITTING_ENGINE) + "\n" + second,
+        SUBSYSTEM: routes(
+            "from db.engine import get_readonly_session",
+            THROUGH_CLASS.format(dependency="get_readonly_session").replace("/items\"", "/items/service\""),
+            FLUSH_ONLY.replace("create_item", "create_plain"),
+        ),
+    })
+    document = apply(cli, root)
+    for name in ("create_item", "create_plain"):
+        found = handler(document, name)
+        assert found["action"] == "blocked", found
+        assert "AM240" in found["codes"]

@@ -270,3 +270,22 @@ def test_self_check_an_unawaited_call_on_the_held_session_blocks_the_route(cli, 
         " | ".join(found["reasons"])
     )
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def _awaited(found: dict) -> set[str]:
+    text = next(r for r in found["reasons"] if "awaits the migrated helpers" in r)
+    return {name.rsplit(".", 2)[-2] + "." + name.rsplit(".", 1)[-1] if "." in name else name
+            for name in text.split("awaits the migrated helpers ", 1)[1].split(", ")}
+
+
+def test_a_route_s_reason_lists_the_helpers_it_awaits_not_the_whole_class(cli, service):
+    # The whole ItemRepo moves with any route using it, but `item_names` awaits only `names`;
+    # no route awaits a constructor.
+    root = service({SUBSYSTEM: routes(REPO, ROUTES)})
+    document = apply_objects(cli, root)
+    assert _awaited(handler(document, "item_names")) == {"ItemRepo.names"}
+    # Near miss: every helper a route's calls do lead to is listed.
+    assert _awaited(handler(document, "add_item")) == {
+        "ItemService.create", "ItemRepo.add", "ItemRepo.save", "ItemRepo.count",
+    }
+    assert _awaited(handler(document, "add_unsaved")) == {"ItemRepo.add", "ItemRepo.count"}

@@ -261,17 +261,36 @@ class _Analysis:
         return None
 
     def _route_dependencies(self) -> set[tuple[str, str]]:
-        """Session dependencies the routes of the application (not its tests) inject."""
-        from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+        """Session dependencies the routes of the application (not its tests) inject, anywhere in
+        their dependency trees: `Depends(ProductService)` whose `__init__` takes
+        `Depends(get_db)` reaches `get_db`. Only the routes' direct parameters would miss it, and
+        the callers then fall back to every function typed `-> Session` (a plain getter too)."""
+        from async_migrate.codemods.phase2.dependencies import (
+            dependency_function,
+            param_dependency,
+            route_dependencies,
+        )
 
-        found = set()
+        found: set[tuple[str, str]] = set()
+        seen: set[str] = set()
         for handler in self.project.handlers:
             if handler.kind == "dependency" or is_test_path(handler.module.path):
                 continue
-            for param in handler.function.params:
-                fid = dependency_function(self.project, param_dependency(self.project, param))
-                if fid is not None:
+            queue = [param_dependency(self.project, p) for p in handler.function.params]
+            queue += route_dependencies(self.project, handler)
+            while queue:
+                ref = queue.pop()
+                if ref is None or ref in seen:
+                    continue
+                seen.add(ref)
+                fid = dependency_function(self.project, ref)
+                if fid is None:
+                    continue
+                if self.project.is_session_dependency(ref):
+                    found.update(c for c in self.project.dependency_callables(ref) if c in self.project.session_dependencies)
                     found.add(fid)
+                    continue
+                queue += [param_dependency(self.project, p) for p in self.project.functions[fid][1].params]
         return found
 
     def _opens(self, fid: tuple[str, str], maker: Found) -> bool:

@@ -99,6 +99,9 @@ class Closure:
     helpers: dict[FunctionId, HelperDecision] = field(default_factory=dict)
     blockers: list[Blocker] = field(default_factory=list)
     reaches: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)  # route -> helpers
+    # route -> the helpers its calls lead to (`reaches` without the rest of a class holding the
+    # Session, which moves as a whole): what the route's reason says it awaits.
+    calls: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)
     # Dependencies that share a migrated route's Session: the route uses their async twins.
     dependency_twins: dict[FunctionId, list[FunctionId]] = field(default_factory=dict)  # route -> deps
     # Loader options the migrated routes' relationship reads need, on queries phase two rewrites.
@@ -307,6 +310,11 @@ def compute(
     closure.blocked_routes = {**blocked, **held_elsewhere}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
+    closure.calls = {
+        fid: _reach(project, [fid, *dependency_twins.get(fid, ())], whole_holders=False)
+        - {fid, *dependency_twins.get(fid, ())}  # FastAPI calls the dependencies, the route does not
+        for fid in closure.migrated_routes
+    }
     # A dependency building a class that holds the Session, used only by migrated routes,
     # moves in place with the class (checked per route above).
     in_place = {
@@ -792,8 +800,10 @@ def _routes_in(project: Project, modules: set[str]) -> list[Handler]:
     return [handler for _, handler in sorted(found, key=lambda pair: pair[0])]
 
 
-def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
-    """Functions reachable through calls that carry the Session or lead to an opened one."""
+def _reach(project: Project, start: Iterable[FunctionId], whole_holders: bool = True) -> set[FunctionId]:
+    """Functions reachable through calls that carry the Session or lead to an opened one (with
+    `whole_holders`, every method of a class holding the Session the calls reach, and its
+    `__init__`: the class moves as a whole)."""
     seen: set[FunctionId] = set()
     stack = list(start)
     while stack:
@@ -805,7 +815,7 @@ def _reach(project: Project, start: Iterable[FunctionId]) -> set[FunctionId]:
         # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
         stack.extend(edge.callee for edge in methods.session_edges(project, fid))
         # A class holding the Session moves as a whole: its attribute holds one kind of Session.
-        holder = holders.holder_of(project, fid)
+        holder = holders.holder_of(project, fid) if whole_holders else None
         if holder is not None:
             stack.extend(holder.methods)
             if holder.init is not None:
