@@ -559,6 +559,28 @@ def find_item(db: Session, item_id: int) -> Item | None:
 
 def find_or_new(db: Session, item_id: int) -> Item:
     return db.get(Item, item_id) or Item(name="new", owner_id=1)
+
+
+def all_items(db: Session) -> list[Item]:
+    return db.scalars(select(Item).order_by(Item.id)).all()
+
+
+def some_items(db: Session) -> list[Item]:
+    return [i for i in db.scalars(select(Item)) if i.id > 0]
+""", """
+@router.post("/items/suffix")
+def suffix_all(db: session_dependency):
+    items = all_items(db)
+    for item in items:
+        item.name = f"{item.name}!"
+    db.commit()
+    return {"names": [i.name for i in items]}
+""", """
+@router.post("/items/some")
+def suffix_some(db: session_dependency):
+    items = some_items(db)
+    db.commit()
+    return {"names": [i.name for i in items]}
 """, """
 @router.put("/items/{item_id}", response_model=ItemOut)
 def rename_item(item_id: int, name: str, db: session_dependency):
@@ -591,14 +613,22 @@ def test_5_an_object_a_helper_found_on_the_routes_session_is_refreshed_and_the_r
     assert "    await db.commit()\n    if item is not None:\n        await db.refresh(item)\n    return item" in (
         function(root, SUBSYSTEM, "rename_item")
     )
+    assert "    await db.commit()\n    for item_2 in items:\n" in function(root, SUBSYSTEM, "suffix_all")
     # `... or Item(...)`: maybe an object the Session does not hold yet: not shown, blocked
     other = handler(document, "rename_or_new")
     assert other["action"] == "blocked" and "AM248" in other["codes"], other
     assert "`item` is the result of a call" in " ".join(other["reasons"]), other
+    # a list a comprehension built: its elements, read after the commit, block the route
+    some = handler(document, "suffix_some")
+    assert some["action"] == "blocked" and "`i.name` (an element of `items`) is read" in " ".join(some["reasons"]), some
     result = serve(root, kind, SEED_ITEMS + """
         renamed = client.put("/items/1", params={"name": "cup"})
+        suffixed = client.post("/items/suffix").json()
         with Sync() as s:
             names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
-        print(json.dumps({"renamed": [renamed.status_code, renamed.json()], "names": names}))
+        print(json.dumps({"renamed": [renamed.status_code, renamed.json()], "suffixed": suffixed, "names": names}))
     """)
-    assert result == {"renamed": [200, {"id": 1, "name": "cup"}], "names": ["cup", "old cup"]}
+    assert result == {
+        "renamed": [200, {"id": 1, "name": "cup"}], "suffixed": {"names": ["cup!", "old cup!"]},
+        "names": ["cup!", "old cup!"],
+    }

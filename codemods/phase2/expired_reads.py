@@ -16,8 +16,9 @@ argument, a returned value). Where the object is clearly one instance of the Ses
 (`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
 fix is planned: `await db.refresh(obj)` right after the commit point (behind
 `if obj is not None:` when the query may find nothing), also for what a helper given the
-Session returns from one query; a list the Session loaded is refreshed object by object,
-and read through the names of its elements too (`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
+Session returns from one query; a list the Session loaded (or such a helper returned) is
+refreshed object by object; lists, parameters and helpers' results are read through the
+names of their elements too (`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
 parameter, rows, a list it changed, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
@@ -305,7 +306,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 continue
             if call.method == "expire" and expiring and not any(a.name == name for a in call.args[:1]):
                 continue  # `db.expire(other)`
-            held = expired_lists.derived(function, name) if name not in params else {name}
+            held = expired_lists.derived(function, name)
             if any(
                 c.receiver in names and c.method in ("delete", "expunge") and c.line <= call.line
                 and any(a.name == name for a in c.args)
@@ -332,9 +333,18 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                     kind, cls = Held.EACH, models.resolve(entity)
             if kind is Held.NONE:
                 continue
-            helper = expired_lists.helper_entity(project, models, source) if kind is Held.UNKNOWN and source else None
-            if helper is not None:  # `item = crud.get_item(db, item_id)`: one instance of this Session
-                kind, cls = Held.MAYBE if helper[0] else Held.ONE, helper[1]
+            helper = (
+                expired_lists.helper_entity(project, models, function, source, session)
+                if kind is Held.UNKNOWN and source else None
+            )
+            if helper is not None and helper[0] == "list":  # `items = crud.list_items(db)`
+                listed, helper = helper[1], None
+                if len(bindings.get(name, [])) == 1 and not any(
+                    body.changed(alias) for alias in expired_lists.aliases(function, name)
+                ):
+                    kind, cls = Held.EACH, listed
+            elif helper is not None:  # `item = crud.get_item(db, item_id)`: one instance of this Session
+                kind, cls = Held.MAYBE if helper[0] == "maybe" else Held.ONE, helper[1]
             entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and (
                 helper is not None or expired_lists.entity(models, function, source)
             )
@@ -342,7 +352,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 source.line, lambda written: expired_lists.mapped_name(models, module, written)
             ):
                 continue  # `db.scalar(select(func.count(...)))`: a number, no ORM object
-            if kind in (Held.MANY, Held.EACH) or read_at is None and entity_object:
+            if kind in (Held.MANY, Held.EACH) or read_at is None and (entity_object or kind in (Held.UNKNOWN, Held.PARAM)):
                 # through other names (`for item in items`, `items[0]`, `first = items[0]`); for a
                 # list the first read in the source, so that a block names its line
                 read_at = body.read_after(name, held, after) or read_at
