@@ -142,6 +142,10 @@ class Classes:
             named = [c for c in named if any(self._maps_a_table(a) for a in self.mro(c))]
         return named[0] if len(named) == 1 else None
 
+    def is_mapped(self, ref: str) -> bool:
+        """A project class that is (or inherits) a mapped class."""
+        return any(self._maps_a_table(a) for a in self.mro(ref))
+
     def _maps_a_table(self, ref: str) -> bool:
         declared = self.by_ref[ref][1]
         return bool(declared.relationships) or "__tablename__" in declared.names or "__table__" in declared.names

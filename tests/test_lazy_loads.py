@@ -785,3 +785,60 @@ def test_bookshop_through_the_pre_pass(bookshop):
     assert [(r.kind, r.function, r.path, r.line, r.routes) for r in risks(project)] == [
         (r.kind, r.function, r.path, r.line, r.routes) for r in risks(bookshop)
     ]
+
+
+# ------------------------------------------ names narrowed by return annotations
+
+# `Shelf.books` shares its name with `Author.books`: by name alone, a response field `books`
+# could be either.
+SHELF = """
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.book import Base, Book
+
+
+class Shelf(Base):
+    __tablename__ = "shelves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list[Book]] = relationship()
+"""
+AUTHORS_ROUTE = """
+from schemas.book import AuthorWithBooks
+
+
+@router.get("/authors", response_model=list[AuthorWithBooks])
+def authors(session: session_dependency):
+    found = book_helper.authors_with_books(session)
+    return found
+"""
+
+
+@pytest.mark.parametrize("annotation", [" -> list[Author]", ""], ids=["annotated", "unannotated"])
+def test_a_return_annotation_narrows_a_response_field_to_its_class(app, annotation):
+    helper = f"""
+    def authors_with_books(session: Session){annotation}:
+        return list(session.scalars(select(Author).options(selectinload(Author.books))).all())
+    """
+    project = app(helper, AUTHORS_ROUTE, extra={"models/shelf.py": dedent(SHELF)})
+    found = risks(project)
+    if annotation:
+        assert found == []  # the objects are Authors, and Author.books is loaded
+        return
+    # Near miss: without the annotation the objects could be Shelves, whose books nothing loads.
+    assert summary(found) == [("response", "authors", "AuthorWithBooks.books")]
+    assert "Shelf.books" in found[0].message and "selectinload(Shelf.books)" in found[0].fix
+
+
+def test_a_narrowed_fix_names_the_option_of_the_query_s_class(app):
+    # Near miss: the annotation says Author but nothing loads Author.books: the risk stays, and
+    # its fix names Author's option only (Shelf's would raise on an Author query).
+    helper = """
+    def authors_with_books(session: Session) -> list[Author] | None:
+        return list(session.scalars(select(Author)).all())
+    """
+    project = app(helper, AUTHORS_ROUTE, extra={"models/shelf.py": dedent(SHELF)})
+    found = risks(project)
+    assert summary(found) == [("response", "authors", "AuthorWithBooks.books")]
+    assert "Author.books" in found[0].message and "Shelf" not in found[0].message + found[0].fix
+    assert "selectinload(Author.books)" in found[0].fix

@@ -29,6 +29,11 @@ from async_migrate.codemods.project import FunctionId, Project
 Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the loaded entity
 
 _MAX_DEPTH = 24
+# Annotation names that only wrap the classes they name (`list[Warehouse]`, `Warehouse | None`).
+_CONTAINERS = frozenset({
+    "list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet", "Sequence", "Iterable", "Iterator",
+    "Collection", "Optional", "Union", "None",
+})
 
 
 class OriginKind(Enum):
@@ -112,6 +117,47 @@ class Flow:
         return any(
             self.classes.resolve(ref) in mro for refs in declared.annotations.values() for ref in refs
         ) or any(self.classes.mapped(ref) in mro for ref in declared.targets.values())
+
+    def annotated(self, fid: FunctionId, terms) -> frozenset[str] | None:
+        """The mapped classes the objects of `terms` can be, by the return annotations of the
+        project functions that produce them (`return repo.with_stock()`, `with_stock` annotated
+        `-> list[Warehouse]`), through local names; None when any of them is not so annotated.
+        Only narrows the name-based judgement where the flow itself cannot be followed."""
+        _, function = self.project.functions[fid]
+        found: set[str] = set()
+        for term in terms:
+            if term[0] == "none":
+                continue
+            if term[0] == "any":
+                more = self.annotated(fid, term[1])
+            elif term[0] == "name" and term[1] in function.holds and (fid, term, ()) not in self._active:
+                self._active.add((fid, term, ()))
+                try:
+                    more = self.annotated(fid, function.holds[term[1]])
+                finally:
+                    self._active.discard((fid, term, ()))
+            elif term[0] == "call":
+                callees = [e.callee for e in self.project.all_calls_from.get(fid, ()) if e.call.index == term[1]]
+                more = self._returns(callees) if callees else None
+            else:
+                more = None
+            if more is None:
+                return None
+            found |= more
+        return frozenset(found)
+
+    def _returns(self, callees: list[FunctionId]) -> frozenset[str] | None:
+        found: set[str] = set()
+        for callee in callees:
+            refs = self.project.functions[callee][1].returns
+            classes = [self.classes.resolve(ref) for ref in refs]
+            if not refs or any(
+                (c is None and ref.rsplit(".", 1)[-1] not in _CONTAINERS) or (c is not None and not self.classes.is_mapped(c))
+                for ref, c in zip(refs, classes, strict=True)
+            ):
+                return None  # unannotated, a generic `T`, a schema or a dict: anything
+            found.update(c for c in classes if c is not None)
+        return frozenset(found) or None
 
     # ---------------------------------------------------------------- terms
 

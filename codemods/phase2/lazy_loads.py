@@ -74,7 +74,10 @@ What is reported
        in a field's annotation (`list[...]`, `Optional[...]`, `X | None` alike), with a
        cycle guard on the path. A field whose name is a lazy relationship name that
        nothing in the closure eager-loads is reported with its path
-       (`BookDetailsPayload.book.author`).
+       (`BookDetailsPayload.book.author`). Where the route's returned objects come from
+       project functions annotated with mapped classes (`-> list[Warehouse]`), a field name
+       is judged on those classes only, and a nested one on the classes their relationships
+       lead to, so a fix never names another class's option.
 
 Not detected (may miss)
     - An eager load anywhere in the closure credits every access to the same
@@ -260,6 +263,7 @@ class _Analysis:
         self.fix = fix
         self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
         self.flow: Flow | None = None
+        self._declarations: Flow | None = None
         self.classes = project_classes(project)
         if "lazy_load_relationships" not in project.derived:
             project.derived["lazy_load_relationships"] = _relationships(self.classes)
@@ -888,10 +892,15 @@ class _Analysis:
             refs.extend(function.returns)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
         origins = self.flow.results(root) if self.flow is not None and models else None
+        # Where the flow cannot follow the returned objects, their functions' return annotations
+        # may still say which mapped classes they are: the names are read on those classes only.
+        owners = None
+        if models and origins is None and function.results:
+            owners = self._names().annotated(root, function.results)
         for model in models:
             name = self.classes.short(model)
             if origins is None:
-                self._walk(root, handler.module, function, line, model, name, (model,), eager)
+                self._walk(root, handler.module, function, line, model, name, (model,), eager, owners=owners)
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
@@ -989,7 +998,9 @@ class _Analysis:
         stack: tuple[str, ...],
         eager: dict[str, _Eager],
         source: Origin | None = None,
+        owners: frozenset[str] | None = None,
     ) -> None:
+        """`owners`: the mapped classes the serialised object can be (None: any class)."""
         if self._unverified_validation(root, module, function, line, model, path):
             return
         fields = self._fields(model)
@@ -997,6 +1008,9 @@ class _Analysis:
         for name, annotation in fields:
             field_path = f"{path}.{name}"
             candidates = self.relationships.get(name)
+            targets: frozenset[str] | None = None
+            if candidates and owners is not None:
+                candidates, targets = self._on(candidates, owners, name)
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}")
@@ -1014,7 +1028,40 @@ class _Analysis:
             for ref in annotation:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
-                    self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source)
+                    self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source,
+                               owners=targets)
+
+    def _names(self) -> Flow:
+        """A flow for the relationship declarations and return annotations only."""
+        if self.flow is not None:
+            return self.flow
+        if self._declarations is None:
+            self._declarations = Flow(self.project, self.classes, set())
+        return self._declarations
+
+    def _on(
+        self, candidates: list[_Relationship], owners: frozenset[str], name: str
+    ) -> tuple[list[_Relationship], frozenset[str] | None]:
+        """The declarations of relationship `name` an object of `owners` can have (a subclass's
+        too: the object may be one), and the classes the relationship leads to (None: unknown)."""
+        flow = self._names()
+        kept = [
+            c for c in candidates
+            if any(
+                (c.owner is None and flow.relationship(o, name) is not None)
+                or (c.owner is not None and (c.owner in self.classes.mro(o) or o in self.classes.mro(c.owner)))
+                for o in owners
+            )
+        ]
+        targets: set[str | None] = set()
+        for c in kept:
+            for o in owners:
+                on = c.owner if c.owner is not None and o in self.classes.mro(c.owner) else o
+                if flow.relationship(on, name) is not None:
+                    targets.add(flow.target(on, name))
+        if not targets or None in targets:
+            return kept, None
+        return kept, frozenset(t for t in targets if t is not None)
 
     def _unverified_validation(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str
