@@ -842,3 +842,50 @@ def test_a_narrowed_fix_names_the_option_of_the_query_s_class(app):
     assert summary(found) == [("response", "authors", "AuthorWithBooks.books")]
     assert "Author.books" in found[0].message and "Shelf" not in found[0].message + found[0].fix
     assert "selectinload(Author.books)" in found[0].fix
+
+
+# ------------------------------------------ reads on objects of classes no mapper knows
+
+UNIT_OF_WORK = """
+class BookRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def count(self) -> int:
+        return len(self.session.scalars(select(Book)).all())
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> "UnitOfWork":
+        self.books = BookRepository(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+
+def first_author(session: Session) -> Author:
+    return session.scalars(select(Author)).one()
+
+
+def count_books(session: Session) -> int:
+    with UnitOfWork(session) as uow:
+        total = uow.books.count()
+    author = first_author(session)
+    return total + len(author.books)
+"""
+COUNT_ROUTE = """
+@router.get("/books/count")
+def count(session: session_dependency) -> int:
+    return book_helper.count_books(session)
+"""
+
+
+def test_an_attribute_of_a_unit_of_work_is_no_relationship(app):
+    # `uow.books` is the unit of work's repository (UnitOfWork is no mapped class), although
+    # `books` names Author.books; near miss: `author.books`, on an Author, still is.
+    project = app(UNIT_OF_WORK, COUNT_ROUTE)
+    assert summary(risks(project)) == [("attribute", "count_books", "author.books")]

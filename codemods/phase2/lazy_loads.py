@@ -459,6 +459,8 @@ class _Analysis:
             candidates = [c for c in candidates if c.owner in declaring]
             if not candidates:
                 return  # an attribute of the annotated class, not a relationship
+        elif self._plain_object(fid, receiver):
+            return  # `uow.stock` on a unit of work: an attribute of a class no mapper knows
         if receiver in function.plain_gets:
             # `session.get(M, pk)` without options loads no relationship, whatever
             # other queries of the closure eager-load: only this function's own
@@ -792,6 +794,16 @@ class _Analysis:
             path=path,
             code=rule.code,
         ))
+
+    def _plain_object(self, fid: FunctionId, receiver: str) -> bool:
+        """Whether every value the name may hold is an instance of a project class that is not
+        mapped, nor a base of a mapped class (`with UnitOfWork() as uow`)."""
+        values = self.project.flow.env(fid).get(receiver)
+        return values is not None and bool(values) and all(
+            value.kind == "instance" and isinstance(value.target, str) and value.target in self.classes.by_ref
+            and not any(self.classes.is_mapped(c) for c in (value.target, *self.classes.subclasses(value.target)))
+            for value in values
+        )
 
     def _typed(self, param: facts.Param | None) -> list[str]:
         if param is None:
