@@ -44,10 +44,13 @@ class SyncReturnAnnotations(DefinitionCommand):
             return node
         subscript = returns.annotation
         value = subscript.value
-        written = value.value if isinstance(value, cst.Name) else value.attr.value if isinstance(
-            value, cst.Attribute
-        ) else None
-        sync = SYNC_ITERATORS.get(written or "")
+        if isinstance(value, cst.Name):
+            written = value.value
+        elif isinstance(value, cst.Attribute):
+            written = value.attr.value
+        else:
+            return node
+        sync = SYNC_ITERATORS.get(written)
         if sync is None:
             return node
         if isinstance(value, cst.Name):
@@ -55,7 +58,7 @@ class SyncReturnAnnotations(DefinitionCommand):
             imports.add(self.context, self.modules[key], sync)
             imports.remove(self.context, self.modules[key], written)  # only if nothing else uses it
         else:
-            value = value.with_changes(attr=cst.Name(sync))  # type: ignore[union-attr]
+            value = value.with_changes(attr=cst.Name(sync))
         elements = list(subscript.slice)
         if written == "AsyncGenerator" and len(elements) == 2:
             comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
