@@ -210,6 +210,9 @@ class Function(_Fact):
     # `attributes` and `chains` leave out), `getattr` (`getattr(book, "x")`; member "" for a
     # name computed at run time) and `pass` (`self` handed to a call; member: the callee).
     uses: list[tuple[int, str, tuple, str, str]] = field(default_factory=list)
+    # `name.attr` reads on an object the function built (`name = Callee(...)`, bound once) that
+    # run before it is handed to anything (codemods/astcollect/fresh.py): (line, name, attr).
+    fresh: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -889,3 +889,54 @@ def test_an_attribute_of_a_unit_of_work_is_no_relationship(app):
     # `books` names Author.books; near miss: `author.books`, on an Author, still is.
     project = app(UNIT_OF_WORK, COUNT_ROUTE)
     assert summary(risks(project)) == [("attribute", "count_books", "author.books")]
+
+
+# --------------------------------------- reads on an object the function just built
+
+TRANSIENT = """
+def new_author(session: Session, name: str, title: str) -> int:
+    author = Author(name=name)
+    author.books.append(Book(title=title))  # transient: no Session, nothing to load
+    session.add(author)
+    session.flush()
+    return author.id
+
+
+def new_book(session: Session, title: str, author_id: int) -> str:
+    book = Book(title=title, author_id=author_id)
+    session.add(book)
+    session.flush()
+    return book.author.name  # persistent now, `author` never set: loads
+
+
+def add_books(session: Session, name: str, titles: list[str]) -> None:
+    author = Author(name=name)
+    for title in titles:
+        author.books.append(Book(title=title))  # the next turn reads after the commit expired it
+        session.add(author)
+        session.commit()
+"""
+TRANSIENT_ROUTES = """
+@router.post("/authors")
+def create_author(name: str, title: str, session: session_dependency) -> int:
+    return book_helper.new_author(session, name, title)
+
+
+@router.post("/books")
+def create_book(title: str, author_id: int, session: session_dependency) -> str:
+    return book_helper.new_book(session, title, author_id)
+
+
+@router.post("/authors/many")
+def create_many(name: str, titles: list[str], session: session_dependency) -> None:
+    book_helper.add_books(session, name, titles)
+"""
+
+
+def test_a_read_on_an_object_built_in_the_function_before_it_is_added_is_no_lazy_load(app):
+    project = app(TRANSIENT, TRANSIENT_ROUTES)
+    # Near misses: a read after `session.add` + flush, and one a loop repeats after the commit.
+    assert summary(risks(project)) == [
+        ("attribute", "new_book", "book.author"),
+        ("attribute", "add_books", "author.books"),
+    ]

@@ -18,6 +18,7 @@ import ast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import objects, syntax
+from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
@@ -382,6 +383,7 @@ class BodyScanner:
         for statement in body:
             self._visit(statement, False)
         self._lazy_facts()
+        self.function.fresh = fresh_reads(body, self.source.line_of)
         local = frozenset(self.locals)
         resolve = self.collector.resolve
         expression = self.collector.expression

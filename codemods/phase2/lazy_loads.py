@@ -66,7 +66,11 @@ What is reported
        (assigning a collection loads the old one for history and backrefs). When the
        receiver is a parameter annotated with a project class, only that class (and
        its bases) is considered; otherwise every class declaring a relationship named
-       `rel` is, and one lazy uncredited candidate is enough.
+       `rel` is, and one lazy uncredited candidate is enough. Not reported: a read on an
+       object the value flow knows is an instance of a project class that is not mapped
+       (a unit of work's `uow.stock`), and one on an object the function constructed from a
+       mapped class that runs before the object is handed to anything (transient, it has no
+       Session: `codemods/astcollect/fresh.py`).
     2. response: for a root that is a route, its response model (`response_model=`
        of its route decorators; else its return annotation; `response_model=None`
        means none), resolved to project classes, and the annotated fields of those
@@ -461,6 +465,8 @@ class _Analysis:
                 return  # an attribute of the annotated class, not a relationship
         elif self._plain_object(fid, receiver):
             return  # `uow.stock` on a unit of work: an attribute of a class no mapper knows
+        if self._transient(function, line, receiver, attribute):
+            return  # `order = Order(...)`, not handed to the Session yet: nothing to load from
         if receiver in function.plain_gets:
             # `session.get(M, pk)` without options loads no relationship, whatever
             # other queries of the closure eager-load: only this function's own
@@ -794,6 +800,19 @@ class _Analysis:
             path=path,
             code=rule.code,
         ))
+
+    def _transient(self, function: facts.Function, line: int, receiver: str, attribute: str) -> bool:
+        """Whether the read runs on an object the function constructed from a mapped class and
+        has not handed to anything yet (`facts.Function.fresh`): a transient object, which never
+        loads. After `session.add(obj)` (or any call given it) the read counts as usual."""
+        if (line, receiver, attribute) not in function.fresh:
+            return False
+        held = function.holds.get(receiver, ())
+        if len(held) != 1 or held[0][0] != "call":
+            return False
+        call = next((c for c in function.calls if c.index == held[0][1]), None)
+        constructed = self.classes.resolve(call.callee) if call is not None and call.callee else None
+        return constructed is not None and self.classes.is_mapped(constructed)
 
     def _plain_object(self, fid: FunctionId, receiver: str) -> bool:
         """Whether every value the name may hold is an instance of a project class that is not

@@ -1,0 +1,107 @@
+"""Reads on an object a function has just constructed and not yet handed to anything.
+
+`order = Order(customer=...)` then `order.lines.append(line)`: a new object is transient,
+it belongs to no Session, so reading one of its relationships never loads (SQLAlchemy 2.0:
+nothing cascades it into a Session through a backref either). It stays so until the
+function hands the object over: to `session.add(order)`, to any call, a container, a
+`return`, a method of its own (`order.save(session)`) or a nested function. After that the
+Session may flush it, and a read of an attribute never touched before can load.
+
+`fresh_reads` gives the `name.attr` reads (line, name, attr) of one function body that run
+before any such hand-over, in execution order: a hand-over at an earlier line, or anywhere
+in a loop that encloses the read but not the construction (a later iteration reads after
+it), counts as before. The name must be bound exactly once, by `name = Callee(...)`; which
+callee constructs a mapped class is for the caller to decide (`facts.Function.holds`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+@dataclass(slots=True)
+class _Name:
+    bindings: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (line, enclosing loops)
+    constructed: bool = False
+    escapes: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    reads: list[tuple[int, str, tuple[int, ...]]] = field(default_factory=list)
+
+
+def fresh_reads(body: list[ast.stmt], line_of: Callable[[ast.AST], int]) -> list[tuple[int, str, str]]:
+    names: dict[str, _Name] = {}
+    _Walk(names, line_of).statements(body, ())
+    found = []
+    for name, seen in names.items():
+        if len(seen.bindings) != 1 or not seen.constructed:
+            continue
+        bound, bound_loops = seen.bindings[0]
+        for line, attribute, loops in seen.reads:
+            if line <= bound:
+                continue
+            before = any(
+                at <= line or any(loop in loops and loop not in bound_loops for loop in escape_loops)
+                for at, escape_loops in seen.escapes
+            )
+            if not before:
+                found.append((line, name, attribute))
+    return sorted(found)
+
+
+class _Walk:
+    def __init__(self, names: dict[str, _Name], line_of: Callable[[ast.AST], int]) -> None:
+        self.names = names
+        self.line_of = line_of
+
+    def _name(self, name: str) -> _Name:
+        return self.names.setdefault(name, _Name())
+
+    def statements(self, body: list[ast.stmt], loops: tuple[int, ...]) -> None:
+        for statement in body:
+            self.node(statement, loops)
+
+    def node(self, node: ast.AST, loops: tuple[int, ...], nested: bool = False) -> None:
+        if isinstance(node, _SCOPES) and not nested:
+            # A nested scope may run at any time: every name it uses is handed over already.
+            for inner in ast.walk(node):
+                if type(inner) is ast.Name:
+                    self._name(inner.id).escapes.append((-1, ()))
+            return
+        if isinstance(node, _LOOPS):
+            loops = (*loops, id(node))
+        if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+            seen = self._name(node.targets[0].id)
+            seen.bindings.append((self.line_of(node), loops))
+            seen.constructed = type(node.value) is ast.Call
+            self.node(node.value, loops)
+            return
+        if type(node) is ast.Attribute and type(node.value) is ast.Name:
+            self._name(node.value.id).reads.append((self.line_of(node), node.attr, loops))
+            return
+        if type(node) is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name:
+            # `order.save(session)`: the object's own code runs with it, as `self`.
+            self._name(node.func.value.id).escapes.append((self.line_of(node), loops))
+            for child in (*node.args, *node.keywords):
+                self.node(child, loops)
+            return
+        if type(node) is ast.Name:
+            seen = self._name(node.id)
+            if type(node.ctx) is ast.Load:
+                seen.escapes.append((self.line_of(node), loops))
+            else:  # any other binding (a loop target, `with ... as`, `del`): not judged
+                seen.bindings.append((self.line_of(node), loops))
+            return
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                self._name(name).bindings.append((-1, ()))
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                self._name((alias.asname or alias.name).split(".")[0]).bindings.append((-1, ()))
+            return
+        for child in ast.iter_child_nodes(node):
+            self.node(child, loops)
