@@ -1016,3 +1016,42 @@ def test_a_helper_opening_the_session_with_maker_begin_keeps_the_commit_on_exit(
         print(json.dumps({"status": response.status_code, "items": list(items)}))
     """)
     assert result == {"status": 200, "items": ["pen"]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_session_dependency_with_use_cache_false_keeps_a_session_of_its_own(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            from fastapi import HTTPException
+
+
+            @router.post("/items")
+            def create_item(
+                name: str,
+                db: Session = Depends(get_db_session),
+                audit: Session = Depends(get_db_session, use_cache=False),
+            ):
+                db.add(Item(name=name, owner_id=1))
+                audit.add(User(id=10, name=f"audit {name}"))
+                audit.commit()
+                if name.startswith("bad"):
+                    raise HTTPException(status_code=422)
+                db.commit()
+                return {"ok": True}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "audit: AsyncSession = Depends(get_async_db_session, use_cache=False)," in function(
+        root, SUBSYSTEM, "create_item"
+    )
+    result = serve(root, kind, """
+        response = client.post("/items", params={"name": "bad"})
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+            audit = s.scalars(select(User.name).where(User.id == 10)).all()
+        print(json.dumps({"status": response.status_code, "items": list(items), "audit": list(audit)}))
+    """)
+    assert result == {"status": 422, "items": [], "audit": ["audit bad"]}

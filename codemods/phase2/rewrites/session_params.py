@@ -90,7 +90,17 @@ class Depends(ParamRewrite):
     def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
         if not isinstance(param.default, cst.Call):
             return param
-        default = param.default.with_changes(args=[cst.Arg(cst.Name(stack.dependency))])
+        # Only the dependency is replaced: `use_cache=False` (a Session of its own) stays.
+        args = list(param.default.args)
+        at = next((n for n, a in enumerate(args) if a.keyword is None and not a.star), None)
+        if at is None:
+            at = next((n for n, a in enumerate(args) if a.keyword is not None and a.keyword.value == "dependency"), None)
+        if at is None:
+            args.insert(0, cst.Arg(cst.Name(stack.dependency), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                        if args else cst.Arg(cst.Name(stack.dependency)))
+        else:
+            args[at] = args[at].with_changes(value=cst.Name(stack.dependency))
+        default = param.default.with_changes(args=args)
         return param.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
 
 
