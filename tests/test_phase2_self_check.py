@@ -65,7 +65,7 @@ def assert_refused(cli, root, *fragments: str) -> None:  # type: ignore[no-untyp
 
 def test_an_async_session_reaching_a_sync_session_parameter_blocks_the_route(cli, app, monkeypatch):
     # The closure "forgets" the helper: it stays `def store(db: Session, ...)`.
-    monkeypatch.setattr(closures, "_reach", lambda project, start: set(start))
+    monkeypatch.setattr(closures, "_reach", lambda project, start, whole_holders=True: set(start))
     assert_refused(
         cli, app,
         "passes the AsyncSession `db` to api.items.store, whose parameter `db` is a synchronous Session",
