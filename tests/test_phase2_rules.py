@@ -1861,3 +1861,45 @@ def test_a_string_alias_is_read_under_its_name_and_alias_paths_and_validators_ar
         found = handler(document, route)
         assert found["action"] == "blocked" and "AM247" in found["codes"], found
         assert why in " ".join(found["reasons"]), found["reasons"]
+
+
+GET_OPTIONS_ROUTER = route_module(
+    """
+    @router.get("/literal")
+    def literal(session: session_dependency, book_id: int):
+        book = session.get(Book, book_id, options=[joinedload(Book.author)])
+        return {"author": book.author.name}
+    """,
+    """
+    @router.get("/named")
+    def named(session: session_dependency, book_id: int):
+        book = session.get(Book, book_id, options=BOOK_LOAD)
+        return {"author": book.author.name}
+    """,
+    head="from sqlalchemy.orm import joinedload\n\nBOOK_LOAD = [joinedload(Book.author)]",
+)
+
+
+def test_a_get_whose_own_options_load_the_relationship_gets_no_second_option_and_runs(cli, app):
+    root = app({"db/engine.py": RUNTIME_ENGINE, SUBSYSTEM: GET_OPTIONS_ROUTER})
+    document = apply(cli, root)
+    assert handler(document, "literal")["action"] == "migrate", handler(document, "literal")
+    assert "await session.get(Book, book_id, options=[joinedload(Book.author)])" in function(root, SUBSYSTEM, "literal")
+    named = handler(document, "named")
+    assert named["action"] == "blocked" and "AM247" in named["codes"], named
+    assert "passes `options=` the tool does not add to" in " ".join(named["reasons"])
+    result = run_python(
+        root,
+        """
+        from api.items import literal
+
+        async def main():
+            async with async_database_sessionmaker() as session:
+                out = await literal(session, 1)
+            await async_engine.dispose()
+            return out
+
+        print(json.dumps(asyncio.run(main())))
+        """,
+    )
+    assert result == {"author": "Ann"}

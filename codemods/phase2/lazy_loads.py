@@ -235,6 +235,12 @@ def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoad
 # ------------------------------------------------------------------ classes
 
 
+def _get_options(function: facts.Function, load: facts.Load) -> facts.Arg | None:
+    """The `options=` argument of a `session.get(...)` load, when it has one."""
+    call = next((c for c in function.calls if c.index == load.index), None)
+    return next((a for a in call.args if a.keyword == "options"), None) if call is not None else None
+
+
 def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
     """Relationship name -> every declaration of it, backrefs on the class they land on."""
     found: dict[str, list[_Relationship]] = {}
@@ -762,6 +768,9 @@ class _Analysis:
         load = function.loads[origin.load]
         if load.form == "get" and not origin.path:
             own = {name: _Eager({None}) for name, entry in self.eager([origin.fid]).items() if None in entry.owners}
+            if _get_options(function, load) is not None:
+                # `session.get(M, pk, options=[joinedload(M.rel)])`: its own options load it too
+                own = {**self.eager([origin.fid]), **own}
             return not self._uncredited([candidate], attribute, own)
         return not self._uncredited([candidate], attribute, eager)
 
@@ -769,6 +778,18 @@ class _Analysis:
         module, function = self.project.functions[origin.fid]
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
+        load = function.loads[origin.load]
+        given = _get_options(function, load) if load.form == "get" else None
+        if given is not None:
+            # Loader options the tool does not read in full (`options=USER_LOAD`, or a list it
+            # found no option for this path in): one added beside them may conflict with theirs.
+            described = describe(self.classes, path)
+            self._flow_risk(
+                root, module, function, load.line, described, AM247,
+                f"`{load.session}.get(...)` at line {load.line} passes `options=` the tool does not add to: "
+                f"{described} needs loading there, and an option beside theirs may conflict with one of them",
+            )
+            return
         key = (origin.fid, origin.load, path)
         fix = self.fixes.get(key) or EagerFix(
             origin.fid, origin.load, path, module.path, function.loads[origin.load].line, via=via, deferred=deferred
