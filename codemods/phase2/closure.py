@@ -57,6 +57,7 @@ from async_migrate.codemods.rules.am256_wrapped_session_dependency import RULE a
 from async_migrate.codemods.rules.am257_session_method_as_value import RULE as AM257
 from async_migrate.codemods.rules.am258_session_derived_object_escapes import RULE as AM258
 from async_migrate.codemods.rules.am262_session_opened_with_arguments import RULE as AM262
+from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -917,6 +918,19 @@ class _Own:
         return Reason(self.rule.code, f"{where}: {self.message}")
 
 
+def _streams(call: facts.Call) -> str | None:
+    """`execution_options(yield_per=...)`, `execution_options(stream_results=True)` or
+    `.yield_per(...)`, as written, or None."""
+    name = call.method or call.chained or (call.callee or "").rpartition(".")[2]
+    if name == "yield_per":
+        return "yield_per(...)"
+    if name == "execution_options":
+        for arg in call.args:
+            if arg.keyword in ("yield_per", "stream_results", "max_row_buffer"):
+                return f"execution_options({arg.keyword}=...)"
+    return None
+
+
 def _openers(project: Project, fid: FunctionId) -> list[_Own]:
     """Sessions opened in a form the async session maker cannot take over (AM262)."""
     _, function = project.functions[fid]
@@ -1009,6 +1023,11 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
                           "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
     found.extend(_openers(project, fid))
+    for call in function.calls:
+        streamed = _streams(call)
+        if streamed is not None:
+            found.append(_Own(AM263, call.line, f"`{streamed}` streams rows from a server-side cursor, which "
+                              "AsyncSession runs only through `stream()` / `stream_scalars()` with `async for`"))
     if function.is_generator:
         found.append(_Own(AM216, function.line, _generator_text(project, function)))
     if ".<locals>." in function.qualname:
