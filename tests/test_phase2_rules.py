@@ -1903,3 +1903,18 @@ def test_a_get_whose_own_options_load_the_relationship_gets_no_second_option_and
         """,
     )
     assert result == {"author": "Ann"}
+
+
+def test_near_miss_a_model_validated_from_a_request_model_reads_no_relationship(cli, app):
+    schemas = VALIDATING_SCHEMAS + "\n\nclass BookIn(BaseModel):\n    id: int\n    title: str\n    author: AuthorOut\n"
+    router = route_module(
+        """
+        @router.post("/books")
+        def echo_book(book_in: BookIn, session: session_dependency):
+            count = session.scalar(select(func.count(Book.id)))
+            return {"book": BookOut.model_validate(book_in).model_dump(), "count": count}
+        """,
+        head="from schemas import BookIn, BookOut",
+    )
+    document = run(cli, app({"schemas.py": schemas, SUBSYSTEM: router}))
+    assert handler(document, "echo_book")["action"] == "migrate", handler(document, "echo_book")

@@ -403,6 +403,11 @@ class _Analysis:
             origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
             name = self.classes.short(model)
             if origins is None:
+                typed = self._typed({p.name: p for p in function.params}.get(given.name or ""))
+                if self.classes.is_mapped(model) or (typed and not any(map(self.classes.is_mapped, typed))):
+                    # a table model built from input (`User.model_validate(user_in)`), or a model
+                    # validated from a parameter of a class that is no ORM model: nothing loads
+                    continue
                 self._walk(root, module, function, call.line, model, name, (model,), eager)
                 continue
             for origin in origins:
