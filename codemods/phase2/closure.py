@@ -991,6 +991,10 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                               "functools.partial: rewrite it as `await helper(...)` by hand"))
             continue
         # Offloaded or not: an `await` cannot stand in a nested `def` or a lambda handed to a thread.
+        if needs_await and call.nested and call.coroutine is not None:
+            found.append(_Own(AM211, call.line, f"needs `await` inside the nested coroutine function "
+                              f"`{call.coroutine}`, which phase two does not rewrite"))
+            continue
         if needs_await and call.nested:
             found.append(_Own(AM211, call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))

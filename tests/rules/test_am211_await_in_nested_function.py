@@ -40,3 +40,21 @@ def nested(session: session_dependency, ns: list[int]):
     )
     found = entry(document, "nested")
     assert found["action"] == "migrate" and "AM211" not in found["codes"], found
+
+
+def test_a_session_call_in_a_nested_coroutine_function_names_it(phase2, entry):
+    document = phase2(
+        """
+@router.get("/stream")
+def stream(session: session_dependency):
+    async def rows():
+        for book in session.scalars(select(Book)):
+            yield book.title
+
+    return list(rows.__name__)
+"""
+    )
+    found = entry(document, "stream")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM211"]), found
+    assert found["reasons"][0].endswith("needs `await` inside the nested coroutine function `rows`, which phase two "
+                                        "does not rewrite")
