@@ -289,3 +289,66 @@ def test_a_route_s_reason_lists_the_helpers_it_awaits_not_the_whole_class(cli, s
         "ItemService.create", "ItemRepo.add", "ItemRepo.save", "ItemRepo.count",
     }
     assert _awaited(handler(document, "add_unsaved")) == {"ItemRepo.add", "ItemRepo.count"}
+
+
+RELATED_MODELS = test_phase2_soundness.MODELS.replace(
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship",
+) + """
+    owner: Mapped[User] = relationship()
+"""
+UNIT_OF_WORK = """
+from pydantic import BaseModel, ConfigDict
+
+from db.engine import database_sessionmaker
+
+
+class UnitOfWork:
+    def __enter__(self) -> "UnitOfWork":
+        self.session = database_sessionmaker()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    owner: UserOut
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def get_item(item_id: int, db: session_dependency):
+    with UnitOfWork() as uow:
+        uow.session.get(Item, item_id)
+    # The flow does not follow max(): the response is judged by names, and Item.owner is lazy.
+    return max(db.scalars(select(Item).where(Item.id == item_id)).all(), key=lambda item: item.id)
+
+
+@router.get("/items/{item_id}/plain", response_model=ItemOut)
+def get_plain(item_id: int, db: session_dependency):
+    return max(db.scalars(select(Item).where(Item.id == item_id)).all(), key=lambda item: item.id)
+"""
+
+
+def test_a_route_blocked_by_a_lazy_load_also_names_what_its_helpers_cannot_move(cli, service):
+    # The lazy load (Item.owner) blocks first; the unit of work holding a Session of its own
+    # is the route's other problem, and a reviewer who adds the eager load still needs it.
+    from test_phase2_rules import run
+
+    root = service({"models.py": RELATED_MODELS, SUBSYSTEM: routes(UNIT_OF_WORK)})
+    document = run(cli, root)
+    found = handler(document, "get_item")
+    assert found["action"] == "blocked"
+    text = " ".join(found["reasons"])
+    assert "ItemOut.owner" in text and "UnitOfWork" in text, found["reasons"]
+    # Near miss: the same lazy load without the unit of work names only the lazy load.
+    plain = handler(document, "get_plain")
+    assert plain["action"] == "blocked"
+    assert "ItemOut.owner" in " ".join(plain["reasons"]) and "UnitOfWork" not in " ".join(plain["reasons"])

@@ -308,6 +308,15 @@ def compute(
         if not newly_blocked:
             break
 
+    # A route blocked before the loop (a lazy load, a forced reason) was not read for what its
+    # helpers do: their own blockers are its reasons too, or the route's real problem (a unit
+    # of work holding its own Session) goes unnamed behind a lazy load.
+    for route, reasons in blocked.items():
+        for fid in sorted({route} | reach(route)):
+            for blocker in own_blockers.get(fid, []):
+                reason = blocker.reason(_where(project, fid, blocker.line))
+                if reason not in reasons:
+                    reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
