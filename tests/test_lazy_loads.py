@@ -940,3 +940,32 @@ def test_a_read_on_an_object_built_in_the_function_before_it_is_added_is_no_lazy
         ("attribute", "new_book", "book.author"),
         ("attribute", "add_books", "author.books"),
     ]
+
+
+def test_an_object_whose_class_has_its_own_constructor_is_not_judged_transient(app):
+    # Near miss: a project `__init__` may hand the new object to a Session itself.
+    models = """
+    from models.book import Author as _Author
+
+
+    class Author(_Author):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+    """
+    helper = """
+    from models.own import Author as OwnAuthor
+
+
+    def new_author(session: Session, name: str, title: str) -> int:
+        author = OwnAuthor(name=name)
+        author.books.append(Book(title=title))
+        session.add(author)
+        return 1
+    """
+    routes = """
+    @router.post("/authors")
+    def create_author(name: str, title: str, session: session_dependency) -> int:
+        return book_helper.new_author(session, name, title)
+    """
+    project = app(helper, routes, extra={"models/own.py": dedent(models)})
+    assert summary(risks(project)) == [("attribute", "new_author", "author.books")]

@@ -838,7 +838,10 @@ class _Analysis:
             return False
         call = next((c for c in function.calls if c.index == held[0][1]), None)
         constructed = self.classes.resolve(call.callee) if call is not None and call.callee else None
-        return constructed is not None and self.classes.is_mapped(constructed)
+        if constructed is None or not self.classes.is_mapped(constructed):
+            return False
+        # A constructor of the project's own may hand `self` to a Session (`scoped.add(self)`).
+        return not any("__init__" in self.classes.methods.get(a, {}) for a in self.classes.mro(constructed))
 
     def _plain_object(self, fid: FunctionId, receiver: str) -> bool:
         """Whether every value the name may hold is an instance of a project class that is not
