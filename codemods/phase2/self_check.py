@@ -206,11 +206,9 @@ def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) 
         if callee is not None and "." not in callee and not hasattr(builtins, callee) and "*" not in module.imports:
             found.append((call, callee))
         elif owner_ref is not None and call.receiver in ("self", "cls") and call.method is not None:
-            bases = classes.by_ref[owner_ref][1].bases
-            # a base outside the project may define it; only a class order read whole is judged
-            complete = all(classes.resolve(base) is not None or base in _PLAIN_BASES for base in bases)
             order = classes.mro(owner_ref)
-            if complete and all(
+            # a base outside the project may define it: only a class order read whole is judged
+            if all(
                 classes.resolve(base) is not None or base in _PLAIN_BASES
                 for cls in order for base in classes.by_ref[cls][1].bases
             ) and not any(
