@@ -334,6 +334,7 @@ def test_1_a_router_level_dependency_sharing_the_session_blocks_naming_it(cli, s
     assert found["action"] == "blocked"
     assert "dependency api.items.get_current_user receives the synchronous Session too" in found["reasons"][0]
     assert "router-level dependency" in found["reasons"][0]
+    assert "phase two does not rewrite a router's own dependencies" in found["reasons"][0]
     assert document["files_changed"] == []
 
 

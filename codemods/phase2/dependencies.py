@@ -168,7 +168,10 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
 def twin_problem(project: Project, shared: SharedSession) -> str | None:
     """Why the dependencies of a chain cannot get async twins for the migrated routes (None: they can)."""
     if shared.router_level:
-        return "it is a router-level dependency (`APIRouter(dependencies=[...])`), shared with routes that stay"
+        return (
+            "it is a router-level dependency (`APIRouter(dependencies=[...])`): phase two does not rewrite a "
+            "router's own dependencies, which every route of the router shares; twin it by hand"
+        )
     for fid in shared.chain:
         _, function = project.functions[fid]
         if "." not in function.qualname or class_dependency(project, fid) or injected_class(project, fid):
