@@ -1095,14 +1095,11 @@ class Project:
                 chains[fid] = []
         # Own openings have an empty chain; callers get the chain of callees down to it.
         direct = set(chains)
-        for fid, (_, function) in self.functions.items():
-            # `@with_session def f(session, ...)`: the project decorator's wrapper opens the
-            # Session each call of `f` runs on.
-            for decorator in function.decorators if fid not in chains else ():
-                found = self.function(decorator.callee)
-                if found is not None and (found[0].name, found[1].key) in direct:
-                    chains[fid] = [f"@{found[0].name}.{found[1].qualname}"]
-                    break
+        for fid in self.functions:
+            opening = self.opening_decorators(fid) if fid not in chains else []
+            if opening:
+                module, function = self.functions[opening[0][1]]
+                chains[fid] = [f"@{module.name}.{function.qualname}"]
         frontier = list(chains)
         while frontier:
             callee = frontier.pop()
@@ -1113,6 +1110,16 @@ class Project:
                 chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
                 frontier.append(edge.caller)
         return {fid: chain for fid, chain in chains.items() if fid in direct or chain}
+
+    def opening_decorators(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
+        """`@with_session def f(session, ...)`: the project decorators of `fid` whose own code opens a
+        Session (the wrapper each call of `f` runs in), with the decorator function."""
+        found = []
+        for decorator in self.functions[fid][1].decorators:
+            target = self.function(decorator.callee)
+            if target is not None and self.opens_directly((target[0].name, target[1].key)):
+                found.append((decorator, (target[0].name, target[1].key)))
+        return found
 
     def event_loop_need(self, fid: FunctionId) -> LoopNeed | None:
         """How a function ends up needing the running event loop through helpers, or None.

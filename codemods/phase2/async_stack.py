@@ -96,6 +96,8 @@ class _Analysis:
         self.project = project
         self.config = config
         self.read = read
+        # Module texts (and the few trees the stack extras parse), read once for both readings.
+        self.texts = stack_extras.Texts(read)
         self.plan = StackPlan()
         self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
 
@@ -432,7 +434,7 @@ class _Analysis:
         (listeners on the sync engine or sessionmaker): see `stack_extras`."""
         if self.read is None:
             return  # no module text (check's own analysis): nothing is generated from this plan
-        texts = stack_extras.Texts(self.read)
+        texts = self.texts
         config = self.config
         dependency = self._found_dependency
         reused = (dependency.module, dependency.function) if dependency is not None and dependency.function else None
@@ -513,7 +515,7 @@ class _Analysis:
             for module, function in (self.project.functions[fid] for fid in self._providers())
         }
         self.plan.overrides = stack_extras.override_notes(
-            self.project, stack_extras.Texts(self.read), self.project.modules.values(), providers,
+            self.project, self.texts, self.project.modules.values(), providers,
             dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
         )
 

@@ -950,12 +950,10 @@ def _openers(project: Project, fid: FunctionId) -> list[_Own]:
             written = opened.callee.rpartition(".")[2]
             found.append(_Own(AM262, call.line, f"opens its Session as `{written}(...)` with arguments: the "
                               "async session maker would not take them as they are"))
-    for decorator in function.decorators:
-        target = project.function(decorator.callee)
-        if target is not None and project.opens_directly((target[0].name, target[1].key)):
-            found.append(_Own(AM262, decorator.line, f"gets its Session from decorator @{decorator.text.lstrip('@')}, "
-                              "which opens it: as a coroutine the decorator's synchronous wrapper would never "
-                              "await it"))
+    for decorator, _ in project.opening_decorators(fid):
+        found.append(_Own(AM262, decorator.line, f"gets its Session from decorator @{decorator.text.lstrip('@')}, "
+                          "which opens it: as a coroutine the decorator's synchronous wrapper would never "
+                          "await it"))
     return found
 
 

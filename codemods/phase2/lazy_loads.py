@@ -659,11 +659,9 @@ class _Analysis:
         deferred column of its type (of any mapped class, when untyped) blocks, since no `undefer`
         can be added where the object is loaded."""
         module, function = self.project.functions[fid]
-        head = written.split(".", 1)[0].split("[", 1)[0]
-        param = {p.name: p for p in function.params}.get(head)
-        typed = self._typed(param) if written == head else []
-        if param is not None and param.annotation and not typed and written == head:
-            return  # a parameter of a type outside the project's classes
+        typed = self._receiver_classes(function, written)
+        if typed is None:
+            return
         candidates = typed or self._deferring(column)
         why = (f"the object comes from {source.where}, whose query phase two cannot add the option to"
                if source is not None else "the tool cannot trace the object to the query that loads it")
@@ -707,11 +705,9 @@ class _Analysis:
         """Model code run on an object the flow cannot trace to a query (or traces to a
         dependency): judged by the member's name over every class that could be meant."""
         module, function = self.project.functions[fid]
-        head = written.split(".", 1)[0].split("[", 1)[0]
-        param = {p.name: p for p in function.params}.get(head)
-        typed = self._typed(param) if written == head else []
-        if param is not None and param.annotation and not typed and written == head:
-            return  # a parameter of a type outside the project's classes (`str`, `int`)
+        typed = self._receiver_classes(function, written)
+        if typed is None:
+            return
         if how == "getattr" and not name:
             return
         candidates = typed or self.members.defining(name)
@@ -852,6 +848,17 @@ class _Analysis:
             and not any(self.classes.is_mapped(c) for c in (value.target, *self.classes.subclasses(value.target)))
             for value in values
         )
+
+    def _receiver_classes(self, function: facts.Function, written: str) -> list[str] | None:
+        """The project classes the parameter `written` names is annotated with ([] for any other
+        receiver, or an unannotated one); None for a parameter of a type outside the project's
+        classes (`str`, `int`), whose attributes are no model's."""
+        head = written.split(".", 1)[0].split("[", 1)[0]
+        param = {p.name: p for p in function.params}.get(head)
+        typed = self._typed(param) if written == head else []
+        if param is not None and param.annotation and not typed and written == head:
+            return None
+        return typed
 
     def _typed(self, param: facts.Param | None) -> list[str]:
         if param is None:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.project import Project
 
 LISTEN = frozenset({
@@ -71,15 +72,6 @@ class Texts:
             except (SyntaxError, ValueError):
                 self._trees[path] = None
         return self._trees[path]
-
-
-def dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        owner = dotted(node.value)
-        return None if owner is None else f"{owner}.{node.attr}"
-    return None
 
 
 def absolute(module: facts.Module, name: str) -> str:
