@@ -378,12 +378,13 @@ class BodyScanner:
         self.raw_returned: list[ast.expr] = []
         self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
+        self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
 
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
             self._visit(statement, False)
         self._lazy_facts()
-        self.function.fresh = fresh_reads(body, self.source.line_of)
+        self.function.fresh = fresh_reads(body, self.source.line_of, self.built)
         local = frozenset(self.locals)
         resolve = self.collector.resolve
         expression = self.collector.expression
@@ -645,6 +646,8 @@ class BodyScanner:
             self._flow_target(target, node.value)
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
+            if not nested and type(node.value) is ast.Call:
+                self.built.add(single.id)
             name = name_of(node.value)
             if name is not None:
                 self.function.rebinds.append((single.id, name))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -26,26 +27,37 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 @dataclass(slots=True)
 class _Name:
-    bindings: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (line, enclosing loops)
+    # (where, enclosing loops): where is the node, or -1 for "before everything"
+    bindings: list[tuple[ast.AST | int, tuple[int, ...]]] = field(default_factory=list)
     constructed: bool = False
-    escapes: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
-    reads: list[tuple[int, str, tuple[int, ...]]] = field(default_factory=list)
+    escapes: list[tuple[ast.AST | int, tuple[int, ...]]] = field(default_factory=list)
+    reads: list[tuple[ast.AST, str, tuple[int, ...]]] = field(default_factory=list)
 
 
-def fresh_reads(body: list[ast.stmt], line_of: Callable[[ast.AST], int]) -> list[tuple[int, str, str]]:
+def fresh_reads(
+    body: list[ast.stmt], line_of: Callable[[ast.AST], int], candidates: AbstractSet[str]
+) -> list[tuple[int, str, str]]:
+    """`candidates`: the names some `name = Callee(...)` of the body (outside nested scopes)
+    binds; only those can be built here, and the walk records nothing about other names."""
+    if not candidates:
+        return []
     names: dict[str, _Name] = {}
-    _Walk(names, line_of).statements(body, ())
+    _Walk(names, candidates).statements(body, ())
     found = []
     for name, seen in names.items():
         if len(seen.bindings) != 1 or not seen.constructed:
             continue
         bound, bound_loops = seen.bindings[0]
-        for line, attribute, loops in seen.reads:
+        bound = line_of(bound) if type(bound) is not int else bound
+        # Lines are worked out here, for the few names built in the function, not for every use.
+        escapes = [(at if type(at) is int else line_of(at), loops) for at, loops in seen.escapes]
+        for read, attribute, loops in seen.reads:
+            line = line_of(read)
             if line <= bound:
                 continue
             before = any(
                 at <= line or any(loop in loops and loop not in bound_loops for loop in escape_loops)
-                for at, escape_loops in seen.escapes
+                for at, escape_loops in escapes
             )
             if not before:
                 found.append((line, name, attribute))
@@ -53,9 +65,9 @@ def fresh_reads(body: list[ast.stmt], line_of: Callable[[ast.AST], int]) -> list
 
 
 class _Walk:
-    def __init__(self, names: dict[str, _Name], line_of: Callable[[ast.AST], int]) -> None:
+    def __init__(self, names: dict[str, _Name], candidates: AbstractSet[str]) -> None:
         self.names = names
-        self.line_of = line_of
+        self.candidates = candidates
 
     def _name(self, name: str) -> _Name:
         return self.names.setdefault(name, _Name())
@@ -65,43 +77,51 @@ class _Walk:
             self.node(statement, loops)
 
     def node(self, node: ast.AST, loops: tuple[int, ...], nested: bool = False) -> None:
+        candidates = self.candidates
         if isinstance(node, _SCOPES) and not nested:
             # A nested scope may run at any time: every name it uses is handed over already.
             for inner in ast.walk(node):
-                if type(inner) is ast.Name:
+                if type(inner) is ast.Name and inner.id in candidates:
                     self._name(inner.id).escapes.append((-1, ()))
             return
         if isinstance(node, _LOOPS):
             loops = (*loops, id(node))
         if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
-            seen = self._name(node.targets[0].id)
-            seen.bindings.append((self.line_of(node), loops))
-            seen.constructed = type(node.value) is ast.Call
+            if node.targets[0].id in candidates:
+                seen = self._name(node.targets[0].id)
+                seen.bindings.append((node, loops))
+                seen.constructed = type(node.value) is ast.Call
             self.node(node.value, loops)
             return
         if type(node) is ast.Attribute and type(node.value) is ast.Name:
-            self._name(node.value.id).reads.append((self.line_of(node), node.attr, loops))
+            if node.value.id in candidates:
+                self._name(node.value.id).reads.append((node, node.attr, loops))
             return
         if type(node) is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name:
             # `order.save(session)`: the object's own code runs with it, as `self`.
-            self._name(node.func.value.id).escapes.append((self.line_of(node), loops))
+            if node.func.value.id in candidates:
+                self._name(node.func.value.id).escapes.append((node, loops))
             for child in (*node.args, *node.keywords):
                 self.node(child, loops)
             return
         if type(node) is ast.Name:
-            seen = self._name(node.id)
-            if type(node.ctx) is ast.Load:
-                seen.escapes.append((self.line_of(node), loops))
-            else:  # any other binding (a loop target, `with ... as`, `del`): not judged
-                seen.bindings.append((self.line_of(node), loops))
+            if node.id in candidates:
+                seen = self._name(node.id)
+                if type(node.ctx) is ast.Load:
+                    seen.escapes.append((node, loops))
+                else:  # any other binding (a loop target, `with ... as`, `del`): not judged
+                    seen.bindings.append((node, loops))
             return
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
-                self._name(name).bindings.append((-1, ()))
+                if name in candidates:
+                    self._name(name).bindings.append((-1, ()))
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
-                self._name((alias.asname or alias.name).split(".")[0]).bindings.append((-1, ()))
+                name = (alias.asname or alias.name).split(".")[0]
+                if name in candidates:
+                    self._name(name).bindings.append((-1, ()))
             return
         for child in ast.iter_child_nodes(node):
             self.node(child, loops)
