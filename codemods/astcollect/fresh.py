@@ -47,10 +47,10 @@ def fresh_reads(
     for name, seen in names.items():
         if len(seen.bindings) != 1 or not seen.constructed:
             continue
-        bound, bound_loops = seen.bindings[0]
-        bound = line_of(bound) if type(bound) is not int else bound
+        where, bound_loops = seen.bindings[0]
+        bound = where if isinstance(where, int) else line_of(where)
         # Lines are worked out here, for the few names built in the function, not for every use.
-        escapes = [(at if type(at) is int else line_of(at), loops) for at, loops in seen.escapes]
+        escapes = [(at if isinstance(at, int) else line_of(at), loops) for at, loops in seen.escapes]
         for read, attribute, loops in seen.reads:
             line = line_of(read)
             if line <= bound:
