@@ -71,6 +71,9 @@ class Registration:
     # The router's class when the tool does not know it as a router (`InferringRouter`):
     # listed because its decorators look like routes, but never converted.
     unrecognised: str | None = None
+    # The router the route is registered on, as written (`api.books.router`): the decorator's
+    # base, or the receiver of `router.add_api_route(...)`.
+    base: str | None = None
 
 
 ROUTE_KINDS = ("route", "websocket")
@@ -318,7 +321,7 @@ class Project:
                 )
                 methods = added.methods or (() if kind == "websocket" else ("GET",))
                 handler.registrations.append(
-                    Registration(kind, methods, added.path, added.line, unrecognised=unrecognised)
+                    Registration(kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base)
                 )
         for ref in sorted(self.dependency_refs):
             for fid in self.dependency_callables(ref):
@@ -381,12 +384,13 @@ class Project:
         if (router is False and unrecognised is None) or (router is None and decorator.path is None):
             return None
         if decorator.attr in WEBSOCKET_ATTRS:
-            return Registration("websocket", (), decorator.path, decorator.line, decorator, unrecognised)
+            return Registration("websocket", (), decorator.path, decorator.line, decorator, unrecognised,
+                                decorator.base)
         if decorator.attr in HTTP_VERBS:
             methods: tuple[str, ...] = (decorator.attr.upper(),)
         else:
             methods = decorator.methods or ("GET",)
-        return Registration("route", methods, decorator.path, decorator.line, decorator, unrecognised)
+        return Registration("route", methods, decorator.path, decorator.line, decorator, unrecognised, decorator.base)
 
     def is_router_type(self, constructor: str | None) -> bool:
         """Whether a class reference names a FastAPI router type: a known or configured one,

@@ -315,10 +315,54 @@ def test_1_aliases_decorator_dependencies_and_chains_move_with_the_route(cli, se
     assert result == {"status": [200, 200], "me": {"name": "Zoe"}, "items": ["pen"]}
 
 
-def test_1_a_router_level_dependency_sharing_the_session_blocks_naming_it(cli, service):
+AUDITED = """
+def audit(db: Session = Depends(get_db_session)) -> None:
+    # No commit here: the route's commit writes it, on the request's one Session.
+    db.add(Item(name="audit", owner_id=1))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_router_level_dependency_sharing_the_session_moves_to_its_twin_with_the_router(cli, service, kind):
     root = service({
         SUBSYSTEM: routes(
-            CURRENT_USER,
+            AUDITED,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+
+
+            @router.get("/health")
+            async def health():
+                return {"ok": True}
+            """,
+        ).replace("router = APIRouter()", "").replace(
+            "\n\n\n@router.put", "\n\n\nrouter = APIRouter(dependencies=[Depends(audit)])\n\n\n@router.put"
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_me")["action"] == "migrate"
+    source = read(root, SUBSYSTEM)
+    assert "router = APIRouter(dependencies=[Depends(audit_async)])" in source
+    assert "\nasync def audit_async(db: AsyncSession = Depends(" in source
+    result = serve(root, kind, """
+        renamed = client.put("/me", params={"name": "Zoe"}).status_code
+        healthy = client.get("/health").status_code
+        with Sync() as s:
+            name = s.get(User, 1).name
+            audits = s.scalar(select(func.count(Item.id)).where(Item.name == "audit"))
+        print(json.dumps({"status": [renamed, healthy], "name": name, "audits": audits}))
+    """)
+    # The audit row added by the router's dependency is written by the route's commit: one Session.
+    assert result == {"status": [200, 200], "name": "Zoe", "audits": 1}
+
+
+def test_1_a_router_level_dependency_sharing_the_session_blocks_while_a_route_stays(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            AUDITED,
             """
             @router.put("/me")
             def rename_me(name: str, db: session_dependency):
@@ -326,15 +370,23 @@ def test_1_a_router_level_dependency_sharing_the_session_blocks_naming_it(cli, s
                 db.commit()
             """,
         ).replace("router = APIRouter()", "").replace(
-            "def get_current_user", "router = APIRouter(dependencies=[Depends(get_current_user)])\n\n\ndef get_current_user"
+            "\n\n\n@router.put", "\n\n\nrouter = APIRouter(dependencies=[Depends(audit)])\n\n\n@router.put"
         ),
+        "api/more.py": dedent("""
+            from core.dependencies import session_dependency
+            from api.items import router
+
+
+            @router.websocket("/feed")
+            async def feed(websocket, db: session_dependency):
+                await websocket.send_json(db.scalar(select(func.count(Item.id))))
+        """),
     })
     document = apply(cli, root)
     found = handler(document, "rename_me")
     assert found["action"] == "blocked"
-    assert "dependency api.items.get_current_user receives the synchronous Session too" in found["reasons"][0]
-    assert "router-level dependency" in found["reasons"][0]
-    assert "phase two does not rewrite a router's own dependencies" in found["reasons"][0]
+    assert "dependency api.items.audit receives the synchronous Session too" in found["reasons"][0]
+    assert "api.more.feed stays on the synchronous Session" in found["reasons"][0]
     assert document["files_changed"] == []
 
 

@@ -105,6 +105,9 @@ class Closure:
     calls: dict[FunctionId, set[FunctionId]] = field(default_factory=dict)
     # Dependencies that share a migrated route's Session: the route uses their async twins.
     dependency_twins: dict[FunctionId, list[FunctionId]] = field(default_factory=dict)  # route -> deps
+    # Of those, the ones a router lists (`APIRouter(dependencies=[Depends(f)])`): route -> router
+    # reference -> the dependencies named there, which the router's list points at the twins of.
+    router_twins: dict[FunctionId, dict[str, list[FunctionId]]] = field(default_factory=dict)
     # Loader options the migrated routes' relationship reads need, on queries phase two rewrites.
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
     # Dependencies building a class that holds the Session, moving in place with it.
@@ -195,12 +198,18 @@ def compute(
             shared_sessions[fid] = dependencies.session_dependencies_in_tree(project, handler)
     dependency_twins: dict[FunctionId, list[FunctionId]] = {}
     dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
+    router_twins: dict[FunctionId, dict[str, list[FunctionId]]] = {}
+    router_sharing: dict[FunctionId, dict[str, list[dependencies.SharedSession]]] = {}
     for fid, sharing in shared_sessions.items():
         for found in sharing:
             problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
             if problem is None:
                 chain = dependency_twins.setdefault(fid, [])
                 chain.extend(d for d in found.chain if d not in chain)
+                if found.router is not None:
+                    listed = router_twins.setdefault(fid, {}).setdefault(found.router, [])
+                    listed.extend(d for d in found.chain[:1] if d not in listed)
+                    router_sharing.setdefault(fid, {}).setdefault(found.router, []).append(found)
                 continue
             module, dependency = project.functions[found.dependency]
             dependency_blocks.setdefault(fid, []).append(
@@ -299,6 +308,8 @@ def compute(
                             )
                         )
             reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
+            for router, sharing in sorted(router_sharing.get(route, {}).items()):
+                reasons.extend(_router_stays(project, router, sharing, route, active, routes, closure.unchanged_routes))
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
@@ -340,6 +351,7 @@ def compute(
         fid: [d for d in chain if d not in in_place]
         for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
     }
+    closure.router_twins = {fid: found for fid, found in router_twins.items() if fid in closure.migrated_routes}
     closure.eager_fixes = {fid: fixes[fid] for fid in closure.migrated_routes if fixes.get(fid)}
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
@@ -793,6 +805,42 @@ def _holder_reasons(
         if shared is not None and len(reasons) > before:
             shared.update(holder.family or (holder.ref,))
             del reasons[before:]
+    return reasons
+
+
+def _router_stays(
+    project: Project,
+    router: str,
+    sharing: list[dependencies.SharedSession],
+    route: FunctionId,
+    active: list[FunctionId],
+    subsystem: list[Handler],
+    unchanged: dict[FunctionId, Reason],
+) -> list[Reason]:
+    """A router's dependency moves to its async twin for every route the router serves: the
+    route is blocked while another of them stays on the synchronous Session (it would hold two)."""
+    inside = {handler.id for handler in subsystem}
+    staying = []
+    for other in dependencies.routes_on(project, router):
+        if other.id == route or other.id in active:
+            continue
+        if other.kind != "websocket" and (
+            other.id in unchanged if other.id in inside
+            else not _does_session_work(project, other.id) and not _work_on_sessions_held_elsewhere(project, other.id)
+        ):
+            continue  # no Session of its own: the twin's AsyncSession is its request's only one
+        staying.append(_name(project, other.id))
+    if not staying:
+        return []
+    named = ", ".join(staying[:4]) + (f" and {len(staying) - 4} more" if len(staying) > 4 else "")
+    reasons = []
+    for found in sharing:
+        module, dependency = project.functions[found.dependency]
+        reasons.append(AM219.reason(
+            f"{module.path}:{dependency.line}: {dependencies.describe(project, found)} (it is a dependency of "
+            f"the router `{router}`, whose list phase two points at the async twin for every route the router "
+            f"serves, and {named} stays on the synchronous Session: migrate them together)"
+        ))
     return reasons
 
 

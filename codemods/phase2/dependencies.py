@@ -16,6 +16,7 @@ The tree is read from the route's parameters (`Depends(f)` defaults, inline
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -28,7 +29,7 @@ class SharedSession:
     dependency: FunctionId
     chain: tuple[FunctionId, ...]  # the route's direct dependency first, this dependency last
     param: str
-    router_level: bool = False  # reached through `APIRouter(dependencies=[...])`
+    router: str | None = None  # reached through this router's `APIRouter(dependencies=[...])`
 
 
 def param_dependency(project: Project, param: facts.Param) -> str | None:
@@ -94,26 +95,49 @@ def route_dependencies(project: Project, handler: Handler, router: bool = True) 
     its decorator's `dependencies=[...]`, and (with `router`) its router's."""
     refs: list[str] = []
     for registration in handler.registrations:
-        decorator = registration.decorator
-        if decorator is None:
-            continue
-        refs.extend(decorator.depends)
-        if router:
-            refs.extend(_router_dependencies(project, handler.module, decorator.base))
-    return refs
+        if registration.decorator is not None:
+            refs.extend(registration.decorator.depends)
+    return refs + router_dependencies(project, handler) if router else refs
 
 
 def router_dependencies(project: Project, handler: Handler) -> list[str]:
+    """The dependencies of the routers a route is registered on (`APIRouter(dependencies=[...])`),
+    through a decorator or `router.add_api_route(...)`."""
     refs: list[str] = []
-    for registration in handler.registrations:
-        if registration.decorator is not None:
-            refs.extend(_router_dependencies(project, handler.module, registration.decorator.base))
+    for router in handler_routers(project, handler):
+        refs.extend(router_dependency_refs(project, router))
     return refs
 
 
-def _router_dependencies(project: Project, module: facts.Module, base: str | None) -> list[str]:
+def handler_routers(project: Project, handler: Handler) -> list[str]:
+    """The routers a route is registered on that list dependencies of their own, by the
+    reference of the value that builds them (`api.items.router`)."""
+    found: list[str] = []
+    for registration in handler.registrations:
+        target = project.resolve(registration.base)
+        if target is None or target.kind != "value" or target.value is None or target.module is None:
+            continue
+        if any(arg.keyword == "dependencies" for arg in target.value.args) and target.ref not in found:
+            found.append(target.ref)
+    return found
+
+
+def routes_on(project: Project, router: str) -> list[Handler]:
+    """Every route and websocket of the project registered on `router` (a `handler_routers` reference)."""
+    index = cast("dict[str, list[Handler]] | None", project.derived.get("phase2.routes_by_router"))
+    if index is None:
+        index = {}
+        for handler in project.handlers:
+            if handler.kind in ("route", "websocket"):
+                for ref in handler_routers(project, handler):
+                    index.setdefault(ref, []).append(handler)
+        project.derived["phase2.routes_by_router"] = index
+    return index.get(router, [])
+
+
+def router_dependency_refs(project: Project, router: str) -> list[str]:
     """`APIRouter(dependencies=[Depends(f), ...])`: the targets named in that argument."""
-    target = project.resolve(base)
+    target = project.resolve(router)
     if target is None or target.kind != "value" or target.value is None or target.module is None:
         return []
     text = " ".join(arg.text for arg in target.value.args if arg.keyword == "dependencies")
@@ -141,13 +165,14 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     found: list[SharedSession] = []
     seen: set[FunctionId] = set()
     start = [p for p in function.params if project.declared_session(p) is None]
-    queue: list[tuple[str, tuple[FunctionId, ...], bool]] = [
-        (ref, (), False) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
-                                     *route_dependencies(project, handler, router=False))
+    queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = [
+        (ref, (), None) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
+                                    *route_dependencies(project, handler, router=False))
     ]
-    queue += [(ref, (), True) for ref in router_dependencies(project, handler)]
+    queue += [(ref, (), router) for router in handler_routers(project, handler)
+              for ref in router_dependency_refs(project, router)]
     while queue:
-        ref, chain, router_level = queue.pop(0)
+        ref, chain, router = queue.pop(0)
         fid = dependency_function(project, ref)
         if fid is None or fid in seen or project.is_session_dependency(ref):
             continue
@@ -156,22 +181,17 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
         _, dependency = project.functions[fid]
         for param in dependency.params:
             if project.declared_session(param) is not None:
-                found.append(SharedSession(fid, path, param.name, router_level))
+                found.append(SharedSession(fid, path, param.name, router))
                 break
         for param in dependency.params:
             target = param_dependency(project, param)
             if target is not None and project.declared_session(param) is None:
-                queue.append((target, path, router_level))
+                queue.append((target, path, router))
     return found
 
 
 def twin_problem(project: Project, shared: SharedSession) -> str | None:
     """Why the dependencies of a chain cannot get async twins for the migrated routes (None: they can)."""
-    if shared.router_level:
-        return (
-            "it is a router-level dependency (`APIRouter(dependencies=[...])`): phase two does not rewrite a "
-            "router's own dependencies, which every route of the router shares; twin it by hand"
-        )
     for fid in shared.chain:
         _, function = project.functions[fid]
         if "." not in function.qualname or class_dependency(project, fid) or injected_class(project, fid):

@@ -78,6 +78,8 @@ class FilePlan:
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
     # Parallel async classes added after a class: class qualname -> (new name, method key -> plan).
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
+    # `router = APIRouter(dependencies=[Depends(dep)])`: router name -> renames inside that list.
+    router_redepend: dict[str, dict[str, str]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
     parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
     # Every name this module has for a class with a parallel async class: local name -> (the
@@ -135,6 +137,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
+    _plan_router_redepend(project, closure, plans, function_twins, aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     if parallel:
         _plan_retyped(project, closure, plans, migrated - existing, twins)
@@ -398,19 +401,42 @@ def _existing_alias_twin(
 
 def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:
     """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
-    from async_migrate.codemods.phase2.dependencies import dependency_function
-
     module, function = project.functions[fid]
     refs = [r for p in function.params for r in (p.depends, *p.annotation) if r]
     refs += [r for d in function.decorators for r in d.depends]
+    _redepend(project, module, refs, fplan.redepend, plan, twins, aliases)
+
+
+def _plan_router_redepend(project: Project, closure: Closure, plans: dict[str, FilePlan], twins, aliases) -> None:
+    """Point `APIRouter(dependencies=[Depends(f)])` at the twins of the routers whose routes all migrate."""
+    from async_migrate.codemods.phase2.dependencies import router_dependency_refs
+
+    routers: dict[str, set] = {}
+    for route in closure.migrated_routes:
+        for router, named in closure.router_twins.get(route, {}).items():
+            routers.setdefault(router, set()).update(named)
+    for router, listed in sorted(routers.items()):
+        target = project.resolve(router)
+        if target is None or target.module is None:
+            continue
+        plan = plans.setdefault(target.module.path, FilePlan())
+        renames = plan.router_redepend.setdefault(router.rsplit(".", 1)[-1], {})
+        chosen = {fid: twin for fid, twin in twins.items() if fid in listed}
+        _redepend(project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases)
+
+
+def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases) -> None:
+    """The renames that point `refs` (dependency references written in `module`) at the twins."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
     for ref in refs:
         target = dependency_function(project, ref)
         if target in twins:
             home, dep = project.functions[target]
-            fplan.redepend[ref.rsplit(".", 1)[-1]] = twins[target]
+            renames[ref.rsplit(".", 1)[-1]] = twins[target]
             local = _imported_as(module, home.name, dep.name)
             if local is not None:
-                fplan.redepend[local] = twins[target]
+                renames[local] = twins[target]
                 plan.imports.add((home.name, twins[target]))
                 _unused(plan, module, f"{home.name}.{dep.name}")
             continue
@@ -418,10 +444,10 @@ def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:
         if alias is not None:
             home_name, twin = alias
             alias_name = (project.canonical(ref) or "").rsplit(".", 1)[-1]
-            fplan.redepend[ref.rsplit(".", 1)[-1]] = twin
+            renames[ref.rsplit(".", 1)[-1]] = twin
             local = _imported_as(module, home_name, alias_name)
             if local is not None and home_name != module.name:
-                fplan.redepend[local] = twin
+                renames[local] = twin
                 plan.imports.add((home_name, twin))
                 _unused(plan, module, f"{home_name}.{alias_name}")
 

@@ -52,6 +52,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         result = super().transform_module_impl(tree)
         if self.plan.alias_twins:
             result = _add_alias_twins(result, self.plan.alias_twins)
+        if self.plan.router_redepend:
+            result = _redepend_routers(result, self.plan.router_redepend)
         for module, name in sorted(self.plan.imports):
             imports.add(self.context, module, name)
         for local in sorted(self.renamed):
@@ -324,6 +326,30 @@ class _Rename(cst.CSTTransformer):
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
         new = self.names.get(updated.value)
         return updated.with_changes(value=new) if new is not None else updated
+
+
+def _redepend_routers(module: cst.Module, wanted: dict[str, dict[str, str]]) -> cst.Module:
+    """`router = APIRouter(dependencies=[Depends(dep)])` -> `[Depends(dep_async)]`: only that argument."""
+    body: list[cst.BaseStatement] = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+            assign = statement.body[0]
+            target = (
+                assign.targets[0].target if isinstance(assign, cst.Assign) and len(assign.targets) == 1
+                else assign.target if isinstance(assign, cst.AnnAssign) else None
+            )
+            value = assign.value if isinstance(assign, (cst.Assign, cst.AnnAssign)) else None
+            if isinstance(target, cst.Name) and target.value in wanted and isinstance(value, cst.Call):
+                renames = _Rename(wanted[target.value])
+                args = [
+                    arg.with_changes(value=arg.value.visit(renames))
+                    if arg.keyword is not None and arg.keyword.value == "dependencies" else arg
+                    for arg in value.args
+                ]
+                new_assign = assign.with_changes(value=value.with_changes(args=args))
+                statement = statement.with_changes(body=[new_assign])
+        body.append(statement)
+    return module.with_changes(body=body)
 
 
 def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, str]]]) -> cst.Module:

@@ -1,5 +1,5 @@
 """AM219 dependency-shares-session: a router-level dependency that receives the same synchronous
-Session blocks the routes it guards, naming it."""
+Session blocks the routes it guards while another route of the router stays synchronous, naming it."""
 
 from __future__ import annotations
 
@@ -22,11 +22,27 @@ def read_titles(session: session_dependency):
 """
 
 
-def test_a_router_level_dependency_on_the_session_blocks_with_am219(phase2, entry):
+def test_a_router_level_dependency_on_the_session_blocks_while_a_route_of_the_router_stays(phase2, entry):
+    # The websocket stays on the synchronous Session: pointing the router's list at the async
+    # twin would give its requests two Sessions, so the HTTP route is blocked too.
+    router = "router = APIRouter(dependencies=[Depends(get_current_user)])"
+    source = ROUTES.replace("{router}", router) + """
+
+@router.websocket("/feed")
+async def feed(websocket, session: session_dependency):
+    await websocket.send_json(session.scalar(select(func.count(Book.id))))
+"""
+    found = entry(phase2(source), "read_titles")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    reasons = " ".join(found["reasons"])
+    assert "dependency api.items.get_current_user receives the synchronous Session too" in reasons
+    assert "api.items.feed stays on the synchronous Session" in reasons
+
+
+def test_near_miss_a_router_level_dependency_on_the_session_gets_a_twin_with_every_route(phase2, entry):
     router = "router = APIRouter(dependencies=[Depends(get_current_user)])"
     found = entry(phase2(ROUTES.replace("{router}", router)), "read_titles")
-    assert found["action"] == "blocked" and "AM219" in found["codes"], found
-    assert "dependency api.items.get_current_user receives the synchronous Session too" in " ".join(found["reasons"])
+    assert found["action"] == "migrate" and "AM219" not in found["codes"], found
 
 
 def test_near_miss_a_router_level_dependency_without_the_session_migrates(phase2, entry):
