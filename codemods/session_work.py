@@ -106,6 +106,8 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.reached.append((edge.call.line, name, [callee.qualname, *works]))
         if edge.session_args:
             work.passes_to.append((edge.call.line, name))
+            if not opens and works is None and stores_only(project, edge.callee):
+                continue
         if edge.session_args or opens or works is not None:
             blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded)
             if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):
@@ -175,6 +177,18 @@ def blocking_coroutines(project: Project) -> frozenset[FunctionId]:
     return result
 
 
+def stores_only(project: Project, fid: FunctionId) -> bool:
+    """Whether `fid` is an `__init__` that keeps the Session it receives and does no Session IO
+    (`self.db = db`): building a repository is no work; calling its methods is, and is reported
+    there. Anything else it does with the Session (a query, a helper handed it) counts."""
+    _, function = project.functions[fid]
+    if function.name != "__init__" or "." not in function.qualname or function.is_async:
+        return False
+    return not session_work_shallow(project, fid).blocking and not any(
+        edge.session_args for edge in project.all_calls_from[fid]
+    )
+
+
 def _opens(project: Project, fid: FunctionId) -> bool:
     return bool(project.opens_directly(fid)) or bool(project.opens_session(fid))
 
@@ -198,6 +212,10 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
         if callee.is_async:
             continue
         opens = bool(project.opens_directly(edge.callee)) or bool(project.opens_session(edge.callee))
+        if edge.session_args and not opens and edge.callee not in project.work_chains and stores_only(
+            project, edge.callee
+        ):
+            continue
         if edge.session_args or opens or edge.callee in project.work_chains:
             name = f"{callee_module.name}.{callee.qualname}"
             work.blocking.append(Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded))

@@ -351,6 +351,33 @@ def test_repository_unannotated_dependency_and_session_from_caller(cli, app):
     decided(cli, root, "list_users", "convert", "UserRepo.list -> self.db.query()")
 
 
+MIXED_REPO_ROUTE = """
+@router.get("/users")
+async def list_users(db: Session = Depends(get_db_session)):
+    repo = UserRepo(db)
+    await asyncio.sleep(0)
+    return repo.list()
+"""
+MIXED_REPO_HEAD = "import asyncio\nfrom sqlalchemy.orm import Session\nfrom db.engine import get_db_session\nfrom repos import UserRepo"
+
+
+def test_building_a_repository_is_not_session_work_its_methods_are(cli, app):
+    root = app({"repos.py": REPO, "api/users.py": route(MIXED_REPO_ROUTE, MIXED_REPO_HEAD)})
+    found = cli.json("check", root)["findings"]
+    assert len(found) == 1, found
+    assert "at line 13 (repos.UserRepo.list(...))" in found[0]["message"], found[0]
+    assert "UserRepo.__init__" not in found[0]["message"], found[0]
+    document = cli.json("phase1", root, "--offload-mixed")
+    assert "run_in_threadpool(UserRepo, db)" not in document["diff"]
+
+
+def test_near_miss_a_repository_querying_in_its_init_is_session_work_where_built(cli, app):
+    repo = REPO.replace("        self.db = db\n", "        self.db = db\n        self.count = db.query(dict).count()\n")
+    root = app({"repos.py": repo, "api/users.py": route(MIXED_REPO_ROUTE, MIXED_REPO_HEAD)})
+    found = cli.json("check", root)["findings"]
+    assert len(found) == 1 and "line 11 (repos.UserRepo.__init__(...))" in found[0]["message"], found
+
+
 def test_repository_holding_something_else_is_kept(cli, app):
     repo = REPO.replace("from sqlalchemy.orm import Session", "").replace("db: Session", "db: dict")
     root = app({
