@@ -58,6 +58,7 @@ from async_migrate.codemods.rules.am257_session_method_as_value import RULE as A
 from async_migrate.codemods.rules.am258_session_derived_object_escapes import RULE as AM258
 from async_migrate.codemods.rules.am262_session_opened_with_arguments import RULE as AM262
 from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
+from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -179,7 +180,7 @@ def compute(
             closure.unchanged_routes[handler.id] = AM204.reason("already uses an AsyncSession")
             continue
         if not _does_session_work(project, handler.id):
-            elsewhere = _work_on_sessions_held_elsewhere(project, handler.id)
+            elsewhere = _work_on_sessions_held_elsewhere(project, handler.id) or _unverified_work(project, handler.id)
             if elsewhere:
                 held_elsewhere[handler.id] = elsewhere
             else:
@@ -933,6 +934,20 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
                 seen.add(edge.callee)
                 order.append((edge.callee, [*path, edge.callee]))
     return list(dict.fromkeys(found))
+
+
+def _unverified_work(project: Project, route: FunctionId) -> list[Reason]:
+    """A route whose only Session work is on values the analysis cannot type (`request.state.db`,
+    a value built outside PATH): unverified, never "does no Session work"."""
+    own = project.own_unverified(route)
+    if own:
+        line, text = own[0]
+        return [AM272.reason(f"{_where(project, route, line)}: {text}")]
+    chain = project.unverified_chains.get(route)
+    if chain:
+        return [AM272.reason(f"{_where(project, route, project.functions[route][1].line)}: calls "
+                             f"{' -> '.join(chain)}, where the analysis cannot type the Session")]
+    return []
 
 
 def _held_by(project: Project, fid: FunctionId, line: int) -> str:
