@@ -340,9 +340,14 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         groups.setdefault(name, []).append(path)
     previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
     for name, modules in groups.items():
-        closure = closures.compute(project, name, modules, read=read, expiry=expiry)
-        if stack.blockers:
-            closure.block_all([b.reason() for b in stack.blockers])
+        own = async_stack.analyse_for(project, modules, root, stack)
+        if own is not stack:
+            own_expiry = expired_reads.Expiry(
+                own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
+            )
+        closure = closures.compute(project, name, modules, read=read, expiry=expiry if own is stack else own_expiry)
+        if own.blockers:
+            closure.block_all([b.reason() for b in own.blockers])
         for planned in _phase2_outcomes(project, closure):
             previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
@@ -460,7 +465,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         if problem is not None:  # generated code would fail at start-up: a configuration error
             file, line = engine_options.config_location(config, "async-engine-factory")
             raise ConfigError(f"{file}:{line}: {problem}" if line else f"{file}: {problem}")
-        stack = async_stack.analyse(project, root)
+        stack = async_stack.analyse_for(project, modules, root)
         names = _stack_names(stack, config)
 
         def read(path: str) -> str:

@@ -813,6 +813,54 @@ def test_6_near_miss_two_sessionmakers_both_reached_by_routes_still_block(cli, s
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_6_a_subsystem_reaching_one_of_two_sessionmakers_migrates_onto_its_stack(cli, service, kind):
+    root = service({
+        "reports/__init__.py": "",
+        "reports/stack.py": OTHER_STACK,
+        SUBSYSTEM: routes(CREATE),
+        "main.py": dedent(MAIN) + "\nfrom api import reports\n\napp.include_router(reports.router)\n",
+        "api/reports.py": dedent("""
+            from fastapi import APIRouter, Depends
+            from sqlalchemy import func, select
+            from sqlalchemy.orm import Session
+
+            from models import Item
+            from reports.stack import get_report_session
+
+            router = APIRouter()
+
+
+            @router.get("/report")
+            async def report(db: Session = Depends(get_report_session)):
+                return db.scalar(select(func.count()).select_from(Item))
+        """),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert document["subsystem"]["blockers"] == []
+    # The async stack is built next to the sessionmaker the subsystem's routes reach.
+    assert "async_engine = create_async_engine(" in read(root, "db/engine.py")
+    result = serve(root, kind, """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}
+    # The other subsystem's routes reach the other sessionmaker, bound to the same engine: the
+    # async stack written for the first is checked against it (same URL) and reused.
+    other = cli.json("phase2", root, "--subsystem", "api/reports.py", "--apply", "--allow-dirty")
+    assert handler(other, "report")["action"] == "migrate", other
+    assert other["subsystem"]["blockers"] == []
+    assert "Depends(get_async_db_session)" in read(root, "api/reports.py")
+    result = serve(root, kind, """
+        client.post("/items", params={"name": "cup"})
+        print(json.dumps(client.get("/report").json()))
+    """)
+    assert result == 1
+
+
 # ------------------------------------------------------------------- 5. SQLModel
 
 SQLMODEL_DB = {

@@ -78,24 +78,43 @@ def fid_path(project: Project, fid: tuple[str, str]) -> str:
 
 
 def analyse(
-    project: Project, root: Path | None = None, read: Callable[[str], str] | None = None
+    project: Project,
+    root: Path | None = None,
+    read: Callable[[str], str] | None = None,
+    modules: Iterable[str] | None = None,
 ) -> StackPlan:
     """The async stack plan for a project. `root` (or `read`) lets it read module text,
-    to name the database drivers the report's follow-ups need."""
+    to name the database drivers the report's follow-ups need. `modules` (router module paths)
+    narrows the routes whose dependencies choose the synchronous sessionmaker to a subsystem's:
+    a project with several sessionmakers can migrate a subsystem whose routes reach one."""
     if read is None and root is not None:
         base = root
 
         def read(path: str) -> str:
             return (base / path).read_text(encoding="utf-8", errors="replace")
 
-    return _Analysis(project, project.config, read).run()
+    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules)).run()
+
+
+def analyse_for(
+    project: Project, modules: Iterable[str], root: Path | None = None, project_wide: StackPlan | None = None
+) -> StackPlan:
+    """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
+    synchronous sessionmakers (AM231), then the one the subsystem's own routes reach."""
+    stack = project_wide if project_wide is not None else analyse(project, root)
+    if any(b.code == AM231.code for b in stack.blockers):
+        return analyse(project, root, modules=modules)
+    return stack
 
 
 class _Analysis:
-    def __init__(self, project: Project, config: Config, read: Callable[[str], str] | None) -> None:
+    def __init__(
+        self, project: Project, config: Config, read: Callable[[str], str] | None, modules: frozenset[str] | None = None
+    ) -> None:
         self.project = project
         self.config = config
         self.read = read
+        self.modules = modules  # a subsystem's router modules: only their routes choose the stack
         # Module texts (and the few trees the stack extras parse), read once for both readings.
         self.texts = stack_extras.Texts(read)
         self.plan = StackPlan()
@@ -210,8 +229,10 @@ class _Analysis:
             self._block(
                 AM231, first.module.path, first.line,
                 f"several synchronous sessionmakers ({listed}) feed the session dependencies; phase two "
-                "builds one async stack next to one of them: keep one, or write the async stack by hand "
-                "and phase two will reuse it",
+                "builds (or reuses) one async stack per run and does not guess which database a route "
+                "uses, nor can one async stack written by hand stand for both: migrate a subsystem whose "
+                "routes reach one sessionmaker (a module, or a configured [tool.async-migrate] subsystem), "
+                "or keep one sessionmaker",
             )
             return None
         return pool[0]
@@ -277,6 +298,8 @@ class _Analysis:
         seen: set[str] = set()
         for handler in self.project.handlers:
             if handler.kind == "dependency" or is_test_path(handler.module.path):
+                continue
+            if self.modules is not None and handler.module.path not in self.modules:
                 continue
             queue = [param_dependency(self.project, p) for p in handler.function.params]
             queue += route_dependencies(self.project, handler)

@@ -18,6 +18,6 @@ RULE = Rule(
     code="AM231",
     name="several-sessionmakers",
     summary="several synchronous sessionmakers feed the session dependencies",
-    fix="keep one, or write the async stack by hand and phase two will reuse it",
+    fix="migrate a subsystem whose routes reach one sessionmaker, or keep one sessionmaker",
     doc=__doc__,
 )
