@@ -16,9 +16,10 @@ from conftest import BOOKSHOP
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import collect
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, lazy_load_risks
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, LazyLoads, lazy_load_risks, lazy_loads
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.run import Options, collect_project
 from async_migrate.codemods.workers import Pool
 
@@ -421,6 +422,44 @@ def test_eager_loads_are_credited_per_route(app):
     assert summary(found) == [("attribute", "author_name", "book.author")]
     assert found[0].routes == ("api.books.plain",)
     assert found[0].owner == "models.book.Book"  # the receiver parameter is annotated
+
+
+def test_flows_of_one_project_share_only_what_their_closures_agree_on(app):
+    # The flows of one project's routes keep what they resolve (eager_flow.Resolved): where
+    # `book` in `author_name` comes from depends on which of its callers the route reaches.
+    helper = """
+    def load(session: Session, book_id: int) -> Book:
+        return session.scalars(select(Book).where(Book.id == book_id)).one()
+
+
+    def author_name(book: Book) -> str:
+        return book.author.name
+    """
+    routes = """
+    @router.get("/a")
+    def loaded(session: session_dependency) -> str:
+        book = book_helper.load(session, 1)
+        return book_helper.author_name(book)
+
+
+    @router.get("/b")
+    def built(session: session_dependency) -> str:
+        book = Book(title="untitled")
+        return book_helper.author_name(book)
+    """
+    built = app(helper, routes)
+    loaded, constructed = route_ids(built)
+
+    def outcome(analysed: LazyLoads) -> tuple[list[str], list[tuple[FunctionId, str]]]:
+        return [r.path for r in analysed.risks], [(f.fid, f.describe(project_classes(built))) for f in analysed.fixes]
+
+    first = outcome(lazy_loads(built, [loaded]))
+    second = outcome(lazy_loads(built, [constructed]))
+    assert first == ([], [(("services.book_helper", "load"), "Book.author")])
+    # judged by name, as alone: not the fix on the query of `load`, which this route never runs
+    assert second == (["book.author"], [])
+    alone = collected(built.root)  # type: ignore[attr-defined]
+    assert outcome(lazy_loads(alone, [constructed])) == second
 
 
 # -------------------------------------------------------------- response models

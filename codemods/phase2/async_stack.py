@@ -119,6 +119,7 @@ class _Analysis:
         self.texts = stack_extras.Texts(read)
         self.plan = StackPlan()
         self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
+        self._route_dependencies_found: set[tuple[str, str]] | None = None
 
     # --------------------------------------------------------------- helpers
 
@@ -287,7 +288,13 @@ class _Analysis:
         """Session dependencies the routes of the application (not its tests) inject, anywhere in
         their dependency trees: `Depends(ProductService)` whose `__init__` takes
         `Depends(get_db)` reaches `get_db`. Only the routes' direct parameters would miss it, and
-        the callers then fall back to every function typed `-> Session` (a plain getter too)."""
+        the callers then fall back to every function typed `-> Session` (a plain getter too).
+        Found once per analysis (several steps ask, and it walks every route): read it, never change it."""
+        if self._route_dependencies_found is None:
+            self._route_dependencies_found = self._find_route_dependencies()
+        return self._route_dependencies_found
+
+    def _find_route_dependencies(self) -> set[tuple[str, str]]:
         from async_migrate.codemods.phase2.dependencies import (
             dependency_function,
             param_dependency,

@@ -862,7 +862,20 @@ def _routes_in(project: Project, modules: set[str]) -> list[Handler]:
 def _reach(project: Project, start: Iterable[FunctionId], whole_holders: bool = True) -> set[FunctionId]:
     """Functions reachable through calls that carry the Session or lead to an opened one (with
     `whole_holders`, every method of a class holding the Session the calls reach, and its
-    `__init__`: the class moves as a whole)."""
+    `__init__`: the class moves as a whole).
+
+    Kept per project and start (the fixpoint asks for each route's reach again on every round):
+    the set returned is shared, read it and never change it."""
+    key = (tuple(start), whole_holders)
+    kept = cast("dict[tuple[tuple[FunctionId, ...], bool], set[FunctionId]]",
+                project.derived.setdefault("phase2.reach", {}))
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _find_reach(project, key[0], whole_holders)
+    return found
+
+
+def _find_reach(project: Project, start: Iterable[FunctionId], whole_holders: bool) -> set[FunctionId]:
     seen: set[FunctionId] = set()
     stack = list(start)
     while stack:
@@ -1021,7 +1034,17 @@ def _openers(project: Project, fid: FunctionId) -> list[_Own]:
 
 
 def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
-    """What stops one function, on its own, from moving to AsyncSession."""
+    """What stops one function, on its own, from moving to AsyncSession (a new list: callers add
+    to it). Kept per project: scan computes a closure per router module, and the helpers and
+    dependencies they share would be read again for each."""
+    kept = cast("dict[FunctionId, tuple[_Own, ...]]", project.derived.setdefault("phase2.own_blockers", {}))
+    found = kept.get(fid)
+    if found is None:
+        found = kept[fid] = tuple(_find_own_blockers(project, fid))
+    return list(found)
+
+
+def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     module, function = project.functions[fid]
     names = project.session_names(fid)
     found: list[_Own] = []

@@ -55,10 +55,22 @@ class Origin:
     dependency: FunctionId | None = None  # source: the dependency function it comes from
 
 
+class Resolved:
+    """What flows over different closures of one project resolved from an empty stack: per
+    (function, term, picks), the membership answers each result depends on, and the result."""
+
+    def __init__(self) -> None:
+        self.results: dict[
+            tuple[FunctionId, tuple, tuple], list[tuple[tuple[tuple[FunctionId, bool], ...], tuple[Origin, ...] | None]]
+        ] = {}
+
+
 class Flow:
     """Resolves terms of the functions in `members` (the analysed closure)."""
 
-    def __init__(self, project: Project, classes: Classes, members: set[FunctionId]) -> None:
+    def __init__(
+        self, project: Project, classes: Classes, members: set[FunctionId], shared: Resolved | None = None
+    ) -> None:
         self.project = project
         self.classes = classes
         self.members = members
@@ -66,6 +78,10 @@ class Flow:
         # A method read as a member of an object (`codemods/phase2/model_members.py`): its
         # instance parameter stands for that object.
         self.bound: dict[FunctionId, tuple[str, list[Origin]]] = {}
+        # Results of the flows over other closures of the same project (`Resolved`); None: none kept.
+        self._shared = shared
+        # While a shared result is being made: the membership answers it depends on, in order.
+        self._asked: list[tuple[FunctionId, bool]] | None = None
 
     def name(self, fid: FunctionId, name: str) -> list[Origin] | None:
         return self.resolve(fid, ("name", name))
@@ -163,6 +179,8 @@ class Flow:
 
     def resolve(self, fid: FunctionId, term: tuple, picks: tuple = ()) -> list[Origin] | None:
         key = (fid, term, picks)
+        if not self._active and self._shared is not None and not self.bound:
+            return self._resolve_shared(key)
         if key in self._active or len(self._active) > _MAX_DEPTH:
             return []  # a cycle adds nothing the other paths do not
         self._active.add(key)
@@ -170,6 +188,33 @@ class Flow:
             return self._resolve(fid, term, picks)
         finally:
             self._active.discard(key)
+
+    def _resolve_shared(self, key: tuple[FunctionId, tuple, tuple]) -> list[Origin] | None:
+        """`resolve` from an empty stack, reusing a result another closure's flow made when every
+        membership question it asked has the same answer here. From an empty stack nothing else
+        varies: the cycle and depth cuts follow from the key and those answers alone."""
+        assert self._shared is not None
+        known = self._shared.results.setdefault(key, [])
+        for asked, kept in known:
+            if all((fid in self.members) is answer for fid, answer in asked):
+                return None if kept is None else list(kept)
+        questions: list[tuple[FunctionId, bool]] = []
+        self._asked = questions
+        self._active.add(key)
+        try:
+            result = self._resolve(*key)
+        finally:
+            self._active.discard(key)
+            self._asked = None
+        known.append((tuple(dict.fromkeys(questions)), None if result is None else tuple(result)))
+        return result
+
+    def _member(self, fid: FunctionId) -> bool:
+        """Whether `fid` is in the analysed closure (recorded while a shared result is made)."""
+        answer = fid in self.members
+        if self._asked is not None:
+            self._asked.append((fid, answer))
+        return answer
 
     def _union(self, fid: FunctionId, terms, picks: tuple) -> list[Origin] | None:
         found: list[Origin] = []
@@ -206,7 +251,7 @@ class Flow:
                 return None
             found: list[Origin] = []
             for callee in callees:
-                if callee not in self.members:
+                if not self._member(callee):
                     return None
                 origins = self.results(callee)
                 if origins is None:
@@ -281,7 +326,7 @@ class Flow:
             text, dependency_fid = dependency
             where = f"the dependency {text} (parameter `{name}`)"
             return [Origin(OriginKind.SOURCE, fid, where=where, dependency=dependency_fid)]
-        callers = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in self.members]
+        callers = [e for e in self.project.all_calls_to.get(fid, ()) if self._member(e.caller)]
         if not callers:
             return None
         position = params.index(param)

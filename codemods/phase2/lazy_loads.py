@@ -118,7 +118,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
-from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path, describe
+from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path, Resolved, describe
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -288,6 +288,8 @@ class _Analysis:
         self._deferred_by_name = cast(
             "dict[str, list[str]]", project.derived.setdefault("lazy_load_deferred", {})
         )
+        # what the flows of this project's closures resolved, reused where it cannot differ
+        self._resolved = cast("Resolved", project.derived.setdefault("lazy_load_resolved", Resolved()))
 
     def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -295,7 +297,7 @@ class _Analysis:
                 continue
             members = self.closure(root)
             eager = self.eager(members)
-            self.flow = Flow(self.project, self.classes, set(members)) if self.fix else None
+            self.flow = Flow(self.project, self.classes, set(members), self._resolved) if self.fix else None
             for member in members:
                 self.attribute_risks(root, member, eager)
             if root in self.routes:
