@@ -379,12 +379,14 @@ class BodyScanner:
         self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
+        self.read_names: set[str] = set()  # `name` of every `name.attr`, nested scopes included
 
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
             self._visit(statement, False)
         self._lazy_facts()
-        self.function.fresh = fresh_reads(body, self.source.line_of, self.built)
+        # Only a name both built and read as `name.attr` can have a fresh read.
+        self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
         local = frozenset(self.locals)
         resolve = self.collector.resolve
         expression = self.collector.expression
@@ -458,6 +460,13 @@ class BodyScanner:
         if handler is not None and handler(self, node, nested) is False:  # type: ignore[operator]
             return
         for child in syntax.children(node):
+            # The two commonest leaves without a call: a constant holds no code, a name is `_on_name`.
+            child_kind = type(child)
+            if child_kind is ast.Constant:
+                continue
+            if child_kind is ast.Name:
+                self._on_name(child, nested)  # type: ignore[arg-type]
+                continue
             self._visit(child, nested)
 
     def _parameters(self, args: ast.arguments, nested: bool) -> None:
@@ -484,6 +493,8 @@ class BodyScanner:
         return False
 
     def _on_attribute(self, node: ast.Attribute, nested: bool) -> bool:
+        if type(node.value) is ast.Name:
+            self.read_names.add(node.value.id)
         self._attribute(node)
         if id(node) not in self.callees:
             head = node.value

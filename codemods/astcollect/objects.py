@@ -75,22 +75,28 @@ class _Flow:
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # One walk of the body, read four times below: the walk is most of this reader's cost.
         nodes = _own_nodes(node.body)
+        stored: set[str] = set()
+        callees: set[int] = set()
+        for item in nodes:  # what the pass below needs to know first, in one pass
+            kind = type(item)
+            if kind is ast.Name:
+                if type(item.ctx) is ast.Store:
+                    stored.add(item.id)
+            elif kind is ast.Call:
+                callees.add(id(item.func))
+            elif kind is ast.Assign:
+                if len(item.targets) == 1 and type(item.targets[0]) is ast.Name:
+                    self.statements.setdefault(item.targets[0].id, []).append(item.value)
+            elif kind is ast.AnnAssign and type(item.target) is ast.Name and item.value:
+                self.statements.setdefault(item.target.id, []).append(item.value)
         # comprehension variables are local to the comprehension, yet read like locals here
-        self.local = self.local | {
-            item.id for item in nodes if type(item) is ast.Name and type(item.ctx) is ast.Store
-        }
-        for statement in nodes:
-            if not isinstance(statement, ast.stmt):
-                continue
-            if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
-                self.statements.setdefault(statement.targets[0].id, []).append(statement.value)
-            elif type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value:
-                self.statements.setdefault(statement.target.id, []).append(statement.value)
+        self.local = self.local | stored
         results: list[tuple] = []
-        callees = {id(item.func) for item in nodes if type(item) is ast.Call}
         receiver = _receiver(self.function)
         for item in nodes:
             kind = type(item)
+            if kind is ast.Name or kind is ast.Constant:
+                continue  # the commonest nodes, and nothing below reads them on their own
             if kind is ast.Attribute and id(item) not in callees:
                 self._chained(item)
                 if receiver is not None and _head(item.value) == receiver:

@@ -324,8 +324,11 @@ class Source:
         if line.isascii():
             # Most nodes follow `=`, `.`, `,` or a keyword on their own line: no wrapping
             # parenthesis, and no walk back over whitespace and comments needed.
-            last = line[: node.col_offset].rstrip()[-1:]  # type: ignore[attr-defined]
+            before = line[: node.col_offset].rstrip()  # type: ignore[attr-defined]
+            last = before[-1:]
             if last and last not in "(\\":
+                return node.lineno  # type: ignore[attr-defined]
+            if last == "(" and (type(node) is ast.GeneratorExp or _call_paren(before)):
                 return node.lineno  # type: ignore[attr-defined]
         text = self.text
         start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
@@ -429,6 +432,21 @@ def _calls_before(text: str, paren: int) -> bool:
     while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
         start -= 1
     return not keyword.iskeyword(text[start : before + 1])
+
+
+def _call_paren(code: str) -> bool:
+    """Whether the `(` ending `code` (one line's text) opens a call's arguments, decided on that
+    line alone: `_calls_before`, where the `(` follows a name, `)` or `]` on the same line."""
+    code = code[:-1].rstrip()
+    char = code[-1:]
+    if char == ")" or char == "]":
+        return True
+    if not char or not (char.isalnum() or char == "_"):
+        return False
+    start = len(code) - 1
+    while start > 0 and (code[start - 1].isalnum() or code[start - 1] == "_"):
+        start -= 1
+    return not keyword.iskeyword(code[start:])
 
 
 def _comment(line: str) -> str | None:
