@@ -7,6 +7,7 @@ is named by its code (`ignore[AM301]`) or its name (`ignore[blocking-session]`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -39,6 +40,12 @@ def silenceable() -> list[Rule]:
     return [rule for rule in all_rules("check") if rule not in (AM303, AM305)]
 
 
+@functools.cache
+def _silenceable(code: str) -> bool:
+    """`find(code) in silenceable()`, once per code: every handler's pragma asks it."""
+    return find(code) in silenceable()
+
+
 def parse_pragma(text: str | None) -> Pragma | None:
     """The `ignore` pragma in the text after `async-migrate:`, or None when there is none."""
     if text is None:
@@ -53,5 +60,5 @@ def parse_pragma(text: str | None) -> Pragma | None:
     if reason and reason[0].isalnum():  # `ignoreme`: not this pragma
         return None
     reason = reason.strip().lstrip("-:—–").strip()
-    unknown = tuple(code for code in codes if find(code) not in silenceable())
+    unknown = tuple(code for code in codes if not _silenceable(code))
     return Pragma(text.strip(), codes, reason, unknown)

@@ -146,6 +146,35 @@ def test_a_call_s_line_is_its_own_unless_a_parenthesis_wraps_it_from_an_earlier_
     assert [call.line for call in function.calls if call.method == "get"] == [3, 4, 8, 9]
 
 
+def test_an_argument_s_line_is_decided_on_its_line_only_when_the_parenthesis_is_a_call_s():
+    from async_migrate.codemods.astcollect.syntax import Source
+
+    text = textwrap.dedent(
+        """\
+        x = (
+            (a)
+        )
+        y = (
+            f(b)
+        )
+        z = (
+            not (c)
+        )
+        w = (
+            g()[0](d)
+        )
+        v = (
+            if_(e)
+        )
+        """
+    )
+    source = Source(text)
+    lines = {n.id: source.line_of(n) for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name) and len(n.id) == 1}
+    # `(a)` sits in parentheses that reach back to line 1; the others are a call's argument or
+    # follow a keyword, on their own line
+    assert lines == {"x": 1, "a": 1, "y": 4, "f": 5, "b": 5, "z": 7, "c": 8, "w": 10, "g": 11, "d": 11, "v": 13, "e": 14}
+
+
 def test_chained_reads_are_written_as_ast_unparse_writes_them():
     from async_migrate.codemods.astcollect.objects import _written
 

@@ -25,6 +25,7 @@ from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
 from async_migrate.codemods.vocabulary.fastapi import (
     APPLICATION_TYPES,
+    DEPENDS,
     INCLUDE_ROUTER,
     REGISTRATION_ATTRS,
     ROUTE_ATTRS,
@@ -736,15 +737,17 @@ class BodyScanner:
             self.iterated.add(id(node.args[0]))
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
-        offload = self._offload_position(func)
+        spelled = dotted(func)  # the called name, read once for the two questions below
+        offload = self._offload_position(func, spelled)
         if offload is not None:
             self._offloaded_helper(node, call, nested, *offload)
-        target = self.collector.depends_target(node)
-        if target is not None:
-            self.collector.facts.depends.append(target)
+        if spelled is not None and self.collector.resolve(spelled) in DEPENDS:
+            target = self.collector.depends_target(node)
+            if target is not None:
+                self.collector.facts.depends.append(target)
         self.call_count += 1
 
-    def _offload_position(self, func: ast.expr) -> tuple[int, bool] | None:
+    def _offload_position(self, func: ast.expr, spelled: str | None) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.
 
         `run_in_threadpool(f, *args, **kwargs)`, `asyncio.to_thread(f, ...)`,
@@ -754,7 +757,7 @@ class BodyScanner:
         if type(func) is ast.Attribute and func.attr == "run_in_executor":
             return 1, False
         if type(func) is ast.Name or type(func) is ast.Attribute:
-            offloader = self.collector.resolve(dotted(func), frozenset(self.locals))
+            offloader = self.collector.resolve(spelled, self.locals)
             if offloader in OFFLOADERS:
                 return 0, offloader != "anyio.to_thread.run_sync"
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import syntax
@@ -147,7 +148,7 @@ class Collector:
                 found[local] = f"{base}.{alias.name}" if base else alias.name
         return found
 
-    def resolve(self, expression: str | None, local: frozenset[str] = frozenset()) -> str | None:
+    def resolve(self, expression: str | None, local: AbstractSet[str] = frozenset()) -> str | None:
         """Absolute reference of a dotted expression written in this module."""
         if expression is None:
             return None

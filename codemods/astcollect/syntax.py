@@ -263,6 +263,8 @@ def _concatenated(code: str) -> bool:
     """Whether a string constant is written as several literals (`"a" "b"`)."""
     if code[-1:] not in "\"'" or len(code) < 2:
         return True
+    if code[0] == code[-1] and code.count(code[0]) == 2:
+        return False  # one plain literal: two literals would need the quote at least four times
     try:
         tokens = tokenize.generate_tokens(io.StringIO(code).readline)
         return sum(token.type == tokenize.STRING for token in tokens) > 1
@@ -324,11 +326,11 @@ class Source:
         if line.isascii():
             # Most nodes follow `=`, `.`, `,` or a keyword on their own line: no wrapping
             # parenthesis, and no walk back over whitespace and comments needed.
-            before = line[: node.col_offset].rstrip()  # type: ignore[attr-defined]
-            last = before[-1:]
+            written = line[: node.col_offset].rstrip()  # type: ignore[attr-defined]
+            last = written[-1:]
             if last and last not in "(\\":
                 return node.lineno  # type: ignore[attr-defined]
-            if last == "(" and (type(node) is ast.GeneratorExp or _call_paren(before)):
+            if last == "(" and (type(node) is ast.GeneratorExp or _call_paren(written)):
                 return node.lineno  # type: ignore[attr-defined]
         text = self.text
         start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
