@@ -288,6 +288,15 @@ class _Analysis:
         self._deferred_by_name = cast(
             "dict[str, list[str]]", project.derived.setdefault("lazy_load_deferred", {})
         )
+        self._inert_members = cast(
+            "dict[tuple[str, str, str], bool]", project.derived.setdefault("lazy_load_inert_members", {})
+        )
+        self._successors = cast(
+            "dict[FunctionId, tuple[FunctionId, ...]]", project.derived.setdefault("lazy_load_successors", {})
+        )
+        self._receivers = cast(
+            "dict[tuple[FunctionId, str], list[str] | None]", project.derived.setdefault("lazy_load_receivers", {})
+        )
         # what the flows of this project's closures resolved, reused where it cannot differ
         self._resolved = cast("Resolved", project.derived.setdefault("lazy_load_resolved", Resolved()))
 
@@ -321,7 +330,15 @@ class _Analysis:
                     order.append(following)
         return order
 
-    def _next(self, fid: FunctionId) -> Iterable[FunctionId]:
+    def _next(self, fid: FunctionId) -> tuple[FunctionId, ...]:
+        """What `fid` calls and the dependencies it declares (kept per project: the closures of
+        a project's routes share their helpers and dependencies)."""
+        found = self._successors.get(fid)
+        if found is None:
+            found = self._successors[fid] = tuple(self._find_next(fid))
+        return found
+
+    def _find_next(self, fid: FunctionId) -> Iterable[FunctionId]:
         _, function = self.project.functions[fid]
         for edge in self.project.all_calls_from.get(fid, ()):
             yield edge.callee
@@ -590,6 +607,8 @@ class _Analysis:
         """Model code run on an object of a query the flow found: its relationship reads get
         the eager load on that query; what the tool cannot see into is unverified."""
         assert origin.model is not None
+        if self._inert(origin.model, name, how):
+            return
         module, function = self.project.functions[fid]
         where = line or function.line
         shown = shown or _shown(written, name, how)
@@ -626,6 +645,22 @@ class _Analysis:
             elif not self._loaded(Origin(OriginKind.LOAD, origin.fid, origin.load, owner, full[:-1]), attribute, eager):
                 self._add_fix(root, origin, full, via=need.via)
 
+    def _inert(self, model: str, name: str, how: str) -> bool:
+        """Whether `_member` finds nothing to do for `name` on any object of `model`, whatever the
+        route: no deferred or subclass-only column, no model code run, no base outside PATH that
+        might define it (most response fields are plain columns). Kept per project."""
+        key = (model, name, how)
+        found = self._inert_members.get(key)
+        if found is None:
+            read = how in ("read", "getattr")
+            found = self._inert_members[key] = (
+                not (read and self.members.deferred(model, name))
+                and not (read and self.members.subclass_only(model, name) is not None)
+                and self.members.runs(model, name, how) is None
+                and not (read and self.members.outside(model) is not None and not self.members.known(model, name))
+            )
+        return found
+
     def _deferred(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: Path,
         eager: dict[str, _Eager], origin: Origin | None, summary: Summary | None = None, via: str = "",
@@ -661,7 +696,7 @@ class _Analysis:
         deferred column of its type (of any mapped class, when untyped) blocks, since no `undefer`
         can be added where the object is loaded."""
         module, function = self.project.functions[fid]
-        typed = self._receiver_classes(function, written)
+        typed = self._receiver_classes(fid, written)
         if typed is None:
             return
         candidates = typed or self._deferring(column)
@@ -707,7 +742,7 @@ class _Analysis:
         """Model code run on an object the flow cannot trace to a query (or traces to a
         dependency): judged by the member's name over every class that could be meant."""
         module, function = self.project.functions[fid]
-        typed = self._receiver_classes(function, written)
+        typed = self._receiver_classes(fid, written)
         if typed is None:
             return
         if how == "getattr" and not name:
@@ -851,10 +886,17 @@ class _Analysis:
             for value in values
         )
 
-    def _receiver_classes(self, function: facts.Function, written: str) -> list[str] | None:
+    def _receiver_classes(self, fid: FunctionId, written: str) -> list[str] | None:
         """The project classes the parameter `written` names is annotated with ([] for any other
         receiver, or an unannotated one); None for a parameter of a type outside the project's
-        classes (`str`, `int`), whose attributes are no model's."""
+        classes (`str`, `int`), whose attributes are no model's. Kept per project (shared: never
+        change the list)."""
+        key = (fid, written)
+        if key not in self._receivers:
+            self._receivers[key] = self._find_receiver_classes(self.project.functions[fid][1], written)
+        return self._receivers[key]
+
+    def _find_receiver_classes(self, function: facts.Function, written: str) -> list[str] | None:
         head = written.split(".", 1)[0].split("[", 1)[0]
         param = {p.name: p for p in function.params}.get(head)
         typed = self._typed(param) if written == head else []
