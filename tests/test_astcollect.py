@@ -185,6 +185,7 @@ def test_chained_reads_are_written_as_ast_unparse_writes_them():
         "(1).real",
         "f(a + b, not c, lambda: 1, x if y else z, (yield_ := 2)).h",
         "f(b'x', 1.5, 'é\\n', ...).g",
+        "select(B).where(B.stock > 0, B.name != 'it\\'s', B.x == None, B.y < -1, B.z >= 1.5, a > (b > 0)).c",
     ):
         node = ast.parse(text, mode="eval").body
         assert _written(node.value) == ast.unparse(node.value)  # type: ignore[attr-defined]

@@ -441,7 +441,9 @@ def _spelled(node: ast.AST, argument: bool = False) -> str | None:
     if kind is ast.Compare and len(node.ops) == 1:  # type: ignore[attr-defined]
         op = _COMPARISONS.get(type(node.ops[0]))  # type: ignore[attr-defined]
         left = _spelled(node.left)  # type: ignore[attr-defined]
-        right = _spelled(node.comparators[0])  # type: ignore[attr-defined]
+        right = node.comparators[0]  # type: ignore[attr-defined]
+        # `Book.stock > 0`: a plain literal compared needs no parentheses either
+        right = _spelled(right, type(right) is ast.Constant)
         if op is None or left is None or right is None:
             return None
         return f"{left} {op} {right}"

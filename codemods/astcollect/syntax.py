@@ -189,7 +189,8 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(list(children(current))))
+        found = children(current)
+        stack.extend(reversed(found if type(found) is list else list(found)))
 
 
 def calls_under(node: ast.AST) -> Iterator[ast.Call]:
