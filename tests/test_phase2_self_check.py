@@ -274,3 +274,16 @@ def test_a_method_called_straight_on_a_connection_from_the_session_blocks_the_ro
     # The closure "forgets" the chained call (AM258): the self-check still refuses it.
     monkeypatch.setattr(derived, "chained", lambda *args: [])
     assert_refused(cli, root, "calls `.execute()` straight on `db.connection()`")
+
+
+def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, service, monkeypatch):
+    # The stack codemod as it was: the alias right below the sync alias, and so above the async
+    # dependency when a late import pushes the stack further down.
+    from async_migrate.codemods.phase2 import stack_codemods
+
+    anchor_only = stack_codemods._StackCommand.position
+    monkeypatch.setattr(stack_codemods.AddAsyncAlias, "position", staticmethod(
+        lambda module, names: anchor_only(module, list(names)[:1])
+    ))
+    root = service(test_phase2_soundness.LATE_IMPORT)
+    assert_refused(cli, root, "above `get_async_db_session`, which it names and the module defines further down")

@@ -861,6 +861,39 @@ def test_6_a_subsystem_reaching_one_of_two_sessionmakers_migrates_onto_its_stack
     assert result == 1
 
 
+# The stack module ends with an import registering the models, below its alias.
+LATE_IMPORT = {
+    "db/engine.py": ENGINE.lstrip("\n").replace("import os\n", "import os\nfrom typing import Annotated\n").replace(
+        "from sqlalchemy import create_engine", "from fastapi import Depends\nfrom sqlalchemy import create_engine"
+    ) + (
+        "\n\nDbSession = Annotated[Session, Depends(get_db_session)]\n\n"
+        "# register the models on the metadata\nimport models  # noqa: E402,F401\n"
+    ),
+    "core/dependencies.py": "",  # the stack module's alias is the only one
+    SUBSYSTEM: routes(CREATE.replace("db: session_dependency", "db: DbSession")).replace(
+        "from db.engine import get_db_session", "from db.engine import DbSession"
+    ).replace("from core.dependencies import session_dependency\n", ""),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_6_the_alias_goes_below_the_dependency_it_names_past_a_late_import(cli, service, kind):
+    # `from models import ...` at the bottom of the stack module (registering the models) puts the
+    # async stack below the sync alias; its async alias must still follow the dependency it names.
+    root = service(LATE_IMPORT)
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", document
+    stack = read(root, "db/engine.py")
+    assert stack.index("async def get_async_db_session") < stack.index("= Annotated[AsyncSession,"), stack
+    result = serve(root, kind, """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items}))
+    """)
+    assert result == {"status": 200, "items": ["pen"]}
+
+
 # ------------------------------------------------------------------- 5. SQLModel
 
 SQLMODEL_DB = {

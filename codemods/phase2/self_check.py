@@ -93,6 +93,7 @@ def check(
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
+    found.extend(_used_before_defined(before, after))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -182,6 +183,50 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             flag(call.line, f"{what} on the held AsyncSession needs `async with`", call)
         elif method == "query" or method in UNAVAILABLE_METHODS:
             flag(call.line, f"{what} does not exist on AsyncSession", call)
+    return found
+
+
+def _used_before_defined(before: Project, after: Project) -> list[Violation]:
+    """Module-level values of a rewritten module that name a function or value the module defines
+    only further down (`alias = Annotated[..., Depends(dep)]` above `def dep`): a NameError at
+    import. Only what the rewrite introduced; the analysis reads values it indexes (aliases,
+    `Depends(...)` values, calls such as the engine and the sessionmaker)."""
+    found: list[Violation] = []
+    for name, module in after.modules.items():
+        original = before.modules.get(name)
+        if original is module:
+            continue
+        defined = _top_level(module)
+        earlier = _early_uses(original, _top_level(original)) if original is not None else set()
+        for target, value in sorted(module.values.items(), key=lambda item: item[1].line):
+            for used in _early_uses(module, defined, only=value):
+                if used not in earlier:
+                    found.append(Violation(
+                        (name, ""), module.path, 0,
+                        f"the rewrite puts `{target} = ...` (line {value.line}) above `{used}`, which it "
+                        "names and the module defines further down: importing the module would fail",
+                    ))
+    return found
+
+
+def _top_level(module: facts.Module) -> dict[str, int]:
+    defined = {f.qualname: f.line for f in module.functions if "." not in f.qualname}
+    defined.update((key, value.line) for key, value in module.values.items())
+    return defined
+
+
+def _early_uses(module: facts.Module, defined: dict[str, int], only: facts.Value | None = None) -> set[str]:
+    """Names module-level values use before the module defines them."""
+    found: set[str] = set()
+    for value in (only,) if only is not None else module.values.values():
+        if value is None:
+            continue
+        named = [value.depends, value.ref if value.kind == "depends" else None]
+        named += [arg.text.split("(")[0].split(".")[0] for arg in value.args]
+        for used in filter(None, named):
+            local = used.removeprefix(f"{module.name}.")
+            if local in defined and defined[local] > value.line:
+                found.add(local)
     return found
 
 

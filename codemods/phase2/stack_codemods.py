@@ -276,9 +276,13 @@ class AddAsyncAlias(_StackCommand):
         annotated, depends = self.symbol("Annotated"), self.symbol("Depends")
         session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
         code = f"{edit.alias} = {annotated}[{session}, {depends}({dependency})]\n"
-        index = self.position(module, [edit.anchor]) if edit.anchor else None
+        # Below the dependency it names when that is defined here: a late import (`from app import
+        # models` at the bottom, to register the models) puts the stack below the sync alias.
+        local = [dependency] if "." not in dependency else []
+        index = self.position(module, [edit.anchor, *local]) if edit.anchor else None
         if index is not None:
-            return self.insert(module, index, [self.parse(module, code, 0)])
+            below_dependency = bool(local) and self.position(module, local) == index
+            return self.insert(module, index, [self.parse(module, code, 2 if below_dependency else 0)])
         index = self.position(module, [edit.dependency])
         return self.insert(module, index, [self.parse(module, code, 2)])
 
