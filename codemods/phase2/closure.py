@@ -252,10 +252,16 @@ def compute(
             blocked.setdefault(fid, []).extend(r for r in why if r not in blocked.get(fid, []))
     for dependency_fid in dependencies.unattributed_session_dependencies(project):
         module, dependency = project.functions[dependency_fid]
+        written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
         text = (
-            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session and is attached "
-            "where the tool cannot tell which routes it applies to (`FastAPI(dependencies=...)`, "
-            "`include_router(..., dependencies=...)`): it may share this route's Session"
+            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session, and a "
+            f"`Depends({dependency.qualname.removesuffix('.__init__')})` in {written} is written where the "
+            "tool cannot tell which routes it applies to (not in a route's signature, a route decorator or "
+            "an `APIRouter(...)`: a module-level value such as `X = Depends(...)` or a list given as "
+            "`dependencies=`, `FastAPI(dependencies=...)`, `include_router(..., dependencies=...)`, one "
+            "built inside a function): it may share this route's Session; write it where the routes name "
+            "it (a parameter, an `Annotated` alias, `dependencies=[Depends(...)]` of the route or its "
+            "router), or remove it if nothing uses it"
         )
         for fid in candidates:
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))

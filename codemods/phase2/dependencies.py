@@ -266,7 +266,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         return cached  # type: ignore[return-value]
     # Every `Depends(...)` of a module is in `module.depends`; the ones in signatures, route
     # decorators, aliases and APIRouter(...) are accounted for, occurrence by occurrence.
-    loose: list[str] = []
+    loose: list[tuple[str, str]] = []  # (reference, module path)
     for module in project.modules.values():
         counts: dict[str, int] = {}
         for ref in module.depends:
@@ -287,11 +287,15 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         for ref in placed:
             if ref in counts:
                 counts[ref] -= 1
-        loose.extend(ref for ref, count in counts.items() if count > 0)
+        loose.extend((ref, module.path) for ref, count in counts.items() if count > 0)
     found: list[FunctionId] = []
-    for ref in loose:
+    where: dict[FunctionId, list[str]] = {}
+    for ref, path in loose:
         fid = dependency_function(project, ref)
-        if fid is None or fid in found or project.is_session_dependency(ref):
+        if fid is None or project.is_session_dependency(ref):
+            continue
+        if fid in found:
+            where[fid].append(path)
             continue
         _, function = project.functions[fid]
         if any(project.declared_session(param) is not None for param in function.params) or any(
@@ -300,6 +304,14 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             for param in function.params
         ):
             found.append(fid)
+            where[fid] = [path]
     project.derived["phase2.unattributed_dependencies"] = found
+    project.derived["phase2.unattributed_where"] = where
     return found
+
+
+def unattributed_modules(project: Project, fid: FunctionId) -> list[str]:
+    """Where the `Depends(...)` of an unattributed session dependency are written (module paths)."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[str]]", project.derived["phase2.unattributed_where"]).get(fid, [])
 

@@ -49,3 +49,16 @@ def test_near_miss_a_router_level_dependency_without_the_session_migrates(phase2
     router = "def get_request_id() -> str:\n    return 'r'\n\n\nrouter = APIRouter(dependencies=[Depends(get_request_id)])"
     found = entry(phase2(ROUTES.replace("{router}", router)), "read_titles")
     assert found["action"] == "migrate" and "AM219" not in found["codes"], found
+
+
+def test_a_module_level_depends_value_blocks_naming_the_module_it_is_written_in(phase2, entry):
+    audit = (
+        "from fastapi import Depends\n\nfrom api.items import get_current_user\n\n"
+        "TenantDep = Depends(get_current_user)\n"
+    )
+    router = "router = APIRouter()"
+    found = entry(phase2(ROUTES.replace("{router}", router), {"api/audit.py": audit}), "read_titles")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    assert "a `Depends(get_current_user)` in api/audit.py is written where the tool cannot tell" in " ".join(
+        found["reasons"]
+    )
