@@ -1038,3 +1038,67 @@ def test_reference_table_short_forms_are_not_exact() -> None:
 
     several = run_rewritten(compile_rewrite("await session.scalar(select(Book.title))"))
     assert several.value == "Dune"  # where legacy Query.scalar() raises MultipleResultsFound
+
+
+# -- the ast reading scan uses to skip libcst for chains that map (codemods/phase2/legacy_clear.py) --
+
+EDGES = [
+    "session.query(self.model).all()",
+    "session.query(self.model).filter_by(name='x').first()",
+    "session.query(None).filter_by(author_id=1).all()",
+    "session.query(True).all()",
+    "session.query(Book, Author).filter_by(author_id=1).all()",
+    "session.query(Book.id, Book.title).filter_by(author_id=1).all()",
+    "session.query(Book).join(Book.author).filter_by(name='x').all()",
+    "session.query(Book).options(selectinload(Book.author)).get(1)",
+    "session.query(Book).options(selectinload(Book.author)).filter(Book.id == 1).get(1)",
+    "session.query(Book).options().get(1)",
+    "session.query(Book, Author).get(1)",
+    "session.query(Book).get(1, ident=2)",
+    "session.query(Book).get(ident=1)",
+    "session.query(Book).get(key=1)",
+    "session.query(Book).get(1, 2)",
+    "session.query(Book).update({'title': 'x'}, update_args={})",
+    "session.query(Book).update(synchronize_session=False)",
+    "session.query(Book).delete('fetch', {})",
+    "session.query(Book).order_by(Book.id).delete()",
+    "session.query(Book).with_for_update().count()",
+    "session.query(Book).count(1)",
+    "session.query(cls).all()",
+    "session.query(cls).first()",
+    "session.query(cls, Book.id).first()",
+    "session.query(func.count(Book.id)).scalar()",
+    "session.query(Book.title.label('t')).all()",
+    "session.query(-Book.price, Book.price * 2, not_(Book.id)).all()",
+    "session.query(Book).filter(Book.id.in_([x for x in session.query(Book.id)])).all()",
+    "session.query(Book).filter(lambda: session.query(Book)).all()",
+    "session.query(*entities).all()",
+    "session.query(Book, **options).all()",
+    "session.query(Book).filter(**criteria).all()",
+    "session.query().all()",
+    "session.query(Book).all().count()",
+    "session.query(Book).paginate(1, 10)",
+    "other.query(Book).all()",
+    "session.execute(stmt).all()",
+]
+
+
+def _chains() -> list[tuple[str, str]]:
+    sources = [case[1] for case in MAPPINGS] + [case[1] for case in BLOCKERS] + EQUIVALENCE + DML + EDGES
+    return [(source, "self.db" if source.startswith("self.db") else "session") for source in sources]
+
+
+@pytest.mark.parametrize(("source", "session"), _chains())
+@pytest.mark.parametrize("iterated", [True, False])
+@pytest.mark.parametrize("mapped", [frozenset(), frozenset({"self.model", "cls"})])
+def test_the_ast_reading_agrees_with_the_blocker(source: str, session: str, iterated: bool, mapped: frozenset[str]) -> None:
+    from async_migrate.codemods.phase2.legacy_clear import clear
+
+    assert clear(source, session, iterated, mapped) is (legacy_query.blocker(source, session, iterated, mapped) is None)
+
+
+def test_the_ast_reading_clears_the_common_chains() -> None:
+    from async_migrate.codemods.phase2.legacy_clear import clear
+
+    assert clear("session.query(Book).filter(Book.title.ilike(p)).order_by(Book.title).all()", "session")
+    assert not clear("session.query(Book).with_entities(Book.id).all()", "session")

@@ -1203,11 +1203,16 @@ _EXTRA_BLOCKERS: list = []
 
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.legacy_query import blocker
+    from async_migrate.codemods.phase2.legacy_clear import clear
 
     if not call.query_chain or not call.receiver:
         return None
     mapped = project_classes(project).class_valued(fid)
+    # A chain that maps needs no libcst (its import costs more than the rest of this check)
+    if clear(call.query_chain, call.receiver, iterated=call.query_iterated, mapped=mapped):
+        return None
+    from async_migrate.codemods.phase2.legacy_query import blocker
+
     return blocker(call.query_chain, call.receiver, iterated=call.query_iterated, mapped=mapped)
 
 
