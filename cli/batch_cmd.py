@@ -88,6 +88,7 @@ def _phase_job(
         branch=branch or batching.default_branch(phase),
         config_file=params["config"],
         allow_dirty=params["allow_dirty"],
+        allow_override_gap=params.get("allow_override_gap", False),
     )
 
 

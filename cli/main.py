@@ -472,6 +472,7 @@ class _Mode:
     format: Format
     allow_dirty: bool
     report: Path | None
+    allow_override_gap: bool = False
 
 
 def _check_diff_file(diff_file: Path | None) -> None:
@@ -534,6 +535,14 @@ def phase2(
         ),
     ] = Shared.twin,
     allow_dirty: AllowDirtyOption = False,
+    allow_override_gap: Annotated[
+        bool,
+        typer.Option(
+            "--allow-override-gap",
+            help="Write even when the tests override the synchronous session dependency and nothing "
+            "overrides the async one yet (the tests would use the application's database until it does).",
+        ),
+    ] = False,
     config: ConfigOption = None,
     jobs: JobsOption = None,
     report: ReportOption = None,
@@ -552,7 +561,7 @@ def phase2(
     from async_migrate.codemods.phase2.closure import SubsystemError
 
     ui = _ui(quiet, verbose, color)
-    mode = _Mode(apply, check, diff, diff_file, format, allow_dirty, report)
+    mode = _Mode(apply, check, diff, diff_file, format, allow_dirty, report, allow_override_gap)
     root, settings, traffic_rows, git = _changing_command(path, config, mode, branch, commit, traffic, ui)
     options = _options(only, exclude, jobs, no_cache=no_cache)
     options.subsystem, options.shared = subsystem, shared.value
@@ -583,6 +592,7 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     if mode.apply:
         try:
             applying.refuse_dirty(root, result, mode.allow_dirty)
+            applying.refuse_override_gap(result, mode.allow_override_gap)
         except (GitError, applying.Refused) as error:
             raise _fail(str(error)) from None
     diff = result.diff

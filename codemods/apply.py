@@ -4,7 +4,8 @@ Shared by the phase commands and by batch runs, in this order:
 
 1. `prepare(root, git)` before the analysis: the repository exists, and an existing
    `--branch` is checked out (the analysis must read that branch's files);
-2. `refuse_dirty(root, result, allow_dirty)`: never overwrite uncommitted work;
+2. `refuse_dirty(root, result, allow_dirty)`: never overwrite uncommitted work, and
+   `refuse_override_gap(result, allowed)`: never leave the tests on the application's database;
 3. `write(root, result, git)`: a new `--branch` is created from HEAD, then every changed
    file is replaced atomically;
 4. `commit(root, result, written, git, extra)`: exactly the written files (and extra
@@ -117,6 +118,22 @@ def refuse_dirty(root: Path, result: Result, allow_dirty: bool) -> None:
             "refusing to write into files with uncommitted changes (commit or stash them, "
             "or pass --allow-dirty): " + ", ".join(dirty)
         )
+
+
+def refuse_override_gap(result: Result, allowed: bool) -> None:
+    """Refused when phase two would move routes off a session dependency the tests override
+    (`app.dependency_overrides[get_db] = ...`) onto the async one they do not: the tests would
+    then run against the application's own database. Unless allowed (the override is added next)."""
+    gaps = (result.subsystem or {}).get("override_follow_ups") or []
+    if not gaps or allowed or not result.changed:
+        return
+    raise Refused(
+        "refusing to write: after this migration the migrated routes would escape the tests' database "
+        "override, and the tests would write to the application's own database:\n  "
+        + "\n  ".join(gaps)
+        + "\nadd the async override first (over an async stack written by hand, which phase two reuses), "
+        "or pass --allow-override-gap to write now and add the override before the tests run again"
+    )
 
 
 def write(

@@ -42,6 +42,7 @@ class Job:
     branch: str
     config_file: Path | None = None
     allow_dirty: bool = False
+    allow_override_gap: bool = False
 
 
 @dataclass
@@ -103,6 +104,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         else:
             result = runner.phase1(root, settings, job.options)
         applying.refuse_dirty(root, result, job.allow_dirty)
+        applying.refuse_override_gap(result, job.allow_override_gap)
         written = applying.write(root, result, git)
         outcome.branch, outcome.files_changed = git.branch, written
         try:

@@ -761,7 +761,7 @@ def test_6_other_sessionmakers_do_not_block_the_stack_the_routes_reach(cli, serv
     else:
         files.update({"scripts/__init__.py": "", "scripts/backfill.py": SCRIPT})
     root = service(files)
-    document = apply(cli, root)
+    document = apply(cli, root, "--allow-override-gap")
     assert document["subsystem"]["blockers"] == []
     assert handler(document, "create_item")["action"] == "migrate"
     assert "async_database_sessionmaker = async_sessionmaker(" in read(root, "db/engine.py")

@@ -212,9 +212,24 @@ app.dependency_overrides[get_db_session] = override_get_db
 """
 
 
+def test_an_override_of_the_sync_dependency_refuses_apply_unless_the_gap_is_allowed(cli, service):
+    root = service({"tests/__init__.py": "", "tests/conftest.py": CONFTEST, SUBSYSTEM: routes(LIST)})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    assert "refusing to write: after this migration the migrated routes would escape the tests' database" in " ".join(
+        refused.stderr.split()
+    )
+    assert "tests/conftest.py:9: " in refused.stderr
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert document["files_changed"]
+
+
 def test_an_override_of_the_sync_dependency_is_a_follow_up_in_the_report_and_the_summary(cli, service):
     root = service({"tests/__init__.py": "", "tests/conftest.py": CONFTEST, SUBSYSTEM: routes(LIST)})
-    document = apply(cli, root)
+    document = apply(cli, root, "--allow-override-gap")
     assert handler(document, "list_items")["action"] == "migrate"
     (note,) = document["subsystem"]["override_follow_ups"]
     assert note.startswith("tests/conftest.py:9: `app.dependency_overrides[get_db_session] = override_get_db`")
