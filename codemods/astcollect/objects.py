@@ -461,6 +461,11 @@ def _own_nodes(body: list[ast.stmt]) -> list[Any]:
         item = stack.pop()
         found.append(item)
         kind = type(item)
+        if kind is ast.Name or kind is ast.Constant:  # the commonest nodes hold no code
+            continue
+        if kind is ast.Attribute:
+            stack.append(item.value)  # type: ignore[attr-defined]
+            continue
         fields = fields_of.get(kind)
         if fields is None:
             fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(

@@ -49,6 +49,11 @@ def name_of(node: ast.AST | None) -> str | None:
 
 def dotted(node: ast.AST | None) -> str | None:
     """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    kind = type(node)
+    if kind is ast.Name:  # the commonest shapes, without the loop
+        return node.id  # type: ignore[union-attr]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[union-attr]
+        return f"{node.value.id}.{node.attr}"  # type: ignore[union-attr]
     parts: list[str] = []
     while type(node) is ast.Attribute:
         parts.append(node.attr)
@@ -163,6 +168,10 @@ _IN_SOURCE_ORDER = {
 def children(node: ast.AST) -> Iterable[ast.AST]:
     """The child nodes that can hold code, in the order written."""
     kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:  # the commonest nodes, leaves
+        return []
+    if kind is ast.Attribute:
+        return [node.value]  # type: ignore[attr-defined]
     ordered = _IN_SOURCE_ORDER.get(kind)
     if ordered is not None:
         return ordered(node)  # type: ignore[operator]
@@ -446,10 +455,10 @@ def _call_paren(code: str) -> bool:
         return True
     if not char or not (char.isalnum() or char == "_"):
         return False
-    start = len(code) - 1
-    while start > 0 and (code[start - 1].isalnum() or code[start - 1] == "_"):
-        start -= 1
-    return not keyword.iskeyword(code[start:])
+    return not keyword.iskeyword(code[len(code.rstrip(_WORD)) :])
+
+
+_WORD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"  # the line is ASCII
 
 
 def _comment(line: str) -> str | None:
