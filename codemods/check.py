@@ -60,6 +60,7 @@ from async_migrate.codemods.rules.am306_blocking_outside_session import RULE as 
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
+from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.run import (
     Options,
     Progress,
@@ -229,6 +230,11 @@ def analyse(project: Project) -> CheckResult:
             # A `def` handler too runs a blocking `async def` task on the loop: its pragma
             # silenced that finding.
             acknowledged.add(handler.id)
+    unresolved = project.unresolved_endpoints
+    result.routes += len(unresolved)
+    for module, added in unresolved:
+        if project.in_scope(module.path):
+            _check_unresolved_endpoint(module, added, result)
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
     # handler, which `check` does not judge but for its background tasks, a pragma
     # silences nothing.
@@ -360,6 +366,31 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 )
             continue  # a pragma without a reason silences, but is a finding itself
         result.findings.append(finding)
+
+
+def _check_unresolved_endpoint(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
+    """AM310: a route whose endpoint is never analysed is not an all-clear."""
+    written = added.written or "its endpoint"
+    served = f" for `{added.path}`" if added.path is not None else ""
+    message = (
+        f"`{added.attr}(...)` registers `{written}`{served}, which the analysis cannot resolve to a project "
+        "function: whether it does synchronous Session work on the event loop is not checked; register a "
+        "function or a method of a project class (`partial(f, ...)`, `self.method` in the class's methods and "
+        "`instance.method` of a module-level instance resolve), or acknowledge it with "
+        "`# async-migrate: ignore[AM310] reason` on the registration"
+    )
+    finding = Finding(AM310, None, module.path, added.line, written, message, [Blocking(added.line, written)])
+    pragma = parse_pragma(added.pragma)
+    if pragma is None:
+        result.findings.append(finding)
+        return
+    problem = _pragma_problem(pragma)
+    if problem is not None:
+        result.findings.append(Finding(AM303, None, module.path, added.line, written, problem))
+    if not pragma.silences(AM310):
+        result.findings.append(finding)
+    elif pragma.reason:
+        result.silenced.append(Silenced(AM310, module.path, added.line, written, pragma.text, pragma.reason))
 
 
 def _unused_pragma_message(pragma: Pragma, why: str) -> str:

@@ -129,9 +129,14 @@ class SessionOpen(_Fact):
     index: int = -1  # the opening call's index, when it is a `with` item
 
 
+# A `with` item's value that the expression notation cannot spell (`REGISTRY["default"]()`).
+UNSPELLED = "?"
+
+
 @dataclass(slots=True)
 class Binding(_Fact):
-    """A local name bound to an expression: `name = expr`, or `with expr as name` (entered)."""
+    """A local name bound to an expression: `name = expr`, or `with expr as name` (entered;
+    `expr` is UNSPELLED when the notation cannot spell it)."""
 
     name: str
     expr: str
@@ -259,6 +264,8 @@ class Registration(_Fact):
     endpoint: str | None
     path: str | None
     methods: tuple[str, ...] = ()
+    written: str | None = None  # the endpoint as written (`self.level`, `partial(f, "x")`)
+    pragma: str | None = None  # `# async-migrate: ...` on the registration (text after the colon)
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
-from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS
+from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
@@ -168,6 +168,14 @@ class Flow:
             owner, _, attribute = ref.rpartition(".")
             return self._attribute(self.ref(owner), attribute, None)
         return NOTHING
+
+    def is_property(self, fid: FunctionId) -> bool:
+        """A method decorated with `@property` or `@cached_property`: reading it calls it."""
+        _, function = self.project.functions[fid]
+        return any(
+            (d.callee or "") in PROPERTY_DECORATORS or (d.callee or "").rsplit(".", 1)[-1] in ("property", "cached_property")
+            for d in function.decorators
+        )
 
     def is_manager(self, fid: FunctionId) -> bool:
         """A function decorated with `@contextmanager` (calling it gives a context)."""
@@ -454,7 +462,11 @@ class Flow:
                     )
                 else:
                     methods, _ = self.classes.method(cls, name)  # type: ignore[arg-type]
-                if methods:
+                if methods and kind == INSTANCE and all(self.is_property(m) for m in methods):
+                    # reading a property runs it: `db.session` gives what `session` returns
+                    for method in methods:
+                        found |= self._returned(method, value)
+                elif methods:
                     found.update(
                         Abstract(MANAGER, m)
                         if self.is_manager(m)
@@ -594,6 +606,51 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     if steps[1][-1][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(path[-2][1:]):
         return False
     return untyped_path(flow, fid, head, path[:-1])
+
+
+# What an engine's connection is entered from (`with engine.connect() as conn`): engine work
+# (AM306), not a Session.
+_CONNECTION_SOURCES = frozenset({"connect", "begin", "raw_connection"})
+
+
+def untyped_entered(flow: Flow, fid: FunctionId, expression: str) -> facts.Binding | None:
+    """`s.scalars` where `s` is bound only by `with X() as s` and nothing types X: the `with`
+    binding (its expression `facts.UNSPELLED` when the notation cannot spell it), else None.
+
+    `with REGISTRY["default"]() as s`, `with request.app.state.sessionmaker() as s`. As for
+    `untyped_carrier`, a Session method that names little else counts on any such name, the
+    others only when the name or what it is entered from is named like a Session; an engine's
+    connection is not one.
+    """
+    method = expression.rpartition(".")[2]
+    if method not in SESSION_IO_METHODS or not expression.startswith("$"):
+        return None
+    head, steps = split(expression)
+    if len(steps) != 1:
+        return None
+    name = head[1:]
+    _, function = flow.project.functions[fid]
+    bound = [b for b in function.bindings if b.name == name]
+    if not bound or not all(b.entered and not b.asynchronous for b in bound):
+        return None
+    if any(p.name == name for p in function.params) or flow.env(fid).get(name):
+        return None
+    for binding in bound:
+        if binding.expr == facts.UNSPELLED:
+            continue
+        source, source_steps = split(binding.expr)
+        if not source.startswith("$") or source_steps[-1:] != ("()",):
+            return None  # a reference: module-level values and third-party calls are typed elsewhere
+        attributes = [step[1:] for step in source_steps if step != "()"]
+        if attributes and attributes[-1] in _CONNECTION_SOURCES:
+            return None
+    named = _session_named(name) or any(
+        _session_named(split(binding.expr)[1][-2][1:])  # `...state.sessionmaker()`, `...get_db()`
+        for binding in bound if binding.expr != facts.UNSPELLED and len(split(binding.expr)[1]) >= 2
+    )
+    if method not in _DISTINCT_SESSION_METHODS and not named:
+        return None
+    return bound[0]
 
 
 def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:

@@ -28,11 +28,13 @@ from async_migrate.codemods.flow import (
     _session_named,
     describe,
     untyped_carrier,
+    untyped_entered,
     untyped_session,
 )
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
+    REGISTRATION_ATTRS,
     ROUTE_ATTRS,
     ROUTER_TYPES,
     WEBSOCKET_ATTRS,
@@ -312,7 +314,7 @@ class Project:
                     unrecognised = self._unrecognised_class(self._constructor(added.base))
                     if unrecognised is None:
                         continue
-                endpoint = self.function(added.endpoint)
+                endpoint = self.endpoint(added.endpoint)
                 if endpoint is None:
                     continue
                 kind = "websocket" if added.attr in WEBSOCKET_REGISTRATIONS else "route"
@@ -333,6 +335,59 @@ class Project:
             if handler.kind in HOOK_KINDS:
                 handler.registrations.append(Registration(kind, (), None, line))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
+
+    def endpoint(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
+        """The project function a registered endpoint runs: a function, or the method a class
+        defines (`C.level`, and `self.level` in C's methods, recorded as `C.level`) or that a
+        module-level instance looks up (`view.list_items` for `view = ItemView()`).
+
+        A method some subclass overrides may run either (`self` may be the subclass): None.
+        """
+        if ref is None:
+            return None
+        owner, _, name = ref.rpartition(".")
+        if not owner:
+            return self.function(ref)
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        cls = classes.resolve(owner)
+        if cls is not None:
+            if any(name in classes.methods.get(sub, {}) for sub in classes.subclasses(cls)):
+                return None
+        else:
+            target = self.resolve(owner)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is None or value.kind != "call":
+                return self.function(ref)
+            cls = classes.resolve(value.ref)
+            if cls is None:
+                return self.function(ref)
+        methods, certain = classes.method(cls, name)
+        return self.functions[methods[0]] if len(methods) == 1 and certain else None
+
+    @cached_property
+    def unresolved_endpoints(self) -> list[tuple[facts.Module, facts.Registration]]:
+        """Routes registered by call (`router.add_api_route("/x", endpoint)`) whose endpoint the
+        analysis cannot resolve to a project function: a lambda, a local, an object's attribute.
+
+        Their handlers are never analysed, so they are reported as unverified rather than left
+        out. An endpoint from a third-party package is not: it cannot use the project's Session.
+        """
+        found: list[tuple[facts.Module, facts.Registration]] = []
+        for module in self.modules.values():
+            for added in module.registrations:
+                if added.attr not in REGISTRATION_ATTRS:
+                    continue
+                if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
+                    continue
+                if self.endpoint(added.endpoint) is not None:
+                    continue
+                target = self.resolve(added.endpoint)
+                if target is not None and target.kind == "external":
+                    continue
+                found.append((module, added))
+        return found
 
     def _hooks(self) -> list[tuple[FunctionId, str, int]]:
         """The functions the application runs as hooks: (function, kind, line registered).
@@ -1026,6 +1081,18 @@ class Project:
                         call.line,
                         f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, which the "
                         "analysis cannot type: it may be a synchronous Session",
+                    ))
+                    continue
+                entered = untyped_entered(flow, fid, expression) if dot and not call.awaited else None
+                if entered is not None:
+                    name = receiver[1:]
+                    bound = "a value the analysis cannot spell" if entered.expr == facts.UNSPELLED else (
+                        f"`{self.written(entered.expr)}`"
+                    )
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` is called on `{name}`, entered from {bound} (`with ... as "
+                        f"{name}`, line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
                     ))
                     continue
                 passed = self._passed_sessions(flow, fid, call, names)

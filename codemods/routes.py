@@ -130,7 +130,7 @@ class Routes:
         line = handler.registrations[0].line
         for module in [handler.module, *self.project.modules.values()]:
             for added in module.registrations:
-                found = self.project.function(added.endpoint) if added.attr != INCLUDE else None
+                found = self.project.endpoint(added.endpoint) if added.attr != INCLUDE else None
                 if added.line == line and found is not None and found[1] is handler.function:
                     return added.base
         return None

@@ -229,10 +229,23 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         result = Result("scan", root, project, errors=errors, files=count)
+        project.notices.extend(unverified_routes(project))
         result.outcomes = decide_all(project, options, progress)
         _preview(root, project, result.outcomes)
         compose_paths(project, result.outcomes)
     return result
+
+
+def unverified_routes(project: Project) -> list[str]:
+    """Routes registered with an endpoint the analysis cannot resolve: neither analysed nor
+    converted, and said so rather than left out of the inventory (`check` fails on them, AM310)."""
+    return [
+        f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
+        + (f" for `{added.path}`" if added.path is not None else "")
+        + ", which the analysis cannot resolve to a project function: not analysed, not converted (AM310)"
+        for module, added in project.unresolved_endpoints
+        if project.in_scope(module.path)
+    ]
 
 
 def decide_all(project: Project, options: Options, progress: Progress | None = None) -> list[Outcome]:
@@ -370,6 +383,7 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
+        project.notices.extend(unverified_routes(project))
         key = analysis_key(pool, project, "phase1", options.offload_mixed)
         kept = remembered(pool, "phase1", key, project, _PHASE1_KINDS)
         if isinstance(kept, dict) and isinstance(kept.get("outcomes"), list):

@@ -415,6 +415,116 @@ def test_near_miss_other_methods_and_typed_attributes_are_not_unverified(cli, ap
     assert findings(cli, root, "read") == []
 
 
+@pytest.mark.parametrize(
+    ("name", "signature", "body", "reason"),
+    [
+        ("a registry of factories", "", 'with REGISTRY["default"]() as s:\n    return s.scalars(q).all()',
+         "`s.scalars()` is called on `s`, entered from a value the analysis cannot spell"),
+        ("a factory on the application's state", "request: Request",
+         "with request.app.state.sessionmaker() as s:\n    return s.get(dict, 1)",
+         "`s.get()` is called on `s`, entered from `request.app.state.sessionmaker()`"),
+        ("any carrier, a Session-only method", "request: Request",
+         "with request.app.state.factory() as s:\n    return s.query(dict).all()", "`s.query()` is called on `s`"),
+    ],
+)
+def test_a_with_target_the_analysis_cannot_type_used_as_a_session_is_unverified(cli, app, name, signature, body,
+                                                                               reason):
+    root = app({
+        "api/items.py": route(
+            'REGISTRY = {"default": database_sessionmaker}\n\n\n'
+            f'@router.get("/a")\nasync def read({signature}):\n    q = "select 1"\n{textwrap.indent(body, "    ")}\n',
+            "from fastapi import Request\n\nfrom db.engine import database_sessionmaker",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "keep"
+    assert found["codes"] == ["AM125"], (name, found)
+    assert reason in found["reasons"][0], (name, found["reasons"])
+    assert [f["code"] for f in findings(cli, root, "read")] == ["AM304"]
+
+
+def test_near_miss_a_with_target_with_other_methods_is_no_session_work(cli, app):
+    root = app({
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read(request: Request):
+                with request.app.state.http() as client:
+                    client.get("https://example.org")   # a Session method name on something else
+                with request.app.state.engine.connect() as conn:
+                    conn.scalar("select 1")             # an engine's connection, not a Session
+                with LOCKS["k"]() as held:
+                    held.close()
+                return 1
+            """,
+            "from fastapi import Request\n\nLOCKS = {}",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"] == ["does no synchronous Session work"]
+    assert findings(cli, root, "read") == []
+
+
+FLASK_STYLE = """
+from sqlalchemy.orm import Session, scoped_session
+
+from db.engine import database_sessionmaker
+
+
+class Database:
+    def __init__(self, factory) -> None:
+        self._registry = scoped_session(factory)
+
+    @property
+    def session(self) -> Session:
+        return self._registry()
+
+    @property
+    def scoped(self):
+        return self._registry()
+
+    @property
+    def name(self) -> str:
+        return "main"
+
+
+db = Database(database_sessionmaker)
+"""
+
+
+@pytest.mark.parametrize("attribute", ["session", "scoped"])
+def test_a_property_giving_a_session_is_session_work(cli, app, attribute):
+    root = app({
+        "core/database.py": FLASK_STYLE,
+        "api/items.py": route(
+            f"""
+            @router.get("/a")
+            async def read():
+                return db.{attribute}.scalars("select 1").all()
+            """,
+            "from core.database import db",
+        ),
+    })
+    assert [f["code"] for f in findings(cli, root, "read")] == ["AM301"]
+    assert "does no synchronous Session work" not in entry(cli.json("phase1", root), "read")["reasons"]
+
+
+def test_near_miss_a_property_giving_something_else_is_no_session_work(cli, app):
+    root = app({
+        "core/database.py": FLASK_STYLE,
+        "api/items.py": route(
+            """
+            @router.get("/a")
+            async def read():
+                return db.name.get("x")
+            """,
+            "from core.database import db",
+        ),
+    })
+    assert entry(cli.json("phase1", root), "read")["reasons"] == ["does no synchronous Session work"]
+    assert findings(cli, root, "read") == []
+
+
 # ------------------------------------------- 4. `async def` methods reached through an object
 
 REPOSITORY = """

@@ -409,6 +409,8 @@ class BodyScanner:
                 arg.expr = found
         for binding, value in self.raw_bindings:
             found = expression(value, local)
+            if found is None and binding.entered:
+                found = facts.UNSPELLED
             if found is not None:
                 binding.expr = found
                 binding.line = self.source.line_of(value)
@@ -838,7 +840,8 @@ class BodyScanner:
             self.raw_assigns.append((target.attr, value))
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
-        if syntax.is_flow(value):
+        # a `with` binds even what the notation cannot spell (`with REGISTRY["default"]() as s`)
+        if entered or syntax.is_flow(value):
             self.raw_bindings.append((facts.Binding(name, "", entered=entered, asynchronous=asynchronous), value))
 
     def _bind(self, target: ast.expr) -> None:
@@ -999,10 +1002,17 @@ def _included_routers(
             callee = collector.resolve(dotted(value.func), local) if type(value) is ast.Call else None
             made[name] = callee if made.get(name, callee) == callee else None
     annotations = {p.name: p.annotation for p in function.params}
+    owner = function.qualname.rpartition(".")[0]
+    # in a method, `self.level` names the class's method (the class is collected before its methods)
+    method = (
+        (function.params[0].name, owner)
+        if owner and function.params and any(c.qualname == owner for c in collector.facts.classes)
+        else None
+    )
     for call, _ in found:
         collector.hooks(call, local)
         if _routing_call(call, local, made, annotations):
-            collector.registration(call, local)
+            collector.registration(call, local, method)
         func = call.func
         if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
             continue

@@ -24,7 +24,7 @@ from async_migrate.codemods.vocabulary import (
     RELATIONSHIP_CONSTRUCTORS,
 )
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS, ROUTE_CLASSES
-from async_migrate.codemods.vocabulary.python import ANNOTATED
+from async_migrate.codemods.vocabulary.python import ANNOTATED, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASSOCIATION_PROXIES,
     BACKREF_CONSTRUCTORS,
@@ -287,7 +287,9 @@ class Collector:
             )
         return tuple(found)
 
-    def registration(self, call: ast.Call, local: frozenset[str] = frozenset()) -> None:
+    def registration(
+        self, call: ast.Call, local: frozenset[str] = frozenset(), method: tuple[str, str] | None = None
+    ) -> None:
         """A route this call adds: `router.add_api_route("/x", endpoint)` and the other `add_*`
         methods, or a route object built by hand, `Route("/x", endpoint)` / `APIRoute(...)` (in
         `routes=[...]` of an application or router, or appended to `app.router.routes`): those
@@ -301,16 +303,31 @@ class Collector:
                 return
             attr = ROUTE_CLASSES[base]
         endpoint = argument(call, 1, "endpoint")
+        ref = self._endpoint(endpoint, local, method) if endpoint is not None else None
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call),
                 base=base,
                 attr=attr,
-                endpoint=self.ref(endpoint, local) if endpoint is not None else None,
+                endpoint=ref,
                 path=string(argument(call, 0, "path")),
                 methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
+                written=syntax.text(self.source, endpoint) if endpoint is not None else None,
+                pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
             )
         )
+
+    def _endpoint(self, node: ast.expr, local: frozenset[str], method: tuple[str, str] | None) -> str | None:
+        """The reference an endpoint stands for: `partial(f, ...)` runs `f`, and `self.level` in a
+        method of class C (`method`: its first parameter and C's qualname) is `C.level`."""
+        if type(node) is ast.Call and self.ref(node.func, local) in PARTIALS and node.args:
+            node = node.args[0]
+        if (
+            method is not None and type(node) is ast.Attribute and type(node.value) is ast.Name
+            and node.value.id == method[0]
+        ):
+            return f"{self.name}.{method[1]}.{node.attr}" if self.name else f"{method[1]}.{node.attr}"
+        return self.ref(node, local)
 
     def hooks(self, call: ast.Call, local: frozenset[str] = frozenset()) -> None:
         """Hooks an application runs on the event loop, registered by this call: `add_middleware(Cls)`,

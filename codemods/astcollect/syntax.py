@@ -390,11 +390,28 @@ class Source:
             comment = _comment(self.line(number))
             if comment is not None:
                 comments.append(comment)
-        for comment in comments:
-            text = comment.lstrip("#").strip()
-            if text.startswith(PRAGMA):
-                return text[len(PRAGMA) :].strip()
-        return None
+        return _first_pragma(comments)
+
+    def statement_pragma(self, node: ast.expr) -> str | None:
+        """The `# async-migrate: ...` comment of an expression statement (`router.add_api_route(...)`):
+        on the comment line directly above it, or at the end of one of its lines."""
+        comments: list[str] = []
+        above = self.line(node.lineno - 1).strip() if node.lineno > 1 else ""
+        if above.startswith("#"):
+            comments.append(above)
+        for number in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+            comment = _comment(self.line(number))
+            if comment is not None:
+                comments.append(comment)
+        return _first_pragma(comments)
+
+
+def _first_pragma(comments: list[str]) -> str | None:
+    for comment in comments:
+        text = comment.lstrip("#").strip()
+        if text.startswith(PRAGMA):
+            return text[len(PRAGMA) :].strip()
+    return None
 
 
 def _skip_back(text: str, index: int) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
@@ -144,7 +145,10 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         shape, where = project.decorator_shape(decorator)
         if shape in ("coroutine", "external", "unknown"):
             needs.append(CoroutineNeed(NeedKind(shape), decorator.text, decorator.line, where))
-    for edge in project.calls_to[handler.id]:
+    # A method is called through its object (`await self.level()`), which only the object
+    # edges see; a function by reference.
+    method = "." in handler.function.qualname and project_classes(project).owner(handler.id) is not None
+    for edge in (project.all_calls_to if method else project.calls_to)[handler.id]:
         # Awaited, or handed on as an argument (`asyncio.run(f())`, `create_task(f())`): either
         # way the caller uses the coroutine the call returns.
         if edge.call.awaited or edge.call.argument_of is not None:

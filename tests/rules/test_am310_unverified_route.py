@@ -1,0 +1,178 @@
+"""AM310 unverified-route: a route registered by call is checked, or reported as unverified, never skipped."""
+
+from __future__ import annotations
+
+
+def _codes(cli, root, function):  # type: ignore[no-untyped-def]
+    return [f["code"] for f in cli.json("check", root)["findings"] if f["function"] == function]
+
+
+def test_an_endpoint_the_analysis_cannot_resolve_is_an_unverified_route(app, cli):
+    root = app(
+        """
+        from sqlalchemy import select
+
+
+        def build_handlers():
+            async def list_items(db: session_dependency):
+                return db.scalars(select(1)).all()
+
+            return {"list": list_items}
+
+
+        handlers = build_handlers()
+        router.add_api_route("/items", handlers["list"], methods=["GET"])
+        """
+    )
+    document = cli.json("check", root)
+    found = [f for f in document["findings"] if f["code"] == "AM310"]
+    assert len(found) == 1, document["findings"]
+    assert found[0]["file"] == "api/items.py"
+    assert found[0]["line"] == 19
+    assert found[0]["function"] == 'handlers["list"]'
+    assert "cannot resolve to a project function" in found[0]["message"]
+    assert "`/items`" in found[0]["message"]
+    assert cli("check", root).exit_code == 1
+
+
+def test_near_miss_a_named_function_endpoint_is_analysed_not_unverified(app, cli):
+    root = app(
+        """
+        async def health():
+            return {"ok": True}
+
+
+        router.add_api_route("/health", health, methods=["GET"])
+        """
+    )
+    document = cli.json("check", root)
+    assert document["findings"] == []
+    assert cli("check", root).exit_code == 0
+
+
+def test_a_pragma_on_the_registration_acknowledges_it(app, cli):
+    root = app(
+        """
+        handlers = {}
+        # async-migrate: ignore[AM310] built by the plugin loader, which offloads its Session work
+        router.add_api_route("/items", handlers["list"], methods=["GET"])
+        """
+    )
+    document = cli.json("check", root)
+    assert document["findings"] == []
+    assert [s["code"] for s in document["silenced"]] == ["AM310"]
+    assert cli("check", root).exit_code == 0
+
+
+def test_a_pragma_without_reason_on_the_registration_is_a_bad_pragma(app, cli):
+    root = app(
+        """
+        handlers = {}
+        router.add_api_route("/items", handlers["list"])  # async-migrate: ignore[AM310]
+        """
+    )
+    assert [f["code"] for f in cli.json("check", root)["findings"]] == ["AM303"]
+
+
+def test_bound_methods_and_partials_resolve_to_their_functions(app, cli):
+    root = app(
+        """
+        from functools import partial
+
+        from sqlalchemy import select
+
+
+        class StockEndpoints:
+            def __init__(self, router) -> None:
+                router.add_api_route("/{product_id}", self.level, methods=["GET"])
+
+            async def level(self, product_id: int, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+
+        StockEndpoints(router)
+
+
+        class ItemView:
+            async def list_items(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+
+        view = ItemView()
+        router.add_api_route("/view/items", view.list_items, methods=["GET"])
+
+
+        async def by_name(name: str, db: session_dependency):
+            return db.scalars(select(1)).all()
+
+
+        router.add_api_route("/exists", partial(by_name, "x"), methods=["GET"])
+        """
+    )
+    findings = cli.json("check", root)["findings"]
+    assert sorted((f["function"], f["code"]) for f in findings) == [
+        ("ItemView.list_items", "AM301"),
+        ("StockEndpoints.level", "AM301"),
+        ("by_name", "AM301"),
+    ]
+    scan = {h["function"]: h for h in cli.json("scan", root)["handlers"]}
+    assert scan["StockEndpoints.level"]["action"] == "convert"
+    assert scan["ItemView.list_items"]["action"] == "convert"
+    assert scan["by_name"]["action"] == "convert"
+
+
+def test_a_bound_method_a_subclass_overrides_is_unverified(app, cli):
+    root = app(
+        """
+        class Endpoints:
+            def __init__(self, router) -> None:
+                router.add_api_route("/level", self.level, methods=["GET"])
+
+            async def level(self):
+                return 1
+
+
+        class SqlEndpoints(Endpoints):
+            async def level(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+        """
+    )
+    assert "self.level" in {f["function"] for f in cli.json("check", root)["findings"] if f["code"] == "AM310"}
+
+
+def test_a_bound_method_awaited_by_its_class_stays_async(app, cli):
+    root = app(
+        """
+        from sqlalchemy import select
+
+
+        class StockEndpoints:
+            def __init__(self, router) -> None:
+                router.add_api_route("/level", self.level, methods=["GET"])
+                router.add_api_route("/both", self.both, methods=["GET"])
+
+            async def level(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+            async def both(self, db: session_dependency):
+                return await self.level(db)
+
+
+        StockEndpoints(router)
+        """
+    )
+    scan = {h["function"]: h for h in cli.json("scan", root)["handlers"]}
+    assert scan["StockEndpoints.level"]["action"] == "keep"
+    assert "AM113" in scan["StockEndpoints.level"]["codes"]
+
+
+def test_scan_and_phase1_list_the_unverified_route(app, cli):
+    root = app(
+        """
+        handlers = {}
+        router.add_api_route("/items", handlers["list"], methods=["GET"])
+        """
+    )
+    for command in ("scan", "phase1"):
+        warnings = cli.json(command, root).get("warnings", [])
+        assert any('api/items.py:9: `add_api_route(...)` registers `handlers["list"]`' in w for w in warnings), warnings
