@@ -63,7 +63,9 @@ def summary(result: CheckResult) -> str:
     checked = f"{plural(result.handlers, 'async def handler')} in {plural(result.files, 'file')}"
     if result.findings:
         return f"{plural(len(result.findings), 'finding')} ({checked}{silenced})"
-    return f"no findings ({checked}{silenced})"
+    # a clean result that proves nothing (check exits 2) must not read like an all-clear
+    unproven = "; not an all-clear: see the warning below" if result.warnings else ""
+    return f"no findings ({checked}{silenced}){unproven}"
 
 
 def github_lines(result: CheckResult, given: Path) -> list[str]:

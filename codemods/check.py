@@ -146,6 +146,7 @@ class CheckResult:
     routes: int = 0  # routes and websockets anywhere under the root, async def or not
 
     notices: list[str] = field(default_factory=list)  # how the project was read (import roots)
+    blind: list[str] = field(default_factory=list)  # code the analysis cannot see: exit 2 (Project.blind)
     project: Project | None = field(default=None, repr=False)  # what the findings were read from
 
     @property
@@ -153,6 +154,8 @@ class CheckResult:
         """Why a clean result would prove nothing: `check` exits 2 on any of these."""
         if not self.files:
             return ["no Python files under PATH (or none that --only/--exclude select): nothing was checked"]
+        if self.blind:
+            return list(self.blind)
         if not self.routes:
             return [(
                 "no FastAPI routes under PATH: is PATH the application root, and are the routers "
@@ -194,7 +197,8 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
                     finding.path_incomplete = not complete
             remember(pool, "check", key, _MEMO_FIELDS, result, _MEMO_KINDS)
     result.project = project
-    result.notices = project.notices
+    result.blind = project.blind
+    result.notices = [notice for notice in project.notices if notice not in project.blind]
     result.root = root
     result.errors = errors
     result.files = count

@@ -159,6 +159,9 @@ class Project:
         # What the reader should know about how the project was read (import roots found,
         # imports that could not be placed): printed as warnings, listed in the JSON.
         self.notices: list[str] = []
+        # Of those, what makes a clean `check` prove nothing (it exits 2): imports of modules in
+        # a package PATH sits inside (`codemods.roots.outside`), code the analysis cannot see.
+        self.blind: list[str] = []
 
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope

@@ -75,6 +75,78 @@ class Unresolved:
         )
 
 
+@dataclass(slots=True)
+class Outside:
+    """Absolute imports of modules in a package PATH sits inside (PATH `app/api`, `from app.db
+    import SessionDep` with `app/db.py` beside it): code the analysis never reads."""
+
+    package: str  # the enclosing package's name (`app`)
+    holder: Path  # the folder that holds it: what PATH should be
+    inside: str  # PATH relative to `holder` (`app/api`): what --only narrows the report to
+    count: int = 0
+    examples: list[str] = field(default_factory=list)  # `app.db.SessionDep` in products.py
+    modules: list[str] = field(default_factory=list)  # `app.db`, `app.services`
+
+    def message(self, shown_root: str | None = None) -> str:
+        modules = ", ".join(f"`{m}`" for m in self.modules[:4]) + (", ..." if len(self.modules) > 4 else "")
+        folder = shown_root if shown_root is not None else str(self.holder)
+        return (
+            f"PATH is inside the package `{self.package}`, and {self.count} "
+            f"{'imports name' if self.count != 1 else 'import names'} its modules outside PATH ({modules}; e.g. {'; '.join(self.examples)}): the analysis cannot "
+            "see them, so it cannot tell what Session work the routes under PATH do through them; "
+            f"pass `{folder}` (the folder that holds `{self.package}/`) as PATH, with `--only {self.inside}` "
+            "to report on PATH's files alone"
+        )
+
+
+def outside(root: Path, modules: list[facts.Module]) -> Outside | None:
+    """Imports that name a module of a package enclosing PATH, on disk beside PATH: `app.db`
+    with PATH `app/api` (a file `app/db.py` or a folder `app/db/`). A third-party package that
+    shares a parent folder's name (`fastapi`) names nothing on disk there: not counted."""
+    here = root.resolve()
+    ancestors: dict[str, Path] = {}
+    folder = here.parent
+    for _ in range(_MAX_ABOVE):
+        if folder.parent == folder:
+            break
+        ancestors.setdefault(folder.name, folder)
+        folder = folder.parent
+    found: Outside | None = None
+    existing: dict[Path, bool] = {}
+    candidates: list[tuple[str, str]] = []
+    for module in modules:
+        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
+            continue
+        for local, ref in sorted(module.imports.items()):
+            if local == "*" or not ref:
+                continue
+            head, _, rest = ref.partition(".")
+            package = ancestors.get(head)
+            if package is None or not rest:
+                continue
+            child = package / rest.split(".")[0]
+            if child == here or child in here.parents:
+                continue  # leads into PATH: the import roots place those
+            if child not in existing:
+                existing[child] = child.is_dir() or child.with_suffix(".py").is_file()
+            if not existing[child]:
+                continue
+            if found is None:
+                found = Outside(head, package.parent, here.relative_to(package.parent).as_posix())
+            elif found.package != head:
+                continue
+            found.count += 1
+            named = f"{head}.{rest.split('.')[0]}"
+            if named not in found.modules:
+                found.modules.append(named)
+            candidates.append((ref, module.path))
+    if found is not None:
+        # the Session's own names first: what a reader needs to see is being missed
+        candidates.sort(key=lambda c: not any(w in c[0].rsplit(".", 1)[-1].lower() for w in ("session", "db")))
+        found.examples = [f"`{ref}` in {path}" for ref, path in candidates[:2]]
+    return found
+
+
 def configured(src: tuple[str, ...], base: Path, root: Path) -> Roots:
     """Roots from the `src` setting: folders relative to `base` (the configuration file's folder).
 

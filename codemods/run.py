@@ -8,6 +8,7 @@ rewrite, diff, the warm cache's keys); split by command it would repeat the shar
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,6 +174,9 @@ def collect_project(
                 "set src in [tool.async-migrate] to say so explicitly"
             )
             modules, errors = gather(roots)
+    outside = import_roots.outside(root, modules)
+    blind = [outside.message(_shown(outside.holder))] if outside is not None else []
+    notices.extend(blind)
     unplaced = import_roots.unresolved(paths, modules, {module.name for module in modules} | {
         roots.name(path) for path in paths
     })
@@ -182,10 +186,21 @@ def collect_project(
     CURRENT.file = None
     project = Project(modules, config)
     project.notices = notices
+    project.blind = blind
     if len(scope) != len(paths):
         project.scope = frozenset(scope)
     _fill_missing_lines(root, project)
     return project, errors, len(scope)
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the user would type it: relative to the working directory when in or just
+    above it, else absolute."""
+    try:
+        shown = os.path.relpath(folder, Path.cwd())
+    except (ValueError, OSError):
+        return str(folder)
+    return str(folder) if shown.startswith("../..") else shown
 
 
 def _fill_missing_lines(root: Path, project: Project) -> None:

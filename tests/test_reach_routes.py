@@ -835,6 +835,40 @@ def test_a_configured_src_above_a_too_deep_path_names_path_as_its_package(cli, p
     assert document.get("warnings", []) == []
 
 
+def test_a_path_inside_the_package_its_imports_name_is_not_an_all_clear(cli, project, app_files):
+    # PATH `backend/app/api`: the route's Session alias lives in `app.core`, beside PATH, unseen
+    top = nested_app(project, app_files, "backend/app")
+    root = top / "backend" / "app" / "api"
+    code, report = check(cli, root)
+    assert code == 2, report
+    [warning] = report["warnings"]
+    assert warning.startswith("PATH is inside the package `app`, and 1 import names its modules outside PATH (`app.core`")
+    assert "`app.core.dependencies.session_dependency` in items.py" in warning
+    assert f"pass `{top / 'backend'}`" in warning and "`--only app/api`" in warning
+    text = cli("check", root)
+    assert "not an all-clear" in text.output and text.exit_code == 2
+    document = cli.json("scan", root)
+    assert document["warnings"] == [warning]
+    # passed as the warning says, the route's Session work is found
+    code, report = check(cli, top / "backend", "--only", "app/api")
+    assert code == 1 and findings(report, "list_items")
+
+
+def test_near_miss_a_parent_folder_named_like_an_imported_package_is_not_outside(cli, project, app_files):
+    top = project({
+        **{f"fastapi/service/{path}": text for path, text in app_files.items()},
+        "fastapi/service/api/__init__.py": "",
+        "fastapi/service/api/items.py": source(HEAD, """
+            @router.get("/items")
+            async def list_items(session: session_dependency):
+                return session.execute("select 1").all()
+            """),
+    })
+    code, report = check(cli, top / "fastapi" / "service")
+    assert code == 1 and findings(report, "list_items")
+    assert report["warnings"] == []
+
+
 # ------------------------------------------ the same decisions in scan, phase1 and --offload-mixed
 
 SHAPES = {
