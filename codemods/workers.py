@@ -96,7 +96,8 @@ class Worker:
         if data is None:
             data = sources.read(self.root / path)
         text = sources.decode(data)
-        longest = max(map(len, text.text.split("\n")), default=0)
+        # No line of a text that short can be too long: most files are not split to know it.
+        longest = max(map(len, text.text.split("\n")), default=0) if len(text.text) > MAX_LINE else 0
         if longest > MAX_LINE:
             # libcst's native parser recurses once per operand of a long expression and
             # overflows the stack (killing the process) on machine-made lines like these.

@@ -464,3 +464,15 @@ def test_a_syntax_error_is_reported_where_python_puts_it(cli, project, app_files
     code, document = run(cli, "scan", root)
     assert code == 3
     assert document["errors"] == [{"file": "api/broken.py", "message": expected}]
+
+
+def test_a_line_too_long_to_parse_safely_is_named_but_a_long_text_of_short_lines_is_read(tmp_path):
+    from async_migrate.codemods import sources
+    from async_migrate.codemods.workers import MAX_LINE, Worker
+
+    (tmp_path / "long.py").write_text("x = '" + "a" * MAX_LINE + "'\n")
+    (tmp_path / "many.py").write_text("x = 1\n" * MAX_LINE)
+    worker = Worker(tmp_path)
+    with pytest.raises(sources.SourceError, match="too long to parse safely"):
+        worker.parse("long.py")
+    assert worker.parse("many.py").facts.name == "many"
