@@ -347,7 +347,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    from async_migrate.codemods.phase2 import async_stack, expired_reads
+    from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work
     from async_migrate.codemods.sources import matches
@@ -373,7 +373,10 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
             own_expiry = expired_reads.Expiry(
                 own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
             )
-        closure = closures.compute(project, name, modules, read=read, expiry=expiry if own is stack else own_expiry)
+        closure = closures.compute(
+            project, name, modules, read=read, expiry=expiry if own is stack else own_expiry,
+            engine=inline_sessions.stack_engine(own),
+        )
         if own.blockers:
             closure.block_all([b.reason() for b in own.blockers])
         for planned in _phase2_outcomes(project, closure):
@@ -469,7 +472,7 @@ def _async_iterator_returns(project: Project, module: facts.Module, keys: set[st
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
-    from async_migrate.codemods.phase2 import async_stack, engine_options, self_check
+    from async_migrate.codemods.phase2 import async_stack, engine_options, inline_sessions, self_check
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.phase2 import plan as plans
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
@@ -511,7 +514,10 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         refused: list[self_check.Violation] = []
         failed: dict[str, str] = {}
         while True:
-            closure = closures.compute(project, name, modules, options.shared, forced, read=read, expiry=expiry)
+            closure = closures.compute(
+                project, name, modules, options.shared, forced, read=read, expiry=expiry,
+                engine=inline_sessions.stack_engine(stack),
+            )
             if stack.blockers:
                 closure.block_all([b.reason() for b in stack.blockers])
             file_plans = plans.build(project, closure, names) if names is not None else {}

@@ -51,6 +51,15 @@ def _edit(action: CallAction, code: str, in_with: bool = False) -> str:
         (CallAction(CallKind.OPEN, "AsyncLocal", add_await=False), "Local()", True, "AsyncLocal()"),
         (CallAction(CallKind.OPEN, "AsyncLocal", add_await=False), "Local()", False, "AsyncLocal()"),
         (CallAction(CallKind.OPEN, "AsyncLocal", add_await=False), "db.Local.begin()", True, "db.AsyncLocal.begin()"),
+        (
+            CallAction(CallKind.OPEN_ON_ENGINE, "AsyncSession", add_await=False, engine="async_engine"),
+            "sqlmodel.Session(engine, expire_on_commit=False)", True,
+            "AsyncSession(async_engine, expire_on_commit=False)",
+        ),
+        (
+            CallAction(CallKind.OPEN_ON_ENGINE, "AsyncSession", add_await=False, engine="async_engine"),
+            "Session(autoflush=False, bind=db.engine)", True, "AsyncSession(autoflush=False, bind=async_engine)",
+        ),
     ],
 )
 def test_each_call_unit_edits_its_kind(action, code, in_with, expected):
@@ -59,7 +68,7 @@ def test_each_call_unit_edits_its_kind(action, code, in_with, expected):
 
 def test_only_a_sessions_context_methods_and_opens_make_a_with_async():
     entered = {kind for kind in CallKind if call_rewrite(kind).async_with(CallAction(kind))}
-    assert entered == {CallKind.BEGIN, CallKind.OPEN}
+    assert entered == {CallKind.BEGIN, CallKind.OPEN, CallKind.OPEN_ON_ENGINE}
 
 
 def test_the_query_unit_rewrites_a_legacy_chain_with_its_imports():

@@ -120,6 +120,8 @@ class _Analysis:
         self.plan = StackPlan()
         self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
         self._route_dependencies_found: set[tuple[str, str]] | None = None
+        # The module-level engine standing for the sessionmaker, when Sessions are only opened on it.
+        self._engine_anchor: Found | None = None
 
     # --------------------------------------------------------------- helpers
 
@@ -282,7 +284,48 @@ class _Analysis:
                     bind = facts.CallArg(None, first.name, ref=module.imports.get(first.name, f"{module.name}.{first.name}"))
                     value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
                     return Found(module, function.name, value)
+        if not any(groups):
+            return self._engine_stack()
         return None
+
+    def _engine_openers(self) -> list[tuple[facts.Module, facts.Function, facts.SessionOpen, str]]:
+        """`with Session(engine) as s:` outside the tests, on a module-level name: (module,
+        function, the opening, the name's reference)."""
+        found = []
+        for _, module, function in self.project.iter_functions():
+            if is_test_path(module.path):
+                continue
+            local = {p.name for p in function.params} | {b.name for b in function.bindings}
+            for opened in function.opens:
+                if not self.project.is_sync_session_type(opened.callee):
+                    continue
+                call = next((c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None)
+                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                if first is None or first.name is None or first.name in local:
+                    continue
+                ref = module.imports.get(first.name) or (
+                    f"{module.name}.{first.name}" if first.name in module.values else None
+                )
+                if ref is not None:
+                    found.append((module, function, opened, ref))
+        return found
+
+    def _engine_stack(self) -> Found | None:
+        """No sessionmaker and no session dependency, only Sessions opened on one module-level
+        engine (`with Session(engine) as s:` in the routes, SQLModel's tutorial shape): the engine
+        stands for a `sessionmaker(engine)`, and the async stack goes after it."""
+        refs = {self.canonical(ref) or ref for _, _, _, ref in self._engine_openers()}
+        if len(refs) != 1:
+            return None
+        engine = self._value_at(refs.pop())
+        if engine is None or engine.value is None or engine.value.kind != "call":
+            return None
+        if self.canonical(engine.value.ref) not in SYNC_ENGINE_CONSTRUCTORS:
+            return None
+        bind = facts.CallArg(None, engine.name, ref=f"{engine.module.name}.{engine.name}")
+        value = facts.Value("call", engine.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
+        self._engine_anchor = Found(engine.module, engine.name, value)
+        return self._engine_anchor
 
     def _route_dependencies(self) -> set[tuple[str, str]]:
         """Session dependencies the routes of the application (not its tests) inject, anywhere in
@@ -377,15 +420,23 @@ class _Analysis:
             refs = [*function.returns, *(o.callee for o in function.opens)]
             if any(self.canonical(r) in SQLMODEL_SESSION_TYPES for r in refs):
                 return True
+        makers = False
         for _, _, value in self.values():
-            if value.kind == "call" and self.canonical(value.ref) in PLAIN_SESSIONMAKERS and any(
-                arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES for arg in value.args
-            ):
-                return True
-        return False
+            if value.kind == "call" and self.canonical(value.ref) in PLAIN_SESSIONMAKERS:
+                makers = True
+                if any(
+                    arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES for arg in value.args
+                ):
+                    return True
+        if makers or self.project.session_dependencies:
+            return False
+        # Only Sessions opened on the engine: SQLModel's when every one of them is.
+        openers = self._engine_openers()
+        return bool(openers) and all(self.canonical(o.callee) in SQLMODEL_SESSION_TYPES for _, _, o, _ in openers)
 
     def run(self) -> StackPlan:
         self._run()
+        self._inline_engine()
         self._override_notes()
         self._test_client_notes()
         return self.plan
@@ -448,6 +499,35 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    def _inline_engine(self) -> None:
+        """The synchronous engine whose Sessions opened inline (`with Session(engine) as s:`)
+        become `AsyncSession(<async engine>)`: the one the async engine is built from (or, reused,
+        shown to reach the same database), when the routes' stack names exactly one."""
+        plan = self.plan
+        if plan.blockers:
+            return
+        engines = sorted({self.canonical(ref) or ref for ref, _ in self._sync_engines() if ref is not None})
+        unread = [where for ref, where in self._sync_engines() if ref is None]
+        if plan.async_engine is None:
+            plan.inline_problem = (
+                "the async stack has no async engine phase two can name (the async session dependency "
+                "builds its Session some other way)"
+            )
+        elif unread:
+            plan.inline_problem = (
+                f"the synchronous sessionmaker ({unread[0][0]}:{unread[0][1]}) is not bound to a module-level "
+                "engine, so phase two cannot tell which engine the async engine stands for"
+            )
+        elif len(engines) > 1:
+            plan.inline_problem = (
+                f"the synchronous stack uses several engines ({', '.join(f'`{e}`' for e in engines)}), and the "
+                "async engine stands for one of them only"
+            )
+        elif not engines:
+            plan.inline_problem = "phase two found no synchronous engine the async engine stands for"
+        else:
+            plan.inline_engine = engines[0]
 
     # ------------------------------------------------- what the sync stack does more
 
@@ -629,6 +709,8 @@ class _Analysis:
             if found is not None and found[0]:
                 return found[1]
         for candidate in [maker] if maker is not None else pool:
+            if candidate is self._engine_anchor:
+                continue  # no Session of the synchronous stack: Sessions opened inline keep their own keywords
             ref = f"{candidate.module.name}.{candidate.name}"
             found = sources.maker_expires(ref)
             if found is None and self.project.function(ref) is not None:
@@ -779,6 +861,12 @@ class _Analysis:
             "in [tool.async-migrate] sessionmakers"
         )
         dependencies = sorted(self.project.session_dependencies)
+        engines = sorted({self.canonical(ref) or ref for _, _, _, ref in self._engine_openers()})
+        if not dependencies and len(engines) > 1:
+            return Blocker(AM230.code, "", 0, message.format(
+                f" (Sessions are opened on several engines, {', '.join(f'`{e}`' for e in engines)}: the async "
+                "stack stands for one)"
+            ))
         if not dependencies:
             return Blocker(AM230.code, "", 0, message.format(""))
         module, function = self.project.functions[dependencies[0]]

@@ -14,13 +14,21 @@ them), whose steps read and narrow the same sets until nothing changes.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import INSTANCE
-from async_migrate.codemods.phase2 import dependencies, derived, expired_reads, holders, methods
+from async_migrate.codemods.phase2 import (
+    dependencies,
+    derived,
+    expired_reads,
+    holders,
+    inline_sessions,
+    methods,
+)
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -48,6 +56,7 @@ from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am252_held_session_moves import RULE as AM252
 from async_migrate.codemods.rules.am253_held_session_blocked import RULE as AM253
@@ -120,6 +129,8 @@ class Closure:
     existing_parallel: set[str] = field(default_factory=set)
     # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards.
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = field(default_factory=dict)
+    # `with Session(engine) as s:` that become `async with AsyncSession(async_engine) as s:`.
+    inline: dict[FunctionId, dict[int, inline_sessions.Inline]] = field(default_factory=dict)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -161,12 +172,14 @@ def compute(
     read: Callable[[str], str] | None = None,
     parallel: frozenset[str] = frozenset(),
     expiry: expired_reads.Expiry | None = None,
+    engine: inline_sessions.StackEngine | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
     values are found in the text; without it every moved method gets a twin). `parallel`
     names classes holding the Session that get a parallel async class (found shared). `expiry`
-    says what a commit expires on the async stack: reads of expired objects get a refresh, or block."""
+    says what a commit expires on the async stack: reads of expired objects get a refresh, or block.
+    `engine`: the engine the async stack stands for, which Sessions opened inline on it move to."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
     shared_holders = set(parallel)
@@ -221,11 +234,24 @@ def compute(
         return _reach(project, [route, *dependency_twins.get(route, ())]) - {route}
 
     starts = [*candidates, *(d for chain in dependency_twins.values() for d in chain)]
-    own_blockers = {fid: _own_blockers(project, fid) for fid in _reach(project, starts)}
+    reached = _reach(project, starts)
+    trees = _Trees(expiry.models.tree if expiry is not None and expiry.models is not None else None, read)
+    inline = {fid: inline_sessions.judge(project, fid, engine, trees) for fid in reached}
+    own_blockers = {fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) for fid in reached}
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
     if expiry is not None:
+        receivers = _expiring_receivers(project, inline)
+        for fid, (_, where) in receivers.items():
+            if fid not in own_blockers:
+                continue
+            module, function = project.functions[fid]
+            sessions = dict.fromkeys(project.session_names(fid), where)
+            for line, message in inline_sessions.reads_after_begin(trees(module.path), function, sessions):
+                own_blockers[fid].append(_Own(AM248, line, message))
         for fid in own_blockers:
-            expired = expired_reads.analyse(project, fid, expiry)
+            expired = expired_reads.analyse(
+                project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid)
+            )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
             if expired.refreshes:
                 refreshes[fid] = expired.refreshes
@@ -364,6 +390,7 @@ def compute(
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
     members = closure.migrated_routes | migrated_helpers
     closure.refreshes = {fid: found for fid, found in refreshes.items() if fid in members}
+    closure.inline = {fid: verdicts.moves for fid, verdicts in inline.items() if fid in members and verdicts.moves}
     # A twin's synchronous original stays, and so must everything it calls: sync
     # callers propagate down the call graph until the set of twins is stable.
     sync_callers = {fid: _outside_callers(project, fid, members) for fid in migrated_helpers}
@@ -1022,11 +1049,64 @@ def _streams(call: facts.Call) -> str | None:
     return None
 
 
+class _Trees:
+    """A module's syntax tree by path, parsed once (the expiry analysis's cache where there is one)."""
+
+    def __init__(self, cached: Callable[[str], ast.Module | None] | None, read: Callable[[str], str] | None) -> None:
+        self.cached = cached
+        self.read = read
+        self.trees: dict[str, ast.Module | None] = {}
+
+    def __call__(self, path: str) -> ast.Module | None:
+        if self.cached is not None:
+            return self.cached(path)
+        if path not in self.trees:
+            try:
+                self.trees[path] = ast.parse(self.read(path)) if self.read is not None else None
+            except (OSError, SyntaxError, ValueError):
+                self.trees[path] = None
+        return self.trees[path]
+
+
+def _expiring_receivers(
+    project: Project, inline: dict[FunctionId, inline_sessions.Verdicts]
+) -> dict[FunctionId, tuple[bool, str]]:
+    """Functions handed a Session opened inline that expires on commit (down the calls that pass
+    it on): their own commits expire what they read afterwards, whatever the async stack does."""
+    found: dict[FunctionId, tuple[bool, str]] = {}
+    todo: list[tuple[FunctionId, set[str], str]] = []
+    for fid, verdicts in inline.items():
+        opened = {name: where for name, (expires, where) in inline_sessions.expiring(verdicts).items() if expires}
+        if opened:
+            todo.append((fid, set(opened), opened[min(opened)]))
+    while todo:
+        fid, names, where = todo.pop()
+        for edge in project.all_calls_from[fid]:
+            if edge.callee in found or not any(a.name in names for a in edge.call.args):
+                continue
+            found[edge.callee] = (True, where)
+            todo.append((edge.callee, project.session_names(edge.callee), where))
+    return found
+
+
+def _inline_blockers(inline: inline_sessions.Verdicts) -> list[_Own]:
+    """Sessions opened on an engine that stay synchronous (AM262), and reads after a `begin()`
+    block of one that moves and expires on commit (AM248): they depend on the async stack, so
+    they are not kept with the function's own blockers."""
+    return [
+        *(_Own(AM262, line, why) for line, why in inline.blocked),
+        *(_Own(AM248, line, why) for line, why in inline.expired),
+    ]
+
+
 def _openers(project: Project, fid: FunctionId) -> list[_Own]:
-    """Sessions opened in a form the async session maker cannot take over (AM262)."""
+    """Sessions opened in a form the async session maker cannot take over (AM262); a Session
+    class opened with arguments (`Session(engine)`) is judged by `inline_sessions`."""
     _, function = project.functions[fid]
     found: list[_Own] = []
     for opened in project.opens_directly(fid):
+        if project.is_sync_session_type(opened.callee) and not opened.callee.endswith(".begin"):
+            continue
         call = next((c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None)
         if call is not None and call.args:
             written = opened.callee.rpartition(".")[2]

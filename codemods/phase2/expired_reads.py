@@ -261,17 +261,37 @@ def commits(project: Project, fid: FunctionId, seen: set[FunctionId] | None = No
     return found
 
 
-def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
-    """The refreshes to add to one migrated function, or what blocks it."""
+def analyse(
+    project: Project,
+    fid: FunctionId,
+    expiry: Expiry,
+    opened: dict[str, tuple[bool, str]] | None = None,
+    received: tuple[bool, str] | None = None,
+) -> Analysis:
+    """The refreshes to add to one migrated function, or what blocks it.
+
+    `opened`: Sessions the function opens itself on the engine (`with Session(engine) as s`),
+    by name: whether they expire on commit and where they are opened; their own keywords decide,
+    not the async sessionmaker's, and they expired alike in the synchronous code. `received`: the
+    function is handed such a Session that expires (where it is opened), so every Session it works
+    on counts as expiring."""
     result = Analysis()
     models = expiry.models
     if models is None:
         return result
+    opened = dict(opened or {})
+    if received is not None:
+        # The Session passed in may be the expiring one: what expires then counts, and nothing
+        # is stale (the synchronous Session it stands for expired alike).
+        expiry = Expiry(True, received[1], models, "")
     # A rollback and `expire()` expire objects whatever the sessionmaker says.
     expiring_calls = any(
         c.method in _EXPIRES and c.receiver in project.session_names(fid) for c in project.functions[fid][1].calls
     )
-    if not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls:
+    if (
+        not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls
+        and not any(expires for expires, _ in opened.values())
+    ):
         return result
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -298,7 +318,10 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
     body = expired_lists.Body(expired_lists.function_node(models.tree(module.path), function), names)
     planned: set[tuple[int, str]] = set()
     reported: set[str] = set()
+    stack = expiry
     for call, session, is_commit in points:
+        # A Session opened here on the engine expires as its own keywords say, as it did before.
+        expiry = Expiry(opened[session][0], opened[session][1], models, "") if session in opened else stack
         expiring = call.method in _EXPIRES and call.receiver == session
         expires_all = expiring or (expiry.on_commit or bool(expiry.reloaded)) and is_commit
         for name in sorted(set(bindings) | set(params)):
@@ -408,13 +431,14 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry) -> Analysis:
                 )
                 result.blocks.append(ExpiredRead(AM259, read_at[0], message))
             elif expires_all:
+                inline = session in opened or received is not None
+                maker = f"the Session opened at {expiry.where}" if inline else f"the async sessionmaker ({expiry.where})"
                 message = (
-                    f"{what} after {point} (line {call.line}): the async sessionmaker "
-                    f"({expiry.where}) expires every object on commit"
+                    f"{what} after {point} (line {call.line}): {maker} expires every object on commit"
                     f"{'' if UNREAD in expiry.where else ' (expire_on_commit=True)'}, so the read "
                     f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, which "
-                    f"phase two cannot refresh there; fix: pass expire_on_commit=False to the async "
-                    f"sessionmaker, or add {fix} after the commit"
+                    f"phase two cannot refresh there; fix: pass expire_on_commit=False to the "
+                    f"{'Session' if inline else 'async sessionmaker'}, or add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM248, read_at[0], message))
             else:

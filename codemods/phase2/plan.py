@@ -124,7 +124,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan = FunctionPlan(function.key, twin=twins.get(fid), refreshes=list(closure.refreshes.get(fid, ())))
             plan.functions[function.key] = fplan
         _plan_renames(project, fid, fplan, plan, parallel)
-        _plan_calls(project, fid, fplan, plan, migrated, call_twins, mappings, stack)
+        _plan_calls(project, fid, fplan, plan, migrated, call_twins, mappings, stack, closure.inline.get(fid, {}))
         is_dependency = fid in dependency_twins or fid in closure.in_place_dependencies
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
@@ -452,7 +452,7 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
                 _unused(plan, module, f"{home_name}.{alias_name}")
 
 
-def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> None:
+def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inline) -> None:
     """Each call of the function, offered to the call rewrites in their order (`rewrites/`)."""
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -470,6 +470,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack) -> 
         migrated=migrated,
         twins=twins,
         mappings=mappings,
+        inline=inline,
     )
     for call in function.calls:
         for unit in CALL_REWRITES:

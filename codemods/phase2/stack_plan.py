@@ -137,6 +137,10 @@ class StackPlan:
     # The generated async sessionmaker does not expire on commit while the synchronous one it
     # mirrors did: reads after a commit reloaded the row, and must still (where it is).
     reloaded_on_commit: str = ""
+    # `with Session(engine) as s:` opened inline: the canonical reference of the one synchronous
+    # engine the async engine stands for, or why no Session opened on an engine can move.
+    inline_engine: str | None = None
+    inline_problem: str = ""
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from async_migrate.codemods.phase2.rewrites.base import LEAVE, CallAction, CallKind, CallRewrite, Leave
 from async_migrate.codemods.phase2.rewrites.call_mappings import CallMappings
+from async_migrate.codemods.phase2.rewrites.engine_open import EngineOpen
 from async_migrate.codemods.phase2.rewrites.project_calls import ProjectCalls
 from async_migrate.codemods.phase2.rewrites.query_chains import LegacyQuery
 from async_migrate.codemods.phase2.rewrites.session_methods import SessionMethods
@@ -34,6 +35,7 @@ CALL_REWRITES: tuple[CallRewrite, ...] = (
     SessionMethods(),  # on the Session, a Session the class holds, or a transaction from it
     ProjectCalls(),  # project functions, and objects built (`Repo(db)`, left alone)
     CallMappings(),
+    EngineOpen(),  # before SessionOpen: `Session(engine)` is a Session class opened with arguments
     SessionOpen(),
 )
 

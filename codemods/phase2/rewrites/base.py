@@ -3,7 +3,7 @@ chooses it for a call and edits that call with libcst."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Final
 
@@ -14,6 +14,7 @@ from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import Derived
 
 if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.inline_sessions import Inline
     from async_migrate.codemods.phase2.plan import FilePlan, StackNames
 
 
@@ -25,6 +26,7 @@ class CallKind(Enum):
     UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
     MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
     OPEN = "open"  # a Session opened from the sync sessionmaker: the async one, `async with`
+    OPEN_ON_ENGINE = "open_on_engine"  # `Session(engine)` in a `with`: `AsyncSession(async_engine)`
 
 
 @dataclass(slots=True)
@@ -33,6 +35,7 @@ class CallAction:
     rename: str | None = None  # new name for the called function (last segment); query: the session
     add_await: bool = True
     mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
+    engine: str | None = None  # open on engine: the async engine's local name
 
 
 class Leave:
@@ -64,6 +67,8 @@ class FunctionSite:
     migrated: set[FunctionId]
     twins: dict[FunctionId, str]
     mappings: dict[str, str]  # call mappings: sync callee -> async callee
+    # call index -> a `with Session(engine) as s:` that moves (phase2/inline_sessions.py)
+    inline: dict[int, Inline] = field(default_factory=dict)
 
     def imported_as(self, source: str, name: str) -> str | None:
         return imported_as(self.module, source, name)
