@@ -339,35 +339,46 @@ class Project:
                 handler.registrations.append(Registration(kind, (), None, line))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
 
-    def endpoint(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
+    def endpoint(self, ref: str | None, _depth: int = 0) -> tuple[facts.Module, facts.Function] | None:
         """The project function a registered endpoint runs: a function, or the method a class
         defines (`C.level`, and `self.level` in C's methods, recorded as `C.level`) or that a
         module-level instance looks up (`view.list_items` for `view = ItemView()`).
 
+        A module-level `handler = partial(f, ...)` runs `f`, `handler = Handler()` its `__call__`.
         A method some subclass overrides may run either (`self` may be the subclass): None.
         """
         if ref is None:
             return None
-        owner, _, name = ref.rpartition(".")
-        if not owner:
-            return self.function(ref)
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self)
-        cls = classes.resolve(owner)
+        owner, _, name = ref.rpartition(".")
+        cls = classes.resolve(owner) if owner else None
         if cls is not None:
             if any(name in classes.methods.get(sub, {}) for sub in classes.subclasses(cls)):
                 return None
         else:
-            target = self.resolve(owner)
-            value = target.value if target is not None and target.kind == "value" else None
-            if value is None or value.kind != "call":
-                return self.function(ref)
-            cls = classes.resolve(value.ref)
+            found = self.function(ref)
+            if found is not None:
+                return found
+            made = self._made_by(ref)
+            if made is not None and self.canonical(made.ref) in PARTIALS and made.args and _depth < 3:
+                return self.endpoint(made.args[0].ref, _depth + 1)
+            if made is not None and classes.resolve(made.ref) is not None:
+                cls, name = classes.resolve(made.ref), "__call__"
+            else:
+                made = self._made_by(owner) if owner else None
+                cls = classes.resolve(made.ref) if made is not None else None
             if cls is None:
-                return self.function(ref)
+                return None
         methods, certain = classes.method(cls, name)
         return self.functions[methods[0]] if len(methods) == 1 and certain else None
+
+    def _made_by(self, ref: str) -> facts.Value | None:
+        """The call a module-level value is built by (`view = ItemView()`), or None."""
+        target = self.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        return value if value is not None and value.kind == "call" else None
 
     @cached_property
     def unresolved_endpoints(self) -> list[tuple[facts.Module, facts.Registration]]:

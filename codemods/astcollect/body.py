@@ -118,6 +118,7 @@ def _read_function(
     if any(
         call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
         or call.callee in ROUTE_CLASSES or (call.callee or call.func or "").rpartition(".")[2] in REGISTRATION_ATTRS
+        or (call.func is not None and call.func[-2:] == "()" and call.func[:-2].rpartition(".")[2] in ROUTE_ATTRS)
         or (call.callee or "").rpartition(".")[2] in _HOOK_NAMES
         for call in function.calls
     ):

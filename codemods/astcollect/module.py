@@ -23,7 +23,14 @@ from async_migrate.codemods.vocabulary import (
     PROPERTY_DECORATORS,
     RELATIONSHIP_CONSTRUCTORS,
 )
-from async_migrate.codemods.vocabulary.fastapi import DEPENDS, REGISTRATION_ATTRS, ROUTE_ATTRS, ROUTE_CLASSES
+from async_migrate.codemods.vocabulary.fastapi import (
+    DEPENDS,
+    HTTP_VERBS,
+    REGISTRATION_ATTRS,
+    ROUTE_ATTRS,
+    ROUTE_CLASSES,
+    WEBSOCKET_ATTRS,
+)
 from async_migrate.codemods.vocabulary.python import ANNOTATED, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASSOCIATION_PROXIES,
@@ -295,6 +302,9 @@ class Collector:
         `routes=[...]` of an application or router, or appended to `app.router.routes`): those
         record the route class as `base`, and the `add_*` method it stands for as `attr`."""
         func = call.func
+        if type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in ROUTE_ATTRS:
+            self._decorated_by_hand(call, func, func.func, local, method)
+            return
         if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
             base, attr = self.ref(func.value, local), func.attr
         else:
@@ -313,6 +323,31 @@ class Collector:
                 path=string(argument(call, 0, "path")),
                 methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
                 written=syntax.text(self.source, endpoint) if endpoint is not None else None,
+                pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
+            )
+        )
+
+    def _decorated_by_hand(
+        self, call: ast.Call, decorator: ast.Call, route: ast.Attribute, local: frozenset[str],
+        method: tuple[str, str] | None,
+    ) -> None:
+        """`router.get("/x")(endpoint)`: the route decorator applied by hand, recorded as the
+        `add_*` call it amounts to. Only with a literal path starting with "/": `handlers.get("k")(x)`
+        calls what a mapping holds."""
+        path = string(argument(decorator, 0, "path"))
+        if len(call.args) != 1 or call.keywords or path is None or not path.startswith("/"):
+            return
+        verb = route.attr
+        attr = "add_api_websocket_route" if verb in WEBSOCKET_ATTRS else "add_route" if verb == "route" else "add_api_route"
+        methods = (verb.upper(),) if verb in HTTP_VERBS else tuple(
+            s.upper() for s in strings(argument(decorator, 99, "methods"))
+        )
+        endpoint = call.args[0]
+        ref = self._endpoint(endpoint, local, method)
+        self.facts.registrations.append(
+            facts.Registration(
+                line=self.source.line_of(call), base=self.ref(route.value, local), attr=attr, endpoint=ref,
+                path=path, methods=methods, written=syntax.text(self.source, endpoint),
                 pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
             )
         )

@@ -176,3 +176,81 @@ def test_scan_and_phase1_list_the_unverified_route(app, cli):
     for command in ("scan", "phase1"):
         warnings = cli.json(command, root).get("warnings", [])
         assert any('api/items.py:9: `add_api_route(...)` registers `handlers["list"]`' in w for w in warnings), warnings
+
+
+def test_a_module_level_partial_and_a_callable_instance_resolve(app, cli):
+    root = app(
+        """
+        from functools import partial
+
+        from sqlalchemy import select
+
+
+        async def by_name(name: str, db: session_dependency):
+            return db.scalars(select(1)).all()
+
+
+        class Counter:
+            async def __call__(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+
+        exists = partial(by_name, "x")
+        counter = Counter()
+        router.add_api_route("/exists", exists, methods=["GET"])
+        router.add_api_route("/count", counter, methods=["GET"])
+        """
+    )
+    findings = cli.json("check", root)["findings"]
+    assert sorted((f["function"], f["code"]) for f in findings) == [
+        ("Counter.__call__", "AM301"),
+        ("by_name", "AM301"),
+    ]
+
+
+def test_a_route_decorator_applied_by_hand_is_a_registration(app, cli):
+    root = app(
+        """
+        from sqlalchemy import select
+
+
+        async def list_items(db: session_dependency):
+            return db.scalars(select(1)).all()
+
+
+        class Views:
+            def __init__(self, router) -> None:
+                router.get("/level")(self.level)
+
+            async def level(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+
+        router.get("/items")(list_items)
+        router.api_route("/other", methods=["GET"])(lambda: 1)
+        Views(router)
+        """
+    )
+    findings = cli.json("check", root)["findings"]
+    assert sorted((f["function"], f["code"]) for f in findings) == [
+        ("Views.level", "AM301"),
+        ("lambda: 1", "AM310"),
+        ("list_items", "AM301"),
+    ]
+
+
+def test_near_miss_a_mapping_lookup_called_is_no_route(app, cli):
+    root = app(
+        """
+        async def health():
+            return 1
+
+
+        handlers = {"k": print}
+        handlers.get("k")("x")
+        router.get("/health")(health)
+        """
+    )
+    assert cli.json("check", root)["findings"] == []
+    routes = [h["function"] for h in cli.json("scan", root)["handlers"] if h["kind"] == "route"]
+    assert routes == ["health"]
