@@ -142,7 +142,13 @@ def _nested_routes(
     """
     body = list(collector.definitions(node.body))
     nested = [s for s in body if isinstance(s, FUNCTIONS)]
-    if not any(_route_like(s) for s in nested):
+    if not nested:
+        return
+    text = collector.source.text
+    # registered by name (`router.add_api_route("/x", health)`): the body is read only when the
+    # module's text can hold such a call
+    registered = _registered_names(node) if "add_" in text or ")(" in text else set()
+    if not any(_route_like(s) or s.name in registered for s in nested):
         return
     routers: dict[str, str] = {}
     for statement in body:
@@ -157,10 +163,39 @@ def _nested_routes(
                 routers[statement.targets[0].id] = made_by
     for statement in nested:
         name = f"{qualname}.<locals>.{statement.name}"
-        if _route_like(statement):
+        if _route_like(statement) or statement.name in registered:
             collector.function(statement, name, keys, routers)
         else:
             keys.next(name)
+
+
+def _registered_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function body registers as endpoints: `router.add_api_route("/x", health)`,
+    `router.get("/x")(health)`, `partial(health, ...)` in either.
+
+    Not one the body also calls (`await health(db)` elsewhere in the factory): its callers are
+    not collected, so whether it must stay a coroutine function is unknown (it stays unverified).
+    """
+    found: set[str] = set()
+    called: set[str] = set()
+    for current in ast.walk(node):
+        if type(current) is not ast.Call:
+            continue
+        func = current.func
+        if type(func) is ast.Name:
+            called.add(func.id)
+            continue
+        if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
+            endpoint = argument(current, 1, "endpoint")
+        elif type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in ROUTE_ATTRS:
+            endpoint = current.args[0] if len(current.args) == 1 else None
+        else:
+            continue
+        if type(endpoint) is ast.Call and endpoint.args:  # `partial(health, "x")`
+            endpoint = endpoint.args[0]
+        if type(endpoint) is ast.Name:
+            found.add(endpoint.id)
+    return found - called
 
 
 def _route_like(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -1010,10 +1045,15 @@ def _included_routers(
         if owner and function.params and any(c.qualname == owner for c in collector.facts.classes)
         else None
     )
+    # a function defined in this body and registered by name: `make_router.<locals>.health`
+    nested = {
+        statement.name: f"{function.qualname}.<locals>.{statement.name}"
+        for statement in collector.definitions(node.body) if isinstance(statement, FUNCTIONS)
+    }
     for call, _ in found:
         collector.hooks(call, local)
         if _routing_call(call, local, made, annotations):
-            collector.registration(call, local, method)
+            collector.registration(call, local, method, nested)
         func = call.func
         if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
             continue

@@ -295,7 +295,8 @@ class Collector:
         return tuple(found)
 
     def registration(
-        self, call: ast.Call, local: frozenset[str] = frozenset(), method: tuple[str, str] | None = None
+        self, call: ast.Call, local: frozenset[str] = frozenset(), method: tuple[str, str] | None = None,
+        nested: dict[str, str] | None = None,
     ) -> None:
         """A route this call adds: `router.add_api_route("/x", endpoint)` and the other `add_*`
         methods, or a route object built by hand, `Route("/x", endpoint)` / `APIRoute(...)` (in
@@ -303,7 +304,7 @@ class Collector:
         record the route class as `base`, and the `add_*` method it stands for as `attr`."""
         func = call.func
         if type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in ROUTE_ATTRS:
-            self._decorated_by_hand(call, func, func.func, local, method)
+            self._decorated_by_hand(call, func, func.func, local, method, nested)
             return
         if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
             base, attr = self.ref(func.value, local), func.attr
@@ -313,7 +314,7 @@ class Collector:
                 return
             attr = ROUTE_CLASSES[base]
         endpoint = argument(call, 1, "endpoint")
-        ref = self._endpoint(endpoint, local, method) if endpoint is not None else None
+        ref = self._endpoint(endpoint, local, method, nested) if endpoint is not None else None
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call),
@@ -329,7 +330,7 @@ class Collector:
 
     def _decorated_by_hand(
         self, call: ast.Call, decorator: ast.Call, route: ast.Attribute, local: frozenset[str],
-        method: tuple[str, str] | None,
+        method: tuple[str, str] | None, nested: dict[str, str] | None,
     ) -> None:
         """`router.get("/x")(endpoint)`: the route decorator applied by hand, recorded as the
         `add_*` call it amounts to. Only with a literal path starting with "/": `handlers.get("k")(x)`
@@ -343,7 +344,7 @@ class Collector:
             s.upper() for s in strings(argument(decorator, 99, "methods"))
         )
         endpoint = call.args[0]
-        ref = self._endpoint(endpoint, local, method)
+        ref = self._endpoint(endpoint, local, method, nested)
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call), base=self.ref(route.value, local), attr=attr, endpoint=ref,
@@ -352,11 +353,16 @@ class Collector:
             )
         )
 
-    def _endpoint(self, node: ast.expr, local: frozenset[str], method: tuple[str, str] | None) -> str | None:
-        """The reference an endpoint stands for: `partial(f, ...)` runs `f`, and `self.level` in a
-        method of class C (`method`: its first parameter and C's qualname) is `C.level`."""
+    def _endpoint(
+        self, node: ast.expr, local: frozenset[str], method: tuple[str, str] | None, nested: dict[str, str] | None
+    ) -> str | None:
+        """The reference an endpoint stands for: `partial(f, ...)` runs `f`, `self.level` in a
+        method of class C (`method`: its first parameter and C's qualname) is `C.level`, and a
+        function defined in the registering function's body (`nested`: name -> qualname) is that."""
         if type(node) is ast.Call and self.ref(node.func, local) in PARTIALS and node.args:
             node = node.args[0]
+        if nested and type(node) is ast.Name and node.id in nested:
+            return f"{self.name}.{nested[node.id]}" if self.name else nested[node.id]
         if (
             method is not None and type(node) is ast.Attribute and type(node.value) is ast.Name
             and node.value.id == method[0]

@@ -254,3 +254,39 @@ def test_near_miss_a_mapping_lookup_called_is_no_route(app, cli):
     assert cli.json("check", root)["findings"] == []
     routes = [h["function"] for h in cli.json("scan", root)["handlers"] if h["kind"] == "route"]
     assert routes == ["health"]
+
+
+def test_a_function_a_router_factory_defines_and_registers_is_analysed(app, cli):
+    root = app(
+        """
+        from fastapi import APIRouter
+        from sqlalchemy import select
+
+
+        def make_router() -> APIRouter:
+            built = APIRouter()
+
+            async def health(db: session_dependency):
+                return db.scalars(select(1)).all()
+
+            async def also_called(db: session_dependency):
+                return db.scalars(select(1)).all()
+
+            async def wrapper(db: session_dependency):
+                return await also_called(db)
+
+            handler = pick()
+            built.add_api_route("/health", health)
+            built.add_api_route("/called", also_called)
+            built.add_api_route("/picked", handler)
+            return built
+        """
+    )
+    findings = cli.json("check", root)["findings"]
+    assert sorted((f["function"], f["code"]) for f in findings) == [
+        ("also_called", "AM310"),  # awaited in the factory too: its callers are not seen
+        ("handler", "AM310"),
+        ("make_router.<locals>.health", "AM301"),
+    ]
+    scan = {h["function"]: h for h in cli.json("phase1", root)["handlers"]}
+    assert scan["make_router.<locals>.health"]["action"] == "convert"
