@@ -208,6 +208,40 @@ def test_a_repository_shared_with_a_route_that_stays_gets_a_parallel_async_class
     }
 
 
+REPO_MODULE = """
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item
+""" + REPO
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_parallel_class_imported_through_a_package_re_export_is_imported_from_its_home(cli, service, kind):
+    # `from repos import ItemRepo`, where repos/__init__.py re-exports repos/items.py's class:
+    # the copy is imported from the module that defines it.
+    root = service({
+        "repos/__init__.py": "from repos.items import ItemRepo, ItemService, get_repo\n",
+        "repos/items.py": REPO_MODULE,
+        SUBSYSTEM: routes(ROUTES).replace("from models import Item, User", "from models import Item, User\nfrom repos import ItemRepo, ItemService, get_repo"),
+        "api/admin.py": OTHER_MODULE.replace("from api.items import", "from repos import"),
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    for route in ("add_item", "add_unsaved", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert "from repos.items import ItemRepoAsync" in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        first = client.post("/items", params={"name": "a"}).json()
+        names = client.get("/items").json()
+        admin = client.get("/admin/count").json()
+        print(json.dumps({"first": first, "names": names, "admin": admin}))
+    """)
+    assert result == {"first": {"id": 1, "count": 1}, "names": ["a"], "admin": {"count": 1}}
+
+
 def test_a_method_named_as_a_value_keeps_the_original_class_and_moves_a_parallel_one(cli, service):
     root = service({SUBSYSTEM: routes(REPO + "\n\nCALLBACKS = {'count': ItemRepo.count}\n", ROUTES)})
     document = apply_objects(cli, root)

@@ -287,3 +287,26 @@ def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, se
     ))
     root = service(test_phase2_soundness.LATE_IMPORT)
     assert_refused(cli, root, "above `get_async_db_session`, which it names and the module defines further down")
+
+
+def test_a_dependency_renamed_to_a_twin_nothing_imports_blocks_the_routes(cli, service, monkeypatch):
+    # The planner as it was: a twin dependency reached through a package re-export renamed in the
+    # route's `Depends(...)` without an import of the twin.
+    import test_phase2_holders as holders_tests
+
+    monkeypatch.setattr(plan, "_imported", lambda module, home, name, same: None)
+    root = service({
+        "repos/__init__.py": "from repos.items import ItemRepo, ItemService, get_repo\n",
+        "repos/items.py": holders_tests.REPO_MODULE,
+        "api/items.py": routes(holders_tests.ROUTES).replace(
+            "from models import Item, User", "from models import Item, User\nfrom repos import ItemRepo, ItemService, get_repo"
+        ),
+        "api/admin.py": holders_tests.OTHER_MODULE.replace("from api.items import", "from repos import"),
+        "main.py": holders_tests.TWO_ROUTERS,
+    })
+    document, before = phase2(cli, root)
+    found = handler(document, "add_unsaved")
+    assert found["action"] == "blocked", found
+    assert "parameter `repo` depends on `get_repo_async`, which the rewrite introduces and nothing defines" in " ".join(
+        found["reasons"]
+    ), found["reasons"]

@@ -10,7 +10,9 @@ twins, renames, eager loads, refreshes, parallel classes, the imports added and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.phase2 import holders
@@ -317,11 +319,12 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
         if home.name == module.name:
             fplan.renames[cls.qualname] = new
             continue
-        local = _imported_as(module, home.name, cls.qualname)
-        if local is not None:
+        via = _imported(module, home.name, cls.qualname, _resolves_to(classes.resolve, ref))
+        if via is not None:
+            local, imported = via
             fplan.renames[local] = new
             plan.imports.add((home.name, new))
-            _unused(plan, module, f"{home.name}.{cls.qualname}")
+            _unused(plan, module, imported)
         else:  # `repos.ProjectRepo`: the attribute is renamed
             fplan.renames[cls.qualname] = new
 
@@ -425,6 +428,29 @@ def _plan_router_redepend(project: Project, closure: Closure, plans: dict[str, F
         _redepend(project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases)
 
 
+def _imported(
+    module: facts.Module, home: str, name: str, same: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """How `module` imports `home.name`: from its home, or through a package re-exporting it
+    (`from repos import ItemRepo`); (local name, the reference imported) or None."""
+    local = _imported_as(module, home, name)
+    if local is not None:
+        return local, f"{home}.{name}"
+    for local, imported in module.imports.items():
+        if local != "*" and "." in imported and same(imported):
+            return local, imported
+    return None
+
+
+def _function_id(project: Project, ref: str) -> tuple[str, str] | None:
+    found = project.function(ref)
+    return None if found is None else (found[0].name, found[1].key)
+
+
+def _resolves_to(resolve: Callable[[str], object], wanted: object) -> Callable[[str], bool]:
+    return lambda name: resolve(name) == wanted
+
+
 def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases) -> None:
     """The renames that point `refs` (dependency references written in `module`) at the twins."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
@@ -434,11 +460,12 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
         if target in twins:
             home, dep = project.functions[target]
             renames[ref.rsplit(".", 1)[-1]] = twins[target]
-            local = _imported_as(module, home.name, dep.name)
-            if local is not None:
-                renames[local] = twins[target]
+            via = _imported(module, home.name, dep.name, _resolves_to(partial(_function_id, project), target))
+            if via is not None:
+                renamed, imported = via
+                renames[renamed] = twins[target]
                 plan.imports.add((home.name, twins[target]))
-                _unused(plan, module, f"{home.name}.{dep.name}")
+                _unused(plan, module, imported)
             continue
         alias = aliases.get(project.canonical(ref) or "")
         if alias is not None:

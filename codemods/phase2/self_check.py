@@ -169,6 +169,11 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                                 "AsyncSession returned, which the rewrite does not await", (before_module.path, line)))
     for call, name in _undefined_names(after, fid, before_function):
         flag(call.line, f"calls `{name}()`, which the rewrite introduces and nothing defines", call)
+    written = {p.depends for p in before_function.params} | {r for d in before_function.decorators for r in d.depends}
+    for param in function.params:
+        if param.depends and param.depends not in written and not _defined(after, param.depends):
+            flag(param.line, f"parameter `{param.name}` depends on `{param.depends.rsplit('.', 1)[-1]}`, which "
+                 "the rewrite introduces and nothing defines")
     held = _held_async(after, fid)
     for call in function.calls:
         if call.func is None or call.offloaded:
@@ -263,6 +268,20 @@ def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) 
             ):
                 found.append((call, f"{call.receiver}.{call.method}"))
     return found
+
+
+def _defined(after: Project, ref: str) -> bool:
+    """Whether a reference names something: a function, value, module or import the index
+    resolves, or a class of a project module."""
+    home, _, name = ref.rpartition(".")
+    if not home:  # a bare name: neither defined nor imported in its module
+        import builtins
+
+        return hasattr(builtins, name)
+    if after.resolve(ref) is not None:
+        return True
+    module = after.modules.get(home)
+    return module is None or any(c.qualname == name for c in module.classes)
 
 
 # Bases that define no methods a project class would call on itself by a twin's name.
