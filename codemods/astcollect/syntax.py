@@ -203,6 +203,9 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def calls_under(node: ast.AST) -> Iterator[ast.Call]:
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:
+        return iter(())  # most annotations and defaults: no call under them, no walk needed
     return (current for current in walk(node) if type(current) is ast.Call)
 
 
