@@ -396,7 +396,9 @@ def scan(
             print_lines(out, phase2_preview_lines(result))
         print_errors(ui.err, result.errors)
         print_lines(out, [summary_line(result, "scan")])
-    _warn(ui.err, result.project.notices)
+    _warn(ui.err, [*result.warnings, *result.project.notices])
+    if result.warnings:
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_ERRORS if result.errors else EXIT_OK)
 
 
@@ -635,7 +637,7 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
         for follow_up in (result.subsystem or {}).get("override_follow_ups", []):
             print_lines(err, [f"follow-up: {follow_up}"], "yellow")
-        _warn(err, result.project.notices)
+        _warn(err, [*result.warnings, *result.project.notices])
         print_errors(err, result.errors)
         last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))
         if mode.apply and git.branch:
@@ -648,6 +650,8 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
             print_lines(err, ["nothing written: no commit"])
     if commit_error is not None:
         raise _fail(f"the changes are written but not committed: {commit_error}", EXIT_ERRORS)
+    if result.warnings:
+        raise typer.Exit(EXIT_USAGE)
     if result.errors:
         raise typer.Exit(EXIT_ERRORS)
     raise typer.Exit(EXIT_CHANGES if mode.check and changed else EXIT_OK)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from async_migrate.cli.console import Console, escape
+from async_migrate.codemods.verify.testrun import INSTALL_HINT
 
 AppOption = Annotated[
     str,
@@ -296,8 +297,9 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
         console.print(f"  acknowledged by pragma (blocks, reported, not failed): {escape(', '.join(places))}",
                       highlight=False, soft_wrap=True)
     if tests["status"] != "skipped" and not tests.get("guard", {}).get("blockbuster", True):
+        # escaped: rich would read the extra's `[verify]` as markup and print `async-migrate`
         console.print("  note: blockbuster is not installed in the service's environment, so driver calls "
-                      "outside SQLAlchemy are not checked: pip install 'async-migrate[verify]'",
+                      f"outside SQLAlchemy are not checked: {escape(INSTALL_HINT)}",
                       highlight=False, soft_wrap=True)
     check = document["check"]
     console.print(f"check: {_status(check['status'])}")

@@ -103,6 +103,9 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             result = runner.phase2(root, settings, job.options)
         else:
             result = runner.phase1(root, settings, job.options)
+        if result.warnings:  # `--only` selecting nothing here: as the single-root commands, not "unchanged"
+            outcome.status, outcome.error = "failed", "; ".join(result.warnings)
+            return outcome
         applying.refuse_dirty(root, result, job.allow_dirty)
         applying.refuse_override_gap(result, job.allow_override_gap)
         written = applying.write(root, result, git)

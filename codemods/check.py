@@ -71,6 +71,7 @@ from async_migrate.codemods.run import (
     remembered,
 )
 from async_migrate.codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 
 _BUILTINS = frozenset(dir(builtins))
@@ -153,7 +154,7 @@ class CheckResult:
     def warnings(self) -> list[str]:
         """Why a clean result would prove nothing: `check` exits 2 on any of these."""
         if not self.files:
-            return ["no Python files under PATH (or none that --only/--exclude select): nothing was checked"]
+            return nothing_selected(self.files)
         if self.blind:
             return list(self.blind)
         if not self.routes:

@@ -300,6 +300,9 @@ class ClassFacts(_Fact):
     # "x"; an `AliasPath`/`AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a
     # `model_config` with an `alias_generator`.
     aliases: dict[str, str] = field(default_factory=dict)
+    # Class attributes assigned a call at class level -> the resolved callee (`lock =
+    # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
+    built: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -44,6 +44,8 @@ from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
     EVENT_LOOP_ONLY,
+    LOOP_BOUND_PRIMITIVES,
+    LOOP_BOUND_READS,
     LOOP_METHODS,
     PARTIALS,
 )
@@ -115,6 +117,7 @@ class LoopNeed:
     helpers: list[FunctionId]  # the helpers called on the way, outermost first
     api: str  # `asyncio.create_task`, `loop.call_soon`
     api_line: int  # the API call's line, in the last helper (or the function itself)
+    primitive: bool = False  # `api` is a method call on an asyncio primitive (`Project.loop_primitive`)
 
 
 @dataclass(slots=True)
@@ -1224,18 +1227,22 @@ class Project:
                 continue
             for call in function.calls:
                 api = self.event_loop_api(call)
-                if api is not None:
-                    needs[fid] = LoopNeed(call.line, [], api, call.line)
+                primitive = self.loop_primitive(fid, call) if api is None else None
+                if api is not None or primitive is not None:
+                    needs[fid] = LoopNeed(call.line, [], api or primitive or "", call.line, primitive is not None)
                     break
         frontier = list(needs)
         while frontier:
             callee = frontier.pop()
             need = needs[callee]
-            for edge in self.calls_to[callee]:
+            # Methods too (`HUB.publish(...)` on a module-level instance): they run in the caller's thread.
+            for edge in self.all_calls_to[callee]:
                 call = edge.call
                 if edge.caller in needs or call.nested or call.offloaded or call.awaited:
                     continue
-                needs[edge.caller] = LoopNeed(call.line, [callee, *need.helpers], need.api, need.api_line)
+                needs[edge.caller] = LoopNeed(
+                    call.line, [callee, *need.helpers], need.api, need.api_line, need.primitive
+                )
                 if not self.functions[edge.caller][1].is_async:
                     frontier.append(edge.caller)
         return needs
@@ -1250,6 +1257,89 @@ class Project:
         if call.method in LOOP_METHODS and call.receiver is not None and "loop" in call.receiver.lower():
             return f"{call.receiver}.{call.method}"
         return self.context_variable_write(call)
+
+    def loop_primitive(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """`EVENTS.put_nowait(...)` on an asyncio primitive bound to the event loop (`asyncio.Queue`,
+        `asyncio.Event`, ...) held in a module-level global, a class attribute, a `self.` attribute,
+        a local or a parameter annotated with it: the call as written and the primitive
+        ("EVENTS.put_nowait() on an asyncio.Queue"), or None. Awaited calls are left out: the
+        `await` keeps the function a coroutine already."""
+        if call.nested or call.awaited:
+            return None
+        written = call.func or call.callee
+        if written is None:
+            return None
+        holder, _, method = written.rpartition(".")
+        if not holder or method in LOOP_BOUND_READS:
+            return None
+        primitive = self._held_primitive(fid, holder)
+        if primitive is None:
+            return None
+        return f"{self.written(written)}() on an {primitive}"
+
+    def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        _, function = self.functions[fid]
+        if holder.startswith("$"):
+            head, _, attribute = holder[1:].partition(".")
+            if not attribute:
+                for param in function.params:
+                    if param.name == head and param.annotation:
+                        return self._primitive(param.annotation[0])
+                built = [b.expr for b in function.bindings if b.name == head and not b.entered]
+                return self._primitive_built(built[-1]) if built else None
+            owner = classes.owner(fid)
+            first = function.params[0].name if function.params else None
+            if owner is None or head != first or "." in attribute:
+                return None
+            return self._attribute_primitive(owner, attribute)
+        found = self._primitive(holder)
+        if found is not None:
+            return found
+        base, _, attribute = holder.rpartition(".")
+        if not base:
+            return None
+        owner = classes.resolve(base)
+        if owner is None:  # an instance: `HUB.queue` for `HUB = Hub()`
+            target = self.resolve(base)
+            if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
+                return None
+            owner = classes.resolve(target.value.ref)
+        return self._attribute_primitive(owner, attribute) if owner is not None else None
+
+    def _attribute_primitive(self, owner: str, attribute: str) -> str | None:
+        """The primitive a class's attribute holds: built in the class body, or assigned to
+        `self.attribute` in one of its methods (or its bases')."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        for ancestor in classes.mro(owner):
+            built = classes.by_ref[ancestor][1].built.get(attribute)
+            found = self._primitive(built) if built is not None else None
+            for _, expression in classes.assigned.get((ancestor, attribute), []):
+                found = found or self._primitive_built(expression)
+            if found is not None:
+                return found
+        return None
+
+    def _primitive_built(self, expression: str) -> str | None:
+        """`asyncio.Queue()` (a flow expression) -> the primitive it builds, or None."""
+        callee = expression.removesuffix("()")
+        if callee == expression or "(" in callee or callee.startswith("$"):
+            return None
+        return self._primitive(callee)
+
+    def _primitive(self, ref: str | None) -> str | None:
+        """The loop-bound primitive a reference names or a module-level value builds, or None."""
+        target = self.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None:
+            if target.value.kind != "call":
+                return None
+            ref = target.value.ref
+        found = self.canonical(ref)
+        return found if found in LOOP_BOUND_PRIMITIVES else None
 
     def context_variable_write(self, call: facts.Call) -> str | None:
         """`request_session.set(...)` / `.reset(...)` on a module-level `ContextVar`, as written, or None.

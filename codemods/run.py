@@ -29,7 +29,7 @@ from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as A
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
-from async_migrate.codemods.sources import discover, selected
+from async_migrate.codemods.sources import discover, nothing_selected, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
 from async_migrate.codemods.workers import Pool, Rewritten
@@ -95,14 +95,20 @@ class Result:
     def diff(self) -> str:
         return "".join(change.diff for change in self.changed)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Why the result proves nothing (no file selected): the command exits 2, as `check` does."""
+        return nothing_selected(self.files)
+
     def to_json(self) -> dict[str, Any]:
+        warnings = [*self.warnings, *self.project.notices]
         return {
             "command": self.command,
             "root": str(self.root),
             "handlers": [outcome.to_json() for outcome in self.outcomes],
             "files_changed": [change.path for change in self.changed],
             "errors": self.errors,
-            **({"warnings": self.project.notices} if self.project.notices else {}),
+            **({"warnings": warnings} if warnings else {}),
             "diff": self.diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }

@@ -29,6 +29,14 @@ class SourceError(Exception):
     """A file that cannot be read or decoded; the message names the cause."""
 
 
+def nothing_selected(files: int) -> list[str]:
+    """Every command's warning when no file was read: the exit status is 2 (a usage error), since a
+    clean result would prove nothing and a typo in `--only` must not pass as "nothing to do"."""
+    if files:
+        return []
+    return ["no Python files under PATH (or none that --only/--exclude select): nothing was checked"]
+
+
 def matches(path: str, patterns: Iterable[str]) -> bool:
     """Glob match on a root-relative posix path; `dir/**` and plain names work as users expect."""
     for pattern in patterns:

@@ -155,6 +155,18 @@ def test_all_succeed_exit_0_and_a_second_run_changes_nothing(cli, repos):
     assert {name: gits[name].head.commit.hexsha for name in ("shop", "mono")} == heads
 
 
+def test_a_repository_where_only_selects_no_file_fails_and_the_near_miss_changes(cli, repos):
+    roots, _ = repos
+    document = batch_json(cli, roots["shop"], roots["mono"], "--", "phase1", "--only", "api/items.py")
+    entries = by_root(document, roots)
+    assert entries["shop"]["status"] == "changed", entries["shop"]
+    assert entries["mono"]["status"] == "changed", entries["mono"]
+    document = batch_json(cli, roots["shop"], "--", "phase1", "--only", "nomatch/*")
+    (entry,) = document["repositories"]
+    assert entry["status"] == "failed", entry
+    assert "none that --only/--exclude select" in entry["error"], entry
+
+
 def test_branch_name_and_phase_options_apply_to_every_repository(cli, repos):
     roots, gits = repos
     document = batch_json(

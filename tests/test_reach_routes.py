@@ -279,6 +279,37 @@ def test_check_on_code_without_routes_warns_and_exits_2(cli, project, app_files)
     assert document["routes"] == 0 and document.get("warnings", [])
 
 
+@pytest.mark.parametrize(
+    "command", [("check",), ("phase1",), ("scan",), ("phase2", "--subsystem", "api/items.py")]
+)
+def test_only_selecting_no_file_warns_and_exits_2_in_every_command(cli, app, command):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            return session.execute("select 1").all()
+        """)})
+    result = cli(command[0], root, *command[1:], "--only", "nomatch/*")
+    assert result.exit_code == 2, result.output
+    assert (
+        "async-migrate: warning: no Python files under PATH (or none that --only/--exclude select): "
+        "nothing was checked"
+    ) in result.output
+    document = json.loads(cli(command[0], root, *command[1:], "--only", "nomatch/*", "--format", "json").stdout)
+    assert any("none that --only/--exclude select" in w for w in document["warnings"]), document
+
+
+@pytest.mark.parametrize("command", [("phase1",), ("scan",), ("phase2", "--subsystem", "api/items.py")])
+def test_near_miss_only_selecting_a_file_exits_0(cli, app, command):
+    root = app({"api/items.py": source(HEAD, """
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            return session.execute("select 1").all()
+        """)})
+    result = cli(command[0], root, *command[1:], "--only", "*.py")
+    assert result.exit_code == 0, result.output
+    assert "no Python files" not in result.output
+
+
 def test_check_on_an_application_with_only_def_routes_is_clean(cli, app):
     root = app({"api/items.py": source(HEAD, """
         @router.get("/items")

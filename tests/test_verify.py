@@ -517,3 +517,40 @@ def test_occurrences_match_without_line_numbers_and_per_test() -> None:
     set_aside_preexisting(again, unguarded)
     assert len(again.events) == 1 and again.preexisting == []
     assert again.uncompared == "the before side's run proves nothing: no tests ran (pytest exit status 5)"
+
+
+def _printed(document: dict) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from async_migrate.cli.verify_cmd import print_verification
+
+    out = StringIO()
+    print_verification(Console(file=out, width=400, color_system=None), document)
+    return out.getvalue()
+
+
+def _verified(blockbuster: bool) -> dict:
+    return {
+        "app": "main:app", "root": ".", "ok": True,
+        "contract": {"status": "pass", "routes": 1, "differences": []},
+        "tests": {"status": "pass", "counts": {"passed": 1}, "command": "python -m pytest",
+                  "guard": {"blockbuster": blockbuster}},
+        "check": {"status": "pass", "findings": [], "errors": []},
+    }
+
+
+def test_missing_blockbuster_names_the_extra_that_installs_it() -> None:
+    printed = _printed(_verified(blockbuster=False))
+    assert "pip install 'async-migrate[verify]' (or pip install blockbuster)" in printed, printed
+    # the extra the hint names is the one that brings blockbuster
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = pyproject["project"]["optional-dependencies"]
+    assert any(d.startswith("blockbuster") for d in extras["verify"]), extras
+
+
+def test_near_miss_installed_blockbuster_prints_no_hint() -> None:
+    assert "pip install" not in _printed(_verified(blockbuster=True))

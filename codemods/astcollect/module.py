@@ -534,6 +534,9 @@ class Collector:
                 targets = [t.id for t in statement.targets if type(t) is ast.Name]
                 value = statement.value
             if type(value) is ast.Call and targets:
+                callee = self.ref(value.func)
+                if callee is not None:
+                    found.built.update(dict.fromkeys(targets, callee))
                 self._relationship(found, targets, value)
                 self._descriptor(found, targets, value)
                 self._aliases(found, targets, value)

@@ -21,6 +21,7 @@ from async_migrate.codemods.rules.am113_awaited_by_caller import RULE as AM113
 from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am134_context_variable_set import RULE as AM134
+from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM138
 from async_migrate.codemods.rules.base import Reason, Rule
 
 
@@ -28,6 +29,7 @@ class NeedKind(Enum):
     EVENT_LOOP_API = "event-loop-api"  # the handler calls an API that needs the running loop
     EVENT_LOOP_HELPER = "event-loop-helper"  # a helper it calls does
     CONTEXT_VARIABLE = "context-variable"  # the handler sets a ContextVar
+    LOOP_PRIMITIVE = "loop-primitive"  # it (or a helper) calls a method of an asyncio Queue, Event...
     COROUTINE = "coroutine"  # a decorator awaits the function it wraps
     EXTERNAL = "external"  # a decorator from outside the project
     UNKNOWN = "unknown"  # a project decorator the analysis cannot follow
@@ -68,6 +70,13 @@ def _unsure_decorator(need: CoroutineNeed) -> str:
     )
 
 
+def _primitive_call(need: CoroutineNeed) -> str:
+    """`EVENTS.put_nowait() on an asyncio.Queue at line 12`, after the helper chain that reaches it."""
+    if need.where:
+        return f"{need.where}, which calls {need.subject}"
+    return f"{need.subject} at line {need.line}"
+
+
 NEEDS: dict[NeedKind, _Entry] = {
     NeedKind.EVENT_LOOP_API: _Entry(
         AM109, lambda need: f"uses {need.subject} at line {need.line}, which needs the event loop", None
@@ -78,6 +87,15 @@ NEEDS: dict[NeedKind, _Entry] = {
         "worker thread, whose copy of the request's context the rest of the request never sees",
         lambda need: f"{need.subject} (line {need.line}) keeps it async: offload the Session work instead "
         "(`await run_in_threadpool(...)`)",
+    ),
+    NeedKind.LOOP_PRIMITIVE: _Entry(
+        AM138,
+        lambda need: f"calls {_primitive_call(need)}: asyncio's primitives are bound to the event loop "
+        "and not thread-safe; as `def` it would run in a worker thread, where the call wakes no waiter "
+        "(a consumer awaiting it hangs)",
+        lambda need: f"{_primitive_call(need)} keeps it async: offload the Session work instead "
+        "(`await run_in_threadpool(...)`), or use a thread-safe primitive (`queue.Queue`, "
+        "`loop.call_soon_threadsafe`)",
     ),
     NeedKind.EVENT_LOOP_HELPER: _Entry(
         AM117,
@@ -130,17 +148,28 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         if api is not None:
             kind = NeedKind.CONTEXT_VARIABLE if project.context_variable_write(call) else NeedKind.EVENT_LOOP_API
             needs.append(CoroutineNeed(kind, api, call.line))
+            continue
+        primitive = project.loop_primitive(handler.id, call)
+        if primitive is not None:
+            needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
         last = project.functions[reached.helpers[-1]][0]
-        needs.append(
-            CoroutineNeed(
-                NeedKind.EVENT_LOOP_HELPER, reached.api, reached.line,
-                f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
-                + f", at {last.path}:{reached.api_line}",
+        chain = f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
+        if reached.primitive:
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.LOOP_PRIMITIVE, f"{reached.api} at {last.path}:{reached.api_line}", reached.line, chain
+                )
             )
-        )
+        else:
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.EVENT_LOOP_HELPER, reached.api, reached.line,
+                    f"{chain}, at {last.path}:{reached.api_line}",
+                )
+            )
     for decorator in wrapping_decorators(project, handler):
         shape, where = project.decorator_shape(decorator)
         if shape in ("coroutine", "external", "unknown"):

@@ -18,12 +18,14 @@ from async_migrate.codemods.project import Project
 from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
+from async_migrate.codemods.rules.am273_in_memory_sqlite import RULE as AM273
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_POOLS,
     ENGINE_CARRIED,
     FROM_CONFIG,
     QUEUE_POOL_ONLY,
     SESSION_CARRIED,
+    STATIC_POOLS,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
 
@@ -121,6 +123,9 @@ def check_build(project: Project, plan: StackPlan, build: EngineBuild, maker: Fo
                     f"engine is built with module={arg.text}, a custom synchronous DBAPI module, "
                     f"which an async engine cannot use; {fix}",
                 )
+        memory = _shared_memory_database(project, call)
+        if memory is not None:
+            plan.block(AM273, module_path, call.line, memory)
         url = _url_literal(call)
         if url is not None:
             drivername = drivers.drivername_of(url)
@@ -284,6 +289,48 @@ def find_drivers(plan: StackPlan, build: EngineBuild, maker: Found, read: Callab
                 for target in sorted(set(drivers.ASYNC_DRIVERS.values()))
             )
         )
+
+
+def _shared_memory_database(project: Project, call: facts.EngineCall) -> str | None:
+    """AM273's message when `call` opens an in-memory SQLite database that StaticPool shares between
+    Sessions (a literal URL, or the default of `os.environ.get("DATABASE_URL", "sqlite://")`)."""
+    pool = next((a for a in call.args if a.keyword == "poolclass"), None)
+    if pool is None or project.canonical(pool.ref) not in STATIC_POOLS:
+        return None
+    url, variable = _url_literal(call), None
+    if url is None:
+        url, variable = _environment_default(call)
+    if url is None or not drivers.is_memory_sqlite(url):
+        return None
+    shown = f'"{url}"' + (f" (the default when {variable} is unset)" if variable else "")
+    return (
+        f"engine URL {shown} is an in-memory SQLite database that poolclass={pool.text} shares between "
+        "Sessions; the async engine would open another, empty database (no tables, none of the rows the "
+        "synchronous Sessions write), so migrated routes would fail: use a file or server database "
+        "(a temporary file in tests), or write the async stack by hand"
+    )
+
+
+# `os.environ.get("DATABASE_URL", "sqlite://")`, `os.getenv(...)`, `environ.get(...)`: the URL
+# when the variable is unset.
+_ENVIRONMENT_READS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
+
+
+def _environment_default(call: facts.EngineCall) -> tuple[str | None, str | None]:
+    """(the default URL, the variable) of an engine URL read from the environment; (None, None)."""
+    first = next((a for a in call.args if a.keyword in (None, "url", "name_or_url")), None)
+    if first is None:
+        return None, None
+    try:
+        node = ast.parse(first.text, mode="eval").body
+    except SyntaxError:
+        return None, None
+    if not isinstance(node, ast.Call) or ast.unparse(node.func) not in _ENVIRONMENT_READS or len(node.args) != 2:
+        return None, None
+    variable, default = (a.value if isinstance(a, ast.Constant) else None for a in node.args)
+    if not isinstance(default, str):
+        return None, None
+    return default, variable if isinstance(variable, str) else "the variable"
 
 
 def _url_literal(call: facts.EngineCall) -> str | None:

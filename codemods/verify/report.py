@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from async_migrate.codemods.verify.testrun import INSTALL_HINT
+
 HEADING = "## Verification"
 
 
@@ -93,7 +95,7 @@ def verify_markdown(document: dict[str, Any]) -> str:
                       + ", ".join(f"`{h}`" for h in handlers)]
         if not tests["guard"].get("blockbuster", True):
             lines += ["", ("blockbuster was not installed in the service's environment: driver calls outside "
-                           "SQLAlchemy were not checked.")]
+                           f"SQLAlchemy were not checked ({INSTALL_HINT}).")]
     check = document["check"]
     lines += ["", f"**Static re-check** (`async-migrate check`): {check['status']}"]
     for finding in check["findings"]:

@@ -35,6 +35,34 @@ EVENT_LOOP_ONLY = frozenset(
         "anyio.from_thread.run",
     }
 )
+# Synchronisation primitives bound to the event loop that uses them: their methods are not
+# thread-safe, so called from a worker thread they wake no waiter (or wake it on the wrong
+# thread). `queue.Queue` and `threading.Event` are the thread-safe ones.
+LOOP_BOUND_PRIMITIVES = frozenset(
+    {
+        *(
+            f"{module}.{name}"
+            for module in ("asyncio", "asyncio.queues")
+            for name in ("Queue", "PriorityQueue", "LifoQueue")
+        ),
+        *(
+            f"{module}.{name}"
+            for module in ("asyncio", "asyncio.locks")
+            for name in ("Event", "Condition", "Lock", "Semaphore", "BoundedSemaphore")
+        ),
+        "asyncio.Future",
+        "asyncio.futures.Future",
+        "anyio.Event",
+        "anyio.Condition",
+        "anyio.Lock",
+        "anyio.Semaphore",
+    }
+)
+# Their methods that only read state: harmless from any thread.
+LOOP_BOUND_READS = frozenset(
+    {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop"}
+)
+
 # A context variable: set in a worker thread, the value stays in that thread's copy of the context.
 CONTEXT_VARIABLES = frozenset({"contextvars.ContextVar"})
 CONTEXT_VARIABLE_WRITES = frozenset({"set", "reset"})

@@ -94,6 +94,9 @@ ENGINE_CARRIED = (
 )
 # Accepted only by queue pools: an in-memory SQLite database gets StaticPool under aiosqlite.
 QUEUE_POOL_ONLY = frozenset({"pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"})
+# The pool that keeps one connection for every checkout: how an in-memory SQLite database is
+# shared between Sessions.
+STATIC_POOLS = frozenset(f"{module}.StaticPool" for module in ("sqlalchemy", "sqlalchemy.pool", "sqlalchemy.pool.impl"))
 # Pool classes an asyncio engine can use.
 ASYNC_POOLS = frozenset(
     f"{module}.{name}"

@@ -1,0 +1,47 @@
+"""AM138 loop-bound-primitive: an `async def` handler (or a plain helper it calls) uses an asyncio primitive bound to the event loop
+
+`asyncio.Queue`, `asyncio.Event`, `asyncio.Lock` and their kind are not thread-safe: their
+methods wake waiters through the event loop's own thread. FastAPI runs a `def` handler in a
+worker thread, where `EVENTS.put_nowait(...)` or `CHANGED.set()` wakes no consumer: the task
+awaiting the queue or the event hangs. A handler that calls a method of such a primitive held
+in a module-level global, a class attribute, a `self.` attribute, a local or a parameter
+annotated with it (directly, or through the plain helpers it calls) stays `async def`.
+`queue.Queue` and `threading.Event` are thread-safe and keep nothing.
+
+Before:
+
+    EVENTS: asyncio.Queue = asyncio.Queue()
+
+    def publish(name):
+        EVENTS.put_nowait({"created": name})
+
+    @router.post("/items")
+    async def create(name: str, session: SessionDep):
+        session.add(Item(name=name))
+        session.commit()
+        publish(name)
+
+After:
+
+    @router.post("/items")
+    async def create(name: str, session: SessionDep):  # kept: publish puts on an asyncio.Queue
+        session.add(Item(name=name))
+        await run_in_threadpool(session.commit)
+        publish(name)
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM138",
+    name="loop-bound-primitive",
+    summary=(
+        "an `async def` handler (or a plain helper it calls) calls a method of an asyncio primitive "
+        "bound to the event loop (Queue, Event, Lock, ...), which is not thread-safe"
+    ),
+    fix=(
+        "keep it async and offload the Session work (`await run_in_threadpool(...)`), or use a "
+        "thread-safe primitive (`queue.Queue`, `loop.call_soon_threadsafe`)"
+    ),
+    doc=__doc__,
+)

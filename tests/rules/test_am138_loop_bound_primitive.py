@@ -1,0 +1,125 @@
+"""AM138 loop-bound-primitive: a handler that (through its helpers) calls a method of an asyncio
+Queue/Event/Lock stays `async def`; thread-safe primitives keep nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+EVENTS = """
+import asyncio
+import queue
+
+EVENTS: asyncio.Queue = asyncio.Queue()
+CHANGED = asyncio.Event()
+THREADED = queue.Queue()
+
+
+def publish(name):
+    EVENTS.put_nowait({"created": name})
+    CHANGED.set()
+
+
+def publish_threaded(name):
+    THREADED.put_nowait({"created": name})
+
+
+def pending():
+    return EVENTS.qsize()
+
+
+class Hub:
+    waiters = asyncio.Condition()
+
+    def __init__(self):
+        self.queue = asyncio.Queue()
+        self.done = queue.Queue()
+
+    def push(self, name):
+        self.queue.put_nowait(name)
+
+    def finish(self, name):
+        self.done.put(name)
+
+    def wake(self):
+        self.waiters.notify_all()
+
+
+HUB = Hub()
+
+
+def handed(events: asyncio.Queue, name):
+    events.put_nowait(name)
+
+
+def handed_threaded(events: queue.Queue, name):
+    events.put_nowait(name)
+"""
+
+
+def route(body: str) -> str:
+    return f"""
+        import asyncio
+
+        from services import events
+
+
+        @router.post("/items")
+        async def create(name: str, session: session_dependency):
+            session.execute("select 1")
+            {body}
+        """
+
+
+FILES = {"services/__init__.py": "", "services/events.py": EVENTS}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("events.publish(name)", "calls services.events.publish (line 16), which calls EVENTS.put_nowait() on an "
+         "asyncio.Queue at services/events.py:10: asyncio's primitives are bound to the event loop"),
+        ("events.HUB.push(name)", "which calls self.queue.put_nowait() on an asyncio.Queue at services/events.py:30"),
+        ("events.HUB.wake()", "which calls self.waiters.notify_all() on an asyncio.Condition"),
+        ("events.handed(events.EVENTS, name)", "which calls events.put_nowait() on an asyncio.Queue"),
+        ("events.CHANGED.set()", "calls CHANGED.set() on an asyncio.Event at line 16"),
+        ("events.HUB.queue.put_nowait(name)", "calls HUB.queue.put_nowait() on an asyncio.Queue at line 16"),
+        ("asyncio.Lock().release()", None),
+    ],
+)
+def test_a_handler_reaching_an_asyncio_primitive_is_kept_with_am138(app, reported, body, fragment):
+    root = app(route(body), FILES)
+    entry = reported(root, "create", "phase1")
+    if fragment is None:  # a temporary built in the route: not held anywhere, nothing to keep
+        assert entry["codes"] == ["AM101"], entry
+        return
+    assert entry["action"] == "keep", entry
+    assert entry["codes"][0] == "AM138", entry
+    assert fragment in entry["reasons"][0], entry["reasons"]
+
+
+def test_a_local_asyncio_event_set_in_the_route_keeps_it(app, reported):
+    root = app(route("ready = asyncio.Event()\n            ready.set()"), FILES)
+    entry = reported(root, "create", "phase1")
+    assert entry["codes"][0] == "AM138", entry
+    assert "calls ready.set() on an asyncio.Event at line 17" in entry["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "events.publish_threaded(name)",
+        "events.HUB.finish(name)",
+        "events.handed_threaded(events.THREADED, name)",
+        "events.pending()",
+    ],
+)
+def test_near_miss_thread_safe_queues_and_reads_convert(app, reported, body):
+    root = app(route(body), FILES)
+    assert reported(root, "create", "phase1")["codes"] == ["AM101"]
+
+
+def test_check_names_the_primitive_in_its_fix(app, findings):
+    root = app(route("events.publish(name)"), FILES)
+    (finding,) = findings(root, "create")
+    assert "which calls EVENTS.put_nowait() on an asyncio.Queue" in finding["message"], finding
+    assert "use a thread-safe primitive" in finding["message"], finding
