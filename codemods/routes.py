@@ -12,6 +12,7 @@ import ast
 import os
 
 from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
 
 
@@ -22,13 +23,18 @@ class Routes:
         self.project = project
         # canonical router reference -> [(canonical parent reference or None, prefix or None)]
         self.includes: dict[str, list[tuple[str | None, str | None]]] = {}
+        # `for module in (...): app.include_router(module.router, prefix="/api")`: some router is
+        # included under a prefix, and the analysis cannot tell which.
+        self.unknown_include = False
         for module in project.modules.values():
             for added in module.registrations:
-                if added.attr != INCLUDE or added.endpoint is None:
+                if added.attr != INCLUDE:
                     continue
-                child = self._canonical(added.endpoint)
+                child = self._canonical(added.endpoint) if added.endpoint is not None else None
                 if child is not None:
                     self.includes.setdefault(child, []).append((self._canonical(added.base), added.path))
+                else:
+                    self.unknown_include = True
         self._prefixes: dict[str, frozenset[str] | None] = {}
 
     def _canonical(self, ref: str | None) -> str | None:
@@ -36,6 +42,13 @@ class Routes:
         if target is None or target.kind != "value":
             return None
         return target.ref
+
+    def _application(self, router: str) -> bool:
+        """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
+        target = self.project.resolve(router)
+        if target is None or target.value is None or target.value.kind != "call":
+            return False
+        return (self.project.canonical(target.value.ref) or "") in APPLICATION_TYPES
 
     def _own_prefix(self, router: str) -> str | None:
         """`prefix=` of the router's own construction: "" when absent, None when not a literal."""
@@ -63,6 +76,8 @@ class Routes:
         found: set[str] | None = set()
         if own is None:
             found = None
+        elif router not in self.includes and self.unknown_include and not self._application(router):
+            found = None  # it may be the router an unreadable include_router(...) serves
         elif router not in self.includes:
             found = {own}
         else:

@@ -555,7 +555,7 @@ def test_text_format_prints_path_as_given_line_code_and_message(cli, app, monkey
     assert result.exit_code == 1
     line = line_of(app / "api/items.py", "async def read_items")
     assert f"app/api/items.py:{line}: AM301 blocking-session read_items: async def route does synchronous" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == "4 findings (7 async def handlers in 8 files)"
+    assert result.stdout.strip().splitlines()[-1] == "4 findings (checked 7 async def handlers in 8 files)"
 
 
 def test_text_format_with_dot_as_path_prints_paths_relative_to_it(cli, app, monkeypatch):

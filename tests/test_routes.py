@@ -73,8 +73,11 @@ def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_
         # two prefixes sharing their last segment: the shared part is known
         "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
         "app.include_router(items.router, prefix='/v1/shop')\napp.include_router(items.router, prefix='/v2/shop')\n",
+        # included in a loop: which router gets the prefix is not known
+        "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+        "for module in (items,):\n    app.include_router(module.router, prefix='/api')\n",
     ],
-    ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail"],
+    ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail", "loop"],
 )
 def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, project, app_files, main):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
