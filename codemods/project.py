@@ -47,6 +47,7 @@ from async_migrate.codemods.vocabulary.python import (
     LOOP_BOUND_PRIMITIVES,
     LOOP_BOUND_READS,
     LOOP_METHODS,
+    METHOD_DECORATORS,
     PARTIALS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
@@ -1364,6 +1365,8 @@ class Project:
         """How a non-registering decorator treats the function: (shape, where it is defined)."""
         if self.canonical(decorator.callee) in self.config.safe_decorators:
             return "passthrough", "configuration"
+        if decorator.callee in METHOD_DECORATORS and not decorator.is_call:
+            return "passthrough", "Python"
         found = self.function(decorator.callee)
         if found is None:
             target = self.resolve(decorator.callee)

@@ -65,6 +65,9 @@ LOOP_BOUND_READS = frozenset(
 
 # A context variable: set in a worker thread, the value stays in that thread's copy of the context.
 CONTEXT_VARIABLES = frozenset({"contextvars.ContextVar"})
+# Method decorators that hand the function on unchanged (an endpoint `Handlers.count` registered
+# with add_api_route): async stays async, def stays def.
+METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "builtins.staticmethod", "builtins.classmethod"})
 CONTEXT_VARIABLE_WRITES = frozenset({"set", "reset"})
 # Methods of an event loop object that only work on the loop's own thread (not
 # `call_soon_threadsafe`, which exists for calls from other threads).

@@ -28,3 +28,18 @@ def test_near_miss_a_decorator_listed_as_safe_converts(app, reported):
         {"pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["slowapi.limiter.limit"]\n'},
     )
     assert reported(root, "read_items", "phase1")["codes"] == ["AM101"]
+
+
+def test_near_miss_a_staticmethod_endpoint_registered_by_call_converts(app, reported):
+    root = app(
+        """
+        class Handlers:
+            @staticmethod
+            async def read_items(session: session_dependency):
+                return session.execute("select 1").all()
+
+
+        router.add_api_route("", Handlers.read_items, methods=["GET"])
+        """
+    )
+    assert reported(root, "Handlers.read_items", "phase1")["codes"] == ["AM101"]
