@@ -684,8 +684,8 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     if shared:
         # Offloading would hand the one Session to threadpool threads: not a fix here.
         found.append(
-            f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, one Session the whole process "
-            "shares: give each request its own Session (a dependency yielding `SessionLocal()`) or a "
+            f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, {shared[0].shared}: give each "
+            "request its own Session (a dependency yielding `SessionLocal()`) or a "
             "`scoped_session` scoped to the request (`scopefunc=`), then rerun phase one"
         )
         return documented + found

@@ -232,8 +232,8 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     for use in shared_session_uses(project, handler.id)[:1]:
         reasons.append(
             AM126.reason(
-                f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: one Session "
-                "the whole process shares, safe only while its routes run one at a time on the event "
+                f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: "
+                "safe only while its routes run one at a time on the event "
                 "loop; as `def` (or offloaded) concurrent requests would use it from several threads at "
                 "once; give each request its own Session (a dependency) or a `scoped_session` scoped to the request"
             )

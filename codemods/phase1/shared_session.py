@@ -40,6 +40,16 @@ class SharedUse:
     line: int
     call: str
     holder: str
+    # False: reached through a property or method of a module-level object, which may hand out a
+    # Session per thread or per request as well as one for the whole process.
+    certain: bool = True
+
+    @property
+    def shared(self) -> str:
+        """What the Session is, for a reason: the process's one, or possibly so."""
+        if self.certain:
+            return "one Session the whole process shares"
+        return "which may be one Session the whole process shares (or one per thread: the analysis cannot tell)"
 
 
 def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -100,14 +110,16 @@ def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
         kinds = {v.kind for v in values}
         if SESSION not in kinds or FACTORY in kinds:
             continue  # no Session, or a scoped_session: one Session per thread
-        holder = _process_wide(project, fid, receiver)
-        if holder is not None:
-            uses.append(SharedUse(module.path, call.line, f"{project.written(expression)}()", holder))
+        found = _process_wide(project, fid, receiver)
+        if found is not None:
+            holder, certain = found
+            uses.append(SharedUse(module.path, call.line, f"{project.written(expression)}()", holder, certain))
     return uses
 
 
-def _process_wide(project: Project, fid: FunctionId, receiver: str) -> str | None:
-    """What makes the Session `receiver` holds one for the whole process, or None."""
+def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str, bool] | None:
+    """What makes the Session `receiver` holds one for the whole process, and whether that is
+    certain (False: a property or method of a module-level object hands it out); or None."""
     head, steps = split(receiver)
     flow = project.flow
     if not head.startswith("$") and head != "super()":
@@ -119,7 +131,13 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> str | Non
                 continue
             if target.kind == "value" and target.value is not None and target.module is not None:
                 line = f":{target.value.line}" if target.value.line else ""
-                return f"`{project.written(receiver)}`, created once at import time ({target.module.path}{line})"
+                where = f"{target.module.path}{line}"
+                if end < len(parts) and _computed(project, ".".join(parts[:end]), parts[end]):
+                    return (
+                        f"`{project.written(receiver)}`, which a property or method of the module-level "
+                        f"`{parts[end - 1]}` ({where}) hands out", False,
+                    )
+                return f"`{project.written(receiver)}`, created once at import time ({where})", True
             break
         return None
     if head != "$self" or len(steps) != 1:
@@ -138,7 +156,19 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> str | Non
     instance = _module_instance(project, owner)
     if instance is None:
         return None
-    return f"`self.{attribute}`, opened once by the module-level instance `{instance}`"
+    return f"`self.{attribute}`, opened once by the module-level instance `{instance}`", True
+
+
+def _computed(project: Project, value: str, attribute: str) -> bool:
+    """Whether `value.attribute` runs code of the value's class (a property or a method) rather
+    than reading what was stored once."""
+    flow = project.flow
+    for made in flow.ref(value):
+        if made.kind == INSTANCE:
+            for cls in flow.classes.mro(made.target):  # type: ignore[arg-type]
+                if attribute in flow.classes.methods.get(cls, {}):
+                    return True
+    return False
 
 
 def _module_instance(project: Project, cls: str) -> str | None:

@@ -114,3 +114,41 @@ def test_near_miss_an_instance_made_per_request_converts(app, reported):
     )
     entry = reported(root, "bump", "phase1")
     assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+PROPERTY = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+class Database:
+    def __init__(self, factory) -> None:
+        self._registry = scoped_session(factory)
+
+    @property
+    def session(self) -> Session:
+        return self._registry()
+
+
+database = Database(sessionmaker(bind=create_engine("sqlite://")))
+"""
+
+
+def test_a_session_a_property_hands_out_keeps_the_route_and_says_it_may_be_shared(app, reported):
+    root = app(
+        """
+        from sqlalchemy import text
+
+        from db.shared import database
+
+
+        @router.post("/counter")
+        async def bump():
+            database.session.execute(text("select 1"))
+        """,
+        {"db/shared.py": PROPERTY},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "`database.session`, which a property or method of the module-level `database`" in entry["reasons"][0]
+    assert "which may be one Session the whole process shares (or one per thread" in entry["reasons"][0]
