@@ -6,6 +6,9 @@ so the rewrite needs no positions and no second analysis.
 Which call and parameter becomes what is each rewrite's own choice (`phase2/rewrites/`);
 this module offers them the calls in order and plans what spans a function or a file:
 twins, renames, eager loads, refreshes, parallel classes, the imports added and dropped.
+
+Over 500 lines: one planner whose steps fill the same file plans (renames, imports, twins)
+and must agree on the names they write.
 """
 
 from __future__ import annotations
