@@ -26,6 +26,7 @@ from typing import cast
 
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import UNAVAILABLE_METHODS
 
 # Bases that add no methods working on the Session: `class BaseRepo(Generic[ModelT], ABC)`.
@@ -120,9 +121,15 @@ def _problems(
     classes = project.flow.classes
     module, found = classes.by_ref[holder.ref]
     problems = []
+    generated = any(project.canonical(d) in DATACLASS_DECORATORS for d in found.decorators)
     for name in declared:
         problems.append((
-            module.path, found.line, f"`{name}` is a Session declared on the class (a class-based view's "
+            module.path, found.line,
+            f"`{name}` is a dataclass field holding the Session: the `__init__` the decorator generates "
+            "receives it, which phase two does not rewrite; write that `__init__` by hand "
+            f"(`def __init__(self, {name}: Session) -> None: self.{name} = {name}`) and the class can move"
+            if generated else
+            f"`{name}` is a Session declared on the class (a class-based view's "
             "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"
         ))
     own_init = classes.methods.get(holder.ref, {}).get("__init__")

@@ -99,3 +99,8 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensio
 
 # `functools.partial(f, ...)`: calling it calls `f`.
 PARTIALS = frozenset({"functools.partial"})
+# Class decorators that generate `__init__` from the class's annotated fields.
+DATACLASS_DECORATORS = frozenset({
+    "dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.s", "attr.attrs", "attr.define",
+    "attrs.define", "attrs.frozen", "attr.frozen",
+})
