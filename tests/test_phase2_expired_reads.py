@@ -632,3 +632,30 @@ def test_5_an_object_a_helper_found_on_the_routes_session_is_refreshed_and_the_r
         "renamed": [200, {"id": 1, "name": "cup"}], "suffixed": {"names": ["cup!", "old cup!"]},
         "names": ["cup!", "old cup!"],
     }
+
+
+MERGE = """
+@router.put("/items/{item_id}")
+def upsert(item_id: int, name: str, db: session_dependency):
+    merged = db.merge(Item(id=item_id, name=name, owner_id=1))
+    db.commit()
+    return {"id": merged.id, "name": merged.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_the_object_merge_returns_is_refreshed_after_the_commit(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: routes(MERGE)})
+    document = apply(cli, root)
+    assert handler(document, "upsert")["action"] == "migrate", handler(document, "upsert")
+    assert "    await db.commit()\n    await db.refresh(merged)\n" in function(root, SUBSYSTEM, "upsert")
+    result = serve(root, kind, """
+        made = client.put("/items/7", params={"name": "pen"}).json()
+        again = client.put("/items/7", params={"name": "cup"}).json()
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"made": made, "again": again, "names": names}))
+    """)
+    assert result == {"made": {"id": 7, "name": "pen"}, "again": {"id": 7, "name": "cup"}, "names": ["cup"]}

@@ -536,6 +536,8 @@ def _instance(
     if expression.count("(") == 1 and last == "get":
         cls = _get_class(function, binding)
         return Held.MAYBE, cls
+    if last == "merge" and expression.endswith(")"):
+        return Held.ONE, None  # the persistent copy of the object given
     if last in _ONE and expression.endswith("()"):
         return Held.ONE, None
     if last in _ONE_OR_NONE and expression.endswith("()"):
