@@ -197,7 +197,11 @@ def compute(
             if elsewhere:
                 held_elsewhere[handler.id] = elsewhere
             else:
-                closure.unchanged_routes[handler.id] = AM205.reason("does no synchronous Session work")
+                through = _async_session_dependency(project, handler)
+                closure.unchanged_routes[handler.id] = (
+                    AM204.reason(f"already uses an AsyncSession (through its dependency {through})")
+                    if through is not None else AM205.reason("does no synchronous Session work")
+                )
             continue
         candidates[handler.id] = handler
 
@@ -980,6 +984,23 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
                 seen.add(edge.callee)
                 order.append((edge.callee, [*path, edge.callee]))
     return list(dict.fromkeys(found))
+
+
+def _async_session_dependency(project: Project, handler: Handler) -> str | None:
+    """The dependency in a route's tree that receives an AsyncSession (`repo: ItemRepoAsync =
+    Depends(get_repo_async)` after an earlier run), by name; None when there is none."""
+    queue = [dependencies.param_dependency(project, p) for p in handler.function.params]
+    queue += dependencies.route_dependencies(project, handler)
+    seen: set[FunctionId] = set()
+    while queue:
+        fid = dependencies.dependency_function(project, queue.pop(0))
+        if fid is None or fid in seen:
+            continue
+        seen.add(fid)
+        if project.declared_async_session_params(fid):
+            return _name(project, fid)
+        queue += [dependencies.param_dependency(project, p) for p in project.functions[fid][1].params]
+    return None
 
 
 def _unverified_work(project: Project, route: FunctionId) -> list[Reason]:
