@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
@@ -87,13 +88,19 @@ def analyse(
     to name the database drivers the report's follow-ups need. `modules` (router module paths)
     narrows the routes whose dependencies choose the synchronous sessionmaker to a subsystem's:
     a project with several sessionmakers can migrate a subsystem whose routes reach one."""
+    return _analysis(project, root, read, modules).run()
+
+
+def _analysis(
+    project: Project, root: Path | None, read: Callable[[str], str] | None, modules: Iterable[str] | None
+) -> _Analysis:
     if read is None and root is not None:
         base = root
 
         def read(path: str) -> str:
             return (base / path).read_text(encoding="utf-8", errors="replace")
 
-    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules)).run()
+    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules))
 
 
 def analyse_for(
@@ -102,9 +109,16 @@ def analyse_for(
     """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
     synchronous sessionmakers (AM231), then the one the subsystem's own routes reach."""
     stack = project_wide if project_wide is not None else analyse(project, root)
-    if any(b.code == AM231.code for b in stack.blockers):
-        return analyse(project, root, modules=modules)
-    return stack
+    if not any(b.code == AM231.code for b in stack.blockers):
+        return stack
+    # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
+    # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
+    analysis = _analysis(project, root, None, modules)
+    cache = cast("dict[frozenset, StackPlan]", project.derived.setdefault("phase2.stacks_by_dependencies", {}))
+    key = frozenset(analysis._route_dependencies())
+    if key not in cache:
+        cache[key] = analysis.run()
+    return cache[key]
 
 
 class _Analysis:
