@@ -1674,6 +1674,45 @@ def test_runtime_chained_and_legacy_query_eager_loads_on_aiosqlite(cli, app):
     assert result == {"legacy": {"author": "Ann"}, "chain": ["Alpha", "Beta"]}
 
 
+def test_runtime_a_path_through_a_relationship_the_query_already_loads_keeps_its_strategy(cli, app):
+    """`joinedload(Book.author)` is the query's own: reaching `Author.books` through it adds
+    `defaultload(Book.author).selectinload(Author.books)`, never a second strategy for
+    `Book.author` (`selectinload(Book.author)` beside it raises at run time)."""
+    root = app({
+        "db/engine.py": RUNTIME_ENGINE,
+        "models.py": CHAINED_MODELS,
+        SUBSYSTEM: route_module(
+            """
+            @router.get("/chain")
+            def chain(session: session_dependency, book_id: int):
+                stmt = select(Book).options(joinedload(Book.author)).where(Book.id == book_id)
+                return [other.title for b in session.scalars(stmt).unique().all() for other in b.author.books]
+            """,
+            head="from sqlalchemy.orm import joinedload",
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "chain")["action"] == "migrate", handler(document, "chain")
+    text = (root / SUBSYSTEM).read_text()
+    assert "defaultload(Book.author).selectinload(Author.books)" in text
+    assert "selectinload(Book.author)" not in text
+    result = run_python(
+        root,
+        """
+        from api.items import chain
+
+        async def main():
+            async with async_database_sessionmaker() as session:
+                out = await chain(session, 2)
+            await async_engine.dispose()
+            return out
+
+        print(json.dumps(asyncio.run(main())))
+        """,
+    )
+    assert result == ["Alpha", "Beta"]
+
+
 def test_runtime_twin_and_sync_original_both_work(cli, app):
     root = app({
         "db/engine.py": RUNTIME_ENGINE,

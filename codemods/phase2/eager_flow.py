@@ -369,20 +369,27 @@ class Flow:
 
 
 def option(
-    path: Path, local: dict[str, str], loader: str = "selectinload", deferred: bool = False, undefer: str = "undefer"
+    path: Path, local: dict[str, str], loader: str = "selectinload", deferred: bool = False, undefer: str = "undefer",
+    given: int = 0, default: str = "defaultload",
 ) -> str:
     """`selectinload(Book.reviews).selectinload(Review.user)`: `local` names each class, `loader`
     the option function (the first call; the chained ones are methods). `deferred`: the last
     step is a deferred column, `.undefer(Review.text)` (`undefer` names the function when it is
-    the only step)."""
-    parts = [f"selectinload({local[owner]}.{attribute})" for owner, attribute in path]
+    the only step). `given`: the first steps the query's own options load already, reached with
+    `defaultload(...)` so their strategy stays theirs (a second strategy for one relationship is
+    an error: `joinedload(User.items)` beside `selectinload(User.items)`); `default` names it."""
+    parts = [
+        f"{'defaultload' if step < given else 'selectinload'}({local[owner]}.{attribute})"
+        for step, (owner, attribute) in enumerate(path)
+    ]
     if deferred and parts:
         owner, column = path[-1]
         parts[-1] = f"undefer({local[owner]}.{column})"
         if len(parts) == 1:
             return f"{undefer}({local[owner]}.{column})"
     if parts:
-        parts[0] = loader + parts[0][len("selectinload"):]
+        first = "defaultload" if given else "selectinload"
+        parts[0] = (default if given else loader) + parts[0][len(first):]
     return ".".join(parts)
 
 

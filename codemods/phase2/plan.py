@@ -242,11 +242,29 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
         return
     module, function = project.functions[fid]
     shadowed = _function_names(function)
-    loader = undefer = ""
-    if any(len(path) > 1 or (number, path) not in deferred for number, found in paths.items() for path in found):
+    classes = project.flow.classes
+    # Relationships the function's own loader options name (`joinedload(User.items)`): a path
+    # through them keeps their strategy.
+    named = {(classes.resolve(owner), attribute) for owner, attribute in function.eager if owner}
+
+    def given(path: tuple[tuple[str, str], ...]) -> int:
+        count = 0
+        for step in path[:-1]:
+            if step not in named:
+                break
+            count += 1
+        return count
+
+    loader = undefer = default = ""
+    if any(
+        not given(path) and (len(path) > 1 or (number, path) not in deferred)
+        for number, found in paths.items() for path in found
+    ):
         loader = _loader_name(module, plan, "selectinload", shadowed)
     if deferred:
         undefer = _loader_name(module, plan, "undefer", shadowed)
+    if any(given(path) for found in paths.values() for path in found):
+        default = _loader_name(module, plan, "defaultload", shadowed)
     for number, found in sorted(paths.items()):
         load = function.loads[number]
         local = {}
@@ -256,7 +274,9 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
                     local[owner] = _class_name(project, module, plan, owner, load, shadowed)
         # a path another one extends is loaded by that one already
         kept = [p for p in found if not any(len(o) > len(p) and o[: len(p)] == p for o in found)]
-        options = tuple(option(p, local, loader, (number, p) in deferred, undefer) for p in sorted(kept))
+        options = tuple(
+            option(p, local, loader, (number, p) in deferred, undefer, given(p), default) for p in sorted(kept)
+        )
         fplan.eager[load.index] = (load.form, options)
 
 
