@@ -156,6 +156,10 @@ class Project:
         # Per-fact answers, keyed by the fact's identity (facts live as long as the index).
         self._declared: dict[int, str | None] = {}
         self._opened: dict[int, frozenset[str]] = {}
+        # Per-function answers asked for each call and edge (tens of thousands of times):
+        # kept once the Session flow is settled, handed out as copies.
+        self._session_names: dict[FunctionId, frozenset[str]] = {}
+        self._opens: dict[FunctionId, list[facts.SessionOpen]] = {}
         self._dependency_callables: dict[str, list[FunctionId]] = {}
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
         # analysis itself always reads the whole application.
@@ -822,8 +826,14 @@ class Project:
         return set(found)
 
     def session_names(self, fid: FunctionId) -> set[str]:
-        _, function = self.functions[fid]
-        return set(self.session_params[fid]) | self._opened_names(function)
+        found = self._session_names.get(fid)
+        if found is None:
+            _, function = self.functions[fid]
+            found = frozenset(self.session_params[fid]) | self._opened_names(function)
+            # Only once the fixpoint is done: while it runs, `session_params` still grows.
+            if "session_params" in self.__dict__:
+                self._session_names[fid] = found
+        return set(found)
 
     # ------------------------------------------------- async sessions (check)
 
@@ -1358,8 +1368,11 @@ class Project:
         return f"{variable.rpartition('.')[2]}.{method}()"
 
     def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
-        _, function = self.functions[fid]
-        return [o for o in function.opens if self.is_sessionmaker(o.callee)]
+        found = self._opens.get(fid)
+        if found is None:
+            _, function = self.functions[fid]
+            found = self._opens[fid] = [o for o in function.opens if self.is_sessionmaker(o.callee)]
+        return list(found)
 
     def decorator_shape(self, decorator: facts.Decorator) -> tuple[str, str]:
         """How a non-registering decorator treats the function: (shape, where it is defined)."""

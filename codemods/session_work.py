@@ -61,6 +61,35 @@ class SessionWork:
 
 
 def session_work(project: Project, fid: FunctionId) -> SessionWork:
+    """What `fid` does with a synchronous Session. Phase one's rule, `check`, scan's preview and
+    the reports each ask for a handler's; it is worked out once per project. Every caller gets
+    its own Blocking records, since phase one and the report mark offloaded calls on them; the
+    other lists are shared and must not be changed."""
+    known: dict[FunctionId, SessionWork] = project.derived.setdefault("session_work", {})  # type: ignore[assignment]
+    work = known.get(fid)
+    if work is None:
+        work = known[fid] = _session_work(project, fid)
+    return _copy(work)
+
+
+def _copy(work: SessionWork) -> SessionWork:
+    """Its own Blocking records (and the list holding them, which an Outcome takes over); the
+    other lists are shared, and no caller changes them."""
+    if not work.blocking:
+        blocking: list[Blocking] = []
+        helper_calls: dict[int, Blocking] = {}
+    else:
+        fresh = {id(b): Blocking(b.line, b.call, b.offloaded) for b in work.blocking}
+        blocking = list(fresh.values())
+        # The same records as in `blocking`: offloading a helper call marks it there too.
+        helper_calls = {index: fresh[id(b)] for index, b in work.helper_calls.items()}
+    return SessionWork(
+        work.params, work.used, work.unused, work.opened, work.opening_callees, work.passes_to, blocking,
+        helper_calls, work.in_coroutines, work.own, work.reached, work.unverified,
+    )
+
+
+def _session_work(project: Project, fid: FunctionId) -> SessionWork:
     _, function = project.functions[fid]
     work = SessionWork(params=dict(project.session_params[fid]))
     for name in work.params:
