@@ -160,6 +160,7 @@ class Project:
         # kept once the Session flow is settled, handed out as copies.
         self._session_names: dict[FunctionId, frozenset[str]] = {}
         self._opens: dict[FunctionId, list[facts.SessionOpen]] = {}
+        self._module_primitives: dict[str, str | None] = {}
         self._dependency_callables: dict[str, list[FunctionId]] = {}
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
         # analysis itself always reads the whole application.
@@ -1289,23 +1290,34 @@ class Project:
         return f"{self.written(written)}() on an {primitive}"
 
     def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
+        if not holder.startswith("$"):
+            # A module-level name (`EVENTS`, `HUB.queue`) holds the same wherever it is called:
+            # asked once per name, not once per call.
+            try:
+                return self._module_primitives[holder]
+            except KeyError:
+                found = self._module_primitives[holder] = self._module_primitive(holder)
+                return found
+        from async_migrate.codemods.classes import project_classes
+
+        _, function = self.functions[fid]
+        head, _, attribute = holder[1:].partition(".")
+        if not attribute:
+            for param in function.params:
+                if param.name == head and param.annotation:
+                    return self._primitive(param.annotation[0])
+            built = [b.expr for b in function.bindings if b.name == head and not b.entered]
+            return self._primitive_built(built[-1]) if built else None
+        owner = project_classes(self).owner(fid)
+        first = function.params[0].name if function.params else None
+        if owner is None or head != first or "." in attribute:
+            return None
+        return self._attribute_primitive(owner, attribute)
+
+    def _module_primitive(self, holder: str) -> str | None:
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self)
-        _, function = self.functions[fid]
-        if holder.startswith("$"):
-            head, _, attribute = holder[1:].partition(".")
-            if not attribute:
-                for param in function.params:
-                    if param.name == head and param.annotation:
-                        return self._primitive(param.annotation[0])
-                built = [b.expr for b in function.bindings if b.name == head and not b.entered]
-                return self._primitive_built(built[-1]) if built else None
-            owner = classes.owner(fid)
-            first = function.params[0].name if function.params else None
-            if owner is None or head != first or "." in attribute:
-                return None
-            return self._attribute_primitive(owner, attribute)
         found = self._primitive(holder)
         if found is not None:
             return found
