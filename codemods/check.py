@@ -61,6 +61,7 @@ from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
+from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.run import (
     Options,
     Progress,
@@ -231,9 +232,14 @@ def analyse(project: Project) -> CheckResult:
             result.handlers += 1
             checked.add(handler.id)
             _check_handler(project, handler, result)
-        elif _check_tasks(project, handler, result):
-            # A `def` handler too runs a blocking `async def` task on the loop: its pragma
-            # silenced that finding.
+            continue
+        # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
+        # function without running it: its pragma may silence those findings.
+        silenced = _check_tasks(project, handler, result)
+        unawaited = _unawaited(project, handler)
+        if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
+            silenced = True
+        if silenced:
             acknowledged.add(handler.id)
     unresolved = project.unresolved_endpoints
     result.routes += len(unresolved)
@@ -341,6 +347,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         candidates.append(
             Finding(AM306, handler, handler.module.path, function.line, function.qualname, message, calls)
         )
+    unawaited = _unawaited(project, handler)
+    if unawaited is not None:
+        candidates.append(unawaited)
     if mixed:
         candidates.append(
             Finding(
@@ -371,6 +380,48 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 )
             continue  # a pragma without a reason silences, but is a finding itself
         result.findings.append(finding)
+
+
+def _unawaited(project: Project, handler: Handler) -> Finding | None:
+    """AM311: the handler's own calls of project coroutine functions that are not awaited, nor
+    handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read)."""
+    calls: list[Blocking] = []
+    for edge in project.all_calls_from.get(handler.id, ()):
+        call = edge.call
+        if call.awaited or call.offloaded or call.nested or call.argument_of is not None:
+            continue
+        module, callee = project.functions[edge.callee]
+        if not callee.is_async:
+            continue
+        text = f"{module.name}.{callee.qualname}(...)"
+        if all(b.line != call.line or b.call != text for b in calls):
+            calls.append(Blocking(call.line, text))
+    if not calls:
+        return None
+    function = handler.function
+    where = ", ".join(f"line {b.line} ({b.call})" for b in calls)
+    fix = (
+        "await it" if function.is_async
+        else f"a `def` {_kind(handler)} cannot await: make it `async def` and await it, or call a synchronous version"
+    )
+    return Finding(
+        AM311, handler, handler.module.path, function.line, function.qualname,
+        f"calls a coroutine function without `await` at {where}: the call only creates a coroutine, nothing "
+        f"in it runs (its Session work is lost) and what it returns is the coroutine; {fix}",
+        calls,
+    )
+
+
+def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> bool:
+    """Add `finding` unless the pragma silences it; whether it did."""
+    if pragma is not None and pragma.silences(finding.rule):
+        if pragma.reason:
+            result.silenced.append(
+                Silenced(finding.rule, finding.file, finding.line, finding.function, pragma.text, pragma.reason)
+            )
+        return True
+    result.findings.append(finding)
+    return False
 
 
 def _check_unresolved_endpoint(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
@@ -420,15 +471,7 @@ def _check_tasks(project: Project, handler: Handler, result: CheckResult) -> boo
         return False
     function = handler.function
     finding = Finding(AM306, handler, handler.module.path, function.line, function.qualname, *outside)
-    pragma = parse_pragma(function.pragma)
-    if pragma is not None and pragma.silences(AM306):
-        if pragma.reason:
-            result.silenced.append(
-                Silenced(AM306, finding.file, finding.line, finding.function, pragma.text, pragma.reason)
-            )
-        return True
-    result.findings.append(finding)
-    return False
+    return _report(result, finding, parse_pragma(function.pragma))
 
 
 def _outside_session(

@@ -756,10 +756,17 @@ class Project:
                     callees = [callee] if callee is not None else flow.targets(fid, call)[0]
                     for target in callees:
                         for param_name, passed in _map_args(self, passed_args, target).items():
-                            if param_name not in params[target]:
+                            # A parameter declared an AsyncSession stays one: a caller handing it a
+                            # synchronous Session is the caller's bug (check's AM311), not the callee's.
+                            if param_name not in params[target] and not self._declared_async_param(target, param_name):
                                 caller = f"{module.name}.{function.qualname}"
                                 params[target][param_name] = f"receives the Session `{passed}` from {caller}"
                                 dirty.add(target)
+
+    def _declared_async_param(self, fid: FunctionId, name: str) -> bool:
+        _, function = self.functions[fid]
+        param = next((p for p in function.params if p.name == name), None)
+        return param is not None and self.declared_async_session(param) is not None
 
     def _passed_sessions(
         self, flow: Flow, fid: FunctionId, call: facts.Call, names: set[str]

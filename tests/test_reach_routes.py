@@ -506,8 +506,9 @@ def test_a_session_passed_under_a_keyword_the_callee_lacks_is_flagged_not_unused
         "suspicious call at line 14: passes `db=` to core.users.current_user, which has no parameter `db`",
     )
     _, report = check(cli, root)
-    [finding] = findings(report, "list_items")
-    assert "suspicious call at line 14: passes `db=`" in finding["message"]
+    found = {f["code"]: f for f in findings(report, "list_items")}
+    assert "suspicious call at line 14: passes `db=`" in found["AM301"]["message"]
+    assert set(found) == {"AM301", "AM311"}  # the coroutine function is called without `await`, too
 
 
 def test_a_session_passed_under_a_real_keyword_is_not_flagged(cli, app):

@@ -1,0 +1,30 @@
+"""AM311 unawaited-coroutine: a handler calls a project coroutine function without `await`
+
+The call only creates a coroutine: nothing in it runs (its Session work is lost), Python warns
+"coroutine ... was never awaited", and a response built from it holds the coroutine, not its
+result. It happens when code written against a helper before phase two made it `async def`
+(or a new route) calls it as before. A `def` handler cannot await: it becomes `async def`, or
+calls a synchronous version.
+
+Before:
+
+    @router.get("/users/count")
+    async def count(db: AsyncSessionDep):
+        return {"n": crud.count_users(db)}
+
+After:
+
+    @router.get("/users/count")
+    async def count(db: AsyncSessionDep):
+        return {"n": await crud.count_users(db)}
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM311",
+    name="unawaited-coroutine",
+    summary="a handler calls a project coroutine function without `await`: nothing in it runs",
+    fix="`await` the call (in an `async def` handler), or call a synchronous version from a `def` one",
+    doc=__doc__,
+)
