@@ -659,3 +659,28 @@ def test_2_the_object_merge_returns_is_refreshed_after_the_commit(cli, service, 
         print(json.dumps({"made": made, "again": again, "names": names}))
     """)
     assert result == {"made": {"id": 7, "name": "pen"}, "again": {"id": 7, "name": "cup"}, "names": ["cup"]}
+
+
+BULK_COUNT = """
+@router.post("/items/reset")
+def reset(db: session_dependency):
+    n = db.query(Item).filter(Item.name != "").update({"name": "x"}, synchronize_session=False)
+    db.commit()
+    return {"updated": n}
+"""
+
+
+def test_2_the_row_count_a_bulk_update_returns_is_read_after_the_commit_as_it_is(cli, service):
+    from test_phase2_soundness import ENGINE
+
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: routes(BULK_COUNT)})
+    document = apply(cli, root)
+    assert handler(document, "reset")["action"] == "migrate", handler(document, "reset")
+    assert "refresh(n)" not in function(root, SUBSYSTEM, "reset")
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(name="pen", owner_id=1))
+            s.commit()
+        print(json.dumps(client.post("/items/reset").json()))
+    """)
+    assert result == {"updated": 1}

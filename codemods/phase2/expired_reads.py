@@ -75,6 +75,7 @@ _DESCRIBED = {
     Held.UNKNOWN: "the result of a call",
 }
 _ONE = frozenset({"one", "scalar_one"})
+_COUNTS = frozenset({"update", "delete", "count"})
 _ONE_OR_NONE = frozenset({"first", "one_or_none", "scalar_one_or_none", "scalar", "get"})
 _MAPPED_BASES = frozenset({
     "sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta",
@@ -538,6 +539,8 @@ def _instance(
         return Held.MAYBE, cls
     if last == "merge" and expression.endswith(")"):
         return Held.ONE, None  # the persistent copy of the object given
+    if last in _COUNTS and expression.endswith(")"):
+        return Held.NONE, None  # `query(...).update(...)`, `.delete()`, `.count()`: a number of rows
     if last in _ONE and expression.endswith("()"):
         return Held.ONE, None
     if last in _ONE_OR_NONE and expression.endswith("()"):
