@@ -1233,7 +1233,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM263, call.line, f"`{streamed}` streams rows from a server-side cursor, which "
                               "AsyncSession runs only through `stream()` / `stream_scalars()` with `async for`"))
     if function.is_generator:
-        found.append(_Own(AM216, function.line, _generator_text(project, function)))
+        found.append(_Own(AM216, function.line, _generator_text(project, function, fid in project.session_dependencies)))
     if ".<locals>." in function.qualname:
         found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
                           "followed reliably"))
@@ -1262,13 +1262,20 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     return found
 
 
-def _generator_text(project: Project, function: facts.Function) -> str:
+def _generator_text(project: Project, function: facts.Function, dependency: bool = False) -> str:
     decorated = [project.canonical(d.callee) for d in function.decorators]
     if "contextlib.contextmanager" in decorated:
         return (
             "is a `@contextmanager` Session helper: its callers enter it with a synchronous `with`, which phase two "
             "does not rewrite; write an `@asynccontextmanager` twin by hand (its callers then use `async with` and "
             "`await` its Session's calls), or have the callers pass in the Session the route receives"
+        )
+    if dependency:
+        return (
+            f"is the session dependency `{function.name}`, which the code here calls like a function "
+            f"(`next({function.name}())`, a `for` or `with` over it) instead of receiving its Session: phase two "
+            f"replaces a dependency FastAPI injects, not a call; take the Session as a parameter "
+            f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
     return "is a generator: its callers iterate it synchronously"
 

@@ -69,3 +69,22 @@ def test_a_contextmanager_session_helper_is_named_as_one_with_what_to_do(phase2,
     assert "is a `@contextmanager` Session helper" in text
     assert "`@asynccontextmanager` twin by hand" in text and "pass in the Session" in text
     assert "its callers iterate it synchronously" not in text
+
+
+def test_the_session_dependency_called_like_a_function_says_to_take_it_as_a_parameter(phase2, entry):
+    document = phase2(
+        """
+        from db.engine import get_db_session
+
+
+        @router.get("/titles")
+        def read_titles():
+            session = next(get_db_session())
+            return list(session.scalars(select(Book.title)))
+        """
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked" and "AM216" in found["codes"], found
+    assert "is the session dependency `get_db_session`, which the code here calls like a function" in " ".join(
+        found["reasons"]
+    ), found["reasons"]
