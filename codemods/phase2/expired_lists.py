@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
@@ -343,9 +344,5 @@ def free_name(node: ast.AST | None, list_name: str) -> str:
 
 
 def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner is not None else None
-    return None
+    """`a.b.c` for a Name/Attribute chain; None for anything else (a bare `None` too)."""
+    return None if type(node) is ast.Constant else dotted(node)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.phase2.stack_plan import Piece, StackPlan
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
@@ -287,12 +288,8 @@ def _node(tree: ast.Module | None, line: int, written: str) -> ast.Call | None:
 
 
 def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr}" if head is not None else None
-    return None
+    """`a.b.c` for a Name/Attribute chain; None for anything else (a bare `None` too)."""
+    return None if type(node) is ast.Constant else dotted(node)
 
 
 def _resolve(project: Project, module: facts.Module, function: facts.Function, bind: ast.expr) -> str | None:

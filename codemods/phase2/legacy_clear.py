@@ -198,7 +198,8 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _is_class_name(name: str) -> bool:
+def is_class_name(name: str) -> bool:
+    """CapWords (`Book`, `M`), not a CONSTANT (`BOOKS`)."""
     return bool(_CAPWORDS.match(name)) and (len(name.strip("_")) == 1 or not name.isupper())
 
 
@@ -208,7 +209,7 @@ def _classify(node: ast.expr, func_name: str = "func", mapped: frozenset[str] = 
         return _Kind.ENTITY
     if dotted is not None:
         *head, last = dotted.split(".")
-        if _is_class_name(last):
+        if is_class_name(last):
             return _Kind.ENTITY if all(part[:1].islower() for part in head) else _Kind.UNKNOWN
         if head and isinstance(node, ast.Attribute) and _classify(node.value, func_name, mapped) is _Kind.ENTITY:
             return _Kind.COLUMN

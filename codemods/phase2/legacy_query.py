@@ -62,13 +62,13 @@ that depend on it. `.count()`, `.get()`, `.delete()`,
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
 import libcst as cst
 
+from async_migrate.codemods.phase2.legacy_clear import is_class_name as _is_class_name
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     COLUMN_FUNCTIONS,
     COLUMN_METHODS,
@@ -162,7 +162,6 @@ class _Kind(Enum):
     UNKNOWN = "undecided"
 
 
-_CAPWORDS = re.compile(r"_*[A-Z][A-Za-z0-9]*\Z")
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -173,11 +172,6 @@ def _dotted(node: cst.BaseExpression) -> str | None:
         head = _dotted(node.value)
         return None if head is None else f"{head}.{node.attr.value}"
     return None
-
-
-def _is_class_name(name: str) -> bool:
-    """CapWords (`Book`, `M`), not a CONSTANT (`BOOKS`)."""
-    return bool(_CAPWORDS.match(name)) and (len(name.strip("_")) == 1 or not name.isupper())
 
 
 def _classify(node: cst.BaseExpression, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> _Kind:
