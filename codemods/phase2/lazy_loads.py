@@ -1205,7 +1205,8 @@ class _Analysis:
         fix = (
             f"add {self._option(owner, risky, name)} to the query that loads the returned objects "
             f"(chained from its parent's option for a nested field), or declare the relationship "
-            f"`lazy=\"selectin\"`"
+            f"`lazy=\"selectin\"`; for an object the route builds itself (`Model(...)`, added and "
+            f"committed), load it with `await session.refresh(obj, attribute_names=[\"{name}\"])`"
         )
         risk = LazyLoadRisk(
             file=module.path,

@@ -22,6 +22,10 @@ def model(session: session_dependency, book_id: int):
 def test_a_response_model_reading_a_lazy_relationship_blocks_with_am222(phase2, entry):
     found = entry(phase2(ROUTE.replace("{options}", ""), {"schemas.py": SCHEMAS}), "model")
     assert found["action"] == "blocked" and "AM222" in found["codes"], found
+    # the fix names both ways: an option on the query, or a refresh of an object the route built
+    reason = " ".join(found["reasons"])
+    assert "selectinload(Book.author)" in reason, reason
+    assert 'await session.refresh(obj, attribute_names=["author"])' in reason, reason
 
 
 def test_near_miss_the_relationship_loaded_for_the_response_migrates(phase2, entry):
