@@ -371,15 +371,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         result.findings.append(Finding(AM305, handler, handler.module.path, function.line, function.qualname,
                                        _unused_pragma_message(pragma, _unused_why(pragma, handler))))
     for finding in candidates:
-        if pragma is not None and pragma.silences(finding.rule):
-            if pragma.reason:
-                result.silenced.append(
-                    Silenced(
-                        finding.rule, finding.file, finding.line, finding.function, pragma.text, pragma.reason
-                    )
-                )
-            continue  # a pragma without a reason silences, but is a finding itself
-        result.findings.append(finding)
+        _report(result, finding, pragma)
 
 
 def _unawaited(project: Project, handler: Handler) -> Finding | None:
@@ -413,7 +405,8 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
 
 
 def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> bool:
-    """Add `finding` unless the pragma silences it; whether it did."""
+    """Add `finding` unless the pragma silences it; whether it did. A pragma without a reason
+    silences too, but is a finding itself (AM303, reported by the caller)."""
     if pragma is not None and pragma.silences(finding.rule):
         if pragma.reason:
             result.silenced.append(
