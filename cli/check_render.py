@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,15 @@ def display_path(given: Path, relative: str) -> str:
     `async-migrate check PATH`; an absolute PATH inside the working directory is
     made relative to it.
     """
+    return _display_path(given, relative, os.getcwd())
+
+
+@lru_cache(maxsize=4096)  # a file has many findings, and pathlib is slow at this
+def _display_path(given: Path, relative: str, cwd: str) -> str:
     joined = Path(os.path.normpath(given / relative))
     if joined.is_absolute():
         try:
-            joined = joined.relative_to(Path.cwd())
+            joined = joined.relative_to(cwd)
         except ValueError:
             pass
     return joined.as_posix()

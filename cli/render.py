@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -54,6 +55,7 @@ def make_console(stderr: bool = False, color: bool | None = None) -> Console:
     return Console(stderr=stderr)
 
 
+@lru_cache(maxsize=8)  # asked per line of output, and rich detects the terminal anew each time
 def colored(console: Console) -> bool:
     return console.is_terminal and not console.no_color and console.color_system is not None
 

@@ -31,11 +31,30 @@ def loads(data: bytes, kinds: tuple[type, ...], handlers: dict[tuple[str, str], 
     """`dumps`'s value back, handlers looked up by id; None when the data does not fit (another
     shape, a handler this run does not have)."""
     names = {cls.__name__: cls for cls in kinds}
+
+    def rebuild(value: dict[str, Any]) -> Any:
+        # Called by the JSON parser for every object, innermost first: only tagged objects
+        # are one-key objects named by a tag (`_dump` writes a dict's items as pairs).
+        if len(value) != 1:
+            return value
+        ((tag, content),) = value.items()
+        if tag == "handler":
+            return handlers[(content[0], content[1])]
+        if tag == "rule":
+            return by_code(content)
+        if tag == "tuple":
+            return tuple(content)
+        if tag == "dict":
+            return dict(content)
+        if tag == "record":
+            return names[content[0]](*content[1:])
+        return value
+
     try:
-        document = json.loads(data)
+        document = json.loads(data, object_hook=rebuild)
         if document["fields"] != {name: _field_names(cls) for name, cls in names.items()}:
             return None  # written for records of another shape
-        return _load(document["value"], names, handlers)
+        return document["value"]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -56,30 +75,10 @@ def _dump(value: Any, kinds: dict[str, type]) -> Any:
     if isinstance(value, tuple):
         return {"tuple": [_dump(item, kinds) for item in value]}
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        return {"dict": {key: _dump(item, kinds) for key, item in value.items()}}
+        return {"dict": [[key, _dump(item, kinds)] for key, item in value.items()]}
     if kinds.get(type(value).__name__) is type(value) and dataclasses.is_dataclass(value):
         if not all(f.init for f in dataclasses.fields(value)):
             raise Unstorable(f"{type(value).__name__} has fields its constructor does not take")
         # Values in field order, as the constructor takes them; `dumps` names the fields once.
         return {"record": [type(value).__name__, *(_dump(getattr(value, f.name), kinds) for f in dataclasses.fields(value))]}
     raise Unstorable(type(value).__name__)
-
-
-def _load(value: Any, kinds: dict[str, type], handlers: dict[tuple[str, str], Handler]) -> Any:
-    if isinstance(value, list):
-        return [_load(item, kinds, handlers) for item in value]
-    if not isinstance(value, dict):
-        return value
-    ((tag, content),) = value.items()
-    if tag == "handler":
-        return handlers[(content[0], content[1])]
-    if tag == "rule":
-        return by_code(content)
-    if tag == "tuple":
-        return tuple(_load(item, kinds, handlers) for item in content)
-    if tag == "dict":
-        return {key: _load(item, kinds, handlers) for key, item in content.items()}
-    if tag == "record":
-        cls = kinds[content[0]]
-        return cls(*(_load(item, kinds, handlers) for item in content[1:]))
-    raise ValueError(f"unknown tag {tag!r}")

@@ -562,3 +562,15 @@ def test_the_kept_analysis_gives_back_every_field_and_refuses_what_it_cannot_kee
     with pytest.raises(memo.Unstorable):
         memo.dumps({"root": Path(".")}, kinds)
     assert memo.loads(memo.dumps({"findings": found.findings}, kinds), kinds, {}) is None  # handlers unknown
+
+
+def test_the_kept_analysis_keeps_plain_dicts_whose_keys_look_like_its_tags():
+    from async_migrate.codemods import memo
+
+    value = {
+        "handler": {"tuple": [1, 2], "record": "x"},
+        "rule": ("a", {"dict": None}),
+        "empty": {},
+        "list": [{"handler": ["not", "a handler"]}],
+    }
+    assert memo.loads(memo.dumps(value, ()), (), {}) == value
