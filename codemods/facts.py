@@ -240,6 +240,9 @@ class Value(_Fact):
     depends: str | None = None  # annotated: the Depends() target
     annotation: tuple[str, ...] = ()  # annotated: every reference in the type part
     args: tuple[CallArg, ...] = ()  # call: the arguments, as written
+    # call: the call its first positional argument makes (`sessionmaker(...)` in
+    # `scoped_session(sessionmaker(...))`), when it is one
+    inner: Value | None = None
 
 
 @dataclass(slots=True)
@@ -252,6 +255,17 @@ class EngineCall(_Fact):
     scope: str | None = None  # key of the enclosing function; None at module level
     target: str | None = None  # module level: the name it is assigned to
     conditional: bool = False  # under if/try/for/while/with, or a conditional expression
+
+
+@dataclass(slots=True)
+class Configure(_Fact):
+    """`X.configure(...)` on a module-level or imported name: a sessionmaker (or the
+    scoped_session around one) given its engine, or other keywords, after it was built."""
+
+    line: int
+    target: str  # resolved reference of X
+    args: tuple[CallArg, ...] = ()
+    scope: str | None = None  # key of the enclosing function; None at module level
 
 
 @dataclass(slots=True)
@@ -315,6 +329,7 @@ class Module(_Fact):
     registrations: list[Registration] = field(default_factory=list)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
+    configures: list[Configure] = field(default_factory=list)  # `X.configure(...)` calls, in order
     classes: list[ClassFacts] = field(default_factory=list)  # class statements, in order
     # Module-level names (imports, definitions) used as values rather than called, resolved:
     # a function listed here may be called from places the call graph cannot see.

@@ -115,6 +115,8 @@ def _read_function(
     function.wraps = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
+    if any((call.callee or "").endswith(".configure") for call in function.calls):
+        _configure_calls(collector, node, function)
     if any(
         call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
         or call.callee in ROUTE_CLASSES or (call.callee or call.func or "").rpartition(".")[2] in REGISTRATION_ATTRS
@@ -337,6 +339,14 @@ def _engine_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctio
                 conditional=conditional,
             )
         )
+
+
+def _configure_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function) -> None:
+    """`SessionLocal.configure(bind=engine)` in an `init_db()` or lifespan function: where the
+    sessionmaker gets its engine at startup."""
+    frozen, found = _locals_and_calls(node, function)
+    for call, _ in found:
+        collector.configure(call, collector.source.line_of(call), frozen, function.key)
 
 
 def _args(items: list[ast.AST]) -> list[facts.Arg]:

@@ -216,6 +216,8 @@ class Collector:
             value = statement.value  # type: ignore[attr-defined]
             if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
                 self.include(value, self.ref(value.func.value))
+            if type(value) is ast.Call:
+                self.configure(value, statement.lineno)
         if value is None:
             return
         for node in ast.walk(value):
@@ -240,6 +242,19 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def configure(self, call: ast.Call, line: int, local: frozenset[str] = frozenset(), scope: str | None = None) -> None:
+        """`X.configure(...)` on a name of the module (or imported): recorded for the sessionmaker
+        it may configure; the project index tells whether X is one."""
+        func = call.func
+        if type(func) is not ast.Attribute or func.attr != "configure":
+            return
+        target = self.ref(func.value, local)
+        if target is None:
+            return
+        self.facts.configures.append(
+            facts.Configure(line=line, target=target, args=self.call_args(call, local), scope=scope)
+        )
 
     def _module_references(self, value: ast.expr) -> None:
         """Names a module-level expression uses as values (callback tables, partials)."""
@@ -270,7 +285,12 @@ class Collector:
             target = self.depends_target(value)
             if target is not None:
                 return facts.Value(kind="depends", line=0, ref=target)
-            return facts.Value(kind="call", line=0, ref=self.ref(value.func), args=self.call_args(value))  # type: ignore[attr-defined,arg-type]
+            first = value.args[0] if value.args else None  # type: ignore[attr-defined]
+            inner = self._value(first) if type(first) is ast.Call else None
+            return facts.Value(
+                kind="call", line=0, ref=self.ref(value.func), args=self.call_args(value),  # type: ignore[attr-defined,arg-type]
+                inner=inner if inner is not None and inner.kind == "call" else None,
+            )
         if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(value) is not None:
             return facts.Value(kind="name", line=0, ref=self.ref(value))
         return None

@@ -26,7 +26,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.phase2 import engine_options, stack_extras, stack_source
+from async_migrate.codemods.phase2 import configure_bind, engine_options, stack_extras, stack_source
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
@@ -136,6 +136,7 @@ class _Analysis:
         self._route_dependencies_found: set[tuple[str, str]] | None = None
         # The module-level engine standing for the sessionmaker, when Sessions are only opened on it.
         self._engine_anchor: Found | None = None
+        self._binds: dict[tuple[str, str, int], configure_bind.Bind] = {}
 
     # --------------------------------------------------------------- helpers
 
@@ -264,6 +265,8 @@ class _Analysis:
             configured = f"{module.name}.{name}" in self.config.sessionmakers
             if configured or self.canonical(value.ref) in PLAIN_SESSIONMAKERS:
                 candidates.append(Found(module, name, value))
+            elif self._scoped_maker(value) is not None:
+                candidates.append(Found(module, name, self._scoped_maker(value)))
         for ref in sorted(self.config.sessionmakers):
             found = self._value_at(ref)
             if found is not None and all(found.value is not c.value for c in candidates):
@@ -387,9 +390,33 @@ class _Analysis:
         _, function = self.project.functions[fid]
         for opened in function.opens:
             found = self._value_at(opened.callee.removesuffix(".begin"))
-            if found is not None and found.value is maker.value:
+            if found is not None and found.module is maker.module and found.name == maker.name:
                 return True
         return False
+
+    def _scoped_maker(self, value: facts.Value) -> facts.Value | None:
+        """The sessionmaker(...) call inside `scoped_session(sessionmaker(...))`: it stands for the
+        stack (with the scoped_session's line), as a sessionmaker assigned to the name would."""
+        inner = value.inner
+        if value.kind != "call" or self.canonical(value.ref) not in SCOPED_SESSION_MAKERS or inner is None:
+            return None
+        if self.canonical(inner.ref) not in PLAIN_SESSIONMAKERS:
+            return None
+        return facts.Value(inner.kind, value.line, ref=inner.ref, args=inner.args)
+
+    def _maker_bind(self, maker: Found) -> configure_bind.Bind:
+        """The engine the sessionmaker is bound to: in sessionmaker(...) or by configure(bind=...)."""
+        assert maker.value is not None
+        key = (maker.module.name, maker.name, maker.line)
+        found = self._binds.get(key)
+        if found is None:
+            own = _bind(maker.value)
+            if maker is self._engine_anchor:
+                found = configure_bind.Bind(own)
+            else:
+                found = configure_bind.resolve(self.project, maker, own, is_test_path)
+            self._binds[key] = found
+        return found
 
     def _engine_build(self, maker: Found, bind: facts.CallArg) -> EngineBuild:
         found = self._value_at(bind.ref)
@@ -745,7 +772,7 @@ class _Analysis:
         engines = []
         for maker in pool:
             assert maker.value is not None
-            bind = _bind(maker.value)
+            bind = self._maker_bind(maker).arg
             ref = bind.ref if bind is not None and not bind.local else None
             engines.append((ref, (maker.module.path, maker.line)))
         return engines
@@ -853,7 +880,10 @@ class _Analysis:
             ok = claimed and ok
             plan.async_sessionmaker = Piece(module.name, module.path, config.async_sessionmaker)
             if sync_maker is not None and sync_maker.value is not None:
-                edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, sync_maker)
+                value, notes = configure_bind.effective(sync_maker, self._maker_bind(sync_maker))
+                plan.notes.extend(notes)
+                effective = Found(sync_maker.module, sync_maker.name, value)
+                edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, effective)
             if sync_maker is not None:
                 plan.reloaded_on_commit = self._sync_reloads(sync_maker)
         if edit["add_engine"]:
@@ -893,14 +923,19 @@ class _Analysis:
         assert maker.value is not None
         if config.async_engine_factory:
             return self._plan_factory(maker)
-        bind = _bind(maker.value)
+        found = self._maker_bind(maker)
+        bind = found.arg
         path, line = maker.module.path, maker.line
+        if found.problem is not None:
+            self._block(*found.problem)
+            return None
         if bind is None:
             self._block(
                 AM233, path, line,
-                f"`{maker.name} = sessionmaker(...)` is not bound to an engine here, so there is no engine "
-                "to derive the async one from; pass the engine to sessionmaker(...), or write an async "
-                "engine factory and name it in [tool.async-migrate] async-engine-factory",
+                f"`{maker.name} = sessionmaker(...)` is not bound to an engine, here nor by a "
+                f"`{maker.name}.configure(bind=...)` call outside the tests, so there is no engine to derive "
+                "the async one from; pass the engine to sessionmaker(...) (or to configure(bind=...) at module "
+                "level), or write an async engine factory and name it in [tool.async-migrate] async-engine-factory",
             )
             return None
         if bind.ref is None or bind.local:
@@ -921,7 +956,10 @@ class _Analysis:
             return None
         kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
         engine_options.find_drivers(plan, build, maker, self.read)
-        return dict(sync_engine=bind.text, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
+        fields: dict = dict(sync_engine=bind.text, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
+        if found.engine is not None:  # from a configure call: spelled as the engine's module names it
+            fields.update(sync_engine=found.engine[1], sync_engine_module=found.engine[0])
+        return fields
 
     def _plan_factory(self, maker: Found) -> dict | None:
         ref = self.config.async_engine_factory or ""

@@ -216,7 +216,10 @@ class AddAsyncEngine(_StackCommand):
                 if not self.has(edit.url_helper):
                     url_type = self.symbol("URL")
                     add(drivers.url_helper_source(edit.url_helper, url_type).replace("    ", indent), True)
-                arguments = [f"{edit.url_helper}({edit.sync_engine}.url)"]
+                sync_engine = edit.sync_engine
+                if edit.sync_engine_module is not None:
+                    sync_engine = self.reference(edit.sync_engine_module, sync_engine)
+                arguments = [f"{edit.url_helper}({sync_engine}.url)"]
                 arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
                 add(_call(edit.engine, self.symbol("create_async_engine"), arguments, indent), False)
         session = self.session_symbol(edit.session_class) if edit.session_class else None

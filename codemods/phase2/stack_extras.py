@@ -6,8 +6,8 @@ sessionmaker. Three things the synchronous stack may do beside that are read her
 modules' text:
 
 - `provider_extras`: statements of the sync session dependency other than the shapes the
-  generated one reproduces (open from the sessionmaker, `yield`, commit / rollback / close,
-  `try` / `except` / `finally` around them), and its parameters. `db.info["tenant"] = ...`
+  generated one reproduces (open from the sessionmaker, `yield`, commit / rollback / close, a
+  scoped_session's `remove()`, `try` / `except` / `finally` around them), and its parameters. `db.info["tenant"] = ...`
   left behind means a query filter keyed on it stops filtering: AM271 blocks the stack.
 - `listeners`: `event.listen(...)` / `@event.listens_for(...)` on the sync engine, the sync
   sessionmaker or the Session subclass it makes. The async engine is another Engine and the
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS
 
 LISTEN = frozenset({
     "sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
@@ -231,6 +232,11 @@ class _Provider:
             return True
         return False
 
+    def _scoped(self, name: str) -> bool:
+        target = self.project.resolve(absolute(self.module, name))
+        value = target.value if target is not None else None
+        return value is not None and self.project.canonical(value.ref) in SCOPED_SESSION_MAKERS
+
     def statements(self, body: list[ast.stmt], top: bool = False, handler: bool = False) -> None:
         for index, statement in enumerate(body):
             if index == 0 and top and _docstring(statement):
@@ -275,6 +281,10 @@ class _Provider:
                 # commit only where it runs when the request succeeded: the generated
                 # dependency never commits the work of a request that failed
                 if head in self.sessions and method in _ENDS_SESSION and not (handler and method == "commit"):
+                    return True
+                # `Scoped.remove()` on the scoped_session it opened from closes that session, as
+                # leaving the generated dependency's `async with` does
+                if method == "remove" and head in self.openers_used and self._scoped(head):
                     return True
             return False
         if isinstance(statement, (ast.Try, ast.TryStar)):

@@ -85,6 +85,7 @@ class EngineEdit:
     add_sessionmaker: bool = True
     add_dependency: bool = True
     sync_engine: str = "engine"  # expression for the sync engine whose URL is derived
+    sync_engine_module: str | None = None  # the engine's module, when the new code may have to import it
     url_helper: str = "_async_url"  # the generated driver-swapping function, free in the module
     engine_kwargs: tuple[tuple[str, str], ...] = ()  # carried create_engine() keywords, as written
     session_kwargs: tuple[tuple[str, str], ...] = ()  # carried sessionmaker() keywords, as written
