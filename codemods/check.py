@@ -326,7 +326,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 "keep",
             )
         )
-    lazy = lazy_loads_on_loop(project, handler, work) if not blocking and not work.any else []
+    lazy = lazy_loads_on_loop(project, handler, work) if not blocking else []
     if lazy:
         candidates.append(
             Finding(

@@ -136,7 +136,9 @@ def lazy_loads_on_loop(
         work = session_work(project, handler.id)
     if keep is None:
         keep = _reasons_to_stay_async(project, handler, work)
-    if work.any or [r.code for r in keep] not in ([AM105.code], [AM106.code]):
+    kept = [r.code for r in keep]
+    # AM131: all its Session work runs in the threadpool, and what that returns is read back on the loop.
+    if (work.any and kept != [AM131.code]) or kept not in ([AM105.code], [AM106.code], [AM131.code]):
         return []
     if not any(p.depends or p.annotation for p in function.params):
         return []
@@ -172,17 +174,26 @@ def lazy_load_text(
     more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
     # a lazy="dynamic" relationship is a Query: using it runs one
     how = "queries through lazy=\"dynamic\" relationship" if first.code == AM221.code else "lazy-loads"
-    text = (
-        f"{how} {where}{more} on the object from the dependency {module.name}.{dependency.qualname}, "
-        "which loaded it on a synchronous Session (or was handed it by one that did): a blocking query on "
-        "the event loop"
-    )
+    if first.offloaded:
+        source = (
+            f"on the object {module.name}.{dependency.qualname} returned from the threadpool, loaded on a "
+            "synchronous Session: reading it back on the event loop runs a blocking query there"
+        )
+    else:
+        source = (
+            f"on the object from the dependency {module.name}.{dependency.qualname}, which loaded it on a "
+            "synchronous Session (or was handed it by one that did): a blocking query on the event loop"
+        )
+    text = f"{how} {where}{more} {source}"
     if awaits:
         line, awaited = awaits[0]
-        return text + (
-            f"; it awaits at line {line} (`{awaited}`), so it stays async: eager-load the relationship in "
-            "the dependency's query"
+        fix = (
+            "eager-load the relationship in that function's query, or build the response inside the call the "
+            "threadpool runs"
+            if first.offloaded
+            else "eager-load the relationship in the dependency's query"
         )
+        return f"{text}; it awaits at line {line} (`{awaited}`), so it stays async: {fix}"
     return f"{text}; {converted}"
 
 

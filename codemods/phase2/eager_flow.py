@@ -7,7 +7,8 @@ results of project functions and the arguments of their callers, to *origins*:
   relationship path from its entity to the object (`for r in book.reviews` is
   `Book.reviews` from the query of `book`) and the class the object is at the end of it;
 - `source`: something the tool cannot change: a dependency's return value, a parameter
-  of a function no analysed code calls;
+  of a function no analysed code calls, and (for phase one, `offloaded_sources`) what a call
+  run in the threadpool returns;
 - `unverified`: a query of a model whose class is not under PATH: its relationships
   are unknown;
 - `dict`: a dict display (a response built field by field).
@@ -36,6 +37,10 @@ _CONTAINERS = frozenset({
 })
 
 
+# Return annotations that carry no ORM object.
+_PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
+
+
 class OriginKind(Enum):
     LOAD = "load"  # loaded by a query of the function (`load`), as `model` when resolved
     SOURCE = "source"  # the result of a dependency (`dependency`): its reads are judged by name
@@ -53,6 +58,7 @@ class Origin:
     where: str = ""  # source and unverified: what the object comes from, for reasons
     term: tuple = ()  # dict: the dict term
     dependency: FunctionId | None = None  # source: the dependency function it comes from
+    offloaded: bool = False  # source: returned by a call run in the threadpool (`dependency` is its function)
 
 
 class Resolved:
@@ -69,11 +75,19 @@ class Flow:
     """Resolves terms of the functions in `members` (the analysed closure)."""
 
     def __init__(
-        self, project: Project, classes: Classes, members: set[FunctionId], shared: Resolved | None = None
+        self,
+        project: Project,
+        classes: Classes,
+        members: set[FunctionId],
+        shared: Resolved | None = None,
+        offloaded_sources: bool = False,
     ) -> None:
         self.project = project
         self.classes = classes
         self.members = members
+        # Phase one's view: what `await run_in_threadpool(crud.get, db, 1)` returns was loaded on
+        # a synchronous Session in a worker thread, and its lazy reads happen back on the loop.
+        self.offloaded_sources = offloaded_sources
         self._active: set[tuple[FunctionId, tuple, tuple]] = set()
         # A method read as a member of an object (`codemods/phase2/model_members.py`): its
         # instance parameter stands for that object.
@@ -175,6 +189,24 @@ class Flow:
             found.update(c for c in classes if c is not None)
         return frozenset(found) or None
 
+    def _plain_return(self, fid: FunctionId) -> bool:
+        """Whether the function is annotated to return plain data (`-> dict`, `-> BookOut`, a list
+        of them): no mapped class, nothing generic or unannotated."""
+        refs = self.project.functions[fid][1].returns
+        plain = False
+        for ref in refs:
+            tail = ref.rsplit(".", 1)[-1]
+            found = self.classes.resolve(ref)
+            if found is not None:
+                if self.classes.is_mapped(found):
+                    return False
+                plain = True
+            elif tail in _PLAIN:
+                plain = True
+            elif tail not in _CONTAINERS:
+                return False
+        return plain
+
     # ---------------------------------------------------------------- terms
 
     def resolve(self, fid: FunctionId, term: tuple, picks: tuple = ()) -> list[Origin] | None:
@@ -246,7 +278,14 @@ class Flow:
                 return self._union(fid, held, picks)
             return self._parameter(fid, function, term[1], picks)
         if kind == "call":
-            callees = [e.callee for e in self.project.all_calls_from.get(fid, ()) if e.call.index == term[1]]
+            edges = [e for e in self.project.all_calls_from.get(fid, ()) if e.call.index == term[1]]
+            if self.offloaded_sources and edges and all(e.call.offloaded for e in edges):
+                if all(self._plain_return(e.callee) for e in edges):
+                    return []  # a dict or a schema crosses back: no ORM object to load into
+                module, callee = self.project.functions[edges[0].callee]
+                where = f"the call of {module.name}.{callee.qualname} run in the threadpool (line {edges[0].call.line})"
+                return [Origin(OriginKind.SOURCE, fid, where=where, dependency=edges[0].callee, offloaded=True)]
+            callees = [e.callee for e in edges]
             if not callees:
                 return None
             found: list[Origin] = []

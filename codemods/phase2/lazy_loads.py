@@ -162,8 +162,10 @@ class LazyLoadRisk:
     path: str = ""  # response: "BookDetail.author"; attribute: "book.author"
     routes: tuple[str, ...] = ()  # the analysed roots whose closure lacks the eager load
     code: str = AM220.code  # AM220 lazy load, AM221 dynamic relationship, AM222 read by the response
-    # AM245: the dependency function the object comes from, when it comes from one.
+    # AM245: the dependency function the object comes from, when it comes from one, or (`offloaded`)
+    # the function a call run in the threadpool ran to return it.
     dependency: FunctionId | None = None
+    offloaded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,7 @@ def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRis
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
     their `dependency`), or a query (AM221: a lazy="dynamic" relationship is a Query)."""
-    risks = _Analysis(project, fix=True).run([fid]).risks
+    risks = _Analysis(project, fix=True, offloaded_sources=True).run([fid]).risks
     return [
         risk for risk in risks if risk.code in (AM221.code, AM245.code, AM250.code) and risk.dependency is not None
     ]
@@ -268,9 +270,10 @@ class _Eager:
 
 
 class _Analysis:
-    def __init__(self, project: Project, fix: bool = False) -> None:
+    def __init__(self, project: Project, fix: bool = False, offloaded_sources: bool = False) -> None:
         self.project = project
         self.fix = fix
+        self.offloaded_sources = offloaded_sources  # see `eager_flow.Flow`
         self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
         self.flow: Flow | None = None
         self._declarations: Flow | None = None
@@ -298,7 +301,9 @@ class _Analysis:
             "dict[tuple[FunctionId, str], list[str] | None]", project.derived.setdefault("lazy_load_receivers", {})
         )
         # what the flows of this project's closures resolved, reused where it cannot differ
-        self._resolved = cast("Resolved", project.derived.setdefault("lazy_load_resolved", Resolved()))
+        # (kept apart per view of offloaded calls: the same term resolves differently in each)
+        shared = "lazy_load_resolved_offloaded" if offloaded_sources else "lazy_load_resolved"
+        self._resolved = cast("Resolved", project.derived.setdefault(shared, Resolved()))
 
     def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -306,7 +311,11 @@ class _Analysis:
                 continue
             members = self.closure(root)
             eager = self.eager(members)
-            self.flow = Flow(self.project, self.classes, set(members), self._resolved) if self.fix else None
+            self.flow = (
+                Flow(self.project, self.classes, set(members), self._resolved, self.offloaded_sources)
+                if self.fix
+                else None
+            )
             for member in members:
                 self.attribute_risks(root, member, eager)
             if root in self.routes:
@@ -519,7 +528,7 @@ class _Analysis:
             if source is None:
                 return risk
             if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
-                return replace(risk, dependency=source.dependency)
+                return replace(risk, dependency=source.dependency, offloaded=source.offloaded)
             return _from_source(risk, source)
 
         self._add(key, root, build)
@@ -795,6 +804,7 @@ class _Analysis:
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
             owner=path[0][0], message=message, fix=AM250.fix, kind="attribute", path=f"{written}.{name}",
             code=AM250.code, dependency=source.dependency if source is not None else None,
+            offloaded=source is not None and source.offloaded,
         ))
 
     def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
@@ -1258,6 +1268,7 @@ def _from_source(risk: LazyLoadRisk, source: Origin) -> LazyLoadRisk:
         risk,
         code=AM245.code,
         dependency=source.dependency,
+        offloaded=source.offloaded,
         message=(
             f"{risk.message}; the object comes from {source.where}, whose query phase two cannot add the "
             "option to"

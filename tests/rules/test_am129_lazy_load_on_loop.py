@@ -68,3 +68,11 @@ def test_near_miss_the_dependency_eager_loads_the_relationship(app, reported):
         ROUTE.replace("{options}", ", options=[selectinload(User.posts)]").replace("{await}", ""), files()
     )
     assert reported(root, "posts", "phase1")["codes"] == ["AM105"]
+
+
+def test_a_route_reading_back_what_the_threadpool_loaded_keeps_with_am129(app, reported):
+    from rules.test_am307_blocking_lazy_load import _offloaded
+
+    entry = reported(app(_offloaded(), files()), "read_user", "phase1")
+    assert (entry["action"], entry["after"], entry["codes"]) == ("keep", "async", ["AM129"]), entry
+    assert "returned from the threadpool" in entry["reasons"][0], entry["reasons"]

@@ -108,3 +108,58 @@ def test_an_object_handed_on_by_an_async_dependency_of_a_sync_one_is_an_am307_fi
     assert finding["code"] == "AM307" and "`UserOut.posts`" in finding["message"]
     root = app(CHAIN.replace("{options}", ", options=[selectinload(User.posts)]"), files())
     assert findings(root, "me") == []
+
+
+OFFLOADED = """
+from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+class PostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    title: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    posts: list[PostOut]
+
+
+def load_user(session, user_id: int){returns}:
+    user = session.get(User, user_id{options})
+    return {value}
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+async def read_user(user_id: int, session: session_dependency):
+    user = await run_in_threadpool(load_user, session, user_id)
+    return user
+"""
+
+
+def _offloaded(options: str = "", returns: str = "", value: str = "user") -> str:
+    return OFFLOADED.replace("{options}", options).replace("{returns}", returns).replace("{value}", value)
+
+
+def test_an_object_returned_from_the_threadpool_and_serialised_on_the_loop_is_an_am307_finding(app, findings):
+    # The Session work runs in a worker thread, but FastAPI serialises an async route's response on
+    # the event loop: `UserOut.posts` lazy-loads there.
+    (finding,) = findings(app(_offloaded(), files()), "read_user")
+    assert finding["code"] == "AM307"
+    assert "`UserOut.posts`" in finding["message"] and "threadpool" in finding["message"], finding["message"]
+    assert "api.items.load_user" in finding["message"]
+
+
+def test_near_miss_the_threadpool_call_returns_plain_data(app, findings):
+    root = app(_offloaded(returns=" -> dict", value='{"id": user.id, "posts": [{"title": p.title} for p in user.posts]}'), files())
+    assert findings(root, "read_user") == []
+
+
+def test_near_miss_the_threadpool_call_eager_loads_what_the_response_reads(app, findings):
+    root = app(_offloaded(options=", options=[selectinload(User.posts)]"), files())
+    assert findings(root, "read_user") == []
