@@ -90,6 +90,17 @@ def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) 
     return sorted(found)
 
 
+def is_test_path(path: str) -> bool:
+    """A module of the test suite: under a `tests`/`test` folder, `test_*.py`, `*_test.py`, `conftest.py`."""
+    *folders, name = path.split("/")
+    return (
+        any(folder in ("tests", "test") for folder in folders)
+        or name == "conftest.py"
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+    )
+
+
 def selected(path: str, only: Iterable[str] = (), exclude: Iterable[str] = ()) -> bool:
     """Whether `--only` / `--exclude` globs keep a root-relative path."""
     only, exclude = list(only), list(exclude)

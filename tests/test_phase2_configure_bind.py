@@ -250,6 +250,45 @@ def test_configure_keywords_carry_to_the_async_sessionmaker(cli, project):
     assert "async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)" in text, text
 
 
+EXISTING_ASYNC = HEAD + f"""
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+engine = create_engine({URL})
+database_sessionmaker = sessionmaker()
+database_sessionmaker.configure(bind=engine)
+async_engine = create_async_engine({URL}.replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(expire_on_commit=False)
+async_database_sessionmaker.configure(bind=async_engine)
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+""" + DEPENDENCY
+
+
+def test_an_existing_async_stack_bound_by_configure_is_reused_on_the_same_database(cli, project):
+    root = build(project, {"db/engine.py": EXISTING_ASYNC})
+    before = read(root, "db/engine.py")
+    document = apply(cli, root)
+    assert handler(document, "create")["action"] == "migrate", handler(document, "create")
+    assert read(root, "db/engine.py") == before  # reused, nothing added
+    assert "Depends(get_async_db_session)" in read(root, "core/dependencies.py")
+    result = serve(root, WRITE)
+    assert result == {"status": 200, "body": {"ok": True}, "names": ["cup"]}, result
+
+
+def test_near_miss_an_existing_async_stack_configured_onto_another_database_blocks(cli, project):
+    other = EXISTING_ASYNC.replace(
+        f"create_async_engine({URL}.replace", 'create_async_engine(os.environ["OTHER_URL"].replace'
+    )
+    message = blocked(cli, root := build(project, {"db/engine.py": other}), "AM243")
+    assert "would reuse the existing async session dependency `get_async_db_session`" in message, message
+    assert read(root, "db/engine.py") == dedent(other)
+
+
 # ------------------------------------------------------------------ near misses
 
 
@@ -320,3 +359,31 @@ def test_near_miss_an_engine_in_a_module_importing_the_sessionmaker_is_an_import
     })
     message = blocked(cli, root, "AM275")
     assert "binds `engine`, defined in main.py, which imports db/engine.py" in message, message
+
+
+# ------------------------------------------------------------- expiry on commit
+
+
+@pytest.mark.parametrize(
+    ("maker", "reloads"),
+    [
+        # configure's keyword is what the Sessions get once it ran (at import or at startup)
+        ("sessionmaker(expire_on_commit=False)\ndatabase_sessionmaker.configure(bind=engine, expire_on_commit=True)",
+         "`database_sessionmaker.configure(expire_on_commit=True)` (db/engine.py:10)"),
+        ("sessionmaker()\ndatabase_sessionmaker.configure(bind=engine, expire_on_commit=False)", ""),
+        ("sessionmaker()\ndatabase_sessionmaker.configure(bind=engine)", "db/engine.py:9"),
+        # the sessionmaker inside a scoped_session is read, not counted as unreadable
+        ("scoped_session(sessionmaker(engine, expire_on_commit=False))", ""),
+    ],
+)
+def test_expiry_on_commit_is_read_from_configure_and_from_inside_scoped_session(tmp_path, maker, reloads):
+    from test_async_stack import ENGINE as STACK_ENGINE
+    from test_async_stack import app as stack_app
+    from test_async_stack import plan_for
+
+    engine = STACK_ENGINE.replace(
+        "database_sessionmaker = sessionmaker(engine, expire_on_commit=False)", f"database_sessionmaker = {maker}"
+    ).replace("import Session, sessionmaker", "import Session, scoped_session, sessionmaker")
+    plan = plan_for(stack_app(tmp_path, engine))
+    assert plan.ok, plan.blockers
+    assert plan.reloaded_on_commit == reloads

@@ -51,6 +51,7 @@ from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -61,17 +62,6 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_SESSION, SQLMODEL_SESSION_TYPES
-
-
-def is_test_path(path: str) -> bool:
-    """A module of the test suite: under a `tests`/`test` folder, `test_*.py`, `*_test.py`, `conftest.py`."""
-    *folders, name = path.split("/")
-    return (
-        any(folder in ("tests", "test") for folder in folders)
-        or name == "conftest.py"
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-    )
 
 
 def fid_path(project: Project, fid: tuple[str, str]) -> str:
@@ -217,7 +207,7 @@ class _Analysis:
         # An async sessionmaker bound to an engine: that is the engine to reuse.
         maker = chosen["async_sessionmaker"]
         if maker is not None and maker.value is not None:
-            bind = _bind(maker.value)
+            bind = _bind(maker.value) or configure_bind.resolve(self.project, maker, None).arg
             bound = self._value_at(bind.ref) if bind is not None else None
             if bound is not None and bound.value is not None:
                 if self.canonical(bound.value.ref) in ASYNC_ENGINE_CONSTRUCTORS:
@@ -414,7 +404,7 @@ class _Analysis:
             if maker is self._engine_anchor:
                 found = configure_bind.Bind(own)
             else:
-                found = configure_bind.resolve(self.project, maker, own, is_test_path)
+                found = configure_bind.resolve(self.project, maker, own)
             self._binds[key] = found
         return found
 

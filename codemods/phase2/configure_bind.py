@@ -12,7 +12,7 @@ Otherwise `resolve` says why, naming each call and its line, and phase two block
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
@@ -22,6 +22,7 @@ from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am234_sessionmaker_bound_to_local import RULE as AM234
 from async_migrate.codemods.rules.am274_several_configure_binds import RULE as AM274
 from async_migrate.codemods.rules.am275_configure_bind_import_cycle import RULE as AM275
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS
 
 _LITERALS = frozenset({"True", "False", "None"})
@@ -58,7 +59,7 @@ class Bind:
     calls: tuple[Call, ...] = ()
 
 
-def calls(project: Project, maker: Found, is_test_path: Callable[[str], bool]) -> list[Call]:
+def calls(project: Project, maker: Found) -> list[Call]:
     """The `configure(...)` calls outside the tests on `maker` or a scoped_session around it."""
     canonical = project.canonical
     names = {canonical(f"{maker.module.name}.{maker.name}")}
@@ -81,11 +82,9 @@ def calls(project: Project, maker: Found, is_test_path: Callable[[str], bool]) -
     return found
 
 
-def resolve(
-    project: Project, maker: Found, own: facts.CallArg | None, is_test_path: Callable[[str], bool]
-) -> Bind:
+def resolve(project: Project, maker: Found, own: facts.CallArg | None) -> Bind:
     """The engine `maker` stands for, given its constructor's bind (`own`) and its configure calls."""
-    found = calls(project, maker, is_test_path)
+    found = calls(project, maker)
     binding: list[tuple[Call, facts.CallArg]] = []
     for call in found:
         arg = _bind_of(call.configure)

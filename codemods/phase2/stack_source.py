@@ -26,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import configure_bind
 from async_migrate.codemods.phase2.drivers import URL_HELPER
+from async_migrate.codemods.phase2.stack_plan import Found
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -34,6 +36,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
     FROM_CONFIG,
     PLAIN_SESSIONMAKERS,
+    SCOPED_SESSION_MAKERS,
 )
 
 _ENGINES = SYNC_ENGINE_CONSTRUCTORS | ASYNC_ENGINE_CONSTRUCTORS
@@ -122,6 +125,12 @@ class Sources:
             dotted = _dotted(bind)
             if dotted is not None:
                 return self._absolute(module, dotted)
+        if bind is None:  # `maker.configure(bind=async_engine)`, when that names one engine
+            name = (self.project.canonical(ref) or ref).rsplit(".", 1)[-1]
+            configured = configure_bind.resolve(self.project, Found(module, name), None)
+            arg = configured.arg
+            if configured.problem is None and arg is not None and arg.ref is not None and not arg.local:
+                return arg.ref
         return None
 
     def maker_expires(self, ref: str) -> tuple[bool, str] | None:
@@ -136,10 +145,34 @@ class Sources:
         where = f"{module.path}:{node.lineno}"
         dotted = _dotted(node.func)
         callee = self.project.canonical(self._absolute(module, dotted)) if dotted is not None else None
+        inner = node.args[0] if node.args and isinstance(node.args[0], ast.Call) else None
+        if callee in SCOPED_SESSION_MAKERS and inner is not None:
+            # `scoped_session(sessionmaker(...))`: the sessionmaker's keywords
+            inner_dotted = _dotted(inner.func)
+            if inner_dotted is not None and self.project.canonical(self._absolute(module, inner_dotted)) in _SESSIONMAKERS:
+                node, callee = inner, self.project.canonical(self._absolute(module, inner_dotted))
         if callee not in _SESSIONMAKERS:
             # a factory of the project's own: its keywords are not the sessionmaker's
             return True, f"{where}, built by `{dotted or ast.unparse(node.func)}(...)`: {UNREAD}"
-        return _expiry_of(node, where)
+        return self._configured_expiry(module, ref, where) or _expiry_of(node, where)
+
+    def _configured_expiry(self, module: facts.Module, ref: str, where: str) -> tuple[bool, str] | None:
+        """`maker.configure(expire_on_commit=...)` outside the tests: it runs before any request (at
+        import or at startup), so the configured value decides; any value but a literal False
+        counts as expiring."""
+        name = ref.rsplit(".", 1)[-1]
+        set_by = [
+            (call, arg) for call, arg in configure_bind.keywords(
+                configure_bind.Bind(calls=tuple(configure_bind.calls(self.project, Found(module, name))))
+            ) if arg.keyword == "expire_on_commit"
+        ]
+        if not set_by:
+            return None
+        for call, arg in set_by:
+            if arg.text != "False":
+                shown = f"`{name}.configure(expire_on_commit={arg.text})` ({call.where})"
+                return True, shown if arg.text == "True" else f"{shown}: {UNREAD}"
+        return False, set_by[-1][0].where
 
     def dependency_expires(
         self, module: facts.Module, function: facts.Function, sync: bool = False
