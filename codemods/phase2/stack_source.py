@@ -115,7 +115,7 @@ class Sources:
     def maker_engine(self, ref: str | None) -> str | None:
         """The engine reference a module-level `async_sessionmaker(engine, ...)` is bound to."""
         found = self._assignment_of(ref) if ref else None
-        if found is None:
+        if found is None or ref is None:
             return None
         module, node = found
         if not isinstance(node, ast.Call):
