@@ -1199,7 +1199,7 @@ def test_the_session_passed_to_an_unknown_third_party_function_blocks_the_route(
         head="from thirdparty import export_rows",
     )
     message = (
-        "passes the Session to thirdparty.export_rows, which the tool cannot migrate "
+        "passes the Session to `thirdparty.export_rows()`, which the tool cannot migrate "
         "(add it to [tool.async-migrate] call-mappings if it has an async form)"
     )
     line = line_of(app_root(document), SUBSYSTEM, "return export_rows(session)")

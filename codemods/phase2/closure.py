@@ -1224,8 +1224,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if inherited is not None:
             found.append(_Own(AM215, call.line, inherited))
             continue
-        found.append(_Own(AM215, call.line, f"passes the Session to {callee or 'a call'}, which the tool "
-                          "cannot migrate (add it to [tool.async-migrate] call-mappings if it has an async form)"))
+        found.append(_Own(AM215, call.line, _passes_session_text(project, call, callee)))
     found.extend(_openers(project, fid))
     for call in function.calls:
         streamed = _streams(call)
@@ -1278,6 +1277,20 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
             f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
     return "is a generator: its callers iterate it synchronously"
+
+
+def _passes_session_text(project: Project, call: facts.Call, callee: str | None) -> str:
+    written = f"`{project.written(call.func)}()`" if call.func else (f"`{callee}()`" if callee else "a call")
+    if call.method == "add_task":
+        task = next((a.ref or a.name for a in call.args if a.position == 0), None)
+        return (
+            f"hands the Session to the background task {f'`{task}` ' if task else ''}through {written}: the "
+            "task runs after the response, and phase two does not move it; let the task open its own Session"
+        )
+    return (
+        f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
+        "call-mappings if it has an async form)"
+    )
 
 
 def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call) -> str | None:

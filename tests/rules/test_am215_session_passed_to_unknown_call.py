@@ -16,10 +16,37 @@ def export(session: session_dependency):
 def test_the_session_passed_to_a_third_party_call_blocks_with_am215(phase2, entry):
     found = entry(phase2(ROUTE), "export")
     assert (found["action"], found["codes"]) == ("blocked", ["AM215"])
-    assert "passes the Session to thirdparty.export_rows" in found["reasons"][0]
+    assert "passes the Session to `thirdparty.export_rows()`" in found["reasons"][0]
 
 
 def test_near_miss_a_mapped_call_moves_to_its_async_form(phase2, entry):
     config = '[tool.async-migrate]\ncall-mappings = {"thirdparty.export_rows" = "thirdparty.aexport_rows"}\n'
     found = entry(phase2(ROUTE, {"pyproject.toml": config}), "export")
     assert found["action"] == "migrate" and "AM215" not in found["codes"], found
+
+
+TASK = """
+from fastapi import BackgroundTasks
+
+from models import Book
+
+
+def log_view(session, book_id: int) -> None:
+    session.get(Book, book_id)
+    session.commit()
+
+
+@router.post("/later")
+def later(book_id: int, background_tasks: BackgroundTasks, session: session_dependency):
+    session.get(Book, book_id)
+    background_tasks.add_task(log_view, session, book_id)
+    return {}
+"""
+
+
+def test_the_session_handed_to_a_background_task_names_the_task_not_call_mappings(phase2, entry):
+    found = entry(phase2(TASK), "later")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "`background_tasks.add_task()`" in reason and "log_view" in reason, reason
+    assert "call-mappings" not in reason and "open its own Session" in reason, reason
