@@ -330,10 +330,19 @@ class Flow:
         if load.session not in self.project.session_names(fid):
             return None  # not a query on the Session phase two rewrites
         model = self.classes.resolve(load.model)
+        if model is None and load.model and self._column(load.model):
+            return []  # `query(Item.title)`: rows of column values, no ORM object to load into
         if model is None:
             where = load.model or load.entity
             return [Origin(OriginKind.UNVERIFIED, fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
         return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
+
+    def _column(self, ref: str) -> bool:
+        """Whether `ref` names an attribute of a mapped class that is not a relationship (a column,
+        `app.models.Item.title`)."""
+        owner, _, attribute = ref.rpartition(".")
+        mapped = self.classes.resolve(owner) if owner else None
+        return mapped is not None and self.classes.is_mapped(mapped) and self.relationship(mapped, attribute) is None
 
     def _pick(self, origin: Origin, picks: tuple) -> list[Origin] | None:
         """The origin of `picks` applied to an object of `origin`."""

@@ -22,3 +22,25 @@ def test_a_read_on_an_object_of_a_model_outside_path_is_unverified(phase2, entry
 def test_near_miss_a_model_under_path_migrates(phase2, entry):
     found = entry(phase2(ROUTER.format(module="models", model="Book")), "title")
     assert found["action"] == "migrate" and "AM247" not in found["codes"], found
+
+
+COLUMNS = """
+from {module} import {model}
+
+
+@router.get("/titles")
+def titles(session: session_dependency):
+    rows = session.query({model}.title).order_by({model}.id).all()
+    return [r.title for r in rows]
+"""
+
+
+def test_near_miss_rows_of_a_column_query_hold_no_object_to_load_into(phase2, entry):
+    # `query(Book.title)` gives rows of values: `r.title` is a column value, not a lazy load.
+    found = entry(phase2(COLUMNS.format(module="models", model="Book")), "titles")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
+
+
+def test_a_column_query_of_a_model_outside_path_stays_unverified(phase2, entry):
+    found = entry(phase2(COLUMNS.format(module="shared_models", model="Gadget")), "titles")
+    assert found["action"] == "blocked" and "AM247" in found["codes"], found
