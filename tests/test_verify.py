@@ -197,6 +197,48 @@ def test_sessions_opened_one_after_the_other_are_not_two_at_once(cli, repo_app: 
     assert code == 0, document["tests"]
 
 
+def test_a_background_task_opening_its_own_session_is_not_two_at_once(cli, repo_app: Path) -> None:
+    # The recommended pattern: the task runs after the response and opens its own Session, while
+    # the request's may stay open until the tasks end.
+    write_tree(repo_app, {
+        "api/audit.py": """
+            from fastapi import APIRouter, BackgroundTasks
+            from sqlalchemy import func, select
+
+            from db import Item, database_sessionmaker
+            from deps import session_dependency
+
+            router = APIRouter()
+            seen = []
+
+
+            def audit() -> None:
+                with database_sessionmaker() as session:
+                    seen.append(session.scalar(select(func.count()).select_from(Item)))
+
+
+            @router.post("/audit")
+            def request_audit(tasks: BackgroundTasks, session: session_dependency):
+                count = session.scalar(select(func.count()).select_from(Item))
+                tasks.add_task(audit)
+                return {"items": count}
+            """,
+        "tests/test_audit.py": """
+            from api import audit
+
+
+            def test_audit(client):
+                assert client.post("/audit").status_code == 200
+                assert len(audit.seen) == 1
+            """,
+    })
+    edit(repo_app, "main.py", "app.include_router(items.router)",
+         "app.include_router(items.router)\nfrom api import audit\napp.include_router(audit.router)")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert document["tests"]["counts"] == {"passed": 5}
+    assert code == 0, document["tests"]
+
+
 # ------------------------------------------------------------------ bad input
 
 

@@ -58,6 +58,9 @@ class _Request:
         self.scope = scope
         self.open: dict[int, str] = {}  # Sessions with a root transaction in progress
         self.most_open = 1  # the most Sessions open at once reported so far
+        # The whole response is sent: what runs now is a background task, which should open its
+        # own Session (the request's may still be open until the tasks end).
+        self.responded = False
 
     @property
     def handler(self) -> str | None:
@@ -186,7 +189,7 @@ class _Guard:
 
     def session_began(self, session: Any) -> None:
         request = _request.get()
-        if request is None:
+        if request is None or request.responded:
             return
         with self.lock:
             if id(session) in request.open:
@@ -260,9 +263,16 @@ def _install_request_context() -> bool:
     async def __call__(self, scope, receive, send):
         if scope.get("type") not in ("http", "websocket") or _request.get() is not None:
             return await original(self, scope, receive, send)
-        token = _request.set(_Request(scope))
+        request = _Request(scope)
+        token = _request.set(request)
+
+        async def sent(message):
+            if message.get("type") == "http.response.body" and not message.get("more_body", False):
+                request.responded = True
+            await send(message)
+
         try:
-            return await original(self, scope, receive, send)
+            return await original(self, scope, receive, sent)
         finally:
             _request.reset(token)
 
