@@ -265,6 +265,9 @@ class Project:
             refs.update(module.imports.get("*", "").split(",") if "*" in module.imports else ())
             for value in module.values.values():
                 refs.update(r for r in (value.ref, value.depends, *value.annotation) if r)
+            # a sessionmaker bound later, to an engine a function may import in its body
+            for configure in module.configures:
+                refs.update(r for r in (configure.target, *(a.ref for a in configure.args)) if r)
             for function in module.functions:
                 refs.update(d.callee for d in function.decorators if d.callee)
                 refs.update(c.callee for c in function.calls if c.callee)

@@ -122,6 +122,16 @@ def init_db() -> None:
         "main.py": MAIN + "\nfrom db.base import engine  # noqa: E402\nfrom db.engine import database_sessionmaker  # noqa: E402\n\n"
         "database_sessionmaker.configure(bind=engine)\n",
     },
+    # bound in the lifespan, which imports both inside (against an import cycle)
+    "lifespan imports": {
+        "db/base.py": BASE,
+        "db/engine.py": HEAD + "\ndatabase_sessionmaker = sessionmaker()\n" + DEPENDENCY,
+        "main.py": LIFESPAN_MAIN.replace("from db.engine import init_db\n", "").replace(
+            "    init_db()\n",
+            "    from db.base import engine as bound_engine\n    from db.engine import database_sessionmaker\n\n"
+            "    database_sessionmaker.configure(bind=bound_engine)\n",
+        ),
+    },
     # scoped_session(sessionmaker()) configured through the scoped_session
     "scoped_session inline": {
         "db/engine.py": HEAD + f"""

@@ -345,6 +345,8 @@ def _configure_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
     """`SessionLocal.configure(bind=engine)` in an `init_db()` or lifespan function: where the
     sessionmaker gets its engine at startup."""
     frozen, found = _locals_and_calls(node, function)
+    # `from db.base import engine as e` in the body (against an import cycle) names the module's engine
+    frozen = frozen - collector.scope_imports.keys()
     for call, _ in found:
         collector.configure(call, collector.source.line_of(call), frozen, function.key)
 
