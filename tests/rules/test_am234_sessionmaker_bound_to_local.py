@@ -19,3 +19,16 @@ def test_near_miss_a_sessionmaker_bound_to_a_module_level_engine(tmp_path):
     plan = plan_for(stack_app(tmp_path, ENGINE))
     assert plan.ok, plan.blockers
     assert plan.engine_edit[1].sync_engine == "engine"
+
+
+def test_a_configure_call_that_may_bind_through_unpacked_options_blocks_with_am234(tmp_path):
+    options = ENGINE.replace(
+        "database_sessionmaker = sessionmaker(engine, expire_on_commit=False)",
+        'database_sessionmaker = sessionmaker()\nOPTIONS = {"bind": engine}\ndatabase_sessionmaker.configure(**OPTIONS)',
+    )
+    message = only_blocker(plan_for(stack_app(tmp_path, options)), "AM234")
+    assert message.startswith(
+        "db/engine.py:11: `database_sessionmaker` (db/engine.py:9) gets its engine from "
+        "`database_sessionmaker.configure(**OPTIONS)` (db/engine.py:11), which may bind it through "
+        "`**OPTIONS`, which phase two cannot read"
+    ), message
