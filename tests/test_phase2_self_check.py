@@ -286,7 +286,31 @@ def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, se
         lambda module, names: anchor_only(module, list(names)[:1])
     ))
     root = service(test_phase2_soundness.LATE_IMPORT)
-    assert_refused(cli, root, "above `get_async_db_session`, which it names and the module defines further down")
+    assert_refused(
+        cli, root, "the rewrite puts `async_session_dependency = ...` (line 23) above `get_async_db_session` (line 48), "
+        "which it names and the module defines further down: importing the module would fail",
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "fragment"),
+    [
+        ("factory at the bottom", "`async_engine = ...` (line 13) above `make_async_engine` (line 30), which it calls "
+         "and the module defines further down: importing the module would fail"),
+        ("the URL it reads defined after it", "`async_engine = ...` (line 12) above `ASYNC_URL` (line 35), which the "
+         "module defines further down and `make_async_engine()`, called by it, reads: importing the module would fail"),
+    ],
+)
+def test_an_engine_placed_above_the_factory_it_calls_blocks_the_routes(cli, service, monkeypatch, shape, fragment):
+    # The stack codemod as it was: below the sessionmaker, whatever the configured factory's place.
+    import test_phase2_engine_factory as factories
+
+    from async_migrate.codemods.phase2 import stack_codemods
+
+    monkeypatch.setattr(stack_codemods._StackCommand, "needed", lambda self, module, statements: [])
+    root = service({"db/engine.py": factories.SHAPES[shape], "api/items.py": routes(factories.CREATE)})
+    (root / "pyproject.toml").write_text(factories.PYPROJECT, encoding="utf-8")
+    assert_refused(cli, root, fragment)
 
 
 def test_a_dependency_renamed_to_a_twin_nothing_imports_blocks_the_routes(cli, service, monkeypatch):

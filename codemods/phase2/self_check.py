@@ -15,6 +15,8 @@ index, and each migrated function, twin and route is asked:
   that opens one called without offloading)?
 - would a migrated route's request hold two Sessions (an AsyncSession and a
   synchronous one from a dependency in its tree)?
+- does a module-level statement of a rewritten module need, at import, a name the
+  module defines only further down (called, named, or read by a function it calls)?
 
 Every answer that is not "no" blocks the routes that reach the function, with the
 reason; the plan is then rebuilt without them and checked again. This holds the
@@ -23,11 +25,12 @@ tool to its invariant on shapes nobody listed.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies, holders
+from async_migrate.codemods.phase2 import dependencies, holders, import_order
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -48,7 +51,7 @@ class Violation:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file else ""
+        where = (f"{self.file}:{self.line}: " if self.line else f"{self.file}: ") if self.file else ""
         return f"{where}self-check: {self.message}"
 
     def reason(self) -> Reason:
@@ -63,9 +66,14 @@ def rewritten_project(project: Project, rewritten: Iterable[facts.Module]) -> Pr
 
 
 def check(
-    before: Project, after: Project, closure: Closure, twins: dict[FunctionId, str]
+    before: Project,
+    after: Project,
+    closure: Closure,
+    twins: dict[FunctionId, str],
+    texts: Iterable[tuple[str, str, bytes, bytes]] = (),
 ) -> list[Violation]:
-    """What misbehaves in the rewritten code; `twins` maps a helper to its twin's name."""
+    """What misbehaves in the rewritten code; `twins` maps a helper to its twin's name; `texts`
+    holds (module name, path, text before, text after) of each rewritten module."""
     checked: dict[FunctionId, FunctionId] = {}  # function in `after` -> original in `before`
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
@@ -93,7 +101,7 @@ def check(
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
-    found.extend(_used_before_defined(before, after))
+    found.extend(_used_before_defined(texts))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -191,48 +199,63 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     return found
 
 
-def _used_before_defined(before: Project, after: Project) -> list[Violation]:
-    """Module-level values of a rewritten module that name a function or value the module defines
-    only further down (`alias = Annotated[..., Depends(dep)]` above `def dep`): a NameError at
-    import. Only what the rewrite introduced; the analysis reads values it indexes (aliases,
-    `Depends(...)` values, calls such as the engine and the sessionmaker)."""
+def _used_before_defined(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list[Violation]:
+    """Module-level statements of a rewritten module that need, when the module is imported, a
+    name the module binds only further down: named (`alias = Annotated[..., Depends(dep)]` above
+    `def dep`), called (`async_engine = make_async_engine()` above `def make_async_engine`), or
+    read by the body of a module function they call. A NameError at import; only what the
+    rewrite introduced (a need the original module had already is its own)."""
     found: list[Violation] = []
-    for name, module in after.modules.items():
-        original = before.modules.get(name)
-        if original is module:
+    for name, path, old, new in texts:
+        before, after = _top_level_of(old), _top_level_of(new)
+        if before is None or after is None:
             continue
-        defined = _top_level(module)
-        earlier = _early_uses(original, _top_level(original)) if original is not None else set()
-        for target, value in sorted(module.values.items(), key=lambda item: item[1].line):
-            for used in _early_uses(module, defined, only=value):
-                if used not in earlier:
-                    found.append(Violation(
-                        (name, ""), module.path, 0,
-                        f"the rewrite puts `{target} = ...` (line {value.line}) above `{used}`, which it "
-                        "names and the module defines further down: importing the module would fail",
-                    ))
+        already = {(ast.dump(before[index]), need.name) for index, need, _ in import_order.late(before)}
+        for index, need, where in import_order.late(after):
+            statement = after[index]
+            if (ast.dump(statement), need.name) in already:
+                continue
+            if need.through:
+                chain = " -> ".join(f"`{callee}()`" for callee in need.through)
+                why = f"which the module defines further down and {chain}, called by it, reads"
+            elif any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == need.name
+                     for n in ast.walk(statement)):
+                why = "which it calls and the module defines further down"
+            else:
+                why = "which it names and the module defines further down"
+            found.append(Violation(
+                (name, ""), path, 0,
+                f"the rewrite puts {_describe(statement)} (line {statement.lineno}) above `{need.name}` "
+                f"(line {after[where].lineno}), {why}: importing the module would fail",
+            ))
     return found
 
 
-def _top_level(module: facts.Module) -> dict[str, int]:
-    defined = {f.qualname: f.line for f in module.functions if "." not in f.qualname}
-    defined.update((key, value.line) for key, value in module.values.items())
-    return defined
+def _top_level_of(data: bytes) -> list[ast.stmt] | None:
+    from async_migrate.codemods import astcollect, sources
+
+    try:
+        text = sources.decode(data).text
+        try:
+            return astcollect.parse(text).body
+        except SyntaxError:
+            from async_migrate.codemods.astcollect.newer import readable
+
+            return astcollect.parse(readable(text)).body
+    except Exception:  # unreadable: the rewrite's own checks name it
+        return None
 
 
-def _early_uses(module: facts.Module, defined: dict[str, int], only: facts.Value | None = None) -> set[str]:
-    """Names module-level values use before the module defines them."""
-    found: set[str] = set()
-    for value in (only,) if only is not None else module.values.values():
-        if value is None:
-            continue
-        named = [value.depends, value.ref if value.kind == "depends" else None]
-        named += [arg.text.split("(")[0].split(".")[0] for arg in value.args]
-        for used in filter(None, named):
-            local = used.removeprefix(f"{module.name}.")
-            if local in defined and defined[local] > value.line:
-                found.add(local)
-    return found
+def _describe(statement: ast.stmt) -> str:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        keyword = {ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class"}[type(statement)]
+        return f"`{keyword} {statement.name}`"
+    targets = statement.targets if isinstance(statement, ast.Assign) else (
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    )
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        return f"`{targets[0].id} = ...`"
+    return "a statement"
 
 
 def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) -> list[tuple[facts.Call, str]]:

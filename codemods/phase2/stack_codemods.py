@@ -57,6 +57,7 @@ The runtime tests check this on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
@@ -65,7 +66,7 @@ from libcst.codemod import CodemodContext
 from async_migrate.codemods import astcollect, facts, imports
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.imports import ImportingCommand
-from async_migrate.codemods.phase2 import drivers
+from async_migrate.codemods.phase2 import drivers, import_order
 from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, ModuleEdit
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS_FUNCTION
@@ -106,6 +107,7 @@ class _StackCommand(ImportingCommand):
             names.define(statement)
         self.imports: dict[str, str] = names.facts.imports
         self.defined: set[str] = names.defined
+        self.body: list[ast.stmt] = tree.body
 
     def has(self, name: str) -> bool:
         return name in self.defined or name in self.imports
@@ -152,6 +154,19 @@ class _StackCommand(ImportingCommand):
                 return f"{local}.{name}"
         imports.add(self.context, module, name)
         return name
+
+    def needed(self, module: cst.Module, statements: Sequence[_Statement]) -> list[str]:
+        """The module's own names that `statements` need bound above them when it is imported."""
+        try:
+            added = astcollect.parse(module.code_for_node(cst.Module(body=list(statements)))).body
+        except SyntaxError:
+            return []
+        bound = import_order.bindings(self.body)
+        postponed = import_order.future_annotations(self.body)
+        return [
+            need.name for statement in added for need in import_order.needs(statement, self.body, postponed)
+            if need.name in bound
+        ]
 
     @staticmethod
     def position(module: cst.Module, names: Iterable[str]) -> int | None:
@@ -258,6 +273,9 @@ class AddAsyncEngine(_StackCommand):
             names.append(edit.sessionmaker)
         for _, text in (*edit.engine_kwargs, *edit.session_kwargs):
             names.extend(_names_in(text))
+        # And after what the new statements run at import: a configured factory defined at the
+        # bottom of the module, and the globals its body reads.
+        names.extend(self.needed(module, statements))
         return self.insert(module, self.position(module, names), statements)
 
 
