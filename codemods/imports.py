@@ -116,7 +116,7 @@ class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
     pruned import visitors."""
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        return regroup(tree, super().transform_module(tree))
+        return regroup(tree, super().transform_module(tree), self.context.full_module_name)
 
 
 # The third-party packages the tool adds imports of: they sort among each other in a module's
@@ -124,11 +124,14 @@ class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
 _LIBRARIES = frozenset({"anyio", "fastapi", "pydantic", "sqlalchemy", "sqlmodel", "starlette"})
 
 
-def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
+def regroup(before: cst.Module, after: cst.Module, module: str | None = None) -> cst.Module:
     """`after` with each import statement that is new since `before` moved next to the imports of
-    its own package (sorted among them), a standard library one after the standard library's."""
+    its own package (sorted among them), a standard library one among the standard library's, a
+    library one among the third-party imports or, with none, in a section of its own before the
+    imports of `module`'s own top-level package (the project's)."""
     if after is before:
         return after
+    own = module.split(".")[0] if module else None
     # AddImportsVisitor extends an existing `from m import ...` in place: only modules
     # that had no import statement before are new statements.
     old = {import_module(s) for s in before.body if is_import(s)}
@@ -161,15 +164,27 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
                 for index, s in placed
                 if (import_module(s) or "").split(".")[0] in _LIBRARIES
             ]
+        if not group and package.split(".")[0] in _LIBRARIES and own is not None:
+            project = next((index for index, s in placed if _top(s) == own), None)
+            if project is not None:
+                # Third-party imports come before the project's: join those there are, or open a section.
+                group = [
+                    (index, import_module(s) or "")
+                    for index, s in placed
+                    if index < project and _top(s) not in sys.stdlib_module_names
+                ]
+                if not group:
+                    body = _section_before(rest, project, statement)
+                    continue
         if not group and package.split(".")[0] in sys.stdlib_module_names:
-            # A standard library import goes after the others of the standard library, or first.
+            # A standard library import goes among the others of the standard library, or first.
             stdlib = [
                 index for index, s in enumerate(rest)
                 if is_import(s) and (import_module(s) or "").split(".")[0] in sys.stdlib_module_names
             ]
             first = next((index for index, s in enumerate(rest) if is_import(s)), None)
             if stdlib:
-                group = [(stdlib[-1], "")]
+                group = [(index, import_module(rest[index]) or "") for index in stdlib]
             elif first is not None:
                 leading = rest[first]
                 rest[first] = leading.with_changes(leading_lines=[cst.EmptyLine()])
@@ -179,7 +194,8 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
         if not group:
             continue  # no import of that package yet: it stays after the last import
         body = rest
-        later = [index for index, name in group if name > package]
+        # `import x` lines come before `from x import ...` ones in a section (isort's default).
+        later = [index for index, name in group if name > package and isinstance(body[index].body[0], cst.ImportFrom)]
         if later:
             index = later[0]
             following = body[index]
@@ -188,7 +204,33 @@ def regroup(before: cst.Module, after: cst.Module) -> cst.Module:
         else:
             index = group[-1][0] + 1
         body.insert(index, statement)
+    if body and before.body and not before.body[0].leading_lines and body[0] is not before.body[0]:
+        # The first statement was a removed import: the blank line below it must not open the file.
+        lines = body[0].leading_lines
+        if lines and all(line.comment is None for line in lines):
+            body[0] = body[0].with_changes(leading_lines=[])
     return after.with_changes(body=body)
+
+
+def _top(statement: cst.CSTNode) -> str:
+    return (import_module(statement) or "").split(".")[0]
+
+
+def _section_before(body: _Statements, index: int, statement: cst.SimpleStatementLine) -> _Statements:
+    """`body` with `statement` in a section of its own just before the import at `index`."""
+    following = body[index]
+    lines = list(following.leading_lines)
+    if any(line.comment is not None for line in lines):
+        # A comment above the project's imports stays with them.
+        above = [cst.EmptyLine()] if index > 0 else []
+        if lines[0].comment is not None:
+            lines.insert(0, cst.EmptyLine())
+        body[index] = following.with_changes(leading_lines=lines)
+        body.insert(index, statement.with_changes(leading_lines=above))
+        return body
+    body[index] = following.with_changes(leading_lines=[cst.EmptyLine()])
+    body.insert(index, statement.with_changes(leading_lines=lines))
+    return body
 
 
 def _isort_key(alias: cst.ImportAlias) -> str:

@@ -64,3 +64,50 @@ def test_a_new_library_import_joins_the_third_party_section_not_the_project_impo
         "import os\n\nfrom fastapi import APIRouter\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
         "from sqlalchemy.orm import selectinload\n\nfrom app.db import get_db\n\nrouter = APIRouter()\n"
     )
+
+
+def _rewritten(source: str, module: str | None, adds: list[tuple[str, str]], removes: list[tuple[str, str]] = ()) -> str:
+    before = cst.parse_module(source)
+    context = CodemodContext()
+    for package, name in adds:
+        AddImportsVisitor.add_needed_import(context, package, name)
+    after = AddImportsVisitor(context).transform_module(before)
+    for package, name in removes:
+        RemoveImportsVisitor.remove_unused_import(context, package, name)
+    after = RemoveImportsVisitor(context).transform_module(after)
+    code = imports.regroup(before, after, module).code
+    cst.parse_module(code)
+    return code
+
+
+def test_a_library_import_opens_a_section_before_the_project_imports_when_it_has_none():
+    # The only third-party import was dropped: the new ones go before the project's, not after.
+    source = "from sqlalchemy.orm import Session\n\nfrom app.models import Item\n\n\ndef f(x: Item):\n    return x\n"
+    code = _rewritten(source, "app.crud", [("sqlalchemy", "select")], [("sqlalchemy.orm", "Session")])
+    assert code == (
+        "from sqlalchemy import select\n\nfrom app.models import Item\n\n\ndef f(x: Item):\n    return x\n"
+    )
+
+
+def test_a_library_import_joins_other_third_party_imports_before_the_project_ones():
+    source = "import os\n\nimport httpx\n\nfrom app.models import Item\n"
+    code = _rewritten(source, "app.api.items", [("sqlalchemy", "select")])
+    assert code == "import os\n\nimport httpx\nfrom sqlalchemy import select\n\nfrom app.models import Item\n"
+
+
+def test_near_miss_without_the_module_name_a_library_import_with_no_section_goes_last():
+    source = "from app.models import Item\n"
+    assert _rewritten(source, None, [("sqlalchemy", "select")]) == "from app.models import Item\nfrom sqlalchemy import select\n"
+
+
+def test_a_standard_library_import_is_sorted_among_the_standard_library_ones():
+    source = "from typing import Iterator\n\nfrom sqlalchemy import create_engine\n"
+    code = _rewritten(source, "app.db", [("collections.abc", "AsyncIterator")])
+    assert code == (
+        "from collections.abc import AsyncIterator\nfrom typing import Iterator\n\nfrom sqlalchemy import create_engine\n"
+    )
+
+
+def test_removing_the_first_import_does_not_leave_the_file_opening_with_a_blank_line():
+    source = "from sqlalchemy.orm import Session\n\nfrom app.models import Item\n\nx = Item\n"
+    assert _rewritten(source, "app.crud", [], [("sqlalchemy.orm", "Session")]) == "from app.models import Item\n\nx = Item\n"
