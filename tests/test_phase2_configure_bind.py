@@ -302,6 +302,17 @@ def test_near_miss_an_existing_async_stack_configured_onto_another_database_bloc
 # ------------------------------------------------------------------ near misses
 
 
+def test_near_miss_an_existing_async_stack_beside_two_configured_engines_names_the_configure_calls(cli, project):
+    """Reusing an async stack needs the synchronous engine too: two binds are the reason, not AM243."""
+    two = EXISTING_ASYNC.replace(
+        "database_sessionmaker.configure(bind=engine)\n",
+        "database_sessionmaker.configure(bind=engine)\nreplica = create_engine(os.environ['DATABASE_URL'])\n"
+        "database_sessionmaker.configure(bind=replica)\n",
+    )
+    message = blocked(cli, build(project, {"db/engine.py": two}), "AM274")
+    assert "`database_sessionmaker.configure(bind=replica)` (db/engine.py:15)" in message, message
+
+
 def blocked(cli, root: Path, code: str) -> str:  # type: ignore[no-untyped-def]
     document = run(cli, root)
     found = handler(document, "create")

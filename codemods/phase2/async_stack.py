@@ -672,6 +672,11 @@ class _Analysis:
         sync = self._sync_engines()
         if not sync:
             return  # no synchronous stack to compare with
+        for maker in self._sync_pool()[0]:
+            problem = self._maker_bind(maker).problem
+            if problem is not None:  # which engine the synchronous stack uses is not one answer
+                self._block(*problem)
+                return
         sources = stack_source.Sources(self.project, self.read)
         if dependency is not None:
             assert dependency.function is not None
