@@ -673,9 +673,9 @@ class _Analysis:
         if not sync:
             return  # no synchronous stack to compare with
         for maker in self._sync_pool()[0]:
-            problem = self._maker_bind(maker).problem
-            if problem is not None:  # which engine the synchronous stack uses is not one answer
-                self._block(*problem)
+            bind_problem = self._maker_bind(maker).problem
+            if bind_problem is not None:  # which engine the synchronous stack uses is not one answer
+                self._block(*bind_problem)
                 return
         sources = stack_source.Sources(self.project, self.read)
         if dependency is not None:
