@@ -671,8 +671,17 @@ class BodyScanner:
                     self._open(target.id, item.context_expr, self.call_count)
 
     def _on_generator(self, node: ast.GeneratorExp, nested: bool) -> bool:
+        # Visited in the order written, like every node. The outermost iterable alone is evaluated
+        # in the enclosing scope, when the expression is made: an `await` may stand there.
+        first, *rest = node.generators
         self.generators += 1
-        for child in syntax.children(node):
+        self._visit(node.elt, nested)
+        self._on_comprehension(first, nested)
+        self._visit(first.target, nested)
+        self.generators -= 1
+        self._visit(first.iter, nested)
+        self.generators += 1
+        for child in [*first.ifs, *rest]:
             self._visit(child, nested)
         self.generators -= 1
         return False

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from test_phase2_rules import apply, function
+from test_phase2_soundness import SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
 
 def test_a_session_call_in_a_generator_expression_blocks_with_am212(phase2, entry):
     document = phase2(
@@ -25,3 +30,19 @@ def test_near_miss_the_same_call_in_a_list_comprehension_migrates(phase2, entry)
         """
     )
     assert entry(document, "total")["action"] == "migrate"
+
+
+def test_near_miss_a_session_call_in_the_outermost_iterable_migrates_and_runs(cli, service):
+    # The outermost iterable is evaluated in the enclosing function, where `await` may stand.
+    root = service({SUBSYSTEM: routes("""
+        @router.get("/names")
+        def names(db: session_dependency):
+            return sorted(n for (n,) in db.execute(select(User.name)).all())
+    """)})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"names": "migrate"}
+    assert "sorted(n for (n,) in (await db.execute(select(User.name))).all())" in function(root, SUBSYSTEM, "names")
+    result = serve(root, "sqlite", """
+        print(json.dumps(client.get("/names").json()))
+    """)
+    assert result == ["Ann", "Bob"]
