@@ -67,3 +67,187 @@ def test_the_stack_goes_below_a_factory_defined_further_down_and_the_route_write
     assert stack.index("ASYNC_URL =") < stack.index("async_engine = make_async_engine()"), stack
     result = serve(root, "sqlite", WRITE)
     assert result == {"status": 200, "items": ["pen"]}, result
+
+
+# ------------------------------------------------- one subsystem after another
+
+# The sessionmaker is bound at start-up, by an init function the lifespan calls: the async engine
+# can only come from the configured factory.
+INIT_STACK = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+database_sessionmaker = sessionmaker(autoflush=False, expire_on_commit=False)
+engine: Engine | None = None
+
+
+def init_engine() -> Engine:
+    global engine
+    engine = create_engine(os.environ["DATABASE_URL"])
+    database_sessionmaker.configure(bind=engine)
+    return engine
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+OWN_FACTORY = """
+import os
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def make_async_engine():
+    return create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://", 1))
+"""
+# name -> (files, the configured factory)
+PLACES = {
+    "in its own module": ({"db/engine.py": INIT_STACK, "db/async_engine.py": OWN_FACTORY}, "db.async_engine.make_async_engine"),
+    "at the bottom of the stack module": (
+        {"db/engine.py": INIT_STACK + "\n" + OWN_FACTORY.replace("import os\n", "").replace(
+            "from sqlalchemy.ext.asyncio import create_async_engine\n", ""
+        ).replace("    return create_async_engine(", "    from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+                  "    return create_async_engine(")},
+        "db.engine.make_async_engine",
+    ),
+}
+OWNERS = """
+@router.post("/owners/items")
+def add_owner_item(name: str, db: session_dependency):
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api.items import router
+from api.owners import router as owners
+
+app = FastAPI()
+app.include_router(router)
+app.include_router(owners)
+"""
+BOTH = """
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import db.engine as stack
+from main import app
+from models import Base, Item, User
+
+engine = stack.init_engine()
+Base.metadata.create_all(engine)
+with Session(engine) as s:
+    s.add(User(id=1, name="Ann"))
+    s.commit()
+with TestClient(app) as client:
+    statuses = [
+        client.post("/items", params={"name": "pen"}).status_code,
+        client.post("/owners/items", params={"name": "cup"}).status_code,
+    ]
+    if hasattr(stack, "async_engine"):
+        client.portal.call(stack.async_engine.dispose)
+with Session(engine) as s:
+    names = sorted(s.scalars(select(Item.name)).all())
+engine.dispose()
+print(json.dumps({"statuses": statuses, "names": names}))
+"""
+
+
+def run_both(root) -> object:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        "PYTHONPATH": str(root),
+        "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", BOTH], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def two_subsystems(service):  # type: ignore[no-untyped-def]
+    def build(place: str):  # type: ignore[no-untyped-def]
+        files, factory = PLACES[place]
+        root = service({
+            **files, SUBSYSTEM: routes(CREATE), "api/owners.py": routes(OWNERS), "main.py": TWO_ROUTERS,
+        })
+        (root / "pyproject.toml").write_text(PYPROJECT.replace("db.engine.make_async_engine", factory), encoding="utf-8")
+        return root
+
+    return build
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_second_subsystem_reuses_the_stack_the_first_run_built_from_the_factory(cli, two_subsystems, place):
+    root = two_subsystems(place)
+    assert run_both(root) == {"statuses": [200, 200], "names": ["cup", "pen"]}
+    (root / "app.db").unlink()
+    first = apply(cli, root)
+    assert handler(first, "create_item")["action"] == "migrate", first
+    assert read(root, "db/engine.py").count("async_engine = make_async_engine()") == 1
+    after_first = {p: read(root, p) for p in ("db/engine.py", "core/dependencies.py")}
+    second = apply(cli, root, subsystem="api/owners.py")
+    found = handler(second, "add_owner_item")
+    assert found["action"] == "migrate", (found, second["subsystem"]["blockers"])
+    # the first run's stack is reused as it is: no second engine, sessionmaker or dependency
+    assert {p: read(root, p) for p in after_first} == after_first
+    assert "async_session_dependency" in read(root, "api/owners.py")
+    assert "await db.commit()" in read(root, "api/owners.py")
+    assert run_both(root) == {"statuses": [200, 200], "names": ["cup", "pen"]}
+
+
+INLINE_ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+database_sessionmaker = sessionmaker(bind=create_engine(os.environ["DATABASE_URL"]), expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+
+
+def test_near_miss_without_the_factory_configured_the_block_names_the_unknown_engine_in_words(cli, service):
+    # The sessionmaker's engine is built inline: no module-level name tells which it is.
+    root = service({
+        "db/engine.py": INLINE_ENGINE, "db/async_engine.py": OWN_FACTORY,
+        SUBSYSTEM: routes(CREATE), "api/owners.py": routes(OWNERS), "main.py": TWO_ROUTERS,
+    })
+    (root / "pyproject.toml").write_text(
+        PYPROJECT.replace("db.engine.make_async_engine", "db.async_engine.make_async_engine"), encoding="utf-8"
+    )
+    assert handler(apply(cli, root), "create_item")["action"] == "migrate"
+    # the configuration no longer says the existing async engine is the project's
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    document = cli.json("phase2", root, "--subsystem", "api/owners.py")
+    found = handler(document, "add_owner_item")
+    assert found["action"] == "blocked", found
+    message = " ".join(found["reasons"])
+    assert "AM243" in found["codes"], message
+    assert "`?`" not in message and " ? " not in message, message
+    assert (
+        "while the routes' synchronous stack uses the engine of the sessionmaker at db/engine.py:9, which is not "
+        "bound to a module-level engine phase two can follow; phase two cannot tell which database that engine uses"
+    ) in message, message
+    assert document["files_changed"] == []

@@ -672,11 +672,6 @@ class _Analysis:
         sync = self._sync_engines()
         if not sync:
             return  # no synchronous stack to compare with
-        for maker in self._sync_pool()[0]:
-            bind_problem = self._maker_bind(maker).problem
-            if bind_problem is not None:  # which engine the synchronous stack uses is not one answer
-                self._block(*bind_problem)
-                return
         sources = stack_source.Sources(self.project, self.read)
         if dependency is not None:
             assert dependency.function is not None
@@ -689,27 +684,65 @@ class _Analysis:
             assert engine is not None
             engine_ref = f"{engine.module.name}.{engine.name}"
             what = f"async engine `{engine.name}`"
+        if self._from_configured_factory(engine_ref):
+            return  # the engine the configuration names for this project, as a generated stack has it
+        for maker in self._sync_pool()[0]:
+            bind_problem = self._maker_bind(maker).problem
+            if bind_problem is not None:  # which engine the synchronous stack uses is not one answer
+                self._block(*bind_problem)
+                return
         reused_at = (reused.module.path, reused.line)
         async_source = sources.engine(engine_ref, reused_at)
+        # An engine not named by a module-level reference is described in words, never as `?`.
+        async_words = (
+            f"{async_source}" if engine_ref is not None else
+            f"one phase two cannot name (no module-level async engine or async_sessionmaker it opens its "
+            f"sessions on, {reused.module.path}:{reused.line})"
+        )
         for ref, where in sync:
             sync_source = sources.engine(ref, where)
             if async_source.same_database(sync_source):
                 continue
+            sync_words = (
+                f"{sync_source}" if ref is not None else
+                f"of the sessionmaker at {where[0]}:{where[1]}, which is not bound to a module-level engine "
+                "phase two can follow"
+            )
             if not async_source.known:
-                problem = f"phase two cannot tell which database its engine {async_source} uses"
+                problem = (
+                    f"phase two cannot tell which database its engine {async_source} uses" if engine_ref is not None
+                    else "phase two cannot tell which database that async engine uses"
+                )
             elif not sync_source.known:
-                problem = f"phase two cannot tell which database the synchronous engine {sync_source} uses"
+                problem = (
+                    f"phase two cannot tell which database the synchronous engine {sync_source} uses"
+                    if ref is not None else "phase two cannot tell which database that engine uses"
+                )
             else:
                 problem = "they are not built from the same URL (nor one from the other by a driver swap)"
             self._block(
                 AM243, *reused_at,
                 f"phase two would reuse the existing {what} ({reused.module.path}:{reused.line}), whose "
-                f"engine is {async_source}, while the routes' synchronous stack uses the engine {sync_source}; "
+                f"engine is {async_words}, while the routes' synchronous stack uses the engine {sync_words}; "
                 f"{problem}, so the migrated routes might use another database: build the async engine from "
                 "the same URL (or from the sync engine's `.url` with the driver swapped), or remove it and "
                 "let phase two generate one",
             )
             return
+
+    def _from_configured_factory(self, engine_ref: str | None) -> bool:
+        """Whether the async engine is built by calling [tool.async-migrate] async-engine-factory
+        (`async_engine = make_async_engine()`, as phase two generates it): the configuration
+        says that is the project's async engine, so it is trusted as when it is generated."""
+        ref = (self.config.async_engine_factory or "").replace(":", ".")
+        found = self._value_at(engine_ref) if ref and engine_ref else None
+        if found is None or found.value is None or found.value.kind != "call":
+            return False
+        called = self.project.function(found.value.ref)
+        configured = self.project.function(ref)
+        return called is not None and configured is not None and called[0].name == configured[0].name and (
+            called[1].key == configured[1].key
+        )
 
     def _expiry(self) -> None:
         """Whether the async sessions the migrated routes get expire objects on commit: a generated
