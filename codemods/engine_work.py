@@ -7,8 +7,8 @@ route that blocks the event loop this way is never reported clean.
 - Engine work: `with engine.connect() as conn`, `with engine.begin() as conn`,
   `engine.raw_connection()` (and 1.x `engine.execute(...)`) where `engine` is a module-level
   synchronous engine (`create_engine(...)`, `engine_from_config(...)`, SQLModel's, or a
-  project function that builds one). Taking a connection from the pool and every statement
-  on it is blocking IO.
+  project function that builds one), and `Base.metadata.create_all(engine)` (DDL). Taking a
+  connection from the pool and every statement on it is blocking IO.
 - Coroutine tasks: `background_tasks.add_task(f, ...)`, `asyncio.create_task(f(...))`,
   `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
   Session or engine work. Starlette runs an `async def` task on the event loop (a plain
@@ -26,6 +26,7 @@ from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import FROM_CONFIG
 
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
+METADATA_DDL = frozenset({"create_all", "drop_all", "reflect"})
 _TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
 _SYNC_ENGINES = SYNC_ENGINE_CONSTRUCTORS | FROM_CONFIG
 
@@ -68,6 +69,9 @@ def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
         owner, _, method = call.callee.rpartition(".")
         if method in ENGINE_IO_METHODS and is_sync_engine(project, owner):
             found.append(Blocking(call.line, f"{owner.rsplit('.', 1)[-1]}.{method}()"))
+        elif method in METADATA_DDL and owner.rpartition(".")[2] == "metadata":
+            # Called, not handed to `conn.run_sync(...)`: it runs on a synchronous engine's connection.
+            found.append(Blocking(call.line, f"metadata.{method}()"))
     return found
 
 

@@ -195,7 +195,7 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
             continue  # no import of that package yet: it stays after the last import
         body = rest
         # `import x` lines come before `from x import ...` ones in a section (isort's default).
-        later = [index for index, name in group if name > package and isinstance(body[index].body[0], cst.ImportFrom)]
+        later = [index for index, name in group if name > package and _is_from_import(body[index])]
         if later:
             index = later[0]
             following = body[index]
@@ -210,6 +210,10 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         if lines and all(line.comment is None for line in lines):
             body[0] = body[0].with_changes(leading_lines=[])
     return after.with_changes(body=body)
+
+
+def _is_from_import(statement: cst.CSTNode) -> bool:
+    return is_import(statement) and isinstance(statement.body[0], cst.ImportFrom)
 
 
 def _top(statement: cst.CSTNode) -> str:

@@ -29,6 +29,7 @@ the sample) and `function` (`Class.method` for a class-based view):
     websocket          a websocket handler
     hook               middleware, an exception handler or a lifecycle handler: stays async
     no-session         does no Session work
+    engine-work        does synchronous engine work (not Session work), e.g. `create_all` at start-up
     already-def        already `def`
     pragma             a deliberate keeper, documented with `# async-migrate: ignore[...] reason`
 - `blocks`: as written, it does synchronous Session work on the event loop, so `check`
@@ -142,6 +143,7 @@ KEEP_REASONS = {
     "event-loop": r"event loop",
     "nested-generator": r"generator|nested",
     "no-session": r"no synchronous Session work",
+    "engine-work": r"synchronous engine work at line \d+ \(`metadata\.create_all\(\)`\)",
     "offloaded": r"no synchronous Session work|offload|thread",
 }
 

@@ -202,7 +202,8 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if handler.kind == "websocket":
         return [AM107.reason("websocket handler: stays async def")]
     if handler.kind in HOOK_KINDS:
-        return [AM133.reason(_hook_text(handler.kind, work))]
+        engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
+        return [AM133.reason(_hook_text(handler.kind, work, engine))]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
         return [
@@ -263,7 +264,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     return reasons
 
 
-def _hook_text(kind: str, work: SessionWork) -> str:
+def _hook_text(kind: str, work: SessionWork, engine: list | None = None) -> str:
     if kind == "middleware":
         text = "middleware: stays async def (it awaits `call_next` or the wrapped app)"
         blocks = "blocks the event loop on every request it sees"
@@ -282,6 +283,9 @@ def _hook_text(kind: str, work: SessionWork) -> str:
             "shutdown and blocks no request"
         )
         fix = ""
+    if not work.any and engine:
+        # `Base.metadata.create_all(engine)` at start-up: blocking, and harmless to requests.
+        return f"{text}; its synchronous engine work at {engine_summary(engine)} {blocks}"
     if not work.any:
         return f"{text}; does no synchronous Session work"
     return f"{text}; its synchronous Session work {blocks}" + (f": {fix}" if fix else "")

@@ -282,8 +282,8 @@ class Flow:
             if self.offloaded_sources and edges and all(e.call.offloaded for e in edges):
                 if all(self._plain_return(e.callee) for e in edges):
                     return []  # a dict or a schema crosses back: no ORM object to load into
-                module, callee = self.project.functions[edges[0].callee]
-                where = f"the call of {module.name}.{callee.qualname} run in the threadpool (line {edges[0].call.line})"
+                module, ran = self.project.functions[edges[0].callee]
+                where = f"the call of {module.name}.{ran.qualname} run in the threadpool (line {edges[0].call.line})"
                 return [Origin(OriginKind.SOURCE, fid, where=where, dependency=edges[0].callee, offloaded=True)]
             callees = [e.callee for e in edges]
             if not callees:

@@ -63,3 +63,44 @@ def test_near_miss_middleware_without_session_work_says_so(app, reported):
     entry = reported(root, "timing", "phase1")
     assert entry["codes"] == ["AM133"]
     assert entry["reasons"][0].endswith("does no synchronous Session work")
+
+
+DDL_MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.items import router
+from db.engine import engine
+from models import Base
+
+
+@asynccontextmanager
+async def lifespan(app):
+    {body}
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(router)
+"""
+
+
+def test_a_lifespan_creating_tables_is_said_to_block_startup_not_to_do_nothing(app, reported):
+    root = app(ROUTES, {"main.py": DDL_MAIN.replace("{body}", "Base.metadata.create_all(engine)")})
+    entry = reported(root, "lifespan", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM133"]), entry
+    assert "engine work at line" in entry["reasons"][0] and "metadata.create_all()" in entry["reasons"][0]
+    assert "does no synchronous Session work" not in entry["reasons"][0]
+
+
+def test_near_miss_a_lifespan_handing_create_all_to_run_sync_does_no_blocking_work(app, reported):
+    body = "async with async_engine.begin() as conn:\n        await conn.run_sync(Base.metadata.create_all)"
+    main = DDL_MAIN.replace("{body}", body).replace(
+        "from models import Base\n",
+        "from models import Base\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        "async_engine = create_async_engine(\"sqlite+aiosqlite://\")\n",
+    )
+    root = app(ROUTES, {"main.py": main})
+    entry = reported(root, "lifespan", "phase1")
+    assert "does no synchronous Session work" in entry["reasons"][0], entry
