@@ -29,6 +29,7 @@ from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as A
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
+from async_migrate.codemods.rules.am280_relationship_refresh_added import RULE as AM280
 from async_migrate.codemods.sources import discover, nothing_selected, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
@@ -651,6 +652,14 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                     + ("`undefer`" if fix.deferred else "eager load")
                     + f" of {fix.describe(project_classes(project))} to the query in {module.name}.{function.qualname}, "
                     f"for the {fix.what} its code or response model reads" + (f" through {fix.via}" if fix.via else "")
+                ))
+            refreshed = closure.built_refreshes.get(fid)
+            if refreshed is not None:
+                module, function = project.functions[refreshed.fid]
+                reasons.append(AM280.reason(
+                    f"{refreshed.file}:{refreshed.line}: adds `{refreshed.text()}` after this line in "
+                    f"{module.name}.{function.qualname}, for the relationships its response model reads "
+                    f"({', '.join(refreshed.fields)}) on the {refreshed.model} it builds"
                 ))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:

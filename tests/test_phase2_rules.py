@@ -1812,6 +1812,131 @@ def test_runtime_http_requests_through_the_async_dependency(cli, app):
     }
 
 
+# ------------------------------ a response model's relationship on an object the route builds
+
+BUILT_SCHEMAS = SCHEMAS + """
+
+class BookIn(BaseModel):
+    title: str
+    author_id: int
+"""
+BUILT_ROUTES = (
+    """
+    @router.post("/books", response_model=BookOut)
+    async def create_book(payload: BookIn, db: Session = Depends(get_db_session)):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.commit()
+        db.refresh(book)
+        return book
+    """,
+    """
+    def store_book(db: Session, payload: BookIn) -> Book:
+        stored = Book(title=payload.title.upper(), author_id=payload.author_id)
+        db.add(stored)
+        db.commit()
+        return stored
+    """,
+    """
+    @router.post("/stored", response_model=BookOut)
+    def create_stored(payload: BookIn, db: session_dependency):
+        return store_book(db, payload)
+    """,
+)
+BUILT_HEAD = "from fastapi import Depends\nfrom db.engine import get_db_session\nfrom schemas import BookIn, BookOut"
+BUILT_MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+"""
+
+
+@pytest.mark.parametrize("expires", [False, True], ids=["kept-on-commit", "expired-on-commit"])
+def test_runtime_a_built_object_returned_through_a_nested_response_model_is_refreshed(cli, app, expires):
+    """`Book(...)` added and committed, returned through `BookOut.author`: no query loads it, so
+    phase two refreshes its `author` after the last statement using the Session (AM280) and the
+    route answers 200 with the author, the row in the database. A sessionmaker expiring on commit
+    gets its plain refresh first: one after the named refresh would expire `author` again."""
+    engine = RUNTIME_ENGINE.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)") \
+        if expires else RUNTIME_ENGINE
+    root = app({
+        "db/engine.py": engine, "schemas.py": BUILT_SCHEMAS, "main.py": BUILT_MAIN,
+        SUBSYSTEM: route_module(*BUILT_ROUTES, head=BUILT_HEAD),
+    })
+    document = apply(cli, root)
+    for name in ("create_book", "create_stored"):
+        found = handler(document, name)
+        assert found["action"] == "migrate" and "AM280" in found["codes"], found
+    assert "adds `await db.refresh(book, attribute_names=[\"author\"])`" in " ".join(handler(document, "create_book")["reasons"])
+    assert function(root, SUBSYSTEM, "create_book").endswith(
+        "    await db.commit()\n    await db.refresh(book)\n"
+        "    await db.refresh(book, attribute_names=[\"author\"])\n    return book"
+    )
+    plain = "    await db.refresh(stored)\n" if expires else ""
+    assert function(root, SUBSYSTEM, "store_book").endswith(
+        f"    await db.commit()\n{plain}    await db.refresh(stored, attribute_names=[\"author\"])\n    return stored"
+    )
+    result = run_python(
+        root,
+        """
+        from fastapi.testclient import TestClient
+
+        from main import app
+
+        with TestClient(app) as client:
+            created = client.post("/books", json={"title": "Gamma", "author_id": 1})
+            stored = client.post("/stored", json={"title": "Delta", "author_id": 1})
+        asyncio.run(async_engine.dispose())
+        with database_sessionmaker() as s:
+            rows = [(b.id, b.title, b.author.name) for b in s.query(Book).order_by(Book.id)]
+        print(json.dumps({"created": [created.status_code, created.json()], "stored": [stored.status_code, stored.json()],
+                          "rows": rows}))
+        """,
+    )
+    assert result == {
+        "created": [200, {"id": 3, "title": "Gamma", "author": {"name": "Ann"}}],
+        "stored": [200, {"id": 4, "title": "DELTA", "author": {"name": "Ann"}}],
+        "rows": [[1, "Alpha", "Ann"], [2, "Beta", "Ann"], [3, "Gamma", "Ann"], [4, "DELTA", "Ann"]],
+    }
+
+
+PUBLISHED_MODELS = MODELS.replace(
+    'class Author(Base):',
+    'class Publisher(Base):\n    __tablename__ = "publishers"\n    id: Mapped[int] = mapped_column(primary_key=True)\n'
+    '    name: Mapped[str]\n\n\nclass Author(Base):',
+).replace(
+    "    name: Mapped[str]\n\n\nclass Book",
+    '    name: Mapped[str]\n    publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))\n'
+    '    publisher: Mapped[Publisher | None] = relationship()\n\n\nclass Book',
+)
+PUBLISHED_SCHEMAS = BUILT_SCHEMAS.replace(
+    "class AuthorOut(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n    name: str\n",
+    "class PublisherOut(BaseModel):\n    name: str\n\n\nclass AuthorOut(BaseModel):\n"
+    "    model_config = ConfigDict(from_attributes=True)\n    name: str\n    publisher: PublisherOut | None\n",
+)
+
+
+def test_near_miss_a_relationship_two_levels_down_still_blocks_with_am222(cli, app):
+    """`BookOut.author.publisher`: a refresh of `author` leaves `author.publisher` lazy, so the
+    route stays blocked by AM222 with its message, and nothing is written."""
+    root = app({
+        "db/engine.py": RUNTIME_ENGINE, "models.py": PUBLISHED_MODELS, "schemas.py": PUBLISHED_SCHEMAS,
+        "main.py": BUILT_MAIN, SUBSYSTEM: route_module(BUILT_ROUTES[0], head=BUILT_HEAD),
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "create_book")
+    assert found["action"] == "blocked" and set(found["codes"]) == {"AM222"}, found
+    assert any(
+        r.startswith("api/items.py:") and "response model BookOut.author.publisher reads relationship "
+        "Author.publisher, not eager-loaded in the route's queries" in r for r in found["reasons"]
+    ), found
+    assert read(root, SUBSYSTEM) == before
+
+
 # ------------------------------------------ a pydantic model validated from an ORM object in code
 
 VALIDATING_SCHEMAS = (SCHEMAS + '''

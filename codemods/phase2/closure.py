@@ -22,6 +22,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase2 import (
+    built_refresh,
     dependencies,
     derived,
     expired_reads,
@@ -127,8 +128,12 @@ class Closure:
     parallel_classes: dict[str, str] = field(default_factory=dict)
     # Those whose parallel class an earlier run added: used, not written again.
     existing_parallel: set[str] = field(default_factory=set)
-    # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards.
+    # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards; then
+    # `await db.refresh(obj, attribute_names=[...])` for the relationships a response reads on an
+    # object the route builds (`built_refresh`).
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = field(default_factory=dict)
+    # route -> that refresh, for its reasons
+    built_refreshes: dict[FunctionId, built_refresh.BuiltRefresh] = field(default_factory=dict)
     # `with Session(engine) as s:` that become `async with AsyncSession(async_engine) as s:`.
     inline: dict[FunctionId, dict[int, inline_sessions.Inline]] = field(default_factory=dict)
 
@@ -265,10 +270,17 @@ def compute(
     # (an eager-load option); a query outside what migrates with the route cannot be.
     lazy: dict[FunctionId, list[LazyLoadRisk]] = {}
     fixes: dict[FunctionId, list[EagerFix]] = {}
+    built: dict[FunctionId, built_refresh.BuiltRefresh] = {}
     for fid in candidates:
         analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())])
         lazy[fid] = analysed.risks
         moving = {fid, *reach(fid)}
+        # An object the route builds has no query to add an option to: a refresh loads what its
+        # response model reads, where that is all the route lacks.
+        planned = built_refresh.plan(project, fid, analysed.risks, moving, trees)
+        if planned is not None:
+            built[fid] = planned
+            lazy[fid] = []
         fixes[fid] = [f for f in analysed.fixes if f.fid in moving and not _twin_lacks(project, f)]
         lazy[fid].extend(_outside_fix(project, f) for f in analysed.fixes if f.fid not in moving)
         lazy[fid].extend(_twin_fix(project, f) for f in analysed.fixes if f.fid in moving and _twin_lacks(project, f))
@@ -393,7 +405,13 @@ def compute(
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
     members = closure.migrated_routes | migrated_helpers
-    closure.refreshes = {fid: found for fid, found in refreshes.items() if fid in members}
+    closure.refreshes = {fid: list(found) for fid, found in refreshes.items() if fid in members}
+    for route in sorted(closure.migrated_routes & set(built)):
+        planned = built[route]
+        refreshing = closure.refreshes.setdefault(planned.fid, [])
+        if planned.refresh not in refreshing:
+            refreshing.append(planned.refresh)  # after the expiry's own refreshes, which reload every attribute
+        closure.built_refreshes[route] = planned
     closure.inline = {fid: verdicts.moves for fid, verdicts in inline.items() if fid in members and verdicts.moves}
     # A twin's synchronous original stays, and so must everything it calls: sync
     # callers propagate down the call graph until the set of twins is stable.

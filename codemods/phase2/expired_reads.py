@@ -90,13 +90,21 @@ _EXPIRES = frozenset({"rollback", "expire", "expire_all"})
 @dataclass(frozen=True, slots=True)
 class Refresh:
     """`await session.refresh(name)` after the statement holding call `call` (by index); with
-    `each`, a loop over the list `name` refreshing each object the Session still holds."""
+    `each`, a loop over the list `name` refreshing each object the Session still holds; with
+    `attributes`, `attribute_names=[...]` loading those relationships (`built_refresh`)."""
 
     call: int
     session: str
     name: str
     maybe_none: bool
     each: str = ""  # the loop variable (a name the module never uses)
+    attributes: tuple[str, ...] = ()
+
+    def awaited(self) -> str:
+        """`await session.refresh(name)`, with its `attribute_names=` when it has them."""
+        names = ", ".join(f'"{a}"' for a in self.attributes)  # relationship names: identifiers
+        given = f", attribute_names=[{names}]" if names else ""
+        return f"await {self.session}.refresh({self.name}{given})"
 
 
 @dataclass(frozen=True, slots=True)

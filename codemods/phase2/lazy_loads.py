@@ -166,6 +166,10 @@ class LazyLoadRisk:
     # the function a call run in the threadpool ran to return it.
     dependency: FunctionId | None = None
     offloaded: bool = False
+    # response: how deep the field lies in the response model the route returns (1: a field of
+    # the model itself), read by name because the flow cannot follow the returned object; 0 for
+    # everything else (a model validated in code, an object the flow traced)
+    served: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1021,7 +1025,8 @@ class _Analysis:
         for model in models:
             name = self.classes.short(model)
             if origins is None:
-                self._walk(root, handler.module, function, line, model, name, (model,), eager, owners=owners)
+                self._walk(root, handler.module, function, line, model, name, (model,), eager, owners=owners,
+                           served=True)
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
@@ -1120,12 +1125,15 @@ class _Analysis:
         eager: dict[str, _Eager],
         source: Origin | None = None,
         owners: frozenset[str] | None = None,
+        served: bool = False,
     ) -> None:
-        """`owners`: the mapped classes the serialised object can be (None: any class)."""
+        """`owners`: the mapped classes the serialised object can be (None: any class); `served`:
+        the route's own response model, serialised from what the route returns."""
         if self._unverified_validation(root, module, function, line, model, path):
             return
         fields = self._fields(model)
         fields += self._computed(model, fields)
+        depth = len(stack) if served else 0
         for name, annotation in fields:
             field_path = f"{path}.{name}"
             candidates = self.relationships.get(name)
@@ -1142,7 +1150,7 @@ class _Analysis:
                 self._add(
                     key,
                     root,
-                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe, source),  # noqa: B023 (called at once)
+                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe, source, depth),  # noqa: B023 (called at once)
                 )
             if len(stack) >= _MAX_DEPTH:
                 continue
@@ -1150,7 +1158,7 @@ class _Analysis:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source,
-                               owners=targets)
+                               owners=targets, served=served)
 
     def _names(self) -> Flow:
         """A flow for the relationship declarations and return annotations only."""
@@ -1204,6 +1212,7 @@ class _Analysis:
         risky: list[_Relationship],
         safe: list[_Relationship],
         source: Origin | None = None,
+        served: int = 0,
     ) -> LazyLoadRisk:
         owner = _single_owner([*risky, *safe])
         message = (
@@ -1229,6 +1238,7 @@ class _Analysis:
             kind="response",
             path=field_path,
             code=AM222.code,
+            served=served,
         )
         return risk if source is None else _from_source(risk, source)
 

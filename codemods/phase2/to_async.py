@@ -257,7 +257,7 @@ class _AsyncBody(cst.CSTTransformer):
             return updated
         added: list[cst.BaseStatement] = []
         for refresh in self.pending:
-            refreshed = f"await {refresh.session}.refresh({refresh.name})"
+            refreshed = refresh.awaited()
             if refresh.each:
                 # an object deleted or expunged meanwhile is detached, not expired: no refresh
                 each, session = refresh.each, refresh.session
@@ -278,7 +278,7 @@ class _AsyncBody(cst.CSTTransformer):
             return updated
         added = []
         for refresh in self.pending:
-            text = f"await {refresh.session}.refresh({refresh.name})"
+            text = refresh.awaited()
             if refresh.each:  # no `for` statement after a `;`: a comprehension does the loop
                 each, session = refresh.each, refresh.session
                 text = f"[await {session}.refresh({each}) for {each} in {refresh.name} if {each} in {session}]"

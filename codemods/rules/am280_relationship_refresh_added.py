@@ -1,0 +1,42 @@
+"""AM280 relationship-refresh-added: the relationships a response model reads on an object the route builds are loaded by a refresh
+
+FastAPI serialises the returned object after the route returns, outside SQLAlchemy's greenlet: a
+relationship the response model nests would load lazily there (AM222). An object the route
+builds itself (`Model(...)`, added and committed on its Session) comes from no query an option
+could be added to, so phase two refreshes it, naming those relationships, after the last
+statement that uses the Session; the plain `refresh` the code had stays where it was (it reloads
+the columns, and would expire the relationships again if it came after). Only the response
+model's own fields (`BookOut.author`, not `BookOut.author.publisher`) of an object built where
+the refresh runs on every path to the return; anything else stays blocked by AM222.
+
+Before:
+
+    @router.post("/books", response_model=BookOut)  # BookOut.author
+    def create_book(payload: BookIn, db: SessionDep):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.commit()
+        db.refresh(book)
+        return book
+
+After:
+
+    @router.post("/books", response_model=BookOut)
+    async def create_book(payload: BookIn, db: AsyncSessionDep):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        await db.commit()
+        await db.refresh(book)
+        await db.refresh(book, attribute_names=["author"])
+        return book
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM280",
+    name="relationship-refresh-added",
+    summary="refreshes an object the route builds, naming the relationships its response model reads",
+    fix="nothing to do; review the added `await session.refresh(obj, attribute_names=[...])`",
+    doc=__doc__,
+)
