@@ -110,24 +110,10 @@ def test_an_object_handed_on_by_an_async_dependency_of_a_sync_one_is_an_am307_fi
     assert findings(root, "me") == []
 
 
-OFFLOADED = """
-from fastapi import Depends
-from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy.orm import selectinload
-
-from models import User
-
-
-class PostOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    title: str
-
-
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    posts: list[PostOut]
+# RESPONSE's schemas, the Session work in a function the route runs in the threadpool.
+OFFLOADED = RESPONSE.split("\n\n\ndef get_current_user")[0].replace(
+    "from fastapi import Depends\n", "from fastapi import Depends\nfrom fastapi.concurrency import run_in_threadpool\n"
+) + """
 
 
 def load_user(session, user_id: int){returns}:
