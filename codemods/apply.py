@@ -66,7 +66,12 @@ def application_root(path: Path) -> Path:
     if not path.exists():
         raise Refused(f"{path}: no such directory")
     if not path.is_dir():
-        raise Refused(f"{path}: not a directory (PATH is the root of the application)")
+        # Most linters take a file: say how to narrow the run to one instead.
+        root = next((d for d in path.resolve().parents if (d / "pyproject.toml").is_file() or (d / ".git").exists()), None)
+        hint = ""
+        if root is not None:
+            hint = f"; to look at this file only, run on the application's root with `--only {path.resolve().relative_to(root).as_posix()}`"
+        raise Refused(f"{path}: not a directory (PATH is the root of the application){hint}")
     return path.resolve()
 
 

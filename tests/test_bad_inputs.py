@@ -476,3 +476,13 @@ def test_a_line_too_long_to_parse_safely_is_named_but_a_long_text_of_short_lines
     with pytest.raises(sources.SourceError, match="too long to parse safely"):
         worker.parse("long.py")
     assert worker.parse("many.py").facts.name == "many"
+
+
+def test_a_file_inside_an_application_is_answered_with_the_root_and_only(cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'svc'\n")
+    target = tmp_path / "api" / "items.py"
+    target.parent.mkdir()
+    target.write_text(route())
+    result = cli("check", target)
+    assert result.exit_code == 2
+    assert "--only api/items.py" in result.output, result.output
