@@ -580,7 +580,14 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             )
     result.outcomes = _phase2_outcomes(project, closure)
     compose_paths(project, result.outcomes)
-    result.subsystem = _subsystem_json(project, closure, stack)
+    # The application runs on SQLAlchemy's asyncio extension once routes migrate, or already does.
+    on_asyncio = bool(closure.migrated_routes) or any(
+        piece is not None and piece.exists
+        for piece in (stack.async_engine, stack.async_sessionmaker, stack.async_dependency)
+    )
+    result.subsystem = _subsystem_json(
+        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root)
+    )
     for change in result.changes:
         if change.error is not None:
             result.errors.append({"file": change.path, "message": change.error})
@@ -670,7 +677,23 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
     return outcomes
 
 
-def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:
+def _declares_greenlet(root: Path) -> bool:
+    from async_migrate.codemods.phase2 import drivers
+
+    texts = []
+    for pattern in drivers.DEPENDENCY_FILES:
+        for path in sorted(root.glob(pattern)):
+            try:
+                texts.append(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+    return drivers.declares_greenlet(texts)
+
+
+def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) -> dict[str, Any]:
+    """`greenlet`: name `sqlalchemy[asyncio]` among the packages to add."""
+    from async_migrate.codemods.phase2 import drivers
+
     helpers = []
     for fid, decision in sorted(closure.helpers.items()):
         module, function = project.functions[fid]
@@ -695,6 +718,7 @@ def _subsystem_json(project: Project, closure, stack) -> dict[str, Any]:
         "follow_ups": [
             *stack.notes, *stack.overrides,
             *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages),
+            *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
         ],
         "override_follow_ups": list(stack.overrides),
     }

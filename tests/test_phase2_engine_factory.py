@@ -5,6 +5,9 @@ defined after it: the generated `async_engine = make_async_engine()` must run af
 importing the application raises NameError. Each shape is migrated with `phase2 --apply` and
 then RUN: a request goes through the generated async stack on SQLite (aiosqlite), and the row
 is read back through a synchronous Session.
+
+The application then runs on SQLAlchemy's asyncio extension, whose greenlet SQLAlchemy 2.1 no
+longer installs: the follow-ups name `sqlalchemy[asyncio]` unless the project declares it.
 """
 
 from __future__ import annotations
@@ -251,3 +254,30 @@ def test_near_miss_without_the_factory_configured_the_block_names_the_unknown_en
         "bound to a module-level engine phase two can follow; phase two cannot tell which database that engine uses"
     ) in message, message
     assert document["files_changed"] == []
+
+
+# ------------------------------------------------- the packages it needs to run
+
+GREENLET = "add `sqlalchemy[asyncio]` to the dependencies (or `greenlet`)"
+
+
+def test_the_follow_ups_name_sqlalchemy_asyncio_once_routes_move_and_when_the_stack_exists(cli, factory_app):
+    root = factory_app(SHAPES["factory at the bottom"])
+    document = apply(cli, root)
+    assert any(f.startswith(GREENLET) for f in document["subsystem"]["follow_ups"]), document["subsystem"]
+    # a rerun moves nothing more, but the application still runs on the asyncio extension
+    again = cli.json("phase2", root, "--subsystem", SUBSYSTEM)
+    assert any(f.startswith(GREENLET) for f in again["subsystem"]["follow_ups"]), again["subsystem"]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ['dependencies = ["SQLAlchemy[asyncio]>=2.0"]', 'dependencies = ["sqlalchemy[aiosqlite]"]',
+     'dependencies = ["greenlet"]'],
+)
+def test_near_miss_a_project_declaring_greenlet_gets_no_such_follow_up(cli, factory_app, declared):
+    root = factory_app(SHAPES["factory at the bottom"])
+    (root / "pyproject.toml").write_text(PYPROJECT.replace('name = "x"\n', f'name = "x"\n{declared}\n'), encoding="utf-8")
+    document = cli.json("phase2", root, "--subsystem", SUBSYSTEM)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert not any(f.startswith(GREENLET) for f in document["subsystem"]["follow_ups"]), document["subsystem"]

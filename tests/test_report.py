@@ -375,6 +375,8 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
     assert "| GET, HEAD /books/{book_id}/summary | book_summary | api/books.py:" in markdown
     assert "async twin added (sync original kept)" in markdown
     assert "- add the async driver package `aiosqlite` to the dependencies" in markdown
+    # the asyncio extension's own dependency, which SQLAlchemy 2.1 no longer installs
+    assert "- add `sqlalchemy[asyncio]` to the dependencies (or `greenlet`)" in markdown
     assert phase2_reports["applied.md"].startswith("# Migration report: phase two, api/books.py (applied)\n")
     assert "phase two moved" in phase2_reports["applied.md"]
 

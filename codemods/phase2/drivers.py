@@ -125,3 +125,24 @@ def url_helper_source(name: str = URL_HELPER, url_type: str = "URL") -> str:
         f"    }}\n"
         f"    return url.set(drivername=async_drivers.get(url.drivername, url.drivername))\n"
     )
+
+
+# SQLAlchemy's asyncio extension runs on greenlet, which SQLAlchemy 2.1 no longer installs by itself
+# (only its `asyncio` extra does, and the async drivers' extras through it): without it the
+# migrated application fails at import ("The SQLAlchemy asyncio module requires ... greenlet").
+GREENLET_FOLLOW_UP = (
+    "add `sqlalchemy[asyncio]` to the dependencies (or `greenlet`): SQLAlchemy's asyncio extension needs "
+    "greenlet, which SQLAlchemy 2.1 no longer installs by itself; without it, importing the migrated "
+    "application fails"
+)
+_ASYNCIO_EXTRAS = "asyncio|aiosqlite|aiomysql|asyncmy|aioodbc|postgresql[-_]asyncpg"
+_DECLARES_GREENLET = re.compile(
+    rf"\bgreenlet\b|sqlalchemy\s*\[[^\]]*\b(?:{_ASYNCIO_EXTRAS})\b[^\]]*\]", re.IGNORECASE
+)
+# Where a project declares what it installs (read at its root).
+DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.txt", "requirements/*.txt")
+
+
+def declares_greenlet(texts: list[str]) -> bool:
+    """Whether dependency declarations name greenlet, or SQLAlchemy with an extra that brings it."""
+    return any(_DECLARES_GREENLET.search(text) for text in texts)
