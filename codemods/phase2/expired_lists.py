@@ -32,7 +32,6 @@ from async_migrate.codemods.astcollect.syntax import dotted
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
-    from async_migrate.codemods.project import Project
 
 # Builtins whose result holds the elements of their argument (a list for `list`/`sorted`).
 _LISTS = frozenset({"list", "sorted", "tuple"})
@@ -137,55 +136,6 @@ def entity(models: Models, function: facts.Function, binding: facts.Binding) -> 
         return False
     load = function.loads[terms[0][1]]
     return load.model is not None and models.mapped(models.resolve(load.model) or load.model)
-
-
-# Query terminals that give one instance, and those of them that may give None instead.
-_ONE_TERMINALS = frozenset({"get", "one", "scalar_one", "first", "one_or_none", "scalar_one_or_none", "scalar"})
-_MAYBE_TERMINALS = frozenset({"get", "first", "one_or_none", "scalar_one_or_none", "scalar"})
-
-
-def helper_entity(
-    project: Project, models: Models, function: facts.Function, binding: facts.Binding, session: str
-) -> tuple[str, str] | None:
-    """`item = crud.get_item(db, item_id)`: when the project function, given the Session
-    `session`, returns only what a query of one mapped entity on it finds (`return db.get(Item,
-    pk)`, `return db.scalars(select(Item)...).first()`, `return None`; or only `...all()`),
-    what the caller holds is an instance of its Session (or None), or a list of them:
-    ("one"|"maybe"|"list", the class). None when anything else may come back."""
-    found = project.function(binding.expr.partition("(")[0])
-    if found is None or not binding.expr.endswith("()") or binding.expr.count("(") != 1:
-        return None
-    if not any(c.line == binding.line and any(a.name == session for a in c.args) for c in function.calls):
-        return None  # given another Session than the one that commits
-    module, helper = found
-    # the Session it is given, not one it opens: an object of that is detached on return
-    params = {p.name for p in helper.params} & project.session_names((module.name, helper.key))
-    if not helper.returned or len(params) != 1 or helper.is_async or helper.is_generator:
-        return None
-    if any(c.receiver in params and c.method in ("expunge", "expunge_all", "close", "delete") for c in helper.calls):
-        return None  # an object it detaches is no instance of the Session any more
-    shapes, classes = set(), set()
-    for written, term in zip(helper.returned, helper.results):
-        if written == "None" and term == ("none",):
-            shapes.add("maybe")
-            continue
-        head = written.partition("(")[0]
-        if not (written.startswith("$") and written.endswith("()") and head[1:].split(".", 1)[0] in params):
-            return None
-        terminal = written[: -len("()")].rsplit(".", 1)[-1]
-        if terminal not in _ONE_TERMINALS | {"all"} or term[:1] != ("load",):
-            return None
-        load = helper.loads[term[1]]
-        cls = models.resolve(load.model)
-        if load.session not in params or cls is None or not models.mapped(cls):
-            return None
-        shapes.add("list" if terminal == "all" else "maybe" if terminal in _MAYBE_TERMINALS else "one")
-        classes.add(cls)
-    if len(classes) != 1 or len(helper.returned) != len(helper.results):
-        return None
-    if "list" in shapes:
-        return ("list", classes.pop()) if shapes == {"list"} else None
-    return ("maybe" if "maybe" in shapes else "one"), classes.pop()
 
 
 def mapped_name(models: Models, module: facts.Module, written: str) -> bool:

@@ -15,10 +15,13 @@ with the Session) and the objects bound before it and read after it (an attribut
 argument, a returned value). Where the object is clearly one instance of the Session
 (`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
 fix is planned: `await db.refresh(obj)` right after the commit point (behind
-`if obj is not None:` when the query may find nothing), also for what a helper given the
-Session returns from one query; a list the Session loaded (or such a helper returned) is
-refreshed object by object; lists, parameters and helpers' results are read through the
-names of their elements too (`expired_lists`). Where the object may be an ORM instance but cannot be refreshed there (a
+`if obj is not None:` when the query may find nothing), also for what a project function or
+method given the Session (or a repository built from it here) is shown to return
+(`expired_helpers`): one object it loaded, or the object passed to it; a list the Session
+loaded (or such a helper returned) is refreshed object by object; lists, parameters and
+helpers' results are read through the names of their elements too (`expired_lists`). A call
+given the Session, or a method of a class holding one, whose result is not shown counts as
+maybe an object. Where the object may be an ORM instance but cannot be refreshed there (a
 parameter, rows, a list it changed, a helper's result), the
 function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
@@ -32,8 +35,8 @@ by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic p
 int) are never reported.
 
 Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
-(`Models`: mapped classes, server-generated columns); reads through other names, lists and
-helpers' results are in `expired_lists`.
+(`Models`: mapped classes, server-generated columns); reads through other names and lists are
+in `expired_lists`, what helpers return in `expired_helpers`.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.phase2 import expired_lists
+from async_migrate.codemods.phase2 import expired_helpers, expired_lists
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -317,6 +320,11 @@ def analyse(
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
                 points.append((call, passed, True))
+            elif passed is None and expired_helpers.held_commits(project, callees[call.index]):
+                # `repo.save()` on `repo = ItemRepo(db)`: commits the Session the route holds too
+                holding = expired_helpers.held_session(project, fid, function, call, names)
+                if holding is not None:
+                    points.append((call, holding, True))
     if not points:
         return result
     bindings: dict[str, list[facts.Binding]] = {}
@@ -354,7 +362,7 @@ def analyse(
             loop = body.loop_start(call.line)
             after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
             read_at = _read_after(function, name, after, session)
-            kind, cls = _instance(project, models, function, module, source, params.get(name), names)
+            kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
             if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
             if kind is Held.MANY and source is not None and len(bindings.get(name, [])) == 1:
@@ -366,17 +374,21 @@ def analyse(
             if kind is Held.NONE:
                 continue
             helper = (
-                expired_lists.helper_entity(project, models, function, source, session)
+                expired_helpers.returned(project, models, fid, function, source, session)
                 if kind is Held.UNKNOWN and source else None
             )
-            if helper is not None and helper[0] == "list":  # `items = crud.list_items(db)`
-                listed, helper = helper[1], None
+            if helper is not None and helper.shape == "arg" and source is not None:  # `touch(db, db_obj=item)`
+                helper = _passed(project, models, fid, function, source, helper.arg, session)
+            if helper is not None and helper.shape == "none":
+                continue  # `total = crud.count(db)`: no ORM object
+            if helper is not None and helper.shape == "list":  # `items = crud.list_items(db)`
+                listed, helper = helper.cls, None
                 if len(bindings.get(name, [])) == 1 and not any(
                     body.changed(alias) for alias in expired_lists.aliases(function, name)
                 ):
                     kind, cls = Held.EACH, listed
             elif helper is not None:  # `item = crud.get_item(db, item_id)`: one instance of this Session
-                kind, cls = Held.MAYBE if helper[0] == "maybe" else Held.ONE, helper[1]
+                kind, cls = Held.MAYBE if helper.shape == "maybe" else Held.ONE, helper.cls
             entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and (
                 helper is not None or expired_lists.entity(models, function, source)
             )
@@ -508,6 +520,7 @@ def _touched(function: facts.Function, held: set[str], start: int, line: int, na
 def _instance(
     project: Project,
     models: Models,
+    fid: FunctionId,
     function: facts.Function,
     module: facts.Module,
     binding: facts.Binding | None,
@@ -537,10 +550,11 @@ def _instance(
         if target is not None and expression.endswith("()") and expression.count("(") == 1:
             # a project function's result: an instance when it is given the Session
             return (Held.UNKNOWN, None) if _passes_session(function, binding, names) else (Held.NONE, None)
-        return Held.NONE, None
+        return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
     receiver = head[1:].split(".", 1)[0]
     if receiver not in names:
-        return Held.NONE, None
+        # a method given the Session (`crud.get(db, pk)` on a local instance)
+        return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
     last = expression.rstrip(")").rstrip("(").rsplit(".", 1)[-1]
     if expression.count("(") == 1 and last == "get":
         cls = _get_class(function, binding)
@@ -556,8 +570,43 @@ def _instance(
     return Held.MANY, None
 
 
+def _passed(
+    project: Project, models: Models, fid: FunctionId, function: facts.Function, binding: facts.Binding,
+    argument: str, session: str,
+) -> expired_helpers.Returned | None:
+    """What the caller's `argument`, handed back by the call `binding` binds, holds there: one
+    instance of the Session (or None) as loaded or returned by a helper; None when not shown."""
+    before = [b for b in function.bindings if b.name == argument and b.line < binding.line]
+    if not before:
+        return None
+    source = before[-1]
+    module = project.functions[fid][0]
+    kind, cls = _instance(project, models, fid, function, module, source, None, project.session_names(fid))
+    # not an object built here (`Item(...)`): the Session may not hold it, and refresh would raise
+    if kind in (Held.ONE, Held.MAYBE) and source.expr.startswith("$") and expired_lists.entity(models, function, source):
+        return expired_helpers.Returned("maybe" if kind is Held.MAYBE else "one", cls)
+    if kind is Held.UNKNOWN:
+        found = expired_helpers.returned(project, models, fid, function, source, session)
+        if found is not None and found.shape in ("one", "maybe"):
+            return found
+    return None
+
+
 def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:
     return any(c.line == binding.line and any(a.name in names for a in c.args) for c in function.calls)
+
+
+def _given_session(
+    project: Project, fid: FunctionId, function: facts.Function, binding: facts.Binding, names: set[str]
+) -> bool:
+    """The name is bound to what a call given the Session returns (`crud_item.get(db, pk)`, a
+    method of a project instance), or a method of a class holding a Session returns
+    (`repo.get(pk)`): whatever it is, it may be an object of that Session."""
+    call = expired_helpers.bound_call(function, binding)
+    return call is not None and (
+        any(a.name in names for a in call.args)
+        or expired_helpers.on_holder(project, fid, call)
+    )
 
 
 def _get_class(function: facts.Function, binding: facts.Binding) -> str | None:

@@ -1,0 +1,329 @@
+"""What a project function or method given the route's Session returns, as far as a commit's expiry goes.
+
+`item = crud_item.get(db, pk)`, `item = find_item(db, pk)`, `item = repo_fn(db, db_obj=item)`:
+after the route's commit, the object the helper handed back is expired like one the route
+loaded itself (or, on an async stack that keeps objects, stale where the synchronous one
+reloaded it). `expired_reads` refreshes it the same way only when this module shows what
+comes back, following the call graph (`Project.all_calls_from`, so methods of project
+classes and instances too) into the helper and through the helpers it calls in turn:
+
+- one object its Session loaded: `db.get(M, pk)` (`db.get(self.model, pk)` included: `get`
+  only ever returns a mapped instance or None), a query of one mapped entity ended by
+  `.first()`, `.one()` and kin, `db.merge(obj)`, a local bound once to one of those, or a
+  local it adds to (or refreshes on) the Session unconditionally (`db_obj = self.model(...)`);
+- a list of them: `...all()` of a query of one mapped entity;
+- one of its own parameters handed back (`return db_obj`): what the caller passed;
+- no object: `None` and literals only, no `return` at all, or a return annotation naming only
+  scalar types (`-> int`).
+
+Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
+detaches objects, several implementations) is unknown: the caller keeps counting the name as
+"the result of a call", which blocks the route where it is read after the commit.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import expired_lists
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.expired_reads import Models
+    from async_migrate.codemods.project import FunctionId, Project
+
+# Query terminals that give one instance, and those of them that may give None instead.
+_ONE_TERMINALS = frozenset({"get", "one", "scalar_one", "first", "one_or_none", "scalar_one_or_none", "scalar"})
+_MAYBE_TERMINALS = frozenset({"get", "first", "one_or_none", "scalar_one_or_none", "scalar"})
+# Return annotations that hold no ORM object.
+_SCALARS = frozenset({
+    "int", "str", "float", "bool", "bytes", "None", "builtins.int", "builtins.str", "builtins.float",
+    "builtins.bool", "builtins.bytes", "decimal.Decimal", "datetime.datetime", "datetime.date", "uuid.UUID",
+})
+# Session methods after which what the helper returns may be no instance of the Session.
+_DETACHES = frozenset({"expunge", "expunge_all", "close", "delete"})
+# Session methods that take only a mapped instance: a local passed to one is an ORM object.
+_TAKES_INSTANCE = frozenset({"add", "refresh"})
+_MAX_DEPTH = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """`shape`: one, maybe (one or None), list, none (no ORM object; scalar while joining:
+    a number or a string), or arg: the caller's argument `arg` (a local name of the caller)
+    handed back as it is."""
+
+    shape: str
+    cls: str | None = None
+    arg: str = ""
+
+
+def returned(
+    project: Project, models: Models, fid: FunctionId, function: facts.Function, binding: facts.Binding, session: str
+) -> Returned | None:
+    """What the call bound by `binding` in function `fid` returns, when it is given the Session
+    `session` (the one that commits), or is a method of an instance built from it here
+    (`repo = ItemRepo(db)`); None when the call or its result cannot be followed."""
+    call = bound_call(function, binding)
+    if call is None:
+        return None
+    if any(a.name == session for a in call.args):
+        result = _call_result(project, models, fid, call, frozenset({session}), 0, held=False)
+    elif held_session(project, fid, function, call, {session}) == session:
+        result = _call_result(project, models, fid, call, frozenset(), 0, held=True)
+    elif on_holder(project, fid, call):
+        # an instance handed in (`repo: ItemRepo = Depends(get_repo)`): its Session may be
+        # this one or not, so only a result holding no object is shown
+        result = _call_result(project, models, fid, call, frozenset(), 0, held=True)
+        return Returned("none") if result is not None and result.shape in ("none", "scalar") else None
+    else:
+        return None
+    return Returned("none") if result is not None and result.shape == "scalar" else result
+
+
+def on_holder(project: Project, fid: FunctionId, call: facts.Call) -> bool:
+    """A method call on an instance of a class holding a Session (`repo.get(pk)`)."""
+    from async_migrate.codemods.phase2.holders import holder_of
+
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
+    return call.receiver is not None and bool(edges) and all(holder_of(project, e.callee) is not None for e in edges)
+
+
+def held_session(
+    project: Project, fid: FunctionId, function: facts.Function, call: facts.Call, names: set[str]
+) -> str | None:
+    """`repo.get(...)` on a local bound once, here, to an instance of a class holding the
+    Session it was built from (`repo = ItemRepo(db)`): that Session's name."""
+    from async_migrate.codemods.phase2.holders import holder_of
+
+    if call.receiver is None or call.method is None:
+        return None
+    bound = [b for b in function.bindings if b.name == call.receiver]
+    built = bound_call(function, bound[0]) if len(bound) == 1 and bound[0].line < call.line else None
+    passed = [a.name for a in built.args if a.name in names] if built is not None else []
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
+    if len(passed) != 1 or not edges or any(holder_of(project, e.callee) is None for e in edges):
+        return None
+    return passed[0]
+
+
+def held_commits(project: Project, fid: FunctionId, seen: frozenset[FunctionId] = frozenset()) -> bool:
+    """Whether a method of a class holding the Session commits it (`self.db.commit()`), itself
+    or through other methods on `self`."""
+    params = _held_paths(project, fid)
+    if not params or fid in seen or len(seen) > _MAX_DEPTH:
+        return False
+    _, function = project.functions[fid]
+    if any(_session_method(c, params) == "commit" for c in function.calls):
+        return True
+    first = function.params[0].name
+    return any(
+        e.call.func is not None and e.call.func.startswith(f"${first}.") and held_commits(project, e.callee, seen | {fid})
+        for e in project.all_calls_from.get(fid, [])
+    )
+
+
+def _held_paths(project: Project, fid: FunctionId) -> frozenset[str]:
+    """`self.db` for each Session attribute of the holder class a method belongs to."""
+    from async_migrate.codemods.phase2.holders import holder_of
+
+    holder = holder_of(project, fid)
+    _, function = project.functions[fid]
+    if holder is None or not function.params:
+        return frozenset()
+    return frozenset(f"{function.params[0].name}.{attribute}" for attribute in holder.attributes)
+
+
+def _session_method(call: facts.Call, params: frozenset[str]) -> str | None:
+    """The Session method a call runs on one of `params` (`db`, `self.db`), or None."""
+    if call.receiver in params:
+        return call.method
+    for path in params:
+        if call.func is not None and call.func.startswith(f"${path}.") and call.func.count(".") == path.count(".") + 1:
+            return call.func.rsplit(".", 1)[1]
+    return None
+
+
+def bound_call(function: facts.Function, binding: facts.Binding) -> facts.Call | None:
+    """The call whose result `binding` binds as it is (`item = crud.get(db, pk)`)."""
+    calls = {c.index: c for c in function.calls}
+    for term in function.holds.get(binding.name, ()):
+        if term[:1] == ("call",) and isinstance(term[1], int):
+            call = calls.get(term[1])
+            if call is not None and call.line == binding.line and not call.nested:
+                return call
+    return None
+
+
+def _call_result(
+    project: Project, models: Models, fid: FunctionId, call: facts.Call, sessions: frozenset[str], depth: int,
+    held: bool,
+) -> Returned | None:
+    """`held`: the callee is a method working on the Session its instance holds."""
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
+    if not edges or not all(e.certain for e in edges) or depth > _MAX_DEPTH:
+        return None
+    found: list[Returned] = []
+    for edge in edges:
+        params = _held_paths(project, edge.callee) if held else frozenset(
+            p for p, passed in edge.session_args.items() if passed in sessions
+        )
+        result = _function_result(project, models, edge.callee, params, depth, held)
+        if result is None:
+            return None
+        if result.shape == "arg":
+            argument = _argument(project, edge.callee, call, result.arg)
+            if argument is None:
+                return None
+            result = Returned("arg", None, argument)
+        found.append(result)
+    return _join(found)
+
+
+def _function_result(
+    project: Project, models: Models, callee: FunctionId, params: frozenset[str], depth: int, held: bool
+) -> Returned | None:
+    module, helper = project.functions[callee]
+    # the Session it is given, not one it opens: an object of that is detached on return
+    if len(params) != 1 or not held and not params <= project.session_names(callee):
+        return None
+    if helper.is_async or helper.is_generator or helper.abstract:
+        return None
+    if any(_session_method(c, params) in _DETACHES for c in helper.calls):
+        return None  # an object it detaches is no instance of the Session any more
+    if helper.returns and all(ref in _SCALARS for ref in helper.returns):
+        return Returned("scalar")
+    if len(helper.returned) != len(helper.results):
+        return None  # a return the notation cannot spell (`db.get(...) or Item()`)
+    if not helper.results:
+        return Returned("none")  # no `return`: None
+    node = expired_lists.function_node(models.tree(module.path), helper)
+    found = []
+    for written, term in zip(helper.returned, helper.results):
+        result = _expression(project, models, callee, helper, node, written, term, params, depth, held)
+        if result is None:
+            return None
+        found.append(result)
+    return _join(found)
+
+
+def _expression(
+    project: Project,
+    models: Models,
+    fid: FunctionId,
+    helper: facts.Function,
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    written: str,
+    term: tuple,
+    params: frozenset[str],
+    depth: int,
+    held: bool,
+) -> Returned | None:
+    """What one returned expression (as written, and its term) holds."""
+    if term == ("none",):
+        return Returned("none" if written == "None" else "scalar")
+    head = written.partition("(")[0]
+    root = head[1:].split(".", 1)[0] if written.startswith("$") else ""
+    if written.endswith("()") and any(head.startswith(f"${path}.") for path in params):
+        return _session_result(models, helper, written, term, params)
+    if root and written == f"${root}":
+        if root in {p.name for p in helper.params}:
+            return Returned("arg", None, root)
+        bound = [b for b in helper.bindings if b.name == root]
+        terms = helper.holds.get(root, ())
+        if len(bound) != 1 or len(terms) != 1:
+            return None
+        if _given_to_session(node, root, params):
+            return Returned("one", _mapped(models, bound[0].expr))
+        return _expression(project, models, fid, helper, node, bound[0].expr, terms[0], params, depth + 1, held)
+    if term[:1] == ("call",) and isinstance(term[1], int):
+        call = next((c for c in helper.calls if c.index == term[1]), None)
+        if call is None:
+            return None
+        if held and helper.params and call.func is not None and call.func.startswith(f"${helper.params[0].name}."):
+            result = _call_result(project, models, fid, call, frozenset(), depth + 1, held=True)  # `self.find(...)`
+        elif not held and any(a.name in params for a in call.args):
+            result = _call_result(project, models, fid, call, params, depth + 1, held=False)
+        else:
+            return None
+        if result is not None and result.shape == "arg" and result.arg not in {p.name for p in helper.params}:
+            return None  # a local of this helper handed through another: not followed
+        return result
+    return None
+
+
+def _session_result(
+    models: Models, helper: facts.Function, written: str, term: tuple, params: frozenset[str]
+) -> Returned | None:
+    """`db.get(...)`, `db.merge(...)`, `db.scalars(select(M)...).first()`, `...all()`."""
+    terminal = written[: -len("()")].rsplit(".", 1)[-1]
+    load = helper.loads[term[1]] if term[:1] == ("load",) else None
+    cls = models.resolve(load.model) if load is not None else None
+    if written.count("(") == 1 and terminal in ("get", "merge"):
+        # `get` gives a mapped instance or None whatever its first argument; `merge` the
+        # persistent copy of the object it is given
+        if load is not None and load.session not in params:
+            return None
+        known = cls if cls is not None and models.mapped(cls) else None
+        return Returned("maybe" if terminal == "get" else "one", known)
+    if terminal not in _ONE_TERMINALS | {"all"} or load is None:
+        return None
+    if load.session not in params or cls is None or not models.mapped(cls):
+        return None
+    return Returned("list" if terminal == "all" else "maybe" if terminal in _MAYBE_TERMINALS else "one", cls)
+
+
+def _given_to_session(node: ast.FunctionDef | ast.AsyncFunctionDef | None, name: str, params: frozenset[str]) -> bool:
+    """`db.add(name)` or `db.refresh(name)` as a statement of the function's own body (not
+    under an `if`): whatever `name` holds when it returns is a mapped instance of the Session."""
+    if node is None:
+        return False
+    for statement in node.body:
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+            continue
+        func = value.func
+        if ast.unparse(func.value) in params and func.attr in _TAKES_INSTANCE:
+            if value.args and isinstance(value.args[0], ast.Name) and value.args[0].id == name:
+                return True
+    return False
+
+
+def _mapped(models: Models, expression: str) -> str | None:
+    cls = models.resolve(expression.partition("(")[0]) if not expression.startswith("$") else None
+    return cls if cls is not None and models.mapped(cls) else None
+
+
+def _argument(project: Project, callee: FunctionId, call: facts.Call, param: str) -> str | None:
+    """The caller's local name passed for the callee's parameter `param`, when it is one."""
+    _, function = project.functions[callee]
+    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+    for arg in call.args:
+        if arg.keyword == param or arg.keyword is None and arg.position is not None and (
+            arg.position < len(positional) and positional[arg.position] == param
+        ):
+            return arg.name
+    return None
+
+
+def _join(found: list[Returned]) -> Returned | None:
+    """One answer for several return statements (or implementations)."""
+    shapes = {r.shape for r in found}
+    if not found:
+        return None
+    if shapes <= {"none", "scalar"}:
+        return Returned("scalar" if "scalar" in shapes else "none")
+    if "scalar" in shapes:
+        return None  # a number or a string where others return objects: no refresh fits both
+    classes = {r.cls for r in found if r.shape != "none"}
+    cls = classes.pop() if len(classes) == 1 else None
+    if "arg" in shapes:
+        arguments = {r.arg for r in found}
+        return found[0] if shapes == {"arg"} and len(arguments) == 1 else None
+    if "list" in shapes:
+        return Returned("list", cls) if shapes == {"list"} and cls is not None else None
+    return Returned("one" if shapes == {"one"} else "maybe", cls)

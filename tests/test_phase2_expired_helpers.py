@@ -1,0 +1,273 @@
+"""Phase two's soundness: objects a project function or method returns, read after the route's commit.
+
+The synchronous sessionmaker expires on commit (the default) and the generated async one does
+not: an object a helper (`crud_item.get(db, pk)`, `find_item(db, pk)`, `crud_item.create(...)`)
+loaded on the route's Session and read after the route's commit reloaded its row in the
+synchronous code. The migrated route gets `await db.refresh(obj)` after the commit, as for a
+direct `db.get`, and is RUN with TestClient on aiosqlite: it answers what a raw UPDATE wrote.
+A repository built from the route's Session (`ItemRepo(db)`) counts alike, its commit too. A list
+such a helper returns, or what a helper returns that the tool cannot tell, blocks the route.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, dedent, function, handler
+from test_phase2_soundness import ENGINE, KINDS, SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+SCHEMAS = """
+from pydantic import BaseModel, ConfigDict
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+"""
+CRUD = """
+from typing import Any, Generic, Sequence, TypeVar
+
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Base, Item
+
+ModelType = TypeVar("ModelType", bound=Base)
+
+
+class CRUDBase(Generic[ModelType]):
+    def __init__(self, model: type[ModelType]):
+        self.model = model
+
+    def get(self, db: Session, id: Any) -> ModelType | None:
+        return db.get(self.model, id)
+
+    def get_multi(self, db: Session) -> Sequence[ModelType]:
+        return db.scalars(select(self.model).order_by(self.model.id)).all()
+
+    def create(self, db: Session, *, name: str) -> ModelType:
+        db_obj = self.model(name=name, owner_id=1)
+        db.add(db_obj)
+        db.commit()
+        db.refresh(db_obj)
+        return db_obj
+
+    def count(self, db: Session) -> int:
+        return len(db.scalars(select(self.model)).all())
+
+
+class CRUDItem(CRUDBase[Item]):
+    def by_name(self, db: Session, name: str) -> Item | None:
+        return self.first_named(db, name)
+
+    def first_named(self, db: Session, name: str) -> Item | None:
+        found = db.scalars(select(Item).where(Item.name == name)).first()
+        return found
+
+
+crud_item = CRUDItem(Item)
+
+
+def find_item(db: Session, item_id: int):
+    item = db.scalars(select(Item).where(Item.id == item_id)).one()
+    return item
+
+
+def touch(db: Session, *, db_obj: Item) -> Item:
+    db_obj.name = db_obj.name.strip()
+    return db_obj
+
+
+CACHE: dict[int, Item] = {}
+
+
+def find_any(db: Session, item_id: int):
+    return CACHE.get(item_id) or db.get(Item, item_id)
+
+
+class ItemRepo:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def get(self, item_id: int) -> Item | None:
+        return self.db.get(Item, item_id)
+
+    def save(self) -> None:
+        self.db.commit()
+
+
+def get_repo(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+"""
+RAW = 'db.execute(text("UPDATE items SET name = name || \'!\' WHERE id = :id"), {"id": item_id})'
+HELPER_ROUTES = f"""
+@router.post("/crud/{{item_id}}", response_model=ItemOut)
+def crud_discount(item_id: int, db: session_dependency):
+    item = crud_item.get(db, item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    {RAW}
+    db.commit()
+    return item
+""", f"""
+@router.post("/named/{{item_id}}", response_model=ItemOut)
+def named_discount(item_id: int, name: str, db: session_dependency):
+    item = crud_item.by_name(db, name)
+    {RAW}
+    db.commit()
+    return item
+""", f"""
+@router.post("/plain/{{item_id}}")
+def plain_discount(item_id: int, db: session_dependency):
+    item = find_item(db, item_id)
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+""", f"""
+@router.post("/touched/{{item_id}}")
+def touched_discount(item_id: int, db: session_dependency):
+    item = crud_item.get(db, item_id)
+    item = touch(db, db_obj=item)
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+""", f"""
+@router.post("/created")
+def create_then_raw(name: str, db: session_dependency):
+    item = crud_item.create(db, name=name)
+    item_id = item.id
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+""", """
+@router.get("/fresh/{item_id}", response_model=ItemOut)
+def no_commit(item_id: int, db: session_dependency):
+    item = crud_item.get(db, item_id)
+    return item
+""", f"""
+@router.post("/counted")
+def counted(item_id: int, db: session_dependency):
+    total = crud_item.count(db)
+    {RAW}
+    db.commit()
+    return {{"total": total}}
+""", f"""
+@router.post("/listed")
+def listed(item_id: int, db: session_dependency):
+    items = crud_item.get_multi(db)
+    {RAW}
+    db.commit()
+    return {{"names": [i.name for i in items]}}
+""", f"""
+@router.post("/any/{{item_id}}")
+def any_item(item_id: int, db: session_dependency):
+    item = find_any(db, item_id)
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+""", f"""
+@router.post("/repo/{{item_id}}")
+def repo_discount(item_id: int, db: session_dependency):
+    repo = ItemRepo(db)
+    item = repo.get(item_id)
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+""", f"""
+@router.post("/saved/{{item_id}}")
+def repo_saved(item_id: int, db: session_dependency):
+    repo = ItemRepo(db)
+    item = repo.get(item_id)
+    {RAW}
+    repo.save()
+    return {{"name": item.name}}
+""", f"""
+@router.post("/injected/{{item_id}}")
+def injected(item_id: int, db: session_dependency, repo: ItemRepo = Depends(get_repo)):
+    item = repo.get(item_id)
+    {RAW}
+    db.commit()
+    return {{"name": item.name}}
+"""
+HEAD = """
+from fastapi import HTTPException
+from sqlalchemy import text
+
+from crud import ItemRepo, crud_item, find_any, find_item, get_repo, touch
+from schemas import ItemOut
+"""
+SEED = """
+    with Sync() as s:
+        s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=1)])
+        s.commit()
+"""
+
+
+def _app(service):  # type: ignore[no-untyped-def]
+    source = routes(*HELPER_ROUTES).replace("router = APIRouter()", dedent(HEAD) + "\n\nrouter = APIRouter()")
+    return service({
+        # the default expire_on_commit=True: every read after a commit reloaded the row
+        "db/engine.py": dedent(ENGINE).replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
+        "schemas.py": dedent(SCHEMAS),
+        "crud.py": dedent(CRUD),
+        SUBSYSTEM: source,
+    })
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_5_an_object_a_helper_or_crud_method_loaded_is_refreshed_after_the_commit_and_answers_fresh(
+    cli, service, kind
+):
+    root = _app(service)
+    document = apply(cli, root)
+    refresh = "    if item is not None:\n        await db.refresh(item)\n    return"
+    for name in ("crud_discount", "named_discount", "touched_discount", "repo_discount", "repo_saved"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+        commit = "    await repo.save()\n" if name == "repo_saved" else "    await db.commit()\n"
+        assert commit + refresh in function(root, SUBSYSTEM, name), function(root, SUBSYSTEM, name)
+    for name in ("plain_discount", "create_then_raw"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+        assert "    await db.commit()\n    await db.refresh(item)\n" in function(root, SUBSYSTEM, name), (
+            function(root, SUBSYSTEM, name)
+        )
+    # near miss: nothing commits between the load and the return, nothing to refresh
+    assert handler(document, "no_commit")["action"] == "migrate"
+    assert "refresh" not in function(root, SUBSYSTEM, "no_commit")
+    # an int from a helper is no object: neither refreshed nor blocked
+    assert handler(document, "counted")["action"] == "migrate"
+    assert "refresh" not in function(root, SUBSYSTEM, "counted")
+    # a list a CRUD method returns, what a helper returns that the tool cannot tell, and what an
+    # injected repository returns (its Session may be another): blocked
+    for name, what in (
+        ("listed", "`i.name` (an element of `items`) is read"), ("any_item", "the result of a call"),
+        ("injected", "the result of a call"),
+    ):
+        blocked = handler(document, name)
+        assert blocked["action"] == "blocked" and "AM259" in blocked["codes"], blocked
+        assert what in " ".join(blocked["reasons"]), blocked
+    result = serve(root, kind, SEED + """
+        answers = [
+            client.post("/crud/1").json(),
+            client.post("/named/2", params={"name": "cup"}).json(),
+            client.post("/plain/1").json(),
+            client.post("/touched/2").json(),
+            client.post("/created", params={"name": "box"}).json(),
+            client.get("/fresh/1").json(),
+            client.post("/repo/1").json(),
+            client.post("/saved/2").json(),
+        ]
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
+        print(json.dumps({"answers": answers, "names": names}))
+    """)
+    assert result == {
+        "answers": [
+            {"id": 1, "name": "pen!"}, {"id": 2, "name": "cup!"}, {"name": "pen!!"}, {"name": "cup!!"},
+            {"name": "box!"}, {"id": 1, "name": "pen!!"}, {"name": "pen!!!"}, {"name": "cup!!!"},
+        ],
+        "names": ["pen!!!", "cup!!!", "box!"],
+    }
