@@ -433,3 +433,125 @@ def test_a_parallel_class_calls_its_own_twinned_methods_by_their_names(cli, serv
         print(json.dumps(client.get("/items/2/name").json()))
     """)
     assert result == {"name": "b"}
+
+
+def test_a_method_reading_an_object_after_committing_its_held_session_refreshes_it(cli, service):
+    # The reused async stack expires objects on commit (expire_on_commit=True): `item.name` after
+    # `self.db.commit()` would raise MissingGreenlet, as a read after `db.commit()` would.
+    from test_phase2_soundness_stack import existing_async
+
+    module = dedent("""
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+
+        from db.engine import get_db_session
+        from models import Item
+
+
+        class ItemService:
+            def __init__(self, db: Session = Depends(get_db_session)) -> None:
+                self.db = db
+
+            def rename(self, item_id: int, name: str) -> str:
+                item = self.db.get(Item, item_id)
+                item.name = name
+                self.db.commit()
+                return item.name
+    """)
+    items = routes(
+        "from services.items import ItemService",
+        """
+        @router.put("/items/{item_id}")
+        async def rename_item(item_id: int, name: str, svc: ItemService = Depends(ItemService)):
+            return {"name": svc.rename(item_id, name)}
+
+
+        @router.post("/items/touch")
+        def touch(svc: ItemService = Depends(ItemService)):
+            svc.db.commit()
+            return {"ok": True}
+        """,
+    )
+    root = service({
+        SUBSYSTEM: items, "services/__init__.py": "", "services/items.py": module,
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])", maker="async_sessionmaker(async_engine)"
+        ),
+    })
+    document = apply_objects(cli, root)
+    assert handler(document, "rename_item")["action"] == "migrate", handler(document, "rename_item")
+    assert "        await self.db.commit()\n        if item is not None:\n            await self.db.refresh(item)\n" in read(
+        root, "services/items.py"
+    ), read(root, "services/items.py")
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(name="a", owner_id=1))
+            s.commit()
+        print(json.dumps(client.put("/items/1", params={"name": "b"}).json()))
+    """)
+    assert result == {"name": "b"}
+
+
+def _held_service(method: str) -> dict[str, str]:
+    import textwrap
+
+    module = dedent('''
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+
+        from db.engine import get_db_session
+        from models import Item
+
+
+        class ItemService:
+            def __init__(self, db: Session = Depends(get_db_session)) -> None:
+                self.db = db
+
+            def lookup(self, item_id: int):
+                return self.db.get(Item, item_id)
+    ''') + "\n" + textwrap.indent(dedent(method), "    ")
+    items = routes(
+        "from services.items import ItemService",
+        """
+        @router.put("/items/{item_id}")
+        async def rename_item(item_id: int, name: str, svc: ItemService = Depends(ItemService)):
+            return svc.rename(item_id, name)
+        """,
+    )
+    from test_phase2_soundness_stack import existing_async
+
+    return {
+        SUBSYSTEM: items, "services/__init__.py": "", "services/items.py": module,
+        # a reused async stack that expires objects on commit
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])", maker="async_sessionmaker(async_engine)"
+        ),
+    }
+
+
+def test_near_miss_a_method_reading_nothing_loaded_after_its_commit_is_left_as_it_is(cli, service):
+    root = service(_held_service('''
+            def rename(self, item_id: int, name: str) -> dict:
+                self.db.get(Item, item_id).name = name
+                self.db.commit()
+                return {"id": item_id}
+    '''))
+    document = apply_objects(cli, root)
+    assert handler(document, "rename_item")["action"] == "migrate", handler(document, "rename_item")
+    assert "refresh" not in read(root, "services/items.py")
+
+
+def test_a_method_reading_what_another_method_loaded_after_its_commit_blocks(cli, service):
+    # `self.lookup(...)` may return an object of the Session: read after the commit, it is expired
+    # (MissingGreenlet), and phase two does not refresh what it cannot tell is one object.
+    root = service(_held_service('''
+            def rename(self, item_id: int, name: str) -> str:
+                item = self.lookup(item_id)
+                item.name = name
+                self.db.commit()
+                return item.name
+    '''))
+    document = apply_objects(cli, root)
+    found = handler(document, "rename_item")
+    assert found["action"] == "blocked" and "AM248" in found["codes"], found
+    assert "self.db.refresh(item)" in " ".join(found["reasons"])

@@ -453,7 +453,9 @@ def compute(
             ref for f in twins & held if (h := holders.holder_of(project, f)) is not None for ref in h.family or (h.ref,)
         }
         if conflicting - shared_holders:
-            return compute(project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting))
+            return compute(
+                project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting), expiry, engine
+            )
     if twins & held:
         # With `--shared block`, or a dependency building the class: the routes reaching
         # it are blocked, and the closure computed again without them.
@@ -471,7 +473,7 @@ def compute(
         merged = {k: list(v) for k, v in (forced or {}).items()}
         for route, added in extra.items():
             merged.setdefault(route, []).extend(added)
-        return compute(project, name, modules, shared, merged, read, frozenset(shared_holders))
+        return compute(project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine)
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in injected:

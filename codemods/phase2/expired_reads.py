@@ -49,7 +49,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.phase2 import expired_helpers, expired_lists
+from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -296,6 +296,7 @@ def analyse(
         # The Session passed in may be the expiring one: what expires then counts, and nothing
         # is stale (the synchronous Session it stands for expired alike).
         expiry = Expiry(True, received[1], models, "")
+    expired_held.analyse(project, fid, expiry, result)
     # A rollback and `expire()` expire objects whatever the sessionmaker says.
     expiring_calls = any(
         c.method in _EXPIRES and c.receiver in project.session_names(fid) for c in project.functions[fid][1].calls

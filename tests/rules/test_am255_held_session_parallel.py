@@ -18,3 +18,52 @@ def test_near_miss_a_repository_only_this_subsystem_uses_moves_in_place(phase2, 
     document = phase2(ROUTE, {"repo.py": REPO})
     assert entry(document, "read_titles")["action"] == "migrate"
     assert entry(document, "Repo.titles", "helpers")["codes"] == ["AM252"]
+
+
+EXPIRING_ENGINE = """
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite://")
+database_sessionmaker = sessionmaker(engine)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+RENAME = """
+from repo import Repo, get_repo
+from fastapi import Depends
+
+
+@router.put("/titles/{book_id}")
+def rename(book_id: int, title: str, session: session_dependency, repo: Repo = Depends(get_repo)):
+    book = session.get(Book, book_id)
+    book.title = title
+    session.commit()
+    return {"title": book.title, "titles": repo.titles()}
+"""
+
+
+def test_a_route_beside_a_parallel_class_keeps_its_refresh_after_commit(project, app_files, cli):
+    # The synchronous stack reloads objects after a commit; the async one does not: the read of
+    # `book.title` after the commit needs its refresh also when the route uses a parallel class.
+    import textwrap
+
+    from test_phase2_rules import MODELS
+
+    from rules.conftest import PHASE2_HEAD
+
+    root = project({
+        **app_files, "db/engine.py": EXPIRING_ENGINE, "api/__init__.py": "", "models.py": MODELS,
+        "repo.py": REPO, "api/admin.py": OTHER, "api/items.py": PHASE2_HEAD + textwrap.dedent(RENAME),
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    actions = {h["function"]: h["action"] for h in document["handlers"]}
+    assert actions["rename"] == "migrate", document["handlers"]
+    assert {h["function"]: h["codes"] for h in document["subsystem"]["helpers"]}["Repo.titles"] == ["AM255"]
+    diff = cli("phase2", root, "--subsystem", "api/items.py").stdout
+    assert "+    await session.commit()\n+    if book is not None:\n+        await session.refresh(book)\n" in diff, diff

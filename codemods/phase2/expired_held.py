@@ -1,0 +1,157 @@
+"""Objects a method reads after committing the Session its instance holds (`self.db.commit()`).
+
+`expired_reads` follows Sessions a function names (`db.commit()`); a method of a class holding
+the Session (`codemods/phase2/holders.py`) commits through an attribute instead. What that commit
+expires on the async stack, or what the synchronous stack reloaded and the async one does not,
+is handled the same way: an object loaded by the Session, read after the commit, gets
+`await self.db.refresh(obj)`; anything else read there blocks the method's routes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
+from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.expired_reads import Analysis, Expiry
+
+_POINTS = frozenset({"commit", "flush", "rollback", "expire", "expire_all"})
+_COUNTS = frozenset({"update", "delete", "count", "scalar", "execute"})
+_ONE = frozenset({"get", "merge", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none"})
+
+
+def held_sessions(project: Project, fid: FunctionId) -> list[str]:
+    """`self.db` for a method of a class holding the Session in `db` (as written in the method)."""
+    holder = holders.holder_of(project, fid)
+    _, function = project.functions[fid]
+    if holder is None or not function.params:
+        return []
+    instance = function.params[0].name
+    return [f"{instance}.{attribute}" for attribute in holder.attributes]
+
+
+def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis) -> None:
+    """Add to `result` the refreshes and blocks of reads after a commit through a held Session."""
+    from async_migrate.codemods.phase2.expired_reads import ExpiredRead, Refresh
+
+    held = held_sessions(project, fid)
+    if not held:
+        return
+    _, function = project.functions[fid]
+    bindings: dict[str, list[facts.Binding]] = {}
+    for binding in function.bindings:
+        bindings.setdefault(binding.name, []).append(binding)
+    params = {p.name: p for p in function.params[1:]}
+    done: set[str] = set()
+    for call in function.calls:
+        session, method = _through(call, held)
+        if session is None or call.nested:
+            continue
+        expiring = method in ("rollback", "expire", "expire_all")
+        if not (expiring or (expiry.on_commit or expiry.reloaded) and method == "commit"):
+            continue
+        for name in sorted(set(bindings) | set(params)):
+            if name in done:
+                continue
+            before = [b for b in bindings.get(name, []) if b.line < call.line]
+            if name not in params and not before:
+                continue  # bound after the commit: loaded fresh
+            kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line)
+            if kind is None:
+                continue
+            read = _read_after(function, name, call.line, session)
+            if read is None or _gone(function, name, call.line, session):
+                continue
+            done.add(name)
+            if kind in ("one", "maybe") and call.statement:
+                result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
+                continue
+            rule, what = (AM259, "returns stale data") if not expiry.on_commit else (AM248, "raises MissingGreenlet")
+            result.blocks.append(ExpiredRead(rule, read[0], (
+                f"{read[1]} after `{session}.{method}()` (line {call.line}), which expires it on one stack and "
+                f"not the other: the read {what} under AsyncSession; `{name}` may be an object the Session "
+                f"loaded, which phase two cannot refresh there; fix: add `await {session}.refresh({name})` "
+                "after it"
+            )))
+
+
+def _through(call: facts.Call, held: list[str]) -> tuple[str | None, str]:
+    func = call.func or ""
+    for session in held:
+        receiver, _, method = func[1:].rpartition(".")
+        if func.startswith("$") and receiver == session and method in _POINTS:
+            return session, method
+    return None, ""
+
+
+def _held(
+    project: Project,
+    function: facts.Function,
+    binding: facts.Binding | None,
+    param: facts.Param | None,
+    held: list[str],
+    line: int,
+) -> str | None:
+    """"one", "maybe" (one object, or None), "unknown" (perhaps objects), or None (no object)."""
+    if binding is None:
+        return "unknown" if param is not None and not _scalar(param) else None
+    expression = binding.expr
+    head = expression.split("(", 1)[0]
+    for session in held:
+        if expression.startswith(f"${session}."):
+            last = head.rsplit(".", 1)[-1]
+            if last in _COUNTS:
+                return None
+            if last == "get" and expression.count("(") == 1:
+                return "maybe"
+            return "one" if last in _ONE and expression.endswith("()") else "unknown"
+    instance = held[0].split(".", 1)[0]
+    if expression.startswith(f"${instance}.") and "(" in expression:
+        return "unknown"  # what another method of the holder returns: perhaps its Session's objects
+    if not expression.startswith("$") and expression.endswith("()"):
+        classes = project_classes(project)
+        cls = classes.resolve(head)
+        if cls is not None and classes.is_mapped(cls):
+            # Built here: in the Session (and expired by its commit) only once added before it.
+            added = any(
+                (c.func or "").rpartition(".")[0][1:] in held and (c.func or "").endswith((".add", ".merge"))
+                and c.args and c.args[0].name == binding.name and c.line < line
+                for c in function.calls
+            )
+            return "one" if added else None
+    return None
+
+
+def _scalar(param: facts.Param) -> bool:
+    return bool(param.annotation) and all(ref.rsplit(".", 1)[-1] in ("int", "str", "float", "bool", "bytes") for ref in param.annotation)
+
+
+def _read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
+    for at, receiver, attribute in function.attributes:
+        if receiver == name and at > line:
+            return at, f"`{name}.{attribute}` is read"
+    for call in function.calls:
+        if call.line <= line or (call.func or "").startswith(f"${session}."):
+            continue
+        if any(a.name == name for a in call.args):
+            return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
+    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
+        return function.line, f"`{name}` is returned"
+    return None
+
+
+def _gone(function: facts.Function, name: str, line: int, session: str) -> bool:
+    """Refreshed after the commit already, or deleted/expunged before it (a refresh would fail)."""
+    for call in function.calls:
+        method = (call.func or "").rpartition(".")[2]
+        if not (call.func or "").startswith(f"${session}.") or not call.args or call.args[0].name != name:
+            continue
+        if method == "refresh" and call.line > line or method in ("delete", "expunge") and call.line <= line:
+            return True
+    return False
