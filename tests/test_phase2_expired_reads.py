@@ -684,3 +684,28 @@ def test_2_the_row_count_a_bulk_update_returns_is_read_after_the_commit_as_it_is
         print(json.dumps(client.post("/items/reset").json()))
     """)
     assert result == {"updated": 1}
+
+
+def test_an_object_built_and_not_added_is_refreshed_only_while_the_session_holds_it(cli, service):
+    # `Item(...)` never added is not in the Session: the commit does not expire it, and refreshing
+    # it would raise InvalidRequestError. A cascade could have added it, so the refresh is guarded.
+    root = service({
+        "db/engine.py": existing_async(
+            "engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername])",
+            maker="async_sessionmaker(async_engine)",  # expire_on_commit=True, the default
+        ),
+        SUBSYSTEM: routes("""
+            @router.post("/drafts")
+            def draft(name: str, db: session_dependency):
+                item = Item(name=name, owner_id=1)
+                db.commit()
+                return {"name": item.name}
+        """),
+    })
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"draft": "migrate"}
+    assert "    await db.commit()\n    if item in db:\n        await db.refresh(item)\n" in function(root, SUBSYSTEM, "draft")
+    result = serve(root, "sqlite", """
+        print(json.dumps(client.post("/drafts", params={"name": "pen"}).json()))
+    """)
+    assert result == {"name": "pen"}

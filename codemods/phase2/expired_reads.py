@@ -102,6 +102,9 @@ class Refresh:
     maybe_none: bool
     each: str = ""  # the loop variable (a name the module never uses)
     attributes: tuple[str, ...] = ()
+    # Built here and not visibly added: only refreshed while the Session holds it (a cascade may
+    # have put it there; refreshing an object it does not hold raises InvalidRequestError).
+    if_held: bool = False
 
     def awaited(self) -> str:
         """`await session.refresh(name)`, with its `attribute_names=` when it has them."""
@@ -421,7 +424,14 @@ def analyse(
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
                     each = expired_lists.free_name(body.node, name) if kind is Held.EACH else ""
-                    result.refreshes.append(Refresh(call.index, session, name, kind is Held.MAYBE, each))
+                    added = any(
+                        c.receiver in names and c.method in ("add", "merge") and c.line < call.line
+                        and any(a.name == name for a in c.args[:1])
+                        for c in function.calls
+                    )
+                    result.refreshes.append(Refresh(
+                        call.index, session, name, kind is Held.MAYBE, each, if_held=made_here and not added
+                    ))
                 continue
             kind = Held.MANY if kind is Held.EACH else kind  # a commit inside an expression: no loop there
             reported.add(name)

@@ -264,6 +264,8 @@ class _AsyncBody(cst.CSTTransformer):
                 added.append(cst.parse_statement(
                     f"for {each} in {refresh.name}:\n    if {each} in {session}:\n        await {session}.refresh({each})\n"
                 ))
+            elif refresh.if_held:
+                added.append(cst.parse_statement(f"if {refresh.name} in {refresh.session}:\n    {refreshed}\n"))
             elif refresh.maybe_none:
                 added.append(cst.parse_statement(f"if {refresh.name} is not None:\n    {refreshed}\n"))
             else:
@@ -282,6 +284,8 @@ class _AsyncBody(cst.CSTTransformer):
             if refresh.each:  # no `for` statement after a `;`: a comprehension does the loop
                 each, session = refresh.each, refresh.session
                 text = f"[await {session}.refresh({each}) for {each} in {refresh.name} if {each} in {session}]"
+            elif refresh.if_held:
+                text += f" if {refresh.name} in {refresh.session} else None"
             elif refresh.maybe_none:
                 text += f" if {refresh.name} is not None else None"
             added.append(cst.Expr(cst.parse_expression(text)))
