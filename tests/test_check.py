@@ -714,10 +714,10 @@ def test_check_after_offload_mixed_flags_only_what_stays_on_the_event_loop(cli, 
     root = copy_service(BOOKSHOP, tmp_path / "bookshop")
     strip_pragmas(root)
     planned = cli.json("phase1", root, "--offload-mixed")["handlers"]
-    still = {
+    still = {  # a lifecycle handler's blocking delays start-up only: check leaves it to scan (AM133)
         (h["file"], h["function"])
         for h in planned
-        if h["action"] == "keep" and any(not b["offloaded"] for b in h.get("blocking", []))
+        if h["action"] == "keep" and h["kind"] != "lifecycle" and any(not b["offloaded"] for b in h.get("blocking", []))
     }
     assert still < set(KEEPERS)  # offloading fixes some keepers, not all
     assert cli("phase1", root, "--apply", "--offload-mixed").exit_code == 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.flow import FACTORY, INSTANCE, SESSION, split
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
@@ -152,7 +153,10 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
         for assigning, expression in flow.classes.assigned.get((cls, attribute), ())
     )
     if not opened_here:
-        return None
+        given = _instance_given_session(project, fid, owner)
+        if given is None:
+            return None
+        return f"`self.{attribute}`, the Session the module-level instance `{given}` was created with", True
     instance = _module_instance(project, owner)
     if instance is None:
         return None
@@ -182,6 +186,38 @@ def _module_instance(project: Project, cls: str) -> str | None:
                 if made.kind == INSTANCE and cls in flow.classes.mro(made.target):  # type: ignore[arg-type]
                     return f"{module.name}.{name}"
     return None
+
+
+def _instance_given_session(project: Project, fid: FunctionId, cls: str) -> str | None:
+    """A module-level instance of `cls` (or of a subclass) created with a Session opened right there:
+    `repo = Repo(SessionLocal())`, `Repo(db=Session(engine))` (not a `scoped_session` registry)."""
+    flow = project.flow
+    for module in project.modules.values():
+        for name, value in module.values.items():
+            if value.kind != "call" or value.ref is None:
+                continue
+            made = flow.ref(f"{module.name}.{name}")
+            if not any(m.kind == INSTANCE and cls in flow.classes.mro(m.target) for m in made):  # type: ignore[arg-type]
+                continue
+            for opener in _called_arguments(module, value):
+                kinds = {v.kind for v in flow.evaluate(fid, f"{opener}()")}
+                if SESSION in kinds and FACTORY not in kinds:
+                    return f"{module.name}.{name}"
+    return None
+
+
+def _called_arguments(module: facts.Module, value: facts.Value) -> list[str]:
+    """The references the arguments of a module-level call call: `SessionLocal()` -> `db.SessionLocal`."""
+    found = [value.inner.ref] if value.inner is not None and value.inner.kind == "call" and value.inner.ref else []
+    for arg in value.args:
+        written = arg.text[:-2] if arg.text.endswith("()") else ""
+        head, _, rest = written.partition(".")
+        if not head.isidentifier() or (rest and not all(part.isidentifier() for part in rest.split("."))):
+            continue
+        base = module.imports.get(head) or (f"{module.name}.{head}" if head in module.values else None)
+        if base is not None:
+            found.append(f"{base}.{rest}" if rest else base)
+    return found
 
 
 def _thread_local_registries(project: Project) -> dict[str, str]:

@@ -152,3 +152,54 @@ def test_a_session_a_property_hands_out_keeps_the_route_and_says_it_may_be_share
     assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
     assert "`database.session`, which a property or method of the module-level `database`" in entry["reasons"][0]
     assert "which may be one Session the whole process shares (or one per thread" in entry["reasons"][0]
+
+
+GIVEN = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class Counter:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def bump(self):
+        self.db.execute(text("select 1"))
+        self.db.commit()
+
+
+counter = Counter({argument})
+"""
+BUMP = """
+from db.shared import counter
+
+
+@router.post("/counter")
+async def bump():
+    counter.bump()
+"""
+
+
+def test_a_module_level_instance_created_with_a_session_keeps_the_route_with_am126(app, reported):
+    for argument in ("SessionLocal()", "db=SessionLocal()"):
+        root = app(BUMP, {"db/shared.py": GIVEN.replace("{argument}", argument)})
+        entry = reported(root, "bump", "phase1")
+        assert entry["action"] == "keep" and "AM126" in entry["codes"], (argument, entry)
+        assert "the Session the module-level instance `db.shared.counter` was created with" in " ".join(entry["reasons"])
+
+
+def test_near_miss_an_instance_given_a_session_per_call_converts(app, reported):
+    # `Counter(SessionLocal())` inside the route: a Session per request, not one for the process.
+    route = """
+        from db.shared import Counter, SessionLocal
+
+
+        @router.post("/counter")
+        async def bump():
+            Counter(SessionLocal()).bump()
+    """
+    root = app(route, {"db/shared.py": GIVEN.replace("counter = Counter({argument})\n", "")})
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
