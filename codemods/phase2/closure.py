@@ -205,7 +205,7 @@ def compute(
                 through = _async_session_dependency(project, handler)
                 closure.unchanged_routes[handler.id] = (
                     AM204.reason(f"already uses an AsyncSession (through its dependency {through})")
-                    if through is not None else AM205.reason("does no synchronous Session work")
+                    if through is not None else AM205.reason("does no synchronous Session work" + _still_blocks(project, handler))
                 )
             continue
         candidates[handler.id] = handler
@@ -1297,6 +1297,26 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
             f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
     return "is a generator: its callers iterate it synchronously"
+
+
+def _still_blocks(project: Project, handler: Handler) -> str:
+    """What of an unchanged route still blocks the loop, as phase one and `check` say: not Session
+    work phase two moves, yet not an all-clear either."""
+    from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
+    from async_migrate.codemods.phase1.rule import lazy_loads_on_loop
+
+    if not handler.function.is_async:
+        return ""
+    engine = engine_work_reached(project, handler.id)
+    if engine:
+        return f"; its synchronous engine work at {engine_summary(engine)} still blocks the event loop (check: AM306)"
+    lazy = lazy_loads_on_loop(project, handler)
+    if lazy:
+        return (
+            f"; it lazy-loads `{lazy[0].path}` on an object a dependency loaded on a synchronous Session, "
+            "which still blocks the event loop (check: AM307)"
+        )
+    return ""
 
 
 def _passes_session_text(project: Project, call: facts.Call, callee: str | None) -> str:

@@ -22,3 +22,25 @@ def test_a_route_without_session_work_is_unchanged_with_am205(phase2, entry):
 def test_near_miss_a_route_with_session_work_moves(phase2, entry):
     found = entry(phase2(ROUTES), "read_titles")
     assert found["action"] == "migrate" and "AM205" not in found["codes"], found
+
+
+ENGINE_ROUTE = """
+from sqlalchemy import text
+
+from db.engine import engine
+
+
+@router.get("/health/db")
+async def health_db():
+    with engine.connect() as conn:
+        conn.execute(text("select 1"))
+    return {"ok": True}
+"""
+
+
+def test_an_unchanged_route_that_still_blocks_says_so_as_check_does(phase2, entry):
+    # No Session work for phase two to move, but not an all-clear: the engine's connection blocks.
+    found = entry(phase2(ENGINE_ROUTE), "health_db")
+    assert (found["action"], found["codes"]) == ("unchanged", ["AM205"])
+    assert "engine work at line" in found["reasons"][0] and "AM306" in found["reasons"][0], found["reasons"]
+    assert "still blocks" not in entry(phase2(ROUTES), "health")["reasons"][0]
