@@ -171,6 +171,9 @@ class Project:
         # Of those, what makes a clean `check` prove nothing (it exits 2): imports of modules in
         # a package PATH sits inside (`codemods.roots.outside`), code the analysis cannot see.
         self.blind: list[str] = []
+        # The project's modules those imports name (`db`, `app.services`): a call into them may
+        # do Session work the analysis cannot see, so it is unverified, never "no Session work".
+        self.unseen: frozenset[str] = frozenset()
 
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope
@@ -1111,6 +1114,14 @@ class Project:
                                 f"`{self.written(expression)}()` may run {options}, which disagree on Session work",
                             ))
                     continue
+                unseen = self._unseen(call.callee)
+                if unseen is not None:
+                    found.append((
+                        call.line,
+                        f"calls `{self.written(expression)}()` in `{unseen}`, project code outside PATH that the "
+                        "analysis cannot see",
+                    ))
+                    continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
                 if dot and flow.holds(fid, receiver) is not None:
@@ -1148,9 +1159,57 @@ class Project:
                         f"hands the {what} to `{self.written(expression)}`, which the analysis cannot see into",
                     ))
             found.extend(self.opaque_session_uses(fid))
+            found.extend(self._unseen_params(function))
             if found:
                 table[fid] = found
         return table
+
+    def _unseen_params(self, function: facts.Function) -> list[tuple[int, str]]:
+        """Parameters a dependency outside PATH provides (`Depends(get_current_user)`, whose
+        object may lazy-load), or typed by a class there whose methods the function calls
+        (`repo: UserRepository`, `repo.get(pk)`): work the analysis cannot see."""
+        if not self.unseen:
+            return []
+        found = []
+        for param in function.params:
+            module = self._unseen(param.depends)
+            if module is not None:
+                found.append((
+                    param.line,
+                    f"takes `{param.name}` from the dependency `{self.canonical(param.depends)}` in `{module}`, "
+                    "project code outside PATH that the analysis cannot see",
+                ))
+                continue
+            module = next((m for ref in param.annotation if (m := self._unseen(ref)) is not None), None)
+            if module is None:
+                continue
+            prefix = f"${param.name}."
+            called = min(
+                ((c.line, c.func) for c in function.calls if c.func is not None and c.func.startswith(prefix)),
+                key=lambda c: (c[0], len(c[1])),
+                default=None,
+            )
+            if called is not None:
+                found.append((
+                    called[0],
+                    f"calls `{self.written(called[1])}()` on `{param.name}: {param.text}`, a type from `{module}`, "
+                    "project code outside PATH that the analysis cannot see",
+                ))
+        return found
+
+    def _unseen(self, ref: str | None) -> str | None:
+        """The module outside PATH (`Project.unseen`) a reference leads into, or None."""
+        if not self.unseen or ref is None:
+            return None
+        parts = (self.canonical(ref) or ref).split(".")
+        found = next((m for i in range(1, len(parts) + 1) if (m := ".".join(parts[:i])) in self.unseen), None)
+        if found is None and len(parts) > 1:
+            # a method of a module-level object built there: `repo = ItemRepository(SessionLocal())`
+            target = self.resolve(".".join(parts[:-1]))
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "call" and value.ref is not None and value.ref != ref:
+                return self._unseen(value.ref)
+        return found
 
     @cached_property
     def unverified_chains(self) -> dict[FunctionId, list[str]]:

@@ -6,11 +6,15 @@ level too deep. The roots are configured (`src = ["backend"]`, as in ruff) or fo
 from the imports the project could not place: a folder whose children they name is
 a root, and when PATH's own name (or a parent's) heads them, module names get that
 prefix. Imports that name something under PATH but still resolve nowhere are
-counted, so the tool can say so instead of reporting "no Session work".
+counted, so the tool can say so instead of reporting "no Session work"; so are imports of
+project modules beside or above PATH (`outside`, `beside`): PATH is too deep, and calls into
+them are unverified (`Project.unseen`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -145,6 +149,139 @@ def outside(root: Path, modules: list[facts.Module]) -> Outside | None:
         candidates.sort(key=lambda c: not any(w in c[0].rsplit(".", 1)[-1].lower() for w in ("session", "db")))
         found.examples = [f"`{ref}` in {path}" for ref, path in candidates[:2]]
     return found
+
+
+@dataclass(slots=True)
+class Beside:
+    """Absolute imports of top-level modules that are not under PATH but on disk beside it or
+    above it (PATH `svc/routers`, `from db import get_db` with `svc/db.py`): PATH is one or
+    more levels too deep, and the analysis never reads that code."""
+
+    root: Path  # PATH, resolved
+    holder: Path  # the folder most of them are found in: what PATH should be
+    count: int = 0
+    found: dict[str, Path] = field(default_factory=dict)  # top-level name -> where it is on disk
+    examples: list[tuple[str, str]] = field(default_factory=list)  # (name, importing file under PATH)
+
+    @property
+    def inside(self) -> str:
+        """PATH relative to `holder` (`routers`): what --only narrows the report to."""
+        return self.root.relative_to(self.holder).as_posix()
+
+    def message(self, shown_root: str | None = None) -> str:
+        folder = shown_root if shown_root is not None else str(self.holder)
+        names = list(self.found)
+        listed = ", ".join(f"`{n}`" for n in names[:5]) + (", ..." if len(names) > 5 else "")
+        examples = "; ".join(
+            f"`{name}` imported by {self.inside}/{path} is at {self._where(name)}" for name, path in self.examples
+        )
+        return (
+            f"PATH may be too deep: {examples} ({self.count} "
+            f"{'imports name' if self.count != 1 else 'import names'} {len(names)} project "
+            f"module{'s' if len(names) != 1 else ''} outside PATH: {listed}): the analysis cannot see them, "
+            "so it cannot tell what Session work the routes under PATH do through them; "
+            f"run on `{folder}` (the folder those imports start from), with `--only {self.inside}` "
+            "to report on PATH's files alone"
+        )
+
+    def _where(self, name: str) -> str:
+        place = self.found[name]
+        shown = os.path.relpath(place, self.root)
+        return shown + "/" if place.is_dir() else shown
+
+    def prefixes(self) -> frozenset[str]:
+        return frozenset(self.found)
+
+
+def beside(root: Path, modules: list[facts.Module], known: set[str]) -> Beside | None:
+    """Imports placed nowhere under PATH whose top-level name is a module or package in a
+    folder above PATH (`PATH/../db.py`, `PATH/../../services/`), up to the folder holding
+    the project's `pyproject.toml` or its repository. A name PATH itself is, or sits in, is
+    the import roots' and `outside`'s; a third-party package names nothing on disk there."""
+    here = root.resolve()
+    folders: list[Path] = []
+    folder = here
+    for _ in range(_MAX_ABOVE):
+        if folder.parent == folder or _project_top(folder):
+            break
+        folder = folder.parent
+        folders.append(folder)
+    if not folders:
+        return None
+    where: dict[str, Path | None] = {}
+    hits: list[tuple[str, str, Path, str]] = []  # (name, importing file, the folder holding it, import)
+    count = 0
+    for module in modules:
+        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
+            continue
+        for local, ref in sorted(module.imports.items()):
+            if local == "*" or not ref:
+                continue
+            head = ref.split(".")[0]
+            if _is_standard(head) or _placed(ref, known):
+                continue
+            if head not in where:
+                where[head] = _on_disk(head, folders, here)
+            place = where[head]
+            if place is None or not _defines(place, ref.split(".")[1:2]):
+                continue
+            count += 1
+            hits.append((head, module.path, place.parent, ref))
+    if not hits:
+        return None
+    holders = Counter(parent for _, parent in {(name, parent) for name, _, parent, _ in hits})
+    holder = max(holders, key=lambda f: (holders[f], len(f.parts)))
+    found = Beside(here, holder, count)
+    for name in sorted({name for name, _, _, _ in hits}):
+        found.found[name] = where[name]  # type: ignore[assignment]
+    # the Session's own names first: what a reader needs to see is being missed
+    ordered = sorted(hits, key=lambda h: not any(w in h[3].rsplit(".", 1)[-1].lower() for w in ("session", "db")))
+    for name, path, _, _ in ordered:
+        if len(found.examples) == 2:
+            break
+        if all(name != seen for seen, _ in found.examples):
+            found.examples.append((name, path))
+    return found
+
+
+def _on_disk(name: str, folders: list[Path], here: Path) -> Path | None:
+    for folder in folders:
+        for candidate in (folder / name, folder / f"{name}.py"):
+            if candidate == here or candidate in here.parents:
+                return None  # PATH is that package, or inside it: the import roots place those
+            if candidate.is_dir() and _holds_python(candidate) or candidate.is_file():
+                return candidate
+    return None
+
+
+def _defines(place: Path, rest: list[str]) -> bool:
+    """Whether the module or package on disk has what the import names after its top
+    (`get_db` of `db.get_db`): a third-party package named like a folder there (`alembic`
+    beside the application, `from alembic import op`) does not."""
+    if not rest:
+        return True
+    name = rest[0]
+    if place.is_dir():
+        if (place / name).is_dir() or (place / f"{name}.py").is_file():
+            return True
+        place = place / "__init__.py"
+    try:
+        text = place.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def _holds_python(folder: Path) -> bool:
+    try:
+        return (folder / "__init__.py").is_file() or any(folder.glob("*.py"))
+    except OSError:
+        return False
+
+
+def _project_top(folder: Path) -> bool:
+    """The folder holding the project's configuration or its repository: imports start no higher."""
+    return (folder / "pyproject.toml").is_file() or (folder / ".git").exists()
 
 
 def configured(src: tuple[str, ...], base: Path, root: Path) -> Roots:

@@ -182,12 +182,16 @@ def collect_project(
                 "set src in [tool.async-migrate] to say so explicitly"
             )
             modules, errors = gather(roots)
+    known = {module.name for module in modules} | {roots.name(path) for path in paths}
     outside = import_roots.outside(root, modules)
     blind = [outside.message(_shown(outside.holder))] if outside is not None else []
+    unseen = set(outside.modules) if outside is not None else set()
+    beside = import_roots.beside(root, modules, known)
+    if beside is not None:
+        blind.append(beside.message(_shown(beside.holder)))
+        unseen |= beside.prefixes()
     notices.extend(blind)
-    unplaced = import_roots.unresolved(paths, modules, {module.name for module in modules} | {
-        roots.name(path) for path in paths
-    })
+    unplaced = import_roots.unresolved(paths, modules, known)
     if unplaced.count:
         notices.append(unplaced.message())
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
@@ -195,6 +199,7 @@ def collect_project(
     project = Project(modules, config)
     project.notices = notices
     project.blind = blind
+    project.unseen = frozenset(unseen)
     if len(scope) != len(paths):
         project.scope = frozenset(scope)
     _fill_missing_lines(root, project)
@@ -307,7 +312,7 @@ def analysis_key(pool: Pool, project: Project, command: str, *options: Any) -> s
     lines = [(h.module.path, h.function.key, h.function.line) for h in project.handlers]
     scope = sorted(project.scope) if project.scope is not None else None
     try:
-        return caching.key_of((command, options, scope, modules, lines))
+        return caching.key_of((command, options, scope, modules, lines, sorted(project.unseen)))
     except caching.Uncacheable:
         return None
 

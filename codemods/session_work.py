@@ -125,6 +125,13 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                                       inner=inner, written=edge.via)
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
+                    continue
+            if edge.callee in project.unverified_chains and not edge.call.offloaded:
+                # awaited, it runs on the loop: what it cannot see is the caller's doubt too
+                chain = project.unverified_chains[edge.callee]
+                work.unverified.append(
+                    (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
+                )
             continue
         chain = project.opens_session(edge.callee)
         opens = edge.via is None and (bool(project.opens_directly(edge.callee)) or bool(chain))

@@ -877,8 +877,11 @@ def test_a_path_inside_the_package_its_imports_name_is_not_an_all_clear(cli, pro
     assert warning.startswith("PATH is inside the package `app`, and 1 import names its modules outside PATH (`app.core`")
     assert "`app.core.dependencies.session_dependency` in items.py" in warning
     assert f"pass `{top / 'backend'}`" in warning and "`--only app/api`" in warning
+    # the route's Session alias is unseen: unverified, never an all-clear
+    assert [(f["function"], f["code"]) for f in report["findings"]] == [("list_items", "AM304")]
+    assert "calls `session.execute()` on `session: session_dependency`, a type from `app.core`" in report["findings"][0]["message"]
     text = cli("check", root)
-    assert "not an all-clear" in text.output and text.exit_code == 2
+    assert "AM304" in text.output and text.exit_code == 2
     document = cli.json("scan", root)
     assert document["warnings"] == [warning]
     # passed as the warning says, the route's Session work is found
@@ -899,6 +902,152 @@ def test_near_miss_a_parent_folder_named_like_an_imported_package_is_not_outside
     code, report = check(cli, top / "fastapi" / "service")
     assert code == 1 and findings(report, "list_items")
     assert report["warnings"] == []
+
+
+COUNT_SERVICE = """
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+def count_items() -> int:
+    with database_sessionmaker() as session:
+        return session.scalar(text("select count(*) from items"))
+"""
+
+BESIDE_ROUTES = source(HEAD, """
+    import asyncio
+
+    from api import shared
+    from services.items import count_items
+    """, """
+    @router.get("/count")
+    async def count():
+        await asyncio.sleep(0)
+        return {"count": count_items(), "shared": shared.NAME}
+
+
+    @router.get("/items")
+    async def list_items(session: session_dependency):
+        return session.execute("select 1").all()
+    """)
+
+
+def beside_app(project, app_files, **extra: str) -> Path:  # type: ignore[no-untyped-def]
+    """The usual application at its root (with its pyproject.toml); its routes in api/, which
+    imports `core`, `db` and `services` from beside it."""
+    return project({
+        **app_files,
+        "pyproject.toml": '[project]\nname = "svc"\n',
+        "services/__init__.py": "",
+        "services/items.py": COUNT_SERVICE,
+        "api/__init__.py": "",
+        "api/shared.py": 'NAME = "items"\n',
+        "api/items.py": BESIDE_ROUTES,
+        **extra,
+    })
+
+
+def test_a_path_one_level_below_the_modules_its_imports_name_is_not_an_all_clear(cli, project, app_files):
+    # PATH `api/`: `from services.items import ...` and `from core.dependencies import ...` name
+    # modules beside it, which the analysis never reads
+    top = beside_app(project, app_files)
+    root = top / "api"
+    code, report = check(cli, root)
+    assert code == 2, report
+    [warning] = [w for w in report["warnings"] if "too deep" in w]
+    assert warning.startswith(
+        "PATH may be too deep: `core` imported by api/items.py is at ../core/; `services` imported by "
+        "api/items.py is at ../services/ (2 imports name 2 project modules outside PATH: `core`, `services`)"
+    ), warning
+    assert f"run on `{top}`" in warning and "`--only api`" in warning
+    # a route whose calls lead there is unverified, never "no Session work"
+    assert {f["function"]: f["code"] for f in report["findings"]} == {"count": "AM304", "list_items": "AM304"}
+    assert "calls `services.items.count_items()` in `services`" in findings(report, "count")[0]["message"]
+    document = cli.json("scan", root)
+    assert warning in document["warnings"]
+    found = outcome(document, "count", "keep", "unverified: calls `services.items.count_items()` in `services`, project code outside PATH")
+    assert not any("does no synchronous Session work" in reason for reason in found["reasons"])
+    text = cli("phase1", root)
+    assert "PATH may be too deep" in text.stderr
+    # run as the warning says, the work is found
+    code, report = check(cli, top, "--only", "api")
+    assert code == 1 and report["warnings"] == []
+    assert {f["function"]: f["code"] for f in report["findings"]} == {"count": "AM301", "list_items": "AM301"}
+
+
+BESIDE_SHAPES = {
+    "an object from a dependency there": ("from core.dependencies import current_user", """
+        @router.get("/me")
+        async def me(user=Depends(current_user)):
+            return user.items
+        """, "takes `user` from the dependency `core.dependencies.current_user` in `core`"),
+    "an awaited helper calling there": ("from services.items import count_items", """
+        async def _count():
+            return count_items()
+
+
+        @router.get("/me")
+        async def me():
+            return await _count()
+        """, "_count -> calls `services.items.count_items()` in `services`"),
+    "a module-level object built there": ("from services.items import Counter", """
+        counter = Counter()
+
+
+        @router.get("/me")
+        async def me():
+            return counter.count()
+        """, "calls `counter.count()` in `services`"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(BESIDE_SHAPES))
+def test_work_beside_path_is_unverified_through_each_shape(cli, project, app_files, shape):
+    imports, route, reason = BESIDE_SHAPES[shape]
+    top = beside_app(project, app_files, **{
+        "core/dependencies.py": app_files["core/dependencies.py"] + CURRENT_USER,
+        "services/items.py": COUNT_SERVICE + "\n\nclass Counter:\n    def count(self):\n        return count_items()\n",
+        "api/me.py": source("from fastapi import APIRouter, Depends", imports, "router = APIRouter()", route),
+    })
+    document = cli.json("scan", top / "api", "--only", "me.py")
+    outcome(document, "me", "keep", reason)
+    code, report = check(cli, top / "api", "--only", "me.py")
+    assert code == 2 and [f["code"] for f in findings(report, "me")] == ["AM304"]
+
+
+CURRENT_USER = """
+
+def current_user(session: Session = Depends(get_db_session)):
+    return session.get(object, 1)
+"""
+
+
+def test_near_miss_a_folder_named_like_a_library_is_not_beside(cli, project, app_files):
+    # `alembic/` beside PATH holds the project's migrations, not the library `from alembic import op` names
+    route = source(HEAD, "from alembic import op", """
+        @router.get("/items")
+        async def list_items(session: session_dependency):
+            op.f("x")
+            return session.execute("select 1").all()
+        """)
+    top = project({
+        "pyproject.toml": '[project]\nname = "svc"\n',
+        "alembic/env.py": "from alembic import context\n",
+        **{f"app/{path}": text for path, text in app_files.items()},
+        "app/api/__init__.py": "",
+        "app/api/items.py": route,
+    })
+    code, report = check(cli, top / "app")
+    assert code == 1 and report["warnings"] == []
+    assert [f["code"] for f in findings(report, "list_items")] == ["AM301"]
+
+
+def test_near_miss_folders_above_the_project_holding_pyproject_are_not_looked_at(cli, project, app_files):
+    top = beside_app(project, app_files)
+    (top / "api" / "pyproject.toml").write_text('[project]\nname = "api"\n')
+    code, report = check(cli, top / "api")
+    assert not any("too deep" in w for w in report["warnings"])
 
 
 # ------------------------------------------ the same decisions in scan, phase1 and --offload-mixed

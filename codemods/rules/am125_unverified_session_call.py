@@ -4,7 +4,9 @@ The Session (or a Session factory) is handed to code outside the project, a meth
 on an object that unseen code built from the Session, the implementations of an abstract
 method disagree about Session work, or a Session method is called on (or a carrier named like
 a Session is handed on from) an attribute the analysis cannot type: `request.state.db`,
-`request.app.state.session`, a global bag like `g.db`. Phase one cannot tell whether the handler blocks, so it
+`request.app.state.session`, a global bag like `g.db`; or the handler calls, awaits or
+depends on project code outside PATH (PATH one level too deep: `from services import x`
+with `services/` beside PATH), which the analysis never reads. Phase one cannot tell whether the handler blocks, so it
 keeps it `async def` and says so; `check` reports it as AM304 `unverified-session`, never as
 "no findings".
 
