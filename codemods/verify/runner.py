@@ -99,7 +99,7 @@ def resolve_revision(root: Path, against: str | None) -> Revision:
         branch = gitstate.current_branch(repo) if _has_head(repo) else None
         base = gitstate.branch_base(repo, branch) if branch else None
         against = base or "HEAD"
-        name = f"{branch} base ({base[:12]})" if base else "HEAD"
+        name = f"the base of {branch}" if base else "HEAD"  # the printers add the commit
     else:
         name = against
     try:
