@@ -1102,3 +1102,32 @@ def test_the_ast_reading_clears_the_common_chains() -> None:
 
     assert clear("session.query(Book).filter(Book.title.ilike(p)).order_by(Book.title).all()", "session")
     assert not clear("session.query(Book).with_entities(Book.id).all()", "session")
+
+
+def test_a_bulk_delete_whose_row_count_is_thrown_away_is_awaited_alone(project, app_files, cli) -> None:
+    # A statement: no `(await session.execute(...)).rowcount` read for nothing.
+    import textwrap
+
+    from rules.conftest import PHASE2_HEAD
+    from test_phase2_rules import MODELS
+
+    route = """
+        @router.delete("/cheap")
+        def purge(session: session_dependency):
+            session.query(Book).filter(Book.price < 10).delete()
+            session.commit()
+            return {"ok": True}
+
+
+        @router.delete("/count")
+        def purge_count(session: session_dependency):
+            removed = session.query(Book).filter(Book.price < 10).delete()
+            session.commit()
+            return {"removed": removed}
+    """
+    root = project({
+        **app_files, "api/__init__.py": "", "models.py": MODELS, "api/items.py": PHASE2_HEAD + textwrap.dedent(route),
+    })
+    diff = cli("phase2", root, "--subsystem", "api/items.py").stdout
+    assert "+    await session.execute(delete(Book).where(Book.price < 10))\n" in diff, diff
+    assert "+    removed = (await session.execute(delete(Book).where(Book.price < 10))).rowcount\n" in diff, diff

@@ -250,6 +250,17 @@ class _AsyncBody(cst.CSTTransformer):
             action, updated, in_with=id(original) in self.with_items, imports=self.imports
         )
 
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.Expr:
+        # `db.query(M).filter(...).delete()` as a statement: its row count was thrown away, and
+        # `(await db.execute(delete(M)...)).rowcount` would keep a pointless attribute read.
+        value = updated.value
+        if (
+            isinstance(original.value, cst.Call) and isinstance(value, cst.Attribute) and value.attr.value == "rowcount"
+            and isinstance(value.value, cst.Await) and not value.lpar
+        ):
+            return updated.with_changes(value=value.value.with_changes(lpar=[], rpar=[]))
+        return updated
+
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
