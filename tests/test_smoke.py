@@ -327,3 +327,17 @@ def test_requests_carry_the_headers_and_the_body(tmp_path: Path):
     assert {"X-API-Key: alice-key", "Accept: text/plain", "Content-Type: application/json",
             f"Content-Length: {len(sent)}"} <= set(lines)
     assert sent == payload.read_bytes()
+
+
+def test_a_small_fall_of_the_ratio_is_called_noise_not_a_result():
+    from async_migrate.codemods.verify.smoke import Side, SmokeResult
+
+    def side(label: str, ratio: float) -> Side:
+        return Side(label, 0, None, None, 0, 1, 0, 1.0, 100.0, 1.0, ratio)  # type: ignore[arg-type]
+
+    def verdict(before: float, after: float) -> str:
+        return SmokeResult(None, before=side("before", before), after=side("after", after)).verdict()  # type: ignore[arg-type]
+
+    assert verdict(2.82, 2.61).endswith("not evidence either way")
+    assert verdict(5.0, 1.1) == "loop-blocked ratio fell from 5.00 to 1.10"
+    assert verdict(1.0, 1.2).startswith("loop-blocked ratio did not fall")
