@@ -80,6 +80,12 @@ class Call(_Fact):
     # local name (`$self.db.query`, `$repo.get`), a call's result (`pkg.SessionLocal().query`)
     # or `super().get`.
     func: str | None = None
+    # A call of a value taken out of a container (`TABLE[kind]()`, `TABLE.get(kind)()`, `fn()` for
+    # `fn` a loop or comprehension variable over it, or bound to `TABLE[kind]`): any of its values
+    # may run. Resolved references of module-level containers (see `Module.containers`), `=ref`
+    # for a function an inline display offers (`for fn in (a, b)`), `?` for one it cannot read.
+    dispatch: tuple[str, ...] = ()
+    spelled: str = ""  # a dispatch call's called expression as written
 
 
 @dataclass(slots=True)
@@ -334,6 +340,13 @@ class Module(_Fact):
     # Module-level names (imports, definitions) used as values rather than called, resolved:
     # a function listed here may be called from places the call graph cannot see.
     references: list[str] = field(default_factory=list)
+    # Module-level names assigned a dict, list, tuple or set display -> the resolved references
+    # among its keys, values and elements (constants left out; `?` for an element the tool cannot
+    # read, or a name bound more than once), what a call through it may run (`Call.dispatch`).
+    containers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Resolved references of module-level names this module changes in place or hands to other
+    # code (`TABLE["x"] = f`, `TABLE.update(...)`, `register(TABLE)`): their displays are not all.
+    mutated: list[str] = field(default_factory=list)
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

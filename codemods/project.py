@@ -20,6 +20,7 @@ from functools import cached_property
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
     FACTORY,
     SESSION,
@@ -271,9 +272,12 @@ class Project:
             # a sessionmaker bound later, to an engine a function may import in its body
             for configure in module.configures:
                 refs.update(r for r in (configure.target, *(a.ref for a in configure.args)) if r)
+            for held in module.containers.values():
+                refs.update(held)
             for function in module.functions:
                 refs.update(d.callee for d in function.decorators if d.callee)
                 refs.update(c.callee for c in function.calls if c.callee)
+                refs.update(source.lstrip("=") for c in function.calls for source in c.dispatch)
                 for param in function.params:
                     refs.update(param.annotation)
         collected = {module.path for module in self.modules.values()}
@@ -966,6 +970,11 @@ class Project:
         for fid, (module, function) in self.functions.items():
             names = self.session_names(fid) | flow_sessions(flow, fid)
             for call in function.calls:
+                if call.dispatch:
+                    # any value of the container may run: each is a possible target, none certain
+                    passed = self._passed_sessions(flow, fid, call, names)
+                    for target in self.containers.dispatch(call).targets:
+                        found.append(Edge(fid, target, call, _map_args(self, passed, target), call.spelled, False))
                 direct = self._callee(module, call) if call.func is None and call.callee is not None else None
                 if call.func is None and (call.callee is None or direct is not None):
                     # a function called by reference is in `edges`; the `__enter__` and
@@ -981,6 +990,11 @@ class Project:
                 for target in targets:
                     found.append(Edge(fid, target, call, _map_args(self, passed, target), text, certain))
         return found
+
+    @cached_property
+    def containers(self) -> Containers:
+        """Module-level dicts, lists and tuples of functions, for the calls through them."""
+        return Containers(self)
 
     @cached_property
     def all_calls_from(self) -> dict[FunctionId, list[Edge]]:
@@ -1071,6 +1085,7 @@ class Project:
         table: dict[FunctionId, list[tuple[int, str]]] = {}
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
+            dispatched: list[tuple[int, str]] = []
             names = self.session_names(fid) | flow_sessions(flow, fid)
             edges = resolved.get(fid, {})
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
@@ -1078,6 +1093,11 @@ class Project:
             for call in function.calls:
                 if call.offloaded:
                     continue
+                if call.dispatch:
+                    unread = self.containers.dispatch(call).unread
+                    if unread is not None:
+                        dispatched.append((call.line, f"`{call.spelled}()` runs a value taken from {unread}"))
+                        continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
                     continue
@@ -1160,6 +1180,8 @@ class Project:
                     ))
             found.extend(self.opaque_session_uses(fid))
             found.extend(self._unseen_params(function))
+            # after the Session carriers, which say more (`with TABLE["x"]() as s: s.get(...)`)
+            found.extend(dispatched)
             if found:
                 table[fid] = found
         return table

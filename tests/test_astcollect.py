@@ -189,3 +189,57 @@ def test_chained_reads_are_written_as_ast_unparse_writes_them():
     ):
         node = ast.parse(text, mode="eval").body
         assert _written(node.value) == ast.unparse(node.value)  # type: ignore[attr-defined]
+
+
+def test_names_bound_inside_the_function_shadow_module_level_functions_of_that_name():
+    (h, f) = collect(
+        "app/m.py",
+        textwrap.dedent(
+            """
+            def h():
+                pass
+
+
+            def f(rows, HANDLERS):
+                [h() for h in HANDLERS]
+                {h(): 1 for h in HANDLERS}
+                sum(h() for h in HANDLERS)
+                (lambda h: h())(rows)
+                def nested(h):
+                    return h()
+                try:
+                    pass
+                except ValueError as h:
+                    h()
+                match rows:
+                    case [*h]:
+                        h()
+                with open(rows) as (h, g):
+                    h()
+                if (h := rows):
+                    h()
+            """
+        ),
+    ).functions
+    called = [call.callee or call.func for call in f.calls if (call.callee or call.func or "").endswith("h")]
+    assert called == ["$h"] * 9  # never the module's `app.m.h`
+    assert "app.m.h" not in collect("app/m.py", "def h(): pass\n\ndef f(X):\n    return [h for h in X]\n").references
+
+
+def test_near_miss_a_comprehension_s_variable_is_not_bound_outside_it():
+    (_, f) = collect(
+        "app/m.py",
+        textwrap.dedent(
+            """
+            def h():
+                pass
+
+
+            def f(HANDLERS):
+                found = [h() for h in HANDLERS]
+                return found, h(), [x for x in h()]
+            """
+        ),
+    ).functions
+    # the second and third calls name the module's `h`; the outermost iterable is read outside the comprehension
+    assert [call.callee for call in f.calls] == [None, "app.m.h", "app.m.h"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import objects, syntax
+from async_migrate.codemods.astcollect import dispatch, objects, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
@@ -429,6 +429,17 @@ class BodyScanner:
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
         self.read_names: set[str] = set()  # `name` of every `name.attr`, nested scopes included
+        # Names a comprehension, lambda or nested function binds, for the code inside it: there
+        # they are not the module-level names they may spell. The ids of the calls read there.
+        self.inner: frozenset[str] = frozenset()
+        self.scoped: dict[int, frozenset[str]] = {}
+        # Calls of a value taken out of a container (`codemods.astcollect.dispatch`): the local
+        # names bound to one (`for fn in TABLE`, `fn = TABLE[kind]`) -> where each comes from as
+        # written (a container's dotted name, `=name` for an inline display's, UNREAD), the calls.
+        self.taken: dict[str, list[str]] = {}
+        self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
+        self.named_calls: list[tuple[facts.Call, str]] = []
+        self.raw_changed: list[str] = []  # names the body changes in place (`TABLE["x"] = f`)
 
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
@@ -439,13 +450,16 @@ class BodyScanner:
         local = frozenset(self.locals)
         resolve = self.collector.resolve
         expression = self.collector.expression
+        scoped = self.scoped
         for call, func in self.raw_calls:
-            call.callee = resolve(dotted(func), local)
+            here = local | scoped[id(call)] if id(call) in scoped else local
+            call.callee = resolve(dotted(func), here)
             if call.callee is None:
-                call.func = expression(func, local)
+                call.func = expression(func, here)
             for arg in call.args:
                 if arg.ref is not None:
-                    arg.ref = resolve(arg.ref, local)
+                    arg.ref = resolve(arg.ref, here)
+        self._dispatch(local)
         references = self.collector.facts.references
         for written in self.raw_references:
             resolved = resolve(written, local)
@@ -491,14 +505,18 @@ class BodyScanner:
             coroutine = kind is ast.AsyncFunctionDef
             if coroutine:
                 self.coroutines.append(node.name)  # type: ignore[attr-defined]
+            outer = self._enter(_parameter_names(node.args))  # type: ignore[attr-defined]
             for statement in node.body:  # type: ignore[attr-defined]
                 self._visit(statement, True)
+            self.inner = outer
             if coroutine:
                 self.coroutines.pop()
             return
         if kind is ast.Lambda:
             self._parameters(node.args, nested)  # type: ignore[attr-defined]
+            outer = self._enter(_parameter_names(node.args))  # type: ignore[attr-defined]
             self._visit(node.body, True)  # type: ignore[attr-defined]
+            self.inner = outer
             return
         if kind is ast.ClassDef:
             for decorator in node.decorator_list:  # type: ignore[attr-defined]
@@ -520,6 +538,13 @@ class BodyScanner:
                 continue
             self._visit(child, nested)
 
+    def _enter(self, names: set[str] | frozenset[str]) -> frozenset[str]:
+        """Read what follows inside a scope binding `names`; returns the scope to restore."""
+        outer = self.inner
+        if names:
+            self.inner = outer | names
+        return outer
+
     def _parameters(self, args: ast.arguments, nested: bool) -> None:
         for param, default in syntax.parameters(args):
             self._name(param.arg, param.lineno, nested)
@@ -539,7 +564,7 @@ class BodyScanner:
         name = node.id
         if name in self.params or name in self.tracked:
             self.function.name_uses.setdefault(name, []).append(self.source.line_of(node))
-        elif id(node) not in self.callees and name in self.module_level:
+        elif id(node) not in self.callees and name in self.module_level and name not in self.inner:
             self.raw_references.append(name)
         return False
 
@@ -596,6 +621,8 @@ class BodyScanner:
     def _on_global(self, node: ast.Global | ast.Nonlocal, nested: bool) -> bool:
         for name in node.names:
             self._name(name, node.lineno, nested)
+            if type(node) is ast.Global:  # declared to be bound here: its display is not all
+                self.collector.changed(name)
         return False
 
     def _on_except(self, node: ast.ExceptHandler, nested: bool) -> bool:
@@ -603,6 +630,7 @@ class BodyScanner:
             self._visit(node.type, nested)
         if node.name is not None:
             self._name(node.name, node.type.end_lineno if node.type is not None else node.lineno, nested)  # type: ignore[arg-type]
+            self.locals.add(node.name)
         for statement in node.body:
             self._visit(statement, nested)
         return False
@@ -613,6 +641,7 @@ class BodyScanner:
             self._visit(pattern, nested)
         if node.name is not None:
             self._name(node.name, node.end_lineno or node.lineno, nested)
+            self.locals.add(node.name)
         return False
 
     def _on_match_mapping(self, node: ast.MatchMapping, nested: bool) -> bool:
@@ -621,6 +650,7 @@ class BodyScanner:
             self._visit(pattern, nested)
         if node.rest is not None:
             self._name(node.rest, node.end_lineno or node.lineno, nested)
+            self.locals.add(node.rest)
         return False
 
     def _on_match_class(self, node: ast.MatchClass, nested: bool) -> bool:
@@ -651,6 +681,7 @@ class BodyScanner:
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
         self._bind(node.target)
+        self._take(node.target, node.iter, loop=True)
 
     def _on_async_with(self, node: ast.AsyncWith, nested: bool) -> None:
         if not nested:
@@ -660,36 +691,98 @@ class BodyScanner:
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
                 self.locals.add(target.id)
+            elif target is not None:
+                self._bind(target)
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
         for item in node.items:
             target = item.optional_vars
+            if target is not None and type(target) is not ast.Name:
+                self._bind(target)
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True)
                 self.locals.add(target.id)
                 if type(item.context_expr) is ast.Call:
                     self._open(target.id, item.context_expr, self.call_count)
 
-    def _on_generator(self, node: ast.GeneratorExp, nested: bool) -> bool:
+    def _on_generator(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp | ast.DictComp, nested: bool) -> bool:
         # Visited in the order written, like every node. The outermost iterable alone is evaluated
-        # in the enclosing scope, when the expression is made: an `await` may stand there.
+        # in the enclosing scope, when the expression is made: an `await` may stand there (in a
+        # generator expression), and the names the comprehension binds are not bound there yet.
         first, *rest = node.generators
-        self.generators += 1
-        self._visit(node.elt, nested)
+        generator = 1 if type(node) is ast.GeneratorExp else 0
+        bound: set[str] = set()
+        for comprehension in node.generators:
+            bound.update(free_names(comprehension.target))
+        self.generators += generator
+        outer = self._enter(bound)
+        for part in (node.key, node.value) if type(node) is ast.DictComp else (node.elt,):  # type: ignore[union-attr]
+            self._visit(part, nested)
         self._on_comprehension(first, nested)
         self._visit(first.target, nested)
-        self.generators -= 1
+        self.generators -= generator
+        self.inner = outer
         self._visit(first.iter, nested)
-        self.generators += 1
+        self.generators += generator
+        self._enter(bound)
         for child in [*first.ifs, *rest]:
             self._visit(child, nested)
-        self.generators -= 1
+        self.inner = outer
+        self.generators -= generator
         return False
 
     def _on_comprehension(self, node: ast.comprehension, nested: bool) -> None:
         self.iterated.add(id(node.iter))
         if node.is_async and not nested:
             self._await(self.source.line_of(node.target), "async comprehension")
+        self._take(node.target, node.iter, loop=True)
+
+    def _on_named_expr(self, node: ast.NamedExpr, nested: bool) -> None:
+        self._bind(node.target)  # bound in the function, even inside a comprehension
+        self._take(node.target, node.value)
+
+    def _take(self, target: ast.expr, value: ast.expr, loop: bool = False) -> None:
+        """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`."""
+        if loop:
+            source = dispatch.iterated(value)
+            held = dispatch.display(source)
+            if held is not None:
+                found = [written if written == dispatch.UNREAD else f"={written}" for written in held]
+            else:
+                written = dotted(source)
+                found = [written] if written is not None else []
+        else:
+            written = dispatch.accessed(value)
+            found = [written] if written is not None else []
+        if found:
+            for name in free_names(target):
+                self.taken.setdefault(name, []).extend(found)
+
+    def _dispatch(self, local: frozenset[str]) -> None:
+        """Where each call of a value out of a container takes it from, resolved."""
+        found = self.raw_dispatch
+        for call, name in self.named_calls:
+            if name in self.taken:
+                call.spelled = name
+                found.append((call, self.taken[name]))
+        resolve = self.collector.resolve
+        for call, sources in found:
+            here = local | self.scoped[id(call)] if id(call) in self.scoped else local
+            resolved: list[str] = []
+            for written in sources:
+                inline = written.startswith("=")
+                ref = written if written == dispatch.UNREAD else resolve(written.lstrip("="), here)
+                if ref is None:  # a local: an inline display's element cannot be read; a local container is not followed
+                    if not inline:
+                        continue
+                    ref = dispatch.UNREAD
+                entry = f"={ref}" if inline and ref != dispatch.UNREAD else ref
+                if entry not in resolved:
+                    resolved.append(entry)
+            if resolved:
+                call.dispatch = (*call.dispatch, *(r for r in resolved if r not in call.dispatch))
+        for written in self.raw_changed:
+            self.collector.changed(written, local)
 
     def _on_yield(self, node: ast.Yield | ast.YieldFrom, nested: bool) -> None:
         if not nested:
@@ -715,6 +808,8 @@ class BodyScanner:
         for target in node.targets:
             self._bind(target)
             self._flow_target(target, node.value)
+            self._changed(target)
+            self._take(target, node.value)
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
             if not nested and type(node.value) is ast.Call:
@@ -739,10 +834,20 @@ class BodyScanner:
 
     def _on_ann_assign(self, node: ast.AnnAssign, nested: bool) -> None:
         self._bind(node.target)
+        self._changed(node.target)
         if node.value is not None:
             self._flow_target(node.target, node.value)
+            self._take(node.target, node.value)
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
+
+    def _on_aug_assign(self, node: ast.AugAssign, nested: bool) -> None:
+        self._changed(node.target)
+
+    def _changed(self, target: ast.expr) -> None:
+        written = dispatch.changed(target)
+        if written is not None:
+            self.raw_changed.append(written)
 
     def _on_expr(self, node: ast.Expr, nested: bool) -> None:
         if type(node.value) is ast.Call:
@@ -796,6 +901,19 @@ class BodyScanner:
             self.iterated.add(id(node.args[0]))
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
+        if self.inner:
+            self.scoped[id(call)] = self.inner
+        if type(func) is ast.Name:
+            self.named_calls.append((call, func.id))
+        else:
+            container = dispatch.accessed(func)
+            if container is not None:
+                self.raw_dispatch.append((call, [container]))
+                call.spelled = " ".join(self.source.code(func).split())
+            if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
+                receiver_written = dotted(func.value)
+                if receiver_written is not None:
+                    self.raw_changed.append(receiver_written)
         spelled = dotted(func)  # the called name, read once for the two questions below
         offload = self._offload_position(func, spelled)
         if offload is not None:
@@ -870,6 +988,8 @@ class BodyScanner:
         )
         self.function.calls.append(helper)
         self.raw_calls.append((helper, target))  # type: ignore[arg-type]
+        if self.inner:
+            self.scoped[id(helper)] = self.inner
         self.callees.add(id(target))  # a call the graph sees, not a bare value
 
     def _query_chain(self, outer: ast.Call, root: ast.Call, call: facts.Call) -> None:
@@ -988,6 +1108,10 @@ class BodyScanner:
         self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
 
 
+def _parameter_names(args: ast.arguments) -> set[str]:
+    return {param.arg for param, _ in syntax.parameters(args)}
+
+
 def _starred(call: ast.Call) -> bool:
     return any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords)
 
@@ -1003,6 +1127,11 @@ _HANDLERS = {
     ast.AsyncWith: BodyScanner._on_async_with,
     ast.comprehension: BodyScanner._on_comprehension,
     ast.GeneratorExp: BodyScanner._on_generator,
+    ast.ListComp: BodyScanner._on_generator,
+    ast.SetComp: BodyScanner._on_generator,
+    ast.DictComp: BodyScanner._on_generator,
+    ast.NamedExpr: BodyScanner._on_named_expr,
+    ast.AugAssign: BodyScanner._on_aug_assign,
     ast.Yield: BodyScanner._on_yield,
     ast.YieldFrom: BodyScanner._on_yield,
     ast.Return: BodyScanner._on_return,

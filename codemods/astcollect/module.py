@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import syntax
+from async_migrate.codemods.astcollect import dispatch, syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import (
@@ -65,6 +65,7 @@ class Collector:
         # Imports inside the function being read (`from db import SessionLocal` in its body,
         # often to avoid an import cycle): they resolve like the module's own.
         self.scope_imports: dict[str, str] = {}
+        self._bound: dict[str, int] = {}  # module-level name -> how many statements bind it
 
     def collect(self) -> facts.Module:
         statements = list(self.definitions(self.tree.body))
@@ -75,6 +76,10 @@ class Collector:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
                 self._module_statement(statement)
+        containers = self.facts.containers
+        for name, values in containers.items():
+            if self._bound.get(name, 0) > 1 and dispatch.UNREAD not in values:
+                containers[name] = (*values, dispatch.UNREAD)
         keys = DefinitionKeys()
         for statement in statements:
             if isinstance(statement, FUNCTIONS):
@@ -108,8 +113,12 @@ class Collector:
             for target in statement.targets:  # type: ignore[attr-defined]
                 if type(target) is ast.Name:
                     self.defined.add(target.id)
+                    self._bound[target.id] = self._bound.get(target.id, 0) + 1
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             self.defined.add(statement.target.id)  # type: ignore[attr-defined]
+            self._bound[statement.target.id] = self._bound.get(statement.target.id, 0) + 1  # type: ignore[attr-defined]
+        elif kind is ast.AugAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+            self._bound[statement.target.id] = self._bound.get(statement.target.id, 0) + 1  # type: ignore[attr-defined]
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         if node.names[0].name == "*":
@@ -218,16 +227,31 @@ class Collector:
                 self.include(value, self.ref(value.func.value))
             if type(value) is ast.Call:
                 self.configure(value, statement.lineno)
+        if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
+            targets = statement.targets if kind is ast.Assign else [statement.target]  # type: ignore[attr-defined]
+            for changed in targets:
+                self.changed(dispatch.changed(changed))
+            if kind is ast.AugAssign:
+                for node in ast.walk(statement.value):  # type: ignore[attr-defined]
+                    if type(node) is ast.Call:
+                        self.handed(node)
         if value is None:
             return
         for node in ast.walk(value):
             if type(node) is ast.Call:
                 self.hooks(node)
                 self.registration(node)
+                self.handed(node)
         self.scan_depends(value)
         self._module_references(value)
         if target is None:
             return
+        held = dispatch.display(value)
+        if held is not None:
+            self.facts.containers[target] = tuple(
+                dispatch.UNREAD if written == dispatch.UNREAD else self.resolve(written) or dispatch.UNREAD
+                for written in held
+            )
         recorded = self._value(value)
         if recorded is not None:
             recorded.line = statement.lineno
@@ -242,6 +266,28 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def changed(self, written: str | None, local: AbstractSet[str] = frozenset()) -> None:
+        """A module-level (or imported) name changed in place: what its display holds is not all."""
+        if written is None:
+            return
+        head = written.partition(".")[0]
+        if head not in self.defined and head not in self.facts.imports and head not in self.scope_imports:
+            return
+        resolved = self.resolve(written, local)
+        if resolved is not None and resolved not in self.facts.mutated:
+            self.facts.mutated.append(resolved)
+
+    def handed(self, call: ast.Call, local: AbstractSet[str] = frozenset()) -> None:
+        """`TABLE.update(...)`, `TABLE.append(f)`, and at module level `register(TABLE)`: the code
+        handed the name may put more in it. (In function bodies the index reads the arguments.)"""
+        func = call.func
+        if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
+            self.changed(dotted(func.value), local)
+        if local or (type(func) is ast.Name and func.id in dispatch.READERS):
+            return
+        for item in syntax.call_arguments(call):
+            self.changed(dotted(syntax.argument_value(item)))
 
     def configure(self, call: ast.Call, line: int, local: frozenset[str] = frozenset(), scope: str | None = None) -> None:
         """`X.configure(...)` on a name of the module (or imported): recorded for the sessionmaker

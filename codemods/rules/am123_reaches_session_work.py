@@ -2,7 +2,9 @@
 
 A method of a module-level instance (`Items.get`), of a CRUD base through an exported
 instance (`crud.user.get`), of an object holding the Session (`repo.list()` with
-`self.db`), of a class used as a dependency, or any helper that reaches one. The reason
+`self.db`), of a class used as a dependency, a function taken out of a module-level dict,
+list or tuple (`COUNTERS[kind]()`, `[fn() for fn in HANDLERS]`: any of its functions may run),
+or any helper that reaches one. The reason
 shows the chain down to the Session call (`ItemsTable.get -> with get_db() as db -> db.get()`).
 
 Before:

@@ -53,3 +53,81 @@ def test_near_miss_an_object_built_without_the_session_keeps_with_am105(app, rep
         {"deps.py": DEPS},
     )
     assert reported(root, "list_items", "phase1")["codes"] == ["AM105"]
+
+
+REGISTRY = """
+from vendor_sdk import HOOKS
+
+from services.counts import article_count, user_count
+
+BUILT = dict(articles=article_count)
+GROWN = {"users": user_count}
+LABELS = {"users": "Users"}
+"""
+COUNTS = """
+def user_count():
+    return 0
+
+
+def article_count():
+    return 1
+"""
+# Another module adds to GROWN (and to LABELS, which no route calls through).
+PLUGINS = """
+from registry import GROWN, LABELS
+from services.counts import article_count
+
+GROWN["articles"] = article_count
+LABELS.update(articles="Articles")
+"""
+FILES = {"registry.py": REGISTRY, "plugins.py": PLUGINS, "services/__init__.py": "", "services/counts.py": COUNTS}
+
+
+def test_a_call_through_a_container_the_analysis_cannot_read_keeps_with_am125(app, reported):
+    root = app(
+        """
+        import plugins  # noqa: F401 (its import adds to GROWN)
+        from registry import BUILT, GROWN, HOOKS
+
+
+        @router.get("/built/{kind}")
+        async def built(kind: str):
+            return BUILT[kind]()
+
+
+        @router.get("/grown/{kind}")
+        async def grown(kind: str):
+            return GROWN[kind]()
+
+
+        @router.get("/hooks")
+        async def hooks():
+            return [hook() for hook in HOOKS]
+        """,
+        FILES,
+    )
+    expected = {
+        "built": "`BUILT[kind]()` runs a value taken from `BUILT`, which is no dict, list or tuple display",
+        "grown": "`GROWN[kind]()` runs a value taken from `GROWN`, which code elsewhere changes or is handed to",
+        "hooks": "`hook()` runs a value taken from `HOOKS`, which is no dict, list or tuple display",
+    }
+    for function, text in expected.items():
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+        assert entry["reasons"][0].startswith(f"unverified: {text}"), entry["reasons"]
+
+
+def test_near_miss_a_container_changed_elsewhere_but_only_read_keeps_with_am105(app, reported):
+    root = app(
+        """
+        import plugins  # noqa: F401
+        from registry import LABELS
+
+
+        @router.get("/label/{kind}")
+        async def label(kind: str):
+            return {"label": LABELS[kind]}
+        """,
+        FILES,
+    )
+    assert reported(root, "label", "phase1")["codes"] == ["AM105"]

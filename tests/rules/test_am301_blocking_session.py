@@ -37,3 +37,49 @@ def test_near_miss_a_phase_one_code_is_not_a_pragma_code(app, findings):
     root = app(BLOCKING.format(pragma="  # async-migrate: ignore[AM101] wrong family"))
     codes = [f["code"] for f in findings(root, "read_items")]
     assert codes == ["AM301", "AM303"]
+
+
+COUNTS = """
+from db.engine import database_sessionmaker
+
+
+def article_count():
+    with database_sessionmaker() as s:
+        return s.execute("select 1").scalar()
+
+
+COUNTERS = {"articles": article_count}
+LABELS = {"articles": "Articles"}
+"""
+
+
+def test_a_helper_called_through_a_module_level_dict_is_an_am301_finding(app, findings):
+    root = app(
+        """
+        from counts import COUNTERS
+
+
+        @router.get("/counter/{kind}")
+        async def counter(kind: str):
+            return {"value": COUNTERS[kind]()}
+        """,
+        {"counts.py": COUNTS},
+    )
+    (finding,) = findings(root, "counter")
+    assert finding["code"] == "AM301"
+    assert "at line 13 (counts.article_count(...))" in finding["message"]
+
+
+def test_near_miss_a_dict_of_plain_values_is_no_finding(app, findings):
+    root = app(
+        """
+        from counts import LABELS
+
+
+        @router.get("/label/{kind}")
+        async def label(kind: str):
+            return {"label": LABELS[kind]}
+        """,
+        {"counts.py": COUNTS},
+    )
+    assert findings(root, "label") == []

@@ -110,3 +110,57 @@ def test_a_depends_built_by_unseen_code_handed_to_a_helper_is_unverified(app, fi
     found = findings(root, "list_items")
     assert [f["code"] for f in found] == ["AM304"]
     assert "it is handed to `titles`" in found[0]["message"]
+
+
+HOOKS = """
+from vendor_sdk import make_hooks
+
+from db.engine import database_sessionmaker
+
+
+def article_count():
+    with database_sessionmaker() as s:
+        return s.execute("select 1").scalar()
+
+
+def user_count():
+    return 0
+
+
+BUILT = make_hooks()
+KNOWN = [user_count]
+"""
+
+
+def test_check_reports_a_call_through_a_container_it_cannot_read_with_am304(app, findings, cli):
+    root = app(
+        """
+        from hooks import BUILT
+
+
+        @router.get("/built")
+        async def built():
+            for hook in BUILT:
+                hook()
+        """,
+        {"hooks.py": HOOKS},
+    )
+    found = findings(root, "built")
+    assert [f["code"] for f in found] == ["AM304"]
+    assert "`hook()` runs a value taken from `BUILT`, which is no dict, list or tuple display" in found[0]["message"]
+    assert cli("check", root).exit_code == 1
+
+
+def test_near_miss_a_container_it_reads_whole_without_session_work_is_no_finding(app, findings):
+    root = app(
+        """
+        from hooks import KNOWN
+
+
+        @router.get("/known")
+        async def known():
+            return [hook() for hook in KNOWN]
+        """,
+        {"hooks.py": HOOKS},
+    )
+    assert findings(root, "known") == []

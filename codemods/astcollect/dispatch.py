@@ -1,0 +1,104 @@
+"""Calls of a value taken out of a container, read on `ast`.
+
+`TABLE[kind]()`, `TABLE.get(kind)()`, `fn()` for `fn` a loop or comprehension variable over
+`TABLE` (or over an inline display), or a name bound to `TABLE[kind]`: any value of the
+container may run, as any implementation may in a dispatch. The collector records where the
+called value comes from (`facts.Call.dispatch`), what each module-level display holds
+(`facts.Module.containers`) and which module-level names are changed in place or handed on
+(`facts.Module.mutated`); the project index joins them (`Project.dispatch_targets`).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods.astcollect.syntax import dotted
+
+UNREAD = "?"  # an element (or a whole container) whose value the tool cannot read
+
+_DISPLAYS = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+
+# Methods that put something into a list, dict or set in place.
+MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "__setitem__",
+                      "__iadd__", "__ior__"})
+
+# What iterating these gives is what iterating their one argument gives (or pairs holding it).
+_PASS_THROUGH = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set", "frozenset"})
+_VIEWS = frozenset({"values", "items", "keys", "copy"})
+
+# Builtins that only read the container handed to them.
+READERS = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "iter",
+                     "enumerate", "any", "all", "sum", "min", "max", "zip", "print", "repr", "str",
+                     "isinstance", "bool", "next", "hasattr", "getattr", "id", "hash", "type"})
+
+
+def display(node: ast.AST | None) -> list[str] | None:
+    """The dotted names a dict, list, tuple or set display holds (keys, values and elements,
+    nested displays included), UNREAD for anything else but a constant; None for no display."""
+    if type(node) not in _DISPLAYS:
+        return None
+    found: list[str] = []
+    stack: list[ast.AST] = [node]  # type: ignore[list-item]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is ast.Dict:
+            for key, value in zip(current.keys, current.values):  # type: ignore[attr-defined]
+                if key is None:  # `**OTHER`
+                    found.append(UNREAD)
+                else:
+                    stack.extend((key, value))
+        elif kind in _DISPLAYS:
+            stack.extend(current.elts)  # type: ignore[attr-defined]
+        elif _plain(current):
+            continue
+        else:
+            written = dotted(current)
+            found.append(written if written is not None else UNREAD)
+    return found
+
+
+def _plain(node: ast.AST) -> bool:
+    """A value that holds no code to run: constants, and operations on them."""
+    return all(type(part) not in (ast.Name, ast.Attribute, ast.Call, ast.Lambda, ast.Starred,
+                                  ast.Subscript, ast.NamedExpr, ast.Await)
+               and not isinstance(part, (ast.comprehension, *_DISPLAYS))
+               for part in ast.walk(node))
+
+
+def accessed(node: ast.expr) -> str | None:
+    """The container `TABLE[kind]`, `TABLE[a][b]` or `TABLE.get(kind)` takes a value out of, as
+    written, when it is a dotted name."""
+    if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "get":
+        return dotted(node.func.value)
+    if type(node) is not ast.Subscript:
+        return None
+    while type(node) is ast.Subscript:
+        node = node.value
+    return dotted(node)
+
+
+def iterated(node: ast.expr) -> ast.expr:
+    """The container a loop over `node` takes its values from: `TABLE` for `TABLE.items()`,
+    `enumerate(TABLE)`, `sorted(TABLE.values())`."""
+    while type(node) is ast.Call:
+        func = node.func
+        if type(func) is ast.Attribute and func.attr in _VIEWS and not node.args and not node.keywords:
+            node = func.value
+        elif type(func) is ast.Name and func.id in _PASS_THROUGH and node.args and type(node.args[0]) is not ast.Starred:
+            node = node.args[0]
+        else:
+            break
+    return node
+
+
+def changed(target: ast.expr) -> str | None:
+    """The name an assignment target changes in place: `TABLE` for `TABLE["x"] = f`, `mod.TABLE`
+    for `mod.TABLE = {...}` (another module's name)."""
+    if type(target) is ast.Subscript:
+        while type(target) is ast.Subscript:
+            target = target.value
+        return dotted(target)
+    if type(target) is ast.Attribute:
+        return dotted(target)
+    return None

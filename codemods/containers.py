@@ -1,0 +1,128 @@
+"""Calls through a container, joined across modules: what `TABLE[kind]()` may run.
+
+The collector records where a called value comes from (`facts.Call.dispatch`), what each
+module-level display holds (`facts.Module.containers`) and which names a module changes in
+place or hands on (`facts.Module.mutated`). Here a container is found again through imports
+and re-exports; a call through it may run any project function it holds (`Project.object_edges`
+follows each, as any implementation of a dispatch). A container the tool cannot read whole
+(built at run time, changed or handed on anywhere, imported from outside the project) makes
+the call unverified (`Project.own_unverified`), never one that runs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.dispatch import READERS, UNREAD
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+
+@dataclass(slots=True)
+class Dispatch:
+    """What one call through containers may run."""
+
+    targets: list[FunctionId]
+    unread: str | None = None  # why a container cannot be read whole, naming it
+
+
+class Containers:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._found: dict[str, tuple[str, str] | None] = {}
+        changed: set[tuple[str, str]] = set()
+        self.changed = changed
+        if not any(module.containers for module in project.modules.values()):
+            return
+        for module in project.modules.values():
+            for ref in module.mutated:
+                home = self.home(ref)
+                if home is not None:
+                    changed.add(home)
+            # handed to code that may add to it (`register(TABLE)`); builtins that only read aside
+            for function in module.functions:
+                for call in function.calls:
+                    if call.callee is not None and call.callee in READERS:
+                        continue
+                    for arg in call.args:
+                        home = self.home(arg.ref)
+                        if home is not None:
+                            changed.add(home)
+
+    def home(self, ref: str | None, depth: int = 0) -> tuple[str, str] | None:
+        """(module, name) of the module-level display `ref` names, through imports and aliases."""
+        if ref is None or depth > 25:
+            return None
+        if ref in self._found:
+            return self._found[ref]
+        self._found[ref] = None  # cycle guard
+        found = self._home(ref, depth)
+        self._found[ref] = found
+        return found
+
+    def _home(self, ref: str, depth: int) -> tuple[str, str] | None:
+        modules = self.project.modules
+        parts = ref.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = modules.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            rest = parts[split:]
+            if len(rest) != 1:
+                return None
+            name = rest[0]
+            if name in module.containers:
+                return module.name, name
+            if name in module.imports:
+                return self.home(module.imports[name], depth + 1)
+            value = module.values.get(name)
+            if value is not None and value.kind == "name" and value.ref is not None:
+                return self.home(value.ref, depth + 1)
+            for star in filter(None, module.imports.get("*", "").split(",")):
+                found = self.home(f"{star}.{name}", depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    def dispatch(self, call: facts.Call) -> Dispatch:
+        targets: list[FunctionId] = []
+        unread: str | None = None
+        for source in call.dispatch:
+            if source.startswith("="):
+                if not self._add(source[1:], targets):
+                    unread = unread or f"`{source[1:].rsplit('.', 1)[-1]}`, a value the analysis cannot follow"
+                continue
+            if source == UNREAD:
+                unread = unread or "an element of the display it loops over, which the analysis cannot read"
+                continue
+            home = self.home(source)
+            written = source.rsplit(".", 1)[-1]
+            if home is None:
+                unread = unread or f"`{written}`, which is no dict, list or tuple display of the project"
+                continue
+            held = self.project.modules[home[0]].containers[home[1]]
+            if home in self.changed:
+                unread = unread or f"`{written}`, which code elsewhere changes or is handed to"
+            elif UNREAD in held:
+                unread = unread or f"`{written}`, which holds values the analysis cannot read"
+            for ref in held:
+                if ref != UNREAD and not self._add(ref, targets):
+                    unread = unread or f"`{written}`, which holds values the analysis cannot follow"
+        return Dispatch(targets, unread)
+
+    def _add(self, ref: str, targets: list[FunctionId]) -> bool:
+        """Add the project function a held reference names (a class: its `__init__`). False for a
+        value something built (`partial(f, x)`, an instance): what calling it runs is unknown."""
+        project = self.project
+        found = project.function(ref) or project.function(f"{ref}.__init__")
+        if found is None:
+            target = project.resolve(ref)
+            return target is None or target.value is None or target.value.kind != "call"
+        fid = (found[0].name, found[1].key)
+        if fid not in targets:
+            targets.append(fid)
+        return True
