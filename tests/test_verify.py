@@ -17,6 +17,7 @@ from conftest import write_tree
 from gitrepos import init_repo
 from verify_app import service
 
+import async_migrate.codemods.verify.guard as guard_module
 from async_migrate.codemods.verify.contract import Difference, compare
 
 
@@ -596,3 +597,23 @@ def test_missing_blockbuster_names_the_extra_that_installs_it() -> None:
 
 def test_near_miss_installed_blockbuster_prints_no_hint() -> None:
     assert "pip install" not in _printed(_verified(blockbuster=True))
+
+
+def test_the_guard_names_response_serialisation_when_no_application_frame_is_on_the_stack(tmp_path, monkeypatch):
+    # A lazy load FastAPI runs while it serialises an async route's response: no frame of the
+    # application is on the stack, but the library frames say what it is.
+    import importlib.util
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
+    guard = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(guard)  # type: ignore[union-attr]
+    watcher = guard._Guard()
+    library = {"watcher": watcher}
+    exec(compile(
+        "def _hook():\n    return watcher.locate()\n\n\ndef _load_for_state():\n    return _hook()\n\n\n"
+        "def serialize_response():\n    return _load_for_state()\n",
+        "/site-packages/fastapi/routing.py", "exec",
+    ), library)
+    where, _ = library["serialize_response"]()
+    assert where == "outside the application, while FastAPI serialises the response: a lazy load of a relationship the response model reads"

@@ -148,9 +148,14 @@ class _Guard:
         frame: FrameType | None = sys._getframe(2)
         where = None
         reason = None
+        serialising = lazy = False  # what the library frames say when no application frame does
         parent = _greenlet_parent_frame()
         while frame is not None:
             code = frame.f_code
+            if code.co_name == "serialize_response" and "fastapi" in code.co_filename:
+                serialising = True
+            elif code.co_name in ("_load_for_state", "_emit_lazyload"):
+                lazy = True
             if self.acknowledged and reason is None:
                 name = getattr(code, "co_qualname", code.co_name)
                 filename = str(Path(code.co_filename).resolve()) if code.co_filename[:1] != "<" else ""
@@ -166,6 +171,9 @@ class _Guard:
                 # Inside SQLAlchemy's greenlet the application's frames are those of the
                 # coroutine that started it, in the parent greenlet.
                 frame, parent = parent, None
+        if where is None and serialising:
+            what = ": a lazy load of a relationship the response model reads" if lazy else ""
+            return f"outside the application, while FastAPI serialises the response{what}", reason
         return where or "outside the application", reason
 
     # ------------------------------------------------------------ the rules
