@@ -15,6 +15,9 @@ built from to a key, following module-level names across modules (by the modules
 
 Anything else (another variable, a call the table does not know, a local) is either a
 different key or no key at all: the caller then cannot show it is the same database.
+
+Over 500 lines: the URL keys and the engine and sessionmaker lookups they start from (a
+sessionmaker's bind, its configure calls) follow the same module-level names, so they stay together.
 """
 
 from __future__ import annotations
