@@ -213,3 +213,15 @@ def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
         for number, line in enumerate(lines):
             if "# async-migrate: ignore" in line:
                 assert line.lstrip().startswith("#") and lines[number + 1].lstrip().startswith("@"), (path, line)
+
+
+def test_phase_two_prints_its_follow_ups_after_the_summary_dry_and_applied(app):
+    # the application fails to import without greenlet and the async driver: not left to --report
+    for args in ((), ("--apply",)):
+        result = run("phase2", str(app), "--subsystem", "api/books.py", "--no-cache", *args)
+        assert result.returncode == 0, result.stderr
+        lines = result.stderr.splitlines()
+        last = next(i for i, line in enumerate(lines) if re.match(r"\d+ files?, \d+ handlers?", line))
+        shown = [line for line in lines[last + 1 :] if line.startswith("follow-up: ")]
+        assert any(line.startswith("follow-up: add `sqlalchemy[asyncio]` to the dependencies") for line in shown), lines
+        assert "follow-up: add the async driver package `aiosqlite` to the dependencies" in shown, lines
