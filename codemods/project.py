@@ -52,7 +52,7 @@ from async_migrate.codemods.vocabulary.python import (
     PARTIALS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
-from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
+from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS, MOUNT
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -329,8 +329,8 @@ class Project:
                         if registration.kind == "websocket":
                             handler.kind = "websocket"
             for added in module.registrations:
-                if added.attr.startswith("hook:"):
-                    continue
+                if added.attr.startswith("hook:") or added.attr == MOUNT:
+                    continue  # a mounted application's routes are its own registrations
                 unrecognised = None
                 if self.is_router(added.base) is False:
                     unrecognised = self._unrecognised_class(self._constructor(added.base))

@@ -1,5 +1,6 @@
 """A route's full path: its router's `APIRouter(prefix=...)` and every `include_router(..., prefix=...)`
-above it, composed as FastAPI composes them.
+above it, composed as FastAPI composes them, and the path of an `app.mount("/v2", sub_app)` in
+front of a mounted application's routes.
 
 A prefix that is not a string literal, a router included with different prefixes, or an
 include into a router built inside a function leaves the path as the decorator wrote it
@@ -11,9 +12,11 @@ from __future__ import annotations
 import ast
 import os
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
+from async_migrate.codemods.vocabulary.starlette import MOUNT
 
 
 class Routes:
@@ -26,8 +29,15 @@ class Routes:
         # `for module in (...): app.include_router(module.router, prefix="/api")`: some router is
         # included under a prefix, and the analysis cannot tell which.
         self.unknown_include = False
+        # `app.mount("/v2", make_v2())`: some application is served under a path, and the
+        # analysis cannot tell which; the applications that mount others are not it.
+        self.unknown_mount = False
+        self.mounting: set[str | None] = set()
         for module in project.modules.values():
             for added in module.registrations:
+                if added.attr == MOUNT:
+                    self._mount(added)
+                    continue
                 if added.attr != INCLUDE:
                     continue
                 child = self._canonical(added.endpoint) if added.endpoint is not None else None
@@ -36,6 +46,25 @@ class Routes:
                 else:
                     self.unknown_include = True
         self._prefixes: dict[str, frozenset[str] | None] = {}
+
+    def _mount(self, added: facts.Registration) -> None:
+        """A mounted application's routes are served under the mount's path, as an included
+        router's are under its prefix. Only mounts on an application count (base None: the
+        application a factory builds); `requests.Session().mount(...)` is no route."""
+        if added.base is not None and not self._application(added.base):
+            return
+        parent = self._canonical(added.base) if added.base is not None else None
+        self.mounting.add(parent)
+        child = self._canonical(added.endpoint) if added.endpoint is not None else None
+        if child is not None:
+            self.includes.setdefault(child, []).append((parent, added.path))
+        elif not self._external(added.endpoint):
+            self.unknown_mount = True
+
+    def _external(self, ref: str | None) -> bool:
+        """A third-party application (`StaticFiles(...)` is a call, `some_lib.app` a name): no project routes."""
+        target = self.project.resolve(ref)
+        return target is not None and target.kind == "external"
 
     def _canonical(self, ref: str | None) -> str | None:
         target = self.project.resolve(ref)
@@ -78,6 +107,11 @@ class Routes:
             found = None
         elif router not in self.includes and self.unknown_include and not self._application(router):
             found = None  # it may be the router an unreadable include_router(...) serves
+        elif (
+            router not in self.includes and self.unknown_mount and router not in self.mounting
+            and self._application(router)
+        ):
+            found = None  # it may be the application an unreadable mount(...) serves
         elif router not in self.includes:
             found = {own}
         else:
@@ -145,7 +179,7 @@ class Routes:
         line = handler.registrations[0].line
         for module in [handler.module, *self.project.modules.values()]:
             for added in module.registrations:
-                found = self.project.endpoint(added.endpoint) if added.attr != INCLUDE else None
+                found = self.project.endpoint(added.endpoint) if added.attr not in (INCLUDE, MOUNT) else None
                 if added.line == line and found is not None and found[1] is handler.function:
                     return added.base
         return None

@@ -133,3 +133,79 @@ def test_check_findings_carry_the_full_path(cli, project, app_files):
     })
     document = cli.json("check", root)
     assert [(f["function"], f["path"]) for f in document["findings"]] == [("read_item", "/v1/items/{item_id}")]
+
+
+# ------------------------------------------------------------ mounted applications
+
+SUB_APP = """
+from fastapi import FastAPI
+
+from api import items
+from core.dependencies import session_dependency
+
+sub = FastAPI()
+sub.include_router(items.router, prefix="/shop")
+
+
+@sub.get("/stats")
+async def stats(session: session_dependency):
+    return session.execute("select 1").all()
+
+
+def make_sub() -> FastAPI:
+    return sub
+"""
+HEALTH = "\n\n@app.get('/health')\nasync def health(session: session_dependency):\n    return session.execute('select 1').all()\n"
+MAIN_HEAD = "from fastapi import FastAPI\nfrom core.dependencies import session_dependency\nimport v2\n"
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        MAIN_HEAD + "app = FastAPI()\napp.mount('/v2/', v2.sub)\n" + HEALTH,
+        # in an application factory, on the local application
+        MAIN_HEAD + "def create_app() -> FastAPI:\n    application = FastAPI()\n"
+        "    application.mount('/v2', v2.sub)\n    return application\napp = FastAPI()\n" + HEALTH,
+    ],
+    ids=["module-level", "app-factory"],
+)
+def test_a_mounted_application_serves_its_routes_under_the_mount_path(cli, project, app_files, main):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "v2.py": SUB_APP, "main.py": main})
+    for command in ("scan", "phase1"):
+        document = cli.json(command, root)
+        assert paths(document) == {"read_item": "/v2/shop/items/{item_id}", "stats": "/v2/stats", "health": "/health"}
+        assert not any(h.get("path_incomplete") for h in document["handlers"])
+    report = cli.json("check", root)
+    assert {f["function"]: f["path"] for f in report["findings"]} == {
+        "read_item": "/v2/shop/items/{item_id}", "stats": "/v2/stats", "health": "/health",
+    }
+    assert "stats (route GET /v2/stats)" in cli("scan", root).output
+
+
+@pytest.mark.parametrize(
+    "mount",
+    ["PREFIX = '/v' + '2'\napp.mount(PREFIX, v2.sub)\n", "app.mount('/v2', v2.make_sub())\n"],
+    ids=["computed-path", "unreadable-application"],
+)
+def test_an_unreadable_mount_leaves_the_mounted_paths_incomplete(cli, project, app_files, mount):
+    main = MAIN_HEAD + "app = FastAPI()\n" + mount + HEALTH
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "v2.py": SUB_APP, "main.py": main})
+    document = cli.json("scan", root)
+    assert paths(document) == {"read_item": "/shop/items/{item_id}", "stats": "/stats", "health": "/health"}
+    incomplete = {h["function"] for h in document["handlers"] if h.get("path_incomplete")}
+    assert incomplete == {"read_item", "stats"}  # the application that mounts is served at its root
+    report = cli.json("check", root)
+    assert {f["function"] for f in report["findings"] if f.get("path_incomplete")} == {"read_item", "stats"}
+
+
+def test_near_miss_a_mount_that_is_no_application_mount_changes_no_path(cli, project, app_files):
+    main = (
+        "import requests\nfrom fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\n"
+        "from api import items\n\nhttp = requests.Session()\nhttp.mount('https://', requests.adapters.HTTPAdapter())\n"
+        "app = FastAPI()\napp.include_router(items.router, prefix='/v1')\n"
+        "app.mount('/static', StaticFiles(directory='static'))\n"
+    )
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
+    document = cli.json("scan", root)
+    assert paths(document) == {"read_item": "/v1/items/{item_id}"}
+    assert not any(h.get("path_incomplete") for h in document["handlers"])

@@ -118,7 +118,7 @@ def _read_function(
     if any((call.callee or "").endswith(".configure") for call in function.calls):
         _configure_calls(collector, node, function)
     if any(
-        call.method == INCLUDE_ROUTER or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
+        call.method in (INCLUDE_ROUTER, starlette.MOUNT) or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
         or call.callee in ROUTE_CLASSES or (call.callee or call.func or "").rpartition(".")[2] in REGISTRATION_ATTRS
         or (call.func is not None and call.func[-2:] == "()" and call.func[:-2].rpartition(".")[2] in ROUTE_ATTRS)
         or (call.callee or "").rpartition(".")[2] in _HOOK_NAMES
@@ -1205,13 +1205,16 @@ def _included_routers(
         if _routing_call(call, local, made, annotations):
             collector.registration(call, local, method, nested)
         func = call.func
-        if type(func) is not ast.Attribute or func.attr != INCLUDE_ROUTER:
+        if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):
             continue
+        add = collector.include if func.attr == INCLUDE_ROUTER else collector.mount
         base = func.value.id if type(func.value) is ast.Name else None
         if base is None or base not in local:
-            collector.include(call, collector.ref(func.value, local), local)
+            add(call, collector.ref(func.value, local), local)
             continue
         application = made.get(base) in APPLICATION_TYPES or (
             base not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(base, ()))
         )
-        collector.include(call, None, local, known=application)
+        if func.attr == starlette.MOUNT and not application:
+            continue  # a local that is no application: `requests.Session().mount(...)`
+        add(call, None, local, known=application)

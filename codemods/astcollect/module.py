@@ -43,6 +43,7 @@ from async_migrate.codemods.vocabulary.starlette import (
     HOOK_KEYWORDS,
     HOOK_REGISTRATIONS,
     MIDDLEWARE_WRAPPERS,
+    MOUNT,
 )
 
 # The argument of each hook registration method that names the hook: (position, keyword).
@@ -225,6 +226,8 @@ class Collector:
             value = statement.value  # type: ignore[attr-defined]
             if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
                 self.include(value, self.ref(value.func.value))
+            if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == MOUNT:
+                self.mount(value, self.ref(value.func.value))
             if type(value) is ast.Call:
                 self.configure(value, statement.lineno)
         if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
@@ -495,6 +498,22 @@ class Collector:
                 attr="include_router",
                 endpoint=self.ref(syntax.argument_value(first), local) if first is not None else None,
                 path=("" if prefix is None else string(prefix)) if known else None,
+            )
+        )
+
+    def mount(self, call: ast.Call, base: str | None, local: frozenset[str] = frozenset(), known: bool = True) -> None:
+        """`base.mount("/v2", sub_app)`: an application served under a path, its routes' prefix
+        (the path without its trailing "/", as Starlette's Mount keeps it; None when not a literal).
+        Which `mount` calls are an application's the index decides (`requests.Session().mount`)."""
+        path = string(argument(call, 0, "path"))
+        mounted = argument(call, 1, "app")
+        self.facts.registrations.append(
+            facts.Registration(
+                line=self.source.line_of(call),
+                base=base,
+                attr=MOUNT,
+                endpoint=self.ref(mounted, local) if mounted is not None else None,
+                path=path.rstrip("/") if path is not None and known else None,
             )
         )
 

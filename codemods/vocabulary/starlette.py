@@ -7,6 +7,8 @@ THREADPOOL = frozenset({"starlette.concurrency.run_in_threadpool"})
 # Registration methods Starlette's routers have; FastAPI's inherit them.
 REGISTRATION_ATTRS = frozenset({"add_websocket_route", "add_route"})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_websocket_route"})
+# `app.mount("/v2", sub_app)`: another application served under a path.
+MOUNT = "mount"
 # Route objects built by hand (`routes=[Route("/x", endpoint)]`), each with the registration
 # method it stands for: Starlette runs a plain `def` endpoint in its threadpool too.
 ROUTE_CLASSES = {"starlette.routing.Route": "add_route", "starlette.routing.WebSocketRoute": "add_websocket_route"}
