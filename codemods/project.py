@@ -1186,11 +1186,12 @@ class Project:
                 table[fid] = found
         return table
 
-    def _unseen_params(self, function: facts.Function) -> list[tuple[int, str]]:
+    def _unseen_params(self, function: facts.Function, _seen: frozenset[int] = frozenset()) -> list[tuple[int, str]]:
         """Parameters a dependency outside PATH provides (`Depends(get_current_user)`, whose
-        object may lazy-load), or typed by a class there whose methods the function calls
-        (`repo: UserRepository`, `repo.get(pk)`): work the analysis cannot see."""
-        if not self.unseen:
+        object may lazy-load), directly or through a dependency under PATH that depends on one,
+        or typed by a class there whose methods the function calls (`repo: UserRepository`,
+        `repo.get(pk)`): work the analysis cannot see."""
+        if not self.unseen or len(_seen) > 8:
             return []
         found = []
         for param in function.params:
@@ -1202,6 +1203,16 @@ class Project:
                     "project code outside PATH that the analysis cannot see",
                 ))
                 continue
+            dependency = self.function(param.depends) if param.depends else None
+            if dependency is not None and id(dependency[1]) not in _seen:
+                inner = self._unseen_params(dependency[1], _seen | {id(function)})
+                if inner:
+                    found.append((
+                        param.line,
+                        f"takes `{param.name}` from the dependency `{self.canonical(param.depends)}`, which "
+                        + inner[0][1],
+                    ))
+                    continue
             module = next((m for ref in param.annotation if (m := self._unseen(ref)) is not None), None)
             if module is None:
                 continue

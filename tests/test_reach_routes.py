@@ -982,6 +982,12 @@ BESIDE_SHAPES = {
         async def me(user=Depends(current_user)):
             return user.items
         """, "takes `user` from the dependency `core.dependencies.current_user` in `core`"),
+    "a dependency under PATH on one there": ("from api.auth import active_user", """
+        @router.get("/me")
+        async def me(user=Depends(active_user)):
+            return user.items
+        """, "takes `user` from the dependency `api.auth.active_user`, which takes `user` from the dependency "
+             "`core.dependencies.current_user` in `core`"),
     "an awaited helper calling there": ("from services.items import count_items", """
         async def _count():
             return count_items()
@@ -1009,6 +1015,10 @@ def test_work_beside_path_is_unverified_through_each_shape(cli, project, app_fil
         "core/dependencies.py": app_files["core/dependencies.py"] + CURRENT_USER,
         "services/items.py": COUNT_SERVICE + "\n\nclass Counter:\n    def count(self):\n        return count_items()\n",
         "api/me.py": source("from fastapi import APIRouter, Depends", imports, "router = APIRouter()", route),
+        "api/auth.py": source("from fastapi import Depends\n\nfrom core.dependencies import current_user", """
+            def active_user(user=Depends(current_user)):
+                return user
+            """),
     })
     document = cli.json("scan", top / "api", "--only", "me.py")
     outcome(document, "me", "keep", reason)
