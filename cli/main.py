@@ -637,6 +637,12 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
         _warn(err, [*result.warnings, *result.project.notices])
         print_errors(err, result.errors)
+        # what the migrated application needs beside the diff (a driver, greenlet, a dropped
+        # connect_args key): without them it fails to import, so they are not left to --report.
+        # After the summary, where the eye lands; with --check the summary stays last, as in black.
+        follow_ups = [f"follow-up: {item}" for item in (result.subsystem or {}).get("follow_ups", [])]
+        if mode.check:
+            print_lines(err, follow_ups, "yellow")
         last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))
         if mode.apply and git.branch:
             last += f" on branch {git.branch}"
@@ -646,10 +652,8 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
             print_lines(err, [f"committed {git.commit[:12]}: {subject}"])
         elif git.commit_requested and not written and commit_error is None:
             print_lines(err, ["nothing written: no commit"])
-        # what the migrated application needs beside the diff (a driver, greenlet, a dropped
-        # connect_args key): without them it fails to import, so they are not left to --report
-        follow_ups = (result.subsystem or {}).get("follow_ups", [])
-        print_lines(err, [f"follow-up: {follow_up}" for follow_up in follow_ups], "yellow")
+        if not mode.check:
+            print_lines(err, follow_ups, "yellow")
     if commit_error is not None:
         raise _fail(f"the changes are written but not committed: {commit_error}", EXIT_ERRORS)
     if result.warnings:

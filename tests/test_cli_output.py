@@ -225,3 +225,11 @@ def test_phase_two_prints_its_follow_ups_after_the_summary_dry_and_applied(app):
         shown = [line for line in lines[last + 1 :] if line.startswith("follow-up: ")]
         assert any(line.startswith("follow-up: add `sqlalchemy[asyncio]` to the dependencies") for line in shown), lines
         assert "follow-up: add the async driver package `aiosqlite` to the dependencies" in shown, lines
+
+
+def test_phase_two_check_keeps_its_summary_last_with_the_follow_ups_above_it(app):
+    result = run("phase2", str(app), "--subsystem", "api/books.py", "--no-cache", "--check")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1].endswith("; 3 files would change"), lines
+    assert any(line.startswith("follow-up: add `sqlalchemy[asyncio]`") for line in lines[:-1]), lines
