@@ -17,6 +17,7 @@ import os
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,22 +212,14 @@ def beside(root: Path, modules: list[facts.Module], known: set[str]) -> Beside |
     where: dict[str, Path | None] = {}
     hits: list[tuple[str, str, Path, str]] = []  # (name, importing file, the folder holding it, import)
     count = 0
-    for module in modules:
-        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
+    for module, ref, head in _unplaced_imports(modules, known):
+        if head not in where:
+            where[head] = _on_disk(head, folders, here)
+        place = where[head]
+        if place is None or not _defines(place, ref.split(".")[1:2]):
             continue
-        for local, ref in sorted(module.imports.items()):
-            if local == "*" or not ref:
-                continue
-            head = ref.split(".")[0]
-            if _is_standard(head) or _placed(ref, known):
-                continue
-            if head not in where:
-                where[head] = _on_disk(head, folders, here)
-            place = where[head]
-            if place is None or not _defines(place, ref.split(".")[1:2]):
-                continue
-            count += 1
-            hits.append((head, module.path, place.parent, ref))
+        count += 1
+        hits.append((head, module.path, place.parent, ref))
     if not hits:
         return None
     holders = Counter(parent for _, parent in {(name, parent) for name, _, parent, _ in hits})
@@ -360,19 +353,24 @@ def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -
     """
     anywhere = {name for names in _packages(paths).values() for name in names}
     found = Unresolved()
-    for module in modules:
-        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
-            continue
-        for local, ref in sorted(module.imports.items()):
-            if local == "*" or not ref:
-                continue
-            head = ref.split(".")[0]
-            if head not in anywhere or _is_standard(head) or _placed(ref, known):
-                continue
+    for module, ref, head in _unplaced_imports(modules, known):
+        if head in anywhere:
             found.count += 1
             if len(found.examples) < 3:
                 found.examples.append(f"`{ref}` in {module.path}")
     return found
+
+
+def _unplaced_imports(modules: list[facts.Module], known: set[str]) -> Iterator[tuple[facts.Module, str, str]]:
+    """(module, reference, its top name) of each absolute import, outside test folders, of no
+    standard module and placed on no module `known` names."""
+    for module in modules:
+        if _tests(module.path.rsplit("/", 1)[0] if "/" in module.path else ""):
+            continue
+        for local, ref in sorted(module.imports.items()):
+            head = ref.split(".")[0] if ref else ""
+            if local != "*" and ref and not _is_standard(head) and not _placed(ref, known):
+                yield module, ref, head
 
 
 def _placed(ref: str, known: set[str]) -> bool:

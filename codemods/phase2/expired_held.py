@@ -38,7 +38,7 @@ def held_sessions(project: Project, fid: FunctionId) -> list[str]:
 
 def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis) -> None:
     """Add to `result` the refreshes and blocks of reads after a commit through a held Session."""
-    from async_migrate.codemods.phase2.expired_reads import ExpiredRead, Refresh
+    from async_migrate.codemods.phase2.expired_reads import ExpiredRead, Refresh, read_after
 
     held = held_sessions(project, fid)
     if not held:
@@ -65,7 +65,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis)
             kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line)
             if kind is None:
                 continue
-            read = _read_after(function, name, call.line, session)
+            read = read_after(function, name, call.line, session)
             if read is None or _gone(function, name, call.line, session):
                 continue
             done.add(name)
@@ -130,20 +130,6 @@ def _held(
 
 def _scalar(param: facts.Param) -> bool:
     return bool(param.annotation) and all(ref.rsplit(".", 1)[-1] in ("int", "str", "float", "bool", "bytes") for ref in param.annotation)
-
-
-def _read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
-    for at, receiver, attribute in function.attributes:
-        if receiver == name and at > line:
-            return at, f"`{name}.{attribute}` is read"
-    for call in function.calls:
-        if call.line <= line or (call.func or "").startswith(f"${session}."):
-            continue
-        if any(a.name == name for a in call.args):
-            return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
-    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
-        return function.line, f"`{name}` is returned"
-    return None
 
 
 def _gone(function: facts.Function, name: str, line: int, session: str) -> bool:

@@ -365,7 +365,7 @@ def analyse(
             # before the loop: reads from the loop's first line on are after a commit.
             loop = body.loop_start(call.line)
             after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
-            read_at = _read_after(function, name, after, session)
+            read_at = read_after(function, name, after, session)
             kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
             if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
@@ -489,13 +489,17 @@ def _describe(kind: Held) -> str:
     return _DESCRIBED.get(kind, "an object")
 
 
-def _read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
-    """Where `name` is read after `line`: `name.attr`, passed to a call, returned."""
+def read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
+    """Where `name` is read after `line`: `name.attr`, passed to a call (not the Session's own
+    refresh/delete/add/expunge; `session` as written, `db` or `self.db`), returned."""
     for at, receiver, attribute in function.attributes:
         if receiver == name and at > line:
             return at, f"`{name}.{attribute}` is read"
     for call in function.calls:
-        if call.line <= line or call.receiver == session and call.method in ("refresh", "delete", "add", "expunge"):
+        on_session = call.receiver == session or (call.func or "").startswith(f"${session}.")
+        if call.line <= line or on_session and (call.method or (call.func or "").rpartition(".")[2]) in (
+            "refresh", "delete", "add", "expunge"
+        ):
             continue
         if any(a.name == name for a in call.args):
             return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
