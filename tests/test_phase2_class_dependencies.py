@@ -497,6 +497,7 @@ def _held_service(method: str) -> dict[str, str]:
 
     module = dedent('''
         from fastapi import Depends
+        from sqlalchemy import select
         from sqlalchemy.orm import Session
 
         from db.engine import get_db_session
@@ -555,3 +556,17 @@ def test_a_method_reading_what_another_method_loaded_after_its_commit_blocks(cli
     found = handler(document, "rename_item")
     assert found["action"] == "blocked" and "AM248" in found["codes"], found
     assert "self.db.refresh(item)" in " ".join(found["reasons"])
+
+
+def test_a_method_reading_a_list_its_held_session_queried_after_its_commit_blocks(cli, service):
+    # `execute(...).scalars().all()` is a list of objects (its last call says so, not its first).
+    root = service(_held_service('''
+            def rename(self, item_id: int, name: str):
+                items = self.db.execute(select(Item)).scalars().all()
+                self.db.get(Item, item_id).name = name
+                self.db.commit()
+                return items
+    '''))
+    document = apply_objects(cli, root)
+    found = handler(document, "rename_item")
+    assert found["action"] == "blocked" and "AM248" in found["codes"], found

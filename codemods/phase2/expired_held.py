@@ -9,21 +9,13 @@ is handled the same way: an object loaded by the Session, read after the commit,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase2 import expired_reads as reads
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
-
-if TYPE_CHECKING:
-    from async_migrate.codemods.phase2.expired_reads import Analysis, Expiry
-
-_POINTS = frozenset({"commit", "flush", "rollback", "expire", "expire_all"})
-_COUNTS = frozenset({"update", "delete", "count", "scalar", "execute"})
-_ONE = frozenset({"get", "merge", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none"})
 
 
 def held_sessions(project: Project, fid: FunctionId) -> list[str]:
@@ -36,10 +28,8 @@ def held_sessions(project: Project, fid: FunctionId) -> list[str]:
     return [f"{instance}.{attribute}" for attribute in holder.attributes]
 
 
-def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis) -> None:
+def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: reads.Analysis) -> None:
     """Add to `result` the refreshes and blocks of reads after a commit through a held Session."""
-    from async_migrate.codemods.phase2.expired_reads import ExpiredRead, Refresh, read_after
-
     held = held_sessions(project, fid)
     if not held:
         return
@@ -53,7 +43,7 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis)
         session, method = _through(call, held)
         if session is None or call.nested:
             continue
-        expiring = method in ("rollback", "expire", "expire_all")
+        expiring = method in reads._EXPIRES
         if not (expiring or (expiry.on_commit or expiry.reloaded) and method == "commit"):
             continue
         for name in sorted(set(bindings) | set(params)):
@@ -65,15 +55,15 @@ def analyse(project: Project, fid: FunctionId, expiry: Expiry, result: Analysis)
             kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line)
             if kind is None:
                 continue
-            read = read_after(function, name, call.line, session)
+            read = reads.read_after(function, name, call.line, session)
             if read is None or _gone(function, name, call.line, session):
                 continue
             done.add(name)
             if kind in ("one", "maybe") and call.statement:
-                result.refreshes.append(Refresh(call.index, session, name, kind == "maybe"))
+                result.refreshes.append(reads.Refresh(call.index, session, name, kind == "maybe"))
                 continue
             rule, what = (AM259, "returns stale data") if not expiry.on_commit else (AM248, "raises MissingGreenlet")
-            result.blocks.append(ExpiredRead(rule, read[0], (
+            result.blocks.append(reads.ExpiredRead(rule, read[0], (
                 f"{read[1]} after `{session}.{method}()` (line {call.line}), which expires it on one stack and "
                 f"not the other: the read {what} under AsyncSession; `{name}` may be an object the Session "
                 f"loaded, which phase two cannot refresh there; fix: add `await {session}.refresh({name})` "
@@ -85,7 +75,7 @@ def _through(call: facts.Call, held: list[str]) -> tuple[str | None, str]:
     func = call.func or ""
     for session in held:
         receiver, _, method = func[1:].rpartition(".")
-        if func.startswith("$") and receiver == session and method in _POINTS:
+        if func.startswith("$") and receiver == session and (method in ("commit", "flush") or method in reads._EXPIRES):
             return session, method
     return None, ""
 
@@ -103,14 +93,9 @@ def _held(
         return "unknown" if param is not None and not _scalar(param) else None
     expression = binding.expr
     head = expression.split("(", 1)[0]
-    for session in held:
-        if expression.startswith(f"${session}."):
-            last = head.rsplit(".", 1)[-1]
-            if last in _COUNTS:
-                return None
-            if last == "get" and expression.count("(") == 1:
-                return "maybe"
-            return "one" if last in _ONE and expression.endswith("()") else "unknown"
+    if any(expression.startswith(f"${session}.") for session in held):
+        found = reads.session_call_result(expression)  # as for a Session a function names
+        return {reads.Held.NONE: None, reads.Held.ONE: "one", reads.Held.MAYBE: "maybe"}.get(found, "unknown")
     instance = held[0].split(".", 1)[0]
     if expression.startswith(f"${instance}.") and "(" in expression:
         return "unknown"  # what another method of the holder returns: perhaps its Session's objects

@@ -570,19 +570,25 @@ def _instance(
     if receiver not in names:
         # a method given the Session (`crud.get(db, pk)` on a local instance)
         return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
+    held = session_call_result(expression)
+    return held, _get_class(function, binding) if held is Held.MAYBE and expression.count("(") == 1 else None
+
+
+def session_call_result(expression: str) -> Held:
+    """What a Session call's result holds, by the last method of the chain (`$db.get()`,
+    `$self.db.execute().scalars().all()`)."""
     last = expression.rstrip(")").rstrip("(").rsplit(".", 1)[-1]
     if expression.count("(") == 1 and last == "get":
-        cls = _get_class(function, binding)
-        return Held.MAYBE, cls
+        return Held.MAYBE
     if last == "merge" and expression.endswith(")"):
-        return Held.ONE, None  # the persistent copy of the object given
+        return Held.ONE  # the persistent copy of the object given
     if last in _COUNTS and expression.endswith(")"):
-        return Held.NONE, None  # `query(...).update(...)`, `.delete()`, `.count()`: a number of rows
+        return Held.NONE  # `query(...).update(...)`, `.delete()`, `.count()`: a number of rows
     if last in _ONE and expression.endswith("()"):
-        return Held.ONE, None
+        return Held.ONE
     if last in _ONE_OR_NONE and expression.endswith("()"):
-        return Held.MAYBE, None
-    return Held.MANY, None
+        return Held.MAYBE
+    return Held.MANY
 
 
 def _passed(
