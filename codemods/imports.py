@@ -155,14 +155,14 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         group = [
             (index, import_module(s) or "")
             for index, s in placed
-            if (import_module(s) or "").split(".")[0] == package.split(".")[0]
+            if _top(s) == package.split(".")[0]
         ]
         if not group and package.split(".")[0] in _LIBRARIES:
             # A library the tool writes imports of joins the other libraries' imports, sorted.
             group = [
                 (index, import_module(s) or "")
                 for index, s in placed
-                if (import_module(s) or "").split(".")[0] in _LIBRARIES
+                if _top(s) in _LIBRARIES
             ]
         if not group and package.split(".")[0] in _LIBRARIES and own is not None:
             project = next((index for index, s in placed if _top(s) == own), None)
@@ -180,7 +180,7 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
             # A standard library import goes among the others of the standard library, or first.
             stdlib = [
                 index for index, s in enumerate(rest)
-                if is_import(s) and (import_module(s) or "").split(".")[0] in sys.stdlib_module_names
+                if is_import(s) and _top(s) in sys.stdlib_module_names
             ]
             first = next((index for index, s in enumerate(rest) if is_import(s)), None)
             if stdlib:
