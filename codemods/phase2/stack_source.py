@@ -88,8 +88,12 @@ class Sources:
     def engine(self, ref: str | None, where: tuple[str, int]) -> Source:
         """The source of the engine a module-level reference (`db.engine.async_engine`) names."""
         found = self._assignment_of(ref) if ref else None
-        if ref is None or found is None:
-            return Source(frozenset(), (ref or "?").rsplit(".", 1)[-1], *where)
+        if ref is None:
+            return Source(frozenset(), "?", *where)
+        if found is None:
+            # `db.engine`, an attribute of a module-level instance: no assignment to read, but
+            # an async engine built from `db.engine.url` is still built from this very engine.
+            return Source(frozenset({f"engine-url:{self.project.canonical(ref)}"}), self._as_written(ref), *where)
         module, node = found
         written = ast.get_source_segment(self._texts.get(module.path, ""), node) or ast.unparse(node)
         keys = {f"engine-url:{self.project.canonical(ref)}"}
@@ -97,6 +101,14 @@ class Sources:
         if key is not None:
             keys.add(key[len("engine<"):-1] if key.startswith("engine<") else key)
         return Source(frozenset(keys), _text(written), module.path, node.lineno)
+
+    def _as_written(self, ref: str) -> str:
+        """A reference as its module spells it: `app.db.db.engine` -> `db.engine`."""
+        parts = ref.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:cut]) in self.project.modules:
+                return ".".join(parts[cut:])
+        return ref.rsplit(".", 1)[-1]
 
     def async_dependency_engine(self, module: facts.Module, function: facts.Function) -> str | None:
         """The engine reference an async session dependency's sessions are bound to:

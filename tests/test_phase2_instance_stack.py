@@ -1,0 +1,166 @@
+"""Phase two on a stack held by a module-level instance (`db = Database(url)`, whose engine,
+and maybe sessionmaker, are attributes set in `__init__`), subsystem after subsystem.
+
+As in test_phase2_soundness: the application is migrated with `phase2 --apply`, then RUN
+with TestClient, and the database is read back through a separate synchronous session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_phase2_rules import apply, dedent, handler, read, run
+
+MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+"""
+# The sessionmaker at module level, bound to the instance's engine (trial B, min/c).
+MODULE_MAKER = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+
+class Database:
+    def __init__(self, url):
+        self.engine = create_engine(url)
+
+
+db = Database(os.environ["DATABASE_URL"])
+SessionLocal = sessionmaker(bind=db.engine)
+
+
+def get_db():
+    with SessionLocal() as s:
+        yield s
+        s.commit()
+"""
+ROUTER = """
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from db import get_db
+from models import Item
+
+router = APIRouter()
+
+
+@router.post("/{name}")
+def create_NAME(name: str, s: Session = Depends(get_db)):
+    s.add(Item(name="NAME:" + name))
+    return {"ok": True}
+"""
+MAIN = """
+from fastapi import FastAPI
+
+import a
+import b
+
+app = FastAPI()
+app.include_router(a.router, prefix="/a")
+app.include_router(b.router, prefix="/b")
+"""
+SCRIPT = """
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import db as stack
+from main import app
+from models import Base, Item
+
+Base.metadata.create_all(stack.db.engine)
+with TestClient(app) as client:
+    statuses = [client.post("/a/cup").status_code, client.post("/b/pen").status_code]
+    if hasattr(stack, "async_engine"):
+        client.portal.call(stack.async_engine.dispose)
+with Session(stack.db.engine) as s:
+    names = sorted(s.scalars(select(Item.name)))
+print(json.dumps({"statuses": statuses, "names": names}))
+"""
+
+
+def build(project, db: str) -> Path:  # type: ignore[no-untyped-def]
+    return project({
+        "db.py": dedent(db),
+        "models.py": dedent(MODELS),
+        "a.py": dedent(ROUTER).replace("NAME", "a"),
+        "b.py": dedent(ROUTER).replace("NAME", "b"),
+        "main.py": dedent(MAIN),
+    })
+
+
+def serve(root: Path) -> object:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        "PYTHONPATH": str(root),
+        "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import json\n" + dedent(SCRIPT)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+EXPECTED = {"statuses": [200, 200], "names": ["a:cup", "b:pen"]}
+
+
+# ------------------------------------------- 1. the generated stack, reused by the next subsystem
+
+
+def test_the_second_subsystem_reuses_the_stack_the_first_generated(cli, project):
+    root = build(project, MODULE_MAKER)
+    first = apply(cli, root, subsystem="a.py")
+    assert handler(first, "create_a")["action"] == "migrate", handler(first, "create_a")
+    assert "create_async_engine(_async_url(db.engine.url))" in read(root, "db.py")
+    second = apply(cli, root, subsystem="b.py")
+    assert handler(second, "create_b")["action"] == "migrate", handler(second, "create_b")
+    assert read(root, "db.py").count("create_async_engine(") == 1  # reused, not a second stack
+    assert "async def create_b(" in read(root, "b.py")
+    assert serve(root) == EXPECTED
+
+
+def test_near_miss_an_async_engine_on_another_instances_engine_still_blocks(cli, project):
+    """`other.engine` is not `db.engine`: the reused stack might reach another database."""
+    stack = dedent(MODULE_MAKER) + "\n\n\n" + dedent(
+        """
+        other = Database("sqlite:///other.db")
+        async_engine = create_async_engine(str(other.engine.url).replace("sqlite://", "sqlite+aiosqlite://"))
+        async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+        async def get_async_db_session():
+            async with async_database_sessionmaker() as session:
+                yield session
+                await session.commit()
+        """
+    )
+    stack = stack.replace(
+        "from sqlalchemy.orm import sessionmaker\n",
+        "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine\nfrom sqlalchemy.orm import sessionmaker\n",
+        1,
+    )
+    root = build(project, stack)
+    found = handler(run(cli, root, subsystem="a.py"), "create_a")
+    assert found["action"] == "blocked" and "AM243" in found["codes"], found["reasons"]
+    reason = found["reasons"][found["codes"].index("AM243")]
+    assert "`db.engine`" in reason, reason  # the engine named as written
+    assert serve(root) == EXPECTED  # unchanged, still synchronous
