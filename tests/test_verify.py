@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 import pytest
 from conftest import write_tree
+from fastapi import APIRouter, FastAPI, WebSocket
 from gitrepos import init_repo
 from verify_app import service
 
@@ -617,3 +618,83 @@ def test_the_guard_names_response_serialisation_when_no_application_frame_is_on_
     ), library)
     where, _ = library["serialize_response"]()
     assert where == "outside the application, while FastAPI serialises the response: a lazy load of a relationship the response model reads"
+
+
+def test_the_guard_names_a_route_by_its_full_path_under_router_and_mount_prefixes(tmp_path, monkeypatch):
+    # The route object's own path lacks include_router's prefix in some FastAPI versions and a
+    # mount's prefix always; the guard names the route as scan does, with every prefix.
+    import importlib.util
+
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
+    guard = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(guard)  # type: ignore[union-attr]
+    monkeypatch.setattr(Starlette, "__call__", Starlette.__call__)  # put back after the test
+    guard._install_request_context()
+    labels: list[str] = []
+
+    admin = APIRouter(prefix="/admin")
+
+    @admin.post("/notify/{order_id}")
+    async def notify(order_id: int) -> dict:
+        labels.append(guard._request.get().label)
+        return {}
+
+    @admin.websocket("/ws")
+    async def feed(websocket: WebSocket) -> None:
+        labels.append(guard._request.get().label)
+        await websocket.accept()
+        await websocket.send_json({})
+
+    versioned = APIRouter(prefix="/v1")
+    versioned.include_router(admin)
+    sub = FastAPI()
+
+    @sub.get("/items/{item_id}")
+    async def item(item_id: int) -> dict:
+        labels.append(guard._request.get().label)
+        return {}
+
+    app = FastAPI()
+    app.include_router(versioned, prefix="/ops")
+    app.mount("/v2", sub)
+    client = TestClient(app)
+    assert client.post("/ops/v1/admin/notify/3").status_code == 200
+    with client.websocket_connect("/ops/v1/admin/ws") as socket:
+        socket.receive_json()
+    assert client.get("/v2/items/7").status_code == 200
+    assert labels == ["POST /ops/v1/admin/notify/{order_id}", "WEBSOCKET /ops/v1/admin/ws", "GET /v2/items/{item_id}"]
+
+
+def test_the_contract_names_routes_by_their_full_path_with_router_level_dependencies() -> None:
+    # Included routers' routes as served: two routers' "/{pk}" stay apart, and an auth
+    # dependency given to include_router belongs to the contract of each route it guards.
+    from fastapi import Depends
+
+    from async_migrate.codemods.verify.introspect import describe
+
+    def require_admin() -> None:
+        return None
+
+    users, posts = APIRouter(prefix="/users"), APIRouter(prefix="/posts")
+
+    @users.get("/{pk}")
+    async def read_user(pk: int) -> dict:
+        return {}
+
+    @posts.get("/{pk}")
+    async def read_post(pk: int) -> dict:
+        return {}
+
+    api = APIRouter()
+    api.include_router(users, dependencies=[Depends(require_admin)])
+    api.include_router(posts)
+    app = FastAPI()
+    app.include_router(api, prefix="/api/v1")
+    routes = {(r["method"], r["path"]): r for r in describe(app)["routes"] if r["endpoint"] and "read_" in r["endpoint"]}
+    assert set(routes) == {("GET", "/api/v1/users/{pk}"), ("GET", "/api/v1/posts/{pk}")}
+    assert [d["call"].rsplit(".", 1)[-1] for d in routes["GET", "/api/v1/users/{pk}"]["dependencies"]] == ["require_admin"]
+    assert routes["GET", "/api/v1/posts/{pk}"]["dependencies"] == []

@@ -56,6 +56,8 @@ class _Request:
 
     def __init__(self, scope: dict) -> None:
         self.scope = scope
+        # The application's own root path (behind a proxy): the paths scan names start below it.
+        self.root_path = scope.get("root_path", "") or ""
         self.open: dict[int, str] = {}  # Sessions with a root transaction in progress
         self.most_open = 1  # the most Sessions open at once reported so far
         # The whole response is sent: what runs now is a background task, which should open its
@@ -72,10 +74,47 @@ class _Request:
     @property
     def label(self) -> str:
         # The route's path template when routing got that far: one entry per route, not per id.
-        path = getattr(self.scope.get("route"), "path", None) or self.scope.get("path", "?")
+        path = _full_template(self.scope, self.root_path)
         if self.scope.get("type") == "websocket":
             return f"WEBSOCKET {path}"
         return f"{self.scope.get('method', '?')} {path}"
+
+
+def _full_template(scope: dict, root_path: str) -> str:
+    """The served route's path template with every prefix it is served under, as scan names it.
+
+    A route object's own `path` lacks the prefixes of `include_router` in FastAPI versions
+    that keep included routers as nodes, and a mounted application's prefix always; the
+    prefixes are read off the requested path instead (FastAPI's full template first).
+    """
+    served = scope.get("path", "?")
+    if root_path and served.startswith(root_path):
+        served = served[len(root_path):] or "/"
+    template = None
+    fastapi_routing = sys.modules.get("fastapi.routing")
+    if fastapi_routing is not None:
+        state = scope.get(getattr(fastapi_routing, "_FASTAPI_SCOPE_KEY", None) or "fastapi")
+        key = getattr(fastapi_routing, "_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY", None)
+        context = state.get(key) if isinstance(state, dict) and key else None
+        template = getattr(context, "path_format", None)
+    route = scope.get("route")
+    if not isinstance(template, str):
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(template, str) or not template:
+        return served
+    try:
+        from starlette.routing import compile_path
+
+        pattern = compile_path(template)[0]
+    except Exception:
+        return template
+    if pattern.match(served):
+        return template
+    # Served under prefixes the template lacks: the shortest tail of the path it matches.
+    for start in range(1, len(served)):
+        if served[start] == "/" and pattern.match(served[start:]):
+            return served[:start] + template
+    return template
 
 
 _request: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("async_migrate_request", default=None)

@@ -100,20 +100,38 @@ def _tree(dependant: object, parent: object) -> list[dict]:
     return children
 
 
-def _flat_routes(app: object) -> list:
+def _flat_routes(app: object) -> list[tuple[object, str | None, object]]:
+    """Each route as served: the route, its full path and its dependant (prefixes and
+    router-level dependencies applied)."""
     routes = list(getattr(app, "routes", []))
-    # FastAPI >= 0.13x keeps included routers as nodes; this yields the routes as served
-    # (prefixes and router-level dependencies applied).
-    flatten = getattr(sys.modules.get("fastapi.routing"), "_iter_included_route_candidates", None)
-    return list(flatten(routes)) if flatten is not None else routes
+    fastapi_routing = sys.modules.get("fastapi.routing")
+    # FastAPI >= 0.13x keeps included routers as nodes: the route object keeps the path and
+    # dependencies it was declared with, its context those it is served with.
+    with_context = getattr(fastapi_routing, "_iter_routes_with_context", None)
+    if with_context is not None:
+        found: list[tuple[object, str | None, object]] = []
+        for route, context in with_context(routes):
+            served = getattr(context, "starlette_route", None) if context is not None else None
+            if served is not None:
+                route = served
+            elif context is not None and getattr(context, "path", None):
+                found.append((route, context.path, getattr(context, "dependant", None) or getattr(route, "dependant", None)))
+                continue
+            found.append((route, _path(route), getattr(route, "dependant", None)))
+        return found
+    flatten = getattr(fastapi_routing, "_iter_included_route_candidates", None)
+    flat = list(flatten(routes)) if flatten is not None else routes
+    return [(route, _path(route), getattr(route, "dependant", None)) for route in flat]
+
+
+def _path(route: object) -> str | None:
+    return getattr(route, "path", None) or getattr(route, "path_format", None)
 
 
 def describe(app: typing.Any) -> dict:
     routes = []
-    for route in _flat_routes(app):
+    for route, path, dependant in _flat_routes(app):
         kind = type(route).__name__
-        path = getattr(route, "path", None) or getattr(route, "path_format", None)
-        dependant = getattr(route, "dependant", None)
         endpoint = getattr(route, "endpoint", None)
         methods = sorted(getattr(route, "methods", None) or []) or (["WEBSOCKET"] if "WebSocket" in kind else [kind])
         for method in methods:
