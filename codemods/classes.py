@@ -60,6 +60,10 @@ class Classes:
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
 
+    def built(self, ref: str, name: str) -> str | None:
+        """The callee of the call class `ref`'s body assigns to `name` (`session = scoped_session(...)`)."""
+        return self.by_ref[ref][1].built.get(name)
+
     def owner(self, fid: FunctionId) -> str | None:
         """The class a method is defined in, or None for a plain function."""
         module, function = self.project.functions[fid]

@@ -19,6 +19,8 @@ to a set of abstract values; the empty set is *Unknown*:
 | `function` | project function `target` (a FunctionId) | a reference, or a method looked up on an instance or class |
 | `tainted` | built from a Session by code the analysis cannot see | `third_party(db)`, `Depends(f)` where `f` takes a Session and returns something untyped |
 | `result` | what a Session method gives: rows, mapped objects, a transaction | `db.query(User).first()`, `db.get(User, 1)` |
+| `registry` | a `scoped_session` object, beside its `factory` and `session`; `target`: (scope, `path:line`), scope `thread` without `scopefunc=`, `request` with one, None when the call is out of sight | `scoped_session(...)` |
+| `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
 
 Attributes of an instance are the join of the class annotations (and `Depends()`
 defaults of class-based views) and of what any method assigns to `self.attr`,
@@ -63,6 +65,11 @@ CLASS = "class"
 FUNCTION = "function"
 TAINTED = "tainted"
 RESULT = "result"
+REGISTRY = "registry"
+QUERY_PROPERTY = "query-property"  # `registry.query_property` itself; called, it gives a QUERY descriptor
+QUERY = "query"
+THREAD = "thread"
+REQUEST = "request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,10 @@ class Flow:
                     return frozenset({Abstract(MANAGER, (wrapped[0].name, wrapped[1].key))})
                 return NOTHING
             made = self._call(self.ref(value.ref), None, _short(ref))
+            if any(v.kind == REGISTRY for v in made):
+                where = f"{target.module.path}:{value.line}" if target.module is not None else ""
+                scope = _registry_scope([(a.keyword is None, a.keyword) for a in value.args])
+                made = frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
             return frozenset(_named(v, _short(ref)) for v in made)
         if target is None and "." in ref:
             # `app.crud.user.get`: an attribute of something a module defines
@@ -399,6 +410,9 @@ class Flow:
             elif kind == SCOPED_MAKER:
                 found.add(Abstract(FACTORY, origin=f"{text}()"))
                 found.add(Abstract(SESSION, origin=f"{text}()"))
+                found.add(Abstract(REGISTRY, self._scoped_call(fid), origin=f"{text}()"))
+            elif kind == QUERY_PROPERTY:
+                found.add(Abstract(QUERY, value.target, origin=f"{text}()"))
             elif kind == CLASS:
                 found.add(Abstract(INSTANCE, value.target, origin=f"{text}()"))
             elif kind == FUNCTION:
@@ -408,6 +422,18 @@ class Flow:
             elif kind == TAINTED or kind == RESULT:
                 found.add(value)
         return frozenset(found)
+
+    def _scoped_call(self, fid: FunctionId | None) -> tuple[str | None, str]:
+        """The scope of the `scoped_session(...)` calls function `fid` makes, and where: the
+        expression notation drops arguments, so they are read off the function's calls; None
+        when they disagree or no call is in sight."""
+        if fid is None:
+            return None, ""
+        module, function = self.project.functions[fid]
+        made = [c for c in function.calls if self.project.canonical(c.callee) in SCOPED_SESSION_MAKERS]
+        scopes = {_registry_scope([(a.position is not None, a.keyword) for a in c.args]) for c in made}
+        where = f"{module.path}:{made[0].line}" if made else f"{module.path}:{function.line}"
+        return (scopes.pop() if len(scopes) == 1 else None), where
 
     def enter(self, values: Values, asynchronous: bool = False) -> Values:
         """What `with value as name` (`async with`, when asynchronous) binds to `name`.
@@ -477,6 +503,10 @@ class Flow:
                     found |= self.attribute(cls, name)  # type: ignore[arg-type]
             elif (kind == FACTORY and name == "begin") or kind == TAINTED or kind == RESULT:
                 found.add(value)
+            elif kind == REGISTRY and name == "query_property":
+                found.add(Abstract(QUERY_PROPERTY, value.target))
+            elif kind == QUERY:
+                found.add(Abstract(RESULT))  # `Model.query.filter_by`: the chain runs on the Session
             elif kind == SESSION:
                 found.add(Abstract(RESULT))
         return frozenset(found)
@@ -508,6 +538,15 @@ class Flow:
                 values |= self.provided(depends)
             for fid, expression in self.classes.assigned.get((ancestor, name), ()):
                 values |= self.evaluate(fid, expression)
+            built = self.classes.built(ancestor, name)
+            if built is not None:
+                # `session = scoped_session(...)` in the class body: one object every instance shares
+                module, declared = self.classes.by_ref[ancestor]
+                where = f"{module.path}:{declared.line}"
+                for made in self._call(self.ref(built), None, name):
+                    if made.kind == REGISTRY:
+                        made = Abstract(REGISTRY, (None, where))
+                    values.add(made)
         if self.classes.is_abstract(cls):  # the object is one of its implementations
             for implementation in self.classes.implementations(cls):
                 values |= self.attribute(implementation, name)
@@ -570,6 +609,16 @@ class Flow:
             if value.kind == kind:
                 return value
         return None
+
+
+def _registry_scope(args: list[tuple[bool, str | None]]) -> str | None:
+    """A `scoped_session(...)` call's scope from its arguments (positional?, keyword): the thread
+    unless `scopefunc=` is given (or could be, through unpacking)."""
+    if any(keyword in ("*", "**") for _, keyword in args):
+        return None
+    if sum(positional for positional, _ in args) > 1 or any(keyword == "scopefunc" for _, keyword in args):
+        return REQUEST
+    return THREAD
 
 
 def _named(value: Abstract, origin: str) -> Abstract:

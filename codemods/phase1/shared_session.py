@@ -18,15 +18,20 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
 
 A `scoped_session(...)` is thread-local (each thread gets its own Session) and is not shared:
 the value flow gives it both `factory` and `session` values, a plain Session only `session`.
+Its own harm (AM132) is found wherever the flow's `registry` value reaches: a module-level
+name, an attribute of a module-level instance (set in `__init__`, in the class body, handed
+out by a property), `self.session` in the methods; a registry whose `scopefunc=` the analysis
+cannot read is reported as possibly thread-local, never taken for a request-scoped one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import FACTORY, INSTANCE, SESSION, split
+from async_migrate.codemods.flow import FACTORY, INSTANCE, REGISTRY, REQUEST, SESSION, split
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
@@ -239,20 +244,55 @@ def _thread_local_registries(project: Project) -> dict[str, str]:
 
 def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     registries = _thread_local_registries(project)
-    if not registries:
-        return []
     module, function = project.functions[fid]
     uses = []
     for call in function.calls:
-        if call.callee is None:
+        if call.callee is not None:
+            parts = call.callee.split(".")
+            for end in range(len(parts), 0, -1):
+                registry = project.canonical(".".join(parts[:end]))
+                if registry in registries:
+                    short = registry.rsplit(".", 1)[-1]
+                    written = ".".join([short, *parts[end:]])
+                    holder = f"`{short}`, a `scoped_session` whose scope is the thread ({registries[registry]})"
+                    uses.append(SharedUse(module.path, call.line, f"{written}()", holder))
+                    break
+            else:
+                use = _reached_registry(project, fid, call.callee, call.line)
+                if use is not None:
+                    uses.append(use)
             continue
-        parts = call.callee.split(".")
-        for end in range(len(parts), 0, -1):
-            registry = project.canonical(".".join(parts[:end]))
-            if registry in registries:
-                short = registry.rsplit(".", 1)[-1]
-                written = ".".join([short, *parts[end:]])
-                holder = f"`{short}`, a `scoped_session` whose scope is the thread ({registries[registry]})"
-                uses.append(SharedUse(module.path, call.line, f"{written}()", holder))
-                break
+        if call.func is not None:
+            use = _reached_registry(project, fid, call.func, call.line)
+            if use is not None:
+                uses.append(use)
     return uses
+
+
+def _reached_registry(project: Project, fid: FunctionId, expression: str, line: int) -> SharedUse | None:
+    """A call on (or of) a `scoped_session` the value flow finds under another name than a
+    module-level one: an attribute of a module-level instance (`db.session.get(...)`, set in
+    `__init__`, in the class body or handed out by a property), `self.session` in its methods.
+    A registry scoped to the request is no use; one whose scope the analysis cannot read is,
+    said so."""
+    module, _ = project.functions[fid]
+    receiver, dot, method = expression.rpartition(".")
+    candidates = [expression] if not dot or method not in SESSION_IO_METHODS | {"remove"} else [receiver, expression]
+    for candidate in candidates:
+        for value in project.flow.evaluate(fid, candidate):
+            if value.kind != REGISTRY:
+                continue
+            scope, where = cast("tuple[str | None, str]", value.target)
+            if scope == REQUEST:
+                continue
+            written = project.written(candidate)
+            call = project.written(expression)
+            if scope is None:
+                holder = (
+                    f"`{written}`, a `scoped_session` ({where}) whose scope the analysis cannot read: "
+                    "the thread's unless its `scopefunc=` says otherwise"
+                )
+                return SharedUse(module.path, line, f"{call}()", holder, certain=False)
+            holder = f"`{written}`, a `scoped_session` whose scope is the thread ({where})"
+            return SharedUse(module.path, line, f"{call}()", holder)
+    return None

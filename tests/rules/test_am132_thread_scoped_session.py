@@ -56,3 +56,86 @@ def test_a_route_on_a_thread_local_scoped_session_keeps_with_am132(app, reported
 def test_near_miss_a_request_scoped_registry_or_own_remove_converts(app, reported, scope, body):
     entry = reported(_root(app, scope, body), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+# The registry as an attribute of a module-level object: set in `__init__`, handed out by a
+# property, or assigned in the class body. Each is the same thread-local registry.
+HOLDER = """
+from contextvars import ContextVar
+
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+class Database:
+    def __init__(self):
+        self.session = scoped_session(database_sessionmaker{scope})
+        self._hidden = self.session
+
+    @property
+    def current(self):
+        return self._hidden
+
+    def count(self):
+        return self.session.execute(text("select 1")).scalar()
+
+
+class Shared:
+    session = scoped_session(database_sessionmaker)
+
+
+db = Database()
+shared = Shared()
+"""
+
+HELD_ROUTE = """
+from sqlalchemy import text
+
+from db.holder import db, shared
+
+
+@router.get("/count")
+async def read_count():
+    {body}
+"""
+
+
+def _held(app, body: str, scope: str = ""):  # type: ignore[no-untyped-def]
+    files = {"db/holder.py": HOLDER.replace("{scope}", scope)}
+    return app(HELD_ROUTE.replace("{body}", body), files)
+
+
+@pytest.mark.parametrize(
+    ("body", "written"),
+    [
+        ('return db.session.execute(text("select 1")).scalar()', "`db.session.execute()`"),
+        ('return db.current.execute(text("select 1")).scalar()', "`db.current.execute()`"),
+        ("return db.count()", "`self.session.execute()`"),
+        ("s = db.session()\n    return s.bind", "`db.session()`"),
+    ],
+    ids=["init-attribute", "property", "method", "called"],
+)
+def test_a_thread_local_registry_held_by_a_module_level_instance_keeps_with_am132(app, reported, cli, body, written):
+    root = _held(app, body)
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert written in entry["reasons"][0] and "whose scope is the thread (db/holder.py:" in entry["reasons"][0]
+    [finding] = [f for f in cli.json("check", root)["findings"] if f["function"] == "read_count"]
+    assert "scope it to the request" in finding["message"] and "run_in_threadpool" not in finding["message"]
+
+
+def test_a_registry_in_the_class_body_keeps_unverified_scope(app, reported):
+    # The class body's call arguments are not read: the scope is said to be unknown, never assumed.
+    entry = reported(_held(app, 'return shared.session.execute(text("select 1")).scalar()'), "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "whose scope the analysis cannot read" in entry["reasons"][0]
+
+
+def test_near_miss_a_request_scoped_registry_on_an_instance_converts(app, reported):
+    root = _held(app, 'return db.session.execute(text("select 1")).scalar()', ", scopefunc=request_scope.get")
+    entry = reported(root, "read_count", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
