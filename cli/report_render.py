@@ -200,7 +200,8 @@ def _render_phase2(report: Report) -> str:
 
 def _route(entry: Entry) -> str:
     handler = entry.handler
-    path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (handler.path or "")
+    # As scan and the commit message name it: the full path, else `…` and the known tail.
+    path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (entry.outcome.path or "")
     if handler.kind == "websocket":
         return f"WEBSOCKET {path}".strip()
     if handler.kind != "route":  # a dependency, middleware, exception or lifecycle handler: no route

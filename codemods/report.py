@@ -306,7 +306,7 @@ def _category(entry: Entry) -> str:
     handler = entry.handler
     if handler.kind == "websocket":
         return "websocket"
-    path = entry.route if entry.route is not None else (handler.path or "")
+    path = entry.route if entry.route is not None else (entry.outcome.path or "")
     # A route that also writes (`methods=["GET", "POST"]`) ranks with the writes.
     if handler.methods and set(handler.methods) <= READ_METHODS:
         return "detail" if "{" in path else "list"

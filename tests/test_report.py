@@ -490,3 +490,45 @@ def test_a_subsystem_of_several_modules_names_each_rows_file(cli, tmp_path):
     assert "| file:line | handler |" in section and "| line | handler |" not in section
     rows = [line for line in section.splitlines() if line.startswith("| api/")]
     assert {row.split(":", 1)[0] for row in rows} == {"| api/books.py", "| api/authors.py"}
+
+
+def _router_module(name: str) -> str:
+    return (
+        "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\n"
+        "router = APIRouter()\n\n\n"
+        '@router.get("")\n'
+        f"async def list_{name}(session: session_dependency):\n"
+        '    return session.execute("select 1").all()\n\n\n'
+        '@router.get("/{pk}")\n'
+        f"async def get_{name}(pk: int, session: session_dependency):\n"
+        '    return session.execute("select 1").all()\n'
+    )
+
+
+def test_routes_under_a_prefix_that_is_no_literal_show_their_known_tail_as_scan_does(cli, project, app_files, tmp_path):
+    # The outer prefix is built at run time: each row still shows what is known behind it,
+    # so list_users and list_posts read `GET …/users` and `GET …/posts`, not both `GET …`.
+    api = (
+        "from fastapi import APIRouter\n\nfrom api import posts, users\n\n"
+        "router = APIRouter()\n"
+        'router.include_router(users.router, prefix="/users")\n'
+        'router.include_router(posts.router, prefix="/posts")\n'
+    )
+    main = (
+        "import os\n\nfrom fastapi import FastAPI\n\nfrom api import router\n\n"
+        "app = FastAPI()\n"
+        'app.include_router(router.router, prefix=os.environ["PREFIX"] + "/v1")\n'
+    )
+    root = project({**app_files, "main.py": main, "api/__init__.py": "", "api/router.py": api,
+                    "api/users.py": _router_module("users"), "api/posts.py": _router_module("posts")})
+    scan = json.loads(cli("scan", root, "--format", "json").stdout)
+    expected = {h["function"]: f"{h['methods'][0]} …{h['path']}" for h in scan["handlers"] if h["kind"] == "route"}
+    assert expected["list_users"] == "GET …/users" and expected["get_posts"] == "GET …/posts/{pk}"
+    for command, name in (("scan", "plan.md"), ("phase1", "p1.md")):
+        out = tmp_path / name
+        assert cli(command, root, "--report", out).exit_code == 0
+        rows = [_cells(line) for line in out.read_text().splitlines() if line.startswith("|")]
+        named = [(cell, row) for row in rows for cell in row if cell in expected]
+        assert {function for function, _ in named} == set(expected)
+        for function, row in named:
+            assert expected[function] in row, (command, row)
