@@ -217,14 +217,14 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         engine = engine_work_reached(project, handler.id)
         if engine:
             return _engine_reasons(project, handler, engine)
-        notes = mislabelled_sessions(project, handler)
-        if notes:
-            return notes
         if work.unverified:
             # Converting needs evidence of Session work, keeping needs its absence: with
             # neither, the handler stays as it is and the reason says what could not be seen.
             line, text = work.unverified[0]
-            return [unverified_reason(line, text)]
+            return [unverified_reason(line, text), *mislabelled_sessions(project, handler, unverified=True)]
+        notes = mislabelled_sessions(project, handler)
+        if notes:
+            return notes
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
             return [AM106.reason(f"its Session parameter {names} is never used")]
@@ -286,6 +286,13 @@ def _hook_text(kind: str, work: SessionWork, engine: list | None = None) -> str:
     if not work.any and engine:
         # `Base.metadata.create_all(engine)` at start-up: blocking, and harmless to requests.
         return f"{text}; its synchronous engine work at {engine_summary(engine)} {blocks}"
+    if not work.any and work.unverified:
+        # `check` reports this handler as AM304: never "no Session work" beside it.
+        line, what = work.unverified[0]
+        return (
+            f"{text}; unverified: {what} (line {line}); the analysis cannot tell whether it does synchronous "
+            f"Session work, which {blocks}"
+        )
     if not work.any:
         return f"{text}; does no synchronous Session work"
     return f"{text}; its synchronous Session work {blocks}" + (f": {fix}" if fix else "")
@@ -337,8 +344,10 @@ def coroutine_reasons(work: SessionWork) -> list[Reason]:
     return reasons
 
 
-def mislabelled_sessions(project: Project, handler: Handler) -> list[Reason]:
-    """Parameters declared as a synchronous Session that the body awaits like an AsyncSession."""
+def mislabelled_sessions(project: Project, handler: Handler, unverified: bool = False) -> list[Reason]:
+    """Parameters declared as a synchronous Session that the body awaits like an AsyncSession.
+    `unverified`: the handler has Session evidence the analysis cannot resolve, so the note
+    does not claim it is free of synchronous Session work."""
     notes: list[Reason] = []
     for param in handler.function.params:
         if project.declared_session(param) is None:
@@ -348,8 +357,8 @@ def mislabelled_sessions(project: Project, handler: Handler) -> list[Reason]:
             notes.append(
                 AM118.reason(
                     f"awaits `{param.name}.{call.method}()` at line {call.line}: `{param.name}` is an "
-                    "AsyncSession whose annotation says Session (fix the annotation); "
-                    "no synchronous Session work"
+                    "AsyncSession whose annotation says Session (fix the annotation)"
+                    + ("" if unverified else "; no synchronous Session work")
                 )
             )
     return notes

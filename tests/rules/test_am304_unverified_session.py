@@ -164,3 +164,91 @@ def test_near_miss_a_container_it_reads_whole_without_session_work_is_no_finding
         {"hooks.py": HOOKS},
     )
     assert findings(root, "known") == []
+
+
+ROUTE = """
+@router.get("/health")
+def health():
+    return {}
+"""
+
+MAIN_HEAD = """
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api.items import router
+"""
+
+UNVERIFIED_MIDDLEWARE = MAIN_HEAD + """
+class DBMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        try:
+            return await call_next(request)
+        finally:
+            request.app.state.db.close()
+
+
+app = FastAPI()
+app.include_router(router)
+app.add_middleware(DBMiddleware)
+"""
+
+UNVERIFIED_EXCEPTION_HANDLER = MAIN_HEAD + """
+app = FastAPI()
+app.include_router(router)
+
+
+@app.exception_handler(ValueError)
+async def on_value_error(request: Request, exc: ValueError):
+    request.app.state.session.rollback()
+    return JSONResponse({"detail": str(exc)}, status_code=400)
+"""
+
+MISLABELLED_AND_UNVERIFIED = """
+from fastapi import Request
+
+
+@router.get("/items")
+async def list_items(session: session_dependency, request: Request):
+    await session.execute("select 1")
+    return request.app.state.db.scalar("select 1")
+"""
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("router", "main", "function"),
+    [
+        (ROUTE, UNVERIFIED_MIDDLEWARE, "DBMiddleware.dispatch"),
+        (ROUTE, UNVERIFIED_EXCEPTION_HANDLER, "on_value_error"),
+        (MISLABELLED_AND_UNVERIFIED, None, "list_items"),
+    ],
+    ids=["middleware", "exception-handler", "mislabelled-parameter"],
+)
+def test_no_command_calls_a_handler_check_finds_unverified_free_of_session_work(
+    app, findings, reported, router, main, function
+):
+    root = app(router, {"main.py": main} if main else None)
+    assert [f["code"] for f in findings(root, function)] == ["AM304"]
+    for command in ("scan", "phase1"):
+        text = " ".join(reported(root, function, command)["reasons"])
+        assert "no synchronous Session work" not in text, (command, text)
+        assert "unverified" in text, (command, text)
+
+
+def test_near_miss_a_middleware_without_session_carriers_does_no_session_work(app, findings, reported):
+    root = app(ROUTE, {"main.py": MAIN_HEAD + """
+class Timing(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        return await call_next(request)
+
+
+app = FastAPI()
+app.include_router(router)
+app.add_middleware(Timing)
+"""})
+    assert findings(root, "Timing.dispatch") == []
+    assert "does no synchronous Session work" in " ".join(reported(root, "Timing.dispatch")["reasons"])
