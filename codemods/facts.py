@@ -203,6 +203,9 @@ class Function(_Fact):
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.
     bindings: list[Binding] = field(default_factory=list)  # `name = expr`, `with expr as name`
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
+    # `request.state.attr = expr` (any head): (line, head, attribute, expr), head and expr
+    # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
+    state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`

@@ -44,12 +44,15 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
 )
+from async_migrate.codemods.vocabulary.starlette import APPLICATION_TYPES as STARLETTE_APPLICATIONS
+from async_migrate.codemods.vocabulary.starlette import CALL_NEXT, REQUEST_TYPES
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -124,6 +127,8 @@ class Flow:
         self._yields: dict[FunctionId, Values] = {}
         self._attributes: dict[tuple[str, str], Values] = {}
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
+        self._request_state: dict[str, Values] = {}
+        self._state_assigns: dict[str, list[tuple[FunctionId, str, str]]] | None = None
 
     # ---------------------------------------------------------------- references
 
@@ -388,6 +393,11 @@ class Flow:
             values: Values = frozenset({Abstract("super", owner)}) if owner else NOTHING
         elif head.startswith("$"):
             values = self.env(fid).get(head[1:], NOTHING)
+            if len(steps) >= 2 and steps[0] == ".state" and steps[1] != "()" and self.request_param(fid, head[1:]):
+                state = self.request_state(steps[1][1:])
+                if state:
+                    head, steps = f"{head}.state{steps[1]}", steps[2:]
+                    values = state
         else:
             values = self.ref(head)
         for number, step in enumerate(steps):
@@ -398,6 +408,74 @@ class Flow:
             else:
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    # ------------------------------------------------------------- request state
+
+    def request_param(self, fid: FunctionId | None, name: str) -> bool:
+        """Whether `name` is the parameter a route, dependency or middleware gets the connection
+        in: annotated `Request` (`WebSocket`, `HTTPConnection`), or followed by `call_next`."""
+        if fid is None:
+            return False
+        params = self.project.functions[fid][1].params
+        for number, param in enumerate(params):
+            if param.name == name:
+                if any(self.project.canonical(r) in REQUEST_TYPES for r in param.annotation):
+                    return True
+                return number + 1 < len(params) and params[number + 1].name == CALL_NEXT
+        return False
+
+    def request_state(self, attribute: str) -> Values:
+        """What `request.state.<attribute>` holds, read anywhere: the synchronous Session the
+        project assigns to it (`request.state.db = SessionLocal()` in a middleware or a
+        dependency), when every assignment the project may make to a request's state under that
+        name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
+        head the analysis cannot tell from a request (`x.state.db = ...` on an untyped `x`)."""
+        found = self._request_state.get(attribute)
+        if found is not None:
+            return found
+        self._request_state[attribute] = NOTHING  # cycle guard: `request.state.a = request.state.b`
+        assigned = self.state_assignments().get(attribute, [])
+        values: set[Abstract] = set()
+        for fid, head, expression in assigned:
+            kind = self._state_owner(fid, head)
+            if kind == "app":
+                continue  # `app.state`, `request.app.state`: another object's state
+            made = self.evaluate(fid, expression) if kind == "request" and expression != facts.UNSPELLED else NOTHING
+            if not made or any(v.kind != SESSION for v in made):
+                values = set()
+                break
+            values.add(Abstract(SESSION, origin=f"request.state.{attribute}"))
+        result = frozenset(values)
+        self._request_state[attribute] = result
+        return result
+
+    def state_assignments(self) -> dict[str, list[tuple[FunctionId, str, str]]]:
+        """`x.state.attr = expr` in every project function, by attribute: (function, head, expr)."""
+        if self._state_assigns is None:
+            table: dict[str, list[tuple[FunctionId, str, str]]] = {}
+            for fid, (_, function) in self.project.functions.items():
+                for _line, head, attribute, expression in function.state_assigns:
+                    table.setdefault(attribute, []).append((fid, head, expression))
+            self._state_assigns = table
+        return self._state_assigns
+
+    def _state_owner(self, fid: FunctionId, head: str) -> str:
+        """Whose state `head.state` is: "request", "app", or "unknown"."""
+        if not head.startswith("$"):
+            return "app"  # a module-level name: an application (or something else), never the connection
+        name, steps = split(head)
+        if steps == (".app",):
+            return "app"
+        if steps:
+            return "unknown"
+        if self.request_param(fid, name[1:]):
+            return "request"
+        params = self.project.functions[fid][1].params
+        applications = APPLICATION_TYPES | STARLETTE_APPLICATIONS
+        for param in params:
+            if param.name == name[1:] and any(self.project.canonical(r) in applications for r in param.annotation):
+                return "app"
+        return "unknown"
 
     def _call(self, values: Values, fid: FunctionId | None, text: str) -> Values:
         found: set[Abstract] = set()

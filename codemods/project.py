@@ -1045,6 +1045,10 @@ class Project:
                         text = f"{binding.name} = {text}"
                     opened[binding.name] = text
                     found.append((binding.line, text))
+            for line, head, attribute, assigned in function.state_assigns:
+                # `request.state.db = SessionLocal()`: opened here, for the request (flow.request_state)
+                if assigned.endswith("()") and flow.holds(fid, assigned) is not None:
+                    found.append((line, f"{self.written(head)}.state.{attribute} = {self.written(assigned)}"))
             for call in function.calls:
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:

@@ -424,6 +424,7 @@ class BodyScanner:
         # Value flow, kept raw until the walk knows every local name.
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
+        self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
         self.raw_returned: list[ast.expr] = []
         self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
@@ -481,6 +482,11 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.assigns.append((attribute, found))
+        for line, head, attribute, assigned in self.raw_state_assigns:
+            spelled = expression(assigned, local) if assigned is not None else None
+            self.function.state_assigns.append(
+                (line, expression(head, local) or facts.UNSPELLED, attribute, spelled or facts.UNSPELLED)
+            )
         self.function.returned = tuple(
             found for found in (expression(value, local) for value in self.raw_returned) if found is not None
         )
@@ -1005,7 +1011,17 @@ class BodyScanner:
         if id(outer) in self.iterated:
             self.iterated_chains.add(id(root))
 
-    def _flow_target(self, target: ast.expr, value: ast.expr) -> None:
+    def _flow_target(self, target: ast.expr, value: ast.expr | None) -> None:
+        if type(target) is ast.Attribute and type(target.value) is ast.Attribute and target.value.attr == "state":
+            # what a request's state holds is read back elsewhere (codemods/flow.py, request_state)
+            self.raw_state_assigns.append((self.source.line_of(target), target.value.value, target.attr, value))
+            return
+        if type(target) is ast.Tuple or type(target) is ast.List:
+            for element in target.elts:  # unpacked: no value the notation spells
+                self._flow_target(element.value if type(element) is ast.Starred else element, None)
+            return
+        if value is None:
+            return
         if type(target) is ast.Name:
             self._binding(target.id, value)
         elif (

@@ -33,3 +33,19 @@ HOOK_KEYWORDS = {
 # The test client: each request on an event loop of its own unless it is entered with `with`.
 TEST_CLIENTS = frozenset({"starlette.testclient.TestClient"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+APPLICATION_TYPES = frozenset({"starlette.applications.Starlette"})
+# What a route, dependency or middleware is handed for the connection: `request.state` is the
+# connection's own (per request), unlike `request.app.state`.
+REQUEST_TYPES = frozenset({
+    "starlette.requests.Request",
+    "starlette.requests.HTTPConnection",
+    "starlette.websockets.WebSocket",
+    "fastapi.Request",
+    "fastapi.WebSocket",
+    "fastapi.requests.Request",
+    "fastapi.requests.HTTPConnection",
+    "fastapi.websockets.WebSocket",
+})
+# The parameter after the request in a `BaseHTTPMiddleware.dispatch` or an `@app.middleware("http")`
+# function, which names its request parameter however it likes.
+CALL_NEXT = "call_next"

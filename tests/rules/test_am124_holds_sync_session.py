@@ -46,3 +46,126 @@ def test_near_miss_a_method_that_does_no_io_keeps_with_am105(app, reported):
         {"db/scoped.py": SCOPED},
     )
     assert reported(root, "list_items", "phase1")["codes"] == ["AM105"]
+
+
+# `request.state.db`: read as the Session the project's middleware (or a dependency) puts there.
+STATE_ROUTES = """
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def list(self):
+        return self.session.execute("select 1").all()
+
+
+@router.get("/items")
+async def list_items(request: Request):
+    return Repo(request.state.db).list()
+
+
+@router.get("/items/{item_id}")
+async def get_item(item_id: int, request: Request):
+    return request.state.db.get(dict, item_id)
+
+
+@router.get("/alias/{item_id}")
+async def get_alias(item_id: int, request: Request):
+    session = request.state.db
+    return session.get(dict, item_id)
+"""
+
+STATE_MAIN = """
+from fastapi import FastAPI, Request
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api.items import router
+from db.engine import database_sessionmaker
+{extra}
+
+class DBMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        request.state.db = {value}
+        try:
+            return await call_next(request)
+        finally:
+            request.state.db.close()
+
+
+app = FastAPI()
+app.include_router(router)
+app.add_middleware(DBMiddleware)
+"""
+
+
+def _state_app(app, value: str = "database_sessionmaker()", extra: str = ""):  # type: ignore[no-untyped-def]
+    return app(STATE_ROUTES, {"main.py": STATE_MAIN.format(value=value, extra=extra)})
+
+
+def test_request_state_assigned_a_session_by_middleware_is_that_session_in_every_shape(app, reported, findings):
+    root = _state_app(app)
+    for function in ("list_items", "get_item", "get_alias"):
+        assert reported(root, function, "phase1")["action"] == "convert", function
+        assert [f["code"] for f in findings(root, function)] == ["AM301"], function
+    assert reported(root, "get_item", "phase1")["codes"] == ["AM124"]
+    assert [f["code"] for f in findings(root, "DBMiddleware.dispatch")] == ["AM308"]
+    blocking = [b["line"] for b in findings(root, "DBMiddleware.dispatch")[0]["blocking"]]
+    assert blocking == [10, 14]  # the Session opened into the state, and closed
+
+
+def test_request_state_assigned_by_a_dependency_counts_too(app, reported):
+    root = app(
+        STATE_ROUTES,
+        {"main.py": """
+from fastapi import Depends, FastAPI, Request
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+
+def open_session(request: Request):
+    request.state.db = database_sessionmaker()
+
+
+app = FastAPI(dependencies=[Depends(open_session)])
+app.include_router(router)
+"""},
+    )
+    assert reported(root, "get_item", "phase1")["codes"] == ["AM124"]
+
+
+def test_near_miss_request_state_assigned_something_unknown_stays_unverified(app, reported, findings):
+    root = _state_app(app, value="make_session()", extra="from vendor_sdk import make_session\n")
+    assert reported(root, "get_item", "phase1")["codes"] == ["AM125"]
+    assert [f["code"] for f in findings(root, "get_item")] == ["AM304"]
+    assert reported(root, "get_alias", "phase1")["codes"] == ["AM125"]
+
+
+def test_near_miss_an_assignment_through_an_untyped_head_leaves_the_state_unknown(app, reported):
+    root = _state_app(app, extra="""
+
+def stash(holder, value):
+    holder.state.db = value
+""")
+    assert reported(root, "get_item", "phase1")["codes"] == ["AM125"]
+
+
+def test_near_miss_application_state_is_another_object(app, reported):
+    root = app(STATE_ROUTES, {"main.py": """
+from fastapi import FastAPI
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+app = FastAPI()
+app.include_router(router)
+
+
+@app.on_event("startup")
+async def open_shared(app: FastAPI = app):
+    app.state.db = database_sessionmaker()
+"""})
+    assert reported(root, "get_item", "phase1")["codes"] == ["AM125"]
