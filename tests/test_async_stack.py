@@ -1020,3 +1020,40 @@ def test_bookshop_own_test_suite_still_passes_with_the_stack(stacked_bookshop, t
         cwd=root, env=environment, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+ENGINE_IN_A_WRAPPER = '''
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    def __init__(self, url):
+        self.engine = create_engine(url, pool_size=20)
+
+
+db = Database("sqlite:///x.db")
+SessionLocal = sessionmaker(bind=db.engine)
+app = FastAPI()
+
+
+def get_db():
+    with SessionLocal() as s:
+        yield s
+
+
+@app.get("/n")
+def n(s: Session = Depends(get_db)):
+    return s.scalar(text("select 1"))
+'''
+
+
+def test_the_follow_up_on_an_engine_built_out_of_sight_says_what_to_do(cli, project):
+    # The note on an engine the tool cannot see built ended mid-sentence ("... but SQLAlchemy's
+    # default pool settings") in the console, the JSON and the report.
+    root = project({"main.py": ENGINE_IN_A_WRAPPER})
+    document = json.loads(cli("phase2", root, "-s", "main.py", "--format", "json").stdout)
+    (note,) = [f for f in document["subsystem"]["follow_ups"] if "could not see how the engine" in f]
+    assert note.endswith("pass them to create_async_engine by hand"), note
+    assert note in cli("phase2", root, "-s", "main.py").output

@@ -138,6 +138,14 @@ def check_build(project: Project, plan: StackPlan, build: EngineBuild, maker: Fo
                 )
 
 
+# The keywords that engine was built with cannot be read, so none is carried.
+_DEFAULT_POOL = (
+    "but none of the keywords it was built with: it runs on SQLAlchemy's default pool settings; "
+    "if that engine sets pool_size, max_overflow, pool_pre_ping, connect_args or the like, "
+    "pass them to create_async_engine by hand"
+)
+
+
 def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: Found) -> list[tuple[str, str]]:
     """The create_engine() keywords carried to create_async_engine(), as written; a note for each
     one that is not."""
@@ -146,13 +154,13 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
     if build.kind is Build.EXTERNAL and not build.calls:
         notes.append(
             f"`{maker.module.path}`: the engine comes from a call the tool does not follow ({where}); "
-            "the async engine gets its URL from it at runtime but SQLAlchemy's default pool settings"
+            f"the async engine gets its URL from it at runtime {_DEFAULT_POOL}"
         )
         return []
     if not build.calls:
         notes.append(
             f"could not see how the engine bound to `{maker.name}` is built ({where}); the async engine "
-            "gets its URL from it at runtime but SQLAlchemy's default pool settings"
+            f"gets its URL from it at runtime {_DEFAULT_POOL}"
         )
         return []
     if any(project.canonical(c.callee) in FROM_CONFIG for c in build.calls):
