@@ -49,12 +49,22 @@ from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work
 
 
+def _already_def(handler: Handler) -> str:
+    if handler.kind == "lifecycle":
+        # Starlette's router calls a sync startup/shutdown handler itself, not through the threadpool.
+        return (
+            "already def: Starlette calls a sync startup/shutdown handler directly on the event loop, "
+            "once, before serving (or after the last request): blocking there delays start-up, not requests"
+        )
+    return "already def: runs in the threadpool"
+
+
 def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:
     function = handler.function
     if not function.is_async:
         return Outcome(
             handler, "def", "def", "unchanged",
-            [AM104.reason("already def: runs in the threadpool"), *_task_notes(project, handler)],
+            [AM104.reason(_already_def(handler)), *_task_notes(project, handler)],
         )
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
