@@ -587,7 +587,9 @@ class Project:
         if target is not None and target.kind == "value" and target.value is not None:
             if target.value.kind == "call":
                 return self.canonical(target.value.ref) in SYNC_SESSIONMAKERS
-        return False
+        from async_migrate.codemods.held_makers import held  # it reads the class index, built on this one
+
+        return held(self, ref) is not None
 
     @cached_property
     def session_dependencies(self) -> set[FunctionId]:

@@ -51,8 +51,38 @@ def get_db():
         yield s
         s.commit()
 """
+# The sessionmaker an attribute of the instance too, and a dependency that commits, rolls back
+# and closes by hand (trial B, min/a and its service).
+INSTANCE_MAKER = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+
+class Database:
+    def __init__(self, url):
+        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, connect_args=connect_args)
+        self.SessionLocal = sessionmaker(bind=self.engine, autoflush=False, expire_on_commit=False)
+
+
+db = Database(os.environ["DATABASE_URL"])
+
+
+def get_db():
+    s = db.SessionLocal()
+    try:
+        yield s
+        s.commit()
+    except Exception:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+"""
 ROUTER = """
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy.orm import Session
 
 from db import get_db
@@ -64,6 +94,8 @@ router = APIRouter()
 @router.post("/{name}")
 def create_NAME(name: str, s: Session = Depends(get_db)):
     s.add(Item(name="NAME:" + name))
+    if name == "fail":
+        raise HTTPException(status_code=409)  # what it added is rolled back, never committed
     return {"ok": True}
 """
 MAIN = """
@@ -87,7 +119,7 @@ from models import Base, Item
 
 Base.metadata.create_all(stack.db.engine)
 with TestClient(app) as client:
-    statuses = [client.post("/a/cup").status_code, client.post("/b/pen").status_code]
+    statuses = [client.post(path).status_code for path in ("/a/cup", "/b/pen", "/a/fail", "/b/fail")]
     if hasattr(stack, "async_engine"):
         client.portal.call(stack.async_engine.dispose)
 with Session(stack.db.engine) as s:
@@ -96,8 +128,9 @@ print(json.dumps({"statuses": statuses, "names": names}))
 """
 
 
-def build(project, db: str) -> Path:  # type: ignore[no-untyped-def]
+def build(project, db: str, **extra: str) -> Path:  # type: ignore[no-untyped-def]
     return project({
+        **extra,
         "db.py": dedent(db),
         "models.py": dedent(MODELS),
         "a.py": dedent(ROUTER).replace("NAME", "a"),
@@ -120,7 +153,7 @@ def serve(root: Path) -> object:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-EXPECTED = {"statuses": [200, 200], "names": ["a:cup", "b:pen"]}
+EXPECTED = {"statuses": [200, 200, 409, 409], "names": ["a:cup", "b:pen"]}
 
 
 # ------------------------------------------- 1. the generated stack, reused by the next subsystem
@@ -164,3 +197,45 @@ def test_near_miss_an_async_engine_on_another_instances_engine_still_blocks(cli,
     reason = found["reasons"][found["codes"].index("AM243")]
     assert "`db.engine`" in reason, reason  # the engine named as written
     assert serve(root) == EXPECTED  # unchanged, still synchronous
+
+
+# ------------------------------------------- 2. a sessionmaker held by the instance
+
+
+def test_a_sessionmaker_set_in_init_is_the_stack_subsystem_after_subsystem(cli, project):
+    root = build(project, INSTANCE_MAKER)
+    first = apply(cli, root, subsystem="a.py")
+    assert handler(first, "create_a")["action"] == "migrate", handler(first, "create_a")
+    stack = read(root, "db.py")
+    # at module level after the instance, from its engine, with the sessionmaker's keywords
+    assert stack.index("db = Database(") < stack.index("async_engine = create_async_engine(_async_url(db.engine.url))")
+    assert "autoflush=False" in stack.split("async_sessionmaker(", 1)[1].split(")", 1)[0]
+    second = apply(cli, root, subsystem="b.py")
+    assert handler(second, "create_b")["action"] == "migrate", handler(second, "create_b")
+    assert read(root, "db.py").count("create_async_engine(") == 1
+    assert serve(root) == EXPECTED
+
+
+def test_a_configured_held_sessionmaker_is_taken_and_an_unmatched_name_blocks(cli, project):
+    configured = '[tool.async-migrate]\nsessionmakers = ["db.db.SessionLocal"]\n'
+    root = build(project, INSTANCE_MAKER, **{"pyproject.toml": configured})
+    assert handler(run(cli, root, subsystem="a.py"), "create_a")["action"] == "migrate"
+    # the class's attribute is no name the project binds: said, never ignored
+    (root / "pyproject.toml").write_text(configured.replace("db.db.", "db.Database."), encoding="utf-8")
+    found = handler(run(cli, root, subsystem="a.py"), "create_a")
+    assert found["action"] == "blocked" and found["codes"] == ["AM276"], found
+    assert "`db.db.SessionLocal`" in found["reasons"][0], found["reasons"]
+
+
+def test_near_miss_a_held_sessionmaker_bound_to_an_init_local_blocks(cli, project):
+    """`sessionmaker(bind=engine)` with `engine` local to `__init__`: nothing at module level
+    names that engine, so no async engine can be derived from it."""
+    stack = dedent(INSTANCE_MAKER).replace(
+        "self.engine = create_engine(url, connect_args=connect_args)",
+        "engine = self.engine = create_engine(url, connect_args=connect_args)",
+    ).replace("sessionmaker(bind=self.engine,", "sessionmaker(bind=engine,")
+    root = build(project, stack)
+    found = handler(run(cli, root, subsystem="a.py"), "create_a")
+    assert found["action"] == "blocked" and "AM234" in found["codes"], found["reasons"]
+    assert "`db.SessionLocal` is bound to `engine`" in found["reasons"][0], found["reasons"]
+    assert serve(root) == EXPECTED

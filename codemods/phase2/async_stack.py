@@ -26,7 +26,13 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.phase2 import configure_bind, engine_options, stack_extras, stack_source
+from async_migrate.codemods.phase2 import (
+    configure_bind,
+    engine_options,
+    held_stack,
+    stack_extras,
+    stack_source,
+)
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
@@ -51,6 +57,7 @@ from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
+from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -127,6 +134,7 @@ class _Analysis:
         # The module-level engine standing for the sessionmaker, when Sessions are only opened on it.
         self._engine_anchor: Found | None = None
         self._binds: dict[tuple[str, str, int], configure_bind.Bind] = {}
+        self._held_found: list[held_stack.HeldFound] | None = None
 
     # --------------------------------------------------------------- helpers
 
@@ -261,6 +269,7 @@ class _Analysis:
             found = self._value_at(ref)
             if found is not None and all(found.value is not c.value for c in candidates):
                 candidates.append(found)
+        candidates.extend(self._held())
         # The stack is the sessionmaker the routes' Session dependencies open; then the one any
         # session dependency opens. Test code (tests/, conftest.py, dependency overrides
         # defined there) builds sessions of its own and never counts.
@@ -375,9 +384,20 @@ class _Analysis:
                 queue += [param_dependency(self.project, p) for p in self.project.functions[fid][1].params]
         return found
 
+    def _held(self) -> list[held_stack.HeldFound]:
+        """Sessionmakers held by module-level instances (`db.SessionLocal`), found once: the
+        analysis tells them apart by identity."""
+        if self._held_found is None:
+            self._held_found = held_stack.candidates(self.project, self.texts)
+        return self._held_found
+
     def _opens(self, fid: tuple[str, str], maker: Found) -> bool:
         """Whether the function opens sessions from `maker` (`with maker() as s`, `s = maker()`)."""
         _, function = self.project.functions[fid]
+        if isinstance(maker, held_stack.HeldFound):
+            assert maker.held is not None
+            wanted = self.canonical(maker.held.ref)
+            return any(self.canonical(o.callee.removesuffix(".begin")) == wanted for o in function.opens)
         for opened in function.opens:
             found = self._value_at(opened.callee.removesuffix(".begin"))
             if found is not None and found.module is maker.module and found.name == maker.name:
@@ -409,6 +429,10 @@ class _Analysis:
         return found
 
     def _engine_build(self, maker: Found, bind: facts.CallArg) -> EngineBuild:
+        if isinstance(maker, held_stack.HeldFound):
+            held = held_stack.engine_build(self.project, maker, bind)
+            if held is not None:
+                return held
         found = self._value_at(bind.ref)
         module = maker.module
         if found is None or found.value is None:
@@ -501,6 +525,7 @@ class _Analysis:
         plan = self.plan
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
+        self._configured_makers()
         self.commits = self._sync_commits()
         if plan.blockers:
             return plan
@@ -530,6 +555,14 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    def _configured_makers(self) -> None:
+        """AM276: a [tool.async-migrate] sessionmakers name that names nothing in the project
+        would be ignored without a word, and the stack chosen as if it were not configured."""
+        for ref in sorted(self.config.sessionmakers):
+            why = held_stack.unmatched(self.project, ref, self._held())
+            if why is not None:
+                self._block(AM276, *engine_options.config_location(self.config, "sessionmakers"), why)
 
     def _inline_engine(self) -> None:
         """The synchronous engine whose Sessions opened inline (`with Session(engine) as s:`)
@@ -609,6 +642,9 @@ class _Analysis:
                 factories.add(f"{factory[0].name}.{factory[1].qualname}")
         pool, _, _ = self._sync_pool()
         makers = {canonical(f"{m.module.name}.{m.name}") or m.name for m in pool}
+        for maker in pool:
+            if isinstance(maker, held_stack.HeldFound):
+                factories |= held_stack.method_scopes(self.project, maker)
         for module, name, value in self.values():
             first = next((a for a in value.args if a.keyword is None), None) if value.kind == "call" else None
             if first is not None and canonical(value.ref) in SCOPED_SESSION_MAKERS and canonical(first.ref) in makers:
@@ -886,7 +922,7 @@ class _Analysis:
             return
         module = host.module
         edit = dict(
-            anchor=host.name,
+            anchor=host.anchor if isinstance(host, held_stack.HeldFound) else host.name,
             engine=engine.name if engine is not None else config.async_engine,
             sessionmaker=maker.name if maker is not None else config.async_sessionmaker,
             dependency=config.async_dependency,
