@@ -236,7 +236,7 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
     for outcome in outcomes:
         counts[outcome.status] += 1
     console.print(
-        f"{len(outcomes)} repositories: "
+        f"{plural(len(outcomes), 'repository', 'repositories')}: "
         + ", ".join(f"{counts[s]} {s}" for s in ("changed", "unchanged", "failed")),
         highlight=False,
     )

@@ -277,7 +277,7 @@ def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str
     lines = [
         f"# async-migrate batch {phase}",
         "",
-        f"{len(outcomes)} repositories on branch `{branch}`: "
+        f"{plural(len(outcomes), 'repository', 'repositories')} on branch `{branch}`: "
         + ", ".join(f"{counts[status]} {status}" for status in STATUSES) + ".",
         "",
         "| root | status | branch | commit | files |",

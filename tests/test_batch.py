@@ -365,3 +365,12 @@ def test_merge_refuses_results_of_different_batches(cli, tmp_path):
     assert result.exit_code == 2 and "results of different batches" in err(result)
     two.write_text(document("phase1", "/b"), encoding="utf-8")
     assert cli("batch", "--merge", one, two).exit_code == 0
+
+
+def test_one_repository_is_counted_in_the_singular(cli, repos, tmp_path):
+    roots, _ = repos
+    report = tmp_path / "batch.md"
+    result = cli("batch", roots["shop"], "--report", report, "--", "phase1")
+    assert result.exit_code == 0, result.output
+    assert "1 repository: 1 changed, 0 unchanged, 0 failed" in result.stdout, result.stdout
+    assert "1 repository on branch" in report.read_text(encoding="utf-8")
