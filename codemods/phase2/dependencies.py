@@ -246,9 +246,9 @@ def describe(project: Project, shared: SharedSession) -> str:
     via = f" (through {' -> '.join(names[:-1])})" if len(names) > 1 else ""
     return (
         f"dependency {names[-1]}{via} receives the synchronous Session too (parameter `{shared.param}`); "
-        "FastAPI gives a request one Session per dependency, so moving only the route to the async "
-        "Session would make the request hold two: objects the dependency loads would not be saved by the "
-        "route's commit. Move the dependency with the route (an async twin), or keep the route as it is"
+        "FastAPI caches a dependency per request, so the route and its dependency share one Session; "
+        "moving only the route to the async session dependency gives the request two Sessions: objects the "
+        "dependency loads would not be saved by the route's commit. Move the dependency with the route (an async twin), or keep the route as it is"
     )
 
 

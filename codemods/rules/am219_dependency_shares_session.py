@@ -1,8 +1,9 @@
 """AM219 dependency-shares-session: a dependency of the route receives the same synchronous Session, so the route cannot move alone
 
-FastAPI gives a request one Session per dependency: moving only the route to the async
-Session would make the request hold two, and objects the dependency loads would not be saved
-by the route's commit.
+FastAPI caches a dependency per request, so the route and its dependency share one Session;
+moving only the route to the async session dependency gives the request two Sessions (two
+different Session dependencies, two Sessions), and objects the dependency loads would not be
+saved by the route's commit.
 
 Before:
 

@@ -1,7 +1,8 @@
 """AM226 dependency-twin: a dependency that shares the route's Session moves with it as an async twin
 
-FastAPI gives a request one Session per dependency: `Depends(get_db_session)` in a route
-and in its `get_current_user` dependency is the same Session. When the route moves to
+FastAPI caches a dependency per request: `Depends(get_db_session)` in a route and in its
+`get_current_user` dependency is the same Session (two different Session dependencies would
+be two Sessions). When the route moves to
 the async dependency, the dependency (and every dependency or `Annotated` alias on the way
 to it) gets an async twin that the migrated routes use; the sync originals stay for the
 routes that stay. A twin without Session work of its own stays a plain `def`.

@@ -37,6 +37,8 @@ async def feed(websocket, session: session_dependency):
     reasons = " ".join(found["reasons"])
     assert "dependency api.items.get_current_user receives the synchronous Session too" in reasons
     assert "api.items.feed stays on the synchronous Session" in reasons
+    # Said the right way round: one Session per request that every dependency shares.
+    assert "FastAPI caches a dependency per request, so the route and its dependency share one Session" in reasons
 
 
 def test_near_miss_a_router_level_dependency_on_the_session_gets_a_twin_with_every_route(phase2, entry):
