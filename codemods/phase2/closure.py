@@ -1327,6 +1327,13 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             f"hands the Session to the background task {f'`{task}` ' if task else ''}through {written}: the "
             "task runs after the response, and phase two does not move it; let the task open its own Session"
         )
+    cls = project.flow.classes.resolve(callee) if callee else None
+    if cls is not None:
+        # call-mappings name a library's async form; a project class is the project's to change
+        return (
+            f"passes the Session to {written}, the project class {project.flow.classes.short(cls)}, which phase "
+            "two cannot move to the AsyncSession (the class's own reason says why)"
+        )
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"

@@ -66,3 +66,7 @@ def test_a_dataclass_holding_the_session_blocks_naming_the_generated_init(phase2
     assert found["action"] == "blocked" and "AM253" in found["codes"], found
     assert any("`session` is a dataclass field holding the Session: the `__init__` the decorator generates" in r
                for r in found["reasons"]), found["reasons"]
+    # the project class is the project's to change: no advice to map it to a library's async form
+    assert not any("call-mappings" in r for r in found["reasons"]), found["reasons"]
+    assert any("`api.items.Repo()`, the project class Repo, which phase two cannot move" in r
+               for r in found["reasons"]), found["reasons"]
