@@ -56,13 +56,48 @@ class Classes:
         self._subclasses: dict[str, list[str]] | None = None
         self._abstract: dict[str, bool] = {}
         self._by_name: dict[str, list[str]] | None = None
+        self._set_outside: dict[tuple[str, str], str] | None = None
+        self._built_names: dict[str, frozenset[str]] = {}
         # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
 
     def built(self, ref: str, name: str) -> str | None:
-        """The callee of the call class `ref`'s body assigns to `name` (`session = scoped_session(...)`)."""
-        return self.by_ref[ref][1].built.get(name)
+        """The callee of the call class `ref`'s body assigns to `name` (`session = scoped_session(...)`),
+        or a module sets afterwards on the class or on a base the project does not define as a
+        class (`Base = declarative_base()`, then `Base.query = ScopedSession.query_property()`)."""
+        module, declared = self.by_ref[ref]
+        found = declared.built.get(name)
+        if found is not None:
+            return found
+        outside = self._outside()
+        if not outside:
+            return None
+        found = outside.get((ref, name))
+        for base in declared.bases:
+            if found is None and self.resolve(base) is None:
+                found = outside.get((self.project.canonical(base) or base, name))
+        return found
+
+    def built_names(self, suffix: str) -> frozenset[str]:
+        """Class attributes, in any class, assigned a call of something named `suffix`
+        (`query` for `query = ScopedSession.query_property()`): a cheap first test."""
+        found = self._built_names.get(suffix)
+        if found is None:
+            names = {n for _, c in self.by_ref.values() for n, callee in c.built.items() if callee.endswith(suffix)}
+            names |= {attribute for (_, attribute), callee in self._outside().items() if callee.endswith(suffix)}
+            found = self._built_names[suffix] = frozenset(names)
+        return found
+
+    def _outside(self) -> dict[tuple[str, str], str]:
+        """Module-level `X.attr = f(...)` where X names a project class: (class, attr) -> f."""
+        if self._set_outside is None:
+            self._set_outside = {}
+            for module in self.project.modules.values():
+                for owner, attribute, callee, _ in module.set_attributes:
+                    held = self.resolve(owner) or self.project.canonical(owner) or owner
+                    self._set_outside[(held, attribute)] = callee
+        return self._set_outside
 
     def owner(self, fid: FunctionId) -> str | None:
         """The class a method is defined in, or None for a plain function."""

@@ -350,6 +350,8 @@ class Module(_Fact):
     # Resolved references of module-level names this module changes in place or hands to other
     # code (`TABLE["x"] = f`, `TABLE.update(...)`, `register(TABLE)`): their displays are not all.
     mutated: list[str] = field(default_factory=list)
+    # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
+    set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

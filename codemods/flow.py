@@ -681,6 +681,50 @@ class Flow:
                 return binding.asynchronous
         return None
 
+    def query_read(self, fid: FunctionId, expression: str) -> tuple[str, Abstract] | None:
+        """`User.query` in `User.query.filter_by(...).first`, where `query` is a registry's
+        `query_property()` on User or a base: the read (a Query on the registry's Session, so
+        what is chained on it is Session work) and its `query` value; else None."""
+        for name in self.classes.built_names(".query_property"):
+            start = 0
+            while (found := expression.find(f".{name}", start)) >= 0:
+                end = found + len(name) + 1
+                start = end
+                if end < len(expression) and expression[end] not in ".(":
+                    continue
+                prefix = expression[:end]
+                value = self.holds(fid, prefix, QUERY)
+                if value is not None:
+                    return prefix, value
+        head = split(expression)[0]
+        if head.startswith("$") and self.classes.built_names(".query_property"):
+            value = self.holds(fid, head, QUERY)  # `q = User.query`, then `q.count()`
+            if value is not None:
+                return head, value
+        return None
+
+    def query_unread(self, fid: FunctionId, expression: str) -> str | None:
+        """`User.query` where User (or a base) gets `query` from a `query_property()` call the
+        flow cannot follow to a registry (an unresolved import, a wrapper object): the read, for
+        an unverified reason; else None."""
+        for name in self.classes.built_names(".query_property"):
+            start = 0
+            while (found := expression.find(f".{name}", start)) >= 0:
+                end = start = found + len(name) + 1
+                if end < len(expression) and expression[end] not in ".(":
+                    continue
+                prefix = expression[:end]
+                owners = [
+                    v.target for v in self.evaluate(fid, expression[:found]) if v.kind in (CLASS, INSTANCE)
+                ]
+                declared = any(
+                    (self.classes.built(c, name) or "").endswith(".query_property")
+                    for owner in owners for c in self.classes.mro(owner)  # type: ignore[arg-type]
+                )
+                if declared and self.holds(fid, prefix, QUERY) is None:
+                    return prefix
+        return None
+
     def holds(self, fid: FunctionId, expression: str, kind: str = SESSION) -> Abstract | None:
         """The value of that kind the expression may hold (with its origin), or None."""
         for value in self.evaluate(fid, expression):

@@ -1030,6 +1030,7 @@ class Project:
             found: list[tuple[int, str]] = []
             params = self.session_params[fid]
             opened: dict[str, str] = {}
+            queried: set[tuple[int, str]] = set()
             for o in self.opens_directly(fid):
                 text = f"with {_tail(o.callee)}() as {o.name}" if o.index >= 0 else f"{o.name} = {_tail(o.callee)}()"
                 opened[o.name or ""] = text
@@ -1062,6 +1063,13 @@ class Project:
                     if flow.holds(fid, receiver) is not None:
                         found.append((call.line, f"{self.written(expression)}()"))
                         continue
+                read = flow.query_read(fid, expression)
+                if read is not None:
+                    # `User.query.filter_by(...).first()`: one entry for the chain's calls on a line
+                    if (call.line, read[0]) not in queried:
+                        queried.add((call.line, read[0]))
+                        found.append((call.line, f"{self.written(expression)}()"))
+                    continue
                 for arg in call.args:
                     passed = arg.expr or (arg.ref if arg.name is None else None)
                     if passed is not None and flow.holds(fid, passed) is not None:
@@ -1127,6 +1135,14 @@ class Project:
                         call.line,
                         f"hands `{self.written(carrier)}`, which the analysis cannot type (it may be a "
                         f"synchronous Session), to `{self.written(expression)}`",
+                    ))
+                    continue
+                unread = flow.query_unread(fid, expression)
+                if unread is not None:
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` reads `{self.written(unread)}`, a `query_property()` the "
+                        "analysis cannot follow to its `scoped_session`: it may run on a synchronous Session",
                     ))
                     continue
                 targeted = edges.get(call.index, [])

@@ -220,6 +220,7 @@ class Collector:
             if type(statement.targets[0]) is ast.Name:  # type: ignore[attr-defined]
                 target = statement.targets[0].id  # type: ignore[attr-defined]
             value = statement.value  # type: ignore[attr-defined]
+            self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
         elif kind is ast.Expr:
@@ -269,6 +270,16 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def _set_attribute(self, target: ast.expr, value: ast.expr, line: int) -> None:
+        """`Base.query = ScopedSession.query_property()`: a call's result set on a name's attribute
+        (a class defined elsewhere gets it as if its body assigned it)."""
+        if type(target) is not ast.Attribute or type(value) is not ast.Call:
+            return
+        owner = self.ref(target.value)
+        callee = self.ref(value.func)
+        if owner is not None and callee is not None:
+            self.facts.set_attributes.append((owner, target.attr, callee, line))
 
     def changed(self, written: str | None, local: AbstractSet[str] = frozenset()) -> None:
         """A module-level (or imported) name changed in place: what its display holds is not all."""

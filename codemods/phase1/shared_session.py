@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import FACTORY, INSTANCE, REGISTRY, REQUEST, SESSION, split
+from async_migrate.codemods.flow import FACTORY, INSTANCE, QUERY, REGISTRY, REQUEST, SESSION, split
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
@@ -277,22 +277,27 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
     said so."""
     module, _ = project.functions[fid]
     receiver, dot, method = expression.rpartition(".")
+    flow = project.flow
     candidates = [expression] if not dot or method not in SESSION_IO_METHODS | {"remove"} else [receiver, expression]
+    read = flow.query_read(fid, expression)
+    if read is not None:
+        candidates = [read[0]]  # `User.query...`: a Query on the registry's Session
     for candidate in candidates:
-        for value in project.flow.evaluate(fid, candidate):
-            if value.kind != REGISTRY:
+        for value in flow.evaluate(fid, candidate):
+            if value.kind not in (REGISTRY, QUERY):
                 continue
             scope, where = cast("tuple[str | None, str]", value.target)
             if scope == REQUEST:
                 continue
             written = project.written(candidate)
             call = project.written(expression)
+            what = "a `query_property()` of a `scoped_session`" if value.kind == QUERY else "a `scoped_session`"
             if scope is None:
                 holder = (
-                    f"`{written}`, a `scoped_session` ({where}) whose scope the analysis cannot read: "
+                    f"`{written}`, {what} ({where}) whose scope the analysis cannot read: "
                     "the thread's unless its `scopefunc=` says otherwise"
                 )
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
-            holder = f"`{written}`, a `scoped_session` whose scope is the thread ({where})"
+            holder = f"`{written}`, {what} whose scope is the thread ({where})"
             return SharedUse(module.path, line, f"{call}()", holder)
     return None

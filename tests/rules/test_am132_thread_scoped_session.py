@@ -139,3 +139,91 @@ def test_near_miss_a_request_scoped_registry_on_an_instance_converts(app, report
     root = _held(app, 'return db.session.execute(text("select 1")).scalar()', ", scopefunc=request_scope.get")
     entry = reported(root, "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+# `Model.query` through a `query_property()` of a thread-local registry is Session work on that
+# registry (AM301 in `check`), on the class that declares it, its subclasses, and a base made by
+# `declarative_base()` it is set on; a request-scoped registry's converts.
+MODEL_QUERY = """
+from contextvars import ContextVar
+
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import DeclarativeBase, declarative_base, scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope")
+Session = scoped_session(database_sessionmaker{scope})
+
+
+class Base(DeclarativeBase):
+    query = Session.query_property()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String)
+
+
+Classic = declarative_base()
+Classic.query = Session.query_property()
+
+
+class Named(Classic):
+    __abstract__ = True
+    name = Column(String)
+
+
+class Pet(Named):
+    __tablename__ = "pets"
+    id = Column(Integer, primary_key=True)
+"""
+
+MODEL_QUERY_ROUTE = """
+from db.models import Pet, User
+
+
+def find(email):
+    return User.query.filter_by(email=email).first()
+
+
+@router.get("/users/{email}")
+async def read_user(email: str):
+    {body}
+"""
+
+
+def _model_query(app, body: str, scope: str = ""):  # type: ignore[no-untyped-def]
+    return app(MODEL_QUERY_ROUTE.replace("{body}", body), {"db/models.py": MODEL_QUERY.replace("{scope}", scope)})
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "written"),
+    [
+        ("return User.query.filter_by(email=email).first().id", 17, "User.query.filter_by().first()"),
+        ("return Pet.query.get(1).name", 17, "Pet.query.get()"),
+        ("q = User.query\n    return q.count()", 18, "q.count()"),
+        ("return find(email).id", 12, "User.query.filter_by().first()"),
+    ],
+    ids=["declared-on-the-base", "set-on-declarative-base-subclass", "bound-to-a-local", "in-a-helper"],
+)
+def test_model_query_on_a_thread_local_registry_keeps_with_am132(app, reported, findings, body, line, written):
+    root = _model_query(app, body)
+    scan = reported(root, "read_user")
+    assert "does no synchronous Session work" not in " ".join(scan["reasons"]), scan
+    entry = reported(root, "read_user", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert f"api/items.py:{line} (`{written}`)" in entry["reasons"][0], entry
+    assert "`query_property()` of a `scoped_session` whose scope is the thread" in entry["reasons"][0]
+    [finding] = findings(root, "read_user")
+    assert finding["code"] == "AM301" and "scope it to the request" in finding["message"], finding
+
+
+def test_near_miss_model_query_on_a_request_scoped_registry_converts(app, reported):
+    entry = reported(
+        _model_query(app, "return User.query.filter_by(email=email).first().id", ", scopefunc=request_scope.get"),
+        "read_user", "phase1",
+    )
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+    assert "Session work at line 17 (`User.query.filter_by().first()`)" in entry["reasons"][0], entry

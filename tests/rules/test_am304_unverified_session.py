@@ -252,3 +252,33 @@ app.add_middleware(Timing)
 """})
     assert findings(root, "Timing.dispatch") == []
     assert "does no synchronous Session work" in " ".join(reported(root, "Timing.dispatch")["reasons"])
+
+def test_model_query_through_a_query_property_out_of_sight_is_unverified(app, findings, reported):
+    # `query_property()` of a registry the analysis cannot follow: maybe a Session, never all-clear.
+    models = """
+from sqlalchemy.orm import DeclarativeBase
+from vendor_sdk import registry
+
+
+class Base(DeclarativeBase):
+    query = registry.query_property()
+
+
+class User(Base):
+    __tablename__ = "users"
+"""
+    root = app(
+        """
+        from models import User
+
+
+        @router.get("/users/{email}")
+        async def read_user(email: str):
+            return User.query.filter_by(email=email).first().id
+        """,
+        {"models.py": models},
+    )
+    [finding] = findings(root, "read_user")
+    assert finding["code"] == "AM304" and "`User.query`, a `query_property()`" in finding["message"], finding
+    entry = reported(root, "read_user", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
