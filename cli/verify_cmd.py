@@ -54,10 +54,12 @@ class _Termination:
         raise KeyboardInterrupt
 
 
-def _running(command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any]) -> Any:
+def _running(
+    command: str, format, interrupted: str, work: Callable[[Callable[[str], None]], Any], quiet: bool = False,
+) -> Any:
     """work(step), with SIGTERM taken as Ctrl-C (so its cleanup runs); a VerifyError exits with its
     code, an interrupt with 130."""
-    from async_migrate.cli.main import Format, _fail
+    from async_migrate.cli.main import Format
     from async_migrate.codemods.verify.runner import VerifyError
 
     err = Console(stderr=True)
@@ -66,7 +68,7 @@ def _running(command: str, format, interrupted: str, work: Callable[[Callable[[s
     def step(text: str) -> None:
         if termination.received:
             raise KeyboardInterrupt
-        if format is Format.text:
+        if format is Format.text and not quiet:
             err.print(f"{command}: {text}", markup=False, highlight=False, soft_wrap=True)
 
     previous = signal.signal(signal.SIGTERM, termination)
@@ -76,22 +78,32 @@ def _running(command: str, format, interrupted: str, work: Callable[[Callable[[s
             raise KeyboardInterrupt
         return result
     except VerifyError as error:
-        raise _fail(str(error), error.code) from None
+        raise _failed(command, format, str(error), error.code) from None
     except KeyboardInterrupt:
-        raise _fail(f"interrupted: {interrupted}", 130) from None
+        raise _failed(command, format, f"interrupted: {interrupted}", 130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, format, printer) -> None:
-    """Write the report, then print the JSON document or the summary."""
+def _failed(command: str, format, message: str, code: int):
+    """The run could not go on: the message on standard error, and with --format json a document
+    saying so on standard output, which a script reads whatever happened."""
+    from async_migrate.cli.main import Format, _fail, _print_json
+
+    if format is Format.json:
+        _print_json({"command": command, "ok": False, "error": message, "exit_code": code})
+    return _fail(message, code)
+
+
+def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, format, printer, ui) -> None:
+    """Write the report, then print the JSON document or the summary (-q: its last line)."""
     from async_migrate.cli.main import Format, _print_json
 
     _write_report(path, block, document, markdown)
     if format is Format.json:
         _print_json(document)
     else:
-        printer(Console(), document)
+        printer(ui.out, document, ui.quiet)
 
 
 def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:
@@ -110,7 +122,15 @@ def _write_report(path: Path | None, block: str, document: dict[str, Any], markd
 
 
 def register(app: typer.Typer) -> None:
-    from async_migrate.cli.main import ConfigOption, Format, FormatOption, PathArgument
+    from async_migrate.cli.main import (
+        ColorOption,
+        ConfigOption,
+        Format,
+        FormatOption,
+        PathArgument,
+        QuietOption,
+        VerboseOption,
+    )
 
     @app.command("verify")
     def verify_command(
@@ -136,18 +156,22 @@ def register(app: typer.Typer) -> None:
         format: FormatOption = Format.text,
         config: ConfigOption = None,
         report: VReportOption = None,
+        quiet: QuietOption = False,
+        verbose: VerboseOption = False,
+        color: ColorOption = None,
     ) -> None:
         """Prove a migration: the HTTP contract (OpenAPI, auth dependencies) is unchanged against REV,
         the service's tests pass under the runtime guard (what it also finds on REV is a warning, not a
         failure), and `check` is clean. Imports and runs the
         target's code. Exit 0 all proven, 1 something differs or fails, 2 usage error, 3 the app does
         not import on one side."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _ui
         from async_migrate.codemods.verify.report import verify_markdown
         from async_migrate.codemods.verify.runner import AppSpec, interpreter
         from async_migrate.codemods.verify.verify import Request, verify
 
-        root, settings = _prepare(path, config)
+        ui = _ui(quiet, verbose, color)
+        root, settings = _prepare(path, config, ui)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
@@ -159,8 +183,9 @@ def register(app: typer.Typer) -> None:
             )
             return verify(request, settings, step)
 
-        result = _running("verify", format, "the before worktree and the test run were stopped and removed", work)
-        _finish(report, "verify", result.to_json(), verify_markdown, format, print_verification)
+        result = _running("verify", format, "the before worktree and the test run were stopped and removed", work,
+                          quiet)
+        _finish(report, "verify", result.to_json(), verify_markdown, format, print_verification, ui)
         raise typer.Exit(EXIT_OK if result.ok else EXIT_CHANGES)
 
     @app.command("smoke")
@@ -209,16 +234,20 @@ def register(app: typer.Typer) -> None:
         format: FormatOption = Format.text,
         config: ConfigOption = None,
         report: VReportOption = None,
+        quiet: QuietOption = False,
+        verbose: VerboseOption = False,
+        color: ColorOption = None,
     ) -> None:
         """Light-request latency under DB-heavy load, before (REV) and after (the working tree), each
         on one uvicorn worker on 127.0.0.1. Runs the target's code. Exit 0 when both sides were
         measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _ui
         from async_migrate.codemods.verify.report import smoke_markdown
         from async_migrate.codemods.verify.runner import AppSpec, interpreter
         from async_migrate.codemods.verify.smoke import Endpoint, Settings, body, header, smoke
 
-        root, _ = _prepare(path, config)
+        ui = _ui(quiet, verbose, color)
+        root, _ = _prepare(path, config, ui)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
@@ -233,8 +262,9 @@ def register(app: typer.Typer) -> None:
             )
             return smoke(settings, step)
 
-        document = _running("smoke", format, "the servers were stopped and the before worktree removed", work).to_json()
-        _finish(report, "smoke", document, smoke_markdown, format, print_smoke)
+        document = _running("smoke", format, "the servers were stopped and the before worktree removed", work,
+                            quiet).to_json()
+        _finish(report, "smoke", document, smoke_markdown, format, print_smoke, ui)
         after = document["after"]["loop_blocked_ratio"]
         # A ratio that means nothing does not meet the bound either.
         exceeded = max_ratio is not None and (
@@ -248,7 +278,10 @@ def _status(status: str) -> str:
             "unverified": "[bold red]UNVERIFIED[/]"}.get(status, status)
 
 
-def print_verification(console: Console, document: dict[str, Any]) -> None:
+def print_verification(console: Console, document: dict[str, Any], quiet: bool = False) -> None:
+    if quiet:
+        _verdict(console, document)
+        return
     against = document.get("against")
     console.print(
         f"verify {escape(document['app'])} in {escape(document['root'])}"
@@ -308,7 +341,11 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
                       f"{escape(finding['message'])}", highlight=False, soft_wrap=True)
     for error in check["errors"]:
         console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
-    warnings = len(tests.get("preexisting") or [])
+    _verdict(console, document)
+
+
+def _verdict(console: Console, document: dict[str, Any]) -> None:
+    warnings = len(document["tests"].get("preexisting") or [])
     if document["ok"]:
         console.print("verify: [green]passed[/]" + (f" with {warnings} pre-existing guard findings (warnings above)"
                                                      if warnings else ""))
@@ -316,8 +353,12 @@ def print_verification(console: Console, document: dict[str, Any]) -> None:
         console.print("verify: [bold red]FAILED[/]")
 
 
-def print_smoke(console: Console, document: dict[str, Any]) -> None:
+def print_smoke(console: Console, document: dict[str, Any], quiet: bool = False) -> None:
     from rich.table import Table
+
+    if quiet:
+        console.print(f"smoke: {escape(document['verdict'])}", highlight=False, soft_wrap=True)
+        return
 
     against = document.get("against")
     console.print(

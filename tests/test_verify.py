@@ -284,6 +284,23 @@ def test_not_a_repository_is_a_usage_error(cli, tmp_path: Path) -> None:
     root = write_tree(tmp_path / "plain", service())
     result = cli("verify", root, "--app", "main:app", "--no-tests")
     assert result.exit_code == 2 and "not inside a git repository" in result.stderr
+    # It says how to run without one, as the README does.
+    assert "--no-contract runs the other proofs without one" in result.stderr
+
+
+def test_near_miss_not_a_repository_without_the_contract_runs_and_fails_nothing_found(cli, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "plain", service())
+    result = cli("verify", root, "--app", "main:app", "--no-tests", "--no-contract", "-q")
+    assert result.exit_code == 0, result.output
+    # -q: the verdict line only, as other commands' quiet output keeps their final line.
+    assert result.stdout.strip() == "verify: passed" and result.stderr == "", result.output
+
+
+def test_an_attribute_the_module_lacks_is_named_without_a_traceback(cli, repo_app: Path) -> None:
+    result = cli("verify", repo_app, "--app", "main:nope", "--no-tests")
+    assert result.exit_code == 2
+    assert "main has no attribute 'nope' (applications in it: app)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "introspect" not in result.stderr, result.stderr
 
 
 def test_a_command_that_is_not_pytest_is_unverified(cli, repo_app: Path) -> None:

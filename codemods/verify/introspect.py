@@ -147,18 +147,42 @@ def describe(app: typing.Any) -> dict:
     return {"openapi": app.openapi(), "routes": routes}
 
 
+def _applications(module: object) -> list[str]:
+    found = []
+    for name, value in list(vars(module).items()):
+        try:
+            if not isinstance(value, type) and hasattr(value, "openapi") and hasattr(value, "routes"):
+                found.append(name)
+        except Exception:
+            continue
+    return found
+
+
 def main(argv: list[str]) -> int:
     spec, out = argv[1], argv[2]
     sys.path.insert(0, os.getcwd())
     module_name, _, attribute = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
-        app = module
-        for part in attribute.split("."):
-            app = getattr(app, part)
-    except BaseException:  # the service's own import error, whatever it is
-        sys.stderr.write(traceback.format_exc())
+    except BaseException as error:  # the service's own import error, whatever it is
+        missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            sys.stderr.write(f"no module named {missing!r} in {os.getcwd()}\n")
+            return 3
+        # The service's frames only: this script's own say nothing about what failed.
+        frames = error.__traceback__.tb_next if error.__traceback__ is not None else None
+        sys.stderr.write("".join(traceback.format_exception(type(error), error, frames)))
         return 3
+    app: typing.Any = module
+    for depth, part in enumerate(attribute.split(".")):
+        try:
+            app = getattr(app, part)
+        except Exception:
+            owner = ".".join([module_name, *attribute.split(".")[:depth]])
+            apps = _applications(module) if depth == 0 else []
+            there = f" (applications in it: {', '.join(apps)})" if apps else ""
+            sys.stderr.write(f"{owner} has no attribute {part!r}{there}\n")
+            return 3
     if not hasattr(app, "openapi") or not hasattr(app, "routes"):
         sys.stderr.write(f"{spec} is a {type(app).__name__}, not a FastAPI application\n")
         return 3

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from async_migrate.codemods import gitstate
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
@@ -120,7 +121,15 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     ) else []
     uncompared = None
     if request.contract or request.tests_before or request.against is not None:
-        result.revision = resolve_revision(root, request.against)
+        try:
+            result.revision = resolve_revision(root, request.against)
+        except VerifyError as error:
+            if request.contract and gitstate.repository(root) is None:
+                raise VerifyError(
+                    f"{error}; the HTTP contract compares with it: --no-contract runs the other proofs "
+                    "without one (every guard finding then fails, with nothing to tell it is old)", error.code,
+                ) from None
+            raise
     elif request.tests:
         try:  # only to tell old guard events from new ones: its absence is said, not fatal
             result.revision = resolve_revision(root, None)
