@@ -117,7 +117,10 @@ def test_app_that_does_not_start_is_a_usage_error_and_leaves_nothing(cli, booksh
                  "--format", "json")
     assert result.exit_code == 2
     assert "nowhere:app does not start on either side" in result.stderr
-    assert result.stdout == ""
+    # --format json: one JSON document on standard output whatever happened.
+    document = json.loads(result.stdout)
+    assert (document["command"], document["ok"], document["exit_code"]) == ("smoke", False, 2)
+    assert "nowhere:app does not start on either side" in document["error"]
     assert len(worktrees(bookshop_repo)) == 1 and our_servers() == []
 
 
@@ -341,3 +344,42 @@ def test_a_small_fall_of_the_ratio_is_called_noise_not_a_result():
     assert verdict(2.82, 2.61).endswith("not evidence either way")
     assert verdict(5.0, 1.1) == "loop-blocked ratio fell from 5.00 to 1.10"
     assert verdict(1.0, 1.2).startswith("loop-blocked ratio did not fall")
+
+
+RELATIVE_SQLITE = """
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+
+engine = create_engine("sqlite:///./x.db")
+app = FastAPI()
+
+
+@app.get("/count")
+def count():
+    with engine.connect() as connection:
+        return connection.execute(text("select count(*) from t")).scalar()
+
+
+@app.get("/health")
+async def health():
+    return {}
+"""
+
+
+def test_a_before_side_failing_on_a_relative_path_says_it_runs_in_a_worktree(cli, tmp_path: Path):
+    # x.db is in PATH but untracked: the before side's worktree, its working directory, has none.
+    import sqlite3
+
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": RELATIVE_SQLITE, ".gitignore": "x.db\n"})
+    with sqlite3.connect(root / "x.db") as db:
+        db.execute("create table t (id integer)")
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /count", "--light", "GET /health",
+                 "--concurrency", "1", "--interval", "50", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert "before: GET /count answered 500" in result.stderr
+    assert "runs in a temporary git worktree of HEAD, with that worktree as its working directory" in result.stderr
+    assert "no such table: t" in result.stderr  # the end of uvicorn's log
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and "temporary git worktree" in document["error"]
+    assert len(worktrees(root)) == 1 and our_servers() == []

@@ -425,6 +425,18 @@ async def measure(port: int, s: Settings, label: str) -> Side:
 # ------------------------------------------------------------------ the run
 
 
+def _answered_hint(message: str, label: str, revision: Revision, server: Server) -> str:
+    """A failed request, with what tells why: the server's log, and on the before side where it runs."""
+    if label == "before":
+        message += (
+            f"\nthe before side runs in a temporary git worktree of {revision.name}, with that worktree as its "
+            "working directory: a relative path in its settings (sqlite:///./app.db, a .env file) points into "
+            "the worktree, not into PATH, and files git does not track are not there; give such paths as "
+            "absolute ones (through the environment) so both sides use the same"
+        )
+    return f"{message}\nthe end of uvicorn's log:\n{server.log_tail()}"
+
+
 def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeResult:
     """Measure both sides; VerifyError: 2 for usage, 3 when the service starts on one side only."""
     import shutil
@@ -450,7 +462,10 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
                     server.start()
                     step(f"{label}: {s.concurrency} x {s.heavy} while {s.light} runs every "
                          f"{s.interval * 1000:g} ms on port {server.port}")
-                    setattr(result, label, asyncio.run(measure(server.port, s, label)))
+                    try:
+                        setattr(result, label, asyncio.run(measure(server.port, s, label)))
+                    except VerifyError as error:
+                        raise VerifyError(_answered_hint(str(error), label, revision, server), error.code) from None
                 except StartError as error:
                     failures[label] = str(error)
                 finally:
