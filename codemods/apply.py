@@ -190,6 +190,9 @@ def commit(
     git.message = commit_message(result, written)
     git.commit = gitstate.commit_paths(root, paths, git.message)
     git.committed = paths
+    if git.branch is None:  # no --branch: the commit is on the branch checked out (none when detached)
+        repo = gitstate.repository(root)
+        git.branch = gitstate.current_branch(repo) if repo is not None else None
     return git.commit
 
 

@@ -218,7 +218,8 @@ def test_commit_takes_the_report_inside_the_repository_but_not_one_outside(cli, 
 def test_commit_is_reported_in_the_json_document(cli, repo):
     document = cli.json("phase1", root_of(repo), "--apply", "--commit")
     assert document["git"]["commit"] == repo.head.commit.hexsha
-    assert document["git"]["branch"] is None
+    # Without --branch the commit lands on the branch checked out, which the document names.
+    assert (document["git"]["branch"], document["git"]["branch_created"]) == (repo.active_branch.name, False)
     assert sorted(document["git"]["committed"]) == ["api/items.py", "api/orders.py"]
 
 
