@@ -7,7 +7,8 @@ route that blocks the event loop this way is never reported clean.
 - Engine work: `with engine.connect() as conn`, `with engine.begin() as conn`,
   `engine.raw_connection()` (and 1.x `engine.execute(...)`) where `engine` is a module-level
   synchronous engine (`create_engine(...)`, `engine_from_config(...)`, SQLModel's, or a
-  project function that builds one), and `Base.metadata.create_all(engine)` (DDL). Taking a
+  project function that builds one), or any other value the value flow finds one in (the
+  `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and `Base.metadata.create_all(engine)` (DDL). Taking a
   connection from the pool and every statement on it is blocking IO.
 - Coroutine tasks: `background_tasks.add_task(f, ...)`, `asyncio.create_task(f(...))`,
   `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from async_migrate.codemods.flow import ENGINE
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
@@ -64,12 +66,21 @@ def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
     _, function = project.functions[fid]
     found = []
     for call in function.calls:
-        if call.callee is None or call.offloaded:
+        if call.offloaded:
             continue
-        owner, _, method = call.callee.rpartition(".")
-        if method in ENGINE_IO_METHODS and is_sync_engine(project, owner):
+        expression = call.callee if call.callee is not None else call.func
+        if expression is None:
+            continue
+        owner, dot, method = expression.rpartition(".")
+        if not dot or method not in ENGINE_IO_METHODS | METADATA_DDL:
+            continue
+        if method in ENGINE_IO_METHODS and call.callee is not None and is_sync_engine(project, owner):
             found.append(Blocking(call.line, f"{owner.rsplit('.', 1)[-1]}.{method}()"))
-        elif method in METADATA_DDL and owner.rpartition(".")[2] == "metadata":
+        elif method in ENGINE_IO_METHODS and project.flow.holds(fid, owner, ENGINE) is not None:
+            # `db.engine.connect()` on a module-level wrapper, `self.engine.begin()` in its methods,
+            # an engine a project function returns: the value flow finds the engine
+            found.append(Blocking(call.line, f"{project.written(owner)}.{method}()"))
+        elif call.callee is not None and method in METADATA_DDL and owner.rpartition(".")[2] == "metadata":
             # Called, not handed to `conn.run_sync(...)`: it runs on a synchronous engine's connection.
             found.append(Blocking(call.line, f"metadata.{method}()"))
     return found

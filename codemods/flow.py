@@ -20,6 +20,7 @@ to a set of abstract values; the empty set is *Unknown*:
 | `tainted` | built from a Session by code the analysis cannot see | `third_party(db)`, `Depends(f)` where `f` takes a Session and returns something untyped |
 | `result` | what a Session method gives: rows, mapped objects, a transaction | `db.query(User).first()`, `db.get(User, 1)` |
 | `registry` | a `scoped_session` object, beside its `factory` and `session`; `target`: (scope, `path:line`), scope `thread` without `scopefunc=`, `request` with one, None when the call is out of sight | `scoped_session(...)` |
+| `engine` | a synchronous engine: taking its connections is blocking work (`engine_work.py`), not a Session | `create_engine(...)`, `engine_from_config(...)` |
 | `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
 
 Attributes of an instance are the join of the class annotations (and `Depends()`
@@ -43,10 +44,11 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    FROM_CONFIG,
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
@@ -71,6 +73,8 @@ RESULT = "result"
 REGISTRY = "registry"
 QUERY_PROPERTY = "query-property"  # `registry.query_property` itself; called, it gives a QUERY descriptor
 QUERY = "query"
+ENGINE_MAKER = "engine-maker"
+ENGINE = "engine"
 THREAD = "thread"
 REQUEST = "request"
 
@@ -154,6 +158,8 @@ class Flow:
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if canonical in SYNC_SESSIONMAKERS:
             return frozenset({Abstract(MAKER)})
+        if canonical in SYNC_ENGINE_CONSTRUCTORS or canonical in FROM_CONFIG:
+            return frozenset({Abstract(ENGINE_MAKER)})
         cls = self.classes.resolve(ref)
         if cls is not None:
             return frozenset({Abstract(CLASS, cls)})
@@ -489,6 +495,8 @@ class Flow:
                 found.add(Abstract(FACTORY, origin=f"{text}()"))
                 found.add(Abstract(SESSION, origin=f"{text}()"))
                 found.add(Abstract(REGISTRY, self._scoped_call(fid), origin=f"{text}()"))
+            elif kind == ENGINE_MAKER:
+                found.add(Abstract(ENGINE, origin=f"{text}()"))
             elif kind == QUERY_PROPERTY:
                 found.add(Abstract(QUERY, value.target, origin=f"{text}()"))
             elif kind == CLASS:

@@ -47,3 +47,69 @@ def test_engine_work_and_a_blocking_task_are_flagged_with_am306(app, findings):
 
 def test_near_miss_a_route_without_database_work_is_clean(app, findings):
     assert findings(app(ROUTES), "ping") == []
+
+
+# The engine as an attribute of a module-level wrapper (`db.engine`, set in `Database.__init__`),
+# `self.engine` in the wrapper's methods, and an engine a project function builds and returns.
+WRAPPER = """
+from sqlalchemy import create_engine, text
+
+
+def build(url):
+    return create_engine(url)
+
+
+class Database:
+    def __init__(self, url):
+        self.engine = create_engine(url)
+        self.other = build(url)
+
+    def count(self):
+        with self.engine.connect() as conn:
+            return conn.execute(text("select 1")).scalar()
+
+
+db = Database("sqlite://")
+"""
+
+WRAPPER_ROUTES = """
+from sqlalchemy import text
+
+from db.wrapper import db
+
+
+@router.get("/attribute")
+async def attribute():
+    with db.engine.connect() as conn:
+        return conn.execute(text("select 1")).scalar()
+
+
+@router.get("/method")
+async def method():
+    return db.count()
+
+
+@router.get("/built")
+async def built():
+    with db.other.begin() as conn:
+        return conn.execute(text("select 1")).scalar()
+
+
+@router.get("/url")
+async def url():
+    return str(db.engine.url)
+"""
+
+
+def test_engine_work_through_a_wrapper_attribute_is_flagged_with_am306(app, findings, reported):
+    root = app(WRAPPER_ROUTES, {"db/wrapper.py": WRAPPER})
+    for function, call in (("attribute", "db.engine.connect()"), ("method", "Database.count(...)"), ("built", "db.other.begin()")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM306"], found
+        assert call in found[0]["message"], found
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"]) == ("convert", ["AM127"]), entry
+
+
+def test_near_miss_reading_a_wrapper_engine_attribute_is_clean(app, findings):
+    assert findings(app(WRAPPER_ROUTES, {"db/wrapper.py": WRAPPER}), "url") == []
