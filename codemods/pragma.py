@@ -18,7 +18,7 @@ from async_migrate.codemods.rules.am305_unused_pragma import RULE as AM305
 # Where the pragma may stand; `check --help` and the README say it in these words.
 PLACEMENT = (
     "on a comment line above the handler's decorators, on a comment line between its decorators "
-    "and the `def`, or at the end of the `def ...:` line"
+    "and the `def`, or at the end of a line of its signature (the `def` line through the colon)"
 )
 
 _PRAGMA = re.compile(r"^ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.DOTALL)

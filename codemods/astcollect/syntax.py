@@ -368,8 +368,8 @@ class Source:
         """The `# async-migrate: ...` comment on the lines that belong to a `def`.
 
         The comment lines directly above the definition (not indented deeper than it),
-        those between its last decorator and `def`, and the comment after the header's
-        colon when the body is an indented block.
+        those between its last decorator and `def`, and the comments on the lines of its
+        signature, the `def` line through the colon (not a colon line shared with the body).
         """
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         comments: list[str] = []
@@ -389,10 +389,14 @@ class Source:
                 stripped = self.line(number).strip()
                 if stripped.startswith("#"):
                     comments.append(stripped)
+        # The signature, `def` line through the colon: a pragma ending any of its lines (a
+        # formatter moves a pragma from the `def` line to whichever line it wraps there).
+        # Not the line a one-line suite shares with its body.
+        last = node.body[0].lineno - 1
         if not self.one_line_suite(node.body):
-            number = node.body[0].lineno - 1
-            while number > node.lineno and self.line(number).strip()[:1] in ("", "#"):
-                number -= 1
+            while last > node.lineno and self.line(last).strip()[:1] in ("", "#"):
+                last -= 1
+        for number in range(node.lineno, last + 1):
             comment = _comment(self.line(number))
             if comment is not None:
                 comments.append(comment)
