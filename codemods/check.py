@@ -41,6 +41,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
+from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop
@@ -276,7 +277,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     function = handler.function
     pragma = parse_pragma(function.pragma)
     work = session_work(project, handler.id)
-    mixed = sync_helper_calls(project, handler)
+    handed = async_session_handoffs(project, handler)
+    mixed = _merged(sync_helper_calls(project, handler), handed)
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
@@ -305,7 +307,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 handler.module.path,
                 function.line,
                 function.qualname,
-                _blocking_message(project, handler, outcome, blocking),
+                _blocking_message(project, handler, outcome, blocking, {(b.line, b.call) for b in handed}),
                 blocking,
                 outcome.action,
             )
@@ -358,7 +360,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 handler.module.path,
                 function.line,
                 function.qualname,
-                _mixed_message(project, handler, mixed),
+                _mixed_message(project, handler, mixed, handed),
                 mixed,
             )
         )
@@ -597,6 +599,51 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
 
 
+def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]:
+    """Calls of synchronous project code doing Session work with the handler's AsyncSession itself:
+    `tally(db)`, `Counter(db).count()`, `totals = Totals(db)` then `totals.total()`. Not blocking
+    work: there the Session calls are not awaited (each gives a coroutine that never runs; `query()`
+    raises AttributeError), which phase two's self-check says of its own output too."""
+    names = set(async_session_params(project, handler))
+    if not handler.function.is_async or not names:
+        return []
+    function = handler.function
+    flow = project.flow
+    found: list[Blocking] = []
+    built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
+    for call in function.calls:
+        if call.callee is None or not any(arg.name in names for arg in call.args):
+            continue
+        target = project.function(call.callee)
+        if target is not None:
+            callee = (target[0].name, target[1].key)
+            used = set(session_work(project, callee).used)
+            if not target[1].is_async and used & set(project._session_args(call, callee, names)):
+                found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
+        elif any(v.kind == CLASS for v in flow.ref(call.callee)):
+            built[call.line] = call.callee
+    if built:
+        instances = {
+            b.name for b in function.bindings if not b.entered and built.get(b.line) and b.expr == f"{built[b.line]}()"
+        }
+        for edge in project.all_calls_from[handler.id]:
+            if edge.call.func is None:
+                continue
+            receiver = edge.call.func.rpartition(".")[0]
+            chained = built.get(edge.call.line) is not None and receiver == f"{built[edge.call.line]}()"
+            if not chained and receiver.removeprefix("$") not in instances:
+                continue
+            module, method = project.functions[edge.callee]
+            if not method.is_async and edge.callee in project.work_chains:
+                found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
+    return _merged(found, [])
+
+
+def _merged(first: list[Blocking], second: list[Blocking]) -> list[Blocking]:
+    unique = {(b.line, b.call): b for b in (*first, *second)}
+    return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
 def _sync_work_below(project: Project, start: FunctionId) -> str | None:
     """The first function at or below `start` in the call graph that does synchronous Session
     work, by name, or None. `async def` helpers count and are looked through: handed the
@@ -620,14 +667,18 @@ def describe(blocking: list[Blocking]) -> str:
     )
 
 
-def _blocking_message(project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking]) -> str:
+def _blocking_message(
+    project: Project, handler: Handler, outcome: Outcome, blocking: list[Blocking],
+    handed: set[tuple[int, str]] | None = None,
+) -> str:
     kind = _kind(handler)
     message = f"async def {kind} does synchronous Session work on the event loop at {describe(blocking)}"
     suspicious = [r.text for r in outcome.reasons if r.code == AM119.code]
     if outcome.action == "convert":
         return message + "; `async-migrate phase1` converts it to def" + "".join(f"; {r}" for r in suspicious)
     keep = [r.text for r in outcome.reasons if r.code != AM116.code]
-    fix = "; ".join(fixes(project, handler))
+    # The AsyncSession handed to sync code (AM302) is no call to offload: left out of the fix.
+    fix = "; ".join(fixes(project, handler, handed))
     return message + f"; phase one keeps it async ({'; '.join(keep)}); fix: {fix}"
 
 
@@ -665,14 +716,27 @@ def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) 
 
 
 
-def _mixed_message(project: Project, handler: Handler, calls: list[Blocking]) -> str:
+def _mixed_message(
+    project: Project, handler: Handler, calls: list[Blocking], handed: list[Blocking] | None = None
+) -> str:
     params = async_session_params(project, handler)
     kind = _kind(handler)
-    return (
-        f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but calls synchronous "
-        f"session helpers at {describe(calls)}: migrate them to AsyncSession (phase two) "
-        "or keep the route on the synchronous path"
-    )
+    given = {(b.line, b.call) for b in handed or ()}
+    helpers = [b for b in calls if (b.line, b.call) not in given]
+    parts = []
+    if handed:
+        parts.append(
+            f"hands its AsyncSession to synchronous code that does Session work with it at {describe(handed)}: "
+            "there its Session calls are not awaited (each gives a coroutine that never runs, `query()` raises "
+            "AttributeError); give that code an async form that awaits them (phase two), or pass it a "
+            "synchronous Session and offload it"
+        )
+    if helpers:
+        parts.append(
+            f"calls synchronous session helpers at {describe(helpers)}: migrate them to AsyncSession (phase two) "
+            "or keep the route on the synchronous path"
+        )
+    return f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 
 
 # -------------------------------------------------------------------- fixes

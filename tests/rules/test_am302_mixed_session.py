@@ -38,3 +38,85 @@ def test_an_async_session_route_calling_a_sync_session_helper_is_am302(app, find
 
 def test_near_miss_an_async_session_route_calling_a_plain_helper(app, findings):
     assert findings(app(ROUTES), "clean") == []
+
+
+# The AsyncSession itself handed to synchronous code: not blocking work (AM301), but Session calls
+# nobody awaits there. Each shape the handoff takes.
+HANDOFF = """
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+
+
+@dataclass
+class Counter:
+    session: Session
+
+    def count(self) -> int:
+        return self.session.execute(select(1)).scalar_one()
+
+
+class Totals:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def total(self) -> int:
+        return self.session.execute(select(2)).scalar_one()
+
+
+def tally(session: Session) -> int:
+    return session.execute(select(3)).scalar_one()
+
+
+@router.get("/chained")
+async def chained(db: AsyncSession):
+    Counter(db).count()
+    with database_sessionmaker() as s:
+        s.execute(select(1))
+    return (await db.scalars(select(1))).all()
+
+
+@router.get("/bound")
+async def bound(db: AsyncSession):
+    totals = Totals(db)
+    value = totals.total()
+    return {"value": value, "rows": (await db.scalars(select(1))).all()}
+
+
+@router.get("/passed")
+async def passed(db: AsyncSession):
+    return {"value": tally(db), "rows": (await db.scalars(select(1))).all()}
+"""
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("function", "line", "call"),
+    [
+        ("chained", 39, "api.items.Counter.count(...)"),
+        ("bound", 48, "api.items.Totals.total(...)"),
+        ("passed", 54, "api.items.tally(...)"),
+    ],
+)
+def test_an_async_session_handed_to_sync_code_is_am302_not_blocking_work(app, findings, function, line, call):
+    found = {f["code"]: f for f in findings(app(HANDOFF), function)}
+    mixed = found["AM302"]
+    assert (line, call) in [(b["line"], b["call"]) for b in mixed["blocking"]]
+    assert "hands its AsyncSession" in mixed["message"]
+    assert "not awaited" in mixed["message"]
+    for finding in found.values():
+        if finding["code"] != "AM302":
+            assert line not in [b["line"] for b in finding["blocking"]], finding
+            assert f"line {line}" not in finding["message"], finding
+
+
+def test_near_miss_the_sync_session_the_route_opens_itself_stays_am301(app, findings):
+    found = {f["code"]: f for f in findings(app(HANDOFF), "chained")}
+    assert [b["line"] for b in found["AM301"]["blocking"]] == [40, 41]
+    assert [b["line"] for b in found["AM302"]["blocking"]] == [39]
