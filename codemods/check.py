@@ -7,7 +7,7 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
   or through helpers that open one), and it is not all offloaded to the threadpool.
 - AM302 `mixed-session`: an `async def` handler on the async path (it takes an
   `AsyncSession`) still calls a synchronous session helper, the design record's
-  "mixed patterns".
+  "mixed patterns", or hands its AsyncSession to synchronous code doing Session work with it.
 - AM304 `unverified-session`: an `async def` handler whose only Session evidence is a
   Session-carrying call the analysis cannot resolve (the Session handed to unseen
   code, a method of an object built from it by unseen code): not an all-clear.
@@ -44,7 +44,7 @@ from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, 
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
-from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop
+from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop, own_lazy_loads
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, ROUTE_KINDS, FunctionId, Handler, Project
@@ -540,6 +540,10 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         for name in work.used:
             lines = [line for line in function.name_uses.get(name, []) if line]
             found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    if found:
+        # what that Session loaded, read on the loop: its lazy loads block there too (the response's
+        # included, which an `async def` route serialises on the loop)
+        found.extend(own_lazy_loads(project, handler))
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
 
@@ -807,10 +811,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         if calls[index].statement and not calls[index].awaited and not calls[index].nested
         and (blocking.line, blocking.call) not in done
     ]
+    lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}
     rest = [
         b
         for b in blocking_calls(project, handler, work)
-        if b not in offloadable and (b.line, b.call) not in done and b.line not in on_loop
+        if b not in offloadable and (b.line, b.call) not in done | lazy and b.line not in on_loop
     ]
     if offloadable:
         found.append(
@@ -822,6 +827,12 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             f"{'the other blocking calls' if offloadable else 'the blocking calls'} at {_lines(rest)} "
             "are not offloaded automatically: move them into a helper called as a statement, "
             "then `await run_in_threadpool(helper, ...)`"
+        )
+    if lazy:
+        paths = ", ".join(sorted({call.rpartition(" (")[0] for _, call in lazy}))
+        found.append(
+            f"eager-load the relationships behind {paths} in the query that loads the object (`selectinload(...)`), or build the "
+            "response inside the offloaded call: a lazy load runs wherever the attribute is read"
         )
     return documented + found
 

@@ -11,7 +11,7 @@ or when it has no Session work to move off the loop.
 from __future__ import annotations
 
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
-from async_migrate.codemods.outcome import Outcome
+from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
@@ -42,7 +42,9 @@ from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
+from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
+from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -108,6 +110,11 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             # The threadpool is where a process-wide or thread-local Session must not go: nothing is offloaded.
             if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code} & set(codes(keep)):
                 _offload(outcome, work)
+            if any(not b.offloaded for b in outcome.blocking):
+                # kept async with its Session on the loop: its own lazy loads run there too
+                outcome.blocking = sorted(
+                    [*outcome.blocking, *own_lazy_loads(project, handler)], key=lambda b: (b.line, b.call)
+                )
             _still_blocking(outcome, work)
         return outcome
     converting = _reasons_to_convert(work) or [
@@ -157,6 +164,35 @@ def lazy_loads_on_loop(
         for risk in dependency_lazy_loads(project, handler.id)
         if risk.dependency in project.functions and _loads_on_sync_session(project, risk.dependency)
     ]
+
+
+def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
+    """Lazy loads an `async def` handler runs itself, on the loop, besides its Session calls: a
+    relationship its own body reads, or its response model nests (FastAPI serialises an
+    `async def` route's response on the event loop), that nothing eager-loads. Read for a handler
+    whose synchronous Session work blocks the loop (the objects are that Session's), not for one on
+    an AsyncSession (there a lazy load raises instead: phase two's AM220/AM222)."""
+    from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
+
+    known: dict[FunctionId, list[Blocking]] = project.derived.setdefault("own_lazy_loads", {})  # type: ignore[assignment]
+    found = known.get(handler.id)
+    if found is None:
+        found = []
+        function = handler.function
+        if function.is_async and handler.kind in ("route", "dependency") and not any(
+            project.declared_async_session(p) for p in function.params
+        ):
+            own = f"{handler.module.name}.{function.qualname}"
+            for risk in lazy_load_risks(project, [handler.id]):
+                if risk.code not in (AM220.code, AM221.code, AM222.code):
+                    continue
+                if risk.kind == "response":
+                    how = "may lazy-load" if risk.served else "lazy-loads"
+                    found.append(Blocking(risk.line, f"{risk.path} ({how} while the response is serialised)"))
+                elif risk.function == own:
+                    found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+        known[handler.id] = found
+    return [Blocking(b.line, b.call) for b in found]
 
 
 def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:

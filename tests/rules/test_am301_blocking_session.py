@@ -83,3 +83,56 @@ def test_near_miss_a_dict_of_plain_values_is_no_finding(app, findings):
         {"counts.py": COUNTS},
     )
     assert findings(root, "label") == []
+
+
+# A kept async route on a synchronous Session returning an ORM object whose response model nests a
+# lazy relationship: FastAPI serialises it on the event loop, so the lazy load blocks there too.
+SERIALISED = """
+import asyncio
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+class PostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    title: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    posts: list[PostOut]
+
+
+@router.post("/users/{user_id}/touch", response_model=UserOut)
+async def touch(user_id: int, session: session_dependency):
+    user = session.get(User, user_id{options})
+    await asyncio.sleep(0)
+    session.commit()
+    return user
+"""
+
+
+def test_a_kept_route_lists_its_response_lazy_load_among_the_blocking_lines(app, findings, reported):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(SERIALISED.replace("{options}", ""), files())
+    (finding,) = findings(root, "touch")
+    assert finding["code"] == "AM301" and finding["phase1"] == "keep"
+    calls = [b["call"] for b in finding["blocking"]]
+    assert any(c.startswith("UserOut.posts (") and "serialised" in c for c in calls), calls
+    assert "eager-load" in finding["message"]
+    still = " ".join(reported(root, "touch", "phase1")["reasons"])
+    assert "UserOut.posts" in still
+
+
+def test_near_miss_the_route_eager_loads_what_the_response_reads(app, findings, reported):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(SERIALISED.replace("{options}", ", options=[selectinload(User.posts)]"), files())
+    (finding,) = findings(root, "touch")
+    assert not any("UserOut.posts" in b["call"] for b in finding["blocking"])
+    assert "UserOut.posts" not in " ".join(reported(root, "touch", "phase1")["reasons"])
