@@ -189,6 +189,21 @@ class Classes:
         declared = self.by_ref[ref][1]
         return bool(declared.relationships) or "__tablename__" in declared.names or "__table__" in declared.names
 
+    def primary_key(self, ref: str | None) -> str | None:
+        """The one attribute a mapped class declares (or inherits) with `primary_key=True`;
+        None when there are several, none, or the class maps an explicit `__table__` or
+        `__mapper_args__` (which may name another key)."""
+        found = self.resolve(ref)
+        if found is None or not self.is_mapped(found):
+            return None
+        keys: list[str] = []
+        for ancestor in self.mro(found):
+            declared = self.by_ref[ancestor][1]
+            if "__table__" in declared.names or "__mapper_args__" in declared.names:
+                return None
+            keys.extend(k for k in declared.primary_keys if k not in keys)
+        return keys[0] if len(keys) == 1 else None
+
     def fields(self, ref: str) -> list[tuple[str, tuple[str, ...]]]:
         """Annotated fields with their annotation refs, inherited ones first (pydantic order)."""
         merged: dict[str, tuple[str, ...]] = {}

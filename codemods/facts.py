@@ -326,6 +326,9 @@ class ClassFacts(_Fact):
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)
+    # Attributes assigned a column constructor called with `primary_key=True` (`mapped_column`,
+    # `Column`, sqlmodel's `Field`): what a `select` in place of `session.get` filters on.
+    primary_keys: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -75,5 +75,5 @@ def test_a_method_parameter_is_followed_to_the_query_its_caller_ran(cli, project
     document = apply(cli, root)
     found = handler(document, "described")
     assert found["action"] == "migrate" and "AM246" in found["codes"], found
-    assert "options=[selectinload(Book.author)]" in function(root, "api/items.py", "described")
+    assert ".options(selectinload(Book.author))" in function(root, "api/items.py", "described")
     assert serve(root, 'print(json.dumps(client.get("/described/2").json()))') == {"author": "Ann"}

@@ -636,6 +636,9 @@ class Collector:
                 self._relationship(found, targets, value)
                 self._descriptor(found, targets, value)
                 self._aliases(found, targets, value)
+                primary = argument(value, 99, "primary_key")
+                if primary is not None and syntax.named_constant(primary) == "True":
+                    found.primary_keys = (*found.primary_keys, *targets)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
                 targets = [statement.name]
             bound.extend(targets)

@@ -112,6 +112,7 @@ Over-reported (false positives a reviewer dismisses)
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import cast
@@ -245,6 +246,35 @@ def _get_options(function: facts.Function, load: facts.Load) -> facts.Arg | None
     """The `options=` argument of a `session.get(...)` load, when it has one."""
     call = next((c for c in function.calls if c.index == load.index), None)
     return next((a for a in call.args if a.keyword == "options"), None) if call is not None else None
+
+
+def _gets(function: facts.Function, load: facts.Load) -> bool:
+    """A load through `get()` (`session.get(M, pk)`, a legacy `query(M)...get(pk)`), which
+    returns an object the Session holds already without running its loader options."""
+    if load.form == "get":
+        return True
+    call = next((c for c in function.calls if c.index == load.index), None)
+    if load.form != "query" or call is None or call.query_chain is None:
+        return False
+    try:
+        chain = ast.parse(call.query_chain, mode="eval").body
+    except SyntaxError:
+        return True
+    return isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute) and chain.func.attr == "get"
+
+
+def _get_unsound(classes: Classes, function: facts.Function, load: facts.Load) -> str | None:
+    """Why `session.get(M, pk)` cannot become `select(M).where(M.<key> == pk)`, or None."""
+    call = next((c for c in function.calls if c.index == load.index), None)
+    if call is None or call.awaited:
+        return "the tool does not find the call it would rewrite"
+    if classes.primary_key(load.model) is None:
+        return f"the tool does not find the one primary key column of {load.entity}"
+    positional = [a for a in call.args if a.position is not None]
+    others = [a.keyword or "**" for a in call.args if a.position is None and a.keyword != "ident"]
+    if len(positional) + sum(a.keyword == "ident" for a in call.args) != 2 or len(positional) < 1 or others:
+        return f"it passes {', '.join(others) or 'arguments'} beyond the model and one primary key value"
+    return None
 
 
 def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
@@ -818,11 +848,11 @@ class _Analysis:
         candidate = _Relationship(origin.model, attribute, "select", origin.model)
         _, function = self.project.functions[origin.fid]
         load = function.loads[origin.load]
-        if load.form == "get" and not origin.path:
+        if _gets(function, load) and not origin.path:
+            # `get()` returns an object the Session holds already, as loaded, and ignores its
+            # `options=` then (a dependency sharing the Session may have loaded it first): its
+            # own options, or a legacy `query(M).options(...).get(pk)`'s, load nothing for sure.
             own = {name: _Eager({None}) for name, entry in self.eager([origin.fid]).items() if None in entry.owners}
-            if _get_options(function, load) is not None:
-                # `session.get(M, pk, options=[joinedload(M.rel)])`: its own options load it too
-                own = {**self.eager([origin.fid]), **own}
             return not self._uncredited([candidate], attribute, own)
         return not self._uncredited([candidate], attribute, eager)
 
@@ -832,14 +862,37 @@ class _Analysis:
         name = f"{root_module.name}.{root_function.qualname}"
         load = function.loads[origin.load]
         given = _get_options(function, load) if load.form == "get" else None
+        if load.form == "query" and _gets(function, load):
+            described = describe(self.classes, path)
+            self._flow_risk(
+                root, module, function, load.line, described, AM247,
+                f"the legacy `{load.session}.query(...).get(...)` at line {load.line} loads the object {described} "
+                f"is read on, and `get()` ignores loader options for an object the Session holds already "
+                f"(a dependency sharing it may have loaded it): write it as "
+                f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`",
+            )
+            return
         if given is not None:
             # Loader options the tool does not read in full (`options=USER_LOAD`, or a list it
             # found no option for this path in): one added beside them may conflict with theirs.
             described = describe(self.classes, path)
             self._flow_risk(
                 root, module, function, load.line, described, AM247,
-                f"`{load.session}.get(...)` at line {load.line} passes `options=` the tool does not add to: "
-                f"{described} needs loading there, and an option beside theirs may conflict with one of them",
+                f"`{load.session}.get(...)` at line {load.line} passes `options=`, which `get()` ignores for an "
+                f"object the Session holds already (a dependency sharing it may have loaded it): {described} "
+                f"needs loading there; write it as "
+                f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`",
+            )
+            return
+        unsound = _get_unsound(self.classes, function, load) if load.form == "get" else None
+        if unsound is not None:
+            described = describe(self.classes, path)
+            self._flow_risk(
+                root, module, function, load.line, described, AM247,
+                f"`{load.session}.get(...)` at line {load.line} loads the object {described} is read on; "
+                f"`get()` returns an object the Session holds already (a dependency may have loaded it) "
+                f"and then ignores loader options, so phase two turns it into a `select` on the primary "
+                f"key, but {unsound}",
             )
             return
         key = (origin.fid, origin.load, path)

@@ -45,8 +45,9 @@ class FunctionPlan:
     # work, which is gone: left, it would silence nothing (AM305) or the next real finding.
     drop_pragma: bool = False
     # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
-    # query's form (`facts.Load.form`) and the options as code.
-    eager: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # query's form (`facts.Load.form`), the options as code, and for a `get` the local name of
+    # `sqlalchemy.select` and the primary key attribute the `select` replacing it filters on.
+    eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str] | None]] = field(default_factory=dict)
     # Names replaced everywhere in the function (parameters, return annotation, body): a class
     # holding the Session by its parallel async class. Local name -> new name.
     renames: dict[str, str] = field(default_factory=dict)
@@ -277,7 +278,20 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
         options = tuple(
             option(p, local, loader, (number, p) in deferred, undefer, given(p), default) for p in sorted(kept)
         )
-        fplan.eager[load.index] = (load.form, options)
+        # `get()` hands back an object the Session holds already (a dependency sharing it may
+        # have loaded it) and then ignores `options=`: the relationship would load lazily, a
+        # MissingGreenlet. A `select` applies its loader options to such an object's unloaded
+        # attributes and, unlike `populate_existing=True`, leaves its loaded ones (changes not
+        # yet flushed, under `autoflush=False`) as they are. lazy_loads blocks a get without
+        # one known primary key column.
+        key = classes.primary_key(load.model) if load.form == "get" else None
+        select = None
+        if key is not None:
+            select_name = _imported_as(module, "sqlalchemy", "select")
+            if select_name is None or select_name in shadowed:
+                select_name = _import_free(module, plan, "sqlalchemy", "select", shadowed)
+            select = (select_name, key)
+        fplan.eager[load.index] = (load.form, options, select)
 
 
 def _loader_name(module: facts.Module, plan: FilePlan, name: str, shadowed: set[str]) -> str:

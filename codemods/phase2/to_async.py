@@ -197,7 +197,7 @@ class _AsyncBody(cst.CSTTransformer):
     def __init__(
         self,
         calls: dict[int, CallAction],
-        eager: dict[int, tuple[str, tuple[str, ...]]] | None = None,
+        eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str] | None]] | None = None,
         refreshes: list | None = None,
     ) -> None:
         self.calls = calls
@@ -239,13 +239,22 @@ class _AsyncBody(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = _parenthesize_await(updated, "func")
         index = self.index[id(original)]
+        action = self.calls.get(index)
+        selected = None
         if index in self.eager and not self.nested:
-            updated = _with_options(updated, *self.eager[index])
+            form, options, select = self.eager[index]
+            if select is not None and action is not None and action.add_await:
+                updated, selected = _get_as_select(updated, options, *select)
+            else:
+                updated = _with_options(updated, form, options)
         if not self.nested:
             self.pending.extend(self.refreshes.get(index, ()))
-        action = self.calls.get(index)
         if action is None or self.nested:
             return updated
+        if selected is not None:
+            edited = call_rewrite(action.kind).edit(action, updated, in_with=False, imports=self.imports)
+            parenthesized = edited.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            return cst.Call(func=cst.Attribute(value=parenthesized, attr=cst.Name(selected)))
         return call_rewrite(action.kind).edit(
             action, updated, in_with=id(original) in self.with_items, imports=self.imports
         )
@@ -424,6 +433,37 @@ def _without_pragma(node: cst.FunctionDef) -> cst.FunctionDef:
             header = body.header.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))
             node = node.with_changes(body=body.with_changes(header=header))
     return node
+
+
+# An expression that needs parentheses on the right of `==`.
+_LOOSE = (cst.IfExp, cst.Lambda, cst.BooleanOperation, cst.Comparison, cst.NamedExpr, cst.UnaryOperation, cst.Await)
+
+
+def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: str) -> tuple[cst.Call, str]:
+    """`s.get(M, pk)` as `s.scalars(select(M).where(M.key == pk).options(...))` and the result
+    method that ends it (`one_or_none`, for `get_one` `one`); see plan._plan_eager for why."""
+    if not isinstance(call.func, cst.Attribute):
+        raise ValueError("a get to rewrite as a select is a method call")
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keyed = [a for a in call.args if a.keyword is not None and a.keyword.value == "ident"]
+    if len(positional) + len(keyed) != 2 or len(call.args) != 2 or not positional:
+        raise ValueError("a get to rewrite as a select passes the model and one primary key value only")
+    entity, ident = positional[0].value, (positional[1:] or keyed)[0].value
+    if isinstance(ident, _LOOSE):
+        ident = ident.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    model = cst.Module([]).code_for_node(entity.with_changes(lpar=[], rpar=[]))
+    statement = cst.parse_expression(f"{select}({model}).where({model}.{key} == __pk__).options()")
+
+    class _Fill(cst.CSTTransformer):
+        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+            return ident if updated.value == "__pk__" else updated
+
+    filled = statement.visit(_Fill())
+    if not isinstance(filled, cst.Call):
+        raise TypeError("a select statement is a call")
+    filled = filled.with_changes(args=[cst.Arg(cst.parse_expression(text)) for text in options])
+    method = "one" if call.func.attr.value == "get_one" else "one_or_none"
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name("scalars")), args=[cst.Arg(filled)]), method
 
 
 def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Call:

@@ -4,7 +4,10 @@ A relationship read on an object (in the route, its helpers, or by the response 
 serialising the returned object) would load lazily, which AsyncSession cannot do. The
 data flow leads from the read back to the query that loaded the object, and phase two
 adds the option there: `selectinload(A.b)` for each relationship, chained for a path
-(`selectinload(A.b).selectinload(B.c)`), `options=[...]` for `session.get`.
+(`selectinload(A.b).selectinload(B.c)`). A `session.get(M, pk)` becomes a `select` on the
+primary key: `get()` returns an object the Session holds already (a dependency sharing it
+may have loaded it) and ignores `options=` then, where a `select`'s options load its
+unloaded attributes.
 
 Before:
 
@@ -13,7 +16,7 @@ Before:
 
 After:
 
-    book = await session.get(Book, book_id, options=[selectinload(Book.tags)])
+    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.tags)))).one_or_none()
     return [tag.name for tag in book.tags]
 """
 

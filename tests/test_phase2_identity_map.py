@@ -1,0 +1,155 @@
+"""Loader options phase two adds must load the relationship even when the Session holds
+the object already: `get()` returns that object and ignores `options=`, so a dependency
+sharing the request's Session that loaded the row first left the route a lazy load
+(MissingGreenlet, a 500). Each shape is migrated and RUN, as in test_phase2_soundness."""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_rules import apply, function, handler
+from test_phase2_soundness import SUBSYSTEM, dedent, serve
+
+service = test_phase2_soundness.service
+
+MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship(back_populates="owner")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User] = relationship(back_populates="items")
+"""
+
+ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False{extra})
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+
+ROUTES = """
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import User
+
+router = APIRouter()
+
+
+class ItemOut(BaseModel):
+    name: str
+    model_config = {{"from_attributes": True}}
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    items: list[ItemOut]
+    model_config = {{"from_attributes": True}}
+
+
+{extra}
+
+def current_user(db: Session = Depends(get_db_session)) -> User:
+    return db.get(User, 1)
+
+
+@router.get("/users/{{user_id}}", response_model=UserOut)
+def read_user(user_id: int, me: User = Depends(current_user), db: Session = Depends(get_db_session)):
+    me.name = me.name + "?"
+    user = db.{method}(User, user_id)
+    if user is None:
+        raise HTTPException(status_code=404)
+    return user
+"""
+
+SCRIPT = """
+with Sync() as s:
+    s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2)])
+    s.commit()
+own = client.get("/users/1")
+other = client.get("/users/2")
+missing = client.get("/users/9").status_code if {missing} else None
+print(json.dumps({{"own": [own.status_code, own.json()], "other": [other.status_code, other.json()],
+                  "missing": missing}}))
+"""
+
+
+@pytest.mark.parametrize(("method", "autoflush"), [("get", ""), ("get", ", autoflush=False"), ("get_one", "")])
+def test_an_eager_load_on_a_get_loads_an_object_a_dependency_loaded_first(cli, service, method, autoflush):
+    root = service({
+        "db/engine.py": dedent(ENGINE.format(extra=autoflush)),
+        "models.py": dedent(MODELS),
+        SUBSYSTEM: dedent(ROUTES.format(method=method, extra="")),
+    })
+    document = apply(cli, root)
+    assert handler(document, "read_user")["action"] == "migrate"
+    result = serve(root, "sqlite", SCRIPT.format(missing=method == "get"))
+    terminal = "one" if method == "get_one" else "one_or_none"
+    assert (
+        f"    user = (await db.scalars(select(User).where(User.id == user_id).options(selectinload(User.items))))"
+        f".{terminal}()\n"
+    ) in function(root, SUBSYSTEM, "read_user")
+    # the change the route made before the load is kept, flushed or not
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+    assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
+    assert result["missing"] == (404 if method == "get" else None)
+
+
+@pytest.mark.parametrize("written", [
+    "db.get(User, user_id, options=[selectinload(User.items)])",
+    "db.query(User).get(user_id)",
+    "db.query(User).options(selectinload(User.items)).get(user_id)",
+])
+def test_a_get_the_project_writes_with_options_or_as_a_legacy_query_blocks(cli, service, written):
+    routes = ROUTES.format(method="get", extra="from sqlalchemy.orm import selectinload\n").replace(
+        "db.get(User, user_id)", written
+    )
+    root = service({"models.py": dedent(MODELS), SUBSYSTEM: dedent(routes)})
+    document = apply(cli, root)
+    found = handler(document, "read_user")
+    result = serve(root, "sqlite", SCRIPT.format(missing=True))
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}], found
+    assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
+    # the unchanged route works; a migrated one would keep `get()`, which ignores the options
+    assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
+    assert "`get()` ignores loader options" in found["reasons"][0] or "which `get()` ignores" in found["reasons"][0]
+
+
+def test_a_get_on_a_model_without_one_known_primary_key_column_blocks(cli, service):
+    models = MODELS.replace(
+        '    __tablename__ = "users"\n', '    __tablename__ = "users"\n    __mapper_args__ = {"eager_defaults": True}\n'
+    )
+    root = service({"models.py": dedent(models), SUBSYSTEM: dedent(ROUTES.format(method="get", extra=""))})
+    found = handler(apply(cli, root), "read_user")
+    assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
+    assert "does not find the one primary key column of User" in found["reasons"][0]
+    result = serve(root, "sqlite", SCRIPT.format(missing=True))
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
