@@ -11,8 +11,10 @@ and the other collectors call; its parts share the module's imports and definiti
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch, syntax
@@ -31,7 +33,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     ROUTE_CLASSES,
     WEBSOCKET_ATTRS,
 )
-from async_migrate.codemods.vocabulary.python import ANNOTATED, PARTIALS
+from async_migrate.codemods.vocabulary.python import ANNOTATED, GENERATED_INIT, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASSOCIATION_PROXIES,
     BACKREF_CONSTRUCTORS,
@@ -596,6 +598,81 @@ class Collector:
                 self.function(statement, f"{qualname}.{statement.name}", keys)
             elif isinstance(statement, ast.ClassDef):
                 self._class(statement, keys, f"{qualname}.")
+        generated = self._generated_init(node)
+        if generated is not None:
+            self.function(generated, f"{qualname}.__init__", keys)
+
+    def _generated_init(self, node: ast.ClassDef) -> ast.FunctionDef | None:
+        """The `__init__` `@dataclass` (`@define`, ...) writes for a class of annotated fields,
+        as if written out: `def __init__(self, session: Session): self.session = session`, each
+        piece at its field's line. Only where the fields alone are its parameters: no project
+        base (whose fields would come first), no `init=False`, no field left out of it or given
+        a default factory the analysis would have to run."""
+        if node.bases or node.keywords or any(
+            isinstance(s, FUNCTIONS) and s.name == "__init__" for s in node.body
+        ):
+            return None
+        decorator = next(
+            (d for d in node.decorator_list if self.ref(d.func if type(d) is ast.Call else d) in GENERATED_INIT), None
+        )
+        if decorator is None:
+            return None
+        keywords = {k.arg: k.value for k in decorator.keywords} if type(decorator) is ast.Call else {}
+        if "init" in keywords or any(k is None for k in keywords):
+            return None
+        flag = keywords.get("kw_only")
+        if flag is not None and not isinstance(flag, ast.Constant):
+            return None
+        keyword_only = isinstance(flag, ast.Constant) and flag.value is True
+        positional: list[ast.arg] = []
+        named: list[ast.arg] = []
+        defaults: list[ast.expr] = []
+        named_defaults: list[ast.expr | None] = []
+        body: list[ast.stmt] = []
+        for statement in node.body:
+            if type(statement) is not ast.AnnAssign:
+                continue
+            target = statement.target
+            if type(target) is not ast.Name:
+                continue
+            if target.id.startswith("_"):
+                return None  # attrs names the parameter without the underscore
+            refs = tuple(self.refs(statement.annotation))
+            if refs and refs[0].rsplit(".", 1)[-1] in ("ClassVar", "InitVar", "KW_ONLY"):
+                if refs[0].rsplit(".", 1)[-1] == "ClassVar":
+                    continue
+                return None  # init-only values and keyword-only markers: not written out
+            value = statement.value
+            if type(value) is ast.Call:
+                return None  # `field(...)`, `attr.ib(...)`: what it says about the parameter is not read
+            arg = ast.arg(arg=target.id, annotation=statement.annotation)
+            ast.copy_location(arg, statement)
+            if keyword_only:
+                named.append(arg)
+                named_defaults.append(value)
+            else:
+                if value is None and defaults:
+                    return None  # a field without a default after one with: the class itself fails
+                positional.append(arg)
+                if value is not None:
+                    defaults.append(value)
+            store = ast.Attribute(value=ast.Name(id="self", ctx=ast.Load()), attr=target.id, ctx=ast.Store())
+            assign = ast.Assign(targets=[store], value=ast.Name(id=target.id, ctx=ast.Load()))
+            for part in (store, store.value, assign, assign.value):
+                ast.copy_location(part, statement)
+            body.append(assign)
+        if not body:
+            return None
+        self_arg = ast.copy_location(ast.arg(arg="self"), node)
+        arguments = ast.arguments(
+            posonlyargs=[], args=[self_arg, *positional], vararg=None, kwonlyargs=named,
+            kw_defaults=named_defaults, kwarg=None, defaults=defaults,
+        )
+        fields: dict[str, Any] = dict(name="__init__", args=arguments, body=body, decorator_list=[], returns=None)
+        if sys.version_info >= (3, 12):
+            fields["type_params"] = []
+        function = ast.FunctionDef(**fields)
+        return ast.fix_missing_locations(ast.copy_location(function, node))
 
     def _class_facts(self, node: ast.ClassDef, qualname: str) -> None:
         """Bases, relationship() attributes and annotated fields of one class statement."""

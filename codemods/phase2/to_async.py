@@ -67,14 +67,42 @@ class MigrateToAsyncSession(DefinitionCommand):
         return result
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
-        if not isinstance(original, cst.ClassDef) or not self.plan.parallel:
+        if not isinstance(original, cst.ClassDef):
             return super().on_leave(original, updated)
         qualname = ".".join(self._classes)
         result = super().on_leave(original, updated)
+        generated = self.plan.functions.get(f"{qualname}.__init__")
+        if generated is not None and isinstance(result, cst.ClassDef):
+            result = self._fields_retyped(result, generated)
         wanted = self.plan.parallel.get(qualname)
         if wanted is None or not isinstance(result, cst.ClassDef):
             return result
         return cst.FlattenSentinel([result, self._parallel(original, qualname, *wanted)])
+
+    def _fields_retyped(self, node: cst.ClassDef, plan: FunctionPlan) -> cst.ClassDef:
+        """A class whose `__init__` a decorator writes (`@dataclass`): its parameters are the
+        annotated fields, so the planned parameter rewrites apply to the fields themselves."""
+        if not plan.params or any(
+            isinstance(s, cst.FunctionDef) and s.name.value == "__init__" for s in node.body.body
+        ):
+            return node
+        body = []
+        for statement in node.body.body:
+            if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+                field = statement.body[0]
+                if isinstance(field, cst.AnnAssign) and isinstance(field.target, cst.Name):
+                    action = plan.params.get(field.target.value)
+                    if action is not None:
+                        param = cst.Param(cst.Name(field.target.value), annotation=field.annotation, default=field.value)
+                        param = param_rewrite(action.kind).edit(action, param, self.stack)
+                        if plan.renames:
+                            param = cst.ensure_type(param.visit(_Rename(plan.renames)), cst.Param)
+                        param = self._retyped(param)
+                        assert param.annotation is not None
+                        field = field.with_changes(annotation=param.annotation, value=param.default)
+                        statement = statement.with_changes(body=[field])
+            body.append(statement)
+        return node.with_changes(body=node.body.with_changes(body=body))
 
     def _parallel(
         self, node: cst.ClassDef, qualname: str, name: str, plans: dict[str, FunctionPlan]
@@ -87,6 +115,9 @@ class MigrateToAsyncSession(DefinitionCommand):
                 statement = self._migrate(statement, plans[f"{qualname}.{statement.name.value}"])
             body.append(statement)
         copy = node.with_changes(body=node.body.with_changes(body=body))
+        generated = plans.get(f"{qualname}.__init__")
+        if generated is not None:
+            copy = self._fields_retyped(copy, generated)
         renames = {**self.plan.parallel_renames.get(qualname, {}), node.name.value: name}
         copy = cst.ensure_type(copy.visit(_Rename(renames)), cst.ClassDef)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or (2 if "." not in qualname else 1)

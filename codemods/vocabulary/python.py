@@ -100,6 +100,11 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensio
 # `functools.partial(f, ...)`: calling it calls `f`.
 PARTIALS = frozenset({"functools.partial"})
 # Class decorators that generate `__init__` from the class's annotated fields.
+# Class decorators writing an `__init__` whose parameters are the annotated fields, in order.
+GENERATED_INIT = frozenset({
+    "dataclasses.dataclass", "attr.define", "attrs.define", "attrs.frozen", "attr.frozen",
+    "attr.mutable", "attrs.mutable",
+})
 DATACLASS_DECORATORS = frozenset({
     "dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.s", "attr.attrs", "attr.define",
     "attrs.define", "attrs.frozen", "attr.frozen",
