@@ -132,6 +132,10 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
         # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
         parts = head.split(".")
         for end in range(len(parts), 0, -1):
+            cls = flow.classes.resolve(".".join(parts[:end]))
+            if cls is not None and end < len(parts):
+                # `Holder.db`: what the class body (or a module) stores on the class, made once
+                return _class_held(project, cls, parts[end], receiver)
             target = project.resolve(".".join(parts[:end]))
             if target is None or target.kind == "function":
                 continue
@@ -152,6 +156,10 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     if owner is None:
         return None
     attribute = steps[0][1:]
+    if not flow.classes.assigned.get((owner, attribute)) and any(
+        flow.classes.built(cls, attribute) is not None for cls in flow.classes.mro(owner)
+    ):
+        return _class_held(project, owner, attribute, receiver)
     opened_here = any(
         expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
         for cls in flow.classes.mro(owner)
@@ -166,6 +174,25 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     if instance is None:
         return None
     return f"`self.{attribute}`, opened once by the module-level instance `{instance}`", True
+
+
+def _class_held(project: Project, cls: str, attribute: str, receiver: str) -> tuple[str, bool] | None:
+    """A Session a class holds as a class attribute (`db = SessionLocal()` in its body, or set on
+    it at module level): one object for the class and every instance of it."""
+    flow = project.flow
+    module, declared = flow.classes.by_ref[cls]
+    where = f"{module.path}:{declared.line}"
+    if any(attribute in flow.classes.methods.get(c, {}) for c in flow.classes.mro(cls)):
+        return (
+            f"`{project.written(receiver)}`, which a method of the class `{declared.qualname}` ({where}) "
+            "hands out", False,
+        )
+    if not any(flow.classes.built(c, attribute) is not None for c in flow.classes.mro(cls)):
+        return None
+    return (
+        f"`{project.written(receiver)}`, a class attribute of `{declared.qualname}` ({where}), created once "
+        "at import time", True,
+    )
 
 
 def _computed(project: Project, value: str, attribute: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 GLOBAL = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
@@ -201,5 +203,71 @@ def test_near_miss_an_instance_given_a_session_per_call_converts(app, reported):
             Counter(SessionLocal()).bump()
     """
     root = app(route, {"db/shared.py": GIVEN.replace("counter = Counter({argument})\n", "")})
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+# A Session in a class body is one object for the class and all its instances, made at import:
+# shared whether the route reads it on the class, on an instance made per request, or through
+# `self.db` in a method. A sessionmaker there opens a Session per call and is not.
+CLASS_HELD = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class Counter:
+    db = SessionLocal()
+    maker = sessionmaker(bind=create_engine("sqlite://"))
+
+    def bump(self):
+        self.db.execute(text("select 1"))
+
+    def fresh(self):
+        with self.maker() as s:
+            s.execute(text("select 1"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "holder"),
+    [
+        ('Counter.db.execute(text("select 1"))', "`Counter.db`, a class attribute of `Counter`"),
+        ("Counter().bump()", "`self.db`, a class attribute of `Counter`"),
+    ],
+    ids=["on-the-class", "self-in-a-method"],
+)
+def test_a_session_in_a_class_body_keeps_the_route_with_am126(app, reported, body, holder):
+    root = app(
+        f"""
+        from sqlalchemy import text
+
+        from db.counter import Counter
+
+
+        @router.post("/counter")
+        async def bump():
+            {body}
+        """,
+        {"db/counter.py": CLASS_HELD},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert holder in entry["reasons"][0], entry
+
+
+def test_near_miss_a_sessionmaker_in_a_class_body_converts(app, reported):
+    root = app(
+        """
+        from db.counter import Counter
+
+
+        @router.post("/counter")
+        async def bump():
+            Counter().fresh()
+        """,
+        {"db/counter.py": CLASS_HELD},
+    )
     entry = reported(root, "bump", "phase1")
     assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
