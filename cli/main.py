@@ -296,13 +296,17 @@ def _write_report(
 
     if report_file is None:
         return
+    from async_migrate.codemods import report_sections
+
     report = build_report(result, traffic, applied=applied)
-    if report_file.suffix.lower() == ".json":
-        text = json.dumps(_versioned(report.to_json()), indent=2) + "\n"
-    else:
-        text = render_markdown(report)
     try:
-        report_file.write_text(text, encoding="utf-8")
+        if report_file.suffix.lower() == ".json":
+            report_file.write_text(json.dumps(_versioned(report.to_json()), indent=2) + "\n", encoding="utf-8")
+        else:
+            # Its own section: phase one's, each subsystem's phase two and verify's share the file.
+            name = (result.subsystem or {}).get("name") or "subsystem"
+            block = f"phase2:{name}" if report.phase == 2 else result.command
+            report_sections.write(report_file, block, render_markdown(report))
     except OSError as error:
         raise _fail(f"cannot write the report {report_file}: {error}") from None
 

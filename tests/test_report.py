@@ -295,7 +295,7 @@ def test_the_phase1_report_records_offloaded_calls(cli, tmp_path):
     markdown = tmp_path / "report.md"
     assert cli("phase1", root, "--offload-mixed", "--report", markdown).exit_code == 0
     text = markdown.read_text()
-    assert text.startswith("# Migration report: phase one (dry run)\n")
+    assert text.startswith("<!-- async-migrate:phase1 -->\n# Migration report: phase one (dry run)\n")
     assert "line 27: services.order_helper.place_order(...) (offloaded)<br>line 28: session.commit()" in text
 
 
@@ -368,7 +368,7 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
     assert totals["blockers"] == len(document["subsystem"]["blockers"]) == 0
     markdown = phase2_reports["dry.md"]
     assert "phase one" not in markdown and "convert" not in markdown
-    assert markdown.startswith("# Migration report: phase two, api/books.py (dry run)\n")
+    assert markdown.startswith("<!-- async-migrate:phase2:api/books.py -->\n# Migration report: phase two, api/books.py (dry run)\n")
     assert f"phase two would move {totals['migrate']} of 17 routes of `api/books.py`" in markdown
     for section in ("## Routes", "## Helpers", "## Follow-ups"):
         assert section in markdown
@@ -377,7 +377,9 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
     assert "- add the async driver package `aiosqlite` to the dependencies" in markdown
     # the asyncio extension's own dependency, which SQLAlchemy 2.1 no longer installs
     assert "- add `sqlalchemy[asyncio]` to the dependencies (or `greenlet`)" in markdown
-    assert phase2_reports["applied.md"].startswith("# Migration report: phase two, api/books.py (applied)\n")
+    assert phase2_reports["applied.md"].startswith(
+        "<!-- async-migrate:phase2:api/books.py -->\n# Migration report: phase two, api/books.py (applied)\n"
+    )
     assert "phase two moved" in phase2_reports["applied.md"]
 
 
@@ -532,3 +534,28 @@ def test_routes_under_a_prefix_that_is_no_literal_show_their_known_tail_as_scan_
         assert {function for function, _ in named} == set(expected)
         for function, row in named:
             assert expected[function] in row, (command, row)
+
+
+def test_phase_reports_written_to_one_file_each_keep_and_replace_only_their_own_section(cli, tmp_path):
+    # phase2 --report on the file phase one wrote overwrote it, while verify adds its section:
+    # now every command replaces only its own section, and verify's stays last.
+    from async_migrate.codemods import report_sections
+
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    report = tmp_path / "MIGRATION.md"
+    assert cli("phase1", root, "--report", report).exit_code == 0  # the dry run
+    assert cli("phase1", root, "--apply", "--report", report).exit_code == 0  # replaces it
+    text = report.read_text(encoding="utf-8")
+    assert text.count("# Migration report:") == 1 and "# Migration report: phase one applied" in text
+    # what verify adds (its own test writes it for real)
+    report.write_text(text + "\n## Verification\n\n" + report_sections.marked("verify", "### verify: passed"),
+                      encoding="utf-8")
+    for _ in range(2):
+        assert cli("phase2", root, "--subsystem", "api/books.py", "--report", report).exit_code == 0
+    text = report.read_text(encoding="utf-8")
+    titles = [line for line in text.splitlines() if line.startswith("# Migration report:")]
+    assert titles == ["# Migration report: phase one applied", "# Migration report: phase two, api/books.py (dry run)"]
+    assert text.index("phase two, api/books.py") < text.index("## Verification") < text.index("### verify: passed")
+    assert cli("phase2", root, "--subsystem", "api/authors.py", "--report", report).exit_code == 0
+    text = report.read_text(encoding="utf-8")
+    assert text.count("# Migration report: phase two, ") == 2 and text.count("## Verification") == 1

@@ -1,8 +1,8 @@
 """The "Verification" section of the migration report (Markdown), written by verify and smoke.
 
-Each command owns one marked block inside the section, so either can run first, reruns
-replace their own block, and a report that phase one or phase two wrote keeps the rest
-of its text.
+Each command owns one marked block inside the section (`codemods/report_sections.py`), so
+either can run first, reruns replace their own block, and the sections scan, phase one and
+phase two wrote keep their text.
 """
 
 from __future__ import annotations
@@ -10,29 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from async_migrate.codemods import report_sections as sections
 from async_migrate.codemods.verify.testrun import INSTALL_HINT
 
-HEADING = "## Verification"
-
-
-def _begin(block: str) -> str:
-    return f"<!-- async-migrate:{block} -->"
-
-
-def _end(block: str) -> str:
-    return f"<!-- /async-migrate:{block} -->"
+HEADING = sections.VERIFICATION
 
 
 def merge(existing: str, block: str, body: str) -> str:
     """existing with the block replaced (or added under the Verification heading)."""
-    marked = f"{_begin(block)}\n{body.rstrip()}\n{_end(block)}\n"
-    start, end = existing.find(_begin(block)), existing.find(_end(block))
-    if start != -1 and end > start:
-        return existing[:start] + marked + existing[end + len(_end(block)) + 1 :]
-    if HEADING not in existing:
+    replaced = sections.replace(existing, block, body)
+    if replaced is not None:
+        return replaced
+    marked = sections.marked(block, body)
+    at = sections.verification_at(existing)
+    if at == -1:
         text = existing.rstrip("\n")
         return (text + "\n\n" if text else "") + f"{HEADING}\n\n{marked}"
-    at = existing.index(HEADING) + len(HEADING)
+    at += len(HEADING)
     # After the heading's other blocks: before the next level-two heading, if any.
     following = existing.find("\n## ", at)
     if following == -1:
@@ -43,7 +37,6 @@ def merge(existing: str, block: str, body: str) -> str:
 def write_block(path: Path, block: str, body: str) -> None:
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     path.write_text(merge(existing, block, body), encoding="utf-8")
-
 
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")

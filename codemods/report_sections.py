@@ -1,0 +1,62 @@
+"""One Markdown report file, written by several commands: each owns a marked section.
+
+`scan`, `phase1`, `phase2` (one section per subsystem), `verify` and `smoke` may all write
+`--report MIGRATION.md`. A command replaces its own section where it is and adds it when
+it is new, so a rerun replaces what it wrote before and the other commands' text stays.
+The markers are HTML comments: a pull request description shows none of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# verify's and smoke's sections go under this heading, which stays last.
+VERIFICATION = "## Verification"
+
+
+def begin(block: str) -> str:
+    return f"<!-- async-migrate:{block} -->"
+
+
+def end(block: str) -> str:
+    return f"<!-- /async-migrate:{block} -->"
+
+
+def marked(block: str, body: str) -> str:
+    return f"{begin(block)}\n{body.rstrip()}\n{end(block)}\n"
+
+
+def replace(existing: str, block: str, body: str) -> str | None:
+    """existing with the block replaced, or None when it holds no such block."""
+    start = existing.find(begin(block))
+    stop = existing.find(end(block), start) if start != -1 else -1
+    if start == -1 or stop == -1:
+        return None
+    return existing[:start] + marked(block, body) + existing[stop + len(end(block)) + 1 :]
+
+
+def merge(existing: str, block: str, body: str) -> str:
+    """A phase's section replaced, or added after the other phases' (above the Verification
+    section, which reads what was verified last)."""
+    replaced = replace(existing, block, body)
+    if replaced is not None:
+        return replaced
+    at = verification_at(existing)
+    if at == -1:
+        text = existing.rstrip("\n")
+        return (text + "\n\n" if text else "") + marked(block, body)
+    head = existing[:at].rstrip("\n")
+    return (head + "\n\n" if head else "") + marked(block, body) + "\n" + existing[at:]
+
+
+def verification_at(text: str) -> int:
+    """Where the Verification heading's line starts, or -1."""
+    if text.startswith(VERIFICATION + "\n"):
+        return 0
+    found = text.find("\n" + VERIFICATION + "\n")
+    return found + 1 if found != -1 else -1
+
+
+def write(path: Path, block: str, body: str) -> None:
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(merge(existing, block, body), encoding="utf-8")
