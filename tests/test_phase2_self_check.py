@@ -334,3 +334,34 @@ def test_a_dependency_renamed_to_a_twin_nothing_imports_blocks_the_routes(cli, s
     assert "parameter `repo` depends on `get_repo_async`, which the rewrite introduces and nothing defines" in " ".join(
         found["reasons"]
     ), found["reasons"]
+
+
+def test_a_call_handed_to_a_scheduler_and_awaited_in_place_blocks_the_route(cli, service, monkeypatch):
+    # The closure "forgets" AM277 and the rewrite awaits every helper call, `gather`'s argument too.
+    monkeypatch.setattr(closures, "_concurrent_use", lambda *args: None)
+    original = plan._plan_calls
+
+    def await_helpers(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        for action in fplan.calls.values():
+            if action.kind is CallKind.HELPER:
+                action.add_await = True
+
+    monkeypatch.setattr(plan, "_plan_calls", await_helpers)
+    root = service({"api/items.py": routes(
+        """
+        import asyncio
+
+
+        async def store(db: Session, name: str) -> None:
+            db.add(Item(name=name, owner_id=1))
+            db.commit()
+        """,
+        """
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            await asyncio.gather(store(db, name))
+            return {"ok": True}
+        """,
+    )})
+    assert_refused(cli, root, "create_item: awaits a call it hands to `asyncio.gather()`, which needs the coroutine itself")

@@ -874,13 +874,14 @@ class BodyScanner:
             argument_of=self.argument_of.get(id(node)),
             coroutine=self.coroutines[-1] if self.coroutines else None,
         )
-        for item in node.args:
-            value = item.value if type(item) is ast.Starred else item
+        for value in [item.value if type(item) is ast.Starred else item for item in node.args] + [
+            keyword.value for keyword in node.keywords
+        ]:
+            # `gather(await f())` too: the self-check refuses an awaited coroutine handed to a scheduler.
+            if type(value) is ast.Await:
+                value = value.value
             if type(value) is ast.Call:
                 self.argument_of[id(value)] = self.call_count
-        for keyword in node.keywords:
-            if type(keyword.value) is ast.Call:
-                self.argument_of[id(keyword.value)] = self.call_count
         if type(func) is ast.Attribute:
             if type(func.value) is ast.Call:
                 call.chained = func.attr

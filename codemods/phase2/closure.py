@@ -29,10 +29,11 @@ from async_migrate.codemods.phase2 import (
     holders,
     inline_sessions,
     methods,
+    scheduled,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
 from async_migrate.codemods.rules.am204_already_async_session import RULE as AM204
@@ -69,6 +70,7 @@ from async_migrate.codemods.rules.am258_session_derived_object_escapes import RU
 from async_migrate.codemods.rules.am262_session_opened_with_arguments import RULE as AM262
 from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
 from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
+from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -1200,6 +1202,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM257, call.line, f"hands `{method[1:]}` on as a value: on an AsyncSession it "
                               "returns a coroutine that would never be awaited; call it directly"))
             continue
+        concurrent = _concurrent_use(project, function, call, names, callees)
+        if concurrent is not None:
+            found.append(_Own(AM277, call.line, concurrent))
+            continue
         needs_await = (
             call.receiver in names
             and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
@@ -1279,6 +1285,29 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
+
+
+def _concurrent_use(
+    project: Project, function: facts.Function, call: facts.Call, names: set[str], callees: dict[int, Edge]
+) -> str | None:
+    """Why `call` would run Session work beside the caller's own: a project coroutine given the
+    Session handed to `gather`/`create_task` (`gather(count(db), remote())`), or the Session handed
+    to a task group with the function (`tg.start_soon(count, db)`); None otherwise."""
+    given = [a.name for a in call.args if a.name in names]
+    if not given:
+        return None
+    beside = "which runs it beside the rest of the request: after the migration that is concurrent use of one " \
+        "AsyncSession, which SQLAlchemy does not allow"
+    outer = scheduled.scheduler(project, function, call)
+    edge = callees.get(call.index)
+    if outer is not None and scheduled.is_scheduler(project, outer, concurrent=True) and edge is not None:
+        if not _does_session_work(project, edge.callee):
+            return None
+        return (f"hands `{_name(project, edge.callee)}()`, given the Session `{given[0]}`, to "
+                f"`{scheduled.written(outer)}()`, {beside}")
+    if call.receiver not in names and scheduled.is_scheduler(project, call, concurrent=True):
+        return f"hands the Session `{given[0]}` to `{scheduled.written(call)}()`, {beside}"
+    return None
 
 
 def _generator_text(project: Project, function: facts.Function, dependency: bool = False) -> str:

@@ -10,7 +10,8 @@ index, and each migrated function, twin and route is asked:
 - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
   plain `def` that does Session work with it (directly or offloaded to a thread)?
 - is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
-  here or anywhere in the project (a caller the closure did not see)?
+  here or anywhere in the project (a caller the closure did not see)? is a call handed to
+  `create_task`, `gather`, ... awaited in place, giving the scheduler its result?
 - does a synchronous Session remain on the event loop (opened here, or a helper
   that opens one called without offloading)?
 - would a migrated route's request hold two Sessions (an AsyncSession and a
@@ -30,13 +31,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies, holders, import_order
+from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
-from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 
@@ -98,6 +98,7 @@ def check(
     found: list[Violation] = []
     for new, original in sorted(checked.items()):
         found.extend(_function(before, after, new, original))
+        found.extend(_awaited_for_scheduler(after, new, original, before))
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
@@ -351,12 +352,22 @@ def _held_async(after: Project, fid: FunctionId) -> set[str]:
 
 def _wrapped(function: facts.Function, call: facts.Call, project: Project) -> bool:
     """`create_task(f())`, `gather(f(), g())`, `tg.start_soon(...)`: the coroutine is handed on."""
-    if call.argument_of is None:
-        return False
-    outer = next((c for c in function.calls if c.index == call.argument_of and not c.offloaded), None)
-    if outer is None:
-        return False
-    return project.canonical(outer.callee) in TASK_WRAPPERS or outer.method in TASK_METHODS
+    return scheduled.scheduler(project, function, call) is not None
+
+
+def _awaited_for_scheduler(after: Project, fid: FunctionId, original: FunctionId, before: Project) -> list[Violation]:
+    """`gather(await f())`, `create_task(await f())`: the scheduler gets the coroutine's result,
+    not a coroutine, and raises TypeError on every call."""
+    _, function = after.functions[fid]
+    found: list[Violation] = []
+    for call in function.calls:
+        outer = scheduled.scheduler(after, function, call) if call.awaited else None
+        if outer is None:
+            continue
+        where = original_line(before, original, function, call.line, call)
+        found.append(_violation(before, original, f"{function.qualname}: awaits a call it hands to "
+                                f"`{scheduled.written(outer)}()`, which needs the coroutine itself", where))
+    return found
 
 
 def _unawaited_callers(

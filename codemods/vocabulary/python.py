@@ -91,6 +91,12 @@ TASK_WRAPPERS = frozenset(
     }
 )
 TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "run_until_complete", "gather"})
+# Of those, the ones that run the coroutine beside the caller's own code, not in its place:
+# `gather(f(), g())`, `create_task(f())`, a task group's `start_soon(f, ...)`.
+CONCURRENT_WRAPPERS = frozenset(
+    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "asyncio.wait", "asyncio.as_completed"}
+)
+CONCURRENT_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "gather"})
 
 # Decorators that make a method run when the attribute is read.
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "builtins.property"})

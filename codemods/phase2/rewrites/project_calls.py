@@ -17,6 +17,7 @@ from __future__ import annotations
 import libcst as cst
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import scheduled
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
     CallAction,
@@ -50,7 +51,10 @@ class ProjectCalls(CallRewrite):
             for ref in THREADPOOL:
                 site.unused(ref)
         else:
-            action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited)
+            # A coroutine function stays one: its call was already awaited, handed to
+            # `gather`/`create_task`, or kept as a coroutine to await later, as written.
+            handed_on = callee.is_async or scheduled.scheduler(site.project, site.function, call) is not None
+            action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited and not handed_on)
         if rename is not None and callee.qualname == callee.name:  # a method needs no import
             local = site.imported_as(callee_module.name, callee.name)
             if local is not None:

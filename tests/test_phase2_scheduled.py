@@ -1,0 +1,104 @@
+"""Coroutines handed to a scheduler (`gather`, `create_task`, `wait_for`, a task group), migrated
+and RUN: phase two never awaits them in place, and blocks (AM277) a route whose scheduled
+coroutine would share the request's AsyncSession with the rest of the request."""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_rules import apply, dedent, function, handler, read
+from test_phase2_soundness import SUBSYSTEM, routes, serve
+
+service = test_phase2_soundness.service  # the same small application on the sync stack
+
+COUNT = """
+import asyncio
+
+
+async def count_users(db: Session) -> int:
+    return db.scalar(select(func.count(User.id)))
+
+
+async def remote() -> int:
+    await asyncio.sleep(0)
+    return 10
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "scheduler"),
+    [
+        ("sum(await asyncio.gather(count_users(db), remote()))", "asyncio.gather"),
+        ("await asyncio.create_task(count_users(db)) + await remote()", "asyncio.create_task"),
+    ],
+)
+def test_a_coroutine_given_the_session_and_scheduled_concurrently_blocks_and_the_code_still_runs(
+    cli, service, call, scheduler
+):
+    root = service({
+        SUBSYSTEM: routes(
+            COUNT,
+            f"""
+            @router.get("/n")
+            async def total(db: session_dependency):
+                return {{"n": {call}}}
+            """,
+        )
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "total")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert f"hands `api.items.count_users()`, given the Session `db`, to `{scheduler}()`" in found["reasons"][0]
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", """
+        print(json.dumps(client.get("/n").json()))
+    """) == {"n": 12}
+
+
+def test_the_session_handed_to_a_task_group_with_the_function_blocks(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            COUNT,
+            """
+            @router.get("/n")
+            async def total(db: session_dependency):
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(remote())
+                    tg.create_task(count_users(db))
+                return {"ok": True}
+            """,
+        )
+    })
+    found = handler(apply(cli, root), "total")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert "to `tg.create_task()`" in found["reasons"][0]
+
+
+def test_near_miss_a_coroutine_awaited_through_wait_for_migrates_unawaited_and_runs(cli, service):
+    # `wait_for` runs the coroutine in place of the caller: no concurrent use, and the
+    # coroutine must reach it unawaited.
+    root = service({
+        SUBSYSTEM: routes(
+            COUNT,
+            """
+            @router.get("/n")
+            async def total(db: session_dependency):
+                n = await asyncio.wait_for(count_users(db), 5)
+                rest = await asyncio.gather(remote(), remote())
+                return {"n": n + sum(rest)}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    assert handler(document, "total")["action"] == "migrate", handler(document, "total")
+    assert "await asyncio.wait_for(count_users(db), 5)" in function(root, SUBSYSTEM, "total")
+    assert function(root, SUBSYSTEM, "count_users") == dedent(
+        """
+        async def count_users(db: AsyncSession) -> int:
+            return await db.scalar(select(func.count(User.id)))
+        """
+    )
+    assert serve(root, "sqlite", """
+        print(json.dumps(client.get("/n").json()))
+    """) == {"n": 22}
