@@ -157,7 +157,7 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
         return None
     attribute = steps[0][1:]
     if not flow.classes.assigned.get((owner, attribute)) and any(
-        flow.classes.built(cls, attribute) is not None for cls in flow.classes.mro(owner)
+        _session_built(project, cls, attribute) for cls in flow.classes.mro(owner)
     ):
         return _class_held(project, owner, attribute, receiver)
     opened_here = any(
@@ -187,12 +187,26 @@ def _class_held(project: Project, cls: str, attribute: str, receiver: str) -> tu
             f"`{project.written(receiver)}`, which a method of the class `{declared.qualname}` ({where}) "
             "hands out", False,
         )
-    if not any(flow.classes.built(c, attribute) is not None for c in flow.classes.mro(cls)):
+    if not any(_session_built(project, c, attribute) for c in flow.classes.mro(cls)):
         return None
     return (
         f"`{project.written(receiver)}`, a class attribute of `{declared.qualname}` ({where}), created once "
         "at import time", True,
     )
+
+
+def _session_built(project: Project, cls: str, attribute: str) -> bool:
+    """Whether the class stores a Session object itself under `attribute` (`db = SessionLocal()`),
+    not a dependency's default (`db: Session = Depends(get_db)` in a class-based view, given per
+    request) nor a factory."""
+    flow = project.flow
+    if attribute in flow.classes.by_ref[cls][1].depends:
+        return False
+    built = flow.classes.built(cls, attribute)
+    if built is None:
+        return False
+    kinds = {v.kind for v in flow.evaluate(None, f"{built}()")}  # type: ignore[arg-type]
+    return SESSION in kinds and FACTORY not in kinds
 
 
 def _computed(project: Project, value: str, attribute: str) -> bool:
