@@ -190,7 +190,12 @@ class Members:
 
     def runs(self, cls: str, name: str, how: str) -> Summary | None:
         """What reading (`read`), calling (`call`) or formatting (`str`, name `__str__` or
-        `__repr__`) `name` on an object of `cls` runs; None when no project code runs."""
+        `__repr__`) `name` on an object of `cls` runs; None when no project code runs.
+        A class that cannot be a model (nothing mapped in its class order, every base under
+        PATH: a service, a pydantic schema) runs none: its methods are the closure's helpers,
+        followed there with their parameters' data flow, not code run on an ORM object."""
+        if not self.mapped(cls) and self.outside(cls) is None:
+            return None
         if how == "str":
             fid = self.lookup(cls, name) or (self.lookup(cls, "__repr__") if name == "__str__" else None)
         else:
