@@ -243,3 +243,60 @@ def test_near_miss_a_comprehension_s_variable_is_not_bound_outside_it():
     ).functions
     # the second and third calls name the module's `h`; the outermost iterable is read outside the comprehension
     assert [call.callee for call in f.calls] == [None, "app.m.h", "app.m.h"]
+
+
+GENERATED = '''
+import attr
+from dataclasses import InitVar, dataclass, field
+from sqlalchemy.orm import Session
+
+
+@dataclass(kw_only=True)
+class Written:
+    session: Session
+    limit: int = 3
+
+
+@attr.define
+class Defined:
+    session: Session
+
+
+@dataclass(init=False)
+class NoInit:
+    session: Session
+
+
+@dataclass
+class Factory:
+    session: Session = field(repr=False)
+
+
+@dataclass
+class Init:
+    session: Session
+    token: InitVar[str]
+
+
+@attr.define
+class Mixed:
+    session: Session
+    other = attr.ib()
+
+
+@dataclass
+class Child(Written):
+    extra: int = 0
+'''
+
+
+def test_the_init_a_class_decorator_writes_is_read_from_its_fields():
+    module = collect("s.py", textwrap.dedent(GENERATED), "s")
+    inits = {f.qualname: f for f in module.functions if f.name == "__init__"}
+    assert sorted(inits) == ["Defined.__init__", "Written.__init__"]
+    written = inits["Written.__init__"]
+    assert [(p.name, p.annotation, p.positional) for p in written.params] == [
+        ("self", (), True), ("session", ("sqlalchemy.orm.Session",), False), ("limit", ("int",), False),
+    ]
+    assert written.assigns == [("session", "$session"), ("limit", "$limit")]
+    assert written.line == 8  # the class statement, as reasons name it

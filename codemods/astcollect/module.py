@@ -630,6 +630,8 @@ class Collector:
         named_defaults: list[ast.expr | None] = []
         body: list[ast.stmt] = []
         for statement in node.body:
+            if type(statement) is ast.Assign and type(statement.value) is ast.Call:
+                return None  # `x = attr.ib()`: attrs then takes only such attributes as fields
             if type(statement) is not ast.AnnAssign:
                 continue
             target = statement.target
