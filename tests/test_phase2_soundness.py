@@ -861,6 +861,60 @@ def test_6_a_subsystem_reaching_one_of_two_sessionmakers_migrates_onto_its_stack
     assert result == 1
 
 
+BIND_SESSION = """
+from contextvars import ContextVar
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+request_session: ContextVar[Session] = ContextVar("request_session")
+
+
+def bind_session(db: Session = Depends(get_db_session)) -> Session:
+    request_session.set(db)
+    return db
+"""
+
+
+def test_6_a_session_dependency_wrapper_only_another_router_uses_does_not_block(cli, service):
+    # `bind_session` does more than open and yield (AM271 where routes take it); the subsystem's
+    # routes never reach it, so it stays the other router's and the subsystem migrates.
+    root = service({
+        "core/context.py": BIND_SESSION,
+        SUBSYSTEM: routes(CREATE),
+        "main.py": dedent(MAIN) + "\nfrom api import other\n\napp.include_router(other.router)\n",
+        "api/other.py": dedent("""
+            from fastapi import APIRouter, Depends
+            from sqlalchemy import func, select
+            from sqlalchemy.orm import Session
+
+            from core.context import bind_session
+            from models import Item
+
+            router = APIRouter()
+
+
+            @router.get("/count")
+            def count(db: Session = Depends(bind_session)):
+                return db.scalar(select(func.count()).select_from(Item))
+        """),
+    })
+    document = apply(cli, root)
+    assert document["subsystem"]["blockers"] == [], document["subsystem"]["blockers"]
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "Depends(bind_session)" in read(root, "api/other.py")
+    result = serve(root, "sqlite", """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        print(json.dumps({"status": status, "count": client.get("/count").json()}))
+    """)
+    assert result == {"status": 200, "count": 1}
+    # The other router reaches the wrapper: still AM271 there.
+    other = cli.json("phase2", root, "--subsystem", "api/other.py")
+    assert any(b["code"] == "AM271" for b in other["subsystem"]["blockers"]), other["subsystem"]["blockers"]
+
+
 # The stack module ends with an import registering the models, below its alias.
 LATE_IMPORT = {
     "db/engine.py": ENGINE.lstrip("\n").replace("import os\n", "import os\nfrom typing import Annotated\n").replace(

@@ -104,9 +104,11 @@ def analyse_for(
     project: Project, modules: Iterable[str], root: Path | None = None, project_wide: StackPlan | None = None
 ) -> StackPlan:
     """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
-    synchronous sessionmakers (AM231), then the one the subsystem's own routes reach."""
+    synchronous sessionmakers (AM231) or by a session dependency doing more than the async one
+    would (AM271), then the one the subsystem's own routes reach: a sessionmaker or a session
+    dependency only other routers use stays theirs, untouched."""
     stack = project_wide if project_wide is not None else analyse(project, root)
-    if not any(b.code == AM231.code for b in stack.blockers):
+    if not any(b.code in (AM231.code, AM271.code) for b in stack.blockers):
         return stack
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
