@@ -146,6 +146,10 @@ class Closure:
             self.blocked_routes[fid] = list(reasons)
         self.migrated_routes = set()
         self.helpers = {}
+        # what only migrating code would use: nothing is planned from it
+        self.parallel_classes, self.existing_parallel = {}, set()
+        self.dependency_twins, self.router_twins, self.in_place_dependencies = {}, {}, set()
+        self.eager_fixes, self.refreshes, self.inline = {}, {}, {}
 
 
 class SubsystemError(Exception):
@@ -655,8 +659,15 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
         ref for fid in members if (holder := holders.holder_of(project, fid)) is not None
         for ref in holder.family or (holder.ref,)
     }, key=lambda ref: (len(project.flow.classes.mro(ref)), ref))
+    used = _used_classes(project, closure, members, set(family))
+    for fid in sorted(members):
+        holder = holders.holder_of(project, fid)
+        if holder is not None and holder.ref in family and holder.ref not in used:
+            # A class of the family the migrating code never names: no copy, its methods stay.
+            members.discard(fid)
+            closure.helpers.pop(fid, None)
     for ref in family:
-        if ref in closure.parallel_classes:
+        if ref in closure.parallel_classes or ref not in used:
             continue
         module, found = project.flow.classes.by_ref[ref]
         homes = {module.name} | {
@@ -695,6 +706,34 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
         closure.helpers[fid] = decision
 
 
+def _used_classes(project: Project, closure: Closure, members: set[FunctionId], family: set[str]) -> set[str]:
+    """The classes of `family` the migrating code names or runs methods of (built, injected,
+    annotated, called), with their project bases: those get a parallel class. Methods of a
+    used class count too, as its copy carries them."""
+    classes = project.flow.classes
+    owned = {fid: owner for fid in members if (owner := classes.owner(fid)) in family}
+    sources = set(closure.migrated_routes) | {f for f in members if f not in owned}
+    sources |= {d for chain in closure.dependency_twins.values() for d in chain} | closure.in_place_dependencies
+    used: set[str] = set()
+    seen: set[FunctionId] = set()
+    while sources:
+        fid = sources.pop()
+        if fid in seen or fid not in project.functions:
+            continue
+        seen.add(fid)
+        _, function = project.functions[fid]
+        refs = [r for p in function.params for r in (*p.annotation, p.depends) if r] + list(function.returns)
+        refs += [c.callee for c in function.calls if c.callee]
+        named = {found for r in refs if (found := classes.resolve(r)) in family}
+        named |= {owner for e in project.all_calls_from[fid] if (owner := classes.owner(e.callee)) in family}
+        for ref in named - used:
+            for ancestor in classes.mro(ref):
+                if ancestor in family and ancestor not in used:
+                    used.add(ancestor)
+                    sources |= {f for f, owner in owned.items() if owner == ancestor}
+    return used
+
+
 def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> bool:
     """Whether the class `name` beside the class `ref` is already its parallel async class: every
     method that moves is there as an `async def` with the same parameters, and so is `__init__`."""
@@ -726,12 +765,27 @@ def _synchronous_users(project: Project, closure: Closure, holder: holders.Holde
         for user, place in holders.class_dependency_users(project, holder) if user not in moved
     ]
     moving = sorted({*holder.methods, *holders.family_inits(project, holder)})
+    # The family's methods are shared: a call is this class's use when it runs a method of the
+    # class (or of a subclass), or when the caller names the class (`UserRepo(db).get(...)`
+    # runs the base's `get`, and is UserRepo's use, not its sibling's).
+    classes = project.flow.classes
+    scope = {holder.ref, *classes.subclasses(holder.ref)}
     found += [
         f"{_where(project, e.caller, e.call.line)} ({_name(project, e.caller)})"
         for m in moving for e in project.all_calls_to[m]
         if e.caller not in moved and not _same_family(project, e.caller, holder)
+        and (classes.owner(m) in scope or _names_class(project, e.caller, scope))
     ]
     return list(dict.fromkeys(found))
+
+
+def _names_class(project: Project, fid: FunctionId, scope: set[str]) -> bool:
+    """Whether the function names one of the classes (annotations, calls, Depends)."""
+    classes = project.flow.classes
+    _, function = project.functions[fid]
+    refs = [r for p in function.params for r in (*p.annotation, p.depends) if r] + list(function.returns)
+    refs += [c.callee for c in function.calls if c.callee]
+    return any(classes.resolve(r) in scope for r in refs)
 
 
 def _same_family(project: Project, fid: FunctionId, holder: holders.HolderClass) -> bool:

@@ -97,6 +97,10 @@ class FilePlan:
 
 def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, FilePlan]:
     plans: dict[str, FilePlan] = {}
+    if not closure.migrated_routes:
+        # Twins, parallel classes and eager loads serve migrating routes: with none, the copies
+        # would be dead code (and a class named *Async whose methods never moved).
+        return plans
     twins = {fid: d.twin for fid, d in closure.helpers.items() if d.action == "twin" and d.twin}
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")

@@ -1,0 +1,131 @@
+"""Phase two writes async copies of classes only for code that migrates: nothing when every
+route is blocked, and no copy of a class the migrating routes never use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import test_phase2_soundness
+from test_phase2_holders import OTHER_MODULE, REPO, ROUTES, SUBSYSTEM, TWO_ROUTERS
+from test_phase2_objects import apply_objects
+from test_phase2_rules import handler, read
+from test_phase2_soundness import dedent, routes, serve
+
+service = test_phase2_soundness.service
+
+
+def pyflakes(root: Path) -> set[tuple[str, str, str]]:
+    """ruff's pyflakes findings (unused, redefined, undefined names) as (file, code, message)."""
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "F", "--isolated", "--no-cache",
+         "--output-format", "json", "."],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    return {(Path(f["filename"]).name, f["code"], f["message"]) for f in json.loads(lint.stdout)}
+
+# A listener on the sync engine the async stack would not run: the stack blocks the whole
+# subsystem (AM270).
+ENGINE = test_phase2_soundness.ENGINE + """
+
+from sqlalchemy import event
+
+
+@event.listens_for(engine, "connect")
+def on_connect(dbapi_connection, record):
+    dbapi_connection.execute("select 1")
+"""
+
+
+def test_nothing_is_written_when_the_async_stack_blocks_every_route(cli, service):
+    root = service({
+        "db/engine.py": dedent(ENGINE),
+        SUBSYSTEM: routes(REPO, ROUTES), "api/admin.py": OTHER_MODULE, "main.py": TWO_ROUTERS,
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply_objects(cli, root)
+    for route in ("add_item", "add_unsaved", "item_names"):
+        assert handler(document, route)["action"] == "blocked", handler(document, route)
+    assert document["files_changed"] == [], document["diff"]
+    assert "Async" not in read(root, SUBSYSTEM) and read(root, SUBSYSTEM) == before
+
+
+FAMILY = """
+class Repo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def count(self) -> int:
+        return self.db.scalar(select(func.count()).select_from(self.model))
+
+
+class ItemRepo(Repo):
+    model = Item
+
+    def add(self, name: str) -> Item:
+        obj = Item(name=name, owner_id=1)
+        self.db.add(obj)
+        self.db.commit()
+        return obj
+
+
+class UserRepo(Repo):
+    model = User
+
+    def first_name(self) -> str:
+        return self.db.scalars(select(User.name).order_by(User.id)).first()
+"""
+FAMILY_ROUTES = """
+@router.post("/items")
+def add_item(name: str, db: session_dependency):
+    made = ItemRepo(db).add(name)
+    return {"id": made.id, "count": ItemRepo(db).count()}
+"""
+FAMILY_OTHER = """
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from api.items import ItemRepo, UserRepo
+from db.engine import get_db_session
+
+router = APIRouter()
+
+
+@router.get("/admin/items")
+def admin_items(db: Session = Depends(get_db_session)):
+    return {"count": ItemRepo(db).count()}
+
+
+@router.get("/admin/users")
+def admin_users(db: Session = Depends(get_db_session)):
+    return {"count": UserRepo(db).count(), "first": UserRepo(db).first_name()}
+"""
+
+
+def test_a_parallel_class_is_written_only_for_the_classes_the_migrated_routes_use(cli, service):
+    root = service({
+        SUBSYSTEM: routes(FAMILY, FAMILY_ROUTES), "api/admin.py": dedent(FAMILY_OTHER), "main.py": TWO_ROUTERS,
+    })
+    before = pyflakes(root)
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    text = read(root, SUBSYSTEM)
+    assert "class RepoAsync:" in text and "class ItemRepoAsync(RepoAsync):" in text
+    # the migrated route never names UserRepo: no copy, and its method is no helper of the run
+    assert "UserRepoAsync" not in text
+    helpers = {h["function"]: h for h in document["subsystem"]["helpers"]}
+    assert "UserRepo.first_name" not in helpers, helpers["UserRepo.first_name"]
+    # each class's reason names its own synchronous users
+    item_reason = " ".join(helpers["ItemRepo.add"]["reasons"])
+    assert "admin_items" in item_reason and "admin_users" not in item_reason, item_reason
+    base_reason = " ".join(helpers["Repo.count"]["reasons"])
+    assert "admin_items" in base_reason and "admin_users" in base_reason, base_reason
+    assert pyflakes(root) <= before, pyflakes(root) - before
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "a"}).json()
+        admin = [client.get("/admin/items").json(), client.get("/admin/users").json()]
+        print(json.dumps({"added": added, "admin": admin}))
+    """)
+    assert result == {"added": {"id": 1, "count": 1}, "admin": [{"count": 1}, {"count": 2, "first": "Ann"}]}
