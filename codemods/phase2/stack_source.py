@@ -91,6 +91,9 @@ class Sources:
         if ref is None:
             return Source(frozenset(), "?", *where)
         if found is None:
+            owner = self.project.resolve(ref.rpartition(".")[0])
+            if owner is None or owner.kind != "value" or owner.value is None or owner.value.kind != "call":
+                return Source(frozenset(), ref.rsplit(".", 1)[-1], *where)
             # `db.engine`, an attribute of a module-level instance: no assignment to read, but
             # an async engine built from `db.engine.url` is still built from this very engine.
             return Source(frozenset({f"engine-url:{self.project.canonical(ref)}"}), self._as_written(ref), *where)
