@@ -355,6 +355,11 @@ class Module(_Fact):
     mutated: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Module-level names used as values anywhere in the module outside the places FastAPI takes a
+    # function itself (a Depends() argument, a registered endpoint or hook, a dependency override):
+    # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or
+    # wrapped (`asynccontextmanager(f)`) by whatever receives it.
+    escapes: list[tuple[str, int, str]] = field(default_factory=list)
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

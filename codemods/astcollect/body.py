@@ -19,7 +19,7 @@ import ast
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch, objects, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
-from async_migrate.codemods.astcollect.module import Collector, free_names
+from async_migrate.codemods.astcollect.module import Collector, free_names, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
@@ -421,6 +421,10 @@ class BodyScanner:
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.defined.union(collector.facts.imports)
         self.raw_references: list[str] = []
+        # Those not in a place FastAPI takes a function itself (`Collector.fastapi_takes`), and
+        # the ids of the names in such places: (as written, line).
+        self.raw_escapes: list[tuple[str, int]] = []
+        self.benign: set[int] = set()
         # Value flow, kept raw until the walk knows every local name.
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
@@ -466,6 +470,11 @@ class BodyScanner:
             resolved = resolve(written, local)
             if resolved is not None and resolved not in references:
                 references.append(resolved)
+        escapes = self.collector.facts.escapes
+        for written, line in self.raw_escapes:
+            resolved = resolve(written, local)
+            if resolved is not None:
+                escapes.append((resolved, line, written))
         for arg, value in self.raw_args:
             found = expression(value, local)
             if found is not None and found.startswith("$"):
@@ -572,6 +581,8 @@ class BodyScanner:
             self.function.name_uses.setdefault(name, []).append(self.source.line_of(node))
         elif id(node) not in self.callees and name in self.module_level and name not in self.inner:
             self.raw_references.append(name)
+            if id(node) not in self.benign:
+                self.raw_escapes.append((name, self.source.line_of(node)))
         return False
 
     def _on_attribute(self, node: ast.Attribute, nested: bool) -> bool:
@@ -586,6 +597,8 @@ class BodyScanner:
                 written = dotted(node)
                 if written is not None:
                     self.raw_references.append(written)
+                    if id(node) not in self.benign and head.id not in self.inner:
+                        self.raw_escapes.append((written, self.source.line_of(node)))
         self._visit(node.value, nested)
         return False
 
@@ -811,6 +824,7 @@ class BodyScanner:
             self.statements.add(id(value))
 
     def _on_assign(self, node: ast.Assign, nested: bool) -> None:
+        self.benign.update(overrides(node))
         for target in node.targets:
             self._bind(target)
             self._flow_target(target, node.value)
@@ -861,6 +875,7 @@ class BodyScanner:
 
     def _on_call(self, node: ast.Call, nested: bool) -> None:
         func = node.func
+        self.collector.takes(node, self.benign)
         self._loader_call(node, func)
         call = facts.Call(
             line=self.source.line_of(node),

@@ -48,6 +48,9 @@ from async_migrate.codemods.vocabulary.starlette import (
     MOUNT,
 )
 
+# Builtins that only look at a function handed to them.
+_INSPECTS = frozenset({"repr", "str", "print", "id", "hash", "type", "isinstance", "callable", "hasattr", "getattr"})
+
 # The argument of each hook registration method that names the hook: (position, keyword).
 _HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_handler": (1, "handler"),
                   "add_event_handler": (1, "func")}
@@ -249,7 +252,7 @@ class Collector:
                 self.registration(node)
                 self.handed(node)
         self.scan_depends(value)
-        self._module_references(value)
+        self._module_references(value, statement.lineno, overrides(statement))
         if target is None:
             return
         held = dispatch.display(value)
@@ -318,16 +321,79 @@ class Collector:
             facts.Configure(line=line, target=target, args=self.call_args(call, local), scope=scope)
         )
 
-    def _module_references(self, value: ast.expr) -> None:
+    def _module_references(self, value: ast.expr, line: int = 0, taken: AbstractSet[int] = frozenset()) -> None:
         """Names a module-level expression uses as values (callback tables, partials)."""
         known = self.defined.union(self.facts.imports)
         references = self.facts.references
-        for written in _names_in(value, {id(node.func) for node in syntax.calls_under(value)}):
+        skipped = {id(node.func) for node in syntax.calls_under(value)}
+        for written in _names_in(value, skipped):
             if written is None or written.split(".", 1)[0] not in known:
                 continue
             resolved = self.resolve(written)
             if resolved is not None and resolved not in references:
                 references.append(resolved)
+        held = self.fastapi_takes(value) | taken
+        for written in _names_in(value, skipped | held):
+            if written is None or written.split(".", 1)[0] not in known:
+                continue
+            resolved = self.resolve(written)
+            if resolved is not None:
+                self.facts.escapes.append((resolved, line, written))
+
+    def fastapi_takes(self, node: ast.AST, local: frozenset[str] = frozenset()) -> set[int]:
+        """Ids of the names under `node` that sit where FastAPI (or Starlette) takes a function and
+        calls it itself, as a coroutine function or in its threadpool alike: a Depends()/Security()
+        argument, an endpoint an `add_*` call, a route object or a route decorator applied by hand
+        registers, a hook a registration names. A name anywhere else is a value other code may await."""
+        found: set[int] = set()
+        for call in syntax.calls_under(node):
+            self.takes(call, found, local)
+        return found
+
+    def takes(self, call: ast.Call, found: set[int], local: frozenset[str] = frozenset()) -> None:
+        """`fastapi_takes` for one call: adds to `found`."""
+
+        def take(item: ast.AST | None) -> None:
+            # FastAPI looks through `partial(f, ...)` to tell a coroutine function
+            if type(item) is ast.Call and item.args and self.ref(item.func, local) in PARTIALS:
+                item = item.args[0]
+            if type(item) is ast.Name or type(item) is ast.Attribute:
+                found.add(id(item))
+
+        func = call.func
+        if type(func) is ast.Name and func.id in _INSPECTS and func.id not in local and func.id not in self.defined:
+            for item in call.args:
+                take(item)
+            return
+        if type(func) is ast.Name or type(func) is ast.Attribute:
+            callee = self.ref(func, local)
+            if callee in DEPENDS:
+                take(argument(call, 0, "dependency"))
+                return
+            if callee in ROUTE_CLASSES:
+                take(argument(call, 1, "endpoint"))
+        if type(func) is ast.Attribute:
+            if func.attr in REGISTRATION_ATTRS:
+                take(argument(call, 1, "endpoint"))
+            elif func.attr in HOOK_REGISTRATIONS:
+                position, keyword = _HOOK_ARGUMENT[func.attr]
+                take(argument(call, position, keyword))
+        elif type(func) is ast.Call and type(func.func) is ast.Attribute and call.args and (
+            func.func.attr in ROUTE_ATTRS or func.func.attr in HOOK_DECORATORS
+        ):  # `router.get("/x")(f)`, `app.middleware("http")(f)`
+            take(call.args[0])
+        for named in call.keywords:
+            if named.arg not in HOOK_KEYWORDS:
+                continue
+            given = named.value
+            if type(given) is ast.Dict:
+                for held in given.values:
+                    take(held)
+            elif type(given) is ast.List or type(given) is ast.Tuple:
+                for held in given.elts:
+                    take(held)
+            else:
+                take(given)
 
     def _value(self, value: ast.expr) -> facts.Value | None:
         kind = type(value)
@@ -913,7 +979,20 @@ def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
     return [statement.body, getattr(statement, "orelse", [])]  # type: ignore[attr-defined]
 
 
-def _names_in(node: ast.AST, skipped: set[int]) -> Iterator[str | None]:
+def overrides(statement: ast.stmt) -> frozenset[int]:
+    """`app.dependency_overrides[dep] = override`: FastAPI calls the override as it would the
+    dependency, whichever kind of function it is."""
+    if type(statement) is not ast.Assign:
+        return frozenset()
+    for target in statement.targets:
+        if type(target) is ast.Subscript and type(target.value) is ast.Attribute and (
+            target.value.attr == "dependency_overrides"
+        ) and type(statement.value) in (ast.Name, ast.Attribute):
+            return frozenset({id(statement.value)})
+    return frozenset()
+
+
+def _names_in(node: ast.AST, skipped: AbstractSet[int]) -> Iterator[str | None]:
     """Every name and dotted name written in an expression, in the order written (a
     keyword's name after its value, as libcst lays out an argument), but not the
     called expressions in `skipped`."""

@@ -12,7 +12,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
 from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
@@ -22,6 +22,7 @@ from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
 from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am134_context_variable_set import RULE as AM134
 from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM138
+from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.base import Reason, Rule
 
 
@@ -34,7 +35,8 @@ class NeedKind(Enum):
     EXTERNAL = "external"  # a decorator from outside the project
     UNKNOWN = "unknown"  # a project decorator the analysis cannot follow
     AWAITED = "awaited"  # a caller awaits the handler
-    CALLED = "called"  # a caller hands the coroutine on (`asyncio.run(f())`)
+    CALLED = "called"  # a caller uses what the call returns otherwise (`asyncio.run(f())`, `async for`)
+    VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +133,19 @@ NEEDS: dict[NeedKind, _Entry] = {
     ),
     NeedKind.CALLED: _Entry(
         AM130,
-        lambda need: f"called by {need.subject} ({need.where}) without await: it uses the coroutine the call "
-        "returns, which a `def` would not return",
+        lambda need: f"called by {need.subject} ({need.where}) without await: what the call returns is a "
+        "coroutine (an async generator, for one that yields: `async for`, `async with` take it), which a "
+        "`def` would not return",
         lambda need: f"called by {need.subject} ({need.where}) as a coroutine: call it as a plain function "
         "there, then rerun phase one",
+    ),
+    NeedKind.VALUE: _Entry(
+        AM139,
+        lambda need: f"used as a value at {need.where} (`{need.subject}`), not called and not where FastAPI "
+        "takes it (Depends, a route registration): what receives it may await it, iterate it or wrap it "
+        "(`asynccontextmanager(f)`), which fails on a `def`",
+        lambda need: f"`{need.subject}` at {need.where} uses it as a value: give that code a plain function "
+        "of its own, then rerun phase one",
     ),
 }
 
@@ -177,18 +188,66 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     # A method is called through its object (`await self.level()`), which only the object
     # edges see; a function by reference.
     method = "." in handler.function.qualname and project_classes(project).owner(handler.id) is not None
-    for edge in (project.all_calls_to if method else project.calls_to)[handler.id]:
-        # Awaited, or handed on as an argument (`asyncio.run(f())`, `create_task(f())`): either
-        # way the caller uses the coroutine the call returns.
-        if edge.call.awaited or edge.call.argument_of is not None:
-            module, caller = project.functions[edge.caller]
-            needs.append(
-                CoroutineNeed(
-                    NeedKind.AWAITED if edge.call.awaited else NeedKind.CALLED, f"{module.name}.{caller.qualname}",
-                    edge.call.line, f"{module.path}:{edge.call.line}",
-                )
+    edges = [*(project.all_calls_to if method else project.calls_to)[handler.id], *_value_calls(project).get(handler.id, [])]
+    for edge in edges:
+        # Every call of a coroutine function relies on what it returns: awaited, handed on
+        # (`asyncio.run(f())`), iterated (`async for`), entered (`async with`), kept to await
+        # later; even a bare `f()` runs nothing, and would run the body as `def`.
+        module, caller = project.functions[edge.caller]
+        needs.append(
+            CoroutineNeed(
+                NeedKind.AWAITED if edge.call.awaited else NeedKind.CALLED, f"{module.name}.{caller.qualname}",
+                edge.call.line, f"{module.path}:{edge.call.line}",
             )
+        )
+    for path, line, written in _values(project).get(handler.id, [])[:1]:
+        needs.append(CoroutineNeed(NeedKind.VALUE, written, line, f"{path}:{line}"))
     return needs
+
+
+def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
+    """Project functions used as values (`facts.Module.escapes`): the function a name stands for,
+    or what a module-level value built from it runs (an instance's `__call__`, `partial(f)`'s f)."""
+    cached = project.derived.get("phase1.values")
+    if cached is None:
+        found: dict[FunctionId, list[tuple[str, int, str]]] = {}
+        for module in project.modules.values():
+            for ref, line, written in module.escapes:
+                fid = _runs(project, ref)
+                if fid is not None:
+                    found.setdefault(fid, []).append((module.path, line, written))
+        cached = project.derived["phase1.values"] = found
+    return cached  # type: ignore[return-value]
+
+
+def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
+    """Calls of a module-level value that runs a project function: `await require_admin(db=s)`
+    for `require_admin = Permission("admin")` runs `Permission.__call__`."""
+    cached = project.derived.get("phase1.value_calls")
+    if cached is None:
+        found: dict[FunctionId, list[Edge]] = {}
+        for fid, (_module, function) in project.functions.items():
+            for call in function.calls:
+                if call.func is not None or call.callee is None:
+                    continue
+                target = project.resolve(call.callee)
+                if target is None or target.kind != "value":
+                    continue
+                runs = _runs(project, call.callee)
+                if runs is not None:
+                    found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
+        cached = project.derived["phase1.value_calls"] = found
+    return cached  # type: ignore[return-value]
+
+
+def _runs(project: Project, ref: str) -> FunctionId | None:
+    target = project.resolve(ref)
+    if target is None or target.kind not in ("function", "value"):
+        return None
+    if target.kind == "value" and (target.value is None or target.value.kind != "call"):
+        return None
+    found = project.endpoint(ref)
+    return (found[0].name, found[1].key) if found is not None else None
 
 
 def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decorator]:

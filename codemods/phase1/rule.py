@@ -4,8 +4,10 @@ An `async def` route or dependency becomes `def` when it does synchronous Sessio
 work (its Session parameter is used, or it or a helper it calls opens a Session)
 and needs no coroutine context. It stays `async def`, with the reason, when its
 own body awaits, when it is a websocket handler, when a decorator needs a
-coroutine function, when it uses event-loop-only APIs, when a caller awaits it,
-or when it has no Session work to move off the loop.
+coroutine function, when it uses event-loop-only APIs, when a caller awaits it or
+otherwise uses what calling it returns (`async for`, `asyncio.run`), when it is handed
+on or stored as a value (`asynccontextmanager(f)`), or when it has no Session work to
+move off the loop.
 """
 
 from __future__ import annotations

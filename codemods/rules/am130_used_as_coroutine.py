@@ -1,12 +1,14 @@
 """AM130 used-as-coroutine: another function calls this handler without `await` and uses what it returns, a coroutine, which a `def` would not return
 
-A call of an `async def` function returns a coroutine. Code that calls the handler without
-awaiting it hands that coroutine on: to `asyncio.run(...)`, `asyncio.create_task(...)`,
-`asyncio.gather(...)`, `loop.run_until_complete(...)`. As a plain `def` the handler would
-run there and then, and return its result instead: those calls would fail ("a coroutine
-was expected") or behave differently. The handler stays async until its callers stop
-treating it as a coroutine. (A call handed on as an argument counts; a coroutine kept in a
-variable to await later is not seen.)
+A call of an `async def` function returns a coroutine (an async generator, for one that
+yields). Code that calls the handler without awaiting it uses that object: hands it to
+`asyncio.run(...)`, `asyncio.create_task(...)`, `asyncio.gather(...)`, iterates it with
+`async for`, enters it with `async with`, keeps it to await later. As a plain `def` the
+handler would run there and then (or return a plain generator) instead: those uses would
+fail ("a coroutine was expected", "'generator' object is not an async iterator") or behave
+differently. Every such call counts, even a bare `f()` statement (which runs nothing now and
+would run the body as `def`). The handler stays async until its callers stop treating it as
+a coroutine.
 
 Before:
 

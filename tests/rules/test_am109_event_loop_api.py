@@ -29,7 +29,7 @@ def test_near_miss_an_asyncio_function_that_needs_no_loop_converts(app, reported
 
         @router.get("/items")
         async def list_items(session: session_dependency):
-            asyncio.iscoroutinefunction(list_items)
+            asyncio.iscoroutinefunction(print)
             return session.execute("select 1").all()
         """
     )

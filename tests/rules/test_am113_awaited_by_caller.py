@@ -37,3 +37,51 @@ def test_near_miss_a_route_called_without_await_converts(app, reported):
         """
     )
     assert reported(root, "list_items", "phase1")["codes"] == ["AM101"]
+
+
+def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(project, reported, cli):
+    import subprocess
+    import sys
+    import textwrap
+
+    root = project({"app.py": textwrap.dedent('''
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session
+
+        engine = create_engine("sqlite://")
+        app = FastAPI()
+
+
+        def get_session():
+            with Session(engine) as s:
+                yield s
+
+
+        class Permission:
+            def __init__(self, role: str):
+                self.role = role
+
+            async def __call__(self, db: Session = Depends(get_session)) -> int:
+                return db.execute(text("select 1")).scalar_one()
+
+
+        require_admin = Permission("admin")
+
+
+        async def job():
+            with Session(engine) as s:
+                return await require_admin(db=s)
+
+
+        @app.get("/x", dependencies=[Depends(require_admin)])
+        def x():
+            return 1
+        ''')})
+    entry = reported(root, "Permission.__call__", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM113"), entry
+    assert entry["reasons"][0].startswith("awaited by app.job (app.py:")
+    assert cli("phase1", root, "--apply").exit_code == 0
+    script = "import asyncio, app; print(asyncio.run(app.job()))"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
