@@ -423,6 +423,11 @@ def _check_unresolved_endpoint(module: facts.Module, added: facts.Registration, 
     """AM310: a route whose endpoint is never analysed is not an all-clear."""
     written = added.written or "its endpoint"
     served = f" for `{added.path}`" if added.path is not None else ""
+    if added.sources:  # a loop variable: every endpoint the loop registers is in question
+        served = (
+            ", bound at run time (a loop variable) to what the analysis cannot read whole (no literal list, "
+            "tuple or dict, or one other code changes)"
+        )
     message = (
         f"`{added.attr}(...)` registers `{written}`{served}, which the analysis cannot resolve to a project "
         "function: whether it does synchronous Session work on the event loop is not checked; register a "

@@ -289,6 +289,11 @@ class Registration(_Fact):
     methods: tuple[str, ...] = ()
     written: str | None = None  # the endpoint as written (`self.level`, `partial(f, "x")`)
     pragma: str | None = None  # `# async-migrate: ...` on the registration (text after the colon)
+    # An endpoint that is a loop variable (`for path, fn in ROUTES.items(): add_api_route(path, fn)`),
+    # read from the display the loop goes over: the module-level container it names (resolved), whose
+    # display may be changed elsewhere; "?" for a loop over something the tool cannot read (then
+    # `endpoint` is None).
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -414,13 +414,21 @@ class Project:
                     continue
                 if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
                     continue
-                if self.endpoint(added.endpoint) is not None:
+                if self.endpoint(added.endpoint) is not None and not self._changed_source(added):
                     continue
                 target = self.resolve(added.endpoint)
-                if target is not None and target.kind == "external":
+                if target is not None and target.kind == "external" and not self._changed_source(added):
                     continue
+                if added.sources and any(m is module and a.line == added.line for m, a in found):
+                    continue  # one loop, one entry
                 found.append((module, added))
         return found
+
+    def _changed_source(self, added: facts.Registration) -> bool:
+        """A loop's endpoints read from a module-level display that other code changes or is
+        handed: what the display shows is not all the loop registers."""
+        containers = self.containers
+        return any(containers.home(source) in containers.changed for source in added.sources)
 
     def _hooks(self) -> list[tuple[FunctionId, str, int]]:
         """The functions the application runs as hooks: (function, kind, line registered).

@@ -269,7 +269,7 @@ def unverified_routes(project: Project) -> list[str]:
     converted, and said so rather than left out of the inventory (`check` fails on them, AM310)."""
     return [
         f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
-        + (f" for `{added.path}`" if added.path is not None else "")
+        + (f" for `{added.path}`" if added.path is not None and not added.sources else "")
         + ", which the analysis cannot resolve to a project function: not analysed, not converted (AM310)"
         for module, added in project.unresolved_endpoints
         if project.in_scope(module.path)

@@ -19,7 +19,7 @@ import ast
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch, objects, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
-from async_migrate.codemods.astcollect.module import Collector, free_names, overrides
+from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
@@ -1232,10 +1232,14 @@ def _included_routers(
         statement.name: f"{function.qualname}.<locals>.{statement.name}"
         for statement in collector.definitions(node.body) if isinstance(statement, FUNCTIONS)
     }
+    loops = loop_targets(ast.walk(node))
     for call, _ in found:
         collector.hooks(call, local)
         if _routing_call(call, local, made, annotations):
+            # a loop variable here is this function's own, not the module's
+            module_loops, collector.loops = collector.loops, loops
             collector.registration(call, local, method, nested)
+            collector.loops = module_loops
         func = call.func
         if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):
             continue

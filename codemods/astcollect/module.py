@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -72,12 +72,18 @@ class Collector:
         # often to avoid an import cycle): they resolve like the module's own.
         self.scope_imports: dict[str, str] = {}
         self._bound: dict[str, int] = {}  # module-level name -> how many statements bind it
+        # Module-level displays by name (`ROUTES = {...}`), and the `for` loops (module level, or the
+        # function being read) by the names their targets bind: a registration in a loop reads its
+        # endpoint from what the loop goes over.
+        self.displays: dict[str, ast.expr] = {}
+        self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
 
     def collect(self) -> facts.Module:
         statements = list(self.definitions(self.tree.body))
         for statement in statements:
             self.define(statement)
         top = {id(statement) for statement in self.tree.body}
+        self.loops = loop_targets(statements)
         for statement in statements:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
@@ -257,6 +263,7 @@ class Collector:
             return
         held = dispatch.display(value)
         if held is not None:
+            self.displays[target] = value
             self.facts.containers[target] = tuple(
                 dispatch.UNREAD if written == dispatch.UNREAD else self.resolve(written) or dispatch.UNREAD
                 for written in held
@@ -462,19 +469,76 @@ class Collector:
                 return
             attr = ROUTE_CLASSES[base]
         endpoint = argument(call, 1, "endpoint")
+        path = argument(call, 0, "path")
+        line = self.source.line_of(call)
+        methods = tuple(s.upper() for s in strings(argument(call, 99, "methods")))
+        written = syntax.text(self.source, endpoint) if endpoint is not None else None
+        pragma = self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None
+        loop = self.loops.get(id(call), {}).get(endpoint.id) if type(endpoint) is ast.Name else None
+        if loop is not None and type(endpoint) is ast.Name:
+            read, found = self._looped(loop, endpoint, path, local)
+            for element, served in found or [(None, None)]:
+                self.facts.registrations.append(
+                    facts.Registration(
+                        line=line, base=base, attr=attr,
+                        endpoint=self._endpoint(element, local, method, nested) if element is not None else None,
+                        path=served, methods=methods, written=written, pragma=pragma, sources=read,
+                    )
+                )
+            return
         ref = self._endpoint(endpoint, local, method, nested) if endpoint is not None else None
+        sources: tuple[str, ...] = ()
+        if type(endpoint) is ast.Name and not (nested and endpoint.id in nested) and self._unbound(endpoint.id, local):
+            # bound by a statement that is no definition (a loop, `with ... as`): not a builtin
+            ref, sources = None, (dispatch.UNREAD,)
         self.facts.registrations.append(
             facts.Registration(
-                line=self.source.line_of(call),
-                base=base,
-                attr=attr,
-                endpoint=ref,
-                path=string(argument(call, 0, "path")),
-                methods=tuple(s.upper() for s in strings(argument(call, 99, "methods"))),
-                written=syntax.text(self.source, endpoint) if endpoint is not None else None,
-                pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
+                line=line, base=base, attr=attr, endpoint=ref, path=string(path), methods=methods,
+                written=written, pragma=pragma, sources=sources,
             )
         )
+
+    def _unbound(self, name: str, local: AbstractSet[str]) -> bool:
+        """A name neither local, defined, imported nor possibly star-imported."""
+        return not (
+            name in local or name in self.defined or name in self.facts.imports or name in self.scope_imports
+            or "*" in self.facts.imports
+        )
+
+    def _looped(
+        self, loop: ast.For | ast.AsyncFor, endpoint: ast.Name, path: ast.expr | None, local: frozenset[str]
+    ) -> tuple[tuple[str, ...], list[tuple[ast.expr | None, str | None]] | None]:
+        """The endpoints (and paths) a registration inside `loop` gets from what the loop goes
+        over: (the container names read, [(endpoint expression, path)]), None where the tool
+        cannot read them all (its sources then hold "?")."""
+        over, view = loop.iter, None
+        viewed = over.func if type(over) is ast.Call and not over.args and not over.keywords else None
+        if type(viewed) is ast.Attribute and viewed.attr in ("items", "values", "keys"):
+            over, view = viewed.value, viewed.attr
+        sources: tuple[str, ...] = ()
+        if type(over) is ast.Name and over.id not in local and over.id in self.displays:
+            resolved = self.resolve(over.id)
+            sources = (resolved,) if resolved is not None else ()
+            over = self.displays[over.id]
+        elements: list[ast.expr] | None = None
+        if type(over) is ast.Dict and None not in over.keys:
+            keys = [k for k in over.keys if k is not None]
+            if view == "items":
+                elements = [ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, over.values)]
+            else:
+                elements = list(over.values) if view == "values" else keys
+        elif type(over) in (ast.List, ast.Tuple, ast.Set) and view is None:
+            elements = list(over.elts)  # type: ignore[attr-defined]
+        if elements is None or any(type(e) is ast.Starred for e in elements):
+            return (*sources, dispatch.UNREAD), None
+        found: list[tuple[ast.expr | None, str | None]] = []
+        for element in elements:
+            bound = _unpack(loop.target, element)
+            if bound is None or endpoint.id not in bound:
+                return (*sources, dispatch.UNREAD), None
+            served = bound.get(path.id) if type(path) is ast.Name else path
+            found.append((bound[endpoint.id], string(served) if served is not None else None))
+        return sources, found
 
     def _decorated_by_hand(
         self, call: ast.Call, decorator: ast.Call, route: ast.Attribute, local: frozenset[str],
@@ -977,6 +1041,41 @@ def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
     if type(statement) is ast.Try or type(statement) is ast.TryStar:
         return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
     return [statement.body, getattr(statement, "orelse", [])]  # type: ignore[attr-defined]
+
+
+def loop_targets(statements: Iterable[ast.AST]) -> dict[int, dict[str, ast.For | ast.AsyncFor]]:
+    """For each call inside a `for` loop among `statements` (by id), the innermost loop binding
+    each name its target binds, unless the loop's body binds the name again (`fn = wrap(fn)`)."""
+    found: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
+    for statement in statements:
+        if type(statement) is not ast.For and type(statement) is not ast.AsyncFor:
+            continue
+        inside = [node for part in statement.body for node in ast.walk(part)]
+        rebound = {n.id for n in inside if type(n) is ast.Name and type(n.ctx) is ast.Store}
+        names = free_names(statement.target) - rebound
+        for node in inside:
+            if type(node) is ast.Call:
+                # ast.walk reaches an outer loop before the loops inside it: the inner one wins
+                found.setdefault(id(node), {}).update(dict.fromkeys(names, statement))
+    return found
+
+
+def _unpack(target: ast.expr, value: ast.expr) -> dict[str, ast.expr] | None:
+    """The expression each name of a loop target is bound to, for one element of a display."""
+    if type(target) is ast.Name:
+        return {target.id: value}
+    if type(target) in (ast.Tuple, ast.List) and type(value) in (ast.Tuple, ast.List):
+        names, values = target.elts, value.elts  # type: ignore[attr-defined]
+        if len(names) != len(values) or any(type(v) is ast.Starred for v in values):
+            return None
+        bound: dict[str, ast.expr] = {}
+        for name, held in zip(names, values):
+            inner = _unpack(name, held)
+            if inner is None:
+                return None
+            bound.update(inner)
+        return bound
+    return None
 
 
 def overrides(statement: ast.stmt) -> frozenset[int]:

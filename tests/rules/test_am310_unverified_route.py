@@ -290,3 +290,76 @@ def test_a_function_a_router_factory_defines_and_registers_is_analysed(app, cli)
     ]
     scan = {h["function"]: h for h in cli.json("phase1", root)["handlers"]}
     assert scan["make_router.<locals>.health"]["action"] == "convert"
+
+
+LOOPED = """
+from sqlalchemy import text
+
+
+async def a(db: session_dependency):
+    return db.execute(text("select 1")).scalar_one()
+
+
+async def b(db: session_dependency):
+    return db.execute(text("select 2")).scalar_one()
+
+
+{loop}
+"""
+
+
+def _looped(app, loop):  # type: ignore[no-untyped-def]
+    import textwrap
+
+    return app(LOOPED.replace("{loop}", textwrap.dedent(loop).strip("\n")))
+
+
+def test_endpoints_a_loop_registers_from_a_literal_display_are_routes_with_their_paths(app, cli):
+    for loop in (
+        """
+        for path, fn in [("/a", a), ("/b", b)]:
+            router.add_api_route(path, fn, methods=["GET"])
+        """,
+        """
+        ROUTES = {"/a": a, "/b": b}
+
+
+        def register():
+            for path, fn in ROUTES.items():
+                router.add_api_route(path, fn, methods=["GET"])
+        """,
+    ):
+        root = _looped(app, loop)
+        scanned = {h["function"]: h for h in cli.json("scan", root)["handlers"]}
+        assert {"a", "b"} <= set(scanned), scanned
+        assert (scanned["a"]["path"], scanned["b"]["path"]) == ("/a", "/b"), scanned
+        document = cli.json("check", root)
+        assert {(f["code"], f["function"]) for f in document["findings"]} >= {("AM301", "a"), ("AM301", "b")}
+        assert cli("check", root).exit_code == 1
+
+
+def test_a_loop_over_what_the_analysis_cannot_read_is_an_unverified_route(app, cli):
+    for loop in (
+        """
+            def load():
+                return [("/a", a), ("/b", b)]
+
+
+            for path, fn in load():
+                router.add_api_route(path, fn, methods=["GET"])
+        """,
+        """
+            ROUTES = {"/a": a}
+            ROUTES["/b"] = b
+            for p, f in ROUTES.items():
+                router.add_api_route(p, f)
+        """,
+    ):
+        root = _looped(app, loop)
+        lines = (root / "api/items.py").read_text().splitlines()
+        line = next(n for n, text in enumerate(lines, 1) if "add_api_route" in text)
+        document = cli.json("check", root)
+        found = [f for f in document["findings"] if f["code"] == "AM310"]
+        assert [f["line"] for f in found] == [line], document["findings"]
+        assert "loop variable" in found[0]["message"]
+        assert cli("check", root).exit_code == 1
