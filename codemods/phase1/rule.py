@@ -174,7 +174,7 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     `async def` route's response on the event loop), that nothing eager-loads. Read for a handler
     whose synchronous Session work blocks the loop (the objects are that Session's), not for one on
     an AsyncSession (there a lazy load raises instead: phase two's AM220/AM222)."""
-    from async_migrate.codemods.phase2.lazy_loads import lazy_load_risks
+    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
 
     known: dict[FunctionId, list[Blocking]] = project.derived.setdefault("own_lazy_loads", {})  # type: ignore[assignment]
     found = known.get(handler.id)
@@ -185,7 +185,7 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             project.declared_async_session(p) for p in function.params
         ):
             own = f"{handler.module.name}.{function.qualname}"
-            for risk in lazy_load_risks(project, [handler.id]):
+            for risk in own_lazy_load_risks(project, handler.id):
                 if risk.code not in (AM220.code, AM221.code, AM222.code):
                     continue
                 if risk.kind == "response":

@@ -223,6 +223,16 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
     return _Analysis(project).run(function_ids).risks
 
 
+def own_lazy_load_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
+    """The risks of `lazy_load_risks([fid])` that `fid` reads itself or its response model
+    serialises: its closure credits eager loads, but only its own body is read (phase one and
+    `check` ask this of every blocking `async def` handler, whose helpers are their own roots)."""
+    own = _Analysis(project).run([fid], own_only=True).risks
+    module, function = project.functions[fid]
+    name = f"{module.name}.{function.qualname}"
+    return [risk for risk in own if risk.kind == "response" or risk.function == name]
+
+
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
@@ -339,7 +349,7 @@ class _Analysis:
         shared = "lazy_load_resolved_offloaded" if offloaded_sources else "lazy_load_resolved"
         self._resolved = cast("Resolved", project.derived.setdefault(shared, Resolved()))
 
-    def run(self, function_ids: Iterable[FunctionId]) -> LazyLoads:
+    def run(self, function_ids: Iterable[FunctionId], own_only: bool = False) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
             if root not in self.project.functions:
                 continue
@@ -350,7 +360,7 @@ class _Analysis:
                 if self.fix
                 else None
             )
-            for member in members:
+            for member in members[:1] if own_only else members:
                 self.attribute_risks(root, member, eager)
             if root in self.routes:
                 self.response_risks(root, eager)
