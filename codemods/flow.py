@@ -131,6 +131,7 @@ class Flow:
         self._yields: dict[FunctionId, Values] = {}
         self._attributes: dict[tuple[str, str], Values] = {}
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
+        self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str]]] | None = None
 
@@ -222,6 +223,9 @@ class Flow:
                 values |= _SESSION
             if values:
                 env[param.name] = values
+        if owner is not None and function.name == "__init__":
+            for name, values in self._constructed_with(owner, function).items():
+                env[name] = env.get(name, NOTHING) | values
         for binding in function.bindings:
             values = self.evaluate(fid, binding.expr)
             if binding.entered:
@@ -235,6 +239,55 @@ class Flow:
             if alias in env:
                 env[name] = env.get(name, NOTHING) | env[alias]
         return env
+
+    def _constructed_with(self, owner: str, function: facts.Function) -> dict[str, Values]:
+        """What the module-level instances of `owner` (or of a subclass) hand its `__init__`:
+        `db = Database(Registry)`, `Database(SessionLocal())`, `Database(scoped_session(...))`;
+        by parameter name. Arguments the module-level facts cannot spell give nothing."""
+        if self._instances is None:
+            self._instances = {}
+            for module in self.project.modules.values():
+                for value in module.values.values():
+                    cls = self.classes.resolve(value.ref) if value.kind == "call" else None
+                    if cls is not None:
+                        self._instances.setdefault(cls, []).append((module, value))
+        found: dict[str, Values] = {}
+        params = function.params[1:]
+        for cls, made in self._instances.items():
+            if owner not in self.classes.mro(cls):
+                continue
+            for module, value in made:
+                position = 0
+                for number, arg in enumerate(value.args):
+                    if arg.keyword in ("*", "**"):
+                        continue
+                    if arg.keyword is None:
+                        param = params[position].name if position < len(params) else None
+                        position += 1
+                    else:
+                        param = arg.keyword
+                    held = self._module_argument(module, value, arg, number)
+                    if param is not None and held:
+                        found[param] = found.get(param, NOTHING) | held
+        return found
+
+    def _module_argument(self, module: facts.Module, value: facts.Value, arg: facts.CallArg, number: int) -> Values:
+        """A module-level call's argument: a name, `name()`, or (first) a call the facts keep whole."""
+        where = f"{module.path}:{value.line}"
+        if arg.ref is not None:
+            return self.ref(arg.ref)
+        if number == 0 and value.inner is not None and value.inner.ref is not None:
+            made = self._call(self.ref(value.inner.ref), None, _short(value.inner.ref))
+            scope = _registry_scope([(a.keyword is None, a.keyword) for a in value.inner.args])
+            return frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
+        written = arg.text[:-2] if arg.text.endswith("()") else ""
+        head, _, rest = written.partition(".")
+        if not head.isidentifier() or (rest and not all(part.isidentifier() for part in rest.split("."))):
+            return NOTHING
+        base = module.imports.get(head) or (f"{module.name}.{head}" if head in module.values else None)
+        if base is None:
+            return NOTHING
+        return self._call(self.ref(f"{base}.{rest}" if rest else base), None, written)
 
     def session_locals(self, fid: FunctionId) -> frozenset[str]:
         """Names of a function (parameters and locals) that may hold a Session."""

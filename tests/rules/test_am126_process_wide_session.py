@@ -271,3 +271,38 @@ def test_near_miss_a_sessionmaker_in_a_class_body_converts(app, reported):
     )
     entry = reported(root, "bump", "phase1")
     assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+def test_a_session_given_to_a_module_level_instance_read_by_the_route_keeps_it(app, reported, findings):
+    # `repo = Repo(SessionLocal())`, `self.db = db`: `repo.db` is that one Session, read in the route.
+    given = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class Repo:
+    def __init__(self, db):
+        self.db = db
+
+
+repo = Repo(SessionLocal())
+"""
+    root = app(
+        """
+        from sqlalchemy import text
+
+        from db.given import repo
+
+
+        @router.post("/counter")
+        async def bump():
+            repo.db.execute(text("select 1"))
+        """,
+        {"db/given.py": given},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert "`repo.db`, created once at import time" in entry["reasons"][0], entry
+    assert [f["code"] for f in findings(root, "bump")] == ["AM301"]

@@ -227,3 +227,45 @@ def test_near_miss_model_query_on_a_request_scoped_registry_converts(app, report
     )
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
     assert "Session work at line 17 (`User.query.filter_by().first()`)" in entry["reasons"][0], entry
+
+
+# The registry handed to the wrapper's constructor at module level (`db = Database(Registry)`,
+# `Database(scoped_session(...))`), kept as `self.session = session` in `__init__`.
+GIVEN = """
+from contextvars import ContextVar
+
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope")
+Registry = scoped_session(database_sessionmaker{scope})
+
+
+class Database:
+    def __init__(self, session):
+        self.session = session
+
+
+db = Database(Registry)
+inline = Database(session=scoped_session(database_sessionmaker{scope}))
+"""
+
+
+@pytest.mark.parametrize("holder", ["db", "inline"])
+def test_a_registry_given_to_a_module_level_instance_keeps_with_am132(app, reported, holder):
+    route = HELD_ROUTE.replace("from db.holder import db, shared", f"from db.given import {holder}")
+    body = f'return {holder}.session.execute(text("select 1")).scalar()'
+    root = app(route.replace("{body}", body), {"db/given.py": GIVEN.replace("{scope}", "")})
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert f"`{holder}.session`" in entry["reasons"][0], entry
+
+
+def test_near_miss_a_request_scoped_registry_given_to_an_instance_converts(app, reported):
+    route = HELD_ROUTE.replace("from db.holder import db, shared", "from db.given import db")
+    body = 'return db.session.execute(text("select 1")).scalar()'
+    root = app(route.replace("{body}", body), {"db/given.py": GIVEN.replace("{scope}", ", scopefunc=request_scope.get")})
+    entry = reported(root, "read_count", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
