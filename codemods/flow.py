@@ -133,6 +133,7 @@ class Flow:
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
         self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
+        self._context_variables: dict[str, Values] = {}
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str]]] | None = None
 
     # ---------------------------------------------------------------- references
@@ -459,6 +460,10 @@ class Flow:
                     values = state
         else:
             values = self.ref(head)
+            if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
+                held = self.context_variable(head.removesuffix(".get"))
+                if held:
+                    values, steps = held, steps[1:]
         for number, step in enumerate(steps):
             if not values:
                 return NOTHING
@@ -467,6 +472,35 @@ class Flow:
             else:
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    # ---------------------------------------------------------- context variables
+
+    def context_variable(self, ref: str) -> Values:
+        """What `var.get()` holds for a module-level `ContextVar` `ref`: the synchronous Session,
+        when every `var.set(x)` the project makes stores one (`request_session.set(db)` in a
+        dependency). NOTHING (unknown) otherwise, or when nothing sets it."""
+        target = self.project.canonical(ref) or ref
+        found = self._context_variables.get(target)
+        if found is not None:
+            return found
+        self._context_variables[target] = NOTHING  # cycle guard: `a.set(b.get())`
+        values: set[Abstract] = set()
+        for fid, (_, function) in self.project.functions.items():
+            for call in function.calls:
+                if call.method != "set" or self.project.context_variable_write(call) is None:
+                    continue
+                if (self.project.canonical(call.callee.rpartition(".")[0]) if call.callee else None) != target:
+                    continue
+                first = next((a for a in call.args if a.position == 0), None)
+                written = None if first is None else (f"${first.name}" if first.name else first.expr)
+                made = self.evaluate(fid, written) if written else NOTHING
+                if not made or any(v.kind != SESSION for v in made):
+                    self._context_variables[target] = NOTHING
+                    return NOTHING
+                values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
+        result = frozenset(values)
+        self._context_variables[target] = result
+        return result
 
     # ------------------------------------------------------------- request state
 

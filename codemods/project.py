@@ -1174,6 +1174,8 @@ class Project:
                     continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
+                if dot and expression.endswith(".set") and self.context_variable_write(call) is not None and flow.context_variable(receiver):
+                    continue  # stored for the request: its `.get()` readers are this Session, read there
                 if dot and flow.holds(fid, receiver) is not None:
                     continue  # a Session method: its own I/O is read elsewhere
                 if dot and not call.awaited and untyped_carrier(flow, fid, expression):

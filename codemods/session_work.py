@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
@@ -93,7 +94,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
     _, function = project.functions[fid]
     work = SessionWork(params=dict(project.session_params[fid]))
     for name in work.params:
-        (work.used if function.name_uses.get(name) else work.unused).append(name)
+        (work.used if _works_with(project, function, name) else work.unused).append(name)
     work.opened = [o.line for o in project.opens_directly(fid)]
     names = project.session_names(fid)
     for call in function.calls:
@@ -257,3 +258,33 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
             work.blocking.append(Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
+
+
+def _works_with(project: Project, function: facts.Function, name: str) -> bool:
+    """Whether the body uses the Session parameter `name` beyond storing it: stored in a context
+    variable whose readers the analysis follows (`request_session.set(db)`, its `.get()` is this
+    Session where it is read), and then handed back bare (`return db`), does no I/O."""
+    uses = set(function.name_uses.get(name, []))
+    if not uses:
+        return False
+    written = len(uses)
+    for call in function.calls:
+        if call.method == "set" and call.callee and any(a.name == name for a in call.args) and (
+            project.context_variable_write(call) is not None
+            and project.flow.context_variable(call.callee.rpartition(".")[0])
+        ):
+            uses.discard(call.line)
+    if not uses:
+        return False
+    # handed back bare besides: only beside such a store (a wrapper returning the Session it got is
+    # judged by what its callers do with it)
+    if len(uses) == written or name not in function.yields or len(uses) != 1:
+        return True
+    if any(source == name for _, source in function.rebinds):
+        return True
+    (line,) = uses
+    # the one line left is the bare `return db` / `yield db`: nothing else on it touches the Session
+    return any(
+        c.line == line and (c.receiver == name or any(a.name == name for a in c.args)) for c in function.calls
+    ) or any(at == line and receiver == name for at, receiver, _ in function.attributes)
+

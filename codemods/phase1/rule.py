@@ -273,6 +273,10 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         notes = mislabelled_sessions(project, handler)
         if notes:
             return notes
+        stored = [name for name in work.unused if function.name_uses.get(name)]
+        if stored:  # `request_session.set(db)`, `return db`: the object handed on, no I/O
+            names = ", ".join(f"`{name}`" for name in stored)
+            return [AM105.reason(f"does no synchronous Session work: it only stores or returns the Session {names}")]
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
             return [AM106.reason(f"its Session parameter {names} is never used")]

@@ -128,6 +128,8 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     certain (False: a property or method of a module-level object hands it out); or None."""
     head, steps = split(receiver)
     flow = project.flow
+    if head.endswith(".get") and steps[:1] == ("()",) and flow.context_variable(head.removesuffix(".get")):
+        return None  # `request_session.get()`: each request's context holds the Session it set
     if not head.startswith("$") and head != "super()":
         # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
         parts = head.split(".")

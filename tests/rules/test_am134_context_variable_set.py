@@ -40,3 +40,59 @@ def test_near_miss_reading_a_context_variable_or_a_dict_set_converts(app, report
     root = app(DEPENDENCY.format(body="request_session.get(None)\n    {1}.union({2})\n    session.execute('select 1')"))
     entry = reported(root, "bind_session", "phase1")
     assert entry["action"] == "convert", entry
+
+
+# A context variable storing the request's Session: storing it is no Session work; reading it
+# back (`request_session.get().execute(...)`) is, where it is read.
+STORED = """
+from contextvars import ContextVar
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+request_session: ContextVar[Session] = ContextVar("request_session")
+
+
+async def bind_session(session: session_dependency) -> Session:
+    request_session.set(session)
+    return session
+
+
+def count() -> int:
+    return request_session.get().execute(text("select 1")).scalar_one()
+
+
+@router.get("/a")
+async def a(session: session_dependency):
+    request_session.set(session)
+    return {{"n": count()}}
+
+
+@router.get("/x")
+def x(session: Session = Depends(bind_session)):
+    return count()
+{extra}
+"""
+
+
+def test_storing_the_session_in_a_context_variable_is_no_session_work(app, reported, findings):
+    root = app(STORED.format(extra=""))
+    assert findings(root, "bind_session") == []
+    entry = reported(root, "bind_session", "phase1")
+    assert entry["codes"] == ["AM105"], entry
+    assert entry["reasons"][0].endswith("it only stores or returns the Session `session`")
+    # the route's blocking call is the helper reading the context variable, not the `.set()`
+    found = findings(root, "a")
+    assert [f["code"] for f in found] == ["AM301"], found
+    assert "on the event loop at line 29 (api.items.count(...))" in found[0]["message"], found
+    # the route sets it: still kept async (AM134), the helper call to offload named
+    assert reported(root, "a", "phase1")["codes"][0] == "AM134"
+
+
+def test_near_miss_a_context_variable_also_given_other_values_still_counts_as_use(app, findings):
+    # its readers are not known to hold the Session: storing it there stays a use of the Session
+    root = app(STORED.format(extra="\n\ndef reset_it():\n    request_session.set(None)\n"))
+    found = findings(root, "bind_session")
+    assert [f["code"] for f in found] == ["AM301"], found
+    assert "(uses the Session `session`)" in found[0]["message"]
