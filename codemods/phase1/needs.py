@@ -221,13 +221,24 @@ def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
 
 
 def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
-    """Calls of a module-level value that runs a project function: `await require_admin(db=s)`
-    for `require_admin = Permission("admin")` runs `Permission.__call__`."""
+    """Calls of a value that runs a project function: `await require_admin(db=s)` for
+    `require_admin = Permission("admin")` runs `Permission.__call__`, as does `await p(db=s)` for
+    a local `p` bound to `Permission(...)` or a parameter annotated `Permission`."""
     cached = project.derived.get("phase1.value_calls")
     if cached is None:
         found: dict[FunctionId, list[Edge]] = {}
+        classes = project_classes(project)
         for fid, (_module, function) in project.functions.items():
             for call in function.calls:
+                if call.func is not None and call.func.startswith("$") and call.func[1:].isidentifier():
+                    for held in _local_values(function, call.func[1:]):
+                        runs = None if held.endswith("()") else _runs(project, held)
+                        # `p = Permission(...)`, or a parameter annotated with the class
+                        cls = classes.resolve(held.removesuffix("()")) if runs is None else None
+                        targets = [runs] if runs is not None else classes.method(cls, "__call__")[0] if cls else []
+                        for runs in targets:
+                            found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
+                    continue
                 if call.func is not None or call.callee is None:
                     continue
                 target = project.resolve(call.callee)
@@ -238,6 +249,15 @@ def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
                     found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
         cached = project.derived["phase1.value_calls"] = found
     return cached  # type: ignore[return-value]
+
+
+def _local_values(function: facts.Function, name: str) -> set[str]:
+    """What a local name may hold, as value-flow expressions on module-level references: what a
+    binding gives it (`p = Permission("x")`, `check = require_admin`) and a parameter's
+    annotation (an instance of that class)."""
+    held = {b.expr for b in function.bindings if b.name == name and not b.entered}
+    held.update(ref for p in function.params if p.name == name for ref in p.annotation)
+    return {ref for ref in held if not ref.startswith("$") and "(" not in ref.removesuffix("()")}
 
 
 def _runs(project: Project, ref: str) -> FunctionId | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_a_route_awaited_by_another_keeps_with_am113(app, reported):
     root = app(
@@ -39,7 +41,8 @@ def test_near_miss_a_route_called_without_await_converts(app, reported):
     assert reported(root, "list_items", "phase1")["codes"] == ["AM101"]
 
 
-def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(project, reported, cli):
+@pytest.mark.parametrize("instance", ["require_admin", 'Permission("x")'])
+def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(project, reported, cli, instance):
     import subprocess
     import sys
     import textwrap
@@ -71,13 +74,14 @@ def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(
 
         async def job():
             with Session(engine) as s:
-                return await require_admin(db=s)
+                check = INSTANCE
+                return await check(db=s)
 
 
         @app.get("/x", dependencies=[Depends(require_admin)])
         def x():
             return 1
-        ''')})
+        ''').replace("INSTANCE", instance)})
     entry = reported(root, "Permission.__call__", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM113"), entry
     assert entry["reasons"][0].startswith("awaited by app.job (app.py:")
