@@ -129,3 +129,54 @@ def test_a_parallel_class_is_written_only_for_the_classes_the_migrated_routes_us
         print(json.dumps({"added": added, "admin": admin}))
     """)
     assert result == {"added": {"id": 1, "count": 1}, "admin": [{"count": 1}, {"count": 2, "first": "Ann"}]}
+
+
+ALIASED_ROUTES = """
+def get_items(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+
+
+ItemsDep = Annotated[ItemRepo, Depends(get_items)]
+
+
+@router.post("/items")
+def add_item(name: str, items: ItemsDep):
+    made = items.add(name)
+    return {"id": made.id, "count": items.count()}
+"""
+ALIASED_OTHER = FAMILY_OTHER.replace("from fastapi import APIRouter, Depends\n", (
+    "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n"
+)).replace("from api.items import ItemRepo, UserRepo\n", "from api.items import ItemRepo, UserRepo, get_items\n") + """
+
+AdminItems = Annotated[ItemRepo, Depends(get_items)]
+
+
+@router.get("/admin/aliased")
+def admin_aliased(items: AdminItems):
+    return {"count": items.count()}
+"""
+
+
+def test_an_alias_twin_names_the_parallel_class_and_only_migrated_modules_get_one(cli, service):
+    root = service({
+        SUBSYSTEM: routes(FAMILY, ALIASED_ROUTES).replace(
+            "from fastapi import APIRouter, Depends\n", "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n"
+        ),
+        "api/admin.py": dedent(ALIASED_OTHER), "main.py": TWO_ROUTERS,
+    })
+    admin = read(root, "api/admin.py")
+    before = pyflakes(root)
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    text = read(root, SUBSYSTEM)
+    assert "ItemsDep_async = Annotated[ItemRepoAsync, Depends(get_items_async)]" in text
+    assert "async def add_item(name: str, items: ItemsDep_async):" in text
+    # api/admin.py stays synchronous: no alias twin nobody uses
+    assert read(root, "api/admin.py") == admin
+    assert pyflakes(root) <= before, pyflakes(root) - before
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "a"}).json()
+        admin = client.get("/admin/aliased").json()
+        print(json.dumps({"added": added, "admin": admin}))
+    """)
+    assert result == {"added": {"id": 1, "count": 1}, "admin": {"count": 1}}

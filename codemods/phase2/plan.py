@@ -110,7 +110,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
     # A class dependency's twin is its parallel class: named through `renames`, not `redepend`.
     function_twins = {d: twins[d] for d in dependency_twins if d in twins and not class_dependency(project, d)}
-    aliases = _alias_twins(project, function_twins, plans, parallel)
+    aliases, pending_aliases = _alias_twins(project, function_twins, parallel)
+    used_aliases: set[str] = set()
     existing = {fid for fid, d in closure.helpers.items() if d.existing}
     # A method of a class with a parallel async class keeps its name in the copy: calls of it
     # (`self.get_or_404(...)` in the copy, `service.get(...)` on an injected copy) are not renamed.
@@ -140,14 +141,15 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
             fplan.drop_pragma = True
         if fid in closure.migrated_routes or is_dependency:
-            _plan_redepend(project, fid, fplan, plan, function_twins, aliases)
+            _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases)
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
-    _plan_router_redepend(project, closure, plans, function_twins, aliases)
+    _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
+    _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     if parallel:
         _plan_retyped(project, closure, plans, migrated - existing, twins)
@@ -371,51 +373,71 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
 
 
 def _alias_twins(
-    project: Project, twins: dict, plans: dict[str, FilePlan], parallel: dict[str, str]
-) -> dict[str, tuple[str, str]]:
+    project: Project, twins: dict, parallel: dict[str, str]
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, tuple[str, str, dict[str, str]], set[tuple[str, str]]]]]:
     """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name).
     An alias of a class dependency with a parallel async class (`Annotated[Repo, Depends()]`)
-    gets one naming that class."""
+    gets one naming that class, and so does an alias of a dependency twin returning it
+    (`Annotated[Repo, Depends(get_repo)]`: `get_repo_async` returns `RepoAsync`). Second: per
+    alias ref, its module's path, the `FilePlan.alias_twins` entry and the imports it needs,
+    written only where a migrated route or dependency uses the alias (`_write_alias_twins`)."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
     from async_migrate.codemods.phase2.twins import module_names
 
+    classes = project.flow.classes
     found: dict[str, tuple[str, str]] = {}
+    pending: dict[str, tuple[str, tuple[str, str, dict[str, str]], set[tuple[str, str]]]] = {}
     for module in project.modules.values():
         taken = module_names(module)
         for name, value in sorted(module.values.items()):
             if value.kind != "annotated":
                 continue
+            ref = f"{module.name}.{name}"
             target = dependency_function(project, value.depends)
             holder = holders.holder_of(project, target) if target is not None else None
             if holder is not None and holder.init == target and holder.ref in parallel:
                 twin = _free_alias(project, name, taken)
-                home, cls = project.flow.classes.by_ref[holder.ref]
+                home, cls = classes.by_ref[holder.ref]
                 local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
                 if local is None:
                     continue  # named through a module attribute: the routes using it stay blocked by the self-check
-                plan = plans.setdefault(module.path, FilePlan())
-                plan.alias_twins.append((name, twin, {local: parallel[holder.ref]}))
-                if home.name != module.name:
-                    plan.imports.add((home.name, parallel[holder.ref]))
-                found[f"{module.name}.{name}"] = (module.name, twin)
+                needs = {(home.name, parallel[holder.ref])} if home.name != module.name else set()
+                pending[ref] = (module.path, (name, twin, {local: parallel[holder.ref]}), needs)
+                found[ref] = (module.name, twin)
                 continue
             if target is None or target not in twins:
                 continue
             dep_module, dep = project.functions[target]
             reused = _existing_alias_twin(project, module, value, (dep_module.name, twins[target]))
             if reused is not None:
-                found[f"{module.name}.{name}"] = (module.name, reused)
+                found[ref] = (module.name, reused)
                 continue
             twin = _free_alias(project, name, taken)
             renames = {dep.name: twins[target]}
-            plan = plans.setdefault(module.path, FilePlan())
-            plan.alias_twins.append((name, twin, renames))
+            needs = set()
             local = _imported_as(module, dep_module.name, dep.name)
             if dep_module.name != module.name and local is not None:
-                plan.imports.add((dep_module.name, twins[target]))
+                needs.add((dep_module.name, twins[target]))
                 renames[local] = twins[target]
-            found[f"{module.name}.{name}"] = (module.name, twin)
-    return found
+            annotated = classes.resolve(value.ref)
+            if annotated is not None and annotated in parallel:
+                home, cls = classes.by_ref[annotated]
+                named = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
+                if named is not None:
+                    renames[named] = parallel[annotated]
+                    if home.name != module.name:
+                        needs.add((home.name, parallel[annotated]))
+            pending[ref] = (module.path, (name, twin, renames), needs)
+            found[ref] = (module.name, twin)
+    return found, pending
+
+
+def _write_alias_twins(plans: dict[str, FilePlan], pending: dict, used: set[str]) -> None:
+    for ref in sorted(used & set(pending)):
+        path, entry, needs = pending[ref]
+        plan = plans.setdefault(path, FilePlan())
+        plan.alias_twins.append(entry)
+        plan.imports.update(needs)
 
 
 def _free_alias(project: Project, name: str, taken: set[str]) -> str:
@@ -443,15 +465,17 @@ def _existing_alias_twin(
     return None
 
 
-def _plan_redepend(project, fid, fplan, plan, twins, aliases) -> None:
+def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str]) -> None:
     """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
     module, function = project.functions[fid]
     refs = [r for p in function.params for r in (p.depends, *p.annotation) if r]
     refs += [r for d in function.decorators for r in d.depends]
-    _redepend(project, module, refs, fplan.redepend, plan, twins, aliases)
+    _redepend(project, module, refs, fplan.redepend, plan, twins, aliases, used)
 
 
-def _plan_router_redepend(project: Project, closure: Closure, plans: dict[str, FilePlan], twins, aliases) -> None:
+def _plan_router_redepend(
+    project: Project, closure: Closure, plans: dict[str, FilePlan], twins, aliases, used: set[str]
+) -> None:
     """Point `APIRouter(dependencies=[Depends(f)])` at the twins of the routers whose routes all migrate."""
     from async_migrate.codemods.phase2.dependencies import router_dependency_refs
 
@@ -466,7 +490,7 @@ def _plan_router_redepend(project: Project, closure: Closure, plans: dict[str, F
         plan = plans.setdefault(target.module.path, FilePlan())
         renames = plan.router_redepend.setdefault(router.rsplit(".", 1)[-1], {})
         chosen = {fid: twin for fid, twin in twins.items() if fid in listed}
-        _redepend(project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases)
+        _redepend(project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases, used)
 
 
 def _imported(
@@ -492,7 +516,7 @@ def _resolves_to(resolve: Callable[[str], object], wanted: object) -> Callable[[
     return lambda name: resolve(name) == wanted
 
 
-def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases) -> None:
+def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases, used: set[str]) -> None:
     """The renames that point `refs` (dependency references written in `module`) at the twins."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
@@ -510,6 +534,7 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
             continue
         alias = aliases.get(project.canonical(ref) or "")
         if alias is not None:
+            used.add(project.canonical(ref) or "")
             home_name, twin = alias
             alias_name = (project.canonical(ref) or "").rsplit(".", 1)[-1]
             renames[ref.rsplit(".", 1)[-1]] = twin
