@@ -412,8 +412,30 @@ class Flow:
             found = self.project.function(ref)
             if found is not None:
                 return f"{found[0].name}.{found[1].qualname}", (found[0].name, found[1].key)
+            provider = dependency_provider(self.project, self.classes, ref)
+            if provider is not None:
+                module, function = self.project.functions[provider]
+                return f"{module.name}.{function.qualname}", provider
             return ref, None
         return None
+
+
+def dependency_provider(project: Project, classes: Classes, ref: str) -> FunctionId | None:
+    """The method FastAPI runs for a dependency that is no function: `__call__` of a
+    module-level instance (`require_admin = Permission("admin")`), `__init__` of a class
+    (`Depends(FirstItems)`, `q: FirstItems = Depends()`), whose instance is the value. One
+    method, or None when the class order leaves it open."""
+    cls, name = classes.resolve(ref), "__init__"
+    if cls is None:
+        target = project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is None or value.kind != "call":
+            return None
+        cls, name = classes.resolve(value.ref), "__call__"
+    if cls is None:
+        return None
+    methods, certain = classes.method(cls, name)
+    return methods[0] if certain and len(methods) == 1 else None
 
 
 def option(

@@ -119,7 +119,15 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
-from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path, Resolved, describe
+from async_migrate.codemods.phase2.eager_flow import (
+    Flow,
+    Origin,
+    OriginKind,
+    Path,
+    Resolved,
+    dependency_provider,
+    describe,
+)
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -410,6 +418,10 @@ class _Analysis:
             found = self.project.function(ref)
             if found is not None:
                 yield (found[0].name, found[1].key)
+            else:
+                provider = dependency_provider(self.project, self.classes, ref)
+                if provider is not None:
+                    yield provider
 
     def eager(self, members: list[FunctionId]) -> dict[str, _Eager]:
         eager: dict[str, _Eager] = {}

@@ -149,3 +149,55 @@ def test_near_miss_the_threadpool_call_returns_plain_data(app, findings):
 def test_near_miss_the_threadpool_call_eager_loads_what_the_response_reads(app, findings):
     root = app(_offloaded(options=", options=[selectinload(User.posts)]"), files())
     assert findings(root, "read_user") == []
+
+
+PROVIDERS = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import Post, User
+
+
+class Permission:
+    def __call__(self, session: session_dependency) -> User:
+        return session.scalars(select(User){options}).first()
+
+
+require_user = Permission()
+
+
+class FirstPosts:
+    def __init__(self, session: session_dependency):
+        self.posts = session.scalars(select(Post){post_options}).all()
+
+
+@router.get("/mine")
+async def mine(user: User = Depends(require_user)):
+    return {"n": len(user.posts)}
+
+
+@router.get("/first")
+async def first(q: FirstPosts = Depends()):
+    return {"user": q.posts[0].user.id}
+"""
+
+
+def test_objects_from_a_callable_instance_and_a_class_dependency_lazy_load_as_am307(app, findings):
+    root = app(PROVIDERS.replace("{options}", "").replace("{post_options}", ""), files())
+    (mine,) = findings(root, "mine")
+    assert mine["code"] == "AM307" and "`user.posts`" in mine["message"] and "Permission.__call__" in mine["message"]
+    (first,) = findings(root, "first")
+    assert first["code"] == "AM307" and "`q.posts[0].user`" in first["message"]
+    assert "FirstPosts.__init__" in first["message"]
+
+
+def test_near_miss_the_callable_instance_eager_loads_what_the_route_reads(app, findings):
+    root = app(
+        PROVIDERS.replace("{options}", ".options(selectinload(User.posts))").replace(
+            "{post_options}", ".options(selectinload(Post.user))"
+        ),
+        files(),
+    )
+    assert findings(root, "mine") == []
+    assert findings(root, "first") == []
