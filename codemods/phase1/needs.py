@@ -216,6 +216,12 @@ def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
                 fid = _runs(project, ref)
                 if fid is not None:
                     found.setdefault(fid, []).append((module.path, line, written))
+            # a parameter's default (`def job(opener=get_session)`): the body uses it as it likes
+            for function in module.functions:
+                for param in function.params:
+                    fid = _runs(project, param.default_ref) if param.default_ref and not param.depends else None
+                    if fid is not None:
+                        found.setdefault(fid, []).append((module.path, param.line, f"{param.name}={param.default_ref}"))
         cached = project.derived["phase1.values"] = found
     return cached  # type: ignore[return-value]
 

@@ -48,6 +48,11 @@ async def job():
     async with asynccontextmanager(get_session)() as s:
         return s.execute(text("select 1")).scalar_one()
 """,
+    "default": """
+async def job(opener=get_session):
+    async with asynccontextmanager(opener)() as s:
+        return s.execute(text("select 1")).scalar_one()
+""",
     "stored": """
 OPENERS = {"default": get_session}
 
