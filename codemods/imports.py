@@ -106,7 +106,7 @@ def add(context: CodemodContext, module: str, name: str, asname: str | None = No
     AddImportsVisitor.add_needed_import(context, module, name, asname)
 
 
-def remove(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
+def remove(context: CodemodContext, module: str, name: str | None, asname: str | None = None) -> None:
     """Drop the import of `name` from `module` when the codemod finishes, if nothing uses it."""
     RemoveImportsVisitor.remove_unused_import(context, module, name, asname)
 

@@ -180,3 +180,24 @@ def test_an_alias_twin_names_the_parallel_class_and_only_migrated_modules_get_on
         print(json.dumps({"added": added, "admin": admin}))
     """)
     assert result == {"added": {"id": 1, "count": 1}, "admin": {"count": 1}}
+
+
+def test_the_asyncio_import_an_unwrapped_to_thread_left_unused_goes(cli, service):
+    root = service({SUBSYSTEM: "import asyncio\n" + routes(
+        """
+        def count(db: Session) -> int:
+            return db.scalar(select(func.count(Item.id)))
+        """,
+        """
+        @router.get("/count")
+        async def count_items(db: session_dependency):
+            return {"n": await asyncio.to_thread(count, db)}
+        """,
+    )})
+    before = pyflakes(root)
+    document = apply_objects(cli, root)
+    assert handler(document, "count_items")["action"] == "migrate", handler(document, "count_items")
+    text = read(root, SUBSYSTEM)
+    assert 'return {"n": await count(db)}' in text and "import asyncio" not in text, text
+    assert pyflakes(root) <= before, pyflakes(root) - before
+    assert serve(root, "sqlite", 'print(json.dumps(client.get("/count").json()))') == {"n": 0}

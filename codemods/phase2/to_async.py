@@ -63,7 +63,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         for module, name, local in sorted(self.plan.aliased_imports):
             imports.add(self.context, module, name, local)
         for module, name, asname in sorted(self.plan.maybe_unused, key=str):
-            imports.remove(self.context, module, name, asname)
+            imports.remove(self.context, module, name or None, asname)
         return result
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):

@@ -130,3 +130,6 @@ def unused(plan: FilePlan, module: facts.Module, ref: str) -> None:
             source, _, name = ref.rpartition(".")
             if source:
                 plan.maybe_unused.add((source, name, None if local == name else local))
+        elif ref.startswith(imported + ".") and "." not in imported and local != "*":
+            # `import asyncio` for `asyncio.to_thread`: the module import ("" for no name)
+            plan.maybe_unused.add((imported, "", None if local == imported else local))

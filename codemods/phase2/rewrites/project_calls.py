@@ -48,7 +48,9 @@ class ProjectCalls(CallRewrite):
             # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
             # the helper itself is the run_in_threadpool call's first argument.
             action = CallAction(CallKind.UNWRAP, rename, add_await=False)
-            for ref in THREADPOOL:
+            # The wrapper (`asyncio.to_thread`, the call of the same index): its import may go too.
+            wrappers = {c.callee for c in site.function.calls if c.index == call.index and not c.offloaded and c.callee}
+            for ref in sorted({*THREADPOOL, *wrappers}):
                 site.unused(ref)
         else:
             # A coroutine function stays one: its call was already awaited, handed to
