@@ -16,6 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts, held_makers
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import split
 from async_migrate.codemods.phase2.stack_extras import Texts
@@ -90,8 +91,8 @@ def _arguments(project: Project, texts: Texts, held: held_makers.Held) -> list[f
                 continue
         names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
         local = bool(names & own) or (elsewhere and bool(names))
-        dotted = _dotted(expression)
-        ref = f"{init_module.name}.{dotted}" if dotted is not None and not local else None
+        written = dotted(expression)
+        ref = f"{init_module.name}.{written}" if written is not None and not local else None
         found.append(facts.CallArg(keyword, text, ref=ref, local=local))
     return found
 
@@ -162,12 +163,3 @@ def unmatched(project: Project, ref: str, held: list[HeldFound]) -> str | None:
     if instead:
         message += f" (`{attribute}` is set on each instance: name it through the instance, `{instead[0]}`)"
     return message + "; the setting would be ignored: correct it, or remove it"
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        owner = _dotted(node.value)
-        return None if owner is None else f"{owner}.{node.attr}"
-    return None
