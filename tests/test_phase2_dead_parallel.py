@@ -201,3 +201,47 @@ def test_the_asyncio_import_an_unwrapped_to_thread_left_unused_goes(cli, service
     assert 'return {"n": await count(db)}' in text and "import asyncio" not in text, text
     assert pyflakes(root) <= before, pyflakes(root) - before
     assert serve(root, "sqlite", 'print(json.dumps(client.get("/count").json()))') == {"n": 0}
+
+
+REPOS_MODULE = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item, User
+""" + FAMILY + """
+
+def get_items(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return ItemRepo(db)
+
+
+ItemsDep = Annotated[ItemRepo, Depends(get_items)]
+"""
+
+
+def test_a_route_using_an_imported_alias_imports_only_its_twin(cli, service):
+    root = service({
+        "repos.py": dedent(REPOS_MODULE),
+        SUBSYSTEM: routes("""
+            @router.post("/items")
+            def add_item(name: str, items: ItemsDep):
+                made = items.add(name)
+                return {"id": made.id, "count": items.count()}
+            """).replace("from models import Item, User", "from models import Item, User\nfrom repos import ItemsDep"),
+        "api/admin.py": dedent(FAMILY_OTHER).replace("from api.items import", "from repos import"),
+        "main.py": TWO_ROUTERS,
+    })
+    before = pyflakes(root)
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert "from repos import ItemsDep_async\n" in read(root, SUBSYSTEM)
+    assert "ItemsDep_async = Annotated[ItemRepoAsync, Depends(get_items_async)]" in read(root, "repos.py")
+    assert pyflakes(root) <= before, pyflakes(root) - before
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "a"}).json()
+        print(json.dumps({"added": added, "admin": client.get("/admin/items").json()}))
+    """)
+    assert result == {"added": {"id": 1, "count": 1}, "admin": {"count": 1}}

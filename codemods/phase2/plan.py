@@ -355,6 +355,9 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
     classes = project.flow.classes
     refs = [r for p in function.params for r in (*p.annotation, p.depends) if r] + list(function.returns)
     refs += [c.callee for c in function.calls if c.callee]
+    # An `Annotated[Cls, Depends(...)]` alias is not the class: its twin (`_alias_twins`) names
+    # the parallel class, and importing that here as well would leave it unused.
+    refs = [r for r in refs if not _annotated_alias(project, r)]
     mentioned = {found for r in refs if (found := classes.resolve(r)) in parallel}
     for ref in sorted(mentioned):
         home, cls = classes.by_ref[ref]
@@ -370,6 +373,14 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
             _unused(plan, module, imported)
         else:  # `repos.ProjectRepo`: the attribute is renamed
             fplan.renames[cls.qualname] = new
+
+
+def _annotated_alias(project: Project, ref: str) -> bool:
+    canonical = project.canonical(ref) or ref
+    home, _, name = canonical.rpartition(".")
+    module = project.modules.get(home)
+    value = module.values.get(name) if module is not None else None
+    return value is not None and value.kind == "annotated"
 
 
 def _alias_twins(
