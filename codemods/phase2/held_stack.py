@@ -91,8 +91,8 @@ def _arguments(project: Project, texts: Texts, held: held_makers.Held) -> list[f
                 continue
         names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
         local = bool(names & own) or (elsewhere and bool(names))
-        written = dotted(expression)
-        ref = f"{init_module.name}.{written}" if written is not None and not local else None
+        spelled = dotted(expression)
+        ref = f"{init_module.name}.{spelled}" if spelled is not None and not local else None
         found.append(facts.CallArg(keyword, text, ref=ref, local=local))
     return found
 
