@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import split
+from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS
 
 if TYPE_CHECKING:
@@ -70,18 +71,13 @@ def _held(project: Project, ref: str) -> Held | None:
     instance = next((n for n, v in target.module.values.items() if v is value), None)
     if instance is None:
         return None
-    classes = project_classes(project)
-    cls = classes.resolve(value.ref)
+    cls = project_classes(project).resolve(value.ref)
     if cls is None:
         return None
-    assigned = [
-        found for c in classes.mro(cls) for found in classes.assigned.get((c, attribute), [])
-    ]
-    if len(assigned) != 1 or any(attribute in classes.by_ref[c][1].names for c in classes.mro(cls)):
-        return None  # set in several places, or also a class attribute: not one sessionmaker
-    fid, expression = assigned[0]
-    if project.functions[fid][1].name != "__init__":
+    found = _init_assignment(project, cls, attribute)
+    if found is None:
         return None
+    fid, expression = found
     head, steps = split(expression)
     if steps != ("()",) or project.canonical(head) not in PLAIN_SESSIONMAKERS:
         return None
@@ -94,19 +90,27 @@ def engine_attribute(project: Project, found: Held, written: str) -> str | None:
     if not written.startswith("self.") or written.count(".") != 1:
         return None
     attribute = written.removeprefix("self.")
+    return attribute if _init_assignment(project, found.cls, attribute) is not None else None
+
+
+def _init_assignment(project: Project, cls: str, attribute: str) -> tuple[FunctionId, str] | None:
+    """The one assignment of `self.<attribute>` over `cls`'s project bases, (function, value
+    expression), when it is in an `__init__` and no class body binds the name; None when it is
+    set in several places or also a class attribute (then no instance holds one value for it)."""
     classes = project_classes(project)
-    assigned = [f for c in classes.mro(found.cls) for f in classes.assigned.get((c, attribute), [])]
-    if len(assigned) != 1 or project.functions[assigned[0][0]][1].name != "__init__":
+    order = classes.mro(cls)
+    assigned = [found for c in order for found in classes.assigned.get((c, attribute), [])]
+    if len(assigned) != 1 or any(attribute in classes.by_ref[c][1].names for c in order):
         return None
-    if any(attribute in classes.by_ref[c][1].names for c in classes.mro(found.cls)):
+    if project.functions[assigned[0][0]][1].name != "__init__":
         return None
-    return attribute
+    return assigned[0]
 
 
 def call(tree: ast.Module, function: facts.Function, attribute: str) -> ast.Call | None:
     """The `sessionmaker(...)` call of `self.<attribute> = sessionmaker(...)` in the `__init__`
     `function`, in its module's tree."""
-    node = function_node(tree, function)
+    node = expired_lists.function_node(tree, function)
     for statement in ast.walk(node) if node is not None else ():
         if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
             continue
@@ -119,17 +123,8 @@ def call(tree: ast.Module, function: facts.Function, attribute: str) -> ast.Call
     return None
 
 
-def init_locals(function: ast.FunctionDef) -> set[str]:
+def init_locals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names an `__init__` binds itself (its parameters, `self` among them, and locals)."""
     names = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
     return names | {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
-
-def function_node(tree: ast.Module, function: facts.Function) -> ast.FunctionDef | None:
-    return next(
-        (
-            n for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef) and n.lineno == function.line and n.name == function.name
-        ),
-        None,
-    )

@@ -19,6 +19,7 @@ from async_migrate.codemods import facts, held_makers
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import split
+from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.phase2.stack_extras import Texts
 from async_migrate.codemods.phase2.stack_plan import Build, EngineBuild, Found
 from async_migrate.codemods.project import Project
@@ -71,7 +72,7 @@ def _arguments(project: Project, texts: Texts, held: held_makers.Held) -> list[f
         return _bind_from_facts(project, held, init)
     _, tree = read
     call = held_makers.call(tree, init, held.attribute)
-    node = held_makers.function_node(tree, init)
+    node = expired_lists.function_node(tree, init)
     if call is None or node is None:
         return _bind_from_facts(project, held, init)
     own = held_makers.init_locals(node)
