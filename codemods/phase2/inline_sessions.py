@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.phase2.stack_plan import Piece, StackPlan
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
@@ -125,11 +126,7 @@ def reads_after_begin(
     exit expired every object, and the read would load under AsyncSession (MissingGreenlet).
     `expired_reads` sees only `commit()` calls, so each such read blocks: an attribute of a local
     name (`hero.id`), or a local name returned or handed to a call."""
-    definition = next(
-        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-         and n.name == function.name and (n.lineno == function.line or any(d.lineno == function.line for d in n.decorator_list))),
-        None,
-    ) if tree is not None else None
+    definition = expired_lists.function_node(tree, function)
     if definition is None:
         return []
     arguments = definition.args.posonlyargs + definition.args.args + definition.args.kwonlyargs

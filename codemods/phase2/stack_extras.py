@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS
 
@@ -178,11 +179,8 @@ def function_node(texts: Texts, module: facts.Module, function: facts.Function) 
     if found is None:
         return None
     text, tree = found
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
-            if node.lineno == function.line or any(d.lineno == function.line for d in node.decorator_list):
-                return text, node
-    return None
+    node = expired_lists.function_node(tree, function)
+    return (text, node) if node is not None else None
 
 
 def provider_extras(project: Project, texts: Texts, module: facts.Module, function: facts.Function) -> list[Extra] | None:
