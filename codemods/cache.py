@@ -73,6 +73,9 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes})
+
+
 def canonical(value: Any) -> Any:
     """A deterministic, hashable form of plain data and dataclasses; Uncacheable for anything else.
 
@@ -87,6 +90,8 @@ def canonical(value: Any) -> Any:
     if isinstance(value, PurePath):
         return ("path", str(value))
     if isinstance(value, (list, tuple)):
+        if all(type(item) in _PLAIN for item in value):  # the common leaf: a key's rows of names
+            return tuple(value)
         return tuple(canonical(item) for item in value)
     if isinstance(value, (set, frozenset)):
         return ("set", tuple(sorted((canonical(item) for item in value), key=repr)))
