@@ -72,7 +72,7 @@ from async_migrate.codemods.run import (
     remember,
     remembered,
 )
-from async_migrate.codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 
@@ -626,7 +626,7 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
         target = project.function(call.callee)
         if target is not None:
             callee = (target[0].name, target[1].key)
-            used = set(session_work(project, callee).used)
+            used = set(session_work_view(project, callee).used)
             if not target[1].is_async and used & set(project._session_args(call, callee, names)):
                 found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
         elif any(v.kind == CLASS for v in flow.ref(call.callee)):
@@ -660,7 +660,7 @@ def _sync_work_below(project: Project, start: FunctionId) -> str | None:
     order = [start]
     seen = {start}
     for current in order:
-        if session_work(project, current).any:
+        if session_work_view(project, current).any:
             module, function = project.functions[current]
             return f"{module.name}.{function.qualname}"
         for edge in project.calls_from.get(current, ()):
@@ -767,7 +767,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         else []
     )
     found: list[str] = []
-    work = session_work(project, handler.id)
+    work = session_work_view(project, handler.id)
     on_loop = {item.line for item in work.in_coroutines}
     if handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")

@@ -362,7 +362,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
     """
     from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions
     from async_migrate.codemods.phase2 import closure as closures
-    from async_migrate.codemods.session_work import session_work
+    from async_migrate.codemods.session_work import session_work_view
     from async_migrate.codemods.sources import matches
 
     def read(path: str) -> str:
@@ -395,7 +395,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         for planned in _phase2_outcomes(project, closure):
             previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
-        work = session_work(project, outcome.handler.id)
+        work = session_work_view(project, outcome.handler.id)
         outcome.extra["session"] = bool(work.params) or work.any
         outcome.extra["awaits"] = bool(outcome.handler.function.awaits)
         outcome.extra["subsystem"] = outcome.handler.module.path

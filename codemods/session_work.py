@@ -66,11 +66,17 @@ def session_work(project: Project, fid: FunctionId) -> SessionWork:
     the reports each ask for a handler's; it is worked out once per project. Every caller gets
     its own Blocking records, since phase one and the report mark offloaded calls on them; the
     other lists are shared and must not be changed."""
+    return _copy(session_work_view(project, fid))
+
+
+def session_work_view(project: Project, fid: FunctionId) -> SessionWork:
+    """`session_work` for a caller that only reads it: the one record kept for the project, not
+    a copy (copying every Blocking record costs more than the question asked: `.any`, `.used`)."""
     known: dict[FunctionId, SessionWork] = project.derived.setdefault("session_work", {})  # type: ignore[assignment]
     work = known.get(fid)
     if work is None:
         work = known[fid] = _session_work(project, fid)
-    return _copy(work)
+    return work
 
 
 def _copy(work: SessionWork) -> SessionWork:

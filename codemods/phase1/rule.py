@@ -50,7 +50,7 @@ from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM2
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
-from async_migrate.codemods.session_work import SessionWork, session_work
+from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
 
 
 def _already_def(handler: Handler) -> str:
@@ -203,7 +203,7 @@ def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:
     order, seen = [dependency], {dependency}
     while order:
         fid = order.pop()
-        if session_work(project, fid).any:
+        if session_work_view(project, fid).any:
             return True
         for param in project.functions[fid][1].params:
             found = project.function(param.depends) if param.depends else None
