@@ -229,7 +229,8 @@ def register(app: typer.Typer) -> None:
         max_ratio: Annotated[
             float | None, typer.Option("--max-ratio", min=0.0,
                                           help="Exit 1 when the after side's loop-blocked ratio is above this "
-                                          "(or means nothing: the heavy request is too light).")
+                                          "(or means nothing: the heavy request is too light; or light "
+                                          "requests timed out under load).")
         ] = None,
         format: FormatOption = Format.text,
         config: ConfigOption = None,
@@ -266,9 +267,11 @@ def register(app: typer.Typer) -> None:
                             quiet).to_json()
         _finish(report, "smoke", document, smoke_markdown, format, print_smoke, ui)
         after = document["after"]["loop_blocked_ratio"]
-        # A ratio that means nothing does not meet the bound either.
+        # A ratio that means nothing does not meet the bound either, nor one that is only a lower
+        # bound because light requests timed out.
         exceeded = max_ratio is not None and (
             after is None or after > max_ratio or not document["after"]["measurable"]
+            or bool(document["after"]["light_timeouts"])
         )
         raise typer.Exit(EXIT_CHANGES if exceeded else EXIT_OK)
 
@@ -382,6 +385,7 @@ def print_smoke(console: Console, document: dict[str, Any], quiet: bool = False)
         ("light p95 under load (ms)", lambda d: number(d["light"]["p95_ms"], 1)),
         ("light max under load (ms)", lambda d: number(d["light"]["max_ms"], 1)),
         ("light requests (errors)", lambda d: f"{d['light']['count']} ({d['light_errors']})"),
+        ("light timed out under load", lambda d: str(d["light_timeouts"])),
         ("heavy alone (ms)", lambda d: number(d["heavy_solo_ms"], 0)),
         ("heavy throughput (req/s)", lambda d: number(d["heavy_throughput"], 2)),
         ("heavy requests (errors)", lambda d: f"{d['heavy_count']} ({d['heavy_errors']})"),

@@ -1028,14 +1028,25 @@ class Project:
         flow knows), one an attribute or a module-level global holds (`self.db`, a
         `scoped_session`), used for I/O or handed to other code. (line, description).
         """
-        return self._own_work.get(fid, [])
+        return self._own_work[0].get(fid, [])
+
+    def own_work_offloaded(self, fid: FunctionId) -> frozenset[tuple[int, str]]:
+        """The entries of `own_work` that only calls run in a worker thread make: the held
+        Session's method handed to `run_in_threadpool(repo.session.scalar, ...)`, or called in
+        a lambda handed there. An entry a call on the loop makes as well is not one of them."""
+        return self._own_work[1].get(fid, frozenset())
 
     @cached_property
-    def _own_work(self) -> dict[FunctionId, list[tuple[int, str]]]:
+    def _own_work(
+        self,
+    ) -> tuple[dict[FunctionId, list[tuple[int, str]]], dict[FunctionId, frozenset[tuple[int, str]]]]:
         flow = self.flow
         table: dict[FunctionId, list[tuple[int, str]]] = {}
+        offloaded_table: dict[FunctionId, frozenset[tuple[int, str]]] = {}
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
+            on_loop: set[tuple[int, str]] = set()
+            offloaded: set[tuple[int, str]] = set()
             params = self.session_params[fid]
             opened: dict[str, str] = {}
             queried: set[tuple[int, str]] = set()
@@ -1069,7 +1080,9 @@ class Project:
                     if receiver[1:] in opened and receiver.startswith("$"):
                         continue
                     if flow.holds(fid, receiver) is not None:
-                        found.append((call.line, f"{self.written(expression)}()"))
+                        entry = (call.line, f"{self.written(expression)}()")
+                        found.append(entry)
+                        (offloaded if call.offloaded else on_loop).add(entry)
                         continue
                 read = flow.query_read(fid, expression)
                 if read is not None:
@@ -1085,7 +1098,9 @@ class Project:
                         break
             if found:
                 table[fid] = _with_first_io(found, opened, function)
-        return table
+            if offloaded - on_loop:
+                offloaded_table[fid] = frozenset(offloaded - on_loop)
+        return table, offloaded_table
 
     def own_unverified(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Session-carrying calls of a function whose target the analysis cannot resolve.

@@ -111,11 +111,19 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.blocking.append(Blocking(call.line, text, offloaded=call.offloaded))
             if call.coroutine is not None and not call.offloaded:
                 work.in_coroutines.append(CoroutineWork(call.line, text, scope=call.coroutine))
+        elif call.offloaded and call.receiver is None:
+            # The Session's bound method handed to the thread (`to_thread(session.scalar, stmt)`):
+            # the lambda form's work, as written; its arguments are calls of their own.
+            given = call.func or ""
+            head, dot, method = given.removeprefix("$").rpartition(".")
+            if dot and given.startswith("$") and head in names and method in SESSION_IO_METHODS:
+                work.blocking.append(Blocking(call.line, f"{head}.{method}()", offloaded=True))
     opened_lines = set(work.opened)
+    threaded = project.own_work_offloaded(fid)
     for line, text in project.own_work(fid):
         if line not in opened_lines:
             work.own.append((line, text))
-            work.blocking.append(Blocking(line, text))
+            work.blocking.append(Blocking(line, text, offloaded=(line, text) in threaded))
     for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"

@@ -6,6 +6,7 @@ document's shape, that every number is there, and that nothing is left running.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -20,7 +21,7 @@ from verify_app import service
 HEAVY = "GET /reports/slow?size=200000"
 SIDE_KEYS = {
     "label", "port", "idle", "light", "light_errors", "heavy_count", "heavy_errors", "heavy_wall_s",
-    "heavy_solo_ms", "heavy_throughput", "loop_blocked_ratio", "measurable", "notes",
+    "heavy_solo_ms", "heavy_throughput", "loop_blocked_ratio", "light_timeouts", "measurable", "notes",
 }
 
 
@@ -382,4 +383,183 @@ def test_a_before_side_failing_on_a_relative_path_says_it_runs_in_a_worktree(cli
     assert "no such table: t" in result.stderr  # the end of uvicorn's log
     document = json.loads(result.stdout)
     assert document["ok"] is False and "temporary git worktree" in document["error"]
+    assert len(worktrees(root)) == 1 and our_servers() == []
+
+
+class FakeService:
+    """A loopback HTTP server in a thread, for `measure` alone: GET /heavy takes `heavy` seconds
+    (-1: closes the connection unanswered), GET /ping answers at once on an idle server and, while
+    a heavy request runs, after `blocked` seconds with `status`."""
+
+    def __init__(self, heavy: float = 0.3, blocked: float = 0.0, status: int = 200) -> None:
+        import asyncio
+        import threading
+
+        self.heavy, self.blocked, self.status, self.running = heavy, blocked, status, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def start() -> None:
+            self.server = await asyncio.start_server(self.answer, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(start(), self.loop)
+        assert ready.wait(10)
+
+    async def answer(self, reader, writer) -> None:  # type: ignore[no-untyped-def]
+        import asyncio
+
+        line = await reader.readuntil(b"\r\n\r\n")
+        status = 200
+        if b" /heavy " in line:
+            if self.heavy < 0:
+                writer.close()
+                return
+            self.running += 1
+            try:
+                await asyncio.sleep(self.heavy)
+            finally:
+                self.running -= 1
+        elif self.running:
+            await asyncio.sleep(self.blocked)
+            status = self.status
+        writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        writer.close()
+
+    def settings(self, tmp_path: Path, timeout: float):  # type: ignore[no-untyped-def]
+        from async_migrate.codemods.verify.runner import AppSpec
+        from async_migrate.codemods.verify.smoke import Endpoint, Settings
+
+        return Settings(
+            root=tmp_path, app=AppSpec.parse("main:app"), python="python", heavy=Endpoint.parse("GET /heavy", "--heavy"),
+            light=Endpoint.parse("GET /ping", "--light"), concurrency=2, interval=0.05, idle_samples=5, timeout=timeout,
+        )
+
+    def close(self) -> None:
+        import asyncio
+
+        async def stop() -> None:
+            self.server.close()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_light_requests_timing_out_under_load_count_as_blocked_not_unmeasurable(tmp_path: Path):
+    import asyncio
+
+    from async_migrate.codemods.verify.smoke import SmokeResult, measure
+
+    fake = FakeService(heavy=0.3, blocked=3.0)
+    try:
+        s = fake.settings(tmp_path, timeout=1.0)
+        side = asyncio.run(measure(fake.port, s, "before"))
+    finally:
+        fake.close()
+    assert side.light_timeouts >= 3 and side.light.count >= side.light_timeouts, side
+    assert side.measurable, side.notes
+    assert side.light.max_ms == pytest.approx(1000.0)  # each counted at --timeout: a lower bound
+    assert side.loop_blocked_ratio == pytest.approx(1000.0 / side.heavy_solo_ms)
+    assert any("had no answer within --timeout 1 s" in note and "blocked at least that long" in note
+               for note in side.notes), side.notes
+    assert not any("make the heavy request slower" in note for note in side.notes), side.notes
+    # The same on the after side: still blocked, whatever the ratios, never "fell" nor "inconclusive".
+    after = dataclasses.replace(side, label="after", loop_blocked_ratio=side.loop_blocked_ratio / 10)
+    verdict = SmokeResult(s, before=side, after=after).verdict()
+    assert verdict.startswith("light requests still timed out under load after ("), verdict
+    assert "the event loop is still blocked" in verdict
+
+
+def test_light_requests_failing_under_load_after_make_that_side_unmeasurable(tmp_path: Path):
+    import asyncio
+
+    from async_migrate.codemods.verify.smoke import measure
+
+    fake = FakeService(heavy=0.3, blocked=0.0, status=500)
+    try:
+        s = fake.settings(tmp_path, timeout=5.0)
+        before = asyncio.run(measure(fake.port, s, "before"))
+        after = asyncio.run(measure(fake.port, s, "after"))
+    finally:
+        fake.close()
+    for side in (before, after):
+        assert side.light_timeouts == 0 and side.light_errors > 0
+        assert any("light requests failed under load (first: answered 500)" in note for note in side.notes)
+        assert not any("make the heavy request slower" in note for note in side.notes), side.notes
+    # Only the answers that came: a low ratio after them would be a false all-clear.
+    assert after.measurable is False
+
+
+def test_a_ratio_that_is_a_lower_bound_before_says_so():
+    from async_migrate.codemods.verify.smoke import Side, SmokeResult
+
+    before = Side("before", 0, None, None, 5, 1, 0, 1.0, 100.0, 1.0, 600.0, light_timeouts=5)  # type: ignore[arg-type]
+    after = Side("after", 0, None, None, 0, 1, 0, 1.0, 100.0, 1.0, 0.2)  # type: ignore[arg-type]
+    assert SmokeResult(None, before=before, after=after).verdict() == (  # type: ignore[arg-type]
+        "loop-blocked ratio fell from at least 600.00 to 0.20"
+    )
+
+
+@pytest.mark.parametrize("heavy", [5.0, -1.0], ids=["timeout", "closed"])
+def test_a_heavy_request_failing_alone_is_a_one_line_usage_error(tmp_path: Path, heavy: float):
+    import asyncio
+
+    from async_migrate.codemods.verify.runner import VerifyError
+    from async_migrate.codemods.verify.smoke import measure
+
+    fake = FakeService(heavy=heavy)
+    try:
+        with pytest.raises(VerifyError) as raised:
+            asyncio.run(measure(fake.port, fake.settings(tmp_path, timeout=1.0), "before"))
+    finally:
+        fake.close()
+    assert raised.value.code == 2
+    if heavy > 0:
+        assert str(raised.value) == (
+            "before: GET /heavy took longer than --timeout 1 s during the warm-up, with no other request running: "
+            "give a --timeout well above the time it takes alone (or a lighter request)"
+        )
+    else:
+        assert str(raised.value).startswith("before: GET /heavy had no answer during the warm-up (ValueError: ")
+
+
+SLEEPY = """
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/heavy")
+async def heavy() -> dict:
+    time.sleep(2.5)
+    return {"ok": True}
+
+
+@app.get("/ping")
+async def ping() -> dict:
+    return {"ok": True}
+"""
+
+
+def test_a_heavy_warm_up_longer_than_timeout_exits_2_with_one_line(cli, tmp_path: Path):
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": SLEEPY})
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /heavy", "--light", "GET /ping",
+                 "--concurrency", "2", "--interval", "50", "--timeout", "1")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert ("before: GET /heavy took longer than --timeout 1 s during the warm-up, with no other request "
+            "running: give a --timeout well above") in result.stderr
     assert len(worktrees(root)) == 1 and our_servers() == []

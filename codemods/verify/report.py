@@ -117,6 +117,7 @@ def smoke_markdown(document: dict[str, Any]) -> str:
         ("light p95 (ms)", lambda s: _number(s["light"]["p95_ms"], 1)),
         ("light max (ms)", lambda s: _number(s["light"]["max_ms"], 1)),
         ("light requests", lambda s: str(s["light"]["count"])),
+        ("light timed out (counted at --timeout)", lambda s: str(s["light_timeouts"])),
         ("heavy alone (ms)", lambda s: _number(s["heavy_solo_ms"], 0)),
         ("heavy throughput (req/s)", lambda s: _number(s["heavy_throughput"], 2)),
         ("loop-blocked ratio", lambda s: _number(s["loop_blocked_ratio"], 2)),

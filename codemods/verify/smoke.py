@@ -156,6 +156,9 @@ class Side:
     heavy_solo_ms: float
     heavy_throughput: float  # heavy requests answered per second under load
     loop_blocked_ratio: float  # light max under load / heavy alone
+    # Light requests under load that had no answer within --timeout: in `light` at --timeout, a
+    # lower bound of how long they waited, so the ratio is one too.
+    light_timeouts: int = 0
     measurable: bool = True  # the heavy request is long enough for the ratio to mean something
     notes: list[str] = field(default_factory=list)
 
@@ -178,18 +181,30 @@ class SmokeResult:
     def verdict(self) -> str:
         if self.before is None or self.after is None:
             return "incomplete"
+        b, a = self.before.loop_blocked_ratio, self.after.loop_blocked_ratio
+        # A side whose light requests timed out has a ratio that is only a lower bound.
+        least = "at least " if self.before.light_timeouts else ""
+        if self.after.light_timeouts:
+            # Blocked whatever else made the side's ratio meaningless: a light request waited --timeout.
+            ratios = (
+                f" (loop-blocked ratio at least {a:.2f} after, {least}{b:.2f} before)"
+                if self.before.measurable and self.after.measurable else ""
+            )
+            return (
+                f"light requests still timed out under load after ({self.after.light_timeouts} had no answer "
+                f"within --timeout): the event loop is still blocked{ratios}"
+            )
         light = [side.label for side in (self.before, self.after) if not side.measurable]
         if light:
             return f"inconclusive: blocking cannot be measured on the {' and '.join(light)} side (see the notes)"
-        b, a = self.before.loop_blocked_ratio, self.after.loop_blocked_ratio
         if a < b * (1 - NOISE):
-            return f"loop-blocked ratio fell from {b:.2f} to {a:.2f}"
+            return f"loop-blocked ratio fell from {least}{b:.2f} to {a:.2f}"
         if a < b:
             return (
                 f"loop-blocked ratio fell from {b:.2f} to {a:.2f}, by less than {NOISE:.0%}: within what a busy "
                 "machine changes from one run to the next, not evidence either way"
             )
-        return f"loop-blocked ratio did not fall ({b:.2f} before, {a:.2f} after)"
+        return f"loop-blocked ratio did not fall ({least}{b:.2f} before, {a:.2f} after)"
 
     def to_json(self) -> dict[str, Any]:
         s = self.settings
@@ -307,6 +322,10 @@ class StartError(Exception):
     """The service did not start on one side."""
 
 
+class RequestTimeout(VerifyError):
+    """A request took longer than --timeout with no load on the server: the options, not the service."""
+
+
 # ------------------------------------------------------------------ the client
 
 
@@ -333,19 +352,48 @@ async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float,
     return time.perf_counter() - started, status
 
 
+async def answered(port: int, endpoint: Endpoint, s: Settings, label: str, when: str) -> float:
+    """One request on a server with no other load: its seconds; VerifyError (exit 2) when it
+    has no answer within --timeout, no answer at all, or an error status."""
+    try:
+        seconds, status = await request(port, endpoint, s.timeout)
+    except asyncio.TimeoutError:  # before OSError: TimeoutError is one
+        raise RequestTimeout(
+            f"{label}: {endpoint} took longer than --timeout {s.timeout:g} s {when}, with no other request "
+            "running: give a --timeout well above the time it takes alone (or a lighter request)"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise VerifyError(
+            f"{label}: {endpoint} had no answer {when} ({type(error).__name__}: {error}): the server closed "
+            "the connection or stopped"
+        ) from None
+    if status >= 400:
+        raise VerifyError(f"{label}: {endpoint} answered {status}")
+    return seconds
+
+
+def _failed(result: Any) -> bool:
+    """A request under load with no answer, or an error status."""
+    return isinstance(result, BaseException) or result[1] >= 400
+
+
+def _failure(result: Any) -> str:
+    """What went wrong with one request under load (an exception, or an error status)."""
+    if isinstance(result, asyncio.TimeoutError):
+        return "no answer within --timeout"
+    if isinstance(result, BaseException):
+        return f"{type(result).__name__}: {result}"
+    return f"answered {result[1]}"
+
+
 async def measure(port: int, s: Settings, label: str) -> Side:
     for _ in range(3):  # warm-up: imports, pool connections, compiled queries
-        await request(port, s.light, s.timeout)
-    _, status = await request(port, s.heavy, s.timeout)
-    if status >= 400:
-        raise VerifyError(f"{label}: {s.heavy} answered {status}")
-    solo = [(await request(port, s.heavy, s.timeout))[0] for _ in range(2)]
+        await answered(port, s.light, s, label, "during the warm-up")
+    await answered(port, s.heavy, s, label, "during the warm-up")
+    solo = [await answered(port, s.heavy, s, label, "alone") for _ in range(2)]
     idle = []
     for _ in range(s.idle_samples):
-        seconds, status = await request(port, s.light, s.timeout)
-        if status >= 400:
-            raise VerifyError(f"{label}: {s.light} answered {status}")
-        idle.append(seconds)
+        idle.append(await answered(port, s.light, s, label, "on the idle server"))
         await asyncio.sleep(s.interval)
 
     heavy_done = asyncio.Event()
@@ -375,25 +423,51 @@ async def measure(port: int, s: Settings, label: str) -> Side:
                     pass
         return list(await asyncio.gather(*tasks, return_exceptions=True))
 
+    # The heavy requests take up to --timeout, and a light one started just before they end as long.
+    bound = 2 * s.timeout + 30
     try:
-        (heavy, wall), light = await asyncio.wait_for(asyncio.gather(heavy_all(), probe()), s.timeout + 30)
+        (heavy, wall), light = await asyncio.wait_for(asyncio.gather(heavy_all(), probe()), bound)
     except asyncio.TimeoutError:
-        raise VerifyError(f"{label}: the loaded measurement did not finish within {s.timeout + 30:.0f} s") from None
+        raise VerifyError(f"{label}: the loaded measurement did not finish within {bound:.0f} s") from None
     heavy_ok = [r[0] for r in heavy if not isinstance(r, BaseException) and r[1] < 400]
     light_ok = [r[0] for r in light if not isinstance(r, BaseException) and r[1] < 400]
-    loaded = Latency.of(light_ok)
+    # A light request with no answer within --timeout while the heavy ones ran waited at least that
+    # long: the strongest sign of a blocked loop, counted at --timeout (a lower bound), not dropped.
+    timed_out = [r for r in light if isinstance(r, asyncio.TimeoutError)]
+    failed = [r for r in light if _failed(r) and not isinstance(r, asyncio.TimeoutError)]
+    loaded = Latency.of(light_ok + [s.timeout] * len(timed_out))
     solo_ms = min(solo) * 1000
     side = Side(
         label=label, port=port, idle=Latency.of(idle), light=loaded,
         light_errors=len(light) - len(light_ok), heavy_count=s.concurrency,
         heavy_errors=s.concurrency - len(heavy_ok), heavy_wall_s=wall, heavy_solo_ms=solo_ms,
         heavy_throughput=len(heavy_ok) / wall if wall > 0 else math.nan,
-        loop_blocked_ratio=loaded.max_ms / solo_ms if solo_ms > 0 and light_ok else math.nan,
+        loop_blocked_ratio=loaded.max_ms / solo_ms if solo_ms > 0 and loaded.count else math.nan,
+        light_timeouts=len(timed_out),
     )
-    for r in heavy + light:
-        if isinstance(r, BaseException):
-            side.notes.append(f"{type(r).__name__}: {r}")
-            break
+    if timed_out:
+        side.notes.append(
+            f"{len(timed_out)} of {len(light)} light requests had no answer within --timeout {s.timeout:g} s while "
+            f"the heavy requests ran: each is counted as taking {s.timeout * 1000:.0f} ms, a lower bound, so the "
+            "loop-blocked ratio is one too: the event loop was blocked at least that long"
+        )
+    if failed:
+        side.notes.append(
+            f"{len(failed)} of {len(light)} light requests failed under load (first: {_failure(failed[0])})"
+            + (": the latencies are those of the others, which do not show how long a failed one waited"
+               if label == "after" else "")
+        )
+    heavy_failed = [r for r in heavy if _failed(r)]
+    if heavy_failed:
+        side.notes.append(
+            f"{len(heavy_failed)} of {s.concurrency} heavy requests failed under load (first: "
+            f"{_failure(heavy_failed[0])})"
+            + (": the light requests were not measured under the load asked for" if label == "after" else "")
+        )
+    if label == "after" and (failed or heavy_failed):
+        # Measured under less load than asked for, or on the answers that came: a lower ratio here
+        # would be no evidence that the loop is free.
+        side.measurable = False
     idle_p95 = side.idle.p95_ms
     needed = max(MIN_HEAVY_MS, IDLE_MULTIPLE * idle_p95)
     if not solo_ms >= needed:
@@ -415,10 +489,13 @@ async def measure(port: int, s: Settings, label: str) -> Side:
         )
     if loaded.count < 3:
         side.measurable = False
-        side.notes.append(
-            f"only {loaded.count} light requests under load: the heavy requests took {wall * 1000:.0f} ms in "
-            "all; make the heavy request slower or the interval shorter"
-        )
+        if failed:  # said above: the light request fails under load, no slower heavy request helps
+            side.notes.append(f"only {loaded.count} light requests answered or timed out under load")
+        else:
+            side.notes.append(
+                f"only {loaded.count} light requests under load: the heavy requests took {wall * 1000:.0f} ms in "
+                "all; make the heavy request slower or the interval shorter"
+            )
     return side
 
 
@@ -464,6 +541,8 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
                          f"{s.interval * 1000:g} ms on port {server.port}")
                     try:
                         setattr(result, label, asyncio.run(measure(server.port, s, label)))
+                    except RequestTimeout:
+                        raise  # one line: the server's log and where it runs do not tell why
                     except VerifyError as error:
                         raise VerifyError(_answered_hint(str(error), label, revision, server), error.code) from None
                 except StartError as error:

@@ -57,3 +57,85 @@ def test_near_miss_one_call_left_on_the_loop_is_am108_and_check_reports_it(app, 
     assert entry["codes"][0] == "AM108", entry
     assert [b["offloaded"] for b in entry["blocking"]] == [True, False], entry
     assert cli("check", root).exit_code == 1
+
+
+def test_a_bound_session_method_handed_to_the_thread_is_am131_and_check_is_clean(app, reported, cli):
+    root = app(
+        """
+        import asyncio
+
+        from fastapi.concurrency import run_in_threadpool
+        from sqlalchemy import text
+
+
+        class Repo:
+            def __init__(self, session):
+                self.session = session
+
+
+        @router.get("/threadpool")
+        async def by_threadpool(session: session_dependency):
+            return await run_in_threadpool(session.scalar, text("select 1"))
+
+
+        @router.get("/to-thread")
+        async def by_to_thread(session: session_dependency):
+            return await asyncio.to_thread(session.scalar, text("select 1"))
+
+
+        @router.get("/executor")
+        async def by_executor(session: session_dependency):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, session.scalar, text("select 1"))
+
+
+        @router.get("/held")
+        async def by_held(session: session_dependency):
+            repo = Repo(session)
+            return await run_in_threadpool(repo.session.scalar, text("select 1"))
+        """
+    )
+    for function in ("by_threadpool", "by_to_thread", "by_executor", "by_held"):
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"][0]) == ("keep", "AM131"), entry
+        assert entry["blocking"] and all(b["offloaded"] for b in entry["blocking"]), entry
+    result = cli("check", root, "--format", "json")
+    assert (result.exit_code, json.loads(result.stdout)["findings"]) == (0, [])
+
+
+def test_near_miss_an_argument_of_the_offloading_call_runs_on_the_loop(app, reported, cli):
+    root = app(
+        """
+        from fastapi.concurrency import run_in_threadpool
+        from sqlalchemy import text
+
+
+        class Repo:
+            def __init__(self, session):
+                self.session = session
+
+
+        @router.get("/argument")
+        async def argument(session: session_dependency):
+            return await run_in_threadpool(int, session.scalar(text("select 1")))
+
+
+        @router.get("/bound-and-argument")
+        async def bound_and_argument(session: session_dependency):
+            return await run_in_threadpool(session.scalar, session.scalar(text("select 1")))
+
+
+        @router.get("/held-and-argument")
+        async def held_and_argument(session: session_dependency):
+            repo = Repo(session)
+            return await run_in_threadpool(repo.session.scalar, repo.session.scalar(text("select 1")))
+        """
+    )
+    for function in ("argument", "bound_and_argument", "held_and_argument"):
+        entry = reported(root, function, "phase1")
+        assert entry["codes"][0] == "AM108", entry
+        assert not all(b["offloaded"] for b in entry["blocking"]), entry
+    result = cli("check", root, "--format", "json")
+    assert result.exit_code == 1
+    flagged = {f["function"] for f in json.loads(result.stdout)["findings"] if f["code"] == "AM301"}
+    assert flagged == {"argument", "bound_and_argument", "held_and_argument"}
