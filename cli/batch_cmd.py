@@ -161,9 +161,11 @@ def register(app: typer.Typer) -> None:
         the batch goes on.
 
         Ends with one summary table, or with --format json one document listing per
-        repository its root, status (changed, unchanged, failed), branch, commit,
-        files_changed and error. Exit 0 when every repository succeeded, 3 when any failed,
-        2 on a usage error.
+        repository its root, status (changed, partial, blocked, unchanged, failed), branch,
+        commit, files_changed, error, and for phase2 the handlers left blocked and the
+        blockers behind them (partial: changes committed, some routes left blocked; blocked:
+        routes left blocked, nothing to write; as phase2 itself, both exit 0). Exit 0
+        when every repository succeeded, 3 when any failed, 2 on a usage error.
         """
         from async_migrate.cli.main import Format, _fail
         from async_migrate.codemods import batch as batching
@@ -200,6 +202,8 @@ def register(app: typer.Typer) -> None:
             if format is Format.text:
                 detail = outcome.error or plural(len(outcome.files_changed), "file") + (
                     f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
+                ) + (
+                    f", {outcome.blocked} blocked, {plural(outcome.blockers, 'blocker')}" if outcome.blocked else ""
                 )
                 err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",
                           markup=False, highlight=False, soft_wrap=True)

@@ -213,13 +213,17 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
 
     Cells are plain Text, never markup (paths may hold brackets).
     """
-    status_style = {"changed": "green", "unchanged": "dim", "failed": "bold red"}
+    from async_migrate.codemods.batch import blocked_cell, shown_statuses
+
+    status_style = {"changed": "green", "partial": "yellow", "blocked": "bold yellow", "unchanged": "dim",
+                    "failed": "bold red"}
     table = Table(title=f"async-migrate batch {phase}", title_justify="left", expand=False)
     table.add_column("root", overflow="fold")
     table.add_column("status")
     table.add_column("branch", overflow="fold")
     table.add_column("commit", no_wrap=True)
     table.add_column("files", justify="right")
+    table.add_column("blocked", justify="right")
     for outcome in outcomes:
         table.add_row(
             Text(outcome.root),
@@ -227,6 +231,7 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
             Text(outcome.branch or ""),
             (outcome.commit or "")[:12],
             str(len(outcome.files_changed)),
+            blocked_cell(outcome),
         )
     console.print(table)
     for outcome in outcomes:
@@ -237,6 +242,6 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
         counts[outcome.status] += 1
     console.print(
         f"{plural(len(outcomes), 'repository', 'repositories')}: "
-        + ", ".join(f"{counts[s]} {s}" for s in ("changed", "unchanged", "failed")),
+        + ", ".join(f"{counts[s]} {s}" for s in shown_statuses(outcomes)),
         highlight=False,
     )

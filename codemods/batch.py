@@ -22,7 +22,9 @@ from async_migrate.codemods.gitstate import GitError
 from async_migrate.codemods.outcome import plural
 
 PHASES = ("phase1", "phase2")
-STATUSES = ("changed", "unchanged", "failed")
+# partial: phase two committed changes and left some routes blocked; blocked: it left routes
+# blocked and had nothing to write. Both succeed, as phase2 itself does (exit 0), never "unchanged".
+STATUSES = ("changed", "partial", "blocked", "unchanged", "failed")
 
 
 class BatchError(Exception):
@@ -48,11 +50,13 @@ class Job:
 @dataclass
 class RepoOutcome:
     root: str
-    status: str = "unchanged"  # changed, unchanged or failed
+    status: str = "unchanged"  # one of STATUSES
     branch: str | None = None  # the branch holding the changes (None: none checked out or created)
     commit: str | None = None
     files_changed: list[str] = field(default_factory=list)  # relative to the root, as written
     error: str | None = None
+    blocked: int = 0  # phase two: handlers left blocked on the synchronous path
+    blockers: int = 0  # phase two: the blockers behind them (file and line each)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +66,8 @@ class RepoOutcome:
             "commit": self.commit,
             "files_changed": self.files_changed,
             "error": self.error,
+            "blocked": self.blocked,
+            "blockers": self.blockers,
         }
 
 
@@ -128,6 +134,11 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         )
     else:
         outcome.status = "changed" if written else "unchanged"
+        if job.phase == "phase2":
+            outcome.blocked = sum(1 for o in result.outcomes if o.action == "blocked")
+            outcome.blockers = len((result.subsystem or {}).get("blockers") or ())
+            if outcome.blocked:  # never "unchanged" (or "changed") alone while routes stay blocked
+                outcome.status = "partial" if written else "blocked"
     return outcome
 
 
@@ -233,6 +244,8 @@ def merge(documents: list[tuple[str, Any]]) -> Merged:
                     commit=entry.get("commit"),
                     files_changed=list(entry.get("files_changed") or []),
                     error=entry.get("error"),
+                    blocked=int(entry.get("blocked") or 0),
+                    blockers=int(entry.get("blockers") or 0),
                 )
             )
     _complete(shards, len(documents))
@@ -271,6 +284,16 @@ def read_results(paths: list[Path]) -> list[tuple[str, Any]]:
     return documents
 
 
+def shown_statuses(outcomes: list[RepoOutcome]) -> list[str]:
+    """The statuses a summary line names: partial and blocked only when a repository has them."""
+    return [s for s in STATUSES if s not in ("partial", "blocked") or any(o.status == s for o in outcomes)]
+
+
+def blocked_cell(outcome: RepoOutcome) -> str:
+    """`2 (1 blocker)`: handlers left blocked and the blockers behind them; empty when none."""
+    return f"{outcome.blocked} ({plural(outcome.blockers, 'blocker')})" if outcome.blocked else ""
+
+
 def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str:
     """The batch report for a pull request or a job summary: one row per repository."""
     counts = summary(outcomes)
@@ -278,15 +301,15 @@ def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str
         f"# async-migrate batch {phase}",
         "",
         f"{plural(len(outcomes), 'repository', 'repositories')} on branch `{branch}`: "
-        + ", ".join(f"{counts[status]} {status}" for status in STATUSES) + ".",
+        + ", ".join(f"{counts[status]} {status}" for status in shown_statuses(outcomes)) + ".",
         "",
-        "| root | status | branch | commit | files |",
-        "| --- | --- | --- | --- | ---: |",
+        "| root | status | branch | commit | files | blocked |",
+        "| --- | --- | --- | --- | ---: | ---: |",
     ]
     for outcome in outcomes:
         lines.append(
             f"| `{outcome.root}` | {outcome.status} | {outcome.branch or ''} | {(outcome.commit or '')[:12]} "
-            f"| {len(outcome.files_changed)} |"
+            f"| {len(outcome.files_changed)} | {blocked_cell(outcome)} |"
         )
     failed = [o for o in outcomes if o.error]
     if failed:

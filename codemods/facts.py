@@ -294,6 +294,8 @@ class Registration(_Fact):
     # display may be changed elsewhere; "?" for a loop over something the tool cannot read (then
     # `endpoint` is None).
     sources: tuple[str, ...] = ()
+    # `include_router(router, dependencies=[Depends(f), ...])`: the targets of that list's `Depends`.
+    depends: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -74,7 +74,7 @@ def test_two_commits_and_one_clearly_reported_failure(cli, repos, tmp_path):
     document = json.loads(result.stdout)
     assert document["command"] == "batch" and document["phase"] == "phase1"
     assert document["branch"] == "async-migrate/phase1"
-    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 1}
+    assert document["summary"] == {"changed": 2, "partial": 0, "blocked": 0, "unchanged": 0, "failed": 1}
     assert [Path(e["root"]) for e in document["repositories"]] == [
         roots["dirty"].resolve(), roots["shop"].resolve(), roots["mono"].resolve()
     ]
@@ -120,15 +120,15 @@ def test_summary_table_names_every_repository_and_the_failure(cli, repos, tmp_pa
     rows = {}
     for line in result.stdout.splitlines():
         cells = [cell.strip() for cell in line.strip("│").split("│")]
-        if len(cells) == 5 and cells[0].startswith("/"):
+        if len(cells) == 6 and cells[0].startswith("/"):
             rows[cells[0]] = cells[1:]
     shop, mono, loose = (str(p.resolve()) for p in (roots["shop"], roots["mono"], outside))
     assert list(rows) == [shop, loose, mono]
     for root in (shop, mono):
-        status, branch, commit, files = rows[root]
-        assert (status, branch, files) == ("changed", "async-migrate/phase1", "2")
+        status, branch, commit, files, blocked = rows[root]
+        assert (status, branch, files, blocked) == ("changed", "async-migrate/phase1", "2", "")
         assert len(commit) == 12
-    assert rows[loose] == ["failed", "", "", "0"]
+    assert rows[loose] == ["failed", "", "", "0", ""]
     assert f"error: {loose}: {loose} is not inside a git repository" in result.stdout
     assert "3 repositories: 2 changed, 0 unchanged, 1 failed" in result.stdout
     # progress on standard error, one line per repository
@@ -140,14 +140,14 @@ def test_summary_table_names_every_repository_and_the_failure(cli, repos, tmp_pa
 def test_all_succeed_exit_0_and_a_second_run_changes_nothing(cli, repos):
     roots, gits = repos
     document = batch_json(cli, roots["shop"], roots["mono"], "--", "phase1")
-    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 0}
+    assert document["summary"] == {"changed": 2, "partial": 0, "blocked": 0, "unchanged": 0, "failed": 0}
     result = cli("batch", roots["shop"], roots["mono"], "--format", "json", "--", "phase1")
     assert result.exit_code == 0, result.output
     heads = {name: gits[name].head.commit.hexsha for name in ("shop", "mono")}
     again = cli("batch", roots["shop"], roots["mono"], "--format", "json", "--", "phase1")
     assert again.exit_code == 0
     document = json.loads(again.stdout)
-    assert document["summary"] == {"changed": 0, "unchanged": 2, "failed": 0}
+    assert document["summary"] == {"changed": 0, "partial": 0, "blocked": 0, "unchanged": 2, "failed": 0}
     for entry in document["repositories"]:
         assert entry["status"] == "unchanged"
         assert entry["branch"] == "async-migrate/phase1"  # existing: checked out, nothing to commit
@@ -200,11 +200,62 @@ def test_phase2_batch_commits_name_the_subsystem(cli, tmp_path):
     document = batch_json(
         cli, tmp_path / "one", tmp_path / "two", "--", "phase2", "--subsystem", "api/orders.py"
     )
-    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 0}
+    assert document["summary"] == {"changed": 2, "partial": 0, "blocked": 0, "unchanged": 0, "failed": 0}
     for repo in (first, second):
         assert repo.active_branch.name == "async-migrate/phase2"
         subject = repo.head.commit.message.split("\n", 1)[0]
         assert subject.startswith("async-migrate phase2 api/orders.py: 1 route to AsyncSession in ")
+
+
+# A route phase two blocks: the Session handed to code it cannot follow (AM2xx), beside one it migrates.
+BLOCKED_ORDERS = """
+    from fastapi import APIRouter
+
+    from core.dependencies import session_dependency
+    from vendor import audit
+
+    router = APIRouter()
+
+
+    @router.post("/orders")
+    def place_order(session: session_dependency):
+        audit(session)
+        session.commit()
+    """
+MIGRATED_ORDER = """
+
+
+    @router.get("/orders/count")
+    def count_orders(session: session_dependency):
+        return session.execute("select 1").scalar()
+    """
+
+
+def test_phase2_blocked_routes_are_a_status_with_their_blockers_never_unchanged(cli, tmp_path):
+    from async_migrate.codemods import batch as batching
+
+    blocked = init_repo(tmp_path / "blocked", {**tiny_app(), "api/orders.py": BLOCKED_ORDERS})
+    partial = init_repo(tmp_path / "partial", {**tiny_app(), "api/orders.py": BLOCKED_ORDERS + MIGRATED_ORDER})
+    head = blocked.head.commit.hexsha
+    args = [tmp_path / "blocked", tmp_path / "partial", "--", "phase2", "--subsystem", "api/orders.py"]
+    result = cli("batch", *args[:2], "--format", "json", *args[2:])
+    assert result.exit_code == 0, result.output  # as phase2 itself: blocked routes are reported, not an error
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"changed": 0, "partial": 1, "blocked": 1, "unchanged": 0, "failed": 0}
+    first, second = document["repositories"]
+    assert (first["status"], first["blocked"], first["blockers"], first["files_changed"]) == ("blocked", 1, 1, [])
+    assert blocked.head.commit.hexsha == head and blocked.active_branch.name == "main"
+    assert (second["status"], second["blocked"], second["blockers"]) == ("partial", 1, 1)
+    assert second["commit"] == partial.head.commit.hexsha and "api/orders.py" in second["files_changed"]
+    # Run again: nothing left to write, and the blocked route is still named, in both repositories.
+    table = cli("batch", *args)
+    assert table.exit_code == 0, table.output
+    assert "2 repositories: 0 changed, 2 blocked, 0 unchanged, 0 failed" in table.stdout
+    assert f"{(tmp_path / 'partial').resolve()}: blocked (0 files, 1 blocked, 1 blocker)" in err(table)
+    outcomes = [batching.RepoOutcome(**{k: v for k, v in e.items()}) for e in document["repositories"]]
+    markdown = batching.render_markdown("phase2", "async-migrate/phase2", outcomes)
+    assert "0 changed, 1 partial, 1 blocked, 0 unchanged, 0 failed." in markdown
+    assert "| 0 | 1 (1 blocker) |" in markdown
 
 
 def test_a_file_that_cannot_be_parsed_fails_the_repository_after_committing_the_rest(cli, tmp_path):
@@ -320,7 +371,7 @@ def test_shards_then_merge_give_one_summary(cli, repos, tmp_path):
     assert merged.exit_code == 3, merged.output  # one repository failed
     document = json.loads(merged.stdout)
     assert document["command"] == "batch" and document["phase"] == "phase1"
-    assert document["summary"] == {"changed": 2, "unchanged": 0, "failed": 1}
+    assert document["summary"] == {"changed": 2, "partial": 0, "blocked": 0, "unchanged": 0, "failed": 1}
     assert document["shards"] == [{"index": 1, "count": 2}, {"index": 2, "count": 2}]
     assert len(document["repositories"]) == 3
     markdown = report.read_text(encoding="utf-8")

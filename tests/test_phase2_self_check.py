@@ -365,3 +365,21 @@ def test_a_call_handed_to_a_scheduler_and_awaited_in_place_blocks_the_route(cli,
         """,
     )})
     assert_refused(cli, root, "create_item: awaits a call it hands to `asyncio.gather()`, which needs the coroutine itself")
+
+
+def test_an_application_module_made_to_import_from_the_tests_blocks_the_routes(cli, service, monkeypatch):
+    # The stack analysis as it was: a sessionmaker of tests/conftest.py taken for the stack, the async
+    # stack generated there and the application's dependencies importing it from the tests.
+    import test_phase2_stack_extras as extras
+
+    from async_migrate.codemods.phase2 import async_stack
+
+    monkeypatch.setattr(async_stack, "is_test_path", lambda path: False)
+    root = service({
+        "db/engine.py": extras.SESSION_CLASS_ENGINE,
+        "tests/__init__.py": "", "tests/conftest.py": extras.TEST_SESSIONMAKER, "api/items.py": routes(HELPER, ROUTE),
+    })
+    assert_refused(
+        cli, root, "core/dependencies.py: self-check: the rewrite makes core/dependencies.py import from the test "
+        "module `tests.conftest` (line 8): the application would import its tests",
+    )

@@ -1160,8 +1160,9 @@ def test_1_an_include_router_dependency_sharing_the_session_blocks_every_route(c
     document = apply(cli, root)
     found = handler(document, "create_item")
     assert found["action"] == "blocked"
-    assert "dependency core.dependencies.get_current_user receives the synchronous Session, and a " \
-        "`Depends(get_current_user)` in main.py is written where the tool cannot tell" in found["reasons"][0]
+    assert "dependency core.dependencies.get_current_user receives the synchronous Session, and " \
+        "`include_router(..., dependencies=[Depends(get_current_user)])` (main.py:8) applies it to this route" \
+        in found["reasons"][0]
     assert document["files_changed"] == []
     result = serve(root, "sqlite", """
         status = client.post("/items", params={"name": "pen"}).status_code
@@ -1170,6 +1171,68 @@ def test_1_an_include_router_dependency_sharing_the_session_blocks_every_route(c
         print(json.dumps({"status": status, "items": items}))
     """)
     assert result == {"status": 200, "items": ["pen"]}
+
+
+GUARDED_MAIN = """
+from fastapi import Depends, FastAPI
+
+from api import admin, items
+from core.dependencies import require_admin
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router, prefix="/admin", dependencies=[Depends(require_admin)])
+"""
+ADMIN_ROUTES = """
+@router.get("/stats")
+def stats(db: session_dependency):
+    return {"items": db.scalar(select(func.count()).select_from(Item))}
+"""
+
+
+def test_1_a_guarded_include_of_another_router_blocks_only_that_routers_routes(cli, service):
+    root = service({
+        "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
+            "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
+        ),
+        "main.py": GUARDED_MAIN,
+        "api/admin.py": routes(ADMIN_ROUTES),
+        SUBSYSTEM: routes(CREATE),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    admin = apply(cli, root, subsystem="api/admin.py")
+    found = handler(admin, "stats")
+    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
+    assert "dependency core.dependencies.require_admin receives the synchronous Session through " \
+        "`get_current_user`, and `include_router(..., dependencies=[Depends(require_admin)])` (main.py:8) " \
+        "applies it to this route" in found["reasons"][0]
+    result = serve(root, "sqlite", """
+        status = client.post("/items", params={"name": "pen"}).status_code
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items, "stats": client.get("/admin/stats").json()}))
+    """)
+    assert result == {"status": 200, "items": ["pen"], "stats": {"items": 1}}
+
+
+def test_1_near_miss_a_guarded_include_of_a_router_the_analysis_cannot_name_blocks_every_route(cli, service):
+    main = GUARDED_MAIN.replace("from api import admin, items", "from api import admin, items\n\n\ndef make(): return admin.router\n").replace(
+        "app.include_router(admin.router,", "app.include_router(make(),"
+    )
+    root = service({
+        "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
+            "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
+        ),
+        "main.py": main,
+        "api/admin.py": routes(ADMIN_ROUTES),
+        SUBSYSTEM: routes(CREATE),
+    })
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked"
+    assert "dependency core.dependencies.require_admin receives the synchronous Session through " \
+        "`get_current_user`, and a `Depends(require_admin)` in main.py is written where the tool cannot tell" \
+        in found["reasons"][0]
 
 
 # ------------------------------------------- helpers opening their own Session

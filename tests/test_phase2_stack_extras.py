@@ -248,6 +248,95 @@ def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli,
     assert document["subsystem"]["override_follow_ups"] == []
 
 
+SESSION_CLASS_ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine(os.environ["DATABASE_URL"])
+
+
+def get_db_session() -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+def database_sessionmaker():
+    return Session(engine)
+"""
+HAND_WRITTEN_FROM_URL = """
+
+async_engine = create_async_engine(engine.url.set(drivername="sqlite+aiosqlite"))
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db() -> AsyncIterator[AsyncSession]:
+    async with AsyncSessionLocal() as session:
+        yield session
+"""
+TEST_SESSIONMAKER = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from db.engine import get_db_session
+from main import app
+
+test_engine = create_engine("sqlite:///./test.db")
+TestingSessionLocal = sessionmaker(bind=test_engine)
+
+
+def override_get_db():
+    with TestingSessionLocal() as session:
+        yield session
+
+
+app.dependency_overrides[get_db_session] = override_get_db
+"""
+IMPORTS_CONFTEST = """
+    import tests.conftest  # noqa: F401  (the tests' module imports the application: no cycle)
+
+    app.dependency_overrides.clear()
+"""
+
+
+def test_a_sessionmaker_of_the_tests_is_never_the_stack_the_routes_session_class_dependency_is(cli, service):
+    root = service({
+        "db/engine.py": SESSION_CLASS_ENGINE,
+        "tests/__init__.py": "", "tests/conftest.py": TEST_SESSIONMAKER, SUBSYSTEM: routes(LIST),
+    })
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert sorted(document["files_changed"]) == ["api/items.py", "core/dependencies.py", "db/engine.py"]
+    assert "tests" not in read(root, "core/dependencies.py")
+    engine = read(root, "db/engine.py")
+    assert "async_engine = create_async_engine(_async_url(engine.url))" in engine
+    assert engine.index("def get_db_session") < engine.index("async def get_async_db_session")
+    assert serve(root, "sqlite", IMPORTS_CONFTEST + LISTED) == ["ann's", "bob's"]
+
+
+def test_a_hand_written_stack_from_the_engines_url_is_compared_with_the_apps_engine_not_the_tests(cli, service):
+    engine = dedent(SESSION_CLASS_ENGINE).replace(
+        "from collections.abc import Iterator",
+        "from collections.abc import AsyncIterator, Iterator",
+    ).replace(
+        "from sqlalchemy.orm import Session",
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine\n"
+        "from sqlalchemy.orm import Session",
+    ) + "\n\n\n" + dedent(HAND_WRITTEN_FROM_URL) + "\n"
+    root = service({
+        "db/engine.py": engine,
+        "tests/__init__.py": "", "tests/conftest.py": TEST_SESSIONMAKER, SUBSYSTEM: routes(LIST),
+    })
+    document = apply(cli, root, "--allow-override-gap")
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert "db/engine.py" not in document["files_changed"]
+    assert "get_async_db" in read(root, "core/dependencies.py")
+    assert serve(root, "sqlite", IMPORTS_CONFTEST + LISTED) == ["ann's", "bob's"]
+
+
 # ------------------------------------------------------------- test clients
 
 TEST_MODULE = """

@@ -631,6 +631,8 @@ class Collector:
         """`base.include_router(router, prefix=...)`: the included router and the prefix it is
         served under (None: `base`'s own prefixes cannot be known, so neither can the path)."""
         prefix = argument(call, 99, "prefix")
+        listed = argument(call, 99, "dependencies")
+        depends = [] if listed is None else [self.depends_target(c) for c in syntax.calls_under(listed)]
         written = syntax.call_arguments(call)
         # the first argument, unless a keyword (`**options` counts: it has no keyword)
         first = written[0] if written and not (type(written[0]) is ast.keyword and written[0].arg) else None
@@ -641,6 +643,7 @@ class Collector:
                 attr="include_router",
                 endpoint=self.ref(syntax.argument_value(first), local) if first is not None else None,
                 path=("" if prefix is None else string(prefix)) if known else None,
+                depends=tuple(ref for ref in depends if ref is not None),
             )
         )
 

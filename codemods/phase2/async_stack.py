@@ -283,7 +283,9 @@ class _Analysis:
             pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
             if pool:
                 break
-        return pool or production or candidates, reached, dependencies
+        # Sessionmakers of the tests only: the stack is what the routes' dependencies open
+        # without one (`with Session(engine) as s: yield s`), never a test engine.
+        return pool or production, reached, dependencies
 
     def _session_class_stack(self, *groups: set[tuple[str, str]]) -> Found | None:
         """`with Session(engine) as session: yield session` (no sessionmaker, SQLModel's usual

@@ -301,8 +301,9 @@ def compute(
     for dependency_fid in dependencies.unattributed_session_dependencies(project):
         module, dependency = project.functions[dependency_fid]
         written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
+        via = dependencies.session_route(project, dependency_fid) or ""
         text = (
-            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session, and a "
+            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and a "
             f"`Depends({dependency.qualname.removesuffix('.__init__')})` in {written} is written where the "
             "tool cannot tell which routes it applies to (not in a route's signature, a route decorator or "
             "an `APIRouter(...)`: a module-level value such as `X = Depends(...)` or a list given as "
@@ -312,6 +313,23 @@ def compute(
             "router), or remove it if nothing uses it"
         )
         for fid in candidates:
+            dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    for dependency_fid, includes in dependencies.guarded_includes(project).items():
+        module, dependency = project.functions[dependency_fid]
+        via = dependencies.session_route(project, dependency_fid) or ""
+        name = dependency.qualname.removesuffix(".__init__")
+        for fid, handler in candidates.items():
+            applying = [(path, line) for path, line, router in includes if dependencies.served_under(project, handler, router)]
+            if not applying:
+                continue
+            written = ", ".join(f"{path}:{line}" for path, line in applying)
+            text = (
+                f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
+                f"`include_router(..., dependencies=[Depends({name})])` ({written}) applies it to this route: "
+                "it would share the route's Session, which the tool cannot move with the route from there; "
+                "write it where the routes name it (a parameter, an `Annotated` alias, `dependencies=[Depends(...)]` "
+                "of the route or its router), or keep the route as it is"
+            )
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
     for fid, handler in candidates.items():
         for param, ref in dependencies.wrapped_session_params(project, handler):

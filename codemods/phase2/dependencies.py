@@ -20,6 +20,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,11 +268,19 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     # Every `Depends(...)` of a module is in `module.depends`; the ones in signatures, route
     # decorators, aliases and APIRouter(...) are accounted for, occurrence by occurrence.
     loose: list[tuple[str, str]] = []  # (reference, module path)
+    # `include_router(admin.router, dependencies=[Depends(f)])` on a router the index resolves:
+    # (reference, module path, line, the router) applies to that router's routes only.
+    guarded: list[tuple[str, str, int, str]] = []
     for module in project.modules.values():
         counts: dict[str, int] = {}
         for ref in module.depends:
             counts[ref] = counts.get(ref, 0) + 1
         placed: list[str] = []
+        for added in module.registrations:
+            router = _router_value(project, added.endpoint) if added.attr == INCLUDE_ROUTER else None
+            if router is not None:
+                placed.extend(added.depends)
+                guarded.extend((ref, module.path, added.line, router) for ref in added.depends)
         for value in module.values.values():
             if value.depends:
                 placed.append(value.depends)
@@ -297,16 +306,17 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         if fid in found:
             where[fid].append(path)
             continue
-        _, function = project.functions[fid]
-        if any(project.declared_session(param) is not None for param in function.params) or any(
-            (target := dependency_function(project, param_dependency(project, param))) is not None
-            and any(project.declared_session(p) is not None for p in project.functions[target][1].params)
-            for param in function.params
-        ):
+        if session_route(project, fid) is not None:
             found.append(fid)
             where[fid] = [path]
+    includes: dict[FunctionId, list[tuple[str, int, str]]] = {}
+    for ref, path, line, router in guarded:
+        fid = dependency_function(project, ref)
+        if fid is not None and not project.is_session_dependency(ref) and session_route(project, fid) is not None:
+            includes.setdefault(fid, []).append((path, line, router))
     project.derived["phase2.unattributed_dependencies"] = found
     project.derived["phase2.unattributed_where"] = where
+    project.derived["phase2.guarded_includes"] = includes
     return found
 
 
@@ -314,4 +324,79 @@ def unattributed_modules(project: Project, fid: FunctionId) -> list[str]:
     """Where the `Depends(...)` of an unattributed session dependency are written (module paths)."""
     unattributed_session_dependencies(project)
     return cast("dict[FunctionId, list[str]]", project.derived["phase2.unattributed_where"]).get(fid, [])
+
+
+def session_route(project: Project, fid: FunctionId) -> str | None:
+    """How a dependency receives a synchronous Session: "" through a parameter of its own,
+    " through `get_current_user`" through a dependency of one of its parameters; None when it does not."""
+    _, function = project.functions[fid]
+    if any(project.declared_session(param) is not None for param in function.params):
+        return ""
+    for param in function.params:
+        target = dependency_function(project, param_dependency(project, param))
+        if target is not None and any(project.declared_session(p) is not None for p in project.functions[target][1].params):
+            return f" through `{project.functions[target][1].qualname.removesuffix('.__init__')}`"
+    return None
+
+
+def guarded_includes(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
+    """Session dependencies given to `include_router(router, dependencies=[...])` of a router the
+    index resolves: {dependency: [(module path, line, the included router)]}."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[tuple[str, int, str]]]", project.derived["phase2.guarded_includes"])
+
+
+def _router_value(project: Project, ref: str | None) -> str | None:
+    """The module-level value an `include_router(...)` names (`api.admin.router`); None when not one."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.module is None:
+        return None
+    return target.ref
+
+
+def _application(project: Project, ref: str) -> bool:
+    """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
+    target = project.resolve(ref)
+    if target is None or target.value is None or target.value.kind != "call":
+        return False
+    return (project.canonical(target.value.ref) or "") in APPLICATION_TYPES
+
+
+def served_under(project: Project, handler: Handler, router: str) -> bool:
+    """Whether a route may be served under `router`: registered on it or on a router included in
+    it, at any depth. A route whose router the index cannot resolve, or one that an
+    `include_router(...)` the index cannot read may include, may be (conservative)."""
+    parents = cast("dict[str, list[str | None]] | None", project.derived.get("phase2.included_in"))
+    if parents is None:
+        parents = {}
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr == INCLUDE_ROUTER:
+                    child = _router_value(project, added.endpoint)
+                    parents.setdefault(child or "?", []).append(_router_value(project, added.base))
+        project.derived["phase2.included_in"] = parents
+    for registration in handler.registrations:
+        start = _router_value(project, registration.base) if registration.base is not None else None
+        if start is None:
+            return True
+        queue, seen = [start], set()
+        while queue:
+            current = queue.pop()
+            if current == router:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            above = parents.get(current)
+            if above is None:
+                if "?" in parents and not _application(project, current):  # an unreadable include_router(...) may include it
+                    return True
+                continue
+            for parent in above:
+                if parent is None:  # an application a factory builds, or a router local to a function,
+                    if "?" in parents:  # which only an include_router(...) of that local can include
+                        return True
+                    continue
+                queue.append(parent)
+    return False
 

@@ -18,6 +18,7 @@ index, and each migrated function, twin and route is asked:
   synchronous one from a dependency in its tree)?
 - does a module-level statement of a rewritten module need, at import, a name the
   module defines only further down (called, named, or read by a function it calls)?
+- does an application module (not tests/, conftest.py) now import from the test suite?
 
 Every answer that is not "no" blocks the routes that reach the function, with the
 reason; the plan is then rebuilt without them and checked again. This holds the
@@ -102,7 +103,9 @@ def check(
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
+    texts = list(texts)
     found.extend(_used_before_defined(texts))
+    found.extend(_imports_from_tests(texts))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -229,6 +232,50 @@ def _used_before_defined(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list
                 f"the rewrite puts {_describe(statement)} (line {statement.lineno}) above `{need.name}` "
                 f"(line {after[where].lineno}), {why}: importing the module would fail",
             ))
+    return found
+
+
+def _imports_from_tests(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list[Violation]:
+    """Application modules (not tests/, conftest.py) the rewrite makes import from the test suite
+    (`from tests.conftest import get_async_db_session`): the application would run the tests'
+    code, and a conftest importing the application makes the import circular."""
+    from async_migrate.codemods.sources import is_test_path
+
+    found: list[Violation] = []
+    for name, path, old, new in texts:
+        if is_test_path(path):
+            continue
+        already = _test_imports(name, path, old)
+        for line, imported in _test_imports(name, path, new).items():
+            if imported in already.values():
+                continue
+            found.append(Violation(
+                (name, ""), path, 0,
+                f"the rewrite makes {path} import from the test module `{imported}` (line {line}): the "
+                "application would import its tests; the async stack must be built from what the routes' "
+                "dependencies open, never from a sessionmaker or engine of the tests",
+            ))
+    return found
+
+
+def _test_imports(name: str, path: str, data: bytes) -> dict[int, str]:
+    """{line: module} of the imports of a test module (tests/, conftest.py) in the module's text."""
+    from async_migrate.codemods.sources import is_test_path
+
+    found: dict[int, str] = {}
+    body = _top_level_of(data)
+    package = name.split(".")[:-1] if not path.endswith("__init__.py") else name.split(".")
+    for node in ast.walk(ast.Module(body=body or [], type_ignores=[])):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            imported = [".".join([*base, *filter(None, [node.module])])]
+        elif isinstance(node, ast.Import):
+            imported = [alias.name for alias in node.names]
+        else:
+            continue
+        for module in imported:
+            if module and is_test_path(module.replace(".", "/") + ".py"):
+                found[node.lineno] = module
     return found
 
 
