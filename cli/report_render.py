@@ -29,13 +29,15 @@ def render_markdown(report: Report) -> str:
             if totals["still_blocking"] == 1
             else f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
         )
+        + _unverified_sentence(totals["unverified"])
     )
     out.append("")
     out.append(_table(
-        ["handlers", "convert", "keep", "unchanged", "still blocking"],
-        [[totals[key] for key in ("handlers", "convert", "keep", "unchanged", "still_blocking")]],
-        right={0, 1, 2, 3, 4},
+        ["handlers", "convert", "keep", "unchanged", "still blocking", "unverified routes"],
+        [[totals[key] for key in ("handlers", "convert", "keep", "unchanged", "still_blocking", "unverified")]],
+        right={0, 1, 2, 3, 4, 5},
     ))
+    _unverified_section(out, report)
     out.append("")
     out.append("## Rollout priority")
     out.append("")
@@ -116,6 +118,7 @@ def render_markdown(report: Report) -> str:
             [[row.method, row.path, row.count] for row in report.traffic_unmatched],
             right={2},
         ))
+    _warnings_section(out, report)
     if report.errors:
         out.append("")
         out.append("## Files that could not be read")
@@ -123,6 +126,41 @@ def render_markdown(report: Report) -> str:
         out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
     out.append("")
     return "\n".join(out)
+
+
+def _unverified_sentence(count: int) -> str:
+    if not count:
+        return ""
+    routes = "1 route is" if count == 1 else f"{count} routes are"
+    return (
+        f" {routes} registered with an endpoint the analysis cannot resolve (AM310): unverified, "
+        "it may block the event loop too."
+    )
+
+
+def _unverified_section(out: list[str], report: Report) -> None:
+    if not report.unverified:
+        return
+    out += ["", "## Unverified routes", ""]
+    out.append(
+        "Registered with an endpoint the analysis cannot resolve to a project function (AM310): "
+        "never analysed, not converted, and whether they do synchronous Session work on the event "
+        "loop is not checked. Register a function or a method of a project class, or check them by hand."
+    )
+    out.append("")
+    out.append(_table(
+        ["file:line", "registration", "endpoint", "path", "code"],
+        [
+            [f"{item.file}:{item.line}", f"{item.call}(...)", item.endpoint or "", item.route or "", "AM310"]
+            for item in report.unverified
+        ],
+    ))
+
+
+def _warnings_section(out: list[str], report: Report) -> None:
+    if report.warnings:
+        out += ["", "## Warnings", ""]
+        out += [f"- {_cell(warning)}" for warning in report.warnings]
 
 
 def _render_phase2(report: Report) -> str:
@@ -191,6 +229,7 @@ def _render_phase2(report: Report) -> str:
     if follow_ups:
         out += ["", "## Follow-ups", ""]
         out += [f"- {item}" for item in follow_ups]
+    _warnings_section(out, report)
     if report.errors:
         out += ["", "## Files that could not be read", ""]
         out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))

@@ -29,7 +29,7 @@ from async_migrate.codemods.check import blocking_calls, fixes, session_handoffs
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import codes, texts
-from async_migrate.codemods.run import Result
+from async_migrate.codemods.run import Result, unverified_routes
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.sqlalchemy import JOIN_METHODS, LOADER_NAMES, SESSION_IO_METHODS
 
@@ -153,6 +153,24 @@ class Entry:
         }
 
 
+@dataclass(frozen=True)
+class Unverified:
+    """A route registered with an endpoint the analysis cannot resolve (AM310): never analysed,
+    so it may block the event loop; counted apart, never as fine."""
+
+    file: str
+    line: int
+    call: str  # add_api_route, add_api_websocket_route, ...
+    endpoint: str | None  # as written
+    route: str | None  # the path as written, when literal
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "line": self.line, "call": self.call, "endpoint": self.endpoint,
+            "route": self.route, "code": "AM310",
+        }
+
+
 @dataclass
 class Subsystem:
     name: str
@@ -193,6 +211,8 @@ class Report:
     errors: list[dict[str, str]] = field(default_factory=list)
     # Phase two: the subsystem's helpers, blockers and follow-ups, as in the run's JSON.
     phase2: dict[str, Any] | None = None
+    unverified: list[Unverified] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the run's other warnings, as on standard error
 
     @property
     def phase(self) -> int:
@@ -214,6 +234,7 @@ class Report:
             return totals
         totals = {"handlers": len(self.entries), **_counts(self.entries)}
         totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
+        totals["unverified"] = len(self.unverified)
         return totals
 
     def to_json(self) -> dict[str, Any]:
@@ -226,6 +247,8 @@ class Report:
                 "totals": self.totals,
                 "subsystems": [subsystem.to_json() for subsystem in self.subsystems],
                 "subsystem": self.phase2,
+                "unverified": [item.to_json() for item in self.unverified],
+                "warnings": self.warnings,
                 "errors": self.errors,
             }
         return {
@@ -241,6 +264,8 @@ class Report:
             "traffic_unmatched": [
                 {"method": row.method, "path": row.path, "count": row.count} for row in self.traffic_unmatched
             ],
+            "unverified": [item.to_json() for item in self.unverified],
+            "warnings": self.warnings,
             "errors": self.errors,
         }
 
@@ -281,8 +306,23 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
     report = Report(
         result.command, result.root, applied, subsystems, [], traffic is not None, errors=result.errors
     )
+    _add_warnings(report, result)
     report.priority = _rank(project, report, traffic)
     return report
+
+
+def _add_warnings(report: Report, result: Result, routes: bool = True) -> None:
+    """What the run warned about: the routes it could not resolve (AM310) as their own list
+    (phase one's, which judges every route), every other warning as written on standard error."""
+    project = result.project
+    if routes:
+        report.unverified = [
+            Unverified(module.path, added.line, added.attr, added.written, added.path)
+            for module, added in project.unresolved_endpoints
+            if project.in_scope(module.path)
+        ]
+    listed = set(unverified_routes(project)) if routes else set()
+    report.warnings = [w for w in dict.fromkeys([*result.warnings, *project.notices]) if w not in listed]
 
 
 def _build_phase2(result: Result, applied: bool) -> Report:
@@ -292,7 +332,9 @@ def _build_phase2(result: Result, applied: bool) -> Report:
     entries = [Entry(outcome, name, outcome.full_path) for outcome in result.outcomes]
     entries.sort(key=lambda e: (e.handler.module.path, e.handler.function.line, e.handler.function.key))
     subsystem = Subsystem(name, entries, PHASE2_ACTIONS)
-    return Report(result.command, result.root, applied, [subsystem], [], errors=result.errors, phase2=document)
+    report = Report(result.command, result.root, applied, [subsystem], [], errors=result.errors, phase2=document)
+    _add_warnings(report, result, routes=False)
+    return report
 
 
 def subsystem_of(project: Project, path: str) -> str:

@@ -30,7 +30,7 @@ from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.rules.am280_relationship_refresh_added import RULE as AM280
-from async_migrate.codemods.sources import discover, nothing_selected, selected
+from async_migrate.codemods.sources import discover, matches, nothing_selected, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
 from async_migrate.codemods.workers import Pool, Rewritten
@@ -257,11 +257,23 @@ def scan(root: Path, config: Config, options: Options, progress: Progress | None
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         result = Result("scan", root, project, errors=errors, files=count)
+        project.notices.extend(empty_subsystems(project))
         project.notices.extend(unverified_routes(project))
         result.outcomes = decide_all(project, options, progress)
         _preview(root, project, result.outcomes)
         compose_paths(project, result.outcomes)
     return result
+
+
+def empty_subsystems(project: Project) -> list[str]:
+    """Configured subsystems whose globs match no module (a misspelt or missing file): said, not
+    left out of the plan in silence (`phase2 --subsystem` refuses them)."""
+    paths = [module.path for module in project.modules.values()]
+    return [
+        f"subsystem {name!r} in [tool.async-migrate.subsystems]: no module matches {', '.join(globs)}"
+        for name, globs in sorted(project.config.subsystems.items())
+        if not any(matches(path, globs) for path in paths)
+    ]
 
 
 def unverified_routes(project: Project) -> list[str]:
@@ -414,6 +426,7 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=PHASE1_KEEP, progress=progress
         )
         result = Result("phase1", root, project, errors=errors, files=count)
+        project.notices.extend(empty_subsystems(project))
         project.notices.extend(unverified_routes(project))
         key = analysis_key(pool, project, "phase1", options.offload_mixed)
         kept = remembered(pool, "phase1", key, project, _PHASE1_KINDS)
@@ -498,7 +511,16 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         name, modules = closures.subsystem_modules(project, options.subsystem or "")
         routed = {h.module.path for h in project.handlers if h.kind in ("route", "websocket")}
         if not routed & set(modules):
-            # Nothing to migrate is a mistake in --subsystem, not an all-clear.
+            # Nothing to migrate is a mistake in --subsystem, not an all-clear; unless routes are
+            # registered where the analysis cannot see which handler they run: then say so.
+            unseen = [f"{module.path}:{added.line}" for module, added in project.unresolved_endpoints]
+            if unseen:
+                raise closures.SubsystemError(
+                    f"subsystem {options.subsystem!r} has no routes the analysis can resolve "
+                    f"({', '.join(modules)}); routes registered at {', '.join(unseen)} run endpoints "
+                    "it cannot resolve (AM310) and may be this subsystem's: register a function or a "
+                    "method of a project class so phase two can read them"
+                )
             raise closures.SubsystemError(
                 f"subsystem {options.subsystem!r} has no routes ({', '.join(modules)}): phase two "
                 "starts from a router module's routes and moves the helpers they reach; name a "

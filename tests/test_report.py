@@ -151,7 +151,9 @@ def _assert_markdown_facts_are_in_json(markdown: str, document: dict) -> int:
         if header[0] == "handlers":
             (row,) = rows
             totals = document["totals"]
-            assert row == [str(totals[k]) for k in ("handlers", "convert", "keep", "unchanged", "still_blocking")]
+            assert row == [
+                str(totals[k]) for k in ("handlers", "convert", "keep", "unchanged", "still_blocking", "unverified")
+            ]
         elif header[0] == "rank":
             assert len(rows) == len(document["priority"])
             for row in rows:
@@ -559,3 +561,100 @@ def test_phase_reports_written_to_one_file_each_keep_and_replace_only_their_own_
     assert cli("phase2", root, "--subsystem", "api/authors.py", "--report", report).exit_code == 0
     text = report.read_text(encoding="utf-8")
     assert text.count("# Migration report: phase two, ") == 2 and text.count("## Verification") == 1
+
+
+# A home-made class-based view: the route's endpoint is `getattr(instance, name)`, which the
+# analysis cannot resolve (AM310). The report must not read as an all-clear.
+CBV = '''
+import inspect
+
+
+def route(method, path):
+    def mark(fn):
+        fn.__route__ = (method, path)
+        return fn
+
+    return mark
+
+
+def view(router):
+    def register(cls):
+        instance = cls()
+        for name, member in inspect.getmembers(cls, inspect.isfunction):
+            method, path = member.__route__
+            bound = getattr(instance, name)
+            router.add_api_route(path, bound, methods=[method])
+        return cls
+
+    return register
+'''
+CBV_ITEMS = '''
+from fastapi import APIRouter
+
+from core.cbv import route, view
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@view(router)
+class ItemView:
+    @route("GET", "/items")
+    async def list_items(self, session: session_dependency):
+        return session.execute("select 1").all()
+'''
+
+
+def _cbv_project(project, app_files):  # type: ignore[no-untyped-def]
+    return project({
+        **app_files, "core/cbv.py": CBV, "api/__init__.py": "", "api/items.py": CBV_ITEMS,
+        "pyproject.toml": '[tool.async-migrate.subsystems]\nitems = ["api/items.py"]\n',
+    })
+
+
+@pytest.mark.parametrize("command", ["scan", "phase1"])
+def test_routes_whose_endpoint_cannot_be_resolved_are_unverified_in_the_report(cli, project, app_files, tmp_path, command):
+    root = _cbv_project(project, app_files)
+    markdown, document = tmp_path / "plan.md", tmp_path / "plan.json"
+    assert cli(command, root, "--report", markdown).exit_code == 0
+    assert cli(command, root, "--report", document).exit_code == 0
+    text = " ".join(markdown.read_text(encoding="utf-8").split())
+    assert (
+        "0 handlers it keeps `async def` still block the event loop. 1 route is registered with an "
+        "endpoint the analysis cannot resolve (AM310): unverified, it may block the event loop too." in text
+    )
+    tables = _tables(markdown.read_text(encoding="utf-8"))
+    (totals,) = [rows for _, header, rows in tables if header[0] == "handlers"]
+    assert totals == [["1", "0", "0", "1", "0", "1"]]
+    (unverified,) = [(heading, rows) for heading, header, rows in tables if header[0] == "file:line"]
+    assert unverified == ("Unverified routes", [["core/cbv.py:18", "add_api_route(...)", "bound", "", "AM310"]])
+    data = json.loads(document.read_text(encoding="utf-8"))
+    assert data["totals"]["unverified"] == 1
+    assert data["unverified"] == [
+        {"file": "core/cbv.py", "line": 18, "call": "add_api_route", "endpoint": "bound", "route": None, "code": "AM310"}
+    ]
+    assert data["warnings"] == []
+
+
+def test_a_configured_subsystem_matching_no_file_is_a_warning_in_the_run_and_the_report(cli, project, app_files, tmp_path):
+    root = _cbv_project(project, app_files)
+    (root / "pyproject.toml").write_text(
+        '[tool.async-migrate.subsystems]\nitems = ["api/items.py"]\nghost = ["api/ghost.py"]\n', encoding="utf-8"
+    )
+    warning = "subsystem 'ghost' in [tool.async-migrate.subsystems]: no module matches api/ghost.py"
+    out = tmp_path / "plan.md"
+    result = cli("scan", root, "--report", out)
+    assert result.exit_code == 0, result.output
+    assert f"async-migrate: warning: {warning}" in " ".join(result.stderr.split())
+    assert f"## Warnings\n\n- {warning}\n" in out.read_text(encoding="utf-8")
+
+
+def test_phase2_on_a_module_whose_routes_cannot_be_resolved_names_the_registration(cli, project, app_files):
+    root = _cbv_project(project, app_files)
+    result = cli("phase2", root, "--subsystem", "items")
+    assert result.exit_code == 2, result.output
+    assert (
+        "async-migrate: subsystem 'items' has no routes the analysis can resolve (api/items.py); routes "
+        "registered at core/cbv.py:18 run endpoints it cannot resolve (AM310) and may be this subsystem's: "
+        "register a function or a method of a project class so phase two can read them"
+    ) in " ".join(result.stderr.split())
