@@ -296,6 +296,9 @@ class Registration(_Fact):
     sources: tuple[str, ...] = ()
     # `include_router(router, dependencies=[Depends(f), ...])`: the targets of that list's `Depends`.
     depends: tuple[str, ...] = ()
+    # The router as written when it is no reference the analysis can read (`self.router`, a local
+    # or a parameter): its prefix is unknown.
+    receiver: str | None = None
 
 
 @dataclass(slots=True)

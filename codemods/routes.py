@@ -136,6 +136,8 @@ class Routes:
         registration = handler.registrations[0]
         if registration.path is None:
             return None
+        if self._unread_router(handler):
+            return None
         base = registration.decorator.base if registration.decorator is not None else self._added_base(handler)
         prefixes = self.prefixes(self._canonical(base) if base is not None else None)
         if prefixes is None or len(prefixes) != 1:
@@ -174,12 +176,29 @@ class Routes:
         # a shared tail that starts mid-segment ("/v1/items", "/v2/items" share "/items", not "2/items")
         return shared[shared.find("/"):] + own if "/" in shared else own
 
+    def _unread_router(self, handler: Handler) -> bool:
+        """Whether the handler's router is one whose prefix the analysis cannot read: an
+        attribute of an object (`self.router`), a parameter, or a router (no application)
+        made inside a function."""
+        decorator = handler.registrations[0].decorator
+        if decorator is None:
+            added = self._added(handler)
+            return added is not None and added.base is None and added.receiver is not None
+        if decorator.router_call is not None:  # made in the enclosing function, whatever a global of its name is
+            return (self.project.canonical(decorator.router_call) or "") not in APPLICATION_TYPES
+        return decorator.base is None
+
     def _added_base(self, handler: Handler) -> str | None:
         """The router of an `add_api_route(...)` registration."""
+        added = self._added(handler)
+        return added.base if added is not None else None
+
+    def _added(self, handler: Handler) -> facts.Registration | None:
+        """The `add_api_route(...)` registration of a handler."""
         line = handler.registrations[0].line
         for module in [handler.module, *self.project.modules.values()]:
             for added in module.registrations:
                 found = self.project.endpoint(added.endpoint) if added.attr not in (INCLUDE, MOUNT) else None
                 if added.line == line and found is not None and found[1] is handler.function:
-                    return added.base
+                    return added
         return None

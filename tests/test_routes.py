@@ -91,6 +91,90 @@ def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, projec
     assert [(f["path"], f.get("path_incomplete")) for f in report["findings"]] == [(tail, True)]
 
 
+CONTROLLER = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+class OrderController:
+    def __init__(self) -> None:
+        self.router = APIRouter(prefix="/orders")
+        self.router.add_api_route("", self.list_orders, methods=["GET"])
+        self.router.add_api_route("/{order_id}", self.get_order, methods=["GET"])
+
+    async def list_orders(self, session: session_dependency):
+        return session.execute("select 1").all()
+
+    async def get_order(self, order_id: int, session: session_dependency):
+        return session.execute("select 1").all()
+
+
+router = OrderController().router
+"""
+FACTORY = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+def make_router() -> APIRouter:
+    router = APIRouter(prefix="/orders")
+
+    @router.get("")
+    async def list_orders(session: session_dependency):
+        return session.execute("select 1").all()
+
+    @router.get("/{order_id}")
+    async def get_order(order_id: int, session: session_dependency):
+        return session.execute("select 1").all()
+
+    return router
+
+
+router = make_router()
+"""
+GIVEN = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+async def list_orders(session: session_dependency):
+    return session.execute("select 1").all()
+
+
+async def get_order(order_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+def register(router: APIRouter) -> None:
+    router.add_api_route("", list_orders, methods=["GET"])
+    router.add_api_route("/{order_id}", get_order, methods=["GET"])
+
+
+router = APIRouter(prefix="/orders")
+register(router)
+"""
+
+
+@pytest.mark.parametrize("orders", [CONTROLLER, FACTORY, GIVEN], ids=["self-router", "router-in-factory", "parameter"])
+def test_routes_on_a_router_the_analysis_cannot_read_have_incomplete_paths(cli, project, app_files, orders, tmp_path):
+    # FastAPI serves /orders and /orders/{order_id}: "" and "/{order_id}" as complete paths were wrong.
+    main = "from fastapi import FastAPI\nfrom api import orders\napp = FastAPI()\napp.include_router(orders.router)\n"
+    root = project({**app_files, "api/__init__.py": "", "api/orders.py": orders, "main.py": main})
+    for command in ("scan", "phase1"):
+        document = cli.json(command, root)
+        routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
+                  for h in document["handlers"] if h["kind"] == "route"}
+        assert routes == {"list_orders": ("", True), "get_order": ("/{order_id}", True)}
+    assert "(route GET …/{order_id})" in cli("scan", root).output
+    report = tmp_path / "plan.md"
+    assert cli("scan", root, "--report", report).exit_code == 0
+    rollout = report.read_text(encoding="utf-8").split("## Rollout priority", 1)[1].split("## Subsystems", 1)[0]
+    assert "| GET … |" in rollout and "| GET …/{order_id} |" in rollout and "| GET |" not in rollout
+
+
 def test_the_commit_message_names_the_full_path(cli, project, app_files):
     from gitrepos import commit_all, init_repo
 

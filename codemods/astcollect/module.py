@@ -461,8 +461,10 @@ class Collector:
         if type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in ROUTE_ATTRS:
             self._decorated_by_hand(call, func, func.func, local, method, nested)
             return
+        receiver = None
         if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
             base, attr = self.ref(func.value, local), func.attr
+            receiver = syntax.text(self.source, func.value) if base is None else None
         else:
             base = self.ref(func, local) if type(func) is ast.Name or type(func) is ast.Attribute else None
             if base not in ROUTE_CLASSES:
@@ -483,6 +485,7 @@ class Collector:
                         line=line, base=base, attr=attr,
                         endpoint=self._endpoint(element, local, method, nested) if element is not None else None,
                         path=served, methods=methods, written=written, pragma=pragma, sources=read,
+                        receiver=receiver,
                     )
                 )
             return
@@ -494,7 +497,7 @@ class Collector:
         self.facts.registrations.append(
             facts.Registration(
                 line=line, base=base, attr=attr, endpoint=ref, path=string(path), methods=methods,
-                written=written, pragma=pragma, sources=sources,
+                written=written, pragma=pragma, sources=sources, receiver=receiver,
             )
         )
 
@@ -557,11 +560,13 @@ class Collector:
         )
         endpoint = call.args[0]
         ref = self._endpoint(endpoint, local, method, nested)
+        base = self.ref(route.value, local)
         self.facts.registrations.append(
             facts.Registration(
-                line=self.source.line_of(call), base=self.ref(route.value, local), attr=attr, endpoint=ref,
+                line=self.source.line_of(call), base=base, attr=attr, endpoint=ref,
                 path=path, methods=methods, written=syntax.text(self.source, endpoint),
                 pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
+                receiver=syntax.text(self.source, route.value) if base is None else None,
             )
         )
 
