@@ -709,19 +709,30 @@ def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) 
         f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
         f"on {every}"
     )
+    return f"{message}; fix: {hook_fix(handler)}"
+
+
+def hook_fix(handler: Handler) -> str:
+    """The fix for a middleware, exception or startup/shutdown handler blocking the loop: phase
+    one never converts these (AM133), so no advice that would have it convert them applies."""
     if handler.kind == "middleware":
-        fix = (
+        return (
             "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move "
             "the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use "
             "AsyncSession (phase two)"
         )
-    else:
-        fix = (
-            "phase one does not convert it: Starlette runs a plain def exception handler in the threadpool, so "
-            "make it def if it awaits nothing, else move the Session work into a plain def helper and "
-            "`await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+    if handler.kind == "lifecycle":
+        return (
+            "it stays async (a lifespan is an async context manager; startup and shutdown handlers run on the "
+            "event loop), so phase one does not convert it: it runs once and blocks no request; to keep the loop "
+            "free meanwhile, move the Session work into a plain def helper and `await run_in_threadpool(helper, "
+            "...)`, or use AsyncSession (phase two)"
         )
-    return f"{message}; fix: {fix}"
+    return (
+        "phase one does not convert it: Starlette runs a plain def exception handler in the threadpool, so "
+        "make it def if it awaits nothing, else move the Session work into a plain def helper and "
+        "`await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+    )
 
 
 
@@ -769,7 +780,10 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     found: list[str] = []
     work = session_work_view(project, handler.id)
     on_loop = {item.line for item in work.in_coroutines}
-    if handler.kind == "websocket":
+    hook = handler.kind in HOOK_KINDS
+    if hook:  # what would have phase one convert it does not apply: it never does
+        found.append(hook_fix(handler))
+    elif handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
     elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:
         found.append(
@@ -781,7 +795,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             f"router class {cls} is not recognised: if it is a FastAPI router, list it under "
             "router-types in [tool.async-migrate] (phase one then converts the route)"
         )
-    needs = coroutine_needs(project, handler)
+    needs = coroutine_needs(project, handler) if not hook else []
     loop_apis = sorted({need.subject for need in needs if need.kind is NeedKind.EVENT_LOOP_API})
     if loop_apis:
         found.append(

@@ -658,3 +658,72 @@ def test_phase2_on_a_module_whose_routes_cannot_be_resolved_names_the_registrati
         "registered at core/cbv.py:18 run endpoints it cannot resolve (AM310) and may be this subsystem's: "
         "register a function or a method of a project class so phase two can read them"
     ) in " ".join(result.stderr.split())
+
+
+HOOKS = '''
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from db.engine import database_sessionmaker
+
+
+def seed() -> None:
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    seed()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.middleware("http")
+async def audit(request: Request, call_next):
+    response = await call_next(request)
+    with database_sessionmaker() as session:
+        session.commit()
+    return response
+
+
+@app.get("/health")
+async def health():
+    return {"ok": True}
+'''
+
+
+MIDDLEWARE_FIX = (
+    "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move the "
+    "Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+)
+
+
+def test_the_fix_for_middleware_and_lifespan_is_one_that_applies_to_them(cli, project, app_files, tmp_path):
+    # Not "move the awaited call out" or "list @app.middleware under safe-decorators": a middleware
+    # awaits call_next and a lifespan is an async context manager, so phase one never converts either.
+    root = project({**app_files, "main.py": HOOKS})
+    out = tmp_path / "plan.json"
+    assert cli("phase1", root, "--report", out).exit_code == 0
+    (main,) = [s for s in json.loads(out.read_text(encoding="utf-8"))["subsystems"] if s["name"] == "main.py"]
+    fixes = {entry["function"]: entry["fixes"] for entry in main["still_blocking"]}
+    assert fixes == {
+        "lifespan": [
+            "it stays async (a lifespan is an async context manager; startup and shutdown handlers run on the "
+            "event loop), so phase one does not convert it: it runs once and blocks no request; to keep the loop "
+            "free meanwhile, move the Session work into a plain def helper and `await run_in_threadpool(helper, "
+            "...)`, or use AsyncSession (phase two)",
+            "`async-migrate phase1 --offload-mixed` wraps the helper calls at line 15 in `await run_in_threadpool(...)`",
+        ],
+        "audit": [
+            MIDDLEWARE_FIX,
+            "the blocking calls at lines 25, 26 are not offloaded automatically: move them into a helper called "
+            "as a statement, then `await run_in_threadpool(helper, ...)`",
+        ],
+    }
+    # the same words as check's AM308 fix for the middleware
+    check = cli.json("check", root)
+    assert [f["message"].split("; fix: ", 1)[1] for f in check["findings"] if f["code"] == "AM308"] == [MIDDLEWARE_FIX]
