@@ -123,7 +123,12 @@ class Ui:
 
 
 QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Only errors and the final line (the diff only with --diff).")
+    bool,
+    typer.Option(
+        "--quiet", "-q",
+        help="Only what needs acting on (errors, warnings, phase two's follow-ups) and the final line "
+        "(the diff only with --diff).",
+    ),
 ]
 VerboseOption = Annotated[
     bool,

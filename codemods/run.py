@@ -742,10 +742,10 @@ def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) ->
         "blockers": sorted(blockers, key=lambda b: (b["file"], b["line"])),
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
-        "follow_ups": [
+        "follow_ups": list(dict.fromkeys([  # each once
             *stack.notes, *stack.overrides,
             *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages),
             *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
-        ],
+        ])),
         "override_follow_ups": list(stack.overrides),
     }

@@ -574,6 +574,61 @@ def test_complete_existing_stack_is_reused_not_duplicated(tmp_path):
     assert plan.async_dependency.name == "get_session" and plan.async_alias.name == "AsyncDB"
 
 
+ASYNC_DB = """
+    from collections.abc import AsyncGenerator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+    from core.settings import DATABASE_URL
+
+    aengine = create_async_engine(DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://"))
+    AsyncSessionLocal = async_sessionmaker(aengine)
+
+
+    async def get_session() -> AsyncGenerator[AsyncSession, None]:
+        async with AsyncSessionLocal() as session:
+            yield session
+"""
+# What phase two asks for: the tests override the async dependency with their own stack.
+TEST_OVERRIDE = """
+    from collections.abc import AsyncGenerator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+    test_engine = create_async_engine("sqlite+aiosqlite://")
+    TestSession = async_sessionmaker(test_engine)
+
+
+    async def override_get_session() -> AsyncGenerator[AsyncSession, None]:
+        async with TestSession() as session:
+            yield session
+"""
+
+
+@pytest.mark.parametrize("where", ["tests__conftest", "conftest", "tests__api__helpers"])
+def test_the_tests_own_async_stack_is_not_one_of_several(tmp_path, where):
+    # "several async engines exist; reusing aengine, not test_engine (tests/conftest.py)" on every run
+    # once the tests override the async dependency as phase two asked.
+    plan = plan_for(app(tmp_path, db__async_db=ASYNC_DB, **{where: TEST_OVERRIDE}))
+    assert plan.ok, plan.blockers
+    assert (plan.async_engine.name, plan.async_sessionmaker.name, plan.async_dependency.name) == (
+        "aengine", "AsyncSessionLocal", "get_session"
+    )
+    assert [note for note in plan.notes if note.startswith("several")] == []
+
+
+def test_near_miss_a_second_async_stack_in_the_application_is_named_once(tmp_path):
+    other = TEST_OVERRIDE.replace("sqlite+aiosqlite://", "sqlite+aiosqlite:///other.db")
+    plan = plan_for(app(tmp_path, db__async_db=ASYNC_DB, db__other=other))
+    assert [note for note in plan.notes if note.startswith("several")] == [
+        "several async engines exist; reusing `aengine` (db/async_db.py:7), not `test_engine` (db/other.py:5)",
+        "several async_sessionmakers exist; reusing `AsyncSessionLocal` (db/async_db.py:8), not `TestSession` "
+        "(db/other.py:6)",
+        "several async session dependencies exist; reusing `get_session` (db/async_db.py:11), not "
+        "`override_get_session` (db/other.py:9)",
+    ]
+
+
 def test_partial_stack_adds_only_the_missing_pieces_next_to_them(tmp_path):
     root = app(
         tmp_path,

@@ -197,12 +197,15 @@ class _Analysis:
         ]
         plan = self.plan
         chosen: dict[str, Found | None] = {}
-        for label, found, preferred in (
-            ("async engine", engines, names.async_engine),
-            ("async_sessionmaker", makers, names.async_sessionmaker),
-            ("async session dependency", dependencies, names.async_dependency),
-            ("AsyncSession alias", aliases, names.async_alias),
+        for label, plural, every, preferred in (
+            ("async engine", "async engines", engines, names.async_engine),
+            ("async_sessionmaker", "async_sessionmakers", makers, names.async_sessionmaker),
+            ("async session dependency", "async session dependencies", dependencies, names.async_dependency),
+            ("AsyncSession alias", "AsyncSession aliases", aliases, names.async_alias),
         ):
+            # The tests' own stack (tests/, conftest.py: an override of the async dependency) is
+            # never the application's, and no reason to say which one is reused.
+            found = [f for f in every if not is_test_path(f.module.path)]
             if not found:
                 chosen[label] = None
                 continue
@@ -211,7 +214,7 @@ class _Analysis:
             if len(found) > 1:
                 others = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in found[1:])
                 plan.notes.append(
-                    f"several {label}s exist; reusing `{found[0].name}` ({found[0].module.path}:"
+                    f"several {plural} exist; reusing `{found[0].name}` ({found[0].module.path}:"
                     f"{found[0].line}), not {others}"
                 )
         # An async sessionmaker bound to an engine: that is the engine to reuse.
