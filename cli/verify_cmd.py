@@ -281,6 +281,18 @@ def _status(status: str) -> str:
             "unverified": "[bold red]UNVERIFIED[/]"}.get(status, status)
 
 
+def _contract_counts(contract: dict[str, Any]) -> str:
+    """What was compared and how much differs: the operations are the after side's OpenAPI's."""
+    if contract["status"] == "skipped":
+        return ""
+    operations = contract["routes"]
+    compared = f"{operations} OpenAPI operation{'s' if operations != 1 else ''} compared"
+    differences = len(contract["differences"])
+    if not differences:
+        return f" ({compared})"
+    return f" ({differences} difference{'s' if differences != 1 else ''}; {compared})"
+
+
 def print_verification(console: Console, document: dict[str, Any], quiet: bool = False) -> None:
     if quiet:
         _verdict(console, document)
@@ -292,8 +304,7 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         highlight=False, soft_wrap=True,
     )
     contract = document["contract"]
-    console.print(f"HTTP contract: {_status(contract['status'])}"
-                  + (f" ({contract['routes']} operations)" if contract["status"] != "skipped" else ""))
+    console.print(f"HTTP contract: {_status(contract['status'])}" + _contract_counts(contract))
     for d in contract["differences"]:
         console.print(f"  {escape(d['route'])}: {escape(d['what'])}: {escape(d['before'])} -> {escape(d['after'])}",
                       highlight=False, soft_wrap=True)

@@ -563,3 +563,38 @@ def test_a_heavy_warm_up_longer_than_timeout_exits_2_with_one_line(cli, tmp_path
     assert ("before: GET /heavy took longer than --timeout 1 s during the warm-up, with no other request "
             "running: give a --timeout well above") in result.stderr
     assert len(worktrees(root)) == 1 and our_servers() == []
+
+
+def test_a_heavy_path_answering_404_is_said_without_the_worktree_hint(cli, tmp_path: Path):
+    # A path no route serves (a router prefix left out) was told to be about relative paths in the
+    # before side's worktree.
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": RELATIVE_SQLITE})
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /orders", "--light", "GET /health",
+                 "--concurrency", "1", "--interval", "50")
+    assert result.exit_code == 2, result.output
+    stderr = " ".join(result.stderr.split())
+    assert (
+        "before: GET /orders answered 404: no route of the application serves that method and path; give one "
+        "`async-migrate scan` lists, its router prefixes included"
+    ) in stderr
+    assert "temporary git worktree" not in stderr
+    assert len(worktrees(root)) == 1 and our_servers() == []
+
+
+@pytest.mark.parametrize(("log", "shown"), [("", ""), ("(no log)", ""), ("boom", "\nthe end of uvicorn's log:\nboom")])
+def test_an_empty_server_log_is_left_out_of_the_failure(log: str, shown: str):
+    from async_migrate.codemods.verify.runner import VerifyError
+    from async_migrate.codemods.verify.smoke import Answered, _answered_hint
+
+    class Server:
+        def log_tail(self) -> str:
+            return log
+
+    class Revision:
+        name = "HEAD"
+
+    after = _answered_hint(Answered("after: GET /x answered 500", 500), "after", Revision(), Server())  # type: ignore[arg-type]
+    assert after == "after: GET /x answered 500" + shown
+    failed = _answered_hint(VerifyError("after: the loaded measurement did not finish"), "after", Revision(), Server())  # type: ignore[arg-type]
+    assert failed == "after: the loaded measurement did not finish" + shown

@@ -715,3 +715,18 @@ def test_the_contract_names_routes_by_their_full_path_with_router_level_dependen
     assert set(routes) == {("GET", "/api/v1/users/{pk}"), ("GET", "/api/v1/posts/{pk}")}
     assert [d["call"].rsplit(".", 1)[-1] for d in routes["GET", "/api/v1/users/{pk}"]["dependencies"]] == ["require_admin"]
     assert routes["GET", "/api/v1/posts/{pk}"]["dependencies"] == []
+
+
+def test_the_contract_line_says_what_its_counts_count() -> None:
+    # "HTTP contract: FAIL (19 operations)" above 6 differences read as 19 failing operations.
+    document = _verified(blockbuster=True)
+    document["contract"] = {
+        "status": "fail", "routes": 19,
+        "differences": [{"route": f"GET /b{i}", "what": "route", "before": "absent", "after": "present"}
+                        for i in range(6)],
+    }
+    lines = _printed(document).splitlines()
+    assert lines[1] == "HTTP contract: FAIL (6 differences; 19 OpenAPI operations compared)"
+    assert lines[2] == "  GET /b0: route: absent -> present"
+    passed = _printed(_verified(blockbuster=True)).splitlines()
+    assert passed[1] == "HTTP contract: pass (1 OpenAPI operation compared)"

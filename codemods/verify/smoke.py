@@ -39,6 +39,7 @@ from async_migrate.codemods.verify.runner import (
 )
 
 HOST = "127.0.0.1"
+NO_LOG = "(no log)"
 # A heavy request shorter than this, or than a few idle light requests, stalls the loop no
 # longer than scheduling noise does: the ratio cannot tell a blocked loop from a free one.
 MIN_HEAVY_MS = 10.0
@@ -314,12 +315,20 @@ class Server:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return "(no log)"
+            return NO_LOG
         return "\n".join(text.splitlines()[-lines:])
 
 
 class StartError(Exception):
     """The service did not start on one side."""
+
+
+class Answered(VerifyError):
+    """A request of the measurement answered with an error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RequestTimeout(VerifyError):
@@ -368,7 +377,7 @@ async def answered(port: int, endpoint: Endpoint, s: Settings, label: str, when:
             "the connection or stopped"
         ) from None
     if status >= 400:
-        raise VerifyError(f"{label}: {endpoint} answered {status}")
+        raise Answered(f"{label}: {endpoint} answered {status}", status)
     return seconds
 
 
@@ -502,16 +511,25 @@ async def measure(port: int, s: Settings, label: str) -> Side:
 # ------------------------------------------------------------------ the run
 
 
-def _answered_hint(message: str, label: str, revision: Revision, server: Server) -> str:
+def _answered_hint(error: VerifyError, label: str, revision: Revision, server: Server) -> str:
     """A failed request, with what tells why: the server's log, and on the before side where it runs."""
-    if label == "before":
+    message = str(error)
+    if isinstance(error, Answered) and error.status in (404, 405):
+        message += (
+            ": no route of the application serves that method and path; give one `async-migrate scan` lists, "
+            "its router prefixes included"
+        )
+    elif label == "before":
         message += (
             f"\nthe before side runs in a temporary git worktree of {revision.name}, with that worktree as its "
             "working directory: a relative path in its settings (sqlite:///./app.db, a .env file) points into "
             "the worktree, not into PATH, and files git does not track are not there; give such paths as "
             "absolute ones (through the environment) so both sides use the same"
         )
-    return f"{message}\nthe end of uvicorn's log:\n{server.log_tail()}"
+    log = server.log_tail()
+    if not log.strip() or log == NO_LOG:
+        return message
+    return f"{message}\nthe end of uvicorn's log:\n{log}"
 
 
 def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeResult:
@@ -544,7 +562,7 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
                     except RequestTimeout:
                         raise  # one line: the server's log and where it runs do not tell why
                     except VerifyError as error:
-                        raise VerifyError(_answered_hint(str(error), label, revision, server), error.code) from None
+                        raise VerifyError(_answered_hint(error, label, revision, server), error.code) from None
                 except StartError as error:
                     failures[label] = str(error)
                 finally:
