@@ -64,6 +64,15 @@ class Call(_Fact):
     statement: bool = False  # a call that is a whole expression or the value of an assignment
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
+    # Other ways a coroutine reaches a scheduler (`codemods.astcollect.handoff`): the indexes of the
+    # scheduler-like calls it sits deeper inside (`gather(*[f(db) for i in ids])`), and the local
+    # name it is put in (`coros = [f(db)]`, `coros.append(f(db))`).
+    within: tuple[int, ...] = ()
+    held_in: str | None = None
+    # Of a scheduler-like call: the local names read in its arguments, and its starred arguments (or
+    # the iterable `wait` takes) whose elements the function does not build itself, as written.
+    handed: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()
     # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name;
     # the chain's `X.query(...)` call carries the whole chain as written, for phase two to
     # judge (`phase2.legacy_query.blocker`).

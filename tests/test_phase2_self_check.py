@@ -383,3 +383,31 @@ def test_an_application_module_made_to_import_from_the_tests_blocks_the_routes(c
         cli, root, "core/dependencies.py: self-check: the rewrite makes core/dependencies.py import from the test "
         "module `tests.conftest` (line 8): the application would import its tests",
     )
+
+
+@pytest.mark.parametrize("handed", [
+    "asyncio.gather(store(db, name), store(db, name))",
+    "asyncio.gather(*[store(db, name) for _ in range(2)])",
+])
+def test_a_session_coroutine_run_concurrently_blocks_the_route(cli, service, monkeypatch, handed):
+    # The closure "forgets" AM277: the rewrite hands two coroutines on one AsyncSession to `gather`.
+    monkeypatch.setattr(closures, "_concurrent_use", lambda *args: None)
+    root = service({"api/items.py": routes(
+        """
+        import asyncio
+
+
+        async def store(db: Session, name: str) -> None:
+            db.add(Item(name=name, owner_id=1))
+            db.commit()
+        """,
+        f"""
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            await {handed}
+            return {{"ok": True}}
+        """,
+    )})
+    assert_refused(
+        cli, root, "create_item: hands `api.items.store()`, given the AsyncSession `db`, to `asyncio.gather()`"
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import dispatch, objects, syntax
+from async_migrate.codemods.astcollect import dispatch, handoff, objects, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
@@ -112,6 +112,8 @@ def _read_function(
     if function.calls or "." in qualname or function.params:
         indexes = {id(func): call.index for call, func in scanner.raw_calls}
         objects.read(collector, node, function, indexes, frozenset(scanner.locals))
+    if handoff.schedules(function):
+        handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
     function.wraps = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)

@@ -1363,22 +1363,33 @@ def _concurrent_use(
     project: Project, function: facts.Function, call: facts.Call, names: set[str], callees: dict[int, Edge]
 ) -> str | None:
     """Why `call` would run Session work beside the caller's own: a project coroutine given the
-    Session handed to `gather`/`create_task` (`gather(count(db), remote())`), or the Session handed
-    to a task group with the function (`tg.start_soon(count, db)`); None otherwise."""
-    given = [a.name for a in call.args if a.name in names]
-    if not given:
-        return None
+    Session (or a method of an object holding it) handed to `gather`/`create_task`, directly or
+    not (`scheduled.concurrent`); the Session handed to a task group with the function
+    (`tg.start_soon(count, db)`); a scheduler handed what the analysis cannot read, in a function
+    with the Session; None otherwise."""
     beside = "which runs it beside the rest of the request: after the migration that is concurrent use of one " \
         "AsyncSession, which SQLAlchemy does not allow"
-    outer = scheduled.scheduler(project, function, call)
+    given = [a.name for a in call.args if a.name in names]
     edge = callees.get(call.index)
-    if outer is not None and scheduled.is_scheduler(project, outer, concurrent=True) and edge is not None:
-        if not _does_session_work(project, edge.callee):
-            return None
-        return (f"hands `{_name(project, edge.callee)}()`, given the Session `{given[0]}`, to "
-                f"`{scheduled.written(outer)}()`, {beside}")
-    if call.receiver not in names and scheduled.is_scheduler(project, call, concurrent=True):
+    if edge is not None and _does_session_work(project, edge.callee):
+        holder = holders.holder_of(project, edge.callee) if not given else None
+        if given or holders.passes_held(project, edge) or holder is not None:
+            outers = scheduled.concurrent(project, function, call)
+            if outers:
+                through = f" (through `{call.held_in}`)" if call.held_in in outers[0].handed else ""
+                what = f"given the Session `{given[0]}`" if given else (
+                    "on an object holding the Session" if holder is not None else "given the Session it holds"
+                )
+                return (f"hands `{_name(project, edge.callee)}()`, {what}, to "
+                        f"`{scheduled.written(outers[0])}()`{through}, {beside}")
+    if given and call.receiver not in names and scheduled.is_scheduler(project, call, concurrent=True):
         return f"hands the Session `{given[0]}` to `{scheduled.written(call)}()`, {beside}"
+    unread = scheduled.unread(project, call) if names else None
+    if unread is not None:
+        return (f"hands `{unread}` to `{scheduled.written(call)}()`, whose coroutines the analysis cannot tell "
+                f"apart: one given the Session `{sorted(names)[0]}` would run beside the rest of the request, "
+                "which after the migration is concurrent use of one AsyncSession; build the list in this "
+                "function, or await the Session's work in sequence")
     return None
 
 

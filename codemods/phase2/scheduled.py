@@ -1,10 +1,16 @@
 """Coroutines handed to a scheduler (`gather(f(db))`, `create_task(f(db))`, `tg.start_soon(f, db)`):
-never awaited in place, and run beside the caller's code when the scheduler is a concurrent one."""
+never awaited in place, and run beside the caller's code when the scheduler is a concurrent one.
+
+`concurrent` finds every spelling of the hand-off the collector records (`astcollect/handoff.py`):
+a direct argument, deeper inside one (`gather(*[f(db) for i in ids])`, `wait([f(db)])`), or
+through a local name (`coros.append(f(db))`, then `gather(*coros)`). The closure (AM277) and
+the self-check read the same answer.
+"""
 
 from __future__ import annotations
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.python import (
     CONCURRENT_METHODS,
     CONCURRENT_WRAPPERS,
@@ -36,3 +42,51 @@ def written(call: facts.Call) -> str:
     if call.receiver is not None and call.method is not None:
         return f"{call.receiver}.{call.method}"
     return call.func or call.callee or "a scheduler"
+
+
+def concurrent(project: Project, function: facts.Function, call: facts.Call) -> list[facts.Call]:
+    """The concurrent schedulers the coroutine `call` returns reaches, in source order: as their
+    argument, inside one, or through a local name handed to one."""
+    found: dict[int, facts.Call] = {}
+    indexes = {*call.within, *([call.argument_of] if call.argument_of is not None else [])}
+    for outer in function.calls:
+        if outer.offloaded or outer.index in found:
+            continue
+        if outer.index in indexes or (call.held_in is not None and call.held_in in outer.handed):
+            if is_scheduler(project, outer, concurrent=True):
+                found[outer.index] = outer
+    return [found[index] for index in sorted(found)]
+
+
+def unread(project: Project, call: facts.Call) -> str | None:
+    """What a concurrent scheduler is handed that the analysis cannot read (`*coros` for a
+    parameter), as written, or None."""
+    if call.unread and not call.offloaded and is_scheduler(project, call, concurrent=True):
+        return call.unread[0]
+    return None
+
+
+def handoffs(project: Project, fid: FunctionId, names: set[str]) -> list[tuple[facts.Call, str]]:
+    """The self-check's reading of rewritten code, where `names` hold the AsyncSession: a project
+    coroutine given it and handed to a concurrent scheduler however spelled, the AsyncSession
+    handed to one with the function, or a scheduler handed what the analysis cannot read."""
+    if not names:
+        return []
+    _, function = project.functions[fid]
+    callees = {edge.call.index: edge for edge in project.all_calls_from[fid]}
+    beside = "which runs it beside the rest of the request: concurrent use of one AsyncSession"
+    found: list[tuple[facts.Call, str]] = []
+    for call in function.calls:
+        given = [a.name for a in call.args if a.name in names]
+        edge = callees.get(call.index)
+        module, callee = project.functions[edge.callee] if edge is not None else (None, None)
+        outers = concurrent(project, function, call) if given and callee is not None and callee.is_async else []
+        if outers and module is not None and callee is not None:
+            found.append((call, f"hands `{module.name}.{callee.qualname}()`, given the AsyncSession `{given[0]}`, "
+                          f"to `{written(outers[0])}()`, {beside}"))
+        elif given and call.receiver not in names and is_scheduler(project, call, concurrent=True):
+            found.append((call, f"hands the AsyncSession `{given[0]}` to `{written(call)}()`, {beside}"))
+        elif unread(project, call) is not None:
+            found.append((call, f"hands `{unread(project, call)}`, which the analysis cannot read, to "
+                          f"`{written(call)}()` beside the AsyncSession `{sorted(names)[0]}`"))
+    return found

@@ -11,7 +11,8 @@ index, and each migrated function, twin and route is asked:
   plain `def` that does Session work with it (directly or offloaded to a thread)?
 - is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
   here or anywhere in the project (a caller the closure did not see)? is a call handed to
-  `create_task`, `gather`, ... awaited in place, giving the scheduler its result?
+  `create_task`, `gather`, ... awaited in place, giving the scheduler its result? is a
+  coroutine given the AsyncSession handed to one that runs it beside the request's own work?
 - does a synchronous Session remain on the event loop (opened here, or a helper
   that opens one called without offloading)?
 - would a migrated route's request hold two Sessions (an AsyncSession and a
@@ -100,6 +101,7 @@ def check(
     for new, original in sorted(checked.items()):
         found.extend(_function(before, after, new, original))
         found.extend(_awaited_for_scheduler(after, new, original, before))
+        found.extend(_concurrent(after, new, original, before))
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
@@ -415,6 +417,17 @@ def _awaited_for_scheduler(after: Project, fid: FunctionId, original: FunctionId
         found.append(_violation(before, original, f"{function.qualname}: awaits a call it hands to "
                                 f"`{scheduled.written(outer)}()`, which needs the coroutine itself", where))
     return found
+
+
+def _concurrent(after: Project, fid: FunctionId, original: FunctionId, before: Project) -> list[Violation]:
+    """A coroutine given the AsyncSession run beside the request's own work (`scheduled.handoffs`)."""
+    _, function = after.functions[fid]
+    names = before.session_names(original) | set(after.declared_async_session_params(fid))
+    return [
+        _violation(before, original, f"{function.qualname}: {message}",
+                   original_line(before, original, function, call.line, call))
+        for call, message in scheduled.handoffs(after, fid, names)
+    ]
 
 
 def _unawaited_callers(

@@ -3,6 +3,8 @@ the request's own work blocks its route."""
 
 from __future__ import annotations
 
+import pytest
+
 HELPER = """
 import asyncio
 
@@ -46,4 +48,109 @@ async def both(session: session_dependency):
 """
     )
     found = entry(document, "both")
-    assert found["action"] == "migrate" and "AM277" not in found["codes"], found
+    assert found["action"] == "migrate" and "AM277" not in found["codes"], (found["codes"], found["reasons"])
+
+
+SERVICE = """
+
+
+class Counts:
+    def __init__(self, session: Session):
+        self.session = session
+
+    async def books(self) -> int:
+        return self.session.scalar(select(func.count(Book.id)))
+
+    async def again(self) -> int:
+        return self.session.scalar(select(func.count(Book.id)))
+"""
+
+# Other spellings of handing `count(session)` to a scheduler that runs it beside the route: the
+# scheduler each reason names, and the line as written in the route.
+SPELLINGS = {
+    "starred-list": ("asyncio.gather()", "await asyncio.gather(*[count(session) for _ in range(2)])"),
+    "starred-generator": ("asyncio.gather()", "await asyncio.gather(*(count(session) for _ in range(2)))"),
+    "local-list": ("asyncio.gather()` (through `coros`", "coros = [count(session) for _ in range(2)]\n"
+                   "    await asyncio.gather(*coros)"),
+    "local-append": ("asyncio.gather()` (through `coros`", "coros = []\n    coros.append(count(session))\n"
+                     "    await asyncio.gather(*coros, remote())"),
+    "local-coroutine": ("asyncio.gather()` (through `c`", "c = count(session)\n    await asyncio.gather(c, remote())"),
+    "wait": ("asyncio.wait()", "await asyncio.wait([count(session), remote()])"),
+    "as-completed": ("asyncio.as_completed()", "for done in asyncio.as_completed([count(session), remote()]):\n"
+                     "        await done"),
+    "ensure-future": ("asyncio.ensure_future()", "task = asyncio.ensure_future(count(session))\n    await task"),
+    "loop-create-task": ("loop.create_task()", "loop = asyncio.get_running_loop()\n"
+                         "    await loop.create_task(count(session))"),
+    "task-group": ("tg.create_task()", "async with asyncio.TaskGroup() as tg:\n        tg.create_task(count(session))"),
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+def test_every_spelling_of_a_concurrent_session_coroutine_blocks_the_route_with_am277(phase2, entry, spelling):
+    scheduler, line = SPELLINGS[spelling]
+    document = phase2(HELPER + f"""
+
+@router.get("/n")
+async def both(session: session_dependency):
+    {line}
+    return 1
+""")
+    found = entry(document, "both")
+    assert (found["action"], set(found["codes"])) == ("blocked", {"AM277"}), found
+    assert f"hands `api.items.count()`, given the Session `session`, to `{scheduler}" in found["reasons"][0], found
+    assert document["files_changed"] == []
+
+
+def test_an_object_holding_the_session_blocks_the_route_when_its_coroutines_are_gathered(phase2, entry):
+    document = phase2(HELPER + SERVICE + """
+
+@router.get("/n")
+async def both(session: session_dependency):
+    counts = Counts(session)
+    n, m = await asyncio.gather(counts.books(), counts.again())
+    return n + m
+""")
+    found = entry(document, "both")
+    assert (found["action"], set(found["codes"])) == ("blocked", {"AM277"}), found
+    assert "hands `api.items.Counts.books()`, on an object holding the Session, to `asyncio.gather()`" in (
+        found["reasons"][0]
+    )
+
+
+def test_a_starred_argument_the_analysis_cannot_read_blocks_with_am277(phase2, entry):
+    document = phase2(HELPER + """
+
+
+async def fan_out(session: Session, jobs: list) -> int:
+    await asyncio.gather(*jobs)
+    return session.scalar(select(func.count(Book.id)))
+
+
+@router.get("/n")
+async def both(session: session_dependency):
+    return await fan_out(session, [remote()])
+""")
+    found = entry(document, "both")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert "hands `*jobs` to `asyncio.gather()`, whose coroutines the analysis cannot tell apart" in (
+        found["reasons"][0]
+    )
+
+
+NEAR_MISSES = {
+    "wait-for": "n = await asyncio.wait_for(count(session), 5)",
+    "object-awaited-in-sequence": "counts = Counts(session)\n    n = await counts.books()\n    n += await counts.again()",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NEAR_MISSES))
+def test_near_miss_session_work_awaited_in_place_migrates(phase2, entry, shape):
+    document = phase2(HELPER + SERVICE + f"""
+
+@router.get("/n")
+async def both(session: session_dependency):
+    {NEAR_MISSES[shape]}
+    return n
+""")
+    found = entry(document, "both")
+    assert found["action"] == "migrate" and "AM277" not in found["codes"], (found["codes"], found["reasons"])

@@ -1,0 +1,130 @@
+"""Coroutines that reach a scheduler other than as its direct argument, read on `ast`.
+
+`gather(f(db))` is seen through `facts.Call.argument_of`; these are the other spellings of the
+same hand-off: inside an argument (`gather(*[f(db) for i in ids])`, `wait([f(db), g()])`), or
+through a local name (`coros = [f(db) ...]`, `coros.append(f(db))`, then `gather(*coros)`).
+Where a starred argument (or the iterable `wait`/`as_completed` take) is something whose
+elements the function does not build itself, the scheduler records it as unread, and phase
+two decides what to do about it (`phase2.scheduled`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import SCOPES, Source, text
+from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
+
+# The last name of every call that may schedule a coroutine: the index resolves which do.
+SCHEDULING = frozenset({*(name.rpartition(".")[2] for name in TASK_WRAPPERS), *TASK_METHODS})
+# Schedulers taking an iterable of coroutines, not coroutines one by one.
+_ITERABLE = frozenset({"wait", "as_completed"})
+# In-place additions to a local list, deque or set.
+_ADDS = frozenset({"append", "extend", "insert", "add", "appendleft", "extendleft"})
+_BUILT = (ast.List, ast.Tuple, ast.Set, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.Call)
+
+
+def schedules(function: facts.Function) -> bool:
+    """Whether any call of the function may be a scheduler (the cheap test before the walk)."""
+    return any(
+        (call.method or (call.callee or call.func or "").rpartition(".")[2]) in SCHEDULING for call in function.calls
+    )
+
+
+def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call]) -> None:
+    """Fill `within`, `held_in`, `handed` and `unread` of the calls (`calls` by the id of the
+    called expression) of one function body."""
+    assigned: set[str] = set()  # names only plain assignments bind
+    other: set[str] = {p.arg for p in _parameters(node.args)}  # names bound otherwise
+    schedulers: list[tuple[ast.Call, facts.Call]] = []
+    for inner in _walk(node.body):
+        kind = type(inner)
+        if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+            targets = inner.targets if kind is ast.Assign else [inner.target]  # type: ignore[attr-defined]
+            value = inner.value  # type: ignore[attr-defined]
+            for target in targets:
+                if type(target) is ast.Name and value is not None:
+                    # `coros = tasks` holds what a parameter brings: only what is built here is read
+                    (assigned if isinstance(value, _BUILT) else other).add(target.id)
+                    _hold(value, target.id, calls)
+                else:
+                    other.update(_bound(target))
+        elif kind is ast.NamedExpr:
+            (assigned if isinstance(inner.value, _BUILT) else other).add(inner.target.id)  # type: ignore[attr-defined]
+            _hold(inner.value, inner.target.id, calls)  # type: ignore[attr-defined]
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            other.update(_bound(inner.target))  # type: ignore[attr-defined]
+        elif kind is ast.withitem and inner.optional_vars is not None:  # type: ignore[attr-defined]
+            other.update(_bound(inner.optional_vars))  # type: ignore[attr-defined]
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            other.update(inner.names)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            func = inner.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr in _ADDS and type(func.value) is ast.Name:
+                for argument in [*inner.args, *(k.value for k in inner.keywords)]:  # type: ignore[attr-defined]
+                    _hold(argument, func.value.id, calls)
+            last = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            call = calls.get(id(func))
+            if last in SCHEDULING and call is not None:
+                schedulers.append((inner, call))  # type: ignore[arg-type]
+    told = assigned - other
+    for node_call, call in schedulers:
+        handed: list[str] = []
+        unread: list[str] = []
+        func = node_call.func
+        iterable = type(func) is not ast.Name and getattr(func, "attr", None) in _ITERABLE or (
+            type(func) is ast.Name and func.id in _ITERABLE
+        )
+        for position, argument in enumerate([*node_call.args, *(k.value for k in node_call.keywords)]):
+            spread = type(argument) is ast.Starred
+            value = argument.value if type(argument) is ast.Starred else argument
+            if spread or (iterable and position == 0):
+                if not (isinstance(value, _BUILT) or (type(value) is ast.Name and value.id in told)):
+                    unread.append(("*" if spread else "") + text(source, value))
+            # a name called or read through (`svc.a()`) hands on what that gives, not what it holds
+            through: set[int] = set()
+            for inner in _walk([value]):
+                if type(inner) is ast.Call:
+                    through.add(id(inner.func))
+                    found = calls.get(id(inner.func))
+                    if found is not None and inner is not value and call.index not in found.within:
+                        found.within = (*found.within, call.index)
+                elif type(inner) is ast.Attribute:
+                    through.add(id(inner.value))
+                elif type(inner) is ast.Name and id(inner) not in through and inner.id not in handed:
+                    handed.append(inner.id)
+        call.handed = tuple(handed)
+        call.unread = tuple(unread)
+
+
+def _hold(value: ast.AST | None, name: str, calls: dict[int, facts.Call]) -> None:
+    """The calls under a value a local name is given hold their coroutines in it."""
+    if value is None:
+        return
+    for inner in _walk([value]):
+        if type(inner) is ast.Call:
+            found = calls.get(id(inner.func))
+            if found is not None and found.held_in is None:
+                found.held_in = name
+
+
+def _walk(nodes: list) -> Iterator[ast.AST]:
+    """Every node under `nodes`, not into a nested function, lambda or class: what runs there
+    is another scope's."""
+    stack = list(reversed(nodes))
+    while stack:
+        current = stack.pop()
+        yield current
+        if not isinstance(current, SCOPES):
+            stack.extend(reversed(list(ast.iter_child_nodes(current))))
+
+
+def _bound(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if type(n) is ast.Name}
+
+
+def _parameters(args: ast.arguments) -> list[ast.arg]:
+    found = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    return found + [a for a in (args.vararg, args.kwarg) if a is not None]
