@@ -88,6 +88,7 @@ class Collector:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
                 self._module_statement(statement)
+        self._values_elsewhere(self.tree.body, {id(statement) for statement in statements})
         containers = self.facts.containers
         for name, values in containers.items():
             if self._bound.get(name, 0) > 1 and dispatch.UNREAD not in values:
@@ -282,6 +283,47 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def _values_elsewhere(self, body: list[ast.stmt], read: AbstractSet[int]) -> None:
+        """Names used as values outside what `_module_statement` reads (`read`: the statements it
+        was given, of which it reads one assigned value or expression): compound statements'
+        headers (`for opener in (get_session,)`), one-line suites, `match` cases, class bodies
+        (`handler = get_session`), decorators' arguments (`@retry(fallback=get_session)`), parameter
+        defaults that are no plain name (`cb=partial(get_session)`; a name is `Param.default_ref`),
+        and every other statement (`TABLE += [f]`, `a = b = f`, `assert f`). Function bodies are
+        the body reader's."""
+        for statement in body:
+            kind = type(statement)
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+                for decorator in statement.decorator_list:  # type: ignore[attr-defined]
+                    # a bare `@name` is called with the function; a call's arguments are values
+                    if type(decorator) is ast.Call:
+                        for given in [*decorator.args, *(k.value for k in decorator.keywords)]:
+                            self._module_references(given, given.lineno)
+                if kind is ast.ClassDef:
+                    for given in (k.value for k in statement.keywords):  # type: ignore[attr-defined]
+                        self._module_references(given, given.lineno)
+                    self._values_elsewhere(statement.body, read)  # type: ignore[attr-defined]
+                    continue
+                for _, default in syntax.parameters(statement.args):  # type: ignore[attr-defined]
+                    if default is not None and type(default) is not ast.Name and type(default) is not ast.Attribute:
+                        self._module_references(default, default.lineno)
+            elif isinstance(statement, syntax.COMPOUND) or kind is ast.Match:
+                for header in _headers(statement):
+                    self._module_references(header, header.lineno)
+                blocks = [case.body for case in statement.cases] if kind is ast.Match else _blocks(statement)  # type: ignore[attr-defined]
+                for block in blocks:
+                    self._values_elsewhere(block, read)
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+                # the assigned value, as `_module_statement` reads it (a target's key is no value given)
+                value = statement.value  # type: ignore[attr-defined]
+                whole = id(statement) in read and kind is not ast.AugAssign and (
+                    kind is ast.AnnAssign or len(statement.targets) == 1  # type: ignore[attr-defined]
+                )
+                if value is not None and not whole:
+                    self._module_references(value, statement.lineno, overrides(statement))
+            elif kind is not ast.Expr or id(statement) not in read:
+                self._module_references(statement, statement.lineno)  # type: ignore[arg-type]
 
     def _set_attribute(self, target: ast.expr, value: ast.expr, line: int) -> None:
         """`Base.query = ScopedSession.query_property()`: a call's result set on a name's attribute
@@ -1049,6 +1091,28 @@ def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
     if type(statement) is ast.Try or type(statement) is ast.TryStar:
         return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
     return [statement.body, getattr(statement, "orelse", [])]  # type: ignore[attr-defined]
+
+
+def _headers(statement: ast.stmt) -> list[ast.expr]:
+    """The expressions a compound statement evaluates itself: tests, iterables, context managers,
+    a match's subject and guards (`elif` tests too)."""
+    kind = type(statement)
+    if kind is ast.If:
+        found = [statement.test]  # type: ignore[attr-defined]
+        orelse = statement.orelse  # type: ignore[attr-defined]
+        while len(orelse) == 1 and type(orelse[0]) is ast.If:
+            found.append(orelse[0].test)
+            orelse = orelse[0].orelse
+        return found
+    if kind is ast.While:
+        return [statement.test]  # type: ignore[attr-defined]
+    if kind is ast.For or kind is ast.AsyncFor:
+        return [statement.iter]  # type: ignore[attr-defined]
+    if kind is ast.With or kind is ast.AsyncWith:
+        return [item.context_expr for item in statement.items]  # type: ignore[attr-defined]
+    if kind is ast.Match:
+        return [statement.subject, *(c.guard for c in statement.cases if c.guard is not None)]  # type: ignore[attr-defined]
+    return []
 
 
 def loop_targets(statements: Iterable[ast.AST]) -> dict[int, dict[str, ast.For | ast.AsyncFor]]:

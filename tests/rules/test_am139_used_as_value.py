@@ -92,3 +92,70 @@ print(repr(get_session))
     entry = reported(root, "get_session", "phase1")
     assert entry["action"] == "convert", entry
     assert "AM139" not in entry["codes"]
+
+
+RETRY = """
+def retry(fallback=None, **kwargs):
+    def wrap(f):
+        return f
+    return wrap
+"""
+
+# Module-level places where the dependency is used as a value, outside a plain assignment or
+# expression statement: each keeps it async.
+ELSEWHERE = {
+    "decorator-argument": "@retry(fallback=get_session)\ndef job():\n    pass",
+    "class-decorator-argument": "@retry(get_session)\nclass Job:\n    pass",
+    "for-header": "HANDLERS = []\nfor opener in (get_session,):\n    HANDLERS.append(opener)",
+    "for-body": "HANDLERS = []\nfor _ in range(1):\n    HANDLERS.append(get_session)",
+    "if-header": "if (opener := get_session) is not None:\n    pass",
+    "if-one-line-suite": "if True: OPENER = get_session",
+    "elif-body": "if False:\n    pass\nelif True:\n    OPENER = get_session",
+    "with-header": "with asynccontextmanager(get_session)() as s:\n    pass",
+    "while-body": "while True:\n    OPENER = get_session\n    break",
+    "match-case": "match 1:\n    case 1:\n        OPENER = get_session",
+    "class-attribute": "class Job:\n    opener = get_session",
+    "class-field-default": "class Job:\n    opener: object = field(default=get_session)",
+    "default-built": "def job(opener=partial(get_session)):\n    return opener",
+    "method-default-built": "class Job:\n    def run(self, openers=(get_session,)):\n        return openers",
+    "augmented-assignment": "OPENERS = []\nOPENERS += [get_session]",
+    "chained-assignment": "A = B = get_session",
+    "module-partial": "OPENER = partial(get_session)",
+    "keyword-of-a-call": "register = dict\nregister(opener=get_session)",
+    "lambda-body": "OPENER = lambda: get_session",
+    "returned": "def opener():\n    return get_session",
+}
+
+
+def _module(use: str) -> str:
+    head = "from dataclasses import field\nfrom functools import partial\n" + RETRY
+    return textwrap.dedent(MODULE).replace("{use}", head + use.strip("\n"))
+
+
+@pytest.mark.parametrize("shape", sorted(ELSEWHERE))
+def test_a_dependency_used_as_a_value_anywhere_at_module_level_keeps_with_am139(project, reported, cli, shape):
+    root = project({"app.py": _module(ELSEWHERE[shape])})
+    entry = reported(root, "get_session", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM139"), entry
+    assert reported(root, "x", "phase1")["action"] == "convert"
+    assert cli("phase1", root, "--apply").exit_code == 0
+    text = (root / "app.py").read_text()
+    assert "async def get_session():" in text and "\ndef x(" in text, text
+
+
+NEAR_MISSES = {
+    "route-decorator-dependencies": "@app.get('/y', dependencies=[Depends(get_session)])\ndef y():\n    return 1",
+    "class-attribute-depends": "class View:\n    db: Session = Depends(get_session)",
+    "default-depends": "def job(db=Depends(get_session)):\n    return db",
+    "override-in-a-block": "if True:\n    app.dependency_overrides[get_session] = get_session",
+    "override-in-a-one-line-suite": "if True: app.dependency_overrides[get_session] = get_session",
+    "registered-in-a-loop": "for path in ('/a',):\n    app.add_api_route(path, get_session)",
+    "decorator-argument-without-it": "@retry(fallback=None)\ndef job():\n    pass",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NEAR_MISSES))
+def test_near_miss_a_dependency_only_fastapi_takes_in_those_places_converts(project, reported, shape):
+    root = project({"app.py": _module(NEAR_MISSES[shape])})
+    entry = reported(root, "get_session", "phase1")
+    assert entry["action"] == "convert" and "AM139" not in entry["codes"], entry
