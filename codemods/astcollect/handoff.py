@@ -65,35 +65,26 @@ def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: di
             if type(func) is ast.Attribute and func.attr in _ADDS and type(func.value) is ast.Name:
                 for argument in [*inner.args, *(k.value for k in inner.keywords)]:  # type: ignore[attr-defined]
                     _hold(argument, func.value.id, calls)
-            last = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
             call = calls.get(id(func))
-            if last in SCHEDULING and call is not None:
+            if _last(func) in SCHEDULING and call is not None:
                 schedulers.append((inner, call))  # type: ignore[arg-type]
     told = assigned - other
     for node_call, call in schedulers:
         handed: list[str] = []
         unread: list[str] = []
-        func = node_call.func
-        iterable = type(func) is not ast.Name and getattr(func, "attr", None) in _ITERABLE or (
-            type(func) is ast.Name and func.id in _ITERABLE
-        )
+        iterable = _last(node_call.func) in _ITERABLE
         for position, argument in enumerate([*node_call.args, *(k.value for k in node_call.keywords)]):
             spread = type(argument) is ast.Starred
             value = argument.value if type(argument) is ast.Starred else argument
             if spread or (iterable and position == 0):
                 if not (isinstance(value, _BUILT) or (type(value) is ast.Name and value.id in told)):
                     unread.append(("*" if spread else "") + text(source, value))
-            # a name called or read through (`svc.a()`) hands on what that gives, not what it holds
-            through: set[int] = set()
-            for inner in _walk([value]):
-                if type(inner) is ast.Call:
-                    through.add(id(inner.func))
+            for inner in _passed(value):
+                if type(inner) is ast.Call and inner is not value:
                     found = calls.get(id(inner.func))
-                    if found is not None and inner is not value and call.index not in found.within:
+                    if found is not None and call.index not in found.within:
                         found.within = (*found.within, call.index)
-                elif type(inner) is ast.Attribute:
-                    through.add(id(inner.value))
-                elif type(inner) is ast.Name and id(inner) not in through and inner.id not in handed:
+                elif type(inner) is ast.Name and inner.id not in handed:
                     handed.append(inner.id)
         call.handed = tuple(handed)
         call.unread = tuple(unread)
@@ -103,11 +94,39 @@ def _hold(value: ast.AST | None, name: str, calls: dict[int, facts.Call]) -> Non
     """The calls under a value a local name is given hold their coroutines in it."""
     if value is None:
         return
-    for inner in _walk([value]):
+    for inner in _passed(value):
         if type(inner) is ast.Call:
             found = calls.get(id(inner.func))
             if found is not None and found.held_in is None:
                 found.held_in = name
+
+
+def _passed(value: ast.AST) -> Iterator[ast.AST]:
+    """The nodes whose value an expression passes on as (part of) its own: itself, the elements of
+    a display or comprehension (and what the comprehension goes over), either branch of a
+    conditional, and what a scheduler-like call is handed (`wait_for(f(db), 5)`). Not the
+    arguments of other calls: `len(items)` passes on no coroutine `items` holds."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        yield current
+        kind = type(current)
+        if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+            stack.extend(current.elts)  # type: ignore[attr-defined]
+        elif kind is ast.Dict:
+            stack.extend(current.values)  # type: ignore[attr-defined]
+        elif kind is ast.ListComp or kind is ast.GeneratorExp or kind is ast.SetComp or kind is ast.DictComp:
+            stack.append(current.value if kind is ast.DictComp else current.elt)  # type: ignore[attr-defined]
+            stack.extend(g.iter for g in current.generators)  # type: ignore[attr-defined]
+        elif kind is ast.IfExp:
+            stack.extend((current.body, current.orelse))  # type: ignore[attr-defined]
+        elif kind is ast.BoolOp:
+            stack.extend(current.values)  # type: ignore[attr-defined]
+        elif kind is ast.Starred or kind is ast.Await or kind is ast.NamedExpr or kind is ast.Subscript:
+            stack.append(current.value)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            if _last(current.func) in SCHEDULING:  # type: ignore[attr-defined]
+                stack.extend([*current.args, *(k.value for k in current.keywords)])  # type: ignore[attr-defined]
 
 
 def _walk(nodes: list) -> Iterator[ast.AST]:
@@ -119,6 +138,11 @@ def _walk(nodes: list) -> Iterator[ast.AST]:
         yield current
         if not isinstance(current, SCOPES):
             stack.extend(reversed(list(ast.iter_child_nodes(current))))
+
+
+def _last(func: ast.expr) -> str | None:
+    """The last name of a called expression: `gather` of `asyncio.gather`."""
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
 
 
 def _bound(target: ast.AST) -> set[str]:

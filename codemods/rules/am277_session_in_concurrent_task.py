@@ -5,6 +5,12 @@ hand the coroutine to the event loop, which runs it beside the route's own code.
 synchronous Session the helper never yields, so nothing overlaps; on an AsyncSession every
 statement is an `await`, so two coroutines would use one AsyncSession at once, which
 SQLAlchemy does not allow (`InvalidRequestError`, or silently interleaved transactions).
+Every spelling counts: inside an argument (`gather(*[count(db, i) for i in ids])`,
+`asyncio.wait([...])`, `as_completed(...)`), through a list or name built first
+(`coros.append(count(db))`, then `gather(*coros)`), a task group's `tg.create_task(...)`, and
+the methods of an object holding the Session (`gather(repo.a(), repo.b())`). A starred argument
+whose coroutines the analysis cannot read (`gather(*jobs)` for a parameter) blocks too.
+`asyncio.wait_for(count(db), 5)` awaits in place and is no hand-off.
 
 Before:
 
