@@ -125,7 +125,7 @@ def _passed(value: ast.AST) -> Iterator[ast.AST]:
         elif kind is ast.Starred or kind is ast.Await or kind is ast.NamedExpr or kind is ast.Subscript:
             stack.append(current.value)  # type: ignore[attr-defined]
         elif kind is ast.Call:
-            if _last(current.func) in SCHEDULING:  # type: ignore[attr-defined]
+            if _last(current.func) in SCHEDULING:  # type: ignore[attr-defined,operator]
                 stack.extend([*current.args, *(k.value for k in current.keywords)])  # type: ignore[attr-defined]
 
 
