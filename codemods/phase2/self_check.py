@@ -24,6 +24,9 @@ index, and each migrated function, twin and route is asked:
 Every answer that is not "no" blocks the routes that reach the function, with the
 reason; the plan is then rebuilt without them and checked again. This holds the
 tool to its invariant on shapes nobody listed.
+
+Over 500 lines: one question per kind of misbehaviour, all asked of the same second index;
+split apart they would each rebuild or pass around that index.
 """
 
 from __future__ import annotations

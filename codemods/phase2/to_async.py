@@ -23,6 +23,9 @@ it: nested scopes left alone, refreshes after a commit, the parentheses preceden
 (`(await x).attr`, `(await x)[0]`, `(await x)()`), renames, and twins: an async copy of a
 shared helper under a new name right after the original, which stays as it was for its
 synchronous callers.
+
+Over 500 lines: one libcst transformer, whose visits share the state of the function being
+moved (its plan, scopes, pending refreshes); the per-call edits already live in rewrites/.
 """
 
 from __future__ import annotations

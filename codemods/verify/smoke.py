@@ -12,6 +12,9 @@ alone (ms), heavy throughput (requests/s) and the loop-blocked ratio: the light 
 load over the heavy request's time alone. A ratio near or above 1 means a light request
 waited for a whole heavy one: the event loop was blocked. It means nothing when the heavy
 request is about as quick as a light one: a side where it is says so and is not measurable.
+
+Over 500 lines: the server's lifecycle, the HTTP client, the load and the verdict share one
+side's settings and timings; apart, each would re-derive them.
 """
 
 from __future__ import annotations
