@@ -228,15 +228,18 @@ def blocking_coroutines(project: Project) -> frozenset[FunctionId]:
     return result
 
 
-def stores_only(project: Project, fid: FunctionId) -> bool:
+def stores_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId] = frozenset()) -> bool:
     """Whether `fid` is an `__init__` that keeps the Session it receives and does no Session IO
     (`self.db = db`): building a repository is no work; calling its methods is, and is reported
-    there. Anything else it does with the Session (a query, a helper handed it) counts."""
+    there. A service building its repositories from it (`self.items = ItemRepository(db)`) only
+    stores it too, when those `__init__`s do. Anything else it does with the Session (a query,
+    another helper handed it) counts."""
     _, function = project.functions[fid]
-    if function.name != "__init__" or "." not in function.qualname or function.is_async:
+    if function.name != "__init__" or "." not in function.qualname or function.is_async or fid in seen:
         return False
     return not session_work_shallow(project, fid).blocking and not any(
-        edge.session_args for edge in project.all_calls_from[fid]
+        edge.session_args and not stores_only(project, edge.callee, seen | {fid})
+        for edge in project.all_calls_from[fid]
     )
 
 

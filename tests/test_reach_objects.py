@@ -378,6 +378,41 @@ def test_near_miss_a_repository_querying_in_its_init_is_session_work_where_built
     assert len(found) == 1 and "line 11 (repos.UserRepo.__init__(...))" in found[0]["message"], found
 
 
+COMPOSING_SERVICE = REPO + """
+
+class UserService:
+    def __init__(self, db: Session):
+        self.db = db
+        self.users = UserRepo(db)
+
+    def list(self):
+        return self.users.list()
+"""
+MIXED_SERVICE_ROUTE = MIXED_REPO_ROUTE.replace("repo = UserRepo(db)", "repo = UserService(db)")
+MIXED_SERVICE_HEAD = MIXED_REPO_HEAD.replace("import UserRepo", "import UserService")
+
+
+def test_building_a_service_that_builds_its_repositories_is_not_session_work(cli, app):
+    # `self.users = UserRepo(db)` in the service's `__init__` only stores the Session one level down.
+    root = app({"repos.py": COMPOSING_SERVICE, "api/users.py": route(MIXED_SERVICE_ROUTE, MIXED_SERVICE_HEAD)})
+    found = cli.json("check", root)["findings"]
+    assert len(found) == 1, found
+    assert "at line 13 (repos.UserService.list(...))" in found[0]["message"], found[0]
+    assert "UserService.__init__" not in found[0]["message"], found[0]
+    document = cli.json("phase1", root, "--offload-mixed")
+    assert "run_in_threadpool(UserService, db)" not in document["diff"]
+    assert "await run_in_threadpool(repo.list)" in document["diff"]
+
+
+def test_near_miss_a_service_whose_repository_queries_in_its_init_is_session_work_where_built(cli, app):
+    service = COMPOSING_SERVICE.replace(
+        "        self.db = db\n", "        self.db = db\n        self.count = db.query(dict).count()\n", 1
+    )
+    root = app({"repos.py": service, "api/users.py": route(MIXED_SERVICE_ROUTE, MIXED_SERVICE_HEAD)})
+    found = cli.json("check", root)["findings"]
+    assert len(found) == 1 and "line 11 (repos.UserService.__init__(...))" in found[0]["message"], found
+
+
 def test_repository_holding_something_else_is_kept(cli, app):
     repo = REPO.replace("from sqlalchemy.orm import Session", "").replace("db: Session", "db: dict")
     root = app({

@@ -559,7 +559,7 @@ def compute(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
             )
     twins_module.name_twins(project, closure, members, groups, read)
-    _parallel_classes(project, closure, parallel_members)
+    _parallel_classes(project, closure, parallel_members, read)
     blocked_helpers = set()
     for route in blocked:
         blocked_helpers |= _reach(project, [route]) - {route}
@@ -668,7 +668,9 @@ def _builds_holder(project: Project, fid: FunctionId, parallel: set[str]) -> boo
     return bool(built) and all(holder.ref not in parallel for holder in built)
 
 
-def _parallel_classes(project: Project, closure: Closure, members: set[FunctionId]) -> None:
+def _parallel_classes(
+    project: Project, closure: Closure, members: set[FunctionId], read: Callable[[str], str] | None
+) -> None:
     """Name the parallel async classes (`ProjectRepoAsync`, free in the class's module and in
     every module importing the class) and record their methods' decisions."""
     taken: dict[str, set[str]] = {}
@@ -684,6 +686,11 @@ def _parallel_classes(project: Project, closure: Closure, members: set[FunctionI
             # A class of the family the migrating code never names: no copy, its methods stay.
             members.discard(fid)
             closure.helpers.pop(fid, None)
+    for fid in sorted(_unreached_methods(project, closure, members, used, read)):
+        # The copy carries only the methods migrated code runs: one nothing reaches would be
+        # copied unjudged (its lazy loads unseen), and the original serves its callers.
+        members.discard(fid)
+        closure.helpers.pop(fid, None)
     for ref in family:
         if ref in closure.parallel_classes or ref not in used:
             continue
@@ -750,6 +757,49 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
                     used.add(ancestor)
                     sources |= {f for f, owner in owned.items() if owner == ancestor}
     return used
+
+
+def _unreached_methods(
+    project: Project, closure: Closure, members: set[FunctionId], used: set[str], read: Callable[[str], str] | None
+) -> set[FunctionId]:
+    """Methods of the parallel classes (`used`) that hold the Session and that no migrating code
+    runs: not called from the routes, dependencies and helpers that move, nor from the methods
+    they call (through `self`, `super()` or another object); an override of a method that is
+    run is run too, and so is one whose name is used where the tool cannot see how it is
+    called (or whose sources are not read)."""
+    classes = project.flow.classes
+    holders_of = holders.holder_classes(project)
+    owned = {fid for fid in members if classes.owner(fid) in used}
+    by_name: dict[str, set[FunctionId]] = {}
+    for fid in owned:
+        by_name.setdefault(project.functions[fid][1].name, set()).add(fid)
+    # Every other function that moves: a service method moving on its own (`names()` calling
+    # `self.items.list()`) runs the repository's.
+    sources = set(closure.migrated_routes) | {f for f in (*members, *closure.helpers) if f not in owned}
+    sources |= {d for chain in closure.dependency_twins.values() for d in chain} | closure.in_place_dependencies
+    candidates = {
+        fid for fid in owned
+        if fid in holders_of[cast(str, classes.owner(fid))].methods and project.functions[fid][1].name != "__init__"
+    }
+    reached: set[FunctionId] = set()
+    seen: set[FunctionId] = set()
+    while sources:
+        while sources:
+            fid = sources.pop()
+            if fid in seen or fid not in project.functions:
+                continue
+            seen.add(fid)
+            for edge in project.all_calls_from[fid]:
+                if edge.callee in owned:
+                    found = by_name[project.functions[edge.callee][1].name]
+                    reached |= found
+                    sources |= found
+        for fid in sorted(candidates - reached):
+            name = project.functions[fid][1].name
+            if methods.value_uses(read, project, name) or methods.unresolved_callers(project, fid):
+                reached.add(fid)
+                sources.add(fid)
+    return candidates - reached
 
 
 def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> bool:
@@ -1343,11 +1393,15 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                           "several implementations the tool cannot tell apart"))
     holder = holders.holder_of(project, fid)
     if holder is not None and (fid in holder.methods or fid == holder.init):
+        # Where it is built names the line to change: a service composing it (`self.audit =
+        # AuditRepo(session)` in its `__init__`) cannot move while it builds this class.
+        built = sorted({_where(project, e.caller, e.call.line) for e in holders.constructions(project, holder)})
+        where = f"; built at {', '.join(built[:3])}{', ...' if len(built) > 3 else ''}" if built else ""
         for path, line, problem in holder.problems:
             elsewhere = "" if path == module.path else f"{path}:{line}: "
             found.append(_Own(AM253, line if not elsewhere else function.line,
                               f"{elsewhere}{holder.name(project)} holds the Session on its instances and cannot "
-                              f"move: {problem}"))
+                              f"move: {problem}{where}"))
     for line, what in methods.held_elsewhere(project, fid):
         if holder is not None and holders.on_held(project, fid, what):
             continue

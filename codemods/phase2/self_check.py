@@ -160,7 +160,9 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             if param is not None and after.declared_session(param) is not None:
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, whose parameter "
                      f"`{param_name}` is a synchronous Session", edge.call)
-            elif not callee.is_async and callee.name_uses.get(param_name) and not _only_stored(after, callee, param):
+            elif not callee.is_async and callee.name_uses.get(param_name) and not _only_stored(
+                after, edge.callee, param
+            ):
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, a synchronous "
                      "function that does Session work with it", edge.call)
         if not callee.is_async and not edge.call.offloaded and (
@@ -364,17 +366,42 @@ def _defined(after: Project, ref: str) -> bool:
 _PLAIN_BASES = frozenset({"object", "typing.Generic", "abc.ABC"})
 
 
-def _only_stored(after: Project, callee: facts.Function, param: facts.Param | None) -> bool:
+def _only_stored(
+    after: Project, fid: FunctionId, param: facts.Param | None, seen: frozenset[FunctionId] = frozenset()
+) -> bool:
     """A parameter declared AsyncSession that the function only stores (`self.db = db` in an
-    `__init__`): no call on it or with it. The methods using the attribute are checked."""
-    if param is None or after.declared_async_session(param) is None:
+    `__init__`): no call on it, and none with it but the construction of another object that
+    only stores it (`self.items = ItemRepositoryAsync(session)`: a service composing its
+    repositories). The methods using the attributes are checked."""
+    if param is None or after.declared_async_session(param) is None or fid in seen:
         return False
     name = param.name
-    # `super().__init__(session)` hands it to the base's `__init__`, whose own edge is checked.
-    return not any(
-        c.receiver == name or (any(a.name == name for a in c.args) and not (c.func or "").endswith(".__init__"))
-        for c in callee.calls
-    )
+    _, callee = after.functions[fid]
+    built: dict[int, list[tuple[FunctionId, str]]] = {}  # call index -> the `__init__`s it runs
+    for edge in after.all_calls_from[fid]:
+        if after.functions[edge.callee][1].name == "__init__":
+            built.setdefault(edge.call.index, []).extend(
+                (edge.callee, param_name) for param_name in after._session_args(edge.call, edge.callee, {name})
+            )
+    for c in callee.calls:
+        if c.receiver == name:
+            return False
+        if not any(a.name == name for a in c.args):
+            continue
+        # `super().__init__(session)` hands it to the base's `__init__`, whose own edge is checked.
+        if (c.func or "").endswith(".__init__"):
+            continue
+        constructed = built.get(c.index)
+        if not constructed or not all(
+            _only_stored(after, init, _param(after, init, param_name), seen | {fid})
+            for init, param_name in constructed
+        ):
+            return False
+    return True
+
+
+def _param(after: Project, fid: FunctionId, name: str) -> facts.Param | None:
+    return next((p for p in after.functions[fid][1].params if p.name == name), None)
 
 
 def _held_async(after: Project, fid: FunctionId) -> set[str]:
