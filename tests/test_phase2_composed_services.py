@@ -4,8 +4,8 @@
 `self.items = ItemRepository(session)`: the composition moves as a whole (in place, or as
 parallel `*Async` classes whose `__init__` builds the repository's copy), `scan`'s preview
 says what `phase2` then does, and the migrated application writes through both classes.
-A parallel copy carries only the methods the migrated code runs: one no route reaches
-stays in the original alone, unjudged code never lands in the copy.
+A parallel copy carries every method, so a later subsystem finds the ones it needs there; a
+method a migrating route reaches is judged like any migrated code.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import test_phase2_soundness
 from test_phase2_holders import RELATED_MODELS
 from test_phase2_objects import apply_objects, methods_of
-from test_phase2_rules import handler, read
+from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import routes, serve
 
 service = test_phase2_soundness.service
@@ -118,18 +118,7 @@ def test_a_service_building_its_repository_migrates_as_scan_says_and_writes(cli,
         ))["worker"] == {"names": ["a"], "owner": "Ann"}
 
 
-def test_a_parallel_copy_leaves_out_the_methods_no_migrated_code_runs(cli, service):
-    root = service({
-        "models.py": RELATED_MODELS, "services.py": SERVICES, SUBSYSTEM: routes(ROUTES), "worker.py": WORKER,
-    })
-    apply_objects(cli, root)
-    # owner_name (a lazy load no route reaches) stays in the original only.
-    assert methods_of(root, "services.py", "ItemRepository") == {"__init__": False, "names": False, "owner_name": False}
-    assert methods_of(root, "services.py", "ItemRepositoryAsync") == {"__init__": False, "names": True}
-    assert methods_of(root, "services.py", "ItemServiceAsync") == {"__init__": False, "names": True, "add": True}
-
-
-def test_near_miss_a_route_reaching_the_method_gets_it_in_the_copy_and_judged(cli, service):
+def test_a_route_reaching_a_copied_method_gets_it_judged(cli, service):
     owner = """
     @router.get("/items/{item_id}/owner")
     def item_owner(item_id: int, db: session_dependency):
@@ -145,7 +134,6 @@ def test_near_miss_a_route_reaching_the_method_gets_it_in_the_copy_and_judged(cl
     assert found["action"] == "blocked", found
     assert any(r.startswith("services.py:16: `item.owner` reads relationship Item.owner") for r in found["reasons"])
     assert handler(document, "list_items")["action"] == "migrate"
-    assert "owner_name" not in methods_of(root, "services.py", "ItemRepositoryAsync")
 
 
 def test_near_miss_a_repository_that_cannot_move_blocks_naming_where_the_service_builds_it(cli, service):
@@ -163,3 +151,36 @@ def test_near_miss_a_repository_that_cannot_move_blocks_naming_where_the_service
         "`outside.Unseen`" in r and r.endswith("; built at services.py:23") for r in found["reasons"]
     ), found["reasons"]
     assert document["files_changed"] == []
+
+
+def test_a_second_subsystem_reuses_the_parallel_copy_the_first_wrote(cli, service):
+    # Subsystem by subsystem, as users migrate: the second needs a method of the repository the
+    # first subsystem's routes never ran. One parallel class serves both, never a second copy.
+    counts = routes("""
+    from services import ItemRepository
+
+
+    @router.get("/count")
+    def count_names(db: session_dependency):
+        return len(ItemRepository(db).names()) + len(ItemRepository(db).first_names())
+    """)
+    services = SERVICES.replace(
+        "    def owner_name(self, item_id: int) -> str:",
+        "    def first_names(self) -> list[str]:\n"
+        "        return list(self.session.scalars(select(Item.name).order_by(Item.id).limit(1)))\n\n"
+        "    def owner_name(self, item_id: int) -> str:",
+    )
+    root = service({
+        "models.py": RELATED_MODELS, "services.py": services, SUBSYSTEM: routes(ROUTES), "worker.py": WORKER,
+        "api/counts.py": counts,
+        "main.py": test_phase2_soundness.MAIN + "\nfrom api import counts\n\napp.include_router(counts.router)\n",
+    })
+    apply_objects(cli, root)
+    apply(cli, root, "--jobs", "1", subsystem="api/counts.py")
+    text = read(root, "services.py")
+    assert "class ItemRepositoryAsync2" not in text and "class ItemServiceAsync2" not in text
+    migrated = "return len(await ItemRepositoryAsync(db).names()) + len(await ItemRepositoryAsync(db).first_names())"
+    assert migrated in read(root, "api/counts.py")
+    run = RUN.replace("names = client.get", 'count = client.get("/count").json()\n    names = client.get')
+    result = serve(root, "sqlite", run.replace('{"first": first', '{"count": count, "first": first'))
+    assert result == {"count": 2, "first": {"id": 1}, "names": ["a"], "rows": ["a"]}

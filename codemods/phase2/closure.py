@@ -686,11 +686,6 @@ def _parallel_classes(
             # A class of the family the migrating code never names: no copy, its methods stay.
             members.discard(fid)
             closure.helpers.pop(fid, None)
-    for fid in sorted(_unreached_methods(project, closure, members, used, read)):
-        # The copy carries only the methods migrated code runs: one nothing reaches would be
-        # copied unjudged (its lazy loads unseen), and the original serves its callers.
-        members.discard(fid)
-        closure.helpers.pop(fid, None)
     for ref in family:
         if ref in closure.parallel_classes or ref not in used:
             continue
@@ -757,49 +752,6 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
                     used.add(ancestor)
                     sources |= {f for f, owner in owned.items() if owner == ancestor}
     return used
-
-
-def _unreached_methods(
-    project: Project, closure: Closure, members: set[FunctionId], used: set[str], read: Callable[[str], str] | None
-) -> set[FunctionId]:
-    """Methods of the parallel classes (`used`) that hold the Session and that no migrating code
-    runs: not called from the routes, dependencies and helpers that move, nor from the methods
-    they call (through `self`, `super()` or another object); an override of a method that is
-    run is run too, and so is one whose name is used where the tool cannot see how it is
-    called (or whose sources are not read)."""
-    classes = project.flow.classes
-    holders_of = holders.holder_classes(project)
-    owned = {fid for fid in members if classes.owner(fid) in used}
-    by_name: dict[str, set[FunctionId]] = {}
-    for fid in owned:
-        by_name.setdefault(project.functions[fid][1].name, set()).add(fid)
-    # Every other function that moves: a service method moving on its own (`names()` calling
-    # `self.items.list()`) runs the repository's.
-    sources = set(closure.migrated_routes) | {f for f in (*members, *closure.helpers) if f not in owned}
-    sources |= {d for chain in closure.dependency_twins.values() for d in chain} | closure.in_place_dependencies
-    candidates = {
-        fid for fid in owned
-        if fid in holders_of[cast(str, classes.owner(fid))].methods and project.functions[fid][1].name != "__init__"
-    }
-    reached: set[FunctionId] = set()
-    seen: set[FunctionId] = set()
-    while sources:
-        while sources:
-            fid = sources.pop()
-            if fid in seen or fid not in project.functions:
-                continue
-            seen.add(fid)
-            for edge in project.all_calls_from[fid]:
-                if edge.callee in owned:
-                    found = by_name[project.functions[edge.callee][1].name]
-                    reached |= found
-                    sources |= found
-        for fid in sorted(candidates - reached):
-            name = project.functions[fid][1].name
-            if methods.value_uses(read, project, name) or methods.unresolved_callers(project, fid):
-                reached.add(fid)
-                sources.add(fid)
-    return candidates - reached
 
 
 def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> bool:

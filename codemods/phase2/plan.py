@@ -27,7 +27,7 @@ from async_migrate.codemods.phase2.rewrites.base import FunctionSite
 from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
 from async_migrate.codemods.phase2.rewrites.session_params import ParamSite
-from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.project import Edge, Project
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
 
@@ -86,9 +86,6 @@ class FilePlan:
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
     # `router = APIRouter(dependencies=[Depends(dep)])`: router name -> renames inside that list.
     router_redepend: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Methods left out of a parallel class's copy (class qualname -> method keys): they hold the
-    # Session and no migrated code runs them (closure._unreached_methods).
-    parallel_dropped: dict[str, set[str]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
     parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
     # Every name this module has for a class with a parallel async class: local name -> (the
@@ -153,7 +150,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)
-    _plan_parallel_family(project, plans, parallel, closure.existing_parallel, migrated)
+    _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     if parallel:
         _plan_retyped(project, closure, plans, migrated - existing, twins)
         by_path = {module.path: module for module in project.modules.values()}
@@ -207,13 +204,11 @@ def _value_referenced(project: Project) -> set:
 
 
 def _plan_parallel_family(
-    project: Project, plans: dict[str, FilePlan], parallel: dict[str, str], existing: set[str],
-    migrated: set[FunctionId],
+    project: Project, plans: dict[str, FilePlan], parallel: dict[str, str], existing: set[str]
 ) -> None:
     """Every class with a parallel class gets its copy, even with no method of its own moving
     (`class UserRepo(BaseRepo): model = User`), and each copy derives from the parallel
-    classes of its project bases (`class UserRepoAsync(BaseRepoAsync[User])`). A method
-    holding the Session that no migrated code runs stays out of the copy."""
+    classes of its project bases (`class UserRepoAsync(BaseRepoAsync[User])`)."""
     classes = project.flow.classes
     for ref, new in sorted(parallel.items()):
         if ref in existing:
@@ -221,12 +216,6 @@ def _plan_parallel_family(
         module, found = classes.by_ref[ref]
         plan = plans.setdefault(module.path, FilePlan())
         plan.parallel.setdefault(found.qualname, (new, {}))
-        holder = holders.holder_classes(project).get(ref)
-        if holder is not None:
-            plan.parallel_dropped[found.qualname] = {
-                project.functions[fid][1].key for fid in holder.methods
-                if classes.owner(fid) == ref and fid not in migrated
-            }
         renames = plan.parallel_renames.setdefault(found.qualname, {})
         for base in found.bases:
             resolved = classes.resolve(base)

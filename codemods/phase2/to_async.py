@@ -113,10 +113,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         """The class's async copy under `name`: planned methods moved to AsyncSession, the
         class's own name inside it replaced by the new one."""
         body = []
-        dropped = self.plan.parallel_dropped.get(qualname, set())
         for statement in node.body.body:
-            if isinstance(statement, cst.FunctionDef) and f"{qualname}.{statement.name.value}" in dropped:
-                continue  # holds the Session, and no migrated code runs it: the original serves its callers
             if isinstance(statement, cst.FunctionDef) and f"{qualname}.{statement.name.value}" in plans:
                 statement = self._migrate(statement, plans[f"{qualname}.{statement.name.value}"])
             body.append(statement)

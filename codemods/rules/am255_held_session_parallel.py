@@ -5,8 +5,8 @@ use, a call the tool cannot resolve) also uses a class whose instances hold the 
 the class stays as it is and a parallel class is added right after it: the same body,
 named `<Class>Async` (or `<Class>Async2`, ... when taken), whose `__init__` takes the
 AsyncSession and whose methods working on the held Session are `async def` with awaited
-Session calls; a method working on it that no migrated code runs stays in the original
-alone. A service building its repositories in its `__init__` (`self.items =
+Session calls (every method is copied, so a later subsystem's routes find the ones they need
+there too). A service building its repositories in its `__init__` (`self.items =
 ItemRepository(session)`) builds their parallel classes in its copy. The migrated code builds and annotates the parallel class, and the
 dependency building it gets an async twin that takes the AsyncSession dependency. A class
 FastAPI builds itself (`Depends(UserRepo)`, `Annotated[UserRepo, Depends()]`, an alias of
