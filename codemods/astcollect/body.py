@@ -423,7 +423,7 @@ class BodyScanner:
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.defined.union(collector.facts.imports)
         self.raw_references: list[str] = []
-        # Those not in a place FastAPI takes a function itself (`Collector.fastapi_takes`), and
+        # Those not in a place FastAPI takes a function itself (`Collector.takes`), and
         # the ids of the names in such places: (as written, line).
         self.raw_escapes: list[tuple[str, int]] = []
         self.benign: set[int] = set()

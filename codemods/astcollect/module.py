@@ -374,33 +374,31 @@ class Collector:
         """Names a module-level expression uses as values (callback tables, partials)."""
         known = self.defined.union(self.facts.imports)
         references = self.facts.references
-        skipped = {id(node.func) for node in syntax.calls_under(value)}
-        for written in _names_in(value, skipped):
-            if written is None or written.split(".", 1)[0] not in known:
+        escapes = self.facts.escapes
+        # One walk for the calls and one for the names: every default and decorator argument
+        # of the module comes here.
+        calls = list(syntax.calls_under(value))
+        skipped = {id(node.func) for node in calls}
+        held = set(taken)
+        for call in calls:
+            self.takes(call, held, frozenset())
+        for node, written in _names_in(value):
+            if written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue
             resolved = self.resolve(written)
-            if resolved is not None and resolved not in references:
+            if resolved is None:
+                continue
+            if resolved not in references:
                 references.append(resolved)
-        held = self.fastapi_takes(value) | taken
-        for written in _names_in(value, skipped | held):
-            if written is None or written.split(".", 1)[0] not in known:
-                continue
-            resolved = self.resolve(written)
-            if resolved is not None:
-                self.facts.escapes.append((resolved, line, written))
-
-    def fastapi_takes(self, node: ast.AST, local: frozenset[str] = frozenset()) -> set[int]:
-        """Ids of the names under `node` that sit where FastAPI (or Starlette) takes a function and
-        calls it itself, as a coroutine function or in its threadpool alike: a Depends()/Security()
-        argument, an endpoint an `add_*` call, a route object or a route decorator applied by hand
-        registers, a hook a registration names. A name anywhere else is a value other code may await."""
-        found: set[int] = set()
-        for call in syntax.calls_under(node):
-            self.takes(call, found, local)
-        return found
+            if node not in held:
+                escapes.append((resolved, line, written))
 
     def takes(self, call: ast.Call, found: set[int], local: frozenset[str] = frozenset()) -> None:
-        """`fastapi_takes` for one call: adds to `found`."""
+        """Adds to `found` the ids of the names in `call` that sit where FastAPI (or Starlette) takes
+        a function and calls it itself, as a coroutine function or in its threadpool alike: a
+        Depends()/Security() argument, an endpoint an `add_*` call, a route object or a route
+        decorator applied by hand registers, a hook a registration names. A name anywhere else is a
+        value other code may await."""
 
         def take(item: ast.AST | None) -> None:
             # FastAPI looks through `partial(f, ...)` to tell a coroutine function
@@ -1163,22 +1161,22 @@ def overrides(statement: ast.stmt) -> frozenset[int]:
     return frozenset()
 
 
-def _names_in(node: ast.AST, skipped: AbstractSet[int]) -> Iterator[str | None]:
+def _names_in(node: ast.AST) -> Iterator[tuple[int, str | None]]:
     """Every name and dotted name written in an expression, in the order written (a
-    keyword's name after its value, as libcst lays out an argument), but not the
-    called expressions in `skipped`."""
+    keyword's name after its value, as libcst lays out an argument), each with the id of
+    its node (0 for a keyword's or a parameter's name, which no call or FastAPI takes)."""
     kind = type(node)
     if kind is ast.keyword:
-        yield from _names_in(node.value, skipped)  # type: ignore[attr-defined]
+        yield from _names_in(node.value)  # type: ignore[attr-defined]
         if node.arg is not None:  # type: ignore[attr-defined]
-            yield node.arg  # type: ignore[attr-defined]
+            yield 0, node.arg  # type: ignore[attr-defined]
         return
     if kind is ast.arg:
-        yield node.arg  # type: ignore[attr-defined]
-    elif (kind is ast.Name or kind is ast.Attribute) and id(node) not in skipped:
-        yield dotted(node)
+        yield 0, node.arg  # type: ignore[attr-defined]
+    elif kind is ast.Name or kind is ast.Attribute:
+        yield id(node), dotted(node)
     for child in syntax.children(node):
-        yield from _names_in(child, skipped)
+        yield from _names_in(child)
 
 
 def free_names(node: ast.AST) -> set[str]:
