@@ -66,7 +66,7 @@ class Case:
     name: str = "read_x"  # the route a `convert` case's files hold
 
 
-def _big_module(lines: int = 50_000) -> bytes:
+def _big_module(lines: int = 20_000) -> bytes:
     helpers = "".join(
         f"\n\ndef helper_{i}(value):\n    total = value + {i}\n    return total\n" for i in range(lines // 5)
     )
