@@ -14,7 +14,8 @@ import ast
 from collections.abc import Iterator
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import SCOPES, Source, text
+from async_migrate.codemods.astcollect.objects import own_nodes
+from async_migrate.codemods.astcollect.syntax import Source, parameters, text
 from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 
 # The last name of every call that may schedule a coroutine: the index resolves which do.
@@ -37,13 +38,13 @@ def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: di
     """Fill `within`, `held_in`, `handed` and `unread` of the calls (`calls` by the id of the
     called expression) of one function body."""
     assigned: set[str] = set()  # names only plain assignments bind
-    other: set[str] = {p.arg for p in _parameters(node.args)}  # names bound otherwise
+    other: set[str] = {p.arg for p, _ in parameters(node.args)}  # names bound otherwise
     schedulers: list[tuple[ast.Call, facts.Call]] = []
-    for inner in _walk(node.body):
+    for inner in own_nodes(node.body):  # not into nested scopes: what runs there is another's
         kind = type(inner)
         if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
-            targets = inner.targets if kind is ast.Assign else [inner.target]  # type: ignore[attr-defined]
-            value = inner.value  # type: ignore[attr-defined]
+            targets = inner.targets if kind is ast.Assign else [inner.target]
+            value = inner.value
             for target in targets:
                 if type(target) is ast.Name and value is not None:
                     # `coros = tasks` holds what a parameter brings: only what is built here is read
@@ -52,22 +53,22 @@ def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: di
                 else:
                     other.update(_bound(target))
         elif kind is ast.NamedExpr:
-            (assigned if isinstance(inner.value, _BUILT) else other).add(inner.target.id)  # type: ignore[attr-defined]
-            _hold(inner.value, inner.target.id, calls)  # type: ignore[attr-defined]
+            (assigned if isinstance(inner.value, _BUILT) else other).add(inner.target.id)
+            _hold(inner.value, inner.target.id, calls)
         elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
-            other.update(_bound(inner.target))  # type: ignore[attr-defined]
-        elif kind is ast.withitem and inner.optional_vars is not None:  # type: ignore[attr-defined]
-            other.update(_bound(inner.optional_vars))  # type: ignore[attr-defined]
+            other.update(_bound(inner.target))
+        elif kind is ast.withitem and inner.optional_vars is not None:
+            other.update(_bound(inner.optional_vars))
         elif kind is ast.Global or kind is ast.Nonlocal:
-            other.update(inner.names)  # type: ignore[attr-defined]
+            other.update(inner.names)
         elif kind is ast.Call:
-            func = inner.func  # type: ignore[attr-defined]
+            func = inner.func
             if type(func) is ast.Attribute and func.attr in _ADDS and type(func.value) is ast.Name:
-                for argument in [*inner.args, *(k.value for k in inner.keywords)]:  # type: ignore[attr-defined]
+                for argument in [*inner.args, *(k.value for k in inner.keywords)]:
                     _hold(argument, func.value.id, calls)
             call = calls.get(id(func))
             if _last(func) in SCHEDULING and call is not None:
-                schedulers.append((inner, call))  # type: ignore[arg-type]
+                schedulers.append((inner, call))
     told = assigned - other
     for node_call, call in schedulers:
         handed: list[str] = []
@@ -129,17 +130,6 @@ def _passed(value: ast.AST) -> Iterator[ast.AST]:
                 stack.extend([*current.args, *(k.value for k in current.keywords)])  # type: ignore[attr-defined]
 
 
-def _walk(nodes: list) -> Iterator[ast.AST]:
-    """Every node under `nodes`, not into a nested function, lambda or class: what runs there
-    is another scope's."""
-    stack = list(reversed(nodes))
-    while stack:
-        current = stack.pop()
-        yield current
-        if not isinstance(current, SCOPES):
-            stack.extend(reversed(list(ast.iter_child_nodes(current))))
-
-
 def _last(func: ast.expr) -> str | None:
     """The last name of a called expression: `gather` of `asyncio.gather`."""
     return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
@@ -148,7 +138,3 @@ def _last(func: ast.expr) -> str | None:
 def _bound(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if type(n) is ast.Name}
 
-
-def _parameters(args: ast.arguments) -> list[ast.arg]:
-    found = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    return found + [a for a in (args.vararg, args.kwarg) if a is not None]

@@ -74,7 +74,7 @@ class _Flow:
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # One walk of the body, read four times below: the walk is most of this reader's cost.
-        nodes = _own_nodes(node.body)
+        nodes = own_nodes(node.body)
         stored: set[str] = set()
         callees: set[int] = set()
         for item in nodes:  # what the pass below needs to know first, in one pass
@@ -450,7 +450,7 @@ def _spelled(node: ast.AST, argument: bool = False) -> str | None:
     return None
 
 
-def _own_nodes(body: list[ast.stmt]) -> list[Any]:
+def own_nodes(body: list[ast.stmt]) -> list[Any]:
     """Every node of the body outside nested scopes (the scope nodes themselves included), in
     `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them)."""
     found: list[Any] = []  # Any: the callers narrow by `type(item) is ...`, which mypy does not follow

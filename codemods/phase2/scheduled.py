@@ -86,7 +86,7 @@ def handoffs(project: Project, fid: FunctionId, names: set[str]) -> list[tuple[f
                           f"to `{written(outers[0])}()`, {beside}"))
         elif given and call.receiver not in names and is_scheduler(project, call, concurrent=True):
             found.append((call, f"hands the AsyncSession `{given[0]}` to `{written(call)}()`, {beside}"))
-        elif unread(project, call) is not None:
-            found.append((call, f"hands `{unread(project, call)}`, which the analysis cannot read, to "
+        elif (spread := unread(project, call)) is not None:
+            found.append((call, f"hands `{spread}`, which the analysis cannot read, to "
                           f"`{written(call)}()` beside the AsyncSession `{sorted(names)[0]}`"))
     return found
