@@ -108,9 +108,10 @@ def check(
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
-    texts = list(texts)
-    found.extend(_used_before_defined(texts))
-    found.extend(_imports_from_tests(texts))
+    # Each text parsed once, for both module-level questions.
+    tops = [(name, path, _top_level_of(old), _top_level_of(new)) for name, path, old, new in texts]
+    found.extend(_used_before_defined(tops))
+    found.extend(_imports_from_tests(tops))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -210,15 +211,18 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     return found
 
 
-def _used_before_defined(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list[Violation]:
+# (module name, path, top-level statements before the rewrite, after it; None: unreadable)
+_Tops = tuple[str, str, list[ast.stmt] | None, list[ast.stmt] | None]
+
+
+def _used_before_defined(tops: list[_Tops]) -> list[Violation]:
     """Module-level statements of a rewritten module that need, when the module is imported, a
     name the module binds only further down: named (`alias = Annotated[..., Depends(dep)]` above
     `def dep`), called (`async_engine = make_async_engine()` above `def make_async_engine`), or
     read by the body of a module function they call. A NameError at import; only what the
     rewrite introduced (a need the original module had already is its own)."""
     found: list[Violation] = []
-    for name, path, old, new in texts:
-        before, after = _top_level_of(old), _top_level_of(new)
+    for name, path, before, after in tops:
         if before is None or after is None:
             continue
         already = {(ast.dump(before[index]), need.name) for index, need, _ in import_order.late(before)}
@@ -242,18 +246,18 @@ def _used_before_defined(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list
     return found
 
 
-def _imports_from_tests(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list[Violation]:
+def _imports_from_tests(tops: list[_Tops]) -> list[Violation]:
     """Application modules (not tests/, conftest.py) the rewrite makes import from the test suite
     (`from tests.conftest import get_async_db_session`): the application would run the tests'
     code, and a conftest importing the application makes the import circular."""
     from async_migrate.codemods.sources import is_test_path
 
     found: list[Violation] = []
-    for name, path, old, new in texts:
+    for name, path, before, after in tops:
         if is_test_path(path):
             continue
-        already = _test_imports(name, path, old)
-        for line, imported in _test_imports(name, path, new).items():
+        already = _test_imports(name, path, before)
+        for line, imported in _test_imports(name, path, after).items():
             if imported in already.values():
                 continue
             found.append(Violation(
@@ -265,12 +269,12 @@ def _imports_from_tests(texts: Iterable[tuple[str, str, bytes, bytes]]) -> list[
     return found
 
 
-def _test_imports(name: str, path: str, data: bytes) -> dict[int, str]:
-    """{line: module} of the imports of a test module (tests/, conftest.py) in the module's text."""
+def _test_imports(name: str, path: str, body: list[ast.stmt] | None) -> dict[int, str]:
+    """{line: module} of the imports of a test module (tests/, conftest.py) in the module's
+    top-level statements."""
     from async_migrate.codemods.sources import is_test_path
 
     found: dict[int, str] = {}
-    body = _top_level_of(data)
     package = name.split(".")[:-1] if not path.endswith("__init__.py") else name.split(".")
     for node in ast.walk(ast.Module(body=body or [], type_ignores=[])):
         if isinstance(node, ast.ImportFrom):
