@@ -160,6 +160,28 @@ def outcome_counts(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", lines[-1])}
 
 
+def warnings_summary(result: subprocess.CompletedProcess[str]) -> str:
+    """The "warnings summary" section of a pytest run's output; "" when it has none."""
+    match = re.search(r"=+ warnings summary =+\n(.*?)(?:\n-- Docs:|\n=+ )", result.stdout, re.S)
+    return match.group(1) if match else ""
+
+
+def assert_all_passed(result: subprocess.CompletedProcess[str], expected: int) -> None:
+    """A sample's suite ran `expected` tests and all passed: none failed, errored or was skipped.
+
+    Under STRICT a coroutine never awaited during a test already fails it; one collected
+    after the last test only reaches the warnings summary, so a warning naming a coroutine
+    fails here too. Other warnings (a library's deprecation, a connection the garbage
+    collector closed at exit) say nothing about the migrated code and are shown, not counted.
+    """
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
+    counts = {word: n for word, n in outcome_counts(result).items() if word not in ("warning", "warnings")}
+    assert counts == {"passed": expected}, output
+    summary = warnings_summary(result)
+    assert not re.search(r"never awaited|coroutine", summary), summary
+
+
 def postgres_available() -> str | None:
     """None when the server answers, else why not."""
     try:

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 from conftest import BOOKSHOP, TASKBOARD
-from sample import STRICT, copy_service, defined_tests, outcome_counts, run_service_tests
+from sample import STRICT, assert_all_passed, copy_service, defined_tests, run_service_tests
 
 SAMPLES = {
     "bookshop": (BOOKSHOP, "BOOKSHOP", ("api/books.py", "api/authors.py", "api/reviews.py", "api/orders.py")),
@@ -67,8 +67,7 @@ def test_subsystem_after_subsystem_reuses_what_earlier_runs_added_and_a_rerun_ch
         assert (document["errors"], document["files_changed"]) == ([], []), subsystem
     assert {path: path.read_bytes() for path in root.rglob("*.py")} == before
     result = run_service_tests(root, None, prefix=prefix, pytest_args=STRICT)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert outcome_counts(result) == {"passed": defined_tests(root)}
+    assert_all_passed(result, defined_tests(root))
 
 
 HELPERS = """

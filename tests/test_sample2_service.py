@@ -14,27 +14,21 @@ from pathlib import Path
 
 import pytest
 from conftest import TASKBOARD
-from sample import copy_service, database, outcome_counts, run_service_tests, strip_pragmas
-
-# A coroutine that is never awaited warns (RuntimeWarning) when it is collected, which pytest
-# reports as an unraisable-exception warning: both must fail the run.
-STRICT = ("-W", "error::RuntimeWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
-
-
-def _test_count(root: Path) -> int:
-    """How many tests the service's suite defines (none is parametrized)."""
-    count = 0
-    for path in sorted((root / "tests").glob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        count += sum(isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body)
-    return count
+from sample import (
+    STRICT,
+    assert_all_passed,
+    copy_service,
+    database,
+    defined_tests,
+    run_service_tests,
+    strip_pragmas,
+)
 
 
 def _run(root: Path, url: str | None) -> dict[str, int]:
-    result = run_service_tests(root, url, prefix="TASKBOARD", pytest_args=STRICT)
-    counts = outcome_counts(result)
-    assert result.returncode == 0 and set(counts) == {"passed"}, result.stdout[-4000:] + result.stderr[-2000:]
-    return counts
+    expected = defined_tests(root)
+    assert_all_passed(run_service_tests(root, url, prefix="TASKBOARD", pytest_args=STRICT), expected)
+    return {"passed": expected}
 
 
 def _coroutine_functions(root: Path, relative: str) -> set[str]:
@@ -63,7 +57,7 @@ def _assert_converted(root: Path, document: dict) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_taskboard_api_tests_pass_before_and_after_phase1_and_offload(cli, tmp_path, kind):
     root = copy_service(TASKBOARD, tmp_path / "taskboard")
-    expected = {"passed": _test_count(root)}
+    expected = {"passed": defined_tests(root)}
     assert expected["passed"] >= 40
     with database(kind, prefix="taskboard") as url:
         assert _run(root, url) == expected
@@ -89,4 +83,4 @@ def test_taskboard_api_tests_pass_after_phase1_without_the_pragmas(cli, tmp_path
     document = cli.json("phase1", root, "--apply")
     assert document["errors"] == []
     _assert_converted(root, document)
-    assert _run(root, None) == {"passed": _test_count(root)}
+    assert _run(root, None) == {"passed": defined_tests(root)}

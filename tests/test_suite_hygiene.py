@@ -85,6 +85,33 @@ def test_the_forked_runs_see_their_own_folder_and_database_and_fail_on_a_never_a
     assert "was never awaited" in bad.stdout
 
 
+def test_a_suite_passes_with_a_library_warning_and_fails_on_one_naming_a_coroutine(tmp_path):
+    """sample.assert_all_passed: a deprecation warning says nothing about the migrated code; a
+    warning naming a coroutine (one collected after the last test reaches only the summary)
+    fails the run, as does a skipped test."""
+    import pytest
+    from sample import STRICT, assert_all_passed, run_service_tests_together
+
+    body = {
+        "noisy": "import warnings\n\ndef test_it():\n    warnings.warn('old', DeprecationWarning)\n",
+        "late": "import warnings\n\ndef test_it():\n"
+        "    warnings.warn(\"coroutine 'work' was never awaited\", UserWarning)\n",
+        "skipped": "import pytest\n\ndef test_it():\n    pytest.skip('no')\n\ndef test_other():\n    pass\n",
+    }
+    roots = []
+    for name, test in body.items():
+        (tmp_path / name / "tests").mkdir(parents=True)
+        (tmp_path / name / "tests" / "test_it.py").write_text(test, encoding="utf-8")
+        roots.append((tmp_path / name, None))
+    noisy, late, skipped = run_service_tests_together(roots, pytest_args=STRICT)
+    assert "1 warning" in noisy.stdout
+    assert_all_passed(noisy, 1)
+    with pytest.raises(AssertionError, match="never awaited"):
+        assert_all_passed(late, 1)
+    with pytest.raises(AssertionError):
+        assert_all_passed(skipped, 2)
+
+
 def test_every_module_over_500_lines_says_why_at_its_top():
     import ast
 
