@@ -741,6 +741,27 @@ class Flow:
             values = self.evaluate(fid, call.func)
         else:
             return [], True
+        found, certain = self._functions(values)
+        for value in values:
+            if value.kind == CLASS:
+                methods, _ = self.classes.method(value.target, "__init__")  # type: ignore[arg-type]
+                found.extend(m for m in methods if m not in found)
+        entered = self.entered(fid, call)
+        if entered is not None:
+            # `with UnitOfWork() as uow`: the statement runs `__enter__` and `__exit__` too
+            names = ("__aenter__", "__aexit__") if entered else ("__enter__", "__exit__")
+            for value in self._call(values, fid, ""):
+                if value.kind == INSTANCE and value.target is not None:
+                    for name in names:
+                        found.extend(m for m in self.classes.method(value.target, name)[0] if m not in found)  # type: ignore[arg-type]
+        return found, certain
+
+    def functions(self, fid: FunctionId, expression: str) -> tuple[list[FunctionId], bool]:
+        """Project functions an expression may name as a value (`svc.refresh_all` on an instance,
+        through the class order), and whether that is certain."""
+        return self._functions(self.evaluate(fid, expression))
+
+    def _functions(self, values: Values) -> tuple[list[FunctionId], bool]:
         found: list[FunctionId] = []
         certain = True
         for value in values:
@@ -752,17 +773,6 @@ class Flow:
                     found.extend(m for m in methods if m not in found)
                 elif value.target not in found:
                     found.append(value.target)  # type: ignore[arg-type]
-            elif value.kind == CLASS:
-                methods, _ = self.classes.method(value.target, "__init__")  # type: ignore[arg-type]
-                found.extend(m for m in methods if m not in found)
-        entered = self.entered(fid, call)
-        if entered is not None:
-            # `with UnitOfWork() as uow`: the statement runs `__enter__` and `__exit__` too
-            names = ("__aenter__", "__aexit__") if entered else ("__enter__", "__exit__")
-            for value in self._call(values, fid, ""):
-                if value.kind == INSTANCE and value.target is not None:
-                    for name in names:
-                        found.extend(m for m in self.classes.method(value.target, name)[0] if m not in found)  # type: ignore[arg-type]
         return found, certain
 
     def entered(self, fid: FunctionId, call: facts.Call) -> bool | None:

@@ -102,3 +102,46 @@ def test_near_miss_a_coroutine_awaited_through_wait_for_migrates_unawaited_and_r
     assert serve(root, "sqlite", """
         print(json.dumps(client.get("/n").json()))
     """) == {"n": 22}
+
+
+def test_a_held_session_method_handed_uncalled_to_a_task_group_blocks_and_the_code_still_runs(cli, service):
+    # Nothing calls `svc.refresh` in the route: the task group does, beside the route's own
+    # work. Migrated, the two would share one AsyncSession.
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            import anyio
+
+
+            class Counts:
+                def __init__(self, db: Session):
+                    self.db = db
+                    self.n = 0
+
+                async def refresh(self) -> None:
+                    self.n = db_count(self.db)
+
+
+            def db_count(db: Session) -> int:
+                return db.scalar(select(func.count(User.id)))
+            """,
+            """
+            @router.get("/n")
+            async def total(db: session_dependency):
+                svc = Counts(db)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(svc.refresh)
+                return {"n": svc.n}
+            """,
+        )
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "total")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert "hands `svc.refresh` (`api.items.Counts.refresh()`, on an object holding the Session) uncalled to " \
+        "`tg.start_soon()`" in found["reasons"][0], found
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", """
+        print(json.dumps(client.get("/n").json()))
+    """) == {"n": 2}

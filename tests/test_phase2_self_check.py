@@ -411,3 +411,35 @@ def test_a_session_coroutine_run_concurrently_blocks_the_route(cli, service, mon
     assert_refused(
         cli, root, "create_item: hands `api.items.store()`, given the AsyncSession `db`, to `asyncio.gather()`"
     )
+
+
+def test_a_held_async_session_method_handed_uncalled_to_a_task_group_blocks_the_route(cli, service, monkeypatch):
+    # The closure "forgets" AM277: the rewrite hands a method of the object holding the
+    # AsyncSession, uncalled, to a task group that runs it beside the route.
+    monkeypatch.setattr(closures, "_concurrent_use", lambda *args: None)
+    root = service({"api/items.py": routes(
+        """
+        import anyio
+
+
+        class Store:
+            def __init__(self, db: Session):
+                self.db = db
+
+            async def save(self) -> None:
+                self.db.add(Item(name="x", owner_id=1))
+                self.db.commit()
+        """,
+        """
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            store = Store(db)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(store.save)
+            return {"ok": True}
+        """,
+    )})
+    assert_refused(
+        cli, root, "create_item: hands `store.save`, working on the AsyncSession its instance holds, uncalled to "
+        "`tg.start_soon()`"
+    )

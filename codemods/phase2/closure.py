@@ -203,7 +203,7 @@ def compute(
         if handler.function.is_async and project.declared_async_session_params(handler.id):
             closure.unchanged_routes[handler.id] = AM204.reason("already uses an AsyncSession")
             continue
-        if not _does_session_work(project, handler.id):
+        if not _does_session_work(project, handler.id) and not _hands_held_method(project, handler.id):
             elsewhere = _work_on_sessions_held_elsewhere(project, handler.id) or _unverified_work(project, handler.id)
             if elsewhere:
                 held_elsewhere[handler.id] = elsewhere
@@ -1276,7 +1276,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM257, call.line, f"hands `{method[1:]}` on as a value: on an AsyncSession it "
                               "returns a coroutine that would never be awaited; call it directly"))
             continue
-        concurrent = _concurrent_use(project, function, call, names, callees)
+        concurrent = _concurrent_use(project, fid, call, names, callees)
         if concurrent is not None:
             found.append(_Own(AM277, call.line, concurrent))
             continue
@@ -1366,15 +1366,21 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
 
 
 def _concurrent_use(
-    project: Project, function: facts.Function, call: facts.Call, names: set[str], callees: dict[int, Edge]
+    project: Project, fid: FunctionId, call: facts.Call, names: set[str], callees: dict[int, Edge]
 ) -> str | None:
     """Why `call` would run Session work beside the caller's own: a project coroutine given the
     Session (or a method of an object holding it) handed to `gather`/`create_task`, directly or
     not (`scheduled.concurrent`); the Session handed to a task group with the function
-    (`tg.start_soon(count, db)`); a scheduler handed what the analysis cannot read, in a function
-    with the Session; None otherwise."""
+    (`tg.start_soon(count, db)`), or a method of an object holding it handed uncalled
+    (`tg.start_soon(svc.refresh_all)`); a scheduler handed what the analysis cannot read, in a
+    function with the Session; None otherwise."""
+    _, function = project.functions[fid]
     beside = "which runs it beside the rest of the request: after the migration that is concurrent use of one " \
         "AsyncSession, which SQLAlchemy does not allow"
+    handed = _handed_held_method(project, fid, call)
+    if handed is not None:
+        return (f"hands `{handed[0]}` (`{_name(project, handed[1])}()`, on an object holding the Session) "
+                f"uncalled to `{scheduled.written(call)}()`, {beside}")
     given = [a.name for a in call.args if a.name in names]
     edge = callees.get(call.index)
     if edge is not None and _does_session_work(project, edge.callee):
@@ -1397,6 +1403,22 @@ def _concurrent_use(
                 "which after the migration is concurrent use of one AsyncSession; build the list in this "
                 "function, or await the Session's work in sequence")
     return None
+
+
+def _handed_held_method(project: Project, fid: FunctionId, call: facts.Call) -> tuple[str, FunctionId] | None:
+    """A method working on the Session its instance holds that `call`, a concurrent scheduler, is
+    handed uncalled (`tg.start_soon(repo.sync, x)`): (as written, the method), or None."""
+    for written, target in scheduled.handed_functions(project, fid, call):
+        holder = holders.holder_of(project, target)
+        if holder is not None and target in holder.methods:
+            return written, target
+    return None
+
+
+def _hands_held_method(project: Project, fid: FunctionId) -> bool:
+    """Whether the function hands a concurrent scheduler a method working on the Session its
+    instance holds: Session work the call graph does not show, since nothing calls the method here."""
+    return any(_handed_held_method(project, fid, c) for c in project.functions[fid][1].calls)
 
 
 def _generator_text(project: Project, function: facts.Function, dependency: bool = False) -> str:

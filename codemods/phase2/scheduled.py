@@ -58,6 +58,22 @@ def concurrent(project: Project, function: facts.Function, call: facts.Call) -> 
     return [found[index] for index in sorted(found)]
 
 
+def handed_functions(project: Project, fid: FunctionId, call: facts.Call) -> list[tuple[str, FunctionId]]:
+    """The methods a concurrent scheduler is handed uncalled as a direct argument, on a local
+    name (`tg.start_soon(svc.refresh_all)`, `tg.start_soon(repo.sync, x)`, `tg.start_soon(self.job)`):
+    (as written, the method), each one the instance's class may run."""
+    if call.offloaded or not is_scheduler(project, call, concurrent=True):
+        return []
+    found: list[tuple[str, FunctionId]] = []
+    # A module-level function shares the request's Session only when given it: that is the
+    # Session among the arguments, read apart.
+    for arg in call.args:
+        if arg.expr is not None:
+            targets, _ = project.flow.functions(fid, arg.expr)
+            found.extend((project.written(arg.expr), target) for target in targets)
+    return found
+
+
 def unread(project: Project, call: facts.Call) -> str | None:
     """What a concurrent scheduler is handed that the analysis cannot read (`*coros` for a
     parameter), as written, or None."""

@@ -457,11 +457,22 @@ def _concurrent(after: Project, fid: FunctionId, original: FunctionId, before: P
     """A coroutine given the AsyncSession run beside the request's own work (`scheduled.handoffs`)."""
     _, function = after.functions[fid]
     names = before.session_names(original) | set(after.declared_async_session_params(fid))
-    return [
+    found = [
         _violation(before, original, f"{function.qualname}: {message}",
                    original_line(before, original, function, call.line, call))
         for call, message in scheduled.handoffs(after, fid, names)
     ]
+    for call in function.calls:
+        for written, target in scheduled.handed_functions(after, fid, call):
+            paths = tuple(f"{path}." for path in _held_async(after, target))
+            if paths and any((c.func or "").startswith(paths) for c in after.functions[target][1].calls):
+                found.append(_violation(
+                    before, original, f"{function.qualname}: hands `{written}`, working on the AsyncSession its "
+                    f"instance holds, uncalled to `{scheduled.written(call)}()`, which runs it beside the rest of "
+                    "the request: concurrent use of one AsyncSession",
+                    original_line(before, original, function, call.line, call)))
+                break
+    return found
 
 
 def _unawaited_callers(

@@ -8,7 +8,9 @@ SQLAlchemy does not allow (`InvalidRequestError`, or silently interleaved transa
 Every spelling counts: inside an argument (`gather(*[count(db, i) for i in ids])`,
 `asyncio.wait([...])`, `as_completed(...)`), through a list or name built first
 (`coros.append(count(db))`, then `gather(*coros)`), a task group's `tg.create_task(...)`, and
-the methods of an object holding the Session (`gather(repo.a(), repo.b())`). A starred argument
+the methods of an object holding the Session, called (`gather(repo.a(), repo.b())`) or handed
+uncalled (`tg.start_soon(svc.refresh_all)`, `tg.start_soon(repo.sync, x)`, `tg.start_soon(self.job)`),
+whether the route builds the object or a dependency does. A starred argument
 whose coroutines the analysis cannot read (`gather(*jobs)` for a parameter) blocks too.
 `asyncio.wait_for(count(db), 5)` awaits in place and is no hand-off.
 

@@ -154,3 +154,85 @@ async def both(session: session_dependency):
 """)
     found = entry(document, "both")
     assert found["action"] == "migrate" and "AM277" not in found["codes"], (found["codes"], found["reasons"])
+
+
+HELD = """
+import anyio
+from fastapi import Depends
+
+
+class Jobs:
+    def __init__(self, session: Session):
+        self.session = session
+
+    async def refresh_all(self) -> None:
+        self.session.scalar(select(func.count(Book.id)))
+
+    async def sync(self, n: int) -> None:
+        self.session.scalar(select(func.count(Book.id)))
+
+    async def ping(self) -> None:
+        pass
+
+
+def get_jobs(session: session_dependency) -> Jobs:
+    return Jobs(session)
+"""
+
+# A method of an object holding the Session, handed uncalled to a task group: nothing calls it
+# in the route, so only the scheduler's arguments show the Session work.
+UNCALLED = {
+    "built-in-the-route": ("svc.refresh_all", "tg.start_soon()", """
+@router.get("/n")
+async def both(session: session_dependency):
+    svc = Jobs(session)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(svc.refresh_all)
+    return 1
+"""),
+    "built-by-a-dependency": ("repo.sync", "tg.start_soon()", """
+@router.get("/n")
+async def both(repo: Jobs = Depends(get_jobs)):
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(repo.sync, 3)
+    return 1
+"""),
+    "self-in-a-method": ("self.refresh_all", "tg.start_soon()", """
+class Runner(Jobs):
+    async def run(self) -> int:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.refresh_all)
+        return self.session.scalar(select(func.count(Book.id)))
+
+
+@router.get("/n")
+async def both(session: session_dependency):
+    return await Runner(session).run()
+"""),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(UNCALLED))
+def test_a_held_session_method_handed_uncalled_to_a_task_group_blocks_with_am277(phase2, entry, shape):
+    written, scheduler, route = UNCALLED[shape]
+    document = phase2(HELD + "\n\n" + route)
+    found = entry(document, "both")
+    assert (found["action"], set(found["codes"])) == ("blocked", {"AM277"}), found
+    assert f"hands `{written}` (`api.items." in found["reasons"][0], found
+    assert f"on an object holding the Session) uncalled to `{scheduler}`" in found["reasons"][0], found
+    assert document["files_changed"] == []
+
+
+def test_near_miss_a_held_method_without_session_work_handed_to_a_task_group_migrates(phase2, entry):
+    document = phase2(HELD + """
+
+@router.get("/n")
+async def both(session: session_dependency):
+    svc = Jobs(session)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(svc.ping)
+    await svc.sync(1)
+    return 1
+""")
+    found = entry(document, "both")
+    assert found["action"] == "migrate" and "AM277" not in found["codes"], (found["codes"], found["reasons"])
