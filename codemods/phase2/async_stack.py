@@ -137,6 +137,7 @@ class _Analysis:
         self._engine_anchor: Found | None = None
         self._binds: dict[tuple[str, str, int], configure_bind.Bind] = {}
         self._held_found: list[held_stack.HeldFound] | None = None
+        self._production: list[Found] = []  # every synchronous sessionmaker outside the tests
 
     # --------------------------------------------------------------- helpers
 
@@ -280,7 +281,7 @@ class _Analysis:
         # defined there) builds sessions of its own and never counts.
         dependencies = {fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))}
         reached = self._route_dependencies() & dependencies
-        production = [c for c in candidates if not is_test_path(c.module.path)]
+        production = self._production = [c for c in candidates if not is_test_path(c.module.path)]
         pool = []
         for opening in (reached, dependencies):
             pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
@@ -289,6 +290,23 @@ class _Analysis:
         # Sessionmakers of the tests only: the stack is what the routes' dependencies open
         # without one (`with Session(engine) as s: yield s`), never a test engine.
         return pool or production, reached, dependencies
+
+    def _other_sessionmakers(self) -> None:
+        """The production sessionmakers beside the one the stack stands for (a second database's):
+        phase two must not open their Sessions from the async stack's sessionmaker."""
+        pool = self._sync_pool()[0]
+        if len(pool) != 1:
+            return  # none beside it, or several (AM231 blocks the stack)
+        for found in self._production:
+            if found.value is pool[0].value:
+                continue
+            if isinstance(found, held_stack.HeldFound):
+                assert found.held is not None
+                ref = self.canonical(found.held.ref)
+            else:
+                ref = self.canonical(f"{found.module.name}.{found.name}")
+            if ref is not None:
+                self.plan.other_sessionmakers[ref] = f"`{found.name}` ({found.module.path}:{found.line})"
 
     def _session_class_stack(self, *groups: set[tuple[str, str]]) -> Found | None:
         """`with Session(engine) as session: yield session` (no sessionmaker, SQLModel's usual
@@ -498,6 +516,7 @@ class _Analysis:
 
     def run(self) -> StackPlan:
         self._run()
+        self._other_sessionmakers()
         self._inline_engine()
         self._override_notes()
         self._test_client_notes()
@@ -729,6 +748,11 @@ class _Analysis:
             what = f"async engine `{engine.name}`"
         if self._from_configured_factory(engine_ref):
             return  # the engine the configuration names for this project, as a generated stack has it
+        if len(self._sync_pool()[0]) > 1:
+            # Several databases: one of them is not the async engine's whatever it is; AM231 says
+            # so, and lets a subsystem whose routes reach one sessionmaker be compared alone.
+            self._sync_sessionmaker()
+            return
         for maker in self._sync_pool()[0]:
             bind_problem = self._maker_bind(maker).problem
             if bind_problem is not None:  # which engine the synchronous stack uses is not one answer

@@ -71,6 +71,7 @@ from async_migrate.codemods.rules.am262_session_opened_with_arguments import RUL
 from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
 from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
+from async_migrate.codemods.rules.am330_other_sessionmaker import RULE as AM330
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -252,7 +253,10 @@ def compute(
     reached = _reach(project, starts)
     trees = _Trees(expiry.models.tree if expiry is not None and expiry.models is not None else None, read)
     inline = {fid: inline_sessions.judge(project, fid, engine, trees) for fid in reached}
-    own_blockers = {fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) for fid in reached}
+    own_blockers = {
+        fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
+        for fid in reached
+    }
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
     if expiry is not None:
         receivers = _expiring_receivers(project, inline)
@@ -1214,6 +1218,24 @@ def _inline_blockers(inline: inline_sessions.Verdicts) -> list[_Own]:
         *(_Own(AM262, line, why) for line, why in inline.blocked),
         *(_Own(AM248, line, why) for line, why in inline.expired),
     ]
+
+
+def _other_makers(project: Project, fid: FunctionId, engine: inline_sessions.StackEngine | None) -> list[_Own]:
+    """Sessions opened from a sessionmaker the async stack does not stand for (AM330): opened
+    from the stack's async one instead, they would read and write another database."""
+    others = dict(engine.other_makers) if engine is not None else {}
+    if not others:
+        return []
+    found = []
+    for opened in project.opens_directly(fid):
+        described = others.get(project.canonical(opened.callee.removesuffix(".begin")) or "")
+        if described is not None:
+            stack = f" than the async stack's {engine.maker}" if engine is not None and engine.maker else ""
+            found.append(_Own(AM330, opened.line, (
+                f"opens its Session from {described}, another sessionmaker{stack}: phase two would open it "
+                "from the async stack's sessionmaker, another database's; keep it synchronous"
+            )))
+    return found
 
 
 def _openers(project: Project, fid: FunctionId) -> list[_Own]:

@@ -50,11 +50,19 @@ class StackEngine:
     sync: str | None
     async_engine: Piece | None
     problem: str = ""
+    # Synchronous sessionmakers the stack does not stand for: (canonical reference, description).
+    other_makers: tuple[tuple[str, str], ...] = ()
+    # The one it stands for, as a reason names it.
+    maker: str = ""
 
 
 def stack_engine(stack: StackPlan) -> StackEngine:
     """What the async stack plan says about the engine it stands for."""
-    return StackEngine(stack.inline_engine, stack.async_engine, stack.inline_problem)
+    maker = stack.sessionmaker
+    return StackEngine(
+        stack.inline_engine, stack.async_engine, stack.inline_problem, tuple(stack.other_sessionmakers.items()),
+        f"`{maker.name}` ({maker.path}:{maker.line})" if maker is not None else "",
+    )
 
 
 @dataclass(frozen=True, slots=True)

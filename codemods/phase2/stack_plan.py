@@ -142,6 +142,9 @@ class StackPlan:
     # engine the async engine stands for, or why no Session opened on an engine can move.
     inline_engine: str | None = None
     inline_problem: str = ""
+    # The project's other synchronous sessionmakers (canonical reference -> how a reason names
+    # it): a Session opened from one of them is not the stack's, and cannot move onto it.
+    other_sessionmakers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

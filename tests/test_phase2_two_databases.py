@@ -1,0 +1,245 @@
+"""Phase two on a service with two databases (a main one and an analytics one, each with its
+sessionmaker and session dependency) and an async stack already written by hand for the main
+one. The subsystem is migrated with `phase2 --apply`, then RUN on two SQLite files: each row
+must land in its own database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_phase2_rules import apply, dedent, handler, read, run
+
+ENGINE = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+SessionLocal = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db():
+    with SessionLocal() as session:
+        yield session
+"""
+ANALYTICS = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+analytics_engine = create_engine(os.environ["ANALYTICS_URL"])
+AnalyticsSession = sessionmaker(analytics_engine)
+
+
+def get_analytics_db():
+    with AnalyticsSession() as session:
+        yield session
+"""
+ASYNC_STACK = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from db.engine import engine
+
+async_engine = create_async_engine(engine.url.set(drivername="sqlite+aiosqlite"))
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db():
+    async with AsyncSessionLocal() as session:
+        yield session
+"""
+MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AnalyticsBase(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Event(AnalyticsBase):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+"""
+TRACK = {
+    "with": """
+def track(name: str) -> None:
+    with AnalyticsSession() as adb:
+        adb.add(Event(name=name))
+        adb.commit()
+""",
+    "begin": """
+def track(name: str) -> None:
+    with AnalyticsSession.begin() as adb:
+        adb.add(Event(name=name))
+""",
+    "imported inside": """
+def track(name: str) -> None:
+    from db.analytics import AnalyticsSession as Opener
+
+    with Opener() as adb:
+        adb.add(Event(name=name))
+        adb.commit()
+""",
+}
+ITEMS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db
+from models import Item
+from services import track
+
+router = APIRouter()
+
+
+@router.post("/items")
+async def create(name: str, db: Session = Depends(get_db)):
+    db.add(Item(name=name))
+    db.commit()
+    track("item_created")
+    return {"ok": True}
+
+
+@router.get("/items/count")
+async def count(db: Session = Depends(get_db)):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+"""
+REPORTS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.analytics import get_analytics_db
+from models import Event
+
+router = APIRouter()
+
+
+@router.get("/events")
+def events(adb: Session = Depends(get_analytics_db)):
+    return [e.name for e in adb.scalars(select(Event))]
+"""
+MAIN = """
+from fastapi import FastAPI
+
+from api import items, reports
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(reports.router)
+"""
+SERVE = """
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
+
+from db.analytics import analytics_engine
+from db.engine import engine
+from main import app
+from models import AnalyticsBase, Base
+
+Base.metadata.create_all(engine)
+AnalyticsBase.metadata.create_all(analytics_engine)
+with TestClient(app) as client:
+    created = client.post("/items", params={"name": "cup"}).status_code
+    count = client.get("/items/count").json()
+    events = client.get("/events").json()
+
+
+def tables(url):
+    found = create_engine(url)
+    try:
+        with found.connect() as conn:
+            names = inspect(conn).get_table_names()
+            return {n: conn.execute(text(f"select count(*) from {n}")).scalar() for n in names}
+    finally:
+        found.dispose()
+
+
+print(json.dumps({
+    "created": created, "count": count, "events": events,
+    "main": tables(str(engine.url)), "analytics": tables(str(analytics_engine.url)),
+}))
+"""
+EXPECTED = {
+    "created": 200, "count": {"n": 1}, "events": ["item_created"],
+    "main": {"items": 1}, "analytics": {"events": 1},
+}
+
+
+def build(project, track: str) -> Path:  # type: ignore[no-untyped-def]
+    return project({
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "db/analytics.py": ANALYTICS,
+        "db/async_db.py": ASYNC_STACK,
+        "models.py": MODELS,
+        "services.py": "from db.analytics import AnalyticsSession\nfrom models import Event\n\n" + dedent(track),
+        "api/__init__.py": "",
+        "api/items.py": ITEMS,
+        "api/reports.py": REPORTS,
+        "main.py": MAIN,
+    })
+
+
+def serve(root: Path) -> object:
+    for name in ("main.db", "analytics.db"):
+        (root / name).unlink(missing_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        "PYTHONPATH": str(root),
+        "DATABASE_URL": f"sqlite:///{root / 'main.db'}",
+        "ANALYTICS_URL": f"sqlite:///{root / 'analytics.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(SERVE)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_subsystem_reaching_one_of_two_sessionmakers_is_compared_with_its_own_database(cli, project):
+    """The existing async stack is the main database's; the analytics sessionmaker that other
+    routers use is not the subsystem's, so it does not block the subsystem (AM243)."""
+    root = build(project, TRACK["with"])
+    document = run(cli, root, subsystem="api/items.py")
+    assert handler(document, "count")["action"] == "migrate", handler(document, "count")
+    reports = run(cli, root, subsystem="api/reports.py")
+    assert handler(reports, "events")["codes"] == ["AM243"], handler(reports, "events")
+
+
+@pytest.mark.parametrize("shape", sorted(TRACK))
+def test_a_helper_opening_another_databases_session_stays_synchronous_and_writes_there(cli, project, shape):
+    root = build(project, TRACK[shape])
+    assert serve(root) == EXPECTED
+    document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
+    found = handler(document, "create")
+    assert found["action"] == "blocked" and found["codes"] == ["AM330"], found
+    assert "opens its Session from `AnalyticsSession` (db/analytics.py:" in found["reasons"][0], found
+    assert handler(document, "count")["action"] == "migrate"
+    assert "await db.scalar(" in read(root, "api/items.py")
+    assert "AsyncSessionLocal" not in read(root, "services.py")
+    assert serve(root) == EXPECTED
