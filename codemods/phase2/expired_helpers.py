@@ -146,6 +146,15 @@ def _session_method(call: facts.Call, params: frozenset[str]) -> str | None:
     return None
 
 
+def handed_back(project: Project, models: Models, fid: FunctionId, call: facts.Call, session: str) -> str | None:
+    """The caller's local name that a call given the Session hands back as it is:
+    `note` for `persist(db, note)` when `persist` ends `return obj`."""
+    if not any(a.name == session for a in call.args):
+        return None
+    result = _call_result(project, models, fid, call, frozenset({session}), 0, held=False)
+    return result.arg if result is not None and result.shape == "arg" else None
+
+
 def bound_call(function: facts.Function, binding: facts.Binding) -> facts.Call | None:
     """The call whose result `binding` binds as it is (`item = crud.get(db, pk)`)."""
     calls = {c.index: c for c in function.calls}

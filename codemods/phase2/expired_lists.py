@@ -173,6 +173,23 @@ class Body:
         at, _, text = min(found)
         return at, text
 
+    def returns_call(self, line: int) -> bool:
+        """A `return f(...)` of the function's own body whose call starts at `line`."""
+        if self.node is None:
+            return False
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call) and node.value.lineno == line:
+                return self._own(node)
+        return False
+
+    def _own(self, node: ast.AST) -> bool:
+        parent = self._parents.get(id(node))
+        while parent is not None and parent is not self.node:
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                return False
+            parent = self._parents.get(id(parent))
+        return True
+
     def _harmless(self, node: ast.Name) -> bool:
         parent = self._parents.get(id(node))
         if isinstance(parent, ast.Call) and node in parent.args:

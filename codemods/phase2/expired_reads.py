@@ -345,6 +345,12 @@ def analyse(
         expiry = Expiry(opened[session][0], opened[session][1], models, "") if session in opened else stack
         expiring = call.method in _EXPIRES and call.receiver == session
         expires_all = expiring or (expiry.on_commit or bool(expiry.reloaded)) and is_commit
+        # `return persist(db, note)`, `saved = persist(db, note)`: what the call returns is the
+        # object `note` holds, read after the commit in the call (by the response, or as `saved`)
+        handed = (
+            expired_helpers.handed_back(project, models, fid, call, session)
+            if call.receiver != session and call.index in callees else None
+        )
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:
                 continue
@@ -366,6 +372,8 @@ def analyse(
             loop = body.loop_start(call.line)
             after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
             read_at = read_after(function, name, after, session)
+            if read_at is None and name == handed:
+                read_at = _result_read(function, body, call, session)
             kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
             if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
@@ -505,6 +513,23 @@ def read_after(function: facts.Function, name: str, line: int, session: str) -> 
             return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
     if name in function.yields or any(f"${name}" in expression for expression in function.returned):
         return function.line, f"`{name}` is returned"
+    return None
+
+
+def _result_read(
+    function: facts.Function, body: expired_lists.Body, call: facts.Call, session: str
+) -> tuple[int, str] | None:
+    """Where the result of `call` is read after it: returned as it is, or through the name
+    it is bound to."""
+    callee = call.callee or call.func or call.method
+    if body.returns_call(call.line):
+        return function.line, f"what `{callee}(...)` hands back is returned"
+    for binding in function.bindings:
+        bound = expired_helpers.bound_call(function, binding) if binding.line == call.line else None
+        if bound is not None and bound.index == call.index:
+            found = read_after(function, binding.name, call.line, session)
+            if found is not None:
+                return found
     return None
 
 

@@ -30,6 +30,8 @@ moved (its plan, scopes, pending refreshes); the per-call edits already live in 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import TypeVar
 
 import libcst as cst
@@ -152,7 +154,7 @@ class MigrateToAsyncSession(DefinitionCommand):
         return cst.ensure_type(result, type(node))
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
-        rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes)
+        rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes, _free_result_name(node) if plan.refreshes else "")
         body = _suite(node.body.visit(rewriter))
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
@@ -225,6 +227,22 @@ class _ClassRenames(cst.CSTTransformer):
         return updated.with_changes(value=f"{updated.prefix}{updated.quote}{renamed}{updated.quote}")
 
 
+def _returned(body: Sequence[cst.BaseSmallStatement]) -> cst.Return | None:
+    """The `return value` ending a line of small statements, after which nothing runs."""
+    last = body[-1] if body else None
+    return last if isinstance(last, cst.Return) and last.value is not None else None
+
+
+def _free_result_name(node: cst.FunctionDef) -> str:
+    """`result` (or `result_2`, ...): a word the function's source never uses."""
+    text = cst.Module([]).code_for_node(node)
+    candidate, number = "result", 1
+    while re.search(rf"\b{candidate}\b", text):
+        number += 1
+        candidate = f"result_{number}"
+    return candidate
+
+
 class _AsyncBody(cst.CSTTransformer):
     """Applies call actions by index, numbering calls in tree order like the collector."""
 
@@ -233,8 +251,12 @@ class _AsyncBody(cst.CSTTransformer):
         calls: dict[int, CallAction],
         eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str] | None]] | None = None,
         refreshes: list | None = None,
+        result_name: str = "",
     ) -> None:
         self.calls = calls
+        # `return helper(db, obj)` whose call commits: the value is bound to this name, refreshed,
+        # then returned, since a refresh written after the `return` would never run.
+        self.result_name = result_name or "result"
         self.eager = eager or {}
         self.refreshes: dict[int, list] = {}
         for refresh in refreshes or ():
@@ -310,6 +332,7 @@ class _AsyncBody(cst.CSTTransformer):
         if not self.pending:
             return updated
         added: list[cst.BaseStatement] = []
+        returned = _returned(updated.body)
         for refresh in self.pending:
             refreshed = refresh.awaited()
             if refresh.each:
@@ -325,14 +348,25 @@ class _AsyncBody(cst.CSTTransformer):
             else:
                 added.append(cst.parse_statement(f"{refreshed}\n"))
         self.pending = []
+        if returned is not None:
+            bound, ret = self._hoisted(returned)
+            first = updated.with_changes(body=[*updated.body[:-1], bound])
+            last = cst.SimpleStatementLine(body=[ret])
+            return cst.FlattenSentinel([first, *added, last])
         return cst.FlattenSentinel([updated, *added])
+
+    def _hoisted(self, returned: cst.Return) -> tuple[cst.Assign, cst.Return]:
+        value = returned.value
+        assert value is not None
+        name = cst.Name(self.result_name)
+        return cst.Assign(targets=[cst.AssignTarget(target=name)], value=value), returned.with_changes(value=name)
 
     def leave_SimpleStatementSuite(
         self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
     ) -> cst.SimpleStatementSuite:
         if not self.pending:
             return updated
-        added = []
+        added: list[cst.BaseSmallStatement] = []
         for refresh in self.pending:
             text = refresh.awaited()
             if refresh.each:  # no `for` statement after a `;`: a comprehension does the loop
@@ -345,8 +379,14 @@ class _AsyncBody(cst.CSTTransformer):
             added.append(cst.Expr(cst.parse_expression(text)))
         self.pending = []
         body = list(updated.body)
+        returned = _returned(updated.body)
+        tail: list[cst.BaseSmallStatement] = []
+        if returned is not None:
+            bound, ret = self._hoisted(returned)
+            body[-1] = bound
+            tail = [ret]
         body[-1] = body[-1].with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))
-        return updated.with_changes(body=[*body, *added])
+        return updated.with_changes(body=[*body, *added, *tail])
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         for item in original.items:
