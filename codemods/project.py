@@ -1319,17 +1319,28 @@ class Project:
             found = own(fid)
             if found:
                 chains[fid] = [found[0][1]]
+        decorated = [
+            (fid, targets) for fid in self.functions if (targets := self._decorator_functions(fid))
+        ]
         frontier = deque(chains)
         while frontier:
-            callee = frontier.popleft()
-            _, function = self.functions[callee]
-            if function.is_async:
-                continue
-            for edge in self.all_calls_to[callee]:
-                if edge.caller in chains or (edge.call.offloaded and not through_offloads):
+            while frontier:
+                callee = frontier.popleft()
+                _, function = self.functions[callee]
+                if function.is_async:
                     continue
-                chains[edge.caller] = [function.qualname, *chains[callee]]
-                frontier.append(edge.caller)
+                for edge in self.all_calls_to[callee]:
+                    if edge.caller in chains or (edge.call.offloaded and not through_offloads):
+                        continue
+                    chains[edge.caller] = [function.qualname, *chains[callee]]
+                    frontier.append(edge.caller)
+            # Each call of a decorated function runs the decorator's wrapper: what the decorator's
+            # code does (`with open_session() as s: return fn(s, ...)`), every call does.
+            for fid, targets in decorated:
+                wrapper = next((target for _, target in targets if target in chains), None)
+                if fid not in chains and wrapper is not None:
+                    chains[fid] = [f"@{self.functions[wrapper][1].qualname}", *chains[wrapper]]
+                    frontier.append(fid)
         return chains
 
     def opens_session(self, fid: FunctionId) -> list[str]:
@@ -1344,31 +1355,47 @@ class Project:
                 chains[fid] = []
         # Own openings have an empty chain; callers get the chain of callees down to it.
         direct = set(chains)
-        for fid in self.functions:
-            opening = self.opening_decorators(fid) if fid not in chains else []
-            if opening:
-                module, function = self.functions[opening[0][1]]
-                chains[fid] = [f"@{module.name}.{function.qualname}"]
+        decorated = [
+            (fid, targets) for fid in self.functions if (targets := self._decorator_functions(fid))
+        ]
         frontier = list(chains)
         while frontier:
-            callee = frontier.pop()
-            for edge in self.calls_to[callee]:
-                if edge.caller in chains:
-                    continue
-                module, function = self.functions[callee]
-                chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
-                frontier.append(edge.caller)
+            while frontier:
+                callee = frontier.pop()
+                for edge in self.calls_to[callee]:
+                    if edge.caller in chains:
+                        continue
+                    module, function = self.functions[callee]
+                    chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
+                    frontier.append(edge.caller)
+            # A function wrapped by a decorator that opens a Session, itself or through a helper
+            # (`with session_scope() as s: return fn(s, ...)`), opens one on every call.
+            for fid, targets in decorated:
+                opener = next((target for _, target in targets if target in chains), None)
+                if fid not in chains and opener is not None:
+                    module, function = self.functions[opener]
+                    chains[fid] = [f"@{module.name}.{function.qualname}"]
+                    frontier.append(fid)
         return {fid: chain for fid, chain in chains.items() if fid in direct or chain}
 
-    def opening_decorators(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
-        """`@with_session def f(session, ...)`: the project decorators of `fid` whose own code opens a
-        Session (the wrapper each call of `f` runs in), with the decorator function."""
+    def _decorator_functions(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
+        """The decorators of `fid` that are project functions, with those functions."""
         found = []
         for decorator in self.functions[fid][1].decorators:
             target = self.function(decorator.callee)
-            if target is not None and self.opens_directly((target[0].name, target[1].key)):
+            if target is not None:
                 found.append((decorator, (target[0].name, target[1].key)))
         return found
+
+    def opening_decorators(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
+        """`@with_session def f(session, ...)`: the project decorators of `fid` whose code opens a
+        Session, itself or through the helpers it calls (the wrapper each call of `f` runs in),
+        with the decorator function."""
+        return [
+            (decorator, target)
+            for decorator, target in self._decorator_functions(fid)
+            if self.opens_directly(target) or self.opens_session(target)
+        ]
 
     def event_loop_need(self, fid: FunctionId) -> LoopNeed | None:
         """How a function ends up needing the running event loop through helpers, or None.

@@ -1255,6 +1255,35 @@ def test_a_helper_whose_session_a_project_decorator_opens_is_session_work(cli, a
     outcome(cli.json("phase1", root), "count", "convert", "opens its own synchronous Session")
 
 
+@pytest.mark.parametrize(("opening", "reason"), [
+    # through a project context manager
+    ("with session_scope() as session:", "which opens its own synchronous Session"),
+    # through a helper returning the Session
+    ("with open_session() as session:", "does synchronous Session work: count_rows -> @with_session -> with open_"),
+])
+def test_a_decorator_that_opens_its_session_through_a_helper_is_session_work(cli, app, opening, reason):
+    helpers = """
+
+        @contextmanager
+        def session_scope():
+            with database_sessionmaker() as session:
+                yield session
+                session.commit()
+
+
+        def open_session():
+            return database_sessionmaker()
+        """
+    decorated = DECORATED.replace("with database_sessionmaker() as session:", opening).replace(
+        "import functools", "import functools\nfrom contextlib import contextmanager"
+    )
+    root = app({"api/items.py": source(HEAD, decorated, helpers)})
+    _, document = check(cli, root)
+    assert [f["function"] for f in document["findings"]] == ["count"]
+    outcome(cli.json("phase1", root), "count", "convert", reason)
+    outcome(cli.json("phase1", root), "plain_route", "keep", "does no synchronous Session work")
+
+
 def test_a_generator_dependency_made_def_is_annotated_with_the_synchronous_iterator(cli, app):
     root = app({"api/items.py": source(HEAD, """
         from collections.abc import AsyncIterator
