@@ -32,7 +32,9 @@ and for a Protocol the classes that define every method it declares).
 Everything is computed on demand and cached; one evaluation is linear in the
 expression. `Flow.sessions` holds the parameters the project's fixpoint found to
 receive a Session from callers, so `self.db = db` in an `__init__` whose `db`
-arrives from a dependency makes `self.db` a Session.
+arrives from a dependency makes `self.db` a Session; `Flow.received` the unannotated
+parameters callers hand an instance of a project class (`received.py`), so
+`def orders_of(uow)` called with a unit of work reads `uow.orders` as its repository.
 """
 
 from __future__ import annotations
@@ -121,10 +123,16 @@ def describe(expression: str) -> str:
 class Flow:
     """Abstract values of expressions, per function; read by the project index."""
 
-    def __init__(self, project: Project, sessions: dict[FunctionId, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        sessions: dict[FunctionId, dict[str, str]] | None = None,
+        received: dict[FunctionId, dict[str, Values]] | None = None,
+    ) -> None:
         self.project = project
         self.classes = project_classes(project)
         self.sessions = sessions or {}
+        self.received = received or {}
         self._refs: dict[str, Values] = {}
         self._env: dict[FunctionId, dict[str, Values]] = {}
         self._returns: dict[FunctionId, Values] = {}
@@ -218,10 +226,13 @@ class Flow:
         _, function = self.project.functions[fid]
         owner = self.classes.owner(fid)
         sessions = self.sessions.get(fid, {})
+        received = self.received.get(fid, {})
         for number, param in enumerate(function.params):
             values = self._param(fid, function, param, owner if number == 0 else None)
             if param.name in sessions:
                 values |= _SESSION
+            if param.name in received:
+                values |= received[param.name]
             if values:
                 env[param.name] = values
         if owner is not None and function.name == "__init__":

@@ -32,6 +32,7 @@ from async_migrate.codemods.flow import (
     untyped_entered,
     untyped_session,
 )
+from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
@@ -737,7 +738,8 @@ class Project:
                 if reason is not None and self.awaited_like_async(function, param.name) is None:
                     declared[param.name] = reason
             params[fid] = declared
-        flow = Flow(self)
+        handed = received_instances(self)
+        flow = Flow(self, None, handed)
         self._session_fixpoint(params, flow, set(self.functions))
         # `self.db = db` in an `__init__` whose `db` only a caller made a Session: the attribute
         # holds one too, and what reads it may pass it on. Another round sees that.
@@ -749,11 +751,11 @@ class Project:
             if not any(self.functions[fid][1].assigns for fid in received):
                 break
             before = {fid: set(found) for fid, found in params.items()}
-            flow = Flow(self, params)
+            flow = Flow(self, params, handed)
             self._session_fixpoint(params, flow, set(self.functions))
             if before == {fid: set(found) for fid, found in params.items()}:
                 break
-        self._flow = Flow(self, params)
+        self._flow = Flow(self, params, handed)
         return params
 
     def _session_fixpoint(

@@ -770,7 +770,8 @@ class BodyScanner:
             if held is not None:
                 found = [written if written == dispatch.UNREAD else f"={written}" for written in held]
             else:
-                written = dotted(source)
+                # `for handler in HANDLERS[type(event)]`: a loop over a value out of a container
+                written = dotted(source) or dispatch.accessed(source)
                 found = [written] if written is not None else []
         else:
             written = dispatch.accessed(value)
@@ -914,7 +915,10 @@ class BodyScanner:
         call.args = _args(written)
         for recorded, given in zip(call.args, written):
             passed = argument_value(given)
-            if type(passed) is ast.Attribute:
+            # `OrderService(self.uow())`: what a method of a local object returns is passed on too
+            if type(passed) is ast.Attribute or (
+                type(passed) is ast.Call and type(passed.func) is ast.Attribute and not passed.args and not passed.keywords
+            ):
                 self.raw_args.append((recorded, passed))
         call.query_chain = self.query_chains.get(id(node))
         call.query_iterated = id(node) in self.iterated_chains

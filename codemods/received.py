@@ -1,0 +1,95 @@
+"""Project objects handed to unannotated parameters: what a caller passes is what the callee holds.
+
+A layered service passes its unit of work, repository or service object down by hand
+(`register_user(uow, cmd)`, `OrderService(self.uow())`, `handler(event, uow)` out of a
+table), and the functions receiving it rarely annotate the parameter. Without the
+caller's type, `uow.users.get(...)` in the callee names nothing the analysis can follow,
+and a route doing Session work through it would read as doing none. Each unannotated
+parameter therefore holds the instances of project classes its callers pass it (joined
+over every caller), found by a fixpoint over the call graph: the callee's own calls then
+pass those instances on, and an `__init__` keeping one in `self.x` gives the attribute
+its type for every method of the class.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.flow import INSTANCE, NOTHING, Flow, Values
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+# Rounds of the fixpoint: each carries an object one more call deeper than the last
+# round's parameters; real chains (route -> service -> handler -> repository) are short.
+_ROUNDS = 6
+
+
+def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
+    """Unannotated parameter -> the project instances callers hand it, per function."""
+    received: dict[FunctionId, dict[str, Values]] = {}
+    dirty: set[FunctionId] | None = None  # None: every function
+    for _ in range(_ROUNDS):
+        flow = Flow(project, None, received)
+        grown: set[FunctionId] = set()
+        for fid, (_, function) in project.functions.items():
+            if dirty is not None and fid not in dirty:
+                continue
+            for call in function.calls:
+                passed = [(arg, held) for arg in call.args if (held := _instances(flow, fid, arg))]
+                if not passed:
+                    continue
+                found = project.function(call.callee) if call.callee is not None else None
+                targets = [(found[0].name, found[1].key)] if found is not None else flow.targets(fid, call)[0]
+                if call.dispatch:  # `HANDLERS[type(event)]` and the like: any of the table's functions
+                    targets = [*targets, *project.containers.dispatch(call).targets]
+                for target in targets:
+                    for name, held in _untyped_args(project, passed, target).items():
+                        have = received.setdefault(target, {}).get(name, NOTHING)
+                        if not held <= have:
+                            received[target][name] = have | held
+                            grown.add(target)
+        if not grown:
+            break
+        # A grown parameter changes what its function passes on, and, kept in `self.x`,
+        # what every method of its class reads.
+        owners = {flow.classes.owner(fid) for fid in grown} - {None}
+        dirty = grown | {fid for fid in project.functions if flow.classes.owner(fid) in owners}
+    return received
+
+
+def _instances(flow: Flow, fid: FunctionId, arg: facts.Arg) -> Values:
+    if arg.name is not None:
+        values = flow.env(fid).get(arg.name, NOTHING)
+    elif arg.expr is not None:
+        values = flow.evaluate(fid, arg.expr)
+    elif arg.ref is not None:
+        values = flow.ref(arg.ref)
+    else:
+        return NOTHING
+    return frozenset(v for v in values if v.kind == INSTANCE and v.target is not None)
+
+
+def _untyped_args(
+    project: Project, passed: list[tuple[facts.Arg, Values]], callee: FunctionId
+) -> dict[str, Values]:
+    """The callee's unannotated parameters the passed arguments land in."""
+    _, function = project.functions[callee]
+    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+    untyped = {
+        p.name for p in function.params
+        if not p.variadic and not p.annotation and not p.text and p.depends is None and p.default_ref is None
+        and not p.opaque_depends and p.name not in ("self", "cls")
+    }
+    result: dict[str, Values] = {}
+    for arg, held in passed:
+        if arg.keyword is not None:
+            name = arg.keyword
+        elif arg.position is not None and arg.position < len(positional):
+            name = positional[arg.position]
+        else:
+            continue
+        if name in untyped:
+            result[name] = result.get(name, NOTHING) | held
+    return result

@@ -1,0 +1,176 @@
+"""Objects handed by hand to unannotated parameters: a unit of work, a service, a bus handler.
+
+A layered service passes its unit of work down without annotations (`def orders_of(uow, ...)`,
+`OrderService(self.uow())` in a container, `handler(event, uow)` out of `HANDLERS[type(event)]`).
+The callee holds what its callers pass, so the Session work it does through the object is
+found, never reported as "no Session work".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+UOW = """
+from db.engine import database_sessionmaker
+from repositories import UserRepository
+
+
+class UnitOfWork:
+    def __enter__(self):
+        self.session = database_sessionmaker()
+        self.users = UserRepository(self.session)
+        return self
+
+    def __exit__(self, *exc):
+        self.session.commit()
+        self.session.close()
+"""
+REPOSITORIES = """
+from sqlalchemy import text
+
+
+class UserRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def count(self):
+        return self.session.scalar(text("select 1"))
+
+
+class Clock:
+    def now(self):
+        return 1
+"""
+CONTAINER = """
+from services import OrderService
+from uow import UnitOfWork
+
+
+class Container:
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork()
+
+    @property
+    def order_service(self) -> OrderService:
+        return OrderService(self.uow())
+
+
+container = Container()
+
+
+def get_uow():
+    return container.uow()
+
+
+def get_order_service() -> OrderService:
+    return container.order_service
+"""
+SERVICES = """
+from repositories import Clock
+
+
+def count_users(uow):
+    with uow:
+        return uow.users.count()
+
+
+def tick(clock):
+    return clock.now()
+
+
+def now():
+    return tick(Clock())
+
+
+class OrderService:
+    def __init__(self, uow):
+        self.uow = uow
+
+    def users(self):
+        with self.uow:
+            return self.uow.users.count()
+
+
+def welcome(event, uow):
+    uow.users.count()
+
+
+HANDLERS = {str: [welcome]}
+
+
+def handle(event, uow):
+    for handler in HANDLERS[type(event)]:
+        handler(event, uow)
+"""
+ROUTES = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from container import get_order_service, get_uow
+from services import OrderService, count_users, handle, now
+from uow import UnitOfWork
+
+router = APIRouter()
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+@router.get("/count")
+async def by_helper(uow: UowDep):
+    return count_users(uow)
+
+
+@router.get("/service")
+async def by_service(service: Annotated[OrderService, Depends(get_order_service)]):
+    return service.users()
+
+
+@router.post("/event")
+async def by_bus(uow: UowDep):
+    handle("hello", uow)
+    return {}
+
+
+@router.get("/clock")
+async def clock_only():
+    return now()
+"""
+
+
+@pytest.fixture
+def layered(project, app_files) -> Path:  # type: ignore[no-untyped-def]
+    return project({
+        **app_files, "api/__init__.py": "", "api/routes.py": ROUTES, "uow.py": UOW,
+        "repositories.py": REPOSITORIES, "container.py": CONTAINER, "services.py": SERVICES,
+    })
+
+
+def _handler(document: dict, function: str) -> dict:
+    return next(h for h in document["handlers"] if h["function"] == function)
+
+
+@pytest.mark.parametrize(("function", "chain"), [
+    ("by_helper", "count_users"),  # an unannotated function parameter
+    ("by_service", "OrderService.users"),  # `self.uow` kept by an `__init__` a container property calls
+    ("by_bus", "UserRepository.count"),  # a handler out of `HANDLERS[type(event)]`, called in a loop
+])
+def test_session_work_through_a_handed_object_converts(cli, layered, function, chain):
+    found = _handler(cli.json("phase1", layered), function)
+    assert found["action"] == "convert", found
+    assert any(chain in reason for reason in found["reasons"]), found["reasons"]
+
+
+def test_check_reports_each_route_working_through_a_handed_object(cli, layered):
+    result = cli("check", layered, "--no-cache")
+    assert result.exit_code == 1
+    for function in ("by_helper", "by_service", "by_bus"):
+        assert f"AM301 blocking-session {function}:" in result.output, result.output
+    assert "clock_only" not in result.output
+
+
+def test_near_miss_an_object_without_session_work_stays_clean(cli, layered):
+    found = _handler(cli.json("phase1", layered), "clock_only")
+    assert found["action"] == "keep"
+    assert found["reasons"] == ["does no synchronous Session work"]
