@@ -711,6 +711,12 @@ class Collector:
     def depends_target(self, node: ast.AST | None) -> str | None:
         if type(node) is ast.Call and self.ref(node.func) in DEPENDS:
             found = argument(node, 0, "dependency")
+            if type(found) is ast.Call and found.args and self.ref(found.func) in PARTIALS:
+                # `Depends(partial(load_notes, "draft"))`: FastAPI calls `load_notes`, and looks
+                # through the partial to tell whether it is a coroutine function
+                inner = self.ref(found.args[0])
+                if inner is not None:
+                    return inner
             if found is not None:
                 # `Depends(Checker("admin"))`: an instance FastAPI calls, as a value-flow
                 # expression (`app.auth.Checker()`) the index evaluates

@@ -66,7 +66,8 @@ def test_a_session_from_an_untyped_depends_shape_converts_with_am101(app, report
         ("by_sessionmaker", "`db=Depends(database_sessionmaker)` (FastAPI calls the sessionmaker"),
         ("by_lambda", "`db=Depends(lambda: next(get_db_session()))` (it calls get_db_session"),
         ("by_partial", "`db=Depends(cached)` (a partial of get_db_session"),
-        ("by_inline_partial", "`db=Depends(functools.partial(get_db_session))` (it calls get_db_session"),
+        # FastAPI calls the partial's function: the Session dependency itself
+        ("by_inline_partial", "`db = Depends(functools.partial(get_db_session))` and never awaits"),
     ]:
         entry = reported(root, function, "phase1")
         assert (entry["action"], entry["codes"]) == ("convert", ["AM101"]), function
