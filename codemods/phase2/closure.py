@@ -72,6 +72,7 @@ from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
 from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.rules.am330_other_sessionmaker import RULE as AM330
+from async_migrate.codemods.rules.am331_engine_work_on_loop import RULE as AM331
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -302,6 +303,10 @@ def compute(
     for fid, why in (forced or {}).items():
         if fid in candidates:
             blocked.setdefault(fid, []).extend(r for r in why if r not in blocked.get(fid, []))
+    for fid, handler in candidates.items():
+        engine_blocks = _engine_work_on_loop(project, handler)
+        if engine_blocks is not None:
+            blocked.setdefault(fid, []).append(engine_blocks)
     for dependency_fid in dependencies.unattributed_session_dependencies(project):
         module, dependency = project.functions[dependency_fid]
         written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
@@ -1459,6 +1464,24 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
             f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
     return "is a generator: its callers iterate it synchronously"
+
+
+def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
+    """A `def` route (in the threadpool) doing synchronous engine work, itself or in what it calls
+    (AM331): made a coroutine, that work would block the event loop, and `check` would flag it."""
+    from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
+
+    if handler.function.is_async:
+        return None  # it blocks the loop already; the move does not make that worse
+    engine = engine_work_reached(project, handler.id)
+    if not engine:
+        return None
+    return AM331.reason(
+        f"{_where(project, handler.id, engine[0].line)}: does synchronous engine work at {engine_summary(engine)}, "
+        "which runs in the threadpool while the route is `def`: as a coroutine it would block the event loop "
+        "(check: AM306); move it to the async engine (`async with async_engine.begin() as conn:` and `await "
+        "conn.execute(...)`) or into a function called through `await run_in_threadpool(...)`, then rerun phase two"
+    )
 
 
 def _still_blocks(project: Project, handler: Handler) -> str:
