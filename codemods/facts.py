@@ -132,6 +132,9 @@ class Decorator(_Fact):
     # `@r.get(...)` on a router made in the enclosing function (`r = APIRouter()`): the
     # resolved reference of what made it.
     router_call: str | None = None
+    # `@self.router.get(...)` (or `@router.get` for `router = self.router`) in a method of a
+    # class: `module.Class.router`, read with the class's `held` attributes.
+    held: str | None = None
 
 
 @dataclass(slots=True)
@@ -306,8 +309,11 @@ class Registration(_Fact):
     # `include_router(router, dependencies=[Depends(f), ...])`: the targets of that list's `Depends`.
     depends: tuple[str, ...] = ()
     # The router as written when it is no reference the analysis can read (`self.router`, a local
-    # or a parameter): its prefix is unknown.
+    # or a parameter): its prefix is unknown, unless `held` names it.
     receiver: str | None = None
+    # `self.router.add_api_route(...)` in a method (or on a local bound to `self.router`):
+    # `module.Class.router`, as `Decorator.held`.
+    held: str | None = None
 
 
 @dataclass(slots=True)
@@ -345,6 +351,10 @@ class ClassFacts(_Fact):
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)
+    # Instance attributes the class's methods assign (`self.router = APIRouter(prefix="/x")`),
+    # in modules whose text names a router: the call, as a module-level value; None for an
+    # attribute assigned more than once or anything but a call.
+    held: dict[str, Value | None] = field(default_factory=dict)
     # Attributes assigned a column constructor called with `primary_key=True` (`mapped_column`,
     # `Column`, sqlmodel's `Field`): what a `select` in place of `session.get` filters on.
     primary_keys: tuple[str, ...] = ()

@@ -5,6 +5,11 @@ front of a mounted application's routes.
 A prefix that is not a string literal, a router included with different prefixes, or an
 include into a router built inside a function leaves the path as the decorator wrote it
 (`None` from `full_path`); includes in an application factory (`create_app()`) compose.
+
+A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
+on `self.router` or a local bound to it) composes like a module-level one, included as
+`view.router` for a module-level `view = View()`; where the class has project bases or
+subclasses, or sets the attribute more than once, its paths stay incomplete.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
+from async_migrate.codemods.vocabulary.python import PLAIN_BASES
 from async_migrate.codemods.vocabulary.starlette import MOUNT
 
 
@@ -69,8 +75,35 @@ class Routes:
     def _canonical(self, ref: str | None) -> str | None:
         target = self.project.resolve(ref)
         if target is None or target.kind != "value":
-            return None
+            return self._instance_router(ref)
         return target.ref
+
+    def _instance_router(self, ref: str | None) -> str | None:
+        """`api.items.view.router`, for `view = ItemsView()` at module level: the router the
+        class's instances hold, as `Decorator.held` names it (`api.items.ItemsView.router`)."""
+        owner, _, attribute = (ref or "").rpartition(".")
+        made = self.project.resolve(owner) if owner else None
+        if made is None or made.kind != "value" or made.value is None or made.value.kind != "call":
+            return None
+        cls = self.project.flow.classes.resolve(made.value.ref)
+        held = f"{cls}.{attribute}" if cls is not None else None
+        return held if held is not None and self._held(held) is not None else None
+
+    def _held(self, held: str) -> facts.Value | None:
+        """The router construction `self.attribute = APIRouter(...)` of a `held` reference
+        (`module.Class.attribute`), or None where it cannot be read: the attribute set more
+        than once or not by a router's construction, or a class with project bases or
+        subclasses (which instance, and whose methods set it, the analysis does not follow)."""
+        classes = self.project.flow.classes
+        ref, _, attribute = held.rpartition(".")
+        found = classes.by_ref.get(ref)
+        if found is None or classes.subclasses(ref):
+            return None
+        cls = found[1]
+        if any(self.project.canonical(base) not in PLAIN_BASES for base in cls.bases):
+            return None
+        value = cls.held.get(attribute)
+        return value if value is not None and self.project.is_router_type(value.ref) else None
 
     def _application(self, router: str) -> bool:
         """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
@@ -82,9 +115,10 @@ class Routes:
     def _own_prefix(self, router: str) -> str | None:
         """`prefix=` of the router's own construction: "" when absent, None when not a literal."""
         target = self.project.resolve(router)
-        if target is None or target.value is None or target.value.kind != "call":
+        value = target.value if target is not None else self._held(router)
+        if value is None or value.kind != "call":
             return ""
-        for arg in target.value.args:
+        for arg in value.args:
             if arg.keyword == "prefix":
                 try:
                     value = ast.literal_eval(arg.text)
@@ -105,6 +139,8 @@ class Routes:
         found: set[str] | None = set()
         if own is None:
             found = None
+        elif router not in self.includes and self._held(router) is not None:
+            found = None  # an instance's router is served where an include the analysis may not read puts it
         elif router not in self.includes and self.unknown_include and not self._application(router):
             found = None  # it may be the router an unreadable include_router(...) serves
         elif (
@@ -138,8 +174,7 @@ class Routes:
             return None
         if self._unread_router(handler):
             return None
-        base = registration.decorator.base if registration.decorator is not None else self._added_base(handler)
-        prefixes = self.prefixes(self._canonical(base) if base is not None else None)
+        prefixes = self.prefixes(self._router(handler))
         if prefixes is None or len(prefixes) != 1:
             return None
         return next(iter(prefixes)) + registration.path
@@ -152,9 +187,18 @@ class Routes:
             return full, True
         if handler.path is None:
             return None, True
-        registration = handler.registrations[0]
-        base = registration.decorator.base if registration.decorator is not None else self._added_base(handler)
-        return self._known_tail(self._canonical(base) if base is not None else None) + handler.path, False
+        return self._known_tail(self._router(handler)) + handler.path, False
+
+    def _router(self, handler: Handler) -> str | None:
+        """The reference of the router a handler is registered on (for a router an instance
+        holds, `Decorator.held`), or None."""
+        decorator = handler.registrations[0].decorator
+        added = self._added(handler) if decorator is None else None
+        held = decorator.held if decorator is not None else added.held if added is not None else None
+        if held is not None:
+            return held
+        base = decorator.base if decorator is not None else added.base if added is not None else None
+        return self._canonical(base) if base is not None else None
 
     def _known_tail(self, router: str | None, seen: frozenset[str] = frozenset()) -> str:
         """The known right-hand part of the prefixes in front of a router's routes: its own
@@ -183,15 +227,14 @@ class Routes:
         decorator = handler.registrations[0].decorator
         if decorator is None:
             added = self._added(handler)
+            if added is not None and added.held is not None:
+                return self._held(added.held) is None
             return added is not None and added.base is None and added.receiver is not None
+        if decorator.held is not None:
+            return self._held(decorator.held) is None
         if decorator.router_call is not None:  # made in the enclosing function, whatever a global of its name is
             return (self.project.canonical(decorator.router_call) or "") not in APPLICATION_TYPES
         return decorator.base is None
-
-    def _added_base(self, handler: Handler) -> str | None:
-        """The router of an `add_api_route(...)` registration."""
-        added = self._added(handler)
-        return added.base if added is not None else None
 
     def _added(self, handler: Handler) -> facts.Registration | None:
         """The `add_api_route(...)` registration of a handler."""

@@ -3,6 +3,10 @@ FastAPI composes them, in the JSON `path`, the summary and the commit message.""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 ITEMS = """
@@ -163,16 +167,19 @@ def test_routes_on_a_router_the_analysis_cannot_read_have_incomplete_paths(cli, 
     # FastAPI serves /orders and /orders/{order_id}: "" and "/{order_id}" as complete paths were wrong.
     main = "from fastapi import FastAPI\nfrom api import orders\napp = FastAPI()\napp.include_router(orders.router)\n"
     root = project({**app_files, "api/__init__.py": "", "api/orders.py": orders, "main.py": main})
+    # The controller's own prefix is read; what includes `OrderController().router` is not.
+    own = "/orders" if orders is CONTROLLER else ""
+    expected = {orders: {"list_orders": (own, True), "get_order": (f"{own}/{{order_id}}", True)}}
     for command in ("scan", "phase1"):
         document = cli.json(command, root)
         routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
                   for h in document["handlers"] if h["kind"] == "route"}
-        assert routes == {"list_orders": ("", True), "get_order": ("/{order_id}", True)}
-    assert "(route GET …/{order_id})" in cli("scan", root).output
+        assert routes == expected[orders]
+    assert f"(route GET …{own}/{{order_id}})" in cli("scan", root).output
     report = tmp_path / "plan.md"
     assert cli("scan", root, "--report", report).exit_code == 0
     rollout = report.read_text(encoding="utf-8").split("## Rollout priority", 1)[1].split("## Subsystems", 1)[0]
-    assert "| GET … |" in rollout and "| GET …/{order_id} |" in rollout and "| GET |" not in rollout
+    assert f"| GET …{own} |" in rollout and f"| GET …{own}/{{order_id}} |" in rollout and "| GET |" not in rollout
 
 
 def test_the_commit_message_names_the_full_path(cli, project, app_files):
@@ -293,3 +300,97 @@ def test_near_miss_a_mount_that_is_no_application_mount_changes_no_path(cli, pro
     document = cli.json("scan", root)
     assert paths(document) == {"read_item": "/v1/items/{item_id}"}
     assert not any(h.get("path_incomplete") for h in document["handlers"])
+
+
+# A class-based setup: the router an instance holds, its routes added in `__init__`, through a
+# local bound to it, and in another method; the instance included under a prefix of its own.
+VIEW = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+
+class ItemsView:
+    def __init__(self) -> None:
+        self.router = APIRouter(prefix=PREFIX)
+        router = self.router
+        self.router.add_api_route("/count", self.count, methods=["GET"])
+
+        @router.get("/one")
+        async def one(session: session_dependency):
+            return session.execute("select 1").all()
+
+        self.register()
+
+    def register(self) -> None:
+        @self.router.get("/two")
+        async def two(session: session_dependency):
+            return session.execute("select 1").all()
+
+    async def count(self, session: session_dependency):
+        return session.execute("select 1").all()
+SUBCLASS
+view = ItemsView()
+"""
+VIEW_MAIN = "from fastapi import FastAPI\nfrom api.items import view\napp = FastAPI()\napp.include_router(view.router, prefix='/api')\n"
+
+
+def served(root) -> list[str]:  # type: ignore[no-untyped-def]
+    """The paths FastAPI itself serves the application's routes under (its OpenAPI schema's)."""
+    script = "import json, main; print(json.dumps(sorted(main.app.openapi()['paths'])))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("command", ["scan", "phase1"])
+def test_a_router_an_instance_holds_resolves_its_literal_prefix(cli, project, app_files, command):
+    view = VIEW.replace("PREFIX", '"/items"').replace("SUBCLASS", "")
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": view, "main.py": VIEW_MAIN})
+    document = cli.json(command, root)
+    routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
+              for h in document["handlers"] if h["kind"] == "route"}
+    assert routes == {
+        "count": ("/api/items/count", None), "one": ("/api/items/one", None), "two": ("/api/items/two", None),
+    }
+    assert served(root) == ["/api/items/count", "/api/items/one", "/api/items/two"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "subclass"),
+    [
+        ("PREFIXES[0]", ""),  # not a literal
+        ('"/items"', "\n\nclass OtherView(ItemsView):\n    pass\n"),  # which class's instance is included is not read
+    ],
+    ids=["computed-prefix", "subclassed"],
+)
+def test_near_miss_a_router_an_instance_holds_stays_incomplete_when_unread(cli, project, app_files, prefix, subclass):
+    view = "PREFIXES = ['/items']\n" + VIEW.replace("PREFIX)", prefix + ")").replace("SUBCLASS", subclass)
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": view, "main.py": VIEW_MAIN})
+    document = cli.json("scan", root)
+    incomplete = {h["function"].rsplit(".", 1)[-1]: h.get("path_incomplete")
+                  for h in document["handlers"] if h["kind"] == "route"}
+    assert incomplete == {"count": True, "one": True, "two": True}
+    assert served(root) == ["/api/items/count", "/api/items/one", "/api/items/two"]
+
+
+def test_a_route_on_a_router_the_enclosing_function_is_given_has_an_incomplete_path(cli, project, app_files):
+    # `router` is the parameter, not the module's router of the same name: its prefix is not read.
+    orders = ITEMS + """
+
+def register(router: APIRouter) -> None:
+    @router.get("/{order_id}/lines")
+    async def read_lines(order_id: int, session: session_dependency):
+        return session.execute("select 1").all()
+
+
+orders = APIRouter(prefix="/orders")
+register(orders)
+"""
+    main = "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\napp.include_router(items.router)\n" \
+        "app.include_router(items.orders, prefix='/api')\n"
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": orders, "main.py": main})
+    document = cli.json("scan", root)
+    routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
+              for h in document["handlers"] if h["kind"] == "route"}
+    assert routes == {"read_item": ("/items/{item_id}", None), "read_lines": ("/{order_id}/lines", True)}
+    assert served(root) == ["/api/orders/{order_id}/lines", "/items/{item_id}"]

@@ -57,13 +57,17 @@ def read_function(
     qualname: str,
     keys: DefinitionKeys,
     routers: dict[str, str] | None = None,
+    held: dict[str, str] | None = None,
+    scope: frozenset[str] = frozenset(),
 ) -> None:
-    """Append the facts of one `def` (and of the routes defined inside it) to the module's."""
+    """Append the facts of one `def` (and of the routes defined inside it) to the module's.
+    `routers`, `held` and `scope`: the enclosing function's locals made by a call, its
+    routers that are instance attributes (`held_routers`), and all its names."""
     enclosing = collector.scope_imports
     # The function's own imports, on top of those of the functions it is nested in.
     collector.scope_imports = dict(enclosing)
     try:
-        _read_function(collector, node, qualname, keys, routers)
+        _read_function(collector, node, qualname, keys, routers, held, scope)
     finally:
         collector.scope_imports = enclosing
 
@@ -74,6 +78,8 @@ def _read_function(
     qualname: str,
     keys: DefinitionKeys,
     routers: dict[str, str] | None,
+    held: dict[str, str] | None,
+    scope: frozenset[str],
 ) -> None:
     function = facts.Function(
         name=node.name,
@@ -102,7 +108,7 @@ def _read_function(
     if node.returns is not None:
         function.returns = tuple(collector.refs(node.returns))
     for decorator in node.decorator_list:
-        function.decorators.append(collector.decorator(decorator, routers))
+        function.decorators.append(collector.decorator(decorator, routers, held, scope))
     function.pragma = collector.source.pragma(node)
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
@@ -165,12 +171,43 @@ def _nested_routes(
             made_by = collector.resolve(dotted(statement.value.func), params)
             if made_by is not None:
                 routers[statement.targets[0].id] = made_by
+    held = held_routers(collector, node, qualname)
+    scope = params | {n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
     for statement in nested:
         name = f"{qualname}.<locals>.{statement.name}"
         if _route_like(statement) or statement.name in registered:
-            collector.function(statement, name, keys, routers)
+            collector.function(statement, name, keys, routers, held, scope)
         else:
             keys.next(name)
+
+
+def held_routers(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> dict[str, str]:
+    """In a method, the instance attributes of its class that may hold a router
+    (`facts.ClassFacts.held`), as written: `self.router`, and a local bound to it once
+    (`router = self.router`) -> `module.Class.router`. Empty where `self` is bound again."""
+    owner = qualname.rpartition(".")[0]
+    cls = next((c for c in collector.facts.classes if c.qualname == owner), None) if owner else None
+    positional = node.args.posonlyargs or node.args.args
+    if cls is None or not cls.held or not positional:
+        return {}
+    first = positional[0].arg
+    home = f"{collector.facts.name}.{owner}"
+    found = {f"{first}.{attribute}": f"{home}.{attribute}" for attribute in cls.held}
+    bound: dict[str, int] = {}
+    aliases: dict[str, str] = {}
+    for inner in ast.walk(node):
+        if type(inner) is ast.Name and type(inner.ctx) is not ast.Load:
+            bound[inner.id] = bound.get(inner.id, 0) + 1
+        elif type(inner) is ast.arg and inner is not positional[0]:
+            bound[inner.arg] = bound.get(inner.arg, 0) + 1  # a nested function's parameter
+        if type(inner) is ast.Assign and len(inner.targets) == 1 and type(inner.targets[0]) is ast.Name:
+            value = dotted(inner.value)
+            if value in found:
+                aliases[inner.targets[0].id] = found[value]
+    if bound.get(first):
+        return {}
+    found.update((name, ref) for name, ref in aliases.items() if bound.get(name) == 1)
+    return found
 
 
 def _registered_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -1239,12 +1276,13 @@ def _included_routers(
         for statement in collector.definitions(node.body) if isinstance(statement, FUNCTIONS)
     }
     loops = loop_targets(ast.walk(node))
+    held = held_routers(collector, node, function.qualname) if method is not None else {}
     for call, _ in found:
         collector.hooks(call, local)
         if _routing_call(call, local, made, annotations):
             # a loop variable here is this function's own, not the module's
             module_loops, collector.loops = collector.loops, loops
-            collector.registration(call, local, method, nested)
+            collector.registration(call, local, method, nested, held)
             collector.loops = module_loops
         func = call.func
         if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):

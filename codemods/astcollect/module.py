@@ -491,7 +491,7 @@ class Collector:
 
     def registration(
         self, call: ast.Call, local: frozenset[str] = frozenset(), method: tuple[str, str] | None = None,
-        nested: dict[str, str] | None = None,
+        nested: dict[str, str] | None = None, held: dict[str, str] | None = None,
     ) -> None:
         """A route this call adds: `router.add_api_route("/x", endpoint)` and the other `add_*`
         methods, or a route object built by hand, `Route("/x", endpoint)` / `APIRoute(...)` (in
@@ -501,10 +501,11 @@ class Collector:
         if type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in ROUTE_ATTRS:
             self._decorated_by_hand(call, func, func.func, local, method, nested)
             return
-        receiver = None
+        receiver = held_by = None
         if type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS:
             base, attr = self.ref(func.value, local), func.attr
             receiver = syntax.text(self.source, func.value) if base is None else None
+            held_by = (held or {}).get(dotted(func.value) or "") if base is None else None
         else:
             base = self.ref(func, local) if type(func) is ast.Name or type(func) is ast.Attribute else None
             if base not in ROUTE_CLASSES:
@@ -525,7 +526,7 @@ class Collector:
                         line=line, base=base, attr=attr,
                         endpoint=self._endpoint(element, local, method, nested) if element is not None else None,
                         path=served, methods=methods, written=written, pragma=pragma, sources=read,
-                        receiver=receiver,
+                        receiver=receiver, held=held_by,
                     )
                 )
             return
@@ -537,7 +538,7 @@ class Collector:
         self.facts.registrations.append(
             facts.Registration(
                 line=line, base=base, attr=attr, endpoint=ref, path=string(path), methods=methods,
-                written=written, pragma=pragma, sources=sources, receiver=receiver,
+                written=written, pragma=pragma, sources=sources, receiver=receiver, held=held_by,
             )
         )
 
@@ -872,7 +873,7 @@ class Collector:
         found.bases = tuple(ref for ref in bases if ref is not None)
         decorators = (self.ref(d.func if type(d) is ast.Call else d) for d in node.decorator_list)
         found.decorators = tuple(ref for ref in decorators if ref is not None)
-        statements = node.body if self.source.one_line_suite(node.body) else self.definitions(node.body)
+        statements = node.body if self.source.one_line_suite(node.body) else list(self.definitions(node.body))
         names: list[str] = []
         bound: list[str] = []
         for statement in statements:
@@ -907,7 +908,27 @@ class Collector:
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
+        if "outer" in self.source.text:  # `Router`, `router`: where a class may hold one
+            self._held(found, statements)
         self.facts.classes.append(found)
+
+    def _held(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
+        """`self.attr = call(...)` in the class's methods (`facts.ClassFacts.held`)."""
+        for method in statements:
+            if not isinstance(method, FUNCTIONS) or not (method.args.posonlyargs or method.args.args):
+                continue
+            first = (method.args.posonlyargs or method.args.args)[0].arg
+            for node in ast.walk(method):
+                kind = type(node)
+                if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+                    targets = node.targets if kind is ast.Assign else [node.target]  # type: ignore[attr-defined]
+                    value = node.value if kind is not ast.AugAssign else None  # type: ignore[attr-defined]
+                    for target in targets:
+                        for part in ast.walk(target):
+                            if type(part) is ast.Attribute and type(part.value) is ast.Name and part.value.id == first:
+                                read = self._value(value) if type(value) is ast.Call and part is target else None
+                                once = part.attr not in found.held
+                                found.held[part.attr] = read if once and read is not None and read.kind == "call" else None
 
     def _aliases(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
         """Fields a pydantic model validates from another name (`facts.ClassFacts.aliases`)."""
@@ -998,10 +1019,12 @@ class Collector:
         qualname: str,
         keys: DefinitionKeys,
         routers: dict[str, str] | None = None,
+        held: dict[str, str] | None = None,
+        scope: frozenset[str] = frozenset(),
     ) -> None:
         from async_migrate.codemods.astcollect.body import read_function
 
-        read_function(self, node, qualname, keys, routers)
+        read_function(self, node, qualname, keys, routers, held, scope)
 
     def param(self, node: ast.arg, default: ast.expr | None) -> facts.Param:
         param = facts.Param(name=node.arg, line=node.lineno)
@@ -1057,7 +1080,12 @@ class Collector:
                     refs.append(ref)
         param.opaque_refs = tuple(refs)
 
-    def decorator(self, expression: ast.expr, routers: dict[str, str] | None = None) -> facts.Decorator:
+    def decorator(
+        self, expression: ast.expr, routers: dict[str, str] | None = None, held: dict[str, str] | None = None,
+        scope: frozenset[str] = frozenset(),
+    ) -> facts.Decorator:
+        """One decorator; in a nested function, `routers` and `held` read the enclosing function's
+        routers, and any other of its names (`scope`) leaves the router unread (base None)."""
         decorator = facts.Decorator(line=self.source.line_of(expression), callee=None, text=syntax.text(self.source, expression))
         func = expression.func if type(expression) is ast.Call else expression
         decorator.is_call = type(expression) is ast.Call
@@ -1067,6 +1095,15 @@ class Collector:
             decorator.attr = func.attr
             if routers and type(func.value) is ast.Name:
                 decorator.router_call = routers.get(func.value.id)
+            if held:
+                decorator.held = held.get(dotted(func.value) or "")
+            head = func.value
+            while type(head) is ast.Attribute:
+                head = head.value
+            if type(head) is ast.Name and head.id in scope and decorator.router_call is decorator.held is None:
+                # a parameter or local of the enclosing function (`def register(router)`), even one
+                # named as a module-level router: what it holds is not read
+                decorator.base = None
         if type(expression) is ast.Call:
             if decorator.attr in ROUTE_ATTRS:
                 decorator.path = string(argument(expression, 0, "path"))
