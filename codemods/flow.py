@@ -895,6 +895,35 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     return untyped_path(flow, fid, head, path[:-1])
 
 
+def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, list[FunctionId]] | None:
+    """`request.app.state.repo.count`, `app.state.repo.count`: a method called on what the project
+    keeps in the application's state (`app.state.repo = Repo()` in a startup or lifespan
+    function): (where it is assigned, as `path:line`, the methods the kept values may run), or
+    None when the expression reads no such attribute or the project assigns it nowhere."""
+    head, steps = split(expression)
+    if head.startswith("$") and steps[:2] == (".app", ".state"):
+        rest = steps[2:]
+    elif not head.startswith("$") and not steps and ".state." in head:
+        rest = tuple(f".{part}" for part in head.partition(".state.")[2].split("."))  # `app.state.repo.count`
+    else:
+        return None
+    if len(rest) != 2 or "()" in rest:
+        return None
+    attribute, method = rest[0][1:], rest[1][1:]
+    where: str | None = None
+    methods: list[FunctionId] = []
+    for holder, (module, function) in flow.project.functions.items():
+        for line, written, name, assigned in function.state_assigns:
+            if name != attribute or flow._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
+                continue
+            for value in flow.evaluate(holder, assigned):
+                if value.kind == INSTANCE and isinstance(value.target, str):
+                    found, _ = flow.classes.method(value.target, method)
+                    methods.extend(m for m in found if m not in methods)
+                    where = where or f"{module.path}:{line}"
+    return (where, methods) if where is not None else None
+
+
 # What an engine's connection is entered from (`with engine.connect() as conn`): engine work
 # (AM306), not a Session.
 _CONNECTION_SOURCES = frozenset({"connect", "begin", "raw_connection"})

@@ -27,6 +27,7 @@ from async_migrate.codemods.flow import (
     TAINTED,
     Flow,
     _session_named,
+    app_state_methods,
     describe,
     untyped_carrier,
     untyped_entered,
@@ -1180,6 +1181,15 @@ class Project:
                                 call.line,
                                 f"`{self.written(expression)}()` may run {options}, which disagree on Session work",
                             ))
+                    continue
+                kept = app_state_methods(flow, fid, expression) if dot and ".state." in expression else None
+                if kept is not None and any(m in self.work_chains for m in kept[1]):
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` runs a method that does synchronous Session work on the "
+                        f"object the application's state keeps (set at {kept[0]}): one object for every "
+                        "request, whose Session the analysis cannot tell apart from a shared one",
+                    ))
                     continue
                 unseen = self._unseen(call.callee)
                 if unseen is not None:

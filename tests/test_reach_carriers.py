@@ -465,6 +465,82 @@ def test_near_miss_a_with_target_with_other_methods_is_no_session_work(cli, app)
     assert findings(cli, root, "read") == []
 
 
+APP_STATE = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from db.engine import database_sessionmaker
+
+
+class Repo:
+    def __init__(self):
+        self.session = database_sessionmaker()
+
+    def count(self):
+        return self.session.execute("select 1").scalar()
+
+    def name(self):
+        return "items"
+
+
+class Clock:
+    def count(self):
+        return 0
+
+
+@asynccontextmanager
+async def lifespan(application: FastAPI):
+    application.state.repo = Repo()
+    application.state.clock = Clock()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.on_event("startup")
+def boot():
+    app.state.other = Repo()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("return request.app.state.repo.count()", "`request.app.state.repo.count()` runs a method that does"),
+        ("return request.app.state.other.count()", "(set at core/setup.py:"),
+        ("return app.state.repo.count()", "`app.state.repo.count()` runs a method"),
+    ],
+)
+def test_a_method_of_an_object_the_application_state_keeps_is_unverified(cli, app, body, fragment):
+    root = app({
+        "core/setup.py": APP_STATE,
+        "api/items.py": route(
+            f'@router.get("/a")\nasync def read(request: Request):\n    {body}\n',
+            "from fastapi import Request\n\nfrom core.setup import app",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "keep"
+    assert found["reasons"][0].startswith("unverified: ") and fragment in found["reasons"][0], found["reasons"]
+    assert [f["code"] for f in findings(cli, root, "read")] == ["AM304"]
+
+
+def test_near_miss_a_kept_object_whose_method_does_no_session_work(cli, app):
+    root = app({
+        "core/setup.py": APP_STATE,
+        "api/items.py": route(
+            '@router.get("/a")\nasync def read(request: Request):\n'
+            "    return request.app.state.clock.count(), request.app.state.repo.name()\n",
+            "from fastapi import Request",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"] == ["does no synchronous Session work"]
+    assert findings(cli, root, "read") == []
+
+
 FLASK_STYLE = """
 from sqlalchemy.orm import Session, scoped_session
 
