@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 MAIN = """
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
@@ -87,4 +89,67 @@ def test_near_miss_a_scoped_session_global_converts_and_serves_concurrent_reques
     (entry,) = document["handlers"]
     assert entry["action"] == "convert", entry
     assert "\ndef bump():" in (root / "main.py").read_text()
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+CACHED = """
+from functools import lru_cache
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./x.db", connect_args={{"check_same_thread": False, "timeout": 30}})
+SessionLocal = sessionmaker(engine)
+
+
+@lru_cache
+def shared():
+    return {made}
+
+
+app = FastAPI()
+
+
+@app.post("/counter")
+async def bump({param}):
+    {bind}
+    db.execute(text("insert into c values (1)"))
+    db.commit()
+    count = db.execute(text("select count(*) from c")).scalar_one()
+    {close}
+    return {{"n": count}}
+"""
+
+
+def build_cached(tmp_path, made: str, param: str, bind: str, close: str = ""):  # type: ignore[no-untyped-def]
+    root = tmp_path / "app"
+    root.mkdir()
+    source = textwrap.dedent(CACHED).format(made=made, param=param, bind=bind or "pass", close=close or "pass")
+    (root / "main.py").write_text(source.lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("param", "bind"), [
+    ("", "db = shared()"),
+    ("db: Session = Depends(shared)", ""),
+])
+def test_a_session_a_cached_function_hands_out_is_kept_async_and_serves_concurrent_requests(cli, tmp_path, param, bind):
+    # `@lru_cache` keeps the first Session it returned: every request gets that one Session
+    root = build_cached(tmp_path, "SessionLocal()", param, bind)
+    before = (root / "main.py").read_text()
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert "`@lru_cache` keeps and hands to every caller" in entry["reasons"][0], entry
+    assert (root / "main.py").read_text() == before
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+def test_near_miss_a_cached_sessionmaker_gives_a_session_per_call_and_converts(cli, tmp_path):
+    root = build_cached(tmp_path, "sessionmaker(engine)", "", "db = shared()()", "db.close()")
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert entry["action"] == "convert", entry
+    assert "\ndef bump(" in (root / "main.py").read_text()
     assert load(root) == {"ok": 64, "rows": 64}

@@ -14,7 +14,11 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
   instance that holds one (`repo.db.query(...)` with `repo = Repo()`);
 - a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
   Session it opens itself (not one passed in), when the project creates an instance of
-  that class at module level.
+  that class at module level;
+- a Session method called on what a function under `@lru_cache` / `@cache` returns: called
+  directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
+  (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
+  opened first.
 
 A `scoped_session(...)` is thread-local (each thread gets its own Session) and is not shared:
 the value flow gives it both `factory` and `session` values, a plain Session only `session`.
@@ -33,6 +37,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import FACTORY, INSTANCE, QUERY, REGISTRY, REQUEST, SESSION, split
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
 _DEPTH = 8  # helpers deeper than this are not followed; phase one's other reasons see them
@@ -130,6 +135,9 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     flow = project.flow
     if head.endswith(".get") and steps[:1] == ("()",) and flow.context_variable(head.removesuffix(".get")):
         return None  # `request_session.get()`: each request's context holds the Session it set
+    cached = _cached_session(project, fid, head, steps)
+    if cached is not None:
+        return cached, True
     if not head.startswith("$") and head != "super()":
         # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
         parts = head.split(".")
@@ -176,6 +184,40 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     if instance is None:
         return None
     return f"`self.{attribute}`, opened once by the module-level instance `{instance}`", True
+
+
+def _cached_session(project: Project, fid: FunctionId, head: str, steps: tuple[str, ...]) -> str | None:
+    """The Session a cached function hands out, as the receiver `head` + `steps` reaches it:
+    `shared_session()`, a local bound to that call, a parameter FastAPI fills by calling it."""
+    if steps == ("()",):
+        return _cached_function(project, head)
+    if steps or not head.startswith("$") or head == "$self":
+        return None
+    _, function = project.functions[fid]
+    name = head[1:]
+    bound = [b for b in function.bindings if b.name == name]
+    if bound:
+        found = [_cached_function(project, b.expr[:-2]) if b.expr.endswith("()") and not b.entered else None for b in bound]
+        return found[0] if all(found) else None
+    param = next((p for p in function.params if p.name == name), None)
+    if param is None or param.depends is None or param.opaque_depends:
+        return None
+    described = _cached_function(project, param.depends)
+    return f"`{name}`, {described}" if described is not None else None
+
+
+def _cached_function(project: Project, ref: str) -> str | None:
+    target = project.resolve(ref)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return None
+    cache = next((project.canonical(d.callee) for d in target.function.decorators if project.canonical(d.callee) in CACHES), None)
+    if cache is None:
+        return None
+    where = f"{target.module.path}:{target.function.line}"
+    return (
+        f"the Session `{target.function.name}()` ({where}) returns, which its `@{cache.rpartition('.')[2]}` "
+        "keeps and hands to every caller"
+    )
 
 
 def _class_held(project: Project, cls: str, attribute: str, receiver: str) -> tuple[str, bool] | None:

@@ -105,6 +105,8 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensio
 
 # `functools.partial(f, ...)`: calling it calls `f`.
 PARTIALS = frozenset({"functools.partial"})
+# Decorators that keep what a function returns, per arguments, for the life of the process.
+CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 # Class decorators that generate `__init__` from the class's annotated fields.
 # Class decorators writing an `__init__` whose parameters are the annotated fields, in order.
 GENERATED_INIT = frozenset({
