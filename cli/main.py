@@ -650,7 +650,11 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
         # connect_args key): without them it fails to import, so they are not left to --report.
         # After the summary, where the eye lands; with --check the summary stays last, as in black.
         follow_ups = [f"follow-up: {item}" for item in (result.subsystem or {}).get("follow_ups", [])]
-        if mode.check:
+        # Nothing migrated (every route blocked): the summary saying so stays last.
+        follow_first = mode.check or (
+            any(o.action == "blocked" for o in result.outcomes) and not any(o.action == "migrate" for o in result.outcomes)
+        )
+        if follow_first:
             print_lines(err, follow_ups, "yellow")
         last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))
         if mode.apply and git.branch:
@@ -661,7 +665,7 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
             print_lines(err, [f"committed {git.commit[:12]}: {subject}"])
         elif git.commit_requested and not written and commit_error is None:
             print_lines(err, ["nothing written: no commit"])
-        if not mode.check:
+        if not follow_first:
             print_lines(err, follow_ups, "yellow")
     if commit_error is not None:
         raise _fail(f"the changes are written but not committed: {commit_error}", EXIT_ERRORS)

@@ -144,6 +144,9 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
         line += f"; {plural(changed, 'file')} would change"
     if result.errors:
         line += f"; {plural(len(result.errors), 'file')} failed"
+    if counts.get("blocked") and not counts.get("migrate"):
+        # phase two exits 0 here, as with nothing to change: the line says it moved nothing
+        line += "; nothing migrated: every handler phase two would move is blocked (reasons above)"
     return line
 
 

@@ -371,7 +371,7 @@ def print_smoke(console: Console, document: dict[str, Any], quiet: bool = False)
     from rich.table import Table
 
     if quiet:
-        console.print(f"smoke: {escape(document['verdict'])}", highlight=False, soft_wrap=True)
+        _smoke_verdict(console, document)
         return
 
     against = document.get("against")
@@ -408,4 +408,14 @@ def print_smoke(console: Console, document: dict[str, Any], quiet: bool = False)
     for side in sides:
         for note in document[side]["notes"]:
             console.print(f"{side}: {escape(note)}", highlight=False, soft_wrap=True)
-    console.print(f"smoke: {escape(document['verdict'])}", highlight=False, soft_wrap=True)
+    _smoke_verdict(console, document)
+
+
+def _smoke_verdict(console: Console, document: dict[str, Any]) -> None:
+    """The last line. A blocked loop after exits 0 unless --max-ratio is given (smoke measures;
+    the bound is the caller's), so the line itself must not read as a pass."""
+    if document.get("still_blocked"):
+        console.print(f"smoke: [bold red]STILL BLOCKED[/]: {escape(document['verdict'])}", highlight=False,
+                      soft_wrap=True)
+    else:
+        console.print(f"smoke: {escape(document['verdict'])}", highlight=False, soft_wrap=True)

@@ -233,3 +233,50 @@ def test_phase_two_check_keeps_its_summary_last_with_the_follow_ups_above_it(app
     lines = result.stderr.splitlines()
     assert lines[-1].endswith("; 3 files would change"), lines
     assert any(line.startswith("follow-up: add `sqlalchemy[asyncio]`") for line in lines[:-1]), lines
+
+
+# Two routes phase two would move: `blocked` calls a method AsyncSession lacks (AM214), `moved`
+# plain Session work.
+PHASE2 = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/blocked")
+async def blocked(session: session_dependency):
+    session.bulk_save_objects([])
+    return session.execute("select 1").all()
+MOVED
+"""
+MOVED = """
+
+@router.get("/moved")
+async def moved(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.mark.parametrize("quiet", [(), ("-q",)], ids=["default", "quiet"])
+def test_phase2_moving_nothing_ends_on_a_summary_saying_so_and_exits_0(cli, project, app_files, quiet):
+    # Exit 0 as with nothing to change (the contract's `0`; batch counts the repository
+    # `blocked`): the last line must not read like a plan that moves the subsystem.
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", "")})
+    result = cli("phase2", root, "--subsystem", "api/items.py", *quiet)
+    assert result.exit_code == 0, result.output
+    last = result.stderr.splitlines()[-1]
+    assert last.endswith(
+        "1 blocked; 0 files would change; nothing migrated: every handler phase two would move is blocked "
+        "(reasons above)"
+    ), result.stderr
+    assert not any(line.startswith("follow-up:") for line in result.stderr.splitlines()[-1:])
+
+
+def test_near_miss_phase2_moving_some_routes_does_not_say_nothing_migrated(cli, project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", MOVED)})
+    result = cli("phase2", root, "--subsystem", "api/items.py")
+    assert result.exit_code == 0, result.output
+    assert "1 blocked, 1 migrate; 3 files would change" in result.stderr
+    assert "nothing migrated" not in result.stderr

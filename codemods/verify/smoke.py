@@ -173,6 +173,9 @@ class Side:
 # A fall of the ratio smaller than this share of it is read as noise: one run per side, on a
 # machine whose other load moves a light request's worst latency by about as much.
 NOISE = 0.2
+# A loop-blocked ratio at or above this: a light request under load waited as long as a whole
+# heavy request alone, which a loop that is free between the heavy requests' awaits never makes.
+BLOCKED = 1.0
 
 
 @dataclass
@@ -198,6 +201,12 @@ class SmokeResult:
                 f"light requests still timed out under load after ({self.after.light_timeouts} had no answer "
                 f"within --timeout): the event loop is still blocked{ratios}"
             )
+        if self.after.measurable and a >= BLOCKED:
+            before = f"{least}{b:.2f} before" if self.before.measurable else "not measurable before"
+            return (
+                f"the event loop is still blocked after: a light request under load waited {a:.2f} times as long "
+                f"as a whole heavy request alone (loop-blocked ratio {a:.2f} after, {before})"
+            )
         light = [side.label for side in (self.before, self.after) if not side.measurable]
         if light:
             return f"inconclusive: blocking cannot be measured on the {' and '.join(light)} side (see the notes)"
@@ -209,6 +218,14 @@ class SmokeResult:
                 "machine changes from one run to the next, not evidence either way"
             )
         return f"loop-blocked ratio did not fall ({least}{b:.2f} before, {a:.2f} after)"
+
+    def still_blocked(self) -> bool:
+        """Whether the after side shows a blocked loop: light requests timed out under load, or
+        waited as long as a whole heavy request (a measurable ratio at or above `BLOCKED`)."""
+        after = self.after
+        return after is not None and bool(
+            after.light_timeouts or (after.measurable and after.loop_blocked_ratio >= BLOCKED)
+        )
 
     def to_json(self) -> dict[str, Any]:
         s = self.settings
@@ -225,6 +242,7 @@ class SmokeResult:
             "before": self.before.to_json() if self.before else None,
             "after": self.after.to_json() if self.after else None,
             "verdict": self.verdict(),
+            "still_blocked": self.still_blocked(),
         }
 
 
