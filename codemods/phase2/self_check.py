@@ -14,7 +14,8 @@ index, and each migrated function, twin and route is asked:
   `create_task`, `gather`, ... awaited in place, giving the scheduler its result? is a
   coroutine given the AsyncSession handed to one that runs it beside the request's own work?
 - does a synchronous Session remain on the event loop (opened here, or a helper
-  that opens one called without offloading)?
+  that opens one, or a plain `def` that still does synchronous Session work, called
+  without offloading)?
 - would a migrated route's request hold two Sessions (an AsyncSession and a
   synchronous one from a dependency in its tree)?
 - does a module-level statement of a rewritten module need, at import, a name the
@@ -170,6 +171,13 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             after.opens_directly(edge.callee) or after.opens_session(edge.callee)
         ):
             flag(edge.call.line, f"calls {name}, which opens a synchronous Session, on the event loop", edge.call)
+        elif not callee.is_async and not edge.call.offloaded and edge.callee in after.work_chains:
+            # A plain def still working on a synchronous Session (a repository the rewrite did
+            # not reach, built from a Session the route does not receive): it blocks the loop,
+            # and awaiting what it returns raises TypeError.
+            chain = " -> ".join(after.work_chains[edge.callee])
+            flag(edge.call.line, f"calls {name}, which does synchronous Session work ({chain}), on the "
+                 "event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
     # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
