@@ -237,9 +237,96 @@ def test_a_helper_opening_another_databases_session_stays_synchronous_and_writes
     assert serve(root) == EXPECTED
     document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
     found = handler(document, "create")
-    assert found["action"] == "blocked" and found["codes"] == ["AM330"], found
+    assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
     assert "opens its Session from `AnalyticsSession` (db/analytics.py:" in found["reasons"][0], found
     assert handler(document, "count")["action"] == "migrate"
     assert "await db.scalar(" in read(root, "api/items.py")
     assert "AsyncSessionLocal" not in read(root, "services.py")
+    assert serve(root) == EXPECTED
+
+
+ROUTED_ENGINE = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.analytics import analytics_engine
+from models import AnalyticsBase, Base
+
+engine = create_engine(os.environ["DATABASE_URL"])
+{maker}
+
+
+def get_db():
+    with SessionLocal() as session:
+        yield session
+
+
+def make_async_engine():
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    return create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+"""
+ROUTERS = {
+    "binds": "SessionLocal = sessionmaker(binds={Base: engine, AnalyticsBase: analytics_engine})",
+    "configure binds": "SessionLocal = sessionmaker()\nSessionLocal.configure(binds={Base: engine, AnalyticsBase: "
+    "analytics_engine})",
+    "get_bind": """
+class RoutingSession(Session):
+    def get_bind(self, mapper=None, clause=None, **kw):
+        if mapper is not None and issubclass(mapper.class_, AnalyticsBase):
+            return analytics_engine
+        return engine
+
+
+SessionLocal = sessionmaker(class_=RoutingSession)
+""",
+}
+ROUTED_ITEMS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db
+from models import Event, Item
+
+router = APIRouter()
+
+
+@router.post("/items")
+async def create(name: str, db: Session = Depends(get_db)):
+    db.add(Item(name=name))
+    db.add(Event(name="item_created"))
+    db.commit()
+    return {"ok": True}
+
+
+@router.get("/items/count")
+async def count(db: Session = Depends(get_db)):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+"""
+
+
+@pytest.mark.parametrize("shape", sorted(ROUTERS))
+def test_a_sessionmaker_routing_to_two_databases_is_not_given_one_async_engine(cli, project, shape):
+    """One Session, two databases (`binds=`, a `get_bind()` router): even with an async engine
+    factory configured, one async engine cannot stand for it (AM278), and nothing is written."""
+    root = project({
+        "pyproject.toml": '[tool.async-migrate]\nasync-engine-factory = "db.engine.make_async_engine"\n',
+        "db/__init__.py": "",
+        "db/engine.py": ROUTED_ENGINE.replace("{maker}", dedent(ROUTERS[shape])),
+        "db/analytics.py": ANALYTICS,
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/items.py": ROUTED_ITEMS,
+        "api/reports.py": REPORTS,
+        "main.py": MAIN,
+    })
+    assert serve(root) == EXPECTED
+    document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
+    for name in ("create", "count"):
+        found = handler(document, name)
+        assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
+    assert document["files_changed"] == []
     assert serve(root) == EXPECTED

@@ -58,6 +58,7 @@ from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE 
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
+from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -552,6 +553,7 @@ class _Analysis:
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
         self._configured_makers()
+        self._routing_sessionmakers()
         self.commits = self._sync_commits()
         if plan.blockers:
             return plan
@@ -581,6 +583,36 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    def _routing_sessionmakers(self) -> None:
+        """AM278: a sessionmaker that sends each Session's statements to several engines (`binds=`,
+        or a project Session class overriding `get_bind`, a read replica's router): one async engine
+        cannot stand for it, and the statements meant for the others would run on that one."""
+        for maker in self._sync_pool()[0]:
+            if maker.value is None:
+                continue
+            written = [(a, f"the sessionmaker `{maker.name}`", maker.module.path, maker.line) for a in maker.value.args]
+            written += [
+                (a, call.describe(maker.name), call.module.path, call.configure.line)
+                for call in configure_bind.calls(self.project, maker) for a in call.configure.args
+            ]
+            for arg, where, path, line in written:
+                if arg.keyword == "binds":
+                    why = f"{where} routes its statements to several engines with `binds={arg.text}`"
+                elif arg.keyword == "class_" and any(
+                    self.project.function(f"{c}.get_bind") is not None for c in self._class_chain(arg.ref)
+                ):
+                    why = f"{where} makes `{arg.text}` Sessions, whose `get_bind()` chooses the engine of each statement"
+                else:
+                    continue
+                self._block(
+                    AM278, path, line,
+                    f"{why}: the async stack has one async engine, so every statement would run on it, some on "
+                    "the wrong database; move the routes one database at a time onto a sessionmaker bound to that "
+                    "database's engine, or write the async stack by hand (`async_sessionmaker(binds=...)` of async "
+                    "engines)",
+                )
+                return
 
     def _configured_makers(self) -> None:
         """AM276: a [tool.async-migrate] sessionmakers name that names nothing in the project

@@ -71,8 +71,8 @@ from async_migrate.codemods.rules.am262_session_opened_with_arguments import RUL
 from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
 from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
-from async_migrate.codemods.rules.am330_other_sessionmaker import RULE as AM330
-from async_migrate.codemods.rules.am331_engine_work_on_loop import RULE as AM331
+from async_migrate.codemods.rules.am278_other_database import RULE as AM278
+from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -1226,7 +1226,7 @@ def _inline_blockers(inline: inline_sessions.Verdicts) -> list[_Own]:
 
 
 def _other_makers(project: Project, fid: FunctionId, engine: inline_sessions.StackEngine | None) -> list[_Own]:
-    """Sessions opened from a sessionmaker the async stack does not stand for (AM330): opened
+    """Sessions opened from a sessionmaker the async stack does not stand for (AM278): opened
     from the stack's async one instead, they would read and write another database."""
     others = dict(engine.other_makers) if engine is not None else {}
     if not others:
@@ -1236,7 +1236,7 @@ def _other_makers(project: Project, fid: FunctionId, engine: inline_sessions.Sta
         described = others.get(project.canonical(opened.callee.removesuffix(".begin")) or "")
         if described is not None:
             stack = f" than the async stack's {engine.maker}" if engine is not None and engine.maker else ""
-            found.append(_Own(AM330, opened.line, (
+            found.append(_Own(AM278, opened.line, (
                 f"opens its Session from {described}, another sessionmaker{stack}: phase two would open it "
                 "from the async stack's sessionmaker, another database's; keep it synchronous"
             )))
@@ -1468,7 +1468,7 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
 
 def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
     """A `def` route (in the threadpool) doing synchronous engine work, itself or in what it calls
-    (AM331): made a coroutine, that work would block the event loop, and `check` would flag it."""
+    (AM279): made a coroutine, that work would block the event loop, and `check` would flag it."""
     from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
 
     if handler.function.is_async:
@@ -1476,7 +1476,7 @@ def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
     engine = engine_work_reached(project, handler.id)
     if not engine:
         return None
-    return AM331.reason(
+    return AM279.reason(
         f"{_where(project, handler.id, engine[0].line)}: does synchronous engine work at {engine_summary(engine)}, "
         "which runs in the threadpool while the route is `def`: as a coroutine it would block the event loop "
         "(check: AM306); move it to the async engine (`async with async_engine.begin() as conn:` and `await "

@@ -1,4 +1,4 @@
-"""AM331 engine-work-on-loop: a `def` route taking a synchronous engine's connection (itself or in
+"""AM279 engine-work-on-loop: a `def` route taking a synchronous engine's connection (itself or in
 a helper) stays `def` in phase two, so its output passes `check`; an `async def` route, which
 blocks the loop already, is not held back for it."""
 
@@ -30,7 +30,7 @@ def log_count(n: int) -> None:
 def test_engine_work_in_a_helper_blocks_a_def_route_and_check_stays_clean(phase2, entry, cli):
     document = phase2(ROUTER.format(prefix="", log="log_count(n)"))
     found = entry(document, "count")
-    assert found["action"] == "blocked" and found["codes"] == ["AM331"], found
+    assert found["action"] == "blocked" and found["codes"] == ["AM279"], found
     assert "does synchronous engine work at line " in found["reasons"][0]
     assert "api.items.log_count(...)" in found["reasons"][0], found
     root = document["root"]
@@ -41,7 +41,7 @@ def test_engine_work_in_a_helper_blocks_a_def_route_and_check_stays_clean(phase2
 def test_engine_work_in_the_route_itself_blocks_it(phase2, entry):
     log = 'with engine.connect() as conn:\n        conn.execute(text("select 1"))'
     found = entry(phase2(ROUTER.format(prefix="", log=log)), "count")
-    assert found["codes"] == ["AM331"], found
+    assert found["codes"] == ["AM279"], found
     assert "(`engine.connect()`)" in found["reasons"][0], found
 
 

@@ -1,4 +1,4 @@
-"""AM331 engine-work-on-loop: a `def` route doing synchronous engine work would block the event loop as a coroutine
+"""AM279 engine-work-on-loop: a `def` route doing synchronous engine work would block the event loop as a coroutine
 
 Phase one leaves a route that takes a synchronous engine's connection (`with engine.begin() as
 conn:`, `engine.connect()`, `metadata.create_all(engine)`), itself or in a helper it calls, as
@@ -27,7 +27,7 @@ After:
 from async_migrate.codemods.rules.base import Rule
 
 RULE = Rule(
-    code="AM331",
+    code="AM279",
     name="engine-work-on-loop",
     summary="a `def` route doing synchronous engine work (itself or in a helper) would block the event loop "
     "as a coroutine",
