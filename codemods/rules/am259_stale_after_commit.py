@@ -13,6 +13,12 @@ would return stale data, and the route stays on the synchronous path. The synchr
 is read from what the routes' Session dependencies open (a sessionmaker, `Session(engine)`);
 a setting it cannot read counts as expiring.
 
+Only an async Session that keeps its objects on commit makes the read stale. Where the async
+side expires them too (`expire_on_commit=True`, the default of `AsyncSession` and
+`async_sessionmaker`, or a setting the tool cannot read), the same read, of the primary key
+as of any other column, is implicit IO that raises `MissingGreenlet` at run time: that is
+AM248, whose reason says so, not this rule.
+
 Before:
 
     def bump(user: User = Depends(get_current_user), db: Session = Depends(get_db)):

@@ -143,3 +143,45 @@ def test_near_miss_a_list_the_route_refreshes_itself_gets_no_second_loop(phase2,
     found = entry(document, "titles")
     assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
     assert document["diff"].count("refresh(") == 2, document["diff"]  # the route's own, made async
+
+
+def test_near_miss_an_async_maker_that_expires_on_commit_makes_the_same_read_am248_missing_greenlet(
+    phase2, entry, app_files
+):
+    # The primary key too: an expired object loads every attribute on the first read, which
+    # under AsyncSession raises MissingGreenlet (not stale data, AM259's case).
+    engine = expiring(app_files)["db/engine.py"] + dedent(
+        """
+
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        async_engine = create_async_engine("sqlite+aiosqlite://")
+        AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=True)
+
+
+        async def get_async_session():
+            async with AsyncSessionLocal() as session:
+                yield session
+        """
+    )
+    document = phase2(
+        """
+        from fastapi import Depends
+
+
+        def current_book(session: session_dependency) -> Book:
+            return session.get(Book, 1)
+
+
+        @router.post("/books/bump")
+        def bump(session: session_dependency, book: Book = Depends(current_book)):
+            session.execute(select(Book.id))
+            session.commit()
+            return {"id": book.id}
+        """,
+        {"db/engine.py": engine},
+    )
+    found = entry(document, "bump")
+    assert found["action"] == "blocked" and found["codes"] == ["AM248"], found
+    assert "`book.id` is read after `session.commit()`" in found["reasons"][0]
+    assert "(expire_on_commit=True), so the read is implicit IO and raises MissingGreenlet" in found["reasons"][0]
