@@ -1519,6 +1519,13 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             f"passes the Session to {written}, the project class {project.flow.classes.short(cls)}, which phase "
             "two cannot move to the AsyncSession (the class's own reason says why)"
         )
+    if callee is None and call.receiver is not None and call.method is not None:
+        # `user.save(db)` on `user = User.get(db, pk)`: the object's class is what is unknown
+        return (
+            f"passes the Session to {written}, a method of `{call.receiver}`, whose class the analysis "
+            "cannot tell, so neither which function runs: if it is project code, migrate the route by hand; "
+            "if a library's, add its async form to [tool.async-migrate] call-mappings"
+        )
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"

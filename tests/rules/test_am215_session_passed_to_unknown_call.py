@@ -50,3 +50,31 @@ def test_the_session_handed_to_a_background_task_names_the_task_not_call_mapping
     reason = " ".join(found["reasons"])
     assert "`background_tasks.add_task()`" in reason and "log_view" in reason, reason
     assert "call-mappings" not in reason and "open its own Session" in reason, reason
+
+
+UNTYPED = """
+from models import Book
+
+
+def find(session, book_id: int):
+    return session.get(Book, book_id) or LOADERS[book_id]
+
+
+LOADERS: dict = {}
+
+
+@router.post("/touch/{book_id}")
+def touch(book_id: int, session: session_dependency):
+    book = find(session, book_id)
+    book.touch(session)
+    return {}
+"""
+
+
+def test_a_method_of_an_object_of_unknown_class_names_the_object_not_only_call_mappings(phase2, entry):
+    # `book.touch(session)`: what runs depends on the object's class, which the analysis cannot tell
+    found = entry(phase2(UNTYPED), "touch")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "`book.touch()`, a method of `book`, whose class the analysis cannot tell" in reason, reason
+    assert "migrate the route by hand" in reason, reason
