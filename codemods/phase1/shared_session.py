@@ -150,6 +150,8 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
             if target is None or target.kind == "function":
                 continue
             if target.kind == "value" and target.value is not None and target.module is not None:
+                if end == len(parts) and steps[:1] == ("()",):
+                    return None  # `SessionLocal().execute()`: the module-level maker makes one per call
                 line = f":{target.value.line}" if target.value.line else ""
                 where = f"{target.module.path}{line}"
                 if end < len(parts) and _computed(project, ".".join(parts[:end]), parts[end]):

@@ -118,6 +118,28 @@ def test_near_miss_an_instance_made_per_request_converts(app, reported):
     assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
 
 
+@pytest.mark.parametrize("body", [
+    "SessionLocal().execute(text(\"select 1\"))",  # the module-level maker called in place
+    "work = lambda: SessionLocal().execute(text(\"select 1\"))\n            work()",
+])
+def test_near_miss_a_session_the_module_level_maker_makes_per_call_converts(app, reported, body):
+    root = app(
+        f"""
+        from sqlalchemy import text
+
+        from db.shared import SessionLocal
+
+
+        @router.post("/counter")
+        async def bump():
+            {body}
+        """,
+        {"db/shared.py": GLOBAL},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
 PROPERTY = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
