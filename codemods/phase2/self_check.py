@@ -384,7 +384,12 @@ def _only_stored(
     """A parameter declared AsyncSession that the function only stores (`self.db = db` in an
     `__init__`): no call on it, and none with it but the construction of another object that
     only stores it (`self.items = ItemRepositoryAsync(session)`: a service composing its
-    repositories). The methods using the attributes are checked."""
+    repositories). The methods using the attributes are checked.
+
+    Not `session_work.stores_only`, which reads the synchronous Session of the original code:
+    that one counts Session IO (`self.db.query()` too) in an `__init__` and follows
+    `super().__init__(db)`; this one reads the parameter declared AsyncSession in any plain
+    `def`, and any call on it counts, whatever the method."""
     if param is None or after.declared_async_session(param) is None or fid in seen:
         return False
     name = param.name

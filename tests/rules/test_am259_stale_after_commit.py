@@ -4,8 +4,6 @@ route; one it loaded itself gets a refresh (run in tests/test_phase2_expired_rea
 
 from __future__ import annotations
 
-from textwrap import dedent
-
 
 def expiring(app_files: dict[str, str]) -> dict[str, str]:
     engine = app_files["db/engine.py"]
@@ -13,24 +11,42 @@ def expiring(app_files: dict[str, str]) -> dict[str, str]:
     return {"db/engine.py": engine.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)")}
 
 
+# The application's own async stack beside the synchronous one, phase two reuses it.
+REUSED = """
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=%s)
+
+
+async def get_async_session():
+    async with AsyncSessionLocal() as session:
+        yield session
+"""
+# A route reading, after its commit, an object a dependency loaded: phase two cannot refresh it.
+BUMP = """
+from fastapi import Depends
+
+
+def current_book(session: session_dependency) -> Book:
+    return session.get(Book, 1)
+
+
+@router.post("/books/bump")
+def bump(session: session_dependency, book: Book = Depends(current_book)):
+    session.execute(select(Book.id))
+    session.commit()
+    return {%s}
+"""
+
+
+def reused(app_files: dict[str, str], expire: str) -> dict[str, str]:
+    return {"db/engine.py": expiring(app_files)["db/engine.py"] + REUSED % expire}
+
+
 def test_an_object_from_a_dependency_read_after_commit_blocks_the_route_with_am259(phase2, entry, app_files):
-    document = phase2(
-        """
-        from fastapi import Depends
-
-
-        def current_book(session: session_dependency) -> Book:
-            return session.get(Book, 1)
-
-
-        @router.post("/books/bump")
-        def bump(session: session_dependency, book: Book = Depends(current_book)):
-            session.execute(select(Book.id))
-            session.commit()
-            return {"title": book.title}
-        """,
-        expiring(app_files),
-    )
+    document = phase2(BUMP % '"title": book.title', expiring(app_files))
     found = entry(document, "bump")
     assert found["action"] == "blocked", found
     assert "AM259" in found["codes"], found
@@ -53,37 +69,7 @@ def test_near_miss_an_object_loaded_in_the_route_is_refreshed(phase2, entry, app
 
 
 def test_a_reused_async_maker_that_keeps_objects_blocks_the_same_read_with_am259(phase2, entry, app_files):
-    engine = expiring(app_files)["db/engine.py"] + dedent(
-        """
-
-        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-
-        async_engine = create_async_engine("sqlite+aiosqlite://")
-        AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
-
-
-        async def get_async_session():
-            async with AsyncSessionLocal() as session:
-                yield session
-        """
-    )
-    document = phase2(
-        """
-        from fastapi import Depends
-
-
-        def current_book(session: session_dependency) -> Book:
-            return session.get(Book, 1)
-
-
-        @router.post("/books/bump")
-        def bump(session: session_dependency, book: Book = Depends(current_book)):
-            session.execute(select(Book.id))
-            session.commit()
-            return {"title": book.title}
-        """,
-        {"db/engine.py": engine},
-    )
+    document = phase2(BUMP % '"title": book.title', reused(app_files, "False"))
     found = entry(document, "bump")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
     reason = found["reasons"][found["codes"].index("AM259")]
@@ -150,37 +136,7 @@ def test_near_miss_an_async_maker_that_expires_on_commit_makes_the_same_read_am2
 ):
     # The primary key too: an expired object loads every attribute on the first read, which
     # under AsyncSession raises MissingGreenlet (not stale data, AM259's case).
-    engine = expiring(app_files)["db/engine.py"] + dedent(
-        """
-
-        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-
-        async_engine = create_async_engine("sqlite+aiosqlite://")
-        AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=True)
-
-
-        async def get_async_session():
-            async with AsyncSessionLocal() as session:
-                yield session
-        """
-    )
-    document = phase2(
-        """
-        from fastapi import Depends
-
-
-        def current_book(session: session_dependency) -> Book:
-            return session.get(Book, 1)
-
-
-        @router.post("/books/bump")
-        def bump(session: session_dependency, book: Book = Depends(current_book)):
-            session.execute(select(Book.id))
-            session.commit()
-            return {"id": book.id}
-        """,
-        {"db/engine.py": engine},
-    )
+    document = phase2(BUMP % '"id": book.id', reused(app_files, "True"))
     found = entry(document, "bump")
     assert found["action"] == "blocked" and found["codes"] == ["AM248"], found
     assert "`book.id` is read after `session.commit()`" in found["reasons"][0]
