@@ -21,7 +21,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Reason, codes, texts
 from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
@@ -641,6 +641,17 @@ def _stack_names(stack, config: Config):
     )
 
 
+def _engine_still_blocks(project: Project, handler: Handler) -> str:
+    """A migrated route that was a coroutine already keeps its synchronous engine work on the
+    loop (a `def` one is blocked for it, AM279): said, never a plain "migrate"."""
+    from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
+
+    engine = engine_work_reached(project, handler.id) if handler.function.is_async else []
+    if not engine:
+        return ""
+    return f"; its synchronous engine work at {engine_summary(engine)} still blocks the event loop (check: AM306)"
+
+
 def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
     from async_migrate.codemods.phase2.holders import holder_of
 
@@ -656,7 +667,7 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 h for h in set(closure.calls.get(fid, ())) - set(dependencies)
                 if project.functions[h][1].name != "__init__"
             )
-            reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls")]
+            reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls" + _engine_still_blocks(project, handler))]
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
