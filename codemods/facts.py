@@ -214,6 +214,8 @@ class Function(_Fact):
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.
     bindings: list[Binding] = field(default_factory=list)  # `name = expr`, `with expr as name`
+    # `with uow:` / `async with self.uow as u:` on a value, not a call: (expr, line, async)
+    entered: list[tuple[str, int, bool]] = field(default_factory=list)
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
     # `request.state.attr = expr` (any head): (line, head, attribute, expr), head and expr
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).

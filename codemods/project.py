@@ -23,6 +23,7 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
     FACTORY,
+    INSTANCE,
     SESSION,
     TAINTED,
     Flow,
@@ -1002,6 +1003,18 @@ class Project:
                 text = self.written(call.func or call.callee)  # type: ignore[arg-type]
                 for target in targets:
                     found.append(Edge(fid, target, call, _map_args(self, passed, target), text, certain))
+            for expression, line, asynchronous in function.entered:
+                # `with uow:` on an object already built runs its `__enter__` and `__exit__`: a call
+                # made by the statement itself, which no call expression spells (index -1).
+                names_entered = ("__aenter__", "__aexit__") if asynchronous else ("__enter__", "__exit__")
+                for value in flow.evaluate(fid, expression):
+                    if value.kind != INSTANCE or value.target is None:
+                        continue
+                    for name in names_entered:
+                        methods, certain = flow.classes.method(value.target, name)  # type: ignore[arg-type]
+                        call = facts.Call(line, None, index=-1, func=f"{expression}.{name}", statement=True)
+                        text = f"with {self.written(expression)} -> {name}"
+                        found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         return found
 
     @cached_property

@@ -170,6 +170,77 @@ def test_check_reports_each_route_working_through_a_handed_object(cli, layered):
     assert "clock_only" not in result.output
 
 
+SCOPED = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+class Scoped:
+    def __init__(self, session: Session):
+        self.session = session
+        self.pending = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.session.commit()
+
+
+class Timer:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def get_scoped(session: session_dependency) -> Scoped:
+    return Scoped(session)
+
+
+@router.post("/scoped")
+async def scoped(uow: Annotated[Scoped, Depends(get_scoped)]):
+    with uow:
+        uow.pending.append(1)
+    return {}
+
+
+@router.post("/scoped-async")
+async def scoped_as(uow: Annotated[Scoped, Depends(get_scoped)]):
+    with uow as entered:
+        entered.pending.append(1)
+    return {}
+
+
+@router.get("/timed")
+async def timed():
+    timer = Timer()
+    with timer:
+        return {}
+"""
+
+
+@pytest.mark.parametrize("function", ["scoped", "scoped_as"])
+def test_a_with_statement_on_a_built_object_runs_its_exit(cli, project, app_files, function):
+    # `with uow:` on an object the dependency built: its `__exit__` commits the Session
+    root = project({**app_files, "api/__init__.py": "", "api/scoped.py": SCOPED})
+    document = cli.json("phase1", root)
+    found = _handler(document, function)
+    assert found["action"] == "convert", found
+    assert any("Scoped.__exit__" in reason for reason in found["reasons"]), found["reasons"]
+    assert _handler(document, "timed")["reasons"] == ["does no synchronous Session work"]
+    result = cli("check", root, "--no-cache")
+    assert f"AM301 blocking-session {function}:" in result.output, result.output
+
+
 def test_near_miss_an_object_without_session_work_stays_clean(cli, layered):
     found = _handler(cli.json("phase1", layered), "clock_only")
     assert found["action"] == "keep"

@@ -471,6 +471,7 @@ class BodyScanner:
         self.raw_returned: list[ast.expr] = []
         self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
+        self.raw_entered: list[tuple[ast.expr, int, bool]] = []
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
         self.read_names: set[str] = set()  # `name` of every `name.attr`, nested scopes included
         # Names a comprehension, lambda or nested function binds, for the code inside it: there
@@ -518,6 +519,10 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None and found.startswith("$"):
                 arg.expr = found
+        for value, line, asynchronous in self.raw_entered:
+            found = expression(value, local)
+            if found is not None:
+                self.function.entered.append((found, line, asynchronous))
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and binding.entered:
@@ -745,6 +750,7 @@ class BodyScanner:
         if not nested:
             self._await(self.source.line_of(node.items[0].context_expr), "async with")
         for item in node.items:
+            self._enters(item, True, nested)
             target = item.optional_vars
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
@@ -752,8 +758,14 @@ class BodyScanner:
             elif target is not None:
                 self._bind(target)
 
+    def _enters(self, item: ast.withitem, asynchronous: bool, nested: bool) -> None:
+        """`with uow:` on a value (not a call): the statement runs its `__enter__` and `__exit__`."""
+        if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):
+            self.raw_entered.append((item.context_expr, self.source.line_of(item.context_expr), asynchronous))
+
     def _on_with(self, node: ast.With, nested: bool) -> None:
         for item in node.items:
+            self._enters(item, False, nested)
             target = item.optional_vars
             if target is not None and type(target) is not ast.Name:
                 self._bind(target)
