@@ -730,3 +730,39 @@ def test_the_contract_line_says_what_its_counts_count() -> None:
     assert lines[2] == "  GET /b0: route: absent -> present"
     passed = _printed(_verified(blockbuster=True)).splitlines()
     assert passed[1] == "HTTP contract: pass (1 OpenAPI operation compared)"
+
+
+def test_the_contract_covers_a_mounted_application() -> None:
+    # `app.mount("/admin", admin_app)`: the sub-application's operations and its auth
+    # dependency are part of what clients see, named by the path they call.
+    from fastapi import Depends
+
+    from async_migrate.codemods.verify import contract
+    from async_migrate.codemods.verify.introspect import describe
+
+    def require_admin() -> None:
+        return None
+
+    def build(guarded: bool, code: int) -> dict:
+        admin = FastAPI(dependencies=[Depends(require_admin)] if guarded else [])
+
+        @admin.get("/audit", status_code=code)
+        async def audit() -> dict:
+            return {}
+
+        app = FastAPI()
+
+        @app.get("/ping")
+        async def ping() -> dict:
+            return {}
+
+        app.mount("/admin", admin)
+        return json.loads(json.dumps(describe(app), default=str))
+
+    before = build(True, 200)
+    assert contract.operation_count(before) == 2
+    assert contract.compare(before, build(True, 200)) == []
+    found = contract.compare(before, build(False, 201))
+    assert ("GET /admin/audit", "dependency") in {(d.route, d.what) for d in found}, found
+    assert any(d.route == "GET /admin/audit" and d.what.startswith("response") for d in found), found
+    assert all(d.route.startswith("GET /admin/") for d in found), found

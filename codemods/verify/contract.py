@@ -1,7 +1,8 @@
 """The HTTP contract of two imports of one application, compared.
 
 Input: the documents `introspect.py` writes (`{"openapi": ..., "routes": ...}`). Output:
-one `Difference` per thing a client or an auth check would notice: a route added or
+one `Difference` per thing a client or an auth check would notice (in the application and in
+each FastAPI application it mounts): a route added or
 removed, an operation id, a parameter, a request body, a response code or schema, a
 security requirement, or a non-Session dependency (auth, permission) that is not the
 same function or its phase-two async twin (`get_current_user` -> `get_current_user_async`).
@@ -33,8 +34,29 @@ class Difference:
 def compare(before: dict[str, Any], after: dict[str, Any], twin_suffix: str = "_async") -> list[Difference]:
     """Every contract difference between two introspection documents, in route order."""
     found = _compare_openapi(before.get("openapi") or {}, after.get("openapi") or {})
+    mounts_before, mounts_after = before.get("mounts") or {}, after.get("mounts") or {}
+    for mount in _ordered(mounts_before, mounts_after):
+        old, new = mounts_before.get(mount), mounts_after.get(mount)
+        if old is None or new is None:
+            found.append(Difference(f"(application mounted at {mount})", "application", _present(old), _present(new)))
+            continue
+        found += [_under(mount, d) for d in _compare_openapi(old, new)]
     found += _compare_routes(before.get("routes") or [], after.get("routes") or [], twin_suffix)
     return found
+
+
+def operation_count(document: dict[str, Any]) -> int:
+    """The OpenAPI operations a contract compares: the application's and its mounted ones'."""
+    return len(operations(document.get("openapi") or {})) + sum(
+        len(operations(mounted or {})) for mounted in (document.get("mounts") or {}).values()
+    )
+
+
+def _under(mount: str, difference: Difference) -> Difference:
+    """A mounted application's difference, named by the path the client calls."""
+    method, _, path = difference.route.partition(" ")
+    route = f"{method} {mount}{path}" if path.startswith("/") else f"{difference.route[:-1]} mounted at {mount})"
+    return Difference(route, difference.what, difference.before, difference.after)
 
 
 # ------------------------------------------------------------------ OpenAPI

@@ -4,11 +4,13 @@
 library, and FastAPI/SQLAlchemy as the service has them); passed with `-c` so that no
 folder of the tool lands on the service's `sys.path`.
 
-The document: `{"openapi": app.openapi(), "routes": [...]}`, one route per
+The document: `{"openapi": app.openapi(), "routes": [...], "mounts": {...}}`, one route per
 (method, path) or websocket path, each with its non-Session dependency tree:
 `{"call": "module.qualname", "scopes": [...], "children": [...]}`. A dependency that
 provides a Session or AsyncSession, and everything below it, is left out: phase two
-changes it by design. Exit 3 when the application does not import.
+changes it by design. A mounted FastAPI application (`app.mount("/admin", admin_app)`) is
+described too: its OpenAPI under `mounts` by mount path, its routes among the others with
+the mount path in front. Exit 3 when the application does not import.
 """
 
 from __future__ import annotations
@@ -128,9 +130,29 @@ def _path(route: object) -> str | None:
     return getattr(route, "path", None) or getattr(route, "path_format", None)
 
 
-def describe(app: typing.Any) -> dict:
+def _mounted_application(route: object) -> typing.Any:
+    """The FastAPI application a `Mount` serves (`app.mount("/admin", admin_app)`), or None."""
+    sub = getattr(route, "app", None)
+    if type(route).__name__ != "Mount" or sub is None:
+        return None
+    return sub if hasattr(sub, "openapi") and hasattr(sub, "routes") else None
+
+
+def describe(app: typing.Any, prefix: str = "") -> dict:
+    """The contract; a mounted FastAPI application's OpenAPI goes under `mounts` (by its full
+    mount path) and its routes, with the mount path in front, beside the application's own."""
     routes = []
+    mounts: dict[str, typing.Any] = {}
     for route, path, dependant in _flat_routes(app):
+        sub = _mounted_application(route)
+        if sub is not None:
+            inner = describe(sub, prefix + (path or ""))
+            mounts[prefix + (path or "")] = inner["openapi"]
+            mounts.update(inner["mounts"])
+            routes.extend(inner["routes"])
+            continue
+        if path is not None:
+            path = prefix + path
         kind = type(route).__name__
         endpoint = getattr(route, "endpoint", None)
         methods = sorted(getattr(route, "methods", None) or []) or (["WEBSOCKET"] if "WebSocket" in kind else [kind])
@@ -144,7 +166,7 @@ def describe(app: typing.Any) -> dict:
                     "dependencies": _tree(dependant, endpoint) if dependant is not None else [],
                 }
             )
-    return {"openapi": app.openapi(), "routes": routes}
+    return {"openapi": app.openapi(), "routes": routes, "mounts": mounts}
 
 
 def _applications(module: object) -> list[str]:

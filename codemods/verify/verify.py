@@ -152,7 +152,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             _import_errors(request.app, result.revision, before, after)
             assert before.document is not None and after.document is not None
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
-            result.routes = len(contract.operations(after.document.get("openapi") or {}))
+            result.routes = contract.operation_count(after.document)
     if request.tests:
         step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged)
