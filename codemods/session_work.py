@@ -165,7 +165,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 continue  # one call, several implementations of the same name
             work.blocking.append(blocking)
             # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
-            if not edge.call.offloaded and project.event_loop_need(edge.callee) is None:
+            # (Nor a call a `with` statement makes itself, index -1: no expression to wrap.)
+            if not edge.call.offloaded and edge.call.index >= 0 and project.event_loop_need(edge.callee) is None:
                 work.helper_calls[edge.call.index] = blocking
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))

@@ -171,6 +171,7 @@ def test_check_reports_each_route_working_through_a_handed_object(cli, layered):
 
 
 SCOPED = """
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -220,6 +221,14 @@ async def scoped_as(uow: Annotated[Scoped, Depends(get_scoped)]):
     return {}
 
 
+@router.post("/scoped-mixed")
+async def scoped_mixed(uow: Annotated[Scoped, Depends(get_scoped)]):
+    await asyncio.sleep(0)
+    with uow:
+        uow.pending.append(1)
+    return {}
+
+
 @router.get("/timed")
 async def timed():
     timer = Timer()
@@ -239,6 +248,18 @@ def test_a_with_statement_on_a_built_object_runs_its_exit(cli, project, app_file
     assert _handler(document, "timed")["reasons"] == ["does no synchronous Session work"]
     result = cli("check", root, "--no-cache")
     assert f"AM301 blocking-session {function}:" in result.output, result.output
+
+
+def test_a_mixed_route_entering_a_built_object_is_reported_with_a_fix(cli, project, app_files):
+    # The `with` statement's own `__exit__` call has no expression phase one could offload.
+    root = project({**app_files, "api/__init__.py": "", "api/scoped.py": SCOPED})
+    result = cli("check", root, "--no-cache")
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.output.splitlines() if "scoped_mixed:" in x)
+    assert "AM301" in line and "Scoped.__exit__" in line and "offload" in line, line
+    document = cli.json("phase1", root, "--offload-mixed", "--apply")
+    assert _handler(document, "scoped_mixed")["action"] == "keep"
+    assert "run_in_threadpool" not in (root / "api/scoped.py").read_text()
 
 
 def test_near_miss_an_object_without_session_work_stays_clean(cli, layered):
