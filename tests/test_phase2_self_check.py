@@ -443,3 +443,17 @@ def test_a_held_async_session_method_handed_uncalled_to_a_task_group_blocks_the_
         cli, root, "create_item: hands `store.save`, working on the AsyncSession its instance holds, uncalled to "
         "`tg.start_soon()`"
     )
+
+
+def test_an_async_session_method_kept_as_a_value_blocks_the_route(cli, service, monkeypatch):
+    # The closure "forgets" AM257: the rewrite leaves `run = db.scalar` and `run(...)` unawaited.
+    monkeypatch.setattr(closures, "_session_method", lambda expr, names: False)
+    root = service({"api/items.py": routes(
+        """
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            run = db.scalar
+            return {"n": run(select(func.count(Item.id)))}
+        """,
+    )})
+    assert_refused(cli, root, "create_item: takes `db.scalar` as a value, a coroutine method on AsyncSession")

@@ -1294,12 +1294,14 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
                           "transaction or connection only on a local name bound to it and used in place, so "
                           "here they would not be awaited"))
+    handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
         given = call.func if call.offloaded and call.receiver is None else None
         handed = [arg.expr for arg in call.args if arg.expr] + ([given] if given else [])
         method = next((expr for expr in handed if _session_method(expr, names)), None)
         if method is not None:
+            handed_lines.add(call.line)
             found.append(_Own(AM257, call.line, f"hands `{method[1:]}` on as a value: on an AsyncSession it "
                               "returns a coroutine that would never be awaited; call it directly"))
             continue
@@ -1352,6 +1354,13 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM215, call.line, inherited))
             continue
         found.append(_Own(AM215, call.line, _passes_session_text(project, call, callee)))
+    # `run = session.execute`, `{"run": session.execute}`: the method kept as a value is called
+    # later without `await`, where the rewrite (which awaits calls on the Session) cannot see it.
+    for line, receiver, attribute in function.attributes:
+        if line not in handed_lines and _session_method(f"${receiver}.{attribute}", names):
+            handed_lines.add(line)
+            found.append(_Own(AM257, line, f"takes `{receiver}.{attribute}` as a value: on an AsyncSession calling "
+                              "it returns a coroutine that would never be awaited; call the method directly"))
     found.extend(_openers(project, fid))
     for call in function.calls:
         streamed = _streams(call)

@@ -145,6 +145,10 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         found.append(_violation(before, original, f"{function.qualname}: {message}", where))
 
     async_with = {line for line, text in function.awaits if text == "async with"}
+    for line, receiver, attribute in function.attributes:
+        if receiver in names and (attribute in AWAITED_METHODS or attribute in CONTEXT_METHODS):
+            flag(line, f"takes `{receiver}.{attribute}` as a value, a coroutine method on AsyncSession: "
+                 "where it is called it is not awaited")
     for call in function.calls:
         if call.receiver in names and call.method is not None and not call.offloaded:
             what = f"`{call.receiver}.{call.method}()`"

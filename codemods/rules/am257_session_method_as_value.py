@@ -3,8 +3,10 @@
 `run_in_threadpool(session.execute, stmt)`, `tasks.add_task(session.commit)` or
 `map(session.merge, rows)` call the method elsewhere, without `await`. On an `AsyncSession`
 those methods are coroutine functions: the thread or callback would get a coroutine back
-and the work would silently never run. The route stays on the synchronous path until the
-method is called directly.
+and the work would silently never run. So does a method kept under another name and called
+there (`run = session.execute`, `{"run": session.execute}`), which the rewrite, awaiting calls
+on the Session, never sees. The route stays on the synchronous path until the method is
+called directly.
 
 Before:
 

@@ -44,3 +44,26 @@ def test_near_miss_the_method_called_directly_migrates(phase2, entry):
     )
     found = entry(document, "count")
     assert (found["action"], "AM257" in found["codes"]) == ("migrate", False), found
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "run = session.scalar\n    return run(select(func.count(Book.id)))",
+        "ops = {'count': session.scalar}\n    return ops['count'](select(func.count(Book.id)))",
+        "return (lambda: session.scalar)()(select(func.count(Book.id)))",
+    ],
+    ids=["alias", "display", "lambda"],
+)
+def test_a_session_method_kept_as_a_value_blocks_the_route_with_am257(phase2, entry, kept):
+    # Called later through the name it is kept under, with no `await`: the route returned a
+    # coroutine (or failed on it) once migrated, while phase two reported it migrated.
+    document = phase2(f"""
+@router.get("/count")
+async def count(session: session_dependency):
+    {kept}
+""")
+    found = entry(document, "count")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM257"]), found
+    assert "takes `session.scalar` as a value" in found["reasons"][0], found
+    assert document["files_changed"] == []
