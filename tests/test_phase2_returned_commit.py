@@ -115,3 +115,39 @@ def test_an_object_a_committing_helper_hands_back_to_the_response_is_refreshed_b
         "answers": [{"id": 1, "name": "pen!"}, {"name": "cup!"}, {"id": 3, "name": "box!"}, {"id": 4, "name": "jar"}],
         "names": ["pen!", "cup!", "box!", "jar"],
     }
+
+
+INSIDE = f"""
+@router.post("/validated/{{item_id}}")
+def validated(item_id: int, db: session_dependency):
+    item = db.get(Item, item_id)
+    {RAW}
+    return ItemOut.model_validate(persist(db, item)).model_dump()
+""", """
+@router.post("/counted")
+def counted(name: str, db: session_dependency):
+    return {"id": persist(db, Item(name=name, owner_id=1)).id}
+"""
+
+
+def test_a_commit_inside_an_expression_blocks_a_read_of_what_it_expired(cli, service):
+    # `model_validate(persist(db, item))`: no statement to refresh after, so the route stays
+    # synchronous rather than answer the object as it was before the commit
+    source = routes(*INSIDE).replace("router = APIRouter()", dedent(HEAD) + "\n\nrouter = APIRouter()")
+    root = service({
+        "db/engine.py": dedent(ENGINE).replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
+        "schemas.py": dedent(SCHEMAS),
+        "helpers.py": dedent(HELPERS),
+        SUBSYSTEM: source.replace("from fastapi import HTTPException", "from fastapi import HTTPException\n\nfrom schemas import ItemOut"),
+    })
+    document = apply(cli, root)
+    blocked = handler(document, "validated")
+    assert blocked["action"] == "blocked" and "AM259" in blocked["codes"], blocked
+    assert "`await db.refresh(item)`" in " ".join(blocked["reasons"]), blocked
+    # near miss: nothing bound before the commit is read after it
+    assert handler(document, "counted")["action"] == "migrate", handler(document, "counted")
+    result = serve(root, "sqlite", SEED + """
+        answers = [client.post("/validated/1").json(), client.post("/counted", params={"name": "jar"}).json()]
+        print(json.dumps(answers))
+    """)
+    assert result == [{"id": 1, "name": "pen!"}, {"id": 4}]

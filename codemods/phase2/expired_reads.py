@@ -320,7 +320,7 @@ def analyse(
             points.append((call, call.receiver or "", call.method == "commit"))
         elif call.receiver in names and call.method in _EXPIRES:
             points.append((call, call.receiver or "", True))
-        elif call.index in callees and call.statement:
+        elif call.index in callees:
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
                 points.append((call, passed, True))
