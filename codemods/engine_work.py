@@ -30,6 +30,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import FROM_CONFIG
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
 METADATA_DDL = frozenset({"create_all", "drop_all", "reflect"})
 _TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
+# Methods handed the coroutine function itself, run on the event loop: a background task, a
+# task group's `start_soon`.
+_FUNCTION_STARTERS = frozenset({"add_task", "start_soon"})
 _SYNC_ENGINES = SYNC_ENGINE_CONSTRUCTORS | FROM_CONFIG
 
 
@@ -125,23 +128,32 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
 
     _, function = project.functions[fid]
     by_index = {call.index: call for call in function.calls}
+    names = project.session_names(fid)
     found = []
     for call in function.calls:
+        tasks: list[FunctionId] = []
         task_ref = None
-        if call.method == "add_task" or (call.callee or "").endswith(".add_task"):
+        if call.method in _FUNCTION_STARTERS or (call.callee or "").endswith(".add_task"):
+            if call.method == "start_soon" and any(a.name in names for a in call.args):
+                continue  # `tg.start_soon(count, db)`: work on the handler's own Session, reported as such
             first = next((a for a in call.args if a.position == 0), None)
             task_ref = first.ref if first is not None else None
+            if first is not None and first.expr is not None:
+                # `tg.start_soon(repo.sync, x)`: a method of an object, which nothing here calls
+                tasks = project.flow.functions(fid, first.expr)[0]
         elif project.canonical(call.callee) in _TASK_STARTERS:
             inner = next((c for c in by_index.values() if c.argument_of == call.index), None)
             task_ref = inner.callee if inner is not None else None
         target = project.function(task_ref) if task_ref else None
-        if target is None or not target[1].is_async:
-            continue
-        module, task = target
-        task_fid = (module.name, task.key)
-        inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
-        if inner_work:
-            found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work)))
+        if target is not None:
+            tasks.append((target[0].name, target[1].key))
+        for task_fid in tasks:
+            module, task = project.functions[task_fid]
+            if not task.is_async:
+                continue
+            inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
+            if inner_work:
+                found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work)))
     return found
 
 

@@ -1,6 +1,8 @@
 """AM128 coroutine-task-blocks: a handler schedules an `async def` background task that blocks
 
-`background_tasks.add_task(audit, ...)`, `asyncio.create_task(audit(...))`: Starlette runs an
+`background_tasks.add_task(audit, ...)`, `asyncio.create_task(audit(...))`, a task group's
+`tg.start_soon(audit, ...)`, or a method of an object handed uncalled (`tg.start_soon(repo.sync, x)`
+for a repository holding the request's Session): Starlette runs an
 `async def` task on the event loop (a plain `def` task in the threadpool). When `audit` opens
 a synchronous Session (`SessionLocal()`, `Session(engine)`) or a synchronous engine
 connection and works with it, every request that schedules it blocks the loop after its

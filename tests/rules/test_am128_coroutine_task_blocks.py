@@ -44,3 +44,55 @@ def test_an_async_task_with_a_sync_session_is_reported_with_am128(app, reported)
 def test_near_miss_a_plain_def_task_is_not(app, reported):
     found = reported(app(ROUTES), "schedule_sync", "phase1")
     assert "AM128" not in found["codes"], found
+
+
+# A repository a dependency builds from the request's Session, whose coroutine method is handed
+# uncalled to a task group or a background task: the route's own code does no Session work.
+HELD = """
+import anyio
+from fastapi import BackgroundTasks, Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+
+
+class Audit:
+    def __init__(self, session: Session):
+        self.session = session
+
+    async def record(self, name: str) -> None:
+        self.session.execute(text("select 1"))
+
+    async def ping(self, name: str) -> None:
+        pass
+
+
+def get_audit(session: session_dependency) -> Audit:
+    return Audit(session)
+
+
+@router.post("/a")
+async def schedule(name: str, audit: Audit = Depends(get_audit), tasks: BackgroundTasks = None):
+    SCHEDULE
+    return {"ok": True}
+"""
+GROUP = "async with anyio.create_task_group() as tg:\n        tg.start_soon(audit.METHOD, name)"
+BACKGROUND = "tasks.add_task(audit.METHOD, name)"
+
+
+def test_a_held_session_method_handed_uncalled_to_a_task_group_or_background_task_is_am128(app, reported, findings):
+    for schedule in (GROUP, BACKGROUND):
+        root = app(HELD.replace("SCHEDULE", schedule.replace("METHOD", "record")))
+        found = reported(root, "schedule", "phase1")
+        assert "AM128" in found["codes"], found
+        reason = found["reasons"][found["codes"].index("AM128")]
+        assert "schedules the coroutine function api.items.Audit.record at line" in reason, reason
+        assert "(self.session.execute())" in reason, reason
+        assert [f["code"] for f in findings(root, "schedule")] == ["AM306"]
+
+
+def test_near_miss_a_held_method_without_session_work_handed_to_a_task_group_is_not(app, reported, findings):
+    root = app(HELD.replace("SCHEDULE", GROUP.replace("METHOD", "ping")))
+    assert "AM128" not in reported(root, "schedule", "phase1")["codes"]
+    assert findings(root, "schedule") == []
