@@ -596,7 +596,10 @@ def _instance(
         # a method given the Session (`crud.get(db, pk)` on a local instance)
         return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
     held = session_call_result(expression)
-    return held, _get_class(function, binding) if held is Held.MAYBE and expression.count("(") == 1 else None
+    # `db.get(Item, pk)` names the class as the module imports it (`from app.models import Item`,
+    # a package re-exporting it): the canonical class, or None for one outside the project
+    got = _get_class(function, binding) if held is Held.MAYBE and expression.count("(") == 1 else None
+    return held, models.resolve(got)
 
 
 def session_call_result(expression: str) -> Held:

@@ -135,7 +135,9 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan = FunctionPlan(function.key, twin=twins.get(fid), refreshes=list(closure.refreshes.get(fid, ())))
             plan.functions[function.key] = fplan
         _plan_renames(project, fid, fplan, plan, parallel)
-        _plan_calls(project, fid, fplan, plan, migrated, call_twins, mappings, stack, closure.inline.get(fid, {}))
+        _plan_calls(
+            project, fid, fplan, plan, migrated, call_twins, mappings, stack, closure.inline.get(fid, {}), plans
+        )
         is_dependency = fid in dependency_twins or fid in closure.in_place_dependencies
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
@@ -556,7 +558,7 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
                 _unused(plan, module, f"{home_name}.{alias_name}")
 
 
-def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inline) -> None:
+def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inline, plans) -> None:
     """Each call of the function, offered to the call rewrites in their order (`rewrites/`)."""
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -575,6 +577,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inl
         twins=twins,
         mappings=mappings,
         inline=inline,
+        files=plans,
     )
     for call in function.calls:
         for unit in CALL_REWRITES:

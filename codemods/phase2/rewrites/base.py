@@ -69,6 +69,15 @@ class FunctionSite:
     mappings: dict[str, str]  # call mappings: sync callee -> async callee
     # call index -> a `with Session(engine) as s:` that moves (phase2/inline_sessions.py)
     inline: dict[int, Inline] = field(default_factory=dict)
+    # path -> the plan of another file, for a unit that must add imports there (a re-export)
+    files: dict[str, FilePlan] = field(default_factory=dict)
+
+    def file_of(self, path: str) -> FilePlan:
+        if path == self.module.path:
+            return self.file
+        from async_migrate.codemods.phase2.plan import FilePlan
+
+        return self.files.setdefault(path, FilePlan())
 
     def imported_as(self, source: str, name: str) -> str | None:
         return imported_as(self.module, source, name)

@@ -62,6 +62,8 @@ class ProjectCalls(CallRewrite):
             if local is not None:
                 site.file.imports.add((callee_module.name, rename))
                 site.unused(f"{callee_module.name}.{callee.name}")
+            else:
+                _re_exported(site, call, callee_module.name, callee.name, rename)
         return action
 
     def edit(
@@ -74,6 +76,28 @@ class ProjectCalls(CallRewrite):
         if action.rename is not None:
             call = call.with_changes(func=renamed(call.func, action.rename))
         return awaited(call) if action.add_await else call
+
+
+def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twin: str) -> None:
+    """A call reaching the helper through a module that re-exports it (`crud.restock(db)` or
+    `from app.crud import restock`, with `from app.crud.crud_item import restock` in
+    `app/crud/__init__.py`): each module on the way re-exports the twin beside the original,
+    so the renamed call finds it there, and a caller importing the name imports the twin too."""
+    via, _, written = (call.callee or "").rpartition(".")
+    if written != name or not via or via == home:
+        return
+    module = site.project.modules.get(via)
+    seen: set[str] = set()
+    while module is not None and module.name != home and module.name not in seen:
+        seen.add(module.name)
+        source, _, imported = module.imports.get(name, "").rpartition(".")
+        if imported != name or not source:
+            return  # defined or aliased there: not a plain re-export the rename can follow
+        site.file_of(module.path).imports.add((source, twin))
+        module = site.project.modules.get(source)
+    if site.imported_as(via, name) is not None:
+        site.file.imports.add((via, twin))
+        site.unused(f"{via}.{name}")
 
 
 def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:

@@ -1,0 +1,146 @@
+"""Packages that re-export what they hold, as most real layouts do (`app/crud/__init__.py`,
+`app/models/__init__.py`).
+
+A helper that gets an async twin, called through a package re-exporting it (`from
+services.books import title_of` in `services/__init__.py`): the migrated call must reach the
+twin, which the package did not re-export (`services.title_of_async` raised AttributeError).
+A model class named through its package (`db.get(Book, pk)` with `from models import Book`,
+read after a commit) crashed the analysis (KeyError)."""
+
+from __future__ import annotations
+
+from test_phase2_rules import MODELS, RUNTIME_ENGINE, handler, run_python
+
+BOOKS = """
+from sqlalchemy.orm import Session
+
+from models import Book
+
+
+def title_of(session: Session, book_id: int) -> str:
+    return session.get(Book, book_id).title
+
+
+def rename(session: Session, book_id: int, title: str) -> None:
+    session.get(Book, book_id).title = title
+    session.commit()
+"""
+PACKAGE = """
+from services.books import rename, title_of
+
+__all__ = ["rename", "title_of"]
+"""
+# Outside the subsystem, still synchronous: the helpers get twins, the originals stay.
+JOBS = """
+from db.engine import database_sessionmaker
+import services
+
+
+def nightly() -> str:
+    with database_sessionmaker() as session:
+        services.rename(session, 2, "Gamma")
+        return services.title_of(session, 2)
+"""
+ROUTER = """
+from fastapi import APIRouter
+
+import services
+from core.dependencies import session_dependency
+from services import rename
+
+router = APIRouter()
+
+
+@router.get("/title")
+def title(session: session_dependency):
+    return {"title": services.title_of(session, 1)}
+
+
+@router.post("/rename")
+def rename_book(session: session_dependency):
+    rename(session, 1, "Omega")
+    return {"ok": True}
+"""
+
+
+def test_twins_reached_through_a_package_that_re_exports_the_helper(cli, project, app_files):
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS, "api/__init__.py": "",
+        "services/__init__.py": PACKAGE, "services/books.py": BOOKS, "jobs.py": JOBS, "api/items.py": ROUTER,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    assert [handler(document, n)["action"] for n in ("title", "rename_book")] == ["migrate", "migrate"], document
+    result = run_python(root, """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+        from jobs import nightly
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            got = [client.get("/title").json(), client.post("/rename").json()]
+        with database_sessionmaker() as s:
+            got.append(s.get(Book, 1).title)
+        got.append(nightly())
+        print(json.dumps(got))
+    """)
+    assert result == [{"title": "Alpha"}, {"ok": True}, "Omega", "Gamma"]
+
+
+RETITLE = """
+from sqlalchemy.orm import Session
+
+from models import Book
+
+
+def retitle(session: Session, book_id: int, title: str) -> Book | None:
+    book = session.get(Book, book_id)
+    if book is None:
+        return None
+    book.title = title
+    session.commit()
+    return book
+"""
+PACKAGED_ROUTER = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from services.retitle import retitle
+
+router = APIRouter()
+
+
+@router.post("/retitle")
+async def retitle_first(session: session_dependency):
+    book = retitle(session, 1, "Delta")
+    return {"title": book.title}
+"""
+
+
+def test_a_model_named_through_its_package_and_read_after_a_commit(cli, project, app_files):
+    root = project({
+        # the sessionmaker expires on commit (the default): reads after a commit are analysed
+        **app_files, "db/engine.py": RUNTIME_ENGINE.replace(", expire_on_commit=False", ""), "models/__init__.py": "from models.book import Author, Base, Book\n",
+        "models/book.py": MODELS, "api/__init__.py": "", "api/items.py": PACKAGED_ROUTER,
+        "services/__init__.py": "", "services/retitle.py": RETITLE,
+    })
+    assert cli.json("scan", root)["errors"] == []
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    assert handler(document, "retitle_first")["action"] == "migrate", document
+    result = run_python(root, """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            got = [client.post("/retitle").json()]
+        with database_sessionmaker() as s:
+            got.append(s.get(Book, 1).title)
+        print(json.dumps(got))
+    """)
+    assert result == [{"title": "Delta"}, "Delta"]
