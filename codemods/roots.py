@@ -352,13 +352,26 @@ def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -
     resolve through the test runner's own path.
     """
     anywhere = {name for names in _packages(paths).values() for name in names}
+    children = _children(paths)
     found = Unresolved()
     for module, ref, head in _unplaced_imports(modules, known):
-        if head in anywhere:
+        if head in anywhere and not _foreign(ref, head, paths, children):
             found.count += 1
             if len(found.examples) < 3:
                 found.examples.append(f"`{ref}` in {module.path}")
     return found
+
+
+def _foreign(ref: str, head: str, paths: list[str], children: dict[str, set[str]]) -> bool:
+    """An import of an installed package that a folder of the same name without `__init__.py`
+    only seems to name: `from alembic import op` beside alembic's `alembic/` (env.py,
+    versions/). Python prefers any regular package to a namespace folder, and the folder holds
+    nothing the import names; a folder with `__init__.py`, or one holding the name, still counts."""
+    folders = [f for f in children if f.rsplit("/", 1)[-1] == head]
+    if not folders or any(f"{f}/__init__.py" in paths for f in folders):
+        return False
+    name = ref.split(".")[1] if "." in ref else None
+    return name is None or all(name not in children[f] for f in folders)
 
 
 def _unplaced_imports(modules: list[facts.Module], known: set[str]) -> Iterator[tuple[facts.Module, str, str]]:

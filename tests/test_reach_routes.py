@@ -850,6 +850,30 @@ def test_imports_that_stay_unresolved_are_counted_with_examples_and_the_fix(cli,
     assert "project imports could not be resolved" in result.output
 
 
+@pytest.mark.parametrize("near_miss", [False, True])
+def test_alembic_beside_its_migrations_folder_is_not_an_unresolved_project_import(cli, project, app_files, near_miss):
+    # `backend/alembic/` (env.py, versions/) has no __init__.py: Python imports the installed
+    # alembic before it, and it holds neither `op` nor `context`. Near miss: a folder without
+    # __init__.py holding what the imports name (`app/core/`) is the project's namespace package,
+    # and its imports that resolve nowhere (src wrong on purpose) are still counted.
+    root = nested_app(project, app_files, "backend/app")
+    (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["backend"]\n')
+    (root / "backend/alembic/versions").mkdir(parents=True)
+    (root / "backend/alembic/env.py").write_text("from alembic import context\n\ncontext.configure()\n")
+    (root / "backend/alembic/versions/0001_init.py").write_text("from alembic import op\n\nop.get_bind()\n")
+    if near_miss:
+        (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["."]\n')
+        for init in (root / "backend/app").rglob("__init__.py"):
+            init.unlink()
+    document = cli.json("scan", root)
+    if near_miss:
+        [warning] = document["warnings"]
+        assert warning.startswith("2 project imports could not be resolved (e.g. `app.core."), warning
+        assert "alembic" not in warning
+    else:
+        assert document.get("warnings", []) == []
+
+
 def test_an_application_at_its_root_reads_no_other_root(cli, app):
     root = app({"api/items.py": source(HEAD, """
         @router.get("/items")
