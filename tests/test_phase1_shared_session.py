@@ -153,3 +153,88 @@ def test_near_miss_a_cached_sessionmaker_gives_a_session_per_call_and_converts(c
     assert entry["action"] == "convert", entry
     assert "\ndef bump(" in (root / "main.py").read_text()
     assert load(root) == {"ok": 64, "rows": 64}
+
+
+KEPT_REPOSITORY = """
+from functools import cached_property, lru_cache
+
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./x.db", connect_args={{"check_same_thread": False, "timeout": 30}})
+SessionLocal = sessionmaker(engine)
+
+
+class Counter:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def bump(self):
+        self.session.execute(text("insert into c values (1)"))
+        self.session.commit()
+        count = self.session.execute(text("select count(*) from c")).scalar_one()
+        {close}
+        return count
+
+
+class Container:
+    @{decorator}
+    def counter(self) -> Counter:
+        return Counter(SessionLocal())
+
+
+container = Container()
+{cached}
+
+app = FastAPI()
+
+
+@app.post("/counter")
+async def bump():
+    return {{"n": {reach}.bump()}}
+"""
+
+
+CACHED_COUNTER = """
+
+@lru_cache
+def cached_counter() -> Counter:
+    return Counter(SessionLocal())
+"""
+
+
+def build_kept(tmp_path, decorator: str, reach: str, close: str = "pass"):  # type: ignore[no-untyped-def]
+    root = tmp_path / "app"
+    root.mkdir()
+    cached = CACHED_COUNTER if reach.startswith("cached_counter") else ""
+    source = textwrap.dedent(KEPT_REPOSITORY).format(decorator=decorator, reach=reach, close=close, cached=cached)
+    (root / "main.py").write_text(source.lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("decorator", "reach", "fragment"), [
+    ("cached_property", "container.counter", "a `@cached_property` of the module-level `main.container`"),
+    ("property", "cached_counter()", "whose `@lru_cache` hands it to every caller"),
+])
+def test_a_repository_a_container_or_cache_keeps_is_kept_async_and_serves_concurrent_requests(
+    cli, tmp_path, decorator, reach, fragment
+):
+    # Built once with its own Session and kept: every request would use that one Session
+    root = build_kept(tmp_path, decorator, reach)
+    before = (root / "main.py").read_text()
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert fragment in entry["reasons"][0], entry
+    assert (root / "main.py").read_text() == before
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+def test_near_miss_a_plain_property_builds_a_repository_per_request_and_converts(cli, tmp_path):
+    root = build_kept(tmp_path, "property", "container.counter", "self.session.close()")
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert entry["action"] == "convert", entry
+    assert "\ndef bump(" in (root / "main.py").read_text()
+    assert load(root) == {"ok": 64, "rows": 64}

@@ -15,6 +15,10 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
 - a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
   Session it opens itself (not one passed in), when the project creates an instance of
   that class at module level;
+- a Session method called on `self.attr` where the class receives that Session and an instance
+  of it is built with a Session opened right there by code that keeps what it returns: a
+  `@cached_property` of a module-level instance (a container), an `@lru_cache` function
+  (possibly: other instances of the class may get a Session per request);
 - a Session method called on what a function under `@lru_cache` / `@cache` returns: called
   directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
   (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
@@ -180,7 +184,10 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     if not opened_here:
         given = _instance_given_session(project, fid, owner)
         if given is None:
-            return None
+            kept = _kept_construction(project, owner)
+            if kept is None:
+                return None
+            return f"`self.{attribute}`, the Session an instance of {flow.classes.short(owner)} {kept}", False
         return f"`self.{attribute}`, the Session the module-level instance `{given}` was created with", True
     instance = _module_instance(project, owner)
     if instance is None:
@@ -295,6 +302,41 @@ def _instance_given_session(project: Project, fid: FunctionId, cls: str) -> str 
                 kinds = {v.kind for v in flow.evaluate(fid, f"{opener}()")}
                 if SESSION in kinds and FACTORY not in kinds:
                     return f"{module.name}.{name}"
+    return None
+
+
+def _kept_construction(project: Project, cls: str) -> str | None:
+    """Where code that runs once and keeps what it returns builds an instance of `cls` (or of a
+    subclass) with a Session opened right there: `@cached_property def repo(self): return
+    Repo(SessionLocal())` on a class the project instantiates at module level, or an
+    `@lru_cache` / `@cache` function doing the same. Said as the rest of a reason, or None."""
+    flow = project.flow
+    for made in sorted({cls, *flow.classes.subclasses(cls)}):
+        inits, _ = flow.classes.method(made, "__init__")
+        for init in inits:
+            for edge in project.all_calls_to.get(init, ()):
+                module, function = project.functions[edge.caller]
+                opened = any(
+                    call.argument_of == edge.call.index and call.callee is not None
+                    and SESSION in (kinds := {v.kind for v in flow.evaluate(edge.caller, f"{call.callee}()")})
+                    and FACTORY not in kinds
+                    for call in function.calls
+                )
+                if not opened:
+                    continue
+                where = f"{module.path}:{edge.call.line}"
+                cache = next(
+                    (project.canonical(d.callee) for d in function.decorators if project.canonical(d.callee) in CACHES), None
+                )
+                if cache is not None:
+                    return (f"gets from `{function.qualname}()`, which builds it with a Session of its own ({where}) "
+                            f"and whose `@{cache.rpartition('.')[2]}` hands it to every caller")
+                owner = flow.classes.owner(edge.caller)
+                cached_property = any((d.callee or "").rsplit(".", 1)[-1] == "cached_property" for d in function.decorators)
+                instance = _module_instance(project, owner) if owner is not None and cached_property else None
+                if instance is not None:
+                    return (f"gets from `{function.qualname}`, a `@cached_property` of the module-level `{instance}` "
+                            f"that builds it once with a Session of its own ({where})")
     return None
 
 
