@@ -14,6 +14,7 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.python import (
     CONCURRENT_METHODS,
     CONCURRENT_WRAPPERS,
+    PARTIALS,
     TASK_METHODS,
     TASK_WRAPPERS,
 )
@@ -60,17 +61,25 @@ def concurrent(project: Project, function: facts.Function, call: facts.Call) -> 
 
 def handed_functions(project: Project, fid: FunctionId, call: facts.Call) -> list[tuple[str, FunctionId]]:
     """The methods a concurrent scheduler is handed uncalled as a direct argument, on a local
-    name (`tg.start_soon(svc.refresh_all)`, `tg.start_soon(repo.sync, x)`, `tg.start_soon(self.job)`):
-    (as written, the method), each one the instance's class may run."""
+    name (`tg.start_soon(svc.refresh_all)`, `tg.start_soon(repo.sync, x)`, `tg.start_soon(self.job)`),
+    through a local name holding one, or in `partial(...)`: (as written, the method), each one
+    the instance's class may run."""
     if call.offloaded or not is_scheduler(project, call, concurrent=True):
         return []
     found: list[tuple[str, FunctionId]] = []
     # A module-level function shares the request's Session only when given it: that is the
-    # Session among the arguments, read apart.
-    for arg in call.args:
-        if arg.expr is not None:
-            targets, _ = project.flow.functions(fid, arg.expr)
-            found.extend((project.written(arg.expr), target) for target in targets)
+    # Session among the arguments, read apart. A local name may hold a method (`job = svc.sync`),
+    # and `partial(svc.sync, x)` runs it.
+    _, function = project.functions[fid]
+    args = list(call.args)
+    for inner in function.calls:
+        if inner.argument_of == call.index and project.canonical(inner.callee) in PARTIALS:
+            args.extend(a for a in inner.args if a.position == 0)
+    for arg in args:
+        expression = arg.expr if arg.expr is not None else f"${arg.name}" if arg.name and arg.ref is None else None
+        if expression is not None:
+            targets, _ = project.flow.functions(fid, expression)
+            found.extend((project.written(expression), target) for target in targets)
     return found
 
 

@@ -197,6 +197,25 @@ async def both(repo: Jobs = Depends(get_jobs)):
         tg.start_soon(repo.sync, 3)
     return 1
 """),
+    "through-a-name": ("job", "tg.start_soon()", """
+@router.get("/n")
+async def both(session: session_dependency):
+    job = Jobs(session).refresh_all
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(job)
+    return 1
+"""),
+    "in-partial": ("svc.sync", "tg.start_soon()", """
+from functools import partial
+
+
+@router.get("/n")
+async def both(session: session_dependency):
+    svc = Jobs(session)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(partial(svc.sync, 3))
+    return 1
+"""),
     "self-in-a-method": ("self.refresh_all", "tg.start_soon()", """
 class Runner(Jobs):
     async def run(self) -> int:
