@@ -204,7 +204,7 @@ def build(project, track: str) -> Path:  # type: ignore[no-untyped-def]
     })
 
 
-def serve(root: Path) -> object:
+def serve(root: Path, script: str = SERVE) -> object:
     for name in ("main.db", "analytics.db"):
         (root / name).unlink(missing_ok=True)
     env = {
@@ -214,7 +214,7 @@ def serve(root: Path) -> object:
         "ANALYTICS_URL": f"sqlite:///{root / 'analytics.db'}",
     }
     result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(SERVE)],
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(script)],
         cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -330,3 +330,100 @@ def test_a_sessionmaker_routing_to_two_databases_is_not_given_one_async_engine(c
         assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
     assert document["files_changed"] == []
     assert serve(root) == EXPECTED
+
+
+CLASS_ANALYTICS = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+analytics_engine = create_engine(os.environ["ANALYTICS_URL"])
+
+
+def get_analytics_db():
+    with Session(analytics_engine) as session:
+        yield session
+"""
+EVENTS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.analytics import get_analytics_db
+from models import Event
+
+router = APIRouter()
+
+
+@router.post("/events")
+async def add_event(name: str, adb: Session = Depends(get_analytics_db)):
+    adb.add(Event(name=name))
+    adb.commit()
+    return {"ok": True}
+
+
+@router.get("/events")
+async def events(adb: Session = Depends(get_analytics_db)):
+    return [e.name for e in adb.scalars(select(Event))]
+"""
+SUMMARY = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.analytics import get_analytics_db
+from db.engine import get_db
+from models import Event, Item
+
+router = APIRouter()
+
+
+@router.get("/summary")
+async def summary(db: Session = Depends(get_db), adb: Session = Depends(get_analytics_db)):
+    return {"items": db.scalar(select(func.count(Item.id))), "events": adb.scalar(select(func.count(Event.id)))}
+"""
+CLASS_MAIN = """
+from fastapi import FastAPI
+
+from api import events, items, summary
+
+app = FastAPI()
+for module in (events, items, summary):
+    app.include_router(module.router)
+"""
+CLASS_SERVE = SERVE.replace(
+    'created = client.post("/items", params={"name": "cup"}).status_code',
+    'created = client.post("/items", params={"name": "cup"}).status_code\n'
+    '    client.post("/events", params={"name": "viewed"})\n'
+    '    totals = client.get("/summary").json()',
+).replace('"created": created,', '"created": created, "summary": totals,')
+CLASS_EXPECTED = {
+    **EXPECTED, "events": ["viewed"], "analytics": {"events": 1}, "summary": {"items": 1, "events": 1},
+}
+
+
+def test_a_dependency_yielding_a_session_on_a_second_engine_keeps_its_database(cli, project):
+    """`get_analytics_db` yields `Session(analytics_engine)` beside the main sessionmaker's
+    dependency: a second database as much as a second sessionmaker is. Its routes move onto an
+    async stack of that engine, the main database's onto the main one; a route taking both
+    stays synchronous (AM231)."""
+    root = project({
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "db/analytics.py": CLASS_ANALYTICS,
+        "models.py": MODELS,
+        "services.py": "",
+        "api/__init__.py": "",
+        "api/items.py": ITEMS.replace("from services import track\n", "").replace('    track("item_created")\n', ""),
+        "api/events.py": EVENTS,
+        "api/summary.py": SUMMARY,
+        "main.py": CLASS_MAIN,
+    })
+    assert serve(root, CLASS_SERVE) == CLASS_EXPECTED
+    document = apply(cli, root, subsystem="api/events.py")
+    assert [handler(document, n)["action"] for n in ("add_event", "events")] == ["migrate", "migrate"], document
+    assert "create_async_engine(_async_url(analytics_engine.url))" in read(root, "db/analytics.py")
+    assert serve(root, CLASS_SERVE) == CLASS_EXPECTED
+    found = handler(run(cli, root, subsystem="api/summary.py"), "summary")
+    assert found["action"] == "blocked" and found["codes"] == ["AM231"], found

@@ -286,7 +286,15 @@ class _Analysis:
         pool = []
         for opening in (reached, dependencies):
             pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
-            if pool:
+            # A dependency yielding `Session(other_engine)` is a second database as much as a second
+            # sessionmaker is: its parameters must not get the stack of the first.
+            bound = {self.canonical(b.arg.ref) for b in map(self._maker_bind, pool) if b.arg is not None}
+            classes = [
+                f for f in self._session_class_dependencies(opening)
+                if f.value is not None and self.canonical(f.value.args[0].ref) not in bound
+            ]
+            if pool or classes:
+                pool += classes
                 break
         # Sessionmakers of the tests only: the stack is what the routes' dependencies open
         # without one (`with Session(engine) as s: yield s`), never a test engine.
@@ -314,21 +322,35 @@ class _Analysis:
         shape): the dependency stands in for a `sessionmaker(engine)`, and the async stack goes
         after it, bound to the same module-level engine."""
         for group in groups:
-            for fid in sorted(group):
-                module, function = self.project.functions[fid]
-                for opened in function.opens:
-                    if not self.project.is_sync_session_type(opened.callee):
-                        continue
-                    call = next((c for c in function.calls if c.index == opened.index), None)
-                    first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
-                    if first is None or first.name is None or first.name in {p.name for p in function.params}:
-                        continue
-                    bind = facts.CallArg(None, first.name, ref=module.imports.get(first.name, f"{module.name}.{first.name}"))
-                    value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
-                    return Found(module, function.name, value)
+            found = self._session_class_dependencies(group)
+            if found:
+                return found[0]
         if not any(groups):
             return self._engine_stack()
         return None
+
+    def _session_class_dependencies(self, group: set[tuple[str, str]]) -> list[Found]:
+        """Each dependency of `group` opening `Session(engine)` on a module-level engine, as the
+        `sessionmaker(engine)` it stands for; one per engine."""
+        found: list[Found] = []
+        engines: set[str] = set()
+        for fid in sorted(group):
+            module, function = self.project.functions[fid]
+            for opened in function.opens:
+                if not self.project.is_sync_session_type(opened.callee):
+                    continue
+                call = next((c for c in function.calls if c.index == opened.index), None)
+                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                if first is None or first.name is None or first.name in {p.name for p in function.params}:
+                    continue
+                bind = facts.CallArg(None, first.name, ref=module.imports.get(first.name, f"{module.name}.{first.name}"))
+                engine = self.canonical(bind.ref) or first.name
+                if engine not in engines:
+                    engines.add(engine)
+                    value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
+                    found.append(Found(module, function.name, value))
+                break
+        return found
 
     def _engine_openers(self) -> list[tuple[facts.Module, facts.Function, facts.SessionOpen, str]]:
         """`with Session(engine) as s:` outside the tests, on a module-level name: (module,
