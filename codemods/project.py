@@ -52,6 +52,7 @@ from async_migrate.codemods.vocabulary.python import (
     LOOP_BOUND_READS,
     LOOP_METHODS,
     METHOD_DECORATORS,
+    NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
@@ -1214,6 +1215,10 @@ class Project:
                     continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
+                attribute = self._function_attribute(call.callee) if dot and call.func is None else None
+                if attribute is not None:
+                    found.append((call.line, attribute))
+                    continue
                 if dot and expression.endswith(".set") and self.context_variable_write(call) is not None and flow.context_variable(receiver):
                     continue  # stored for the request: its `.get()` readers are this Session, read there
                 if dot and flow.holds(fid, receiver) is not None:
@@ -1257,6 +1262,20 @@ class Project:
             if found:
                 table[fid] = found
         return table
+
+    def _function_attribute(self, callee: str | None) -> str | None:
+        """`count_items.run()`, `count_items.apply()`, `ship_all.__wrapped__()`: a method of what a
+        project function doing synchronous Session work became under its decorator (a Celery task
+        runs its body there), which resolves to no project code; enqueueing ones (`delay`) excepted."""
+        owner, _, attribute = (callee or "").rpartition(".")
+        found = self.function(owner) if owner and attribute not in NOT_RUNNING_ATTRIBUTES else None
+        if found is None or (found[0].name, found[1].key) not in self.work_chains:
+            return None
+        return (
+            f"`{self.written(callee or '')}()` is called on the function `{found[1].qualname}`, which does "
+            f"synchronous Session work; whether `{attribute}` runs it here depends on what its decorator "
+            "made of it, which the analysis cannot see"
+        )
 
     def _unseen_params(self, function: facts.Function, _seen: frozenset[int] = frozenset()) -> list[tuple[int, str]]:
         """Parameters a dependency outside PATH provides (`Depends(get_current_user)`, whose

@@ -117,3 +117,10 @@ DATACLASS_DECORATORS = frozenset({
     "dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.s", "attr.attrs", "attr.define",
     "attrs.define", "attrs.frozen", "attr.frozen",
 })
+# Attributes of a (decorated) function whose call does not run it in this process: a task
+# queue's enqueue methods (Celery, Dramatiq, Huey, taskiq) and functools' cache bookkeeping.
+# Any other (`task.run()`, `task.apply()`, `f.__wrapped__()`) may run its body here.
+NOT_RUNNING_ATTRIBUTES = frozenset({
+    "delay", "apply_async", "s", "si", "signature", "send", "send_with_options", "kiq", "schedule",
+    "cache_clear", "cache_info", "cache_parameters",
+})

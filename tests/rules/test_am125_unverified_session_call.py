@@ -131,3 +131,53 @@ def test_near_miss_a_container_changed_elsewhere_but_only_read_keeps_with_am105(
         FILES,
     )
     assert reported(root, "label", "phase1")["codes"] == ["AM105"]
+
+
+TASKS = """
+from celery import shared_task
+
+from db.engine import database_sessionmaker
+
+
+@shared_task
+def count_rows() -> int:
+    with database_sessionmaker() as session:
+        return session.execute("select 1").scalar()
+"""
+
+
+def test_a_method_of_a_task_doing_session_work_keeps_with_am125(app, reported, findings):
+    # `task.run()` and `task.apply()` run the task's body in this process, on the event loop.
+    root = app(
+        """
+        from tasks import count_rows
+
+
+        @router.get("/count")
+        async def count(eager: bool):
+            return count_rows.apply().get() if eager else count_rows.run()
+        """,
+        {"tasks.py": TASKS},
+    )
+    entry = reported(root, "count", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+    assert entry["reasons"][0].startswith(
+        "unverified: `count_rows.apply()` is called on the function `count_rows`, which does synchronous Session work"
+    ), entry
+    assert [f["code"] for f in findings(root, "count")] == ["AM304"]
+
+
+def test_near_miss_a_task_enqueued_keeps_with_am105(app, reported, findings):
+    root = app(
+        """
+        from tasks import count_rows
+
+
+        @router.get("/count")
+        async def count():
+            return {"id": count_rows.delay().id}
+        """,
+        {"tasks.py": TASKS},
+    )
+    assert reported(root, "count", "phase1")["codes"] == ["AM105"]
+    assert findings(root, "count") == []
