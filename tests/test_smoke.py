@@ -618,6 +618,29 @@ def test_a_heavy_path_answering_404_is_said_without_the_worktree_hint(cli, tmp_p
     assert len(worktrees(root)) == 1 and our_servers() == []
 
 
+def test_a_route_answering_404_itself_is_not_said_to_be_missing(cli, tmp_path: Path):
+    # `HTTPException(404, "product not found")` for an id the before side's database lacks was told
+    # to be a path no route serves.
+    root = tmp_path / "svc"
+    init_repo(root, {"main.py": RELATIVE_SQLITE + """
+
+from fastapi import HTTPException
+
+
+@app.get("/products/{product_id}")
+async def product(product_id: int):
+    raise HTTPException(404, "product not found")
+"""})
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /health", "--light", "GET /products/1",
+                 "--concurrency", "1", "--interval", "50")
+    assert result.exit_code == 2, result.output
+    stderr = " ".join(result.stderr.split())
+    assert 'before: GET /products/1 answered 404 from the route itself ({"detail":"product not found"}), not ' \
+        "for want of a route: request something the before side's database holds" in stderr, stderr
+    assert "no route of the application serves" not in stderr
+    assert len(worktrees(root)) == 1 and our_servers() == []
+
+
 @pytest.mark.parametrize(("log", "shown"), [("", ""), ("(no log)", ""), ("boom", "\nthe end of uvicorn's log:\nboom")])
 def test_an_empty_server_log_is_left_out_of_the_failure(log: str, shown: str):
     from async_migrate.codemods.verify.runner import VerifyError

@@ -344,12 +344,17 @@ class StartError(Exception):
     """The service did not start on one side."""
 
 
+# What Starlette answers when no route serves the method and path: the route's own 404 says more.
+ROUTING_MISSES = ('{"detail":"Not Found"}', '{"detail":"Method Not Allowed"}')
+
+
 class Answered(VerifyError):
     """A request of the measurement answered with an error status."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, body: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.body = body  # None: not read
 
 
 class RequestTimeout(VerifyError):
@@ -359,8 +364,11 @@ class RequestTimeout(VerifyError):
 # ------------------------------------------------------------------ the client
 
 
-async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float, int]:
-    """One HTTP/1.1 request on a new connection: (seconds until the whole answer, status)."""
+async def request(
+    port: int, endpoint: Endpoint, timeout: float, answer: bytearray | None = None
+) -> tuple[float, int]:
+    """One HTTP/1.1 request on a new connection: (seconds until the whole answer, status).
+    `answer` gets the first bytes of the answer after the status line (headers and body)."""
 
     async def exchange() -> int:
         reader, writer = await asyncio.open_connection(HOST, port)
@@ -371,8 +379,9 @@ async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float,
             parts = status_line.split()
             if len(parts) < 2 or not parts[1].isdigit():
                 raise ValueError(f"not an HTTP answer: {status_line[:80]!r}")
-            while await reader.read(65536):
-                pass
+            while chunk := await reader.read(65536):
+                if answer is not None and len(answer) < 4096:
+                    answer.extend(chunk[: 4096 - len(answer)])
             return int(parts[1])
         finally:
             writer.close()
@@ -385,8 +394,9 @@ async def request(port: int, endpoint: Endpoint, timeout: float) -> tuple[float,
 async def answered(port: int, endpoint: Endpoint, s: Settings, label: str, when: str) -> float:
     """One request on a server with no other load: its seconds; VerifyError (exit 2) when it
     has no answer within --timeout, no answer at all, or an error status."""
+    answer = bytearray()
     try:
-        seconds, status = await request(port, endpoint, s.timeout)
+        seconds, status = await request(port, endpoint, s.timeout, answer)
     except asyncio.TimeoutError:  # before OSError: TimeoutError is one
         raise RequestTimeout(
             f"{label}: {endpoint} took longer than --timeout {s.timeout:g} s {when}, with no other request "
@@ -398,8 +408,13 @@ async def answered(port: int, endpoint: Endpoint, s: Settings, label: str, when:
             "the connection or stopped"
         ) from None
     if status >= 400:
-        raise Answered(f"{label}: {endpoint} answered {status}", status)
+        raise Answered(f"{label}: {endpoint} answered {status}", status, _body(bytes(answer)))
     return seconds
+
+
+def _body(answer: bytes) -> str:
+    """The body of an answer's first bytes, as text (chunk sizes and all)."""
+    return answer.partition(b"\r\n\r\n")[2].decode("utf-8", errors="replace").strip()
 
 
 def _failed(result: Any) -> bool:
@@ -535,7 +550,16 @@ async def measure(port: int, s: Settings, label: str) -> Side:
 def _answered_hint(error: VerifyError, label: str, revision: Revision, server: Server) -> str:
     """A failed request, with what tells why: the server's log, and on the before side where it runs."""
     message = str(error)
-    if isinstance(error, Answered) and error.status in (404, 405):
+    if isinstance(error, Answered) and error.status in (404, 405) and error.body and not (
+        error.body in ("Not Found", "Method Not Allowed") or any(miss in error.body for miss in ROUTING_MISSES)
+    ):
+        # The route is there and answered 404 itself (`HTTPException(404, "product not found")`).
+        message += (
+            f" from the route itself ({error.body[:200]}), not for want of a route: request something "
+            f"the {label} side's database holds (the before side runs in a temporary worktree, on the "
+            "database its settings name there), or a path that needs no row"
+        )
+    elif isinstance(error, Answered) and error.status in (404, 405):
         message += (
             ": no route of the application serves that method and path; give one `async-migrate scan` lists, "
             "its router prefixes included"
