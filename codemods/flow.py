@@ -51,6 +51,7 @@ from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     FROM_CONFIG,
+    OBJECT_SESSION,
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
@@ -162,6 +163,9 @@ class Flow:
         canonical = project.canonical(ref)
         if canonical in SCOPED_SESSION_MAKERS:
             return frozenset({Abstract(SCOPED_MAKER)})
+        if canonical in OBJECT_SESSION:
+            # `object_session(user)`: the Session that loaded the object, called like a factory
+            return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if project.is_sync_session_type(ref):
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if canonical in project.config.sessionmakers:
@@ -685,7 +689,7 @@ class Flow:
                     )
                 else:
                     found |= self.attribute(cls, name)  # type: ignore[arg-type]
-            elif (kind == FACTORY and name == "begin") or kind == TAINTED or kind == RESULT:
+            elif (kind == FACTORY and name in ("begin", "object_session")) or kind == TAINTED or kind == RESULT:
                 found.add(value)
             elif kind == REGISTRY and name == "query_property":
                 found.add(Abstract(QUERY_PROPERTY, value.target))

@@ -982,6 +982,9 @@ class Project:
         """
         flow = self.flow
         found: list[Edge] = []
+        properties = {
+            name for methods in flow.classes.methods.values() for name, method in methods.items() if flow.is_property(method)
+        }
         for fid, (module, function) in self.functions.items():
             names = self.session_names(fid) | flow_sessions(flow, fid)
             for call in function.calls:
@@ -1004,6 +1007,20 @@ class Project:
                 text = self.written(call.func or call.callee)  # type: ignore[arg-type]
                 for target in targets:
                     found.append(Edge(fid, target, call, _map_args(self, passed, target), text, certain))
+            for line, receiver, attribute in function.attributes:
+                if attribute not in properties:
+                    continue
+                # `user.note_count` on a project object: reading a property runs it, a call that no
+                # call expression spells (index -1)
+                for value in flow.evaluate(fid, f"${receiver}"):
+                    if value.kind != INSTANCE or value.target is None:
+                        continue
+                    methods, certain = flow.classes.method(value.target, attribute)  # type: ignore[arg-type]
+                    if not methods or not all(flow.is_property(m) for m in methods):
+                        continue
+                    call = facts.Call(line, None, index=-1, func=f"${receiver}.{attribute}")
+                    text = f"{receiver}.{attribute} (a property)"
+                    found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
             for expression, line, asynchronous in function.entered:
                 # `with uow:` on an object already built runs its `__enter__` and `__exit__`: a call
                 # made by the statement itself, which no call expression spells (index -1).

@@ -21,6 +21,8 @@ ASYNC_SESSION_TYPES = frozenset(
 PLAIN_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 SCOPED_SESSION_MAKERS = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
 SYNC_SESSIONMAKERS = PLAIN_SESSIONMAKERS | SCOPED_SESSION_MAKERS
+# Functions handing back the Session an ORM object belongs to (`object_session(user)`): called, a Session.
+OBJECT_SESSION = frozenset({"sqlalchemy.orm.object_session", "sqlalchemy.orm.session.object_session"})
 ASYNC_SESSIONMAKERS = frozenset(
     {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker"}
 )
