@@ -1274,6 +1274,14 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     return list(found)
 
 
+def _handler_ids(project: Project) -> set[FunctionId]:
+    """Routes, dependencies and hooks: their decorators register them (phase one judged the rest)."""
+    kept = project.derived.get("phase2.handler_ids")
+    if kept is None:
+        kept = project.derived["phase2.handler_ids"] = {handler.id for handler in project.handlers}
+    return cast("set[FunctionId]", kept)
+
+
 def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     module, function = project.functions[fid]
     names = project.session_names(fid)
@@ -1376,6 +1384,8 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.extend(_Own(AM217, line, message) for line, message in methods.own_blockers(project, fid))
     elif function.qualname != function.name:
         found.append(_Own(AM217, function.line, "is defined in a class the tool does not know"))
+    elif function.decorators and fid not in _handler_ids(project):
+        found.extend(_Own(AM217, line, message) for line, message in methods.function_decorators(project, fid))
     for edge in methods.uncertain_calls(project, fid):
         found.append(_Own(AM217, edge.call.line, f"calls `{edge.via or 'a method'}()`, which may run "
                           "several implementations the tool cannot tell apart"))

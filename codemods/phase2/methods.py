@@ -112,6 +112,33 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     return found
 
 
+# Decorators of a plain function that leave it one the tool can make `async def` (a generator
+# under `contextmanager` is AM216's; a decorator opening the Session, AM262's).
+_FUNCTION_DECORATORS_TOLD = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+
+
+def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """What stops a decorated plain helper from becoming `async def`: (line, message). A decorator
+    (`@translate_errors` catching IntegrityError around the call, `@retry`, `@traced`, a cache)
+    wraps the call in a synchronous wrapper, which would get the coroutine back unawaited: the
+    Session work would run when the caller awaits it, outside what the wrapper does around it."""
+    _, function = project.functions[fid]
+    if function.is_async:
+        return []  # a coroutine function already: its decorators work with one
+    opening = {decorator.line for decorator, _ in project.opening_decorators(fid)}
+    found: list[tuple[int, str]] = []
+    for decorator in function.decorators:
+        name = project.canonical(decorator.callee) or decorator.text
+        if name in TRANSPARENT_DECORATORS or name in _FUNCTION_DECORATORS_TOLD or decorator.line in opening:
+            continue
+        found.append((decorator.line, f"`{function.name}` is decorated with `@{decorator.text}`: as a coroutine its "
+                      "decorator's synchronous wrapper would return the coroutine unawaited, so what the wrapper "
+                      "does around the call (catching errors, retrying, timing, caching) would no longer cover "
+                      "the Session work; make the decorator async-aware (or move the Session work out of the "
+                      "decorated function) and rerun phase two"))
+    return found
+
+
 def _route_decorator_lines(project: Project) -> dict[FunctionId, set[int]]:
     """Lines of the decorators registering each route (`@router.get(...)`)."""
     found = cast("dict[FunctionId, set[int]] | None", project.derived.get("phase2.route_decorators"))

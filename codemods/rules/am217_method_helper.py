@@ -6,7 +6,10 @@ Some cannot: a property (reading an attribute cannot await), a special method su
 `__init__` (Python calls it without `await`), a method under a decorator the tool cannot
 see through, a method that opens a Session of its own from the sessionmaker, a call the
 analysis cannot pin to one implementation, a method of a class defined where the tool
-cannot follow it.
+cannot follow it. A plain function helper under a decorator blocks the same way: the
+decorator's synchronous wrapper would get the coroutine back unawaited, so what it does
+around the call (`try`/`except IntegrityError` turning into a 409, retries, timing) would
+no longer cover the Session work.
 
 Before:
 

@@ -66,3 +66,66 @@ def test_near_miss_a_static_method_taking_the_session_migrates(phase2, entry):
     )
     assert entry(document, "read_titles")["action"] == "migrate"
     assert entry(document, "Repo.titles", "helpers")["action"] == "migrate"
+
+
+TRANSLATE = """
+import functools
+
+from fastapi import HTTPException
+from sqlalchemy.exc import IntegrityError
+
+
+def translate_integrity(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except IntegrityError as exc:
+            raise HTTPException(status_code=409, detail="duplicate") from exc
+
+    return wrapper
+"""
+
+
+def test_a_decorated_function_helper_blocks_with_am217(phase2, entry):
+    # As a coroutine, the IntegrityError would surface where the route awaits it, outside the
+    # wrapper's try: a 500 instead of the 409 the decorator gave.
+    document = phase2(
+        """
+        from errors import translate_integrity
+
+
+        @translate_integrity
+        def add_book(session: Session, title: str) -> None:
+            session.add(Book(title=title, author_id=1))
+            session.commit()
+
+
+        @router.post("/books")
+        def create_book(session: session_dependency):
+            add_book(session, "x")
+            return {"ok": True}
+        """,
+        {"errors.py": TRANSLATE},
+    )
+    found = entry(document, "create_book")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM217"]), found
+    assert "`add_book` is decorated with `@translate_integrity`: as a coroutine its decorator's synchronous wrapper" in found["reasons"][0]
+    assert document["files_changed"] == []
+
+
+def test_near_miss_an_undecorated_function_helper_migrates(phase2, entry):
+    document = phase2(
+        """
+        def add_book(session: Session, title: str) -> None:
+            session.add(Book(title=title, author_id=1))
+            session.commit()
+
+
+        @router.post("/books")
+        def create_book(session: session_dependency):
+            add_book(session, "x")
+            return {"ok": True}
+        """,
+    )
+    assert entry(document, "create_book")["action"] == "migrate"
