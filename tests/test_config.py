@@ -334,6 +334,12 @@ def test_subsystems(cli, shared_helper_app, configured):
     result = cli("phase2", root, "--subsystem", "catalogue")
     assert result.exit_code == 2
     assert "'catalogue' is neither a router module under PATH nor a configured subsystem" in result.stderr
+    assert "did you mean" not in result.stderr
+    # a path written from the folder above PATH, or a bare module name: the module is named
+    for spec in (f"{root.name}/api/other.py", "other"):
+        result = cli("phase2", root, "--subsystem", spec)
+        assert result.exit_code == 2
+        assert "module paths are relative to PATH: did you mean 'api/other.py'?" in result.stderr, result.stderr
     args = configured(root, """
         [tool.async-migrate.subsystems]
         catalogue = ["api/items.py", "api/other.py"]

@@ -171,8 +171,17 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
     if normalized in paths:
         return normalized, [normalized]
     known = ", ".join(sorted(project.config.subsystems)) or "none configured"
+    # Written from another folder (`backend/app/api/x.py` with PATH `backend`), or by name (`x`).
+    near = [
+        path for path in paths
+        if normalized.endswith("/" + path) or path.endswith("/" + normalized)
+        or path.rsplit("/", 1)[-1] in (normalized, normalized + ".py")
+    ]
+    hint = (
+        f"; module paths are relative to PATH: did you mean {' or '.join(repr(p) for p in near[:3])}?" if near else ""
+    )
     raise SubsystemError(
-        f"subsystem {spec!r} is neither a router module under PATH nor a configured subsystem ({known})"
+        f"subsystem {spec!r} is neither a router module under PATH nor a configured subsystem ({known}){hint}"
     )
 
 
