@@ -81,23 +81,27 @@ class ProjectCalls(CallRewrite):
 def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twin: str) -> None:
     """A call reaching the helper through a module that re-exports it (`crud.restock(db)` or
     `from app.crud import restock`, with `from app.crud.crud_item import restock` in
-    `app/crud/__init__.py`): each module on the way re-exports the twin beside the original,
-    so the renamed call finds it there, and a caller importing the name imports the twin too."""
+    `app/crud/__init__.py`, also under another name): each module on the way imports the twin
+    beside the original, so the renamed call finds it there, and a caller importing the name
+    imports the twin too."""
     via, _, written = (call.callee or "").rpartition(".")
-    if written != name or not via or via == home:
+    if not via or via == home:
         return
-    module = site.project.modules.get(via)
-    seen: set[str] = set()
-    while module is not None and module.name != home and module.name not in seen:
-        seen.add(module.name)
-        source, _, imported = module.imports.get(name, "").rpartition(".")
-        if imported != name or not source:
-            return  # defined or aliased there: not a plain re-export the rename can follow
-        site.file_of(module.path).imports.add((source, twin))
-        module = site.project.modules.get(source)
-    if site.imported_as(via, name) is not None:
+    module, local = site.project.modules.get(via), written
+    on_the_way: list[tuple[str, str]] = []  # (module path, the module its import names)
+    while module is not None and module.name != home and len(on_the_way) < 10:
+        source, _, imported = module.imports.get(local, "").rpartition(".")
+        if not source:
+            return  # defined there, not imported: not a re-export the rename can follow
+        on_the_way.append((module.path, source))
+        module, local = site.project.modules.get(source), imported
+    if module is None or local != name:
+        return
+    for path, source in on_the_way:
+        site.file_of(path).imports.add((source, twin))
+    if site.imported_as(via, written) is not None:
         site.file.imports.add((via, twin))
-        site.unused(f"{via}.{name}")
+        site.unused(f"{via}.{written}")
 
 
 def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
