@@ -112,6 +112,10 @@ class Param(_Fact):
     # `make_dep()`): as written, and every reference it names, resolved.
     opaque_depends: str = ""
     opaque_refs: tuple[str, ...] = ()
+    # `Provide[Container.x]` (dependency-injector) in the default or annotation: the resolved
+    # reference of what it names (`Provider[...]` adds `.provider`), "?" when no dotted name.
+    provide: str = ""
+    provide_text: str = ""  # the marker as written, for reasons
 
 
 @dataclass(slots=True)
@@ -353,6 +357,10 @@ class ClassFacts(_Fact):
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)
+    # Of those built by a dependency-injector provider (`user_service = providers.Factory(
+    # UserService, ...)`): the resolved reference of its first positional argument, "" when it
+    # is no dotted name.
+    provides: dict[str, str] = field(default_factory=dict)
     # Instance attributes the class's methods assign (`self.router = APIRouter(prefix="/x")`),
     # in modules whose text names a router: the call, as a module-level value; None for an
     # attribute assigned more than once or anything but a call.

@@ -22,6 +22,7 @@ to a set of abstract values; the empty set is *Unknown*:
 | `registry` | a `scoped_session` object, beside its `factory` and `session`; `target`: (scope, `path:line`), scope `thread` without `scopefunc=`, `request` with one, None when the call is out of sight | `scoped_session(...)` |
 | `engine` | a synchronous engine: taking its connections is blocking work (`engine_work.py`), not a Session | `create_engine(...)`, `engine_from_config(...)` |
 | `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
+| `injected` | what a dependency-injector provider the analysis cannot read makes (its calls, attributes and methods too) | `Provide["name"]`, `providers.Resource(...)`, a provider built from no project callable |
 
 Attributes of an instance are the join of the class annotations (and `Depends()`
 defaults of class-based views) and of what any method assigns to `self.attr`,
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -80,6 +82,7 @@ ENGINE_MAKER = "engine-maker"
 ENGINE = "engine"
 THREAD = "thread"
 REQUEST = "request"
+INJECTED = "injected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +333,8 @@ class Flow:
         if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in param.annotation):
             return NOTHING
         found: set[Abstract] = set()
+        if param.provide:
+            found |= self.injected(param.provide, param.provide_text)
         depends = param.depends
         if depends is None and param.default_ref is not None:
             target = project.resolve(param.default_ref)
@@ -343,6 +348,33 @@ class Flow:
         for ref in param.annotation:
             found |= self._declared(ref)
         return frozenset(_named(v, param.name) for v in found)
+
+    def injected(self, ref: str, written: str) -> Values:
+        """What `Provide[ref]` injects: what the container's provider makes (`Provider[...]`:
+        the provider itself, `ref` ending in `.provider`); `injected` where it cannot be read."""
+        unread = frozenset({Abstract(INJECTED, origin=f"`{written}`")})
+        if ref == "?":
+            return unread
+        provider = ref.endswith(".provider")
+        values = self.ref(ref.removesuffix(".provider"))
+        if not values or any(v.kind == INJECTED for v in values):
+            return unread
+        if provider:
+            return values
+        made = self._call(values, None, _short(ref))
+        return made or unread
+
+    def _provider(self, cls: str, name: str, callee: str) -> Values:
+        """Class attribute `name` of container `cls`, built by a dependency-injector provider:
+        one that calls a project class or function stands for it (calling either makes what
+        the provider makes); any other is `injected`."""
+        _, declared = self.classes.by_ref[cls]
+        unread = frozenset({Abstract(INJECTED, origin=f"`{_short(cls)}.{name}`")})
+        provided = declared.provides.get(name, "")
+        if self.project.canonical(callee) not in CALLING_PROVIDERS or not provided:
+            return unread
+        values = frozenset(v for v in self.ref(provided) if v.kind in (CLASS, FUNCTION))
+        return values or unread
 
     def _declared(self, ref: str) -> Values:
         """What a value declared with type `ref` holds: an alias, a class, a Session type."""
@@ -607,7 +639,7 @@ class Flow:
                 found |= self.returns(value.target)  # type: ignore[arg-type]
             elif kind == MANAGER:
                 found.add(Abstract(CONTEXT, value.target, origin=f"{text}()"))
-            elif kind == TAINTED or kind == RESULT:
+            elif kind == TAINTED or kind == RESULT or kind == INJECTED:
                 found.add(value)
         return frozenset(found)
 
@@ -689,7 +721,7 @@ class Flow:
                     )
                 else:
                     found |= self.attribute(cls, name)  # type: ignore[arg-type]
-            elif (kind == FACTORY and name in ("begin", "object_session")) or kind == TAINTED or kind == RESULT:
+            elif (kind == FACTORY and name in ("begin", "object_session")) or kind in (TAINTED, RESULT, INJECTED):
                 found.add(value)
             elif kind == REGISTRY and name == "query_property":
                 found.add(Abstract(QUERY_PROPERTY, value.target))
@@ -727,7 +759,9 @@ class Flow:
             for fid, expression in self.classes.assigned.get((ancestor, name), ()):
                 values |= self.evaluate(fid, expression)
             built = self.classes.built(ancestor, name)
-            if built is not None:
+            if built is not None and built.startswith(PROVIDERS_PREFIX) and name in facts_.provides:
+                values |= self._provider(ancestor, name, built)
+            elif built is not None:
                 # `session = scoped_session(...)` in the class body: one object every instance shares
                 module, declared = self.classes.by_ref[ancestor]
                 where = f"{module.path}:{declared.line}"

@@ -23,6 +23,7 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
     FACTORY,
+    INJECTED,
     INSTANCE,
     SESSION,
     TAINTED,
@@ -36,6 +37,7 @@ from async_migrate.codemods.flow import (
 )
 from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.dependency_injector import INJECT
 from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
     REGISTRATION_ATTRS,
@@ -1148,6 +1150,11 @@ class Project:
         return self._own_unverified.get(fid, [])
 
     @cached_property
+    def _providers(self) -> bool:
+        """Whether any project class holds a dependency-injector provider."""
+        return any(c.provides for module in self.modules.values() for c in module.classes)
+
+    @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
         flow = self.flow
         resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
@@ -1161,6 +1168,8 @@ class Project:
             edges = resolved.get(fid, {})
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
             taints = any(v.kind == TAINTED for values in flow.env(fid).values() for v in values)
+            # A container's provider is read through a reference too (`Container.repo().count()`).
+            injects = self._providers or any(v.kind == INJECTED for values in flow.env(fid).values() for v in values)
             for call in function.calls:
                 if call.offloaded:
                     continue
@@ -1180,6 +1189,14 @@ class Project:
                         f"Session by {tainted.origin or 'code'} the analysis cannot follow"
                     )
                     found.append((call.line, text))
+                    continue
+                injected = flow.holds(fid, expression, INJECTED) if injects else None
+                if injected is not None:
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` runs on what {injected.origin} provides, which the "
+                        "analysis cannot follow to a project class or function: it may do synchronous Session work",
+                    ))
                     continue
                 carrier = None if call.awaited else next(
                     (handed for a in call.args
@@ -1629,6 +1646,8 @@ class Project:
             return "passthrough", "configuration"
         if decorator.callee in METHOD_DECORATORS and not decorator.is_call:
             return "passthrough", "Python"
+        if self.canonical(decorator.callee) in INJECT and not decorator.is_call:
+            return "passthrough", "dependency-injector"
         found = self.function(decorator.callee)
         if found is None:
             target = self.resolve(decorator.callee)

@@ -25,6 +25,7 @@ from async_migrate.codemods.vocabulary import (
     PROPERTY_DECORATORS,
     RELATIONSHIP_CONSTRUCTORS,
 )
+from async_migrate.codemods.vocabulary.dependency_injector import PROVIDE, PROVIDER, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import (
     DEPENDS,
     HTTP_VERBS,
@@ -897,6 +898,10 @@ class Collector:
                 callee = self.ref(value.func)
                 if callee is not None:
                     found.built.update(dict.fromkeys(targets, callee))
+                    if callee.startswith(PROVIDERS_PREFIX):
+                        first = value.args[0] if value.args else None
+                        provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
+                        found.provides.update(dict.fromkeys(targets, provided or ""))
                 self._relationship(found, targets, value)
                 self._descriptor(found, targets, value)
                 self._aliases(found, targets, value)
@@ -1051,6 +1056,7 @@ class Collector:
                 param.default_ref = self.ref(default)
         for call in annotation_calls + default_calls:
             self._opaque_depends(param, call)
+        self._provide(param, annotation, default)
         if param.depends is None and annotation is not None:
             # `svc: Service = Depends()`, `Annotated[Service, Depends()]`: FastAPI calls the class
             if type(annotation) is ast.Subscript and self.ref(annotation.value) in ANNOTATED:
@@ -1062,6 +1068,24 @@ class Collector:
             elif self.bare_depends(default):
                 param.depends = self.ref(annotation)
         return param
+
+    def _provide(self, param: facts.Param, *nodes: ast.expr | None) -> None:
+        """`Depends(Provide[Container.x])`, `Provide[...]` alone, inside `Closing[...]`: what the
+        dependency-injector container's provider `x` makes is the parameter's value."""
+        for top in nodes:
+            if top is None:
+                continue
+            for node in ast.walk(top):
+                if type(node) is not ast.Subscript:
+                    continue
+                marker = self.ref(node.value)
+                if marker not in PROVIDE and marker not in PROVIDER:
+                    continue
+                ref = self.ref(node.slice)
+                suffix = ".provider" if marker in PROVIDER and ref is not None else ""
+                param.provide = (ref or "?") + suffix
+                param.provide_text = syntax.text(self.source, node)
+                return
 
     def _opaque_depends(self, param: facts.Param, call: ast.Call) -> None:
         """`Depends(lambda: ...)`, `Depends(partial(get_db))`, `Depends(make_dep())`: what FastAPI

@@ -158,6 +158,16 @@ def _problems(
                 "which does not hold the Session but has methods of its own: they may call the methods that move"
             ))
     for other in project.modules.values():
+        for container in other.classes:
+            for name, provided in sorted(container.provides.items()):
+                if provided and classes.resolve(provided) == holder.ref:
+                    # The container builds the instance with a Session of its own choosing
+                    # (`providers.Factory(Repo, session=...)`), out of the request's reach.
+                    problems.append((
+                        other.path, container.line, f"an instance of {found.qualname} is built by the "
+                        f"dependency-injector provider `{container.name}.{name}`, which phase two does not "
+                        "rewrite: it would still hand the class a synchronous Session"
+                    ))
         for name, value in sorted(other.values.items()):
             if value.kind == "call" and classes.resolve(value.ref) == holder.ref:
                 problems.append((

@@ -1,0 +1,31 @@
+"""dependency-injector's names the tool knows: its wiring markers and providers.
+
+A route parameter `svc = Depends(Provide[Container.user_service])` is the object the container's
+provider makes; the container is project code (`user_service = providers.Factory(UserService,
+...)`), so what a provider that builds an object of a given callable makes can be read. Any
+other provider (a resource, a configuration, a selector, one given from outside) cannot.
+"""
+
+from __future__ import annotations
+
+_WIRING = "dependency_injector.wiring."
+_PROVIDERS = "dependency_injector.providers."
+
+# `Provide[Container.x]`: what the provider makes; `Provider[Container.x]`: the provider itself,
+# called later. `Closing[Provide[...]]` marks a resource to close after the request.
+PROVIDE = frozenset({_WIRING + "Provide"})
+PROVIDER = frozenset({_WIRING + "Provider"})
+CLOSING = frozenset({_WIRING + "Closing"})
+# `@inject` wraps a coroutine function in a coroutine function and a plain one in a plain one.
+INJECT = frozenset({_WIRING + "inject"})
+# Providers that call their first argument (a class or function) to make what they provide.
+CALLING_PROVIDERS = frozenset(
+    _PROVIDERS + name
+    for name in (
+        "Factory", "DelegatedFactory", "Singleton", "DelegatedSingleton", "ThreadSafeSingleton",
+        "DelegatedThreadSafeSingleton", "ThreadLocalSingleton", "DelegatedThreadLocalSingleton",
+        "ContextLocalSingleton", "Callable", "DelegatedCallable",
+    )
+)
+# Every provider of the library: a class attribute built by one is a provider.
+PROVIDERS_PREFIX = _PROVIDERS
