@@ -152,3 +152,65 @@ def test_a_model_named_through_its_package_and_read_after_a_commit(cli, project,
         print(json.dumps(got))
     """)
     assert result == [{"title": "Delta"}, "Delta"]
+
+
+AUTH_DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+
+from core.dependencies import session_dependency
+from models import Author
+
+
+def current_author(session: session_dependency) -> Author:
+    return session.get(Author, 1)
+
+
+CurrentAuthor = Annotated[Author, Depends(current_author)]
+"""
+AUTH_ROUTER = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+import auth
+from auth import CurrentAuthor
+from core.dependencies import session_dependency
+from models import Book
+
+router = APIRouter()
+
+
+@router.get("/me")
+def me(session: session_dependency, author: CurrentAuthor):
+    return {"name": author.name, "books": len(session.scalars(select(Book)).all())}
+
+
+@router.get("/me-too")
+def me_too(session: session_dependency, author=Depends(auth.current_author)):
+    return {"name": author.name, "books": len(session.scalars(select(Book)).all())}
+"""
+
+
+def test_dependency_twins_reached_through_a_package_that_re_exports_them(cli, project, app_files):
+    # `from auth import CurrentAuthor` left `CurrentAuthor_async` unbound (NameError), and
+    # `Depends(auth.current_author)` became `auth.current_author_async` (AttributeError).
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS, "api/__init__.py": "",
+        "auth/__init__.py": "from auth.deps import CurrentAuthor, current_author\n", "auth/deps.py": AUTH_DEPS,
+        "api/items.py": AUTH_ROUTER,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    assert [handler(document, n)["action"] for n in ("me", "me_too")] == ["migrate", "migrate"], document
+    result = run_python(root, """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            print(json.dumps([client.get("/me").json(), client.get("/me-too").json()]))
+    """)
+    assert result == [{"name": "Ann", "books": 2}] * 2

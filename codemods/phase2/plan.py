@@ -23,7 +23,7 @@ from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.phase2.derived import derived_names
 from async_migrate.codemods.phase2.rewrites import CALL_REWRITES, PARAM_REWRITES, CallAction, ParamAction
-from async_migrate.codemods.phase2.rewrites.base import FunctionSite
+from async_migrate.codemods.phase2.rewrites.base import FunctionSite, re_export_chain
 from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
 from async_migrate.codemods.phase2.rewrites.session_params import ParamSite
@@ -143,7 +143,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
             fplan.drop_pragma = True
         if fid in closure.migrated_routes or is_dependency:
-            _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases)
+            _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases, plans)
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)
@@ -478,12 +478,12 @@ def _existing_alias_twin(
     return None
 
 
-def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str]) -> None:
+def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str], plans) -> None:
     """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
     module, function = project.functions[fid]
     refs = [r for p in function.params for r in (p.depends, *p.annotation) if r]
     refs += [r for d in function.decorators for r in d.depends]
-    _redepend(project, module, refs, fplan.redepend, plan, twins, aliases, used)
+    _redepend(project, module, refs, fplan.redepend, plan, twins, aliases, used, plans)
 
 
 def _plan_router_redepend(
@@ -503,7 +503,9 @@ def _plan_router_redepend(
         plan = plans.setdefault(target.module.path, FilePlan())
         renames = plan.router_redepend.setdefault(router.rsplit(".", 1)[-1], {})
         chosen = {fid: twin for fid, twin in twins.items() if fid in listed}
-        _redepend(project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases, used)
+        _redepend(
+            project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases, used, plans
+        )
 
 
 def _imported(
@@ -529,7 +531,7 @@ def _resolves_to(resolve: Callable[[str], object], wanted: object) -> Callable[[
     return lambda name: resolve(name) == wanted
 
 
-def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases, used: set[str]) -> None:
+def _redepend(project, module, refs, renames: dict[str, str], plan, twins, aliases, used: set[str], plans) -> None:
     """The renames that point `refs` (dependency references written in `module`) at the twins."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
@@ -544,6 +546,8 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
                 renames[renamed] = twins[target]
                 plan.imports.add((home.name, twins[target]))
                 _unused(plan, module, imported)
+            else:  # `Depends(deps.get_user)` through a package re-exporting it: it re-exports the twin
+                _re_export_twin(project, plans, ref, home.name, dep.name, twins[target])
             continue
         alias = aliases.get(project.canonical(ref) or "")
         if alias is not None:
@@ -551,11 +555,22 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
             home_name, twin = alias
             alias_name = (project.canonical(ref) or "").rsplit(".", 1)[-1]
             renames[ref.rsplit(".", 1)[-1]] = twin
-            local = _imported_as(module, home_name, alias_name)
-            if local is not None and home_name != module.name:
-                renames[local] = twin
+            reached = _imported(module, home_name, alias_name, _resolves_to(project.canonical, project.canonical(ref)))
+            if reached is not None and home_name != module.name:
+                renames[reached[0]] = twin
                 plan.imports.add((home_name, twin))
-                _unused(plan, module, f"{home_name}.{alias_name}")
+                _unused(plan, module, reached[1])
+            elif home_name != module.name:
+                _re_export_twin(project, plans, ref, home_name, alias_name, twin)
+
+
+def _re_export_twin(project: Project, plans: dict[str, FilePlan], ref: str, home: str, name: str, twin: str) -> None:
+    """`ref` written through modules re-exporting `home.name` (`api.CurrentUser` with `from
+    app.api.deps import CurrentUser` in `app/api/__init__.py`): each imports the twin as well,
+    so the renamed reference finds it."""
+    via, _, written = ref.rpartition(".")
+    for path, source in (re_export_chain(project, via, written, home, name) if via and via != home else None) or []:
+        plans.setdefault(path, FilePlan()).imports.add((source, twin))
 
 
 def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inline, plans) -> None:

@@ -124,6 +124,22 @@ def renamed(func: cst.BaseExpression, name: str | None) -> cst.BaseExpression:
     return func
 
 
+def re_export_chain(project: Project, via: str, written: str, home: str, name: str) -> list[tuple[str, str]] | None:
+    """The modules that re-export `home.name` to `via.written` (`app.crud.restock` for
+    `app.crud.crud_item.restock`, also under another name): (module path, the module its import
+    names) for each, to import a twin beside the original; [] when `via` is `home`, None when the
+    chain does not lead there by imports alone."""
+    module, local = project.modules.get(via), written
+    found: list[tuple[str, str]] = []
+    while module is not None and module.name != home and len(found) < 10:
+        source, _, imported = module.imports.get(local, "").rpartition(".")
+        if not source:
+            return None  # defined there, not imported: not a re-export a twin can follow
+        found.append((module.path, source))
+        module, local = project.modules.get(source), imported
+    return found if module is not None and module.name == home and local == name else None
+
+
 def imported_as(module: facts.Module, source: str, name: str) -> str | None:
     """The local name under which the module imports `source.name`, or None."""
     for local, ref in module.imports.items():

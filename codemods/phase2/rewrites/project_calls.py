@@ -26,6 +26,7 @@ from async_migrate.codemods.phase2.rewrites.base import (
     FunctionSite,
     Leave,
     awaited,
+    re_export_chain,
     renamed,
 )
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
@@ -85,17 +86,8 @@ def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twi
     beside the original, so the renamed call finds it there, and a caller importing the name
     imports the twin too."""
     via, _, written = (call.callee or "").rpartition(".")
-    if not via or via == home:
-        return
-    module, local = site.project.modules.get(via), written
-    on_the_way: list[tuple[str, str]] = []  # (module path, the module its import names)
-    while module is not None and module.name != home and len(on_the_way) < 10:
-        source, _, imported = module.imports.get(local, "").rpartition(".")
-        if not source:
-            return  # defined there, not imported: not a re-export the rename can follow
-        on_the_way.append((module.path, source))
-        module, local = site.project.modules.get(source), imported
-    if module is None or local != name:
+    on_the_way = re_export_chain(site.project, via, written, home, name) if via and via != home else None
+    if not on_the_way:
         return
     for path, source in on_the_way:
         site.file_of(path).imports.add((source, twin))
