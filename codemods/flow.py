@@ -49,7 +49,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
-from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     FROM_CONFIG,
@@ -960,6 +960,17 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
                     methods.extend(m for m in found if m not in methods)
                     where = where or f"{module.path}:{line}"
     return (where, methods) if where is not None else None
+
+
+def app_attribute(flow: Flow, fid: FunctionId, expression: str) -> str | None:
+    """`request.app.container.repo().count`: a call through an attribute the project sets on the
+    application (not FastAPI's own, not `state`), as written; None for anything else."""
+    head, steps = split(expression)
+    if not head.startswith("$") or len(steps) < 3 or steps[0] != ".app" or steps[1] == "()":
+        return None
+    if steps[1][1:] in APPLICATION_ATTRIBUTES or not flow.request_param(fid, head[1:]):
+        return None
+    return describe(head + steps[0] + steps[1])
 
 
 # What an engine's connection is entered from (`with engine.connect() as conn`): engine work

@@ -29,6 +29,7 @@ from async_migrate.codemods.flow import (
     TAINTED,
     Flow,
     _session_named,
+    app_attribute,
     app_state_methods,
     describe,
     untyped_carrier,
@@ -1196,6 +1197,15 @@ class Project:
                         call.line,
                         f"`{self.written(expression)}()` runs on what {injected.origin} provides, which the "
                         "analysis cannot follow to a project class or function: it may do synchronous Session work",
+                    ))
+                    continue
+                kept_on_app = app_attribute(flow, fid, expression) if self._providers and dot else None
+                if kept_on_app is not None:
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` runs on `{kept_on_app}`, which the project sets on the "
+                        "application (a dependency-injector container?) and the analysis cannot type: it may do "
+                        "synchronous Session work",
                     ))
                     continue
                 carrier = None if call.awaited else next(

@@ -159,3 +159,22 @@ def test_phase_two_blocks_a_class_holding_the_session_the_container_builds(cli, 
     assert "built by the dependency-injector provider `Container.repo`" in found["reasons"][0]
     cli("phase2", str(root), "--subsystem", "api/items.py", "--apply")
     assert (root / "core/containers.py").read_text() == before
+
+
+def test_a_container_the_application_keeps_leaves_the_route_unverified(cli, app):
+    root = _app(app, (
+        '@router.get("/a")\nasync def read(request: Request):\n'
+        "    return request.app.container.repo().count()\n"
+    ))
+    (root / "api/items.py").write_text("from fastapi import Request\n" + (root / "api/items.py").read_text())
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == "keep"
+    assert "runs on `request.app.container`, which the project sets" in found["reasons"][0], found["reasons"]
+    assert [f["code"] for f in findings(cli, root, "read")] == ["AM304"]
+
+
+def test_near_miss_fastapi_s_own_application_attributes(cli, app):
+    root = _app(app, '@router.get("/a")\nasync def read(request: Request):\n    return request.app.router.url_path_for("x")\n')
+    (root / "api/items.py").write_text("from fastapi import Request\n" + (root / "api/items.py").read_text())
+    found = entry(cli.json("phase1", root), "read")
+    assert found["reasons"] == ["does no synchronous Session work"]

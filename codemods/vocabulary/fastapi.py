@@ -9,6 +9,19 @@ DEPENDS = DEPENDS_FUNCTION | {"fastapi.Security", "fastapi.params.Security"}
 THREADPOOL = frozenset({"fastapi.concurrency.run_in_threadpool", *starlette.THREADPOOL})
 
 APPLICATION_TYPES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
+# What FastAPI itself puts on an application: anything else read off `request.app` the project set.
+APPLICATION_ATTRIBUTES = frozenset({
+    "add_api_route", "add_api_websocket_route", "add_exception_handler", "add_middleware", "add_route",
+    "api_route", "build_middleware_stack", "contact", "debug", "delete", "dependency_overrides",
+    "description", "docs_url", "exception_handler", "exception_handlers", "extra", "frontend", "get",
+    "head", "host", "include_router", "license_info", "max_body_size", "middleware", "middleware_stack",
+    "mount", "on_event", "openapi", "openapi_external_docs", "openapi_schema", "openapi_tags",
+    "openapi_url", "openapi_version", "options", "patch", "post", "put", "redoc_url", "root_path",
+    "root_path_in_servers", "router", "routes", "separate_input_output_schemas", "servers", "setup",
+    "state", "summary", "swagger_ui_init_oauth", "swagger_ui_oauth2_redirect_url",
+    "swagger_ui_parameters", "terms_of_service", "title", "trace", "url_path_for", "user_middleware",
+    "version", "webhooks", "websocket", "websocket_route",
+})
 ROUTER_TYPES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter", *APPLICATION_TYPES})
 INCLUDE_ROUTER = "include_router"
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
