@@ -966,6 +966,12 @@ def app_attribute(flow: Flow, fid: FunctionId, expression: str) -> str | None:
     """`request.app.container.repo().count`: a call through an attribute the project sets on the
     application (not FastAPI's own, not `state`), as written; None for anything else."""
     head, steps = split(expression)
+    if head.startswith("$"):  # `c = request.app.container` first: the local stands for the path
+        _, function = flow.project.functions[fid]
+        bound = [b.expr for b in function.bindings if b.name == head[1:] and not b.entered]
+        if len(bound) == 1 and bound[0].startswith("$") and "(" not in bound[0]:
+            inner, more = split(bound[0])
+            head, steps = inner, more + steps
     if not head.startswith("$") or len(steps) < 3 or steps[0] != ".app" or steps[1] == "()":
         return None
     if steps[1][1:] in APPLICATION_ATTRIBUTES or not flow.request_param(fid, head[1:]):

@@ -161,11 +161,12 @@ def test_phase_two_blocks_a_class_holding_the_session_the_container_builds(cli, 
     assert (root / "core/containers.py").read_text() == before
 
 
-def test_a_container_the_application_keeps_leaves_the_route_unverified(cli, app):
-    root = _app(app, (
-        '@router.get("/a")\nasync def read(request: Request):\n'
-        "    return request.app.container.repo().count()\n"
-    ))
+@pytest.mark.parametrize(
+    "body",
+    ["return request.app.container.repo().count()", "c = request.app.container\n    return c.repo().count()"],
+)
+def test_a_container_the_application_keeps_leaves_the_route_unverified(cli, app, body):
+    root = _app(app, f'@router.get("/a")\nasync def read(request: Request):\n    {body}\n')
     (root / "api/items.py").write_text("from fastapi import Request\n" + (root / "api/items.py").read_text())
     found = entry(cli.json("phase1", root), "read")
     assert found["action"] == "keep"
