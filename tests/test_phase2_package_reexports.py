@@ -214,3 +214,20 @@ def test_dependency_twins_reached_through_a_package_that_re_exports_them(cli, pr
             print(json.dumps([client.get("/me").json(), client.get("/me-too").json()]))
     """)
     assert result == [{"name": "Ann", "books": 2}] * 2
+
+
+def test_a_re_export_by_assignment_blocks_through_the_self_check(cli, project, app_files):
+    # `title_of = books.title_of` in the package: no import the twin can follow; the renamed call
+    # `services.title_of_async` would raise AttributeError, so the self-check blocks the route.
+    package = "from services import books\n\nretitle = books.rename\ntitle_of = books.title_of\n"
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS, "api/__init__.py": "",
+        "services/__init__.py": package, "services/books.py": BOOKS, "jobs.py": JOBS,
+        "api/items.py": ROUTER.replace("from services import title_of\n", "").replace(
+            '"title": title_of(', '"title": services.title_of('
+        ),
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    found = handler(document, "title_again")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM223"]), found
+    assert "calls `services.title_of_async()`, which the rewrite introduces and nothing defines" in found["reasons"][0]

@@ -349,6 +349,11 @@ def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) 
         callee = call.callee
         if callee is not None and "." not in callee and not hasattr(builtins, callee) and "*" not in module.imports:
             found.append((call, callee))
+        elif callee is not None and callee not in before_names and _missing_attribute(after, callee):
+            # `crud.restock_async(db)`: a twin's name on a module that does not bind it (a package
+            # re-exporting the helper by assignment, `restock = crud_item.restock`)
+            home, _, name = callee.rpartition(".")
+            found.append((call, f"{home.rsplit('.', 1)[-1]}.{name}"))
         elif owner_ref is not None and call.receiver in ("self", "cls") and call.method is not None:
             order = classes.mro(owner_ref)
             # a base outside the project may define it: only a class order read whole is judged
@@ -362,6 +367,16 @@ def _undefined_names(after: Project, fid: FunctionId, original: facts.Function) 
             ):
                 found.append((call, f"{call.receiver}.{call.method}"))
     return found
+
+
+def _missing_attribute(after: Project, ref: str) -> bool:
+    """`pkg.name` where `pkg` is a project module that neither defines, assigns nor imports `name`."""
+    home, _, name = ref.rpartition(".")
+    module = after.modules.get(home)
+    return (
+        module is not None and "*" not in module.imports and after.resolve(ref) is None
+        and not any(c.qualname == name for c in module.classes) and f"{home}.{name}" not in after.modules
+    )
 
 
 def _defined(after: Project, ref: str) -> bool:
