@@ -231,3 +231,19 @@ def test_a_re_export_by_assignment_blocks_through_the_self_check(cli, project, a
     found = handler(document, "title_again")
     assert (found["action"], found["codes"]) == ("blocked", ["AM223"]), found
     assert "calls `services.title_of_async()`, which the rewrite introduces and nothing defines" in found["reasons"][0]
+
+
+def test_an_alias_twin_left_unimported_blocks_through_the_self_check(cli, project, app_files, monkeypatch):
+    # The planner "forgets" how the route imports the alias: `author: CurrentAuthor_async` unbound.
+    from async_migrate.codemods.phase2 import plan
+
+    monkeypatch.setattr(plan, "_imported", lambda *args: None)
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS, "api/__init__.py": "",
+        "auth/__init__.py": "from auth.deps import current_author\n", "auth/deps.py": AUTH_DEPS,
+        "api/items.py": AUTH_ROUTER.replace("from auth import CurrentAuthor", "from auth.deps import CurrentAuthor"),
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    found = handler(document, "me")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM223"]), found
+    assert "parameter `author` is annotated with `CurrentAuthor_async`, which the rewrite introduces" in found["reasons"][0]

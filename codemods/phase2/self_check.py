@@ -206,6 +206,13 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         if param.depends and param.depends not in written and not _defined(after, param.depends):
             flag(param.line, f"parameter `{param.name}` depends on `{param.depends.rsplit('.', 1)[-1]}`, which "
                  "the rewrite introduces and nothing defines")
+    # `current: CurrentUser_async` with the alias twin neither imported nor defined: NameError at import
+    annotated = {r for p in before_function.params for r in p.annotation}
+    for param in function.params:
+        missing = next((r for r in param.annotation if r not in annotated and not _defined(after, r)), None)
+        if missing is not None and param.depends is None:
+            flag(param.line, f"parameter `{param.name}` is annotated with `{missing.rsplit('.', 1)[-1]}`, which "
+                 "the rewrite introduces and nothing defines")
     held = _held_async(after, fid)
     for call in function.calls:
         if call.func is None or call.offloaded:
