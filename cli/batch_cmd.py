@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
           async-migrate batch --merge shard-*.json --report batch.md
 
         After `--` come the phase and its own options (--only, --exclude, --config, --jobs,
-        --allow-dirty, --offload-mixed; --subsystem, --shared), applied in every repository;
+        --allow-dirty, --offload-mixed; --subsystem, --shared, --allow-override-gap), applied in every repository;
         --apply and --commit are implied, and --check, --diff-file, --report, --traffic are
         refused. In each repository the branch (default async-migrate/phase1 or
         async-migrate/phase2) is checked out if it exists, else created from HEAD when there is
