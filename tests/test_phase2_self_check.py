@@ -375,6 +375,8 @@ def test_an_application_module_made_to_import_from_the_tests_blocks_the_routes(c
     from async_migrate.codemods.phase2 import async_stack
 
     monkeypatch.setattr(async_stack, "is_test_path", lambda path: False)
+    # and, as then, no dependency's `Session(engine)` a candidate beside the tests' sessionmaker
+    monkeypatch.setattr(async_stack._Analysis, "_session_class_dependencies", lambda self, group: [])
     root = service({
         "db/engine.py": extras.SESSION_CLASS_ENGINE,
         "tests/__init__.py": "", "tests/conftest.py": extras.TEST_SESSIONMAKER, "api/items.py": routes(HELPER, ROUTE),

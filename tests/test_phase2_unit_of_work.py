@@ -73,7 +73,8 @@ def test_a_repository_the_unit_of_work_builds_is_not_awaited_on_the_event_loop(c
     document = apply(cli, root)
     found = handler(document, "names")
     assert found["action"] == "blocked", found
-    assert any("ItemLog.names" in reason for reason in found["reasons"]), found["reasons"]
+    # The unit of work's special methods or, past them, the self-check's call of ItemLog.names
+    assert any("ItemLog.names" in reason or "UnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
     assert handler(document, "create_item")["action"] == "migrate"
     result = serve(root, kind, """
         created = client.post("/items", params={"name": "pen"})
@@ -83,3 +84,19 @@ def test_a_repository_the_unit_of_work_builds_is_not_awaited_on_the_event_loop(c
         print(json.dumps([created.status_code, listed.status_code, listed.json(), stored]))
     """)
     assert result == [200, 200, ["pen"], ["pen"]]
+
+
+def test_the_self_check_blocks_the_route_when_the_plan_forgets_the_unit_of_work(cli, service, monkeypatch):
+    # The closure "forgets" what keeps the unit of work where it is (its special methods, the
+    # Session it holds): the self-check still refuses the migrated route.
+    from async_migrate.codemods.phase2 import closure as closures
+
+    original = closures._find_own_blockers
+    monkeypatch.setattr(closures, "_find_own_blockers", lambda project, fid: [
+        own for own in original(project, fid)
+        if "special method" not in own.message and "UnitOfWork" not in own.message
+    ])
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": UOW})
+    found = handler(apply(cli, root), "names")
+    assert found["action"] == "blocked", found
+    assert found["reasons"] and all("self-check:" in reason for reason in found["reasons"]), found["reasons"]
