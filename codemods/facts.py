@@ -331,7 +331,8 @@ class ClassFacts(_Fact):
     line: int
     bases: tuple[str, ...] = ()  # resolved references of the positional bases
     # relationship() attributes -> the `lazy=` strategy as written ("select" when absent;
-    # True/False/None normalised to "select"/"joined"/"noload"; other expressions as code).
+    # True/False/None normalised to "select"/"joined"/"noload"; other expressions as code;
+    # absent under a `WriteOnlyMapped[...]`/`DynamicMapped[...]` annotation: "write_only"/"dynamic").
     relationships: dict[str, str] = field(default_factory=dict)
     # backref="name" / backref=backref("name", lazy=...): defined on the *other* class.
     backrefs: dict[str, str] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
 )
 from async_migrate.codemods.vocabulary.python import ANNOTATED, GENERATED_INIT, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ANNOTATED_STRATEGIES,
     ASSOCIATION_PROXIES,
     BACKREF_CONSTRUCTORS,
     DEFERRABLE_COLUMNS,
@@ -902,7 +903,8 @@ class Collector:
                         first = value.args[0] if value.args else None
                         provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
                         found.provides.update(dict.fromkeys(targets, provided or ""))
-                self._relationship(found, targets, value)
+                annotation = found.annotations.get(targets[0], ()) if type(statement) is ast.AnnAssign else ()
+                self._relationship(found, targets, value, annotation)
                 self._descriptor(found, targets, value)
                 self._aliases(found, targets, value)
                 primary = argument(value, 99, "primary_key")
@@ -965,14 +967,20 @@ class Collector:
         for target_name in targets:
             found.descriptors[target_name] = entry
 
-    def _relationship(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
+    def _relationship(
+        self, found: facts.ClassFacts, targets: list[str], call: ast.Call, annotation: tuple[str, ...] = ()
+    ) -> None:
         callee = self.ref(call.func)
         if callee not in RELATIONSHIP_CONSTRUCTORS:
             return
         lazy = argument(call, 99, "lazy")
         if lazy is None and callee.startswith("sqlmodel."):
             lazy = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "lazy")
-        strategy = "dynamic" if callee.endswith("dynamic_loader") else self._strategy(lazy)
+        # SQLAlchemy takes the strategy from a `WriteOnlyMapped[...]` / `DynamicMapped[...]`
+        # annotation when `lazy=` is absent: an eager option on such a collection raises
+        outer = annotation[0] if annotation and annotation[0].startswith("sqlalchemy.") else ""
+        implied = ANNOTATED_STRATEGIES.get(outer.rsplit(".", 1)[-1]) if lazy is None else None
+        strategy = "dynamic" if callee.endswith("dynamic_loader") else implied or self._strategy(lazy)
         target_class = self._target_class(argument(call, 0, "argument"))
         for target in targets:
             found.relationships[target] = strategy

@@ -117,6 +117,8 @@ RELATIONSHIP_CONSTRUCTORS = frozenset(
         "sqlalchemy.orm._orm_constructors.dynamic_loader",
     }
 )
+# The relationship strategy a `Mapped[...]` variant implies when `lazy=` is absent.
+ANNOTATED_STRATEGIES = {"WriteOnlyMapped": "write_only", "DynamicMapped": "dynamic"}
 BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
 # `relationship(lazy=...)` values that load up front, and values that never load implicitly.
 EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
