@@ -73,6 +73,7 @@ from async_migrate.codemods.rules.am272_unverified_session_work import RULE as A
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
+from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -1311,6 +1312,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
                           "transaction or connection only on a local name bound to it and used in place, so "
                           "here they would not be awaited"))
+    found.extend(_Own(AM288, line, message) for line, message in _sync_engine_uses(function, names))
     handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
@@ -1417,6 +1419,30 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                           "phase two does not replace)"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
+    return found
+
+
+def _sync_engine_uses(function: facts.Function, names: set[str]) -> list[tuple[int, str]]:
+    """Work on the synchronous Engine behind the Session (`session.get_bind().connect()`,
+    `engine = session.get_bind()` then `engine.begin()`, `pandas.read_sql(q, session.bind)`):
+    on an AsyncSession that Engine is the one its AsyncEngine wraps, usable only inside
+    `run_sync`. Reading what it describes (`.dialect`, `.url`) calls nothing and is left out."""
+    spelled = {f"${n}.get_bind()": f"{n}.get_bind()" for n in names} | {f"${n}.bind": f"{n}.bind" for n in names}
+    for binding in function.bindings:
+        if binding.expr in spelled and not binding.entered:
+            spelled[f"${binding.name}"] = binding.name
+    found: list[tuple[int, str]] = []
+    for call in function.calls:
+        receiver = (call.func or "").rpartition(".")[0]
+        handed = next((a.expr or f"${a.name}" for a in call.args if (a.expr or f"${a.name}") in spelled), None)
+        if receiver in spelled:
+            what = f"calls `{call.func[1:]}()` on the synchronous Engine `{spelled[receiver]}` hands out"  # type: ignore[index]
+        elif handed is not None:
+            what = f"hands the synchronous Engine `{spelled[handed]}` gives to `{call.func[1:] if call.func else call.callee}()`"
+        else:
+            continue
+        found.append((call.line, f"{what}: on an AsyncSession that is the Engine its AsyncEngine wraps, "
+                      "which connects only inside `run_sync` (MissingGreenlet on the event loop)"))
     return found
 
 
