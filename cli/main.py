@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -587,19 +588,10 @@ def phase2(
 def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     """What every changing command does with its result: refuse, branch, write, report, commit,
     print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
-    from async_migrate.cli.render import (
-        print_diff,
-        print_errors,
-        print_handlers,
-        print_lines,
-        print_tables,
-        progress_bar,
-        summary_line,
-    )
+    from async_migrate.cli.render import progress_bar
     from async_migrate.codemods.diff import as_bytes
 
     err = ui.err
-    changed = result.changed
     if mode.apply:
         try:
             applying.refuse_dirty(root, result, mode.allow_dirty)
@@ -619,6 +611,28 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
                 written = applying.write(root, result, git, progress)
         except GitError as error:  # the new --branch could not be created; nothing written
             raise _fail(str(error)) from None
+    try:
+        _report_commit_print(result, root, mode, traffic_rows, git, ui, written)
+    except KeyboardInterrupt:
+        if not written:
+            raise
+        # Ctrl-C after the writing (report, commit, summary): "nothing written" would be false.
+        raise applying.Interrupted(written, len(written)) from None
+
+
+def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, written: list[str]):
+    from async_migrate.cli.render import (
+        print_diff,
+        print_errors,
+        print_handlers,
+        print_lines,
+        print_tables,
+        summary_line,
+    )
+
+    err = ui.err
+    changed = result.changed
+    diff = result.diff
     _write_report(mode.report, result, traffic_rows, applied=mode.apply)
     commit_error = None
     if mode.apply:
@@ -842,4 +856,10 @@ def _print_json(document: dict) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The command is over, its output printed and its exit status decided: a Ctrl-C while
+        # the interpreter tears down (the analysis leaves much to free) would print a traceback,
+        # or end the process by SIGINT (130), though nothing was interrupted.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

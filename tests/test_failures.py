@@ -157,6 +157,44 @@ def test_ctrl_c_during_the_analysis_writes_nothing(cli, app, monkeypatch):
     assert snapshot(app) == before
 
 
+def test_ctrl_c_after_the_writing_names_the_files_written(cli, app, monkeypatch, tmp_path):
+    # Ctrl-C while the report is written (or the commit made, or the summary printed) comes
+    # after every file was written: "nothing written" would tell a script the tree is clean.
+    from async_migrate.codemods import report
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "build_report", interrupted)
+    result = cli("phase1", app, "--apply", "--report", tmp_path / "r.md")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "async-migrate: interrupted: wrote 5 of 5 files",
+        *[f"  api/r{i}.py" for i in range(5)],
+    ]
+    assert all("async def" not in (app / f"api/r{i}.py").read_text() for i in range(5))
+
+
+def test_ctrl_c_while_the_interpreter_exits_changes_nothing(tmp_path):
+    # The command has finished and printed its result: a late Ctrl-C (the interpreter freeing
+    # the analysis takes a moment) neither prints a traceback nor turns the status into 130.
+    import subprocess
+    import sys
+
+    script = tmp_path / "late.py"
+    script.write_text(
+        "import atexit, os, signal, sys, time\n"
+        "from async_migrate.cli import main\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))\n"
+        "sys.argv = ['async-migrate', '--version']\n"
+        "main.main()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("async-migrate ")
+    assert done.stderr == ""
+
+
 def test_workers_leave_ctrl_c_to_the_main_process(project, app_files):
     """A SIGINT sent to a worker (the terminal sends it to the whole process group) neither kills
     it nor makes it print a traceback; the main process decides."""
