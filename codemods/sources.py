@@ -144,7 +144,13 @@ def compile_error(text: str, path: str = "<unknown>") -> str | None:
     try:
         compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
-        where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
+        lineno, offset = error.lineno, error.offset
+        if lineno is None and "\0" in text:  # the compiler names no position for a null byte
+            before = text[: text.index("\0")]
+            lineno, offset = before.count("\n") + 1, len(before) - before.rfind("\n")
+        if lineno is None:
+            return f"syntax error: {error.msg}"
+        where = f"line {lineno}" + (f", column {offset}" if offset else "")
         return f"syntax error at {where}: {error.msg}"
     except ValueError as error:  # null bytes
         return f"cannot parse: {error}"

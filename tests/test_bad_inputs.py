@@ -453,6 +453,8 @@ def test_a_worker_killed_by_the_parser_costs_only_its_own_file(project, app_file
     [
         ("def f():\n    return foo(\n\nx = 1\ny = 2\n", "line 2, column 15: '(' was never closed"),
         ("x = 1\nif x\n    pass\n", "line 2, column 5: expected ':'"),
+        # The compiler gives no position for a null byte: the line holding it, never "line None".
+        ("x = 1\ny = 2\x00\n", "line 2, column 6: source code string cannot contain null bytes"),
     ],
 )
 def test_a_syntax_error_is_reported_where_python_puts_it(cli, project, app_files, source, position):
