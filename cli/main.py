@@ -645,6 +645,8 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
         if git.wanted:
             document["git"] = git.to_json()
         _print_json(document)
+        # As scan and check do: a warning (exit 2 among them) is also said on standard error.
+        _warn(err, [*result.warnings, *result.project.notices])
     else:
         # The diff is the dry run's product (standard output); with --check or -q only on --diff.
         if not mode.apply and diff and (mode.diff or not (mode.check or ui.quiet)):

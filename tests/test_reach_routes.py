@@ -294,8 +294,13 @@ def test_only_selecting_no_file_warns_and_exits_2_in_every_command(cli, app, com
         "async-migrate: warning: no Python files under PATH (or none that --only/--exclude select): "
         "nothing was checked"
     ) in result.output
-    document = json.loads(cli(command[0], root, *command[1:], "--only", "nomatch/*", "--format", "json").stdout)
+    as_json = cli(command[0], root, *command[1:], "--only", "nomatch/*", "--format", "json")
+    document = json.loads(as_json.stdout)
     assert any("none that --only/--exclude select" in w for w in document["warnings"]), document
+    # Exit 2 says why on standard error in every format: a script reading only the status and
+    # standard error must not be left with an empty message.
+    assert as_json.exit_code == 2
+    assert "async-migrate: warning: no Python files under PATH" in as_json.stderr
 
 
 @pytest.mark.parametrize("command", [("phase1",), ("scan",), ("phase2", "--subsystem", "api/items.py")])
