@@ -110,7 +110,7 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one result per finding (rule id = the finding's code), and each file
-    that could not be checked as a tool execution notification."""
+    that could not be checked, and each warning check exits 2 for, as a tool execution notification."""
     by_code = {finding.rule.code: finding.rule for finding in result.findings}
     codes = sorted(by_code)
     rules = [
@@ -140,6 +140,8 @@ def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
         }
         for error in result.errors
     ]
+    # What makes check exit 2 (no routes, PATH too deep) leaves the run without an answer.
+    notifications += [{"level": "error", "message": {"text": warning}} for warning in result.warnings]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -148,7 +150,7 @@ def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
                 "tool": {"driver": {"name": "async-migrate", "version": version, "rules": rules}},
                 "results": results,
                 "invocations": [
-                    {"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}
+                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
             }
         ],

@@ -200,6 +200,21 @@ def test_check_writes_sarif(cli, app):
     assert run_["invocations"][0]["executionSuccessful"] is False
 
 
+def test_check_sarif_without_routes_is_no_successful_empty_run(cli, project):
+    # check exits 2 (not an all-clear); a SARIF log of zero results marked successful would
+    # show a code-scanning upload as clean.
+    root = project({"services/load.py": "def load():\n    return 1\n"})
+    result = cli("check", root, "--format", "sarif")
+    assert result.exit_code == 2
+    (run_,) = json.loads(result.stdout)["runs"]
+    assert run_["results"] == []
+    (invocation,) = run_["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["message"]["text"].startswith("no FastAPI routes under PATH")
+
+
 def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
     from async_migrate.codemods.pragma import PLACEMENT
 
