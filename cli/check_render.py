@@ -75,7 +75,8 @@ def summary(result: CheckResult) -> str:
 
 
 def github_lines(result: CheckResult, given: Path) -> list[str]:
-    """`::error file=...,line=...,title=async-migrate::message` per finding and per unreadable file."""
+    """`::error file=...,line=...,title=async-migrate::message` per finding and per unreadable file,
+    and `::error title=async-migrate::warning` per warning check exits 2 for."""
     lines = []
     for finding in result.findings:
         lines.append(
@@ -87,6 +88,8 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
         )
     for error in result.errors:
         lines.append(_command(display_path(given, error["file"]), None, f"cannot check: {error['message']}"))
+    # What makes check exit 2 (no routes, PATH too deep): the pull request shows why it failed.
+    lines += [f"::error title=async-migrate::{_data(warning)}" for warning in result.warnings]
     return lines
 
 

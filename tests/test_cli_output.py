@@ -200,7 +200,7 @@ def test_check_writes_sarif(cli, app):
     assert run_["invocations"][0]["executionSuccessful"] is False
 
 
-def test_check_sarif_without_routes_is_no_successful_empty_run(cli, project):
+def test_check_sarif_and_github_without_routes_are_no_clean_run(cli, project):
     # check exits 2 (not an all-clear); a SARIF log of zero results marked successful would
     # show a code-scanning upload as clean.
     root = project({"services/load.py": "def load():\n    return 1\n"})
@@ -213,6 +213,9 @@ def test_check_sarif_without_routes_is_no_successful_empty_run(cli, project):
     (notification,) = invocation["toolExecutionNotifications"]
     assert notification["level"] == "error"
     assert notification["message"]["text"].startswith("no FastAPI routes under PATH")
+    github = cli("check", root, "--format", "github")
+    assert github.exit_code == 2
+    assert github.stdout.startswith("::error title=async-migrate::no FastAPI routes under PATH")
 
 
 def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
