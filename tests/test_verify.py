@@ -766,3 +766,20 @@ def test_the_contract_covers_a_mounted_application() -> None:
     assert ("GET /admin/audit", "dependency") in {(d.route, d.what) for d in found}, found
     assert any(d.route == "GET /admin/audit" and d.what.startswith("response") for d in found), found
     assert all(d.route.startswith("GET /admin/") for d in found), found
+
+
+def test_never_awaited_coroutine_kept_alive_past_the_tests_is_caught(cli, repo_app: Path) -> None:
+    # Kept in a module-level list, the coroutine is collected only at interpreter exit, after
+    # the guard's report is written: it is looked for when the session ends.
+    edit(repo_app, "main.py", '@app.get("/health")\nasync def health():\n',
+         'PENDING = []\n\n\nasync def notify():\n    pass\n\n\n@app.get("/health")\nasync def health():\n'
+         '    PENDING.append(notify())\n')
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1, document["tests"]
+    failures = document["tests"]["failures"]
+    assert [f["test"] for f in failures] == ["(end of the test session)"]
+    assert document["tests"]["counts"] == {"passed": 4}
+    (event,) = failures[0]["guard"]
+    assert event["kind"] == "never-awaited"
+    assert event["calls"] == ["coroutine notify was never awaited"]
+    assert event["where"].startswith("main.py:")

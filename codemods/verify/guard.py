@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import inspect
 import json
 import os
 import sys
@@ -443,10 +444,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+# The test id under which coroutines still unawaited when the session ends are reported.
+SESSION_END = "(end of the test session)"
+
+
+def _pending_coroutines(guard: _Guard) -> None:
+    """Coroutines of the application that were created and never started and are still alive
+    when the tests end (kept in a list, a dict, app.state): the interpreter would only warn at
+    exit, after the report is written, so they are reported now."""
+    gc.collect()
+    for obj in gc.get_objects():
+        try:
+            frame = getattr(obj, "cr_frame", None) if asyncio.iscoroutine(obj) else None
+            if frame is None or inspect.getcoroutinestate(obj) != inspect.CORO_CREATED:
+                continue
+            if guard._relative(frame.f_code.co_filename) is None:
+                continue  # the libraries' own
+        except Exception:
+            continue
+        guard.never_awaited(obj)
+    events = guard.take()
+    if events:
+        entry = guard.outcomes.setdefault(SESSION_END, {"nodeid": SESSION_END, "outcome": "passed", "guard": []})
+        entry["guard"].extend(events)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = os.environ.get(ENV_REPORT)
     if _guard is None or not path:
         return
+    _pending_coroutines(_guard)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         path = f"{path}.{worker}"
