@@ -328,6 +328,9 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
             )
         if len(failure["guard"]) > SHOWN_EVENTS:
             console.print(f"    ... and {len(failure['guard']) - SHOWN_EVENTS} more (--format json lists them all)")
+    for dropped in tests.get("dropped") or []:
+        console.print(f"  {escape(dropped['test'])}: passed on the before side, {dropped['after']} now",
+                      highlight=False, soft_wrap=True)
     if tests.get("failures") and tests.get("output_tail") and not any(f["guard"] for f in tests["failures"]):
         console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
     for group in tests.get("preexisting") or []:

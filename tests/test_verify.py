@@ -783,3 +783,34 @@ def test_never_awaited_coroutine_kept_alive_past_the_tests_is_caught(cli, repo_a
     assert event["kind"] == "never-awaited"
     assert event["calls"] == ["coroutine notify was never awaited"]
     assert event["where"].startswith("main.py:")
+
+
+@pytest.mark.parametrize("mark, now", [
+    ('@pytest.mark.skip(reason="flaky")', "skipped"),
+    ('@pytest.mark.xfail(reason="later")', "xfailed"),
+])
+def test_a_test_that_no_longer_runs_fails(cli, repo_app: Path, mark: str, now: str) -> None:
+    # The after side skips (or xfails, here hiding a real failure) a test the before side
+    # passed: the suite passing proves less than before.
+    edit(repo_app, "tests/test_api.py", "def test_create_needs_a_key(client):\n"
+         "    assert client.post(\"/items\", json={\"name\": \"b\"}).status_code == 401",
+         f"import pytest\n\n\n{mark}\ndef test_create_needs_a_key(client):\n"
+         "    assert client.post(\"/items\", json={\"name\": \"b\"}).status_code == 999")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1, document["tests"]
+    tests = document["tests"]
+    assert tests["status"] == "fail" and tests["counts"] == {"passed": 3, now: 1}
+    assert tests["dropped"] == [{"test": "tests/test_api.py::test_create_needs_a_key", "before": "passed", "after": now}]
+    text = cli("verify", repo_app, "--app", "main:app", "--no-contract").output
+    assert "tests/test_api.py::test_create_needs_a_key: passed on the before side, " + now + " now" in text
+
+
+def test_a_test_skipped_on_both_sides_passes(cli, repo_app: Path) -> None:
+    edit(repo_app, "tests/test_api.py", "def test_health(client):",
+         "import pytest\n\n\n@pytest.mark.skip(reason=\"needs PostgreSQL\")\ndef test_health(client):")
+    repo = git.Repo(repo_app)
+    repo.git.add(A=True)
+    repo.index.commit("skip on PostgreSQL only")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 0, document["tests"]
+    assert document["tests"]["dropped"] == [] and document["tests"]["counts"] == {"passed": 3, "skipped": 1}

@@ -440,7 +440,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed:
         entry["outcome"] = "failed" if report.when == "call" else "error"
     elif report.skipped and entry["outcome"] == "passed":
-        entry["outcome"] = "skipped"
+        entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
     return report
 
 

@@ -53,6 +53,9 @@ class TestRun:
     installed: dict[str, bool] = field(default_factory=dict)
     output_tail: str = ""
     problem: str | None = None  # why the run proves nothing (not guarded, no tests ran)
+    # Tests that passed on the before side and are skipped, xfailed or gone on this side: the
+    # tests prove less than before, so they do not pass ({"test", "before", "after"}).
+    dropped: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -70,7 +73,12 @@ class TestRun:
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and self.exit_code == 0 and not self.failures
+        return self.problem is None and self.exit_code == 0 and not self.failures and not self.dropped
+
+    @property
+    def not_run(self) -> bool:
+        """Some test was skipped or xfailed: whether it ran on the before side tells."""
+        return any(outcome in ("skipped", "xfailed") for outcome in self.outcomes.values())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +92,7 @@ class TestRun:
             "acknowledged": self.acknowledged,
             "guard": self.installed,
             "problem": self.problem,
+            "dropped": self.dropped,
             "output_tail": self.output_tail,
         }
 
@@ -124,6 +133,17 @@ def set_aside_preexisting(after: TestRun, before: TestRun) -> None:
     for event in after.events:
         (after.preexisting if occurrence(event) in seen else new).append(event)
     after.events = new
+
+
+def set_aside_dropped(after: TestRun, before: TestRun) -> None:
+    """The tests that passed on the before side and no longer run on the after side (skipped,
+    xfailed, removed): a migration passing with fewer tests is not proven by them."""
+    if before.problem is not None:
+        return
+    for test, outcome in before.outcomes.items():
+        now = after.outcomes.get(test, "absent")
+        if outcome == "passed" and test != SESSION_END and now in ("skipped", "xfailed", "absent"):
+            after.dropped.append({"test": test, "before": outcome, "after": now})
 
 
 def command_line(command: str | None, python: str) -> list[str]:

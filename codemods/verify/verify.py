@@ -156,16 +156,17 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     if request.tests:
         step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged)
-    if request.tests_before or (result.tests is not None and result.tests.events):
+    if request.tests_before or (result.tests is not None and (result.tests.events or result.tests.not_run)):
         if result.revision is None:
             assert result.tests is not None
             result.tests.uncompared = uncompared
         else:
             with before_tree(root, result.revision) as before_root:
-                step(f"tests: {' '.join(argv)} on the before side, to tell the guard's old findings from new ones")
+                step(f"tests: {' '.join(argv)} on the before side, to tell old guard findings and skips from new ones")
                 result.tests_before = testrun.run_tests(before_root, request.python, argv, [])
             if result.tests is not None:
                 testrun.set_aside_preexisting(result.tests, result.tests_before)
+                testrun.set_aside_dropped(result.tests, result.tests_before)
     return result
 
 
