@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: typer reads the command's annotations, which name
 # the `Format` imported inside `register`.
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import typer.core
@@ -158,7 +158,8 @@ def register(app: typer.Typer) -> None:
         something to write; the written files are committed and the repository is left on
         the branch. A repository that fails (not in a git repository, uncommitted changes in
         a file to write, a bad configuration, files that cannot be processed) is reported and
-        the batch goes on.
+        the batch goes on. Ctrl-C stops the batch: exit 130, naming the repositories done and
+        the files written, uncommitted, in the one interrupted.
 
         Ends with one summary table, or with --format json one document listing per
         repository its root, status (changed, partial, blocked, unchanged, failed), branch,
@@ -208,9 +209,31 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",
                           markup=False, highlight=False, soft_wrap=True)
 
-        outcomes = batching.run_batch(roots, job, done)
+        try:
+            outcomes = batching.run_batch(roots, job, done)
+        except batching.BatchInterrupted as stop:
+            _interrupted(err, stop)
         extra = {"shard": slice_.to_json()} if slice_ is not None else {}
         _batch_result(job.phase, job.branch, outcomes, format, report, extra)
+
+
+def _interrupted(err: Console, stop: "batching.BatchInterrupted") -> NoReturn:
+    """Exit 130 naming what the batch did before Ctrl-C: each repository done (its commit), and
+    the files written but not committed in the one interrupted."""
+    from async_migrate.cli.main import EXIT_INTERRUPTED
+    from async_migrate.cli.render import print_lines
+
+    lines = [f"async-migrate: interrupted: {len(stop.outcomes)} of {stop.total} repositories done"]
+    for outcome in stop.outcomes:
+        commit = f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
+        lines.append(f"  {outcome.root}: {outcome.status}{commit}")
+    if stop.written:
+        lines.append(f"  {stop.root}: interrupted: wrote {plural(len(stop.written), 'file')}, not committed")
+        lines += [f"    {path}" for path in stop.written]
+    else:
+        lines.append(f"  {stop.root}: interrupted: nothing written")
+    print_lines(err, lines)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _batch_result(phase, branch, outcomes, format, report, extra):

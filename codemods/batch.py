@@ -93,7 +93,8 @@ def read_repos(path: Path) -> list[Path]:
 
 
 def run_one(path: Path, job: Job) -> RepoOutcome:
-    """The phase on one application root, with --apply --branch --commit; never raises."""
+    """The phase on one application root, with --apply --branch --commit; raises only on Ctrl-C
+    (applying.Interrupted with the files written, or KeyboardInterrupt before any)."""
     from async_migrate.codemods.phase2.closure import SubsystemError
 
     outcome = RepoOutcome(root=str(path))
@@ -120,7 +121,11 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             applying.commit(root, result, written, git)
         except GitError as error:
             raise GitError(f"the changes are written but not committed: {error}") from None
+        except KeyboardInterrupt:
+            raise applying.Interrupted(written, len(written)) from None
         outcome.commit = git.commit
+    except applying.Interrupted:  # Ctrl-C stops the whole batch (run_batch), never one failure
+        raise
     except (applying.Refused, ConfigError, GitError, SubsystemError) as error:
         outcome.status, outcome.error = "failed", str(error)
         return outcome
@@ -142,13 +147,29 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
     return outcome
 
 
+class BatchInterrupted(Exception):
+    """Ctrl-C during a batch: the repositories done so far, and in the one interrupted (root)
+    the files already written (left uncommitted)."""
+
+    def __init__(self, outcomes: list[RepoOutcome], root: Path, written: list[str], total: int) -> None:
+        super().__init__(f"interrupted: {len(outcomes)} of {total} repositories done")
+        self.outcomes, self.root, self.written, self.total = outcomes, root, written, total
+
+
 def run_batch(
     roots: Iterable[Path], job: Job, done: Callable[[int, RepoOutcome], None] | None = None
 ) -> list[RepoOutcome]:
-    """run_one for every root in turn; done(index, outcome) after each."""
-    outcomes = []
+    """run_one for every root in turn; done(index, outcome) after each. Ctrl-C stops the
+    batch (BatchInterrupted): it must not count as one repository's failure and go on."""
+    roots = list(roots)
+    outcomes: list[RepoOutcome] = []
     for index, root in enumerate(roots):
-        outcome = run_one(root, job)
+        try:
+            outcome = run_one(root, job)
+        except applying.Interrupted as interrupted:
+            raise BatchInterrupted(outcomes, root, interrupted.written, len(roots)) from None
+        except KeyboardInterrupt:
+            raise BatchInterrupted(outcomes, root, [], len(roots)) from None
         outcomes.append(outcome)
         if done is not None:
             done(index, outcome)

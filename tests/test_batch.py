@@ -283,6 +283,65 @@ def test_each_repository_goes_through_the_same_run_as_phase1(cli, repos, monkeyp
     assert calls == [roots["shop"].resolve(), roots["mono"].resolve()]
 
 
+def test_ctrl_c_stops_the_batch_and_names_what_was_done(cli, repos, tmp_path, monkeypatch):
+    """Ctrl-C while the second repository is written: the batch stops there (it is no failure
+    of that repository to go on from), exit 130, naming the first one's commit and the second
+    one's files written but not committed; the third is untouched."""
+    import os
+    import signal
+
+    from async_migrate.codemods import sources
+
+    roots, gits = repos
+    third = init_repo(tmp_path / "third", tiny_app())
+    real = sources.write_atomic
+    written = []
+
+    def write_then_interrupt(path, data):  # type: ignore[no-untyped-def]
+        written.append(path)
+        if len(written) == 3:  # the first file of the second repository (two files per repository)
+            os.kill(os.getpid(), signal.SIGINT)
+        real(path, data)
+
+    monkeypatch.setattr(sources, "write_atomic", write_then_interrupt)
+    third_head = third.head.commit.hexsha
+    mono_head = gits["mono"].head.commit.hexsha
+    result = cli("batch", roots["shop"], roots["mono"], tmp_path / "third", "--format", "json", "--", "phase1")
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    shop_head = gits["shop"].head.commit.hexsha
+    assert lines[0] == "async-migrate: interrupted: 1 of 3 repositories done"
+    assert lines[1] == f"  {roots['shop'].resolve()}: changed, {shop_head[:12]} on async-migrate/phase1"
+    assert lines[2] == f"  {roots['mono'].resolve()}: interrupted: wrote 1 file, not committed"
+    assert lines[3].strip() == "api/items.py"
+    assert lines[4:] == []
+    assert CONVERTED in items(roots["mono"])  # written whole, left for the user to see
+    assert gits["mono"].head.commit.hexsha == mono_head
+    assert third.head.commit.hexsha == third_head and third.active_branch.name == "main"
+    assert CONVERTED not in items(tmp_path / "third")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_during_an_analysis_stops_the_batch_with_nothing_written_there(cli, repos, monkeypatch):
+    roots, gits = repos
+    real = runner.phase1
+    calls = []
+
+    def interrupt_the_second(root, config, options, progress=None):  # type: ignore[no-untyped-def]
+        calls.append(root)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(root, config, options, progress)
+
+    monkeypatch.setattr(runner, "phase1", interrupt_the_second)
+    result = cli("batch", roots["shop"], roots["mono"], roots["dirty"], "--format", "json", "--", "phase1")
+    assert result.exit_code == 130, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == "async-migrate: interrupted: 1 of 3 repositories done"
+    assert result.stderr.splitlines()[-1] == f"  {roots['mono']}: interrupted: nothing written"
+    assert len(calls) == 2 and CONVERTED not in items(roots["mono"])
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
