@@ -32,7 +32,9 @@ expiring). `rollback()`, `expire(obj)` and
 `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
 by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic payload, an
-int) are never reported.
+int) are never reported. An object a relationship led to (`owner = item.owner`, `item.owner.name`,
+`[i.name for i in user.items]`) read after a commit that expired it blocks the function: refreshing
+the object holding it does not reload it (`expired_related`).
 
 Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
 (`Models`: mapped classes, server-generated columns); reads through other names and lists are
@@ -49,7 +51,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists
+from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -340,6 +342,14 @@ def analyse(
     planned: set[tuple[int, str]] = set()
     reported: set[str] = set()
     stack = expiry
+    # names that may hold ORM instances, whose relationships may lead to objects the commit expires
+    objects = {
+        name for name in set(bindings) | set(params) if name not in names and _instance(
+            project, models, fid, function, module, bindings[name][0] if name in bindings else None,
+            params.get(name), names,
+        )[0] is not Held.NONE
+    }
+    relationships = expired_related.relationship_names(project)
     for call, session, is_commit in points:
         # A Session opened here on the engine expires as its own keywords say, as it did before.
         expiry = Expiry(opened[session][0], opened[session][1], models, "") if session in opened else stack
@@ -490,7 +500,48 @@ def analyse(
                     f"fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM249, read_at[0], message))
+        # `expire(obj)` expires that object only, not what its relationships hold
+        if expires_all and call.method != "expire" and "#related" not in reported:
+            related = expired_related.reads(body.node, relationships, objects, call.line)
+            if related is not None:
+                reported.add("#related")
+                result.blocks.append(_related_block(related, call, session, expiring, expiry, point_of(call, session)))
     return result
+
+
+def point_of(call: facts.Call, session: str) -> str:
+    return f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
+
+
+def _related_block(
+    read: tuple[int, str], call: facts.Call, session: str, expiring: bool, expiry: Expiry, point: str
+) -> ExpiredRead:
+    """A read, after a commit point, of an object a relationship led to: no refresh phase two
+    plans reaches it (`expired_related`)."""
+    line, what = read
+    through = (
+        "an object reached through a relationship, which refreshing the object holding it does not "
+        "reload (the identity map keeps it as it was)"
+    )
+    fix = f"`await {session}.refresh(obj)` for each such object after it, or load it again"
+    if expiring:
+        return ExpiredRead(AM261, line, (
+            f"{what} after `{session}.{call.method}()` (line {call.line}), which expires every object it "
+            f"names whatever expire_on_commit says: {through}; the read is implicit IO and raises "
+            f"MissingGreenlet under AsyncSession; fix: {fix}"
+        ))
+    if not expiry.on_commit:
+        return ExpiredRead(AM259, line, (
+            f"{what} after {point} (line {call.line}): the synchronous sessionmaker ({expiry.reloaded}) "
+            f"expires every object on commit, so the read reloaded the row; it is {through}, so it "
+            f"would return stale data (what raw SQL, a trigger or the database changed in the "
+            f"transaction); fix: {fix}"
+        ))
+    return ExpiredRead(AM248, line, (
+        f"{what} after {point} (line {call.line}): the async sessionmaker ({expiry.where}) expires every "
+        f"object on commit, and it is {through}: the read is implicit IO and raises MissingGreenlet; "
+        f"fix: pass expire_on_commit=False to the async sessionmaker and {fix}"
+    ))
 
 
 def _describe(kind: Held) -> str:

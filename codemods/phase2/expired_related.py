@@ -1,0 +1,129 @@
+"""Objects reached through a relationship, read after a commit that expired them.
+
+The synchronous Session expired every object it held on commit (`expire_on_commit=True`),
+also those a relationship of a loaded object led to: `owner = book.author`,
+`first = author.books[0]`, `for b in author.books`, `book.author.name`,
+`[b.title for b in other.books]` read after the commit reloaded their rows. Phase two
+refreshes the objects a name holds (`expired_reads`), not the ones their relationships hold:
+`refresh(book)` finds `book.author` in the identity map and leaves its columns as they were,
+and `refresh(author)` repopulates the collection's members inconsistently (members the flush
+wrote may keep the values they had). So such a read returns what the row held before the
+commit (raw SQL, a trigger, a column the database computes) or, where the async sessionmaker
+expires too, raises MissingGreenlet. `reads` finds the first one after a commit point; the
+caller blocks the function. Relationships that never load (`write_only`, `dynamic`, `raise`,
+`noload`) are left out: what reads them is a query of its own or fails in the synchronous code.
+
+Not detected (may miss): relationships read by a response model on a returned object, by an
+association proxy, or inside a called function.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary.sqlalchemy import NON_LOADING_STRATEGIES
+
+_NEVER_LOADS = NON_LOADING_STRATEGIES | {"dynamic"}
+# Changing or counting a collection reads no member's columns.
+_COLLECTION_METHODS = frozenset({
+    "append", "extend", "insert", "remove", "pop", "clear", "add", "discard", "count", "index", "copy",
+})
+
+
+def relationship_names(project: Project) -> frozenset[str]:
+    """Relationship attributes of every collected class that load when read, by name."""
+    found: set[str] = set()
+    for module in project.modules.values():
+        for cls in module.classes:
+            for mapping in (cls.relationships, cls.backrefs):
+                found.update(name for name, strategy in mapping.items() if strategy not in _NEVER_LOADS)
+    return frozenset(found)
+
+
+def _through(node: ast.expr, relationships: frozenset[str]) -> str | None:
+    """The root name of `root.rel...` / `root.rel[0]` (no calls) going through a relationship."""
+    crossed = False
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute) and node.attr in relationships:
+            crossed = True
+        node = node.value
+    return node.id if crossed and isinstance(node, ast.Name) else None
+
+
+def _scope_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of the function's own body (nested functions and classes excluded)."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(child)
+        stack.extend(ast.iter_child_nodes(child))
+    return found
+
+
+def reads(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    relationships: frozenset[str],
+    objects: set[str],
+    commit: int,
+) -> tuple[int, str] | None:
+    """The first read after line `commit` of an object a relationship of one of `objects`
+    (names that may hold ORM instances) led to: (line, what, as words)."""
+    if node is None or not relationships or not objects:
+        return None
+    nodes = _scope_nodes(node)
+    stores: dict[str, list[int]] = {}
+    for child in nodes:
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            stores.setdefault(child.id, []).append(child.lineno)
+    # names bound, before the commit, to what a relationship holds
+    related: dict[str, tuple[int, str]] = {}
+    for child in nodes:
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(child, ast.Assign) and len(child.targets) == 1:
+            target, value = child.targets[0], child.value
+        elif isinstance(child, (ast.For, ast.AsyncFor)) and (child.end_lineno or child.lineno) < commit:
+            target, value = child.target, child.iter
+        bound = getattr(child, "lineno", 0)
+        if not isinstance(target, ast.Name) or value is None or bound >= commit:
+            continue
+        root = _through(value, relationships)
+        if root is not None and root in objects:
+            related[target.id] = (bound, ast.unparse(value))
+    found: list[tuple[int, int, str]] = []
+    for child in nodes:
+        line = child.iter.lineno if isinstance(child, ast.comprehension) else getattr(child, "lineno", 0)
+        if line <= commit:
+            continue
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in related:
+            bound, written = related[child.id]
+            if not any(bound < at <= line for at in stores.get(child.id, []) if at != bound):
+                found.append((line, child.col_offset, f"`{child.id}` (bound to `{written}`) is used"))
+        elif isinstance(child, ast.Attribute) and child.attr not in _COLLECTION_METHODS:
+            root = _through(child.value, relationships)
+            if root is not None and root in objects and not _rebound(stores, root, commit, line):
+                found.append((line, child.col_offset, f"`{ast.unparse(child)}` is read"))
+        elif isinstance(child, ast.comprehension) or isinstance(child, (ast.For, ast.AsyncFor)):
+            root = _through(child.iter, relationships)
+            if root is not None and root in objects and isinstance(child.target, ast.Name) and not _rebound(
+                stores, root, commit, line
+            ):
+                element = child.target.id
+                if any(
+                    isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == element
+                    for n in _scope_nodes(child) + [n for n in nodes if getattr(n, "lineno", 0) >= line]
+                ):
+                    found.append((line, child.iter.col_offset, f"the elements of `{ast.unparse(child.iter)}` are read"))
+    if not found:
+        return None
+    at, _, text = min(found)
+    return at, text
+
+
+def _rebound(stores: dict[str, list[int]], name: str, commit: int, line: int) -> bool:
+    """`name` is bound again between the commit and the read: it holds a fresh load."""
+    return any(commit < at <= line for at in stores.get(name, []))
