@@ -93,9 +93,10 @@ def _phase_job(
 
 
 def register(app: typer.Typer) -> None:
-    from async_migrate.cli.main import Format
+    from async_migrate.cli.main import Format, _guard
 
     @app.command("batch", cls=_PhaseArgsCommand)
+    @_guard  # as every command: a closed pipe exits 141 (click said 1: "changes found"), a crash 4
     def batch(
         ctx: typer.Context,
         paths: Annotated[

@@ -13,7 +13,13 @@ else:
         """`rich.console.Console(...)`, importing rich on the first call."""
         from rich.console import Console as RichConsole
 
-        return RichConsole(*args, **kwargs)
+        class PipeConsole(RichConsole):
+            def on_broken_pipe(self) -> None:
+                # rich exits 1 here, which a script reads as "changes found"; raised, the
+                # command's guard answers a closed pipe as a SIGPIPE death would (141).
+                raise BrokenPipeError
+
+        return PipeConsole(*args, **kwargs)
 
     def escape(markup: str) -> str:
         """`rich.markup.escape`, importing rich on the first call."""

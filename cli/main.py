@@ -171,7 +171,12 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
 
         runner.CURRENT.file = None
         try:
-            command(*args, **kwargs)
+            try:
+                command(*args, **kwargs)
+            finally:
+                # Output still buffered (off a terminal) would meet a closed pipe in click's
+                # exit, which says 1 ("changes found"); flushed here, it is this guard's 141.
+                sys.stdout.flush()
         except applying.Interrupted as interrupted:
             err = Console(stderr=True)
             lines = [f"async-migrate: interrupted: wrote {len(interrupted.written)} of {interrupted.total} files"]
@@ -778,6 +783,7 @@ class RulesFormat(str, Enum):
 
 
 @app.command("rules")
+@_guard
 def rules_command(
     format: Annotated[
         RulesFormat,
@@ -814,6 +820,7 @@ def rules_command(
 
 
 @app.command("clean")
+@_guard
 def clean_command(path: PathArgument) -> None:
     """Remove the cache under PATH (PATH/.async_migrate_cache, or its folder under
     $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched."""

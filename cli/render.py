@@ -8,11 +8,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from async_migrate.cli.console import Console  # closed pipes raise, for the guard (141)
 from async_migrate.codemods.outcome import plural
 from async_migrate.codemods.run import Result
 

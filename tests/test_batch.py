@@ -342,6 +342,25 @@ def test_ctrl_c_during_an_analysis_stops_the_batch_with_nothing_written_there(cl
     assert len(calls) == 2 and CONVERTED not in items(roots["mono"])
 
 
+def test_a_reader_gone_from_standard_output_exits_141(repos):
+    """`batch ... | head -1`: the status a process killed by SIGPIPE has, never 1 ("changes
+    found" to a script) nor 0."""
+    import subprocess
+    import sys
+
+    roots, _ = repos
+    command = [sys.executable, "-c", "from async_migrate.cli.main import main; main()"]
+    process = subprocess.Popen(
+        [*command, "batch", str(roots["shop"]), "--", "phase1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # gone before the summary table is printed
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

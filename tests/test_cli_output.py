@@ -218,6 +218,23 @@ def test_check_sarif_and_github_without_routes_are_no_clean_run(cli, project):
     assert github.stdout.startswith("::error title=async-migrate::no FastAPI routes under PATH")
 
 
+@pytest.mark.parametrize(
+    "args", [("scan", "{app}", "--format", "table"), ("check", "{app}"), ("rules",), ("phase1", "{app}")]
+)
+def test_a_reader_gone_from_standard_output_exits_141(app, args):
+    """`... | head`: the status a process killed by SIGPIPE has. rich's tables and the rule
+    list exited 1, which a script reads as "changes found" or "violations"."""
+    command = [sys.executable, "-c", "from async_migrate.cli.main import main; main()"]
+    process = subprocess.Popen(
+        [*command, *(a.replace("{app}", str(app)) for a in args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # gone before anything is printed
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr
+
+
 def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
     from async_migrate.codemods.pragma import PLACEMENT
 
