@@ -17,6 +17,7 @@ Presentation-free: errors are exceptions whose message says what to do.
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import threading
 from collections import defaultdict
@@ -165,6 +166,10 @@ def write(
                 raise Interrupted(written, len(changed))
             CURRENT.file = change.path
             try:
+                if (root / change.path).read_bytes() != change.before:
+                    # Saved by an editor or another run since the analysis read it: writing
+                    # would lose that change, and the rewrite was planned on the old text.
+                    raise OSError(errno.EAGAIN, "changed on disk since it was read; left unchanged (run again)")
                 sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
             except OSError as error:
                 change.error = f"cannot write: {error.strerror or error}"  # no longer counted as changed

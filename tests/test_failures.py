@@ -114,6 +114,26 @@ def test_write_atomic_names_the_target_in_the_exception(tmp_path):
     assert target.read_text() == "x = 1\n"
 
 
+def test_a_file_saved_during_the_run_is_not_overwritten(cli, app, monkeypatch):
+    # An editor (or a second run) saves api/r1.py after the analysis read it: writing the
+    # rewrite of the old text would lose that save. The others are written; r1 is named.
+    from async_migrate.codemods import apply as applying
+
+    real = applying.refuse_dirty
+    saved = ROUTE.replace("{name}", "r1") + "\n\nEDITED = True\n"
+
+    def save_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        (app / "api/r1.py").write_text(saved, encoding="utf-8")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(applying, "refuse_dirty", save_meanwhile)
+    result = cli("phase1", app, "--apply")
+    assert result.exit_code == 3, result.output
+    assert (app / "api/r1.py").read_text(encoding="utf-8") == saved
+    assert "api/r1.py: cannot write: changed on disk since it was read" in err(result)
+    assert all("async def" not in (app / f"api/r{i}.py").read_text() for i in (0, 2, 3, 4))
+
+
 # ------------------------------------------------------------------ Ctrl-C
 
 
