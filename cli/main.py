@@ -649,6 +649,8 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
         document = result.to_json()
         if git.wanted:
             document["git"] = git.to_json()
+            if commit_error is not None:  # exit 3: the document says why, as standard error does
+                document["git"]["error"] = f"the changes are written but not committed: {commit_error}"
         _print_json(document)
         # As scan and check do: a warning (exit 2 among them) is also said on standard error.
         _warn(err, [*result.warnings, *result.project.notices])

@@ -260,6 +260,20 @@ def test_a_failing_commit_leaves_the_files_written_and_exits_3(cli, repo):
     assert CONVERTED in items(root)
 
 
+def test_a_failing_commit_is_in_the_json_document(cli, repo):
+    # Exit 3 with "errors": [] and "commit": null left a script no reason to report.
+    root = root_of(repo)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint says no' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    result = cli("phase1", root, "--apply", "--commit", "--format", "json")
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert document["git"]["commit"] is None
+    assert "lint says no" in document["git"]["error"]
+    assert "the changes are written but not committed" in document["git"]["error"]
+
+
 def test_commit_message_counts_offloaded_handlers_apart(cli, tmp_path):
     repo = init_repo(tmp_path / "repo", {
         **tiny_app(),
