@@ -55,8 +55,10 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
 def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[str]:
     """Python files under root as sorted posix paths relative to it.
 
-    Symbolic links are followed only while they stay inside root, and a
-    directory is visited once even when links point back at it.
+    Symbolic links are not followed: one leading out of root is not ours, and what one inside
+    root leads to is found at its own path. Read through the link too, it would be reported and
+    rewritten twice (the second write finding the file changed), and a diff through a link is
+    one `git apply` refuses (git stores the link, not the file).
     """
     only, exclude = list(only), list(exclude)
     root = root.resolve()
@@ -74,13 +76,14 @@ def discover(root: Path, only: Iterable[str] = (), exclude: Iterable[str] = ()) 
             continue
         seen_dirs.add((info.st_dev, info.st_ino))
         dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+            d for d in dirnames
+            if d not in SKIPPED_DIRS and not d.endswith(".egg-info") and not (current / d).is_symlink()
         )
         for filename in filenames:
             if not filename.endswith(".py"):
                 continue
             full = current / filename
-            if full.is_symlink() and not _inside(full, root):
+            if full.is_symlink():
                 continue
             if not full.is_file():  # a named pipe or device would block the read
                 continue

@@ -158,6 +158,8 @@ CASES: dict[str, Case] = {
                             outside={"elsewhere/outside.py": route("outside_route").encode()}),
     "symlink_dir_outside": Case({}, "ignore", links={"app/plugins": "elsewhere/plugins"},
                                 outside={"elsewhere/plugins/routes.py": route("plugin_route").encode()}),
+    # inside PATH: read once, at its own path (a diff through a link does not `git apply`)
+    "symlink_inside": Case({}, "ignore", links={"app/api/alias.py": "app/api/good_0.py", "app/aaa": "app/api"}),
     "symlink_loop": Case({"loop/looped.py": route("looped").encode()}, "convert",
                          links={"app/loop/again": "app/loop", "app/loop/up": "app"}, name="looped"),
 }
@@ -302,6 +304,8 @@ def verify(tmp_path: Path, root: Path, cases: list[Case], good: int, code: int, 
     keys = [(h["file"], h["function"], h["line"]) for h in document["handlers"]]
     assert len(keys) == len(set(keys)), "a handler was reported twice"
     assert not any("again/" in k[0] or "up/" in k[0] for k in keys), keys
+    for name in {*(k[0] for k in keys), *document["files_changed"]}:  # never through a link
+        assert (root / name).resolve() == root.resolve() / name, name
 
 
 @pytest.mark.parametrize("name", _params())
