@@ -303,6 +303,15 @@ def test_an_attribute_the_module_lacks_is_named_without_a_traceback(cli, repo_ap
     assert "Traceback" not in result.stderr and "introspect" not in result.stderr, result.stderr
 
 
+def test_an_application_factory_is_refused_with_what_to_point_at(cli, repo_app: Path) -> None:
+    edit(repo_app, "main.py", "app = FastAPI(lifespan=lifespan)", "app = FastAPI(lifespan=lifespan)\n\n\n"
+         "def create_app():\n    return app")
+    result = cli("verify", repo_app, "--app", "main:create_app", "--no-tests")
+    assert result.exit_code in (2, 3)
+    assert ("main:create_app is a function, not a FastAPI application: for an application factory, point --app "
+            "at an application it builds (app = create_app() in a module") in result.stderr, result.stderr
+
+
 def test_a_command_that_is_not_pytest_is_unverified(cli, repo_app: Path) -> None:
     code, document = run_verify(cli, repo_app, "--no-contract", "--test-command", f"{sys.executable} -c pass")
     assert code == 1
@@ -814,3 +823,54 @@ def test_a_test_skipped_on_both_sides_passes(cli, repo_app: Path) -> None:
     code, document = run_verify(cli, repo_app, "--no-contract")
     assert code == 0, document["tests"]
     assert document["tests"]["dropped"] == [] and document["tests"]["counts"] == {"passed": 3, "skipped": 1}
+
+
+def test_the_contract_covers_what_openapi_does_not_show() -> None:
+    # Each change below answers clients differently with an identical OpenAPI document.
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
+
+    from async_migrate.codemods.verify import contract
+    from async_migrate.codemods.verify.introspect import describe
+
+    class Gone(Exception):
+        pass
+
+    async def gone(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "gone"}, status_code=410)
+
+    async def api_key(request: Request, call_next):
+        return await call_next(request)
+
+    def build(change: str = "") -> dict:
+        app = FastAPI()
+        if change != "middleware":
+            app.middleware("http")(api_key)
+        if change != "handler":
+            app.exception_handler(Gone)(gone)
+        path = "/items/{pk:path}" if change == "converter" else "/items/{pk}"
+        exclude = {"secret"} if change == "exclude" else None
+
+        @app.get(path, response_model=dict, response_model_exclude=exclude)
+        async def read(pk: str) -> dict:
+            return {}
+
+        if change != "hidden removed":
+            @app.get("/internal", include_in_schema=False, status_code=202 if change == "hidden status" else 200)
+            async def internal() -> dict:
+                return {}
+
+        return json.loads(json.dumps(describe(app), default=str))
+
+    before = build()
+    assert contract.compare(before, build()) == []
+    expected = {
+        "middleware": [("(application)", "middleware")],
+        "handler": [("(application)", f"exception handlers .{Gone.__module__}.{Gone.__qualname__}")],
+        "converter": [("GET /items/{pk}", "route"), ("GET /items/{pk:path}", "route")],
+        "exclude": [("GET /items/{pk}", "response_model_exclude")],
+        "hidden removed": [("GET /internal", "route")],
+        "hidden status": [("GET /internal", "status code")],
+    }
+    for change, differences in expected.items():
+        assert [(d.route, d.what) for d in contract.compare(before, build(change))] == differences, change

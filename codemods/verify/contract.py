@@ -5,12 +5,16 @@ one `Difference` per thing a client or an auth check would notice (in the applic
 each FastAPI application it mounts): a route added or
 removed, an operation id, a parameter, a request body, a response code or schema, a
 security requirement, or a non-Session dependency (auth, permission) that is not the
-same function or its phase-two async twin (`get_current_user` -> `get_current_user_async`).
+same function or its phase-two async twin (`get_current_user` -> `get_current_user_async`);
+and what OpenAPI does not show: a route left out of the schema or whose path converter
+changed, a route's status code, response class and response-model exclusions, the
+application's middleware and exception handlers.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +45,18 @@ def compare(before: dict[str, Any], after: dict[str, Any], twin_suffix: str = "_
             found.append(Difference(f"(application mounted at {mount})", "application", _present(old), _present(new)))
             continue
         found += [_under(mount, d) for d in _compare_openapi(old, new)]
-    found += _compare_routes(before.get("routes") or [], after.get("routes") or [], twin_suffix)
+    named = {d.route for d in found if d.what == "route"}
+    found += _compare_routes(before.get("routes") or [], after.get("routes") or [], twin_suffix, named)
+    apps_before, apps_after = before.get("applications"), after.get("applications")
+    if apps_before is not None and apps_after is not None:
+        for mount in _ordered(apps_before, apps_after):
+            where = "(application)" if mount == "/" else f"(application mounted at {mount})"
+            old, new = apps_before.get(mount), apps_after.get(mount)
+            if old is None or new is None:
+                continue  # the mount itself is named above
+            for key in _ordered(old, new):
+                for at, value_before, value_after in leaf_differences(old.get(key), new.get(key)):
+                    found.append(Difference(where, _label(key, at), _shown(value_before), _shown(value_after)))
     return found
 
 
@@ -184,17 +199,27 @@ def _route_key(route: dict[str, Any]) -> str:
     return f"{route.get('method')} {route.get('path')}"
 
 
-def _compare_routes(before: list[dict], after: list[dict], twin_suffix: str) -> list[Difference]:
+_CONVERTER = re.compile(r"\{(\w+):[^}]*\}")
+
+
+def _compare_routes(before: list[dict], after: list[dict], twin_suffix: str, named: set[str]) -> list[Difference]:
     found: list[Difference] = []
     by_before = {_route_key(r): r for r in before}
     by_after = {_route_key(r): r for r in after}
     for key in _ordered(by_before, by_after):
         old, new = by_before.get(key), by_after.get(key)
         if old is None or new is None:
-            # Schema routes are already named by the OpenAPI comparison.
-            if (old or new or {}).get("kind") != "APIRoute":
+            # What the OpenAPI comparison named already is not named twice; a route left out of
+            # the schema, or one whose path converter changed ({id} -> {id:path}, the same in
+            # OpenAPI, matching other requests), is named here.
+            if key not in named and _CONVERTER.sub(r"{\1}", key) not in named:
                 found.append(Difference(key, "route", _present(old), _present(new)))
             continue
+        served_before, served_after = old.get("served") or {}, new.get("served") or {}
+        if served_before and served_after:
+            for what in _ordered(served_before, served_after):
+                if served_before.get(what) != served_after.get(what):
+                    found.append(Difference(key, what, _shown(served_before.get(what)), _shown(served_after.get(what))))
         found += _compare_trees(key, old.get("dependencies") or [], new.get("dependencies") or [], twin_suffix, ())
     return found
 

@@ -4,9 +4,11 @@
 library, and FastAPI/SQLAlchemy as the service has them); passed with `-c` so that no
 folder of the tool lands on the service's `sys.path`.
 
-The document: `{"openapi": app.openapi(), "routes": [...], "mounts": {...}}`, one route per
-(method, path) or websocket path, each with its non-Session dependency tree:
-`{"call": "module.qualname", "scopes": [...], "children": [...]}`. A dependency that
+The document: `{"openapi": app.openapi(), "routes": [...], "mounts": {...}, "applications":
+{...}}`, one route per (method, path) or websocket path, each with its non-Session dependency
+tree (`{"call": "module.qualname", "scopes": [...], "children": [...]}`) and what it answers
+beyond OpenAPI (`served`); per application (by mount path, `/` for the top one) its middleware
+and exception handlers. A dependency that
 provides a Session or AsyncSession, and everything below it, is left out: phase two
 changes it by design. A mounted FastAPI application (`app.mount("/admin", admin_app)`) is
 described too: its OpenAPI under `mounts` by mount path, its routes among the others with
@@ -138,11 +140,45 @@ def _mounted_application(route: object) -> typing.Any:
     return sub if hasattr(sub, "openapi") and hasattr(sub, "routes") else None
 
 
+def _served(route: object) -> dict:
+    """How an APIRoute answers beyond what OpenAPI shows (a route left out of the schema has
+    none): the status code and response class, and what the response model leaves out of the
+    payload."""
+    if type(route).__name__ != "APIRoute" and not hasattr(route, "response_model_exclude_none"):
+        return {}
+    found: dict[str, typing.Any] = {"status code": getattr(route, "status_code", None)}
+    response_class = getattr(route, "response_class", None)
+    found["response class"] = _name(getattr(response_class, "value", response_class))
+    for attribute in ("include", "exclude", "exclude_unset", "exclude_defaults", "exclude_none", "by_alias"):
+        value = getattr(route, f"response_model_{attribute}", None)
+        found[f"response_model_{attribute}"] = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+    return {key: value if isinstance(value, (str, int, bool, list, type(None))) else repr(value)
+            for key, value in found.items()}
+
+
+def _application(app: typing.Any) -> dict:
+    """What the application does around every route: its middleware in order (class, and the
+    function a `@app.middleware("http")` dispatches to; option values are left out, they may hold
+    secrets) and its exception handlers (what a raised exception answers)."""
+    middleware = []
+    for entry in getattr(app, "user_middleware", None) or []:
+        cls = getattr(entry, "cls", None)
+        options = getattr(entry, "kwargs", None) or getattr(entry, "options", None) or {}
+        named = [f"{key}={_name(value)}" for key, value in sorted(options.items()) if callable(value)]
+        named += [key for key, value in sorted(options.items()) if not callable(value)]
+        middleware.append(_name(cls) + (f"({', '.join(named)})" if named else ""))
+    handlers = {}
+    for key, handler in (getattr(app, "exception_handlers", None) or {}).items():
+        handlers[str(key) if isinstance(key, int) else _name(key)] = _name(handler)
+    return {"middleware": middleware, "exception handlers": handlers}
+
+
 def describe(app: typing.Any, prefix: str = "") -> dict:
     """The contract; a mounted FastAPI application's OpenAPI goes under `mounts` (by its full
     mount path) and its routes, with the mount path in front, beside the application's own."""
     routes = []
     mounts: dict[str, typing.Any] = {}
+    applications = {prefix or "/": _application(app)}
     for route, path, dependant in _flat_routes(app):
         sub = _mounted_application(route)
         if sub is not None:
@@ -150,6 +186,7 @@ def describe(app: typing.Any, prefix: str = "") -> dict:
             mounts[prefix + (path or "")] = inner["openapi"]
             mounts.update(inner["mounts"])
             routes.extend(inner["routes"])
+            applications.update(inner["applications"])
             continue
         if path is not None:
             path = prefix + path
@@ -164,9 +201,10 @@ def describe(app: typing.Any, prefix: str = "") -> dict:
                     "kind": kind,
                     "endpoint": _name(endpoint) if endpoint is not None else None,
                     "dependencies": _tree(dependant, endpoint) if dependant is not None else [],
+                    "served": _served(route),
                 }
             )
-    return {"openapi": app.openapi(), "routes": routes, "mounts": mounts}
+    return {"openapi": app.openapi(), "routes": routes, "mounts": mounts, "applications": applications}
 
 
 def _applications(module: object) -> list[str]:
@@ -206,7 +244,12 @@ def main(argv: list[str]) -> int:
             sys.stderr.write(f"{owner} has no attribute {part!r}{there}\n")
             return 3
     if not hasattr(app, "openapi") or not hasattr(app, "routes"):
-        sys.stderr.write(f"{spec} is a {type(app).__name__}, not a FastAPI application\n")
+        hint = ""
+        if callable(app) and not isinstance(app, type):
+            # uvicorn's --factory has no counterpart: the tests and the server need the object.
+            hint = (": for an application factory, point --app at an application it builds "
+                    f"(app = {attribute}() in a module, e.g. asgi.py, and --app asgi:app)")
+        sys.stderr.write(f"{spec} is a {type(app).__name__}, not a FastAPI application{hint}\n")
         return 3
     document = describe(app)
     with open(out, "w", encoding="utf-8") as handle:
