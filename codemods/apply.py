@@ -166,11 +166,13 @@ def write(
                 raise Interrupted(written, len(changed))
             CURRENT.file = change.path
             try:
-                if (root / change.path).read_bytes() != change.before:
+                now = (root / change.path).read_bytes()
+                if now not in (change.before, change.after):
                     # Saved by an editor or another run since the analysis read it: writing
                     # would lose that change, and the rewrite was planned on the old text.
                     raise OSError(errno.EAGAIN, "changed on disk since it was read; left unchanged (run again)")
-                sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
+                if now != change.after:  # a concurrent run of the same rewrite may have written it
+                    sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
             except OSError as error:
                 change.error = f"cannot write: {error.strerror or error}"  # no longer counted as changed
                 result.errors.append({"file": change.path, "message": change.error})

@@ -134,6 +134,28 @@ def test_a_file_saved_during_the_run_is_not_overwritten(cli, app, monkeypatch):
     assert all("async def" not in (app / f"api/r{i}.py").read_text() for i in (0, 2, 3, 4))
 
 
+def test_two_runs_at_once_both_succeed(cli, app, monkeypatch):
+    # Both read the files before either wrote: the second finds the first's rewrite, which is
+    # its own, and counts it written instead of failing it as changed on disk.
+    from async_migrate.codemods import apply as applying
+    from async_migrate.codemods import sources
+
+    real = applying.refuse_dirty
+    expected = {}
+
+    def other_run_meanwhile(root, result, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for change in result.changed:
+            expected[change.path] = change.after
+            sources.write_atomic(root / change.path, change.after)
+        return real(root, result, *args, **kwargs)
+
+    monkeypatch.setattr(applying, "refuse_dirty", other_run_meanwhile)
+    result = cli("phase1", app, "--apply", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert len(expected) == 5
+    assert {path: (app / path).read_bytes() for path in expected} == expected
+
+
 # ------------------------------------------------------------------ Ctrl-C
 
 
