@@ -343,12 +343,18 @@ def analyse(
     reported: set[str] = set()
     stack = expiry
     # names that may hold ORM instances, whose relationships may lead to objects the commit expires
-    objects = {
-        name for name in set(bindings) | set(params) if name not in names and _instance(
+    kinds = {
+        name: _instance(
             project, models, fid, function, module, bindings[name][0] if name in bindings else None,
             params.get(name), names,
-        )[0] is not Held.NONE
+        )[0]
+        for name in set(bindings) | set(params) if name not in names
     }
+    objects = {name for name, kind in kinds.items() if kind is not Held.NONE}
+    built = frozenset(
+        name for name, kind in kinds.items()
+        if kind is Held.ONE and all(not b.expr.startswith("$") for b in bindings.get(name, []))
+    )
     relationships = expired_related.relationship_names(project)
     for call, session, is_commit in points:
         # A Session opened here on the engine expires as its own keywords say, as it did before.
@@ -502,7 +508,10 @@ def analyse(
                 result.blocks.append(ExpiredRead(AM249, read_at[0], message))
         # `expire(obj)` expires that object only, not what its relationships hold
         if expires_all and call.method != "expire" and "#related" not in reported:
-            related = expired_related.reads(body.node, relationships, objects, call.line)
+            related = expired_related.reads(
+                body.node, relationships, objects, call.line,
+                expired_related.response_path(models.classes, function, relationships), built,
+            )
             if related is not None:
                 reported.add("#related")
                 result.blocks.append(_related_block(related, call, session, expiring, expiry, point_of(call, session)))
@@ -526,8 +535,8 @@ def _related_block(
     fix = f"`await {session}.refresh(obj)` for each such object after it, or load it again"
     if expiring:
         return ExpiredRead(AM261, line, (
-            f"{what} after `{session}.{call.method}()` (line {call.line}), which expires every object it "
-            f"names whatever expire_on_commit says: {through}; the read is implicit IO and raises "
+            f"{what} after `{session}.{call.method}()` (line {call.line}), which expires every object "
+            f"whatever expire_on_commit says: {through}; the read is implicit IO and raises "
             f"MissingGreenlet under AsyncSession; fix: {fix}"
         ))
     if not expiry.on_commit:

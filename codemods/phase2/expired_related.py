@@ -13,14 +13,20 @@ expires too, raises MissingGreenlet. `reads` finds the first one after a commit 
 caller blocks the function. Relationships that never load (`write_only`, `dynamic`, `raise`,
 `noload`) are left out: what reads them is a query of its own or fails in the synchronous code.
 
-Not detected (may miss): relationships read by a response model on a returned object, by an
-association proxy, or inside a called function.
+The response model counts: an object returned after the commit whose response model has a
+field named like a relationship, itself a model (`AuthorOut.books: list[BookOut]`), is read
+through that relationship when FastAPI serialises it.
+
+Not detected (may miss): relationships read by an association proxy, by a model property or
+inside a called function; a returned object other than a bare name.
 """
 
 from __future__ import annotations
 
 import ast
 
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import NON_LOADING_STRATEGIES
 
@@ -39,6 +45,33 @@ def relationship_names(project: Project) -> frozenset[str]:
             for mapping in (cls.relationships, cls.backrefs):
                 found.update(name for name, strategy in mapping.items() if strategy not in _NEVER_LOADS)
     return frozenset(found)
+
+
+def response_path(
+    classes: Classes, function: facts.Function, relationships: frozenset[str]
+) -> str | None:
+    """The first field path of the route's response model that reads a relationship holding
+    objects (`AuthorOut.books`), or None."""
+    refs: list[str] = []
+    declared = [d for d in function.decorators if d.response_model is not None or d.response_refs]
+    for decorator in declared:
+        if decorator.response_model != "None":
+            refs.extend(decorator.response_refs)
+    if not declared:
+        refs.extend(function.returns)
+    queue = [(cls, classes.short(cls)) for cls in dict.fromkeys(classes.resolve(r) for r in refs) if cls is not None]
+    seen: set[str] = set()
+    while queue:
+        cls, path = queue.pop(0)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for name, annotation in classes.fields(cls):
+            nested = [n for n in (classes.resolve(r) for r in annotation) if n is not None and classes.fields(n)]
+            if name in relationships and nested:
+                return f"{path}.{name}"
+            queue.extend((n, f"{path}.{name}") for n in nested)
+    return None
 
 
 def _through(node: ast.expr, relationships: frozenset[str]) -> str | None:
@@ -69,9 +102,13 @@ def reads(
     relationships: frozenset[str],
     objects: set[str],
     commit: int,
+    response: str | None = None,
+    built: frozenset[str] = frozenset(),
 ) -> tuple[int, str] | None:
     """The first read after line `commit` of an object a relationship of one of `objects`
-    (names that may hold ORM instances) led to: (line, what, as words)."""
+    (names that may hold ORM instances) led to: (line, what, as words). `response`: what the
+    response model reads through a relationship, for an object returned that is not one of
+    `built` (made here: what its relationships hold was written by this transaction)."""
     if node is None or not relationships or not objects:
         return None
     nodes = _scope_nodes(node)
@@ -99,7 +136,11 @@ def reads(
         line = child.iter.lineno if isinstance(child, ast.comprehension) else getattr(child, "lineno", 0)
         if line <= commit:
             continue
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in related:
+        if isinstance(child, ast.Return) and response and isinstance(child.value, ast.Name) and (
+            child.value.id in objects and child.value.id not in built
+        ):
+            found.append((line, child.col_offset, f"`{child.value.id}` is returned, and {response} reads it"))
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in related:
             bound, written = related[child.id]
             if not any(bound < at <= line for at in stores.get(child.id, []) if at != bound):
                 found.append((line, child.col_offset, f"`{child.id}` (bound to `{written}`) is used"))
