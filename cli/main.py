@@ -166,8 +166,12 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
-        from async_migrate.cli.render import print_lines
-        from async_migrate.codemods import run as runner
+        try:  # the analysis modules take a moment to load: a Ctrl-C here is no traceback
+            from async_migrate.cli.render import print_lines
+            from async_migrate.codemods import run as runner
+        except KeyboardInterrupt:
+            sys.stderr.write("async-migrate: interrupted: nothing written\n")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
         runner.CURRENT.file = None
         try:

@@ -237,6 +237,25 @@ def test_ctrl_c_while_the_interpreter_exits_changes_nothing(tmp_path):
     assert done.stderr == ""
 
 
+def test_ctrl_c_while_the_modules_load_is_no_traceback(cli, app, monkeypatch):
+    import sys
+
+    class Interrupting:
+        def find_spec(self, name, path=None, target=None):  # type: ignore[no-untyped-def]
+            if name == "async_migrate.codemods.run":
+                raise KeyboardInterrupt
+            return None
+
+    import async_migrate.codemods
+
+    monkeypatch.delitem(sys.modules, "async_migrate.codemods.run", raising=False)
+    monkeypatch.delattr(async_migrate.codemods, "run", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    result = cli("scan", app)
+    assert result.exit_code == 130
+    assert result.stderr == "async-migrate: interrupted: nothing written\n"
+
+
 def test_workers_leave_ctrl_c_to_the_main_process(project, app_files):
     """A SIGINT sent to a worker (the terminal sends it to the whole process group) neither kills
     it nor makes it print a traceback; the main process decides."""
