@@ -874,3 +874,51 @@ def test_the_contract_covers_what_openapi_does_not_show() -> None:
     }
     for change, differences in expected.items():
         assert [(d.route, d.what) for d in contract.compare(before, build(change))] == differences, change
+
+
+ADMIN_DB_APP = """
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy.orm import Session
+
+
+def require_admin(request: Request) -> None:
+    return None
+
+
+def get_admin_db(_: Annotated[None, Depends(require_admin)]) -> Iterator[Session]:
+    yield Session()
+
+
+def get_db() -> Iterator[Session]:
+    yield Session()
+
+
+app = FastAPI()
+
+
+@app.delete("/all", status_code=204)
+def delete_all(db: Annotated[Session, Depends(GUARDED and get_admin_db or get_db)]) -> None:
+    return None
+"""
+
+
+def test_an_auth_check_below_the_session_dependency_is_compared() -> None:
+    # The admin's Session dependency requires the admin; after the change it no longer does.
+    # The Session dependency itself is left out (phase two changes it), not what it depends on.
+    from async_migrate.codemods.verify import contract
+    from async_migrate.codemods.verify.introspect import describe
+
+    def build(guarded: bool) -> dict:
+        namespace: dict = {"GUARDED": guarded, "__name__": "admin_db"}
+        exec(compile(ADMIN_DB_APP, "admin_db.py", "exec"), namespace)
+        return json.loads(json.dumps(describe(namespace["app"]), default=str))
+
+    before = build(True)
+    assert contract.compare(before, build(True)) == []
+    (difference,) = contract.compare(before, build(False))
+    assert (difference.route, difference.what, difference.after) == ("DELETE /all", "dependency", "(none)")
+    assert difference.before == "admin_db.require_admin"
+

@@ -9,8 +9,8 @@ The document: `{"openapi": app.openapi(), "routes": [...], "mounts": {...}, "app
 tree (`{"call": "module.qualname", "scopes": [...], "children": [...]}`) and what it answers
 beyond OpenAPI (`served`); per application (by mount path, `/` for the top one) its middleware
 and exception handlers. A dependency that
-provides a Session or AsyncSession, and everything below it, is left out: phase two
-changes it by design. A mounted FastAPI application (`app.mount("/admin", admin_app)`) is
+provides a Session or AsyncSession is left out (phase two changes it by design); the
+dependencies below it are listed in its place. A mounted FastAPI application (`app.mount("/admin", admin_app)`) is
 described too: its OpenAPI under `mounts` by mount path, its routes among the others with
 the mount path in front. Exit 3 when the application does not import.
 """
@@ -93,6 +93,9 @@ def _tree(dependant: object, parent: object) -> list[dict]:
     for sub in getattr(dependant, "dependencies", []) or []:
         call = getattr(sub, "call", None)
         if _provides_session(call, parent, getattr(sub, "name", None)):
+            # The Session dependency itself changes in phase two; what it depends on (an auth
+            # check guarding a tenant's or an admin's Session) is still the route's.
+            children.extend(_tree(sub, call))
             continue
         children.append(
             {
