@@ -331,7 +331,15 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
     for dropped in tests.get("dropped") or []:
         console.print(f"  {escape(dropped['test'])}: passed on the before side, {dropped['after']} now",
                       highlight=False, soft_wrap=True)
-    if tests.get("failures") and tests.get("output_tail") and not any(f["guard"] for f in tests["failures"]):
+    unexplained = (tests["status"] == "fail" and not tests.get("failures") and not tests.get("dropped")
+                   and not tests.get("problem"))
+    if unexplained:
+        # No test failed, yet the command did (a module that does not collect, a usage error).
+        console.print(f"  the test command exited with status {tests.get('exit_code')} with no failing test:",
+                      highlight=False, soft_wrap=True)
+    if tests.get("output_tail") and (unexplained or (
+        tests.get("failures") and not any(f["guard"] for f in tests["failures"])
+    )):
         console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
     for group in tests.get("preexisting") or []:
         console.print(

@@ -922,3 +922,11 @@ def test_an_auth_check_below_the_session_dependency_is_compared() -> None:
     assert (difference.route, difference.what, difference.after) == ("DELETE /all", "dependency", "(none)")
     assert difference.before == "admin_db.require_admin"
 
+
+def test_a_test_module_that_does_not_collect_says_why(cli, repo_app: Path) -> None:
+    # No test failed and none is listed: the text said "FAIL (... no results)" and nothing more.
+    (repo_app / "tests" / "test_broken.py").write_text("import no_such_module_here\n", encoding="utf-8")
+    result = cli("verify", repo_app, "--app", "main:app", "--no-contract")
+    assert result.exit_code == 1
+    assert "the test command exited with status 2 with no failing test:" in result.stdout, result.stdout
+    assert "ERROR tests/test_broken.py" in result.stdout, result.stdout
