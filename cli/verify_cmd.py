@@ -329,7 +329,7 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         if len(failure["guard"]) > SHOWN_EVENTS:
             console.print(f"    ... and {len(failure['guard']) - SHOWN_EVENTS} more (--format json lists them all)")
     for dropped in tests.get("dropped") or []:
-        console.print(f"  {escape(dropped['test'])}: passed on the before side, {dropped['after']} now",
+        console.print(f"  {escape(dropped['test'])}: {dropped['before']} on the before side, {dropped['after']} now",
                       highlight=False, soft_wrap=True)
     unexplained = (tests["status"] == "fail" and not tests.get("failures") and not tests.get("dropped")
                    and not tests.get("problem"))

@@ -930,3 +930,18 @@ def test_a_test_module_that_does_not_collect_says_why(cli, repo_app: Path) -> No
     assert result.exit_code == 1
     assert "the test command exited with status 2 with no failing test:" in result.stdout, result.stdout
     assert "ERROR tests/test_broken.py" in result.stdout, result.stdout
+
+
+def test_a_test_the_change_removed_fails(cli, repo_app: Path) -> None:
+    # No test skipped, none failing: the one covering the key check is simply gone.
+    edit(repo_app, "tests/test_api.py", "def test_create_needs_a_key(client):", "def _create_needs_a_key(client):")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1, document["tests"]
+    tests = document["tests"]
+    assert tests["status"] == "fail" and tests["counts"] == {"passed": 3} and tests["failures"] == []
+    assert tests["dropped"] == [
+        {"test": "tests/test_api.py::test_create_needs_a_key", "before": "collected", "after": "absent"}
+    ]
+    assert len(worktrees(repo_app).strip().splitlines()) == 1
+    text = cli("verify", repo_app, "--app", "main:app", "--no-contract").output
+    assert "tests/test_api.py::test_create_needs_a_key: collected on the before side, absent now" in text

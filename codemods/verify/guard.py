@@ -131,6 +131,7 @@ class _Guard:
         self.tests: list[dict[str, Any]] = []
         self.outcomes: dict[str, dict[str, Any]] = {}
         self.installed: dict[str, Any] = {}
+        self.collected: list[str] = []  # the test ids the run selected
         self.local = threading.local()
         ack = os.environ.get(ENV_ACK)
         if ack:
@@ -469,6 +470,17 @@ def _pending_coroutines(guard: _Guard) -> None:
         entry["guard"].extend(events)
 
 
+ENV_COLLECT_ONLY = "ASYNC_MIGRATE_GUARD_COLLECT_ONLY"  # list the tests, run none
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _guard is None:
+        return
+    _guard.collected = [item.nodeid for item in session.items]
+    if os.environ.get(ENV_COLLECT_ONLY):
+        session.items[:] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = os.environ.get(ENV_REPORT)
     if _guard is None or not path:
@@ -481,6 +493,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "installed": _guard.installed,
         "exitstatus": int(exitstatus),
         "tests": list(_guard.outcomes.values()),
+        "collected": _guard.collected,
         "python": sys.executable,
     }
     Path(path).write_text(json.dumps(document, indent=1), encoding="utf-8")

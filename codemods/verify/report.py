@@ -75,7 +75,7 @@ def verify_markdown(document: dict[str, Any]) -> str:
                 lines.append(f"  - {event['kind']} during {event['request'] or 'the test'} at `{event['where']}`: "
                              + "; ".join(event["calls"]))
         for dropped in tests.get("dropped") or []:
-            lines.append(f"- `{dropped['test']}` passed on the before side, {dropped['after']} now")
+            lines.append(f"- `{dropped['test']}` {dropped['before']} on the before side, {dropped['after']} now")
         if tests.get("preexisting"):
             lines += ["", ("Found by the guard on the before side too (not introduced by this change, not failed; "
                            "still to fix):")]

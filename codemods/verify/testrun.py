@@ -56,6 +56,7 @@ class TestRun:
     # Tests that passed on the before side and are skipped, xfailed or gone on this side: the
     # tests prove less than before, so they do not pass ({"test", "before", "after"}).
     dropped: list[dict[str, str]] = field(default_factory=list)
+    collected: list[str] = field(default_factory=list)  # the test ids pytest selected
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -146,6 +147,17 @@ def set_aside_dropped(after: TestRun, before: TestRun) -> None:
             after.dropped.append({"test": test, "before": outcome, "after": now})
 
 
+def set_aside_removed(after: TestRun, before: TestRun) -> None:
+    """The tests the before side collects that the after side does not run at all (a test or a
+    module deleted, a test renamed): fewer tests passing proves less than before."""
+    if (before.problem is not None and not before.collected) or after.exit_code not in (0, 1):
+        return  # pytest stopped before the tests (a module that does not collect): that is said
+    seen = {entry["test"] for entry in after.dropped}
+    for test in before.collected:
+        if test not in after.outcomes and test not in seen:
+            after.dropped.append({"test": test, "before": "collected", "after": "absent"})
+
+
 def command_line(command: str | None, python: str) -> list[str]:
     """The test command as argv, `python` meaning the service's interpreter; VerifyError (exit 2)
     when its program cannot be found."""
@@ -169,6 +181,7 @@ def run_tests(
     argv: list[str],
     acknowledged: list[Acknowledged],
     timeout: float = TEST_TIMEOUT,
+    collect_only: bool = False,
 ) -> TestRun:
     """Run argv from root under the guard and read what it saw."""
     result = TestRun(command=argv)
@@ -186,6 +199,8 @@ def run_tests(
             "ASYNC_MIGRATE_GUARD_ROOT": str(root),
             "ASYNC_MIGRATE_GUARD_ACK": str(ack),
         }
+        if collect_only:  # the guard lists the tests and deselects them all
+            extra["ASYNC_MIGRATE_GUARD_COLLECT_ONLY"] = "1"
         log = folder / "output.log"
         with open(log, "wb") as output:
             try:
@@ -221,6 +236,7 @@ def run_tests(
 def _read_report(result: TestRun, document: dict[str, Any]) -> None:
     for name, present in document.get("installed", {}).items():
         result.installed[name] = result.installed.get(name, True) and bool(present)
+    result.collected += [test for test in document.get("collected", []) if test not in result.collected]
     for test in document.get("tests", []):
         outcome = test.get("outcome", "passed")
         result.outcomes[test["nodeid"]] = outcome

@@ -167,6 +167,12 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             if result.tests is not None:
                 testrun.set_aside_preexisting(result.tests, result.tests_before)
                 testrun.set_aside_dropped(result.tests, result.tests_before)
+                testrun.set_aside_removed(result.tests, result.tests_before)
+    elif result.tests is not None and result.tests.problem is None and result.revision is not None:
+        with before_tree(root, result.revision) as before_root:
+            step("tests: listing the before side's tests, to tell tests the change removed")
+            listed = testrun.run_tests(before_root, request.python, argv, [], collect_only=True)
+        testrun.set_aside_removed(result.tests, listed)
     return result
 
 
