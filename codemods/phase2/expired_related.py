@@ -57,7 +57,8 @@ def response_path(
     for decorator in declared:
         if decorator.response_model != "None":
             refs.extend(decorator.response_refs)
-    if not declared:
+    # A route's return annotation is its response model; a helper's is read by no serialiser.
+    if not declared and any(d.path is not None for d in function.decorators):
         refs.extend(function.returns)
     queue = [(cls, classes.short(cls)) for cls in dict.fromkeys(classes.resolve(r) for r in refs) if cls is not None]
     seen: set[str] = set()
