@@ -146,7 +146,7 @@ class Flow:
         self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
         self._context_variables: dict[str, Values] = {}
-        self._state_assigns: dict[str, list[tuple[FunctionId, str, str]]] | None = None
+        self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
 
     # ---------------------------------------------------------------- references
 
@@ -576,7 +576,7 @@ class Flow:
         self._request_state[attribute] = NOTHING  # cycle guard: `request.state.a = request.state.b`
         assigned = self.state_assignments().get(attribute, [])
         values: set[Abstract] = set()
-        for fid, head, expression in assigned:
+        for fid, head, expression, _line in assigned:
             kind = self._state_owner(fid, head)
             if kind == "app":
                 continue  # `app.state`, `request.app.state`: another object's state
@@ -589,13 +589,13 @@ class Flow:
         self._request_state[attribute] = result
         return result
 
-    def state_assignments(self) -> dict[str, list[tuple[FunctionId, str, str]]]:
-        """`x.state.attr = expr` in every project function, by attribute: (function, head, expr)."""
+    def state_assignments(self) -> dict[str, list[tuple[FunctionId, str, str, int]]]:
+        """`x.state.attr = expr` in every project function, by attribute: (function, head, expr, line)."""
         if self._state_assigns is None:
-            table: dict[str, list[tuple[FunctionId, str, str]]] = {}
+            table: dict[str, list[tuple[FunctionId, str, str, int]]] = {}
             for fid, (_, function) in self.project.functions.items():
-                for _line, head, attribute, expression in function.state_assigns:
-                    table.setdefault(attribute, []).append((fid, head, expression))
+                for line, head, attribute, expression in function.state_assigns:
+                    table.setdefault(attribute, []).append((fid, head, expression, line))
             self._state_assigns = table
         return self._state_assigns
 
@@ -950,15 +950,14 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     attribute, method = rest[0][1:], rest[1][1:]
     where: str | None = None
     methods: list[FunctionId] = []
-    for holder, (module, function) in flow.project.functions.items():
-        for line, written, name, assigned in function.state_assigns:
-            if name != attribute or flow._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
-                continue
-            for value in flow.evaluate(holder, assigned):
-                if value.kind == INSTANCE and isinstance(value.target, str):
-                    found, _ = flow.classes.method(value.target, method)
-                    methods.extend(m for m in found if m not in methods)
-                    where = where or f"{module.path}:{line}"
+    for holder, written, assigned, line in flow.state_assignments().get(attribute, []):
+        if flow._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
+            continue
+        for value in flow.evaluate(holder, assigned):
+            if value.kind == INSTANCE and isinstance(value.target, str):
+                found, _ = flow.classes.method(value.target, method)
+                methods.extend(m for m in found if m not in methods)
+                where = where or f"{flow.project.functions[holder][0].path}:{line}"
     return (where, methods) if where is not None else None
 
 

@@ -1407,9 +1407,6 @@ class Project:
             found = own(fid)
             if found:
                 chains[fid] = [found[0][1]]
-        decorated = [
-            (fid, targets) for fid in self.functions if (targets := self._decorator_functions(fid))
-        ]
         frontier = deque(chains)
         while frontier:
             while frontier:
@@ -1422,13 +1419,9 @@ class Project:
                         continue
                     chains[edge.caller] = [function.qualname, *chains[callee]]
                     frontier.append(edge.caller)
-            # Each call of a decorated function runs the decorator's wrapper: what the decorator's
-            # code does (`with open_session() as s: return fn(s, ...)`), every call does.
-            for fid, targets in decorated:
-                wrapper = next((target for _, target in targets if target in chains), None)
-                if fid not in chains and wrapper is not None:
-                    chains[fid] = [f"@{self.functions[wrapper][1].qualname}", *chains[wrapper]]
-                    frontier.append(fid)
+            frontier.extend(self._wrapped_in(
+                chains, lambda wrapper: [f"@{self.functions[wrapper][1].qualname}", *chains[wrapper]]
+            ))
         return chains
 
     def opens_session(self, fid: FunctionId) -> list[str]:
@@ -1443,9 +1436,6 @@ class Project:
                 chains[fid] = []
         # Own openings have an empty chain; callers get the chain of callees down to it.
         direct = set(chains)
-        decorated = [
-            (fid, targets) for fid in self.functions if (targets := self._decorator_functions(fid))
-        ]
         frontier = list(chains)
         while frontier:
             while frontier:
@@ -1456,15 +1446,31 @@ class Project:
                     module, function = self.functions[callee]
                     chains[edge.caller] = [f"{module.name}.{function.qualname}", *chains[callee]]
                     frontier.append(edge.caller)
-            # A function wrapped by a decorator that opens a Session, itself or through a helper
-            # (`with session_scope() as s: return fn(s, ...)`), opens one on every call.
-            for fid, targets in decorated:
-                opener = next((target for _, target in targets if target in chains), None)
-                if fid not in chains and opener is not None:
-                    module, function = self.functions[opener]
-                    chains[fid] = [f"@{module.name}.{function.qualname}"]
-                    frontier.append(fid)
+            frontier.extend(self._wrapped_in(
+                chains, lambda opener: [f"@{self.functions[opener][0].name}.{self.functions[opener][1].qualname}"]
+            ))
         return {fid: chain for fid, chain in chains.items() if fid in direct or chain}
+
+    @cached_property
+    def _decorated(self) -> list[tuple[FunctionId, list[FunctionId]]]:
+        """Every function with project decorators, with those decorators' functions."""
+        return [
+            (fid, [target for _, target in found]) for fid in self.functions if (found := self._decorator_functions(fid))
+        ]
+
+    def _wrapped_in(
+        self, chains: dict[FunctionId, list[str]], link: Callable[[FunctionId], list[str]]
+    ) -> list[FunctionId]:
+        """Each call of a decorated function runs its decorator's wrapper, so what the decorator's
+        code does (`with session_scope() as s: return fn(s, ...)`), every call does: the decorated
+        functions not yet in `chains` whose decorator is, added with `link(decorator)`."""
+        added = []
+        for fid, wrappers in self._decorated:
+            wrapper = next((w for w in wrappers if w in chains), None)
+            if fid not in chains and wrapper is not None:
+                chains[fid] = link(wrapper)
+                added.append(fid)
+        return added
 
     def _decorator_functions(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
         """The decorators of `fid` that are project functions, with those functions."""
