@@ -12,20 +12,11 @@ value returned. The migrated routes are RUN with TestClient on aiosqlite and ans
 from __future__ import annotations
 
 import pytest
+from test_phase2_expired_helpers import SCHEMAS
 from test_phase2_rules import apply, dedent, function, handler
 from test_phase2_soundness import ENGINE, KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
-
-SCHEMAS = """
-from pydantic import BaseModel, ConfigDict
-
-
-class ItemOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    name: str
-"""
 HELPERS = """
 from sqlalchemy.orm import Session
 
