@@ -1434,7 +1434,7 @@ def _sync_engine_uses(function: facts.Function, names: set[str]) -> list[tuple[i
     found: list[tuple[int, str]] = []
     for call in function.calls:
         receiver = (call.func or "").rpartition(".")[0]
-        handed = next((a.expr or f"${a.name}" for a in call.args if (a.expr or f"${a.name}") in spelled), None)
+        handed = next((e for a in call.args if (e := a.expr or (f"${a.name}" if a.name else None)) in spelled), None)
         if receiver in spelled:
             what = f"calls `{call.func[1:]}()` on the synchronous Engine `{spelled[receiver]}` hands out"  # type: ignore[index]
         elif handed is not None:
