@@ -431,3 +431,12 @@ def module_name(path: str) -> tuple[str, bool]:
     if is_package:
         parts = parts[:-1]
     return ".".join(parts), is_package
+
+
+def parameter_of(function: Function, arg: Arg) -> str | None:
+    """The parameter of `function` an argument of a call to it lands in, by keyword or by
+    position (`self` and `cls` are not given positionally), or None."""
+    if arg.keyword is not None:
+        return arg.keyword if any(p.name == arg.keyword for p in function.params) else None
+    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+    return positional[arg.position] if arg.position is not None and arg.position < len(positional) else None

@@ -1688,16 +1688,13 @@ def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: Fun
     if not passed:
         return {}
     _, function = project.functions[callee]
-    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
-    names = {p.name for p in function.params}
     result: dict[str, str] = {}
     for arg, text in passed:
-        if arg.keyword is not None:
-            if arg.keyword in names:
-                result[arg.keyword] = text
-        elif arg.position is not None and arg.position < len(positional):
-            result[positional[arg.position]] = text
+        name = facts.parameter_of(function, arg)
+        if name is not None:
+            result[name] = text
     return result
+
 
 
 def _tail(ref: str) -> str:

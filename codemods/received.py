@@ -76,7 +76,6 @@ def _untyped_args(
 ) -> dict[str, Values]:
     """The callee's unannotated parameters the passed arguments land in."""
     _, function = project.functions[callee]
-    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
     untyped = {
         p.name for p in function.params
         if not p.variadic and not p.annotation and not p.text and p.depends is None and p.default_ref is None
@@ -84,12 +83,7 @@ def _untyped_args(
     }
     result: dict[str, Values] = {}
     for arg, held in passed:
-        if arg.keyword is not None:
-            name = arg.keyword
-        elif arg.position is not None and arg.position < len(positional):
-            name = positional[arg.position]
-        else:
-            continue
+        name = facts.parameter_of(function, arg)
         if name in untyped:
             result[name] = result.get(name, NOTHING) | held
     return result
