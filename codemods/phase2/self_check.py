@@ -540,6 +540,11 @@ def _unawaited_callers(
         blamed = edge.caller if edge.caller in checked else edge.callee
         name = f"{callee_module.name}.{callee.qualname}"
         message = f"{caller_module.name}.{caller.qualname} calls the coroutine function {name} without `await`"
+        if edge.callee not in became_async:
+            # The rewrite only adds awaits: a coroutine function that was one already, called
+            # bare, is the original code's own bug, which migrating would carry over silently.
+            message += (" (the code before phase two does so too, so nothing in it runs: await it or drop "
+                        "the call, then run phase two again)")
         # The line is the call's, in the caller (a caller outside the closure keeps its key).
         where = original_line(before, checked.get(edge.caller, edge.caller), caller, edge.call.line, edge.call)
         found.append(_violation(before, checked.get(blamed, blamed), message, where))

@@ -38,3 +38,47 @@ def test_near_miss_the_unbroken_plan_passes_the_self_check(cli, app):
     assert handler(document, "create_item")["action"] == "migrate"
     assert not any("self-check" in b["message"] for b in document["subsystem"]["blockers"])
     assert "await db.commit()" in read(app, "api/items.py")
+
+
+def test_a_coroutine_function_the_route_already_calls_without_await_blocks_the_route(cli, service):
+    # The original route never awaited `audit` (check's AM311): migrating would leave that
+    # coroutine unawaited in code the tool calls migrated, so the route stays as it is.
+    root = service({"api/items.py": routes(
+        """
+        async def audit(name: str) -> str:
+            return name.upper()
+        """,
+        """
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            db.add(Item(name=name, owner_id=1))
+            db.commit()
+            audit(name)
+            return {"ok": True}
+        """,
+    )})
+    assert_refused(
+        cli, root,
+        "api.items.create_item calls the coroutine function api.items.audit without `await` "
+        "(the code before phase two does so too",
+    )
+
+
+def test_near_miss_an_awaited_coroutine_function_migrates(cli, service):
+    root = service({"api/items.py": routes(
+        """
+        async def audit(name: str) -> str:
+            return name.upper()
+        """,
+        """
+        @router.post("/items")
+        async def create_item(name: str, db: session_dependency):
+            db.add(Item(name=name, owner_id=1))
+            db.commit()
+            await audit(name)
+            return {"ok": True}
+        """,
+    )})
+    document, _ = phase2(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "await db.commit()" in read(root, "api/items.py")
