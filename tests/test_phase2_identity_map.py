@@ -153,3 +153,23 @@ def test_a_get_on_a_model_without_one_known_primary_key_column_blocks(cli, servi
     assert "does not find the one primary key column of User" in found["reasons"][0]
     result = serve(root, "sqlite", SCRIPT.format(missing=True))
     assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+
+
+def test_a_legacy_query_written_over_several_lines_is_no_get(cli, service):
+    """A parenthesised chain over several lines (`(db.query(User)\n.options(...)\n.first())`) runs
+    its loader options like any query; read as text outside its parentheses it failed to parse
+    and was taken for a legacy `.get()`, which blocked the route with a reason about `get()`."""
+    written = (
+        "(\n        db.query(User)\n        .options(selectinload(User.items))\n"
+        "        .filter(User.id == user_id)\n        .first()\n    )"
+    )
+    routes = ROUTES.format(method="get", extra="from sqlalchemy.orm import selectinload\n").replace(
+        "db.get(User, user_id)", written
+    )
+    root = service({"models.py": dedent(MODELS), SUBSYSTEM: dedent(routes)})
+    found = handler(apply(cli, root), "read_user")
+    assert found["action"] == "migrate", found
+    result = serve(root, "sqlite", SCRIPT.format(missing=True))
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+    assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
+    assert result["missing"] == 404

@@ -275,7 +275,9 @@ def _gets(function: facts.Function, load: facts.Load) -> bool:
     if load.form != "query" or call is None or call.query_chain is None:
         return False
     try:
-        chain = ast.parse(call.query_chain, mode="eval").body
+        # the chain's text as written: a chain over several lines parses only inside the
+        # parentheses that wrap it in the source
+        chain = ast.parse(f"({call.query_chain})", mode="eval").body
     except SyntaxError:
         return True
     return isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute) and chain.func.attr == "get"
