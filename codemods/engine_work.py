@@ -10,7 +10,8 @@ route that blocks the event loop this way is never reported clean.
   project function that builds one), or any other value the value flow finds one in (the
   `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and `Base.metadata.create_all(engine)` (DDL). Taking a
   connection from the pool and every statement on it is blocking IO.
-- Coroutine tasks: `background_tasks.add_task(f, ...)`, `asyncio.create_task(f(...))`,
+- Coroutine tasks: `background_tasks.add_task(f, ...)`, `BackgroundTask(f, ...)` (a response's
+  `background=`), `asyncio.create_task(f(...))`,
   `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
   Session or engine work. Starlette runs an `async def` task on the event loop (a plain
   `def` one in the threadpool), so it blocks the loop whatever the route is.
@@ -26,6 +27,7 @@ from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import FROM_CONFIG
+from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
 METADATA_DDL = frozenset({"create_all", "drop_all", "reflect"})
@@ -43,6 +45,7 @@ class CoroutineTask:
     line: int  # where the handler schedules it
     task: str  # module.qualname of the coroutine function
     inner: tuple[str, ...]  # where it blocks: `path:line (call)`
+    fid: FunctionId = ("", "")  # the coroutine function
 
     def describe(self) -> str:
         where = ", ".join(self.inner[:3]) + (", ..." if len(self.inner) > 3 else "")
@@ -133,7 +136,9 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     for call in function.calls:
         tasks: list[FunctionId] = []
         task_ref = None
-        if call.method in _FUNCTION_STARTERS or (call.callee or "").endswith(".add_task"):
+        if call.method in _FUNCTION_STARTERS or (call.callee or "").endswith(".add_task") or (
+            project.canonical(call.callee) in BACKGROUND_TASK
+        ):
             if call.method == "start_soon" and any(a.name in names for a in call.args):
                 continue  # `tg.start_soon(count, db)`: work on the handler's own Session, reported as such
             first = next((a for a in call.args if a.position == 0), None)
@@ -153,7 +158,7 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                 continue
             inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
             if inner_work:
-                found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work)))
+                found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid))
     return found
 
 

@@ -458,7 +458,9 @@ _PHASE1_KINDS = (Outcome, Reason, Blocking)
 
 
 def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:
+    from async_migrate.codemods.engine_work import coroutine_tasks
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+    from async_migrate.codemods.phase1.tasks import kept_because
 
     convert: dict[str, set[str]] = {}
     offload: dict[str, dict[str, list[int]]] = {}
@@ -468,6 +470,12 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             convert.setdefault(path, set()).add(outcome.handler.function.key)
         if outcome.offload:
             offload.setdefault(path, {})[outcome.handler.function.key] = sorted(outcome.offload)
+        # A blocking `async def` background task becomes `def` where that is sound (phase1/tasks.py).
+        for task in coroutine_tasks(project, outcome.handler.id):
+            if kept_because(project, task.fid) is None:
+                task_path = project.modules[task.fid[0]].path
+                if project.in_scope(task_path):
+                    convert.setdefault(task_path, set()).add(task.fid[1])
     plans = {}
     modules = {module.path: module for module in project.modules.values()}
     for path in sorted(set(convert) | set(offload)):

@@ -130,13 +130,23 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:
     """A blocking `async def` task runs on the loop whatever the handler is: said either way."""
-    return [
-        AM128.reason(
-            f"{task.describe()}: converting the handler does not help; make {task.task.rsplit('.', 1)[-1]} "
-            "a plain def (Starlette runs it in the threadpool) or move its work to AsyncSession"
-        )
-        for task in coroutine_tasks(project, handler.id)
-    ]
+    from async_migrate.codemods.phase1.tasks import kept_because
+
+    notes = []
+    for task in coroutine_tasks(project, handler.id):
+        name = task.task.rsplit(".", 1)[-1]
+        why = kept_because(project, task.fid)
+        if why is None:
+            notes.append(AM128.reason(
+                f"{task.describe()}: phase one makes {name} a plain def, which Starlette runs in the threadpool"
+            ))
+        else:
+            notes.append(AM128.reason(
+                f"{task.describe()}: converting the handler does not help, and phase one keeps {name} async "
+                f"({why}); make {name} a plain def (Starlette runs it in the threadpool) or move its work to "
+                "AsyncSession"
+            ))
+    return notes
 
 
 def lazy_loads_on_loop(

@@ -1,13 +1,16 @@
 """AM128 coroutine-task-blocks: a handler schedules an `async def` background task that blocks
 
-`background_tasks.add_task(audit, ...)`, `asyncio.create_task(audit(...))`, a task group's
+`background_tasks.add_task(audit, ...)`, a response's `background=BackgroundTask(audit, ...)`,
+`asyncio.create_task(audit(...))`, a task group's
 `tg.start_soon(audit, ...)`, or a method of an object handed uncalled (`tg.start_soon(repo.sync, x)`
 for a repository holding the request's Session): Starlette runs an
 `async def` task on the event loop (a plain `def` task in the threadpool). When `audit` opens
 a synchronous Session (`SessionLocal()`, `Session(engine)`) or a synchronous engine
 connection and works with it, every request that schedules it blocks the loop after its
-response, whether the route itself is `async def` or `def`. Phase one cannot fix that by
-converting the route: it keeps the reason on the handler, and `check` reports it (AM306).
+response, whether the route itself is `async def` or `def`. Converting the route does not
+fix that; phase one makes the task itself a plain `def` when every use of it is Starlette's
+(`add_task` on a `BackgroundTasks`, `BackgroundTask(...)`), nothing calls or awaits it and it
+never awaits, and says why it keeps it otherwise. `check` reports it until then (AM306).
 
 Before:
 

@@ -30,6 +30,13 @@ HOOK_KEYWORDS = {
     "on_shutdown": "lifecycle",
     "lifespan": "lifecycle",
 }
+# Background tasks: Starlette runs a plain `def` task in its threadpool and awaits an `async def`
+# one on the event loop, after the response. `BackgroundTask(f, ...)` takes the function first;
+# a `BackgroundTasks` object's `add_task(f, ...)` does too.
+BACKGROUND_TASK = frozenset({"starlette.background.BackgroundTask"})
+BACKGROUND_TASKS = frozenset({
+    "starlette.background.BackgroundTasks", "fastapi.BackgroundTasks", "fastapi.background.BackgroundTasks"
+})
 # The test client: each request on an event loop of its own unless it is entered with `with`.
 TEST_CLIENTS = frozenset({"starlette.testclient.TestClient"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
