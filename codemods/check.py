@@ -595,6 +595,8 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
         return []
     found = []
     for edge in project.calls_from[handler.id]:
+        if edge.call.greenlet:
+            continue  # `await session.run_sync(lambda s: helper(s))`: handed a synchronous Session on a greenlet
         module, callee = project.functions[edge.callee]
         reached = _sync_work_below(project, edge.callee)
         if reached is not None:
@@ -621,7 +623,7 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
     found: list[Blocking] = []
     built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
     for call in function.calls:
-        if call.callee is None or not any(arg.name in names for arg in call.args):
+        if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
             continue
         target = project.function(call.callee)
         if target is not None:

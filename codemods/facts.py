@@ -58,6 +58,10 @@ class Call(_Fact):
     awaited: bool = False
     nested: bool = False  # inside a nested function, lambda or class
     offloaded: bool = False  # the function run_in_threadpool/to_thread/run_in_executor(...) runs
+    # In a lambda or nested function handed to an awaited `x.run_sync(...)` (AsyncSession,
+    # AsyncConnection): SQLAlchemy runs it with a synchronous Session on a worker greenlet, whose
+    # IO the event loop awaits. Sync Session work there is the intended use, not blocking.
+    greenlet: bool = False
     # Offloaded as `await run_in_threadpool(f, *args, **kwargs)` (or asyncio.to_thread):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True

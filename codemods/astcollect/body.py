@@ -441,6 +441,12 @@ class BodyScanner:
         self.tracked: set[str] = set(params)
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
+        # `await x.run_sync(fn)`: ids of the calls in a lambda given to it, names of the nested
+        # functions given to it, and the nested functions around each call (by its index).
+        self.greenlet_calls: set[int] = set()
+        self.greenlet_defs: set[str] = set()
+        self.defs: list[str] = []
+        self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
         self.statements: set[int] = set()
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
@@ -489,6 +495,10 @@ class BodyScanner:
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
             self._visit(statement, False)
+        if self.greenlet_defs:  # a nested function handed to `await x.run_sync(fn)`, defined before it
+            for call in self.function.calls:
+                if self.greenlet_defs.intersection(self.call_defs.get(call.index, ())):
+                    call.greenlet = True
         self._lazy_facts()
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
@@ -565,8 +575,10 @@ class BodyScanner:
             if coroutine:
                 self.coroutines.append(node.name)  # type: ignore[attr-defined]
             outer = self._enter(_parameter_names(node.args))  # type: ignore[attr-defined]
+            self.defs.append(node.name)  # type: ignore[attr-defined]
             for statement in node.body:  # type: ignore[attr-defined]
                 self._visit(statement, True)
+            self.defs.pop()
             self.inner = outer
             if coroutine:
                 self.coroutines.pop()
@@ -929,6 +941,15 @@ class BodyScanner:
         func = node.func
         self.collector.takes(node, self.benign)
         self._loader_call(node, func)
+        if (
+            type(func) is ast.Attribute and func.attr == "run_sync" and id(node) in self.awaited and node.args
+            and self._offload_position(func, dotted(func)) is None
+        ):
+            run = node.args[0]
+            if type(run) is ast.Lambda:
+                self.greenlet_calls.update(id(inner) for inner in ast.walk(run.body) if type(inner) is ast.Call)
+            elif type(run) is ast.Name:
+                self.greenlet_defs.add(run.id)
         call = facts.Call(
             line=self.source.line_of(node),
             callee=None,
@@ -940,7 +961,10 @@ class BodyScanner:
             in_generator=self.generators > 0,
             argument_of=self.argument_of.get(id(node)),
             coroutine=self.coroutines[-1] if self.coroutines else None,
+            greenlet=id(node) in self.greenlet_calls,
         )
+        if self.defs:
+            self.call_defs[call.index] = tuple(self.defs)
         for value in [item.value if type(item) is ast.Starred else item for item in node.args] + [
             keyword.value for keyword in node.keywords
         ]:

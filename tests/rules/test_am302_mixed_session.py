@@ -120,3 +120,52 @@ def test_near_miss_the_sync_session_the_route_opens_itself_stays_am301(app, find
     found = {f["code"]: f for f in findings(app(HANDOFF), "chained")}
     assert [b["line"] for b in found["AM301"]["blocking"]] == [40, 41]
     assert [b["line"] for b in found["AM302"]["blocking"]] == [39]
+
+
+# `await session.run_sync(fn)`: SQLAlchemy hands `fn` a synchronous Session on a worker greenlet
+# whose IO the event loop awaits; that is the AsyncSession's own door to synchronous code.
+RUN_SYNC = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+
+def count(session: Session) -> int:
+    return session.execute(select(1)).scalar_one()
+
+
+@router.get("/lambda")
+async def through_lambda(session: AsyncSession):
+    return await session.run_sync(lambda sync: count(sync))
+
+
+@router.get("/nested")
+async def through_nested(session: AsyncSession):
+    def work(sync: Session) -> int:
+        return count(sync) + count(sync)
+
+    return await session.run_sync(work)
+
+
+@router.get("/direct")
+async def direct(session: AsyncSession):
+    return await session.run_sync(count)
+
+
+@router.get("/bare")
+async def bare(session: AsyncSession):
+    def work(sync: Session) -> int:
+        return count(sync)
+
+    return work(session)
+"""
+
+
+def test_a_sync_helper_run_through_run_sync_is_not_am302(app, findings):
+    root = app(RUN_SYNC)
+    for route in ("through_lambda", "through_nested", "direct"):
+        assert findings(root, route) == [], route
+
+
+def test_near_miss_the_same_nested_function_called_on_the_loop_is_am302(app, findings):
+    assert [f["code"] for f in findings(app(RUN_SYNC), "bare")] == ["AM302"]
