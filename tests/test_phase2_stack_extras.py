@@ -359,3 +359,108 @@ def test_a_test_client_not_entered_with_with_is_a_follow_up_and_an_entered_one_i
     notes = [n for n in document["subsystem"]["follow_ups"] if "TestClient(...)" in n]
     assert [n.split(":", 2)[:2] for n in notes] == [["tests/test_items.py", "5"]], notes
     assert "use `with TestClient(app) as client:`" in notes[0]
+
+
+# ------------------------------------------------------------- a sessionmaker per tenant
+
+TENANT_STACK = """
+import os
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi import Header, HTTPException
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+TENANTS = ("acme", "globex")
+SessionLocals: dict[str, sessionmaker] = {
+    t: sessionmaker(bind=engine, expire_on_commit=False, info={"tenant": t}) for t in TENANTS
+}
+database_sessionmaker = SessionLocals["acme"]  # scripts work on the first tenant
+
+
+def get_db_session(x_tenant: str = Header()) -> Iterator[Session]:
+    maker = SessionLocals.get(x_tenant)
+    if maker is None:
+        raise HTTPException(status_code=404, detail="unknown tenant")
+    db = maker()
+    try:
+        yield db
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+"""
+TENANT_ASYNC = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+AsyncSessionLocals = {
+    "acme": async_sessionmaker(async_engine, expire_on_commit=False, info={"tenant": "acme"}),
+    "globex": async_sessionmaker(async_engine, expire_on_commit=False, info={"tenant": "globex"}),
+}
+
+
+async def get_async_db_session(x_tenant: str = Header()) -> AsyncIterator[AsyncSession]:
+    maker = AsyncSessionLocals.get(x_tenant)
+    if maker is None:
+        raise HTTPException(status_code=404, detail="unknown tenant")
+    session = maker()
+    try:
+        yield session
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+"""
+TENANT_CREATE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    db.add(Item(name=f"{db.info['tenant']}:{name}", owner_id=1))
+    db.flush()
+    return {"ok": True}
+"""
+TENANT_POSTS = """
+    codes = [client.post("/items", params={"name": "pen"}, headers={"x-tenant": t}).status_code
+             for t in ("acme", "globex", "nobody")]
+    with Sync() as s:
+        names = sorted(s.scalars(select(Item.name)).all())
+    print(json.dumps({"codes": codes, "names": names}))
+"""
+
+
+def test_a_sessionmaker_per_tenant_blocks_naming_the_choice_not_the_session_it_opens(cli, service):
+    root = service({"db/engine.py": TENANT_STACK, SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert "parameter `x_tenant: str`" in blocker and "`maker = SessionLocals.get(x_tenant)`" in blocker
+    assert "`if maker is None:`" in blocker
+    # opening the tenant's session, yielding, committing and closing it is what any dependency does
+    for usual in ("db = maker()", "yield db", "db.commit()", "db.rollback()", "db.close()"):
+        assert usual not in blocker, blocker
+    assert document["files_changed"] == []
+
+
+def test_a_hand_written_async_dependency_choosing_the_tenant_the_same_way_is_reused(cli, service):
+    root = service({"db/engine.py": dedent(TENANT_STACK) + "\n\n\n" + dedent(TENANT_ASYNC) + "\n", SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "Depends(get_async_db_session)" in read(root, "core/dependencies.py")
+    result = serve(root, "sqlite", TENANT_POSTS)
+    assert result == {"codes": [200, 200, 404], "names": ["acme:pen", "globex:pen"]}
+
+
+def test_near_miss_an_async_dependency_that_skips_the_unknown_tenant_check_still_blocks(cli, service):
+    skipping = TENANT_ASYNC.replace(
+        '    if maker is None:\n        raise HTTPException(status_code=404, detail="unknown tenant")\n', ""
+    )
+    root = service({"db/engine.py": dedent(TENANT_STACK) + "\n\n\n" + dedent(skipping) + "\n", SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert "`if maker is None:`" in blocker and "`maker = SessionLocals" not in blocker, blocker
+    assert document["files_changed"] == []

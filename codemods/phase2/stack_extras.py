@@ -33,7 +33,11 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
-from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_SESSIONMAKERS,
+    SCOPED_SESSION_MAKERS,
+    SYNC_SESSIONMAKERS,
+)
 
 LISTEN = frozenset({
     "sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
@@ -162,6 +166,66 @@ def _with_handler(found: Listener, name: str) -> Listener:
     )
 
 
+# ------------------------------------------------------------- maker tables
+
+MAKERS = "<makers>"  # a table of sessionmakers, sync or async, in normalised statements
+
+
+def maker_table(
+    project: Project, texts: Texts, module: facts.Module, name: str, makers: frozenset[str]
+) -> bool:
+    """Whether `name`, read in `module`, is a module-level dict of sessionmakers, one per tenant
+    or shard (`{t: sessionmaker(bind=tenant_engine(t)) for t in TENANTS}`, or a display), each
+    built by a call in `makers` (the sync or the async constructors)."""
+    if "." in name:
+        return False
+    where, attribute = module, name
+    if name in module.imports:
+        ref = module.imports[name]
+        home, _, attribute = ref.rpartition(".")
+        found = project.modules.get(home)
+        if found is None:
+            return False
+        where = found
+    parsed = texts.get(where.path, attribute)
+    if parsed is None:
+        return False
+    value = None
+    for statement in parsed[1].body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == attribute for t in statement.targets
+        ):
+            value = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and (
+            statement.target.id == attribute
+        ):
+            value = statement.value
+    if isinstance(value, ast.DictComp):
+        built = [value.value]
+    elif isinstance(value, ast.Dict) and value.values and None not in value.keys:
+        built = list(value.values)
+    else:
+        return False
+
+    def made(node: ast.expr) -> bool:
+        callee = dotted(node.func) if isinstance(node, ast.Call) else None
+        return callee is not None and project.canonical(absolute(where, callee)) in makers
+
+    return all(made(node) for node in built)
+
+
+def table_lookup(node: ast.expr | None) -> str | None:
+    """The table a sessionmaker is looked up in: `T[key]`, `T.get(key)`; its name, else None."""
+    if isinstance(node, ast.Subscript):
+        return dotted(node.value)
+    if (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+        and len(node.args) == 1 and not node.keywords
+    ):
+        return dotted(node.func.value)
+    return None
+
+
 # ----------------------------------------------------------- provider extras
 
 
@@ -192,7 +256,7 @@ def provider_extras(project: Project, texts: Texts, module: facts.Module, functi
         return None
     text, node = found
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    reader = _Provider(project, module, text)
+    reader = _Provider(project, module, text, texts)
     reader.statements(node.body, top=True)
     params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
     params += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
@@ -204,24 +268,39 @@ def provider_extras(project: Project, texts: Texts, module: facts.Module, functi
 
 
 class _Provider:
-    def __init__(self, project: Project, module: facts.Module, text: str) -> None:
-        self.project, self.module, self.text = project, module, text
+    def __init__(self, project: Project, module: facts.Module, text: str, texts: Texts) -> None:
+        self.project, self.module, self.text, self._texts = project, module, text, texts
         self.sessions: set[str] = set()
         self.openers_used: set[str] = set()
         self.extras: list[Extra] = []
+        self.tables: set[str] = set()  # module-level dicts of sessionmakers it looks a maker up in
+        self.aliases: set[str] = set()  # locals holding the sessionmaker looked up
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
-            self.module.path, statement.lineno, first_line(self.text, statement), normalise(statement, self.sessions)
+            self.module.path, statement.lineno, first_line(self.text, statement),
+            normalise(statement, self.sessions, self.tables),
         ))
+
+    def _lookup(self, node: ast.expr | None) -> bool:
+        """`T[key]` / `T.get(key)` on a module-level dict of sessionmakers: a sessionmaker."""
+        table = table_lookup(node)
+        if table is None or not maker_table(self.project, self._texts, self.module, table, SYNC_SESSIONMAKERS):
+            return False
+        self.tables.add(table)
+        return True
 
     def _opens(self, node: ast.expr | None) -> bool:
         """`maker()`, `maker.begin()`, `Session(engine)`, `session.begin()`."""
         if not isinstance(node, ast.Call):
             return False
+        if self._lookup(node.func):
+            return True  # `SessionLocals[tenant]()`
         name = dotted(node.func)
         if name is None:
             return False
+        if name in self.aliases:
+            return True  # `maker = SessionLocals.get(tenant)`, then `maker()`
         head, _, rest = name.partition(".")
         if head in self.sessions and rest == "begin":
             return True
@@ -263,6 +342,10 @@ class _Provider:
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._opens(statement.value):
                 self.sessions.add(targets[0].id)
                 return True
+            if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._lookup(statement.value):
+                # choosing the tenant's sessionmaker is behaviour the async dependency must repeat
+                # (flagged), but what it then opens is the session
+                self.aliases.add(targets[0].id)
             return False
         if isinstance(statement, ast.Return):
             value = statement.value
@@ -302,26 +385,44 @@ def _docstring(statement: ast.stmt) -> bool:
     )
 
 
-def normalise(node: ast.AST, sessions: set[str]) -> str:
-    """A statement as text with the session's own name and `await` out of the way, to find
-    the same statement in an async dependency that names its session otherwise."""
+def normalise(node: ast.AST, sessions: set[str], tables: Iterable[str] = ()) -> str:
+    """A statement as text with the session's own name, the table of sessionmakers it is
+    opened from (sync or async) and `await` out of the way, to find the same statement in an
+    async dependency that names them otherwise."""
     text = ast.unparse(node)
     for name in sessions:
         text = re.sub(rf"\b{re.escape(name)}\b", "<session>", text)
+    for name in tables:
+        text = re.sub(rf"(?<![\w.]){re.escape(name)}\b", MAKERS, text)
     return re.sub(r"\bawait\s+", "", text)
 
 
-def body_statements(node: ast.AST, sessions: set[str]) -> set[str]:
+def body_statements(node: ast.AST, sessions: set[str], tables: Iterable[str] = ()) -> set[str]:
     """Every statement of a function, at any depth, normalised."""
     found = set()
     for child in ast.walk(node):
         if isinstance(child, ast.stmt) and child is not node:
-            found.add(normalise(child, sessions))
+            found.add(normalise(child, sessions, tables))
     return found
 
 
-def session_names(node: ast.AST) -> set[str]:
-    """Names bound by `with ... as name` / `async with ... as name` in a function."""
+def async_tables(project: Project, texts: Texts, module: facts.Module, node: ast.AST) -> set[str]:
+    """The module-level dicts of async_sessionmakers an async dependency looks a maker up in."""
+    return {
+        table for child in ast.walk(node)
+        if isinstance(child, ast.expr) and (table := table_lookup(child)) is not None
+        and maker_table(project, texts, module, table, ASYNC_SESSIONMAKERS)
+    }
+
+
+def session_names(node: ast.AST, tables: set[str] | None = None) -> set[str]:
+    """Names bound by `with ... as name` / `async with ... as name` in a function, or by a call;
+    not those holding a sessionmaker looked up in one of `tables` (`maker = T.get(tenant)`)."""
+    aliases = {
+        child.targets[0].id for child in ast.walk(node)
+        if isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name)
+        and table_lookup(child.value) in (tables or set())
+    }
     return {
         item.optional_vars.id
         for child in ast.walk(node) if isinstance(child, (ast.With, ast.AsyncWith))
@@ -331,7 +432,7 @@ def session_names(node: ast.AST) -> set[str]:
         for child in ast.walk(node)
         if isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name)
         and isinstance(child.value, (ast.Call, ast.Await))
-    }
+    } - aliases
 
 
 # ------------------------------------------------------------------ overrides
@@ -491,7 +592,8 @@ def provider_blockers(
             return []  # an async dependency the user wrote and the tool cannot read: theirs
         node = found[1]
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        covered = body_statements(node, session_names(node))
+        tables = async_tables(project, texts, reused[0], node)
+        covered = body_statements(node, session_names(node, tables), tables)
         covered |= {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
     blockers = []
     for module, function in providers:

@@ -7,7 +7,10 @@ read by a `do_orm_execute` filter stops filtering, and tenants see each other's 
 parameter (`x_tenant: str = Header()`, `request: Request`) is no longer read. Phase two blocks
 the stack and names each such statement and parameter.
 
-The fix is an async stack written by hand, which phase two then reuses.
+The fix is an async stack written by hand, which phase two then reuses. A sessionmaker chosen
+per request from a module-level dict of them (`maker = SessionLocals.get(x_tenant)`, then
+`db = maker()`) is that kind of work: the choice is named, the session it opens is not, and a
+hand-written dependency choosing the same way from a dict of async_sessionmakers covers it.
 
 Before:
 
