@@ -104,7 +104,10 @@ class Containers:
             if home is None:
                 unread = unread or f"`{written}`, which is no dict, list or tuple display of the project"
                 continue
-            held = self.project.modules[home[0]].containers[home[1]]
+            module = self.project.modules[home[0]]
+            held = module.containers[home[1]]
+            if home not in self.changed and home[1] in module.async_maker_tables:
+                continue  # an async_sessionmaker: calling it opens an AsyncSession and runs nothing else
             if home in self.changed:
                 unread = unread or f"`{written}`, which code elsewhere changes or is handed to"
             elif UNREAD in held:

@@ -394,6 +394,12 @@ class Module(_Fact):
     # among its keys, values and elements (constants left out; `?` for an element the tool cannot
     # read, or a name bound more than once), what a call through it may run (`Call.dispatch`).
     containers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Module-level names bound once, to a dict, list, set or tuple display or comprehension: a
+    # collection, whose own methods (`TABLE.get(key)`) are no Session's whatever it is called.
+    collections: list[str] = field(default_factory=list)
+    # Module-level dict, list or tuple displays or comprehensions (also in `containers`) whose every
+    # value is an `async_sessionmaker(...)`: calling one taken out opens an AsyncSession, nothing more.
+    async_maker_tables: list[str] = field(default_factory=list)
     # Resolved references of module-level names this module changes in place or hands to other
     # code (`TABLE["x"] = f`, `TABLE.update(...)`, `register(TABLE)`): their displays are not all.
     mutated: list[str] = field(default_factory=list)

@@ -1041,6 +1041,9 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     """
     if not steps or "()" in steps:
         return False
+    module = flow.project.modules.get(head)
+    if module is not None and len(steps) == 1 and steps[0][1:] in module.collections:
+        return False  # `SessionLocals.get(tenant)` on a module-level dict: a dict method
     values = flow.evaluate(fid, head)
     path = head
     for step in steps:

@@ -38,6 +38,7 @@ from async_migrate.codemods.vocabulary.python import ANNOTATED, GENERATED_INIT, 
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ANNOTATED_STRATEGIES,
     ASSOCIATION_PROXIES,
+    ASYNC_SESSIONMAKERS,
     BACKREF_CONSTRUCTORS,
     DEFERRABLE_COLUMNS,
     DEFERRED_COLUMNS,
@@ -51,6 +52,7 @@ from async_migrate.codemods.vocabulary.starlette import (
 )
 
 # Builtins that only look at a function handed to them.
+_COLLECTIONS = frozenset({ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp})
 _INSPECTS = frozenset({"repr", "str", "print", "id", "hash", "type", "isinstance", "callable", "hasattr", "getattr"})
 
 # The argument of each hook registration method that names the hook: (position, keyword).
@@ -74,6 +76,7 @@ class Collector:
         # often to avoid an import cycle): they resolve like the module's own.
         self.scope_imports: dict[str, str] = {}
         self._bound: dict[str, int] = {}  # module-level name -> how many statements bind it
+        self._collections: list[str] = []  # names assigned a display or comprehension
         # Module-level displays by name (`ROUTES = {...}`), and the `for` loops (module level, or the
         # function being read) by the names their targets bind: a registration in a loop reads its
         # endpoint from what the loop goes over.
@@ -91,6 +94,7 @@ class Collector:
                 self._nested = id(statement) not in top
                 self._module_statement(statement)
         self._values_elsewhere(self.tree.body, {id(statement) for statement in statements})
+        self.facts.collections = [name for name in self._collections if self._bound.get(name, 0) == 1]
         containers = self.facts.containers
         for name, values in containers.items():
             if self._bound.get(name, 0) > 1 and dispatch.UNREAD not in values:
@@ -264,6 +268,11 @@ class Collector:
         self._module_references(value, statement.lineno, overrides(statement))
         if target is None:
             return
+        if type(value) in _COLLECTIONS:
+            self._collections.append(target)
+            if self._async_makers(value):
+                self.facts.async_maker_tables.append(target)
+                self.facts.containers.setdefault(target, (dispatch.UNREAD,))
         held = dispatch.display(value)
         if held is not None:
             self.displays[target] = value
@@ -285,6 +294,21 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def _async_makers(self, value: ast.expr) -> bool:
+        """Whether every value a display or comprehension holds is an `async_sessionmaker(...)`."""
+        if type(value) is ast.DictComp:
+            made = [value.value]
+        elif type(value) is ast.Dict:
+            made = list(value.values) if None not in value.keys else []
+        elif type(value) in (ast.ListComp, ast.SetComp):
+            made = [value.elt]  # type: ignore[attr-defined]
+        else:
+            made = list(value.elts)  # type: ignore[attr-defined]
+        return bool(made) and all(
+            type(node) is ast.Call and self.resolve(dotted(node.func)) in ASYNC_SESSIONMAKERS
+            for node in made
+        )
 
     def _values_elsewhere(self, body: list[ast.stmt], read: AbstractSet[int]) -> None:
         """Names used as values outside what `_module_statement` reads (`read`: the statements it

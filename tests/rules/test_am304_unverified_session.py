@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 DEPS = """
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -216,7 +218,6 @@ async def list_items(session: session_dependency, request: Request):
 """
 
 
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -282,3 +283,98 @@ class User(Base):
     assert finding["code"] == "AM304" and "`User.query`, a `query_property()`" in finding["message"], finding
     entry = reported(root, "read_user", "phase1")
     assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+
+
+TENANCY = """
+from collections.abc import AsyncIterator
+
+from fastapi import Header, HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from vendor_sdk import tenant_registry
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+AsyncSessionLocals = {
+    t: async_sessionmaker(async_engine.execution_options(schema_translate_map={"tenant": t}))
+    for t in ("acme", "globex")
+}
+registry_session = tenant_registry()
+
+
+async def get_async_tenant_db(x_tenant: str = Header()) -> AsyncIterator[AsyncSession]:
+    maker = {lookup}
+    if maker is None:
+        raise HTTPException(404)
+    async with maker() as session:
+        yield session
+"""
+
+
+@pytest.mark.parametrize("declared", ["AsyncSessionLocals = {", "AsyncSessionLocals: dict[str, async_sessionmaker] = {"])
+def test_near_miss_a_sessionmaker_looked_up_in_a_module_level_dict_is_no_finding(app, findings, cli, declared):
+    """`AsyncSessionLocals.get(tenant)` is the dict's own `get`, whatever the dict is called, and
+    what it holds are async_sessionmakers: a dependency written by hand for phase two's per-tenant
+    stack is no unverified Session work."""
+    tenancy = TENANCY.replace("AsyncSessionLocals = {", declared)
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from tenancy import get_async_tenant_db
+
+
+        @router.get("/items")
+        async def list_items(db: AsyncSession = Depends(get_async_tenant_db)):
+            return (await db.execute(select(1))).scalar()
+        """,
+        {"tenancy.py": tenancy.replace("{lookup}", "AsyncSessionLocals.get(x_tenant)")},
+    )
+    assert findings(root, "get_async_tenant_db") == [], [f["message"] for f in findings(root, "get_async_tenant_db")]
+    assert cli("check", root).exit_code == 0
+
+
+def test_an_untyped_module_level_value_named_like_a_session_is_still_unverified(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from tenancy import get_async_tenant_db
+
+
+        @router.get("/items")
+        async def list_items(db: AsyncSession = Depends(get_async_tenant_db)):
+            return (await db.execute(select(1))).scalar()
+        """,
+        {"tenancy.py": TENANCY.replace("{lookup}", "registry_session.get(x_tenant)")},
+    )
+    found = findings(root, "get_async_tenant_db")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "`registry_session.get()`" in found[0]["message"], found
+
+
+def test_a_sync_sessionmaker_looked_up_in_a_dict_by_an_async_dependency_is_still_reported(app, findings, cli):
+    sync = TENANCY.replace("async_sessionmaker(async_engine", "sessionmaker(engine").replace(
+        "from sqlalchemy.ext.asyncio import", "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n"
+        "from sqlalchemy.ext.asyncio import",
+    ).replace('async_engine = create_async_engine("sqlite+aiosqlite://")', 'engine = create_engine("sqlite://")')
+    sync = sync.replace("    async with maker() as session:\n        yield session\n",
+                        "    with maker() as session:\n        session.execute(select(1))\n        yield session\n")
+    sync = "from sqlalchemy import select\n" + sync.lstrip("\n")
+    root = app(
+        """
+        from fastapi import Depends
+
+        from tenancy import get_async_tenant_db
+
+
+        @router.get("/items")
+        async def list_items(db=Depends(get_async_tenant_db)):
+            return 1
+        """,
+        {"tenancy.py": sync.replace("{lookup}", "AsyncSessionLocals.get(x_tenant)")},
+    )
+    found = findings(root, "get_async_tenant_db")
+    assert [f["code"] for f in found] in (["AM301"], ["AM304"]), found
+    assert cli("check", root).exit_code == 1
