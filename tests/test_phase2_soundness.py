@@ -390,34 +390,76 @@ def test_1_a_router_level_dependency_sharing_the_session_blocks_while_a_route_st
     assert document["files_changed"] == []
 
 
-def test_1_a_callable_instance_dependency_sharing_the_session_blocks_naming_its_call(cli, service):
+CALLABLE = """
+class CurrentUser:
+    def __init__(self, cost: int) -> None:
+        self.cost = cost
+
+    def __call__(self, db: Session = Depends(get_db_session)) -> User:
+        user = db.get(User, 1)
+        user.name = user.name + "!" * self.cost
+        return user
+
+
+charged = CurrentUser(cost=1)
+"""
+CALLABLE_ROUTE = """
+@router.post("/items")
+def create_item(name: str, user: User = Depends(charged), db: Session = Depends(get_db_session)):
+    db.add(Item(name=name, owner_id=user.id))
+    db.commit()
+    return {"owner": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_callable_instance_dependency_sharing_the_session_moves_in_place_and_keeps_one_session(
+    cli, service, kind
+):
+    root = service({SUBSYSTEM: routes(CALLABLE, CALLABLE_ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert helper(document, "CurrentUser.__call__")["codes"] == ["AM267"]
+    text = read(root, SUBSYSTEM)
+    assert "    async def __call__(self, db: AsyncSession = Depends(get_async_db_session)) -> User:" in text
+    assert "charged = CurrentUser(cost=1)" in text and "user: User = Depends(charged)" in text
+    # The dependency's change to the user is saved by the route's commit: one Session per request.
+    assert serve(root, kind, """
+        answer = client.post("/items", params={"name": "a"}).json()
+        with Sync() as s:
+            rows = [(i.name, i.owner_id) for i in s.scalars(select(Item))]
+            owner = s.get(User, 1).name
+        print(json.dumps({"answer": answer, "rows": rows, "owner": owner}))
+    """) == {"answer": {"owner": "Ann!"}, "rows": [["a", 1]], "owner": "Ann!"}
+
+
+def test_1_a_callable_instance_dependency_also_called_directly_blocks_naming_the_caller(cli, service):
     root = service({
-        SUBSYSTEM: routes(
-            """
-            class CurrentUser:
-                def __init__(self, cost: int) -> None:
-                    self.cost = cost
-
-                def __call__(self, db: Session = Depends(get_db_session)) -> User:
-                    user = db.get(User, 1)
-                    user.name = user.name + "!" * self.cost
-                    return user
-
-
-            charged = CurrentUser(cost=1)
-            """,
-            """
-            @router.post("/items")
-            def create_item(name: str, user: User = Depends(charged), db: Session = Depends(get_db_session)):
-                db.add(Item(name=name, owner_id=user.id))
-                db.commit()
-            """,
-        )
+        SUBSYSTEM: routes(CALLABLE, CALLABLE_ROUTE, """
+            @router.get("/whoami")
+            def whoami(db: Session = Depends(get_db_session)):
+                return {"name": charged(db).name}
+            """),
     })
     document = apply(cli, root)
     found = handler(document, "create_item")
     assert found["action"] == "blocked", found
     assert "dependency api.items.CurrentUser.__call__ receives the synchronous Session too" in found["reasons"][0]
+    assert "is also called directly (api.items.whoami)" in found["reasons"][0]
+    assert "async def __call__" not in read(root, SUBSYSTEM)
+
+
+def test_1_a_callable_instance_dependency_a_websocket_injects_too_blocks_with_am268(cli, service):
+    root = service({
+        SUBSYSTEM: routes(CALLABLE, CALLABLE_ROUTE, """
+            @router.websocket("/feed")
+            async def feed(websocket, user: User = Depends(charged)):
+                await websocket.send_json(user.name)
+            """),
+    })
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked" and "AM268" in found["codes"], found
     assert document["files_changed"] == []
 
 

@@ -69,6 +69,8 @@ from async_migrate.codemods.rules.am257_session_method_as_value import RULE as A
 from async_migrate.codemods.rules.am258_session_derived_object_escapes import RULE as AM258
 from async_migrate.codemods.rules.am262_session_opened_with_arguments import RULE as AM262
 from async_migrate.codemods.rules.am263_server_side_cursor import RULE as AM263
+from async_migrate.codemods.rules.am267_callable_dependency_moves import RULE as AM267
+from async_migrate.codemods.rules.am268_callable_dependency_shared import RULE as AM268
 from async_migrate.codemods.rules.am272_unverified_session_work import RULE as AM272
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
@@ -400,6 +402,7 @@ def compute(
                             )
                         )
             reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
+            reasons.extend(_callable_dependency_reasons(project, dependency_twins.get(route, ()), active))
             for router, sharing in sorted(router_sharing.get(route, {}).items()):
                 reasons.extend(_router_stays(project, router, sharing, route, active, routes, closure.unchanged_routes))
             reasons.extend(_holder_reasons(
@@ -433,11 +436,15 @@ def compute(
     in_place = {
         d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
         if _builds_holder(project, d, shared_holders) or _holder_member(project, d, shared_holders)
-        or dependencies.injected_class(project, d)
+        or dependencies.injected_class(project, d) or dependencies.callable_dependency(project, d)
     }
     # Only FastAPI reads an injected class's `Depends(...)` defaults: code constructing the class
     # itself passes its arguments, so its `__init__` moves in place whoever calls it.
     injected = {d for d in in_place if dependencies.injected_class(project, d)}
+    # Only FastAPI runs a callable instance's `__call__` (anything calling it blocked the routes):
+    # it moves in place, the instances and the routes' `Depends(...)` as they are.
+    called = {d for d in in_place if dependencies.callable_dependency(project, d)}
+    injected |= called
     closure.in_place_dependencies = in_place
     closure.dependency_twins = {
         fid: [d for d in chain if d not in in_place]
@@ -519,7 +526,15 @@ def compute(
         return compute(project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine)
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
-        if fid in injected:
+        if fid in called:
+            module, function = project.functions[fid]
+            users = sorted(r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes)
+            closure.helpers[fid] = HelperDecision(fid, "migrate", [AM267.reason(
+                f"FastAPI runs {module.name}.{function.qualname} for instances injected by "
+                f"{', '.join(_name(project, r) for r in users)} alone: it moves in "
+                "place as `async def __call__` on the async session dependency, so a request keeps one Session"
+            )])
+        elif fid in injected:
             module, function = project.functions[fid]
             users = sorted(r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes)
             closure.helpers[fid] = HelperDecision(fid, "migrate", [AM226.reason(
@@ -888,6 +903,29 @@ def _injected_class_reasons(
                 f"sharing the Session in its `__init__`, and is also injected where the code stays synchronous "
                 f"({', '.join(outside[:4])}{', ...' if len(outside) > 4 else ''}): its `__init__` cannot point at "
                 "the async twins for the migrated routes alone"
+            ))
+    return reasons
+
+
+def _callable_dependency_reasons(
+    project: Project, chain: Iterable[FunctionId], active: list[FunctionId]
+) -> list[Reason]:
+    """A callable instance dependency (AM267) also run where the code stays synchronous: an
+    `async def __call__` would serve those routes on the AsyncSession too (AM268)."""
+    reasons = []
+    for fid in chain:
+        if not dependencies.callable_dependency(project, fid) or dependencies.instance_callers(project, fid):
+            continue
+        outside = sorted({place for user, place in dependencies.callable_dependency_users(project, fid)
+                          if user not in active})
+        if outside:
+            module, function = project.functions[fid]
+            reasons.append(AM268.reason(
+                f"{module.path}:{function.line}: FastAPI runs {module.name}.{function.qualname}, which receives "
+                f"the synchronous Session, for instances also injected where the code stays synchronous "
+                f"({', '.join(outside[:4])}{', ...' if len(outside) > 4 else ''}): as `async def` on the "
+                "AsyncSession it would serve them too; migrate them together, or give the migrating routes an "
+                "instance of a class of their own"
             ))
     return reasons
 

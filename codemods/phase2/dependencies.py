@@ -197,8 +197,63 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
         _, function = project.functions[fid]
         if "." not in function.qualname or class_dependency(project, fid) or injected_class(project, fid):
             continue
+        if callable_dependency(project, fid):
+            callers = instance_callers(project, fid)
+            if not callers:
+                continue  # moves in place with the routes (AM267), or blocks them naming where it is shared (AM268)
+            return (
+                f"{_name(project, fid)} is also called directly ({', '.join(callers[:4])}): as `async def` "
+                "it would hand them a coroutine"
+            )
         return f"{_name(project, fid)} is a method dependency"
     return None
+
+
+def callable_dependency(project: Project, fid: FunctionId) -> bool:
+    """`Depends(limiter)` for `limiter = RateLimiter(...)`, or `Depends(RoleChecker("admin"))`: the
+    `__call__` of a project class, which FastAPI runs for the instance (and awaits when it is
+    `async def`)."""
+    _, function = project.functions[fid]
+    return function.name == "__call__" and project.flow.classes.owner(fid) is not None
+
+
+def instance_callers(project: Project, fid: FunctionId) -> list[str]:
+    """Code calling an instance whose `__call__` is `fid` itself (`charged(db)`, `checks.charged(db)`,
+    `self.charged(db)` for a module-level `charged = CurrentUser(...)`): `module.qualname` of each
+    caller. Conservative: a call spelled with the name of a module-level instance counts."""
+    memo = cast("dict[FunctionId, list[str]]", project.derived.setdefault("phase2.instance_callers", {}))
+    if fid in memo:
+        return memo[fid]
+    owner = project.flow.classes.owner(fid)
+    names = {
+        name for module in project.modules.values() for name, value in module.values.items()
+        if value.kind == "call" and project.flow.classes.resolve(value.ref) == owner
+    }
+    found = {_name(project, e.caller) for e in project.all_calls_to[fid]}
+    for module, function in project.functions.values():
+        for call in function.calls:
+            spelled = [text.rsplit(".", 1)[-1] for text in (call.callee, call.func) if text]
+            if (
+                (call.callee is not None and project.function(call.callee) is None
+                 and fid in project.dependency_callables(call.callee))
+                or any(name in names for name in spelled)
+            ):
+                found.add(f"{module.name}.{function.qualname}")
+    memo[fid] = sorted(found)
+    return memo[fid]
+
+
+def callable_dependency_users(project: Project, fid: FunctionId) -> list[tuple[FunctionId, str]]:
+    """Where FastAPI runs a callable instance's `__call__`: every function injecting an instance of
+    the class (a parameter, a route decorator's `dependencies=[...]`), and every route served by a
+    router listing one in `APIRouter(dependencies=[...])`: (the function, `path:line`)."""
+    found = injection_sites(project, {fid})
+    for handler in project.handlers:
+        if handler.kind not in ("route", "websocket"):
+            continue
+        if any(dependency_function(project, ref) == fid for ref in router_dependencies(project, handler)):
+            found.append((handler.id, f"{handler.module.path}:{handler.function.line}"))
+    return found
 
 
 def injected_class(project: Project, fid: FunctionId) -> bool:

@@ -24,7 +24,7 @@ from typing import cast
 
 from async_migrate.codemods import twin_names
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.phase2.dependencies import injected_class
+from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
 # Decorators that leave a method a plain function the tool can make `async def`.
@@ -103,6 +103,8 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         pass  # stores the Session: stays a plain `def`, its parameter becomes AsyncSession
     elif function.name == "__init__" and injected_class(project, fid):
         pass  # an injected class's: stays a plain `def`, its `Depends(...)` defaults move to the twins
+    elif callable_dependency(project, fid) and not instance_callers(project, fid):
+        pass  # FastAPI runs it for the instance, and awaits an `async def __call__` (AM267)
     elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
