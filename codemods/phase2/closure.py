@@ -33,6 +33,7 @@ from async_migrate.codemods.phase2 import (
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
+from async_migrate.codemods.phase2.rewrites.base import runs_sync
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
@@ -1394,7 +1395,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             if message is not None:
                 found.append(_Own(AM213, call.line, message))
             continue
-        if call.receiver in names and call.method in UNAVAILABLE_METHODS:
+        if call.receiver in names and call.method in UNAVAILABLE_METHODS and not runs_sync(call):
             found.append(_Own(AM214, call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
                               f"{UNAVAILABLE_METHODS[call.method]}"))
             continue

@@ -1,15 +1,19 @@
-"""AM214 unavailable-on-async-session: the function calls a Session method that `AsyncSession` does not have
+"""AM214 unavailable-on-async-session: the function calls a Session method that `AsyncSession` does not have, where phase two cannot run it through `run_sync`
 
 The legacy bulk methods (`bulk_save_objects`, `bulk_insert_mappings`,
-`bulk_update_mappings`) exist only on the synchronous Session.
+`bulk_update_mappings`) exist only on the synchronous Session. Phase two runs a direct call
+on the synchronous Session behind the AsyncSession,
+`await session.run_sync(lambda sync_session: sync_session.bulk_save_objects(books))`; a call
+inside a nested function, a lambda or a generator expression, where no `await` can stand,
+blocks the route.
 
 Before:
 
-    session.bulk_save_objects(books)
+    list(map(lambda book: session.bulk_save_objects([book]), books))
 
 After:
 
-    await session.execute(insert(Book), [b.__dict__ for b in books])
+    await session.run_sync(lambda sync_session: sync_session.bulk_save_objects(books))
 """
 
 from async_migrate.codemods.rules.base import Rule
@@ -17,7 +21,9 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM214",
     name="unavailable-on-async-session",
-    summary="the function calls a Session method that `AsyncSession` does not have",
-    fix="use `insert()`/`update()` statements or `await session.run_sync(...)`",
+    summary="the function calls a Session method that `AsyncSession` does not have, where phase two cannot "
+    "run it through `run_sync`",
+    fix="call it where an `await` can stand, then rerun phase two (it runs it through "
+    "`await session.run_sync(...)`), or use `insert()`/`update()` statements",
     doc=__doc__,
 )

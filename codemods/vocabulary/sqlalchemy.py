@@ -55,7 +55,10 @@ SYNC_METHODS = frozenset(
 )
 # AsyncSession methods used as `async with`.
 CONTEXT_METHODS = frozenset({"begin", "begin_nested"})
-# Session methods AsyncSession lacks, and what to use instead.
+# Session methods AsyncSession lacks, and what to use instead. Phase two runs a direct call of
+# one on the function's Session through `await session.run_sync(lambda s: s.<method>(...))`,
+# the synchronous Session behind the AsyncSession on its greenlet; the text is for the calls it
+# cannot rewrite so (in a nested function or a generator expression, on a held Session).
 UNAVAILABLE_METHODS = {
     "bulk_save_objects": "use `insert()` statements or `await session.run_sync(...)`",
     "bulk_insert_mappings": "use `insert()` statements or `await session.run_sync(...)`",

@@ -1,9 +1,24 @@
-"""AM214 unavailable-on-async-session: a Session method AsyncSession lacks blocks the route."""
+"""AM214 unavailable-on-async-session: a Session method AsyncSession lacks blocks the route where
+phase two cannot run it through `await session.run_sync(...)`."""
 
 from __future__ import annotations
 
 
-def test_bulk_save_objects_blocks_the_route_with_am214(phase2, entry):
+def test_bulk_save_objects_in_a_lambda_blocks_the_route_with_am214(phase2, entry):
+    document = phase2(
+        """
+        @router.post("/bulk")
+        def bulk(session: session_dependency):
+            list(map(lambda b: session.bulk_save_objects([b]), [Book(title="x", author_id=1)]))
+            session.commit()
+        """
+    )
+    found = entry(document, "bulk")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM214"])
+    assert "`session.bulk_save_objects()` does not exist on AsyncSession" in found["reasons"][0]
+
+
+def test_near_miss_a_direct_bulk_call_runs_through_run_sync(phase2, entry):
     document = phase2(
         """
         @router.post("/bulk")
@@ -13,8 +28,8 @@ def test_bulk_save_objects_blocks_the_route_with_am214(phase2, entry):
         """
     )
     found = entry(document, "bulk")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM214"])
-    assert "`session.bulk_save_objects()` does not exist on AsyncSession" in found["reasons"][0]
+    assert found["action"] == "migrate" and "AM214" not in found["codes"], found
+    assert "await session.run_sync(lambda sync_session: sync_session.bulk_save_objects(" in document["diff"]
 
 
 def test_near_miss_add_all_exists_on_async_session(phase2, entry):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class CallKind(Enum):
     AWAIT = "await"  # a coroutine method of the Session, or of an object it hands out: awaited
     BEGIN = "begin"  # a Session context method (`begin()`): `async with`, else awaited
+    RUN_SYNC = "run_sync"  # a method AsyncSession lacks (`bulk_save_objects`): through `await s.run_sync(...)`
     QUERY = "query"  # a legacy `session.query(...)` chain: its 2.0 form
     HELPER = "helper"  # a migrated project function: awaited, under its twin's name if it has one
     UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
@@ -106,6 +107,12 @@ class CallRewrite:
     def async_with(self, action: CallAction) -> bool:
         """Whether a `with` holding this call as an item becomes `async with`."""
         return False
+
+
+def runs_sync(call: facts.Call) -> bool:
+    """Whether phase two can run this call of a method AsyncSession lacks through `run_sync`:
+    where an `await` can stand (not in a nested function, lambda or generator expression)."""
+    return not call.nested and not call.in_generator and not call.awaited
 
 
 def awaited(call: cst.Call) -> cst.Await:

@@ -15,6 +15,10 @@ After::
             session.add(book)
             await session.flush()
 
+A bulk method AsyncSession does not have (`session.bulk_save_objects(rows)`) runs on the
+synchronous Session behind it: `await session.run_sync(lambda sync_session:
+sync_session.bulk_save_objects(rows))`, which is what SQLAlchemy offers for them.
+
 The same holds for a Session the function's class holds (`self.db.commit()`) and for the
 transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
 `await tx.commit()`). Which methods are coroutines is `vocabulary/sqlalchemy.py`'s
@@ -36,12 +40,13 @@ from async_migrate.codemods.phase2.rewrites.base import (
     FunctionSite,
     Leave,
     awaited,
+    runs_sync,
 )
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 
 class SessionMethods(CallRewrite):
-    kinds = (CallKind.AWAIT, CallKind.BEGIN)
+    kinds = (CallKind.AWAIT, CallKind.BEGIN, CallKind.RUN_SYNC)
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
         if call.receiver in site.derived and call.method is not None:
@@ -54,6 +59,8 @@ class SessionMethods(CallRewrite):
         if call.receiver in site.names and call.method is not None:
             if call.method == "query":
                 return LEAVE  # part of a legacy chain, rewritten whole at its outermost call
+            if call.method in UNAVAILABLE_METHODS and runs_sync(call):
+                return CallAction(CallKind.RUN_SYNC, add_await=not call.awaited)
             return _method(call.method, call)
         return None
 
@@ -62,6 +69,8 @@ class SessionMethods(CallRewrite):
     ) -> cst.BaseExpression:
         if action.kind is CallKind.BEGIN and in_with:
             return call  # `async with session.begin():` enters it
+        if action.kind is CallKind.RUN_SYNC:
+            call = _through_run_sync(call)
         return awaited(call) if action.add_await else call
 
     def async_with(self, action: CallAction) -> bool:
@@ -74,3 +83,33 @@ def _method(method: str, call: facts.Call) -> CallAction | Leave:
     if method in CONTEXT_METHODS:
         return CallAction(CallKind.BEGIN, add_await=not call.awaited)
     return LEAVE
+
+
+def _through_run_sync(call: cst.Call) -> cst.Call:
+    """`db.bulk_save_objects(rows)` -> `db.run_sync(lambda sync_session: sync_session.bulk_save_objects(rows))`.
+
+    The arguments stay in the lambda, evaluated when it runs, right away on the same request."""
+    func = call.func
+    assert isinstance(func, cst.Attribute)
+    used = {node.value for node in _names(call)}
+    name = "sync_session"
+    counter = 2
+    while name in used:
+        name, counter = f"sync_session_{counter}", counter + 1
+    inner = call.with_changes(func=func.with_changes(value=cst.Name(name)), lpar=(), rpar=())
+    lambda_ = cst.Lambda(params=cst.Parameters(params=[cst.Param(name=cst.Name(name))]), body=inner)
+    return cst.Call(
+        func=func.with_changes(attr=cst.Name("run_sync")), args=[cst.Arg(value=lambda_)],
+        lpar=call.lpar, rpar=call.rpar,
+    )
+
+
+def _names(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(_Collect())
+    return found
