@@ -491,7 +491,7 @@ def _outside_session(
             calls.extend(engine)
             engine_calls = engine
     for task in coroutine_tasks(project, handler.id):
-        parts.append(task.describe() + f"; make {task.task.rsplit('.', 1)[-1]} a plain def")
+        parts.append(task.describe() + f"; {task.fix()}")
         calls.append(Blocking(task.line, f"{task.task}(...)"))
     if not parts:
         return None
@@ -869,11 +869,7 @@ def coroutine_fixes(work: SessionWork) -> list[str]:
         )
     for item in work.in_coroutines:
         if item.helper is not None:
-            short = item.callable
-            found.append(
-                f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: make it a plain def "
-                f"and call it as `await run_in_threadpool({short}, ...)`, or move it to AsyncSession (phase two)"
-            )
+            found.append(f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: {item.helper_fix(named=False)}")
     return found
 
 

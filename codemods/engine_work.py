@@ -46,6 +46,29 @@ class CoroutineTask:
     task: str  # module.qualname of the coroutine function
     inner: tuple[str, ...]  # where it blocks: `path:line (call)`
     fid: FunctionId = ("", "")  # the coroutine function
+    # `add_task` (Starlette runs a plain def task in the threadpool), or what needs a coroutine
+    # (`asyncio.create_task`, a task group's `start_soon`)
+    starter: str = "add_task"
+    awaits: str | None = None  # the task's own first await, `at path:line (text)`
+
+    def fix(self, awaits_said: bool = False) -> str:
+        """A plain def task is a fix only where a plain def can be scheduled and awaits nothing.
+        `awaits_said`: the text already says where the task awaits."""
+        short = self.task.rsplit(".", 1)[-1]
+        if self.awaits is not None:
+            because = "it" if awaits_said else f"{short} awaits too, {self.awaits}, so it"
+            return (
+                f"{because} cannot become a plain def: move its Session work into "
+                f"a plain def helper that {short} calls as `await run_in_threadpool(helper, ...)`, or move its "
+                "work to AsyncSession"
+            )
+        if self.starter != "add_task":
+            return (
+                f"{self.starter} needs a coroutine, so it cannot be handed a plain def {short}: make {short} a plain "
+                f"def and schedule `run_in_threadpool({short}, ...)` (or `asyncio.to_thread`), or move its work to "
+                "AsyncSession"
+            )
+        return f"make {short} a plain def (Starlette runs it in the threadpool) or move its work to AsyncSession"
 
     def describe(self) -> str:
         where = ", ".join(self.inner[:3]) + (", ..." if len(self.inner) > 3 else "")
@@ -127,7 +150,7 @@ def engine_inside(project: Project, fid: FunctionId, seen: set[FunctionId]) -> l
 
 def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     """`async def` functions the function schedules as background tasks, that block the loop."""
-    from async_migrate.codemods.session_work import coroutine_blocking
+    from async_migrate.codemods.session_work import coroutine_blocking, first_await
 
     _, function = project.functions[fid]
     by_index = {call.index: call for call in function.calls}
@@ -136,6 +159,7 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     for call in function.calls:
         tasks: list[FunctionId] = []
         task_ref = None
+        starter = "start_soon" if call.method == "start_soon" else "add_task"
         if call.method in _FUNCTION_STARTERS or (call.callee or "").endswith(".add_task") or (
             project.canonical(call.callee) in BACKGROUND_TASK
         ):
@@ -147,6 +171,7 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                 # `tg.start_soon(repo.sync, x)`: a method of an object, which nothing here calls
                 tasks = project.flow.functions(fid, first.expr)[0]
         elif project.canonical(call.callee) in _TASK_STARTERS:
+            starter = str(project.canonical(call.callee)).replace(".tasks.", ".")
             inner = next((c for c in by_index.values() if c.argument_of == call.index), None)
             task_ref = inner.callee if inner is not None else None
         target = project.function(task_ref) if task_ref else None
@@ -158,7 +183,10 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                 continue
             inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
             if inner_work:
-                found.append(CoroutineTask(call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid))
+                found.append(CoroutineTask(
+                    call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid, starter,
+                    first_await(module, task),
+                ))
     return found
 
 

@@ -30,6 +30,29 @@ class CoroutineWork:
     inner: list[str] = field(default_factory=list)
     # The helper as the call spells it (`repo.get` for a method reached through an object).
     written: str | None = None
+    # The helper's own first await (`at path:line (text)`): it cannot simply become a plain def.
+    awaits: str | None = None
+
+    def helper_fix(self, named: bool = True) -> str:
+        """How to take the helper's Session work off the loop: a helper that awaits itself cannot be
+        a plain def run in the threadpool, only its blocking part can. `named`: say the helper's
+        name (else "it", the text having named it)."""
+        short = (self.helper or "").rsplit(".", 1)[-1]
+        if not named and self.awaits is None:
+            return (
+                f"make it a plain def and call it as `await run_in_threadpool({self.callable}, ...)`, or move it "
+                "to AsyncSession (phase two)"
+            )
+        if self.awaits is not None:
+            return (
+                f"{short} awaits too, {self.awaits}, so it cannot become a plain def: move its Session work "
+                f"into a plain def helper that {short} calls as `await run_in_threadpool(helper, ...)`, or move "
+                "it to AsyncSession (phase two)"
+            )
+        return (
+            f"make {short} a plain def and call it with `await run_in_threadpool({self.callable}, ...)`, or move "
+            "it to AsyncSession (phase two)"
+        )
 
     @property
     def callable(self) -> str:
@@ -137,7 +160,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 if inner:
                     work.in_coroutines.append(
                         CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
-                                      inner=inner, written=edge.via)
+                                      inner=inner, written=edge.via, awaits=first_await(callee_module, callee))
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
                     continue
@@ -306,3 +329,10 @@ def _works_with(project: Project, function: facts.Function, name: str) -> bool:
         c.line == line and (c.receiver == name or any(a.name == name for a in c.args)) for c in function.calls
     ) or any(at == line and receiver == name for at, receiver, _ in function.attributes)
 
+
+def first_await(module: facts.Module, function: facts.Function) -> str | None:
+    """`path:line (text)` of a function's first await of its own body; None when it awaits nothing."""
+    if not function.awaits:
+        return None
+    line, text = function.awaits[0]
+    return f"at {module.path}:{line} (`{text}`)"

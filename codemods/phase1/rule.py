@@ -143,8 +143,7 @@ def _task_notes(project: Project, handler: Handler) -> list[Reason]:
         else:
             notes.append(AM128.reason(
                 f"{task.describe()}: converting the handler does not help, and phase one keeps {name} async "
-                f"({why}); make {name} a plain def (Starlette runs it in the threadpool) or move its work to "
-                "AsyncSession"
+                f"({why}); {task.fix(awaits_said=why.startswith('it awaits'))}"
             ))
     return notes
 
@@ -389,8 +388,7 @@ def coroutine_reasons(work: SessionWork) -> list[Reason]:
                 AM121.reason(
                     f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
                     f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
-                    f"make {item.helper.rsplit('.', 1)[-1]} a plain def and call it with "
-                    f"`await run_in_threadpool({item.callable}, ...)`, or move it to AsyncSession (phase two)"
+                    + item.helper_fix()
                 )
             )
         elif item.scope is not None:

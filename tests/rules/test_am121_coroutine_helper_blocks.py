@@ -47,3 +47,25 @@ def test_near_miss_an_async_helper_that_gets_no_session_is_not_am121(app, report
         {"services/__init__.py": "", "services/audit.py": _helper("AsyncSession", "await ")},
     )
     assert "AM121" not in reported(root, "store", "phase1")["codes"]
+
+
+def test_an_async_helper_that_awaits_too_is_not_told_to_become_a_plain_def(app, reported, findings):
+    root = app(
+        """
+        import asyncio
+
+        from services.audit import save
+
+
+        @router.post("/items/{item_id}")
+        async def store(item_id: int, session: session_dependency):
+            await save(item_id, session)
+        """,
+        {"services/__init__.py": "", "services/audit.py": _helper("Session", "await asyncio.sleep(0)\n    ")
+         .replace("from sqlalchemy.orm import Session", "from sqlalchemy.orm import Session\nimport asyncio")},
+    )
+    reason = reported(root, "store", "phase1")["reasons"][1]
+    assert "save awaits too, at services/audit.py:7 (`await asyncio.sleep(0)`), so it cannot become a plain def" in reason, reason
+    [finding] = findings(root, "store")
+    assert "make it a plain def" not in finding["message"], finding["message"]
+    assert "move its Session work into a plain def helper that save calls" in finding["message"]

@@ -96,3 +96,60 @@ def test_near_miss_a_held_method_without_session_work_handed_to_a_task_group_is_
     root = app(HELD.replace("SCHEDULE", GROUP.replace("METHOD", "ping")))
     assert "AM128" not in reported(root, "schedule", "phase1")["codes"]
     assert findings(root, "schedule") == []
+
+
+# `asyncio.create_task` needs a coroutine, and a task that awaits cannot be a plain def: the
+# advice must not be "make it a plain def", which would raise TypeError or not compile.
+CREATED = """
+import asyncio
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import engine
+
+
+async def record(name: str) -> None:
+    with Session(engine) as db:
+        db.execute(text("select 1"))
+        db.commit()
+
+
+async def notify(name: str) -> None:
+    async with httpx.AsyncClient() as client:
+        await client.post("http://hooks.test", json={"name": name})
+    with Session(engine) as db:
+        db.commit()
+
+
+@router.post("/created")
+async def created(name: str):
+    asyncio.create_task(record(name))
+    return {"ok": True}
+
+
+@router.post("/notified")
+async def notified(name: str):
+    asyncio.create_task(notify(name))
+    return {"ok": True}
+"""
+
+
+def test_a_created_task_is_not_told_to_become_a_plain_def_that_create_task_refuses(app, reported, findings):
+    root = app(CREATED)
+    reason = next(r for c, r in zip(*(reported(root, "created", "phase1")[k] for k in ("codes", "reasons")),
+                                    strict=True) if c == "AM128")
+    assert "asyncio.create_task needs a coroutine" in reason and "run_in_threadpool(record, ...)" in reason, reason
+    assert "Starlette runs it in the threadpool" not in reason, reason
+    [finding] = [f for f in findings(root, "created") if f["code"] == "AM306"]
+    assert "asyncio.create_task needs a coroutine" in finding["message"], finding
+
+
+def test_a_task_that_awaits_is_told_to_offload_its_session_work_inside_it(app, reported, findings):
+    root = app(CREATED)
+    reason = next(r for c, r in zip(*(reported(root, "notified", "phase1")[k] for k in ("codes", "reasons")),
+                                    strict=True) if c == "AM128")
+    assert "cannot become a plain def: move its Session work into a plain def helper" in reason, reason
+    [finding] = [f for f in findings(root, "notified") if f["code"] == "AM306"]
+    assert "notify awaits too, at api/items.py:" in finding["message"], finding
