@@ -19,6 +19,8 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
   (function, `BaseHTTPMiddleware.dispatch`, pure ASGI `__call__`) or exception handler does
   synchronous Session work on the event loop, on every request it sees. Phase one keeps them
   async (AM133); startup, shutdown and lifespan handlers run once and are not findings.
+- AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
+  coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
@@ -63,6 +65,7 @@ from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
+from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.run import (
     Options,
     Progress,
@@ -237,6 +240,9 @@ def analyse(project: Project) -> CheckResult:
         # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
         # function without running it: its pragma may silence those findings.
         silenced = _check_tasks(project, handler, result)
+        nested = _nested_on_loop(project, handler)
+        if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
+            silenced = True
         unawaited = _unawaited(project, handler)
         if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
             silenced = True
@@ -472,6 +478,28 @@ def _check_tasks(project: Project, handler: Handler, result: CheckResult) -> boo
     function = handler.function
     finding = Finding(AM306, handler, handler.module.path, function.line, function.qualname, *outside)
     return _report(result, finding, parse_pragma(function.pragma))
+
+
+def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
+    """AM316: a `def` handler's nested coroutine (`StreamingResponse(lines())` with `async def lines`)
+    doing synchronous Session work, which the event loop drives after the handler returned."""
+    work = session_work_view(project, handler.id)
+    nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
+    if not nested:
+        return None
+    scopes: dict[str, list[str]] = {}
+    for item in nested:
+        scopes.setdefault(item.scope or "", []).append(f"line {item.line} ({item.call})")
+    parts = [
+        f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, which the "
+        f"event loop runs after the handler returns: make `{scope}` a plain def (a sync generator is iterated "
+        "in the threadpool) or move its work to AsyncSession (phase two)"
+        for scope, lines in scopes.items()
+    ]
+    function = handler.function
+    calls = [Blocking(item.line, item.call) for item in nested]
+    message = f"def {_kind(handler)} " + "; ".join(parts)
+    return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)
 
 
 def _outside_session(

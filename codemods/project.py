@@ -1073,17 +1073,29 @@ class Project:
         a lambda handed there. An entry a call on the loop makes as well is not one of them."""
         return self._own_work[1].get(fid, frozenset())
 
+    def own_work_in_coroutines(self, fid: FunctionId) -> dict[tuple[int, str], str]:
+        """The entries of `own_work` made inside a nested `async def` or async generator (`db =
+        request.state.db` read by the `StreamingResponse` generator): entry -> the nested scope.
+        That work runs on the event loop whatever the function is."""
+        return self._own_work[2].get(fid, {})
+
     @cached_property
     def _own_work(
         self,
-    ) -> tuple[dict[FunctionId, list[tuple[int, str]]], dict[FunctionId, frozenset[tuple[int, str]]]]:
+    ) -> tuple[
+        dict[FunctionId, list[tuple[int, str]]],
+        dict[FunctionId, frozenset[tuple[int, str]]],
+        dict[FunctionId, dict[tuple[int, str], str]],
+    ]:
         flow = self.flow
         table: dict[FunctionId, list[tuple[int, str]]] = {}
         offloaded_table: dict[FunctionId, frozenset[tuple[int, str]]] = {}
+        nested_table: dict[FunctionId, dict[tuple[int, str], str]] = {}
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             on_loop: set[tuple[int, str]] = set()
             offloaded: set[tuple[int, str]] = set()
+            nested: dict[tuple[int, str], str] = {}
             params = self.session_params[fid]
             opened: dict[str, str] = {}
             queried: set[tuple[int, str]] = set()
@@ -1120,6 +1132,8 @@ class Project:
                         entry = (call.line, f"{self.written(expression)}()")
                         found.append(entry)
                         (offloaded if call.offloaded else on_loop).add(entry)
+                        if call.coroutine is not None and not call.offloaded:
+                            nested[entry] = call.coroutine
                         continue
                 read = flow.query_read(fid, expression)
                 if read is not None:
@@ -1131,13 +1145,18 @@ class Project:
                 for arg in call.args:
                     passed = arg.expr or (arg.ref if arg.name is None else None)
                     if passed is not None and flow.holds(fid, passed) is not None:
-                        found.append((call.line, f"{self.written(expression)}({self.written(passed)})"))
+                        entry = (call.line, f"{self.written(expression)}({self.written(passed)})")
+                        found.append(entry)
+                        if call.coroutine is not None and not call.offloaded:
+                            nested[entry] = call.coroutine
                         break
             if found:
                 table[fid] = _with_first_io(found, opened, function)
             if offloaded - on_loop:
                 offloaded_table[fid] = frozenset(offloaded - on_loop)
-        return table, offloaded_table
+            if nested:
+                nested_table[fid] = nested
+        return table, offloaded_table, nested_table
 
     def own_unverified(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Session-carrying calls of a function whose target the analysis cannot resolve.

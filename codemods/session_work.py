@@ -143,10 +143,14 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 work.blocking.append(Blocking(call.line, f"{head}.{method}()", offloaded=True))
     opened_lines = set(work.opened)
     threaded = project.own_work_offloaded(fid)
+    nested = project.own_work_in_coroutines(fid)
     for line, text in project.own_work(fid):
         if line not in opened_lines:
             work.own.append((line, text))
             work.blocking.append(Blocking(line, text, offloaded=(line, text) in threaded))
+            if (line, text) in nested:
+                # `db = request.state.db` read by a nested async generator: on the loop whatever the route is
+                work.in_coroutines.append(CoroutineWork(line, text, scope=nested[line, text]))
     for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"

@@ -26,3 +26,55 @@ def test_an_async_generator_reading_the_session_is_am122(app, reported, findings
 def test_near_miss_a_sync_generator_converts(app, reported):
     root = app(STREAM.format(kind="def"))
     assert reported(root, "export", "phase1")["codes"] == ["AM101"]
+
+
+# The Session a middleware opened for the request, read into a local the generator closes over.
+STATE_STREAM = """
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+
+@router.get("/export")
+async def export(request: Request):
+    db = request.state.db
+
+    {kind} rows():
+        for row in db.scalars("select 1"):
+            yield str(row)
+
+    return StreamingResponse(rows())
+"""
+
+MIDDLEWARE = """
+from fastapi import FastAPI, Request
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+app = FastAPI()
+app.include_router(router)
+
+
+@app.middleware("http")
+async def open_session(request: Request, call_next):
+    request.state.db = database_sessionmaker()
+    try:
+        return await call_next(request)
+    finally:
+        request.state.db.close()
+"""
+
+
+def test_an_async_generator_reading_the_request_state_session_is_am122(app, reported, findings):
+    root = app(STATE_STREAM.format(kind="async def"), {"main.py": MIDDLEWARE})
+    entry = reported(root, "export", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM122"), entry
+    assert "nested coroutine `rows`" in entry["reasons"][0], entry
+    assert findings(root, "export")[0]["code"] == "AM301"
+
+
+def test_near_miss_a_sync_generator_on_the_request_state_session_converts(app, reported):
+    root = app(STATE_STREAM.format(kind="def"), {"main.py": MIDDLEWARE})
+    entry = reported(root, "export", "phase1")
+    assert entry["action"] == "convert", entry
+    assert "AM122" not in entry["codes"], entry

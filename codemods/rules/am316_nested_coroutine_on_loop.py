@@ -1,0 +1,43 @@
+"""AM316 nested-coroutine-on-loop: a `def` handler's nested coroutine does synchronous Session work on the event loop
+
+A `def` route runs in the threadpool, but an `async def` generator (or coroutine) it defines
+and hands back (`StreamingResponse(lines())`) is driven by the event loop after the route
+returns. Its synchronous Session calls block every other request on that worker, although
+the route itself is already a `def` and nothing else flags it. Silence one handler with
+`# async-migrate: ignore[AM316] reason`.
+
+Before:
+
+    @router.get("/titles.txt")
+    def export_titles(request: Request):
+        db = request.state.db
+
+        async def lines():
+            for title in db.scalars(select(Note.title)):
+                yield title + "\\n"
+
+        return StreamingResponse(lines())
+
+After:
+
+    @router.get("/titles.txt")
+    def export_titles(request: Request):
+        db = request.state.db
+
+        def lines():  # Starlette iterates a sync generator in the threadpool
+            for title in db.scalars(select(Note.title)):
+                yield title + "\\n"
+
+        return StreamingResponse(lines())
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM316",
+    name="nested-coroutine-on-loop",
+    summary="a `def` handler's nested `async def` or async generator does synchronous Session work on the event loop",
+    fix="make the nested function a plain def (a sync generator is iterated in the threadpool), or move its "
+    "Session work to AsyncSession (phase two)",
+    doc=__doc__,
+)

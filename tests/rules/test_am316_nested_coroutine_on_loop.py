@@ -1,0 +1,49 @@
+"""AM316 nested-coroutine-on-loop: `check` flags a `def` route whose nested async generator does
+synchronous Session work (the event loop drives it); a sync generator there is clean."""
+
+from __future__ import annotations
+
+from rules.test_am122_nested_coroutine_blocks import MIDDLEWARE, STATE_STREAM
+
+PARAM_STREAM = """
+from fastapi.responses import StreamingResponse
+
+
+@router.get("/export")
+def export(session: session_dependency):
+    {kind} rows():
+        for row in session.execute("select 1"):
+            yield str(row)
+
+    return StreamingResponse(rows())
+"""
+
+
+def _as_def(source: str) -> str:
+    return source.replace("async def export", "def export")
+
+
+def test_a_def_route_streaming_an_async_generator_on_its_session_is_am316(app, findings):
+    found = findings(app(PARAM_STREAM.format(kind="async def")), "export")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "nested coroutine `rows`" in found[0]["message"], found
+
+
+def test_a_def_route_on_the_request_state_session_is_am316(app, findings):
+    root = app(_as_def(STATE_STREAM.format(kind="async def")), {"main.py": MIDDLEWARE})
+    found = findings(root, "export")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "db.scalars()" in found[0]["message"], found
+
+
+def test_a_pragma_silences_am316(app, findings):
+    source = PARAM_STREAM.format(kind="async def").replace(
+        "def export(", "def export(  # async-migrate: ignore[AM316] tiny table, measured\n    "
+    )
+    assert findings(app(source), "export") == []
+
+
+def test_near_miss_a_sync_generator_is_clean(app, findings):
+    assert findings(app(PARAM_STREAM.format(kind="def")), "export") == []
+    root = app(_as_def(STATE_STREAM.format(kind="def")), {"main.py": MIDDLEWARE})
+    assert findings(root, "export") == []
