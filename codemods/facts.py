@@ -236,6 +236,9 @@ class Function(_Fact):
     loads: list[Load] = field(default_factory=list)
     holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
     results: tuple[tuple, ...] = ()
+    # Calls given keyword arguments only (`Report(owner=owner, total=n)`), whose term the flow
+    # read: call index -> the keywords as a dict term, for a schema the call may construct.
+    keywords: dict[int, tuple] = field(default_factory=dict)
     # `b.author.books`, `get_book(s, 1).author`: reads on an expression rooted at a local name or
     # a call that is not itself a bare name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)

@@ -246,7 +246,14 @@ class _Flow:
         if type(func) is ast.Name and func.id in _PASSTHROUGH and func.id not in self.local and len(node.args) == 1:
             return ("tuple", (("iter", self.term(node.args[0])),))
         index = self.indexes.get(id(func))
-        return ("call", index) if index is not None else UNKNOWN
+        if index is None:
+            return UNKNOWN
+        if node.keywords and not node.args:
+            # `Report(owner=owner, total=n)`: if the callee is a schema class, what it holds is
+            # what it was given (`codemods/phase2/eager_flow.py` decides); `**x` leaves it open
+            pairs = tuple((k.arg, self.term(k.value)) for k in node.keywords if k.arg is not None)
+            self.function.keywords[index] = ("dict", pairs, any(k.arg is None for k in node.keywords))
+        return ("call", index)
 
     # ---------------------------------------------------------------- loads
 

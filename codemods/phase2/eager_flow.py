@@ -37,6 +37,8 @@ _CONTAINERS = frozenset({
 })
 
 
+# Bases of a schema class whose instances hold what they are given (`Out(a=x)`).
+_SCHEMA_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 # Return annotations that carry no ORM object.
 _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
 
@@ -59,6 +61,7 @@ class Origin:
     term: tuple = ()  # dict: the dict term
     dependency: FunctionId | None = None  # source: the dependency function it comes from
     offloaded: bool = False  # source: returned by a call run in the threadpool (`dependency` is its function)
+    built: str | None = None  # dict: the schema class a call built from those keywords (`Out(a=x)`)
 
 
 class Resolved:
@@ -287,7 +290,7 @@ class Flow:
                 return [Origin(OriginKind.SOURCE, fid, where=where, dependency=edges[0].callee, offloaded=True)]
             callees = [e.callee for e in edges]
             if not callees:
-                return None
+                return self._constructed(fid, function, term[1], picks)
             found: list[Origin] = []
             for callee in callees:
                 if not self._member(callee):
@@ -324,6 +327,37 @@ class Flow:
         if kind == "none":
             return []
         return None
+
+    def _constructed(self, fid: FunctionId, function: facts.Function, index: int, picks: tuple) -> list[Origin] | None:
+        """`StockReport(owner_email=email, items=n)`: an instance of a project schema (no mapped
+        class, no code of its own, only pydantic or SQLModel bases outside the project) built
+        from keyword arguments holds what it was given: a response model reads those values,
+        as from a dict display. `built` names the class: its fields were validated on
+        construction. None for anything else (a function, a mapped class, a class with methods
+        or validators that may read what it is given)."""
+        keywords = function.keywords.get(index)
+        call = next((c for c in function.calls if c.index == index), None)
+        built = self.classes.resolve(call.callee) if keywords is not None and call is not None and call.callee else None
+        if keywords is None or built is None or self.classes.is_mapped(built) or not self._schema(built):
+            return None
+        if picks:
+            if picks[0][0] != "attr":
+                return None
+            for key, value in keywords[1]:
+                if key == picks[0][1]:
+                    return self.resolve(fid, value, picks[1:])
+            return None if keywords[2] else []  # not given: a default, no ORM object
+        return [Origin(OriginKind.DICT, fid, term=keywords, built=built)]
+
+    def _schema(self, ref: str) -> bool:
+        for ancestor in self.classes.mro(ref):
+            _, declared = self.classes.by_ref[ancestor]
+            if self.classes.methods.get(ancestor) or declared.descriptors:
+                return False
+            for base in declared.bases:
+                if self.classes.resolve(base) is None and self.project.canonical(base) not in _SCHEMA_BASES:
+                    return False
+        return True
 
     def _load(self, fid: FunctionId, function: facts.Function, number: int, picks: tuple) -> list[Origin] | None:
         load = function.loads[number]

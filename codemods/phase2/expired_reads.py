@@ -382,6 +382,11 @@ def analyse(
             before = [b for b in bindings.get(name, []) if b.line < call.line]
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
+            if name != handed and _rebound_by(function, bindings.get(name, []), call):
+                # `user = crud.create_user(db, ...)` after `user = crud.get_user_by_email(db, ...)`:
+                # what the name held before is gone once the call returns, so it is judged as a
+                # name bound there (what the call hands back as it is: `handed`)
+                continue
             source = before[-1] if before else None
             # A commit in a loop runs again after what precedes it there, for a name bound
             # before the loop: reads from the loop's first line on are after a commit.
@@ -574,6 +579,16 @@ def read_after(function: facts.Function, name: str, line: int, session: str) -> 
     if name in function.yields or any(f"${name}" in expression for expression in function.returned):
         return function.line, f"`{name}` is returned"
     return None
+
+
+def _rebound_by(function: facts.Function, bindings: list[facts.Binding], call: facts.Call) -> bool:
+    """Whether one of `bindings` binds the result of `call` as it is (`user = create(db, ...)`)."""
+    for binding in bindings:
+        if binding.line == call.line:
+            bound = expired_helpers.bound_call(function, binding)
+            if bound is not None and bound.index == call.index:
+                return True
+    return False
 
 
 def _result_read(

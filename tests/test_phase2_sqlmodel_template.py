@@ -1,0 +1,332 @@
+"""Phase two on the shapes of SQLModel's full-stack template: crud functions taking
+`*, session: Session`, table models built with `Model.model_validate(obj_in, update=...)`,
+response schemas built from keyword arguments, a name rebound by a committing crud call.
+
+- `db_item = Item.model_validate(item_in, update={...})` then `db_item.tags.append(Tag(...))`
+  before `session.add(db_item)`: SQLModel builds a new, transient object whatever it is
+  given, so the relationship read loads nothing; the helper migrates (it was blocked as a
+  lazy load, AM220). A project override of `model_validate` may return anything: still blocked.
+- `return [Report(owner_email=email, items=n) for email, n in rows]` under
+  `response_model=list[Report]`: the schema holds the values it was given (a string and a
+  number), so its field `items` is no read of the relationship `User.items` (it was blocked
+  as AM222 by the field's name). A schema built from ORM objects whose nested schema reads a
+  relationship nothing loads is still blocked.
+- `user = crud.get_user_by_email(...)` then `user = crud.create_user(session=..., ...)`
+  (which commits and refreshes) and `return user`: the value bound before the commit is gone
+  once the call returns, so the route is judged like `created = crud.create_user(...)`; it was
+  blocked as stale after commit (AM259).
+
+Each migrated route is RUN with TestClient on the generated stack (aiosqlite, and
+PostgreSQL when a server answers) and what it wrote is read back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sample import database
+from test_phase2_rules import apply, dedent, handler, helper, run
+from test_phase2_soundness import KINDS
+
+SUBSYSTEM = "api/items.py"
+
+DB = """
+import os
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session, create_engine
+
+engine = create_engine(os.environ["DATABASE_URL"])
+
+
+def get_db() -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+"""
+
+MODELS = """
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=255)
+
+
+class UserCreate(UserBase):
+    password: str
+
+
+class User(UserBase, table=True):
+    __tablename__ = "tpl_user"
+    id: int | None = Field(default=None, primary_key=True)
+    hashed_password: str
+    items: list["Item"] = Relationship(back_populates="owner")
+
+
+class UserPublic(UserBase):
+    id: int
+
+
+class ItemCreate(SQLModel):
+    title: str
+    tags: list[str] = []
+
+
+class Item(SQLModel, table=True):
+    __tablename__ = "tpl_item"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    quantity: int = 0
+    owner_id: int = Field(foreign_key="tpl_user.id")
+    owner: User | None = Relationship(back_populates="items")
+    tags: list["Tag"] = Relationship(back_populates="item")
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tpl_tag"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    item_id: int = Field(foreign_key="tpl_item.id")
+    item: Item | None = Relationship(back_populates="tags")
+
+
+class ItemPublic(SQLModel):
+    id: int
+    title: str
+    owner_id: int
+
+
+class StockReport(SQLModel):
+    owner_email: str
+    items: int
+    total_quantity: int
+
+
+class ItemOut(SQLModel):
+    title: str
+
+
+class UserDeep(SQLModel):
+    email: str
+    items: list[ItemOut]
+
+
+class UsersDeep(SQLModel):
+    data: list[UserDeep]
+    count: int
+"""
+
+CRUD = """
+from sqlmodel import Session, select
+
+from models import Item, ItemCreate, Tag, User, UserCreate
+
+
+def create_user(*, session: Session, user_create: UserCreate) -> User:
+    db_obj = User.model_validate(user_create, update={"hashed_password": "x" + user_create.password})
+    session.add(db_obj)
+    session.commit()
+    session.refresh(db_obj)
+    return db_obj
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email)).first()
+
+
+def create_item(*, session: Session, item_in: ItemCreate, owner_id: int) -> Item:
+    db_item = Item.model_validate(item_in.model_dump(exclude={"tags"}), update={"owner_id": owner_id})
+    for name in item_in.tags:
+        db_item.tags.append(Tag(name=name))
+    session.add(db_item)
+    session.commit()
+    session.refresh(db_item)
+    return db_item
+"""
+
+ROUTES = """
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from sqlmodel import col, func, select
+
+import crud
+from db import SessionDep
+from models import Item, ItemCreate, ItemPublic, StockReport, User, UserCreate, UserPublic, UsersDeep
+
+router = APIRouter()
+
+
+@router.post("/users", response_model=UserPublic)
+async def create_user(session: SessionDep, user_in: UserCreate) -> Any:
+    user = crud.get_user_by_email(session=session, email=user_in.email)
+    if user:
+        raise HTTPException(status_code=400, detail="exists")
+    user = crud.create_user(session=session, user_create=user_in)
+    return user
+
+
+@router.post("/users/{user_id}/items", response_model=ItemPublic)
+async def create_item(session: SessionDep, user_id: int, item_in: ItemCreate) -> Any:
+    return crud.create_item(session=session, item_in=item_in, owner_id=user_id)
+
+
+@router.get("/report", response_model=list[StockReport])
+async def stock_report(session: SessionDep) -> Any:
+    statement = (
+        select(User.email, func.count(col(Item.id)), func.sum(Item.quantity))
+        .join(Item, col(Item.owner_id) == User.id)
+        .group_by(col(User.email))
+        .order_by(col(User.email))
+    )
+    rows = session.exec(statement).all()
+    return [StockReport(owner_email=email, items=n, total_quantity=total or 0) for email, n, total in rows]
+
+
+@router.get("/deep", response_model=UsersDeep)
+async def deep(session: SessionDep) -> Any:
+    users = session.exec(select(User)).all()
+    return UsersDeep(data=users, count=len(users))
+"""
+
+MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+"""
+
+
+def files(crud: str = CRUD, models: str = MODELS) -> dict[str, str]:
+    return {
+        "db.py": DB,
+        "models.py": models,
+        "crud.py": crud,
+        "api/__init__.py": "",
+        "api/items.py": ROUTES,
+        "main.py": MAIN,
+    }
+
+
+def test_template_shapes_migrate_and_the_deep_read_stays_blocked(cli, project):
+    root = project(files())
+    document = run(cli, root)
+    actions = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"]}
+    assert {name: action for name, (action, _) in actions.items()} == {
+        "create_user": "migrate", "create_item": "migrate", "stock_report": "migrate", "deep": "blocked",
+    }
+    # the near miss: a schema built from ORM objects reads `User.items`, which nothing loads
+    assert "AM222" in actions["deep"][1]
+    deep = handler(document, "deep")
+    assert any("UserDeep.items" in reason or "UsersDeep.data.items" in reason for reason in deep["reasons"])
+    assert helper(document, "create_item")["action"] == "migrate"
+
+
+def test_a_project_override_of_model_validate_is_not_taken_for_a_new_object(cli, project):
+    models = MODELS.replace(
+        '''class Item(SQLModel, table=True):
+    __tablename__ = "tpl_item"''',
+        '''class Item(SQLModel, table=True):
+    __tablename__ = "tpl_item"
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        return super().model_validate(obj, *args, **kwargs)
+''',
+    )
+    root = project(files(models=models))
+    document = run(cli, root)
+    assert handler(document, "create_item")["action"] == "blocked"
+    assert "AM220" in handler(document, "create_item")["codes"]
+
+
+def test_a_schema_with_code_of_its_own_is_judged_by_its_field_names(cli, project):
+    # a validator may read what it is given: the built schema is not followed
+    models = MODELS.replace(
+        '''class StockReport(SQLModel):
+    owner_email: str
+    items: int
+    total_quantity: int
+''',
+        '''class StockReport(SQLModel):
+    owner_email: str
+    items: int
+    total_quantity: int
+
+    def label(self) -> str:
+        return self.owner_email
+''',
+    )
+    root = project(files(models=models))
+    document = run(cli, root)
+    assert handler(document, "stock_report")["action"] == "blocked"
+    assert "AM222" in handler(document, "stock_report")["codes"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_migrated_template_routes_write_and_answer(cli, project, kind):
+    root = project(files())
+    document = apply(cli, root, "--allow-override-gap", subsystem=SUBSYSTEM)
+    assert {h["function"] for h in document["handlers"] if h["action"] == "migrate"} == {
+        "create_user", "create_item", "stock_report",
+    }
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item, Tag, User
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            user = client.post("/users", json={"email": "ann@example.com", "password": "pw"}).json()
+            again = client.post("/users", json={"email": "ann@example.com", "password": "pw"}).status_code
+            item = client.post(
+                f"/users/{user['id']}/items", json={"title": "Lamp", "tags": ["red", "big"]}
+            ).json()
+            client.post(f"/users/{user['id']}/items", json={"title": "Desk"})
+            report = client.get("/report").json()
+        with Session(db.engine) as s:
+            stored = {
+                "users": [u.email for u in s.exec(select(User)).all()],
+                "items": sorted(i.title for i in s.exec(select(Item)).all()),
+                "tags": sorted(t.name for t in s.exec(select(Tag).where(Tag.item_id == item["id"])).all()),
+            }
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({
+            "user": user["email"], "again": again, "item": item["title"], "report": report, "stored": stored,
+        }))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = subprocess.run(
+            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "user": "ann@example.com",
+        "again": 400,
+        "item": "Lamp",
+        "report": [{"owner_email": "ann@example.com", "items": 2, "total_quantity": 0}],
+        "stored": {"users": ["ann@example.com"], "items": ["Desk", "Lamp"], "tags": ["big", "red"]},
+    }
