@@ -1142,6 +1142,10 @@ class Project:
                         queried.add((call.line, read[0]))
                         found.append((call.line, f"{self.written(expression)}()"))
                     continue
+                if dot and method == "set" and self.context_variable_write(call) is not None and flow.context_variable(
+                    receiver
+                ):
+                    continue  # `db_ctx.set(request.state.db)`: stored for the request, its `.get()` readers do the I/O
                 for arg in call.args:
                     passed = arg.expr or (arg.ref if arg.name is None else None)
                     if passed is not None and flow.holds(fid, passed) is not None:

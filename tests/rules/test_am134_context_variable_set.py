@@ -96,3 +96,70 @@ def test_near_miss_a_context_variable_also_given_other_values_still_counts_as_us
     found = findings(root, "bind_session")
     assert [f["code"] for f in found] == ["AM301"], found
     assert "(uses the Session `session`)" in found[0]["message"]
+
+
+# The Session a middleware opened for the request (`request.state.db`), stored in a context
+# variable by an `async def` dependency for helpers far from the route.
+STATE_STORED = """
+from contextvars import ContextVar
+
+from fastapi import Depends, Request
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+db_ctx: ContextVar[Session] = ContextVar("db_ctx")
+
+
+async def bind_db_ctx(request: Request):
+    token = db_ctx.set(request.state.db)
+    {extra}
+    try:
+        yield
+    finally:
+        db_ctx.reset(token)
+
+
+def count() -> int:
+    return db_ctx.get().execute(text("select 1")).scalar_one()
+
+
+@router.get("/n", dependencies=[Depends(bind_db_ctx)])
+async def n():
+    return {{"n": count()}}
+"""
+
+STATE_MIDDLEWARE = """
+from fastapi import FastAPI, Request
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+app = FastAPI()
+app.include_router(router)
+
+
+@app.middleware("http")
+async def open_session(request: Request, call_next):
+    request.state.db = database_sessionmaker()
+    try:
+        return await call_next(request)
+    finally:
+        request.state.db.close()
+"""
+
+
+def test_storing_the_request_state_session_in_a_context_variable_is_no_finding(app, reported, findings):
+    root = app(STATE_STORED.format(extra=""), {"main.py": STATE_MIDDLEWARE})
+    assert findings(root, "bind_db_ctx") == []
+    entry = reported(root, "bind_db_ctx", "phase1")
+    assert entry["action"] == "keep", entry
+    # its readers do the I/O, and are converted for it
+    assert reported(root, "n", "phase1")["action"] == "convert"
+
+
+def test_near_miss_querying_the_request_state_session_beside_storing_it_is_am301(app, findings):
+    root = app(STATE_STORED.format(extra="request.state.db.execute(text('select 1'))"), {"main.py": STATE_MIDDLEWARE})
+    found = findings(root, "bind_db_ctx")
+    assert [f["code"] for f in found] == ["AM301"], found
+    assert "request.state.db.execute()" in found[0]["message"], found
+    assert "(db_ctx.set(request.state.db))" not in found[0]["message"], found
