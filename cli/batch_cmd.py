@@ -221,10 +221,20 @@ def register(app: typer.Typer) -> None:
 def _interrupted(err: Console, stop: "batching.BatchInterrupted") -> NoReturn:
     """Exit 130 naming what the batch did before Ctrl-C: each repository done (its commit), and
     the files written but not committed in the one interrupted."""
-    from async_migrate.cli.main import EXIT_INTERRUPTED
+    from async_migrate.cli.main import _ENDING, EXIT_INTERRUPTED
     from async_migrate.cli.render import print_lines
 
-    lines = [f"async-migrate: interrupted: {len(stop.outcomes)} of {stop.total} repositories done"]
+    said = f"interrupted: {len(stop.outcomes)} of {stop.total} repositories done"
+    # With --format json, the error document (cli/main.py's _Group) says the same.
+    _ENDING[0].message = said
+    _ENDING[0].more = {
+        "repositories_done": [
+            {"root": str(o.root), "status": o.status, "commit": o.commit, "branch": o.branch} for o in stop.outcomes
+        ],
+        "interrupted_root": str(stop.root),
+        "files_written": [str(path) for path in stop.written],
+    }
+    lines = [f"async-migrate: {said}"]
     for outcome in stop.outcomes:
         commit = f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
         lines.append(f"  {outcome.root}: {outcome.status}{commit}")

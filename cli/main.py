@@ -24,6 +24,14 @@ import typer.main
 
 # Start-up: rich, libcst and the analysis are imported by the commands that use them, so
 # `--help` and `--version` load none of them (`python -X importtime` shows what is left).
+from async_migrate.cli import (
+    SCHEMA,
+    command_named,
+    error_document,
+    json_requested,
+    restore_interrupts,
+    tool_version,
+)
 from async_migrate.cli.console import Console
 from async_migrate.codemods import apply as applying
 from async_migrate.codemods.config import Config, ConfigError, load
@@ -32,7 +40,51 @@ from async_migrate.codemods.gitstate import GitError
 if TYPE_CHECKING:
     from async_migrate.codemods import run as runner
 
+
+@dataclass
+class _Ending:
+    """How the running command line is ending, for the JSON error document: whether a JSON
+    document is on standard output already, and the last failure said on standard error."""
+
+    printed: bool = False
+    message: str | None = None
+    more: dict[str, Any] | None = None
+
+
+_ENDING = [_Ending()]
+
+
+class _Group(typer.core.TyperGroup):
+    """The command line's group: with `--format json`, a run ending in exit 2 (usage or
+    configuration) or 130 (interrupted) without a document of its own prints the error
+    document on standard output (`async_migrate.cli.error_document`), so a script parsing
+    standard output always has one JSON document to read, whichever command it ran."""
+
+    def main(self, args: Any = None, *positional: Any, **extra: Any) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        _ENDING[0] = _Ending()
+        try:
+            return super().main(args, *positional, **extra)
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+            ending = _ENDING[0]
+            if code in (EXIT_USAGE, EXIT_INTERRUPTED) and not ending.printed and json_requested(given):
+                message = ending.message or ("interrupted" if code == EXIT_INTERRUPTED else "usage error")
+                document = error_document(command_named(given), message, code, **(ending.more or {}))
+                sys.stdout.write(json.dumps(document, indent=2) + "\n")
+                sys.stdout.flush()
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.core._click.exceptions.ClickException as error:  # a usage error, said on standard error
+            _ENDING[0].message = error.format_message()
+            raise
+
+
 app = typer.Typer(
+    cls=_Group,
     help=__doc__.split("\n\n", 1)[0] if __doc__ else None,
     no_args_is_help=True,
     add_completion=False,
@@ -42,44 +94,6 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_CHANGES, EXIT_USAGE, EXIT_ERRORS, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
-# The JSON documents' `schema`: changes only when a field changes meaning.
-SCHEMA = 1
-
-
-def tool_version() -> str:
-    found = _version_from_dist_info()
-    if found is not None:
-        return found
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("async-migrate")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _version_from_dist_info() -> str | None:
-    """The installed version, read where importlib.metadata finds it first (the first
-    `async_migrate-*.dist-info` on sys.path) without importing it and the email parser it
-    loads: most of `--version`'s time. None when there is no such folder."""
-    for entry in sys.path:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith("async_migrate-") and name.endswith(".dist-info"):
-                try:
-                    with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as stream:
-                        for line in stream:
-                            if line.startswith("Version:"):
-                                return line.split(":", 1)[1].strip()
-                            if not line.strip():
-                                break  # the headers end at the first blank line
-                except OSError:
-                    pass
-                return None
-    return None
 
 
 def _show_version(value: bool) -> None:
@@ -170,6 +184,7 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
             from async_migrate.cli.render import print_lines
             from async_migrate.codemods import run as runner
         except KeyboardInterrupt:
+            _ENDING[0].message = "interrupted: nothing written"
             sys.stderr.write("async-migrate: interrupted: nothing written\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
@@ -183,7 +198,9 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
                 sys.stdout.flush()
         except applying.Interrupted as interrupted:
             err = Console(stderr=True)
-            lines = [f"async-migrate: interrupted: wrote {len(interrupted.written)} of {interrupted.total} files"]
+            said = f"interrupted: wrote {len(interrupted.written)} of {interrupted.total} files"
+            _ENDING[0].message, _ENDING[0].more = said, {"files_written": list(interrupted.written)}
+            lines = [f"async-migrate: {said}"]
             lines += [f"  {path}" for path in interrupted.written]
             print_lines(err, lines)
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -194,6 +211,7 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
+            _ENDING[0].message = "interrupted: nothing written"
             print_lines(Console(stderr=True), ["async-migrate: interrupted: nothing written"])
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as error:
@@ -245,6 +263,7 @@ NoCacheOption = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    _ENDING[0].message = message
     # No markup (messages quote `[tool.async-migrate]`), no wrapping (paths stay whole).
     Console(stderr=True).print(
         "\n".join(f"async-migrate: {line}" for line in message.splitlines() or [""]),
@@ -857,6 +876,7 @@ from async_migrate.cli import batch_cmd, verify_cmd  # noqa: E402
 
 batch_cmd.register(app)
 verify_cmd.register(app)
+restore_interrupts()  # loaded: from here on a Ctrl-C is the commands' guard's to handle
 
 
 def _versioned(document: dict) -> dict:
@@ -867,6 +887,7 @@ def _versioned(document: dict) -> dict:
 
 def _print_json(document: dict) -> None:
     """Exactly one JSON document on standard output."""
+    _ENDING[0].printed = True
     sys.stdout.write(json.dumps(_versioned(document), indent=2) + "\n")
 
 

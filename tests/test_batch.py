@@ -336,7 +336,10 @@ def test_ctrl_c_during_an_analysis_stops_the_batch_with_nothing_written_there(cl
     monkeypatch.setattr(runner, "phase1", interrupt_the_second)
     result = cli("batch", roots["shop"], roots["mono"], roots["dirty"], "--format", "json", "--", "phase1")
     assert result.exit_code == 130, result.output
-    assert result.stdout == ""
+    document = json.loads(result.stdout)  # --format json: the error document, for scripts
+    assert document["error"] == "interrupted: 1 of 3 repositories done" and document["exit_code"] == 130
+    assert [d["root"] for d in document["repositories_done"]] == [str(roots["shop"])]
+    assert document["interrupted_root"] == str(roots["mono"]) and document["files_written"] == []
     assert result.stderr.splitlines()[0] == "async-migrate: interrupted: 1 of 3 repositories done"
     assert result.stderr.splitlines()[-1] == f"  {roots['mono']}: interrupted: nothing written"
     assert len(calls) == 2 and CONVERTED not in items(roots["mono"])

@@ -340,3 +340,113 @@ def test_progress_knows_each_stage_total_and_never_overruns(app, tmp_path):
     handlers = len(result.outcomes)
     assert handlers == 6  # five routes and the session dependency
     assert last == {"read": (files, files), "analyse": (handlers, handlers), "rewrite": (5, 5), "write": (5, 5)}
+
+
+# ------------------------------------------------------------------ --format json on exit 2 and 130
+# A script parsing standard output always gets one JSON document, also when the run ends early.
+
+
+@pytest.mark.parametrize(("args", "command", "said"), [
+    (("scan", "{missing}"), "scan", "no such directory"),
+    (("phase1", "{root}", "--traffic", "t.csv"), "phase1", "--traffic only ranks the report"),
+    (("phase2", "{root}"), "phase2", "Missing option '--subsystem'"),
+    (("check", "{root}", "--jobs", "0"), "check", "Invalid value for '--jobs'"),
+    (("rules", "--bogus"), "rules", "No such option: --bogus"),
+    (("verify", "{root}"), "verify", "Missing option '--app'"),
+    (("nosuch", "{root}"), "nosuch", "No such command 'nosuch'"),
+])
+def test_json_usage_and_configuration_errors_print_an_error_document(cli, app, tmp_path, args, command, said):
+    import json
+
+    given = [a.format(root=app, missing=tmp_path / "missing") for a in args]
+    for spelled in (["--format", "json"], ["--format=json"]):
+        result = cli(*given, *spelled)
+        assert result.exit_code == 2, result.output
+        document = json.loads(result.stdout)
+        assert document["command"] == command and document["ok"] is False and document["exit_code"] == 2
+        assert said in document["error"], document
+        assert {"version", "schema"} <= set(document)
+        assert said in err(result)  # standard error says it as before
+    assert cli(*given).stdout == ""  # text: standard output stays empty
+
+
+def test_json_ctrl_c_prints_an_error_document(cli, app, monkeypatch):
+    import json
+
+    from async_migrate.codemods import run
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "decide", interrupted)
+    result = cli("phase1", app, "--apply", "--format", "json")
+    assert result.exit_code == 130
+    document = json.loads(result.stdout)
+    assert (document["command"], document["error"], document["exit_code"]) == (
+        "phase1", "interrupted: nothing written", 130
+    )
+    assert result.stderr == "async-migrate: interrupted: nothing written\n"
+
+
+def test_json_ctrl_c_while_writing_names_the_files_written_in_the_document(cli, app, monkeypatch):
+    import json
+
+    from async_migrate.codemods import sources
+
+    real = sources.write_atomic
+    calls = []
+
+    def write_then_interrupt(path, data):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(path, data)
+
+    monkeypatch.setattr(sources, "write_atomic", write_then_interrupt)
+    result = cli("phase1", app, "--apply", "--format", "json")
+    assert result.exit_code == 130
+    document = json.loads(result.stdout)
+    assert document["error"] == "interrupted: wrote 2 of 5 files"
+    assert document["files_written"] == ["api/r0.py", "api/r1.py"]
+
+
+def test_near_miss_a_run_ending_2_after_its_own_document_prints_no_second_one(cli, app):
+    import json
+
+    result = cli("verify", app, "--app", "main:app", "--format", "json")  # not a git repository
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)  # exactly one document: verify's own
+    assert document["command"] == "verify" and "git" in document["error"]
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "json"]])
+def test_ctrl_c_while_the_command_line_loads_is_no_traceback(tmp_path, app, fmt):
+    # Interrupted after the package starts loading and before the commands' guard exists (typer
+    # and the command modules load for a tenth of a second): one line, exit 130, no traceback.
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "early.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        f"sys.argv = ['async-migrate', 'scan', {str(app)!r}, *{fmt!r}]\n"
+        "import async_migrate.cli\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(5)\n"
+        "from async_migrate.cli import main\n"
+        "main.main()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert done.stderr == "async-migrate: interrupted: nothing written\n"
+    if fmt:
+        assert json.loads(done.stdout)["exit_code"] == 130
+    else:
+        assert done.stdout == ""
+
+
+def test_loaded_the_command_line_leaves_ctrl_c_to_python():
+    import async_migrate.cli.main  # noqa: F401
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
