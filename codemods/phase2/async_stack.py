@@ -55,6 +55,7 @@ from async_migrate.codemods.rules.am234_sessionmaker_bound_to_local import RULE 
 from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
+from async_migrate.codemods.rules.am264_session_from_request_state import RULE as AM264
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
@@ -694,8 +695,13 @@ class _Analysis:
         reused = (dependency.module, dependency.function) if dependency is not None and dependency.function else None
         providers = [self.project.functions[fid] for fid in self._providers()]
         name = dependency.name if dependency is not None else config.async_dependency
+        from_state = stack_extras.request_state_blockers(self.project, texts, providers, name)
+        for path, line, message in from_state:
+            self._block(AM264, path, line, message)
+        blocked = {(path, line) for path, line, _ in from_state}
         for path, line, message in stack_extras.provider_blockers(self.project, texts, providers, reused, name):
-            self._block(AM271, path, line, message)
+            if (path, line) not in blocked:  # its parameter and `return request.state.db` are AM264's
+                self._block(AM271, path, line, message)
         engine = self._found_engine
         maker = self._found_maker
         names = (

@@ -15,10 +15,13 @@ modules' text:
   foreign_keys, before_flush normalisation): AM270 blocks the stack. Listeners on the
   `Session` class itself and on mapped classes reach the async stack too (an AsyncSession
   runs a sync Session of class `sync_session_class`, `Session` by default) and are left.
+- `request_state_blockers`: a session dependency that opens nothing and returns the Session a
+  middleware put on `request.state`: an async dependency would be a second Session per request
+  (AM264 blocks the stack, naming the middleware).
 - `overrides`: `app.dependency_overrides[get_db] = ...` (tests included) no longer applies to
   routes that depend on the async dependency: a follow-up names each.
 
-Over 500 lines: the three readings walk the same module trees and resolve names the same way
+Over 500 lines: the readings walk the same module trees and resolve names the same way
 (which engine, sessionmaker or dependency an expression means).
 """
 
@@ -616,6 +619,48 @@ def provider_blockers(
             "would lose it: write the async dependency by hand with the same statements and parameters, then "
             "run phase two again (it reuses it), or move that work out of the session dependency"
         )))
+    return blockers
+
+
+_STATE_READ = re.compile(r"^(?:return|yield)\s+\w+\.state\.(\w+)$")
+
+
+def request_state_blockers(
+    project: Project, texts: Texts, providers: list[tuple[facts.Module, facts.Function]], async_dependency: str
+) -> list[tuple[str, int, str]]:
+    """AM264: session dependencies that hand out the Session a middleware (or another dependency)
+    opened on the request's state (`return request.state.db`) instead of opening one. A generated
+    async dependency would open a second Session beside it for every migrated request."""
+    blockers = []
+    for module, function in providers:
+        extras = provider_extras(project, texts, module, function) or []
+        for extra in extras:
+            match = _STATE_READ.match(extra.written)
+            if match is None or not project.flow.request_state(match.group(1)):
+                continue
+            attribute = match.group(1)
+            # one assignment per line: a nested middleware's is listed under its enclosing function too
+            by_line: dict[tuple[str, int], tuple[str, str]] = {}
+            for fid, _head, expression, line in project.flow.state_assignments().get(attribute, []):
+                opener_module, opener = project.functions[fid]
+                known = by_line.get((opener_module.path, line))
+                if known is None or len(opener.qualname) > len(known[0]):
+                    by_line[opener_module.path, line] = (opener.qualname, project.written(expression))
+            openers = [
+                f"`{qualname}` ({path}:{line}: `request.state.{attribute} = {expression}`)"
+                for (path, line), (qualname, expression) in sorted(by_line.items())
+            ]
+            blockers.append((module.path, function.line, (
+                f"the session dependency `{function.qualname}` does not open a Session: it returns the one "
+                f"{' and '.join(openers) or 'other code'} open{'s' if len(openers) < 2 else ''} on the request's state (`{extra.written}`); the "
+                f"async dependency `{async_dependency}` would open a second Session beside it, so a migrated "
+                "request would hold two, each with its own transaction and connection, and what the request's "
+                "Session does (code reading the state, a context variable holding it, the opener's close) would "
+                "miss the async one: open an AsyncSession where the Session is opened (the middleware: "
+                f"`request.state.{attribute}` as an AsyncSession on the async stack, with an async dependency "
+                "returning it), or have a dependency open and yield the routes' Session instead of the middleware"
+            )))
+            break
     return blockers
 
 
