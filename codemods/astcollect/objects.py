@@ -39,6 +39,9 @@ _ENTITY_STEPS = frozenset({"all", "first", "one", "one_or_none", "unique", "scal
                            "scalar_one_or_none", "scalar"})
 # Of those, the ones that turn `execute()` rows into entities.
 _SCALAR_STEPS = frozenset({"scalars", "scalar_one", "scalar_one_or_none", "scalar"})
+# Session methods whose result yields the entities of a one-entity select: SQLModel's
+# `session.exec(select(M))` as `scalars`.
+_SCALAR_LOADS = frozenset({"scalars", "scalar", "exec"})
 _QUERY_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "get"})
 _QUERY_STEPS = frozenset({"filter", "filter_by", "order_by", "limit", "offset", "distinct", "options", "join",
                           "outerjoin"})
@@ -265,7 +268,7 @@ class _Flow:
         if type(receiver) is ast.Name and receiver.id in self.local:
             if func.attr in ("get", "get_one") and node.args:
                 return self._entity_load(node, node.args[0], "get", receiver.id, node)
-            if func.attr in ("scalars", "scalar") and node.args:
+            if func.attr in _SCALAR_LOADS and node.args:
                 return self._select_load(node, node.args[0], receiver.id)
             return None
         # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`
@@ -291,7 +294,7 @@ class _Flow:
             return None
         if head.attr == "execute" and not any(step in _SCALAR_STEPS for step in steps):
             return None  # rows, not entities
-        if head.attr in ("scalars", "scalar", "execute"):
+        if head.attr in _SCALAR_LOADS or head.attr == "execute":
             return self._select_load(node, current.args[0], session)
         return None
 
