@@ -464,3 +464,71 @@ def test_near_miss_an_async_dependency_that_skips_the_unknown_tenant_check_still
     (blocker,) = document["subsystem"]["global_blockers"]
     assert "`if maker is None:`" in blocker and "`maker = SessionLocals" not in blocker, blocker
     assert document["files_changed"] == []
+
+
+# ------------------------------------------------------- a session opened with arguments
+
+ARGUED_STACK = """
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+current_tenant: ContextVar[str] = ContextVar("current_tenant", default="public")
+
+
+def get_db_session() -> Iterator[Session]:
+    db = database_sessionmaker(info={"tenant": current_tenant.get()})
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
+"""
+ARGUED_ASYNC = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    session = async_database_sessionmaker(info={"tenant": current_tenant.get()})
+    try:
+        yield session
+        await session.commit()
+    finally:
+        await session.close()
+"""
+ARGUED_POSTS = """
+    code = client.post("/items", params={"name": "pen"}).status_code
+    with Sync() as s:
+        names = sorted(s.scalars(select(Item.name)).all())
+    print(json.dumps({"code": code, "names": names}))
+"""
+
+
+def test_a_session_opened_with_arguments_by_the_dependency_blocks_naming_the_opening(cli, service):
+    """`SessionLocal(info=...)`, `SessionLocal(bind=engine.execution_options(schema_translate_map=...))`:
+    the generated dependency opens `async_database_sessionmaker()` with no arguments, so every
+    migrated route would lose them (the tenant's schema, what a listener reads in `info`)."""
+    root = service({"db/engine.py": ARGUED_STACK, SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert "`db = database_sessionmaker(info={\"tenant\": current_tenant.get()})`" in blocker, blocker
+    assert "yield db" not in blocker and "db.close()" not in blocker, blocker
+    assert document["files_changed"] == []
+    assert serve(root, "sqlite", ARGUED_POSTS) == {"code": 200, "names": ["public:pen"]}
+
+
+def test_a_hand_written_async_dependency_opening_with_the_same_arguments_is_reused(cli, service):
+    root = service({"db/engine.py": dedent(ARGUED_STACK) + "\n\n\n" + dedent(ARGUED_ASYNC) + "\n",
+                    SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert serve(root, "sqlite", ARGUED_POSTS) == {"code": 200, "names": ["public:pen"]}

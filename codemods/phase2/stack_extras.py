@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
     SCOPED_SESSION_MAKERS,
@@ -278,11 +279,14 @@ class _Provider:
         self.extras: list[Extra] = []
         self.tables: set[str] = set()  # module-level dicts of sessionmakers it looks a maker up in
         self.aliases: set[str] = set()  # locals holding the sessionmaker looked up
+        # the last opening read passed arguments to a sessionmaker (`SessionLocal(bind=...)`):
+        # the session it opens is the session, but the generated dependency would open it without them
+        self.argued = False
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
             self.module.path, statement.lineno, first_line(self.text, statement),
-            normalise(statement, self.sessions, self.tables),
+            normalise(statement, self.sessions, self.tables, stack_names(self.project, self.module, statement)),
         ))
 
     def _lookup(self, node: ast.expr | None) -> bool:
@@ -294,7 +298,9 @@ class _Provider:
         return True
 
     def _opens(self, node: ast.expr | None) -> bool:
-        """`maker()`, `maker.begin()`, `Session(engine)`, `session.begin()`."""
+        """`maker()`, `maker.begin()`, `Session(engine)`, `session.begin()`. Sets `argued` when
+        it passes arguments to a sessionmaker (a Session class takes its engine as one)."""
+        self.argued = False
         if not isinstance(node, ast.Call):
             return False
         if self._lookup(node.func):
@@ -309,6 +315,9 @@ class _Provider:
             return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
+            self.argued = bool(node.args or node.keywords) and not self.project.is_sync_session_type(
+                absolute(self.module, name)
+            )
             return True
         return False
 
@@ -331,20 +340,22 @@ class _Provider:
             return statement.exc is None  # a bare re-raise; raising anything else is behaviour
         if isinstance(statement, (ast.With, ast.AsyncWith)):
             # item by item: `with maker() as s, s.begin():` opens s, then begins on it
+            argued = False
             for item in statement.items:
                 if not self._opens(item.context_expr):
                     return False
+                argued = argued or self.argued
                 if isinstance(item.optional_vars, ast.Name):
                     self.sessions.add(item.optional_vars.id)
                 elif item.optional_vars is not None:
                     return False
             self.statements(statement.body)
-            return True
+            return not argued
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._opens(statement.value):
                 self.sessions.add(targets[0].id)
-                return True
+                return not self.argued
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._lookup(statement.value):
                 # choosing the tenant's sessionmaker is behaviour the async dependency must repeat
                 # (flagged), but what it then opens is the session
@@ -388,24 +399,53 @@ def _docstring(statement: ast.stmt) -> bool:
     )
 
 
-def normalise(node: ast.AST, sessions: set[str], tables: Iterable[str] = ()) -> str:
+def normalise(
+    node: ast.AST, sessions: set[str], tables: Iterable[str] = (), names: Mapping[str, str] | None = None
+) -> str:
     """A statement as text with the session's own name, the table of sessionmakers it is
-    opened from (sync or async) and `await` out of the way, to find the same statement in an
-    async dependency that names them otherwise."""
+    opened from (sync or async), the module-level sessionmakers and engines it names (`names`,
+    see `stack_names`) and `await` out of the way, to find the same statement in an async
+    dependency that names them otherwise."""
     text = ast.unparse(node)
     for name in sessions:
         text = re.sub(rf"\b{re.escape(name)}\b", "<session>", text)
     for name in tables:
         text = re.sub(rf"(?<![\w.]){re.escape(name)}\b", MAKERS, text)
+    for name, placeholder in (names or {}).items():
+        text = re.sub(rf"(?<![\w.<]){re.escape(name)}\b(?!>)", placeholder, text)
     return re.sub(r"\bawait\s+", "", text)
 
 
-def body_statements(node: ast.AST, sessions: set[str], tables: Iterable[str] = ()) -> set[str]:
+def stack_names(project: Project, module: facts.Module, node: ast.AST) -> dict[str, str]:
+    """Names in `node` that stand for a module-level sessionmaker (`<maker>`) or engine
+    (`<engine>`), sync or async: `SessionLocal(bind=engine.execution_options(...))` and
+    `async_sessionmaker_(bind=async_engine.execution_options(...))` read the same."""
+    found: dict[str, str] = {}
+    for child in ast.walk(node):
+        if not isinstance(child, ast.Name) or child.id in found:
+            continue
+        target = project.resolve(absolute(module, child.id))
+        value = target.value if target is not None else None
+        if value is None or value.kind != "call":
+            continue
+        callee = project.canonical(value.ref)
+        if callee in SYNC_SESSIONMAKERS or callee in ASYNC_SESSIONMAKERS:
+            found[child.id] = "<maker>"
+        elif callee in ENGINE_CONSTRUCTORS:
+            found[child.id] = "<engine>"
+    return found
+
+
+def body_statements(
+    node: ast.AST, sessions: set[str], tables: Iterable[str] = (),
+    project: Project | None = None, module: facts.Module | None = None,
+) -> set[str]:
     """Every statement of a function, at any depth, normalised."""
     found = set()
     for child in ast.walk(node):
         if isinstance(child, ast.stmt) and child is not node:
-            found.add(normalise(child, sessions, tables))
+            names = stack_names(project, module, child) if project is not None and module is not None else None
+            found.add(normalise(child, sessions, tables, names))
     return found
 
 
@@ -596,7 +636,7 @@ def provider_blockers(
         node = found[1]
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         tables = async_tables(project, texts, reused[0], node)
-        covered = body_statements(node, session_names(node, tables), tables)
+        covered = body_statements(node, session_names(node, tables), tables, project, reused[0])
         covered |= {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
     blockers = []
     for module, function in providers:

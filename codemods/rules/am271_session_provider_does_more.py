@@ -11,6 +11,10 @@ The fix is an async stack written by hand, which phase two then reuses. A sessio
 per request from a module-level dict of them (`maker = SessionLocals.get(x_tenant)`, then
 `db = maker()`) is that kind of work: the choice is named, the session it opens is not, and a
 hand-written dependency choosing the same way from a dict of async_sessionmakers covers it.
+So is a session opened with arguments (`SessionLocal(bind=engine.execution_options(
+schema_translate_map={"tenant": current_tenant.get()}))`, `SessionLocal(info=...)`): the
+generated dependency opens one without them; a hand-written one passing the same arguments to
+its async_sessionmaker (its async engine for the engine) covers it.
 
 Before:
 
