@@ -265,22 +265,32 @@ def test_a_project_override_of_model_validate_is_not_taken_for_a_new_object(cli,
     assert "AM220" in handler(document, "create_item")["codes"]
 
 
-def test_a_schema_with_code_of_its_own_is_judged_by_its_field_names(cli, project):
-    # a validator may read what it is given: the built schema is not followed
-    models = MODELS.replace(
-        '''class StockReport(SQLModel):
-    owner_email: str
-    items: int
-    total_quantity: int
-''',
-        '''class StockReport(SQLModel):
+WITH_CODE = '''class StockReport(SQLModel):
     owner_email: str
     items: int
     total_quantity: int
 
     def label(self) -> str:
         return self.owner_email
+'''
+# no pydantic or SQLModel base: what its constructor keeps is not known
+PLAIN = '''@dataclass
+class StockReport:
+    owner_email: str
+    items: int
+    total_quantity: int
+'''
+
+
+@pytest.mark.parametrize("schema", [WITH_CODE, PLAIN], ids=["with-code", "plain-class"])
+def test_a_schema_with_code_of_its_own_is_judged_by_its_field_names(cli, project, schema):
+    models = "from dataclasses import dataclass\n" + MODELS.replace(
+        '''class StockReport(SQLModel):
+    owner_email: str
+    items: int
+    total_quantity: int
 ''',
+        schema,
     )
     root = project(files(models=models))
     document = run(cli, root)

@@ -350,14 +350,13 @@ class Flow:
         return [Origin(OriginKind.DICT, fid, term=keywords, built=built)]
 
     def _schema(self, ref: str) -> bool:
+        outside: set[str] = set()
         for ancestor in self.classes.mro(ref):
             _, declared = self.classes.by_ref[ancestor]
             if self.classes.methods.get(ancestor) or declared.descriptors:
                 return False
-            for base in declared.bases:
-                if self.classes.resolve(base) is None and self.project.canonical(base) not in _SCHEMA_BASES:
-                    return False
-        return True
+            outside.update(self.project.canonical(b) for b in declared.bases if self.classes.resolve(b) is None)
+        return bool(outside) and outside <= _SCHEMA_BASES
 
     def _load(self, fid: FunctionId, function: facts.Function, number: int, picks: tuple) -> list[Origin] | None:
         load = function.loads[number]
