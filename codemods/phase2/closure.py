@@ -438,6 +438,7 @@ def compute(
         d for route in closure.migrated_routes for d in dependency_twins.get(route, ())
         if _builds_holder(project, d, shared_holders) or _holder_member(project, d, shared_holders)
         or dependencies.injected_class(project, d) or dependencies.callable_dependency(project, d)
+        or _builds_parallel_alone(project, d, closure.migrated_routes)
     }
     # Only FastAPI reads an injected class's `Depends(...)` defaults: code constructing the class
     # itself passes its arguments, so its `__init__` moves in place whoever calls it.
@@ -701,6 +702,27 @@ def _builds_holder(project: Project, fid: FunctionId, parallel: set[str]) -> boo
         and e.callee == holder.init
     ]
     return bool(built) and all(holder.ref not in parallel for holder in built)
+
+
+def _builds_parallel_alone(project: Project, fid: FunctionId, migrated: set[FunctionId]) -> bool:
+    """A dependency building a service around a class that gets a parallel async class
+    (`UserService(UserRepo(db))`), that only migrating routes inject and no code calls or
+    names: it moves in place, building the parallel class. A twin would leave the synchronous
+    original building the service, which moves in place with the routes and awaits the
+    repository, around the class's synchronous original. A dependency returning the class
+    itself (`return UserRepo(db)`) keeps its twin: its original still works."""
+    inits = {
+        e.callee for e in project.all_calls_from[fid]
+        if project.functions[e.callee][1].name == "__init__" and (holder := holders.holder_of(project, e.callee))
+        and e.callee == holder.init
+    }
+    if not inits or project.all_calls_to[fid]:
+        return False
+    if all(e.callee in inits for e in project.all_calls_from[fid]):
+        return False
+    names = {_name(project, r) for r in migrated}
+    users = dependency_users(project, fid)
+    return bool(users) and all(u in names or _injected_by_routes(project, u, sorted(migrated)) for u in users)
 
 
 def _parallel_classes(

@@ -87,6 +87,7 @@ def _find(project: Project) -> dict[str, HolderClass]:
     holders: dict[str, HolderClass] = {}
     for root in roots:
         family = tuple(dict.fromkeys([root, *sorted(classes.subclasses(root))]))
+        family = (*family, *_interfaces(project, root, family))
         names = sorted({a for ref in family for a in (*attributes.get(ref, {}), *declared.get(ref, ()))})
         members = [
             HolderClass(ref, tuple(names), _init(project, ref), family=family) for ref in family
@@ -102,6 +103,33 @@ def _find(project: Project) -> dict[str, HolderClass]:
         for holder in members:
             holder.problems = list(dict.fromkeys(problems))
     return holders
+
+
+def _interfaces(project: Project, root: str, family: tuple[str, ...]) -> list[str]:
+    """The project bases of `root` that only declare methods (`AbstractRepository(ABC,
+    Generic[ModelT])` whose methods are `@abstractmethod` stubs) and that no class outside
+    the family derives from: they join the family, so their declarations become `async def`
+    with the implementations, and a call typed with the interface stays one awaited call.
+    A base with a body of its own, or implemented also by a class that does not hold the
+    Session (an in-memory fake), stays a problem of the family (`_problems`)."""
+    classes = project.flow.classes
+    found: list[str] = []
+    for base in classes.mro(root)[1:]:
+        methods = classes.methods.get(base, {})
+        if not all(_declares_only(project, fid) for fid in methods.values()):
+            continue
+        if all(sub in family or sub in found for sub in classes.subclasses(base)):
+            found.append(base)
+    return found
+
+
+def _declares_only(project: Project, fid: FunctionId) -> bool:
+    """A method whose body only documents or refuses (`...`, `pass`, a docstring, `raise
+    NotImplementedError`): it runs no code a moving method could be reached through."""
+    _, function = project.functions[fid]
+    if function.name == "__init__" or not function.abstract:
+        return False
+    return all((call.func or "").endswith("NotImplementedError") for call in function.calls)
 
 
 def _init(project: Project, ref: str) -> FunctionId | None:
@@ -153,9 +181,17 @@ def _problems(
                 "methods may use the Session too"
             ))
         elif resolved not in holder.family and classes.methods.get(resolved):
+            others = [c for c in classes.subclasses(resolved) if c not in holder.family]
+            declares = all(_declares_only(project, fid) for fid in classes.methods[resolved].values())
             problems.append((
                 module.path, found.line, f"{found.qualname} inherits from the project class {classes.short(resolved)}, "
-                "which does not hold the Session but has methods of its own: they may call the methods that move"
+                + (
+                    "which does not hold the Session and is implemented also by "
+                    f"{', '.join(classes.short(c) for c in others)}, which does not move with it: a call "
+                    f"through {classes.short(resolved)} would be awaited on either"
+                    if declares and others else
+                    "which does not hold the Session but has methods of its own: they may call the methods that move"
+                )
             ))
     for other in project.modules.values():
         for container in other.classes:
