@@ -187,6 +187,7 @@ class Load(_Fact):
     session: str  # the local name the query runs on
     model: str | None  # the entity's resolved reference
     entity: str  # the entity as written (`Book`, `models.Book`)
+    receiver: bool = False  # the entity is a classmethod's `cls`; `model` is the class defining it
 
 
 @dataclass(slots=True)

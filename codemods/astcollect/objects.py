@@ -330,6 +330,14 @@ class _Flow:
 
     def _entity(self, entity: ast.expr, form: str, session: str, index: int, node: ast.Call) -> facts.Load | None:
         written = dotted(entity)
+        if written is not None and written == _class_receiver(self.function):
+            # `select(cls)` in a classmethod: the class the method is defined on (the index
+            # treats a class with subclasses, which `cls` may also be, as unverified).
+            return facts.Load(
+                line=node.lineno, index=index, form=form, session=session,
+                model=self.collector.resolve(self.function.qualname.rpartition(".")[0], frozenset()),
+                entity=written, receiver=True,
+            )
         if written is None or written.split(".")[0] in self.local:
             return None
         return facts.Load(
@@ -357,6 +365,16 @@ def _receiver(function: facts.Function) -> str | None:
     if "." not in function.qualname or not function.params:
         return None
     if any(d.callee in ("staticmethod", "classmethod") for d in function.decorators):
+        return None
+    return function.params[0].name
+
+
+def _class_receiver(function: facts.Function) -> str | None:
+    """The class parameter (`cls`) of a classmethod defined directly in a module-level class."""
+    owner = function.qualname.rpartition(".")[0]
+    if not owner or "." in owner or not function.params:
+        return None
+    if not any(d.callee == "classmethod" for d in function.decorators):
         return None
     return function.params[0].name
 

@@ -368,6 +368,10 @@ class Flow:
         if model is None:
             where = load.model or load.entity
             return [Origin(OriginKind.UNVERIFIED, fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
+        if load.receiver and self.classes.subclasses(model):
+            # `select(cls)` loads whichever class the method is called on, and a subclass may
+            # have relationships of its own: untraced, its reads are judged by their names.
+            return None
         return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
 
     def _column(self, ref: str) -> bool:
