@@ -570,6 +570,13 @@ class Project:
             return self._dependency_callables[ref]
         except KeyError:
             pass
+        made = self._made_by(ref)
+        if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
+            # `get_repo = partial(get_repository, Repo)`, `Depends(get_repo)`: FastAPI calls
+            # `get_repository`, and looks through the partial to tell a coroutine function.
+            self._dependency_callables[ref] = []  # cycle guard
+            inner = self._dependency_callables[ref] = self.dependency_callables(made.args[0].ref)
+            return inner
         # A flow of its own, without the Sessions callers pass: those are computed from
         # which dependencies provide a Session, which asks this.
         flow = self.derived.get("dependency_flow")

@@ -86,3 +86,55 @@ def test_phase_two_moves_a_partial_dependency_sharing_the_session_with_its_route
         print(json.dumps({"answer": answer, "names": names}))
     """)
     assert result == {"answer": {"id": 1}, "names": ["Ann!,Bob!"]}
+
+
+ALIASED = """
+async def load_names(marker: str, db: Session = Depends(get_db_session)) -> list[str]:
+    return [u.name + marker for u in db.scalars(select(User).order_by(User.id)).all()]
+
+
+async def page_size(default: int, limit: int = 100) -> int:
+    return min(limit, default)
+
+
+loud_names = partial(load_names, "!")
+small_page = functools.partial(page_size, 1)
+
+
+@router.get("/names")
+async def names(found: list[str] = Depends(loud_names), size: int = Depends(small_page)):
+    return {"names": found[:size]}
+"""
+
+
+def test_a_dependency_given_through_a_module_level_partial_is_reported_and_converted(cli, service):
+    # `loud_names = partial(load_names, "!")`, `Depends(loud_names)`: FastAPI calls load_names.
+    # It was neither listed nor reported, and `check` passed with the event loop blocked.
+    root = service({SUBSYSTEM: dedent(HEAD) + "\n" + routes(ALIASED)})
+    checked = cli("check", root, "--format", "json")
+    assert checked.exit_code == 1, checked.stdout
+    findings = {f["function"]: f["code"] for f in json.loads(checked.stdout)["findings"]}
+    assert findings == {"load_names": "AM301"}, findings
+    document = json.loads(cli("phase1", root, "--apply", "--format", "json").stdout)
+    # the partial's argument is no value handed to unknown code: what uses the alias is read
+    assert handler(document, "load_names")["action"] == "convert", handler(document, "load_names")
+    assert function(root, SUBSYSTEM, "load_names").startswith("def load_names(")
+    assert handler(document, "page_size")["action"] == "keep"
+    assert cli("check", root, "--format", "json").exit_code == 0
+    result = serve(root, "sqlite", """
+        print(json.dumps(client.get("/names").json()))
+    """)
+    assert result == {"names": ["Ann!"]}
+
+
+def test_near_miss_a_module_level_partial_awaited_by_code_keeps_its_function_async(cli, service):
+    awaited = ALIASED + """
+
+@router.get("/first")
+async def first(db: Session = Depends(get_db_session)):
+    return {"names": await loud_names(db=db)}
+"""
+    root = service({SUBSYSTEM: dedent(HEAD) + "\n" + routes(awaited)})
+    document = json.loads(cli("phase1", root, "--format", "json").stdout)
+    found = handler(document, "load_names")
+    assert found["action"] == "keep" and "AM113" in found["codes"], found

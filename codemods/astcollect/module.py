@@ -265,7 +265,12 @@ class Collector:
                 self.registration(node)
                 self.handed(node)
         self.scan_depends(value)
-        self._module_references(value, statement.lineno, overrides(statement))
+        taken = overrides(statement)
+        if target is not None and type(value) is ast.Call and value.args and self.ref(value.func) in PARTIALS:
+            # `get_repo = partial(get_repository, Repo)`: what uses `get_repo` uses the function
+            # it runs, and is read where `get_repo` is (a value, a call, a `Depends`).
+            taken = taken | {id(value.args[0])}
+        self._module_references(value, statement.lineno, taken)
         if target is None:
             return
         if type(value) in _COLLECTIONS:
