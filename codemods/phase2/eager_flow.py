@@ -355,7 +355,7 @@ class Flow:
             _, declared = self.classes.by_ref[ancestor]
             if self.classes.methods.get(ancestor) or declared.descriptors:
                 return False
-            outside.update(self.project.canonical(b) for b in declared.bases if self.classes.resolve(b) is None)
+            outside.update(self.project.canonical(b) or b for b in declared.bases if self.classes.resolve(b) is None)
         return bool(outside) and outside <= _SCHEMA_BASES
 
     def _load(self, fid: FunctionId, function: facts.Function, number: int, picks: tuple) -> list[Origin] | None:
