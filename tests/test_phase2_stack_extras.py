@@ -532,3 +532,30 @@ def test_a_hand_written_async_dependency_opening_with_the_same_arguments_is_reus
     assert document["subsystem"]["global_blockers"] == []
     assert handler(document, "create_item")["action"] == "migrate"
     assert serve(root, "sqlite", ARGUED_POSTS) == {"code": 200, "names": ["public:pen"]}
+
+
+@pytest.mark.parametrize("opened", [
+    'Session(engine, info={"tenant": current_tenant.get()})',
+    'Session(bind=engine.execution_options(schema_translate_map={"tenant": None}), info={"tenant": "x"})',
+])
+def test_a_session_class_opened_with_more_than_its_engine_blocks_naming_the_opening(cli, service, opened):
+    stack = ARGUED_STACK.replace(
+        '    db = database_sessionmaker(info={"tenant": current_tenant.get()})\n',
+        f"    db = {opened}\n",
+    )
+    root = service({"db/engine.py": stack, SUBSYSTEM: routes(TENANT_CREATE)})
+    document = apply(cli, root)
+    blockers = document["subsystem"]["global_blockers"]
+    assert any(f"`db = {opened}`"[:60] in b for b in blockers), blockers
+    assert document["files_changed"] == []
+
+
+def test_near_miss_a_session_class_given_its_engine_alone_is_the_stack(cli, service):
+    stack = ARGUED_STACK.replace(
+        '    db = database_sessionmaker(info={"tenant": current_tenant.get()})\n',
+        "    db = Session(engine, expire_on_commit=False)\n",
+    )
+    root = service({"db/engine.py": stack, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "list_items")["action"] == "migrate"

@@ -315,9 +315,10 @@ class _Provider:
             return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
-            self.argued = bool(node.args or node.keywords) and not self.project.is_sync_session_type(
-                absolute(self.module, name)
-            )
+            if self.project.is_sync_session_type(absolute(self.module, name)):
+                self.argued = _session_class_argued(node)
+            else:
+                self.argued = bool(node.args or node.keywords)
             return True
         return False
 
@@ -390,6 +391,15 @@ class _Provider:
             self.statements(statement.finalbody, handler=True)
             return True
         return False
+
+
+def _session_class_argued(node: ast.Call) -> bool:
+    """`Session(engine, info=...)`, `Session(bind=engine.execution_options(...))`: a Session
+    class given more than its engine by name (the stack phase two derives from it binds the
+    async engine and nothing else; `expire_on_commit=` is decided on its own)."""
+    rest = list(node.args[1:]) + [k.value for k in node.keywords if k.arg not in ("bind", "expire_on_commit")]
+    bound = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "bind"), None)
+    return bool(rest) or (bound is not None and not isinstance(bound, ast.Name))
 
 
 def _docstring(statement: ast.stmt) -> bool:
