@@ -778,7 +778,9 @@ def check_command(
     root, settings = _prepare(path, config, ui)
     err = ui.err
     with progress_bar(err, format is CheckFormat.text and not quiet) as progress:
-        result = run_check(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
+        result = run_check(
+            root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress, project_needed=False
+        )
     if format is CheckFormat.json:
         _print_json(result.to_json())
     elif format is CheckFormat.sarif:

@@ -17,7 +17,8 @@ versions or configurations. Within a namespace:
   otherwise. Together they name what the cross-module analysis read.
 - `analysis`: per command, the last analysis (decisions, findings) as JSON, under a key
   made of the identities of every module's facts and the options the analysis reads;
-  `codemods.run.analysis_key` makes the key.
+  `codemods.run.analysis_key` makes the key. Beside it, `KIND:run`: what the last run of the
+  command read to make it, so a run reading the same takes it whole (`codemods.warm_run`).
 - `last-run.json`: which files the last run parsed, and whether its analysis was
   reused (for users and tests asking why a run was slow).
 
@@ -239,7 +240,7 @@ class Cache:
         if not isinstance(found, facts.Module) or found.path != path or found.name != name:
             return None
         self.reused += 1
-        self.facts_ids[path] = self._id_of(path, file_digest, variant)
+        self.facts_ids[path] = self._id_of(path, file_digest, variant, found.name)
         return file_digest, found
 
     def remember_facts(self, path: str, file_digest: str, variant: str, blob: bytes, module: Any = None) -> None:
@@ -250,10 +251,12 @@ class Cache:
         ids = self._ids_table()
         known = ids.get(path)
         stored_ids = dict(known[1]) if known is not None and known[0] == file_digest else {}
-        identity = f"{file_digest}/{variant}"
+        # The module name is part of a new identity: the same bytes read under other import roots
+        # are other facts, and an identity stands for one set of facts (`codemods.warm_run`).
+        identity = f"{file_digest}/{variant}" + (f"/{module.name}" if module is not None else "")
         if module is not None and entry is not None and entry[0] != file_digest and variant in entry[1]:
             if _same_facts(entry[1][variant], blob, module):
-                identity = self._id_of(path, entry[0], variant)
+                identity = self._id_of(path, entry[0], variant, module.name)
         stored_ids[variant] = identity
         if module is not None:
             self.facts_ids[path] = identity
@@ -264,11 +267,16 @@ class Cache:
         self.seen[path] = file_digest
         self._dirty.update((_FACTS, _IDS))
 
-    def _id_of(self, path: str, file_digest: str, variant: str) -> str:
+    def identity(self, path: str, file_digest: str, variant: str) -> str | None:
+        """The identity of the facts stored for path's bytes read in `variant`, from the identity
+        table alone (nothing unpickled); None when that table holds none for these bytes."""
         known = self._ids_table().get(path)
-        if known is not None and known[0] == file_digest and variant in known[1]:
-            return known[1][variant]
-        return f"{file_digest}/{variant}"
+        if known is None or known[0] != file_digest:
+            return None
+        return known[1].get(variant)
+
+    def _id_of(self, path: str, file_digest: str, variant: str, name: str) -> str:
+        return self.identity(path, file_digest, variant) or f"{file_digest}/{variant}/{name}"
 
     def _ids_table(self) -> dict[str, tuple[str, dict[str, str]]]:
         if self._ids is None:
@@ -277,12 +285,14 @@ class Cache:
 
     # ------------------------------------------------------------------ analysis
 
-    def analysis(self, kind: str, key: str) -> bytes | None:
-        """The analysis stored for `kind` (a command) under exactly this key, or None."""
+    def analysis(self, kind: str, key: str, note: bool = True) -> bytes | None:
+        """The analysis stored for `kind` (a command) under exactly this key, or None; `note`:
+        said reused in last-run.json."""
         entry = self._analysis_table().get(kind)
         if entry is None or entry[0] != key:
             return None
-        self.analysed[kind] = "reused"
+        if note:
+            self.analysed[kind] = "reused"
         return entry[1]
 
     def remember_analysis(self, kind: str, key: str, data: bytes) -> None:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.flow import CLASS
@@ -67,8 +67,10 @@ from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.run import (
+    MARKERS,
     Options,
     Progress,
+    Trace,
     analysis_key,
     collect_project,
     open_pool,
@@ -183,9 +185,30 @@ class CheckResult:
         }
 
 
-def check(root: Path, config: Config, options: Options, progress: Progress | None = None) -> CheckResult:
+def check(
+    root: Path, config: Config, options: Options, progress: Progress | None = None, project_needed: bool = True
+) -> CheckResult:
+    """`check`'s findings. Without `project_needed` (the command line's run, which shows the
+    findings alone), the result of the last run is taken whole when this run would read exactly
+    what it read (`codemods.warm_run`), and `result.project` is then None."""
     with open_pool(root, config, options) as pool:
-        project, errors, count = collect_project(root, config, options, pool, keep=(), progress=progress)
+        exclude = (*options.exclude, *config.exclude)
+        run_key = warm_run.run_key("check", root, config, options) if pool.cache is not None else None
+        if not project_needed:
+            reused = warm_run.reuse(pool, "check", run_key, MARKERS, _MEMO_KINDS, options.only, exclude, progress)
+            found = _from_memo(reused.analysis) if reused is not None else None
+            if reused is not None and found is not None:
+                if progress is not None:
+                    progress("analyse", found.handlers, found.handlers)
+                found.blind = reused.blind
+                found.notices = [notice for notice in reused.notices if notice not in reused.blind]
+                found.root = root
+                found.files = reused.files
+                return found
+        trace = Trace() if run_key is not None else None
+        project, errors, count = collect_project(
+            root, config, options, pool, keep=(), progress=progress, trace=trace
+        )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         key = analysis_key(pool, project, "check")
         result = _from_memo(remembered(pool, "check", key, project, _MEMO_KINDS))
@@ -202,6 +225,9 @@ def check(root: Path, config: Config, options: Options, progress: Progress | Non
                     finding.path_tail = None if complete else path
                     finding.path_incomplete = not complete
             remember(pool, "check", key, _MEMO_FIELDS, result, _MEMO_KINDS)
+        if trace is not None:
+            shown = [finding.handler for finding in result.findings if finding.handler is not None]
+            warm_run.remember(pool, "check", run_key, key, trace, project.unseen, shown)
     result.project = project
     result.blind = project.blind
     result.notices = [notice for notice in project.notices if notice not in project.blind]

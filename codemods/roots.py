@@ -109,13 +109,7 @@ def outside(root: Path, modules: list[facts.Module]) -> Outside | None:
     with PATH `app/api` (a file `app/db.py` or a folder `app/db/`). A third-party package that
     shares a parent folder's name (`fastapi`) names nothing on disk there: not counted."""
     here = root.resolve()
-    ancestors: dict[str, Path] = {}
-    folder = here.parent
-    for _ in range(_MAX_ABOVE):
-        if folder.parent == folder:
-            break
-        ancestors.setdefault(folder.name, folder)
-        folder = folder.parent
+    ancestors = _ancestors(here)
     found: Outside | None = None
     existing: dict[Path, bool] = {}
     candidates: list[tuple[str, str]] = []
@@ -150,6 +144,37 @@ def outside(root: Path, modules: list[facts.Module]) -> Outside | None:
         candidates.sort(key=lambda c: not any(w in c[0].rsplit(".", 1)[-1].lower() for w in ("session", "db")))
         found.examples = [f"`{ref}` in {path}" for ref, path in candidates[:2]]
     return found
+
+
+def _ancestors(here: Path) -> dict[str, Path]:
+    """The folders above PATH an import may name (`app` in `app.db` with PATH `app/api`), by name."""
+    ancestors: dict[str, Path] = {}
+    folder = here.parent
+    for _ in range(_MAX_ABOVE):
+        if folder.parent == folder:
+            break
+        ancestors.setdefault(folder.name, folder)
+        folder = folder.parent
+    return ancestors
+
+
+def surface(root: Path, modules: list[facts.Module], known: set[str]) -> tuple[list[tuple[str, list[tuple[str, str]]]], ...]:
+    """The imports `outside` and `beside` look at, each with its module's path, in the modules'
+    order: `outside` over the first gives what it gives over every module, and `beside` over the
+    second with no module names known what it gives with `known` (`codemods.warm_run` keeps them)."""
+    ancestors = _ancestors(root.resolve())
+    above: list[tuple[str, list[tuple[str, str]]]] = []
+    for module in modules:
+        kept = [
+            (local, ref) for local, ref in sorted(module.imports.items())
+            if local != "*" and ref and ref.partition(".")[2] and ref.partition(".")[0] in ancestors
+        ]
+        if kept:
+            above.append((module.path, kept))
+    unplaced: dict[str, list[tuple[str, str]]] = {}
+    for module, ref, _ in _unplaced_imports(modules, known):
+        unplaced.setdefault(module.path, []).extend((local, r) for local, r in module.imports.items() if r == ref)
+    return above, [(path, sorted(set(pairs))) for path, pairs in unplaced.items()]
 
 
 @dataclass(slots=True)

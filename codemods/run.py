@@ -132,11 +132,13 @@ def collect_project(
     pool: Pool,
     keep: tuple[bytes, ...] | None,
     progress: Progress | None = None,
+    trace: Trace | None = None,
 ) -> tuple[Project, list[dict[str, str]], int]:
     """The pre-pass: facts of every interesting module, then of every module they lead into.
 
     Every file under root is read; `--only`, `--exclude` and the configured exclude
     only narrow `project.scope`, the files reported and written, and the count returned.
+    `trace` notes what was read, round by round, for `codemods.warm_run`.
     """
     paths = discover(root)
     exclude = (*options.exclude, *config.exclude)
@@ -151,8 +153,13 @@ def collect_project(
         known = {roots.name(path): path for path in reversed(paths)}  # pkg.py before pkg/__init__.py
         followed: set[str] = set()
         read: set[str] = set()
+        rounds: list[tuple[bool, list[tuple[str, bool, str | None]]]] = []
+        if trace is not None:
+            trace.gathers.append((roots, rounds))
         while pending:
             total += len(pending)  # a later round reads the modules references lead into
+            read_now: list[tuple[str, bool, str | None]] = []
+            rounds.append((markers is not None, read_now))
             for collected in pool.collect(pending, keep=keep, markers=markers, roots=roots):
                 CURRENT.file = collected.path
                 done += 1
@@ -162,10 +169,13 @@ def collect_project(
                     errors.append({"file": collected.path, "message": collected.error})
                 elif collected.facts is not None:
                     modules.append(collected.facts)
+                read_now.append((collected.path, collected.facts is not None, collected.digest))
             project = Project(modules, config)
             failed = {error["file"] for error in errors}
             pending = sorted(project.missing_modules(known, followed, read) - failed)
             markers = None
+        if trace is not None and errors:
+            trace.failed = True  # a file that cannot be read is read again every run
         return modules, errors
 
     notices = []
@@ -183,13 +193,8 @@ def collect_project(
             )
             modules, errors = gather(roots)
     known = {module.name for module in modules} | {roots.name(path) for path in paths}
-    outside = import_roots.outside(root, modules)
-    blind = [outside.message(_shown(outside.holder))] if outside is not None else []
-    unseen = set(outside.modules) if outside is not None else set()
-    beside = import_roots.beside(root, modules, known)
-    if beside is not None:
-        blind.append(beside.message(_shown(beside.holder)))
-        unseen |= beside.prefixes()
+    blind, unseen = blind_spots(root, modules, modules, known)
+    read_as = list(notices)  # the import roots detected, said before the blind spots
     notices.extend(blind)
     unplaced = import_roots.unresolved(paths, modules, known)
     if unplaced.count:
@@ -202,8 +207,48 @@ def collect_project(
     project.unseen = frozenset(unseen)
     if len(scope) != len(paths):
         project.scope = frozenset(scope)
-    _fill_missing_lines(root, project)
+    filled = _fill_missing_lines(root, project)
+    if trace is not None:
+        trace.paths = paths
+        trace.modules = modules
+        trace.known = known
+        trace.roots = roots
+        trace.notices = (read_as, notices[len(read_as) + len(blind) :])
+        trace.filled = filled
     return project, errors, len(scope)
+
+
+@dataclass
+class Trace:
+    """What `collect_project` read, for `codemods.warm_run` to tell whether a later run reads the same:
+    each gathering's import roots and rounds ((markers used, [(path, parsed, digest)])), the paths
+    found, the modules kept, the module names known, the files `_fill_missing_lines` read."""
+
+    gathers: list[tuple[import_roots.Roots, list[tuple[bool, list[tuple[str, bool, str | None]]]]]] = field(
+        default_factory=list
+    )
+    paths: list[str] = field(default_factory=list)
+    modules: list[facts.Module] = field(default_factory=list)
+    known: set[str] = field(default_factory=set)
+    roots: import_roots.Roots | None = None
+    notices: tuple[list[str], list[str]] = ([], [])  # said before and after the blind spots
+    filled: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
+def blind_spots(
+    root: Path, above: list[facts.Module], unplaced: list[facts.Module], known: set[str]
+) -> tuple[list[str], set[str]]:
+    """What PATH leaves out that its imports name (`roots.outside` over `above`, `roots.beside`
+    over `unplaced`): the warnings, and the modules outside PATH a call may lead into."""
+    outside = import_roots.outside(root, above)
+    blind = [outside.message(_shown(outside.holder))] if outside is not None else []
+    unseen = set(outside.modules) if outside is not None else set()
+    beside = import_roots.beside(root, unplaced, known)
+    if beside is not None:
+        blind.append(beside.message(_shown(beside.holder)))
+        unseen |= beside.prefixes()
+    return blind, unseen
 
 
 def _shown(folder: Path) -> str:
@@ -216,7 +261,8 @@ def _shown(folder: Path) -> str:
     return str(folder) if shown.startswith("../..") else shown
 
 
-def _fill_missing_lines(root: Path, project: Project) -> None:
+def _fill_missing_lines(root: Path, project: Project) -> list[str]:
+    """Lines of the handlers the pre-pass read no lines for, from their text; the files read."""
     missing = [h for h in project.handlers if h.function.line == 0]
     for handler in missing:
         try:
@@ -227,6 +273,7 @@ def _fill_missing_lines(root: Path, project: Project) -> None:
         function.line = _definition_line(text, function.qualname, function.key)
     if missing:
         project.handlers.sort(key=lambda h: (h.module.path, h.function.line, h.function.key))
+    return sorted({handler.module.path for handler in missing})
 
 
 def _definition_line(text: str, qualname: str, key: str) -> int:

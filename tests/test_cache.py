@@ -233,6 +233,37 @@ def handlers(document: dict) -> list[tuple[str, str, int, str]]:
             if h["file"].startswith("api/")]
 
 
+def warm_run(root: Path) -> dict:
+    return json.loads((namespace(root) / "last-run.json").read_text())
+
+
+def test_check_takes_the_last_run_whole_while_every_file_reads_the_same(cli, tmp_path):
+    root = service(tmp_path / "app")
+    write_tree(root, {"api/notes.py": "NOTES = ['plain text']\n"})  # skipped by the text pre-filter
+    first = document(cli, root, "check")
+    assert first == document(cli, root, "check")
+    assert warm_run(root)["reused"] == 0  # no module's facts loaded: only their identities
+    assert analysed(root) == {"check": "reused"}
+
+    # A comment: that file is parsed, its facts keep their identity, the rest is the last run's.
+    (root / "services" / "books.py").write_text(
+        (root / "services" / "books.py").read_text() + "# a note\n", encoding="utf-8")
+    assert document(cli, root, "check") == first
+    assert parsed(root) == ["services/books.py"]
+    assert warm_run(root)["reused"] == 0
+
+    # A file the pre-filter skips that no longer compiles is named, never passed over.
+    write_tree(root, {"api/notes.py": "NOTES = ['plain text'\n"})
+    broken = document(cli, root, "check")
+    assert [e["file"] for e in broken["errors"]] == ["api/notes.py"]
+    assert broken == document(cli, root, "check", "--no-cache")
+    assert document(cli, root, "check") == broken  # a failed file is read again every run
+
+    # A new file, and the last run's record does not fit: all read again, the same as cold.
+    write_tree(root, {"api/notes.py": "NOTES = ['plain text']\n", "api/more.py": HELPER_BLOCKING})
+    assert document(cli, root, "check") == document(cli, root, "check", "--no-cache")
+
+
 @pytest.mark.parametrize("command", ["check", "phase1"])
 def test_the_analysis_is_reused_exactly_while_every_module_reads_the_same(cli, tmp_path, command):
     root = service(tmp_path / "app")
@@ -342,10 +373,13 @@ def test_a_plan_with_a_value_of_no_known_form_is_not_cached():
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong shape", "bad entry"])
 def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
+    # `scan` loads every module's facts (`check` on unchanged files reads only their identities).
     root = service(tmp_path / "app")
-    cold = document(cli, root, "check", "--no-cache")
-    document(cli, root, "check")
+    checked = document(cli, root, "check", "--no-cache")
+    cold = document(cli, root, "scan", "--no-cache")
+    document(cli, root, "scan")
     everything = parsed(root)
+    document(cli, root, "check")
     facts_file = namespace(root) / "facts"
     data = facts_file.read_bytes()
     if damage == "garbage":
@@ -361,9 +395,10 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
         digest, variants = table["services/books.py"]
         table["services/books.py"] = (digest, {name: b"\x80\x05not a pickle" for name in variants})
         facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
-    assert document(cli, root, "check") == cold
+    assert document(cli, root, "check") == checked
+    assert document(cli, root, "scan") == cold
     assert parsed(root) == (["services/books.py"] if damage == "bad entry" else everything)
-    assert document(cli, root, "check") == cold
+    assert document(cli, root, "scan") == cold
     assert parsed(root) == []  # rewritten whole
 
 
