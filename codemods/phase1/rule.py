@@ -12,6 +12,8 @@ move off the loop.
 
 from __future__ import annotations
 
+import dataclasses
+
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import coroutine_needs
@@ -68,7 +70,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
     if not function.is_async:
         return Outcome(
             handler, "def", "def", "unchanged",
-            [AM104.reason(_already_def(handler)), *_task_notes(project, handler)],
+            [AM104.reason(_already_def(handler)), *_nested_notes(project, handler), *_task_notes(project, handler)],
         )
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
@@ -126,6 +128,14 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         )
     ]
     return Outcome(handler, "async", "def", "convert", converting + notes)
+
+
+def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
+    """A `def` handler's nested coroutine doing Session work (`StreamingResponse(lines())`) runs on the
+    loop all the same: "runs in the threadpool" alone would be an all-clear (`check`: AM316)."""
+    work = session_work_view(project, handler.id)
+    nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
+    return coroutine_reasons(dataclasses.replace(work, in_coroutines=nested)) if nested else []
 
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:

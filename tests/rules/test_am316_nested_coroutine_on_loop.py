@@ -47,3 +47,11 @@ def test_near_miss_a_sync_generator_is_clean(app, findings):
     assert findings(app(PARAM_STREAM.format(kind="def")), "export") == []
     root = app(_as_def(STATE_STREAM.format(kind="def")), {"main.py": MIDDLEWARE})
     assert findings(root, "export") == []
+
+
+def test_phase_one_says_the_def_route_still_blocks_in_its_nested_coroutine(app, reported):
+    entry = reported(app(PARAM_STREAM.format(kind="async def")), "export", "phase1")
+    assert entry["action"] == "unchanged" and entry["codes"] == ["AM104", "AM122"], entry
+    assert "nested coroutine `rows`" in entry["reasons"][1], entry
+    near = reported(app(PARAM_STREAM.format(kind="def")), "export", "phase1")
+    assert near["codes"] == ["AM104"], near
