@@ -883,7 +883,8 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     offloadable = [
         blocking
         for index, blocking in sorted(work.helper_calls.items())
-        if calls[index].statement and not calls[index].awaited and not calls[index].nested
+        if (calls[index].statement or calls[index].condition) and not calls[index].awaited
+        and not calls[index].nested and not calls[index].in_generator
         and (blocking.line, blocking.call) not in done
     ]
     lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}

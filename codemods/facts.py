@@ -66,6 +66,9 @@ class Call(_Fact):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
+    # A call whose value only a test reads: the test of an `if`, `elif`, `while` or `assert`, or an
+    # operand of `not`, `and`/`or` or a comparison there (`if crud.get(db, 1) is None:`).
+    condition: bool = False
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
     # Other ways a coroutine reaches a scheduler (`codemods.astcollect.handoff`): the indexes of the

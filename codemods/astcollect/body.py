@@ -449,6 +449,7 @@ class BodyScanner:
         self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
         self.statements: set[int] = set()
+        self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
         self.call_count = 0
         # Lazy-load facts, kept raw until the walk knows every local name.
@@ -933,6 +934,22 @@ class BodyScanner:
         if written is not None:
             self.raw_changed.append(written)
 
+    def _on_test(self, node: ast.If | ast.While | ast.Assert, nested: bool) -> None:
+        # The test's calls whose value only the test reads: wrapped in `await run_in_threadpool(...)`
+        # in place, they run as before (the operators short-circuit as before), off the loop.
+        pending: list[ast.expr] = [node.test]
+        while pending:
+            value = pending.pop()
+            kind = type(value)
+            if kind is ast.Call:
+                self.conditions.add(id(value))
+            elif kind is ast.BoolOp:
+                pending.extend(value.values)  # type: ignore[attr-defined]
+            elif kind is ast.UnaryOp and type(value.op) is ast.Not:  # type: ignore[attr-defined]
+                pending.append(value.operand)  # type: ignore[attr-defined]
+            elif kind is ast.Compare:
+                pending.extend([value.left, *value.comparators])  # type: ignore[attr-defined]
+
     def _on_expr(self, node: ast.Expr, nested: bool) -> None:
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
@@ -958,6 +975,7 @@ class BodyScanner:
             nested=nested,
             offloaded=id(node) in self.offloaded,
             statement=id(node) in self.statements,
+            condition=id(node) in self.conditions,
             in_generator=self.generators > 0,
             argument_of=self.argument_of.get(id(node)),
             coroutine=self.coroutines[-1] if self.coroutines else None,
@@ -1249,6 +1267,9 @@ _HANDLERS = {
     ast.Assign: BodyScanner._on_assign,
     ast.AnnAssign: BodyScanner._on_ann_assign,
     ast.Expr: BodyScanner._on_expr,
+    ast.If: BodyScanner._on_test,
+    ast.While: BodyScanner._on_test,
+    ast.Assert: BodyScanner._on_test,
     ast.Call: BodyScanner._on_call,
     ast.Import: BodyScanner._on_import,
     ast.ImportFrom: BodyScanner._on_import_from,

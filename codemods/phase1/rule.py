@@ -494,5 +494,5 @@ def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
 def _offloadable(outcome: Outcome, index: int) -> bool:
     for call in outcome.handler.function.calls:
         if call.index == index and not call.offloaded:
-            return call.statement and not call.awaited and not call.nested
+            return (call.statement or call.condition) and not call.awaited and not call.nested and not call.in_generator
     return False
