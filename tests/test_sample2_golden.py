@@ -38,8 +38,9 @@ the sample) and `function` (`Class.method` for a class-based view):
   calls (its `call` field without the argument part): a project function by its qualified
   name, an inherited method by the class that defines it (`crud.base.CRUDBase.get`), a
   direct Session call as written (`ScopedSession.query`).
-- `offload`, `blocks_after_offload` (mixed keepers only): the calls `--offload-mixed` turns
-  into `await run_in_threadpool(call, ...)`, and whether blocking work remains after it.
+- `offload` (mixed keepers only): the calls `--offload-mixed` turns into
+  `await run_in_threadpool(call, ...)`; `blocks_after_offload` (any keeper, default true):
+  whether blocking work remains after it.
 - `pragma`, `via`: whether the source carries a pragma; how the Session arrives (for people).
 
 The tests compare the tool's JSON with the spec on `file, function, action`, one test per
