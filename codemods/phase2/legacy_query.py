@@ -142,10 +142,19 @@ def rewrite_query(
     if problem is not None:
         return problem
     if chain.terminal is None and not iterated:
+        # A Select is what a 2.0 Session keeps and extends: written that way on the synchronous
+        # Session first (where it runs as it is), phase two then awaits where it is run.
+        statement = cst.Module([]).code_for_node(_Rewriter(chain, _Names(names)).select())
+        shown = f"here `{statement}`, " if len(statement) <= 80 else ""
         return (
             "the Query object itself is used (kept in a variable, passed, returned, sliced or "
             "extended later), not run by a terminal method or iterated where it is built: "
-            f"AsyncSession has no Query to keep; {_MANUAL}"
+            f"AsyncSession has no Query to keep; build a `select()` instead ({shown}extended with "
+            "`.where()` for `.filter()`), run it where it is used "
+            f"(`{session}.scalars(stmt).all()` for objects, `{session}.execute(stmt).all()` for rows, "
+            f"`.first()` as `.limit(1)` then `.first()`, `.count()` as "
+            f"`{session}.scalar(select(func.count()).select_from(stmt.subquery()))`) and run phase two "
+            "again; or keep the route on the sync path"
         )
     return _Rewriter(chain, _Names(names)).rewrite()
 
