@@ -7,6 +7,7 @@ run-to-output path; batch (batch_cmd.py), verify and smoke (verify_cmd.py) only 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import signal
@@ -901,3 +902,8 @@ def main() -> None:
         # the interpreter tears down (the analysis leaves much to free) would print a traceback,
         # or end the process by SIGINT (130), though nothing was interrupted.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # What the analysis left is garbage in reference cycles (millions of objects on a large
+        # project), and the interpreter's last collection would walk and free all of it, about a
+        # tenth of a cold run's CPU; frozen, the collection skips it and the process hands the
+        # memory back whole.
+        gc.freeze()
