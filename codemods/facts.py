@@ -407,6 +407,8 @@ class Module(_Fact):
     # Module-level dict, list or tuple displays or comprehensions (also in `containers`) whose every
     # value is an `async_sessionmaker(...)`: calling one taken out opens an AsyncSession, nothing more.
     async_maker_tables: list[str] = field(default_factory=list)
+    # The same of `sessionmaker(...)` calls: `T.get(key)` is a sessionmaker, `T.get(key)()` a Session.
+    sync_maker_tables: list[str] = field(default_factory=list)
     # Resolved references of module-level names this module changes in place or hands to other
     # code (`TABLE["x"] = f`, `TABLE.update(...)`, `register(TABLE)`): their displays are not all.
     mutated: list[str] = field(default_factory=list)

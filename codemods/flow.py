@@ -509,6 +509,9 @@ class Flow:
             values = self.ref(head)
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
                 held = self.context_variable(head.removesuffix(".get"))
+                if not held and self._sync_maker_table(head.removesuffix(".get")):
+                    # `SessionLocals.get(tenant)` on a module-level dict of sessionmakers
+                    held = frozenset({Abstract(FACTORY, origin=f"{describe(head)}()")})
                 if held:
                     values, steps = held, steps[1:]
         for number, step in enumerate(steps):
@@ -519,6 +522,15 @@ class Flow:
             else:
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    def _sync_maker_table(self, ref: str) -> bool:
+        """Whether `ref` names a module-level dict (list, tuple) display or comprehension of
+        `sessionmaker(...)` calls that no code changes in place (`facts.Module.sync_maker_tables`)."""
+        containers = self.project.containers
+        home = containers.home(ref)
+        return home is not None and home not in containers.changed and (
+            home[1] in self.project.modules[home[0]].sync_maker_tables
+        )
 
     # ---------------------------------------------------------- context variables
 

@@ -42,6 +42,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     BACKREF_CONSTRUCTORS,
     DEFERRABLE_COLUMNS,
     DEFERRED_COLUMNS,
+    SYNC_SESSIONMAKERS,
 )
 from async_migrate.codemods.vocabulary.starlette import (
     HOOK_DECORATORS,
@@ -275,8 +276,11 @@ class Collector:
             return
         if type(value) in _COLLECTIONS:
             self._collections.append(target)
-            if self._async_makers(value):
+            if self._makers(value, ASYNC_SESSIONMAKERS):
                 self.facts.async_maker_tables.append(target)
+                self.facts.containers.setdefault(target, (dispatch.UNREAD,))
+            elif self._makers(value, SYNC_SESSIONMAKERS):
+                self.facts.sync_maker_tables.append(target)
                 self.facts.containers.setdefault(target, (dispatch.UNREAD,))
         held = dispatch.display(value)
         if held is not None:
@@ -300,8 +304,8 @@ class Collector:
                     )
                 )
 
-    def _async_makers(self, value: ast.expr) -> bool:
-        """Whether every value a display or comprehension holds is an `async_sessionmaker(...)`."""
+    def _makers(self, value: ast.expr, makers: AbstractSet[str]) -> bool:
+        """Whether every value a display or comprehension holds is a call of one of `makers`."""
         if type(value) is ast.DictComp:
             made = [value.value]
         elif type(value) is ast.Dict:
@@ -311,7 +315,7 @@ class Collector:
         else:
             made = list(value.elts)  # type: ignore[attr-defined]
         return bool(made) and all(
-            type(node) is ast.Call and self.resolve(dotted(node.func)) in ASYNC_SESSIONMAKERS
+            type(node) is ast.Call and self.resolve(dotted(node.func)) in makers
             for node in made
         )
 

@@ -169,3 +169,59 @@ async def open_shared(app: FastAPI = app):
     app.state.db = database_sessionmaker()
 """})
     assert reported(root, "get_item", "phase1")["codes"] == ["AM125"]
+
+
+TENANT_MAKERS = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("sqlite://")
+SessionLocals = {
+    t: sessionmaker(bind=engine.execution_options(schema_translate_map={"tenant": t})) for t in ("a", "b")
+}
+"""
+
+
+def test_a_sessionmaker_looked_up_in_a_dict_of_them_opens_a_session_and_converts(app, reported, findings):
+    root = app(
+        """
+        from fastapi import Header
+
+        from db.tenants import SessionLocals
+
+
+        @router.get("/items")
+        async def list_items(x_tenant: str = Header()):
+            maker = SessionLocals.get(x_tenant)
+            with maker() as db:
+                return db.execute("select 1").scalar()
+        """,
+        {"db/tenants.py": TENANT_MAKERS},
+    )
+    entry = reported(root, "list_items", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM124"]), entry
+    assert [f["code"] for f in findings(root, "list_items")] == ["AM301"]
+
+
+def test_near_miss_a_dict_of_sessionmakers_changed_elsewhere_stays_unverified(app, reported):
+    root = app(
+        """
+        from fastapi import Header
+
+        from db.tenants import SessionLocals
+
+
+        def register(name, maker):
+            SessionLocals[name] = maker
+
+
+        @router.get("/items")
+        async def list_items(x_tenant: str = Header()):
+            maker = SessionLocals.get(x_tenant)
+            with maker() as db:
+                return db.execute("select 1").scalar()
+        """,
+        {"db/tenants.py": TENANT_MAKERS},
+    )
+    entry = reported(root, "list_items", "phase1")
+    assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
