@@ -241,7 +241,7 @@ def test_inline_annotated_async_session_keeps(cli, app):
             return (await session.execute("select 1")).all()
         """})
     document = cli.json("phase1", root)
-    outcome(document, "list_items", "keep", "does no synchronous Session work")
+    outcome(document, "list_items", "keep", "already uses an AsyncSession")
 
 
 # Configured names ([tool.async-migrate] session-aliases and friends) are not

@@ -660,7 +660,7 @@ def test_an_awaited_async_helper_on_an_async_session_is_no_finding(cli, app):
     code, report = check(cli, root)
     assert (code, report["findings"]) == (0, []), report
     document = cli.json("phase1", root)
-    outcome(document, "save", "keep", "does no synchronous Session work")
+    outcome(document, "save", "keep", "already uses an AsyncSession")
 
 
 # ------------------------------------------------------ 5. routes the tool never listed

@@ -16,6 +16,7 @@ import dataclasses
 
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
@@ -176,7 +177,7 @@ def lazy_loads_on_loop(
         keep = _reasons_to_stay_async(project, handler, work)
     kept = [r.code for r in keep]
     # AM131: all its Session work runs in the threadpool, and what that returns is read back on the loop.
-    if (work.any and kept != [AM131.code]) or kept not in ([AM105.code], [AM106.code], [AM131.code]):
+    if (work.any and kept != [AM131.code]) or kept not in ([AM105.code], [AM106.code], [AM131.code], [ON_ASYNC]):
         return []
     if not any(p.depends or p.annotation for p in function.params):
         return []
@@ -299,6 +300,9 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         if work.unused:
             names = ", ".join(f"`{name}`" for name in work.unused)
             return [AM106.reason(f"its Session parameter {names} is never used")]
+        on_async = on_async_session(project, handler)
+        if on_async is not None:
+            return [on_async]
         return [AM105.reason("does no synchronous Session work")]
     reasons: list[Reason] = []
     if function.awaits:

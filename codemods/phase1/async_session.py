@@ -1,0 +1,70 @@
+"""Phase one on an `async def` handler already on an AsyncSession (AM135): how it gets one, said
+instead of "does no synchronous Session work" (AM105), and the synchronous Session code it still
+reaches, which `check` reports (AM302)."""
+
+from __future__ import annotations
+
+from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules.am135_on_async_session import RULE as AM135
+from async_migrate.codemods.rules.base import Reason
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS
+
+ON_ASYNC = AM135.code
+
+
+def on_async_session(project: Project, handler: Handler) -> Reason | None:
+    """AM135 for a handler without synchronous Session work that works on an AsyncSession."""
+    how = async_session_of(project, handler)
+    if how is None:
+        return None
+    from async_migrate.codemods.check import async_session_handoffs, sync_helper_calls
+
+    mixed = sorted(
+        [*sync_helper_calls(project, handler), *async_session_handoffs(project, handler)],
+        key=lambda b: (b.line, b.call),
+    )
+    # Neither phase one nor this reason fixes synchronous Session code it reaches: said, not hidden.
+    but = (
+        f"; but it reaches synchronous Session code at line {mixed[0].line} ({mixed[0].call}), "
+        "which `check` reports (AM302)" if mixed else ""
+    )
+    return AM135.reason(f"already uses an AsyncSession ({how}){but}")
+
+
+def async_session_of(project: Project, handler: Handler) -> str | None:
+    """How an `async def` handler works on an AsyncSession, as a reason says it: a parameter
+    (`session: AsyncSessionDep`), a dependency in its tree, or one it opens (`async with
+    async_session() as s`, `AsyncSession(engine)`); None when it has none."""
+    from async_migrate.codemods.phase2.dependencies import (
+        dependency_function,
+        param_dependency,
+        route_dependencies,
+    )
+
+    function = handler.function
+    for param in function.params:
+        if project.declared_async_session(param) is not None:
+            return f"`{param.name}: {param.text}`" if param.text else f"`{param.name}`"
+    for binding in function.bindings:
+        if not binding.asynchronous or not binding.expr.endswith("()"):
+            continue
+        ref = binding.expr[:-2]
+        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+            return f"opened as `{binding.name}` at line {binding.line}"
+        target = project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "call" and project.canonical(value.ref) in ASYNC_SESSIONMAKERS:
+            return f"opened as `{binding.name}` at line {binding.line}"
+    queue = [param_dependency(project, p) for p in function.params] + route_dependencies(project, handler)
+    seen: set[FunctionId] = set()
+    while queue:
+        fid = dependency_function(project, queue.pop(0))
+        if fid is None or fid in seen:
+            continue
+        seen.add(fid)
+        module, dependency = project.functions[fid]
+        if project.declared_async_session_params(fid):
+            return f"through its dependency {module.name}.{dependency.qualname}"
+        queue += [param_dependency(project, p) for p in dependency.params]
+    return None
