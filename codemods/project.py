@@ -1158,7 +1158,10 @@ class Project:
                     if passed is not None and flow.holds(fid, passed) is not None:
                         entry = (call.line, f"{self.written(expression)}({self.written(passed)})")
                         found.append(entry)
-                        if call.coroutine is not None and not call.offloaded:
+                        # `run_in_threadpool(count, request.state.db)`: handed to a worker thread
+                        threaded = call.offloaded or self.canonical(call.callee or "") in OFFLOADERS
+                        (offloaded if threaded else on_loop).add(entry)
+                        if call.coroutine is not None and not threaded:
                             nested[entry] = call.coroutine
                         break
             if found:

@@ -219,6 +219,11 @@ class Collector:
                 if type(func) is ast.Name and func.id == "super" and "super" not in local:
                     head = "super()"
                     break
+                attribute = _getattr_literal(node, local)  # type: ignore[arg-type]
+                if attribute is not None:  # `getattr(request.state, "db")` is `request.state.db`
+                    steps.append("." + attribute)
+                    node = node.args[0]  # type: ignore[attr-defined]
+                    continue
                 steps.append("()")
                 node = func
             else:
@@ -1314,3 +1319,16 @@ def _dict_entry(node: ast.expr | None, key: str) -> ast.expr | None:
     elif type(node) is ast.Call and dotted(node.func) == "dict":
         return argument(node, 99, key)
     return None
+
+
+def _getattr_literal(call: ast.Call, local: frozenset[str]) -> str | None:
+    """The attribute `getattr(obj, "name")` or `getattr(obj, "name", default)` reads (the builtin,
+    a literal identifier), or None. With a default it may hold that instead: still what the
+    attribute holds when it is set, which is what the value flow asks."""
+    func = call.func
+    if type(func) is not ast.Name or func.id != "getattr" or "getattr" in local or call.keywords:
+        return None
+    if len(call.args) not in (2, 3) or any(type(a) is ast.Starred for a in call.args):
+        return None
+    name = syntax.string(call.args[1])
+    return name if name is not None and name.isidentifier() else None

@@ -225,3 +225,38 @@ def test_near_miss_a_dict_of_sessionmakers_changed_elsewhere_stays_unverified(ap
     )
     entry = reported(root, "list_items", "phase1")
     assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
+
+
+GETATTR_ROUTES = """
+from fastapi import Request
+
+
+@router.get("/items/{item_id}")
+async def get_item(item_id: int, request: Request):
+    session = getattr(request.state, "db")
+    return session.get(dict, item_id)
+
+
+@router.get("/maybe/{item_id}")
+async def get_maybe(item_id: int, request: Request):
+    return getattr(request.state, "db", None).get(dict, item_id)
+
+
+@router.get("/named/{item_id}")
+async def get_named(item_id: int, request: Request, name: str = "db"):
+    return getattr(request.state, name).get(dict, item_id)
+"""
+
+
+def test_getattr_of_the_request_state_is_the_session_it_names(app, reported, findings):
+    root = app(GETATTR_ROUTES, {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")})
+    for function in ("get_item", "get_maybe"):
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"]) == ("convert", ["AM124"]), entry
+        assert [f["code"] for f in findings(root, function)] == ["AM301"], function
+
+
+def test_near_miss_getattr_of_a_name_the_analysis_cannot_read_is_no_all_clear(app, reported):
+    root = app(GETATTR_ROUTES, {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")})
+    entry = reported(root, "get_named", "phase1")
+    assert entry["codes"] != ["AM124"], entry

@@ -139,3 +139,37 @@ def test_near_miss_an_argument_of_the_offloading_call_runs_on_the_loop(app, repo
     assert result.exit_code == 1
     flagged = {f["function"] for f in json.loads(result.stdout)["findings"] if f["code"] == "AM301"}
     assert flagged == {"argument", "bound_and_argument", "held_and_argument"}
+
+
+def test_the_request_state_session_handed_to_the_threadpool_is_am131_and_check_is_clean(app, reported, findings):
+    from rules.test_am124_holds_sync_session import STATE_MAIN
+
+    root = app(
+        """
+        from fastapi import Request
+        from fastapi.concurrency import run_in_threadpool
+        from sqlalchemy import text
+
+
+        def count(session):
+            return session.execute(text("select 1")).scalar()
+
+
+        @router.get("/offloaded")
+        async def offloaded(request: Request):
+            return await run_in_threadpool(count, request.state.db)
+
+
+        @router.get("/on-loop")
+        async def on_loop(request: Request):
+            await request.body()
+            return count(request.state.db)
+        """,
+        {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")},
+    )
+    entry = reported(root, "offloaded", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM131"]), entry
+    assert findings(root, "offloaded") == []
+    near = reported(root, "on_loop", "phase1")
+    assert near["codes"][0] == "AM108", near
+    assert [f["code"] for f in findings(root, "on_loop")] == ["AM301"]
