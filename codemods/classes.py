@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES
+from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
+from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES as SQLMODEL_BASES
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -254,6 +256,22 @@ class Classes:
             for fid in self.methods.get(ref, {}).values()
             for decorator in self.project.functions[fid][1].decorators
         )
+
+    def built_by(self, callee: str | None) -> str | None:
+        """The project class a call of `callee` makes a new instance of: `Hero(...)`, or a
+        SQLModel builder on it, `Hero.model_validate(hero_in, update=...)` (`SQLMODEL_BUILDERS`),
+        unless the project overrides that method (then it may return anything)."""
+        constructed = self.resolve(callee)
+        if constructed is not None or callee is None:
+            return constructed
+        owner, _, method = callee.rpartition(".")
+        model = self.resolve(owner) if method in SQLMODEL_BUILDERS else None
+        if model is None or any(method in self.methods.get(a, {}) for a in self.mro(model)):
+            return None
+        sqlmodel = any(
+            self.project.canonical(base) in SQLMODEL_BASES for a in self.mro(model) for base in self.by_ref[a][1].bases
+        )
+        return model if sqlmodel else None
 
     def subclasses(self, ref: str) -> list[str]:
         """Project classes that have `ref` among their bases, transitively."""

@@ -357,3 +357,80 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
         "deep": {"data": [{"email": "ann@example.com", "items": [{"title": "Lamp"}, {"title": "Desk"}]}], "count": 1},
         "stored": {"users": ["ann@example.com"], "items": ["Desk", "Lamp"], "tags": ["big", "red"]},
     }
+
+
+INLINE_ROUTES = """
+from fastapi import APIRouter
+from sqlmodel import Session
+
+from db import engine
+from models import User, UserCreate
+
+router = APIRouter()
+
+
+@router.post("/users")
+def create_user(user_in: UserCreate):
+    with Session(engine) as session:
+        user = User.model_validate(user_in, update={"hashed_password": "x"})
+        session.add(user)
+        session.commit()
+        return {"id": user.id, "email": user.email}
+"""
+OVERRIDE = '''class User(UserBase, table=True):
+    __tablename__ = "tpl_user"
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        return super().model_validate(obj, *args, **kwargs)
+'''
+
+
+def test_an_object_built_by_model_validate_is_refreshed_after_an_expiring_commit(cli, project):
+    # `with Session(engine)` becomes `AsyncSession(async_engine)`, which expires on commit as
+    # it did: `user.id` read afterwards needs the refresh `User(...)` gets
+    root = project({**files(), "api/items.py": INLINE_ROUTES})
+    document = apply(cli, root, subsystem=SUBSYSTEM)
+    assert handler(document, "create_user")["action"] == "migrate"
+    routes = (root / "api/items.py").read_text(encoding="utf-8")
+    assert "await session.commit()\n        await session.refresh(user)\n" in routes
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import User
+
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            created = client.post("/users", json={"email": "bo@example.com", "password": "pw"}).json()
+        with Session(db.engine) as s:
+            stored = [(u.id, u.email) for u in s.exec(select(User)).all()]
+        asyncio.run(db.async_engine.dispose())
+        print(json.dumps({"created": created, "stored": stored}))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "created": {"id": 1, "email": "bo@example.com"}, "stored": [[1, "bo@example.com"]],
+    }
+
+
+def test_an_object_from_an_overridden_model_validate_read_after_the_commit_blocks(cli, project):
+    models = MODELS.replace('''class User(UserBase, table=True):
+    __tablename__ = "tpl_user"
+''', OVERRIDE)
+    root = project({**files(models=models), "api/items.py": INLINE_ROUTES})
+    document = run(cli, root)
+    assert handler(document, "create_user")["action"] == "blocked"
+    assert "AM248" in handler(document, "create_user")["codes"]

@@ -59,6 +59,7 @@ from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM24
 from async_migrate.codemods.rules.am249_server_generated_read import RULE as AM249
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
 from async_migrate.codemods.rules.am261_expired_after_rollback import RULE as AM261
+from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 
 
 # Query results that are one instance (or None): `.first()`, `db.get(...)`, `db.scalar(...)`.
@@ -661,6 +662,13 @@ def _instance(
             if rest == ")" and models.mapped(cls):
                 return Held.ONE, cls
             return (Held.NONE, None) if not models.mapped(cls) else (Held.UNKNOWN, cls)
+        owner, _, method = head.rpartition(".")
+        model = models.resolve(owner) if method in SQLMODEL_BUILDERS else None
+        if model is not None and models.mapped(model):
+            # `Hero.model_validate(hero_in)`: a new object, as `Hero(...)`; an override of the
+            # project's may return any object
+            built = models.classes.built_by(head) if rest == ")" else None
+            return (Held.ONE, built) if built is not None else (Held.UNKNOWN, model)
         target = project.function(head)
         if target is not None and expression.endswith("()") and expression.count("(") == 1:
             # a project function's result: an instance when it is given the Session

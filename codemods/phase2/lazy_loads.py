@@ -139,7 +139,6 @@ from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as A
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES, POLYMORPHIC
-from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES as SQLMODEL_BASES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -147,8 +146,6 @@ SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 _MAX_DEPTH = 12  # nested response models
 # Pydantic class methods that validate a model from an object, reading its attributes.
 _VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
-# Class methods of a SQLModel table model that build a new instance (`sqlmodel_validate`).
-_SQLMODEL_BUILDERS = frozenset({"model_validate", "from_orm", "parse_obj"})
 # Methods of a query's result and of the lists and dicts holding objects (a model's own method
 # of the same name is still found first).
 _CONTAINER_METHODS = frozenset({
@@ -964,30 +961,11 @@ class _Analysis:
         if len(held) != 1 or held[0][0] != "call":
             return False
         call = next((c for c in function.calls if c.index == held[0][1]), None)
-        constructed = self._constructs(call.callee) if call is not None and call.callee else None
+        constructed = self.classes.built_by(call.callee) if call is not None else None
         if constructed is None or not self.classes.is_mapped(constructed):
             return False
         # A constructor of the project's own may hand `self` to a Session (`scoped.add(self)`).
         return not any("__init__" in self.classes.methods.get(a, {}) for a in self.classes.mro(constructed))
-
-    def _constructs(self, callee: str) -> str | None:
-        """The project class a call of `callee` makes a new instance of: `Item(...)`, or on a
-        SQLModel table model `Item.model_validate(item_in, update=...)` (also `from_orm`,
-        `parse_obj`), which builds a new object whatever it is given, unless the project
-        overrides the method."""
-        constructed = self.classes.resolve(callee)
-        if constructed is not None:
-            return constructed
-        owner, _, method = callee.rpartition(".")
-        model = self.classes.resolve(owner) if method in _SQLMODEL_BUILDERS else None
-        if model is None or any(method in self.classes.methods.get(a, {}) for a in self.classes.mro(model)):
-            return None
-        sqlmodel = any(
-            self.project.canonical(base) in SQLMODEL_BASES
-            for ancestor in self.classes.mro(model)
-            for base in self.classes.by_ref[ancestor][1].bases
-        )
-        return model if sqlmodel else None
 
     def _plain_object(self, fid: FunctionId, receiver: str) -> bool:
         """Whether every value the name may hold is an instance of a project class that is not

@@ -11,3 +11,6 @@ ENGINE_CONSTRUCTORS = frozenset({"sqlmodel.create_engine"})
 RELATIONSHIP_CONSTRUCTORS = frozenset({"sqlmodel.Relationship", "sqlmodel.main.Relationship"})
 
 MODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+# Class methods that build a new instance of the model they are called on, whatever they are
+# given (`sqlmodel_validate`): on a table model, `Hero.model_validate(hero_in)` is `Hero(...)`.
+BUILDERS = frozenset({"model_validate", "from_orm", "parse_obj"})
