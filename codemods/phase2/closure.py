@@ -774,10 +774,19 @@ def _parallel_classes(
         new = closure.parallel_classes[holder.ref]
         cls = holder.name(project)
         users = _synchronous_users(project, closure, holder)
+        # No synchronous user found: the class is shared because its moving methods' names are
+        # used where the tool cannot tell which method runs (`client.post(...)` for a method `post`).
+        named = [] if users else holders.value_uses(project, holder, read)
+        why = (
+            f"is also used by code that stays synchronous ({', '.join(users[:4])}{', ...' if len(users) > 4 else ''})"
+            if users else
+            f"its methods are named where the tool cannot tell which method runs ({', '.join(named[:3])}"
+            f"{', ...' if len(named) > 3 else ''}), so code that stays synchronous may call them"
+            if named else "is also used by code that stays synchronous"
+        )
         decision = HelperDecision(fid, "twin", [AM255.reason(
-            f"{cls} holds the Session and is also used by code that stays synchronous"
-            f"{' (' + ', '.join(users[:4]) + (', ...' if len(users) > 4 else '') + ')' if users else ''}: the "
-            f"migrated code uses the parallel class {new} (added after {cls}, with async methods); {cls} stays as it is"
+            f"{cls} holds the Session and {why}: the migrated code uses the parallel class {new} (added after "
+            f"{cls}, with async methods); {cls} stays as it is"
         )])
         decision.twin = project.functions[fid][1].name
         closure.helpers[fid] = decision

@@ -67,3 +67,53 @@ def test_a_route_beside_a_parallel_class_keeps_its_refresh_after_commit(project,
     assert {h["function"]: h["codes"] for h in document["subsystem"]["helpers"]}["Repo.titles"] == ["AM255"]
     diff = cli("phase2", root, "--subsystem", "api/items.py").stdout
     assert "+    await session.commit()\n+    if book is not None:\n+        await session.refresh(book)\n" in diff, diff
+
+
+SERVICE = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Book
+
+
+class Titles:
+    def __init__(self, db: Session = Depends(get_db_session)) -> None:
+        self.db = db
+
+    def titles(self):
+        return list(self.db.scalars(select(Book.title)))
+"""
+SERVICE_ROUTE = """
+from fastapi import Depends
+
+from titles import Titles
+
+
+@router.get("/titles")
+def read_titles(svc: Titles = Depends()):
+    return svc.titles()
+"""
+FEED = """
+import httpx
+
+
+async def ping():
+    async with httpx.AsyncClient() as client:
+        await client.titles()
+"""
+
+
+def test_a_parallel_class_for_a_method_name_used_elsewhere_says_where_not_synchronous_users(phase2, entry):
+    # Nothing synchronous uses Titles; `client.titles()` in another module might be its method.
+    document = phase2(SERVICE_ROUTE, {"titles.py": SERVICE, "feed.py": FEED})
+    found = entry(document, "Titles.titles", "helpers")
+    assert (found["action"], found["codes"]) == ("twin", ["AM255"]), found
+    assert "its methods are named where the tool cannot tell which method runs (feed.py:6: `titles`" in found["reasons"][0]
+    assert "is also used by code that stays synchronous" not in found["reasons"][0]
+
+
+def test_near_miss_without_the_name_used_elsewhere_the_class_dependency_moves_in_place(phase2, entry):
+    document = phase2(SERVICE_ROUTE, {"titles.py": SERVICE})
+    assert entry(document, "Titles.titles", "helpers")["codes"] == ["AM252"]
