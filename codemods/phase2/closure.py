@@ -1218,8 +1218,35 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
                     f"the module-level `scoped_session` `{parts[end - 1]}` ({target.module.path}:"
                     f"{target.value.line})"
                 )
+    state = _request_state_origin(project, fid, function, line)
+    if state is not None:
+        return state
     return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
         "opened by an opener phase two does not replace)"
+
+
+def _request_state_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
+    """`request.state.db.get()` (or a local bound to it): the Session a middleware or dependency
+    opened on the request's state, named with where it is opened; None for any other holder."""
+    flow = project.flow
+    for call in function.calls:
+        expression = call.func if call.func is not None else call.callee
+        if call.line != line or expression is None:
+            continue
+        held = flow.holds(fid, expression.rpartition(".")[0])
+        origin = held.origin if held is not None else None
+        if not origin or not origin.startswith("request.state."):
+            continue
+        attribute = origin.removeprefix("request.state.")
+        where = sorted({
+            f"{project.functions[opener][0].path}:{at}"
+            for opener, _head, _expression, at in flow.state_assignments().get(attribute, [])
+        })
+        return (
+            f"the Session opened on `{origin}` for each request ({', '.join(where)}), not one it receives as a "
+            "parameter: phase two replaces only a dependency's Session"
+        )
+    return None
 
 
 def _name(project: Project, fid: FunctionId) -> str:
@@ -1484,9 +1511,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for line, what in methods.held_elsewhere(project, fid):
         if holder is not None and holders.on_held(project, fid, what):
             continue
-        found.append(_Own(AM241, line, f"does Session work on `{what}`, a Session it does not receive as a "
-                          "parameter (held by an instance or a module-level global, or opened by an opener "
-                          "phase two does not replace)"))
+        found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found

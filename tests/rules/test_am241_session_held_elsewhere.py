@@ -99,3 +99,23 @@ def test_a_route_reaching_a_scoped_session_through_a_helper_is_blocked_naming_it
     assert "calls api.items.count_titles, which does Session work on `ScopedSession.scalar()`" in found["reasons"][0]
     assert "the module-level `scoped_session` `ScopedSession` (scoped.py:" in found["reasons"][0]
     assert (entry(document, "ping")["action"], entry(document, "ping")["codes"]) == ("unchanged", ["AM205"])
+
+
+def test_the_request_state_session_is_named_with_where_it_is_opened(phase2, entry):
+    from rules.test_am124_holds_sync_session import STATE_MAIN
+
+    document = phase2(
+        """
+        from fastapi import Request
+
+
+        @router.get("/books/{book_id}")
+        def read_book(book_id: int, request: Request):
+            return request.state.db.get(Book, book_id)
+        """,
+        {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")},
+    )
+    found = entry(document, "read_book")
+    assert found["action"] == "blocked" and found["codes"] == ["AM241"], found
+    line = next(n for n, t in enumerate(STATE_MAIN.strip().splitlines(), 1) if "request.state.db =" in t)
+    assert f"the Session opened on `request.state.db` for each request (main.py:{line})" in found["reasons"][0], found
