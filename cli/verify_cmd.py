@@ -244,11 +244,11 @@ def register(app: typer.Typer) -> None:
         measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
         from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _ui
         from async_migrate.codemods.verify.report import smoke_markdown
-        from async_migrate.codemods.verify.runner import AppSpec, interpreter
+        from async_migrate.codemods.verify.runner import AppSpec, configured_folders, interpreter
         from async_migrate.codemods.verify.smoke import Endpoint, Settings, body, header, smoke
 
         ui = _ui(quiet, verbose, color)
-        root, _ = _prepare(path, config, ui)
+        root, loaded = _prepare(path, config, ui)
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
 
@@ -259,7 +259,7 @@ def register(app: typer.Typer) -> None:
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
                 heavy=Endpoint.parse(heavy, "--heavy", sent, payload), light=Endpoint.parse(light, "--light", sent),
                 against=against, concurrency=concurrency, interval=interval / 1000, max_light=max_light,
-                timeout=timeout, port=port,
+                timeout=timeout, port=port, folders=configured_folders(root, loaded),
             )
             return smoke(settings, step)
 

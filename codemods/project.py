@@ -37,6 +37,7 @@ from async_migrate.codemods.flow import (
     untyped_session,
 )
 from async_migrate.codemods.received import received_instances
+from async_migrate.codemods.roots import Roots
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.dependency_injector import INJECT
 from async_migrate.codemods.vocabulary.fastapi import (
@@ -176,6 +177,9 @@ class Project:
         # What the reader should know about how the project was read (import roots found,
         # imports that could not be placed): printed as warnings, listed in the JSON.
         self.notices: list[str] = []
+        # Where module names start (configured `src` or found from the imports): `verify` and
+        # `smoke` put the same folders on the service's import path.
+        self.roots: Roots = Roots()
         # Of those, what makes a clean `check` prove nothing (it exits 2): imports of modules in
         # a package PATH sits inside (`codemods.roots.outside`), code the analysis cannot see.
         self.blind: list[str] = []

@@ -203,6 +203,7 @@ def collect_project(
     CURRENT.file = None
     project = Project(modules, config)
     project.notices = notices
+    project.roots = roots
     project.blind = blind
     project.unseen = frozenset(unseen)
     if len(scope) != len(paths):

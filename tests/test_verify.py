@@ -945,3 +945,38 @@ def test_a_test_the_change_removed_fails(cli, repo_app: Path) -> None:
     assert len(worktrees(repo_app).strip().splitlines()) == 1
     text = cli("verify", repo_app, "--app", "main:app", "--no-contract").output
     assert "tests/test_api.py::test_create_needs_a_key: collected on the before side, absent now" in text
+
+
+# ------------------------------------------------------------------ a src layout
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["src-configured", "src-found-from-imports"])
+def test_a_src_layout_imports_from_its_src_folder_on_each_side(cli, tmp_path: Path, configured: bool) -> None:
+    # The package lives in src/ and nothing installs it: the contract import, the tests and
+    # the before side's checkout each need src/ on the import path, and each side its own.
+    files = {k if k.startswith(("tests/", ".")) else f"src/{k}": v for k, v in service().items()}
+    if configured:
+        files["pyproject.toml"] = '[tool.async-migrate]\nsrc = ["src"]\n'
+    root = tmp_path / "svc"
+    init_repo(root, files)
+    code, document = run_verify(cli, root)
+    assert code == 0, document
+    assert document["contract"]["status"] == "pass" and document["contract"]["routes"] == 4
+    assert document["tests"]["status"] == "pass" and document["tests"]["counts"] == {"passed": 4}
+    # The before side's import reads the before checkout's src/, not the working tree's.
+    edit(root, "src/api/items.py", 'response_model=ItemOut, status_code=201)\ndef create_item',
+         'response_model=ItemOut, status_code=200)\ndef create_item')
+    code, document = run_verify(cli, root, "--no-tests")
+    assert code == 1
+    assert ("POST /items", "response 201") in {(d["route"], d["what"]) for d in document["contract"]["differences"]}
+
+
+def test_import_folders_of_the_roots() -> None:
+    from async_migrate.codemods.roots import Roots
+    from async_migrate.codemods.verify.runner import import_folders
+
+    assert import_folders(Roots()) == ()
+    assert import_folders(Roots((("src", ""), ("", "")))) == ("src",)
+    # PATH is the package `app` (or `svc.app`) itself: its imports start one (two) folders up.
+    assert import_folders(Roots((("", "app."),))) == ("..",)
+    assert import_folders(Roots((("", "svc.app."),))) == ("../..",)

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import gitstate
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.roots import Roots, configured
 
 IMPORT_TIMEOUT = 180.0  # seconds for one import of the application
 
@@ -74,6 +76,35 @@ def child_env(python: str, extra: dict[str, str] | None = None) -> dict[str, str
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+def import_folders(roots: Roots) -> tuple[str, ...]:
+    """The folders, relative to PATH, that the service's imports start from, most specific
+    first: `src` for a src layout (`src = ["src"]`, or found from the imports), `..` when PATH
+    is itself the package its imports name. Empty when PATH alone is the root."""
+    folders: list[str] = []
+    for folder, prefix in roots.entries:
+        if prefix:
+            folders.append("/".join([".."] * prefix.rstrip(".").count(".") + [".."]))
+        elif folder:
+            folders.append(folder)
+    return tuple(folders)
+
+
+def configured_folders(root: Path, config: Config) -> tuple[str, ...]:
+    """`import_folders` for the configured `src` (commands that do not read the project)."""
+    if not config.src:
+        return ()
+    return import_folders(configured(config.src, config.source.parent if config.source else root, root))
+
+
+def import_env(root: Path, folders: tuple[str, ...]) -> dict[str, str]:
+    """`PYTHONPATH` with the service's import folders under `root` (this side's checkout)
+    ahead of what it was: without them a src layout's package does not import at all."""
+    if not folders:
+        return {}
+    paths = [str((root / folder).resolve()) for folder in folders]
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [*paths, os.environ.get("PYTHONPATH")]))}
 
 
 def tool_source(name: str) -> str:
@@ -165,11 +196,14 @@ class Imported:
     error: str | None  # the import's own traceback (its last lines) when it failed
 
 
-def import_app(python: str, root: Path, app: AppSpec, timeout: float = IMPORT_TIMEOUT) -> Imported:
-    """Import the application under its interpreter from root; its contract document."""
+def import_app(
+    python: str, root: Path, app: AppSpec, timeout: float = IMPORT_TIMEOUT, folders: tuple[str, ...] = (),
+) -> Imported:
+    """Import the application under its interpreter from root (and its import `folders` under
+    root); its contract document."""
     with tempfile.TemporaryDirectory(prefix="async-migrate-import-") as scratch:
         out = Path(scratch) / "contract.json"
-        env = child_env(python, {"PYTHONDONTWRITEBYTECODE": "1"})
+        env = child_env(python, {"PYTHONDONTWRITEBYTECODE": "1", **import_env(root, folders)})
         try:
             proc = subprocess.run(
                 [python, "-c", tool_source("introspect.py"), str(app), str(out)],

@@ -38,6 +38,7 @@ from async_migrate.codemods.verify.runner import (
     VerifyError,
     before_tree,
     child_env,
+    import_env,
     resolve_revision,
 )
 
@@ -99,6 +100,7 @@ class Settings:
     timeout: float = 60.0  # per request, seconds
     startup_timeout: float = 30.0
     port: int | None = None  # None: a free port per side
+    folders: tuple[str, ...] = ()  # the service's import folders relative to root (`src`)
 
 
 def header(text: str) -> tuple[str, str]:
@@ -290,13 +292,16 @@ class Server:
         self.port = s.port if s.port is not None else free_port()
         if s.port is not None and port_taken(s.port):
             raise VerifyError(f"--port {s.port}: the port is taken on {HOST}")
+        # uvicorn's --app-dir takes one folder: a src layout's is the one its imports start from.
+        app_dir = (self.root / s.folders[0]).resolve() if s.folders else self.root
         command = [
-            s.python, "-m", "uvicorn", str(s.app), "--app-dir", str(self.root), "--host", HOST,
+            s.python, "-m", "uvicorn", str(s.app), "--app-dir", str(app_dir), "--host", HOST,
             "--port", str(self.port), "--workers", "1", "--log-level", "warning", "--no-access-log",
         ]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            command, cwd=self.root, env=child_env(s.python, {"PYTHONDONTWRITEBYTECODE": "1"}),
+            command, cwd=self.root,
+            env=child_env(s.python, {"PYTHONDONTWRITEBYTECODE": "1", **import_env(self.root, s.folders)}),
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + s.startup_timeout

@@ -182,8 +182,11 @@ def run_tests(
     acknowledged: list[Acknowledged],
     timeout: float = TEST_TIMEOUT,
     collect_only: bool = False,
+    folders: tuple[str, ...] = (),
 ) -> TestRun:
-    """Run argv from root under the guard and read what it saw."""
+    """Run argv from root under the guard and read what it saw; the service's import
+    `folders` under root (a src layout's `src`) come first on its import path, so each side
+    imports its own checkout rather than whatever copy is installed."""
     result = TestRun(command=argv)
     with tempfile.TemporaryDirectory(prefix="async-migrate-guard-") as scratch:
         folder = Path(scratch)
@@ -193,7 +196,9 @@ def run_tests(
         ack.write_text(json.dumps([a.__dict__ for a in acknowledged]), encoding="utf-8")
         plugins = [p for p in os.environ.get("PYTEST_PLUGINS", "").split(",") if p.strip()]
         extra = {
-            "PYTHONPATH": os.pathsep.join(filter(None, [scratch, os.environ.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [
+                scratch, *(str((root / f).resolve()) for f in folders), os.environ.get("PYTHONPATH"),
+            ])),
             "PYTEST_PLUGINS": ",".join([*plugins, GUARD_MODULE]),
             "ASYNC_MIGRATE_GUARD_REPORT": str(report),
             "ASYNC_MIGRATE_GUARD_ROOT": str(root),

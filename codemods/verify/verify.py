@@ -29,7 +29,9 @@ from async_migrate.codemods.verify.runner import (
     Revision,
     VerifyError,
     before_tree,
+    configured_folders,
     import_app,
+    import_folders,
     resolve_revision,
 )
 
@@ -139,6 +141,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     step("check: static analysis of the after side")
     checked = check(root, config, Options())
     acknowledged = acknowledged_blocking(root, checked.project)
+    folders = import_folders(checked.project.roots) if checked.project is not None else configured_folders(root, config)
     if request.check:
         result.findings = [f.to_json() for f in checked.findings]
         result.check_errors = checked.errors + [{"file": "", "message": w} for w in checked.warnings]
@@ -147,15 +150,15 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
         assert result.revision is not None
         with before_tree(root, result.revision) as before_root:
             step(f"contract: importing {request.app} on both sides")
-            before = import_app(request.python, before_root, request.app)
-            after = import_app(request.python, root, request.app)
+            before = import_app(request.python, before_root, request.app, folders=folders)
+            after = import_app(request.python, root, request.app, folders=folders)
             _import_errors(request.app, result.revision, before, after)
             assert before.document is not None and after.document is not None
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
             result.routes = contract.operation_count(after.document)
     if request.tests:
         step(f"tests: {' '.join(argv)} under the runtime guard")
-        result.tests = testrun.run_tests(root, request.python, argv, acknowledged)
+        result.tests = testrun.run_tests(root, request.python, argv, acknowledged, folders=folders)
     if request.tests_before or (result.tests is not None and (result.tests.events or result.tests.not_run)):
         if result.revision is None:
             assert result.tests is not None
@@ -163,7 +166,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
         else:
             with before_tree(root, result.revision) as before_root:
                 step(f"tests: {' '.join(argv)} on the before side, to tell old guard findings and skips from new ones")
-                result.tests_before = testrun.run_tests(before_root, request.python, argv, [])
+                result.tests_before = testrun.run_tests(before_root, request.python, argv, [], folders=folders)
             if result.tests is not None:
                 testrun.set_aside_preexisting(result.tests, result.tests_before)
                 testrun.set_aside_dropped(result.tests, result.tests_before)
@@ -171,7 +174,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
     elif result.tests is not None and result.tests.problem is None and result.revision is not None:
         with before_tree(root, result.revision) as before_root:
             step("tests: listing the before side's tests, to tell tests the change removed")
-            listed = testrun.run_tests(before_root, request.python, argv, [], collect_only=True)
+            listed = testrun.run_tests(before_root, request.python, argv, [], collect_only=True, folders=folders)
         testrun.set_aside_removed(result.tests, listed)
     return result
 
