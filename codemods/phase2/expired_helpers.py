@@ -46,6 +46,8 @@ _SCALARS = frozenset({
 _DETACHES = frozenset({"expunge", "expunge_all", "close", "delete"})
 # Session methods that take only a mapped instance: a local passed to one is an ORM object.
 _TAKES_INSTANCE = frozenset({"add", "refresh"})
+# Session methods that neither write nor expire what it holds (nor hand it on).
+_KEEPS = frozenset({"add", "add_all", "refresh", "get", "exec", "execute", "scalars", "scalar", "query"})
 _MAX_DEPTH = 6
 
 
@@ -153,6 +155,52 @@ def handed_back(project: Project, models: Models, fid: FunctionId, call: facts.C
         return None
     result = _call_result(project, models, fid, call, frozenset({session}), 0, held=False)
     return result.arg if result is not None and result.shape == "arg" else None
+
+
+def hands_back_refreshed(project: Project, models: Models, fid: FunctionId, call: facts.Call, session: str) -> bool:
+    """Whether every helper the call may run refreshes the object it hands back after its
+    last commit: `db.commit(); db.refresh(db_obj); return db_obj`, the refresh a statement of
+    its own body (it runs on every path to the one `return`) after every statement that
+    commits, flushes or expires, or hands the Session on."""
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
+    if not edges or not all(e.certain for e in edges):
+        return False
+    for edge in edges:
+        module, helper = project.functions[edge.callee]
+        params = [p for p, passed in edge.session_args.items() if passed == session]
+        if len(params) != 1 or helper.is_async or helper.is_generator or len(helper.returned) != 1:
+            return False
+        returned = helper.returned[0]
+        name = returned[1:]
+        if not returned.startswith("$") or not name.isidentifier():
+            return False
+        node = expired_lists.function_node(models.tree(module.path), helper)
+        if node is None or not isinstance(node.body[-1], ast.Return):
+            return False
+        refreshed = [
+            statement.lineno for statement in node.body
+            if _session_statement(statement, params[0], "refresh", name)
+        ]
+        work = [
+            c.line for c in helper.calls
+            if c.receiver == params[0] and c.method not in _KEEPS or any(a.name == params[0] for a in c.args)
+        ]
+        if not refreshed or max(work, default=0) > max(refreshed):
+            return False
+    return True
+
+
+def _session_statement(statement: ast.stmt, session: str, method: str, name: str) -> bool:
+    """`session.method(name)` (awaited or not) as the whole statement, with no other argument."""
+    value = statement.value if isinstance(statement, ast.Expr) else None
+    if isinstance(value, ast.Await):
+        value = value.value
+    return (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == method
+        and isinstance(value.func.value, ast.Name) and value.func.value.id == session
+        and len(value.args) == 1 and not value.keywords
+        and isinstance(value.args[0], ast.Name) and value.args[0].id == name
+    )
 
 
 def bound_call(function: facts.Function, binding: facts.Binding) -> facts.Call | None:

@@ -368,6 +368,11 @@ def analyse(
             expired_helpers.handed_back(project, models, fid, call, session)
             if call.receiver != session and call.index in callees else None
         )
+        # `db_user = crud.update_user(session=db, db_user=db_user, ...)` where update_user ends
+        # `db.commit(); db.refresh(db_user); return db_user`: the object is fresh after this call
+        fresh = handed if handed is not None and expired_helpers.hands_back_refreshed(
+            project, models, fid, call, session
+        ) else None
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:
                 continue
@@ -383,7 +388,7 @@ def analyse(
             before = [b for b in bindings.get(name, []) if b.line < call.line]
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
-            if name != handed and _rebound_by(function, bindings.get(name, []), call):
+            if name == fresh or name != handed and _rebound_by(function, bindings.get(name, []), call):
                 # `user = crud.create_user(db, ...)` after `user = crud.get_user_by_email(db, ...)`:
                 # what the name held before is gone once the call returns, so it is judged as a
                 # name bound there (what the call hands back as it is: `handed`)
