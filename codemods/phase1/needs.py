@@ -150,14 +150,45 @@ NEEDS: dict[NeedKind, _Entry] = {
 }
 
 
+def _restored_context_variables(project: Project, handler: Handler) -> set[int]:
+    """Lines of a route's own `token = var.set(x)` ... `var.reset(token)` pairs: what it sets it
+    restores itself, so whether it runs in the request's context or a worker thread's copy, nothing
+    after the route sees a difference, and the helpers it calls in between read the value either way.
+    Only for a route: a dependency sets the variable for the route, which is another call."""
+    if handler.kind != "route":
+        return set()
+    function = handler.function
+    writes = [c for c in function.calls if project.context_variable_write(c) is not None]
+    tokens = {
+        b.name: (b.expr.removesuffix(".set()"), b.line)
+        for b in function.bindings
+        if b.expr.endswith(".set()") and not b.entered
+    }
+    lines: set[int] = set()
+    for call in writes:
+        variable, _, method = (call.callee or "").rpartition(".")
+        if method != "reset" or len(call.args) != 1 or call.args[0].name not in tokens:
+            continue
+        written, line = tokens[call.args[0].name]
+        if project.canonical(written) == project.canonical(variable):
+            lines.update((line, call.line))
+    # every set and reset of the route paired: one left alone keeps the route
+    if any(c.line not in lines for c in writes):
+        return set()
+    return lines
+
+
 def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
     function = handler.function
     needs: list[CoroutineNeed] = []
+    restored = _restored_context_variables(project, handler)
     for call in function.calls:
         api = project.event_loop_api(call)
         if api is not None:
             kind = NeedKind.CONTEXT_VARIABLE if project.context_variable_write(call) else NeedKind.EVENT_LOOP_API
+            if kind is NeedKind.CONTEXT_VARIABLE and call.line in restored:
+                continue
             needs.append(CoroutineNeed(kind, api, call.line))
             continue
         primitive = project.loop_primitive(handler.id, call)

@@ -4,7 +4,8 @@ FastAPI runs a `def` route or dependency in a worker thread, in a copy of the re
 context: a `ContextVar` set there stays in that copy. The route, the other dependencies and
 the middleware never see the value, and `var.reset(token)` in another context raises
 `ValueError`. A handler that sets or resets a context variable (directly, or through the
-plain helpers it calls) stays `async def`.
+plain helpers it calls) stays `async def`; a route whose every `token = var.set(x)` is
+undone by its own `var.reset(token)` converts: nothing after it sees the value either way.
 
 Before:
 

@@ -163,3 +163,61 @@ def test_near_miss_querying_the_request_state_session_beside_storing_it_is_am301
     assert [f["code"] for f in found] == ["AM301"], found
     assert "request.state.db.execute()" in found[0]["message"], found
     assert "(db_ctx.set(request.state.db))" not in found[0]["message"], found
+
+
+# A route that sets the variable for the helpers it calls and restores it itself.
+PAIRED = """
+from contextvars import ContextVar
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+db_ctx: ContextVar[Session] = ContextVar("db_ctx")
+
+
+def count() -> int:
+    return db_ctx.get().execute(text("select 41 + 1")).scalar_one()
+
+
+@router.get("/n")
+async def n(session: session_dependency):
+    token = db_ctx.set(session)
+    try:
+        return {{"n": count()}}
+    finally:
+        {reset}
+
+
+app = FastAPI()
+app.include_router(router)
+"""
+
+
+def test_a_route_restoring_what_it_sets_converts_and_runs_in_the_threadpool(app, reported, cli):
+    import subprocess
+    import sys
+
+    root = app(PAIRED.format(reset="db_ctx.reset(token)"))
+    entry = reported(root, "n", "phase1")
+    assert entry["action"] == "convert", entry
+    assert "AM134" not in entry["codes"], entry
+    assert cli("phase1", root, "--apply").exit_code == 0
+    assert "\ndef n(" in (root / "api/items.py").read_text()
+    script = (
+        "from fastapi.testclient import TestClient\n"
+        "from api.items import app, db_ctx\n"
+        "with TestClient(app) as client:\n"
+        "    r = client.get('/n')\n"
+        "assert r.status_code == 200 and r.json() == {'n': 42}, r.text\n"
+        "assert db_ctx.get(None) is None\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_near_miss_a_route_leaving_it_set_or_resetting_another_token_keeps_am134(app, reported):
+    for reset in ("pass", "db_ctx.reset(other)"):
+        entry = reported(app(PAIRED.format(reset=reset).replace("    token =", "    other = None\n    token =")), "n",
+                         "phase1")
+        assert entry["action"] == "keep" and entry["codes"][0] == "AM134", (reset, entry)
