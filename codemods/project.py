@@ -425,17 +425,17 @@ class Project:
                     continue
                 if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
                     continue
-                if self.endpoint(added.endpoint) is not None and not self._changed_source(added):
+                if self.endpoint(added.endpoint) is not None and not self.changed_source(added):
                     continue
                 target = self.resolve(added.endpoint)
-                if target is not None and target.kind == "external" and not self._changed_source(added):
+                if target is not None and target.kind == "external" and not self.changed_source(added):
                     continue
                 if added.sources and any(m is module and a.line == added.line for m, a in found):
                     continue  # one loop, one entry
                 found.append((module, added))
         return found
 
-    def _changed_source(self, added: facts.Registration) -> bool:
+    def changed_source(self, added: facts.Registration) -> bool:
         """A loop's endpoints read from a module-level display that other code changes or is
         handed: what the display shows is not all the loop registers."""
         containers = self.containers

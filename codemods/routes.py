@@ -4,7 +4,9 @@ front of a mounted application's routes.
 
 A prefix that is not a string literal, a router included with different prefixes, or an
 include into a router built inside a function leaves the path as the decorator wrote it
-(`None` from `full_path`); includes in an application factory (`create_app()`) compose.
+(`None` from `full_path`); includes in an application factory (`create_app()`) compose, and
+so do those in a loop over a module-level display of routers, or of (router, prefix) pairs,
+in the same module (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
 
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
 on `self.router` or a local bound to it) composes like a module-level one, included as
@@ -47,7 +49,12 @@ class Routes:
                 if added.attr != INCLUDE:
                     continue
                 child = self._canonical(added.endpoint) if added.endpoint is not None else None
-                if child is not None:
+                if child is not None and added.sources and project.changed_source(added):
+                    # `for router, prefix in ROUTERS:` over a display other code changes: the
+                    # display is not every router (and prefix) the loop includes.
+                    self.unknown_include = True
+                    self.includes.setdefault(child, []).append((self._canonical(added.base), None))
+                elif child is not None:
                     self.includes.setdefault(child, []).append((self._canonical(added.base), added.path))
                 else:
                     self.unknown_include = True

@@ -50,8 +50,20 @@ def paths(document: dict) -> dict[str, str]:
         ("from fastapi import FastAPI\nfrom api import items\ndef register(application: FastAPI) -> None:\n"
          "    application.include_router(items.router, prefix='/v3')\napp = FastAPI()\nregister(app)\n",
          "", "/v3/items/{item_id}"),
+        # included in a loop over a display in the same module: each element as if written out
+        ("from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+         "for module in (items,):\n    app.include_router(module.router, prefix='/api')\n",
+         "", "/api/items/{item_id}"),
+        ("from fastapi import APIRouter, FastAPI\nfrom api import items\nhealth_router = APIRouter()\n"
+         "ROUTERS = [(health_router, ''), (items.router, '/v1')]\n"
+         "def create_app() -> FastAPI:\n    application = FastAPI()\n"
+         "    for router, prefix in ROUTERS:\n        application.include_router(router, prefix=prefix)\n"
+         "    return application\napp = create_app()\n", "", "/v1/items/{item_id}"),
+        ("from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
+         "for router in [items.router]:\n    app.include_router(router)\n", "", "/items/{item_id}"),
     ],
-    ids=["app-prefix", "nested-routers", "no-include-prefix", "app-factory", "registering-function"],
+    ids=["app-prefix", "nested-routers", "no-include-prefix", "app-factory", "registering-function",
+         "loop-over-modules", "factory-loop-over-router-prefix-pairs", "loop-over-routers"],
 )
 def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_init, expected):
     root = project({**app_files, "api/__init__.py": api_init, "api/items.py": ITEMS, "main.py": main})
@@ -77,11 +89,16 @@ def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_
         # two prefixes sharing their last segment: the shared part is known
         "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
         "app.include_router(items.router, prefix='/v1/shop')\napp.include_router(items.router, prefix='/v2/shop')\n",
-        # included in a loop: which router gets the prefix is not known
+        # included in a loop over something the analysis cannot read: which router gets the prefix is not known
         "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
-        "for module in (items,):\n    app.include_router(module.router, prefix='/api')\n",
+        "for module in load_modules():\n    app.include_router(module.router, prefix='/api')\n",
+        # a loop over a display other code extends: the display is not every router it includes
+        "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\nROUTERS = [(items.router, '/api')]\n"
+        "ROUTERS.append((items.router, '/v9'))\n"
+        "for router, prefix in ROUTERS:\n    app.include_router(router, prefix=prefix)\n",
     ],
-    ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail", "loop"],
+    ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail", "loop",
+         "loop-over-a-changed-display"],
 )
 def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, project, app_files, main):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})

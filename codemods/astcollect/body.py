@@ -1346,12 +1346,17 @@ def _included_routers(
             continue
         add = collector.include if func.attr == INCLUDE_ROUTER else collector.mount
         base = func.value.id if type(func.value) is ast.Name else None
-        if base is None or base not in local:
-            add(call, collector.ref(func.value, local), local)
-            continue
-        application = made.get(base) in APPLICATION_TYPES or (
-            base not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(base, ()))
-        )
-        if func.attr == starlette.MOUNT and not application:
-            continue  # a local that is no application: `requests.Session().mount(...)`
-        add(call, None, local, known=application)
+        # a loop variable here is this function's own (`for router, prefix in ROUTERS:`)
+        module_loops, collector.loops = collector.loops, loops
+        try:
+            if base is None or base not in local:
+                add(call, collector.ref(func.value, local), local)
+                continue
+            application = made.get(base) in APPLICATION_TYPES or (
+                base not in made and not APPLICATION_TYPES.isdisjoint(annotations.get(base, ()))
+            )
+            if func.attr == starlette.MOUNT and not application:
+                continue  # a local that is no application: `requests.Session().mount(...)`
+            add(call, None, local, known=application)
+        finally:
+            collector.loops = module_loops

@@ -722,6 +722,29 @@ class Collector:
         written = syntax.call_arguments(call)
         # the first argument, unless a keyword (`**options` counts: it has no keyword)
         first = written[0] if written and not (type(written[0]) is ast.keyword and written[0].arg) else None
+        router = syntax.argument_value(first) if first is not None else None
+        head: ast.expr | None = router
+        attributes: list[str] = []
+        while type(head) is ast.Attribute:  # `module.router` for `for module in (users, orders):`
+            attributes.insert(0, head.attr)
+            head = head.value
+        loop = self.loops.get(id(call), {}).get(head.id) if type(head) is ast.Name else None
+        if loop is not None and type(head) is ast.Name and known:
+            # `for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)` over a
+            # display in this module: one include per element, as if written out.
+            read, found = self._looped(loop, head, prefix if prefix is not None else ast.Constant(""), local)
+            for element, served in found or [(None, None)]:
+                for attribute in attributes:
+                    if element is not None:
+                        element = ast.Attribute(value=element, attr=attribute, ctx=ast.Load())
+                self.facts.registrations.append(
+                    facts.Registration(
+                        line=self.source.line_of(call), base=base, attr="include_router",
+                        endpoint=self.ref(element, local) if element is not None else None, path=served,
+                        depends=tuple(ref for ref in depends if ref is not None), sources=read,
+                    )
+                )
+            return
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call),
