@@ -1141,6 +1141,8 @@ class Collector:
     def _provide(self, param: facts.Param, *nodes: ast.expr | None) -> None:
         """`Depends(Provide[Container.x])`, `Provide[...]` alone, inside `Closing[...]`: what the
         dependency-injector container's provider `x` makes is the parameter's value."""
+        if "Provide" not in self.source.text:  # neither marker is written, nor imported under another name
+            return
         for top in nodes:
             if top is None:
                 continue

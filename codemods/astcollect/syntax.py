@@ -300,6 +300,7 @@ class Source:
         self.starts = [0]
         for line in self.lines:
             self.starts.append(self.starts[-1] + len(line))
+        self.has_pragma = PRAGMA in text
 
     def offset(self, line: int, column: int) -> int:
         text = self.lines[line - 1] if line <= len(self.lines) else ""
@@ -371,6 +372,8 @@ class Source:
         those between its last decorator and `def`, and the comments on the lines of its
         signature, the `def` line through the colon (not a colon line shared with the body).
         """
+        if not self.has_pragma:  # no comment of the module can hold one: most modules
+            return None
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         comments: list[str] = []
         number = first - 1
