@@ -1,5 +1,8 @@
 """Where a function's ORM objects come from: its queries, and what its names hold and it returns.
 
+Over 500 lines: the term vocabulary and the one walk that records it stay together, since
+each term's reader (`eager_flow.py`) relies on how the walk spells it.
+
 Phase two adds eager-load options to the query that loaded an object whose relationship
 is read (`codemods/phase2/eager_flow.py`); that needs the data flow from the query to the
 read, or to the value a route returns. This module records it per function as *terms*,

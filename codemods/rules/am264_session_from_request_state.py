@@ -21,8 +21,9 @@ Before:
     def get_db(request: Request) -> Session:
         return request.state.db
 
-After (the Session opened by the dependency FastAPI runs for the routes that need it):
+After:
 
+    # the Session opened by the dependency FastAPI runs for the routes that need it
     def get_db():
         with SessionLocal() as db:
             yield db

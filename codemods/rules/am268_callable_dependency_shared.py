@@ -7,8 +7,9 @@ directly (`limiter(request, db)`) would get a coroutine back. So while instances
 are injected, or the instance called, outside the routes that migrate, those routes are
 blocked, naming each place.
 
-Before (api/messages.py migrates, api/legacy.py stays):
+Before:
 
+    # api/messages.py migrates, api/legacy.py stays
     post_limiter = RateLimiter(limit=5)
 
     @router.post("/messages", dependencies=[Depends(post_limiter)])      # api/messages.py
@@ -17,8 +18,10 @@ Before (api/messages.py migrates, api/legacy.py stays):
     @legacy.post("/v0/messages", dependencies=[Depends(post_limiter)])   # api/legacy.py
     def post_v0(...): ...
 
-After: unchanged; migrate both routers together, or give the migrating routes an instance
-of a class of their own.
+After:
+
+    # unchanged: migrate both routers together, or give the migrating routes an instance
+    # of a class of their own
 """
 
 from async_migrate.codemods.rules.base import Rule
