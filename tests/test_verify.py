@@ -370,6 +370,19 @@ def test_compare_accepts_twins_and_names_other_dependencies() -> None:
         assert compare(before, _doc([_dep(other, _dep("deps.get_current_user"))])) != []
 
 
+def test_compare_accepts_a_class_dependencys_parallel_async_class_and_still_compares_below_it() -> None:
+    # Phase two injects `MessageServiceAsync` where code that stays synchronous keeps `MessageService`.
+    before = _doc([_dep("svc.MessageService", _dep("deps.get_current_user"))])
+    assert compare(before, _doc([_dep("svc.MessageServiceAsync", _dep("deps.get_current_user_async"))])) == []
+    assert compare(before, _doc([_dep("svc.MessageServiceAsync3", _dep("deps.get_current_user"))])) == []
+    for other in ("svc.MessageServiceAsync1", "svc.MessageServiceAsynchronous", "svc.MessageServiceAsync_2"):
+        assert compare(before, _doc([_dep(other, _dep("deps.get_current_user"))])) != [], other
+    # The auth dependency dropped from the parallel class's `__init__` is a difference.
+    assert compare(before, _doc([_dep("svc.MessageServiceAsync")])) == [
+        Difference("GET /x", "dependency under svc.MessageService", "deps.get_current_user", "(none)"),
+    ]
+
+
 def test_compare_inlines_references_so_a_schema_change_names_the_route() -> None:
     schema = {"$ref": "#/components/schemas/Out"}
     responses = {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase2 import (
     built_refresh,
@@ -754,16 +754,15 @@ def _parallel_classes(
         for home in homes:
             if home not in taken:
                 taken[home] = twins_module.module_names(project.modules[home])
-        base = found.name + "Async"
+        base = found.name + twin_names.PARALLEL_SUFFIX
         if _existing_parallel(project, ref, base, members):
             # An earlier run (another subsystem's) added it: the migrated code uses it as it is.
             closure.parallel_classes[ref] = base
             closure.existing_parallel.add(ref)
             continue
-        new, number = base, 1
-        while any(new in taken[home] for home in homes):
-            number += 1
-            new = f"{base}{number}"
+        in_use = [taken[home] for home in homes]
+        # noqa: B023 below: free_class calls the lambda right here, within this iteration
+        new = twin_names.free_class(found.name, lambda name: any(name in names for names in in_use))  # noqa: B023
         for home in homes:
             taken[home].add(new)
         closure.parallel_classes[ref] = new

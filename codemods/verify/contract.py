@@ -231,7 +231,10 @@ def _compare_trees(
     remaining = list(after)
     where = "dependency" + (" under " + " -> ".join(chain) if chain else "")
     for old in before:
-        match = next((new for new in remaining if twin_names.is_twin(old["call"], new["call"], twin_suffix)), None)
+        # A function dependency's async twin, or a class dependency's parallel async class (what
+        # it depends on is compared below, so an auth dependency dropped from it still shows).
+        match = next((new for new in remaining if twin_names.is_twin(old["call"], new["call"], twin_suffix)
+                      or twin_names.is_parallel_class(old["call"], new["call"])), None)
         if match is None:
             found.append(Difference(route, where, old["call"], "(none)"))
             continue
