@@ -236,10 +236,12 @@ class Flow:
         received = self.received.get(fid, {})
         for number, param in enumerate(function.params):
             values = self._param(fid, function, param, owner if number == 0 else None)
+            if param.name in received:
+                # What callers hand it (`received.py`): what an unannotated parameter holds, and for
+                # one declared with an abstract type, the implementations every caller passes.
+                values = received[param.name] if param.annotation else values | received[param.name]
             if param.name in sessions:
                 values |= _SESSION
-            if param.name in received:
-                values |= received[param.name]
             if values:
                 env[param.name] = values
         if owner is not None and function.name == "__init__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import INSTANCE, NOTHING, Flow, Values
+from async_migrate.codemods.flow import INSTANCE, NOTHING, Abstract, Flow, Values
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -56,7 +56,88 @@ def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
         # what every method of its class reads.
         owners = {flow.classes.owner(fid) for fid in grown} - {None}
         dirty = grown | {fid for fid in project.functions if flow.classes.owner(fid) in owners}
+    for init, narrowed in _abstract_params(project, Flow(project, None, received)).items():
+        received.setdefault(init, {}).update(narrowed)
     return received
+
+
+def _abstract_params(project: Project, flow: Flow) -> dict[FunctionId, dict[str, Values]]:
+    """`__init__` parameters declared with a Protocol or an abstract class (`repo: UserRepo`)
+    of a class every construction of which the analysis sees (built only by calls naming it:
+    never named as a value, no subclass, no `Depends` on it): they hold what those calls pass,
+    when each passes instances of project classes. The declaration stands for every
+    implementation, among them a parallel async copy only other code builds."""
+    classes = flow.classes
+    wanted: dict[FunctionId, list[str]] = {}
+    for cls, methods in classes.methods.items():
+        init = methods.get("__init__")
+        if init is None or classes.subclasses(cls):
+            continue
+        _, function = project.functions[init]
+        declared = [
+            p.name for p in function.params
+            if p.annotation and p.name != "self" and not p.variadic and p.depends is None
+            and any((c := classes.resolve(r)) is not None and classes.is_abstract(c) for r in p.annotation)
+        ]
+        if declared:
+            wanted[init] = declared
+    if not wanted:
+        return {}
+    escaped = set(project.dependency_refs)
+    for module in project.modules.values():
+        escaped.update(ref for ref, _line, _written in module.escapes)
+        for function in module.functions:
+            escaped.update(p.depends for p in function.params if p.depends)
+            escaped.update(r for p in function.params for r in p.opaque_refs)
+    inits = {init: classes.owner(init) for init in wanted}
+    wanted = {
+        init: names for init, names in wanted.items()
+        if not {inits[init], f"{inits[init]}.__init__"} & {classes.resolve(r) or r for r in escaped}
+    }
+    calls: dict[FunctionId, list[tuple[FunctionId, facts.Call]]] = {init: [] for init in wanted}
+    for fid, (_, function) in project.functions.items():
+        for call in function.calls:
+            found = project.function(call.callee) if call.callee is not None else None
+            targets = [(found[0].name, found[1].key)] if found is not None else flow.targets(fid, call)[0]
+            for target in targets:
+                if target in calls:
+                    calls[target].append((fid, call))
+    result: dict[FunctionId, dict[str, Values]] = {}
+    for init, names in wanted.items():
+        _, function = project.functions[init]
+        for name in names:
+            held: set = set()
+            for caller, call in calls[init]:
+                given = [a for a in call.args if facts.parameter_of(function, a) == name]
+                values = _values(project, flow, caller, call, given[0]) if len(given) == 1 else NOTHING
+                if not values or any(v.kind != INSTANCE or v.target is None for v in values):
+                    break
+                held |= values
+            else:
+                if held:
+                    result.setdefault(init, {})[name] = frozenset(held)
+    return result
+
+
+def _values(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
+    """What an argument of `call` may hold; an argument that is itself a call building a
+    project class (`UserService(UserRepo(db))`), when it is the call's only such argument:
+    an instance of that class."""
+    if arg.name is not None:
+        return flow.env(fid).get(arg.name, NOTHING)
+    if arg.expr is not None:
+        return flow.evaluate(fid, arg.expr)
+    if arg.ref is not None:
+        return flow.ref(arg.ref)
+    unread = [a for a in call.args if a.name is None and a.expr is None and a.ref is None]
+    _, function = project.functions[fid]
+    inner = [c for c in function.calls if c.argument_of == call.index]
+    if len(unread) != 1 or len(inner) != 1 or inner[0].callee is None:
+        return NOTHING
+    cls = flow.classes.resolve(inner[0].callee)
+    if cls is None or flow.classes.is_protocol(cls):
+        return NOTHING
+    return frozenset({Abstract(INSTANCE, cls)})
 
 
 def _instances(flow: Flow, fid: FunctionId, arg: facts.Arg) -> Values:

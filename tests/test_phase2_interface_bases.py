@@ -227,3 +227,73 @@ def test_near_miss_a_base_with_a_method_body_still_blocks(cli, service):
     found = handler(document, "add_item")
     assert found["action"] == "blocked" and "AM253" in found["codes"], found
     assert "which does not hold the Session but has methods of its own" in " | ".join(found["reasons"])
+
+
+PROTOCOL_SERVICES = """
+from typing import Protocol
+
+from models import Item
+from repos import ItemRepository
+
+
+class ItemStore(Protocol):
+    def add(self, obj: Item) -> Item: ...
+
+    def names(self) -> list[str]: ...
+
+
+class ItemService:
+    def __init__(self, repo: ItemStore) -> None:
+        self.repo = repo
+
+    @staticmethod
+    def clean(name: str) -> str:
+        return name.strip()
+
+    def create(self, name: str, owner_id: int) -> int:
+        return self.repo.add(Item(name=ItemService.clean(name), owner_id=owner_id)).id
+
+    def names(self) -> list[str]:
+        return self.repo.names()
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_service_typed_with_a_protocol_holds_what_its_one_builder_passes_and_writes(cli, service, kind):
+    # `ItemService(repo: ItemStore)`: the Protocol stands for every class with its methods, and
+    # once the repository gets a parallel async class that is both ItemRepository and
+    # ItemRepositoryAsync. The one call building ItemService passes the async one: the service's
+    # awaited calls reach async methods only, and the routes move (they were blocked by the
+    # self-check, which read `self.repo` as the synchronous repository too).
+    root = service({
+        "repos.py": REPOS, "services.py": PROTOCOL_SERVICES, SUBSYSTEM: routes(ROUTES), "api/admin.py": ADMIN,
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert methods_of(root, "services.py", "ItemService") == {
+        "__init__": False, "clean": False, "create": True, "names": True,
+    }
+    assert "    return ItemService(ItemRepositoryAsync(db))" in read(root, SUBSYSTEM)
+    script = CHECK.replace("    print(", "    admin = client.get('/admin/users/2').json()\n    print(").replace(
+        '"rows": rows}', '"rows": rows, "admin": admin}'
+    )
+    assert serve(root, kind, script) == {**EXPECTED, "admin": {"name": "Bob"}}
+
+
+def test_near_miss_a_service_class_named_as_a_value_keeps_every_implementation_of_its_protocol(cli, service):
+    # `SERVICE_CLASS = ItemService`: code the analysis cannot follow may build it with anything
+    # implementing ItemStore, the synchronous repository too.
+    services = PROTOCOL_SERVICES + "\n\nSERVICE_CLASS = ItemService\n"
+    root = service({
+        "repos.py": REPOS, "services.py": services, SUBSYSTEM: routes(ROUTES), "api/admin.py": ADMIN,
+        "main.py": TWO_ROUTERS,
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = apply_objects(cli, root)
+    found = handler(document, "add_item")
+    assert found["action"] == "blocked", found
+    assert "AM223" in found["codes"], found
+    assert "calls repos.SqlAlchemyRepository.add, which does synchronous Session work" in " ".join(found["reasons"])
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before

@@ -656,6 +656,10 @@ class BodyScanner:
                     self.raw_references.append(written)
                     if id(node) not in self.benign and head.id not in self.inner:
                         self.raw_escapes.append((written, self.source.line_of(node)))
+        elif type(node.value) is ast.Name:
+            # `Service.normalize(x)`: a call of the attribute; the object it is read from is
+            # no value handed on (an attribute read, `f.__wrapped__`, is one: recorded above).
+            self.benign.add(id(node.value))
         self._visit(node.value, nested)
         return False
 
