@@ -320,7 +320,10 @@ def unseen_callers(
     for fid in chosen:
         if not is_method(project, fid):
             continue
-        places = unresolved_callers(project, fid) + value_uses(read, project, project.functions[fid][1].name)
+        name = project.functions[fid][1].name
+        places = unresolved_callers(project, fid) + _offloads_left_out(
+            read, project, fid, value_uses(read, project, name)
+        )
         # Moved in place, an override would turn calls made through its synchronous base
         # method into coroutines: the twin leaves the override as it was.
         places += [
@@ -334,6 +337,33 @@ def unseen_callers(
         if places:
             found[fid] = places
     return found
+
+
+def _offloads_left_out(
+    read: Callable[[str], str] | None, project: Project, fid: FunctionId, places: list[str]
+) -> list[str]:
+    """`places` less the lines where the method is handed, uncalled, only to an offload the call
+    graph resolves to it (`await run_in_threadpool(service.deactivate, user_id)`): phase two
+    rewrites that call into an awaited call of the method, so it is no callback left behind."""
+    if read is None:
+        return places
+    offloaded: dict[str, int] = {}
+    for edge in project.all_calls_to[fid]:
+        if edge.call.offloaded:
+            where = f"{project.functions[edge.caller][0].path}:{edge.call.line}"
+            offloaded[where] = offloaded.get(where, 0) + 1
+    if not offloaded:
+        return places
+    uncalled = re.compile(rf"\.{re.escape(project.functions[fid][1].name)}\b(?!\s*\()")
+    kept = []
+    for place in places:
+        path, _, number = place.rpartition(":")
+        if place in offloaded and number.isdigit():
+            line = _source(read, project, path).splitlines()[int(number) - 1].split("#", 1)[0]
+            if len(uncalled.findall(line)) == offloaded[place] and "getattr" not in line:
+                continue
+        kept.append(place)
+    return kept
 
 
 def unseen_bases(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
