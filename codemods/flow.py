@@ -406,7 +406,11 @@ class Flow:
         if project.is_session_dependency(ref):
             return _SESSION
         found: set[Abstract] = set()
-        for value in self.dependency(ref):
+        given = self.dependency(ref)
+        if not given:
+            # `get_repo = partial(get_repository, Repo)`: FastAPI calls `get_repository`
+            given = frozenset(Abstract(FUNCTION, fid) for fid in project.dependency_callables(ref))
+        for value in given:
             if value.kind == CLASS:
                 found.add(Abstract(INSTANCE, value.target, origin=f"Depends({_short(ref)})"))
                 continue

@@ -138,3 +138,38 @@ async def first(db: Session = Depends(get_db_session)):
     document = json.loads(cli("phase1", root, "--format", "json").stdout)
     found = handler(document, "load_names")
     assert found["action"] == "keep" and "AM113" in found["codes"], found
+
+
+UNTYPED_FACTORY = """
+class NameRepo:
+    def __init__(self, db) -> None:
+        self.db = db
+
+    def names(self) -> list[str]:
+        return [u.name for u in self.db.scalars(select(User).order_by(User.id)).all()]
+
+
+def get_repository(repo_cls, db: Session = Depends(get_db_session)):
+    return repo_cls(db)
+
+
+get_names_repo = partial(get_repository, NameRepo)
+
+
+@router.get("/names")
+async def names(repo=Depends(get_names_repo)):
+    return {"names": repo.names()}
+"""
+
+
+def test_an_untyped_object_from_a_module_level_partial_dependency_is_unverified_not_clear(cli, service):
+    # The route works on what `get_repository` builds from the Session, the class a parameter the
+    # partial binds: `check` passed it, and scan said 'does no synchronous Session work'.
+    root = service({SUBSYSTEM: dedent(HEAD) + "\n" + routes(UNTYPED_FACTORY)})
+    checked = cli("check", root, "--format", "json")
+    assert checked.exit_code == 1, checked.stdout
+    findings = {f["function"]: f["code"] for f in json.loads(checked.stdout)["findings"]}
+    assert findings == {"names": "AM304"}, findings
+    document = json.loads(cli("scan", root, "--format", "json").stdout)
+    found = handler(document, "names")
+    assert "Depends(get_names_repo)" in " ".join(found["reasons"]), found
