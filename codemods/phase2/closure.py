@@ -1674,6 +1674,13 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             "cannot tell, so neither which function runs: if it is project code, migrate the route by hand; "
             "if a library's, add its async form to [tool.async-migrate] call-mappings"
         )
+    if callee is None and call.func is not None and call.func.startswith("$") and "." not in call.func:
+        # `repo_cls(db)` on a parameter (`partial(get_repository, ProjectRepo)`): no library call
+        return (
+            f"passes the Session to {written}, a call of the local name `{call.func[1:]}` (a parameter or a "
+            "variable), whose value the analysis cannot tell, so neither what runs: call the class or "
+            "function by its name there, or migrate the route by hand"
+        )
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"

@@ -78,3 +78,35 @@ def test_a_method_of_an_object_of_unknown_class_names_the_object_not_only_call_m
     reason = " ".join(found["reasons"])
     assert "`book.touch()`, a method of `book`, whose class the analysis cannot tell" in reason, reason
     assert "migrate the route by hand" in reason, reason
+
+
+
+FACTORY = """
+from models import Book
+
+
+class Exporter:
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def count(self) -> int:
+        return len(self.session.scalars(select(Book)).all())
+
+
+def build(factory, session):
+    return factory(session).count()
+
+
+@router.get("/export")
+def export(session: session_dependency):
+    return {"count": build(Exporter, session)}
+"""
+
+
+def test_the_session_passed_to_a_parameter_says_so_not_call_mappings(phase2, entry):
+    # `factory(session)`, `factory` a parameter: no library call a mapping could name
+    found = entry(phase2(FACTORY), "export")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "`factory()`, a call of the local name `factory` (a parameter or a variable)" in reason, reason
+    assert "call-mappings" not in reason, reason
