@@ -297,3 +297,40 @@ def test_near_miss_a_service_class_named_as_a_value_keeps_every_implementation_o
     assert "AM223" in found["codes"], found
     assert "calls repos.SqlAlchemyRepository.add, which does synchronous Session work" in " ".join(found["reasons"])
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+CHAINED_ROUTES = ROUTES.replace(
+    """def get_item_service(db: Session = Depends(get_db_session)) -> ItemService:
+    return ItemService(ItemRepository(db))""",
+    """def get_item_repository(db: Session = Depends(get_db_session)) -> ItemRepository:
+    return ItemRepository(db)
+
+
+def get_item_service(repo: ItemRepository = Depends(get_item_repository)) -> ItemService:
+    return ItemService(repo)""",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_service_dependency_given_the_repository_by_a_dependency_moves_in_place_and_writes(cli, service, kind):
+    # `get_item_service(repo: ItemRepository = Depends(get_item_repository))`: injected by the
+    # migrating routes alone, it moves in place, given the twin's parallel repository; as a twin
+    # its original built ItemService (moved in place) around the synchronous repository.
+    root = service({
+        "repos.py": REPOS, "services.py": SERVICES, SUBSYSTEM: routes(CHAINED_ROUTES), "api/admin.py": ADMIN,
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert helper(document, "get_item_repository")["action"] == "twin"
+    assert helper(document, "get_item_service")["action"] == "migrate"
+    items = read(root, SUBSYSTEM)
+    assert (
+        "def get_item_service(repo: ItemRepositoryAsync = Depends(get_item_repository_async)) -> ItemService:"
+    ) in items
+    assert "get_item_service_async" not in items
+    script = CHECK.replace("    print(", "    admin = client.get('/admin/users/2').json()\n    print(").replace(
+        '"rows": rows}', '"rows": rows, "admin": admin}'
+    )
+    assert serve(root, kind, script) == {**EXPECTED, "admin": {"name": "Bob"}}

@@ -705,20 +705,23 @@ def _builds_holder(project: Project, fid: FunctionId, parallel: set[str]) -> boo
 
 
 def _builds_parallel_alone(project: Project, fid: FunctionId, migrated: set[FunctionId]) -> bool:
-    """A dependency building a service around a class that gets a parallel async class
-    (`UserService(UserRepo(db))`), that only migrating routes inject and no code calls or
-    names: it moves in place, building the parallel class. A twin would leave the synchronous
-    original building the service, which moves in place with the routes and awaits the
-    repository, around the class's synchronous original. A dependency returning the class
-    itself (`return UserRepo(db)`) keeps its twin: its original still works."""
-    inits = {
-        e.callee for e in project.all_calls_from[fid]
-        if project.functions[e.callee][1].name == "__init__" and (holder := holders.holder_of(project, e.callee))
-        and e.callee == holder.init
-    }
-    if not inits or project.all_calls_to[fid]:
+    """A dependency building a service around a class holding the Session, one it builds
+    (`UserService(UserRepo(db))`) or is given by a dependency (`ProjectService(repo)` with
+    `repo: ProjectRepo = Depends(get_repo)`), that only migrating routes inject and no code calls:
+    it moves in place, building the service around the parallel async class. A twin would leave
+    the synchronous original building the service, which moves in place with the routes and
+    awaits the repository, around the class's synchronous original. A dependency returning the
+    holding class itself (`return UserRepo(db)`) keeps its twin: its original still works."""
+    if project.all_calls_to[fid]:
         return False
-    if all(e.callee in inits for e in project.all_calls_from[fid]):
+    classes = project.flow.classes
+    inits = [e.callee for e in project.all_calls_from[fid] if project.functions[e.callee][1].name == "__init__"]
+    held = [f for f in inits if (holder := holders.holder_of(project, f)) is not None and f == holder.init]
+    services = [f for f in inits if holders.holder_of(project, f) is None]
+    found = holders.holder_classes(project)
+    _, function = project.functions[fid]
+    given = any(classes.resolve(r) in found for p in function.params if p.depends for r in p.annotation)
+    if not services or not (held or given):
         return False
     names = {_name(project, r) for r in migrated}
     users = dependency_users(project, fid)
