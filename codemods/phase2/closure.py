@@ -56,6 +56,7 @@ from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
+from async_migrate.codemods.rules.am229_held_session_read_outside import RULE as AM229
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
@@ -320,6 +321,13 @@ def compute(
         engine_blocks = _engine_work_on_loop(project, handler)
         if engine_blocks is not None:
             blocked.setdefault(fid, []).append(engine_blocks)
+        # Code the route runs that reads a moving class's Session from outside it: the flow does not
+        # count that as Session work, so it is looked for along every call, not only Session work's.
+        for reached_fid in _called_from(project, [fid, *dependency_twins.get(fid, ())]):
+            for line, message in _held_read_outside(project, reached_fid):
+                reason = AM229.reason(f"{_where(project, reached_fid, line)}: {message}")
+                if reason not in blocked.get(fid, []):
+                    blocked.setdefault(fid, []).append(reason)
     for dependency_fid in dependencies.unattributed_session_dependencies(project):
         module, dependency = project.functions[dependency_fid]
         written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
@@ -1381,6 +1389,64 @@ def _own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     if found is None:
         found = kept[fid] = tuple(_find_own_blockers(project, fid))
     return list(found)
+
+
+def _called_from(project: Project, starts: list[FunctionId]) -> list[FunctionId]:
+    """Every project function the starts may call, through any call the graph resolves."""
+    seen = set(starts)
+    order = list(starts)
+    for fid in order:
+        for edge in project.all_calls_from.get(fid, ()):
+            if edge.callee not in seen:
+                seen.add(edge.callee)
+                order.append(edge.callee)
+    return order
+
+
+def _held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """The Session an instance of a class holding one keeps, read by a function outside the
+    class (`db = self.repo.session`, `repo.session.execute(...)`): once the class moves it is an
+    AsyncSession there, and what the function does with it is not followed to be awaited."""
+    kept = cast("dict[FunctionId, list[tuple[int, str]]]", project.derived.setdefault("phase2.held_read_outside", {}))
+    if fid not in kept:
+        kept[fid] = _find_held_read_outside(project, fid)
+    return kept[fid]
+
+
+def _find_held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    found_holders = holders.holder_classes(project)
+    if not found_holders:
+        return []
+    flow = project.flow
+    owner = flow.classes.owner(fid)
+    _, function = project.functions[fid]
+    # Passed straight on (`count(repo.session)`) or called on (`repo.session.get(...)`), the flow
+    # follows it as the Session; bound to a name or handed back, it is lost.
+    written = [(b.expr, b.line or function.line) for b in function.bindings]
+    written += [(e, function.line) for e in (*function.returned, *function.yielded)]
+    found: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for expression, line in written:
+        if not expression or not expression.startswith("$") or expression in seen:
+            continue
+        seen.add(expression)
+        parts = expression.split(".")
+        for end in range(2, len(parts) + 1):
+            receiver, attribute = ".".join(parts[: end - 1]), parts[end - 1]
+            held = [
+                holder for value in flow.evaluate(fid, receiver)
+                if value.kind == INSTANCE and (holder := found_holders.get(str(value.target))) is not None
+                and attribute in holder.attributes and value.target != owner
+            ]
+            if held:
+                path = f"{receiver}.{attribute}"
+                found.append((line, (
+                    f"reads the Session {held[0].name(project)} holds (`{project.written(path)}`) from outside "
+                    "the class: moved, it is an AsyncSession there, and what this code does with it would not "
+                    "be awaited"
+                )))
+                break
+    return found
 
 
 def _handler_ids(project: Project) -> set[FunctionId]:
