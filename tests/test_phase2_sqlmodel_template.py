@@ -527,3 +527,45 @@ def test_a_helper_refreshing_what_it_hands_back_needs_no_refresh_after_it(cli, p
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "answered": {"email": "new@example.com", "id": 1}, "missing": 404, "stored": ["new@example.com"],
     }
+
+
+DEPENDENCY_ROUTES = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from db import SessionDep
+from models import Item, ItemOut
+
+router = APIRouter()
+
+
+def get_item(session: SessionDep, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail="nope")
+    return item
+
+
+ItemDep = Annotated[Item, Depends(get_item)]
+
+
+@router.get("/items/{item_id}/tags")
+def list_tags(item: ItemDep) -> list[str]:
+    return [tag.name for tag in item.tags]
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def read_item(item: ItemDep):
+    return item
+"""
+
+
+def test_a_def_route_lazy_loading_a_dependencys_object_is_no_all_clear(cli, project):
+    root = project({**files(), "api/items.py": DEPENDENCY_ROUTES})
+    document = run(cli, root)
+    tags = handler(document, "list_tags")
+    assert tags["action"] == "unchanged"
+    assert "lazy-loads `item.tags` on an object a dependency loaded on a synchronous Session" in tags["reasons"][0]
+    # the near miss: columns only
+    assert handler(document, "read_item")["reasons"] == ["does no synchronous Session work"]

@@ -188,6 +188,23 @@ def lazy_loads_on_loop(
     ]
 
 
+def threadpool_lazy_loads(project: Project, handler: Handler) -> list:
+    """What a `def` handler without Session work of its own lazy-loads, in the threadpool, on
+    objects a dependency loaded on a synchronous Session: Session work all the same, which
+    stays on the synchronous path while the handler does."""
+    from async_migrate.codemods.phase2.lazy_loads import dependency_lazy_loads
+
+    if handler.function.is_async or handler.kind == "websocket":
+        return []
+    if not any(p.depends or p.annotation for p in handler.function.params):
+        return []
+    return [
+        risk
+        for risk in dependency_lazy_loads(project, handler.id)
+        if risk.dependency in project.functions and _loads_on_sync_session(project, risk.dependency)
+    ]
+
+
 def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     """Lazy loads an `async def` handler runs itself, on the loop, besides its Session calls: a
     relationship its own body reads, or its response model nests (FastAPI serialises an
