@@ -694,6 +694,7 @@ def _stack_names(stack, config: Config):
         sessionmaker=maker.name if maker is not None else "",
         dependency_module=stack.async_dependency.module,
         dependency=stack.async_dependency.name,
+        session_methods=stack.session_methods,
     )
 
 

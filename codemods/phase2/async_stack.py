@@ -30,6 +30,7 @@ from async_migrate.codemods.phase2 import (
     configure_bind,
     engine_options,
     held_stack,
+    session_subclass,
     stack_extras,
     stack_source,
 )
@@ -575,6 +576,10 @@ class _Analysis:
         plan = self.plan
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
+        found_maker = self._found_maker.value if self._found_maker is not None else None
+        for arg in found_maker.args if found_maker is not None else ():
+            if arg.keyword == "sync_session_class":
+                plan.session_methods = frozenset(session_subclass.added_methods(self.project, arg.ref))
         self._configured_makers()
         self._routing_sessionmakers()
         self.commits = self._sync_commits()
@@ -746,11 +751,24 @@ class _Analysis:
             for arg in self._found_maker.value.args:
                 if arg.keyword == "sync_session_class":
                     carried |= self._class_chain(arg.ref)
+        elif len(pool) == 1:
+            kept = self._kept_session_class(pool[0])
+            if kept is not None:  # the generated async_sessionmaker keeps it as sync_session_class=
+                carried |= self._class_chain(kept.ref)
         async_engine = self._found_engine
         return stack_extras.SyncStack(
             engines, factories, makers, classes - bases, carried,
             canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
         )
+
+    def _kept_session_class(self, sync_maker: Found) -> facts.CallArg | None:
+        """The sync sessionmaker's `class_=` that a generated async_sessionmaker keeps as
+        `sync_session_class=`: one generated beside the sync sessionmaker, where the name resolves."""
+        if self._found_maker is not None:
+            return None
+        if self._found_engine is not None and self._found_engine.module is not sync_maker.module:
+            return None
+        return session_subclass.carried_class(self.project, sync_maker.value)
 
     def _class_chain(self, ref: str | None) -> set[str]:
         """A class and its bases, as canonical references, through the project's classes."""
@@ -1038,7 +1056,10 @@ class _Analysis:
                 value, notes = configure_bind.effective(sync_maker, self._maker_bind(sync_maker))
                 plan.notes.extend(notes)
                 effective = Found(sync_maker.module, sync_maker.name, value)
-                edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, effective)
+                kept = self._kept_session_class(sync_maker)
+                edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, effective, kept)
+                if kept is not None:
+                    plan.session_methods = frozenset(session_subclass.added_methods(self.project, kept.ref))
             if sync_maker is not None:
                 plan.reloaded_on_commit = self._sync_reloads(sync_maker)
         if edit["add_engine"]:

@@ -246,8 +246,11 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
     return carried
 
 
-def session_kwargs(project: Project, plan: StackPlan, maker: Found) -> tuple[tuple[str, str], ...]:
-    """The sessionmaker() keywords carried to async_sessionmaker(), as written."""
+def session_kwargs(
+    project: Project, plan: StackPlan, maker: Found, session_class: facts.CallArg | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The sessionmaker() keywords carried to async_sessionmaker(), as written; `session_class`,
+    the `class_=` the async sessions keep as `sync_session_class=` (phase2/session_subclass.py)."""
     assert maker.value is not None
     carried = []
     for arg in maker.value.args:
@@ -255,6 +258,9 @@ def session_kwargs(project: Project, plan: StackPlan, maker: Found) -> tuple[tup
             carried.append((arg.keyword, arg.text))
         elif arg.keyword == "class_" and project.canonical(arg.ref) in SQLMODEL_SESSION_TYPES:
             continue  # the async sessionmaker gets SQLModel's AsyncSession
+        elif arg is session_class:
+            # The Session each AsyncSession runs: its overrides, listeners and methods stay.
+            carried.append(("sync_session_class", arg.text))
         elif arg.keyword == "class_":
             plan.notes.append(
                 f"{maker.module.path}:{maker.line}: `{maker.name}` uses class_={arg.text}; the async "

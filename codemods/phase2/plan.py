@@ -68,6 +68,8 @@ class StackNames:
     sessionmaker: str
     dependency_module: str | None  # module defining the async dependency
     dependency: str
+    # Methods the Session class behind the async sessions adds (StackPlan.session_methods)
+    session_methods: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled
+from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -134,6 +134,16 @@ def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[Functi
     return found
 
 
+def _added_methods(project: Project) -> dict[str, str]:
+    """Methods project Session subclasses add (name -> class), once per analysed project."""
+    if not _ADDED or _ADDED[0][0] is not project:
+        _ADDED[:] = [(project, session_subclass.project_session_methods(project))]
+    return _ADDED[0][1]
+
+
+_ADDED: list[tuple[Project, dict[str, str]]] = []  # the last project's only
+
+
 def _function(before: Project, after: Project, fid: FunctionId, original: FunctionId) -> list[Violation]:
     _, function = after.functions[fid]
     # Every name that held the synchronous Session holds the AsyncSession after the rewrite.
@@ -158,6 +168,12 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                 flag(call.line, f"{what} on AsyncSession needs `async with`", call)
             elif call.method == "query" or call.method in UNAVAILABLE_METHODS:
                 flag(call.line, f"{what} does not exist on AsyncSession", call)
+            elif call.method in _added_methods(before):
+                owner = _added_methods(before)[call.method].rsplit(".", 1)[-1]
+                flag(call.line, f"{what} is a method of the Session class `{owner}`, which AsyncSession does "
+                     "not have: run it on the Session behind it, `await "
+                     f"{call.receiver}.run_sync(lambda s: s.{call.method}(...))`, with the async_sessionmaker's "
+                     f"`sync_session_class={owner}`", call)
     for edge in after.all_calls_from[fid]:  # methods too: `crud.user.get(db)`, `self.load(db)`
         callee_module, callee = after.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"

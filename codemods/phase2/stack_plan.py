@@ -145,6 +145,9 @@ class StackPlan:
     # The project's other synchronous sessionmakers (canonical reference -> how a reason names
     # it): a Session opened from one of them is not the stack's, and cannot move onto it.
     other_sessionmakers: dict[str, str] = field(default_factory=dict)
+    # Methods the Session class behind the async sessions (`sync_session_class=`) adds and
+    # AsyncSession lacks: a call of one runs through `run_sync` (phase2/session_subclass.py).
+    session_methods: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:

@@ -1,13 +1,14 @@
 """AM270 sync-stack-listener: an event listener on the synchronous engine or sessionmaker would not reach the async stack
 
 `event.listen(engine, "connect", ...)` runs on the connections of that one Engine; a listener
-on a `sessionmaker` instance (or the Session subclass given as its `class_=`) runs for the
-Sessions that factory makes. The async engine phase two generates is another Engine, and its
-async_sessionmaker another factory whose sessions run a plain `Session`: the listener never
+on a `sessionmaker` instance runs for the Sessions that factory makes. The async engine phase
+two generates is another Engine, and its async_sessionmaker another factory: the listener never
 runs for a migrated route. A `PRAGMA foreign_keys=ON` on connect goes missing and orphan rows
 are written; a `before_flush` that normalises values stops normalising. Phase two blocks the
 stack. Listeners on the `Session` class itself, on `Engine`, and on mapped classes
-(`before_insert`) do reach the async stack and are left alone.
+(`before_insert`) do reach the async stack and are left alone, and so do those on a project
+Session subclass given as the sessionmaker's `class_=`: the generated async_sessionmaker keeps
+it as `sync_session_class=`, the Session each AsyncSession runs.
 
 The fix is an async stack written by hand, which phase two then reuses.
 

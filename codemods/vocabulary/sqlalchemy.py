@@ -53,6 +53,20 @@ SYNC_METHODS = frozenset(
         "get_bind", "identity_key", "object_session", "no_autoflush",
     }
 )
+# Every public attribute of AsyncSession (SQLAlchemy 2.x; `exec` is SQLModel's): a method a
+# project Session subclass adds under any other name is not reachable through it.
+ASYNC_SESSION_ATTRIBUTES = frozenset(
+    {
+        "aclose", "add", "add_all", "autoflush", "begin", "begin_nested", "bind", "bind_mapper",
+        "bind_table", "binds", "close", "close_all", "commit", "connection", "delete", "delete_all",
+        "deleted", "dirty", "exec", "execute", "execution_options", "expire", "expire_all", "expunge",
+        "expunge_all", "flush", "get", "get_async_bind", "get_bind", "get_nested_transaction",
+        "get_one", "get_transaction", "identity_key", "identity_map", "in_nested_transaction",
+        "in_transaction", "info", "invalidate", "is_active", "is_modified", "merge", "merge_all",
+        "new", "no_autoflush", "object_session", "refresh", "reset", "rollback", "run_sync",
+        "scalar", "scalars", "stream", "stream_scalars", "sync_session", "sync_session_class",
+    }
+)
 # AsyncSession methods used as `async with`.
 CONTEXT_METHODS = frozenset({"begin", "begin_nested"})
 # Session methods AsyncSession lacks, and what to use instead. Phase two runs a direct call of

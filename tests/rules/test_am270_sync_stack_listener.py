@@ -1,6 +1,7 @@
-"""AM270 sync-stack-listener: a listener on the synchronous engine, sessionmaker or its Session
-subclass blocks the stack (the async one would never run it); listeners on the Session class
-itself and on mapped classes reach the async stack and do not."""
+"""AM270 sync-stack-listener: a listener on the synchronous engine or sessionmaker blocks the
+stack (the async one would never run it); listeners on the Session class itself, on the Session
+subclass the generated async_sessionmaker keeps as sync_session_class=, and on mapped classes
+reach the async stack and do not."""
 
 from __future__ import annotations
 
@@ -40,9 +41,10 @@ BLOCKING = {
     "engine": '@event.listens_for(engine, "connect")\ndef _on(dbapi_connection, record):\n    pass\n',
     "engine_pool": 'def _on(*args):\n    pass\n\n\nevent.listen(engine.pool, "checkout", _on)\n',
     "sessionmaker": '@event.listens_for(database_sessionmaker, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
-    "session_subclass": 'def _on(session, context, instances):\n    pass\n\n\nevent.listen(AppSession, "before_flush", _on)\n',
 }
 HARMLESS = {
+    # the generated async_sessionmaker keeps the sessionmaker's class_= as sync_session_class=
+    "session_subclass": 'def _on(session, context, instances):\n    pass\n\n\nevent.listen(AppSession, "before_flush", _on)\n',
     "session_class": '@event.listens_for(Session, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
     "mapper": '@event.listens_for(Book, "before_insert")\ndef _on(mapper, connection, target):\n    pass\n',
 }
@@ -54,7 +56,7 @@ def engine_module(listener: str, class_: str = "") -> str:
 
 @pytest.mark.parametrize("kind", sorted(BLOCKING))
 def test_a_listener_on_the_sync_stack_blocks_with_am270_naming_where(phase2, entry, kind):
-    text = engine_module(BLOCKING[kind], ", class_=AppSession" if kind == "session_subclass" else "")
+    text = engine_module(BLOCKING[kind])
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "listen" in t and "import" not in t)
     document = phase2(ROUTE, {"db/engine.py": text})
     found = entry(document, "create_book")
@@ -65,8 +67,12 @@ def test_a_listener_on_the_sync_stack_blocks_with_am270_naming_where(phase2, ent
 
 @pytest.mark.parametrize("kind", sorted(HARMLESS))
 def test_near_miss_listeners_on_the_session_class_or_a_model_do_not_block(phase2, entry, kind):
-    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(HARMLESS[kind])}), "create_book")
+    text = engine_module(HARMLESS[kind], ", class_=AppSession" if kind == "session_subclass" else "")
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+    if kind == "session_subclass":
+        assert "sync_session_class=AppSession" in document["diff"], document["diff"]
 
 
 def test_near_miss_a_listener_on_another_engine_does_not_block(phase2, entry):

@@ -59,7 +59,7 @@ class SessionMethods(CallRewrite):
         if call.receiver in site.names and call.method is not None:
             if call.method == "query":
                 return LEAVE  # part of a legacy chain, rewritten whole at its outermost call
-            if call.method in UNAVAILABLE_METHODS and runs_sync(call):
+            if (call.method in UNAVAILABLE_METHODS or call.method in site.stack.session_methods) and runs_sync(call):
                 return CallAction(CallKind.RUN_SYNC, add_await=not call.awaited)
             return _method(call.method, call)
         return None
