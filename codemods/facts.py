@@ -307,6 +307,29 @@ class Configure(_Fact):
 
 
 @dataclass(slots=True)
+class Row(_Fact):
+    """One element of a module-level list or tuple display (`(users.router, "/users")`): per
+    item (one for an element that is no tuple display), its resolved reference or its string
+    literal, None where it is neither."""
+
+    refs: tuple[str | None, ...]
+    strings: tuple[str | None, ...]
+
+
+@dataclass(slots=True)
+class LoopInclude(_Fact):
+    """`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)` over a display
+    another module defines: which item of each element is the router (-1: the element itself,
+    then `attributes` read on it) and the prefix (the item at `prefix_at`, else `prefix`)."""
+
+    over: str  # resolved reference of the display
+    router_at: int
+    attributes: tuple[str, ...] = ()
+    prefix_at: int | None = None
+    prefix: str | None = ""
+
+
+@dataclass(slots=True)
 class Registration(_Fact):
     """`router.add_api_route("/x", endpoint, methods=[...])` and friends."""
 
@@ -331,6 +354,8 @@ class Registration(_Fact):
     # `self.router.add_api_route(...)` in a method (or on a local bound to `self.router`):
     # `module.Class.router`, as `Decorator.held`.
     held: str | None = None
+    # An include in a loop over a display of another module: how each element of it is included.
+    looped: LoopInclude | None = None
 
 
 @dataclass(slots=True)
@@ -390,6 +415,9 @@ class Module(_Fact):
     values: dict[str, Value] = field(default_factory=dict)
     functions: list[Function] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
+    # Module-level names bound to a list or tuple display -> its elements (`Row`), for an include
+    # in another module's loop over it; absent when an element cannot be read (`*rest`).
+    rows: dict[str, tuple[Row, ...]] = field(default_factory=dict)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
     configures: list[Configure] = field(default_factory=list)  # `X.configure(...)` calls, in order

@@ -6,7 +6,7 @@ A prefix that is not a string literal, a router included with different prefixes
 include into a router built inside a function leaves the path as the decorator wrote it
 (`None` from `full_path`); includes in an application factory (`create_app()`) compose, and
 so do those in a loop over a module-level display of routers, or of (router, prefix) pairs,
-in the same module (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
+in the same module or imported (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
 
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
 on `self.router` or a local bound to it) composes like a module-level one, included as
@@ -48,6 +48,13 @@ class Routes:
                     continue
                 if added.attr != INCLUDE:
                     continue
+                if added.looped is not None and not project.changed_source(added):
+                    included = self._looped(added.looped)
+                    if included is not None:
+                        parent = self._canonical(added.base)
+                        for router, prefix in included:
+                            self.includes.setdefault(router, []).append((parent, prefix))
+                        continue
                 child = self._canonical(added.endpoint) if added.endpoint is not None else None
                 if child is not None and added.sources and project.changed_source(added):
                     # `for router, prefix in ROUTERS:` over a display other code changes: the
@@ -59,6 +66,37 @@ class Routes:
                 else:
                     self.unknown_include = True
         self._prefixes: dict[str, frozenset[str] | None] = {}
+
+    def _looped(self, looped: facts.LoopInclude) -> list[tuple[str, str | None]] | None:
+        """(router, prefix) for each element of the display another module's loop includes
+        (`for router, prefix in ROUTERS:` with `ROUTERS` imported), or None where the display or
+        one of its routers cannot be read."""
+        home = self.project.containers.home(looped.over)
+        module = self.project.modules.get(home[0]) if home is not None else None
+        rows = module.rows.get(home[1]) if module is not None and home is not None else None
+        if rows is None:
+            return None
+        found: list[tuple[str, str | None]] = []
+        for row in rows:
+            if looped.router_at == -1:
+                if len(row.refs) != 1:
+                    return None  # `for router in ROUTERS` over tuples: no router
+                ref = row.refs[0]
+            elif looped.router_at < len(row.refs):
+                ref = row.refs[looped.router_at]
+            else:
+                return None
+            child = self._canonical(".".join([ref, *looped.attributes])) if ref is not None else None
+            if child is None:
+                return None
+            if looped.prefix_at is None:
+                prefix = looped.prefix
+            elif looped.prefix_at < len(row.strings) and len(row.strings) == len(row.refs):
+                prefix = row.strings[looped.prefix_at]
+            else:
+                return None
+            found.append((child, prefix))
+        return found
 
     def _mount(self, added: facts.Registration) -> None:
         """A mounted application's routes are served under the mount's path, as an included

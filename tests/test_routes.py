@@ -61,9 +61,19 @@ def paths(document: dict) -> dict[str, str]:
          "    return application\napp = create_app()\n", "", "/v1/items/{item_id}"),
         ("from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\n"
          "for router in [items.router]:\n    app.include_router(router)\n", "", "/items/{item_id}"),
+        # the (router, prefix) pairs imported from the package that assembles them
+        ("from fastapi import FastAPI\nfrom api import ROUTERS\ndef create_app() -> FastAPI:\n"
+         "    application = FastAPI()\n    for router, prefix in ROUTERS:\n"
+         "        application.include_router(router, prefix=prefix)\n    return application\n",
+         "from fastapi import APIRouter\nfrom . import items\nhealth = APIRouter()\n"
+         "ROUTERS = [(health, ''), (items.router, '/v4')]\n", "/v4/items/{item_id}"),
+        ("from fastapi import FastAPI\nimport api\napp = FastAPI()\n"
+         "for module in api.MODULES:\n    app.include_router(module.router, prefix='/m')\n",
+         "from api import items\nMODULES = (items,)\n", "/m/items/{item_id}"),
     ],
     ids=["app-prefix", "nested-routers", "no-include-prefix", "app-factory", "registering-function",
-         "loop-over-modules", "factory-loop-over-router-prefix-pairs", "loop-over-routers"],
+         "loop-over-modules", "factory-loop-over-router-prefix-pairs", "loop-over-routers",
+         "loop-over-imported-pairs", "loop-over-imported-modules"],
 )
 def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_init, expected):
     root = project({**app_files, "api/__init__.py": api_init, "api/items.py": ITEMS, "main.py": main})
@@ -96,12 +106,22 @@ def test_the_full_path_composes_every_prefix(cli, project, app_files, main, api_
         "from fastapi import FastAPI\nfrom api import items\napp = FastAPI()\nROUTERS = [(items.router, '/api')]\n"
         "ROUTERS.append((items.router, '/v9'))\n"
         "for router, prefix in ROUTERS:\n    app.include_router(router, prefix=prefix)\n",
+        # an imported display that its module extends, or with an element the analysis cannot read
+        "from fastapi import FastAPI\nfrom api import ROUTERS\napp = FastAPI()\n"
+        "for router, prefix in ROUTERS:\n    app.include_router(router, prefix=prefix)\n"
+        "#api\nfrom api import items\nROUTERS = [(items.router, '/api')]\nROUTERS.append((items.router, '/v9'))\n",
+        "from fastapi import FastAPI\nfrom api import ROUTERS\napp = FastAPI()\n"
+        "for router, prefix in ROUTERS:\n    app.include_router(router, prefix=prefix)\n"
+        "#api\nfrom api import items\nMORE = []\nROUTERS = [(items.router, '/api'), *MORE]\n",
     ],
     ids=["computed-prefix", "two-prefixes", "router-built-in-factory", "two-prefixes-one-tail", "loop",
-         "loop-over-a-changed-display"],
+         "loop-over-a-changed-display", "loop-over-an-imported-changed-display", "loop-over-an-unread-display"],
 )
 def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, project, app_files, main):
-    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "main.py": main})
+    api_init = ""
+    if "from api import ROUTERS" in main:
+        main, _, api_init = main.partition("#api\n")
+    root = project({**app_files, "api/__init__.py": api_init, "api/items.py": ITEMS, "main.py": main})
     tail = "/shop/items/{item_id}" if "/v2/shop" in main else "/items/{item_id}"
     for command in ("scan", "phase1"):
         document = cli.json(command, root)

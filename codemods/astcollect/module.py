@@ -288,6 +288,10 @@ class Collector:
                 self.facts.sync_maker_tables.append(target)
                 self.facts.containers.setdefault(target, (dispatch.UNREAD,))
         held = dispatch.display(value)
+        if type(value) in (ast.List, ast.Tuple):
+            rows = self._rows(value)  # type: ignore[arg-type]
+            if rows is not None:
+                self.facts.rows[target] = rows
         if held is not None:
             self.displays[target] = value
             self.facts.containers[target] = tuple(
@@ -733,6 +737,16 @@ class Collector:
             # `for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)` over a
             # display in this module: one include per element, as if written out.
             read, found = self._looped(loop, head, prefix if prefix is not None else ast.Constant(""), local)
+            looped = self._loop_include(loop, head, attributes, prefix, local) if found is None else None
+            if looped is not None:
+                self.facts.registrations.append(
+                    facts.Registration(
+                        line=self.source.line_of(call), base=base, attr="include_router", endpoint=None,
+                        path=None, depends=tuple(ref for ref in depends if ref is not None),
+                        sources=(looped.over,), looped=looped,
+                    )
+                )
+                return
             for element, served in found or [(None, None)]:
                 for attribute in attributes:
                     if element is not None:
@@ -755,6 +769,44 @@ class Collector:
                 depends=tuple(ref for ref in depends if ref is not None),
             )
         )
+
+    def _rows(self, display: ast.List | ast.Tuple) -> tuple[facts.Row, ...] | None:
+        """The elements of a module-level list or tuple display, as `facts.Row`s."""
+        found = []
+        for element in display.elts:
+            if type(element) is ast.Starred:
+                return None
+            items = element.elts if type(element) is ast.Tuple else [element]
+            if any(type(item) is ast.Starred for item in items):
+                return None
+            found.append(facts.Row(
+                refs=tuple(self.ref(item) if type(item) in (ast.Name, ast.Attribute) else None for item in items),
+                strings=tuple(string(item) for item in items),
+            ))
+        return tuple(found)
+
+    def _loop_include(
+        self, loop: ast.For | ast.AsyncFor, head: ast.Name, attributes: list[str], prefix: ast.expr | None,
+        local: frozenset[str],
+    ) -> facts.LoopInclude | None:
+        """An include over a display the loop names but this module does not define (an import):
+        which item of each element the router and the prefix are, for the index to read there."""
+        over = loop.iter
+        written = dotted(over) if type(over) in (ast.Name, ast.Attribute) else None
+        if written is None or written.partition(".")[0] in local:
+            return None
+        resolved = self.ref(over)
+        target = loop.target
+        names = [target] if type(target) is ast.Name else list(target.elts) if type(target) is ast.Tuple else None
+        if resolved is None or names is None or any(type(n) is not ast.Name for n in names):
+            return None
+        ids = [n.id for n in names]  # type: ignore[attr-defined]
+        router_at = -1 if type(target) is ast.Name else ids.index(head.id)
+        if prefix is None:
+            return facts.LoopInclude(resolved, router_at, tuple(attributes))
+        if type(prefix) is ast.Name and prefix.id in ids and type(target) is ast.Tuple:
+            return facts.LoopInclude(resolved, router_at, tuple(attributes), prefix_at=ids.index(prefix.id))
+        return facts.LoopInclude(resolved, router_at, tuple(attributes), prefix=string(prefix))
 
     def mount(self, call: ast.Call, base: str | None, local: frozenset[str] = frozenset(), known: bool = True) -> None:
         """`base.mount("/v2", sub_app)`: an application served under a path, its routes' prefix
