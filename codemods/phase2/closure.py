@@ -1508,6 +1508,13 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM211, call.line, f"needs `await` inside the nested coroutine function "
                               f"`{call.coroutine}`, which phase two does not rewrite"))
             continue
+        if needs_await and call.nested and call.offloaded:
+            # `await run_in_threadpool(lambda: helper(db, x))`: the lambda runs in the thread; the
+            # migrated call is `await helper(db, x)` in its place.
+            found.append(_Own(AM224, call.line, "runs a helper inside a lambda handed to a thread "
+                              "(`run_in_threadpool(lambda: ...)`, `to_thread(lambda: ...)`): rewrite it as "
+                              "`await helper(...)` by hand"))
+            continue
         if needs_await and call.nested:
             found.append(_Own(AM211, call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))
