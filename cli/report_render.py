@@ -207,7 +207,9 @@ def _render_phase2(report: Report) -> str:
         out.append(_table(
             ["helper", "file:line", "phase two", "reasons"],
             [
-                [h["function"], f"{h['file']}:{h.get('line', '')}", label.get(h["action"], h["action"]),
+                [h["function"], f"{h['file']}:{h.get('line', '')}",
+                 "async twin reused (an earlier run's; sync original kept)" if h.get("twin_exists")
+                 else label.get(h["action"], h["action"]),
                  "<br>".join(map(_cell, h.get("reasons", [])))]
                 for h in helpers
             ],

@@ -799,6 +799,8 @@ def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) ->
             "action": decision.action,
             "reasons": texts(decision.reasons),
             "codes": codes(decision.reasons),
+            # a twin: its name, and whether an earlier run wrote it (this one only calls it)
+            **({"twin": decision.twin, "twin_exists": decision.existing} if decision.action == "twin" else {}),
         })
     blockers = [b.to_json() for b in closure.blockers]
     blockers.extend(

@@ -569,3 +569,48 @@ def test_a_def_route_lazy_loading_a_dependencys_object_is_no_all_clear(cli, proj
     assert "lazy-loads `item.tags` on an object a dependency loaded on a synchronous Session" in tags["reasons"][0]
     # the near miss: columns only
     assert handler(document, "read_item")["reasons"] == ["does no synchronous Session work"]
+
+
+SHARED_DEPENDENCY = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlmodel import select
+
+from db import SessionDep
+from models import User
+
+router = APIRouter()
+
+
+def get_first_user(session: SessionDep) -> User:
+    return session.exec(select(User).order_by(User.id)).first()
+
+
+FirstUser = Annotated[User, Depends(get_first_user)]
+
+
+@router.get("/{name}/count")
+def count(session: SessionDep, user: FirstUser) -> int:
+    return len(session.exec(select(User)).all())
+"""
+
+
+def test_a_twin_an_earlier_run_wrote_is_reported_as_reused(cli, project, tmp_path):
+    shared = {
+        "api/deps.py": SHARED_DEPENDENCY.split("@router.get")[0].replace("router = APIRouter()\n", ""),
+        "api/a.py": "from fastapi import APIRouter\nfrom sqlmodel import select\n\nfrom api.deps import FirstUser\n"
+        "from db import SessionDep\nfrom models import User\nrouter = APIRouter()\n\n\n@router.get(\"/a\")\n"
+        "def a(session: SessionDep, user: FirstUser) -> int:\n    return len(session.exec(select(User)).all())\n",
+    }
+    shared["api/b.py"] = shared["api/a.py"].replace('"/a"', '"/b"').replace("def a(", "def b(")
+    main = "from fastapi import FastAPI\n\nfrom api import a, b\n\napp = FastAPI()\napp.include_router(a.router)\napp.include_router(b.router)\n"
+    root = project({**files(), **shared, "main.py": main})
+    first = apply(cli, root, subsystem="api/a.py")
+    assert helper(first, "get_first_user").get("twin_exists") is False
+    report = tmp_path / "b.md"
+    second = apply(cli, root, "--report", str(report), subsystem="api/b.py")
+    twin = helper(second, "get_first_user")
+    assert (twin["action"], twin["twin"], twin["twin_exists"]) == ("twin", "get_first_user_async", True)
+    text = report.read_text(encoding="utf-8")
+    assert "async twin reused (an earlier run's; sync original kept)" in text
