@@ -247,7 +247,10 @@ def callable_dependency_users(project: Project, fid: FunctionId) -> list[tuple[F
     """Where FastAPI runs a callable instance's `__call__`: every function injecting an instance of
     the class (a parameter, a route decorator's `dependencies=[...]`), and every route served by a
     router listing one in `APIRouter(dependencies=[...])`: (the function, `path:line`)."""
-    found = injection_sites(project, {fid})
+    memo = cast("dict[FunctionId, list[tuple[FunctionId, str]]]", project.derived.setdefault("phase2.callable_users", {}))
+    if fid in memo:
+        return memo[fid]
+    found = memo[fid] = injection_sites(project, {fid})
     for handler in project.handlers:
         if handler.kind not in ("route", "websocket"):
             continue
