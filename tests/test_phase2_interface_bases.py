@@ -168,6 +168,15 @@ def test_a_service_dependency_around_a_parallel_repository_moves_in_place_and_bo
         assert handler(document, route)["action"] == "migrate", handler(document, route)
     assert helper(document, "get_item_service")["action"] == "migrate", helper(document, "get_item_service")
     assert helper(document, "AbstractRepository.get")["action"] == "twin"
+    # The interface holds nothing, and ItemRepository is shared through its hierarchy: the
+    # reasons say so, naming the synchronous user.
+    assert helper(document, "AbstractRepository.get")["reasons"][0].startswith(
+        "AbstractRepository declares the methods of classes holding the Session and "
+    )
+    assert (
+        "ItemRepository holds the Session and moves with its class hierarchy, which code that stays "
+        "synchronous also uses (api/admin.py:12 (api.admin.admin_user)"
+    ) in helper(document, "ItemRepository.names")["reasons"][0]
     assert methods_of(root, "repos.py", "AbstractRepositoryAsync") == {"get": True, "add": True}
     assert methods_of(root, "repos.py", "AbstractRepository") == {"get": False, "add": False}
     text = read(root, "repos.py")

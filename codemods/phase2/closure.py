@@ -784,18 +784,29 @@ def _parallel_classes(
         new = closure.parallel_classes[holder.ref]
         cls = holder.name(project)
         users = _synchronous_users(project, closure, holder)
+        # The class moves with its hierarchy: code that stays synchronous may use another class of it.
+        family_users = [] if users else [
+            u for ref in holder.family if ref != holder.ref and (other := holders.holder_classes(project).get(ref))
+            for u in _synchronous_users(project, closure, other)
+        ]
         # No synchronous user found: the class is shared because its moving methods' names are
         # used where the tool cannot tell which method runs (`client.post(...)` for a method `post`).
-        named = [] if users else holders.value_uses(project, holder, read)
+        named = [] if users or family_users else holders.value_uses(project, holder, read)
+        family_users = list(dict.fromkeys(family_users))
         why = (
             f"is also used by code that stays synchronous ({', '.join(users[:4])}{', ...' if len(users) > 4 else ''})"
             if users else
+            f"moves with its class hierarchy, which code that stays synchronous also uses ("
+            f"{', '.join(family_users[:4])}{', ...' if len(family_users) > 4 else ''})"
+            if family_users else
             f"its methods are named where the tool cannot tell which method runs ({', '.join(named[:3])}"
             f"{', ...' if len(named) > 3 else ''}), so code that stays synchronous may call them"
             if named else "is also used by code that stays synchronous"
         )
+        # An interface of the hierarchy (`AbstractRepository`) holds nothing: it declares the methods.
+        holds = "holds the Session" if holder.init is not None else "declares the methods of classes holding the Session"
         decision = HelperDecision(fid, "twin", [AM255.reason(
-            f"{cls} holds the Session and {why}: the migrated code uses the parallel class {new} (added after "
+            f"{cls} {holds} and {why}: the migrated code uses the parallel class {new} (added after "
             f"{cls}, with async methods); {cls} stays as it is"
         )])
         decision.twin = project.functions[fid][1].name
