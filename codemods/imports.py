@@ -116,7 +116,80 @@ class ImportingCommand(PrunedImportVisitors, VisitorBasedCodemodCommand):
     pruned import visitors."""
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        return regroup(tree, super().transform_module(tree), self.context.full_module_name)
+        return drop_emptied_guards(tree, regroup(tree, super().transform_module(tree), self.context.full_module_name))
+
+
+def _type_checking_guard(statement: cst.CSTNode) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`) at module level, without `else`."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    test = statement.test
+    return (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+        isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+    )
+
+
+def _only_pass(statement: cst.If) -> bool:
+    """A block holding nothing but `pass` (and no comment)."""
+    body = statement.body
+    if not isinstance(body, cst.IndentedBlock) or body.header.comment is not None:
+        return False
+    return all(
+        isinstance(line, cst.SimpleStatementLine) and all(isinstance(small, cst.Pass) for small in line.body)
+        and all(empty.comment is None for empty in line.leading_lines)
+        for line in body.body
+    ) and all(empty.comment is None for empty in body.footer)
+
+
+def drop_emptied_guards(before: cst.Module, after: cst.Module) -> cst.Module:
+    """`after` without the `if TYPE_CHECKING:` blocks its dropped imports left holding only the
+    `pass` libcst puts there (`from sqlalchemy.orm import Session` once every annotation reads
+    `AsyncSession`), and without the `TYPE_CHECKING` import nothing reads any more. A block
+    written as `pass` stays."""
+    guards_before = [s for s in before.body if _type_checking_guard(s)]
+    guards_after = [s for s in after.body if _type_checking_guard(s)]
+    if not guards_after or len(guards_before) != len(guards_after):
+        return after
+    emptied = {
+        id(now) for was, now in zip(guards_before, guards_after)
+        if _only_pass(now) and not _only_pass(was)  # type: ignore[arg-type]
+    }
+    if not emptied:
+        return after
+    body = []
+    for statement in after.body:
+        if id(statement) not in emptied:
+            body.append(statement)
+    result = after.with_changes(body=body)
+    if not any(
+        isinstance(node, cst.Name) and node.value == "TYPE_CHECKING"
+        for statement in body if not is_import(statement)
+        for node in _walk(statement)
+    ):
+        result = result.with_changes(body=[_without_type_checking(s) for s in body if _without_type_checking(s) is not None])
+    return result
+
+
+def _walk(node: cst.CSTNode) -> Generator[cst.CSTNode, None, None]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def _without_type_checking(statement: cst.BaseStatement) -> cst.BaseStatement | None:
+    """`from typing import TYPE_CHECKING` without that name (None: nothing left to import)."""
+    if not is_import(statement) or not isinstance(statement.body[0], cst.ImportFrom):
+        return statement
+    found = statement.body[0]
+    if import_module(statement) not in ("typing", "typing_extensions") or isinstance(found.names, cst.ImportStar):
+        return statement
+    kept = [a for a in found.names if not (isinstance(a.name, cst.Name) and a.name.value == "TYPE_CHECKING" and a.asname is None)]
+    if len(kept) == len(found.names):
+        return statement
+    if not kept:
+        return None
+    kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return statement.with_changes(body=[found.with_changes(names=kept)])
 
 
 # The third-party packages the tool adds imports of: they sort among each other in a module's

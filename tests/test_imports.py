@@ -111,3 +111,46 @@ def test_a_standard_library_import_is_sorted_among_the_standard_library_ones():
 def test_removing_the_first_import_does_not_leave_the_file_opening_with_a_blank_line():
     source = "from sqlalchemy.orm import Session\n\nfrom app.models import Item\n\nx = Item\n"
     assert _rewritten(source, "app.crud", [], [("sqlalchemy.orm", "Session")]) == "from app.models import Item\n\nx = Item\n"
+
+
+def _dropped(source: str, removes: list[tuple[str, str]]) -> str:
+    before = cst.parse_module(source)
+    code = imports.drop_emptied_guards(before, cst.parse_module(_rewritten(source, "app.crud", [], removes))).code
+    cst.parse_module(code)
+    return code
+
+
+def test_a_type_checking_block_emptied_by_a_dropped_import_goes_with_its_typing_import():
+    source = (
+        "from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\nfrom app.models import Item\n\n"
+        "if TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\n\ndef f(db: AsyncSession) -> Item:\n    return db\n"
+    )
+    assert _dropped(source, [("sqlalchemy.orm", "Session")]) == (
+        "from __future__ import annotations\n\nfrom app.models import Item\n\n\n"
+        "def f(db: AsyncSession) -> Item:\n    return db\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "kept"),
+    [
+        # another import still in the block
+        ("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n"
+         "    from app.models import Item\n\n\ndef f(db: AsyncSession, i: 'Item'):\n    return db\n",
+         "if TYPE_CHECKING:\n    from app.models import Item\n"),
+        # a block the code wrote as `pass` stays
+        ("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    pass\n\n\ndef f():\n    return 1\n",
+         "if TYPE_CHECKING:\n    pass\n"),
+        # TYPE_CHECKING still read elsewhere: its import stays
+        ("from typing import TYPE_CHECKING, Any\n\nif TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\n\n"
+         "DEBUG: Any = not TYPE_CHECKING\n", "from typing import TYPE_CHECKING, Any\n"),
+    ],
+    ids=["block-still-imports", "written-as-pass", "type-checking-read-elsewhere"],
+)
+def test_near_miss_a_type_checking_block_or_import_still_needed_stays(source, kept):
+    assert kept in _dropped(source, [("sqlalchemy.orm", "Session")])
+
+
+def test_a_typing_import_keeps_its_other_names():
+    source = "from typing import TYPE_CHECKING, Any\n\nif TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\nX: Any = 1\n"
+    assert _dropped(source, [("sqlalchemy.orm", "Session")]) == "from typing import Any\n\nX: Any = 1\n"
