@@ -110,16 +110,60 @@ class Listener:
     scope: str | None  # "module.qualname" of the enclosing function; None at module level
     local: bool  # the target is a name local to that function
     handler: str  # the listening function, as written ("?" when not given)
+    # The target is the enclosing function's parameter: (its name, position, default as written)
+    param: tuple[str, int | None, str | None] | None = None
 
 
 def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
-    """Every `event.listen(target, ...)` and `@event.listens_for(target, ...)` in `modules`."""
+    """Every `event.listen(target, ...)` and `@event.listens_for(target, ...)` in `modules`; one
+    whose target is a parameter of the function registering it (`def install(maker):
+    event.listen(maker, ...)`) also once per call of that function, on what the call passes."""
+    modules = list(modules)
     for module in modules:
         found = texts.get(module.path, "listen")
         if found is None:
             continue
         text, tree = found
-        yield from _walk(project, module, text, tree.body, None, set(), "")
+        for listener in _walk(project, module, text, tree.body, None, set(), ""):
+            yield listener
+            if listener.param is not None and listener.scope is not None:
+                yield from _through_calls(project, texts, modules, listener)
+
+
+def _through_calls(
+    project: Project, texts: Texts, modules: list[facts.Module], listener: Listener
+) -> Iterator[Listener]:
+    """`install_listeners(SessionLocal)` calling `def install_listeners(maker): event.listen(maker,
+    "after_commit", f)`: a listener on SessionLocal, named at the call."""
+    assert listener.param is not None and listener.scope is not None
+    name, position, default = listener.param
+    function = listener.scope.rpartition(".")[2]
+    for module in modules:
+        found = texts.get(module.path, function)
+        if found is None:
+            continue
+        text, tree = found
+        for node in ast.walk(tree):
+            callee = dotted(node.func) if isinstance(node, ast.Call) else None
+            if callee is None or project.canonical(absolute(module, callee)) != listener.scope:
+                continue
+            assert isinstance(node, ast.Call)
+            given: ast.expr | None = next((k.value for k in node.keywords if k.arg == name), None)
+            if given is None and position is not None and position < len(node.args):
+                given = node.args[position]
+            where = module
+            if given is None:
+                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                    continue  # `*args` / `**kwargs`: what reaches the parameter is unknown
+                # Not passed: the default, read where the function is defined.
+                where = project.modules.get(listener.scope.rpartition(".")[0], module)
+            target = dotted(given) if given is not None else default
+            if target is None:
+                continue
+            yield Listener(
+                module.path, node.lineno, first_line(text, node), target,
+                project.canonical(absolute(where, target)), listener.identifier, None, False, listener.handler,
+            )
 
 
 def _walk(
@@ -134,7 +178,11 @@ def _walk(
             qualname = f"{prefix}{child.name}"
             names = {a.arg for a in ast.walk(child.args) if isinstance(a, ast.arg)}
             names |= {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            yield from _walk(project, module, text, child.body, f"{module.name}.{qualname}", names, qualname + ".")
+            params = _params(child) if not prefix else {}  # a module-level function's, called by name
+            for found in _walk(project, module, text, child.body, f"{module.name}.{qualname}", names, qualname + "."):
+                if found.local and found.target in params:
+                    found = _replace_param(found, (found.target, *params[found.target]))
+                yield found
         elif isinstance(child, ast.ClassDef):
             yield from _walk(project, module, text, child.body, scope, local, f"{prefix}{child.name}.")
         else:
@@ -163,10 +211,30 @@ def _walk_node(
     )
 
 
+def _params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[int | None, str | None]]:
+    """A function's parameters: name -> (position, or None for keyword-only; default as written)."""
+    args = function.args
+    positional = args.posonlyargs + args.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    found: dict[str, tuple[int | None, str | None]] = {
+        a.arg: (i, dotted(d) if d is not None else None) for i, (a, d) in enumerate(zip(positional, defaults))
+    }
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        found[a.arg] = (None, dotted(d) if d is not None else None)
+    return found
+
+
+def _replace_param(found: Listener, param: tuple[str, int | None, str | None]) -> Listener:
+    return Listener(
+        found.path, found.line, found.written, found.target, found.ref, found.identifier, found.scope,
+        found.local, found.handler, param,
+    )
+
+
 def _with_handler(found: Listener, name: str) -> Listener:
     return Listener(
         found.path, found.line, "@" + found.written.lstrip("@"), found.target, found.ref, found.identifier,
-        found.scope, found.local, name,
+        found.scope, found.local, name, found.param,
     )
 
 

@@ -3,7 +3,9 @@
 `event.listen(engine, "connect", ...)` runs on the connections of that one Engine; a listener
 on a `sessionmaker` instance runs for the Sessions that factory makes. The async engine phase
 two generates is another Engine, and its async_sessionmaker another factory: the listener never
-runs for a migrated route. A `PRAGMA foreign_keys=ON` on connect goes missing and orphan rows
+runs for a migrated route. A helper registering on its parameter (`def install(maker):
+event.listen(maker, ...)`) registers on what each call passes (`install(SessionLocal)`), or on
+its default: the call is named. A `PRAGMA foreign_keys=ON` on connect goes missing and orphan rows
 are written; a `before_flush` that normalises values stops normalising. Phase two blocks the
 stack. Listeners on the `Session` class itself, on `Engine`, and on mapped classes
 (`before_insert`) do reach the async stack and are left alone, and so do those on a project

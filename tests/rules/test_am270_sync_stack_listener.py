@@ -100,3 +100,29 @@ def test_a_listener_in_a_module_of_its_own_blocks_too(phase2, entry):
     found = entry(document, "create_book")
     assert found["action"] == "blocked" and "AM270" in found["codes"], found
     assert document["subsystem"]["global_blockers"][0].startswith("db/events.py:10: "), document["subsystem"]
+
+
+THROUGH_HELPER = {
+    # the helper's parameter names the sessionmaker at the call, or by default
+    "argument": ("def install(target):\n    event.listen(target, \"after_commit\", _on)\n\n\n", "install(database_sessionmaker)"),
+    "keyword": ("def install(*, target):\n    event.listen(target, \"after_commit\", _on)\n\n\n", "install(target=database_sessionmaker)"),
+    "default": ("def install(target=database_sessionmaker):\n    event.listen(target, \"after_commit\", _on)\n\n\n", "install()"),
+    "engine": ("def install(target):\n    event.listen(target, \"connect\", _on)\n\n\n", "install(engine)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(THROUGH_HELPER))
+def test_a_listener_registered_through_a_helpers_parameter_blocks_naming_the_call(phase2, entry, kind):
+    helper, call = THROUGH_HELPER[kind]
+    text = engine_module(f"def _on(*args):\n    pass\n\n\n{helper}{call}\n")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t == call)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert any(b.startswith(f"db/engine.py:{line}: `{call}` registers") for b in document["subsystem"]["global_blockers"])
+
+
+def test_near_miss_a_helper_registering_on_a_model_does_not_block(phase2, entry):
+    helper = 'def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "before_insert", _on)\n\n\ninstall(Book)\n'
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(helper)}), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
