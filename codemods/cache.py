@@ -7,9 +7,10 @@ a namespace keyed by the tool (its version and the digest of its own source, the
 Python and libcst versions) and by the configuration, so nothing is trusted across
 versions or configurations. Within a namespace:
 
-- `facts`: per path, the blake2b digest of the bytes the facts were read from, and
-  the facts (pickled) for each way the pre-pass reads a file: skipped by the text
-  pre-filter, with the lines of interest only, or with every line.
+- `facts.0` ... `facts.f`: per path, the blake2b digest of the bytes the facts were read
+  from, and the facts (pickled) for each way the pre-pass reads a file: skipped by the
+  text pre-filter, with the lines of interest only, or with every line; each path in one
+  of the parts, by a digest of the path.
 - `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
   and the new bytes and diff (and the new module's facts, for phase two's re-check).
 - `facts-ids`: per path and way of reading, an identity of the facts: kept across an edit
@@ -55,6 +56,9 @@ ENV_DIR = "ASYNC_MIGRATE_CACHE_DIR"
 ENV_OFF = "ASYNC_MIGRATE_NO_CACHE"
 _MAGIC = b"async-migrate cache 1\n"
 _FACTS = "facts"
+# The facts table is kept in this many files by path (`facts.0` ... `facts.f`): a run that parses
+# a few files reads and rewrites the few parts holding them, not the facts of every module.
+_FACTS_PARTS = 16
 _REWRITES = "rewrites"
 _IDS = "facts-ids"
 _ANALYSIS = "analysis"
@@ -200,13 +204,16 @@ class Cache:
         self.seen: dict[str, str] = {}  # path -> digest of the bytes this run's facts describe
         self.parsed: list[str] = []
         self.reused = 0
-        self._facts: dict[str, tuple[str, dict[str, bytes]]] | None = None
+        self._facts: dict[int, dict[str, tuple[str, dict[str, bytes]]]] = {}  # the parts read, by number
         self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None
         self._ids: dict[str, tuple[str, dict[str, str]]] | None = None
         self._analysis: dict[str, tuple[str, bytes]] | None = None
         # path -> identity of the facts this run uses (see the module docstring)
         self.facts_ids: dict[str, str] = {}
         self.analysed: dict[str, str] = {}  # kind -> "reused" or "computed", for last-run.json
+        # Every file under the root was looked up (a full pre-pass): the entries of files gone
+        # since are dropped from every part of the facts table, read or not.
+        self.complete = False
         self._dirty: set[str] = set()
 
     @classmethod
@@ -225,7 +232,7 @@ class Cache:
         changed, or that variant or name was never stored."""
         file_digest = digest(data)
         self.seen[path] = file_digest
-        entry = self._facts_table().get(path)
+        entry = self._facts_table(path).get(path)
         if entry is None or entry[0] != file_digest or variant not in entry[1]:
             return None
         blob = entry[1][variant]
@@ -246,7 +253,7 @@ class Cache:
     def remember_facts(self, path: str, file_digest: str, variant: str, blob: bytes, module: Any = None) -> None:
         """Store the facts read from path's bytes (`module`: the same facts, unpickled; with it,
         facts exactly equal to those stored for the file's previous bytes keep their identity)."""
-        table = self._facts_table()
+        table = self._facts_table(path)
         entry = table.get(path)
         ids = self._ids_table()
         known = ids.get(path)
@@ -265,7 +272,7 @@ class Cache:
         stored[variant] = blob
         table[path] = (file_digest, stored)
         self.seen[path] = file_digest
-        self._dirty.update((_FACTS, _IDS))
+        self._dirty.update((_facts_part(path), _IDS))
 
     def identity(self, path: str, file_digest: str, variant: str) -> str | None:
         """The identity of the facts stored for path's bytes read in `variant`, from the identity
@@ -305,10 +312,13 @@ class Cache:
             self._analysis = self._read(_ANALYSIS, _valid_analysis) or {}
         return self._analysis
 
-    def _facts_table(self) -> dict[str, tuple[str, dict[str, bytes]]]:
-        if self._facts is None:
-            self._facts = self._read(_FACTS, _valid_facts) or {}
-        return self._facts
+    def _facts_table(self, path: str) -> dict[str, tuple[str, dict[str, bytes]]]:
+        """The part of the facts table that holds path (read on first use)."""
+        number = _part_number(path)
+        table = self._facts.get(number)
+        if table is None:
+            table = self._facts[number] = self._read(f"{_FACTS}.{number:x}", _valid_facts) or {}
+        return table
 
     # ------------------------------------------------------------------ rewrites
 
@@ -387,10 +397,23 @@ class Cache:
             return
         try:
             self._prepare_folder()
-            if self._facts is not None and (self._prune_facts() or _FACTS in self._dirty):
-                self._write(_FACTS, self._facts)
-            if self._ids is not None and _IDS in self._dirty:
-                self._write(_IDS, {p: v for p, v in self._ids.items() if self._facts is None or p in self._facts})
+            if self.complete:
+                for number in range(_FACTS_PARTS):
+                    if number not in self._facts and (self.folder / f"{_FACTS}.{number:x}").exists():
+                        self._facts[number] = self._read(f"{_FACTS}.{number:x}", _valid_facts) or {}
+            for number, table in self._facts.items():
+                name = f"{_FACTS}.{number:x}"
+                if self._prune_facts(table) or name in self._dirty:
+                    self._write(name, table)
+            if self._ids is not None and (_IDS in self._dirty or self._facts):
+                # An identity is kept while its part of the facts table holds the path (a part not
+                # read this run is as the last run left it).
+                kept = {
+                    p: v for p, v in self._ids.items()
+                    if (part := self._facts.get(_part_number(p))) is None or p in part
+                }
+                if _IDS in self._dirty or len(kept) != len(self._ids):
+                    self._write(_IDS, kept)
             if self._analysis is not None and _ANALYSIS in self._dirty:
                 self._write(_ANALYSIS, self._analysis)
             if self._rewrites is not None and _REWRITES in self._dirty:
@@ -400,12 +423,11 @@ class Cache:
         except OSError:
             return
 
-    def _prune_facts(self) -> bool:
-        """Drop the entries of files deleted or renamed since; whether there were any."""
-        assert self._facts is not None
-        gone = [p for p in self._facts if p not in self.seen and not (self.root / p).is_file()]
+    def _prune_facts(self, table: dict[str, tuple[str, dict[str, bytes]]]) -> bool:
+        """Drop a part's entries of files deleted or renamed since; whether there were any."""
+        gone = [p for p in table if p not in self.seen and not (self.root / p).is_file()]
         for path in gone:
-            del self._facts[path]
+            del table[path]
         return bool(gone)
 
     def _prepare_folder(self) -> None:
@@ -430,6 +452,15 @@ class Cache:
     def _write(self, name: str, table: Any) -> None:
         assert self.folder is not None
         _write_atomic(self.folder / name, _MAGIC + pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _part_number(path: str) -> int:
+    return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=1).digest()[0] % _FACTS_PARTS
+
+
+def _facts_part(path: str) -> str:
+    """The file of the facts table that holds path."""
+    return f"{_FACTS}.{_part_number(path):x}"
 
 
 def _name(rewrite: Callable[..., Any]) -> str:

@@ -200,6 +200,8 @@ def collect_project(
     if unplaced.count:
         notices.append(unplaced.message())
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
+    if pool.cache is not None:
+        pool.cache.complete = True  # every file was looked up: what is gone is dropped from the cache
     CURRENT.file = None
     project = Project(modules, config)
     project.notices = notices

@@ -209,7 +209,7 @@ def test_editing_adding_deleting_and_renaming_parse_exactly_the_files_concerned(
     deleted = document(cli, root, "check")
     assert parsed(root) == []
     assert findings(deleted) == []
-    assert "api/authors.py" not in caching.Cache.open(root.resolve(), load(root))._facts_table()
+    assert "api/authors.py" not in caching.Cache.open(root.resolve(), load(root))._facts_table("api/authors.py")
 
     # Renaming the helper module (and the import that names it): those two files are parsed.
     write_tree(root, {"services/books.py": HELPER_BLOCKING})
@@ -245,12 +245,16 @@ def test_check_takes_the_last_run_whole_while_every_file_reads_the_same(cli, tmp
     assert warm_run(root)["reused"] == 0  # no module's facts loaded: only their identities
     assert analysed(root) == {"check": "reused"}
 
-    # A comment: that file is parsed, its facts keep their identity, the rest is the last run's.
+    # A comment: that file is parsed, its facts keep their identity, the rest is the last run's;
+    # of the facts table, only the part holding that file is written again.
+    parts = {part.name: part.read_bytes() for part in namespace(root).glob("facts.*")}
     (root / "services" / "books.py").write_text(
         (root / "services" / "books.py").read_text() + "# a note\n", encoding="utf-8")
     assert document(cli, root, "check") == first
     assert parsed(root) == ["services/books.py"]
     assert warm_run(root)["reused"] == 0
+    changed = [name for name, data in parts.items() if (namespace(root) / name).read_bytes() != data]
+    assert changed == [caching._facts_part("services/books.py")]
 
     # A file the pre-filter skips that no longer compiles is named, never passed over.
     write_tree(root, {"api/notes.py": "NOTES = ['plain text'\n"})
@@ -380,17 +384,21 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
     document(cli, root, "scan")
     everything = parsed(root)
     document(cli, root, "check")
-    facts_file = namespace(root) / "facts"
-    data = facts_file.read_bytes()
-    if damage == "garbage":
-        facts_file.write_bytes(os.urandom(len(data)))
-    elif damage == "truncated":
-        facts_file.write_bytes(data[: len(data) // 2])
-    elif damage == "empty":
-        facts_file.write_bytes(b"")
-    elif damage == "wrong shape":
-        facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(["not", "a", "table"]))
-    else:
+    parts = sorted(namespace(root).glob("facts.*"))
+    assert len(parts) > 1  # the facts table is kept in parts
+    facts_file = namespace(root) / caching._facts_part("services/books.py")
+    for part in parts if damage != "bad entry" else []:
+        data = part.read_bytes()
+        if damage == "garbage":
+            part.write_bytes(os.urandom(len(data)))
+        elif damage == "truncated":
+            part.write_bytes(data[: len(data) // 2])
+        elif damage == "empty":
+            part.write_bytes(b"")
+        else:
+            part.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(["not", "a", "table"]))
+    if damage == "bad entry":
+        data = facts_file.read_bytes()
         table = caching._load(data[data.index(b"\n") + 1 :])
         digest, variants = table["services/books.py"]
         table["services/books.py"] = (digest, {name: b"\x80\x05not a pickle" for name in variants})
@@ -411,7 +419,7 @@ def test_a_crafted_cache_file_cannot_run_code(cli, tmp_path, monkeypatch):
     root = service(tmp_path / "app")
     cold = document(cli, root, "check", "--no-cache")
     document(cli, root, "check")
-    facts_file = namespace(root) / "facts"
+    facts_file = namespace(root) / caching._facts_part("api/books.py")
     data = facts_file.read_bytes()
     table = caching._load(data[data.index(b"\n") + 1 :])
     digest, variants = table["api/books.py"]
@@ -503,7 +511,7 @@ def test_no_cache_neither_reads_nor_writes(cli, tmp_path):
 
     document(cli, root, "check")
     # Forge the helper's entry: the facts of the blocking helper under the pure helper's digest.
-    facts_file = namespace(root) / "facts"
+    facts_file = namespace(root) / caching._facts_part("services/books.py")
     write_tree(root, {"services/books.py": HELPER_PURE})
     data = facts_file.read_bytes()
     table = caching._load(data[data.index(b"\n") + 1 :])
@@ -557,7 +565,7 @@ def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, 
     document(cli, root, "check")
     assert not (root / caching.FOLDER).exists()
     assert parsed(root) == []
-    assert [p.parent for p in elsewhere.glob("*/*/facts")] == [namespace(root)]
+    assert [p.parent for p in elsewhere.glob("*/*/facts-ids")] == [namespace(root)]
     assert cli("clean", root).exit_code == 0
     assert list(elsewhere.iterdir()) == []
 
