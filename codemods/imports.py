@@ -101,6 +101,14 @@ class PrunedImportVisitors(Codemod):
         return _PRUNED.get(transform, transform)(self.context).transform_module(tree)
 
 
+def context_for(path: str, name: str) -> CodemodContext:
+    """The codemod context of one module: its name, and the package its relative imports start
+    from (the module itself for an `__init__.py`), so that `from ..deps import DbSession` is read
+    as `app.deps.DbSession` when that import is dropped or extended."""
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    return CodemodContext(filename=path, full_module_name=name, full_package_name=package)
+
+
 def add(context: CodemodContext, module: str, name: str, asname: str | None = None) -> None:
     """Import `name` from `module` (as `asname`) when the codemod finishes, unless it is imported."""
     AddImportsVisitor.add_needed_import(context, module, name, asname)

@@ -53,18 +53,16 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
     if plan.offload:
         # libcst's codemod machinery (to add the import) is imported only here: it costs more
         # than parsing a file, and a file whose handlers only lose `async` never needs it.
-        from libcst.codemod import CodemodContext
-
+        from async_migrate.codemods import imports
         from async_migrate.codemods.phase1.offload import OffloadBlockingCalls
 
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        context = imports.context_for(module_facts.path, module_facts.name)
         module = OffloadBlockingCalls(context, plan.offload, plan.threadpool_name).transform_module(module)
     if plan.retype:
-        from libcst.codemod import CodemodContext
-
+        from async_migrate.codemods import imports
         from async_migrate.codemods.phase1.sync_annotations import SyncReturnAnnotations
 
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        context = imports.context_for(module_facts.path, module_facts.name)
         module = SyncReturnAnnotations(context, plan.retype).transform_module(module)
     if plan.convert:
         module = MakeHandlersSync(None, plan.convert).transform_module(module)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, imports
 from async_migrate.codemods.phase2 import stack_codemods
 from async_migrate.codemods.phase2.plan import FilePlan, StackNames
 from async_migrate.codemods.phase2.stack_plan import ModuleEdit
@@ -28,6 +27,6 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
         plan.functions.functions or plan.functions.alias_twins or plan.functions.parallel
         or plan.functions.imports  # a module re-exporting a twin (rewrites/project_calls.py)
     ):
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        context = imports.context_for(module_facts.path, module_facts.name)
         module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
     return module

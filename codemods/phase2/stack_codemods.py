@@ -311,10 +311,10 @@ class AddAsyncAlias(_StackCommand):
 def rewrite(module: cst.Module, module_facts: facts.Module, edit: ModuleEdit) -> cst.Module:
     """One file's share of the async stack, in the shape `workers.Pool.rewrite` expects."""
     if edit.engine is not None:
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        context = imports.context_for(module_facts.path, module_facts.name)
         module = AddAsyncEngine(context, edit.engine).transform_module(module)
     if edit.alias is not None:
-        context = CodemodContext(filename=module_facts.path, full_module_name=module_facts.name)
+        context = imports.context_for(module_facts.path, module_facts.name)
         module = AddAsyncAlias(context, edit.alias).transform_module(module)
     return module
 

@@ -1,0 +1,75 @@
+"""Phase two in a package whose modules import each other relatively (`from .deps import DbSession`):
+the imports the rewrite leaves unused go, as they do when written absolutely, and the migrated code runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FILES = {
+    "svc/__init__.py": "",
+    "svc/db.py": """
+        import os
+        from collections.abc import Iterator
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine(os.environ["SVC_DATABASE_URL"])
+        SessionLocal = sessionmaker(engine, expire_on_commit=False)
+
+
+        def get_db() -> Iterator[Session]:
+            with SessionLocal() as session:
+                yield session
+        """,
+    "svc/deps.py": """
+        from typing import Annotated
+
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+
+        from .db import get_db
+
+        DbSession = Annotated[Session, Depends(get_db)]
+        """,
+    "svc/api.py": """
+        from fastapi import APIRouter
+        from sqlalchemy import text
+
+        from .deps import DbSession
+
+        router = APIRouter()
+
+
+        @router.get("/answer")
+        def answer(db: DbSession) -> int:
+            return db.scalar(text("select 41 + 1"))
+        """,
+    "svc/main.py": """
+        from fastapi import FastAPI
+
+        from .api import router
+
+        app = FastAPI()
+        app.include_router(router)
+        """,
+}
+
+
+def test_a_relative_import_the_migration_leaves_unused_is_dropped(cli, project, tmp_path):
+    root = project(FILES)
+    result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
+    assert result.exit_code == 0, result.output
+    api = (root / "svc/api.py").read_text()
+    assert "async def answer(db: async_session_dependency)" in api
+    assert "DbSession" not in api  # before: `from .deps import DbSession` stayed, unused (F401)
+    run = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c",
+         "from fastapi.testclient import TestClient\nfrom svc.main import app\n"
+         "print(TestClient(app).get('/answer').json())"],
+        cwd=root, capture_output=True, text=True, timeout=120, check=False,
+        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "42"
