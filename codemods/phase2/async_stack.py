@@ -61,6 +61,7 @@ from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
+from async_migrate.codemods.rules.am283_listener_opens_sync_session import RULE as AM283
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -718,6 +719,10 @@ class _Analysis:
         )
         for path, line, message in blockers:
             self._block(AM270, path, line, message)
+        for path, line, message in stack_extras.blocking_listeners(
+            self.project, texts, self.project.modules.values(), self._sync_stack(), is_test_path
+        ):
+            self._block(AM283, path, line, message)
         self.plan.notes.extend(notes)
 
     def _sync_stack(self) -> stack_extras.SyncStack:

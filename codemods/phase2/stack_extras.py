@@ -671,6 +671,42 @@ def listener_blockers(
     return blockers, notes
 
 
+def blocking_listeners(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack,
+    in_tests: Callable[[str], bool],
+) -> list[tuple[str, int, str]]:
+    """AM283: listeners on a Session class the async sessions run (`Session`, or the subclass kept
+    as `sync_session_class=`) whose function opens a synchronous Session or does synchronous
+    Session work of its own: under an AsyncSession they run on the event loop."""
+    by_path = {m.path: m for m in project.modules.values()}
+    found = []
+    for listener in listeners(project, texts, modules):
+        module = by_path.get(listener.path)
+        if in_tests(listener.path) or module is None or listener.ref is None or listener.handler == "?":
+            continue
+        if listener.ref not in stack.carried:
+            continue
+        handler = project.resolve(absolute(module, listener.handler))
+        if handler is None or handler.kind != "function" or handler.module is None or handler.function is None:
+            continue
+        fid = (handler.module.name, handler.function.key)
+        opens, works = project.opens_session(fid), project.work_chains.get(fid)
+        if not (opens or works) or handler.function.is_async:
+            continue
+        what = (
+            f"opens a synchronous Session of its own (through {' -> '.join(opens)})" if opens
+            else f"does synchronous Session work of its own ({' -> '.join(works or [])})"
+        )
+        found.append((listener.path, listener.line, (
+            f"`{listener.written}` registers `{listener.handler}` on `{listener.target}`, which the async sessions "
+            f"run too, inside each AsyncSession call on the event loop; it {what}, which would block the event "
+            "loop on every migrated route: do that work on "
+            "the Session the listener receives (`session.add(...)` in `before_commit` or `before_flush`), or hand "
+            "it to a worker thread or a queue, then run phase two again"
+        )))
+    return found
+
+
 def _test_listener(listener: Listener, stack: SyncStack, async_names: tuple[str, str]) -> str | None:
     ref = listener.ref or ""
     if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines):

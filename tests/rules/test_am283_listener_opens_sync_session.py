@@ -1,0 +1,68 @@
+"""AM283 listener-opens-sync-session: a listener on the Session class that opens a synchronous
+Session of its own (here through a helper) blocks the stack: under an AsyncSession it runs on
+the event loop. One working on the Session it receives does not."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+ROUTE = """
+@router.post("/books")
+def create_book(session: session_dependency, title: str):
+    session.add(Book(title=title, author_id=1))
+    session.commit()
+"""
+ENGINE = """
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Book
+
+
+engine = create_engine("sqlite://")
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+{listener}
+"""
+OPENS = '''
+def _write_audit(title):
+    with database_sessionmaker.begin() as audit:
+        audit.add(Book(title=title, author_id=1))
+
+
+@event.listens_for(Session, "after_commit")
+def _audit(session):
+    _write_audit("audit")
+'''
+RECEIVED = '''
+@event.listens_for(Session, "before_flush")
+def _audit(session, context, instances):
+    session.add(Book(title="audit", author_id=1))
+'''
+
+
+def engine_module(listener: str) -> str:
+    return dedent(ENGINE).lstrip("\n").replace("{listener}", dedent(listener).strip() + "\n")
+
+
+def test_a_session_listener_opening_a_sync_session_blocks_the_stack(phase2, entry):
+    text = engine_module(OPENS)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("@event.listens_for"))
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM283" in found["codes"], found
+    blockers = document["subsystem"]["global_blockers"]
+    assert any(b.startswith(f"db/engine.py:{line}: ") and "db.engine._write_audit" in b for b in blockers), blockers
+
+
+def test_near_miss_a_listener_working_on_the_session_it_receives_does_not_block(phase2, entry):
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(RECEIVED)}), "create_book")
+    assert found["action"] == "migrate" and "AM283" not in found["codes"], found
