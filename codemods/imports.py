@@ -334,13 +334,13 @@ def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
     them where isort would, when the names were in isort's order before (after them if not)."""
     had: dict[str, list[tuple[str, ...]]] = {}
     for statement in before.body:
-        module = import_module(statement)
+        module = _written_module(statement)
         if module is not None and is_import(statement) and isinstance(statement.body[0], cst.ImportFrom):
             names = statement.body[0].names
             if not isinstance(names, cst.ImportStar):
                 had.setdefault(module, []).append(tuple(source_of(a.name) for a in names))
     for index, statement in enumerate(body):
-        module = import_module(statement)
+        module = _written_module(statement)
         if module not in had or not is_import(statement):
             continue
         node = statement.body[0]
@@ -363,6 +363,15 @@ def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
         merged = [a.with_changes(comma=separator if i < len(merged) - 1 else last) for i, a in enumerate(merged)]
         body[index] = statement.with_changes(body=[node.with_changes(names=merged), *statement.body[1:]])
     return body
+
+
+def _written_module(statement: cst.CSTNode) -> str | None:
+    """The module of `from m import ...` as written, relative ones with their dots (`..deps`)."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.ImportFrom) and small.relative:
+            return "." * len(small.relative) + (source_of(small.module) if small.module is not None else "")
+    return import_module(statement)
 
 
 def is_import(statement: cst.CSTNode) -> TypeGuard[cst.SimpleStatementLine]:

@@ -73,3 +73,77 @@ def test_a_relative_import_the_migration_leaves_unused_is_dropped(cli, project, 
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "42"
+
+
+CRUD_FILES = {
+    **{k: v for k, v in FILES.items() if k != "svc/api.py"},
+    "svc/crud/__init__.py": """
+        from . import items
+        from .items import get_answer
+
+        __all__ = ["items", "get_answer"]
+        """,
+    "svc/crud/items.py": """
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+
+        def get_answer(db: Session) -> int:
+            return db.scalar(text("select 41 + 1"))
+        """,
+    "svc/api.py": """
+        from fastapi import APIRouter
+
+        from . import crud
+        from .deps import DbSession
+
+        router = APIRouter()
+
+
+        @router.get("/answer")
+        def answer(db: DbSession) -> int:
+            return crud.get_answer(db)
+        """,
+    "svc/legacy.py": """
+        from fastapi import APIRouter
+
+        from .crud import get_answer
+        from .deps import DbSession
+
+        router = APIRouter()
+
+
+        @router.get("/legacy")
+        def legacy(db: DbSession) -> int:
+            return get_answer(db)
+        """,
+    "svc/main.py": """
+        from fastapi import FastAPI
+
+        from . import api, legacy
+
+        app = FastAPI()
+        app.include_router(api.router)
+        app.include_router(legacy.router)
+        """,
+}
+
+
+def test_a_twin_a_package_re_exports_joins_its_import_and_its_all(cli, project, tmp_path):
+    root = project(CRUD_FILES)
+    result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
+    assert result.exit_code == 0, result.output
+    init = (root / "svc/crud/__init__.py").read_text()
+    # in isort's order, and exported as the original is (a star import, ruff's F401)
+    assert "from .items import get_answer, get_answer_async\n" in init
+    assert '__all__ = ["items", "get_answer", "get_answer_async"]' in init
+    assert "await crud.get_answer_async(db)" in (root / "svc/api.py").read_text()
+    run = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c",
+         "from fastapi.testclient import TestClient\nfrom svc.main import app\nfrom svc.crud import *\n"
+         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json(), get_answer_async.__name__)"],
+        cwd=root, capture_output=True, text=True, timeout=120, check=False,
+        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["42", "42", "get_answer_async"]

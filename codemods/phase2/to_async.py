@@ -59,6 +59,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             result = _add_alias_twins(result, self.plan.alias_twins)
         if self.plan.router_redepend:
             result = _redepend_routers(result, self.plan.router_redepend)
+        if self.plan.exports:
+            result = _export_twins(result, self.plan.exports)
         for module, name in sorted(self.plan.imports):
             imports.add(self.context, module, name)
         for local in sorted(self.renamed):
@@ -583,3 +585,35 @@ def _parenthesize_await(node: _Node, field: str) -> _Node:
     if isinstance(value, cst.Await) and not value.lpar:
         return node.with_changes(**{field: value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])})
     return node
+
+
+def _export_twins(module: cst.Module, exports: set[tuple[str, str]]) -> cst.Module:
+    """A literal module-level `__all__` naming a re-exported helper names its twin after it."""
+    body = list(module.body)
+    for index, statement in enumerate(body):
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            continue
+        assign = statement.body[0]
+        if not (
+            isinstance(assign, cst.Assign) and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == "__all__"
+            and isinstance(assign.value, (cst.List, cst.Tuple))
+        ):
+            continue
+        elements = list(assign.value.elements)
+        written = [e.value.evaluated_value if isinstance(e.value, cst.SimpleString) else None for e in elements]
+        for original, twin in sorted(exports):
+            if original not in written or twin in written:
+                continue
+            at = written.index(original)
+            quote = elements[at].value.value[0]  # type: ignore[attr-defined]
+            copy = elements[at].with_changes(value=cst.SimpleString(f"{quote}{twin}{quote}"))
+            if at == len(elements) - 1:
+                # the new last element takes the original's comma (none, or a trailing one)
+                copy, elements[at] = elements[at].with_changes(value=copy.value), elements[at].with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+            elements.insert(at + 1, copy)
+            written.insert(at + 1, twin)
+        body[index] = statement.with_changes(body=[assign.with_changes(value=assign.value.with_changes(elements=elements))])
+    return module.with_changes(body=body)

@@ -89,8 +89,14 @@ def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twi
     on_the_way = re_export_chain(site.project, via, written, home, name) if via and via != home else None
     if not on_the_way:
         return
+    module, local = site.project.modules.get(via), written
     for path, source in on_the_way:
         site.file_of(path).imports.add((source, twin))
+        if module is not None:
+            # `__all__ = ["restock", ...]` there: the twin is exported beside it (star imports, F401)
+            site.file_of(path).exports.add((local, twin))
+            local = module.imports.get(local, "").rpartition(".")[2]
+            module = site.project.modules.get(source)
     if site.imported_as(via, written) is not None:
         site.file.imports.add((via, twin))
         site.unused(f"{via}.{written}")
