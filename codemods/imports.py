@@ -272,6 +272,13 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
                 rest.insert(first, statement.with_changes(leading_lines=leading.leading_lines))
                 body = rest
                 continue
+        if not group and own is not None and package.split(".")[0] == own:
+            relative = next((index for index, s in enumerate(rest) if is_import(s) and _is_relative(s)), None)
+            if relative is not None:
+                # The project's own absolute imports come before the relative ones (isort's
+                # first-party section, then the local folder's).
+                body = _section_before(rest, relative, statement)
+                continue
         if not group:
             continue  # no import of that package yet: it stays after the last import
         body = rest
@@ -285,12 +292,44 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         else:
             index = group[-1][0] + 1
         body.insert(index, statement)
+    body = _keep_section_breaks(before, body)
     if body and before.body and not before.body[0].leading_lines and body[0] is not before.body[0]:
         # The first statement was a removed import: the blank line below it must not open the file.
         lines = body[0].leading_lines
         if lines and all(line.comment is None for line in lines):
             body[0] = body[0].with_changes(leading_lines=[])
     return after.with_changes(body=body)
+
+
+def _is_relative(statement: cst.SimpleStatementLine) -> bool:
+    small = statement.body[0]
+    return isinstance(small, cst.ImportFrom) and bool(small.relative)
+
+
+def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
+    """An import dropped whole that opened a section (blank lines above it) leaves that break to
+    the import that followed it, when that one opened none: `from ..deps import DbSession`
+    dropped must not glue `from ..schemas import X` to the absolute imports above."""
+    # The codemods rebuild the statements they pass through: an unchanged one is known by its code.
+    code = _EMPTY.code_for_node
+    present = [code(s) for s in body]
+    written = {_written_module(s) for s in body if is_import(s)}
+    for index in range(1, len(before.body)):
+        dropped, following = before.body[index - 1], before.body[index]
+        if (
+            not is_import(dropped) or not is_import(following) or following.leading_lines
+            or not dropped.leading_lines or _written_module(dropped) in written
+            or any(line.comment is not None for line in dropped.leading_lines)
+            or code(following) not in present
+        ):
+            continue
+        at = present.index(code(following))
+        if at > 0 and not body[at].leading_lines:
+            body[at] = body[at].with_changes(leading_lines=dropped.leading_lines)
+    return body
+
+
+_EMPTY = cst.Module(body=[])
 
 
 def _is_from_import(statement: cst.CSTNode) -> bool:

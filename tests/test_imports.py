@@ -154,3 +154,25 @@ def test_near_miss_a_type_checking_block_or_import_still_needed_stays(source, ke
 def test_a_typing_import_keeps_its_other_names():
     source = "from typing import TYPE_CHECKING, Any\n\nif TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\nX: Any = 1\n"
     assert _dropped(source, [("sqlalchemy.orm", "Session")]) == "from typing import Any\n\nX: Any = 1\n"
+
+
+def test_a_dropped_import_that_opened_a_section_leaves_the_break_to_the_next_one():
+    source = (
+        "import app.crud.users as users_crud\n\nfrom ..deps import DbSession\nfrom ..schemas import UserIn\n\n"
+        "x = users_crud, UserIn\n"
+    )
+    before = cst.parse_module(source)
+    context = imports.context_for("app/api/users.py", "app.api.users")
+    RemoveImportsVisitor.remove_unused_import(context, "app.deps", "DbSession")
+    after = RemoveImportsVisitor(context).transform_module(before)
+    assert imports.regroup(before, after, "app.api.users").code == (
+        "import app.crud.users as users_crud\n\nfrom ..schemas import UserIn\n\nx = users_crud, UserIn\n"
+    )
+
+
+def test_a_new_project_import_goes_before_the_relative_ones_in_a_section_of_its_own():
+    source = "from fastapi import APIRouter\n\nfrom .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
+    assert _rewritten(source, "app.api.orders", [("app.db.base", "get_async_db_session")]) == (
+        "from fastapi import APIRouter\n\nfrom app.db.base import get_async_db_session\n\n"
+        "from .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
+    )
