@@ -23,11 +23,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import cache as caching
 from async_migrate.codemods import facts, sources
-from async_migrate.codemods.project import Handler, Registration
+from async_migrate.codemods.project import Handler
 from async_migrate.codemods.roots import Roots, surface
 
 if TYPE_CHECKING:
@@ -210,11 +210,22 @@ def _same_round(pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, fil
     return True
 
 
+class _Shown:
+    """A handler as far as a kept finding shows it (`check.Finding.to_json`): its id, kind, methods
+    and path; a taken run's result has no project to hold more."""
+
+    __slots__ = ("id", "kind", "methods", "path")
+
+    def __init__(self, fid: tuple[str, str], kind: str, methods: list[str], path: str | None) -> None:
+        self.id = fid
+        self.kind = kind
+        self.methods = methods
+        self.path = path
+
+
 def _handler(
     path: str, name: str, key: str, kind: str, methods: list[str], registered: bool, route_path: str | None
 ) -> Handler:
-    """A handler as far as a kept finding shows it (its kind, methods and path)."""
-    module = facts.Module(path, name)
-    function = facts.Function(key.rsplit(".", 1)[-1].split("#")[0], key.split("#")[0], key, 0, True)
-    registrations = [Registration(kind, tuple(methods), route_path, 0)] if registered else []
-    return Handler(module, function, kind, registrations)
+    """A kept finding's handler (`_Shown`): what `Handler` gives for a handler without registrations
+    too (no methods, no path)."""
+    return cast(Handler, _Shown((name, key), kind, list(methods) if registered else [], route_path if registered else None))
