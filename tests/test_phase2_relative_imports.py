@@ -147,3 +147,29 @@ def test_a_twin_a_package_re_exports_joins_its_import_and_its_all(cli, project, 
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["42", "42", "get_answer_async"]
+
+
+def test_a_twin_reached_through_a_star_import_is_in_its_module_all(cli, project, tmp_path):
+    # `crud.get_answer_async(db)` finds the twin only when `from .items import *` brings it:
+    # before, the twin was left out of `__all__` and the migrated route raised AttributeError.
+    files = {
+        **CRUD_FILES,
+        "svc/crud/__init__.py": "from .items import *  # noqa: F403\n",
+        "svc/crud/items.py": CRUD_FILES["svc/crud/items.py"].replace(
+            "from sqlalchemy import text", '__all__ = ("get_answer",)\n\n        from sqlalchemy import text'
+        ),
+        "svc/legacy.py": CRUD_FILES["svc/legacy.py"].replace("from .crud import get_answer", "from .crud.items import get_answer"),
+    }
+    root = project(files)
+    result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
+    assert result.exit_code == 0, result.output
+    assert '__all__ = ("get_answer", "get_answer_async")' in (root / "svc/crud/items.py").read_text()
+    run = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c",
+         "from fastapi.testclient import TestClient\nfrom svc.main import app\n"
+         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json())"],
+        cwd=root, capture_output=True, text=True, timeout=120, check=False,
+        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["42", "42"]

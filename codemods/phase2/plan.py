@@ -80,8 +80,8 @@ class FilePlan:
     # module or the function binds to something else.
     aliased_imports: set[tuple[str, str, str]] = field(default_factory=set)
     maybe_unused: set[tuple[str, str, str | None]] = field(default_factory=set)  # module, name, as
-    # A module re-exporting a helper that gets a twin: (the name it exports, the twin), which joins
-    # the original in its literal `__all__`.
+    # A helper that gets a twin, in its own module or one re-exporting it: (the name the module
+    # exports, the twin), which joins the original in its literal `__all__`.
     exports: set[tuple[str, str]] = field(default_factory=set)
     # `alias = Annotated[T, Depends(dep)]` -> `alias_twin = Annotated[T, Depends(dep_twin)]` after it:
     # (alias, twin alias, renames inside it).

@@ -609,10 +609,13 @@ def _export_twins(module: cst.Module, exports: set[tuple[str, str]]) -> cst.Modu
             quote = elements[at].value.value[0]  # type: ignore[attr-defined]
             copy = elements[at].with_changes(value=cst.SimpleString(f"{quote}{twin}{quote}"))
             if at == len(elements) - 1:
-                # the new last element takes the original's comma (none, or a trailing one)
-                copy, elements[at] = elements[at].with_changes(value=copy.value), elements[at].with_changes(
-                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                # the new last element takes the original's comma (none, or a trailing one), but
+                # for the comma that made `("name",)` a tuple, which two elements no longer need
+                single = isinstance(assign.value, cst.Tuple) and len(elements) == 1
+                copy = elements[at].with_changes(value=copy.value, comma=cst.MaybeSentinel.DEFAULT) if single else (
+                    elements[at].with_changes(value=copy.value)
                 )
+                elements[at] = elements[at].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             elements.insert(at + 1, copy)
             written.insert(at + 1, twin)
         body[index] = statement.with_changes(body=[assign.with_changes(value=assign.value.with_changes(elements=elements))])

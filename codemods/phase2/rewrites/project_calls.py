@@ -59,6 +59,9 @@ class ProjectCalls(CallRewrite):
             handed_on = callee.is_async or scheduled.scheduler(site.project, site.function, call) is not None
             action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited and not handed_on)
         if rename is not None and callee.qualname == callee.name:  # a method needs no import
+            # The twin is exported as the original is: `from .users import *` in the package
+            # that `crud.get_user_async(db)` reads through follows the module's `__all__`.
+            site.file_of(callee_module.path).exports.add((callee.name, rename))
             local = site.imported_as(callee_module.name, callee.name)
             if local is not None:
                 site.file.imports.add((callee_module.name, rename))
