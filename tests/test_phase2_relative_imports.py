@@ -173,3 +173,34 @@ def test_a_twin_reached_through_a_star_import_is_in_its_module_all(cli, project,
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["42", "42"]
+
+
+def test_an_unannotated_session_default_gains_its_annotation_spaced_as_pep8_says(cli, project, tmp_path):
+    files = {
+        **FILES,
+        "svc/api.py": """
+            from fastapi import APIRouter, Depends
+            from sqlalchemy import text
+
+            from .db import get_db
+
+            router = APIRouter()
+
+
+            @router.get("/answer")
+            def answer(db=Depends(get_db)) -> int:
+                return db.scalar(text("select 41 + 1"))
+            """,
+    }
+    root = project(files)
+    result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
+    assert result.exit_code == 0, result.output
+    assert "async def answer(db: AsyncSession = Depends(get_async_db_session)) -> int:" in (root / "svc/api.py").read_text()
+    run = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c",
+         "from fastapi.testclient import TestClient\nfrom svc.main import app\nprint(TestClient(app).get('/answer').json())"],
+        cwd=root, capture_output=True, text=True, timeout=120, check=False,
+        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "42"

@@ -101,7 +101,12 @@ class Depends(ParamRewrite):
         else:
             args[at] = args[at].with_changes(value=cst.Name(stack.dependency))
         default = param.default.with_changes(args=args)
-        return param.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default)
+        changes: dict[str, object] = {}
+        if param.annotation is None and isinstance(param.equal, cst.AssignEqual):
+            # `db=Depends(get_db)` gains an annotation: PEP 8 spaces the `=` of an annotated default
+            space = cst.SimpleWhitespace(" ")
+            changes["equal"] = param.equal.with_changes(whitespace_before=space, whitespace_after=space)
+        return param.with_changes(annotation=cst.Annotation(cst.Name("AsyncSession")), default=default, **changes)
 
 
 class Alias(ParamRewrite):
