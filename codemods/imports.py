@@ -174,8 +174,15 @@ def drop_emptied_guards(before: cst.Module, after: cst.Module) -> cst.Module:
         for statement in body if not is_import(statement)
         for node in _walk(statement)
     ):
-        result = result.with_changes(body=[_without_type_checking(s) for s in body if _without_type_checking(s) is not None])
+        kept = [s for s in (_without_type_checking(s) for s in body) if s is not None]
+        if kept and body and kept[0] is not body[0] and not body[0].leading_lines and not _comments(kept[0]):
+            kept[0] = kept[0].with_changes(leading_lines=[])  # the file does not open with a blank line
+        result = result.with_changes(body=kept)
     return result
+
+
+def _comments(statement: cst.BaseStatement) -> bool:
+    return any(line.comment is not None for line in statement.leading_lines)
 
 
 def _walk(node: cst.CSTNode) -> Generator[cst.CSTNode, None, None]:

@@ -176,3 +176,11 @@ def test_a_new_project_import_goes_before_the_relative_ones_in_a_section_of_its_
         "from fastapi import APIRouter\n\nfrom app.db.base import get_async_db_session\n\n"
         "from .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
     )
+
+
+def test_a_dropped_type_checking_import_that_opened_the_file_leaves_no_blank_line_first():
+    source = (
+        "from typing import TYPE_CHECKING\n\nfrom fastapi import Depends\n\n"
+        "if TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\nx = Depends\n"
+    )
+    assert _dropped(source, [("sqlalchemy.orm", "Session")]) == "from fastapi import Depends\n\nx = Depends\n"
