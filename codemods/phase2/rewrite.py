@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
 from async_migrate.codemods import facts, imports
-from async_migrate.codemods.phase2 import stack_codemods
+from async_migrate.codemods.phase2 import import_order, stack_codemods
 from async_migrate.codemods.phase2.plan import FilePlan, StackNames
 from async_migrate.codemods.phase2.stack_plan import ModuleEdit
 from async_migrate.codemods.phase2.to_async import MigrateToAsyncSession
@@ -29,4 +30,49 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
     ):
         context = imports.context_for(module_facts.path, module_facts.name)
         module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
+        introduced = {f.twin for f in plan.functions.functions.values() if f.twin}
+        introduced |= {twin for _, twin, _ in plan.functions.alias_twins}
+        if introduced:
+            module = sink_introduced(module, introduced)
+    return module
+
+
+def sink_introduced(module: cst.Module, introduced: set[str]) -> cst.Module:
+    """Move each top-level statement the rewrite added (a twin beside its original, an alias twin
+    beside its alias) below the statements binding what it reads at import: a twin dependency
+    annotated with the AsyncSession alias, which goes below a hand-written async dependency
+    further down the module (`async def get_db_async(db: async_session_dependency)` above
+    `async_session_dependency = ...`), would raise NameError on import. Moved statements keep
+    their order; a moved twin drags along the alias twin naming it on the next round."""
+    for _ in range(len(module.body)):
+        units = [ast.parse(module.code_for_node(s)).body for s in module.body]
+        flat = [s for unit in units for s in unit]
+        postponed = import_order.future_annotations(flat)
+        first: dict[str, int] = {}
+        for index, unit in enumerate(units):
+            for name in import_order.bindings(unit):
+                first.setdefault(name, index)
+        move = None
+        for index, unit in enumerate(units):
+            if not set(import_order.bindings(unit)) & introduced:
+                continue
+            later = [first[n.name] for s in unit for n in import_order.needs(s, flat, postponed)
+                     if first.get(n.name, -1) > index]
+            if later:
+                move = (index, max(later))
+                break
+        if move is None:
+            return module
+        index, after = move
+        body = list(module.body)
+        statement = body.pop(index)
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)
+        body.insert(after, statement)  # `after` shifted up by the pop: right below it
+        if index < len(body) and index != after:
+            following = body[index]
+            if isinstance(following, (cst.FunctionDef, cst.ClassDef)) and index > 0 and not any(
+                line.comment for line in following.leading_lines
+            ):
+                body[index] = following.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)
+        module = module.with_changes(body=body)
     return module
