@@ -14,7 +14,7 @@ children are not visited (libcst 1.x `CSTNode.visit`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeGuard
@@ -182,7 +182,8 @@ def drop_emptied_guards(before: cst.Module, after: cst.Module) -> cst.Module:
 
 
 def _comments(statement: cst.BaseStatement) -> bool:
-    return any(line.comment is not None for line in statement.leading_lines)
+    lines: Sequence[cst.EmptyLine] = getattr(statement, "leading_lines", ())
+    return any(line.comment is not None for line in lines)
 
 
 def _walk(node: cst.CSTNode) -> Generator[cst.CSTNode, None, None]:
