@@ -287,6 +287,11 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
                 # first-party section, then the local folder's).
                 body = _section_before(rest, relative, statement)
                 continue
+            at = body.index(statement)
+            if at > 0 and is_import(body[at - 1]) and _top(body[at - 1]) != own and not statement.leading_lines:
+                # after the last import, which is a library's: a section of its own
+                body[at] = statement.with_changes(leading_lines=[cst.EmptyLine()])
+            continue
         if not group:
             continue  # no import of that package yet: it stays after the last import
         body = rest

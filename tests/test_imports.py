@@ -184,3 +184,11 @@ def test_a_dropped_type_checking_import_that_opened_the_file_leaves_no_blank_lin
         "if TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n\nx = Depends\n"
     )
     assert _dropped(source, [("sqlalchemy.orm", "Session")]) == "from fastapi import Depends\n\nx = Depends\n"
+
+
+def test_a_new_project_import_after_library_imports_only_opens_its_own_section():
+    source = "from fastapi import APIRouter\nfrom sqlalchemy import text\n\nx = APIRouter, text\n"
+    assert _rewritten(source, "app.api.health", [("app.db.base", "async_database_sessionmaker")]) == (
+        "from fastapi import APIRouter\nfrom sqlalchemy import text\n\n"
+        "from app.db.base import async_database_sessionmaker\n\nx = APIRouter, text\n"
+    )
