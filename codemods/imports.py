@@ -241,6 +241,14 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         statement = next(s for s in body if is_import(s) and s.body[0] is original.body[0])
         rest = [s for s in body if s is not statement]
         placed = [(index, s) for index, s in enumerate(rest) if is_import(s) and id(s.body[0]) not in waiting]
+        head = len(rest)
+        if package.split(".")[0] != own:
+            # A library's import joins only the imports at the head of the module: one below
+            # code (a second import block after some functions) would bind the name after the
+            # annotations above it were evaluated. The project's own imports keep their rules
+            # (one placed low may be there on purpose, to avoid an import cycle).
+            head = _head_end(rest)
+            placed = [(index, s) for index, s in placed if index < head]
         group = [
             (index, import_module(s) or "")
             for index, s in placed
@@ -269,7 +277,7 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
             # A standard library import goes among the others of the standard library, or first.
             stdlib = [
                 index for index, s in enumerate(rest)
-                if is_import(s) and _top(s) in sys.stdlib_module_names
+                if is_import(s) and _top(s) in sys.stdlib_module_names and index < head
             ]
             first = next((index for index, s in enumerate(rest) if is_import(s)), None)
             if stdlib:
@@ -312,6 +320,26 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         if lines and all(line.comment is None for line in lines):
             body[0] = body[0].with_changes(leading_lines=[])
     return after.with_changes(body=body)
+
+
+def _head_end(body: _Statements) -> int:
+    """The index of the module's first statement past its head: the docstring, imports, and `if`
+    or `try` blocks holding only imports (`if TYPE_CHECKING:`, an optional dependency)."""
+    for index, statement in enumerate(body):
+        if is_import(statement):
+            continue
+        if index == 0 and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+            expression = statement.body[0]
+            if isinstance(expression, cst.Expr) and isinstance(expression.value, cst.BaseString):
+                continue
+        if isinstance(statement, (cst.If, cst.Try)) and all(
+            isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass))
+            for line in _walk(statement) if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body
+        ):
+            continue
+        return index
+    return len(body)
 
 
 def _is_relative(statement: cst.SimpleStatementLine) -> bool:

@@ -192,3 +192,29 @@ def test_a_new_project_import_after_library_imports_only_opens_its_own_section()
         "from fastapi import APIRouter\nfrom sqlalchemy import text\n\n"
         "from app.db.base import async_database_sessionmaker\n\nx = APIRouter, text\n"
     )
+
+
+SECOND_BLOCK = (
+    "import os\n\nfrom app.db import get_db\n\n\n"
+    "def first(db: get_db):\n    return os.sep\n\n\n"
+    "from sqlalchemy import select  # noqa: E402\n\n\n"
+    "def second(db):\n    return select(db)\n"
+)
+
+
+def test_a_library_import_joins_the_head_of_the_module_not_an_import_block_below_code():
+    # Beside `from sqlalchemy import select` it would be bound only after `first` was defined,
+    # whose annotation (once the rewrite names AsyncSession there) is evaluated at import.
+    code = _rewritten(SECOND_BLOCK, "app.api", [("sqlalchemy.ext.asyncio", "AsyncSession")])
+    head, _, below = code.partition("def first")
+    assert head == "import os\n\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\nfrom app.db import get_db\n\n\n"
+    assert "AsyncSession" not in below
+
+
+def test_a_library_import_still_joins_its_package_in_the_head():
+    source = "import os\n\nfrom sqlalchemy import select\nfrom sqlalchemy.orm import Session\n\nx = 1\n"
+    code = _rewritten(source, "app.api", [("sqlalchemy.ext.asyncio", "AsyncSession")])
+    assert code == (
+        "import os\n\nfrom sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from sqlalchemy.orm import Session\n\nx = 1\n"
+    )
