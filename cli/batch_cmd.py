@@ -37,9 +37,11 @@ _BATCH_REFUSES = {
     "diff_file": "--diff-file",
     "report": "--report",
     "traffic": "--traffic",
-    "branch": "--branch (give it to batch, before --)",
-    "format": "--format (give it to batch, before --)",
+    "branch": "--branch",
+    "format": "--format",
 }
+# Options batch itself takes: the message says where they go instead.
+_BATCH_OWN = {"branch", "format"}
 
 
 def _phase_job(
@@ -71,7 +73,8 @@ def _phase_job(
     for name, option in _BATCH_REFUSES.items():
         value = params.get(name)
         if value not in (None, False, Format.text):
-            raise _fail(f"batch runs do not take {option} after --")
+            where = ": give it to batch, before --" if name in _BATCH_OWN else ""
+            raise _fail(f"batch runs do not take {option} after --{where}")
     options = _options(
         params["only"], params["exclude"], params["jobs"], params.get("offload_mixed", False), params["no_cache"]
     )

@@ -142,8 +142,8 @@ QuietOption = Annotated[
     bool,
     typer.Option(
         "--quiet", "-q",
-        help="Only what needs acting on (errors, warnings, phase two's follow-ups) and the final line "
-        "(the diff only with --diff).",
+        help="Only what needs acting on (errors, warnings, what blocks, phase two's follow-ups) and the "
+        "final line (phase1 and phase2: the diff only with --diff).",
     ),
 ]
 VerboseOption = Annotated[
@@ -243,13 +243,27 @@ PathArgument = Annotated[
     ),
 ]
 OnlyOption = Annotated[
-    list[str] | None, typer.Option("--only", help="Only files matching this glob (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--only", metavar="GLOB",
+        help="Only files matching this glob, relative to PATH (repeatable); the analysis still reads them all.",
+    ),
 ]
 ExcludeOption = Annotated[
-    list[str] | None, typer.Option("--exclude", help="Skip files matching this glob (repeatable).")
+    list[str] | None,
+    typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob, relative to PATH (repeatable)."),
 ]
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text, or json: exactly one JSON document on standard output.")
+]
+# scan, phase1 and phase2 render `table` as one table per module (what -v shows).
+TableFormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="text (one line per handler); table: one table per module; json: exactly one JSON document "
+        "on standard output.",
+    ),
 ]
 ConfigOption = Annotated[
     Path | None,
@@ -392,7 +406,7 @@ def _git_usage(apply: bool, branch: str | None, commit: bool) -> None:
 @_guard
 def scan(
     path: PathArgument,
-    format: FormatOption = Format.text,
+    format: TableFormatOption = Format.text,
     only: OnlyOption = None,
     exclude: ExcludeOption = None,
     config: ConfigOption = None,
@@ -468,7 +482,7 @@ def phase1(
     check: CheckOption = False,
     diff: DiffOption = False,
     diff_file: DiffFileOption = None,
-    format: FormatOption = Format.text,
+    format: TableFormatOption = Format.text,
     only: OnlyOption = None,
     exclude: ExcludeOption = None,
     offload_mixed: Annotated[
@@ -564,7 +578,7 @@ def phase2(
     check: CheckOption = False,
     diff: DiffOption = False,
     diff_file: DiffFileOption = None,
-    format: FormatOption = Format.text,
+    format: TableFormatOption = Format.text,
     only: OnlyOption = None,
     exclude: ExcludeOption = None,
     shared: Annotated[

@@ -19,8 +19,8 @@ AppOption = Annotated[
 ]
 AgainstOption = Annotated[
     str | None,
-    typer.Option("--against", help="The git revision of the before side [default: the base of the branch "
-                 "--branch made, else HEAD]. The after side is the working tree.", show_default=False),
+    typer.Option("--against", help="The git revision of the before side [default: the commit a phase1/phase2 "
+                 "--branch run started from, else HEAD]. The after side is the working tree.", show_default=False),
 ]
 PythonOption = Annotated[
     str | None,
@@ -200,7 +200,7 @@ def register(app: typer.Typer) -> None:
                               show_default=False)
         ],
         headers: Annotated[
-            list[str] | None, typer.Option("--header", help='A header sent with every request, "NAME: VALUE" '
+            list[str] | None, typer.Option("--header", metavar="'NAME: VALUE'", help='A header sent with every request, "NAME: VALUE" '
                                            "(repeatable; values are never printed).", show_default=False)
         ] = None,
         heavy_body: Annotated[

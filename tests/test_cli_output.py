@@ -250,6 +250,17 @@ def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
                 assert line.lstrip().startswith("#") and lines[number + 1].lstrip().startswith("@"), (path, line)
 
 
+def test_help_names_every_format_and_the_glob_options_plainly(cli):
+    # --format table exists on scan, phase1 and phase2: the help names it; --only/--exclude
+    # take a glob, not the "list[str]" the parameter's type would show.
+    for command in ("scan", "phase1", "phase2"):
+        help_text = " ".join(cli(command, "--help").stdout.split())
+        assert "table: one table per module" in help_text, command
+        assert "--only GLOB" in help_text and "--exclude GLOB" in help_text, command
+        assert "list[str]" not in help_text, command
+    assert "list[str]" not in cli("check", "--help").stdout
+
+
 def test_phase_two_prints_its_follow_ups_after_the_summary_dry_and_applied(app):
     # the application fails to import without greenlet and the async driver: not left to --report
     for args in ((), ("--apply",)):
