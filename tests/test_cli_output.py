@@ -242,6 +242,10 @@ def test_check_help_readme_and_sample_agree_on_where_a_pragma_stands(cli):
     assert " ".join(PLACEMENT.split()) in help_text.replace("blocking- session", "blocking-session")
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert PLACEMENT in readme
+    hook_comment = " ".join(
+        line.lstrip("#").strip() for line in (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8").splitlines()
+    )
+    assert " ".join(PLACEMENT.split()) in hook_comment
     # Every pragma of the sample stands on a comment line above the decorators.
     for path in (REPO / "testdata" / "bookshop").rglob("*.py"):
         lines = path.read_text(encoding="utf-8").splitlines()
