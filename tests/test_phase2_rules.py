@@ -1937,6 +1937,140 @@ def test_near_miss_a_relationship_two_levels_down_still_blocks_with_am222(cli, a
     assert read(root, SUBSYSTEM) == before
 
 
+
+# A response field the model's own code computes from a relationship, on an object the route builds.
+PROPERTY_MODELS = PUBLISHED_MODELS.replace(
+    "from sqlalchemy.orm import", "from sqlalchemy.ext.hybrid import hybrid_property\nfrom sqlalchemy.orm import"
+) + """
+    @hybrid_property
+    def author_name(self) -> str:
+        return self.author.name
+
+    @property
+    def byline(self) -> str:
+        return f"{self.title} by {self.author.name}"
+
+    @property
+    def publisher_name(self) -> str | None:
+        return self.author.publisher.name if self.author.publisher else None
+"""
+PROPERTY_SCHEMAS = BUILT_SCHEMAS + """
+
+class BookNamed(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    author_name: str
+
+
+class BookByline(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    byline: str
+
+
+class BookPublished(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    publisher_name: str | None
+"""
+PROPERTY_ROUTES = (
+    """
+    @router.post("/named", response_model=BookNamed)
+    def create_named(payload: BookIn, db: session_dependency):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.commit()
+        db.refresh(book)
+        return book
+    """,
+    """
+    @router.post("/byline", response_model=BookByline)
+    def create_byline(payload: BookIn, db: session_dependency):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.flush()
+        db.commit()
+        return book
+    """,
+)
+PROPERTY_HEAD = "from schemas import BookByline, BookIn, BookNamed, BookPublished"
+
+
+@pytest.mark.parametrize("expires", [False, True], ids=["kept-on-commit", "expired-on-commit"])
+def test_runtime_a_built_object_whose_response_property_reads_a_relationship_is_refreshed(cli, app, expires):
+    """A response field that is a hybrid property (`Book.author_name`) or a plain property
+    (`Book.byline`) reading `self.author`, on a `Book(...)` the route adds and commits: no query
+    loads it, so phase two refreshes `author` after the last statement using the Session (AM280),
+    and the route answers 200 with the author's name, which it reads outside the greenlet."""
+    engine = RUNTIME_ENGINE.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)") \
+        if expires else RUNTIME_ENGINE
+    root = app({
+        "db/engine.py": engine, "models.py": PROPERTY_MODELS, "schemas.py": PROPERTY_SCHEMAS, "main.py": BUILT_MAIN,
+        SUBSYSTEM: route_module(*PROPERTY_ROUTES, head=PROPERTY_HEAD),
+    })
+    document = apply(cli, root)
+    for name, field in (("create_named", "BookNamed.author_name"), ("create_byline", "BookByline.byline")):
+        found = handler(document, name)
+        assert found["action"] == "migrate" and found["codes"] == ["AM201", "AM280"], found
+        assert f"({field} through Book.author)" in found["reasons"][1], found
+    assert function(root, SUBSYSTEM, "create_named").endswith(
+        "    await db.commit()\n    await db.refresh(book)\n"
+        "    await db.refresh(book, attribute_names=[\"author\"])\n    return book"
+    )
+    # a Session expiring on commit gets the plain refresh of the expired columns first
+    plain = "    await db.refresh(book)\n" if expires else ""
+    assert function(root, SUBSYSTEM, "create_byline").endswith(
+        f"    await db.commit()\n{plain}    await db.refresh(book, attribute_names=[\"author\"])\n    return book"
+    )
+    result = run_python(
+        root,
+        """
+        from fastapi.testclient import TestClient
+
+        from main import app
+
+        with TestClient(app) as client:
+            named = client.post("/named", json={"title": "Gamma", "author_id": 1})
+            byline = client.post("/byline", json={"title": "Delta", "author_id": 1})
+        asyncio.run(async_engine.dispose())
+        print(json.dumps({"named": [named.status_code, named.json()], "byline": [byline.status_code, byline.json()]}))
+        """,
+    )
+    assert result == {
+        "named": [200, {"id": 3, "author_name": "Ann"}],
+        "byline": [200, {"id": 4, "byline": "Delta by Ann"}],
+    }
+
+
+def test_near_miss_a_response_property_reading_two_relationships_down_still_blocks(cli, app):
+    """`Book.publisher_name` reads `self.author.publisher`: a refresh of `author` would leave
+    `publisher` lazy, so the route stays blocked (AM250) and nothing is written."""
+    route = """
+    @router.post("/published", response_model=BookPublished)
+    def create_published(payload: BookIn, db: session_dependency):
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.commit()
+        return book
+    """
+    root = app({
+        "db/engine.py": RUNTIME_ENGINE, "models.py": PROPERTY_MODELS, "schemas.py": PROPERTY_SCHEMAS,
+        "main.py": BUILT_MAIN, SUBSYSTEM: route_module(route, head=PROPERTY_HEAD),
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "create_published")
+    assert found["action"] == "blocked" and "AM250" in found["codes"] and "AM280" not in found["codes"], found
+    # the reason says where the object comes from (the route builds it) and what to add by hand
+    assert any(
+        "runs property Book.publisher_name" in r and "relationship Book.author.publisher" in r
+        and "the object is `book`, a Book built in api.items.create_published (no query loads it)" in r
+        and "add `await session.refresh(book, attribute_names=[...])` by hand" in r for r in found["reasons"]
+    ), found
+    assert not any("cannot trace the object" in r for r in found["reasons"]), found
+    assert read(root, SUBSYSTEM) == before
+
+
 # ------------------------------------------ a pydantic model validated from an ORM object in code
 
 VALIDATING_SCHEMAS = (SCHEMAS + '''

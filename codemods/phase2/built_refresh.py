@@ -15,10 +15,15 @@ instead (AM280), as a statement of its own after the last one that uses the Sess
 `refresh(book)` expires every attribute and loads only the columns, so one after the added
 refresh would undo it: the added one comes last, never merged into an existing one.
 
-`plan` converts a route's AM222 risks only when every lazy-load risk of the route is a field of
-its response model itself (depth one, `LazyLoadRisk.served == 1`) naming a relationship of the
-built class with the default lazy strategy, and the object is built where the refresh can be
-placed so that it runs on every path to the return:
+A response field that is a property or hybrid property of the model (`BookOut.author_name`,
+`return self.author.name`) reads the relationship the same way, through model code (AM250); the
+same refresh loads it when the property reads the relationship on the object itself.
+
+`plan` converts a route's risks only when every lazy-load risk of the route is a field of its
+response model itself (depth one, `LazyLoadRisk.served == 1`), either a relationship (AM222) or a
+property reading one directly (AM250, `self.author`), each a relationship of the built class with
+the default lazy strategy, and the object is built where the refresh can be placed so that it
+runs on every path to the return:
 
 - by the route, or by a helper migrating with it whose result the route returns (`return
   helper(db, ...)`, or through one local name), given the Session and followed by no other call;
@@ -31,25 +36,27 @@ placed so that it runs on every path to the return:
 - returned by the function's last statement, `return name`, its only return; nothing in a nested
   scope uses the Session, and the function never deletes, expunges, expires, rolls back or closes.
 
-Everything else keeps its AM222 block: a nested path (`BookOut.author.publisher`), an object from
-a query (it gets its option on the query: `eager_flow`), one the analysis cannot trace, one a
-function that does not migrate with the route returns.
+Everything else keeps its AM222 (or AM250) block: a nested path (`BookOut.author.publisher`, a
+property reading `self.author.publisher`), an object from a query (it gets its option on the
+query: `eager_flow`), one the analysis cannot trace, one a function that does not migrate with
+the route returns. For a built object a property's block says so (`explain`), and what to add.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2.eager_flow import Flow
 from async_migrate.codemods.phase2.expired_lists import function_node
 from async_migrate.codemods.phase2.expired_reads import Refresh
-from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
+from async_migrate.codemods.phase2.lazy_loads import UNTRACED, LazyLoadRisk
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 
 # Session methods after which the object may be no longer in the Session, or not as it was built.
 _DETACHES = frozenset({"delete", "expunge", "expunge_all", "close", "rollback", "expire", "expire_all", "reset"})
@@ -81,7 +88,7 @@ def plan(
     trees: Callable[[str], ast.Module | None],
 ) -> BuiltRefresh | None:
     """The refresh that replaces all of `risks` (the route's lazy loads), or None to keep them."""
-    if not risks or any(r.code != AM222.code or r.kind != "response" or r.served != 1 for r in risks):
+    if not risks or any(_loaded_as(r) is None for r in risks):
         return None
     built = _returned(project, route, moving)
     if built is None:
@@ -89,7 +96,11 @@ def plan(
     fid, name, model = built
     classes = project_classes(project)
     flow = Flow(project, classes, set())
-    attributes = tuple(dict.fromkeys(r.attribute for r in risks))
+    # A property's relationship must be one of the built class's own (its class order): a
+    # same-named property of another class, read by name, says nothing about this object.
+    if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
+        return None
+    attributes = tuple(dict.fromkeys(a for r in risks if (a := _loaded_as(r)) is not None))
     if any(flow.relationship(model, a) != "select" for a in attributes):
         return None
     module, function = project.functions[fid]
@@ -103,8 +114,42 @@ def plan(
         module.path,
         anchor.line,
         classes.short(model),
-        tuple(dict.fromkeys(r.path for r in risks)),
+        tuple(dict.fromkeys(
+            f"{r.path} through {classes.short(r.reads[0][0])}.{r.reads[0][1]}" if r.reads else r.path for r in risks
+        )),
     )
+
+
+def explain(project: Project, route: FunctionId, risks: list[LazyLoadRisk], moving: set[FunctionId]) -> list[LazyLoadRisk]:
+    """`risks` kept (no refresh planned), saying where an object the route returns comes from
+    when it builds it: "cannot trace the object to the query that loads it" misleads there."""
+    built = _returned(project, route, moving)
+    if built is None:
+        return risks
+    fid, name, model = built
+    module, function = project.functions[fid]
+    why = (
+        f"the object is `{name}`, a {project_classes(project).short(model)} built in {module.name}.{function.qualname} "
+        f"(no query loads it), where the tool cannot show that an added refresh would load all of it on every path "
+        f"to the return: add `await session.refresh({name}, attribute_names=[...])` by hand after the last statement "
+        f"using the Session (and a refresh of the related object for a relationship further down)"
+    )
+    return [replace(r, message=r.message.replace(UNTRACED, why)) if r.served == 1 and UNTRACED in r.message else r
+            for r in risks]
+
+
+def _loaded_as(risk: LazyLoadRisk) -> str | None:
+    """The relationship of the returned object a refresh would load for `risk`, or None when a
+    refresh cannot stand for it: a field of the response model itself that is a relationship
+    (AM222), or one whose property or hybrid property reads a relationship of the object
+    directly (AM250, `self.author`; not `self.author.publisher`, which the refresh leaves lazy)."""
+    if risk.served != 1:
+        return None
+    if risk.code == AM222.code and risk.kind == "response":
+        return risk.attribute
+    if risk.code == AM250.code and len(risk.reads) == 1 and risk.dependency is None and not risk.offloaded:
+        return risk.reads[0][1]
+    return None
 
 
 def _returned(project: Project, route: FunctionId, moving: set[FunctionId]) -> tuple[FunctionId, str, str] | None:

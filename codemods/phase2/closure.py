@@ -306,6 +306,8 @@ def compute(
         if planned is not None:
             built[fid] = planned
             lazy[fid] = []
+        else:
+            lazy[fid] = built_refresh.explain(project, fid, lazy[fid], moving)
         fixes[fid] = [f for f in analysed.fixes if f.fid in moving and not _twin_lacks(project, f)]
         lazy[fid].extend(_outside_fix(project, f) for f in analysed.fixes if f.fid not in moving)
         lazy[fid].extend(_twin_fix(project, f) for f in analysed.fixes if f.fid in moving and _twin_lacks(project, f))

@@ -156,6 +156,10 @@ _CONTAINER_METHODS = frozenset({
 })
 
 
+# Why model code's read on an object blocks when the flow finds no query loading the object.
+UNTRACED = "the tool cannot trace the object to the query that loads it"
+
+
 @dataclass(frozen=True, slots=True)
 class LazyLoadRisk:
     file: str  # posix path of the module, relative to the root
@@ -179,6 +183,9 @@ class LazyLoadRisk:
     # the model itself), read by name because the flow cannot follow the returned object; 0 for
     # everything else (a model validated in code, an object the flow traced)
     served: int = 0
+    # AM250: the relationship path the model code reads, from the object it runs on (a response
+    # field's property reading `self.author`: ((Book, "author"),)), for a refresh of a built object
+    reads: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,7 +775,7 @@ class _Analysis:
             return
         candidates = typed or self._deferring(column)
         why = (f"the object comes from {source.where}, whose query phase two cannot add the option to"
-               if source is not None else "the tool cannot trace the object to the query that loads it")
+               if source is not None else UNTRACED)
         for cls in candidates:
             if self.members.deferred(cls, column):
                 self._deferred(root, module, function, line or function.line, f"`{written}.{column}`",
@@ -804,10 +811,11 @@ class _Analysis:
 
     def _named_member(
         self, root: FunctionId, fid: FunctionId, line: int, written: str, name: str, how: str,
-        eager: dict[str, _Eager], source: Origin | None = None, shown: str | None = None,
+        eager: dict[str, _Eager], source: Origin | None = None, shown: str | None = None, served: int = 0,
     ) -> None:
         """Model code run on an object the flow cannot trace to a query (or traces to a
-        dependency): judged by the member's name over every class that could be meant."""
+        dependency): judged by the member's name over every class that could be meant. `served`:
+        how deep the field lies in the route's own response model (0: not one)."""
         module, function = self.project.functions[fid]
         typed = self._receiver_classes(fid, written)
         if typed is None:
@@ -834,9 +842,9 @@ class _Analysis:
                     why = (f"the object comes from {source.where}, whose query phase two cannot add "
                            f"the option to")
                 else:
-                    why = "the tool cannot trace the object to the query that loads it"
+                    why = UNTRACED
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
-                                  need.via, why, source)
+                                  need.via, why, source, served)
 
     def _unverified_member(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
@@ -850,6 +858,7 @@ class _Analysis:
     def _member_risk(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
         name: str, shown: str, summary: Summary, path: Path, via: str, why: str, source: Origin | None = None,
+        served: int = 0,
     ) -> None:
         relationship = describe(self.classes, path)
         message = (
@@ -862,7 +871,7 @@ class _Analysis:
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
             owner=path[0][0], message=message, fix=AM250.fix, kind="attribute", path=f"{written}.{name}",
             code=AM250.code, dependency=source.dependency if source is not None else None,
-            offloaded=source is not None and source.offloaded,
+            offloaded=source is not None and source.offloaded, served=served, reads=path,
         ))
 
     def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
@@ -1221,7 +1230,7 @@ class _Analysis:
                 candidates, targets = self._on(candidates, owners, name)
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
-                                   shown=f"response model field {field_path}")
+                                   shown=f"response model field {field_path}", served=depth)
             risky = self._uncredited(candidates, name, eager) if candidates else []
             if risky:
                 safe = [c for c in candidates or () if c not in risky]

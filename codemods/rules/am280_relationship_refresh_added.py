@@ -7,7 +7,10 @@ could be added to, so phase two refreshes it, naming those relationships, after 
 statement that uses the Session; the plain `refresh` the code had stays where it was (it reloads
 the columns, and would expire the relationships again if it came after). Only the response
 model's own fields (`BookOut.author`, not `BookOut.author.publisher`) of an object built where
-the refresh runs on every path to the return; anything else stays blocked by AM222.
+the refresh runs on every path to the return; anything else stays blocked by AM222. A response
+field that is a property or hybrid property of the model reading a relationship of the object
+itself (`return self.author.name`) is refreshed the same way; one reading further down
+(`self.author.publisher`) stays blocked by AM250.
 
 Before:
 
