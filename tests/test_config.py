@@ -757,3 +757,22 @@ def test_every_bad_key_is_named_in_one_run(cli, app, configured):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 3 and all(line.startswith("async-migrate: ") for line in lines), lines
     assert "exclude" in lines[0] and "'sesion-types'" in lines[1] and "twin-suffix" in lines[2]
+
+
+def test_the_readme_example_names_every_key_and_loads(tmp_path):
+    # A key the example leaves out is one a reader of the README never learns of.
+    import re
+
+    import tomllib
+    from conftest import REPO
+
+    from async_migrate.codemods import config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("### Configuration", 1)[1]
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example is not None
+    document = tomllib.loads(example.group(1))["tool"]["async-migrate"]
+    assert sorted(document) == sorted(config.keys())
+    path = tmp_path / "example.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    assert config.load(tmp_path, path).async_engine_factory == document["async-engine-factory"]
