@@ -815,7 +815,7 @@ def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) ->
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
         "follow_ups": list(dict.fromkeys([  # each once
-            *stack.notes, *stack.overrides,
+            *stack.notes, *stack.overrides, *closure.follow_ups,
             *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages),
             *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
         ])),

@@ -29,6 +29,7 @@ from async_migrate.codemods.phase2 import (
     holders,
     inline_sessions,
     methods,
+    protocols,
     scheduled,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
@@ -145,6 +146,10 @@ class Closure:
     built_refreshes: dict[FunctionId, built_refresh.BuiltRefresh] = field(default_factory=dict)
     # `with Session(engine) as s:` that become `async with AsyncSession(async_engine) as s:`.
     inline: dict[FunctionId, dict[int, inline_sessions.Inline]] = field(default_factory=dict)
+    # Declarations of a Protocol typing only migrating code that become `async def` with the
+    # methods they describe (`protocols.py`), and what is left to do by hand where they cannot.
+    protocol_methods: set[FunctionId] = field(default_factory=set)
+    follow_ups: list[str] = field(default_factory=list)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -157,6 +162,7 @@ class Closure:
         self.parallel_classes, self.existing_parallel = {}, set()
         self.dependency_twins, self.router_twins, self.in_place_dependencies = {}, {}, set()
         self.eager_fixes, self.refreshes, self.inline = {}, {}, {}
+        self.protocol_methods, self.follow_ups = set(), []
 
 
 class SubsystemError(Exception):
@@ -631,6 +637,10 @@ def compute(
                 closure.blockers.append(
                     Blocker(risk.code, risk.file, risk.line, f"{risk.message}; fix: {risk.fix}", fid)
                 )
+    if closure.migrated_routes:
+        moving = {fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")}
+        in_place = set(closure.migrated_routes) | {fid for fid, d in closure.helpers.items() if d.action == "migrate"}
+        closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place)
     return closure
 
 

@@ -155,6 +155,10 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
+    for fid in sorted(closure.protocol_methods):
+        # A Protocol's declaration of a method that moved: `async def`, its body of `...` kept.
+        module, function = project.functions[fid]
+        plans.setdefault(module.path, FilePlan()).functions.setdefault(function.key, FunctionPlan(function.key))
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
