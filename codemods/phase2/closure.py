@@ -1143,6 +1143,12 @@ def _find_reach(project: Project, start: Iterable[FunctionId], whole_holders: bo
         stack.extend(edge.callee for edge in methods.session_edges(project, fid))
         # A class holding the Session moves as a whole: its attribute holds one kind of Session.
         holder = holders.holder_of(project, fid) if whole_holders else None
+        # `crud.get(svc.db, 1)` from outside the class: the class moves too, or `svc.db` would
+        # stay the synchronous Session handed to a helper that now awaits.
+        for edge in project.all_calls_from.get(fid, ()) if holder is None and whole_holders else ():
+            through = holders.held_through_instance(project, fid, edge.call.args)
+            if through is not None and through.init is not None:
+                stack.append(through.init)
         if holder is not None:
             stack.extend(holder.methods)
             if holder.init is not None:
@@ -1609,10 +1615,26 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for line, what in methods.held_elsewhere(project, fid):
         if holder is not None and holders.on_held(project, fid, what):
             continue
+        if holder is None and _hands_on_held(project, fid, line, what):
+            continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
+
+
+def _hands_on_held(project: Project, fid: FunctionId, line: int, what: str) -> bool:
+    """`crud.get_room(svc.db, room_id)`: the Session an instance holds, handed straight to a project
+    function. The class moves with the routes (its `__init__` given the AsyncSession, or the
+    parallel class injected instead), so what it holds there is an AsyncSession, and the function
+    migrates as one given the route's Session does."""
+    _, function = project.functions[fid]
+    return any(
+        call.line == line and call.callee is not None and project.function(call.callee) is not None
+        and f"{call.callee.rsplit('.', 1)[-1]}(" in what
+        and holders.held_through_instance(project, fid, call.args) is not None
+        for call in function.calls
+    )
 
 
 def _sync_engine_uses(function: facts.Function, names: set[str]) -> list[tuple[int, str]]:

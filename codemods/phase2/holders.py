@@ -20,10 +20,11 @@ of those hold a Session), `Project.all_calls_to` (who calls the methods).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
+from async_migrate.codemods.facts import Arg
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
@@ -326,6 +327,23 @@ def on_held(project: Project, fid: FunctionId, text: str) -> bool:
     return False
 
 
+def held_through_instance(project: Project, fid: FunctionId, call_args: Iterable[Arg]) -> HolderClass | None:
+    """The class whose instance's Session a call hands straight on (`crud.get(svc.db, 1)`, `svc`
+    an instance of a class holding the Session in `db`), or None. Only a class whose `__init__`
+    receives the Session: that `__init__` moves with the function, so `svc.db` is then the
+    AsyncSession (of the class in place, or of its parallel class the migrated code uses)."""
+    holders = holder_classes(project)
+    for arg in call_args:
+        receiver, _, attribute = (arg.expr or "").rpartition(".")
+        if not receiver.startswith("$") or "." in receiver:
+            continue
+        for value in project.flow.evaluate(fid, receiver):
+            holder = holders.get(str(value.target)) if value.kind == INSTANCE else None
+            if holder is not None and attribute in holder.attributes and holder.init is not None:
+                return holder
+    return None
+
+
 def passes_held(project: Project, edge: Edge) -> bool:
     """A call that hands the held Session on (`Activity.record(self.db, ...)`), or a holder
     instance to a function that works on it (`_owned(repo, 1)`)."""
@@ -335,6 +353,8 @@ def passes_held(project: Project, edge: Edge) -> bool:
         paths = _self_paths(project, edge.caller, holder)
         if any(arg.expr in paths for arg in call.args):
             return True
+    elif held_through_instance(project, edge.caller, call.args) is not None:
+        return True
     if edge.via is not None or edge.callee not in project.work_chains:
         return False
     holders = holder_classes(project)
