@@ -21,6 +21,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.phase1.shared_session import shared_session_uses
 from async_migrate.codemods.phase2 import (
     built_refresh,
     dependencies,
@@ -1260,8 +1261,26 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     state = _request_state_origin(project, fid, function, line)
     if state is not None:
         return state
+    shared = _process_wide_holder(project, fid, line)
+    if shared is not None:
+        return shared
     return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
         "opened by an opener phase two does not replace)"
+
+
+def _process_wide_holder(project: Project, fid: FunctionId, line: int) -> str | None:
+    """`db.query()` on a module-level `db = SessionLocal()` (or a Session a module-level instance
+    opened once): named with where it is created, and what to change. The generic wording leaves a
+    reader of a single-module app guessing which `db` is meant, and the route's own `db` parameter
+    elsewhere in the file is the same name."""
+    module, _ = project.functions[fid]
+    for use in shared_session_uses(project, fid):
+        if use.path == module.path and use.line == line:
+            return (
+                f"{use.holder}, {use.shared}, which phase two cannot replace with a per-request AsyncSession: "
+                "give the route its own Session (a parameter from the session dependency) and rerun phase two"
+            )
+    return None
 
 
 def _request_state_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:

@@ -119,3 +119,32 @@ def test_the_request_state_session_is_named_with_where_it_is_opened(phase2, entr
     assert found["action"] == "blocked" and found["codes"] == ["AM241"], found
     line = next(n for n, t in enumerate(STATE_MAIN.strip().splitlines(), 1) if "request.state.db =" in t)
     assert f"the Session opened on `request.state.db` for each request (main.py:{line})" in found["reasons"][0], found
+
+
+def test_a_module_global_session_is_named_with_where_it_is_created(phase2, entry):
+    # The single-module app's `db = SessionLocal()` beside routes whose `db` parameter is the
+    # request's own: the reason names the global and its line, and that it is the process's one.
+    document = phase2(
+        """
+        from db.engine import database_sessionmaker
+
+        db = database_sessionmaker()
+
+
+        @router.get("/titles")
+        async def read_titles():
+            return list(db.scalars(select(Book.title)))
+
+
+        @router.get("/count")
+        def count(db: session_dependency):
+            return db.scalar(select(func.count(Book.id)))
+        """,
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"])
+    assert "`db`, created once at import time (api/items.py:13), one Session the whole process shares" in (
+        found["reasons"][0]
+    ), found["reasons"]
+    assert "held by an instance or a module-level global" not in found["reasons"][0]
+    assert entry(document, "count")["action"] == "migrate"
