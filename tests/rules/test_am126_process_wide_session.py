@@ -328,3 +328,63 @@ repo = Repo(SessionLocal())
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
     assert "`repo.db`, created once at import time" in entry["reasons"][0], entry
     assert [f["code"] for f in findings(root, "bump")] == ["AM301"]
+
+
+@pytest.mark.parametrize("dependency", [
+    "def shared_db():\n    return db",
+    "async def shared_db():\n    yield db",
+])
+def test_a_dependency_handing_out_the_module_global_keeps_the_route_with_am126(app, reported, findings, dependency):
+    # FastAPI hands every request the one Session the dependency returns: as `def` the route
+    # would use it from several threadpool workers at once, exactly as if it named the global.
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        from db.shared import db
+
+
+        DEPENDENCY
+
+
+        @router.post("/counter")
+        async def bump(s: Session = Depends(shared_db)):
+            s.execute(text("select 1"))
+            s.commit()
+        """.replace("DEPENDENCY", dependency.replace("\n", "\n        ")),
+        {"db/shared.py": GLOBAL},
+    )
+    entry = reported(root, "bump", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "`s`, which `shared_db()` (api/items.py:" in entry["reasons"][0]
+    assert "`db`, created once at import time (db/shared.py" in entry["reasons"][0]
+
+
+def test_near_miss_a_dependency_opening_a_session_per_request_converts(app, reported):
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        from db.shared import SessionLocal
+
+
+        def own_db():
+            session = SessionLocal()
+            try:
+                yield session
+            finally:
+                session.close()
+
+
+        @router.post("/counter")
+        async def bump(s: Session = Depends(own_db)):
+            s.execute(text("select 1"))
+            s.commit()
+        """,
+        {"db/shared.py": GLOBAL},
+    )
+    assert reported(root, "bump", "phase1")["action"] == "convert"
