@@ -559,3 +559,105 @@ def test_near_miss_a_session_class_given_its_engine_alone_is_the_stack(cli, serv
     document = apply(cli, root)
     assert document["subsystem"]["global_blockers"] == []
     assert handler(document, "list_items")["action"] == "migrate"
+
+
+# ------------------------------------------ a test transaction the async override must share
+
+ROLLED_BACK_CONFTEST = """
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from main import app
+
+
+@pytest.fixture()
+def session():
+    engine = create_engine("sqlite:///./test.db")
+    connection = engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint")
+    app.dependency_overrides[get_db_session] = lambda: s
+    yield s
+    outer.rollback()
+    connection.close()
+"""
+# What the follow-up tells the user to write for such tests, and the naive override it warns
+# against; each posts through the migrated route, then reports what the test saw and what stayed.
+SHARED_TRANSACTION = """
+    import httpx
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    async def run(shared):
+        aengine = create_async_engine(stack.async_engine.url)
+        if aengine.dialect.name == "sqlite":
+            # As for the synchronous test engine: pysqlite's own transaction handling would let
+            # the route's commit end the outer transaction instead of its savepoint.
+            @event.listens_for(aengine.sync_engine, "connect")
+            def _no_driver_transactions(dbapi_connection, _record):
+                dbapi_connection.isolation_level = None
+
+            @event.listens_for(aengine.sync_engine, "begin")
+            def _begin(connection):
+                connection.exec_driver_sql("BEGIN")
+
+        conn = await aengine.connect()
+        if shared:
+            await conn.begin()
+            s = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+            app.dependency_overrides[stack.get_async_db_session] = lambda: s
+        else:
+            async def own():
+                async with AsyncSession(aengine) as own_session:
+                    yield own_session
+            s = AsyncSession(bind=conn)
+            app.dependency_overrides[stack.get_async_db_session] = own
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            status = (await c.post("/items", params={"name": "pen", "owner_id": 1})).status_code
+        seen = list((await s.scalars(select(Item.name))).all())
+        await s.close()
+        await conn.rollback()
+        await conn.close()
+        await aengine.dispose()
+        return status, seen
+
+    shared = asyncio.run(run(True))
+    with Sync() as check:
+        after_shared = list(check.scalars(select(Item.name)).all())
+    own = asyncio.run(run(False))
+    with Sync() as check:
+        after_own = list(check.scalars(select(Item.name)).all())
+    print(json.dumps({"shared": [*shared, after_shared], "own": [*own, after_own]}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_an_override_inside_a_rolled_back_test_transaction_says_how_to_share_it_and_that_advice_works(
+    cli, service, kind
+):
+    root = service({
+        "tests/__init__.py": "", "tests/conftest.py": ROLLED_BACK_CONFTEST,
+        SUBSYSTEM: items_routes(CREATE),
+    })
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "create_item")["action"] == "migrate"
+    (note,) = document["subsystem"]["override_follow_ups"]
+    assert note.startswith("tests/conftest.py:15: `app.dependency_overrides[get_db_session] = lambda: s`")
+    assert "not with an AsyncSession of its own: tests/conftest.py:14 runs each test in a transaction" in note
+    assert 'AsyncSession(bind=conn, join_transaction_mode="create_savepoint")' in note
+    assert note.endswith("go on `async_engine.sync_engine` as well")  # the conftest's engine is SQLite
+    # The advised override: the test sees the route's row, and the rollback leaves nothing behind.
+    # The naive one: the route commits on a connection of its own, so the row outlives the rollback.
+    assert serve(root, kind, SHARED_TRANSACTION) == {
+        "shared": [200, ["pen"], []],
+        "own": [200, ["pen"], ["pen"]],
+    }
+
+
+def test_near_miss_an_override_without_a_test_transaction_keeps_the_short_advice(cli, service):
+    root = service({"tests/__init__.py": "", "tests/conftest.py": TEST_SESSIONMAKER, SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root, "--allow-override-gap")
+    (note,) = document["subsystem"]["override_follow_ups"]
+    assert note.endswith("with an async generator that yields an AsyncSession of the same test database")

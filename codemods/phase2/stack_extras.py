@@ -826,10 +826,64 @@ def override_notes(
     modules = list(modules)
     if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
         return []  # the async dependency is overridden already
-    return [
-        f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "
-        f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
-        f"application's own database): override `{async_dependency}` as well, with an async generator that "
-        "yields an AsyncSession of the same test database"
-        for o in overrides(project, texts, modules, providers)
-    ]
+    notes = []
+    for o in overrides(project, texts, modules, providers):
+        note = (
+            f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "
+            f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
+            f"application's own database): override `{async_dependency}` as well, "
+        )
+        line = _outer_transaction(texts, o.path)
+        if line is None:
+            note += "with an async generator that yields an AsyncSession of the same test database"
+        else:
+            # The tests' Session lives inside a transaction each test rolls back. An AsyncSession
+            # on a connection of its own would neither see the rows the tests add through that
+            # Session nor be rolled back with it: its commits would stay and leak into later tests.
+            note += (
+                f"and not with an AsyncSession of its own: {o.path}:{line} runs each test in a transaction "
+                "on one connection that the test rolls back, and an AsyncSession on another connection "
+                "neither sees the rows the tests add through the synchronous Session nor is rolled back "
+                "(its commits stay in the test database). Open an async connection in the same kind of "
+                "transaction (`conn = await async_engine.connect(); await conn.begin()`), override with "
+                "`AsyncSession(bind=conn, join_transaction_mode=\"create_savepoint\")`, drive the app from "
+                "the same event loop (`httpx.AsyncClient(transport=httpx.ASGITransport(app=app))`), and add "
+                "and assert the rows the migrated routes read or write through that AsyncSession "
+                "(`await s.run_sync(factory, ...)` runs a synchronous factory on it)"
+            )
+            if "sqlite" in (texts.text(o.path) or ""):
+                # aiosqlite wraps pysqlite, whose own transaction handling breaks the savepoint.
+                note += (
+                    "; on SQLite, the listeners that let pysqlite keep the outer transaction (`isolation_level = "
+                    "None` on connect, `BEGIN` on begin) go on `async_engine.sync_engine` as well"
+                )
+        notes.append(note)
+    return notes
+
+
+def _outer_transaction(texts: Texts, path: str) -> int | None:
+    """The line where the tests' module wraps each test in a transaction on one connection (the
+    `connection.begin()` + `Session(bind=connection, join_transaction_mode=...)` recipe), if it does."""
+    found = texts.get(path, "begin")
+    if found is None:
+        return None
+    connections: set[str] = set()
+    begins: list[tuple[str, int]] = []
+    for node in ast.walk(found[1]):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg == "join_transaction_mode":
+                    return node.lineno
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in ("begin", "begin_nested"):
+                if isinstance(func.value, ast.Name):
+                    begins.append((func.value.id, node.lineno))
+        elif isinstance(node, (ast.Assign, ast.withitem)):
+            value = node.value if isinstance(node, ast.Assign) else node.context_expr
+            targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]
+            if (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                and value.func.attr == "connect"
+            ):
+                connections.update(t.id for t in targets if isinstance(t, ast.Name))
+    return min((line for name, line in begins if name in connections), default=None)
