@@ -91,3 +91,44 @@ def test_a_savepoint_from_a_held_session_is_awaited_and_discards_its_rows(cli, s
         print(json.dumps({"status": status, "names": names}))
     """)
     assert result == {"status": 200, "names": ["Ann", "Bob", "kept"]}
+
+
+PAGED = """
+from fastapi_pagination import Page, Params
+from fastapi_pagination.ext.sqlalchemy import paginate
+from pydantic import BaseModel
+
+
+class UserRow(BaseModel):
+    id: int
+    name: str
+""", """
+@router.get("/conn-page", response_model=Page[UserRow])
+def conn_page(db: session_dependency):
+    return paginate(db.connection(), select(User.id, User.name).order_by(User.id), Params(page=1, size=1))
+""", """
+@router.get("/named-conn-page", response_model=Page[UserRow])
+def named_conn_page(db: session_dependency):
+    conn = db.connection()
+    return paginate(conn, select(User.id, User.name).order_by(User.id.desc()), Params(page=1, size=1))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_a_mapped_call_given_the_sessions_connection_takes_its_async_form(cli, service, kind):
+    # On AsyncSession `db.connection()` is an AsyncConnection: the sync `paginate` on it fails
+    # ("Coroutine ... is not allowed in sync flow"); `apaginate` takes it.
+    root = service({SUBSYSTEM: routes(*PAGED)})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "conn_page": "migrate", "named_conn_page": "migrate",
+    }
+    assert "return await apaginate(await db.connection(), " in function(root, SUBSYSTEM, "conn_page")
+    assert "return await apaginate(conn, " in function(root, SUBSYSTEM, "named_conn_page")
+    result = serve(root, kind, """
+        pages = [client.get(p).json() for p in ("/conn-page", "/named-conn-page")]
+        print(json.dumps([{"total": page["total"], "items": page["items"]} for page in pages]))
+    """)
+    assert result == [
+        {"total": 2, "items": [{"id": 1, "name": "Ann"}]}, {"total": 2, "items": [{"id": 2, "name": "Bob"}]},
+    ]

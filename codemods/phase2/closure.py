@@ -1518,7 +1518,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     def held(func: str) -> str | None:
         return holders.held_call(project, fid, func)
 
-    taken = derived.escapes(function, derived.derived_names(function, names, held)) + derived.chained(
+    def mapped(call: facts.Call) -> bool:
+        return project.canonical(call.callee) in mappings
+
+    taken = derived.escapes(function, derived.derived_names(function, names, held), mapped) + derived.chained(
         function, names, held
     )
     for line, why in taken:

@@ -51,12 +51,18 @@ def is_coroutine(kind: Derived, method: str) -> bool:
     return method in DERIVED_AWAITED[kind]
 
 
-def escapes(function: facts.Function, derived: dict[str, Derived]) -> list[tuple[int, str]]:
+def escapes(
+    function: facts.Function, derived: dict[str, Derived], mapped: Callable[[facts.Call], bool] | None = None
+) -> list[tuple[int, str]]:
     """(line, why) for each use of a derived object the rewrite does not follow: handed to a
-    call, rebound, returned, or a method called that the async object lacks."""
+    call, rebound, returned, or a method called that the async object lacks. A connection handed
+    to a call `mapped` says has an async form (`paginate(conn, q)`) is followed: that call becomes
+    the awaited async form, which takes the AsyncConnection."""
     found: list[tuple[int, str]] = []
     for call in function.calls:
         for arg in call.args:
+            if arg.name in derived and derived[arg.name] is Derived.CONNECTION and mapped is not None and mapped(call):
+                continue
             if arg.name in derived:
                 found.append((call.line, f"passes `{arg.name}` (from the Session's "
                               f"`{DERIVED_SOURCES[derived[arg.name]]}`) to a call"))

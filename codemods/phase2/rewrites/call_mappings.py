@@ -12,6 +12,10 @@ After::
     from fastapi_pagination.ext.sqlalchemy import apaginate
 
     return await apaginate(session, select(Book))
+
+The Session's connection is handed over the same way (`paginate(session.connection(), q)`, or a
+name bound to it): on AsyncSession that is an AsyncConnection, which only the async form takes;
+the sync form on it fails when it runs.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from async_migrate.codemods.phase2.rewrites.base import (
     awaited,
     renamed,
 )
+from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_KINDS, Derived
 
 
 class CallMappings(CallRewrite):
@@ -35,7 +40,7 @@ class CallMappings(CallRewrite):
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
         callee = site.project.canonical(call.callee)
-        if callee is None or callee not in site.mappings or not any(a.name in site.names for a in call.args):
+        if callee is None or callee not in site.mappings or not _takes_session(call, site):
             return None
         target_module, _, target_name = site.mappings[callee].rpartition(".")
         source, _, name = callee.rpartition(".")
@@ -49,3 +54,17 @@ class CallMappings(CallRewrite):
     ) -> cst.BaseExpression:
         call = call.with_changes(func=renamed(call.func, action.rename))
         return awaited(call) if action.add_await else call
+
+
+def _takes_session(call: facts.Call, site: FunctionSite) -> bool:
+    """Whether `call` is handed the Session, or the connection taken from it."""
+    for arg in call.args:
+        if arg.name in site.names:
+            return True
+        if arg.name is not None and site.derived.get(arg.name) is Derived.CONNECTION:
+            return True
+    return any(
+        other.argument_of == call.index and other.receiver in site.names
+        and DERIVED_KINDS.get(other.method or "") is Derived.CONNECTION
+        for other in site.function.calls
+    )
