@@ -211,14 +211,16 @@ def _cached_session(project: Project, fid: FunctionId, head: str, steps: tuple[s
     param = next((p for p in function.params if p.name == name), None)
     if param is None or param.depends is None or param.opaque_depends:
         return None
-    described = _cached_function(project, param.depends) or _dependency_handing_out(project, param.depends)
+    described = _cached_function(project, param.depends)
+    if described is None and (holder := dependency_handing_out(project, param.depends)) is not None:
+        described = f"which `{param.depends.rpartition('.')[2]}()` hands out: {holder}"
     return f"`{name}`, {described}" if described is not None else None
 
 
-def _dependency_handing_out(project: Project, ref: str) -> str | None:
-    """A dependency that returns or yields a process-wide Session (`def get_db(): return db` on a
-    module-level `db = SessionLocal()`): FastAPI hands every request that one Session, so the
-    route taking it shares it as if it named the global itself."""
+def dependency_handing_out(project: Project, ref: str) -> str | None:
+    """What holds the Session a dependency returns or yields, when that is a process-wide Session
+    (`def get_db(): return db` on a module-level `db = SessionLocal()`), or None. FastAPI hands
+    every request that one Session, so the route taking it shares it as if it named the global."""
     target = project.resolve(ref)
     if target is None or target.kind != "function" or target.function is None or target.module is None:
         return None
@@ -233,7 +235,7 @@ def _dependency_handing_out(project: Project, ref: str) -> str | None:
         if found is None or not found[1]:
             return None  # one path hands out a Session of its own: not the process's one for sure
         holders.append(found[0])
-    return f"which `{function.name}()` ({target.module.path}:{function.line}) hands out: {holders[0]}"
+    return holders[0]
 
 
 def _cached_function(project: Project, ref: str) -> str | None:

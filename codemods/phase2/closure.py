@@ -21,7 +21,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.flow import INSTANCE
-from async_migrate.codemods.phase1.shared_session import shared_session_uses
+from async_migrate.codemods.phase1.shared_session import dependency_handing_out, shared_session_uses
 from async_migrate.codemods.phase2 import (
     built_refresh,
     dependencies,
@@ -379,6 +379,14 @@ def compute(
                     f"{handler.module.path}:{param.line}: parameter `{param.name}` gets its Session from "
                     f"`{ref}`, which the analysis cannot read (outside PATH): what it does around the "
                     "Session cannot be kept with the async session dependency in its place"
+                )
+            elif (handed := dependency_handing_out(project, ref)) is not None:
+                # Not a wrapper doing work around the Session: it hands out the process's one Session.
+                text = (
+                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
+                    f"`{param.name}` gets its Session from `{name}`, which hands out {handed}, "
+                    "one Session the whole process shares, which phase two cannot replace with a per-request "
+                    "AsyncSession: have the route take the session dependency instead, and rerun phase two"
                 )
             else:
                 text = (

@@ -358,7 +358,7 @@ def test_a_dependency_handing_out_the_module_global_keeps_the_route_with_am126(a
     )
     entry = reported(root, "bump", "phase1")
     assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
-    assert "`s`, which `shared_db()` (api/items.py:" in entry["reasons"][0]
+    assert "`s`, which `shared_db()` hands out: " in entry["reasons"][0]
     assert "`db`, created once at import time (db/shared.py" in entry["reasons"][0]
 
 

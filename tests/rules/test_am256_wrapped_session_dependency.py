@@ -36,3 +36,32 @@ def test_a_session_from_a_committing_wrapper_blocks_with_am256(phase2, entry):
 def test_near_miss_the_session_provider_itself_migrates(phase2, entry):
     found = entry(phase2(ROUTES.replace("{dependency}", "get_db_session")), "retitle")
     assert found["action"] == "migrate" and "AM256" not in found["codes"], found
+
+
+def test_a_dependency_handing_out_a_module_global_session_is_named_as_such(phase2, entry):
+    # Not a wrapper working around the request's Session: it hands out the process's one
+    # Session, and the reason says so, naming the global and what to change.
+    document = phase2(
+        """
+        from fastapi import Depends
+
+        from db.engine import database_sessionmaker
+
+        db = database_sessionmaker()
+
+
+        def shared_db():
+            return db
+
+
+        @router.get("/titles")
+        async def read_titles(s: Session = Depends(shared_db)):
+            return list(s.scalars(select(Book.title)))
+        """,
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked" and "AM256" in found["codes"], found
+    reason = next(r for r in found["reasons"] if "shared_db" in r)
+    assert "which hands out `db`, created once at import time (api/items.py:15), one Session the whole " \
+        "process shares" in reason, reason
+    assert "wraps it" not in reason
