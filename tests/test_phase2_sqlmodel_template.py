@@ -29,7 +29,7 @@ import sys
 
 import pytest
 from sample import database
-from test_phase2_rules import apply, dedent, function, handler, helper, run
+from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 from test_phase2_soundness import KINDS
 
 SUBSYSTEM = "api/items.py"
@@ -614,3 +614,55 @@ def test_a_twin_an_earlier_run_wrote_is_reported_as_reused(cli, project, tmp_pat
     assert (twin["action"], twin["twin"], twin["twin_exists"]) == ("twin", "get_first_user_async", True)
     text = report.read_text(encoding="utf-8")
     assert "async twin reused (an earlier run's; sync original kept)" in text
+
+
+PAGED_ROUTES = ROUTES + '''
+
+from fastapi_pagination import Page, Params
+from fastapi_pagination.ext.sqlmodel import paginate
+
+
+@router.get("/users/page", response_model=Page[UserPublic])
+async def users_page(session: SessionDep) -> Any:
+    return paginate(session, select(User).order_by(User.id), Params(page=1, size=1))
+'''
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_fastapi_paginations_sqlmodel_paginate_takes_its_awaited_async_form(cli, project, kind):
+    # fastapi_pagination.ext.sqlmodel has its own paginate/apaginate pair: the route migrates
+    # with `await apaginate(session, ...)` instead of staying blocked on an unknown call.
+    root = project({**files(), "api/items.py": PAGED_ROUTES})
+    document = apply(cli, root, "--allow-override-gap", subsystem=SUBSYSTEM)
+    assert {h["function"]: h["action"] for h in document["handlers"]}["users_page"] == "migrate"
+    assert "return await apaginate(session, select(User).order_by(User.id), " in read(root, SUBSYSTEM)
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import SQLModel
+
+        import db
+        from main import app
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            for email in ("ann@example.com", "bob@example.com"):
+                client.post("/users", json={"email": email, "password": "pw"})
+            page = client.get("/users/page").json()
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({"total": page["total"], "emails": [u["email"] for u in page["items"]]}))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = subprocess.run(
+            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"total": 2, "emails": ["ann@example.com"]}

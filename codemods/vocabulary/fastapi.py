@@ -40,4 +40,5 @@ TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", *starlette.TEST_CLIEN
 # Calls of FastAPI extensions that take the Session, and their async forms.
 CALL_MAPPINGS = {
     "fastapi_pagination.ext.sqlalchemy.paginate": "fastapi_pagination.ext.sqlalchemy.apaginate",
+    "fastapi_pagination.ext.sqlmodel.paginate": "fastapi_pagination.ext.sqlmodel.apaginate",
 }
