@@ -335,6 +335,9 @@ def test_subsystems(cli, shared_helper_app, configured):
     assert result.exit_code == 2
     assert "'catalogue' is neither a router module under PATH nor a configured subsystem" in result.stderr
     assert "did you mean" not in result.stderr
+    # no module by that name: the modules holding routes are the choices
+    assert "the modules with routes are api/items.py, api/other.py" in result.stderr, result.stderr
+    assert "one route cannot be chosen" not in result.stderr
     # a path written from the folder above PATH, or a bare module name: the module is named
     for spec in (f"{root.name}/api/other.py", "other"):
         result = cli("phase2", root, "--subsystem", spec)
@@ -776,3 +779,13 @@ def test_the_readme_example_names_every_key_and_loads(tmp_path):
     path = tmp_path / "example.toml"
     path.write_text(example.group(1), encoding="utf-8")
     assert config.load(tmp_path, path).async_engine_factory == document["async-engine-factory"]
+
+
+def test_a_single_module_app_names_its_one_module_when_a_subsystem_matches_nothing(cli, app):
+    # Everything in main.py: a route name or a made-up subsystem name points the user to the
+    # one choice phase two has, and says it takes every route together.
+    root = app({"api/items.py": COUNT_ROUTE.replace("{name}", "items"), "services.py": SERVICES})
+    result = cli("phase2", root, "--subsystem", "api/items.py::items_count")
+    assert result.exit_code == 2
+    assert "the modules with routes are api/items.py (every route is there: `--subsystem api/items.py` " \
+        "takes them all; one route cannot be chosen)" in result.stderr, result.stderr

@@ -189,9 +189,16 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
         if normalized.endswith("/" + path) or path.endswith("/" + normalized)
         or path.rsplit("/", 1)[-1] in (normalized, normalized + ".py")
     ]
-    hint = (
-        f"; module paths are relative to PATH: did you mean {' or '.join(repr(p) for p in near[:3])}?" if near else ""
-    )
+    if near:
+        hint = f"; module paths are relative to PATH: did you mean {' or '.join(repr(p) for p in near[:3])}?"
+    else:
+        # A name that is no module (`users`, `main.py::create_user`): say what the choices are.
+        # A single-module app has one: phase two takes a module's routes together, never one route.
+        routed = sorted({h.module.path for h in project.handlers if h.kind in ("route", "websocket")})
+        listed = ", ".join(routed[:8]) + (", ..." if len(routed) > 8 else "")
+        hint = f"; the modules with routes are {listed}" if routed else ""
+        if len(routed) == 1:
+            hint += f" (every route is there: `--subsystem {routed[0]}` takes them all; one route cannot be chosen)"
     raise SubsystemError(
         f"subsystem {spec!r} is neither a router module under PATH nor a configured subsystem ({known}){hint}"
     )
