@@ -1078,6 +1078,24 @@ class Project:
         """
         return self._own_work[0].get(fid, [])
 
+    def instance_binding(self, fid: FunctionId, name: str) -> str | None:
+        """`$svc.db` when local `name` is bound only by `name = svc.db`: one attribute of another
+        local or parameter, never of the method's own instance (`db = self.db`, which the class's
+        own handling covers), never a parameter itself. None otherwise."""
+        _, function = self.functions[fid]
+        if any(param.name == name for param in function.params):
+            return None
+        exprs = {b.expr for b in function.bindings if b.name == name and not b.entered}
+        if len(exprs) != 1 or any(b.name == name and b.entered for b in function.bindings):
+            return None
+        expr = exprs.pop()
+        receiver, dot, attribute = expr.rpartition(".")
+        if not dot or not receiver.startswith("$") or "." in receiver or "(" in expr or not attribute:
+            return None
+        if function.params and self.flow.classes.owner(fid) is not None and receiver == f"${function.params[0].name}":
+            return None
+        return expr
+
     def own_work_offloaded(self, fid: FunctionId) -> frozenset[tuple[int, str]]:
         """The entries of `own_work` that only calls run in a worker thread make: the held
         Session's method handed to `run_in_threadpool(repo.session.scalar, ...)`, or called in
@@ -1159,8 +1177,12 @@ class Project:
                     continue  # `db_ctx.set(request.state.db)`: stored for the request, its `.get()` readers do the I/O
                 for arg in call.args:
                     passed = arg.expr or (arg.ref if arg.name is None else None)
-                    if passed is not None and flow.holds(fid, passed) is not None:
-                        entry = (call.line, f"{self.written(expression)}({self.written(passed)})")
+                    shown = passed
+                    if passed is None and arg.name is not None and arg.name not in opened:
+                        # `db = svc.db` then `crud.get(db)`: the Session an instance holds, under a local name
+                        passed, shown = self.instance_binding(fid, arg.name), f"${arg.name}"
+                    if passed is not None and shown is not None and flow.holds(fid, passed) is not None:
+                        entry = (call.line, f"{self.written(expression)}({self.written(shown)})")
                         found.append(entry)
                         # `run_in_threadpool(count, request.state.db)`: handed to a worker thread
                         threaded = call.offloaded or self.canonical(call.callee or "") in OFFLOADERS

@@ -128,14 +128,19 @@ def test_near_miss_the_class_shared_with_synchronous_code_under_shared_block_sti
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_near_miss_a_route_binding_the_held_session_first_keeps_the_synchronous_class(cli, service, kind):
-    # `db = svc.db` is not followed: that route stays as it is, so the class is shared with
-    # synchronous code and the migrated route injects the parallel class.
+def test_near_miss_a_route_binding_the_held_session_first_is_blocked_and_keeps_the_synchronous_class(
+    cli, service, kind
+):
+    # `db = svc.db` then `crud.get_item(db, ...)` is Session work (not "does no synchronous Session
+    # work"), but what else the route does with the name is not followed: it is blocked (AM229),
+    # so the class is shared with synchronous code and the migrated route injects the parallel class.
     bound = ROUTES.replace("    item = crud.get_item(svc.db, item_id)", "    db = svc.db\n    item = crud.get_item(db, item_id)")
     root = service({"crud.py": CRUD, SUBSYSTEM: routes(bound)})
     document = apply_objects(cli, root)
     assert handler(document, "create")["action"] == "migrate", handler(document, "create")
-    assert handler(document, "read_item")["action"] == "unchanged", handler(document, "read_item")
+    blocked = handler(document, "read_item")
+    assert (blocked["action"], blocked["codes"]) == ("blocked", ["AM229"]), blocked
+    assert "(`svc.db`) from outside the class" in blocked["reasons"][0], blocked
     text = read(root, SUBSYSTEM)
     assert "async def create(name: str, svc: ItemServiceAsync = Depends()):" in text
     assert "def read_item(item_id: int, svc: ItemService = Depends()):" in text

@@ -329,12 +329,15 @@ def on_held(project: Project, fid: FunctionId, text: str) -> bool:
 
 def held_through_instance(project: Project, fid: FunctionId, call_args: Iterable[Arg]) -> HolderClass | None:
     """The class whose instance's Session a call hands straight on (`crud.get(svc.db, 1)`, `svc`
-    an instance of a class holding the Session in `db`), or None. Only a class whose `__init__`
+    an instance of a class holding the Session in `db`, or `crud.get(db, 1)` after `db = svc.db`
+    and no other binding of `db`), or None. Only a class whose `__init__`
     receives the Session: that `__init__` moves with the function, so `svc.db` is then the
     AsyncSession (of the class in place, or of its parallel class the migrated code uses)."""
     holders = holder_classes(project)
     for arg in call_args:
-        receiver, _, attribute = (arg.expr or "").rpartition(".")
+        # `db = svc.db` then `crud.get(db, 1)`: the same hand-off, through a local name
+        bound = project.instance_binding(fid, arg.name) if arg.expr is None and arg.name is not None else None
+        receiver, _, attribute = (arg.expr or bound or "").rpartition(".")
         if not receiver.startswith("$") or "." in receiver:
             continue
         for value in project.flow.evaluate(fid, receiver):

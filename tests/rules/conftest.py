@@ -45,6 +45,43 @@ def reported(cli):  # type: ignore[no-untyped-def]
     return run
 
 
+# The Session a class dependency holds, bound to a local name before it is handed on
+# (the router body for `app`; `shelf.label` is an attribute that is no Session).
+BOUND_HELD = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Book
+
+
+def count_books(db: Session) -> int:
+    return len(db.scalars(select(Book.id)).all())
+
+
+def count_label(label: str) -> int:
+    return len(label)
+
+
+class Shelf:
+    def __init__(self, db: Session = Depends(get_db_session)) -> None:
+        self.db = db
+        self.label = "books"
+
+
+@router.get("/count")
+async def count(shelf: Shelf = Depends()):
+    db = shelf.db
+    return {"n": count_books(db)}
+"""
+
+
+@pytest.fixture
+def bound_held() -> str:
+    return BOUND_HELD
+
+
 @pytest.fixture
 def findings(cli):  # type: ignore[no-untyped-def]
     """findings(root, function) -> the `check` findings on that function, as JSON."""

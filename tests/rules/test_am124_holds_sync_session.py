@@ -260,3 +260,17 @@ def test_near_miss_getattr_of_a_name_the_analysis_cannot_read_is_no_all_clear(ap
     root = app(GETATTR_ROUTES, {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")})
     entry = reported(root, "get_named", "phase1")
     assert entry["codes"] != ["AM124"], entry
+
+
+def test_the_held_session_bound_to_a_name_then_handed_on_converts_with_am124(app, reported, bound_held):
+    entry = reported(app(bound_held), "count", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM124"]), entry
+    assert "(`count_books(db)`)" in entry["reasons"][0], entry
+
+
+def test_near_miss_another_attribute_of_the_class_bound_to_a_name_keeps_with_am105(app, reported, bound_held):
+    near = bound_held.replace("    db = shelf.db\n    return {\"n\": count_books(db)}",
+                              "    db = shelf.label\n    return {\"n\": count_label(db)}")
+    assert near != bound_held
+    entry = reported(app(near), "count", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry

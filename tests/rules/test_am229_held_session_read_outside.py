@@ -45,3 +45,22 @@ def test_near_miss_the_class_using_its_own_session_moves(phase2, entry):
     near = ROUTE[: ROUTE.index("def titled")] + ROUTE[ROUTE.index('@router.get("/books/count2")') :]
     found = entry(phase2(near), "books2")
     assert found["action"] == "migrate" and "AM229" not in found["codes"], found
+
+
+def test_a_route_binding_the_session_a_class_dependency_holds_blocks_with_am229(app, cli, bound_held):
+    # `db = shelf.db` then `count_books(db)`: Session work, not "does no synchronous Session work"
+    # (AM205); what else the route does with the name is not followed, so it is blocked.
+    for route in (bound_held, bound_held.replace("async def count(", "def count(")):
+        document = cli.json("phase2", app(route), "--subsystem", "api/items.py")
+        (found,) = [h for h in document["handlers"] if h["function"] == "count"]
+        assert (found["action"], found["codes"]) == ("blocked", ["AM229"]), found
+        assert "reads the Session Shelf holds (`shelf.db`) from outside the class" in found["reasons"][0]
+
+
+def test_near_miss_another_attribute_of_the_class_bound_to_a_name_is_left_alone_with_am205(app, cli, bound_held):
+    near = bound_held.replace("    db = shelf.db\n    return {\"n\": count_books(db)}",
+                              "    db = shelf.label\n    return {\"n\": count_label(db)}")
+    assert near != bound_held
+    document = cli.json("phase2", app(near.replace("async def count(", "def count(")), "--subsystem", "api/items.py")
+    (found,) = [h for h in document["handlers"] if h["function"] == "count"]
+    assert (found["action"], found["codes"]) == ("unchanged", ["AM205"]), found

@@ -136,3 +136,15 @@ def test_near_miss_the_route_eager_loads_what_the_response_reads(app, findings, 
     (finding,) = findings(root, "touch")
     assert not any("UserOut.posts" in b["call"] for b in finding["blocking"])
     assert "UserOut.posts" not in " ".join(reported(root, "touch", "phase1")["reasons"])
+
+
+def test_the_held_session_bound_to_a_name_then_handed_on_is_found(app, findings, bound_held):
+    found = findings(app(bound_held), "count")
+    assert [(f["code"], [b["call"] for b in f["blocking"]]) for f in found] == [("AM301", ["count_books(db)"])], found
+
+
+def test_near_miss_another_attribute_bound_to_a_name_is_no_finding(app, findings, bound_held):
+    near = bound_held.replace("    db = shelf.db\n    return {\"n\": count_books(db)}",
+                              "    db = shelf.label\n    return {\"n\": count_label(db)}")
+    assert near != bound_held
+    assert findings(app(near), "count") == []
