@@ -661,3 +661,88 @@ def test_near_miss_an_override_without_a_test_transaction_keeps_the_short_advice
     document = apply(cli, root, "--allow-override-gap")
     (note,) = document["subsystem"]["override_follow_ups"]
     assert note.endswith("with an async generator that yields an AsyncSession of the same test database")
+
+
+# ------------------------------------- a fixture overriding only the sync dependency
+
+def two_fixtures(second_overrides_async: bool) -> str:
+    extra = "    app.dependency_overrides[get_async_db_session] = override_async\n" if second_overrides_async else ""
+    return dedent("""
+        import pytest
+
+        from db.engine import get_async_db_session, get_db_session
+        from main import app
+
+
+        def override_get_db():
+            yield None
+
+
+        async def override_async():
+            yield None
+
+
+        @pytest.fixture()
+        def async_client():
+            app.dependency_overrides[get_db_session] = override_get_db
+            app.dependency_overrides[get_async_db_session] = override_async
+            yield
+            app.dependency_overrides.clear()
+
+
+        @pytest.fixture()
+        def client():
+            app.dependency_overrides[get_db_session] = override_get_db
+        """).rstrip("\n") + "\n" + extra + "    yield\n    app.dependency_overrides.clear()\n"
+
+
+HAND_WRITTEN_STACK = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+"""
+
+
+def stack_written_by_hand() -> str:
+    return engine_with(HAND_WRITTEN_STACK).replace(
+        "from collections.abc import Iterator", "from collections.abc import AsyncIterator, Iterator"
+    ).replace(
+        "from sqlalchemy.orm import",
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine\n"
+        "from sqlalchemy.orm import",
+    )
+
+
+def test_a_fixture_overriding_only_the_sync_dependency_is_a_gap_though_another_overrides_the_async_one(
+    cli, service
+):
+    root = service({
+        "db/engine.py": stack_written_by_hand(),
+        "tests/__init__.py": "", "tests/conftest.py": two_fixtures(False), SUBSYSTEM: routes(LIST),
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    assert "tests/conftest.py:25: `app.dependency_overrides[get_db_session] = override_get_db`" in refused.stderr
+    assert "tests/conftest.py:19: " not in refused.stderr  # the fixture overriding both is fine
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "list_items")["action"] == "migrate"
+    (note,) = document["subsystem"]["override_follow_ups"]
+    assert note.startswith("tests/conftest.py:25: ")
+    assert serve(root, "sqlite", LISTED) == ["ann's", "bob's"]
+
+
+def test_near_miss_each_fixture_overriding_both_dependencies_is_no_gap(cli, service):
+    root = service({
+        "db/engine.py": stack_written_by_hand(),
+        "tests/__init__.py": "", "tests/conftest.py": two_fixtures(True), SUBSYSTEM: routes(LIST),
+    })
+    document = apply(cli, root)
+    assert document["subsystem"]["override_follow_ups"] == []
+    assert handler(document, "list_items")["action"] == "migrate"

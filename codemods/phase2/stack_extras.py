@@ -565,6 +565,7 @@ class Override:
     line: int
     written: str
     provider: str  # the overridden dependency's name, as written
+    scope: str = ""  # the enclosing function (a fixture, say) by qualified name; "" at module level
 
 
 def overrides(
@@ -577,6 +578,7 @@ def overrides(
         if found is None:
             continue
         text, tree = found
+        scopes = _function_scopes(tree)
         for node in ast.walk(tree):
             keys: list[ast.expr] = []
             if isinstance(node, ast.Assign):
@@ -595,7 +597,28 @@ def overrides(
             for key in keys:
                 name = dotted(key)
                 if name is not None and project.canonical(absolute(module, name)) in providers:
-                    yield Override(module.path, getattr(node, "lineno", 0), first_line(text, node), name)
+                    yield Override(
+                        module.path, getattr(node, "lineno", 0), first_line(text, node), name,
+                        scopes.get(id(node), ""),
+                    )
+
+
+def _function_scopes(tree: ast.Module) -> dict[int, str]:
+    """id(node) -> the qualified name of the innermost function around it (absent at module level)."""
+    scopes: dict[int, str] = {}
+
+    def visit(node: ast.AST, prefix: str, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = f"{prefix}{child.name}"
+                visit(child, inner + ".", inner if not isinstance(child, ast.ClassDef) else scope)
+            else:
+                if scope:
+                    scopes[id(child)] = scope
+                visit(child, prefix, scope)
+
+    visit(tree, "", "")
+    return scopes
 
 
 def _is_overrides(node: ast.expr) -> bool:
@@ -824,10 +847,18 @@ def override_notes(
 ) -> list[str]:
     """Follow-ups: each `dependency_overrides[<sync provider>]`, which migrated routes no longer reach."""
     modules = list(modules)
-    if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
-        return []  # the async dependency is overridden already
+    # An override of the async dependency covers a sync one made in the same place (the same
+    # fixture, say), or everywhere when made at module level. A fixture overriding only the sync
+    # one still lets the migrated routes reach the application's database in the tests using it.
+    covered = {
+        (o.path, o.scope) for o in overrides(project, texts, modules, {async_ref} if async_ref else set())
+    }
+    if any(scope == "" for _, scope in covered):
+        return []  # the async dependency is overridden for every test
     notes = []
     for o in overrides(project, texts, modules, providers):
+        if (o.path, o.scope) in covered:
+            continue
         note = (
             f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "
             f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
