@@ -838,6 +838,31 @@ def test_fastapi_pagination_paginate_becomes_awaited_apaginate(cli, app):
     assert "from fastapi_pagination.ext.sqlalchemy import paginate" not in imports(root, SUBSYSTEM)
 
 
+def test_a_legacy_query_handed_to_paginate_names_the_select_to_hand_it_instead(cli, app):
+    root = app({
+        SUBSYSTEM: route_module(
+            """
+            @router.get("/page")
+            def page(session: session_dependency):
+                return paginate(session.query(Book).order_by(Book.id))
+
+
+            @router.get("/kept")
+            def kept(session: session_dependency):
+                return list_of(session.query(Book).order_by(Book.id))
+            """,
+            head="from fastapi_pagination.ext.sqlalchemy import paginate\nfrom pager import list_of",
+        )
+    })
+    document = apply(cli, root)
+    found = handler(document, "page")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM213"])
+    assert "write `paginate(session, select(Book).order_by(Book.id))`" in found["reasons"][0]
+    assert "makes it `await apaginate(session, ...)`" in found["reasons"][0]
+    # A Query handed to a call without an async form keeps the general advice.
+    assert "the Query object itself is used" in handler(document, "kept")["reasons"][0]
+
+
 def test_a_configured_call_mapping_is_awaited_under_its_async_name(cli, app):
     root = app({
         "pyproject.toml": """

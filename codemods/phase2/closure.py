@@ -1592,6 +1592,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if call.receiver in names and call.method == "query" and _legacy_query_blocker is not None:
             message = _legacy_query_blocker(project, fid, call)
             if message is not None:
+                message = _query_to_mapped_call(project, function, call, mappings) or message
                 found.append(_Own(AM213, call.line, message))
             continue
         if call.receiver in names and call.method in UNAVAILABLE_METHODS and not runs_sync(call):
@@ -1879,6 +1880,37 @@ def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call)
 
 # Further per-function checks (lazy loads) register here.
 _EXTRA_BLOCKERS: list = []
+
+
+def _query_to_mapped_call(
+    project: Project, function: facts.Function, call: facts.Call, mappings: dict[str, str]
+) -> str | None:
+    """The blocker of a legacy Query handed whole to a library call that has an async form
+    (`paginate(db.query(Book).order_by(Book.id))`): the async form takes the Session and a
+    `select()`, never a Query, so the fix is that call written the 2.0 way on the synchronous
+    Session, which phase two then awaits. None for any other chain."""
+    if not call.query_chain or not call.receiver:
+        return None
+    by_index = {c.index: c for c in function.calls}
+    for outer in function.calls:
+        if outer.query_root != call.receiver or outer.line != call.line or outer.argument_of is None:
+            continue
+        taker = by_index.get(outer.argument_of)
+        callee = project.canonical(taker.callee) if taker is not None else None
+        if taker is None or callee not in mappings:
+            continue
+        from async_migrate.codemods.phase2.legacy_query import as_select
+
+        statement = as_select(call.query_chain, call.receiver)
+        if statement is None:
+            return None
+        name = (taker.callee or callee).rpartition(".")[2]
+        target = mappings[callee].rpartition(".")[2]
+        return (f"hands the legacy Query to `{name}()`, whose async form `{target}()` takes the Session and a "
+                f"`select()`, never a Query: write `{name}({call.receiver}, {statement})` (it runs on the "
+                f"synchronous Session as it is) and run phase two again, which makes it "
+                f"`await {target}({call.receiver}, ...)`; or keep the route on the sync path")
+    return None
 
 
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:

@@ -120,6 +120,22 @@ def blocker(chain: str, session: str, iterated: bool = True, mapped: frozenset[s
     return result if isinstance(result, str) else None
 
 
+@functools.cache
+def as_select(chain: str, session: str, mapped: frozenset[str] = frozenset()) -> str | None:
+    """The 2.0 `select()` a legacy chain without a terminal method stands for
+    (`session.query(Book).order_by(Book.id)` -> `select(Book).order_by(Book.id)`); None when it
+    has a terminal method or cannot be mapped."""
+    expression = cst.parse_expression(f"({chain})").with_changes(lpar=(), rpar=())
+    parsed = _Chain.parse(expression, session)
+    if parsed is None or parsed.terminal is not None:
+        return None
+    if mapped:
+        parsed = replace(parsed, mapped=mapped)
+    if parsed.check() is not None:
+        return None
+    return cst.Module([]).code_for_node(_Rewriter(parsed, _Names(None)).select())
+
+
 def rewrite_query(
     node: cst.Call, session: str, names: Mapping[str, str] | None = None, iterated: bool = True,
     mapped: frozenset[str] = frozenset(),
