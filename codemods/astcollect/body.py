@@ -438,6 +438,9 @@ class BodyScanner:
         self.function = function
         self.params = params
         self.locals: set[str] = set(params)
+        # `global db` in this body: `db` is the module's name even where the body assigns it
+        # (`db = SessionLocal()` resetting a module-level Session), never a local of its own.
+        self.declared_global: set[str] = set()
         self.tracked: set[str] = set(params)
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
@@ -503,7 +506,7 @@ class BodyScanner:
         self._lazy_facts()
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
-        local = frozenset(self.locals)
+        local = frozenset(self.locals - self.declared_global)
         resolve = self.collector.resolve
         expression = self.collector.expression
         scoped = self.scoped
@@ -703,6 +706,8 @@ class BodyScanner:
             self._name(name, node.lineno, nested)
             if type(node) is ast.Global:  # declared to be bound here: its display is not all
                 self.collector.changed(name)
+                if not nested:
+                    self.declared_global.add(name)
         return False
 
     def _on_except(self, node: ast.ExceptHandler, nested: bool) -> bool:

@@ -388,3 +388,26 @@ def test_near_miss_a_dependency_opening_a_session_per_request_converts(app, repo
         {"db/shared.py": GLOBAL},
     )
     assert reported(root, "bump", "phase1")["action"] == "convert"
+
+
+def test_a_route_resetting_the_module_global_under_a_global_statement_keeps_it(app, reported):
+    # `global db` makes every `db` in the body the module's one Session, the rollback before the
+    # reassignment too: as `def` a worker thread would close it under a request using it.
+    root = app(
+        """
+        from db.shared import SessionLocal, db
+
+
+        @router.post("/reset")
+        async def reset():
+            global db
+            db.rollback()
+            db.close()
+            db = SessionLocal()
+            return {"ok": True}
+        """,
+        {"db/shared.py": GLOBAL},
+    )
+    entry = reported(root, "reset", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "(`db.rollback()`) on `db`, created once at import time (db/shared.py" in entry["reasons"][0], entry
