@@ -47,7 +47,7 @@ from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop, own_lazy_loads
-from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
@@ -765,7 +765,7 @@ def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) 
         f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
         f"on {every}"
     )
-    return f"{message}; fix: {hook_fix(handler)}"
+    return f"{message}; fix: {hook_fix(handler)}{offload_note(project, handler.id)}"
 
 
 def hook_fix(handler: Handler) -> str:
@@ -838,7 +838,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     on_loop = {item.line for item in work.in_coroutines}
     hook = handler.kind in HOOK_KINDS
     if hook:  # what would have phase one convert it does not apply: it never does
-        found.append(hook_fix(handler))
+        found.append(hook_fix(handler) + offload_note(project, handler.id))
     elif handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
     elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:

@@ -18,7 +18,7 @@ from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, 
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
 from async_migrate.codemods.phase1.needs import coroutine_needs
-from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import HOOK_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
@@ -288,7 +288,8 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         return [AM107.reason("websocket handler: stays async def")]
     if handler.kind in HOOK_KINDS:
         engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
-        return [AM133.reason(_hook_text(handler.kind, work, engine))]
+        caveat = offload_note(project, handler.id) if handler.kind != "lifecycle" and work.any else ""
+        return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
         return [

@@ -72,6 +72,20 @@ def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return _reached(project, fid, "shared_session_uses", _own_uses)
 
 
+def offload_note(project: Project, fid: FunctionId) -> str:
+    """For advice to move a handler's Session work into `run_in_threadpool`: empty, or why that
+    must not take the process's one Session along (a middleware on `db = SessionLocal()`)."""
+    uses = [use for use in shared_session_uses(project, fid) if use.certain]
+    if not uses:
+        return ""
+    use = uses[0]
+    return (
+        f"; not on the Session it uses now ({use.path}:{use.line}): {use.holder}, is {use.shared}, and "
+        "in a worker thread it would be used beside the requests on the event loop: have the helper open "
+        "its own Session (`with SessionLocal() as session:`)"
+    )
+
+
 def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a thread-local `scoped_session` (no `scopefunc=`) by `fid` and what it reaches,
     unless that code also calls its `remove()` itself.

@@ -144,3 +144,38 @@ async def header(request, call_next):
     assert findings(root, "Timing.dispatch") == []
     assert findings(root, "header") == []
     assert cli("check", root).exit_code == 0
+
+
+SHARED = HEAD + """
+app = FastAPI()
+app.include_router(router)
+
+db = database_sessionmaker()
+
+
+@app.middleware("http")
+async def log_requests(request, call_next):
+    response = await call_next(request)
+    db.execute("select 1")
+    db.commit()
+    return response
+"""
+
+
+def test_a_middleware_on_the_module_global_session_is_not_told_to_offload_it(app, findings, reported):
+    # Moving the work into run_in_threadpool as it is would use the process's one Session from a
+    # worker thread beside the requests on the event loop: the fix says to open one there.
+    root = app(ROUTES, {"main.py": SHARED})
+    found = findings(root, "log_requests")
+    assert [f["code"] for f in found] == ["AM308"]
+    caveat = "not on the Session it uses now (main.py:17): `db`, created once at import time (main.py:11), is one " \
+        "Session the whole process shares"
+    assert caveat in found[0]["message"], found[0]["message"]
+    assert "have the helper open its own Session" in found[0]["message"]
+    assert caveat in reported(root, "log_requests", "phase1")["reasons"][0]
+
+
+def test_near_miss_a_middleware_opening_its_own_session_gets_no_caveat(app, findings, reported):
+    root = app(ROUTES, {"main.py": DECORATED})
+    assert "not on the Session it uses now" not in findings(root, "api_key")[0]["message"]
+    assert "not on the Session it uses now" not in reported(root, "api_key", "phase1")["reasons"][0]
