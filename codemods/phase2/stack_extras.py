@@ -467,7 +467,10 @@ def _session_class_argued(node: ast.Call) -> bool:
     async engine and nothing else; `expire_on_commit=` is decided on its own)."""
     rest = list(node.args[1:]) + [k.value for k in node.keywords if k.arg not in ("bind", "expire_on_commit")]
     bound = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "bind"), None)
-    return bool(rest) or (bound is not None and not isinstance(bound, ast.Name))
+    # `Session(make_engine())`: an engine factory is the engine question (AM230 names it), not
+    # more work per request.
+    factory = isinstance(bound, ast.Call) and not bound.args and not bound.keywords
+    return bool(rest) or (bound is not None and not isinstance(bound, ast.Name) and not factory)
 
 
 def _docstring(statement: ast.stmt) -> bool:
