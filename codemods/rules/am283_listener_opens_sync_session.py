@@ -17,8 +17,9 @@ Before:
         with SessionLocal.begin() as audit:
             audit.add(AuditEntry(actor=session.info["user"]))
 
-After (the write joins the request's own transaction):
+After:
 
+    # the write joins the request's own transaction
     @event.listens_for(Session, "before_commit")
     def _audit(session):
         session.add(AuditEntry(actor=session.info["user"]))

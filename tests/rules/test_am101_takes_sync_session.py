@@ -65,8 +65,9 @@ def test_a_session_from_an_untyped_depends_shape_converts_with_am101(app, report
     for function, written in [
         ("by_sessionmaker", "`db=Depends(database_sessionmaker)` (FastAPI calls the sessionmaker"),
         ("by_lambda", "`db=Depends(lambda: next(get_db_session()))` (it calls get_db_session"),
-        ("by_partial", "`db=Depends(cached)` (a partial of get_db_session"),
-        # FastAPI calls the partial's function: the Session dependency itself
+        # FastAPI calls the partial's function, inline or named at module level: the Session
+        # dependency itself
+        ("by_partial", "`db = Depends(cached)` and never awaits"),
         ("by_inline_partial", "`db = Depends(functools.partial(get_db_session))` and never awaits"),
     ]:
         entry = reported(root, function, "phase1")

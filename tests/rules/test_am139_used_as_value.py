@@ -12,6 +12,7 @@ import pytest
 
 MODULE = """
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine, text
@@ -120,7 +121,6 @@ ELSEWHERE = {
     "method-default-built": "class Job:\n    def run(self, openers=(get_session,)):\n        return openers",
     "augmented-assignment": "OPENERS = []\nOPENERS += [get_session]",
     "chained-assignment": "A = B = get_session",
-    "module-partial": "OPENER = partial(get_session)",
     "keyword-of-a-call": "register = dict\nregister(opener=get_session)",
     "lambda-body": "OPENER = lambda: get_session",
     "returned": "def opener():\n    return get_session",
@@ -151,6 +151,8 @@ NEAR_MISSES = {
     "override-in-a-one-line-suite": "if True: app.dependency_overrides[get_session] = get_session",
     "registered-in-a-loop": "for path in ('/a',):\n    app.add_api_route(path, get_session)",
     "decorator-argument-without-it": "@retry(fallback=None)\ndef job():\n    pass",
+    # A module-level partial is read where the partial is used (here nowhere), as the function is.
+    "module-partial": "OPENER = partial(get_session)",
 }
 
 
@@ -159,3 +161,20 @@ def test_near_miss_a_dependency_only_fastapi_takes_in_those_places_converts(proj
     root = project({"app.py": _module(NEAR_MISSES[shape])})
     entry = reported(root, "get_session", "phase1")
     assert entry["action"] == "convert" and "AM139" not in entry["codes"], entry
+
+
+def test_a_dependency_run_through_a_module_level_partial_keeps_while_the_partial_is_iterated(project, reported, cli):
+    use = """
+OPENER = partial(get_session)
+
+
+async def job():
+    async for s in OPENER():
+        return s.execute(text("select 1")).scalar_one()
+"""
+    root = project({"app.py": textwrap.dedent(MODULE).replace("{use}", use.strip("\n"))})
+    entry = reported(root, "get_session", "phase1")
+    assert entry["action"] == "keep", entry
+    assert cli("phase1", root, "--apply").exit_code == 0
+    run = _run_job(root)
+    assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
