@@ -80,6 +80,7 @@ from async_migrate.codemods.run import (
 from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
+from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -676,8 +677,16 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
     flow = project.flow
     found: list[Blocking] = []
     built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
+    # A library call's synchronous form handed the AsyncSession (`paginate(db, q)` where
+    # `apaginate` exists) runs its own queries through a sync API it does not have: it fails.
+    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
     for call in function.calls:
         if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
+            continue
+        mapped = mappings.get(project.canonical(call.callee) or "")
+        if mapped is not None and not call.offloaded:
+            name = call.callee.rpartition(".")[2]
+            found.append(Blocking(call.line, f"{name}(...), the synchronous form of `await {mapped}(...)`"))
             continue
         target = project.function(call.callee)
         if target is not None:
