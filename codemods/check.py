@@ -679,14 +679,21 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
     built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
     # A library call's synchronous form handed the AsyncSession (`paginate(db, q)` where
     # `apaginate` exists) runs its own queries through a sync API it does not have: it fails.
+    # So does the AsyncConnection taken from it (`paginate(await session.connection(), q)`).
     mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
     for call in function.calls:
-        if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
-            continue
-        mapped = mappings.get(project.canonical(call.callee) or "")
-        if mapped is not None and not call.offloaded:
-            name = call.callee.rpartition(".")[2]
+        mapped = mappings.get(project.canonical(call.callee) or "") if call.callee is not None else None
+        if mapped is not None and not call.offloaded and not call.greenlet and (
+            any(arg.name in names for arg in call.args)
+            or any(
+                other.argument_of == call.index and other.receiver in names and other.method == "connection"
+                for other in function.calls
+            )
+        ):
+            name = (call.callee or "").rpartition(".")[2]
             found.append(Blocking(call.line, f"{name}(...), the synchronous form of `await {mapped}(...)`"))
+            continue
+        if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
             continue
         target = project.function(call.callee)
         if target is not None:

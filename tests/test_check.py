@@ -344,9 +344,19 @@ async def sync_form(session: AsyncSession = Depends(get_async_db_session)):
     return paginate(session, select(1))
 
 
+@router.get("/sync-form-on-connection")
+async def sync_form_on_connection(session: AsyncSession = Depends(get_async_db_session)):
+    return paginate(await session.connection(), select(1))
+
+
 @router.get("/async-form")
 async def async_form(session: AsyncSession = Depends(get_async_db_session)):
     return await apaginate(session, select(1))
+
+
+@router.get("/async-form-on-connection")
+async def async_form_on_connection(session: AsyncSession = Depends(get_async_db_session)):
+    return await apaginate(await session.connection(), select(1))
 """
 
 
@@ -355,7 +365,8 @@ def test_the_sync_form_of_a_mapped_call_handed_the_async_session_is_a_mixed_find
     # queries); `check` named nothing, a false all-clear for a half-finished hand migration.
     root = project({**app_files, "db/async_engine.py": ASYNC_ENGINE, "api/__init__.py": "", "api/v3.py": PAGED_V2})
     found = findings(cli, root)
-    assert sorted(found) == ["sync_form"]
+    assert sorted(found) == ["sync_form", "sync_form_on_connection"]
+    assert found["sync_form_on_connection"][0]["blocking"][0]["call"].startswith("paginate(...), ")
     (finding,) = found["sync_form"]
     assert finding["code"] == "AM302"
     assert finding["blocking"] == [{
