@@ -32,12 +32,14 @@ from async_migrate.codemods.phase2 import (
     methods,
     protocols,
     scheduled,
+    unclosed,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.phase2.rewrites.base import runs_sync
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
+from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
 from async_migrate.codemods.rules.am204_already_async_session import RULE as AM204
 from async_migrate.codemods.rules.am205_no_sync_session_work import RULE as AM205
@@ -1656,6 +1658,12 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if holder is None and _hands_on_held(project, fid, line, what):
             continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
+    for line, name in unclosed.unclosed_opens(project, fid):
+        found.append(_Own(AM154, line, f"opens `{name}` by assignment and never closes it: the synchronous "
+                          "Session is closed by the garbage collector, which gives its connection back to the pool; "
+                          "an AsyncSession's is not, so the migrated route would drain the pool and later requests "
+                          f"time out; open it with `with ... as {name}:` (or close it in a `finally`), then rerun "
+                          "phase two"))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
