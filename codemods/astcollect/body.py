@@ -976,6 +976,8 @@ class BodyScanner:
                 self.greenlet_calls.update(id(inner) for inner in ast.walk(run.body) if type(inner) is ast.Call)
             elif type(run) is ast.Name:
                 self.greenlet_defs.add(run.id)
+        if not nested:
+            self._opened_as_argument(node)
         call = facts.Call(
             line=self.source.line_of(node),
             callee=None,
@@ -1166,6 +1168,18 @@ class BodyScanner:
         elif kind is ast.Tuple or kind is ast.List:
             for element in target.elts:  # type: ignore[attr-defined]
                 self._bind(element.value if type(element) is ast.Starred else element)
+
+    def _opened_as_argument(self, node: ast.Call) -> None:
+        """`helper(SessionLocal(), email)`: a Session opened right in the argument list, never bound
+        nor closed here, with the helper's Session work on it. Recorded as an unnamed opening
+        (kept only where the callee is a sessionmaker), so the Session work is not missed."""
+        for given in (*node.args, *(k.value for k in node.keywords)):
+            if type(given) is ast.Call and not given.args and not given.keywords:
+                callee = self.collector.resolve(dotted(given.func), frozenset(self.locals))
+                if callee is not None:
+                    self.function.opens.append(
+                        facts.SessionOpen(name=None, callee=callee, line=self.source.line_of(given))
+                    )
 
     def _open(self, name: str, call: ast.Call, index: int = -1) -> None:
         callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))

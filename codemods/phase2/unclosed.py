@@ -14,18 +14,23 @@ from async_migrate.codemods.project import FunctionId, Project
 
 
 def unclosed_opens(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
-    """(line, name) of each Session `fid` opens by assignment and never closes nor hands on."""
+    """(line, what) of each Session `fid` opens by assignment, or in a call's arguments, and never
+    closes nor hands on."""
     _, function = project.functions[fid]
     found = []
     for opened in project.opens_directly(fid):
         name = opened.name
-        if name is None or opened.index != -1:
+        short = project.written(opened.callee)
+        if opened.index != -1:
             continue  # a `with` item: closed on leaving the block
+        if name is None:  # `helper(SessionLocal())`: nothing here can close it
+            found.append((opened.line, f"opens a Session right in a call's arguments (`{short}()`)"))
+            continue
         if any(call.receiver == name and call.method == "close" for call in function.calls):
             continue
         local = f"${name}"
         handed = (*function.returned, *function.yielded)
         if local in handed or name in function.yields:
             continue
-        found.append((opened.line, name))
+        found.append((opened.line, f"opens `{name}` by assignment"))
     return found

@@ -40,3 +40,24 @@ def test_near_miss_a_closed_session_migrates(phase2, entry, body):
         """.replace("BODY", body.replace("\n", "\n            ")),
     )
     assert entry(document, "count")["action"] == "migrate"
+
+
+def test_a_session_opened_in_a_helper_call_s_arguments_blocks_with_am154(phase2, entry):
+    document = phase2(
+        """
+        from db.engine import database_sessionmaker
+
+
+        def count_books(session):
+            return session.scalar(select(func.count(Book.id)))
+
+
+        @router.get("/count")
+        def count():
+            return count_books(database_sessionmaker())
+        """,
+    )
+    found = entry(document, "count")
+    assert found["action"] == "blocked" and "AM154" in found["codes"], found
+    assert any("opens a Session right in a call's arguments (`database_sessionmaker()`)" in r
+               for r in found["reasons"]), found["reasons"]
