@@ -43,7 +43,9 @@ ENGINE_TAIL = """
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_engine = create_async_engine(
+    os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://").replace("mysql+pymysql://", "mysql+aiomysql://")
+)
 async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
 """
 ROUTES = """
