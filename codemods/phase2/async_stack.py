@@ -1095,10 +1095,7 @@ class _Analysis:
         if not dependencies:
             return Blocker(AM230.code, "", 0, message.format(""))
         module, function = self.project.functions[dependencies[0]]
-        opened = ", ".join(sorted({
-            o.callee for o in function.opens
-            if self.project.is_sync_session_type(o.callee) or self.project.is_sessionmaker(o.callee)
-        }))
+        opened = ", ".join(sorted({o.callee for o in self.project.opens_directly(dependencies[0])}))
         hint = f" (`{function.qualname}` opens {opened})" if opened else ""
         return Blocker(AM230.code, module.path, function.line, message.format(hint))
 
