@@ -296,3 +296,27 @@ def test_1_near_miss_a_reused_async_engine_derived_from_the_sync_engine_is_reuse
     assert "get_async_db_session" not in read(root, "db/engine.py")  # no second stack
     assert "Depends(get_async_session)" in read(root, "core/dependencies.py")
     assert serve(root, kind, COUNT_ITEMS) == {"status": 200, "items": ["pen"]}
+
+
+def test_1_a_reused_async_engine_swapping_the_driver_once_is_reused_and_the_data_lands(cli, service):
+    # `.replace(old, new, 1)` is how a hand-written stack often swaps the scheme: the count only
+    # stops a second match, and the scheme comes first
+    root = service({
+        "db/engine.py": existing_async('os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://", 1)'),
+        SUBSYSTEM: routes(CREATE_ITEM),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "get_async_db_session" not in read(root, "db/engine.py")
+    assert serve(root, "sqlite", COUNT_ITEMS) == {"status": 200, "items": ["pen"]}
+
+
+def test_1_near_miss_a_counted_replace_of_the_database_name_still_blocks(cli, service):
+    root = service({
+        "db/engine.py": existing_async(
+            'os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://", 1).replace("app.db", "reports.db", 1)'
+        ),
+        SUBSYSTEM: routes(CREATE_ITEM),
+    })
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM243" in found["codes"], found

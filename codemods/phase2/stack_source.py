@@ -344,7 +344,7 @@ class Sources:
         first = node.args[0] if node.args else None
         if isinstance(func, ast.Attribute):
             receiver = func.value
-            if func.attr == "replace" and len(node.args) == 2 and not node.keywords and _driver_swap(*node.args):
+            if func.attr == "replace" and _driver_swap(node):
                 return self._key(receiver, module, depth + 1)
             if func.attr == "set" and not node.args and [k.arg for k in node.keywords] == ["drivername"]:
                 return self._key(receiver, module, depth + 1)
@@ -494,8 +494,15 @@ def _url_key(text: str) -> str:
     return f"str:{text}"
 
 
-def _driver_swap(old: ast.expr, new: ast.expr) -> bool:
-    """`.replace("postgresql://", "postgresql+asyncpg://")`: the same database, another driver."""
+def _driver_swap(call: ast.Call) -> bool:
+    """`.replace("postgresql://", "postgresql+asyncpg://")`: the same database, another driver.
+    A count (`, 1`, `count=1`) only limits the swap to the scheme, which comes first."""
+    count = [*call.args[2:], *(k.value for k in call.keywords if k.arg == "count")]
+    if len(call.args) < 2 or len(call.args) + len(call.keywords) > 3 or any(k.arg != "count" for k in call.keywords):
+        return False
+    if count and not (isinstance(count[0], ast.Constant) and type(count[0].value) is int and count[0].value >= 1):
+        return False
+    old, new = call.args[0], call.args[1]
     if not (isinstance(old, ast.Constant) and isinstance(new, ast.Constant)):
         return False
     if not (isinstance(old.value, str) and isinstance(new.value, str)):
