@@ -418,8 +418,8 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         if call.awaited or call.offloaded or call.nested or call.argument_of is not None:
             continue
         module, callee = project.functions[edge.callee]
-        if not callee.is_async:
-            continue
+        if not callee.is_async or callee.is_generator:
+            continue  # an async generator is iterated (`async for`, a StreamingResponse), never awaited
         text = f"{module.name}.{callee.qualname}(...)"
         if all(b.line != call.line or b.call != text for b in calls):
             calls.append(Blocking(call.line, text))
@@ -512,7 +512,9 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
     doing synchronous Session work, which the event loop drives after the handler returned."""
     work = session_work_view(project, handler.id)
     nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
-    if not nested:
+    # An async generator helper handed the Session (`StreamingResponse(ticker(db))`): the loop iterates it too.
+    streamed = [item for item in work.in_coroutines if item.helper is not None and item.generator]
+    if not nested and not streamed:
         return None
     scopes: dict[str, list[str]] = {}
     for item in nested:
@@ -523,8 +525,13 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         "in the threadpool) or move its work to AsyncSession (phase two)"
         for scope, lines in scopes.items()
     ]
+    parts.extend(
+        f"calls the async generator helper {item.helper} at line {item.line}, which the event loop iterates after "
+        f"the handler returns, and it blocks at {', '.join(item.inner)}: {item.helper_fix()}"
+        for item in streamed
+    )
     function = handler.function
-    calls = [Blocking(item.line, item.call) for item in nested]
+    calls = [Blocking(item.line, item.call) for item in [*nested, *streamed]]
     message = f"def {_kind(handler)} " + "; ".join(parts)
     return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)
 

@@ -32,12 +32,21 @@ class CoroutineWork:
     written: str | None = None
     # The helper's own first await (`at path:line (text)`): it cannot simply become a plain def.
     awaits: str | None = None
+    # The helper is an async generator: what it yields is iterated, by `async for` or by a
+    # `StreamingResponse`, so run_in_threadpool() of it would only build the generator.
+    generator: bool = False
 
     def helper_fix(self, named: bool = True) -> str:
         """How to take the helper's Session work off the loop: a helper that awaits itself cannot be
         a plain def run in the threadpool, only its blocking part can. `named`: say the helper's
         name (else "it", the text having named it)."""
         short = (self.helper or "").rsplit(".", 1)[-1]
+        if self.generator and self.awaits is None:
+            return (
+                f"make {'it' if not named else short} a plain def generator, which a `StreamingResponse` iterates in "
+                "the threadpool (elsewhere `async for` over `iterate_in_threadpool(...)` does), or move it to "
+                "AsyncSession (phase two)"
+            )
         if not named and self.awaits is None:
             return (
                 f"make it a plain def and call it as `await run_in_threadpool({self.callable}, ...)`, or move it "
@@ -164,7 +173,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 if inner:
                     work.in_coroutines.append(
                         CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
-                                      inner=inner, written=edge.via, awaits=first_await(callee_module, callee))
+                                      inner=inner, written=edge.via, awaits=first_await(callee_module, callee),
+                                      generator=callee.is_generator)
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
                     continue

@@ -135,7 +135,10 @@ def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
     """A `def` handler's nested coroutine doing Session work (`StreamingResponse(lines())`) runs on the
     loop all the same: "runs in the threadpool" alone would be an all-clear (`check`: AM316)."""
     work = session_work_view(project, handler.id)
-    nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
+    nested = [
+        item for item in work.in_coroutines
+        if (item.helper is None and item.scope) or (item.helper is not None and item.generator)
+    ]
     return coroutine_reasons(dataclasses.replace(work, in_coroutines=nested)) if nested else []
 
 

@@ -3,7 +3,9 @@
 A `def` route runs in the threadpool, but an `async def` generator (or coroutine) it defines
 and hands back (`StreamingResponse(lines())`) is driven by the event loop after the route
 returns. Its synchronous Session calls block every other request on that worker, although
-the route itself is already a `def` and nothing else flags it. Silence one handler with
+the route itself is already a `def` and nothing else flags it. The same holds for an async
+generator helper defined elsewhere and handed the Session (`StreamingResponse(ticker(db))`).
+Silence one handler with
 `# async-migrate: ignore[AM316] reason`.
 
 Before:
@@ -36,7 +38,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM316",
     name="nested-coroutine-on-loop",
-    summary="a `def` handler's nested `async def` or async generator does synchronous Session work on the event loop",
+    summary="a `def` handler's nested `async def` or async generator, or an async generator helper it hands the "
+    "Session, does synchronous Session work on the event loop",
     fix="make the nested function a plain def (a sync generator is iterated in the threadpool), or move its "
     "Session work to AsyncSession (phase two)",
     doc=__doc__,

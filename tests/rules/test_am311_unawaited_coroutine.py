@@ -55,3 +55,25 @@ def test_near_miss_awaited_or_handed_to_create_task_and_the_helper_stays_an_asyn
     # AsyncSession parameter a synchronous one (no AM302 on the correct routes).
     root = app(ROUTES, FILES)
     assert findings(root, "fine") == []
+
+
+def test_near_miss_an_async_generator_is_iterated_not_awaited(app, findings):
+    # `await` on an async generator raises TypeError: AM311's fix would break the route.
+    source = """
+from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+async def lines(db: AsyncSession):
+    for n in (await db.scalars("select 1")).all():
+        yield str(n)
+
+
+@router.get("/lines")
+async def all_lines(db: AsyncSession = Depends(get_async_db)):
+    return [line async for line in lines(db)]
+"""
+    assert findings(app(source), "all_lines") == []

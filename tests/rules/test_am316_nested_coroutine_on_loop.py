@@ -55,3 +55,42 @@ def test_phase_one_says_the_def_route_still_blocks_in_its_nested_coroutine(app, 
     assert "nested coroutine `rows`" in entry["reasons"][1], entry
     near = reported(app(PARAM_STREAM.format(kind="def")), "export", "phase1")
     assert near["codes"] == ["AM104"], near
+
+
+HELPER_STREAM = """
+from fastapi.responses import StreamingResponse
+
+
+{kind} rows(session):
+    for row in session.execute("select 1"):
+        yield str(row)
+
+
+@router.get("/export")
+def export(session: session_dependency):
+    return StreamingResponse(rows(session))
+
+
+@router.get("/bound")
+def bound(session: session_dependency):
+    body = rows(session)
+    return StreamingResponse(body)
+"""
+
+
+def test_a_def_route_streaming_a_module_async_generator_handed_its_session_is_am316(app, findings):
+    # The helper is defined beside the route, not in it: the loop iterates it all the same, and
+    # check said nothing of a def route (AM311 skips what is handed on; AM316 read nested ones only).
+    root = app(HELPER_STREAM.format(kind="async def"))
+    for function in ("export", "bound"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM316"], found
+        message = found[0]["message"]
+        assert "async generator helper api.items.rows" in message and "session.execute()" in message, found
+        assert "plain def generator" in message and "run_in_threadpool" not in message, found
+
+
+def test_near_miss_a_module_sync_generator_streamed_by_a_def_route_is_clean(app, findings, reported):
+    root = app(HELPER_STREAM.format(kind="def"))
+    assert findings(root, "export") == [] and findings(root, "bound") == []
+    assert reported(root, "export")["codes"] == ["AM104"]
