@@ -13,8 +13,11 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
   global assigned `SessionLocal()`, `Session(engine)`, or an attribute of a module-level
   instance that holds one (`repo.db.query(...)` with `repo = Repo()`);
 - a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
-  Session it opens itself (not one passed in), when the project creates an instance of
-  that class at module level;
+  Session it opens itself (not one passed in: in `__init__`, or in a unit of work's
+  `__enter__` on each use), when the handler works on an instance of that class that lives
+  as long as the process: a module-level one it names or a dependency hands it (`_uow`),
+  or one a module-level object keeps (`bus.uow`, also through `bus.handle()`). Another
+  module-level instance of the class does not make the handler's own per-request one shared;
 - a Session method called on `self.attr` where the class receives that Session and an instance
   of it is built with a Session opened right there by code that keeps what it returns: a
   `@cached_property` of a module-level instance (a container), an `@lru_cache` function
@@ -30,12 +33,16 @@ Its own harm (AM132) is found wherever the flow's `registry` value reaches: a mo
 name, an attribute of a module-level instance (set in `__init__`, in the class body, handed
 out by a property), `self.session` in the methods; a registry whose `scopefunc=` the analysis
 cannot read is reported as possibly thread-local, never taken for a request-scoped one.
+
+Over 500 lines: every shape of a process-wide Session (globals, instances and what they keep,
+class attributes, caches, thread-scoped registries) reads the same value flow and reach walk;
+apart, each part would import the others' private readers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from async_migrate.codemods import facts
@@ -58,6 +65,9 @@ class SharedUse:
     # False: reached through a property or method of a module-level object, which may hand out a
     # Session per thread or per request as well as one for the whole process.
     certain: bool = True
+    # `self.x` in a method of this class, which opens the Session into `self.x` itself (a unit of
+    # work's `__enter__`): shared only where the handler works on a process-wide instance of it.
+    instance_of: str | None = None
 
     @property
     def shared(self) -> str:
@@ -69,7 +79,23 @@ class SharedUse:
 
 def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a process-wide Session by `fid` and the project functions it reaches, in call order."""
-    return _reached(project, fid, "shared_session_uses", _own_uses)
+    uses = _reached(project, fid, "shared_session_uses", _own_uses)
+    if not any(use.instance_of for use in uses):
+        return uses
+    held = _process_wide_instances(project, fid)
+    classes = project.flow.classes
+    found = []
+    for use in uses:
+        if use.instance_of is None:
+            found.append(use)
+            continue
+        instance = next(
+            (ref for cls, ref in held if use.instance_of in classes.mro(cls) or cls in classes.mro(use.instance_of)),
+            None,
+        )
+        if instance is not None:
+            found.append(replace(use, holder=use.holder.format(instance=instance), instance_of=None))
+    return found
 
 
 def offload_note(project: Project, fid: FunctionId) -> str:
@@ -139,10 +165,15 @@ def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
         kinds = {v.kind for v in values}
         if SESSION not in kinds or FACTORY in kinds:
             continue  # no Session, or a scoped_session: one Session per thread
+        written = f"{project.written(expression)}()"
+        opened = _opened_by_instance(project, fid, receiver)
+        if opened is not None:
+            uses.append(SharedUse(module.path, call.line, written, opened[1], instance_of=opened[0]))
+            continue
         found = _process_wide(project, fid, receiver)
         if found is not None:
             holder, certain = found
-            uses.append(SharedUse(module.path, call.line, f"{project.written(expression)}()", holder, certain))
+            uses.append(SharedUse(module.path, call.line, written, holder, certain))
     return uses
 
 
@@ -203,10 +234,95 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
                 return None
             return f"`self.{attribute}`, the Session an instance of {flow.classes.short(owner)} {kept}", False
         return f"`self.{attribute}`, the Session the module-level instance `{given}` was created with", True
-    instance = _module_instance(project, owner)
-    if instance is None:
+    return None
+
+
+def _opened_by_instance(project: Project, fid: FunctionId, receiver: str) -> tuple[str, str] | None:
+    """`self.x` in a method of a class that opens a Session into `self.x` itself (in `__init__`,
+    or in `__enter__` on each use, as a unit of work does): the class, and a holder to fill with
+    the instance's name (`{instance}`); or None. Whether the instance is the process's one
+    depends on the handler reaching it, not on the method."""
+    head, steps = split(receiver)
+    flow = project.flow
+    owner = flow.classes.owner(fid)
+    if head != "$self" or len(steps) != 1 or owner is None:
         return None
-    return f"`self.{attribute}`, opened once by the module-level instance `{instance}`", True
+    attribute = steps[0][1:]
+    openers = [
+        assigning
+        for cls in flow.classes.mro(owner)
+        for assigning, expression in flow.classes.assigned.get((cls, attribute), ())
+        if expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+    ]
+    if not openers:
+        return None
+    if all(opener[1].rpartition(".")[2] == "__init__" for opener in openers):
+        return owner, f"`self.{attribute}`, opened once by the module-level instance `{{instance}}`"
+    where = ", ".join(sorted({opener[1] for opener in openers}))
+    return owner, (
+        f"`self.{attribute}`, which `{where}` opens on each use and keeps on the one module-level instance "
+        "`{instance}` every request gets"
+    )
+
+
+def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """Instances of project classes that live as long as the process, which `fid` or what it
+    reaches works on: a module-level instance it names (`_uow`, handed on or called), an
+    attribute of one (`bus.uow`), one a dependency it takes returns, and what a module-level
+    instance it calls a method of keeps in its attributes (`bus.handle()` on `self.uow`).
+    (class, reference) pairs, in the order found."""
+    flow = project.flow
+    refs: list[str] = []
+    seen = {fid}
+    frontier = [fid]
+    for _ in range(_DEPTH):
+        following = []
+        for current in frontier:
+            _, function = project.functions[current]
+            refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
+            refs.extend(call.callee for call in function.calls if call.callee)
+            refs.extend(b.expr for b in function.bindings)
+            refs.extend((*function.returned, *function.yielded))
+            for param in function.params:
+                target = project.resolve(param.depends) if param.depends else None
+                if target is not None and target.kind == "function" and target.module is not None and target.function:
+                    dependency = (target.module.name, target.function.key)
+                    if dependency not in seen:
+                        seen.add(dependency)
+                        following.append(dependency)
+            for edge in project.all_calls_from.get(current, ()):
+                if edge.callee not in seen:
+                    seen.add(edge.callee)
+                    following.append(edge.callee)
+        frontier = following
+        if not frontier:
+            break
+    found: list[tuple[str, str]] = []
+    for ref in dict.fromkeys(refs):
+        if not ref or ref.startswith("$") or "(" in ref or ref == "super()":
+            continue
+        parts = ref.split(".")
+        for end in range(len(parts), 0, -1):
+            target = project.resolve(".".join(parts[:end]))
+            if target is None or target.kind == "function":
+                continue
+            if target.kind != "value" or target.module is None:
+                break
+            for stop in range(end, len(parts) + 1):
+                prefix = ".".join(parts[:stop])
+                for made in flow.ref(prefix):
+                    if made.kind != INSTANCE or not isinstance(made.target, str):
+                        continue
+                    found.append((made.target, prefix))
+                    for cls in flow.classes.mro(made.target):
+                        for held_cls, attribute in flow.classes.assigned:
+                            if held_cls != cls:
+                                continue
+                            for kept in flow.ref(f"{prefix}.{attribute}"):
+                                if kept.kind == INSTANCE and isinstance(kept.target, str):
+                                    found.append((kept.target, f"{prefix}.{attribute}"))
+            break
+    return list(dict.fromkeys(found))
 
 
 def _cached_session(project: Project, fid: FunctionId, head: str, steps: tuple[str, ...]) -> str | None:

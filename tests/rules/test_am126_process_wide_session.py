@@ -411,3 +411,82 @@ def test_a_route_resetting_the_module_global_under_a_global_statement_keeps_it(a
     entry = reported(root, "reset", "phase1")
     assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
     assert "(`db.rollback()`) on `db`, created once at import time (db/shared.py" in entry["reasons"][0], entry
+
+
+UNIT_OF_WORK = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class UnitOfWork:
+    def __init__(self, session_factory=DEFAULT_SESSION_FACTORY):
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self):
+        self.session.commit()
+
+
+class MessageBus:
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+
+def count(uow: UnitOfWork):
+    with uow:
+        return uow.session.execute(text("select 1")).scalar_one()
+
+
+shared = UnitOfWork()
+bus = MessageBus(uow=UnitOfWork())
+"""
+
+
+@pytest.mark.parametrize("given", ["shared", "bus.uow"])
+def test_a_unit_of_work_every_request_shares_keeps_the_route(app, reported, given):
+    # `__enter__` opens a Session into `self.session` of the one instance: as def, concurrent
+    # requests in the threadpool would overwrite and close each other's Session.
+    root = app(
+        f"""
+        from db.uow import {given.partition(".")[0]}, count
+
+
+        @router.get("/count")
+        async def counted():
+            return count({given})
+        """,
+        # Only the instance the route reaches: another module-level one must not stand in for it.
+        {"db/uow.py": UNIT_OF_WORK.replace("shared = UnitOfWork()" if given == "bus.uow" else "bus = MessageBus", "#")},
+    )
+    entry = reported(root, "counted", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert (
+        f"`self.session`, which `UnitOfWork.__enter__` opens on each use and keeps on the one module-level "
+        f"instance `db.uow.{given}` every request gets"
+    ) in entry["reasons"][0], entry["reasons"]
+
+
+def test_near_miss_a_unit_of_work_per_request_converts_beside_a_module_level_one(app, reported):
+    # The module-level instances in db/uow.py are not the one this route opens and closes.
+    root = app(
+        """
+        from db.uow import UnitOfWork, count
+
+
+        @router.get("/count")
+        async def counted():
+            return count(UnitOfWork())
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    entry = reported(root, "counted", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
