@@ -208,6 +208,8 @@ class Function(_Fact):
     awaits: list[tuple[int, str]] = field(default_factory=list)  # own body only
     name_uses: dict[str, list[int]] = field(default_factory=dict)  # params and session locals
     opens: list[SessionOpen] = field(default_factory=list)
+    # lines of the openings by assignment closed on every path after (a `finally`, a `with`)
+    closed_always: tuple[int, ...] = ()
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import dispatch, handoff, objects, syntax
+from async_migrate.codemods.astcollect import closing, dispatch, handoff, objects, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
@@ -113,6 +113,8 @@ def _read_function(
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
     scanner.scan(node.body)
+    if any(opened.name is not None and opened.index == -1 for opened in function.opens):
+        function.closed_always = closing.closed_on_every_path(node, collector.source.line_of)
     # a method without calls may still read relationships; a function without calls may
     # return an object its parameters bring (`return current_user` under a response model)
     if function.calls or "." in qualname or function.params:

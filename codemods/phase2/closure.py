@@ -1659,11 +1659,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
     for line, what in unclosed.unclosed_opens(project, fid):
-        found.append(_Own(AM154, line, f"{what} and never closes it: the synchronous "
-                          "Session is closed by the garbage collector, which gives its connection back to the pool; "
-                          "an AsyncSession's is not, so the migrated route would drain the pool and later requests "
-                          "time out; open it with `with ... as session:` (or close it in a `finally`), then rerun "
-                          "phase two"))
+        found.append(_Own(AM154, line, what))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
