@@ -8,6 +8,10 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
 - AM302 `mixed-session`: an `async def` handler on the async path (it takes an
   `AsyncSession`) still calls a synchronous session helper, the design record's
   "mixed patterns", or hands its AsyncSession to synchronous code doing Session work with it.
+- AM314 `sync-session-off-greenlet`: an `async def` handler hands its AsyncSession's
+  `sync_session` to code that queries through it outside `run_sync` (or queries on it
+  itself): the async driver raises `MissingGreenlet` there. Code that only adds objects to it
+  is fine, and no finding of AM302 either.
 - AM304 `unverified-session`: an `async def` handler whose only Session evidence is a
   Session-carrying call the analysis cannot resolve (the Session handed to unseen
   code, a method of an object built from it by unseen code): not an all-clear.
@@ -65,6 +69,7 @@ from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
+from async_migrate.codemods.rules.am314_sync_session_off_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.run import (
     MARKERS,
@@ -81,6 +86,7 @@ from async_migrate.codemods.session_work import SessionWork, session_work, sessi
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
+from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -312,6 +318,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     work = session_work(project, handler.id)
     handed = async_session_handoffs(project, handler)
     mixed = _merged(sync_helper_calls(project, handler), handed)
+    off_greenlet = sync_session_off_greenlet(project, handler)
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
@@ -385,6 +392,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     unawaited = _unawaited(project, handler)
     if unawaited is not None:
         candidates.append(unawaited)
+    if off_greenlet:
+        candidates.append(_off_greenlet_finding(handler, off_greenlet))
     if mixed:
         candidates.append(
             Finding(
@@ -659,6 +668,8 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
     for edge in project.calls_from[handler.id]:
         if edge.call.greenlet:
             continue  # `await session.run_sync(lambda s: helper(s))`: handed a synchronous Session on a greenlet
+        if any(project.behind_async_session(handler.id, arg.expr) for arg in edge.call.args):
+            continue  # handed the AsyncSession's own `sync_session`: AM314 when it queries there
         module, callee = project.functions[edge.callee]
         reached = _sync_work_below(project, edge.callee)
         if reached is not None:
@@ -730,6 +741,51 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
 def _merged(first: list[Blocking], second: list[Blocking]) -> list[Blocking]:
     unique = {(b.line, b.call): b for b in (*first, *second)}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[Blocking, str]]:
+    """Queries through the synchronous Session behind the handler's AsyncSession outside
+    `run_sync`: `count(db.sync_session)` where `count` queries, `db.sync_session.execute(...)`.
+    The async driver's connection only answers inside `run_sync`'s greenlet, so each raises
+    MissingGreenlet. Each with the Session's name and the first query it reaches."""
+    function = handler.function
+    if not function.is_async:
+        return []
+    found: list[tuple[Blocking, str]] = []
+    for call in function.calls:
+        if call.greenlet:
+            continue
+        receiver, _, method = (call.func or "").rpartition(".")
+        own = project.behind_async_session(handler.id, receiver)
+        if own is not None and method in SESSION_IO_METHODS:
+            found.append((Blocking(call.line, f"{own}.sync_session.{method}()", call.offloaded), own))
+            continue
+        handed = next((name for a in call.args if (name := project.behind_async_session(handler.id, a.expr))), None)
+        target = project.function(call.callee) if handed is not None and call.callee is not None else None
+        if handed is None or target is None or target[1].is_async:
+            continue
+        module, callee = target
+        queries = session_work_view(project, (module.name, callee.key)).blocking
+        if queries:
+            first = queries[0]
+            text = f"{module.name}.{callee.qualname}(...), which runs {first.call} at {module.path}:{first.line}"
+            found.append((Blocking(call.line, text, call.offloaded), handed))
+    return found
+
+
+def _off_greenlet_finding(handler: Handler, found: list[tuple[Blocking, str]]) -> Finding:
+    function = handler.function
+    names = sorted({name for _, name in found})
+    where = describe([b for b, _ in found])
+    session = ", ".join(f"`{name}.sync_session`" for name in names)
+    return Finding(
+        AM314, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)} queries through {session}, the synchronous Session behind its AsyncSession, "
+        f"outside `run_sync` at {where}: its connection is the async driver's, so each query raises "
+        f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
+        "the synchronous Session first) or give it an async form that awaits its queries (phase two)",
+        [b for b, _ in found],
+    )
 
 
 def _sync_work_below(project: Project, start: FunctionId) -> str | None:

@@ -1059,6 +1059,8 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     """
     if not steps or "()" in steps:
         return False
+    if steps[0] == ".sync_session" and flow.project.behind_async_session(fid, head + steps[0]) is not None:
+        return False  # the Session behind the function's AsyncSession: typed (`check` judges it, AM314)
     module = flow.project.modules.get(head)
     if module is not None and len(steps) == 1 and steps[0][1:] in module.collections:
         return False  # `SessionLocals.get(tenant)` on a module-level dict: a dict method

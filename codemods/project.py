@@ -910,6 +910,14 @@ class Project:
         _, function = self.functions[fid]
         return [param.name for param in function.params if self.declared_async_session(param)]
 
+    def behind_async_session(self, fid: FunctionId, expression: str | None) -> str | None:
+        """The AsyncSession parameter whose `.sync_session` an argument is (`db.sync_session`, as
+        `$db.sync_session`), or None: a synchronous Session the analysis knows, not an untyped one."""
+        if expression is None or not expression.startswith("$") or not expression.endswith(".sync_session"):
+            return None
+        name = expression[1:].removesuffix(".sync_session")
+        return name if name in self.declared_async_session_params(fid) else None
+
     def _provides_async_session(self, ref: str) -> bool:
         found = self.function(ref)
         return found is not None and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in found[1].returns)

@@ -1,0 +1,115 @@
+"""AM314 sync-session-off-greenlet: the synchronous Session behind an AsyncSession
+(`db.sync_session`) queried outside `run_sync` raises MissingGreenlet; handed to code that only
+adds objects it is fine. Before, `check` called both "unverified" (AM304, "annotate the
+dependency's return type", which it was) and a mixed session (AM302)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+ROUTES = """
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def count_items(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Item)) or 0
+
+
+def count_twice(db: Session) -> int:
+    return count_items(db) + count_items(db)
+
+
+def remember(db: Session, name: str) -> Item:
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    return item
+
+
+@router.get("/count")
+async def count(db: AsyncSession):
+    return {"n": count_items(db.sync_session)}
+
+
+@router.get("/twice")
+async def twice(db: AsyncSession):
+    return {"n": count_twice(db.sync_session)}
+
+
+@router.get("/direct")
+async def direct(db: AsyncSession):
+    return {"n": db.sync_session.execute(select(1)).scalar_one()}
+
+
+@router.post("/remember")
+async def remember_item(name: str, db: AsyncSession):
+    item = remember(db.sync_session, name)
+    await db.commit()
+    return {"id": item.id}
+
+
+@router.get("/greenlet")
+async def on_greenlet(db: AsyncSession):
+    return {"n": await db.run_sync(count_items)}
+
+
+@router.get("/lambda")
+async def on_lambda(db: AsyncSession):
+    return {"n": await db.run_sync(lambda s: count_items(s))}
+"""
+
+
+@pytest.mark.parametrize("function", ["count", "twice", "direct"])
+def test_querying_through_sync_session_outside_run_sync_is_am314(app, findings, function):
+    found = findings(app(ROUTES), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    (finding,) = found
+    assert "MissingGreenlet" in finding["message"] and "db.run_sync(" in finding["message"], finding
+
+
+def test_the_chain_names_the_query_the_helper_reaches(app, findings):
+    (finding,) = findings(app(ROUTES), "twice")
+    assert "count_twice(...)" in finding["message"] and "count_items" in finding["message"], finding
+
+
+@pytest.mark.parametrize("function", ["remember_item", "on_greenlet", "on_lambda"])
+def test_near_miss_only_adding_or_inside_run_sync_is_no_finding(app, findings, function):
+    assert findings(app(ROUTES), function) == []
+
+
+def test_scan_no_longer_calls_the_sync_session_untyped(app, reported):
+    entry = reported(app(ROUTES), "remember_item")
+    assert entry["action"] == "keep" and "AM125" not in entry["codes"], entry
+
+
+def test_the_premise_querying_off_the_greenlet_raises_and_adding_does_not():
+    engine = create_async_engine("sqlite+aiosqlite://")
+    maker = async_sessionmaker(engine)
+
+    def query(db: Session) -> int:
+        return db.execute(select(text("1"))).scalar_one()
+
+    async def main() -> tuple[bool, int]:
+        async with maker() as session:
+            session.sync_session.add_all([])  # storing only: no connection needed
+            try:
+                query(session.sync_session)
+            except MissingGreenlet:
+                raised = True
+            else:
+                raised = False
+            return raised, await session.run_sync(query)
+
+    try:
+        assert asyncio.run(main()) == (True, 1)
+    finally:
+        asyncio.run(engine.dispose())
