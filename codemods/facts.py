@@ -175,6 +175,22 @@ class Binding(_Fact):
 
 
 @dataclass(slots=True)
+class QueryVar(_Fact):
+    """A legacy Query kept in a local name, extended, then run (`codemods/astcollect/query_vars.py`):
+    phase two writes it as a `select()` and runs that where the Query ran."""
+
+    name: str  # `q`
+    session: str  # the Session name of its head, `db` in `q = db.query(User)`
+    line: int  # of the head assignment
+    head: int  # call index of the head's outermost call (`db.query(User).filter(...)`)
+    root: int  # call index of the head's `db.query(...)` call, which carries `Call.query_chain`
+    query: str  # that call as written, `db.query(User)`: what a run returns follows from it
+    extensions: tuple[int, ...]  # call index of the value of each `q = q.filter(...)`
+    runs: tuple[int, ...]  # call index of the outermost call of each `q.offset(n).all()`
+    chains: tuple[str, ...]  # each run as one legacy chain, every extension in it, as written
+
+
+@dataclass(slots=True)
 class Load(_Fact):
     """A query that loads ORM objects, in a shape phase two can add loader options to.
 
@@ -205,6 +221,7 @@ class Function(_Fact):
     returns: tuple[str, ...] = ()
     decorators: list[Decorator] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    query_vars: list[QueryVar] = field(default_factory=list)  # legacy Queries kept in a local name
     awaits: list[tuple[int, str]] = field(default_factory=list)  # own body only
     name_uses: dict[str, list[int]] = field(default_factory=dict)  # params and session locals
     opens: list[SessionOpen] = field(default_factory=list)

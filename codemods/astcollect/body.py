@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import closing, dispatch, handoff, objects, syntax
+from async_migrate.codemods.astcollect import closing, dispatch, handoff, objects, query_vars, syntax
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
@@ -120,6 +120,8 @@ def _read_function(
     if function.calls or "." in qualname or function.params:
         indexes = {id(func): call.index for call, func in scanner.raw_calls}
         objects.read(collector, node, function, indexes, frozenset(scanner.locals))
+    if any(call.query_chain is not None and not call.query_iterated for call in function.calls):
+        query_vars.read(collector.source, node, function, {id(func): call.index for call, func in scanner.raw_calls})
     if handoff.schedules(function):
         handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
     function.wraps = _decorator_shape(collector, node)

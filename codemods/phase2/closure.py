@@ -1919,17 +1919,30 @@ def _query_to_mapped_call(
 
 def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.legacy_clear import clear
 
     if not call.query_chain or not call.receiver:
         return None
     mapped = project_classes(project).class_valued(fid)
+    kept = next((k for k in project.functions[fid][1].query_vars if k.root == call.index), None)
+    if kept is not None and kept.session == call.receiver:
+        # Kept in a name and run later: each run, with every extension, is one chain to judge.
+        for chain in kept.chains:
+            problem = _chain_blocker(chain, call.receiver, False, mapped)
+            if problem is not None:
+                return f"`{kept.name}` keeps a legacy Query that runs as `{' '.join(chain.split())}`: {problem}"
+        return None
+    return _chain_blocker(call.query_chain, call.receiver, call.query_iterated, mapped)
+
+
+def _chain_blocker(chain: str, session: str, iterated: bool, mapped: frozenset[str]) -> str | None:
+    from async_migrate.codemods.phase2.legacy_clear import clear
+
     # A chain that maps needs no libcst (its import costs more than the rest of this check)
-    if clear(call.query_chain, call.receiver, iterated=call.query_iterated, mapped=mapped):
+    if clear(chain, session, iterated=iterated, mapped=mapped):
         return None
     from async_migrate.codemods.phase2.legacy_query import blocker
 
-    return blocker(call.query_chain, call.receiver, iterated=call.query_iterated, mapped=mapped)
+    return blocker(chain, session, iterated=iterated, mapped=mapped)
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

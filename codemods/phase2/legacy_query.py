@@ -175,6 +175,61 @@ def rewrite_query(
     return _Rewriter(chain, _Names(names)).rewrite()
 
 
+def kept_head(
+    node: cst.Call, session: str, names: Mapping[str, str] | None = None, mapped: frozenset[str] = frozenset()
+) -> QueryRewrite | str:
+    """The head of a Query kept in a local name (`facts.QueryVar`): `session.query(Book).filter(x)`
+    -> `select(Book).where(x)`, or why it cannot be written so."""
+    chain = _Chain.parse(node, session)
+    if chain is None:
+        return f"not a call chain rooted at `{session}.query(...)`"
+    chain = replace(chain, mapped=mapped)
+    problem = chain.check()
+    if problem is not None or chain.terminal is not None:
+        return problem or "the chain has a terminal method"
+    rewriter = _Rewriter(chain, _Names(names))
+    return rewriter.done(rewriter.select())
+
+
+def kept_extension(node: cst.Call) -> cst.Call:
+    """`q.filter(x).order_by(y)` on a kept name -> `q.where(x).order_by(y)`."""
+    links: list[cst.Call] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+        links.append(current)
+        current = current.func.value
+    rebuilt = current
+    for link in reversed(links):
+        attribute = link.func
+        assert isinstance(attribute, cst.Attribute)
+        name = attribute.attr.with_changes(value=QUERY_CARRIED[attribute.attr.value])
+        rebuilt = link.with_changes(func=attribute.with_changes(value=rebuilt, attr=name))
+    assert isinstance(rebuilt, cst.Call)
+    return rebuilt
+
+
+def kept_run(
+    node: cst.Call, query: str, session: str, names: Mapping[str, str] | None = None,
+    mapped: frozenset[str] = frozenset(),
+) -> QueryRewrite | str:
+    """A run of a Query kept in a local name, `q.offset(n).all()` -> `(await
+    session.scalars(q.offset(n))).unique().all()`; `query` is the head's `session.query(...)`
+    call as written, whose entities decide what the run returns."""
+    head = _Chain.parse(cst.parse_expression(query), session)
+    if head is None:
+        return f"not a call chain rooted at `{session}.query(...)`"
+    links: list[_Link] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+        links.append(_Link(current.func.attr.value, current))
+        current = current.func.value
+    chain = _Chain(node, head.session, head.query, tuple(reversed(links)), mapped, base=current)
+    problem = chain.check()
+    if problem is not None or chain.terminal is None:
+        return problem or "the chain has no terminal method"
+    return _Rewriter(chain, _Names(names)).rewrite()
+
+
 @dataclass(frozen=True)
 class _Link:
     name: str
@@ -256,6 +311,9 @@ class _Chain:
     query: cst.Call
     links: tuple[_Link, ...]
     mapped: frozenset[str] = frozenset()  # dotted names known to hold a mapped class
+    # A `select()` kept in a local name the links extend (`q` in `q.limit(5).all()`); `query` is
+    # then the `session.query(...)` call that name was built from.
+    base: cst.BaseExpression | None = None
 
     @classmethod
     def parse(cls, node: cst.BaseExpression, session: str) -> _Chain | None:
@@ -466,6 +524,8 @@ class _Rewriter:
         return statement
 
     def select(self) -> cst.BaseExpression:
+        if self.chain.base is not None:
+            return self.statement(self.chain.base)
         return self.statement(self.chain.query.with_changes(func=self.names.ref("select")))
 
     def awaited(self, method: str, *args: cst.BaseExpression | cst.Arg) -> cst.Await:
@@ -550,7 +610,8 @@ class _Rewriter:
         count = cst.Call(func=cst.Attribute(value=self.names.ref("func"), attr=cst.Name("count")))
         counted = cst.Call(func=self.names.ref("select"), args=[cst.Arg(count)])
         direct = (
-            len(self.kinds) == 1
+            self.chain.base is None  # a kept `select()` is counted whole, as `Query.count()` does
+            and len(self.kinds) == 1
             and self.kinds[0] is _Kind.ENTITY
             and all(link.name in COUNT_DIRECT for link in self.chain.methods)
         )

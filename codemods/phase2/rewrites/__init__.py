@@ -18,7 +18,7 @@ from async_migrate.codemods.phase2.rewrites.base import LEAVE, CallAction, CallK
 from async_migrate.codemods.phase2.rewrites.call_mappings import CallMappings
 from async_migrate.codemods.phase2.rewrites.engine_open import EngineOpen
 from async_migrate.codemods.phase2.rewrites.project_calls import ProjectCalls
-from async_migrate.codemods.phase2.rewrites.query_chains import LegacyQuery
+from async_migrate.codemods.phase2.rewrites.query_chains import KeptQuery, LegacyQuery
 from async_migrate.codemods.phase2.rewrites.session_methods import SessionMethods
 from async_migrate.codemods.phase2.rewrites.session_open import SessionOpen
 from async_migrate.codemods.phase2.rewrites.session_params import (
@@ -31,7 +31,8 @@ from async_migrate.codemods.phase2.rewrites.session_params import (
 )
 
 CALL_REWRITES: tuple[CallRewrite, ...] = (
-    LegacyQuery(),  # first: a chain's outermost call may also be a Session method call
+    KeptQuery(),  # first: the head of a Query kept in a name is a chain LegacyQuery would block
+    LegacyQuery(),  # a chain's outermost call may also be a Session method call
     SessionMethods(),  # on the Session, a Session the class holds, or a transaction from it
     ProjectCalls(),  # project functions, and objects built (`Repo(db)`, left alone)
     CallMappings(),

@@ -23,6 +23,9 @@ class CallKind(Enum):
     BEGIN = "begin"  # a Session context method (`begin()`): `async with`, else awaited
     RUN_SYNC = "run_sync"  # a method AsyncSession lacks (`bulk_save_objects`): through `await s.run_sync(...)`
     QUERY = "query"  # a legacy `session.query(...)` chain: its 2.0 form
+    QUERY_KEPT = "query_kept"  # `q = session.query(...)`: the `select()` it stands for
+    QUERY_GROW = "query_grow"  # `q = q.filter(...)` on such a name: the `select()` methods
+    QUERY_RUN = "query_run"  # `q.all()` on such a name: the `select()` run on the session, awaited
     HELPER = "helper"  # a migrated project function: awaited, under its twin's name if it has one
     UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
     MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
@@ -37,6 +40,7 @@ class CallAction:
     add_await: bool = True
     mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
     engine: str | None = None  # open on engine: the async engine's local name
+    query: str | None = None  # query run: the kept name's `session.query(...)` call as written
 
 
 class Leave:
