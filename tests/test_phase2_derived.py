@@ -6,7 +6,7 @@ keeps them, a connection's query answers."""
 from __future__ import annotations
 
 import pytest
-from test_phase2_rules import apply, function, read
+from test_phase2_rules import apply, function, read, run
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -132,3 +132,57 @@ def test_a_mapped_call_given_the_sessions_connection_takes_its_async_form(cli, s
     assert result == [
         {"total": 2, "items": [{"id": 1, "name": "Ann"}]}, {"total": 2, "items": [{"id": 2, "name": "Bob"}]},
     ]
+
+
+HANDED = """
+from sqlalchemy import Connection
+
+
+def count_users(connection: Connection) -> int:
+    return connection.execute(select(func.count(User.id))).scalar_one()
+""", """
+@router.get("/handed")
+def handed(db: session_dependency):
+    return {"n": count_users(db.connection())}
+""", """
+@router.get("/named-handed")
+def named_handed(db: session_dependency):
+    conn = db.connection()
+    return {"n": count_users(conn)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_the_sessions_connection_handed_to_a_function_expecting_a_sync_one_blocks_naming_it(cli, service, kind):
+    # Migrated, `count_users(await db.connection())` hands it an AsyncConnection: its execute()
+    # is a coroutine, and `.scalar_one()` on it fails on every request.
+    root = service({SUBSYSTEM: routes(*HANDED)})
+    document = apply(cli, root)
+    found = {h["function"]: h for h in document["handlers"]}
+    assert (found["handed"]["action"], found["handed"]["codes"]) == ("blocked", ["AM258"]), found["handed"]
+    assert "passes `db.connection()` straight to `count_users()`, which would get the AsyncConnection where it " \
+        "expects the synchronous object" in found["handed"]["reasons"][0]
+    assert (found["named_handed"]["action"], found["named_handed"]["codes"]) == ("blocked", ["AM258"])
+    assert "passes `conn` (from the Session's `connection()`) to `count_users()`" in (
+        found["named_handed"]["reasons"][0]
+    )
+    assert function(root, SUBSYSTEM, "handed").startswith("def handed(")
+    result = serve(root, kind, """
+        print(json.dumps([client.get(p).json() for p in ("/handed", "/named-handed")]))
+    """)
+    assert result == [{"n": 2}, {"n": 2}]
+
+
+def test_the_sessions_connection_handed_to_a_library_call_blocks_naming_it(cli, service):
+    root = service({SUBSYSTEM: routes("""
+        import pandas as pd
+
+
+        @router.get("/frame")
+        def frame(db: session_dependency):
+            return pd.read_sql(select(User.name), db.connection()).to_dict()
+        """)})
+    document = run(cli, root)
+    found = next(h for h in document["handlers"] if h["function"] == "frame")
+    assert found["action"] == "blocked" and "AM258" in found["codes"], found
+    assert any("passes `db.connection()` straight to `pandas.read_sql()`" in r for r in found["reasons"]), found

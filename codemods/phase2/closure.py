@@ -1538,8 +1538,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     def mapped(call: facts.Call) -> bool:
         return project.canonical(call.callee) in mappings
 
-    taken = derived.escapes(function, derived.derived_names(function, names, held), mapped) + derived.chained(
-        function, names, held
+    bound = derived.derived_names(function, names, held)
+    taken = (
+        derived.escapes(function, bound, mapped, project.written)
+        + derived.chained(function, names, held)
+        + derived.handed_unbound(function, names, mapped, project.written, held)
     )
     for line, why in taken:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "

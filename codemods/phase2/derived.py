@@ -51,8 +51,42 @@ def is_coroutine(kind: Derived, method: str) -> bool:
     return method in DERIVED_AWAITED[kind]
 
 
+def called(call: facts.Call, written: Callable[[str], str]) -> str:
+    """The called expression as a reason names it: `count_rows()`, `pd.read_sql()`, `a call`."""
+    expression = call.callee or call.func
+    return f"`{written(expression)}()`" if expression else "a call"
+
+
+def handed_unbound(
+    function: facts.Function, session_names: set[str], mapped: Callable[[facts.Call], bool],
+    written: Callable[[str], str], held: Callable[[str], str | None] | None = None,
+) -> list[tuple[int, str]]:
+    """(line, why) for each transaction or connection taken from the Session right in a call's
+    arguments (`count_rows(db.connection())`, `pd.read_sql(q, db.connection())`): the rewrite awaits
+    the Session's call in place, so the callee receives the AsyncConnection (or
+    AsyncSessionTransaction) where it expects the synchronous object, and its `execute()` returns a
+    coroutine nobody awaits. A call with an async form taking the AsyncConnection is followed."""
+    by_index = {call.index: call for call in function.calls}
+    found: list[tuple[int, str]] = []
+    for inner in function.calls:
+        outer = by_index.get(inner.argument_of) if inner.argument_of is not None else None
+        source = inner.func
+        if outer is None or source is None:
+            continue
+        method = _source_method(source, session_names, held)
+        if method is None:
+            continue
+        kind = DERIVED_KINDS[method]
+        if kind is Derived.CONNECTION and mapped(outer):
+            continue
+        found.append((outer.line, f"passes `{source[1:]}()` straight to {called(outer, written)}, which would "
+                      f"get the {DERIVED_ASYNC_TYPES[kind]} where it expects the synchronous object"))
+    return found
+
+
 def escapes(
-    function: facts.Function, derived: dict[str, Derived], mapped: Callable[[facts.Call], bool] | None = None
+    function: facts.Function, derived: dict[str, Derived], mapped: Callable[[facts.Call], bool] | None = None,
+    written: Callable[[str], str] | None = None,
 ) -> list[tuple[int, str]]:
     """(line, why) for each use of a derived object the rewrite does not follow: handed to a
     call, rebound, returned, or a method called that the async object lacks. A connection handed
@@ -64,8 +98,9 @@ def escapes(
             if arg.name in derived and derived[arg.name] is Derived.CONNECTION and mapped is not None and mapped(call):
                 continue
             if arg.name in derived:
+                target = called(call, written) if written is not None else "a call"
                 found.append((call.line, f"passes `{arg.name}` (from the Session's "
-                              f"`{DERIVED_SOURCES[derived[arg.name]]}`) to a call"))
+                              f"`{DERIVED_SOURCES[derived[arg.name]]}`) to {target}"))
         if call.receiver in derived and call.method is not None:
             kind = derived[call.receiver]
             if call.method not in DERIVED_AWAITED[kind] and call.method not in DERIVED_PLAIN[kind]:

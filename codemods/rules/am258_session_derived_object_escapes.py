@@ -3,7 +3,8 @@
 On an AsyncSession, `db.begin_nested()` returns an AsyncSessionTransaction and
 `db.connection()` an AsyncConnection, whose `commit()`, `rollback()` and `execute()` are
 coroutines. Phase two awaits them where the object is bound to a local name; handed to a
-call, rebound, returned, used unbound (`db.connection().execute(...)`), or used through
+call, bound or straight from the Session (`count_rows(db.connection())`, `pd.read_sql(q,
+db.connection())`: the callee would get the AsyncConnection where it expects a Connection), rebound, returned, used unbound (`db.connection().execute(...)`), or used through
 a method the async object does not have
 (`SessionTransaction.close()`, `Connection.begin()`), the calls elsewhere would not be
 awaited: a savepoint's rollback or a transaction's commit would silently never run. The
