@@ -709,3 +709,45 @@ def test_an_object_built_and_not_added_is_refreshed_only_while_the_session_holds
         print(json.dumps(client.post("/drafts", params={"name": "pen"}).json()))
     """)
     assert result == {"name": "pen"}
+
+
+# ------------------------------------------- a savepoint's rollback expires what changed inside it
+
+
+SAVEPOINT_READ = """
+@router.put("/users/{user_id}/name")
+def rename_or_keep(user_id: int, name: str, db: session_dependency):
+    user = db.get(User, user_id)
+    try:
+        with db.begin_nested():
+            user.name = name
+            db.add(User(id=2, name="clash"))
+            db.flush()
+    except IntegrityError:
+        HANDLER
+        return {"kept": user.name}
+    db.commit()
+    return {"renamed": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+@pytest.mark.parametrize("refreshed", [False, True], ids=["read", "refreshed"])
+def test_a_read_after_a_savepoint_rolled_back_blocks_unless_refreshed_and_answers(cli, service, kind, refreshed):
+    # The rolled-back savepoint expired `user`: the synchronous handler reloaded it when read, an
+    # AsyncSession raised MissingGreenlet (a 500). Read as it is, the route stays synchronous;
+    # refreshed first, it migrates and reads what the database holds.
+    source = routes(SAVEPOINT_READ.replace("HANDLER", "db.refresh(user)" if refreshed else "pass")).replace(
+        "from sqlalchemy import func, select", "from sqlalchemy import func, select\nfrom sqlalchemy.exc import IntegrityError"
+    )
+    root = service({SUBSYSTEM: source})
+    document = apply(cli, root)
+    found = handler(document, "rename_or_keep")
+    assert (found["action"], "AM292" in found["codes"]) == (("migrate", False) if refreshed else ("blocked", True)), found
+    if refreshed:
+        assert "    except IntegrityError:\n        await db.refresh(user)\n" in function(root, SUBSYSTEM, "rename_or_keep")
+    result = serve(root, kind, """
+        response = client.put("/users/1/name", params={"name": "Zoe"})
+        print(json.dumps([response.status_code, response.json()]))
+    """)
+    assert result == [200, {"kept": "Ann"}]

@@ -26,11 +26,13 @@ from async_migrate.codemods.phase2 import (
     built_refresh,
     dependencies,
     derived,
+    expired_lists,
     expired_reads,
     holders,
     inline_sessions,
     methods,
     protocols,
+    savepoint_reads,
     scheduled,
     unclosed,
 )
@@ -82,6 +84,7 @@ from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE a
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
+from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -303,6 +306,12 @@ def compute(
                 project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid)
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
+            module, function = project.functions[fid]
+            definition = expired_lists.function_node(trees(module.path), function)
+            own_blockers[fid].extend(
+                _Own(AM292, line, message)
+                for line, message in savepoint_reads.reads(definition, set(project.session_names(fid)))
+            )
             if expired.refreshes:
                 refreshes[fid] = expired.refreshes
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:

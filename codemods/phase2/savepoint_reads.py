@@ -1,0 +1,229 @@
+"""Objects read after a savepoint (or a transaction block) rolled back: MissingGreenlet.
+
+Rolling back `db.begin_nested()` expires the objects changed inside it, whatever
+`expire_on_commit` says; rolling back a `db.begin()` block expires every object. The
+synchronous code reloads such an attribute when it is read; under AsyncSession the read is
+implicit IO and raises MissingGreenlet. `expired_reads` follows the Session's own
+`rollback()`; this module covers the two rollbacks it does not see:
+
+- the exception leaving `with db.begin_nested():` (or `with db.begin():`) inside a `try`,
+  read in that `try`'s `except` handler, or after it when the handler carries on;
+- `sp.rollback()` on `sp = db.begin_nested()` (or `db.begin()`), read after it.
+
+An object counts when the code changes one of its attributes inside the block (or between
+taking the savepoint and rolling it back): those are the ones a savepoint's rollback
+expires. A `db.refresh(obj)` before the read reloads it, and the read is fine.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+
+_TERMINAL = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def reads(definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]) -> list[tuple[int, str]]:
+    """(line, message) per object read after a rollback that expired it, in one function."""
+    if definition is None or not sessions:
+        return []
+    found: list[tuple[int, str]] = []
+    seen: set[tuple[int, str]] = set()
+    for block, holder, parents in _blocks(definition.body, ()):
+        root = parents[0][0] if parents else holder
+        found_here = _after_with(block, parents, sessions) + _after_rollback(block, holder, parents, root, sessions)
+        for line, name, what in found_here:
+            if (line, name) not in seen:
+                seen.add((line, name))
+                found.append((line, what))
+    return found
+
+
+Parents = tuple[tuple[Sequence[ast.stmt], ast.stmt], ...]
+
+
+def _blocks(body: Sequence[ast.stmt], parents: Parents) -> Iterator[tuple[ast.stmt, Sequence[ast.stmt], Parents]]:
+    """Every statement of the function (not of nested functions), with the statement list
+    holding it and the chain of statements around it (each with its own list), innermost last."""
+    for statement in body:
+        yield statement, body, parents
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for inner in _bodies(statement):
+            yield from _blocks(inner, (*parents, (body, statement)))
+
+
+def _transaction(expr: ast.expr, sessions: set[str]) -> str | None:
+    """`db.begin_nested()` or `db.begin()` on a Session: its text."""
+    if (
+        isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr in ("begin_nested", "begin") and isinstance(expr.func.value, ast.Name)
+        and expr.func.value.id in sessions
+    ):
+        return f"{expr.func.value.id}.{expr.func.attr}()"
+    return None
+
+
+def _changed(statements: Sequence[ast.AST], start: int = 0, end: int | None = None) -> set[str]:
+    """Names whose attributes are assigned in `statements` (between those lines)."""
+    names: set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            line = getattr(node, "lineno", 0)
+            if line < start or end is not None and line > end:
+                continue
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and isinstance(part.ctx, ast.Store):
+                        names.add(part.value.id)
+    return names
+
+
+def _first_read(statements: Sequence[ast.stmt], names: set[str], sessions: set[str]) -> list[tuple[int, str]]:
+    """The first read of each name in `statements`, in order, unless a `refresh` of it comes first."""
+    found: list[tuple[int, str]] = []
+    done: set[str] = set()
+    for statement in statements:
+        refreshed = _refreshes(statement, sessions)
+        nodes = sorted(
+            (n for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        for node in nodes:
+            if node.id in names and node.id not in done and node.id not in refreshed:
+                done.add(node.id)
+                found.append((node.lineno, node.id))
+        done |= refreshed
+    return found
+
+
+def _refreshes(statement: ast.stmt, sessions: set[str]) -> set[str]:
+    """Names a statement refreshes through the Session: `db.refresh(obj)`, awaited or not."""
+    names: set[str] = set()
+    for node in ast.walk(statement):
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "refresh"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id in sessions
+            and node.args and isinstance(node.args[0], ast.Name)
+        ):
+            names.add(node.args[0].id)
+    return names
+
+
+def _falls_through(statements: Sequence[ast.stmt]) -> bool:
+    return not statements or not isinstance(statements[-1], _TERMINAL)
+
+
+def _following(holder: Sequence[ast.stmt], statement: ast.stmt) -> list[ast.stmt]:
+    index = next(i for i, s in enumerate(holder) if s is statement)
+    return list(holder[index + 1:])
+
+
+def _after_with(block: ast.stmt, parents: Parents, sessions: set[str]) -> list[tuple[int, str, str]]:
+    if not isinstance(block, (ast.With, ast.AsyncWith)):
+        return []
+    opened = next((t for item in block.items if (t := _transaction(item.context_expr, sessions))), None)
+    if opened is None:
+        return []
+    changed = _changed(block.body) - sessions
+    # The innermost `try` whose body holds the block catches what leaves it.
+    guard = next(
+        (
+            (holder, statement) for holder, statement in reversed(parents)
+            if isinstance(statement, ast.Try) and any(_within(block, s) for s in statement.body)
+        ),
+        None,
+    )
+    if guard is None or not changed:
+        return []
+    holder, attempt = guard
+    assert isinstance(attempt, ast.Try)
+    found: list[tuple[int, str, str]] = []
+    for handler in attempt.handlers:
+        statements = list(handler.body)
+        if _falls_through(handler.body):
+            statements += _following(holder, attempt)
+        for line, name in _first_read(statements, changed, sessions):
+            found.append((line, name, _message(name, line, block.lineno, opened, how="with", at=handler.lineno)))
+    return found
+
+
+def _within(inner: ast.AST, outer: ast.AST) -> bool:
+    return any(node is inner for node in ast.walk(outer))
+
+
+def _after_rollback(
+    block: ast.stmt, holder: Sequence[ast.stmt], parents: Parents, root: Sequence[ast.stmt], sessions: set[str]
+) -> list[tuple[int, str, str]]:
+    """`sp.rollback()` as a statement, `sp` bound to a savepoint or transaction of the Session."""
+    if not isinstance(block, ast.Expr):
+        return []
+    call = block.value.value if isinstance(block.value, ast.Await) else block.value
+    if not (
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "rollback"
+        and isinstance(call.func.value, ast.Name) and call.func.value.id not in sessions
+    ):
+        return []
+    name = call.func.value.id
+    taken = [
+        (node.lineno, opened)
+        for statement in root for node in ast.walk(statement)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == name and node.lineno < block.lineno
+        and (opened := _transaction(node.value.value if isinstance(node.value, ast.Await) else node.value, sessions))
+    ]
+    if not taken:
+        return []
+    start, opened = max(taken)
+    changed = _changed(root, start, block.lineno) - sessions - {name}
+    if not changed:
+        return []
+    statements = _following(holder, block)
+    if parents and _falls_through(holder):
+        outer, around = parents[-1]
+        if isinstance(around, ast.Try) and any(holder is h.body for h in around.handlers):
+            statements += _following(outer, around)
+    return [
+        (line, read, _message(read, line, start, opened, how=name, at=block.lineno))
+        for line, read in _first_read(statements, changed, sessions)
+    ]
+
+
+def _bodies(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists a compound statement holds, its handlers' and cases' included."""
+    bodies: list[list[ast.stmt]] = [
+        inner for f in ("body", "orelse", "finalbody")
+        if isinstance(inner := getattr(statement, f, None), list) and inner and isinstance(inner[0], ast.stmt)
+    ]
+    bodies += [h.body for h in getattr(statement, "handlers", []) or []]
+    bodies += [c.body for c in getattr(statement, "cases", []) or []]
+    return bodies
+
+
+def _message(name: str, line: int, opened_at: int, opened: str, how: str, at: int) -> str:
+    session = opened.partition(".")[0]
+    nested = opened.endswith("begin_nested()")
+    what = "savepoint" if nested else "transaction"
+    expires = "the objects changed inside it" if nested else "every object"
+    if how == "with":
+        when = (
+            f"the exception leaving `with {opened}:` (line {opened_at}) rolls the {what} back, "
+            f"which expires {expires}, `{name}` included (it is changed inside)"
+        )
+        where = f"at the start of the handler (line {at})"
+    else:
+        when = (
+            f"`{how}.rollback()` (line {at}) rolls back the {what} `{how} = {opened}` (line {opened_at}), "
+            f"which expires {expires}, `{name}` included (it is changed after it)"
+        )
+        where = f"right after `{how}.rollback()`"
+    return (
+        f"`{name}` is read (line {line}) after a rollback: {when}; the synchronous Session reloaded it "
+        f"there, under AsyncSession the read is implicit IO and raises MissingGreenlet; fix: add "
+        f"`{session}.refresh({name})` {where} (or load it again), then rerun phase two"
+    )

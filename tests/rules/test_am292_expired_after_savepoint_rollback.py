@@ -1,0 +1,86 @@
+"""AM292 expired-after-savepoint-rollback: an object changed inside `with db.begin_nested():`
+(or before `sp.rollback()`) and read after the rollback blocks the route; refreshed first, or
+not changed inside, it migrates (run in tests/test_phase2_expired_reads.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+WITH_BLOCK = """
+from sqlalchemy.exc import IntegrityError
+
+
+@router.put("/books/{{book_id}}")
+def retitle(book_id: int, title: str, session: session_dependency):
+    book = session.get(Book, book_id)
+    try:
+        with session.begin_nested():
+            book.title = title
+            session.flush()
+    except IntegrityError:
+        {handler}
+        return {{"kept": book.title}}
+    session.commit()
+    return {{"title": book.title}}
+"""
+
+EXPLICIT = """
+from sqlalchemy.exc import IntegrityError
+
+
+@router.put("/books/{{book_id}}")
+def retitle(book_id: int, title: str, session: session_dependency):
+    book = session.get(Book, book_id)
+    sp = session.begin_nested()
+    try:
+        book.title = title
+        session.flush()
+    except IntegrityError:
+        sp.rollback()
+        {handler}
+        return {{"kept": book.title}}
+    sp.commit()
+    session.commit()
+    return {{"title": book.title}}
+"""
+
+
+@pytest.mark.parametrize("source", [WITH_BLOCK, EXPLICIT], ids=["with", "rollback"])
+def test_a_read_after_the_savepoint_rolled_back_blocks_the_route_with_am292(phase2, entry, source):
+    document = phase2(source.format(handler="pass"))
+    found = entry(document, "retitle")
+    assert found["action"] == "blocked", found
+    assert "AM292" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM292")]
+    assert "`book` is read" in reason and "session.refresh(book)" in reason, reason
+
+
+@pytest.mark.parametrize("source", [WITH_BLOCK, EXPLICIT], ids=["with", "rollback"])
+def test_near_miss_refreshed_before_the_read_migrates(phase2, entry, source):
+    document = phase2(source.format(handler="session.refresh(book)"))
+    found = entry(document, "retitle")
+    assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
+    assert "await session.refresh(book)" in document["diff"]
+
+
+def test_near_miss_an_object_not_changed_inside_the_savepoint_migrates(phase2, entry):
+    document = phase2(
+        """
+        from sqlalchemy.exc import IntegrityError
+
+
+        @router.post("/books/{book_id}/copy")
+        def copy(book_id: int, session: session_dependency):
+            book = session.get(Book, book_id)
+            try:
+                with session.begin_nested():
+                    session.add(Book(title=book.title, author_id=book.author_id))
+                    session.flush()
+            except IntegrityError:
+                return {"kept": book.title}
+            session.commit()
+            return {"copied": book.title}
+        """
+    )
+    found = entry(document, "copy")
+    assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
