@@ -310,13 +310,15 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                 break
             for stop in range(end, len(parts) + 1):
                 prefix = ".".join(parts[:stop])
+                if stop > end and _computed(project, ".".join(parts[: stop - 1]), parts[stop - 1]):
+                    break  # a property or method: what it hands out may be new on each use
                 for made in flow.ref(prefix):
                     if made.kind != INSTANCE or not isinstance(made.target, str):
                         continue
                     found.append((made.target, prefix))
                     for cls in flow.classes.mro(made.target):
                         for held_cls, attribute in flow.classes.assigned:
-                            if held_cls != cls:
+                            if held_cls != cls or _computed(project, prefix, attribute):
                                 continue
                             for kept in flow.ref(f"{prefix}.{attribute}"):
                                 if kept.kind == INSTANCE and isinstance(kept.target, str):
