@@ -99,6 +99,8 @@ class Containers:
             if source == UNREAD:
                 unread = unread or "an element of the display it loops over, which the analysis cannot read"
                 continue
+            if source.startswith("self."):
+                continue  # a table the instance holds: judged with its class (`Project.own_unverified`)
             home = self.home(source)
             written = source.rsplit(".", 1)[-1]
             if home is None:

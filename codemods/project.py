@@ -1246,6 +1246,10 @@ class Project:
                     if unread is not None:
                         dispatched.append((call.line, f"`{call.spelled}()` runs a value taken from {unread}"))
                         continue
+                    held = self._held_table(fid, call)
+                    if held is not None:
+                        dispatched.append((call.line, held))
+                        continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
                     continue
@@ -1373,6 +1377,38 @@ class Project:
             if found:
                 table[fid] = found
         return table
+
+    def _held_table(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """A call of a value out of a table the instance holds (`self.command_handlers[type(c)](c)`,
+        a message bus's handlers), when the instance also holds a Session or an object whose
+        methods do Session work (`self.uow`): the handlers it was built with may work on that
+        through closures (`lambda m: handler(m, uow=uow)`), which the analysis cannot read."""
+        tables = [source for source in call.dispatch if source.startswith("self.")]
+        classes = self.flow.classes
+        owner = classes.owner(fid)
+        if not tables or owner is None:
+            return None
+        lineage = set(classes.mro(owner))
+        for cls, attribute in classes.assigned:
+            if cls not in lineage or f"self.{attribute}" in tables:
+                continue
+            values = self.flow.evaluate(fid, f"$self.{attribute}")
+            if any(v.kind == SESSION for v in values):
+                holder = f"the Session `self.{attribute}`"
+            else:
+                working = next((
+                    v.target for v in values
+                    if v.kind == INSTANCE and isinstance(v.target, str)
+                    and any(m in self.work_chains for c in classes.mro(v.target) for m in classes.methods.get(c, {}).values())
+                ), None)
+                if working is None:
+                    continue
+                holder = f"`self.{attribute}`, a {classes.short(working)} whose methods do synchronous Session work"
+            return (
+                f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the instance holds and the "
+                f"analysis cannot read, beside {holder}: what it runs may work on that"
+            )
+        return None
 
     def _function_attribute(self, callee: str | None) -> str | None:
         """`count_items.run()`, `count_items.apply()`, `ship_all.__wrapped__()`: a method of what a

@@ -871,6 +871,8 @@ class BodyScanner:
                 ref = written if written == dispatch.UNREAD else resolve(written.lstrip("="), here)
                 if ref is None:  # a local: an inline display's element cannot be read; a local container is not followed
                     if not inline:
+                        if written.partition(".")[0] == "self" and "." in written:
+                            resolved.append(written)  # the instance's own table: `Project.own_unverified` judges it
                         continue
                     ref = dispatch.UNREAD
                 entry = f"={ref}" if inline and ref != dispatch.UNREAD else ref

@@ -181,3 +181,101 @@ def test_near_miss_a_task_enqueued_keeps_with_am105(app, reported, findings):
     )
     assert reported(root, "count", "phase1")["codes"] == ["AM105"]
     assert findings(root, "count") == []
+
+
+# A message bus wired once at import: its handlers are closures over the unit of work
+# (`lambda message: handler(message, uow=uow)`), kept in tables on the bus.
+BUS = """
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+class UnitOfWork:
+    def __enter__(self):
+        self.session = database_sessionmaker()
+        return self
+
+    def __exit__(self, *args):
+        self.session.close()
+
+    def commit(self):
+        self.session.commit()
+
+
+def record(message, uow):
+    with uow:
+        uow.session.execute(text("insert into items (name, owner_id) values (:n, 1)"), {"n": message})
+        uow.commit()
+
+
+def log(message, sink):
+    sink.append(message)
+
+
+class MessageBus:
+    def __init__(self, uow: UnitOfWork, handlers: dict):
+        self.uow = uow
+        self.handlers = handlers
+
+    def handle(self, message):
+        handler = self.handlers[type(message)]
+        return handler(message)
+
+
+class Signals:
+    def __init__(self, handlers: dict):
+        self.handlers = handlers
+        self.sink = []
+
+    def send(self, message):
+        for handler in self.handlers[type(message)]:
+            handler(message)
+
+
+def inject(handler, **dependencies):
+    return lambda message: handler(message, **dependencies)
+
+
+uow = UnitOfWork()
+bus = MessageBus(uow, {str: inject(record, uow=uow)})
+signals = Signals({str: []})
+signals.handlers[str].append(inject(log, sink=signals.sink))
+"""
+
+
+def test_a_handler_out_of_a_table_on_a_bus_holding_a_unit_of_work_keeps_with_am125(app, reported, findings):
+    root = app(
+        """
+        from bus import bus
+
+
+        @router.post("/items/{name}")
+        async def create(name: str):
+            bus.handle(name)
+        """,
+        {"bus.py": BUS},
+    )
+    entry = reported(root, "create", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+    assert (
+        "`handler()` runs a value taken from `self.handlers`, a table the instance holds and the analysis "
+        "cannot read, beside `self.uow`, a UnitOfWork whose methods do synchronous Session work"
+    ) in entry["reasons"][0], entry["reasons"]
+    assert [f["code"] for f in findings(root, "create")] == ["AM304"]
+
+
+def test_near_miss_a_table_on_an_object_holding_no_session_work_keeps_with_am105(app, reported, findings):
+    root = app(
+        """
+        from bus import signals
+
+
+        @router.post("/signals/{name}")
+        async def signal(name: str):
+            signals.send(name)
+        """,
+        {"bus.py": BUS},
+    )
+    assert reported(root, "signal", "phase1")["codes"] == ["AM105"]
+    assert findings(root, "signal") == []
