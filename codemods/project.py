@@ -13,6 +13,7 @@ calls whom.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ from async_migrate.codemods.vocabulary.python import (
     PARTIALS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
-from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS, MOUNT
+from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, HOOK_DECORATORS, MOUNT
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -793,6 +794,14 @@ class Project:
                         continue
                     callee = self._callee(module, call)
                     callees = [callee] if callee is not None else flow.targets(fid, call)[0]
+                    task = self._background_task(call)
+                    if task is not None:
+                        # `add_task(notify, db)`: the task is called with the arguments after it
+                        callees = [task]
+                        passed_args = [
+                            (dataclasses.replace(arg, position=None if arg.position is None else arg.position - 1), text)
+                            for arg, text in passed_args if arg.position != 0
+                        ]
                     for target in callees:
                         for param_name, passed in _map_args(self, passed_args, target).items():
                             # A parameter declared an AsyncSession stays one: a caller handing it a
@@ -801,6 +810,15 @@ class Project:
                                 caller = f"{module.name}.{function.qualname}"
                                 params[target][param_name] = f"receives the Session `{passed}` from {caller}"
                                 dirty.add(target)
+
+    def _background_task(self, call: facts.Call) -> FunctionId | None:
+        """The project function a Starlette background task runs (`background_tasks.add_task(f, db)`,
+        `BackgroundTask(f, db)`), which receives the call's other arguments, or None."""
+        if call.method != "add_task" and self.canonical(call.callee) not in BACKGROUND_TASK:
+            return None
+        first = next((arg for arg in call.args if arg.position == 0), None)
+        found = self.function(first.ref) if first is not None and first.ref is not None else None
+        return None if found is None else (found[0].name, found[1].key)
 
     def _declared_async_param(self, fid: FunctionId, name: str) -> bool:
         _, function = self.functions[fid]

@@ -112,3 +112,40 @@ def test_near_miss_add_task_of_another_object_leaves_the_task_async(cli, service
         """)
     cli.json("phase1", root, "--apply", "--allow-dirty")
     assert function(root, SUBSYSTEM, "record").startswith("async def record(")
+
+
+REQUEST_SESSION_TASK = """
+async def stamp(db, name):
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+
+
+@router.post("/stamped")
+def create_stamped(name: str, tasks: BackgroundTasks, db: session_dependency):
+    tasks.add_task(stamp, db, name)
+    return {"ok": True}
+"""
+
+
+def test_an_unannotated_task_handed_the_request_session_is_reported_and_made_def(cli, service):
+    # The task's `db` is a Session only because add_task hands it one: check said nothing of the
+    # def route, and phase one left the task on the event loop.
+    root = _app(service, REQUEST_SESSION_TASK)
+    findings = [f for f in cli.json("check", root)["findings"] if f["function"] == "create_stamped"]
+    assert [f["code"] for f in findings] == ["AM306"], findings
+    assert "api.items.stamp at line" in findings[0]["message"], findings
+    cli.json("phase1", root, "--apply", "--allow-dirty")
+    assert function(root, SUBSYSTEM, "stamp").startswith("def stamp(db, name):")
+    assert cli.json("check", root)["findings"] == []
+    result = serve(root, "sqlite", """
+        status = client.post("/stamped", params={"name": "nib"}).status_code
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+        print(json.dumps({"status": status, "items": items}))
+    """)
+    assert result == {"status": 200, "items": ["nib"]}, result
+
+
+def test_near_miss_a_sync_task_handed_the_request_session_is_clean(cli, service):
+    root = _app(service, REQUEST_SESSION_TASK.replace("async def stamp", "def stamp"))
+    assert [f for f in cli.json("check", root)["findings"] if f["function"] == "create_stamped"] == []
