@@ -668,7 +668,7 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
     for edge in project.calls_from[handler.id]:
         if edge.call.greenlet:
             continue  # `await session.run_sync(lambda s: helper(s))`: handed a synchronous Session on a greenlet
-        if any(project.behind_async_session(handler.id, arg.expr) for arg in edge.call.args):
+        if project.sync_session_handed(handler.id, edge.call) is not None:
             continue  # handed the AsyncSession's own `sync_session`: AM314 when it queries there
         module, callee = project.functions[edge.callee]
         reached = _sync_work_below(project, edge.callee)
@@ -760,7 +760,7 @@ def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[
         if own is not None and method in SESSION_IO_METHODS:
             found.append((Blocking(call.line, f"{own}.sync_session.{method}()", call.offloaded), own))
             continue
-        handed = next((name for a in call.args if (name := project.behind_async_session(handler.id, a.expr))), None)
+        handed = project.sync_session_handed(handler.id, call)
         target = project.function(call.callee) if handed is not None and call.callee is not None else None
         if handed is None or target is None or target[1].is_async:
             continue

@@ -931,10 +931,34 @@ class Project:
     def behind_async_session(self, fid: FunctionId, expression: str | None) -> str | None:
         """The AsyncSession parameter whose `.sync_session` an argument is (`db.sync_session`, as
         `$db.sync_session`), or None: a synchronous Session the analysis knows, not an untyped one."""
-        if expression is None or not expression.startswith("$") or not expression.endswith(".sync_session"):
+        if expression is None or not expression.startswith("$"):
+            return None
+        if "." not in expression:  # `sync = db.sync_session` first: the local stands for it
+            bound = [b.expr for b in self.functions[fid][1].bindings if b.name == expression[1:] and not b.entered]
+            expression = bound[0] if len(bound) == 1 else ""
+        if not expression.endswith(".sync_session"):
             return None
         name = expression[1:].removesuffix(".sync_session")
         return name if name in self.declared_async_session_params(fid) else None
+
+    def sync_session_handed(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """The AsyncSession parameter whose `sync_session` a call hands on (`count(db.sync_session)`,
+        `run_in_threadpool(count, db.sync_session)` for the offloaded call of `count`), or None."""
+        args: tuple[facts.Arg, ...] | list[facts.Arg] = call.args
+        if call.offloaded:
+            offloader = next(
+                (
+                    c for c in self.functions[fid][1].calls
+                    if c.line == call.line and c.args and c.args[0].ref == call.callee
+                    and self.canonical(c.callee or "") in OFFLOADERS
+                ),
+                None,
+            )
+            args = offloader.args[1:] if offloader is not None else ()
+        return next(
+            (name for a in args if (name := self.behind_async_session(fid, a.expr or (f"${a.name}" if a.name else None)))),
+            None,
+        )
 
     def _provides_async_session(self, ref: str) -> bool:
         found = self.function(ref)

@@ -18,17 +18,28 @@ def on_async_session(project: Project, handler: Handler) -> Reason | None:
     how = async_session_of(project, handler)
     if how is None:
         return None
-    from async_migrate.codemods.check import async_session_handoffs, sync_helper_calls
+    from async_migrate.codemods.check import (
+        async_session_handoffs,
+        sync_helper_calls,
+        sync_session_off_greenlet,
+    )
 
     mixed = sorted(
         [*sync_helper_calls(project, handler), *async_session_handoffs(project, handler)],
         key=lambda b: (b.line, b.call),
     )
+    off_greenlet = sync_session_off_greenlet(project, handler)
     # Neither phase one nor this reason fixes synchronous Session code it reaches: said, not hidden.
     but = (
         f"; but it reaches synchronous Session code at line {mixed[0].line} ({mixed[0].call}), "
         "which `check` reports (AM302)" if mixed else ""
     )
+    if off_greenlet:
+        first, name = off_greenlet[0]
+        but += (
+            f"; but it queries through `{name}.sync_session` outside `run_sync` at line {first.line} ({first.call}), "
+            "which raises MissingGreenlet and `check` reports (AM314)"
+        )
     return AM135.reason(f"already uses an AsyncSession ({how}){but}")
 
 

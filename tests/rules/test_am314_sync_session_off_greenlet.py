@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 ROUTES = """
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -50,6 +51,17 @@ async def direct(db: AsyncSession):
     return {"n": db.sync_session.execute(select(1)).scalar_one()}
 
 
+@router.get("/bound")
+async def bound(db: AsyncSession):
+    sync = db.sync_session
+    return {"n": count_items(sync)}
+
+
+@router.get("/offloaded")
+async def offloaded(db: AsyncSession):
+    return {"n": await run_in_threadpool(count_items, db.sync_session)}
+
+
 @router.post("/remember")
 async def remember_item(name: str, db: AsyncSession):
     item = remember(db.sync_session, name)
@@ -68,7 +80,7 @@ async def on_lambda(db: AsyncSession):
 """
 
 
-@pytest.mark.parametrize("function", ["count", "twice", "direct"])
+@pytest.mark.parametrize("function", ["count", "twice", "direct", "bound", "offloaded"])
 def test_querying_through_sync_session_outside_run_sync_is_am314(app, findings, function):
     found = findings(app(ROUTES), function)
     assert [f["code"] for f in found] == ["AM314"], found
@@ -88,7 +100,13 @@ def test_near_miss_only_adding_or_inside_run_sync_is_no_finding(app, findings, f
 
 def test_scan_no_longer_calls_the_sync_session_untyped(app, reported):
     entry = reported(app(ROUTES), "remember_item")
-    assert entry["action"] == "keep" and "AM125" not in entry["codes"], entry
+    assert entry["action"] == "keep" and entry["codes"] == ["AM135"], entry
+
+
+def test_scan_says_the_query_outside_run_sync_beside_the_async_session(app, reported):
+    entry = reported(app(ROUTES), "offloaded")
+    assert entry["codes"] == ["AM135"], entry
+    assert "outside `run_sync` at line" in entry["reasons"][0] and "(AM314)" in entry["reasons"][0], entry
 
 
 def test_the_premise_querying_off_the_greenlet_raises_and_adding_does_not():
