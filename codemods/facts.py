@@ -365,8 +365,12 @@ class Registration(_Fact):
     # display may be changed elsewhere; "?" for a loop over something the tool cannot read (then
     # `endpoint` is None).
     sources: tuple[str, ...] = ()
-    # `include_router(router, dependencies=[Depends(f), ...])`: the targets of that list's `Depends`.
+    # `dependencies=[Depends(f), ...]` of `include_router(...)` or `add_api_route(...)`: the
+    # targets of that list's `Depends`.
     depends: tuple[str, ...] = ()
+    # `add_api_route(..., response_model=...)`: as `Decorator.response_model` and `response_refs`.
+    response_model: str | None = None
+    response_refs: tuple[str, ...] = ()
     # The router as written when it is no reference the analysis can read (`self.router`, a local
     # or a parameter): its prefix is unknown, unless `held` names it.
     receiver: str | None = None

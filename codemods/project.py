@@ -89,6 +89,29 @@ class Registration:
     # The router the route is registered on, as written (`api.books.router`): the decorator's
     # base, or the receiver of `router.add_api_route(...)`.
     base: str | None = None
+    # `router.add_api_route(...)`'s own `dependencies=[...]` targets and `response_model=`
+    # (a decorator keeps them on `decorator`).
+    depends: tuple[str, ...] = ()
+    response_model: str | None = None
+    response_refs: tuple[str, ...] = ()
+
+    @property
+    def route_depends(self) -> tuple[str, ...]:
+        """The targets of the route's own `dependencies=[Depends(...)]`, however it is registered."""
+        return self.decorator.depends if self.decorator is not None else self.depends
+
+    @property
+    def declared_response(self) -> tuple[str | None, tuple[str, ...]] | None:
+        """`response_model=` as given (its reference, "None" for None, and every reference in
+        it); None when the registration gives none."""
+        if self.decorator is not None:
+            found = self.decorator
+            if found.response_model is None and not found.response_refs:
+                return None
+            return found.response_model, found.response_refs
+        if self.response_model is None and not self.response_refs:
+            return None
+        return self.response_model, self.response_refs
 
 
 ROUTE_KINDS = ("route", "websocket")
@@ -357,7 +380,11 @@ class Project:
                 )
                 methods = added.methods or (() if kind == "websocket" else ("GET",))
                 handler.registrations.append(
-                    Registration(kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base)
+                    Registration(
+                        kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base,
+                        depends=added.depends, response_model=added.response_model,
+                        response_refs=added.response_refs,
+                    )
                 )
         for ref in sorted(self.dependency_refs):
             for fid in self.dependency_callables(ref):

@@ -561,6 +561,14 @@ class Collector:
         methods = tuple(s.upper() for s in strings(argument(call, 99, "methods")))
         written = syntax.text(self.source, endpoint) if endpoint is not None else None
         pragma = self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None
+        # `dependencies=[...]` and `response_model=` apply to the route as a decorator's do.
+        listed = argument(call, 99, "dependencies")
+        depends = () if listed is None else tuple(
+            t for t in (self.depends_target(c) for c in syntax.calls_under(listed)) if t is not None
+        )
+        model = argument(call, 99, "response_model")
+        response_model = self.ref(model, local) if model is not None else None
+        response_refs = tuple(self.refs(model)) if model is not None else ()
         loop = self.loops.get(id(call), {}).get(endpoint.id) if type(endpoint) is ast.Name else None
         if loop is not None and type(endpoint) is ast.Name:
             read, found = self._looped(loop, endpoint, path, local)
@@ -570,7 +578,8 @@ class Collector:
                         line=line, base=base, attr=attr,
                         endpoint=self._endpoint(element, local, method, nested) if element is not None else None,
                         path=served, methods=methods, written=written, pragma=pragma, sources=read,
-                        receiver=receiver, held=held_by,
+                        receiver=receiver, held=held_by, depends=depends, response_model=response_model,
+                        response_refs=response_refs,
                     )
                 )
             return
@@ -583,6 +592,7 @@ class Collector:
             facts.Registration(
                 line=line, base=base, attr=attr, endpoint=ref, path=string(path), methods=methods,
                 written=written, pragma=pragma, sources=sources, receiver=receiver, held=held_by,
+                depends=depends, response_model=response_model, response_refs=response_refs,
             )
         )
 

@@ -388,6 +388,25 @@ def compute(
                 "of the route or its router), or keep the route as it is"
             )
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    for endpoint, place, refs in dependencies.registered_depends(project):
+        if endpoint not in candidates:
+            continue
+        for ref in refs:
+            registered = dependencies.dependency_function(project, ref)
+            if registered is None or project.is_session_dependency(ref):
+                continue
+            carried = dependencies.session_route(project, registered)
+            if carried is None:
+                continue
+            module, dependency = project.functions[registered]
+            text = (
+                f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{carried}, and "
+                f"`add_api_route(..., dependencies=[Depends({ref.rsplit('.', 1)[-1]})])` ({place}) applies it to "
+                "this route: it would share the route's Session, which phase two does not move from a "
+                "registration call; write it in the route's signature (a parameter, an `Annotated` alias) or in "
+                "its router's `dependencies=[...]`, or keep the route as it is"
+            )
+            dependency_blocks.setdefault(endpoint, []).append((module.path, dependency.line, text))
     for fid, handler in candidates.items():
         for param, ref in dependencies.wrapped_session_params(project, handler):
             wrapper = dependencies.dependency_function(project, ref)
@@ -956,6 +975,11 @@ def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
                     target = dependencies.dependency_function(project, ref)
                     if target is not None:
                         cached.setdefault(target, []).append(f"{module.path}:{decorator.line}")
+        for _, place, refs in dependencies.registered_depends(project):
+            for ref in refs:
+                target = dependencies.dependency_function(project, ref)
+                if target is not None:
+                    cached.setdefault(target, []).append(place)
         for fid in dependencies.unattributed_session_dependencies(project):
             cached.setdefault(fid, []).append("a dependency list the tool cannot attribute")
         project.derived["phase2.dependency_users"] = cached

@@ -96,8 +96,7 @@ def route_dependencies(project: Project, handler: Handler, router: bool = True) 
     its decorator's `dependencies=[...]`, and (with `router`) its router's."""
     refs: list[str] = []
     for registration in handler.registrations:
-        if registration.decorator is not None:
-            refs.extend(registration.decorator.depends)
+        refs.extend(registration.route_depends)
     return refs + router_dependencies(project, handler) if router else refs
 
 
@@ -287,6 +286,32 @@ def injection_sites(project: Project, inits: set[FunctionId]) -> list[tuple[Func
         for decorator in function.decorators:
             if any(dependency_function(project, ref) in inits for ref in decorator.depends):
                 found.append((fid, f"{module.path}:{decorator.line}"))
+    for endpoint, place, refs in registered_depends(project):
+        if any(dependency_function(project, ref) in inits for ref in refs):
+            found.append((endpoint or UNRESOLVED_ENDPOINT, place))
+    return found
+
+
+# The user of a dependency listed by an `add_api_route(...)` whose endpoint the index cannot
+# resolve: no function, so never one that migrates.
+UNRESOLVED_ENDPOINT: FunctionId = ("", "")
+
+
+def registered_depends(project: Project) -> list[tuple[FunctionId | None, str, tuple[str, ...]]]:
+    """`router.add_api_route(path, endpoint, dependencies=[Depends(f), ...])`: (the endpoint's
+    function, None when the index cannot resolve it; `path:line`; the `Depends` targets)."""
+    cached = project.derived.get("phase2.registered_depends")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: list[tuple[FunctionId | None, str, tuple[str, ...]]] = []
+    for module in project.modules.values():
+        for added in module.registrations:
+            if added.attr == INCLUDE_ROUTER or not added.depends:
+                continue
+            endpoint = project.endpoint(added.endpoint)
+            fid = (endpoint[0].name, endpoint[1].key) if endpoint is not None else None
+            found.append((fid, f"{module.path}:{added.line}", added.depends))
+    project.derived["phase2.registered_depends"] = found
     return found
 
 
@@ -335,7 +360,12 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             counts[ref] = counts.get(ref, 0) + 1
         placed: list[str] = []
         for added in module.registrations:
-            router = _router_value(project, added.endpoint) if added.attr == INCLUDE_ROUTER else None
+            if added.attr != INCLUDE_ROUTER:
+                # `add_api_route(path, endpoint, dependencies=[...])`: the endpoint's own, as a
+                # route decorator's list (an endpoint the index cannot resolve is no route that migrates)
+                placed.extend(added.depends)
+                continue
+            router = _router_value(project, added.endpoint)
             if router is not None:
                 placed.extend(added.depends)
                 guarded.extend((ref, module.path, added.line, router) for ref in added.depends)

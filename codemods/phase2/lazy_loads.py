@@ -97,8 +97,6 @@ Not detected (may miss)
       imperative mapping, `Class.rel = relationship(...)` after the class), and
       classes in modules the pre-pass did not collect (it follows imports, so models
       and schemas a collected module imports are there).
-    - Routes registered with `add_api_route(..., response_model=...)`: only their
-      return annotation is read.
     - Expired attributes: after `commit()` with `expire_on_commit=True` even column
       reads do IO; objects from the identity map loaded earlier without the option.
 Over-reported (false positives a reviewer dismisses)
@@ -1088,17 +1086,13 @@ class _Analysis:
         refs: list[str] = []
         line = function.line
         # `response_model=` given: a dotted name has `response_model`, `list[X]` only its refs
-        declared = [
-            r.decorator
-            for r in handler.registrations
-            if r.decorator is not None
-            and (r.decorator.response_model is not None or r.decorator.response_refs)
-        ]
+        declared = [(r, found) for r in handler.registrations if (found := r.declared_response) is not None]
         if declared:
-            for decorator in declared:
-                if decorator.response_model != "None":
-                    refs.extend(decorator.response_refs)
-                    line = decorator.line or line
+            for registration, (model, model_refs) in declared:
+                if model != "None":
+                    refs.extend(model_refs)
+                    if registration.decorator is not None:  # an `add_api_route` may be in another module
+                        line = registration.decorator.line or line
         else:
             refs.extend(function.returns)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
