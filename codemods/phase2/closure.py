@@ -1810,7 +1810,17 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
             f"replaces a dependency FastAPI injects, not a call; take the Session as a parameter "
             f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
-    return "is a generator: its callers iterate it synchronously"
+    if function.is_async:
+        return (
+            "is an async generator, which phase two does not rewrite: once its callers hand it the AsyncSession, "
+            "await its Session calls by hand (`(await db.scalars(q)).all()`, or `async for row in await "
+            "db.stream(q)` for rows read from a server-side cursor)"
+        )
+    return (
+        "is a generator: its callers iterate it synchronously (a `StreamingResponse` does, in the threadpool), "
+        "where an AsyncSession's calls cannot be awaited; return a list instead, or write an async generator "
+        "twin by hand that awaits them (`async for row in await db.stream(q)`) and hand that on"
+    )
 
 
 def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:

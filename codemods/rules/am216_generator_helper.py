@@ -1,6 +1,9 @@
-"""AM216 generator-helper: a helper that is a generator cannot move: its callers iterate it synchronously
+"""AM216 generator-helper: a helper that is a generator cannot move: phase two does not rewrite generators
 
-An async generator needs `async for` in every caller. A `@contextmanager` Session helper
+A sync generator's callers iterate it synchronously (a `StreamingResponse` in the threadpool),
+where an AsyncSession's calls cannot be awaited; made an async generator, it needs `async for`
+in every caller. An async generator handed the Session (server-sent events) is left for its
+Session calls to be awaited by hand. A `@contextmanager` Session helper
 (`with session_scope() as s`) is named as one: phase two does not rewrite a `with` into
 `async with`, so write an `@asynccontextmanager` twin by hand, or pass the route's Session in.
 
@@ -20,9 +23,10 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM216",
     name="generator-helper",
-    summary="a helper that is a generator cannot move: its callers iterate it synchronously",
+    summary="a helper that is a generator cannot move: phase two does not rewrite generators",
     fix=(
-        "return a list instead of yielding, or migrate the helper by hand (a `@contextmanager`: an "
+        "return a list instead of yielding, or migrate the helper by hand (an async generator awaiting its "
+        "Session calls, `async for row in await db.stream(q)`; a `@contextmanager`: an "
         "`@asynccontextmanager` twin, or the caller's Session passed in)"
     ),
     doc=__doc__,

@@ -88,3 +88,50 @@ def test_the_session_dependency_called_like_a_function_says_to_take_it_as_a_para
     assert "is the session dependency `get_db_session`, which the code here calls like a function" in " ".join(
         found["reasons"]
     ), found["reasons"]
+
+
+def test_an_async_generator_helper_is_named_as_one_with_what_to_write(phase2, entry):
+    # `order_ticker(db)` streamed by server-sent events: "its callers iterate it synchronously" was
+    # false of it, and the route's reason said nothing of what to change.
+    document = phase2(
+        """
+        import asyncio
+
+        from fastapi.responses import StreamingResponse
+
+
+        async def ticker(session: Session):
+            for title in session.scalars(select(Book.title)).all():
+                yield f"data: {title}\\n\\n"
+                await asyncio.sleep(0)
+
+
+        @router.get("/events")
+        async def events(session: session_dependency):
+            return StreamingResponse(ticker(session), media_type="text/event-stream")
+        """
+    )
+    found = entry(document, "events")
+    text = next(r for c, r in zip(found["codes"], found["reasons"]) if c == "AM216")
+    assert "is an async generator, which phase two does not rewrite" in text, text
+    assert "await its Session calls by hand" in text and "synchronously" not in text, text
+
+
+def test_a_streamed_sync_generator_helper_says_what_to_write(phase2, entry):
+    document = phase2(
+        """
+        from fastapi.responses import StreamingResponse
+
+
+        def lines(session: Session):
+            for title in session.scalars(select(Book.title)):
+                yield title + "\\n"
+
+
+        @router.get("/titles.txt")
+        def titles(session: session_dependency):
+            return StreamingResponse(lines(session))
+        """
+    )
+    text = next(r for c, r in zip(entry(document, "titles")["codes"], entry(document, "titles")["reasons"]) if c == "AM216")
+    assert "its callers iterate it synchronously" in text and "async generator twin" in text, text
