@@ -37,7 +37,7 @@ def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
             if dirty is not None and fid not in dirty:
                 continue
             for call in function.calls:
-                passed = [(arg, held) for arg in call.args if (held := _instances(flow, fid, arg))]
+                passed = [(arg, held) for arg in call.args if (held := _instances(project, flow, fid, call, arg))]
                 if not passed:
                     continue
                 found = project.function(call.callee) if call.callee is not None else None
@@ -140,15 +140,10 @@ def _values(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg
     return frozenset({Abstract(INSTANCE, cls)})
 
 
-def _instances(flow: Flow, fid: FunctionId, arg: facts.Arg) -> Values:
-    if arg.name is not None:
-        values = flow.env(fid).get(arg.name, NOTHING)
-    elif arg.expr is not None:
-        values = flow.evaluate(fid, arg.expr)
-    elif arg.ref is not None:
-        values = flow.ref(arg.ref)
-    else:
-        return NOTHING
+def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
+    """The project instances an argument holds, a class built right there among them
+    (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
+    values = _values(project, flow, fid, call, arg)
     return frozenset(v for v in values if v.kind == INSTANCE and v.target is not None)
 
 

@@ -122,6 +122,11 @@ async def by_helper(uow: UowDep):
     return count_users(uow)
 
 
+@router.get("/built")
+async def by_built():
+    return count_users(UnitOfWork())
+
+
 @router.get("/service")
 async def by_service(service: Annotated[OrderService, Depends(get_order_service)]):
     return service.users()
@@ -153,6 +158,7 @@ def _handler(document: dict, function: str) -> dict:
 
 @pytest.mark.parametrize(("function", "chain"), [
     ("by_helper", "count_users"),  # an unannotated function parameter
+    ("by_built", "count_users"),  # given a unit of work built right in the call
     ("by_service", "OrderService.users"),  # `self.uow` kept by an `__init__` a container property calls
     ("by_bus", "UserRepository.count"),  # a handler out of `HANDLERS[type(event)]`, called in a loop
 ])
@@ -165,7 +171,7 @@ def test_session_work_through_a_handed_object_converts(cli, layered, function, c
 def test_check_reports_each_route_working_through_a_handed_object(cli, layered):
     result = cli("check", layered, "--no-cache")
     assert result.exit_code == 1
-    for function in ("by_helper", "by_service", "by_bus"):
+    for function in ("by_helper", "by_built", "by_service", "by_bus"):
         assert f"AM301 blocking-session {function}:" in result.output, result.output
     assert "clock_only" not in result.output
 
