@@ -312,6 +312,9 @@ def compute(
                 _Own(AM292, line, message)
                 for line, message in savepoint_reads.reads(definition, set(project.session_names(fid)))
             )
+            own_blockers[fid].extend(
+                _Own(AM292, line, message) for line, message in _expired_by_callee(project, fid, definition, trees)
+            )
             if expired.refreshes:
                 refreshes[fid] = expired.refreshes
     # Relationship reads nothing eager-loads raise MissingGreenlet under asyncio:
@@ -1365,6 +1368,38 @@ def _name(project: Project, fid: FunctionId) -> str:
 def _where(project: Project, fid: FunctionId, line: int) -> str:
     module, _ = project.functions[fid]
     return f"{module.path}:{line}"
+
+
+def _expired_by_callee(
+    project: Project, fid: FunctionId, definition: ast.FunctionDef | ast.AsyncFunctionDef | None, trees: _Trees
+) -> list[tuple[int, str]]:
+    """Reads of what the function passed to a project helper that hands it back expired: the
+    helper changed it inside a savepoint and caught the rollback (`savepoint_reads`)."""
+    sessions = set(project.session_names(fid))
+    cache = cast("dict[FunctionId, dict[str, str]]", project.derived.setdefault("phase2.savepoint_params", {}))
+    found: list[tuple[int, str]] = []
+    for edge in project.all_calls_from[fid]:
+        if edge.call.nested or not edge.session_args:
+            continue
+        if edge.callee not in cache:
+            module, callee = project.functions[edge.callee]
+            cache[edge.callee] = savepoint_reads.expired_params(
+                expired_lists.function_node(trees(module.path), callee), set(project.session_names(edge.callee))
+            )
+        expiring = cache[edge.callee]
+        if not expiring:
+            continue
+        _, callee = project.functions[edge.callee]
+        passed = {
+            arg.name: expiring[param] for arg in edge.call.args
+            if arg.name is not None and arg.name not in sessions
+            and (param := facts.parameter_of(callee, arg)) is not None and param in expiring
+        }
+        if passed:
+            found.extend(savepoint_reads.after_call(
+                definition, edge.call.line, passed, edge.call.callee or callee.name, sessions
+            ))
+    return found
 
 
 @dataclass(slots=True)

@@ -13,6 +13,10 @@ implicit IO and raises MissingGreenlet. `expired_reads` follows the Session's ow
 An object counts when the code changes one of its attributes inside the block (or between
 taking the savepoint and rolling it back): those are the ones a savepoint's rollback
 expires. A `db.refresh(obj)` before the read reloads it, and the read is fine.
+
+A helper that changes an object it is given inside such a block and, the rollback caught,
+returns normally (`return False` in the handler) hands the object back expired: the caller's
+reads of what it passed there, after the call, count the same (`expired_params`, `after_call`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,92 @@ def reads(definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: s
 
 
 Parents = tuple[tuple[Sequence[ast.stmt], ast.stmt], ...]
+
+
+def expired_params(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]
+) -> dict[str, str]:
+    """Parameters a caught rollback may leave expired when the function returns normally:
+    name -> what rolled back, for a reason (`with db.begin_nested():` at line 14)."""
+    if definition is None or not sessions:
+        return {}
+    arguments = definition.args.posonlyargs + definition.args.args + definition.args.kwonlyargs
+    params = {a.arg for a in arguments} - sessions - {"self", "cls"}
+    found: dict[str, str] = {}
+    for block, holder, parents in _blocks(definition.body, ()):
+        if isinstance(block, (ast.With, ast.AsyncWith)):
+            opened = next((t for item in block.items if (t := _transaction(item.context_expr, sessions))), None)
+            guard = next(
+                (s for _, s in reversed(parents) if isinstance(s, ast.Try) and any(_within(block, b) for b in s.body)),
+                None,
+            )
+            if opened is None or not isinstance(guard, ast.Try):
+                continue
+            for handler in guard.handlers:
+                if handler.body and isinstance(handler.body[-1], ast.Raise):
+                    continue  # raised again: the caller gets no object back
+                refreshed = set().union(*(_refreshes(s, sessions) for s in handler.body))
+                for name in sorted(_changed(block.body) & params - refreshed):
+                    found.setdefault(name, f"`with {opened}:` at line {block.lineno}")
+        elif isinstance(block, ast.Expr):
+            call = block.value.value if isinstance(block.value, ast.Await) else block.value
+            if not (
+                isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "rollback"
+                and isinstance(call.func.value, ast.Name) and call.func.value.id not in sessions
+            ):
+                continue
+            rest = _following(holder, block)
+            if rest and isinstance(rest[-1], ast.Raise):
+                continue
+            refreshed = set().union(*(_refreshes(s, sessions) for s in rest))
+            root = parents[0][0] if parents else holder
+            for start, _opened in _taken(root, call.func.value.id, block.lineno, sessions)[-1:]:
+                for name in sorted(_changed(root, start, block.lineno) & params - refreshed):
+                    found.setdefault(name, f"`{call.func.value.id}.rollback()` at line {block.lineno}")
+    return found
+
+
+def after_call(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | None, line: int, passed: dict[str, str], callee: str,
+    sessions: set[str],
+) -> list[tuple[int, str]]:
+    """Reads, after the call at `line`, of the names the caller passed to parameters the callee
+    may hand back expired (`passed`: the caller's name -> the callee's rollback)."""
+    if definition is None:
+        return []
+    later = [s for s in ast.walk(definition) if isinstance(s, ast.stmt) and s.lineno > line]
+    refreshed: dict[str, int] = {}
+    for statement in later:
+        for name in _refreshes(statement, sessions):
+            refreshed[name] = min(refreshed.get(name, statement.lineno), statement.lineno)
+    found: list[tuple[int, str]] = []
+    for name, rolled in sorted(passed.items()):
+        reads = sorted(
+            n.lineno for n in ast.walk(definition)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name and n.lineno > line
+        )
+        reads = [r for r in reads if r <= refreshed.get(name, r)]
+        if reads and reads[0] != refreshed.get(name):
+            session = sorted(sessions)[0]
+            found.append((reads[0], (
+                f"`{name}` is read (line {reads[0]}) after `{callee}(...)` (line {line}), which changes it "
+                f"inside a savepoint or transaction block and, when that rolls back ({rolled} there), returns "
+                f"it expired; the synchronous Session reloaded it on the read, under AsyncSession the read is "
+                f"implicit IO and raises MissingGreenlet; fix: add `{session}.refresh({name})` after the call "
+                f"(or in `{callee}` after the rollback), then rerun phase two"
+            )))
+    return found
+
+
+def _taken(root: Sequence[ast.stmt], name: str, before: int, sessions: set[str]) -> list[tuple[int, str]]:
+    """Where `name` is bound to a savepoint or transaction of the Session, before line `before`."""
+    return sorted(
+        (node.lineno, opened)
+        for statement in root for node in ast.walk(statement)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == name and node.lineno < before
+        and (opened := _transaction(node.value.value if isinstance(node.value, ast.Await) else node.value, sessions))
+    )
 
 
 def _blocks(body: Sequence[ast.stmt], parents: Parents) -> Iterator[tuple[ast.stmt, Sequence[ast.stmt], Parents]]:
@@ -170,16 +260,10 @@ def _after_rollback(
     ):
         return []
     name = call.func.value.id
-    taken = [
-        (node.lineno, opened)
-        for statement in root for node in ast.walk(statement)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id == name and node.lineno < block.lineno
-        and (opened := _transaction(node.value.value if isinstance(node.value, ast.Await) else node.value, sessions))
-    ]
+    taken = _taken(root, name, block.lineno, sessions)
     if not taken:
         return []
-    start, opened = max(taken)
+    start, opened = taken[-1]
     changed = _changed(root, start, block.lineno) - sessions - {name}
     if not changed:
         return []

@@ -5,8 +5,10 @@ Rolling back `db.begin_nested()` expires the objects changed inside it, and roll
 `with db.begin_nested():` does it, and so does `sp.rollback()`. Synchronous code reloads
 such an attribute when it is read (in the `except` handler, or after it); under
 AsyncSession the read is implicit IO and raises MissingGreenlet, a 500 where the synchronous
-route answered. The function stays on the synchronous path until the object is refreshed
-before the read.
+route answered. A helper that changes an object it was given inside such a block and, the
+rollback caught, returns normally hands the object back expired: the caller's reads of it
+after the call count the same. The function stays on the synchronous path until the object
+is refreshed before the read.
 
 Before:
 

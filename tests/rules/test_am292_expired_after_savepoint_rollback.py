@@ -84,3 +84,41 @@ def test_near_miss_an_object_not_changed_inside_the_savepoint_migrates(phase2, e
     )
     found = entry(document, "copy")
     assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
+
+
+HELPER = """
+from sqlalchemy.exc import IntegrityError
+
+
+def try_retitle(session: Session, book: Book, title: str) -> bool:
+    try:
+        with session.begin_nested():
+            book.title = title
+            session.flush()
+        return True
+    except IntegrityError:
+        {handler}
+        return False
+
+
+@router.put("/books/{{book_id}}")
+def retitle(book_id: int, title: str, session: session_dependency):
+    book = session.get(Book, book_id)
+    done = try_retitle(session, book, title)
+    session.commit()
+    return {{"done": done, "title": book.title}}
+"""
+
+
+def test_a_read_of_what_a_helper_handed_back_expired_blocks_the_route_with_am292(phase2, entry):
+    document = phase2(HELPER.format(handler="pass"))
+    found = entry(document, "retitle")
+    assert found["action"] == "blocked", found
+    reason = found["reasons"][found["codes"].index("AM292")]
+    assert "`book` is read" in reason and "try_retitle(...)" in reason, reason
+
+
+def test_near_miss_a_helper_refreshing_after_the_rollback_migrates(phase2, entry):
+    document = phase2(HELPER.format(handler="session.refresh(book)"))
+    found = entry(document, "retitle")
+    assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
