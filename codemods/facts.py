@@ -62,6 +62,9 @@ class Call(_Fact):
     # AsyncConnection): SQLAlchemy runs it with a synchronous Session on a worker greenlet, whose
     # IO the event loop awaits. Sync Session work there is the intended use, not blocking.
     greenlet: bool = False
+    # In a nested plain generator the function hands straight to a `StreamingResponse` and uses no
+    # other way (`return StreamingResponse(rows())`): Starlette iterates it in the threadpool.
+    streamed: bool = False
     # Offloaded as `await run_in_threadpool(f, *args, **kwargs)` (or asyncio.to_thread):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True

@@ -12,6 +12,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
+from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
 
 @dataclass(slots=True)
@@ -140,7 +141,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             text = f"{call.receiver}.{call.method}()"
             # Offloaded work (`to_thread(lambda: s.execute(...))`) is listed as offloaded: the
             # Session is used, and what runs where is known.
-            work.blocking.append(Blocking(call.line, text, offloaded=call.offloaded))
+            work.blocking.append(Blocking(call.line, text, offloaded=call.offloaded or call.streamed))
             if call.coroutine is not None and not call.offloaded:
                 work.in_coroutines.append(CoroutineWork(call.line, text, scope=call.coroutine))
         elif call.offloaded and call.receiver is None:
@@ -197,13 +198,14 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             if not opens and works is None and stores_only(project, edge.callee):
                 continue
         if edge.session_args or opens or works is not None:
-            blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=edge.call.offloaded)
+            in_thread = edge.call.offloaded or edge.call.streamed or _streamed(project, function, edge.call, callee)
+            blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=in_thread)
             if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):
                 continue  # one call, several implementations of the same name
             work.blocking.append(blocking)
             # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
             # (Nor a call a `with` statement makes itself, index -1: no expression to wrap.)
-            if not edge.call.offloaded and edge.call.index >= 0 and project.event_loop_need(edge.callee) is None:
+            if not in_thread and edge.call.index >= 0 and project.event_loop_need(edge.callee) is None:
                 work.helper_calls[edge.call.index] = blocking
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))
@@ -215,6 +217,15 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
     work.unverified[:0] = project.own_unverified(fid)
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
+
+
+def _streamed(project: Project, function: facts.Function, call: facts.Call, callee: facts.Function) -> bool:
+    """A plain generator helper's generator handed straight to a `StreamingResponse`
+    (`StreamingResponse(iter_rows(db))`): Starlette iterates it in the threadpool."""
+    if callee.is_async or not callee.is_generator or call.argument_of is None:
+        return False
+    outer = next((c for c in function.calls if c.index == call.argument_of), None)
+    return outer is not None and project.canonical(outer.callee) in STREAMING_RESPONSE
 
 
 def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] | None = None) -> list[str]:

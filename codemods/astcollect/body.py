@@ -40,7 +40,11 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     UNDEFER_NAMES,
     UNDEFER_OPTIONS,
 )
-from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS, HOOK_REGISTRATIONS
+from async_migrate.codemods.vocabulary.starlette import (
+    HOOK_DECORATORS,
+    HOOK_REGISTRATIONS,
+    STREAMING_RESPONSE,
+)
 
 # Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
 _HOOK_NAMES = frozenset({*HOOK_REGISTRATIONS, *HOOK_DECORATORS})
@@ -140,6 +144,19 @@ def _read_function(
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
         _nested_routes(collector, node, qualname, keys, names)
+
+
+def _yields(function: ast.FunctionDef) -> bool:
+    """Whether the function's own body yields (a nested function's or lambda's yield is not its own)."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        if type(node) in (ast.Yield, ast.YieldFrom):
+            return True
+        if type(node) in (*FUNCTIONS, ast.Lambda, ast.ClassDef):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _nested_routes(
@@ -507,6 +524,7 @@ class BodyScanner:
             for call in self.function.calls:
                 if self.greenlet_defs.intersection(self.call_defs.get(call.index, ())):
                     call.greenlet = True
+        self._streamed_generators(body)
         self._lazy_facts()
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
@@ -616,6 +634,42 @@ class BodyScanner:
                 self._on_name(child, nested)  # type: ignore[arg-type]
                 continue
             self._visit(child, nested)
+
+    def _streamed_generators(self, body: list[ast.stmt]) -> None:
+        """Mark the calls inside a nested plain generator that only a `StreamingResponse` runs
+        (`return StreamingResponse(rows())`): they run in the threadpool, not where they are written."""
+        nested = [
+            node for statement in body for node in ast.walk(statement)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]
+        generators: dict[str, int] = {}
+        for node in nested:
+            generators[node.name] = generators.get(node.name, 0) + 1
+        candidates = {
+            node.name for node in nested
+            if type(node) is ast.FunctionDef and generators[node.name] == 1 and _yields(node)
+        }
+        if not candidates:
+            return
+        local = frozenset(self.locals)
+        uses: dict[str, int] = {}
+        streamed: dict[str, int] = {}
+        for statement in body:
+            for item in ast.walk(statement):
+                if isinstance(item, ast.Name) and item.id in candidates:
+                    uses[item.id] = uses.get(item.id, 0) + 1
+                elif isinstance(item, ast.Call) and self.collector.resolve(dotted(item.func), local) in STREAMING_RESPONSE:
+                    content = argument(item, 0, "content")
+                    if isinstance(content, ast.Call) and isinstance(content.func, ast.Name):
+                        if content.func.id in candidates:
+                            streamed[content.func.id] = streamed.get(content.func.id, 0) + 1
+        names = {name for name, count in streamed.items() if uses.get(name) == count}
+        if not names:
+            return
+        for call in self.function.calls:
+            inside = self.call_defs.get(call.index, ())
+            if inside and inside[-1] in names and call.coroutine is None:
+                call.streamed = True
 
     def _enter(self, names: set[str] | frozenset[str]) -> frozenset[str]:
         """Read what follows inside a scope binding `names`; returns the scope to restore."""

@@ -37,6 +37,9 @@ BACKGROUND_TASK = frozenset({"starlette.background.BackgroundTask"})
 BACKGROUND_TASKS = frozenset({
     "starlette.background.BackgroundTasks", "fastapi.BackgroundTasks", "fastapi.background.BackgroundTasks"
 })
+# A streaming response iterates a sync iterator in the threadpool (`iterate_in_threadpool`), an async
+# one on the event loop.
+STREAMING_RESPONSE = frozenset({"starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"})
 # The test client: each request on an event loop of its own unless it is entered with `with`.
 TEST_CLIENTS = frozenset({"starlette.testclient.TestClient"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})

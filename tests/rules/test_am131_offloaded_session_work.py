@@ -173,3 +173,75 @@ def test_the_request_state_session_handed_to_the_threadpool_is_am131_and_check_i
     near = reported(root, "on_loop", "phase1")
     assert near["codes"][0] == "AM108", near
     assert [f["code"] for f in findings(root, "on_loop")] == ["AM301"]
+
+
+STREAMED = """
+import json
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+
+
+def lines(session):
+    for row in session.execute(text("select 1")):
+        yield f"{row[0]}\\n"
+
+
+@router.post("/nested")
+async def nested(request: Request, session: session_dependency):
+    ids = json.loads(await request.body() or b"[]")
+
+    def rows():
+        for row in session.execute(text("select 1")):
+            yield f"{row[0]} {ids}\\n"
+
+    return StreamingResponse(rows(), media_type="text/plain")
+
+
+@router.post("/helper")
+async def helper(request: Request, session: session_dependency):
+    await request.body()
+    return StreamingResponse(lines(session))
+
+
+@router.post("/joined")
+async def joined(request: Request, session: session_dependency):
+    await request.body()
+
+    def rows():
+        for row in session.execute(text("select 1")):
+            yield f"{row[0]}\\n"
+
+    return "".join(rows())
+
+
+@router.post("/twice")
+async def twice(request: Request, session: session_dependency):
+    await request.body()
+
+    def rows():
+        for row in session.execute(text("select 1")):
+            yield f"{row[0]}\\n"
+
+    first = list(rows())
+    return StreamingResponse(rows(), headers={"X-Rows": str(len(first))})
+"""
+
+
+def test_a_plain_generator_a_streaming_response_iterates_runs_in_the_threadpool(app, reported, cli):
+    # An awaiting route streaming a sync generator over its Session blocks nothing: Starlette
+    # iterates it with iterate_in_threadpool. check failed it (AM301) with no fix that applied.
+    root = app(STREAMED)
+    for function in ("nested", "helper"):
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM131"]), entry
+    document = cli.json("check", root)
+    assert {f["function"] for f in document["findings"]} == {"joined", "twice"}, document["findings"]
+
+
+def test_near_miss_a_generator_run_by_the_route_itself_blocks(app, reported):
+    root = app(STREAMED)
+    for function in ("joined", "twice"):
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"][0]) == ("keep", "AM108"), entry
