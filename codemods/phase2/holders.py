@@ -12,7 +12,7 @@ What cannot move safely is reported per class (`HolderClass.problems`): the Sess
 attribute assigned anywhere but from an `__init__` parameter, a base class the tool
 cannot see into (or a class hierarchy), an instance kept at module level, the held
 Session handed on or rebound where the tool does not follow it, a class-based view's
-class-level Session.
+class-level Session, Session work `__init__` does itself (Python never awaits `__init__`).
 
 Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which
 of those hold a Session), `Project.all_calls_to` (who calls the methods).
@@ -28,7 +28,7 @@ from async_migrate.codemods.facts import Arg
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
-from async_migrate.codemods.vocabulary.sqlalchemy import UNAVAILABLE_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 # Bases that add no methods working on the Session: `class BaseRepo(Generic[ModelT], ABC)`.
 _PLAIN_BASES = frozenset({
@@ -298,6 +298,41 @@ def _escapes(project: Project, holder: HolderClass) -> list[tuple[str, int, str]
                     module.path, call.line, f"{function.qualname} uses the held Session inside a generator "
                     "expression, which would become an async generator"
                 ))
+    if holder.init is not None:
+        found.extend(_init_work(project, holder.init, holder))
+    return found
+
+
+def _init_work(project: Project, init: FunctionId, holder: HolderClass) -> list[tuple[str, int, str]]:
+    """Session work `__init__` does itself (`self.tenant = db.get(Tenant, tid)`), directly or
+    through a helper given the Session: on the AsyncSession each call would be awaited, and
+    Python calls `__init__` without `await` (an `await` there does not compile)."""
+    module, function = project.functions[init]
+    names = project.session_names(init)
+    paths = _self_paths(project, init, holder)
+    found = []
+    for call in function.calls:
+        if call.offloaded:
+            continue
+        method = call.method if call.receiver in names else held_call(project, init, call.func, holder)
+        if method is not None and (method in AWAITED_METHODS or method in CONTEXT_METHODS):
+            found.append((
+                module.path, call.line, f"{function.qualname} does Session work itself "
+                f"(`{project.written(call.func or '')}()`), which would be awaited on the AsyncSession, and "
+                "Python calls `__init__` without `await`: move that work into a method the routes call"
+            ))
+    carried = names | set(paths)
+    for edge in project.all_calls_from[init]:
+        callee_module, callee = project.functions[edge.callee]
+        if edge.call.offloaded or callee.name == "__init__":
+            continue  # another class given the Session to hold (`self.audit = AuditRepo(db)`) moves with it
+        passed = project._session_args(edge.call, edge.callee, carried)
+        if any(callee.name_uses.get(name) for name in passed) or edge.callee in project.work_chains and passed:
+            found.append((
+                module.path, edge.call.line, f"{function.qualname} calls {callee_module.name}.{callee.qualname} "
+                "with the Session, which would be awaited on the AsyncSession, and Python calls `__init__` "
+                "without `await`: move that call into a method the routes call"
+            ))
     return found
 
 

@@ -21,6 +21,8 @@ index, and each migrated function, twin and route is asked:
 - does a module-level statement of a rewritten module need, at import, a name the
   module defines only further down (called, named, or read by a function it calls)?
 - does an application module (not tests/, conftest.py) now import from the test suite?
+- does the rewrite put `await` in a plain `def` (an `__init__` doing Session work), which
+  does not compile?
 
 Every answer that is not "no" blocks the routes that reach the function, with the
 reason; the plan is then rebuilt without them and checked again. This holds the
@@ -113,6 +115,7 @@ def check(
     tops = [(name, path, _top_level_of(old), _top_level_of(new)) for name, path, old, new in texts]
     found.extend(_used_before_defined(tops))
     found.extend(_imports_from_tests(tops))
+    found.extend(_await_outside_coroutines(tops))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -301,6 +304,50 @@ def _imports_from_tests(tops: list[_Tops]) -> list[Violation]:
                 "application would import its tests; the async stack must be built from what the routes' "
                 "dependencies open, never from a sessionmaker or engine of the tests",
             ))
+    return found
+
+
+def _await_outside_coroutines(tops: list[_Tops]) -> list[Violation]:
+    """`await`, `async with` or `async for` the rewrite puts in a plain `def` or a lambda (a
+    method Python calls without awaiting, such as `__init__`): the module does not compile, so
+    every migrated route stops. Only what the rewrite introduced."""
+    found: list[Violation] = []
+    for name, path, before, after in tops:
+        if after is None:
+            continue
+        already = {where for where, _ in _awaits_in_plain_functions(before or [])}
+        for where, line in _awaits_in_plain_functions(after):
+            if where in already:
+                continue
+            found.append(Violation(
+                (name, ""), path, 0,
+                f"the rewrite puts `await` in the plain function `{where}` (line {line} of the rewritten "
+                "module), which Python calls without awaiting: the module would not compile",
+            ))
+    return found
+
+
+_ASYNC_NODES = (ast.Await, ast.AsyncWith, ast.AsyncFor)
+
+
+def _awaits_in_plain_functions(body: list[ast.stmt]) -> list[tuple[str, int]]:
+    """(qualified name, line) of each plain `def` or lambda directly holding an await."""
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, scope: str, plain: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = f"{scope}.{child.name}" if scope else child.name
+                visit(child, inner, isinstance(child, ast.FunctionDef))
+            elif isinstance(child, ast.Lambda):
+                visit(child, f"{scope}.<lambda>" if scope else "<lambda>", True)
+            else:
+                if plain and isinstance(child, _ASYNC_NODES) and all(scope != where for where, _ in found):
+                    found.append((scope, child.lineno))
+                # comprehensions stay in the function's scope for `await`
+                visit(child, scope, plain)
+
+    visit(ast.Module(body=body, type_ignores=[]), "", False)
     return found
 
 

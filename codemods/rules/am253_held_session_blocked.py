@@ -6,8 +6,9 @@ anywhere but from an `__init__` parameter (reassigned, or opened by the class), 
 class inherits from a class the tool cannot see into or is part of a class hierarchy,
 an instance is kept at module level (its Session outlives the request), a moving
 method is named where the tool cannot see how it is called (a callback, `getattr`),
-the held Session is rebound, handed out or used where `await` cannot stand, or the
-class is a class-based view declaring the Session as a class attribute.
+the held Session is rebound, handed out or used where `await` cannot stand (`__init__`
+querying with the Session it receives: Python never awaits `__init__`), or the class is a
+class-based view declaring the Session as a class attribute.
 
 Before:
 
