@@ -7,7 +7,8 @@ implicit IO and raises MissingGreenlet. `expired_reads` follows the Session's ow
 `rollback()`; this module covers the two rollbacks it does not see:
 
 - the exception leaving `with db.begin_nested():` (or `with db.begin():`) inside a `try`,
-  read in that `try`'s `except` handler, or after it when the handler carries on;
+  read in that `try`'s `except` handler, or after it when the handler carries on (also past a
+  `continue`: the loop's next lines and what follows the loop);
 - `sp.rollback()` on `sp = db.begin_nested()` (or `db.begin()`), read after it.
 
 An object counts when the code changes one of its attributes inside the block (or between
@@ -24,7 +25,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
-_TERMINAL = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
 def reads(definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]) -> list[tuple[int, str]]:
@@ -174,18 +175,18 @@ def _changed(statements: Sequence[ast.AST], start: int = 0, end: int | None = No
     return names
 
 
-def _first_read(statements: Sequence[ast.stmt], names: set[str], sessions: set[str]) -> list[tuple[int, str]]:
+def _first_read(statements: Reach, names: set[str], sessions: set[str]) -> list[tuple[int, str]]:
     """The first read of each name in `statements`, in order, unless a `refresh` of it comes first."""
     found: list[tuple[int, str]] = []
     done: set[str] = set()
-    for statement in statements:
+    for statement, fresh in statements:
         refreshed = _refreshes(statement, sessions)
         nodes = sorted(
             (n for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)),
             key=lambda n: (n.lineno, n.col_offset),
         )
         for node in nodes:
-            if node.id in names and node.id not in done and node.id not in refreshed:
+            if node.id in names and node.id not in done and node.id not in refreshed and node.id not in fresh:
                 done.add(node.id)
                 found.append((node.lineno, node.id))
         done |= refreshed
@@ -205,8 +206,45 @@ def _refreshes(statement: ast.stmt, sessions: set[str]) -> set[str]:
     return names
 
 
-def _falls_through(statements: Sequence[ast.stmt]) -> bool:
-    return not statements or not isinstance(statements[-1], _TERMINAL)
+Reach = list[tuple[ast.stmt, frozenset[str]]]
+
+
+def _next(rest: Sequence[ast.stmt], ancestors: Parents) -> Reach:
+    """What may run after the statements `rest`, the end of a statement list inside the
+    compound statements `ancestors`: what follows them outward, a loop's body again for its
+    next iteration, nothing after a `return` or `raise`. Each statement comes with the names it
+    does not read as they were: a loop's body run again has its own `for` target, and what it
+    binds itself, afresh (`for item in items:` changing each in its own savepoint)."""
+    last = rest[-1] if rest else None
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return []
+    if isinstance(last, (ast.Continue, ast.Break)):
+        for index in range(len(ancestors) - 1, -1, -1):
+            holder, loop = ancestors[index]
+            if isinstance(loop, _LOOPS):
+                after = _following(holder, loop)
+                again = _again(loop) if isinstance(last, ast.Continue) else []
+                return again + _plain(after) + _next(after, ancestors[:index])
+        return []
+    if not ancestors:
+        return []
+    holder, around = ancestors[-1]
+    after = _following(holder, around)
+    again = _again(around) if isinstance(around, _LOOPS) else []
+    return again + _plain(after) + _next(after, ancestors[:-1])
+
+
+def _plain(statements: Sequence[ast.stmt]) -> Reach:
+    return [(statement, frozenset()) for statement in statements]
+
+
+def _again(loop: ast.stmt) -> Reach:
+    assert isinstance(loop, _LOOPS)
+    fresh = {
+        node.id for part in [getattr(loop, "target", None), *loop.body] if part is not None
+        for node in ast.walk(part) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    return [(statement, frozenset(fresh)) for statement in loop.body]
 
 
 def _following(holder: Sequence[ast.stmt], statement: ast.stmt) -> list[ast.stmt]:
@@ -224,20 +262,18 @@ def _after_with(block: ast.stmt, parents: Parents, sessions: set[str]) -> list[t
     # The innermost `try` whose body holds the block catches what leaves it.
     guard = next(
         (
-            (holder, statement) for holder, statement in reversed(parents)
-            if isinstance(statement, ast.Try) and any(_within(block, s) for s in statement.body)
+            index for index in range(len(parents) - 1, -1, -1)
+            if isinstance(attempt := parents[index][1], ast.Try) and any(_within(block, s) for s in attempt.body)
         ),
         None,
     )
     if guard is None or not changed:
         return []
-    holder, attempt = guard
+    attempt = parents[guard][1]
     assert isinstance(attempt, ast.Try)
     found: list[tuple[int, str, str]] = []
     for handler in attempt.handlers:
-        statements = list(handler.body)
-        if _falls_through(handler.body):
-            statements += _following(holder, attempt)
+        statements = _plain(handler.body) + _next(handler.body, parents[: guard + 1])
         for line, name in _first_read(statements, changed, sessions):
             found.append((line, name, _message(name, line, block.lineno, opened, how="with", at=handler.lineno)))
     return found
@@ -267,11 +303,8 @@ def _after_rollback(
     changed = _changed(root, start, block.lineno) - sessions - {name}
     if not changed:
         return []
-    statements = _following(holder, block)
-    if parents and _falls_through(holder):
-        outer, around = parents[-1]
-        if isinstance(around, ast.Try) and any(holder is h.body for h in around.handlers):
-            statements += _following(outer, around)
+    rest = _following(holder, block)
+    statements = _plain(rest) + _next(rest, parents)
     return [
         (line, read, _message(read, line, start, opened, how=name, at=block.lineno))
         for line, read in _first_read(statements, changed, sessions)

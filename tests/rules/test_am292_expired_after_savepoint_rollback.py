@@ -122,3 +122,51 @@ def test_near_miss_a_helper_refreshing_after_the_rollback_migrates(phase2, entry
     document = phase2(HELPER.format(handler="session.refresh(book)"))
     found = entry(document, "retitle")
     assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
+
+
+def test_a_read_after_the_loop_of_savepoints_blocks_the_route_with_am292(phase2, entry):
+    document = phase2(
+        """
+        from sqlalchemy.exc import IntegrityError
+
+
+        @router.put("/books/{book_id}")
+        def retitle(book_id: int, titles: list[str], session: session_dependency):
+            book = session.get(Book, book_id)
+            for title in titles:
+                try:
+                    with session.begin_nested():
+                        book.title = title
+                        session.flush()
+                except IntegrityError:
+                    continue
+            session.commit()
+            return {"title": book.title}
+        """
+    )
+    found = entry(document, "retitle")
+    assert found["action"] == "blocked" and "AM292" in found["codes"], found
+
+
+def test_near_miss_each_object_of_the_loop_in_its_own_savepoint_migrates(phase2, entry):
+    document = phase2(
+        """
+        from sqlalchemy.exc import IntegrityError
+
+
+        @router.put("/books/retitle")
+        def retitle_all(suffix: str, session: session_dependency):
+            skipped = 0
+            for book in session.scalars(select(Book)).all():
+                try:
+                    with session.begin_nested():
+                        book.title = book.title + suffix
+                        session.flush()
+                except IntegrityError:
+                    skipped += 1
+            session.commit()
+            return {"skipped": skipped}
+        """
+    )
+    found = entry(document, "retitle_all")
+    assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
