@@ -92,6 +92,72 @@ def test_kept_queries_run_by_first_one_count_and_on_columns_answer_the_same(cli,
     assert serve(root, "sqlite", SHAPES_SCRIPT) == SHAPES_EXPECTED
 
 
+RELATED_MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship(back_populates="owner")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User] = relationship(back_populates="items")
+"""
+KEPT_RELATED = """
+@router.get("/items")
+def list_items(db: session_dependency, owner: str | None = None):
+    q = db.query(Item).join(Item.owner)
+    if owner is not None:
+        q = q.filter(User.name == owner)
+    items = q.order_by(Item.name).all()
+    return {"total": q.count(), "items": [[i.name, i.owner.name] for i in items]}
+
+
+@router.get("/users")
+def list_users(db: session_dependency):
+    q = db.query(User)
+    q = q.order_by(User.id)
+    return [[u.name, sorted(i.name for i in u.items)] for u in q.all()]
+"""
+RELATED_SCRIPT = """
+with Sync() as s:  # the fixture's users: Ann (1) and Bob (2)
+    s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2), Item(name="ink", owner_id=1)])
+    s.commit()
+print(json.dumps([client.get("/items").json(), client.get("/items", params={"owner": "Ann"}).json(),
+                  client.get("/users").json()]))
+"""
+RELATED_EXPECTED = [
+    {"total": 3, "items": [["cup", "Bob"], ["ink", "Ann"], ["pen", "Ann"]]},
+    {"total": 2, "items": [["ink", "Ann"], ["pen", "Ann"]]},
+    [["Ann", ["ink", "pen"]], ["Bob", ["cup"]]],
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_kept_query_whose_objects_read_a_relationship_gets_the_eager_load_at_its_head(cli, service, kind):
+    root = service({"models.py": RELATED_MODELS, SUBSYSTEM: routes(KEPT_RELATED)})
+    assert serve(root, "sqlite", RELATED_SCRIPT) == RELATED_EXPECTED
+    document = apply(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert handler(document, "list_users")["action"] == "migrate"
+    text = (root / SUBSYSTEM).read_text()
+    assert "q = select(Item).options(" in text and "q = select(User).options(selectinload(User.items))" in text
+    # counted with the loader option on: the count is still of the rows, not of a join it adds
+    assert serve(root, kind, RELATED_SCRIPT) == RELATED_EXPECTED
+
+
 # Each keeps the Query where the tool cannot follow it whole: it stays blocked, the advice given.
 NEAR_MISSES = {
     "returned": "    q = db.query(Item)\n    return [i.name for i in q.all()] if owner_id else q\n",

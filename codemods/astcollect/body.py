@@ -121,11 +121,12 @@ def _read_function(
         function.closed_always = closing.closed_on_every_path(node, collector.source.line_of)
     # a method without calls may still read relationships; a function without calls may
     # return an object its parameters bring (`return current_user` under a response model)
-    if function.calls or "." in qualname or function.params:
-        indexes = {id(func): call.index for call, func in scanner.raw_calls}
-        objects.read(collector, node, function, indexes, frozenset(scanner.locals))
+    indexes = {id(func): call.index for call, func in scanner.raw_calls}
+    kept = {}
     if any(call.query_chain is not None and not call.query_iterated for call in function.calls):
-        query_vars.read(collector.source, node, function, {id(func): call.index for call, func in scanner.raw_calls})
+        kept = query_vars.read(collector.source, node, function, indexes)
+    if function.calls or "." in qualname or function.params:
+        objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept)
     if handoff.schedules(function):
         handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
     function.wraps = _decorator_shape(collector, node)

@@ -60,20 +60,24 @@ def read(
     function: facts.Function,
     indexes: dict[int, int],
     local: frozenset[str],
+    kept: dict[int, tuple[facts.QueryVar, ast.Call]] | None = None,
 ) -> None:
     """Fill `function.loads`, `.holds` and `.results`. `indexes`: id of a call's `func` -> the
-    call's index (the collector's numbering); `local`: every local name of the function."""
-    _Flow(collector, function, indexes, local).run(node)
+    call's index (the collector's numbering); `local`: every local name of the function;
+    `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`)."""
+    _Flow(collector, function, indexes, local, kept or {}).run(node)
 
 
 class _Flow:
     def __init__(
-        self, collector: Collector, function: facts.Function, indexes: dict[int, int], local: frozenset[str]
+        self, collector: Collector, function: facts.Function, indexes: dict[int, int], local: frozenset[str],
+        kept: dict[int, tuple[facts.QueryVar, ast.Call]],
     ) -> None:
         self.collector = collector
         self.function = function
         self.indexes = indexes
         self.local = local
+        self.kept = kept
         self.statements: dict[str, list[ast.expr]] = {}  # name -> values assigned to it
         self.holds: dict[str, list[tuple]] = {}
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
@@ -267,6 +271,12 @@ class _Flow:
         func = node.func
         if type(func) is not ast.Attribute:
             return None
+        if self.kept and self.indexes.get(id(func)) in self.kept:
+            # `q.offset(n).all()` on a Query kept in `q`: loaded by the head, where options go
+            var, root = self.kept[self.indexes[id(func)]]
+            if func.attr not in _QUERY_TERMINALS or func.attr == "get" or not root.args:
+                return None
+            return self._entity_load(node, root.args[0], "query", var.session, root, single=len(root.args) == 1)
         receiver = func.value
         if type(receiver) is ast.Name and receiver.id in self.local:
             if func.attr in ("get", "get_one") and node.args:

@@ -32,16 +32,19 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
 
 def read(
     source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function, indexes: dict[int, int]
-) -> None:
-    """Record in `function.query_vars` every local name holding a legacy Query as above.
+) -> dict[int, tuple[facts.QueryVar, ast.Call]]:
+    """Record in `function.query_vars` every local name holding a legacy Query as above; return
+    each run's call index -> (its name's record, the head's `X.query(...)` call), for the
+    objects a run loads (`objects.py`).
 
     `indexes`: id of the called expression of an `ast.Call` in the body -> its `facts.Call.index`."""
     heads = {
         call.index: call for call in function.calls
         if call.query_chain is not None and call.receiver is not None and not call.query_iterated
     }
+    runs: dict[int, tuple[facts.QueryVar, ast.Call]] = {}
     if not heads:
-        return
+        return runs
     declared = {p.name for p in function.params}
     uses: dict[str, list[tuple[ast.Name, ast.AST | None, bool]]] = {}
     for name, parent, enclosed in _names(node.body):
@@ -62,6 +65,8 @@ def read(
         if kept is not None:
             kept.session = heads[indexes[id(root.func)]].receiver or ""
             function.query_vars.append(kept)
+            runs.update((run, (kept, root)) for run in kept.runs)
+    return runs
 
 
 def _names(body: list[ast.stmt]) -> list[tuple[ast.Name, ast.AST | None, bool]]:
