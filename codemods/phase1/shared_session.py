@@ -265,6 +265,33 @@ def _opened_by_instance(project: Project, fid: FunctionId, receiver: str) -> tup
     )
 
 
+def opening_class(project: Project, fid: FunctionId, receiver: str) -> tuple[str, str, list[FunctionId]] | None:
+    """The project class that opens the Session `receiver` names into an attribute of its own
+    (`self.session` in a unit of work's `__enter__`), as `receiver` reaches it: `self.session`
+    in its methods, `uow.session` on an instance of it. (class, attribute, the methods opening it)."""
+    head, steps = split(receiver)
+    if not steps or steps[-1] == "()":
+        return None
+    flow = project.flow
+    attribute = steps[-1][1:]
+    base = head + "".join(steps[:-1])
+    if base == "$self":
+        owner = flow.classes.owner(fid)
+        candidates = [owner] if owner is not None else []
+    else:
+        candidates = sorted({v.target for v in flow.evaluate(fid, base) if v.kind == INSTANCE and isinstance(v.target, str)})
+    for cls in candidates:
+        openers = [
+            assigning
+            for ancestor in flow.classes.mro(cls)
+            for assigning, expression in flow.classes.assigned.get((ancestor, attribute), ())
+            if expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+        ]
+        if openers:
+            return cls, attribute, list(dict.fromkeys(openers))
+    return None
+
+
 def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
     """Instances of project classes that live as long as the process, which `fid` or what it
     reaches works on: a module-level instance it names (`_uow`, handed on or called), an

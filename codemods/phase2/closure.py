@@ -21,7 +21,11 @@ from typing import cast
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.flow import INSTANCE
-from async_migrate.codemods.phase1.shared_session import dependency_handing_out, shared_session_uses
+from async_migrate.codemods.phase1.shared_session import (
+    dependency_handing_out,
+    opening_class,
+    shared_session_uses,
+)
 from async_migrate.codemods.phase2 import (
     built_refresh,
     dependencies,
@@ -1241,7 +1245,10 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
     """A route without a Session of its own whose code, or a helper it calls, works on a Session
     phase two does not replace (a module-level `scoped_session`, a `@contextmanager` opener): it
     does Session work, so it is blocked naming that Session, never "does no Session work"."""
-    found: list[Reason] = []
+    found: list[str] = []
+    # One reason per holder of the Session (a unit of work opening its own, say), naming every
+    # place the route's code uses it: the same advice once per method reached said nothing more.
+    units: dict[str, tuple[int, list[str]]] = {}
     order = [(route, [route])]
     seen = {route}
     for fid, path in order:
@@ -1250,18 +1257,53 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
             line, what = uses[0]
             via = "" if fid == route else "calls " + " -> ".join(_name(project, f) for f in path[1:]) + ", which "
             more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
-            found.append(AM241.reason(
-                f"{_where(project, fid, line)}: {via}does Session work on `{what}`{more}, "
-                f"{_held_by(project, fid, line)}: phase two moves only a Session the route receives (a "
-                "dependency); pass the route's Session down instead, or keep the route as it is"
-            ))
+            unit = _unit_of_work(project, fid, line)
+            if unit is None:
+                held = _held_by(project, fid, line)
+                unit = held, (
+                    f"{held}: phase two moves only a Session the route receives (a dependency); pass the "
+                    "route's Session down instead, or keep the route as it is"
+                )
+            if unit[0] in units:
+                units[unit[0]][1].append(_where(project, fid, line))
+            else:
+                units[unit[0]] = (len(found), [])
+                found.append(f"{_where(project, fid, line)}: {via}does Session work on `{what}`{more}, {unit[1]}")
         if len(path) > 8:
             continue
         for edge in project.all_calls_from.get(fid, ()):
             if edge.callee not in seen and not edge.call.offloaded:
                 seen.add(edge.callee)
                 order.append((edge.callee, [*path, edge.callee]))
-    return list(dict.fromkeys(found))
+    for index, also in units.values():
+        if also:
+            found[index] += f"; the same at {', '.join(dict.fromkeys(also))}"
+    return [AM241.reason(text) for text in dict.fromkeys(found)]
+
+
+def _unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str] | None:
+    """The class whose instances open the Session the call at `line` works on into an attribute
+    of their own (a unit of work: `self.session = self.session_factory()` in `__enter__`), and
+    the rest of a reason naming it; or None."""
+    _, function = project.functions[fid]
+    for call in function.calls:
+        expression = call.func if call.func is not None else call.callee
+        if call.line != line or expression is None:
+            continue
+        for receiver in (expression.rpartition(".")[0], *(a.expr for a in call.args if a.expr)):
+            found = opening_class(project, fid, receiver) if receiver else None
+            if found is None:
+                continue
+            cls, attribute, openers = found
+            module, declared = project.flow.classes.by_ref[cls]
+            opened = ", ".join(f"`{project.functions[o][1].qualname}`" for o in openers)
+            return cls, (
+                f"the Session {opened} opens itself into `self.{attribute}` of `{declared.qualname}` "
+                f"({module.path}:{declared.line}), not one the route receives: phase two moves only a Session the "
+                f"route receives (a dependency) and leaves a `{declared.qualname}` that opens its own synchronous; "
+                "keep the route as it is, or have the route hand its Session to what it builds"
+            )
+    return None
 
 
 def _async_session_dependency(project: Project, handler: Handler) -> str | None:

@@ -148,3 +148,51 @@ def test_a_module_global_session_is_named_with_where_it_is_created(phase2, entry
     ), found["reasons"]
     assert "held by an instance or a module-level global" not in found["reasons"][0]
     assert entry(document, "count")["action"] == "migrate"
+
+
+UNIT_OF_WORK = """
+from sqlalchemy import select
+
+from db.engine import database_sessionmaker
+from models import Book
+
+
+class UnitOfWork:
+    def __enter__(self):
+        self.session = database_sessionmaker()
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self):
+        self.session.commit()
+
+
+def titles(uow: UnitOfWork):
+    with uow:
+        return list(uow.session.scalars(select(Book.title)))
+"""
+
+
+def test_a_unit_of_work_opening_its_own_session_is_one_reason_naming_each_use(phase2, entry):
+    document = phase2(
+        """
+        from uow import UnitOfWork, titles
+
+
+        @router.get("/titles")
+        def read_titles():
+            return titles(UnitOfWork())
+        """,
+        {"uow.py": UNIT_OF_WORK},
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"]), found
+    reason = found["reasons"][0]
+    assert (
+        "the Session `UnitOfWork.__enter__` opens itself into `self.session` of `UnitOfWork` (uow.py:7), not one "
+        "the route receives"
+    ) in reason, reason
+    assert reason.endswith("; the same at uow.py:13"), reason  # `__exit__`, which the `with` runs
