@@ -9,7 +9,9 @@ depends on project code outside PATH (PATH one level too deep: `from services im
 with `services/` beside PATH), which the analysis never reads; or a function is taken out of
 a container the analysis cannot read whole (`HOOKS[kind]()`, `for hook in HOOKS: hook()` with
 `HOOKS` built at run time, changed or handed on elsewhere, or imported from outside the
-project; a dict, list or tuple display of project functions is read, and each may run). Phase one cannot tell whether the handler blocks, so it
+project; a dict, list or tuple display of project functions is read, and each may run), or out
+of a table an instance holds beside a Session or a unit of work (`self.handlers[type(cmd)](cmd)`
+on a message bus whose handlers close over its `self.uow`). Phase one cannot tell whether the handler blocks, so it
 keeps it `async def` and says so; `check` reports it as AM304 `unverified-session`, never as
 "no findings".
 
