@@ -239,6 +239,34 @@ def test_an_override_of_the_sync_dependency_is_a_follow_up_in_the_report_and_the
     assert "follow-up: tests/conftest.py:9: " in shown.stderr
 
 
+# The dependency imported inside the fixture that overrides it, as many conftests do.
+FIXTURE_IMPORT_CONFTEST = """
+import pytest
+
+
+def override_get_db():
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def _test_database():
+    from db.engine import get_db_session
+    from main import app
+
+    app.dependency_overrides[get_db_session] = override_get_db
+    yield
+    app.dependency_overrides.clear()
+"""
+
+
+def test_an_override_keyed_by_a_name_the_fixture_imports_itself_refuses_apply_too(cli, service):
+    root = service({"tests/__init__.py": "", "tests/conftest.py": FIXTURE_IMPORT_CONFTEST, SUBSYSTEM: routes(LIST)})
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    assert "tests/conftest.py:13: `app.dependency_overrides[get_db_session] = override_get_db` overrides the " \
+        "synchronous `get_db_session`" in " ".join(refused.stderr.split())
+
+
 def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli, service):
     conftest = dedent(CONFTEST) + "\nfrom db.engine import get_async_db_session  # noqa: E402\n" + (
         "app.dependency_overrides[get_async_db_session] = override_get_db\n"

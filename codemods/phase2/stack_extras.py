@@ -582,6 +582,7 @@ def overrides(
             continue
         text, tree = found
         scopes = _function_scopes(tree)
+        imported = _local_imports(module, tree, scopes)
         for node in ast.walk(tree):
             keys: list[ast.expr] = []
             if isinstance(node, ast.Assign):
@@ -599,11 +600,51 @@ def overrides(
                             break
             for key in keys:
                 name = dotted(key)
-                if name is not None and project.canonical(absolute(module, name)) in providers:
+                if name is None:
+                    continue
+                scope = scopes.get(id(node), "")
+                local = _imported_in(imported, scope, name)
+                if project.canonical(local or absolute(module, name)) in providers:
                     yield Override(
                         module.path, getattr(node, "lineno", 0), first_line(text, node), name,
                         scopes.get(id(node), ""),
                     )
+
+
+def _local_imports(module: facts.Module, tree: ast.Module, scopes: dict[int, str]) -> dict[str, dict[str, str]]:
+    """Function -> name -> reference for the imports made inside a function (`from app.db import
+    get_db` in a fixture): an override keyed by such a name is as real as one at module level."""
+    found: dict[str, dict[str, str]] = {}
+    package = module.name if module.path.endswith("__init__.py") else module.name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        scope = scopes.get(id(node))
+        if scope is None:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            for alias in node.names:
+                found.setdefault(scope, {})[alias.asname or alias.name] = f"{base}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                found.setdefault(scope, {})[alias.asname or alias.name.partition(".")[0]] = (
+                    alias.name if alias.asname else alias.name.partition(".")[0]
+                )
+    return found
+
+
+def _imported_in(imported: dict[str, dict[str, str]], scope: str, name: str) -> str | None:
+    """`name` resolved through the imports of `scope` or a function around it, if one binds its head."""
+    head, _, rest = name.partition(".")
+    while scope:
+        base = imported.get(scope, {}).get(head)
+        if base is not None:
+            return f"{base}.{rest}" if rest else base
+        scope = scope.rpartition(".")[0]
+    return None
 
 
 def _function_scopes(tree: ast.Module) -> dict[int, str]:
