@@ -153,6 +153,11 @@ def register(app: typer.Typer) -> None:
         no_contract: Annotated[
             bool, typer.Option("--no-contract", help="Skip the HTTP contract comparison (reported as skipped).")
         ] = False,
+        allow_override_gap: Annotated[
+            bool, typer.Option("--allow-override-gap", help="List, without failing, the tests' overrides of the "
+                               "synchronous session dependency that the migrated routes escape (those routes "
+                               "then ran against the application's own database).")
+        ] = False,
         format: FormatOption = Format.text,
         config: ConfigOption = None,
         report: VReportOption = None,
@@ -179,7 +184,7 @@ def register(app: typer.Typer) -> None:
             request = Request(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python), against=against,
                 test_command=test_command, contract=not no_contract, tests=not no_tests,
-                tests_before=tests_before,
+                tests_before=tests_before, allow_override_gap=allow_override_gap,
             )
             return verify(request, settings, step)
 
@@ -347,6 +352,10 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
             f"{group['kind']} during {escape(group['request'] or 'the test')} at {escape(group['where'])}: "
             + escape("; ".join(group["calls"])) + f" ({len(group['tests'])} tests)", highlight=False, soft_wrap=True,
         )
+    for gap in tests.get("override_gaps") or []:
+        mark = "[yellow]acknowledged[/]" if tests.get("override_gap_allowed") else "[bold red]not proven[/]"
+        console.print(f"  {mark}: the migrated routes escape the tests' database override, so the tests ran them "
+                      f"against the application's own database: {escape(gap)}", highlight=False, soft_wrap=True)
     if tests.get("uncompared"):
         console.print(f"  guard findings not compared with the before side: {escape(tests['uncompared'])}",
                       highlight=False, soft_wrap=True)

@@ -993,3 +993,59 @@ def test_import_folders_of_the_roots() -> None:
     # PATH is the package `app` (or `svc.app`) itself: its imports start one (two) folders up.
     assert import_folders(Roots((("", "app."),))) == ("..",)
     assert import_folders(Roots((("", "svc.app."),))) == ("../..",)
+
+
+# The tests override the synchronous session dependency only; POST /notes injects the async one,
+# so under the tests it runs on whatever database the application itself is configured with.
+SYNC_OVERRIDE = ("tests/conftest.py", '''@pytest.fixture
+def client():''', '''from db import database_sessionmaker, get_db_session  # noqa: E402
+
+
+def override_session():
+    with database_sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture(autouse=True)
+def _test_database():
+    app.dependency_overrides[get_db_session] = override_session
+    yield
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client():''')
+
+
+def test_tests_overriding_only_the_sync_session_dependency_fail_naming_the_override(cli, repo_app: Path) -> None:
+    edit(repo_app, *SYNC_OVERRIDE)
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    tests = document["tests"]
+    assert code == 1 and document["ok"] is False, tests
+    assert tests["counts"] == {"passed": 4} and tests["status"] == "fail", tests
+    [gap] = tests["override_gaps"]
+    assert gap.startswith("tests/conftest.py:") and "overrides the synchronous `get_db_session`" in gap, gap
+    assert "override `get_async_db_session` as well" in gap, gap
+    text = cli("verify", repo_app, "--app", "main:app", "--no-contract").output
+    assert "not proven: the migrated routes escape the tests' database override, so the tests ran them against " \
+        "the application's own database: tests/conftest.py:" in " ".join(text.split()), text
+    # acknowledged: listed, not failed
+    code, document = run_verify(cli, repo_app, "--no-contract", "--allow-override-gap")
+    assert code == 0 and document["tests"]["status"] == "pass", document["tests"]
+    assert document["tests"]["override_gap_allowed"] is True and len(document["tests"]["override_gaps"]) == 1
+
+
+def test_near_miss_tests_overriding_the_async_session_dependency_too_pass(cli, repo_app: Path) -> None:
+    file, old, new = SYNC_OVERRIDE
+    edit(repo_app, file, old, new.replace(
+        "    app.dependency_overrides[get_db_session] = override_session\n",
+        "    app.dependency_overrides[get_db_session] = override_session\n"
+        "    app.dependency_overrides[get_async_db_session] = override_async_session\n",
+    ).replace("get_db_session  # noqa", "get_async_db_session, get_db_session  # noqa").replace(
+        "@pytest.fixture(autouse=True)",
+        "async def override_async_session():\n    from db import async_database_sessionmaker\n\n"
+        "    async with async_database_sessionmaker() as session:\n        yield session\n\n\n"
+        "@pytest.fixture(autouse=True)",
+    ))
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 0 and document["tests"]["override_gaps"] == [], document["tests"]

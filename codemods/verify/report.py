@@ -82,6 +82,10 @@ def verify_markdown(document: dict[str, Any]) -> str:
             for group in tests["preexisting"]:
                 lines.append(f"- {group['kind']} during {group['request'] or 'the test'} at `{group['where']}`: "
                              + "; ".join(group["calls"]) + f" ({len(group['tests'])} tests)")
+        for gap in tests.get("override_gaps") or []:
+            mark = "acknowledged" if tests.get("override_gap_allowed") else "not proven"
+            lines.append(f"- {mark}: the migrated routes escape the tests' database override, so the tests ran "
+                         f"them against the application's own database: {gap}")
         if tests.get("uncompared"):
             lines += ["", f"Guard findings not compared with the before side: {tests['uncompared']}"]
         if tests["acknowledged"]:

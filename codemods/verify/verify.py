@@ -8,6 +8,10 @@
    verify proves the change made nothing worse;
 3. `check` on the after side.
 
+A test run that passes while the tests override only the synchronous session dependency and the
+migrated routes inject the async one (`overrides.py`) proved nothing about those routes: it
+fails, unless the gap is acknowledged (`--allow-override-gap`), and is listed either way.
+
 Presentation-free: the CLI renders the `Verification` this returns.
 """
 
@@ -23,7 +27,7 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.run import Options
-from async_migrate.codemods.verify import contract, testrun
+from async_migrate.codemods.verify import contract, overrides, testrun
 from async_migrate.codemods.verify.runner import (
     AppSpec,
     Revision,
@@ -51,6 +55,7 @@ class Request:
     tests: bool = True
     tests_before: bool = False  # run the tests on the before side even when the after side's guard saw nothing
     check: bool = True
+    allow_override_gap: bool = False  # the tests' override gap is listed, not failed
 
 
 @dataclass
@@ -65,12 +70,16 @@ class Verification:
     tests_before: testrun.TestRun | None = None
     findings: list[dict[str, Any]] | None = None  # check's findings on the after side
     check_errors: list[dict[str, str]] = field(default_factory=list)
+    # Overrides of the sync session dependency the migrated routes escape (`overrides.py`): the
+    # tests ran those routes against the application's own database.
+    override_gaps: list[str] = field(default_factory=list)
+    override_gap_allowed: bool = False
 
     @property
     def ok(self) -> bool:
         return (
             not self.differences
-            and (self.tests is None or self.tests.passed)
+            and (self.tests is None or (self.tests.passed and (not self.override_gaps or self.override_gap_allowed)))
             and not self.findings
             and not self.check_errors
         )
@@ -85,6 +94,11 @@ class Verification:
 
     def to_json(self) -> dict[str, Any]:
         tests: dict[str, Any] = self.tests.to_json() if self.tests is not None else {"status": "skipped"}
+        if self.tests is not None:
+            tests["override_gaps"] = self.override_gaps
+            tests["override_gap_allowed"] = self.override_gap_allowed
+            if self.override_gaps and not self.override_gap_allowed and tests["status"] == "pass":
+                tests["status"] = "fail"  # they passed on the application's database, which proves nothing
         if self.tests_before is not None:
             tests["before"] = self.tests_before.to_json()
             tests["new_failures"] = self.new_failures()
@@ -157,6 +171,8 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
             result.routes = contract.operation_count(after.document)
     if request.tests:
+        result.override_gaps = overrides.override_gaps(checked.project, root)
+        result.override_gap_allowed = request.allow_override_gap
         step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged, folders=folders)
     if request.tests_before or (result.tests is not None and (result.tests.events or result.tests.not_run)):
