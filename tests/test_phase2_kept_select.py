@@ -5,6 +5,7 @@ every place and runs it, awaited, where the Query ran; what it cannot follow sta
 from __future__ import annotations
 
 import pytest
+from test_phase2_identity_map import MODELS as RELATED_MODELS  # User.items, Item.owner
 from test_phase2_rules import apply, handler
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
@@ -92,29 +93,6 @@ def test_kept_queries_run_by_first_one_count_and_on_columns_answer_the_same(cli,
     assert serve(root, "sqlite", SHAPES_SCRIPT) == SHAPES_EXPECTED
 
 
-RELATED_MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list["Item"]] = relationship(back_populates="owner")
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    owner: Mapped[User] = relationship(back_populates="items")
-"""
 KEPT_RELATED = """
 @router.get("/items")
 def list_items(db: session_dependency, owner: str | None = None):
