@@ -821,7 +821,7 @@ class Project:
                         continue
                     callee = self._callee(module, call)
                     callees = [callee] if callee is not None else flow.targets(fid, call)[0]
-                    task = self._background_task(call)
+                    task = self.background_task(call)
                     if task is not None:
                         # `add_task(notify, db)`: the task is called with the arguments after it
                         callees = [task]
@@ -838,7 +838,7 @@ class Project:
                                 params[target][param_name] = f"receives the Session `{passed}` from {caller}"
                                 dirty.add(target)
 
-    def _background_task(self, call: facts.Call) -> FunctionId | None:
+    def background_task(self, call: facts.Call) -> FunctionId | None:
         """The project function a Starlette background task runs (`background_tasks.add_task(f, db)`,
         `BackgroundTask(f, db)`), which receives the call's other arguments, or None."""
         if call.method != "add_task" and self.canonical(call.callee) not in BACKGROUND_TASK:

@@ -410,6 +410,16 @@ class _Analysis:
         _, function = self.project.functions[fid]
         for edge in self.project.all_calls_from.get(fid, ()):
             yield edge.callee
+        sessions = self.project.session_names(fid)
+        for call in function.calls:
+            # `add_task(send_receipt, order)`: the task reads the objects it is handed after the
+            # response, outside the request's greenlet, where a lazy load raises MissingGreenlet.
+            # One handed only values (`add_task(report, run.id)`) loads its own on its own Session.
+            task = self.project.background_task(call)
+            if task is not None and any(
+                arg.name is not None and arg.name not in sessions for arg in call.args if arg.position != 0
+            ):
+                yield task
         refs: list[str] = []
         for param in function.params:
             if param.depends:
