@@ -8,10 +8,11 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
 - AM302 `mixed-session`: an `async def` handler on the async path (it takes an
   `AsyncSession`) still calls a synchronous session helper, the design record's
   "mixed patterns", or hands its AsyncSession to synchronous code doing Session work with it.
-- AM314 `sync-session-off-greenlet`: an `async def` handler hands its AsyncSession's
+- AM314 `missing-greenlet`: an `async def` handler on an AsyncSession hands its
   `sync_session` to code that queries through it outside `run_sync` (or queries on it
-  itself): the async driver raises `MissingGreenlet` there. Code that only adds objects to it
-  is fine, and no finding of AM302 either.
+  itself), or its body reads a relationship nothing eager-loads:
+  the async driver raises `MissingGreenlet` there. Code that only adds objects to the
+  `sync_session` is fine, and no finding of AM302 either.
 - AM304 `unverified-session`: an `async def` handler whose only Session evidence is a
   Session-carrying call the analysis cannot resolve (the Session handed to unseen
   code, a method of an object built from it by unseen code): not an all-clear.
@@ -58,6 +59,9 @@ from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
+from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
+from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
+from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
@@ -69,7 +73,7 @@ from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
-from async_migrate.codemods.rules.am314_sync_session_off_greenlet import RULE as AM314
+from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.run import (
     MARKERS,
@@ -319,6 +323,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     handed = async_session_handoffs(project, handler)
     mixed = _merged(sync_helper_calls(project, handler), handed)
     off_greenlet = sync_session_off_greenlet(project, handler)
+    async_lazy = async_lazy_loads(project, handler)
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
@@ -392,8 +397,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     unawaited = _unawaited(project, handler)
     if unawaited is not None:
         candidates.append(unawaited)
-    if off_greenlet:
-        candidates.append(_off_greenlet_finding(handler, off_greenlet))
+    if off_greenlet or async_lazy:
+        candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     if mixed:
         candidates.append(
             Finding(
@@ -773,18 +778,63 @@ def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[
     return found
 
 
-def _off_greenlet_finding(handler: Handler, found: list[tuple[Blocking, str]]) -> Finding:
+def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
+    """Relationships an `async def` handler on an AsyncSession reads in its own body, on an object
+    a query on that AsyncSession loaded, that no query of its closure eager-loads: the lazy load
+    needs a greenlet it does not have. Phase one's `own_lazy_loads` asks the same of a handler on a synchronous Session (there
+    the load blocks the loop instead)."""
+    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
+
     function = handler.function
-    names = sorted({name for _, name in found})
-    where = describe([b for b, _ in found])
-    session = ", ".join(f"`{name}.sync_session`" for name in names)
+    if not function.is_async or handler.kind not in ("route", "dependency") or not async_session_params(
+        project, handler
+    ):
+        return []
+    own = f"{handler.module.name}.{function.qualname}"
+    sessions = set(async_session_params(project, handler))
+    found = []
+    for risk in own_lazy_load_risks(project, handler.id):
+        if risk.code not in (AM220.code, AM221.code, AM222.code):
+            continue
+        # Only reads in its own body on a name that holds nothing but what a query on its
+        # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
+        # the route built, a response field), and correct async code must not be flagged on a guess.
+        if risk.kind != "attribute" or risk.served or risk.function != own:
+            continue
+        held = function.holds.get(risk.path.split(".", 1)[0], ())
+        if held and all(
+            term[0] == "load" and len(term) == 2 and isinstance(term[1], int) and term[1] < len(function.loads)
+            and function.loads[term[1]].session in sessions
+            for term in held
+        ):
+            found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+    return found
+
+
+def _off_greenlet_finding(
+    handler: Handler, found: list[tuple[Blocking, str]], lazy: list[Blocking]
+) -> Finding:
+    function = handler.function
+    parts = []
+    if found:
+        names = sorted({name for _, name in found})
+        session = ", ".join(f"`{name}.sync_session`" for name in names)
+        parts.append(
+            f"queries through {session}, the synchronous Session behind its AsyncSession, outside `run_sync` at "
+            f"{describe([b for b, _ in found])}: its connection is the async driver's, so each query raises "
+            f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
+            "the synchronous Session first) or give it an async form that awaits its queries (phase two)"
+        )
+    if lazy:
+        parts.append(
+            f"reads relationships no query eager-loads at {describe(lazy)}: on an AsyncSession the lazy load "
+            "raises MissingGreenlet; add `selectinload(...)` for it to the query that loads the object, or "
+            "read it as `await obj.awaitable_attrs.name`"
+        )
     return Finding(
         AM314, handler, handler.module.path, function.line, function.qualname,
-        f"async def {_kind(handler)} queries through {session}, the synchronous Session behind its AsyncSession, "
-        f"outside `run_sync` at {where}: its connection is the async driver's, so each query raises "
-        f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
-        "the synchronous Session first) or give it an async form that awaits its queries (phase two)",
-        [b for b, _ in found],
+        f"async def {_kind(handler)} " + "; it also ".join(parts),
+        [b for b, _ in found] + lazy,
     )
 
 

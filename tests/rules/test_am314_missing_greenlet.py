@@ -1,7 +1,8 @@
-"""AM314 sync-session-off-greenlet: the synchronous Session behind an AsyncSession
-(`db.sync_session`) queried outside `run_sync` raises MissingGreenlet; handed to code that only
-adds objects it is fine. Before, `check` called both "unverified" (AM304, "annotate the
-dependency's return type", which it was) and a mixed session (AM302)."""
+"""AM314 missing-greenlet: the synchronous Session behind an AsyncSession (`db.sync_session`)
+queried outside `run_sync` raises MissingGreenlet; handed to code that only adds objects it is
+fine. Before, `check` called both "unverified" (AM304, "annotate the dependency's return type",
+which it was) and a mixed session (AM302). A relationship an already-async route lazy-loads
+raises the same, and `check` said nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from test_phase2_rules import MODELS, SCHEMAS
 
 ROUTES = """
 from fastapi.concurrency import run_in_threadpool
@@ -131,3 +133,67 @@ def test_the_premise_querying_off_the_greenlet_raises_and_adding_does_not():
         assert asyncio.run(main()) == (True, 1)
     finally:
         asyncio.run(engine.dispose())
+
+
+LAZY = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Author, Book
+from schemas import BookOut
+
+
+@router.get("/lazy/{book_id}")
+async def lazy(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    return {"author": book.author.name}
+
+
+@router.get("/lazy-response/{book_id}", response_model=BookOut)
+async def lazy_response(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    return book
+
+
+@router.get("/returned/{book_id}", response_model=BookOut)
+async def returned(book_id: int, db: AsyncSession):
+    return await db.get(Book, book_id)
+
+
+@router.get("/listed", response_model=list[BookOut])
+async def listed(db: AsyncSession):
+    return (await db.scalars(select(Book))).all()
+
+
+@router.get("/eager/{book_id}", response_model=BookOut)
+async def eager(book_id: int, db: AsyncSession):
+    return (await db.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).one()
+
+
+@router.post("/built")
+async def built(title: str, db: AsyncSession):
+    book = Book(title=title, author=Author(name="new"))
+    db.add(book)
+    await db.flush()
+    return {"author": book.author.name}
+
+
+@router.get("/awaitable/{book_id}")
+async def awaitable(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    return {"author": (await book.awaitable_attrs.author).name}
+"""
+
+
+def test_a_lazy_load_in_an_async_session_route_is_am314(app, findings):
+    found = findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), "lazy")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "author" in found[0]["message"] and "MissingGreenlet" in found[0]["message"], found
+
+
+# The response model's fields are matched by name (`returned`, `listed` do lazy-load, but a dict
+# payload with a key named like a relationship would match too): not judged, so no false alarm.
+@pytest.mark.parametrize("function", ["eager", "awaitable", "built", "lazy_response", "returned", "listed"])
+def test_near_miss_an_eager_load_or_awaitable_attrs_is_no_finding(app, findings, function):
+    assert findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), function) == []

@@ -1,0 +1,42 @@
+"""AM314 missing-greenlet: an `async def` handler on an AsyncSession does I/O the async driver only runs inside a greenlet
+
+An AsyncSession's connection is the async driver's: it answers only inside the greenlet that
+an awaited Session call (or `await session.run_sync(...)`) starts. Two things in hand-written
+async code reach it anywhere else, and raise `MissingGreenlet` when they run:
+
+- a query, commit or flush through `session.sync_session`, the synchronous Session behind the
+  AsyncSession, outside `run_sync` (on the event loop, or in `run_in_threadpool`); handing it
+  to code that only stores objects (`session.add(...)`) is fine and not reported;
+- a relationship the handler's body reads on an object the AsyncSession loaded, that no query
+  eager-loads: the lazy load. (What the response model reads is not judged: the analysis
+  matches its fields by name there, and would flag correct code on a guess.)
+
+Silence one handler with `# async-migrate: ignore[AM314] reason`.
+
+Before:
+
+    @router.get("/stats")
+    async def stats(db: AsyncSessionDep):
+        ticket = await db.get(Ticket, 1)
+        return {"by_status": count_by_status(db.sync_session), "comments": len(ticket.comments)}
+
+After:
+
+    @router.get("/stats")
+    async def stats(db: AsyncSessionDep):
+        ticket = await db.get(Ticket, 1, options=[selectinload(Ticket.comments)])
+        return {"by_status": await db.run_sync(count_by_status), "comments": len(ticket.comments)}
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM314",
+    name="missing-greenlet",
+    summary="an `async def` handler on an AsyncSession queries through its `sync_session` outside `run_sync`, "
+    "or lazy-loads a relationship: both raise MissingGreenlet",
+    fix="run synchronous Session code through `await session.run_sync(helper, ...)` (the helper gets the "
+    "synchronous Session first) or give it an async form (phase two); eager-load the relationship in the query "
+    "(`selectinload(...)`), or read it as `await obj.awaitable_attrs.name`",
+    doc=__doc__,
+)
