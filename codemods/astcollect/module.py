@@ -83,6 +83,8 @@ class Collector:
         # endpoint from what the loop goes over.
         self.displays: dict[str, ast.expr] = {}
         self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
+        # Names in a module-level display that a loop over it registers as endpoints.
+        self._registered: set[int] = set()
 
     def collect(self) -> facts.Module:
         statements = list(self.definitions(self.tree.body))
@@ -90,6 +92,7 @@ class Collector:
             self.define(statement)
         top = {id(statement) for statement in self.tree.body}
         self.loops = loop_targets(statements)
+        self._registered = self._registered_elements(statements)
         for statement in statements:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
@@ -369,6 +372,53 @@ class Collector:
             elif kind is not ast.Expr or id(statement) not in read:
                 self._module_references(statement, statement.lineno)  # type: ignore[arg-type]
 
+    def _registered_elements(self, statements: list[ast.stmt]) -> set[int]:
+        """`for path, fn in [("/a", a), ...]: router.add_api_route(path, fn)` at module level, the
+        display written in the loop or assigned once to a module-level name it goes over: the ids
+        of the names in it that the loop's body registers as endpoints, which FastAPI takes as a
+        route's (not a value other code may await)."""
+        assigned: dict[str, list[ast.expr]] = {}
+        for statement in statements:
+            if type(statement) is ast.Assign:
+                for target in statement.targets:
+                    if type(target) is ast.Name:
+                        assigned.setdefault(target.id, []).append(statement.value)
+        found: set[int] = set()
+        for loop in statements:
+            if type(loop) is not ast.For and type(loop) is not ast.AsyncFor:
+                continue
+            over = loop.iter
+            if type(over) is ast.Name and len(assigned.get(over.id, ())) == 1:
+                over = assigned[over.id][0]
+            if type(over) is not ast.List and type(over) is not ast.Tuple:
+                continue
+            inside = [n for part in loop.body for n in ast.walk(part)]
+            taken: list[int] = []
+            for node in inside:
+                if type(node) is not ast.Call:
+                    continue
+                func = node.func
+                registers = type(func) is ast.Attribute and func.attr in REGISTRATION_ATTRS or (
+                    type(func) in (ast.Name, ast.Attribute) and self.ref(func) in ROUTE_CLASSES
+                )
+                endpoint = argument(node, 1, "endpoint") if registers else None
+                if type(endpoint) is ast.Name:
+                    taken.append(id(endpoint))
+            # a loop name used anywhere else in the body (`HANDLERS.append(fn)`) is a value there
+            uses: dict[str, list[int]] = {}
+            for node in inside:
+                if type(node) is ast.Name:
+                    uses.setdefault(node.id, []).append(id(node))
+            endpoints = {name for name, found_ids in uses.items() if found_ids and set(found_ids) <= set(taken)}
+            for element in over.elts:
+                bound = _unpack(loop.target, element) or {}
+                for name in endpoints & bound.keys():
+                    held = bound[name]
+                    if type(held) is ast.Call and held.args and self.ref(held.func) in PARTIALS:
+                        held = held.args[0]
+                    found.add(id(held))
+        return found
+
     def _set_attribute(self, target: ast.expr, value: ast.expr, line: int) -> None:
         """`Base.query = ScopedSession.query_property()`: a call's result set on a name's attribute
         (a class defined elsewhere gets it as if its body assigned it)."""
@@ -423,7 +473,7 @@ class Collector:
         # of the module comes here.
         calls = list(syntax.calls_under(value))
         skipped = {id(node.func) for node in calls}
-        held = set(taken)
+        held = set(taken) | self._registered
         for call in calls:
             self.takes(call, held, frozenset())
         for node, written in _names_in(value):

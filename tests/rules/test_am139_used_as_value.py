@@ -109,6 +109,10 @@ ELSEWHERE = {
     "class-decorator-argument": "@retry(get_session)\nclass Job:\n    pass",
     "for-header": "HANDLERS = []\nfor opener in (get_session,):\n    HANDLERS.append(opener)",
     "for-body": "HANDLERS = []\nfor _ in range(1):\n    HANDLERS.append(get_session)",
+    "for-display-registered-and-kept": "HANDLERS = []\nfor fn in [get_session]:\n    app.add_api_route('/a', fn)\n"
+    "    HANDLERS.append(fn)",
+    "for-display-assigned-twice": "ROUTES = [get_session]\nROUTES = [get_session]\nfor fn in ROUTES:\n"
+    "    app.add_api_route('/a', fn)",
     "if-header": "if (opener := get_session) is not None:\n    pass",
     "if-one-line-suite": "if True: OPENER = get_session",
     "elif-body": "if False:\n    pass\nelif True:\n    OPENER = get_session",
@@ -150,6 +154,10 @@ NEAR_MISSES = {
     "override-in-a-block": "if True:\n    app.dependency_overrides[get_session] = get_session",
     "override-in-a-one-line-suite": "if True: app.dependency_overrides[get_session] = get_session",
     "registered-in-a-loop": "for path in ('/a',):\n    app.add_api_route(path, get_session)",
+    "registered-from-the-loops-display": "for path, fn in [('/a', get_session)]:\n    app.add_api_route(path, fn)",
+    "registered-from-a-partial-in-the-display": "for fn in (partial(get_session),):\n    app.add_api_route('/a', fn)",
+    "registered-from-a-module-display": "ROUTES = [('/a', get_session)]\nfor path, fn in ROUTES:\n"
+    "    app.add_api_route(path, endpoint=fn)",
     "decorator-argument-without-it": "@retry(fallback=None)\ndef job():\n    pass",
     # A module-level partial is read where the partial is used (here nowhere), as the function is.
     "module-partial": "OPENER = partial(get_session)",
