@@ -90,7 +90,7 @@ from async_migrate.codemods.session_work import SessionWork, session_work, sessi
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
-from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, SESSION_IO_METHODS, Derived
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -716,6 +716,10 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
             name = (call.callee or "").rpartition(".")[2]
             found.append(Blocking(call.line, f"{name}(...), the synchronous form of `await {mapped}(...)`"))
             continue
+        connection = _async_connection_handed(project, function, call, names)
+        if connection is not None:
+            found.append(connection)
+            continue
         if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
             continue
         target = project.function(call.callee)
@@ -741,6 +745,39 @@ def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+def _async_connection_handed(
+    project: Project, function: facts.Function, call: facts.Call, names: set[str]
+) -> Blocking | None:
+    """`count_rows(await db.connection())`, or `conn = await db.connection()` then `count_rows(conn)`,
+    where `count_rows` is synchronous project code running the connection's queries: on the
+    AsyncConnection each `execute()` gives a coroutine that never runs."""
+    if call.callee is None or call.greenlet:
+        return None
+    target = project.function(call.callee)
+    if target is None or target[1].is_async:
+        return None
+    connections = {conn for conn, session in function.awaited_connections if session in names}
+    callee = (target[0].name, target[1].key)
+    given = set(project._session_args(call, callee, connections)) if connections else set()
+    if any(
+        other.argument_of == call.index and other.receiver in names and other.method == "connection"
+        for other in function.calls
+    ):
+        given |= {p.name for p in target[1].params}  # which parameter is not recorded: any that queries
+    io = DERIVED_AWAITED[Derived.CONNECTION]
+    used = sorted({
+        c.method for c in target[1].calls
+        if c.receiver in given and c.method in io and not c.awaited and not c.nested
+    })
+    if not used:
+        return None
+    return Blocking(
+        call.line, f"{target[0].name}.{target[1].qualname}(...) given the AsyncConnection, whose "
+        f"`{used[0]}()` it does not await: `await connection.run_sync({target[1].name})` runs it as written",
+        call.offloaded,
+    )
 
 
 def _merged(first: list[Blocking], second: list[Blocking]) -> list[Blocking]:

@@ -230,6 +230,8 @@ class Function(_Fact):
     opens: list[SessionOpen] = field(default_factory=list)
     # lines of the openings by assignment closed on every path after (a `finally`, a `with`)
     closed_always: tuple[int, ...] = ()
+    # `conn = await db.connection()` in the own body: (conn, db), the AsyncConnection a name holds
+    awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.

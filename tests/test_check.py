@@ -376,6 +376,56 @@ def test_the_sync_form_of_a_mapped_call_handed_the_async_session_is_a_mixed_find
     }]
 
 
+CONNECTION_HELPERS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import Connection, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.async_engine import get_async_db_session
+
+router = APIRouter(prefix="/v4")
+
+
+def count_rows(connection: Connection) -> int:
+    return len(connection.execute(select(1)).all())
+
+
+@router.get("/direct")
+async def direct(session: AsyncSession = Depends(get_async_db_session)):
+    return count_rows(await session.connection())
+
+
+@router.get("/named")
+async def named(session: AsyncSession = Depends(get_async_db_session)):
+    conn = await session.connection()
+    return count_rows(conn)
+
+
+@router.get("/run-sync")
+async def run_sync(session: AsyncSession = Depends(get_async_db_session)):
+    conn = await session.connection()
+    return await conn.run_sync(count_rows)
+"""
+
+
+def test_the_async_connection_handed_to_synchronous_project_code_is_a_mixed_finding(cli, project, app_files):
+    # count_rows(await session.connection()): its `execute()` on the AsyncConnection is a coroutine
+    # never awaited (`.all()` on it raises AttributeError); `check` named nothing.
+    root = project({**app_files, "db/async_engine.py": ASYNC_ENGINE, "api/__init__.py": "",
+                    "api/v4.py": CONNECTION_HELPERS})
+    found = findings(cli, root)
+    assert sorted(found) == ["direct", "named"]
+    for function, written in (("direct", "return count_rows(await"), ("named", "return count_rows(conn)")):
+        (finding,) = found[function]
+        assert finding["code"] == "AM302"
+        assert finding["blocking"] == [{
+            "line": line_of(root / "api/v4.py", written),
+            "call": "api.v4.count_rows(...) given the AsyncConnection, whose `execute()` it does not await: "
+                    "`await connection.run_sync(count_rows)` runs it as written",
+            "offloaded": False,
+        }]
+
+
 def test_an_async_session_route_calling_synchronous_session_helpers_is_a_mixed_finding(cli, async_app):
     found = findings(cli, async_app)
     v2 = async_app / "api/v2.py"

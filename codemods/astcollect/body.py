@@ -974,6 +974,12 @@ class BodyScanner:
                 self.function.rebinds.append((single.id, name))
         value = node.value.value if type(node.value) is ast.Await else node.value
         if (
+            single is not None and not nested and type(node.value) is ast.Await and type(value) is ast.Call
+            and type(value.func) is ast.Attribute and type(value.func.value) is ast.Name
+            and value.func.attr == "connection"
+        ):
+            self.function.awaited_connections.append((single.id, value.func.value.id))
+        if (
             single is not None
             and type(value) is ast.Call
             and type(value.func) is ast.Attribute

@@ -1,7 +1,10 @@
 """AM302 mixed-session: an `async def` handler on an AsyncSession calls a synchronous session helper
 
 The design record's "mixed patterns": the route awaits its AsyncSession but the helper it
-calls still does blocking work on a synchronous one.
+calls still does blocking work on a synchronous one. Also synchronous code handed the
+AsyncSession itself, or the AsyncConnection taken from it (`count_rows(await
+session.connection())` where `count_rows` runs `connection.execute(...)`): there the queries
+are coroutines never awaited.
 
 Before:
 
