@@ -159,6 +159,7 @@ class SessionOpen(_Fact):
     callee: str
     line: int
     index: int = -1  # the opening call's index, when it is a `with` item
+    given_to: str = ""  # opened right in a call's arguments: that call's resolved reference
 
 
 # A `with` item's value that the expression notation cannot spell (`REGISTRY["default"]()`).

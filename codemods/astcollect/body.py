@@ -1240,12 +1240,15 @@ class BodyScanner:
         """`helper(SessionLocal(), email)`: a Session opened right in the argument list, never bound
         nor closed here, with the helper's Session work on it. Recorded as an unnamed opening
         (kept only where the callee is a sessionmaker), so the Session work is not missed."""
+        outer: str | None = None
         for given in (*node.args, *(k.value for k in node.keywords)):
             if type(given) is ast.Call and not given.args and not given.keywords:
                 callee = self.collector.resolve(dotted(given.func), frozenset(self.locals))
                 if callee is not None:
+                    if outer is None:
+                        outer = self.collector.resolve(dotted(node.func), frozenset(self.locals)) or ""
                     self.function.opens.append(
-                        facts.SessionOpen(name=None, callee=callee, line=self.source.line_of(given))
+                        facts.SessionOpen(name=None, callee=callee, line=self.source.line_of(given), given_to=outer)
                     )
 
     def _open(self, name: str, call: ast.Call, index: int = -1) -> None:

@@ -33,6 +33,13 @@ def unclosed_opens(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         short = project.written(opened.callee)
         if opened.index != -1:
             continue  # a `with` item: closed on leaving the block
+        if name is None and opened.given_to == "contextlib.closing":
+            # Closed on every path, but by `closing`, which calls the AsyncSession's close()
+            # without awaiting it: the connection would be left to the garbage collector.
+            found.append((opened.line, f"opens a Session in `closing({short}())`, which on an AsyncSession "
+                          "calls `close()` without awaiting it, so the connection never goes back to the pool: "
+                          f"open it with `with {short}() as session:`, then rerun phase two"))
+            continue
         if name is None:  # `helper(SessionLocal())`: nothing here can close it
             found.append((opened.line, f"opens a Session right in a call's arguments (`{short}()`) "
                           f"and never closes it{_LEAKS}"))

@@ -124,3 +124,23 @@ def test_a_session_opened_in_a_helper_call_s_arguments_blocks_with_am154(phase2,
     assert found["action"] == "blocked" and "AM154" in found["codes"], found
     assert any("opens a Session right in a call's arguments (`database_sessionmaker()`)" in r
                for r in found["reasons"]), found["reasons"]
+
+
+def test_a_session_opened_in_contextlib_closing_blocks_saying_the_close_would_not_be_awaited(phase2, entry):
+    document = phase2(
+        """
+        from contextlib import closing
+
+        from db.engine import database_sessionmaker
+
+
+        @router.get("/count")
+        def count():
+            with closing(database_sessionmaker()) as s:
+                return s.scalar(select(func.count(Book.id)))
+        """,
+    )
+    found = entry(document, "count")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM154"]), found
+    assert "opens a Session in `closing(database_sessionmaker())`, which on an AsyncSession calls `close()` " \
+        "without awaiting it" in found["reasons"][0], found["reasons"]
