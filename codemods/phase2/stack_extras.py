@@ -328,15 +328,45 @@ def provider_extras(project: Project, texts: Texts, module: facts.Module, functi
         return None
     text, node = found
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    reader = _Provider(project, module, text, texts)
-    reader.statements(node.body, top=True)
+    reader = _read_provider(project, texts, module, function, text, node)
     params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
     params += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
     extras = [
         Extra(module.path, arg.lineno, first_line(text, arg), f"param:{arg.arg}", "parameter ")
-        for arg in params if arg.arg not in reader.openers_used
+        for arg in params if arg.arg not in reader.openers_used and arg.arg != reader.instance
     ]
     return extras + reader.extras
+
+
+def held_opening(
+    project: Project, texts: Texts, module: facts.Module, function: facts.Function
+) -> tuple[str, int] | None:
+    """`session = self.factory()` in a `__call__` session dependency (`get_db =
+    SessionDependency(SessionLocal)`): the opening call as written and its line, or None."""
+    found = function_node(texts, module, function)
+    if found is None:
+        return None
+    text, node = found
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return _read_provider(project, texts, module, function, text, node).held_opened
+
+
+def _read_provider(
+    project: Project, texts: Texts, module: facts.Module, function: facts.Function, text: str,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> _Provider:
+    reader = _Provider(project, module, text, texts)
+    if function.qualname.endswith(".__call__") and node.args.args:
+        # FastAPI calls the instance: what it holds (`self.factory`) may be the sessionmaker,
+        # when what its call gives is what the dependency hands out
+        reader.instance = node.args.args[0].arg
+        reader.statements(node.body, top=True)
+        if reader.held_opened is None or not reader.held_names & reader.handed:
+            reader = _Provider(project, module, text, texts)
+            reader.statements(node.body, top=True)
+        return reader
+    reader.statements(node.body, top=True)
+    return reader
 
 
 class _Provider:
@@ -350,6 +380,13 @@ class _Provider:
         # the last opening read passed arguments to a sessionmaker (`SessionLocal(bind=...)`):
         # the session it opens is the session, but the generated dependency would open it without them
         self.argued = False
+        # a `__call__` dependency's first parameter, and a call of what that instance holds
+        # (`self.factory()`) read as the opening, as written with its line
+        self.instance: str | None = None
+        self.held_opened: tuple[str, int] | None = None
+        self.handed: set[str] = set()  # names yielded or returned
+        self.held_calls: set[int] = set()  # the `self.factory()` calls read as openings
+        self.held_names: set[str] = set()  # the names they were assigned to (`with ... as`, `=`)
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
@@ -380,6 +417,11 @@ class _Provider:
             return True  # `maker = SessionLocals.get(tenant)`, then `maker()`
         head, _, rest = name.partition(".")
         if head in self.sessions and rest == "begin":
+            return True
+        if head == self.instance and rest.isidentifier():
+            self.held_opened = self.held_opened or (f"{name}()", node.lineno)
+            self.held_calls.add(id(node))
+            self.argued = bool(node.args or node.keywords)
             return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
@@ -416,6 +458,8 @@ class _Provider:
                 argued = argued or self.argued
                 if isinstance(item.optional_vars, ast.Name):
                     self.sessions.add(item.optional_vars.id)
+                    if id(item.context_expr) in self.held_calls:
+                        self.held_names.add(item.optional_vars.id)
                 elif item.optional_vars is not None:
                     return False
             self.statements(statement.body)
@@ -424,6 +468,8 @@ class _Provider:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._opens(statement.value):
                 self.sessions.add(targets[0].id)
+                if id(statement.value) in self.held_calls:
+                    self.held_names.add(targets[0].id)
                 return not self.argued
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._lookup(statement.value):
                 # choosing the tenant's sessionmaker is behaviour the async dependency must repeat
@@ -432,10 +478,14 @@ class _Provider:
             return False
         if isinstance(statement, ast.Return):
             value = statement.value
+            if isinstance(value, ast.Name):
+                self.handed.add(value.id)
             return isinstance(value, ast.Name) and value.id in self.sessions or self._opens(value)
         if isinstance(statement, ast.Expr):
             value = statement.value
             if isinstance(value, ast.Yield):
+                if isinstance(value.value, ast.Name):
+                    self.handed.add(value.value.id)
                 return isinstance(value.value, ast.Name) and value.value.id in self.sessions
             if isinstance(value, ast.Await):
                 value = value.value
@@ -830,10 +880,24 @@ def provider_blockers(
             )))
             continue
         missing = [e for e in extras if e.normalised not in covered]
+        held = held_opening(project, texts, module, function) if reused is None and not missing else None
+        if held is not None:
+            # Open / yield / commit on a maker the instance holds: the generated dependency would
+            # need the sessionmaker behind it, which the tool does not follow there.
+            blockers.append((module.path, function.line, (
+                f"the session dependency {where} is the `__call__` of an instance FastAPI calls, and opens "
+                f"its Session through `{held[0]}` ({module.path}:{held[1]}), a sessionmaker its instance "
+                f"holds that phase two does not follow to an engine, so it cannot generate the async "
+                f"dependency `{async_dependency}`: write it by hand (an `async_sessionmaker` on the same "
+                "database, opening, yielding and committing as this one does), then run phase two again (it "
+                "reuses it), or make the session dependency a plain function opening the module-level "
+                "sessionmaker"
+            )))
+            continue
         if not missing:
             continue
-        listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
         doing = "reused" if reused is not None else "generated"
+        listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
         blockers.append((module.path, function.line, (
             f"the session dependency {where} does more per request than open, yield and commit its session "
             f"({listed}); the {doing} async dependency `{async_dependency}` would not, and every migrated route "

@@ -88,3 +88,70 @@ def get_db_session() -> Iterator[Session]:
 def test_near_miss_open_yield_commit_rollback_close_does_not_block(phase2, entry, provider):
     found = entry(phase2(ROUTE, {"db/engine.py": dedent(HEAD) + dedent(provider)}), "create_book")
     assert found["action"] == "migrate" and "AM271" not in found["codes"], found
+
+
+# `get_db_session = SessionDependency(database_sessionmaker)`: FastAPI calls the instance, whose
+# `__call__` opens the Session on the maker the instance holds.
+CALLABLE = """
+class SessionDependency:
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def __call__(self) -> Iterator[Session]:
+        session = self.factory()
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+get_db_session = SessionDependency(database_sessionmaker)
+"""
+HAND_WRITTEN = """
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+        await session.commit()
+"""
+
+
+def test_a_callable_instance_opening_on_the_maker_it_holds_names_that_opening(phase2, entry):
+    text = dedent(HEAD).lstrip("\n") + dedent(CALLABLE)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "session = self.factory()" in t)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    reasons = " ".join(found["reasons"])
+    assert "the session dependency `SessionDependency.__call__` is the `__call__` of an instance FastAPI calls, " \
+        f"and opens its Session through `self.factory()` (db/engine.py:{line})" in reasons, reasons
+    assert "parameter `self`" not in reasons and "does more per request" not in reasons, reasons
+
+
+def test_near_miss_a_hand_written_async_dependency_covers_the_callable_instance(phase2, entry):
+    text = dedent(HEAD).lstrip("\n") + dedent(CALLABLE) + dedent(HAND_WRITTEN)
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "migrate" and "AM271" not in found["codes"], found
+
+
+def test_a_callable_instance_handing_out_something_else_than_its_held_call_lists_what_it_does(phase2, entry):
+    """`audit = self.audit()` is no Session the dependency hands out: still a statement of its own."""
+    text = dedent(HEAD).lstrip("\n") + dedent(CALLABLE).replace(
+        "        session = self.factory()\n", "        audit = self.factory()\n        session = database_sessionmaker()\n"
+    )
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    assert "does more per request than open, yield and commit its session" in " ".join(found["reasons"])
+    assert "`audit = self.factory()`" in " ".join(found["reasons"])
