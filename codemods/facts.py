@@ -302,6 +302,9 @@ class Value(_Fact):
     ref: str | None = None  # annotated: the type; depends: the target; call: the callee; name: the target
     depends: str | None = None  # annotated: the Depends() target
     annotation: tuple[str, ...] = ()  # annotated: every reference in the type part
+    # annotated: the Depends() keywords besides the dependency (`scope="function"`,
+    # `max_concurrency=5`, `use_cache=False`), each (keyword, its value as written)
+    depends_options: tuple[tuple[str, str], ...] = ()
     args: tuple[CallArg, ...] = ()  # call: the arguments, as written
     # call: the call its first positional argument makes (`sessionmaker(...)` in
     # `scoped_session(sessionmaker(...))`), when it is one

@@ -543,12 +543,20 @@ class Collector:
             if not found:
                 return None
             depends = None
+            options: tuple[tuple[str, str], ...] = ()
             for extra in found[1:]:
-                depends = depends or self.depends_target(extra)
+                target = self.depends_target(extra)
+                if depends is None and target is not None and type(extra) is ast.Call:
+                    options = tuple(
+                        (named.arg, self.source.code(named.value)) for named in extra.keywords
+                        if named.arg is not None and named.arg != "dependency"
+                    )
+                depends = depends or target
             if depends is None and any(self.bare_depends(extra) for extra in found[1:]):
                 depends = self.ref(found[0])  # `Annotated[Service, Depends()]`: FastAPI calls the class
             return facts.Value(
-                kind="annotated", line=0, ref=self.ref(found[0]), depends=depends, annotation=tuple(self.refs(found[0]))
+                kind="annotated", line=0, ref=self.ref(found[0]), depends=depends,
+                annotation=tuple(self.refs(found[0])), depends_options=options,
             )
         if kind is ast.Call:
             target = self.depends_target(value)

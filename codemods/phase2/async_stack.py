@@ -1204,6 +1204,14 @@ class _Analysis:
         if not self._claim(module, config.async_alias, "async-alias", "AsyncSession alias"):
             return
         plan.async_alias = Piece(module.name, module.path, config.async_alias)
+        given = sync_alias.value if sync_alias is not None else None
+        options = given.depends_options if given is not None else ()
+        if sync_alias is not None and any(keyword == "max_concurrency" for keyword, _ in options):
+            plan.notes.append(
+                f"`{config.async_alias}` keeps `{sync_alias.name}`'s max_concurrency, but as "
+                "a Depends() of its own it counts its own calls: while routes on both stacks serve requests, "
+                "up to twice that many Sessions are open at once; lower both limits if the pool needs it"
+            )
         plan.alias_edit = (
             module.path,
             AliasEdit(
@@ -1212,6 +1220,7 @@ class _Analysis:
                 dependency=dependency.name,
                 dependency_module=dependency.module,
                 session_class=self.session_class,
+                options=options,
             ),
         )
 

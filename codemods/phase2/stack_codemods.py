@@ -296,7 +296,8 @@ class AddAsyncAlias(_StackCommand):
         dependency = self.reference(edit.dependency_module, edit.dependency)
         annotated, depends = self.symbol("Annotated"), self.symbol("Depends")
         session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
-        code = f"{edit.alias} = {annotated}[{session}, {depends}({dependency})]\n"
+        options = "".join(f", {keyword}={value}" for keyword, value in edit.options)
+        code = f"{edit.alias} = {annotated}[{session}, {depends}({dependency}{options})]\n"
         # Below the dependency it names when that is defined here: a late import (`from app import
         # models` at the bottom, to register the models) puts the stack below the sync alias.
         local = [dependency] if "." not in dependency else []

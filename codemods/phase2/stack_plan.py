@@ -103,6 +103,9 @@ class AliasEdit:
     dependency: str = "get_async_db_session"
     dependency_module: str | None = None  # imported from there unless it is this module
     session_class: str | None = None  # the AsyncSession class to annotate with (SQLModel's)
+    # The sync alias's Depends() keywords, as written (`scope="function"`): FastAPI runs the async
+    # dependency the same way
+    options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
