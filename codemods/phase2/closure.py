@@ -97,6 +97,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
     UNAVAILABLE_METHODS,
 )
+from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 
 
 @dataclass(slots=True)
@@ -1947,7 +1948,8 @@ def _still_blocks(project: Project, handler: Handler) -> str:
 
 def _passes_session_text(project: Project, call: facts.Call, callee: str | None) -> str:
     written = f"`{project.written(call.func)}()`" if call.func else (f"`{callee}()`" if callee else "a call")
-    if call.method == "add_task":
+    if call.method == "add_task" or project.canonical(callee) in BACKGROUND_TASK:
+        # `JSONResponse(..., background=BackgroundTask(record, db))` as much as `tasks.add_task(record, db)`
         task = next((a.ref or a.name for a in call.args if a.position == 0), None)
         return (
             f"hands the Session to the background task {f'`{task}` ' if task else ''}through {written}: the "

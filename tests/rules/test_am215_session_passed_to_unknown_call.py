@@ -110,3 +110,26 @@ def test_the_session_passed_to_a_parameter_says_so_not_call_mappings(phase2, ent
     reason = " ".join(found["reasons"])
     assert "`factory()`, a call of the local name `factory` (a parameter or a variable)" in reason, reason
     assert "call-mappings" not in reason, reason
+
+
+RESPONSE_TASK = """
+from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
+
+
+def log_view(session: Session, book_id: int) -> None:
+    session.execute(select(Book).where(Book.id == book_id))
+
+
+@router.get("/books/{book_id}/seen")
+def seen(book_id: int, session: session_dependency):
+    return JSONResponse({"id": book_id}, background=BackgroundTask(log_view, session, book_id))
+"""
+
+
+def test_the_session_handed_to_a_response_background_task_names_the_task_not_call_mappings(phase2, entry):
+    found = entry(phase2(RESPONSE_TASK), "seen")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "background task `" in reason and "log_view" in reason and "open its own Session" in reason, reason
+    assert "call-mappings" not in reason, reason
