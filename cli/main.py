@@ -433,7 +433,9 @@ def scan(
     root, settings = _prepare(path, config, ui)
     traffic_rows = _report_inputs(report, traffic)
     with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
-        result = runner.scan(root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress)
+        result = runner.scan(
+            root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress, project_needed=report is not None
+        )
     _write_report(report, result, traffic_rows, applied=False)
     if format is Format.json:
         document = result.to_json()
@@ -512,7 +514,10 @@ def phase1(
     mode = _Mode(apply, check, diff, diff_file, format, allow_dirty, report)
     root, settings, traffic_rows, git = _changing_command(path, config, mode, branch, commit, traffic, ui)
     with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
-        result = runner.phase1(root, settings, _options(only, exclude, jobs, offload_mixed, no_cache), progress)
+        result = runner.phase1(
+            root, settings, _options(only, exclude, jobs, offload_mixed, no_cache), progress,
+            project_needed=report is not None,
+        )
     _finish(result, root, mode, traffic_rows, git, ui)
 
 

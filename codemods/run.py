@@ -300,19 +300,107 @@ def _definition_line(text: str, qualname: str, key: str) -> int:
     return 0
 
 
-def scan(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
+def scan(
+    root: Path, config: Config, options: Options, progress: Progress | None = None, project_needed: bool = True
+) -> Result:
+    """Scan: phase one's decisions and phase two's preview. Without `project_needed` (the command
+    line's run without --report), the last run's result is taken whole when this run would read
+    exactly what it read (`codemods.warm_run`): `result.project` then holds the notices alone."""
+    from async_migrate.codemods import warm_run
+
     with open_pool(root, config, options) as pool:
+        exclude = (*options.exclude, *config.exclude)
+        run_key = (
+            warm_run.run_key("scan", root, config, options, options.offload_mixed) if pool.cache is not None else None
+        )
+        if not project_needed:
+            reused = warm_run.reuse(pool, "scan", run_key, MARKERS, _PHASE1_KINDS, options.only, exclude, progress)
+            outcomes = _scan_memo(pool, reused.analysis) if reused is not None else None
+            if reused is not None and outcomes is not None:
+                project = Project([], config)
+                project.notices = reused.notices
+                project.blind = reused.blind
+                if progress is not None:
+                    progress("analyse", len(outcomes), len(outcomes))
+                return Result("scan", root, project, outcomes, files=reused.files)
+        trace = Trace() if run_key is not None else None
         project, errors, count = collect_project(
-            root, config, options, pool, keep=(), progress=progress
+            root, config, options, pool, keep=(), progress=progress, trace=trace
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         result = Result("scan", root, project, errors=errors, files=count)
         project.notices.extend(empty_subsystems(project))
         project.notices.extend(unverified_routes(project))
-        result.outcomes = decide_all(project, options, progress)
-        _preview(root, project, result.outcomes)
-        compose_paths(project, result.outcomes)
+        key = analysis_key(pool, project, "scan", options.offload_mixed)
+        kept = _scan_memo(pool, remembered(pool, "scan", key, project, _PHASE1_KINDS))
+        if kept is not None:
+            result.outcomes = kept
+            if progress is not None:
+                progress("analyse", len(kept), len(kept))
+        else:
+            result.outcomes = decide_all(project, options, progress)
+            reads = _Reads(root)
+            if config.source is not None:
+                reads.note(str(config.source))  # the lines of its blockers (engine_options.config_location)
+            _preview(project, result.outcomes, reads)
+            compose_paths(project, result.outcomes)
+            remember(pool, "scan", key, ("outcomes", "read"), _Scanned(result.outcomes, reads.digests), _PHASE1_KINDS)
+        if trace is not None:
+            trace.notices = _notices_after(trace, project)
+            warm_run.remember(pool, "scan", run_key, key, trace, project.unseen, [o.handler for o in result.outcomes])
     return result
+
+
+class _Reads:
+    """The text of files an analysis reads beside the facts (scan's preview of phase two), each
+    read as `Path.read_text` reads it, with the digest of its bytes: a kept analysis is taken
+    only while each of them reads the same."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.digests: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        import io
+
+        data = self.note(path)
+        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read()
+
+    def note(self, path: str) -> bytes:
+        from async_migrate.codemods import cache as caching
+
+        data = (self.root / path).read_bytes()
+        self.digests[path] = caching.digest(data)
+        return data
+
+
+@dataclass
+class _Scanned:
+    """What `remember` keeps of scan: the decisions with their preview, and the files read for it."""
+
+    outcomes: list[Outcome]
+    read: dict[str, str]
+
+
+def _scan_memo(pool: Pool, document: object) -> list[Outcome] | None:
+    """Scan's kept outcomes (`_Scanned`), while every file read for them reads the same."""
+    from async_migrate.codemods import cache as caching
+
+    if not isinstance(document, dict) or set(document) != {"outcomes", "read"}:
+        return None
+    outcomes, read = document["outcomes"], document["read"]
+    if not isinstance(outcomes, list) or not isinstance(read, dict) or pool.cache is None:
+        return None
+    for path, file_digest in read.items():
+        now = pool.cache.seen.get(path)
+        if now is None:
+            try:
+                now = caching.digest((pool.root / path).read_bytes())
+            except OSError:
+                return None
+        if now != file_digest:
+            return None
+    return outcomes
 
 
 def empty_subsystems(project: Project) -> list[str]:
@@ -417,8 +505,9 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.path_incomplete = not complete
 
 
-def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
-    """What scan adds to phase one's decision: Session use, awaits, and what phase two would do.
+def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], str]) -> None:
+    """What scan adds to phase one's decision: Session use, awaits, and what phase two would do;
+    `read` gives a module's text.
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
@@ -427,10 +516,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
     from async_migrate.codemods.session_work import session_work_view
     from async_migrate.codemods.sources import matches
 
-    def read(path: str) -> str:
-        return (root / path).read_text(encoding="utf-8", errors="replace")
-
-    stack = async_stack.analyse(project, root)
+    stack = async_stack.analyse(project, read=read)
     expiry = expired_reads.Expiry(
         stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
     )
@@ -443,7 +529,7 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
         groups.setdefault(name, []).append(path)
     previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
     for name, modules in groups.items():
-        own = async_stack.analyse_for(project, modules, root, stack)
+        own = async_stack.analyse_for(project, modules, project_wide=stack, read=read)
         if own is not stack:
             own_expiry = expired_reads.Expiry(
                 own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
@@ -470,28 +556,54 @@ def _preview(root: Path, project: Project, outcomes: list[Outcome]) -> None:
             }
 
 
-def phase1(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
-    with open_pool(root, config, options) as pool:
-        project, errors, count = collect_project(
-            root, config, options, pool, keep=PHASE1_KEEP, progress=progress
-        )
-        result = Result("phase1", root, project, errors=errors, files=count)
-        project.notices.extend(empty_subsystems(project))
-        project.notices.extend(unverified_routes(project))
-        key = analysis_key(pool, project, "phase1", options.offload_mixed)
-        kept = remembered(pool, "phase1", key, project, _PHASE1_KINDS)
-        if isinstance(kept, dict) and isinstance(kept.get("outcomes"), list):
-            result.outcomes = kept["outcomes"]
-            if progress is not None:
-                progress("analyse", len(result.outcomes), len(result.outcomes))
-        else:
-            result.outcomes = decide_all(project, options, progress)
-            compose_paths(project, result.outcomes)
-            remember(pool, "phase1", key, ("outcomes",), result, _PHASE1_KINDS)
-        plans = phase1_plans(project, result.outcomes)
-        from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+def phase1(
+    root: Path, config: Config, options: Options, progress: Progress | None = None, project_needed: bool = True
+) -> Result:
+    """Phase one. Without `project_needed` (the command line's run without --report), the last
+    run's decisions and plans are taken whole when this run would read exactly what it read
+    (`codemods.warm_run`), the rewrites of unchanged files from the cache: `result.project`
+    then holds the notices alone."""
+    from async_migrate.codemods import warm_run
+    from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 
+    with open_pool(root, config, options) as pool:
+        exclude = (*options.exclude, *config.exclude)
+        run_key = (
+            warm_run.run_key("phase1", root, config, options, options.offload_mixed) if pool.cache is not None else None
+        )
+        kept = None
+        if not project_needed:
+            reused = warm_run.reuse(
+                pool, "phase1", run_key, MARKERS, _PHASE1_KINDS, options.only, exclude, progress, keep=PHASE1_KEEP
+            )
+            kept = _phase1_memo(reused.analysis) if reused is not None else None
+            if reused is not None and kept is not None:
+                project = Project([], config)
+                project.notices = reused.notices
+                project.blind = reused.blind
+                result = Result("phase1", root, project, files=reused.files)
+        if kept is None:
+            trace = Trace() if run_key is not None else None
+            project, errors, count = collect_project(
+                root, config, options, pool, keep=PHASE1_KEEP, progress=progress, trace=trace
+            )
+            result = Result("phase1", root, project, errors=errors, files=count)
+            project.notices.extend(empty_subsystems(project))
+            project.notices.extend(unverified_routes(project))
+            key = analysis_key(pool, project, "phase1", options.offload_mixed)
+            kept = _phase1_memo(remembered(pool, "phase1", key, project, _PHASE1_KINDS))
+            if kept is None:
+                outcomes = decide_all(project, options, progress)
+                compose_paths(project, outcomes)
+                kept = (outcomes, phase1_plans(project, outcomes))
+                plain = {path: _plan_json(plan) for path, plan in kept[1].items()}
+                remember(pool, "phase1", key, ("outcomes", "plans"), _Kept(outcomes, plain), _PHASE1_KINDS)
+            if trace is not None:
+                trace.notices = _notices_after(trace, project)
+                warm_run.remember(pool, "phase1", run_key, key, trace, project.unseen, [o.handler for o in kept[0]])
+        result.outcomes, plans = kept
         if progress is not None:
+            progress("analyse", len(result.outcomes), len(result.outcomes))
             progress("rewrite", 0, len(plans))
         result.changes = pool.rewrite(plans, phase1_rewrite.apply)
         if progress is not None:
@@ -505,6 +617,48 @@ def phase1(root: Path, config: Config, options: Options, progress: Progress | No
 
 # What the warm cache keeps of phase one's analysis (see `remember`).
 _PHASE1_KINDS = (Outcome, Reason, Blocking)
+
+
+@dataclass
+class _Kept:
+    """What `remember` keeps of phase one: the decisions and each file's plan (`_plan_json`)."""
+
+    outcomes: list[Outcome]
+    plans: dict[str, dict[str, Any]]
+
+
+def _plan_json(plan: phase1_rewrite.Plan) -> dict[str, Any]:
+    """A phase one plan as the warm cache keeps it (plain data: the keys to convert sorted)."""
+    return {"convert": sorted(plan.convert), "offload": plan.offload, "threadpool_name": plan.threadpool_name,
+            "retype": plan.retype}
+
+
+def _phase1_memo(document: object) -> tuple[list[Outcome], dict[str, phase1_rewrite.Plan]] | None:
+    """Phase one's kept decisions and plans (`remember`'s dict), or None when they do not fit."""
+    from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+
+    if not isinstance(document, dict) or set(document) != {"outcomes", "plans"}:
+        return None
+    outcomes, plans = document["outcomes"], document["plans"]
+    if not isinstance(outcomes, list) or not isinstance(plans, dict):
+        return None
+    try:
+        return outcomes, {
+            path: phase1_rewrite.Plan(
+                convert=frozenset(plan["convert"]), offload={k: list(v) for k, v in plan["offload"].items()},
+                threadpool_name=plan["threadpool_name"], retype=dict(plan["retype"]),
+            )
+            for path, plan in plans.items()
+        }
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _notices_after(trace: Trace, project: Project) -> tuple[list[str], list[str]]:
+    """The notices a record keeps (`Trace.notices`) with what the command added to the project's
+    since collecting: the import roots read, and everything after the blind spots."""
+    before = trace.notices[0]
+    return before, project.notices[len(before) + len(project.blind):]
 
 
 def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:

@@ -16,6 +16,10 @@ kept), and its modules must be those the analysis was made with.
 Anything else (a file that cannot be read, a new file, a parse, an identity unknown, other
 options, another working directory) and the caller runs the command in full, which keeps a
 new record. The record names the analysis by its key, so it is never used without it.
+
+What a command writes is not part of the analysis: phase one's analysis keeps each file's plan,
+and the rewrite of each planned file comes from the cache only while its bytes are those the
+rewrite was made from (`Pool.rewrite`), so a comment in a rewritten file is rewritten again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import cache as caching
@@ -38,14 +43,15 @@ if TYPE_CHECKING:
 _KIND = "{}:run"  # the analysis table's entry for a command's record
 
 
-def run_key(command: str, root: Path, config: Config, options: Options) -> str | None:
+def run_key(command: str, root: Path, config: Config, options: Options, *analysed: Any) -> str | None:
     """What, beyond the files, a run's record stands for: the command and the options that select
     files, PATH, the working directory (notices show folders relative to it) and where the
-    configuration was read (the import roots it names start there)."""
+    configuration was read (the import roots it names start there); `analysed`: the options the
+    command's analysis reads (a record names the analysis of the options it was made with)."""
     try:
         return caching.key_of((
             command, tuple(options.only), tuple(options.exclude), str(root.resolve()), os.getcwd(),
-            str(config.source) if config.source is not None else None,
+            str(config.source) if config.source is not None else None, analysed,
         ))
     except (caching.Uncacheable, OSError):
         return None
@@ -94,7 +100,8 @@ def remember(
         "unseen": sorted(unseen),
         "analysis": analysis_key,
         "handlers": [
-            [h.module.path, h.module.name, h.function.key, h.kind, h.methods, bool(h.registrations), h.path]
+            [h.module.path, h.module.name, h.function.key, h.function.qualname, h.function.line, h.kind,
+             [[r.methods, r.path] for r in h.registrations]]
             for h in {h.id: h for h in handlers}.values()
         ],
     }
@@ -123,9 +130,10 @@ def reuse(
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     progress: Progress | None = None,
+    keep: tuple[bytes, ...] = (),
 ) -> Reused | None:
     """The last run's result when this run would read exactly what it read (module docstring);
-    None otherwise."""
+    None otherwise. `keep`: the trees of changed files to keep for a rewrite (`Pool.collect`)."""
     from async_migrate.codemods import memo
     from async_migrate.codemods.run import blind_spots
     from async_migrate.codemods.sources import discover, selected
@@ -142,12 +150,15 @@ def reuse(
         paths = discover(root)
         if paths != record["paths"]:
             return None
-        for entries, rounds in record["gathers"]:
+        roots = Roots()
+        for number, (entries, rounds) in enumerate(record["gathers"]):
             roots = Roots(tuple((str(folder), str(prefix)) for folder, prefix in entries))
+            # Trees named by the last gathering's roots only: those the rewrite names modules by.
+            kept = keep if number == len(record["gathers"]) - 1 else ()
             done = 0
             total = sum(len(files) for _, files in rounds)
             for with_markers, files in rounds:
-                if not _same_round(pool, roots, markers if with_markers else None, files):
+                if not _same_round(pool, roots, markers if with_markers else None, files, kept):
                     return None
                 done += len(files)
                 if progress is not None:
@@ -161,8 +172,8 @@ def reuse(
         if sorted(unseen) != record["unseen"]:
             return None
         handlers = {}
-        for path, name, function_key, kind, methods, registered, route_path in record["handlers"]:
-            handlers[(name, function_key)] = _handler(path, name, function_key, kind, methods, registered, route_path)
+        for path, name, function_key, qualname, line, kind, registrations in record["handlers"]:
+            handlers[(name, function_key)] = _handler(path, name, function_key, qualname, line, kind, registrations)
         stored = cache.analysis(command, record["analysis"])
         if stored is None:
             return None
@@ -171,12 +182,15 @@ def reuse(
             return None
         before, after = record["notices"]
         files = sum(1 for path in paths if selected(path, only, exclude))
+        pool.name_modules(roots)  # a file rewritten now is named as the last gathering named it
         return Reused(analysis, [*before, *blind, *after], blind, files)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
-def _same_round(pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, files: list[Any]) -> bool:
+def _same_round(
+    pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, files: list[Any], keep: tuple[bytes, ...]
+) -> bool:
     """Whether each file of a kept round reads the same way now, with facts of the same identity;
     files whose bytes changed are collected now (and so kept in the cache)."""
     cache = pool.cache
@@ -201,7 +215,7 @@ def _same_round(pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, fil
         elif now != identity:
             return False
     if changed:
-        for collected in pool.collect(sorted(changed), keep=(), markers=markers, roots=roots):
+        for collected in pool.collect(sorted(changed), keep=keep, markers=markers, roots=roots):
             if collected.error is not None or collected.facts is None:
                 return False
             file_digest, identity = changed[collected.path]
@@ -211,21 +225,34 @@ def _same_round(pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, fil
 
 
 class _Shown:
-    """A handler as far as a kept finding shows it (`check.Finding.to_json`): its id, kind, methods
-    and path; a taken run's result has no project to hold more."""
+    """A handler as far as a kept finding or decision shows it (`check.Finding.to_json`,
+    `outcome.Outcome.to_json`): its module's path and name, its function's name, key and line,
+    its kind and registrations; a taken run's result has no project to hold more."""
 
-    __slots__ = ("id", "kind", "methods", "path")
+    __slots__ = ("module", "function", "kind", "registrations")
 
-    def __init__(self, fid: tuple[str, str], kind: str, methods: list[str], path: str | None) -> None:
-        self.id = fid
+    def __init__(
+        self, module: SimpleNamespace, function: SimpleNamespace, kind: str, registrations: list[SimpleNamespace]
+    ) -> None:
+        self.module = module
+        self.function = function
         self.kind = kind
-        self.methods = methods
-        self.path = path
+        self.registrations = registrations
+
+    @property
+    def id(self) -> tuple[str, str]:
+        return (self.module.name, self.function.key)
+
+    # As `Handler` gives them.
+    methods = Handler.methods
+    path = Handler.path
 
 
 def _handler(
-    path: str, name: str, key: str, kind: str, methods: list[str], registered: bool, route_path: str | None
+    path: str, name: str, key: str, qualname: str, line: int, kind: str, registrations: list[list[Any]]
 ) -> Handler:
-    """A kept finding's handler (`_Shown`): what `Handler` gives for a handler without registrations
-    too (no methods, no path)."""
-    return cast(Handler, _Shown((name, key), kind, list(methods) if registered else [], route_path if registered else None))
+    """A kept handler (`_Shown`)."""
+    return cast(Handler, _Shown(
+        SimpleNamespace(path=path, name=name), SimpleNamespace(key=key, qualname=qualname, line=line), kind,
+        [SimpleNamespace(methods=list(methods), path=route_path) for methods, route_path in registrations],
+    ))

@@ -337,6 +337,11 @@ class Pool:
         child.close()
         return parent, process
 
+    def name_modules(self, roots: Roots) -> None:
+        """Name the modules parsed for a rewrite from `roots`, as a collect round would (a run
+        taking the last one's analysis whole collects little or nothing)."""
+        self._roots = roots
+
     def collect(
         self,
         paths: list[str],

@@ -268,6 +268,63 @@ def test_check_takes_the_last_run_whole_while_every_file_reads_the_same(cli, tmp
     assert document(cli, root, "check") == document(cli, root, "check", "--no-cache")
 
 
+def same_as_cold(cli, root: Path, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    """The run's JSON, once its text (the diff with it) and its JSON are checked to be a cold run's."""
+    text, cold_text = cli(*args[:1], root, *args[1:]), cli(*args[:1], root, *args[1:], "--no-cache")
+    assert (text.exit_code, text.output) == (cold_text.exit_code, cold_text.output), args
+    warm = document(cli, root, *args)
+    assert warm == document(cli, root, *args, "--no-cache"), args
+    return warm
+
+
+@pytest.mark.parametrize("command", ["phase1", "scan"])
+def test_a_run_taking_the_last_one_whole_gives_the_cold_output_after_each_edit(cli, tmp_path, command):
+    root = service(tmp_path / "app")
+    write_tree(root, {"api/notes.py": "NOTES = ['plain text']\n"})  # skipped by the text pre-filter
+    first = same_as_cold(cli, root, command)
+    assert document(cli, root, command) == first
+    assert (parsed(root), warm_run(root)["reused"], analysed(root)) == ([], 0, {command: "reused"})
+
+    # A comment in the file rewritten: its facts keep their identity, its rewrite is made again
+    # from its new bytes (the diff shows the comment), everything else is the last run's.
+    (root / "api" / "books.py").write_text((root / "api" / "books.py").read_text() + "# a note\n", encoding="utf-8")
+    commented = same_as_cold(cli, root, command)
+    (root / "api" / "books.py").write_text((root / "api" / "books.py").read_text() + "# another\n", encoding="utf-8")
+    warm = document(cli, root, command)
+    assert parsed(root) == ["api/books.py"]
+    assert warm == same_as_cold(cli, root, command)
+    if command == "phase1":
+        assert (warm_run(root)["reused"], analysed(root)) == (0, {command: "reused"})
+        assert "+# another" not in commented["diff"] and " # another" in document(cli, root, command)["diff"]
+        same_as_cold(cli, root, command, "--offload-mixed")  # other options are another run's record
+
+    same_as_cold(cli, root, command, "--only", "api/books.py")
+    same_as_cold(cli, root, command)
+
+    # A function added, a file added, deleted, renamed, the configuration changed: as cold.
+    write_tree(root, {"services/books.py": textwrap.dedent(HELPER_BLOCKING) + "\n\ndef count_books():\n    return 0\n"})
+    same_as_cold(cli, root, command)
+    write_tree(root, {"api/authors.py": AUTHORS})
+    assert "api/authors.py" in json.dumps(same_as_cold(cli, root, command))
+    (root / "api" / "authors.py").unlink()
+    assert "api/authors.py" not in json.dumps(same_as_cold(cli, root, command))
+    (root / "services" / "books.py").rename(root / "services" / "library.py")
+    same_as_cold(cli, root, command)  # the import no longer resolves
+    write_tree(root, {"api/books.py": BOOKS.format(module="library")})
+    same_as_cold(cli, root, command)
+    write_tree(root, {"pyproject.toml": '[tool.async-migrate]\nexclude = ["api/notes.py"]\n'})
+    same_as_cold(cli, root, command)
+    same_as_cold(cli, root, command)
+
+    if command == "phase1":  # and what --apply writes
+        twin = copy(root, tmp_path / "cold")
+        applied = cli(command, root, "--apply", "--allow-dirty")
+        assert applied.exit_code == 0, applied.output
+        assert cli(command, twin, "--apply", "--allow-dirty", "--no-cache").exit_code == 0
+        assert {p.relative_to(root): p.read_bytes() for p in root.rglob("*.py")} == {
+            p.relative_to(twin): p.read_bytes() for p in twin.rglob("*.py")}
+
+
 @pytest.mark.parametrize("command", ["check", "phase1"])
 def test_the_analysis_is_reused_exactly_while_every_module_reads_the_same(cli, tmp_path, command):
     root = service(tmp_path / "app")
@@ -377,11 +434,13 @@ def test_a_plan_with_a_value_of_no_known_form_is_not_cached():
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong shape", "bad entry"])
 def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
-    # `scan` loads every module's facts (`check` on unchanged files reads only their identities).
+    # Phase two loads every module's facts (`check`, `scan` and `phase1` on unchanged files read
+    # only their identities).
     root = service(tmp_path / "app")
     checked = document(cli, root, "check", "--no-cache")
-    cold = document(cli, root, "scan", "--no-cache")
-    document(cli, root, "scan")
+    phase2 = ("phase2", "--subsystem", "api/books.py")
+    cold = document(cli, root, *phase2, "--no-cache")
+    document(cli, root, *phase2)
     everything = parsed(root)
     document(cli, root, "check")
     parts = sorted(namespace(root).glob("facts.*"))
@@ -404,9 +463,9 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
         table["services/books.py"] = (digest, {name: b"\x80\x05not a pickle" for name in variants})
         facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
     assert document(cli, root, "check") == checked
-    assert document(cli, root, "scan") == cold
+    assert document(cli, root, *phase2) == cold
     assert parsed(root) == (["services/books.py"] if damage == "bad entry" else everything)
-    assert document(cli, root, "scan") == cold
+    assert document(cli, root, *phase2) == cold
     assert parsed(root) == []  # rewritten whole
 
 

@@ -105,18 +105,22 @@ def _analysis(
 
 
 def analyse_for(
-    project: Project, modules: Iterable[str], root: Path | None = None, project_wide: StackPlan | None = None
+    project: Project,
+    modules: Iterable[str],
+    root: Path | None = None,
+    project_wide: StackPlan | None = None,
+    read: Callable[[str], str] | None = None,
 ) -> StackPlan:
     """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
     synchronous sessionmakers (AM231) or by a session dependency doing more than the async one
     would (AM271), then the one the subsystem's own routes reach: a sessionmaker or a session
     dependency only other routers use stays theirs, untouched."""
-    stack = project_wide if project_wide is not None else analyse(project, root)
+    stack = project_wide if project_wide is not None else analyse(project, root, read)
     if not any(b.code in (AM231.code, AM271.code) for b in stack.blockers):
         return stack
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
-    analysis = _analysis(project, root, None, modules)
+    analysis = _analysis(project, root, read, modules)
     cache = cast("dict[frozenset, StackPlan]", project.derived.setdefault("phase2.stacks_by_dependencies", {}))
     key = frozenset(analysis._route_dependencies())
     if key not in cache:
