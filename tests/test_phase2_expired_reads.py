@@ -255,6 +255,37 @@ def test_2_a_read_after_commit_the_sync_maker_reloaded_is_refreshed_and_sees_the
     assert result == {"bulk": {"name": "Zoe"}, "sql": {"name": "Max"}}
 
 
+BLOCK_READ = """
+@router.put("/users/{user_id}/block")
+def rename_in_block(user_id: int, name: str, db: session_dependency):
+    with db.begin():
+        user = db.scalars(select(User).where(User.id == user_id)).one()
+        db.execute(text("UPDATE users SET name = :n WHERE id = :i"), {"n": name, "i": user_id})
+    return {"name": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_read_after_a_begin_block_the_sync_maker_reloaded_is_refreshed_after_the_block(cli, service, kind):
+    # `with db.begin():` commits where the block ends: the synchronous maker expired `user` there
+    # and the read reloaded the row the raw UPDATE changed; the generated maker keeps objects, so
+    # without a refresh after the block the route answered the name from before the UPDATE.
+    from test_phase2_soundness import ENGINE
+
+    source = routes(BLOCK_READ).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, text")
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert handler(document, "rename_in_block")["action"] == "migrate"
+    assert re.search(
+        r"    async with db\.begin\(\):\n(        .*\n)+    await db\.refresh\(user\)\n    return ",
+        function(root, SUBSYSTEM, "rename_in_block"),
+    ), function(root, SUBSYSTEM, "rename_in_block")
+    result = serve(root, kind, """
+        print(json.dumps(client.put("/users/1/block", params={"name": "Zoe"}).json()))
+    """)
+    assert result == {"name": "Zoe"}
+
+
 @pytest.mark.parametrize("kind", KINDS[:2])
 def test_2_a_reused_maker_that_keeps_objects_refreshes_what_the_sync_maker_reloaded(cli, service, kind):
     from test_phase2_soundness import ENGINE

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import cast
 
@@ -315,12 +315,16 @@ def analyse(
     module, function = project.functions[fid]
     names = project.session_names(fid)
     callees = {edge.call.index: edge.callee for edge in project.all_calls_from[fid]}
+    # `with db.begin():` commits where the block ends: a commit point there, refreshed after it
+    begun = _begin_blocks(expired_lists.function_node(models.tree(module.path), function), names)
     points: list[tuple[facts.Call, str, bool]] = []  # call, session name, a commit (not only a flush)
     for call in function.calls:
         if call.nested:
             continue
         if call.receiver in names and call.method in ("commit", "flush"):
             points.append((call, call.receiver or "", call.method == "commit"))
+        elif call.receiver in names and call.method == "begin" and call.line in begun:
+            points.append((replace(call, line=begun[call.line], statement=True), call.receiver or "", True))
         elif call.receiver in names and call.method in _EXPIRES:
             points.append((call, call.receiver or "", True))
         elif call.index in callees:
@@ -454,7 +458,7 @@ def analyse(
                 continue
             if _refreshed(function, name, call.line, names):
                 continue
-            point = f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
+            point = point_of(call, session)
             if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement:
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
@@ -530,7 +534,32 @@ def analyse(
 
 
 def point_of(call: facts.Call, session: str) -> str:
+    if call.receiver == session and call.method == "begin":
+        return f"the end of `with {session}.begin():`, which commits,"
     return f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
+
+
+def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: set[str]) -> dict[int, int]:
+    """`with db.begin():` blocks on the function's Sessions (not in nested functions): the line
+    of the `begin()` call -> the block's last line, where the commit happens."""
+    if node is None:
+        return {}
+    found: dict[int, int] = {}
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(current, ast.With):
+            for item in current.items:
+                expr = item.context_expr
+                if (
+                    isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "begin"
+                    and isinstance(expr.func.value, ast.Name) and expr.func.value.id in names
+                ):
+                    found[expr.lineno] = current.end_lineno or current.lineno
+        pending.extend(ast.iter_child_nodes(current))
+    return found
 
 
 def _related_block(

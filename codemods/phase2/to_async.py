@@ -305,7 +305,8 @@ class _AsyncBody(cst.CSTTransformer):
                 updated, selected = _get_as_select(updated, options, *select)
             else:
                 updated = _with_options(updated, form, options)
-        if not self.nested:
+        if not self.nested and id(original) not in self.with_items:
+            # a `with db.begin():` item commits where its block ends: refreshed after the block
             self.pending.extend(self.refreshes.get(index, ()))
         if action is None or self.nested:
             return updated
@@ -333,22 +334,8 @@ class _AsyncBody(cst.CSTTransformer):
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
         if not self.pending:
             return updated
-        added: list[cst.BaseStatement] = []
         returned = _returned(updated.body)
-        for refresh in self.pending:
-            refreshed = refresh.awaited()
-            if refresh.each:
-                # an object deleted or expunged meanwhile is detached, not expired: no refresh
-                each, session = refresh.each, refresh.session
-                added.append(cst.parse_statement(
-                    f"for {each} in {refresh.name}:\n    if {each} in {session}:\n        await {session}.refresh({each})\n"
-                ))
-            elif refresh.if_held:
-                added.append(cst.parse_statement(f"if {refresh.name} in {refresh.session}:\n    {refreshed}\n"))
-            elif refresh.maybe_none:
-                added.append(cst.parse_statement(f"if {refresh.name} is not None:\n    {refreshed}\n"))
-            else:
-                added.append(cst.parse_statement(f"{refreshed}\n"))
+        added = _refresh_statements(self.pending)
         self.pending = []
         if returned is not None:
             bound, ret = self._hoisted(returned)
@@ -390,12 +377,21 @@ class _AsyncBody(cst.CSTTransformer):
         body[-1] = body[-1].with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))
         return updated.with_changes(body=[*body, *added, *tail])
 
-    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+    def leave_With(
+        self, original: cst.With, updated: cst.With
+    ) -> cst.With | cst.FlattenSentinel[cst.BaseStatement]:
+        after = [] if self.nested else [
+            refresh for item in original.items if (index := self.index.get(id(item.item))) is not None
+            for refresh in self.refreshes.get(index, ())
+        ]
         for item in original.items:
             index = self.index.get(id(item.item))
             action = self.calls.get(index) if index is not None else None
             if action is not None and call_rewrite(action.kind).async_with(action):
-                return updated.with_changes(asynchronous=cst.Asynchronous())
+                updated = updated.with_changes(asynchronous=cst.Asynchronous())
+                break
+        if after:
+            return cst.FlattenSentinel([updated, *_refresh_statements(after)])
         return updated
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
@@ -403,6 +399,26 @@ class _AsyncBody(cst.CSTTransformer):
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.Subscript:
         return _parenthesize_await(updated, "value")
+
+
+def _refresh_statements(refreshes: list) -> list[cst.BaseStatement]:
+    """The statements refreshing what a commit point expired, in order."""
+    added: list[cst.BaseStatement] = []
+    for refresh in refreshes:
+        refreshed = refresh.awaited()
+        if refresh.each:
+            # an object deleted or expunged meanwhile is detached, not expired: no refresh
+            each, session = refresh.each, refresh.session
+            added.append(cst.parse_statement(
+                f"for {each} in {refresh.name}:\n    if {each} in {session}:\n        await {session}.refresh({each})\n"
+            ))
+        elif refresh.if_held:
+            added.append(cst.parse_statement(f"if {refresh.name} in {refresh.session}:\n    {refreshed}\n"))
+        elif refresh.maybe_none:
+            added.append(cst.parse_statement(f"if {refresh.name} is not None:\n    {refreshed}\n"))
+        else:
+            added.append(cst.parse_statement(f"{refreshed}\n"))
+    return added
 
 
 class _SessionParams(cst.CSTTransformer):
