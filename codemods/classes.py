@@ -8,6 +8,7 @@ Built once per project (`project_classes`) from the facts of every module.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
@@ -43,6 +44,7 @@ class Classes:
         for module in project.modules.values():
             for found in module.classes:
                 self.by_ref[f"{module.name}.{found.qualname}"] = (module, found)
+        self._add_imperative_mappings()
         self.methods: dict[str, dict[str, FunctionId]] = {}
         self.assigned: dict[tuple[str, str], list[tuple[FunctionId, str]]] = {}
         for fid, (module, function) in project.functions.items():
@@ -63,6 +65,26 @@ class Classes:
         # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
+
+    def _add_imperative_mappings(self) -> None:
+        """Relationships another module maps onto a plain class (`map_imperatively`) become the
+        class's own, as if declared in its body: a copy, so the cached facts stay the module's."""
+        for module in self.project.modules.values():
+            for ref, (relationships, targets, primary) in module.mapped.items():
+                entry = self.by_ref.get(ref) or self.by_ref.get(self.project.canonical(ref) or ref)
+                if entry is None:
+                    continue
+                owner, declared = entry
+                merged = replace(
+                    declared,
+                    relationships={**declared.relationships, **relationships},
+                    targets={**declared.targets, **targets},
+                    primary_keys=declared.primary_keys or primary,
+                    # mapped to a Table, as `__table__ = ...` says; its key is the Table's, read above
+                    names=(*declared.names, "__table__" if not primary else "__imperative__"),
+                )
+                owner.classes[owner.classes.index(declared)] = merged
+                self.by_ref[f"{owner.name}.{declared.qualname}"] = (owner, merged)
 
     def built(self, ref: str, name: str) -> str | None:
         """The callee of the call class `ref`'s body assigns to `name` (`session = scoped_session(...)`),
@@ -189,7 +211,7 @@ class Classes:
 
     def _maps_a_table(self, ref: str) -> bool:
         declared = self.by_ref[ref][1]
-        return bool(declared.relationships) or "__tablename__" in declared.names or "__table__" in declared.names
+        return bool(declared.relationships) or not {"__tablename__", "__table__", "__imperative__"}.isdisjoint(declared.names)
 
     def primary_key(self, ref: str | None) -> str | None:
         """The one attribute a mapped class declares (or inherits) with `primary_key=True`;

@@ -109,7 +109,62 @@ class Collector:
                 self.function(statement, statement.name, keys)
             elif isinstance(statement, ast.ClassDef):
                 self._class(statement, keys)
+        if "map_imperatively" in self.source.text:
+            self._imperative_mappings()
         return self.facts
+
+    def _imperative_mappings(self) -> None:
+        """`facts.Module.mapped`: each `X.map_imperatively(Class, table, properties={...})`, its
+        relationship() properties read as a declarative class body's. A relationship may name the
+        mapper another such call returned (`lines_mapper = reg.map_imperatively(OrderLine, ...)`)."""
+        scopes = [self.tree, *(n for n in ast.walk(self.tree) if isinstance(n, FUNCTIONS))]
+        keys: dict[str, tuple[str, ...]] = {}  # module-level `name = Table(...)` -> its primary key columns
+        for statement in self.tree.body:
+            if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name \
+                    and type(statement.value) is ast.Call and (self.ref(statement.value.func) or "").endswith(".Table"):
+                keys[statement.targets[0].id] = tuple(
+                    column_name for column in statement.value.args
+                    if type(column) is ast.Call and (flag := argument(column, 99, "primary_key")) is not None
+                    and syntax.named_constant(flag) == "True" and column.args
+                    and (column_name := string(column.args[0])) is not None
+                )
+        for scope in scopes:
+            calls = [
+                n for n in ast.walk(scope) if type(n) is ast.Call and type(n.func) is ast.Attribute
+                and n.func.attr == "map_imperatively" and n.args
+            ]
+            if not calls:
+                continue
+            mappers: dict[str, str] = {}
+            for node in ast.walk(scope):
+                if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name \
+                        and node.value in calls:
+                    mapped = self.ref(node.value.args[0])
+                    if mapped is not None:
+                        mappers[node.targets[0].id] = mapped
+            for call in calls:
+                mapped = self.ref(call.args[0])
+                if mapped is None:
+                    continue
+                found = facts.ClassFacts(name="", qualname="", line=call.lineno)
+                properties = argument(call, 2, "properties")
+                for key, value in zip(*((properties.keys, properties.values) if type(properties) is ast.Dict else ((), ()))):
+                    name = string(key) if key is not None else None
+                    if name is None or type(value) is not ast.Call:
+                        continue
+                    self._relationship(found, [name], value)
+                    first = argument(value, 0, "argument")
+                    if name in found.relationships and type(first) is ast.Name and first.id in mappers:
+                        found.targets[name] = mappers[first.id]
+                table = argument(call, 1, "local_table")
+                renamed = argument(call, 99, "column_prefix") is not None or (
+                    type(properties) is ast.Dict and len(found.relationships) < len(properties.keys)
+                )
+                table_key = keys.get(table.id, ()) if type(table) is ast.Name and not renamed else ()
+                relationships, targets, known = self.facts.mapped.get(mapped, ({}, {}, ()))
+                relationships.update(found.relationships)
+                targets.update(found.targets)
+                self.facts.mapped[mapped] = (relationships, targets, known or table_key)
 
     def definitions(self, body: list[ast.stmt]) -> Iterator[ast.stmt]:
         """Statements of a module or class body, looking through if/try/with/for blocks

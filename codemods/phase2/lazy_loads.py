@@ -1001,8 +1001,18 @@ class _Analysis:
         change the list)."""
         key = (fid, written)
         if key not in self._receivers:
-            self._receivers[key] = self._find_receiver_classes(self.project.functions[fid][1], written)
+            if written == "super()":
+                self._receivers[key] = self._super_classes(fid)
+            else:
+                self._receivers[key] = self._find_receiver_classes(self.project.functions[fid][1], written)
         return self._receivers[key]
+
+    def _super_classes(self, fid: FunctionId) -> list[str] | None:
+        """`super()` in a method: the mapped classes above its own (None for none: a repository's
+        `super().__init__()` runs no model's code, whatever models define an `__init__`)."""
+        owner = self.classes.owner(fid)
+        above = [ancestor for ancestor in self.classes.mro(owner)[1:] if self.classes.is_mapped(ancestor)] if owner else []
+        return above or None
 
     def _find_receiver_classes(self, function: facts.Function, written: str) -> list[str] | None:
         head = written.split(".", 1)[0].split("[", 1)[0]

@@ -1,0 +1,109 @@
+"""Imperatively mapped models: plain domain classes, `Table` objects, and
+`registry.map_imperatively(Book, books, properties={"author": relationship(author_mapper)})` in
+an orm module's `start_mappers()` (the cosmicpython layout).
+
+The relationships the mapping declares are the classes' own, as if written in a declarative
+body: a migrated route reading one gets its eager load (the `Table`'s primary key column
+makes `session.get` a `select`), where it used to migrate without one and raise
+MissingGreenlet on the async stack. A relationship mapped `lazy="selectin"` needs nothing.
+A `super().__init__()` in the route's own class runs no model's `__init__`. The migrated
+router is served over HTTP (TestClient, aiosqlite).
+"""
+
+from __future__ import annotations
+
+from test_phase2_classic_models import SCHEMAS, router
+from test_phase2_model_code import serve
+from test_phase2_rules import RUNTIME_ENGINE, SUBSYSTEM, apply, function, handler
+
+MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy.orm import registry, relationship
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+
+
+class Base:
+    metadata = metadata
+
+    def __init__(self, **values):
+        for key, value in values.items():
+            setattr(self, key, value)
+
+
+class Publisher(Base):
+    pass
+
+
+class Author(Base):
+    pass
+
+
+class Book(Base):
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.shelf = self.author.name if self.author is not None else ""
+
+
+publishers = Table("publishers", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50)),
+    Column("publisher_id", ForeignKey("publishers.id")),
+)
+books = Table(
+    "books",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(50)),
+    Column("author_id", ForeignKey("authors.id")),
+)
+
+
+def start_mappers():
+    publisher_mapper = mapper_registry.map_imperatively(Publisher, publishers)
+    author_mapper = mapper_registry.map_imperatively(
+        Author, authors, properties={"publisher": relationship(publisher_mapper, lazy="selectin")}
+    )
+    mapper_registry.map_imperatively(Book, books, properties={"author": relationship(author_mapper)})
+
+
+start_mappers()
+'''
+
+ROUTE = """
+class Listing(list):
+    def __init__(self, rows):
+        super().__init__(rows)
+
+
+@router.get("/titles")
+def titles(session: session_dependency):
+    return Listing(session.scalars(select(Book.title).order_by(Book.id)).all())
+
+
+@router.get("/books/{book_id}/author")
+def author_of(book_id: int, session: session_dependency):
+    book = session.get(Book, book_id)
+    return {"title": book.title, "author": book.author.name, "publisher": book.author.publisher.name}
+"""
+
+
+def test_a_relationship_mapped_imperatively_gets_its_eager_load_and_runs_on_the_async_stack(cli, project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: router(ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "author_of")["action"] == "migrate", handler(document, "author_of")
+    migrated = function(root, SUBSYSTEM, "author_of")
+    assert "select(Book).where(Book.id == book_id).options(selectinload(Book.author))" in migrated, migrated
+    # `lazy="selectin"` in the mapping loads Author.publisher with the author
+    assert "Author.publisher" not in migrated, migrated
+    # `super().__init__(rows)` runs `list.__init__`, not the `__init__` of every model defining one
+    assert handler(document, "titles")["action"] == "migrate", handler(document, "titles")
+    result = serve(root, """
+        print(json.dumps([client.get("/books/1/author").json(), client.get("/titles").json()]))
+    """)
+    assert result == [{"title": "Alpha", "author": "Ann", "publisher": "Pan"}, ["Alpha", "Beta"]]
