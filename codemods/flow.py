@@ -50,7 +50,12 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
-from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS, PROPERTY_DECORATORS
+from async_migrate.codemods.vocabulary.python import (
+    CONTEXT_MANAGER_DECORATORS,
+    PROPERTY_DECORATORS,
+    TASK_IDENTS,
+    THREAD_IDENTS,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     FROM_CONFIG,
     OBJECT_SESSION,
@@ -81,6 +86,7 @@ QUERY = "query"
 ENGINE_MAKER = "engine-maker"
 ENGINE = "engine"
 THREAD = "thread"
+TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
 REQUEST = "request"
 INJECTED = "injected"
 
@@ -199,7 +205,9 @@ class Flow:
             made = self._call(self.ref(value.ref), None, _short(ref))
             if any(v.kind == REGISTRY for v in made):
                 where = f"{target.module.path}:{value.line}" if target.module is not None else ""
-                scope = _registry_scope([(a.keyword is None, a.keyword) for a in value.args])
+                scope = _registry_scope(
+                    [(a.keyword is None, a.keyword) for a in value.args], _scope_key(project, value.args)
+                )
                 made = frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
             return frozenset(_named(v, _short(ref)) for v in made)
         if target is None and "." in ref:
@@ -299,7 +307,10 @@ class Flow:
             return self.ref(arg.ref)
         if number == 0 and value.inner is not None and value.inner.ref is not None:
             made = self._call(self.ref(value.inner.ref), None, _short(value.inner.ref))
-            scope = _registry_scope([(a.keyword is None, a.keyword) for a in value.inner.args])
+            scope = _registry_scope(
+                [(a.keyword is None, a.keyword) for a in value.inner.args],
+                _scope_key(self.project, value.inner.args),
+            )
             return frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
         written = arg.text[:-2] if arg.text.endswith("()") else ""
         head, _, rest = written.partition(".")
@@ -669,7 +680,12 @@ class Flow:
             return None, ""
         module, function = self.project.functions[fid]
         made = [c for c in function.calls if self.project.canonical(c.callee) in SCOPED_SESSION_MAKERS]
-        scopes = {_registry_scope([(a.position is not None, a.keyword) for a in c.args]) for c in made}
+        scopes = {
+            _registry_scope(
+                [(a.position is not None, a.keyword) for a in c.args], _scope_key_in(self.project, module, c.args)
+            )
+            for c in made
+        }
         where = f"{module.path}:{made[0].line}" if made else f"{module.path}:{function.line}"
         return (scopes.pop() if len(scopes) == 1 else None), where
 
@@ -905,14 +921,58 @@ class Flow:
         return None
 
 
-def _registry_scope(args: list[tuple[bool, str | None]]) -> str | None:
-    """A `scoped_session(...)` call's scope from its arguments (positional?, keyword): the thread
-    unless `scopefunc=` is given (or could be, through unpacking)."""
+def _registry_scope(args: list[tuple[bool, str | None]], key: str | None = None) -> str | None:
+    """A `scoped_session(...)` call's scope from its arguments (positional?, keyword) and what
+    its `scopefunc=` names (`key`, canonical): the thread unless `scopefunc=` is given (or could
+    be, through unpacking) with something other than a thread's or a task's identity."""
     if any(keyword in ("*", "**") for _, keyword in args):
         return None
     if sum(positional for positional, _ in args) > 1 or any(keyword == "scopefunc" for _, keyword in args):
+        if key in THREAD_IDENTS:
+            return THREAD
+        if key in TASK_IDENTS:
+            return TASK
         return REQUEST
     return THREAD
+
+
+def scope_key(arg: facts.CallArg | None, canonical: str | None) -> str | None:
+    """What a `scopefunc=` argument keys the registry on: the canonical function it names, or
+    the identity a lambda calls (`lambda: id(asyncio.current_task())`)."""
+    if arg is None:
+        return None
+    if canonical in THREAD_IDENTS | TASK_IDENTS or not arg.text.lstrip().startswith("lambda"):
+        return canonical
+    for known in sorted(THREAD_IDENTS | TASK_IDENTS):
+        if re.search(rf"\b{re.escape(known.rsplit('.', 1)[-1])}\s*\(", arg.text):
+            return known
+    return None
+
+
+def _scope_arg(args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> facts.CallArg | None:
+    positional = [a for a in args if a.keyword is None]
+    keyed = [a for a in args if a.keyword == "scopefunc"]
+    return keyed[0] if keyed else positional[1] if len(positional) > 1 else None
+
+
+def registry_scope_of(project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> str | None:
+    """The scope of a module-level `scoped_session(...)` call from its arguments as written."""
+    return _registry_scope([(a.keyword is None, a.keyword) for a in args], _scope_key(project, args))
+
+
+def _scope_key(project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> str | None:
+    arg = _scope_arg(args)
+    return scope_key(arg, project.canonical(arg.ref) if arg is not None and arg.ref else None)
+
+
+def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg]) -> str | None:
+    """`_scope_key` for a call inside a function, whose arguments keep only the dotted text."""
+    keyed = [a for a in args if a.keyword == "scopefunc"] or [a for a in args if a.position == 1]
+    if not keyed or keyed[0].ref is None:
+        return None
+    head, dot, rest = keyed[0].ref.partition(".")
+    base = module.imports.get(head)
+    return project.canonical(f"{base}{dot}{rest}" if base else keyed[0].ref)
 
 
 def _named(value: Abstract, origin: str) -> Abstract:

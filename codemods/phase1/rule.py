@@ -347,12 +347,18 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             )
         )
     for use in thread_scoped_uses(project, handler.id)[:1]:
+        harm = (
+            "run on a threadpool worker, where no asyncio task runs: `asyncio.current_task()` raises "
+            "RuntimeError and the request fails"
+            if use.task
+            else "run on threadpool workers, each keeping its own Session (its transaction and connection) "
+            "open from one request to the next, out of reach of a `remove()` on the event loop thread"
+        )
         reasons.append(
             AM132.reason(
                 f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: as `def` it would "
-                "run on threadpool workers, each keeping its own Session (its transaction and connection) "
-                "open from one request to the next, out of reach of a `remove()` on the event loop thread; "
-                "scope it to the request (`scopefunc=`) or take the Session from a dependency"
+                f"{harm}; scope it to the request (`scopefunc=` a context variable set per request) or take the "
+                "Session from a dependency"
             )
         )
     reasons.extend(coroutine_reasons(work))

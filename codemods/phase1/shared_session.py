@@ -46,7 +46,18 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import FACTORY, INSTANCE, QUERY, REGISTRY, REQUEST, SESSION, split
+from async_migrate.codemods.flow import (
+    FACTORY,
+    INSTANCE,
+    QUERY,
+    REGISTRY,
+    REQUEST,
+    SESSION,
+    TASK,
+    THREAD,
+    registry_scope_of,
+    split,
+)
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
@@ -68,6 +79,8 @@ class SharedUse:
     # `self.x` in a method of this class, which opens the Session into `self.x` itself (a unit of
     # work's `__enter__`): shared only where the handler works on a process-wide instance of it.
     instance_of: str | None = None
+    # The registry is keyed on the asyncio task: in a worker thread its Session cannot be had at all.
+    task: bool = False
 
     @property
     def shared(self) -> str:
@@ -536,21 +549,27 @@ def _called_arguments(module: facts.Module, value: facts.Value) -> list[str]:
     return found
 
 
-def _thread_local_registries(project: Project) -> dict[str, str]:
-    """Module-level `X = scoped_session(...)` without `scopefunc=`: reference -> `path:line`."""
-    found: dict[str, str] | None = project.derived.get("thread_local_registries")  # type: ignore[assignment]
+def _thread_local_registries(project: Project) -> dict[str, tuple[str, str]]:
+    """Module-level `X = scoped_session(...)` scoped to the thread (no `scopefunc=`, or one naming
+    the thread's identity) or to the asyncio task: reference -> (scope, `path:line`)."""
+    found: dict[str, tuple[str, str]] | None = project.derived.get("thread_local_registries")  # type: ignore[assignment]
     if found is None:
         found = {}
         for module in project.modules.values():
             for name, value in module.values.items():
                 if value.kind != "call" or project.canonical(value.ref) not in SCOPED_SESSION_MAKERS:
                     continue
-                # `scoped_session(factory, request_scope.get)` passes the scope positionally.
-                if len(value.args) > 1 or any(arg.keyword in ("scopefunc", "*", "**") for arg in value.args):
-                    continue
-                found[f"{module.name}.{name}"] = f"{module.path}:{value.line}"
+                scope = registry_scope_of(project, value.args)
+                if scope in (THREAD, TASK):
+                    found[f"{module.name}.{name}"] = (scope, f"{module.path}:{value.line}")
         project.derived["thread_local_registries"] = found
     return found
+
+
+def _scope_words(scope: str, where: str) -> str:
+    if scope == TASK:
+        return f"whose scope is the asyncio task ({where})"
+    return f"whose scope is the thread ({where})"
 
 
 def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -565,8 +584,9 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                 if registry in registries:
                     short = registry.rsplit(".", 1)[-1]
                     written = ".".join([short, *parts[end:]])
-                    holder = f"`{short}`, a `scoped_session` whose scope is the thread ({registries[registry]})"
-                    uses.append(SharedUse(module.path, call.line, f"{written}()", holder))
+                    holder = f"`{short}`, a `scoped_session` {_scope_words(*registries[registry])}"
+                    task = registries[registry][0] == TASK
+                    uses.append(SharedUse(module.path, call.line, f"{written}()", holder, task=task))
                     break
             else:
                 use = _reached_registry(project, fid, call.callee, call.line)
@@ -609,6 +629,6 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
                     "the thread's unless its `scopefunc=` says otherwise"
                 )
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
-            holder = f"`{written}`, {what} whose scope is the thread ({where})"
-            return SharedUse(module.path, line, f"{call}()", holder)
+            holder = f"`{written}`, {what} {_scope_words(scope, where)}"
+            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK)
     return None

@@ -6,7 +6,10 @@ or an async dependency calling `ScopedSession.remove()`) closes it after each re
 plain `def` the route runs on a threadpool worker: that `remove()` never reaches the
 worker's Session, so it keeps its transaction and connection from one request to the next
 (connections "idle in transaction", locks held, the pool exhausted). Phase one keeps the
-handler; offloading its calls would do the same harm.
+handler; offloading its calls would do the same harm. A `scopefunc=` naming the thread's
+identity (`threading.get_ident`, or greenlet's `getcurrent` as Flask-SQLAlchemy used) is the
+same thread-local registry; one naming the asyncio task (`asyncio.current_task`) is worse: a
+threadpool worker runs no task, so the call raises RuntimeError and the request fails.
 
 Before:
 

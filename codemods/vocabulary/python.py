@@ -15,6 +15,15 @@ CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib
 # local object).
 TO_THREAD = frozenset({"asyncio.to_thread", "anyio.to_thread.run_sync"})
 
+# `scoped_session(..., scopefunc=X)` keys: these give each thread (or greenlet, which in a
+# worker thread is the thread's own) its Session, as no `scopefunc=` does; a task key needs a
+# running event loop, which a threadpool worker does not have.
+THREAD_IDENTS = frozenset({
+    "threading.get_ident", "threading.get_native_id", "threading.current_thread", "_thread.get_ident",
+    "greenlet.getcurrent", "greenlet.greenlet.getcurrent",
+})
+TASK_IDENTS = frozenset({"asyncio.current_task", "asyncio.tasks.current_task"})
+
 # APIs that need a running event loop in the calling thread: a `def` route runs in a
 # worker thread, where they raise or silently do nothing.
 EVENT_LOOP_ONLY = frozenset(

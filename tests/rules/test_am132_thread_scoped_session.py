@@ -269,3 +269,51 @@ def test_near_miss_a_request_scoped_registry_given_to_an_instance_converts(app, 
     root = app(route.replace("{body}", body), {"db/given.py": GIVEN.replace("{scope}", ", scopefunc=request_scope.get")})
     entry = reported(root, "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+IDENT_REGISTRY = """
+import asyncio
+import threading
+
+from greenlet import getcurrent as ident_func
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+ScopedSession = scoped_session(database_sessionmaker, {scope})
+"""
+
+
+@pytest.mark.parametrize(
+    ("scope", "words"),
+    [
+        ("scopefunc=threading.get_ident", "whose scope is the thread"),
+        ("ident_func", "whose scope is the thread"),
+        ("scopefunc=asyncio.current_task", "`asyncio.current_task()` raises RuntimeError"),
+        ("scopefunc=lambda: id(asyncio.current_task())", "`asyncio.current_task()` raises RuntimeError"),
+    ],
+    ids=["thread-ident", "greenlet-positional", "task", "task-lambda"],
+)
+def test_a_scopefunc_keyed_on_the_thread_or_the_task_keeps_with_am132(app, reported, scope, words):
+    # A `scopefunc=` is no request scope when it names the thread's identity (what Flask-SQLAlchemy
+    # used) or the asyncio task's: in a worker thread the first keeps a Session per worker, the
+    # second raises, since no task runs there.
+    files = {"db/scoped.py": IDENT_REGISTRY.replace("{scope}", scope)}
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), files), "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert words in entry["reasons"][0], entry["reasons"][0]
+
+
+def test_an_instance_registry_keyed_on_the_thread_keeps_with_am132(app, reported):
+    root = _held(app, 'return db.session.execute(text("select 1")).scalar()', ", scopefunc=threading.get_ident")
+    (root / "db/holder.py").write_text("import threading\n" + (root / "db/holder.py").read_text())
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+
+
+def test_near_miss_a_scopefunc_on_a_context_variable_converts(app, reported):
+    scope = "scopefunc=request_scope.get"
+    text = "from contextvars import ContextVar\n" + IDENT_REGISTRY.replace("{scope}", scope)
+    text = text.replace("ScopedSession =", 'request_scope: ContextVar[object] = ContextVar("request_scope")\nScopedSession =')
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": text}), "read_count", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
