@@ -802,10 +802,27 @@ def rename_or_keep(user_id: int, name: str, db: session_dependency):
     return {"kept": user.name}
 """
 
+# A whole transaction rolled back expires every object, also one the block only loaded.
+TRANSACTION_LOADED = """
+@router.put("/users/{user_id}/name")
+def rename_or_keep(user_id: int, name: str, db: session_dependency):
+    try:
+        with db.begin():
+            user = db.get(User, user_id)
+            db.add(User(id=2, name=name))
+    except IntegrityError:
+        HANDLER
+        return {"kept": user.name}
+    return {"renamed": name}
+"""
+
 
 @pytest.mark.parametrize("kind", KINDS[:2])
 @pytest.mark.parametrize("refreshed", [False, True], ids=["read", "refreshed"])
-@pytest.mark.parametrize("shape", [SAVEPOINT_READ, SAVEPOINT_HELPER, SAVEPOINT_LOOP], ids=["route", "helper", "loop"])
+@pytest.mark.parametrize(
+    "shape", [SAVEPOINT_READ, SAVEPOINT_HELPER, SAVEPOINT_LOOP, TRANSACTION_LOADED],
+    ids=["route", "helper", "loop", "transaction"],
+)
 def test_a_read_after_a_savepoint_rolled_back_blocks_unless_refreshed_and_answers(cli, service, kind, refreshed, shape):
     # The rolled-back savepoint expired `user`: the synchronous handler reloaded it when read, an
     # AsyncSession raised MissingGreenlet (a 500). Read as it is, the route stays synchronous;

@@ -13,7 +13,8 @@ implicit IO and raises MissingGreenlet. `expired_reads` follows the Session's ow
 
 An object counts when the code changes one of its attributes inside the block (or between
 taking the savepoint and rolling it back): those are the ones a savepoint's rollback
-expires. A `db.refresh(obj)` before the read reloads it, and the read is fine.
+expires; for a `db.begin()` block, also one the block loads through the Session
+(`db.get(...)`, `db.scalars(...)`), since that rollback expires every object. A `db.refresh(obj)` before the read reloads it, and the read is fine.
 
 A helper that changes an object it is given inside such a block and, the rollback caught,
 returns normally (`return False` in the handler) hands the object back expired: the caller's
@@ -26,6 +27,8 @@ import ast
 from collections.abc import Iterator, Sequence
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+# Session methods handing back mapped objects (not `scalar`/`execute`, mostly numbers and rows).
+_LOADS = frozenset({"get", "get_one", "merge", "scalars"})
 
 
 def reads(definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]) -> list[tuple[int, str]]:
@@ -259,6 +262,8 @@ def _after_with(block: ast.stmt, parents: Parents, sessions: set[str]) -> list[t
     if opened is None:
         return []
     changed = _changed(block.body) - sessions
+    loaded = set() if opened.endswith("begin_nested()") else _loaded(block.body, sessions) - changed
+    changed |= loaded
     # The innermost `try` whose body holds the block catches what leaves it.
     guard = next(
         (
@@ -275,7 +280,9 @@ def _after_with(block: ast.stmt, parents: Parents, sessions: set[str]) -> list[t
     for handler in attempt.handlers:
         statements = _plain(handler.body) + _next(handler.body, parents[: guard + 1])
         for line, name in _first_read(statements, changed, sessions):
-            found.append((line, name, _message(name, line, block.lineno, opened, how="with", at=handler.lineno)))
+            found.append((line, name, _message(
+                name, line, block.lineno, opened, how="with", at=handler.lineno, loaded=name in loaded
+            )))
     return found
 
 
@@ -322,7 +329,25 @@ def _bodies(statement: ast.stmt) -> list[list[ast.stmt]]:
     return bodies
 
 
-def _message(name: str, line: int, opened_at: int, opened: str, how: str, at: int) -> str:
+def _loaded(statements: Sequence[ast.stmt], sessions: set[str]) -> set[str]:
+    """Names a block binds to objects the Session loads (`account = db.get(Account, 1)`,
+    `db.scalars(q).one()`, `db.merge(obj)`): a rollback of the whole transaction expires them
+    even unchanged."""
+    names: set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Assign) or not all(isinstance(t, ast.Name) for t in node.targets):
+                continue
+            if any(
+                isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LOADS
+                and isinstance(call.func.value, ast.Name) and call.func.value.id in sessions
+                for call in ast.walk(node.value)
+            ):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _message(name: str, line: int, opened_at: int, opened: str, how: str, at: int, loaded: bool = False) -> str:
     session = opened.partition(".")[0]
     nested = opened.endswith("begin_nested()")
     what = "savepoint" if nested else "transaction"
@@ -330,7 +355,7 @@ def _message(name: str, line: int, opened_at: int, opened: str, how: str, at: in
     if how == "with":
         when = (
             f"the exception leaving `with {opened}:` (line {opened_at}) rolls the {what} back, "
-            f"which expires {expires}, `{name}` included (it is changed inside)"
+            f"which expires {expires}, `{name}` included (it is {'loaded' if loaded else 'changed'} inside)"
         )
         where = f"at the start of the handler (line {at})"
     else:

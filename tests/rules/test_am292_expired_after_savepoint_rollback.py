@@ -170,3 +170,47 @@ def test_near_miss_each_object_of_the_loop_in_its_own_savepoint_migrates(phase2,
     )
     found = entry(document, "retitle_all")
     assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
+
+
+def test_an_object_loaded_in_a_transaction_block_read_after_its_rollback_blocks_with_am292(phase2, entry):
+    document = phase2(
+        """
+        from fastapi import HTTPException
+        from sqlalchemy.exc import IntegrityError
+
+
+        @router.post("/books/{book_id}/copy")
+        def copy(book_id: int, session: session_dependency):
+            try:
+                with session.begin():
+                    book = session.get(Book, book_id)
+                    session.add(Book(id=book_id, title=book.title, author_id=book.author_id))
+            except IntegrityError:
+                raise HTTPException(409, f"{book.title} exists")
+            return {"copied": True}
+        """
+    )
+    found = entry(document, "copy")
+    assert found["action"] == "blocked" and "AM292" in found["codes"], found
+
+
+def test_near_miss_a_number_counted_in_a_transaction_block_migrates(phase2, entry):
+    document = phase2(
+        """
+        from fastapi import HTTPException
+        from sqlalchemy.exc import IntegrityError
+
+
+        @router.post("/books/{book_id}/copy")
+        def copy(book_id: int, session: session_dependency):
+            try:
+                with session.begin():
+                    n = session.scalar(select(func.count(Book.id)))
+                    session.add(Book(id=book_id, title=f"copy {n}", author_id=1))
+            except IntegrityError:
+                raise HTTPException(409, f"{n} books")
+            return {"copied": True}
+        """
+    )
+    found = entry(document, "copy")
+    assert (found["action"], "AM292" in found["codes"]) == ("migrate", False), found
