@@ -60,7 +60,11 @@ from async_migrate.codemods.vocabulary.python import (
     NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
 )
-from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS, SYNC_SESSIONMAKERS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_SESSIONMAKERS,
+    SESSION_IO_METHODS,
+    SYNC_SESSIONMAKERS,
+)
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, HOOK_DECORATORS, MOUNT
 
 FunctionId = tuple[str, str]  # (module name, definition key)
@@ -988,8 +992,32 @@ class Project:
         )
 
     def _provides_async_session(self, ref: str) -> bool:
+        """A dependency annotated to return or yield an AsyncSession, or, unannotated, one whose every
+        yield or return is a name it opened with `async with` on an `async_sessionmaker` or
+        `AsyncSession(...)` (`async with AsyncSessionLocal() as s: yield s`)."""
         found = self.function(ref)
-        return found is not None and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in found[1].returns)
+        if found is None:
+            return False
+        _, function = found
+        if function.returns:
+            return any(self.canonical(r) in ASYNC_SESSION_TYPES for r in function.returns)
+        return bool(function.yields) and all(self._opened_async(function, name) for name in function.yields)
+
+    def _opened_async(self, function: facts.Function, name: str) -> bool:
+        bound = [b for b in function.bindings if b.name == name]
+        if not bound:
+            return False
+        for binding in bound:
+            if not binding.asynchronous or not binding.expr.endswith("()"):
+                return False
+            opener = binding.expr[:-2]
+            if self.canonical(opener) in ASYNC_SESSION_TYPES:
+                continue
+            target = self.resolve(opener)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is None or value.kind != "call" or self.canonical(value.ref) not in ASYNC_SESSIONMAKERS:
+                return False
+        return True
 
     def _callee(self, module: facts.Module, call: facts.Call) -> FunctionId | None:
         try:

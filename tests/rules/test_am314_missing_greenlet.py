@@ -197,3 +197,48 @@ def test_a_lazy_load_in_an_async_session_route_is_am314(app, findings):
 @pytest.mark.parametrize("function", ["eager", "awaitable", "built", "lazy_response", "returned", "listed"])
 def test_near_miss_an_eager_load_or_awaitable_attrs_is_no_finding(app, findings, function):
     assert findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), function) == []
+
+
+UNANNOTATED = """
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.async_stack import get_async
+from models import Book
+
+
+def count_books(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Book)) or 0
+
+
+@router.get("/unannotated")
+async def unannotated(db=Depends(get_async)):
+    return {"n": count_books(db.sync_session)}
+"""
+ASYNC_STACK = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async():
+    async with AsyncSessionLocal() as session:
+        yield session
+"""
+
+
+def test_an_unannotated_dependency_yielding_an_async_session_gives_one(app, findings, reported):
+    # Its yield is a name opened on an async_sessionmaker: the route is on the AsyncSession, and
+    # its `db.sync_session` is no untyped carrier (AM304 before)
+    root = app(UNANNOTATED, {"models.py": MODELS, "db/async_stack.py": ASYNC_STACK})
+    found = findings(root, "unannotated")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert reported(root, "unannotated")["codes"] == ["AM135"]
+
+
+def test_near_miss_an_unannotated_dependency_yielding_something_else_is_not_one(app, findings):
+    stack = ASYNC_STACK.replace("yield session", "yield {'session': session}")
+    root = app(UNANNOTATED, {"models.py": MODELS, "db/async_stack.py": stack})
+    assert "AM314" not in [f["code"] for f in findings(root, "unannotated")]
