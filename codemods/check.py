@@ -26,6 +26,8 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
   async (AM133); startup, shutdown and lifespan handlers run once and are not findings.
 - AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
+- AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
+  returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
@@ -41,6 +43,7 @@ unused, malformed) and the fix texts; each rule's wording lives in its own modul
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,7 @@ from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
+from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -91,6 +95,7 @@ from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, SESSION_IO_METHODS, Derived
+from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -280,6 +285,9 @@ def analyse(project: Project) -> CheckResult:
         nested = _nested_on_loop(project, handler)
         if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
             silenced = True
+        closed = _closed_before_stream(project, handler)
+        if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
+            silenced = True
         unawaited = _unawaited(project, handler)
         if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
             silenced = True
@@ -397,6 +405,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     unawaited = _unawaited(project, handler)
     if unawaited is not None:
         candidates.append(unawaited)
+    closed = _closed_before_stream(project, handler)
+    if closed is not None:
+        candidates.append(closed)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     if mixed:
@@ -548,6 +559,71 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
     calls = [Blocking(item.line, item.call) for item in [*nested, *streamed]]
     message = f"def {_kind(handler)} " + "; ".join(parts)
     return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)
+
+
+_FUNCTION_SCOPE = re.compile(r"""\bscope\s*=\s*["']function["']""")
+
+
+def _function_scoped_sessions(project: Project, handler: Handler) -> dict[str, str]:
+    """The handler's Session parameters whose dependency has `scope="function"`: name -> how
+    the parameter declares it (the `Depends(...)` or the alias, as written)."""
+    found: dict[str, str] = {}
+    sync = project.session_params[handler.id]
+    for param in handler.function.params:
+        if param.name not in sync and project.declared_async_session(param) is None:
+            continue
+        written = next((text for text in (param.default, param.text) if text and _FUNCTION_SCOPE.search(text)), None)
+        for ref in param.annotation if written is None else ():
+            target = project.resolve(ref)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "annotated" and any(
+                keyword == "scope" and _FUNCTION_SCOPE.search(f"scope={text}") for keyword, text in value.depends_options
+            ):
+                written = ref.rsplit(".", 1)[-1]
+        if written is not None:
+            found[param.name] = written
+    return found
+
+
+def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
+    """AM317: a generator a `StreamingResponse` runs after the handler returned (nested in it, or a
+    generator helper handed straight to the response) uses a Session whose dependency has
+    `scope="function"`: closed already, and each query opens a connection nothing gives back."""
+    scoped = _function_scoped_sessions(project, handler)
+    if not scoped:
+        return None
+    function = handler.function
+    by_index = {call.index: call for call in function.calls}
+    late: list[tuple[str, Blocking]] = []
+    for call in function.calls:
+        given = [arg.name for arg in call.args if arg.name is not None and arg.name in scoped]
+        if call.late and call.receiver is not None and call.receiver in scoped:
+            late.append((call.receiver, Blocking(call.line, f"{call.receiver}.{call.method}()")))
+            continue
+        if call.late and given:
+            late.append((given[0], Blocking(call.line, f"{project.written(call.callee or call.func or '')}(...)")))
+            continue
+        outer = by_index.get(call.argument_of) if call.argument_of is not None and given else None
+        if outer is None or project.canonical(outer.callee) not in STREAMING_RESPONSE:
+            continue
+        target = project.function(call.callee)
+        if target is not None and target[1].is_generator:
+            late.append((given[0], Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)")))
+    if not late:
+        return None
+    name = late[0][0]
+    where = ", ".join(f"line {b.line} ({b.call})" for _, b in late)
+    kind = _kind(handler)
+    message = (
+        f"{'async def' if function.is_async else 'def'} {kind} hands its Session `{name}` to a generator a "
+        f"`StreamingResponse` runs after the {kind} returned ({where}), but `{scoped[name]}` has "
+        "`scope=\"function\"`: FastAPI closes that Session before the response is sent, and each query the "
+        "generator makes on it opens a connection again that nothing gives back, until the pool is exhausted; "
+        "drop `scope=\"function\"` (the default closes the Session after the response) or let the generator "
+        "open its own Session"
+    )
+    calls = [b for _, b in late]
+    return Finding(AM317, handler, handler.module.path, function.line, function.qualname, message, calls)
 
 
 def _outside_session(

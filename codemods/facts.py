@@ -65,6 +65,9 @@ class Call(_Fact):
     # In a nested plain generator the function hands straight to a `StreamingResponse` and uses no
     # other way (`return StreamingResponse(rows())`): Starlette iterates it in the threadpool.
     streamed: bool = False
+    # In a nested generator, plain or async, that only a `StreamingResponse` runs: after the
+    # function returned, when a dependency with `scope="function"` has closed its Session.
+    late: bool = False
     # Offloaded as `await run_in_threadpool(f, *args, **kwargs)` (or asyncio.to_thread):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True

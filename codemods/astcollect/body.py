@@ -147,7 +147,7 @@ def _read_function(
         _nested_routes(collector, node, qualname, keys, names)
 
 
-def _yields(function: ast.FunctionDef) -> bool:
+def _yields(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether the function's own body yields (a nested function's or lambda's yield is not its own)."""
     pending: list[ast.AST] = list(function.body)
     while pending:
@@ -637,8 +637,9 @@ class BodyScanner:
             self._visit(child, nested)
 
     def _streamed_generators(self, body: list[ast.stmt]) -> None:
-        """Mark the calls inside a nested plain generator that only a `StreamingResponse` runs
-        (`return StreamingResponse(rows())`): they run in the threadpool, not where they are written."""
+        """Mark the calls inside a nested generator that only a `StreamingResponse` runs
+        (`return StreamingResponse(rows())`): they run after the function returned (`late`), and a
+        plain generator's in the threadpool, not where they are written (`streamed`)."""
         nested = [
             node for statement in body for node in ast.walk(statement)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -646,10 +647,7 @@ class BodyScanner:
         generators: dict[str, int] = {}
         for node in nested:
             generators[node.name] = generators.get(node.name, 0) + 1
-        candidates = {
-            node.name for node in nested
-            if type(node) is ast.FunctionDef and generators[node.name] == 1 and _yields(node)
-        }
+        candidates = {node.name: type(node) is ast.FunctionDef for node in nested if generators[node.name] == 1 and _yields(node)}
         if not candidates:
             return
         local = frozenset(self.locals)
@@ -669,8 +667,9 @@ class BodyScanner:
             return
         for call in self.function.calls:
             inside = self.call_defs.get(call.index, ())
-            if inside and inside[-1] in names and call.coroutine is None:
-                call.streamed = True
+            if inside and inside[-1] in names:
+                call.late = True
+                call.streamed = candidates[inside[-1]] and call.coroutine is None
 
     def _enter(self, names: set[str] | frozenset[str]) -> frozenset[str]:
         """Read what follows inside a scope binding `names`; returns the scope to restore."""

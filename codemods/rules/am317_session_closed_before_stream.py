@@ -1,0 +1,47 @@
+"""AM317 session-closed-before-stream: a streamed generator uses a Session its dependency closed before the response
+
+A dependency declared with `scope="function"` (`Depends(get_db, scope="function")`) ends when
+the handler returns, before the response is sent: its `with`/`async with` closes the Session
+then. A generator the handler hands to a `StreamingResponse` runs after that, and its queries
+on the closed Session open a connection again that nothing gives back: each request keeps one
+checked out until the pool is exhausted (`QueuePool limit ... reached`), on a synchronous
+Session as on an AsyncSession. Keep the default scope, which closes the Session after the
+response is sent, or let the generator open a Session of its own. Silence one handler with
+`# async-migrate: ignore[AM317] reason`.
+
+Before:
+
+    DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+    @router.get("/orders.csv")
+    def export_orders(db: DbSession):
+        def rows():
+            for order in db.scalars(select(Order)):
+                yield f"{order.id}\\n"
+
+        return StreamingResponse(rows())
+
+After:
+
+    DbSession = Annotated[Session, Depends(get_db)]
+
+    @router.get("/orders.csv")
+    def export_orders(db: DbSession):
+        def rows():
+            for order in db.scalars(select(Order)):
+                yield f"{order.id}\\n"
+
+        return StreamingResponse(rows())
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM317",
+    name="session-closed-before-stream",
+    summary="a generator a `StreamingResponse` runs uses a Session whose `scope=\"function\"` dependency closed it "
+    "before the response",
+    fix="drop `scope=\"function\"` from the Session dependency (the default closes it after the response), or let "
+    "the generator open its own Session",
+    doc=__doc__,
+)

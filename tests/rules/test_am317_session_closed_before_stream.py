@@ -1,0 +1,82 @@
+"""AM317 session-closed-before-stream: a generator a StreamingResponse runs after the handler
+returned uses a Session whose dependency has `scope="function"` (closed before the response)."""
+
+from __future__ import annotations
+
+from conftest import DEPENDENCIES
+
+SCOPED = DEPENDENCIES.replace("Depends(get_db_session)", 'Depends(get_db_session, scope="function")')
+ROUTES = """
+from fastapi import Depends
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+
+def lines(session):
+    for row in session.execute(text("select 1")):
+        yield f"{row[0]}\\n"
+
+
+@router.get("/nested")
+def nested(session: session_dependency):
+    def rows():
+        for row in session.execute(text("select 1")):
+            yield f"{row[0]}\\n"
+
+    return StreamingResponse(rows())
+
+
+@router.get("/live")
+async def live(session: session_dependency):
+    async def rows():
+        for row in session.execute(text("select 1")):
+            yield f"{row[0]}\\n"
+
+    return StreamingResponse(rows())
+
+
+@router.get("/helper")
+def helper(session: session_dependency):
+    return StreamingResponse(lines(session))
+
+
+@router.get("/inline")
+def inline(session: Session = Depends(get_db_session, scope="function")):
+    return StreamingResponse(lines(session))
+
+
+@router.get("/before")
+def before(session: session_dependency):
+    body = "".join(lines(session))
+    return StreamingResponse(iter([body]))
+"""
+
+
+def test_a_streamed_generator_on_a_function_scoped_session_is_am317(app, findings):
+    root = app(ROUTES, {"core/dependencies.py": SCOPED})
+    for function in ("nested", "live", "helper", "inline"):
+        found = [f for f in findings(root, function) if f["code"] == "AM317"]
+        assert len(found) == 1, (function, findings(root, function))
+        message = found[0]["message"]
+        assert 'scope="function"' in message and "until the pool is exhausted" in message, message
+    assert "`session_dependency` has" in [f for f in findings(root, "helper") if f["code"] == "AM317"][0]["message"]
+
+
+def test_near_miss_the_default_scope_or_a_generator_run_before_returning_is_clean(app, findings):
+    root = app(ROUTES, {"core/dependencies.py": SCOPED})
+    assert [f for f in findings(root, "before") if f["code"] == "AM317"] == []
+    plain = app(ROUTES.replace(', scope="function"', ""))
+    for function in ("nested", "live", "helper", "inline"):
+        assert [f for f in findings(plain, function) if f["code"] == "AM317"] == [], function
+
+
+def test_a_pragma_silences_am317(app, findings):
+    source = ROUTES.replace(
+        "def nested(session: session_dependency):",
+        "def nested(session: session_dependency):  # async-migrate: ignore[AM317] tiny table, measured",
+    )
+    root = app(source, {"core/dependencies.py": SCOPED})
+    assert findings(root, "nested") == []
