@@ -181,3 +181,27 @@ def test_near_miss_a_call_in_a_generator_expression_of_a_test_is_not_wrapped(cli
     [any_item] = [h for h in document["handlers"] if h["function"] == "any_item"]
     assert "AM115" not in any_item["codes"] and "AM116" in any_item["codes"], any_item
     assert "any(await" not in document["diff"]
+
+
+def test_a_call_written_one_argument_per_line_keeps_its_layout_when_wrapped():
+    import libcst as cst
+
+    from async_migrate.codemods.phase1.offload import _WrapCalls
+
+    source = (
+        "async def restock(request, uow):\n"
+        "    for item in (await request.json())['batches']:\n"
+        "        messagebus.handle(\n"
+        "            commands.CreateBatch(item['ref'], item['sku'], item['qty']),\n"
+        "            uow,\n"
+        "        )\n"
+    )
+    tree = cst.parse_module(source)
+    # calls in tree order: request.json() is 0, messagebus.handle(...) is 1
+    wrapped = tree.visit(_WrapCalls({1}, "run_in_threadpool")).code
+    assert wrapped == source.replace(
+        "        messagebus.handle(\n",
+        "        await run_in_threadpool(\n            messagebus.handle,\n",
+    ), wrapped
+    one_line = cst.parse_module("def f(db):\n    crud.get(db, 1)\n").visit(_WrapCalls({0}, "run_in_threadpool")).code
+    assert one_line == "def f(db):\n    await run_in_threadpool(crud.get, db, 1)\n"

@@ -64,7 +64,10 @@ class _WrapCalls(cst.CSTTransformer):
         if not self.chosen.pop():
             return updated
         self.wrapped += 1
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        # A call written one argument per line keeps that layout, the function on a line of its own.
+        before = updated.whitespace_before_args
+        after = before if isinstance(before, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+        comma = cst.Comma(whitespace_after=after)
         function = cst.Arg(value=updated.func, comma=comma if updated.args else cst.MaybeSentinel.DEFAULT)
-        call = cst.Call(func=cst.Name(self.name), args=[function, *updated.args])
+        call = cst.Call(func=cst.Name(self.name), args=[function, *updated.args], whitespace_before_args=before)
         return cst.Await(expression=call, lpar=updated.lpar, rpar=updated.rpar)
