@@ -98,6 +98,8 @@ class Registration:
     depends: tuple[str, ...] = ()
     response_model: str | None = None
     response_refs: tuple[str, ...] = ()
+    # `self.router.add_api_route(...)` (or `@self.router.get`) in a method: `module.Class.router`
+    held: str | None = None
 
     @property
     def route_depends(self) -> tuple[str, ...]:
@@ -387,7 +389,7 @@ class Project:
                     Registration(
                         kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base,
                         depends=added.depends, response_model=added.response_model,
-                        response_refs=added.response_refs,
+                        response_refs=added.response_refs, held=added.held,
                     )
                 )
         for ref in sorted(self.dependency_refs):

@@ -20,7 +20,7 @@ import ast
 import os
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.project import Handler, Project, Registration
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
 from async_migrate.codemods.vocabulary.python import PLAIN_BASES
@@ -149,6 +149,46 @@ class Routes:
             return None
         value = cls.held.get(attribute)
         return value if value is not None and self.project.is_router_type(value.ref) else None
+
+    def router_ref(self, ref: str | None) -> str | None:
+        """The canonical reference of a router as an include names it: a module-level router's,
+        or `module.Class.router` for `instance.router` of a module-level instance; None."""
+        return self._canonical(ref)
+
+    def may_serve_under(self, registration: Registration, router: str) -> bool:
+        """Whether the routes a registration adds may be served under `router` (a module-level
+        router's reference): registered on it or on a router included in it, at any depth. A
+        router the index cannot resolve, or one an `include_router(...)` the index cannot read
+        may include, may be (conservative). A router an instance builds itself
+        (`self.router = APIRouter()`) is followed through the includes of that instance's router."""
+        start = self._canonical(registration.base) if registration.base is not None else None
+        if start is None and registration.decorator is not None and registration.decorator.held is not None:
+            start = registration.decorator.held if self._held(registration.decorator.held) is not None else None
+        elif start is None and registration.held is not None:
+            start = registration.held if self._held(registration.held) is not None else None
+        if start is None:
+            return True
+        target = self._canonical(router) or router
+        queue, seen = [start], set()
+        while queue:
+            current = queue.pop()
+            if current == target:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            above = self.includes.get(current)
+            if above is None:
+                if self.unknown_include and not self._application(current):
+                    return True  # an unreadable include_router(...) may include it
+                continue
+            for parent, _ in above:
+                if parent is None:  # included by a router the index cannot name
+                    if self.unknown_include:
+                        return True
+                    continue
+                queue.append(parent)
+        return False
 
     def _application(self, router: str) -> bool:
         """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""

@@ -203,3 +203,61 @@ def test_near_miss_a_registrations_response_model_reading_a_relationship_loads_i
         print(json.dumps(client.get("/items/7").json()))
     """)
     assert result == {"id": 7, "owner": {"name": "Ann"}}
+
+
+INSTANCE_ROUTES = """
+class Stats:
+    def __init__(self) -> None:
+        self.router = APIRouter(prefix="/stats")
+        self.router.add_api_route("", self.count, methods=["GET"])
+
+    def count(self, db: session_dependency):
+        return {"items": db.scalar(select(func.count()).select_from(Item))}
+
+
+stats = Stats()
+"""
+INSTANCE_MAIN = """
+from fastapi import Depends, FastAPI
+
+from api import admin, items
+from core.dependencies import require_admin
+
+app = FastAPI()
+app.include_router(items.stats.router)
+app.include_router(admin.router, prefix="/admin", dependencies=[Depends(require_admin)])
+"""
+
+
+def test_a_route_on_an_instances_own_router_is_not_under_another_routers_guarded_include(cli, service):
+    root = service({
+        "core/dependencies.py": DEPENDENCIES,
+        "main.py": INSTANCE_MAIN,
+        "api/admin.py": routes(STATS, 'router.add_api_route("/stats", stats, methods=["GET"])'),
+        "api/items.py": routes(INSTANCE_ROUTES),
+    })
+    found = handler(apply(cli, root), "Stats.count")
+    assert found["action"] == "migrate", found
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(name="pen", owner_id=1))
+            s.commit()
+        print(json.dumps(client.get("/stats").json()))
+    """)
+    assert result == {"items": 1}
+
+
+def test_near_miss_a_guarded_include_of_the_instances_router_blocks_its_route(cli, service):
+    main = INSTANCE_MAIN.replace(
+        "app.include_router(items.stats.router)", "app.include_router(items.stats.router, dependencies=[Depends(require_admin)])"
+    )
+    root = service({
+        "core/dependencies.py": DEPENDENCIES,
+        "main.py": main,
+        "api/admin.py": routes(STATS, 'router.add_api_route("/stats", stats, methods=["GET"])'),
+        "api/items.py": routes(INSTANCE_ROUTES),
+    })
+    found = handler(apply(cli, root), "Stats.count")
+    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
+    assert "`include_router(..., dependencies=[Depends(require_admin)])` (main.py:7) applies it to this route" \
+        in found["reasons"][0]

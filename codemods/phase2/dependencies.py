@@ -16,11 +16,14 @@ The tree is read from the route's parameters (`Depends(f)` defaults, inline
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Handler, Project
-from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
+from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.routes import Routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +368,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
                 # route decorator's list (an endpoint the index cannot resolve is no route that migrates)
                 placed.extend(added.depends)
                 continue
-            router = _router_value(project, added.endpoint)
+            router = _routes(project).router_ref(added.endpoint)
             if router is not None:
                 placed.extend(added.depends)
                 guarded.extend((ref, module.path, added.line, router) for ref in added.depends)
@@ -434,57 +437,18 @@ def guarded_includes(project: Project) -> dict[FunctionId, list[tuple[str, int, 
     return cast("dict[FunctionId, list[tuple[str, int, str]]]", project.derived["phase2.guarded_includes"])
 
 
-def _router_value(project: Project, ref: str | None) -> str | None:
-    """The module-level value an `include_router(...)` names (`api.admin.router`); None when not one."""
-    target = project.resolve(ref)
-    if target is None or target.kind != "value" or target.value is None or target.module is None:
-        return None
-    return target.ref
-
-
-def _application(project: Project, ref: str) -> bool:
-    """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
-    target = project.resolve(ref)
-    if target is None or target.value is None or target.value.kind != "call":
-        return False
-    return (project.canonical(target.value.ref) or "") in APPLICATION_TYPES
-
-
 def served_under(project: Project, handler: Handler, router: str) -> bool:
     """Whether a route may be served under `router`: registered on it or on a router included in
-    it, at any depth. A route whose router the index cannot resolve, or one that an
-    `include_router(...)` the index cannot read may include, may be (conservative)."""
-    parents = cast("dict[str, list[str | None]] | None", project.derived.get("phase2.included_in"))
-    if parents is None:
-        parents = {}
-        for module in project.modules.values():
-            for added in module.registrations:
-                if added.attr == INCLUDE_ROUTER:
-                    child = _router_value(project, added.endpoint)
-                    parents.setdefault(child or "?", []).append(_router_value(project, added.base))
-        project.derived["phase2.included_in"] = parents
-    for registration in handler.registrations:
-        start = _router_value(project, registration.base) if registration.base is not None else None
-        if start is None:
-            return True
-        queue, seen = [start], set()
-        while queue:
-            current = queue.pop()
-            if current == router:
-                return True
-            if current in seen:
-                continue
-            seen.add(current)
-            above = parents.get(current)
-            if above is None:
-                if "?" in parents and not _application(project, current):  # an unreadable include_router(...) may include it
-                    return True
-                continue
-            for parent in above:
-                if parent is None:  # an application a factory builds, or a router local to a function,
-                    if "?" in parents:  # which only an include_router(...) of that local can include
-                        return True
-                    continue
-                queue.append(parent)
-    return False
+    it, at any depth (`Routes.may_serve_under`, conservative where the index cannot tell)."""
+    routes = _routes(project)
+    return any(routes.may_serve_under(registration, router) for registration in handler.registrations)
+
+
+def _routes(project: Project) -> Routes:
+    from async_migrate.codemods.routes import Routes
+
+    found = project.derived.get("phase2.routes")
+    if found is None:
+        found = project.derived["phase2.routes"] = Routes(project)
+    return cast("Routes", found)
 
