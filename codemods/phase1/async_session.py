@@ -18,7 +18,16 @@ def on_async_session(project: Project, handler: Handler) -> Reason | None:
     how = async_session_of(project, handler)
     if how is None:
         return None
+    return AM135.reason(f"already uses an AsyncSession ({how}){still_wrong(project, handler)}")
+
+
+def still_wrong(project: Project, handler: Handler) -> str:
+    """What a handler already on an AsyncSession still gets wrong, as a clause to its reason
+    (`; but ...`), or "": synchronous Session code it reaches (AM302), queries through its
+    `sync_session` outside `run_sync` and lazy loads (AM314). Neither phase fixes them: said, not
+    hidden."""
     from async_migrate.codemods.check import (
+        async_lazy_loads,
         async_session_handoffs,
         sync_helper_calls,
         sync_session_off_greenlet,
@@ -29,7 +38,6 @@ def on_async_session(project: Project, handler: Handler) -> Reason | None:
         key=lambda b: (b.line, b.call),
     )
     off_greenlet = sync_session_off_greenlet(project, handler)
-    # Neither phase one nor this reason fixes synchronous Session code it reaches: said, not hidden.
     but = (
         f"; but it reaches synchronous Session code at line {mixed[0].line} ({mixed[0].call}), "
         "which `check` reports (AM302)" if mixed else ""
@@ -40,7 +48,13 @@ def on_async_session(project: Project, handler: Handler) -> Reason | None:
             f"; but it queries through `{name}.sync_session` outside `run_sync` at line {first.line} ({first.call}), "
             "which raises MissingGreenlet and `check` reports (AM314)"
         )
-    return AM135.reason(f"already uses an AsyncSession ({how}){but}")
+    lazy = async_lazy_loads(project, handler)
+    if lazy:
+        but += (
+            f"; but it reads a relationship nothing eager-loads at line {lazy[0].line} ({lazy[0].call}), which "
+            "raises MissingGreenlet and `check` reports (AM314)"
+        )
+    return but
 
 
 def async_session_of(project: Project, handler: Handler) -> str | None:

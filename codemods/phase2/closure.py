@@ -21,6 +21,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
     dependency_handing_out,
     opening_class,
@@ -241,7 +242,9 @@ def compute(
             closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
             continue
         if handler.function.is_async and project.declared_async_session_params(handler.id):
-            closure.unchanged_routes[handler.id] = AM204.reason("already uses an AsyncSession")
+            closure.unchanged_routes[handler.id] = AM204.reason(
+                "already uses an AsyncSession" + still_wrong(project, handler)
+            )
             continue
         if not _does_session_work(project, handler.id) and not _hands_held_method(project, handler.id):
             elsewhere = _work_on_sessions_held_elsewhere(project, handler.id) or _unverified_work(project, handler.id)

@@ -242,3 +242,13 @@ def test_near_miss_an_unannotated_dependency_yielding_something_else_is_not_one(
     stack = ASYNC_STACK.replace("yield session", "yield {'session': session}")
     root = app(UNANNOTATED, {"models.py": MODELS, "db/async_stack.py": stack})
     assert "AM314" not in [f["code"] for f in findings(root, "unannotated")]
+
+
+def test_phase_two_leaves_such_a_route_unchanged_and_says_what_still_fails(app, cli):
+    root = app(ROUTES)
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "count")
+    assert entry["action"] == "unchanged", entry
+    assert "outside `run_sync`" in entry["reasons"][0] and "(AM314)" in entry["reasons"][0], entry
+    clean = next(h for h in document["handlers"] if h["function"] == "remember_item")
+    assert clean["reasons"] == ["already uses an AsyncSession"], clean
