@@ -308,7 +308,8 @@ def opening_class(project: Project, fid: FunctionId, receiver: str) -> tuple[str
 def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
     """Instances of project classes that live as long as the process, which `fid` or what it
     reaches works on: a module-level instance it names (`_uow`, handed on or called), an
-    attribute of one (`bus.uow`), one a dependency it takes returns, and what a module-level
+    attribute of one (`bus.uow`), one a dependency it takes returns (or a lambda given to
+    `Depends()` names), and what a module-level
     instance it calls a method of keeps in its attributes (`bus.handle()` on `self.uow`).
     (class, reference) pairs, in the order found."""
     flow = project.flow
@@ -324,6 +325,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
             refs.extend(b.expr for b in function.bindings)
             refs.extend((*function.returned, *function.yielded))
             for param in function.params:
+                refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names
                 target = project.resolve(param.depends) if param.depends else None
                 if target is not None and target.kind == "function" and target.module is not None and target.function:
                     dependency = (target.module.name, target.function.key)

@@ -490,3 +490,22 @@ def test_near_miss_a_unit_of_work_per_request_converts_beside_a_module_level_one
     )
     entry = reported(root, "counted", "phase1")
     assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+def test_a_unit_of_work_a_lambda_dependency_hands_every_request_keeps_the_route(app, reported):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from db.uow import UnitOfWork, count, shared
+
+
+        @router.get("/count")
+        async def counted(uow: UnitOfWork = Depends(lambda: shared)):
+            return count(uow)
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    entry = reported(root, "counted", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "keeps on the one module-level instance `db.uow.shared` every request gets" in entry["reasons"][0]
