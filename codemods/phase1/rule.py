@@ -424,7 +424,14 @@ def coroutine_reasons(work: SessionWork) -> list[Reason]:
     reasons = []
     scopes: dict[str, list[str]] = {}
     for item in work.in_coroutines:
-        if item.helper is not None:
+        if item.helper is not None and item.generator:
+            reasons.append(
+                AM121.reason(
+                    f"calls the async generator helper {item.helper} at line {item.line}, which the event loop "
+                    f"iterates whatever the route is, and it blocks at {', '.join(item.inner)}; " + item.helper_fix()
+                )
+            )
+        elif item.helper is not None:
             reasons.append(
                 AM121.reason(
                     f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "

@@ -94,3 +94,11 @@ def test_near_miss_a_module_sync_generator_streamed_by_a_def_route_is_clean(app,
     root = app(HELPER_STREAM.format(kind="def"))
     assert findings(root, "export") == [] and findings(root, "bound") == []
     assert reported(root, "export")["codes"] == ["AM104"]
+
+
+def test_phase_one_says_the_def_route_hands_the_loop_an_async_generator_helper(app, reported):
+    entry = reported(app(HELPER_STREAM.format(kind="async def")), "export", "phase1")
+    assert entry["action"] == "unchanged" and entry["codes"] == ["AM104", "AM121"], entry
+    reason = entry["reasons"][1]
+    assert "async generator helper api.items.rows at line" in reason and "plain def generator" in reason, reason
+    assert "as `def` the route would" not in reason, reason
