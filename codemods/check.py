@@ -871,8 +871,8 @@ def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[
         return []
     found: list[tuple[Blocking, str]] = []
     for call in function.calls:
-        if call.greenlet:
-            continue
+        if call.greenlet or call.nested:
+            continue  # a nested function may well be what `run_sync` runs: not judged on a guess
         receiver, _, method = (call.func or "").rpartition(".")
         own = project.behind_async_session(handler.id, receiver)
         if own is not None and method in SESSION_IO_METHODS:

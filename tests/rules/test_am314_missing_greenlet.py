@@ -76,6 +76,14 @@ async def on_greenlet(db: AsyncSession):
     return {"n": await db.run_sync(count_items)}
 
 
+@router.get("/nested")
+async def on_nested(db: AsyncSession):
+    def both(s: Session) -> int:
+        return count_items(s) + count_items(db.sync_session)
+
+    return {"n": await db.run_sync(both)}
+
+
 @router.get("/lambda")
 async def on_lambda(db: AsyncSession):
     return {"n": await db.run_sync(lambda s: count_items(s))}
@@ -95,7 +103,7 @@ def test_the_chain_names_the_query_the_helper_reaches(app, findings):
     assert "count_twice(...)" in finding["message"] and "count_items" in finding["message"], finding
 
 
-@pytest.mark.parametrize("function", ["remember_item", "on_greenlet", "on_lambda"])
+@pytest.mark.parametrize("function", ["remember_item", "on_greenlet", "on_lambda", "on_nested"])
 def test_near_miss_only_adding_or_inside_run_sync_is_no_finding(app, findings, function):
     assert findings(app(ROUTES), function) == []
 
