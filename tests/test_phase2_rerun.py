@@ -119,7 +119,7 @@ def test_an_existing_twin_without_the_eager_load_the_route_needs_blocks_it(cli, 
     document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
     found = handler(document, "author")
     assert (found["action"], found["codes"]) == ("blocked", ["AM245"]), found
-    assert "whose async twin `book_of_async` (added by an earlier run)" in found["reasons"][0]
+    assert "whose async twin `book_of_async` (already there: an earlier run's, or written by hand)" in found["reasons"][0]
     assert "fix: add the eager load of Book.author to the query in `book_of_async`" in found["reasons"][0]
     assert helper(document, "book_of")["action"] == "blocked"
 

@@ -729,7 +729,7 @@ def _twin_lacks(project: Project, fix: EagerFix) -> bool:
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
     twin = project.functions[fix.fid][1].name + project.config.twin_suffix
     return _unfixable(
-        project, fix, f"whose async twin `{twin}` (added by an earlier run) the migrated code calls and which "
+        project, fix, f"whose async twin `{twin}` (already there: an earlier run's, or written by hand) the migrated code calls and which "
         "does not load it", f"add the eager load of {{path}} to the query in `{twin}`",
     )
 
