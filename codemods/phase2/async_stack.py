@@ -20,6 +20,7 @@ side, commit on exit, what to generate) and every step reads the findings of the
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import cast
@@ -576,6 +577,37 @@ class _Analysis:
                 "opened them (\"attached to a different loop\" on PostgreSQL and MySQL); use `with "
                 "TestClient(app) as client:` in tests"
             )
+        for path, line, name in self._per_test_clients()[:5]:
+            self.plan.notes.append(
+                f"{path}:{line}: the fixture `{name}` enters a new `TestClient(...)` for each test, each on an "
+                "event loop of its own, and the async engine's pooled connections belong to the loop that "
+                "opened them (\"attached to a different loop\" from the second test on, with asyncpg or "
+                "aiomysql): dispose of the async engine when the client closes (`client.portal.call("
+                "async_engine.dispose)` before leaving the `with`), or give the fixture `scope=\"session\"`"
+            )
+
+    def _per_test_clients(self) -> list[tuple[str, int, str]]:
+        """`with TestClient(app) as c: yield c` in a pytest fixture not scoped to the session."""
+        found = []
+        for module in self.project.modules.values():
+            for function in module.functions:
+                fixture = next(
+                    (d for d in function.decorators if (self.canonical(d.callee) or "").endswith("pytest.fixture")),
+                    None,
+                )
+                if fixture is None or "session" in fixture.text:
+                    continue
+                entered = {b.line for b in function.bindings if b.entered}
+                # `client.portal.call(async_engine.dispose)`, `await engine.dispose()`: already handled
+                node = stack_extras.function_node(self.texts, module, function)
+                disposes = node is None or any(
+                    isinstance(n, ast.Attribute) and n.attr == "dispose" for n in ast.walk(node[1])
+                )
+                if not disposes and any(
+                    self.canonical(c.callee) in TEST_CLIENTS and c.line in entered for c in function.calls
+                ):
+                    found.append((module.path, function.line, function.name))
+        return sorted(found)
 
     def _run(self) -> StackPlan:
         plan = self.plan

@@ -1,0 +1,58 @@
+"""Phase two's follow-up for a test suite that enters a new `TestClient` per test.
+
+Each `with TestClient(app) as client:` runs the application on an event loop of its own, and
+the async engine's pooled connections belong to the loop that opened them: on MariaDB
+(aiomysql) or asyncpg the second test fails ("attached to a different loop"). The follow-up
+names the fixture and the fix; a fixture that disposes of the engine, or lives for the whole
+session, gets none.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_rules import run
+from test_phase2_soundness import CREATE, routes
+
+service = test_phase2_soundness.service
+
+CONFTEST = """
+import pytest
+from fastapi.testclient import TestClient
+
+from main import app
+
+
+@pytest.fixture{scope}
+def client():
+    with TestClient(app) as c:
+        yield c{dispose}
+"""
+
+
+def _notes(cli, service, scope: str = "", dispose: str = "") -> list[str]:
+    root = service({
+        "api/items.py": routes(CREATE),
+        "tests/__init__.py": "",
+        "tests/conftest.py": CONFTEST.replace("{scope}", scope).replace("{dispose}", dispose),
+    })
+    return [n for n in run(cli, root)["subsystem"]["follow_ups"] if "TestClient" in n]
+
+
+def test_a_fixture_entering_a_client_per_test_gets_the_follow_up(cli, service):
+    assert _notes(cli, service) == [
+        "tests/conftest.py:8: the fixture `client` enters a new `TestClient(...)` for each test, each on an "
+        "event loop of its own, and the async engine's pooled connections belong to the loop that opened them "
+        "(\"attached to a different loop\" from the second test on, with asyncpg or aiomysql): dispose of the "
+        "async engine when the client closes (`client.portal.call(async_engine.dispose)` before leaving the "
+        "`with`), or give the fixture `scope=\"session\"`"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "dispose"),
+    [('(scope="session")', ""), ("", "\n        c.portal.call(stack.async_engine.dispose)")],
+    ids=["session-scoped", "disposing"],
+)
+def test_near_miss_a_session_fixture_or_one_disposing_of_the_engine_gets_none(cli, service, scope, dispose):
+    assert _notes(cli, service, scope, dispose) == []
