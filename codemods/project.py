@@ -962,8 +962,9 @@ class Project:
         return [param.name for param in function.params if self.declared_async_session(param)]
 
     def behind_async_session(self, fid: FunctionId, expression: str | None) -> str | None:
-        """The AsyncSession parameter whose `.sync_session` an argument is (`db.sync_session`, as
-        `$db.sync_session`), or None: a synchronous Session the analysis knows, not an untyped one."""
+        """The AsyncSession parameter (or local opened with `async with maker() as s`) whose
+        `.sync_session` an argument is (`db.sync_session`, as `$db.sync_session`), or None: a
+        synchronous Session the analysis knows, not an untyped one."""
         if expression is None or not expression.startswith("$"):
             return None
         if "." not in expression:  # `sync = db.sync_session` first: the local stands for it
@@ -972,7 +973,9 @@ class Project:
         if not expression.endswith(".sync_session"):
             return None
         name = expression[1:].removesuffix(".sync_session")
-        return name if name in self.declared_async_session_params(fid) else None
+        if name in self.declared_async_session_params(fid) or self._opened_async(self.functions[fid][1], name):
+            return name
+        return None
 
     def sync_session_handed(self, fid: FunctionId, call: facts.Call) -> str | None:
         """The AsyncSession parameter whose `sync_session` a call hands on (`count(db.sync_session)`,
