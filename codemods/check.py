@@ -1113,10 +1113,14 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     scoped = thread_scoped_uses(project, handler.id)
     if scoped:
         # In a worker thread the Session would outlive the request: not a fix here either.
+        other = (
+            f"have `{scoped[0].call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
+            if scoped[0].handed
+            else "take the Session from a dependency"
+        )
         found.append(
             f"{scoped[0].path}:{scoped[0].line} uses {scoped[0].holder}: scope it to the request "
-            "(`scopefunc=` a context variable set per request) or take the Session from a dependency, "
-            "then rerun phase one"
+            f"(`scopefunc=` a context variable set per request) or {other}, then rerun phase one"
         )
         return documented + found
     if documented and not found:

@@ -8,6 +8,9 @@ coroutine function, when it uses event-loop-only APIs, when a caller awaits it o
 otherwise uses what calling it returns (`async for`, `asyncio.run`), when it is handed
 on or stored as a value (`asynccontextmanager(f)`), or when it has no Session work to
 move off the loop.
+
+Over 500 lines: each reason reads the same analysed Session work of the handler and the
+shared-Session findings; apart, the wording of one keep would drift from the decision.
 """
 
 from __future__ import annotations
@@ -348,17 +351,24 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         )
     for use in thread_scoped_uses(project, handler.id)[:1]:
         harm = (
-            "run on a threadpool worker, where no asyncio task runs: `asyncio.current_task()` raises "
+            "use it from a threadpool worker while other requests use it from theirs: a Session is not "
+            "thread-safe, so their transactions interleave"
+            if use.handed
+            else "run on a threadpool worker, where no asyncio task runs: `asyncio.current_task()` raises "
             "RuntimeError and the request fails"
             if use.task
             else "run on threadpool workers, each keeping its own Session (its transaction and connection) "
             "open from one request to the next, out of reach of a `remove()` on the event loop thread"
         )
+        fix = (
+            f"have `{use.call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
+            if use.handed
+            else "take the Session from a dependency"
+        )
         reasons.append(
             AM132.reason(
                 f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: as `def` it would "
-                f"{harm}; scope it to the request (`scopefunc=` a context variable set per request) or take the "
-                "Session from a dependency"
+                f"{harm}; scope it to the request (`scopefunc=` a context variable set per request) or {fix}"
             )
         )
     reasons.extend(coroutine_reasons(work))

@@ -81,6 +81,9 @@ class SharedUse:
     instance_of: str | None = None
     # The registry is keyed on the asyncio task: in a worker thread its Session cannot be had at all.
     task: bool = False
+    # A dependency hands the route the registry's Session of the thread it ran on, which other
+    # requests get as well.
+    handed: bool = False
 
     @property
     def shared(self) -> str:
@@ -136,8 +139,55 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     next.
     """
     uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
-    removed = {use.holder for use in uses if use.call.endswith(".remove()")}
-    return [use for use in uses if use.holder not in removed]
+    _, function = project.functions[fid]
+    # FastAPI runs a plain generator dependency's code before and after its `yield` in two
+    # threadpool calls, which may land on two workers: the `remove()` after the yield may empty
+    # another thread's registry, so it proves nothing.
+    removed = set() if function.is_generator else {use.holder for use in uses if use.call.endswith(".remove()")}
+    handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
+    return handed + [use for use in uses if use.holder not in removed]
+
+
+def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | None:
+    """The parameter FastAPI fills from a dependency returning or yielding the Session of a
+    `scoped_session` that is not scoped to the request (`db = db_session(); yield db`). An
+    `async def` dependency hands every request the event loop thread's one Session; a plain one
+    a worker's, which the next request that worker serves is handed too. Either way, a route
+    run as `def` would use it from several threads at once."""
+    if param.depends is None or param.opaque_depends:
+        return None
+    target = project.resolve(param.depends)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return None
+    function = target.function
+    dependency = (target.module.name, function.key)
+    handed = function.yielded if function.is_generator else function.returned
+    for expression in handed:
+        candidates = [expression]
+        if expression.startswith("$"):
+            candidates = [b.expr for b in function.bindings if b.name == expression[1:] and not b.entered]
+        for candidate in candidates:
+            registry = candidate[:-2] if candidate.endswith("()") else candidate
+            for value in project.flow.evaluate(dependency, registry):
+                if value.kind != REGISTRY:
+                    continue
+                scope, where = cast("tuple[str | None, str]", value.target)
+                if scope == REQUEST:
+                    continue
+                name = param.depends.rpartition(".")[2]
+                words = (
+                    f"whose scope the analysis cannot read ({where})" if scope is None
+                    else _scope_words(scope, where)
+                )
+                holder = (
+                    f"`{param.name}`, the Session `{name}()` hands out from a `scoped_session` {words}: the "
+                    "same Session for every request "
+                    + ("on the event loop thread" if function.is_async else "the worker it ran on serves")
+                )
+                return SharedUse(
+                    target.module.path, function.line, f"{name}()", holder, scope is not None, handed=True
+                )
+    return None
 
 
 def _reached(

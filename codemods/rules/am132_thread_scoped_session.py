@@ -11,6 +11,12 @@ identity (`threading.get_ident`, or greenlet's `getcurrent` as Flask-SQLAlchemy 
 same thread-local registry; one naming the asyncio task (`asyncio.current_task`) is worse: a
 threadpool worker runs no task, so the call raises RuntimeError and the request fails.
 
+A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
+harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI
+runs a plain generator's two halves in two threadpool calls, perhaps on two workers. And the
+routes it hands that Session to stay `async def`: every request it serves on one thread gets
+that thread's one Session, which `def` routes would use from several workers at once.
+
 Before:
 
     ScopedSession = scoped_session(SessionLocal)

@@ -317,3 +317,68 @@ def test_near_miss_a_scopefunc_on_a_context_variable_converts(app, reported):
     text = text.replace("ScopedSession =", 'request_scope: ContextVar[object] = ContextVar("request_scope")\nScopedSession =')
     entry = reported(app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": text}), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+SCOPED_DEPENDENCY = """
+from contextvars import ContextVar
+
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope")
+db_session = scoped_session(database_sessionmaker{scope})
+
+
+{asynchronous}def get_db():
+    db = db_session()
+    try:
+        yield db
+    finally:
+        db_session.remove()
+"""
+
+DEPENDENT_ROUTE = """
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.scoped import get_db
+
+
+@router.get("/count")
+async def read_count(db: Session = Depends(get_db)):
+    return db.execute(text("select 1")).scalar()
+"""
+
+
+def _dependent(app, scope: str = "", asynchronous: str = "async "):  # type: ignore[no-untyped-def]
+    registry = SCOPED_DEPENDENCY.replace("{scope}", scope).replace("{asynchronous}", asynchronous)
+    return app(DEPENDENT_ROUTE, {"db/scoped.py": registry})
+
+
+def test_a_generator_dependency_removing_a_thread_local_session_after_its_yield_keeps_with_am132(app, reported):
+    # FastAPI runs a plain generator dependency's two halves in two threadpool calls: the
+    # `remove()` after the yield may run on another worker than `db_session()` did.
+    entry = reported(_dependent(app), "get_db", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+
+
+@pytest.mark.parametrize("asynchronous", ["async ", ""], ids=["async-dependency", "def-dependency"])
+def test_a_route_handed_a_thread_local_session_by_its_dependency_keeps_with_am132(app, reported, cli, asynchronous):
+    # Every request the dependency serves on one thread is handed that thread's one Session: as
+    # `def` the routes would use it from several workers at once.
+    root = _dependent(app, asynchronous=asynchronous)
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "the Session `get_db()` hands out from a `scoped_session` whose scope is the thread" in entry["reasons"][0]
+    assert "have `get_db()` open a Session of its own" in entry["reasons"][0]
+    [finding] = [f for f in cli.json("check", root)["findings"] if f["function"] == "read_count"]
+    assert "have `get_db()` open a Session of its own" in finding["message"]
+
+
+def test_near_miss_a_dependency_on_a_request_scoped_registry_converts(app, reported):
+    root = _dependent(app, ", scopefunc=request_scope.get")
+    for function in ("read_count", "get_db"):
+        entry = reported(root, function, "phase1")
+        assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
