@@ -55,6 +55,9 @@ class Call(_Fact):
     receiver: str | None = None  # `session` in `session.execute(...)`, when a bare local name
     method: str | None = None  # `execute` in `session.execute(...)`
     args: list[Arg] = field(default_factory=list)
+    # Bare local names written as items of a tuple, list or set display, or as values of a dict
+    # display, given as an argument (`Thread(target=f, args=(db, 1))`): handed on inside it.
+    contained: tuple[str, ...] = ()
     awaited: bool = False
     nested: bool = False  # inside a nested function, lambda or class
     offloaded: bool = False  # the function run_in_threadpool/to_thread/run_in_executor(...) runs

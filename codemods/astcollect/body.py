@@ -430,6 +430,22 @@ def _args(items: list[ast.AST]) -> list[facts.Arg]:
     return found
 
 
+def _contained(items: list[ast.AST]) -> tuple[str, ...]:
+    """Bare names that are items of a display given as an argument (`args=(db, 1)`, `[db]`,
+    `{"session": db}`): what a call receives inside a container rather than as itself."""
+    found: list[str] = []
+    for item in items:
+        value = argument_value(item)
+        if type(value) in (ast.Tuple, ast.List, ast.Set):
+            elements = value.elts  # type: ignore[attr-defined]
+        elif type(value) is ast.Dict:
+            elements = value.values
+        else:
+            continue
+        found.extend(e.id for e in elements if type(e) is ast.Name)
+    return tuple(dict.fromkeys(found))
+
+
 def _written_args(call: ast.Call) -> list[ast.AST]:
     """The arguments that are neither `*x` nor `**x`, in the order written."""
     written: list[ast.AST] = [a for a in call.args if type(a) is not ast.Starred]
@@ -1081,6 +1097,7 @@ class BodyScanner:
                 self._query_chain(node, root, call)
         written = _written_args(node)
         call.args = _args(written)
+        call.contained = _contained(written)
         for recorded, given in zip(call.args, written):
             passed = argument_value(given)
             # `OrderService(self.uow())`: what a method of a local object returns is passed on too

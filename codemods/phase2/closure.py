@@ -67,6 +67,8 @@ from async_migrate.codemods.rules.am219_dependency_shares_session import RULE as
 from async_migrate.codemods.rules.am224_indirect_offload import RULE as AM224
 from async_migrate.codemods.rules.am225_nested_function import RULE as AM225
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
+from async_migrate.codemods.rules.am227_session_into_variadic import RULE as AM227
+from async_migrate.codemods.rules.am228_session_in_container import RULE as AM228
 from async_migrate.codemods.rules.am229_held_session_read_outside import RULE as AM229
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
@@ -1327,6 +1329,41 @@ def _async_session_dependency(project: Project, handler: Handler) -> str | None:
     return None
 
 
+def _short_callee(call: facts.Call) -> str:
+    if call.receiver is not None and call.method is not None:
+        return f"{call.receiver}.{call.method}"
+    return (call.callee or "a call").rsplit(".", 1)[-1] if call.callee else "a call"
+
+
+def _into_variadic(project: Project, call: facts.Call, edge: Edge | None, names: set[str]) -> str | None:
+    """AM227: a Session argument of a project call that lands in the callee's `*args` or
+    `**kwargs`, where the session flow (which follows named parameters) loses it."""
+    if edge is None:
+        return None
+    _, callee = project.functions[edge.callee]
+    star = any(p.variadic == "*" for p in callee.params)
+    stars = any(p.variadic == "**" for p in callee.params)
+    if not (star or stars):
+        return None
+    followed = set(edge.session_args.values())
+    positional = [p for p in callee.params if p.positional and p.name not in ("self", "cls")]
+    keywords = {p.name for p in callee.params if not p.variadic}
+    for arg in call.args:
+        if arg.name not in names or arg.name in followed:
+            continue
+        lands = (
+            (star and arg.keyword is None and arg.position is not None and arg.position >= len(positional))
+            or (stars and arg.keyword is not None and arg.keyword not in keywords)
+        )
+        if lands:
+            where = "*" + next(p.name for p in callee.params if p.variadic == "*") if arg.keyword is None else (
+                "**" + next(p.name for p in callee.params if p.variadic == "**"))
+            return (f"passes the Session `{arg.name}` into `{where}` of `{callee.name}()`, which the analysis "
+                    "does not follow: what it runs with them would receive an AsyncSession and call it "
+                    "without await")
+    return None
+
+
 def _unverified_work(project: Project, route: FunctionId) -> list[Reason]:
     """A route whose only Session work is on values the analysis cannot type (`request.state.db`,
     a value built outside PATH): unverified, never "does no Session work"."""
@@ -1677,6 +1714,17 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         concurrent = _concurrent_use(project, fid, call, names, callees)
         if concurrent is not None:
             found.append(_Own(AM277, call.line, concurrent))
+            continue
+        inside = [name for name in call.contained if name in names]
+        if inside and not call.greenlet:
+            found.append(_Own(AM228, call.line, f"hands the Session `{inside[0]}` to "
+                              f"`{_short_callee(call)}()` inside a tuple, list or dict, which the analysis "
+                              "does not follow: what runs it would receive an AsyncSession and call it "
+                              "without await"))
+            continue
+        variadic = _into_variadic(project, call, callees.get(call.index), names)
+        if variadic is not None:
+            found.append(_Own(AM227, call.line, variadic))
             continue
         needs_await = (
             call.receiver in names
