@@ -1104,11 +1104,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     shared = shared_session_uses(project, handler.id)
     if shared:
         # Offloading would hand the one Session to threadpool threads: not a fix here.
-        found.append(
-            f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, {shared[0].shared}: give each "
-            "request its own Session (a dependency yielding `SessionLocal()`) or a "
-            "`scoped_session` scoped to the request (`scopefunc=`), then rerun phase one"
+        remedy = shared[0].remedy or (
+            "give each request its own Session (a dependency yielding `SessionLocal()`) or a "
+            "`scoped_session` scoped to the request (`scopefunc=`)"
         )
+        found.append(f"{shared[0].path}:{shared[0].line} uses {shared[0].holder}, {shared[0].shared}: {remedy}, then rerun phase one")
         return documented + found
     scoped = thread_scoped_uses(project, handler.id)
     if scoped:

@@ -346,7 +346,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: "
                 "safe only while its routes run one at a time on the event "
                 "loop; as `def` (or offloaded) concurrent requests would use it from several threads at "
-                "once; give each request its own Session (a dependency) or a `scoped_session` scoped to the request"
+                f"once; {use.remedy or 'give each request its own Session (a dependency) or a `scoped_session` scoped to the request'}"
             )
         )
     for use in thread_scoped_uses(project, handler.id)[:1]:

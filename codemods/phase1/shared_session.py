@@ -79,6 +79,8 @@ class SharedUse:
     # `self.x` in a method of this class, which opens the Session into `self.x` itself (a unit of
     # work's `__enter__`): shared only where the handler works on a process-wide instance of it.
     instance_of: str | None = None
+    # What to do instead, when the general advice (a Session per request) does not fit the holder.
+    remedy: str = ""
     # The registry is keyed on the asyncio task: in a worker thread its Session cannot be had at all.
     task: bool = False
     # A dependency hands the route the registry's Session of the thread it ran on, which other
@@ -110,7 +112,12 @@ def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
             None,
         )
         if instance is not None:
-            found.append(replace(use, holder=use.holder.format(instance=instance), instance_of=None))
+            short = classes.short(use.instance_of)
+            remedy = (
+                f"give each request its own {short} (a dependency returning `{short}()`, or one built in the "
+                f"route) instead of `{instance}`"
+            )
+            found.append(replace(use, holder=use.holder.format(instance=instance), instance_of=None, remedy=remedy))
     return found
 
 

@@ -509,3 +509,5 @@ def test_a_unit_of_work_a_lambda_dependency_hands_every_request_keeps_the_route(
     entry = reported(root, "counted", "phase1")
     assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
     assert "keeps on the one module-level instance `db.uow.shared` every request gets" in entry["reasons"][0]
+    # the advice fits the holder: a unit of work per request, not a Session dependency
+    assert "give each request its own UnitOfWork (a dependency returning `UnitOfWork()`" in entry["reasons"][0]
