@@ -62,6 +62,7 @@ class Classes:
         self._by_name: dict[str, list[str]] | None = None
         self._set_outside: dict[tuple[str, str], str] | None = None
         self._built_names: dict[str, frozenset[str]] = {}
+        self._protocols: list[str] | None = None
         # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
@@ -260,6 +261,12 @@ class Classes:
 
     def is_protocol(self, ref: str) -> bool:
         return any(self.project.canonical(base) in PROTOCOL_TYPES for base in self.by_ref[ref][1].bases)
+
+    def protocols(self) -> list[str]:
+        """The `typing.Protocol` classes, sorted: phase two asks once per subsystem."""
+        if self._protocols is None:
+            self._protocols = [ref for ref in sorted(self.by_ref) if self.is_protocol(ref)]
+        return self._protocols
 
     def is_abstract(self, ref: str) -> bool:
         """A Protocol, an `abc.ABC` subclass or a class with an `@abstractmethod`: a value

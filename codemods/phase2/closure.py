@@ -295,7 +295,8 @@ def compute(
 
     starts = [*candidates, *(d for chain in dependency_twins.values() for d in chain)]
     reached = _reach(project, starts)
-    trees = _Trees(expiry.models.tree if expiry is not None and expiry.models is not None else None, read)
+    models = expiry.models if expiry is not None else None
+    trees = _Trees(models.tree if models is not None else None, read, models.read if models is not None else None)
     inline = {fid: inline_sessions.judge(project, fid, engine, trees) for fid in reached}
     own_blockers = {
         fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
@@ -317,13 +318,19 @@ def compute(
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
             module, function = project.functions[fid]
-            definition = expired_lists.function_node(trees(module.path), function)
+            # Only a `begin_nested()` or `begin()` on a Session rolls back what these find: a
+            # module whose text cannot name one is not parsed for them.
+            definition = (
+                expired_lists.function_node(trees(module.path), function)
+                if trees.may_name(module.path, "begin") else None
+            )
             own_blockers[fid].extend(
                 _Own(AM292, line, message)
                 for line, message in savepoint_reads.reads(definition, set(project.session_names(fid)))
             )
             own_blockers[fid].extend(
-                _Own(AM292, line, message) for line, message in _expired_by_callee(project, fid, definition, trees)
+                _Own(AM292, line, message)
+                for line, message in _expired_by_callee(project, fid, module.path, function, definition, trees)
             )
             if expired.refreshes:
                 refreshes[fid] = expired.refreshes
@@ -1454,10 +1461,16 @@ def _where(project: Project, fid: FunctionId, line: int) -> str:
 
 
 def _expired_by_callee(
-    project: Project, fid: FunctionId, definition: ast.FunctionDef | ast.AsyncFunctionDef | None, trees: _Trees
+    project: Project,
+    fid: FunctionId,
+    path: str,
+    function: facts.Function,
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    trees: _Trees,
 ) -> list[tuple[int, str]]:
     """Reads of what the function passed to a project helper that hands it back expired: the
-    helper changed it inside a savepoint and caught the rollback (`savepoint_reads`)."""
+    helper changed it inside a savepoint and caught the rollback (`savepoint_reads`).
+    `definition`: the function's, or None where its module was not parsed (`_Trees.may_name`)."""
     sessions = set(project.session_names(fid))
     cache = cast("dict[FunctionId, dict[str, str]]", project.derived.setdefault("phase2.savepoint_params", {}))
     found: list[tuple[int, str]] = []
@@ -1468,10 +1481,12 @@ def _expired_by_callee(
             module, callee = project.functions[edge.callee]
             cache[edge.callee] = savepoint_reads.expired_params(
                 expired_lists.function_node(trees(module.path), callee), set(project.session_names(edge.callee))
-            )
+            ) if trees.may_name(module.path, "begin") else {}
         expiring = cache[edge.callee]
         if not expiring:
             continue
+        if definition is None:
+            definition = expired_lists.function_node(trees(path), function)
         _, callee = project.functions[edge.callee]
         passed = {
             arg.name: expiring[param] for arg in edge.call.args
@@ -1511,10 +1526,31 @@ def _streams(call: facts.Call) -> str | None:
 class _Trees:
     """A module's syntax tree by path, parsed once (the expiry analysis's cache where there is one)."""
 
-    def __init__(self, cached: Callable[[str], ast.Module | None] | None, read: Callable[[str], str] | None) -> None:
+    def __init__(
+        self,
+        cached: Callable[[str], ast.Module | None] | None,
+        read: Callable[[str], str] | None,
+        text: Callable[[str], str] | None = None,
+    ) -> None:
         self.cached = cached
         self.read = read
+        self.text = text if cached is not None else read  # what the trees are parsed from
         self.trees: dict[str, ast.Module | None] = {}
+        self.words: dict[tuple[str, str], bool] = {}
+
+    def may_name(self, path: str, word: str) -> bool:
+        """Whether the module's code may spell the identifier `word`; True when it cannot be told.
+        Cheaper than its tree: most modules are never parsed for a question only a few can answer."""
+        key = (path, word)
+        found = self.words.get(key)
+        if found is None:
+            try:
+                source = self.text(path) if self.text is not None else None
+            except OSError:
+                source = None
+            # An identifier in other letters can still normalise to the word (NFKC).
+            found = self.words[key] = source is None or word in source or not source.isascii()
+        return found
 
     def __call__(self, path: str) -> ast.Module | None:
         if self.cached is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -286,14 +287,26 @@ class Body:
 
 
 def function_node(tree: ast.Module | None, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The definition a function's facts describe: by name and `def` line."""
+    """The definition a function's facts describe: by name and `def` line (or a decorator's)."""
     if tree is None:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
-            if node.lineno == function.line or any(d.lineno == function.line for d in node.decorator_list):
-                return node
-    return None
+    found = _definitions.get(tree)
+    if found is None:
+        # One walk per tree: phase two asks for every function of a module, once per subsystem.
+        found = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.setdefault((node.name, node.lineno), node)
+                for decorator in node.decorator_list:
+                    found.setdefault((node.name, decorator.lineno), node)
+        _definitions[tree] = found
+    return found.get((function.name, function.line))
+
+
+# A tree -> its definitions by (name, line of the `def` or of a decorator), the first in walk order.
+_definitions: weakref.WeakKeyDictionary[ast.Module, dict[tuple[str, int], ast.FunctionDef | ast.AsyncFunctionDef]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def free_name(node: ast.AST | None, list_name: str) -> str:

@@ -25,9 +25,7 @@ def plan(
     classes = project.flow.classes
     moving: set[FunctionId] = set()
     notes: list[str] = []
-    for ref in sorted(classes.by_ref):
-        if not classes.is_protocol(ref):
-            continue
+    for ref in classes.protocols():
         declared = {n: fid for n, fid in classes.methods.get(ref, {}).items() if not n.startswith("__")}
         users = _users(project, ref, set(declared))
         reached = {
