@@ -915,13 +915,39 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         if risk.kind != "attribute" or risk.served or risk.function != own:
             continue
         held = function.holds.get(risk.path.split(".", 1)[0], ())
-        if held and all(
-            term[0] == "load" and len(term) == 2 and isinstance(term[1], int) and term[1] < len(function.loads)
-            and function.loads[term[1]].session in sessions
-            for term in held
-        ):
+        if held and all(_loaded_on(project, handler.id, term, sessions) for term in held):
             found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
     return found
+
+
+def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str], depth: int = 0) -> bool:
+    """Whether an object term (`codemods/astcollect/objects.py`) is only what a query on one of
+    `sessions` loaded: the function's own query, a local holding one, or what an awaited project
+    coroutine handed that Session returns the same way (`await get_ticket_async(db, 1)`)."""
+    _, function = project.functions[fid]
+    if term[0] == "load":
+        return term[1] < len(function.loads) and function.loads[term[1]].session in sessions
+    if term[0] == "name" and depth < 4:
+        held = function.holds.get(term[1], ())
+        return bool(held) and all(_loaded_on(project, fid, t, sessions, depth + 1) for t in held)
+    if term[0] != "call" or depth >= 4:
+        return False
+    call = next((c for c in function.calls if c.index == term[1]), None)
+    target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
+    if call is None or target is None or not target[1].is_async or "." in target[1].qualname:
+        return False  # a method's receiver shifts its parameters: not followed
+    module, callee = target
+    given = set()
+    for arg in call.args:
+        if arg.name not in sessions:
+            continue
+        if arg.keyword is not None:
+            given.add(arg.keyword)
+        elif arg.position is not None and arg.position < len(callee.params):
+            given.add(callee.params[arg.position].name)
+    return bool(given and callee.results) and all(
+        _loaded_on(project, (module.name, callee.key), t, given, depth + 1) for t in callee.results
+    )
 
 
 def _off_greenlet_finding(

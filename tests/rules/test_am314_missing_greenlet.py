@@ -187,6 +187,26 @@ async def eager(book_id: int, db: AsyncSession):
     return (await db.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).one()
 
 
+async def book_of(db: AsyncSession, book_id: int) -> Book | None:
+    return await db.get(Book, book_id)
+
+
+async def book_with_author(db: AsyncSession, book_id: int) -> Book | None:
+    return await db.get(Book, book_id, options=[selectinload(Book.author)])
+
+
+@router.get("/through-helper/{book_id}")
+async def through_helper(book_id: int, db: AsyncSession):
+    book = await book_of(db, book_id)
+    return {"author": book.author.name}
+
+
+@router.get("/through-eager-helper/{book_id}")
+async def through_eager_helper(book_id: int, db: AsyncSession):
+    book = await book_with_author(db, book_id)
+    return {"author": book.author.name}
+
+
 @router.post("/built")
 async def built(title: str, db: AsyncSession):
     book = Book(title=title, author=Author(name="new"))
@@ -202,15 +222,18 @@ async def awaitable(book_id: int, db: AsyncSession):
 """
 
 
-def test_a_lazy_load_in_an_async_session_route_is_am314(app, findings):
-    found = findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), "lazy")
+@pytest.mark.parametrize("function", ["lazy", "through_helper"])
+def test_a_lazy_load_in_an_async_session_route_is_am314(app, findings, function):
+    found = findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), function)
     assert [f["code"] for f in found] == ["AM314"], found
     assert "author" in found[0]["message"] and "MissingGreenlet" in found[0]["message"], found
 
 
 # The response model's fields are matched by name (`returned`, `listed` do lazy-load, but a dict
 # payload with a key named like a relationship would match too): not judged, so no false alarm.
-@pytest.mark.parametrize("function", ["eager", "awaitable", "built", "lazy_response", "returned", "listed"])
+@pytest.mark.parametrize(
+    "function", ["eager", "awaitable", "built", "lazy_response", "returned", "listed", "through_eager_helper"]
+)
 def test_near_miss_an_eager_load_or_awaitable_attrs_is_no_finding(app, findings, function):
     assert findings(app(LAZY, {"models.py": MODELS, "schemas.py": SCHEMAS}), function) == []
 
