@@ -255,19 +255,25 @@ def value_uses(read: Callable[[str], str] | None, project: Project, name: str) -
     if read is None:
         return ["(source not read)"]
     escaped = re.escape(name)
-    pattern = re.compile(
+    # Read outside string literals: `"warehouse.rename"`, an event name, names no method.
+    named = re.compile(
         rf"\.{escaped}\b(?!\s*\()"  # `obj.name` not called: `callbacks = [repo.get]`
-        rf"|getattr\(.*[\"']{escaped}[\"']"  # `getattr(obj, "name")`
         rf"|[=(,\[{{]\s*{escaped}\b(?!\s*[(.\[=])"  # `find = name` in a class body, `f(name)`
     )
+    looked_up = re.compile(rf"getattr\(.*[\"']{escaped}[\"']")  # `getattr(obj, "name")`
     found = []
     for module in project.modules.values():
         text = _source(read, project, module.path)
         for number, line in enumerate(text.splitlines(), 1):
             code = line.split("#", 1)[0]
-            if pattern.search(code) and not code.lstrip().startswith(("def ", "async def ")):
+            if code.lstrip().startswith(("def ", "async def ")):
+                continue
+            if looked_up.search(code) or named.search(_STRING.sub('""', code)):
                 found.append(f"{module.path}:{number}")
     return found
+
+
+_STRING = re.compile(r"([\"'])(?:\\.|(?!\1).)*\1")  # a one-line string literal's quotes and text
 
 
 def hierarchy_names(

@@ -117,3 +117,18 @@ def test_a_parallel_class_for_a_method_name_used_elsewhere_says_where_not_synchr
 def test_near_miss_without_the_name_used_elsewhere_the_class_dependency_moves_in_place(phase2, entry):
     document = phase2(SERVICE_ROUTE, {"titles.py": SERVICE})
     assert entry(document, "Titles.titles", "helpers")["codes"] == ["AM252"]
+
+
+def test_near_miss_the_name_in_a_string_is_no_use_of_the_method():
+    """`audit("book.titles")`, an event name: no method is named there; `getattr(x, "titles")` is."""
+    from async_migrate.codemods.astcollect import collect
+    from async_migrate.codemods.phase2 import methods
+    from async_migrate.codemods.project import Project
+
+    texts = {
+        "titles.py": SERVICE,
+        "feed.py": 'audit("book.titles")\nprint(f"{x}.titles", \'a.titles\')\n',
+        "hooks.py": 'handler = getattr(svc, "titles")\ncallbacks = [svc.titles]\n',
+    }
+    project = Project([collect(path, text) for path, text in texts.items()])
+    assert methods.value_uses(texts.__getitem__, project, "titles") == ["hooks.py:1", "hooks.py:2"]
