@@ -344,7 +344,8 @@ def scan(
                 reads.note(str(config.source))  # the lines of its blockers (engine_options.config_location)
             _preview(project, result.outcomes, reads)
             compose_paths(project, result.outcomes)
-            remember(pool, "scan", key, ("outcomes", "read"), _Scanned(result.outcomes, reads.digests), _PHASE1_KINDS)
+            kept_reads = _Scanned(result.outcomes, reads.digests, reads.lacking, reads.trees)
+            remember(pool, "scan", key, ("outcomes", "read", "lacking", "trees"), kept_reads, _PHASE1_KINDS)
         if trace is not None:
             trace.notices = _notices_after(trace, project)
             warm_run.remember(pool, "scan", run_key, key, trace, project.unseen, [o.handler for o in result.outcomes])
@@ -354,17 +355,24 @@ def scan(
 class _Reads:
     """The text of files an analysis reads beside the facts (scan's preview of phase two), each
     read as `Path.read_text` reads it, with the digest of its bytes: a kept analysis is taken
-    only while each of them reads the same."""
+    only while each of them reads the same. A file only searched for words it lacks
+    (`stack_extras.Texts.get`) need only lack them still: `lacking`, with its digest then."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.digests: dict[str, str] = {}
+        self.lacking: dict[str, tuple[str, list[str]]] = {}
+        self.trees: dict[str, tuple[str, str]] = {}
+        self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
 
     def __call__(self, path: str) -> str:
-        import io
-
+        self.lacking.pop(path, None)
+        found = self._texts.get(path)
+        if found is not None:
+            self.digests[path] = found[0]
+            return found[1]
         data = self.note(path)
-        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read()
+        return _text(data)
 
     def note(self, path: str) -> bytes:
         from async_migrate.codemods import cache as caching
@@ -373,32 +381,117 @@ class _Reads:
         self.digests[path] = caching.digest(data)
         return data
 
+    def tree(self, path: str) -> Any:
+        """path's syntax tree (`sources.tree_of`): the analysis depends on the tree alone, kept as
+        the digest of its dump with positions (`trees`), with the file's digest."""
+        import ast
+
+        from async_migrate.codemods import cache as caching
+
+        if path not in self._texts:
+            data = (self.root / path).read_bytes()
+            self._texts[path] = (caching.digest(data), _text(data))
+        file_digest, text = self._texts[path]
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            self.digests[path] = file_digest  # the error is the file's whole text's
+            raise
+        self.trees[path] = (file_digest, _tree_digest(tree))
+        return tree
+
+    def lacks(self, path: str, needle: str) -> bool:
+        """Whether path's text lacks `needle`; if so, what the analysis took from the file."""
+        from async_migrate.codemods import cache as caching
+
+        if path in self.digests:
+            return False  # read whole already: the caller reads it again
+        if path not in self._texts:
+            data = (self.root / path).read_bytes()
+            self._texts[path] = (caching.digest(data), _text(data))
+        file_digest, text = self._texts[path]
+        if needle in text:
+            return False
+        self.lacking.setdefault(path, (file_digest, []))[1].append(needle)
+        return True
+
+
+def _tree_digest(tree: Any) -> str:
+    import ast
+
+    from async_migrate.codemods import cache as caching
+
+    return caching.digest(ast.dump(tree, include_attributes=True).encode("utf-8", "surrogatepass"))
+
+
+def _text(data: bytes) -> str:
+    """data as `Path.read_text(encoding="utf-8", errors="replace")` gives it, newlines translated."""
+    import io
+
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read()
+
 
 @dataclass
 class _Scanned:
-    """What `remember` keeps of scan: the decisions with their preview, and the files read for it."""
+    """What `remember` keeps of scan: the decisions with their preview, and the files read for it
+    (`_Reads`: the digest of each file read; of each only searched, with the words it lacks; of
+    each only parsed, with its tree's)."""
 
     outcomes: list[Outcome]
     read: dict[str, str]
+    lacking: dict[str, tuple[str, list[str]]]
+    trees: dict[str, tuple[str, str]]
 
 
 def _scan_memo(pool: Pool, document: object) -> list[Outcome] | None:
-    """Scan's kept outcomes (`_Scanned`), while every file read for them reads the same."""
+    """Scan's kept outcomes (`_Scanned`), while every file read for them reads the same, every
+    file only searched lacks the same words, and every file only parsed gives the same tree."""
+    import ast
+
     from async_migrate.codemods import cache as caching
 
-    if not isinstance(document, dict) or set(document) != {"outcomes", "read"}:
+    if not isinstance(document, dict) or set(document) != {"outcomes", "read", "lacking", "trees"}:
         return None
-    outcomes, read = document["outcomes"], document["read"]
-    if not isinstance(outcomes, list) or not isinstance(read, dict) or pool.cache is None:
+    outcomes, read, lacking, trees = document["outcomes"], document["read"], document["lacking"], document["trees"]
+    if not all(isinstance(kept, dict) for kept in (read, lacking, trees)) or not isinstance(outcomes, list):
         return None
-    for path, file_digest in read.items():
-        now = pool.cache.seen.get(path)
-        if now is None:
-            try:
-                now = caching.digest((pool.root / path).read_bytes())
-            except OSError:
+    if pool.cache is None:
+        return None
+
+    def data(path: str) -> bytes | None:
+        try:
+            return (pool.root / path).read_bytes()
+        except OSError:
+            return None
+
+    def now(path: str) -> str | None:
+        seen = pool.cache.seen.get(path) if pool.cache is not None else None
+        if seen is not None:
+            return seen
+        found = data(path)
+        return caching.digest(found) if found is not None else None
+
+    if any(now(path) != file_digest for path, file_digest in read.items()):
+        return None
+    for path, (file_digest, needles) in lacking.items():
+        if now(path) == file_digest:
+            continue
+        found = data(path)
+        if found is None:
+            return None
+        text = _text(found)
+        if any(needle in text for needle in needles):
+            return None
+    for path, (file_digest, tree_digest) in trees.items():
+        if now(path) == file_digest:
+            continue
+        found = data(path)
+        if found is None:
+            return None
+        try:
+            if _tree_digest(ast.parse(_text(found))) != tree_digest:
                 return None
-        if now != file_digest:
+        except (SyntaxError, ValueError):
             return None
     return outcomes
 

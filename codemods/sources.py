@@ -15,7 +15,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,3 +205,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             raise type(error)(error.errno, error.strerror, str(target)) from None
         raise
 
+
+def tree_of(read: Callable[[str], str], path: str) -> ast.Module:
+    """The syntax tree of the module `read` gives the text of. A reader keeping what an analysis
+    read (`run._Reads`) parses it itself: the analysis then depends on the tree alone, not on
+    comments around it. SyntaxError, ValueError or OSError as `ast.parse` and `read` raise them."""
+    parse = getattr(read, "tree", None)
+    return parse(path) if parse is not None else ast.parse(read(path))

@@ -92,7 +92,7 @@ from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
-from async_migrate.codemods.sources import matches
+from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     AWAITED_METHODS,
@@ -1557,7 +1557,7 @@ class _Trees:
             return self.cached(path)
         if path not in self.trees:
             try:
-                self.trees[path] = ast.parse(self.read(path)) if self.read is not None else None
+                self.trees[path] = tree_of(self.read, path) if self.read is not None else None
             except (OSError, SyntaxError, ValueError):
                 self.trees[path] = None
         return self.trees[path]

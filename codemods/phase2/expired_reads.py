@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import cast
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, sources
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
 from async_migrate.codemods.phase2.stack_source import UNREAD
@@ -168,7 +168,7 @@ class Models:
     def tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
             try:
-                self._trees[path] = ast.parse(self.read(path)) if self.read is not None else None
+                self._trees[path] = sources.tree_of(self.read, path) if self.read is not None else None
             except (OSError, SyntaxError, ValueError):
                 self._trees[path] = None
         return self._trees[path]

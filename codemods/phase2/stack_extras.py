@@ -72,7 +72,16 @@ class Texts:
 
     def get(self, path: str, needle: str = "") -> tuple[str, ast.Module] | None:
         """The module's text and tree; None when it cannot be read, or does not contain `needle`
-        (most modules do not: those are never parsed)."""
+        (most modules do not: those are never parsed). A reader keeping what an analysis read
+        (`run._Reads`) is asked first whether the module lacks `needle`: then the analysis
+        depends on that alone, not on the rest of the text."""
+        lacks = getattr(self.read, "lacks", None)
+        if needle and path not in self._texts and lacks is not None:
+            try:
+                if lacks(path, needle):
+                    return None
+            except (OSError, ValueError):
+                pass  # `text` says it cannot be read
         text = self.text(path)
         if text is None or needle not in text:
             return None
