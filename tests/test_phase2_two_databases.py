@@ -427,3 +427,33 @@ def test_a_dependency_yielding_a_session_on_a_second_engine_keeps_its_database(c
     assert serve(root, CLASS_SERVE) == CLASS_EXPECTED
     found = handler(run(cli, root, subsystem="api/summary.py"), "summary")
     assert found["action"] == "blocked" and found["codes"] == ["AM231"], found
+
+
+SECOND_STACK = """
+[tool.async-migrate]
+async-engine = "async_analytics_engine"
+async-sessionmaker = "async_analytics_sessionmaker"
+async-dependency = "get_async_analytics_db"
+async-alias = "async_analytics_db"
+"""
+
+
+def test_a_second_databases_subsystem_gets_a_stack_of_its_own_when_the_configuration_names_one(cli, project):
+    """The hand-written async stack is the main database's. The analytics router cannot reuse it
+    (AM243), and the reason no longer advises removing it, which the routes migrated onto it
+    need: a configuration naming other pieces generates the analytics database's own stack
+    beside its sessionmaker, and each database keeps its rows once both routers moved."""
+    root = build(project, TRACK["with"])
+    blocked = handler(run(cli, root, subsystem="api/reports.py"), "events")
+    assert blocked["codes"] == ["AM243"], blocked
+    assert "--config" in blocked["reasons"][0] and "remove it" not in blocked["reasons"][0], blocked
+    config = root.parent / "analytics.toml"
+    config.write_text(SECOND_STACK, encoding="utf-8")
+    assert handler(apply(cli, root, subsystem="api/items.py"), "count")["action"] == "migrate"
+    document = apply(cli, root, "--config", str(config), subsystem="api/reports.py")
+    assert handler(document, "events")["action"] == "migrate", handler(document, "events")
+    analytics = read(root, "db/analytics.py")
+    assert "async_analytics_engine = create_async_engine(" in analytics and "analytics_engine.url" in analytics
+    assert "get_async_analytics_db" in read(root, "api/reports.py")
+    assert "get_async_db" in read(root, "api/items.py")
+    assert serve(root) == EXPECTED

@@ -906,15 +906,40 @@ class _Analysis:
                 )
             else:
                 problem = "they are not built from the same URL (nor one from the other by a driver swap)"
+            if len(self._production) > 1 and self._second_stack_named():
+                # Another database's stack (a read replica's, migrated first): the configuration
+                # names a stack of this subsystem's own, generated beside it.
+                self._found_engine = self._found_maker = self._found_dependency = self._found_alias = None
+                self.plan.async_engine = self.plan.async_sessionmaker = None
+                self.plan.async_dependency = self.plan.async_alias = None
+                return
+            remedy = (
+                "the routes migrated onto it may need it as it is: give this subsystem a stack of its own by "
+                "running phase two with a configuration (`--config`) naming new `async-engine`, "
+                "`async-sessionmaker`, `async-dependency` and `async-alias`"
+                if len(self._production) > 1 else
+                "build the async engine from the same URL (or from the sync engine's `.url` with the driver "
+                "swapped), or remove it and let phase two generate one"
+            )
             self._block(
                 AM243, *reused_at,
                 f"phase two would reuse the existing {what} ({reused.module.path}:{reused.line}), whose "
                 f"engine is {async_words}, while the routes' synchronous stack uses the engine {sync_words}; "
-                f"{problem}, so the migrated routes might use another database: build the async engine from "
-                "the same URL (or from the sync engine's `.url` with the driver swapped), or remove it and "
-                "let phase two generate one",
+                f"{problem}, so the migrated routes might use another database: {remedy}",
             )
             return
+
+    def _second_stack_named(self) -> bool:
+        """Whether [tool.async-migrate] names every piece of the async stack other than the one
+        found: no found piece bears its configured name, so generating those names leaves it alone."""
+        names = self.config
+        pairs = (
+            (self._found_engine, names.async_engine),
+            (self._found_maker, names.async_sessionmaker),
+            (self._found_dependency, names.async_dependency),
+            (self._found_alias, names.async_alias),
+        )
+        return all(found is None or found.name != name for found, name in pairs)
 
     def _from_configured_factory(self, engine_ref: str | None) -> bool:
         """Whether the async engine is built by calling [tool.async-migrate] async-engine-factory
