@@ -131,6 +131,7 @@ from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
 from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
@@ -858,6 +859,13 @@ class _Analysis:
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
         name: str, shown: str, summary: Summary,
     ) -> None:
+        for work in summary.session_work[:1]:
+            self._flow_risk(root, module, function, where, f"{written}.{name}", AM241,
+                            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), which "
+                            f"does synchronous Session work at {work} on a Session it is not given (a global or "
+                            "`scoped_session`, a `query_property()`): migrated, that work would run on the event "
+                            "loop on another Session than the route's AsyncSession, which loaded the object; have "
+                            "the member take the route's Session, or keep the route")
         for note in summary.unverified:
             self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
                             f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), "

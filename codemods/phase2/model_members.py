@@ -21,6 +21,10 @@ code the tool does not read (unverified).
   flow cannot follow, an attribute found in no project class body of a class with a base
   outside PATH (a mixin from a package may define it).
 
+- `session_work`: synchronous Session work the member, or project code it calls, does on a
+  Session it is not given (a `save()` mixin committing a `scoped_session` global): migrated,
+  the route's AsyncSession loaded the object and another Session would commit it.
+
 `None` means no project code runs: a column, a relationship (the caller's business), or a
 plain method only read.
 """
@@ -33,6 +37,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path
+from async_migrate.codemods.phase2.methods import held_elsewhere
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import MODEL_BASES, PROPERTY_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -44,6 +49,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 _SAFE = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 _ACCESSORS = (".setter", ".deleter", ".expression", ".comparator", ".update_expression", ".inplace")
 _PLAIN = frozenset({"staticmethod", "classmethod"})
+_DEPTH = 6  # calls followed from a member for its Session work
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,9 @@ class Summary:
     line: int
     needs: list[Need] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    # Synchronous Session work the member (or code it calls) does on a Session it is not given
+    # (a `scoped_session` global, `self.query`): `path:line` (`call`).
+    session_work: list[str] = field(default_factory=list)
 
 
 def members(project: Project, classes: Classes) -> Members:
@@ -258,6 +267,7 @@ class Members:
         receiver = _receiver(function)
         if receiver is None:
             return found
+        found.session_work = self._session_work(fid)
         self._active.add(key)
         before = self.flow.bound.get(fid)
         self.flow.bound[fid] = (receiver, [Origin(OriginKind.LOAD, fid, -1, cls, ())])
@@ -276,6 +286,25 @@ class Members:
                 self.flow.bound[fid] = before
         self._summaries[key] = found
         return found
+
+    def _session_work(self, fid: FunctionId) -> list[str]:
+        """Session work the member and the project code it calls do on a Session phase two does
+        not replace (a `save()` mixin on the `scoped_session` global): the route's AsyncSession
+        loaded the object, and that work runs synchronously on another Session, on the loop."""
+        found: list[str] = []
+        seen = {fid}
+        frontier = [fid]
+        for _ in range(_DEPTH):
+            following = []
+            for current in frontier:
+                path = self.project.functions[current][0].path
+                found.extend(f"{path}:{line} (`{what}`)" for line, what in held_elsewhere(self.project, current))
+                for edge in self.project.all_calls_from.get(current, ()):
+                    if edge.callee not in seen:
+                        seen.add(edge.callee)
+                        following.append(edge.callee)
+            frontier = following
+        return list(dict.fromkeys(found))
 
     def _use(self, found: Summary, fid: FunctionId, line: int, written: str, term: tuple, name: str, how: str) -> None:
         where = f"{found.file}:{line or found.line}"

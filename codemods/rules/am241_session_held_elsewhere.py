@@ -5,6 +5,9 @@ sessionmaker. A Session held by an instance (`self.db`, set in `__init__` or by 
 class-based view), a module-level `scoped_session` global, or one opened by another opener
 (`with get_db() as db` for a `contextmanager`) is not replaced, so the work would stay
 synchronous on the event loop; the routes that reach it are blocked, naming the line.
+Model code the route runs on an object its Session loaded counts too (`user.save()` from a
+mixin committing the `scoped_session` global): migrated, the AsyncSession's object would be
+changed there and another Session committed, so the change is never saved.
 
 Before:
 

@@ -196,3 +196,62 @@ def test_a_unit_of_work_opening_its_own_session_is_one_reason_naming_each_use(ph
         "the route receives"
     ) in reason, reason
     assert reason.endswith("; the same at uow.py:13"), reason  # `__exit__`, which the `with` runs
+
+
+# Flask-SQLAlchemy habits: a mixin committing through the `scoped_session` global.
+MIXIN_MODELS = """
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from scoped import ScopedSession
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CRUDMixin:
+    def persist(self):
+        ScopedSession.commit()
+        return self
+
+    def label(self):
+        return f"#{self.id}"
+
+
+class Note(CRUDMixin, Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+"""
+
+MIXIN_ROUTE = """
+from mixin_models import Note
+
+
+@router.post("/notes/{note_id}")
+def touch_note(note_id: int, session: session_dependency):
+    note = session.get(Note, note_id)
+    note.text = note.text.strip()
+    {call}
+    return {"id": note.id}
+"""
+
+
+def _mixin(phase2, call: str):  # type: ignore[no-untyped-def]
+    files = {"scoped.py": SCOPED, "mixin_models.py": MIXIN_MODELS}
+    return phase2(MIXIN_ROUTE.replace("{call}", call), files)
+
+
+def test_a_model_method_committing_a_scoped_session_global_blocks_the_route_with_am241(phase2, entry):
+    # Migrated, the route changed the object its AsyncSession loaded and `persist()` committed
+    # the global Session instead, on the event loop: the change was never saved.
+    found = entry(_mixin(phase2, "note.persist()"), "touch_note")
+    assert found["action"] == "blocked" and "AM241" in found["codes"], found
+    [reason] = [r for r, c in zip(found["reasons"], found["codes"], strict=True) if c == "AM241"]
+    assert "`note.persist()` runs method CRUDMixin.persist" in reason
+    assert "(`ScopedSession.commit()`)" in reason
+
+
+def test_near_miss_a_model_method_doing_no_session_work_migrates(phase2, entry):
+    found = entry(_mixin(phase2, "note.label()\n    session.commit()"), "touch_note")
+    assert found["action"] == "migrate", found
