@@ -1076,10 +1076,26 @@ def _mixed_message(
             "synchronous Session and offload it"
         )
     if helpers:
-        parts.append(
-            f"calls synchronous session helpers at {describe(helpers)}: migrate them to AsyncSession (phase two) "
-            "or keep the route on the synchronous path"
+        # A route taking a synchronous Session beside its AsyncSession (a read replica's and the
+        # primary's) passes it to these helpers: handing them the AsyncSession instead would run
+        # their statements on the other Session's database.
+        sync_params = sorted(
+            p.name for p in handler.function.params
+            if p.name in project.session_params.get(handler.id, {}) and p.name not in params
         )
+        if sync_params:
+            named = ", ".join(f"`{n}`" for n in sync_params)
+            parts.append(
+                f"calls synchronous session helpers at {describe(helpers)}, on its synchronous Session {named}, "
+                "another dependency than the AsyncSession's (perhaps another database): offload them "
+                f"(`await run_in_threadpool(helper, {sync_params[0]}, ...)`) until that dependency has an async "
+                "stack of its own, never hand them the AsyncSession, or keep the route on the synchronous path"
+            )
+        else:
+            parts.append(
+                f"calls synchronous session helpers at {describe(helpers)}: migrate them to AsyncSession (phase "
+                "two) or keep the route on the synchronous path"
+            )
     return f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 
 

@@ -169,3 +169,32 @@ def test_a_sync_helper_run_through_run_sync_is_not_am302(app, findings):
 
 def test_near_miss_the_same_nested_function_called_on_the_loop_is_am302(app, findings):
     assert [f["code"] for f in findings(app(RUN_SYNC), "bare")] == ["AM302"]
+
+
+# A route reading on an AsyncSession (a replica's, migrated) and writing on the synchronous
+# Session of another dependency (the primary's): the fix must not hand the helper the AsyncSession.
+TWO_SESSIONS = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+
+def save(db: Session, value: int) -> None:
+    db.execute(select(value))
+    db.commit()
+
+
+@router.post("/orders")
+async def place(read_db: AsyncSession, write_db: session_dependency):
+    value = (await read_db.scalars(select(1))).one()
+    save(write_db, value)
+    return {"ok": True}
+"""
+
+
+def test_a_helper_given_the_routes_other_synchronous_session_is_am302_naming_that_session(app, findings):
+    (finding,) = findings(app(TWO_SESSIONS), "place")
+    assert finding["code"] == "AM302", finding
+    message = finding["message"]
+    assert "on its synchronous Session `write_db`" in message and "never hand them the AsyncSession" in message
+    assert "migrate them to AsyncSession" not in message, message
