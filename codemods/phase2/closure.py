@@ -1539,17 +1539,22 @@ class _Trees:
         self.words: dict[tuple[str, str], bool] = {}
 
     def may_name(self, path: str, word: str) -> bool:
-        """Whether the module's code may spell the identifier `word`; True when it cannot be told.
-        Cheaper than its tree: most modules are never parsed for a question only a few can answer."""
+        """Whether the module's text holds `word`; True when it cannot be told. Cheaper than its
+        tree: most modules are never parsed for a question only a few can answer. A reader keeping
+        what an analysis read (`run._Reads`) is asked for the word alone, so the analysis depends
+        on the file lacking it, not on its whole text."""
         key = (path, word)
         found = self.words.get(key)
         if found is None:
+            lacks = getattr(self.text, "lacks", None)
             try:
-                source = self.text(path) if self.text is not None else None
+                if lacks is not None:
+                    found = not lacks(path, word)
+                else:
+                    found = self.text is None or word in self.text(path)
             except OSError:
-                source = None
-            # An identifier in other letters can still normalise to the word (NFKC).
-            found = self.words[key] = source is None or word in source or not source.isascii()
+                found = True
+            self.words[key] = found
         return found
 
     def __call__(self, path: str) -> ast.Module | None:
