@@ -760,8 +760,39 @@ def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:
                     edge.call.line, f"{module.name}.{callee.qualname}(...){deeper}", offloaded=edge.call.offloaded
                 )
             )
+    found.extend(_member_session_work(project, handler))
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
+
+
+def _member_session_work(project: Project, handler: Handler) -> list[Blocking]:
+    """Model code the handler calls, in its own body, on an object its AsyncSession loaded
+    (`note = await db.get(Note, 1); note.persist()`) that does synchronous Session work on a
+    Session it is not given: a `save()` mixin committing a `scoped_session` global. The call graph
+    does not reach a method of what a query returned; the model-member index does."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
+
+    function = handler.function
+    sessions = set(async_session_params(project, handler))
+    index = None
+    found = []
+    for line, written, term, name, how in function.uses:
+        if how != "call" or term[:1] != ("name",):
+            continue
+        held = function.holds.get(term[1], ())
+        loads = [t[1] for t in held if t[0] == "load" and t[1] < len(function.loads)]
+        if not held or len(loads) != len(held) or not all(_loaded_on(project, handler.id, t, sessions) for t in held):
+            continue
+        index = index or members(project, project_classes(project))
+        for number in loads:
+            cls = index.classes.resolve(function.loads[number].model)
+            summary = index.runs(cls, name, "call") if cls is not None else None
+            if summary is not None and summary.session_work:
+                found.append(Blocking(line, f"{written}.{name}(...), which does synchronous Session work at "
+                                            f"{summary.session_work[0]}"))
+                break
+    return found
 
 
 def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]:

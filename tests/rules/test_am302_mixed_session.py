@@ -198,3 +198,62 @@ def test_a_helper_given_the_routes_other_synchronous_session_is_am302_naming_tha
     message = finding["message"]
     assert "on its synchronous Session `write_db`" in message and "never hand them the AsyncSession" in message
     assert "migrate them to AsyncSession" not in message, message
+
+
+# A Flask-SQLAlchemy habit after phase two: the object the AsyncSession loaded is saved through a
+# mixin committing the `scoped_session` global. The call graph does not reach a method of what a
+# query returned; the model-member analysis does.
+MIXIN_MODELS = """
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session
+
+from db.engine import database_sessionmaker
+
+ScopedSession = scoped_session(database_sessionmaker)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CRUDMixin:
+    def persist(self):
+        ScopedSession.commit()
+        return self
+
+    def label(self):
+        return f"#{self.id}"
+
+
+class Note(CRUDMixin, Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+"""
+
+MIXIN_ROUTE = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mixin_models import Note
+
+
+@router.post("/notes/{note_id}")
+async def touch_note(note_id: int, session: AsyncSession):
+    note = await session.get(Note, note_id)
+    note.text = note.text.strip()
+    {call}
+    return {"id": note.id}
+"""
+
+
+def test_an_async_session_route_running_model_code_on_a_scoped_session_is_am302(app, findings):
+    root = app(MIXIN_ROUTE.replace("{call}", "note.persist()"), {"mixin_models.py": MIXIN_MODELS})
+    (finding,) = findings(root, "touch_note")
+    assert finding["code"] == "AM302"
+    assert "note.persist(...), which does synchronous Session work at mixin_models.py:14 (`ScopedSession.commit()`)" in (
+        finding["message"]
+    ), finding["message"]
+
+
+def test_near_miss_an_async_session_route_running_model_code_without_session_work(app, findings):
+    root = app(MIXIN_ROUTE.replace("{call}", "note.label()\n    await session.commit()"), {"mixin_models.py": MIXIN_MODELS})
+    assert findings(root, "touch_note") == []
