@@ -1112,3 +1112,13 @@ def test_the_follow_up_on_an_engine_built_out_of_sight_says_what_to_do(cli, proj
     (note,) = [f for f in document["subsystem"]["follow_ups"] if "could not see how the engine" in f]
     assert note.endswith("pass them to create_async_engine by hand"), note
     assert note in cli("phase2", root, "-s", "main.py").output
+
+
+def test_a_generated_url_helper_names_no_driver_of_the_project():
+    """A second stack is planned in a module holding the first one's `_async_url`, whose table
+    spells out every driver the tool knows: only the project's own URL names its driver."""
+    source = 'engine = create_engine("sqlite:///app.db")\n\n\n' + drivers.url_helper_source("_async_url")
+    assert "mysql+aiomysql" in drivers.drivers_named_in(source)
+    assert drivers.drivers_named_in(drivers.without_url_helpers(source)) == ["sqlite"]
+    indented = textwrap.indent(drivers.url_helper_source("_async_url_2"), "    ")
+    assert drivers.drivers_named_in(drivers.without_url_helpers(indented)) == []

@@ -577,13 +577,14 @@ class _Analysis:
                 "opened them (\"attached to a different loop\" on PostgreSQL and MySQL); use `with "
                 "TestClient(app) as client:` in tests"
             )
+        engine = self.plan.async_engine.name if self.plan.async_engine is not None else self.config.async_engine
         for path, line, name in self._per_test_clients()[:5]:
             self.plan.notes.append(
                 f"{path}:{line}: the fixture `{name}` enters a new `TestClient(...)` for each test, each on an "
                 "event loop of its own, and the async engine's pooled connections belong to the loop that "
                 "opened them (\"attached to a different loop\" from the second test on, with asyncpg or "
-                "aiomysql): dispose of the async engine when the client closes (`client.portal.call("
-                "async_engine.dispose)` before leaving the `with`), or give the fixture `scope=\"session\"`"
+                f"aiomysql): dispose of the async engine when the client closes (`client.portal.call("
+                f"{engine}.dispose)` before leaving the `with`), or give the fixture `scope=\"session\"`"
             )
 
     def _per_test_clients(self) -> list[tuple[str, int, str]]:

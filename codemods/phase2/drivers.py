@@ -107,6 +107,16 @@ def drivers_named_in(source: str) -> list[str]:
     return found
 
 
+# The mapping in a driver-swapping function phase two generated before (`url_helper_source`),
+# which spells out every driver it knows: none of them is a driver the project uses.
+_URL_HELPER_MAPPING = re.compile(r"^([ \t]*)async_drivers = \{\n.*?^\1\}", re.MULTILINE | re.DOTALL)
+
+
+def without_url_helpers(source: str) -> str:
+    """`source` without the driver tables of the URL helpers generated in it."""
+    return _URL_HELPER_MAPPING.sub("", source)
+
+
 # The generated driver-swapping function's name, unless the module binds it already.
 URL_HELPER = "_async_url"
 

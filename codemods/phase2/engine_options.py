@@ -286,7 +286,7 @@ def find_drivers(plan: StackPlan, build: EngineBuild, maker: Found, read: Callab
         for path in dict.fromkeys((build.path, maker.module.path)):
             text = _readable(read, path)
             if text:
-                names.extend(drivers.drivers_named_in(text))
+                names.extend(drivers.drivers_named_in(drivers.without_url_helpers(text)))
     seen: set[str] = set()
     for name in names:
         target = drivers.async_driver(name)
