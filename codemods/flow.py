@@ -57,6 +57,7 @@ from async_migrate.codemods.vocabulary.python import (
     THREAD_IDENTS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_SESSIONMAKERS,
     FROM_CONFIG,
     OBJECT_SESSION,
     SCOPED_SESSION_MAKERS,
@@ -1131,7 +1132,15 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
             return False
         path += step
         values = flow.evaluate(fid, path)
-    return not values
+    return not values and not _async_maker(flow, path)
+
+
+def _async_maker(flow: Flow, path: str) -> bool:
+    """A module-level `async_sessionmaker(...)` (`database.async_session.begin()`): typed, and no
+    synchronous Session, though the flow holds no value for it (phase two writes this form itself)."""
+    target = flow.project.resolve(path)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and flow.project.canonical(value.ref) in ASYNC_SESSIONMAKERS
 
 
 def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str, ...]] | None:

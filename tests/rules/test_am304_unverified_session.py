@@ -378,3 +378,34 @@ def test_a_sync_sessionmaker_looked_up_in_a_dict_by_an_async_dependency_is_still
     found = findings(root, "get_async_tenant_db")
     assert [f["code"] for f in found] in (["AM301"], ["AM304"]), found
     assert cli("check", root).exit_code == 1
+
+
+ASYNC_MAKER = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+"""
+
+
+@pytest.mark.parametrize("opener", ["asyncdb.async_database_sessionmaker", "async_database_sessionmaker"])
+def test_near_miss_begin_on_a_module_level_async_sessionmaker_is_typed(app, findings, cli, opener):
+    # phase two writes `async with database.async_database_sessionmaker.begin() as s:` for
+    # `with database.SessionLocal.begin() as s:`; its own output must pass `check`
+    root = app(
+        f"""
+        import asyncdb
+        from sqlalchemy import select
+
+        from asyncdb import async_database_sessionmaker
+
+
+        @router.get("/items")
+        async def list_items():
+            async with {opener}.begin() as session:
+                return (await session.scalars(select(1))).all()
+        """,
+        {"asyncdb.py": ASYNC_MAKER},
+    )
+    assert findings(root, "list_items") == []
+    assert cli("check", root).exit_code == 0
