@@ -31,6 +31,7 @@ from async_migrate.codemods.phase2 import (
     configure_bind,
     engine_options,
     held_stack,
+    inline_engine,
     session_subclass,
     stack_extras,
     stack_source,
@@ -1181,17 +1182,25 @@ class _Analysis:
                 "level), or write an async engine factory and name it in [tool.async-migrate] async-engine-factory",
             )
             return None
+        inline = None
         if bind.ref is None or bind.local:
-            self._block(
-                AM234, path, line,
-                f"`{maker.name}` is bound to `{bind.text}`, not to a module-level engine; assign the engine "
-                "to a name first, or name an async engine factory in "
-                "[tool.async-migrate] async-engine-factory",
-            )
-            return None
-        build = self._engine_build(maker, bind)
+            # Built in the sessionmaker call itself: the sessionmaker holds that engine.
+            own = found.engine is None and bind is _bind(maker.value)
+            if own and not isinstance(maker, held_stack.HeldFound):
+                inline = inline_engine.build(self.project, maker, bind)
+            if inline is None:
+                self._block(
+                    AM234, path, line,
+                    f"`{maker.name}` is bound to `{bind.text}`, not to a module-level engine; assign the engine "
+                    "to a name first, or name an async engine factory in "
+                    "[tool.async-migrate] async-engine-factory",
+                )
+                return None
+            build = inline[0]
+        else:
+            build = self._engine_build(maker, bind)
         plan.build = build
-        bound = self._value_at(bind.ref)
+        bound = self._value_at(bind.ref) if inline is None else None
         if bound is not None:
             plan.engine = bound.piece()
         engine_options.check_build(self.project, plan, build, maker)
@@ -1199,7 +1208,8 @@ class _Analysis:
             return None
         kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
         engine_options.find_drivers(plan, build, maker, self.read)
-        fields: dict = dict(sync_engine=bind.text, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
+        sync_engine = inline[1] if inline is not None else bind.text
+        fields: dict = dict(sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
         if found.engine is not None:  # from a configure call: spelled as the engine's module names it
             fields.update(sync_engine=found.engine[1], sync_engine_module=found.engine[0])
         return fields

@@ -1,7 +1,10 @@
 """AM234 sessionmaker-bound-to-local: the sessionmaker is bound to something other than a module-level engine
 
 The async engine is built at module level, so it must be able to name the synchronous
-one.
+one. An engine built in the sessionmaker call itself, `sessionmaker(bind=create_engine(url,
+...))`, is named through the sessionmaker that holds it (`SessionLocal.kw["bind"]`) and does
+not block; a project factory's call, a method called on the engine, or `**options` given to
+`create_engine` does.
 
 Before:
 
