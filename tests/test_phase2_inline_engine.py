@@ -270,3 +270,38 @@ def test_a_scoped_session_around_the_inline_sessionmaker_reads_its_factory(tmp_p
     edit = plan.engine_edit[1]
     assert edit.sync_engine == 'database_sessionmaker.session_factory.kw["bind"]'
     assert edit.engine_kwargs == (("echo", "True"),)
+
+
+# FastAPI's tutorial shape, its engine inline: check_same_thread is dropped as for a named engine.
+TUTORIAL = ENGINE.replace(
+    """database_sessionmaker = sessionmaker(
+    autoflush=False,
+    expire_on_commit=False,
+    bind=create_engine(config.get_database_uri(), pool_pre_ping=True, pool_recycle=1800, isolation_level="SERIALIZABLE"),
+)""",
+    """database_sessionmaker = sessionmaker(
+    autocommit=False,
+    autoflush=False,
+    bind=create_engine(config.get_database_uri(), connect_args={"check_same_thread": False, "timeout": 15}),
+)""",
+)
+
+
+def test_the_tutorial_shape_drops_check_same_thread_and_keeps_the_other_connect_args(cli, project):
+    root = build(project, TUTORIAL)
+    document = apply(cli, root)
+    assert (
+        "async_engine = create_async_engine(\n"
+        '    _async_url(database_sessionmaker.kw["bind"].url),\n'
+        '    connect_args={"timeout": 15},\n'
+        ")\n"
+    ) in read(root, "db/engine.py")
+    notes = json.dumps(document)
+    assert "`check_same_thread` is dropped from connect_args" in notes
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "ink"})
+        with Sync() as s:
+            names = s.scalars(select(Item.name)).all()
+        print(json.dumps({"status": created.status_code, "names": list(names)}))
+    """)
+    assert result == {"status": 200, "names": ["ink"]}
