@@ -90,6 +90,11 @@ class Sources:
         found = self._assignment_of(ref) if ref else None
         if ref is None:
             return Source(frozenset(), "?", *where)
+        if found is None and self._module_level_name(ref):
+            # Assigned in branches (`if DATABASE_URL == "sqlite://": engine = ...` / `else:`):
+            # which URL is unknown, but an async engine built from `engine.url` (phase two's own,
+            # `create_async_engine(_async_url(engine.url))`) reaches the same database whatever it is.
+            return Source(frozenset({f"engine-url:{self.project.canonical(ref)}"}), ref.rsplit(".", 1)[-1], *where)
         if found is None:
             owner = self.project.resolve(ref.rpartition(".")[0])
             if owner is None or owner.kind != "value" or owner.value is None or owner.value.kind != "call":
@@ -104,6 +109,13 @@ class Sources:
         if key is not None:
             keys.add(key[len("engine<"):-1] if key.startswith("engine<") else key)
         return Source(frozenset(keys), _text(written), module.path, node.lineno)
+
+    def _module_level_name(self, ref: str) -> bool:
+        """A name a module's own top-level statements bind (in any branch), not an attribute."""
+        owner, _, name = ref.rpartition(".")
+        module = self.project.modules.get(owner)
+        tree = self._tree(module) if module is not None else None
+        return tree is not None and any(name in _names_bound(statement) for statement in tree.body)
 
     def _as_written(self, ref: str) -> str:
         """A reference as its module spells it: `app.db.db.engine` -> `db.engine`."""
