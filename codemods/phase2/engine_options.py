@@ -314,6 +314,8 @@ def _shared_memory_database(project: Project, call: facts.EngineCall) -> str | N
     url, variable = _url_literal(call), None
     if url is None:
         url, variable = _environment_default(call)
+    if url is None:
+        url, variable = _named_environment_default(project, call)
     if url is None or not drivers.is_memory_sqlite(url):
         return None
     shown = f'"{url}"' + (f" (the default when {variable} is unset)" if variable else "")
@@ -343,6 +345,26 @@ def _environment_default(call: facts.EngineCall) -> tuple[str | None, str | None
         return None, None
     variable, default = (a.value if isinstance(a, ast.Constant) else None for a in node.args)
     if not isinstance(default, str):
+        return None, None
+    return default, variable if isinstance(variable, str) else "the variable"
+
+
+def _named_environment_default(project: Project, call: facts.EngineCall) -> tuple[str | None, str | None]:
+    """`_environment_default` through a module-level name: `DATABASE_URL = os.environ.get(
+    "DATABASE_URL", "sqlite://")`, then `create_engine(DATABASE_URL, poolclass=StaticPool)` (often
+    in the branch an `if DATABASE_URL == "sqlite://":` picks)."""
+    first = next((a for a in call.args if a.keyword in (None, "url", "name_or_url")), None)
+    target = project.resolve(first.ref) if first is not None and first.ref else None
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or value.kind != "call" or value.ref is None:
+        return None, None
+    if project.canonical(value.ref) not in ("os.environ.get", "os.getenv") or len(value.args) != 2:
+        return None, None
+    try:
+        variable, default = (ast.literal_eval(a.text) for a in value.args)
+    except (ValueError, SyntaxError):
+        return None, None
+    if not isinstance(default, str) or any(a.keyword is not None for a in value.args):
         return None, None
     return default, variable if isinstance(variable, str) else "the variable"
 

@@ -47,3 +47,18 @@ def test_near_miss_in_memory_without_static_pool_is_a_note(tmp_path):
     plan = plan_for(stack_app(tmp_path, engine('"sqlite://"', "echo=False")))
     assert plan.ok, plan.blockers
     assert any("opens an in-memory SQLite database" in note for note in plan.notes), plan.notes
+
+
+def test_an_in_memory_default_read_through_a_name_and_a_branch_blocks_with_am273(tmp_path):
+    # The ported-service shape: the URL read once into a name, StaticPool on the branch for the
+    # in-memory default. Tests run on that default, where the async engine saw an empty database.
+    built = (
+        'URL = os.environ.get("DATABASE_URL", "sqlite://")\n'
+        'if URL == "sqlite://":\n'
+        '    engine = create_engine(URL, connect_args={"check_same_thread": False}, poolclass=StaticPool)\n'
+        "else:\n"
+        "    engine = create_engine(URL)"
+    )
+    text = "import os\n\nfrom sqlalchemy.pool import StaticPool\n" + ENGINE.replace(SYNC, built)
+    message = only_blocker(plan_for(stack_app(tmp_path, text)), "AM273")
+    assert 'engine URL "sqlite://" (the default when DATABASE_URL is unset) is an in-memory SQLite' in message, message
