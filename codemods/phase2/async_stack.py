@@ -35,6 +35,7 @@ from async_migrate.codemods.phase2 import (
     session_subclass,
     stack_extras,
     stack_source,
+    tx_dependency,
 )
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import (
@@ -289,7 +290,7 @@ class _Analysis:
         # The stack is the sessionmaker the routes' Session dependencies open; then the one any
         # session dependency opens. Test code (tests/, conftest.py, dependency overrides
         # defined there) builds sessions of its own and never counts.
-        dependencies = {fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))}
+        dependencies = {fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))}
         reached = self._route_dependencies() & dependencies
         production = self._production = [c for c in candidates if not is_test_path(c.module.path)]
         pool = []
@@ -434,7 +435,7 @@ class _Analysis:
                 fid = dependency_function(self.project, ref)
                 if fid is None:
                     continue
-                if self.project.is_session_dependency(ref):
+                if self.project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(self.project):
                     found.update(c for c in self.project.dependency_callables(ref) if c in self.project.session_dependencies)
                     found.add(fid)
                     continue
@@ -724,7 +725,7 @@ class _Analysis:
         """The sync session dependencies the async one replaces: those the routes inject (else all),
         test code aside."""
         dependencies = {
-            fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))
+            fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))
         }
         return sorted((self._route_dependencies() & dependencies) or dependencies)
 
@@ -1028,7 +1029,7 @@ class _Analysis:
         Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
         """
         dependencies = {
-            fid for fid in self.project.session_dependencies if not is_test_path(fid_path(self.project, fid))
+            fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))
         }
         reached = (self._route_dependencies() & dependencies) or dependencies
         verdicts = {fid: _commits_on_exit(self.project.functions[fid][1]) for fid in sorted(reached)}
@@ -1248,7 +1249,7 @@ class _Analysis:
             sync_type = any(self.project.is_sync_session_type(r) for r in value.annotation)
             dependency = self.project.function(value.depends) if value.depends else None
             fid = (dependency[0].name, dependency[1].key) if dependency is not None else None
-            provides = fid is not None and fid in self.project.session_dependencies
+            provides = fid is not None and fid in tx_dependency.providers(self.project)
             if sync_type or provides:
                 opens_maker = fid is not None and maker is not None and self._opens(fid, maker)
                 entry = Found(module, name, value)

@@ -39,6 +39,7 @@ from async_migrate.codemods.phase2 import (
     protocols,
     savepoint_reads,
     scheduled,
+    tx_dependency,
     unclosed,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
@@ -437,6 +438,16 @@ def compute(
                     f"`{ref}`, which the analysis cannot read (outside PATH): what it does around the "
                     "Session cannot be kept with the async session dependency in its place"
                 )
+            elif (
+                wrapper in tx_dependency.wrappers(project) and shared != "block"
+                and tx_dependency.problem(project, wrapper, trees) is None
+            ):
+                # A transaction around the request's one Session: its async twin serves the
+                # migrated route, on the async session dependency.
+                chain = dependency_twins.setdefault(fid, [])
+                if wrapper not in chain:
+                    chain.append(wrapper)
+                continue
             elif (handed := dependency_handing_out(project, ref)) is not None:
                 # Not a wrapper doing work around the Session: it hands out the process's one Session.
                 text = (
@@ -444,6 +455,14 @@ def compute(
                     f"`{param.name}` gets its Session from `{name}`, which hands out {handed}, "
                     "one Session the whole process shares, which phase two cannot replace with a per-request "
                     "AsyncSession: have the route take the session dependency instead, and rerun phase two"
+                )
+            elif wrapper in tx_dependency.wrappers(project):
+                carried = "--shared block" if shared == "block" else tx_dependency.problem(project, wrapper, trees)
+                text = (
+                    f"{handler.module.path}:{param.line}: parameter `{param.name}` gets its Session from `{name}`, "
+                    f"a dependency around the session provider that phase two gives an async twin only when it "
+                    f"is a transaction around the Session and nothing more: {carried}; its async twin would drop "
+                    "or misplace that"
                 )
             else:
                 text = (

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import tx_dependency
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER
 
@@ -68,7 +69,9 @@ def wrapped_session_params(project: Project, handler: Handler) -> list[tuple[fac
         if project.declared_session(param) is None:
             continue
         ref = param_dependency(project, param)
-        if ref is not None and not project.is_session_dependency(ref):
+        if ref is not None and (
+            not project.is_session_dependency(ref) or dependency_function(project, ref) in tx_dependency.wrappers(project)
+        ):
             found.append((param, ref))
     return found
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.phase2 import holders, tx_dependency
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.phase2.derived import derived_names
@@ -56,6 +56,8 @@ class FunctionPlan:
     # A function that stays synchronous but receives only the parallel async class: its
     # annotations name that class, nothing else changes.
     retype_only: bool = False
+    # The return annotation written anew (a transaction dependency's twin yields the AsyncSession).
+    returns: str | None = None
 
 
 @dataclass(slots=True)
@@ -149,6 +151,9 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan.drop_pragma = True
         if fid in closure.migrated_routes or is_dependency:
             _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases, plans)
+        if fid in dependency_twins and fid in tx_dependency.wrappers(project) and function.returns:
+            fplan.returns = "AsyncIterator[AsyncSession]"
+            plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)
@@ -441,6 +446,13 @@ def _alias_twins(
             if dep_module.name != module.name and local is not None:
                 needs.add((dep_module.name, twins[target]))
                 renames[local] = twins[target]
+            if target in tx_dependency.wrappers(project):
+                # `Annotated[Session, Depends(get_tx_db)]`: the twin yields the AsyncSession
+                for ref_in in value.annotation:
+                    if project.is_sync_session_type(ref_in):
+                        spelled = _imported_as(module, *ref_in.rsplit(".", 1)) or ref_in.rsplit(".", 1)[-1]
+                        renames[spelled] = "AsyncSession"
+                        needs.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
             annotated = classes.resolve(value.ref)
             if annotated is not None and annotated in parallel:
                 home, cls = classes.by_ref[annotated]

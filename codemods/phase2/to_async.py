@@ -172,6 +172,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             body = _suite(body.visit(_Rename(plan.renames)))
             if returns is not None:
                 returns = cst.ensure_type(returns.visit(_Rename(plan.renames)), cst.Annotation)
+        if plan.returns is not None:
+            returns = cst.Annotation(cst.parse_expression(plan.returns))
         if self.plan.class_renames:
             params, body = self._retyped(params), self._retyped(body)
             returns = self._retyped(returns) if returns is not None else None

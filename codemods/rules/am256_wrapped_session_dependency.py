@@ -2,14 +2,17 @@
 
 Phase two gives a migrated route the async session dependency in place of the synchronous
 one. That is the same only when the route's dependency is the provider itself (it opens the
-Session and yields it). A dependency that receives the provider's Session and does more
-around it (commits after `yield`, rolls back on error, sets per-request state) would be
-replaced by one that does none of it: a route that relied on the wrapper's commit would
-answer 200 and save nothing. The route stays as it is until the wrapper has an async form.
+Session and yields it). A dependency that receives the provider's Session and only runs the
+request in a transaction on it (`with db.begin(): yield db`, or `try: yield db; db.commit()`
+with `except: db.rollback(); raise`) gets an async twin on the async session dependency, which
+the migrated routes use. One that does anything more around the Session (sets per-request
+state, calls a synchronous helper) would lose it or run it on the wrong Session: the route
+stays as it is, the reason naming the statement, until the wrapper has an async form.
 
 Before:
 
     def get_tx_session(session: Session = Depends(get_session)):
+        audit(session)
         yield session
         session.commit()
 
@@ -20,6 +23,7 @@ After:
 
     # written by hand; phase two then moves the route onto it
     async def get_async_tx_session(session: AsyncSession = Depends(get_async_db_session)):
+        await audit(session)
         yield session
         await session.commit()
 

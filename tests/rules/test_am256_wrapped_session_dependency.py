@@ -1,5 +1,6 @@
 """AM256 wrapped-session-dependency: a route whose Session comes through a dependency that wraps
-the session provider (and commits) is blocked, not handed the non-committing async dependency."""
+the session provider and does more than a transaction around it is blocked, not handed the async
+dependency without what the wrapper does; a plain transaction wrapper gets an async twin."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from db.engine import get_db_session
 
 def get_tx_session(session: Session = Depends(get_db_session)):
     try:
-        yield session
+        {extra}yield session
         session.commit()
     except Exception:
         session.rollback()
@@ -27,14 +28,26 @@ def retitle(book_id: int, title: str, session: Session = Depends({dependency})):
 """
 
 
-def test_a_session_from_a_committing_wrapper_blocks_with_am256(phase2, entry):
-    found = entry(phase2(ROUTES.replace("{dependency}", "get_tx_session")), "retitle")
+def _routes(dependency: str, extra: str = "") -> str:
+    return ROUTES.replace("{dependency}", dependency).replace("{extra}", extra)
+
+
+def test_a_session_from_a_wrapper_doing_more_blocks_with_am256(phase2, entry):
+    found = entry(phase2(_routes("get_tx_session", 'session.info["actor"] = "api"\n        ')), "retitle")
     assert found["action"] == "blocked" and found["codes"] == ["AM256"], found
-    assert "gets its Session from `get_tx_session`, which is not the session provider but wraps it" in found["reasons"][0]
+    assert "gets its Session from `get_tx_session`, a dependency around the session provider" in found["reasons"][0]
+    assert "`session.info['actor'] = 'api'` in `get_tx_session` is more than a transaction" in found["reasons"][0]
+
+
+def test_near_miss_a_plain_transaction_wrapper_gets_an_async_twin(phase2, entry):
+    document = phase2(_routes("get_tx_session"))
+    found = entry(document, "retitle")
+    assert found["action"] == "migrate" and "AM256" not in found["codes"], found
+    assert entry(document, "get_tx_session", where="helpers")["action"] == "twin"
 
 
 def test_near_miss_the_session_provider_itself_migrates(phase2, entry):
-    found = entry(phase2(ROUTES.replace("{dependency}", "get_db_session")), "retitle")
+    found = entry(phase2(_routes("get_db_session")), "retitle")
     assert found["action"] == "migrate" and "AM256" not in found["codes"], found
 
 

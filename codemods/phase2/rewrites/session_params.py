@@ -158,8 +158,19 @@ class Annotation(ParamRewrite):
 
 
 def _provided(site: ParamSite) -> bool:
-    """FastAPI provides the Session to this parameter by its declaration."""
-    return site.is_route and site.project.declared_session(site.param) is not None
+    """FastAPI provides the Session to this parameter by its declaration (not through a
+    transaction dependency, whose twin the parameter is pointed at instead)."""
+    return (
+        site.is_route and site.project.declared_session(site.param) is not None
+        and not _through_wrapper(site.project, site.param)
+    )
+
+
+def _through_wrapper(project: Project, param: facts.Param) -> bool:
+    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.tx_dependency import wrappers
+
+    return dependency_function(project, param_dependency(project, param)) in wrappers(project)
 
 
 def _drop_sync_names(site: ParamSite) -> None:
@@ -204,6 +215,11 @@ def _is_sync_alias(project: Project, ref: str) -> bool:
     value = target.value
     if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
         return False
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+    from async_migrate.codemods.phase2.tx_dependency import wrappers
+
+    if dependency_function(project, value.depends) in wrappers(project):
+        return False  # the alias of a transaction dependency: its twin alias takes its place
     return any(project.is_sync_session_type(r) for r in value.annotation) or (
         value.depends is not None and project.is_session_dependency(value.depends)
     )
