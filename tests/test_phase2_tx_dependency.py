@@ -158,3 +158,45 @@ TxDb = Annotated[Session, Depends(get_tx_db)]
         print(json.dumps({"ok": ok.status_code, "bad": bad.status_code, "names": names}))
     """)
     assert result == {"ok": 200, "bad": 409, "names": ["pen"]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dependency_receiving_the_session_through_the_transaction_dependency_moves_with_it(cli, service, kind):
+    # The route names no transaction dependency; the one of its dependency still runs the request
+    # in a transaction on the request's one Session, which the twins keep.
+    root = service({
+        "core/dependencies.py": "from collections.abc import Iterator\n" + BEGIN + """
+
+def get_owner(db: TxDb) -> User:
+    return db.get(User, 1)
+""",
+        SUBSYSTEM: routes("""
+            from fastapi import HTTPException
+
+            from core.dependencies import get_owner
+
+
+            @router.put("/me")
+            def rename(name: str, owner: User = Depends(get_owner), db: Session = Depends(get_db_session)):
+                owner.name = name
+                db.flush()
+                if name == "bad":
+                    raise HTTPException(409, "bad name")
+                return {"id": owner.id}
+        """),
+    })
+    (root / "core/dependencies.py").write_text(
+        read(root, "core/dependencies.py").replace("from fastapi import Depends", "from fastapi import Depends\n\nfrom models import User"),
+        encoding="utf-8",
+    )
+    document = apply(cli, root)
+    assert handler(document, "rename")["action"] == "migrate", handler(document, "rename")
+    assert "async def get_owner_async(db: TxDb_async) -> User:" in read(root, "core/dependencies.py")
+    result = serve(root, kind, """
+        ok = client.put("/me", params={"name": "Zoe"})
+        bad = client.put("/me", params={"name": "bad"})
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"ok": ok.status_code, "bad": bad.status_code, "name": name}))
+    """)
+    assert result == {"ok": 200, "bad": 409, "name": "Zoe"}

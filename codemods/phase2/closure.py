@@ -271,16 +271,24 @@ def compute(
         # tree receiving the Session, moves with the route.
         if not shared_sessions[fid] and any(holders.holder_of(project, f) for f in _reach(project, [fid])):
             shared_sessions[fid] = dependencies.session_dependencies_in_tree(project, handler)
+    models = expiry.models if expiry is not None else None
+    trees = _Trees(models.tree if models is not None else None, read, models.read if models is not None else None)
     dependency_twins: dict[FunctionId, list[FunctionId]] = {}
+    carried_wrappers: set[FunctionId] = set()  # transaction dependencies whose twin keeps what they do
     dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
     router_twins: dict[FunctionId, dict[str, list[FunctionId]]] = {}
     router_sharing: dict[FunctionId, dict[str, list[dependencies.SharedSession]]] = {}
     for fid, sharing in shared_sessions.items():
         for found in sharing:
             problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
+            wrapper = _through_wrapper(project, found)
+            if problem is None and wrapper is not None:
+                problem = tx_dependency.problem(project, wrapper, trees)
             if problem is None:
                 chain = dependency_twins.setdefault(fid, [])
-                chain.extend(d for d in found.chain if d not in chain)
+                chain.extend(d for d in (*found.chain, *filter(None, [wrapper])) if d not in chain)
+                if wrapper is not None:
+                    carried_wrappers.add(wrapper)
                 if found.router is not None:
                     listed = router_twins.setdefault(fid, {}).setdefault(found.router, [])
                     listed.extend(d for d in found.chain[:1] if d not in listed)
@@ -296,13 +304,14 @@ def compute(
 
     starts = [*candidates, *(d for chain in dependency_twins.values() for d in chain)]
     reached = _reach(project, starts)
-    models = expiry.models if expiry is not None else None
-    trees = _Trees(models.tree if models is not None else None, read, models.read if models is not None else None)
     inline = {fid: inline_sessions.judge(project, fid, engine, trees) for fid in reached}
     own_blockers = {
         fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
         for fid in reached
     }
+    for fid in carried_wrappers:
+        # FastAPI iterates a dependency's generator; its twin is an async generator it iterates the same way.
+        own_blockers[fid] = [b for b in own_blockers.get(fid, []) if b.rule is not AM216]
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
     if expiry is not None:
         receivers = _expiring_receivers(project, inline)
@@ -1982,6 +1991,15 @@ def _hands_held_method(project: Project, fid: FunctionId) -> bool:
     """Whether the function hands a concurrent scheduler a method working on the Session its
     instance holds: Session work the call graph does not show, since nothing calls the method here."""
     return any(_handed_held_method(project, fid, c) for c in project.functions[fid][1].calls)
+
+
+def _through_wrapper(project: Project, found: dependencies.SharedSession) -> FunctionId | None:
+    """The transaction dependency a dependency sharing the Session receives it from
+    (`get_owner(db: TxDb)`): it moves with that dependency's twin."""
+    _, function = project.functions[found.dependency]
+    param = next((p for p in function.params if p.name == found.param), None)
+    wrapper = dependencies.dependency_function(project, dependencies.param_dependency(project, param)) if param else None
+    return wrapper if wrapper in tx_dependency.wrappers(project) else None
 
 
 def _generator_text(project: Project, function: facts.Function, dependency: bool = False) -> str:
