@@ -187,6 +187,25 @@ class _Analysis:
             )
         return False
 
+    def _receives_async_session(self, function: facts.Function) -> bool:
+        """A dependency given the AsyncSession (a transaction dependency's twin) wraps the
+        provider: it is not one."""
+        for param in function.params:
+            for ref in param.annotation:
+                if self.canonical(ref) in ASYNC_SESSION_TYPES:
+                    return True
+                target = self.project.resolve(ref)
+                value = target.value if target is not None and target.kind == "value" else None
+                if value is not None and value.kind == "annotated" and any(
+                    self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation
+                ):
+                    return True
+        return False
+
+    def _wraps_async_session(self, value: facts.Value) -> bool:
+        found = self.project.function(value.depends) if value.depends else None
+        return found is not None and found[1].is_generator and self._receives_async_session(found[1])
+
     def _existing(self) -> None:
         names = self.config
         engines = [
@@ -201,11 +220,12 @@ class _Analysis:
                 continue
             returns = {self.canonical(r) for r in function.returns}
             opens = {self.canonical(c.callee) for c in function.calls if c.callee}
-            if returns & ASYNC_SESSION_TYPES or opens & maker_refs:
+            if (returns & ASYNC_SESSION_TYPES or opens & maker_refs) and not self._receives_async_session(function):
                 dependencies.append(Found(module, function.name, function=function))
         aliases = [
             Found(m, n, v) for m, n, v in self.values()
             if v.kind == "annotated" and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in v.annotation)
+            and not self._wraps_async_session(v)
         ]
         plan = self.plan
         chosen: dict[str, Found | None] = {}
