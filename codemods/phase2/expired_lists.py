@@ -223,9 +223,12 @@ class Body:
             return f"`{name}` is returned"
         return f"`{name}` is used"
 
-    def loop_start(self, line: int) -> int | None:
+    def loop_start(self, line: int, called: str = "") -> int | None:
         """The first line of the outermost loop around `line`: a commit there runs again after
-        the reads that precede it in the loop (`for item in items: item.name; db.commit()`)."""
+        the reads that precede it in the loop (`for item in items: item.name; db.commit()`).
+        A comprehension is such a loop when what it repeats calls `called` (the name the commit
+        point is called by) on that line: `[crud.create(db, owner, t) for t in titles]` hands
+        `owner` on again after the first call committed; its first `in` runs once."""
         if self.node is None:
             return None
         starts = [
@@ -233,6 +236,13 @@ class Body:
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
             and node.lineno <= line <= (node.end_lineno or node.lineno)
         ]
+        if called:
+            starts += [
+                node.lineno for node in ast.walk(self.node)
+                if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+                and node.lineno <= line <= (node.end_lineno or node.lineno)
+                and _repeats_call(node, line, called)
+            ]
         return min(starts, default=None)
 
     def selects_no_entity(self, line: int, mapped: Callable[[str], bool]) -> bool:
@@ -326,3 +336,18 @@ def free_name(node: ast.AST | None, list_name: str) -> str:
 def _dotted(node: ast.expr) -> str | None:
     """`a.b.c` for a Name/Attribute chain; None for anything else (a bare `None` too)."""
     return None if type(node) is ast.Constant else dotted(node)
+
+
+def _repeats_call(node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, line: int, called: str) -> bool:
+    """Whether the comprehension calls `called` on `line` in what it evaluates per element."""
+    first, *others = node.generators
+    repeated: list[ast.AST] = [*first.ifs, *others]
+    repeated += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+    for part in repeated:
+        for inner in ast.walk(part):
+            if isinstance(inner, ast.Call) and inner.lineno == line:
+                func = inner.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if name == called:
+                    return True
+    return False

@@ -400,7 +400,7 @@ def analyse(
             source = before[-1] if before else None
             # A commit in a loop runs again after what precedes it there, for a name bound
             # before the loop: reads from the loop's first line on are after a commit.
-            loop = body.loop_start(call.line)
+            loop = body.loop_start(call.line, call.method or (call.callee or "").rpartition(".")[2])
             after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
             read_at = read_after(function, name, after, session)
             if read_at is None and name == handed:
@@ -476,7 +476,7 @@ def analyse(
             reported.add(name)
             # A list: which one and where it is read, and a fix for each object in it.
             what = f"{read_at[1]} (line {read_at[0]})" if kind is Held.MANY else read_at[1]
-            if read_at[0] < call.line and read_at[0] != function.line:
+            if (read_at[0] < call.line or read_at[0] == call.line == loop) and read_at[0] != function.line:
                 what += " in the loop, which runs it again"
             fix = (
                 f"`await {session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY

@@ -141,3 +141,41 @@ def test_near_miss_an_async_maker_that_expires_on_commit_makes_the_same_read_am2
     assert found["action"] == "blocked" and found["codes"] == ["AM248"], found
     assert "`book.id` is read after `session.commit()`" in found["reasons"][0]
     assert "(expire_on_commit=True), so the read is implicit IO and raises MissingGreenlet" in found["reasons"][0]
+
+
+# A helper committing with the Session it is given, handed an object a dependency loaded.
+STAMP = """
+from fastapi import Depends
+
+
+def current_book(session: session_dependency) -> Book:
+    return session.get(Book, 1)
+
+
+def stamp(session: Session, book: Book, label: str) -> list[str]:
+    session.execute(select(Book.id).where(Book.id == book.id))
+    session.commit()
+    return [label]
+
+
+@router.post("/books/stamp")
+def stamp_all(session: session_dependency, book: Book = Depends(current_book)):
+    done = %s
+    return {"n": len(done)}
+"""
+
+
+def test_a_comprehension_handing_the_object_on_after_its_commit_blocks_with_am259(phase2, entry, app_files):
+    # the second element's call reads `book` after the first one committed, as a `for` loop would
+    document = phase2(STAMP % '[stamp(session, book, label) for label in ("a", "b")]', expiring(app_files))
+    found = entry(document, "stamp_all")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM259")]
+    assert "`book` is passed to `api.items.stamp(...)` in the loop, which runs it again" in reason, reason
+
+
+def test_near_miss_a_comprehension_over_what_one_committing_call_returned_migrates(phase2, entry, app_files):
+    # the first `in` of a comprehension runs once: `book` is read before that one commit only
+    document = phase2(STAMP % '[label for label in stamp(session, book, "a")]', expiring(app_files))
+    found = entry(document, "stamp_all")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
