@@ -1862,7 +1862,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM263, call.line, f"`{streamed}` streams rows from a server-side cursor, which "
                               "AsyncSession runs only through `stream()` / `stream_scalars()` with `async for`"))
     if function.is_generator:
-        found.append(_Own(AM216, function.line, _generator_text(project, function, fid in project.session_dependencies)))
+        found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
     if ".<locals>." in function.qualname:
         found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
                           "followed reliably"))
@@ -2002,7 +2002,7 @@ def _through_wrapper(project: Project, found: dependencies.SharedSession) -> Fun
     return wrapper if wrapper in tx_dependency.wrappers(project) else None
 
 
-def _generator_text(project: Project, function: facts.Function, dependency: bool = False) -> str:
+def _generator_text(project: Project, fid: FunctionId, function: facts.Function, dependency: bool = False) -> str:
     decorated = [project.canonical(d.callee) for d in function.decorators]
     if "contextlib.contextmanager" in decorated:
         return (
@@ -2011,8 +2011,11 @@ def _generator_text(project: Project, function: facts.Function, dependency: bool
             "`await` its Session's calls), or have the callers pass in the Session the route receives"
         )
     if dependency:
+        # The blocker sits on the dependency's own line; the lines to change are its callers'.
+        callers = sorted({_where(project, e.caller, e.call.line) for e in project.calls_to.get(fid, [])})
+        where = f" at {', '.join(callers)}" if callers else ""
         return (
-            f"is the session dependency `{function.name}`, which the code here calls like a function "
+            f"is the session dependency `{function.name}`, which the code calls like a function{where} "
             f"(`next({function.name}())`, a `for` or `with` over it) instead of receiving its Session: phase two "
             f"replaces a dependency FastAPI injects, not a call; take the Session as a parameter "
             f"(`db: Session = Depends({function.name})`) and run phase two again"
