@@ -135,7 +135,10 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
     counts: dict[str, int] = defaultdict(int)
     for outcome in result.outcomes:
         counts[outcome.action] += 1
-    actions = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
+    # what moves first, what stays after, as the scan's preview of phase two reads (`5 migrate, 2 blocked`)
+    order = {action: n for n, action in enumerate(("convert", "keep", "migrate", "blocked", "unchanged"))}
+    ranked = sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+    actions = ", ".join(f"{count} {action}" for action, count in ranked)
     line = f"{plural(result.files, 'file')}, {plural(len(result.outcomes), 'handler')}: {actions or 'none'}"
     if mode == "apply":
         line += f"; wrote {plural(written, 'file')}"

@@ -328,5 +328,5 @@ def test_near_miss_phase2_moving_some_routes_does_not_say_nothing_migrated(cli, 
     root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", MOVED)})
     result = cli("phase2", root, "--subsystem", "api/items.py")
     assert result.exit_code == 0, result.output
-    assert "1 blocked, 1 migrate; 3 files would change" in result.stderr
+    assert "1 migrate, 1 blocked; 3 files would change" in result.stderr
     assert "nothing migrated" not in result.stderr
