@@ -200,3 +200,31 @@ def get_owner(db: TxDb) -> User:
         print(json.dumps({"ok": ok.status_code, "bad": bad.status_code, "name": name}))
     """)
     assert result == {"ok": 200, "bad": 409, "name": "Zoe"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_transaction_dependency_in_the_route_decorator_moves_with_the_route(cli, service, kind):
+    # `dependencies=[Depends(get_tx_db)]` commits the Session the route writes through: the
+    # migrated route names its twin, or the rows would never be committed.
+    root = service({
+        "core/dependencies.py": "from collections.abc import Iterator\n" + COMMIT,
+        SUBSYSTEM: routes("""
+            from core.dependencies import get_tx_db
+
+
+            @router.post("/items", dependencies=[Depends(get_tx_db)])
+            def add_item(name: str, db: Session = Depends(get_db_session)):
+                db.add(Item(name=name, owner_id=1))
+                return {"ok": True}
+        """),
+    })
+    document = apply(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert '@router.post("/items", dependencies=[Depends(get_tx_db_async)])' in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        ok = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            names = sorted(s.scalars(select(Item.name)).all())
+        print(json.dumps({"ok": ok.status_code, "names": names}))
+    """)
+    assert result == {"ok": 200, "names": ["pen"]}

@@ -282,6 +282,8 @@ def compute(
         for found in sharing:
             problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
             wrapper = _through_wrapper(project, found)
+            if found.dependency in tx_dependency.wrappers(project):
+                wrapper = found.dependency
             if problem is None and wrapper is not None:
                 problem = tx_dependency.problem(project, wrapper, trees)
             if problem is None:
@@ -423,7 +425,9 @@ def compute(
             continue
         for ref in refs:
             registered = dependencies.dependency_function(project, ref)
-            if registered is None or project.is_session_dependency(ref):
+            if registered is None or (
+                project.is_session_dependency(ref) and registered not in tx_dependency.wrappers(project)
+            ):
                 continue
             carried = dependencies.session_route(project, registered)
             if carried is None:

@@ -180,7 +180,11 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     while queue:
         ref, chain, router = queue.pop(0)
         fid = dependency_function(project, ref)
-        if fid is None or fid in seen or project.is_session_dependency(ref):
+        # A transaction dependency in the tree (`dependencies=[Depends(get_tx_db)]`) commits the
+        # route's Session: it shares it like any dependency receiving it.
+        if fid is None or fid in seen or (
+            project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(project)
+        ):
             continue
         seen.add(fid)
         path = (*chain, fid)
@@ -395,7 +399,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     where: dict[FunctionId, list[str]] = {}
     for ref, path in loose:
         fid = dependency_function(project, ref)
-        if fid is None or project.is_session_dependency(ref):
+        if fid is None or (project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(project)):
             continue
         if fid in found:
             where[fid].append(path)
@@ -406,7 +410,9 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     includes: dict[FunctionId, list[tuple[str, int, str]]] = {}
     for ref, path, line, router in guarded:
         fid = dependency_function(project, ref)
-        if fid is not None and not project.is_session_dependency(ref) and session_route(project, fid) is not None:
+        if fid is not None and session_route(project, fid) is not None and (
+            not project.is_session_dependency(ref) or fid in tx_dependency.wrappers(project)
+        ):
             includes.setdefault(fid, []).append((path, line, router))
     project.derived["phase2.unattributed_dependencies"] = found
     project.derived["phase2.unattributed_where"] = where

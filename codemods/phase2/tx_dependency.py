@@ -75,6 +75,8 @@ def problem(project: Project, fid: FunctionId, tree: Callable[[str], ast.Module 
     provider = _provider(project, fid, name)
     if provider in wrappers(project):
         return f"{where}: `{function.qualname}` wraps `{project.functions[provider][1].qualname}`, itself a wrapper"
+    if function.is_async:
+        return f"{where}: `{function.qualname}` is an `async def` generator holding the synchronous Session"
     parsed = tree(module.path)
     node = next(
         (n for n in ast.walk(parsed) if isinstance(n, ast.FunctionDef) and n.lineno == function.line and n.name == function.name),
