@@ -52,6 +52,7 @@ from typing import cast
 from async_migrate.codemods import facts, sources
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
+from async_migrate.codemods.phase2.bound import bound_after
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -318,12 +319,14 @@ def analyse(
     # `with db.begin():` commits where the block ends: a commit point there, refreshed after it
     begun = _begin_blocks(expired_lists.function_node(models.tree(module.path), function), names)
     points: list[tuple[facts.Call, str, bool]] = []  # call, session name, a commit (not only a flush)
+    headers: dict[int, int] = {}  # call index of a `with db.begin():` -> the line of its header
     for call in function.calls:
         if call.nested:
             continue
         if call.receiver in names and call.method in ("commit", "flush"):
             points.append((call, call.receiver or "", call.method == "commit"))
         elif call.receiver in names and call.method == "begin" and call.line in begun:
+            headers[call.index] = call.line
             points.append((replace(call, line=begun[call.line], statement=True), call.receiver or "", True))
         elif call.receiver in names and call.method in _EXPIRES:
             points.append((call, call.receiver or "", True))
@@ -459,7 +462,13 @@ def analyse(
             if _refreshed(function, name, call.line, names):
                 continue
             point = point_of(call, session)
-            if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement:
+            node = body.node
+            # Added after the commit, the refresh runs on every path there: only where the name is
+            # bound on every one (the code may read it after the commit on some paths only).
+            unbound = node is not None and not bound_after(
+                node, name, headers.get(call.index, call.line), whole_with=call.index in headers
+            )
+            if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement and not unbound:
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
                     each = expired_lists.free_name(body.node, name) if kind is Held.EACH else ""
@@ -482,12 +491,17 @@ def analyse(
                 f"`await {session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY
                 else f"`await {session}.refresh({name})`"
             )
+            cannot = "which phase two cannot refresh there"
+            if unbound and kind is not Held.MANY:
+                cannot = (f"bound only on some paths to line {call.line}, so a refresh added there could raise "
+                          "UnboundLocalError")
+                fix += f" on the path that binds `{name}`, before it is read"
             if expiring:
                 message = (
                     f"{what} after `{session}.{call.method}()` (line {call.line}), which expires "
                     f"{'it' if call.method == 'expire' else 'every object'} whatever expire_on_commit says: the "
                     f"read is implicit IO and raises MissingGreenlet under AsyncSession; `{name}` is "
-                    f"{_describe(kind)}, which phase two cannot refresh there; fix: add "
+                    f"{_describe(kind)}, {cannot}; fix: add "
                     f"{fix} after it"
                 )
                 result.blocks.append(ExpiredRead(AM261, read_at[0], message))
@@ -497,8 +511,8 @@ def analyse(
                     f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
                     f"the async one{f' ({expiry.where})' if expiry.where else ''} does not, so it would "
                     f"return stale data (what a bulk UPDATE or raw "
-                    f"SQL in the transaction changed); `{name}` is {_describe(kind)}, which phase two "
-                    f"cannot refresh there; fix: add {fix} after the commit"
+                    f"SQL in the transaction changed); `{name}` is {_describe(kind)}, "
+                    f"{cannot}; fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM259, read_at[0], message))
             elif expires_all:
@@ -507,8 +521,8 @@ def analyse(
                 message = (
                     f"{what} after {point} (line {call.line}): {maker} expires every object on commit"
                     f"{'' if UNREAD in expiry.where else ' (expire_on_commit=True)'}, so the read "
-                    f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, which "
-                    f"phase two cannot refresh there; fix: pass expire_on_commit=False to the "
+                    f"is implicit IO and raises MissingGreenlet; `{name}` is {_describe(kind)}, "
+                    f"{cannot}; fix: pass expire_on_commit=False to the "
                     f"{'Session' if inline else 'async sessionmaker'}, or add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM248, read_at[0], message))
@@ -517,7 +531,7 @@ def analyse(
                 message = (
                     f"{what} after {point} (line {call.line}) may read {columns}, which the "
                     f"database computes: the flush expires them, and the read raises MissingGreenlet under "
-                    f"AsyncSession; `{name}` is {_describe(kind)}, which phase two cannot refresh there; "
+                    f"AsyncSession; `{name}` is {_describe(kind)}, {cannot}; "
                     f"fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM249, read_at[0], message))

@@ -179,3 +179,33 @@ def test_near_miss_a_comprehension_over_what_one_committing_call_returned_migrat
     document = phase2(STAMP % '[label for label in stamp(session, book, "a")]', expiring(app_files))
     found = entry(document, "stamp_all")
     assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+
+
+# Loaded on one path only, then read after the commit on that path: a refresh added after the
+# commit would raise UnboundLocalError on the other.
+BRANCH = """
+@router.post("/books/touch")
+def touch(session: session_dependency, load: bool = False):
+    if load:
+        book = session.get(Book, 1)
+%s    session.commit()
+    if load:
+        return {"title": book.title}
+    return {"title": None}
+"""
+
+
+def test_an_object_bound_on_some_paths_only_blocks_the_route_with_am259_not_a_refresh(phase2, entry, app_files):
+    document = phase2(BRANCH % "", expiring(app_files))
+    found = entry(document, "touch")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM259")]
+    assert "bound only on some paths to line" in reason and "UnboundLocalError" in reason, reason
+    assert "refresh(book)" not in document["diff"]
+
+
+def test_near_miss_an_object_bound_on_every_path_is_refreshed(phase2, entry, app_files):
+    document = phase2(BRANCH % "    else:\n        book = session.get(Book, 2)\n", expiring(app_files))
+    found = entry(document, "touch")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    assert "await session.refresh(book)" in document["diff"]
