@@ -52,6 +52,7 @@ from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVID
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_MANAGER_DECORATORS,
+    CONTEXT_VARIABLES,
     PROPERTY_DECORATORS,
     TASK_IDENTS,
     THREAD_IDENTS,
@@ -88,6 +89,7 @@ ENGINE_MAKER = "engine-maker"
 ENGINE = "engine"
 THREAD = "thread"
 TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
+PROCESS = "process"  # `scopefunc=` a context variable nothing sets: one Session for every request
 REQUEST = "request"
 INJECTED = "injected"
 
@@ -933,6 +935,8 @@ def _registry_scope(args: list[tuple[bool, str | None]], key: str | None = None)
             return THREAD
         if key in TASK_IDENTS:
             return TASK
+        if key == UNSET_CONTEXT:
+            return PROCESS
         return REQUEST
     return THREAD
 
@@ -963,7 +967,28 @@ def registry_scope_of(project: Project, args: list[facts.CallArg] | tuple[facts.
 
 def _scope_key(project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> str | None:
     arg = _scope_arg(args)
-    return scope_key(arg, project.canonical(arg.ref) if arg is not None and arg.ref else None)
+    key = scope_key(arg, project.canonical(arg.ref) if arg is not None and arg.ref else None)
+    return UNSET_CONTEXT if key is not None and _never_set(project, key) else key
+
+
+UNSET_CONTEXT = "unset-context"  # a scope key: `var.get` of a ContextVar nothing sets
+
+
+def _never_set(project: Project, key: str) -> bool:
+    """`scopefunc=request_scope.get` on a module-level ContextVar that no code in the project
+    sets: every request reads its default, so the registry hands all of them one Session."""
+    if not key.endswith(".get"):
+        return False
+    variable = key.removesuffix(".get")
+    target = project.resolve(variable)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or value.kind != "call" or project.canonical(value.ref) not in CONTEXT_VARIABLES:
+        return False
+    for _, function in project.functions.values():
+        for call in function.calls:
+            if call.method == "set" and call.callee and project.canonical(call.callee.rpartition(".")[0]) == variable:
+                return False
+    return True
 
 
 def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg]) -> str | None:

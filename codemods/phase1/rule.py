@@ -353,7 +353,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         harm = (
             "use it from a threadpool worker while other requests use it from theirs: a Session is not "
             "thread-safe, so their transactions interleave"
-            if use.handed
+            if use.handed or use.one_key
             else "run on a threadpool worker, where no asyncio task runs: `asyncio.current_task()` raises "
             "RuntimeError and the request fails"
             if use.task

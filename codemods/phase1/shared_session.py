@@ -49,6 +49,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.flow import (
     FACTORY,
     INSTANCE,
+    PROCESS,
     QUERY,
     REGISTRY,
     REQUEST,
@@ -86,6 +87,8 @@ class SharedUse:
     # A dependency hands the route the registry's Session of the thread it ran on, which other
     # requests get as well.
     handed: bool = False
+    # The registry's key is the same for every request (a context variable nothing sets).
+    one_key: bool = False
 
     @property
     def shared(self) -> str:
@@ -619,7 +622,7 @@ def _thread_local_registries(project: Project) -> dict[str, tuple[str, str]]:
                 if value.kind != "call" or project.canonical(value.ref) not in SCOPED_SESSION_MAKERS:
                     continue
                 scope = registry_scope_of(project, value.args)
-                if scope in (THREAD, TASK):
+                if scope in (THREAD, TASK, PROCESS):
                     found[f"{module.name}.{name}"] = (scope, f"{module.path}:{value.line}")
         project.derived["thread_local_registries"] = found
     return found
@@ -628,6 +631,11 @@ def _thread_local_registries(project: Project) -> dict[str, tuple[str, str]]:
 def _scope_words(scope: str, where: str) -> str:
     if scope == TASK:
         return f"whose scope is the asyncio task ({where})"
+    if scope == PROCESS:
+        return (
+            f"keyed on a context variable nothing in the project sets ({where}): every request reads its "
+            "default and gets the same Session"
+        )
     return f"whose scope is the thread ({where})"
 
 
@@ -644,8 +652,10 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                     short = registry.rsplit(".", 1)[-1]
                     written = ".".join([short, *parts[end:]])
                     holder = f"`{short}`, a `scoped_session` {_scope_words(*registries[registry])}"
-                    task = registries[registry][0] == TASK
-                    uses.append(SharedUse(module.path, call.line, f"{written}()", holder, task=task))
+                    scope = registries[registry][0]
+                    uses.append(SharedUse(
+                        module.path, call.line, f"{written}()", holder, task=scope == TASK, one_key=scope == PROCESS
+                    ))
                     break
             else:
                 use = _reached_registry(project, fid, call.callee, call.line)
@@ -689,5 +699,5 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
                 )
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
             holder = f"`{written}`, {what} {_scope_words(scope, where)}"
-            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK)
+            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope == PROCESS)
     return None

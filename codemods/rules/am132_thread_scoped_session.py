@@ -9,7 +9,9 @@ worker's Session, so it keeps its transaction and connection from one request to
 handler; offloading its calls would do the same harm. A `scopefunc=` naming the thread's
 identity (`threading.get_ident`, or greenlet's `getcurrent` as Flask-SQLAlchemy used) is the
 same thread-local registry; one naming the asyncio task (`asyncio.current_task`) is worse: a
-threadpool worker runs no task, so the call raises RuntimeError and the request fails.
+threadpool worker runs no task, so the call raises RuntimeError and the request fails. One
+naming a context variable that nothing in the project sets keys every request on its
+default: one Session for all of them, which `def` routes would share across workers.
 
 A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI

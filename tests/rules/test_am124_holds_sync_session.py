@@ -10,6 +10,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
+
+
 ScopedSession = scoped_session(sessionmaker(bind=create_engine("sqlite://")), scopefunc=request_scope.get)
 """
 

@@ -20,6 +20,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
 SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
 db = scoped_session(SessionLocal, scopefunc=request_scope.get)
 """

@@ -71,6 +71,10 @@ from db.engine import database_sessionmaker
 request_scope: ContextVar[object] = ContextVar("request_scope")
 
 
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
+
+
 class Database:
     def __init__(self):
         self.session = scoped_session(database_sessionmaker{scope})
@@ -153,6 +157,10 @@ from sqlalchemy.orm import DeclarativeBase, declarative_base, scoped_session
 from db.engine import database_sessionmaker
 
 request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
 Session = scoped_session(database_sessionmaker{scope})
 
 
@@ -240,6 +248,10 @@ from sqlalchemy.orm import scoped_session
 from db.engine import database_sessionmaker
 
 request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
 Registry = scoped_session(database_sessionmaker{scope})
 
 
@@ -314,7 +326,11 @@ def test_an_instance_registry_keyed_on_the_thread_keeps_with_am132(app, reported
 def test_near_miss_a_scopefunc_on_a_context_variable_converts(app, reported):
     scope = "scopefunc=request_scope.get"
     text = "from contextvars import ContextVar\n" + IDENT_REGISTRY.replace("{scope}", scope)
-    text = text.replace("ScopedSession =", 'request_scope: ContextVar[object] = ContextVar("request_scope")\nScopedSession =')
+    text = text.replace(
+        "ScopedSession =",
+        'request_scope: ContextVar[object] = ContextVar("request_scope")\n'
+        "def enter_request():\n    request_scope.set(object())\nScopedSession =",
+    )
     entry = reported(app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": text}), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
 
@@ -327,6 +343,10 @@ from sqlalchemy.orm import scoped_session
 from db.engine import database_sessionmaker
 
 request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request() -> None:  # what a middleware runs per request
+    request_scope.set(object())
 db_session = scoped_session(database_sessionmaker{scope})
 
 
@@ -382,3 +402,14 @@ def test_near_miss_a_dependency_on_a_request_scoped_registry_converts(app, repor
     for function in ("read_count", "get_db"):
         entry = reported(root, function, "phase1")
         assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+def test_a_scopefunc_on_a_context_variable_nothing_sets_keeps_with_am132(app, reported):
+    # Every request reads the variable's default: the registry hands all of them one Session,
+    # which `def` routes would use from several threadpool workers at once.
+    text = "from contextvars import ContextVar\n" + IDENT_REGISTRY.replace("{scope}", "scopefunc=request_scope.get")
+    text = text.replace("ScopedSession =", 'request_scope: ContextVar[object] = ContextVar("request_scope", default=None)\nScopedSession =')
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": text}), "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "keyed on a context variable nothing in the project sets" in entry["reasons"][0], entry["reasons"][0]
+    assert "a Session is not thread-safe" in entry["reasons"][0]
