@@ -361,16 +361,25 @@ def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
             not is_import(dropped) or not is_import(following) or following.leading_lines
             or not dropped.leading_lines or _written_module(dropped) in written
             or any(line.comment is not None for line in dropped.leading_lines)
-            or code(following) not in present
         ):
             continue
-        at = present.index(code(following))
+        at = present.index(code(following)) if code(following) in present else _same_import(body, following)
+        if at is None:
+            continue
         if at > 0 and not body[at].leading_lines:
             body[at] = body[at].with_changes(leading_lines=dropped.leading_lines)
     return body
 
 
 _EMPTY = cst.Module(body=[])
+
+
+def _same_import(body: _Statements, statement: cst.CSTNode) -> int | None:
+    """Where `statement` is in `body` after a name was added to or dropped from it
+    (`from models import User` now `from models import Note, User`): the one import of its module."""
+    module = _written_module(statement)
+    found = [i for i, s in enumerate(body) if is_import(s) and _written_module(s) == module]
+    return found[0] if module is not None and len(found) == 1 else None
 
 
 def _is_from_import(statement: cst.CSTNode) -> bool:

@@ -218,3 +218,20 @@ def test_a_library_import_still_joins_its_package_in_the_head():
         "import os\n\nfrom sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
         "from sqlalchemy.orm import Session\n\nx = 1\n"
     )
+
+
+def test_a_dropped_import_leaves_its_break_to_the_next_one_also_when_that_one_gains_a_name():
+    # phase two drops `from dependencies import get_db` and adds `Note` to `from models import User`
+    source = (
+        "from sqlalchemy.orm import Session\n\nfrom dependencies import get_db\nfrom models import User\n\n"
+        "x = Session, User, Note\n"
+    )
+    before = cst.parse_module(source)
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, "models", "Note")
+    added = AddImportsVisitor(context).transform_module(before)
+    RemoveImportsVisitor.remove_unused_import(context, "dependencies", "get_db")
+    after = RemoveImportsVisitor(context).transform_module(added)
+    assert imports.regroup(before, after).code == (
+        "from sqlalchemy.orm import Session\n\nfrom models import Note, User\n\nx = Session, User, Note\n"
+    )
