@@ -41,7 +41,7 @@ apart, each part would import the others' private readers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -205,22 +205,32 @@ def _reached(
 ) -> list[SharedUse]:
     cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault(key, {})  # type: ignore[assignment]
     found: list[SharedUse] = []
+    for current in _breadth(project, fid):
+        if current not in cache:
+            cache[current] = own(project, current)
+        found.extend(cache[current])
+    return found
+
+
+def _breadth(
+    project: Project, fid: FunctionId, more: Callable[[FunctionId], list[FunctionId]] | None = None
+) -> Iterator[FunctionId]:
+    """`fid` and the functions it calls, breadth first, at most `_DEPTH` calls deep, each once;
+    `more`: other functions one reaches from a function (the dependencies it takes)."""
     seen = {fid}
     frontier = [fid]
     for _ in range(_DEPTH):
         following = []
         for current in frontier:
-            if current not in cache:
-                cache[current] = own(project, current)
-            found.extend(cache[current])
-            for edge in project.all_calls_from.get(current, ()):
-                if edge.callee not in seen:
-                    seen.add(edge.callee)
-                    following.append(edge.callee)
+            yield current
+            reached = [edge.callee for edge in project.all_calls_from.get(current, ())]
+            for callee in (more(current) if more is not None else []) + reached:
+                if callee not in seen:
+                    seen.add(callee)
+                    following.append(callee)
         frontier = following
         if not frontier:
             break
-    return found
 
 
 def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -374,31 +384,23 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
     (class, reference) pairs, in the order found."""
     flow = project.flow
     refs: list[str] = []
-    seen = {fid}
-    frontier = [fid]
-    for _ in range(_DEPTH):
-        following = []
-        for current in frontier:
-            _, function = project.functions[current]
-            refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
-            refs.extend(call.callee for call in function.calls if call.callee)
-            refs.extend(b.expr for b in function.bindings)
-            refs.extend((*function.returned, *function.yielded))
-            for param in function.params:
-                refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names
-                target = project.resolve(param.depends) if param.depends else None
-                if target is not None and target.kind == "function" and target.module is not None and target.function:
-                    dependency = (target.module.name, target.function.key)
-                    if dependency not in seen:
-                        seen.add(dependency)
-                        following.append(dependency)
-            for edge in project.all_calls_from.get(current, ()):
-                if edge.callee not in seen:
-                    seen.add(edge.callee)
-                    following.append(edge.callee)
-        frontier = following
-        if not frontier:
-            break
+
+    def dependencies(current: FunctionId) -> list[FunctionId]:
+        found = []
+        for param in project.functions[current][1].params:
+            target = project.resolve(param.depends) if param.depends else None
+            if target is not None and target.kind == "function" and target.module is not None and target.function:
+                found.append((target.module.name, target.function.key))
+        return found
+
+    for current in _breadth(project, fid, dependencies):
+        _, function = project.functions[current]
+        refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
+        refs.extend(call.callee for call in function.calls if call.callee)
+        refs.extend(b.expr for b in function.bindings)
+        refs.extend((*function.returned, *function.yielded))
+        for param in function.params:
+            refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names
     found: list[tuple[str, str]] = []
     for ref in dict.fromkeys(refs):
         if not ref or ref.startswith("$") or "(" in ref or ref == "super()":
