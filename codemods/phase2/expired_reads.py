@@ -27,7 +27,8 @@ function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
 one does not (generated, or reused with `expire_on_commit=False`), every such read reloaded
 the row in the synchronous code: it is refreshed the same way, or the function blocked
-(AM259). Which maker expires is read by `stack_source` (a setting it cannot read counts as
+(AM259), unless the key is all it reads (`user.id`: the value the synchronous Session reloaded
+is the one the async one keeps). Which maker expires is read by `stack_source` (a setting it cannot read counts as
 expiring). `rollback()`, `expire(obj)` and
 `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
@@ -481,6 +482,11 @@ def analyse(
                         call.index, session, name, kind is Held.MAYBE, each, if_held=made_here and not added
                     ))
                 continue
+            if (
+                not expiring and expires_all and not expiry.on_commit and kind not in (Held.MANY, Held.EACH)
+                and _reads_only_key(models, cls, function, name, after, session)
+            ):
+                continue  # AM259 is about stale columns: the key the object is known by is not one
             kind = Held.MANY if kind is Held.EACH else kind  # a commit inside an expression: no loop there
             reported.add(name)
             # A list: which one and where it is read, and a fix for each object in it.
@@ -628,6 +634,22 @@ def read_after(function: facts.Function, name: str, line: int, session: str) -> 
     if name in function.yields or any(f"${name}" in expression for expression in function.returned):
         return function.line, f"`{name}` is returned"
     return None
+
+
+def _reads_only_key(
+    models: Models, cls: str | None, function: facts.Function, name: str, line: int, session: str
+) -> bool:
+    """Whether every read of `name` after `line` is of its class's primary key (`user.id`): not
+    handed on, not returned, no other attribute. What the synchronous Session reloaded there
+    is the value the async one keeps."""
+    key = models.classes.primary_key(cls) if cls else None
+    if key is None:
+        return False
+    reads = [attribute for at, receiver, attribute in function.attributes if receiver == name and at > line]
+    if not reads or any(attribute != key for attribute in reads):
+        return False
+    remaining = [(at, receiver, attribute) for at, receiver, attribute in function.attributes if receiver != name]
+    return read_after(replace(function, attributes=remaining), name, line, session) is None
 
 
 def _rebound_by(function: facts.Function, bindings: list[facts.Binding], call: facts.Call) -> bool:
