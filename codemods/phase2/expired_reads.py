@@ -27,8 +27,8 @@ function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
 server-generated column. When the synchronous sessionmaker expired on commit and the async
 one does not (generated, or reused with `expire_on_commit=False`), every such read reloaded
 the row in the synchronous code: it is refreshed the same way, or the function blocked
-(AM259), unless the key is all it reads (`user.id`: the value the synchronous Session reloaded
-is the one the async one keeps). Which maker expires is read by `stack_source` (a setting it cannot read counts as
+(AM259), unless the key is all it reads (`user.id`, also in a project function it is handed to:
+the value the synchronous Session reloaded is the one the async one keeps). Which maker expires is read by `stack_source` (a setting it cannot read counts as
 expiring). `rollback()`, `expire(obj)` and
 `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
@@ -484,7 +484,7 @@ def analyse(
                 continue
             if (
                 not expiring and expires_all and not expiry.on_commit and kind not in (Held.MANY, Held.EACH)
-                and _reads_only_key(models, cls, function, name, after, session)
+                and _reads_only_key(project, fid, models, cls, name, after, session)
             ):
                 continue  # AM259 is about stale columns: the key the object is known by is not one
             kind = Held.MANY if kind is Held.EACH else kind  # a commit inside an expression: no loop there
@@ -637,19 +637,48 @@ def read_after(function: facts.Function, name: str, line: int, session: str) -> 
 
 
 def _reads_only_key(
-    models: Models, cls: str | None, function: facts.Function, name: str, line: int, session: str
+    project: Project, fid: FunctionId, models: Models, cls: str | None, name: str, line: int, session: str
 ) -> bool:
-    """Whether every read of `name` after `line` is of its class's primary key (`user.id`): not
-    handed on, not returned, no other attribute. What the synchronous Session reloaded there
-    is the value the async one keeps."""
+    """Whether every read of `name` after `line` is of its class's primary key: `user.id` here,
+    or in a project function it is handed to that reads that alone (`create_note(db, user, t)`
+    reading `owner.id`). Not returned, no other attribute. What the synchronous Session
+    reloaded there is the value the async one keeps."""
     key = models.classes.primary_key(cls) if cls else None
     if key is None:
         return False
-    reads = [attribute for at, receiver, attribute in function.attributes if receiver == name and at > line]
-    if not reads or any(attribute != key for attribute in reads):
+    function = project.functions[fid][1]
+    if any(a != key for at, receiver, a in function.attributes if receiver == name and at > line):
         return False
-    remaining = [(at, receiver, attribute) for at, receiver, attribute in function.attributes if receiver != name]
-    return read_after(replace(function, attributes=remaining), name, line, session) is None
+    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
+        return False
+    edges = {e.call.index: e.callee for e in project.calls_from.get(fid, [])}
+    for call in function.calls:
+        if call.line <= line or not any(a.name == name for a in call.args):
+            continue
+        if call.receiver == session and call.method in ("refresh", "delete", "add", "expunge"):
+            continue
+        callee = edges.get(call.index)
+        if callee is None or not all(_key_only_in(project, callee, a, key) for a in call.args if a.name == name):
+            return False
+    return True
+
+
+def _key_only_in(project: Project, fid: FunctionId, arg: facts.Arg, key: str) -> bool:
+    """Whether the parameter `arg` binds in the function reads only `key` of it, handing it nowhere."""
+    function = project.functions[fid][1]
+    positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
+    if arg.position is not None:
+        param = positional[arg.position] if arg.position < len(positional) else None
+    else:
+        param = arg.keyword if any(p.name == arg.keyword and not p.variadic for p in function.params) else None
+    if param is None or any(b.name == param for b in function.bindings):
+        return False
+    return (
+        all(a == key for _, receiver, a in function.attributes if receiver == param)
+        and not any(a.name == param for c in function.calls for a in c.args)
+        and param not in function.yields
+        and not any(f"${param}" in expression for expression in function.returned)
+    )
 
 
 def _rebound_by(function: facts.Function, bindings: list[facts.Binding], call: facts.Call) -> bool:

@@ -153,7 +153,7 @@ def current_book(session: session_dependency) -> Book:
 
 
 def stamp(session: Session, book: Book, label: str) -> list[str]:
-    session.execute(select(Book.id).where(Book.id == book.id))
+    session.execute(select(Book.id).where(Book.title == book.title))
     session.commit()
     return [label]
 
@@ -219,4 +219,36 @@ def test_near_miss_only_the_primary_key_read_after_commit_migrates(phase2, entry
     assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
     document = phase2(BUMP % '"id": book.id, "title": book.title', expiring(app_files))
     found = entry(document, "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+
+
+HANDED = """
+from fastapi import Depends
+
+
+def current_book(session: session_dependency) -> Book:
+    return session.get(Book, 1)
+
+
+def count_like(session: Session, book: Book) -> int:
+    return session.scalar(select(func.count(Book.id)).where(%s))
+
+
+@router.post("/books/like")
+def like(session: session_dependency, book: Book = Depends(current_book)):
+    session.execute(select(Book.id))
+    session.commit()
+    return {"n": count_like(session, book)}
+"""
+
+
+def test_near_miss_an_object_handed_after_commit_to_a_helper_reading_its_key_alone_migrates(
+    phase2, entry, app_files
+):
+    document = phase2(HANDED % "Book.id == book.id", expiring(app_files))
+    found = entry(document, "like")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    # the helper reading another column still reads what the synchronous Session reloaded
+    document = phase2(HANDED % "Book.title == book.title", expiring(app_files))
+    found = entry(document, "like")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
