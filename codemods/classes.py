@@ -217,14 +217,15 @@ class Classes:
     def primary_key(self, ref: str | None) -> str | None:
         """The one attribute a mapped class declares (or inherits) with `primary_key=True`;
         None when there are several, none, or the class maps an explicit `__table__` or
-        `__mapper_args__` (which may name another key)."""
+        `__mapper_args__` that may name another key (any but a dict display without
+        "primary_key": `polymorphic_on`, `version_id_col` and the like leave the key alone)."""
         found = self.resolve(ref)
         if found is None or not self.is_mapped(found):
             return None
         keys: list[str] = []
         for ancestor in self.mro(found):
             declared = self.by_ref[ancestor][1]
-            if "__table__" in declared.names or "__mapper_args__" in declared.names:
+            if "__table__" in declared.names or declared.opaque_mapper_args:
                 return None
             keys.extend(k for k in declared.primary_keys if k not in keys)
         return keys[0] if len(keys) == 1 else None

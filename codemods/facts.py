@@ -446,6 +446,10 @@ class ClassFacts(_Fact):
     # Attributes assigned a column constructor called with `primary_key=True` (`mapped_column`,
     # `Column`, sqlmodel's `Field`): what a `select` in place of `session.get` filters on.
     primary_keys: tuple[str, ...] = ()
+    # The class sets `__mapper_args__` to something other than a dict display whose keys are
+    # strings and leave out "primary_key" (a `declared_attr`, a variable, `primary_key=`): the
+    # mapper's key may then not be the columns above.
+    opaque_mapper_args: bool = False
 
 
 @dataclass(slots=True)

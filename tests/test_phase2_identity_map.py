@@ -144,15 +144,41 @@ def test_a_get_the_project_writes_with_options_or_as_a_legacy_query_blocks(cli, 
 
 
 def test_a_get_on_a_model_without_one_known_primary_key_column_blocks(cli, service):
+    # mapper arguments the tool cannot read may name another key (`"primary_key": [...]`)
     models = MODELS.replace(
-        '    __tablename__ = "users"\n', '    __tablename__ = "users"\n    __mapper_args__ = {"eager_defaults": True}\n'
-    )
+        '    __tablename__ = "users"\n', '    __tablename__ = "users"\n    __mapper_args__ = MAPPER_ARGS\n'
+    ).replace("class User(Base):", 'MAPPER_ARGS = {"eager_defaults": True}\n\n\nclass User(Base):')
     root = service({"models.py": dedent(models), SUBSYSTEM: dedent(ROUTES.format(method="get", extra=""))})
     found = handler(apply(cli, root), "read_user")
     assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
     assert "does not find the one primary key column of User" in found["reasons"][0]
     result = serve(root, "sqlite", SCRIPT.format(missing=True))
     assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+
+
+@pytest.mark.parametrize("mapper_args", [
+    '{"eager_defaults": True}',
+    '{"polymorphic_on": "kind", "polymorphic_identity": "user", "version_id_col": version}',
+])
+def test_a_get_on_a_model_whose_mapper_args_leave_its_key_alone_migrates(cli, service, mapper_args):
+    """`__mapper_args__` written as a dict without `primary_key` (inheritance, versioning,
+    eager defaults) keeps the declared key: `get()` becomes a `select` on it and the route
+    migrates, where any `__mapper_args__` used to block it with 'does not find the one
+    primary key column'."""
+    models = MODELS.replace(
+        '    name: Mapped[str] = mapped_column(String(100))\n    items',
+        '    name: Mapped[str] = mapped_column(String(100))\n    kind: Mapped[str] = mapped_column(String(20), default="user")\n'
+        '    version: Mapped[int] = mapped_column(default=1)\n'
+        f'    __mapper_args__ = {mapper_args}\n    items',
+    )
+    root = service({"models.py": dedent(models), SUBSYSTEM: dedent(ROUTES.format(method="get", extra=""))})
+    found = handler(apply(cli, root), "read_user")
+    assert found["action"] == "migrate", found
+    assert "select(User).where(User.id == user_id)" in (root / SUBSYSTEM).read_text()
+    result = serve(root, "sqlite", SCRIPT.format(missing=True))
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+    assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
+    assert result["missing"] == 404
 
 
 def test_a_legacy_query_written_over_several_lines_is_no_get(cli, service):

@@ -1148,6 +1148,8 @@ class Collector:
                     found.primary_keys = (*found.primary_keys, *targets)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
                 targets = [statement.name]
+            if "__mapper_args__" in targets and not _plain_mapper_args(value):
+                found.opaque_mapper_args = True
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
@@ -1508,6 +1510,14 @@ def free_names(node: ast.AST) -> set[str]:
         elif not isinstance(current, syntax.SCOPES):
             stack.extend(syntax.children(current))
     return names
+
+
+def _plain_mapper_args(value: ast.expr | None) -> bool:
+    """`__mapper_args__ = {"polymorphic_identity": "x", ...}`: string keys, none `primary_key`."""
+    if type(value) is not ast.Dict:
+        return False
+    keys = [string(key) if key is not None else None for key in value.keys]
+    return None not in keys and "primary_key" not in keys
 
 
 def _dict_entry(node: ast.expr | None, key: str) -> ast.expr | None:
