@@ -128,6 +128,7 @@ from async_migrate.codemods.phase2.eager_flow import (
 )
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules.am166_recursive_response_model import RULE as AM166
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
@@ -143,6 +144,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_L
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 
 _MAX_DEPTH = 12  # nested response models
+# Strategies that load a self-nesting schema's every level, as the synchronous lazy loads did:
+# `immediate` loads each level's objects as they arrive; the others never load at all.
+_ANY_DEPTH_STRATEGIES = NON_LOADING_STRATEGIES | {"immediate"}
 # Pydantic class methods that validate a model from an object, reading its attributes.
 _VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
 # Methods of a query's result and of the lists and dicts holding objects (a model's own method
@@ -1203,6 +1207,19 @@ class _Analysis:
                 key = ("response", module.path, function.key, field_path)
                 self._add(key, root, lambda: self._response_risk(module, function, line, field_path, name, [dynamic], []))  # noqa: B023 (called at once)
                 continue
+            recurring = self._recurring(annotation, stack)
+            if (
+                recurring is not None
+                and strategy not in _ANY_DEPTH_STRATEGIES
+                and self.flow.target(origin.model, name) == origin.model
+            ):
+                # An option adds a fixed number of levels; the schema reads as many as the data has.
+                self._flow_risk(root, module, function, line, field_path, AM166,
+                                f"response model {field_path} nests {self.classes.short(recurring)} again through "
+                                f"relationship {self.classes.short(origin.model)}.{name}, read on every level "
+                                "while serialising: an eager load covers a fixed depth, and the level below it "
+                                "raises MissingGreenlet under AsyncSession")
+                continue
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
@@ -1215,6 +1232,10 @@ class _Analysis:
         if not self.members.mapped(model):
             return []
         return [(name, ()) for name in self.members.computed(model) if name not in dict(fields)]
+
+    def _recurring(self, annotation: tuple[str, ...], stack: tuple[str, ...]) -> str | None:
+        """The model on the path a field's annotation names again: a schema nesting itself."""
+        return next((ref for ref in map(self.classes.resolve, annotation) if ref is not None and ref in stack), None)
 
     def _nested(self, annotation: tuple[str, ...], stack: tuple[str, ...]) -> list[str]:
         """Project models named in a field's annotation, with fields, not already on the path."""
@@ -1253,6 +1274,19 @@ class _Analysis:
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
+            recurring = self._recurring(annotation, stack) if candidates else None
+            if recurring is not None and any(
+                c.strategy not in _ANY_DEPTH_STRATEGIES
+                and c.owner is not None
+                and self._names().target(c.owner, name) == c.owner
+                for c in candidates or ()
+            ):
+                self._flow_risk(root, module, function, line, field_path, AM166,
+                                f"response model {field_path} nests {self.classes.short(recurring)} again through "
+                                f"relationship {self._describe(candidates or [])}, read on every level while "
+                                "serialising: an eager load covers a fixed depth, and the level below it raises "
+                                "MissingGreenlet under AsyncSession")
+                continue
             risky = self._uncredited(candidates, name, eager) if candidates else []
             if risky:
                 safe = [c for c in candidates or () if c not in risky]
