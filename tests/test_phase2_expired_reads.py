@@ -412,6 +412,52 @@ def test_3_a_read_after_rollback_or_expire_is_refreshed_and_answers(cli, service
     }
 
 
+RAISED_AFTER_ROLLBACK = """
+@router.put("/users/{user_id}")
+def rename(user_id: int, name: str, db: session_dependency):
+    user = db.get(User, user_id)
+    if user is None:
+        raise HTTPException(status_code=404)
+    user.name = name
+    try:
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        raise HTTPException(status_code=409, detail="changed meanwhile")
+    return {"name": user.name}
+"""
+
+
+def test_3_near_miss_a_rollback_followed_by_a_raise_gets_no_refresh_and_a_deleted_row_answers_409(cli, service):
+    """`except StaleDataError: db.rollback(); raise HTTPException(409)`: the read after the
+    `try` never runs on that path. A refresh added after the rollback ran anyway, and when a
+    concurrent request had deleted the row it raised InvalidRequestError: a 500 in place of
+    the 409 the synchronous route answered."""
+    source = routes(RAISED_AFTER_ROLLBACK).replace(
+        "from fastapi import APIRouter, Depends",
+        "from fastapi import APIRouter, Depends, HTTPException\nfrom sqlalchemy.orm.exc import StaleDataError",
+    )
+    root = service({SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert handler(document, "rename")["action"] == "migrate", document
+    rename = function(root, SUBSYSTEM, "rename")
+    assert "await db.rollback()\n        raise HTTPException" in rename, rename
+    result = serve(root, "sqlite", """
+        from sqlalchemy import event, text
+
+        def delete_first(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith("UPDATE"):
+                with engine.begin() as other:  # another request deletes the row meanwhile
+                    other.execute(text("DELETE FROM users WHERE id = 1"))
+
+        renamed = client.put("/users/2", params={"name": "Bea"})
+        event.listen(stack.async_engine.sync_engine, "before_cursor_execute", delete_first)
+        gone = client.put("/users/1", params={"name": "Al"})
+        print(json.dumps({"renamed": [renamed.status_code, renamed.json()], "gone": [gone.status_code, gone.json()]}))
+    """)
+    assert result == {"renamed": [200, {"name": "Bea"}], "gone": [409, {"detail": "changed meanwhile"}]}
+
+
 # ------------------------------------------- 4. lists of objects read after the commit
 
 

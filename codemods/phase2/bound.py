@@ -13,6 +13,9 @@ name there on every path, where the code it migrates may have read it on some pa
 Conservative: a loop's body may not run, an `except` or `finally` may follow a failure
 anywhere in the `try`, a `match` is not read; a branch that cannot complete (`return`,
 `raise`, `continue`, `break`) binds every name.
+
+`raised_after` answers the converse question for a refresh after a rollback: whether a
+`raise` right after the statement leaves the function, so that nothing read later runs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ import ast
 from collections.abc import Iterator
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_COMPOUND = (
+    ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match,
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+)
 
 
 def bound_after(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str, line: int, whole_with: bool = False) -> bool:
@@ -33,6 +40,46 @@ def bound_after(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str, line: i
     }:
         return True
     return bool(_after(node.body, name, line, whole_with, False))
+
+
+def raised_after(node: ast.FunctionDef | ast.AsyncFunctionDef, line: int) -> int | None:
+    """The last line of a `raise` that follows the simple statement on `line` in its own
+    block, past simple statements only, and leaves the function: nothing after it runs
+    (`except StaleDataError: db.rollback(); raise HTTPException(409)`), so no read of an object
+    the statement expired is reached there. None when there is none, or when a `try` around
+    it with a `finally`, or with handlers around its body, or a `with` (`suppress(...)`), may
+    run more code."""
+    around: list[tuple[ast.stmt, list[ast.stmt]]] = []  # enclosing statements, each with the block holding the line
+    body = node.body
+    while True:
+        statement = next((s for s in body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+        if statement is None:
+            return None
+        inner = next(
+            (b for b, _ in _blocks(statement, "") if b and b[0].lineno <= line <= (b[-1].end_lineno or b[-1].lineno)),
+            None,
+        )
+        if inner is None:
+            break
+        around.append((statement, inner))
+        body = inner
+    if isinstance(statement, _COMPOUND):
+        return None
+    leaving: ast.stmt | None = None
+    for following in body[body.index(statement) + 1:]:
+        if isinstance(following, ast.Raise):
+            leaving = following
+            break
+        if isinstance(following, (*_COMPOUND, *_EXITS)):
+            return None
+    if leaving is None:
+        return None
+    for outer, block in around:
+        if isinstance(outer, (ast.Try, ast.TryStar)) and (outer.finalbody or (block is outer.body and outer.handlers)):
+            return None
+        if isinstance(outer, (ast.With, ast.AsyncWith)):
+            return None
+    return leaving.end_lineno or leaving.lineno
 
 
 def _after(body: list[ast.stmt], name: str, line: int, whole_with: bool, bound: bool) -> bool | None:

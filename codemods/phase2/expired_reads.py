@@ -32,7 +32,9 @@ the value the synchronous Session reloaded is the one the async one keeps). Whic
 expiring). `rollback()`, `expire(obj)` and
 `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
 same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
-by a rollback, not expired. Names that cannot hold an ORM instance (a pydantic payload, an
+by a rollback, not expired. A read past a `raise` that follows the call in its block
+(`except StaleDataError: db.rollback(); raise HTTPException(409)`) never runs after it
+(`bound.raised_after`): no refresh, which would fail on a row deleted meanwhile. Names that cannot hold an ORM instance (a pydantic payload, an
 int) are never reported. An object a relationship led to (`owner = item.owner`, `item.owner.name`,
 `[i.name for i in user.items]`) read after a commit that expired it blocks the function: refreshing
 the object holding it does not reload it (`expired_related`).
@@ -53,7 +55,7 @@ from typing import cast
 from async_migrate.codemods import facts, sources
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
-from async_migrate.codemods.phase2.bound import bound_after
+from async_migrate.codemods.phase2.bound import bound_after, raised_after
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -449,6 +451,9 @@ def analyse(
                 read_at = body.read_after(name, held, after) or read_at
             if read_at is None:
                 continue
+            raised = raised_after(body.node, call.line) if body.node is not None else None
+            if raised is not None and not call.line <= read_at[0] <= raised:
+                continue  # `db.rollback()` then `raise ...`: the reads after it never run
             made_here = kind is Held.ONE and source is not None and not source.expr.startswith("$") and helper is None
             if call.method == "rollback" and expiring and made_here:
                 continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
