@@ -1016,8 +1016,35 @@ class _Analysis:
             if written == "super()":
                 self._receivers[key] = self._super_classes(fid)
             else:
-                self._receivers[key] = self._find_receiver_classes(self.project.functions[fid][1], written)
+                found = self._find_receiver_classes(self.project.functions[fid][1], written)
+                self._receivers[key] = self._passed_classes(fid, written) if found == [] else found
         return self._receivers[key]
+
+    def _passed_classes(self, fid: FunctionId, written: str) -> list[str] | None:
+        """An unannotated parameter of a plain function, typed by what every project call of it
+        passes there: a parameter of the caller's annotated with a project class (the classes),
+        or with a type outside them (None when every call does: `hire(db, payload)` with
+        `payload: EmployeeIn` reads no model's deferred `bio`). [] when a call passes anything
+        else, or a call comes through an object or `*args`."""
+        function = self.project.functions[fid][1]
+        params = [p for p in function.params if p.positional and not p.variadic]
+        position = next((i for i, p in enumerate(params) if p.name == written), None)
+        edges = self.project.all_calls_to.get(fid, [])
+        if not edges or self.classes.owner(fid) is not None or not any(p.name == written for p in function.params):
+            return []
+        found: list[str] = []
+        for edge in edges:
+            if edge.via is not None:
+                return []
+            passed = [a for a in edge.call.args if a.keyword == written or a.position is not None and a.position == position]
+            if len(passed) != 1 or passed[0].name is None or any(a.position is None and a.keyword is None for a in edge.call.args):
+                return []
+            caller = self.project.functions[edge.caller][1]
+            param = {p.name: p for p in caller.params}.get(passed[0].name)
+            if param is None or not param.annotation or any(b.name == param.name for b in caller.bindings):
+                return []
+            found.extend(self._typed(param))
+        return list(dict.fromkeys(found)) or None
 
     def _super_classes(self, fid: FunctionId) -> list[str] | None:
         """`super()` in a method: the mapped classes above its own (None for none: a repository's

@@ -50,3 +50,38 @@ def test_near_miss_an_undeferred_column_migrates_without_a_second_option(phase2,
     found = entry(document, "blurb")
     assert found["action"] == "migrate" and "AM251" not in found["codes"], found
     assert document["diff"].count("undefer(Book.blurb)") == 2  # the line removed and the line added
+
+
+HELPER = """
+from pydantic import BaseModel
+
+
+class BookIn(BaseModel):
+    title: str
+    blurb: str = ""
+
+
+def describe(session, data) -> dict:
+    count = session.scalar(select(func.count()).select_from(Book))
+    return {{"blurb": data.blurb, "count": count}}
+
+
+@router.post("/describe")
+def describe_book(session: session_dependency, {param}):
+    return describe(session, {passed})
+"""
+
+
+def test_a_helper_parameter_every_caller_fills_with_a_model_reads_its_deferred_column(phase2, entry):
+    document = phase2(HELPER.format(param="book_id: int", passed="session.get(Book, book_id)"),
+                      {"models.py": DEFERRED_MODELS})
+    found = entry(document, "describe_book")
+    assert found["action"] == "blocked" and "AM251" in found["codes"], found
+
+
+def test_near_miss_a_helper_parameter_every_caller_fills_with_a_payload_reads_no_deferred_column(phase2, entry):
+    """`describe(session, payload)` with `payload: BookIn`: `data.blurb` in the untyped helper
+    is the payload's field, not Book's deferred column."""
+    document = phase2(HELPER.format(param="payload: BookIn", passed="payload"), {"models.py": DEFERRED_MODELS})
+    found = entry(document, "describe_book")
+    assert found["action"] == "migrate" and "AM251" not in found["codes"], found
