@@ -2172,6 +2172,41 @@ def test_model_validate_in_code_gets_the_eager_load_and_runs_on_aiosqlite(cli, a
     assert result == {"id": 1, "title": "Alpha", "author": {"name": "Ann"}}
 
 
+RETURNED_VALIDATED_ROUTER = route_module(
+    """
+    @router.get("/returned")
+    def returned(session: session_dependency, book_id: int) -> BookOut:
+        book = session.get(Book, book_id)
+        return BookOut.model_validate(book)
+    """,
+    head="from schemas import BookOut",
+)
+
+
+def test_a_returned_schema_validated_in_code_is_served_without_orm_reads_on_aiosqlite(cli, app):
+    """`return BookOut.model_validate(book)` under `-> BookOut`: the schema copied what it read where
+    the route validated it, which gets the eager load; FastAPI serialises the copy, no ORM object."""
+    root = app({"db/engine.py": RUNTIME_ENGINE, "schemas.py": VALIDATING_SCHEMAS, SUBSYSTEM: RETURNED_VALIDATED_ROUTER})
+    document = apply(cli, root)
+    assert handler(document, "returned")["action"] == "migrate", handler(document, "returned")
+    assert "options(selectinload(Book.author))" in function(root, SUBSYSTEM, "returned")
+    result = run_python(
+        root,
+        """
+        from api.items import returned
+
+        async def main():
+            async with async_database_sessionmaker() as session:
+                out = await returned(session, 1)
+            await async_engine.dispose()
+            return out.model_dump()
+
+        print(json.dumps(asyncio.run(main())))
+        """,
+    )
+    assert result == {"id": 1, "title": "Alpha", "author": {"name": "Ann"}}
+
+
 def test_a_string_alias_is_read_under_its_name_and_alias_paths_and_validators_are_unverified(cli, app):
     root = app({"schemas.py": VALIDATING_SCHEMAS, SUBSYSTEM: VALIDATING_ROUTER})
     document = run(cli, root)

@@ -39,6 +39,8 @@ _CONTAINERS = frozenset({
 
 # Bases of a schema class whose instances hold what they are given (`Out(a=x)`).
 _SCHEMA_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+# Pydantic class methods that validate a model from an object, reading its attributes.
+VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
 # Return annotations that carry no ORM object.
 _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
 
@@ -348,6 +350,17 @@ class Flow:
                     return self.resolve(fid, value, picks[1:])
             return None if keywords[2] else []  # not given: a default, no ORM object
         return [Origin(OriginKind.DICT, fid, term=keywords, built=built)]
+
+    def copies(self, fid: FunctionId, term: tuple) -> bool:
+        """Whether `term` is `Out.model_validate(obj)` of a project schema (no mapped class, no code
+        of its own): an instance holding copies of what it read where it ran, no ORM object."""
+        if term[0] != "call":
+            return False
+        _, function = self.project.functions[fid]
+        call = next((c for c in function.calls if c.index == term[1]), None)
+        owner, _, method = (call.callee or "").rpartition(".") if call is not None else ("", "", "")
+        model = self.classes.resolve(owner) if method in VALIDATE_METHODS else None
+        return model is not None and not self.classes.is_mapped(model) and self._schema(model)
 
     def _schema(self, ref: str) -> bool:
         outside: set[str] = set()

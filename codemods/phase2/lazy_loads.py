@@ -118,6 +118,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.phase2.eager_flow import (
+    VALIDATE_METHODS,
     Flow,
     Origin,
     OriginKind,
@@ -147,8 +148,6 @@ _MAX_DEPTH = 12  # nested response models
 # Strategies that load a self-nesting schema's every level, as the synchronous lazy loads did:
 # `immediate` loads each level's objects as they arrive; the others never load at all.
 _ANY_DEPTH_STRATEGIES = NON_LOADING_STRATEGIES | {"immediate"}
-# Pydantic class methods that validate a model from an object, reading its attributes.
-_VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
 # Methods of a query's result and of the lists and dicts holding objects (a model's own method
 # of the same name is still found first).
 _CONTAINER_METHODS = frozenset({
@@ -500,7 +499,7 @@ class _Analysis:
         module, function = self.project.functions[fid]
         for call in function.calls:
             owner, _, method = (call.callee or "").rpartition(".")
-            if method not in _VALIDATE_METHODS or call.nested:
+            if method not in VALIDATE_METHODS or call.nested:
                 continue
             model = self.classes.resolve(owner)
             given = next((a for a in call.args if a.position == 0 or a.keyword == "obj"), None)
@@ -1154,6 +1153,9 @@ class _Analysis:
                         line = registration.decorator.line or line
         else:
             refs.extend(function.returns)
+        if function.results and all(self._names().copies(root, term) for term in function.results):
+            # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
+            return
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
         origins = self.flow.results(root) if self.flow is not None and models else None
         # Where the flow cannot follow the returned objects, their functions' return annotations
