@@ -172,7 +172,8 @@ def _render_phase2(report: Report) -> str:
     verb = "moved" if report.applied else "would move"
     out.append(
         f"`async-migrate phase2` on `{report.root}`: phase two {verb} {totals['migrate']} of "
-        f"{totals['routes']} routes of `{name}` to `AsyncSession`; {totals['blocked']} stay on the "
+        f"{totals['routes']} routes of `{name}` to `AsyncSession`; {totals['blocked']} "
+        f"{'stays' if totals['blocked'] == 1 else 'stay'} on the "
         f"synchronous Session, blocked as listed below."
     )
     out.append("")

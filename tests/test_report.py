@@ -14,7 +14,8 @@ import pytest
 from conftest import BOOKSHOP, check_golden
 from sample import copy_service
 
-from async_migrate.codemods.report import TrafficError, load_traffic
+from async_migrate.cli.report_render import render_markdown
+from async_migrate.codemods.report import Report, TrafficError, load_traffic
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = "<root>"
@@ -727,3 +728,16 @@ def test_the_fix_for_middleware_and_lifespan_is_one_that_applies_to_them(cli, pr
     # the same words as check's AM308 fix for the middleware
     check = cli.json("check", root)
     assert [f["message"].split("; fix: ", 1)[1] for f in check["findings"] if f["code"] == "AM308"] == [MIDDLEWARE_FIX]
+
+
+@pytest.mark.parametrize(("blocked", "sentence"), [(1, "; 1 stays on the"), (2, "; 2 stay on the")])
+def test_the_phase2_report_agrees_its_verb_with_the_count_blocked(tmp_path, blocked, sentence):
+    class Counted(Report):
+        @property
+        def totals(self) -> dict[str, int]:
+            counts = {"routes": 3, "migrate": 3 - blocked, "blocked": blocked, "unchanged": 0}
+            return {**counts, "helpers_migrate": 0, "helpers_twin": 0, "helpers_blocked": 0, "blockers": 0,
+                    "global_blockers": 0}
+
+    markdown = render_markdown(Counted("phase2", tmp_path, False, [], [], phase2={"name": "api/items.py"}))
+    assert f"{sentence} synchronous Session, blocked as listed below." in markdown
