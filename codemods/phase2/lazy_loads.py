@@ -1024,13 +1024,19 @@ class _Analysis:
         passes there: a parameter of the caller's annotated with a project class (the classes),
         or with a type outside them (None when every call does: `hire(db, payload)` with
         `payload: EmployeeIn` reads no model's deferred `bio`). [] when a call passes anything
-        else, or a call comes through an object or `*args`."""
+        else, a call comes through an object or `*args`, or the function is named as a value."""
         function = self.project.functions[fid][1]
         params = [p for p in function.params if p.positional and not p.variadic]
         position = next((i for i, p in enumerate(params) if p.name == written), None)
         edges = self.project.all_calls_to.get(fid, [])
         if not edges or self.classes.owner(fid) is not None or not any(p.name == written for p in function.params):
             return []
+        if any(
+            (named[0].name, named[1].key) == fid
+            for module in self.project.modules.values() for ref in module.references
+            if (named := self.project.function(ref)) is not None
+        ):
+            return []  # named as a value (`run_in_threadpool(hire, db, row)`): called where no edge shows
         found: list[str] = []
         for edge in edges:
             if edge.via is not None:

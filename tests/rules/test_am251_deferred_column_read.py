@@ -85,3 +85,14 @@ def test_near_miss_a_helper_parameter_every_caller_fills_with_a_payload_reads_no
     document = phase2(HELPER.format(param="payload: BookIn", passed="payload"), {"models.py": DEFERRED_MODELS})
     found = entry(document, "describe_book")
     assert found["action"] == "migrate" and "AM251" not in found["codes"], found
+
+
+def test_a_helper_also_named_as_a_value_keeps_the_read_by_name(phase2, entry):
+    """Called elsewhere through a reference (`run_in_threadpool(describe, ...)`), the helper may
+    be handed a model where no call edge shows it."""
+    router = HELPER.format(param="payload: BookIn", passed="payload") + (
+        "\n\nLATER = describe\n"
+    )
+    document = phase2(router, {"models.py": DEFERRED_MODELS})
+    found = entry(document, "describe_book")
+    assert found["action"] == "blocked" and "AM251" in found["codes"], found
