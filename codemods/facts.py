@@ -429,7 +429,8 @@ class ClassFacts(_Fact):
     # mapper registry resolves (`relationship("Comment")` with Comment never imported).
     targets: dict[str, str] = field(default_factory=dict)
     # Fields validation reads under another name: `Field(alias="x")` / `validation_alias="x"` ->
-    # "x"; an `AliasPath`/`AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a
+    # "x"; `AliasPath("author", "name")` -> "author.name"; an `AliasPath` with an index,
+    # `AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a
     # `model_config` with an `alias_generator`.
     aliases: dict[str, str] = field(default_factory=dict)
     # Class attributes assigned a call at class level -> the resolved callee (`lock =

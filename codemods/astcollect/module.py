@@ -1181,7 +1181,7 @@ class Collector:
             if keyword.arg == "alias_generator" and targets == ["model_config"]:
                 found.aliases["*"] = "?"
             elif keyword.arg in ("alias", "validation_alias"):
-                written = string(keyword.value)
+                written = string(keyword.value) or _alias_path(keyword.value)
                 for target in targets:
                     found.aliases[target] = written if written is not None else "?"
 
@@ -1542,3 +1542,17 @@ def _getattr_literal(call: ast.Call, local: frozenset[str]) -> str | None:
         return None
     name = syntax.string(call.args[1])
     return name if name is not None and name.isidentifier() else None
+
+
+def _alias_path(node: ast.expr) -> str | None:
+    """`AliasPath("author", "name")` -> "author.name": attribute names read one on the other.
+    None for an index (`AliasPath("tags", 0)`) or anything else."""
+    if type(node) is not ast.Call or not node.args or node.keywords:
+        return None
+    func = node.func
+    name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+    parts = [string(a) for a in node.args]
+    if name != "AliasPath" or any(p is None or not p.isidentifier() for p in parts):
+        return None
+    return ".".join(p for p in parts if p is not None)
+

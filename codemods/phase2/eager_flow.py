@@ -353,7 +353,10 @@ class Flow:
 
     def copies(self, fid: FunctionId, term: tuple) -> bool:
         """Whether `term` is `Out.model_validate(obj)` of a project schema (no mapped class, no code
-        of its own): an instance holding copies of what it read where it ran, no ORM object."""
+        of its own): an instance holding copies of what it read where it ran, no ORM object; a
+        list of them (`[Out.model_validate(b) for b in books]`), or one of them (`a if c else b`)."""
+        if term[0] in ("tuple", "any"):
+            return bool(term[1]) and all(self.copies(fid, t) for t in term[1])
         if term[0] != "call":
             return False
         _, function = self.project.functions[fid]

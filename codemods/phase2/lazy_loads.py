@@ -525,7 +525,15 @@ class _Analysis:
         aliases = self._aliases(model)
         return fields + [
             (alias, annotation) for name, annotation in fields
-            if (alias := aliases.get(name)) not in (None, "?", name)
+            if (alias := aliases.get(name)) not in (None, "?", name) and "." not in alias
+        ]
+
+    def _paths(self, model: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The attribute chains `AliasPath("author", "name")` fields read, with their annotations."""
+        aliases = self._aliases(model)
+        return [
+            (tuple(alias.split(".")), annotation) for name, annotation in self.classes.fields(model)
+            if "." in (alias := aliases.get(name) or "")
         ]
 
     def _aliases(self, model: str) -> dict[str, str]:
@@ -534,13 +542,14 @@ class _Analysis:
             found.update(self.classes.by_ref[ancestor][1].aliases)
         return found
 
-    def _opaque_validation(self, model: str) -> str | None:
+    def _opaque_validation(self, model: str, traced: bool = False) -> str | None:
         """Why validating `model` from an object reads it by more than its field names, or None:
-        an alias path or generator, or a `before`/`wrap` model validator, which gets the object."""
+        an alias path or generator, or a `before`/`wrap` model validator, which gets the object.
+        `traced`: the object's class is known, so an `AliasPath` of names is followed."""
         aliases = self._aliases(model)
         if "*" in aliases:
             return f"{self.classes.short(model)} derives its field aliases with an alias generator"
-        unread = sorted(name for name, alias in aliases.items() if alias == "?")
+        unread = sorted(name for name, alias in aliases.items() if alias == "?" or (not traced and "." in alias))
         if unread:
             return f"{self.classes.short(model)}.{unread[0]} is validated through an alias path or choices"
         for ancestor in self.classes.mro(model):
@@ -1192,7 +1201,10 @@ class _Analysis:
     ) -> None:
         """The response model `model` validated from an object the flow traced to `origin`."""
         assert self.flow is not None
-        if origin.kind is not OriginKind.DICT and self._unverified_validation(root, module, function, line, model, path):
+        traced = origin.kind is OriginKind.LOAD and origin.model is not None
+        if origin.kind is not OriginKind.DICT and self._unverified_validation(
+            root, module, function, line, model, path, traced=traced
+        ):
             return
         if origin.kind is OriginKind.SOURCE:
             self._walk(root, module, function, line, model, path, stack, eager, source=origin)
@@ -1227,6 +1239,9 @@ class _Analysis:
                         self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, value)
             return
         assert origin.model is not None
+        for chain, annotation in self._paths(model):
+            self._alias_path(root, module, function, line, f"{path}.{'.'.join(chain)}", stack, eager, origin, chain,
+                             annotation)
         fields = self._fields(model)
         fields += self._computed(model, fields)
         for name, annotation in fields:
@@ -1260,6 +1275,48 @@ class _Analysis:
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+
+    def _alias_path(
+        self,
+        root: FunctionId,
+        module: facts.Module,
+        function: facts.Function,
+        line: int,
+        path: str,
+        stack: tuple[str, ...],
+        eager: dict[str, _Eager],
+        origin: Origin,
+        chain: tuple[str, ...],
+        annotation: tuple[str, ...],
+    ) -> None:
+        """`AliasPath("author", "name")` on an object of a known class: each relationship the chain
+        crosses loads as a nested field's would, the last name read as a field."""
+        assert self.flow is not None
+        for index, name in enumerate(chain):
+            assert origin.model is not None
+            strategy = self.flow.relationship(origin.model, name)
+            if strategy is None:
+                if index < len(chain) - 1:  # a column or property read through: what it holds is unknown
+                    self._flow_risk(root, module, function, line, path, AM247,
+                                    f"{path} is validated through an alias path crossing "
+                                    f"{self.classes.short(origin.model)}.{name}, no relationship: what it reads "
+                                    "is unverified")
+                else:
+                    self._member(root, root, line, path, origin, name, "read", eager,
+                                 shown=f"response model field {path}")
+                return
+            relationship_path = (*origin.path, (origin.model, name))
+            target = self.flow.target(origin.model, name)
+            if strategy == "dynamic" or target is None:
+                self._flow_risk(root, module, function, line, path, AM247,
+                                f"{path} is validated through an alias path crossing relationship "
+                                f"{self.classes.short(origin.model)}.{name}, which no loader option loads")
+                return
+            if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
+                self._add_fix(root, origin, relationship_path)
+            origin = Origin(OriginKind.LOAD, origin.fid, origin.load, target, relationship_path)
+        for child in self._nested(annotation, stack):
+            self._serialise(root, module, function, line, child, path, (*stack, child), eager, origin)
 
     def _computed(self, model: str, fields: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
         """A mapped class serialised as its own response model (SQLModel) runs its
@@ -1372,9 +1429,10 @@ class _Analysis:
         return kept, frozenset(t for t in targets if t is not None)
 
     def _unverified_validation(
-        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
+        traced: bool = False,
     ) -> bool:
-        why = self._opaque_validation(model)
+        why = self._opaque_validation(model, traced)
         if why is not None:
             self._flow_risk(root, module, function, line, path, AM247,
                             f"{path} is validated from an ORM object, and {why}: which relationships it reads, "
