@@ -253,6 +253,9 @@ class Function(_Fact):
     # immediateload/contains_eager(X.rel), ("", name) from refresh(obj, attribute_names=[...])
     # and `obj.awaitable_attrs.name`, ("", "*") for a wildcard option.
     eager: list[tuple[str, str]] = field(default_factory=list)
+    # Options that leave columns unloaded, anywhere in the body: (class reference, "load_only" or
+    # "defer", the columns named) from `load_only(X.a, X.b)` / `defer(X.c)`.
+    narrowed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
     # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)

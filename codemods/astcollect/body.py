@@ -35,6 +35,8 @@ from async_migrate.codemods.vocabulary.fastapi import (
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     LOADER_NAMES,
     LOADER_OPTIONS,
+    NARROWING_NAMES,
+    NARROWING_OPTIONS,
     POLYMORPHIC,
     POLYMORPHIC_LOADERS,
     UNDEFER_NAMES,
@@ -497,6 +499,7 @@ class BodyScanner:
         self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
         self.raw_attributes: list[tuple[int, str, str]] = []
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
+        self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
         self.coroutines: list[str] = []  # the nested `async def`s around the node being read
         self.chain_inner: set[int] = set()
@@ -1300,6 +1303,10 @@ class BodyScanner:
         name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
         if name in POLYMORPHIC_LOADERS:
             self._polymorphic(node)
+        elif name in NARROWING_NAMES:
+            # `selectinload(A.b).load_only(B.c)`: a method of an option, resolved as nothing
+            written = None if type(func) is ast.Attribute and type(func.value) is ast.Call else dotted(func)
+            self.raw_narrowing.append((written, name, node))
 
     def _polymorphic(self, node: ast.Call) -> None:
         """`selectin_polymorphic(Base, [Sub])`, `with_polymorphic(Base, [Sub] | "*")`: the
@@ -1323,6 +1330,16 @@ class BodyScanner:
             for item in call.args:
                 if type(item) is not ast.Starred:
                     self._eager_argument(item, local)
+        for written, option, call in self.raw_narrowing:
+            if written is not None and self.collector.resolve(written, local) not in NARROWING_OPTIONS:
+                continue
+            named: dict[str, list[str]] = {}
+            for item in call.args:
+                path = dotted(item) if type(item) is not ast.Starred else None
+                if path is not None and "." in path:
+                    owner, _, attr = path.rpartition(".")
+                    named.setdefault(self.collector.resolve(owner, local) or "", []).append(attr)
+            self.function.narrowed.extend((owner, option, tuple(names)) for owner, names in named.items())
         module_level = self.module_level
         attributes = self.function.attributes
         for line, receiver, attr in self.raw_attributes:

@@ -24,7 +24,9 @@ paths it reads get the option on the object's query; on an object no option can 
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 A deferred column read (directly, by a property or by the response model) gets an `undefer`
 option on the query the flow traces the object to, and blocks (AM251) where no option can
-reach it, unless a query of the closure names it in `undefer(...)` already. An attribute only a mapped subclass
+reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
+object of a query whose function narrows that class's columns (`load_only(...)` without it,
+`defer(...)` with it) blocks too (AM251). An attribute only a mapped subclass
 declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
 Crediting stays the closure's (below), but a bare `session.get` only counts its own
@@ -330,6 +332,9 @@ class _Eager:
         return any(
             owner is not None and relationship.owner in classes.mro(owner) for owner in self.owners
         )
+
+
+_COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property", "deferred"})
 
 
 class _Analysis:
@@ -702,6 +707,12 @@ class _Analysis:
         """Model code run on an object of a query the flow found: its relationship reads get
         the eager load on that query; what the tool cannot see into is unverified."""
         assert origin.model is not None
+        narrowed = self._narrowed(origin, name) if how in ("read", "getattr") and not origin.path else None
+        if narrowed is not None:
+            module, function = self.project.functions[fid]
+            self._deferred(root, module, function, line or function.line, shown or _shown(written, name, how),
+                           ((origin.model, name),), eager, None, why=narrowed)
+            return
         if self._inert(origin.model, name, how):
             return
         module, function = self.project.functions[fid]
@@ -739,6 +750,38 @@ class _Analysis:
                                   "which AsyncSession cannot load at all")
             elif not self._loaded(Origin(OriginKind.LOAD, origin.fid, origin.load, owner, full[:-1]), attribute, eager):
                 self._add_fix(root, origin, full, via=need.via)
+
+    def _narrowed(self, origin: Origin, name: str) -> str | None:
+        """Why a column read on an object of a query of `origin`'s function was left unloaded by a
+        `load_only(...)` that does not name it or a `defer(...)` that does (options of any query
+        there: the facts keep them per function), or None."""
+        model = origin.model
+        loader = self.project.functions[origin.fid][1]
+        if model is None or not loader.narrowed or model not in self.classes.by_ref:
+            return None
+        mro = self.classes.mro(model)
+        for owner, option, names in loader.narrowed:
+            if owner not in mro:
+                continue
+            written = ", ".join(f"{self.classes.short(owner)}.{n}" for n in names)
+            if option == "load_only" and name not in names and self._column(mro, name):
+                return f"`load_only({written})` in {loader.qualname} leaves it unloaded (or name it there too)"
+            if option == "defer" and name in names:
+                return f"`defer({written})` in {loader.qualname} leaves it unloaded (or drop it from there)"
+        return None
+
+    def _column(self, mro: tuple[str, ...], name: str) -> bool:
+        """Whether the class order maps `name` as a column other than the primary key, which
+        `load_only` always loads."""
+        for ref in mro:
+            declared = self.classes.by_ref[ref][1]
+            if name in declared.relationships or name in declared.primary_keys:
+                return False
+            callee = declared.built.get(name, "")
+            annotation = declared.annotations.get(name, ())
+            if callee.rsplit(".", 1)[-1] in _COLUMN_CALLS or annotation and annotation[0].rsplit(".", 1)[-1] == "Mapped":
+                return True
+        return False
 
     def _inert(self, model: str, name: str, how: str) -> bool:
         """Whether `_member` finds nothing to do for `name` on any object of `model`, whatever the

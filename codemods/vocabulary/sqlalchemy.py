@@ -215,6 +215,11 @@ ASSOCIATION_PROXIES = frozenset(
 # `undefer(Model.column)`: a deferred column loaded with the object (credited like an eager load).
 UNDEFER_NAMES = frozenset({"undefer"})
 UNDEFER_OPTIONS = frozenset({"sqlalchemy.orm.undefer", "sqlalchemy.orm.strategy_options.undefer"})
+# `load_only(Model.a)`, `defer(Model.b)`: the query leaves columns unloaded, which load on first read.
+NARROWING_NAMES = frozenset({"load_only", "defer"})
+NARROWING_OPTIONS = frozenset(
+    f"{module}.{name}" for module in ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options") for name in NARROWING_NAMES
+)
 # Column constructors taking `deferred=True`, and `deferred(...)` itself.
 DEFERRED_COLUMNS = frozenset({"sqlalchemy.orm.deferred", "sqlalchemy.orm._orm_constructors.deferred"})
 DEFERRABLE_COLUMNS = frozenset({"sqlalchemy.orm.mapped_column", "sqlalchemy.orm.column_property",

@@ -96,3 +96,28 @@ def test_a_helper_also_named_as_a_value_keeps_the_read_by_name(phase2, entry):
     document = phase2(router, {"models.py": DEFERRED_MODELS})
     found = entry(document, "describe_book")
     assert found["action"] == "blocked" and "AM251" in found["codes"], found
+
+
+NARROWED = """
+from sqlalchemy.orm import defer, load_only
+
+
+@router.get("/titles")
+def titles(session: session_dependency):
+    books = session.scalars(select(Book).options({option}).order_by(Book.id)).all()
+    return [{{"id": b.id, "read": b.{read}}} for b in books]
+"""
+
+
+def test_a_column_a_load_only_leaves_out_or_a_defer_names_blocks_the_route(phase2, entry):
+    for option, read in (("load_only(Book.title)", "author_id"), ("defer(Book.title)", "title")):
+        found = entry(phase2(NARROWED.format(option=option, read=read)), "titles")
+        assert found["action"] == "blocked" and found["codes"] == ["AM251"], found
+        assert f"`{option}` in titles leaves it unloaded" in found["reasons"][0], found
+
+
+def test_near_miss_a_column_the_load_only_names_or_the_key_migrates(phase2, entry):
+    for option, read in (("load_only(Book.title)", "title"), ("load_only(Book.title)", "id"),
+                         ("defer(Book.title)", "author_id")):
+        found = entry(phase2(NARROWED.format(option=option, read=read)), "titles")
+        assert found["action"] == "migrate" and "AM251" not in found["codes"], found
