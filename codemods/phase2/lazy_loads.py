@@ -1301,11 +1301,7 @@ class _Analysis:
                 self._add(key, root, lambda: self._response_risk(module, function, line, field_path, name, [dynamic], []))  # noqa: B023 (called at once)
                 continue
             recurring = self._recurring(annotation, stack)
-            if (
-                recurring is not None
-                and strategy not in _ANY_DEPTH_STRATEGIES
-                and self.flow.target(origin.model, name) == origin.model
-            ):
+            if recurring is not None and strategy not in _ANY_DEPTH_STRATEGIES:
                 # An option adds a fixed number of levels; the schema reads as many as the data has.
                 self._flow_risk(root, module, function, line, field_path, AM166,
                                 f"response model {field_path} nests {self.classes.short(recurring)} again through "
@@ -1410,12 +1406,7 @@ class _Analysis:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
             recurring = self._recurring(annotation, stack) if candidates else None
-            if recurring is not None and any(
-                c.strategy not in _ANY_DEPTH_STRATEGIES
-                and c.owner is not None
-                and self._names().target(c.owner, name) == c.owner
-                for c in candidates or ()
-            ):
+            if recurring is not None and any(c.strategy not in _ANY_DEPTH_STRATEGIES for c in candidates or ()):
                 self._flow_risk(root, module, function, line, field_path, AM166,
                                 f"response model {field_path} nests {self.classes.short(recurring)} again through "
                                 f"relationship {self._describe(candidates or [])}, read on every level while "

@@ -77,3 +77,45 @@ def test_read_by_name_where_the_flow_cannot_follow_the_object_blocks_too(phase2,
     )
     found = entry(phase2(route, _files('"CategoryOut"')), "read_category")
     assert found["action"] == "blocked" and "AM166" in found["codes"], found
+
+
+NODES = MODELS + """
+
+class Node(Base):
+    __tablename__ = "nodes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    links: Mapped[list["Link"]] = relationship(foreign_keys="Link.parent_id")
+
+
+class Link(Base):
+    __tablename__ = "links"
+    parent_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
+    child: Mapped[Node] = relationship(foreign_keys=[child_id])
+"""
+
+NODE_SCHEMAS = """
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class NodeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    links: list[LinkOut] = []
+
+
+class LinkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    child: NodeOut
+"""
+
+
+def test_a_tree_through_an_association_object_blocks_too(phase2, entry):
+    # Node.links -> Link.child -> Node.links ...: no relationship is self-referential, and no
+    # chain of options reaches every level
+    route = ROUTE.replace("Category", "Node").replace("category", "node").replace("/categories/", "/nodes/")
+    found = entry(phase2(route, {"models.py": NODES, "schemas.py": NODE_SCHEMAS}), "read_node")
+    assert found["action"] == "blocked" and "AM166" in found["codes"], found
+    assert "nests NodeOut again through relationship Link.child" in " ".join(found["reasons"]), found["reasons"]
