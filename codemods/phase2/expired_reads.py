@@ -489,7 +489,7 @@ def analyse(
                 continue
             if (
                 not expiring and expires_all and not expiry.on_commit and kind not in (Held.MANY, Held.EACH)
-                and _reads_only_key(project, fid, models, cls, name, after, session)
+                and name != handed and _reads_only_key(project, fid, models, cls, name, after, session)
             ):
                 continue  # AM259 is about stale columns: the key the object is known by is not one
             kind = Held.MANY if kind is Held.EACH else kind  # a commit inside an expression: no loop there
@@ -652,11 +652,15 @@ def _reads_only_key(
     if key is None:
         return False
     function = project.functions[fid][1]
-    if any(a != key for at, receiver, a in function.attributes if receiver == name and at > line):
+    reads = [a for at, receiver, a in function.attributes if receiver == name and at > line]
+    if any(a != key for a in reads):
         return False
     if name in function.yields or any(f"${name}" in expression for expression in function.returned):
         return False
+    if any(f"${name}" in binding.expr for binding in function.bindings if binding.line > line):
+        return False  # `saved = user`: read on through another name, which this does not follow
     edges = {e.call.index: e.callee for e in project.calls_from.get(fid, [])}
+    handed = False
     for call in function.calls:
         if call.line <= line or not any(a.name == name for a in call.args):
             continue
@@ -665,7 +669,10 @@ def _reads_only_key(
         callee = edges.get(call.index)
         if callee is None or not all(_key_only_in(project, callee, a, key) for a in call.args if a.name == name):
             return False
-    return True
+        handed = True
+    # Some read of the key must be what was found: a read this does not see (through a list, a
+    # value the commit's call hands back) is not one.
+    return bool(reads) or handed
 
 
 def _key_only_in(project: Project, fid: FunctionId, arg: facts.Arg, key: str) -> bool:

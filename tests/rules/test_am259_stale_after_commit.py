@@ -222,6 +222,14 @@ def test_near_miss_only_the_primary_key_read_after_commit_migrates(phase2, entry
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
 
 
+def test_the_key_read_beside_a_read_through_another_name_still_blocks_with_am259(phase2, entry, app_files):
+    # `same = book` after the commit: the title read through `same` is as stale as through `book`
+    bump = BUMP.replace("    return {%s}", "    same = book\n    return {%s}")
+    document = phase2(bump % '"id": book.id, "title": same.title', expiring(app_files))
+    found = entry(document, "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+
+
 HANDED = """
 from fastapi import Depends
 
