@@ -659,6 +659,8 @@ class BodyScanner:
         """Mark the calls inside a nested generator that only a `StreamingResponse` runs
         (`return StreamingResponse(rows())`): they run after the function returned (`late`), and a
         plain generator's in the threadpool, not where they are written (`streamed`)."""
+        if not self.call_defs:
+            return  # no call inside a nested function: none to mark
         nested = [
             node for statement in body for node in ast.walk(statement)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
