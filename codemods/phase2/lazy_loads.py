@@ -1303,17 +1303,24 @@ class _Analysis:
             recurring = self._recurring(annotation, stack)
             if recurring is not None and strategy not in _ANY_DEPTH_STRATEGIES:
                 # An option adds a fixed number of levels; the schema reads as many as the data has.
-                self._flow_risk(root, module, function, line, field_path, AM166,
-                                f"response model {field_path} nests {self.classes.short(recurring)} again through "
-                                f"relationship {self.classes.short(origin.model)}.{name}, read on every level "
-                                "while serialising: an eager load covers a fixed depth, and the level below it "
-                                "raises MissingGreenlet under AsyncSession")
+                self._recursion_risk(root, module, function, line, field_path, recurring,
+                                     f"{self.classes.short(origin.model)}.{name}")
                 continue
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+
+    def _recursion_risk(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, field_path: str,
+        recurring: str, relationship: str,
+    ) -> None:
+        """AM166: a response model nesting itself through `relationship`, read to any depth."""
+        self._flow_risk(root, module, function, line, field_path, AM166,
+                        f"response model {field_path} nests {self.classes.short(recurring)} again through "
+                        f"relationship {relationship}, read on every level while serialising: an eager load "
+                        "covers a fixed depth, and the level below it raises MissingGreenlet under AsyncSession")
 
     def _alias_path(
         self,
@@ -1407,11 +1414,8 @@ class _Analysis:
                                    shown=f"response model field {field_path}", served=depth)
             recurring = self._recurring(annotation, stack) if candidates else None
             if recurring is not None and any(c.strategy not in _ANY_DEPTH_STRATEGIES for c in candidates or ()):
-                self._flow_risk(root, module, function, line, field_path, AM166,
-                                f"response model {field_path} nests {self.classes.short(recurring)} again through "
-                                f"relationship {self._describe(candidates or [])}, read on every level while "
-                                "serialising: an eager load covers a fixed depth, and the level below it raises "
-                                "MissingGreenlet under AsyncSession")
+                self._recursion_risk(root, module, function, line, field_path, recurring,
+                                     self._describe(candidates or []))
                 continue
             risky = self._uncredited(candidates, name, eager) if candidates else []
             if risky:
