@@ -308,6 +308,38 @@ def _get_unsound(classes: Classes, function: facts.Function, load: facts.Load) -
     return None
 
 
+def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path: Path) -> str | None:
+    """Why an eager load for `path` cannot be added where `get()` loaded the object, or None."""
+    described = describe(classes, path)
+    if load.form == "query" and _gets(function, load):
+        return (
+            f"the legacy `{load.session}.query(...).get(...)` at line {load.line} loads the object {described} "
+            f"is read on, and `get()` ignores loader options for an object the Session holds already "
+            f"(a dependency sharing it may have loaded it): write it as "
+            f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`"
+        )
+    if load.form != "get":
+        return None
+    if _get_options(function, load) is not None:
+        # Loader options the tool does not read in full (`options=USER_LOAD`, or a list it
+        # found no option for this path in): one added beside them may conflict with theirs.
+        return (
+            f"`{load.session}.get(...)` at line {load.line} passes `options=`, which `get()` ignores for an "
+            f"object the Session holds already (a dependency sharing it may have loaded it): {described} "
+            f"needs loading there; write it as "
+            f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`"
+        )
+    unsound = _get_unsound(classes, function, load)
+    if unsound is None:
+        return None
+    return (
+        f"`{load.session}.get(...)` at line {load.line} loads the object {described} is read on; "
+        f"`get()` returns an object the Session holds already (a dependency may have loaded it) "
+        f"and then ignores loader options, so phase two turns it into a `select` on the primary "
+        f"key, but {unsound}"
+    )
+
+
 def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
     """Relationship name -> every declaration of it, backrefs on the class they land on."""
     found: dict[str, list[_Relationship]] = {}
@@ -965,39 +997,9 @@ class _Analysis:
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
         load = function.loads[origin.load]
-        given = _get_options(function, load) if load.form == "get" else None
-        if load.form == "query" and _gets(function, load):
-            described = describe(self.classes, path)
-            self._flow_risk(
-                root, module, function, load.line, described, AM247,
-                f"the legacy `{load.session}.query(...).get(...)` at line {load.line} loads the object {described} "
-                f"is read on, and `get()` ignores loader options for an object the Session holds already "
-                f"(a dependency sharing it may have loaded it): write it as "
-                f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`",
-            )
-            return
-        if given is not None:
-            # Loader options the tool does not read in full (`options=USER_LOAD`, or a list it
-            # found no option for this path in): one added beside them may conflict with theirs.
-            described = describe(self.classes, path)
-            self._flow_risk(
-                root, module, function, load.line, described, AM247,
-                f"`{load.session}.get(...)` at line {load.line} passes `options=`, which `get()` ignores for an "
-                f"object the Session holds already (a dependency sharing it may have loaded it): {described} "
-                f"needs loading there; write it as "
-                f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`",
-            )
-            return
-        unsound = _get_unsound(self.classes, function, load) if load.form == "get" else None
-        if unsound is not None:
-            described = describe(self.classes, path)
-            self._flow_risk(
-                root, module, function, load.line, described, AM247,
-                f"`{load.session}.get(...)` at line {load.line} loads the object {described} is read on; "
-                f"`get()` returns an object the Session holds already (a dependency may have loaded it) "
-                f"and then ignores loader options, so phase two turns it into a `select` on the primary "
-                f"key, but {unsound}",
-            )
+        risk = _get_risk(self.classes, function, load, path)
+        if risk is not None:
+            self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM247, risk)
             return
         key = (origin.fid, origin.load, path)
         fix = self.fixes.get(key) or EagerFix(
