@@ -800,6 +800,83 @@ def test_a_nested_function_without_route_decorators_is_not_a_route(cli, app):
     assert not any("<locals>" in h["function"] for h in document["handlers"])
 
 
+FACTORY_DEPENDENCY = """\
+from fastapi import APIRouter, Depends
+from sqlalchemy import text
+
+from db.engine import get_db_session
+
+
+def by_default(prefix: str, session_dep=Depends(get_db_session)) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+
+    @r.get("/a")
+    async def read_a(db=session_dep):
+        return db.execute(text("select 1")).all()
+
+    return r
+
+
+def by_function(prefix: str, get_session=get_db_session) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+    page = 20
+
+    async def read_b(db=Depends(get_session), limit=page):
+        return db.execute(text("select 1")).all()[:limit]
+
+    r.add_api_route("/b", read_b, methods=["GET"])
+    return r
+
+
+def by_local(prefix: str) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+    dep = Depends(get_db_session)
+
+    @r.get("/c")
+    async def read_c(db=dep):
+        return db.scalars(text("select 1")).all()
+
+    return r
+
+
+def from_caller(prefix: str, get_session) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+
+    @r.get("/d")
+    async def read_d(session=Depends(get_session)):
+        return session.scalars(text("select 1")).all()
+
+    @r.get("/e")
+    async def read_e(size=Depends(get_session)):
+        return {"size": size}
+
+    return r
+
+
+routers = [by_default("/x"), by_function("/y"), by_local("/z"), from_caller("/w", get_db_session)]
+"""
+
+
+def test_a_factory_route_whose_default_names_the_factorys_dependency_is_followed(cli, app):
+    # The default is evaluated in the factory: `session_dep` is its parameter, never a module name.
+    root = app({"api/factory.py": FACTORY_DEPENDENCY})
+    document = cli.json("phase1", root)
+    found = outcome(document, "by_default.<locals>.read_a", "convert", "`db=session_dep` (it calls get_db_session")
+    outcome(document, "by_function.<locals>.read_b", "convert", "`db=Depends(get_session)` (it calls get_db_session")
+    outcome(document, "by_local.<locals>.read_c", "convert", "`db=dep` (it calls get_db_session")
+    # a dependency only the factory's caller names: unverified, never "no Session work"
+    outcome(document, "from_caller.<locals>.read_d", "keep", "`session` comes from `Depends(get_session)`")
+    assert found["codes"] == ["AM101"]
+    # near miss: the same unread dependency, not used as a Session
+    outcome(document, "from_caller.<locals>.read_e", "keep", "does no synchronous Session work")
+    code, report = check(cli, root)
+    assert code == 1
+    assert {(f["function"], f["code"]) for f in report["findings"]} == {
+        ("by_default.<locals>.read_a", "AM301"), ("by_function.<locals>.read_b", "AM301"),
+        ("by_local.<locals>.read_c", "AM301"), ("from_caller.<locals>.read_d", "AM304"),
+    }
+
+
 # ------------------------------------ never a silent all-clear: PATH is not the import root
 
 ROUTE = source(HEAD.replace("from core.dependencies", "from app.core.dependencies"), """

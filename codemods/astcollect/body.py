@@ -17,7 +17,15 @@ from __future__ import annotations
 import ast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import closing, dispatch, handoff, objects, query_vars, syntax
+from async_migrate.codemods.astcollect import (
+    closing,
+    dispatch,
+    enclosing,
+    handoff,
+    objects,
+    query_vars,
+    syntax,
+)
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
@@ -69,13 +77,13 @@ def read_function(
     """Append the facts of one `def` (and of the routes defined inside it) to the module's.
     `routers`, `held` and `scope`: the enclosing function's locals made by a call, its
     routers that are instance attributes (`held_routers`), and all its names."""
-    enclosing = collector.scope_imports
+    imported = collector.scope_imports
     # The function's own imports, on top of those of the functions it is nested in.
-    collector.scope_imports = dict(enclosing)
+    collector.scope_imports = dict(imported)
     try:
         _read_function(collector, node, qualname, keys, routers, held, scope)
     finally:
-        collector.scope_imports = enclosing
+        collector.scope_imports = imported
 
 
 def _read_function(
@@ -197,12 +205,17 @@ def _nested_routes(
                 routers[statement.targets[0].id] = made_by
     held = held_routers(collector, node, qualname)
     scope = params | {n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
-    for statement in nested:
-        name = f"{qualname}.<locals>.{statement.name}"
-        if _route_like(statement) or statement.name in registered:
-            collector.function(statement, name, keys, routers, held, scope)
-        else:
-            keys.next(name)
+    outer = collector.enclosing
+    collector.enclosing = {**outer, **enclosing.bindings(node)}
+    try:
+        for statement in nested:
+            name = f"{qualname}.<locals>.{statement.name}"
+            if _route_like(statement) or statement.name in registered:
+                collector.function(statement, name, keys, routers, held, scope)
+            else:
+                keys.next(name)
+    finally:
+        collector.enclosing = outer
 
 
 def held_routers(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> dict[str, str]:

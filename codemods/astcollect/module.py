@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import dispatch, syntax
+from async_migrate.codemods.astcollect import dispatch, enclosing, syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import (
@@ -76,6 +76,8 @@ class Collector:
         # Imports inside the function being read (`from db import SessionLocal` in its body,
         # often to avoid an import cycle): they resolve like the module's own.
         self.scope_imports: dict[str, str] = {}
+        # In a route nested in a router factory: what the factory's names may hold (`enclosing`)
+        self.enclosing: enclosing.Bindings = {}
         self._bound: dict[str, int] = {}  # module-level name -> how many statements bind it
         self._collections: list[str] = []  # names assigned a display or comprehension
         # Module-level displays by name (`ROUTES = {...}`), and the `for` loops (module level, or the
@@ -1300,6 +1302,7 @@ class Collector:
             )
             if type(default) is ast.Name or type(default) is ast.Attribute or syntax.named_constant(default):
                 param.default_ref = self.ref(default)
+            enclosing.read_default(self, param, default)
         for call in annotation_calls + default_calls:
             self._opaque_depends(param, call)
         self._provide(param, annotation, default)
