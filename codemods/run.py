@@ -507,6 +507,20 @@ def empty_subsystems(project: Project) -> list[str]:
     ]
 
 
+def unverified_subsystem_routes(project: Project, modules: list[str]) -> list[str]:
+    """Routes the subsystem's modules register with an endpoint the analysis cannot resolve
+    (AM310): phase two neither reads nor moves them, and a report listing only the routes it
+    could read would pass for the whole module."""
+    return [
+        f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
+        + (f" for `{added.path}`" if added.path is not None and not added.sources else "")
+        + ", which the analysis cannot resolve to a project function: not analysed, not migrated, and "
+        "it may still block the event loop (AM310); register a function or a method of a project class"
+        for module, added in project.unresolved_endpoints
+        if module.path in modules and project.in_scope(module.path)
+    ]
+
+
 def unverified_routes(project: Project) -> list[str]:
     """Routes registered with an endpoint the analysis cannot resolve: neither analysed nor
     converted, and said so rather than left out of the inventory (`check` fails on them, AM310)."""
@@ -814,6 +828,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         )
         result = Result("phase2", root, project, errors=errors, files=count)
         name, modules = closures.subsystem_modules(project, options.subsystem or "")
+        project.notices.extend(unverified_subsystem_routes(project, modules))
         routed = {h.module.path for h in project.handlers if h.kind in ("route", "websocket")}
         if not routed & set(modules):
             # Nothing to migrate is a mistake in --subsystem, not an all-clear; unless routes are

@@ -661,6 +661,59 @@ def test_phase2_on_a_module_whose_routes_cannot_be_resolved_names_the_registrati
     ) in " ".join(result.stderr.split())
 
 
+
+MIXED_REGISTRATIONS = """\
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+def make_counter(table: str):
+    async def count(session: session_dependency):
+        return session.execute(text(f"select count(*) from {table}")).scalar()
+
+    return count
+
+
+async def list_items(session: session_dependency):
+    return session.execute(text("select 1")).all()
+
+
+router.add_api_route("/items", list_items, methods=["GET"])
+router.add_api_route("/items/count", make_counter("items"), methods=["GET"])
+"""
+
+
+def test_phase2_names_the_subsystems_routes_it_cannot_resolve(cli, project, app_files, tmp_path):
+    # A report listing only the routes phase two could read would pass for the whole module,
+    # while the generated endpoint still blocks the event loop.
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": MIXED_REGISTRATIONS})
+    warning = (
+        "api/items.py:21: `add_api_route(...)` registers `make_counter(\"items\")` for `/items/count`, which the "
+        "analysis cannot resolve to a project function: not analysed, not migrated, and it may still block the "
+        "event loop (AM310); register a function or a method of a project class"
+    )
+    markdown, document = tmp_path / "plan.md", tmp_path / "plan.json"
+    result = cli("phase2", root, "--subsystem", "api/items.py", "--report", markdown)
+    assert result.exit_code == 0, result.output
+    assert f"async-migrate: warning: {warning}" in " ".join(result.stderr.split())
+    assert f"- {warning}\n" in markdown.read_text(encoding="utf-8")
+    data = cli.json("phase2", root, "--subsystem", "api/items.py")
+    assert [(h["function"], h["action"]) for h in data["handlers"]] == [("list_items", "migrate")]
+    assert data["warnings"] == [warning]
+    assert cli("phase2", root, "--subsystem", "api/items.py", "--report", document).exit_code == 0
+    assert json.loads(document.read_text(encoding="utf-8"))["warnings"] == [warning]
+    # near miss: another subsystem's phase two does not name this module's registration
+    (root / "api/other.py").write_text(MIXED_REGISTRATIONS.split("\n\n\ndef make_counter")[0] + (
+        "\n\n\n@router.get('/other')\nasync def other(session: session_dependency):\n"
+        "    return session.execute(text('select 2')).all()\n"
+    ), encoding="utf-8")
+    assert "warnings" not in cli.json("phase2", root, "--subsystem", "api/other.py")
+
+
 HOOKS = '''
 from contextlib import asynccontextmanager
 
