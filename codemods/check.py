@@ -297,7 +297,7 @@ def analyse(project: Project) -> CheckResult:
     result.routes += len(unresolved)
     for module, added in unresolved:
         if project.in_scope(module.path):
-            _check_unresolved_endpoint(module, added, result)
+            _check_unresolved_endpoint(module, added, result, project.endpoint_overrides(added.endpoint))
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
     # handler, which `check` does not judge but for its background tasks, a pragma
     # silences nothing.
@@ -477,10 +477,12 @@ def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> boo
     return False
 
 
-def _check_unresolved_endpoint(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
+def _check_unresolved_endpoint(
+    module: facts.Module, added: facts.Registration, result: CheckResult, overrides: str = ""
+) -> None:
     """AM310: a route whose endpoint is never analysed is not an all-clear."""
     written = added.written or "its endpoint"
-    served = f" for `{added.path}`" if added.path is not None else ""
+    served = (f" for `{added.path}`" if added.path else " for its router's prefix") if added.path is not None else ""
     if added.sources:  # a loop variable: every endpoint the loop registers is in question
         served = (
             ", bound at run time (a loop variable) to what the analysis cannot read whole (no literal list, "
@@ -488,7 +490,7 @@ def _check_unresolved_endpoint(module: facts.Module, added: facts.Registration, 
         )
     message = (
         f"`{added.attr}(...)` registers `{written}`{served}, which the analysis cannot resolve to a project "
-        "function: whether it does synchronous Session work on the event loop is not checked; register a "
+        f"function{overrides}: whether it does synchronous Session work on the event loop is not checked; register a "
         "function or a method of a project class (`partial(f, ...)`, `self.method` in the class's methods and "
         "`instance.method` of a module-level instance resolve), or acknowledge it with "
         "`# async-migrate: ignore[AM310] reason` on the registration"

@@ -438,6 +438,26 @@ class Project:
         methods, certain = classes.method(cls, name)
         return self.functions[methods[0]] if len(methods) == 1 and certain else None
 
+    def endpoint_overrides(self, ref: str | None) -> str:
+        """Why a method registered as an endpoint does not resolve, where it is a method that
+        subclasses override (`self.list` in the base class's `__init__`): " (subclasses override it:
+        ProductView.list; ...)", else ""."""
+        if ref is None:
+            return ""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        owner, _, name = ref.rpartition(".")
+        cls = classes.resolve(owner) if owner else None
+        if cls is None:
+            return ""
+        found = sorted(
+            f"{sub.rpartition('.')[2]}.{name}" for sub in classes.subclasses(cls) if name in classes.methods.get(sub, {})
+        )
+        if not found:
+            return ""
+        return f" (subclasses override it: {', '.join(found)}; which one runs depends on the instance)"
+
     def _made_by(self, ref: str) -> facts.Value | None:
         """The call a module-level value is built by (`view = ItemView()`), or None."""
         target = self.resolve(ref)

@@ -507,14 +507,23 @@ def empty_subsystems(project: Project) -> list[str]:
     ]
 
 
+def _served(added: facts.Registration) -> str:
+    """The path a registration serves, for its warning: an empty one is the router's prefix."""
+    if added.path is None or added.sources:
+        return ""
+    return f" for `{added.path}`" if added.path else " for its router's prefix"
+
+
 def unverified_subsystem_routes(project: Project, modules: list[str]) -> list[str]:
     """Routes the subsystem's modules register with an endpoint the analysis cannot resolve
     (AM310): phase two neither reads nor moves them, and a report listing only the routes it
     could read would pass for the whole module."""
     return [
         f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
-        + (f" for `{added.path}`" if added.path is not None and not added.sources else "")
-        + ", which the analysis cannot resolve to a project function: not analysed, not migrated, and "
+        + _served(added)
+        + ", which the analysis cannot resolve to a project function"
+        + project.endpoint_overrides(added.endpoint)
+        + ": not analysed, not migrated, and "
         "it may still block the event loop (AM310); register a function or a method of a project class"
         for module, added in project.unresolved_endpoints
         if module.path in modules and project.in_scope(module.path)
@@ -526,8 +535,10 @@ def unverified_routes(project: Project) -> list[str]:
     converted, and said so rather than left out of the inventory (`check` fails on them, AM310)."""
     return [
         f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
-        + (f" for `{added.path}`" if added.path is not None and not added.sources else "")
-        + ", which the analysis cannot resolve to a project function: not analysed, not converted (AM310)"
+        + _served(added)
+        + ", which the analysis cannot resolve to a project function"
+        + project.endpoint_overrides(added.endpoint)
+        + ": not analysed, not converted (AM310)"
         for module, added in project.unresolved_endpoints
         if project.in_scope(module.path)
     ]

@@ -363,3 +363,43 @@ def test_a_loop_over_what_the_analysis_cannot_read_is_an_unverified_route(app, c
         assert [f["line"] for f in found] == [line], document["findings"]
         assert "loop variable" in found[0]["message"]
         assert cli("check", root).exit_code == 1
+
+
+def test_a_method_subclasses_override_says_so_and_an_empty_path_is_the_prefix(app, cli):
+    # `self.list` in the base class's __init__ runs ProductView.list on a ProductView: which one
+    # a route runs depends on the instance, and the message names the overrides.
+    root = app(
+        """
+        from fastapi import APIRouter
+        from sqlalchemy import select
+
+
+        class CRUDView:
+            def __init__(self, prefix: str):
+                self.router = APIRouter(prefix=prefix)
+                self.router.add_api_route("", self.list, methods=["GET"])
+                self.router.add_api_route("/one", self.one, methods=["GET"])
+
+            async def list(self, db: session_dependency):
+                return db.scalars(select(1)).all()
+
+            async def one(self, db: session_dependency):
+                return db.scalars(select(1)).first()
+
+
+        class ProductView(CRUDView):
+            async def list(self, db: session_dependency):
+                return db.scalars(select(2)).all()
+
+
+        products = ProductView("/products")
+        """
+    )
+    document = cli.json("check", root)
+    (found,) = [f for f in document["findings"] if f["code"] == "AM310"]
+    assert (
+        "registers `self.list` for its router's prefix, which the analysis cannot resolve to a project function "
+        "(subclasses override it: ProductView.list; which one runs depends on the instance): "
+    ) in found["message"]
+    # near miss: `self.one`, which no subclass overrides, resolves and is checked as a route
+    assert [f["code"] for f in document["findings"] if f["function"] == "CRUDView.one"] == ["AM301"]
