@@ -1193,6 +1193,16 @@ class Project:
         return table
 
     @cached_property
+    def project_callees(self) -> dict[int, list[FunctionId]]:
+        """The project functions each call expression may run (by reference or through a value),
+        keyed by the `id()` of its `facts.Call`: what tells `crud.create_task(...)` from
+        `asyncio.create_task(...)`."""
+        table: dict[int, list[FunctionId]] = {}
+        for edge in (*self.edges, *self.object_edges):
+            table.setdefault(id(edge.call), []).append(edge.callee)
+        return table
+
+    @cached_property
     def all_calls_to(self) -> dict[FunctionId, list[Edge]]:
         table: dict[FunctionId, list[Edge]] = {fid: list(edges) for fid, edges in self.calls_to.items()}
         for edge in self.object_edges:

@@ -145,3 +145,58 @@ def test_a_held_session_method_handed_uncalled_to_a_task_group_blocks_and_the_co
     assert serve(root, "sqlite", """
         print(json.dumps(client.get("/n").json()))
     """) == {"n": 2}
+
+
+CRUD = """
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def create_task(db: Session, name: str) -> int:
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return item.id
+
+
+class Jobs:
+    def start(self, db: Session, name: str) -> int:
+        return create_task(db, name)
+
+
+jobs = Jobs()
+"""
+
+
+def test_near_miss_project_functions_named_like_schedulers_are_awaited_in_place_and_write(cli, service):
+    # `crud.create_task(...)` and `jobs.start(...)` share only their names with
+    # `asyncio.create_task` and a task group's `start`: they run in place, so nothing shares
+    # the AsyncSession concurrently, and the route migrates with both awaited.
+    root = service({
+        "crud.py": CRUD,
+        SUBSYSTEM: routes(
+            """
+            import crud
+
+
+            @router.post("/items")
+            async def add(name: str, db: session_dependency):
+                first = crud.create_task(db, name)
+                second = crud.jobs.start(db, name + "2")
+                return {"ids": [first, second]}
+            """,
+        )
+    })
+    document = apply(cli, root)
+    found = handler(document, "add")
+    assert found["action"] == "migrate", found
+    body = function(root, SUBSYSTEM, "add")
+    assert "first = await crud.create_task(db, name)" in body
+    assert "second = await crud.jobs.start(db, name + \"2\")" in body
+    assert serve(root, "sqlite", """
+        ids = client.post("/items", params={"name": "pen"}).json()["ids"]
+        with Sync() as s:
+            names = [s.get(Item, i).name for i in ids]
+        print(json.dumps(names))
+    """) == ["pen", "pen2"]

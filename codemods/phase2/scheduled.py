@@ -35,7 +35,22 @@ def is_scheduler(project: Project, call: facts.Call, concurrent: bool = False) -
     """Whether `call` takes a coroutine (or a coroutine function) and runs it itself; with
     `concurrent`, only those that run it beside the caller's own code."""
     wrappers, methods = (CONCURRENT_WRAPPERS, CONCURRENT_METHODS) if concurrent else (TASK_WRAPPERS, TASK_METHODS)
-    return project.canonical(call.callee) in wrappers or call.method in methods
+    if project.canonical(call.callee) in wrappers:
+        return True
+    if call.method not in methods:
+        return False
+    # A project function that merely shares a scheduler's name (`crud.create_task(session=db, ...)`,
+    # `service.start(db)`) runs in place; one that schedules in its own body keeps the name's reading.
+    targets = project.project_callees.get(id(call), [])
+    return not targets or any(_schedules(project, target) for target in targets)
+
+
+def _schedules(project: Project, fid: FunctionId) -> bool:
+    """Whether the project function `fid` calls a scheduler by name in its own body."""
+    _, function = project.functions[fid]
+    return any(
+        project.canonical(c.callee) in TASK_WRAPPERS or c.method in TASK_METHODS for c in function.calls
+    )
 
 
 def written(call: facts.Call) -> str:
