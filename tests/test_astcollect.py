@@ -105,6 +105,18 @@ def test_newer_syntax_is_read_through_libcst_line_for_line():
     assert module.functions[1].calls[0].method == "execute"
 
 
+def test_a_type_statement_reads_as_the_assignment_whichever_python_runs_the_tool():
+    # Python 3.12's `ast` reads `type X = v` as a statement of its own, which no reader of
+    # module values knew: the alias injecting the Session was invisible there, and only there.
+    from async_migrate.codemods.workers import _collect_text
+
+    alias = "from typing import Annotated\nfrom fastapi import Depends\n{}SessionDep = Annotated[Session, Depends(get_db)]\n"
+    statement = _collect_text("app/deps.py", alias.format("type "))
+    assignment = _collect_text("app/deps.py", alias.format(""))
+    assert "SessionDep" in assignment.values
+    assert statement.values == assignment.values
+
+
 def test_a_function_local_from_import_reads_no_attribute_and_uses_no_name():
     function = _function(
         """

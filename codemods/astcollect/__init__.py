@@ -9,6 +9,7 @@ function bodies; `syntax` holds the helpers both share.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 from async_migrate.codemods import facts
@@ -19,7 +20,25 @@ def parse(text: str, path: str = "<unknown>") -> ast.Module:
     (invalid escape sequences): they are the project's business, not the report's."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text, path)
+        tree = ast.parse(text, path)
+    if _TYPE_STATEMENT.search(text) is not None and hasattr(ast, "TypeAlias"):
+        _AliasesAsAssignments().visit(tree)
+    return tree
+
+
+# A line that may open a `type X = ...` statement; most modules have none, and are not walked.
+_TYPE_STATEMENT = re.compile(r"^[ \t]*type[ \t]+[A-Za-z_]", re.MULTILINE)
+
+
+class _AliasesAsAssignments(ast.NodeTransformer):
+    """`type X = v` read as `X = v`, as `newer.readable` writes it for a Python without the
+    statement: the analysis reads `type SessionDep = Annotated[Session, Depends(get_db)]` the
+    same whichever Python runs the tool (on 3.12 the statement was no assignment to it, and its
+    routes did "no synchronous Session work")."""
+
+    def visit_TypeAlias(self, node: ast.AST) -> ast.Assign:
+        name, value = node.name, node.value  # type: ignore[attr-defined]
+        return ast.copy_location(ast.Assign(targets=[name], value=value, type_comment=None), node)
 
 
 def collect(path: str, text: str, name: str | None = None, tree: ast.Module | None = None) -> facts.Module:
