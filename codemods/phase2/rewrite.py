@@ -37,6 +37,17 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
     return module
 
 
+def _statements(code: str) -> list[ast.stmt]:
+    """One top-level statement's `ast`, also where it is newer than the running Python
+    (`type AdminUser = Annotated[...]` read on 3.11 as the assignment it binds like)."""
+    try:
+        return ast.parse(code).body
+    except SyntaxError:
+        from async_migrate.codemods.astcollect.newer import readable
+
+        return ast.parse(readable(code)).body
+
+
 def sink_introduced(module: cst.Module, introduced: set[str]) -> cst.Module:
     """Move each top-level statement the rewrite added (a twin beside its original, an alias twin
     beside its alias) below the statements binding what it reads at import: a twin dependency
@@ -45,7 +56,7 @@ def sink_introduced(module: cst.Module, introduced: set[str]) -> cst.Module:
     `async_session_dependency = ...`), would raise NameError on import. Moved statements keep
     their order; a moved twin drags along the alias twin naming it on the next round."""
     for _ in range(len(module.body)):
-        units = [ast.parse(module.code_for_node(s)).body for s in module.body]
+        units = [_statements(module.code_for_node(s)) for s in module.body]
         flat = [s for unit in units for s in unit]
         postponed = import_order.future_annotations(flat)
         first: dict[str, int] = {}

@@ -471,37 +471,54 @@ def _redepend_routers(module: cst.Module, wanted: dict[str, dict[str, str]]) -> 
 
 
 def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, str]]]) -> cst.Module:
-    """`alias_async = Annotated[T, Depends(dep_async)]` right after each `alias = ...`."""
+    """`alias_async = Annotated[T, Depends(dep_async)]` right after each `alias = ...`, in the
+    alias's own form: `alias_async: TypeAlias = ...` after an annotated one, `type alias_async
+    = ...` after a `type` statement (which FastAPI reads the same)."""
     wanted = {alias: (twin, names) for alias, twin, names in twins}
     body: list[cst.BaseStatement] = []
     for statement in module.body:
         body.append(statement)
         if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
             continue
-        assign = statement.body[0]
-        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+        small = statement.body[0]
+        name = _alias_name(small)
+        if name is None or name not in wanted:
             continue
-        target = assign.targets[0].target
-        if not isinstance(target, cst.Name) or target.value not in wanted:
-            continue
-        twin, names = wanted[target.value]
+        twin, names = wanted[name]
         if any(_defines_name(s, twin) for s in module.body):
             continue  # a second run: the twin is there already
-        copy = assign.with_changes(
-            targets=[assign.targets[0].with_changes(target=cst.Name(twin))],
-            value=assign.value.visit(_Rename(names)),
-        )
+        copy: cst.BaseSmallStatement
+        if isinstance(small, cst.Assign):
+            copy = small.with_changes(
+                targets=[small.targets[0].with_changes(target=cst.Name(twin))],
+                value=small.value.visit(_Rename(names)),
+            )
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            copy = small.with_changes(target=cst.Name(twin), value=small.value.visit(_Rename(names)))
+        elif isinstance(small, cst.TypeAlias):
+            copy = small.with_changes(name=cst.Name(twin), value=small.value.visit(_Rename(names)))
+        else:
+            continue
         body.append(statement.with_changes(body=[copy], leading_lines=[]))
     return module.with_changes(body=body)
 
 
+def _alias_name(small: cst.BaseSmallStatement) -> str | None:
+    """The one name `X = ...`, `X: TypeAlias = ...` or `type X = ...` binds, or None."""
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target: cst.BaseExpression = small.targets[0].target
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target = small.target
+    elif isinstance(small, cst.TypeAlias):
+        target = small.name
+    else:
+        return None
+    return target.value if isinstance(target, cst.Name) else None
+
+
 def _defines_name(statement: cst.CSTNode, name: str) -> bool:
     if isinstance(statement, cst.SimpleStatementLine):
-        return any(
-            isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
-                                                  for t in small.targets)
-            for small in statement.body
-        )
+        return any(_alias_name(small) == name for small in statement.body)
     return isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
 
 
