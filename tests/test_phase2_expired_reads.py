@@ -887,3 +887,56 @@ def test_a_read_after_a_savepoint_rolled_back_blocks_unless_refreshed_and_answer
         print(json.dumps([response.status_code, response.json()]))
     """)
     assert result == [200, {"kept": "Ann"}]
+
+
+COLUMN_LISTS = """
+@router.post("/users/ids")
+def user_ids(db: session_dependency):
+    ids = db.scalars(select(User.id).order_by(User.id)).all()
+    db.add(Item(name="seen", owner_id=ids[0]))
+    db.commit()
+    return {"ids": list(ids)}
+""", """
+@router.post("/users/renamed")
+def rename_all(db: session_dependency):
+    ids = db.scalars(update(User).values(name=User.name + "!").returning(User.id)).all()
+    rows = db.execute(update(User).values(name=User.name + "?").returning(User.id, User.name)).all()
+    db.commit()
+    return {"ids": sorted(ids), "names": sorted(r.name for r in rows)}
+"""
+
+
+def test_2_lists_of_column_values_read_after_the_commit_need_no_refresh_and_the_routes_write(cli, service):
+    # `select(User.id)` and `returning(User.id, User.name)` load values, not objects: nothing for
+    # a commit to expire. The first crashed phase two (KeyError: `models.User.id` read as a
+    # class); the second blocked with "add `await session.refresh(obj)` for each object `ids` holds".
+    from test_phase2_soundness import ENGINE
+
+    source = routes(*COLUMN_LISTS).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, update")
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"user_ids": "migrate", "rename_all": "migrate"}
+    assert "refresh" not in read(root, SUBSYSTEM)
+    assert serve(root, "sqlite", """
+        ids = client.post("/users/ids").json()
+        renamed = client.post("/users/renamed").json()
+        with Sync() as s:
+            items = s.scalars(select(Item.name)).all()
+            names = sorted(s.scalars(select(User.name)).all())
+        print(json.dumps([ids, renamed, items, names]))
+    """) == [{"ids": [1, 2]}, {"ids": [1, 2], "names": ["Ann!?", "Bob!?"]}, ["seen"], ["Ann!?", "Bob!?"]]
+
+
+def test_2_near_miss_objects_an_update_returns_are_still_stale_after_the_commit(cli, service):
+    from test_phase2_soundness import ENGINE
+
+    source = routes("""
+        @router.post("/users/renamed")
+        def rename_all(db: session_dependency):
+            users = db.scalars(update(User).values(name=User.name + "!").returning(User)).all()
+            db.commit()
+            return {"names": sorted(u.name for u in users)}
+    """).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, update")
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
+    found = handler(apply(cli, root), "rename_all")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found

@@ -179,6 +179,8 @@ class Models:
 
     def mapped(self, ref: str) -> bool:
         """A class with a table: `__tablename__`/`__table__` in it or a base, or `table=True`."""
+        if ref not in self.classes.by_ref:
+            return False  # no project class: `Task.id` of `select(Task.id)`
         for cls in self.classes.mro(ref):
             node = self._class_node(cls)
             if node is None:
@@ -192,6 +194,18 @@ class Models:
                 if any(isinstance(t, ast.Name) and t.id in ("__tablename__", "__table__") for t in targets):
                     return True
         return False
+
+    def column(self, ref: str) -> bool:
+        """Whether `ref` (`app.models.Task.id`) names a plain attribute of a mapped class: one its
+        body binds that is no relationship and no descriptor running code when read."""
+        owner, _, attribute = ref.rpartition(".")
+        cls = self.resolve(owner)
+        if cls is None or not self.mapped(cls):
+            return False
+        chain = [self.classes.by_ref[c][1] for c in self.classes.mro(cls) if c in self.classes.by_ref]
+        return any(attribute in c.names for c in chain) and not any(
+            attribute in c.relationships or attribute in c.descriptors for c in chain
+        )
 
     def generated(self, ref: str) -> frozenset[str]:
         """Columns of a class (and its bases) whose value the database computes."""
@@ -416,10 +430,15 @@ def analyse(
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
             if kind is Held.MANY and source is not None and len(bindings.get(name, [])) == 1:
                 entity = expired_lists.entity_list(function, source, names)
-                if entity is not None and models.mapped(models.resolve(entity) or entity) and not any(
+                resolved = models.resolve(entity)
+                if resolved is not None and models.mapped(resolved) and not any(
                     body.changed(alias) for alias in expired_lists.aliases(function, name)
                 ):
-                    kind, cls = Held.EACH, models.resolve(entity)
+                    kind, cls = Held.EACH, resolved
+                elif entity is not None and resolved is None and models.column(entity):
+                    continue  # `db.scalars(select(Task.id)).all()`: values, which no commit expires
+            if kind is Held.MANY and source is not None and _returned_columns(models, module, source):
+                continue  # `db.scalars(update(M)...returning(M.id)).all()`: values, which no commit expires
             if kind is Held.NONE:
                 continue
             helper = (
@@ -742,6 +761,32 @@ def _touched(function: facts.Function, held: set[str], start: int, line: int, na
         and any(a.name in held for a in c.args)
         for c in function.calls
     )
+
+
+def _returned_columns(models: Models, module: facts.Module, binding: facts.Binding) -> bool:
+    """Whether `binding` is bound to what one `.returning(M.a, M.b)` of plain columns hands
+    back (`update(Task)...returning(Task.id)`): rows of values, no ORM object."""
+    tree = models.tree(module.path)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and node.lineno == binding.line and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target, ast.Name) and target.id == binding.name):
+            continue
+        returning = [
+            c for c in ast.walk(node.value)
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "returning"
+        ]
+        if len(returning) != 1 or not returning[0].args or returning[0].keywords:
+            return False
+        return all(
+            isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name)
+            and models.column(f"{module.imports.get(a.value.id, f'{module.name}.{a.value.id}')}.{a.attr}")
+            for a in returning[0].args
+        )
+    return False
 
 
 def _instance(
