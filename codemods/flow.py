@@ -566,7 +566,8 @@ class Flow:
         values: set[Abstract] = set()
         for fid, (_, function) in self.project.functions.items():
             for call in function.calls:
-                if call.method != "set" or self.project.context_variable_write(call) is None:
+                # `database.request_session.set(db)`, through a module, records no method
+                if not (call.callee or "").endswith(".set") or self.project.context_variable_write(call) is None:
                     continue
                 if (self.project.canonical(call.callee.rpartition(".")[0]) if call.callee else None) != target:
                     continue
@@ -986,7 +987,8 @@ def _never_set(project: Project, key: str) -> bool:
         return False
     for _, function in project.functions.values():
         for call in function.calls:
-            if call.method == "set" and call.callee and project.canonical(call.callee.rpartition(".")[0]) == variable:
+            callee = call.callee or ""
+            if callee.endswith(".set") and project.canonical(callee.rpartition(".")[0]) == variable:
                 return False
     return True
 

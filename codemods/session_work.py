@@ -335,7 +335,7 @@ def _works_with(project: Project, function: facts.Function, name: str) -> bool:
         return False
     written = len(uses)
     for call in function.calls:
-        if call.method == "set" and call.callee and any(a.name == name for a in call.args) and (
+        if call.callee is not None and call.callee.endswith(".set") and any(a.name == name for a in call.args) and (
             project.context_variable_write(call) is not None
             and project.flow.context_variable(call.callee.rpartition(".")[0])
         ):

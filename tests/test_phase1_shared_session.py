@@ -238,3 +238,112 @@ def test_near_miss_a_plain_property_builds_a_repository_per_request_and_converts
     assert entry["action"] == "convert", entry
     assert "\ndef bump(" in (root / "main.py").read_text()
     assert load(root) == {"ok": 64, "rows": 64}
+
+
+PROXY_DB = """
+from contextvars import ContextVar
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./x.db", connect_args={{"check_same_thread": False, "timeout": 30}})
+SessionLocal = sessionmaker(engine)
+_shared = SessionLocal()
+_session: ContextVar[Session | None] = ContextVar("_session", default=None)
+
+
+def shared() -> Session:
+    return _shared
+
+
+class _Proxy:
+    def __init__(self):
+        self._kept = SessionLocal()
+
+    @property
+    def session(self) -> Session:
+        {proxy}
+
+
+db = _Proxy()
+
+
+def current_session() -> Session:
+    return db.session
+"""
+PROXY_MAIN = """
+from fastapi import FastAPI
+from sqlalchemy import text
+
+import database
+from database import _shared, current_session, engine, shared
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def bind_session(request, call_next):
+    session = database.SessionLocal()
+    token = database._session.set(session)  # through the module, as fastapi-sqlalchemy's middleware
+    try:
+        return await call_next(request)
+    finally:
+        database._session.reset(token)
+        session.close()
+
+
+@app.post("/counter")
+async def bump():
+    {bind}
+    {s}.execute(text("insert into c values (1)"))
+    {s}.commit()
+    return {{"n": {s}.execute(text("select count(*) from c")).scalar_one()}}
+"""
+
+
+def build_proxy(tmp_path, reach: str, proxy: str = "return self._kept"):  # type: ignore[no-untyped-def]
+    """`reach` is bound to a local name `s` first (`s = shared()`), or used as written when it
+    is dotted (`database.db.session.execute(...)`)."""
+    root = tmp_path / "app"
+    root.mkdir()
+    bind, s = ("pass", reach) if reach.startswith("database.") else (f"s = {reach}", "s")
+    (root / "database.py").write_text(textwrap.dedent(PROXY_DB).format(proxy=proxy).lstrip(), encoding="utf-8")
+    (root / "main.py").write_text(textwrap.dedent(PROXY_MAIN).format(bind=bind, s=s).lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("reach", "fragment"), [
+    ("_shared", "`_shared`, created once at import time"),
+    ("shared()", "`_shared`, created once at import time"),
+    ("current_session()", "which a property or method of the module-level `db`"),
+])
+def test_a_process_wide_session_behind_a_local_name_or_a_function_is_kept_async(cli, tmp_path, reach, fragment):
+    # `s = _shared`, `s = shared()` returning it, `current_session()` returning a proxy's kept
+    # Session: each is the one Session, followed through the name and the function's return
+    root = build_proxy(tmp_path, reach)
+    before = (root / "main.py").read_text()
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM126"), entry
+    assert fragment in entry["reasons"][0], entry
+    assert (root / "main.py").read_text() == before
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+@pytest.mark.parametrize(("reach", "proxy"), [
+    ("database.db.session", "return _session.get()"),
+    (
+        "current_session()",
+        "session = _session.get()\n        if session is None:\n            raise RuntimeError('no session')\n"
+        "        return session",
+    ),
+])
+def test_near_miss_a_proxy_handing_out_the_requests_context_variable_converts(cli, tmp_path, reach, proxy):
+    # fastapi-sqlalchemy's `db.session`: a worker thread runs the `def` route in a copy of the
+    # request's context, so it reads the Session the middleware set for that request
+    root = build_proxy(tmp_path, reach, proxy)
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert entry["action"] == "convert", entry
+    assert "\ndef bump(" in (root / "main.py").read_text()
+    assert load(root) == {"ok": 64, "rows": 64}

@@ -260,9 +260,64 @@ def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return uses
 
 
-def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str, bool] | None:
+def _process_wide(
+    project: Project, fid: FunctionId, receiver: str, seen: frozenset[tuple[FunctionId, str]] = frozenset()
+) -> tuple[str, bool] | None:
     """What makes the Session `receiver` holds one for the whole process, and whether that is
-    certain (False: a property or method of a module-level object hands it out); or None."""
+    certain (False: a property or method of a module-level object hands it out); or None.
+
+    A local name (`s = _shared`) and a project function's result (`current_session()` returning
+    `_shared`, or `db.session`) are followed to the expressions that made them, `_DEPTH` steps at
+    most: the Session is as shared as any of them."""
+    found = _held_for_good(project, fid, receiver)
+    if found is not None or len(seen) >= _DEPTH:
+        return found
+    for source in _sources(project, fid, receiver):
+        if source not in seen:
+            found = _process_wide(project, *source, seen | {source})
+            if found is not None:
+                return found
+    return None
+
+
+def _sources(project: Project, fid: FunctionId, receiver: str) -> list[tuple[FunctionId, str]]:
+    """The expressions `receiver` takes its value from, each in the function it is written in: a
+    local name's assignments (not `with ... as s`, which holds what entering gives), or what the
+    project function called at its head returns."""
+    head, steps = split(receiver)
+    rest = "".join(steps)
+    if head.startswith("$") and head != "$self":
+        name = head[1:]
+        _, function = project.functions[fid]
+        return [
+            (fid, binding.expr + rest)
+            for binding in function.bindings
+            if binding.name == name and not binding.entered and binding.expr != facts.UNSPELLED
+        ]
+    if head.startswith("$") or head == "super()" or steps[:1] != ("()",):
+        return []
+    target = project.resolve(head)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return []
+    callee = (target.module.name, target.function.key)
+    after = "".join(steps[1:])
+    return [(callee, expression + after) for expression in target.function.returned]
+
+
+def _per_context(project: Project, fid: FunctionId, expression: str, depth: int = 0) -> bool:
+    """Whether `expression` is what a `ContextVar` holds that the project sets to a Session
+    (`_session.get()`, also through a local name): each request's context holds its own."""
+    head, steps = split(expression)
+    if head.endswith(".get") and steps == ("()",) and project.flow.context_variable(head.removesuffix(".get")):
+        return True
+    if not head.startswith("$") or head == "$self" or depth >= _DEPTH:
+        return False
+    sources = _sources(project, fid, expression)
+    return bool(sources) and all(_per_context(project, where, made, depth + 1) for where, made in sources)
+
+
+def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[str, bool] | None:
+    """`_process_wide` for `receiver` as written, its sources not followed."""
     head, steps = split(receiver)
     flow = project.flow
     if head.endswith(".get") and steps[:1] == ("()",) and flow.context_variable(head.removesuffix(".get")):
@@ -287,6 +342,8 @@ def _process_wide(project: Project, fid: FunctionId, receiver: str) -> tuple[str
                 line = f":{target.value.line}" if target.value.line else ""
                 where = f"{target.module.path}{line}"
                 if end < len(parts) and _computed(project, ".".join(parts[:end]), parts[end]):
+                    if _hands_out_per_context(project, ".".join(parts[:end]), parts[end]):
+                        return None
                     return (
                         f"`{project.written(receiver)}`, which a property or method of the module-level "
                         f"`{parts[end - 1]}` ({where}) hands out", False,
@@ -531,6 +588,26 @@ def _computed(project: Project, value: str, attribute: str) -> bool:
                 if attribute in flow.classes.methods.get(cls, {}):
                     return True
     return False
+
+
+def _hands_out_per_context(project: Project, value: str, attribute: str) -> bool:
+    """Whether every definition of `value.attribute` (a property or method, through the class
+    order) returns only what a request's `ContextVar` holds: the `db.session` proxy of
+    fastapi-sqlalchemy, `return _session.get()`. A worker thread runs a `def` route in a copy of
+    the request's context, so it reads the Session that request set, not one the process shares."""
+    flow = project.flow
+    methods = [
+        method
+        for made in flow.ref(value)
+        if made.kind == INSTANCE
+        for cls in flow.classes.mro(made.target)  # type: ignore[arg-type]
+        if (method := flow.classes.methods.get(cls, {}).get(attribute)) is not None
+    ]
+    for method in methods:
+        returned = project.functions[method][1].returned
+        if not returned or not all(_per_context(project, method, expression) for expression in returned):
+            return False
+    return bool(methods)
 
 
 def _module_instance(project: Project, cls: str) -> str | None:
