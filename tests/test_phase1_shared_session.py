@@ -283,7 +283,7 @@ app = FastAPI()
 
 @app.middleware("http")
 async def bind_session(request, call_next):
-    session = database.SessionLocal()
+    session = {opened}
     token = database._session.set(session)  # through the module, as fastapi-sqlalchemy's middleware
     try:
         return await call_next(request)
@@ -301,26 +301,34 @@ async def bump():
 """
 
 
-def build_proxy(tmp_path, reach: str, proxy: str = "return self._kept"):  # type: ignore[no-untyped-def]
+def build_proxy(  # type: ignore[no-untyped-def]
+    tmp_path, reach: str, proxy: str = "return self._kept", opened: str = "database.SessionLocal()"
+):
     """`reach` is bound to a local name `s` first (`s = shared()`), or used as written when it
     is dotted (`database.db.session.execute(...)`)."""
     root = tmp_path / "app"
     root.mkdir()
     bind, s = ("pass", reach) if reach.startswith("database.") else (f"s = {reach}", "s")
     (root / "database.py").write_text(textwrap.dedent(PROXY_DB).format(proxy=proxy).lstrip(), encoding="utf-8")
-    (root / "main.py").write_text(textwrap.dedent(PROXY_MAIN).format(bind=bind, s=s).lstrip(), encoding="utf-8")
+    main = textwrap.dedent(PROXY_MAIN).format(bind=bind, s=s, opened=opened)
+    (root / "main.py").write_text(main.lstrip(), encoding="utf-8")
     return root
 
 
-@pytest.mark.parametrize(("reach", "fragment"), [
-    ("_shared", "`_shared`, created once at import time"),
-    ("shared()", "`_shared`, created once at import time"),
-    ("current_session()", "which a property or method of the module-level `db`"),
+@pytest.mark.parametrize(("reach", "proxy", "fragment"), [
+    ("_shared", "return self._kept", "`_shared`, created once at import time"),
+    ("shared()", "return self._kept", "`_shared`, created once at import time"),
+    ("current_session()", "return self._kept", "which a property or method of the module-level `db`"),
+    ("database._session.get()", "return _session.get()", "a context variable set to a process-wide Session at main.py:"),
 ])
-def test_a_process_wide_session_behind_a_local_name_or_a_function_is_kept_async(cli, tmp_path, reach, fragment):
+def test_a_process_wide_session_behind_a_local_name_or_a_function_is_kept_async(
+    cli, tmp_path, reach, proxy, fragment
+):
     # `s = _shared`, `s = shared()` returning it, `current_session()` returning a proxy's kept
-    # Session: each is the one Session, followed through the name and the function's return
-    root = build_proxy(tmp_path, reach)
+    # Session: each is the one Session, followed through the name and the function's return.
+    # A context variable is the request's own only while nothing sets it to the one Session.
+    opened = "database._shared" if "_session" in reach else "database.SessionLocal()"
+    root = build_proxy(tmp_path, reach, proxy, opened)
     before = (root / "main.py").read_text()
     document = cli.json("phase1", root, "--apply", "--allow-dirty")
     entry = next(h for h in document["handlers"] if h["function"] == "bump")

@@ -25,7 +25,13 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
 - a Session method called on what a function under `@lru_cache` / `@cache` returns: called
   directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
   (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
-  opened first.
+  opened first;
+- any of these behind a local name (`s = db`) or a project function's result
+  (`current_session()` returning `db`), followed to the expressions that made them.
+
+Not shared: what a `ContextVar` the project sets to a Session holds (`_session.get()`, also
+through a property handing it out, fastapi-sqlalchemy's `db.session`): a worker thread runs a
+`def` route in a copy of the request's context, so it reads that request's Session.
 
 A `scoped_session(...)` is thread-local (each thread gets its own Session) and is not shared:
 the value flow gives it both `factory` and `session` values, a plain Session only `session`.
@@ -304,24 +310,77 @@ def _sources(project: Project, fid: FunctionId, receiver: str) -> list[tuple[Fun
     return [(callee, expression + after) for expression in target.function.returned]
 
 
-def _per_context(project: Project, fid: FunctionId, expression: str, depth: int = 0) -> bool:
-    """Whether `expression` is what a `ContextVar` holds that the project sets to a Session
-    (`_session.get()`, also through a local name): each request's context holds its own."""
-    head, steps = split(expression)
-    if head.endswith(".get") and steps == ("()",) and project.flow.context_variable(head.removesuffix(".get")):
-        return True
-    if not head.startswith("$") or head == "$self" or depth >= _DEPTH:
-        return False
-    sources = _sources(project, fid, expression)
-    return bool(sources) and all(_per_context(project, where, made, depth + 1) for where, made in sources)
+def request_context_variable(project: Project, fid: FunctionId, receiver: str, depth: int = 0) -> str | None:
+    """The `ContextVar` (its reference) the Session `receiver` is read from, when each request's
+    context holds its own there: `_session.get()` on a variable the project sets to a Session,
+    also through a local name, a project function's result or a property of a module-level
+    object handing it out (fastapi-sqlalchemy's `db.session`); None otherwise. A worker thread
+    runs a `def` route in a copy of the request's context, so it reads that request's Session."""
+    head, steps = split(receiver)
+    variable = head.removesuffix(".get")
+    if variable != head and steps == ("()",) and project.flow.context_variable(variable):
+        canonical = project.canonical(variable) or variable
+        return canonical if _shared_set(project, canonical) is None else None
+    if depth >= _DEPTH:
+        return None
+    sources = _sources(project, fid, receiver)
+    if sources:
+        found = {request_context_variable(project, where, made, depth + 1) for where, made in sources}
+        return found.pop() if len(found) == 1 else None
+    if head.startswith("$") or head == "super()" or steps or "." not in head:
+        return None
+    value, _, attribute = head.rpartition(".")
+    return _property_variable(project, value, attribute, depth + 1)
+
+
+def _shared_set(project: Project, variable: str) -> str | None:
+    """Where (`path:line`) a `variable.set(x)` stores a process-wide Session (`_session.set(_shared)`
+    makes every request's context hold the one Session), or None."""
+    cache: dict[str, str | None] = project.derived.setdefault("context_shared_set", {})  # type: ignore[assignment]
+    if variable not in cache:
+        cache[variable] = None  # cycle guard: a set whose value reads the variable again
+        cache[variable] = next((
+            f"{module.path}:{call.line}"
+            for fid, (module, function) in project.functions.items()
+            for call in function.calls
+            if call.callee is not None and call.callee.endswith(".set")
+            and (project.canonical(call.callee.removesuffix(".set")) or call.callee.removesuffix(".set")) == variable
+            for first in [a for a in call.args if a.position == 0][:1]
+            if (first.name or first.expr)
+            and _process_wide(project, fid, f"${first.name}" if first.name else str(first.expr)) is not None
+        ), None)
+    return cache[variable]
+
+
+def _property_variable(project: Project, value: str, attribute: str, depth: int = 0) -> str | None:
+    """`request_context_variable` of what every definition of `value.attribute` (a property or a
+    method, through the class order of the module-level `value`) returns; None unless all agree."""
+    flow = project.flow
+    methods = [
+        method
+        for made in flow.ref(value)
+        if made.kind == INSTANCE
+        for cls in flow.classes.mro(made.target)  # type: ignore[arg-type]
+        if (method := flow.classes.methods.get(cls, {}).get(attribute)) is not None
+    ]
+    found = {
+        request_context_variable(project, method, expression, depth)
+        for method in methods
+        for expression in project.functions[method][1].returned or ("",)
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[str, bool] | None:
     """`_process_wide` for `receiver` as written, its sources not followed."""
     head, steps = split(receiver)
     flow = project.flow
-    if head.endswith(".get") and steps[:1] == ("()",) and flow.context_variable(head.removesuffix(".get")):
-        return None  # `request_session.get()`: each request's context holds the Session it set
+    variable = head.removesuffix(".get")
+    if variable != head and steps[:1] == ("()",) and flow.context_variable(variable):
+        where = _shared_set(project, project.canonical(variable) or variable)
+        if where is None:
+            return None  # `request_session.get()`: each request's context holds the Session it set
+        return f"`{project.written(receiver)}`, a context variable set to a process-wide Session at {where}", True
     cached = _cached_session(project, fid, head, steps)
     if cached is not None:
         return cached, True
@@ -342,8 +401,8 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
                 line = f":{target.value.line}" if target.value.line else ""
                 where = f"{target.module.path}{line}"
                 if end < len(parts) and _computed(project, ".".join(parts[:end]), parts[end]):
-                    if _hands_out_per_context(project, ".".join(parts[:end]), parts[end]):
-                        return None
+                    if _property_variable(project, ".".join(parts[:end]), parts[end]) is not None:
+                        return None  # fastapi-sqlalchemy's `db.session`: the request's own
                     return (
                         f"`{project.written(receiver)}`, which a property or method of the module-level "
                         f"`{parts[end - 1]}` ({where}) hands out", False,
@@ -588,26 +647,6 @@ def _computed(project: Project, value: str, attribute: str) -> bool:
                 if attribute in flow.classes.methods.get(cls, {}):
                     return True
     return False
-
-
-def _hands_out_per_context(project: Project, value: str, attribute: str) -> bool:
-    """Whether every definition of `value.attribute` (a property or method, through the class
-    order) returns only what a request's `ContextVar` holds: the `db.session` proxy of
-    fastapi-sqlalchemy, `return _session.get()`. A worker thread runs a `def` route in a copy of
-    the request's context, so it reads the Session that request set, not one the process shares."""
-    flow = project.flow
-    methods = [
-        method
-        for made in flow.ref(value)
-        if made.kind == INSTANCE
-        for cls in flow.classes.mro(made.target)  # type: ignore[arg-type]
-        if (method := flow.classes.methods.get(cls, {}).get(attribute)) is not None
-    ]
-    for method in methods:
-        returned = project.functions[method][1].returned
-        if not returned or not all(_per_context(project, method, expression) for expression in returned):
-            return False
-    return bool(methods)
 
 
 def _module_instance(project: Project, cls: str) -> str | None:

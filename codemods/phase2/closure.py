@@ -25,6 +25,7 @@ from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
     dependency_handing_out,
     opening_class,
+    request_context_variable,
     shared_session_uses,
 )
 from async_migrate.codemods.phase2 import (
@@ -1439,8 +1440,36 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     shared = _process_wide_holder(project, fid, line)
     if shared is not None:
         return shared
+    context = _context_variable_origin(project, fid, function, line)
+    if context is not None:
+        return context
     return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
         "opened by an opener phase two does not replace)"
+
+
+def _context_variable_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
+    """`_session.get().scalars()`, or `db.session.get()` on a proxy reading it: the Session a
+    `ContextVar` holds for each request, named with where it is set; None for any other holder."""
+    for call in function.calls:
+        expression = call.func if call.func is not None else call.callee
+        if call.line != line or expression is None:
+            continue
+        variable = request_context_variable(project, fid, expression.rpartition(".")[0])
+        if variable is None:
+            continue
+        where = sorted({
+            f"{project.functions[setter][0].path}:{made.line}"
+            for setter, (_, setting) in project.functions.items()
+            for made in setting.calls
+            if made.callee is not None and made.callee.endswith(".set")
+            and (project.canonical(made.callee.removesuffix(".set")) or made.callee.removesuffix(".set")) == variable
+        })
+        return (
+            f"the Session the context variable `{variable.rpartition('.')[2]}` holds for each request (set at "
+            f"{', '.join(where)}), not one it receives as a parameter: phase two replaces only a dependency's "
+            "Session; pass the route's Session down instead, or keep the route as it is"
+        )
+    return None
 
 
 def _process_wide_holder(project: Project, fid: FunctionId, line: int) -> str | None:

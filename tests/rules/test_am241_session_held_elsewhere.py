@@ -255,3 +255,57 @@ def test_a_model_method_committing_a_scoped_session_global_blocks_the_route_with
 def test_near_miss_a_model_method_doing_no_session_work_migrates(phase2, entry):
     found = entry(_mixin(phase2, "note.label()\n    session.commit()"), "touch_note")
     assert found["action"] == "migrate", found
+
+
+CONTEXT = """
+from contextvars import ContextVar
+
+from sqlalchemy.orm import Session
+
+_session: ContextVar[Session | None] = ContextVar("_session", default=None)
+
+
+class _Proxy:
+    @property
+    def session(self) -> Session:
+        return _session.get()
+
+
+db = _Proxy()
+"""
+BIND = """
+import context
+from db.engine import database_sessionmaker
+
+
+async def bind_session(request, call_next):
+    session = database_sessionmaker()
+    token = context._session.set(session)
+    try:
+        return await call_next(request)
+    finally:
+        context._session.reset(token)
+        session.close()
+"""
+
+
+def test_a_proxy_reading_the_requests_context_variable_blocks_naming_it(phase2, entry):
+    # fastapi-sqlalchemy's `db.session`: the reason names the variable and where it is set
+    document = phase2(
+        """
+        from context import db
+
+
+        @router.get("/titles")
+        def read_titles():
+            return list(db.session.scalars(select(Book.title)))
+        """,
+        {"context.py": CONTEXT, "bind.py": BIND},
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"])
+    assert found["reasons"][0].startswith(
+        "api/items.py:16: does Session work on `db.session.scalars()`, the Session the context variable `_session` "
+        "holds for each request (set at "
+    ), found["reasons"]
+    assert "set at bind.py:7)" in found["reasons"][0], found["reasons"]
