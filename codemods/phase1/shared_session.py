@@ -267,20 +267,22 @@ def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
 
 
 def _process_wide(
-    project: Project, fid: FunctionId, receiver: str, seen: frozenset[tuple[FunctionId, str]] = frozenset()
+    project: Project, fid: FunctionId, receiver: str, seen: set[tuple[FunctionId, str]] | None = None
 ) -> tuple[str, bool] | None:
     """What makes the Session `receiver` holds one for the whole process, and whether that is
     certain (False: a property or method of a module-level object hands it out); or None.
 
     A local name (`s = _shared`) and a project function's result (`current_session()` returning
-    `_shared`, or `db.session`) are followed to the expressions that made them, `_DEPTH` steps at
-    most: the Session is as shared as any of them."""
+    `_shared`, or `db.session`) are followed to the expressions that made them (each once, 64 at most):
+    the Session is as shared as any of them."""
     found = _held_for_good(project, fid, receiver)
-    if found is not None or len(seen) >= _DEPTH:
+    seen = set() if seen is None else seen
+    if found is not None or len(seen) >= 8 * _DEPTH:
         return found
     for source in _sources(project, fid, receiver):
-        if source not in seen:
-            found = _process_wide(project, *source, seen | {source})
+        if source not in seen:  # each expression once per question, however many paths lead to it
+            seen.add(source)
+            found = _process_wide(project, *source, seen)
             if found is not None:
                 return found
     return None
@@ -325,8 +327,12 @@ def request_context_variable(project: Project, fid: FunctionId, receiver: str, d
         return None
     sources = _sources(project, fid, receiver)
     if sources:
-        found = {request_context_variable(project, where, made, depth + 1) for where, made in sources}
-        return found.pop() if len(found) == 1 else None
+        found: set[str | None] = set()
+        for where, made in sources:
+            found.add(request_context_variable(project, where, made, depth + 1))
+            if None in found or len(found) > 1:
+                return None  # one source that is not the request's own settles it
+        return found.pop()
     if head.startswith("$") or head == "super()" or steps or "." not in head:
         return None
     value, _, attribute = head.rpartition(".")
