@@ -30,6 +30,7 @@ from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2 import (
     configure_bind,
     engine_options,
+    engine_reach,
     held_stack,
     inline_engine,
     session_subclass,
@@ -60,6 +61,8 @@ from async_migrate.codemods.rules.am235_bad_engine_factory import RULE as AM235
 from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM240
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.rules.am264_session_from_request_state import RULE as AM264
+from async_migrate.codemods.rules.am266_reused_stack_other_options import RULE as AM266
+from async_migrate.codemods.rules.am269_engine_options_updated import RULE as AM269
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
@@ -911,6 +914,8 @@ class _Analysis:
         for ref, where in sync:
             sync_source = sources.engine(ref, where)
             if async_source.same_database(sync_source):
+                if self._other_options(sources, engine_ref, ref, what, reused_at, async_source, sync_source):
+                    return
                 continue
             sync_words = (
                 f"{sync_source}" if ref is not None else
@@ -951,6 +956,29 @@ class _Analysis:
                 f"{problem}, so the migrated routes might use another database: {remedy}",
             )
             return
+
+    def _other_options(
+        self, sources: stack_source.Sources, engine_ref: str | None, ref: str | None, what: str,
+        reused_at: tuple[str, int], async_source: stack_source.Source, sync_source: stack_source.Source,
+    ) -> bool:
+        """Block (AM266) when the reused async engine, on the synchronous engine's URL, maps schemas
+        or isolates transactions otherwise; engines whose options cannot be read stay as AM243 left them."""
+        mine, theirs = engine_reach.reach_options(sources, engine_ref), engine_reach.reach_options(sources, ref)
+        if mine is None or theirs is None:
+            return False
+        shown = engine_reach.differences(theirs, mine)
+        if not shown:
+            return False
+        self._block(
+            AM266, *reused_at,
+            f"phase two would reuse the existing {what} ({reused_at[0]}:{reused_at[1]}), whose engine "
+            f"{async_source} is on the URL of the routes' synchronous engine {sync_source}, but "
+            f"{'; '.join(shown)}: the migrated routes would read and write other tables (another schema) "
+            "or keep other writes (another isolation level) and still answer 200: give the async engine "
+            "the synchronous engine's options, or remove it and let phase two generate one from the "
+            "synchronous engine",
+        )
+        return True
 
     def _second_stack_named(self) -> bool:
         """Whether [tool.async-migrate] names every piece of the async stack other than the one
@@ -1230,7 +1258,22 @@ class _Analysis:
         kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
         engine_options.find_drivers(plan, build, maker, self.read)
         sync_engine = inline[1] if inline is not None else bind.text
-        fields: dict = dict(sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER))
+        fields: dict = dict(
+            sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER),
+            runtime_options=not build.calls,
+        )
+        updated = engine_reach.updated_in_place(stack_source.Sources(self.project, self.read), bind.ref)
+        if updated is not None:
+            self._block(
+                AM269, *updated,
+                f"`{bind.text}.update_execution_options(...)` changes the synchronous engine after it is built "
+                "(a schema_translate_map, an isolation level); the async engine is another Engine, built when "
+                "its module is imported, and would not have them, so the migrated routes would reach other "
+                "tables or run other transactions: pass those options to create_engine(..., "
+                "execution_options={...}) or `.execution_options(...)` where the engine is built, which phase "
+                "two carries, or write the async engine by hand with them",
+            )
+            return None
         if found.engine is not None:  # from a configure call: spelled as the engine's module names it
             fields.update(sync_engine=found.engine[1], sync_engine_module=found.engine[0])
         return fields

@@ -138,11 +138,13 @@ def check_build(project: Project, plan: StackPlan, build: EngineBuild, maker: Fo
                 )
 
 
-# The keywords that engine was built with cannot be read, so none is carried.
+# The keywords that engine was built with cannot be read, so none is carried; its execution
+# options are read from it at runtime (`execution_options=engine.get_execution_options()`).
 _DEFAULT_POOL = (
-    "but none of the keywords it was built with: it runs on SQLAlchemy's default pool settings; "
-    "if that engine sets pool_size, max_overflow, pool_pre_ping, connect_args or the like, "
-    "pass them to create_async_engine by hand"
+    "and its execution options (a schema_translate_map, an isolation_level given to "
+    "`.execution_options(...)`), but none of the keywords it was built with: it runs on SQLAlchemy's "
+    "default pool settings; if that engine sets pool_size, max_overflow, pool_pre_ping, connect_args, "
+    "isolation_level or the like, pass them to create_async_engine by hand"
 )
 
 

@@ -236,6 +236,8 @@ class AddAsyncEngine(_StackCommand):
                     sync_engine = self.reference(edit.sync_engine_module, sync_engine)
                 arguments = [f"{edit.url_helper}({sync_engine}.url)"]
                 arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
+                if edit.runtime_options:
+                    arguments.append(f"execution_options={sync_engine}.get_execution_options()")
                 add(_call(edit.engine, self.symbol("create_async_engine"), arguments, indent), False)
         session = self.session_symbol(edit.session_class) if edit.session_class else None
         if edit.add_sessionmaker and not self.has(edit.sessionmaker):

@@ -88,6 +88,9 @@ class EngineEdit:
     sync_engine_module: str | None = None  # the engine's module, when the new code may have to import it
     url_helper: str = "_async_url"  # the generated driver-swapping function, free in the module
     engine_kwargs: tuple[tuple[str, str], ...] = ()  # carried create_engine() keywords, as written
+    # The keywords could not be read: the sync engine's execution options (a schema_translate_map,
+    # an isolation_level set through `.execution_options(...)`) are carried at runtime instead
+    runtime_options: bool = False
     session_kwargs: tuple[tuple[str, str], ...] = ()  # carried sessionmaker() keywords, as written
     factory: str | None = None  # "pkg.module.function" building the async engine instead
     session_class: str | None = None  # class_= of the async sessionmaker (SQLModel's AsyncSession)

@@ -245,6 +245,10 @@ class Sources:
 
     # ------------------------------------------------------------------- modules
 
+    def tree(self, module: facts.Module) -> ast.Module | None:
+        """The module's syntax tree, read once (None: it cannot be read or parsed)."""
+        return self._tree(module)
+
     def _tree(self, module: facts.Module) -> ast.Module | None:
         if module.path not in self._trees:
             tree = None
@@ -261,6 +265,10 @@ class Sources:
         head, _, rest = dotted.partition(".")
         base = module.imports.get(head, f"{module.name}.{head}")
         return f"{base}.{rest}" if rest else base
+
+    def assignment(self, ref: str) -> tuple[facts.Module, ast.expr] | None:
+        """The value expression of a module-level name assigned once, with its module."""
+        return self._assignment_of(ref)
 
     def _assignment_of(self, ref: str) -> tuple[facts.Module, ast.expr] | None:
         """The one top-level assignment of a module-level name, by its value expression."""
@@ -361,6 +369,10 @@ class Sources:
             if func.attr == "set" and not node.args and [k.arg for k in node.keywords] == ["drivername"]:
                 return self._key(receiver, module, depth + 1)
             if func.attr in _SAME_URL_METHODS:
+                return self._key(receiver, module, depth + 1)
+            if func.attr == "execution_options" and not node.args and all(k.arg for k in node.keywords):
+                # `engine.execution_options(...)`: the same URL; the options that change what its
+                # sessions reach are compared on their own (engine_reach, AM266)
                 return self._key(receiver, module, depth + 1)
         dotted = _dotted(func)
         callee = self.project.canonical(self._absolute(module, dotted)) if dotted else None
