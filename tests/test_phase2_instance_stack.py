@@ -163,7 +163,9 @@ def test_the_second_subsystem_reuses_the_stack_the_first_generated(cli, project)
     root = build(project, MODULE_MAKER)
     first = apply(cli, root, subsystem="a.py")
     assert handler(first, "create_a")["action"] == "migrate", handler(first, "create_a")
-    assert "create_async_engine(_async_url(db.engine.url))" in read(root, "db.py")
+    stack = read(root, "db.py")
+    # built in `__init__`, out of the keywords' sight: its execution options are taken at runtime
+    assert "_async_url(db.engine.url)" in stack and "execution_options=db.engine.get_execution_options()" in stack
     second = apply(cli, root, subsystem="b.py")
     assert handler(second, "create_b")["action"] == "migrate", handler(second, "create_b")
     assert read(root, "db.py").count("create_async_engine(") == 1  # reused, not a second stack
@@ -208,7 +210,7 @@ def test_a_sessionmaker_set_in_init_is_the_stack_subsystem_after_subsystem(cli, 
     assert handler(first, "create_a")["action"] == "migrate", handler(first, "create_a")
     stack = read(root, "db.py")
     # at module level after the instance, from its engine, with the sessionmaker's keywords
-    assert stack.index("db = Database(") < stack.index("async_engine = create_async_engine(_async_url(db.engine.url))")
+    assert stack.index("db = Database(") < stack.index("_async_url(db.engine.url)")
     assert "autoflush=False" in stack.split("async_sessionmaker(", 1)[1].split(")", 1)[0]
     second = apply(cli, root, subsystem="b.py")
     assert handler(second, "create_b")["action"] == "migrate", handler(second, "create_b")
