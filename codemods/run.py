@@ -344,8 +344,9 @@ def scan(
                 reads.note(str(config.source))  # the lines of its blockers (engine_options.config_location)
             _preview(project, result.outcomes, reads)
             compose_paths(project, result.outcomes)
-            kept_reads = _Scanned(result.outcomes, reads.digests, reads.lacking, reads.trees)
-            remember(pool, "scan", key, ("outcomes", "read", "lacking", "trees"), kept_reads, _PHASE1_KINDS)
+            if key is not None:
+                kept_reads = _Scanned(result.outcomes, reads.digests, reads.lacking, reads.tree_digests())
+                remember(pool, "scan", key, ("outcomes", "read", "lacking", "trees"), kept_reads, _PHASE1_KINDS)
         if trace is not None:
             trace.notices = _notices_after(trace, project)
             warm_run.remember(pool, "scan", run_key, key, trace, project.unseen, [o.handler for o in result.outcomes])
@@ -362,7 +363,9 @@ class _Reads:
         self.root = root
         self.digests: dict[str, str] = {}
         self.lacking: dict[str, tuple[str, list[str]]] = {}
-        self.trees: dict[str, tuple[str, str]] = {}
+        # path -> (file digest, tree): the tree's digest is taken only for a run that keeps it
+        # (`tree_digests`), since dumping every tree parsed costs more than parsing it.
+        self.trees: dict[str, tuple[str, Any]] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
 
     def __call__(self, path: str) -> str:
@@ -397,8 +400,12 @@ class _Reads:
         except (SyntaxError, ValueError):
             self.digests[path] = file_digest  # the error is the file's whole text's
             raise
-        self.trees[path] = (file_digest, _tree_digest(tree))
+        self.trees[path] = (file_digest, tree)
         return tree
+
+    def tree_digests(self) -> dict[str, tuple[str, str]]:
+        """Each file only parsed: (its digest, its tree's), as `_Scanned.trees` keeps them."""
+        return {path: (file_digest, _tree_digest(tree)) for path, (file_digest, tree) in self.trees.items()}
 
     def lacks(self, path: str, needle: str) -> bool:
         """Whether path's text lacks `needle`; if so, what the analysis took from the file."""
