@@ -48,6 +48,9 @@ def get_db_session() -> Iterator[Session]:
     finally:
         db.close()
 """
+# The Session bound with an annotation (`db: Session = ...`): an opener all the same, not a
+# dependency wrapping another one.
+ANNOTATED_ENGINE = COMMITTING_ENGINE.replace("    db = database_sessionmaker()", "    db: Session = database_sessionmaker()")
 BEGIN_ENGINE = """
 import os
 from collections.abc import Iterator
@@ -80,7 +83,9 @@ print(json.dumps({"status": response.status_code, "saved": saved}))
 """
 
 
-@pytest.mark.parametrize("engine_source", [COMMITTING_ENGINE, BEGIN_ENGINE], ids=["commit-after-yield", "begin"])
+@pytest.mark.parametrize(
+    "engine_source", [COMMITTING_ENGINE, ANNOTATED_ENGINE, BEGIN_ENGINE], ids=["commit-after-yield", "annotated", "begin"]
+)
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_committing_dependency_gets_a_committing_async_dependency(cli, service, kind, engine_source):
     root = service({"db/engine.py": dedent(engine_source) + "\n", SUBSYSTEM: routes(FLUSH_ONLY)})

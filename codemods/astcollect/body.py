@@ -1027,6 +1027,10 @@ class BodyScanner:
                 self._open(single.id, node.value)
 
     def _on_ann_assign(self, node: ast.AnnAssign, nested: bool) -> None:
+        if node.value is not None and type(node.target) is ast.Name:
+            # `db: Session = SessionLocal()` opens, binds and builds as the unannotated form does.
+            self._on_assign(ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node), nested)
+            return
         self._bind(node.target)
         self._changed(node.target)
         if node.value is not None:

@@ -66,6 +66,8 @@ def _opened(statement: ast.stmt) -> str | None:
         and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)
     ):
         return statement.targets[0].id
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and isinstance(statement.value, ast.Call):
+        return statement.target.id
     return None
 
 
