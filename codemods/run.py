@@ -835,7 +835,13 @@ def _async_iterator_returns(project: Project, module: facts.Module, keys: set[st
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
     """Phase two for one subsystem: the async stack, and its routes and helpers on AsyncSession."""
-    from async_migrate.codemods.phase2 import async_stack, engine_options, inline_sessions, self_check
+    from async_migrate.codemods.phase2 import (
+        alias_options,
+        async_stack,
+        engine_options,
+        inline_sessions,
+        self_check,
+    )
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.phase2 import plan as plans
     from async_migrate.codemods.phase2 import rewrite as phase2_rewrite
@@ -893,6 +899,12 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             )
             if stack.blockers:
                 closure.block_all([b.reason() for b in stack.blockers])
+            # A route whose Session alias means something the async alias does not (use_cache,
+            # scope) is blocked before any rewrite, and the closure computed without it.
+            differing = {r: why for r, why in alias_options.blocked(project, closure, stack).items() if r not in forced}
+            if differing:
+                forced.update(differing)
+                continue
             file_plans = plans.build(project, closure, names) if names is not None else {}
             edits = stack.edits() if closure.migrated_routes else {}
             work = {
