@@ -595,14 +595,17 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
     if not scoped:
         return None
     function = handler.function
+    # A route that is a generator itself (`response_class=EventSourceResponse`, or JSON Lines):
+    # FastAPI builds the generator, closes the function-scoped dependencies, then runs its body.
+    streamed = function.is_generator and handler.kind == "route"
     by_index = {call.index: call for call in function.calls}
     late: list[tuple[str, Blocking]] = []
     for call in function.calls:
         given = [arg.name for arg in call.args if arg.name is not None and arg.name in scoped]
-        if call.late and call.receiver is not None and call.receiver in scoped:
+        if (call.late or streamed) and call.receiver is not None and call.receiver in scoped:
             late.append((call.receiver, Blocking(call.line, f"{call.receiver}.{call.method}()")))
             continue
-        if call.late and given:
+        if (call.late or streamed) and given:
             late.append((given[0], Blocking(call.line, f"{project.written(call.callee or call.func or '')}(...)")))
             continue
         outer = by_index.get(call.argument_of) if call.argument_of is not None and given else None
@@ -616,10 +619,18 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
     name = late[0][0]
     where = ", ".join(f"line {b.line} ({b.call})" for _, b in late)
     kind = _kind(handler)
+    streaming = (
+        f"is a generator, whose body FastAPI runs while it streams the response, after the function-scoped "
+        f"dependencies ended, and uses its Session `{name}` there ({where}); `{scoped[name]}` has "
+        "`scope=\"function\"`: FastAPI closes that Session (running what the dependency does after `yield`, "
+        "such as its commit) before the body runs, so what the body writes is never committed, and"
+        if streamed else
+        f"hands its Session `{name}` to a generator a `StreamingResponse` runs after the {kind} returned "
+        f"({where}), but `{scoped[name]}` has `scope=\"function\"`: FastAPI closes that Session before the "
+        "response is sent, and"
+    )
     message = (
-        f"{'async def' if function.is_async else 'def'} {kind} hands its Session `{name}` to a generator a "
-        f"`StreamingResponse` runs after the {kind} returned ({where}), but `{scoped[name]}` has "
-        "`scope=\"function\"`: FastAPI closes that Session before the response is sent, and each query the "
+        f"{'async def' if function.is_async else 'def'} {kind} {streaming} each query the "
         "generator makes on it opens a connection again that nothing gives back, until the pool is exhausted; "
         "drop `scope=\"function\"` (the default closes the Session after the response) or let the generator "
         "open its own Session"

@@ -2053,6 +2053,13 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
             f"replaces a dependency FastAPI injects, not a call; take the Session as a parameter "
             f"(`db: Session = Depends({function.name})`) and run phase two again"
         )
+    if any(h.id == fid and h.kind == "route" for h in project.handlers):
+        return (
+            f"is a generator route ({'async def' if function.is_async else 'def'}), whose body FastAPI iterates "
+            "while it streams the response; phase two does not rewrite a route into an async generator: make it "
+            "`async def` and await its Session calls by hand, on a Session dependency without "
+            "`scope=\"function\"` (that one is closed before the body runs: AM317)"
+        )
     if function.is_async:
         return (
             "is an async generator, which phase two does not rewrite: once its callers hand it the AsyncSession, "

@@ -6,7 +6,10 @@ then. A generator the handler hands to a `StreamingResponse` runs after that, an
 on the closed Session open a connection again that nothing gives back: each request keeps one
 checked out until the pool is exhausted (`QueuePool limit ... reached`), on a synchronous
 Session as on an AsyncSession. Keep the default scope, which closes the Session after the
-response is sent, or let the generator open a Session of its own. Silence one handler with
+response is sent, or let the generator open a Session of its own. A route that is a generator
+itself (`response_class=EventSourceResponse`, JSON Lines) is the same: FastAPI runs its whole body
+after the function-scoped dependencies ended, so a committing dependency has committed already and
+what the body writes is never saved. Silence one handler with
 `# async-migrate: ignore[AM317] reason`.
 
 Before:

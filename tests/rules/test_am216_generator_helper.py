@@ -136,3 +136,22 @@ def test_a_streamed_sync_generator_helper_says_what_to_write(phase2, entry):
     )
     text = next(r for c, r in zip(entry(document, "titles")["codes"], entry(document, "titles")["reasons"]) if c == "AM216")
     assert "its callers iterate it synchronously" in text and "async generator twin" in text, text
+
+
+def test_a_generator_route_is_named_as_one_with_what_to_do(phase2, entry):
+    # FastAPI streams a route that yields (Server-Sent Events, JSON Lines): no caller iterates it.
+    document = phase2(
+        """
+        from fastapi.sse import EventSourceResponse
+
+
+        @router.get("/titles", response_class=EventSourceResponse)
+        def stream_titles(session: session_dependency):
+            for title in session.scalars(select(Book.title)):
+                yield {"title": title}
+        """
+    )
+    found = entry(document, "stream_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM216"]), found
+    assert "is a generator route (def), whose body FastAPI iterates while it streams" in found["reasons"][0]
+    assert "callers iterate it" not in found["reasons"][0]

@@ -9,6 +9,7 @@ SCOPED = DEPENDENCIES.replace("Depends(get_db_session)", 'Depends(get_db_session
 ROUTES = """
 from fastapi import Depends
 from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,12 @@ def inline(session: Session = Depends(get_db_session, scope="function")):
     return StreamingResponse(lines(session))
 
 
+@router.get("/events", response_class=EventSourceResponse)
+def events(session: session_dependency):
+    for row in session.execute(text("select 1")):
+        yield {"n": row[0]}
+
+
 @router.get("/before")
 def before(session: session_dependency):
     body = "".join(lines(session))
@@ -57,19 +64,23 @@ def before(session: session_dependency):
 
 def test_a_streamed_generator_on_a_function_scoped_session_is_am317(app, findings):
     root = app(ROUTES, {"core/dependencies.py": SCOPED})
-    for function in ("nested", "live", "helper", "inline"):
+    for function in ("nested", "live", "helper", "inline", "events"):
         found = [f for f in findings(root, function) if f["code"] == "AM317"]
         assert len(found) == 1, (function, findings(root, function))
         message = found[0]["message"]
         assert 'scope="function"' in message and "until the pool is exhausted" in message, message
     assert "`session_dependency` has" in [f for f in findings(root, "helper") if f["code"] == "AM317"][0]["message"]
+    # A generator route: FastAPI runs its whole body after the function-scoped dependency ended.
+    message = [f for f in findings(root, "events") if f["code"] == "AM317"][0]["message"]
+    assert "is a generator, whose body FastAPI runs while it streams the response" in message, message
+    assert "what the body writes is never committed" in message, message
 
 
 def test_near_miss_the_default_scope_or_a_generator_run_before_returning_is_clean(app, findings):
     root = app(ROUTES, {"core/dependencies.py": SCOPED})
     assert [f for f in findings(root, "before") if f["code"] == "AM317"] == []
     plain = app(ROUTES.replace(', scope="function"', ""))
-    for function in ("nested", "live", "helper", "inline"):
+    for function in ("nested", "live", "helper", "inline", "events"):
         assert [f for f in findings(plain, function) if f["code"] == "AM317"] == [], function
 
 
