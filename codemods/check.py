@@ -54,7 +54,13 @@ from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, 
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
-from async_migrate.codemods.phase1.rule import decide, lazy_load_text, lazy_loads_on_loop, own_lazy_loads
+from async_migrate.codemods.phase1.rule import (
+    decide,
+    lazy_load_text,
+    lazy_loads_on_loop,
+    own_lazy_loads,
+    route_handler_text,
+)
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, ROUTE_KINDS, FunctionId, Handler, Project
@@ -546,7 +552,9 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
     scopes: dict[str, list[str]] = {}
     for item in nested:
         scopes.setdefault(item.scope or "", []).append(f"line {item.line} ({item.call})")
+    builder = project.builds_route_handler(handler.id)
     parts = [
+        route_handler_text(scope, lines) if builder else
         f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, which the "
         f"event loop runs after the handler returns: make `{scope}` a plain def (a sync generator is iterated "
         "in the threadpool) or move its work to AsyncSession (phase two)"

@@ -45,6 +45,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     HTTP_VERBS,
     REGISTRATION_ATTRS,
     ROUTE_ATTRS,
+    ROUTE_HANDLER_BUILDERS,
     ROUTER_TYPES,
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
@@ -502,6 +503,7 @@ class Project:
         what `add_middleware`, `add_exception_handler`, `add_event_handler`, `Middleware(...)` and
         the application's `exception_handlers=`, `on_startup=`, `lifespan=` keywords name. A
         middleware class runs its `dispatch` (a `BaseHTTPMiddleware`) or its `__call__` (pure ASGI).
+        A route class's `get_route_handler` counts as middleware (`_route_handler_builders`).
         """
         from async_migrate.codemods.classes import project_classes
 
@@ -530,6 +532,30 @@ class Project:
                     if methods:
                         found.extend((fid, kind, added.line) for fid in methods)
                         break
+        found.extend(self._route_handler_builders())
+        return found
+
+    def builds_route_handler(self, fid: FunctionId) -> bool:
+        """Whether the function is a route class's `get_route_handler` (see `_route_handler_builders`)."""
+        cached = self.derived.get("route_handler_builders")
+        if cached is None:
+            cached = self.derived["route_handler_builders"] = frozenset(f for f, _, _ in self._route_handler_builders())
+        return fid in cached  # type: ignore[operator]
+
+    def _route_handler_builders(self) -> list[tuple[FunctionId, str, int]]:
+        """`get_route_handler` of each project subclass of `APIRoute`: the coroutine it returns
+        wraps every request of the routes using the class, on the event loop, as middleware does."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        found: list[tuple[FunctionId, str, int]] = []
+        for ref, (module, cls) in classes.by_ref.items():
+            for ancestor in classes.mro(ref):
+                for base in classes.by_ref[ancestor][1].bases:
+                    method = ROUTE_HANDLER_BUILDERS.get(self.canonical(base) or "")
+                    fid = (module.name, f"{cls.qualname}.{method}") if method else None
+                    if fid is not None and fid in self.functions and all(fid != f for f, _, _ in found):
+                        found.append((fid, "middleware", self.functions[fid][1].line))
         return found
 
     def _registration(self, decorator: facts.Decorator) -> Registration | None:

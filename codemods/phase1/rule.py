@@ -66,6 +66,11 @@ def _already_def(handler: Handler) -> str:
             "already def: Starlette calls a sync startup/shutdown handler directly on the event loop, "
             "once, before serving (or after the last request): blocking there delays start-up, not requests"
         )
+    if handler.kind == "middleware" and not handler.function.is_async:
+        return (
+            "already def: the route class's handler builder, which FastAPI calls once per route; the coroutine it "
+            "returns runs on the event loop for every request of those routes"
+        )
     return "already def: runs in the threadpool"
 
 
@@ -142,7 +147,8 @@ def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
         item for item in work.in_coroutines
         if (item.helper is None and item.scope) or (item.helper is not None and item.generator)
     ]
-    return coroutine_reasons(dataclasses.replace(work, in_coroutines=nested)) if nested else []
+    builder = project.builds_route_handler(handler.id)
+    return coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []
 
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:
@@ -429,8 +435,9 @@ def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Re
     return reasons
 
 
-def coroutine_reasons(work: SessionWork) -> list[Reason]:
-    """Session work that stays on the event loop even if the handler became `def`."""
+def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Reason]:
+    """Session work that stays on the event loop even if the handler became `def`. `route_handler`:
+    the handler is a route class's `get_route_handler`, whose nested coroutine wraps requests."""
     reasons = []
     scopes: dict[str, list[str]] = {}
     for item in work.in_coroutines:
@@ -452,14 +459,22 @@ def coroutine_reasons(work: SessionWork) -> list[Reason]:
         elif item.scope is not None:
             scopes.setdefault(item.scope, []).append(f"line {item.line} ({item.call})")
     for scope, lines in scopes.items():
-        reasons.append(
-            AM122.reason(
-                f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, "
-                f"which runs on the event loop whatever the route is: make `{scope}` a plain def (a sync "
-                "generator streams from the threadpool) or move its work to AsyncSession (phase two)"
-            )
-        )
+        reasons.append(AM122.reason(
+            route_handler_text(scope, lines) if route_handler else
+            f"does synchronous Session work at {', '.join(lines)} inside the nested coroutine `{scope}`, "
+            f"which runs on the event loop whatever the route is: make `{scope}` a plain def (a sync "
+            "generator streams from the threadpool) or move its work to AsyncSession (phase two)"
+        ))
     return reasons
+
+
+def route_handler_text(scope: str, lines: list[str]) -> str:
+    """A route class's `get_route_handler` whose returned coroutine does Session work: where, and the fix."""
+    return (
+        f"does synchronous Session work at {', '.join(lines)} inside the coroutine `{scope}` it returns, which "
+        "FastAPI awaits on the event loop for every request of the routes using this route class: move that work "
+        "into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+    )
 
 
 def mislabelled_sessions(project: Project, handler: Handler, unverified: bool = False) -> list[Reason]:

@@ -36,6 +36,9 @@ ROUTE_CLASSES = {
 }
 
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", *starlette.TEST_CLIENTS})
+# A route class's method building the coroutine FastAPI awaits for each request of its routes
+# (`APIRouter(route_class=TimedRoute)`): what that coroutine does runs on the event loop.
+ROUTE_HANDLER_BUILDERS = {"fastapi.routing.APIRoute": "get_route_handler"}
 
 # Calls of FastAPI extensions that take the Session, and their async forms.
 CALL_MAPPINGS = {

@@ -102,3 +102,47 @@ def test_phase_one_says_the_def_route_hands_the_loop_an_async_generator_helper(a
     reason = entry["reasons"][1]
     assert "async generator helper api.items.rows at line" in reason and "plain def generator" in reason, reason
     assert "as `def` the route would" not in reason, reason
+
+
+ROUTE_CLASS = """
+from fastapi.routing import APIRoute
+
+from db.engine import database_sessionmaker
+
+
+class AuditedRoute(APIRoute):
+    def get_route_handler(self):
+        original = super().get_route_handler()
+
+        async def handler(request):
+            response = await original(request)
+            with database_sessionmaker() as s:
+                s.execute("insert into audit values (1)")
+                s.commit()
+            return response
+
+        return handler
+"""
+
+
+def test_a_route_class_handler_doing_session_work_is_am316(app, findings, reported):
+    # The coroutine a route class builds wraps every request of its routes on the event loop.
+    root = app("@router.get('/ping')\ndef ping():\n    return {}\n", {"api/routing.py": ROUTE_CLASS})
+    found = findings(root, "AuditedRoute.get_route_handler")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "inside the coroutine `handler` it returns, which FastAPI awaits on the event loop for every request" \
+        in found[0]["message"], found
+    assert "make `handler` a plain def" not in found[0]["message"]
+    entry = reported(root, "AuditedRoute.get_route_handler")
+    assert entry["kind"] == "middleware" and "runs in the threadpool" not in " ".join(entry["reasons"]), entry
+
+
+def test_near_miss_a_route_class_handler_without_session_work_is_clean(app, findings):
+    timed = ROUTE_CLASS.replace(
+        """            with database_sessionmaker() as s:
+                s.execute("insert into audit values (1)")
+                s.commit()
+""", """            response.headers["X-Seen"] = "1"
+""")
+    root = app("@router.get('/ping')\ndef ping():\n    return {}\n", {"api/routing.py": timed})
+    assert findings(root, "AuditedRoute.get_route_handler") == []
