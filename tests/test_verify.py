@@ -659,6 +659,45 @@ def test_the_guard_names_response_serialisation_when_no_application_frame_is_on_
     assert where == "outside the application, while FastAPI serialises the response: a lazy load of a relationship the response model reads"
 
 
+def test_the_guard_names_a_connection_the_garbage_collector_returned(tmp_path, monkeypatch):
+    # A Session nobody closed is collected wherever the collector happens to start, under an
+    # application frame of any test: the place says what it is, not that frame.
+    import importlib.util
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
+    guard = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(guard)  # type: ignore[union-attr]
+    watcher = guard._Guard()
+    watcher.root = tmp_path
+    library = {"watcher": watcher}
+    exec(compile(
+        "def _hook():\n    return watcher.locate()\n\n\ndef reset():\n    return _hook()\n\n\n"
+        "def _finalize_fairy(is_gc_cleanup):\n    return reset()\n",
+        "/site-packages/sqlalchemy/pool/base.py", "exec",
+    ), library)
+    application = {"finalize": library["_finalize_fairy"]}
+    exec(compile("def handler(gc):\n    return finalize(gc)\n", str(tmp_path / "api.py"), "exec"), application)
+    where, _ = application["handler"](True)
+    assert where == guard.COLLECTED
+    # near miss: a `close()` returns its connection through the same function, where the code is
+    where, _ = application["handler"](False)
+    assert where == "api.py:2 in handler"
+    from async_migrate.codemods.verify.testrun import COLLECTED, TestRun, set_aside_preexisting
+
+    assert guard.COLLECTED.startswith(COLLECTED)
+    # one occurrence whichever test and request it fell in; one on the after side alone is new
+    before = TestRun(["pytest"], exit_code=0, events=[_event("t::a", guard.COLLECTED)])
+    after = TestRun(["pytest"], exit_code=0, outcomes={"t::b": "passed"}, events=[
+        {**_event("t::b", guard.COLLECTED), "request": "GET /y"},
+    ])
+    set_aside_preexisting(after, before)
+    assert after.events == [] and len(after.preexisting) == 1
+    alone = TestRun(["pytest"], exit_code=0, outcomes={"t::b": "passed"}, events=[_event("t::b", guard.COLLECTED)])
+    set_aside_preexisting(alone, TestRun(["pytest"], exit_code=0, events=[_event("t::a", "api/x.py:1 in h")]))
+    assert len(alone.events) == 1
+
+
 def test_the_guard_names_a_route_by_its_full_path_under_router_and_mount_prefixes(tmp_path, monkeypatch):
     # The route object's own path lacks include_router's prefix in some FastAPI versions and a
     # mount's prefix always; the guard names the route as scan does, with every prefix.

@@ -50,6 +50,12 @@ ENV_ACK = "ASYNC_MIGRATE_GUARD_ACK"  # JSON list of {"file", "function", "reason
 
 BLOCKBUSTER_FUNCTIONS = ("sqlite3.", "socket.", "ssl.")
 _MAX_EVENTS_PER_TEST = 50
+# Where a call made while the garbage collector returns an unclosed connection is placed
+# (`testrun.COLLECTED` reads the same text: this module imports nothing of the tool's).
+COLLECTED = (
+    "outside the application: a connection the garbage collector returned to the pool, rolled back on the event "
+    "loop (a Session or connection left unclosed, by whichever test or request ran before)"
+)
 
 
 class _Request:
@@ -193,6 +199,10 @@ class _Guard:
         parent = _greenlet_parent_frame()
         while frame is not None:
             code = frame.f_code
+            if code.co_name == "_finalize_fairy" and "sqlalchemy" in code.co_filename and _collected(frame):
+                # The garbage collector returning a connection nobody closed: it runs wherever the
+                # collection happened to start, so no frame further out says who left it open.
+                return COLLECTED, reason
             if code.co_name == "serialize_response" and "fastapi" in code.co_filename:
                 serialising = True
             elif code.co_name in ("_load_for_state", "_emit_lazyload"):
@@ -283,6 +293,13 @@ class _Guard:
         self.installed["sqlalchemy"] = _install_sqlalchemy(self)
         self.installed["blockbuster"] = _install_blockbuster(self)
         self.installed["never-awaited"] = _install_unawaited(self)
+
+
+def _collected(frame: FrameType) -> bool:
+    """SQLAlchemy's pool returning a connection for the garbage collector, not for a `close()`
+    (both go through `_finalize_fairy`): `is_gc_cleanup` in 2.1, a weak reference `ref` before."""
+    names = frame.f_locals
+    return names.get("is_gc_cleanup") is True or names.get("ref") is not None
 
 
 def _greenlet_parent_frame() -> Any:

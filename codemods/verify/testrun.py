@@ -101,10 +101,18 @@ class TestRun:
 _LINE = re.compile(r":\d+(?= in )")
 
 
+# The guard's place for a connection the garbage collector returned (guard.COLLECTED, standalone).
+COLLECTED = "outside the application: a connection the garbage collector returned to the pool"
+
+
 def occurrence(event: dict[str, Any]) -> tuple[str, str, str | None, str]:
     """What makes guard events on the two sides the same occurrence: the test, the kind, the
     route, and the place without line numbers (the migration moves lines); for two Sessions,
-    how many were open at once (the handler's name is the route's)."""
+    how many were open at once (the handler's name is the route's). A connection the garbage
+    collector returned is one occurrence wherever it happened: the collection starts at a point
+    no code chooses, in whichever test and request runs then."""
+    if event["kind"] == "blocking" and event["where"].startswith(COLLECTED):
+        return ("", event["kind"], None, COLLECTED)
     place = str(event.get("sessions")) if event["kind"] == "two-sessions" else _LINE.sub("", event["where"])
     return (event["test"], event["kind"], event["request"], place)
 
