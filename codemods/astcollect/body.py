@@ -1152,7 +1152,10 @@ class BodyScanner:
         spelled = dotted(func)  # the called name, read once for the two questions below
         offload = self._offload_position(func, spelled)
         if offload is not None:
-            self._offloaded_helper(node, call, nested, *offload)
+            position, keywords = offload
+            # `anyio.to_thread.run_sync(f, a)` with no keyword of its own (`limiter=`) calls `f(a)`
+            # as `run_in_threadpool(f, a)` does: phase two may write it `await f(a)` the same way.
+            self._offloaded_helper(node, call, nested, position, keywords or not node.keywords)
         if spelled is not None and self.collector.resolve(spelled) in DEPENDS:
             target = self.collector.depends_target(node)
             if target is not None:

@@ -9,6 +9,8 @@ HELPER = """
 import asyncio
 import functools
 
+import anyio
+
 from fastapi.concurrency import run_in_threadpool
 
 
@@ -24,6 +26,8 @@ def save(session: Session):
         "await run_in_threadpool(functools.partial(save, session))",
         "await run_in_threadpool(lambda: save(session))",
         "await asyncio.to_thread(lambda: save(session))",
+        # anyio's own keyword: what is left of the call after unwrapping would be `save(session, limiter=...)`
+        "await anyio.to_thread.run_sync(save, session, limiter=None)",
     ],
 )
 def test_an_indirectly_offloaded_session_helper_blocks_the_route_with_am224(phase2, entry, call):
