@@ -621,13 +621,31 @@ class Collector:
                 return facts.Value(kind="depends", line=0, ref=target)
             first = value.args[0] if value.args else None  # type: ignore[attr-defined]
             inner = self._value(first) if type(first) is ast.Call else None
+            func = value.func  # type: ignore[attr-defined]
+            if type(func) is ast.Subscript and self._parametrised_class(func):
+                func = func.value  # `CRUDBase[User, UserCreate](User)` builds a CRUDBase
             return facts.Value(
-                kind="call", line=0, ref=self.ref(value.func), args=self.call_args(value),  # type: ignore[attr-defined,arg-type]
+                kind="call", line=0, ref=self.ref(func), args=self.call_args(value),  # type: ignore[arg-type]
                 inner=inner if inner is not None and inner.kind == "call" else None,
             )
         if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(value) is not None:
             return facts.Value(kind="name", line=0, ref=self.ref(value))
         return None
+
+    def _parametrised_class(self, node: ast.Subscript) -> bool:
+        """`CRUDBase[User, UserCreate]`: a generic class given its type arguments, as written by
+        its name (capitalised, defined here or imported) and types for every argument; never a
+        display of this module (`HANDLERS[kind]()` calls what the display holds)."""
+        written = dotted(node.value)
+        if written is None or written in self.displays or not written.rpartition(".")[2][:1].isupper():
+            return False
+        head = written.partition(".")[0]
+        if head not in self.defined and head not in self.facts.imports:
+            return False
+        found = syntax.elements(node.slice)
+        return bool(found) and all(
+            dotted(e) is not None or (type(e) is ast.Subscript and dotted(e.value) is not None) for e in found
+        )
 
     def call_args(self, call: ast.Call, local: frozenset[str] = frozenset()) -> tuple[facts.CallArg, ...]:
         found = []
