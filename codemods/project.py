@@ -417,6 +417,8 @@ class Project:
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self)
+        if ref.endswith("()"):
+            return self._made_endpoint(ref[:-2], _depth)
         owner, _, name = ref.rpartition(".")
         cls = classes.resolve(owner) if owner else None
         if cls is not None:
@@ -429,6 +431,8 @@ class Project:
             made = self._made_by(ref)
             if made is not None and self.canonical(made.ref) in PARTIALS and made.args and _depth < 3:
                 return self.endpoint(made.args[0].ref, _depth + 1)
+            if made is not None and made.ref is not None and self.function(made.ref) is not None:
+                return self._made_endpoint(made.ref, _depth)  # `list_users = make_list(User)`
             if made is not None and classes.resolve(made.ref) is not None:
                 cls, name = classes.resolve(made.ref), "__call__"
             else:
@@ -438,6 +442,32 @@ class Project:
                 return None
         methods, certain = classes.method(cls, name)
         return self.functions[methods[0]] if len(methods) == 1 and certain else None
+
+    def _made_endpoint(self, ref: str, depth: int) -> tuple[facts.Module, facts.Function] | None:
+        """What a call registered as an endpoint makes: the nested function a handler factory
+        returns on every path (`make_list(User)`, `self._get_all()`), or a project class's
+        `__call__` (`Lister("x")`). None for anything else, and for a factory some subclass overrides."""
+        from async_migrate.codemods.classes import project_classes
+
+        if depth >= 3:
+            return None
+        factory = self.endpoint(ref, depth + 1)
+        if factory is None:
+            classes = project_classes(self)
+            cls = classes.resolve(ref)
+            if cls is None:
+                return None
+            methods, certain = classes.method(cls, "__call__")
+            return self.functions[methods[0]] if len(methods) == 1 and certain else None
+        module, function = factory
+        returned = set(function.returned)
+        if len(returned) != 1:
+            return None
+        (name,) = returned
+        for nested in module.functions:
+            if nested.qualname == f"{function.qualname}.<locals>.{name}":
+                return module, nested
+        return None
 
     def endpoint_overrides(self, ref: str | None) -> str:
         """Why a method registered as an endpoint does not resolve, where it is a method that

@@ -675,7 +675,7 @@ def make_counter(table: str):
     async def count(session: session_dependency):
         return session.execute(text(f"select count(*) from {table}")).scalar()
 
-    return count
+    return {"count": count}
 
 
 async def list_items(session: session_dependency):
@@ -683,7 +683,7 @@ async def list_items(session: session_dependency):
 
 
 router.add_api_route("/items", list_items, methods=["GET"])
-router.add_api_route("/items/count", make_counter("items"), methods=["GET"])
+router.add_api_route("/items/count", make_counter("items")["count"], methods=["GET"])
 """
 
 
@@ -692,7 +692,7 @@ def test_phase2_names_the_subsystems_routes_it_cannot_resolve(cli, project, app_
     # while the generated endpoint still blocks the event loop.
     root = project({**app_files, "api/__init__.py": "", "api/items.py": MIXED_REGISTRATIONS})
     warning = (
-        "api/items.py:21: `add_api_route(...)` registers `make_counter(\"items\")` for `/items/count`, which the "
+        "api/items.py:21: `add_api_route(...)` registers `make_counter(\"items\")[\"count\"]` for `/items/count`, which the "
         "analysis cannot resolve to a project function: not analysed, not migrated, and it may still block the "
         "event loop (AM310); register a function or a method of a project class"
     )

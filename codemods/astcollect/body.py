@@ -190,6 +190,7 @@ def _nested_routes(
     # registered by name (`router.add_api_route("/x", health)`): the body is read only when the
     # module's text can hold such a call
     registered = _registered_names(node) if "add_" in text or ")(" in text else set()
+    registered |= _returned_endpoints(node, nested)
     if not any(_route_like(s) or s.name in registered for s in nested):
         return
     routers: dict[str, str] = {}
@@ -274,6 +275,58 @@ def _registered_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         if type(endpoint) is ast.Name:
             found.add(endpoint.id)
     return found - called
+
+
+def _returned_endpoints(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, nested: list[ast.FunctionDef | ast.AsyncFunctionDef]
+) -> set[str]:
+    """The nested function a handler factory returns on every path
+    (`def make_list(model): async def endpoint(db=Depends(get_db)): ...; return endpoint`),
+    which a registration elsewhere serves (`router.add_api_route("/x", make_list(User))`).
+    Not one the factory also calls, as `_registered_names`."""
+    returned: set[str] = set()
+    called: set[str] = set()
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (*FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        if type(current) is ast.Return:
+            returned.add(current.value.id if type(current.value) is ast.Name else "")
+        elif type(current) is ast.Call and type(current.func) is ast.Name:
+            called.add(current.func.id)
+        pending.extend(ast.iter_child_nodes(current))
+    if len(returned) != 1:
+        return set()
+    (name,) = returned
+    found = next((s for s in nested if s.name == name), None)
+    if found is None or name in called or _registers(found):
+        return set()
+    if type(found) is ast.AsyncFunctionDef:
+        return {name}
+    # a `def` too (phase one made it one), but not a decorator's: one passing `*args, **kwargs`
+    # on (an endpoint's parameters are what FastAPI fills, never variadic), calling the function
+    # the factory was given, or handing back what it was given itself (`def mark(fn): ...; return fn`)
+    if found.args.vararg is not None or found.args.kwarg is not None:
+        return set()
+    given = {p.arg for p, _ in syntax.parameters(node.args)}
+    own = {p.arg for p, _ in syntax.parameters(found.args)}
+    for inner in ast.walk(found):
+        if type(inner) is ast.Call and type(inner.func) is ast.Name and inner.func.id in given:
+            return set()
+        if type(inner) is ast.Return and type(inner.value) is ast.Name and inner.value.id in own:
+            return set()
+    return {name}
+
+
+def _registers(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function's body registers routes or includes routers (a class decorator
+    registering a view's methods): it serves no request itself."""
+    return any(
+        type(inner) is ast.Call and type(inner.func) is ast.Attribute
+        and (inner.func.attr in REGISTRATION_ATTRS or inner.func.attr == INCLUDE_ROUTER)
+        for inner in ast.walk(node)
+    )
 
 
 def _route_like(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

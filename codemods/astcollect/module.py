@@ -806,6 +806,10 @@ class Collector:
         function defined in the registering function's body (`nested`: name -> qualname) is that."""
         if type(node) is ast.Call and self.ref(node.func, local) in PARTIALS and node.args:
             node = node.args[0]
+        elif type(node) is ast.Call and type(node.func) in (ast.Name, ast.Attribute):
+            # `make_list(User)`: what the handler factory returns (`Project.endpoint` reads "()")
+            made = self._endpoint(node.func, local, method, nested)
+            return f"{made}()" if made is not None else None
         if nested and type(node) is ast.Name and node.id in nested:
             return f"{self.name}.{nested[node.id]}" if self.name else nested[node.id]
         if (

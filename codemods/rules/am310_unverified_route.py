@@ -6,7 +6,9 @@ variable, a method of an object the analysis cannot type, a function some wrappe
 Its handler is never analysed, so whether it blocks the event loop is unknown: not an
 all-clear. `functools.partial(f, ...)`, `self.method` inside a class's own methods,
 `Class.method` and `instance.method` of a module-level instance of a project class resolve,
-and are checked like decorated routes. Acknowledge one with
+and so do a call of a handler factory returning one nested function on every path
+(`make_list(User)`, `self._get_all()`) and an instance of a project class built in place
+(`Lister("users")`, its `__call__`): all are checked like decorated routes. Acknowledge one with
 `# async-migrate: ignore[AM310] reason` on the registration (or on the comment line above it).
 
 Before:
