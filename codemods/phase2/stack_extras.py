@@ -766,7 +766,7 @@ def listener_blockers(
             listener.local and listener.scope in stack.factories
         ):
             if stack.async_engine is not None and any(
-                other.identifier == listener.identifier is not None and other.ref is not None
+                _same_listener(project, other, listener) and other.ref is not None
                 and other.ref.endswith(".sync_engine")
                 and project.canonical(other.ref.removesuffix(".sync_engine")) == stack.async_engine
                 for other in found
@@ -783,7 +783,7 @@ def listener_blockers(
                 "reuses that engine"
             )))
         elif ref in stack.makers or ref in stack.classes:
-            if any(other.identifier == listener.identifier is not None and other.ref in stack.carried for other in found):
+            if any(_same_listener(project, other, listener) and other.ref in stack.carried for other in found):
                 continue  # also registered on a Session class the async sessions are instances of
             what = "sessionmaker" if ref in stack.makers else "Session class"
             blockers.append((listener.path, listener.line, (
@@ -795,6 +795,22 @@ def listener_blockers(
                 "listener, then run phase two again"
             )))
     return blockers, notes
+
+
+def _same_listener(project: Project, one: Listener, other: Listener) -> bool:
+    """The same function listening for the same event: registered on the async stack too, what
+    `one` does still happens. Another function for that event (an `after_commit` on `Session`
+    beside one on the sessionmaker) does something else, and the sessionmaker's is lost."""
+    if one.identifier is None or one.identifier != other.identifier or "?" in (one.handler, other.handler):
+        return False
+    return _handler_ref(project, one) == _handler_ref(project, other)
+
+
+def _handler_ref(project: Project, listener: Listener) -> str:
+    module = next((m for m in project.modules.values() if m.path == listener.path), None)
+    if module is None:
+        return f"{listener.path}:{listener.handler}"
+    return project.canonical(absolute(module, listener.handler)) or f"{listener.path}:{listener.handler}"
 
 
 def blocking_listeners(

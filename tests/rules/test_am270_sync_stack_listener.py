@@ -126,3 +126,25 @@ def test_near_miss_a_helper_registering_on_a_model_does_not_block(phase2, entry)
     helper = 'def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "before_insert", _on)\n\n\ninstall(Book)\n'
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(helper)}), "create_book")
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+def test_another_function_on_the_session_class_for_the_same_event_does_not_excuse_the_sessionmakers(phase2, entry):
+    # Only the same function registered on the Session class as well keeps what it does.
+    both = (
+        '@event.listens_for(database_sessionmaker, "after_commit")\ndef _clear_cache(session):\n    pass\n\n\n'
+        '@event.listens_for(Session, "after_commit")\ndef _outbox(session):\n    pass\n'
+    )
+    document = phase2(ROUTE, {"db/engine.py": engine_module(both)})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert any("`database_sessionmaker`" in b for b in document["subsystem"]["global_blockers"]), document["subsystem"]
+
+
+def test_near_miss_the_same_function_also_on_the_session_class_does_not_block(phase2, entry):
+    both = (
+        'def _clear_cache(session):\n    pass\n\n\n'
+        'event.listen(database_sessionmaker, "after_commit", _clear_cache)\n'
+        'event.listen(Session, "after_commit", _clear_cache)\n'
+    )
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(both)}), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
