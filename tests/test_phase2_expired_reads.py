@@ -940,3 +940,77 @@ def test_2_near_miss_objects_an_update_returns_are_still_stale_after_the_commit(
     root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
     found = handler(apply(cli, root), "rename_all")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
+
+
+def test_a_column_selected_alone_and_read_after_the_commit_is_no_object(project, cli):
+    # `select(Product.stock)` names a column: the analysis asked whether `Product.stock` is a
+    # mapped class and failed with KeyError instead of answering no.
+    root = project({
+        "app/__init__.py": "",
+        "app/routers/__init__.py": "",
+        "app/db.py": """
+            from typing import Annotated
+
+            from fastapi import Depends
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+            engine = create_engine("sqlite:///./shop.db")
+            SessionLocal = sessionmaker(bind=engine)
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            def get_db():
+                with SessionLocal() as db:
+                    yield db
+
+
+            DbSession = Annotated[Session, Depends(get_db)]
+        """,
+        "app/models.py": """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import Mapped, mapped_column
+
+            from app.db import Base
+
+
+            class Product(Base):
+                __tablename__ = "products"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                stock: Mapped[int] = mapped_column(default=0)
+
+
+            class OrderItem(Base):
+                __tablename__ = "order_items"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+        """,
+        "app/routers/orders.py": """
+            from fastapi import APIRouter
+            from sqlalchemy import select
+
+            from app.db import DbSession
+            from app.models import OrderItem, Product
+
+            router = APIRouter()
+
+
+            @router.post("/products/{product_id}/take")
+            def take(product_id: int, db: DbSession):
+                product = db.get(Product, product_id)
+                db.add(OrderItem(product_id=product.id))
+                db.flush()
+                left = db.scalar(select(Product.stock).where(Product.id == product.id))
+                db.commit()
+                return {"left": left, "stock": product.stock}
+        """,
+        "app/main.py": "from fastapi import FastAPI\n\nfrom app.routers import orders\n\napp = FastAPI()\napp.include_router(orders.router)\n",
+    })
+    document = cli.json("phase2", root, "--subsystem", "app/routers/orders.py")
+    assert document["errors"] == [], document["errors"]
+    found = next(h for h in document["handlers"] if h["function"] == "take")
+    assert found["action"] == "migrate", found
+    assert "await db.refresh(product)" in document["diff"], document["diff"]
