@@ -238,9 +238,25 @@ def _generated_columns(node: ast.ClassDef) -> set[str]:
             name, value = statement.targets[0].id, statement.value
         else:
             continue
-        if value is not None and _server_generated(value):
+        if value is not None and (_server_generated(value) or _sql_expression_property(value)):
             found.add(name)
     return found
+
+
+def _sql_expression_property(value: ast.expr) -> bool:
+    """`column_property(select(...).scalar_subquery())`, `column_property(a + b)`: a SQL expression
+    the INSERT does not return (`expire_on_flush=False` only spares an UPDATE), expired by the
+    flush that writes the row. A `column_property(Column(...))` wraps a plain column, which the flush writes."""
+    if not isinstance(value, ast.Call) or not value.args:
+        return False
+    func = value.func
+    callee = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+    if callee != "column_property":
+        return False
+    first = value.args[0]
+    inner = first.func if isinstance(first, ast.Call) else None
+    wrapped = inner.attr if isinstance(inner, ast.Attribute) else (inner.id if isinstance(inner, ast.Name) else "")
+    return wrapped not in ("Column", "mapped_column")
 
 
 def _server_generated(value: ast.expr) -> bool:
@@ -745,9 +761,16 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
     each = {other for other, terms in function.holds.items() if terms == (("iter", ("name", name)),)}
     return any(
         c.receiver in names and c.method == "refresh" and c.args and c.args[0].name in each | {name}
-        and c.line > after
+        and c.line > after and not _partial(c)
         for c in function.calls
     )
+
+
+def _partial(call: facts.Call) -> bool:
+    """`db.refresh(order, ["items"])`: only the attributes named are loaded. After a synchronous
+    commit the others reloaded when read; under AsyncSession a column the database computes (a
+    `column_property`, a server default) stays unloaded, and reading it raises MissingGreenlet."""
+    return any(a.position == 1 or a.keyword == "attribute_names" for a in call.args)
 
 
 def _touched(function: facts.Function, held: set[str], start: int, line: int, names: set[str]) -> bool:
