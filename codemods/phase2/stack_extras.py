@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
@@ -817,16 +818,19 @@ def blocking_listeners(
     project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack,
     in_tests: Callable[[str], bool],
 ) -> list[tuple[str, int, str]]:
-    """AM283: listeners on a Session class the async sessions run (`Session`, or the subclass kept
-    as `sync_session_class=`) whose function opens a synchronous Session or does synchronous
-    Session work of its own: under an AsyncSession they run on the event loop."""
+    """AM283: listeners the migrated routes run whose function opens a synchronous Session or does
+    synchronous Session work of its own: under an AsyncSession they run on the event loop. Those on
+    a Session class the async sessions run (`Session`, or the subclass kept as
+    `sync_session_class=`), and those on a mapped class, one of its attributes or every mapper
+    (`before_insert`, `load`, `set`): the AsyncSession's flush and loads, and the route's own
+    attribute writes, run them as they ran the synchronous Session's."""
     by_path = {m.path: m for m in project.modules.values()}
     found = []
     for listener in listeners(project, texts, modules):
         module = by_path.get(listener.path)
         if in_tests(listener.path) or module is None or listener.ref is None or listener.handler == "?":
             continue
-        if listener.ref not in stack.carried:
+        if listener.ref not in stack.carried and not _model_target(project, listener.ref):
             continue
         handler = project.resolve(absolute(module, listener.handler))
         if handler is None or handler.kind != "function" or handler.module is None or handler.function is None:
@@ -839,14 +843,38 @@ def blocking_listeners(
             f"opens a synchronous Session of its own (through {' -> '.join(opens)})" if opens
             else f"does synchronous Session work of its own ({' -> '.join(works or [])})"
         )
+        instead = (
+            "the Session the listener receives (`session.add(...)` in `before_commit` or `before_flush`)"
+            if listener.ref in stack.carried else
+            "the connection a mapper event receives (`connection.scalar(select(...))` in `before_insert`), "
+            "the flush's own, or on the object's Session in a Session listener"
+        )
         found.append((listener.path, listener.line, (
             f"`{listener.written}` registers `{listener.handler}` on `{listener.target}`, which the async sessions "
             f"run too, inside each AsyncSession call on the event loop; it {what}, which would block the event "
-            "loop on every migrated route: do that work on "
-            "the Session the listener receives (`session.add(...)` in `before_commit` or `before_flush`), or hand "
+            f"loop on every migrated route: do that work on {instead}, or hand "
             "it to a worker thread or a queue, then run phase two again"
         )))
     return found
+
+
+# Every mapper's events: `event.listen(Mapper, "before_insert", f)`.
+_MAPPERS = frozenset({"sqlalchemy.orm.Mapper", "sqlalchemy.orm.mapper.Mapper", "sqlalchemy.orm.mapper"})
+
+
+def _model_target(project: Project, ref: str) -> bool:
+    """`ref` names a project class that is no Session (a mapped class, its declarative base), an
+    attribute of one (`Order.status`), or every mapper."""
+    if project.canonical(ref) in _MAPPERS:
+        return True
+    classes = project_classes(project)
+    found = classes.resolve(ref) or classes.resolve(ref.rpartition(".")[0])
+    if found is None:
+        return False
+    return not any(
+        project.is_sync_session_type(base) or project.is_sessionmaker(base)
+        for cls in classes.mro(found) for base in classes.by_ref[cls][1].bases
+    ) and not project.is_sync_session_type(found)
 
 
 def _test_listener(listener: Listener, stack: SyncStack, async_names: tuple[str, str]) -> str | None:

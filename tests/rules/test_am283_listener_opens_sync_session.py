@@ -66,3 +66,45 @@ def test_a_session_listener_opening_a_sync_session_blocks_the_stack(phase2, entr
 def test_near_miss_a_listener_working_on_the_session_it_receives_does_not_block(phase2, entry):
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(RECEIVED)}), "create_book")
     assert found["action"] == "migrate" and "AM283" not in found["codes"], found
+
+
+MAPPER_OPENS = {
+    # the flush of every AsyncSession writing a Book runs it, on the event loop
+    "mapper": '''
+@event.listens_for(Book, "before_insert")
+def _check(mapper, connection, target):
+    with database_sessionmaker() as lookup:
+        lookup.get(Book, 1)
+''',
+    # the route's own attribute write runs it
+    "attribute": '''
+def _check(target, value, old, initiator):
+    with database_sessionmaker() as lookup:
+        lookup.get(Book, 1)
+
+
+event.listen(Book.title, "set", _check)
+''',
+}
+MAPPER_RECEIVED = '''
+@event.listens_for(Book, "before_insert")
+def _check(mapper, connection, target):
+    connection.execute(select(Book.id).where(Book.title == target.title))
+'''
+
+
+def test_a_mapper_or_attribute_listener_opening_a_sync_session_blocks_the_stack(phase2, entry):
+    for kind, listener in MAPPER_OPENS.items():
+        text = engine_module(listener).replace("from sqlalchemy import create_engine, event", "from sqlalchemy import create_engine, event, select")
+        line = next(n for n, t in enumerate(text.splitlines(), 1) if "listen" in t and "import" not in t)
+        document = phase2(ROUTE, {"db/engine.py": text})
+        found = entry(document, "create_book")
+        assert found["action"] == "blocked" and "AM283" in found["codes"], (kind, found)
+        blockers = document["subsystem"]["global_blockers"]
+        assert any(b.startswith(f"db/engine.py:{line}: ") and "connection.scalar" in b for b in blockers), (kind, blockers)
+
+
+def test_near_miss_a_mapper_listener_working_on_the_connection_it_receives_does_not_block(phase2, entry):
+    text = engine_module(MAPPER_RECEIVED).replace("from sqlalchemy import create_engine, event", "from sqlalchemy import create_engine, event, select")
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "migrate" and "AM283" not in found["codes"], found
