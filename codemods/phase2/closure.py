@@ -2148,10 +2148,24 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             "variable), whose value the analysis cannot tell, so neither what runs: call the class or "
             "function by its name there, or migrate the route by hand"
         )
+    if project.canonical(callee) in _EVENT_REGISTRATION:
+        # `@event.listens_for(db, "after_commit", once=True)`: AsyncSession raises NotImplementedError
+        session = next((a.name for a in call.args if a.position == 0 and a.name), "db")
+        return (
+            f"registers an event listener on the Session through {written}; an AsyncSession takes none "
+            f"(NotImplementedError: asynchronous events are not implemented): migrate the route by hand, "
+            f"registering the listener on `{session}.sync_session`, the Session its work runs on"
+        )
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"
     )
+
+
+_EVENT_REGISTRATION = frozenset({
+    "sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
+    "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for",
+})
 
 
 def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call) -> str | None:

@@ -133,3 +133,28 @@ def test_the_session_handed_to_a_response_background_task_names_the_task_not_cal
     reason = " ".join(found["reasons"])
     assert "background task `" in reason and "log_view" in reason and "open its own Session" in reason, reason
     assert "call-mappings" not in reason, reason
+
+
+LISTENER = """
+from sqlalchemy import event
+
+SENT: list[int] = []
+
+
+@router.post("/books/{book_id}/notify")
+def notify(book_id: int, session: session_dependency):
+    @event.listens_for(session, "after_commit", once=True)
+    def _sent(s):
+        SENT.append(book_id)
+
+    session.commit()
+    return {}
+"""
+
+
+def test_a_listener_registered_on_the_session_names_sync_session_not_call_mappings(phase2, entry):
+    found = entry(phase2(LISTENER), "notify")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "`session.sync_session`" in reason and "NotImplementedError" in reason, reason
+    assert "call-mappings" not in reason, reason
