@@ -157,3 +157,33 @@ def test_an_engine_updated_in_place_blocks_and_the_routes_keep_their_tenant_sche
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == {"created": 201, "listed": ["pen"], "rows": ["pen"]}
+
+
+TENANT_ENGINE = """
+import os
+
+from sqlalchemy import create_engine
+
+TENANT_SCHEMAS = {"per_tenant": None}
+engine = create_engine(os.environ["DATABASE_URL"], execution_options={"schema_translate_map": TENANT_SCHEMAS})
+"""
+
+
+def test_execution_options_given_in_another_module_are_taken_from_the_engine(cli, project, tmp_path):
+    # the options name `TENANT_SCHEMAS`, which the sessionmaker's module does not: not written
+    # again there, and once dropped with a follow-up, the async engine without the map
+    app = TENANT_APP.replace(
+        'engine = create_engine(os.environ["DATABASE_URL"]).execution_options(schema_translate_map={"per_tenant": None})',
+        "from db_engine import engine",
+    )
+    root = project({"main.py": dedent(app), "db_engine.py": dedent(TENANT_ENGINE)})
+    document = cli.json("phase2", root, "-s", "main.py", "--apply")
+    assert handler(document, "create_note")["action"] == "migrate", document
+    assert "execution_options=engine.get_execution_options()" in read(root, "main.py")
+    environment = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'tenant.db'}")
+    result = subprocess.run(
+        [sys.executable, "-c", dedent(TENANT_RUN)], cwd=root, env=environment,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == {"created": 201, "listed": ["pen"], "rows": ["pen"]}

@@ -1260,7 +1260,7 @@ class _Analysis:
         sync_engine = inline[1] if inline is not None else bind.text
         fields: dict = dict(
             sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER),
-            runtime_options=not build.calls,
+            runtime_options=not build.calls or plan.runtime_options,
         )
         updated = engine_reach.updated_in_place(stack_source.Sources(self.project, self.read), bind.ref)
         if updated is not None:

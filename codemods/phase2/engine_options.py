@@ -197,6 +197,17 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
         text = present[0].text
         shown = f"{keyword}={text}"
         line = next(c.line for c, a in zip(calls, args) if a is not None)
+        if keyword == "execution_options" and (
+            len(present) < len(calls) or any(a.text != text for a in present) or any(a.local for a in present)
+            or (not same_module and not _is_literal(text))
+        ):
+            # what the engine was given is what it holds: taken from it when the async engine is built
+            plan.runtime_options = True
+            notes.append(
+                f"{build.path}:{line}: `{shown}` is not written where the async engine goes; the async engine "
+                "takes the synchronous engine's execution options at runtime (`execution_options=...get_execution_options()`)"
+            )
+            continue
         if len(present) < len(calls) or any(a.text != text for a in present):
             paths = f"on some of the paths of `{build.function}`" if build.function else "conditionally"
             notes.append(

@@ -131,6 +131,9 @@ class StackPlan:
     sessionmaker: Piece | None = None  # the synchronous one
     engine: Piece | None = None  # the synchronous engine it is bound to
     build: EngineBuild | None = None
+    # The sync engine's `execution_options=` could not be carried as written (built in another
+    # module, conditionally, from a local): the async engine takes them from it at runtime
+    runtime_options: bool = False
     alias: Piece | None = None  # the synchronous alias
     async_engine: Piece | None = None
     async_sessionmaker: Piece | None = None
