@@ -210,8 +210,15 @@ def _reached(
     project: Project, fid: FunctionId, key: str, own: Callable[[Project, FunctionId], list[SharedUse]]
 ) -> list[SharedUse]:
     cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault(key, {})  # type: ignore[assignment]
+    # Every handler asks both kinds of use of the same reach: the walk is kept per project.
+    orders: dict[FunctionId, tuple[FunctionId, ...]] = project.derived.setdefault(  # type: ignore[assignment]
+        "shared_session.breadth", {}
+    )
+    order = orders.get(fid)
+    if order is None:
+        order = orders[fid] = tuple(_breadth(project, fid))
     found: list[SharedUse] = []
-    for current in _breadth(project, fid):
+    for current in order:
         if current not in cache:
             cache[current] = own(project, current)
         found.extend(cache[current])
@@ -769,7 +776,8 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     uses = []
     for call in function.calls:
         if call.callee is not None:
-            parts = call.callee.split(".")
+            # Without a module-level registry no prefix of the callee names one.
+            parts = call.callee.split(".") if registries else []
             for end in range(len(parts), 0, -1):
                 registry = project.canonical(".".join(parts[:end]))
                 if registry in registries:
@@ -793,6 +801,9 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return uses
 
 
+_IO_OR_REMOVE = SESSION_IO_METHODS | {"remove"}
+
+
 def _reached_registry(project: Project, fid: FunctionId, expression: str, line: int) -> SharedUse | None:
     """A call on (or of) a `scoped_session` the value flow finds under another name than a
     module-level one: an attribute of a module-level instance (`db.session.get(...)`, set in
@@ -802,7 +813,7 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
     module, _ = project.functions[fid]
     receiver, dot, method = expression.rpartition(".")
     flow = project.flow
-    candidates = [expression] if not dot or method not in SESSION_IO_METHODS | {"remove"} else [receiver, expression]
+    candidates = [expression] if not dot or method not in _IO_OR_REMOVE else [receiver, expression]
     read = flow.query_read(fid, expression)
     if read is not None:
         candidates = [read[0]]  # `User.query...`: a Query on the registry's Session
