@@ -167,6 +167,29 @@ def test_two_sessions_in_one_request_are_caught(cli, repo_app: Path) -> None:
     assert "AsyncSession began at api/items.py:" in event["calls"][0]
 
 
+def test_a_listener_the_async_flush_runs_on_the_sync_engine_is_caught_blocking(cli, repo_app: Path) -> None:
+    # Inside SQLAlchemy's greenlet, yet on the synchronous engine: it blocks the event loop.
+    edit(repo_app, "db.py", "def get_db_session()", (
+        "from sqlalchemy import event, select  # noqa: E402\n\n\n"
+        "@event.listens_for(Item, \"before_insert\")\n"
+        "def _unique_name(mapper, connection, target):\n"
+        "    with database_sessionmaker() as lookup:\n"
+        "        lookup.scalar(select(Item.id).where(Item.name == target.name))\n\n\n"
+        "def get_db_session()"
+    ))
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert code == 1
+    # The synchronous route opens two Sessions at once as well (also a new finding), but runs
+    # in the threadpool: only the async route's flush blocks.
+    failures = {f["test"]: f["guard"] for f in document["tests"]["failures"]}
+    blocking = [e for events in failures.values() for e in events if e["kind"] == "blocking"]
+    assert blocking and {e["request"] for e in blocking} == {"POST /notes"}, blocking
+    assert all(e["where"].startswith("db.py:") and e["where"].endswith("in _unique_name") for e in blocking)
+    assert any(call.startswith("SQL execute (SELECT)") for e in blocking for call in e["calls"])
+    two = [e for e in failures["tests/test_api.py::test_note"] if e["kind"] == "two-sessions"]
+    assert two and all("AsyncSession began at db.py" not in e["calls"][0] for e in two), two
+
+
 def test_sessions_opened_one_after_the_other_are_not_two_at_once(cli, repo_app: Path) -> None:
     # A helper style: each unit of work opens and closes its own Session; they never overlap.
     write_tree(repo_app, {

@@ -229,15 +229,17 @@ class _Guard:
 
     # ------------------------------------------------------------ the rules
 
-    def blocking(self, call: str) -> None:
+    def blocking(self, call: str, sync_driver: bool = False) -> None:
         """A synchronous database call is about to run: record it when it runs on the
-        event loop thread while a request is served, outside SQLAlchemy's greenlet."""
+        event loop thread while a request is served, outside SQLAlchemy's greenlet. Inside it
+        too on a synchronous driver (`sync_driver`): a listener the AsyncSession's flush runs
+        that opens a Session on the synchronous engine blocks the loop all the same."""
         if getattr(self.local, "busy", False):
             return
         if asyncio._get_running_loop() is None:
             return
         request = _request.get()
-        if request is None or _in_sqlalchemy_greenlet():
+        if request is None or (_in_sqlalchemy_greenlet() and not sync_driver):
             return
         self.local.busy = True
         try:
@@ -246,7 +248,7 @@ class _Guard:
         finally:
             self.local.busy = False
 
-    def session_began(self, session: Any) -> None:
+    def session_began(self, session: Any, asynchronous: bool = True) -> None:
         request = _request.get()
         if request is None or request.responded:
             return
@@ -254,7 +256,7 @@ class _Guard:
             if id(session) in request.open:
                 return
         where, _ = self.locate()
-        kind = "AsyncSession" if _in_sqlalchemy_greenlet() else "Session"
+        kind = "AsyncSession" if _in_sqlalchemy_greenlet() and asynchronous else "Session"
         with self.lock:
             request.open[id(session)] = f"{kind} began at {where}"
             if len(request.open) <= request.most_open:
@@ -350,26 +352,31 @@ def _install_request_context() -> bool:
 def _install_sqlalchemy(guard: _Guard) -> bool:
     try:
         from sqlalchemy import event
-        from sqlalchemy.engine import Engine
+        from sqlalchemy.engine import AdaptedConnection, Engine
         from sqlalchemy.orm import Session
         from sqlalchemy.pool import Pool
     except ImportError:
         return False
 
+    def sync_dialect(conn: Any) -> bool:
+        return not getattr(getattr(conn, "dialect", None), "is_async", True)
+
     def on_execute(conn, cursor, statement, parameters, context, executemany):
-        guard.blocking(f"SQL execute ({statement.split(None, 1)[0] if statement.strip() else 'statement'})")
+        what = statement.split(None, 1)[0] if statement.strip() else "statement"
+        guard.blocking(f"SQL execute ({what})", sync_dialect(conn))
 
     def on_commit(conn):
-        guard.blocking("COMMIT")
+        guard.blocking("COMMIT", sync_dialect(conn))
 
     def on_rollback(conn):
-        guard.blocking("ROLLBACK")
+        guard.blocking("ROLLBACK", sync_dialect(conn))
 
     def on_checkout(dbapi_connection, record, proxy):
-        guard.blocking("connection checkout from the pool")
+        # An asyncio driver's connection comes adapted (AdaptedConnection); a plain DBAPI one is synchronous.
+        guard.blocking("connection checkout from the pool", not isinstance(dbapi_connection, AdaptedConnection))
 
     def on_begin(session, transaction, connection):
-        guard.session_began(session)
+        guard.session_began(session, not sync_dialect(connection))
 
     def on_end(session, transaction):
         if transaction.parent is None:  # the root transaction: the Session holds no connection now
