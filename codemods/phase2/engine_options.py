@@ -2,7 +2,7 @@
 async ones, what blocks an async twin, which asyncio drivers it needs, and the
 `async-engine-factory` setting that replaces all of it.
 
-Notes go to `StackPlan.notes`, blockers to `StackPlan.blockers` (AM235-AM238).
+Notes go to `StackPlan.notes`, blockers to `StackPlan.blockers` (AM235-AM238, AM273, AM281).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from async_migrate.codemods.rules.am236_cloud_sql_connector import RULE as AM236
 from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as AM237
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
 from async_migrate.codemods.rules.am273_in_memory_sqlite import RULE as AM273
+from async_migrate.codemods.rules.am281_isolation_level_not_carried import RULE as AM281
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_POOLS,
     ENGINE_CARRIED,
@@ -256,7 +257,24 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
             )
             continue
         carried.append((keyword, text))
+    _isolation_kept(plan, build, calls, keywords, carried)
     return carried
+
+
+def _isolation_kept(
+    plan: StackPlan, build: EngineBuild, calls: list[facts.EngineCall], keywords: list[str], carried: list[tuple[str, str]]
+) -> None:
+    """Block the stack when the engine's `isolation_level=` is not among the keywords carried:
+    the async engine would run every transaction at the database's default level (AM281)."""
+    if "isolation_level" not in keywords or any(k == "isolation_level" for k, _ in carried):
+        return
+    call = next(c for c in calls if any(a.keyword == "isolation_level" for a in c.args))
+    text = next(a.text for a in call.args if a.keyword == "isolation_level")
+    plan.block(
+        AM281, build.path, call.line,
+        f"the engine is built with `isolation_level={text}`, which cannot be written where the async engine "
+        f"goes; the migrated routes would run at the database's default isolation level: {AM281.fix}",
+    )
 
 
 def session_kwargs(
