@@ -354,6 +354,7 @@ def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
     # The codemods rebuild the statements they pass through: an unchanged one is known by its code.
     code = _EMPTY.code_for_node
     present = [code(s) for s in body]
+    old = {code(s) for s in before.body}
     written = {_written_module(s) for s in body if is_import(s)}
     for index in range(1, len(before.body)):
         dropped, following = before.body[index - 1], before.body[index]
@@ -366,6 +367,13 @@ def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
         at = present.index(code(following)) if code(following) in present else _same_import(body, following)
         if at is None:
             continue
+        # An import added to the same section may now sort above `following`: the break opens the
+        # section, so it goes above the first of them.
+        while (
+            at > 1 and is_import(body[at - 1]) and not body[at - 1].leading_lines
+            and _top(body[at - 1]) == _top(following) and code(body[at - 1]) not in old
+        ):
+            at -= 1
         if at > 0 and not body[at].leading_lines:
             body[at] = body[at].with_changes(leading_lines=dropped.leading_lines)
     return body

@@ -235,3 +235,18 @@ def test_a_dropped_import_leaves_its_break_to_the_next_one_also_when_that_one_ga
     assert imports.regroup(before, after).code == (
         "from sqlalchemy.orm import Session\n\nfrom models import Note, User\n\nx = Session, User, Note\n"
     )
+
+
+def test_a_project_import_replacing_the_one_that_opened_the_section_takes_its_break():
+    # `from app.deps import get_report_session` gone, `from app.db import get_async_db_session` sorts
+    # before `from app.models ...`: the blank line opening the project's section goes above it
+    source = (
+        "from fastapi import APIRouter\n\nfrom app.deps import get_report_session\nfrom app.models import Order\n\n"
+        "x = APIRouter, Order, get_async_db_session\n"
+    )
+    assert _rewritten(
+        source, "app.routers.reports", [("app.db", "get_async_db_session")], [("app.deps", "get_report_session")]
+    ) == (
+        "from fastapi import APIRouter\n\nfrom app.db import get_async_db_session\nfrom app.models import Order\n\n"
+        "x = APIRouter, Order, get_async_db_session\n"
+    )
