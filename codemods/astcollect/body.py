@@ -144,17 +144,32 @@ def _read_function(
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
         _configure_calls(collector, node, function)
-    if any(
-        call.method in (INCLUDE_ROUTER, starlette.MOUNT) or call.method in HOOK_REGISTRATIONS or call.callee in _HOOKED
-        or call.callee in ROUTE_CLASSES or (call.callee or call.func or "").rpartition(".")[2] in REGISTRATION_ATTRS
-        or (call.func is not None and call.func[-2:] == "()" and call.func[:-2].rpartition(".")[2] in ROUTE_ATTRS)
-        or (call.callee or "").rpartition(".")[2] in _HOOK_NAMES
-        for call in function.calls
-    ):
+    if _calls_register(function.calls):
         _included_routers(collector, node, function)
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
         _nested_routes(collector, node, qualname, keys, names)
+
+
+_REGISTERING_METHODS = frozenset({INCLUDE_ROUTER, starlette.MOUNT, *HOOK_REGISTRATIONS})
+_REGISTERING_CALLEES = frozenset({*_HOOKED, *ROUTE_CLASSES})
+
+
+def _calls_register(calls: list[facts.Call]) -> bool:
+    """Whether a call may include a router, register a route or a hook: only then is the body
+    read again for them (`_included_routers`). Asked of every call of every function."""
+    for call in calls:
+        callee = call.callee
+        if call.method in _REGISTERING_METHODS or callee in _REGISTERING_CALLEES:
+            return True
+        func = call.func
+        if (callee or func or "").rpartition(".")[2] in REGISTRATION_ATTRS:
+            return True
+        if func is not None and func[-2:] == "()" and func[:-2].rpartition(".")[2] in ROUTE_ATTRS:
+            return True
+        if callee is not None and callee.rpartition(".")[2] in _HOOK_NAMES:
+            return True
+    return False
 
 
 def _yields(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -186,10 +201,10 @@ def _nested_routes(
     nested = [s for s in body if isinstance(s, FUNCTIONS)]
     if not nested:
         return
-    text = collector.source.text
+    source = collector.source
     # registered by name (`router.add_api_route("/x", health)`): the body is read only when the
     # module's text can hold such a call
-    registered = _registered_names(node) if "add_" in text or ")(" in text else set()
+    registered = _registered_names(node) if source.mentions("add_") or source.mentions(")(") else set()
     registered |= _returned_endpoints(node, nested)
     if not any(_route_like(s) or s.name in registered for s in nested):
         return
@@ -1122,11 +1137,14 @@ class BodyScanner:
 
     def _on_call(self, node: ast.Call, nested: bool) -> None:
         func = node.func
-        self.collector.takes(node, self.benign)
+        key = id(node)  # looked up in a dozen sets and maps below
+        spelled = dotted(func)  # the called name, resolved once for the questions below
+        plain = self.collector.resolve(spelled)
+        self.collector.takes(node, self.benign, callee=plain)
         self._loader_call(node, func)
         if (
-            type(func) is ast.Attribute and func.attr == "run_sync" and id(node) in self.awaited and node.args
-            and self._offload_position(func, dotted(func)) is None
+            type(func) is ast.Attribute and func.attr == "run_sync" and key in self.awaited and node.args
+            and self._offload_position(func, spelled, plain) is None
         ):
             run = node.args[0]
             if type(run) is ast.Lambda:
@@ -1139,15 +1157,15 @@ class BodyScanner:
             line=self.source.line_of(node),
             callee=None,
             index=self.call_count,
-            awaited=id(node) in self.awaited,
+            awaited=key in self.awaited,
             nested=nested,
-            offloaded=id(node) in self.offloaded,
-            statement=id(node) in self.statements,
-            condition=id(node) in self.conditions,
+            offloaded=key in self.offloaded,
+            statement=key in self.statements,
+            condition=key in self.conditions,
             in_generator=self.generators > 0,
-            argument_of=self.argument_of.get(id(node)),
+            argument_of=self.argument_of.get(key),
             coroutine=self.coroutines[-1] if self.coroutines else None,
-            greenlet=id(node) in self.greenlet_calls,
+            greenlet=key in self.greenlet_calls,
         )
         if self.defs:
             self.call_defs[call.index] = tuple(self.defs)
@@ -1166,7 +1184,7 @@ class BodyScanner:
             if receiver is not None:
                 call.receiver = receiver
                 call.method = func.attr
-        if id(node) not in self.chain_inner:
+        if key not in self.chain_inner:
             root = _query_chain_root(node)
             if root is not None:
                 self._query_chain(node, root, call)
@@ -1180,8 +1198,8 @@ class BodyScanner:
                 type(passed) is ast.Call and type(passed.func) is ast.Attribute and not passed.args and not passed.keywords
             ):
                 self.raw_args.append((recorded, passed))
-        call.query_chain = self.query_chains.get(id(node))
-        call.query_iterated = id(node) in self.iterated_chains
+        call.query_chain = self.query_chains.get(key)
+        call.query_iterated = key in self.iterated_chains
         if (
             type(func) is ast.Name and func.id in _ITERATING_BUILTINS and func.id not in self.locals
             and len(node.args) == 1 and not node.keywords and type(node.args[0]) is not ast.Starred
@@ -1202,30 +1220,29 @@ class BodyScanner:
                 receiver_written = dotted(func.value)
                 if receiver_written is not None:
                     self.raw_changed.append(receiver_written)
-        spelled = dotted(func)  # the called name, read once for the two questions below
-        offload = self._offload_position(func, spelled)
+        offload = self._offload_position(func, spelled, plain)
         if offload is not None:
             position, keywords = offload
             # `anyio.to_thread.run_sync(f, a)` with no keyword of its own (`limiter=`) calls `f(a)`
             # as `run_in_threadpool(f, a)` does: phase two may write it `await f(a)` the same way.
             self._offloaded_helper(node, call, nested, position, keywords or not node.keywords)
-        if spelled is not None and self.collector.resolve(spelled) in DEPENDS:
+        if plain in DEPENDS:
             target = self.collector.depends_target(node)
             if target is not None:
                 self.collector.facts.depends.append(target)
         self.call_count += 1
 
-    def _offload_position(self, func: ast.expr, spelled: str | None) -> tuple[int, bool] | None:
+    def _offload_position(self, func: ast.expr, spelled: str | None, plain: str | None) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.
 
         `run_in_threadpool(f, *args, **kwargs)`, `asyncio.to_thread(f, ...)`,
         `anyio.to_thread.run_sync(f, *args)` and `loop.run_in_executor(executor, f, *args)`
-        all run `f` in a worker thread.
+        all run `f` in a worker thread. `plain`: `spelled` resolved as no local name.
         """
         if type(func) is ast.Attribute and func.attr == "run_in_executor":
             return 1, False
         if type(func) is ast.Name or type(func) is ast.Attribute:
-            offloader = self.collector.resolve(spelled, self.locals)
+            offloader = None if spelled is None or spelled.partition(".")[0] in self.locals else plain
             if offloader in OFFLOADERS:
                 return 0, offloader != "anyio.to_thread.run_sync"
         return None

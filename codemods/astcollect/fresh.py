@@ -78,50 +78,72 @@ class _Walk:
 
     def node(self, node: ast.AST, loops: tuple[int, ...], nested: bool = False) -> None:
         candidates = self.candidates
-        if isinstance(node, _SCOPES) and not nested:
+        kind = type(node)
+        # The commonest nodes first, by their exact type (the parser makes no subclasses).
+        if kind is ast.Name:
+            if node.id in candidates:  # type: ignore[attr-defined]
+                seen = self._name(node.id)  # type: ignore[attr-defined]
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    seen.escapes.append((node, loops))
+                else:  # any other binding (a loop target, `with ... as`, `del`): not judged
+                    seen.bindings.append((node, loops))
+            return
+        if kind is ast.Constant:
+            return  # holds no code
+        if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+            if node.value.id in candidates:  # type: ignore[attr-defined]
+                self._name(node.value.id).reads.append((node, node.attr, loops))  # type: ignore[attr-defined]
+            return
+        if kind in _SCOPE_TYPES and not nested:
             # A nested scope may run at any time: every name it uses is handed over already.
             for inner in ast.walk(node):
                 if type(inner) is ast.Name and inner.id in candidates:
                     self._name(inner.id).escapes.append((-1, ()))
             return
-        if isinstance(node, _LOOPS):
+        if kind in _LOOP_TYPES:
             loops = (*loops, id(node))
-        if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
-            if node.targets[0].id in candidates:
-                seen = self._name(node.targets[0].id)
+        if kind is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+            if node.targets[0].id in candidates:  # type: ignore[attr-defined]
+                seen = self._name(node.targets[0].id)  # type: ignore[attr-defined]
                 seen.bindings.append((node, loops))
-                seen.constructed = type(node.value) is ast.Call
-            self.node(node.value, loops)
+                seen.constructed = type(node.value) is ast.Call  # type: ignore[attr-defined]
+            self.node(node.value, loops)  # type: ignore[attr-defined]
             return
-        if type(node) is ast.Attribute and type(node.value) is ast.Name:
-            if node.value.id in candidates:
-                self._name(node.value.id).reads.append((node, node.attr, loops))
-            return
-        if type(node) is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name:
+        if kind is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name:  # type: ignore[attr-defined]
             # `order.save(session)`: the object's own code runs with it, as `self`.
-            if node.func.value.id in candidates:
-                self._name(node.func.value.id).escapes.append((node, loops))
-            for child in (*node.args, *node.keywords):
+            if node.func.value.id in candidates:  # type: ignore[attr-defined]
+                self._name(node.func.value.id).escapes.append((node, loops))  # type: ignore[attr-defined]
+            for child in (*node.args, *node.keywords):  # type: ignore[attr-defined]
                 self.node(child, loops)
             return
-        if type(node) is ast.Name:
-            if node.id in candidates:
-                seen = self._name(node.id)
-                if type(node.ctx) is ast.Load:
-                    seen.escapes.append((node, loops))
-                else:  # any other binding (a loop target, `with ... as`, `del`): not judged
-                    seen.bindings.append((node, loops))
-            return
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
+        if kind is ast.Global or kind is ast.Nonlocal:
+            for name in node.names:  # type: ignore[attr-defined]
                 if name in candidates:
                     self._name(name).bindings.append((-1, ()))
             return
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
+        if kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:  # type: ignore[attr-defined]
                 name = (alias.asname or alias.name).split(".")[0]
                 if name in candidates:
                     self._name(name).bindings.append((-1, ()))
             return
-        for child in ast.iter_child_nodes(node):
-            self.node(child, loops)
+        # `ast.iter_child_nodes`, without the contexts and operators (nothing above reads them).
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _NOT_CODE)
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.AST):
+                        self.node(child, loops)
+            elif isinstance(value, ast.AST):
+                self.node(value, loops)
+
+
+_SCOPE_TYPES = frozenset(_SCOPES)
+_LOOP_TYPES = frozenset(_LOOPS)
+# Fields holding nothing but a context (`Load`, `Store`) or an operator.
+_NOT_CODE = frozenset({"ctx", "op", "ops"})
+# Node type -> its fields that may hold code, in `_fields` order.
+_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -544,54 +544,57 @@ class Collector:
             if node not in held:
                 escapes.append((resolved, line, written))
 
-    def takes(self, call: ast.Call, found: set[int], local: frozenset[str] = frozenset()) -> None:
+    def takes(
+        self, call: ast.Call, found: set[int], local: frozenset[str] = frozenset(), callee: str | None | bool = False
+    ) -> None:
         """Adds to `found` the ids of the names in `call` that sit where FastAPI (or Starlette) takes
         a function and calls it itself, as a coroutine function or in its threadpool alike: a
         Depends()/Security() argument, an endpoint an `add_*` call, a route object or a route
         decorator applied by hand registers, a hook a registration names. A name anywhere else is a
-        value other code may await."""
-
-        def take(item: ast.AST | None) -> None:
-            # FastAPI looks through `partial(f, ...)` to tell a coroutine function
-            if type(item) is ast.Call and item.args and self.ref(item.func, local) in PARTIALS:
-                item = item.args[0]
-            if type(item) is ast.Name or type(item) is ast.Attribute:
-                found.add(id(item))
-
+        value other code may await. `callee`: the called name resolved against `local`, where the
+        caller has it already (False: resolved here)."""
         func = call.func
         if type(func) is ast.Name and func.id in _INSPECTS and func.id not in local and func.id not in self.defined:
             for item in call.args:
-                take(item)
+                self._take(found, local, item)
             return
         if type(func) is ast.Name or type(func) is ast.Attribute:
-            callee = self.ref(func, local)
+            if callee is False:
+                callee = self.ref(func, local)
             if callee in DEPENDS:
-                take(argument(call, 0, "dependency"))
+                self._take(found, local, argument(call, 0, "dependency"))
                 return
             if callee in ROUTE_CLASSES:
-                take(argument(call, 1, "endpoint"))
+                self._take(found, local, argument(call, 1, "endpoint"))
         if type(func) is ast.Attribute:
             if func.attr in REGISTRATION_ATTRS:
-                take(argument(call, 1, "endpoint"))
+                self._take(found, local, argument(call, 1, "endpoint"))
             elif func.attr in HOOK_REGISTRATIONS:
                 position, keyword = _HOOK_ARGUMENT[func.attr]
-                take(argument(call, position, keyword))
+                self._take(found, local, argument(call, position, keyword))
         elif type(func) is ast.Call and type(func.func) is ast.Attribute and call.args and (
             func.func.attr in ROUTE_ATTRS or func.func.attr in HOOK_DECORATORS
         ):  # `router.get("/x")(f)`, `app.middleware("http")(f)`
-            take(call.args[0])
+            self._take(found, local, call.args[0])
         for named in call.keywords:
             if named.arg not in HOOK_KEYWORDS:
                 continue
             given = named.value
             if type(given) is ast.Dict:
                 for held in given.values:
-                    take(held)
+                    self._take(found, local, held)
             elif type(given) is ast.List or type(given) is ast.Tuple:
                 for held in given.elts:
-                    take(held)
+                    self._take(found, local, held)
             else:
-                take(given)
+                self._take(found, local, given)
+
+    def _take(self, found: set[int], local: frozenset[str], item: ast.AST | None) -> None:
+        # FastAPI looks through `partial(f, ...)` to tell a coroutine function
+        if type(item) is ast.Call and item.args and self.ref(item.func, local) in PARTIALS:
+            item = item.args[0]
+        if type(item) is ast.Name or type(item) is ast.Attribute:
+            found.add(id(item))
 
     def _value(self, value: ast.expr) -> facts.Value | None:
         kind = type(value)
@@ -1177,7 +1180,7 @@ class Collector:
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
-        if "outer" in self.source.text:  # `Router`, `router`: where a class may hold one
+        if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
         self.facts.classes.append(found)
 
@@ -1343,7 +1346,7 @@ class Collector:
     def _provide(self, param: facts.Param, *nodes: ast.expr | None) -> None:
         """`Depends(Provide[Container.x])`, `Provide[...]` alone, inside `Closing[...]`: what the
         dependency-injector container's provider `x` makes is the parameter's value."""
-        if "Provide" not in self.source.text:  # neither marker is written, nor imported under another name
+        if not self.source.mentions("Provide"):  # neither marker is written, nor imported under another name
             return
         for top in nodes:
             if top is None:

@@ -515,7 +515,8 @@ def own_nodes(body: list[ast.stmt]) -> list[Any]:
         for name in fields:  # last field first: the stack pops the first one first
             value = getattr(item, name, None)
             if type(value) is list:
-                stack.extend(element for element in reversed(value) if isinstance(element, node_type))
+                if value:  # most lists of a node are empty (`orelse`, `decorator_list`, `keywords`)
+                    stack.extend([element for element in reversed(value) if isinstance(element, node_type)])
             elif isinstance(value, node_type):
                 stack.append(value)
     return found

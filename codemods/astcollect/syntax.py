@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import bisect
 import io
+import itertools
 import keyword
 import tokenize
 from collections.abc import Iterable, Iterator
@@ -146,9 +147,11 @@ def _class_children(node: ast.ClassDef) -> Iterator[ast.AST]:
     yield from node.body
 
 
-def _call_children(node: ast.Call) -> Iterator[ast.AST]:
-    yield node.func
-    yield from call_arguments(node)
+def _call_children(node: ast.Call) -> list[ast.AST]:
+    # A list, not a generator: calls are the commonest nodes with children of their own.
+    if not node.keywords:
+        return [node.func, *node.args]
+    return [node.func, *call_arguments(node)]
 
 
 def _if_exp_children(node: ast.IfExp) -> Iterator[ast.AST]:
@@ -185,7 +188,8 @@ def children(node: ast.AST) -> Iterable[ast.AST]:
     for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            found.extend([item for item in value if isinstance(item, ast.AST)])
+            if value:  # most lists of a node are empty (`orelse`, `decorator_list`, `keywords`)
+                found.extend([item for item in value if isinstance(item, ast.AST)])
         elif isinstance(value, ast.AST):
             found.append(value)
     return found
@@ -297,10 +301,17 @@ class Source:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = text.splitlines(keepends=True)
-        self.starts = [0]
-        for line in self.lines:
-            self.starts.append(self.starts[-1] + len(line))
+        self.starts = [0, *itertools.accumulate(map(len, self.lines))]
         self.has_pragma = PRAGMA in text
+        self._mentions: dict[str, bool] = {}
+
+    def mentions(self, word: str) -> bool:
+        """Whether `word` is written anywhere in the module: asked for each function or parameter,
+        the text is searched once."""
+        found = self._mentions.get(word)
+        if found is None:
+            found = self._mentions[word] = word in self.text
+        return found
 
     def offset(self, line: int, column: int) -> int:
         text = self.lines[line - 1] if line <= len(self.lines) else ""
