@@ -107,14 +107,20 @@ class _Flow:
             kind = type(item)
             if kind is ast.Name or kind is ast.Constant:
                 continue  # the commonest nodes, and nothing below reads them on their own
-            if kind is ast.Attribute and id(item) not in callees:
-                self._chained(item)
-                if receiver is not None and _head(item.value) == receiver:
-                    self._use(item.value, item.attr, "read")
-            elif kind is ast.Call:
+            if kind is ast.Attribute:
+                if id(item) not in callees:
+                    self._chained(item)
+                    if receiver is not None and _head(item.value) == receiver:
+                        self._use(item.value, item.attr, "read")
+                continue
+            if kind is ast.Call:
                 self._member_call(item, receiver)
-            elif kind is ast.FormattedValue:
+                continue
+            if kind is ast.FormattedValue:
                 self._use(item.value, "__repr__" if item.conversion in (97, 114) else "__str__", "str")
+                continue
+            if kind not in _BINDS:
+                continue  # most of the rest: no kind below
             if kind is ast.Assign:
                 for target in item.targets:
                     self._bind(target, self.term(item.value))
@@ -524,6 +530,9 @@ def own_nodes(body: list[ast.stmt]) -> list[Any]:
 
 # Fields holding nothing but a context (`Load`, `Store`) or an operator.
 _NOT_CODE = frozenset({"ctx", "op", "ops"})
+# The nodes `_Flow.run` binds names or records results at.
+_BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
+                    ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Return, *_SCOPES})
 # Node type -> the fields the walk descends into, last first (none for nested scopes).
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
