@@ -69,6 +69,11 @@ def dotted(node: ast.AST | None) -> str | None:
     return ".".join(reversed(parts))
 
 
+def name_chain(node: ast.AST | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain; None for anything else, a bare constant (`None`) too."""
+    return None if type(node) is ast.Constant else dotted(node)
+
+
 def is_flow(node: ast.AST | None) -> bool:
     """What the value notation can spell: names, attributes, calls."""
     kind = type(node)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 
+from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2.stack_source import Sources
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_ENGINE_CONSTRUCTORS
@@ -44,7 +45,7 @@ def reach_options(sources: Sources, ref: str | None) -> dict[str, str] | None:
         node = node.func.value
     if not isinstance(node, ast.Call):
         return None
-    dotted = _dotted(node.func)
+    dotted = name_chain(node.func)
     absolute = module.imports.get(dotted.split(".")[0]) if dotted else None
     if dotted is None or absolute is None:
         return None
@@ -96,7 +97,7 @@ def updated_in_place(sources: Sources, ref: str | None) -> tuple[str, int] | Non
                 and node.func.attr == "update_execution_options"
             ):
                 continue
-            dotted = _dotted(node.func.value)
+            dotted = name_chain(node.func.value)
             if dotted is not None and project.canonical(module.imports.get(dotted, f"{module.name}.{dotted}")) == engine:
                 return module.path, node.lineno
     return None
@@ -123,12 +124,3 @@ def _read(keywords: list[ast.keyword], options: dict[str, str]) -> bool:
         if keyword.arg in REACH:
             options.setdefault(keyword.arg, ast.unparse(keyword.value))
     return True
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        owner = _dotted(node.value)
-        return None if owner is None else f"{owner}.{node.attr}"
-    return None

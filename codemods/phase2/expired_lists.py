@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import name_chain
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
@@ -266,11 +266,11 @@ class Body:
                 for arg in node.args:
                     if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "label":
                         arg = arg.func.value
-                    if isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and _dotted(arg.func) is not None and (
-                        not mapped(_dotted(arg.func) or "")
+                    if isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and name_chain(arg.func) is not None and (
+                        not mapped(name_chain(arg.func) or "")
                     ):
                         continue  # `func.count(...)`, a literal
-                    written = _dotted(arg)
+                    written = name_chain(arg)
                     if written is None or "." not in written or mapped(written) or not mapped(written.rsplit(".", 1)[0]):
                         return False  # an entity, an alias, a local: maybe objects
         return found
@@ -331,11 +331,6 @@ def free_name(node: ast.AST | None, list_name: str) -> str:
         number += 1
         candidate = f"{base}_{number}"
     return candidate
-
-
-def _dotted(node: ast.expr) -> str | None:
-    """`a.b.c` for a Name/Attribute chain; None for anything else (a bare `None` too)."""
-    return None if type(node) is ast.Constant else dotted(node)
 
 
 def _repeats_call(node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, line: int, called: str) -> bool:

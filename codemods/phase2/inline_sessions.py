@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.phase2.stack_plan import Piece, StackPlan
 from async_migrate.codemods.project import FunctionId, Project
@@ -189,7 +189,7 @@ def _with_of(tree: ast.Module | None, line: int, written: str) -> ast.With | Non
     for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.With) and any(
             isinstance(i.context_expr, ast.Call) and i.context_expr.lineno == line
-            and _dotted(i.context_expr.func) == written for i in node.items
+            and name_chain(i.context_expr.func) == written for i in node.items
         ):
             return node
     return None
@@ -287,19 +287,14 @@ def _node(tree: ast.Module | None, line: int, written: str) -> ast.Call | None:
     if tree is None:
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == line and _dotted(node.func) == written:
+        if isinstance(node, ast.Call) and node.lineno == line and name_chain(node.func) == written:
             return node
     return None
 
 
-def _dotted(node: ast.expr) -> str | None:
-    """`a.b.c` for a Name/Attribute chain; None for anything else (a bare `None` too)."""
-    return None if type(node) is ast.Constant else dotted(node)
-
-
 def _resolve(project: Project, module: facts.Module, function: facts.Function, bind: ast.expr) -> str | None:
     """The canonical module-level reference `bind` names, or None (a local, a call, an expression)."""
-    dotted = _dotted(bind)
+    dotted = name_chain(bind)
     if dotted is None:
         return None
     head = dotted.split(".")[0]

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import configure_bind
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import Found
@@ -152,7 +153,7 @@ class Sources:
             return None
         bind = next((k.value for k in node.keywords if k.arg == "bind"), node.args[0] if node.args else None)
         if isinstance(bind, (ast.Name, ast.Attribute)):
-            dotted = _dotted(bind)
+            dotted = name_chain(bind)
             if dotted is not None:
                 return self._absolute(module, dotted)
         if bind is None:  # `maker.configure(bind=async_engine)`, when that names one engine
@@ -173,12 +174,12 @@ class Sources:
         if not isinstance(node, ast.Call):
             return None
         where = f"{module.path}:{node.lineno}"
-        dotted = _dotted(node.func)
+        dotted = name_chain(node.func)
         callee = self.project.canonical(self._absolute(module, dotted)) if dotted is not None else None
         inner = node.args[0] if node.args and isinstance(node.args[0], ast.Call) else None
         if callee in SCOPED_SESSION_MAKERS and inner is not None:
             # `scoped_session(sessionmaker(...))`: the sessionmaker's keywords
-            inner_dotted = _dotted(inner.func)
+            inner_dotted = name_chain(inner.func)
             if inner_dotted is not None and self.project.canonical(self._absolute(module, inner_dotted)) in _SESSIONMAKERS:
                 node, callee = inner, self.project.canonical(self._absolute(module, inner_dotted))
         if callee not in _SESSIONMAKERS:
@@ -238,7 +239,7 @@ class Sources:
         wanted = {self.project.canonical(r) for r in refs}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node, "lineno", 0) == line:
-                dotted = _dotted(node.func)
+                dotted = name_chain(node.func)
                 if dotted is not None and self.project.canonical(self._absolute(module, dotted)) in wanted:
                     return node
         return None
@@ -316,7 +317,7 @@ class Sources:
         if isinstance(node, ast.Name):
             return self._name(module, node.id, depth)
         if isinstance(node, ast.Attribute):
-            dotted = _dotted(node.value)
+            dotted = name_chain(node.value)
             if node.attr == "url" and dotted is not None:
                 # `engine.url`: that engine's database, however it is built
                 return f"engine-url:{self.project.canonical(self._absolute(module, dotted))}"
@@ -374,7 +375,7 @@ class Sources:
                 # `engine.execution_options(...)`: the same URL; the options that change what its
                 # sessions reach are compared on their own (engine_reach, AM266)
                 return self._key(receiver, module, depth + 1)
-        dotted = _dotted(func)
+        dotted = name_chain(func)
         callee = self.project.canonical(self._absolute(module, dotted)) if dotted else None
         if callee in _GETENV and isinstance(first, ast.Constant) and isinstance(first.value, str):
             default = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
@@ -436,7 +437,7 @@ class Sources:
             return None
         constructions = [
             n for n in ast.walk(definition)
-            if isinstance(n, ast.Call) and (d := _dotted(n.func)) is not None
+            if isinstance(n, ast.Call) and (d := name_chain(n.func)) is not None
             and self.project.canonical(self._absolute(module, d)) in _ENGINES
         ]
         if len(constructions) != 1:
@@ -460,8 +461,6 @@ class Sources:
             return None
         key = self._key(url, module, depth + 1)
         return None if key is None else f"engine<{key}>"
-
-
 
 
 def _assigned(statement: ast.stmt, name: str) -> list[ast.expr]:
@@ -494,15 +493,6 @@ def _names_bound(statement: ast.stmt) -> set[str]:
 
 def _is_class(tree: ast.Module, name: str) -> bool:
     return any(isinstance(s, ast.ClassDef) and s.name == name for s in tree.body)
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        owner = _dotted(node.value)
-        return None if owner is None else f"{owner}.{node.attr}"
-    return None
 
 
 def _dialect(scheme: str) -> str:
