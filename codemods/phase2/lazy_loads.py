@@ -947,12 +947,20 @@ class _Analysis:
         name: str, shown: str, summary: Summary,
     ) -> None:
         for work in summary.session_work[:1]:
+            if "object_session(" in work:
+                # the Session the object belongs to: migrated, the synchronous Session inside the
+                # route's AsyncSession, whose I/O outside a greenlet raises MissingGreenlet
+                session = ("on the Session the object belongs to (`object_session(...)`): migrated, that is the "
+                           "synchronous Session inside the route's AsyncSession, and its work there raises "
+                           "MissingGreenlet")
+            else:
+                session = ("on a Session it is not given (a global or `scoped_session`, a `query_property()`): "
+                           "migrated, that work would run on the event loop on another Session than the route's "
+                           "AsyncSession, which loaded the object")
             self._flow_risk(root, module, function, where, f"{written}.{name}", AM241,
                             f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), which "
-                            f"does synchronous Session work at {work} on a Session it is not given (a global or "
-                            "`scoped_session`, a `query_property()`): migrated, that work would run on the event "
-                            "loop on another Session than the route's AsyncSession, which loaded the object; have "
-                            "the member take the route's Session, or keep the route")
+                            f"does synchronous Session work at {work} {session}; have the member take the "
+                            "route's Session, or keep the route")
         for note in summary.unverified:
             self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
                             f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), "

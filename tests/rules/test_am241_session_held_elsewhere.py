@@ -257,6 +257,36 @@ def test_near_miss_a_model_method_doing_no_session_work_migrates(phase2, entry):
     assert found["action"] == "migrate", found
 
 
+
+OWN_SESSION_MODELS = """
+from sqlalchemy import func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+
+    def siblings(self):
+        return object_session(self).scalar(select(func.count()).select_from(Note))
+"""
+
+
+def test_a_model_method_on_the_objects_own_session_is_named_as_that_session(phase2, entry):
+    # object_session(note) is the route's own Session once migrated: the synchronous one inside
+    # its AsyncSession, whose I/O outside a greenlet raises MissingGreenlet, not "another Session".
+    route = MIXIN_ROUTE.replace("from mixin_models import Note", "from own_models import Note")
+    found = entry(phase2(route.replace("{call}", "note.siblings()"), {"own_models.py": OWN_SESSION_MODELS}), "touch_note")
+    assert found["action"] == "blocked" and "AM241" in found["codes"], found
+    [reason] = [r for r, c in zip(found["reasons"], found["codes"], strict=True) if c == "AM241"]
+    assert "on the Session the object belongs to (`object_session(...)`)" in reason
+    assert "raises MissingGreenlet" in reason and "another Session" not in reason
+
 CONTEXT = """
 from contextvars import ContextVar
 
