@@ -25,6 +25,9 @@ Standalone on purpose: the tool copies this file next to the run as
 `async_migrate_guard.py` and loads it with `PYTEST_PLUGINS`, so it runs in the
 service's interpreter without async-migrate installed there. Only the standard library
 is imported at module level; pytest, SQLAlchemy, Starlette and blockbuster when present.
+
+Over 500 lines: the plugin is copied into the service's run as one file, so it cannot be
+split into modules of its own.
 """
 
 from __future__ import annotations
