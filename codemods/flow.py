@@ -149,6 +149,8 @@ class Flow:
         self._refs: dict[str, Values] = {}
         self._env: dict[FunctionId, dict[str, Values]] = {}
         self._returns: dict[FunctionId, Values] = {}
+        # properties being read on an instance: a property reading itself, or another one back
+        self._reading: set[tuple[FunctionId, Abstract | None]] = set()
         self._yields: dict[FunctionId, Values] = {}
         self._attributes: dict[tuple[str, str], Values] = {}
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
@@ -725,9 +727,16 @@ class Flow:
             found |= self._declared(ref)
         if found:
             return frozenset(found)
-        receiver = f"${function.params[0].name}" if function.params and instance is not None else None
-        for expression in function.returned:
-            found |= {instance} if expression == receiver else self.evaluate(fid, expression)  # type: ignore[arg-type]
+        key = (fid, instance)
+        if key in self._reading:
+            return NOTHING  # a cycle of properties: what else they return is found by the outer read
+        self._reading.add(key)
+        try:
+            receiver = f"${function.params[0].name}" if function.params and instance is not None else None
+            for expression in function.returned:
+                found |= {instance} if expression == receiver else self.evaluate(fid, expression)  # type: ignore[arg-type]
+        finally:
+            self._reading.discard(key)
         return frozenset(found)
 
     def _attribute(self, values: Values, name: str, fid: FunctionId | None) -> Values:
