@@ -23,7 +23,8 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
 - AM308 `blocking-middleware`, AM309 `blocking-exception-handler`: an `async def` middleware
   (function, `BaseHTTPMiddleware.dispatch`, pure ASGI `__call__`) or exception handler does
   synchronous Session work on the event loop, on every request it sees. Phase one keeps them
-  async (AM133); startup, shutdown and lifespan handlers run once and are not findings.
+  async (AM133); startup, shutdown and lifespan handlers run once and are not findings,
+  the coroutines they schedule to run beside the requests are (AM306).
 - AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
@@ -279,6 +280,10 @@ def analyse(project: Project) -> CheckResult:
         if handler.kind == "lifecycle":
             # Startup and shutdown run once, before the first request or after the last: blocking
             # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
+            # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
+            # application serves, so its blocking work delays requests: AM306 as for any handler.
+            if _check_tasks(project, handler, result, tasks_only=True):
+                acknowledged.add(handler.id)
             continue
         if handler.function.is_async:
             result.handlers += 1
@@ -530,9 +535,10 @@ def _unused_why(pragma: Pragma, handler: Handler) -> str:
     )
 
 
-def _check_tasks(project: Project, handler: Handler, result: CheckResult) -> bool:
-    """AM306 for a `def` handler's background tasks; whether the handler's pragma silenced it."""
-    outside = _outside_session(project, handler)
+def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tasks_only: bool = False) -> bool:
+    """AM306 for a `def` handler's background tasks (a startup/shutdown handler's: `tasks_only`, its own
+    engine work runs once); whether the handler's pragma silenced it."""
+    outside = _outside_session(project, handler, tasks_only=tasks_only)
     if outside is None:
         return False
     function = handler.function
@@ -648,7 +654,7 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
 
 
 def _outside_session(
-    project: Project, handler: Handler, session_blocking: list[Blocking] | None = None
+    project: Project, handler: Handler, session_blocking: list[Blocking] | None = None, *, tasks_only: bool = False
 ) -> tuple[str, list[Blocking]] | None:
     """AM306: a synchronous engine's connection in an `async def` handler (not already part of an
     AM301 finding), or a blocking `async def` background task it schedules (any handler)."""
@@ -656,7 +662,7 @@ def _outside_session(
     parts: list[str] = []
     calls: list[Blocking] = []
     engine_calls: list[Blocking] = []
-    if function.is_async:
+    if function.is_async and not tasks_only:
         seen = {b.line for b in session_blocking or ()}
         engine = [b for b in engine_work_reached(project, handler.id) if b.line not in seen]
         if engine:
