@@ -94,6 +94,7 @@ from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
+from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -1346,7 +1347,7 @@ def _unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, st
             return cls, (
                 f"the Session {opened} opens itself into `self.{attribute}` of `{declared.qualname}` "
                 f"({module.path}:{declared.line}), not one the route receives: phase two moves only a Session the "
-                f"route receives (a dependency) and leaves a `{declared.qualname}` that opens its own synchronous; "
+                f"route receives (a dependency) and leaves a `{declared.qualname}` that opens its own synchronous Session; "
                 "keep the route as it is, or have the route hand its Session to what it builds"
             )
     return None
@@ -1901,6 +1902,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                           "followed reliably"))
     elif methods.is_method(project, fid):
         found.extend(_Own(AM217, line, message) for line, message in methods.own_blockers(project, fid))
+        found.extend(_Own(AM297, line, message) for line, message in methods.context_blockers(project, fid))
     elif function.qualname != function.name:
         found.append(_Own(AM217, function.line, "is defined in a class the tool does not know"))
     elif function.decorators and fid not in _handler_ids(project):

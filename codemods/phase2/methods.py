@@ -105,6 +105,8 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         pass  # an injected class's: stays a plain `def`, its `Depends(...)` defaults move to the twins
     elif callable_dependency(project, fid) and not instance_callers(project, fid):
         pass  # FastAPI runs it for the instance, and awaits an `async def __call__` (AM267)
+    elif function.name in CONTEXT_METHODS:
+        pass  # a unit of work's `with`: AM297, context_blockers
     elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
@@ -112,6 +114,37 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         found.append((opened.line, f"opens a Session of its own (`{opened.callee.rsplit('.', 1)[-1]}()`) "
                       "inside a method: pass the request's Session in as a parameter"))
     return found
+
+
+# The special methods a `with` statement calls without `await`.
+CONTEXT_METHODS = ("__enter__", "__exit__")
+
+
+def context_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """A method the route reaches that a `with` statement runs (a unit of work's `__enter__` or
+    `__exit__`), which cannot become `async def`: (line, message naming the class and the Session
+    work the method does, its own or through what it calls)."""
+    _, function = project.functions[fid]
+    if function.name not in CONTEXT_METHODS or not is_method(project, fid):
+        return []
+    owner = function.qualname.rpartition(".")[0] or function.qualname
+    own = project.own_work(fid)
+    through = sorted(
+        (e.call.line, e.via or project.functions[e.callee][1].qualname)
+        for e in project.all_calls_from[fid] if e.callee in project.work_chains
+    )
+    if own:
+        done = f"does Session work (`{own[0][1]}`, line {own[0][0]})"
+    elif through:
+        done = f"reaches Session work through `{through[0][1]}()` (line {through[0][0]})"
+    else:
+        done = "reaches Session work through what it calls"
+    return [(function.line, (
+        f"`{function.qualname}` {done}; a `with` statement calls `{function.name}` without `await`, so none of "
+        f"it could be awaited there: `{owner}` would have to become an asynchronous context manager (`async def "
+        "__aenter__`/`__aexit__`, `async with` wherever it is entered, its commit awaited), which phase two does "
+        "not write"
+    ))]
 
 
 # Decorators of a plain function that leave it one the tool can make `async def` (a generator
