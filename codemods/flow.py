@@ -573,8 +573,7 @@ class Flow:
                     continue
                 if (self.project.canonical(call.callee.rpartition(".")[0]) if call.callee else None) != target:
                     continue
-                first = next((a for a in call.args if a.position == 0), None)
-                written = None if first is None else (f"${first.name}" if first.name else first.expr)
+                written = self.project.context_variable_stored(function, call)
                 made = self.evaluate(fid, written) if written else NOTHING
                 if not made or any(v.kind != SESSION for v in made):
                     self._context_variables[target] = NOTHING

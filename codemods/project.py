@@ -1940,6 +1940,20 @@ class Project:
             return None
         return f"{variable.rpartition('.')[2]}.{method}()"
 
+    def context_variable_stored(self, function: facts.Function, call: facts.Call) -> str | None:
+        """What `var.set(x)` stores, as the flow reads it: `$name`, an attribute path, or a call
+        written right in it (`var.set(SessionLocal())`, its callee then `()`); None when unread."""
+        first = next((a for a in call.args if a.position == 0), None)
+        if first is None:
+            return None
+        if first.name or first.expr:
+            return f"${first.name}" if first.name else first.expr
+        if len(call.args) != 1:
+            return None
+        inner = [c for c in function.calls if c.argument_of == call.index]
+        # the one direct call argument of a call with one argument is that argument
+        return f"{inner[0].callee}()" if len(inner) == 1 and inner[0].callee else None
+
     def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
         found = self._opens.get(fid)
         if found is None:

@@ -284,12 +284,12 @@ app = FastAPI()
 @app.middleware("http")
 async def bind_session(request, call_next):
     session = {opened}
-    token = database._session.set(session)  # through the module, as fastapi-sqlalchemy's middleware
+    token = database._session.set({stored})  # through the module, as fastapi-sqlalchemy's middleware
     try:
         return await call_next(request)
     finally:
+        database._session.get().close()
         database._session.reset(token)
-        session.close()
 
 
 @app.post("/counter")
@@ -302,7 +302,8 @@ async def bump():
 
 
 def build_proxy(  # type: ignore[no-untyped-def]
-    tmp_path, reach: str, proxy: str = "return self._kept", opened: str = "database.SessionLocal()"
+    tmp_path, reach: str, proxy: str = "return self._kept", opened: str = "database.SessionLocal()",
+    stored: str = "session",
 ):
     """`reach` is bound to a local name `s` first (`s = shared()`), or used as written when it
     is dotted (`database.db.session.execute(...)`)."""
@@ -310,7 +311,7 @@ def build_proxy(  # type: ignore[no-untyped-def]
     root.mkdir()
     bind, s = ("pass", reach) if reach.startswith("database.") else (f"s = {reach}", "s")
     (root / "database.py").write_text(textwrap.dedent(PROXY_DB).format(proxy=proxy).lstrip(), encoding="utf-8")
-    main = textwrap.dedent(PROXY_MAIN).format(bind=bind, s=s, opened=opened)
+    main = textwrap.dedent(PROXY_MAIN).format(bind=bind, s=s, opened=opened, stored=stored)
     (root / "main.py").write_text(main.lstrip(), encoding="utf-8")
     return root
 
@@ -354,4 +355,21 @@ def test_near_miss_a_proxy_handing_out_the_requests_context_variable_converts(cl
     entry = next(h for h in document["handlers"] if h["function"] == "bump")
     assert entry["action"] == "convert", entry
     assert "\ndef bump(" in (root / "main.py").read_text()
+    assert load(root) == {"ok": 64, "rows": 64}
+
+
+@pytest.mark.parametrize(("stored", "action"), [
+    ("database.SessionLocal()", "convert"),  # a Session of its own for each request
+    ("database.shared()", "keep"),  # the one `_shared` Session, for every request
+])
+def test_a_session_opened_right_in_the_context_variables_set_is_read(cli, tmp_path, stored, action):
+    # `_session.set(SessionLocal())`, the Session made inside the call as the hand-written
+    # equivalents of fastapi-sqlalchemy's middleware write it: the property reading it back hands
+    # out the request's own Session, or the process's one when the call returns that
+    root = build_proxy(tmp_path, "database.db.session", "return _session.get()", stored=stored)
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entry = next(h for h in document["handlers"] if h["function"] == "bump")
+    assert entry["action"] == action, entry
+    if action == "keep":
+        assert entry["codes"][0] == "AM126", entry
     assert load(root) == {"ok": 64, "rows": 64}

@@ -358,9 +358,8 @@ def _shared_set(project: Project, variable: str) -> str | None:
             for call in function.calls
             if call.callee is not None and call.callee.endswith(".set")
             and (project.canonical(call.callee.removesuffix(".set")) or call.callee.removesuffix(".set")) == variable
-            for first in [a for a in call.args if a.position == 0][:1]
-            if (first.name or first.expr)
-            and _process_wide(project, fid, f"${first.name}" if first.name else str(first.expr)) is not None
+            for stored in [project.context_variable_stored(function, call)]
+            if stored is not None and _process_wide(project, fid, stored) is not None
         ), None)
     return cache[variable]
 
