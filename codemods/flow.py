@@ -1053,6 +1053,14 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     function): (where it is assigned, as `path:line`, the methods the kept values may run), or
     None when the expression reads no such attribute or the project assigns it nowhere."""
     head, steps = split(expression)
+    if head.startswith("$") and not steps[:2] == (".app", ".state"):
+        # `bus = request.app.state.bus` first, then `bus.handle(cmd)`: the local stands for the path
+        _, function = flow.project.functions[fid]
+        bound = [b.expr for b in function.bindings if b.name == head[1:] and not b.entered]
+        if len(bound) == 1 and bound[0].startswith("$") and "(" not in bound[0]:
+            inner, more = split(bound[0])
+            if more[:2] == (".app", ".state"):
+                head, steps = inner, more + steps
     if head.startswith("$") and steps[:2] == (".app", ".state"):
         rest = steps[2:]
     elif not head.startswith("$") and not steps and ".state." in head:

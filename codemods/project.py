@@ -1403,7 +1403,29 @@ class Project:
         method whose project implementations disagree on Session work. (line, text);
         calls offloaded to the threadpool are left out: they block no event loop.
         """
-        return self._own_unverified.get(fid, [])
+        return self._own_unverified.get(fid, []) + self._state_unverified.get(fid, [])
+
+    @cached_property
+    def _state_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        """Calls of a method on what the application's state keeps (`request.app.state.bus.handle(cmd)`,
+        `app.state.bus = bootstrap()` in the lifespan) that does no Session work the analysis sees,
+        but reaches a call it cannot verify (a message bus running handlers out of a table it holds):
+        unverified as that call is. Judged after the other unverified calls, which they extend."""
+        own = self._own_unverified
+        if not self._state_calls:
+            return {}
+        first = self._chains_up(lambda fid: own.get(fid, []), through_offloads=False)
+        table: dict[FunctionId, list[tuple[int, str]]] = {}
+        for fid, line, expression, where, methods in self._state_calls:
+            unsure = next((m for m in methods if m in first), None)
+            if unsure is None:
+                continue
+            table.setdefault(fid, []).append((
+                line,
+                f"`{self.written(expression)}()` runs {self.functions[unsure][1].qualname} on the object the "
+                f"application's state keeps (set at {where}): {' -> '.join(first[unsure])}",
+            ))
+        return table
 
     @cached_property
     def _providers(self) -> bool:
@@ -1413,6 +1435,8 @@ class Project:
     @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
         flow = self.flow
+        # (function, line, expression, where the state is set, the methods it may run)
+        self._state_calls: list[tuple[FunctionId, int, str, str, list[FunctionId]]] = []
         resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
@@ -1426,6 +1450,8 @@ class Project:
             taints = any(v.kind == TAINTED for values in flow.env(fid).values() for v in values)
             # A container's provider is read through a reference too (`Container.repo().count()`).
             injects = self._providers or any(v.kind == INJECTED for values in flow.env(fid).values() for v in values)
+            # `bus = request.app.state.bus`: a local standing for what the application's state keeps
+            state_locals = {b.name for b in function.bindings if ".state." in b.expr and not b.entered}
             for call in function.calls:
                 if call.offloaded:
                     continue
@@ -1499,7 +1525,9 @@ class Project:
                                 f"`{self.written(expression)}()` may run {options}, which disagree on Session work",
                             ))
                     continue
-                kept = app_state_methods(flow, fid, expression) if dot and ".state." in expression else None
+                kept = app_state_methods(flow, fid, expression) if dot and (
+                    ".state." in expression or (state_locals and receiver[1:] in state_locals)
+                ) else None
                 if kept is not None and any(m in self.work_chains for m in kept[1]):
                     found.append((
                         call.line,
@@ -1507,6 +1535,10 @@ class Project:
                         f"object the application's state keeps (set at {kept[0]}): one object for every "
                         "request, whose Session the analysis cannot tell apart from a shared one",
                     ))
+                    continue
+                if kept is not None and kept[1]:
+                    # judged once every function's own unverified calls are known (`_state_unverified`)
+                    self._state_calls.append((fid, call.line, expression, kept[0], kept[1]))
                     continue
                 unseen = self._unseen(call.callee)
                 if unseen is not None:

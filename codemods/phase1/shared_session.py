@@ -16,7 +16,8 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
   Session it opens itself (not one passed in: in `__init__`, or in a unit of work's
   `__enter__` on each use), when the handler works on an instance of that class that lives
   as long as the process: a module-level one it names or a dependency hands it (`_uow`),
-  or one a module-level object keeps (`bus.uow`, also through `bus.handle()`). Another
+  or one a module-level object keeps (`bus.uow`, also through `bus.handle()`), or one the
+  application's state keeps (`request.app.state.bus.uow`, set in the lifespan). Another
   module-level instance of the class does not make the handler's own per-request one shared;
 - a Session method called on `self.attr` where the class receives that Session and an instance
   of it is built with a Session opened right there by code that keeps what it returns: a
@@ -126,7 +127,10 @@ def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                 f"give each request its own {short} (a dependency returning `{short}()`, or one built in the "
                 f"route) instead of `{instance}`"
             )
-            found.append(replace(use, holder=use.holder.format(instance=instance), instance_of=None, remedy=remedy))
+            holder = use.holder.format(instance=instance)
+            if instance.startswith("app.state."):  # kept by the application, not a module global
+                holder = holder.replace("module-level instance", "instance")
+            found.append(replace(use, holder=holder, instance_of=None, remedy=remedy))
     return found
 
 
@@ -521,6 +525,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                 found.append((target.module.name, target.function.key))
         return found
 
+    found: list[tuple[str, str]] = []
     for current in _breadth(project, fid, dependencies):
         _, function = project.functions[current]
         refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
@@ -529,7 +534,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
         refs.extend((*function.returned, *function.yielded))
         for param in function.params:
             refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names
-    found: list[tuple[str, str]] = []
+        found.extend(_state_instances(project, current))
     for ref in dict.fromkeys(refs):
         if not ref or ref.startswith("$") or "(" in ref or ref == "super()":
             continue
@@ -557,6 +562,60 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                                     found.append((kept.target, f"{prefix}.{attribute}"))
             break
     return list(dict.fromkeys(found))
+
+
+def _state_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """Instances of project classes the application's state keeps, which `fid` works on:
+    `request.app.state.bus.handle(cmd)`, or `bus = request.app.state.bus` then `bus.uow`, with
+    `app.state.bus = bootstrap()` in the lifespan. One object for every request, as a
+    module-level instance is: the instance, each instance along the path, and what the kept
+    instance holds in its attributes (`self.uow`). (class, `app.state.…` reference) pairs."""
+    flow = project.flow
+    _, function = project.functions[fid]
+    if ".state." not in " ".join(b.expr for b in function.bindings) and not any(
+        ".state." in (call.func or call.callee or "") for call in function.calls
+    ):
+        return []
+    bound: dict[str, list[str]] = {}
+    for binding in function.bindings:
+        bound.setdefault(binding.name, []).append("" if binding.entered else binding.expr)
+    paths: list[tuple[str, ...]] = []
+    for expression in (*(b.expr for b in function.bindings), *(c.func or c.callee or "" for c in function.calls)):
+        if not expression.startswith("$"):
+            continue
+        head, steps = split(expression)
+        if steps[:2] != (".app", ".state") and len(bound.get(head[1:], ())) == 1:
+            inner, more = split(bound[head[1:]][0]) if bound[head[1:]][0].startswith("$") else ("", ())
+            head, steps = inner, more + steps
+        if steps[:2] != (".app", ".state") or len(steps) < 3:
+            continue
+        attributes = []
+        for step in steps[2:]:
+            if not step.startswith(".") or step == "()":
+                break
+            attributes.append(step[1:])
+        if attributes:
+            paths.append(tuple(attributes))
+    found: list[tuple[str, str]] = []
+    for path in dict.fromkeys(paths):
+        for holder, written, assigned, _line in flow.state_assignments().get(path[0], []):
+            if flow._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
+                continue
+            for end in range(1, len(path) + 1):
+                rest = "".join(f".{a}" for a in path[1:end])
+                for made in flow.evaluate(holder, assigned + rest):
+                    if made.kind != INSTANCE or not isinstance(made.target, str):
+                        continue
+                    reference = "app.state." + ".".join(path[:end])
+                    found.append((made.target, reference))
+                    for cls in flow.classes.mro(made.target):
+                        for held_cls, attribute in flow.classes.assigned:
+                            if held_cls != cls:
+                                continue
+                            for kept in flow.evaluate(holder, f"{assigned}{rest}.{attribute}"):
+                                if kept.kind == INSTANCE and isinstance(kept.target, str):
+                                    found.append((kept.target, f"{reference}.{attribute}"))
+    return found
 
 
 def _cached_session(project: Project, fid: FunctionId, head: str, steps: tuple[str, ...]) -> str | None:

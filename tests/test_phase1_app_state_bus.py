@@ -1,0 +1,142 @@
+"""A message bus the application's state keeps (`app.state.bus = bootstrap()` in the lifespan),
+its handlers in a table the bus holds beside a unit of work opening its Session in `__enter__`.
+
+`request.app.state.bus.handle(cmd)` (or `bus = request.app.state.bus` first) runs handlers the
+analysis cannot read: the route is unverified (AM125, `check` AM304), never "no synchronous
+Session work". The unit of work the bus keeps is one for every request: phase one does not hand
+its Session work to the threadpool (`--offload-mixed`), where concurrent requests would share it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+UOW = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(create_engine("sqlite://"))
+
+
+class UnitOfWork:
+    def __enter__(self):
+        self.session = SessionLocal()
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self):
+        self.session.commit()
+
+
+def count(uow: UnitOfWork):
+    with uow:
+        return uow.session.execute(text("select 1")).scalar_one()
+
+
+def record(event, uow):
+    with uow:
+        uow.session.execute(text("select 1"))
+        uow.commit()
+
+
+class MessageBus:
+    def __init__(self, uow, handlers):
+        self.uow = uow
+        self.handlers = handlers
+
+    def handle(self, message):
+        for handler in self.handlers[type(message)]:
+            handler(message)
+
+
+class Settings:
+    def title(self):
+        return "shop"
+
+
+def bootstrap():
+    uow = UnitOfWork()
+    return MessageBus(uow, {str: [lambda message: record(message, uow)]})
+"""
+MAIN = """
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from bus import Settings, bootstrap, count
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.bus = bootstrap()
+    app.state.settings = Settings()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.post("/direct")
+async def direct(request: Request):
+    request.app.state.bus.handle("created")
+    return {}
+
+
+@app.post("/local")
+async def local(request: Request):
+    bus = request.app.state.bus
+    bus.handle("created")
+    return {}
+
+
+@app.get("/count")
+async def counted(request: Request):
+    bus = request.app.state.bus
+    n = count(bus.uow)
+    await asyncio.sleep(0)
+    return {"n": n}
+
+
+@app.get("/title")
+async def title(request: Request):
+    return {"title": request.app.state.settings.title()}
+"""
+
+
+@pytest.fixture
+def root(project) -> Path:  # type: ignore[no-untyped-def]
+    return project({"main.py": MAIN, "bus.py": UOW})
+
+
+def _handler(document: dict, function: str) -> dict:
+    return next(h for h in document["handlers"] if h["function"] == function)
+
+
+@pytest.mark.parametrize("function", ["direct", "local"])
+def test_a_bus_the_application_state_keeps_is_unverified_and_check_reports_it(cli, root, function):
+    found = _handler(cli.json("phase1", root), function)
+    assert found["action"] == "keep", found
+    assert "AM125" in found["codes"], found["reasons"]
+    assert any("MessageBus.handle" in r and "application's state keeps" in r for r in found["reasons"])
+    result = cli("check", root, "--no-cache")
+    assert f"AM304 unverified-session {function}:" in result.output, result.output
+
+
+def test_the_unit_of_work_the_bus_keeps_is_not_offloaded(cli, root):
+    document = cli.json("phase1", root, "--offload-mixed", "--apply")
+    found = _handler(document, "counted")
+    assert found["action"] == "keep", found
+    assert any("`app.state.bus.uow`" in r and "one Session the whole process shares" in r for r in found["reasons"])
+    assert "run_in_threadpool(count" not in (root / "main.py").read_text()
+
+
+def test_near_miss_an_object_the_state_keeps_without_session_work_stays_clean(cli, root):
+    found = _handler(cli.json("phase1", root), "title")
+    assert found["reasons"] == ["does no synchronous Session work"], found
+    assert "title:" not in cli("check", root, "--no-cache").output
