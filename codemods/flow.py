@@ -50,6 +50,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
+from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_MANAGER_DECORATORS,
     CONTEXT_VARIABLES,
@@ -177,6 +178,9 @@ class Flow:
         canonical = project.canonical(ref)
         if canonical in SCOPED_SESSION_MAKERS:
             return frozenset({Abstract(SCOPED_MAKER)})
+        if canonical in REQUEST_SESSIONS:
+            # fastapi-sqlalchemy's `db.session`: the request's own, which its middleware opened
+            return frozenset({Abstract(SESSION, origin=_short(ref))})
         if canonical in OBJECT_SESSION:
             # `object_session(user)`: the Session that loaded the object, called like a factory
             return frozenset({Abstract(FACTORY, origin=_short(ref))})

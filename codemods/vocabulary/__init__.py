@@ -1,7 +1,7 @@
 """Every table of library names the tool knows, one module per library.
 
-`fastapi`, `starlette`, `sqlalchemy`, `sqlmodel`, `dependency_injector`, and `python` (the standard library and
-AnyIO). Names are absolute references as the collector resolves them (`sqlalchemy.orm.Session`)
+`fastapi`, `starlette`, `sqlalchemy`, `sqlmodel`, `dependency_injector`, `fastapi_sqlalchemy`, and
+`python` (the standard library and AnyIO). Names are absolute references as the collector resolves them (`sqlalchemy.orm.Session`)
 or bare method names. A name that belongs to two libraries at once (SQLModel's Session is a
 SQLAlchemy Session) is joined here.
 """

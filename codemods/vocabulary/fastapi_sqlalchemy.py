@@ -1,0 +1,17 @@
+"""fastapi-sqlalchemy's names the tool knows: the request's Session its middleware opens.
+
+`DBSessionMiddleware` opens a synchronous Session for each HTTP request and keeps it in a
+`ContextVar` until the response; `db.session` reads it back (a property of the class's
+metaclass), and `with db():` opens one the same way outside a request. A worker thread runs a
+`def` route in a copy of the request's context, so there `db.session` is that request's own
+Session, as on the event loop: not one the process shares.
+"""
+
+from __future__ import annotations
+
+# `db.session`, `DBSession.session`: the Session of the request (or of the `with db():` block).
+REQUEST_SESSIONS = frozenset(
+    f"fastapi_sqlalchemy.{where}{name}.session"
+    for where in ("", "middleware.")
+    for name in ("db", "DBSession")
+)
