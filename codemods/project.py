@@ -50,6 +50,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
+from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import COMMIT_ON_EXIT, SCOPES
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
@@ -1350,6 +1351,12 @@ class Project:
                 if expression is None:
                     continue
                 receiver, dot, method = expression.rpartition(".")
+                if self.canonical(call.callee) in SCOPES and any(a.keyword == COMMIT_ON_EXIT for a in call.args):
+                    # `with db(commit_on_exit=True):` commits where the block ends, `db.session.add()` only before
+                    entry = (call.line, f"{self.written(expression)}(commit_on_exit=...)")
+                    found.append(entry)
+                    (offloaded if call.offloaded else on_loop).add(entry)
+                    continue
                 if dot and method in SESSION_IO_METHODS and receiver not in (f"${p}" for p in params):
                     if receiver[1:] in opened and receiver.startswith("$"):
                         continue

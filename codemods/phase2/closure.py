@@ -97,7 +97,7 @@ from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import 
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
-from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS
+from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     AWAITED_METHODS,
     CONTEXT_METHODS,
@@ -1456,10 +1456,10 @@ def _context_variable_origin(project: Project, fid: FunctionId, function: facts.
         expression = call.func if call.func is not None else call.callee
         if call.line != line or expression is None:
             continue
-        if project.canonical(expression.rpartition(".")[0]) in REQUEST_SESSIONS:
+        if project.canonical(expression.rpartition(".")[0]) in REQUEST_SESSIONS or project.canonical(expression) in SCOPES:
             return (
-                "the Session fastapi-sqlalchemy's `DBSessionMiddleware` opens for each request (`db.session`), not "
-                "one it receives as a parameter: phase two replaces only a dependency's Session; give the route a "
+                "the Session fastapi-sqlalchemy's `DBSessionMiddleware` (or its `with db():`) opens (`db.session`), "
+                "not one it receives as a parameter: phase two replaces only a dependency's Session; give the route a "
                 "Session dependency (or an AsyncSession one by hand), or keep the route as it is"
             )
         variable = request_context_variable(project, fid, expression.rpartition(".")[0])

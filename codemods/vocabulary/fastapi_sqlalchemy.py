@@ -15,3 +15,6 @@ REQUEST_SESSIONS = frozenset(
     for where in ("", "middleware.")
     for name in ("db", "DBSession")
 )
+# `with db(commit_on_exit=True):` commits the block's Session as it leaves: I/O where the block ends.
+SCOPES = frozenset(f"fastapi_sqlalchemy.{where}{name}" for where in ("", "middleware.") for name in ("db", "DBSession"))
+COMMIT_ON_EXIT = "commit_on_exit"
