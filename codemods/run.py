@@ -963,7 +963,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         for piece in (stack.async_engine, stack.async_sessionmaker, stack.async_dependency)
     )
     result.subsystem = _subsystem_json(
-        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root)
+        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio
     )
     for change in result.changes:
         if change.error is not None:
@@ -1079,8 +1079,12 @@ def _declares_greenlet(root: Path) -> bool:
     return drivers.declares_greenlet(texts)
 
 
-def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) -> dict[str, Any]:
-    """`greenlet`: name `sqlalchemy[asyncio]` among the packages to add."""
+def _subsystem_json(
+    project: Project, closure, stack, greenlet: bool = False, stack_notes: bool = True
+) -> dict[str, Any]:
+    """`greenlet`: name `sqlalchemy[asyncio]` among the packages to add. `stack_notes`: False
+    when no route migrates and no async stack exists, so the notes on the stack phase two would
+    write (its driver package, where its alias goes, the tests' clients) are about nothing."""
     from async_migrate.codemods.phase2 import drivers
 
     helpers = []
@@ -1107,8 +1111,8 @@ def _subsystem_json(project: Project, closure, stack, greenlet: bool = False) ->
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
         "follow_ups": list(dict.fromkeys([  # each once
-            *stack.notes, *stack.overrides, *closure.follow_ups,
-            *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages),
+            *(stack.notes if stack_notes else ()), *stack.overrides, *closure.follow_ups,
+            *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages if stack_notes),
             *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
         ])),
         "override_follow_ups": list(stack.overrides),

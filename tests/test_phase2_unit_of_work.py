@@ -100,3 +100,45 @@ def test_the_self_check_blocks_the_route_when_the_plan_forgets_the_unit_of_work(
     found = handler(apply(cli, root), "names")
     assert found["action"] == "blocked", found
     assert found["reasons"] and all("self-check:" in reason for reason in found["reasons"]), found["reasons"]
+
+
+BLOCKED_ONLY = '''
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+SessionLocal = sessionmaker(create_engine("sqlite:///./app.db"))
+app = FastAPI()
+
+
+def get_db():
+    with SessionLocal() as s:
+        yield s
+
+
+class UnitOfWork:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+
+
+@app.get("/n")
+def n(s: Session = Depends(get_db)):
+    with UnitOfWork(s) as uow:
+        return uow.session.scalar(text("select 1"))
+'''
+
+
+def test_when_no_route_migrates_the_follow_ups_say_nothing_of_the_stack_it_would_write(cli, project):
+    # Nothing is written: "add the async driver package `aiosqlite`" and where the alias goes
+    # were about a stack that does not exist.
+    root = project({"main.py": BLOCKED_ONLY})
+    document = cli.json("phase2", root, "-s", "main.py")
+    assert handler(document, "n")["action"] == "blocked"
+    assert document["files_changed"] == []
+    assert document["subsystem"]["follow_ups"] == [], document["subsystem"]["follow_ups"]
