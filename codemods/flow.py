@@ -1051,6 +1051,37 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     return untyped_path(flow, fid, head, path[:-1])
 
 
+def app_state_name(flow: Flow, fid: FunctionId, name: str) -> tuple[str, ...] | None:
+    """The attributes after `app.state` that local or parameter `name` of `fid` stands for:
+    `bus = request.app.state.bus` (its one binding), or `bus=Depends(get_bus)` where `get_bus`
+    returns `request.app.state.bus` on every path. ("bus",), or None."""
+    project = flow.project
+    _, function = project.functions[fid]
+    bound = [b.expr for b in function.bindings if b.name == name]
+    if bound:
+        if len(bound) != 1 or any(b.entered for b in function.bindings if b.name == name):
+            return None
+        expressions = bound
+        owner = fid
+    else:
+        param = next((p for p in function.params if p.name == name), None)
+        target = project.resolve(param.depends) if param is not None and param.depends else None
+        if target is None or target.kind != "function" or target.module is None or not target.function:
+            return None
+        owner = (target.module.name, target.function.key)
+        if owner not in project.functions:
+            return None
+        expressions = list(project.functions[owner][1].returned)
+    if len(set(expressions)) != 1 or not expressions[0].startswith("$") or "(" in expressions[0]:
+        return None
+    head, steps = split(expressions[0])
+    if steps[:2] != (".app", ".state") or len(steps) < 3:
+        return None
+    if owner != fid and not flow.request_param(owner, head[1:]):
+        return None
+    return tuple(step[1:] for step in steps[2:])
+
+
 def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, list[FunctionId]] | None:
     """`request.app.state.repo.count`, `app.state.repo.count`: a method called on what the project
     keeps in the application's state (`app.state.repo = Repo()` in a startup or lifespan
@@ -1058,13 +1089,9 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     None when the expression reads no such attribute or the project assigns it nowhere."""
     head, steps = split(expression)
     if head.startswith("$") and not steps[:2] == (".app", ".state"):
-        # `bus = request.app.state.bus` first, then `bus.handle(cmd)`: the local stands for the path
-        _, function = flow.project.functions[fid]
-        bound = [b.expr for b in function.bindings if b.name == head[1:] and not b.entered]
-        if len(bound) == 1 and bound[0].startswith("$") and "(" not in bound[0]:
-            inner, more = split(bound[0])
-            if more[:2] == (".app", ".state"):
-                head, steps = inner, more + steps
+        path = app_state_name(flow, fid, head[1:])
+        if path is not None:
+            head, steps = "$request", (".app", ".state", *(f".{a}" for a in path), *steps)
     if head.startswith("$") and steps[:2] == (".app", ".state"):
         rest = steps[2:]
     elif not head.startswith("$") and not steps and ".state." in head:

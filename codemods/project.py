@@ -32,6 +32,7 @@ from async_migrate.codemods.flow import (
     _session_named,
     app_attribute,
     app_state_methods,
+    app_state_name,
     describe,
     untyped_carrier,
     untyped_entered,
@@ -1457,8 +1458,15 @@ class Project:
             taints = any(v.kind == TAINTED for values in flow.env(fid).values() for v in values)
             # A container's provider is read through a reference too (`Container.repo().count()`).
             injects = self._providers or any(v.kind == INJECTED for values in flow.env(fid).values() for v in values)
-            # `bus = request.app.state.bus`: a local standing for what the application's state keeps
-            state_locals = {b.name for b in function.bindings if ".state." in b.expr and not b.entered}
+            # `bus = request.app.state.bus`, `bus=Depends(get_bus)` returning it: a name standing for
+            # what the application's state keeps
+            state_locals = {
+                name for name in dict.fromkeys((
+                    *(b.name for b in function.bindings if ".state." in b.expr and not b.entered),
+                    *(p.name for p in function.params if p.depends),
+                ))
+                if app_state_name(flow, fid, name) is not None
+            }
             for call in function.calls:
                 if call.offloaded:
                     continue

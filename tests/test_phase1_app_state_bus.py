@@ -1,9 +1,9 @@
 """A message bus the application's state keeps (`app.state.bus = bootstrap()` in the lifespan),
 its handlers in a table the bus holds beside a unit of work opening its Session in `__enter__`.
 
-`request.app.state.bus.handle(cmd)` (or `bus = request.app.state.bus` first) runs handlers the
-analysis cannot read: the route is unverified (AM125, `check` AM304), never "no synchronous
-Session work". The unit of work the bus keeps is one for every request: phase one does not hand
+`request.app.state.bus.handle(cmd)` (or `bus = request.app.state.bus` first, or a dependency
+returning it) runs handlers the analysis cannot read: the route is unverified (AM125, `check`
+AM304), never "no synchronous Session work". The unit of work the bus keeps is one for every request: phase one does not hand
 its Session work to the threadpool (`--offload-mixed`), where concurrent requests would share it.
 """
 
@@ -67,7 +67,7 @@ MAIN = """
 import asyncio
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from bus import Settings, bootstrap, count
 
@@ -103,6 +103,23 @@ async def counted(request: Request):
     return {"n": n}
 
 
+def get_bus(request: Request):
+    return request.app.state.bus
+
+
+@app.post("/dependency")
+async def dependency(bus=Depends(get_bus)):
+    bus.handle("created")
+    return {}
+
+
+@app.get("/dependency-count")
+async def dependency_counted(bus=Depends(get_bus)):
+    n = count(bus.uow)
+    await asyncio.sleep(0)
+    return {"n": n}
+
+
 @app.get("/title")
 async def title(request: Request):
     return {"title": request.app.state.settings.title()}
@@ -118,7 +135,7 @@ def _handler(document: dict, function: str) -> dict:
     return next(h for h in document["handlers"] if h["function"] == function)
 
 
-@pytest.mark.parametrize("function", ["direct", "local"])
+@pytest.mark.parametrize("function", ["direct", "local", "dependency"])
 def test_a_bus_the_application_state_keeps_is_unverified_and_check_reports_it(cli, root, function):
     found = _handler(cli.json("phase1", root), function)
     assert found["action"] == "keep", found
@@ -130,9 +147,10 @@ def test_a_bus_the_application_state_keeps_is_unverified_and_check_reports_it(cl
 
 def test_the_unit_of_work_the_bus_keeps_is_not_offloaded(cli, root):
     document = cli.json("phase1", root, "--offload-mixed", "--apply")
-    found = _handler(document, "counted")
-    assert found["action"] == "keep", found
-    assert any("`app.state.bus.uow`" in r and "one Session the whole process shares" in r for r in found["reasons"])
+    for function in ("counted", "dependency_counted"):
+        found = _handler(document, function)
+        assert found["action"] == "keep", found
+        assert any("`app.state.bus.uow`" in r and "one Session the whole process shares" in r for r in found["reasons"])
     assert "run_in_threadpool(count" not in (root / "main.py").read_text()
 
 

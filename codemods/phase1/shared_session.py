@@ -63,6 +63,7 @@ from async_migrate.codemods.flow import (
     SESSION,
     TASK,
     THREAD,
+    app_state_name,
     registry_scope_of,
     split,
 )
@@ -566,31 +567,37 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
 
 def _state_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
     """Instances of project classes the application's state keeps, which `fid` works on:
-    `request.app.state.bus.handle(cmd)`, or `bus = request.app.state.bus` then `bus.uow`, with
-    `app.state.bus = bootstrap()` in the lifespan. One object for every request, as a
-    module-level instance is: the instance, each instance along the path, and what the kept
-    instance holds in its attributes (`self.uow`). (class, `app.state.…` reference) pairs."""
+    `request.app.state.bus.handle(cmd)`, or `bus = request.app.state.bus` (or `bus=Depends(get_bus)`
+    returning it) then `bus.uow`, with `app.state.bus = bootstrap()` in the lifespan. One object
+    for every request, as a module-level instance is: the instance, each instance along the path,
+    and what the kept instance holds in its attributes (`self.uow`). (class, `app.state.…`
+    reference) pairs."""
     flow = project.flow
     _, function = project.functions[fid]
-    if ".state." not in " ".join(b.expr for b in function.bindings) and not any(
-        ".state." in (call.func or call.callee or "") for call in function.calls
-    ):
+    expressions = [
+        *(b.expr for b in function.bindings if not b.entered),
+        *(c.func or c.callee or "" for c in function.calls),
+        *(a.expr for c in function.calls for a in c.args if a.expr),
+    ]
+    if not any(".state." in e for e in expressions) and not any(p.depends for p in function.params):
         return []
-    bound: dict[str, list[str]] = {}
-    for binding in function.bindings:
-        bound.setdefault(binding.name, []).append("" if binding.entered else binding.expr)
+    named: dict[str, tuple[str, ...] | None] = {}
     paths: list[tuple[str, ...]] = []
-    for expression in (*(b.expr for b in function.bindings), *(c.func or c.callee or "" for c in function.calls)):
+    for expression in expressions:
         if not expression.startswith("$"):
             continue
         head, steps = split(expression)
-        if steps[:2] != (".app", ".state") and len(bound.get(head[1:], ())) == 1:
-            inner, more = split(bound[head[1:]][0]) if bound[head[1:]][0].startswith("$") else ("", ())
-            head, steps = inner, more + steps
-        if steps[:2] != (".app", ".state") or len(steps) < 3:
-            continue
+        if steps[:2] == (".app", ".state"):
+            steps = steps[2:]
+        else:
+            if head[1:] not in named:
+                named[head[1:]] = app_state_name(flow, fid, head[1:])
+            found_path = named[head[1:]]
+            if found_path is None:
+                continue
+            steps = (*(f".{a}" for a in found_path), *steps)
         attributes = []
-        for step in steps[2:]:
+        for step in steps:
             if not step.startswith(".") or step == "()":
                 break
             attributes.append(step[1:])
