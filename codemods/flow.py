@@ -531,6 +531,11 @@ class Flow:
                 if state:
                     head, steps = f"{head}.state{steps[1]}", steps[2:]
                     values = state
+            elif steps[:2] == (".app", ".state") and steps[3:4] == ("()",) and self.request_param(fid, head[1:]):
+                classes = self.app_state_classes(steps[2][1:])
+                if classes:  # `request.app.state.uow_factory()`: a new instance of the class kept
+                    head, steps = f"{head}.app.state{steps[2]}", steps[3:]
+                    values = classes
         else:
             values = self.ref(head)
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
@@ -626,6 +631,21 @@ class Flow:
         result = frozenset(values)
         self._request_state[attribute] = result
         return result
+
+    def app_state_classes(self, attribute: str) -> Values:
+        """The project classes the application's state keeps under `attribute`
+        (`app.state.uow_factory = SqlAlchemyUnitOfWork` in the lifespan), when every assignment
+        the project makes to it is a class: calling one builds a new instance each time, unlike
+        an instance kept there, which every request shares. NOTHING otherwise."""
+        found: set[Abstract] = set()
+        for holder, written, assigned, _line in self.state_assignments().get(attribute, []):
+            if self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
+                return NOTHING
+            made = self.evaluate(holder, assigned)
+            if not made or any(v.kind != CLASS for v in made):
+                return NOTHING
+            found |= made
+        return frozenset(found)
 
     def state_assignments(self) -> dict[str, list[tuple[FunctionId, str, str, int]]]:
         """`x.state.attr = expr` in every project function, by attribute: (function, head, expr, line)."""

@@ -44,6 +44,11 @@ def record(event, uow):
         uow.commit()
 
 
+def finish(uow):
+    with uow:
+        uow.commit()
+
+
 class MessageBus:
     def __init__(self, uow, handlers):
         self.uow = uow
@@ -69,13 +74,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 
-from bus import Settings, bootstrap, count
+from bus import Settings, UnitOfWork, bootstrap, count, finish
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     app.state.bus = bootstrap()
     app.state.settings = Settings()
+    app.state.uow_factory = UnitOfWork
     yield
 
 
@@ -120,6 +126,13 @@ async def dependency_counted(bus=Depends(get_bus)):
     return {"n": n}
 
 
+@app.post("/factory")
+async def factory(request: Request):
+    uow = request.app.state.uow_factory()
+    finish(uow)
+    return {}
+
+
 @app.get("/title")
 async def title(request: Request):
     return {"title": request.app.state.settings.title()}
@@ -158,3 +171,12 @@ def test_near_miss_an_object_the_state_keeps_without_session_work_stays_clean(cl
     found = _handler(cli.json("phase1", root), "title")
     assert found["reasons"] == ["does no synchronous Session work"], found
     assert "title:" not in cli("check", root, "--no-cache").output
+
+
+def test_a_unit_of_work_class_the_state_keeps_builds_one_per_request_and_converts(cli, root):
+    # `app.state.uow_factory = UnitOfWork`: each call builds a new unit of work, so the route's
+    # Session work is its own; it read "no synchronous Session work" and check passed it.
+    assert "AM301 blocking-session factory:" in cli("check", root, "--no-cache").output
+    found = _handler(cli.json("phase1", root), "factory")
+    assert found["action"] == "convert", found
+    assert any("bus.finish" in reason and "UnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
