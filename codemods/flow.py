@@ -737,6 +737,19 @@ class Flow:
                     found |= self._returned(method, value)
         return frozenset(found)
 
+    def instance_called(self, fid: FunctionId, expression: str) -> Values:
+        """What `x(...)` gives where `x` is a project instance: what its class's `__call__` returns
+        (`with audit_db(commit_on_exit=True):`, a `__call__` making a configured copy). Read only
+        for a `with` item: elsewhere calling an instance stays unknown."""
+        if not expression.endswith("()"):
+            return NOTHING
+        found: set[Abstract] = set()
+        for value in self.evaluate(fid, expression[:-2]):
+            if value.kind == INSTANCE and value.target is not None:
+                for method in self.classes.method(value.target, "__call__")[0]:  # type: ignore[arg-type]
+                    found |= self._returned(method, value)
+        return frozenset(found)
+
     def _returned(self, fid: FunctionId, instance: Abstract | None) -> Values:
         """What a function returns (awaited, if it is `async def`): its return annotation,
         else what it returns; a method's `return self` is `instance`, the receiver."""

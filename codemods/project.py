@@ -1227,7 +1227,7 @@ class Project:
                 # `with uow:` on an object already built runs its `__enter__` and `__exit__`: a call
                 # made by the statement itself, which no call expression spells (index -1).
                 names_entered = ("__aenter__", "__aexit__") if asynchronous else ("__enter__", "__exit__")
-                for value in flow.evaluate(fid, expression):
+                for value in flow.evaluate(fid, expression) or flow.instance_called(fid, expression):
                     if value.kind != INSTANCE or value.target is None:
                         continue
                     for name in names_entered:

@@ -941,8 +941,10 @@ class BodyScanner:
                 self._bind(target)
 
     def _enters(self, item: ast.withitem, asynchronous: bool, nested: bool) -> None:
-        """`with uow:` on a value (not a call): the statement runs its `__enter__` and `__exit__`."""
-        if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):
+        """`with uow:` on a value, or `with scope():` on a call bound to no name (`as` binds the
+        others, which the flow enters): the statement runs its `__enter__` and `__exit__`."""
+        kind = type(item.context_expr)
+        if not nested and (kind in (ast.Name, ast.Attribute) or (kind is ast.Call and item.optional_vars is None)):
             self.raw_entered.append((item.context_expr, self.source.line_of(item.context_expr), asynchronous))
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
