@@ -503,6 +503,10 @@ class Module(_Fact):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or
     # wrapped (`asynccontextmanager(f)`) by whatever receives it.
     escapes: list[tuple[str, int, str]] = field(default_factory=list)
+    # Whether the module may name `scoped_session` at all (its text, identifiers normalised as
+    # Python reads them, has the word): in a project where no module does, the value flow makes
+    # no registry, and the analysis asks no expression whether it holds one.
+    scoped: bool = True
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

@@ -187,6 +187,13 @@ def test_an_argument_s_line_is_decided_on_its_line_only_when_the_parenthesis_is_
     assert lines == {"x": 1, "a": 1, "y": 4, "f": 5, "b": 5, "z": 7, "c": 8, "w": 10, "g": 11, "d": 11, "v": 13, "e": 14}
 
 
+def test_a_module_names_scoped_session_only_when_its_text_spells_it():
+    assert collect("app/db.py", "from sqlalchemy.orm import scoped_session\n").scoped
+    assert not collect("app/db.py", "from sqlalchemy.orm import sessionmaker  # é\n").scoped
+    # Python reads identifiers NFKC-normalised: a fullwidth letter spells the same name
+    assert collect("app/db.py", "from sqlalchemy.orm import \uff53coped_session\n").scoped
+
+
 def test_chained_reads_are_written_as_ast_unparse_writes_them():
     from async_migrate.codemods.astcollect.objects import _written
 

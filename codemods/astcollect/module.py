@@ -113,6 +113,7 @@ class Collector:
                 self._class(statement, keys)
         if "map_imperatively" in self.source.text:
             self._imperative_mappings()
+        self.facts.scoped = syntax.may_name(self.source, "scoped_session")
         return self.facts
 
     def _imperative_mappings(self) -> None:

@@ -19,6 +19,7 @@ import io
 import itertools
 import keyword
 import tokenize
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 PRAGMA = "async-migrate:"
@@ -295,6 +296,16 @@ def _concatenated(code: str) -> bool:
         return sum(token.type == tokenize.STRING for token in tokens) > 1
     except (tokenize.TokenError, SyntaxError):
         return True
+
+
+def may_name(source: Source, word: str) -> bool:
+    """Whether the module may spell the identifier `word` anywhere: Python reads identifiers
+    NFKC-normalised (`ｓcoped_session` is `scoped_session`), so a text with other characters is
+    searched normalised."""
+    if source.mentions(word):
+        return True
+    text = source.text
+    return not text.isascii() and word in unicodedata.normalize("NFKC", text)
 
 
 class Source:

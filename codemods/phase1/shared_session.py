@@ -175,7 +175,7 @@ def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | No
     `async def` dependency hands every request the event loop thread's one Session; a plain one
     a worker's, which the next request that worker serves is handed too. Either way, a route
     run as `def` would use it from several threads at once."""
-    if param.depends is None or param.opaque_depends:
+    if param.depends is None or param.opaque_depends or not _registries_possible(project):
         return None
     target = project.resolve(param.depends)
     if target is None or target.kind != "function" or target.function is None or target.module is None:
@@ -835,7 +835,19 @@ def _scope_words(scope: str, where: str) -> str:
     return f"whose scope is the thread ({where})"
 
 
+def _registries_possible(project: Project) -> bool:
+    """Whether any module of the project may name `scoped_session` (`facts.Module.scoped`): in
+    one where none does, no value the flow reads is a registry or its `query_property()`, and
+    asking each call's receiver (most of the thread-scoped walk) finds nothing."""
+    found: bool | None = project.derived.get("registries_possible")  # type: ignore[assignment]
+    if found is None:
+        found = project.derived["registries_possible"] = any(m.scoped for m in project.modules.values())
+    return found
+
+
 def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    if not _registries_possible(project):
+        return []
     registries = _thread_local_registries(project)
     module, function = project.functions[fid]
     uses = []
