@@ -187,6 +187,33 @@ def test_an_argument_s_line_is_decided_on_its_line_only_when_the_parenthesis_is_
     assert lines == {"x": 1, "a": 1, "y": 4, "f": 5, "b": 5, "z": 7, "c": 8, "w": 10, "g": 11, "d": 11, "v": 13, "e": 14}
 
 
+def test_a_name_first_on_its_line_reads_the_code_ending_an_earlier_line():
+    from async_migrate.codemods.astcollect.syntax import Source
+
+    # The line a node starts on, read off the earlier lines' code (comments, blank lines and
+    # backslashes stepped over), is the one the whole-text walk finds; CRLF line ends too.
+    text = (
+        "x = f(\n"
+        "    a,  # (\n"
+        "\n"
+        "    # only a comment (\n"
+        "    b,\n"
+        ")\n"
+        "y = (  # (\n"
+        "    c\n"
+        ")\n"
+        "z = g( \\\n"
+        "    d)\n"
+        "w = [(\n"
+        "    e)]\n"
+    )
+    expected = {"x": 1, "f": 1, "a": 2, "b": 5, "y": 7, "c": 7, "z": 10, "g": 10, "d": 11, "w": 12, "e": 12}
+    for written in (text, text.replace("    c\n", "c\n"), text.replace("(  # (", "(").replace("\n", "\r\n")):
+        source = Source(written)
+        names = (n for n in ast.walk(ast.parse(written)) if isinstance(n, ast.Name) and len(n.id) == 1)
+        assert {n.id: source.line_of(n) for n in names} == expected
+
+
 def test_a_module_names_scoped_session_only_when_its_text_spells_it():
     assert collect("app/db.py", "from sqlalchemy.orm import scoped_session\n").scoped
     assert not collect("app/db.py", "from sqlalchemy.orm import sessionmaker  # é\n").scoped

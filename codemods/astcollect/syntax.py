@@ -320,6 +320,10 @@ class Source:
         self.starts = [0, *itertools.accumulate(map(len, self.lines))]
         self.has_pragma = PRAGMA in text
         self._mentions: dict[str, bool] = {}
+        # Every line break a `\n` (no lone `\r`, form feed...): `lines` are the text between the
+        # `\n`s `_skip_back` walks over, and a line's code can be read off it alone.
+        self._plain = len(self.lines) == text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        self._codes: dict[int, str] = {}
 
     def mentions(self, word: str) -> bool:
         """Whether `word` is written anywhere in the module: asked for each function or parameter,
@@ -376,6 +380,14 @@ class Source:
                 return node.lineno  # type: ignore[attr-defined]
             if last == "(" and (type(node) is ast.GeneratorExp or _call_paren(written)):
                 return node.lineno  # type: ignore[attr-defined]
+            if not last and self._plain and node.lineno <= len(self.lines):  # type: ignore[attr-defined]
+                # First on its line (an argument of a call wrapped one per line): what comes
+                # before it is the code ending an earlier line, as `_skip_back` would find it.
+                code = self._code_above(node.lineno)  # type: ignore[attr-defined]
+                if code[-1:] != "(" or type(node) is ast.GeneratorExp:
+                    return node.lineno  # type: ignore[attr-defined]
+                if code.isascii() and _call_paren(code):
+                    return node.lineno  # type: ignore[attr-defined]
         text = self.text
         start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
         before = _skip_back(text, start)
@@ -383,6 +395,28 @@ class Source:
             return node.lineno  # type: ignore[attr-defined]
         start = self.extent(node)[0]
         return bisect.bisect_right(self.starts, start)
+
+    def _code_above(self, number: int) -> str:
+        """The code of the nearest line above line `number` that has any, without its comment and
+        the whitespace and backslashes ending it; "" when none has."""
+        codes = self._codes
+        for above in range(number - 1, 0, -1):
+            code = codes.get(above)
+            if code is None:
+                text = self.lines[above - 1]
+                text = text[:-1] if text.endswith("\n") else text
+                comment = _comment(text) if "#" in text else None
+                if comment is not None:
+                    text = text[: len(text) - len(comment)]
+                while True:  # `_skip_back` steps over both, in any order
+                    stripped = text.rstrip().rstrip("\\")
+                    if stripped == text:
+                        break
+                    text = stripped
+                code = codes[above] = text
+            if code:
+                return code
+        return ""
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
