@@ -1,6 +1,6 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Eight rules, one finding per handler and rule (`async-migrate rules` documents each):
+Its rules, one finding per handler and rule (`async-migrate rules` documents each):
 
 - AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
   Session work on the event loop (directly, through helpers that take its Session,
@@ -25,6 +25,8 @@ Eight rules, one finding per handler and rule (`async-migrate rules` documents e
   synchronous Session work on the event loop, on every request it sees. Phase one keeps them
   async (AM133); startup, shutdown and lifespan handlers run once and are not findings,
   the coroutines they schedule to run beside the requests are (AM306).
+- AM318 `library-session-middleware`: fastapi-sqlalchemy's `DBSessionMiddleware` is registered: its
+  `async def dispatch`, library code, closes (or commits) each request's Session on the event loop.
 - AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
@@ -86,6 +88,7 @@ from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
+from async_migrate.codemods.rules.am318_library_session_middleware import RULE as AM318
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -101,6 +104,7 @@ from async_migrate.codemods.session_work import SessionWork, session_work, sessi
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
+from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, SESSION_IO_METHODS, Derived
 from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
@@ -304,6 +308,11 @@ def analyse(project: Project) -> CheckResult:
             silenced = True
         if silenced:
             acknowledged.add(handler.id)
+    for module in project.modules.values():
+        if project.in_scope(module.path):
+            for added in module.registrations:
+                if added.attr == "hook:middleware" and project.canonical(added.endpoint) in LIBRARY_MIDDLEWARES:
+                    _check_library_middleware(module, added, result)
     unresolved = project.unresolved_endpoints
     result.routes += len(unresolved)
     for module, added in unresolved:
@@ -518,6 +527,30 @@ def _check_unresolved_endpoint(
         result.findings.append(finding)
     elif pragma.reason:
         result.silenced.append(Silenced(AM310, module.path, added.line, written, pragma.text, pragma.reason))
+
+
+def _check_library_middleware(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
+    """AM318: fastapi-sqlalchemy's `DBSessionMiddleware`, whose `async def dispatch` ends each
+    request's Session on the loop, in library code the analysis never reads."""
+    name = (added.endpoint or "").rpartition(".")[2]
+    message = (
+        f"`{name}` (fastapi-sqlalchemy) closes each request's synchronous Session in its `async def dispatch`, "
+        "on the event loop: a ROLLBACK as a used connection goes back to the pool, and with "
+        "`commit_on_exit=True` the flush and COMMIT; converting the routes does not move it; fix: "
+        f"{AM318.fix}"
+    )
+    finding = Finding(AM318, None, module.path, added.line, name, message, [Blocking(added.line, name)])
+    pragma = parse_pragma(added.pragma)
+    if pragma is None:
+        result.findings.append(finding)
+        return
+    problem = _pragma_problem(pragma)
+    if problem is not None:
+        result.findings.append(Finding(AM303, None, module.path, added.line, name, problem))
+    if not pragma.silences(AM318):
+        result.findings.append(finding)
+    elif pragma.reason:
+        result.silenced.append(Silenced(AM318, module.path, added.line, name, pragma.text, pragma.reason))
 
 
 def _unused_pragma_message(pragma: Pragma, why: str) -> str:

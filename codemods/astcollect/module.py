@@ -861,9 +861,10 @@ class Collector:
             ref = self.ref(named, local)
             if ref is None:
                 continue
+            pragma = self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None
             self.facts.registrations.append(
                 facts.Registration(line=self.source.line_of(call), base=None, attr=f"hook:{kind}", endpoint=ref,
-                                   path=None)
+                                   path=None, pragma=pragma)
             )
 
     def include(

@@ -18,3 +18,5 @@ REQUEST_SESSIONS = frozenset(
 # `with db(commit_on_exit=True):` commits the block's Session as it leaves: I/O where the block ends.
 SCOPES = frozenset(f"fastapi_sqlalchemy.{where}{name}" for where in ("", "middleware.") for name in ("db", "DBSession"))
 COMMIT_ON_EXIT = "commit_on_exit"
+# The middleware opening that Session per request: it closes (and may commit) it in `async def dispatch`.
+MIDDLEWARES = frozenset({"fastapi_sqlalchemy.DBSessionMiddleware", "fastapi_sqlalchemy.middleware.DBSessionMiddleware"})
