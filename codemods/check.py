@@ -31,6 +31,10 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
   returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
+- AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
+  Graphene; a DataLoader's load function), `def` or `async def` alike since graphql-core runs
+  both on the event loop, does synchronous Session work there, or reads the GraphQL context
+  (`info.context`), which the analysis does not follow (`resolvers.py`).
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
@@ -66,7 +70,8 @@ from async_migrate.codemods.phase1.rule import (
 )
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
-from async_migrate.codemods.project import HOOK_KINDS, ROUTE_KINDS, FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
+from async_migrate.codemods.resolvers import describe_work, resolver_work
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -89,6 +94,8 @@ from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
 from async_migrate.codemods.rules.am318_library_session_middleware import RULE as AM318
+from async_migrate.codemods.rules.am320_blocking_resolver import RULE as AM320
+from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -288,6 +295,12 @@ def analyse(project: Project) -> CheckResult:
             # application serves, so its blocking work delays requests: AM306 as for any handler.
             if _check_tasks(project, handler, result, tasks_only=True):
                 acknowledged.add(handler.id)
+            continue
+        if handler.kind == RESOLVER:
+            # graphql-core runs a `def` resolver on the event loop too: judged either way.
+            result.handlers += 1
+            checked.add(handler.id)
+            _check_resolver(project, handler, result)
             continue
         if handler.function.is_async:
             result.handlers += 1
@@ -495,6 +508,42 @@ def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> boo
         return True
     result.findings.append(finding)
     return False
+
+
+def _check_resolver(project: Project, handler: Handler, result: CheckResult) -> None:
+    """AM320 / AM321: a GraphQL resolver blocking the event loop, or reading a context the
+    analysis does not follow; phase one never converts one (AM157)."""
+    function = handler.function
+    pragma = parse_pragma(function.pragma)
+    work = session_work(project, handler.id)
+    flow = blocking_calls(project, handler, work) if work.any else []
+    found = resolver_work(project, handler, flow or None)
+    kind = "async def" if function.is_async else "def"
+    action = "keep" if function.is_async else "unchanged"
+    where = (function.line, function.qualname)
+    candidates: list[Finding] = []
+    if found.blocking:
+        fix = (
+            "making it def does not help (graphql-core calls a def resolver on the event loop); " + AM320.fix
+        )
+        message = f"{kind} GraphQL resolver {describe_work(found, [])}; fix: {fix}"
+        candidates.append(Finding(AM320, handler, handler.module.path, *where, message, found.blocking, action))
+    elif work.unverified or found.context_reads:
+        first = work.unverified[0] if work.unverified else (found.context_reads[0], f"{found.info}.context")
+        message = f"{kind} GraphQL resolver runs on the event loop; {describe_work(found, work.unverified)}; " + (
+            f"fix: {AM321.fix}"
+        )
+        candidates.append(
+            Finding(AM321, handler, handler.module.path, *where, message, [Blocking(first[0], first[1])], action)
+        )
+    problem = _pragma_problem(pragma) if pragma is not None else None
+    if problem is not None:
+        result.findings.append(Finding(AM303, handler, handler.module.path, *where, problem))
+    if pragma is not None and not pragma.unknown and not any(pragma.silences(f.rule) for f in candidates):
+        result.findings.append(Finding(AM305, handler, handler.module.path, *where,
+                                       _unused_pragma_message(pragma, _unused_why(pragma, handler))))
+    for finding in candidates:
+        _report(result, finding, pragma)
 
 
 def _check_unresolved_endpoint(
@@ -741,7 +790,7 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
     the index can name, blocks at its first use, as phase one judges it.
     """
     function = handler.function
-    if not function.is_async:
+    if not function.is_async and handler.kind != RESOLVER:
         return []
     if work is None:
         work = session_work(project, handler.id)
@@ -1109,6 +1158,7 @@ def _blocking_message(
 _KINDS = {
     "websocket": "websocket handler", "dependency": "dependency", "middleware": "middleware",
     "exception-handler": "exception handler", "lifecycle": "startup/shutdown handler",
+    RESOLVER: "GraphQL resolver",
 }
 
 

@@ -52,6 +52,15 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_REGISTRATIONS,
 )
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import COMMIT_ON_EXIT, SCOPES
+from async_migrate.codemods.vocabulary.graphql import (
+    ARIADNE_BINDABLES,
+    ARIADNE_DECORATORS,
+    CONTEXT_GETTERS,
+    GRAPHENE_MUTATIONS,
+    GRAPHENE_TYPES,
+    RESOLVER_ARGUMENTS,
+    RESOLVER_DECORATORS,
+)
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
@@ -127,13 +136,16 @@ ROUTE_KINDS = ("route", "websocket")
 # What the application runs on the event loop besides routes and dependencies: middleware and
 # exception handlers per request, lifecycle handlers (startup, shutdown, lifespan) once.
 HOOK_KINDS = ("middleware", "exception-handler", "lifecycle")
+# A GraphQL schema's callables (resolvers, a DataLoader's load function): graphql-core runs them
+# on the event loop, a plain `def` one too. Not a FastAPI handler: phase one never converts one.
+RESOLVER = "resolver"
 
 
 @dataclass(slots=True)
 class Handler:
     module: facts.Module
     function: facts.Function
-    kind: str  # route, websocket, dependency, or a hook: middleware, exception-handler, lifecycle
+    kind: str  # route, websocket, dependency, resolver, or a hook: middleware, exception-handler, lifecycle
     registrations: list[Registration] = field(default_factory=list)
 
     @property
@@ -404,6 +416,11 @@ class Project:
             handler = found.setdefault(fid, Handler(module, function, kind))
             if handler.kind in HOOK_KINDS:
                 handler.registrations.append(Registration(kind, (), None, line))
+        for fid, line in self._resolvers():
+            module, function = self.functions[fid]
+            handler = found.setdefault(fid, Handler(module, function, RESOLVER))
+            if handler.kind == RESOLVER:
+                handler.registrations.append(Registration(RESOLVER, (), None, line))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
 
     def endpoint(self, ref: str | None, _depth: int = 0) -> tuple[facts.Module, facts.Function] | None:
@@ -567,6 +584,58 @@ class Project:
         found.extend(self._route_handler_builders())
         return found
 
+    def _resolvers(self) -> list[tuple[FunctionId, int]]:
+        """The GraphQL schema callables: (function, line registered).
+
+        Strawberry's `@strawberry.field` / `@strawberry.mutation` methods (bare or called), the
+        function `strawberry.field(resolver=f)` or `DataLoader(load_fn=f)` names (a module-level
+        one, or one nested in the calling function), Ariadne's `@query.field("x")` on a bindable,
+        and Graphene's `resolve_<field>` methods and a mutation's `mutate`.
+        """
+        from async_migrate.codemods.classes import project_classes
+
+        found: dict[FunctionId, int] = {}
+        for module in self.modules.values():
+            by_qualname = {function.qualname: function for function in module.functions}
+            for function in module.functions:
+                fid = (module.name, function.key)
+                for decorator in function.decorators:
+                    if self.canonical(decorator.callee) in RESOLVER_DECORATORS or self._ariadne_field(decorator):
+                        found.setdefault(fid, decorator.line)
+                for call in function.calls:
+                    keyword = RESOLVER_ARGUMENTS.get(self.canonical(call.callee) or "")
+                    if keyword is None:
+                        continue
+                    for arg in call.args:
+                        if arg.keyword != keyword and arg.position != 0:
+                            continue
+                        target = self.function(arg.ref) if arg.ref else None
+                        nested = by_qualname.get(f"{function.qualname}.<locals>.{arg.name}") if arg.name else None
+                        if target is not None:
+                            found.setdefault((target[0].name, target[1].key), call.line)
+                        elif nested is not None:
+                            found.setdefault((module.name, nested.key), call.line)
+        classes = project_classes(self)
+        for ref, (module, cls) in classes.by_ref.items():
+            ancestors = {self.canonical(base) for a in classes.mro(ref) for base in classes.by_ref[a][1].bases}
+            names: tuple[str, ...] = ()
+            if ancestors & GRAPHENE_MUTATIONS:
+                names = ("mutate",)
+            elif not ancestors & GRAPHENE_TYPES:
+                continue
+            for function in module.functions:
+                owner, _, name = function.qualname.rpartition(".")
+                if owner == cls.qualname and (name.startswith("resolve_") or name in names):
+                    found.setdefault((module.name, function.key), function.line)
+        return sorted(found.items())
+
+    def _ariadne_field(self, decorator: facts.Decorator) -> bool:
+        """`@query.field("books")` on a module-level Ariadne bindable (`query = QueryType()`)."""
+        if not decorator.is_call or decorator.attr not in ARIADNE_DECORATORS:
+            return False
+        made = self._made_by(decorator.base) if decorator.base else None
+        return made is not None and self.canonical(made.ref) in ARIADNE_BINDABLES
+
     def builds_route_handler(self, fid: FunctionId) -> bool:
         """Whether the function is a route class's `get_route_handler` (see `_route_handler_builders`)."""
         cached = self.derived.get("route_handler_builders")
@@ -664,6 +733,13 @@ class Project:
             for value in module.values.values():
                 if value.depends:
                     refs.add(value.depends)
+                # FastAPI runs a GraphQL router's context getter as the route's dependency.
+                keyword = CONTEXT_GETTERS.get(self.canonical(value.ref) or "") if value.kind == "call" else None
+                refs.update(arg.ref for arg in value.args if keyword and arg.keyword == keyword and arg.ref)
+            for function in module.functions:
+                for call in function.calls:
+                    keyword = CONTEXT_GETTERS.get(self.canonical(call.callee) or "")
+                    refs.update(a.ref for a in call.args if keyword and a.keyword == keyword and a.ref)
         return refs
 
     def is_dependency(self, fid: FunctionId) -> bool:

@@ -23,7 +23,8 @@ from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_sessi
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
-from async_migrate.codemods.project import HOOK_KINDS, FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, Project
+from async_migrate.codemods.resolvers import describe_work, resolver_work
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
 from async_migrate.codemods.rules.am102_opens_sync_session import RULE as AM102
 from async_migrate.codemods.rules.am103_calls_session_opener import RULE as AM103
@@ -50,6 +51,7 @@ from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
+from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
@@ -76,6 +78,8 @@ def _already_def(handler: Handler) -> str:
 
 def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> Outcome:
     function = handler.function
+    if handler.kind == RESOLVER:
+        return _resolver(project, handler)
     if not function.is_async:
         return Outcome(
             handler, "def", "def", "unchanged",
@@ -292,6 +296,19 @@ def lazy_load_text(
         )
         return f"{text}; it awaits at line {line} (`{awaited}`), so it stays async: {fix}"
     return f"{text}; {converted}"
+
+
+def _resolver(project: Project, handler: Handler) -> Outcome:
+    """A GraphQL resolver stays as it is: graphql-core runs a `def` one on the event loop too."""
+    work = resolver_work(project, handler)
+    unverified = session_work(project, handler.id).unverified
+    before = "async" if handler.function.is_async else "def"
+    text = (
+        "GraphQL resolver: runs on the event loop whether `def` or `async def` (graphql-core calls a plain def "
+        f"resolver in place, not in the threadpool), so phase one leaves it; {describe_work(work, unverified)}"
+    )
+    action = "keep" if before == "async" else "unchanged"
+    return Outcome(handler, before, before, action, [AM157.reason(text)], work.blocking)
 
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[Reason]:

@@ -1,0 +1,82 @@
+"""AM320 blocking-resolver: `check` reports a GraphQL resolver, `def` or `async def`, doing
+synchronous Session work on the event loop."""
+
+from __future__ import annotations
+
+import pytest
+from graphql_sample import FILES, ROUTER
+
+
+@pytest.mark.parametrize(
+    ("function", "call"),
+    [
+        ("Query.books", "crud.list_books(...)"),
+        ("Query.sync_books", "crud.list_books(...)"),
+        ("BookType.author_name", "self.instance.author (lazy load of Book.author)"),
+        ("load_titles", "database_sessionmaker()"),
+    ],
+)
+def test_check_reports_blocking_resolver_with_am320(app, findings, cli, function, call):
+    root = app(ROUTER, FILES)
+    found = findings(root, function)
+    assert [f["code"] for f in found] == ["AM320"], found
+    assert found[0]["kind"] == "resolver"
+    assert any(b["call"].endswith(call) for b in found[0]["blocking"]), found[0]["blocking"]
+    assert "making it def does not help" in found[0]["message"]
+    assert cli("check", root).exit_code == 1
+
+
+@pytest.mark.parametrize("function", ["Query.double", "BookType.title"])
+def test_near_miss_resolver_without_session_work_is_no_finding(app, findings, function):
+    root = app(ROUTER, FILES)
+    assert findings(root, function) == []
+
+
+def test_pragma_silences_am320(app, findings):
+    files = dict(FILES)
+    files["schema.py"] = files["schema.py"].replace(
+        "    def sync_books(self, info: Info) -> int:",
+        "    def sync_books(self, info: Info) -> int:  # async-migrate: ignore[AM320] tiny table, measured",
+    )
+    root = app(ROUTER, files)
+    assert findings(root, "Query.sync_books") == []
+
+
+OTHER_LIBRARIES = """
+import graphene
+from ariadne import QueryType
+
+from db.engine import database_sessionmaker
+from models import Book
+
+query = QueryType()
+
+
+@query.field("books")
+def resolve_books(obj, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).all()
+
+
+class Query(graphene.ObjectType):
+    books = graphene.List(graphene.String)
+
+    def resolve_books(root, info):
+        with database_sessionmaker() as s:
+            return [b.title for b in s.query(Book).all()]
+
+    def helper(self):
+        with database_sessionmaker() as s:
+            return s.query(Book).count()
+"""
+
+
+@pytest.mark.parametrize("function", ["resolve_books", "Query.resolve_books"])
+def test_ariadne_and_graphene_resolvers_are_checked(app, findings, function):
+    root = app(ROUTER, {**FILES, "other.py": OTHER_LIBRARIES})
+    assert [f["code"] for f in findings(root, function)] == ["AM320"]
+
+
+def test_near_miss_graphene_method_that_is_no_resolver(app, findings):
+    root = app(ROUTER, {**FILES, "other.py": OTHER_LIBRARIES})
+    assert findings(root, "Query.helper") == []
