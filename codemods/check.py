@@ -297,8 +297,9 @@ def analyse(project: Project) -> CheckResult:
                 acknowledged.add(handler.id)
             continue
         if handler.kind == RESOLVER:
-            # graphql-core runs a `def` resolver on the event loop too: judged either way.
-            result.handlers += 1
+            # graphql-core runs a `def` resolver on the event loop too: judged either way (the count
+            # the summary shows is of `async def` handlers).
+            result.handlers += handler.function.is_async
             checked.add(handler.id)
             _check_resolver(project, handler, result)
             continue

@@ -733,14 +733,29 @@ class Project:
             for value in module.values.values():
                 if value.depends:
                     refs.add(value.depends)
-                # FastAPI runs a GraphQL router's context getter as the route's dependency.
+        refs.update(ref for _, ref, _ in self.context_getter_sites)
+        return refs
+
+    @cached_property
+    def context_getter_sites(self) -> list[tuple[str, str, int]]:
+        """(module, reference, line of the call) of each function handed to a GraphQL router as its
+        context getter (`GraphQLRouter(schema, context_getter=get_context)`): FastAPI runs it as the
+        GraphQL route's dependency, a `def` one in the threadpool."""
+        found: list[tuple[str, str, int]] = []
+        for module in self.modules.values():
+            for value in module.values.values():
                 keyword = CONTEXT_GETTERS.get(self.canonical(value.ref) or "") if value.kind == "call" else None
-                refs.update(arg.ref for arg in value.args if keyword and arg.keyword == keyword and arg.ref)
+                found.extend(
+                    (module.name, arg.ref, value.line) for arg in value.args
+                    if keyword and arg.keyword == keyword and arg.ref
+                )
             for function in module.functions:
                 for call in function.calls:
                     keyword = CONTEXT_GETTERS.get(self.canonical(call.callee) or "")
-                    refs.update(a.ref for a in call.args if keyword and a.keyword == keyword and a.ref)
-        return refs
+                    found.extend(
+                        (module.name, a.ref, call.line) for a in call.args if keyword and a.keyword == keyword and a.ref
+                    )
+        return found
 
     def is_dependency(self, fid: FunctionId) -> bool:
         """Whether some `Depends(...)` names this function (it then runs fully decorated)."""

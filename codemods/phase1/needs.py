@@ -242,8 +242,16 @@ def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
     cached = project.derived.get("phase1.values")
     if cached is None:
         found: dict[FunctionId, list[tuple[str, int, str]]] = {}
+        # A GraphQL router's `context_getter=f`: where FastAPI takes it, as with `Depends(f)`. Each
+        # site stands for the first escape of that name at or below its call's line.
+        sites = sorted(project.context_getter_sites)
         for module in project.modules.values():
+            taken = [(ref, line) for name, ref, line in sites if name == module.name]
             for ref, line, written in module.escapes:
+                site = next((s for s in taken if s[0] == ref and s[1] <= line), None)
+                if site is not None:
+                    taken.remove(site)
+                    continue
                 fid = _runs(project, ref)
                 if fid is not None:
                     found.setdefault(fid, []).append((module.path, line, written))

@@ -34,7 +34,20 @@ def test_near_miss_context_getter_is_a_dependency_not_a_resolver(app, reported, 
     entry = reported(root, "get_context", "phase1")
     assert entry["kind"] == "dependency"
     assert "AM157" not in entry["codes"]
-    assert "a/schema.py" not in cli("phase1", root).output  # no resolver rewritten
+    # FastAPI runs it through Depends: a def one in the threadpool, as Strawberry accepts
+    assert entry["action"] == "convert"
+    output = cli("phase1", root).output
+    assert "-async def get_context" in output and "+def get_context" in output
+    assert "-    async def books" not in output  # no resolver rewritten
+
+
+def test_context_getter_also_used_as_a_value_elsewhere_stays_async(app, reported):
+    files = dict(FILES)
+    files["schema.py"] += "\nGETTERS = [get_context]\n"
+    root = app(ROUTER, files)
+    entry = reported(root, "get_context", "phase1")
+    assert entry["action"] == "keep"
+    assert "AM139" in entry["codes"]
 
 
 def test_strawberry_runs_a_def_resolver_on_the_event_loop():
