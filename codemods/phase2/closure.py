@@ -1239,27 +1239,39 @@ def _reach(project: Project, start: Iterable[FunctionId], whole_holders: bool = 
 def _find_reach(project: Project, start: Iterable[FunctionId], whole_holders: bool) -> set[FunctionId]:
     seen: set[FunctionId] = set()
     stack = list(start)
+    kept = cast("dict[tuple[FunctionId, bool], tuple[FunctionId, ...]]",
+                project.derived.setdefault("phase2.reach_next", {}))
     while stack:
         fid = stack.pop()
         if fid in seen:
             continue
         seen.add(fid)
-        # Async helpers belong here too: `async def store(db: Session)` awaited by a
-        # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
-        stack.extend(edge.callee for edge in methods.session_edges(project, fid))
-        # A class holding the Session moves as a whole: its attribute holds one kind of Session.
-        holder = holders.holder_of(project, fid) if whole_holders else None
-        # `crud.get(svc.db, 1)` from outside the class: the class moves too, or `svc.db` would
-        # stay the synchronous Session handed to a helper that now awaits.
-        for edge in project.all_calls_from.get(fid, ()) if holder is None and whole_holders else ():
-            through = holders.held_through_instance(project, fid, edge.call.args)
-            if through is not None and through.init is not None:
-                stack.append(through.init)
-        if holder is not None:
-            stack.extend(holder.methods)
-            if holder.init is not None:
-                stack.append(holder.init)
+        following = kept.get((fid, whole_holders))
+        if following is None:
+            # Kept per function: the reaches of a project's routes share their helpers.
+            following = kept[(fid, whole_holders)] = tuple(_reach_next(project, fid, whole_holders))
+        stack.extend(following)
     return seen
+
+
+def _reach_next(project: Project, fid: FunctionId, whole_holders: bool) -> list[FunctionId]:
+    """The functions `_find_reach` goes on to from `fid`."""
+    # Async helpers belong here too: `async def store(db: Session)` awaited by a
+    # migrated route would otherwise keep `db.commit()` un-awaited on an AsyncSession.
+    found = [edge.callee for edge in methods.session_edges(project, fid)]
+    # A class holding the Session moves as a whole: its attribute holds one kind of Session.
+    holder = holders.holder_of(project, fid) if whole_holders else None
+    # `crud.get(svc.db, 1)` from outside the class: the class moves too, or `svc.db` would
+    # stay the synchronous Session handed to a helper that now awaits.
+    for edge in project.all_calls_from.get(fid, ()) if holder is None and whole_holders else ():
+        through = holders.held_through_instance(project, fid, edge.call.args)
+        if through is not None and through.init is not None:
+            found.append(through.init)
+    if holder is not None:
+        found.extend(holder.methods)
+        if holder.init is not None:
+            found.append(holder.init)
+    return found
 
 
 def _does_session_work(project: Project, fid: FunctionId) -> bool:

@@ -46,7 +46,16 @@ def is_method(project: Project, fid: FunctionId) -> bool:
 
 def session_edges(project: Project, fid: FunctionId) -> list[Edge]:
     """The calls of `fid` phase two follows: those that hand over the Session or lead to one
-    (opened by the callee, or held by an object the callee works on)."""
+    (opened by the callee, or held by an object the callee works on). Kept per project (the
+    closures of scan's subsystems share their helpers): read the list, never change it."""
+    kept = cast("dict[FunctionId, list[Edge]]", project.derived.setdefault("phase2.session_edges", {}))
+    found = kept.get(fid)
+    if found is None:
+        found = kept[fid] = _find_session_edges(project, fid)
+    return found
+
+
+def _find_session_edges(project: Project, fid: FunctionId) -> list[Edge]:
     found = []
     for edge in project.all_calls_from[fid]:
         if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
