@@ -424,11 +424,24 @@ class _Reads:
 
 
 def _tree_digest(tree: Any) -> str:
+    """The digest of a syntax tree with its positions: its pickle, every node written out in
+    full (no memo, so it depends on the nodes alone, not on which of them share an object),
+    about twice as fast as `ast.dump`, which a tree nested deeper than the pickler goes still
+    takes (equal trees take the same way). Only compared with another of its own."""
     import ast
+    import io
+    import pickle
 
     from async_migrate.codemods import cache as caching
 
-    return caching.digest(ast.dump(tree, include_attributes=True).encode("utf-8", "surrogatepass"))
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: an equal tree gives equal bytes
+    try:
+        pickler.dump(tree)
+    except RecursionError:
+        return caching.digest(ast.dump(tree, include_attributes=True).encode("utf-8", "surrogatepass"))
+    return caching.digest(buffer.getvalue())
 
 
 def _text(data: bytes) -> str:

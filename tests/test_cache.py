@@ -437,6 +437,20 @@ def test_a_plan_with_a_value_of_no_known_form_is_not_cached():
         caching.key_of(phase1_rewrite.Plan(frozenset({"f"}), {}, object()))  # type: ignore[arg-type]
 
 
+def test_a_parsed_file_keeps_its_tree_digest_exactly_while_its_tree_is_the_same():
+    import ast
+
+    source = "def f(db):\n    return db.get(Book, 1)  # one\n"
+    digest = runner._tree_digest(ast.parse(source))
+    assert runner._tree_digest(ast.parse(source.replace("# one", "# two"))) == digest
+    assert runner._tree_digest(ast.parse(source.replace("db.get", "db .get"))) != digest  # a position
+    assert runner._tree_digest(ast.parse(source.replace("1", "2"))) != digest
+    # nested deeper than the pickler goes: the same tree still gives the same digest
+    deep = "x = " + "+".join(["a"] * 600)
+    assert runner._tree_digest(ast.parse(deep)) == runner._tree_digest(ast.parse(deep + "  # c"))
+    assert runner._tree_digest(ast.parse(deep)) != runner._tree_digest(ast.parse(deep + "+a"))
+
+
 # ---------------------------------------------------------------- damage, permissions, concurrency
 
 
