@@ -43,8 +43,15 @@ async def load_titles(keys: list[int]) -> list[str]:
         return [s.get(Book, k).title for k in keys]
 
 
+def make_loader(db: Session) -> DataLoader:
+    async def load_books(keys: list[int]) -> list[int]:
+        return [len(crud.list_books(db)) for _ in keys]
+
+    return DataLoader(load_fn=load_books)
+
+
 async def get_context(db: Session = Depends(get_db_session)):
-    return {"db": db, "titles": DataLoader(load_fn=load_titles)}
+    return {"db": db, "titles": DataLoader(load_fn=load_titles), "books": make_loader(db)}
 
 
 @strawberry.type

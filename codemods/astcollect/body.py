@@ -206,6 +206,8 @@ def _nested_routes(
     # module's text can hold such a call
     registered = _registered_names(node) if source.mentions("add_") or source.mentions(")(") else set()
     registered |= _returned_endpoints(node, nested)
+    if source.mentions("load_fn") or source.mentions("DataLoader") or source.mentions("resolver="):
+        registered |= _resolver_names(node)
     if not any(_route_like(s) or s.name in registered for s in nested):
         return
     routers: dict[str, str] = {}
@@ -290,6 +292,27 @@ def _registered_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         if type(endpoint) is ast.Name:
             found.add(endpoint.id)
     return found - called
+
+
+def _resolver_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function body hands a GraphQL schema to run on the event loop: a DataLoader's
+    `load_fn` (`DataLoader(load_fn=load_authors)`, or first), `strawberry.field(resolver=f)`.
+    The project index tells the library by the call's resolved name (`Project._resolvers`)."""
+    found: set[str] = set()
+    for current in ast.walk(node):
+        if type(current) is not ast.Call:
+            continue
+        func = current.func
+        name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        if name == "DataLoader":
+            handed = argument(current, 0, "load_fn")
+        elif name in ("field", "mutation", "subscription"):
+            handed = next((k.value for k in current.keywords if k.arg == "resolver"), None)
+        else:
+            continue
+        if type(handed) is ast.Name:
+            found.add(handed.id)
+    return found
 
 
 def _returned_endpoints(

@@ -14,6 +14,7 @@ from graphql_sample import FILES, ROUTER
         ("Query.sync_books", "crud.list_books(...)"),
         ("BookType.author_name", "self.instance.author (lazy load of Book.author)"),
         ("load_titles", "database_sessionmaker()"),
+        ("make_loader.<locals>.load_books", "crud.list_books(...)"),
     ],
 )
 def test_check_reports_blocking_resolver_with_am320(app, findings, cli, function, call):
