@@ -1932,9 +1932,52 @@ class Project:
 
     @cached_property
     def _event_loop_needs(self) -> dict[FunctionId, LoopNeed]:
+        needs = self._loop_needs(frozenset())
+        balanced = self._balanced_context_managers(needs)
+        return self._loop_needs(balanced) if balanced else needs
+
+    def _balanced_context_managers(self, needs: dict[FunctionId, LoopNeed]) -> frozenset[FunctionId]:
+        """The `__enter__` and `__exit__` of classes whose only event-loop need is one `ContextVar`:
+        `__enter__` sets it and `__exit__` resets it, and neither calls anything needing the loop.
+        A `with` runs both in one thread's context, so a worker thread sees the value inside the
+        block as the loop would, and nothing outside it (a hand-written `with db():`)."""
+        found: set[FunctionId] = set()
+        for methods in self.flow.classes.methods.values():
+            enter, leave = methods.get("__enter__"), methods.get("__exit__")
+            if enter is None or leave is None:
+                continue
+            variables: list[set[tuple[str, str]]] = []
+            for fid in (enter, leave):
+                writes = set()
+                for call in self.functions[fid][1].calls:
+                    if self.event_loop_api(call) is None and self.loop_primitive(fid, call) is None:
+                        continue
+                    if self.context_variable_write(call) is None:
+                        writes.add(("", ""))  # another event-loop API: not balanced
+                        continue
+                    variable, _, method = (call.callee or "").rpartition(".")
+                    writes.add((self.canonical(variable) or variable, method))
+                variables.append(writes)
+            sets, resets = variables
+            if len(sets) != 1 or len(resets) != 1:
+                continue
+            (set_var, set_method), (reset_var, reset_method) = next(iter(sets)), next(iter(resets))
+            if set_method != "set" or reset_method != "reset" or set_var != reset_var or not set_var:
+                continue
+            if any(
+                edge.callee in needs and edge.callee not in (enter, leave)
+                for fid in (enter, leave)
+                for edge in self.all_calls_from[fid]
+                if not (edge.call.nested or edge.call.offloaded or edge.call.awaited)
+            ):
+                continue
+            found.update((enter, leave))
+        return frozenset(found)
+
+    def _loop_needs(self, balanced: frozenset[FunctionId]) -> dict[FunctionId, LoopNeed]:
         needs: dict[FunctionId, LoopNeed] = {}
         for fid, (_, function) in self.functions.items():
-            if function.is_async:
+            if function.is_async or fid in balanced:
                 continue
             for call in function.calls:
                 api = self.event_loop_api(call)

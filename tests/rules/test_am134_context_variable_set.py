@@ -221,3 +221,45 @@ def test_near_miss_a_route_leaving_it_set_or_resetting_another_token_keeps_am134
         entry = reported(app(PAIRED.format(reset=reset).replace("    token =", "    other = None\n    token =")), "n",
                          "phase1")
         assert entry["action"] == "keep" and entry["codes"][0] == "AM134", (reset, entry)
+
+
+# A hand-written `with db():`: `__enter__` sets the variable and `__exit__` resets it, so the
+# `with` statement is balanced in whichever thread runs it.
+SCOPE = """
+from contextvars import ContextVar
+
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+_current: ContextVar = ContextVar("_current", default=None)
+
+
+class Scope:
+    def __enter__(self):
+        self.token = _current.set(database_sessionmaker())
+        return self
+
+    def __exit__(self, *exc):
+        _current.get().close()
+        {leave}
+
+
+@router.post("/audit")
+async def audit():
+    with Scope():
+        _current.get().execute(text("select 1"))
+    return {{}}
+"""
+
+
+def test_a_with_block_setting_and_resetting_the_variable_converts(app, reported):
+    root = app(SCOPE.format(leave="_current.reset(self.token)"))
+    entry = reported(root, "audit", "phase1")
+    assert entry["action"] == "convert", entry
+
+
+def test_near_miss_an_exit_that_leaves_the_variable_set_keeps_it(app, reported):
+    root = app(SCOPE.format(leave="pass"))
+    entry = reported(root, "audit", "phase1")
+    assert entry["action"] == "keep" and "AM117" in entry["codes"], entry  # through __exit__
