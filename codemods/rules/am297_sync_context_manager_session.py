@@ -24,7 +24,7 @@ Before:
             ...
             uow.commit()
 
-After (by hand):
+After:
 
     class SqlAlchemyUnitOfWork:
         async def __aenter__(self):
