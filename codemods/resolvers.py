@@ -10,6 +10,8 @@ The Session usually reaches a resolver through the GraphQL context (`info.contex
 - the Session work the flow does see (a Session the resolver opens, a helper opening one);
 - a call handing something to a project helper's parameter declared as a synchronous Session
   (`crud.list_books(info.context["db"])`): Session work with the context's Session;
+- a Session method called, not awaited, on what the context holds (`info.context["db"].get(Author,
+  1)`, `db.scalars(...)` on a local bound to `info.context.db`);
 - on a field resolver (a method), `self.obj.rel` where the type declares `obj` as a mapped class
   and `rel` is a lazy relationship of it: a lazy load.
 
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.vocabulary.graphql import INFO_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 if TYPE_CHECKING:
     from async_migrate.codemods import facts
@@ -57,6 +60,11 @@ def resolver_work(project: Project, handler: Handler, blocking: list[Blocking] |
         if found is not None and (call.line, found) not in seen:
             seen.add((call.line, found))
             work.blocking.append(Blocking(call.line, found, call.offloaded))
+    if work.info is not None:
+        for line, text in _context_session_calls(project, function, work.info):
+            if (line, text) not in seen:
+                seen.add((line, text))
+                work.blocking.append(Blocking(line, text))
     for line, read in _lazy_reads(project, handler):
         if (line, read) not in seen:
             seen.add((line, read))
@@ -120,6 +128,36 @@ def _session_helper(project: Project, call: facts.Call) -> str | None:
         if param is not None and project.declared_session(param) is not None:
             return f"{call.callee}(...)"
     return None
+
+
+def _context_session_calls(project: Project, function: facts.Function, info: str) -> list[tuple[int, str]]:
+    """`info.context["db"].scalars(...)`, or on a local bound to `info.context.db`: a Session
+    method called, not awaited, on a value the context holds. `get` counts only given a project
+    class first (`db.get(Author, 1)`), not a dict's `get("key")`."""
+    context = ("attr", ("name", info), "context")
+
+    def from_context(term: tuple) -> bool:
+        if len(term) == 3 and term[0] in ("key", "attr") and term[1] == context:
+            return True
+        return term[:1] == ("name",) and any(from_context(held) for held in function.holds.get(term[1], ()))
+
+    found: list[tuple[int, str]] = []
+    for line, receiver, term, member, how in function.uses:
+        if how != "call" or member not in SESSION_IO_METHODS or not from_context(term):
+            continue
+        # a call on a subscript records no method name: the calls of the line stand for it
+        calls = [c for c in function.calls if c.line == line and c.method in (member, None)]
+        if member == "get":
+            calls = [c for c in calls if c.args and c.args[0].ref and _is_class(project, c.args[0].ref)]
+        if calls and not any(c.awaited for c in calls):
+            found.append((line, f"{receiver}.{member}()"))
+    return found
+
+
+def _is_class(project: Project, ref: str) -> bool:
+    from async_migrate.codemods.classes import project_classes
+
+    return project_classes(project).resolve(ref) is not None
 
 
 def _lazy_reads(project: Project, handler: Handler) -> list[tuple[int, str]]:

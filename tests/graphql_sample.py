@@ -28,6 +28,7 @@ def count(n: int) -> int:
 SCHEMA = """
 import strawberry
 from fastapi import Depends
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import GraphQLRouter
@@ -81,6 +82,19 @@ class Query:
     @strawberry.field
     def raw(self, info: Info) -> int:
         return info.context["db"].get(Book, 1).id
+
+    @strawberry.field
+    def held(self, info: Info) -> int:
+        db = info.context.db
+        return db.scalar(select(func.count(Book.id)))
+
+    @strawberry.field
+    def who(self, info: Info) -> str:
+        return info.context.get("user", "anon")
+
+    @strawberry.field
+    async def awaited(self, info: Info) -> int:
+        return (await info.context["adb"].execute(select(Book.id))).scalar()
 
     @strawberry.field
     async def double(self, n: int) -> int:

@@ -11,14 +11,14 @@ Before:
 
     @strawberry.field
     def author(self, info: Info) -> AuthorType:
-        return AuthorType.from_model(info.context["db"].get(Author, self.author_id))
+        return AuthorType.from_model(info.context["repo"].author_of(self.id))
 
 After:
 
     @strawberry.field
     async def author(self, info: Info) -> AuthorType:
-        db = info.context["db"]
-        return AuthorType.from_model(await run_in_threadpool(db.get, Author, self.author_id))
+        repo = info.context["repo"]
+        return AuthorType.from_model(await run_in_threadpool(repo.author_of, self.id))
 """
 
 from async_migrate.codemods.rules.base import Rule

@@ -15,6 +15,8 @@ from graphql_sample import FILES, ROUTER
         ("BookType.author_name", "self.instance.author (lazy load of Book.author)"),
         ("load_titles", "database_sessionmaker()"),
         ("make_loader.<locals>.load_books", "crud.list_books(...)"),
+        ("Query.raw", "info.context['db'].get()"),
+        ("Query.held", "db.scalar()"),
     ],
 )
 def test_check_reports_blocking_resolver_with_am320(app, findings, cli, function, call):

@@ -3,12 +3,16 @@ not follow is reported, never counted clean."""
 
 from __future__ import annotations
 
+import pytest
 from graphql_sample import FILES, ROUTER
 
 
-def test_check_reports_context_read_with_am321(app, findings):
+@pytest.mark.parametrize("function", ["Query.who", "Query.awaited"])
+def test_check_reports_context_read_with_am321(app, findings, function):
+    """The context dict's own `get`, and an awaited method of what it holds: no Session work
+    the analysis can name, and no all-clear either."""
     root = app(ROUTER, FILES)
-    found = findings(root, "Query.raw")
+    found = findings(root, function)
     assert [f["code"] for f in found] == ["AM321"]
     assert "info.context" in found[0]["message"]
     assert found[0]["kind"] == "resolver"
