@@ -410,6 +410,7 @@ class ClassFacts(_Fact):
     qualname: str
     line: int
     bases: tuple[str, ...] = ()  # resolved references of the positional bases
+    end: int = 0  # the last line of the class body
     # relationship() attributes -> the `lazy=` strategy as written ("select" when absent;
     # True/False/None normalised to "select"/"joined"/"noload"; other expressions as code;
     # absent under a `WriteOnlyMapped[...]`/`DynamicMapped[...]` annotation: "write_only"/"dynamic").

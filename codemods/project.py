@@ -589,7 +589,7 @@ class Project:
 
         Strawberry's `@strawberry.field` / `@strawberry.mutation` methods (bare or called), the
         function `strawberry.field(resolver=f)` or `DataLoader(load_fn=f)` names (a module-level
-        one, or one nested in the calling function), Ariadne's `@query.field("x")` on a bindable,
+        one, or one nested in the calling function, or one a class body names as a field's resolver), Ariadne's `@query.field("x")` on a bindable,
         and Graphene's `resolve_<field>` methods and a mutation's `mutate`.
         """
         from async_migrate.codemods.classes import project_classes
@@ -615,6 +615,9 @@ class Project:
                             found.setdefault((target[0].name, target[1].key), call.line)
                         elif nested is not None:
                             found.setdefault((module.name, nested.key), call.line)
+        for module in self.modules.values():
+            for fid, line in self._class_body_resolvers(module):
+                found.setdefault(fid, line)
         classes = project_classes(self)
         for ref, (module, cls) in classes.by_ref.items():
             ancestors = {self.canonical(base) for a in classes.mro(ref) for base in classes.by_ref[a][1].bases}
@@ -628,6 +631,22 @@ class Project:
                 if owner == cls.qualname and (name.startswith("resolve_") or name in names):
                     found.setdefault((module.name, function.key), function.line)
         return sorted(found.items())
+
+    def _class_body_resolvers(self, module: facts.Module) -> list[tuple[FunctionId, int]]:
+        """`books: list[Book] = strawberry.field(resolver=get_books)` in a class body: the project
+        functions named in the body of a class that builds a field so. The body's calls are not
+        collected; the names it uses as values are (`facts.Module.escapes`), each with its line."""
+        typed = [c for c in module.classes if any(
+            self.canonical(callee) in RESOLVER_ARGUMENTS for callee in c.built.values()
+        )]
+        found: list[tuple[FunctionId, int]] = []
+        for cls in typed:
+            for ref, line, _ in module.escapes:
+                if cls.line < line <= cls.end:
+                    target = self.function(ref)
+                    if target is not None:
+                        found.append(((target[0].name, target[1].key), line))
+        return found
 
     def _ariadne_field(self, decorator: facts.Decorator) -> bool:
         """`@query.field("books")` on a module-level Ariadne bindable (`query = QueryType()`)."""

@@ -1130,7 +1130,7 @@ class Collector:
 
     def _class_facts(self, node: ast.ClassDef, qualname: str) -> None:
         """Bases, relationship() attributes and annotated fields of one class statement."""
-        found = facts.ClassFacts(name=node.name, qualname=qualname, line=node.lineno)
+        found = facts.ClassFacts(name=node.name, qualname=qualname, line=node.lineno, end=node.end_lineno or node.lineno)
         # `CRUDBase[User]`, `Generic[M]`: the class subscripted
         bases = (
             self.ref(base.value if type(base) is ast.Subscript else base)

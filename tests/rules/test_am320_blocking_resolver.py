@@ -17,6 +17,7 @@ from graphql_sample import FILES, ROUTER
         ("make_loader.<locals>.load_books", "crud.list_books(...)"),
         ("Query.raw", "info.context['db'].get()"),
         ("Query.held", "db.scalar()"),
+        ("get_titles", "crud.list_books(...)"),
     ],
 )
 def test_check_reports_blocking_resolver_with_am320(app, findings, cli, function, call):
@@ -29,7 +30,7 @@ def test_check_reports_blocking_resolver_with_am320(app, findings, cli, function
     assert cli("check", root).exit_code == 1
 
 
-@pytest.mark.parametrize("function", ["Query.double", "BookType.title"])
+@pytest.mark.parametrize("function", ["Query.double", "BookType.title", "not_a_resolver"])
 def test_near_miss_resolver_without_session_work_is_no_finding(app, findings, function):
     root = app(ROUTER, FILES)
     assert findings(root, function) == []
