@@ -589,8 +589,9 @@ class Project:
 
         Strawberry's `@strawberry.field` / `@strawberry.mutation` methods (bare or called), the
         function `strawberry.field(resolver=f)` or `DataLoader(load_fn=f)` names (a module-level
-        one, or one nested in the calling function, or one a class body names as a field's resolver), Ariadne's `@query.field("x")` on a bindable,
-        and Graphene's `resolve_<field>` methods and a mutation's `mutate`.
+        one, one nested in the calling function, or one a class body names for a field), Ariadne's
+        `@query.field("x")` on a bindable, and Graphene's `resolve_<field>` methods and a
+        mutation's `mutate`.
         """
         from async_migrate.codemods.classes import project_classes
 
