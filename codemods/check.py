@@ -529,8 +529,13 @@ def _check_resolver(project: Project, handler: Handler, result: CheckResult) -> 
         )
         message = f"{kind} GraphQL resolver {describe_work(found, [])}; fix: {fix}"
         candidates.append(Finding(AM320, handler, handler.module.path, *where, message, found.blocking, action))
-    elif work.unverified or found.context_reads:
-        first = work.unverified[0] if work.unverified else (found.context_reads[0], f"{found.info}.context")
+    elif work.unverified or found.context_reads or found.parent_reads:
+        if work.unverified:
+            first = work.unverified[0]
+        elif found.parent_reads:
+            first = found.parent_reads[0]
+        else:
+            first = (found.context_reads[0], f"{found.info}.context")
         message = f"{kind} GraphQL resolver runs on the event loop; {describe_work(found, work.unverified)}; " + (
             f"fix: {AM321.fix}"
         )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.vocabulary.graphql import INFO_TYPES
+from async_migrate.codemods.vocabulary.graphql import INFO_TYPES, RESOLVER_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class ResolverWork:
     blocking: list[Blocking] = field(default_factory=list)
     context_reads: list[int] = field(default_factory=list)  # lines reading `info.context`
     info: str | None = None  # the parameter carrying the GraphQL info
+    # Attributes read on the parent object (Ariadne's `obj`, Graphene's `root`): (line, `obj.author`)
+    parent_reads: list[tuple[int, str]] = field(default_factory=list)
 
 
 def resolver_work(project: Project, handler: Handler, blocking: list[Blocking] | None = None) -> ResolverWork:
@@ -54,6 +56,14 @@ def resolver_work(project: Project, handler: Handler, blocking: list[Blocking] |
     if work.info is not None:
         work.context_reads = sorted({line for line, name, attr in function.attributes
                                      if name == work.info and attr == "context"})
+    parent = _parent_param(project, handler)
+    if parent is not None:
+        work.parent_reads = [(line, f"{name}.{attr}") for line, name, attr in function.attributes if name == parent]
+        if parent in ("self", "cls"):  # Graphene's unbound `resolve_x(self, info)`: reads kept in `uses`
+            work.parent_reads = [
+                (line, f"{parent}.{member}") for line, _, term, member, how in function.uses
+                if how == "read" and term == ("name", parent)
+            ]
     seen = {(b.line, b.call) for b in work.blocking}
     for call in function.calls:
         found = _session_helper(project, call)
@@ -93,6 +103,13 @@ def describe_work(work: ResolverWork, unverified: list[tuple[int, str]]) -> str:
     if unverified:
         line, text = unverified[0]
         return f"unverified: {text} (line {line}); the analysis cannot tell whether it blocks the event loop"
+    if work.parent_reads:
+        line, read = work.parent_reads[0]
+        return (
+            f"unverified: reads `{read}` (line {line}) on the parent object, which may be an ORM object "
+            "whose relationship loads lazily (a query) on the event loop; the analysis does not know what "
+            "the parent field returns"
+        )
     if work.context_reads:
         return (
             f"unverified: reads the GraphQL context (`{work.info}.context`, line {work.context_reads[0]}), "
@@ -100,6 +117,23 @@ def describe_work(work: ResolverWork, unverified: list[tuple[int, str]]) -> str:
             "work with what the context holds"
         )
     return "does no synchronous Session work"
+
+
+def _parent_param(project: Project, handler: Handler) -> str | None:
+    """The parameter the parent field's value arrives in: the first of a resolver that is no
+    method of a class (Ariadne's `obj`, a Strawberry `resolver=` function's `root`), or of a
+    Graphene `resolve_<field>`, which Graphene calls unbound. None when that is the info."""
+    from async_migrate.codemods.classes import project_classes
+
+    function = handler.function
+    params = [p for p in function.params if p.name not in ("self", "cls")]
+    method = project_classes(project).owner(handler.id) is not None
+    decorated = any(project.canonical(d.callee) in RESOLVER_DECORATORS for d in function.decorators)
+    graphene = method and not decorated and (function.name.startswith("resolve_") or function.name == "mutate")
+    if method and not graphene:
+        return None
+    first = function.params[0].name if graphene and function.params else params[0].name if params else None
+    return None if first == info_param(project, function) else first
 
 
 def info_param(project: Project, function: facts.Function) -> str | None:

@@ -44,10 +44,11 @@ if TYPE_CHECKING:
 # `listen` and `dependency_overrides`: phase two reads event listeners on the sync stack and
 # overrides of its session dependency, which a module may register with none of the others;
 # `TestClient`: a test client not entered with `with` gets a follow-up from phase two;
-# `configure(`: a module binding a sessionmaker to its engine later (`maker.configure(bind=engine)`).
+# `configure(`: a module binding a sessionmaker to its engine later (`maker.configure(bind=engine)`);
+# the GraphQL libraries: a module of resolvers, which run on the event loop, may name nothing else.
 MARKERS = (
     b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides",
-    b"TestClient", b"configure(",
+    b"TestClient", b"configure(", b"strawberry", b"graphene", b"ariadne",
 )
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)

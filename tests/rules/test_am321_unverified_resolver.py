@@ -22,3 +22,40 @@ def test_near_miss_resolver_not_reading_the_context_is_no_finding(app, findings)
     root = app(ROUTER, FILES)
     assert findings(root, "Query.double") == []
     assert [f["code"] for f in findings(root, "Query.sync_books")] == ["AM320"]  # evidence wins
+
+
+PARENTS = """
+import graphene
+from ariadne import ObjectType
+
+book = ObjectType("Book")
+
+
+@book.field("author")
+def resolve_author(obj, info):
+    return obj.author
+
+
+@book.field("upper")
+def resolve_upper(obj, info):
+    return "x"
+
+
+class BookNode(graphene.ObjectType):
+    author = graphene.String()
+
+    def resolve_author(self, info):
+        return self.author.name
+"""
+
+
+def test_parent_object_reads_are_unverified(app, findings):
+    """Ariadne's `obj` and Graphene's unbound `self` are the parent field's value: an ORM object's
+    relationship there is a lazy load on the event loop."""
+    root = app(ROUTER, {**FILES, "parents.py": PARENTS})
+    for function, read in [("resolve_author", "obj.author"), ("BookNode.resolve_author", "self.author")]:
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM321"], function
+        assert f"`{read}`" in found[0]["message"]
+    assert findings(root, "resolve_upper") == []
+    assert findings(root, "BookType.title") == []  # a Strawberry type's own `self` is no parent
