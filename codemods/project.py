@@ -60,6 +60,7 @@ from async_migrate.codemods.vocabulary.graphql import (
     GRAPHENE_TYPES,
     RESOLVER_ARGUMENTS,
     RESOLVER_DECORATORS,
+    SCHEMA_HOOKS,
 )
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLE_WRITES,
@@ -590,8 +591,8 @@ class Project:
         Strawberry's `@strawberry.field` / `@strawberry.mutation` methods (bare or called), the
         function `strawberry.field(resolver=f)` or `DataLoader(load_fn=f)` names (a module-level
         one, one nested in the calling function, or one a class body names for a field), Ariadne's
-        `@query.field("x")` on a bindable, and Graphene's `resolve_<field>` methods and a
-        mutation's `mutate`.
+        `@query.field("x")` on a bindable, Graphene's `resolve_<field>` methods and a mutation's
+        `mutate`, and a Strawberry permission's `has_permission` (`SCHEMA_HOOKS`).
         """
         from async_migrate.codemods.classes import project_classes
 
@@ -623,13 +624,17 @@ class Project:
         for ref, (module, cls) in classes.by_ref.items():
             ancestors = {self.canonical(base) for a in classes.mro(ref) for base in classes.by_ref[a][1].bases}
             names: tuple[str, ...] = ()
-            if ancestors & GRAPHENE_MUTATIONS:
+            prefix = "resolve_"
+            hooks = [SCHEMA_HOOKS[a] for a in ancestors if a in SCHEMA_HOOKS]
+            if hooks:
+                names, prefix = hooks[0], "\0"  # no Graphene-style prefix there
+            elif ancestors & GRAPHENE_MUTATIONS:
                 names = ("mutate",)
             elif not ancestors & GRAPHENE_TYPES:
                 continue
             for function in module.functions:
                 owner, _, name = function.qualname.rpartition(".")
-                if owner == cls.qualname and (name.startswith("resolve_") or name in names):
+                if owner == cls.qualname and (name.startswith(prefix) or name in names):
                     found.setdefault((module.name, function.key), function.line)
         return sorted(found.items())
 

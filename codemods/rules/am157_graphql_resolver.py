@@ -2,7 +2,8 @@
 
 Strawberry, Ariadne and Graphene execute a schema through graphql-core, which awaits an
 `async def` resolver on the event loop and calls a plain `def` one in place, on the loop too:
-no resolver (nor a DataLoader's load function) runs in the threadpool. Phase one therefore
+no resolver (nor a DataLoader's load function, nor a permission's `has_permission`) runs in
+the threadpool. Phase one therefore
 never converts one; it leaves every resolver as it is and says whether it blocks the loop
 (`check` reports AM320, AM321). A GraphQL router's `context_getter` is a FastAPI dependency
 and is judged as one.

@@ -35,6 +35,12 @@ ARIADNE_DECORATORS = frozenset({"field", "source"})
 # Graphene object types: their `resolve_<field>` methods are resolvers, a mutation's `mutate` too.
 GRAPHENE_TYPES = frozenset({"graphene.ObjectType", "graphene.types.objecttype.ObjectType"})
 GRAPHENE_MUTATIONS = frozenset({"graphene.Mutation", "graphene.relay.ClientIDMutation"})
+# Classes whose methods the schema runs beside the resolvers, on the event loop too: a
+# Strawberry permission's `has_permission` (sync or async) before each field it guards.
+SCHEMA_HOOKS = {
+    "strawberry.permission.BasePermission": ("has_permission",),
+    "strawberry.BasePermission": ("has_permission",),
+}
 # Routers whose context getter FastAPI runs as a dependency of the GraphQL route.
 CONTEXT_GETTERS = {"strawberry.fastapi.GraphQLRouter": "context_getter"}
 # The type of the argument a resolver gets the request's context through (`info.context`).

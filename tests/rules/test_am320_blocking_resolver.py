@@ -84,3 +84,29 @@ def test_ariadne_and_graphene_resolvers_are_checked(app, findings, function):
 def test_near_miss_graphene_method_that_is_no_resolver(app, findings):
     root = app(ROUTER, {**FILES, "other.py": OTHER_LIBRARIES})
     assert findings(root, "Query.helper") == []
+
+
+PERMISSION = """
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+import crud
+
+
+class CanRead(BasePermission):
+    message = "no"
+
+    def has_permission(self, source, info: Info, **kwargs) -> bool:
+        return bool(crud.list_books(info.context["db"]))
+
+    def describe(self) -> str:
+        return "reads"
+"""
+
+
+def test_strawberry_permission_is_checked(app, findings):
+    """A permission's `has_permission` runs on the event loop before the field it guards."""
+    root = app(ROUTER, {**FILES, "permissions.py": PERMISSION})
+    found = findings(root, "CanRead.has_permission")
+    assert [f["code"] for f in found] == ["AM320"]
+    assert findings(root, "CanRead.describe") == []
