@@ -35,6 +35,10 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   Graphene; a DataLoader's load function), `def` or `async def` alike since graphql-core runs
   both on the event loop, does synchronous Session work there, or reads the GraphQL context
   (`info.context`), which the analysis does not follow (`resolvers.py`).
+- AM322 `blocking-worker-coroutine`: an `async def` handed as a value to what runs it (an arq
+  worker's `functions = [...]`, a scheduler's `add_job(job)`), which no handler reaches, does
+  synchronous Session work, directly or through a helper declared to take a Session (the
+  runner's `ctx["session_factory"]()` is a Session the flow cannot name): it blocks that loop.
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
@@ -71,7 +75,7 @@ from async_migrate.codemods.phase1.rule import (
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
-from async_migrate.codemods.resolvers import describe_work, resolver_work
+from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -96,6 +100,7 @@ from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE
 from async_migrate.codemods.rules.am318_library_session_middleware import RULE as AM318
 from async_migrate.codemods.rules.am320_blocking_resolver import RULE as AM320
 from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
+from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as AM322
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -107,7 +112,12 @@ from async_migrate.codemods.run import (
     remember,
     remembered,
 )
-from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
+from async_migrate.codemods.session_work import (
+    SessionWork,
+    coroutine_blocking,
+    session_work,
+    session_work_view,
+)
 from async_migrate.codemods.sources import nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
@@ -332,6 +342,7 @@ def analyse(project: Project) -> CheckResult:
     for module, added in unresolved:
         if project.in_scope(module.path):
             _check_unresolved_endpoint(module, added, result, project.endpoint_overrides(added.endpoint))
+    checked |= _check_worker_coroutines(project, result)
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
     # handler, which `check` does not judge but for its background tasks, a pragma
     # silences nothing.
@@ -621,6 +632,60 @@ def _unused_why(pragma: Pragma, handler: Handler) -> str:
         f"the {_kind(handler)} has no finding of {named} any more (moved to AsyncSession, or the "
         "blocking work is gone)"
     )
+
+
+def _check_worker_coroutines(project: Project, result: CheckResult) -> set[FunctionId]:
+    """AM322: `async def` functions handed as a value to what runs them (an arq worker's
+    `functions = [...]`, a scheduler's `add_job(job)`) that no handler reaches, doing synchronous
+    Session work: they block their runner's event loop, which no handler's finding says. The ids
+    judged (their pragmas are theirs, not unused)."""
+    reached: set[FunctionId] = set()
+    order = [handler.id for handler in project.handlers]
+    for current in order:
+        if current in reached:
+            continue
+        reached.add(current)
+        order.extend(edge.callee for edge in project.all_calls_from.get(current, ()))
+    for handler in project.handlers:
+        # a handler's own background coroutines are AM306 on the handler
+        reached.update(task.fid for task in coroutine_tasks(project, handler.id))
+    handed: dict[FunctionId, None] = {}
+    for module in project.modules.values():
+        refs = [*module.references]
+        for function in module.functions:
+            refs.extend(arg.ref for call in function.calls for arg in call.args if arg.ref)
+        for ref in refs:
+            found = project.function(ref)
+            if found is not None and found[1].is_async:
+                handed.setdefault((found[0].name, found[1].key), None)
+    judged = set()
+    for fid in handed:
+        module, function = project.functions[fid]
+        if fid in reached or not project.in_scope(module.path):
+            continue
+        inner = coroutine_blocking(project, fid)
+        # a Session the runner hands in (`ctx["session_factory"]()`) is none the flow can name: a
+        # helper declared to work on the one it is given still blocks, whatever the job passed
+        chains = project.work_chains
+        for edge in project.all_calls_from.get(fid, ()):
+            callee_module, callee = project.functions[edge.callee]
+            said = f"{module.path}:{edge.call.line} ({callee_module.name}.{callee.qualname}(...))"
+            blocks = edge.callee in chains or session_helper_call(project, edge.call) is not None
+            if not callee.is_async and not edge.call.offloaded and not edge.call.awaited and blocks and not any(
+                text.startswith(f"{module.path}:{edge.call.line} ") for text in inner
+            ):
+                inner.append(said)
+        if not inner:
+            continue
+        judged.add(fid)
+        where = ", ".join(inner[:4]) + (f" and {len(inner) - 4} more" if len(inner) > 4 else "")
+        message = (
+            f"async def {function.qualname} is handed to what runs it (a worker's job list, a scheduler), "
+            f"and no route reaches it: its synchronous Session work at {where} blocks that event loop"
+        )
+        _report(result, Finding(AM322, None, module.path, function.line, function.qualname, message),
+                parse_pragma(function.pragma))
+    return judged
 
 
 def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tasks_only: bool = False) -> bool:

@@ -66,7 +66,7 @@ def resolver_work(project: Project, handler: Handler, blocking: list[Blocking] |
             ]
     seen = {(b.line, b.call) for b in work.blocking}
     for call in function.calls:
-        found = _session_helper(project, call)
+        found = session_helper_call(project, call)
         if found is not None and (call.line, found) not in seen:
             seen.add((call.line, found))
             work.blocking.append(Blocking(call.line, found, call.offloaded))
@@ -144,7 +144,7 @@ def info_param(project: Project, function: facts.Function) -> str | None:
     return next((p.name for p in function.params if p.name == "info"), None)
 
 
-def _session_helper(project: Project, call: facts.Call) -> str | None:
+def session_helper_call(project: Project, call: facts.Call) -> str | None:
     """`crud.list_books(...)` when an argument lands on a parameter of the project helper
     declared as a synchronous Session."""
     target = project.function(call.callee)
