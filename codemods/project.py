@@ -72,6 +72,7 @@ from async_migrate.codemods.vocabulary.python import (
     METHOD_DECORATORS,
     NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
+    PLAIN_BASES,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
@@ -1389,6 +1390,8 @@ class Project:
         Not one a caller hands it as a parameter: one it opens (any opener the value
         flow knows), one an attribute or a module-level global holds (`self.db`, a
         `scoped_session`), used for I/O or handed to other code. (line, description).
+        Not a construction that only stores it (`SqlAlchemyRepository(self.session)`): the
+        instance's own methods doing I/O are work of their own (`_storing_constructions`).
         """
         return self._own_work[0].get(fid, [])
 
@@ -1434,6 +1437,7 @@ class Project:
         table: dict[FunctionId, list[tuple[int, str]]] = {}
         offloaded_table: dict[FunctionId, frozenset[tuple[int, str]]] = {}
         nested_table: dict[FunctionId, dict[tuple[int, str], str]] = {}
+        built: list[tuple[FunctionId, tuple[int, str], FunctionId]] = []  # the Session handed to a constructor
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             on_loop: set[tuple[int, str]] = set()
@@ -1504,6 +1508,9 @@ class Project:
                     if passed is not None and shown is not None and flow.holds(fid, passed) is not None:
                         entry = (call.line, f"{self.written(expression)}({self.written(shown)})")
                         found.append(entry)
+                        init = self._storing_init(call.callee)
+                        if init is not None:
+                            built.append((fid, entry, init))
                         # `run_in_threadpool(count, request.state.db)`: handed to a worker thread
                         threaded = call.offloaded or self.canonical(call.callee or "") in OFFLOADERS
                         (offloaded if threaded else on_loop).add(entry)
@@ -1516,7 +1523,64 @@ class Project:
                 offloaded_table[fid] = frozenset(offloaded - on_loop)
             if nested:
                 nested_table[fid] = nested
+        for fid, entry in self._storing_constructions(table, built):
+            table[fid] = [e for e in table[fid] if e != entry]
+            if not table[fid]:
+                del table[fid]
+            if fid in offloaded_table:
+                offloaded_table[fid] = offloaded_table[fid] - {entry}
+            nested_table.get(fid, {}).pop(entry, None)
         return table, offloaded_table, nested_table
+
+    def stores_session(self, callee: str | None) -> bool:
+        """Whether calling `callee` with a Session only builds an instance storing it: a project
+        class whose `__init__` does no Session work, its own or through what it calls."""
+        init = self._storing_init(callee)
+        return init is not None and init not in self.work_chains
+
+    def _storing_init(self, callee: str | None) -> FunctionId | None:
+        """The project `__init__` a call of `callee` runs when it builds an instance of a project
+        class (`SqlAlchemyRepository(self.session)`) whose construction runs no code the analysis
+        cannot see: every class of its order is the project's (or a plain base), with no `__new__`,
+        `__post_init__` or class decorator. None otherwise."""
+        classes = self.flow.classes
+        cls = classes.resolve(callee)
+        if cls is None or classes.is_protocol(cls):
+            return None
+        order = classes.mro(cls)
+        for ref in order:
+            found = classes.by_ref[ref][1]
+            if found.decorators or {"__new__", "__post_init__", "__init_subclass__"} & classes.methods.get(ref, {}).keys():
+                return None
+            if any(classes.resolve(base) is None and self.canonical(base) not in PLAIN_BASES for base in found.bases):
+                return None
+        # The class built is the one named: its own order decides, not its subclasses.
+        return next((init for ref in order if (init := classes.methods.get(ref, {}).get("__init__")) is not None), None)
+
+    def _storing_constructions(
+        self,
+        table: dict[FunctionId, list[tuple[int, str]]],
+        built: list[tuple[FunctionId, tuple[int, str], FunctionId]],
+    ) -> list[tuple[FunctionId, tuple[int, str]]]:
+        """The constructions handing a Session to an `__init__` that does no Session work, its own
+        or through what it calls (it stores the Session: no I/O, nothing to await), as (function,
+        entry). A fixpoint: first every construction counts as work; an `__init__` no chain of work
+        reaches then frees the constructions of its class, which may free others (a unit of work's
+        `__init__` building a repository). The instance still holds the Session: its methods that
+        do I/O are work of their own, reached through the calls on it."""
+        if not built:
+            return []
+        freed: set[tuple[FunctionId, tuple[int, str]]] = set()
+
+        def counted(fid: FunctionId) -> list[tuple[int, str]]:
+            return [e for e in table.get(fid, ()) if (fid, e) not in freed]
+
+        while True:
+            chains = self._chains_up(counted, through_offloads=True)
+            more = {(fid, entry) for fid, entry, init in built if init not in chains} - freed
+            if not more:
+                return sorted(freed)
+            freed.update(more)
 
     def own_unverified(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Session-carrying calls of a function whose target the analysis cannot resolve.

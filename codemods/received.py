@@ -109,7 +109,7 @@ def _abstract_params(project: Project, flow: Flow) -> dict[FunctionId, dict[str,
             held: set = set()
             for caller, call in calls[init]:
                 given = [a for a in call.args if facts.parameter_of(function, a) == name]
-                values = _values(project, flow, caller, call, given[0]) if len(given) == 1 else NOTHING
+                values = argument_values(project, flow, caller, call, given[0]) if len(given) == 1 else NOTHING
                 if not values or any(v.kind != INSTANCE or v.target is None for v in values):
                     break
                 held |= values
@@ -119,7 +119,7 @@ def _abstract_params(project: Project, flow: Flow) -> dict[FunctionId, dict[str,
     return result
 
 
-def _values(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
+def argument_values(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
     """What an argument of `call` may hold; an argument that is itself a call building a
     project class (`UserService(UserRepo(db))`), when it is the call's only such argument:
     an instance of that class."""
@@ -143,7 +143,7 @@ def _values(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg
 def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
     """The project instances an argument holds, a class built right there among them
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
-    values = _values(project, flow, fid, call, arg)
+    values = argument_values(project, flow, fid, call, arg)
     return frozenset(v for v in values if v.kind == INSTANCE and v.target is not None)
 
 

@@ -27,6 +27,7 @@ from typing import cast
 from async_migrate.codemods.facts import Arg
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.received import argument_values
 from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
@@ -399,11 +400,15 @@ def passes_held(project: Project, edge: Edge) -> bool:
     flow = project.flow
     for arg in call.args:
         expression = arg.expr or (f"${arg.name}" if arg.name else None)
-        if expression is None:
-            continue
-        for value in flow.evaluate(edge.caller, expression):
-            if value.kind == INSTANCE and value.target in holders:
-                return True
+        # `add_item(name, UnitOfWork(db))`: the instance built right there is handed on as a
+        # named one would be.
+        values = (
+            flow.evaluate(edge.caller, expression) if expression is not None
+            else argument_values(project, flow, edge.caller, call, arg) if arg.ref is None
+            else frozenset()
+        )
+        if any(value.kind == INSTANCE and value.target in holders for value in values):
+            return True
     return False
 
 

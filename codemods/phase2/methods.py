@@ -146,6 +146,13 @@ def context_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]
         done = f"does Session work (`{own[0][1]}`, line {own[0][0]})"
     elif through:
         done = f"reaches Session work through `{through[0][1]}()` (line {through[0][0]})"
+    elif built := _builds_on_held(project, fid):
+        # No I/O here, but the object built holds the Session: moved alone, the class would
+        # hand the AsyncSession to a repository built in code phase two leaves synchronous.
+        return [(built[0], (
+            f"`{function.qualname}` builds `{built[1]}` around the Session `{owner}` holds; phase two moves such "
+            f"an object with its class only when the class's `__init__` builds it: build it in `{owner}.__init__`"
+        ))]
     else:
         done = "reaches Session work through what it calls"
     return [(function.line, (
@@ -154,6 +161,21 @@ def context_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]
         "__aenter__`/`__aexit__`, `async with` wherever it is entered, its commit awaited), which phase two does "
         "not write"
     ))]
+
+
+def _builds_on_held(project: Project, fid: FunctionId) -> tuple[int, str] | None:
+    """(line, `Repo(self.db)`) where a method hands the Session its instance holds to a class
+    that only stores it, or None."""
+    holder = holders.holder_of(project, fid)
+    if holder is None:
+        return None
+    paths = {f"${project.functions[fid][1].params[0].name}.{a}" for a in holder.attributes}
+    for call in project.functions[fid][1].calls:
+        passed = next((arg.expr for arg in call.args if arg.expr in paths), None)
+        if passed is not None and project.stores_session(call.callee):
+            callee = (call.func or call.callee or "").rpartition(".")[2]
+            return call.line, f"{callee}({passed.lstrip('$')})"
+    return None
 
 
 # Decorators of a plain function that leave it one the tool can make `async def` (a generator

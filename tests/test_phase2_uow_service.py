@@ -1,0 +1,265 @@
+"""Service functions handed a unit of work that holds the route's Session.
+
+`add_item(name, uow)` called from a route that builds `UnitOfWork(db)` around its own
+Session: the unit of work moves with the route, and so does the service function
+taking it, awaited up the chain as a helper taking the Session itself is.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_phase2_soundness
+from test_phase2_objects import apply_objects
+from test_phase2_rules import handler, helper, read
+from test_phase2_soundness import KINDS, routes, serve
+
+service = test_phase2_soundness.service
+SUBSYSTEM = "api/items.py"
+
+UOW = """
+class ItemRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str) -> None:
+        self.db.add(Item(name=name, owner_id=1))
+
+
+class UnitOfWork:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.items = ItemRepo(db)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+
+def add_item(name: str, uow{annotation}) -> None:
+    uow.items.add(name)
+    uow.commit()
+"""
+ROUTES = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    {call}
+    return {"ok": True}
+"""
+
+
+INLINE = "add_item(name, UnitOfWork(db))"
+NAMED = "uow = UnitOfWork(db)\n    add_item(name, uow)"
+
+
+def tree(annotation, call=INLINE):  # type: ignore[no-untyped-def]
+    return {SUBSYSTEM: routes(UOW.replace("{annotation}", annotation), ROUTES.replace("{call}", call))}
+
+
+def probe(cli, service, annotation, call=INLINE):  # type: ignore[no-untyped-def]
+    root = service(tree(annotation, call))
+    return root, apply_objects(cli, root)
+
+
+@pytest.mark.parametrize("call", [INLINE, NAMED])
+@pytest.mark.parametrize("annotation", ["", ": UnitOfWork"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_service_function_given_the_unit_of_work_moves_with_the_route_and_writes(
+    cli, service, kind, annotation, call
+):  # type: ignore[no-untyped-def]
+    root, document = probe(cli, service, annotation, call)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    for name in ("add_item", "UnitOfWork.commit", "ItemRepo.add"):
+        assert helper(document, name)["action"] == "migrate", helper(document, name)
+    text = read(root, SUBSYSTEM)
+    assert f"async def add_item(name: str, uow{annotation}) -> None:" in text
+    assert "    await uow.items.add(name)\n    await uow.commit()" in text
+    assert "    await add_item(name, " in text
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, stored]))
+    """)
+    assert result == [200, ["pen"]]
+
+
+ADMIN = """
+from fastapi import APIRouter
+
+from api.items import UnitOfWork, add_item
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.post("/admin/items")
+def admin_add(name: str, db: session_dependency):
+    add_item(name, UnitOfWork(db))
+    return {"ok": True}
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api import admin, items
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router)
+"""
+
+
+@pytest.mark.parametrize("annotation", ["", ": UnitOfWork"])
+def test_a_service_function_shared_with_a_route_that_stays_gets_a_twin_on_the_parallel_class(
+    cli, service, annotation
+):  # type: ignore[no-untyped-def]
+    root = service({**tree(annotation), "api/admin.py": ADMIN, "main.py": TWO_ROUTERS})
+    document = apply_objects(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert helper(document, "add_item")["twin"] == "add_item_async"
+    text = read(root, SUBSYSTEM)
+    twin = ": UnitOfWorkAsync" if annotation else ""
+    assert f"def add_item(name: str, uow{annotation}) -> None:\n    uow.items.add(name)" in text
+    assert f"async def add_item_async(name: str, uow{twin}) -> None:\n    await uow.items.add(name)" in text
+    assert "    await add_item_async(name, UnitOfWorkAsync(db))" in text
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"})
+        other = client.post("/admin/items", params={"name": "ink"})
+        with Sync() as s:
+            stored = sorted(i.name for i in s.scalars(select(Item)))
+        print(json.dumps([created.status_code, other.status_code, stored]))
+    """)
+    assert result == [200, 200, ["ink", "pen"]]
+
+
+# ------------------------------------------- a repository built around the held Session
+
+BUILDS = """
+class ItemRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str) -> None:
+        self.db.add(Item(name=name, owner_id=1))
+
+    def count(self) -> int:
+        return self.db.scalar(select(func.count(Item.id)))
+
+
+class UnitOfWork:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        {init}
+
+    def __enter__(self):
+        {enter}
+        return self
+
+    def __exit__(self, *args):
+        pass
+
+    def commit(self) -> None:
+        self.db.commit()
+"""
+WITH_ROUTE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    with UnitOfWork(db) as uow:
+        uow.items.add(name)
+        uow.commit()
+        return {"count": uow.items.count()}
+"""
+BUILT = "self.items = ItemRepo(self.db)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_building_a_repository_in_init_is_no_session_work_and_its_methods_still_move(cli, service, kind):
+    # `ItemRepo(self.db)` stores the Session: no I/O, and `__init__` stays a plain `def` taking
+    # the AsyncSession. The repository it builds holds it, so its methods are awaited.
+    text = BUILDS.replace("{init}", BUILT).replace("{enter}", "pass")
+    root = service({SUBSYSTEM: routes(text, WITH_ROUTE)})
+    document = apply_objects(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    written = read(root, SUBSYSTEM)
+    assert "    def __init__(self, db: AsyncSession) -> None:\n        self.db = db\n        self.items = ItemRepo" in written
+    assert "        await uow.items.add(name)\n        await uow.commit()" in written
+    assert "return {\"count\": await uow.items.count()}" in written
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, created.json(), stored]))
+    """)
+    assert result == [200, {"count": 1}, ["pen"]]
+
+
+def test_near_miss_a_repository_built_in_enter_blocks_naming_the_construction(cli, service):
+    # Built in `__enter__`, which stays synchronous: phase two does not move the repository
+    # with the class there, and says so (not "Session work" it does not do).
+    text = BUILDS.replace("{init}", "pass").replace("{enter}", BUILT)
+    root = service({SUBSYSTEM: routes(text, WITH_ROUTE)})
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    assert any(
+        "`UnitOfWork.__enter__` builds `ItemRepo(self.db)` around the Session `UnitOfWork` holds" in reason
+        for reason in found["reasons"]
+    ), found["reasons"]
+    assert not any("self-check" in reason for reason in found["reasons"]), found["reasons"]
+
+
+STORES = '''
+import abc
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class AbstractRepository(abc.ABC):
+    def __init__(self):
+        self.seen = set()
+
+    @abc.abstractmethod
+    def get(self, sku): ...
+
+
+class SqlAlchemyRepository(AbstractRepository):
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = session
+
+    def get(self, sku):
+        return self.session.execute(text("select 1")).scalar()
+
+
+class Warming(SqlAlchemyRepository):
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self.session.execute(text("select 1"))
+
+
+class UnitOfWork:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self):
+        self.products = SqlAlchemyRepository(self.session)
+        return self
+
+    def warm(self):
+        self.products = Warming(self.session)
+'''
+
+
+def test_handing_the_session_to_a_class_that_only_stores_it_is_no_session_work(project):
+    from async_migrate.codemods.config import Config
+    from async_migrate.codemods.run import Options, collect_project
+    from async_migrate.codemods.workers import Pool
+
+    root = project({"uow.py": STORES})
+    with Pool(root, 1) as pool:
+        index, errors, _ = collect_project(root, Config(), Options(jobs=1), pool, keep=())
+    assert errors == []
+    assert index.own_work(("uow", "UnitOfWork.__enter__")) == []
+    assert index.stores_session("uow.SqlAlchemyRepository")
+    # Near miss: a constructor doing I/O on the Session it is given is Session work.
+    assert not index.stores_session("uow.Warming")
+    assert ("uow", "UnitOfWork.warm") in index.work_chains
+    assert ("uow", "SqlAlchemyRepository.get") in index.work_chains
