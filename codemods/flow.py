@@ -159,17 +159,51 @@ class Flow:
         self._request_state: dict[str, Values] = {}
         self._context_variables: dict[str, Values] = {}
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
+        # What is being worked out (innermost last), and how often a value still being worked out
+        # was read: a binding of a function reading the names bound before it is the one read
+        # that is not counted (`env`). Without any, every kept value is what any order of
+        # questions would give, and the flow may stand for another built alike (`reusable`).
+        self._open: list[tuple[str, object]] = []
+        self._busy: set[tuple[str, object]] = set()
+        self._env_open: set[FunctionId] = set()
+        self.cycles = 0
+
+    def _enter(self, key: tuple[str, object]) -> None:
+        self._open.append(key)
+        self._busy.add(key)
+
+    def _leave(self, key: tuple[str, object]) -> None:
+        self._open.pop()
+        self._busy.discard(key)
+
+    def _read_open(self, key: tuple[str, object]) -> None:
+        if key in self._busy:
+            self.cycles += 1
+
+    @property
+    def reusable(self) -> bool:
+        """Whether no value was read while still being worked out (see `cycles`)."""
+        return self.cycles == 0
 
     # ---------------------------------------------------------------- references
 
     def ref(self, ref: str) -> Values:
         """What a module-level reference holds: `app.db.SessionLocal`, `app.crud.user.get`."""
         try:
-            return self._refs[ref]
+            found = self._refs[ref]
         except KeyError:
             pass
+        else:
+            if found is NOTHING:
+                self._read_open(("ref", ref))
+            return found
         self._refs[ref] = NOTHING  # cycle guard
-        found = self._ref(ref)
+        key = ("ref", ref)
+        self._enter(key)
+        try:
+            found = self._ref(ref)
+        finally:
+            self._leave(key)
         self._refs[ref] = found
         return found
 
@@ -244,9 +278,22 @@ class Flow:
         """Local names and parameters of a function and what they may hold."""
         found = self._env.get(fid)
         if found is not None:
+            if fid in self._env_open and self._open[-1] != ("env", fid):
+                self.cycles += 1  # not its own binding reading the names bound before it
             return found
         env: dict[str, Values] = {}
         self._env[fid] = env  # cycle guard: a binding reads the names bound before it
+        key = ("env", fid)
+        self._enter(key)
+        self._env_open.add(fid)
+        try:
+            self._fill_env(fid, env)
+        finally:
+            self._env_open.discard(fid)
+            self._leave(key)
+        return env
+
+    def _fill_env(self, fid: FunctionId, env: dict[str, Values]) -> None:
         _, function = self.project.functions[fid]
         owner = self.classes.owner(fid)
         sessions = self.sessions.get(fid, {})
@@ -276,7 +323,6 @@ class Flow:
         for name, alias in function.rebinds:
             if alias in env:
                 env[name] = env.get(name, NOTHING) | env[alias]
-        return env
 
     def _constructed_with(self, owner: str, function: facts.Function) -> dict[str, Values]:
         """What the module-level instances of `owner` (or of a subclass) hand its `__init__`:
@@ -479,17 +525,24 @@ class Flow:
         """What calling a function gives: its return annotation, else what it returns."""
         found = self._returns.get(fid)
         if found is not None:
+            if found is NOTHING:
+                self._read_open(("returns", fid))
             return found
         self._returns[fid] = NOTHING  # cycle guard
         _, function = self.project.functions[fid]
         if function.is_generator or function.is_async:
             return NOTHING
         values: set[Abstract] = set()
-        for ref in function.returns:
-            values |= self._declared(ref)
-        if not values:
-            for expression in function.returned:
-                values |= self.evaluate(fid, expression)
+        key = ("returns", fid)
+        self._enter(key)
+        try:
+            for ref in function.returns:
+                values |= self._declared(ref)
+            if not values:
+                for expression in function.returned:
+                    values |= self.evaluate(fid, expression)
+        finally:
+            self._leave(key)
         result = frozenset(values)
         self._returns[fid] = result
         return result
@@ -498,17 +551,24 @@ class Flow:
         """What a generator function yields (entering its context manager gives this)."""
         found = self._yields.get(fid)
         if found is not None:
+            if found is NOTHING:
+                self._read_open(("yielded", fid))
             return found
         self._yields[fid] = NOTHING
         _, function = self.project.functions[fid]
         values: set[Abstract] = set()
         if fid in self.project.session_dependencies:
             values |= _SESSION
-        env = self.env(fid)
-        for name in function.yields:
-            values |= env.get(name, NOTHING)
-        for expression in function.yielded:  # `yield UnitOfWork(s)`
-            values |= self.evaluate(fid, expression)
+        key = ("yielded", fid)
+        self._enter(key)
+        try:
+            env = self.env(fid)
+            for name in function.yields:
+                values |= env.get(name, NOTHING)
+            for expression in function.yielded:  # `yield UnitOfWork(s)`
+                values |= self.evaluate(fid, expression)
+        finally:
+            self._leave(key)
         for ref in function.returns:  # Iterator[Session], Generator[Session, None, None]
             if self.project.is_sync_session_type(ref):
                 values |= _SESSION
@@ -572,8 +632,20 @@ class Flow:
         target = self.project.canonical(ref) or ref
         found = self._context_variables.get(target)
         if found is not None:
+            if found is NOTHING:
+                self._read_open(("context_variable", target))
             return found
         self._context_variables[target] = NOTHING  # cycle guard: `a.set(b.get())`
+        key = ("context_variable", target)
+        self._enter(key)
+        try:
+            result = self._context_variable(target)
+        finally:
+            self._leave(key)
+        self._context_variables[target] = result
+        return result
+
+    def _context_variable(self, target: str) -> Values:
         values: set[Abstract] = set()
         for fid, (_, function) in self.project.functions.items():
             for call in function.calls:
@@ -585,12 +657,9 @@ class Flow:
                 written = self.project.context_variable_stored(function, call)
                 made = self.evaluate(fid, written) if written else NOTHING
                 if not made or any(v.kind != SESSION for v in made):
-                    self._context_variables[target] = NOTHING
                     return NOTHING
                 values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
-        result = frozenset(values)
-        self._context_variables[target] = result
-        return result
+        return frozenset(values)
 
     # ------------------------------------------------------------- request state
 
@@ -615,19 +684,26 @@ class Flow:
         head the analysis cannot tell from a request (`x.state.db = ...` on an untyped `x`)."""
         found = self._request_state.get(attribute)
         if found is not None:
+            if found is NOTHING:
+                self._read_open(("request_state", attribute))
             return found
         self._request_state[attribute] = NOTHING  # cycle guard: `request.state.a = request.state.b`
         assigned = self.state_assignments().get(attribute, [])
         values: set[Abstract] = set()
-        for fid, head, expression, _line in assigned:
-            kind = self._state_owner(fid, head)
-            if kind == "app":
-                continue  # `app.state`, `request.app.state`: another object's state
-            made = self.evaluate(fid, expression) if kind == "request" and expression != facts.UNSPELLED else NOTHING
-            if not made or any(v.kind != SESSION for v in made):
-                values = set()
-                break
-            values.add(Abstract(SESSION, origin=f"request.state.{attribute}"))
+        key = ("request_state", attribute)
+        self._enter(key)
+        try:
+            for fid, head, expression, _line in assigned:
+                kind = self._state_owner(fid, head)
+                if kind == "app":
+                    continue  # `app.state`, `request.app.state`: another object's state
+                made = self.evaluate(fid, expression) if kind == "request" and expression != facts.UNSPELLED else NOTHING
+                if not made or any(v.kind != SESSION for v in made):
+                    values = set()
+                    break
+                values.add(Abstract(SESSION, origin=f"request.state.{attribute}"))
+        finally:
+            self._leave(key)
         result = frozenset(values)
         self._request_state[attribute] = result
         return result
@@ -765,13 +841,17 @@ class Flow:
             return frozenset(found)
         key = (fid, instance)
         if key in self._reading:
+            self.cycles += 1
             return NOTHING  # a cycle of properties: what else they return is found by the outer read
         self._reading.add(key)
+        opened = ("returned", key)
+        self._enter(opened)
         try:
             receiver = f"${function.params[0].name}" if function.params and instance is not None else None
             for expression in function.returned:
                 found |= {instance} if expression == receiver else self.evaluate(fid, expression)  # type: ignore[arg-type]
         finally:
+            self._leave(opened)
             self._reading.discard(key)
         return frozenset(found)
 
@@ -829,8 +909,20 @@ class Flow:
         key = (cls, name)
         found = self._attributes.get(key)
         if found is not None:
+            if found is NOTHING:
+                self._read_open(("attribute", key))
             return found
         self._attributes[key] = NOTHING  # cycle guard
+        opened = ("attribute", key)
+        self._enter(opened)
+        try:
+            result = self._attribute_of(cls, name)
+        finally:
+            self._leave(opened)
+        self._attributes[key] = result
+        return result
+
+    def _attribute_of(self, cls: str, name: str) -> Values:
         values: set[Abstract] = set()
         for ancestor in self.classes.mro(cls):
             _, facts_ = self.classes.by_ref[ancestor]
@@ -855,9 +947,7 @@ class Flow:
         if self.classes.is_abstract(cls):  # the object is one of its implementations
             for implementation in self.classes.implementations(cls):
                 values |= self.attribute(implementation, name)
-        result = frozenset(_named(v, f"self.{name}") for v in values)
-        self._attributes[key] = result
-        return result
+        return frozenset(_named(v, f"self.{name}") for v in values)
 
     # -------------------------------------------------------------------- calls
 

@@ -985,8 +985,17 @@ class Project:
                     declared[param.name] = reason
             params[fid] = declared
         handed = received_instances(self)
-        flow = Flow(self, None, handed)
+        reused = self.derived.pop("received_flow", None)
+        flow = reused if isinstance(reused, Flow) else Flow(self, None, handed)
         self._session_fixpoint(params, flow, set(self.functions))
+        # A parameter declared a Session is one in the flow whether `sessions` names it or not
+        # (`Flow._param`), unless it is `self` or `cls`, or callers hand it objects: with only those,
+        # the final flow holds what this one does, and this one kept no value that depends on the
+        # order it was asked in.
+        same = flow.reusable and all(
+            reason.startswith("`") and name not in ("self", "cls") and name not in handed.get(fid, {})
+            for fid, found in params.items() for name, reason in found.items()
+        )
         # `self.db = db` in an `__init__` whose `db` only a caller made a Session: the attribute
         # holds one too, and what reads it may pass it on. Another round sees that.
         for _ in range(3):
@@ -1001,7 +1010,11 @@ class Project:
             self._session_fixpoint(params, flow, set(self.functions))
             if before == {fid: set(found) for fid, found in params.items()}:
                 break
-        self._flow = Flow(self, params, handed)
+        if same:
+            flow.sessions = params
+            self._flow = flow
+        else:
+            self._flow = Flow(self, params, handed)
         return params
 
     def _session_fixpoint(

@@ -30,9 +30,10 @@ def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
     """Unannotated parameter -> the project instances callers hand it, per function."""
     received: dict[FunctionId, dict[str, Values]] = {}
     dirty: set[FunctionId] | None = None  # None: every function
+    grown: set[FunctionId] = set()
     for _ in range(_ROUNDS):
         flow = Flow(project, None, received)
-        grown: set[FunctionId] = set()
+        grown = set()
         for fid, (_, function) in project.functions.items():
             if dirty is not None and fid not in dirty:
                 continue
@@ -56,8 +57,14 @@ def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
         # what every method of its class reads.
         owners = {flow.classes.owner(fid) for fid in grown} - {None}
         dirty = grown | {fid for fid in project.functions if flow.classes.owner(fid) in owners}
-    for init, narrowed in _abstract_params(project, Flow(project, None, received)).items():
+    narrowing = _abstract_params(project, Flow(project, None, received))
+    for init, narrowed in narrowing.items():
         received.setdefault(init, {}).update(narrowed)
+    if not grown and not narrowing and flow.reusable:
+        # The last round's flow read what `received` now holds, and no value it keeps depends on
+        # the order it was asked in: the Session fixpoint's flow, `Flow(project, None, received)`,
+        # would work out the same values again.
+        project.derived["received_flow"] = flow
     return received
 
 
