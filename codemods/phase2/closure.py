@@ -1282,19 +1282,41 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
 
 
 def value_references(project: Project) -> dict[FunctionId, list[str]]:
-    """Project functions named as values somewhere (not called): function -> modules naming them."""
+    """Project functions named as values somewhere (not called): function -> modules naming them.
+    `getattr(crud, name)` on a project module names each of its functions: which one runs is
+    decided at run time (a task dispatching by name), so any may keep a synchronous caller."""
     cached = project.derived.get("phase2.value_references")
     if cached is None:
         found: dict[FunctionId, list[str]] = {}
+
+        def add(target: tuple[facts.Module, facts.Function], user: str) -> None:
+            users = found.setdefault((target[0].name, target[1].key), [])
+            if user not in users:
+                users.append(user)
+
         for module in project.modules.values():
             for ref in module.references:
                 target = project.function(ref)
                 if target is not None:
-                    users = found.setdefault((target[0].name, target[1].key), [])
-                    if module.name not in users:
-                        users.append(module.name)
+                    add(target, module.name)
+            for looked_up in _getattr_modules(project, module):
+                for function in project.modules[looked_up].functions:
+                    add((project.modules[looked_up], function), module.name)
         cached = project.derived["phase2.value_references"] = found
     return cached  # type: ignore[return-value]
+
+
+def _getattr_modules(project: Project, module: facts.Module) -> set[str]:
+    """Project modules `module` looks a name up in with the builtin `getattr(crud, name)`."""
+    found = set()
+    for function in module.functions:
+        for call in function.calls:
+            if call.callee != "getattr" or not call.args or call.args[0].position != 0:
+                continue
+            looked_up = call.args[0].ref
+            if looked_up is not None and looked_up in project.modules:
+                found.add(looked_up)
+    return found
 
 
 def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:
