@@ -647,18 +647,15 @@ class Flow:
 
     def _context_variable(self, target: str) -> Values:
         values: set[Abstract] = set()
-        for fid, (_, function) in self.project.functions.items():
-            for call in function.calls:
-                # `database.request_session.set(db)`, through a module, records no method
-                if not (call.callee or "").endswith(".set") or self.project.context_variable_write(call) is None:
-                    continue
-                if (self.project.canonical(call.callee.rpartition(".")[0]) if call.callee else None) != target:
-                    continue
-                written = self.project.context_variable_stored(function, call)
-                made = self.evaluate(fid, written) if written else NOTHING
-                if not made or any(v.kind != SESSION for v in made):
-                    return NOTHING
-                values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
+        for fid, call in self.project.context_variable_sets.get(target, ()):
+            # `database.request_session.set(db)`, through a module, records no method
+            if self.project.context_variable_write(call) is None:
+                continue
+            written = self.project.context_variable_stored(self.project.functions[fid][1], call)
+            made = self.evaluate(fid, written) if written else NOTHING
+            if not made or any(v.kind != SESSION for v in made):
+                return NOTHING
+            values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
         return frozenset(values)
 
     # ------------------------------------------------------------- request state
@@ -1120,12 +1117,7 @@ def _never_set(project: Project, key: str) -> bool:
     value = target.value if target is not None and target.kind == "value" else None
     if value is None or value.kind != "call" or project.canonical(value.ref) not in CONTEXT_VARIABLES:
         return False
-    for _, function in project.functions.values():
-        for call in function.calls:
-            callee = call.callee or ""
-            if callee.endswith(".set") and project.canonical(callee.rpartition(".")[0]) == variable:
-                return False
-    return True
+    return not project.context_variable_sets.get(variable)
 
 
 def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg]) -> str | None:

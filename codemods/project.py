@@ -2237,6 +2237,21 @@ class Project:
         # the one direct call argument of a call with one argument is that argument
         return f"{inner[0].callee}()" if len(inner) == 1 and inner[0].callee else None
 
+    @cached_property
+    def context_variable_sets(self) -> dict[str, list[tuple[FunctionId, facts.Call]]]:
+        """Every `x.set(...)` call in the project, by the canonical reference of `x`, in project
+        order (functions as collected, calls as written), nested calls included: what sets a
+        module-level `ContextVar`, read by each question about one (what its `.get()` holds,
+        whether anything sets it, where). Callers that need the receiver to be a `ContextVar`
+        check `context_variable_write`."""
+        found: dict[str, list[tuple[FunctionId, facts.Call]]] = {}
+        for fid, (_, function) in self.functions.items():
+            for call in function.calls:
+                if call.callee is not None and call.callee.endswith(".set"):
+                    variable = call.callee.removesuffix(".set")
+                    found.setdefault(self.canonical(variable) or variable, []).append((fid, call))
+        return found
+
     def opens_directly(self, fid: FunctionId) -> list[facts.SessionOpen]:
         found = self._opens.get(fid)
         if found is None:

@@ -358,12 +358,9 @@ def _shared_set(project: Project, variable: str) -> str | None:
     if variable not in cache:
         cache[variable] = None  # cycle guard: a set whose value reads the variable again
         cache[variable] = next((
-            f"{module.path}:{call.line}"
-            for fid, (module, function) in project.functions.items()
-            for call in function.calls
-            if call.callee is not None and call.callee.endswith(".set")
-            and (project.canonical(call.callee.removesuffix(".set")) or call.callee.removesuffix(".set")) == variable
-            for stored in [project.context_variable_stored(function, call)]
+            f"{project.functions[fid][0].path}:{call.line}"
+            for fid, call in project.context_variable_sets.get(variable, ())
+            for stored in [project.context_variable_stored(project.functions[fid][1], call)]
             if stored is not None and _process_wide(project, fid, stored) is not None
         ), None)
     return cache[variable]

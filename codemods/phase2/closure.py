@@ -1501,10 +1501,7 @@ def _context_variable_origin(project: Project, fid: FunctionId, function: facts.
             continue
         where = sorted({
             f"{project.functions[setter][0].path}:{made.line}"
-            for setter, (_, setting) in project.functions.items()
-            for made in setting.calls
-            if made.callee is not None and made.callee.endswith(".set")
-            and (project.canonical(made.callee.removesuffix(".set")) or made.callee.removesuffix(".set")) == variable
+            for setter, made in project.context_variable_sets.get(variable, ())
         })
         return (
             f"the Session the context variable `{variable.rpartition('.')[2]}` holds for each request (set at "
