@@ -21,6 +21,8 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields
+
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -128,9 +130,9 @@ class _Walk:
                     self._name(name).bindings.append((-1, ()))
             return
         # `ast.iter_child_nodes`, without the contexts and operators (nothing above reads them).
-        fields = _FIELDS.get(kind)
+        fields = CODE_FIELDS.get(kind)
         if fields is None:
-            fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _NOT_CODE)
+            fields = code_fields(kind)
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
@@ -143,7 +145,3 @@ class _Walk:
 
 _SCOPE_TYPES = frozenset(_SCOPES)
 _LOOP_TYPES = frozenset(_LOOPS)
-# Fields holding nothing but a context (`Load`, `Store`) or an operator.
-_NOT_CODE = frozenset({"ctx", "op", "ops"})
-# Node type -> its fields that may hold code, in `_fields` order.
-_FIELDS: dict[type, tuple[str, ...]] = {}

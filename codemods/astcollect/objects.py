@@ -32,7 +32,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.module import Collector
-from async_migrate.codemods.astcollect.syntax import dotted, string
+from async_migrate.codemods.astcollect.syntax import code_fields, dotted, string
 
 UNKNOWN: tuple = ("?",)
 NONE: tuple = ("none",)
@@ -515,9 +515,7 @@ def own_nodes(body: list[ast.stmt]) -> list[Any]:
             continue
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(
-                name for name in reversed(kind._fields) if name not in _NOT_CODE
-            )
+            fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(reversed(code_fields(kind)))
         for name in fields:  # last field first: the stack pops the first one first
             value = getattr(item, name, None)
             if type(value) is list:
@@ -528,8 +526,6 @@ def own_nodes(body: list[ast.stmt]) -> list[Any]:
     return found
 
 
-# Fields holding nothing but a context (`Load`, `Store`) or an operator.
-_NOT_CODE = frozenset({"ctx", "op", "ops"})
 # The nodes `_Flow.run` binds names or records results at.
 _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
                     ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Return, *_SCOPES})

@@ -187,9 +187,9 @@ def children(node: ast.AST) -> Iterable[ast.AST]:
     ordered = _IN_SOURCE_ORDER.get(kind)
     if ordered is not None:
         return ordered(node)  # type: ignore[operator]
-    fields = _CODE_FIELDS.get(kind)
+    fields = CODE_FIELDS.get(kind)
     if fields is None:
-        fields = _CODE_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NO_CODE_FIELDS)
+        fields = code_fields(kind)
     found: list[ast.AST] = []
     for name in fields:
         value = getattr(node, name, None)
@@ -201,8 +201,18 @@ def children(node: ast.AST) -> Iterable[ast.AST]:
     return found
 
 
-# Node type -> its fields that may hold code.
-_CODE_FIELDS: dict[type, tuple[str, ...]] = {}
+# Node type -> its fields that may hold code, in `_fields` order: filled by `code_fields`, read
+# first by the walks that ask it for every node.
+CODE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def code_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that may hold code, in `_fields` order: all but contexts,
+    operators and type-ignore comments."""
+    fields = CODE_FIELDS.get(kind)
+    if fields is None:
+        fields = CODE_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NO_CODE_FIELDS)
+    return fields
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
