@@ -88,7 +88,7 @@ class Sources:
 
     def engine(self, ref: str | None, where: tuple[str, int]) -> Source:
         """The source of the engine a module-level reference (`db.engine.async_engine`) names."""
-        found = self._assignment_of(ref) if ref else None
+        found = self.assignment(ref) if ref else None
         if ref is None:
             return Source(frozenset(), "?", *where)
         if found is None and self._module_level_name(ref):
@@ -115,7 +115,7 @@ class Sources:
         """A name a module's own top-level statements bind (in any branch), not an attribute."""
         owner, _, name = ref.rpartition(".")
         module = self.project.modules.get(owner)
-        tree = self._tree(module) if module is not None else None
+        tree = self.tree(module) if module is not None else None
         return tree is not None and any(name in _names_bound(statement) for statement in tree.body)
 
     def _as_written(self, ref: str) -> str:
@@ -145,7 +145,7 @@ class Sources:
 
     def maker_engine(self, ref: str | None) -> str | None:
         """The engine reference a module-level `async_sessionmaker(engine, ...)` is bound to."""
-        found = self._assignment_of(ref) if ref else None
+        found = self.assignment(ref) if ref else None
         if found is None or ref is None:
             return None
         module, node = found
@@ -167,7 +167,7 @@ class Sources:
     def maker_expires(self, ref: str) -> tuple[bool, str] | None:
         """Whether a module-level sessionmaker expires objects on commit, and where it is (with
         why, when its setting cannot be read and it counts as expiring)."""
-        found = self._assignment_of(ref)
+        found = self.assignment(ref)
         if found is None:
             return None
         module, node = found
@@ -233,7 +233,7 @@ class Sources:
 
     def _call_at(self, module: facts.Module, line: int, *refs: str) -> ast.Call | None:
         """The call on `line` of a module whose callee resolves to one of `refs`."""
-        tree = self._tree(module)
+        tree = self.tree(module)
         if tree is None:
             return None
         wanted = {self.project.canonical(r) for r in refs}
@@ -248,9 +248,6 @@ class Sources:
 
     def tree(self, module: facts.Module) -> ast.Module | None:
         """The module's syntax tree, read once (None: it cannot be read or parsed)."""
-        return self._tree(module)
-
-    def _tree(self, module: facts.Module) -> ast.Module | None:
         if module.path not in self._trees:
             tree = None
             if self.read is not None:
@@ -268,11 +265,8 @@ class Sources:
         return f"{base}.{rest}" if rest else base
 
     def assignment(self, ref: str) -> tuple[facts.Module, ast.expr] | None:
-        """The value expression of a module-level name assigned once, with its module."""
-        return self._assignment_of(ref)
-
-    def _assignment_of(self, ref: str) -> tuple[facts.Module, ast.expr] | None:
-        """The one top-level assignment of a module-level name, by its value expression."""
+        """The value expression of a module-level name assigned once, with its module (None:
+        reassigned, conditional, or not found)."""
         target = self.project.resolve(ref)
         if target is not None and target.module is not None and target.kind == "value":
             module = target.module
@@ -283,7 +277,7 @@ class Sources:
             module = self.project.modules.get(owner)  # type: ignore[assignment]
             if module is None:
                 return None
-        tree = self._tree(module)
+        tree = self.tree(module)
         if tree is None:
             return None
         found = [
@@ -338,9 +332,9 @@ class Sources:
     def _name(self, module: facts.Module, name: str, depth: int) -> str | None:
         ref = module.imports.get(name, f"{module.name}.{name}")
         if name not in module.imports:
-            tree = self._tree(module)
+            tree = self.tree(module)
             if tree is not None and any(name in _names_bound(s) for s in tree.body):
-                found = self._assignment_of(ref)
+                found = self.assignment(ref)
                 if found is None:
                     # a function, a class, or a name bound more than once
                     function = self.project.function(ref)
@@ -350,12 +344,12 @@ class Sources:
                 return f"ref:{name}"
         target = self.project.resolve(ref)
         if target is not None and target.kind == "value" and target.module is not None:
-            found = self._assignment_of(target.ref)
+            found = self.assignment(target.ref)
             if found is not None:
                 return self._key(found[1], found[0], depth + 1)
         owner = ref.rpartition(".")[0]
         if owner in self.project.modules:
-            found = self._assignment_of(ref)
+            found = self.assignment(ref)
             if found is not None:
                 return self._key(found[1], found[0], depth + 1)
         return f"ref:{self.project.canonical(ref)}"
@@ -426,7 +420,7 @@ class Sources:
         """An engine built by a project function: its one engine construction, with a URL
         that is a parameter (the caller's argument) or a module-level expression."""
         module, function = found
-        tree = self._tree(module)
+        tree = self.tree(module)
         if tree is None or "." in function.qualname:
             return None
         definition = next(
