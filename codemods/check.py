@@ -111,6 +111,7 @@ from async_migrate.codemods.run import (
     open_pool,
     remember,
     remembered,
+    served_path,
 )
 from async_migrate.codemods.session_work import (
     SessionWork,
@@ -568,7 +569,7 @@ def _check_unresolved_endpoint(
 ) -> None:
     """AM310: a route whose endpoint is never analysed is not an all-clear."""
     written = added.written or "its endpoint"
-    served = (f" for `{added.path}`" if added.path else " for its router's prefix") if added.path is not None else ""
+    served = served_path(added)
     if added.sources:  # a loop variable: every endpoint the loop registers is in question
         served = (
             ", bound at run time (a loop variable) to what the analysis cannot read whole (no literal list, "

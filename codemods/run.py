@@ -528,8 +528,9 @@ def empty_subsystems(project: Project) -> list[str]:
     ]
 
 
-def _served(added: facts.Registration) -> str:
-    """The path a registration serves, for its warning: an empty one is the router's prefix."""
+def served_path(added: facts.Registration) -> str:
+    """The path a registration serves, as its warning says it (` for `/books``), an empty one
+    being its router's prefix; "" when the path is unknown or bound in a loop."""
     if added.path is None or added.sources:
         return ""
     return f" for `{added.path}`" if added.path else " for its router's prefix"
@@ -539,29 +540,31 @@ def unverified_subsystem_routes(project: Project, modules: list[str]) -> list[st
     """Routes the subsystem's modules register with an endpoint the analysis cannot resolve
     (AM310): phase two neither reads nor moves them, and a report listing only the routes it
     could read would pass for the whole module."""
-    return [
-        f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
-        + _served(added)
-        + ", which the analysis cannot resolve to a project function"
-        + project.endpoint_overrides(added.endpoint)
-        + ": not analysed, not migrated, and "
-        "it may still block the event loop (AM310); register a function or a method of a project class"
-        for module, added in project.unresolved_endpoints
-        if module.path in modules and project.in_scope(module.path)
-    ]
+    return _unresolved_routes(
+        project,
+        "not analysed, not migrated, and it may still block the event loop (AM310); register a function or a "
+        "method of a project class",
+        modules,
+    )
 
 
 def unverified_routes(project: Project) -> list[str]:
     """Routes registered with an endpoint the analysis cannot resolve: neither analysed nor
     converted, and said so rather than left out of the inventory (`check` fails on them, AM310)."""
+    return _unresolved_routes(project, "not analysed, not converted (AM310)", None)
+
+
+def _unresolved_routes(project: Project, consequence: str, modules: list[str] | None) -> list[str]:
+    """One warning per registration with an unresolved endpoint in the selected files (and in
+    `modules`, unless None), ending with what that means for the command (`consequence`)."""
     return [
         f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
-        + _served(added)
+        + served_path(added)
         + ", which the analysis cannot resolve to a project function"
         + project.endpoint_overrides(added.endpoint)
-        + ": not analysed, not converted (AM310)"
+        + f": {consequence}"
         for module, added in project.unresolved_endpoints
-        if project.in_scope(module.path)
+        if (modules is None or module.path in modules) and project.in_scope(module.path)
     ]
 
 
