@@ -1282,7 +1282,8 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
 
 
 def value_references(project: Project) -> dict[FunctionId, list[str]]:
-    """Project functions named as values somewhere (not called): function -> modules naming them.
+    """Project functions named as values somewhere (not called): function -> modules naming them
+    (as said in reasons).
     `getattr(crud, name)` on a project module names each of its functions: which one runs is
     decided at run time (a task dispatching by name), so any may keep a synchronous caller."""
     cached = project.derived.get("phase2.value_references")
@@ -1301,7 +1302,7 @@ def value_references(project: Project) -> dict[FunctionId, list[str]]:
                     add(target, module.name)
             for looked_up in _getattr_modules(project, module):
                 for function in project.modules[looked_up].functions:
-                    add((project.modules[looked_up], function), module.name)
+                    add((project.modules[looked_up], function), f"{module.name} (by name: `getattr({looked_up}, ...)`)")
         cached = project.derived["phase2.value_references"] = found
     return cached  # type: ignore[return-value]
 
