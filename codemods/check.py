@@ -523,6 +523,17 @@ def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> boo
     return False
 
 
+def _report_registration(result: CheckResult, finding: Finding, pragma_text: str | None) -> None:
+    """Add a finding on a registration line (`add_middleware(...)`, `add_api_route(...)`) unless
+    the pragma on that line silences it; a pragma without a reason is a finding too (AM303)."""
+    pragma = parse_pragma(pragma_text)
+    if pragma is not None:
+        problem = _pragma_problem(pragma)
+        if problem is not None:
+            result.findings.append(Finding(AM303, None, finding.file, finding.line, finding.function, problem))
+    _report(result, finding, pragma)
+
+
 def _check_resolver(project: Project, handler: Handler, result: CheckResult) -> None:
     """AM320 / AM321: a GraphQL resolver blocking the event loop, or reading a context the
     analysis does not follow; phase one never converts one (AM157)."""
@@ -583,17 +594,7 @@ def _check_unresolved_endpoint(
         "`# async-migrate: ignore[AM310] reason` on the registration"
     )
     finding = Finding(AM310, None, module.path, added.line, written, message, [Blocking(added.line, written)])
-    pragma = parse_pragma(added.pragma)
-    if pragma is None:
-        result.findings.append(finding)
-        return
-    problem = _pragma_problem(pragma)
-    if problem is not None:
-        result.findings.append(Finding(AM303, None, module.path, added.line, written, problem))
-    if not pragma.silences(AM310):
-        result.findings.append(finding)
-    elif pragma.reason:
-        result.silenced.append(Silenced(AM310, module.path, added.line, written, pragma.text, pragma.reason))
+    _report_registration(result, finding, added.pragma)
 
 
 def _check_library_middleware(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
@@ -607,17 +608,7 @@ def _check_library_middleware(module: facts.Module, added: facts.Registration, r
         f"{AM318.fix}"
     )
     finding = Finding(AM318, None, module.path, added.line, name, message, [Blocking(added.line, name)])
-    pragma = parse_pragma(added.pragma)
-    if pragma is None:
-        result.findings.append(finding)
-        return
-    problem = _pragma_problem(pragma)
-    if problem is not None:
-        result.findings.append(Finding(AM303, None, module.path, added.line, name, problem))
-    if not pragma.silences(AM318):
-        result.findings.append(finding)
-    elif pragma.reason:
-        result.silenced.append(Silenced(AM318, module.path, added.line, name, pragma.text, pragma.reason))
+    _report_registration(result, finding, added.pragma)
 
 
 def _unused_pragma_message(pragma: Pragma, why: str) -> str:
