@@ -263,3 +263,35 @@ def test_handing_the_session_to_a_class_that_only_stores_it_is_no_session_work(p
     assert not index.stores_session("uow.Warming")
     assert ("uow", "UnitOfWork.warm") in index.work_chains
     assert ("uow", "SqlAlchemyRepository.get") in index.work_chains
+
+
+def test_the_self_check_blocks_a_plan_that_moves_the_repository_but_not_where_it_is_built(cli, service, monkeypatch):
+    # The closure "forgets" that `__enter__` builds the repository: ItemRepo gets its parallel
+    # class, `__enter__` still builds the synchronous one around the AsyncSession, and the route
+    # would await its plain `add`. The self-check reads the class's other methods too.
+    from async_migrate.codemods.phase2 import closure as closures
+    from async_migrate.codemods.phase2 import holders, methods
+
+    original_uses, original_next = holders.uses_held, closures._reach_next
+
+    def uses(project, fid, holder):  # type: ignore[no-untyped-def]
+        return project.functions[fid][1].name != "__enter__" and original_uses(project, fid, holder)
+
+    def reach_next(project, fid, whole_holders):  # type: ignore[no-untyped-def]
+        found = original_next(project, fid, whole_holders)
+        if project.functions[fid][1].qualname == "UnitOfWork.commit":
+            found = [*found, *(f for f in project.functions if project.functions[f][1].qualname == "ItemRepo.__init__")]
+        return found
+
+    monkeypatch.setattr(holders, "uses_held", uses)
+    monkeypatch.setattr(closures, "_reach_next", reach_next)
+    monkeypatch.setattr(methods, "_builds_on_held", lambda project, fid: None)
+    text = BUILDS.replace("{init}", "pass").replace("{enter}", BUILT)
+    route = WITH_ROUTE.replace('return {"count": uow.items.count()}', 'return {"ok": True}')
+    root = service({SUBSYSTEM: routes(text, route)})
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    assert any(
+        "self-check: UnitOfWork.__enter__: passes the held AsyncSession `self.db` to api.items.ItemRepo.__init__" in r
+        for r in found["reasons"]
+    ), found["reasons"]

@@ -8,7 +8,9 @@ index, and each migrated function, twin and route is asked:
   coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`),
   and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
 - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
-  plain `def` that does Session work with it (directly or offloaded to a thread)?
+  plain `def` that does Session work with it (directly or offloaded to a thread)? Asked
+  too of the methods that stay as they are in a class whose `__init__` now takes it
+  (`__enter__` building a repository around the held Session)
 - is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
   here or anywhere in the project (a caller the closure did not see)? is a call handed to
   `create_task`, `gather`, ... awaited in place, giving the scheduler its result? is a
@@ -103,6 +105,14 @@ def check(
                 checked[(module_name, twin.key)] = fid
         elif module.function(key) is not None:
             checked[fid] = fid
+    # The other methods of a class whose `__init__` now takes the AsyncSession hold it too, moved
+    # or not (a unit of work's `__enter__` building a repository around it).
+    classes = after.flow.classes
+    for fid in list(checked):
+        holder = classes.owner(fid) if after.functions[fid][1].name == "__init__" else None
+        for method in classes.methods.get(holder or "", {}).values():
+            if method not in checked and method in before.functions and _held_async(after, method):
+                checked[method] = method
     found: list[Violation] = []
     for new, original in sorted(checked.items()):
         found.extend(_function(before, after, new, original))
@@ -158,6 +168,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         found.append(_violation(before, original, f"{function.qualname}: {message}", where))
 
     async_with = {line for line, text in function.awaits if text == "async with"}
+    held = _held_async(after, fid)
     for line, receiver, attribute in function.attributes:
         if receiver in names and (attribute in AWAITED_METHODS or attribute in CONTEXT_METHODS):
             flag(line, f"takes `{receiver}.{attribute}` as a value, a coroutine method on AsyncSession: "
@@ -180,6 +191,12 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
     for edge in after.all_calls_from[fid]:  # methods too: `crud.user.get(db)`, `self.load(db)`
         callee_module, callee = after.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
+        for arg in edge.call.args:
+            expression = arg.expr or ""
+            param = _param(after, edge.callee, facts.parameter_of(callee, arg) or "") if expression in held else None
+            if param is not None and after.declared_session(param) is not None:
+                flag(edge.call.line, f"passes the held AsyncSession `{expression.lstrip('$')}` to {name}, whose "
+                     f"parameter `{param.name}` is a synchronous Session", edge.call)
         for param_name, passed in after._session_args(edge.call, edge.callee, names).items():
             param = next((p for p in callee.params if p.name == param_name), None)
             if param is not None and after.declared_session(param) is not None:
@@ -232,7 +249,6 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         if missing is not None and param.depends is None:
             flag(param.line, f"parameter `{param.name}` is annotated with `{missing.rsplit('.', 1)[-1]}`, which "
                  "the rewrite introduces and nothing defines")
-    held = _held_async(after, fid)
     for call in function.calls:
         if call.func is None or call.offloaded:
             continue
