@@ -66,7 +66,8 @@ def print_text(console: Console, errors: Console, result: CheckResult, given: Pa
 
 def summary(result: CheckResult) -> str:
     silenced = f", {len(result.silenced)} silenced by pragma" if result.silenced else ""
-    checked = f"checked {plural(result.handlers, 'async def handler')} in {plural(result.files, 'file')}"
+    resolvers = f" and {plural(result.resolvers, 'def GraphQL resolver')}" if result.resolvers else ""
+    checked = f"checked {plural(result.handlers, 'async def handler')}{resolvers} in {plural(result.files, 'file')}"
     if result.findings:
         return f"{plural(len(result.findings), 'finding')} ({checked}{silenced})"
     # a clean result that proves nothing (check exits 2) must not read like an all-clear

@@ -195,7 +195,8 @@ class CheckResult:
     silenced: list[Silenced] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     files: int = 0
-    handlers: int = 0  # async def handlers checked
+    handlers: int = 0  # async def handlers checked, async def resolvers among them
+    resolvers: int = 0  # def GraphQL resolvers checked (graphql-core runs them on the event loop)
     routes: int = 0  # routes and websockets anywhere under the root, async def or not
 
     notices: list[str] = field(default_factory=list)  # how the project was read (import roots)
@@ -227,6 +228,7 @@ class CheckResult:
             "files": self.files,
             "routes": self.routes,
             "handlers_checked": self.handlers,
+            "def_resolvers_checked": self.resolvers,
         }
 
 
@@ -283,7 +285,7 @@ def check(
 
 
 # What the warm cache keeps of `analyse` (codemods/memo.py); the rest is this run's own.
-_MEMO_FIELDS = ("findings", "silenced", "handlers", "routes")
+_MEMO_FIELDS = ("findings", "silenced", "handlers", "resolvers", "routes")
 _MEMO_KINDS = (Finding, Silenced, Blocking)
 
 
@@ -308,9 +310,12 @@ def analyse(project: Project) -> CheckResult:
                 acknowledged.add(handler.id)
             continue
         if handler.kind == RESOLVER:
-            # graphql-core runs a `def` resolver on the event loop too: judged either way (the count
-            # the summary shows is of `async def` handlers).
-            result.handlers += handler.function.is_async
+            # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
+            # summary counts it apart from the `async def` handlers.
+            if handler.function.is_async:
+                result.handlers += 1
+            else:
+                result.resolvers += 1
             checked.add(handler.id)
             _check_resolver(project, handler, result)
             continue

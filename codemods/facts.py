@@ -504,6 +504,11 @@ class Module(_Fact):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or
     # wrapped (`asynccontextmanager(f)`) by whatever receives it.
     escapes: list[tuple[str, int, str]] = field(default_factory=list)
+    # Functions handed to a GraphQL schema by call, anywhere in a module naming ariadne or graphene:
+    # (what registers it, resolved, the form, the function, resolved, line). Forms: "set_field"
+    # (`query.set_field("books", f)`, the receiver), "bindings" (`ObjectType("Query", {"books": f})`,
+    # the callee), "resolver" (`graphene.Field(Book, resolver=f)`, the callee).
+    schema_callables: list[tuple[str, str, str, int]] = field(default_factory=list)
     # Whether the module may name `scoped_session` at all (its text, identifiers normalised as
     # Python reads them, has the word): in a project where no module does, the value flow makes
     # no registry, and the analysis asks no expression whether it holds one.

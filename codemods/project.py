@@ -54,8 +54,10 @@ from async_migrate.codemods.vocabulary.fastapi import (
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import COMMIT_ON_EXIT, SCOPES
 from async_migrate.codemods.vocabulary.graphql import (
     ARIADNE_BINDABLES,
+    ARIADNE_BINDINGS,
     ARIADNE_DECORATORS,
     CONTEXT_GETTERS,
+    GRAPHENE,
     GRAPHENE_MUTATIONS,
     GRAPHENE_TYPES,
     RESOLVER_ARGUMENTS,
@@ -592,8 +594,9 @@ class Project:
         Strawberry's `@strawberry.field` / `@strawberry.mutation` methods (bare or called), the
         function `strawberry.field(resolver=f)` or `DataLoader(load_fn=f)` names (a module-level
         one, one nested in the calling function, or one a class body names for a field), Ariadne's
-        `@query.field("x")` on a bindable, Graphene's `resolve_<field>` methods and a mutation's
-        `mutate`, and a Strawberry permission's `has_permission` (`SCHEMA_HOOKS`).
+        `@query.field("x")` on a bindable, `query.set_field("x", f)` or `ObjectType("Query",
+        {"x": f})`, Graphene's `resolve_<field>` methods, a mutation's `mutate` and the function
+        `graphene.Field(T, resolver=f)` names, and a Strawberry permission's `has_permission` (`SCHEMA_HOOKS`).
         """
         from async_migrate.codemods.classes import project_classes
 
@@ -621,6 +624,10 @@ class Project:
         for module in self.modules.values():
             for fid, line in self._class_body_resolvers(module):
                 found.setdefault(fid, line)
+            for owner, form, ref, line in module.schema_callables:
+                target = self.function(ref)
+                if target is not None and self._schema_registers(owner, form):
+                    found.setdefault((target[0].name, target[1].key), line)
         classes = project_classes(self)
         for ref, (module, cls) in classes.by_ref.items():
             ancestors = {self.canonical(base) for a in classes.mro(ref) for base in classes.by_ref[a][1].bases}
@@ -654,6 +661,17 @@ class Project:
                     if target is not None:
                         found.append(((target[0].name, target[1].key), line))
         return found
+
+    def _schema_registers(self, owner: str, form: str) -> bool:
+        """Whether a `Module.schema_callables` entry registers a resolver: `set_field` on a
+        module-level Ariadne bindable, a bindings dict given to its constructor, `resolver=` of a
+        Graphene field. A project class's own `set_field` is none."""
+        if form == "set_field":
+            made = self._made_by(owner)
+            return made is not None and self.canonical(made.ref) in ARIADNE_BINDABLES
+        if form == "bindings":
+            return self.canonical(owner) in ARIADNE_BINDINGS
+        return (self.canonical(owner) or "").startswith(GRAPHENE)
 
     def _ariadne_field(self, decorator: facts.Decorator) -> bool:
         """`@query.field("books")` on a module-level Ariadne bindable (`query = QueryType()`)."""

@@ -113,8 +113,38 @@ class Collector:
                 self._class(statement, keys)
         if "map_imperatively" in self.source.text:
             self._imperative_mappings()
+        if self.source.mentions("ariadne") or self.source.mentions("graphene"):
+            self._schema_callables()
         self.facts.scoped = syntax.may_name(self.source, "scoped_session")
         return self.facts
+
+    def _schema_callables(self) -> None:
+        """`Module.schema_callables`: the functions a GraphQL schema is handed by call. Names are
+        resolved at module level: a nested function so handed is not found (nor is it by calls)."""
+        found = self.facts.schema_callables
+        for call in ast.walk(self.tree):
+            if type(call) is not ast.Call:
+                continue
+            func, line = call.func, self.source.line_of(call)
+            if type(func) is ast.Attribute and func.attr == "set_field":
+                given, owner = argument(call, 1, "resolver"), self.ref(func.value)
+                target = self.ref(given) if given is not None else None
+                if owner is not None and target is not None:
+                    found.append((owner, "set_field", target, line))
+                continue
+            callee = self.ref(func) if type(func) is ast.Name or type(func) is ast.Attribute else None
+            if callee is None:
+                continue
+            for named in call.keywords:
+                target = self.ref(named.value) if named.arg == "resolver" else None
+                if target is not None:
+                    found.append((callee, "resolver", target, line))
+            table = argument(call, 1, "bindings")
+            if type(table) is ast.Dict:
+                for value in table.values:
+                    target = self.ref(value)
+                    if target is not None:
+                        found.append((callee, "bindings", target, line))
 
     def _imperative_mappings(self) -> None:
         """`facts.Module.mapped`: each `X.map_imperatively(Class, table, properties={...})`, its

@@ -32,6 +32,13 @@ ARIADNE_BINDABLES = frozenset({
     "ariadne.objects.ObjectType",
 })
 ARIADNE_DECORATORS = frozenset({"field", "source"})
+# Ariadne bindables whose constructor takes a bindings dict (`ObjectType("Query", {"books": f})`).
+ARIADNE_BINDINGS = frozenset({
+    "ariadne.ObjectType", "ariadne.InterfaceType", "ariadne.objects.ObjectType",
+})
+# Graphene's package: any of its fields or mounted types (`graphene.Field(Book, resolver=f)`,
+# `graphene.String(resolver=f)`) runs the function `resolver=` names.
+GRAPHENE = "graphene."
 # Graphene object types: their `resolve_<field>` methods are resolvers, a mutation's `mutate` too.
 GRAPHENE_TYPES = frozenset({"graphene.ObjectType", "graphene.types.objecttype.ObjectType"})
 GRAPHENE_MUTATIONS = frozenset({"graphene.Mutation", "graphene.relay.ClientIDMutation"})

@@ -110,3 +110,83 @@ def test_strawberry_permission_is_checked(app, findings):
     found = findings(root, "CanRead.has_permission")
     assert [f["code"] for f in found] == ["AM320"]
     assert findings(root, "CanRead.describe") == []
+
+
+BY_CALL = """
+import graphene
+from ariadne import ObjectType, QueryType
+
+from db.engine import database_sessionmaker
+from models import Book
+
+query = QueryType()
+mutation = ObjectType("Mutation", {"add_book": add_book})
+
+
+def list_books(obj, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).all()
+
+
+def add_book(obj, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).count()
+
+
+async def resolve_count(root, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).count()
+
+
+def resolve_first(root, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).first().title
+
+
+def resolve_title(root, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).first().title
+
+
+def own_work(obj, info):
+    with database_sessionmaker() as s:
+        return s.query(Book).count()
+
+
+class Table:
+    def set_field(self, name, function):
+        return function
+
+
+query.set_field("books", list_books)
+Table().set_field("x", own_work)
+local_table = Table()
+local_table.set_field("y", own_work)
+title = graphene.String(resolver=resolve_title)
+
+
+class Query(graphene.ObjectType):
+    count = graphene.Field(graphene.Int, resolver=resolve_count)
+    first = graphene.List(graphene.String, resolver=resolve_first)
+    title = title
+"""
+
+
+@pytest.mark.parametrize("function", ["list_books", "add_book", "resolve_count", "resolve_first", "resolve_title"])
+def test_resolvers_registered_by_call_are_checked(app, findings, function):
+    """`query.set_field(...)`, an `ObjectType` bindings dict, `graphene.Field(..., resolver=f)`."""
+    root = app(ROUTER, {**FILES, "by_call.py": BY_CALL})
+    found = findings(root, function)
+    assert [f["code"] for f in found] == ["AM320"], found
+    assert found[0]["kind"] == "resolver"
+
+
+def test_near_miss_set_field_of_a_project_class_is_no_resolver(app, findings):
+    root = app(ROUTER, {**FILES, "by_call.py": BY_CALL})
+    assert findings(root, "own_work") == []
+
+
+def test_summary_counts_def_resolvers(app, cli):
+    root = app(ROUTER, FILES)
+    last = cli("check", root).stdout.strip().splitlines()[-1]
+    assert "async def handler" in last and "def GraphQL resolver" in last, last
