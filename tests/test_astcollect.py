@@ -208,7 +208,8 @@ def test_a_name_first_on_its_line_reads_the_code_ending_an_earlier_line():
         "    e)]\n"
     )
     expected = {"x": 1, "f": 1, "a": 2, "b": 5, "y": 7, "c": 7, "z": 10, "g": 10, "d": 11, "w": 12, "e": 12}
-    for written in (text, text.replace("    c\n", "c\n"), text.replace("(  # (", "(").replace("\n", "\r\n")):
+    variants = (text, text.replace("    c\n", "c\n"), text.replace("\n", "\r\n"), text.replace("(  # (", "(").replace("\n", "\r\n"))
+    for written in variants:
         source = Source(written)
         names = (n for n in ast.walk(ast.parse(written)) if isinstance(n, ast.Name) and len(n.id) == 1)
         assert {n.id: source.line_of(n) for n in names} == expected

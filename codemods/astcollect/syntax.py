@@ -417,7 +417,7 @@ class Source:
                 text = text[:-1] if text.endswith("\n") else text
                 comment = _comment(text) if "#" in text else None
                 if comment is not None:
-                    text = text[: len(text) - len(comment)]
+                    text = text[: len(text.rstrip("\r")) - len(comment)]
                 while True:  # `_skip_back` steps over both, in any order
                     stripped = text.rstrip().rstrip("\\")
                     if stripped == text:
@@ -507,7 +507,8 @@ def _skip_back(text: str, index: int) -> int:
             start = text.rfind("\n", 0, index) + 1
             line = text[start:index]
             comment = _comment(line) if "#" in line else None
-            index = start + len(line) - len(comment) - 1 if comment is not None else index - 1
+            # `_comment` drops a CRLF's `\r`: the comment starts that far before the `\r`.
+            index = start + len(line.rstrip("\r")) - len(comment) - 1 if comment is not None else index - 1
             continue
         if not char.isspace() and char != "\\":
             return index
