@@ -509,6 +509,11 @@ class Module(_Fact):
     # (`query.set_field("books", f)`, the receiver), "bindings" (`ObjectType("Query", {"books": f})`,
     # the callee), "resolver" (`graphene.Field(Book, resolver=f)`, the callee).
     schema_callables: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Objects a name is looked up in at run time, anywhere in the module: (resolved reference, the
+    # lookup as written), from `vars(crud)`, `crud.__dict__`, `getattr(crud, name)`,
+    # `attrgetter(name)(crud)`, `import_module("app.crud")` (bound to a local first, too), and
+    # `globals()` (this module's own name). `?` for `import_module(name)`: any module.
+    by_name: list[tuple[str, str]] = field(default_factory=list)
     # Whether the module may name `scoped_session` at all (its text, identifiers normalised as
     # Python reads them, has the word): in a project where no module does, the value flow makes
     # no registry, and the analysis asks no expression whether it holds one.

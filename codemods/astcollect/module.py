@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import dispatch, enclosing, syntax
+from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import (
@@ -116,6 +116,7 @@ class Collector:
         if self.source.mentions("ariadne") or self.source.mentions("graphene"):
             self._schema_callables()
         self.facts.scoped = syntax.may_name(self.source, "scoped_session")
+        self.facts.by_name = by_name.lookups(self.source.text, self.tree, self.ref, self.name)
         return self.facts
 
     def _schema_callables(self) -> None:

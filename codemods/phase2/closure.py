@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts, twin_names
+from async_migrate.codemods.astcollect import by_name
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
@@ -1284,8 +1285,9 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
 def value_references(project: Project) -> dict[FunctionId, list[str]]:
     """Project functions named as values somewhere (not called): function -> modules naming them
     (as said in reasons).
-    `getattr(crud, name)` on a project module names each of its functions: which one runs is
-    decided at run time (a task dispatching by name), so any may keep a synchronous caller."""
+    A lookup by name on a project module (`getattr(crud, name)`, `vars(crud)[name]`,
+    `globals()[name]`...) names each function it holds: which one runs is decided at run time
+    (a task dispatching by name), so any may keep a synchronous caller."""
     cached = project.derived.get("phase2.value_references")
     if cached is None:
         found: dict[FunctionId, list[str]] = {}
@@ -1300,23 +1302,36 @@ def value_references(project: Project) -> dict[FunctionId, list[str]]:
                 target = project.function(ref)
                 if target is not None:
                     add(target, module.name)
-            for looked_up in _getattr_modules(project, module):
-                for function in project.modules[looked_up].functions:
-                    add((project.modules[looked_up], function), f"{module.name} (by name: `getattr({looked_up}, ...)`)")
+            for looked_up, spelled in module.by_name:
+                for target in _held_functions(project, looked_up):
+                    add(target, f"{module.name} (by name: `{spelled}`)")
         cached = project.derived["phase2.value_references"] = found
     return cached  # type: ignore[return-value]
 
 
-def _getattr_modules(project: Project, module: facts.Module) -> set[str]:
-    """Project modules `module` looks a name up in with the builtin `getattr(crud, name)`."""
-    found = set()
-    for function in module.functions:
-        for call in function.calls:
-            if call.callee != "getattr" or not call.args or call.args[0].position != 0:
+def _held_functions(project: Project, looked_up: str) -> list[tuple[facts.Module, facts.Function]]:
+    """The project functions a lookup by name on `looked_up` may find: those a project module
+    defines or imports (`from crud import *` too, followed); every project function for a module
+    named at run time (`import_module(name)`). None for an object that is no project module."""
+    if looked_up == by_name.UNKNOWN:
+        return [(module, function) for module in project.modules.values() for function in module.functions]
+    found: list[tuple[facts.Module, facts.Function]] = []
+    seen: set[str] = set()
+    todo = [looked_up]
+    while todo:
+        name = todo.pop()
+        module = project.modules.get(name)
+        if module is None or name in seen:
+            continue
+        seen.add(name)
+        found += [(module, function) for function in module.functions]
+        for local, ref in module.imports.items():
+            if local == "*":
+                todo += ref.split(",")
                 continue
-            looked_up = call.args[0].ref
-            if looked_up is not None and looked_up in project.modules:
-                found.add(looked_up)
+            target = project.function(ref)
+            if target is not None:
+                found.append(target)
     return found
 
 

@@ -1,0 +1,82 @@
+"""Names looked up at run time on a module object or a module's globals, read on `ast`.
+
+`vars(crud)[name]`, `crud.__dict__.get(name)`, `getattr(crud, name)`, `attrgetter(name)(crud)`,
+`getattr(importlib.import_module("app.crud"), name)`, `globals()[name]`: which function runs is
+decided at run time, so each function the object holds may be called from there
+(`facts.Module.by_name`; `codemods.phase2.closure.value_references` reads it).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+UNKNOWN = "?"  # `import_module(name)`: a module the tool cannot name
+
+# Bare names too: imported inside a function body, which the module's imports do not resolve.
+_IMPORTERS = frozenset({"importlib.import_module", "import_module", "importlib.__import__", "__import__"})
+_GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller", "attrgetter", "methodcaller"})
+_WORDS = ("vars", "__dict__", "getattr", "globals", "import_module", "__import__", "attrgetter", "methodcaller")
+
+
+def lookups(
+    text: str, tree: ast.Module, resolve: Callable[[ast.AST], str | None], own: str
+) -> list[tuple[str, str]]:
+    """(resolved object, the lookup as written) for each run-time lookup in `tree`; `resolve`
+    gives a dotted expression's absolute reference, `own` is the module's name (for `globals()`)."""
+    if not any(word in text for word in _WORDS):  # most modules: no second walk of the tree
+        return []
+    imported: dict[str, set[str]] = {}  # `mod = import_module("app.crud")`, any scope: over-approximated
+    for node in ast.walk(tree):
+        if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+            module = _imported(node.value, resolve)
+            if module is not None:
+                imported.setdefault(node.targets[0].id, set()).add(module)
+    found: list[tuple[str, str]] = []
+
+    def objects(node: ast.AST) -> list[str]:
+        module = _imported(node, resolve)
+        if module is not None:
+            return [module]
+        if type(node) is ast.Name and node.id in imported:
+            return sorted(imported[node.id])
+        ref = resolve(node)
+        return [ref] if ref is not None else []
+
+    def add(node: ast.AST, form: str) -> None:
+        for ref in objects(node):
+            if (ref, form.format(ref)) not in found:
+                found.append((ref, form.format(ref)))
+
+    for node in ast.walk(tree):
+        if type(node) is ast.Attribute and node.attr == "__dict__":
+            add(node.value, "{}.__dict__")
+        if type(node) is not ast.Call:
+            continue
+        callee = resolve(node.func) if type(node.func) is not ast.Call else None
+        if callee == "vars" and node.args:
+            add(node.args[0], "vars({})")
+        elif callee == "getattr" and len(node.args) >= 2 and not _constant(node.args[1]):
+            add(node.args[0], "getattr({}, ...)")
+        elif callee == "globals" and (own, "globals()") not in found:
+            found.append((own, "globals()"))
+        elif callee in _IMPORTERS and node.args and not _constant(node.args[0]):
+            spelled = f"{callee}(...)"
+            if (UNKNOWN, spelled) not in found:
+                found.append((UNKNOWN, spelled))
+        elif type(node.func) is ast.Call and resolve(node.func.func) in _GETTERS:
+            for argument in node.args:
+                add(argument, "attrgetter(...)({})")
+    return found
+
+
+def _constant(node: ast.AST) -> bool:
+    return type(node) is ast.Constant and isinstance(node.value, str)
+
+
+def _imported(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
+    """The module `importlib.import_module("app.crud")` names; None for any other expression."""
+    if (type(node) is ast.Call and resolve(node.func) in _IMPORTERS and node.args
+            and _constant(node.args[0]) and not node.args[0].value.startswith(".")):  # type: ignore[attr-defined]
+        return node.args[0].value  # type: ignore[attr-defined]
+    return None
