@@ -2166,6 +2166,11 @@ def _still_blocks(project: Project, handler: Handler) -> str:
     if engine:
         return f"; its synchronous engine work at {engine_summary(engine)} still blocks the event loop (check: AM306)"
     lazy = lazy_loads_on_loop(project, handler)
+    if lazy and lazy[0].kind == "expired":
+        return (
+            f"; it reads `{lazy[0].path}` on an object a dependency committed its synchronous Session after "
+            "loading: expired, the read refreshes it on the event loop (check: AM307)"
+        )
     if lazy:
         return (
             f"; it lazy-loads `{lazy[0].path}` on an object a dependency loaded on a synchronous Session, "

@@ -5,7 +5,9 @@ yet (`user.posts`, in its code or while FastAPI serialises its response model) r
 query on the dependency's synchronous Session: blocking I/O on the event loop. Phase one
 converts the handler to `def` when it awaits nothing (FastAPI then runs it, and the
 serialisation, in the threadpool); otherwise it stays `async def` with this reason, and
-`check` reports it (AM307).
+`check` reports it (AM307). Also for any attribute of an object the dependency committed its
+Session after loading and did not refresh: every attribute is expired, and reading one
+refreshes it on that Session.
 
 Before:
 

@@ -76,3 +76,44 @@ def test_a_route_reading_back_what_the_threadpool_loaded_keeps_with_am129(app, r
     entry = reported(app(_offloaded(), files()), "read_user", "phase1")
     assert (entry["action"], entry["after"], entry["codes"]) == ("keep", "async", ["AM129"]), entry
     assert "returned from the threadpool" in entry["reasons"][0], entry["reasons"]
+
+
+EXPIRED_ME = """
+from fastapi import Depends
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    user = session.get(User, 1)
+    session.commit()
+    return user
+
+
+def get_admin(user: User = Depends(get_current_user)) -> User:
+    return user
+
+
+@router.get("/me")
+async def me(user: User = Depends(get_admin)):
+    return user
+"""
+
+
+def test_returning_an_object_its_dependency_chain_committed_converts_the_route_with_am129(app, reported):
+    from conftest import ENGINE
+
+    root = app(EXPIRED_ME, {**files(), "db/engine.py": ENGINE.replace(", expire_on_commit=False", "")})
+    entry = reported(root, "me", "phase1")
+    assert (entry["action"], entry["after"], entry["codes"]) == ("convert", "def", ["AM129"])
+    assert "expired" in entry["reasons"][0] and "api.items.get_admin" in entry["reasons"][0]
+
+
+def test_near_miss_a_dependency_that_never_commits_leaves_the_route_alone(app, reported):
+    from conftest import ENGINE
+
+    root = app(
+        EXPIRED_ME.replace("    session.commit()\n", ""),
+        {**files(), "db/engine.py": ENGINE.replace(", expire_on_commit=False", "")},
+    )
+    assert reported(root, "me", "phase1")["action"] == "keep"

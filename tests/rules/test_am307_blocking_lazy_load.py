@@ -201,3 +201,48 @@ def test_near_miss_the_callable_instance_eager_loads_what_the_route_reads(app, f
     )
     assert findings(root, "mine") == []
     assert findings(root, "first") == []
+
+
+EXPIRED = """
+import asyncio
+
+from fastapi import Depends
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    user = session.get(User, 1)
+    session.commit(){refresh}
+    return user
+
+
+@router.get("/ping")
+async def ping(user: User = Depends(get_current_user)):
+    await asyncio.sleep(0)
+    return {"id": user.id}
+"""
+
+
+def expiring_files() -> dict[str, str]:
+    from conftest import ENGINE
+
+    return {**files(), "db/engine.py": ENGINE.replace(", expire_on_commit=False", "")}
+
+
+def test_a_column_read_on_an_object_its_dependency_committed_is_an_am307_finding(app, findings):
+    root = app(EXPIRED.replace("{refresh}", ""), expiring_files())
+    (finding,) = findings(root, "ping")
+    assert finding["code"] == "AM307"
+    assert "`user.id`" in finding["message"] and "expired" in finding["message"]
+    assert "api/items.py:" in finding["message"] and "get_current_user" in finding["message"]
+
+
+def test_near_miss_the_dependency_refreshes_after_its_commit(app, findings):
+    root = app(EXPIRED.replace("{refresh}", "\n    session.refresh(user)"), expiring_files())
+    assert findings(root, "ping") == []
+
+
+def test_near_miss_the_sessionmaker_does_not_expire_on_commit(app, findings):
+    root = app(EXPIRED.replace("{refresh}", ""), files())
+    assert findings(root, "ping") == []

@@ -1,0 +1,163 @@
+"""Objects a dependency hands on expired: it committed its synchronous Session after loading them.
+
+`get_current_user` loads the user, sets `last_seen` and commits; with `expire_on_commit` (the
+default of `sessionmaker` and `Session`) every attribute of the user is expired then, so the
+first read, even of `user.id`, runs a refresh: a query on the dependency's synchronous Session.
+In an `async def` handler that read runs on the event loop, whether the handler's code reads the
+attribute or FastAPI reads it serialising the response. It is the relationship lazy load's kind
+of blocking (AM129, AM307), on columns, and it is found the same way: from the handler's
+dependency parameters.
+
+An object is expired when the dependency returns a local name it bound before a commit of its
+Session (its own `commit()`, or a call handing the Session to a project function that commits),
+and refreshes nothing after that commit; or returns a dependency parameter of its own whose
+object is expired, or which it commits after itself. A sessionmaker whose `expire_on_commit`
+is a literal False expires nothing; any other (unread) setting counts as expiring.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods.phase2.expired_reads import commits
+from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
+from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
+
+if TYPE_CHECKING:
+    from async_migrate.codemods import facts
+    from async_migrate.codemods.project import FunctionId, Handler, Project
+
+_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+
+
+def expired_dependency_reads(project: Project, handler: Handler) -> list[LazyLoadRisk]:
+    """Reads of an expired dependency object an `async def` handler makes on the event loop:
+    each an attribute read in its own body, or the object returned (serialised on the loop)."""
+    function = handler.function
+    if not function.is_async:
+        return []
+    risks: list[LazyLoadRisk] = []
+    for param in function.params:
+        dependency = _dependency(project, param)
+        if dependency is None:
+            continue
+        commit = _expired_by(project, dependency, set())
+        if commit is None:
+            continue
+        module, dep = project.functions[dependency]
+        where = f"{module.path}:{commit}"
+        reads = [(line, f"{param.name}.{attr}") for line, receiver, attr in function.attributes if receiver == param.name]
+        if f"${param.name}" in function.returned:
+            line = max(function.name_uses.get(param.name, [function.line]))
+            reads.append((line, param.name))  # FastAPI reads it serialising the response
+        for line, path in reads:
+            risks.append(
+                LazyLoadRisk(
+                    file=handler.module.path,
+                    line=line,
+                    function=f"{handler.module.name}.{function.qualname}",
+                    attribute=path.partition(".")[2] or param.name,
+                    owner=None,
+                    message=f"expired by the commit at {where}",
+                    fix="refresh the object after the commit in the dependency, or pass expire_on_commit=False",
+                    kind="expired",
+                    path=path,
+                    code=AM248.code,
+                    dependency=dependency,
+                )
+            )
+    return risks
+
+
+def expired_where(risk: LazyLoadRisk) -> str:
+    """`file:line` of the commit that expired the object of an `expired` risk."""
+    return risk.message.removeprefix("expired by the commit at ")
+
+
+def _dependency(project: Project, param: facts.Param) -> FunctionId | None:
+    if not param.depends:
+        return None
+    found = project.function(param.depends)
+    return (found[0].name, found[1].key) if found is not None else None
+
+
+def _expired_by(project: Project, fid: FunctionId, seen: set[FunctionId]) -> int | None:
+    """The line of the commit that leaves the object `fid` returns expired, or None."""
+    if fid in seen:
+        return None
+    seen.add(fid)
+    _, function = project.functions[fid]
+    if function.is_generator or len(function.returned) != 1 or not function.returned[0].startswith("$"):
+        return None
+    name = function.returned[0][1:]
+    if "." in name or "(" in name:
+        return None
+    sessions = project.session_names(fid)
+    expiring = bool(sessions) and _expires(project, fid, function, sessions)
+    commit_lines = _commit_lines(project, fid, function, sessions) if expiring else []
+    refreshed = [
+        c.line for c in function.calls
+        if c.receiver in sessions and c.method in ("refresh", "expunge") and any(a.name == name for a in c.args)
+    ]
+    param = next((p for p in function.params if p.name == name), None)
+    if param is not None:
+        own = [line for line in commit_lines if not any(r > line for r in refreshed)]
+        if own:
+            return own[-1]
+        inner = _dependency(project, param)
+        if inner is None or refreshed:
+            return None
+        return _expired_by(project, inner, seen)
+    bound = [b.line for b in function.bindings if b.name == name]
+    if not bound or not commit_lines:
+        return None
+    after = [line for line in commit_lines if line > min(bound) and not any(r > line for r in refreshed)]
+    return after[-1] if after else None
+
+
+def _commit_lines(project: Project, fid: FunctionId, function: facts.Function, sessions: set[str]) -> list[int]:
+    lines = {c.line for c in function.calls if c.receiver in sessions and c.method == "commit" and not c.nested}
+    for edge in project.all_calls_from[fid]:
+        if edge.callee != fid and any(a.name in sessions for a in edge.call.args) and commits(project, edge.callee):
+            lines.add(edge.call.line)
+    return sorted(lines)
+
+
+def _expires(project: Project, fid: FunctionId, function: facts.Function, sessions: set[str]) -> bool:
+    """Whether the Session the dependency commits expires on commit: False only for a
+    sessionmaker, reached through the Session dependency, written with `expire_on_commit=False`."""
+    for param in function.params:
+        if param.name not in sessions:
+            continue
+        provider = _dependency(project, param) or _aliased(project, param)
+        if provider is None:
+            continue
+        _, opener = project.functions[provider]
+        for call in opener.calls:
+            maker = _maker(project, call.callee)
+            if maker is not None:
+                return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+    return True
+
+
+def _aliased(project: Project, param: facts.Param) -> FunctionId | None:
+    """The dependency an `Annotated[Session, Depends(get_db)]` alias in the annotation names."""
+    for ref in param.annotation:
+        target = project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "annotated" and value.depends:
+            found = project.function(value.depends)
+            if found is not None:
+                return found[0].name, found[1].key
+    return None
+
+
+def _maker(project: Project, ref: str | None) -> facts.Value | None:
+    if not ref or "." not in ref:
+        return None
+    module_name, _, name = ref.rpartition(".")
+    module = project.modules.get(module_name)
+    value = module.values.get(name) if module is not None else None
+    if value is None or value.kind != "call" or project.canonical(value.ref) not in _SESSIONMAKERS:
+        return None
+    return value
