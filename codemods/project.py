@@ -278,11 +278,21 @@ class Project:
             if head in module.imports:
                 return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
             for star in filter(None, module.imports.get("*", "").split(",")):
+                if star not in self.modules and self._inside_project(star):
+                    # A project module not read (yet): matched on a shorter prefix, its name would
+                    # stand for what that package holds, and each star import of it would grow the
+                    # reference by a segment (exponentially many references on a package of stars).
+                    continue
                 found = self.resolve(".".join([star, *rest]), depth + 1)
                 if found is not None:
                     return found
             return None
         return Target("external", ref)
+
+    def _inside_project(self, name: str) -> bool:
+        """Whether a package holding module `name` is a project module."""
+        parts = name.split(".")
+        return any(".".join(parts[:end]) in self.modules for end in range(1, len(parts)))
 
     def canonical(self, ref: str | None) -> str | None:
         """The reference a name finally stands for: project definitions by their home."""
@@ -786,15 +796,20 @@ class Project:
         context getter (`GraphQLRouter(schema, context_getter=get_context)`): FastAPI runs it as the
         GraphQL route's dependency, a `def` one in the threadpool."""
         found: list[tuple[str, str, int]] = []
+        keywords = set(CONTEXT_GETTERS.values())
         for module in self.modules.values():
             for value in module.values.values():
-                keyword = CONTEXT_GETTERS.get(self.canonical(value.ref) or "") if value.kind == "call" else None
+                if value.kind != "call" or not any(arg.keyword in keywords for arg in value.args):
+                    continue
+                keyword = CONTEXT_GETTERS.get(self.canonical(value.ref) or "")
                 found.extend(
                     (module.name, arg.ref, value.line) for arg in value.args
                     if keyword and arg.keyword == keyword and arg.ref
                 )
             for function in module.functions:
                 for call in function.calls:
+                    if not any(a.keyword in keywords for a in call.args):
+                        continue  # resolving every callee of the project here costs more than the rest
                     keyword = CONTEXT_GETTERS.get(self.canonical(call.callee) or "")
                     found.extend(
                         (module.name, a.ref, call.line) for a in call.args if keyword and a.keyword == keyword and a.ref
