@@ -244,6 +244,8 @@ class Function(_Fact):
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
+    # the decorator's parameter holding the function it decorates (its factory's inner decorator's)
+    wrapped: str | None = None
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
     plain_gets: list[str] = field(default_factory=list)
     rebinds: list[tuple[str, str]] = field(default_factory=list)  # `alias = name` in the body

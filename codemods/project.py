@@ -1067,7 +1067,13 @@ class Project:
                     if not passed_args:
                         continue
                     callee = self._callee(module, call)
-                    callees = [callee] if callee is not None else flow.targets(fid, call)[0]
+                    wrapping = function.wrapped is not None and call.func == f"${function.wrapped}"
+                    if wrapping:
+                        # `fn(*args, db=db, **kwargs)` in a decorator's wrapper: each function it
+                        # decorates receives that Session
+                        callees = self.decorated_by.get(fid, [])
+                    else:
+                        callees = [callee] if callee is not None else flow.targets(fid, call)[0]
                     task = self.background_task(call)
                     if task is not None:
                         # `add_task(notify, db)`: the task is called with the arguments after it
@@ -1082,7 +1088,10 @@ class Project:
                             # synchronous Session is the caller's bug (check's AM311), not the callee's.
                             if param_name not in params[target] and not self._declared_async_param(target, param_name):
                                 caller = f"{module.name}.{function.qualname}"
-                                params[target][param_name] = f"receives the Session `{passed}` from {caller}"
+                                params[target][param_name] = (
+                                    f"handed in as `{param_name}` by decorator {caller}" if wrapping
+                                    else f"receives the Session `{passed}` from {caller}"
+                                )
                                 dirty.add(target)
 
     def background_task(self, call: facts.Call) -> FunctionId | None:
@@ -2043,6 +2052,17 @@ class Project:
             target = self.function(decorator.callee)
             if target is not None:
                 found.append((decorator, (target[0].name, target[1].key)))
+        return found
+
+    @cached_property
+    def decorated_by(self) -> dict[FunctionId, list[FunctionId]]:
+        """Project decorator -> the functions it decorates, in project order: what its wrapper's
+        call of the function it wraps reaches."""
+        found: dict[FunctionId, list[FunctionId]] = {}
+        for fid in self.functions:
+            for _, target in self._decorator_functions(fid):
+                if self.functions[target][1].wrapped is not None:
+                    found.setdefault(target, []).append(fid)
         return found
 
     def opening_decorators(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:

@@ -139,7 +139,7 @@ def _read_function(
         objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept)
     if handoff.schedules(function):
         handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
-    function.wraps = _decorator_shape(collector, node)
+    function.wraps, function.wrapped = _decorator_shape(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
@@ -402,8 +402,11 @@ def _abstract(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[fac
     return True
 
 
-def _decorator_shape(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """How a function behaves when used as a decorator.
+def _decorator_shape(
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef
+) -> tuple[str | None, str | None]:
+    """How a function behaves when used as a decorator, and its parameter holding the function
+    it decorates.
 
     passthrough: returns the decorated function itself (a marker or registry).
     coroutine: returns an `async def` wrapper that awaits the decorated function.
@@ -416,11 +419,11 @@ def _decorator_shape(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
     inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
     returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
     if not returned or not params:
-        return None
+        return None, None
     first = params[0].arg
     for value in returned:
         if name_of(value) == first:
-            return "passthrough"
+            return "passthrough", first
     for value in returned:
         # `return functools.wraps(func)(wrapper)` returns `wrapper`
         if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
@@ -431,13 +434,13 @@ def _decorator_shape(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
         wrapper = inner[name]
         wrapper_shape = _wrapper_calls(wrapper, first)
         if wrapper_shape is not None:
-            return wrapper_shape
+            return wrapper_shape, first
         # a factory: `def tagged(label): def decorate(func): ...; return decorate`
-        factory_shape = _decorator_shape(collector, wrapper)
+        factory_shape, wrapped = _decorator_shape(collector, wrapper)
         if factory_shape is not None:
-            return factory_shape
-        return "unknown"
-    return None
+            return factory_shape, wrapped
+        return "unknown", None
+    return None, None
 
 
 def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str) -> str | None:
