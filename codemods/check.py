@@ -39,6 +39,9 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   worker's `functions = [...]`, a scheduler's `add_job(job)`), which no handler reaches, does
   synchronous Session work, directly or through a helper declared to take a Session (the
   runner's `ctx["session_factory"]()` is a Session the flow cannot name): it blocks that loop.
+- AM319 `two-sessions-per-request`: an `async def` route on an AsyncSession has a dependency in
+  its tree that still receives the synchronous Session: two Sessions a request, the objects that
+  dependency loads handed across (`phase1/two_sessions.py`).
 - AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
   reads a relationship of an object a dependency loaded on a synchronous Session, nothing
   eager-loading it: the lazy load is a blocking query on the event loop.
@@ -73,6 +76,8 @@ from async_migrate.codemods.phase1.rule import (
     route_handler_text,
 )
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
+from async_migrate.codemods.phase1.two_sessions import two_sessions
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
@@ -98,6 +103,7 @@ from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
 from async_migrate.codemods.rules.am318_library_session_middleware import RULE as AM318
+from async_migrate.codemods.rules.am319_two_sessions_per_request import RULE as AM319
 from async_migrate.codemods.rules.am320_blocking_resolver import RULE as AM320
 from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
 from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as AM322
@@ -471,6 +477,21 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 function.qualname,
                 _mixed_message(project, handler, mixed, handed),
                 mixed,
+            )
+        )
+    doubled = two_sessions(project, handler)
+    if doubled:
+        candidates.append(
+            Finding(
+                AM319,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                f"async def {_kind(handler)} works on an AsyncSession, but "
+                + describe_two_sessions(project, handler, doubled) + f"; fix: {AM319.fix}",
+                [b for found in doubled for b in found.handed] or [Blocking(function.line, doubled[0].dependency)],
+                "keep",
             )
         )
     problem = _pragma_problem(pragma) if pragma is not None else None

@@ -21,7 +21,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
-from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Reason, codes, texts
 from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
@@ -30,6 +30,7 @@ from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.rules.am280_relationship_refresh_added import RULE as AM280
+from async_migrate.codemods.rules.am298_async_route_sync_dependency import RULE as AM298
 from async_migrate.codemods.sources import discover, matches, nothing_selected, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
@@ -678,7 +679,7 @@ def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], st
             )
         closure = closures.compute(
             project, name, modules, read=read, expiry=expiry if own is stack else own_expiry,
-            engine=inline_sessions.stack_engine(own),
+            engine=inline_sessions.stack_engine(own), provider=_async_provider(project, own),
         )
         if own.blockers:
             closure.block_all([b.reason() for b in own.blockers])
@@ -912,7 +913,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         while True:
             closure = closures.compute(
                 project, name, modules, options.shared, forced, read=read, expiry=expiry,
-                engine=inline_sessions.stack_engine(stack),
+                engine=inline_sessions.stack_engine(stack), provider=_async_provider(project, stack),
             )
             if stack.blockers:
                 closure.block_all([b.reason() for b in stack.blockers])
@@ -923,6 +924,11 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 forced.update(differing)
                 continue
             file_plans = plans.build(project, closure, names) if names is not None else {}
+            if stack.alias_edit is not None and not plans.uses_alias(file_plans):
+                # Only a parameter written with the synchronous alias is given the async one: with
+                # none, a generated alias would be dead code.
+                stack.alias_edit = stack.async_alias = None
+                stack.notes = [note for note in stack.notes if not note.startswith(async_stack.NO_ALIAS_NOTE)]
             edits = stack.edits() if closure.migrated_routes else {}
             work = {
                 path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
@@ -989,6 +995,16 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     return result
 
 
+def _async_provider(project: Project, stack) -> FunctionId | None:
+    """The async session dependency the stack has already, as a project function (None: phase two
+    generates one)."""
+    dependency = stack.async_dependency
+    if dependency is None or not dependency.exists:
+        return None
+    found = project.function(f"{dependency.module}.{dependency.name}")
+    return (found[0].name, found[1].key) if found is not None else None
+
+
 def _stack_names(stack, config: Config):
     from async_migrate.codemods.phase2.plan import StackNames
 
@@ -1035,7 +1051,16 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 h for h in set(closure.calls.get(fid, ())) - set(dependencies)
                 if project.functions[h][1].name != "__init__"
             )
-            reasons = [AM201.reason("moves to AsyncSession: awaits its Session calls" + _engine_still_blocks(project, handler))]
+            if fid in closure.mixed_routes:
+                reasons = [AM298.reason(
+                    "already uses an AsyncSession, but dependencies in its tree still received the synchronous "
+                    "Session (two Sessions a request): they move to async forms on its own async session "
+                    "dependency, so the request holds one Session" + _engine_still_blocks(project, handler)
+                )]
+            else:
+                reasons = [AM201.reason(
+                    "moves to AsyncSession: awaits its Session calls" + _engine_still_blocks(project, handler)
+                )]
             if helpers:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))

@@ -1,6 +1,6 @@
 """Phase one on an `async def` handler already on an AsyncSession (AM135): how it gets one, said
 instead of "does no synchronous Session work" (AM105), and the synchronous Session code it still
-reaches, which `check` reports (AM302)."""
+reaches, which `check` reports (AM302), and the dependencies still on the synchronous Session (AM319)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def still_wrong(project: Project, handler: Handler) -> str:
         sync_helper_calls,
         sync_session_off_greenlet,
     )
+    from async_migrate.codemods.phase1.two_sessions import describe, two_sessions
 
     mixed = sorted(
         [*sync_helper_calls(project, handler), *async_session_handoffs(project, handler)],
@@ -48,6 +49,9 @@ def still_wrong(project: Project, handler: Handler) -> str:
             f"; but it queries through `{name}.sync_session` outside `run_sync` at line {first.line} ({first.call}), "
             "which raises MissingGreenlet and `check` reports (AM314)"
         )
+    doubled = two_sessions(project, handler)
+    if doubled:
+        but += f"; but {describe(project, handler, doubled)} (`check`: AM319; phase two moves the dependency: AM298)"
     lazy = async_lazy_loads(project, handler)
     if lazy:
         but += (

@@ -169,6 +169,9 @@ class Closure:
     # methods they describe (`protocols.py`), and what is left to do by hand where they cannot.
     protocol_methods: set[FunctionId] = field(default_factory=set)
     follow_ups: list[str] = field(default_factory=list)
+    # Routes already on an AsyncSession that migrate only by their dependencies' twins (a service
+    # migrated by hand but for a dependency still on the synchronous Session).
+    mixed_routes: set[FunctionId] = field(default_factory=set)
 
 
     def block_all(self, reasons: list[Reason]) -> None:
@@ -180,6 +183,7 @@ class Closure:
         # what only migrating code would use: nothing is planned from it
         self.parallel_classes, self.existing_parallel = {}, set()
         self.dependency_twins, self.router_twins, self.in_place_dependencies = {}, {}, set()
+        self.mixed_routes = set()
         self.eager_fixes, self.refreshes, self.inline = {}, {}, {}
         self.protocol_methods, self.follow_ups = set(), []
 
@@ -232,33 +236,55 @@ def compute(
     parallel: frozenset[str] = frozenset(),
     expiry: expired_reads.Expiry | None = None,
     engine: inline_sessions.StackEngine | None = None,
+    provider: FunctionId | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
     values are found in the text; without it every moved method gets a twin). `parallel`
     names classes holding the Session that get a parallel async class (found shared). `expiry`
     says what a commit expires on the async stack: reads of expired objects get a refresh, or block.
-    `engine`: the engine the async stack stands for, which Sessions opened inline on it move to."""
+    `engine`: the engine the async stack stands for, which Sessions opened inline on it move to.
+    `provider`: the async session dependency the stack has already (None: one is generated), which
+    a route already on an AsyncSession must take for its dependencies' twins to share it."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
     shared_holders = set(parallel)
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
+    mixed: dict[FunctionId, list[dependencies.SharedSession]] = {}
     for handler in routes:
         if handler.kind == "websocket":
             closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
             continue
         if handler.function.is_async and project.declared_async_session_params(handler.id):
-            closure.unchanged_routes[handler.id] = AM204.reason(
-                "already uses an AsyncSession" + still_wrong(project, handler)
-            )
+            # Migrated by hand but for a dependency still on the synchronous Session: the request
+            # holds two Sessions until that dependency's async twin takes the route's one.
+            sync_deps = dependencies.session_dependencies_in_tree(project, handler)
+            if not sync_deps:
+                closure.unchanged_routes[handler.id] = AM204.reason(
+                    "already uses an AsyncSession" + still_wrong(project, handler)
+                )
+                continue
+            mixed[handler.id] = sync_deps
+            candidates[handler.id] = handler
             continue
         if not _does_session_work(project, handler.id) and not _hands_held_method(project, handler.id):
             elsewhere = _work_on_sessions_held_elsewhere(project, handler.id) or _unverified_work(project, handler.id)
             if elsewhere:
                 held_elsewhere[handler.id] = elsewhere
+            elif (through := _async_session_dependency(project, handler)) is not None and (
+                sync_deps := dependencies.session_dependencies_in_tree(project, handler)
+            ):
+                # Its AsyncSession comes through a dependency (a repository built on it): whether a
+                # twin would share it, and what the route's commits expire, is not followed there.
+                held_elsewhere[handler.id] = [AM219.reason(
+                    f"already uses an AsyncSession through its dependency {through}, but "
+                    f"{dependencies.describe_sync(project, sync_deps[0])}: the request holds two Sessions; "
+                    "phase two gives such a dependency an async twin only for a route taking the AsyncSession "
+                    "as a parameter (`db: AsyncSession = Depends(...)`): take it so, or write the dependency's "
+                    "async form on the same async session dependency by hand"
+                )]
             else:
-                through = _async_session_dependency(project, handler)
                 closure.unchanged_routes[handler.id] = (
                     AM204.reason(f"already uses an AsyncSession (through its dependency {through})")
                     if through is not None else AM205.reason("does no synchronous Session work" + _still_blocks(project, handler))
@@ -268,7 +294,10 @@ def compute(
 
     # A dependency sharing the route's Session moves with it: the route gets async twins of
     # the dependencies on the way to it (or is blocked when they cannot have one).
-    shared_sessions = {fid: dependencies.shared_session_dependencies(project, h) for fid, h in candidates.items()}
+    shared_sessions = {
+        fid: mixed[fid] if fid in mixed else dependencies.shared_session_dependencies(project, h)
+        for fid, h in candidates.items()
+    }
     for fid, handler in candidates.items():
         # A route reaching the Session only through an object a dependency builds
         # (`repo: Repo = Depends(get_repo)`): that dependency, and every other one in the
@@ -330,7 +359,8 @@ def compute(
                 own_blockers[fid].append(_Own(AM248, line, message))
         for fid in own_blockers:
             expired = expired_reads.analyse(
-                project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid)
+                project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid),
+                set(project.declared_async_session_params(fid)) if fid in mixed else None,
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
             module, function = project.functions[fid]
@@ -489,6 +519,9 @@ def compute(
                     "lost with the async session dependency in its place)"
                 )
             blocked.setdefault(fid, []).append(AM256.reason(text))
+    for fid in mixed:
+        for line, text in _other_async_provider(project, fid, provider):
+            dependency_blocks.setdefault(fid, []).append((project.functions[fid][0].path, line, text))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:
@@ -544,6 +577,7 @@ def compute(
                     reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
+    closure.mixed_routes = set(mixed) & closure.migrated_routes
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}
     closure.calls = {
         fid: _reach(project, [fid, *dependency_twins.get(fid, ())], whole_holders=False)
@@ -624,7 +658,8 @@ def compute(
         }
         if conflicting - shared_holders:
             return compute(
-                project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting), expiry, engine
+                project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting), expiry, engine,
+                provider,
             )
     if twins & held:
         # With `--shared block`, or a dependency building the class: the routes reaching
@@ -643,7 +678,9 @@ def compute(
         merged = {k: list(v) for k, v in (forced or {}).items()}
         for route, added in extra.items():
             merged.setdefault(route, []).extend(added)
-        return compute(project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine)
+        return compute(
+            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider
+        )
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in called:
@@ -744,6 +781,32 @@ def compute(
         in_place = set(closure.migrated_routes) | {fid for fid, d in closure.helpers.items() if d.action == "migrate"}
         closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place)
     return closure
+
+
+def _other_async_provider(project: Project, fid: FunctionId, provider: FunctionId | None) -> list[tuple[int, str]]:
+    """A route already on an AsyncSession whose twinned dependencies would not share it: the
+    twins take the stack's async session dependency, so the route's own AsyncSession parameters
+    must come from that one (FastAPI caches it per request). (line, why) for each that does not."""
+    _, function = project.functions[fid]
+    found = []
+    for param in function.params:
+        if project.declared_async_session(param) is None:
+            continue
+        ref = dependencies.param_dependency(project, param)
+        if ref is not None and provider is not None and dependencies.dependency_function(project, ref) == provider:
+            continue
+        taken = f"`{ref.rsplit('.', 1)[-1]}`" if ref is not None else "no `Depends(...)` the analysis can read"
+        stack = (
+            f"the async session dependency {_name(project, provider)}" if provider is not None
+            else "an async session dependency phase two would generate (none was found to reuse)"
+        )
+        found.append((param.line, (
+            f"parameter `{param.name}` takes its AsyncSession from {taken}, while the async twins of the "
+            f"dependencies that still receive the synchronous Session would take {stack}: the request "
+            "would keep two Sessions; have the route take the stack's async session dependency, or "
+            "give the dependencies their async form by hand"
+        )))
+    return found
 
 
 def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:

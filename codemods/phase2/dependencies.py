@@ -346,6 +346,13 @@ def describe(project: Project, shared: SharedSession) -> str:
     )
 
 
+def describe_sync(project: Project, shared: SharedSession) -> str:
+    """`dependency m.f (through m.g) receives the synchronous Session (parameter `db`)`."""
+    names = [_name(project, fid) for fid in shared.chain]
+    via = f" (through {' -> '.join(names[:-1])})" if len(names) > 1 else ""
+    return f"dependency {names[-1]}{via} receives the synchronous Session (parameter `{shared.param}`)"
+
+
 def _name(project: Project, fid: FunctionId) -> str:
     module, function = project.functions[fid]
     return f"{module.name}.{function.qualname}"

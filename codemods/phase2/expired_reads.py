@@ -319,6 +319,7 @@ def analyse(
     expiry: Expiry,
     opened: dict[str, tuple[bool, str]] | None = None,
     received: tuple[bool, str] | None = None,
+    sessions: set[str] | None = None,
 ) -> Analysis:
     """The refreshes to add to one migrated function, or what blocks it.
 
@@ -326,12 +327,14 @@ def analyse(
     by name: whether they expire on commit and where they are opened; their own keywords decide,
     not the async sessionmaker's, and they expired alike in the synchronous code. `received`: the
     function is handed such a Session that expires (where it is opened), so every Session it works
-    on counts as expiring."""
+    on counts as expiring. `sessions`: the names of the Sessions it works on, when not its
+    synchronous ones (a route already on the AsyncSession its dependencies' twins join)."""
     result = Analysis()
     models = expiry.models
     if models is None:
         return result
     opened = dict(opened or {})
+    names = sessions if sessions is not None else project.session_names(fid)
     if received is not None:
         # The Session passed in may be the expiring one: what expires then counts, and nothing
         # is stale (the synchronous Session it stands for expired alike).
@@ -339,7 +342,7 @@ def analyse(
     expired_held.analyse(project, fid, expiry, result)
     # A rollback and `expire()` expire objects whatever the sessionmaker says.
     expiring_calls = any(
-        c.method in _EXPIRES and c.receiver in project.session_names(fid) for c in project.functions[fid][1].calls
+        c.method in _EXPIRES and c.receiver in names for c in project.functions[fid][1].calls
     )
     if (
         not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls
@@ -347,7 +350,6 @@ def analyse(
     ):
         return result
     module, function = project.functions[fid]
-    names = project.session_names(fid)
     callees = {edge.call.index: edge.callee for edge in project.all_calls_from[fid]}
     # `with db.begin():` commits where the block ends: a commit point there, refreshed after it
     begun = _begin_blocks(expired_lists.function_node(models.tree(module.path), function), names)

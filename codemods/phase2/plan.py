@@ -26,7 +26,7 @@ from async_migrate.codemods.phase2.rewrites import CALL_REWRITES, PARAM_REWRITES
 from async_migrate.codemods.phase2.rewrites.base import FunctionSite, re_export_chain
 from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
-from async_migrate.codemods.phase2.rewrites.session_params import ParamSite
+from async_migrate.codemods.phase2.rewrites.session_params import ParamKind, ParamSite
 from async_migrate.codemods.project import Edge, Project
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
@@ -174,6 +174,16 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             if (plan.functions or plan.parallel) and path in by_path:
                 _plan_class_renames(project, by_path[path], plan, parallel)
     return plans
+
+
+def uses_alias(plans: dict[str, FilePlan]) -> bool:
+    """Whether a planned parameter is written with the async Annotated alias."""
+    return any(
+        action.kind is ParamKind.ALIAS
+        for plan in plans.values()
+        for fplan in [*plan.functions.values(), *(f for _, methods in plan.parallel.values() for f in methods.values())]
+        for action in fplan.params.values()
+    )
 
 
 def _plan_class_renames(project: Project, module: facts.Module, plan: FilePlan, parallel: dict[str, str]) -> None:

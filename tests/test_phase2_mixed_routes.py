@@ -1,0 +1,444 @@
+"""A service half migrated by hand: routes already on an AsyncSession whose dependencies still
+receive the synchronous Session (issue 11, soundness point 1, "one request, two Sessions").
+
+Each request held two Sessions: what `get_current_user` loaded belonged to the synchronous one,
+so `db.add(user)` on the AsyncSession raised "already attached to session", and a change to
+`user` was never committed. `check` reports it (AM319); phase two gives the dependencies async
+twins on the route's own async session dependency (AM298), or blocks the route naming why,
+never "unchanged". Every migrated shape is RUN (TestClient, aiosqlite; PostgreSQL and MariaDB
+where their servers answer) and the test asserts the data was written and that each request
+began transactions on exactly one Session.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sample import database
+from test_phase2_rules import apply, dedent, function, handler, helper, read
+
+SUBSYSTEM = "api/items.py"
+KINDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+# Both stacks exist: the service moved its routes to the AsyncSession by hand.
+ENGINE = """
+import os
+from collections.abc import AsyncIterator, Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+URL = os.environ["DATABASE_URL"]
+ASYNC_URL = URL.replace("sqlite://", "sqlite+aiosqlite://").replace("mysql+pymysql://", "mysql+aiomysql://")
+
+engine = create_engine(URL)
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+async_engine = create_async_engine(ASYNC_URL)
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+"""
+MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+"""
+DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from db.engine import get_async_db_session, get_db_session
+from models import Item, User
+
+SessionDep = Annotated[Session, Depends(get_db_session)]
+AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_db_session)]
+
+
+def get_current_user(db: SessionDep) -> User:
+    return db.get(User, 1)
+
+
+def require_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def scoped_user(scopes: SecurityScopes, db: SessionDep) -> User:
+    return db.get(User, 2)
+
+
+def audit(db: SessionDep) -> None:
+    # No commit: the route's commit writes it, on the request's one Session.
+    db.add(Item(name="audit", owner_id=1))
+
+
+class Renamer:
+    def __init__(self, db: SessionDep):
+        self.db = db
+
+    def rename(self, user_id: int, name: str) -> User:
+        user = self.db.get(User, user_id)
+        user.name = name
+        return user
+"""
+HEAD = """
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from db.engine import get_async_db_session, get_db_session
+from models import Item, User
+
+router = APIRouter()
+"""
+CURRENT_USER = """
+def get_current_user(db: Session = Depends(get_db_session)) -> User:
+    return db.get(User, 1)
+"""
+RENAME_ME = """
+@router.put("/me")
+async def rename_me(name: str, user: User = Depends(get_current_user), db: AsyncSession = Depends(get_async_db_session)):
+    user.name = name
+    db.add(user)
+    await db.commit()
+    return {"id": user.id}
+"""
+
+
+@pytest.fixture
+def service(project):  # type: ignore[no-untyped-def]
+    def build(files: dict[str, str]) -> Path:
+        return project({
+            "db/__init__.py": "",
+            "db/engine.py": ENGINE,
+            "core/__init__.py": "",
+            "core/deps.py": DEPS,
+            "api/__init__.py": "",
+            "models.py": MODELS,
+            "main.py": MAIN,
+            **files,
+        })
+
+    return build
+
+
+def routes(*parts: str, head: str = HEAD) -> str:
+    return dedent(head) + "\n\n\n" + "\n\n\n".join(dedent(p) for p in parts) + "\n"
+
+
+def serve(root: Path, kind: str, script: str) -> dict:
+    """Run `script` on a fresh database with `client`, `Sync` (a synchronous sessionmaker for
+    checking) and `sessions()` in scope: `sessions()` returns how many Sessions were opened since
+    its last call (an AsyncSession counts by the synchronous Session it drives)."""
+    import json
+
+    prelude = dedent(
+        """
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        import db.engine as stack
+        from db.engine import database_sessionmaker as Sync, engine
+        from main import app
+        from models import Base, Item, User
+
+        Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
+        with Sync() as s:
+            s.add_all([User(id=1, name="Ann"), User(id=2, name="Bob")])
+            s.commit()
+        opened = []
+        session_init = Session.__init__
+
+        def counted_init(self, *args, **kwargs):
+            opened.append(id(self))
+            session_init(self, *args, **kwargs)
+
+        Session.__init__ = counted_init
+
+        def sessions():
+            found = len(opened)
+            opened.clear()
+            return found
+
+        client = TestClient(app)
+        client.__enter__()
+        """
+    )
+    postlude = dedent(
+        """
+        client.portal.call(stack.async_engine.dispose)
+        client.__exit__(None, None, None)
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+        """
+    )
+    with database(kind) as url:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+            "PYTHONPATH": str(root),
+            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", f"{prelude}\n{dedent(script)}\n{postlude}"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_route_on_an_async_session_gets_the_twin_of_its_sync_dependency_and_its_write_lands(
+    cli, service, kind
+):
+    root = service({SUBSYSTEM: routes(CURRENT_USER, RENAME_ME)})
+    document = apply(cli, root)
+    found = handler(document, "rename_me")
+    assert found["action"] == "migrate" and "AM298" in found["codes"], found
+    assert helper(document, "get_current_user")["action"] == "twin"
+    assert "user: User = Depends(get_current_user_async), db: AsyncSession = Depends(get_async_db_session)" in (
+        function(root, SUBSYSTEM, "rename_me")
+    )
+    assert function(root, SUBSYSTEM, "get_current_user_async") == dedent(
+        """
+        async def get_current_user_async(db: AsyncSession = Depends(get_async_db_session)) -> User:
+            return await db.get(User, 1)
+        """
+    )
+    # Every parameter keeps its Depends(): no AsyncSession alias is added that nothing uses.
+    assert "async_session_dependency" not in read(root, "db/engine.py") + read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        sessions()
+        response = client.put("/me", params={"name": "Zoe"})
+        held = sessions()
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"status": response.status_code, "name": name, "sessions": held}))
+    """)
+    assert result == {"status": 200, "name": "Zoe", "sessions": 1}
+
+
+def test_before_phase_two_the_request_held_two_sessions_and_check_and_phase_one_say_so(cli, service):
+    root = service({SUBSYSTEM: routes(CURRENT_USER, RENAME_ME, """
+        @router.get("/health")
+        async def health(db: AsyncSession = Depends(get_async_db_session)):
+            return {"ok": True}
+    """)})
+    result = serve(root, "sqlite", """
+        sessions()
+        try:
+            status = client.put("/me", params={"name": "Zoe"}).status_code
+        except Exception as error:  # the TestClient re-raises the application's error
+            status = type(error).__name__
+        held = sessions()
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"status": status, "name": name, "sessions": held}))
+    """)
+    assert result["name"] == "Ann" and result["sessions"] == 2, result
+    findings = [f for f in cli.json("check", root)["findings"] if f["code"] == "AM319"]
+    assert [f["function"] for f in findings] == ["rename_me"], findings
+    assert "api.items.get_current_user" in findings[0]["message"]
+    assert "db.add(user)" in findings[0]["message"] and "already attached" in findings[0]["message"]
+    phase1 = {h["function"]: h for h in cli.json("phase1", root)["handlers"]}
+    assert phase1["rename_me"]["action"] == "keep"
+    assert "AM319" in " ".join(phase1["rename_me"]["reasons"])
+    # near miss: a route on the AsyncSession alone is no finding, and phase two leaves it
+    assert "AM319" not in " ".join(phase1["health"]["reasons"])
+    assert handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "health")["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_chains_aliases_security_class_and_router_dependencies_move_to_the_request_s_one_session(
+    cli, service, kind
+):
+    root = service({SUBSYSTEM: routes(
+        """
+        @router.put("/me")
+        async def rename_me(name: str, user: CurrentUser, db: AsyncSessionDep):
+            user.name = name
+            db.add(user)
+            await db.commit()
+            return {"ok": True}
+        """,
+        """
+        @router.post("/admin/items")
+        async def admin_item(name: str, admin: AdminUser, db: AsyncSessionDep):
+            db.add(Item(name=name, owner_id=admin.id))
+            await db.commit()
+            return {"ok": True}
+        """,
+        """
+        @router.post("/scoped/items")
+        async def scoped_item(name: str, db: AsyncSessionDep, user: User = Security(scoped_user, scopes=["items"])):
+            user.name = name
+            db.add(Item(name=name, owner_id=user.id))
+            await db.commit()
+            return {"ok": True}
+        """,
+        """
+        @router.put("/users/{user_id}")
+        async def rename_user(user_id: int, name: str, db: AsyncSessionDep, renamer: Renamer = Depends()):
+            renamer.rename(user_id, name)
+            await db.commit()
+            return {"ok": True}
+        """,
+        head="""
+        from fastapi import APIRouter, Depends, Security
+
+        from core.deps import AdminUser, AsyncSessionDep, CurrentUser, Renamer, audit, scoped_user
+        from models import Item, User
+
+        router = APIRouter(dependencies=[Depends(audit)])
+        """,
+    )})
+    document = apply(cli, root)
+    assert {h["function"]: (h["action"], "AM298" in h["codes"]) for h in document["handlers"]} == {
+        "rename_me": ("migrate", True), "admin_item": ("migrate", True),
+        "scoped_item": ("migrate", True), "rename_user": ("migrate", True),
+    }
+    source = read(root, SUBSYSTEM)
+    assert "router = APIRouter(dependencies=[Depends(audit_async)])" in source
+    assert "user: User = Security(scoped_user_async, scopes=[\"items\"])" in source
+    assert "admin: AdminUser_async" in source and "user: CurrentUser_async" in source
+    deps = read(root, "core/deps.py")
+    assert "def require_admin_async(user: Annotated[User, Depends(get_current_user_async)]) -> User:" in deps
+    assert "    def __init__(self, db: AsyncSessionDep):" in deps
+    result = serve(root, kind, """
+        status, held = [], []
+        for method, url, name in [("put", "/me", "Zoe"), ("post", "/admin/items", "pen"),
+                                  ("post", "/scoped/items", "cup"), ("put", "/users/2", "Max")]:
+            sessions()
+            status.append(getattr(client, method)(url, params={"name": name}).status_code)
+            held.append(sessions())
+        with Sync() as s:
+            names = [s.get(User, 1).name, s.get(User, 2).name]
+            items = sorted(s.scalars(select(Item.name)))
+        print(json.dumps({"status": status, "sessions": held, "names": names, "items": items}))
+    """)
+    # The router's audit row of each request is written by the route's own commit: one Session.
+    assert result == {
+        "status": [200, 200, 200, 200], "sessions": [1, 1, 1, 1], "names": ["Zoe", "Max"],
+        "items": ["audit", "audit", "audit", "audit", "cup", "pen"],
+    }
+
+
+def test_a_route_on_another_async_session_dependency_is_blocked_naming_it(cli, service):
+    root = service({SUBSYSTEM: routes(
+        CURRENT_USER,
+        """
+        async def get_other_session():
+            async with stack.async_database_sessionmaker() as session:
+                yield session
+        """,
+        """
+        @router.put("/me")
+        async def rename_me(name: str, user: User = Depends(get_current_user), db: AsyncSession = Depends(get_other_session)):
+            user.name = name
+            await db.commit()
+        """,
+    ).replace("from models import", "import db.engine as stack\nfrom models import")})
+    document = cli.json("phase2", root, "--subsystem", SUBSYSTEM)
+    found = handler(document, "rename_me")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "`get_other_session`" in reason and "get_async_db_session" in reason and "two Sessions" in reason
+
+
+def test_an_expired_read_of_the_dependency_s_object_after_the_route_s_commit_blocks(cli, service):
+    # With the twin, `user` joins the route's Session, whose commit expires it: the read after the
+    # commit would raise MissingGreenlet, where the two Sessions left it loaded.
+    root = service({
+        "db/engine.py": ENGINE.replace("async_sessionmaker(async_engine, expire_on_commit=False)",
+                                       "async_sessionmaker(async_engine)"),
+        SUBSYSTEM: routes(CURRENT_USER, RENAME_ME),
+    })
+    found = handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "rename_me")
+    assert found["action"] == "blocked", found
+    assert "`user.id` is read after `db.commit()`" in " ".join(found["reasons"])
+
+
+def test_a_lazy_load_on_the_dependency_s_object_blocks(cli, service):
+    root = service({SUBSYSTEM: routes(CURRENT_USER, """
+        @router.get("/me/count")
+        async def count_items(user: User = Depends(get_current_user), db: AsyncSession = Depends(get_async_db_session)):
+            return {"n": len(user.items)}
+    """)})
+    found = handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "count_items")
+    assert found["action"] == "blocked" and "`user.items`" in " ".join(found["reasons"]), found
+
+
+def test_a_route_on_an_async_session_held_by_a_repository_dependency_is_blocked_not_unchanged(cli, service):
+    root = service({SUBSYSTEM: routes(CURRENT_USER, """
+        class ItemRepo:
+            def __init__(self, db: AsyncSession) -> None:
+                self.db = db
+
+            async def add(self, item: Item) -> None:
+                self.db.add(item)
+                await self.db.commit()
+        """, """
+        def get_repo(db: AsyncSession = Depends(get_async_db_session)) -> ItemRepo:
+            return ItemRepo(db)
+        """, """
+        @router.post("/me/items")
+        async def add_item(name: str, user: User = Depends(get_current_user), repo: ItemRepo = Depends(get_repo)):
+            await repo.add(Item(name=name, owner_id=user.id))
+        """)})
+    found = handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "add_item")
+    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
+    assert "through its dependency api.items.get_repo" in found["reasons"][0]
+    assert "api.items.get_current_user receives the synchronous Session" in found["reasons"][0]
+    assert [f["function"] for f in cli.json("check", root)["findings"] if f["code"] == "AM319"] == ["add_item"]
