@@ -442,3 +442,51 @@ def test_a_route_on_an_async_session_held_by_a_repository_dependency_is_blocked_
     assert "through its dependency api.items.get_repo" in found["reasons"][0]
     assert "api.items.get_current_user receives the synchronous Session" in found["reasons"][0]
     assert [f["function"] for f in cli.json("check", root)["findings"] if f["code"] == "AM319"] == ["add_item"]
+
+
+SYNC_ENGINE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+
+
+def test_no_async_session_alias_is_generated_when_every_rewritten_parameter_keeps_its_depends(cli, service):
+    # Phase two wrote `async_session_dependency = Annotated[AsyncSession, Depends(...)]` beside the
+    # generated dependency although every parameter it rewrote kept `= Depends(...)`: dead code.
+    root = service({
+        "db/engine.py": SYNC_ENGINE,
+        "core/deps.py": "",
+        SUBSYSTEM: routes("""
+            @router.post("/items")
+            def create_item(name: str, db: Session = Depends(get_db_session)):
+                db.add(Item(name=name, owner_id=1))
+                db.commit()
+                return {"ok": True}
+        """, head=HEAD.replace("from sqlalchemy.ext.asyncio import AsyncSession\n", "").replace(
+            "get_async_db_session, ", "")),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    written = read(root, "db/engine.py") + read(root, SUBSYSTEM)
+    assert "async def get_async_db_session" in written and "Annotated" not in written, written
+    assert not any("alias" in note for note in document["subsystem"]["follow_ups"]), document["subsystem"]["follow_ups"]
+    result = serve(root, "sqlite", """
+        sessions()
+        status = client.post("/items", params={"name": "pen"}).status_code
+        held = sessions()
+        with Sync() as s:
+            items = list(s.scalars(select(Item.name)))
+        print(json.dumps({"status": status, "items": items, "sessions": held}))
+    """)
+    assert result == {"status": 200, "items": ["pen"], "sessions": 1}

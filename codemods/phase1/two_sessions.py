@@ -28,13 +28,12 @@ class TwoSessions:
 def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     """The dependencies of an `async def` route or websocket on an AsyncSession that receive a
     synchronous Session, nearest first; empty when there is none."""
+    from async_migrate.codemods.phase1.async_session import async_session_of
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
         param_dependency,
         session_dependencies_in_tree,
     )
-
-    from async_migrate.codemods.phase1.async_session import async_session_of
 
     if handler.kind not in ("route", "websocket") or not handler.function.is_async:
         return []
