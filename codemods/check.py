@@ -64,6 +64,7 @@ from typing import Any
 
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
@@ -333,6 +334,9 @@ def analyse(project: Project) -> CheckResult:
         # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
         # function without running it: its pragma may silence those findings.
         silenced = _check_tasks(project, handler, result)
+        looped = _def_on_loop(project, handler)
+        if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
+            silenced = True
         nested = _nested_on_loop(project, handler)
         if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
             silenced = True
@@ -715,6 +719,28 @@ def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tas
     function = handler.function
     finding = Finding(AM306, handler, handler.module.path, function.line, function.qualname, *outside)
     return _report(result, finding, parse_pragma(function.pragma))
+
+
+def _def_on_loop(project: Project, handler: Handler) -> Finding | None:
+    """AM301 for a `def` handler a decorator wraps in an `async def` that calls it in place: FastAPI
+    sees a coroutine function and runs it, and the handler's Session work, on the event loop."""
+    looped = runs_on_loop(project, handler.id)
+    if looped is None:
+        return None
+    work = session_work(project, handler.id)
+    blocking = [b for b in work.blocking if not b.offloaded]
+    blocking += [Blocking(line, "a synchronous Session opened here") for line in work.opened]
+    if not blocking:
+        return None
+    decorator, where = looped
+    function = handler.function
+    message = (
+        f"def {_kind(handler)} runs on the event loop: decorator @{decorator.text} ({where}) wraps it in an "
+        "`async def` that calls it in place, so FastAPI never sends it to the threadpool, and it does synchronous "
+        f"Session work at {describe(blocking)}; fix: have the wrapper offload a plain function "
+        "(`await run_in_threadpool(func, *args, **kwargs)`), or drop the decorator from the route"
+    )
+    return Finding(AM301, handler, handler.module.path, function.line, function.qualname, message, blocking, "keep")
 
 
 def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
@@ -1406,10 +1432,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         and (blocking.line, blocking.call) not in done
     ]
     lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}
+    wrappers = {line for line, _, _ in work.decorated}
     rest = [
         b
         for b in blocking_calls(project, handler, work)
-        if b not in offloadable and (b.line, b.call) not in done | lazy and b.line not in on_loop
+        if b not in offloadable and (b.line, b.call) not in done | lazy and b.line not in on_loop | wrappers
     ]
     if offloadable:
         found.append(
@@ -1421,6 +1448,11 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             f"{'the other blocking calls' if offloadable else 'the blocking calls'} at {_lines(rest)} "
             "are not offloaded automatically: move them into a helper called as a statement, "
             "then `await run_in_threadpool(helper, ...)`"
+        )
+    for _, decorator, where in work.decorated:
+        found.append(
+            f"{decorator}'s `async def` wrapper blocks at {where}: offload that work in the wrapper "
+            "(`await run_in_threadpool(...)`), or give it a plain wrapper for plain functions"
         )
     if lazy:
         paths = ", ".join(sorted({call.rpartition(" (")[0] for _, call in lazy}))

@@ -243,9 +243,11 @@ class Function(_Fact):
     # `conn = await db.connection()` in the own body: (conn, db), the AsyncConnection a name holds
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     yields: tuple[str, ...] = ()  # bare names yielded or returned
-    wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, unknown
+    wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, loop, unknown
     # the decorator's parameter holding the function it decorates (its factory's inner decorator's)
     wrapped: str | None = None
+    # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop
+    loop_wrapper: tuple[int, int] | None = None
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
     plain_gets: list[str] = field(default_factory=list)
     rebinds: list[tuple[str, str]] = field(default_factory=list)  # `alias = name` in the body

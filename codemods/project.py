@@ -2046,12 +2046,40 @@ class Project:
         return added
 
     def _decorator_functions(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
-        """The decorators of `fid` that are project functions, with those functions."""
+        """The decorators of `fid` that are project functions, with those functions; for a method,
+        also those its class's decorators apply to the class's methods."""
         found = []
-        for decorator in self.functions[fid][1].decorators:
+        module, function = self.functions[fid]
+        for decorator in function.decorators:
             target = self.function(decorator.callee)
             if target is not None:
                 found.append((decorator, (target[0].name, target[1].key)))
+        owner, dot, name = function.qualname.rpartition(".")
+        if dot and not (name.startswith("__") and name.endswith("__")):
+            found.extend(self._class_applied.get((module.name, owner), []))
+        return found
+
+    @cached_property
+    def _class_applied(self) -> dict[tuple[str, str], list[tuple[facts.Decorator, FunctionId]]]:
+        """`@sessioned_methods class UserService`, whose function rewraps the class's members with a
+        project decorator (`setattr(cls, name, with_session(member))`): each method runs under that
+        decorator as if written on it. By (module, class qualname)."""
+        found: dict[tuple[str, str], list[tuple[facts.Decorator, FunctionId]]] = {}
+        for module in self.modules.values():
+            for cls in module.classes:
+                for ref in cls.decorators:
+                    applier = self.function(ref)
+                    if applier is None:
+                        continue
+                    for call in applier[1].calls:
+                        target = self.function(call.callee)
+                        if target is None or target[1].wrapped is None or target[1] is applier[1]:
+                            continue
+                        text = f"{target[1].qualname} (applied by the class decorator @{applier[1].qualname})"
+                        decorator = facts.Decorator(line=cls.line, callee=call.callee, text=text)
+                        found.setdefault((module.name, cls.qualname), []).append(
+                            (decorator, (target[0].name, target[1].key))
+                        )
         return found
 
     @cached_property

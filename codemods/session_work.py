@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
@@ -86,11 +87,14 @@ class SessionWork:
     reached: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (line, callee, chain)
     # Session-carrying calls the analysis cannot resolve, and chains down to one: (line, text).
     unverified: list[tuple[int, str]] = field(default_factory=list)
+    # Work its decorators' `async def` wrappers do on the loop around it: (line, decorator, where).
+    decorated: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
         return bool(
             self.used or self.opened or self.opening_callees or self.in_coroutines or self.own or self.reached
+            or self.decorated
         )
 
 
@@ -125,7 +129,7 @@ def _copy(work: SessionWork) -> SessionWork:
         helper_calls = {index: fresh[id(b)] for index, b in work.helper_calls.items()}
     return SessionWork(
         work.params, work.used, work.unused, work.opened, work.opening_callees, work.passes_to, blocking,
-        helper_calls, work.in_coroutines, work.own, work.reached, work.unverified,
+        helper_calls, work.in_coroutines, work.own, work.reached, work.unverified, work.decorated,
     )
 
 
@@ -215,6 +219,10 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
             )
     work.unverified[:0] = project.own_unverified(fid)
+    for decorator, where in decorators_on_loop(project, fid):
+        text = f"@{decorator.text.lstrip('@')}"
+        work.decorated.append((decorator.line, text, where))
+        work.blocking.append(Blocking(decorator.line, f"{text}'s wrapper, at {where}"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
 

@@ -140,6 +140,8 @@ def _read_function(
     if handoff.schedules(function):
         handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
     function.wraps, function.wrapped = _decorator_shape(collector, node)
+    if function.wraps is not None:
+        function.loop_wrapper = _loop_wrapper(collector, node)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
@@ -446,16 +448,58 @@ def _decorator_shape(
 def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str) -> str | None:
     awaited = False
     called = False
+    # `return func(*args)` in an `async def` wrapper: the plain function runs on the event loop
+    in_place = False
     for statement in wrapper.body:
         for node in syntax.walk(statement):
             if type(node) is ast.Await and type(node.value) is ast.Call and dotted(node.value.func) == wrapped:
                 awaited = True
             if type(node) is ast.Call and dotted(node.func) == wrapped:
                 called = True
+            if (
+                type(node) in (ast.Return, ast.Expr, ast.Assign)
+                and type(node.value) is ast.Call  # type: ignore[attr-defined]
+                and dotted(node.value.func) == wrapped  # type: ignore[attr-defined]
+            ):
+                in_place = True
     if awaited:
         return "coroutine"
     if called:
-        return "sync" if type(wrapper) is ast.FunctionDef else "unknown"
+        return "sync" if type(wrapper) is ast.FunctionDef else "loop" if in_place else "unknown"
+    return None
+
+
+def _loop_wrapper(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int] | None:
+    """The lines of the `async def` wrapper a decorator returns for a coroutine function (in a
+    branch on `iscoroutinefunction(func)` or whatever it is given), which runs on the event loop
+    around every call of an `async def` it decorates; a factory's, of the decorator it returns."""
+    params = [*node.args.posonlyargs, *node.args.args]
+    if not params or collector.source.one_line_suite(node.body):
+        return None
+    first = params[0].arg
+    inner: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    returned: list[ast.expr] = []
+    pending: list[ast.stmt] = list(node.body)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, FUNCTIONS):
+            inner[statement.name] = statement
+        elif type(statement) is ast.Return and statement.value is not None:
+            returned.append(statement.value)
+        elif type(statement) is ast.If:
+            pending.extend([*statement.body, *statement.orelse])
+    for value in returned:
+        if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
+            value = argument_value(syntax.call_arguments(value)[0])
+        wrapper = inner.get(name_of(value) or "")
+        if wrapper is None:
+            continue
+        if type(wrapper) is ast.AsyncFunctionDef and _wrapper_calls(wrapper, first) is not None:
+            return wrapper.lineno, wrapper.end_lineno or wrapper.lineno
+        if type(wrapper) is ast.FunctionDef and _wrapper_calls(wrapper, first) is None:
+            found = _loop_wrapper(collector, wrapper)
+            if found is not None:
+                return found
     return None
 
 

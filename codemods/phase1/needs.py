@@ -216,6 +216,9 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         shape, where = project.decorator_shape(decorator)
         if shape in ("coroutine", "external", "unknown"):
             needs.append(CoroutineNeed(NeedKind(shape), decorator.text, decorator.line, where))
+        elif shape == "loop":
+            # its `async def` wrapper would run the plain def in place, on the event loop all the same
+            needs.append(CoroutineNeed(NeedKind.UNKNOWN, decorator.text, decorator.line, where))
     # A method is called through its object (`await self.level()`), which only the object
     # edges see; a function by reference.
     method = "." in handler.function.qualname and project_classes(project).owner(handler.id) is not None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
@@ -62,7 +63,7 @@ from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
 
 
-def _already_def(handler: Handler) -> str:
+def _already_def(project: Project, handler: Handler) -> str:
     if handler.kind == "lifecycle":
         # Starlette's router calls a sync startup/shutdown handler itself, not through the threadpool.
         return (
@@ -74,6 +75,13 @@ def _already_def(handler: Handler) -> str:
             "already def: the route class's handler builder, which FastAPI calls once per route; the coroutine it "
             "returns runs on the event loop for every request of those routes"
         )
+    looped = runs_on_loop(project, handler.id)
+    if looped is not None and session_work_view(project, handler.id).any:
+        decorator, where = looped
+        return (
+            f"already def, but decorator @{decorator.text} ({where}) wraps it in an `async def` that calls it in "
+            "place: it runs on the event loop, and its synchronous Session work blocks there (`check`: AM301)"
+        )
     return "already def: runs in the threadpool"
 
 
@@ -84,7 +92,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
     if not function.is_async:
         return Outcome(
             handler, "def", "def", "unchanged",
-            [AM104.reason(_already_def(handler)), *_nested_notes(project, handler), *_task_notes(project, handler)],
+            [AM104.reason(_already_def(project, handler)), *_nested_notes(project, handler),
+             *_task_notes(project, handler)],
         )
     work = session_work(project, handler.id)
     keep = _reasons_to_stay_async(project, handler, work)
@@ -544,6 +553,13 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
     for line, callee, chain in work.reached:
         reasons.append(
             AM123.reason(f"calls {callee} (line {line}), which does synchronous Session work: {' -> '.join(chain)}")
+        )
+    for line, decorator, where in work.decorated:
+        reasons.append(
+            AM124.reason(
+                f"its decorator {decorator} (line {line}) does synchronous Session work on the event loop, in the "
+                f"`async def` wrapper it returns for a coroutine function, at {where}; it never awaits"
+            )
         )
     return reasons
 

@@ -1809,10 +1809,28 @@ def _openers(project: Project, fid: FunctionId) -> list[_Own]:
             written = opened.callee.rpartition(".")[2]
             found.append(_Own(AM262, call.line, f"opens its Session as `{written}(...)` with arguments: the "
                               "async session maker would not take them as they are"))
-    for decorator, _ in project.opening_decorators(fid):
-        found.append(_Own(AM262, decorator.line, f"gets its Session from decorator @{decorator.text.lstrip('@')}, "
-                          "which opens it: as a coroutine the decorator's synchronous wrapper would never "
-                          "await it"))
+    params = project.session_params.get(fid, {})
+    for decorator, target in project.opening_decorators(fid):
+        text = decorator.text.lstrip("@")
+        module, wrapper = project.functions[target]
+        # the fixpoint's reason names the decorator (or its factory's inner decorator) that passed it
+        by = f"by decorator {module.name}.{wrapper.qualname}"
+        handed = [
+            name for name, why in params.items()
+            if why.startswith("handed in as") and (why.endswith(by) or f"{by}." in why)
+        ]
+        if handed:
+            what = (f"gets its Session `{handed[0]}` from decorator @{text}, which opens a synchronous one and hands "
+                    "it in")
+        else:
+            what = f"runs under decorator @{text}, which opens a synchronous Session of its own around each call"
+        if wrapper.loop_wrapper is None:
+            why = "as a coroutine the decorator's synchronous wrapper would never await it"
+        elif handed:
+            why = "the migrated code would await the methods of the synchronous Session it hands in"
+        else:
+            why = "its `async def` wrapper would still do that Session's work on the event loop"
+        found.append(_Own(AM262, decorator.line, f"{what}: phase two does not rewrite decorators, and {why}"))
     return found
 
 

@@ -45,7 +45,7 @@ def test_a_session_a_decorator_opens_blocks_the_route(phase2, entry):
     )
     found = entry(phase2(OPENED.format(helper=helper).replace("count_books()", "count_books()")), "count")
     assert found["action"] == "blocked" and found["codes"] == ["AM262"], found
-    assert "gets its Session from decorator @with_session" in found["reasons"][0]
+    assert "gets its Session `session` from decorator @with_session, which opens a synchronous one" in found["reasons"][0]
 
 
 def test_near_miss_a_session_from_the_maker_without_arguments_migrates(phase2, entry):
