@@ -978,18 +978,27 @@ class Project:
 
     def opaque_session_uses(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Session methods called on a parameter whose `Depends(...)` the analysis cannot follow
-        (`Depends(make_dep())`, a lambda naming no Session source): it may be a Session."""
+        (`Depends(make_dep())`, a lambda naming no Session source), or on a bare parameter (no
+        annotation, no default) of a function under a decorator that may pass it in: one the
+        analysis cannot read (`@with_session` from a library), or a project one opening a Session
+        it is not seen to hand in (`kwargs["db"] = db`): it may be a Session."""
         _, function = self.functions[fid]
         declared = self.session_params.get(fid, {})
+        injector = self._injecting_decorator(fid)
         found = []
         for param in function.params:
-            if not param.opaque_depends or param.name in declared:
+            if param.name in declared:
+                continue
+            if param.opaque_depends:
+                source = f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot follow"
+            elif injector is not None and _bare(param):
+                source = f"`{param.name}` has no annotation and no default: {injector} may pass it in"
+            else:
                 continue
             named = _session_named(param.name)
             for call in function.calls:
                 if call.offloaded:
                     continue
-                source = f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot follow"
                 if call.receiver == param.name and call.method in SESSION_IO_METHODS:
                     if call.method == "get" and len(call.args) < 2:
                         continue  # a mapping's `get(key)`, not `Session.get(Model, pk)`
@@ -1001,6 +1010,22 @@ class Project:
                                   "which may use it as a synchronous Session"))
                     break
         return found
+
+    def _injecting_decorator(self, fid: FunctionId) -> str | None:
+        """The first decorator of `fid` that may pass it arguments the analysis does not see, as
+        said in a reason: one it cannot read, or a project one that opens a Session."""
+        _, function = self.functions[fid]
+        for decorator in function.decorators:
+            if self.is_registration(decorator):
+                continue
+            shape, where = self.decorator_shape(decorator)
+            if shape in ("external", "unknown"):
+                return f"decorator @{decorator.text}, which the analysis cannot read ({where}),"
+        for decorator, target in self.opening_decorators(fid):
+            module, opener = self.functions[target]
+            return (f"decorator @{decorator.text.lstrip('@')} opens a Session ({module.path}:{opener.line}) it is not "
+                    "seen to hand in, and")
+        return None
 
     @cached_property
     def session_params(self) -> dict[FunctionId, dict[str, str]]:
@@ -2379,6 +2404,15 @@ def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: Fun
             result[name] = text
     return result
 
+
+
+def _bare(param: facts.Param) -> bool:
+    """A parameter without annotation, default or `Depends()`: FastAPI would read it from the query
+    string, a caller passes it by hand, or a decorator fills it."""
+    return not (
+        param.text or param.annotation or param.depends or param.default or param.default_ref or param.variadic
+        or param.opaque_depends or param.provide or param.name in ("self", "cls")
+    )
 
 
 def _tail(ref: str) -> str:

@@ -76,6 +76,26 @@ def with_session(fn):
     return wrapper
 
 
+def plain_first(fn):
+    if not inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with SessionLocal() as db:
+                return fn(*args, db=db, **kwargs)
+
+        wrapper.__signature__ = _without_db(fn)
+        return wrapper
+
+    @functools.wraps(fn)
+    async def async_wrapper(*args, **kwargs):
+        with SessionLocal() as db:
+            return await fn(*args, db=db, **kwargs)
+
+    async_wrapper.__signature__ = _without_db(fn)
+    return async_wrapper
+
+
 def awaited_session(fn):
     @functools.wraps(fn)
     async def wrapper(*args, **kwargs):
@@ -167,7 +187,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 
 from db import Entry, Item, SessionLocal
-from decorators import audited, awaited_session, ensure_async, offloaded, require_item, with_session
+from decorators import audited, awaited_session, ensure_async, offloaded, plain_first, require_item, with_session
 from service import catalogue
 
 app = FastAPI()
@@ -202,6 +222,12 @@ async def guarded(request: Request):
 def entries():
     with SessionLocal() as s:
         return s.scalars(select(Entry.action)).all()
+
+
+@app.get("/first")
+@plain_first
+async def first_item(db):
+    return db.scalars(select(Item.name).order_by(Item.id)).first()
 
 
 @app.get("/names")
@@ -239,6 +265,7 @@ outcome["ping"] = client.post("/ping").json()
 outcome["guarded"] = [client.get("/guarded", headers={"x-item": n}).status_code for n in ("1", "9")]
 outcome["entries"] = client.get("/entries").json()
 outcome["names"] = client.get("/names").json()
+outcome["first"] = client.get("/first").json()
 print(json.dumps(outcome))
 """
 
@@ -272,7 +299,7 @@ def test_a_session_the_decorator_passes_is_session_work(cli, project):
     findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
     assert findings == {
         "list_items": "AM301", "count_items": "AM301", "ping": "AM301", "guarded": "AM301", "entries": "AM301",
-        "names": "AM301",
+        "names": "AM301", "first_item": "AM301",
     }
 
 
@@ -280,7 +307,7 @@ def test_the_converted_route_runs_under_the_decorator(cli, project):
     root = build(project)
     expected = {
         "items": ["apple", "avocado"], "count": {"count": 3}, "ping": {"pong": True}, "guarded": [200, 403],
-        "entries": ["ping"], "names": ["banana", "avocado", "apple"],
+        "entries": ["ping"], "names": ["banana", "avocado", "apple"], "first": "apple",
     }
     assert run(root) == expected
     assert cli("phase1", root, "--apply", "--allow-dirty").exit_code == 0
@@ -288,6 +315,8 @@ def test_the_converted_route_runs_under_the_decorator(cli, project):
     assert "def list_items(db" in text and "async def list_items" not in text
     assert "def ping()" in text and "async def ping" not in text
     assert "def names()" in text and "async def names" not in text
+    # `if not iscoroutinefunction(fn)`: the plain side is what a converted route gets
+    assert "def first_item(db)" in text and "async def first_item" not in text
     assert run(root) == expected
     findings = {f["function"] for f in cli.json("check", root)["findings"]}
     assert findings == {"count_items", "guarded", "entries"}
@@ -297,12 +326,12 @@ def test_what_a_decorator_runs_on_the_loop_is_said(cli, project):
     document = cli.json("phase1", build(project))
     assert handler(document, "ping")["reasons"] == [
         "its decorator @audited(\"ping\") (line 24) does synchronous Session work on the event loop, in the "
-        "`async def` wrapper it returns for a coroutine function, at decorators.py:52 (`with begin() as s`); "
+        "`async def` wrapper it returns for a coroutine function, at decorators.py:72 (`with begin() as s`); "
         "it never awaits"
     ]
     kept = handler(document, "guarded")
     assert kept["action"] == "keep" and kept["codes"][0] == "AM110"
-    assert "line 30 (@require_item's wrapper, at decorators.py:73 (`with SessionLocal() as s -> s.get()`)" in kept["reasons"][-1]
+    assert "line 30 (@require_item's wrapper, at decorators.py:93 (`with SessionLocal() as s -> s.get()`)" in kept["reasons"][-1]
     looped = handler(document, "entries")
     assert looped["action"] == "unchanged"
     assert looped["reasons"][0].startswith("already def, but decorator @ensure_async (decorators.py:")
@@ -315,7 +344,7 @@ def test_methods_a_class_decorator_wraps_get_its_session(cli, project):
     converted = handler(cli.json("phase1", root), "names")
     assert converted["action"] == "convert"
     assert converted["reasons"] == [
-        "calls service.Catalogue.names (line 44), which does synchronous Session work: "
+        "calls service.Catalogue.names (line 50), which does synchronous Session work: "
         "Catalogue.names -> @with_session -> with SessionLocal() as db"
     ]
     # phase two cannot make the method a coroutine under the decorator's plain wrapper: blocked, not unchanged
@@ -325,3 +354,39 @@ def test_methods_a_class_decorator_wraps_get_its_session(cli, project):
     assert "gets its Session `db` from decorator @with_session (applied by the class decorator @sessioned_methods)" in (
         plain["reasons"][0]
     )
+
+
+EXTERNAL = """
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from db import Item
+from sessionkit import with_session
+
+app = FastAPI()
+
+
+@app.get("/items")
+@with_session
+async def list_items(db):
+    return db.scalars(select(Item)).all()
+
+
+@app.get("/limited")
+@with_session
+async def limited(limit):
+    return {"limit": limit}
+"""
+
+
+def test_a_parameter_an_unread_decorator_may_fill_is_unverified(cli, project):
+    root = project({"db.py": DB, "main.py": EXTERNAL})
+    kept = handler(cli.json("phase1", root), "list_items")
+    assert kept["action"] == "keep" and kept["codes"] == ["AM125"]
+    assert kept["reasons"][0].startswith(
+        "unverified: `db` has no annotation and no default: decorator @with_session, which the analysis cannot "
+        "read (sessionkit.with_session), may pass it in: `db.scalars()` may be synchronous Session work (line 13)"
+    )
+    # near miss: a bare parameter used as no Session is no doubt
+    findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+    assert findings == {"list_items": "AM304"}

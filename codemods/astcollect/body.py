@@ -417,12 +417,14 @@ def _decorator_shape(
     A decorator factory (`@tagged("x")`) has the shape of the decorator it returns.
     """
     params = [*node.args.posonlyargs, *node.args.args]
-    body = [] if collector.source.one_line_suite(node.body) else node.body
-    inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
-    returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
-    if not returned or not params:
+    if not params:
         return None, None
     first = params[0].arg
+    body = [] if collector.source.one_line_suite(node.body) else _plain_path(node.body, first)
+    inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
+    returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
+    if not returned:
+        return None, None
     for value in returned:
         if name_of(value) == first:
             return "passthrough", first
@@ -443,6 +445,34 @@ def _decorator_shape(
             return factory_shape, wrapped
         return "unknown", None
     return None, None
+
+
+def _plain_path(statements: list[ast.stmt], first: str) -> list[ast.stmt]:
+    """The statements a decorator runs for a plain function: past a branch on
+    `iscoroutinefunction(func)`, the side a plain function takes (what a route phase one
+    converts gets), the statements after it included."""
+    path: list[ast.stmt] = []
+    for number, statement in enumerate(statements):
+        if type(statement) is ast.If:
+            coroutine = _coroutine_test(statement.test, first)
+            if coroutine is not None:
+                plain = statement.orelse if coroutine else statement.body
+                return path + _plain_path([*plain, *statements[number + 1 :]], first)
+        path.append(statement)
+    return path
+
+
+def _coroutine_test(test: ast.expr, first: str) -> bool | None:
+    """True for `iscoroutinefunction(func)` (any module's), False for its negation, else None."""
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        inner = _coroutine_test(test.operand, first)
+        return None if inner is None else not inner
+    if (
+        type(test) is ast.Call and (dotted(test.func) or "").rpartition(".")[2] == "iscoroutinefunction"
+        and len(test.args) == 1 and name_of(test.args[0]) == first
+    ):
+        return True
+    return None
 
 
 def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str) -> str | None:
