@@ -873,7 +873,15 @@ def _outside_session(
         return None
     message = f"{'async def' if function.is_async else 'def'} {_kind(handler)} " + "; ".join(parts)
     if engine_calls and handler.kind not in HOOK_KINDS:
-        message += "; `async-migrate phase1` converts a route that never awaits"
+        if function.awaits:
+            # phase one keeps a handler that awaits: pointing at it would be no fix
+            line, text = function.awaits[0]
+            message += (
+                f"; it awaits at line {line} (`{text}`), so it stays async def: offload that work with "
+                "`await run_in_threadpool(...)` or move it to the async engine"
+            )
+        else:
+            message += "; `async-migrate phase1` converts a route that never awaits"
     return message, calls
 
 

@@ -10,6 +10,11 @@ route that blocks the event loop this way is never reported clean.
   project function that builds one), or any other value the value flow finds one in (the
   `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and `Base.metadata.create_all(engine)` (DDL). Taking a
   connection from the pool and every statement on it is blocking IO.
+- Connection work: a statement (`conn.execute(...)`, `scalar`, `commit`, ...) on a synchronous
+  Connection the function did not open itself: a parameter declared `Connection`, one a
+  dependency yields (`conn = Depends(get_conn)` around `with engine.begin() as conn: yield
+  conn`), one callers hand an unannotated parameter (`owner_name(conn, id)`), `self.conn` of a
+  repository built on one. A Connection opened in the function is reported where it is opened.
 - Coroutine tasks: `background_tasks.add_task(f, ...)`, `BackgroundTask(f, ...)` (a response's
   `background=`), `asyncio.create_task(f(...))`,
   `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
@@ -22,11 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from async_migrate.codemods.flow import ENGINE
+from async_migrate.codemods import facts
+from async_migrate.codemods.flow import CONNECTION, ENGINE, split
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
-from async_migrate.codemods.vocabulary.sqlalchemy import FROM_CONFIG
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    CONNECTION_IO_METHODS,
+    CONNECTION_OPENERS,
+    FROM_CONFIG,
+)
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
@@ -91,9 +101,21 @@ def is_sync_engine(project: Project, ref: str | None) -> bool:
 
 
 def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
-    """The function's own calls that take a synchronous engine's connection."""
+    """The function's own calls that take a synchronous engine's connection, or run a statement
+    on a synchronous Connection it was given (a handler's parameters: FastAPI fills them)."""
+    return [b for b, _ in _engine_work(project, fid)]
+
+
+def _engine_work(project: Project, fid: FunctionId) -> list[tuple[Blocking, str | None]]:
+    """Each blocking call, with the parameter whose Connection it runs on (None for the rest):
+    a helper's parameter holds a synchronous Connection only where its caller passes one (a
+    `conn: Connection` given `await session.connection()` holds an AsyncConnection)."""
+    memo = cast("dict[FunctionId, list[tuple[Blocking, str | None]]]", project.derived.setdefault("engine_work", {}))
+    if fid in memo:
+        return memo[fid]
     _, function = project.functions[fid]
-    found = []
+    params = {p.name for p in function.params}
+    found: list[tuple[Blocking, str | None]] = []
     for call in function.calls:
         if call.offloaded:
             continue
@@ -101,18 +123,91 @@ def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
         if expression is None:
             continue
         owner, dot, method = expression.rpartition(".")
+        if dot and method in CONNECTION_IO_METHODS and _received_connection(project, fid, function, owner):
+            param = owner[1:] if owner[1:] in params else None
+            found.append((Blocking(call.line, f"{project.written(owner)}.{method}()"), param))
+            continue
         if not dot or method not in ENGINE_IO_METHODS | METADATA_DDL:
             continue
         if method in ENGINE_IO_METHODS and call.callee is not None and is_sync_engine(project, owner):
-            found.append(Blocking(call.line, f"{owner.rsplit('.', 1)[-1]}.{method}()"))
+            found.append((Blocking(call.line, f"{owner.rsplit('.', 1)[-1]}.{method}()"), None))
         elif method in ENGINE_IO_METHODS and project.flow.holds(fid, owner, ENGINE) is not None:
             # `db.engine.connect()` on a module-level wrapper, `self.engine.begin()` in its methods,
             # an engine a project function returns: the value flow finds the engine
-            found.append(Blocking(call.line, f"{project.written(owner)}.{method}()"))
+            found.append((Blocking(call.line, f"{project.written(owner)}.{method}()"), None))
         elif call.callee is not None and method in METADATA_DDL and owner.rpartition(".")[2] == "metadata":
             # Called, not handed to `conn.run_sync(...)`: it runs on a synchronous engine's connection.
-            found.append(Blocking(call.line, f"metadata.{method}()"))
+            found.append((Blocking(call.line, f"metadata.{method}()"), None))
+    memo[fid] = found
     return found
+
+
+def _received_connection(project: Project, fid: FunctionId, function: facts.Function, owner: str) -> bool:
+    """Whether `owner` holds a synchronous Connection the function did not open itself: a
+    local name every binding of which opens one here (`with engine.begin() as conn`,
+    `conn = engine.connect()`) is reported at that opening call instead."""
+    head, _ = split(owner)
+    if not head.startswith("$") or project.flow.holds(fid, owner, CONNECTION) is None:
+        return False
+    name = head[1:]
+    if any(p.name == name for p in function.params):
+        return True
+    bound = [b for b in function.bindings if b.name == name]
+    return not bound or not all(_opens_connection(b.expr) for b in bound)
+
+
+def _opens_connection(expression: str) -> bool:
+    """`engine.begin()`, `db.engine.connect()`: a call opening a Connection on an engine."""
+    return expression.endswith("()") and expression[:-2].rpartition(".")[2] in CONNECTION_OPENERS
+
+
+def _connections_passed(
+    project: Project, edge: Edge, caller_given: frozenset[str] | None
+) -> frozenset[str]:
+    """The callee's parameters the call hands a synchronous Connection. `caller_given`: the
+    caller's own parameters that hold one (None: whatever the flow says, for a handler)."""
+    from async_migrate.codemods.received import argument_values
+
+    _, caller = project.functions[edge.caller]
+    _, callee = project.functions[edge.callee]
+    own = {p.name for p in caller.params}
+    found = set()
+    for arg in edge.call.args:
+        name = facts.parameter_of(callee, arg)
+        if name is None:
+            continue
+        if caller_given is not None and arg.name in own:
+            holds = arg.name in caller_given
+        else:
+            values = argument_values(project, project.flow, edge.caller, edge.call, arg)
+            holds = any(v.kind == CONNECTION for v in values)
+        if holds:
+            found.add(name)
+    return frozenset(found)
+
+
+def connection_dependencies(
+    project: Project, fid: FunctionId, seen: frozenset[FunctionId] = frozenset()
+) -> list[tuple[str, str]]:
+    """The function's parameters a dependency fills with a synchronous Connection (`conn:
+    Connection = Depends(get_conn)`), or with something built on one (`ledger = Depends(get_ledger)`
+    where `get_ledger(conn = Depends(get_conn))`): (parameter, dependency as written). FastAPI
+    runs that dependency once per request, so every route and dependency naming it shares its
+    transaction."""
+    _, function = project.functions[fid]
+    env = project.flow.env(fid)
+    direct, built = [], []
+    for param in function.params:
+        if param.depends is None:
+            continue
+        written = (param.name, param.default or param.text or param.name)
+        if any(v.kind == CONNECTION for v in env.get(param.name, ())):
+            direct.append(written)
+            continue
+        inner = [d for d in project.dependency_callables(param.depends) if d not in seen and d != fid]
+        if any(connection_dependencies(project, d, seen | {fid}) for d in inner):
+            built.append(written)
+    return direct + built
 
 
 def engine_work_reached(project: Project, fid: FunctionId) -> list[Blocking]:
@@ -122,30 +217,61 @@ def engine_work_reached(project: Project, fid: FunctionId) -> list[Blocking]:
     for edge in project.all_calls_from[fid]:
         if edge.call.offloaded or edge.callee == fid:
             continue
-        if engine_inside(project, edge.callee, {fid}):
+        if engine_inside(project, edge.callee, {fid}, _connections_passed(project, edge, None)):
             module, callee = project.functions[edge.callee]
             found.append(Blocking(edge.call.line, f"{module.name}.{callee.qualname}(...)"))
     return found
 
 
-def engine_inside(project: Project, fid: FunctionId, seen: set[FunctionId]) -> list[str]:
+def engine_inside(
+    project: Project, fid: FunctionId, seen: set[FunctionId], given: frozenset[str] | None = None
+) -> list[str]:
     """Where a function, or what it calls (not offloaded), takes a synchronous engine's
-    connection: `path:line (call)`. `seen`: functions not to enter (the caller)."""
-    memo = cast("dict[FunctionId, list[tuple[FunctionId, str]]]", project.derived.setdefault("engine_inside", {}))
-    if fid not in memo:
-        found: list[tuple[FunctionId, str]] = []
-        visited = {fid}
+    connection or runs a statement on a synchronous Connection handed down to it: `path:line
+    (call)`. `seen`: functions not to enter (the caller); `given`: the function's parameters its
+    caller hands a synchronous Connection (None: every parameter that may hold one)."""
+    memo = cast(
+        "dict[tuple[FunctionId, frozenset[str] | None], list[tuple[FunctionId, str]]]",
+        project.derived.setdefault("engine_inside", {}),
+    )
+    key = (fid, given)
+    if key not in memo:
+        visited = [fid]
         frontier = [fid]
         while frontier:
             current = frontier.pop(0)
-            module, _ = project.functions[current]
-            found.extend((current, f"{module.path}:{b.line} ({b.call})") for b in engine_work(project, current))
             for edge in project.all_calls_from[current]:
                 if not edge.call.offloaded and edge.callee not in visited:
-                    visited.add(edge.callee)
+                    visited.append(edge.callee)
                     frontier.append(edge.callee)
-        memo[fid] = found
-    return [where for owner, where in memo[fid] if owner not in seen]
+        # Which parameters hold a synchronous Connection, from the root down: each a parameter
+        # some call among the visited hands one; to a fixpoint, for calls back up the graph.
+        held: dict[FunctionId, frozenset[str] | None] = {f: frozenset() for f in visited}
+        held[fid] = given
+        changed = True
+        while changed:
+            changed = False
+            for current in visited:
+                for edge in project.all_calls_from[current]:
+                    if edge.call.offloaded or edge.callee not in held or held[edge.callee] is None:
+                        continue
+                    passed = _connections_passed(project, edge, held[current])
+                    before = held[edge.callee]
+                    assert before is not None
+                    if not passed <= before:
+                        held[edge.callee] = before | passed
+                        changed = True
+        found: list[tuple[FunctionId, str]] = []
+        for current in visited:
+            module, _ = project.functions[current]
+            allowed = held[current]
+            found.extend(
+                (current, f"{module.path}:{b.line} ({b.call})")
+                for b, param in _engine_work(project, current)
+                if param is None or allowed is None or param in allowed
+            )
+        memo[key] = found
+    return [where for owner, where in memo[key] if owner not in seen]
 
 
 def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:

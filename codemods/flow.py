@@ -21,6 +21,8 @@ to a set of abstract values; the empty set is *Unknown*:
 | `result` | what a Session method gives: rows, mapped objects, a transaction | `db.query(User).first()`, `db.get(User, 1)` |
 | `registry` | a `scoped_session` object, beside its `factory` and `session`; `target`: (scope, `path:line`), scope `thread` without `scopefunc=`, `request` with one, None when the call is out of sight | `scoped_session(...)` |
 | `engine` | a synchronous engine: taking its connections is blocking work (`engine_work.py`), not a Session | `create_engine(...)`, `engine_from_config(...)` |
+| `connector` | calling it gives a synchronous Connection | `engine.connect`, `engine.begin` |
+| `connection` | a synchronous engine's Connection: each statement on it is blocking work (`engine_work.py`), not Session work | a parameter or return declared `Connection`, `with engine.begin() as conn`, `Depends(get_conn)` yielding one |
 | `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
 | `injected` | what a dependency-injector provider the analysis cannot read makes (its calls, attributes and methods too) | `Provide["name"]`, `providers.Resource(...)`, a provider built from no project callable |
 
@@ -60,10 +62,12 @@ from async_migrate.codemods.vocabulary.python import (
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
+    CONNECTION_OPENERS,
     FROM_CONFIG,
     OBJECT_SESSION,
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
+    SYNC_CONNECTION_TYPES,
     SYNC_SESSIONMAKERS,
 )
 from async_migrate.codemods.vocabulary.starlette import APPLICATION_TYPES as STARLETTE_APPLICATIONS
@@ -88,6 +92,8 @@ QUERY_PROPERTY = "query-property"  # `registry.query_property` itself; called, i
 QUERY = "query"
 ENGINE_MAKER = "engine-maker"
 ENGINE = "engine"
+CONNECTOR = "connector"
+CONNECTION = "connection"
 THREAD = "thread"
 TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
 PROCESS = "process"  # `scopefunc=` a context variable nothing sets: one Session for every request
@@ -448,6 +454,8 @@ class Flow:
         """What a value declared with type `ref` holds: an alias, a class, a Session type."""
         if self.project.is_sync_session_type(ref):
             return _SESSION
+        if self.project.canonical(ref) in SYNC_CONNECTION_TYPES:
+            return frozenset({Abstract(CONNECTION, origin=_short(ref))})
         cls = self.classes.resolve(ref)
         if cls is not None:
             if not self.classes.is_abstract(cls):
@@ -572,6 +580,8 @@ class Flow:
         for ref in function.returns:  # Iterator[Session], Generator[Session, None, None]
             if self.project.is_sync_session_type(ref):
                 values |= _SESSION
+            elif self.project.canonical(ref) in SYNC_CONNECTION_TYPES:  # Iterator[Connection]
+                values |= {Abstract(CONNECTION, origin=_short(ref))}
         result = frozenset(values)
         self._yields[fid] = result
         return result
@@ -762,6 +772,8 @@ class Flow:
                 found.add(Abstract(REGISTRY, self._scoped_call(fid), origin=f"{text}()"))
             elif kind == ENGINE_MAKER:
                 found.add(Abstract(ENGINE, origin=f"{text}()"))
+            elif kind == CONNECTOR:
+                found.add(Abstract(CONNECTION, origin=f"{text}()"))
             elif kind == QUERY_PROPERTY:
                 found.add(Abstract(QUERY, value.target, origin=f"{text}()"))
             elif kind == CLASS:
@@ -800,7 +812,7 @@ class Flow:
         """
         found: set[Abstract] = set()
         for value in values:
-            if value.kind == SESSION or value.kind == TAINTED:
+            if value.kind in (SESSION, TAINTED, CONNECTION):
                 found.add(value)
             elif value.kind == CONTEXT:
                 found |= self.yielded(value.target)  # type: ignore[arg-type]
@@ -887,6 +899,8 @@ class Flow:
                 found.add(Abstract(QUERY_PROPERTY, value.target))
             elif kind == QUERY:
                 found.add(Abstract(RESULT))  # `Model.query.filter_by`: the chain runs on the Session
+            elif kind == ENGINE and name in CONNECTION_OPENERS:
+                found.add(Abstract(CONNECTOR, origin=f"{value.origin or 'engine'}.{name}"))
             elif kind == SESSION:
                 found.add(Abstract(RESULT))
         return frozenset(found)

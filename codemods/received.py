@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import INSTANCE, NOTHING, Abstract, Flow, Values
+from async_migrate.codemods.flow import CONNECTION, INSTANCE, NOTHING, Abstract, Flow, Values
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -151,7 +151,8 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     """The project instances an argument holds, a class built right there among them
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
     values = argument_values(project, flow, fid, call, arg)
-    return frozenset(v for v in values if v.kind == INSTANCE and v.target is not None)
+    # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it.
+    return frozenset(v for v in values if (v.kind == INSTANCE and v.target is not None) or v.kind == CONNECTION)
 
 
 def _untyped_args(

@@ -2213,18 +2213,42 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
 def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
     """A `def` route (in the threadpool) doing synchronous engine work, itself or in what it calls
     (AM279): made a coroutine, that work would block the event loop, and `check` would flag it."""
-    from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
+    from async_migrate.codemods.engine_work import (
+        connection_dependencies,
+        engine_summary,
+        engine_work_reached,
+    )
 
     if handler.function.is_async:
         return None  # it blocks the loop already; the move does not make that worse
+    if any(own.rule is AM258 for own in _own_blockers(project, handler.id)):
+        # The Session's own connection handed on (`LedgerRepository(db.connection())`): its work
+        # there is the Session's, which AM258 names; read as engine work it would get the wrong fix.
+        return None
     engine = engine_work_reached(project, handler.id)
     if not engine:
         return None
+    fix = (
+        "move it to the async engine (`async with async_engine.begin() as conn:` and `await conn.execute(...)`) "
+        "or into a function called through `await run_in_threadpool(...)`, then rerun phase two"
+    )
+    shared = connection_dependencies(project, handler.id)
+    if shared:
+        # A fresh `async_engine.begin()` in the route would run apart from the transaction every other
+        # dependency naming that Connection shares.
+        named = ", ".join(f"`{name}` (`{written}`)" for name, written in shared)
+        fix = (
+            f"{named} {'works' if len(shared) == 1 else 'work'} on the request's synchronous Connection, whose "
+            "transaction FastAPI shares with every dependency naming it: give the route an async Connection "
+            "dependency in its place (`async with "
+            "async_engine.begin() as conn: yield conn`, each statement awaited), moving with it any dependency "
+            "that works on that Connection (a Session opened on it), or call that work through `await "
+            "run_in_threadpool(...)`, then rerun phase two"
+        )
     return AM279.reason(
         f"{_where(project, handler.id, engine[0].line)}: does synchronous engine work at {engine_summary(engine)}, "
-        "which runs in the threadpool while the route is `def`: as a coroutine it would block the event loop "
-        "(check: AM306); move it to the async engine (`async with async_engine.begin() as conn:` and `await "
-        "conn.execute(...)`) or into a function called through `await run_in_threadpool(...)`, then rerun phase two"
+        f"which runs in the threadpool while the route is `def`: as a coroutine it would block the event loop "
+        f"(check: AM306); {fix}"
     )
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
@@ -948,6 +949,22 @@ def provider_blockers(
             )))
             continue
         if not missing:
+            continue
+        joined = [
+            (name, written) for name, written in connection_dependencies(project, (module.name, function.key))
+            if f"param:{name}" in {e.normalised for e in missing}
+        ]
+        if joined:
+            name, written = joined[0]
+            blockers.append((module.path, function.line, (
+                f"the session dependency {where} opens its Session on the request's synchronous Connection "
+                f"`{name}` (`{written}`), which FastAPI hands every route and dependency naming it: their "
+                "Connection work and the Session's work are one transaction, which an AsyncSession cannot "
+                "join, and moving either alone would commit them apart: move that Connection dependency and "
+                "this session dependency to the async engine together by hand (`async with "
+                "async_engine.begin() as conn: yield conn`, an `AsyncSession(bind=conn)` on it), with every "
+                "route using either, then run phase two again"
+            )))
             continue
         doing = "reused" if reused is not None else "generated"
         listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)

@@ -2,7 +2,9 @@
 
 `with engine.connect() as conn: conn.execute(...)`, `engine.begin()`, `engine.raw_connection()`
 on a synchronous engine take a pooled connection and run statements: blocking IO, on the
-event loop in an `async def`. It is not Session work, and used to be reported as "no
+event loop in an `async def`. So does every statement on a synchronous `Connection` the handler
+is handed: `conn = Depends(get_conn)` where `get_conn` yields `engine.begin()`'s, a repository
+built on it, a helper given it. It is not Session work, and used to be reported as "no
 synchronous Session work". Phase one converts such a handler to `def` when it never awaits
 (FastAPI then runs it in the threadpool), and keeps it, with this reason, when it awaits.
 

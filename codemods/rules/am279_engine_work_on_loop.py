@@ -5,7 +5,9 @@ conn:`, `engine.connect()`, `metadata.create_all(engine)`), itself or in a helpe
 `def`: FastAPI runs it in the threadpool. Phase two makes a migrated route `async def`; the
 engine work, which phase two does not move, would then run on the event loop and block every
 other request (`check` reports it as AM306). The route stays `def` on the synchronous Session
-until that work moves.
+until that work moves. Statements on a `Connection` a dependency hands the route (`conn =
+Depends(get_conn)`, or a repository built on it) count too; the reason names that dependency,
+whose transaction FastAPI shares with every other dependency of the request naming it.
 
 Before:
 

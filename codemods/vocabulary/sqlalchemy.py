@@ -103,6 +103,16 @@ ASYNC_ENGINE_CONSTRUCTORS = CREATE_ASYNC_ENGINE | {
     "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
 }
 URL_TYPES = frozenset({"sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.engine.url.URL"})
+# A synchronous engine's Connection, as a parameter or return type names it.
+SYNC_CONNECTION_TYPES = frozenset(
+    {"sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection"}
+)
+# Engine methods whose call gives a synchronous Connection (`with engine.begin() as conn:`).
+CONNECTION_OPENERS = frozenset({"connect", "begin"})
+# Connection methods that talk to the database: each a blocking round trip.
+CONNECTION_IO_METHODS = frozenset(
+    {"execute", "scalar", "scalars", "exec_driver_sql", "commit", "rollback", "begin_nested"}
+)
 
 # create_engine() keywords that mean the same to create_async_engine() and carry over as written.
 ENGINE_CARRIED = (
