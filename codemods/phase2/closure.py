@@ -2210,6 +2210,20 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
     )
 
 
+def _hands_on_session_connection(project: Project, fid: FunctionId, seen: set[FunctionId]) -> bool:
+    """Whether the function, or a dependency its parameters name, hands an object taken from
+    the Session (`db.connection()`) to other code (AM258)."""
+    seen.add(fid)
+    if any(own.rule is AM258 for own in _own_blockers(project, fid)):
+        return True
+    _, function = project.functions[fid]
+    return any(
+        _hands_on_session_connection(project, dependency, seen)
+        for param in function.params if param.depends is not None
+        for dependency in project.dependency_callables(param.depends) if dependency not in seen
+    )
+
+
 def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
     """A `def` route (in the threadpool) doing synchronous engine work, itself or in what it calls
     (AM279): made a coroutine, that work would block the event loop, and `check` would flag it."""
@@ -2221,9 +2235,10 @@ def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
 
     if handler.function.is_async:
         return None  # it blocks the loop already; the move does not make that worse
-    if any(own.rule is AM258 for own in _own_blockers(project, handler.id)):
-        # The Session's own connection handed on (`LedgerRepository(db.connection())`): its work
-        # there is the Session's, which AM258 names; read as engine work it would get the wrong fix.
+    if _hands_on_session_connection(project, handler.id, set()):
+        # The Session's own connection handed on (`LedgerRepository(db.connection())`), by the route
+        # or a dependency of it: the work there is the Session's, which AM258 names; read as engine
+        # work it would get the wrong fix.
         return None
     engine = engine_work_reached(project, handler.id)
     if not engine:
