@@ -490,3 +490,55 @@ def test_no_async_session_alias_is_generated_when_every_rewritten_parameter_keep
         print(json.dumps({"status": status, "items": items, "sessions": held}))
     """)
     assert result == {"status": 200, "items": ["pen"], "sessions": 1}
+
+
+TOUCHING = """
+def touch_user(db: Session = Depends(get_db_session)) -> User:
+    user = db.get(User, 1)
+    user.name = user.name + "."
+    db.commit()
+    return user
+
+
+def touch_reader(db: Session = Depends(get_db_session)) -> User:
+    user = db.get(User, 1)
+    user.name = user.name + "!"
+    db.commit()
+    return user
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dependency_twin_refreshes_what_it_committed_only_where_a_route_reads_the_value(cli, service, kind):
+    # The async sessionmaker expires on commit. No route reads what touch_user returns (the route
+    # only needs it to run): a refresh there was one more query for nothing. touch_reader's value
+    # is read, so its twin keeps the refresh (MissingGreenlet without it).
+    root = service({
+        "db/engine.py": ENGINE.replace("async_sessionmaker(async_engine, expire_on_commit=False)",
+                                       "async_sessionmaker(async_engine)"),
+        SUBSYSTEM: routes(TOUCHING, """
+            @router.post("/ping")
+            async def ping(user: User = Depends(touch_user), db: AsyncSession = Depends(get_async_db_session)):
+                db.add(Item(name="ping", owner_id=1))
+                await db.commit()
+                return {"ok": True}
+        """, """
+            @router.get("/me")
+            async def me(user: User = Depends(touch_reader), db: AsyncSession = Depends(get_async_db_session)):
+                return {"name": user.name}
+        """),
+    })
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"ping": "migrate", "me": "migrate"}
+    assert "refresh" not in function(root, SUBSYSTEM, "touch_user_async")
+    assert "await db.refresh(user)" in function(root, SUBSYSTEM, "touch_reader_async")
+    result = serve(root, kind, """
+        status = [client.post("/ping").status_code]
+        me = client.get("/me")
+        status.append(me.status_code)
+        with Sync() as s:
+            name = s.get(User, 1).name
+            items = list(s.scalars(select(Item.name)))
+        print(json.dumps({"status": status, "me": me.json(), "name": name, "items": items}))
+    """)
+    assert result == {"status": [200, 200], "me": {"name": "Ann.!"}, "name": "Ann.!", "items": ["ping"]}

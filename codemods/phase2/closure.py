@@ -349,6 +349,7 @@ def compute(
         own_blockers[fid] = [b for b in own_blockers.get(fid, []) if b.rule is not AM216]
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
     if expiry is not None:
+        twinned = {d for chain in dependency_twins.values() for d in chain}
         receivers = _expiring_receivers(project, inline)
         for fid, (_, where) in receivers.items():
             if fid not in own_blockers:
@@ -361,6 +362,8 @@ def compute(
             expired = expired_reads.analyse(
                 project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid),
                 set(project.declared_async_session_params(fid)) if fid in mixed else None,
+                # A dependency whose value no route reads: returning an object is no read of it.
+                fid in twinned and dependencies.value_unread(project, fid),
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
             module, function = project.functions[fid]

@@ -346,6 +346,29 @@ def describe(project: Project, shared: SharedSession) -> str:
     )
 
 
+def value_unread(project: Project, fid: FunctionId) -> bool:
+    """Nothing reads what a dependency returns: FastAPI alone calls it, and every parameter it
+    fills is never used (a route that needs it only to run: `user: User = Depends(get_user)`
+    unread); a route decorator's or a router's `dependencies=[...]` drops the value."""
+    def runs(ref: str | None) -> bool:
+        found = project.function(ref) if ref else None
+        return found is not None and (found[0].name, found[1].key) == fid
+
+    _, function = project.functions[fid]
+    if "." in function.qualname or project.all_calls_to[fid]:
+        return False
+    # Named as a value where something other than FastAPI may call it (`Depends(f)` is not).
+    if any(runs(ref) for module in project.modules.values() for ref, _, _ in module.escapes):
+        return False
+    for _, other in project.functions.values():
+        if any(runs(arg.ref) for call in other.calls for arg in call.args):
+            return False
+        for param in other.params:
+            if other.name_uses.get(param.name) and dependency_function(project, param_dependency(project, param)) == fid:
+                return False
+    return True
+
+
 def describe_sync(project: Project, shared: SharedSession) -> str:
     """`dependency m.f (through m.g) receives the synchronous Session (parameter `db`)`."""
     names = [_name(project, fid) for fid in shared.chain]

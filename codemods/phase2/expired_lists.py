@@ -159,15 +159,19 @@ class Body:
                 for child in ast.iter_child_nodes(parent):
                     self._parents[id(child)] = parent
 
-    def read_after(self, name: str, names: set[str], line: int) -> tuple[int, str] | None:
+    def read_after(
+        self, name: str, names: set[str], line: int, unread_return: bool = False
+    ) -> tuple[int, str] | None:
         """The first use after `line` of `name` or a name holding its elements that may read an
-        object's attributes: (line, what, as words)."""
+        object's attributes: (line, what, as words). `unread_return`: nothing reads what the
+        function returns or yields, so handing the object out that way is no read."""
         if self.node is None:
             return None
         found: list[tuple[int, int, str]] = []
         for node in ast.walk(self.node):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
-                if node.lineno > line and not self._harmless(node):
+                handed_out = unread_return and isinstance(self._parents.get(id(node)), (ast.Return, ast.Yield))
+                if node.lineno > line and not handed_out and not self._harmless(node):
                     found.append((node.lineno, node.col_offset, self._describe(node, name)))
         if not found:
             return None

@@ -320,6 +320,7 @@ def analyse(
     opened: dict[str, tuple[bool, str]] | None = None,
     received: tuple[bool, str] | None = None,
     sessions: set[str] | None = None,
+    unread_return: bool = False,
 ) -> Analysis:
     """The refreshes to add to one migrated function, or what blocks it.
 
@@ -328,7 +329,9 @@ def analyse(
     not the async sessionmaker's, and they expired alike in the synchronous code. `received`: the
     function is handed such a Session that expires (where it is opened), so every Session it works
     on counts as expiring. `sessions`: the names of the Sessions it works on, when not its
-    synchronous ones (a route already on the AsyncSession its dependencies' twins join)."""
+    synchronous ones (a route already on the AsyncSession its dependencies' twins join).
+    `unread_return`: nothing reads what the function returns (a dependency whose value no route
+    uses), so returning an object is no read of it."""
     result = Analysis()
     models = expiry.models
     if models is None:
@@ -440,7 +443,7 @@ def analyse(
             # before the loop: reads from the loop's first line on are after a commit.
             loop = body.loop_start(call.line, call.method or (call.callee or "").rpartition(".")[2])
             after = loop - 1 if loop is not None and (source is None or source.line < loop) else call.line
-            read_at = read_after(function, name, after, session)
+            read_at = read_after(function, name, after, session, unread_return)
             if read_at is None and name == handed:
                 read_at = _result_read(function, body, call, session)
             kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
@@ -485,7 +488,7 @@ def analyse(
             if kind in (Held.MANY, Held.EACH) or read_at is None and (entity_object or kind in (Held.UNKNOWN, Held.PARAM)):
                 # through other names (`for item in items`, `items[0]`, `first = items[0]`); for a
                 # list the first read in the source, so that a block names its line
-                read_at = body.read_after(name, held, after) or read_at
+                read_at = body.read_after(name, held, after, unread_return) or read_at
             if read_at is None:
                 continue
             raised = raised_after(body.node, call.line) if body.node is not None else None
@@ -659,9 +662,12 @@ def _describe(kind: Held) -> str:
     return _DESCRIBED.get(kind, "an object")
 
 
-def read_after(function: facts.Function, name: str, line: int, session: str) -> tuple[int, str] | None:
+def read_after(
+    function: facts.Function, name: str, line: int, session: str, unread_return: bool = False
+) -> tuple[int, str] | None:
     """Where `name` is read after `line`: `name.attr`, passed to a call (not the Session's own
-    refresh/delete/add/expunge; `session` as written, `db` or `self.db`), returned."""
+    refresh/delete/add/expunge; `session` as written, `db` or `self.db`), returned (unless
+    `unread_return`: nothing reads what the function returns)."""
     for at, receiver, attribute in function.attributes:
         if receiver == name and at > line:
             return at, f"`{name}.{attribute}` is read"
@@ -673,6 +679,8 @@ def read_after(function: facts.Function, name: str, line: int, session: str) -> 
             continue
         if any(a.name == name for a in call.args):
             return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
+    if unread_return:
+        return None
     if name in function.yields or any(f"${name}" in expression for expression in function.returned):
         return function.line, f"`{name}` is returned"
     return None
