@@ -10,6 +10,8 @@ route that blocks the event loop this way is never reported clean.
   project function that builds one), or any other value the value flow finds one in (the
   `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and `Base.metadata.create_all(engine)` (DDL). Taking a
   connection from the pool and every statement on it is blocking IO.
+- An engine handed to code that connects with it: `inspect(engine)`, `md.reflect(bind=engine)`,
+  `Table(name, md, autoload_with=engine)`, a library outside SQLAlchemy (`pd.read_sql(q, engine)`).
 - Connection work: a statement (`conn.execute(...)`, `scalar`, `commit`, ...) on a synchronous
   Connection the function did not open itself: a parameter declared `Connection`, one a
   dependency yields (`conn = Depends(get_conn)` around `with engine.begin() as conn: yield
@@ -31,7 +33,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.flow import CONNECTION, ENGINE, split
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Edge, FunctionId, Project
-from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary import OFFLOADERS, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     CONNECTION_IO_METHODS,
     CONNECTION_OPENERS,
@@ -46,6 +48,16 @@ _TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asy
 # task group's `start_soon`.
 _FUNCTION_STARTERS = frozenset({"add_task", "start_soon"})
 _SYNC_ENGINES = SYNC_ENGINE_CONSTRUCTORS | FROM_CONFIG
+_INSPECT = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
+_TABLES = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"})
+# Libraries whose calls given an engine keep it for later (a sessionmaker, a Session, a listener,
+# an instrumentor, a partial) or hand it to a thread (`run_in_threadpool(f, engine)`): the work
+# done with it is found where it happens, or is none.
+_CONNECTS_LATER = frozenset({
+    "sqlalchemy", "sqlmodel", "alembic", "opentelemetry", "logging", "builtins", "functools", "asyncio",
+    "anyio", "starlette", "fastapi", "concurrent", "threading",
+})
+_NO_IO = frozenset({"print", "repr", "str", "id", "isinstance", "getattr", "hasattr", "setattr", "type", "len"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +134,10 @@ def _engine_work(project: Project, fid: FunctionId) -> list[tuple[Blocking, str 
         expression = call.callee if call.callee is not None else call.func
         if expression is None:
             continue
+        handed = _handed_engine(project, fid, call)
+        if handed is not None:
+            found.append((Blocking(call.line, handed), None))
+            continue
         owner, dot, method = expression.rpartition(".")
         if dot and method in CONNECTION_IO_METHODS and _received_connection(project, fid, function, owner):
             param = owner[1:] if owner[1:] in params else None
@@ -140,6 +156,42 @@ def _engine_work(project: Project, fid: FunctionId) -> list[tuple[Blocking, str 
             found.append((Blocking(call.line, f"metadata.{method}()"), None))
     memo[fid] = found
     return found
+
+
+def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """A call given a synchronous engine that connects with it: `inspect(engine)`,
+    `md.reflect(bind=engine)`, `Table(name, md, autoload_with=engine)`, and code outside the
+    project and SQLAlchemy given it (`pd.read_sql(q, engine)`). SQLAlchemy's other calls taking
+    an engine (`sessionmaker(engine)`, `Session(engine)`, `event.listen(engine, ...)`) connect
+    later, if at all, and project functions are followed through the call graph."""
+    from async_migrate.codemods.received import argument_values
+
+    engines = [
+        arg for arg in call.args
+        if is_sync_engine(project, arg.ref)
+        or any(v.kind == ENGINE for v in argument_values(project, project.flow, fid, call, arg))
+    ]
+    if not engines:
+        return None
+    callee = project.canonical(call.callee) or call.callee
+    method = call.method or (callee or call.func or "").rpartition(".")[2]
+    arg = engines[0]
+    given = f"{arg.keyword}={arg.name or 'engine'}" if arg.keyword else (arg.name or "engine")
+    written = project.written(call.func) if callee is None and call.func else (callee or "").rpartition(".")[2]
+    if method in METADATA_DDL and (call.callee or "").rpartition(".")[0].rpartition(".")[2] == "metadata":
+        return None  # `Base.metadata.create_all(engine)`: said as `metadata.create_all()` below
+    if callee in _INSPECT or method in METADATA_DDL:
+        return f"{written}({given})"
+    if callee in _TABLES and arg.keyword == "autoload_with":
+        return f"{written}(..., {given})"
+    if callee is None:
+        return None
+    target = project.resolve(call.callee)
+    if target is not None and target.kind != "external":
+        return None  # the project's own code: followed through the call graph
+    if callee.partition(".")[0] in _CONNECTS_LATER or callee in _NO_IO or callee in OFFLOADERS:
+        return None
+    return f"{callee}({given})"
 
 
 def _received_connection(project: Project, fid: FunctionId, function: facts.Function, owner: str) -> bool:

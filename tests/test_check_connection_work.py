@@ -112,3 +112,61 @@ def test_phase_one_converts_a_handler_working_on_a_dependencys_connection(cli, p
     assert cli("phase1", root, "--apply").exit_code == 0
     after = cli.json("check", root)
     assert [f["function"] for f in after["findings"]] == ["opened"], after["findings"]
+
+
+HANDED = textwrap.dedent(
+    """
+    import asyncio
+
+    import pandas as pd
+    from fastapi import APIRouter
+    from sqlalchemy import MetaData, Table, inspect, text
+    from starlette.concurrency import run_in_threadpool
+
+    from db.engine import database_sessionmaker, engine
+
+    router = APIRouter()
+    legacy = MetaData()
+
+
+    @router.get("/tables")
+    async def tables():
+        return inspect(engine).get_table_names()
+
+
+    @router.post("/reflect")
+    async def reflect():
+        legacy.reflect(bind=engine)
+        return sorted(legacy.tables)
+
+
+    @router.get("/columns/{name}")
+    async def columns(name: str):
+        return [c.name for c in Table(name, MetaData(), autoload_with=engine).columns]
+
+
+    @router.get("/frame")
+    async def frame():
+        return pd.read_sql(text("select 1 as x"), engine).to_dict()
+
+
+    @router.get("/offloaded")
+    async def offloaded():
+        rows = await run_in_threadpool(pd.read_sql, text("select 1 as x"), engine)
+        names = await asyncio.to_thread(inspect, engine)
+        print(engine)
+        return {"rows": len(rows), "inspector": str(names), "maker": str(database_sessionmaker.kw)}
+    """
+)
+
+
+def test_check_flags_calls_that_connect_with_the_engine_they_are_handed(cli, project, app_files):
+    # Reflection, an inspector, pandas: each takes a connection from the synchronous engine it is
+    # given, on the event loop. Handed to a thread, or only printed, it blocks nothing.
+    root = project({**app_files, "api/__init__.py": "", "api/meta.py": HANDED})
+    found = {f["function"]: f["message"] for f in cli.json("check", root)["findings"]}
+    assert set(found) == {"tables", "reflect", "columns", "frame"}, found
+    assert "(`inspect(engine)`)" in found["tables"]
+    assert "(`reflect(bind=engine)`)" in found["reflect"]
+    assert "(`Table(..., autoload_with=engine)`)" in found["columns"]
+    assert "(`pandas.read_sql(engine)`)" in found["frame"]
