@@ -684,10 +684,10 @@ class Flow:
         return False
 
     def request_state(self, attribute: str) -> Values:
-        """What `request.state.<attribute>` holds, read anywhere: the synchronous Session the
-        project assigns to it (`request.state.db = SessionLocal()` in a middleware or a
-        dependency), when every assignment the project may make to a request's state under that
-        name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
+        """What `request.state.<attribute>` holds, read anywhere: the synchronous Session (or
+        Connection) the project assigns to it (`request.state.db = SessionLocal()` in a middleware
+        or a dependency), when every assignment the project may make to a request's state under
+        that name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
         head the analysis cannot tell from a request (`x.state.db = ...` on an untyped `x`)."""
         found = self._request_state.get(attribute)
         if found is not None:
@@ -705,10 +705,13 @@ class Flow:
                 if kind == "app":
                     continue  # `app.state`, `request.app.state`: another object's state
                 made = self.evaluate(fid, expression) if kind == "request" and expression != facts.UNSPELLED else NOTHING
-                if not made or any(v.kind != SESSION for v in made):
+                # A synchronous Connection kept there (`request.state.conn = engine.connect()` in a
+                # middleware) is followed alike: each statement on it blocks.
+                kinds = {v.kind for v in made} | {v.kind for v in values}
+                if not made or not (kinds == {SESSION} or kinds == {CONNECTION}):
                     values = set()
                     break
-                values.add(Abstract(SESSION, origin=f"request.state.{attribute}"))
+                values.add(Abstract(kinds.pop(), origin=f"request.state.{attribute}"))
         finally:
             self._leave(key)
         result = frozenset(values)

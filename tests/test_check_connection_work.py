@@ -170,3 +170,58 @@ def test_check_flags_calls_that_connect_with_the_engine_they_are_handed(cli, pro
     assert "(`reflect(bind=engine)`)" in found["reflect"]
     assert "(`Table(..., autoload_with=engine)`)" in found["columns"]
     assert "(`pandas.read_sql(engine)`)" in found["frame"]
+
+
+STATE_MAIN = """
+from fastapi import FastAPI, Request
+
+from api.state import router
+from db.engine import engine
+
+app = FastAPI()
+app.include_router(router)
+
+
+@app.middleware("http")
+async def connection_per_request(request: Request, call_next):
+    request.state.conn = engine.connect()
+    try:
+        return await call_next(request)
+    finally:
+        request.state.conn.close()
+"""
+STATE_ROUTES = """
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import text
+
+router = APIRouter()
+
+
+def get_conn(request: Request):
+    return request.state.conn
+
+
+@router.get("/state")
+async def from_state(request: Request):
+    return request.state.conn.execute(text("select 1")).scalar()
+
+
+@router.get("/dependency")
+async def from_dependency(conn=Depends(get_conn)):
+    return conn.execute(text("select 1")).scalar()
+
+
+@router.get("/other")
+async def other_state(request: Request):
+    return {"user": request.state.user}
+"""
+
+
+def test_check_flags_statements_on_a_connection_a_middleware_keeps_on_the_request(cli, project, app_files):
+    root = project({
+        **app_files, "main.py": STATE_MAIN, "api/__init__.py": "", "api/state.py": STATE_ROUTES,
+    })
+    found = {f["function"]: f["message"] for f in cli.json("check", root)["findings"]}
+    assert set(found) == {"connection_per_request", "from_state", "from_dependency"}, found
+    assert "(`request.state.conn.execute()`)" in found["from_state"]
+    assert "(`conn.execute()`)" in found["from_dependency"]

@@ -36,6 +36,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
+from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
@@ -991,7 +992,7 @@ def request_state_blockers(
         extras = provider_extras(project, texts, module, function) or []
         for extra in extras:
             match = _STATE_READ.match(extra.written)
-            if match is None or not project.flow.request_state(match.group(1)):
+            if match is None or not any(v.kind == SESSION for v in project.flow.request_state(match.group(1))):
                 continue
             attribute = match.group(1)
             # one assignment per line: a nested middleware's is listed under its enclosing function too
