@@ -1527,7 +1527,8 @@ class Project:
             opened: dict[str, str] = {}
             queried: set[tuple[int, str]] = set()
             for o in self.opens_directly(fid):
-                text = f"with {_tail(o.callee)}() as {o.name}" if o.index >= 0 else f"{o.name} = {_tail(o.callee)}()"
+                opener = _opener(o.callee)
+                text = f"with {opener}() as {o.name}" if o.index >= 0 else f"{o.name} = {opener}()"
                 opened[o.name or ""] = text
                 found.append((o.line, text))
             for binding in function.bindings:
@@ -2415,8 +2416,11 @@ def _bare(param: facts.Param) -> bool:
     )
 
 
-def _tail(ref: str) -> str:
-    return ref.rsplit(".", 1)[-1]
+def _opener(ref: str) -> str:
+    """An opening call's callee as a reason spells it: `SessionLocal`, `SessionLocal.begin` (not a
+    bare `begin`, which names no sessionmaker)."""
+    parts = ref.rsplit(".", 2)
+    return ".".join(parts[-2:]) if parts[-1] == "begin" and len(parts) > 1 else parts[-1]
 
 
 def _with_first_io(

@@ -326,7 +326,7 @@ def test_what_a_decorator_runs_on_the_loop_is_said(cli, project):
     document = cli.json("phase1", build(project))
     assert handler(document, "ping")["reasons"] == [
         "its decorator @audited(\"ping\") (line 24) does synchronous Session work on the event loop, in the "
-        "`async def` wrapper it returns for a coroutine function, at decorators.py:72 (`with begin() as s`); "
+        "`async def` wrapper it returns for a coroutine function, at decorators.py:72 (`with SessionLocal.begin() as s`); "
         "it never awaits"
     ]
     kept = handler(document, "guarded")
