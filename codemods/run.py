@@ -409,6 +409,11 @@ class _Reads:
         """Each file only parsed: (its digest, its tree's), as `_Scanned.trees` keeps them."""
         return {path: (file_digest, _tree_digest(tree)) for path, (file_digest, tree) in self.trees.items()}
 
+    def lacks_names(self, path: str, names: tuple[str, ...]) -> bool:
+        """Whether path's code names none of `names`: its text lacks each and is ASCII (the parser
+        normalises other identifiers, NFKC, which may spell one); if so, what the analysis took."""
+        return all(self.lacks(path, name) for name in names) and self._texts[path][1].isascii()
+
     def lacks(self, path: str, needle: str) -> bool:
         """Whether path's text lacks `needle`; if so, what the analysis took from the file."""
         from async_migrate.codemods import cache as caching

@@ -58,6 +58,14 @@ def test_check_never_loads_libcst(tmp_path):
     assert "libcst" not in loaded("check", str(root))  # warm: every file's facts from the cache
 
 
+def test_scan_never_loads_libcst(tmp_path):
+    import shutil
+
+    root = Path(shutil.copytree(BOOKSHOP, tmp_path / "bookshop", ignore=shutil.ignore_patterns("__pycache__", "*.db")))
+    # The phase-two preview plans what would move; it rewrites nothing.
+    assert "libcst" not in loaded("scan", str(root))
+
+
 CONVERT_ONLY = {
     "db.py": """
         from sqlalchemy import create_engine

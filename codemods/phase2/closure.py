@@ -45,8 +45,8 @@ from async_migrate.codemods.phase2 import (
     unclosed,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
+from async_migrate.codemods.phase2.derived import runs_sync
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
-from async_migrate.codemods.phase2.rewrites.base import runs_sync
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154

@@ -23,6 +23,13 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 )
 
 
+def runs_sync(call: facts.Call) -> bool:
+    """Whether phase two can run this call of a method AsyncSession lacks through `run_sync`:
+    where an `await` can stand (not in a nested function, lambda or generator expression).
+    Here, not beside the rewrites: scan's preview asks it, and importing those imports libcst."""
+    return not call.nested and not call.in_generator and not call.awaited
+
+
 def derived_names(
     function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
 ) -> dict[str, Derived]:

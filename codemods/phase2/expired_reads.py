@@ -155,6 +155,7 @@ class Models:
         self.read = read
         self._trees: dict[str, ast.Module | None] = {}
         self._generated: dict[str, frozenset[str]] = {}
+        self._generating: dict[str, bool] = {}
 
     def _class_node(self, ref: str) -> ast.ClassDef | None:
         module_name, _, name = ref.rpartition(".")
@@ -213,11 +214,34 @@ class Models:
             return self._generated[ref]
         found: set[str] = set()
         for cls in self.classes.mro(ref):
-            node = self._class_node(cls)
+            node = self._class_node(cls) if self._may_generate(cls) else None
             if node is not None:
                 found |= _generated_columns(node)
         self._generated[ref] = frozenset(found)
         return self._generated[ref]
+
+    def _may_generate(self, ref: str) -> bool:
+        """Whether the module of class `ref` may declare a column the database computes: every
+        one `_generated_columns` finds names one of `_GENERATED_NAMES` in code. Most modules
+        holding classes (exceptions, services) are otherwise never parsed, and `any_generated`
+        asks of every class; a reader keeping what an analysis read (`run._Reads`) is asked for
+        the names alone, so the analysis depends on the file lacking them, not on its tree."""
+        module = self.project.modules.get(ref.rpartition(".")[0])
+        if module is None or self.read is None:
+            return True  # `_class_node` finds nothing there
+        found = self._generating.get(module.path)
+        if found is None:
+            lacks = getattr(self.read, "lacks_names", None)
+            try:
+                if lacks is not None:
+                    found = not lacks(module.path, _GENERATED_NAMES)
+                else:
+                    text = self.read(module.path)
+                    found = not text.isascii() or any(name in text for name in _GENERATED_NAMES)
+            except OSError:
+                found = True
+            self._generating[module.path] = found
+        return found
 
     def any_generated(self) -> bool:
         if "*" not in self._generated:
@@ -227,6 +251,11 @@ class Models:
                     every |= self.generated(f"{module.name}.{cls.qualname}")
             self._generated["*"] = frozenset(every)
         return bool(self._generated["*"])
+
+
+# Every name `_server_generated` and `_sql_expression_property` look for, as written in code
+# (`server_onupdate` holds `onupdate`; the keys of `sa_column_kwargs` need that keyword).
+_GENERATED_NAMES = ("Computed", "FetchedValue", "column_property", "server_default", "onupdate", "sa_column_kwargs")
 
 
 def _generated_columns(node: ast.ClassDef) -> set[str]:

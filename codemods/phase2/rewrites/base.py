@@ -113,12 +113,6 @@ class CallRewrite:
         return False
 
 
-def runs_sync(call: facts.Call) -> bool:
-    """Whether phase two can run this call of a method AsyncSession lacks through `run_sync`:
-    where an `await` can stand (not in a nested function, lambda or generator expression)."""
-    return not call.nested and not call.in_generator and not call.awaited
-
-
 def awaited(call: cst.Call) -> cst.Await:
     """`await call`, with the call's own parentheses around the whole."""
     return cst.Await(expression=call.with_changes(lpar=(), rpar=()), lpar=call.lpar, rpar=call.rpar)

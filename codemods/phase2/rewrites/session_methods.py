@@ -31,7 +31,7 @@ import libcst as cst
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.phase2.derived import is_coroutine
+from async_migrate.codemods.phase2.derived import is_coroutine, runs_sync
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
     CallAction,
@@ -40,7 +40,6 @@ from async_migrate.codemods.phase2.rewrites.base import (
     FunctionSite,
     Leave,
     awaited,
-    runs_sync,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
