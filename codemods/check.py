@@ -963,13 +963,17 @@ def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
 
 
 def async_session_params(project: Project, handler: Handler) -> dict[str, str]:
-    """The handler's parameters that receive an AsyncSession, and why."""
-    found = {}
-    for param in handler.function.params:
-        reason = project.declared_async_session(param)
-        if reason is not None:
-            found[param.name] = reason
-    return found
+    """The handler's parameters that receive an AsyncSession, and why. Asked several times for
+    each handler by the checks below: worked out once, kept on the project."""
+    memo: dict[FunctionId, dict[str, str]] = project.derived.setdefault("async_session_params", {})  # type: ignore[assignment]
+    found = memo.get(handler.id)
+    if found is None:
+        found = memo[handler.id] = {}
+        for param in handler.function.params:
+            reason = project.declared_async_session(param)
+            if reason is not None:
+                found[param.name] = reason
+    return dict(found)
 
 
 def sync_helper_calls(project: Project, handler: Handler) -> list[Blocking]:

@@ -808,8 +808,13 @@ class Project:
                 )
             for function in module.functions:
                 for call in function.calls:
-                    if not any(a.keyword in keywords for a in call.args):
-                        continue  # resolving every callee of the project here costs more than the rest
+                    # resolving every callee of the project here costs more than the rest, and so
+                    # would a generator per call: this loop meets every call of the project
+                    for given in call.args:
+                        if given.keyword in keywords:
+                            break
+                    else:
+                        continue
                     keyword = CONTEXT_GETTERS.get(self.canonical(call.callee) or "")
                     found.extend(
                         (module.name, a.ref, call.line) for a in call.args if keyword and a.keyword == keyword and a.ref

@@ -690,7 +690,7 @@ class BodyScanner:
         self.iterated_chains: set[int] = set()  # ids of the `X.query(...)` calls of such chains
         # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
-        self.module_level = collector.defined.union(collector.facts.imports)
+        self.module_level = collector.module_level
         self.raw_references: list[str] = []
         # Those not in a place FastAPI takes a function itself (`Collector.takes`), and
         # the ids of the names in such places: (as written, line).
@@ -743,7 +743,8 @@ class BodyScanner:
                     arg.ref = resolve(arg.ref, here)
         self._dispatch(local)
         references = self.collector.facts.references
-        for written in self.raw_references:
+        # Each name once: the same name resolves alike, and only its first place in the list counts.
+        for written in dict.fromkeys(self.raw_references):
             resolved = resolve(written, local)
             if resolved is not None and resolved not in references:
                 references.append(resolved)
@@ -1271,14 +1272,21 @@ class BodyScanner:
         )
         if self.defs:
             self.call_defs[call.index] = tuple(self.defs)
-        for value in [item.value if type(item) is ast.Starred else item for item in node.args] + [
-            keyword.value for keyword in node.keywords
-        ]:
+        argument_of = self.argument_of
+        for value in node.args:
+            if type(value) is ast.Starred:
+                value = value.value
             # `gather(await f())` too: the self-check refuses an awaited coroutine handed to a scheduler.
             if type(value) is ast.Await:
                 value = value.value
             if type(value) is ast.Call:
-                self.argument_of[id(value)] = self.call_count
+                argument_of[id(value)] = self.call_count
+        for keyword in node.keywords:
+            value = keyword.value
+            if type(value) is ast.Await:
+                value = value.value
+            if type(value) is ast.Call:
+                argument_of[id(value)] = self.call_count
         if type(func) is ast.Attribute:
             if type(func.value) is ast.Call:
                 call.chained = func.attr
@@ -1290,16 +1298,24 @@ class BodyScanner:
             root = _query_chain_root(node)
             if root is not None:
                 self._query_chain(node, root, call)
-        written = _written_args(node)
-        call.args = _args(written)
-        call.contained = _contained(written)
-        for recorded, given in zip(call.args, written):
-            passed = argument_value(given)
-            # `OrderService(self.uow())`: what a method of a local object returns is passed on too
-            if type(passed) is ast.Attribute or (
-                type(passed) is ast.Call and type(passed.func) is ast.Attribute and not passed.args and not passed.keywords
-            ):
-                self.raw_args.append((recorded, passed))
+        # `_args` and `_contained` of `_written_args`, in one pass over the arguments.
+        recorded_args: list[facts.Arg] = []
+        contained: list[str] = []
+        position = 0
+        for given in node.args:
+            if type(given) is not ast.Starred:
+                recorded = facts.Arg(position, None, name_of(given), dotted(given))
+                position += 1
+                self._given(recorded, given, contained)
+                recorded_args.append(recorded)
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                given = keyword.value
+                recorded = facts.Arg(None, keyword.arg, name_of(given), dotted(given))
+                self._given(recorded, given, contained)
+                recorded_args.append(recorded)
+        call.args = recorded_args
+        call.contained = tuple(dict.fromkeys(contained)) if contained else ()
         call.query_chain = self.query_chains.get(key)
         call.query_iterated = key in self.iterated_chains
         if (
@@ -1333,6 +1349,20 @@ class BodyScanner:
             if target is not None:
                 self.collector.facts.depends.append(target)
         self.call_count += 1
+
+    def _given(self, recorded: facts.Arg, passed: ast.expr, contained: list[str]) -> None:
+        """One argument of `_on_call`: the bare names of a display it is (`_contained`), and a value
+        the flow reads later."""
+        kind = type(passed)
+        if kind is ast.Attribute or (
+            # `OrderService(self.uow())`: what a method of a local object returns is passed on too
+            kind is ast.Call and type(passed.func) is ast.Attribute and not passed.args and not passed.keywords  # type: ignore[attr-defined]
+        ):
+            self.raw_args.append((recorded, passed))
+        elif kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            contained.extend([e.id for e in passed.elts if type(e) is ast.Name])  # type: ignore[attr-defined]
+        elif kind is ast.Dict:
+            contained.extend([e.id for e in passed.values if type(e) is ast.Name])  # type: ignore[attr-defined]
 
     def _offload_position(self, func: ast.expr, spelled: str | None, plain: str | None) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.

@@ -87,6 +87,19 @@ class Collector:
         self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
         # Names in a module-level display that a loop over it registers as endpoints.
         self._registered: set[int] = set()
+        self._module_level: frozenset[str] = frozenset()
+        self._module_level_sizes = (0, 0)
+
+    @property
+    def module_level(self) -> frozenset[str]:
+        """The names the module binds or imports (`defined` and the keys of `facts.imports`),
+        asked for every function and module-level expression: both only grow, so their sizes
+        tell whether the set made last is still theirs."""
+        sizes = (len(self.defined), len(self.facts.imports))
+        if sizes != self._module_level_sizes:
+            self._module_level = frozenset(self.defined.union(self.facts.imports))
+            self._module_level_sizes = sizes
+        return self._module_level
 
     def collect(self) -> facts.Module:
         statements = list(self.definitions(self.tree.body))
@@ -555,7 +568,7 @@ class Collector:
 
     def _module_references(self, value: ast.expr, line: int = 0, taken: AbstractSet[int] = frozenset()) -> None:
         """Names a module-level expression uses as values (callback tables, partials)."""
-        known = self.defined.union(self.facts.imports)
+        known = self.module_level
         references = self.facts.references
         escapes = self.facts.escapes
         # One walk for the calls and one for the names: every default and decorator argument
