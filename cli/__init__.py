@@ -55,15 +55,61 @@ def _version_from_dist_info() -> str | None:
     return None
 
 
-def json_requested(args: Sequence[str]) -> bool:
-    """Whether the command line asks for `--format json` (read before, or without, click); what
-    follows `--` is another command line's (`batch ... -- phase1 ...`)."""
+def format_requested(args: Sequence[str]) -> str | None:
+    """The `--format` the command line asks for (read before, or without, click); what follows
+    `--` is another command line's (`batch ... -- phase1 ...`)."""
     args = list(args)
     args = args[: args.index("--")] if "--" in args else args
-    return any(
-        arg == "--format=json" or (arg == "--format" and index + 1 < len(args) and args[index + 1] == "json")
-        for index, arg in enumerate(args)
-    )
+    found = None
+    for index, arg in enumerate(args):
+        if arg.startswith("--format="):
+            found = arg.partition("=")[2]
+        elif arg == "--format" and index + 1 < len(args):
+            found = args[index + 1]
+    return found
+
+
+def json_requested(args: Sequence[str]) -> bool:
+    return format_requested(args) == "json"
+
+
+def sarif_log(
+    rules: list[dict[str, Any]], results: list[dict[str, Any]], notifications: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of one run; the run failed when it has notifications."""
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "async-migrate", "version": tool_version(), "rules": rules}},
+                "results": results,
+                "invocations": [
+                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+                ],
+            }
+        ],
+    }
+
+
+def github_escape(value: str) -> str:
+    """A workflow command's message, its newlines kept."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def failure_output(args: Sequence[str], message: str, code: int, **more: Any) -> str | None:
+    """What standard output carries when a run ends without its own output (exit 2 or 130), in the
+    format asked for: a CI step reading it (an annotation, a SARIF upload, a JSON parser) gets the
+    failure in its own format, not an empty stream."""
+    requested = format_requested(args)
+    if requested == "json":
+        return json.dumps(error_document(command_named(args), message, code, **more), indent=2) + "\n"
+    if requested == "github":
+        return f"::error title=async-migrate::{github_escape(message)}\n"
+    if requested == "sarif":
+        notification = {"level": "error", "message": {"text": message}}
+        return json.dumps(sarif_log([], [], [notification]), indent=2) + "\n"
+    return None
 
 
 def command_named(args: Sequence[str]) -> str | None:
@@ -83,9 +129,9 @@ def error_document(command: str | None, message: str, code: int, **more: Any) ->
 def _interrupted_while_loading(signum: int, frame: object) -> None:
     args = sys.argv[1:]
     message = "interrupted: nothing written"
-    if json_requested(args):
-        document = error_document(command_named(args), message, 130)
-        os.write(1, (json.dumps(document, indent=2) + "\n").encode())
+    output = failure_output(args, message, 130)
+    if output is not None:
+        os.write(1, output.encode())
     os.write(2, f"async-migrate: {message}\n".encode())
     os._exit(130)
 

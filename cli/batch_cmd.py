@@ -161,7 +161,8 @@ def register(app: typer.Typer) -> None:
         async-migrate/phase2) is checked out if it exists, else created from HEAD when there is
         something to write; the written files are committed and the repository is left on
         the branch. A repository that fails (not in a git repository, uncommitted changes in
-        a file to write, a bad configuration, files that cannot be processed) is reported and
+        a file to write, a bad configuration, files that cannot be processed, no FastAPI route
+        under the root) is reported and
         the batch goes on. Ctrl-C stops the batch: exit 130, naming the repositories done and
         the files written, uncommitted, in the one interrupted.
 

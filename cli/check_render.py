@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from async_migrate.cli import github_escape, sarif_log
 from async_migrate.cli.render import _paint
 from async_migrate.codemods.check import CheckResult
 from async_migrate.codemods.outcome import plural
@@ -88,10 +89,20 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
             )
         )
     for error in result.errors:
-        lines.append(_command(display_path(given, error["file"]), None, f"cannot check: {error['message']}"))
+        lines.append(_command(display_path(given, error["file"]), error_line(error), f"cannot check: {error['message']}"))
     # What makes check exit 2 (no routes, PATH too deep): the pull request shows why it failed.
     lines += [f"::error title=async-migrate::{_data(warning)}" for warning in result.warnings]
     return lines
+
+
+_AT_LINE = re.compile(r"^syntax error at line (\d+)\b")
+
+
+def error_line(error: dict[str, str]) -> int | None:
+    """The line a file's error names (a syntax error, where the compiler gives one): the pull
+    request annotates that line, not the file as a whole."""
+    found = _AT_LINE.match(error.get("message", ""))
+    return int(found.group(1)) if found else None
 
 
 def _command(file: str, line: int | None, message: str) -> str:
@@ -101,18 +112,14 @@ def _command(file: str, line: int | None, message: str) -> str:
     return f"::error {properties},title=async-migrate::{_data(message)}"
 
 
-def _data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+_data = github_escape
 
 
 def _property(value: str) -> str:
     return _data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
+def sarif(result: CheckResult, given: Path) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one result per finding (rule id = the finding's code), and each file
     that could not be checked, and each warning check exits 2 for, as a tool execution notification."""
     by_code = {finding.rule.code: finding.rule for finding in result.findings}
@@ -140,25 +147,13 @@ def sarif(result: CheckResult, given: Path, version: str) -> dict[str, Any]:
         {
             "level": "error",
             "message": {"text": f"cannot check: {error['message']}"},
-            "locations": [_location(display_path(given, error["file"]), None)],
+            "locations": [_location(display_path(given, error["file"]), error_line(error))],
         }
         for error in result.errors
     ]
     # What makes check exit 2 (no routes, PATH too deep) leaves the run without an answer.
     notifications += [{"level": "error", "message": {"text": warning}} for warning in result.warnings]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "async-migrate", "version": version, "rules": rules}},
-                "results": results,
-                "invocations": [
-                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
-                ],
-            }
-        ],
-    }
+    return sarif_log(rules, results, notifications)
 
 
 def _location(uri: str, line: int | None) -> dict[str, Any]:

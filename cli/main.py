@@ -27,9 +27,7 @@ import typer.main
 # `--help` and `--version` load none of them (`python -X importtime` shows what is left).
 from async_migrate.cli import (
     SCHEMA,
-    command_named,
-    error_document,
-    json_requested,
+    failure_output,
     restore_interrupts,
     tool_version,
 )
@@ -59,7 +57,8 @@ class _Group(typer.core.TyperGroup):
     """The command line's group: with `--format json`, a run ending in exit 2 (usage or
     configuration) or 130 (interrupted) without a document of its own prints the error
     document on standard output (`async_migrate.cli.error_document`), so a script parsing
-    standard output always has one JSON document to read, whichever command it ran."""
+    standard output always has one JSON document to read, whichever command it ran; with
+    `--format github` an `::error` annotation, with `--format sarif` a failed SARIF run."""
 
     def main(self, args: Any = None, *positional: Any, **extra: Any) -> Any:
         given = list(sys.argv[1:] if args is None else args)
@@ -69,11 +68,12 @@ class _Group(typer.core.TyperGroup):
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
             ending = _ENDING[0]
-            if code in (EXIT_USAGE, EXIT_INTERRUPTED) and not ending.printed and json_requested(given):
+            if code in (EXIT_USAGE, EXIT_INTERRUPTED) and not ending.printed:
                 message = ending.message or ("interrupted" if code == EXIT_INTERRUPTED else "usage error")
-                document = error_document(command_named(given), message, code, **(ending.more or {}))
-                sys.stdout.write(json.dumps(document, indent=2) + "\n")
-                sys.stdout.flush()
+                output = failure_output(given, message, code, **(ending.more or {}))
+                if output is not None:
+                    sys.stdout.write(output)
+                    sys.stdout.flush()
             raise
 
     def invoke(self, ctx: Any) -> Any:
@@ -804,8 +804,10 @@ def check_command(
     if format is CheckFormat.json:
         _print_json(result.to_json())
     elif format is CheckFormat.sarif:
-        sys.stdout.write(json.dumps(sarif(result, path, tool_version()), indent=2) + "\n")
+        _ENDING[0].printed = True
+        sys.stdout.write(json.dumps(sarif(result, path), indent=2) + "\n")
     elif format is CheckFormat.github:
+        _ENDING[0].printed = True
         for line in github_lines(result, path):
             sys.stdout.write(line + "\n")
         print_lines(err, [summary(result)])

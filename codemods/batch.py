@@ -20,6 +20,8 @@ from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import ConfigError, load
 from async_migrate.codemods.gitstate import GitError
 from async_migrate.codemods.outcome import plural
+from async_migrate.codemods.project import ROUTE_KINDS
+from async_migrate.codemods.sources import NO_ROUTES
 
 PHASES = ("phase1", "phase2")
 # partial: phase two committed changes and left some routes blocked; blocked: it left routes
@@ -97,7 +99,9 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
     (applying.Interrupted with the files written, or KeyboardInterrupt before any)."""
     from async_migrate.codemods.phase2.closure import SubsystemError
 
-    outcome = RepoOutcome(root=str(path))
+    # Absolute from the start: a root that fails before it is resolved (missing, a file) is named
+    # as every other, so a result's roots compare (and --merge's overlap check holds) from any cwd.
+    outcome = RepoOutcome(root=str(path.resolve()))
     written: list[str] = []
     try:
         root = applying.application_root(path)
@@ -112,6 +116,11 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             result = runner.phase1(root, settings, job.options)
         if result.warnings:  # `--only` selecting nothing here: as the single-root commands, not "unchanged"
             outcome.status, outcome.error = "failed", "; ".join(result.warnings)
+            return outcome
+        if not job.options.only and not any(o.handler.kind in ROUTE_KINDS for o in result.outcomes):
+            # As `check` exits 2 on it: a root holding no route read nothing to migrate, which is
+            # no "unchanged" (a wrong root in the list, or routers of a class the tool does not know).
+            outcome.status, outcome.error = "failed", NO_ROUTES
             return outcome
         applying.refuse_dirty(root, result, job.allow_dirty)
         applying.refuse_override_gap(result, job.allow_override_gap)

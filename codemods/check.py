@@ -126,7 +126,7 @@ from async_migrate.codemods.session_work import (
     session_work,
     session_work_view,
 )
-from async_migrate.codemods.sources import nothing_selected
+from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
@@ -218,10 +218,7 @@ class CheckResult:
         if self.blind:
             return list(self.blind)
         if not self.routes:
-            return [(
-                "no FastAPI routes under PATH: is PATH the application root, and are the routers "
-                "`APIRouter`/`FastAPI` instances (or listed under router-types in [tool.async-migrate])?"
-            )]
+            return [NO_ROUTES]
         return []
 
     def to_json(self) -> dict[str, Any]:

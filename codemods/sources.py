@@ -29,6 +29,12 @@ class SourceError(Exception):
     """A file that cannot be read or decoded; the message names the cause."""
 
 
+NO_ROUTES = (
+    "no FastAPI routes under PATH: is PATH the application root, and are the routers "
+    "`APIRouter`/`FastAPI` instances (or listed under router-types in [tool.async-migrate])?"
+)
+
+
 def nothing_selected(files: int) -> list[str]:
     """Every command's warning when no file was read: the exit status is 2 (a usage error), since a
     clean result would prove nothing and a typo in `--only` must not pass as "nothing to do"."""

@@ -167,6 +167,38 @@ def test_a_repository_where_only_selects_no_file_fails_and_the_near_miss_changes
     assert "none that --only/--exclude select" in entry["error"], entry
 
 
+def test_a_root_without_routes_fails_naming_why_never_unchanged(cli, repos, tmp_path):
+    # A repository with no FastAPI (or a wrong root in the list) read as "unchanged" beside the
+    # migrated ones, exit 0, where `check` on it exits 2: nothing was there to migrate.
+    roots, _ = repos
+    init_repo(tmp_path / "tools", {"tool/cli.py": "def main():\n    print('hi')\n"})
+    document = batch_json(cli, roots["shop"], tmp_path / "tools", "--", "phase1")
+    shop, tools = document["repositories"]
+    assert shop["status"] == "changed", shop
+    assert tools["status"] == "failed" and tools["commit"] is None, tools
+    assert tools["error"].startswith("no FastAPI routes under PATH"), tools
+    assert document["summary"]["failed"] == 1
+    assert cli("batch", tmp_path / "tools", "--", "phase1").exit_code == 3
+    # --only narrowing a repository to files without routes is the caller's choice
+    document = batch_json(cli, roots["mono"], "--", "phase1", "--only", "core/*")
+    assert document["repositories"][0]["status"] == "unchanged", document
+
+
+def test_every_root_is_named_absolute_also_one_that_fails_before_it_is_read(cli, repos, tmp_path, monkeypatch):
+    # A missing root or a file given relative was named as typed, the others absolute: the same
+    # field in two forms, and --merge's overlap check compared them as different repositories.
+    roots, _ = repos
+    (tmp_path / "notes.txt").write_text("x\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    document = batch_json(cli, Path("shop"), Path("gone"), Path("notes.txt"), "--", "phase1")
+    entries = {Path(entry["root"]).name: entry for entry in document["repositories"]}
+    assert set(entries) == {"shop", "gone", "notes.txt"}
+    for name, entry in entries.items():
+        assert entry["root"] == str((tmp_path / name).resolve()), entry
+    assert "no such directory" in entries["gone"]["error"]
+    assert "not a directory" in entries["notes.txt"]["error"]
+
+
 def test_branch_name_and_phase_options_apply_to_every_repository(cli, repos):
     roots, gits = repos
     document = batch_json(

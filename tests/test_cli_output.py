@@ -197,7 +197,17 @@ def test_check_writes_sarif(cli, app):
     assert finding["message"]["text"].startswith(f"{LONG}: ")
     (notification,) = run_["invocations"][0]["toolExecutionNotifications"]
     assert notification["message"]["text"].startswith("cannot check: syntax error at line 1")
+    assert notification["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     assert run_["invocations"][0]["executionSuccessful"] is False
+
+
+def test_check_github_annotates_a_syntax_error_at_its_line(cli, app):
+    # The annotation named the file alone: the pull request showed it on no line of the diff.
+    (app / "api" / "broken.py").write_text("import os\n\n\ndef broken(:\n", encoding="utf-8")
+    result = cli("check", app, "--format", "github")
+    assert result.exit_code == 3
+    (line,) = [line for line in result.stdout.splitlines() if "broken.py" in line]
+    assert ",line=4," in line and "cannot check: syntax error at line 4" in line, line
 
 
 def test_check_sarif_and_github_without_routes_are_no_clean_run(cli, project):
@@ -216,6 +226,33 @@ def test_check_sarif_and_github_without_routes_are_no_clean_run(cli, project):
     github = cli("check", root, "--format", "github")
     assert github.exit_code == 2
     assert github.stdout.startswith("::error title=async-migrate::no FastAPI routes under PATH")
+    assert github.stdout.count("::error") == 1  # said once, not again as the exit 2's annotation
+
+
+@pytest.mark.parametrize("case", ["bad config", "missing path", "usage"])
+def test_check_sarif_and_github_on_exit_2_before_any_analysis_say_why(cli, app, tmp_path, case):
+    # A configuration or usage error ended the run with nothing on standard output: the SARIF
+    # upload step then failed on an empty file, and the pull request showed no annotation.
+    (app / "pyproject.toml").write_text('[tool.async-migrate]\nexclude = "migrations/**"\n', encoding="utf-8")
+    args = {
+        "bad config": (app,),
+        "missing path": (tmp_path / "missing",),
+        "usage": (app, "--jobs", "0"),
+    }[case]
+    said = {"bad config": "exclude: expected a list", "missing path": "no such directory", "usage": "--jobs"}[case]
+    result = cli("check", *args, "--format", "sarif")
+    assert result.exit_code == 2, result.output
+    (run_,) = json.loads(result.stdout)["runs"]
+    assert run_["results"] == []
+    (invocation,) = run_["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert said in notification["message"]["text"]
+    github = cli("check", *args, "--format=github")
+    assert github.exit_code == 2
+    (line,) = github.stdout.splitlines()
+    assert line.startswith("::error title=async-migrate::") and said in line
+    assert cli("check", *args).stdout == ""  # text: the message is on standard error alone
 
 
 @pytest.mark.parametrize(
