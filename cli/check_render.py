@@ -95,12 +95,12 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
     return lines
 
 
-_AT_LINE = re.compile(r"^syntax error at line (\d+)\b")
+_AT_LINE = re.compile(r"^(?:syntax error|not valid [\w.-]+) at line (\d+)\b")
 
 
 def error_line(error: dict[str, str]) -> int | None:
-    """The line a file's error names (a syntax error, where the compiler gives one): the pull
-    request annotates that line, not the file as a whole."""
+    """The line a file's error names (a syntax error where the compiler gives one, a byte its
+    encoding cannot decode): the pull request annotates that line, not the file as a whole."""
     found = _AT_LINE.match(error.get("message", ""))
     return int(found.group(1)) if found else None
 

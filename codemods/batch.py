@@ -20,7 +20,7 @@ from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import ConfigError, load
 from async_migrate.codemods.gitstate import GitError
 from async_migrate.codemods.outcome import plural
-from async_migrate.codemods.project import ROUTE_KINDS
+from async_migrate.codemods.project import ROUTE_KINDS, Project
 from async_migrate.codemods.sources import NO_ROUTES
 
 PHASES = ("phase1", "phase2")
@@ -117,7 +117,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         if result.warnings:  # `--only` selecting nothing here: as the single-root commands, not "unchanged"
             outcome.status, outcome.error = "failed", "; ".join(result.warnings)
             return outcome
-        if not job.options.only and not any(o.handler.kind in ROUTE_KINDS for o in result.outcomes):
+        if not _routes(result.project):
             # As `check` exits 2 on it: a root holding no route read nothing to migrate, which is
             # no "unchanged" (a wrong root in the list, or routers of a class the tool does not know).
             outcome.status, outcome.error = "failed", NO_ROUTES
@@ -154,6 +154,12 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             if outcome.blocked:  # never "unchanged" (or "changed") alone while routes stay blocked
                 outcome.status = "partial" if written else "blocked"
     return outcome
+
+
+def _routes(project: Project) -> int:
+    """The routes anywhere under the root, as `check` counts them: also those `--only` or an
+    exclude leave out of what is reported."""
+    return sum(1 for h in project.handlers if h.kind in ROUTE_KINDS) + len(project.unresolved_endpoints)
 
 
 class BatchInterrupted(Exception):

@@ -139,7 +139,16 @@ def decode(data: bytes) -> Text:
         raise SourceError(f"cannot determine the encoding: {error}") from None
     try:
         return Text(data.decode(encoding), encoding)
-    except (UnicodeDecodeError, LookupError) as error:
+    except UnicodeDecodeError as error:
+        # Where the bad byte is, as an editor counts it (a byte offset is no help in a CI log).
+        start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SourceError(
+            f"not valid {encoding} at line {line}, column {error.start - start + 1}: cannot decode "
+            f"byte 0x{data[error.start]:02x} ({error.reason}); declare the file's encoding "
+            "(`# -*- coding: latin-1 -*-`) or save it as UTF-8"
+        ) from None
+    except LookupError as error:
         raise SourceError(f"not valid {encoding}: {error}") from None
 
 

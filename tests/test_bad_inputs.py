@@ -472,6 +472,22 @@ def test_a_syntax_error_is_reported_where_python_puts_it(cli, project, app_files
     assert document["errors"] == [{"file": "api/broken.py", "message": expected}]
 
 
+def test_an_undecodable_file_is_named_at_the_line_of_its_bad_byte(cli, project, app_files):
+    # The message gave Python's byte offset ("position 134"): no editor or annotation goes there.
+    source = route().encode() + "\r\n# caf\xe9 cr\xe8me\r\n".encode("latin-1")
+    root = project({**app_files, "api/__init__.py": "", "api/latin1.py": source})
+    line = source.count(b"\n", 0, source.index(b"\xe9")) + 1
+    code, document = run(cli, "scan", root)
+    assert code == 3
+    (error,) = document["errors"]
+    assert error["file"] == "api/latin1.py"
+    assert error["message"].startswith(f"not valid utf-8 at line {line}, column 6: cannot decode byte 0xe9"), error
+    assert "coding: latin-1" in error["message"]
+    github = cli("check", root, "--format", "github")
+    (annotation,) = [text for text in github.stdout.splitlines() if "latin1.py" in text]
+    assert f"latin1.py,line={line},title=" in annotation, annotation
+
+
 def test_a_line_too_long_to_parse_safely_is_named_but_a_long_text_of_short_lines_is_read(tmp_path):
     from async_migrate.codemods import sources
     from async_migrate.codemods.workers import MAX_LINE, Worker

@@ -179,8 +179,10 @@ def test_a_root_without_routes_fails_naming_why_never_unchanged(cli, repos, tmp_
     assert tools["error"].startswith("no FastAPI routes under PATH"), tools
     assert document["summary"]["failed"] == 1
     assert cli("batch", tmp_path / "tools", "--", "phase1").exit_code == 3
-    # --only narrowing a repository to files without routes is the caller's choice
+    # --only or an exclude leaving the routes out of what is written: the routes are there
     document = batch_json(cli, roots["mono"], "--", "phase1", "--only", "core/*")
+    assert document["repositories"][0]["status"] == "unchanged", document
+    document = batch_json(cli, roots["mono"], "--", "phase1", "--exclude", "api/*")
     assert document["repositories"][0]["status"] == "unchanged", document
 
 
