@@ -229,21 +229,22 @@ def files(crud: str = CRUD, models: str = MODELS) -> dict[str, str]:
     }
 
 
-def test_template_shapes_migrate_and_the_deep_read_stays_blocked(cli, project):
+def test_template_shapes_migrate_and_the_deep_reads_get_their_eager_loads(cli, project):
     root = project(files())
     document = run(cli, root)
     actions = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"]}
     assert {name: action for name, (action, _) in actions.items()} == {
         "create_user": "migrate", "create_item": "migrate", "stock_report": "migrate", "deep": "migrate",
-        "deep_first": "blocked",
+        "deep_first": "migrate",
     }
     # a schema built from the objects of `session.exec(select(User))` reads `User.items`: the
     # eager load goes on that query
     assert "AM246" in actions["deep"][1]
-    # the near miss: built from an object a dependency loaded, where no option can be added
-    assert actions["deep_first"][1] == ["AM245"]  # a read whose query lies beyond reach
-    first = handler(document, "deep_first")
-    assert any("UsersDeep.data.items" in reason for reason in first["reasons"])
+    # built from an object the dependency loaded: its query moves with the route into the
+    # dependency's async twin, and the eager load goes there
+    assert "AM245" not in actions["deep_first"][1]
+    assert "async def get_owner_async(" in document["diff"]
+    assert "select(User).order_by(User.id).options(selectinload(User.items))" in document["diff"]
     assert helper(document, "create_item")["action"] == "migrate"
 
 
@@ -303,7 +304,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
     root = project(files())
     document = apply(cli, root, "--allow-override-gap", subsystem=SUBSYSTEM)
     assert {h["function"] for h in document["handlers"] if h["action"] == "migrate"} == {
-        "create_user", "create_item", "stock_report", "deep",
+        "create_user", "create_item", "stock_report", "deep", "deep_first",
     }
     script = dedent(
         """
@@ -328,6 +329,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
             client.post(f"/users/{user['id']}/items", json={"title": "Desk"})
             report = client.get("/report").json()
             deep = client.get("/deep").json()
+            first = client.get("/deep/first").json()
         with Session(db.engine) as s:
             stored = {
                 "users": [u.email for u in s.exec(select(User)).all()],
@@ -338,7 +340,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
         SQLModel.metadata.drop_all(db.engine)
         print(json.dumps({
             "user": user["email"], "again": again, "item": item["title"], "report": report, "deep": deep,
-            "stored": stored,
+            "first": first, "stored": stored,
         }))
         """
     )
@@ -355,6 +357,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
         "item": "Lamp",
         "report": [{"owner_email": "ann@example.com", "items": 2, "total_quantity": 0}],
         "deep": {"data": [{"email": "ann@example.com", "items": [{"title": "Lamp"}, {"title": "Desk"}]}], "count": 1},
+        "first": {"data": [{"email": "ann@example.com", "items": [{"title": "Lamp"}, {"title": "Desk"}]}], "count": 1},
         "stored": {"users": ["ann@example.com"], "items": ["Desk", "Lamp"], "tags": ["big", "red"]},
     }
 

@@ -391,7 +391,7 @@ def compute(
     fixes: dict[FunctionId, list[EagerFix]] = {}
     built: dict[FunctionId, built_refresh.BuiltRefresh] = {}
     for fid in candidates:
-        analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())])
+        analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())], dependency_twins.get(fid, ()))
         lazy[fid] = analysed.risks
         moving = {fid, *reach(fid)}
         # An object the route builds has no query to add an option to: a refresh loads what its

@@ -1,12 +1,16 @@
 """Where an ORM object a route reads or returns comes from: a query phase two can amend, or not.
 
+Over 500 lines: one resolver over the terms of `codemods/astcollect/objects.py`, whose cases
+(names, calls, parameters, dependencies, displays) read one another.
+
 The terms of `codemods/astcollect/objects.py` are followed through local names, the
 results of project functions and the arguments of their callers, to *origins*:
 
 - `load`: a query of a function (`facts.Function.loads`) that runs on the Session, with the
   relationship path from its entity to the object (`for r in book.reviews` is
   `Book.reviews` from the query of `book`) and the class the object is at the end of it;
-- `source`: something the tool cannot change: a dependency's return value, a parameter
+- `source`: something the tool cannot change: a dependency's return value (unless the
+  dependency's async twin moves with the route, `followed`: then its queries), a parameter
   of a function no analysed code calls, and (for phase one, `offloaded_sources`) what a call
   run in the threadpool returns;
 - `unverified`: a query of a model whose class is not under PATH: its relationships
@@ -86,10 +90,14 @@ class Flow:
         members: set[FunctionId],
         shared: Resolved | None = None,
         offloaded_sources: bool = False,
+        followed: frozenset[FunctionId] = frozenset(),
     ) -> None:
         self.project = project
         self.classes = classes
         self.members = members
+        # Dependencies whose async twins move with the analysed route: their queries are
+        # rewritten too, so what they return is followed to those queries, not a source.
+        self.followed = followed
         # Phase one's view: what `await run_in_threadpool(crud.get, db, 1)` returns was loaded on
         # a synchronous Session in a worker thread, and its lazy reads happen back on the loop.
         self.offloaded_sources = offloaded_sources
@@ -98,7 +106,8 @@ class Flow:
         # instance parameter stands for that object.
         self.bound: dict[FunctionId, tuple[str, list[Origin]]] = {}
         # Results of the flows over other closures of the same project (`Resolved`); None: none kept.
-        self._shared = shared
+        # A flow following dependencies resolves their parameters apart from every other closure.
+        self._shared = shared if not followed else None
         # While a shared result is being made: the membership answers it depends on, in order.
         self._asked: list[tuple[FunctionId, bool]] | None = None
 
@@ -425,6 +434,10 @@ class Flow:
         dependency = self._dependency(param)
         if dependency is not None:
             text, dependency_fid = dependency
+            if dependency_fid in self.followed:
+                followed = self._followed(dependency_fid, picks)
+                if followed is not None:
+                    return followed
             where = f"the dependency {text} (parameter `{name}`)"
             return [Origin(OriginKind.SOURCE, fid, where=where, dependency=dependency_fid)]
         callers = [e for e in self.project.all_calls_to.get(fid, ()) if self._member(e.caller)]
@@ -453,6 +466,20 @@ class Flow:
             if origins is None:
                 return None
             found.extend(o for o in origins if o not in found)
+        return found
+
+    def _followed(self, dependency: FunctionId, picks: tuple) -> list[Origin] | None:
+        """What a followed dependency returns or yields, `picks` applied; None where the flow
+        cannot follow it (the parameter stays a source)."""
+        origins = self.results(dependency)
+        if origins is None:
+            return None
+        found: list[Origin] = []
+        for origin in origins:
+            picked = self._pick(origin, picks)
+            if picked is None:
+                return None
+            found.extend(o for o in picked if o not in found)
         return found
 
     def _dependency(self, param: facts.Param) -> tuple[str, FunctionId | None] | None:

@@ -15,9 +15,10 @@ than misses. It works on the pre-pass facts only (`facts.ClassFacts`,
 
 Phase two (`lazy_loads`) first follows the data flow (`codemods/phase2/eager_flow.py`):
 a read, or a response field, on an object the flow traces to a query on the Session
-is a *fix* (the loader option to add to that query, `EagerFix`), not a risk; one on an
-object from a dependency or a parameter nothing analysed passes is a risk naming that
-source (AM245); one on an object of a model outside PATH is unverified (AM247). Model
+is a *fix* (the loader option to add to that query, `EagerFix`), not a risk (a dependency
+whose async twin moves with the route is followed to its queries: the option goes to the
+twin); one on an object from another dependency or a parameter nothing analysed passes is a
+risk naming that source (AM245); one on an object of a model outside PATH is unverified (AM247). Model
 code run on an object (a property read, a method called, `f"{obj}"`, a response field named
 like a property) is summarised by `codemods/phase2/model_members.py`: the relationship
 paths it reads get the option on the object's query; on an object no option can reach they
@@ -262,10 +263,13 @@ def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRis
     ]
 
 
-def lazy_loads(project: Project, function_ids: Iterable[FunctionId]) -> LazyLoads:
+def lazy_loads(
+    project: Project, function_ids: Iterable[FunctionId], followed: Iterable[FunctionId] = ()
+) -> LazyLoads:
     """The risks of `lazy_load_risks`, except the reads the data flow leads back to a query
-    phase two rewrites: those come back as fixes, the loader options to add to that query."""
-    return _Analysis(project, fix=True).run(function_ids)
+    phase two rewrites: those come back as fixes, the loader options to add to that query.
+    `followed`: dependencies whose async twins move with the route, whose queries get them too."""
+    return _Analysis(project, fix=True, followed=frozenset(followed)).run(function_ids)
 
 
 # ------------------------------------------------------------------ classes
@@ -370,9 +374,13 @@ _COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property", "deferr
 
 
 class _Analysis:
-    def __init__(self, project: Project, fix: bool = False, offloaded_sources: bool = False) -> None:
+    def __init__(
+        self, project: Project, fix: bool = False, offloaded_sources: bool = False,
+        followed: frozenset[FunctionId] = frozenset(),
+    ) -> None:
         self.project = project
         self.fix = fix
+        self.followed = followed  # see `eager_flow.Flow`
         self.offloaded_sources = offloaded_sources  # see `eager_flow.Flow`
         self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
         self.flow: Flow | None = None
@@ -412,7 +420,7 @@ class _Analysis:
             members = self.closure(root)
             eager = self.eager(members)
             self.flow = (
-                Flow(self.project, self.classes, set(members), self._resolved, self.offloaded_sources)
+                Flow(self.project, self.classes, set(members), self._resolved, self.offloaded_sources, self.followed)
                 if self.fix
                 else None
             )
