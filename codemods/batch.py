@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import apply as applying
+from async_migrate.codemods import gitstate
 from async_migrate.codemods import run as runner
 from async_migrate.codemods.config import ConfigError, load
 from async_migrate.codemods.gitstate import GitError
@@ -133,6 +134,18 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         except KeyboardInterrupt:
             raise applying.Interrupted(written, len(written)) from None
         outcome.commit = git.commit
+        if not written and not result.errors:
+            left = gitstate.staged_under(root)
+            if left:
+                # Nothing left to write because an earlier run wrote it and its commit failed:
+                # "unchanged" would pass a branch that does not hold the migration.
+                outcome.status = "failed"
+                outcome.error = (
+                    f"nothing left to write, but {', '.join(left)} under the root "
+                    f"{'is' if len(left) == 1 else 'are'} staged and not committed (an earlier run's "
+                    "commit that failed?): commit or unstage them, then run again"
+                )
+                return outcome
     except applying.Interrupted:  # Ctrl-C stops the whole batch (run_batch), never one failure
         raise
     except (applying.Refused, ConfigError, GitError, SubsystemError) as error:

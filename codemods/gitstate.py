@@ -103,6 +103,20 @@ def uncommitted_tracked(repo) -> list[str]:
     return sorted(_status_names(repo, repo.working_tree_dir, "--untracked-files=no"))
 
 
+def staged_under(root: Path) -> list[str]:
+    """Files under root (relative to it) whose staged content differs from HEAD: what a commit
+    that failed after staging (a hook said no) leaves behind."""
+    repo = repository(root)
+    if repo is None or repo.working_tree_dir is None or not _has_commit(repo):
+        return []
+    try:
+        names = repo.git.diff("--cached", "--name-only", "-z", "HEAD", "--", str(root))
+    except Exception as error:
+        raise GitError(f"cannot read the git index of {root}: {_git_message(error)}") from None
+    top = Path(repo.working_tree_dir).resolve()
+    return sorted((top / name).relative_to(root).as_posix() for name in names.split("\0") if name)
+
+
 def switch_to_existing(root: Path, name: str) -> bool:
     """Check out the existing branch name; False when there is no such branch.
 

@@ -302,6 +302,29 @@ def test_a_file_that_cannot_be_parsed_fails_the_repository_after_committing_the_
     assert committed_files(repo) == {"api/items.py", "api/orders.py"}
 
 
+def test_a_rerun_after_a_failed_commit_is_no_all_clear(cli, repos):
+    # A hook refused the commit: the files stayed written and staged on the branch. The next
+    # run found nothing to write and said "unchanged", exit 0: the branch holds no migration.
+    roots, gits = repos
+    hook = roots["shop"] / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint says no' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "failed" and "not committed" in entry["error"], entry
+    hook.unlink()
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "failed", entry
+    assert "api/items.py" in entry["error"] and "staged and not committed" in entry["error"], entry
+    gits["shop"].git.commit("-m", "phase one, by hand")
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "unchanged", entry
+    # changes of one's own, not staged, beside a migrated root are no such failure
+    with (roots["shop"] / "api" / "orders.py").open("a", encoding="utf-8") as stream:
+        stream.write("# work in progress\n")
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "unchanged", entry
+
+
 def test_each_repository_goes_through_the_same_run_as_phase1(cli, repos, monkeypatch):
     """No subprocess: the batch calls codemods.run.phase1, once per repository."""
     roots, _ = repos
