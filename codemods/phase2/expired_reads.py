@@ -813,14 +813,15 @@ def _partial(call: facts.Call) -> bool:
 
 
 def _touched(function: facts.Function, held: set[str], start: int, line: int, names: set[str]) -> bool:
-    """The object may be written by the flush at `line`: added to the Session, or an attribute
-    of it used, since it was bound (at `start`). `held`: its name, and those of its elements
-    for a list (`for item in items: item.done = True`)."""
+    """The object may be written by the flush at `line`: added to the Session, an attribute
+    of it used, or it handed to a call that may set one (`setattr(item, key, value)` in the
+    usual PATCH loop, `apply_patch(item, data)`), since it was bound (at `start`). `held`: its
+    name, and those of its elements for a list (`for item in items: item.done = True`)."""
     if any(start <= at < line for at, receiver, _ in function.attributes if receiver in held):
         return True
     return any(
-        c.receiver in names and c.method in ("add", "add_all", "merge") and start <= c.line <= line
-        and any(a.name in held for a in c.args)
+        start <= c.line <= line and any(a.name in held for a in c.args)
+        and (c.receiver not in names or c.method in ("add", "add_all", "merge"))
         for c in function.calls
     )
 
