@@ -37,6 +37,9 @@ class Roots:
     """
 
     entries: tuple[tuple[str, str], ...] = (("", ""),)
+    # Folders holding a package one of the entries already places (two services' own `app`):
+    # the warning that what one imports is read from the other (detect).
+    clash: str | None = None
 
     @property
     def default(self) -> bool:
@@ -355,6 +358,7 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
         if folder and not _tests(folder)
     }
     remaining = set(heads)
+    clashes: list[tuple[str, list[str], list[str]]] = []
     while remaining:
         scored = [
             (len(remaining & names), folder) for folder, names in children.items() if folder and remaining & names
@@ -363,11 +367,35 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
             break
         best = max(scored, key=lambda s: (s[0], -s[1].count("/"), s[1]))[1]
         entries.append((best, ""))
+        covered = remaining & children[best]
+        rivals = sorted(
+            folder for folder, names in children.items()
+            if folder and folder != best and names & covered
+            and not folder.startswith(best + "/") and not best.startswith(folder + "/")
+        )
+        if rivals:
+            clashes.append((best, rivals, sorted(covered & set().union(*(children[f] for f in rivals)))))
         remaining -= children[best]
     if not entries:
         return Roots()
     entries.sort(key=lambda e: (-len(e[0]), e[0]))
-    return Roots((*entries, ("", "")))
+    return Roots((*entries, ("", "")), _clash_message(clashes))
+
+
+def _clash_message(clashes: list[tuple[str, list[str], list[str]]]) -> str | None:
+    """Two folders under PATH holding the same top-level package (a monorepo's services, each
+    with its own `app`): one import root per name, so what the others import is read from the
+    wrong files. Said as a blind spot: `check` exits 2 rather than pass on a guess."""
+    if not clashes:
+        return None
+    best, rivals, names = clashes[0]
+    packages = ", ".join(f"`{name}`" for name in names)
+    others = ", ".join(f"`{folder}/`" for folder in rivals)
+    return (
+        f"{others} and `{best}/` each hold the package {packages}: the imports are read from "
+        f"`{best}/` alone, so what {others} imports from it is not seen; run async-migrate on each "
+        f"of them (PATH {rivals[0]}, then {best}), or set src in [tool.async-migrate]"
+    )
 
 
 def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -> Unresolved:

@@ -196,6 +196,8 @@ def collect_project(
             modules, errors = gather(roots)
     known = {module.name for module in modules} | {roots.name(path) for path in paths}
     blind, unseen = blind_spots(root, modules, modules, known)
+    if roots.clash is not None:
+        blind.insert(0, roots.clash)
     read_as = list(notices)  # the import roots detected, said before the blind spots
     notices.extend(blind)
     unplaced = import_roots.unresolved(paths, modules, known)

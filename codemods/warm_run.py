@@ -97,6 +97,7 @@ def remember(
         "above": above,
         "unplaced": unplaced,
         "notices": list(trace.notices),
+        "clash": trace.roots.clash if trace.roots is not None else None,
         "unseen": sorted(unseen),
         "analysis": analysis_key,
         "handlers": [
@@ -171,6 +172,8 @@ def reuse(
         blind, unseen = blind_spots(root, above, unplaced, set())
         if sorted(unseen) != record["unseen"]:
             return None
+        if record["clash"] is not None:  # the paths and every file's facts are as then: so is the clash
+            blind.insert(0, record["clash"])
         handlers = {}
         for path, name, function_key, qualname, line, kind, registrations in record["handlers"]:
             handlers[(name, function_key)] = _handler(path, name, function_key, qualname, line, kind, registrations)

@@ -713,7 +713,7 @@ def test_exit_codes_usage_and_parse_errors(cli, app, tmp_path):
     assert [e["file"] for e in document["errors"]] == ["api/broken.py"]
     github = cli("check", app, "--format", "github")
     assert github.exit_code == 3
-    assert "/api/broken.py,title=async-migrate::cannot check: syntax error" in github.stdout
+    assert "/api/broken.py,line=1,title=async-migrate::cannot check: syntax error" in github.stdout
 
 
 def test_only_exclude_and_jobs_restrict_the_files_like_the_other_commands(cli, app):

@@ -999,6 +999,35 @@ def test_a_monorepo_path_finds_the_backend_import_root(cli, project, app_files):
     assert code == 1 and findings(report, "list_items")
 
 
+def test_two_services_each_with_their_own_app_package_are_no_clean_check(cli, project, app_files):
+    # A monorepo root holding services/a/app and services/b/app: one import root was chosen for
+    # `app`, so a's route calling its own blocking helper resolved to b's harmless one. check
+    # passed it (exit 0 with nothing else to report), where run on a it is a finding.
+    helper = "from app.db.engine import database_sessionmaker\n\n\ndef count():\n    with database_sessionmaker() as s:\n        return s.execute('select 1').scalar()\n"
+    route = source(HEAD.replace("from core.dependencies", "from app.core.dependencies"), """
+        from app.helpers import count
+
+
+        @router.get("/count")
+        async def count_route():
+            return count()
+        """)
+    files = {}
+    for name, body in (("a", helper), ("b", "def count():\n    return 0\n")):
+        where = f"services/{name}/app"
+        files.update({f"{where}/{p}": t.replace("from db.engine", "from app.db.engine") for p, t in app_files.items()})
+        files.update({f"{where}/__init__.py": "", f"{where}/api/__init__.py": "", f"{where}/api/items.py": route,
+                      f"{where}/helpers.py": body})
+    root = project(files)
+    code, report = check(cli, root / "services" / "a")
+    assert code == 1 and findings(report, "count_route")
+    for _ in range(2):  # the second run is the warm one, taken whole from the cache
+        code, report = check(cli, root)
+        assert code == 2, report
+        (clash,) = [w for w in report["warnings"] if "each hold the package" in w]
+        assert clash.startswith("`services/a/` and `services/b/` each hold the package `app`"), clash
+
+
 def test_a_path_one_level_too_deep_is_read_as_its_package(cli, project, app_files):
     root = nested_app(project, app_files, "backend/app") / "backend" / "app"
     document = cli.json("phase1", root)
