@@ -595,3 +595,99 @@ def test_a_dependency_twin_refreshes_what_it_committed_only_where_a_route_reads_
         print(json.dumps({"status": status, "me": me.json(), "name": name, "items": items}))
     """)
     assert result == {"status": [200, 200], "me": {"name": "Ann.!"}, "name": "Ann.!", "items": ["ping"]}
+
+
+SYNC_HEAD = HEAD.replace("from sqlalchemy.ext.asyncio import AsyncSession\n", "").replace("get_async_db_session, ", "")
+ACCOUNT = """
+def get_account(db: Session = Depends(get_db_session)) -> Iterator[User]:
+    user = db.get(User, 1)
+    try:
+        yield user
+    finally:
+        # after the route: what it changed on the account and added is written here
+        db.commit()
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_generator_dependency_sharing_the_session_gets_an_async_generator_twin(cli, service, kind):
+    # It blocked as AM216 "is a generator", although FastAPI runs async generator dependencies.
+    root = service({
+        "db/engine.py": SYNC_ENGINE,
+        "core/deps.py": "",
+        SUBSYSTEM: routes(ACCOUNT, """
+            @router.put("/me")
+            def rename_me(name: str, user: User = Depends(get_account), db: Session = Depends(get_db_session)):
+                user.name = name
+                db.add(Item(name="renamed", owner_id=user.id))
+                return {"id": user.id}
+        """, head="\nfrom collections.abc import Iterator\n" + SYNC_HEAD),
+    })
+    document = apply(cli, root)
+    found = handler(document, "rename_me")
+    assert found["action"] == "migrate", found
+    assert function(root, SUBSYSTEM, "get_account_async") == dedent(
+        """
+        async def get_account_async(db: AsyncSession = Depends(get_async_db_session)) -> AsyncIterator[User]:
+            user = await db.get(User, 1)
+            try:
+                yield user
+            finally:
+                # after the route: what it changed on the account and added is written here
+                await db.commit()
+        """
+    )
+    assert "from collections.abc import AsyncIterator, Iterator" in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        sessions()
+        response = client.put("/me", params={"name": "Zoe"})
+        held = sessions()
+        with Sync() as s:
+            name = s.get(User, 1).name
+            items = list(s.scalars(select(Item.name)))
+        print(json.dumps({"status": response.status_code, "name": name, "items": items, "sessions": held}))
+    """)
+    assert result == {"status": 200, "name": "Zoe", "items": ["renamed"], "sessions": 1}
+
+
+def test_near_miss_a_generator_dependency_yielding_from_a_helper_stays_blocked(cli, service):
+    # `yield from` has no async form: the twin cannot be an async generator.
+    root = service({
+        "db/engine.py": SYNC_ENGINE,
+        "core/deps.py": "",
+        SUBSYSTEM: routes("""
+            def get_account(db: Session = Depends(get_db_session)) -> Iterator[User]:
+                yield from [db.get(User, 1)]
+                db.commit()
+        """, """
+            @router.put("/me")
+            def rename_me(name: str, user: User = Depends(get_account), db: Session = Depends(get_db_session)):
+                user.name = name
+                db.add(Item(name="renamed", owner_id=user.id))
+                return {"id": user.id}
+        """, head="\nfrom collections.abc import Iterator\n" + SYNC_HEAD),
+    })
+    found = handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "rename_me")
+    assert found["action"] == "blocked" and "AM216" in found["codes"], found
+    line = read(root, SUBSYSTEM).splitlines().index("def get_account(db: Session = Depends(get_db_session)) -> Iterator[User]:")
+    assert f"api/items.py:{line + 1}: is a generator" in " ".join(found["reasons"]), found
+
+
+def test_a_generator_dependency_annotated_generator_gets_an_async_generator_annotation(cli, service):
+    root = service({
+        "db/engine.py": SYNC_ENGINE,
+        "core/deps.py": "",
+        SUBSYSTEM: routes(ACCOUNT.replace("Iterator[User]", "Generator[User, None, None]"), """
+            @router.put("/me")
+            def rename_me(name: str, user: User = Depends(get_account), db: Session = Depends(get_db_session)):
+                user.name = name
+                db.add(Item(name="renamed", owner_id=user.id))
+                return {"id": user.id}
+        """, head="\nfrom collections.abc import Generator\n" + SYNC_HEAD),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_me")["action"] == "migrate"
+    assert function(root, SUBSYSTEM, "get_account_async").startswith(
+        "async def get_account_async(db: AsyncSession = Depends(get_async_db_session)) -> AsyncGenerator[User, None]:"
+    )
+    assert "from collections.abc import AsyncGenerator, Generator" in read(root, SUBSYSTEM)

@@ -152,6 +152,8 @@ class Closure:
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
     # Dependencies building a class that holds the Session, moving in place with it.
     in_place_dependencies: set[FunctionId] = field(default_factory=set)
+    # Generator dependencies (not session providers) whose twins are async generators.
+    generator_twins: set[FunctionId] = field(default_factory=set)
     # Classes holding the Session shared with synchronous code: class reference -> the name
     # of the parallel async class the migrated code uses.
     parallel_classes: dict[str, str] = field(default_factory=dict)
@@ -344,7 +346,8 @@ def compute(
         fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
         for fid in reached
     }
-    for fid in carried_wrappers:
+    generator_twins = _generator_twins(project, dependency_twins, trees)
+    for fid in carried_wrappers | generator_twins:
         # FastAPI iterates a dependency's generator; its twin is an async generator it iterates the same way.
         own_blockers[fid] = [b for b in own_blockers.get(fid, []) if b.rule is not AM216]
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
@@ -603,6 +606,7 @@ def compute(
     called = {d for d in in_place if dependencies.callable_dependency(project, d)}
     injected |= called
     closure.in_place_dependencies = in_place
+    closure.generator_twins = generator_twins - in_place
     closure.dependency_twins = {
         fid: [d for d in chain if d not in in_place]
         for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
@@ -819,6 +823,41 @@ def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
     if "." in function.qualname or not twins_module.existing_twin(project, fid, name):
         return None
     return (module.name, name)
+
+
+def _generator_twins(
+    project: Project, dependency_twins: dict[FunctionId, list[FunctionId]], trees: _Trees
+) -> set[FunctionId]:
+    """Generator dependencies sharing the route's Session (not session providers: those are the
+    stack's) that only FastAPI runs: their twins are async generators FastAPI iterates alike. Not
+    one holding `yield from` or a `return` of a value, which an async generator cannot."""
+    found: set[FunctionId] = set()
+    for fid in {d for chain in dependency_twins.values() for d in chain}:
+        module, function = project.functions[fid]
+        if (
+            not function.is_generator or function.is_async or fid in project.session_dependencies
+            or function.decorators or project.calls_to.get(fid) or project.all_calls_to.get(fid)
+        ):
+            continue
+        node = expired_lists.function_node(trees(module.path), function)
+        if node is not None and not any(
+            isinstance(n, ast.YieldFrom) or (isinstance(n, ast.Return) and n.value is not None)
+            for n in _own_nodes(node)
+        ):
+            found.add(fid)
+    return found
+
+
+def _own_nodes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body outside the functions, lambdas and classes it defines."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(current))
+    return found
 
 
 def _twin_lacks(project: Project, fix: EagerFix) -> bool:

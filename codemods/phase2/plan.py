@@ -58,6 +58,8 @@ class FunctionPlan:
     retype_only: bool = False
     # The return annotation written anew (a transaction dependency's twin yields the AsyncSession).
     returns: str | None = None
+    # A generator dependency's twin, an async generator: `Iterator[X]` returns `AsyncIterator[X]`.
+    async_generator: bool = False
 
 
 @dataclass(slots=True)
@@ -154,6 +156,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if fid in dependency_twins and fid in tx_dependency.wrappers(project) and function.returns:
             fplan.returns = "AsyncIterator[AsyncSession]"
             plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
+        if fid in closure.generator_twins:
+            fplan.async_generator = True
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)

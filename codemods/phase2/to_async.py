@@ -146,6 +146,24 @@ class MigrateToAsyncSession(DefinitionCommand):
         twin = twin.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank)
         return cst.FlattenSentinel([node, twin])
 
+    def _async_iterator(self, returns: cst.Annotation) -> cst.Annotation:
+        """A generator's return annotation for its async twin: `Iterator[X]`, `Iterable[X]` and
+        `Generator[X, S, None]` become `AsyncIterator[X]`, `AsyncIterable[X]` and
+        `AsyncGenerator[X, S]`; anything else is left as written."""
+        node = returns.annotation
+        written = node.value if isinstance(node, cst.Subscript) else node
+        name = written.attr.value if isinstance(written, cst.Attribute) else getattr(written, "value", None)
+        if not isinstance(name, str) or name not in _ASYNC_ITERATORS:
+            return returns
+        imports.add(self.context, "collections.abc", _ASYNC_ITERATORS[name])
+        renamed = cst.Name(_ASYNC_ITERATORS[name])
+        if not isinstance(node, cst.Subscript):
+            return returns.with_changes(annotation=renamed)
+        elements = node.slice[:2] if name == "Generator" else node.slice
+        if elements:
+            elements = [*elements[:-1], elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        return returns.with_changes(annotation=node.with_changes(value=renamed, slice=elements))
+
     def _retyped(self, node: _Retyped) -> _Retyped:
         """`node` with the module's names of classes that have a parallel async class replaced."""
         if not self.plan.class_renames:
@@ -174,6 +192,8 @@ class MigrateToAsyncSession(DefinitionCommand):
                 returns = cst.ensure_type(returns.visit(_Rename(plan.renames)), cst.Annotation)
         if plan.returns is not None:
             returns = cst.Annotation(cst.parse_expression(plan.returns))
+        if plan.async_generator and returns is not None:
+            returns = self._async_iterator(returns)
         if self.plan.class_renames:
             params, body = self._retyped(params), self._retyped(body)
             returns = self._retyped(returns) if returns is not None else None
@@ -188,6 +208,8 @@ class MigrateToAsyncSession(DefinitionCommand):
 
 
 _Retyped = TypeVar("_Retyped", bound=cst.CSTNode)
+# What a generator's annotation becomes on its async twin.
+_ASYNC_ITERATORS = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable", "Generator": "AsyncGenerator"}
 
 
 class _ClassRenames(cst.CSTTransformer):

@@ -6,6 +6,9 @@ in every caller. An async generator handed the Session (server-sent events) is l
 Session calls to be awaited by hand. A `@contextmanager` Session helper
 (`with session_scope() as s`) is named as one: phase two does not rewrite a `with` into
 `async with`, so write an `@asynccontextmanager` twin by hand, or pass the route's Session in.
+A generator dependency sharing the route's Session (not the session provider), which only
+FastAPI runs, is no such helper: its twin is an async generator FastAPI iterates alike,
+unless it holds `yield from` or a `return` of a value, which an async generator cannot.
 
 Before:
 
