@@ -306,7 +306,15 @@ def _get_unsound(classes: Classes, function: facts.Function, load: facts.Load) -
     if classes.primary_key(load.model) is None:
         return f"the tool does not find the one primary key column of {load.entity}"
     positional = [a for a in call.args if a.position is not None]
-    others = [a.keyword or "**" for a in call.args if a.position is None and a.keyword != "ident"]
+    # `with_for_update=True` (or a dict display of its keywords) carries over as the statement's
+    # `.with_for_update(...)`; a name or attribute holding it is a value the rewrite cannot read.
+    others = [
+        a.keyword or "**" for a in call.args
+        if a.position is None and a.keyword != "ident"
+        and not (a.keyword == "with_for_update" and (
+            a.name in ("True", "False", "None") or a.name is None and a.ref is None and a.expr is None
+        ))
+    ]
     if len(positional) + sum(a.keyword == "ident" for a in call.args) != 2 or len(positional) < 1 or others:
         return f"it passes {', '.join(others) or 'arguments'} beyond the model and one primary key value"
     return None

@@ -579,7 +579,8 @@ def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: s
         raise ValueError("a get to rewrite as a select is a method call")
     positional = [a for a in call.args if a.keyword is None and not a.star]
     keyed = [a for a in call.args if a.keyword is not None and a.keyword.value == "ident"]
-    if len(positional) + len(keyed) != 2 or len(call.args) != 2 or not positional:
+    locking = [a for a in call.args if a.keyword is not None and a.keyword.value == "with_for_update"]
+    if len(positional) + len(keyed) != 2 or len(call.args) != 2 + len(locking) or not positional:
         raise ValueError("a get to rewrite as a select passes the model and one primary key value only")
     entity, ident = positional[0].value, (positional[1:] or keyed)[0].value
     if isinstance(ident, _LOOSE):
@@ -595,8 +596,24 @@ def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: s
     if not isinstance(filled, cst.Call):
         raise TypeError("a select statement is a call")
     filled = filled.with_changes(args=[cst.Arg(cst.parse_expression(text)) for text in options])
+    for arg in locking:
+        filled = _locked(filled, arg.value)
     method = "one" if call.func.attr.value == "get_one" else "one_or_none"
     return call.with_changes(func=call.func.with_changes(attr=cst.Name("scalars")), args=[cst.Arg(filled)]), method
+
+
+def _locked(statement: cst.Call, value: cst.BaseExpression) -> cst.Call:
+    """`statement.with_for_update(...)` for get()'s `with_for_update=` value: True locks plainly,
+    False and None do not lock, a dict display gives the keywords (`{"nowait": True}`)."""
+    if isinstance(value, cst.Name) and value.value in ("False", "None"):
+        return statement
+    if isinstance(value, cst.Name) and value.value == "True":
+        args: list[cst.Arg] = []
+    elif isinstance(value, cst.Dict):
+        args = [cst.Arg(value, star="**")]
+    else:
+        raise ValueError("get()'s with_for_update= is True, False, None or a dict display to carry over")
+    return cst.Call(func=cst.Attribute(value=statement, attr=cst.Name("with_for_update")), args=args)
 
 
 def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Call:
