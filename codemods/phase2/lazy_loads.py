@@ -256,10 +256,12 @@ def own_lazy_load_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
-    their `dependency`), or a query (AM221: a lazy="dynamic" relationship is a Query)."""
+    their `dependency`), or a query (AM221: a lazy="dynamic" relationship is a Query); a deferred
+    column no query undefers loads on its first read just the same (AM251)."""
     risks = _Analysis(project, fix=True, offloaded_sources=True).run([fid]).risks
     return [
-        risk for risk in risks if risk.code in (AM221.code, AM245.code, AM250.code) and risk.dependency is not None
+        risk for risk in risks
+        if risk.code in (AM221.code, AM245.code, AM250.code, AM251.code) and risk.dependency is not None
     ]
 
 
@@ -850,7 +852,7 @@ class _Analysis:
     def _deferred(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: Path,
         eager: dict[str, _Eager], origin: Origin | None, summary: Summary | None = None, via: str = "",
-        why: str = "",
+        why: str = "", source: Origin | None = None,
     ) -> None:
         """A deferred column read on a loaded object: IO on first read, unless an `undefer` loads it.
         With fixes on, a query the flow traced the object to gets the `undefer` option; `origin`
@@ -872,6 +874,9 @@ class _Analysis:
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=column,
             owner=owner, message=message, fix=AM251.fix.replace("Model.column", f"{self.classes.short(owner)}.{column}"),
             kind="attribute", path=described, code=AM251.code,
+            # an object a dependency loaded: check and phase one read the load as blocking IO there
+            dependency=source.dependency if source is not None else None,
+            offloaded=source.offloaded if source is not None else False,
         ))
 
     def _named_deferred(
@@ -891,7 +896,7 @@ class _Analysis:
         for cls in candidates:
             if self.members.deferred(cls, column):
                 self._deferred(root, module, function, line or function.line, f"`{written}.{column}`",
-                               ((cls, column),), eager, None, why=why)
+                               ((cls, column),), eager, None, why=why, source=source)
 
     def _deferring(self, column: str) -> list[str]:
         """Every project class whose class order defers a column named `column`."""

@@ -2,7 +2,8 @@
 
 The object comes from a dependency that loaded it on a synchronous Session; reading a
 relationship that is not loaded yet (in the handler's code, its helpers, or while FastAPI
-serialises its response model on the event loop) runs a blocking query there. The
+serialises its response model on the event loop) runs a blocking query there, as does the
+first read of a deferred column (`mapped_column(deferred=True)`) no query undefers. The
 handler does no Session work of its own, so AM301 does not see it. The same holds for any
 attribute, columns included, of an object the dependency committed its Session after loading
 (`expire_on_commit`): expired, the first read refreshes it.

@@ -246,3 +246,39 @@ def test_near_miss_the_dependency_refreshes_after_its_commit(app, findings):
 def test_near_miss_the_sessionmaker_does_not_expire_on_commit(app, findings):
     root = app(EXPIRED.replace("{refresh}", ""), files())
     assert findings(root, "ping") == []
+
+
+DEFERRED = """
+from fastapi import Depends
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1)
+
+
+@router.get("/me/bio")
+async def bio(user: User = Depends(get_current_user)):
+    return {"bio": user.{column}}
+"""
+DEFERRED_MODELS = MODELS.replace(
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n    posts:",
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n    bio: Mapped[str] = mapped_column(deferred=True)\n"
+    "    name: Mapped[str]\n    posts:",
+)
+
+
+def test_a_deferred_column_read_on_a_dependency_object_is_an_am307_finding(app, findings):
+    # The first read of a deferred column is a SELECT on the dependency's synchronous Session,
+    # as a relationship's is: it was no finding.
+    assert DEFERRED_MODELS != MODELS
+    root = app(DEFERRED.replace("{column}", "bio"), {"models.py": DEFERRED_MODELS})
+    (finding,) = findings(root, "bio")
+    assert finding["code"] == "AM307"
+    assert "User.bio" in finding["message"] and "event loop" in finding["message"]
+
+
+def test_near_miss_a_plain_column_of_a_dependency_object_is_loaded_already(app, findings):
+    root = app(DEFERRED.replace("{column}", "name"), {"models.py": DEFERRED_MODELS})
+    assert findings(root, "bio") == []
