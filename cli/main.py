@@ -633,6 +633,23 @@ def phase2(
     _finish(result, root, mode, traffic_rows, git, ui)
 
 
+def _staged_left(root: Path) -> list[str]:
+    """A re-run after a commit a hook refused finds nothing to write: the files it staged are
+    what still needs committing, which "no commit" alone would hide."""
+    from async_migrate.codemods.gitstate import staged_under
+
+    try:
+        left = staged_under(root)
+    except GitError:
+        return []
+    if not left:
+        return []
+    return [
+        f"nothing left to write, but {', '.join(left)} under PATH {'is' if len(left) == 1 else 'are'} staged "
+        "and not committed (an earlier run's commit that failed?): commit or unstage them"
+    ]
+
+
 def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     """What every changing command does with its result: refuse, branch, write, report, commit,
     print, exit. The steps themselves are codemods/apply.py's, shared with batch runs."""
@@ -731,6 +748,7 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
             print_lines(err, [f"committed {git.commit[:12]}: {subject}"])
         elif git.commit_requested and not written and commit_error is None:
             print_lines(err, ["nothing written: no commit"])
+            _warn(err, _staged_left(root))
         if not follow_first:
             print_lines(err, follow_ups, "yellow")
     if commit_error is not None:

@@ -260,6 +260,21 @@ def test_a_failing_commit_leaves_the_files_written_and_exits_3(cli, repo):
     assert CONVERTED in items(root)
 
 
+def test_a_rerun_after_a_failing_commit_names_what_is_left_staged(cli, repo):
+    # "nothing written: no commit" alone read as done: the migration sat staged, uncommitted.
+    root = root_of(repo)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint says no' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    assert cli("phase1", root, "--apply", "--commit").exit_code == 3
+    hook.unlink()
+    result = cli("phase1", root, "--apply", "--commit")
+    assert "nothing written: no commit" in err(result)
+    assert "api/items.py, api/orders.py under PATH are staged and not committed" in err(result), err(result)
+    repo.git.commit("-m", "by hand")
+    assert "staged and not committed" not in err(cli("phase1", root, "--apply", "--commit"))
+
+
 def test_a_failing_commit_is_in_the_json_document(cli, repo):
     # Exit 3 with "errors": [] and "commit": null left a script no reason to report.
     root = root_of(repo)
