@@ -16,6 +16,7 @@ shared-Session findings; apart, the wording of one keep would drift from the dec
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
@@ -57,10 +58,14 @@ from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
 
 def _already_def(project: Project, handler: Handler) -> str:
@@ -276,6 +281,14 @@ def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:
     return False
 
 
+def load_verb(risk: LazyLoadRisk) -> str:
+    """How a lazy-load risk reads in a reason: a `lazy="dynamic"` relationship is a Query, using it
+    runs one; a deferred column is no relationship."""
+    if risk.code == AM221.code:
+        return "queries through lazy=\"dynamic\" relationship"
+    return "loads the deferred column" if risk.code == AM251.code else "lazy-loads"
+
+
 def lazy_load_text(
     project: Project, risks: list, awaits: list[tuple[int, str]], converted: str = "as `def` it runs in the threadpool"
 ) -> str:
@@ -297,8 +310,7 @@ def lazy_load_text(
             line, awaited = awaits[0]
             return f"{text}; it awaits at line {line} (`{awaited}`), so it stays async: {fix}"
         return f"{text}; {converted}"
-    # a lazy="dynamic" relationship is a Query: using it runs one
-    how = "queries through lazy=\"dynamic\" relationship" if first.code == AM221.code else "lazy-loads"
+    how = load_verb(first)
     if first.offloaded:
         source = (
             f"on the object {module.name}.{dependency.qualname} returned from the threadpool, loaded on a "

@@ -277,6 +277,7 @@ def test_a_deferred_column_read_on_a_dependency_object_is_an_am307_finding(app, 
     (finding,) = findings(root, "bio")
     assert finding["code"] == "AM307"
     assert "User.bio" in finding["message"] and "event loop" in finding["message"]
+    assert "loads the deferred column `User.bio`" in finding["message"], finding["message"]
 
 
 def test_near_miss_a_plain_column_of_a_dependency_object_is_loaded_already(app, findings):
