@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
                     f", {outcome.commit[:12]} on {outcome.branch}" if outcome.commit else ""
                 ) + (
                     f", {outcome.blocked} blocked, {plural(outcome.blockers, 'blocker')}" if outcome.blocked else ""
-                )
+                ) + (f", {plural(len(outcome.warnings), 'warning')}" if outcome.warnings else "")
                 err.print(f"[{index + 1}/{len(roots)}] {outcome.root}: {outcome.status} ({detail})",
                           markup=False, highlight=False, soft_wrap=True)
 

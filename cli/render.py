@@ -243,6 +243,9 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
     for outcome in outcomes:
         if outcome.error:
             console.print(Text(f"error: {outcome.root}: {outcome.error}", style="bold red"), soft_wrap=True)
+    for outcome in outcomes:
+        for warning in outcome.warnings:
+            console.print(Text(f"warning: {outcome.root}: {warning}", style="yellow"), soft_wrap=True)
     counts: dict[str, int] = defaultdict(int)
     for outcome in outcomes:
         counts[outcome.status] += 1

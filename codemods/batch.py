@@ -60,6 +60,9 @@ class RepoOutcome:
     error: str | None = None
     blocked: int = 0  # phase two: handlers left blocked on the synchronous path
     blockers: int = 0  # phase two: the blockers behind them (file and line each)
+    # What the analysis could not see under this root (PATH too deep, two folders for one
+    # package), as `check` warns of it: a status beside it is no all-clear.
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,7 @@ class RepoOutcome:
             "error": self.error,
             "blocked": self.blocked,
             "blockers": self.blockers,
+            "warnings": self.warnings,
         }
 
 
@@ -115,6 +119,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             result = runner.phase2(root, settings, job.options)
         else:
             result = runner.phase1(root, settings, job.options)
+        outcome.warnings = list(result.project.blind)
         if result.warnings:  # `--only` selecting nothing here: as the single-root commands, not "unchanged"
             outcome.status, outcome.error = "failed", "; ".join(result.warnings)
             return outcome
@@ -295,6 +300,7 @@ def merge(documents: list[tuple[str, Any]]) -> Merged:
                     error=entry.get("error"),
                     blocked=int(entry.get("blocked") or 0),
                     blockers=int(entry.get("blockers") or 0),
+                    warnings=[str(w) for w in entry.get("warnings") or ()],
                 )
             )
     _complete(shards, len(documents))
@@ -364,4 +370,8 @@ def render_markdown(phase: str, branch: str, outcomes: list[RepoOutcome]) -> str
     if failed:
         lines += ["", "## Failures", ""]
         lines += [f"- `{o.root}`: {(o.error or '').replace(chr(10), ' ')}" for o in failed]
+    warned = [o for o in outcomes if o.warnings]
+    if warned:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- `{o.root}`: {w.replace(chr(10), ' ')}" for o in warned for w in o.warnings]
     return "\n".join(lines) + "\n"

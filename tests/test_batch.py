@@ -563,3 +563,20 @@ def test_one_repository_is_counted_in_the_singular(cli, repos, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 repository: 1 changed, 0 unchanged, 0 failed" in result.stdout, result.stdout
     assert "1 repository on branch" in report.read_text(encoding="utf-8")
+
+
+def test_a_root_the_analysis_cannot_see_whole_carries_the_warning(cli, repos, tmp_path):
+    # `shop/api` as the root: its imports of `core` name modules beside it, which the analysis
+    # never reads. `check` exits 2 on it; the batch's "changed" or "unchanged" said nothing of it.
+    roots, _ = repos
+    for _ in range(2):  # the second run from the cache the first left
+        document = batch_json(cli, roots["shop"] / "api", roots["mono"], "--", "phase1", "--allow-dirty")
+        deep, mono = document["repositories"]
+        assert deep["status"] in ("changed", "unchanged"), deep
+        assert any(w.startswith("PATH may be too deep") for w in deep["warnings"]), deep
+        assert mono["warnings"] == [], mono
+    result = cli("batch", roots["shop"] / "api", "--", "phase1")
+    assert "warning: " in result.stdout and "PATH may be too deep" in result.stdout, result.output
+    report = tmp_path / "batch.md"
+    cli("batch", roots["shop"] / "api", "--report", report, "--", "phase1")
+    assert "## Warnings" in report.read_text(encoding="utf-8")
