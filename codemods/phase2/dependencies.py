@@ -349,7 +349,16 @@ def describe(project: Project, shared: SharedSession) -> str:
 def value_unread(project: Project, fid: FunctionId) -> bool:
     """Nothing reads what a dependency returns: FastAPI alone calls it, and every parameter it
     fills is never used (a route that needs it only to run: `user: User = Depends(get_user)`
-    unread); a route decorator's or a router's `dependencies=[...]` drops the value."""
+    unread); a route decorator's or a router's `dependencies=[...]` drops the value. Kept per
+    project: it reads every function, and scan asks it for each subsystem's twinned dependencies."""
+    kept = cast("dict[FunctionId, bool]", project.derived.setdefault("phase2.value_unread", {}))
+    found = kept.get(fid)
+    if found is None:
+        found = kept[fid] = _value_unread(project, fid)
+    return found
+
+
+def _value_unread(project: Project, fid: FunctionId) -> bool:
     def runs(ref: str | None) -> bool:
         found = project.function(ref) if ref else None
         return found is not None and (found[0].name, found[1].key) == fid
