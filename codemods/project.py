@@ -344,12 +344,20 @@ class Project:
                 refs.update(r for r in (configure.target, *(a.ref for a in configure.args)) if r)
             for held in module.containers.values():
                 refs.update(held)
+            add = refs.add
+            # plain loops: every decorator, call and parameter of the project passes here
             for function in module.functions:
-                refs.update(d.callee for d in function.decorators if d.callee)
-                refs.update(c.callee for c in function.calls if c.callee)
-                refs.update(source.lstrip("=") for c in function.calls for source in c.dispatch)
+                for decorator in function.decorators:
+                    if decorator.callee:
+                        add(decorator.callee)
+                for call in function.calls:
+                    if call.callee:
+                        add(call.callee)
+                    if call.dispatch:
+                        refs.update(source.lstrip("=") for source in call.dispatch)
                 for param in function.params:
-                    refs.update(param.annotation)
+                    if param.annotation:
+                        refs.update(param.annotation)
         collected = {module.path for module in self.modules.values()}
         wanted: set[str] = set()
         for ref in refs - followed:
@@ -1774,7 +1782,7 @@ class Project:
                         "synchronous Session work",
                     ))
                     continue
-                carrier = None if call.awaited else next(
+                carrier = None if call.awaited or not call.args else next(
                     (handed for a in call.args
                      if (handed := a.expr or a.ref or (f"${a.name}" if a.name else None))
                      and untyped_session(flow, fid, handed)),
@@ -1859,7 +1867,7 @@ class Project:
                     ))
                     continue
                 passed = self._passed_sessions(flow, fid, call, names)
-                factory = None if passed else next(
+                factory = None if passed or not call.args else next(
                     (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]
                     None,
                 )
