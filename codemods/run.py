@@ -34,7 +34,7 @@ from async_migrate.codemods.rules.am298_async_route_sync_dependency import RULE 
 from async_migrate.codemods.sources import discover, matches, nothing_selected, selected
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.python import SYNC_ITERATORS
-from async_migrate.codemods.workers import Pool, Rewritten
+from async_migrate.codemods.workers import Collected, Pool, Rewritten
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
@@ -162,11 +162,17 @@ def collect_project(
             total += len(pending)  # a later round reads the modules references lead into
             read_now: list[tuple[str, bool, str | None]] = []
             rounds.append((markers is not None, read_now))
+            arrived: list[Collected] = []
             for collected in pool.collect(pending, keep=keep, markers=markers, roots=roots):
                 CURRENT.file = collected.path
                 done += 1
                 if progress is not None:
                     progress("read", done, total)
+                arrived.append(collected)
+            # In the order asked, not the order the workers (or the cache) answered: what is read
+            # first wins where names tie (the blind spots' examples), and must not vary by run.
+            order = {path: index for index, path in enumerate(pending)}
+            for collected in sorted(arrived, key=lambda c: order.get(c.path, len(order))):
                 if collected.error is not None:
                     errors.append({"file": collected.path, "message": collected.error})
                 elif collected.facts is not None:

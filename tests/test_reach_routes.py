@@ -1535,3 +1535,26 @@ def test_a_generator_dependency_made_def_is_annotated_with_the_synchronous_itera
     outcome(document, "get_session", "convert")
     assert "+def get_session() -> Iterator[Session]:" in document["diff"]
     assert "+from collections.abc import Iterator" in document["diff"]
+
+
+def test_the_warnings_do_not_depend_on_the_order_the_workers_answer(cli, project, app_files, monkeypatch):
+    # Modules came back in the order the pool (or the cache) answered, and the first read chose
+    # the blind spot's examples: the same tree warned differently from run to run.
+    from async_migrate.codemods.workers import Pool
+
+    extra = {
+        "api/alpha.py": "from fastapi import APIRouter\nfrom services.items import count_items\n\nCOUNT = count_items\n",
+        "api/omega.py": "from fastapi import APIRouter\nfrom core import config\n\nSETTINGS = config\n",
+        "api/zulu.py": "from fastapi import APIRouter\nfrom services import items\n\nITEMS = items\n",
+    }
+    root = beside_app(project, app_files, **extra) / "api"
+    _, asked = check(cli, root, "--no-cache")
+    collect = Pool.collect
+
+    def backwards(self, paths, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return reversed(list(collect(self, paths, *args, **kwargs)))
+
+    monkeypatch.setattr(Pool, "collect", backwards)
+    _, answered = check(cli, root, "--no-cache")
+    assert [w for w in asked["warnings"] if "too deep" in w], asked["warnings"]
+    assert answered == asked
