@@ -877,8 +877,14 @@ def _outside_session(
                 f"; it awaits at line {line} (`{text}`), so it stays async def: offload that work with "
                 "`await run_in_threadpool(...)` or move it to the async engine"
             )
+        elif handler.kind in ("route", "dependency"):
+            message += f"; `async-migrate phase1` converts a {handler.kind} that never awaits"
         else:
-            message += "; `async-migrate phase1` converts a route that never awaits"
+            # phase one leaves a websocket handler or a resolver async (AM107, AM157)
+            message += (
+                f"; `async-migrate phase1` leaves a {_kind(handler)} async: offload that work with "
+                "`await run_in_threadpool(...)` or move it to the async engine"
+            )
     return message, calls
 
 

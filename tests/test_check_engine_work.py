@@ -94,3 +94,33 @@ def test_phase_one_converts_a_route_whose_helper_uses_the_engine_and_keeps_one_t
     assert "AM128" in actions["with_a_task"][1]
     assert "AM128" in actions["def_route_with_a_task"][1]
     assert actions["offloaded"][0] == "keep" and "AM127" not in actions["offloaded"][1]
+
+
+
+DEPENDENCY = HEAD + textwrap.dedent(
+    """
+    from fastapi import Depends
+
+
+    def count_rows() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("select 1")).scalar()
+
+
+    async def row_count() -> int:
+        return count_rows()
+
+
+    @router.get("/count")
+    async def through_a_dependency(n: int = Depends(row_count)):
+        return {"n": n}
+    """
+)
+
+
+def test_the_fix_names_the_kind_of_handler_phase_one_converts(cli, project, app_files):
+    # "phase1 converts a route that never awaits" was said of a dependency too.
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": DEPENDENCY})
+    found = {f["function"]: f["message"] for f in cli.json("check", root)["findings"]}
+    assert "`async-migrate phase1` converts a dependency that never awaits" in found["row_count"], found
+    assert "converts a route" not in found["row_count"]
