@@ -37,7 +37,8 @@ by a rollback, not expired. A read past a `raise` that follows the call in its b
 (`bound.raised_after`): no refresh, which would fail on a row deleted meanwhile. Names that cannot hold an ORM instance (a pydantic payload, an
 int) are never reported. An object a relationship led to (`owner = item.owner`, `item.owner.name`,
 `[i.name for i in user.items]`) read after a commit that expired it blocks the function: refreshing
-the object holding it does not reload it (`expired_related`).
+the object holding it does not reload it (`expired_related`), unless the relationship is eager by
+mapper default and phase two refreshes that object there (`_reloaded`).
 
 Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
 (`Models`: mapped classes, server-generated columns); reads through other names and lists are
@@ -431,6 +432,7 @@ def analyse(
         if kind is Held.ONE and all(not b.expr.startswith("$") for b in bindings.get(name, []))
     )
     relationships = expired_related.relationship_names(project)
+    eager = expired_related.eager_names(project)
     for call, session, is_commit in points:
         # A Session opened here on the engine expires as its own keywords say, as it did before.
         expiry = Expiry(opened[session][0], opened[session][1], models, "") if session in opened else stack
@@ -620,11 +622,34 @@ def analyse(
             related = expired_related.reads(
                 body.node, relationships, objects, call.line,
                 expired_related.response_path(models.classes, function, relationships), built,
+                _reloaded(function, body.node, result.refreshes, call, session), eager,
             )
             if related is not None:
                 reported.add("#related")
                 result.blocks.append(_related_block(related, call, session, expiring, expiry, point_of(call, session)))
     return result
+
+
+# Loader options that change what a refresh loads again, or what the query loaded.
+_LOADER_CHANGES = ("options", "lazyload", "noload", "raiseload", "defaultload", "Load(")
+
+
+def _reloaded(
+    function: facts.Function, node: ast.AST | None, refreshes: list[Refresh], call: facts.Call, session: str
+) -> frozenset[str]:
+    """Names refreshed whole right after `call` that its own Session call loaded, in a function
+    changing no loader strategy: their eager relationships are loaded again by the refresh."""
+    if node is None or any(word in ast.unparse(node) for word in _LOADER_CHANGES):
+        return frozenset()
+    # a helper's query (`crud.get_book(db, ...)`) may change the strategy where it is not seen
+    # (`$db.get()`: what the Session's `get` returns)
+    own = f"${session}."
+    return frozenset(
+        r.name for r in refreshes
+        if r.call == call.index and not r.each and not r.attributes and not r.if_held
+        and all(b.expr.startswith(own) for b in function.bindings if b.name == r.name)
+        and any(b.name == r.name for b in function.bindings)
+    )
 
 
 def point_of(call: facts.Call, session: str) -> str:

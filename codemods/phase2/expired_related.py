@@ -17,6 +17,13 @@ The response model counts: an object returned after the commit whose response mo
 field named like a relationship, itself a model (`AuthorOut.books: list[BookOut]`), is read
 through that relationship when FastAPI serialises it.
 
+A relationship the mapper loads eagerly (`lazy="joined"`, `"selectin"`, `"subquery"`) is
+loaded again by `refresh(book)`, with the same strategy, and the related row's columns with it:
+`book.author.name` (each relationship crossed eager, no subscript) read after the commit is no
+block where phase two refreshes `book` there, when the function loaded `book` with a plain
+Session call of its own and changes no loader strategy (`lazyload(...)` and kin, or any
+`options(...)`: the refresh may not load what that query loaded).
+
 Not detected (may miss): relationships read by an association proxy, by a model property or
 inside a called function; a returned object other than a bare name.
 """
@@ -31,6 +38,8 @@ from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import NON_LOADING_STRATEGIES
 
 _NEVER_LOADS = NON_LOADING_STRATEGIES | {"dynamic"}
+# Strategies a refresh of the holding object runs again (`lazy=False` is read as "joined").
+_EAGER = frozenset({"joined", "selectin", "subquery"})
 # Changing or counting a collection reads no member's columns.
 _COLLECTION_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "clear", "add", "discard", "count", "index", "copy",
@@ -45,6 +54,18 @@ def relationship_names(project: Project) -> frozenset[str]:
             for mapping in (cls.relationships, cls.backrefs):
                 found.update(name for name, strategy in mapping.items() if strategy not in _NEVER_LOADS)
     return frozenset(found)
+
+
+def eager_names(project: Project) -> frozenset[str]:
+    """Relationship names every collected class declaring one loads eagerly by default: by name,
+    since the class of what a read crosses is not followed."""
+    strategies: dict[str, set[str]] = {}
+    for module in project.modules.values():
+        for cls in module.classes:
+            for mapping in (cls.relationships, cls.backrefs):
+                for name, strategy in mapping.items():
+                    strategies.setdefault(name, set()).add(strategy)
+    return frozenset(name for name, found in strategies.items() if found <= _EAGER)
 
 
 def response_path(
@@ -85,6 +106,16 @@ def _through(node: ast.expr, relationships: frozenset[str]) -> str | None:
     return node.id if crossed and isinstance(node, ast.Name) else None
 
 
+def _eager_path(node: ast.expr, eager: frozenset[str]) -> bool:
+    """`root.rel` / `root.rel.rel2`: attributes only, each a relationship loaded eagerly (the
+    refresh of `root` reaches no further)."""
+    while isinstance(node, ast.Attribute):
+        if node.attr not in eager:
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 def _scope_nodes(node: ast.AST) -> list[ast.AST]:
     """The nodes of the function's own body (nested functions and classes excluded)."""
     found: list[ast.AST] = []
@@ -105,11 +136,15 @@ def reads(
     commit: int,
     response: str | None = None,
     built: frozenset[str] = frozenset(),
+    reloaded: frozenset[str] = frozenset(),
+    eager: frozenset[str] = frozenset(),
 ) -> tuple[int, str] | None:
     """The first read after line `commit` of an object a relationship of one of `objects`
     (names that may hold ORM instances) led to: (line, what, as words). `response`: what the
     response model reads through a relationship, for an object returned that is not one of
-    `built` (made here: what its relationships hold was written by this transaction)."""
+    `built` (made here: what its relationships hold was written by this transaction).
+    `reloaded`: objects refreshed right after the commit, whose `eager` relationships the
+    refresh loads again (`book.author.name`)."""
     if node is None or not relationships or not objects:
         return None
     nodes = _scope_nodes(node)
@@ -147,7 +182,9 @@ def reads(
                 found.append((line, child.col_offset, f"`{child.id}` (bound to `{written}`) is used"))
         elif isinstance(child, ast.Attribute) and child.attr not in _COLLECTION_METHODS:
             root = _through(child.value, relationships)
-            if root is not None and root in objects and not _rebound(stores, root, commit, line):
+            if root is not None and root in objects and not _rebound(stores, root, commit, line) and not (
+                root in reloaded and _eager_path(child.value, eager)
+            ):
                 found.append((line, child.col_offset, f"`{ast.unparse(child)}` is read"))
         elif isinstance(child, ast.comprehension) or isinstance(child, (ast.For, ast.AsyncFor)):
             root = _through(child.iter, relationships)
