@@ -2,16 +2,17 @@
 the commit.
 
 `refresh(item)` loads `item.owner` again when `Item.owner` is `lazy="joined"` (a second hop,
-`item.owner.team`, when that relationship is eager too), with the row as the commit left it:
-such a read migrates with the refresh phase two adds for `item`. The raw UPDATE in the route
+`item.owner.team`, when that relationship is eager too), with the row as the commit left it
+(`selectin` and `subquery` alike): such a read migrates with the refresh phase two adds for `item`. The raw UPDATE in the route
 changes the related row before the commit, so a stale answer would show. Near misses stay
-blocked (AM259): a `lazy="select"` relationship (`item.maker`), a second hop that is
-(`item.owner.club`), a query that changes the strategy (`lazyload(Item.owner)`). The routes
+blocked (AM259): a `lazy="select"` relationship (`item.maker`), a second hop through
+one (`item.owner.club`), a query that changes the strategy (`lazyload(Item.owner)`). The routes
 are RUN, before and after.
 """
 
 from __future__ import annotations
 
+import pytest
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import ENGINE, SUBSYSTEM, routes, serve, service
 
@@ -109,11 +110,14 @@ CALLS = """
 """
 
 
-def test_a_relationship_the_mapper_loads_eagerly_is_loaded_again_by_the_refresh(cli, service):
+@pytest.mark.parametrize(("owner", "team"), [("joined", "joined"), ("selectin", "subquery")])
+def test_a_relationship_the_mapper_loads_eagerly_is_loaded_again_by_the_refresh(cli, service, owner, team):
     files = {
         # the default expire_on_commit=True: every read after the commit reloaded its row
         "db/engine.py": dedent(ENGINE).replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
-        "models.py": dedent(MODELS),
+        "models.py": dedent(MODELS).replace(
+            'owner_id], lazy="joined"', f'owner_id], lazy="{owner}"'
+        ).replace('team_id], lazy="joined"', f'team_id], lazy="{team}"'),
         SUBSYSTEM: routes(*ROUTES).replace("router = APIRouter()", IMPORTS + "\n\nrouter = APIRouter()"),
     }
     root = service(files)
