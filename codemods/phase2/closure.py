@@ -152,7 +152,7 @@ class Closure:
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
     # Dependencies building a class that holds the Session, moving in place with it.
     in_place_dependencies: set[FunctionId] = field(default_factory=set)
-    # Generator dependencies (not session providers) whose twins are async generators.
+    # Generator dependencies (not session providers) that become async generators, as twins or in place.
     generator_twins: set[FunctionId] = field(default_factory=set)
     # Classes holding the Session shared with synchronous code: class reference -> the name
     # of the parallel async class the migrated code uses.
@@ -606,7 +606,7 @@ def compute(
     called = {d for d in in_place if dependencies.callable_dependency(project, d)}
     injected |= called
     closure.in_place_dependencies = in_place
-    closure.generator_twins = generator_twins - in_place
+    closure.generator_twins = generator_twins
     closure.dependency_twins = {
         fid: [d for d in chain if d not in in_place]
         for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
@@ -830,7 +830,8 @@ def _generator_twins(
 ) -> set[FunctionId]:
     """Generator dependencies sharing the route's Session (not session providers: those are the
     stack's) that only FastAPI runs: their twins are async generators FastAPI iterates alike. Not
-    one holding `yield from` or a `return` of a value, which an async generator cannot."""
+    one holding `yield from` or a `return` of a value, nor one annotated `Generator[X, S, R]` with
+    a return type R, which an async generator cannot have."""
     found: set[FunctionId] = set()
     for fid in {d for chain in dependency_twins.values() for d in chain}:
         module, function = project.functions[fid]
@@ -840,12 +841,24 @@ def _generator_twins(
         ):
             continue
         node = expired_lists.function_node(trees(module.path), function)
-        if node is not None and not any(
+        if node is not None and not _returns_value(node.returns) and not any(
             isinstance(n, ast.YieldFrom) or (isinstance(n, ast.Return) and n.value is not None)
             for n in _own_nodes(node)
         ):
             found.add(fid)
     return found
+
+
+def _returns_value(returns: ast.expr | None) -> bool:
+    """`Generator[X, S, R]`, however its module is written, with R other than None."""
+    if not isinstance(returns, ast.Subscript):
+        return False
+    head = returns.value
+    name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", None)
+    elements = returns.slice.elts if isinstance(returns.slice, ast.Tuple) else []
+    return name == "Generator" and len(elements) == 3 and not (
+        isinstance(elements[2], ast.Constant) and elements[2].value is None
+    )
 
 
 def _own_nodes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:

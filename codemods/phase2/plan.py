@@ -156,7 +156,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if fid in dependency_twins and fid in tx_dependency.wrappers(project) and function.returns:
             fplan.returns = "AsyncIterator[AsyncSession]"
             plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
-        if fid in closure.generator_twins:
+        if fid in closure.generator_twins and _iterator_returns(project, function):
             fplan.async_generator = True
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
@@ -178,6 +178,15 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             if (plan.functions or plan.parallel) and path in by_path:
                 _plan_class_renames(project, by_path[path], plan, parallel)
     return plans
+
+
+def _iterator_returns(project: Project, function: facts.Function) -> bool:
+    """The function's return annotation is the standard library's `Iterator`, `Iterable` or
+    `Generator`, under any spelling (`t.Iterator` for `import typing as t`): a class of the same
+    name from elsewhere has no async counterpart to write."""
+    canonical = project.canonical(function.returns[0]) if function.returns else None
+    home, _, name = (canonical or "").rpartition(".")
+    return home in ("typing", "collections.abc", "typing_extensions") and name in ("Iterator", "Iterable", "Generator")
 
 
 def uses_alias(plans: dict[str, FilePlan]) -> bool:

@@ -147,16 +147,21 @@ class MigrateToAsyncSession(DefinitionCommand):
         return cst.FlattenSentinel([node, twin])
 
     def _async_iterator(self, returns: cst.Annotation) -> cst.Annotation:
-        """A generator's return annotation for its async twin: `Iterator[X]`, `Iterable[X]` and
+        """A generator's return annotation for its async form: `Iterator[X]`, `Iterable[X]` and
         `Generator[X, S, None]` become `AsyncIterator[X]`, `AsyncIterable[X]` and
-        `AsyncGenerator[X, S]`; anything else is left as written."""
+        `AsyncGenerator[X, S]`, spelt as the user spelt the original (`typing.Iterator[X]` becomes
+        `typing.AsyncIterator[X]`, which needs no import); anything else is left as written."""
         node = returns.annotation
         written = node.value if isinstance(node, cst.Subscript) else node
         name = written.attr.value if isinstance(written, cst.Attribute) else getattr(written, "value", None)
         if not isinstance(name, str) or name not in _ASYNC_ITERATORS:
             return returns
-        imports.add(self.context, "collections.abc", _ASYNC_ITERATORS[name])
-        renamed = cst.Name(_ASYNC_ITERATORS[name])
+        renamed: cst.BaseExpression
+        if isinstance(written, cst.Attribute):
+            renamed = written.with_changes(attr=cst.Name(_ASYNC_ITERATORS[name]))
+        else:
+            imports.add(self.context, "collections.abc", _ASYNC_ITERATORS[name])
+            renamed = cst.Name(_ASYNC_ITERATORS[name])
         if not isinstance(node, cst.Subscript):
             return returns.with_changes(annotation=renamed)
         elements = node.slice[:2] if name == "Generator" else node.slice

@@ -8,7 +8,10 @@ Session calls to be awaited by hand. A `@contextmanager` Session helper
 `async with`, so write an `@asynccontextmanager` twin by hand, or pass the route's Session in.
 A generator dependency sharing the route's Session (not the session provider), which only
 FastAPI runs, is no such helper: its twin is an async generator FastAPI iterates alike,
-unless it holds `yield from` or a `return` of a value, which an async generator cannot.
+its `Iterator`/`Iterable`/`Generator` annotation made the async one under the same spelling
+(`typing.Iterator[X]` -> `typing.AsyncIterator[X]`), unless it holds `yield from` or a `return`
+of a value, or is annotated `Generator[X, S, R]` with R other than None, which an async
+generator cannot.
 
 Before:
 
