@@ -3,10 +3,12 @@
 A model `@property` (also `cached_property`, a `hybrid_property`'s python side, a pydantic
 `computed_field`), a model method the route calls, or its `__str__` / `__repr__` in an
 f-string reads a relationship of the object. When the object comes from a query phase two
-rewrites, the tool adds the eager load there (AM246, naming the property). When it comes from a
-dependency, a parameter nothing analysed passes, or code the tool cannot trace, no option can
-be added: after phase two the read would raise MissingGreenlet, so the route is blocked,
-naming the property and the relationship. Response model fields named like a property count:
+rewrites, the tool adds the eager load there (AM246, naming the property): also a dependency's
+query, which moves with the route into its async twin (below). When it comes from a dependency
+that does not move (one already on an AsyncSession, one returning a cached object), a parameter
+nothing analysed passes, or code the tool cannot trace, no option can be added: after phase two
+the read would raise MissingGreenlet, so the route is blocked, naming the property and the
+relationship. Response model fields named like a property count:
 FastAPI reads them from the object when it serialises the response.
 
 Before:
