@@ -512,8 +512,13 @@ async def remember_the_caller(request, call_next):  # async-migrate: ignore[AM30
 
 
 @app.get("/health")''')
-TWO_SESSIONS_NOTE = ("api/items.py", "user: Annotated[User, Depends(get_current_user_async)]",
-                     "user: Annotated[User, Depends(get_current_user)]")
+# `check` reports this shape too (AM319); its pragma keeps the comparison to the guard's findings.
+TWO_SESSIONS_NOTE = (
+    "api/items.py",
+    "async def create_note(\n    payload: ItemIn, user: Annotated[User, Depends(get_current_user_async)]",
+    "async def create_note(  # async-migrate: ignore[AM319] known, measured by the guard\n"
+    "    payload: ItemIn, user: Annotated[User, Depends(get_current_user)]",
+)
 
 
 def _shift_lines(root: Path) -> None:
