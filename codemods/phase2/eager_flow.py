@@ -306,14 +306,10 @@ class Flow:
             for callee in callees:
                 if not self._member(callee):
                     return None
-                origins = self.results(callee)
-                if origins is None:
+                picked = self._results_picked(callee, picks)
+                if picked is None:
                     return None
-                for origin in origins:
-                    picked = self._pick(origin, picks)
-                    if picked is None:
-                        return None
-                    found.extend(o for o in picked if o not in found)
+                found.extend(o for o in picked if o not in found)
             return found
         if kind == "load":
             return self._load(fid, function, term[1], picks)
@@ -435,7 +431,7 @@ class Flow:
         if dependency is not None:
             text, dependency_fid = dependency
             if dependency_fid in self.followed:
-                followed = self._followed(dependency_fid, picks)
+                followed = self._results_picked(dependency_fid, picks)
                 if followed is not None:
                     return followed
             where = f"the dependency {text} (parameter `{name}`)"
@@ -468,10 +464,10 @@ class Flow:
             found.extend(o for o in origins if o not in found)
         return found
 
-    def _followed(self, dependency: FunctionId, picks: tuple) -> list[Origin] | None:
-        """What a followed dependency returns or yields, `picks` applied; None where the flow
-        cannot follow it (the parameter stays a source)."""
-        origins = self.results(dependency)
+    def _results_picked(self, fid: FunctionId, picks: tuple) -> list[Origin] | None:
+        """What a function (a callee, a followed dependency) returns or yields, `picks` applied;
+        None where the flow cannot follow it."""
+        origins = self.results(fid)
         if origins is None:
             return None
         found: list[Origin] = []
