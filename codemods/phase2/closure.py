@@ -346,13 +346,13 @@ def compute(
         fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
         for fid in reached
     }
-    generator_twins = _generator_twins(project, dependency_twins, trees)
+    twinned = {d for chain in dependency_twins.values() for d in chain}
+    generator_twins = _generator_twins(project, twinned, trees)
     for fid in carried_wrappers | generator_twins:
         # FastAPI iterates a dependency's generator; its twin is an async generator it iterates the same way.
         own_blockers[fid] = [b for b in own_blockers.get(fid, []) if b.rule is not AM216]
     refreshes: dict[FunctionId, list[expired_reads.Refresh]] = {}
     if expiry is not None:
-        twinned = {d for chain in dependency_twins.values() for d in chain}
         receivers = _expiring_receivers(project, inline)
         for fid, (_, where) in receivers.items():
             if fid not in own_blockers:
@@ -825,15 +825,13 @@ def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
     return (module.name, name)
 
 
-def _generator_twins(
-    project: Project, dependency_twins: dict[FunctionId, list[FunctionId]], trees: _Trees
-) -> set[FunctionId]:
+def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:
     """Generator dependencies sharing the route's Session (not session providers: those are the
     stack's) that only FastAPI runs: their twins are async generators FastAPI iterates alike. Not
     one holding `yield from` or a `return` of a value, nor one annotated `Generator[X, S, R]` with
     a return type R, which an async generator cannot have."""
     found: set[FunctionId] = set()
-    for fid in {d for chain in dependency_twins.values() for d in chain}:
+    for fid in twinned:
         module, function = project.functions[fid]
         if (
             not function.is_generator or function.is_async or fid in project.session_dependencies
