@@ -548,3 +548,35 @@ def test_a_property_reading_a_deferred_column_gets_the_query_an_undefer_option(c
         print(json.dumps({"blurb": client.get("/blurb/1").json(), "undeferred": client.get("/undeferred/1").json()}))
     """)
     assert result == {"blurb": {"blurb": ""}, "undeferred": {"blurb": ""}}
+
+
+CHAINED_MODELS = DESCRIPTOR_MODELS.replace(
+    "    books: Mapped[list[\"Book\"]] = relationship(back_populates=\"author\")\n",
+    "    books: Mapped[list[\"Book\"]] = relationship(back_populates=\"author\")\n"
+    "    publisher_label = association_proxy(\"publisher\", \"name\")\n",
+) + '''
+
+# Assigned after the class statement, as the mapper allows: a proxy of a proxy, and one of a property.
+Book.publisher_via_author = association_proxy("author", "publisher_label")
+Book.author_publisher = association_proxy("author", "publisher_name")
+'''
+CHAINED_ROUTES = (
+    """
+    @router.get("/chained/{book_id}")
+    def chained(book_id: int, session: session_dependency):
+        book = session.scalars(select(Book).where(Book.id == book_id)).one()
+        return {"proxy": book.publisher_via_author, "property": book.author_publisher}
+    """,
+)
+
+
+def test_a_proxy_of_a_proxy_or_of_a_property_gets_the_eager_load_of_the_whole_path(cli, models_app):
+    # Each object of the proxied relationship runs the inner proxy (or property), which loads
+    # Author.publisher: the eager load of Book.author alone left that read a lazy load.
+    root = models_app(*CHAINED_ROUTES, models=CHAINED_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "chained")
+    assert found["action"] == "migrate", found
+    assert any("Book.publisher_via_author -> Author.publisher_label" in r for r in found["reasons"]), found["reasons"]
+    assert ".options(selectinload(Book.author).selectinload(Author.publisher))" in function(root, SUBSYSTEM, "chained")
+    assert serve(root, 'print(json.dumps(client.get("/chained/1").json()))') == {"proxy": "Pan", "property": "Pan"}

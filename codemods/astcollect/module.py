@@ -124,6 +124,7 @@ class Collector:
                 self.function(statement, statement.name, keys)
             elif isinstance(statement, ast.ClassDef):
                 self._class(statement, keys)
+        self._assigned_to_classes(statements)
         if "map_imperatively" in self.source.text:
             self._imperative_mappings()
         if self.source.mentions("ariadne") or self.source.mentions("graphene"):
@@ -1229,6 +1230,25 @@ class Collector:
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
         self.facts.classes.append(found)
+
+    def _assigned_to_classes(self, statements: Iterable[ast.stmt]) -> None:
+        """`Book.author_name = association_proxy(...)`, `Author.books = relationship(...)` after
+        the class statement (a relationship to a class defined below it): the mapper takes them
+        as it would in the class body, so they join the facts of that class of this module."""
+        by_name = {found.qualname: found for found in self.facts.classes}
+        for statement in statements:
+            if type(statement) is not ast.Assign or len(statement.targets) != 1 or type(statement.value) is not ast.Call:
+                continue
+            target = statement.targets[0]
+            if type(target) is not ast.Attribute or type(target.value) is not ast.Name:
+                continue
+            found = by_name.get(target.value.id)
+            if found is None:
+                continue
+            self._relationship(found, [target.attr], statement.value)
+            self._descriptor(found, [target.attr], statement.value)
+            if target.attr not in found.names:
+                found.names = (*found.names, target.attr)
 
     def _held(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
         """`self.attr = call(...)` in the class's methods (`facts.ClassFacts.held`)."""

@@ -12,9 +12,10 @@ AsyncSession. `Members.runs(cls, name, how)` summarises that code for an object 
   by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
   the object; through properties calling properties and methods, on mixins and bases (the
   class order), with a cycle guard;
-Descriptors assigned in a class body count too: `association_proxy("author", "name")` reads
-`author` (and `name` on its objects when that is a relationship); `x = property(...)` runs
-code the tool does not read (unverified).
+Descriptors assigned in a class body (or to the class after it, `Book.author_name = ...`)
+count too: `association_proxy("author", "name")` reads `author`, and `name` on its objects
+when that loads (a relationship, a deferred column) or runs code (another proxy, a property);
+`x = property(...)` runs code the tool does not read (unverified).
 
 - `unverified`: what the tool cannot see into: an attribute named at run time
   (`getattr(self, name)`), `self` or a related object handed to another callable, a read the
@@ -98,6 +99,7 @@ class Members:
         self.flow = Flow(project, classes, methods)
         self._summaries: dict[tuple[str, FunctionId], Summary] = {}
         self._active: set[tuple[str, FunctionId]] = set()
+        self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
         self._by_name: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- lookups
@@ -216,8 +218,9 @@ class Members:
         return self.summary(cls, fid)
 
     def _descriptor(self, cls: str, name: str) -> Summary | None:
-        """`name = association_proxy("rel", "attr")` reads `rel` (and `attr` on its objects when
-        that is a relationship too); `name = property(...)` runs code the tool does not read."""
+        """`name = association_proxy("rel", "attr")` reads `rel`, and `attr` on its objects: a
+        relationship, a deferred column, or what reading a member there runs (a proxy, a
+        property); `name = property(...)` runs code the tool does not read."""
         for ancestor in self.classes.mro(cls):
             module, declared = self.classes.by_ref[ancestor]
             entry = declared.descriptors.get(name)
@@ -243,8 +246,26 @@ class Members:
             inner = self.flow.relationship(related, attribute) if related is not None else None
             if related is None:
                 found.unverified.append(f"{module.path}:{declared.line}: the class `{target}` points to is not resolved")
-            elif inner is not None and inner not in _SAFE:
-                found.needs.append(Need((*path, (related, attribute)), inner, found.member, module.path, declared.line))
+            elif inner is not None:
+                if inner not in _SAFE:
+                    found.needs.append(Need((*path, (related, attribute)), inner, found.member, module.path, declared.line))
+            elif self.deferred(related, attribute):
+                found.needs.append(Need((*path, (related, attribute)), "deferred", found.member, module.path, declared.line))
+            else:
+                # The proxied attribute may itself run code on each object: another proxy
+                # (`order_lines` -> `product_name` -> `product`), a property reading a relationship.
+                key = (cls, name)
+                self._proxying.add(key)
+                try:
+                    nested = None if (related, attribute) in self._proxying else self.runs(related, attribute, "read")
+                finally:
+                    self._proxying.discard(key)
+                if nested is not None:
+                    for need in nested.needs:
+                        via = f"{found.member} -> {need.via}"
+                        found.needs.append(Need((*path, *need.path), need.strategy, via, need.file, need.line))
+                    found.unverified.extend(n for n in nested.unverified if n not in found.unverified)
+                    found.session_work.extend(w for w in nested.session_work if w not in found.session_work)
             return found
         return None
 
