@@ -1,0 +1,223 @@
+"""Phase two on a service with a primary, a read replica and a `RoutingSession` whose
+`get_bind()` sends reads to the replica and writes to the primary (the SQLAlchemy docs' shape).
+The routing sessionmaker blocks the subsystems whose routes reach it (AM278), and only those: a
+router on the primary's own sessionmaker migrates, and its rows are RUN into the primary, on
+SQLite files and on PostgreSQL databases, never into the replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sample import database
+from test_phase2_rules import apply, dedent, handler, read, run
+
+ENGINE = """
+import os
+
+from sqlalchemy import Delete, Insert, Update, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine_rw = create_engine(os.environ["DATABASE_URL"])
+engine_ro = create_engine(os.environ["REPLICA_URL"])
+SessionRW = sessionmaker(engine_rw, expire_on_commit=False)
+
+
+class RoutingSession(Session):
+    def get_bind(self, mapper=None, clause=None, **kw):
+        if self._flushing or isinstance(clause, (Insert, Update, Delete)):
+            return engine_rw
+        return engine_ro
+
+
+RoutedSession = sessionmaker(class_=RoutingSession, expire_on_commit=False)
+
+
+def get_write_db():
+    with SessionRW() as session:
+        yield session
+
+
+def get_routed_db():
+    with RoutedSession() as session:
+        yield session
+"""
+DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_routed_db, get_write_db
+
+WriteDB = Annotated[Session, Depends(get_write_db)]
+RoutedDB = Annotated[Session, Depends(get_routed_db)]
+"""
+MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+"""
+ITEMS = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.deps import WriteDB
+from models import Item
+
+router = APIRouter()
+
+
+@router.post("/items", status_code=201)
+async def create(name: str, db: WriteDB):
+    db.add(Item(name=name))
+    db.commit()
+    return {"ok": True}
+
+
+@router.get("/items/count")
+async def count(db: WriteDB):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+"""
+ROUTED = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.deps import RoutedDB
+from models import Item
+
+router = APIRouter()
+
+
+@router.get("/routed/count")
+async def routed_count(db: RoutedDB):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+
+
+@router.post("/routed/items", status_code=201)
+async def routed_create(name: str, db: RoutedDB):
+    db.add(Item(name=name))
+    db.commit()
+    return {"ok": True}
+"""
+MAIN = """
+from fastapi import FastAPI
+
+from api import items, routed
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(routed.router)
+"""
+SERVE = """
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from db.engine import engine_ro, engine_rw
+from main import app
+from models import Base
+
+for engine in (engine_rw, engine_ro):
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+with TestClient(app) as client:
+    created = client.post("/items", params={"name": "cup"}).status_code
+    routed = client.post("/routed/items", params={"name": "mug"}).status_code
+    count = client.get("/items/count").json()
+    replica = client.get("/routed/count").json()
+
+
+def rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("select name from items order by id")).scalars().all()
+
+
+print(json.dumps({
+    "created": [created, routed], "count": count, "replica_count": replica,
+    "primary": rows(engine_rw), "replica": rows(engine_ro),
+}))
+"""
+EXPECTED = {
+    "created": [201, 201], "count": {"n": 2}, "replica_count": {"n": 0},
+    "primary": ["cup", "mug"], "replica": [],
+}
+
+
+@contextlib.contextmanager
+def two_databases(kind: str, root: Path):  # type: ignore[no-untyped-def]
+    """The primary's and the replica's URLs: two SQLite files, or two scratch PostgreSQL
+    databases (nothing replicates between them, so a row is seen where it was written)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{root / 'primary.db'}", f"sqlite:///{root / 'replica.db'}"
+        return
+    with database(kind, "replica") as primary, database(kind, "replica") as replica:
+        yield primary, replica
+
+
+def serve(root: Path, urls: tuple[str, str]) -> object:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        "PYTHONPATH": str(root), "DATABASE_URL": urls[0], "REPLICA_URL": urls[1],
+    }
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(SERVE)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def build(project):  # type: ignore[no-untyped-def]
+    return project({
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "db/deps.py": DEPS,
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/items.py": ITEMS,
+        "api/routed.py": ROUTED,
+        "main.py": MAIN,
+    })
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_router_on_the_primary_migrates_beside_a_routing_session_and_writes_the_primary(cli, project, kind):
+    root = build(project)
+    with two_databases(kind, root) as urls:
+        assert serve(root, urls) == EXPECTED
+        document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
+        for name in ("create", "count"):
+            assert handler(document, name)["action"] == "migrate", handler(document, name)
+        assert "await db.commit()" in read(root, "api/items.py")
+        engine = read(root, "db/engine.py")
+        assert "create_async_engine(_async_url(engine_rw.url))" in engine, engine
+        assert "RoutedSession = sessionmaker(class_=RoutingSession" in engine
+        assert read(root, "api/routed.py") == dedent(ROUTED) + "\n"
+        assert serve(root, urls) == EXPECTED
+
+
+def test_a_router_reaching_the_routing_session_still_blocks_on_its_line(cli, project):
+    root = build(project)
+    document = run(cli, root, subsystem="api/routed.py")
+    for name in ("routed_count", "routed_create"):
+        found = handler(document, name)
+        assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
+        assert found["reasons"][0].startswith("db/engine.py:18: the sessionmaker `RoutedSession` makes "), found
+    assert document["files_changed"] == []
