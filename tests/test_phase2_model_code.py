@@ -580,3 +580,69 @@ def test_a_proxy_of_a_proxy_or_of_a_property_gets_the_eager_load_of_the_whole_pa
     assert any("Book.publisher_via_author -> Author.publisher_label" in r for r in found["reasons"]), found["reasons"]
     assert ".options(selectinload(Book.author).selectinload(Author.publisher))" in function(root, SUBSYSTEM, "chained")
     assert serve(root, 'print(json.dumps(client.get("/chained/1").json()))') == {"proxy": "Pan", "property": "Pan"}
+
+
+POLYMORPHIC_MODELS = MODELS + '''
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    kind: Mapped[str]
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "item"}
+
+    @property
+    def size(self) -> int:
+        return self.grams if self.kind == "parcel" else 0
+
+
+class Parcel(Item):
+    __tablename__ = "parcels"
+    id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    grams: Mapped[int]
+    __mapper_args__ = {"polymorphic_identity": "parcel"}
+
+    @hybrid_property
+    def kilos(self) -> float:
+        return self.grams / 1000
+'''
+POLYMORPHIC_ROUTES = (
+    "from sqlalchemy.orm import selectin_polymorphic\n\nfrom models import Item, Parcel",
+    """
+    @router.get("/kilos")
+    def kilos(session: session_dependency):
+        return {i.name: i.kilos for i in session.scalars(select(Item)).all() if isinstance(i, Parcel)}
+    """,
+    """
+    @router.get("/sizes")
+    def sizes(session: session_dependency):
+        return [i.size for i in session.scalars(select(Item)).all()]
+    """,
+    """
+    @router.get("/loaded")
+    def loaded(session: session_dependency):
+        query = select(Item).options(selectin_polymorphic(Item, [Parcel])).order_by(Item.id)
+        return {i.name: (i.kilos if isinstance(i, Parcel) else None, i.size) for i in session.scalars(query).all()}
+    """,
+)
+
+
+def test_model_code_reading_a_subclass_column_on_an_object_of_a_base_query_blocks(cli, models_app):
+    # A hybrid only the subclass defines, and a base property reading the subclass column, run
+    # on rows of a query of the base: the subclass's own table was never loaded, so the read is
+    # a lazy load. Both migrated and raised MissingGreenlet.
+    root = models_app(*POLYMORPHIC_ROUTES, models=POLYMORPHIC_MODELS)
+    document = apply(cli, root)
+    for name, member in (("kilos", "Parcel.kilos"), ("sizes", "Item.size")):
+        found = handler(document, name)
+        assert (found["action"], found["codes"]) == ("blocked", ["AM260"]), found
+        assert f"(through {member}) reads Parcel.grams, declared only by subclass Parcel" in found["reasons"][0]
+    assert handler(document, "loaded")["action"] == "migrate"
+    result = serve(root, """
+        from models import Item, Parcel
+        with database_sessionmaker() as s:
+            s.add_all([Item(id=1, name="box", kind="item"), Parcel(id=2, name="bag", grams=1500)])
+            s.commit()
+        print(json.dumps(client.get("/loaded").json()))
+    """)
+    assert result == {"box": [None, 0], "bag": [1.5, 1500]}

@@ -794,6 +794,14 @@ class _Analysis:
             owner, attribute = full[-1]
             if need.strategy == "deferred":
                 self._deferred(root, module, function, where, shown, full, eager, origin, summary, need.via)
+            elif need.strategy == "subclass":
+                credit = eager.get(POLYMORPHIC)
+                if len(full) == 1 and credit is not None and credit.credits(
+                    _Relationship(owner, attribute, "select", owner), self.classes
+                ):
+                    continue
+                self._subclass_column(root, module, function, where, f"{shown} (through {need.via})",
+                                      self._holder(origin.model, full), owner, attribute)
             elif need.strategy == "dynamic":
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, f"{self.classes.short(owner)}.{attribute} is lazy=\"dynamic\", "
@@ -907,6 +915,12 @@ class _Analysis:
             ]
         return found
 
+    def _holder(self, model: str, path: Path) -> str:
+        """The class whose query (or relationship) loaded the object the path's last step is read on."""
+        if len(path) < 2:
+            return model
+        return self.members.flow.target(*path[-2]) or path[-1][0]
+
     def _subclass_column(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str,
         model: str, subclass: str, name: str,
@@ -952,6 +966,11 @@ class _Analysis:
                 self._unverified_member(root, module, function, where, written, name, shown, summary)
             for need in summary.needs:
                 owner, attribute = need.path[-1]
+                if need.strategy == "subclass":
+                    # no query to credit a polymorphic load on: the object is not traced to one
+                    self._subclass_column(root, module, function, where, f"{shown} (through {need.via})",
+                                          self._holder(cls, need.path), owner, attribute)
+                    continue
                 relationship = _Relationship(owner, attribute, need.strategy, owner)
                 if not self._uncredited([relationship], attribute, eager):
                     continue

@@ -12,6 +12,11 @@ AsyncSession. `Members.runs(cls, name, how)` summarises that code for an object 
   by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
   the object; through properties calling properties and methods, on mixins and bases (the
   class order), with a cycle guard;
+A member only a mapped subclass defines (`Parcel.kilos`) runs on the subclass rows of a query
+of the base; its summary is taken for an object of the base, and a read of an attribute only
+the subclass declares, there or in the base's own code (`self.grams`), is a need of its own
+(`subclass`): that query left the subclass's columns unloaded.
+
 Descriptors assigned in a class body (or to the class after it, `Book.author_name = ...`)
 count too: `association_proxy("author", "name")` reads `author`, and `name` on its objects
 when that loads (a relationship, a deferred column) or runs code (another proxy, a property);
@@ -56,7 +61,9 @@ _DEPTH = 6  # calls followed from a member for its Session work
 @dataclass(frozen=True, slots=True)
 class Need:
     path: Path  # relationships from the object's class
-    strategy: str  # the last relationship's `lazy=`; "deferred": the last step is a deferred column
+    # the last relationship's `lazy=`; "deferred": the last step is a deferred column;
+    # "subclass": an attribute only a mapped subclass declares, on an object of a query of its base
+    strategy: str
     via: str  # the members on the way, outermost first: "Book.describe -> Author.publisher_name"
     file: str
     line: int
@@ -212,10 +219,29 @@ class Members:
         else:
             fid = self.lookup(cls, name)
             if fid is None and how == "read":
-                return self._descriptor(cls, name)
+                found = self._descriptor(cls, name)
+                if found is not None:
+                    return found
+            if fid is None:
+                fid = self._subclass_member(cls, name)
         if fid is None or (how == "read" and not self.is_property(fid)):
             return None
         return self.summary(cls, fid)
+
+    def _subclass_member(self, cls: str, name: str) -> FunctionId | None:
+        """The member `name` a mapped subclass of `cls` defines when `cls`'s class order does not
+        (`PhysicalProduct.weight_kg`): a query of `cls` returns subclass rows, which run it. Its
+        summary is taken for an object of `cls`, so that its reads of the subclass's own columns,
+        which such a query leaves unloaded, are needs (`subclass`)."""
+        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in self.classes.mro(cls)):
+            return None
+        for sub in self.classes.subclasses(cls):
+            declared = self.classes.by_ref[sub][1]
+            if "__tablename__" in declared.names or "__mapper_args__" in declared.names:
+                found = self.lookup(sub, name)
+                if found is not None:
+                    return found
+        return None
 
     def _descriptor(self, cls: str, name: str) -> Summary | None:
         """`name = association_proxy("rel", "attr")` reads `rel`, and `attr` on its objects: a
@@ -361,6 +387,11 @@ class Members:
         if how in ("read", "getattr") and self.deferred(origin.model, name):
             path = (*origin.path, (origin.model, name))
             found.needs.append(Need(path, "deferred", found.member, found.file, line or found.line))
+            return
+        subclass = self.subclass_only(origin.model, name) if how in ("read", "getattr") else None
+        if subclass is not None:
+            path = (*origin.path, (subclass, name))
+            found.needs.append(Need(path, "subclass", found.member, found.file, line or found.line))
             return
         if how in ("read", "getattr"):
             strategy = self.flow.relationship(origin.model, name)
