@@ -607,6 +607,7 @@ class Flow:
                     head, steps = f"{head}.app.state{steps[2]}", steps[3:]
                     values = classes
         else:
+            head = self._getter_alias(head, steps)
             values = self.ref(head)
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
                 held = self.context_variable(head.removesuffix(".get"))
@@ -623,6 +624,19 @@ class Flow:
             else:
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    def _getter_alias(self, head: str, steps: tuple[str, ...]) -> str:
+        """`get_session()` where the module says `get_session = request_session.get`: the call
+        reads the ContextVar as `request_session.get()` does. The index keeps the alias as a name
+        whose target is an attribute of a value, which no reference resolves through."""
+        if steps[:1] != ("()",):
+            return head
+        target = self.project.resolve(head)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is None or value.kind != "name" or not (value.ref or "").endswith(".get"):
+            return head
+        assert value.ref is not None
+        return value.ref if self.context_variable(value.ref.removesuffix(".get")) else head
 
     def _sync_maker_table(self, ref: str) -> bool:
         """Whether `ref` names a module-level dict (list, tuple) display or comprehension of

@@ -1,0 +1,146 @@
+"""The request's Session read through an alias of a ContextVar's getter
+(`get_session = db_session.get`, then `get_session().scalars(...)` in a repository), the
+middleware setting the variable per request. check saw no Session work there (a clean route);
+it is the Session `db_session.get()` holds, and phase one's `def` route RUNS with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_phase2_rules import dedent
+
+DB = """
+import os
+from contextvars import ContextVar
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+SessionLocal = sessionmaker(engine)
+db_session: ContextVar[Session] = ContextVar("db_session")
+request_id: ContextVar[str] = ContextVar("request_id")
+
+get_session = db_session.get
+get_request_id = request_id.get
+"""
+REPO = """
+from sqlalchemy import func, select
+
+from db import get_request_id, get_session
+from models import Item
+
+
+def count() -> int:
+    return get_session().scalar(select(func.count(Item.id)))
+
+
+def add(name: str) -> None:
+    session = get_session()
+    session.add(Item(name=name))
+    session.commit()
+
+
+def tag() -> str:
+    return get_request_id().upper()
+"""
+MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+"""
+MAIN = """
+from fastapi import FastAPI, Request
+
+import repo
+from db import SessionLocal, db_session, request_id
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def unit_of_work(request: Request, call_next):
+    session = SessionLocal()
+    token = db_session.set(session)
+    marker = request_id.set("req")
+    try:
+        return await call_next(request)
+    finally:
+        request_id.reset(marker)
+        db_session.reset(token)
+        session.close()
+
+
+@app.post("/items")
+async def create(name: str):
+    repo.add(name)
+    return {"ok": True}
+
+
+@app.get("/items/count")
+async def count():
+    return {"n": repo.count()}
+
+
+@app.get("/tag")
+async def tag():
+    return {"tag": repo.tag()}
+"""
+SERVE = """
+import json
+
+from fastapi.testclient import TestClient
+
+from db import engine
+from main import app
+from models import Base
+
+Base.metadata.create_all(engine)
+with TestClient(app) as client:
+    created = client.post("/items", params={"name": "cup"}).status_code
+    print(json.dumps([created, client.get("/items/count").json(), client.get("/tag").json()]))
+"""
+
+
+def serve(root: Path) -> object:
+    (root / "app.db").unlink(missing_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", dedent(SERVE)], cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_getter_alias_of_the_request_session_variable_is_session_work(cli, project):
+    root = project({"db.py": DB, "repo.py": REPO, "models.py": MODELS, "main.py": MAIN})
+    expected = [200, {"n": 1}, {"tag": "REQ"}]
+    assert serve(root) == expected
+    findings = {f["function"]: f for f in cli.json("check", root)["findings"]}
+    for name, helper in (("create", "repo.add"), ("count", "repo.count")):
+        assert findings[name]["code"] == "AM301", findings[name]
+        assert f"{helper}(...)" in findings[name]["message"], findings[name]
+    # near miss: the alias of a variable holding a string is no Session
+    assert "tag" not in findings, findings["tag"]
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    after = {h["function"]: h["after"] for h in document["handlers"]}
+    assert (after["create"], after["count"], after["tag"]) == ("def", "def", "async"), after
+    assert serve(root) == expected
