@@ -1540,17 +1540,26 @@ class _Analysis:
         served: int = 0,
     ) -> LazyLoadRisk:
         owner = _single_owner([*risky, *safe])
+        dynamic = any(c.strategy == "dynamic" for c in risky)
+        if dynamic:
+            # no loader option or refresh loads a dynamic relationship: advising one is wrong
+            problem = "a lazy=\"dynamic\" relationship, which AsyncSession cannot load, nor any loader option"
+            fix = (
+                f"declare `{name}` with `lazy=\"write_only\"`, load the list explicitly "
+                f"(`await session.scalars(obj.{name}.select())`) and build the response from it"
+            )
+        else:
+            problem = "not eager-loaded in the route's queries"
+            fix = (
+                f"add {self._option(owner, risky, name)} to the query that loads the returned objects "
+                f"(chained from its parent's option for a nested field), or declare the relationship "
+                f"`lazy=\"selectin\"`; for an object the route builds itself (`Model(...)`, added and "
+                f"committed), load it with `await session.refresh(obj, attribute_names=[\"{name}\"])`"
+            )
         message = (
-            f"response model {field_path} reads relationship {self._describe(risky)}, "
-            f"not eager-loaded in the route's queries: "
+            f"response model {field_path} reads relationship {self._describe(risky)}, {problem}: "
             f"serializing it raises MissingGreenlet under AsyncSession"
             f"{self._note(safe)}"
-        )
-        fix = (
-            f"add {self._option(owner, risky, name)} to the query that loads the returned objects "
-            f"(chained from its parent's option for a nested field), or declare the relationship "
-            f"`lazy=\"selectin\"`; for an object the route builds itself (`Model(...)`, added and "
-            f"committed), load it with `await session.refresh(obj, attribute_names=[\"{name}\"])`"
         )
         risk = LazyLoadRisk(
             file=module.path,
@@ -1562,7 +1571,7 @@ class _Analysis:
             fix=fix,
             kind="response",
             path=field_path,
-            code=AM222.code,
+            code=AM221.code if dynamic else AM222.code,
             served=served,
         )
         return risk if source is None else _from_source(risk, source)

@@ -30,3 +30,39 @@ def test_a_dynamic_relationship_blocks_the_route_with_am221(phase2, entry):
 def test_near_miss_a_select_relationship_loaded_by_the_option_migrates(phase2, entry):
     found = entry(phase2(ROUTE, {"models.py": DYNAMIC_MODELS.replace("{lazy}", "select")}), "titles")
     assert found["action"] == "migrate" and "AM221" not in found["codes"], found
+
+
+RESPONSE_ROUTE = """
+from pydantic import BaseModel, ConfigDict
+
+from models import Author
+
+
+class BookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    title: str
+
+
+class AuthorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    books: list[BookOut]
+
+
+@router.get("/authors/{author_id}", response_model=AuthorOut)
+def author(author_id: int, session: session_dependency):
+    return session.get(Author, author_id)
+"""
+
+
+def test_a_dynamic_relationship_a_response_model_reads_is_am221_without_advising_a_loader_option(phase2, entry):
+    # A loader option on a dynamic relationship raises; the advice was to add selectinload.
+    found = entry(phase2(RESPONSE_ROUTE, {"models.py": DYNAMIC_MODELS.replace("{lazy}", "dynamic")}), "author")
+    assert found["action"] == "blocked" and found["codes"] == ["AM221"], found
+    assert "AuthorOut.books reads relationship Author.books" in found["reasons"][0]
+    assert "lazy=\"write_only\"" in found["reasons"][0] and "selectinload" not in found["reasons"][0]
+
+
+def test_near_miss_a_select_relationship_a_response_model_reads_gets_its_eager_load(phase2, entry):
+    found = entry(phase2(RESPONSE_ROUTE, {"models.py": DYNAMIC_MODELS.replace("{lazy}", "select")}), "author")
+    assert found["action"] == "migrate" and "AM221" not in found["codes"], found
