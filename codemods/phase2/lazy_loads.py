@@ -1017,11 +1017,16 @@ class _Analysis:
             f"relationship {relationship}{_through(via, summary.member)}: a lazy load, MissingGreenlet under "
             f"AsyncSession; {why}"
         )
+        owner, attribute = path[-1]
+        # no loader option or refresh loads a dynamic relationship: AM250's advice would be wrong
+        dynamic = self.members.flow.relationship(owner, attribute) == "dynamic"
+        fix = (f"declare `{attribute}` with `lazy=\"write_only\"` and have the model code query it "
+               "explicitly, on the Session it is given" if dynamic else AM250.fix)
         key = ("member", module.path, where, function.key, written, name, relationship)
         self._add(key, root, lambda: LazyLoadRisk(
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
-            owner=path[0][0], message=message, fix=AM250.fix, kind="attribute", path=f"{written}.{name}",
-            code=AM250.code, dependency=source.dependency if source is not None else None,
+            owner=path[0][0], message=message, fix=fix, kind="attribute", path=f"{written}.{name}",
+            code=(AM221 if dynamic else AM250).code, dependency=source.dependency if source is not None else None,
             offloaded=source is not None and source.offloaded, served=served, reads=path,
         ))
 

@@ -66,3 +66,25 @@ def test_a_dynamic_relationship_a_response_model_reads_is_am221_without_advising
 def test_near_miss_a_select_relationship_a_response_model_reads_gets_its_eager_load(phase2, entry):
     found = entry(phase2(RESPONSE_ROUTE, {"models.py": DYNAMIC_MODELS.replace("{lazy}", "select")}), "author")
     assert found["action"] == "migrate" and "AM221" not in found["codes"], found
+
+
+PROPERTY_MODELS = DYNAMIC_MODELS.replace("{lazy}", "dynamic").replace(
+    '    books: Mapped[list["Book"]] = relationship(lazy="dynamic")\n',
+    '    books: Mapped[list["Book"]] = relationship(lazy="dynamic")\n\n'
+    "    @property\n    def book_count(self) -> int:\n        return self.books.count()\n",
+)
+PROPERTY_ROUTE = """
+from models import Author
+
+
+@router.get("/authors/{author_id}/count")
+def book_count(author_id: int, session: session_dependency):
+    return {"count": session.get(Author, author_id).book_count}
+"""
+
+
+def test_a_property_reading_a_dynamic_relationship_is_am221_without_advising_an_eager_load(phase2, entry):
+    found = entry(phase2(PROPERTY_ROUTE, {"models.py": PROPERTY_MODELS}), "book_count")
+    assert found["action"] == "blocked" and found["codes"] == ["AM221"], found
+    assert "runs property Author.book_count" in found["reasons"][0]
+    assert "write_only" in found["reasons"][0] and "eager-load" not in found["reasons"][0]
