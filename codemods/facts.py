@@ -57,6 +57,9 @@ class Call(_Fact):
     index: int = 0  # the n-th call in the function body, in tree order
     receiver: str | None = None  # `session` in `session.execute(...)`, when a bare local name
     method: str | None = None  # `execute` in `session.execute(...)`
+    # `sessions["ro"].scalars(...)`: a method called on an item taken by subscript, which the
+    # value-flow notation cannot spell: (the container as spelled, or UNSPELLED; the method)
+    item: tuple[str, str] | None = None
     args: list[Arg] = field(default_factory=list)
     # Bare local names written as items of a tuple, list or set display, or as values of a dict
     # display, given as an argument (`Thread(target=f, args=(db, 1))`): handed on inside it.
@@ -297,6 +300,9 @@ class Function(_Fact):
     # `name.attr` reads on an object the function built (`name = Callee(...)`, bound once) that
     # run before it is handed to anything (codemods/astcollect/fresh.py): (line, name, attr).
     fresh: list[tuple[int, str, str]] = field(default_factory=list)
+    # `db = sessions["rw"]`: locals bound to an item taken by subscript, with the container as
+    # spelled (or UNSPELLED); the notation of `bindings` cannot spell it
+    items: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -1197,6 +1197,40 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     return untyped_path(flow, fid, head, path[:-1])
 
 
+def untyped_item(flow: Flow, fid: FunctionId, call: facts.Call) -> tuple[str, str] | None:
+    """`sessions["ro"].scalars()`, `db = request.state.dbs["rw"]; db.commit()`: a Session method
+    called on an item taken by subscript out of a container the analysis cannot type (a dict of
+    Sessions a dependency yields or a middleware keeps): (the container as written, or
+    UNSPELLED; the method), or None. The method counts as `untyped_carrier` counts it, the
+    carrier being the container (`sessions`, `dbs`: a plural counts) or the local it is bound to."""
+    if call.awaited:
+        return None
+    if call.item is not None:
+        container, method = call.item
+        carrier = container.rpartition(".")[2].lstrip("$")
+    else:
+        if call.func is None:
+            return None
+        head, steps = split(call.func)
+        _, function = flow.project.functions[fid]
+        name = head[1:]
+        held = function.items.get(name) if head.startswith("$") and len(steps) == 1 else None
+        if held is None or any(b.name == name for b in function.bindings) or any(
+            p.name == name for p in function.params
+        ):
+            return None
+        container, method, carrier = held, steps[0][1:], name
+    if method not in SESSION_IO_METHODS:
+        return None
+    if method not in _DISTINCT_SESSION_METHODS and not (
+        _session_named(carrier) or _session_named(carrier.removesuffix("s"))
+    ):
+        return None
+    if container != facts.UNSPELLED and flow.evaluate(fid, container):
+        return None  # a container the flow types: its items are read there
+    return container, method
+
+
 def app_state_name(flow: Flow, fid: FunctionId, name: str) -> tuple[str, ...] | None:
     """The attributes after `app.state` that local or parameter `name` of `fid` stands for:
     `bus = request.app.state.bus` (its one binding), or `bus=Depends(get_bus)` where `get_bus`

@@ -36,6 +36,7 @@ from async_migrate.codemods.flow import (
     describe,
     untyped_carrier,
     untyped_entered,
+    untyped_item,
     untyped_session,
 )
 from async_migrate.codemods.received import received_instances
@@ -1753,6 +1754,15 @@ class Project:
                     if held is not None:
                         dispatched.append((call.line, held))
                         continue
+                item = untyped_item(flow, fid, call) if call.callee is None else None
+                if item is not None:
+                    container = "a container" if item[0] == facts.UNSPELLED else f"`{self.written(item[0])}`"
+                    found.append((
+                        call.line,
+                        f"`.{item[1]}()` is called on an item taken by subscript out of {container}, which the "
+                        "analysis cannot type: it may be a synchronous Session",
+                    ))
+                    continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
                     continue

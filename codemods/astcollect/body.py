@@ -738,6 +738,9 @@ class BodyScanner:
             call.callee = resolve(dotted(func), here)
             if call.callee is None:
                 call.func = expression(func, here)
+                if call.func is None and type(func) is ast.Attribute and type(func.value) is ast.Subscript:
+                    container = expression(func.value.value, here) or facts.UNSPELLED
+                    call.item = (container, func.attr)
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = resolve(arg.ref, here)
@@ -763,6 +766,9 @@ class BodyScanner:
                 self.function.entered.append((found, line, asynchronous))
         for binding, value in self.raw_bindings:
             found = expression(value, local)
+            if found is None and not binding.entered and type(value) is ast.Subscript:
+                self.function.items[binding.name] = expression(value.value, local) or facts.UNSPELLED
+                continue
             if found is None and binding.entered:
                 found = facts.UNSPELLED
             if found is not None:
@@ -1467,8 +1473,9 @@ class BodyScanner:
             self.raw_assigns.append((target.attr, value))
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
-        # a `with` binds even what the notation cannot spell (`with REGISTRY["default"]() as s`)
-        if entered or syntax.is_flow(value):
+        # a `with` binds even what the notation cannot spell (`with REGISTRY["default"]() as s`),
+        # and an item taken by subscript is kept apart (`Function.items`)
+        if entered or syntax.is_flow(value) or type(value) is ast.Subscript:
             self.raw_bindings.append((facts.Binding(name, "", entered=entered, asynchronous=asynchronous), value))
 
     def _bind(self, target: ast.expr) -> None:

@@ -409,3 +409,71 @@ def test_near_miss_begin_on_a_module_level_async_sessionmaker_is_typed(app, find
     )
     assert findings(root, "list_items") == []
     assert cli("check", root).exit_code == 0
+
+
+SESSIONS_BY_ROLE = """
+from core.dependencies import SessionLocal
+
+
+def get_dbs():
+    rw, ro = SessionLocal(), SessionLocal()
+    try:
+        yield {"rw": rw, "ro": ro}
+    finally:
+        rw.close()
+        ro.close()
+"""
+
+
+@pytest.mark.parametrize("body", [
+    'return [i.id for i in dbs["ro"].scalars(select(Item))]',  # a method naming a Session
+    'dbs["rw"].commit()',  # a Session method on a container named like Sessions
+    'db = dbs["rw"]\ndb.commit()',  # the item kept in a local named like a Session
+    'return [i.id for i in request.state.sessions["ro"].scalars(select(Item))]',
+])
+def test_session_work_on_an_item_of_an_untyped_container_is_unverified(app, findings, body):
+    """A dict of Sessions (the writer's and the replica's) a dependency yields or a middleware
+    keeps on request.state: a method called on one of its items was no Session work, a clean
+    route."""
+    root = app(
+        """
+        from fastapi import Depends, Request
+
+        from models import Item
+        from sessions import get_dbs
+
+
+        @router.get("/items")
+        async def list_items(request: Request, dbs: dict = Depends(get_dbs)):
+            {body}
+        """.replace("{body}", body.replace("\n", "\n            ")),
+        {"sessions.py": SESSIONS_BY_ROLE},
+    )
+    found = findings(root, "list_items")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "is called on an item taken by subscript out of `" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("body", [
+    'return handlers["ro"].execute(1)',  # a Session-like method on a container named otherwise
+    'return await dbs["ro"].scalars(select(Item))',  # awaited: an AsyncSession
+    'handler = handlers["rw"]\nhandler.commit()',
+])
+def test_near_miss_an_item_of_a_container_not_named_like_sessions_is_no_finding(app, findings, body):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from models import Item
+        from sessions import get_dbs
+
+        handlers = {}
+
+
+        @router.get("/items")
+        async def list_items(dbs: dict = Depends(get_dbs)):
+            {body}
+        """.replace("{body}", body.replace("\n", "\n            ")),
+        {"sessions.py": SESSIONS_BY_ROLE},
+    )
+    assert findings(root, "list_items") == []
