@@ -1166,7 +1166,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     a query on that AsyncSession loaded, that no query of its closure eager-loads: the lazy load
     needs a greenlet it does not have. Phase one's `own_lazy_loads` asks the same of a handler on a synchronous Session (there
     the load blocks the loop instead)."""
-    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
 
     function = handler.function
     if not function.is_async or handler.kind not in ("route", "dependency") or not async_session_params(
@@ -1185,9 +1185,30 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         if risk.kind != "attribute" or risk.served or risk.function != own:
             continue
         held = function.holds.get(risk.path.split(".", 1)[0], ())
-        if held and all(_loaded_on(project, handler.id, term, sessions) for term in held):
+        if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
+            continue
+        # The risk matches the attribute by name over every class: when the queries name the
+        # class, and its relationship of that name never loads (`lazy="raise"`) or always has
+        # (`lazy="selectin"`), there is no lazy load, only another class's.
+        strategies = {_strategy_on_load(project, function, term, risk.attribute) for term in held}
+        if not strategies <= SAFE_STRATEGIES:
             found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
     return found
+
+
+def _strategy_on_load(project: Project, function: facts.Function, term: tuple, attribute: str) -> str | None:
+    """The `lazy=` of the relationship `attribute` of the class a query of the function's own
+    (`term` a load) names, or None: another term, an unresolved class, no such relationship."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
+
+    if term[0] != "load" or term[1] >= len(function.loads):
+        return None
+    model = function.loads[term[1]].model
+    classes = project_classes(project)
+    if model is None or model not in classes.by_ref:
+        return None
+    return members(project, classes).flow.relationship(model, attribute)
 
 
 def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str], depth: int = 0) -> bool:

@@ -291,3 +291,37 @@ def test_phase_two_leaves_such_a_route_unchanged_and_says_what_still_fails(app, 
     assert "outside `run_sync`" in entry["reasons"][0] and "(AM314)" in entry["reasons"][0], entry
     clean = next(h for h in document["handlers"] if h["function"] == "remember_item")
     assert clean["reasons"] == ["already uses an AsyncSession"], clean
+
+
+# Another class's `books` is a lazy load: matched by name, the route's own was taken for one.
+NAMED_TWICE = MODELS.replace(
+    "    name: Mapped[str]\n",
+    '    name: Mapped[str]\n    books: Mapped[list["Book"]] = relationship(lazy="{lazy}", viewonly=True)\n', 1,
+) + """
+
+class Shelf(Base):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list[Book]] = relationship(viewonly=True, primaryjoin="Shelf.id == foreign(Book.id)")
+"""
+COUNT = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Author
+
+
+@router.get("/count/{author_id}")
+async def count(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"n": len(author.books)}
+"""
+
+
+def test_a_lazy_relationship_of_the_loaded_class_is_am314(app, findings):
+    found = findings(app(COUNT, {"models.py": NAMED_TWICE.replace("{lazy}", "select")}), "count")
+    assert [f["code"] for f in found] == ["AM314"] and "author.books (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("lazy", ["raise", "selectin"])
+def test_near_miss_the_loaded_class_relationship_never_loads_lazily(app, findings, lazy):
+    assert findings(app(COUNT, {"models.py": NAMED_TWICE.replace("{lazy}", lazy)}), "count") == []
