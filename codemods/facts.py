@@ -266,6 +266,9 @@ class Function(_Fact):
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
     # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)
+    # Of those, the writes (`order.status = x`, `order.total += 1`): they run the class's
+    # `@validates` methods for the attribute on the object.
+    stores: list[tuple[int, str, str]] = field(default_factory=list)
     # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.
@@ -438,6 +441,8 @@ class ClassFacts(_Fact):
     descriptors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Columns that load on first read (`deferred(...)`, `mapped_column(..., deferred=True)`).
     deferred: tuple[str, ...] = ()
+    # `@validates("a", "b")` methods: attribute -> the methods a write of it runs on the object.
+    validators: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # relationship() attributes -> the target class as its first argument names it (classic
     # declarative has no `Mapped[...]` annotation): resolved refs, or a bare class name the
     # mapper registry resolves (`relationship("Comment")` with Comment never imported).

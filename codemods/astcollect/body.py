@@ -679,6 +679,7 @@ class BodyScanner:
         # Lazy-load facts, kept raw until the walk knows every local name.
         self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
         self.raw_attributes: list[tuple[int, str, str]] = []
+        self.raw_stores: list[tuple[int, str, str]] = []
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
         self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
@@ -1516,6 +1517,8 @@ class BodyScanner:
         if type(value) is ast.Name:
             if id(node) not in self.callees:
                 self.raw_attributes.append((self.source.line_of(node), value.id, node.attr))
+                if type(node.ctx) is ast.Store:
+                    self.raw_stores.append(self.raw_attributes[-1])
         elif type(value) is ast.Attribute and value.attr == "awaitable_attrs":
             self.function.eager.append(("", node.attr))  # `await obj.awaitable_attrs.rel`
 
@@ -1578,6 +1581,10 @@ class BodyScanner:
                 continue  # methods are not reached through resolvable calls; skip the bulk
             if receiver in self.locals or receiver not in module_level:
                 attributes.append((line, receiver, attr))
+        self.function.stores.extend(
+            (line, receiver, attr) for line, receiver, attr in self.raw_stores
+            if receiver not in _SELF and (receiver in self.locals or receiver not in module_level)
+        )
 
     def _eager_argument(self, value: ast.expr, local: frozenset[str]) -> None:
         # `A.b.of_type(C)`, `A.b.and_(...)` load `A.b`

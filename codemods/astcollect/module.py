@@ -43,6 +43,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     DEFERRABLE_COLUMNS,
     DEFERRED_COLUMNS,
     SYNC_SESSIONMAKERS,
+    VALIDATES,
 )
 from async_migrate.codemods.vocabulary.starlette import (
     HOOK_DECORATORS,
@@ -1220,6 +1221,8 @@ class Collector:
                 primary = argument(value, 99, "primary_key")
                 if primary is not None and syntax.named_constant(primary) == "True":
                     found.primary_keys = (*found.primary_keys, *targets)
+            if isinstance(statement, FUNCTIONS):
+                self._validators(found, statement)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
                 targets = [statement.name]
             if "__mapper_args__" in targets and not _plain_mapper_args(value):
@@ -1230,6 +1233,16 @@ class Collector:
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
         self.facts.classes.append(found)
+
+    def _validators(self, found: facts.ClassFacts, method: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """`@validates("status")` on `method` (`facts.ClassFacts.validators`)."""
+        for decorator in method.decorator_list:
+            if type(decorator) is not ast.Call or self.ref(decorator.func) not in VALIDATES:
+                continue
+            for written in decorator.args:
+                name = string(written)
+                if name is not None:
+                    found.validators[name] = (*found.validators.get(name, ()), method.name)
 
     def _assigned_to_classes(self, statements: Iterable[ast.stmt]) -> None:
         """`Book.author_name = association_proxy(...)`, `Author.books = relationship(...)` after

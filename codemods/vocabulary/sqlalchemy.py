@@ -222,6 +222,8 @@ PROPERTY_DECORATORS = frozenset({"sqlalchemy.ext.hybrid.hybrid_property", "sqlal
 ASSOCIATION_PROXIES = frozenset(
     {"sqlalchemy.ext.associationproxy.association_proxy", "sqlalchemy.ext.associationproxy.AssociationProxy"}
 )
+# `@validates("attr")`: the method runs on the object when the attribute is written.
+VALIDATES = frozenset({"sqlalchemy.orm.validates", "sqlalchemy.orm.util.validates", "sqlalchemy.orm.mapper.validates"})
 # `undefer(Model.column)`: a deferred column loaded with the object (credited like an eager load).
 UNDEFER_NAMES = frozenset({"undefer"})
 UNDEFER_OPTIONS = frozenset({"sqlalchemy.orm.undefer", "sqlalchemy.orm.strategy_options.undefer"})
