@@ -694,3 +694,36 @@ def test_an_attribute_write_runs_its_validator_whose_relationship_reads_get_the_
             print(json.dumps({"saved": s.get(Book, 1).title}))
     """)
     assert result == {"saved": "Gamma (Ann)"}
+
+
+SETTER_MODELS = MODELS.replace(
+    "    @property\n    def title_upper(self) -> str:\n        return self.title.upper()\n",
+    "    @hybrid_property\n    def title_upper(self) -> str:\n        return self.title.upper()\n\n"
+    "    @title_upper.setter\n    def title_upper(self, value: str) -> None:\n"
+    "        self.title = f\"{value.upper()} BY {self.author.name.upper()}\"\n",
+)
+SETTER_ROUTES = (
+    """
+    @router.post("/books/{book_id}/shout")
+    def shout_title(book_id: int, title: str, session: session_dependency):
+        book = session.get(Book, book_id)
+        book.title_upper = title
+        session.commit()
+        return {"ok": True}
+    """,
+)
+
+
+def test_an_attribute_write_runs_its_setter_whose_relationship_reads_get_the_eager_load(cli, models_app):
+    # The getter reads no relationship; the setter reads `self.author`, run by the write.
+    root = models_app(*SETTER_ROUTES, models=SETTER_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "shout_title")
+    assert found["action"] == "migrate" and any("for the relationship" in r for r in found["reasons"]), found
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "shout_title")
+    result = serve(root, """
+        client.post("/books/1/shout", params={"title": "gamma"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"saved": s.get(Book, 1).title}))
+    """)
+    assert result == {"saved": "GAMMA BY ANN"}

@@ -24,7 +24,7 @@ like a property) is summarised by `codemods/phase2/model_members.py`: the relati
 paths it reads get the option on the object's query; on an object no option can reach they
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 An attribute write (`order.status = x`) runs the class's `@validates("status")` methods on the
-object in the route, judged as a call of them.
+object in the route, judged as a call of them, and a property's or hybrid's setter.
 A deferred column read (directly, by a property or by the response model) gets an `undefer`
 option on the query the flow traces the object to, and blocks (AM251) where no option can
 reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
@@ -539,11 +539,11 @@ class _Analysis:
                 self._use(root, fid, line, written, term, name, how, eager)
         if self.flow is None:
             return
-        # `order.status = x` runs `@validates("status")` on the object, in the route: the
-        # relationships it reads load there as a call of it would
+        # `order.status = x` runs `@validates("status")` on the object, in the route, and a
+        # property's (or hybrid's) setter: the relationships they read load there
         for line, receiver, attribute in function.stores:
-            for method in self._validators().get(attribute, ()):
-                self._use(root, fid, line, receiver, ("name", receiver), method, "call", eager)
+            for member, how in self._write_hooks().get(attribute, ()):
+                self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
         # `b.author.books`: a path of relationships, loaded by one chained option
         for line, written, term, attribute in function.chains:
             origins = self.flow.resolve(fid, term)
@@ -555,15 +555,18 @@ class _Analysis:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
         self._validated(root, fid, eager)
 
-    def _validators(self) -> dict[str, tuple[str, ...]]:
-        """Attribute -> the `@validates` methods of any project class a write of it may run."""
-        found = cast("dict[str, tuple[str, ...]] | None", self.project.derived.get("lazy_load_validators"))
+    def _write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Attribute -> what a write of it may run on an object of some project class: its
+        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`)."""
+        found = cast("dict[str, tuple[tuple[str, str], ...]] | None", self.project.derived.get("lazy_load_writes"))
         if found is None:
-            table: dict[str, dict[str, None]] = {}
+            table: dict[str, dict[tuple[str, str], None]] = {}
             for _, declared in self.classes.by_ref.values():
                 for attribute, methods in declared.validators.items():
-                    table.setdefault(attribute, {}).update(dict.fromkeys(methods))
-            found = self.project.derived["lazy_load_validators"] = {a: tuple(m) for a, m in table.items()}
+                    table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
+            for _, attribute in self.members.setters():
+                table.setdefault(attribute, {})[(attribute, "set")] = None
+            found = self.project.derived["lazy_load_writes"] = {a: tuple(m) for a, m in table.items()}
         return found
 
     def _validated(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:

@@ -120,6 +120,22 @@ class Members:
                 return getters[0] if getters else found[0]
         return None
 
+    def setter(self, cls: str, name: str) -> FunctionId | None:
+        """The setter `@name.setter` of a property or hybrid `name` of `cls`'s class order: a write
+        of the attribute runs it."""
+        for ancestor in self.classes.mro(cls):
+            found = self.defined.get((ancestor, name))
+            if found:
+                return next((fid for fid in found if self._setter(fid)), None)
+        return None
+
+    def setters(self) -> list[tuple[str, str]]:
+        """(class, attribute) of every property or hybrid setter of the project's classes."""
+        return [(owner, name) for (owner, name), fids in self.defined.items() if any(map(self._setter, fids))]
+
+    def _setter(self, fid: FunctionId) -> bool:
+        return any((d.callee or d.text or "").endswith(".setter") for d in self.project.functions[fid][1].decorators)
+
     def _accessor(self, fid: FunctionId) -> bool:
         return any((d.callee or d.text or "").endswith(_ACCESSORS) for d in self.project.functions[fid][1].decorators)
 
@@ -207,8 +223,8 @@ class Members:
     # --------------------------------------------------------------- summaries
 
     def runs(self, cls: str, name: str, how: str) -> Summary | None:
-        """What reading (`read`), calling (`call`) or formatting (`str`, name `__str__` or
-        `__repr__`) `name` on an object of `cls` runs; None when no project code runs.
+        """What reading (`read`), calling (`call`), writing (`set`: a setter) or formatting (`str`,
+        name `__str__` or `__repr__`) `name` on an object of `cls` runs; None when no project code runs.
         A class that cannot be a model (nothing mapped in its class order, every base under
         PATH: a service, a pydantic schema) runs none: its methods are the closure's helpers,
         followed there with their parameters' data flow, not code run on an ORM object."""
@@ -216,6 +232,9 @@ class Members:
             return None
         if how == "str":
             fid = self.lookup(cls, name) or (self.lookup(cls, "__repr__") if name == "__str__" else None)
+        elif how == "set":
+            fid = self.setter(cls, name)
+            return None if fid is None else self.summary(cls, fid)
         else:
             fid = self.lookup(cls, name)
             if fid is None and how == "read":
