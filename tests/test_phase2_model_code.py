@@ -727,3 +727,48 @@ def test_an_attribute_write_runs_its_setter_whose_relationship_reads_get_the_eag
             print(json.dumps({"saved": s.get(Book, 1).title}))
     """)
     assert result == {"saved": "GAMMA BY ANN"}
+
+
+LISTENED_MODELS = MODELS.replace(
+    "from sqlalchemy import ForeignKey\n", "from sqlalchemy import ForeignKey, event\n"
+) + '''
+
+@event.listens_for(Book.title, "set")
+def sign(target, value, oldvalue, initiator):
+    if target.author is not None:
+        target.author.name = target.author.name.upper()
+'''
+LISTENED_ROUTES = (
+    """
+    @router.post("/books/{book_id}/title")
+    def retitle(book_id: int, title: str, session: session_dependency):
+        book = session.get(Book, book_id)
+        book.title = title
+        session.commit()
+        return {"title": book.title}
+    """,
+    """
+    @router.post("/authors/{author_id}/name")
+    def rename(author_id: int, name: str, session: session_dependency):
+        author = session.get(Author, author_id)
+        author.name = name
+        session.commit()
+        return {"name": author.name}
+    """,
+)
+
+
+def test_an_attribute_write_runs_its_set_listener_whose_relationship_reads_get_the_eager_load(cli, models_app):
+    root = models_app(*LISTENED_ROUTES, models=LISTENED_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "retitle")
+    assert found["action"] == "migrate" and any("through models.sign" in r for r in found["reasons"]), found
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "retitle")
+    # near miss: no listener on Author.name
+    assert "selectinload" not in function(root, SUBSYSTEM, "rename")
+    result = serve(root, """
+        client.post("/books/1/title", params={"title": "Gamma"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"title": s.get(Book, 1).title, "author": s.get(Author, 1).name}))
+    """)
+    assert result == {"title": "Gamma", "author": "ANN"}

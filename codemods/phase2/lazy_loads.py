@@ -24,7 +24,8 @@ like a property) is summarised by `codemods/phase2/model_members.py`: the relati
 paths it reads get the option on the object's query; on an object no option can reach they
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 An attribute write (`order.status = x`) runs the class's `@validates("status")` methods on the
-object in the route, judged as a call of them, and a property's or hybrid's setter.
+object in the route, judged as a call of them, a property's or hybrid's setter, and the
+attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`).
 A deferred column read (directly, by a property or by the response model) gets an `undefer`
 option on the query the flow traces the object to, and blocks (AM251) where no option can
 reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
@@ -557,7 +558,8 @@ class _Analysis:
 
     def _write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """Attribute -> what a write of it may run on an object of some project class: its
-        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`)."""
+        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`), its
+        `set` event listeners (`(attribute, "listen")`)."""
         found = cast("dict[str, tuple[tuple[str, str], ...]] | None", self.project.derived.get("lazy_load_writes"))
         if found is None:
             table: dict[str, dict[tuple[str, str], None]] = {}
@@ -566,6 +568,8 @@ class _Analysis:
                     table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
             for _, attribute in self.members.setters():
                 table.setdefault(attribute, {})[(attribute, "set")] = None
+            for attribute in self.members.set_listeners():
+                table.setdefault(attribute, {})[(attribute, "listen")] = None
             found = self.project.derived["lazy_load_writes"] = {a: tuple(m) for a, m in table.items()}
         return found
 

@@ -37,10 +37,12 @@ plain method only read.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path
 from async_migrate.codemods.phase2.methods import held_elsewhere
@@ -107,6 +109,7 @@ class Members:
         self._summaries: dict[tuple[str, FunctionId], Summary] = {}
         self._active: set[tuple[str, FunctionId]] = set()
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
+        self._set_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
         self._by_name: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- lookups
@@ -128,6 +131,53 @@ class Members:
             if found:
                 return next((fid for fid in found if self._setter(fid)), None)
         return None
+
+    def set_listeners(self) -> dict[str, list[tuple[str, FunctionId]]]:
+        """Attribute -> (class, listener) of each `@event.listens_for(Model.attr, "set")`: a
+        write of the attribute runs it, its first parameter the object."""
+        if self._set_listeners is None:
+            from async_migrate.codemods.phase2.stack_extras import LISTEN, absolute
+
+            found: dict[str, list[tuple[str, FunctionId]]] = {}
+            for fid, (module, function) in self.project.functions.items():
+                for decorator in function.decorators:
+                    if not decorator.is_call or self.project.canonical(decorator.callee or "") not in LISTEN:
+                        continue
+                    try:
+                        call = ast.parse(decorator.text.lstrip("@"), mode="eval").body
+                    except SyntaxError:
+                        continue
+                    if type(call) is not ast.Call or len(call.args) < 2:
+                        continue
+                    target, identifier = dotted(call.args[0]), call.args[1]
+                    if target is None or "." not in target or type(identifier) is not ast.Constant \
+                            or identifier.value != "set":
+                        continue
+                    owner, _, attribute = target.rpartition(".")
+                    ref = self.project.canonical(absolute(module, owner))
+                    if ref in self.classes.by_ref:
+                        found.setdefault(attribute, []).append((ref, fid))
+            self._set_listeners = found
+        return self._set_listeners
+
+    def _listened(self, cls: str, name: str) -> Summary | None:
+        """What the `set` listeners of `name` on `cls`'s class order run on a write of it."""
+        mro = self.classes.mro(cls)
+        listened = [fid for owner, fid in self.set_listeners().get(name, ()) if owner in mro]
+        if not listened:
+            return None
+        module, function = self.project.functions[listened[0]]
+        found = Summary(f"{module.name}.{function.qualname}", "listener", module.path, function.line)
+        for fid in listened:
+            summary = self.summary(cls, fid)
+            named = f"{self.project.functions[fid][0].name}.{self.project.functions[fid][1].qualname}"
+            # a module function: `summary` names it by an owner class it does not have
+            found.needs.extend(
+                Need(n.path, n.strategy, n.via.replace(summary.member, named, 1), n.file, n.line) for n in summary.needs
+            )
+            found.unverified.extend(n for n in summary.unverified if n not in found.unverified)
+            found.session_work.extend(w for w in summary.session_work if w not in found.session_work)
+        return found
 
     def setters(self) -> list[tuple[str, str]]:
         """(class, attribute) of every property or hybrid setter of the project's classes."""
@@ -223,8 +273,9 @@ class Members:
     # --------------------------------------------------------------- summaries
 
     def runs(self, cls: str, name: str, how: str) -> Summary | None:
-        """What reading (`read`), calling (`call`), writing (`set`: a setter) or formatting (`str`,
-        name `__str__` or `__repr__`) `name` on an object of `cls` runs; None when no project code runs.
+        """What reading (`read`), calling (`call`), writing (`set`: a setter; `listen`: its `set`
+        event listeners) or formatting (`str`, name `__str__` or `__repr__`) `name` on an object
+        of `cls` runs; None when no project code runs.
         A class that cannot be a model (nothing mapped in its class order, every base under
         PATH: a service, a pydantic schema) runs none: its methods are the closure's helpers,
         followed there with their parameters' data flow, not code run on an ORM object."""
@@ -235,6 +286,8 @@ class Members:
         elif how == "set":
             fid = self.setter(cls, name)
             return None if fid is None else self.summary(cls, fid)
+        elif how == "listen":
+            return self._listened(cls, name)
         else:
             fid = self.lookup(cls, name)
             if fid is None and how == "read":
