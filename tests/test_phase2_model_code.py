@@ -772,3 +772,35 @@ def test_an_attribute_write_runs_its_set_listener_whose_relationship_reads_get_t
             print(json.dumps({"title": s.get(Book, 1).title, "author": s.get(Author, 1).name}))
     """)
     assert result == {"title": "Gamma", "author": "ANN"}
+
+
+COLLECTION_MODELS = VALIDATED_MODELS.replace(
+    "    @property\n    def publisher_name(self) -> str:\n",
+    "    @validates(\"books\")\n    def _stamp(self, key, book):\n"
+    "        book.title = f\"{book.title} / {self.publisher.name if self.publisher else '-'}\"\n        return book\n\n"
+    "    @property\n    def publisher_name(self) -> str:\n",
+)
+COLLECTION_ROUTES = (
+    """
+    @router.post("/authors/{author_id}/books")
+    def add_book(author_id: int, title: str, session: session_dependency):
+        author = session.get(Author, author_id)
+        author.books.append(Book(title=title))
+        session.commit()
+        return {"ok": True}
+    """,
+)
+
+
+def test_a_collection_append_runs_its_validator_whose_relationship_reads_get_the_eager_load(cli, models_app):
+    root = models_app(*COLLECTION_ROUTES, models=COLLECTION_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "add_book")
+    assert found["action"] == "migrate" and any("through Author._stamp" in r for r in found["reasons"]), found
+    assert "selectinload(Author.publisher)" in function(root, SUBSYSTEM, "add_book")
+    result = serve(root, """
+        client.post("/authors/1/books", params={"title": "Delta"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"titles": sorted(b.title for b in s.get(Author, 1).books)}))
+    """)
+    assert result == {"titles": ["Alpha (-)", "Beta (-)", "Delta (-) / Pan (-)"]}

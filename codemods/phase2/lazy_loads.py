@@ -25,7 +25,8 @@ paths it reads get the option on the object's query; on an object no option can 
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 An attribute write (`order.status = x`) runs the class's `@validates("status")` methods on the
 object in the route, judged as a call of them, a property's or hybrid's setter, and the
-attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`).
+attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`); a collection's
+validators and `append`/`remove` listeners, for any read of the relationship.
 A deferred column read (directly, by a property or by the response model) gets an `undefer`
 option on the query the flow traces the object to, and blocks (AM251) where no option can
 reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
@@ -542,9 +543,18 @@ class _Analysis:
             return
         # `order.status = x` runs `@validates("status")` on the object, in the route, and a
         # property's (or hybrid's) setter: the relationships they read load there
+        hooks = self._write_hooks()
         for line, receiver, attribute in function.stores:
-            for member, how in self._write_hooks().get(attribute, ()):
+            for member, how in hooks.get(attribute, ()):
                 self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
+        # `order.order_lines.append(line)` runs them too, for a collection: taken for any read
+        # of a relationship they watch
+        stored = set(function.stores)
+        for line, receiver, attribute in function.attributes:
+            if attribute in hooks and attribute in self.relationships and (line, receiver, attribute) not in stored:
+                for member, how in hooks[attribute]:
+                    if how != "set":
+                        self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
         # `b.author.books`: a path of relationships, loaded by one chained option
         for line, written, term, attribute in function.chains:
             origins = self.flow.resolve(fid, term)
@@ -568,7 +578,7 @@ class _Analysis:
                     table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
             for _, attribute in self.members.setters():
                 table.setdefault(attribute, {})[(attribute, "set")] = None
-            for attribute in self.members.set_listeners():
+            for attribute in self.members.write_listeners():
                 table.setdefault(attribute, {})[(attribute, "listen")] = None
             found = self.project.derived["lazy_load_writes"] = {a: tuple(m) for a, m in table.items()}
         return found

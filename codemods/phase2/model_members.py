@@ -58,6 +58,7 @@ _SAFE = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 _ACCESSORS = (".setter", ".deleter", ".expression", ".comparator", ".update_expression", ".inplace")
 _PLAIN = frozenset({"staticmethod", "classmethod"})
 _DEPTH = 6  # calls followed from a member for its Session work
+_WRITE_EVENTS = frozenset({"set", "append", "remove", "bulk_replace"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ class Members:
         self._summaries: dict[tuple[str, FunctionId], Summary] = {}
         self._active: set[tuple[str, FunctionId]] = set()
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
-        self._set_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
+        self._write_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
         self._by_name: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- lookups
@@ -132,10 +133,11 @@ class Members:
                 return next((fid for fid in found if self._setter(fid)), None)
         return None
 
-    def set_listeners(self) -> dict[str, list[tuple[str, FunctionId]]]:
-        """Attribute -> (class, listener) of each `@event.listens_for(Model.attr, "set")`: a
-        write of the attribute runs it, its first parameter the object."""
-        if self._set_listeners is None:
+    def write_listeners(self) -> dict[str, list[tuple[str, FunctionId]]]:
+        """Attribute -> (class, listener) of each `@event.listens_for(Model.attr, "set")` (or
+        `"append"`, `"remove"`, `"bulk_replace"` on a collection): a write of the attribute, or a
+        change of the collection, runs it, its first parameter the object."""
+        if self._write_listeners is None:
             from async_migrate.codemods.phase2.stack_extras import LISTEN, absolute
 
             found: dict[str, list[tuple[str, FunctionId]]] = {}
@@ -151,19 +153,19 @@ class Members:
                         continue
                     target, identifier = dotted(call.args[0]), call.args[1]
                     if target is None or "." not in target or type(identifier) is not ast.Constant \
-                            or identifier.value != "set":
+                            or identifier.value not in _WRITE_EVENTS:
                         continue
                     owner, _, attribute = target.rpartition(".")
                     ref = self.project.canonical(absolute(module, owner))
                     if ref in self.classes.by_ref:
                         found.setdefault(attribute, []).append((ref, fid))
-            self._set_listeners = found
-        return self._set_listeners
+            self._write_listeners = found
+        return self._write_listeners
 
     def _listened(self, cls: str, name: str) -> Summary | None:
-        """What the `set` listeners of `name` on `cls`'s class order run on a write of it."""
+        """What the write listeners of `name` on `cls`'s class order run on a write of it."""
         mro = self.classes.mro(cls)
-        listened = [fid for owner, fid in self.set_listeners().get(name, ()) if owner in mro]
+        listened = [fid for owner, fid in self.write_listeners().get(name, ()) if owner in mro]
         if not listened:
             return None
         module, function = self.project.functions[listened[0]]
