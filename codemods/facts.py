@@ -266,8 +266,8 @@ class Function(_Fact):
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
     # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)
-    # Of those, the writes (`order.status = x`, `order.total += 1`): they run the class's
-    # `@validates` methods for the attribute on the object.
+    # Of those, the writes (`order.status = x`, `order.total += 1`), and `self.attr` writes: they
+    # run the class's `@validates` methods, setters and listeners for the attribute on the object.
     stores: list[tuple[int, str, str]] = field(default_factory=list)
     # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute

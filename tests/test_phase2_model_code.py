@@ -804,3 +804,28 @@ def test_a_collection_append_runs_its_validator_whose_relationship_reads_get_the
             print(json.dumps({"titles": sorted(b.title for b in s.get(Author, 1).books)}))
     """)
     assert result == {"titles": ["Alpha (-)", "Beta (-)", "Delta (-) / Pan (-)"]}
+
+
+CHAINED_WRITE_MODELS = VALIDATED_MODELS.replace(
+    "from sqlalchemy import ForeignKey\n", "from sqlalchemy import ForeignKey, event\n"
+) + '''
+
+@event.listens_for(Book.author_id, "set")
+def retitle_on_move(target, value, oldvalue, initiator):
+    target.title = target.title.split(" (")[0]
+'''
+
+
+def test_a_listener_writing_a_validated_attribute_runs_that_validator_too(cli, models_app):
+    # `book.author_id = x` runs the listener, whose `target.title = ...` runs `@validates("title")`,
+    # which reads `self.author`: two writes deep, the same lazy load.
+    root = models_app(*VALIDATED_ROUTES, models=CHAINED_WRITE_MODELS)
+    document = apply(cli, root)
+    assert handler(document, "reassign")["action"] == "migrate"
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "reassign")
+    result = serve(root, """
+        client.post("/books/1/author", params={"author_id": 1})
+        with database_sessionmaker() as s:
+            print(json.dumps({"saved": s.get(Book, 1).title}))
+    """)
+    assert result == {"saved": "Alpha (Ann)"}

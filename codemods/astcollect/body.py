@@ -1583,7 +1583,7 @@ class BodyScanner:
                 attributes.append((line, receiver, attr))
         self.function.stores.extend(
             (line, receiver, attr) for line, receiver, attr in self.raw_stores
-            if receiver not in _SELF and (receiver in self.locals or receiver not in module_level)
+            if receiver in _SELF or receiver in self.locals or receiver not in module_level
         )
 
     def _eager_argument(self, value: ast.expr, local: frozenset[str]) -> None:

@@ -543,8 +543,10 @@ class _Analysis:
             return
         # `order.status = x` runs `@validates("status")` on the object, in the route, and a
         # property's (or hybrid's) setter: the relationships they read load there
-        hooks = self._write_hooks()
+        hooks = self.members.write_hooks()
         for line, receiver, attribute in function.stores:
+            if receiver in ("self", "cls"):
+                continue  # a method's own writes: model code judges them (`Members.summary`)
             for member, how in hooks.get(attribute, ()):
                 self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
         # `order.order_lines.append(line)` runs them too, for a collection: taken for any read
@@ -565,23 +567,6 @@ class _Analysis:
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
         self._validated(root, fid, eager)
-
-    def _write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
-        """Attribute -> what a write of it may run on an object of some project class: its
-        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`), its
-        `set` event listeners (`(attribute, "listen")`)."""
-        found = cast("dict[str, tuple[tuple[str, str], ...]] | None", self.project.derived.get("lazy_load_writes"))
-        if found is None:
-            table: dict[str, dict[tuple[str, str], None]] = {}
-            for _, declared in self.classes.by_ref.values():
-                for attribute, methods in declared.validators.items():
-                    table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
-            for _, attribute in self.members.setters():
-                table.setdefault(attribute, {})[(attribute, "set")] = None
-            for attribute in self.members.write_listeners():
-                table.setdefault(attribute, {})[(attribute, "listen")] = None
-            found = self.project.derived["lazy_load_writes"] = {a: tuple(m) for a, m in table.items()}
-        return found
 
     def _validated(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:
         """`AuthorOut.model_validate(author)` (or `from_orm`) in code: the model reads every field

@@ -1,5 +1,8 @@
 """Model code a route runs on an ORM object, and the relationships that code reads.
 
+Over 500 lines: one index of what runs on an object (members, descriptors, setters, validators
+and listeners) whose summaries call each other.
+
 Reading `book.author_name` (a `@property`, `functools.cached_property`, the python side of a
 `hybrid_property`, a pydantic `computed_field`), calling `book.describe()`, formatting
 `f"{book}"` (`__str__`, else `__repr__`) or returning `book` under a response model with an
@@ -111,6 +114,7 @@ class Members:
         self._active: set[tuple[str, FunctionId]] = set()
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
         self._write_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
+        self._write_hooks: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._by_name: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- lookups
@@ -180,6 +184,22 @@ class Members:
             found.unverified.extend(n for n in summary.unverified if n not in found.unverified)
             found.session_work.extend(w for w in summary.session_work if w not in found.session_work)
         return found
+
+    def write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Attribute -> what a write of it may run on an object of some project class: its
+        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`), its
+        write event listeners (`(attribute, "listen")`)."""
+        if self._write_hooks is None:
+            table: dict[str, dict[tuple[str, str], None]] = {}
+            for _, declared in self.classes.by_ref.values():
+                for attribute, methods in declared.validators.items():
+                    table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
+            for _, attribute in self.setters():
+                table.setdefault(attribute, {})[(attribute, "set")] = None
+            for attribute in self.write_listeners():
+                table.setdefault(attribute, {})[(attribute, "listen")] = None
+            self._write_hooks = {a: tuple(m) for a, m in table.items()}
+        return self._write_hooks
 
     def setters(self) -> list[tuple[str, str]]:
         """(class, attribute) of every property or hybrid setter of the project's classes."""
@@ -399,6 +419,12 @@ class Members:
                 self._use(found, fid, line, written, term, attribute, "read")
             for line, written, term, name, how in function.uses:
                 self._use(found, fid, line, written, term, name, how)
+            # a write it makes runs what watches the attribute (a validator writing another
+            # validated attribute, a listener writing `target.status`)
+            hooks = self.write_hooks()
+            for line, receiver, attribute in function.stores:
+                for member, how in hooks.get(attribute, ()):
+                    self._use(found, fid, line, receiver, ("name", receiver), member, how)
         finally:
             self._active.discard(key)
             if before is None:
@@ -475,6 +501,8 @@ class Members:
                     found.needs.append(Need(path, strategy, found.member, found.file, line or found.line))
                 return
         inner = self.runs(origin.model, name, "read" if how == "getattr" else how)
+        if inner is None and how in ("set", "listen"):
+            return  # no setter, no listener on this class: a plain write
         if inner is not None:
             for need in inner.needs:
                 via = f"{found.member} -> {need.via}"
