@@ -1386,7 +1386,20 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
             return False
         path += step
         values = flow.evaluate(fid, path)
-    return not values and not _async_maker(flow, path)
+    return not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
+
+
+def _context_variable_value(flow: Flow, path: str) -> bool:
+    """A module-level `ContextVar(...)` known to hold the request's Session: its `get()` is the
+    variable's, whose result the flow types, no Session's `get`. One whose contents the flow cannot
+    tell (set to a Session in one place and an AsyncSession in another) stays untyped: its `get()`
+    is the one sign that something may be a Session."""
+    target = flow.project.resolve(path)
+    value = target.value if target is not None and target.kind == "value" else None
+    return (
+        value is not None and value.kind == "call" and flow.project.canonical(value.ref) in CONTEXT_VARIABLES
+        and bool(flow.context_variable(path))
+    )
 
 
 def _async_maker(flow: Flow, path: str) -> bool:

@@ -1720,6 +1720,8 @@ class Project:
         flow = self.flow
         # (function, line, expression, where the state is set, the methods it may run)
         self._state_calls: list[tuple[FunctionId, int, str, str, list[FunctionId]]] = []
+        # the Session methods called on a value the analysis cannot type, a subset of the table
+        self._untyped_calls: dict[FunctionId, list[tuple[int, str]]] = {}
         resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
@@ -1762,6 +1764,7 @@ class Project:
                         f"`.{item[1]}()` is called on an item taken by subscript out of {container}, which the "
                         "analysis cannot type: it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
@@ -1863,6 +1866,7 @@ class Project:
                         f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, which the "
                         "analysis cannot type: it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 entered = untyped_entered(flow, fid, expression) if dot and not call.awaited else None
                 if entered is not None:
@@ -1875,6 +1879,7 @@ class Project:
                         f"`{self.written(expression)}()` is called on `{name}`, entered from {bound} (`with ... as "
                         f"{name}`, line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 passed = self._passed_sessions(flow, fid, call, names)
                 factory = None if passed or not call.args else next(
@@ -2000,6 +2005,15 @@ class Project:
             if value is not None and value.kind == "call" and value.ref is not None and value.ref != ref:
                 return self._unseen(value.ref)
         return found
+
+    @cached_property
+    def untyped_chains(self) -> dict[FunctionId, list[str]]:
+        """Functions calling a Session method on a value the analysis cannot type (`request.state.db`
+        assigned both Sessions, an item of a dict of Sessions), or calling one: the chain to it. A
+        subset of `unverified_chains`: such a value may be the very Session a migrated route holds."""
+        self._own_unverified  # noqa: B018  (fills the table it reads)
+        untyped = self._untyped_calls
+        return self._chains_up(lambda fid: untyped.get(fid, []), through_offloads=False)
 
     @cached_property
     def unverified_chains(self) -> dict[FunctionId, list[str]]:

@@ -32,7 +32,7 @@ get_request_id = request_id.get
 REPO = """
 from sqlalchemy import func, select
 
-from db import get_request_id, get_session
+from db import db_session, get_request_id, get_session
 from models import Item
 
 
@@ -48,6 +48,11 @@ def add(name: str) -> None:
 
 def tag() -> str:
     return get_request_id().upper()
+
+
+def first(session=None):
+    session = session or db_session.get()
+    return session.scalar(select(Item.name).order_by(Item.id))
 """
 MODELS = """
 from sqlalchemy import String
@@ -96,6 +101,11 @@ async def count():
     return {"n": repo.count()}
 
 
+@app.get("/items/first")
+async def first():
+    return {"name": repo.first()}
+
+
 @app.get("/tag")
 async def tag():
     return {"tag": repo.tag()}
@@ -112,7 +122,9 @@ from models import Base
 Base.metadata.create_all(engine)
 with TestClient(app) as client:
     created = client.post("/items", params={"name": "cup"}).status_code
-    print(json.dumps([created, client.get("/items/count").json(), client.get("/tag").json()]))
+    print(json.dumps([
+        created, client.get("/items/count").json(), client.get("/tag").json(), client.get("/items/first").json(),
+    ]))
 """
 
 
@@ -132,15 +144,16 @@ def serve(root: Path) -> object:
 
 def test_a_getter_alias_of_the_request_session_variable_is_session_work(cli, project):
     root = project({"db.py": DB, "repo.py": REPO, "models.py": MODELS, "main.py": MAIN})
-    expected = [200, {"n": 1}, {"tag": "REQ"}]
+    expected = [200, {"n": 1}, {"tag": "REQ"}, {"name": "cup"}]
     assert serve(root) == expected
     findings = {f["function"]: f for f in cli.json("check", root)["findings"]}
-    for name, helper in (("create", "repo.add"), ("count", "repo.count")):
+    # `session = session or db_session.get()`: the name holds either operand
+    for name, helper in (("create", "repo.add"), ("count", "repo.count"), ("first", "repo.first")):
         assert findings[name]["code"] == "AM301", findings[name]
         assert f"{helper}(...)" in findings[name]["message"], findings[name]
     # near miss: the alias of a variable holding a string is no Session
     assert "tag" not in findings, findings["tag"]
     document = cli.json("phase1", root, "--apply", "--allow-dirty")
     after = {h["function"]: h["after"] for h in document["handlers"]}
-    assert (after["create"], after["count"], after["tag"]) == ("def", "def", "async"), after
+    assert (after["create"], after["count"], after["first"], after["tag"]) == ("def", "def", "def", "async"), after
     assert serve(root) == expected

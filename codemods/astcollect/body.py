@@ -1474,6 +1474,11 @@ class BodyScanner:
             self.raw_assigns.append((target.attr, value))
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
+        # `session = session or db_session.get()`: the name may hold either operand, each a binding
+        if not entered and type(value) is ast.BoolOp:
+            for operand in value.values:
+                self._binding(name, operand)
+            return
         # a `with` binds even what the notation cannot spell (`with REGISTRY["default"]() as s`),
         # and an item taken by subscript is kept apart (`Function.items`)
         if entered or syntax.is_flow(value) or type(value) is ast.Subscript:

@@ -292,6 +292,15 @@ def compute(
                     if through is not None else AM205.reason("does no synchronous Session work" + _still_blocks(project, handler))
                 )
             continue
+        untyped = project.untyped_chains.get(handler.id)
+        if untyped:
+            held_elsewhere[handler.id] = [AM272.reason(
+                f"{_where(project, handler.id, handler.function.line)}: calls {' -> '.join(untyped)}; once the "
+                "route's own Session is an AsyncSession, that value "
+                "may be it (kept on `request.state` or in a context variable by its async dependency) and the "
+                "call would not be awaited: pass the route's Session down as a parameter"
+            )]
+            continue
         candidates[handler.id] = handler
 
     # A dependency sharing the route's Session moves with it: the route gets async twins of

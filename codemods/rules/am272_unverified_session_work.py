@@ -3,7 +3,10 @@
 A Session reached through code the analysis cannot read (`request.state.db`, a value built
 outside PATH, a method whose implementations disagree) may be synchronous: phase two cannot
 tell what to await, and "does no Session work" would be a false all-clear. The route stays as
-it is until the types are visible.
+it is until the types are visible. A route with Session work of its own is held back too when
+a function it calls works on such a value: once the route's Session is an AsyncSession, the value
+may be that very Session (an async dependency keeping it on `request.state` or in a context
+variable), and a synchronous call on it would never be awaited.
 
 Before:
 
