@@ -470,6 +470,9 @@ class ClassFacts(_Fact):
     # strings and leave out "primary_key" (a `declared_attr`, a variable, `primary_key=`): the
     # mapper's key may then not be the columns above.
     opaque_mapper_args: bool = False
+    # `"polymorphic_load": "inline"` / `"selectin"` in a plain `__mapper_args__`: a query of a
+    # base class loads this subclass's columns too.
+    polymorphic_load: str = ""
 
 
 @dataclass(slots=True)

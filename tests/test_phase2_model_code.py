@@ -829,3 +829,20 @@ def test_a_listener_writing_a_validated_attribute_runs_that_validator_too(cli, m
             print(json.dumps({"saved": s.get(Book, 1).title}))
     """)
     assert result == {"saved": "Alpha (Ann)"}
+
+
+def test_a_subclass_loaded_inline_with_its_base_migrates_and_its_columns_read_without_io(cli, models_app):
+    models = POLYMORPHIC_MODELS.replace(
+        '{"polymorphic_identity": "parcel"}', '{"polymorphic_identity": "parcel", "polymorphic_load": "inline"}'
+    )
+    root = models_app(*POLYMORPHIC_ROUTES, models=models)
+    document = apply(cli, root)
+    assert handler(document, "kilos")["action"] == handler(document, "sizes")["action"] == "migrate"
+    result = serve(root, """
+        from models import Item, Parcel
+        with database_sessionmaker() as s:
+            s.add_all([Item(id=1, name="box", kind="item"), Parcel(id=2, name="bag", grams=1500)])
+            s.commit()
+        print(json.dumps({"kilos": client.get("/kilos").json(), "sizes": client.get("/sizes").json()}))
+    """)
+    assert result == {"kilos": {"bag": 1.5}, "sizes": [0, 1500]}

@@ -1227,6 +1227,8 @@ class Collector:
                 targets = [statement.name]
             if "__mapper_args__" in targets and not _plain_mapper_args(value):
                 found.opaque_mapper_args = True
+            elif "__mapper_args__" in targets:
+                found.polymorphic_load = string(_dict_entry(value, "polymorphic_load")) or ""
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))

@@ -246,9 +246,20 @@ class Members:
             _, declared = self.classes.by_ref[sub]
             mapped = "__tablename__" in declared.names or "__mapper_args__" in declared.names
             if (mapped and name in declared.names and name not in self.classes.methods.get(sub, {})
-                    and name not in declared.descriptors):
+                    and name not in declared.descriptors and not self._loaded_with_base(cls, sub)):
                 return sub
         return None
+
+    def _loaded_with_base(self, cls: str, sub: str) -> bool:
+        """`"polymorphic_load": "inline"` (or `"selectin"`) on `sub` and every mapped class
+        between it and `cls`: a query of `cls` loads `sub`'s columns with its rows."""
+        mro = self.classes.mro(sub)
+        between = mro[: mro.index(cls)] if cls in mro else mro
+        mapped = [
+            declared for declared in (self.classes.by_ref[a][1] for a in between)
+            if "__tablename__" in declared.names or "__mapper_args__" in declared.names
+        ]
+        return bool(mapped) and all(d.polymorphic_load in ("inline", "selectin") for d in mapped)
 
     def known(self, cls: str, name: str) -> bool:
         """A name some project class body of `cls`'s class order binds, or a relationship."""

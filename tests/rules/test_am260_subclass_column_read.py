@@ -70,3 +70,13 @@ def test_near_miss_the_query_loads_the_subclass_columns(phase2, entry):
         document = phase2(POLYMORPHIC.format(query=query), {"models.py": STAFF})
         found = entry(document, "budgets")
         assert "AM260" not in found["codes"], (query, found)
+
+
+def test_near_miss_the_subclass_loads_with_its_base_by_its_mapper_args(phase2, entry):
+    # The fix AM260 names: after it, the route must migrate.
+    for load in ("inline", "selectin"):
+        models = STAFF.replace(
+            '{"polymorphic_identity": "manager"}', f'{{"polymorphic_identity": "manager", "polymorphic_load": "{load}"}}'
+        )
+        found = entry(phase2(ROUTER.format(attribute="budget", model="Employee"), {"models.py": models}), "budgets")
+        assert found["action"] == "migrate" and "AM260" not in found["codes"], (load, found)
