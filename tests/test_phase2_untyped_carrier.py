@@ -163,3 +163,69 @@ def test_a_route_calling_a_helper_on_request_state_it_cannot_type_stays_synchron
         assert "async def add(name: str, request: Request, db: WriteDB):" in text, text
         assert "await audit_on(db, name)" in text or "await audit_on_async(db, name)" in text, text
         assert serve(root, url) == EXPECTED
+
+
+CONTEXT_DB = """
+import os
+from contextvars import ContextVar
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+SessionRW = sessionmaker(engine, expire_on_commit=False)
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql+psycopg": "postgresql+psycopg"}
+async_engine = create_async_engine(engine.url.set(drivername=ASYNC_DRIVERS[engine.url.drivername]))
+AsyncSessionRW = async_sessionmaker(async_engine, expire_on_commit=False)
+db_session: ContextVar = ContextVar("db_session")
+
+
+async def get_write_db():
+    with SessionRW() as session:
+        token = db_session.set(session)
+        try:
+            yield session
+        finally:
+            db_session.reset(token)
+
+
+async def get_async_write_db():
+    async with AsyncSessionRW() as session:
+        token = db_session.set(session)
+        try:
+            yield session
+        finally:
+            db_session.reset(token)
+"""
+CONTEXT_ITEMS = (
+    ITEMS.replace("from db import get_write_db", "from db import db_session, get_write_db")
+    .replace("from fastapi import APIRouter, Depends, Request", "from fastapi import APIRouter, Depends")
+    .replace("def audit(request: Request, what: str) -> None:\n    request.state.db.execute(",
+             "def audit(what: str) -> None:\n    db_session.get().execute(")
+    .replace("async def add(name: str, request: Request, db: WriteDB):", "async def add(name: str, db: WriteDB):")
+    .replace("    audit(request, name)", "    audit(name)")
+)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_helper_on_a_context_variable_both_dependencies_set_keeps_its_route_synchronous(cli, project, kind):
+    """The sync session dependency and the async one written by hand both set `db_session` to
+    their Session, the same statements: the async one covers the sync one's (the ContextVar's
+    token is no Session, AM271 blocked the whole subsystem), so the routes migrate, but not the
+    one calling a helper on `db_session.get()`, which would then hold the AsyncSession (AM272)."""
+    root = project({
+        "db.py": CONTEXT_DB, "models.py": MODELS, "api/__init__.py": "", "api/items.py": CONTEXT_ITEMS,
+        "main.py": MAIN,
+    })
+    with database(kind, "untyped") as url:
+        url = url or f"sqlite:///{root / 'app.db'}"
+        assert serve(root, url) == EXPECTED
+        document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
+        found = handler(document, "add")
+        assert found["action"] == "blocked" and found["codes"] == ["AM272"], found
+        assert "calls audit -> `db_session.get()`" in found["reasons"][0], found
+        for name in ("add_passed", "items"):
+            assert handler(document, name)["action"] == "migrate", handler(document, name)
+        assert "Depends(get_async_write_db)" in read(root, "api/items.py")
+        assert serve(root, url) == EXPECTED

@@ -617,8 +617,15 @@ def session_names(node: ast.AST, tables: set[str] | None = None) -> set[str]:
         child.targets[0].id
         for child in ast.walk(node)
         if isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name)
-        and isinstance(child.value, (ast.Call, ast.Await))
+        and isinstance(child.value, (ast.Call, ast.Await)) and not _context_token(child.value)
     } - aliases
+
+
+def _context_token(value: ast.expr) -> bool:
+    """`token = request_session.set(session)`: a ContextVar's token, no Session (neither a Session
+    nor a sessionmaker has a `set` method). Taken for one, the async dependency repeating the
+    statement did not cover the synchronous one's."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "set"
 
 
 # ------------------------------------------------------------------ overrides
