@@ -166,6 +166,17 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
     later, if at all, and project functions are followed through the call graph."""
     from async_migrate.codemods.received import argument_values
 
+    if not call.args:
+        return None
+    callee = project.canonical(call.callee) or call.callee
+    method = call.method or (callee or call.func or "").rpartition(".")[2]
+    if method in METADATA_DDL and (call.callee or "").rpartition(".")[0].rpartition(".")[2] == "metadata":
+        return None  # `Base.metadata.create_all(engine)`: said as `metadata.create_all()` below
+    inspects = callee in _INSPECT or method in METADATA_DDL
+    # What the call is decides first (asked for every call): the arguments' values only where
+    # an engine among them would be reported.
+    if not inspects and callee not in _TABLES and _not_connecting(project, call, callee):
+        return None
     engines = [
         arg for arg in call.args
         if is_sync_engine(project, arg.ref)
@@ -173,25 +184,27 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
     ]
     if not engines:
         return None
-    callee = project.canonical(call.callee) or call.callee
-    method = call.method or (callee or call.func or "").rpartition(".")[2]
     arg = engines[0]
     given = f"{arg.keyword}={arg.name or 'engine'}" if arg.keyword else (arg.name or "engine")
     written = project.written(call.func) if callee is None and call.func else (callee or "").rpartition(".")[2]
-    if method in METADATA_DDL and (call.callee or "").rpartition(".")[0].rpartition(".")[2] == "metadata":
-        return None  # `Base.metadata.create_all(engine)`: said as `metadata.create_all()` below
-    if callee in _INSPECT or method in METADATA_DDL:
+    if inspects:
         return f"{written}({given})"
     if callee in _TABLES and arg.keyword == "autoload_with":
         return f"{written}(..., {given})"
-    if callee is None:
-        return None
-    target = project.resolve(call.callee)
-    if target is not None and target.kind != "external":
-        return None  # the project's own code: followed through the call graph
-    if callee.partition(".")[0] in _CONNECTS_LATER or callee in _NO_IO or callee in OFFLOADERS:
+    if _not_connecting(project, call, callee):
         return None
     return f"{callee}({given})"
+
+
+def _not_connecting(project: Project, call: facts.Call, callee: str | None) -> bool:
+    """A call that connects with no engine handed to it: none named, the project's own code
+    (followed through the call graph), or one that connects later or never."""
+    if callee is None:
+        return True
+    target = project.resolve(call.callee)
+    if target is not None and target.kind != "external":
+        return True
+    return callee.partition(".")[0] in _CONNECTS_LATER or callee in _NO_IO or callee in OFFLOADERS
 
 
 def _received_connection(project: Project, fid: FunctionId, function: facts.Function, owner: str) -> bool:

@@ -998,14 +998,19 @@ class Project:
         it is not seen to hand in (`kwargs["db"] = db`): it may be a Session."""
         _, function = self.functions[fid]
         declared = self.session_params.get(fid, {})
-        injector = self._injecting_decorator(fid)
+        injector: str | None = None
+        looked = False  # the decorators are read only for a parameter they may fill
         found = []
         for param in function.params:
             if param.name in declared:
                 continue
             if param.opaque_depends:
                 source = f"`{param.name}` comes from `Depends({param.opaque_depends})`, which the analysis cannot follow"
-            elif injector is not None and _bare(param):
+            elif _bare(param):
+                if not looked:
+                    injector, looked = self._injecting_decorator(fid), True
+                if injector is None:
+                    continue
                 source = f"`{param.name}` has no annotation and no default: {injector} may pass it in"
             else:
                 continue
@@ -1731,10 +1736,11 @@ class Project:
             dispatched: list[tuple[int, str]] = []
             names = self.session_names(fid) | flow_sessions(flow, fid)
             edges = resolved.get(fid, {})
+            kinds = {v.kind for values in flow.env(fid).values() for v in values}
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
-            taints = any(v.kind == TAINTED for values in flow.env(fid).values() for v in values)
+            taints = TAINTED in kinds
             # A container's provider is read through a reference too (`Container.repo().count()`).
-            injects = self._providers or any(v.kind == INJECTED for values in flow.env(fid).values() for v in values)
+            injects = self._providers or INJECTED in kinds
             # `bus = request.app.state.bus`, `bus=Depends(get_bus)` returning it: a name standing for
             # what the application's state keeps
             state_locals = {

@@ -136,15 +136,30 @@ def argument_values(project: Project, flow: Flow, fid: FunctionId, call: facts.C
         return flow.evaluate(fid, arg.expr)
     if arg.ref is not None:
         return flow.ref(arg.ref)
-    unread = [a for a in call.args if a.name is None and a.expr is None and a.ref is None]
-    _, function = project.functions[fid]
-    inner = [c for c in function.calls if c.argument_of == call.index]
-    if len(unread) != 1 or len(inner) != 1 or inner[0].callee is None:
+    # a literal or a call: asked for every argument of every call, so the cheap test first
+    if sum(1 for a in call.args if a.name is None and a.expr is None and a.ref is None) != 1:
+        return NOTHING
+    inner = _inner_calls(project, fid).get(call.index, ())
+    if len(inner) != 1 or inner[0].callee is None:
         return NOTHING
     cls = flow.classes.resolve(inner[0].callee)
     if cls is None or flow.classes.is_protocol(cls):
         return NOTHING
     return frozenset({Abstract(INSTANCE, cls)})
+
+
+def _inner_calls(project: Project, fid: FunctionId) -> dict[int, list[facts.Call]]:
+    """The function's calls by the index of the call they are an argument of, kept per project."""
+    known: dict[FunctionId, dict[int, list[facts.Call]]] = project.derived.setdefault(  # type: ignore[assignment]
+        "inner_calls", {}
+    )
+    found = known.get(fid)
+    if found is None:
+        found = known[fid] = {}
+        for call in project.functions[fid][1].calls:
+            if call.argument_of is not None:
+                found.setdefault(call.argument_of, []).append(call)
+    return found
 
 
 def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, arg: facts.Arg) -> Values:
