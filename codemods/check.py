@@ -1193,6 +1193,48 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         strategies = {_strategy_on_load(project, function, term, risk.attribute) for term in held}
         if not strategies <= SAFE_STRATEGIES:
             found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+    return found + _model_code_lazy_loads(project, handler, sessions)
+
+
+def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:
+    """Model code the handler runs in its own body (`order.product_names`, a hybrid, a method) on
+    an object only a query on its AsyncSession loaded, of a class the query names, that reads a
+    relationship (or a deferred column) nothing in the body loads: the same lazy load, one call
+    deeper."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.model_members import members
+
+    function = handler.function
+    classes = project_classes(project)
+    index = members(project, classes)
+    loaded: set[str] | None = None
+    reads = [(line, receiver, name, "read") for line, receiver, name in function.attributes]
+    reads += [(line, written, name, how) for line, written, _, name, how in function.uses if how == "call"]
+    found: list[Blocking] = []
+    for line, receiver, name, how in reads:
+        held = function.holds.get(receiver, ())
+        if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
+            continue
+        models = {function.loads[t[1]].model if t[0] == "load" and t[1] < len(function.loads) else None for t in held}
+        for model in models:
+            summary = index.runs(model, name, how) if model in classes.by_ref else None
+            if summary is None:
+                continue
+            if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
+                loaded = closure_eager_names(project, handler.id)
+            for need in summary.needs:
+                if need.strategy == "subclass":
+                    continue  # whether the query loads the subclass is not read here
+                if need.strategy != "dynamic" and ("*" in loaded or all(
+                    step in loaded or index.flow.relationship(owner, step) in SAFE_STRATEGIES
+                    for owner, step in need.path
+                )):
+                    continue
+                path = ".".join(step for _, step in need.path)
+                what = "dynamic relationship" if need.strategy == "dynamic" else "lazy load"
+                found.append(Blocking(line, f"{receiver}.{name} (runs {summary.member}, reads {path}: {what})"))
+                break
     return found
 
 

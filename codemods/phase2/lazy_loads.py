@@ -257,6 +257,13 @@ def own_lazy_load_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]
     return [risk for risk in own if risk.kind == "response" or risk.function == name]
 
 
+def closure_eager_names(project: Project, fid: FunctionId) -> set[str]:
+    """The attribute names the loader options, refreshes and `awaitable_attrs` of `fid`'s
+    closure load ("*" for a wildcard option)."""
+    analysis = _Analysis(project)
+    return set(analysis.eager(analysis.closure(fid)))
+
+
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with

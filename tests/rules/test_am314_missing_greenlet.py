@@ -325,3 +325,73 @@ def test_a_lazy_relationship_of_the_loaded_class_is_am314(app, findings):
 @pytest.mark.parametrize("lazy", ["raise", "selectin"])
 def test_near_miss_the_loaded_class_relationship_never_loads_lazily(app, findings, lazy):
     assert findings(app(COUNT, {"models.py": NAMED_TWICE.replace("{lazy}", lazy)}), "count") == []
+
+
+# Model code the route runs reads the relationship: a property, an association proxy.
+MEMBER_MODELS = MODELS.replace(
+    "from sqlalchemy.orm import DeclarativeBase",
+    "from sqlalchemy.ext.associationproxy import association_proxy\nfrom sqlalchemy.orm import DeclarativeBase",
+) + """
+    author_name = association_proxy("author", "name")
+
+    @property
+    def byline(self) -> str:
+        return f"{self.title} by {self.author.name}"
+"""
+MEMBER_ROUTES = """
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.get("/proxy/{book_id}")
+async def proxy(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    return {"name": book.author_name}
+
+
+@router.get("/byline/{book_id}")
+async def byline(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    return {"byline": book.byline}
+
+
+@router.get("/loaded/{book_id}")
+async def loaded(book_id: int, db: AsyncSession):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return {"name": book.author_name, "byline": book.byline}
+"""
+
+
+@pytest.mark.parametrize(("function", "member"), [("proxy", "Book.author_name"), ("byline", "Book.byline")])
+def test_model_code_reading_a_relationship_in_an_async_session_route_is_am314(app, findings, function, member):
+    found = findings(app(MEMBER_ROUTES, {"models.py": MEMBER_MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"(runs {member}, reads author: lazy load)" in found[0]["message"], found
+
+
+def test_near_miss_model_code_whose_relationship_the_query_loads_is_no_finding(app, findings):
+    assert findings(app(MEMBER_ROUTES, {"models.py": MEMBER_MODELS}), "loaded") == []
+
+
+HELPER_ROUTE = """
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+async def book_with_author(db: AsyncSession, book_id: int) -> Book | None:
+    return await db.get(Book, book_id, options=[selectinload(Book.author)])
+
+
+@router.get("/helper/{book_id}")
+async def helper(book_id: int, db: AsyncSession):
+    book = await book_with_author(db, book_id)
+    return {"byline": book.byline}
+"""
+
+
+def test_near_miss_model_code_on_an_object_a_helper_loads_with_the_relationship_is_no_finding(app, findings):
+    assert findings(app(HELPER_ROUTE, {"models.py": MEMBER_MODELS}), "helper") == []
