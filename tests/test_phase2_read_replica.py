@@ -221,3 +221,59 @@ def test_a_router_reaching_the_routing_session_still_blocks_on_its_line(cli, pro
         assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
         assert found["reasons"][0].startswith("db/engine.py:18: the sessionmaker `RoutedSession` makes "), found
     assert document["files_changed"] == []
+
+
+STATE_DEPS = DEPS + """
+
+def request_db(request: Request) -> Session:
+    return request.state.db
+
+
+StateDB = Annotated[Session, Depends(request_db)]
+"""
+STATE_MAIN = MAIN.replace("from fastapi import FastAPI", "from fastapi import FastAPI, Request\n\nfrom db.engine import SessionRW") + """
+
+@app.middleware("http")
+async def state_session(request: Request, call_next):
+    request.state.db = SessionRW()
+    try:
+        return await call_next(request)
+    finally:
+        request.state.db.close()
+"""
+STATE = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.deps import StateDB
+from models import Item
+
+router = APIRouter()
+
+
+@router.get("/state/count")
+async def state_count(db: StateDB):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+"""
+
+
+def test_a_router_on_the_middlewares_session_is_blocked_for_that_not_for_the_routing_session(cli, project):
+    """Its routes open no Session (the dependency returns `request.state.db`): the block names the
+    middleware's Session (AM264), not the routing sessionmaker only another router reaches."""
+    root = project({
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "db/deps.py": STATE_DEPS.replace("from fastapi import Depends", "from fastapi import Depends, Request"),
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/items.py": ITEMS,
+        "api/routed.py": ROUTED,
+        "api/state.py": STATE,
+        "main.py": STATE_MAIN.replace("from api import items, routed", "from api import items, routed, state")
+        + "\napp.include_router(state.router)\n",
+    })
+    document = run(cli, root, subsystem="api/state.py")
+    found = handler(document, "state_count")
+    assert found["action"] == "blocked" and found["codes"] == ["AM264"], found
+    assert "RoutingSession" not in found["reasons"][0], found
+    assert document["files_changed"] == []

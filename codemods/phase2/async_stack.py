@@ -679,8 +679,14 @@ class _Analysis:
     def _routing_sessionmakers(self) -> None:
         """AM278: a sessionmaker that sends each Session's statements to several engines (`binds=`,
         or a project Session class overriding `get_bind`, a read replica's router): one async engine
-        cannot stand for it, and the statements meant for the others would run on that one."""
-        for maker in self._sync_pool()[0]:
+        cannot stand for it, and the statements meant for the others would run on that one. For a
+        subsystem, only the sessionmakers its own routes' dependencies open: one whose routes open
+        none (they read `request.state.db`) is judged by what they do read, not by another router's
+        routing sessionmaker."""
+        pool, reached, _ = self._sync_pool()
+        if self.modules is not None:
+            pool = [c for c in pool if any(self._opens(fid, c) for fid in reached)]
+        for maker in pool:
             if maker.value is None:
                 continue
             written = [(a, f"the sessionmaker `{maker.name}`", maker.module.path, maker.line) for a in maker.value.args]
