@@ -846,3 +846,35 @@ def test_a_subclass_loaded_inline_with_its_base_migrates_and_its_columns_read_wi
         print(json.dumps({"kilos": client.get("/kilos").json(), "sizes": client.get("/sizes").json()}))
     """)
     assert result == {"kilos": {"bag": 1.5}, "sizes": [0, 1500]}
+
+
+UNTRACED_WRITES = (
+    "BOOKS: dict = {}",
+    """
+    @router.post("/first/title")
+    def first_title(title: str, session: session_dependency):
+        book = BOOKS[title]
+        book.title = title
+        session.commit()
+        return {"ok": True}
+    """,
+    """
+    @router.post("/first/author")
+    def first_author(author_id: int, session: session_dependency):
+        book = BOOKS[author_id]
+        book.author_id = author_id
+        session.commit()
+        return {"ok": True}
+    """,
+)
+
+
+def test_a_write_on_an_object_the_flow_cannot_trace_blocks_only_when_its_validator_reads_a_relationship(
+    cli, models_app
+):
+    root = models_app(*UNTRACED_WRITES, models=VALIDATED_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "first_title")
+    assert found["action"] == "blocked", found
+    assert "a change of `book.title` runs validator Book._signed" in " ".join(found["reasons"]), found
+    assert handler(document, "first_author")["action"] == "migrate"

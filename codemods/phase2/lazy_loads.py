@@ -552,18 +552,15 @@ class _Analysis:
         # property's (or hybrid's) setter: the relationships they read load there
         hooks = self.members.write_hooks()
         for line, receiver, attribute in function.stores:
-            if receiver in ("self", "cls"):
-                continue  # a method's own writes: model code judges them (`Members.summary`)
-            for member, how in hooks.get(attribute, ()):
-                self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
+            if receiver not in ("self", "cls"):  # a method's own writes: `Members.summary` judges them
+                self._written(root, fid, line, receiver, attribute, hooks.get(attribute, ()), eager)
         # `order.order_lines.append(line)` runs them too, for a collection: taken for any read
         # of a relationship they watch
         stored = set(function.stores)
         for line, receiver, attribute in function.attributes:
             if attribute in hooks and attribute in self.relationships and (line, receiver, attribute) not in stored:
-                for member, how in hooks[attribute]:
-                    if how != "set":
-                        self._use(root, fid, line, receiver, ("name", receiver), member, how, eager)
+                changes = [h for h in hooks[attribute] if h[1] != "set"]
+                self._written(root, fid, line, receiver, attribute, changes, eager)
         # `b.author.books`: a path of relationships, loaded by one chained option
         for line, written, term, attribute in function.chains:
             origins = self.flow.resolve(fid, term)
@@ -574,6 +571,24 @@ class _Analysis:
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
         self._validated(root, fid, eager)
+
+    def _written(
+        self, root: FunctionId, fid: FunctionId, line: int, receiver: str, attribute: str,
+        hooks: Iterable[tuple[str, str]], eager: dict[str, _Eager],
+    ) -> None:
+        """The model code a write of an attribute of `receiver` runs (`Members.write_hooks`): on an
+        object of a query, as any member; on one the flow does not trace, judged by the member's
+        name (a hook that reads no relationship is no risk, whatever the object)."""
+        assert self.flow is not None
+        origins = self.flow.name(fid, receiver)
+        shown = f"a change of `{receiver}.{attribute}`"
+        for member, how in hooks:
+            for origin in origins if origins is not None else [None]:
+                if origin is not None and origin.kind is OriginKind.LOAD and origin.model is not None:
+                    self._member(root, fid, line, receiver, origin, member, how, eager, shown)
+                elif origin is None or origin.kind in (OriginKind.SOURCE, OriginKind.UNVERIFIED):
+                    source = origin if origin is not None and origin.kind is OriginKind.SOURCE else None
+                    self._named_member(root, fid, line, receiver, member, how, eager, source=source, shown=shown)
 
     def _validated(self, root: FunctionId, fid: FunctionId, eager: dict[str, _Eager]) -> None:
         """`AuthorOut.model_validate(author)` (or `from_orm`) in code: the model reads every field
@@ -980,7 +995,11 @@ class _Analysis:
             return
         if how == "getattr" and not name:
             return
-        candidates = typed or self.members.defining(name)
+        candidates = typed or (
+            # a listener is no member: the classes it listens on
+            list(dict.fromkeys(o for o, _ in self.members.write_listeners().get(name, ())))
+            if how == "listen" else self.members.defining(name)
+        )
         if how == "str" and not typed:
             candidates = list(dict.fromkeys([*candidates, *self.members.defining("__repr__")]))
         where = line or function.line

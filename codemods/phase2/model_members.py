@@ -55,6 +55,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     BASE_FACTORIES,
     EAGER_STRATEGIES,
     NON_LOADING_STRATEGIES,
+    VALIDATES,
 )
 
 _SAFE = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -62,6 +63,7 @@ _ACCESSORS = (".setter", ".deleter", ".expression", ".comparator", ".update_expr
 _PLAIN = frozenset({"staticmethod", "classmethod"})
 _DEPTH = 6  # calls followed from a member for its Session work
 _WRITE_EVENTS = frozenset({"set", "append", "remove", "bulk_replace"})
+_WRITES = frozenset({"set", "listen", "validate"})  # how a write runs model code (`Members.runs`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +189,13 @@ class Members:
 
     def write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """Attribute -> what a write of it may run on an object of some project class: its
-        `@validates` methods (`(method, "call")`), a property setter (`(attribute, "set")`), its
+        `@validates` methods (`(method, "validate")`), a property setter (`(attribute, "set")`), its
         write event listeners (`(attribute, "listen")`)."""
         if self._write_hooks is None:
             table: dict[str, dict[tuple[str, str], None]] = {}
             for _, declared in self.classes.by_ref.values():
                 for attribute, methods in declared.validators.items():
-                    table.setdefault(attribute, {}).update(dict.fromkeys((m, "call") for m in methods))
+                    table.setdefault(attribute, {}).update(dict.fromkeys((m, "validate") for m in methods))
             for _, attribute in self.setters():
                 table.setdefault(attribute, {})[(attribute, "set")] = None
             for attribute in self.write_listeners():
@@ -306,8 +308,8 @@ class Members:
     # --------------------------------------------------------------- summaries
 
     def runs(self, cls: str, name: str, how: str) -> Summary | None:
-        """What reading (`read`), calling (`call`), writing (`set`: a setter; `listen`: its `set`
-        event listeners) or formatting (`str`, name `__str__` or `__repr__`) `name` on an object
+        """What reading (`read`), calling (`call`), writing (`set`: a setter; `listen`: its write
+        event listeners; `validate`: the `@validates` method `name`) or formatting (`str`, name `__str__` or `__repr__`) `name` on an object
         of `cls` runs; None when no project code runs.
         A class that cannot be a model (nothing mapped in its class order, every base under
         PATH: a service, a pydantic schema) runs none: its methods are the closure's helpers,
@@ -321,6 +323,9 @@ class Members:
             return None if fid is None else self.summary(cls, fid)
         elif how == "listen":
             return self._listened(cls, name)
+        elif how == "validate":  # a `@validates` method of `cls` named `name`, run by a write
+            fid = self.lookup(cls, name)
+            return None if fid is None else self.summary(cls, fid)
         else:
             fid = self.lookup(cls, name)
             if fid is None and how == "read":
@@ -411,6 +416,8 @@ class Members:
         kind = "method"
         if function.name in ("__str__", "__repr__"):
             kind = function.name
+        elif any(self.project.canonical(d.callee or "") in VALIDATES for d in function.decorators):
+            kind = "validator"
         elif self.is_property(fid):
             kind = "property"
         found = Summary(member, kind, module.path, function.line)
@@ -512,7 +519,7 @@ class Members:
                     found.needs.append(Need(path, strategy, found.member, found.file, line or found.line))
                 return
         inner = self.runs(origin.model, name, "read" if how == "getattr" else how)
-        if inner is None and how in ("set", "listen"):
+        if inner is None and how in _WRITES:
             return  # no setter, no listener on this class: a plain write
         if inner is not None:
             for need in inner.needs:
