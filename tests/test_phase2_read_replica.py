@@ -210,6 +210,9 @@ def test_a_router_on_the_primary_migrates_beside_a_routing_session_and_writes_th
         assert "create_async_engine(_async_url(engine_rw.url))" in engine, engine
         assert "RoutedSession = sessionmaker(class_=RoutingSession" in engine
         assert read(root, "api/routed.py") == dedent(ROUTED) + "\n"
+        # its generic names hide which database it stands for: the report says it
+        said = [f for f in document["subsystem"]["follow_ups"] if "stands for `SessionRW`" in f]
+        assert said and "not `RoutedSession`" in said[0], document["subsystem"]["follow_ups"]
         assert serve(root, urls) == EXPECTED
 
 

@@ -573,11 +573,31 @@ class _Analysis:
 
     def run(self) -> StackPlan:
         self._run()
+        self._generic_names()
         self._other_sessionmakers()
         self._inline_engine()
         self._override_notes()
         self._test_client_notes()
         return self.plan
+
+    def _generic_names(self) -> None:
+        """A follow-up when the stack phase two generates stands for one of several synchronous
+        sessionmakers (a replica's beside the primary's): its names say nothing of which, and a
+        route moved onto it later by hand would run on that database (a write on the replica)."""
+        plan = self.plan
+        engine = plan.async_engine
+        if plan.blockers or plan.sessionmaker is None or engine is None or engine.exists:
+            return
+        others = [f"`{f.name}`" for f in self._production if f.name != plan.sessionmaker.name]
+        if not others:
+            return
+        names = [p.name for p in (engine, plan.async_sessionmaker, plan.async_dependency, plan.async_alias) if p]
+        plan.notes.append(
+            f"the async stack ({', '.join(f'`{n}`' for n in names)}) stands for `{plan.sessionmaker.name}` "
+            f"({plan.sessionmaker.where}) only, not {', '.join(others)}: routes moved onto it run on that "
+            "sessionmaker's database; to say so in its names, run phase two with a configuration (`--config`) "
+            "naming `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`"
+        )
 
     def _test_client_notes(self) -> None:
         """A follow-up for each `TestClient(app)` not entered with `with`: every request then runs
