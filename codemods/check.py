@@ -1209,10 +1209,16 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
     classes = project_classes(project)
     index = members(project, classes)
     loaded: set[str] | None = None
-    reads = [(line, receiver, name, "read") for line, receiver, name in function.attributes]
-    reads += [(line, written, name, how) for line, written, _, name, how in function.uses if how == "call"]
+    reads = [(line, receiver, name, "read", name) for line, receiver, name in function.attributes]
+    reads += [(line, written, name, how, name) for line, written, _, name, how in function.uses if how == "call"]
+    # a write runs the attribute's validators, setter and listeners (`Members.write_hooks`)
+    hooks = index.write_hooks()
+    reads += [
+        (line, receiver, member, how, attribute) for line, receiver, attribute in function.stores
+        for member, how in hooks.get(attribute, ()) if receiver not in ("self", "cls")
+    ]
     found: list[Blocking] = []
-    for line, receiver, name, how in reads:
+    for line, receiver, name, how, attribute in reads:
         held = function.holds.get(receiver, ())
         if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
             continue
@@ -1233,7 +1239,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                     continue
                 path = ".".join(step for _, step in need.path)
                 what = "dynamic relationship" if need.strategy == "dynamic" else "lazy load"
-                found.append(Blocking(line, f"{receiver}.{name} (runs {summary.member}, reads {path}: {what})"))
+                found.append(Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, reads {path}: {what})"))
                 break
     return found
 

@@ -395,3 +395,42 @@ async def helper(book_id: int, db: AsyncSession):
 
 def test_near_miss_model_code_on_an_object_a_helper_loads_with_the_relationship_is_no_finding(app, findings):
     assert findings(app(HELPER_ROUTE, {"models.py": MEMBER_MODELS}), "helper") == []
+
+
+VALIDATED = MODELS.replace(
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship",
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates",
+) + """
+    @validates("title")
+    def _signed(self, key, value):
+        return f"{value} ({self.author.name})"
+"""
+WRITES = """
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.post("/retitle/{book_id}")
+async def retitle(book_id: int, title: str, db: AsyncSession):
+    book = await db.get(Book, book_id)
+    book.title = title
+    await db.commit()
+    return {"ok": True}
+
+
+@router.post("/retitle-loaded/{book_id}")
+async def retitle_loaded(book_id: int, title: str, db: AsyncSession):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    book.title = title
+    await db.commit()
+    return {"ok": True}
+"""
+
+
+def test_a_write_whose_validator_reads_a_relationship_in_an_async_session_route_is_am314(app, findings):
+    found = findings(app(WRITES, {"models.py": VALIDATED}), "retitle")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "book.title (runs Book._signed, reads author: lazy load)" in found[0]["message"], found
+    assert findings(app(WRITES, {"models.py": VALIDATED}), "retitle_loaded") == []
