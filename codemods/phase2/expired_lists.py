@@ -308,13 +308,27 @@ def function_node(tree: ast.Module | None, function: facts.Function) -> ast.Func
     if found is None:
         # One walk per tree: phase two asks for every function of a module, once per subsystem.
         found = {}
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found.setdefault((node.name, node.lineno), node)
                 for decorator in node.decorator_list:
                     found.setdefault((node.name, decorator.lineno), node)
         _definitions[tree] = found
     return found.get((function.name, function.line))
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The tree's statements, breadth first as `ast.walk` meets them: a definition is a statement,
+    and statements stand only in the bodies of others, so the expressions are not entered."""
+    queue = list(tree.body)
+    for node in queue:
+        yield node
+        for field in ("body", "handlers", "orelse", "finalbody", "cases"):
+            for child in getattr(node, field, ()):
+                if isinstance(child, ast.stmt):
+                    queue.append(child)
+                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    queue.extend(child.body)
 
 
 # A tree -> its definitions by (name, line of the `def` or of a decorator), the first in walk order.
