@@ -878,3 +878,24 @@ def test_a_write_on_an_object_the_flow_cannot_trace_blocks_only_when_its_validat
     assert found["action"] == "blocked", found
     assert "a change of `book.title` runs validator Book._signed" in " ".join(found["reasons"]), found
     assert handler(document, "first_author")["action"] == "migrate"
+
+
+INPLACE_MODELS = SETTER_MODELS.replace(
+    "    @title_upper.setter\n    def title_upper(self, value: str) -> None:\n",
+    "    @title_upper.inplace.setter\n    def _title_upper_setter(self, value: str) -> None:\n",
+)
+
+
+def test_an_inplace_setter_of_another_name_is_the_attribute_setter(cli, models_app):
+    # SQLAlchemy 2.0's typed form names the setter method differently from the attribute.
+    assert "_title_upper_setter" in INPLACE_MODELS
+    root = models_app(*SETTER_ROUTES, models=INPLACE_MODELS)
+    document = apply(cli, root)
+    assert handler(document, "shout_title")["action"] == "migrate"
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "shout_title")
+    result = serve(root, """
+        client.post("/books/1/shout", params={"title": "gamma"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"saved": s.get(Book, 1).title}))
+    """)
+    assert result == {"saved": "GAMMA BY ANN"}

@@ -117,6 +117,7 @@ class Members:
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
         self._write_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
         self._write_hooks: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._setters: dict[tuple[str, str], FunctionId] | None = None  # (class, attribute) -> setter
         self._by_name: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- lookups
@@ -131,13 +132,25 @@ class Members:
         return None
 
     def setter(self, cls: str, name: str) -> FunctionId | None:
-        """The setter `@name.setter` of a property or hybrid `name` of `cls`'s class order: a write
-        of the attribute runs it."""
+        """The setter `@name.setter` (or `@name.inplace.setter` on a method of another name) of a
+        property or hybrid `name` of `cls`'s class order: a write of the attribute runs it."""
+        table = self._setter_table()
         for ancestor in self.classes.mro(cls):
-            found = self.defined.get((ancestor, name))
-            if found:
-                return next((fid for fid in found if self._setter(fid)), None)
+            found = table.get((ancestor, name))
+            if found is not None:
+                return found
         return None
+
+    def _setter_table(self) -> dict[tuple[str, str], FunctionId]:
+        if self._setters is None:
+            self._setters = {}
+            for (owner, _), fids in self.defined.items():
+                for fid in fids:
+                    for decorator in self.project.functions[fid][1].decorators:
+                        written = (decorator.text or "").lstrip("@").strip()
+                        if written.endswith(".setter"):
+                            self._setters.setdefault((owner, written.split(".", 1)[0]), fid)
+        return self._setters
 
     def write_listeners(self) -> dict[str, list[tuple[str, FunctionId]]]:
         """Attribute -> (class, listener) of each `@event.listens_for(Model.attr, "set")` (or
@@ -205,10 +218,7 @@ class Members:
 
     def setters(self) -> list[tuple[str, str]]:
         """(class, attribute) of every property or hybrid setter of the project's classes."""
-        return [(owner, name) for (owner, name), fids in self.defined.items() if any(map(self._setter, fids))]
-
-    def _setter(self, fid: FunctionId) -> bool:
-        return any((d.callee or d.text or "").endswith(".setter") for d in self.project.functions[fid][1].decorators)
+        return list(self._setter_table())
 
     def _accessor(self, fid: FunctionId) -> bool:
         return any((d.callee or d.text or "").endswith(_ACCESSORS) for d in self.project.functions[fid][1].decorators)
