@@ -280,3 +280,58 @@ def test_a_router_on_the_middlewares_session_is_blocked_for_that_not_for_the_rou
     assert found["action"] == "blocked" and found["codes"] == ["AM264"], found
     assert "RoutingSession" not in found["reasons"][0], found
     assert document["files_changed"] == []
+
+
+FACTORY_ENGINE = """
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine_rw = create_engine(os.environ["DATABASE_URL"])
+engine_ro = create_engine(os.environ["REPLICA_URL"])
+SessionRW = sessionmaker(engine_rw, expire_on_commit=False)
+SessionRO = sessionmaker(engine_ro)
+
+
+def make_db_dependency(maker):
+    def dependency():
+        with maker() as db:
+            yield db
+
+    return dependency
+
+
+get_write_db = make_db_dependency(SessionRW)
+get_read_db = make_db_dependency(SessionRO)
+"""
+FACTORY_DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_write_db
+
+WriteDB = Annotated[Session, Depends(get_write_db)]
+"""
+
+
+def test_a_session_dependency_a_factory_builds_is_named_so_not_outside_path(cli, project):
+    """`get_write_db = make_db_dependency(SessionRW)`: which sessionmaker it opens is not read, so
+    the route stays synchronous, and the reason says why (it is in PATH)."""
+    root = project({
+        "db/__init__.py": "", "db/engine.py": FACTORY_ENGINE, "db/deps.py": FACTORY_DEPS, "models.py": MODELS,
+        "api/__init__.py": "", "api/items.py": ITEMS, "main.py": MAIN.replace(", routed", "").replace(
+            "app.include_router(routed.router)\n", ""),
+    })
+    document = run(cli, root, subsystem="api/items.py")
+    found = handler(document, "create")
+    assert found["action"] == "blocked", found
+    reasons = " ".join(found["reasons"])
+    assert (
+        "gets its Session from `db.engine.get_write_db`, which the analysis cannot read (a value a call builds at "
+        "run time)"
+    ) in reasons, found
+    assert "outside PATH" not in reasons, found
+    assert document["files_changed"] == []

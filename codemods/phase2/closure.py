@@ -495,9 +495,14 @@ def compute(
             wrapper = dependencies.dependency_function(project, ref)
             name = ref.rsplit(".", 1)[-1]
             if wrapper is None:
+                # `get_read_db = make_db_dependency(SessionRO)`: a function built at run time, in PATH
+                target = project.resolve(ref)
+                unread = "a value a call builds at run time" if (
+                    target is not None and target.kind == "value"
+                ) else "outside PATH"
                 text = (
                     f"{handler.module.path}:{param.line}: parameter `{param.name}` gets its Session from "
-                    f"`{ref}`, which the analysis cannot read (outside PATH): what it does around the "
+                    f"`{ref}`, which the analysis cannot read ({unread}): what it does around the "
                     "Session cannot be kept with the async session dependency in its place"
                 )
             elif (
