@@ -130,7 +130,12 @@ from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
-from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, SESSION_IO_METHODS, Derived
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    DERIVED_AWAITED,
+    POLYMORPHIC,
+    SESSION_IO_METHODS,
+    Derived,
+)
 from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
 _BUILTINS = frozenset(dir(builtins))
@@ -1224,21 +1229,28 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
             continue
         models = {function.loads[t[1]].model if t[0] == "load" and t[1] < len(function.loads) else None for t in held}
         for model in models:
-            summary = index.runs(model, name, how) if model in classes.by_ref else None
-            if summary is None:
+            if model not in classes.by_ref:
                 continue
             if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
                 loaded = closure_eager_names(project, handler.id)
+            sub = index.subclass_only(model, name) if how == "read" else None
+            if sub is not None and POLYMORPHIC not in loaded:
+                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(sub)}.{name}, a subclass column a "
+                                            f"query of {classes.short(model)} does not load: lazy load)"))
+                continue
+            summary = index.runs(model, name, how)
+            if summary is None:
+                continue
             for need in summary.needs:
-                if need.strategy == "subclass":
-                    continue  # whether the query loads the subclass is not read here
-                if need.strategy != "dynamic" and ("*" in loaded or all(
+                if need.strategy == "subclass" and POLYMORPHIC in loaded:
+                    continue  # a polymorphic load in the closure: taken for the subclass's
+                if need.strategy not in ("dynamic", "subclass") and ("*" in loaded or all(
                     step in loaded or index.flow.relationship(owner, step) in SAFE_STRATEGIES
                     for owner, step in need.path
                 )):
                     continue
                 path = ".".join(step for _, step in need.path)
-                what = "dynamic relationship" if need.strategy == "dynamic" else "lazy load"
+                what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")
                 found.append(Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, reads {path}: {what})"))
                 break
     return found

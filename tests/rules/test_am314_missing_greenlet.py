@@ -434,3 +434,48 @@ def test_a_write_whose_validator_reads_a_relationship_in_an_async_session_route_
     assert [f["code"] for f in found] == ["AM314"], found
     assert "book.title (runs Book._signed, reads author: lazy load)" in found[0]["message"], found
     assert findings(app(WRITES, {"models.py": VALIDATED}), "retitle_loaded") == []
+
+
+STAFF = MODELS + """
+
+class Employee(Base):
+    __tablename__ = "employees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    type: Mapped[str]
+    __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "employee"}
+
+
+class Manager(Employee):
+    __tablename__ = "managers"
+    id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    budget: Mapped[int]
+    __mapper_args__ = {"polymorphic_identity": "manager"}
+"""
+SUBCLASS_ROUTES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectin_polymorphic
+
+from models import Employee, Manager
+
+
+@router.get("/budget/{employee_id}")
+async def budget(employee_id: int, db: AsyncSession):
+    employee = await db.get(Employee, employee_id)
+    return {"budget": employee.budget}
+
+
+@router.get("/budgets")
+async def budgets(db: AsyncSession):
+    query = select(Employee).options(selectin_polymorphic(Employee, [Manager]))
+    employee = (await db.scalars(query)).first()
+    return {"budget": employee.budget}
+"""
+
+
+def test_a_subclass_column_read_on_an_object_of_a_base_query_in_an_async_session_route_is_am314(app, findings):
+    found = findings(app(SUBCLASS_ROUTES, {"models.py": STAFF}), "budget")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "employee.budget (Manager.budget, a subclass column a query of Employee does not load" in found[0]["message"]
+    assert findings(app(SUBCLASS_ROUTES, {"models.py": STAFF}), "budgets") == []
