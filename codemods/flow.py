@@ -909,7 +909,13 @@ class Flow:
                         for m in methods
                     )
                 else:
-                    found |= self.attribute(cls, name)  # type: ignore[arg-type]
+                    held = self.attribute(cls, name)  # type: ignore[arg-type]
+                    if not held and not self.knows_attribute(cls, name):  # type: ignore[arg-type]
+                        # read on a class that declares no such name (`cls.query` in a `CRUDMixin`
+                        # method): at run time it is one of the project classes mixing it in
+                        for subclass in self.classes.subclasses(cls):  # type: ignore[arg-type]
+                            held |= self.attribute(subclass, name)
+                    found |= held
             elif (kind == FACTORY and name in ("begin", "object_session")) or kind in (TAINTED, RESULT, INJECTED):
                 found.add(value)
             elif kind == REGISTRY and name == "query_property":

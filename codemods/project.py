@@ -26,6 +26,7 @@ from async_migrate.codemods.flow import (
     FACTORY,
     INJECTED,
     INSTANCE,
+    RESULT,
     SESSION,
     TAINTED,
     Flow,
@@ -1887,6 +1888,10 @@ class Project:
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
+                model = self._model_method(fid, call, receiver) if dot and not edges.get(call.index) else None
+                if model is not None:
+                    found.append((call.line, model))
+                    continue
                 passed = self._passed_sessions(flow, fid, call, names)
                 factory = None if passed or not call.args else next(
                     (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]
@@ -1907,6 +1912,40 @@ class Project:
             if found:
                 table[fid] = found
         return table
+
+    @cached_property
+    def _model_work_methods(self) -> dict[str, list[FunctionId]]:
+        """The methods a mapped project class runs (its own or a mixin's) that do synchronous
+        Session work, by name: `save()` committing a `scoped_session` global."""
+        classes = self.flow.classes
+        work = self.work_chains
+        found: dict[str, list[FunctionId]] = {}
+        for ref in classes.by_ref:
+            if not classes.is_mapped(ref):
+                continue
+            for ancestor in classes.mro(ref):
+                for name, method in classes.methods.get(ancestor, {}).items():
+                    if method in work and method not in found.get(name, ()):
+                        found.setdefault(name, []).append(method)
+        return found
+
+    def _model_method(self, fid: FunctionId, call: facts.Call, receiver: str) -> str | None:
+        """`user.save()` on an object the analysis cannot type that the Session handed out (a
+        query's row, what a dependency returns from one): a mapped class's method of that name
+        does Session work on a Session the call does not pass (a `scoped_session` global)."""
+        name = (call.func or call.callee or "").rpartition(".")[2]
+        methods = self._model_work_methods.get(name)
+        if not methods or call.awaited:
+            return None
+        values = self.flow.evaluate(fid, receiver)
+        if not values or any(v.kind != RESULT for v in values):
+            return None
+        options = ", ".join(sorted(self.functions[m][1].qualname for m in methods))
+        return (
+            f"`{self.written(call.func or call.callee or name)}()` is called on `{self.written(receiver)}`, an "
+            f"object the Session returned that the analysis cannot type: it may run {options}, which does "
+            "synchronous Session work"
+        )
 
     def _held_table(self, fid: FunctionId, call: facts.Call) -> str | None:
         """A call of a value out of a table the instance holds (`self.command_handlers[type(c)](c)`,

@@ -183,7 +183,16 @@ class Named(Classic):
     name = Column(String)
 
 
-class Pet(Named):
+class CRUDMixin:
+    @classmethod
+    def get_by_id(cls, id):
+        return cls.query.get(id)
+
+    def reloaded(self):
+        return self.query.get(self.id)
+
+
+class Pet(CRUDMixin, Named):
     __tablename__ = "pets"
     id = Column(Integer, primary_key=True)
 """
@@ -226,6 +235,22 @@ def test_model_query_on_a_thread_local_registry_keeps_with_am132(app, reported, 
     assert "`query_property()` of a `scoped_session` whose scope is the thread" in entry["reasons"][0]
     [finding] = findings(root, "read_user")
     assert finding["code"] == "AM301" and "scope it to the request" in finding["message"], finding
+
+
+# A mixin declares no `query` itself: `cls.query` in its classmethod, `self.query` in its method,
+# read the `query_property()` of the mapped classes mixing it in.
+@pytest.mark.parametrize(
+    ("body", "written"),
+    [("return Pet.get_by_id(1).name", "cls.query.get()"), ("return Pet().reloaded().name", "self.query.get()")],
+    ids=["classmethod", "method"],
+)
+def test_model_query_in_a_mixin_is_the_mapped_classes_query(app, reported, body, written):
+    root = _model_query(app, body)
+    entry = reported(root, "read_user", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert f"(`{written}`) on `{written.split('.')[0]}.query`, a `query_property()`" in entry["reasons"][0], entry
+    converted = reported(_model_query(app, body, ", scopefunc=request_scope.get"), "read_user", "phase1")
+    assert converted["action"] == "convert" and f"-> {written}" in converted["reasons"][0], converted
 
 
 def test_near_miss_model_query_on_a_request_scoped_registry_converts(app, reported):

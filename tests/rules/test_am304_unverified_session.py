@@ -285,6 +285,88 @@ class User(Base):
     assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
 
 
+# A Flask-era mixin committing a `scoped_session` global; the route's object comes from a
+# dependency with no return annotation, so the flow knows it only as something a query returned.
+MIXIN_MODELS = """
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base, scoped_session, sessionmaker
+
+db_session = scoped_session(sessionmaker())
+Base = declarative_base()
+Base.query = db_session.query_property()
+
+
+class CRUDMixin:
+    @classmethod
+    def get_by_id(cls, id):
+        return cls.query.get(id)
+
+    def save(self):
+        db_session.add(self)
+        db_session.commit()
+        return self
+
+    def describe(self):
+        return repr(self)
+
+
+class User(CRUDMixin, Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+"""
+
+MIXIN_DEPS = """
+from flaskmodels import User
+
+
+async def current_user(user_id: int):
+    return User.get_by_id(user_id)
+
+
+def settings():
+    return {"name": "x"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("user.name = name\nreturn user.save().id", "`user.save()` is called on `user`"),
+        ("return describe(user)", None),
+        ("return user.describe()", None),
+        ("conf.update(name=name)\nreturn conf", None),
+    ],
+    ids=["model-method-doing-work", "no-method-call", "model-method-without-work", "not-from-the-session"],
+)
+def test_a_model_method_on_an_untyped_query_result_is_unverified(app, findings, reported, body, expected):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from flaskdeps import current_user, settings
+
+
+        def describe(user):
+            return repr(user)
+
+
+        @router.patch("/me")
+        async def rename_me(name: str, user=Depends(current_user), conf=Depends(settings)):
+            {body}
+        """.replace("{body}", body.replace("\n", "\n            ")),
+        {"flaskmodels.py": MIXIN_MODELS, "flaskdeps.py": MIXIN_DEPS},
+    )
+    entry = reported(root, "rename_me")
+    if expected is None:
+        assert findings(root, "rename_me") == [], findings(root, "rename_me")
+        assert "does no synchronous Session work" in " ".join(entry["reasons"]), entry
+        return
+    [finding] = findings(root, "rename_me")
+    assert finding["code"] == "AM304" and expected in finding["message"], finding
+    assert "it may run CRUDMixin.save, which does synchronous Session work" in finding["message"], finding
+
+
 TENANCY = """
 from collections.abc import AsyncIterator
 
