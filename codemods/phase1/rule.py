@@ -311,7 +311,14 @@ def lazy_load_text(
             return f"{text}; it awaits at line {line} (`{awaited}`), so it stays async: {fix}"
         return f"{text}; {converted}"
     how = load_verb(first)
-    if first.offloaded:
+    # a Session call of the reader's own run in the threadpool (`run_in_threadpool(db.get, ...)`)
+    own_call = first.offloaded and first.function == f"{module.name}.{dependency.qualname}"
+    if own_call:
+        source = (
+            "on an object a Session call run in the threadpool returned, loaded on a synchronous Session: "
+            "reading it back on the event loop runs a blocking query there"
+        )
+    elif first.offloaded:
         source = (
             f"on the object {module.name}.{dependency.qualname} returned from the threadpool, loaded on a "
             "synchronous Session: reading it back on the event loop runs a blocking query there"
@@ -325,7 +332,10 @@ def lazy_load_text(
     if awaits:
         line, awaited = awaits[0]
         fix = (
-            "eager-load the relationship in that function's query, or build the response inside the call the "
+            "eager-load the relationship in the query run in the threadpool, or build the response inside the "
+            "call the threadpool runs"
+            if own_call
+            else "eager-load the relationship in that function's query, or build the response inside the call the "
             "threadpool runs"
             if first.offloaded
             else "eager-load the relationship in the dependency's query"

@@ -30,6 +30,7 @@ from enum import Enum
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary import OFFLOADERS
 
 Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the loaded entity
 
@@ -325,6 +326,14 @@ class Flow:
                 where = f"the call of {module.name}.{ran.qualname} run in the threadpool (line {edges[0].call.line})"
                 return [Origin(OriginKind.SOURCE, fid, where=where, dependency=edges[0].callee, offloaded=True)]
             callees = [e.callee for e in edges]
+            if not callees and self.offloaded_sources:
+                line = self._offloading_line(function, term[1])
+                if line is not None:
+                    # `run_in_threadpool(db.get, Book, i)`, `to_thread(lambda: db.scalars(...).all())`:
+                    # Session work of the function's own, run in a worker thread; what it returns
+                    # is that Session's object all the same, read back here on the loop.
+                    where = f"the Session call run in the threadpool (line {line})"
+                    return [Origin(OriginKind.SOURCE, fid, where=where, dependency=fid, offloaded=True)]
             if not callees:
                 return self._constructed(fid, function, term[1], picks)
             found: list[Origin] = []
@@ -358,6 +367,18 @@ class Flow:
             return self._union(fid, term[1], picks)
         if kind == "none":
             return []
+        return None
+
+    def _offloading_line(self, function: facts.Function, index: int) -> int | None:
+        """The line of the call at `index` when it runs its function in a worker thread
+        (`run_in_threadpool`, `to_thread`, `run_in_executor`), else None."""
+        for call in function.calls:
+            if call.index != index:
+                continue
+            if call.offloaded or call.method == "run_in_executor" or (
+                call.callee is not None and self.project.canonical(call.callee) in OFFLOADERS
+            ):
+                return call.line
         return None
 
     def _constructed(self, fid: FunctionId, function: facts.Function, index: int, picks: tuple) -> list[Origin] | None:

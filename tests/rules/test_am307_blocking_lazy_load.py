@@ -283,3 +283,55 @@ def test_a_deferred_column_read_on_a_dependency_object_is_an_am307_finding(app, 
 def test_near_miss_a_plain_column_of_a_dependency_object_is_loaded_already(app, findings):
     root = app(DEFERRED.replace("{column}", "name"), {"models.py": DEFERRED_MODELS})
     assert findings(root, "bio") == []
+
+
+OWN_OFFLOADED = """
+import functools
+
+import anyio
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
+
+from models import Post, User
+
+
+@router.get("/get/{i}")
+async def by_get(i: int, db: session_dependency):
+    post = await run_in_threadpool(db.get, Post, i{options})
+    return {"user": post.user.id}
+
+
+@router.get("/lambda")
+async def by_lambda(db: session_dependency):
+    users = await run_in_threadpool(lambda: db.scalars(select(User){chain}).all())
+    return [len(u.posts) for u in users]
+
+
+@router.get("/partial/{i}")
+async def by_partial(i: int, db: session_dependency):
+    post = await anyio.to_thread.run_sync(functools.partial(db.get, Post, i{options}))
+    return {"user": post.user.id}
+"""
+
+
+def _own(options: str = "", chain: str = "") -> str:
+    return OWN_OFFLOADED.replace("{options}", options).replace("{chain}", chain)
+
+
+def test_a_relationship_of_what_a_session_call_in_the_threadpool_returned_is_an_am307_finding(app, findings):
+    # The query runs in a worker thread; the relationship read after it runs on the event loop.
+    root = app(_own(), files())
+    for route, read in (("by_get", "`post.user`"), ("by_lambda", "`u.posts`"), ("by_partial", "`post.user`")):
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307" and read in finding["message"], finding["message"]
+        assert "a Session call run in the threadpool returned" in finding["message"], finding["message"]
+
+
+def test_near_miss_the_session_call_in_the_threadpool_eager_loads_what_is_read(app, findings):
+    root = app(
+        _own(options=", options=[selectinload(Post.user)]", chain=".options(selectinload(User.posts))"), files()
+    )
+    for route in ("by_get", "by_lambda", "by_partial"):
+        assert findings(root, route) == [], route
