@@ -1110,7 +1110,7 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 reasons.append(AM280.reason(
                     f"{refreshed.file}:{refreshed.line}: adds `{refreshed.text()}` after this line in "
                     f"{module.name}.{function.qualname}, for the relationships its response model reads "
-                    f"({', '.join(refreshed.fields)}) on the {refreshed.model} it builds"
+                    f"({', '.join(refreshed.fields)}) on the {refreshed.model} {refreshed.source}"
                 ))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:

@@ -75,6 +75,7 @@ class BuiltRefresh:
     line: int  # the line of the call the refresh follows
     model: str  # the built class, as reasons name it
     fields: tuple[str, ...]  # the response model fields it loads (`BookOut.author`)
+    source: str = "it builds"  # where the object comes from, as reasons say it (`fetched_refresh`)
 
     def text(self) -> str:
         return self.refresh.awaited()
@@ -88,7 +89,7 @@ def plan(
     trees: Callable[[str], ast.Module | None],
 ) -> BuiltRefresh | None:
     """The refresh that replaces all of `risks` (the route's lazy loads), or None to keep them."""
-    if not risks or any(_loaded_as(r) is None for r in risks):
+    if not risks or any(loaded_as(r) is None for r in risks):
         return None
     built = _returned(project, route, moving)
     if built is None:
@@ -100,7 +101,7 @@ def plan(
     # same-named property of another class, read by name, says nothing about this object.
     if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
         return None
-    attributes = tuple(dict.fromkeys(a for r in risks if (a := _loaded_as(r)) is not None))
+    attributes = tuple(dict.fromkeys(a for r in risks if (a := loaded_as(r)) is not None))
     if any(flow.relationship(model, a) != "select" for a in attributes):
         return None
     module, function = project.functions[fid]
@@ -138,7 +139,7 @@ def explain(project: Project, route: FunctionId, risks: list[LazyLoadRisk], movi
             for r in risks]
 
 
-def _loaded_as(risk: LazyLoadRisk) -> str | None:
+def loaded_as(risk: LazyLoadRisk) -> str | None:
     """The relationship of the returned object a refresh would load for `risk`, or None when a
     refresh cannot stand for it: a field of the response model itself that is a relationship
     (AM222), or one whose property or hybrid property reads a relationship of the object
@@ -226,7 +227,7 @@ def _placement(
     body = list(node.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
-    if not body or not _returns_name(body[-1], name):
+    if not body or not returns_name(body[-1], name):
         return None
     own = list(_own_nodes(node))
     if sum(isinstance(n, ast.Return) for n in own) != 1 or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
@@ -284,7 +285,7 @@ def _placement(
     return add.receiver, outermost[0]
 
 
-def _returns_name(stmt: ast.stmt, name: str) -> bool:
+def returns_name(stmt: ast.stmt, name: str) -> bool:
     return isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) and stmt.value.id == name
 
 

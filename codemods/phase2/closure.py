@@ -35,6 +35,7 @@ from async_migrate.codemods.phase2 import (
     derived,
     expired_lists,
     expired_reads,
+    fetched_refresh,
     holders,
     inline_sessions,
     methods,
@@ -409,6 +410,11 @@ def compute(
         # An object the route builds has no query to add an option to: a refresh loads what its
         # response model reads, where that is all the route lacks.
         planned = built_refresh.plan(project, fid, analysed.risks, moving, trees)
+        if planned is None:
+            # Nor one a helper fetched by key from the route's fresh Session: a refresh on the route.
+            planned = fetched_refresh.plan(
+                project, fid, analysed.risks, moving, trees, bool(dependency_twins.get(fid))
+            )
         if planned is not None:
             built[fid] = planned
             lazy[fid] = []

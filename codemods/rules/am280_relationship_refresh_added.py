@@ -12,6 +12,13 @@ field that is a property or hybrid property of the model reading a relationship 
 itself (`return self.author.name`) is refreshed the same way; one reading further down
 (`self.author.publisher`) stays blocked by AM250.
 
+An object a project helper gets by key from the route's own Session (`book = crud.book.get(db,
+id=book_id)`, the helper's body `return db.get(self.model, id)`, the class known from the instance
+`book = CRUDBook(Book)`) is refreshed the same way, guarded `if book is not None:`, right after the
+call, when the route does nothing else but check it for None and return it, and no dependency
+shares its Session: a refresh expires the relationship before loading it, so an unflushed change
+to it would be lost, and only an object nothing changed since it was loaded is safe.
+
 Before:
 
     @router.post("/books", response_model=BookOut)  # BookOut.author
@@ -39,7 +46,7 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM280",
     name="relationship-refresh-added",
-    summary="refreshes an object the route builds, naming the relationships its response model reads",
+    summary="refreshes an object the route builds or a helper gets by key, naming the relationships its response model reads",
     fix="nothing to do; review the added `await session.refresh(obj, attribute_names=[...])`",
     doc=__doc__,
 )
