@@ -952,7 +952,7 @@ def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
     the index cannot see into, at a line it can name.
     """
     _, function = project.functions[fid]
-    names = project.session_names(fid)
+    names = project.session_names_view(fid)
     through_objects = {edge.call.index for edge in project.all_calls_from[fid] if edge.via is not None}
     found = []
     for call in function.calls:

@@ -345,7 +345,7 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
 
     _, function = project.functions[fid]
     by_index = {call.index: call for call in function.calls}
-    names = project.session_names(fid)
+    names = project.session_names_view(fid)
     found = []
     for call in function.calls:
         tasks: list[FunctionId] = []

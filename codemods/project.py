@@ -16,6 +16,7 @@ import builtins
 import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -1154,7 +1155,7 @@ class Project:
         return param is not None and self.declared_async_session(param) is not None
 
     def _passed_sessions(
-        self, flow: Flow, fid: FunctionId, call: facts.Call, names: set[str]
+        self, flow: Flow, fid: FunctionId, call: facts.Call, names: AbstractSet[str]
     ) -> list[tuple[facts.Arg, str]]:
         """The arguments of a call that carry a Session, each with its text."""
         found = []
@@ -1219,6 +1220,10 @@ class Project:
         return set(found)
 
     def session_names(self, fid: FunctionId) -> set[str]:
+        return set(self.session_names_view(fid))
+
+    def session_names_view(self, fid: FunctionId) -> frozenset[str]:
+        """`session_names` for a caller that only reads it: the kept answer, not a copy."""
         found = self._session_names.get(fid)
         if found is None:
             _, function = self.functions[fid]
@@ -1226,7 +1231,7 @@ class Project:
             # Only once the fixpoint is done: while it runs, `session_params` still grows.
             if "session_params" in self.__dict__:
                 self._session_names[fid] = found
-        return set(found)
+        return found
 
     # ------------------------------------------------- async sessions (check)
 
@@ -1329,7 +1334,9 @@ class Project:
         self._callees[call.callee] = callee
         return callee
 
-    def _session_args(self, call: facts.Call, callee: FunctionId, names: set[str]) -> dict[str, str]:
+    def _session_args(self, call: facts.Call, callee: FunctionId, names: AbstractSet[str]) -> dict[str, str]:
+        if not any(arg.name in names for arg in call.args if arg.name is not None):
+            return {}  # most calls hand no Session: the callee's parameters are not read
         _, function = self.functions[callee]
         positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
         keywords = {p.name for p in function.params if not p.variadic}
@@ -1351,7 +1358,7 @@ class Project:
         Session never arrives; a callee taking **kwargs or wrapped by a decorator
         may accept it, and is left out.
         """
-        names = self.session_names(fid)
+        names = self.session_names_view(fid)
         found = []
         for edge in self.calls_from[fid]:
             module, callee = self.functions[edge.callee]
@@ -1369,7 +1376,7 @@ class Project:
     def edges(self) -> list[Edge]:
         found: list[Edge] = []
         for fid, (module, function) in self.functions.items():
-            names = self.session_names(fid)
+            names = self.session_names_view(fid)
             for call in function.calls:
                 callee = self._callee(module, call)
                 if callee is not None:
@@ -1405,7 +1412,7 @@ class Project:
             name for methods in flow.classes.methods.values() for name, method in methods.items() if flow.is_property(method)
         }
         for fid, (module, function) in self.functions.items():
-            names = self.session_names(fid) | flow_sessions(flow, fid)
+            names = self.session_names_view(fid) | flow.session_locals(fid)
             for call in function.calls:
                 if call.dispatch:
                     # any value of the container may run: each is a possible target, none certain
@@ -1735,7 +1742,7 @@ class Project:
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []
-            names = self.session_names(fid) | flow_sessions(flow, fid)
+            names = self.session_names_view(fid) | flow.session_locals(fid)
             edges = resolved.get(fid, {})
             kinds = {v.kind for values in flow.env(fid).values() for v in values}
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.

@@ -139,7 +139,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
     for name in work.params:
         (work.used if _works_with(project, function, name) else work.unused).append(name)
     work.opened = [o.line for o in project.opens_directly(fid)]
-    names = project.session_names(fid)
+    names = project.session_names_view(fid)
     for call in function.calls:
         if call.receiver in names and call.method in SESSION_IO_METHODS:
             text = f"{call.receiver}.{call.method}()"
@@ -308,7 +308,7 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
     """`session_work` without following `async def` helpers (they are followed by the caller)."""
     _, function = project.functions[fid]
     work = SessionWork()
-    names = project.session_names(fid)
+    names = project.session_names_view(fid)
     for call in function.calls:
         if call.receiver in names and call.method in SESSION_IO_METHODS and not call.offloaded:
             work.blocking.append(Blocking(call.line, f"{call.receiver}.{call.method}()"))
