@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import CONNECTION, INSTANCE, NOTHING, Abstract, Flow, Values
+from async_migrate.codemods.flow import CONNECTION, INSTANCE, NOTHING, QUERY, Abstract, Flow, Values
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -166,8 +166,11 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     """The project instances an argument holds, a class built right there among them
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
     values = argument_values(project, flow, fid, call, arg)
-    # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it.
-    return frozenset(v for v in values if (v.kind == INSTANCE and v.target is not None) or v.kind == CONNECTION)
+    # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it;
+    # and so does a model's `query_property()` Query: `paginate(User.query, page)` runs it.
+    return frozenset(
+        v for v in values if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, QUERY)
+    )
 
 
 def _untyped_args(

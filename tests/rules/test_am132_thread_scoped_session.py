@@ -237,6 +237,28 @@ def test_model_query_on_a_thread_local_registry_keeps_with_am132(app, reported, 
     assert finding["code"] == "AM301" and "scope it to the request" in finding["message"], finding
 
 
+# `User.query` handed to a helper that runs it (a Flask-era `paginate(query, page)`): the helper's
+# unannotated parameter holds the Query, so its `.count()` is Session work on the registry.
+@pytest.mark.parametrize("passed", ["User.query", "query=User.query", "q"])
+def test_model_query_handed_to_a_helper_is_run_there(app, reported, findings, passed):
+    route = MODEL_QUERY_ROUTE.replace("{body}", f"q = User.query\n    return paginate({passed})").replace(
+        "def find(email):", "def paginate(query, page=1):\n    return query.limit(10).offset(page).count()\n\n\ndef find(email):"
+    )
+    root = app(route, {"db/models.py": MODEL_QUERY.replace("{scope}", "")})
+    entry = reported(root, "read_user", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "(`query.limit().offset().count()`) on `query`, a `query_property()`" in entry["reasons"][0], entry
+    assert [f["code"] for f in findings(root, "read_user")] == ["AM301"]
+
+
+def test_near_miss_a_helper_given_no_query_does_no_session_work(app, reported):
+    route = MODEL_QUERY_ROUTE.replace("{body}", "return paginate([1, 2])").replace(
+        "def find(email):", "def paginate(query, page=1):\n    return query.count(page)\n\n\ndef find(email):"
+    )
+    entry = reported(app(route, {"db/models.py": MODEL_QUERY.replace("{scope}", "")}), "read_user", "phase1")
+    assert "does no synchronous Session work" in entry["reasons"][0], entry
+
+
 # A mixin declares no `query` itself: `cls.query` in its classmethod, `self.query` in its method,
 # read the `query_property()` of the mapped classes mixing it in.
 @pytest.mark.parametrize(
