@@ -733,16 +733,18 @@ class Flow:
         return result
 
     def app_state_classes(self, attribute: str) -> Values:
-        """The project classes the application's state keeps under `attribute`
+        """The project classes (or sessionmakers) the application's state keeps under `attribute`
         (`app.state.uow_factory = SqlAlchemyUnitOfWork` in the lifespan), when every assignment
-        the project makes to it is a class: calling one builds a new instance each time, unlike
-        an instance kept there, which every request shares. NOTHING otherwise."""
+        the project makes to it is one: calling one builds a new instance (opens a new Session)
+        each time, unlike an instance kept there, which every request shares. NOTHING otherwise."""
         found: set[Abstract] = set()
         for holder, written, assigned, _line in self.state_assignments().get(attribute, []):
             if self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
                 return NOTHING
             made = self.evaluate(holder, assigned)
-            if not made or any(v.kind != CLASS for v in made):
+            # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
+            # Session on each call, as a class kept there builds a new instance
+            if not made or any(v.kind not in (CLASS, FACTORY) for v in made):
                 return NOTHING
             found |= made
         return frozenset(found)

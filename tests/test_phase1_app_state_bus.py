@@ -74,7 +74,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 
-from bus import Settings, UnitOfWork, bootstrap, count, finish
+from sqlalchemy import text
+
+from bus import SessionLocal, Settings, UnitOfWork, bootstrap, count, finish
+
+
+def make_greeting():
+    return "hi"
 
 
 @asynccontextmanager
@@ -82,6 +88,8 @@ async def lifespan(app: FastAPI):
     app.state.bus = bootstrap()
     app.state.settings = Settings()
     app.state.uow_factory = UnitOfWork
+    app.state.session_factory = SessionLocal
+    app.state.greeting = make_greeting
     yield
 
 
@@ -133,6 +141,26 @@ async def factory(request: Request):
     return {}
 
 
+@app.get("/opened")
+async def opened(request: Request):
+    s = request.app.state.session_factory()
+    try:
+        return {"n": s.execute(text("select 1")).scalar()}
+    finally:
+        s.close()
+
+
+@app.get("/entered")
+async def entered(request: Request):
+    with request.app.state.session_factory() as s:
+        return {"n": s.execute(text("select 1")).scalar()}
+
+
+@app.get("/greeting")
+async def greeting(request: Request):
+    return {"text": request.app.state.greeting()}
+
+
 @app.get("/title")
 async def title(request: Request):
     return {"title": request.app.state.settings.title()}
@@ -180,3 +208,18 @@ def test_a_unit_of_work_class_the_state_keeps_builds_one_per_request_and_convert
     found = _handler(cli.json("phase1", root), "factory")
     assert found["action"] == "convert", found
     assert any("bus.finish" in reason and "UnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
+
+
+@pytest.mark.parametrize("function", ["opened", "entered"])
+def test_a_session_opened_from_a_sessionmaker_the_state_keeps_blocks_and_converts(cli, root, function):
+    # `app.state.session_factory = SessionLocal`: calling it opens a synchronous Session on the
+    # event loop; it read "no synchronous Session work" and check passed the route.
+    assert f"AM301 blocking-session {function}:" in cli("check", root, "--no-cache").output
+    found = _handler(cli.json("phase1", root), function)
+    assert (found["action"], found["after"]) == ("convert", "def"), found
+
+
+def test_near_miss_a_plain_function_the_state_keeps_stays_clean(cli, root):
+    found = _handler(cli.json("phase1", root), "greeting")
+    assert found["reasons"] == ["does no synchronous Session work"], found
+    assert "greeting:" not in cli("check", root, "--no-cache").output
