@@ -95,13 +95,8 @@ def _read_function(
     held: dict[str, str] | None,
     scope: frozenset[str],
 ) -> None:
-    function = facts.Function(
-        name=node.name,
-        qualname=qualname,
-        key=keys.next(qualname),
-        line=node.lineno,
-        is_async=type(node) is ast.AsyncFunctionDef,
-    )
+    # By position: keywords are matched one by one against the dataclass's 45 parameters.
+    function = facts.Function(node.name, qualname, keys.next(qualname), node.lineno, type(node) is ast.AsyncFunctionDef)
     args = node.args
     defaults = dict(syntax.parameters(args))
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -1263,20 +1258,18 @@ class BodyScanner:
                 self.greenlet_defs.add(run.id)
         if not nested:
             self._opened_as_argument(node)
-        call = facts.Call(
-            line=self.source.line_of(node),
-            callee=None,
-            index=self.call_count,
-            awaited=key in self.awaited,
-            nested=nested,
-            offloaded=key in self.offloaded,
-            statement=key in self.statements,
-            condition=key in self.conditions,
-            in_generator=self.generators > 0,
-            argument_of=self.argument_of.get(key),
-            coroutine=self.coroutines[-1] if self.coroutines else None,
-            greenlet=key in self.greenlet_calls,
-        )
+        # By position, the rest set after: matching a dozen keywords against the 36 parameters of
+        # `Call.__init__` cost more than building the call.
+        call = facts.Call(self.source.line_of(node), None, self.call_count)
+        call.awaited = key in self.awaited
+        call.nested = nested
+        call.offloaded = key in self.offloaded
+        call.statement = key in self.statements
+        call.condition = key in self.conditions
+        call.in_generator = self.generators > 0
+        call.argument_of = self.argument_of.get(key)
+        call.coroutine = self.coroutines[-1] if self.coroutines else None
+        call.greenlet = key in self.greenlet_calls
         if self.defs:
             self.call_defs[call.index] = tuple(self.defs)
         argument_of = self.argument_of

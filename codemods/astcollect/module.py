@@ -473,6 +473,8 @@ class Collector:
                 )
                 if value is not None and not whole:
                     self._module_references(value, statement.lineno, overrides(statement))
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                continue  # names and aliases only, no expression: nothing used as a value
             elif kind is not ast.Expr or id(statement) not in read:
                 self._module_references(statement, statement.lineno)  # type: ignore[arg-type]
 
@@ -573,14 +575,14 @@ class Collector:
         known = self.module_level
         references = self.facts.references
         escapes = self.facts.escapes
-        # One walk for the calls and one for the names: every default and decorator argument
-        # of the module comes here.
-        calls = list(syntax.calls_under(value))
+        # Every default and decorator argument of the module comes here: one walk for the calls
+        # and the names.
+        calls, names = _calls_and_names(value)
         skipped = {id(node.func) for node in calls}
         held = set(taken) | self._registered
         for call in calls:
             self.takes(call, held, frozenset())
-        for node, written in _names_in(value):
+        for node, written in names:
             if written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue
             resolved = self.resolve(written)
@@ -1386,7 +1388,7 @@ class Collector:
         read_function(self, node, qualname, keys, routers, held, scope)
 
     def param(self, node: ast.arg, default: ast.expr | None) -> facts.Param:
-        param = facts.Param(name=node.arg, line=node.lineno)
+        param = facts.Param(node.arg, node.lineno)
         annotation = node.annotation
         # Each part's calls listed once: the walk costs more than what is read off the calls.
         annotation_calls = list(syntax.calls_under(annotation)) if annotation is not None else []
@@ -1585,22 +1587,40 @@ def overrides(statement: ast.stmt) -> frozenset[int]:
     return frozenset()
 
 
-def _names_in(node: ast.AST) -> Iterator[tuple[int, str | None]]:
-    """Every name and dotted name written in an expression, in the order written (a
-    keyword's name after its value, as libcst lays out an argument), each with the id of
-    its node (0 for a keyword's or a parameter's name, which no call or FastAPI takes)."""
-    kind = type(node)
-    if kind is ast.keyword:
-        yield from _names_in(node.value)  # type: ignore[attr-defined]
-        if node.arg is not None:  # type: ignore[attr-defined]
-            yield 0, node.arg  # type: ignore[attr-defined]
-        return
-    if kind is ast.arg:
-        yield 0, node.arg  # type: ignore[attr-defined]
-    elif kind is ast.Name or kind is ast.Attribute:
-        yield id(node), dotted(node)
-    for child in syntax.children(node):
-        yield from _names_in(child)
+def _calls_and_names(top: ast.AST) -> tuple[list[ast.Call], list[tuple[int, str | None]]]:
+    """The calls under `top` as `syntax.calls_under` lists them, and every name and dotted name
+    written in it, each with the id of its node (0 for a keyword's or a parameter's name, which
+    no call or FastAPI takes), from one walk: depth first in the order written, a keyword's name
+    after its value (as libcst lays out an argument)."""
+    calls: list[ast.Call] = []
+    names: list[tuple[int, str | None]] = []
+    stack: list[Any] = [top]
+    children = syntax.children
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is tuple:  # a keyword's name, due after its value
+            names.append(node)
+            continue
+        if kind is ast.Name:
+            names.append((id(node), node.id))
+            continue
+        if kind is ast.Constant:
+            continue
+        if kind is ast.keyword:
+            if node.arg is not None:
+                stack.append((0, node.arg))
+            stack.append(node.value)
+            continue
+        if kind is ast.Call:
+            calls.append(node)
+        elif kind is ast.Attribute:
+            names.append((id(node), dotted(node)))
+        elif kind is ast.arg:
+            names.append((0, node.arg))
+        found = children(node)
+        stack.extend(reversed(found if type(found) is list else list(found)))
+    return calls, names
 
 
 def free_names(node: ast.AST) -> set[str]:

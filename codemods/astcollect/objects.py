@@ -510,8 +510,15 @@ def own_nodes(body: list[ast.stmt]) -> list[Any]:
         kind = type(item)
         if kind is ast.Name or kind is ast.Constant:  # the commonest nodes hold no code
             continue
-        if kind is ast.Attribute:
+        if kind is ast.Attribute or kind is ast.keyword or kind is ast.Expr or kind is ast.Await:
             stack.append(item.value)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Call:  # the generic loop below, unrolled for the commonest node with children
+            if item.keywords:  # type: ignore[attr-defined]
+                stack.extend(reversed(item.keywords))  # type: ignore[attr-defined]
+            if item.args:  # type: ignore[attr-defined]
+                stack.extend(reversed(item.args))  # type: ignore[attr-defined]
+            stack.append(item.func)  # type: ignore[attr-defined]
             continue
         fields = fields_of.get(kind)
         if fields is None:
