@@ -83,22 +83,10 @@ class _Flow:
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        # One walk of the body, read four times below: the walk is most of this reader's cost.
-        nodes = own_nodes(node.body)
+        # One walk of the body, which also notes what the pass below needs to know first.
         stored: set[str] = set()
         callees: set[int] = set()
-        for item in nodes:  # what the pass below needs to know first, in one pass
-            kind = type(item)
-            if kind is ast.Name:
-                if type(item.ctx) is ast.Store:
-                    stored.add(item.id)
-            elif kind is ast.Call:
-                callees.add(id(item.func))
-            elif kind is ast.Assign:
-                if len(item.targets) == 1 and type(item.targets[0]) is ast.Name:
-                    self.statements.setdefault(item.targets[0].id, []).append(item.value)
-            elif kind is ast.AnnAssign and type(item.target) is ast.Name and item.value:
-                self.statements.setdefault(item.target.id, []).append(item.value)
+        nodes = own_nodes(node.body, stored, callees, self.statements)
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | stored
         results: list[tuple] = []
@@ -497,29 +485,49 @@ def _spelled(node: ast.AST, argument: bool = False) -> str | None:
     return None
 
 
-def own_nodes(body: list[ast.stmt]) -> list[Any]:
+def own_nodes(
+    body: list[ast.stmt],
+    stored: set[str] | None = None,
+    callees: set[int] | None = None,
+    statements: dict[str, list[ast.expr]] | None = None,
+) -> list[Any]:
     """Every node of the body outside nested scopes (the scope nodes themselves included), in
-    `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them)."""
+    `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them).
+    Noted on the way, into the collections given: the names stored (`stored`), the ids of the called expressions
+    (`callees`) and the values assigned to a bare name, in order (`statements`)."""
     found: list[Any] = []  # Any: the callers narrow by `type(item) is ...`, which mypy does not follow
     stack: list[ast.AST] = list(reversed(body))
     fields_of = _CHILD_FIELDS
     node_type = ast.AST
+    stored = set() if stored is None else stored
+    callees = set() if callees is None else callees
+    statements = {} if statements is None else statements
     while stack:
         item = stack.pop()
         found.append(item)
         kind = type(item)
-        if kind is ast.Name or kind is ast.Constant:  # the commonest nodes hold no code
+        if kind is ast.Name:  # the commonest nodes hold no code
+            if type(item.ctx) is ast.Store:  # type: ignore[attr-defined]
+                stored.add(item.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Constant:
             continue
         if kind is ast.Attribute or kind is ast.keyword or kind is ast.Expr or kind is ast.Await:
             stack.append(item.value)  # type: ignore[attr-defined]
             continue
         if kind is ast.Call:  # the generic loop below, unrolled for the commonest node with children
+            callees.add(id(item.func))  # type: ignore[attr-defined]
             if item.keywords:  # type: ignore[attr-defined]
                 stack.extend(reversed(item.keywords))  # type: ignore[attr-defined]
             if item.args:  # type: ignore[attr-defined]
                 stack.extend(reversed(item.args))  # type: ignore[attr-defined]
             stack.append(item.func)  # type: ignore[attr-defined]
             continue
+        if kind is ast.Assign:
+            if len(item.targets) == 1 and type(item.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+                statements.setdefault(item.targets[0].id, []).append(item.value)  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign and type(item.target) is ast.Name and item.value:  # type: ignore[attr-defined]
+            statements.setdefault(item.target.id, []).append(item.value)  # type: ignore[attr-defined]
         fields = fields_of.get(kind)
         if fields is None:
             fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(reversed(code_fields(kind)))
