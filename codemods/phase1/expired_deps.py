@@ -161,3 +161,107 @@ def _maker(project: Project, ref: str | None) -> facts.Value | None:
     if value is None or value.kind != "call" or project.canonical(value.ref) not in _SESSIONMAKERS:
         return None
     return value
+
+
+def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadRisk]:
+    """Reads on the event loop, in an `async def` handler, of an object it bound before a commit it
+    ran in the threadpool (`await run_in_threadpool(db.commit)`, `await to_thread(save, db, obj)`
+    with `save` committing): the commit expired the object, and the read refreshes it on the
+    handler's synchronous Session, a blocking query on the loop. A refresh after the commit (in the
+    threadpool too), or a sessionmaker written with `expire_on_commit=False`, expires nothing."""
+    function = handler.function
+    if not function.is_async:
+        return []
+    fid = (handler.module.name, function.key)
+    sessions = project.session_names(fid)
+    if not sessions or not _expires(project, fid, function, sessions):
+        return []
+    commits_at: set[int] = set()
+    refreshed: list[tuple[int, str]] = []
+    for call in function.calls:
+        if not call.offloaded or call.nested:
+            continue
+        if call.receiver is None:
+            head, dot, method = (call.func or "").removeprefix("$").rpartition(".")
+            if dot and (call.func or "").startswith("$") and head in sessions:
+                if method == "commit":
+                    commits_at.add(call.line)
+                elif method in ("refresh", "expunge"):
+                    refreshed.extend((call.line, a.name) for a in call.args if a.name)
+        elif call.receiver in sessions and call.method == "commit":
+            commits_at.add(call.line)
+        elif call.receiver in sessions and call.method in ("refresh", "expunge"):
+            refreshed.extend((call.line, a.name) for a in call.args if a.name)
+    for edge in project.all_calls_from[fid]:
+        if (
+            edge.call.offloaded and edge.callee != fid and any(a.name in sessions for a in edge.call.args)
+            and commits(project, edge.callee)
+        ):
+            commits_at.add(edge.call.line)
+    if not commits_at:
+        return []
+    first_commit = min(commits_at)
+    bound = _maybe_instances(project, function, sessions, first_commit)
+    where = f"{handler.module.path}:{first_commit}"
+    reads = [
+        (line, receiver, attr) for line, receiver, attr in function.attributes
+        if receiver in bound and line > first_commit
+        and not any(first_commit <= at < line and name == receiver for at, name in refreshed)
+    ]
+    for name in sorted(bound):
+        if f"${name}" in function.returned:  # FastAPI reads it on the loop serialising the response
+            # the facts keep no line for a return: the last line the function is known to reach
+            line = max([
+                function.line, *function.name_uses.get(name, []), *(r[0] for r in function.attributes),
+                *(c.line for c in function.calls),
+            ])
+            if not any(at >= first_commit and at_name == name for at, at_name in refreshed):
+                reads.append((line, name, ""))
+    risks: list[LazyLoadRisk] = []
+    for line, receiver, attr in reads:
+        risks.append(
+            LazyLoadRisk(
+                file=handler.module.path,
+                line=line,
+                function=f"{handler.module.name}.{function.qualname}",
+                attribute=attr or receiver,
+                owner=None,
+                message=f"expired by the commit at {where}",
+                fix="refresh the object in the threadpool after the commit, or pass expire_on_commit=False",
+                kind="expired",
+                path=f"{receiver}.{attr}" if attr else receiver,
+                code=AM248.code,
+                dependency=fid,
+                offloaded=True,
+            )
+        )
+    return risks
+
+
+def _maybe_instances(project: Project, function: facts.Function, sessions: set[str], before: int) -> set[str]:
+    """Local names that may hold an ORM object of the handler's Session by line `before`: bound
+    there to a mapped class's constructor or a Session call's result, or bound to what the
+    notation cannot spell (`await run_in_threadpool(db.get, M, i)`, a loop target): those count,
+    since the read they may be is a blocking one."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    spelled: dict[str, list[facts.Binding]] = {}
+    for binding in function.bindings:
+        spelled.setdefault(binding.name, []).append(binding)
+    found: set[str] = set()
+    for name, bindings in spelled.items():
+        if name in sessions:
+            continue
+        for binding in bindings:
+            if binding.line > before:
+                continue
+            head = binding.expr.partition("(")[0]
+            if head.removeprefix("$").partition(".")[0] in sessions and binding.expr.startswith("$"):
+                found.add(name)
+            elif binding.expr.endswith(")") and not head.startswith("$"):
+                built = classes.resolve(head)
+                if built is not None and classes.is_mapped(built):
+                    found.add(name)
+    found.update(name for name in function.holds if name not in spelled and name not in sessions)
+    return found

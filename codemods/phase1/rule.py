@@ -22,7 +22,11 @@ from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
-from async_migrate.codemods.phase1.expired_deps import expired_dependency_reads, expired_where
+from async_migrate.codemods.phase1.expired_deps import (
+    expired_dependency_reads,
+    expired_where,
+    offloaded_commit_reads,
+)
 from async_migrate.codemods.phase1.needs import coroutine_needs
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
@@ -216,7 +220,7 @@ def lazy_loads_on_loop(
         risk
         for risk in dependency_lazy_loads(project, handler.id)
         if risk.dependency in project.functions and _loads_on_sync_session(project, risk.dependency)
-    ] + expired_dependency_reads(project, handler)
+    ] + expired_dependency_reads(project, handler) + offloaded_commit_reads(project, handler)
 
 
 def threadpool_lazy_loads(project: Project, handler: Handler) -> list:
@@ -296,6 +300,16 @@ def lazy_load_text(
     module, dependency = project.functions[first.dependency]
     where = f"`{first.path}` ({first.file}:{first.line})"
     more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
+    if first.kind == "expired" and first.offloaded:
+        text = (
+            f"reads {where}{more} after the commit it ran in the threadpool ({expired_where(first)}): the commit "
+            "expired the object, and the read refreshes it, a blocking query on the event loop"
+        )
+        fix = "refresh the object in the threadpool after the commit, or give its sessionmaker expire_on_commit=False"
+        if awaits:
+            line, awaited = awaits[0]
+            return f"{text}; it awaits at line {line} (`{awaited}`), so it stays async: {fix}"
+        return f"{text}; {converted}"
     if first.kind == "expired":
         text = (
             f"reads {where}{more} on the object from the dependency {module.name}.{dependency.qualname}, which "

@@ -2359,6 +2359,11 @@ def _still_blocks(project: Project, handler: Handler) -> str:
     if engine:
         return f"; its synchronous engine work at {engine_summary(engine)} still blocks the event loop (check: AM306)"
     lazy = lazy_loads_on_loop(project, handler)
+    if lazy and lazy[0].kind == "expired" and lazy[0].offloaded:
+        return (
+            f"; it reads `{lazy[0].path}` after a commit it ran in the threadpool: expired, the read refreshes it "
+            "on the event loop (check: AM307)"
+        )
     if lazy and lazy[0].kind == "expired":
         return (
             f"; it reads `{lazy[0].path}` on an object a dependency committed its synchronous Session after "

@@ -335,3 +335,80 @@ def test_near_miss_the_session_call_in_the_threadpool_eager_loads_what_is_read(a
     )
     for route in ("by_get", "by_lambda", "by_partial"):
         assert findings(root, route) == [], route
+
+
+OFFLOADED_COMMIT = """
+from fastapi import Depends
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+def save(session, obj) -> None:
+    session.add(obj)
+    session.commit()
+
+
+@router.post("/helper")
+async def by_helper(session=Depends(get_db)):
+    user = User()
+    await run_in_threadpool(save, session, user){refresh}
+    return {"id": user.id}
+
+
+@router.post("/method")
+async def by_method(session=Depends(get_db)):
+    user = User()
+    session.add(user)
+    await run_in_threadpool(session.commit){refresh}
+    return {"id": user.id}
+
+
+@router.post("/loaded/{i}")
+async def loaded(i: int, session=Depends(get_db)):
+    user = await run_in_threadpool(session.get, User, i)
+    await run_in_threadpool(session.commit){refresh}
+    return user
+"""
+
+
+MYDB = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SessionLocal = sessionmaker(create_engine("sqlite:///./x.db"){keep})
+
+
+def get_db() -> Session:
+    with SessionLocal() as session:
+        yield session
+"""
+
+
+def _committing(keep: str = "") -> dict[str, str]:
+    return {**files(), "mydb.py": MYDB.replace("{keep}", keep)}
+
+
+def test_a_read_after_a_commit_run_in_the_threadpool_is_an_am307_finding(app, findings):
+    # The commit in the worker thread expires the object; reading it back on the loop refreshes
+    # it there. It read "nothing blocks the event loop" and check passed the routes.
+    root = app(OFFLOADED_COMMIT.replace("{refresh}", ""), _committing())
+    for route, read in (("by_helper", "`user.id`"), ("by_method", "`user.id`"), ("loaded", "`user`")):
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307" and read in finding["message"], finding["message"]
+        assert "after the commit it ran in the threadpool" in finding["message"], finding["message"]
+
+
+def test_near_miss_the_object_is_refreshed_in_the_threadpool_after_the_commit(app, findings):
+    root = app(
+        OFFLOADED_COMMIT.replace("{refresh}", "\n    await run_in_threadpool(session.refresh, user)"), _committing()
+    )
+    for route in ("by_helper", "by_method", "loaded"):
+        assert findings(root, route) == [], route
+
+
+def test_near_miss_the_threadpool_commit_on_a_sessionmaker_that_does_not_expire(app, findings):
+    root = app(OFFLOADED_COMMIT.replace("{refresh}", ""), _committing(keep=", expire_on_commit=False"))
+    for route in ("by_helper", "by_method", "loaded"):
+        assert findings(root, route) == [], route
