@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import CONNECTION, INSTANCE, NOTHING, QUERY, Abstract, Flow, Values
+from async_migrate.codemods.flow import CLASS, CONNECTION, INSTANCE, NOTHING, QUERY, Abstract, Flow, Values
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -131,7 +131,10 @@ def argument_values(project: Project, flow: Flow, fid: FunctionId, call: facts.C
     project class (`UserService(UserRepo(db))`), when it is the call's only such argument:
     an instance of that class."""
     if arg.name is not None:
-        return flow.env(fid).get(arg.name, NOTHING)
+        local = flow.env(fid).get(arg.name)
+        if local is not None or arg.ref is None:
+            return local or NOTHING
+        # a module-level name, as an imported class is (`get_or_404(User, id)`): what it refers to
     if arg.expr is not None:
         return flow.evaluate(fid, arg.expr)
     if arg.ref is not None:
@@ -167,9 +170,12 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
     values = argument_values(project, flow, fid, call, arg)
     # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it;
-    # and so does a model's `query_property()` Query: `paginate(User.query, page)` runs it.
+    # and so do a model's `query_property()` Query (`paginate(User.query, page)` runs it) and a
+    # mapped class (`get_or_404(User, id)` reads `model.query`).
     return frozenset(
-        v for v in values if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, QUERY)
+        v for v in values
+        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, QUERY)
+        or (v.kind == CLASS and v.target is not None and flow.classes.is_mapped(str(v.target)))
     )
 
 

@@ -259,6 +259,28 @@ def test_near_miss_a_helper_given_no_query_does_no_session_work(app, reported):
     assert "does no synchronous Session work" in entry["reasons"][0], entry
 
 
+# A mapped class handed to a Flask-era helper (`get_or_404(User, id)` reading `model.query`): the
+# helper's unannotated parameter holds the class, imported or bound to a local.
+@pytest.mark.parametrize("passed", ["User, 1", "model=Pet, ident=1", "kind, 1"])
+def test_a_mapped_class_handed_to_a_helper_reads_its_query_property(app, reported, findings, passed):
+    route = MODEL_QUERY_ROUTE.replace("{body}", f"kind = User\n    return get_or_404({passed}).id").replace(
+        "def find(email):", "def get_or_404(model, ident):\n    return model.query.get(ident)\n\n\ndef find(email):"
+    )
+    root = app(route, {"db/models.py": MODEL_QUERY.replace("{scope}", "")})
+    entry = reported(root, "read_user", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "(`model.query.get()`) on `model.query`, a `query_property()`" in entry["reasons"][0], entry
+    assert [f["code"] for f in findings(root, "read_user")] == ["AM301"]
+
+
+def test_near_miss_a_class_with_no_query_handed_to_a_helper_is_no_session_work(app, reported):
+    route = MODEL_QUERY_ROUTE.replace("{body}", "return get_or_404(dict, 1)").replace(
+        "def find(email):", "def get_or_404(model, ident):\n    return model.query.get(ident)\n\n\ndef find(email):"
+    )
+    entry = reported(app(route, {"db/models.py": MODEL_QUERY.replace("{scope}", "")}), "read_user", "phase1")
+    assert "does no synchronous Session work" in entry["reasons"][0], entry
+
+
 # A mixin declares no `query` itself: `cls.query` in its classmethod, `self.query` in its method,
 # read the `query_property()` of the mapped classes mixing it in.
 @pytest.mark.parametrize(
