@@ -546,8 +546,12 @@ def dependency_provider(project: Project, classes: Classes, ref: str) -> Functio
     """The method FastAPI runs for a dependency that is no function: `__call__` of a
     module-level instance (`require_admin = Permission("admin")`), `__init__` of a class
     (`Depends(FirstItems)`, `q: FirstItems = Depends()`), whose instance is the value. One
-    method, or None when the class order leaves it open."""
+    method, or None when the class order leaves it open. An instance built in the `Depends(...)`
+    itself (`Depends(Permission("admin"))`) is a module-level one's kind."""
     cls, name = classes.resolve(ref), "__init__"
+    if cls is None and ref.endswith("()"):
+        # `Depends(Paginator(max_limit=5))`: an instance built in place, its `__call__` the dependency
+        cls, name = classes.resolve(ref.removesuffix("()")), "__call__"
     if cls is None:
         target = project.resolve(ref)
         value = target.value if target is not None and target.kind == "value" else None

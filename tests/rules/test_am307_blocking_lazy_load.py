@@ -412,3 +412,56 @@ def test_near_miss_the_threadpool_commit_on_a_sessionmaker_that_does_not_expire(
     root = app(OFFLOADED_COMMIT.replace("{refresh}", ""), _committing(keep=", expire_on_commit=False"))
     for route in ("by_helper", "by_method", "loaded"):
         assert findings(root, route) == [], route
+
+
+INLINE_INSTANCE = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+
+
+class Permission:
+    def __init__(self, role: str = "user"):
+        self.role = role
+
+    def __call__(self, session: session_dependency) -> User:
+        return session.scalars(select(User){options}).first()
+
+
+class OffloadedPermission:
+    async def __call__(self, session: session_dependency) -> User:
+        return await run_in_threadpool(session.get, User, 1{get_options})
+
+
+@router.get("/inline")
+async def inline(user: User = Depends(Permission("admin"))):
+    return {"n": len(user.posts)}
+
+
+@router.get("/inline-offloaded")
+async def inline_offloaded(user: User = Depends(OffloadedPermission())):
+    return {"n": len(user.posts)}
+"""
+
+
+def test_an_object_from_an_instance_built_in_the_depends_lazy_loads_as_am307(app, findings):
+    # `Depends(Permission("admin"))`: FastAPI runs the instance's `__call__`; the route read
+    # "no synchronous Session work" and check passed it.
+    root = app(INLINE_INSTANCE.replace("{options}", "").replace("{get_options}", ""), files())
+    for route, provider in (("inline", "Permission.__call__"), ("inline_offloaded", "OffloadedPermission.__call__")):
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307" and "`user.posts`" in finding["message"], finding["message"]
+        assert provider in finding["message"], finding["message"]
+
+
+def test_near_miss_the_instance_built_in_the_depends_eager_loads(app, findings):
+    root = app(
+        INLINE_INSTANCE.replace("{options}", ".options(selectinload(User.posts))").replace(
+            "{get_options}", ", options=[selectinload(User.posts)]"
+        ),
+        files(),
+    )
+    assert findings(root, "inline") == [] and findings(root, "inline_offloaded") == []
