@@ -594,6 +594,9 @@ class Flow:
         if head == "super()":
             owner = self.classes.owner(fid)
             values: Values = frozenset({Abstract("super", owner)}) if owner else NOTHING
+        elif head == "type" and steps[:1] == ("()",) and (owner := self._type_of_receiver(fid)) is not None:
+            # `type(self).query` in a method: the receiver's class (a subclass's, at run time)
+            values, steps = frozenset({Abstract(CLASS, owner)}), steps[1:]
         elif head.startswith("$"):
             values = self.env(fid).get(head[1:], NOTHING)
             if len(steps) >= 2 and steps[0] == ".state" and steps[1] != "()" and self.request_param(fid, head[1:]):
@@ -624,6 +627,19 @@ class Flow:
             else:
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    def _type_of_receiver(self, fid: FunctionId) -> str | None:
+        """The class of a method whose every `type(...)` call is `type(self)`; else None (the
+        expression notation keeps no call's arguments)."""
+        owner = self.classes.owner(fid)
+        function = self.project.functions[fid][1]
+        if owner is None or not function.params:
+            return None
+        receiver = function.params[0].name
+        for call in function.calls:
+            if call.callee == "type" and [(a.name, a.keyword) for a in call.args] != [(receiver, None)]:
+                return None
+        return owner
 
     def _getter_alias(self, head: str, steps: tuple[str, ...]) -> str:
         """`get_session()` where the module says `get_session = request_session.get`: the call
@@ -890,6 +906,9 @@ class Flow:
             if kind in (INSTANCE, CLASS, "super"):
                 cls = value.target
                 if cls is None:
+                    continue
+                if kind == INSTANCE and name == "__class__":
+                    found.add(Abstract(CLASS, cls))
                     continue
                 if kind == "super":
                     order = self.classes.mro(cls)[1:]  # type: ignore[arg-type]

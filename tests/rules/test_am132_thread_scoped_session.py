@@ -191,6 +191,12 @@ class CRUDMixin:
     def reloaded(self):
         return self.query.get(self.id)
 
+    def siblings(self):
+        return type(self).query.count()
+
+    def others(self):
+        return self.__class__.query.count()
+
 
 class Pet(CRUDMixin, Named):
     __tablename__ = "pets"
@@ -285,14 +291,20 @@ def test_near_miss_a_class_with_no_query_handed_to_a_helper_is_no_session_work(a
 # read the `query_property()` of the mapped classes mixing it in.
 @pytest.mark.parametrize(
     ("body", "written"),
-    [("return Pet.get_by_id(1).name", "cls.query.get()"), ("return Pet().reloaded().name", "self.query.get()")],
-    ids=["classmethod", "method"],
+    [
+        ("return Pet.get_by_id(1).name", "cls.query.get()"),
+        ("return Pet().reloaded().name", "self.query.get()"),
+        ("return Pet().siblings()", "type().query.count()"),
+        ("return Pet().others()", "self.__class__.query.count()"),
+    ],
+    ids=["classmethod", "method", "type-of-self", "dunder-class"],
 )
 def test_model_query_in_a_mixin_is_the_mapped_classes_query(app, reported, body, written):
     root = _model_query(app, body)
     entry = reported(root, "read_user", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
-    assert f"(`{written}`) on `{written.split('.')[0]}.query`, a `query_property()`" in entry["reasons"][0], entry
+    read = written[: written.index(".query") + len(".query")]
+    assert f"(`{written}`) on `{read}`, a `query_property()`" in entry["reasons"][0], entry
     converted = reported(_model_query(app, body, ", scopefunc=request_scope.get"), "read_user", "phase1")
     assert converted["action"] == "convert" and f"-> {written}" in converted["reasons"][0], converted
 
