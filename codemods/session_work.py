@@ -12,6 +12,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
@@ -155,6 +156,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             head, dot, method = given.removeprefix("$").rpartition(".")
             if dot and given.startswith("$") and head in names and method in SESSION_IO_METHODS:
                 work.blocking.append(Blocking(call.line, f"{head}.{method}()", offloaded=True))
+    for line, text in _lazy_results_on_loop(project, function, names):
+        work.blocking.append(Blocking(line, text))
     opened_lines = set(work.opened)
     threaded = project.own_work_offloaded(fid)
     nested = project.own_work_in_coroutines(fid)
@@ -369,3 +372,72 @@ def first_await(module: facts.Module, function: facts.Function) -> str | None:
         return None
     line, text = function.awaits[0]
     return f"at {module.path}:{line} (`{text}`)"
+
+
+# Session methods whose result runs (or fetches) its query only when it is consumed: a Query,
+# and the Result of `execute()`/`scalars()` (its rows fetched from the cursor as they are read).
+_LAZY_RESULTS = frozenset({"query", "execute", "scalars"})
+# What consumes such a result, and a Query's own terminals.
+_CONSUMERS = frozenset({
+    "all", "first", "one", "one_or_none", "scalar", "scalars", "scalar_one", "scalar_one_or_none", "fetchall",
+    "fetchone", "fetchmany", "partitions", "count", "get", "mappings", "unique", "tuples", "exists", "delete",
+    "update", "__iter__",
+})
+
+
+def _lazy_results_on_loop(
+    project: Project, function: facts.Function, names: set[str] | frozenset[str]
+) -> list[tuple[int, str]]:
+    """A Query or Result a call run in the threadpool returned, consumed back on the event loop
+    (`q = await run_in_threadpool(lambda: db.query(M))` then `q.all()`; `result = await
+    to_thread(db.execute, stmt)` then `for row in result`): the thread only built the Query (or
+    ran the statement), and the query (or the fetching of its rows) runs on the loop."""
+    lines: dict[int, set[int]] = {}  # offloading call's line -> its indexes
+    for call in function.calls:
+        if call.offloaded or call.nested:
+            continue
+        if call.method == "run_in_executor" or (
+            call.callee is not None and project.canonical(call.callee) in OFFLOADERS
+        ):
+            lines.setdefault(call.line, set()).add(call.index)
+    if not lines:
+        return []
+    lazy: set[int] = set()  # indexes of offloading calls returning a lazy Query or Result
+    for line, indexes in lines.items():
+        funcs = [c for c in function.calls if c.offloaded and c.line == line and (c.func or "").startswith("$")]
+        for call in funcs:
+            head, _, method = (call.func or "").removeprefix("$").partition(".")
+            if head not in names or method not in _LAZY_RESULTS:
+                continue
+            if method == "query" and call.query_chain is not None:
+                last = call.query_chain.rstrip(")").rpartition(".")[2].partition("(")[0]
+                if last not in _CONSUMERS and not any(
+                    (c.func or "").startswith(f"${head}.query().") and (c.func or "").rpartition(".")[2] in _CONSUMERS
+                    for c in funcs
+                ):
+                    lazy |= indexes
+            elif not any((c.func or "").startswith(f"${head}.{method}().") for c in funcs):
+                lazy |= indexes
+    if not lazy:
+        return []
+    at = {index: line for line, indexes in lines.items() for index in indexes}
+    holders = {
+        name: at[t[1]] for name, terms in function.holds.items() for t in terms if t[0] == "call" and t[1] in lazy
+    }
+    found: list[tuple[int, str]] = []
+    for call in function.calls:
+        if not call.offloaded and call.receiver in holders and call.method in _CONSUMERS:
+            found.append((call.line, f"{call.receiver}.{call.method}() (on the {_what(call.receiver)} the threadpool returned)"))
+    iterated = {
+        name for terms in function.holds.values() for t in terms
+        if t[0] == "iter" and t[1][0] == "name" and (name := t[1][1]) in holders
+    }
+    for name in sorted(iterated):
+        if not any(f.startswith(f"{name}.") for _, f in found):
+            line = max(function.name_uses.get(name, [holders[name]]))
+            found.append((line, f"iterating {name} (the {_what(name)} the threadpool returned)"))
+    return found
+
+
+def _what(name: str) -> str:
+    return f"unrun Query or unread Result `{name}`"

@@ -148,3 +148,51 @@ def test_near_miss_another_attribute_bound_to_a_name_is_no_finding(app, findings
                               "    db = shelf.label\n    return {\"n\": count_label(db)}")
     assert near != bound_held
     assert findings(app(near), "count") == []
+
+
+LAZY_FROM_THREADPOOL = """
+import asyncio
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+
+
+@router.get("/query")
+async def query_built(session: session_dependency):
+    q = await run_in_threadpool(lambda: session.query(User){query_end})
+    return [u.id for u in {query_use}]
+
+
+@router.get("/result")
+async def result_read(session: session_dependency):
+    result = await asyncio.to_thread(session.scalars{scalars_args})
+    return [u.id for u in result]
+"""
+
+
+def test_a_query_or_result_the_threadpool_returned_consumed_on_the_loop_is_am301(app, findings):
+    # The thread only built the Query (or ran the statement); running it (fetching the rows)
+    # happens on the loop. It read "already runs in a worker thread: nothing blocks".
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(
+        LAZY_FROM_THREADPOOL.replace("{query_end}", "").replace("{query_use}", "q.all()")
+        .replace("{scalars_args}", ", select(User)"),
+        files(),
+    )
+    for route, text in (("query_built", "q.all()"), ("result_read", "iterating result")):
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM301" and text in finding["message"], finding["message"]
+
+
+def test_near_miss_the_threadpool_runs_the_query_to_a_list(app, findings):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(
+        LAZY_FROM_THREADPOOL.replace("{query_end}", ".all()").replace("{query_use}", "q")
+        .replace("(session.scalars{scalars_args})", "(lambda: session.scalars(select(User)).all())"),
+        files(),
+    )
+    assert findings(root, "query_built") == [] and findings(root, "result_read") == []
