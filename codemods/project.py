@@ -1896,6 +1896,8 @@ class Project:
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 model = self._model_method(fid, call, receiver) if dot and not edges.get(call.index) else None
+                if model is None and dot and not edges.get(call.index):
+                    model = self._forwarded(fid, call, receiver)
                 if model is not None:
                     found.append((call.line, model))
                     continue
@@ -1953,6 +1955,27 @@ class Project:
             f"object the Session returned that the analysis cannot type: it may run {options}, which does "
             "synchronous Session work"
         )
+
+    def _forwarded(self, fid: FunctionId, call: facts.Call, receiver: str) -> str | None:
+        """`proxy.commit()` on an instance of a project class that declares no `commit` but a
+        `__getattr__`: what it forwards to (a Session, a `scoped_session`) is beyond the flow."""
+        name = (call.func or call.callee or "").rpartition(".")[2]
+        if call.awaited or not name or name.startswith("__"):
+            return None
+        classes = self.flow.classes
+        for value in self.flow.evaluate(fid, receiver):
+            cls = value.target
+            if value.kind != INSTANCE or not isinstance(cls, str) or self.flow.knows_attribute(cls, name):
+                continue
+            getattr_ = next((m for c in classes.mro(cls) if (m := classes.methods.get(c, {}).get("__getattr__"))), None)
+            if getattr_ is not None:
+                return (
+                    f"`{self.written(call.func or call.callee or name)}()` is called on `{self.written(receiver)}`, "
+                    f"a {classes.short(cls)} that declares no `{name}`: its `__getattr__` "
+                    f"({self.functions[getattr_][1].qualname}) forwards it to what the analysis cannot type, "
+                    "perhaps a synchronous Session"
+                )
+        return None
 
     def _held_table(self, fid: FunctionId, call: facts.Call) -> str | None:
         """A call of a value out of a table the instance holds (`self.command_handlers[type(c)](c)`,

@@ -367,6 +367,62 @@ def test_a_model_method_on_an_untyped_query_result_is_unverified(app, findings, 
     assert "it may run CRUDMixin.save, which does synchronous Session work" in finding["message"], finding
 
 
+PROXY = """
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+db_session = scoped_session(sessionmaker())
+
+
+class SessionProxy:
+    def __init__(self, registry):
+        self._registry = registry
+
+    def __getattr__(self, name):
+        return getattr(self._registry, name)
+
+    def describe(self):
+        return "proxy"
+
+
+class Plain:
+    def describe(self):
+        return "plain"
+
+
+proxy_db = SessionProxy(db_session)
+plain = Plain()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("proxy_db.commit()", "`proxy_db.commit()` is called on `proxy_db`, a SessionProxy that declares no `commit`"),
+        ("return proxy_db.describe()", None),
+        ("return plain.describe()", None),
+    ],
+    ids=["forwarded", "declared-method", "no-getattr"],
+)
+def test_a_method_a_getattr_forwards_is_unverified(app, findings, reported, body, expected):
+    root = app(
+        """
+        from proxies import plain, proxy_db
+
+
+        @router.post("/tags")
+        async def add_tag():
+            {body}
+        """.replace("{body}", body),
+        {"proxies.py": PROXY},
+    )
+    if expected is None:
+        assert findings(root, "add_tag") == []
+        assert "does no synchronous Session work" in " ".join(reported(root, "add_tag")["reasons"])
+        return
+    [finding] = findings(root, "add_tag")
+    assert finding["code"] == "AM304" and expected in finding["message"], finding
+
+
 TENANCY = """
 from collections.abc import AsyncIterator
 
