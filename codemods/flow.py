@@ -604,9 +604,14 @@ class Flow:
                 if state:
                     head, steps = f"{head}.state{steps[1]}", steps[2:]
                     values = state
-            elif steps[:2] == (".app", ".state") and steps[3:4] == ("()",) and self.request_param(fid, head[1:]):
+            elif (
+                steps[:2] == (".app", ".state") and len(steps) >= 3 and steps[2] != "()"
+                and self.request_param(fid, head[1:])
+            ):
                 classes = self.app_state_classes(steps[2][1:])
-                if classes:  # `request.app.state.uow_factory()`: a new instance of the class kept
+                # `request.app.state.uow_factory()`: a new instance of the class kept; and the class
+                # (or sessionmaker) itself, kept in a local first (`make = request.app.state.factory`)
+                if classes:
                     head, steps = f"{head}.app.state{steps[2]}", steps[3:]
                     values = classes
         else:

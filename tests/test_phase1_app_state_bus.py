@@ -156,6 +156,16 @@ async def entered(request: Request):
         return {"n": s.execute(text("select 1")).scalar()}
 
 
+@app.get("/kept-first")
+async def kept_first(request: Request):
+    make = request.app.state.session_factory
+    s = make()
+    try:
+        return {"n": s.execute(text("select 1")).scalar()}
+    finally:
+        s.close()
+
+
 @app.get("/greeting")
 async def greeting(request: Request):
     return {"text": request.app.state.greeting()}
@@ -210,7 +220,7 @@ def test_a_unit_of_work_class_the_state_keeps_builds_one_per_request_and_convert
     assert any("bus.finish" in reason and "UnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
 
 
-@pytest.mark.parametrize("function", ["opened", "entered"])
+@pytest.mark.parametrize("function", ["opened", "entered", "kept_first"])
 def test_a_session_opened_from_a_sessionmaker_the_state_keeps_blocks_and_converts(cli, root, function):
     # `app.state.session_factory = SessionLocal`: calling it opens a synchronous Session on the
     # event loop; it read "no synchronous Session work" and check passed the route.
