@@ -14,7 +14,7 @@ from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
-from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
+from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
 
 
 @dataclass(slots=True)
@@ -232,11 +232,12 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
 
 def _streamed(project: Project, function: facts.Function, call: facts.Call, callee: facts.Function) -> bool:
     """A plain generator helper's generator handed straight to a `StreamingResponse`
-    (`StreamingResponse(iter_rows(db))`): Starlette iterates it in the threadpool."""
+    (`StreamingResponse(iter_rows(db))`) or to `iterate_in_threadpool(iter_rows(db))`: each step
+    of it runs in the threadpool; calling the generator function runs none of its body."""
     if callee.is_async or not callee.is_generator or call.argument_of is None:
         return False
     outer = next((c for c in function.calls if c.index == call.argument_of), None)
-    return outer is not None and project.canonical(outer.callee) in STREAMING_RESPONSE
+    return outer is not None and project.canonical(outer.callee) in STREAMING_RESPONSE | ITERATE_IN_THREADPOOL
 
 
 def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] | None = None) -> list[str]:

@@ -40,6 +40,10 @@ BACKGROUND_TASKS = frozenset({
 # A streaming response iterates a sync iterator in the threadpool (`iterate_in_threadpool`), an async
 # one on the event loop.
 STREAMING_RESPONSE = frozenset({"starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"})
+# Iterates a sync iterator, each step in AnyIO's worker threads (fastapi.concurrency re-exports it).
+ITERATE_IN_THREADPOOL = frozenset({
+    "starlette.concurrency.iterate_in_threadpool", "fastapi.concurrency.iterate_in_threadpool"
+})
 # The test client: each request on an event loop of its own unless it is entered with `with`.
 TEST_CLIENTS = frozenset({"starlette.testclient.TestClient"})
 MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})

@@ -196,3 +196,34 @@ def test_near_miss_the_threadpool_runs_the_query_to_a_list(app, findings):
         files(),
     )
     assert findings(root, "query_built") == [] and findings(root, "result_read") == []
+
+
+ITERATED = """
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+from starlette.concurrency import iterate_in_threadpool
+
+
+def rows(session):
+    for row in session.execute(text("select 1")):
+        yield f"{row[0]}\\n"
+
+
+@router.get("/threadpool")
+async def in_threadpool(session: session_dependency):
+    return StreamingResponse(iterate_in_threadpool(rows(session)))
+
+
+@router.get("/loop")
+async def on_loop(session: session_dependency):
+    return {"rows": [r for r in rows(session)]}
+"""
+
+
+def test_a_generator_iterated_on_the_loop_blocks_and_one_iterated_in_the_threadpool_does_not(app, findings):
+    # `iterate_in_threadpool(rows(session))` runs each step of the generator in a worker thread:
+    # calling `rows` runs none of its body. Iterated in place, every step runs on the loop.
+    root = app(ITERATED)
+    assert findings(root, "in_threadpool") == []
+    (finding,) = findings(root, "on_loop")
+    assert finding["code"] == "AM301" and "rows(...)" in finding["message"], finding["message"]
