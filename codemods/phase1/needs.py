@@ -271,7 +271,8 @@ def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
 def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
     """Calls of a value that runs a project function: `await require_admin(db=s)` for
     `require_admin = Permission("admin")` runs `Permission.__call__`, as does `await p(db=s)` for
-    a local `p` bound to `Permission(...)` or a parameter annotated `Permission`."""
+    a local `p` bound to `Permission(...)` or a parameter annotated `Permission`, or an instance
+    built and called at once (`await Permission("admin")(db=s)`)."""
     cached = project.derived.get("phase1.value_calls")
     if cached is None:
         found: dict[FunctionId, list[Edge]] = {}
@@ -286,6 +287,12 @@ def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
                         targets = [runs] if runs is not None else classes.method(cls, "__call__")[0] if cls else []
                         for runs in targets:
                             found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
+                    continue
+                if call.func is not None and not call.func.startswith("$") and call.func.endswith("()"):
+                    # `await Permission("admin")(db)`: an instance built in place and called at once
+                    cls = classes.resolve(call.func.removesuffix("()"))
+                    for runs in classes.method(cls, "__call__")[0] if cls else []:
+                        found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
                     continue
                 if call.func is not None or call.callee is None:
                     continue

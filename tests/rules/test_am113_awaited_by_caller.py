@@ -41,7 +41,9 @@ def test_near_miss_a_route_called_without_await_converts(app, reported):
     assert reported(root, "list_items", "phase1")["codes"] == ["AM101"]
 
 
-@pytest.mark.parametrize("instance", ["require_admin", 'Permission("x")'])
+# "built in place": `await Permission("x")(db=s)`, the instance built and called at once; phase
+# one made `__call__` a plain def and the await failed on the int it returned
+@pytest.mark.parametrize("instance", ["require_admin", 'Permission("x")', "built in place"])
 def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(project, reported, cli, instance):
     import subprocess
     import sys
@@ -81,7 +83,10 @@ def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(
         @app.get("/x", dependencies=[Depends(require_admin)])
         def x():
             return 1
-        ''').replace("INSTANCE", instance)})
+        ''').replace(
+        "check = INSTANCE\n        return await check(db=s)" if instance == "built in place" else "INSTANCE",
+        'return await Permission("x")(db=s)' if instance == "built in place" else instance,
+    )})
     entry = reported(root, "Permission.__call__", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM113"), entry
     assert entry["reasons"][0].startswith("awaited by app.job (app.py:")
