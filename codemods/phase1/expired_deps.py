@@ -263,5 +263,13 @@ def _maybe_instances(project: Project, function: facts.Function, sessions: set[s
                 built = classes.resolve(head)
                 if built is not None and classes.is_mapped(built):
                     found.add(name)
-    found.update(name for name in function.holds if name not in spelled and name not in sessions)
+    call_lines = {call.index: call.line for call in function.calls}
+    for name, terms in function.holds.items():
+        if name in spelled or name in sessions:
+            continue
+        # `fresh = await run_in_threadpool(db.get, M, 1)` after the commit loads a fresh object
+        lines = [call_lines.get(t[1]) for t in terms if t[0] == "call"]
+        if len(lines) == len(terms) and all(line is not None and line > before for line in lines):
+            continue
+        found.add(name)
     return found

@@ -465,3 +465,21 @@ def test_near_miss_the_instance_built_in_the_depends_eager_loads(app, findings):
         files(),
     )
     assert findings(root, "inline") == [] and findings(root, "inline_offloaded") == []
+
+
+def test_near_miss_an_object_loaded_in_the_threadpool_after_the_commit_is_fresh(app, findings):
+    route = """
+from fastapi import Depends
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+@router.post("/fresh")
+async def fresh(session=Depends(get_db)):
+    await run_in_threadpool(session.commit)
+    user = await run_in_threadpool(session.get, User, 1)
+    return {"id": user.id}
+"""
+    assert findings(app(route, _committing()), "fresh") == []
