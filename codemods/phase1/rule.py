@@ -326,7 +326,10 @@ def lazy_load_text(
         return f"{text}; {converted}"
     how = load_verb(first)
     # a Session call of the reader's own run in the threadpool (`run_in_threadpool(db.get, ...)`)
-    own_call = first.offloaded and first.function == f"{module.name}.{dependency.qualname}"
+    own_call = first.offloaded and (
+        first.function == f"{module.name}.{dependency.qualname}"
+        or any(h.id == first.dependency for h in project.handlers)  # read in a helper it hands the object to
+    )
     if own_call:
         source = (
             "on an object a Session call run in the threadpool returned, loaded on a synchronous Session: "

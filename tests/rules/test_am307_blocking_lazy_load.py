@@ -483,3 +483,24 @@ async def fresh(session=Depends(get_db)):
     return {"id": user.id}
 """
     assert findings(app(route, _committing()), "fresh") == []
+
+
+def test_a_helper_reading_what_a_session_call_in_the_threadpool_returned_names_that_call(app, findings):
+    route = """
+from starlette.concurrency import run_in_threadpool
+
+from models import Post
+
+
+def owner_id(post):
+    return post.user.id
+
+
+@router.get("/owner/{i}")
+async def owner(i: int, session: session_dependency):
+    post = await run_in_threadpool(session.get, Post, i)
+    return {"owner": owner_id(post)}
+"""
+    (finding,) = findings(app(route, files()), "owner")
+    assert finding["code"] == "AM307" and "`post.user`" in finding["message"], finding["message"]
+    assert "a Session call run in the threadpool returned" in finding["message"], finding["message"]
