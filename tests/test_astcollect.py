@@ -347,3 +347,17 @@ def test_the_init_a_class_decorator_writes_is_read_from_its_fields():
     ]
     assert written.assigns == [("session", "$session"), ("limit", "$limit")]
     assert written.line == 8  # the class statement, as reasons name it
+
+
+def test_names_a_nested_scope_binds_are_held_in_the_order_written_whatever_the_string_hashing():
+    # Read into a set, their order in `holds` followed the interpreter's string hashing: the same
+    # file gave facts in another order from one run to the next (and the cache a new identity).
+    source = """
+        def f(db):
+            def inner(alpha, beta, gamma, delta):
+                epsilon = zeta = eta = theta = 1
+            return inner
+        """
+    (function,) = [f for f in collect("app/m.py", textwrap.dedent(source)).functions if f.name == "f"]
+    nested = [name for name in function.holds if name != "inner"]
+    assert nested == ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]

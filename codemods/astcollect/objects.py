@@ -548,14 +548,16 @@ _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _bound_inside(scope: ast.AST) -> set[str]:
-    """Names a nested function, lambda or class binds (its parameters included)."""
-    found: set[str] = set()
+def _bound_inside(scope: ast.AST) -> list[str]:
+    """Names a nested function, lambda or class binds (its parameters included), in the order
+    `ast.walk` meets them: a set's order would change with the interpreter's string hashing,
+    and with it the order of `Function.holds` from one run to the next."""
+    found: dict[str, None] = {}
     for item in ast.walk(scope):
         if isinstance(item, ast.arg):
-            found.add(item.arg)
+            found[item.arg] = None
         elif isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
-            found.add(item.id)
+            found[item.id] = None
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        found.discard(scope.name)
-    return found
+        found.pop(scope.name, None)
+    return list(found)
