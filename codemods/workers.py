@@ -332,7 +332,11 @@ class Pool:
         linux = sys.platform.startswith("linux")
         context = multiprocessing.get_context("fork") if linux else multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(self.root, child), daemon=True)
+        # A forked worker holds copies of the parent's ends of its own pipe and of every earlier
+        # worker's: while any copy is open, a worker whose parent was killed never reads EOF (nor
+        # fails a send) and waits for ever. Each closes them first (`_serve`); spawned ones inherit none.
+        inherited = (parent, *self._connections) if linux else ()
+        process = context.Process(target=_serve, args=(self.root, child, inherited), daemon=True)
         process.start()
         child.close()
         return parent, process
@@ -577,10 +581,20 @@ class Pool:
         self._processes.clear()
 
 
-def _serve(root: Path, connection: Connection) -> None:
+def _serve(root: Path, connection: Connection, inherited: tuple[Connection, ...] = ()) -> None:
+    for end in inherited:
+        end.close()
     # Ctrl-C reaches the whole process group: only the main process handles it (and
     # stops the workers), so no worker prints a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _answer(root, connection)
+    except OSError:
+        # The parent is gone (killed mid-round): nobody reads what this worker has left to say.
+        os._exit(1)
+
+
+def _answer(root: Path, connection: Connection) -> None:
     # libcst trees hold no reference cycles, and a worker keeps thousands of them
     # for the rewrite: the cycle collector would rescan them all, again and again.
     gc.disable()

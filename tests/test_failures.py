@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -286,6 +289,48 @@ def test_leaving_the_pool_on_an_exception_stops_the_workers_at_once(project, app
             raise KeyboardInterrupt
     assert processes and not any(process.is_alive() for process in processes)
 
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_workers_of_a_killed_run_exit_instead_of_waiting_for_ever(project, app_files, tmp_path):
+    """A run killed mid-round (SIGKILL: a CI job's timeout) leaves no worker behind: each one sees
+    its pipe close. A forked worker holding copies of the parent's pipe ends (its own, and those
+    of the workers started before it) waited for ever, blocked in a read or a send."""
+    import subprocess
+
+    files = {f"api/r{i}.py": ROUTE.replace("{name}", f"r{i}") for i in range(80)}
+    root = project({**app_files, "api/__init__.py": "", **files})
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from async_migrate.codemods.workers import Pool\n"
+        "root = Path(sys.argv[1])\n"
+        "paths = sorted(str(p.relative_to(root)) for p in (root / 'api').glob('r*.py'))\n"
+        "pool = Pool(root, jobs=3).__enter__()\n"
+        "list(pool.collect(paths))  # 80 files: three workers\n"
+        "print(' '.join(str(p.pid) for p in pool._processes), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert len(workers) >= 2
+
+    def running(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")  # an orphan exited but not yet reaped is gone too
+
+    deadline = time.monotonic() + 10
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left
 
 # ------------------------------------------------------------------ internal errors
 
