@@ -899,3 +899,84 @@ def test_an_inplace_setter_of_another_name_is_the_attribute_setter(cli, models_a
             print(json.dumps({"saved": s.get(Book, 1).title}))
     """)
     assert result == {"saved": "GAMMA BY ANN"}
+
+
+FUNCTION_LISTENED_MODELS = MODELS.replace(
+    "from sqlalchemy import ForeignKey\n", "from sqlalchemy import ForeignKey\nfrom sqlalchemy import event as sa_event\n"
+) + '''
+
+def sign(target, value, oldvalue, initiator):
+    if target.author is not None:
+        target.author.name = target.author.name.upper()
+    return value
+
+
+def check_publisher(target, value, oldvalue, initiator):
+    assert target.publisher is None or value is not None
+    return value
+
+
+def touched(target, initiator):
+    print(target.publisher.name)
+
+
+sa_event.listen(Book.title, "set", sign, retval=True)
+sa_event.listen(Author.publisher_id, "set", check_publisher, retval=True)
+sa_event.listen(Author.name, "modified", touched)
+'''
+
+
+def test_a_set_listener_registered_by_event_listen_gets_the_eager_load_as_the_decorator_form(cli, models_app):
+    root = models_app(*LISTENED_ROUTES, models=FUNCTION_LISTENED_MODELS)
+    document = apply(cli, root)
+    found = handler(document, "retitle")
+    assert found["action"] == "migrate" and any("through models.sign" in r for r in found["reasons"]), found
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "retitle")
+    # near misses: Author.name has a "modified" listener (flag_modified, not a write) and another
+    # attribute of Author a "set" one; writing the name runs neither
+    assert handler(document, "rename")["action"] == "migrate"
+    assert "selectinload" not in function(root, SUBSYSTEM, "rename")
+    result = serve(root, """
+        client.post("/books/1/title", params={"title": "Gamma"})
+        client.post("/authors/1/name", params={"name": "Bea"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"title": s.get(Book, 1).title, "author": s.get(Author, 1).name}))
+    """)
+    assert result == {"title": "Gamma", "author": "Bea"}
+
+
+COLLECTION_LISTENED_MODELS = MODELS.replace(
+    "from sqlalchemy import ForeignKey\n", "import sqlalchemy\nfrom sqlalchemy import ForeignKey\n\nfrom hooks import stamp\n"
+) + '''
+
+sqlalchemy.event.listen(Author.books, "append", stamp)
+'''
+HOOKS = '''
+def stamp(target, value, initiator):
+    value.title = f"{value.title} / {target.publisher.name if target.publisher else '-'}"
+'''
+
+
+def test_an_imported_append_listener_registered_by_event_listen_gets_the_eager_load(cli, models_app):
+    root = models_app(*COLLECTION_ROUTES, models=COLLECTION_LISTENED_MODELS, extra={"hooks.py": HOOKS})
+    document = apply(cli, root)
+    found = handler(document, "add_book")
+    assert found["action"] == "migrate" and any("through hooks.stamp" in r for r in found["reasons"]), found
+    assert "selectinload(Author.publisher)" in function(root, SUBSYSTEM, "add_book")
+    result = serve(root, """
+        client.post("/authors/1/books", params={"title": "Delta"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"new": [b.title for b in s.get(Author, 1).books if b.title.startswith("Delta")]}))
+    """)
+    assert result == {"new": ["Delta / Pan"]}
+
+
+def test_a_write_listener_the_tool_cannot_read_leaves_the_write_unverified(cli, models_app):
+    models = MODELS.replace("from sqlalchemy import ForeignKey\n", "from sqlalchemy import ForeignKey, event\n") + (
+        '\n\nevent.listen(Book.title, "set", lambda target, value, old, initiator: target.author.name, retval=True)\n'
+    )
+    root = models_app(*LISTENED_ROUTES, models=models)
+    document = apply(cli, root)
+    found = handler(document, "retitle")
+    assert found["action"] == "blocked" and any("listener on `models.Book.title` is not read" in r for r in found["reasons"])
+    assert handler(document, "rename")["action"] == "migrate"

@@ -362,6 +362,7 @@ class Collector:
                 self.mount(value, self.ref(value.func.value))
             if type(value) is ast.Call:
                 self.configure(value, statement.lineno)
+                self._listen(value, statement.lineno)
         if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
             targets = statement.targets if kind is ast.Assign else [statement.target]  # type: ignore[attr-defined]
             for changed in targets:
@@ -534,6 +535,20 @@ class Collector:
         callee = self.ref(value.func)
         if owner is not None and callee is not None:
             self.facts.set_attributes.append((owner, target.attr, callee, line))
+
+    def _listen(self, call: ast.Call, line: int) -> None:
+        """`event.listen(Book.title, "set", on_title, retval=True)`: a write of the attribute runs
+        the handler, as the decorator form `@event.listens_for(...)` does."""
+        callee = self.ref(call.func)
+        if callee is None or callee.rpartition(".")[2] != "listen" or len(call.args) < 2:
+            return
+        target, identifier = self.ref(call.args[0]), call.args[1]
+        if target is None or "." not in target or type(identifier) is not ast.Constant \
+                or type(identifier.value) is not str:
+            return
+        given = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "fn"), None)
+        handler = self.ref(given) if given is not None else None
+        self.facts.listens.append((callee, target, identifier.value, handler or "?", line))
 
     def changed(self, written: str | None, local: AbstractSet[str] = frozenset()) -> None:
         """A module-level (or imported) name changed in place: what its display holds is not all."""

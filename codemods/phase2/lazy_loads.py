@@ -25,8 +25,9 @@ paths it reads get the option on the object's query; on an object no option can 
 block the route naming the property (AM250); what it cannot see into is unverified (AM247).
 An attribute write (`order.status = x`) runs the class's `@validates("status")` methods on the
 object in the route, judged as a call of them, a property's or hybrid's setter, and the
-attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`); a collection's
-validators and `append`/`remove` listeners, for any read of the relationship.
+attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`, or a module-level
+`event.listen(Order.status, "set", f)`); a collection's validators and `append`/`remove`
+listeners, for any read of the relationship.
 A deferred column read (directly, by a property or by the response model) gets an `undefer`
 option on the query the flow traces the object to, and blocks (AM251) where no option can
 reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
@@ -997,7 +998,7 @@ class _Analysis:
             return
         candidates = typed or (
             # a listener is no member: the classes it listens on
-            list(dict.fromkeys(o for o, _ in self.members.write_listeners().get(name, ())))
+            self.members.listening(name)
             if how == "listen" else self.members.defining(name)
         )
         if how == "str" and not typed:

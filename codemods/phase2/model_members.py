@@ -116,6 +116,8 @@ class Members:
         self._active: set[tuple[str, FunctionId]] = set()
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
         self._write_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
+        # attribute -> (class, where): function-form listeners whose handler the tool cannot read
+        self._unread_listeners: dict[str, list[tuple[str, str, int, str]]] = {}
         self._write_hooks: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._setters: dict[tuple[str, str], FunctionId] | None = None  # (class, attribute) -> setter
         self._by_name: dict[str, list[str]] = {}
@@ -154,7 +156,8 @@ class Members:
 
     def write_listeners(self) -> dict[str, list[tuple[str, FunctionId]]]:
         """Attribute -> (class, listener) of each `@event.listens_for(Model.attr, "set")` (or
-        `"append"`, `"remove"`, `"bulk_replace"` on a collection): a write of the attribute, or a
+        `"append"`, `"remove"`, `"bulk_replace"` on a collection), or the same registered by a
+        module-level `event.listen(Model.attr, "set", handler)`: a write of the attribute, or a
         change of the collection, runs it, its first parameter the object."""
         if self._write_listeners is None:
             from async_migrate.codemods.phase2.stack_extras import LISTEN, absolute
@@ -178,17 +181,46 @@ class Members:
                     ref = self.project.canonical(absolute(module, owner))
                     if ref in self.classes.by_ref:
                         found.setdefault(attribute, []).append((ref, fid))
+            for module in self.project.modules.values():
+                for callee, listened, event_name, handler, line in module.listens:
+                    if event_name not in _WRITE_EVENTS or self.project.canonical(callee) not in LISTEN:
+                        continue
+                    owner, _, attribute = listened.rpartition(".")
+                    ref = self.project.canonical(owner)
+                    if ref not in self.classes.by_ref:
+                        continue
+                    defined = self.project.function(handler) if handler != "?" else None
+                    if defined is not None:
+                        fid = (defined[0].name, defined[1].key)
+                        if (ref, fid) not in found.get(attribute, ()):
+                            found.setdefault(attribute, []).append((ref, fid))
+                    else:
+                        # a lambda, a callable object, a module not read: what it reads is unknown
+                        self._unread_listeners.setdefault(attribute, []).append(
+                            (ref, module.path, line, f"the `{event_name}` listener on `{listened}` is not read")
+                        )
             self._write_listeners = found
         return self._write_listeners
+
+    def listening(self, name: str) -> list[str]:
+        """The classes with a write listener on attribute `name`, read or not."""
+        found = [owner for owner, _ in self.write_listeners().get(name, ())]
+        found += [owner for owner, *_ in self._unread_listeners.get(name, ())]
+        return list(dict.fromkeys(found))
 
     def _listened(self, cls: str, name: str) -> Summary | None:
         """What the write listeners of `name` on `cls`'s class order run on a write of it."""
         mro = self.classes.mro(cls)
         listened = [fid for owner, fid in self.write_listeners().get(name, ()) if owner in mro]
-        if not listened:
+        unread = [(path, line, why) for owner, path, line, why in self._unread_listeners.get(name, ()) if owner in mro]
+        if listened:
+            module, function = self.project.functions[listened[0]]
+            found = Summary(f"{module.name}.{function.qualname}", "listener", module.path, function.line)
+        elif unread:
+            found = Summary(f"{cls}.{name}", "listener", unread[0][0], unread[0][1])
+        else:
             return None
-        module, function = self.project.functions[listened[0]]
-        found = Summary(f"{module.name}.{function.qualname}", "listener", module.path, function.line)
+        found.unverified.extend(f"{path}:{line}: {why}" for path, line, why in unread)
         for fid in listened:
             summary = self.summary(cls, fid)
             named = f"{self.project.functions[fid][0].name}.{self.project.functions[fid][1].qualname}"
@@ -211,7 +243,7 @@ class Members:
                     table.setdefault(attribute, {}).update(dict.fromkeys((m, "validate") for m in methods))
             for _, attribute in self.setters():
                 table.setdefault(attribute, {})[(attribute, "set")] = None
-            for attribute in self.write_listeners():
+            for attribute in [*self.write_listeners(), *self._unread_listeners]:
                 table.setdefault(attribute, {})[(attribute, "listen")] = None
             self._write_hooks = {a: tuple(m) for a, m in table.items()}
         return self._write_hooks
