@@ -2393,6 +2393,17 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             f"passes the Session to {written}, the project class {project.flow.classes.short(cls)}, which phase "
             "two cannot move to the AsyncSession (the class's own reason says why)"
         )
+    built = (
+        project.flow.classes.resolve(call.func[:-2])
+        if callee is None and call.func is not None and call.func.endswith("()") else None
+    )
+    if built is not None:
+        # `Permission("admin")(db)`: the project's own `__call__`, not a library call to map
+        return (
+            f"passes the Session to {written}, the `__call__` of an instance of the project class "
+            f"{project.flow.classes.short(built)} built in place, which phase two does not move for a direct "
+            "call: migrate the route by hand (with an async form of the class for it)"
+        )
     if callee is None and call.receiver is not None and call.method is not None:
         # `user.save(db)` on `user = User.get(db, pk)`: the object's class is what is unknown
         return (

@@ -228,8 +228,9 @@ def callable_dependency(project: Project, fid: FunctionId) -> bool:
 
 def instance_callers(project: Project, fid: FunctionId) -> list[str]:
     """Code calling an instance whose `__call__` is `fid` itself (`charged(db)`, `checks.charged(db)`,
-    `self.charged(db)` for a module-level `charged = CurrentUser(...)`): `module.qualname` of each
-    caller. Conservative: a call spelled with the name of a module-level instance counts."""
+    `self.charged(db)` for a module-level `charged = CurrentUser(...)`, or one built in place,
+    `CurrentUser(cost=1)(db)`): `module.qualname` of each caller. Conservative: a call spelled with
+    the name of a module-level instance counts, and so does one of an instance of a subclass."""
     memo = cast("dict[FunctionId, list[str]]", project.derived.setdefault("phase2.instance_callers", {}))
     if fid in memo:
         return memo[fid]
@@ -246,10 +247,20 @@ def instance_callers(project: Project, fid: FunctionId) -> list[str]:
                 (call.callee is not None and project.function(call.callee) is None
                  and fid in project.dependency_callables(call.callee))
                 or any(name in names for name in spelled)
+                or _built_in_place(project, call.func, owner)
             ):
                 found.add(f"{module.name}.{function.qualname}")
     memo[fid] = sorted(found)
     return memo[fid]
+
+
+def _built_in_place(project: Project, func: str | None, owner: str | None) -> bool:
+    """`Permission("admin")(db)`: the called expression is the result of building a project class
+    whose `__call__` is the owner's (the facts spell it `api.items.Permission()`)."""
+    if owner is None or func is None or not func.endswith("()"):
+        return False
+    built = project.flow.classes.resolve(func[:-2])
+    return built is not None and owner in project.flow.classes.mro(built)
 
 
 def callable_dependency_users(project: Project, fid: FunctionId) -> list[tuple[FunctionId, str]]:
