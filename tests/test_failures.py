@@ -312,9 +312,13 @@ def test_workers_of_a_killed_run_exit_instead_of_waiting_for_ever(project, app_f
         "print(' '.join(str(p.pid) for p in pool._processes), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == -signal.SIGKILL, done.stderr
-    workers = [int(pid) for pid in done.stdout.split()]
+    # Output to files, not pipes: workers left behind would hold a pipe open and hang the wait.
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        returncode = subprocess.run([sys.executable, str(script), str(root)], stdout=stdout, stderr=stderr,
+                                    timeout=60).returncode
+    assert returncode == -signal.SIGKILL, err.read_text()
+    workers = [int(pid) for pid in out.read_text().split()]
     assert len(workers) >= 2
 
     def running(pid: int) -> bool:
