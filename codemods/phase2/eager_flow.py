@@ -71,34 +71,14 @@ class Origin:
     built: str | None = None  # dict: the schema class a call built from those keywords (`Out(a=x)`)
 
 
-class _Asked:
-    """The membership questions a result depends on, by answer: the functions asked about that
-    are in the analysed closure (`inside`) and that are not (`outside`), the dependencies asked
-    about that are followed and that are not."""
-
-    __slots__ = ("inside", "outside", "followed", "unfollowed")
-
-    def __init__(self) -> None:
-        self.inside: set[FunctionId] = set()
-        self.outside: set[FunctionId] = set()
-        self.followed: set[FunctionId] = set()
-        self.unfollowed: set[FunctionId] = set()
-
-    def hold(self, members: set[FunctionId], followed: frozenset[FunctionId]) -> bool:
-        """Whether every answer is the same for a flow over `members` following `followed`."""
-        return (
-            members.issuperset(self.inside) and members.isdisjoint(self.outside)
-            and followed.issuperset(self.followed) and followed.isdisjoint(self.unfollowed)
-        )
-
-
 class Resolved:
     """What flows over different closures of one project resolved from an empty stack: per
-    (function, term, picks), the membership answers each result depends on (in the analysed
-    closure, among the followed dependencies), and the result."""
+    (function, term, picks), the membership answers each result depends on, and the result."""
 
     def __init__(self) -> None:
-        self.results: dict[tuple[FunctionId, tuple, tuple], list[tuple[_Asked, tuple[Origin, ...] | None]]] = {}
+        self.results: dict[
+            tuple[FunctionId, tuple, tuple], list[tuple[tuple[tuple[FunctionId, bool], ...], tuple[Origin, ...] | None]]
+        ] = {}
 
 
 class Flow:
@@ -127,9 +107,10 @@ class Flow:
         # instance parameter stands for that object.
         self.bound: dict[FunctionId, tuple[str, list[Origin]]] = {}
         # Results of the flows over other closures of the same project (`Resolved`); None: none kept.
-        self._shared = shared
-        # While a shared result is being made: the membership answers it depends on.
-        self._asked: _Asked | None = None
+        # A flow following dependencies resolves their parameters apart from every other closure.
+        self._shared = shared if not followed else None
+        # While a shared result is being made: the membership answers it depends on, in order.
+        self._asked: list[tuple[FunctionId, bool]] | None = None
 
     def name(self, fid: FunctionId, name: str) -> list[Origin] | None:
         return self.resolve(fid, ("name", name))
@@ -262,30 +243,24 @@ class Flow:
         assert self._shared is not None
         known = self._shared.results.setdefault(key, [])
         for asked, kept in known:
-            if asked.hold(self.members, self.followed):
+            if all((fid in self.members) is answer for fid, answer in asked):
                 return None if kept is None else list(kept)
-        questions = self._asked = _Asked()
+        questions: list[tuple[FunctionId, bool]] = []
+        self._asked = questions
         self._active.add(key)
         try:
             result = self._resolve(*key)
         finally:
             self._active.discard(key)
             self._asked = None
-        known.append((questions, None if result is None else tuple(result)))
+        known.append((tuple(dict.fromkeys(questions)), None if result is None else tuple(result)))
         return result
 
     def _member(self, fid: FunctionId) -> bool:
         """Whether `fid` is in the analysed closure (recorded while a shared result is made)."""
         answer = fid in self.members
         if self._asked is not None:
-            (self._asked.inside if answer else self._asked.outside).add(fid)
-        return answer
-
-    def _followed(self, fid: FunctionId) -> bool:
-        """Whether `fid` is a followed dependency (recorded while a shared result is made)."""
-        answer = fid in self.followed
-        if self._asked is not None:
-            (self._asked.followed if answer else self._asked.unfollowed).add(fid)
+            self._asked.append((fid, answer))
         return answer
 
     def _union(self, fid: FunctionId, terms, picks: tuple) -> list[Origin] | None:
@@ -476,7 +451,7 @@ class Flow:
         dependency = self._dependency(param)
         if dependency is not None:
             text, dependency_fid = dependency
-            if dependency_fid is not None and self._followed(dependency_fid):
+            if dependency_fid in self.followed:
                 followed = self._results_picked(dependency_fid, picks)
                 if followed is not None:
                     return followed
