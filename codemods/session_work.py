@@ -13,7 +13,7 @@ from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
-from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
 
 
@@ -375,17 +375,6 @@ def first_await(module: facts.Module, function: facts.Function) -> str | None:
     return f"at {module.path}:{line} (`{text}`)"
 
 
-# Session methods whose result runs (or fetches) its query only when it is consumed: a Query,
-# and the Result of `execute()`/`scalars()` (its rows fetched from the cursor as they are read).
-_LAZY_RESULTS = frozenset({"query", "execute", "scalars"})
-# What consumes such a result, and a Query's own terminals.
-_CONSUMERS = frozenset({
-    "all", "first", "one", "one_or_none", "scalar", "scalars", "scalar_one", "scalar_one_or_none", "fetchall",
-    "fetchone", "fetchmany", "partitions", "count", "get", "mappings", "unique", "tuples", "exists", "delete",
-    "update", "__iter__",
-})
-
-
 def _lazy_results_on_loop(
     project: Project, function: facts.Function, names: set[str] | frozenset[str]
 ) -> list[tuple[int, str]]:
@@ -408,12 +397,12 @@ def _lazy_results_on_loop(
         funcs = [c for c in function.calls if c.offloaded and c.line == line and (c.func or "").startswith("$")]
         for call in funcs:
             head, _, method = (call.func or "").removeprefix("$").partition(".")
-            if head not in names or method not in _LAZY_RESULTS:
+            if head not in names or method not in LAZY_RESULTS:
                 continue
             if method == "query" and call.query_chain is not None:
                 last = call.query_chain.rstrip(")").rpartition(".")[2].partition("(")[0]
-                if last not in _CONSUMERS and not any(
-                    (c.func or "").startswith(f"${head}.query().") and (c.func or "").rpartition(".")[2] in _CONSUMERS
+                if last not in RESULT_CONSUMERS and not any(
+                    (c.func or "").startswith(f"${head}.query().") and (c.func or "").rpartition(".")[2] in RESULT_CONSUMERS
                     for c in funcs
                 ):
                     lazy |= indexes
@@ -427,7 +416,7 @@ def _lazy_results_on_loop(
     }
     found: list[tuple[int, str]] = []
     for call in function.calls:
-        if not call.offloaded and call.receiver in holders and call.method in _CONSUMERS:
+        if not call.offloaded and call.receiver in holders and call.method in RESULT_CONSUMERS:
             found.append((call.line, f"{call.receiver}.{call.method}() (on the {_what(call.receiver)} the threadpool returned)"))
     iterated = {
         name for terms in function.holds.values() for t in terms

@@ -183,6 +183,14 @@ QUERY_CARRIED: dict[str, str] = {
 }
 QUERY_ROW_TERMINALS = frozenset({"all", "first", "one", "one_or_none"})
 QUERY_TERMINALS = QUERY_ROW_TERMINALS | {"scalar", "count", "get", "delete", "update"}
+# Session methods whose result runs (or fetches) its query only when it is consumed: a Query,
+# and the Result of `execute()`/`scalars()` (its rows fetched from the cursor as they are read).
+LAZY_RESULTS = frozenset({"query", "execute", "scalars"})
+# What consumes such a result: a Query's terminals, and a Result's.
+RESULT_CONSUMERS = QUERY_TERMINALS | {
+    "scalars", "scalar_one", "scalar_one_or_none", "fetchall", "fetchone", "fetchmany", "partitions",
+    "mappings", "unique", "tuples", "exists", "__iter__",
+}
 # Legacy Query methods with no exact counterpart in `select()` one to one.
 QUERY_LEGACY = frozenset(
     {
