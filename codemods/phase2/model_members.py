@@ -66,6 +66,12 @@ _WRITE_EVENTS = frozenset({"set", "append", "remove", "bulk_replace"})
 _WRITES = frozenset({"set", "listen", "validate"})  # how a write runs model code (`Members.runs`)
 
 
+
+def _maps_itself(declared: facts.ClassFacts) -> bool:
+    """A class body that maps its class (a table, or mapper arguments such as a polymorphic
+    identity), not only inherits a mapping."""
+    return "__tablename__" in declared.names or "__mapper_args__" in declared.names
+
 @dataclass(frozen=True, slots=True)
 class Need:
     path: Path  # relationships from the object's class
@@ -288,7 +294,7 @@ class Members:
             return None  # no polymorphic mapping: a query of `cls` returns `cls` only
         for sub in self.classes.subclasses(cls):
             _, declared = self.classes.by_ref[sub]
-            mapped = "__tablename__" in declared.names or "__mapper_args__" in declared.names
+            mapped = _maps_itself(declared)
             if (mapped and name in declared.names and name not in self.classes.methods.get(sub, {})
                     and name not in declared.descriptors and not self._loaded_with_base(cls, sub)):
                 return sub
@@ -301,7 +307,7 @@ class Members:
         between = mro[: mro.index(cls)] if cls in mro else mro
         mapped = [
             declared for declared in (self.classes.by_ref[a][1] for a in between)
-            if "__tablename__" in declared.names or "__mapper_args__" in declared.names
+            if _maps_itself(declared)
         ]
         return bool(mapped) and all(d.polymorphic_load in ("inline", "selectin") for d in mapped)
 
@@ -389,7 +395,7 @@ class Members:
             return None
         for sub in self.classes.subclasses(cls):
             declared = self.classes.by_ref[sub][1]
-            if "__tablename__" in declared.names or "__mapper_args__" in declared.names:
+            if _maps_itself(declared):
                 found = self.lookup(sub, name)
                 if found is not None:
                     return found
