@@ -1507,7 +1507,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     scoped = thread_scoped_uses(project, handler.id)
     if scoped:
         # In a worker thread the Session would outlive the request: not a fix here either.
-        other = (
+        other = scoped[0].remedy or (
             f"have `{scoped[0].call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
             if scoped[0].handed
             else "take the Session from a dependency"

@@ -446,7 +446,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             else "run on threadpool workers, each keeping its own Session (its transaction and connection) "
             "open from one request to the next, out of reach of a `remove()` on the event loop thread"
         )
-        fix = (
+        fix = use.remedy or (
             f"have `{use.call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
             if use.handed
             else "take the Session from a dependency"

@@ -67,6 +67,7 @@ from async_migrate.codemods.flow import (
     registry_scope_of,
     split,
 )
+from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
@@ -184,31 +185,22 @@ def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | No
     dependency = (target.module.name, function.key)
     handed = function.yielded if function.is_generator else function.returned
     for expression in handed:
-        candidates = [expression]
-        if expression.startswith("$"):
-            candidates = [b.expr for b in function.bindings if b.name == expression[1:] and not b.entered]
-        for candidate in candidates:
-            registry = candidate[:-2] if candidate.endswith("()") else candidate
-            for value in project.flow.evaluate(dependency, registry):
-                if value.kind != REGISTRY:
-                    continue
-                scope, where = cast("tuple[str | None, str]", value.target)
-                if scope == REQUEST:
-                    continue
-                name = param.depends.rpartition(".")[2]
-                words = (
-                    f"whose scope the analysis cannot read ({where})" if scope is None
-                    else _scope_words(scope, where)
-                )
-                holder = (
-                    f"`{param.name}`, the Session `{name}()` hands out from a `scoped_session` {words}: the "
-                    "same Session for every request "
-                    + ("on the event loop thread" if function.is_async else "the worker it ran on serves")
-                )
-                return SharedUse(
-                    target.module.path, function.line, f"{name}()", holder, scope is not None, handed=True
-                )
+        found = registry_of(project, dependency, expression)
+        if found is None:
+            continue
+        scope, where = found
+        name = param.depends.rpartition(".")[2]
+        holder = (
+            f"`{param.name}`, the Session `{name}()` hands out from a `scoped_session` {_any_scope_words(scope, where)}: "
+            "the same Session for every request "
+            + ("on the event loop thread" if function.is_async else "the worker it ran on serves")
+        )
+        return SharedUse(target.module.path, function.line, f"{name}()", holder, scope is not None, handed=True)
     return None
+
+
+def _any_scope_words(scope: str | None, where: str) -> str:
+    return f"whose scope the analysis cannot read ({where})" if scope is None else _scope_words(scope, where)
 
 
 def _reached(
@@ -893,6 +885,20 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
         candidates = [read[0]]  # `User.query...`: a Query on the registry's Session
     for candidate in candidates:
         for value in flow.evaluate(fid, candidate):
+            kept = state_registry(project, value.origin) if value.kind == SESSION and value.origin else None
+            if kept is not None:
+                scope, where, path, at = kept
+                holder = (
+                    f"`{project.written(candidate)}`, the Session {path}:{at} keeps on `{value.origin}` from a "
+                    f"`scoped_session` {_any_scope_words(scope, where)}: the same Session for every request "
+                    "that code serves on one thread (every request, from an `async def` middleware)"
+                )
+                call = project.written(expression)
+                remedy = (
+                    f"have the code at {path}:{at} keep a Session of its own there (`{value.origin} = "
+                    "SessionLocal()`, closed after the response)"
+                )
+                return SharedUse(module.path, line, f"{call}()", holder, scope is not None, remedy=remedy, handed=True)
             if value.kind not in (REGISTRY, QUERY):
                 continue
             scope, where = cast("tuple[str | None, str]", value.target)

@@ -17,7 +17,10 @@ A dependency handing out the registry's Session (`db = db_session(); yield db`) 
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI
 runs a plain generator's two halves in two threadpool calls, perhaps on two workers. And the
 routes it hands that Session to stay `async def`: every request it serves on one thread gets
-that thread's one Session, which `def` routes would use from several workers at once.
+that thread's one Session, which `def` routes would use from several workers at once. So do
+the routes reading the registry's Session a middleware keeps on the request's state
+(`request.state.db = RequestSession()`): an `async def` middleware hands every request the
+event loop thread's one Session.
 
 Before:
 

@@ -4,6 +4,8 @@ removes its own Session, converts."""
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 REGISTRY = """
@@ -494,3 +496,92 @@ def test_a_scopefunc_on_a_context_variable_nothing_sets_keeps_with_am132(app, re
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
     assert "keyed on a context variable nothing in the project sets" in entry["reasons"][0], entry["reasons"][0]
     assert "a Session is not thread-safe" in entry["reasons"][0]
+
+
+# A middleware keeping the registry's Session on the request's state: on the event loop thread
+# every request gets the loop thread's one Session, so a route reading `request.state.db` as
+# `def` would use it from several threadpool workers at once.
+STATE_MIDDLEWARE = """
+from contextvars import ContextVar
+
+from fastapi import FastAPI, Request
+from starlette.middleware.base import BaseHTTPMiddleware
+from sqlalchemy.orm import scoped_session
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope")
+RequestSession = scoped_session(database_sessionmaker{scope})
+app = FastAPI()
+app.include_router(router)
+
+
+{middleware}
+"""
+
+# What the middleware does around `call_next`, under either form.
+MIDDLEWARE_BODY = """
+request_scope.set(object())
+{keep}
+try:
+    return await call_next(request)
+finally:
+    RequestSession.remove()
+"""
+FUNCTION_MIDDLEWARE = (
+    '@app.middleware("http")\nasync def open_session(request: Request, call_next):\n'
+    + textwrap.indent(MIDDLEWARE_BODY.strip("\n"), "    ")
+)
+CLASS_MIDDLEWARE = (
+    "class SessionMiddleware(BaseHTTPMiddleware):\n    async def dispatch(self, request: Request, call_next):\n"
+    + textwrap.indent(MIDDLEWARE_BODY.strip("\n"), "        ")
+    + "\n\n\napp.add_middleware(SessionMiddleware)\n"
+)
+
+STATE_ROUTE = """
+from fastapi import Request
+from sqlalchemy import text
+
+
+@router.post("/count")
+async def bump(request: Request):
+    db = request.state.db
+    db.execute(text("select 1"))
+    db.commit()
+"""
+
+
+def _state(app, middleware: str, keep: str, scope: str = ""):  # type: ignore[no-untyped-def]
+    main = STATE_MIDDLEWARE.replace("{scope}", scope).replace("{middleware}", middleware.replace("{keep}", keep))
+    return app(STATE_ROUTE, {"main.py": main})
+
+
+@pytest.mark.parametrize("middleware", [FUNCTION_MIDDLEWARE, CLASS_MIDDLEWARE], ids=["http-middleware", "class"])
+@pytest.mark.parametrize(
+    "keep",
+    ["request.state.db = RequestSession()", "db = RequestSession()\n    request.state.db = db"],
+    ids=["called", "bound"],
+)
+def test_a_route_reading_a_thread_local_session_a_middleware_keeps_on_the_request_keeps_with_am132(
+    app, reported, cli, middleware, keep
+):
+    if middleware is CLASS_MIDDLEWARE:
+        keep = keep.replace("\n    ", "\n        ")
+    root = _state(app, middleware, keep)
+    entry = reported(root, "bump", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "keeps on `request.state.db` from a `scoped_session` whose scope is the thread" in entry["reasons"][0]
+    assert "a Session is not thread-safe" in entry["reasons"][0]
+    [finding] = [f for f in cli.json("check", root)["findings"] if f["function"] == "bump"]
+    assert "keep a Session of its own there (`request.state.db = SessionLocal()`" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("keep", "scope"),
+    [("request.state.db = database_sessionmaker()", ""), ("request.state.db = RequestSession()", ", scopefunc=request_scope.get")],
+    ids=["sessionmaker", "request-scoped"],
+)
+def test_near_miss_a_middleware_keeping_a_session_per_request_converts(app, reported, keep, scope):
+    entry = reported(_state(app, FUNCTION_MIDDLEWARE, keep, scope), "bump", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
