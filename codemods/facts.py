@@ -74,6 +74,10 @@ class Call(_Fact):
     # In a nested plain generator the function hands straight to a `StreamingResponse` and uses no
     # other way (`return StreamingResponse(rows())`): Starlette iterates it in the threadpool.
     streamed: bool = False
+    # Execution options given as a dict or unpacked (`execution_options={"yield_per": 100}`,
+    # `.execution_options(**STREAM)`) that stream rows from a server-side cursor: (as written, the
+    # option that streams, or None when the collector cannot read them); see `astcollect.streaming`.
+    streams: tuple[str, str | None] | None = None
     # In a nested generator, plain or async, that only a `StreamingResponse` runs: after the
     # function returned, when a dependency with `scope="function"` has closed its Session.
     late: bool = False

@@ -30,6 +30,7 @@ from async_migrate.codemods.astcollect import (
 )
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
+from async_migrate.codemods.astcollect.streaming import streamed_option
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
@@ -715,6 +716,8 @@ class BodyScanner:
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
         self.raw_changed: list[str] = []  # names the body changes in place (`TABLE["x"] = f`)
+        # Calls given execution options in a form other than `execution_options(key=...)`.
+        self.raw_options: list[tuple[facts.Call, ast.Call]] = []
 
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
@@ -731,6 +734,9 @@ class BodyScanner:
         resolve = self.collector.resolve
         expression = self.collector.expression
         scoped = self.scoped
+        for call, node in self.raw_options:
+            here = local | scoped[id(call)] if id(call) in scoped else local
+            call.streams = streamed_option(node, self.collector.constant, here)
         for call, func in self.raw_calls:
             here = local | scoped[id(call)] if id(call) in scoped else local
             call.callee = resolve(dotted(func), here)
@@ -1323,6 +1329,11 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
+        if any(
+            item.arg == "execution_options" or (item.arg is None and type(func) is ast.Attribute and func.attr == "execution_options")
+            for item in node.keywords
+        ):
+            self.raw_options.append((call, node))
         call.contained = tuple(dict.fromkeys(contained)) if contained else ()
         call.query_chain = self.query_chains.get(key)
         call.query_iterated = key in self.iterated_chains

@@ -90,6 +90,7 @@ class Collector:
         self._registered: set[int] = set()
         self._module_level: frozenset[str] = frozenset()
         self._module_level_sizes = (0, 0)
+        self._constants: dict[str, ast.expr] | None = None  # see `constant`
 
     @property
     def module_level(self) -> frozenset[str]:
@@ -246,6 +247,17 @@ class Collector:
             self._bound[statement.target.id] = self._bound.get(statement.target.id, 0) + 1  # type: ignore[attr-defined]
         elif kind is ast.AugAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             self._bound[statement.target.id] = self._bound.get(statement.target.id, 0) + 1  # type: ignore[attr-defined]
+
+    def constant(self, name: str) -> ast.expr | None:
+        """The value a module-level name is assigned, when one top-level statement binds it."""
+        if self._constants is None:
+            self._constants = {
+                statement.targets[0].id: statement.value
+                for statement in self.tree.body
+                if type(statement) is ast.Assign and len(statement.targets) == 1
+                and type(statement.targets[0]) is ast.Name and self._bound.get(statement.targets[0].id) == 1
+            }
+        return self._constants.get(name)
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         if node.names[0].name == "*":

@@ -1775,6 +1775,20 @@ def _streams(call: facts.Call) -> str | None:
     return None
 
 
+def _streams_text(call: facts.Call) -> str | None:
+    """Why the call's query runs on a server-side cursor, or may: None when it does not."""
+    streamed = _streams(call)
+    if streamed is not None:
+        return f"`{streamed}` streams rows from a server-side cursor"
+    if call.streams is None:
+        return None
+    written, option = call.streams
+    if option is not None:
+        return f"`{written}` sets `{option}`: it streams rows from a server-side cursor"
+    return (f"`{written}`: options the analysis cannot read, which may stream rows from a server-side "
+            "cursor (`yield_per`, `stream_results`; unverified)")
+
+
 class _Trees:
     """A module's syntax tree by path, parsed once (the expiry analysis's cache where there is one)."""
 
@@ -2099,10 +2113,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                               "it returns a coroutine that would never be awaited; call the method directly"))
     found.extend(_openers(project, fid))
     for call in function.calls:
-        streamed = _streams(call)
+        streamed = _streams_text(call)
         if streamed is not None:
-            found.append(_Own(AM263, call.line, f"`{streamed}` streams rows from a server-side cursor, which "
-                              "AsyncSession runs only through `stream()` / `stream_scalars()` with `async for`"))
+            found.append(_Own(AM263, call.line, f"{streamed}, which AsyncSession runs only through `stream()` / "
+                              "`stream_scalars()` with `async for`"))
     if function.is_generator:
         found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
     if ".<locals>." in function.qualname:

@@ -3,8 +3,11 @@
 `execution_options(yield_per=N)` or `stream_results=True` (and `Query.yield_per(N)`) fetch rows
 in batches from a server-side cursor. `AsyncSession.execute()` and `scalars()` refuse such a
 statement (`AsyncMethodRequired`): under asyncio it runs only through `stream()` /
-`stream_scalars()`, iterated with `async for`. The tool does not rewrite the loop; the route
-is blocked.
+`stream_scalars()`, iterated with `async for`. The options count however they reach the query:
+on the statement, given to `execute()` or `connection()` as `execution_options={...}`, or
+unpacked from a module-level dict (`**STREAM`); options the analysis cannot read (a parameter,
+an imported name) may stream, and block as unverified. The tool does not rewrite the loop; the
+route is blocked.
 
 Before:
 
