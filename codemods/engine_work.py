@@ -19,7 +19,7 @@ route that blocks the event loop this way is never reported clean.
   repository built on one. A Connection opened in the function is reported where it is opened.
 - Coroutine tasks: `background_tasks.add_task(f, ...)`, `BackgroundTask(f, ...)` (a response's
   `background=`), `asyncio.create_task(f(...))`,
-  `asyncio.ensure_future(f(...))` where `f` is a project `async def` that does synchronous
+  `asyncio.ensure_future(f(...))`, `loop.create_task(f(...))`, a TaskGroup's `tg.create_task(f(...))` where `f` is a project `async def` that does synchronous
   Session or engine work. Starlette runs an `async def` task on the event loop (a plain
   `def` one in the threadpool), so it blocks the loop whatever the route is.
 """
@@ -44,6 +44,9 @@ from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
 METADATA_DDL = frozenset({"create_all", "drop_all", "reflect"})
 _TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
+# Methods handed a coroutine object to run as a task beside the caller: an event loop's
+# (`loop.create_task(f())`, `asyncio.get_running_loop().create_task(f())`) and a TaskGroup's.
+_TASK_METHODS = frozenset({"create_task"})
 # Methods handed the coroutine function itself, run on the event loop: a background task, a
 # task group's `start_soon`.
 _FUNCTION_STARTERS = frozenset({"add_task", "start_soon"})
@@ -361,8 +364,11 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
             if first is not None and first.expr is not None:
                 # `tg.start_soon(repo.sync, x)`: a method of an object, which nothing here calls
                 tasks = project.flow.functions(fid, first.expr)[0]
-        elif project.canonical(call.callee) in _TASK_STARTERS:
-            starter = str(project.canonical(call.callee)).replace(".tasks.", ".")
+        elif project.canonical(call.callee) in _TASK_STARTERS or _task_method(call) is not None:
+            if _task_method(call) is not None:
+                starter = f"{call.receiver}.create_task" if call.receiver else "create_task"
+            else:
+                starter = str(project.canonical(call.callee)).replace(".tasks.", ".")
             inner = next((c for c in by_index.values() if c.argument_of == call.index), None)
             task_ref = inner.callee if inner is not None else None
         target = project.function(task_ref) if task_ref else None
@@ -379,6 +385,15 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                     first_await(module, task),
                 ))
     return found
+
+
+def _task_method(call: facts.Call) -> str | None:
+    """`create_task` for `loop.create_task(...)`, also on a receiver that is a call's result
+    (`asyncio.get_running_loop().create_task(...)`, which names no method on its own)."""
+    method = call.method
+    if method is None and call.callee is None and call.func is not None:
+        method = call.func.rpartition(".")[2]
+    return method if method in _TASK_METHODS else None
 
 
 def engine_summary(blocking: list[Blocking]) -> str:

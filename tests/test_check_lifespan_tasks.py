@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 MAIN = textwrap.dedent(
     """\
     import asyncio
@@ -66,3 +68,39 @@ def test_a_task_a_lifespan_schedules_is_a_finding_its_own_startup_work_is_not(cl
     message = found["lifespan"]["message"]
     assert "schedules the coroutine function main.poll_stock" in message
     assert "heartbeat" not in message and "line 14" not in message.split("schedules")[0]
+
+
+# The loop's own `create_task` (a local loop, or `get_running_loop()` inline) and a TaskGroup's
+# schedule the coroutine beside the requests as `asyncio.create_task` does.
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "loop = asyncio.get_running_loop()\n    task = loop.create_task(poll_stock())",
+        "task = asyncio.get_running_loop().create_task(poll_stock())",
+    ],
+    ids=["loop-local", "loop-inline"],
+)
+def test_a_task_the_event_loop_schedules_is_a_finding(cli, project, app_files, start):
+    main = MAIN.replace("task = asyncio.create_task(poll_stock())", start)
+    assert main != MAIN
+    document = cli.json("check", project({**app_files, "main.py": main}))
+    found = {f["function"]: f for f in document["findings"]}
+    assert set(found) == {"lifespan"}, found
+    assert "schedules the coroutine function main.poll_stock" in found["lifespan"]["message"]
+
+
+def test_a_task_group_in_a_route_schedules_its_coroutine(cli, project, app_files):
+    route = MAIN + textwrap.dedent(
+        """
+
+        @app.post("/refresh")
+        async def refresh():
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(poll_stock())
+        """
+    )
+    document = cli.json("check", project({**app_files, "main.py": route}))
+    codes = {(f["function"], f["code"]) for f in document["findings"]}
+    assert ("refresh", "AM306") in codes, codes
