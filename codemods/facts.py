@@ -514,7 +514,8 @@ class Module(_Fact):
     mutated: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
-    # Module-level `event.listen(Model.attr, "set", handler)` calls (any callee named `listen`;
+    # `event.listen(Model.attr, "set", handler)` calls, module-level or in a function's own body
+    # (`astcollect/listeners.py`: registered once it runs) (any callee named `listen`;
     # readers check it is SQLAlchemy's): (callee, target, event name, handler, line), each
     # resolved; the handler `?` when not a name (a lambda, a call).
     listens: list[tuple[str, str, str, str, int]] = field(default_factory=list)

@@ -24,6 +24,7 @@ from async_migrate.codemods.astcollect import (
     dispatch,
     enclosing,
     handoff,
+    listeners,
     objects,
     query_vars,
     syntax,
@@ -146,6 +147,8 @@ def _read_function(
         _configure_calls(collector, node, function)
     if _calls_register(function.calls):
         _included_routers(collector, node, function)
+    if collector.source.mentions("listen"):
+        listeners.read(collector, node, qualname)
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
         _nested_routes(collector, node, qualname, keys, names)
@@ -208,6 +211,8 @@ def _nested_routes(
     registered |= _returned_endpoints(node, nested)
     if source.mentions("load_fn") or source.mentions("DataLoader") or source.mentions("resolver="):
         registered |= _resolver_names(node)
+    if source.mentions("listen"):
+        registered |= listeners.handler_names(node)
     if not any(_route_like(s) or s.name in registered for s in nested):
         return
     routers: dict[str, str] = {}

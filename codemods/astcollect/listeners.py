@@ -1,0 +1,87 @@
+"""SQLAlchemy event listeners a function registers when it runs: `event.listen(Order.status,
+"set", on_status)` in `register_listeners()`, and a nested `@event.listens_for(Session,
+"after_commit")` def in `setup_events()`, as an application factory or lifespan calls them.
+
+Such a listener runs, once its function has, exactly as a module-level one does, so the facts
+hold it as one: its `event.listen` calls join `Module.listens` (the handler resolved through
+the function's own imports, a nested def named by its `<locals>` qualname), and its nested
+handler defs are collected as functions, their decorators with them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from async_migrate.codemods.astcollect.module import Collector
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted
+
+_LISTEN = "listen"
+_LISTENS_FOR = "listens_for"
+
+
+def _last(node: ast.expr) -> str:
+    """`event.listen` -> "listen", `listen` -> "listen"; "" for another expression."""
+    return (dotted(node) or "").rpartition(".")[2]
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of a function's own body: not those of the defs, classes and lambdas in it,
+    which run (if ever) when called, each read as its own function."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _handler(call: ast.Call) -> ast.expr | None:
+    if len(call.args) > 2:
+        return call.args[2]
+    return next((k.value for k in call.keywords if k.arg == "fn"), None)
+
+
+def handler_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names of the defs nested in `node` that are event handlers: decorated with
+    `listens_for(...)`, or handed to an `event.listen(...)` of its body."""
+    found: set[str] = set()
+    for statement in node.body:
+        if isinstance(statement, FUNCTIONS) and any(
+            isinstance(d, ast.Call) and _last(d.func) == _LISTENS_FOR for d in statement.decorator_list
+        ):
+            found.add(statement.name)
+    for child in _own_nodes(node.body):
+        if isinstance(child, ast.Call) and _last(child.func) == _LISTEN:
+            given = _handler(child)
+            if isinstance(given, ast.Name):
+                found.add(given.id)
+    return found
+
+
+def read(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
+    """Append the `event.listen(...)` calls of `node`'s own body to the module's listens, as
+    `Collector._listen` does for module-level ones. Names the function binds are its own, not
+    the module's: a nested def handed as the handler is `qualname.<locals>.name`, another local
+    (a parameter, a name assigned) is not followed."""
+    nested = {s.name for s in node.body if isinstance(s, FUNCTIONS)}
+    local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    local |= {n.id for n in _own_nodes(node.body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    local |= nested
+    bound = frozenset(local)
+    for child in _own_nodes(node.body):
+        if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN or len(child.args) < 2:
+            continue
+        callee = collector.ref(child.func, bound)
+        target, identifier = collector.ref(child.args[0], bound), child.args[1]
+        if callee is None or target is None or "." not in target or not isinstance(identifier, ast.Constant) \
+                or not isinstance(identifier.value, str):
+            continue
+        given = _handler(child)
+        if isinstance(given, ast.Name) and given.id in nested:
+            prefix = f"{collector.name}." if collector.name else ""
+            handler: str | None = f"{prefix}{qualname}.<locals>.{given.id}"
+        else:
+            handler = collector.ref(given, bound) if given is not None else None
+        collector.facts.listens.append((callee, target, identifier.value, handler or "?", child.lineno))
