@@ -915,6 +915,9 @@ class Collector:
             named = argument(call, position, keyword)
             if named is not None:
                 found.append((HOOK_REGISTRATIONS[call.func.attr], named))
+            dispatch = argument(call, 99, "dispatch") if call.func.attr == "add_middleware" else None
+            if dispatch is not None:  # `add_middleware(BaseHTTPMiddleware, dispatch=fn)`: fn is the middleware
+                found.append((HOOK_REGISTRATIONS[call.func.attr], dispatch))
         for item in call.keywords:
             kind = HOOK_KEYWORDS.get(item.arg or "")
             if kind is None:
@@ -926,6 +929,9 @@ class Collector:
                         wrapped = argument(element, 0, "cls")
                         if wrapped is not None:
                             found.append((kind, wrapped))
+                        dispatch = argument(element, 99, "dispatch")
+                        if dispatch is not None:
+                            found.append((kind, dispatch))
             elif item.arg == "exception_handlers" and type(value) is ast.Dict:
                 found.extend((kind, handler) for handler in value.values)
             elif item.arg in ("on_startup", "on_shutdown") and type(value) in (ast.List, ast.Tuple):

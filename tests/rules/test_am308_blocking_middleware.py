@@ -96,10 +96,31 @@ def create_app():
     return app
 """
 
+# `BaseHTTPMiddleware` itself given the function to run as its `dispatch`.
+BY_DISPATCH = HEAD + """
+async def audit(request, call_next):
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+    return await call_next(request)
+
+
+async def stamp(request, call_next):
+    with database_sessionmaker() as session:
+        session.execute("select 1")
+    return await call_next(request)
+
+
+app = FastAPI(middleware=[Middleware(BaseHTTPMiddleware, dispatch=stamp)])
+app.include_router(router)
+app.add_middleware(BaseHTTPMiddleware, dispatch=audit)
+"""
+
 
 @pytest.mark.parametrize(
     ("main", "function"),
     [
+        (BY_DISPATCH, "audit"),
+        (BY_DISPATCH, "stamp"),
         (DECORATED, "api_key"),
         (DISPATCH, "KeyMiddleware.dispatch"),
         (ASGI, "KeyMiddleware.__call__"),
@@ -107,7 +128,7 @@ def create_app():
         (NESTED, "audit"),
         (NESTED, "create_app.<locals>.api_key"),
     ],
-    ids=["decorator", "base-http-dispatch", "pure-asgi", "app-factory", "decorator-by-hand", "nested-in-factory"],
+    ids=["add-middleware-dispatch", "middleware-list-dispatch", "decorator", "base-http-dispatch", "pure-asgi", "app-factory", "decorator-by-hand", "nested-in-factory"],
 )
 def test_check_reports_blocking_middleware_with_am308(app, findings, cli, main, function):
     root = app(ROUTES, {"main.py": main})
