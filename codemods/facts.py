@@ -71,6 +71,10 @@ class Call(_Fact):
     # AsyncConnection): SQLAlchemy runs it with a synchronous Session on a worker greenlet, whose
     # IO the event loop awaits. Sync Session work there is the intended use, not blocking.
     greenlet: bool = False
+    # `TypeAdapter(list[Out]).validate_python(rows)` (the adapter built in place or kept in a local
+    # name) and `parse_obj_as(list[Out], rows)`: every reference in the type validated from the
+    # object argument, which reads its attributes as `Out.model_validate` does.
+    adapted: tuple[str, ...] = ()
     # In a nested plain generator the function hands straight to a `StreamingResponse` and uses no
     # other way (`return StreamingResponse(rows())`): Starlette iterates it in the threadpool.
     streamed: bool = False
@@ -330,7 +334,8 @@ class Value(_Fact):
     line: int
     ref: str | None = None  # annotated: the type; depends: the target; call: the callee; name: the target
     depends: str | None = None  # annotated: the Depends() target
-    annotation: tuple[str, ...] = ()  # annotated: every reference in the type part
+    # annotated: every reference in the type part; call of `TypeAdapter(T)`: every reference in T
+    annotation: tuple[str, ...] = ()
     # annotated: the Depends() keywords besides the dependency (`scope="function"`,
     # `max_concurrency=5`, `use_cache=False`), each (keyword, its value as written)
     depends_options: tuple[tuple[str, str], ...] = ()

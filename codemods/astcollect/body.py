@@ -34,7 +34,7 @@ from async_migrate.codemods.astcollect.module import Collector, free_names, loop
 from async_migrate.codemods.astcollect.streaming import streamed_option
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
-from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, starlette
+from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, pydantic, starlette
 from async_migrate.codemods.vocabulary.fastapi import (
     APPLICATION_TYPES,
     DEPENDS,
@@ -704,6 +704,8 @@ class BodyScanner:
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
         self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
+        # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
+        self.adapters: dict[str, tuple[str, ...]] = {}
         self.raw_returned: list[ast.expr] = []
         self.raw_yielded: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
@@ -1192,6 +1194,11 @@ class BodyScanner:
             self._take(target, node.value)
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
+            adapter = self._adapter(node.value)
+            if adapter is not None:
+                self.adapters[single.id] = adapter
+            else:
+                self.adapters.pop(single.id, None)
             if not nested and type(node.value) is ast.Call:
                 self.built.add(single.id)
             name = name_of(node.value)
@@ -1217,6 +1224,14 @@ class BodyScanner:
             self.statements.add(id(node.value))
             if single is not None:
                 self._open(single.id, node.value)
+
+    def _adapter(self, value: ast.expr) -> tuple[str, ...] | None:
+        """`TypeAdapter(list[Out])`: the references in the type it validates."""
+        if type(value) is not ast.Call or not value.args:
+            return None
+        if self.collector.resolve(dotted(value.func), self.locals) not in pydantic.TYPE_ADAPTERS:
+            return None
+        return tuple(self.collector.refs(value.args[0]))
 
     def _on_ann_assign(self, node: ast.AnnAssign, nested: bool) -> None:
         if node.value is not None and type(node.target) is ast.Name:
@@ -1306,6 +1321,14 @@ class BodyScanner:
                 value = value.value
             if type(value) is ast.Call:
                 argument_of[id(value)] = self.call_count
+        if type(func) is ast.Attribute and func.attr in pydantic.ADAPTER_VALIDATES:
+            adapter = self._adapter(func.value)
+            if adapter is None and type(func.value) is ast.Name:
+                adapter = self.adapters.get(func.value.id)
+            if adapter is not None:
+                call.adapted = adapter
+        elif plain in pydantic.PARSE_AS and node.args:
+            call.adapted = tuple(self.collector.refs(node.args[0]))
         if type(func) is ast.Attribute:
             if type(func.value) is ast.Call:
                 call.chained = func.attr

@@ -24,6 +24,7 @@ from async_migrate.codemods.vocabulary import (
     ENGINE_CONSTRUCTORS,
     PROPERTY_DECORATORS,
     RELATIONSHIP_CONSTRUCTORS,
+    pydantic,
 )
 from async_migrate.codemods.vocabulary.dependency_injector import PROVIDE, PROVIDER, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import (
@@ -703,9 +704,11 @@ class Collector:
             func = value.func  # type: ignore[attr-defined]
             if type(func) is ast.Subscript and self._parametrised_class(func):
                 func = func.value  # `CRUDBase[User, UserCreate](User)` builds a CRUDBase
+            ref = self.ref(func)
             return facts.Value(
-                kind="call", line=0, ref=self.ref(func), args=self.call_args(value),  # type: ignore[arg-type]
+                kind="call", line=0, ref=ref, args=self.call_args(value),  # type: ignore[arg-type]
                 inner=inner if inner is not None and inner.kind == "call" else None,
+                annotation=tuple(self.refs(first)) if first is not None and ref in pydantic.TYPE_ADAPTERS else (),
             )
         if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(value) is not None:
             return facts.Value(kind="name", line=0, ref=self.ref(value))

@@ -29,6 +29,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.phase2.validations import validation
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
 
@@ -44,8 +45,6 @@ _CONTAINERS = frozenset({
 
 # Bases of a schema class whose instances hold what they are given (`Out(a=x)`).
 _SCHEMA_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
-# Pydantic class methods that validate a model from an object, reading its attributes.
-VALIDATE_METHODS = frozenset({"model_validate", "from_orm"})
 # Return annotations that carry no ORM object.
 _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
 
@@ -380,16 +379,18 @@ class Flow:
     def copies(self, fid: FunctionId, term: tuple) -> bool:
         """Whether `term` is `Out.model_validate(obj)` of a project schema (no mapped class, no code
         of its own): an instance holding copies of what it read where it ran, no ORM object; a
-        list of them (`[Out.model_validate(b) for b in books]`), or one of them (`a if c else b`)."""
+        list of them (`[Out.model_validate(b) for b in books]`, `TypeAdapter(list[Out]).validate_python(rows)`),
+        or one of them (`a if c else b`)."""
         if term[0] in ("tuple", "any"):
             return bool(term[1]) and all(self.copies(fid, t) for t in term[1])
         if term[0] != "call":
             return False
         _, function = self.project.functions[fid]
         call = next((c for c in function.calls if c.index == term[1]), None)
-        owner, _, method = (call.callee or "").rpartition(".") if call is not None else ("", "", "")
-        model = self.classes.resolve(owner) if method in VALIDATE_METHODS else None
-        return model is not None and not self.classes.is_mapped(model) and self._schema(model)
+        validated = validation(self.project, self.classes, call) if call is not None else None
+        return validated is not None and validated.whole and all(
+            not self.classes.is_mapped(model) and self._schema(model) for model in validated.models
+        )
 
     def _schema(self, ref: str) -> bool:
         outside: set[str] = set()

@@ -126,7 +126,6 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.phase2.eager_flow import (
-    VALIDATE_METHODS,
     Flow,
     Origin,
     OriginKind,
@@ -136,6 +135,7 @@ from async_migrate.codemods.phase2.eager_flow import (
     describe,
 )
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
+from async_migrate.codemods.phase2.validations import raw_field_validators, validation
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am166_recursive_response_model import RULE as AM166
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -596,25 +596,27 @@ class _Analysis:
         from the object, as a response model does when FastAPI serialises it."""
         module, function = self.project.functions[fid]
         for call in function.calls:
-            owner, _, method = (call.callee or "").rpartition(".")
-            if method not in VALIDATE_METHODS or call.nested:
+            validated = validation(self.project, self.classes, call) if not call.nested else None
+            if validated is None:
                 continue
-            model = self.classes.resolve(owner)
-            given = next((a for a in call.args if a.position == 0 or a.keyword == "obj"), None)
-            if model is None or given is None or not self.classes.fields(model):
-                continue
+            given = validated.given
             origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
-            name = self.classes.short(model)
-            if origins is None:
-                typed = self._typed({p.name: p for p in function.params}.get(given.name or ""))
-                if self.classes.is_mapped(model) or (typed and not any(map(self.classes.is_mapped, typed))):
-                    # a table model built from input (`User.model_validate(user_in)`), or a model
-                    # validated from a parameter of a class that is no ORM model: nothing loads
+            for model in validated.models:
+                if not self.classes.fields(model):
                     continue
-                self._walk(root, module, function, call.line, model, name, (model,), eager)
-                continue
-            for origin in origins:
-                self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
+                name = self.classes.short(model)
+                if origins is None:
+                    typed = self._typed({p.name: p for p in function.params}.get(given.name or ""))
+                    if (validated.method and self.classes.is_mapped(model)) or (
+                        typed and not any(map(self.classes.is_mapped, typed))
+                    ):
+                        # a table model built from input (`User.model_validate(user_in)`), or a model
+                        # validated from a parameter of a class that is no ORM model: nothing loads
+                        continue
+                    self._walk(root, module, function, call.line, model, name, (model,), eager)
+                    continue
+                for origin in origins:
+                    self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
 
     def _fields(self, model: str) -> list[tuple[str, tuple[str, ...]]]:
         """The attributes validating `model` from an object reads: its fields, and the names a
@@ -831,6 +833,15 @@ class _Analysis:
                                 f"its base `{outside}` is outside PATH and may define it as a property: whether "
                                 "it loads relationships lazily is unverified")
             return
+        self._needs(root, module, function, where, written, name, shown, summary, origin, eager)
+
+    def _needs(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str, name: str,
+        shown: str, summary: Summary, origin: Origin, eager: dict[str, _Eager],
+    ) -> None:
+        """What model code `summary` reads on an object of `origin`: the eager loads to add to its
+        query, and what blocks."""
+        assert origin.model is not None
         self._unverified_member(root, module, function, where, written, name, shown, summary)
         for need in summary.needs:
             full = (*origin.path, *need.path)
@@ -1411,8 +1422,46 @@ class _Analysis:
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
+            self._raw_validated(root, module, function, line, model, name, field_path, target, eager)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+
+    def _raw_validated(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, name: str,
+        field_path: str, target: Origin, eager: dict[str, _Eager],
+    ) -> None:
+        """A field validator of `model` receiving relationship `name` as read (`mode="before"`)
+        runs on the related objects: what it reads on them loads from the query of `target`."""
+        validators = raw_field_validators(self.project, self.classes, model)
+        for fid, value in [*validators.get(name, ()), *validators.get("*", ())]:
+            validator = f"{self.classes.short(self.classes.owner(fid))}.{self.project.functions[fid][1].name}"
+            shown = f"field validator {validator} on response model field {field_path}"
+            if target.model is None:
+                self._flow_risk(root, module, function, line, field_path, AM247,
+                                f"{shown} receives an object of a relationship whose target class the tool cannot "
+                                "resolve: whether it loads relationships lazily is unverified")
+                continue
+            summary = self.members.summary(target.model, fid, value)
+            self._needs(root, module, function, line, field_path, name, shown, summary, target, eager)
+
+    def _raw_unverified(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, name: str,
+        field_path: str, candidates: list[_Relationship],
+    ) -> None:
+        """A field validator receiving relationship `name` as read, on an object the flow does not
+        trace: what it reads on the related objects loads from a query no option can be added to."""
+        validators = raw_field_validators(self.project, self.classes, model)
+        flow = self._names()
+        for fid, value in [*validators.get(name, ()), *validators.get("*", ())]:
+            targets = [flow.target(c.owner, name) if c.owner is not None else None for c in candidates]
+            summaries = [self.members.summary(t, fid, value) for t in targets if t is not None]
+            if None not in targets and not any(s.needs or s.unverified for s in summaries):
+                continue  # it reads columns only
+            validator = f"{self.classes.short(self.classes.owner(fid))}.{self.project.functions[fid][1].name}"
+            self._flow_risk(root, module, function, line, field_path, AM247,
+                            f"field validator {validator} receives {field_path} as read from an object the tool "
+                            "cannot trace to its query, and reads it further: whether that loads relationships "
+                            "lazily is unverified")
 
     def _recursion_risk(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, field_path: str,
@@ -1514,6 +1563,8 @@ class _Analysis:
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
+            if candidates:
+                self._raw_unverified(root, module, function, line, model, name, field_path, candidates)
             recurring = self._recurring(annotation, stack) if candidates else None
             if recurring is not None and any(c.strategy not in _ANY_DEPTH_STRATEGIES for c in candidates or ()):
                 self._recursion_risk(root, module, function, line, field_path, recurring,

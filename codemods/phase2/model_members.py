@@ -118,8 +118,8 @@ class Members:
                 self.defined.setdefault((ref, name), []).append(fid)
         methods = {fid for found in self.defined.values() for fid in found}
         self.flow = Flow(project, classes, methods)
-        self._summaries: dict[tuple[str, FunctionId], Summary] = {}
-        self._active: set[tuple[str, FunctionId]] = set()
+        self._summaries: dict[tuple[str, FunctionId, str | None], Summary] = {}
+        self._active: set[tuple[str, FunctionId, str | None]] = set()
         self._proxying: set[tuple[str, str]] = set()  # proxies being followed: a cycle guard
         self._write_listeners: dict[str, list[tuple[str, FunctionId]]] | None = None
         # attribute -> (class, where): function-form listeners whose handler the tool cannot read
@@ -453,8 +453,10 @@ class Members:
             return found
         return None
 
-    def summary(self, cls: str, fid: FunctionId) -> Summary:
-        key = (cls, fid)
+    def summary(self, cls: str, fid: FunctionId, receiver: str | None = None) -> Summary:
+        """What `fid` reads on an object of `cls`: its first parameter, or `receiver` (a pydantic
+        field validator's value parameter, given the related object)."""
+        key = (cls, fid, receiver)
         known = self._summaries.get(key)
         if known is not None:
             return known
@@ -471,7 +473,7 @@ class Members:
         found = Summary(member, kind, module.path, function.line)
         if key in self._active:
             return found  # a cycle reads nothing the outer visit does not
-        receiver = _receiver(function)
+        receiver = receiver or _receiver(function)
         if receiver is None:
             return found
         found.session_work = self._session_work(fid)

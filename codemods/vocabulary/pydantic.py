@@ -1,0 +1,14 @@
+"""Pydantic: the calls that validate a type from an object, reading its attributes."""
+
+# `TypeAdapter(list[Out])`: validates `list[Out]` from what it is given, as `Out.model_validate` does.
+TYPE_ADAPTERS = frozenset({"pydantic.TypeAdapter", "pydantic.type_adapter.TypeAdapter"})
+# The adapter's methods that read a Python object (`validate_json` and `validate_strings` read text).
+ADAPTER_VALIDATES = frozenset({"validate_python"})
+# `parse_obj_as(list[Out], rows)`: the same validation in one call (pydantic 1, deprecated in 2).
+PARSE_AS = frozenset({"pydantic.parse_obj_as", "pydantic.tools.parse_obj_as"})
+# Field validators, by the last part of their name: `field_validator("tags", mode="before")`, and
+# pydantic 1's `validator("tags", pre=True)`.
+FIELD_VALIDATORS = frozenset({"field_validator", "validator"})
+# Modes in which a field validator receives the attribute as read from the object (an ORM object,
+# a collection of them), before pydantic validated it into the field's type.
+RAW_MODES = frozenset({"before", "wrap", "plain"})
