@@ -841,12 +841,12 @@ def blocking_listeners(
             continue
         if listener.ref not in stack.carried and not _model_target(project, listener.ref):
             continue
-        handler = project.resolve(absolute(module, listener.handler))
-        if handler is None or handler.kind != "function" or handler.module is None or handler.function is None:
+        handler = _handler_function(project, module, listener)
+        if handler is None:
             continue
-        fid = (handler.module.name, handler.function.key)
+        fid = (handler[0].name, handler[1].key)
         opens, works = project.opens_session(fid), project.work_chains.get(fid)
-        if not (opens or works) or handler.function.is_async:
+        if not (opens or works) or handler[1].is_async:
             continue
         what = (
             f"opens a synchronous Session of its own (through {' -> '.join(opens)})" if opens
@@ -865,6 +865,25 @@ def blocking_listeners(
             "it to a worker thread or a queue, then run phase two again"
         )))
     return found
+
+
+def _handler_function(
+    project: Project, module: facts.Module, listener: Listener
+) -> tuple[facts.Module, facts.Function] | None:
+    """The function a listener runs. In a registering function's body, a def nested in it
+    (`setup_events.<locals>.audit`) or a name it imports itself, as the facts resolved it
+    (`Module.listens`, by line), before a module-level name."""
+    if listener.scope is not None:
+        nested = project.function(f"{listener.scope}.<locals>.{listener.handler}")
+        if nested is not None:
+            return nested
+        resolved = next((
+            handler for _, _, _, handler, line in module.listens if line == listener.line and handler != "?"
+        ), None)
+        found = project.function(resolved) if resolved is not None else None
+        if found is not None:
+            return found
+    return project.function(absolute(module, listener.handler))
 
 
 # Every mapper's events: `event.listen(Mapper, "before_insert", f)`.

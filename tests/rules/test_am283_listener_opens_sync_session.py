@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+import pytest
+
 ROUTE = """
 @router.post("/books")
 def create_book(session: session_dependency, title: str):
@@ -107,4 +109,63 @@ def test_a_mapper_or_attribute_listener_opening_a_sync_session_blocks_the_stack(
 def test_near_miss_a_mapper_listener_working_on_the_connection_it_receives_does_not_block(phase2, entry):
     text = engine_module(MAPPER_RECEIVED).replace("from sqlalchemy import create_engine, event", "from sqlalchemy import create_engine, event, select")
     found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "migrate" and "AM283" not in found["codes"], found
+
+
+SCOPED = {
+    # a nested def an application factory's setup function registers
+    "nested": '''
+def setup_events():
+    @event.listens_for(Session, "after_commit")
+    def _audit(session):
+        with database_sessionmaker.begin() as audit:
+            audit.add(Book(title="audit", author_id=1))
+''',
+    # a handler the registering function imports
+    "imported": '''
+def init_db(bind):
+    from hooks import publish
+
+    event.listen(Session, "after_commit", publish)
+''',
+    # a nested def handed to event.listen
+    "nested-listen": '''
+def init_db(bind):
+    def _audit(session):
+        with database_sessionmaker.begin() as audit:
+            audit.add(Book(title="audit", author_id=1))
+
+    event.listen(Session, "after_commit", _audit)
+''',
+}
+HOOKS = '''
+from db.engine import database_sessionmaker
+from models import Book
+
+
+def publish(session):
+    with database_sessionmaker.begin() as outbox:
+        outbox.add(Book(title="sent", author_id=1))
+'''
+
+
+@pytest.mark.parametrize("shape", sorted(SCOPED))
+def test_a_session_listener_a_function_registers_opening_a_sync_session_blocks_the_stack(phase2, entry, shape):
+    text = engine_module(SCOPED[shape])
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "listen" in t and "import" not in t)
+    document = phase2(ROUTE, {"db/engine.py": text, "hooks.py": HOOKS})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM283" in found["codes"], found
+    blockers = document["subsystem"]["global_blockers"]
+    assert any(b.startswith(f"db/engine.py:{line}: ") and " of its own " in b for b in blockers), blockers
+
+
+def test_near_miss_a_nested_session_listener_working_on_the_session_it_receives_does_not_block(phase2, entry):
+    nested = '''
+def setup_events():
+    @event.listens_for(Session, "before_flush")
+    def _audit(session, context, instances):
+        session.add(Book(title="audit", author_id=1))
+'''
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(nested)}), "create_book")
     assert found["action"] == "migrate" and "AM283" not in found["codes"], found
