@@ -1,7 +1,9 @@
 """Pydantic validation that reads ORM relationships beyond a response model's plain fields:
 `TypeAdapter(list[Out]).validate_python(rows)` (module-level, local and in place) and
 `parse_obj_as(list[Out], rows)` in a route's code, and a field validator in `before` mode that
-receives the related object and reads further relationships on it. Each route is migrated and
+receives the related object and reads further relationships on it, a generic `Page[Out]`
+response model returned as a dict, and a schema's `@computed_field` reading the ORM objects a
+field typed `Any` holds. Each route is migrated and
 RUN through FastAPI's TestClient on the generated async stack (MissingGreenlet otherwise)."""
 
 from __future__ import annotations
@@ -16,9 +18,27 @@ __all__ = ["service"]  # the fixture, used by name
 # Teams, users and items, every relationship lazy (`Item.owner`, `User.team`).
 MODELS = EAGER_MODELS.replace(', lazy="joined"', "")
 SCHEMAS = """
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+
+
+class ItemCard(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    owner: Any = Field(exclude=True)
+
+    @computed_field
+    @property
+    def owner_team(self) -> str | None:
+        return self.owner.team.name if self.owner.team else None
 
 
 class ItemBrief(BaseModel):
@@ -140,3 +160,35 @@ def test_a_before_field_validator_on_an_object_from_a_dependency_is_unverified(c
     assert found["action"] != "migrate", found
     assert "ItemLabelled.owner_label" in " ".join(found["reasons"]), found["reasons"]
     assert "AM247" in found["codes"], found
+
+
+HELD = routes(
+    """
+    @router.get("/page", response_model=Page[ItemBrief])
+    def page(db: Session = Depends(get_db_session)):
+        rows = db.scalars(select(Item).order_by(Item.id)).all()
+        return {"items": rows, "total": len(rows)}
+    """,
+    """
+    @router.get("/cards", response_model=list[ItemCard])
+    def cards(db: Session = Depends(get_db_session)):
+        return db.scalars(select(Item).order_by(Item.id)).all()
+    """,
+).replace("router = APIRouter()", "from schemas import ItemBrief, ItemCard, Page\n\nrouter = APIRouter()")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_generic_page_and_a_computed_field_reading_held_objects_get_their_loads_and_run(cli, service, kind):
+    root = service({"models.py": MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: HELD})
+    document = apply(cli, root)
+    for name in ("page", "cards"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "page")
+    assert "selectinload(Item.owner).selectinload(User.team)" in function(root, SUBSYSTEM, "cards")
+    result = serve(root, kind, SEED + """
+print(json.dumps([client.get("/page").json(), client.get("/cards").json()]))
+""")
+    assert result == [
+        {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2},
+        [{"name": "pen", "owner_team": "Red"}, {"name": "ink", "owner_team": None}],
+    ]

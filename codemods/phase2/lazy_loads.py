@@ -135,7 +135,7 @@ from async_migrate.codemods.phase2.eager_flow import (
     describe,
 )
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
-from async_migrate.codemods.phase2.validations import raw_field_validators, validation
+from async_migrate.codemods.phase2.validations import instance_code, opaque, raw_field_validators, validation
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am166_recursive_response_model import RULE as AM166
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -147,6 +147,7 @@ from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM24
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
+from async_migrate.codemods.vocabulary.python import TYPE_VARS
 from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES, POLYMORPHIC
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
@@ -434,6 +435,12 @@ class _Analysis:
         # (kept apart per view of offloaded calls: the same term resolves differently in each)
         shared = "lazy_load_resolved_offloaded" if offloaded_sources else "lazy_load_resolved"
         self._resolved = cast("Resolved", project.derived.setdefault(shared, Resolved()))
+        # The references named beside a generic model where a route's validation reads it
+        # (`Page[CourseOut]`): what its fields typed by a type parameter (`items: list[T]`) may
+        # hold. Every one is taken for every parameter: an option for a class the objects are not
+        # names no relationship of theirs, and none is added.
+        self._type_args: set[str] = set()
+        self._type_vars: dict[str, bool] = {}
 
     def run(self, function_ids: Iterable[FunctionId], own_only: bool = False) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -600,6 +607,7 @@ class _Analysis:
             if validated is None:
                 continue
             given = validated.given
+            self._type_args = set(validated.refs)
             origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
             for model in validated.models:
                 if not self.classes.fields(model):
@@ -1327,6 +1335,7 @@ class _Analysis:
         if function.results and all(self._names().copies(root, term) for term in function.results):
             # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
             return
+        self._type_args = set(refs)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
         origins = self.flow.results(root) if self.flow is not None and models else None
         # Where the flow cannot follow the returned objects, their functions' return annotations
@@ -1425,6 +1434,31 @@ class _Analysis:
             self._raw_validated(root, module, function, line, model, name, field_path, target, eager)
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
+        self._held(root, module, function, line, model, path, fields, eager, origin)
+
+    def _held(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
+        fields: list[tuple[str, tuple[str, ...]]], eager: dict[str, _Eager], origin: Origin,
+    ) -> None:
+        """A plain schema's fields typed to keep what they are given (`enrollments: list[Any]`),
+        validated from relationships, hold the ORM objects: its own code run on the instance
+        (`@computed_field` reading `len(e.student.name for e in self.enrollments)`) reads them as
+        the object's own code would, from the fields of the same names."""
+        assert self.flow is not None and origin.model is not None
+        if self.members.mapped(model):
+            return  # `_computed`: the object is the instance
+        held = {
+            name for name, annotation in fields
+            if opaque(annotation) and self.flow.relationship(origin.model, name) is not None
+        }
+        if not held:
+            return
+        for fid in instance_code(self.project, self.classes, model):
+            summary = self.members.summary(origin.model, fid)
+            kept = replace(summary, needs=[n for n in summary.needs if n.path and n.path[0][1] in held])
+            member = self.project.functions[fid][1].name
+            self._needs(root, module, function, line, path, member, f"{path}.{member}, run on the objects "
+                        f"{self.classes.short(model)} holds", kept, origin, eager)
 
     def _raw_validated(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, name: str,
@@ -1443,6 +1477,27 @@ class _Analysis:
                 continue
             summary = self.members.summary(target.model, fid, value)
             self._needs(root, module, function, line, field_path, name, shown, summary, target, eager)
+
+    def _held_unverified(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
+        field_path: str, name: str, candidates: list[_Relationship],
+    ) -> None:
+        """`_held` on an object the flow does not trace: the schema's own code reading further
+        on the ORM objects field `name` holds loads from a query no option can be added to."""
+        if self.members.mapped(model):
+            return
+        for fid in instance_code(self.project, self.classes, model):
+            owners = [c.owner for c in candidates]
+            summaries = [self.members.summary(o, fid) for o in owners if o is not None]
+            further = any(
+                len(n.path) > 1 and n.path[0][1] == name for s in summaries for n in s.needs
+            )
+            if further or None in owners:
+                member = f"{self.classes.short(model)}.{self.project.functions[fid][1].name}"
+                self._flow_risk(root, module, function, line, field_path, AM247,
+                                f"{member} reads the ORM objects {field_path} holds as given, on an object the tool "
+                                "cannot trace to its query: whether that loads relationships lazily is unverified")
+                return
 
     def _raw_unverified(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, name: str,
@@ -1527,11 +1582,30 @@ class _Analysis:
         return next((ref for ref in map(self.classes.resolve, annotation) if ref is not None and ref in stack), None)
 
     def _nested(self, annotation: tuple[str, ...], stack: tuple[str, ...]) -> list[str]:
-        """Project models named in a field's annotation, with fields, not already on the path."""
+        """Project models named in a field's annotation, with fields, not already on the path (for
+        a type parameter, the models given to generics: `_type_args`)."""
         if len(stack) >= _MAX_DEPTH:
             return []
-        found = (self.classes.resolve(ref) for ref in annotation)
+        found = (self.classes.resolve(ref) for ref in self._arguments(annotation))
         return [ref for ref in dict.fromkeys(found) if ref is not None and ref not in stack and self.classes.fields(ref)]
+
+    def _arguments(self, annotation: Iterable[str]) -> list[str]:
+        """`annotation`'s references, a type parameter standing for every type argument seen."""
+        refs = list(annotation)
+        self._type_args.update(refs)
+        if any(self._type_var(ref) for ref in refs):
+            refs += sorted(self._type_args)
+        return refs
+
+    def _type_var(self, ref: str) -> bool:
+        known = self._type_vars.get(ref)
+        if known is None:
+            target = self.project.resolve(ref)
+            value = target.value if target is not None and target.kind == "value" else None
+            known = self._type_vars[ref] = (
+                value is not None and value.kind == "call" and self.project.canonical(value.ref) in TYPE_VARS
+            )
+        return known
 
     def _walk(
         self,
@@ -1579,9 +1653,11 @@ class _Analysis:
                     root,
                     lambda: self._response_risk(module, function, line, field_path, name, risky, safe, source, depth),  # noqa: B023 (called at once)
                 )
+            if candidates and opaque(annotation):
+                self._held_unverified(root, module, function, line, model, path, field_path, name, candidates)
             if len(stack) >= _MAX_DEPTH:
                 continue
-            for ref in annotation:
+            for ref in self._arguments(annotation):
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source,

@@ -6,7 +6,9 @@ model does: `Out.model_validate(book)` (or `from_orm`), `TypeAdapter(list[Out]).
 `codemods/phase2/lazy_loads.py` walks the models' fields on the objects given, as the response
 model's; `codemods/phase2/eager_flow.py` reads a value returned from such a call as copies, which
 FastAPI serialises without touching an ORM object. A field validator receiving the attribute as
-read (`mode="before"`) runs its code on the related object: `raw_field_validators`.
+read (`mode="before"`) runs its code on the related object: `raw_field_validators`; a field that
+keeps what it is given (`Any`) holds the ORM objects, which the schema's own code reads:
+`instance_code`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.pydantic import (
     ADAPTER_VALIDATES,
     FIELD_VALIDATORS,
+    INSTANCE_CODE,
+    OPAQUE_TYPES,
     PARSE_AS,
     RAW_MODES,
     TYPE_ADAPTERS,
@@ -39,6 +43,7 @@ WRAPPERS = frozenset({
 @dataclass(frozen=True, slots=True)
 class Validation:
     models: tuple[str, ...]  # the project classes validated (with fields or not)
+    refs: tuple[str, ...]  # every reference in the type validated (`Page`, `Out` of `Page[Out]`)
     given: facts.Arg  # the argument validated
     # Every name in the type is a project class or wraps them (`list[Out]`): nothing else, such as
     # `Any` or a dict, may hold the objects as they were given.
@@ -56,7 +61,7 @@ def validation(project: Project, classes: Classes, call: facts.Call) -> Validati
         given = next((a for a in call.args if a.position == 0 or a.keyword == "obj"), None)
         if model is None or given is None:
             return None
-        return Validation((model,), given, True, True)
+        return Validation((model,), (model,), given, True, True)
     if not refs and method in ADAPTER_VALIDATES and owner:
         target = project.resolve(owner)
         value = target.value if target is not None and target.kind == "value" else None
@@ -72,7 +77,7 @@ def validation(project: Project, classes: Classes, call: facts.Call) -> Validati
     resolved = [classes.resolve(ref) for ref in refs]
     models = tuple(dict.fromkeys(m for m in resolved if m is not None))
     whole = bool(models) and all(m is not None or ref in WRAPPERS for ref, m in zip(refs, resolved, strict=True))
-    return Validation(models, given, whole, False) if models else None
+    return Validation(models, refs, given, whole, False) if models else None
 
 
 def raw_field_validators(project: Project, classes: Classes, model: str) -> dict[str, list[tuple[FunctionId, str]]]:
@@ -120,3 +125,25 @@ def _raw_fields(text: str) -> tuple[str, ...]:
         elif type(argument) is ast.Starred or type(argument) is not ast.Constant:
             names.append("*")  # `*FIELDS`, a name: which fields is unknown, so any
     return tuple(dict.fromkeys(names))
+
+
+def instance_code(project: Project, classes: Classes, model: str) -> list[FunctionId]:
+    """The methods of `model`'s class order pydantic runs on the instance (`@computed_field`,
+    serializers, `mode="after"` model validators), first parameter `self`."""
+    found: list[FunctionId] = []
+    for ancestor in classes.mro(model):
+        for fid in classes.methods.get(ancestor, {}).values():
+            for decorator in project.functions[fid][1].decorators:
+                callee = project.canonical(decorator.callee) or ""
+                if callee in INSTANCE_CODE and not (
+                    callee.endswith("model_validator") and any(m in decorator.text for m in RAW_MODES)
+                ):
+                    found.append(fid)
+                    break
+    return found
+
+
+def opaque(annotation: tuple[str, ...]) -> bool:
+    """A field type that keeps what it was given (`Any`, `list[Any]`, a bare `list`): validated from
+    a relationship, it holds the ORM objects themselves."""
+    return not annotation or any(ref in OPAQUE_TYPES for ref in annotation) or all(ref in WRAPPERS for ref in annotation)

@@ -12,3 +12,10 @@ FIELD_VALIDATORS = frozenset({"field_validator", "validator"})
 # Modes in which a field validator receives the attribute as read from the object (an ORM object,
 # a collection of them), before pydantic validated it into the field's type.
 RAW_MODES = frozenset({"before", "wrap", "plain"})
+# Schema code run on the instance (`self`), after validation: what a field holds as it was given
+# (`Any`) is read there as the object it is.
+INSTANCE_CODE = frozenset({
+    "pydantic.computed_field", "pydantic.field_serializer", "pydantic.model_serializer", "pydantic.model_validator",
+})
+# Types under which a field keeps what it was given: an ORM object validated into it stays one.
+OPAQUE_TYPES = frozenset({"typing.Any", "typing_extensions.Any", "object", "builtins.object"})

@@ -133,3 +133,6 @@ NOT_RUNNING_ATTRIBUTES = frozenset({
     "delay", "apply_async", "s", "si", "signature", "send", "send_with_options", "kiq", "schedule",
     "cache_clear", "cache_info", "cache_parameters",
 })
+
+# `T = TypeVar("T")`: a type parameter, which a generic class's fields name (`items: list[T]`).
+TYPE_VARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
