@@ -516,9 +516,11 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
     """AM311: the handler's own calls of project coroutine functions that are not awaited, nor
     handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read)."""
     calls: list[Blocking] = []
+    # `coro = f(); asyncio.create_task(coro)`: the coroutine a local name holds, handed on later
+    handed = {name for call in handler.function.calls for name in call.handed}
     for edge in project.all_calls_from.get(handler.id, ()):
         call = edge.call
-        if call.awaited or call.offloaded or call.nested or call.argument_of is not None:
+        if call.awaited or call.offloaded or call.nested or call.argument_of is not None or call.held_in in handed:
             continue
         module, callee = project.functions[edge.callee]
         if not callee.is_async or callee.is_generator:

@@ -38,6 +38,13 @@ def from_def(db: Session = Depends(get_db_session)):
 async def fine(db: AsyncSession = Depends(get_async_db)):
     task = asyncio.create_task(count_rows(db))
     return {"n": await count_rows(db), "t": await task}
+
+
+@router.get("/held")
+async def held(db: AsyncSession = Depends(get_async_db)):
+    pending = count_rows(db)
+    task = asyncio.get_running_loop().create_task(pending)
+    return {"t": await task}
 """
 FILES = {"services/__init__.py": "", "services/rows.py": HELPERS}
 
@@ -55,6 +62,7 @@ def test_near_miss_awaited_or_handed_to_create_task_and_the_helper_stays_an_asyn
     # AsyncSession parameter a synchronous one (no AM302 on the correct routes).
     root = app(ROUTES, FILES)
     assert findings(root, "fine") == []
+    assert findings(root, "held") == []  # the coroutine a local name holds, handed to create_task
 
 
 def test_near_miss_an_async_generator_is_iterated_not_awaited(app, findings):
