@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
@@ -27,6 +28,8 @@ from async_migrate.codemods.flow import (
     FACTORY,
     INJECTED,
     INSTANCE,
+    REGISTRY,
+    REQUEST,
     RESULT,
     SESSION,
     TAINTED,
@@ -1586,10 +1589,15 @@ class Project:
                     found.append(entry)
                     (offloaded if call.offloaded else on_loop).add(entry)
                     continue
-                if dot and method in SESSION_IO_METHODS and receiver not in (f"${p}" for p in params):
+                # `ScopedSession.remove()` on a registry not scoped to the request closes the calling
+                # thread's Session, the one `async def` code on the loop used: its connection goes
+                # back to the pool, which rolls it back
+                registry = flow.holds(fid, receiver, REGISTRY) if method == "remove" else None
+                closes = registry is not None and cast("tuple[str | None, str]", registry.target)[0] != REQUEST
+                if dot and (method in SESSION_IO_METHODS or closes) and receiver not in (f"${p}" for p in params):
                     if receiver[1:] in opened and receiver.startswith("$"):
                         continue
-                    if flow.holds(fid, receiver) is not None:
+                    if closes or flow.holds(fid, receiver) is not None:
                         entry = (call.line, f"{self.written(expression)}()")
                         found.append(entry)
                         (offloaded if call.offloaded else on_loop).add(entry)

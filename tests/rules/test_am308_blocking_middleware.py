@@ -200,3 +200,38 @@ def test_near_miss_a_middleware_opening_its_own_session_gets_no_caveat(app, find
     root = app(ROUTES, {"main.py": DECORATED})
     assert "not on the Session it uses now" not in findings(root, "api_key")[0]["message"]
     assert "not on the Session it uses now" not in reported(root, "api_key", "phase1")["reasons"][0]
+
+
+# A Flask-style teardown: the middleware only removes the registry's Session after the request.
+# `remove()` closes the event loop thread's Session, whose connection the pool rolls back.
+TEARDOWN = HEAD + """
+from sqlalchemy.orm import scoped_session
+
+ScopedSession = scoped_session(database_sessionmaker)
+pending = []
+
+
+class Teardown(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        try:
+            return await call_next(request)
+        finally:
+            {removed}.remove({argument})
+
+
+app = FastAPI()
+app.include_router(router)
+app.add_middleware(Teardown)
+"""
+
+
+def test_a_middleware_removing_the_registrys_session_is_am308(app, findings):
+    root = app(ROUTES, {"main.py": TEARDOWN.replace("{removed}", "ScopedSession").replace("{argument}", "")})
+    found = findings(root, "Teardown.dispatch")
+    assert [f["code"] for f in found] == ["AM308"], found
+    assert "ScopedSession.remove()" in found[0]["message"]
+
+
+def test_near_miss_a_middleware_removing_from_a_list_is_no_finding(app, findings):
+    root = app(ROUTES, {"main.py": TEARDOWN.replace("{removed}", "pending").replace("{argument}", "request")})
+    assert findings(root, "Teardown.dispatch") == []
