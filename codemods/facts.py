@@ -519,6 +519,11 @@ class Module(_Fact):
     mutated: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Module-level `X.method(a, ...)` and `X.attr = a` on a dotted name X, where an argument (the
+    # value) is a dotted name: (X resolved, `method` or `=attr`, the arguments' resolved references,
+    # line). A Session handed to a library base this way (`BaseModel.set_session(session)`) is read
+    # by `codemods/library_bound.py`.
+    class_handoffs: list[tuple[str, str, tuple[str, ...], int]] = field(default_factory=list)
     # `event.listen(Model.attr, "set", handler)` calls, module-level or in a function's own body
     # (`astcollect/listeners.py`: registered once it runs) (any callee named `listen`;
     # readers check it is SQLAlchemy's): (callee, target, event name, handler, line), each

@@ -44,6 +44,7 @@ from async_migrate.codemods.flow import (
     untyped_item,
     untyped_session,
 )
+from async_migrate.codemods.library_bound import library_bound, library_call
 from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.roots import Roots
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
@@ -1747,6 +1748,7 @@ class Project:
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
         table: dict[FunctionId, list[tuple[int, str]]] = {}
+        held_by_libraries = library_bound(self)
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []
@@ -1906,6 +1908,8 @@ class Project:
                 model = self._model_method(fid, call, receiver) if dot and not edges.get(call.index) else None
                 if model is None and dot and not edges.get(call.index):
                     model = self._forwarded(fid, call, receiver)
+                if model is None and dot and held_by_libraries and not edges.get(call.index):
+                    model = library_call(self, held_by_libraries, fid, call, receiver)
                 if model is not None:
                     found.append((call.line, model))
                     continue

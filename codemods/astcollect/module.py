@@ -365,6 +365,7 @@ class Collector:
                 target = statement.targets[0].id  # type: ignore[attr-defined]
             value = statement.value  # type: ignore[attr-defined]
             self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
+            self._handoff(statement.targets[0], value, statement.lineno, assigned=True)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
         elif kind is ast.Expr:
@@ -376,6 +377,7 @@ class Collector:
             if type(value) is ast.Call:
                 self.configure(value, statement.lineno)
                 self._listen(value, statement.lineno)
+                self._handoff(value.func, value, statement.lineno)
         if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
             targets = statement.targets if kind is ast.Assign else [statement.target]  # type: ignore[attr-defined]
             for changed in targets:
@@ -548,6 +550,27 @@ class Collector:
         callee = self.ref(value.func)
         if owner is not None and callee is not None:
             self.facts.set_attributes.append((owner, target.attr, callee, line))
+
+    def _handoff(self, target: ast.expr, value: ast.expr, line: int, assigned: bool = False) -> None:
+        """`BaseModel.set_session(session)`, `BaseModel.session = session`: a module-level value
+        handed to an attribute of a dotted name, which a library base may keep and use."""
+        if type(target) is not ast.Attribute:
+            return
+        owner = self.ref(target.value)
+        if owner is None:
+            return
+        if not assigned and type(value) is ast.Call:
+            given = (syntax.argument_value(item) for item in syntax.call_arguments(value))
+            refs = tuple(ref for node in given if (ref := self.ref(node)) is not None)
+            form = target.attr
+        elif assigned and type(value) in (ast.Name, ast.Attribute):
+            ref = self.ref(value)
+            refs = (ref,) if ref is not None else ()
+            form = "=" + target.attr
+        else:
+            return
+        if refs:
+            self.facts.class_handoffs.append((owner, form, refs, line))
 
     def _listen(self, call: ast.Call, line: int) -> None:
         """`event.listen(Book.title, "set", on_title, retval=True)`: a write of the attribute runs

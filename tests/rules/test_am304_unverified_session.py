@@ -615,3 +615,68 @@ def test_near_miss_an_item_of_a_container_not_named_like_sessions_is_no_finding(
         {"sessions.py": SESSIONS_BY_ROLE},
     )
     assert findings(root, "list_items") == []
+
+
+ACTIVE_RECORD = """
+from sqlalchemy import Column, Integer, String, create_engine
+from sqlalchemy.orm import declarative_base, scoped_session, sessionmaker
+from sqlalchemy_mixins import AllFeaturesMixin
+
+engine = create_engine("sqlite://")
+SessionLocal = sessionmaker(bind=engine)
+db_session = scoped_session(SessionLocal)
+settings = {"page": 20}
+Base = declarative_base()
+
+
+class BaseModel(Base, AllFeaturesMixin):
+    __abstract__ = True
+
+
+class Member(BaseModel):
+    __tablename__ = "members"
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+
+    def describe(self):
+        return self.name
+
+
+{handoff}
+"""
+
+
+@pytest.mark.parametrize(
+    ("handoff", "body", "expected"),
+    [
+        ("BaseModel.set_session(db_session)", "return Member.find(1)",
+         "`Member.find()` is no method of Member the project defines: it comes from a base outside PATH, "
+         "which was handed a synchronous Session (`BaseModel.set_session(...)`, ar.py:"),
+        ("BaseModel.session = db_session", "Member(name='x').save()", "`Member().save()` is no method of Member"),
+        ("def startup():\n    BaseModel.set_session(SessionLocal())", "return Member.where(name='x').all()",
+         "`Member.where()` is no method of Member"),
+        ("BaseModel.set_session(db_session)", "return Member(name='x').describe()", None),
+        ("BaseModel.set_settings(settings)", "return Member.find(1)", None),
+    ],
+    ids=["set-session", "session-attribute", "in-a-function", "near-miss-own-method", "near-miss-no-session"],
+)
+def test_a_method_a_library_base_holding_the_session_runs_is_unverified(app, findings, reported, handoff, body, expected):
+    """sqlalchemy-mixins' ActiveRecord style: `User.find(1)` runs a query on the Session the base was
+    handed; without this, the route was all-clear."""
+    root = app(
+        """
+        from ar import Member
+
+
+        @router.get("/members")
+        async def list_members():
+            {body}
+        """.replace("{body}", body),
+        {"ar.py": ACTIVE_RECORD.replace("{handoff}", handoff)},
+    )
+    if expected is None:
+        assert findings(root, "list_members") == []
+        return
+    [finding] = findings(root, "list_members")
+    assert finding["code"] == "AM304" and expected in finding["message"], finding
+    assert reported(root, "list_members")["action"] == "keep"
