@@ -61,27 +61,39 @@ def handler_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 
 def read(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
-    """Append the `event.listen(...)` calls of `node`'s own body to the module's listens, as
-    `Collector._listen` does for module-level ones. Names the function binds are its own, not
-    the module's: a nested def handed as the handler is `qualname.<locals>.name`, another local
-    (a parameter, a name assigned) is not followed."""
-    nested = {s.name for s in node.body if isinstance(s, FUNCTIONS)}
+    """Append the `event.listen(...)` calls of `node`'s own body, and the `listens_for(...)`
+    decorators of the defs nested in it, to the module's listens, as `Collector._listen` does
+    for module-level calls: target and handler resolved in this scope, its own imports first.
+    Names the function binds are its own, not the module's: a nested def handed as the handler
+    is `qualname.<locals>.name`, another local (a parameter, a name assigned) is not followed."""
+    defs = [s for s in node.body if isinstance(s, FUNCTIONS)]
+    nested = {s.name for s in defs}
     local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
     local |= {n.id for n in _own_nodes(node.body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     local |= nested
     bound = frozenset(local)
+    prefix = f"{collector.name}.{qualname}.<locals>." if collector.name else f"{qualname}.<locals>."
+    for definition in defs:
+        # `@event.listens_for(bind, "connect")` on a nested def: its target read in this scope
+        for decorator in definition.decorator_list:
+            if isinstance(decorator, ast.Call) and _last(decorator.func) == _LISTENS_FOR:
+                _record(collector, decorator, bound, prefix + definition.name)
     for child in _own_nodes(node.body):
-        if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN or len(child.args) < 2:
-            continue
-        callee = collector.ref(child.func, bound)
-        target, identifier = collector.ref(child.args[0], bound), child.args[1]
-        if callee is None or target is None or "." not in target or not isinstance(identifier, ast.Constant) \
-                or not isinstance(identifier.value, str):
+        if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN:
             continue
         given = _handler(child)
         if isinstance(given, ast.Name) and given.id in nested:
-            prefix = f"{collector.name}." if collector.name else ""
-            handler: str | None = f"{prefix}{qualname}.<locals>.{given.id}"
+            _record(collector, child, bound, prefix + given.id)
         else:
-            handler = collector.ref(given, bound) if given is not None else None
-        collector.facts.listens.append((callee, target, identifier.value, handler or "?", child.lineno))
+            _record(collector, child, bound, collector.ref(given, bound) if given is not None else None)
+
+
+def _record(collector: Collector, call: ast.Call, bound: frozenset[str], handler: str | None) -> None:
+    if len(call.args) < 2:
+        return
+    callee = collector.ref(call.func, bound)
+    target, identifier = collector.ref(call.args[0], bound), call.args[1]
+    if callee is None or target is None or "." not in target or not isinstance(identifier, ast.Constant) \
+            or not isinstance(identifier.value, str):
+        return
+    collector.facts.listens.append((callee, target, identifier.value, handler or "?", call.lineno))

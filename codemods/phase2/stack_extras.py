@@ -42,6 +42,7 @@ from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
+    MODEL_EVENTS,
     SCOPED_SESSION_MAKERS,
     SYNC_SESSIONMAKERS,
 )
@@ -124,6 +125,8 @@ class Listener:
     handler: str  # the listening function, as written ("?" when not given)
     # The target is the enclosing function's parameter: (its name, position, default as written)
     param: tuple[str, int | None, str | None] | None = None
+    # On a parameter whose calls are not all seen: why (what reaches it is unverified)
+    unseen: str | None = None
 
 
 def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
@@ -146,10 +149,13 @@ def _through_calls(
     project: Project, texts: Texts, modules: list[facts.Module], listener: Listener
 ) -> Iterator[Listener]:
     """`install_listeners(SessionLocal)` calling `def install_listeners(maker): event.listen(maker,
-    "after_commit", f)`: a listener on SessionLocal, named at the call."""
+    "after_commit", f)`: a listener on SessionLocal, named at the call. No call seen, or one
+    handing the parameter what the tool cannot name (`install(make())`, `install(*targets)`): a
+    listener whose target is unverified (`Listener.unseen`)."""
     assert listener.param is not None and listener.scope is not None
     name, position, default = listener.param
     function = listener.scope.rpartition(".")[2]
+    seen, unread = 0, ""
     for module in modules:
         found = texts.get(module.path, function)
         if found is None:
@@ -164,18 +170,30 @@ def _through_calls(
             if given is None and position is not None and position < len(node.args):
                 given = node.args[position]
             where = module
+            seen += 1
             if given is None:
                 if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                    unread = unread or f"`{first_line(text, node)}` ({module.path}:{node.lineno})"
                     continue  # `*args` / `**kwargs`: what reaches the parameter is unknown
                 # Not passed: the default, read where the function is defined.
                 where = project.modules.get(listener.scope.rpartition(".")[0], module)
             target = dotted(given) if given is not None else default
             if target is None:
+                unread = unread or f"`{first_line(text, node)}` ({module.path}:{node.lineno})"
                 continue
             yield Listener(
                 module.path, node.lineno, first_line(text, node), target,
                 project.canonical(absolute(where, target)), listener.identifier, None, False, listener.handler,
             )
+    if not seen or unread:
+        why = (
+            f"no call of `{function}` is seen" if not seen
+            else f"{unread} hands its parameter `{name}` what phase two cannot name"
+        )
+        yield Listener(
+            listener.path, listener.line, listener.written, listener.target, None, listener.identifier,
+            listener.scope, True, listener.handler, listener.param, why,
+        )
 
 
 def _walk(
@@ -214,6 +232,9 @@ def _walk_node(
     name = dotted(target)
     is_local = name is not None and name.split(".")[0] in local
     ref = project.canonical(absolute(module, name)) if name is not None and not is_local else None
+    if scope is not None and ref is not None:
+        # in a function, a name it imports itself (`from db import engine as bind`), as the facts resolved it
+        ref = next((project.canonical(t) for _, t, _, _, line in module.listens if line == node.lineno), ref)
     second = node.args[1] if len(node.args) > 1 else None
     identifier = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else None
     handler = ast.unparse(node.args[2]) if len(node.args) > 2 else "?"
@@ -766,6 +787,10 @@ def listener_blockers(
     blockers = []
     notes = []
     for listener in found:
+        if listener.unseen is not None:
+            if not in_tests(listener.path) and listener.identifier not in MODEL_EVENTS:
+                blockers.append((listener.path, listener.line, _unseen(listener, async_names)))
+            continue
         if in_tests(listener.path):
             note = _test_listener(listener, stack, async_names)
             if note is not None:
@@ -805,6 +830,19 @@ def listener_blockers(
                 "listener, then run phase two again"
             )))
     return blockers, notes
+
+
+def _unseen(listener: Listener, async_names: tuple[str, str]) -> str:
+    assert listener.param is not None and listener.scope is not None
+    function = listener.scope.rpartition(".")[2]
+    return (
+        f"`{listener.written}` in `{function}` registers {_event(listener)} listener on its parameter "
+        f"`{listener.param[0]}`, and {listener.unseen}, so whether it is the synchronous engine or "
+        f"sessionmaker is unverified; if it is, the async stack ({async_names[0]}, {async_names[1]}) would "
+        "never run the listener and migrated routes would lose what it does: register it on the `Session` "
+        f"class or on `{async_names[0]}.sync_engine` as well, or call `{function}` with the name it "
+        "registers on, then run phase two again"
+    )
 
 
 def _same_listener(project: Project, one: Listener, other: Listener) -> bool:

@@ -279,3 +279,13 @@ DERIVED_PLAIN: dict[Derived, frozenset[str]] = {
         {"in_transaction", "in_nested_transaction", "get_transaction", "get_nested_transaction"}
     ),
 }
+
+# Events whose target is a mapped class, its instances or one of its attributes (mapper,
+# instance and attribute events): a listener for one never sits on an engine or a sessionmaker.
+MODEL_EVENTS = frozenset({
+    "before_insert", "after_insert", "before_update", "after_update", "before_delete", "after_delete",
+    "before_mapper_configured", "mapper_configured", "before_configured", "after_configured",
+    "instrument_class", "init", "init_failure", "first_init", "load", "refresh", "refresh_flush", "expire",
+    "pickle", "unpickle", "set", "append", "append_wo_mutation", "remove", "bulk_replace", "modified",
+    "init_scalar", "init_collection", "dispose_collection",
+})

@@ -148,3 +148,63 @@ def test_near_miss_the_same_function_also_on_the_session_class_does_not_block(ph
     )
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(both)}), "create_book")
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+SCOPED_IMPORT = '''
+from sqlalchemy import event
+
+
+def _fk_pragma(dbapi_connection, record):
+    dbapi_connection.execute("pragma foreign_keys=on")
+
+
+def init_db():
+    from db.engine import database_sessionmaker, engine as bind
+
+    event.listen(bind, "connect", _fk_pragma)
+    event.listen(database_sessionmaker, "after_commit", _fk_pragma)
+'''
+
+
+def test_a_listener_a_function_registers_on_what_it_imports_itself_blocks(phase2, entry):
+    document = phase2(ROUTE, {"db/engine.py": engine_module(""), "db/setup.py": SCOPED_IMPORT})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    blockers = document["subsystem"]["global_blockers"]
+    assert any(b.startswith("db/setup.py:11: ") and "synchronous engine `bind`" in b for b in blockers), blockers
+    assert any(b.startswith("db/setup.py:12: ") and "sessionmaker `database_sessionmaker`" in b for b in blockers)
+
+
+def test_near_miss_a_function_importing_another_engine_does_not_block(phase2, entry):
+    other = SCOPED_IMPORT.replace("from db.engine import database_sessionmaker, engine as bind", "from db.other import bind")
+    other = other.replace('    event.listen(database_sessionmaker, "after_commit", _fk_pragma)\n', "")
+    files = {"db/engine.py": engine_module(""), "db/setup.py": other,
+             "db/other.py": 'from sqlalchemy import create_engine\n\nbind = create_engine("sqlite://")\n'}
+    found = entry(phase2(ROUTE, files), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+UNSEEN = {
+    # nothing calls it where the tool looks (an entry point, a plugin list)
+    "uncalled": "",
+    # called with what the tool cannot name
+    "computed": "install(make_target())\n",
+    "starred": "install(*TARGETS)\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNSEEN))
+def test_a_listener_on_a_parameter_whose_calls_are_not_all_seen_blocks_as_unverified(phase2, entry, kind):
+    helper = 'def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "after_commit", _on)\n\n\n'
+    text = engine_module(helper + UNSEEN[kind])
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "event.listen(target" in t)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert any(b.startswith(f"db/engine.py:{line}: ") and "unverified" in b for b in document["subsystem"]["global_blockers"]), document["subsystem"]["global_blockers"]
+
+
+def test_near_miss_an_uncalled_helper_registering_a_model_event_does_not_block(phase2, entry):
+    helper = 'def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "before_insert", _on)\n'
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(helper)}), "create_book")
+    assert found["action"] == "migrate" and "AM270" not in found["codes"], found
