@@ -1120,3 +1120,55 @@ def test_a_column_selected_alone_and_read_after_the_commit_is_no_object(project,
     found = next(h for h in document["handlers"] if h["function"] == "take")
     assert found["action"] == "migrate", found
     assert "await db.refresh(product)" in document["diff"], document["diff"]
+
+
+# What a statement hands back that holds no ORM object, read after the commit: the count of a
+# bulk DELETE or UPDATE, rows of columns, rows of raw SQL. No commit expires them, so the routes
+# migrate as they are (no refresh, no block) and answer what they wrote.
+VALUE_READS = """
+@router.post("/users/purge")
+def purge(name: str, db: session_dependency):
+    gone = db.execute(delete(User).where(User.name == name)).rowcount
+    db.commit()
+    return {"removed": gone}
+""", """
+@router.post("/users/rename-all")
+def rename_all(name: str, db: session_dependency):
+    result = db.execute(update(User).values(name=name))
+    db.commit()
+    return {"renamed": result.rowcount}
+""", """
+@router.post("/users/listing")
+def listing(db: session_dependency):
+    found = db.execute(select(User.id, User.name).order_by(User.id)).all()
+    raw = db.execute(text("SELECT COUNT(*) AS n FROM users")).mappings().all()
+    db.commit()
+    return {"users": [[r.id, r.name] for r in found], "n": raw[0]["n"]}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_values_read_after_commit_from_statements_holding_no_object_migrate_and_answer(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    source = routes(*VALUE_READS).replace(
+        "from sqlalchemy import func, select", "from sqlalchemy import delete, func, select, text, update"
+    )
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "purge": "migrate", "rename_all": "migrate", "listing": "migrate",
+    }, document["handlers"]
+    assert "refresh" not in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        listed = client.post("/users/listing").json()
+        purged = client.post("/users/purge", params={"name": "Bob"}).json()
+        renamed = client.post("/users/rename-all", params={"name": "Zoe"}).json()
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"listed": listed, "purged": purged, "renamed": renamed, "names": names}))
+    """)
+    assert result == {
+        "listed": {"users": [[1, "Ann"], [2, "Bob"]], "n": 2}, "purged": {"removed": 1},
+        "renamed": {"renamed": 1}, "names": ["Zoe"],
+    }

@@ -251,8 +251,10 @@ class Body:
 
     def selects_no_entity(self, line: int, mapped: Callable[[str], bool]) -> bool:
         """Whether the statement on `line` selects only columns and expressions, written inline
-        (`db.scalar(select(func.count(Item.id)))`, `db.query(Item.name).first()`): what it
-        returns holds no ORM object. `mapped`: whether a name as written is a mapped class."""
+        (`db.scalar(select(func.count(Item.id)))`, `db.query(Item.name).first()`), or is raw SQL
+        or a bulk `update`/`delete`/`insert` returning no entity (`db.execute(delete(M)...).rowcount`,
+        `db.execute(text(...)).all()`): what it returns holds no ORM object. `mapped`: whether a
+        name as written is a mapped class."""
         if self.node is None:
             return False
         found = False
@@ -264,7 +266,10 @@ class Body:
                     continue
                 func = node.func
                 called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-                if called not in ("select", "query"):
+                if called in _VALUE_STATEMENTS:
+                    found = True  # the rows it hands back, if any, are what `returning(...)` names
+                    continue
+                if called not in ("select", "query", "returning"):
                     continue
                 found = True
                 for arg in node.args:
@@ -298,6 +303,11 @@ class Body:
                 if not (isinstance(func, ast.Name) and func.id in _SAFE_CALLS | {"enumerate", "zip", "sorted", "list"}):
                     return True
         return False
+
+
+# Statements whose result holds no ORM object of their own: raw SQL, and bulk DML (whose
+# `returning(...)` is read as a `select(...)` is).
+_VALUE_STATEMENTS = frozenset({"text", "update", "delete", "insert"})
 
 
 def function_node(tree: ast.Module | None, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -491,6 +491,10 @@ def analyse(
                     continue  # `db.scalars(select(Task.id)).all()`: values, which no commit expires
             if kind is Held.MANY and source is not None and _returned_columns(models, module, source):
                 continue  # `db.scalars(update(M)...returning(M.id)).all()`: values, which no commit expires
+            if kind is Held.MANY and source is not None and source.expr.startswith("$") and body.selects_no_entity(
+                source.line, lambda written: expired_lists.mapped_name(models, module, written)
+            ):
+                continue  # `db.execute(select(M.id, M.title)).all()`, `.rowcount` of a bulk delete: values
             if kind is Held.NONE:
                 continue
             helper = (

@@ -4,6 +4,8 @@ route; one it loaded itself gets a refresh (run in tests/test_phase2_expired_rea
 
 from __future__ import annotations
 
+import pytest
+
 
 def expiring(app_files: dict[str, str]) -> dict[str, str]:
     engine = app_files["db/engine.py"]
@@ -260,3 +262,37 @@ def test_near_miss_an_object_handed_after_commit_to_a_helper_reading_its_key_alo
     document = phase2(HANDED % "Book.title == book.title", expiring(app_files))
     found = entry(document, "like")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
+
+
+@pytest.mark.parametrize(("statement", "read", "action"), [
+    ("session.execute(delete(Book).where(Book.id == 1)).rowcount", "rows", "migrate"),
+    ("session.execute(update(Book).values(title='x'))", "rows.rowcount", "migrate"),
+    ("session.execute(select(Book.id, Book.title)).all()", "[r.title for r in rows]", "migrate"),
+    ("session.execute(text('SELECT title FROM books')).all()", "[r.title for r in rows]", "migrate"),
+    ("session.scalars(insert(Book).returning(Book.id), [{'title': 'a'}]).all()", "rows", "migrate"),
+    # rows holding objects still block
+    ("session.execute(select(Book.id, Book)).all()", "[r[-1].title for r in rows]", "blocked"),
+    ("session.execute(insert(Book).returning(Book), [{'title': 'a'}]).all()", "[r[-1].title for r in rows]", "blocked"),
+    ("session.execute(select(Book).from_statement(text('SELECT * FROM books'))).all()", "[r[-1].title for r in rows]",
+     "blocked"),
+])
+def test_values_from_statements_holding_no_object_read_after_commit_migrate(
+    phase2, entry, app_files, statement, read, action
+):
+    document = phase2(
+        f"""
+        from sqlalchemy import delete, insert, text, update
+
+
+        @router.post("/books/values")
+        def values(session: session_dependency):
+            rows = {statement}
+            session.commit()
+            return {{"read": {read}}}
+        """,
+        expiring(app_files),
+    )
+    found = entry(document, "values")
+    assert found["action"] == action, (statement, found)
+    if action == "blocked":
+        assert "AM259" in found["codes"], found
