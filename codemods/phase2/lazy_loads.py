@@ -689,7 +689,8 @@ class _Analysis:
         candidates = self.relationships.get(attribute)
         if not candidates:
             return
-        typed = self._typed({param.name: param for param in function.params}.get(receiver))
+        params = {param.name: param for param in function.params}
+        typed = self._typed(params.get(receiver) or _iterated_param(function, params, receiver))
         if typed:
             # an instance of a subclass may be passed: its relationships count as well
             declaring = {a for t in typed for a in (*self.classes.mro(t), *self.classes.subclasses(t))}
@@ -1233,7 +1234,8 @@ class _Analysis:
 
     def _find_receiver_classes(self, function: facts.Function, written: str) -> list[str] | None:
         head = written.split(".", 1)[0].split("[", 1)[0]
-        param = {p.name: p for p in function.params}.get(head)
+        params = {p.name: p for p in function.params}
+        param = params.get(head) or _iterated_param(function, params, head)
         typed = self._typed(param) if written == head else []
         if param is not None and param.annotation and not typed and written == head:
             return None
@@ -1779,6 +1781,21 @@ def _shown(written: str, name: str, how: str) -> str:
 def _through(via: str, member: str) -> str:
     """` (through Book.describe -> Author.publisher_name)` when the read is deeper than `member`."""
     return "" if via == member else f" (through {via})"
+
+
+def _iterated_param(function: facts.Function, params: dict[str, facts.Param], name: str) -> facts.Param | None:
+    """The parameter whose elements a loop or comprehension variable takes (`for e in batch` with
+    `batch: list[EventIn]`), when the function never rebinds it: its annotation types the name
+    (a request body's items are no ORM objects)."""
+    if name in params:
+        return None
+    held = function.holds.get(name)
+    if held is None or len(held) != 1 or held[0][0] != "iter" or held[0][1][0] != "name":
+        return None
+    param = params.get(held[0][1][1])
+    if param is None or not param.annotation or any(b.name == param.name for b in function.bindings):
+        return None
+    return param
 
 
 def _single_owner(risky: list[_Relationship]) -> str | None:

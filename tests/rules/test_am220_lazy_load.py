@@ -28,3 +28,43 @@ def test_a_lazy_relationship_read_blocks_the_route_with_am220(phase2, entry):
 def test_near_miss_the_relationship_loaded_with_selectinload_migrates(phase2, entry):
     found = entry(phase2(LAZY.replace("{options}", "options(selectinload(Book.author)).")), "name")
     assert found["action"] == "migrate" and "AM220" not in found["codes"], found
+
+
+# A loop over a parameter: a request body's items (`list[BookIn]`), or objects a dependency hands
+# over from where phase two cannot add an eager load (a module-level cache).
+ITEMS = """
+from fastapi import Depends
+from pydantic import BaseModel
+
+
+class BookIn(BaseModel):
+    title: str
+    author: str
+
+
+CACHE: list[Book] = []
+
+
+def cached_books() -> list[Book]:
+    return CACHE
+
+
+@router.post("/books/batch")
+def batch(session: session_dependency, books: {annotation}):
+    names = [b.author for b in books]
+    for b in books:
+        print(b.author)
+    session.execute(select(Book.id))
+    return {{"n": len(names)}}
+"""
+
+
+def test_near_miss_items_of_a_request_body_read_by_a_relationship_name_migrate(phase2, entry):
+    found = entry(phase2(ITEMS.format(annotation="list[BookIn]")), "batch")
+    assert found["action"] == "migrate" and "AM220" not in found["codes"], found
+
+
+def test_items_of_a_parameter_holding_mapped_objects_still_block(phase2, entry):
+    found = entry(phase2(ITEMS.format(annotation="list[Book] = Depends(cached_books)")), "batch")
+    assert found["action"] == "blocked", found
+    assert "`b.author` reads relationship Book.author" in " ".join(found["reasons"]), found
