@@ -186,3 +186,42 @@ def test_the_sessions_connection_handed_to_a_library_call_blocks_naming_it(cli, 
     found = next(h for h in document["handlers"] if h["function"] == "frame")
     assert found["action"] == "blocked" and "AM258" in found["codes"], found
     assert any("passes `db.connection()` straight to `pandas.read_sql()`" in r for r in found["reasons"]), found
+
+
+# Attributes of the Session's connection: those the AsyncConnection reads alike (and its awaited
+# `get_isolation_level()`) migrate and answer; the DBAPI connection, which it refuses, blocks.
+CONNECTION_ATTRIBUTES = """
+@router.post("/described")
+def described(db: session_dependency):
+    c = db.connection()
+    level = c.get_isolation_level()
+    c.info["request"] = "described"
+    db.add(User(id=3, name=c.dialect.name))
+    db.commit()
+    return {"dialect": db.connection().dialect.name, "level": bool(level)}
+""", """
+@router.get("/raw")
+def raw(db: session_dependency):
+    cursor = db.connection().connection.cursor()
+    cursor.execute("SELECT COUNT(*) FROM users")
+    return {"n": cursor.fetchone()[0]}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_attributes_of_the_sessions_connection_read_alike_migrate_and_the_dbapi_connection_blocks(cli, service, kind):
+    root = service({SUBSYSTEM: routes(*CONNECTION_ATTRIBUTES)})
+    document = apply(cli, root)
+    actions = {h["function"]: h for h in document["handlers"]}
+    assert actions["described"]["action"] == "migrate", actions["described"]
+    assert actions["raw"]["action"] == "blocked" and "AM258" in actions["raw"]["codes"], actions["raw"]
+    assert "    level = await c.get_isolation_level()\n" in function(root, SUBSYSTEM, "described")
+    result = serve(root, kind, """
+        answer = client.post("/described").json()
+        raw = client.get("/raw").json()
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"answer": answer, "raw": raw, "names": names}))
+    """)
+    dialect = {"sqlite": "sqlite", "postgres": "postgresql"}[kind]
+    assert result == {"answer": {"dialect": dialect, "level": True}, "raw": {"n": 3}, "names": ["Ann", "Bob", dialect]}

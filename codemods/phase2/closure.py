@@ -2024,6 +2024,9 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
                           "transaction or connection only on a local name bound to it and used in place, so "
                           "here they would not be awaited"))
+    for line, why in derived.attributes_read(function, bound, names, held):
+        found.append(_Own(AM258, line, f"{why}; fix: keep that code on the synchronous connection, "
+                          "`await session.run_sync(fn)` with `fn(sync_session)` reading `sync_session.connection()`"))
     found.extend(_Own(AM288, line, message) for line, message in _sync_engine_uses(function, names))
     handed_lines: set[int] = set()
     for call in function.calls:

@@ -5,7 +5,8 @@ On an AsyncSession these are an AsyncSessionTransaction or an AsyncConnection, w
 `commit()`, `rollback()` and `execute()` are coroutines too: phase two awaits them
 (`plan.py`), blocks the route when the object escapes the function, a method the async
 object lacks is called, or a method is called straight on the Session's call, unbound
-(`db.connection().execute(...)`) (AM258), and the self-check refuses any such coroutine left unawaited.
+(`db.connection().execute(...)`) (AM258), or an attribute read that differs on the async object
+(`conn.connection`, which raises there), and the self-check refuses any such coroutine left unawaited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_ASYNC_TYPES,
+    DERIVED_ATTRIBUTES,
     DERIVED_AWAITED,
     DERIVED_KINDS,
     DERIVED_PLAIN,
@@ -136,3 +138,38 @@ def chained(
         if paren and tail and "(" not in tail and _source_method(source, session_names, held) is not None:
             found.append((call.line, f"calls `.{tail}()` straight on `{source[1:]}()`"))
     return found
+
+
+def attributes_read(
+    function: facts.Function, derived: dict[str, Derived], session_names: set[str],
+    held: Callable[[str], str | None] | None = None,
+) -> list[tuple[int, str]]:
+    """(line, why) for each attribute read on such an object, bound (`conn.connection`) or straight
+    on the Session's call (`db.connection().connection.dbapi_connection`), that the async object
+    does not read the same (`DERIVED_ATTRIBUTES`)."""
+    found: list[tuple[int, str]] = []
+    for line, receiver, attribute in function.attributes:
+        kind = derived.get(receiver)
+        if kind is not None and attribute not in DERIVED_ATTRIBUTES[kind]:
+            found.append((line, f"reads `{receiver}.{attribute}`, {_differs(kind, attribute)}"))
+    for line, expression in (
+        *((b.line, b.expr) for b in function.bindings), *((function.line, r) for r in function.returned),
+        # a call's last name is the method it calls (which `chained` judges), not an attribute read
+        *((c.line, c.func.rpartition(".")[0]) for c in function.calls if c.func is not None),
+    ):
+        source, paren, tail = expression.partition("().")
+        attribute = tail.split(".", 1)[0]  # `execute()` for a call's result: no attribute
+        method = _source_method(source, session_names, held) if paren and attribute.isidentifier() else None
+        if method is None:
+            continue
+        kind = DERIVED_KINDS[method]
+        if attribute not in DERIVED_ATTRIBUTES[kind]:
+            found.append((line, f"reads `.{attribute}` straight on `{source[1:]}()`, {_differs(kind, attribute)}"))
+    return list(dict.fromkeys(found))
+
+
+def _differs(kind: Derived, attribute: str) -> str:
+    if kind is Derived.CONNECTION and attribute == "connection":
+        return ("which raises on an AsyncConnection: its DBAPI connection is `await conn.get_raw_connection()`, "
+                "and a driver cursor on it does its IO only inside `run_sync`")
+    return f"which the {DERIVED_ASYNC_TYPES[kind]} does not read as the synchronous object does"

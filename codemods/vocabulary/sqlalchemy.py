@@ -270,8 +270,16 @@ DERIVED_AWAITED = {
         {
             "execute", "scalar", "scalars", "exec_driver_sql", "stream", "stream_scalars", "commit",
             "rollback", "close", "invalidate", "execution_options", "run_sync", "get_raw_connection",
+            "get_isolation_level",
         }
     ),
+}
+# Per kind: the attributes that read the same on the async object. Any other blocks the route:
+# `conn.connection` raises on an AsyncConnection (its DBAPI connection is `await
+# conn.get_raw_connection()`, whose driver calls need the greenlet), `conn.engine` is an AsyncEngine.
+DERIVED_ATTRIBUTES: dict[Derived, frozenset[str]] = {
+    Derived.TRANSACTION: frozenset({"is_active", "nested"}),
+    Derived.CONNECTION: frozenset({"info", "dialect", "closed", "invalidated", "default_isolation_level"}),
 }
 DERIVED_PLAIN: dict[Derived, frozenset[str]] = {
     Derived.TRANSACTION: frozenset(),

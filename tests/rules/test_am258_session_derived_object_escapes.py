@@ -69,3 +69,51 @@ def test_near_miss_the_current_transaction_committed_in_place_is_awaited(phase2,
     found = entry(document, "add")
     assert (found["action"], "AM258" in found["codes"]) == ("migrate", False), found
     assert "    await t.commit()\n" in document["diff"]
+
+
+# Attributes read on the Session's connection: `connection` raises on an AsyncConnection (the DBAPI
+# connection, a driver cursor), `dialect` and `info` read the same.
+CONNECTION_READS = """
+@router.get("/raw")
+def raw(session: session_dependency):
+    {use}
+    return {{"n": session.scalar(select(func.count(Book.id)))}}
+"""
+
+
+@pytest.mark.parametrize(("use", "action"), [
+    ("conn = session.connection()\n    cursor = conn.connection.cursor()", "blocked"),
+    ("dbapi = session.connection().connection.dbapi_connection", "blocked"),
+    ("conn = session.connection()\n    engine = conn.engine", "blocked"),
+    # near misses: read alike, or a method the rewrite awaits
+    ("conn = session.connection()\n    name = conn.dialect.name\n    conn.info['who'] = name", "migrate"),
+    ("name = session.connection().dialect.name", "migrate"),
+    ("conn = session.connection()\n    level = conn.get_isolation_level()", "migrate"),
+])
+def test_an_attribute_the_async_connection_reads_otherwise_blocks_the_route_with_am258(phase2, entry, use, action):
+    found = entry(phase2(CONNECTION_READS.format(use=use)), "raw")
+    assert found["action"] == action, found
+    if action == "blocked":
+        assert "AM258" in found["codes"] and "reads `" in found["reasons"][found["codes"].index("AM258")], found
+
+
+def test_async_connection_refuses_the_dbapi_connection_attribute(tmp_path):
+    """Why `conn.connection` blocks: the AsyncConnection raises where the synchronous one answers."""
+    import asyncio
+
+    from sqlalchemy.exc import InvalidRequestError
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    async def run() -> str:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+        async with AsyncSession(engine) as session:
+            conn = await session.connection()
+            try:
+                conn.connection  # noqa: B018
+            except InvalidRequestError:
+                return f"refused; {conn.dialect.name}; {await conn.get_isolation_level()}"
+            finally:
+                await engine.dispose()
+        return "answered"
+
+    assert asyncio.run(run()) == "refused; sqlite; SERIALIZABLE"
