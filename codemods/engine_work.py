@@ -60,6 +60,8 @@ _CONNECTS_LATER = frozenset({
     "sqlalchemy", "sqlmodel", "alembic", "opentelemetry", "logging", "builtins", "functools", "asyncio",
     "anyio", "starlette", "fastapi", "concurrent", "threading",
 })
+# Methods that keep an engine for later (a local sessionmaker's `configure(bind=engine)`).
+_BINDS_ONLY = frozenset({"configure", "bind", "append", "add", "setdefault", "update", "set"})
 _NO_IO = frozenset({"print", "repr", "str", "id", "isinstance", "getattr", "hasattr", "setattr", "type", "len"})
 
 
@@ -176,9 +178,12 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
     if method in METADATA_DDL and (call.callee or "").rpartition(".")[0].rpartition(".")[2] == "metadata":
         return None  # `Base.metadata.create_all(engine)`: said as `metadata.create_all()` below
     inspects = callee in _INSPECT or method in METADATA_DDL
+    # `df.to_sql("t", con=engine)`: a method of an object the analysis cannot type, given the
+    # engine, connects with it as a library function given one does
+    untyped = callee is None and call.func is not None and "." in call.func and method not in _BINDS_ONLY
     # What the call is decides first (asked for every call): the arguments' values only where
     # an engine among them would be reported.
-    if not inspects and callee not in _TABLES and _not_connecting(project, call, callee):
+    if not inspects and not untyped and callee not in _TABLES and _not_connecting(project, call, callee):
         return None
     engines = [
         arg for arg in call.args
@@ -194,6 +199,8 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
         return f"{written}({given})"
     if callee in _TABLES and arg.keyword == "autoload_with":
         return f"{written}(..., {given})"
+    if untyped:
+        return f"{written}({given})"
     if _not_connecting(project, call, callee):
         return None
     return f"{callee}({given})"

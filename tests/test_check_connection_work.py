@@ -225,3 +225,47 @@ def test_check_flags_statements_on_a_connection_a_middleware_keeps_on_the_reques
     assert set(found) == {"connection_per_request", "from_state", "from_dependency"}, found
     assert "(`request.state.conn.execute()`)" in found["from_state"]
     assert "(`conn.execute()`)" in found["from_dependency"]
+
+
+UNTYPED_RECEIVERS = textwrap.dedent(
+    """
+    import pandas as pd
+    from fastapi import APIRouter
+    from sqlalchemy.orm import sessionmaker
+
+    from db.engine import engine
+
+    router = APIRouter()
+
+
+    @router.post("/export")
+    async def export():
+        pd.DataFrame({"x": [1]}).to_sql("t", con=engine, if_exists="append")
+        return {}
+
+
+    @router.post("/export-local")
+    async def export_local():
+        frame = pd.DataFrame({"x": [1]})
+        frame.to_sql("t", engine)
+        return {}
+
+
+    @router.post("/configure")
+    async def configure():
+        maker = sessionmaker()
+        maker.configure(bind=engine)
+        return {}
+    """
+)
+
+
+def test_check_flags_a_method_of_an_untyped_object_handed_the_engine(cli, project, app_files):
+    # `df.to_sql("t", con=engine)` takes a connection from the synchronous engine on the event
+    # loop, as `pd.read_sql(q, engine)` does: it was all-clear. Keeping the engine for later
+    # (`configure(bind=engine)`) connects nothing.
+    root = project({**app_files, "api/__init__.py": "", "api/export.py": UNTYPED_RECEIVERS})
+    found = {f["function"]: f["message"] for f in cli.json("check", root)["findings"]}
+    assert set(found) == {"export", "export_local"}, found
+    assert "(`pandas.DataFrame().to_sql(con=engine)`)" in found["export"]
+    assert "(`frame.to_sql(engine)`)" in found["export_local"]
