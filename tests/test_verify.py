@@ -1003,6 +1003,54 @@ def test_an_auth_check_below_the_session_dependency_is_compared() -> None:
     assert difference.before == "admin_db.require_admin"
 
 
+PARTIAL_REPO_APP = """
+from collections.abc import AsyncIterator
+from functools import partial
+
+from fastapi import Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+
+def get_db():
+    yield Session()
+
+
+async def get_async_db() -> AsyncIterator[AsyncSession]:
+    yield AsyncSession()
+
+
+def get_repo(model: type, db: Session = Depends(get_db)) -> object:
+    return db
+
+
+async def get_repo_async(model: type, db: AsyncSession = Depends(get_async_db)) -> object:
+    return db
+
+
+app = FastAPI()
+
+
+@app.get("/users")
+async def list_users(repo: object = Depends(partial(MIGRATED and get_repo_async or get_repo, int))) -> None:
+    return None
+"""
+
+
+def test_the_session_dependency_under_a_partial_is_left_out_as_elsewhere() -> None:
+    # `Depends(partial(get_repo, User))`: the Session dependency is known by the annotation of
+    # the function the partial wraps, as it is under a plain function (an unannotated get_db).
+    from async_migrate.codemods.verify import contract
+    from async_migrate.codemods.verify.introspect import describe
+
+    def build(migrated: bool) -> dict:
+        namespace: dict = {"MIGRATED": migrated, "__name__": "repo_app"}
+        exec(compile(PARTIAL_REPO_APP, "repo_app.py", "exec"), namespace)
+        return json.loads(json.dumps(describe(namespace["app"]), default=str))
+
+    assert contract.compare(build(False), build(True)) == []
+
+
 def test_a_test_module_that_does_not_collect_says_why(cli, repo_app: Path) -> None:
     # No test failed and none is listed: the text said "FAIL (... no results)" and nothing more.
     (repo_app / "tests" / "test_broken.py").write_text("import no_such_module_here\n", encoding="utf-8")

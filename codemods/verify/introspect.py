@@ -17,6 +17,7 @@ the mount path in front. Exit 3 when the application does not import.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -68,6 +69,8 @@ def _provides_session(call: object, parent: object, name: str | None) -> bool:
             hints = getattr(function, "__annotations__", {}) or {}
         if _is_session_type(hints.get("return")):
             return True
+    while isinstance(parent, functools.partial):  # `Depends(partial(get_repo, User))`: get_repo's parameters
+        parent = parent.func
     if parent is not None and name:
         try:
             hints = typing.get_type_hints(parent, include_extras=True)
