@@ -3,7 +3,8 @@
 `parse_obj_as(list[Out], rows)` in a route's code, and a field validator in `before` mode that
 receives the related object and reads further relationships on it, a generic `Page[Out]`
 response model returned as a dict, and a schema's `@computed_field` reading the ORM objects a
-field typed `Any` holds. Each route is migrated and
+field typed `Any` holds (also on an instance the route validates and returns), a
+`@model_validator(mode="before")` given the ORM object. Each route is migrated and
 RUN through FastAPI's TestClient on the generated async stack (MissingGreenlet otherwise)."""
 
 from __future__ import annotations
@@ -174,6 +175,12 @@ HELD = routes(
     def cards(db: Session = Depends(get_db_session)):
         return db.scalars(select(Item).order_by(Item.id)).all()
     """,
+    """
+    @router.get("/cards/{item_id}")
+    def card(item_id: int, db: Session = Depends(get_db_session)) -> ItemCard:
+        item = db.get(Item, item_id)
+        return ItemCard.model_validate(item)
+    """,
 ).replace("router = APIRouter()", "from schemas import ItemBrief, ItemCard, Page\n\nrouter = APIRouter()")
 
 
@@ -181,14 +188,133 @@ HELD = routes(
 def test_a_generic_page_and_a_computed_field_reading_held_objects_get_their_loads_and_run(cli, service, kind):
     root = service({"models.py": MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: HELD})
     document = apply(cli, root)
-    for name in ("page", "cards"):
-        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    # `card` returns the validated instance: FastAPI serialises it by `model_dump()`, which runs
+    # the computed field again on the objects it holds, loaded where the route validated it
+    for name in ("page", "cards", "card"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
     assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "page")
     assert "selectinload(Item.owner).selectinload(User.team)" in function(root, SUBSYSTEM, "cards")
+    assert "selectinload(Item.owner).selectinload(User.team)" in function(root, SUBSYSTEM, "card")
     result = serve(root, kind, SEED + """
-print(json.dumps([client.get("/page").json(), client.get("/cards").json()]))
+print(json.dumps([client.get("/page").json(), client.get("/cards").json(), client.get("/cards/1").json()]))
 """)
     assert result == [
         {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2},
         [{"name": "pen", "owner_team": "Red"}, {"name": "ink", "owner_team": None}],
+        {"name": "pen", "owner_team": "Red"},
     ]
+
+
+VALIDATED_MODELS = MODELS.rstrip() + '\n    reviews: Mapped[list["Review"]] = relationship()  # noqa: F821\n'
+REVIEWS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import Base, User
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    stars: Mapped[int]
+    author: Mapped[User] = relationship()
+"""
+VALIDATED_SCHEMAS = (SCHEMAS + '''
+
+class TeamOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+
+
+class OwnerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    team: TeamOut | None
+
+
+class ItemFlat(BaseModel):
+    name: str
+    holder: OwnerOut
+    stars: int
+    critics: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def flatten(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return data
+        return {
+            "name": data.name,
+            "holder": data.owner,
+            "stars": sum(r.stars for r in data.reviews),
+            "critics": [r.author.name for r in data.reviews],
+        }
+
+
+class ItemOpaque(BaseModel):
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def convert(cls, data: Any) -> Any:
+        return dict(vars(data))
+''').replace("computed_field, field_validator", "computed_field, field_validator, model_validator")
+VALIDATED = routes(
+    """
+    @router.get("/flat", response_model=list[ItemFlat])
+    def flat(db: Session = Depends(get_db_session)):
+        return db.scalars(select(Item).order_by(Item.id)).all()
+    """,
+    """
+    @router.get("/flat/{item_id}")
+    def one(item_id: int, db: Session = Depends(get_db_session)) -> ItemFlat:
+        item = db.get(Item, item_id)
+        return ItemFlat.model_validate(item)
+    """,
+).replace("router = APIRouter()", "import reviews\nfrom schemas import ItemFlat\n\nrouter = APIRouter()")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_before_model_validator_reading_the_object_gets_the_loads_of_what_it_reads_and_returns(cli, service, kind):
+    """`@model_validator(mode="before")` given the ORM object: its reads (`data.reviews`, each
+    review's author, through `Mapped[list["Review"]]` naming a class of a module models.py does not
+    import) and the fields validated from the dict it returns (`"holder": data.owner` into
+    `OwnerOut.team`) get their loads."""
+    root = service({"models.py": VALIDATED_MODELS, "reviews.py": REVIEWS, "schemas.py": VALIDATED_SCHEMAS,
+                    SUBSYSTEM: VALIDATED})
+    document = apply(cli, root)
+    for name in ("flat", "one"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
+        text = function(root, SUBSYSTEM, name)
+        assert "selectinload(Item.owner).selectinload(User.team)" in text, text
+        assert "selectinload(Item.reviews).selectinload(Review.author)" in text, text
+    result = serve(root, kind, SEED + """
+from reviews import Review
+with Sync() as s:
+    s.add_all([Review(item_id=1, author_id=2, stars=4), Review(item_id=1, author_id=1, stars=5)])
+    s.commit()
+print(json.dumps([client.get("/flat").json(), client.get("/flat/2").json()]))
+""")
+    assert result == [
+        [
+            {"name": "pen", "holder": {"name": "Ann", "team": {"name": "Red"}}, "stars": 9, "critics": ["Bob", "Ann"]},
+            {"name": "ink", "holder": {"name": "Bob", "team": None}, "stars": 0, "critics": []},
+        ],
+        {"name": "ink", "holder": {"name": "Bob", "team": None}, "stars": 0, "critics": []},
+    ]
+
+
+def test_a_before_model_validator_returning_what_the_tool_cannot_follow_blocks(cli, service):
+    root = service({"models.py": VALIDATED_MODELS, "reviews.py": REVIEWS, "schemas.py": VALIDATED_SCHEMAS,
+                    SUBSYSTEM: routes(
+                        """
+                        @router.get("/opaque", response_model=list[ItemOpaque])
+                        def opaque(db: Session = Depends(get_db_session)):
+                            return db.scalars(select(Item).order_by(Item.id)).all()
+                        """,
+                    ).replace("router = APIRouter()", "from schemas import ItemOpaque\n\nrouter = APIRouter()")})
+    found = handler(run(cli, root), "opaque")
+    assert found["action"] == "blocked" and "AM247" in found["codes"], found
+    assert "ItemOpaque.convert" in " ".join(found["reasons"]), found["reasons"]

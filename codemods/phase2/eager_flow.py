@@ -126,11 +126,18 @@ class Flow:
         for ancestor in self.classes.mro(owner):
             _, declared = self.classes.by_ref[ancestor]
             if attribute in declared.relationships:
-                for ref in declared.annotations.get(attribute, ()):
+                annotation = declared.annotations.get(attribute, ())
+                for ref in annotation:
                     found = self.classes.resolve(ref)
                     if found is not None:
                         return found
-                return self.classes.mapped(declared.targets.get(attribute))
+                target = self.classes.mapped(declared.targets.get(attribute))
+                if target is None:
+                    # `Mapped[list["Review"]]` naming a class of another module it does not import:
+                    # the mapper registry finds it by its name
+                    named = [found for ref in annotation if (found := self.classes.mapped(ref)) is not None]
+                    target = named[0] if len(named) == 1 else None
+                return target
         for ref, (_, declared) in self.classes.by_ref.items():
             if attribute in declared.backrefs and self._backref_lands_on(declared, attribute, owner):
                 return ref
@@ -377,10 +384,12 @@ class Flow:
         return [Origin(OriginKind.DICT, fid, term=keywords, built=built)]
 
     def copies(self, fid: FunctionId, term: tuple) -> bool:
-        """Whether `term` is `Out.model_validate(obj)` of a project schema (no mapped class, no code
-        of its own): an instance holding copies of what it read where it ran, no ORM object; a
-        list of them (`[Out.model_validate(b) for b in books]`, `TypeAdapter(list[Out]).validate_python(rows)`),
-        or one of them (`a if c else b`)."""
+        """Whether `term` is `Out.model_validate(obj)` of a project schema (no mapped class): an
+        instance holding copies of what it read where it ran, no ORM object; a list of them
+        (`[Out.model_validate(b) for b in books]`, `TypeAdapter(list[Out]).validate_python(rows)`),
+        or one of them (`a if c else b`). Its own code may still read, while FastAPI serialises it,
+        ORM objects a field typed `Any` holds: the analysis of the validation in the route
+        (`lazy_loads._validated`) judges that code on the objects validated."""
         if term[0] in ("tuple", "any"):
             return bool(term[1]) and all(self.copies(fid, t) for t in term[1])
         if term[0] != "call":
@@ -389,14 +398,15 @@ class Flow:
         call = next((c for c in function.calls if c.index == term[1]), None)
         validated = validation(self.project, self.classes, call) if call is not None else None
         return validated is not None and validated.whole and all(
-            not self.classes.is_mapped(model) and self._schema(model) for model in validated.models
+            not self.classes.is_mapped(model) and self._schema(model, code=True) for model in validated.models
         )
 
-    def _schema(self, ref: str) -> bool:
+    def _schema(self, ref: str, code: bool = False) -> bool:
+        """A pydantic or SQLModel class of the project, with no methods of its own unless `code`."""
         outside: set[str] = set()
         for ancestor in self.classes.mro(ref):
             _, declared = self.classes.by_ref[ancestor]
-            if self.classes.methods.get(ancestor) or declared.descriptors:
+            if (self.classes.methods.get(ancestor) and not code) or declared.descriptors:
                 return False
             outside.update(self.project.canonical(b) or b for b in declared.bases if self.classes.resolve(b) is None)
         return bool(outside) and outside <= _SCHEMA_BASES

@@ -135,7 +135,13 @@ from async_migrate.codemods.phase2.eager_flow import (
     describe,
 )
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
-from async_migrate.codemods.phase2.validations import instance_code, opaque, raw_field_validators, validation
+from async_migrate.codemods.phase2.validations import (
+    instance_code,
+    model_validators,
+    opaque,
+    raw_field_validators,
+    validation,
+)
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am166_recursive_response_model import RULE as AM166
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -650,27 +656,24 @@ class _Analysis:
             found.update(self.classes.by_ref[ancestor][1].aliases)
         return found
 
-    def _opaque_validation(self, model: str, traced: bool = False) -> str | None:
+    def _opaque_validation(self, model: str, traced: bool = False, validators: bool = True) -> str | None:
         """Why validating `model` from an object reads it by more than its field names, or None:
-        an alias path or generator, or a `before`/`wrap` model validator, which gets the object.
-        `traced`: the object's class is known, so an `AliasPath` of names is followed."""
+        an alias path or generator, or (unless not `validators`) a `before`/`wrap` model validator,
+        which gets the object. `traced`: the object's class is known, so an `AliasPath` of names
+        is followed."""
         aliases = self._aliases(model)
         if "*" in aliases:
             return f"{self.classes.short(model)} derives its field aliases with an alias generator"
         unread = sorted(name for name, alias in aliases.items() if alias == "?" or (not traced and "." in alias))
         if unread:
             return f"{self.classes.short(model)}.{unread[0]} is validated through an alias path or choices"
-        for ancestor in self.classes.mro(model):
-            for fid in self.classes.methods.get(ancestor, {}).values():
-                for decorator in self.project.functions[fid][1].decorators:
-                    callee = self.project.canonical(decorator.callee) or ""
-                    mode = decorator.text.replace(" ", "")
-                    if callee.rpartition(".")[2] == "model_validator" and ("before" in mode or "wrap" in mode):
-                        return f"model validator {self.classes.short(ancestor)}.{self.project.functions[fid][1].name} " \
-                               "receives the object itself"
-                    if callee.rpartition(".")[2] == "root_validator" and "pre=True" in mode:
-                        return f"root validator {self.classes.short(ancestor)}.{self.project.functions[fid][1].name} " \
-                               "receives the object itself"
+        if not validators:
+            return None
+        for fid, _ in model_validators(self.project, self.classes, model):
+            validator = self.project.functions[fid][1]
+            root = any((self.project.canonical(d.callee) or "").endswith("root_validator") for d in validator.decorators)
+            return f"{'root' if root else 'model'} validator {self.classes.short(self.classes.owner(fid))}." \
+                   f"{validator.name} receives the object itself"
         return None
 
     def _named_read(
@@ -1365,12 +1368,17 @@ class _Analysis:
         stack: tuple[str, ...],
         eager: dict[str, _Eager],
         origin: Origin,
+        validators: bool = True,
     ) -> None:
-        """The response model `model` validated from an object the flow traced to `origin`."""
+        """The response model `model` validated from an object the flow traced to `origin`
+        (`validators`: through its model validator; False: from what that validator returned)."""
         assert self.flow is not None
         traced = origin.kind is OriginKind.LOAD and origin.model is not None
+        if traced and validators and self._model_validated(root, module, function, line, model, path, stack, eager,
+                                                           origin):
+            return
         if origin.kind is not OriginKind.DICT and self._unverified_validation(
-            root, module, function, line, model, path, traced=traced
+            root, module, function, line, model, path, traced=traced, validators=validators
         ):
             return
         if origin.kind is OriginKind.SOURCE:
@@ -1461,6 +1469,79 @@ class _Analysis:
             member = self.project.functions[fid][1].name
             self._needs(root, module, function, line, path, member, f"{path}.{member}, run on the objects "
                         f"{self.classes.short(model)} holds", kept, origin, eager)
+
+    def _model_validated(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
+        stack: tuple[str, ...], eager: dict[str, _Eager], origin: Origin,
+    ) -> bool:
+        """`model`'s one `@model_validator(mode="before")`, given an object of a query the flow
+        found: what its code reads on the object loads from that query, and the fields are then
+        validated from what it returns, each read as the flow follows it (the object itself:
+        by the field names; a dict display: each value, `"modules": data.modules`). False when
+        the model has no such validator, or one the tool does not read (it blocks, AM247)."""
+        assert self.flow is not None and origin.model is not None
+        found = model_validators(self.project, self.classes, model)
+        if len(found) != 1 or found[0][1] is None or self._opaque_validation(model, True, validators=False):
+            return False
+        fid, value = found[0]
+        assert value is not None
+        validator = self.project.functions[fid][1]
+        shown = f"model validator {self.classes.short(self.classes.owner(fid))}.{validator.name}"
+        self._needs(root, module, function, line, path, validator.name, f"{shown} on {path}",
+                    self.members.summary(origin.model, fid, value), origin, eager)
+        before = self.flow.bound.get(fid)
+        self.flow.bound[fid] = (value, [Origin(OriginKind.LOAD, fid, -1, origin.model, ())])
+        try:
+            for term in validator.results or [None]:
+                returned = self.flow.resolve(fid, term) if term is not None else None
+                for given in returned if returned is not None else [None]:
+                    self._validated_from(root, module, function, line, model, path, stack, eager, origin, fid, given,
+                                         shown)
+        finally:
+            if before is None:
+                del self.flow.bound[fid]
+            else:
+                self.flow.bound[fid] = before
+        return True
+
+    def _validated_from(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
+        stack: tuple[str, ...], eager: dict[str, _Eager], origin: Origin, fid: FunctionId, given: Origin | None,
+        shown: str,
+    ) -> None:
+        """The fields of `model` validated from `given`, what model validator `fid` returned."""
+        assert self.flow is not None
+        if given is not None and given.kind is OriginKind.DICT and not given.term[2]:
+            pairs = dict(given.term[1])
+            for name, annotation in self.classes.fields(model):
+                nested = self._nested(annotation, stack) if name in pairs else []
+                values = self.flow.resolve(fid, pairs[name]) if nested else []
+                for child in nested:
+                    for value in values if values is not None else [None]:
+                        rebased = self._rebased(value, origin, fid)
+                        if rebased is None:
+                            self._flow_risk(root, module, function, line, f"{path}.{name}", AM247,
+                                            f"{shown} gives {path}.{name} a value the tool cannot trace to a query: "
+                                            "whether validating it loads relationships lazily is unverified")
+                            continue
+                        self._serialise(root, module, function, line, child, f"{path}.{name}", (*stack, child), eager,
+                                        rebased)
+            return
+        rebased = self._rebased(given, origin, fid)
+        if rebased is None or rebased.model is None:
+            self._flow_risk(root, module, function, line, path, AM247,
+                            f"{path} is validated from what {shown} returns, which the tool cannot follow: which "
+                            "relationships it reads, and whether they load lazily, is unverified")
+            return
+        self._serialise(root, module, function, line, model, path, stack, eager, rebased, validators=False)
+
+    @staticmethod
+    def _rebased(value: Origin | None, origin: Origin, fid: FunctionId) -> Origin | None:
+        """`value`, an object a model validator `fid` reached from the object it was given, as an
+        object of `origin`'s query; None for anything else."""
+        if value is None or value.kind is not OriginKind.LOAD or value.fid != fid or value.load != -1:
+            return None
+        return Origin(OriginKind.LOAD, origin.fid, origin.load, value.model, (*origin.path, *value.path))
 
     def _raw_validated(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, name: str,
@@ -1699,9 +1780,9 @@ class _Analysis:
 
     def _unverified_validation(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,
-        traced: bool = False,
+        traced: bool = False, validators: bool = True,
     ) -> bool:
-        why = self._opaque_validation(model, traced)
+        why = self._opaque_validation(model, traced, validators)
         if why is not None:
             self._flow_risk(root, module, function, line, path, AM247,
                             f"{path} is validated from an ORM object, and {why}: which relationships it reads, "

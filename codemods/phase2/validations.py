@@ -147,3 +147,23 @@ def opaque(annotation: tuple[str, ...]) -> bool:
     """A field type that keeps what it was given (`Any`, `list[Any]`, a bare `list`): validated from
     a relationship, it holds the ORM objects themselves."""
     return not annotation or any(ref in OPAQUE_TYPES for ref in annotation) or all(ref in WRAPPERS for ref in annotation)
+
+
+def model_validators(project: Project, classes: Classes, model: str) -> list[tuple[FunctionId, str | None]]:
+    """The validators of `model`'s class order that receive the object itself, before its fields
+    are read (`@model_validator(mode="before")` or `"wrap"`, pydantic 1's `@root_validator(pre=True)`),
+    each with its parameter holding the object when it is a `before` one the tool reads (`(cls, data)`),
+    else None."""
+    found: list[tuple[FunctionId, str | None]] = []
+    for ancestor in classes.mro(model):
+        for fid in classes.methods.get(ancestor, {}).values():
+            function = project.functions[fid][1]
+            for decorator in function.decorators:
+                name = (project.canonical(decorator.callee) or "").rpartition(".")[2]
+                mode = decorator.text.replace(" ", "")
+                if name == "model_validator" and ("before" in mode or "wrap" in mode):
+                    before = "before" in mode and len(function.params) > 1
+                    found.append((fid, function.params[1].name if before else None))
+                elif name == "root_validator" and "pre=True" in mode:
+                    found.append((fid, None))
+    return found

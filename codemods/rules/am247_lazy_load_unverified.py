@@ -4,7 +4,9 @@ The tool cannot tell which attributes the code reads, or whether they are relati
 would load lazily and raise MissingGreenlet under AsyncSession: the query loads a model whose
 class it has not read (a package outside PATH), or the object goes to code that reads it by
 more than attribute names (`getattr` with a computed name, a pydantic model validated through
-an alias path or a `before` model validator). The route is not migrated silently: run the tool
+an alias path with an index, a `before` model validator returning what the tool cannot follow,
+or a validator, computed field or serializer reading further on an object the tool cannot
+trace to its query). The route is not migrated silently: run the tool
 with the models' package under PATH, or add the loader options the code needs and migrate the
 route by hand.
 
