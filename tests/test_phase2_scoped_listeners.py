@@ -8,6 +8,7 @@ synchronous one wrote (without it: MissingGreenlet, the write lost).
 
 from __future__ import annotations
 
+import pytest
 from test_phase2_model_code import (  # noqa: F401  (models_app: a fixture)
     COLLECTION_ROUTES,
     LISTENED_ROUTES,
@@ -103,3 +104,41 @@ def test_a_listener_a_function_is_handed_leaves_the_write_unverified(cli, models
                                                 for r in found["reasons"]), found
     assert handler(document, "rename")["action"] == "migrate"
 
+
+
+HOOKS_LOOP = '''
+from sqlalchemy import event
+
+from models import Author, Book
+
+
+def sign(target, value, oldvalue, initiator):
+    if target.author is not None:
+        target.author.name = target.author.name.upper()
+    return value
+
+
+{registration}
+'''
+LOOPS = {
+    "function": 'def install():\n    for attribute in (Author.publisher_id, Book.title):\n'
+                '        event.listen(attribute, "set", sign, retval=True)\n',
+    "module": 'for attribute in [Author.publisher_id, Book.title]:\n    event.listen(attribute, "set", sign, retval=True)\n\n\n'
+              'def install():\n    pass\n',
+}
+
+
+@pytest.mark.parametrize("where", sorted(LOOPS))
+def test_a_set_listener_registered_in_a_loop_over_attributes_gets_the_eager_load(cli, models_app, where):  # noqa: F811
+    root = models_app(*LISTENED_ROUTES, extra={"hooks.py": HOOKS_LOOP.replace("{registration}", LOOPS[where])})
+    document = apply(cli, root)
+    found = handler(document, "retitle")
+    assert found["action"] == "migrate" and any("through hooks.sign" in r for r in found["reasons"]), found
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "retitle")
+    assert "selectinload" not in function(root, SUBSYSTEM, "rename")
+    result = serve(root, INSTALLED + """
+        client.post("/books/1/title", params={"title": "Gamma"})
+        with database_sessionmaker() as s:
+            print(json.dumps({"title": s.get(Book, 1).title, "author": s.get(Author, 1).name}))
+    """)
+    assert result == {"title": "Gamma", "author": "ANN"}

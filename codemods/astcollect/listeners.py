@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from async_migrate.codemods.astcollect.module import Collector
+from async_migrate.codemods.astcollect.module import Collector, loop_targets
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted
 
 _LISTEN = "listen"
@@ -41,6 +41,16 @@ def _handler(call: ast.Call) -> ast.expr | None:
     if len(call.args) > 2:
         return call.args[2]
     return next((k.value for k in call.keywords if k.arg == "fn"), None)
+
+
+def targets(call: ast.Call, loops: dict[int, dict[str, ast.For | ast.AsyncFor]]) -> list[ast.expr]:
+    """What a listen call's first argument stands for: in `for attribute in (Order.status,
+    Order.total): event.listen(attribute, "set", f)`, each element of the display looped over."""
+    first = call.args[0]
+    loop = loops.get(id(call), {}).get(first.id) if isinstance(first, ast.Name) else None
+    if loop is not None and isinstance(loop.target, ast.Name) and isinstance(loop.iter, (ast.Tuple, ast.List)):
+        return [e for e in loop.iter.elts if not isinstance(e, ast.Starred)]
+    return [first]
 
 
 def handler_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -78,21 +88,27 @@ def read(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qua
         for decorator in definition.decorator_list:
             if isinstance(decorator, ast.Call) and _last(decorator.func) == _LISTENS_FOR:
                 _record(collector, decorator, bound, prefix + definition.name)
+    loops = loop_targets(list(_own_nodes(node.body)))
     for child in _own_nodes(node.body):
-        if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN:
+        if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN or not child.args:
             continue
         given = _handler(child)
+        handler: str | None
         if isinstance(given, ast.Name) and given.id in nested:
-            _record(collector, child, bound, prefix + given.id)
+            handler = prefix + given.id
         else:
-            _record(collector, child, bound, collector.ref(given, bound) if given is not None else None)
+            handler = collector.ref(given, bound) if given is not None else None
+        for target in targets(child, loops):
+            _record(collector, child, bound, handler, target)
 
 
-def _record(collector: Collector, call: ast.Call, bound: frozenset[str], handler: str | None) -> None:
+def _record(
+    collector: Collector, call: ast.Call, bound: frozenset[str], handler: str | None, written: ast.expr | None = None
+) -> None:
     if len(call.args) < 2:
         return
     callee = collector.ref(call.func, bound)
-    target, identifier = collector.ref(call.args[0], bound), call.args[1]
+    target, identifier = collector.ref(written or call.args[0], bound), call.args[1]
     if callee is None or target is None or "." not in target or not isinstance(identifier, ast.Constant) \
             or not isinstance(identifier.value, str):
         return

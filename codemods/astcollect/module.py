@@ -578,13 +578,17 @@ class Collector:
         callee = self.ref(call.func)
         if callee is None or callee.rpartition(".")[2] != "listen" or len(call.args) < 2:
             return
-        target, identifier = self.ref(call.args[0]), call.args[1]
-        if target is None or "." not in target or type(identifier) is not ast.Constant \
-                or type(identifier.value) is not str:
-            return
+        from async_migrate.codemods.astcollect.listeners import targets
+
+        identifier = call.args[1]
         given = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "fn"), None)
         handler = self.ref(given) if given is not None else None
-        self.facts.listens.append((callee, target, identifier.value, handler or "?", line))
+        for written in targets(call, self.loops):
+            target = self.ref(written)
+            if target is None or "." not in target or type(identifier) is not ast.Constant \
+                    or type(identifier.value) is not str:
+                continue
+            self.facts.listens.append((callee, target, identifier.value, handler or "?", line))
 
     def changed(self, written: str | None, local: AbstractSet[str] = frozenset()) -> None:
         """A module-level (or imported) name changed in place: what its display holds is not all."""
