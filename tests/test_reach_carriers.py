@@ -130,6 +130,35 @@ def test_session_held_by_a_context_manager_object_converts(cli, app, name, state
     assert findings(cli, root, "read")[0]["code"] == "AM301"
 
 
+@pytest.mark.parametrize(
+    ("statement", "action"),
+    [
+        ("session = database_sessionmaker()\nwith closing(session) as db:\n    return db.get(dict, 1)", "convert"),
+        ("with contextlib.closing(open_session()) as db:\n    return db.get(dict, 1)", "convert"),
+        ("with closing(Store()) as store:\n    return store.data.get(1)", "keep"),
+    ],
+    ids=["closing", "module-qualified", "near-miss-no-session"],
+)
+def test_a_session_entered_through_contextlib_closing_is_session_work(cli, app, statement, action):
+    # `closing(x).__enter__()` returns x itself: the Session's work was no Session work, all-clear
+    root = app({
+        "models/uow.py": UNIT_OF_WORK,
+        "models/makers.py": "from db.engine import database_sessionmaker\n\n\ndef open_session():\n"
+                            "    return database_sessionmaker()\n",
+        "api/items.py": route(
+            '@router.get("/a")\nasync def read():\n' + textwrap.indent(statement, "    "),
+            "import contextlib\nfrom contextlib import closing\n\nfrom db.engine import database_sessionmaker\n"
+            "from models.makers import open_session\nfrom models.uow import Store",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    assert found["action"] == action, found["reasons"]
+    if action == "convert":
+        assert findings(cli, root, "read")[0]["code"] == "AM301"
+    else:
+        assert findings(cli, root, "read") == []
+
+
 def test_exit_of_a_context_manager_object_is_session_work(cli, app):
     root = app({
         "models/uow.py": UNIT_OF_WORK,

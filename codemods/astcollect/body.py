@@ -65,6 +65,7 @@ _HOOK_NAMES = frozenset({*HOOK_REGISTRATIONS, *HOOK_DECORATORS})
 _HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fastapi.APIRouter",
                      "fastapi.routing.APIRouter"})
 
+_CLOSING = "contextlib.closing"
 _PARTIAL = "functools.partial"
 _SELF = frozenset({"self", "cls"})
 
@@ -1078,10 +1079,23 @@ class BodyScanner:
             if target is not None and type(target) is not ast.Name:
                 self._bind(target)
             if type(target) is ast.Name:
-                self._binding(target.id, item.context_expr, entered=True)
+                closed = self._closing(item.context_expr)
+                if closed is not None:
+                    # `with closing(SessionLocal()) as db`: `__enter__` returns the object itself
+                    self._binding(target.id, closed)
+                else:
+                    self._binding(target.id, item.context_expr, entered=True)
                 self.locals.add(target.id)
-                if type(item.context_expr) is ast.Call:
+                if closed is None and type(item.context_expr) is ast.Call:
                     self._open(target.id, item.context_expr, self.call_count)
+
+    def _closing(self, expression: ast.expr) -> ast.expr | None:
+        """X in `contextlib.closing(X)`, else None."""
+        if type(expression) is not ast.Call or len(expression.args) != 1 or expression.keywords:
+            return None
+        if self.collector.resolve(dotted(expression.func), frozenset(self.locals)) != _CLOSING:
+            return None
+        return expression.args[0]
 
     def _on_generator(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp | ast.DictComp, nested: bool) -> bool:
         # Visited in the order written, like every node. The outermost iterable alone is evaluated
