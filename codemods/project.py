@@ -856,6 +856,12 @@ class Project:
             return self._dependency_callables[ref]
         except KeyError:
             pass
+        if ref.endswith("()") and self.function(ref[:-2]) is not None:
+            # `Depends(counter_factory(Job))`: FastAPI runs the nested function the factory returns
+            nested = self._made_endpoint(ref[:-2], 0)
+            found_nested = [] if nested is None else [(nested[0].name, nested[1].key)]
+            self._dependency_callables[ref] = found_nested
+            return found_nested
         made = self._made_by(ref)
         if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
             # `get_repo = partial(get_repository, Repo)`, `Depends(get_repo)`: FastAPI calls
