@@ -65,7 +65,13 @@ from typing import Any
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.decorator_work import runs_on_loop
-from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
+from async_migrate.codemods.engine_work import (
+    coroutine_tasks,
+    engine_summary,
+    engine_work_in_coroutines,
+    engine_work_reached,
+    nested_engine_text,
+)
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
@@ -754,7 +760,8 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
     nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
     # An async generator helper handed the Session (`StreamingResponse(ticker(db))`): the loop iterates it too.
     streamed = [item for item in work.in_coroutines if item.helper is not None and item.generator]
-    if not nested and not streamed:
+    engine = engine_work_in_coroutines(project, handler.id)
+    if not nested and not streamed and not engine:
         return None
     scopes: dict[str, list[str]] = {}
     for item in nested:
@@ -772,8 +779,10 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         f"the handler returns, and it blocks at {', '.join(item.inner)}: {item.helper_fix()}"
         for item in streamed
     )
+    parts.extend(nested_engine_text(engine, "after the handler returns"))
     function = handler.function
     calls = [Blocking(item.line, item.call) for item in [*nested, *streamed]]
+    calls.extend(b for found in engine.values() for b in found)
     message = f"def {_kind(handler)} " + "; ".join(parts)
     return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)
 
@@ -876,7 +885,16 @@ def _outside_session(
     if not parts:
         return None
     message = f"{'async def' if function.is_async else 'def'} {_kind(handler)} " + "; ".join(parts)
-    if engine_calls and handler.kind not in HOOK_KINDS:
+    nested = engine_work_in_coroutines(project, handler.id) if engine_calls else {}
+    if nested:
+        # phase one keeps it: as `def` its nested coroutine would still run that work on the loop
+        message += "".join(
+            f"; line {', '.join(str(b.line) for b in found)} runs inside the nested coroutine `{scope}`, which the "
+            f"event loop runs whatever the handler is: make `{scope}` a plain def (a sync generator is iterated "
+            "in the threadpool) or move its work to the async engine"
+            for scope, found in nested.items()
+        )
+    elif engine_calls and handler.kind not in HOOK_KINDS:
         if function.awaits:
             # phase one keeps a handler that awaits: pointing at it would be no fix
             line, text = function.awaits[0]

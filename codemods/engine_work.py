@@ -163,6 +163,30 @@ def _engine_work(project: Project, fid: FunctionId) -> list[tuple[Blocking, str 
     return found
 
 
+def engine_work_in_coroutines(project: Project, fid: FunctionId) -> dict[str, list[Blocking]]:
+    """The function's own engine work inside a nested `async def` it defines (`async def gen()`
+    handed to a `StreamingResponse`), by the nested function's name: the event loop runs it
+    whatever the function is, so converting the function to `def` moves none of it off the loop."""
+    _, function = project.functions[fid]
+    scopes = {call.line: call.coroutine for call in function.calls if call.coroutine is not None and not call.offloaded}
+    found: dict[str, list[Blocking]] = {}
+    for blocking in engine_work(project, fid):
+        scope = scopes.get(blocking.line)
+        if scope is not None:
+            found.setdefault(scope, []).append(blocking)
+    return found
+
+
+def nested_engine_text(scopes: dict[str, list[Blocking]], when: str) -> list[str]:
+    """Per nested coroutine: where it does engine work and the fix. `when`: when the loop runs it."""
+    return [
+        f"does synchronous engine work at {engine_summary(found)} inside the nested coroutine `{scope}`, which "
+        f"the event loop runs {when}: make `{scope}` a plain def (a sync generator is iterated in the "
+        "threadpool) or move its work to the async engine"
+        for scope, found in scopes.items()
+    ]
+
+
 def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
     """A call given a synchronous engine that connects with it: `inspect(engine)`,
     `md.reflect(bind=engine)`, `Table(name, md, autoload_with=engine)`, and code outside the

@@ -19,7 +19,13 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods.decorator_work import runs_on_loop
-from async_migrate.codemods.engine_work import coroutine_tasks, engine_summary, engine_work_reached
+from async_migrate.codemods.engine_work import (
+    coroutine_tasks,
+    engine_summary,
+    engine_work_in_coroutines,
+    engine_work_reached,
+    nested_engine_text,
+)
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
 from async_migrate.codemods.phase1.expired_deps import (
@@ -171,7 +177,11 @@ def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
         if (item.helper is None and item.scope) or (item.helper is not None and item.generator)
     ]
     builder = project.builds_route_handler(handler.id)
-    return coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []
+    engine = [
+        AM122.reason(text)
+        for text in nested_engine_text(engine_work_in_coroutines(project, handler.id), "after the handler returns")
+    ]
+    return (coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []) + engine
 
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:
@@ -500,6 +510,11 @@ def _engine_reasons(project: Project, handler: Handler, engine: list) -> list[Re
     """Why a handler whose only blocking work is on a synchronous engine stays async: [] converts it."""
     function = handler.function
     reasons = [need.reason() for need in coroutine_needs(project, handler)]
+    nested = engine_work_in_coroutines(project, handler.id)
+    if nested:
+        # as `def` the route would leave that work on the loop: converting it fixes nothing there
+        reasons.extend(AM122.reason(text) for text in nested_engine_text(nested, "whatever the route is"))
+        return reasons
     if function.awaits:
         line, text = function.awaits[0]
         reasons.insert(0, AM127.reason(

@@ -1,4 +1,4 @@
-"""AM122 nested-coroutine-blocks: synchronous Session work inside a nested coroutine runs on the event loop whatever the route is
+"""AM122 nested-coroutine-blocks: synchronous Session or engine work inside a nested coroutine runs on the event loop whatever the route is
 
 A streaming response's `async def` generator, for instance, is driven by the event loop
 even when the route itself is `def`.
@@ -28,7 +28,7 @@ RULE = Rule(
     code="AM122",
     name="nested-coroutine-blocks",
     summary=(
-        "synchronous Session work inside a nested coroutine runs on the event loop whatever "
+        "synchronous Session or engine work inside a nested coroutine runs on the event loop whatever "
         "the route is"
     ),
     fix=(

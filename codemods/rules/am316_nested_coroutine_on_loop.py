@@ -1,4 +1,4 @@
-"""AM316 nested-coroutine-on-loop: a `def` handler's nested coroutine does synchronous Session work on the event loop
+"""AM316 nested-coroutine-on-loop: a `def` handler's nested coroutine does synchronous Session or engine work on the event loop
 
 A `def` route runs in the threadpool, but an `async def` generator (or coroutine) it defines
 and hands back (`StreamingResponse(lines())`) is driven by the event loop after the route
@@ -39,7 +39,7 @@ RULE = Rule(
     code="AM316",
     name="nested-coroutine-on-loop",
     summary="a `def` handler's nested `async def` or async generator, or an async generator helper it hands the "
-    "Session, does synchronous Session work on the event loop",
+    "Session, does synchronous Session or engine work on the event loop",
     fix="make the nested function a plain def (a sync generator is iterated in the threadpool), or move its "
     "Session work to AsyncSession (phase two)",
     doc=__doc__,

@@ -78,3 +78,38 @@ def test_near_miss_a_sync_generator_on_the_request_state_session_converts(app, r
     entry = reported(root, "export", "phase1")
     assert entry["action"] == "convert", entry
     assert "AM122" not in entry["codes"], entry
+
+
+# Engine work, no Session: a nested async generator on the module-level synchronous engine.
+ENGINE_STREAM = """
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+
+from db.engine import engine
+
+
+@router.get("/export")
+async def export():
+    {kind} rows():
+        with engine.connect() as conn:
+            for row in conn.execute(text("select 1")):
+                yield str(row)
+
+    return StreamingResponse(rows())
+"""
+
+
+def test_an_async_generator_on_the_sync_engine_is_am122_not_a_conversion(app, reported, findings):
+    root = app(ENGINE_STREAM.format(kind="async def"))
+    entry = reported(root, "export", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM122"]), entry
+    assert "inside the nested coroutine `rows`" in entry["reasons"][0], entry
+    found = findings(root, "export")
+    assert [f["code"] for f in found] == ["AM306"], found
+    assert "nested coroutine `rows`" in found[0]["message"] and "phase1` converts" not in found[0]["message"], found
+
+
+def test_near_miss_a_sync_generator_on_the_sync_engine_converts(app, reported):
+    root = app(ENGINE_STREAM.format(kind="def"))
+    entry = reported(root, "export", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM127"]), entry

@@ -146,3 +146,14 @@ def test_near_miss_a_route_class_handler_without_session_work_is_clean(app, find
 """)
     root = app("@router.get('/ping')\ndef ping():\n    return {}\n", {"api/routing.py": timed})
     assert findings(root, "AuditedRoute.get_route_handler") == []
+
+
+def test_a_def_route_streaming_an_async_generator_on_the_sync_engine_is_am316(app, findings):
+    from rules.test_am122_nested_coroutine_blocks import ENGINE_STREAM
+
+    found = findings(app(_as_def(ENGINE_STREAM.format(kind="async def"))), "export")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "synchronous engine work at line" in found[0]["message"], found
+    assert "nested coroutine `rows`" in found[0]["message"], found
+    # a sync generator there is iterated in the threadpool: clean
+    assert findings(app(_as_def(ENGINE_STREAM.format(kind="def"))), "export") == []
