@@ -1172,3 +1172,35 @@ def test_2_values_read_after_commit_from_statements_holding_no_object_migrate_an
         "listed": {"users": [[1, "Ann"], [2, "Bob"]], "n": 2}, "purged": {"removed": 1},
         "renamed": {"renamed": 1}, "names": ["Zoe"],
     }
+
+
+# A helper handing back the Row a column RETURNING gives: values, read after the route's commit.
+ROW_HELPER = """
+def add_user(db: Session, name: str):
+    stmt = insert(User).values(id=3, name=name).returning(User.id, User.name)
+    return db.execute(stmt).one()
+""", """
+@router.post("/users/added")
+def added(name: str, db: session_dependency):
+    row = add_user(db, name)
+    db.commit()
+    return {"id": row.id, "name": row.name, "found": db.get(User, row.id).name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_a_row_of_columns_a_helper_hands_back_read_after_commit_migrates_and_the_row_lands(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    source = routes(*ROW_HELPER).replace("from sqlalchemy import func, select", "from sqlalchemy import func, insert, select")
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"added": "migrate"}, document["handlers"]
+    assert "refresh(row" not in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        answer = client.post("/users/added", params={"name": "Cy"}).json()
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"answer": answer, "names": names}))
+    """)
+    assert result == {"answer": {"id": 3, "name": "Cy", "found": "Cy"}, "names": ["Ann", "Bob", "Cy"]}

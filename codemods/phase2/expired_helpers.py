@@ -284,6 +284,8 @@ def _expression(
     head = written.partition("(")[0]
     root = head[1:].split(".", 1)[0] if written.startswith("$") else ""
     if written.endswith("()") and any(head.startswith(f"${path}.") for path in params):
+        if _values_only(project, models, fid, helper, node, written, term, params):
+            return Returned("scalar")  # `return db.execute(stmt).one()` of columns: a Row of values
         return _session_result(models, helper, written, term, params)
     if root and written == f"${root}":
         if root in {p.name for p in helper.params}:
@@ -330,6 +332,29 @@ def _session_result(
     if load.session not in params or cls is None or not models.mapped(cls):
         return None
     return Returned("list" if terminal == "all" else "maybe" if terminal in _MAYBE_TERMINALS else "one", cls)
+
+
+def _values_only(
+    project: Project, models: Models, fid: FunctionId, helper: facts.Function,
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None, written: str, term: tuple, params: frozenset[str],
+) -> bool:
+    """`return db.execute(stmt).one()` (`.all()`, `.first()`, ...) where every statement the helper
+    builds holds no entity (columns, raw SQL, bulk DML returning columns) and each statement its
+    Session runs is built here (inline, or a local it binds): rows of values, which no commit expires."""
+    if node is None or term[:1] == ("load",):
+        return False
+    terminal = written[: -len("()")].rsplit(".", 1)[-1]
+    if terminal not in (_ONE_TERMINALS - {"get"}) | {"all"}:
+        return False
+    runs = [c for c in helper.calls if c.receiver in params and c.method in ("execute", "scalars", "scalar")]
+    local = {b.name for b in helper.bindings} - {p.name for p in helper.params}
+    if not runs or any(
+        not c.args or c.args[0].position != 0 or c.args[0].name is not None and c.args[0].name not in local
+        for c in runs
+    ):
+        return False  # a statement handed in (`run(db, stmt)`) may select anything
+    module = project.functions[fid][0]
+    return expired_lists.no_entity([node], lambda name: expired_lists.mapped_name(models, module, name))
 
 
 def _given_to_session(node: ast.FunctionDef | ast.AsyncFunctionDef | None, name: str, params: frozenset[str]) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
@@ -257,32 +257,9 @@ class Body:
         name as written is a mapped class."""
         if self.node is None:
             return False
-        found = False
-        for statement in ast.walk(self.node):
-            if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.lineno != line:
-                continue
-            for node in ast.walk(statement):
-                if not isinstance(node, ast.Call):
-                    continue
-                func = node.func
-                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-                if called in _VALUE_STATEMENTS:
-                    found = True  # the rows it hands back, if any, are what `returning(...)` names
-                    continue
-                if called not in ("select", "query", "returning"):
-                    continue
-                found = True
-                for arg in node.args:
-                    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "label":
-                        arg = arg.func.value
-                    if isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and name_chain(arg.func) is not None and (
-                        not mapped(name_chain(arg.func) or "")
-                    ):
-                        continue  # `func.count(...)`, a literal
-                    written = name_chain(arg)
-                    if written is None or "." not in written or mapped(written) or not mapped(written.rsplit(".", 1)[0]):
-                        return False  # an entity, an alias, a local: maybe objects
-        return found
+        return no_entity(
+            (s for s in ast.walk(self.node) if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.lineno == line), mapped
+        )
 
     def changed(self, name: str) -> bool:
         """Whether the function may put other objects in the list: a method call on it
@@ -303,6 +280,36 @@ class Body:
                 if not (isinstance(func, ast.Name) and func.id in _SAFE_CALLS | {"enumerate", "zip", "sorted", "list"}):
                     return True
         return False
+
+
+def no_entity(statements: Iterable[ast.AST], mapped: Callable[[str], bool]) -> bool:
+    """Whether the statements build at least one SQL statement and every one selects only columns
+    and expressions, is raw SQL, or is bulk DML returning no entity: what running it hands back
+    holds no ORM object. `mapped`: whether a name as written is a mapped class."""
+    found = False
+    for statement in statements:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in _VALUE_STATEMENTS:
+                found = True  # the rows it hands back, if any, are what `returning(...)` names
+                continue
+            if called not in ("select", "query", "returning"):
+                continue
+            found = True
+            for arg in node.args:
+                if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "label":
+                    arg = arg.func.value
+                if isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and name_chain(arg.func) is not None and (
+                    not mapped(name_chain(arg.func) or "")
+                ):
+                    continue  # `func.count(...)`, a literal
+                written = name_chain(arg)
+                if written is None or "." not in written or mapped(written) or not mapped(written.rsplit(".", 1)[0]):
+                    return False  # an entity, an alias, a local: maybe objects
+    return found
 
 
 # Statements whose result holds no ORM object of their own: raw SQL, and bulk DML (whose

@@ -296,3 +296,43 @@ def test_values_from_statements_holding_no_object_read_after_commit_migrate(
     assert found["action"] == action, (statement, found)
     if action == "blocked":
         assert "AM259" in found["codes"], found
+
+
+# A helper handing back what its Session ran: a Row of columns (values), or a Row of what a
+# statement handed in selects (anything).
+HELPER_ROW = """
+from sqlalchemy import insert
+
+
+def add_book(session: Session, title: str):
+    stmt = {statement}
+    return session.execute(stmt).one()
+
+
+def run_one(session: Session, stmt):
+    return session.execute(stmt).one()
+
+
+@router.post("/books/row")
+def add(session: session_dependency):
+    row = {call}
+    session.commit()
+    return {{"id": row.id}}
+"""
+
+
+@pytest.mark.parametrize(("statement", "action"), [
+    ("insert(Book).values(title=title).returning(Book.id)", "migrate"),
+    ("select(Book.id).where(Book.title == title)", "migrate"),
+    ("select(Book).where(Book.title == title)", "blocked"),
+])
+def test_a_helper_handing_back_a_row_of_columns_read_after_commit_migrates(phase2, entry, app_files, statement, action):
+    source = HELPER_ROW.format(statement=statement, call='add_book(session, "x")')
+    found = entry(phase2(source, expiring(app_files)), "add")
+    assert found["action"] == action, (statement, found)
+
+
+def test_near_miss_a_helper_running_a_statement_handed_in_still_blocks(phase2, entry, app_files):
+    source = HELPER_ROW.format(statement="select(Book.id)", call="run_one(session, select(Book.id))")
+    found = entry(phase2(source, expiring(app_files)), "add")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
