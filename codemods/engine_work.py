@@ -402,6 +402,11 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                 starter = str(project.canonical(call.callee)).replace(".tasks.", ".")
             inner = next((c for c in by_index.values() if c.argument_of == call.index), None)
             task_ref = inner.callee if inner is not None else None
+            if inner is not None and project.function(task_ref) is None:
+                # `create_task(worker.run())`: a method of a project instance, through the flow
+                method = inner.func or inner.callee
+                if method is not None:
+                    tasks = project.flow.functions(fid, method)[0]
         target = project.function(task_ref) if task_ref else None
         if target is not None:
             tasks.append((target[0].name, target[1].key))

@@ -104,3 +104,61 @@ def test_a_task_group_in_a_route_schedules_its_coroutine(cli, project, app_files
     document = cli.json("check", project({**app_files, "main.py": route}))
     codes = {(f["function"], f["code"]) for f in document["findings"]}
     assert ("refresh", "AM306") in codes, codes
+
+
+WORKER = textwrap.dedent(
+    """\
+    import asyncio
+    import contextlib
+
+    from fastapi import FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from db.engine import engine
+
+
+    class Worker:
+        def __init__(self, interval: float) -> None:
+            self.interval = interval
+
+        async def poll(self) -> None:
+            while True:
+                with Session(engine) as db:
+                    db.execute(text("select 1"))
+                await asyncio.sleep(self.interval)
+
+        async def beat(self) -> None:
+            while True:
+                await asyncio.sleep(self.interval)
+
+
+    worker = Worker(60)
+
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        local = Worker(30)
+        tasks = [asyncio.create_task({started}), asyncio.create_task(local.beat())]
+        yield
+        for task in tasks:
+            task.cancel()
+
+
+    app = FastAPI(lifespan=lifespan)
+
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+    """
+)
+
+
+@pytest.mark.parametrize("started", ["worker.poll()", "local.poll()"], ids=["module-instance", "local-instance"])
+def test_a_method_of_a_project_instance_a_lifespan_schedules_is_a_finding(cli, project, app_files, started):
+    document = cli.json("check", project({**app_files, "main.py": WORKER.replace("{started}", started)}))
+    found = {f["function"]: f for f in document["findings"]}
+    assert set(found) == {"lifespan"}, found
+    assert "schedules the coroutine function main.Worker.poll" in found["lifespan"]["message"]
+    assert "Worker.beat" not in found["lifespan"]["message"]
