@@ -2,7 +2,7 @@
 `TypeAdapter(list[Out]).validate_python(rows)` (module-level, local and in place) and
 `parse_obj_as(list[Out], rows)` in a route's code, and a field validator in `before` mode that
 receives the related object and reads further relationships on it, a generic `Page[Out]`
-response model returned as a dict, and a schema's `@computed_field` reading the ORM objects a
+response model returned as a dict or built (`Page[Out](items=rows)`), and a schema's `@computed_field` reading the ORM objects a
 field typed `Any` holds (also on an instance the route validates and returns), a
 `@model_validator(mode="before")` given the ORM object. Each route is migrated and
 RUN through FastAPI's TestClient on the generated async stack (MissingGreenlet otherwise)."""
@@ -171,6 +171,12 @@ HELD = routes(
         return {"items": rows, "total": len(rows)}
     """,
     """
+    @router.get("/built", response_model=Page[ItemBrief])
+    def built(db: Session = Depends(get_db_session)):
+        rows = db.scalars(select(Item).order_by(Item.id)).all()
+        return Page[ItemBrief](items=rows, total=len(rows))
+    """,
+    """
     @router.get("/cards", response_model=list[ItemCard])
     def cards(db: Session = Depends(get_db_session)):
         return db.scalars(select(Item).order_by(Item.id)).all()
@@ -190,18 +196,22 @@ def test_a_generic_page_and_a_computed_field_reading_held_objects_get_their_load
     document = apply(cli, root)
     # `card` returns the validated instance: FastAPI serialises it by `model_dump()`, which runs
     # the computed field again on the objects it holds, loaded where the route validated it
-    for name in ("page", "cards", "card"):
+    for name in ("page", "built", "cards", "card"):
         assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
     assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "page")
+    assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "built")
     assert "selectinload(Item.owner).selectinload(User.team)" in function(root, SUBSYSTEM, "cards")
     assert "selectinload(Item.owner).selectinload(User.team)" in function(root, SUBSYSTEM, "card")
     result = serve(root, kind, SEED + """
-print(json.dumps([client.get("/page").json(), client.get("/cards").json(), client.get("/cards/1").json()]))
+print(json.dumps([client.get("/page").json(), client.get("/cards").json(), client.get("/cards/1").json(),
+                  client.get("/built").json()]))
 """)
+    page = {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2}
     assert result == [
-        {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2},
+        page,
         [{"name": "pen", "owner_team": "Red"}, {"name": "ink", "owner_team": None}],
         {"name": "pen", "owner_team": "Red"},
+        page,
     ]
 
 

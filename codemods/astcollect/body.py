@@ -747,7 +747,10 @@ class BodyScanner:
             call.streams = streamed_option(node, self.collector.constant, here)
         for call, func in self.raw_calls:
             here = local | scoped[id(call)] if id(call) in scoped else local
-            call.callee = resolve(dotted(func), here)
+            written = dotted(func)
+            if written is None and type(func) is ast.Subscript and self.collector._parametrised_class(func):
+                written = dotted(func.value)  # `Page[Out](items=rows)` builds a Page
+            call.callee = resolve(written, here)
             if call.callee is None:
                 call.func = expression(func, here)
                 if call.func is None and type(func) is ast.Attribute and type(func.value) is ast.Subscript:

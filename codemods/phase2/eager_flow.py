@@ -44,7 +44,11 @@ _CONTAINERS = frozenset({
 
 
 # Bases of a schema class whose instances hold what they are given (`Out(a=x)`).
-_SCHEMA_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+# A generic schema (`class Page(BaseModel, Generic[T])`) holds what it is given as well.
+_SCHEMA_BASES = frozenset({
+    "pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel", "typing.Generic",
+    "typing_extensions.Generic",
+})
 # Return annotations that carry no ORM object.
 _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
 
