@@ -881,6 +881,9 @@ def blocking_listeners(
             continue
         handler = _handler_function(project, module, listener)
         if handler is None:
+            unread = _unread_handler(project, module, listener)
+            if unread is not None:
+                found.append((listener.path, listener.line, unread))
             continue
         fid = (handler[0].name, handler[1].key)
         opens, works = project.opens_session(fid), project.work_chains.get(fid)
@@ -922,6 +925,27 @@ def _handler_function(
         if found is not None:
             return found
     return project.function(absolute(module, listener.handler))
+
+
+# A write's attribute listeners the model analysis judges (AM247 where it cannot read them).
+_WRITE_EVENTS = frozenset({"set", "append", "remove", "bulk_replace", "modified"})
+
+
+def _unread_handler(project: Project, module: facts.Module, listener: Listener) -> str | None:
+    """A listener the async sessions run whose function is no project function the tool reads (a
+    bound method of an instance, a lambda), and no library's: what it does is unverified."""
+    if listener.identifier in _WRITE_EVENTS:
+        return None
+    target = project.resolve(absolute(module, listener.handler))
+    if target is not None and target.kind == "external":
+        return None
+    return (
+        f"`{listener.written}` registers `{listener.handler}` on `{listener.target}`, which the async sessions "
+        "run too, inside each AsyncSession call on the event loop; phase two cannot read what that function "
+        "does, so whether it opens a synchronous Session or does Session work of its own, blocking the event "
+        "loop on every migrated route, is unverified: register a module-level function instead (phase two "
+        "reads it), then run phase two again"
+    )
 
 
 # Every mapper's events: `event.listen(Mapper, "before_insert", f)`.

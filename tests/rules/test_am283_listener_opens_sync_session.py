@@ -169,3 +169,46 @@ def setup_events():
 '''
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(nested)}), "create_book")
     assert found["action"] == "migrate" and "AM283" not in found["codes"], found
+
+
+UNREAD = {
+    # a bound method of a module-level instance: what it runs is not read
+    "method": '''
+class Relay:
+    def on_commit(self, session):
+        with database_sessionmaker.begin() as outbox:
+            outbox.add(Book(title="sent", author_id=1))
+
+
+relay = Relay()
+
+
+def init_db():
+    event.listen(Session, "after_commit", relay.on_commit)
+''',
+    "lambda": '''
+def _send(title):
+    with database_sessionmaker.begin() as outbox:
+        outbox.add(Book(title=title, author_id=1))
+
+
+event.listen(Session, "after_commit", lambda session: _send("sent"))
+''',
+}
+
+
+@pytest.mark.parametrize("shape", sorted(UNREAD))
+def test_a_session_listener_whose_function_is_not_read_blocks_as_unverified(phase2, entry, shape):
+    text = engine_module(UNREAD[shape])
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "event.listen(" in t)
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM283" in found["codes"], found
+    blockers = document["subsystem"]["global_blockers"]
+    assert any(b.startswith(f"db/engine.py:{line}: ") and "unverified" in b for b in blockers), blockers
+
+
+def test_near_miss_a_session_listener_from_a_library_does_not_block(phase2, entry):
+    library = 'from sqlalchemy.orm import close_all_sessions\n\nevent.listen(Session, "after_commit", close_all_sessions)\n'
+    found = entry(phase2(ROUTE, {"db/engine.py": engine_module(library)}), "create_book")
+    assert found["action"] == "migrate" and "AM283" not in found["codes"], found
