@@ -21,7 +21,9 @@ route that blocks the event loop this way is never reported clean.
   `background=`), `asyncio.create_task(f(...))`,
   `asyncio.ensure_future(f(...))`, `loop.create_task(f(...))`, a TaskGroup's `tg.create_task(f(...))` where `f` is a project `async def` that does synchronous
   Session or engine work. Starlette runs an `async def` task on the event loop (a plain
-  `def` one in the threadpool), so it blocks the loop whatever the route is.
+  `def` one in the threadpool), so it blocks the loop whatever the route is. So does a plain
+  function the loop calls back (`loop.call_soon(f)`, `call_later(60, f)`, `call_at`,
+  `call_soon_threadsafe`): the loop runs it itself.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asy
 # Methods handed a coroutine object to run as a task beside the caller: an event loop's
 # (`loop.create_task(f())`, `asyncio.get_running_loop().create_task(f())`) and a TaskGroup's.
 _TASK_METHODS = frozenset({"create_task"})
+# An event loop's methods that call a plain function on the loop later: the position of the callback.
+_LOOP_CALLBACKS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
 # Methods handed the coroutine function itself, run on the event loop: a background task, a
 # task group's `start_soon`.
 _FUNCTION_STARTERS = frozenset({"add_task", "start_soon"})
@@ -77,11 +81,19 @@ class CoroutineTask:
     # (`asyncio.create_task`, a task group's `start_soon`)
     starter: str = "add_task"
     awaits: str | None = None  # the task's own first await, `at path:line (text)`
+    # A plain function the event loop calls itself (`loop.call_later(60, purge)`): on the loop
+    # whatever it is, so no plain def helps.
+    callback: bool = False
 
     def fix(self, awaits_said: bool = False) -> str:
         """A plain def task is a fix only where a plain def can be scheduled and awaits nothing.
         `awaits_said`: the text already says where the task awaits."""
         short = self.task.rsplit(".", 1)[-1]
+        if self.callback:
+            return (
+                f"{self.starter} runs {short} on the event loop itself: schedule a coroutine that awaits "
+                f"`run_in_threadpool({short})` (or `asyncio.to_thread`) instead, or move its work to AsyncSession"
+            )
         if self.awaits is not None:
             because = "it" if awaits_said else f"{short} awaits too, {self.awaits}, so it"
             return (
@@ -99,7 +111,8 @@ class CoroutineTask:
 
     def describe(self) -> str:
         where = ", ".join(self.inner[:3]) + (", ..." if len(self.inner) > 3 else "")
-        return f"schedules the coroutine function {self.task} at line {self.line}, which blocks the event loop at {where}"
+        what = f"the function {self.task} on the event loop" if self.callback else f"the coroutine function {self.task}"
+        return f"schedules {what} at line {self.line}, which blocks the event loop at {where}"
 
 
 def is_sync_engine(project: Project, ref: str | None) -> bool:
@@ -410,6 +423,25 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
         target = project.function(task_ref) if task_ref else None
         if target is not None:
             tasks.append((target[0].name, target[1].key))
+        callback = _callback_position(call)
+        if callback is not None:
+            given = next((a for a in call.args if a.position == callback), None)
+            if given is not None:
+                starter = f"{call.receiver}.{_called_method(call)}" if call.receiver else str(_called_method(call))
+                tasks = project.flow.functions(fid, given.expr)[0] if given.expr else []
+                found_ref = project.function(given.ref) if given.ref else None
+                if found_ref is not None:
+                    tasks = [(found_ref[0].name, found_ref[1].key)]
+            for task_fid in tasks:
+                module, task = project.functions[task_fid]
+                inner_work = [] if task.is_async else (
+                    coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
+                )
+                if inner_work:
+                    found.append(CoroutineTask(
+                        call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid, starter, callback=True
+                    ))
+            continue
         for task_fid in tasks:
             module, task = project.functions[task_fid]
             if not task.is_async:
@@ -423,12 +455,22 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     return found
 
 
+def _called_method(call: facts.Call) -> str | None:
+    """The method a call names, also on a receiver that is a call's result (`get_running_loop().call_soon`)."""
+    if call.method is not None:
+        return call.method
+    return call.func.rpartition(".")[2] if call.callee is None and call.func is not None else None
+
+
+def _callback_position(call: facts.Call) -> int | None:
+    method = _called_method(call)
+    return _LOOP_CALLBACKS.get(method) if method is not None else None
+
+
 def _task_method(call: facts.Call) -> str | None:
     """`create_task` for `loop.create_task(...)`, also on a receiver that is a call's result
     (`asyncio.get_running_loop().create_task(...)`, which names no method on its own)."""
-    method = call.method
-    if method is None and call.callee is None and call.func is not None:
-        method = call.func.rpartition(".")[2]
+    method = _called_method(call)
     return method if method in _TASK_METHODS else None
 
 

@@ -832,7 +832,7 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             offload.setdefault(path, {})[outcome.handler.function.key] = sorted(outcome.offload)
         # A blocking `async def` background task becomes `def` where that is sound (phase1/tasks.py).
         for task in coroutine_tasks(project, outcome.handler.id):
-            if kept_because(project, task.fid) is None:
+            if not task.callback and kept_because(project, task.fid) is None:
                 task_path = project.modules[task.fid[0]].path
                 if project.in_scope(task_path):
                     convert.setdefault(task_path, set()).add(task.fid[1])

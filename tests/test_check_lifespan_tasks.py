@@ -162,3 +162,66 @@ def test_a_method_of_a_project_instance_a_lifespan_schedules_is_a_finding(cli, p
     assert set(found) == {"lifespan"}, found
     assert "schedules the coroutine function main.Worker.poll" in found["lifespan"]["message"]
     assert "Worker.beat" not in found["lifespan"]["message"]
+
+
+CALLBACK = textwrap.dedent(
+    """\
+    import asyncio
+    import contextlib
+
+    from fastapi import FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from db.engine import engine
+
+
+    def purge() -> None:
+        with Session(engine) as db:
+            db.execute(text("delete from t"))
+            db.commit()
+
+
+    def tick() -> None:
+        print("tick")
+
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        loop = asyncio.get_running_loop()
+        handle = {scheduled}
+        yield
+        handle.cancel()
+
+
+    app = FastAPI(lifespan=lifespan)
+
+
+    @app.post("/purge")
+    async def purge_now():
+        asyncio.get_running_loop().call_soon({now})
+        return {"ok": True}
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "scheduled", ["loop.call_later(60, purge)", "loop.call_at(loop.time() + 60, purge)"], ids=["call-later", "call-at"]
+)
+def test_a_plain_function_the_event_loop_calls_back_is_a_finding(cli, project, app_files, scheduled):
+    main = CALLBACK.replace("{scheduled}", scheduled).replace("{now}", "purge")
+    document = cli.json("check", project({**app_files, "main.py": main}))
+    found = {f["function"]: f for f in document["findings"]}
+    assert set(found) == {"lifespan", "purge_now"}, found
+    for finding in found.values():
+        assert finding["code"] == "AM306"
+        assert "schedules the function main.purge on the event loop" in finding["message"]
+        assert "run_in_threadpool(purge)" in finding["message"]
+    phase1 = cli.json("phase1", project({**app_files, "main.py": main}))
+    assert [h["action"] for h in phase1["handlers"] if h["function"] == "purge_now"] == ["keep"]
+
+
+def test_near_miss_a_callback_without_session_work_is_no_finding(cli, project, app_files):
+    main = CALLBACK.replace("{scheduled}", "loop.call_later(60, tick)").replace("{now}", "tick")
+    document = cli.json("check", project({**app_files, "main.py": main}))
+    assert document["findings"] == [], document["findings"]

@@ -191,6 +191,9 @@ def _task_notes(project: Project, handler: Handler) -> list[Reason]:
     notes = []
     for task in coroutine_tasks(project, handler.id):
         name = task.task.rsplit(".", 1)[-1]
+        if task.callback:
+            notes.append(AM128.reason(f"{task.describe()}: converting the handler does not help; {task.fix()}"))
+            continue
         why = kept_because(project, task.fid)
         if why is None:
             notes.append(AM128.reason(
