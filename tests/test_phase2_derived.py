@@ -225,3 +225,25 @@ def test_attributes_of_the_sessions_connection_read_alike_migrate_and_the_dbapi_
     """)
     dialect = {"sqlite": "sqlite", "postgres": "postgresql"}[kind]
     assert result == {"answer": {"dialect": dialect, "level": True}, "raw": {"n": 3}, "names": ["Ann", "Bob", dialect]}
+
+
+# `yield_per()` on a Result the Session call already ran chunks it: AsyncSession's Result is
+# buffered and chunks the same, so the route migrates and answers every row.
+CHUNKS = """
+@router.get("/chunks")
+def chunks(db: session_dependency):
+    first = [list(p) for p in db.scalars(select(User.id).order_by(User.id)).yield_per(1).partitions()]
+    result = db.execute(select(User.name).order_by(User.id))
+    return {"ids": first, "names": [list(p) for p in result.scalars().yield_per(1).partitions()]}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_yield_per_on_a_result_the_session_ran_migrates_and_chunks_every_row(cli, service, kind):
+    root = service({SUBSYSTEM: routes(CHUNKS)})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"chunks": "migrate"}, document["handlers"]
+    result = serve(root, kind, """
+        print(json.dumps(client.get("/chunks").json()))
+    """)
+    assert result == {"ids": [[1], [2]], "names": [["Ann"], ["Bob"]]}

@@ -15,6 +15,7 @@ them), whose steps read and narrow the same sets until nothing changes.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
@@ -1762,11 +1763,17 @@ class _Own:
         return Reason(self.rule.code, f"{where}: {self.message}")
 
 
+# `db.scalars(stmt).yield_per(2)`: chunking a Result the Session call already ran, which streams
+# only where the statement's options say so (read apart); AsyncSession's Result is buffered and
+# chunks the same. `Query.yield_per(n)` does stream.
+_BUFFERED_YIELD_PER = re.compile(r"\$[\w.]+\.(?:execute|scalars)\(\)(?:\.scalars\(\))?\.yield_per")
+
+
 def _streams(call: facts.Call) -> str | None:
     """`execution_options(yield_per=...)`, `execution_options(stream_results=True)` or
     `.yield_per(...)`, as written, or None."""
     name = call.method or call.chained or (call.callee or "").rpartition(".")[2]
-    if name == "yield_per":
+    if name == "yield_per" and not _BUFFERED_YIELD_PER.fullmatch(call.func or ""):
         return "yield_per(...)"
     if name == "execution_options":
         for arg in call.args:

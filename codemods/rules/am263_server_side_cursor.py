@@ -7,7 +7,9 @@ statement (`AsyncMethodRequired`): under asyncio it runs only through `stream()`
 on the statement, given to `execute()` or `connection()` as `execution_options={...}`, or
 unpacked from a module-level dict (`**STREAM`); options the analysis cannot read (a parameter,
 an imported name) may stream, and block as unverified. The tool does not rewrite the loop; the
-route is blocked.
+route is blocked. `yield_per(N)` on a Result the Session call already ran
+(`session.scalars(stmt).yield_per(100).partitions()`) only chunks it, as AsyncSession's buffered
+Result does: that migrates.
 
 Before:
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 ROUTER = """
 @router.get("/titles")
 def titles(session: session_dependency):
@@ -93,3 +95,21 @@ def test_async_session_refuses_streaming_options_in_execute(tmp_path):
         return refused
 
     assert asyncio.run(run()) == ["yield_per", "stream_results"]
+
+
+@pytest.mark.parametrize(("chunked", "action"), [
+    # chunking a Result the Session call already ran: buffered on AsyncSession, chunked the same
+    ("session.scalars(select(Book.id).order_by(Book.id)).yield_per(2).partitions()", "migrate"),
+    ("session.execute(select(Book.id).order_by(Book.id)).scalars().yield_per(2).partitions()", "migrate"),
+    # a legacy Query's yield_per streams
+    ("session.query(Book.id).yield_per(2)", "blocked"),
+])
+def test_yield_per_on_a_result_the_session_ran_migrates(phase2, entry, chunked, action):
+    found = entry(phase2(f"""
+        @router.get("/chunks")
+        def chunks(session: session_dependency):
+            return [list(part) for part in {chunked}]
+        """), "chunks")
+    assert found["action"] == action, found
+    if action == "blocked":
+        assert "AM263" in found["codes"], found
