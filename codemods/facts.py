@@ -289,6 +289,7 @@ class Function(_Fact):
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
+    yielded_from: tuple[str, ...] = ()  # `yield from X`: each X (own body), in order
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`
     # Object flow for eager loads (codemods/astcollect/objects.py): the queries that load ORM
     # objects, what each local name holds and what the function returns, as value terms.

@@ -52,6 +52,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
+from async_migrate.codemods.vocabulary.fastapi_sqla import SESSION_OPENERS as LIBRARY_SESSION_OPENERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS
 from async_migrate.codemods.vocabulary.python import (
     CONTEXT_MANAGER_DECORATORS,
@@ -226,7 +227,7 @@ class Flow:
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if project.is_sync_session_type(ref):
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
-        if canonical in project.config.sessionmakers:
+        if canonical in project.config.sessionmakers or canonical in LIBRARY_SESSION_OPENERS:
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if canonical in SYNC_SESSIONMAKERS:
             return frozenset({Abstract(MAKER)})
@@ -575,6 +576,11 @@ class Flow:
                 values |= env.get(name, NOTHING)
             for expression in function.yielded:  # `yield UnitOfWork(s)`
                 values |= self.evaluate(fid, expression)
+            for expression in function.yielded_from:  # `yield from get_session()`: what it yields
+                if expression.endswith("()"):
+                    for value in self.evaluate(fid, expression[:-2]):
+                        if value.kind == FUNCTION:
+                            values |= self.yielded(value.target)  # type: ignore[arg-type]
         finally:
             self._leave(key)
         for ref in function.returns:  # Iterator[Session], Generator[Session, None, None]

@@ -47,6 +47,7 @@ from async_migrate.codemods.flow import (
 from async_migrate.codemods.library_bound import library_bound, library_call
 from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.roots import Roots
+from async_migrate.codemods.untyped_provider import untyped_outside_entered, untyped_provided
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.dependency_injector import INJECT
 from async_migrate.codemods.vocabulary.fastapi import (
@@ -58,6 +59,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
 )
+from async_migrate.codemods.vocabulary.fastapi_sqla import SESSION_OPENERS as LIBRARY_SESSION_OPENERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import COMMIT_ON_EXIT, SCOPES
 from async_migrate.codemods.vocabulary.graphql import (
     ARIADNE_BINDABLES,
@@ -895,7 +897,7 @@ class Project:
         if self.is_sync_session_type(ref):
             return True
         canonical = self.canonical(ref)
-        if canonical in self.config.sessionmakers:
+        if canonical in self.config.sessionmakers or canonical in LIBRARY_SESSION_OPENERS:
             return True
         target = self.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:
@@ -1755,6 +1757,7 @@ class Project:
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
         table: dict[FunctionId, list[tuple[int, str]]] = {}
         held_by_libraries = library_bound(self)
+        gifts: dict[str, str | None] = {}  # a dependency -> what it hands on from outside PATH
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []
@@ -1909,6 +1912,13 @@ class Project:
                         f"`{self.written(expression)}()` is called on `{name}`, entered from {bound} (`with ... as "
                         f"{name}`, line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                provided = untyped_provided(flow, fid, function, call, gifts) if dot and function.params else None
+                if provided is None and dot and function.bindings:
+                    provided = untyped_outside_entered(flow, fid, function, call)
+                if provided is not None:
+                    found.append((call.line, provided))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 model = self._model_method(fid, call, receiver) if dot and not edges.get(call.index) else None

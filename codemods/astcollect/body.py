@@ -709,6 +709,7 @@ class BodyScanner:
         self.adapters: dict[str, tuple[str, ...]] = {}
         self.raw_returned: list[ast.expr] = []
         self.raw_yielded: list[ast.expr] = []
+        self.raw_yielded_from: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
         self.raw_entered: list[tuple[ast.expr, int, bool]] = []
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
@@ -804,6 +805,9 @@ class BodyScanner:
         )
         self.function.yielded = tuple(
             found for found in (expression(value, local) for value in self.raw_yielded) if found is not None
+        )
+        self.function.yielded_from = tuple(
+            found for found in (expression(value, local) for value in self.raw_yielded_from) if found is not None
         )
         # Uses of names bound to sessions opened here count as uses too.
         self.function.name_uses = {
@@ -1190,6 +1194,8 @@ class BodyScanner:
                 self.function.yields += (name,)
             if type(node) is ast.Yield and syntax.is_flow(node.value):
                 self.raw_yielded.append(node.value)  # type: ignore[arg-type]
+            elif type(node) is ast.YieldFrom and syntax.is_flow(node.value):
+                self.raw_yielded_from.append(node.value)
 
     def _on_return(self, node: ast.Return, nested: bool) -> None:
         value = node.value

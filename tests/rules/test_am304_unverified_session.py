@@ -680,3 +680,85 @@ def test_a_method_a_library_base_holding_the_session_runs_is_unverified(app, fin
     [finding] = findings(root, "list_members")
     assert finding["code"] == "AM304" and expected in finding["message"], finding
     assert reported(root, "list_members")["action"] == "keep"
+
+
+VENDOR_DEPS = """
+from fastapi_utils.session import FastAPISessionMaker
+from vendor import maker, http
+
+from db.engine import database_sessionmaker
+
+sm = FastAPISessionMaker("sqlite://")
+
+
+def get_db():
+    yield from maker.get_db()
+
+
+def get_db_local():
+    db = maker.new_session()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def get_db_utils():
+    yield from sm.get_db()
+
+
+def get_session():
+    with database_sessionmaker() as session:
+        yield session
+
+
+def get_db_project():
+    yield from get_session()
+
+
+def get_client():
+    return http.Client()
+"""
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "code", "expected"),
+    [
+        ("db=Depends(get_db)", "return db.execute(text('select 1')).all()", "AM304",
+         "`db.execute()` is called on `db`, which `Depends(get_db)` gives from `vendor.maker.get_db()`, code "
+         "outside PATH the analysis cannot see"),
+        ("db=Depends(get_db_local)", "return db.scalars(text('select 1')).all()", "AM304",
+         "which `Depends(get_db_local)` gives from `vendor.maker.new_session()`"),
+        ("db=Depends(get_db_utils)", "db.commit()", "AM304", "which `Depends(get_db_utils)` gives from `sm.get_db()`"),
+        ("", "with sm.context_session() as db:\n                return db.execute(text('select 1')).all()", "AM304",
+         "`db.execute()` is called on `db`, entered from `sm.context_session()`"),
+        ("db=Depends(get_db_project)", "return db.execute(text('select 1')).all()", "AM301", "db.execute()"),
+        ("client=Depends(get_client)", "return client.get('/x')", None, None),
+        ("db=Depends(get_db)", "return await db.execute(text('select 1'))", None, None),
+    ],
+    ids=["yield-from-library", "yielded-local", "fastapi-utils", "entered", "yield-from-project",
+         "near-miss-no-session", "near-miss-awaited"],
+)
+def test_a_session_a_dependency_takes_from_outside_path_is_unverified(app, findings, params, body, code, expected):
+    """`def get_db(): yield from maker.get_db()` on a library's session maker: the route's
+    `db.execute()` was no Session work and check all-clear."""
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import text
+
+        from deps import get_client, get_db, get_db_local, get_db_project, get_db_utils, sm
+
+
+        @router.get("/rows")
+        async def rows({params}):
+            {body}
+        """.replace("{params}", params).replace("{body}", body),
+        {"deps.py": VENDOR_DEPS},
+    )
+    found = findings(root, "rows")
+    if code is None:
+        assert found == []
+        return
+    assert [f["code"] for f in found] == [code], found
+    assert expected in found[0]["message"], found
