@@ -1,6 +1,6 @@
 """Every table of library names the tool knows, one module per library.
 
-`fastapi`, `starlette`, `sqlalchemy`, `sqlmodel`, `dependency_injector`, `fastapi_sqlalchemy`, and
+`fastapi`, `starlette`, `sqlalchemy`, `sqlmodel`, `dependency_injector`, `fastapi_sqlalchemy`, `fastapi_sqla`, and
 `python` (the standard library and AnyIO). Names are absolute references as the collector resolves them (`sqlalchemy.orm.Session`)
 or bare method names. A name that belongs to two libraries at once (SQLModel's Session is a
 SQLAlchemy Session) is joined here.
@@ -8,10 +8,10 @@ SQLAlchemy Session) is joined here.
 
 from __future__ import annotations
 
-from async_migrate.codemods.vocabulary import fastapi, python, sqlalchemy, sqlmodel
+from async_migrate.codemods.vocabulary import fastapi, fastapi_sqla, python, sqlalchemy, sqlmodel
 
-SYNC_SESSION_TYPES = sqlalchemy.SYNC_SESSION_TYPES | sqlmodel.SQLMODEL_SESSION_TYPES
-ASYNC_SESSION_TYPES = sqlalchemy.ASYNC_SESSION_TYPES | sqlmodel.ASYNC_SESSION_TYPES
+SYNC_SESSION_TYPES = sqlalchemy.SYNC_SESSION_TYPES | sqlmodel.SQLMODEL_SESSION_TYPES | fastapi_sqla.SESSION_TYPES
+ASYNC_SESSION_TYPES = sqlalchemy.ASYNC_SESSION_TYPES | sqlmodel.ASYNC_SESSION_TYPES | fastapi_sqla.ASYNC_SESSION_TYPES
 SYNC_ENGINE_CONSTRUCTORS = sqlalchemy.SYNC_ENGINE_CONSTRUCTORS | sqlmodel.ENGINE_CONSTRUCTORS
 # Calls that build an engine: recorded with their arguments as written (facts.EngineCall).
 ENGINE_CONSTRUCTORS = SYNC_ENGINE_CONSTRUCTORS | sqlalchemy.FROM_CONFIG | sqlalchemy.ASYNC_ENGINE_CONSTRUCTORS
