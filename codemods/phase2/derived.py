@@ -21,6 +21,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_KINDS,
     DERIVED_PLAIN,
     DERIVED_SOURCES,
+    DERIVED_UNREWRITTEN,
     Derived,
 )
 
@@ -112,7 +113,11 @@ def escapes(
                               f"`{DERIVED_SOURCES[derived[arg.name]]}`) to {target}"))
         if call.receiver in derived and call.method is not None:
             kind = derived[call.receiver]
-            if call.method not in DERIVED_AWAITED[kind] and call.method not in DERIVED_PLAIN[kind]:
+            if call.method in DERIVED_UNREWRITTEN[kind]:
+                found.append((call.line, f"calls `{call.receiver}.{call.method}()`, whose transaction the async "
+                              f"{DERIVED_ASYNC_TYPES[kind]} hands back to be awaited or entered with `async with`, "
+                              "which phase two does not write"))
+            elif call.method not in DERIVED_AWAITED[kind] and call.method not in DERIVED_PLAIN[kind]:
                 found.append((call.line, f"calls `{call.receiver}.{call.method}()`, which the async "
                               f"{DERIVED_ASYNC_TYPES[kind]} does not offer as the synchronous one does"))
     for alias, source in function.rebinds:

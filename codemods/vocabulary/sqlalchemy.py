@@ -274,6 +274,12 @@ DERIVED_AWAITED = {
         }
     ),
 }
+# Per kind: methods the async object has but phase two does not rewrite there (a transaction an
+# AsyncConnection begins is awaited, or entered with `async with`): a call of one blocks the route.
+DERIVED_UNREWRITTEN: dict[Derived, frozenset[str]] = {
+    Derived.TRANSACTION: frozenset(),
+    Derived.CONNECTION: frozenset({"begin", "begin_nested"}),
+}
 # Per kind: the attributes that read the same on the async object. Any other blocks the route:
 # `conn.connection` raises on an AsyncConnection (its DBAPI connection is `await
 # conn.get_raw_connection()`, whose driver calls need the greenlet), `conn.engine` is an AsyncEngine.

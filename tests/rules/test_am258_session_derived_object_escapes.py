@@ -117,3 +117,11 @@ def test_async_connection_refuses_the_dbapi_connection_attribute(tmp_path):
         return "answered"
 
     assert asyncio.run(run()) == "refused; sqlite; SERIALIZABLE"
+
+
+def test_a_transaction_begun_on_the_sessions_connection_blocks_naming_what_the_async_one_needs(phase2, entry):
+    found = entry(phase2(CONNECTION_READS.format(use="conn = session.connection()\n    sp = conn.begin_nested()")), "raw")
+    assert found["action"] == "blocked" and "AM258" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM258")]
+    assert "`conn.begin_nested()`, whose transaction the async AsyncConnection hands back to be awaited" in reason
+    assert "does not offer" not in reason, reason
