@@ -328,3 +328,34 @@ def test_a_before_model_validator_returning_what_the_tool_cannot_follow_blocks(c
     found = handler(run(cli, root), "opaque")
     assert found["action"] == "blocked" and "AM247" in found["codes"], found
     assert "ItemOpaque.convert" in " ".join(found["reasons"]), found["reasons"]
+
+
+BUILT_SCHEMAS = SCHEMAS + '''
+
+class Receipt(BaseModel):
+    item: ItemBrief
+    note: str
+'''
+BUILT = routes(
+    """
+    @router.get("/receipt/{item_id}")
+    def receipt(item_id: int, db: Session = Depends(get_db_session)):
+        item = db.get(Item, item_id)
+        built = Receipt(item=item, note="ok")
+        return {"receipt": built.model_dump()}
+    """,
+).replace("router = APIRouter()", "from schemas import Receipt\n\nrouter = APIRouter()")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_schema_built_in_the_route_from_an_orm_object_gets_the_loads_its_nested_model_reads(cli, service, kind):
+    """`Receipt(item=item)` validates `ItemBrief` from the Item where it runs, not where FastAPI
+    serialises: the route returns a dict, and no response model names the schema."""
+    root = service({"models.py": MODELS, "schemas.py": BUILT_SCHEMAS, SUBSYSTEM: BUILT})
+    document = apply(cli, root)
+    assert handler(document, "receipt")["action"] == "migrate", handler(document, "receipt")["reasons"]
+    assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "receipt")
+    result = serve(root, kind, SEED + """
+print(json.dumps(client.get("/receipt/2").json()))
+""")
+    assert result == {"receipt": {"item": {"name": "ink", "owner_name": "Bob"}, "note": "ok"}}

@@ -405,6 +405,11 @@ class Flow:
             not self.classes.is_mapped(model) and self._schema(model, code=True) for model in validated.models
         )
 
+    def validates(self, ref: str) -> bool:
+        """A pydantic or SQLModel class of the project that is not mapped: building one validates
+        what it is given into its fields."""
+        return not self.classes.is_mapped(ref) and self._schema(ref, code=True)
+
     def _schema(self, ref: str, code: bool = False) -> bool:
         """A pydantic or SQLModel class of the project, with no methods of its own unless `code`."""
         outside: set[str] = set()

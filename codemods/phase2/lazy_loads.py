@@ -611,6 +611,7 @@ class _Analysis:
         for call in function.calls:
             validated = validation(self.project, self.classes, call) if not call.nested else None
             if validated is None:
+                self._built(root, module, function, fid, call, eager)
                 continue
             given = validated.given
             self._type_args = set(validated.refs)
@@ -631,6 +632,23 @@ class _Analysis:
                     continue
                 for origin in origins:
                     self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
+
+    def _built(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, fid: FunctionId, call: facts.Call,
+        eager: dict[str, _Eager],
+    ) -> None:
+        """`CardOut(course=course, note="x")`: a schema built from keywords validates each one into
+        its field where the call runs, a nested model from the ORM object given, as a response
+        model would (returned or not)."""
+        keywords = function.keywords.get(call.index)
+        model = self.classes.resolve(call.callee) if keywords is not None and call.callee and not call.nested else None
+        if model is None or keywords is None or self.flow is None or not self.flow.validates(model) \
+                or not self.classes.fields(model):
+            return
+        self._type_args = {model, *self._type_args}
+        name = self.classes.short(model)
+        origin = Origin(OriginKind.DICT, fid, term=keywords, built=model)
+        self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
 
     def _fields(self, model: str) -> list[tuple[str, tuple[str, ...]]]:
         """The attributes validating `model` from an object reads: its fields, and the names a
