@@ -125,6 +125,9 @@ LOOPS = {
                 '        event.listen(attribute, "set", sign, retval=True)\n',
     "module": 'for attribute in [Author.publisher_id, Book.title]:\n    event.listen(attribute, "set", sign, retval=True)\n\n\n'
               'def install():\n    pass\n',
+    # an audited model's attributes by name: any attribute of Book may be the one listened on
+    "getattr": 'AUDITED = ("title",)\n\n\ndef install():\n    for name in AUDITED:\n'
+               '        event.listen(getattr(Book, name), "set", sign, retval=True)\n',
 }
 
 

@@ -53,6 +53,18 @@ def targets(call: ast.Call, loops: dict[int, dict[str, ast.For | ast.AsyncFor]])
     return [first]
 
 
+def target_ref(collector: Collector, written: ast.expr, bound: frozenset[str] = frozenset()) -> str | None:
+    """The listened attribute's resolved reference; `Model.*` for `getattr(Model, name)` with a
+    name the collector cannot read (every column of an audited model, in a loop): any of them."""
+    found = collector.ref(written, bound)
+    if found is not None or not isinstance(written, ast.Call) or len(written.args) < 2:
+        return found
+    if not isinstance(written.func, ast.Name) or written.func.id != "getattr" or "getattr" in bound:
+        return None
+    owner = collector.ref(written.args[0], bound)
+    return f"{owner}.*" if owner is not None else None
+
+
 def handler_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names of the defs nested in `node` that are event handlers: decorated with
     `listens_for(...)`, or handed to an `event.listen(...)` of its body."""
@@ -108,7 +120,7 @@ def _record(
     if len(call.args) < 2:
         return
     callee = collector.ref(call.func, bound)
-    target, identifier = collector.ref(written or call.args[0], bound), call.args[1]
+    target, identifier = target_ref(collector, written or call.args[0], bound), call.args[1]
     if callee is None or target is None or "." not in target or not isinstance(identifier, ast.Constant) \
             or not isinstance(identifier.value, str):
         return

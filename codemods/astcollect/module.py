@@ -578,13 +578,13 @@ class Collector:
         callee = self.ref(call.func)
         if callee is None or callee.rpartition(".")[2] != "listen" or len(call.args) < 2:
             return
-        from async_migrate.codemods.astcollect.listeners import targets
+        from async_migrate.codemods.astcollect.listeners import target_ref, targets
 
         identifier = call.args[1]
         given = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "fn"), None)
         handler = self.ref(given) if given is not None else None
         for written in targets(call, self.loops):
-            target = self.ref(written)
+            target = target_ref(self, written)
             if target is None or "." not in target or type(identifier) is not ast.Constant \
                     or type(identifier.value) is not str:
                 continue

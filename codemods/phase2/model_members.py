@@ -195,18 +195,29 @@ class Members:
                     ref = self.project.canonical(owner)
                     if ref not in self.classes.by_ref:
                         continue
+                    # `getattr(Model, name)`: any attribute the class (or a base) binds may be the one
+                    attributes = self._bound_names(ref) if attribute == "*" else (attribute,)
                     defined = self.project.function(handler) if handler != "?" else None
-                    if defined is not None:
-                        fid = (defined[0].name, defined[1].key)
-                        if (ref, fid) not in found.get(attribute, ()):
-                            found.setdefault(attribute, []).append((ref, fid))
-                    else:
-                        # a lambda, a callable object, a module not read: what it reads is unknown
-                        self._unread_listeners.setdefault(attribute, []).append(
-                            (ref, module.path, line, f"the `{event_name}` listener on `{listened}` is not read")
-                        )
+                    for attribute in attributes:
+                        if defined is not None:
+                            fid = (defined[0].name, defined[1].key)
+                            if (ref, fid) not in found.get(attribute, ()):
+                                found.setdefault(attribute, []).append((ref, fid))
+                        else:
+                            # a lambda, a callable object, a module not read: what it reads is unknown
+                            self._unread_listeners.setdefault(attribute, []).append(
+                                (ref, module.path, line, f"the `{event_name}` listener on `{listened}` is not read")
+                            )
             self._write_listeners = found
         return self._write_listeners
+
+    def _bound_names(self, cls: str) -> tuple[str, ...]:
+        """Every attribute name the class statements of `cls` and its project bases bind."""
+        names: dict[str, None] = {}
+        for ancestor in self.classes.mro(cls):
+            _, declared = self.classes.by_ref[ancestor]
+            names.update(dict.fromkeys((*declared.names, *declared.relationships)))
+        return tuple(n for n in names if not n.startswith("__"))
 
     def listening(self, name: str) -> list[str]:
         """The classes with a write listener on attribute `name`, read or not."""
