@@ -1399,7 +1399,8 @@ class BodyScanner:
             self.scoped[id(call)] = self.inner
         if type(func) is ast.Name:
             self.named_calls.append((call, func.id))
-        else:
+        elif type(func) is not ast.Subscript or not self.collector._parametrised_class(func):
+            # `Page[Out](items=rows)` builds a Page: no value taken out of a container
             container = dispatch.accessed(func)
             if container is not None:
                 self.raw_dispatch.append((call, [container]))
