@@ -63,6 +63,10 @@ _HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_hand
                   "add_event_handler": (1, "func")}
 
 
+# Methods changing a dict or list in place.
+_IN_PLACE = dispatch.MUTATORS | {"pop", "popitem", "clear", "remove"}
+
+
 class Collector:
     """Collects `facts.Module` from one module's text and `ast` tree."""
 
@@ -250,7 +254,9 @@ class Collector:
             self._bound[statement.target.id] = self._bound.get(statement.target.id, 0) + 1  # type: ignore[attr-defined]
 
     def constant(self, name: str) -> ast.expr | None:
-        """The value a module-level name is assigned, when one top-level statement binds it."""
+        """The value a module-level name is assigned, when one top-level statement binds it and
+        nothing in the module changes it in place (`STREAM["stream_results"] = True`,
+        `STREAM.update(...)`, `del STREAM[k]`)."""
         if self._constants is None:
             self._constants = {
                 statement.targets[0].id: statement.value
@@ -258,6 +264,14 @@ class Collector:
                 if type(statement) is ast.Assign and len(statement.targets) == 1
                 and type(statement.targets[0]) is ast.Name and self._bound.get(statement.targets[0].id) == 1
             }
+            for node in ast.walk(self.tree):
+                changed: ast.expr | None = None
+                if type(node) is ast.Subscript and type(node.ctx) is not ast.Load:
+                    changed = node.value
+                elif type(node) is ast.Attribute and node.attr in _IN_PLACE:
+                    changed = node.value
+                if type(changed) is ast.Name:
+                    self._constants.pop(changed.id, None)
         return self._constants.get(name)
 
     def _import_from(self, node: ast.ImportFrom) -> None:

@@ -62,6 +62,16 @@ def test_options_the_analysis_cannot_read_block_as_unverified(phase2, entry):
         assert "unverified" in found["reasons"][0]
 
 
+def test_options_from_a_module_level_dict_changed_in_place_are_unverified(phase2, entry):
+    # `PLAIN = {...}` then `PLAIN["stream_results"] = True`: its display is not what it holds
+    for change in ('PLAIN["stream_results"] = True', 'PLAIN.update(stream_results=True)'):
+        source = OPTIONS.replace('PLAIN = {{"populate_existing": True}}\n',
+                                 'PLAIN = {{"populate_existing": True}}\n' + change + "\n")
+        found = entry(phase2(source.format(options=").execution_options(**PLAIN")), "titles")
+        assert found["action"] == "blocked" and found["codes"] == ["AM263"], (change, found)
+        assert "`execution_options(**PLAIN)`: options the analysis cannot read" in found["reasons"][0]
+
+
 def test_near_miss_options_that_do_not_stream_migrate(phase2, entry):
     for options in (', execution_options={"populate_existing": True}', ", execution_options=PLAIN",
                     ").execution_options(**PLAIN"):
