@@ -75,6 +75,8 @@ class Call(_Fact):
     # name) and `parse_obj_as(list[Out], rows)`: every reference in the type validated from the
     # object argument, which reads its attributes as `Out.model_validate` does.
     adapted: tuple[str, ...] = ()
+    # `Page[Out](items=rows)`: every reference in the type arguments of the class it builds
+    type_args: tuple[str, ...] = ()
     # In a nested plain generator the function hands straight to a `StreamingResponse` and uses no
     # other way (`return StreamingResponse(rows())`): Starlette iterates it in the threadpool.
     streamed: bool = False

@@ -344,7 +344,13 @@ BUILT = routes(
         built = Receipt(item=item, note="ok")
         return {"receipt": built.model_dump()}
     """,
-).replace("router = APIRouter()", "from schemas import Receipt\n\nrouter = APIRouter()")
+    """
+    @router.get("/dumped")
+    def dumped(db: Session = Depends(get_db_session)):
+        rows = db.scalars(select(Item).order_by(Item.id)).all()
+        return {"page": Page[ItemBrief](items=rows, total=len(rows)).model_dump()}
+    """,
+).replace("router = APIRouter()", "from schemas import ItemBrief, Page, Receipt\n\nrouter = APIRouter()")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -353,9 +359,13 @@ def test_a_schema_built_in_the_route_from_an_orm_object_gets_the_loads_its_neste
     serialises: the route returns a dict, and no response model names the schema."""
     root = service({"models.py": MODELS, "schemas.py": BUILT_SCHEMAS, SUBSYSTEM: BUILT})
     document = apply(cli, root)
-    assert handler(document, "receipt")["action"] == "migrate", handler(document, "receipt")["reasons"]
-    assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, "receipt")
+    for name in ("receipt", "dumped"):  # `Page[ItemBrief](...)`: its items read as ItemBrief
+        assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
+        assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, name)
     result = serve(root, kind, SEED + """
-print(json.dumps(client.get("/receipt/2").json()))
+print(json.dumps([client.get("/receipt/2").json(), client.get("/dumped").json()]))
 """)
-    assert result == {"receipt": {"item": {"name": "ink", "owner_name": "Bob"}, "note": "ok"}}
+    assert result == [
+        {"receipt": {"item": {"name": "ink", "owner_name": "Bob"}, "note": "ok"}},
+        {"page": {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2}},
+    ]

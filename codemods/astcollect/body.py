@@ -1352,6 +1352,8 @@ class BodyScanner:
                 call.adapted = adapter
         elif plain in pydantic.PARSE_AS and node.args:
             call.adapted = tuple(self.collector.refs(node.args[0]))
+        elif type(func) is ast.Subscript and self.collector._parametrised_class(func):
+            call.type_args = tuple(self.collector.refs(func.slice))
         if type(func) is ast.Attribute:
             if type(func.value) is ast.Call:
                 call.chained = func.attr

@@ -645,7 +645,7 @@ class _Analysis:
         if model is None or keywords is None or self.flow is None or not self.flow.validates(model) \
                 or not self.classes.fields(model):
             return
-        self._type_args = {model, *self._type_args}
+        self._type_args = {model, *call.type_args, *self._type_args}
         name = self.classes.short(model)
         origin = Origin(OriginKind.DICT, fid, term=keywords, built=model)
         self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
