@@ -17,21 +17,28 @@ if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
 
 
-def untyped_provided(
-    flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call, memo: dict[str, str | None]
-) -> str | None:
-    """`db.execute()` on `db=Depends(get_db)` where `get_db` hands on a value made outside PATH:
-    the reason the call is unverified, else None. `memo` caches each dependency's answer."""
+def _session_method(call: facts.Call) -> tuple[str, str] | None:
+    """(local, method) of `db.execute()`, a Session method not awaited on a bare local; else None."""
     if call.awaited or call.func is None or not call.func.startswith("$"):
         return None
     head, steps = split(call.func)
     if len(steps) != 1 or steps[0][1:] not in SESSION_IO_METHODS:
         return None
-    name = head[1:]
+    return head[1:], steps[0][1:]
+
+
+def untyped_provided(
+    flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call, memo: dict[str, str | None]
+) -> str | None:
+    """`db.execute()` on `db=Depends(get_db)` where `get_db` hands on a value made outside PATH:
+    the reason the call is unverified, else None. `memo` caches each dependency's answer."""
+    called = _session_method(call)
+    if called is None:
+        return None
+    name, method = called
     param = next((p for p in function.params if p.name == name), None)
     if param is None or param.depends is None or param.annotation or flow.env(fid).get(name):
         return None
-    method = steps[0][1:]
     if method not in _DISTINCT_SESSION_METHODS and not _session_named(name) and not _session_named(
         param.depends.rpartition(".")[2]
     ):
@@ -51,18 +58,16 @@ def untyped_provided(
 def untyped_outside_entered(flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
     """`db.execute()` in `with sm.context_session() as db:`, entered from what code outside PATH
     makes: the reason the call is unverified, else None."""
-    if call.awaited or call.func is None or not call.func.startswith("$"):
+    called = _session_method(call)
+    if called is None:
         return None
-    head, steps = split(call.func)
-    if len(steps) != 1 or steps[0][1:] not in SESSION_IO_METHODS:
-        return None
-    name = head[1:]
+    name, method = called
     bound = [b for b in function.bindings if b.name == name]
     if not bound or not all(b.entered and not b.asynchronous for b in bound) or flow.env(fid).get(name):
         return None
     if any(p.name == name for p in function.params):
         return None
-    if steps[0][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(name):
+    if method not in _DISTINCT_SESSION_METHODS and not _session_named(name):
         return None
     if not all(b.expr != facts.UNSPELLED and _made_outside(flow.project, b.expr) for b in bound):
         return None
