@@ -49,7 +49,7 @@ def untyped_provided(
     if made is None:
         return None
     return (
-        f"`{flow.project.written(call.func)}()` is called on `{name}`, which `Depends("
+        f"`{name}.{method}()` is called on `{name}`, which `Depends("
         f"{param.depends.rpartition('.')[2]})` gives from `{flow.project.written(made)}`, code outside PATH "
         "the analysis cannot see: it may be a synchronous Session"
     )
@@ -72,7 +72,7 @@ def untyped_outside_entered(flow: Flow, fid: FunctionId, function: facts.Functio
     if not all(b.expr != facts.UNSPELLED and _made_outside(flow.project, b.expr) for b in bound):
         return None
     return (
-        f"`{flow.project.written(call.func)}()` is called on `{name}`, entered from "
+        f"`{name}.{method}()` is called on `{name}`, entered from "
         f"`{flow.project.written(bound[0].expr)}` (line {bound[0].line}), code outside PATH the analysis "
         "cannot see: it may be a synchronous Session"
     )
