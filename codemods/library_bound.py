@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 # What a library base may run queries on once handed it.
 _SESSION_LIKE = frozenset({SESSION, FACTORY, MAKER, SCOPED_MAKER, REGISTRY, ENGINE, CONNECTION})
+# SQLAlchemy's own class-level calls given an engine once, at start-up (`Base.prepare(engine)` of
+# automap and DeferredReflection): they map the classes and keep no Session for their methods.
+_MAPPING_CALLS = frozenset({"prepare", "reflect", "create_all", "drop_all"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ def library_bound(project: Project) -> dict[str, Handoff]:
     for module in project.modules.values():
         for owner, form, refs, line in module.class_handoffs:
             name = form.lstrip("=")
-            if owner in found or owner not in classes.by_ref or flow.knows_attribute(owner, name):
+            if owner in found or owner not in classes.by_ref or name in _MAPPING_CALLS or flow.knows_attribute(owner, name):
                 continue
             if any(session_like(flow.ref(ref)) for ref in refs):
                 shown = f"{classes.short(owner)}.{name} = ..." if form[0] == "=" else f"{classes.short(owner)}.{name}(...)"
@@ -67,7 +70,8 @@ def library_bound(project: Project) -> dict[str, Handoff]:
             if not call.args or call.callee is None or call.awaited:
                 continue
             owner, dot, name = call.callee.rpartition(".")
-            if not dot or owner in found or owner not in classes.by_ref or flow.knows_attribute(owner, name):
+            if not dot or owner in found or owner not in classes.by_ref or name in _MAPPING_CALLS \
+                    or flow.knows_attribute(owner, name):
                 continue
             handed = [a.expr or a.ref or (f"${a.name}" if a.name else None) for a in call.args]
             # an argument that is a call itself (`set_session(SessionLocal())`) is a call of its own

@@ -685,8 +685,10 @@ class Member(BaseModel):
          "`Member.where()` is no method of Member"),
         ("BaseModel.set_session(db_session)", "return Member(name='x').describe()", None),
         ("BaseModel.set_settings(settings)", "return Member.find(1)", None),
+        ("BaseModel.prepare(engine)", "return Member.find(1)", None),
     ],
-    ids=["set-session", "session-attribute", "in-a-function", "near-miss-own-method", "near-miss-no-session"],
+    ids=["set-session", "session-attribute", "in-a-function", "near-miss-own-method", "near-miss-no-session",
+         "near-miss-mapping-call"],
 )
 def test_a_method_a_library_base_holding_the_session_runs_is_unverified(app, findings, reported, handoff, body, expected):
     """sqlalchemy-mixins' ActiveRecord style: `User.find(1)` runs a query on the Session the base was
