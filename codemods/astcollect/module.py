@@ -63,6 +63,17 @@ _HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_hand
                   "add_event_handler": (1, "func")}
 
 
+def _type_like(node: ast.expr) -> bool:
+    """A type argument as written: a capitalised name (`Out`, `schemas.Out`) or a builtin type;
+    never a lower-case key (`kind` in `COUNTERS[kind]`)."""
+    written = dotted(node)
+    if written is None:
+        return False
+    last = written.rpartition(".")[2]
+    return last[:1].isupper() or last in _BUILTIN_TYPES
+
+
+_BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "frozenset"})
 # Methods changing a dict or list in place.
 _IN_PLACE = dispatch.MUTATORS | {"pop", "popitem", "clear", "remove"}
 
@@ -762,13 +773,13 @@ class Collector:
         written = dotted(node.value)
         if written is None or written in self.displays or not written.rpartition(".")[2][:1].isupper():
             return False
+        if written.rpartition(".")[2].isupper():
+            return False  # `COUNTERS[kind]()`: a constant's name, a display another module holds
         head = written.partition(".")[0]
         if head not in self.defined and head not in self.facts.imports:
             return False
         found = syntax.elements(node.slice)
-        return bool(found) and all(
-            dotted(e) is not None or (type(e) is ast.Subscript and dotted(e.value) is not None) for e in found
-        )
+        return bool(found) and all(_type_like(e.value if type(e) is ast.Subscript else e) for e in found)
 
     def call_args(self, call: ast.Call, local: frozenset[str] = frozenset()) -> tuple[facts.CallArg, ...]:
         found = []
