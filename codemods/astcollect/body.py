@@ -15,6 +15,7 @@ calls, included routers, nested routes) read what that walk found.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -231,15 +232,27 @@ def _nested_routes(
     scope = params | {n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
     outer = collector.enclosing
     collector.enclosing = {**outer, **enclosing.bindings(node)}
+    # A route awaiting a sibling (`await get_item(1, db)`), or handing the Session to a helper or
+    # an async generator the factory defines beside it (`StreamingResponse(rows(db))`), calls a
+    # function of this scope: each is collected, and its name in the nested bodies resolves to it,
+    # unless the factory binds that name again or defines it twice.
+    counts = Counter(s.name for s in nested)
+    siblings = {
+        s.name: f"{collector.name}.{qualname}.<locals>.{s.name}" if collector.name else f"{qualname}.<locals>.{s.name}"
+        for s in nested if counts[s.name] == 1 and s.name not in scope
+    }
+    imported = collector.scope_imports
+    collector.scope_imports = {**imported, **siblings}
     try:
         for statement in nested:
             name = f"{qualname}.<locals>.{statement.name}"
-            if _route_like(statement) or statement.name in registered:
+            if _route_like(statement) or statement.name in registered or statement.name in siblings:
                 collector.function(statement, name, keys, routers, held, scope)
             else:
                 keys.next(name)
     finally:
         collector.enclosing = outer
+        collector.scope_imports = imported
 
 
 def held_routers(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> dict[str, str]:

@@ -94,3 +94,61 @@ def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(
     script = "import asyncio, app; print(asyncio.run(app.job()))"
     run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
+
+
+# A router factory's routes call each other by their bare name: phase one made `get_item` a
+# plain def and `await get_item(...)` in its sibling raised TypeError (a 500 where it served 200).
+FACTORY = '''
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+
+
+def get_db():
+    with Session(engine) as s:
+        yield s
+
+
+def make_router(table: str) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/item/{i}")
+    async def get_item(i: int, db: Session = Depends(get_db)):
+        return db.execute(text(f"select {i}")).scalar_one()
+
+    @router.get("/first")
+    async def first(db: Session = Depends(get_db)):
+        return await CALLED(1, db)
+
+    return router
+
+
+app = FastAPI()
+app.include_router(make_router("t"), prefix="/t")
+'''
+
+
+def test_a_factory_route_awaited_by_its_sibling_keeps_with_am113_and_still_serves(project, reported, cli):
+    import subprocess
+    import sys
+
+    root = project({"app.py": FACTORY.replace("CALLED", "get_item")})
+    entry = reported(root, "make_router.<locals>.get_item", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM113"), entry
+    assert entry["reasons"][0].startswith("awaited by app.make_router.<locals>.first (app.py:")
+    assert cli("phase1", root, "--apply").exit_code == 0
+    script = "from fastapi.testclient import TestClient; import app; print(TestClient(app.app).get('/t/first').json())"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
+
+
+def test_near_miss_a_sibling_awaiting_its_own_local_of_that_name_converts_the_route(project, reported):
+    # `get_item` in `first` is its own local, bound to a module-level coroutine: the factory's
+    # route is not what it awaits
+    source = FACTORY.replace("CALLED", "get_item").replace(
+        "        return await get_item(1, db)", "        get_item = fetch\n        return await get_item(1, db)"
+    ) + "\n\nasync def fetch(i, db):\n    return i\n"
+    root = project({"app.py": source})
+    assert reported(root, "make_router.<locals>.get_item", "phase1")["codes"] == ["AM101"]

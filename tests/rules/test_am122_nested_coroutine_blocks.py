@@ -113,3 +113,38 @@ def test_near_miss_a_sync_generator_on_the_sync_engine_converts(app, reported):
     root = app(ENGINE_STREAM.format(kind="def"))
     entry = reported(root, "export", "phase1")
     assert (entry["action"], entry["codes"]) == ("convert", ["AM127"]), entry
+
+
+# The async generator is the factory's, beside the route, and reaches the response through a
+# local: phase one made the route a def, and check then passed it while `rows` blocked the loop.
+FACTORY_STREAM = """
+from fastapi.responses import StreamingResponse
+
+
+def make_routes(table: str) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/export")
+    async def export(session: session_dependency):
+        gen = rows(session)
+        return StreamingResponse(gen)
+
+    {kind} rows(session):
+        for row in session.execute("select 1"):
+            yield str(row)
+
+    return r
+"""
+
+
+def test_a_factory_async_generator_beside_the_route_keeps_it(app, reported, findings):
+    root = app(FACTORY_STREAM.format(kind="async def"))
+    entry = reported(root, "make_routes.<locals>.export", "phase1")
+    assert entry["action"] == "keep", entry
+    assert "make_routes.<locals>.rows" in entry["reasons"][0]
+    assert findings(root, "make_routes.<locals>.export")[0]["code"] == "AM301"
+
+
+def test_near_miss_a_factory_sync_generator_beside_the_route_converts(app, reported):
+    root = app(FACTORY_STREAM.format(kind="def"))
+    assert reported(root, "make_routes.<locals>.export", "phase1")["action"] == "convert"

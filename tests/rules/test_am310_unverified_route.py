@@ -284,12 +284,14 @@ def test_a_function_a_router_factory_defines_and_registers_is_analysed(app, cli)
     )
     findings = cli.json("check", root)["findings"]
     assert sorted((f["function"], f["code"]) for f in findings) == [
-        ("also_called", "AM310"),  # awaited in the factory too: its callers are not seen
         ("handler", "AM310"),
+        ("make_router.<locals>.also_called", "AM301"),
         ("make_router.<locals>.health", "AM301"),
     ]
     scan = {h["function"]: h for h in cli.json("phase1", root)["handlers"]}
     assert scan["make_router.<locals>.health"]["action"] == "convert"
+    # awaited by `wrapper` beside it in the factory: as `def` that await would fail
+    assert scan["make_router.<locals>.also_called"]["codes"][0] == "AM113"
 
 
 LOOPED = """
