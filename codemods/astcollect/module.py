@@ -41,6 +41,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASSOCIATION_PROXIES,
     ASYNC_SESSIONMAKERS,
     BACKREF_CONSTRUCTORS,
+    DECLARED_ATTRS,
     DEFERRABLE_COLUMNS,
     DEFERRED_COLUMNS,
     SYNC_SESSIONMAKERS,
@@ -1296,6 +1297,8 @@ class Collector:
             elif type(statement) is ast.Assign:
                 targets = [t.id for t in statement.targets if type(t) is ast.Name]
                 value = statement.value
+            elif isinstance(statement, FUNCTIONS) and self._declared_attr(statement):
+                self._declared_attribute(found, statement)
             if type(value) is ast.Call and targets:
                 callee = self.ref(value.func)
                 if callee is not None:
@@ -1325,6 +1328,26 @@ class Collector:
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
         self.facts.classes.append(found)
+
+    def _declared_attr(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return any(self.ref(d) in DECLARED_ATTRS for d in method.decorator_list)
+
+    def _declared_attribute(self, found: facts.ClassFacts, method: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """A `@declared_attr` method read as the attribute it maps: its return annotation as the
+        attribute's, each call it returns as the assigned value (a relationship, a deferred
+        column, a descriptor), so a mixin's relationships and columns are the class's."""
+        name = method.name
+        refs = tuple(self.refs(method.returns)) if method.returns is not None else ()
+        if refs:
+            found.annotations[name] = refs
+        for returned in syntax.returned_values(method):
+            if type(returned) is not ast.Call:
+                continue
+            callee = self.ref(returned.func)
+            if callee is not None:
+                found.built[name] = callee
+            self._relationship(found, [name], returned, refs)
+            self._descriptor(found, [name], returned)
 
     def _validators(self, found: facts.ClassFacts, method: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """`@validates("status")` on `method` (`facts.ClassFacts.validators`)."""

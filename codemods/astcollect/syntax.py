@@ -225,6 +225,21 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
         stack.extend(reversed(found if type(found) is list else list(found)))
 
 
+def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+    """What the function's own `return` statements return (not those of functions, lambdas or
+    classes nested in it)."""
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if type(current) is ast.Return:
+            if current.value is not None:
+                yield current.value
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+
+
 def calls_under(node: ast.AST) -> Iterator[ast.Call]:
     kind = type(node)
     if kind is ast.Name or kind is ast.Constant:

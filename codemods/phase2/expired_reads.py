@@ -54,6 +54,7 @@ from enum import Enum
 from typing import cast
 
 from async_migrate.codemods import facts, sources
+from async_migrate.codemods.astcollect.syntax import returned_values
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
@@ -266,11 +267,30 @@ def _generated_columns(node: ast.ClassDef) -> set[str]:
             name, value = statement.target.id, statement.value
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name, value = statement.targets[0].id, statement.value
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and _declared_attr(statement):
+            # a mixin's `@declared_attr def updated_at(cls): return mapped_column(...)` maps
+            # what it returns under its name
+            if any(_server_generated(v) or _sql_expression_property(v) for v in returned_values(statement)):
+                found.add(statement.name)
+            continue
         else:
             continue
         if value is not None and (_server_generated(value) or _sql_expression_property(value)):
             found.add(name)
     return found
+
+
+def _declared_attr(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`@declared_attr`, `@orm.declared_attr`, `@declared_attr.cascading`, as written (the
+    class is read from its text here); `.directive` maps no attribute."""
+    for decorator in method.decorator_list:
+        if isinstance(decorator, ast.Attribute) and decorator.attr == "cascading":
+            decorator = decorator.value
+        if isinstance(decorator, ast.Name) and decorator.id == "declared_attr":
+            return True
+        if isinstance(decorator, ast.Attribute) and decorator.attr == "declared_attr":
+            return True
+    return False
 
 
 def _sql_expression_property(value: ast.expr) -> bool:

@@ -101,8 +101,9 @@ Not detected (may miss)
       which follows model code (`codemods/phase2/model_members.py`); relationships read
       by `**`/`model_dump()`/custom serializers; pydantic aliases
       (`Field(validation_alias=...)`).
-    - Relationships declared outside a class body (`declared_attr` functions,
-      imperative mapping, `Class.rel = relationship(...)` after the class), and
+    - Relationships declared outside a class body (imperative mapping; a
+      `@declared_attr` method returning something other than the `relationship(...)`
+      call itself), and
       classes in modules the pre-pass did not collect (it follows imports, so models
       and schemas a collected module imports are there).
     - Expired attributes: after `commit()` with `expire_on_commit=True` even column

@@ -144,6 +144,15 @@ RELATIONSHIP_CONSTRUCTORS = frozenset(
         "sqlalchemy.orm._orm_constructors.dynamic_loader",
     }
 )
+# A mixin's or model's method building a mapped attribute per class (`@declared_attr def
+# updated_at(cls) -> Mapped[datetime]: return mapped_column(...)`): the mapper maps what it
+# returns under the method's name, as if the class body assigned it. `.directive` builds
+# `__tablename__` and the like, no attribute.
+DECLARED_ATTRS = frozenset(
+    f"{module}.declared_attr{suffix}"
+    for module in ("sqlalchemy.orm", "sqlalchemy.orm.decl_api", "sqlalchemy.ext.declarative")
+    for suffix in ("", ".cascading")
+)
 # The relationship strategy a `Mapped[...]` variant implies when `lazy=` is absent.
 ANNOTATED_STRATEGIES = {"WriteOnlyMapped": "write_only", "DynamicMapped": "dynamic"}
 BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
