@@ -2382,6 +2382,9 @@ class Project:
 
     def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
         if not holder.startswith("$"):
+            enclosed, found = self._enclosing_primitive(fid, holder)
+            if enclosed:
+                return found
             # A module-level name (`EVENTS`, `HUB.queue`) holds the same wherever it is called:
             # asked once per name, not once per call.
             try:
@@ -2404,6 +2407,30 @@ class Project:
         if owner is None or head != first or "." in attribute:
             return None
         return self._attribute_primitive(owner, attribute)
+
+    def _enclosing_primitive(self, fid: FunctionId, holder: str) -> tuple[bool, str | None]:
+        """A name a nested function reads from the function around it (`events.put_nowait()` in
+        a route a router factory defines beside `events = asyncio.Queue()`, or takes as
+        `events: asyncio.Queue`): whether an enclosing function binds it, and the primitive it
+        holds. Python finds the enclosing binding before the module's."""
+        module, function = self.functions[fid]
+        head, _, attribute = holder.partition(".")
+        qualname = function.qualname
+        while ".<locals>." in qualname:
+            qualname = qualname.rpartition(".<locals>.")[0]
+            outer = _last_definition(module, qualname)
+            if outer is None:
+                return False, None
+            param = next((p for p in outer.params if p.name == head), None)
+            built = [b.expr for b in outer.bindings if b.name == head and not b.entered]
+            if param is None and not built:
+                continue
+            if attribute:
+                return True, None
+            if param is not None and param.annotation:
+                return True, self._primitive(param.annotation[0])
+            return True, self._primitive_built(built[-1]) if built else None
+        return False, None
 
     def _module_primitive(self, holder: str) -> str | None:
         from async_migrate.codemods.classes import project_classes

@@ -123,3 +123,47 @@ def test_check_names_the_primitive_in_its_fix(app, findings):
     (finding,) = findings(root, "create")
     assert "which calls EVENTS.put_nowait() on an asyncio.Queue" in finding["message"], finding
     assert "use a thread-safe primitive" in finding["message"], finding
+
+
+# The primitive is the router factory's, read by the routes it defines: phase one made them
+# `def`, and `put_nowait` from a worker thread woke no consumer awaiting the queue.
+FACTORY = """
+import asyncio
+import queue
+
+
+def make_routes(prefix: str, {param}) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+    {local}
+
+    @r.post("/items")
+    async def create(name: str, session: session_dependency):
+        session.execute("select 1")
+        events.{method}(name)
+
+    return r
+"""
+
+
+@pytest.mark.parametrize(
+    ("param", "local", "method", "fragment"),
+    [
+        ("size: int = 0", "events = asyncio.Queue()", "put_nowait", "calls events.put_nowait() on an asyncio.Queue"),
+        ("events: asyncio.Queue", "pass", "put_nowait", "calls events.put_nowait() on an asyncio.Queue"),
+        ("size: int = 0", "events = asyncio.Event()", "set", "calls events.set() on an asyncio.Event"),
+    ],
+)
+def test_a_factory_route_reaching_the_factorys_primitive_is_kept(app, reported, param, local, method, fragment):
+    root = app(FACTORY.format(param=param, local=local, method=method))
+    entry = reported(root, "make_routes.<locals>.create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert fragment in entry["reasons"][0], entry["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("param", "local"),
+    [("size: int = 0", "events = queue.Queue()"), ("events: queue.Queue", "pass")],
+)
+def test_near_miss_a_factory_thread_safe_queue_converts(app, reported, param, local):
+    root = app(FACTORY.format(param=param, local=local, method="put_nowait"))
+    assert reported(root, "make_routes.<locals>.create", "phase1")["codes"] == ["AM101"]
