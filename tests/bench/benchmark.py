@@ -40,7 +40,9 @@ and of all the descendants it waited for (the pool workers): the same figure as
 `getrusage(RUSAGE_CHILDREN).ru_maxrss` taken around a single child, but not masked by
 an earlier, larger run (RUSAGE_CHILDREN is a high-water mark over all children).
 While a command runs, /proc is sampled to split the peak into the main process and
-its worker processes and to record the peak of their sum.
+its worker processes and to record the peak of their sum, and of the sum of their
+proportional set sizes (PSS): the processes that judge handlers are forked from the main
+one after its index is built and share its pages, each counted whole in a resident set.
 """
 
 from __future__ import annotations
@@ -245,6 +247,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _pss_kb(pid: int) -> int:
+    """pid's proportional set size: each page it shares counted as its share. A process forked
+    after the analysis's index is built shares most of its pages with its parent, which the sum
+    of resident sets counts once per process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as stream:
+            for line in stream:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _status_kb(pid: int, field: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as stream:
@@ -257,12 +273,13 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 class Sampler(threading.Thread):
-    """Polls /proc for the peak RSS of a process, of its children, and of their sum."""
+    """Polls /proc for the peak RSS of a process, of its children, and of their sum; and the
+    peak of the sum of their proportional set sizes (PSS, 0 where /proc has none)."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.main_kb = self.worker_kb = self.total_kb = 0
+        self.main_kb = self.worker_kb = self.total_kb = self.pss_kb = 0
         self.workers: set[int] = set()
         self.stopped = threading.Event()
 
@@ -270,12 +287,15 @@ class Sampler(threading.Thread):
         while not self.stopped.is_set():
             main = _status_kb(self.pid, "VmHWM")
             total = _status_kb(self.pid, "VmRSS")
+            pss = _pss_kb(self.pid)
             self.main_kb = max(self.main_kb, main)
             for child in _children(self.pid):
                 self.workers.add(child)
                 self.worker_kb = max(self.worker_kb, _status_kb(child, "VmHWM"))
                 total += _status_kb(child, "VmRSS")
+                pss += _pss_kb(child)
             self.total_kb = max(self.total_kb, total)
+            self.pss_kb = max(self.pss_kb, pss)
             self.stopped.wait(self.interval)
 
 
@@ -307,6 +327,7 @@ def measure(command: list[str], cwd: Path | None = None) -> dict:
         "worker_peak_kb": sampler.worker_kb,
         "workers": len(sampler.workers),
         "sum_peak_kb": sampler.total_kb,
+        "pss_peak_kb": sampler.pss_kb,
         "stderr": b"".join(stderr_chunks).decode("utf-8", "replace")[-2000:],
     }
 
@@ -326,6 +347,7 @@ def best_of(runs: list[dict]) -> dict:
     best["main_peak_kb"] = max(r["main_peak_kb"] for r in runs)
     best["worker_peak_kb"] = max(r["worker_peak_kb"] for r in runs)
     best["sum_peak_kb"] = max(r["sum_peak_kb"] for r in runs)
+    best["pss_peak_kb"] = max(r["pss_peak_kb"] for r in runs)
     return best
 
 
@@ -492,14 +514,14 @@ def main(argv: list[str] | None = None) -> int:
         lines = info["lines"]
         print()
         header = f"{'run':<30} {'best s':>7} {'CPU s':>7} {'lines/s':>9} {'max RSS MB':>10} {'main MB':>8} " \
-                 f"{'worker MB':>9} {'sum MB':>7} {'runs (s)'}"
+                 f"{'worker MB':>9} {'sum MB':>7} {'PSS MB':>7} {'runs (s)'}"
         print(header)
         print("-" * len(header))
         for label, run in results.items():
             print(
                 f"{label:<30} {run['wall']:>7.2f} {run['cpu']:>7.2f} {lines / run['wall']:>9,.0f} "
                 f"{_mb(run['maxrss_kb']):>10} {_mb(run['main_peak_kb']):>8} {_mb(run['worker_peak_kb']):>9} "
-                f"{_mb(run['sum_peak_kb']):>7} {run['walls']}"
+                f"{_mb(run['sum_peak_kb']):>7} {_mb(run['pss_peak_kb']):>7} {run['walls']}"
             )
         pooled = results[pooled_label]
         print()
