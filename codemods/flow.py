@@ -620,6 +620,10 @@ class Flow:
                 if classes:
                     head, steps = f"{head}.app.state{steps[2]}", steps[3:]
                     values = classes
+        elif fid is not None and "." not in head and (binder := self.project.enclosing_binder(fid, head)) is not None:
+            # a name the function around it binds (a router factory's `db = SessionLocal()`): the
+            # closure reads that value, not a module's
+            values = self.env(binder).get(head, NOTHING)
         else:
             head = self._getter_alias(head, steps)
             values = self.ref(head)

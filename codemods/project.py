@@ -1244,6 +1244,11 @@ class Project:
                 return None
         return awaited
 
+    def opened_names(self, function: facts.Function) -> frozenset[str]:
+        """The names `function` binds to a Session it opens (`db = SessionLocal()`)."""
+        self._opened_names(function)
+        return self._opened[id(function)]
+
     def _opened_names(self, function: facts.Function) -> set[str]:
         try:
             return set(self._opened[id(function)])
@@ -1254,6 +1259,16 @@ class Project:
         )
         return set(found)
 
+    def _closure_session_names(self, fid: FunctionId) -> frozenset[str]:
+        """The Session names of the function around nested `fid` that `fid` does not bind
+        itself: a router factory's `db = SessionLocal()`, read by the routes it defines."""
+        module, function = self.functions[fid]
+        outer = _last_definition(module, function.qualname.rpartition(".<locals>.")[0])
+        if outer is None:
+            return frozenset()
+        own = {p.name for p in function.params} | {b.name for b in function.bindings}
+        return frozenset(n for n in self.session_names_view((module.name, outer.key)) if n not in own)
+
     def session_names(self, fid: FunctionId) -> set[str]:
         return set(self.session_names_view(fid))
 
@@ -1263,6 +1278,8 @@ class Project:
         if found is None:
             _, function = self.functions[fid]
             found = frozenset(self.session_params[fid]) | self._opened_names(function)
+            if ".<locals>." in function.qualname:
+                found |= self._closure_session_names(fid)
             # Only once the fixpoint is done: while it runs, `session_params` still grows.
             if "session_params" in self.__dict__:
                 self._session_names[fid] = found
@@ -2431,29 +2448,39 @@ class Project:
             return None
         return self._attribute_primitive(owner, attribute)
 
-    def _enclosing_primitive(self, fid: FunctionId, holder: str) -> tuple[bool, str | None]:
-        """A name a nested function reads from the function around it (`events.put_nowait()` in
-        a route a router factory defines beside `events = asyncio.Queue()`, or takes as
-        `events: asyncio.Queue`): whether an enclosing function binds it, and the primitive it
-        holds. Python finds the enclosing binding before the module's."""
+    def enclosing_binder(self, fid: FunctionId, name: str) -> FunctionId | None:
+        """The function around nested `fid` whose parameter or local `name` is (the innermost),
+        where `fid` reads `name` without binding it: a router factory's `events = asyncio.Queue()`
+        or `db = SessionLocal()` read by the routes it defines. Python finds that binding before
+        the module's. None for a function at module level or in a class."""
         module, function = self.functions[fid]
-        head, _, attribute = holder.partition(".")
         qualname = function.qualname
         while ".<locals>." in qualname:
             qualname = qualname.rpartition(".<locals>.")[0]
             outer = _last_definition(module, qualname)
             if outer is None:
-                return False, None
-            param = next((p for p in outer.params if p.name == head), None)
-            built = [b.expr for b in outer.bindings if b.name == head and not b.entered]
-            if param is None and not built:
-                continue
-            if attribute:
-                return True, None
-            if param is not None and param.annotation:
-                return True, self._primitive(param.annotation[0])
-            return True, self._primitive_built(built[-1]) if built else None
-        return False, None
+                return None
+            if any(p.name == name for p in outer.params) or any(b.name == name for b in outer.bindings):
+                return module.name, outer.key
+        return None
+
+    def _enclosing_primitive(self, fid: FunctionId, holder: str) -> tuple[bool, str | None]:
+        """A name a nested function reads from the function around it (`events.put_nowait()` in
+        a route a router factory defines beside `events = asyncio.Queue()`, or takes as
+        `events: asyncio.Queue`): whether an enclosing function binds it, and the primitive it
+        holds."""
+        head, _, attribute = holder.partition(".")
+        binder = self.enclosing_binder(fid, head)
+        if binder is None:
+            return False, None
+        if attribute:
+            return True, None
+        _, outer = self.functions[binder]
+        param = next((p for p in outer.params if p.name == head), None)
+        if param is not None and param.annotation:
+            return True, self._primitive(param.annotation[0])
+        built = [b.expr for b in outer.bindings if b.name == head and not b.entered]
+        return True, self._primitive_built(built[-1]) if built else None
 
     def _module_primitive(self, holder: str) -> str | None:
         from async_migrate.codemods.classes import project_classes
@@ -2519,6 +2546,23 @@ class Project:
         if self.canonical(target.value.ref) not in CONTEXT_VARIABLES:
             return None
         return f"{variable.rpartition('.')[2]}.{method}()"
+
+    def enclosing_context_variable_write(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """`current.set(...)` / `.reset(...)` on a `ContextVar` the function around nested `fid`
+        holds (a router factory's `current = ContextVar("current")`), as written, or None."""
+        if call.nested or call.callee is None:
+            return None
+        variable, _, method = call.callee.rpartition(".")
+        if method not in CONTEXT_VARIABLE_WRITES or "." in variable or not variable:
+            return None
+        binder = self.enclosing_binder(fid, variable)
+        if binder is None:
+            return None
+        _, outer = self.functions[binder]
+        built = [b.expr for b in outer.bindings if b.name == variable and not b.entered]
+        if not built or self.canonical(built[-1].removesuffix("()")) not in CONTEXT_VARIABLES:
+            return None
+        return f"{variable}.{method}()"
 
     def context_variable_stored(self, function: facts.Function, call: facts.Call) -> str | None:
         """What `var.set(x)` stores, as the flow reads it: `$name`, an attribute path, or a call

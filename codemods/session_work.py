@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.decorator_work import decorators_on_loop
+from async_migrate.codemods.flow import FACTORY, SESSION
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
@@ -117,6 +118,24 @@ def session_work_view(project: Project, fid: FunctionId) -> SessionWork:
     return work
 
 
+def handed_held_sessions(project: Project, fid: FunctionId) -> list[tuple[facts.Call, str]]:
+    """The calls of project functions `fid` makes handing them a Session it holds under no name
+    of its own (`crud.count(SHARED, Vendor)` on a module-level `SHARED = SessionLocal()`, or a
+    router factory's `shared` read by a route it defines), each with that argument's reference.
+    A scoped_session (a factory too) is left to the registry's own checks."""
+    found = []
+    flow = project.flow
+    for edge in project.calls_from[fid]:
+        for arg in edge.call.args:
+            if arg.ref is None:  # a local name or an expression
+                continue
+            kinds = {v.kind for v in flow.evaluate(fid, arg.ref)}
+            if SESSION in kinds and FACTORY not in kinds:
+                found.append((edge.call, arg.ref))
+                break
+    return found
+
+
 def _copy(work: SessionWork) -> SessionWork:
     """Its own Blocking records (and the list holding them, which an Outcome takes over); the
     other lists are shared, and no caller changes them."""
@@ -141,6 +160,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         (work.used if _works_with(project, function, name) else work.unused).append(name)
     work.opened = [o.line for o in project.opens_directly(fid)]
     names = project.session_names_view(fid)
+    closure_names = names - work.params.keys() - project.opened_names(function)
     for call in function.calls:
         if call.receiver in names and call.method in SESSION_IO_METHODS:
             text = f"{call.receiver}.{call.method}()"
@@ -168,6 +188,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             if (line, text) in nested:
                 # `db = request.state.db` read by a nested async generator: on the loop whatever the route is
                 work.in_coroutines.append(CoroutineWork(line, text, scope=nested[line, text]))
+    held = {id(call) for call, _ in handed_held_sessions(project, fid)}
     for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
@@ -204,7 +225,12 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.passes_to.append((edge.call.line, name))
             if not opens and works is None and stores_only(project, edge.callee):
                 continue
-        if edge.session_args or opens or works is not None:
+        handed = id(edge.call) in held or bool(closure_names & set(edge.session_args.values()))
+        if handed and not (works is None and not opens and stores_only(project, edge.callee)):
+            # a Session held under no parameter of its own (a module-level `SHARED`, a router
+            # factory's `db = SessionLocal()` its routes read), handed on: its own work, as on `self.db`
+            work.own.append((edge.call.line, f"{name}(...)"))
+        if edge.session_args or opens or works is not None or handed:
             in_thread = edge.call.offloaded or edge.call.streamed or _streamed(project, function, edge.call, callee)
             blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=in_thread)
             if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):

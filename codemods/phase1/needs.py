@@ -191,6 +191,11 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
                 continue
             needs.append(CoroutineNeed(kind, api, call.line))
             continue
+        # a router factory's `ContextVar` its routes set: as for a module-level one
+        written = project.enclosing_context_variable_write(handler.id, call)
+        if written is not None:
+            needs.append(CoroutineNeed(NeedKind.CONTEXT_VARIABLE, written, call.line))
+            continue
         primitive = project.loop_primitive(handler.id, call)
         if primitive is not None:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))

@@ -69,6 +69,7 @@ from async_migrate.codemods.flow import (
 )
 from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.session_work import handed_held_sessions
 from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
@@ -267,7 +268,14 @@ def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
         if found is not None:
             holder, certain = found
             uses.append(SharedUse(module.path, call.line, written, holder, certain))
+    for call, ref in handed_held_sessions(project, fid):
+        found = _process_wide(project, fid, ref)
+        if found is not None:
+            holder, certain = found
+            callee = call.callee or call.func or ""
+            uses.append(SharedUse(module.path, call.line, f"{project.written(callee)}(...)", holder, certain))
     return uses
+
 
 
 def _process_wide(
@@ -390,6 +398,18 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
     cached = _cached_session(project, fid, head, steps)
     if cached is not None:
         return cached, True
+    binder = project.enclosing_binder(fid, head) if "." not in head and not head.startswith("$") else None
+    if binder is not None:
+        # A router factory's `db = SessionLocal()` (or its parameter) read by the routes it
+        # defines: the factory ran once, and every request those routes serve reads that one.
+        kinds = {v.kind for v in flow.evaluate(binder, f"${head}")}
+        if SESSION not in kinds or FACTORY in kinds:
+            return None
+        module, outer = project.functions[binder]
+        return (
+            f"`{project.written(receiver)}`, the Session `{outer.qualname}` ({module.path}:{outer.line}) holds for "
+            "every route it defines", True,
+        )
     if not head.startswith("$") and head != "super()":
         # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
         parts = head.split(".")

@@ -515,3 +515,75 @@ def test_a_unit_of_work_a_lambda_dependency_hands_every_request_keeps_the_route(
     assert "keeps on the one module-level instance `db.uow.shared` every request gets" in entry["reasons"][0]
     # the advice fits the holder: a unit of work per request, not a Session dependency
     assert "give each request its own UnitOfWork (a dependency returning `UnitOfWork()`" in entry["reasons"][0]
+
+
+# The one Session handed to a helper rather than called on: the route did "no synchronous Session
+# work", and `check` passed it while `crud.count` blocked the loop on the process's Session.
+HELPER = """
+from sqlalchemy import text
+
+
+def count(db):
+    return db.execute(text("select 1")).scalar_one()
+"""
+
+
+def test_a_module_global_session_handed_to_a_helper_keeps_the_route_and_check_flags_it(app, reported, findings):
+    root = app(
+        """
+        from db.crud import count
+        from db.shared import db
+
+
+        @router.get("/counter")
+        async def read():
+            return count(db)
+        """,
+        {"db/shared.py": GLOBAL, "db/crud.py": HELPER},
+    )
+    entry = reported(root, "read", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "(`count(...)`) on `db`, created once at import time (db/shared.py" in entry["reasons"][0]
+    assert [f["code"] for f in findings(root, "read")] == ["AM301"]
+
+
+# A router factory's Session, read by the routes it defines: one for every request they serve.
+# They did "no synchronous Session work" (check passed them); as def they would share it across threads.
+FACTORY = """
+from sqlalchemy import text
+
+from db.crud import count
+from db.engine import database_sessionmaker
+
+
+def make_routes(prefix: str) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+    {opened}
+
+    @r.get("/direct")
+    async def direct():
+        return db.execute(text("select 1")).scalar_one()
+
+    @r.get("/handed")
+    async def handed():
+        return count(db)
+
+    return r
+"""
+
+
+@pytest.mark.parametrize("route", ["direct", "handed"])
+def test_a_router_factorys_session_keeps_its_routes_with_am126(app, reported, findings, route):
+    root = app(FACTORY.format(opened="db = database_sessionmaker()"), {"db/crud.py": HELPER})
+    entry = reported(root, f"make_routes.<locals>.{route}", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "on `db`, the Session `make_routes` (api/items.py:" in entry["reasons"][0], entry["reasons"]
+    assert [f["code"] for f in findings(root, f"make_routes.<locals>.{route}")] == ["AM301"]
+
+
+def test_near_miss_a_session_each_route_of_the_factory_opens_converts(app, reported):
+    source = FACTORY.format(opened="pass").replace(
+        "        return count(db)", "        with database_sessionmaker() as db:\n            return count(db)"
+    )
+    root = app(source, {"db/crud.py": HELPER})
+    assert reported(root, "make_routes.<locals>.handed", "phase1")["action"] == "convert"

@@ -263,3 +263,34 @@ def test_near_miss_an_exit_that_leaves_the_variable_set_keeps_it(app, reported):
     root = app(SCOPE.format(leave="pass"))
     entry = reported(root, "audit", "phase1")
     assert entry["action"] == "keep" and "AM117" in entry["codes"], entry  # through __exit__
+
+
+# The variable is a router factory's, set by a route it defines: phase one made the route def and
+# the value went into a worker thread's copy of the context.
+FACTORY = """
+from contextvars import ContextVar
+
+
+def make_routes(prefix: str) -> APIRouter:
+    r = APIRouter(prefix=prefix)
+    current = {built}
+
+    @r.get("/items")
+    async def list_items(session: session_dependency):
+        current.set(session)
+        return session.execute("select 1").all()
+
+    return r
+"""
+
+
+def test_a_router_factorys_context_variable_set_by_its_route_keeps_it(app, reported):
+    root = app(FACTORY.format(built='ContextVar("current")'))
+    entry = reported(root, "make_routes.<locals>.list_items", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM134", entry
+    assert entry["reasons"][0].startswith("sets a context variable, current.set() at line")
+
+
+def test_near_miss_a_factorys_dict_set_converts(app, reported):
+    root = app(FACTORY.format(built="{}").replace("current.set(session)", "current.setdefault('s', session)"))
+    assert reported(root, "make_routes.<locals>.list_items", "phase1")["action"] == "convert"
