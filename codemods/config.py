@@ -51,6 +51,9 @@ class Config:
     call_mappings: dict[str, str] = field(default_factory=dict)
     # The service's test command, run by `verify` from PATH (default `python -m pytest`).
     test_command: str | None = None
+    # The keys the file sets (their attribute names), as against the defaults: a name the user
+    # wrote says more than one phase two would generate; not a key.
+    written: frozenset[str] = frozenset()
     # The file the values came from (None: defaults); not a key.
     source: Path | None = field(default=None, compare=False)
 
@@ -235,7 +238,7 @@ VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
 
 def keys() -> list[str]:
     """The configuration keys as written in TOML (`session-types`), in declaration order."""
-    return [f.name.replace("_", "-") for f in fields(Config) if f.name != "source"]
+    return [f.name.replace("_", "-") for f in fields(Config) if f.name not in ("source", "written")]
 
 
 def parse(section: dict[str, Any], origin: str = "configuration") -> Config:
@@ -257,4 +260,4 @@ def parse(section: dict[str, Any], origin: str = "configuration") -> Config:
             problems.append(str(error))
     if problems:
         raise ConfigError("\n".join(problems))
-    return Config(**values)
+    return Config(**values, written=frozenset(values))

@@ -33,6 +33,7 @@ from async_migrate.codemods.phase2 import (
     engine_reach,
     held_stack,
     inline_engine,
+    keyed_makers,
     session_subclass,
     stack_extras,
     stack_source,
@@ -903,13 +904,19 @@ class _Analysis:
         reused = dependency or maker or engine
         if reused is None:
             return
-        sync = self._sync_engines()
+        sync = self._sync_engines() or self._keyed_engines()
         if not sync:
-            return  # no synchronous stack to compare with
+            self._unnamed_sync_stack(reused)
+            return
         sources = stack_source.Sources(self.project, self.read)
         if dependency is not None:
             assert dependency.function is not None
             engine_ref = sources.async_dependency_engine(dependency.module, dependency.function)
+            if engine_ref is None:  # `AsyncSessionLocals.get(x_tenant)`: a dict of async_sessionmakers
+                keyed = keyed_makers.engine_of_keyed_makers(
+                    self.project, self.read, (dependency.module.name, dependency.function.key), ASYNC_SESSIONMAKERS,
+                )
+                engine_ref = keyed[0] if keyed is not None else None
             what = f"async session dependency `{dependency.name}`"
         elif maker is not None:
             engine_ref = sources.maker_engine(f"{maker.module.name}.{maker.name}")
@@ -984,6 +991,44 @@ class _Analysis:
             )
             return
 
+    def _keyed_engines(self) -> list[tuple[str | None, tuple[str, int]]]:
+        """The one module-level engine behind the dicts of sessionmakers the routes' session
+        dependencies pick from at run time (`keyed_makers`), as `_sync_engines` gives engines."""
+        found = {keyed_makers.engine_of_keyed_makers(self.project, self.read, fid) for fid in self._sync_pool()[1]}
+        if len(found) != 1 or None in found:
+            return []
+        return [cast("tuple[str, tuple[str, int]]", next(iter(found)))]
+
+    def _unnamed_sync_stack(self, reused: Found) -> None:
+        """The routes inject a synchronous session dependency whose Session comes from no
+        sessionmaker or engine phase two can name (`sessionmakers[tenant]()` out of a dict built
+        per tenant, a factory's result): nothing shows that the reused async stack reaches the
+        same database for each request, and a wrong one answers 200 on another database (AM243).
+        Naming the reused dependency as [tool.async-migrate] `async-dependency` says it is the
+        routes' async counterpart, as `async-engine-factory` vouches for an engine."""
+        reached = sorted(self._sync_pool()[1])
+        if not reached:
+            return  # no synchronous session dependency the routes inject: nothing to compare
+        declared = self._found_dependency is not None and self.config.async_dependency == self._found_dependency.name
+        if declared and "async_dependency" in self.config.written:
+            return
+        module, function = self.project.functions[reached[0]]
+        where = f"{fid_path(self.project, reached[0])}:{function.line}"
+        kind = "async session dependency" if reused is self._found_dependency else (
+            "async_sessionmaker" if reused is self._found_maker else "async engine"
+        )
+        self._block(
+            AM243, reused.module.path, reused.line,
+            f"phase two would reuse the existing {kind} `{reused.name}` ({reused.module.path}:{reused.line}), "
+            f"while the routes' synchronous session dependency `{function.qualname}` ({where}) opens its "
+            "Session on no module-level sessionmaker or engine phase two can follow (one picked at run time, "
+            "such as `sessionmakers[tenant]()`); phase two cannot tell whether both reach the same database for "
+            "each request, so the migrated routes might use another database: when the async dependency opens "
+            f"the same database as `{function.qualname}` on every request, name it in [tool.async-migrate] "
+            f'(`async-dependency = "{self._found_dependency.name if self._found_dependency else "..."}"`) '
+            "and run phase two again",
+        )
+
     def _other_options(
         self, sources: stack_source.Sources, engine_ref: str | None, ref: str | None, what: str,
         reused_at: tuple[str, int], async_source: stack_source.Source, sync_source: stack_source.Source,
@@ -1043,8 +1088,16 @@ class _Analysis:
         if self._found_dependency is not None:
             assert self._found_dependency.function is not None
             found = sources.dependency_expires(self._found_dependency.module, self._found_dependency.function)
+            if found is None:  # `async_sessionmakers[tenant]()`: the sessionmakers of that dict
+                found = keyed_makers.keyed_expires(
+                    self.project, self.read,
+                    (self._found_dependency.module.name, self._found_dependency.function.key), ASYNC_SESSIONMAKERS,
+                )
             if found is None:
-                found = (True, f"{self._found_dependency.module.path}:{self._found_dependency.line}")
+                found = (
+                    True,
+                    f"{self._found_dependency.module.path}:{self._found_dependency.line}: {stack_source.UNREAD}",
+                )
         elif self._found_maker is not None:
             found = sources.maker_expires(f"{self._found_maker.module.name}.{self._found_maker.name}")
             if found is None:
@@ -1061,11 +1114,18 @@ class _Analysis:
         then from the sessionmaker the stack is built on (`maker`; None: every candidate)."""
         sources = stack_source.Sources(self.project, self.read)
         pool, reached, dependencies = self._sync_pool()
+        unread = ""
         for fid in sorted(reached or dependencies):
             module, function = self.project.functions[fid]
             found = sources.dependency_expires(module, function, sync=True)
+            if found is None and not pool:  # `sessionmakers[tenant]()`: the sessionmakers of that dict
+                found = keyed_makers.keyed_expires(self.project, self.read, fid, PLAIN_SESSIONMAKERS)
+                unread = unread or (f"{fid_path(self.project, fid)}:{function.line}: {stack_source.UNREAD}"
+                                    if found is None else "")
             if found is not None and found[0]:
                 return found[1]
+        if unread and not pool and self._engine_anchor is None:
+            return unread  # no sessionmaker to read either: it counts as expiring
         for candidate in [maker] if maker is not None else pool:
             if candidate is self._engine_anchor:
                 continue  # no Session of the synchronous stack: Sessions opened inline keep their own keywords

@@ -7,7 +7,10 @@ settings expression or variable, or a URL derived from it by a driver swap
 (`url.replace("sqlite://", "sqlite+aiosqlite://")`, `url.set(drivername=...)`,
 `sync_engine.url`, literal URLs that differ only in their driver). Otherwise every migrated
 route would read and write another database and still answer 200, so the routes are blocked
-and the reason names both sources. Blocking is the conservative choice: generating a second
+and the reason names both sources. A session dependency that picks its sessionmaker at run
+time from a dict (`sessionmakers[tenant]()`) names a database only when every sessionmaker in it
+is bound to one module-level engine; an engine per tenant blocks until `async-dependency` in
+`[tool.async-migrate]` names the async dependency written to pick the same way. Blocking is the conservative choice: generating a second
 stack beside an existing one would leave two async stacks, one of them perhaps the intended one.
 
 Before:
