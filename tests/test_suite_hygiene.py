@@ -125,3 +125,28 @@ def test_every_module_over_500_lines_says_why_at_its_top():
             if "Over 500 lines:" not in docstring:
                 unexplained.append(path.relative_to(REPO).as_posix())
     assert unexplained == []
+
+
+def test_a_forked_python_run_sees_what_python_c_sees(tmp_path):
+    """`sample.run_python` (one process forked per run) against `python -c`: the output, the exit
+    code, a traceback, the folder, the import path and `__main__`."""
+    from sample import run_python
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helper.py").write_text("VALUE = 41\n", encoding="utf-8")
+    (tmp_path / "local.py").write_text("NAME = 'local'\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "lib"), "MARK": "seen"}
+    scripts = [
+        "import os, sys, helper, local\n"
+        "print(helper.VALUE + 1, local.NAME, os.getcwd(), os.environ['MARK'], sys.argv, __name__)\n"
+        "class Point: pass\n"
+        "print(Point.__module__, sys.modules['__main__'].Point is Point)",
+        "import sys\nprint('before')\nsys.exit(3)",
+        "raise ValueError('broken')",
+        "import sys\nsys.exit('a message')",
+    ]
+    for script in scripts:
+        forked = run_python(script, cwd=tmp_path, env=env)
+        fresh = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout), script
+        assert forked.stderr.strip().splitlines()[-1:] == fresh.stderr.strip().splitlines()[-1:], script
