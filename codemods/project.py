@@ -1062,7 +1062,7 @@ class Project:
                     break
                 # Handed on under a Session's name (`helper(db)`): the helper may use it as one.
                 if named and call.callee not in _BUILTIN_NAMES and any(a.name == param.name for a in call.args):
-                    found.append((call.line, f"{source}: it is handed to `{self.written(call.callee or 'a call')}`, "
+                    found.append((call.line, f"{source}: it is handed to `{self.written(call.callee or call.func or 'a call')}`, "
                                   "which may use it as a synchronous Session"))
                     break
         return found

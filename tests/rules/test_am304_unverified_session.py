@@ -114,6 +114,30 @@ def test_a_depends_built_by_unseen_code_handed_to_a_helper_is_unverified(app, fi
     assert "it is handed to `titles`" in found[0]["message"]
 
 
+def test_a_depends_built_by_unseen_code_handed_to_a_local_objects_method_names_it(app, findings):
+    # `tasks.add_task(save, db)`: the call is named as written, not "a call"
+    root = app(
+        """
+        from fastapi import BackgroundTasks, Depends
+
+        from deps import make_dependency
+
+
+        def save(db):
+            db.commit()
+
+
+        @router.post("/items")
+        async def add_item(tasks: BackgroundTasks, db=Depends(make_dependency())):
+            tasks.add_task(save, db)
+        """,
+        {"deps.py": "def make_dependency():\n    return vendor.session_dependency\n"},
+    )
+    found = findings(root, "add_item")
+    assert [f["code"] for f in found] == ["AM304"]
+    assert "it is handed to `tasks.add_task`" in found[0]["message"], found[0]["message"]
+
+
 HOOKS = """
 from vendor_sdk import make_hooks
 
