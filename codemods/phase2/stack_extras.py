@@ -1057,11 +1057,18 @@ def provider_blockers(
             continue
         doing = "reused" if reused is not None else "generated"
         listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
+        # With an async dependency already there, a second one written by hand is not the one
+        # reused: the configuration has to name it for this subsystem.
+        again = (
+            "then run phase two on this subsystem with a configuration (`--config`) naming it as "
+            f"`async-dependency` and its `Annotated` alias as `async-alias` (`{async_dependency}` is reused "
+            "otherwise)" if reused is not None else "then run phase two again (it reuses it)"
+        )
         blockers.append((module.path, function.line, (
             f"the session dependency {where} does more per request than open, yield and commit its session "
             f"({listed}); the {doing} async dependency `{async_dependency}` would not, and every migrated route "
-            "would lose it: write the async dependency by hand with the same statements and parameters, then "
-            "run phase two again (it reuses it), or move that work out of the session dependency"
+            f"would lose it: write the async dependency by hand with the same statements and parameters, {again}, "
+            "or move that work out of the session dependency"
         )))
     return blockers
 

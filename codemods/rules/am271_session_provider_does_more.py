@@ -40,7 +40,8 @@ RULE = Rule(
     name="session-provider-does-more",
     summary="the synchronous session dependency does more per request than the generated async one would",
     fix="write the async session dependency by hand with the same statements and parameters (an "
-    "`async def` generator yielding an AsyncSession), then run phase two again: it reuses it; or move "
-    "that work out of the session dependency",
+    "`async def` generator yielding an AsyncSession), then run phase two again: it reuses it (beside "
+    "another async dependency, name it as `async-dependency`, and its alias as `async-alias`, in a "
+    "`--config` for that subsystem); or move that work out of the session dependency",
     doc=__doc__,
 )

@@ -155,3 +155,32 @@ def test_a_callable_instance_handing_out_something_else_than_its_held_call_lists
     assert found["action"] == "blocked" and "AM271" in found["codes"], found
     assert "does more per request than open, yield and commit its session" in " ".join(found["reasons"])
     assert "`audit = self.factory()`" in " ".join(found["reasons"])
+
+
+REUSED = """
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+"""
+
+
+def test_beside_a_reused_async_dependency_the_fix_names_the_configuration_keys(phase2, entry):
+    # a second async dependency written by hand is not the one reused: rerunning alone changes nothing
+    head = dedent(HEAD).lstrip("\n").replace(
+        "from collections.abc import Iterator\n", "from collections.abc import AsyncIterator, Iterator\n"
+    ).replace(
+        "from sqlalchemy.orm import Session, sessionmaker\n",
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine\n"
+        "from sqlalchemy.orm import Session, sessionmaker\n",
+    )
+    text = head + dedent(DOES_MORE["parameter"]) + dedent(REUSED)
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM271")]
+    assert "reused async dependency `get_async_db_session`" in reason, reason
+    assert "`async-dependency`" in reason and "`async-alias`" in reason and "(it reuses it)" not in reason, reason
