@@ -247,3 +247,45 @@ def test_an_alias_twin_left_unimported_blocks_through_the_self_check(cli, projec
     found = handler(document, "me")
     assert (found["action"], found["codes"]) == ("blocked", ["AM223"]), found
     assert "parameter `author` is annotated with `CurrentAuthor_async`, which the rewrite introduces" in found["reasons"][0]
+
+
+EAGER_ROUTER = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from models import Book
+
+router = APIRouter()
+
+
+@router.get("/books/{book_id}/author")
+def book_author(book_id: int, session: session_dependency):
+    book = session.get(Book, book_id)
+    return {"title": book.title, "author": book.author.name}
+"""
+
+
+def test_an_eager_load_names_the_class_as_the_module_imports_it_through_its_package(cli, project, app_files):
+    # `Book` comes from the package re-exporting it: the option reads `Book.author`, where it
+    # imported the class a second time from its home (`from models.book import Book as Book_2`)
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models/__init__.py": "from models.book import Author, Base, Book\n",
+        "models/book.py": MODELS, "api/__init__.py": "", "api/items.py": EAGER_ROUTER,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    found = handler(document, "book_author")
+    assert found["action"] == "migrate" and "AM246" in found["codes"], found
+    text = (root / "api/items.py").read_text(encoding="utf-8")
+    assert "selectinload(Book.author)" in text and "models.book" not in text and "Book_2" not in text, text
+    result = run_python(root, """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            print(json.dumps(client.get("/books/2/author").json()))
+    """)
+    assert result == {"title": "Beta", "author": "Ann"}

@@ -352,10 +352,17 @@ def _class_name(
 ) -> str:
     """How the function can name a mapped class: as the query writes it, as the module imports or
     defines it (unless the function binds that name itself), or imported now under a free name."""
-    if project.canonical(load.model) == ref:
+    # A class is known by its home (`app.models.user.Post`) also where a package re-exports it
+    # (`from app.models import Post`): `canonical` resolves functions and values, not classes.
+    classes = project.flow.classes
+
+    def names(imported: str | None) -> bool:
+        return project.canonical(imported) == ref or classes.resolve(imported) == ref
+
+    if names(load.model):
         return load.entity
     for local, imported in module.imports.items():
-        if project.canonical(imported) == ref and local not in shadowed:
+        if names(imported) and local not in shadowed:
             return local
     home, _, name = ref.rpartition(".")
     if home == module.name and name not in shadowed:
