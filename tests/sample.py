@@ -179,15 +179,20 @@ class _ForkedPython:
         process.wait(timeout=30)
 
 
-def run_python(code: str, *, cwd: Path, env: dict[str, str], timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    """What `python -c code` run in cwd with env gives, the process forked from one that
-    imported SQLAlchemy, FastAPI and the drivers once (tests/forked_python.py), which saves
-    about a second and a half a run; a fresh interpreter when that process cannot run it."""
-    args = [sys.executable, "-c", code]
+def run_python(
+    code: str, *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 180, warnings: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """What `python -W w... -c code` (a `-W` for each of `warnings`) run in cwd with env (default:
+    this process's) gives, the process forked from one that imported SQLAlchemy, FastAPI and the
+    drivers once (tests/forked_python.py), which saves about a second and a half a run; a fresh
+    interpreter when that process cannot run it."""
+    env = dict(os.environ) if env is None else env
+    args = [sys.executable, *(arg for option in warnings for arg in ("-W", option)), "-c", code]
     with tempfile.TemporaryDirectory(prefix="am-python-", dir=MEMORY_FOLDER) as scratch:
         stdout, stderr = Path(scratch) / "stdout", Path(scratch) / "stderr"
         request = {
-            "code": code, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr), "timeout": timeout
+            "code": code, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr),
+            "timeout": timeout, "warnings": list(warnings),
         }
         returncode = _ForkedPython.run(request)
         if returncode is None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
+
+from sample import run_python
 
 MAIN = """
 import asyncio
@@ -67,10 +67,7 @@ os._exit(0)  # leaving the client would wait for a hung consumer
 
 def run(root) -> dict:  # type: ignore[no-untyped-def]
     environment = {**os.environ, "PYTHONASYNCIODEBUG": "1"}
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(LOAD)], cwd=root, capture_output=True, text=True, timeout=60,
-        check=False, env=environment,
-    )
+    result = run_python(textwrap.dedent(LOAD), cwd=root, env=environment, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

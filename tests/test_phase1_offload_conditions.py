@@ -11,8 +11,8 @@ wrapped helpers run on a worker thread, not the event loop's, and the rows are w
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from sample import run_python
 
 ENGINE = """
 import os
@@ -162,10 +162,7 @@ def test_offload_mixed_wraps_helper_calls_read_by_a_test_and_they_run_off_the_lo
     assert cli.json("check", root)["findings"] == [] or all(
         f["function"] == "any_item" for f in cli.json("check", root)["findings"]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=root, capture_output=True, text=True,
-        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'items.db'}", "PATH": "/usr/bin:/bin"}, check=False,
-    )
+    result = run_python(CHECK, cwd=root, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'items.db'}", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
         "missing": 404, "copied": {"id": 4}, "names": ["first", "filler", "filler", "copy"], "off_loop": True,

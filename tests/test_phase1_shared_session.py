@@ -9,11 +9,10 @@ concurrent requests correctly. Both are applied, then served with concurrent req
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
+from sample import run_python
 
 MAIN = """
 from fastapi import FastAPI
@@ -65,10 +64,7 @@ def build(tmp_path, session: str, imports: str, close: str):  # type: ignore[no-
 
 
 def load(root) -> dict:  # type: ignore[no-untyped-def]
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(LOAD)], cwd=root, capture_output=True, text=True, timeout=300,
-        check=False,
-    )
+    result = run_python(textwrap.dedent(LOAD), cwd=root, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from sample import run_python
 from test_phase2_rules import apply, dedent, handler, read, run
 from test_phase2_soundness import DEPENDENCIES, MODELS, SUBSYSTEM
 
@@ -213,10 +212,7 @@ def serve(root: Path, script: str) -> object:
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", f"{prelude}\n{dedent(script)}\n{postlude}"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -13,6 +13,7 @@ longer installs: the follow-ups name `sqlalchemy[asyncio]` unless the project de
 from __future__ import annotations
 
 import pytest
+from sample import run_python
 from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import ENGINE, SUBSYSTEM, routes, serve
 
@@ -168,17 +169,13 @@ print(json.dumps({"statuses": statuses, "names": names}))
 def run_both(root) -> object:  # type: ignore[no-untyped-def]
     import json
     import os
-    import subprocess
-    import sys
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", BOTH], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+    result = run_python(BOTH, cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from textwrap import dedent
 
+from sample import run_python
 from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import SUBSYSTEM, routes, serve, service
 from test_phase2_soundness_stack import COUNT_ITEMS, CREATE_ITEM, existing_async
@@ -130,10 +129,7 @@ def test_a_generated_engine_keeps_the_schema_translate_map_of_an_engine_built_ou
     (note,) = [f for f in document["subsystem"]["follow_ups"] if "call the tool does not follow" in f]
     assert "schema_translate_map" in note, note
     environment = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'tenant.db'}")
-    result = subprocess.run(
-        [sys.executable, "-c", dedent(TENANT_RUN)], cwd=root, env=environment,
-        capture_output=True, text=True, timeout=120,
-    )
+    result = run_python(dedent(TENANT_RUN), cwd=root, env=environment, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     # without the map the async engine looked for `per_tenant.notes`: 500 on both routes
     assert json.loads(result.stdout.splitlines()[-1]) == {"created": 201, "listed": ["pen"], "rows": ["pen"]}
@@ -151,10 +147,7 @@ def test_an_engine_updated_in_place_blocks_and_the_routes_keep_their_tenant_sche
     assert found["action"] == "blocked" and "AM269" in found["codes"], found
     assert "async def" not in read(root, "main.py")
     environment = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'tenant.db'}")
-    result = subprocess.run(
-        [sys.executable, "-c", dedent(TENANT_RUN)], cwd=root, env=environment,
-        capture_output=True, text=True, timeout=120,
-    )
+    result = run_python(dedent(TENANT_RUN), cwd=root, env=environment, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == {"created": 201, "listed": ["pen"], "rows": ["pen"]}
 
@@ -181,9 +174,6 @@ def test_execution_options_given_in_another_module_are_taken_from_the_engine(cli
     assert handler(document, "create_note")["action"] == "migrate", document
     assert "execution_options=engine.get_execution_options()" in read(root, "main.py")
     environment = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'tenant.db'}")
-    result = subprocess.run(
-        [sys.executable, "-c", dedent(TENANT_RUN)], cwd=root, env=environment,
-        capture_output=True, text=True, timeout=120,
-    )
+    result = run_python(dedent(TENANT_RUN), cwd=root, env=environment, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == {"created": 201, "listed": ["pen"], "rows": ["pen"]}

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from sample import database
+from sample import database, run_python
 from test_phase2_rules import apply, assert_parses, function, handler, read, run
 from test_phase2_soundness import KINDS, routes, serve, service
 
@@ -146,10 +144,7 @@ def run_heroes(root: Path, kind: str, script: str) -> object:
             "PYTHONPATH": str(root),
             "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
         }
-        result = subprocess.run(
-            [sys.executable, "-c", f"{prelude}\n{textwrap.dedent(script)}\n{postlude}"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-        )
+        result = run_python(f"{prelude}\n{textwrap.dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -602,10 +597,7 @@ def test_the_sqlmodel_tutorial_in_one_module_migrates_and_serves(cli, project, k
     """
     with database(kind) as url:
         env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)], cwd=root, env=env, capture_output=True, text=True,
-            timeout=180, check=False,
-        )
+        result = run_python(textwrap.dedent(script), cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     hero = {"id": 1, "name": "Deadpond", "secret_name": "Dive Wilson", "age": None}
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"created": hero, "listed": [hero], "stored": [[1, "Deadpond"]]}

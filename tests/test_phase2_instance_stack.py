@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from sample import run_python
 from test_phase2_rules import apply, dedent, handler, read, run
 
 MODELS = """
@@ -145,10 +144,7 @@ def serve(root: Path) -> object:
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", "import json\n" + dedent(SCRIPT)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python("import json\n" + dedent(SCRIPT), cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

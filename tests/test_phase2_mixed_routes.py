@@ -13,12 +13,10 @@ began transactions on exactly one Session.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from sample import database
+from sample import database, run_python
 from test_phase2_rules import apply, dedent, function, handler, helper, read
 
 SUBSYSTEM = "api/items.py"
@@ -231,10 +229,7 @@ def serve(root: Path, kind: str, script: str) -> dict:
             "PYTHONPATH": str(root),
             "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
         }
-        result = subprocess.run(
-            [sys.executable, "-c", f"{prelude}\n{dedent(script)}\n{postlude}"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-        )
+        result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

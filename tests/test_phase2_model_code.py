@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
+import sample
 from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler, read, run_python
 from test_phase2_soundness import SQLMODEL_DB as SQLMODEL_STACKS
 
@@ -442,7 +441,7 @@ def test_a_sqlmodel_computed_field_reading_a_relationship_gets_its_eager_load(cl
         """
     )
     env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    result = sample.run_python(script, cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"id": 1, "name": "Ann", "team_id": 1, "team_name": "Reds"}
 

@@ -3,8 +3,7 @@ the imports the rewrite leaves unused go, as they do when written absolutely, an
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from sample import run_python
 
 FILES = {
     "svc/__init__.py": "",
@@ -64,13 +63,8 @@ def test_a_relative_import_the_migration_leaves_unused_is_dropped(cli, project, 
     api = (root / "svc/api.py").read_text()
     assert "async def answer(db: async_session_dependency)" in api
     assert "DbSession" not in api  # before: `from .deps import DbSession` stayed, unused (F401)
-    run = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c",
-         "from fastapi.testclient import TestClient\nfrom svc.main import app\n"
-         "print(TestClient(app).get('/answer').json())"],
-        cwd=root, capture_output=True, text=True, timeout=120, check=False,
-        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
-    )
+    run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\n"
+         "print(TestClient(app).get('/answer').json())", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "42"
 
@@ -138,13 +132,8 @@ def test_a_twin_a_package_re_exports_joins_its_import_and_its_all(cli, project, 
     assert "from .items import get_answer, get_answer_async\n" in init
     assert '__all__ = ["items", "get_answer", "get_answer_async"]' in init
     assert "await crud.get_answer_async(db)" in (root / "svc/api.py").read_text()
-    run = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c",
-         "from fastapi.testclient import TestClient\nfrom svc.main import app\nfrom svc.crud import *\n"
-         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json(), get_answer_async.__name__)"],
-        cwd=root, capture_output=True, text=True, timeout=120, check=False,
-        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
-    )
+    run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\nfrom svc.crud import *\n"
+         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json(), get_answer_async.__name__)", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["42", "42", "get_answer_async"]
 
@@ -164,13 +153,8 @@ def test_a_twin_reached_through_a_star_import_is_in_its_module_all(cli, project,
     result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
     assert result.exit_code == 0, result.output
     assert '__all__ = ("get_answer", "get_answer_async")' in (root / "svc/crud/items.py").read_text()
-    run = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c",
-         "from fastapi.testclient import TestClient\nfrom svc.main import app\n"
-         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json())"],
-        cwd=root, capture_output=True, text=True, timeout=120, check=False,
-        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
-    )
+    run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\n"
+         "c = TestClient(app)\nprint(c.get('/answer').json(), c.get('/legacy').json())", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["42", "42"]
 
@@ -196,11 +180,6 @@ def test_an_unannotated_session_default_gains_its_annotation_spaced_as_pep8_says
     result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
     assert result.exit_code == 0, result.output
     assert "async def answer(db: AsyncSession = Depends(get_async_db_session)) -> int:" in (root / "svc/api.py").read_text()
-    run = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c",
-         "from fastapi.testclient import TestClient\nfrom svc.main import app\nprint(TestClient(app).get('/answer').json())"],
-        cwd=root, capture_output=True, text=True, timeout=120, check=False,
-        env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"},
-    )
+    run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\nprint(TestClient(app).get('/answer').json())", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "42"

@@ -18,13 +18,12 @@ from __future__ import annotations
 import ast
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import libcst as cst
 import pytest
+import sample
 
 SUBSYSTEM = "api/items.py"
 
@@ -215,14 +214,7 @@ def run_python(root: Path, script: str) -> object:
             s.commit()
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + "\n" + dedent(script)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = sample.run_python(prelude + "\n" + dedent(script), cwd=root, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

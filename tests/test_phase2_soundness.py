@@ -14,8 +14,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -1117,9 +1115,7 @@ def test_5_sqlmodel_exec_is_awaited_on_sqlmodels_async_session(cli, project, sha
     )
     with database(kind) as url:
         env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = subprocess.run(
-            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
-        )
+        result = run_python(script, cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "created": [1, 2], "listed": ["Ann", "Bob"], "stored": ["Ann", "Bob"],
@@ -1178,9 +1174,7 @@ def test_5_an_existing_sqlmodel_async_dependency_is_reused(cli, project):
         """
     )
     env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+    result = run_python(script, cwd=root, env=env, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"count": 1, "stored": ["Ann"]}
 

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from sample import database
+from sample import database, run_python
 from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 from test_phase2_soundness import KINDS
 
@@ -346,10 +344,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
     )
     with database(kind) as url:
         env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = subprocess.run(
-            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
-            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-        )
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "user": "ann@example.com",
@@ -419,10 +414,7 @@ def test_an_object_built_by_model_validate_is_refreshed_after_an_expiring_commit
         """
     )
     env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "created": {"id": 1, "email": "bo@example.com"}, "stored": [[1, "bo@example.com"]],
@@ -522,10 +514,7 @@ def test_a_helper_refreshing_what_it_hands_back_needs_no_refresh_after_it(cli, p
         """
     )
     env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "answered": {"email": "new@example.com", "id": 1}, "missing": 404, "stored": ["new@example.com"],
@@ -663,9 +652,6 @@ def test_fastapi_paginations_sqlmodel_paginate_takes_its_awaited_async_form(cli,
     )
     with database(kind) as url:
         env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = subprocess.run(
-            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
-            cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-        )
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"total": 2, "emails": ["ann@example.com"]}

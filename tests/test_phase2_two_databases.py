@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from sample import run_python
 from test_phase2_rules import apply, dedent, handler, read, run
 
 ENGINE = """
@@ -213,10 +212,7 @@ def serve(root: Path, script: str = SERVE) -> object:
         "DATABASE_URL": f"sqlite:///{root / 'main.db'}",
         "ANALYTICS_URL": f"sqlite:///{root / 'analytics.db'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(script)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python(dedent(script), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

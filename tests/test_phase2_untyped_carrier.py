@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from sample import database
+from sample import database, run_python
 from test_phase2_rules import apply, dedent, handler, read
 
 DB = """
@@ -135,10 +133,7 @@ def serve(root: Path, url: str) -> object:
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": str(root), "DATABASE_URL": url,
     }
-    result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", dedent(SERVE)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    result = run_python(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "never awaited" not in result.stderr, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

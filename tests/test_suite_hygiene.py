@@ -144,9 +144,13 @@ def test_a_forked_python_run_sees_what_python_c_sees(tmp_path):
         "import sys\nprint('before')\nsys.exit(3)",
         "raise ValueError('broken')",
         "import sys\nsys.exit('a message')",
+        "import warnings\nwarnings.warn('late', RuntimeWarning)\nprint('after')",
     ]
     for script in scripts:
-        forked = run_python(script, cwd=tmp_path, env=env)
-        fresh = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        forked = run_python(script, cwd=tmp_path, env=env, warnings=("error::RuntimeWarning",))
+        fresh = subprocess.run(
+            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+            cwd=tmp_path, env=env, capture_output=True, text=True,
+        )
         assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout), script
         assert forked.stderr.strip().splitlines()[-1:] == fresh.stderr.strip().splitlines()[-1:], script
