@@ -620,10 +620,13 @@ class Flow:
                 if classes:
                     head, steps = f"{head}.app.state{steps[2]}", steps[3:]
                     values = classes
-        elif fid is not None and "." not in head and (binder := self.project.enclosing_binder(fid, head)) is not None:
-            # a name the function around it binds (a router factory's `db = SessionLocal()`): the
-            # closure reads that value, not a module's
-            values = self.env(binder).get(head, NOTHING)
+        elif fid is not None and (binder := self.project.enclosing_binder(fid, head.partition(".")[0])) is not None:
+            # a name the function around it binds (a router factory's `db = SessionLocal()`, a
+            # route-building method's `self`): the closure reads that value, not a module's
+            first, _, rest = head.partition(".")
+            values = self.env(binder).get(first, NOTHING)
+            for attribute in rest.split(".") if rest else ():
+                values = self._attribute(values, attribute, binder)
         else:
             head = self._getter_alias(head, steps)
             values = self.ref(head)

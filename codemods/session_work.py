@@ -226,6 +226,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             if not opens and works is None and stores_only(project, edge.callee):
                 continue
         handed = id(edge.call) in held or bool(closure_names & set(edge.session_args.values()))
+        if handed and not opens and works is None and any(line == edge.call.line for line, _ in work.own):
+            continue  # the value flow saw it handed over already (`count(self.db)`)
         if handed and not (works is None and not opens and stores_only(project, edge.callee)):
             # a Session held under no parameter of its own (a module-level `SHARED`, a router
             # factory's `db = SessionLocal()` its routes read), handed on: its own work, as on `self.db`

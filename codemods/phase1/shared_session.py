@@ -398,11 +398,13 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
     cached = _cached_session(project, fid, head, steps)
     if cached is not None:
         return cached, True
-    binder = project.enclosing_binder(fid, head) if "." not in head and not head.startswith("$") else None
+    closed = head.partition(".")[0] if not head.startswith("$") and head != "super()" else ""
+    binder = project.enclosing_binder(fid, closed) if closed else None
     if binder is not None:
-        # A router factory's `db = SessionLocal()` (or its parameter) read by the routes it
-        # defines: the factory ran once, and every request those routes serve reads that one.
-        kinds = {v.kind for v in flow.evaluate(binder, f"${head}")}
+        # A router factory's `db = SessionLocal()` (or its parameter, or what its `self` holds)
+        # read by the routes it defines: the factory ran once, and every request those routes
+        # serve reads that one.
+        kinds = {v.kind for v in flow.evaluate(fid, head)}
         if SESSION not in kinds or FACTORY in kinds:
             return None
         module, outer = project.functions[binder]

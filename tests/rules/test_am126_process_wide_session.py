@@ -587,3 +587,51 @@ def test_near_miss_a_session_each_route_of_the_factory_opens_converts(app, repor
     )
     root = app(source, {"db/crud.py": HELPER})
     assert reported(root, "make_routes.<locals>.handed", "phase1")["action"] == "convert"
+
+
+# A router class building its routes in methods (fastapi-crudrouter's shape): the routes read the
+# Session the instance opened through the method's `self`, one for every request they serve.
+ROUTER_CLASS = """
+from sqlalchemy import text
+
+from db.crud import count
+from db.engine import database_sessionmaker
+
+
+class CountRouter(APIRouter):
+    def __init__(self):
+        super().__init__()
+        self.db = {opened}
+        self.add_api_route("/direct", self._direct(), methods=["GET"])
+        self.add_api_route("/handed", self._handed(), methods=["GET"])
+
+    def _direct(self):
+        async def route():
+            return self.db.execute(text("select 1")).scalar_one()
+        return route
+
+    def _handed(self):
+        async def route():
+            return count(self.db)
+        return route
+
+
+router.include_router(CountRouter())
+"""
+
+
+@pytest.mark.parametrize("method", ["_direct", "_handed"])
+def test_a_session_a_router_class_opens_keeps_the_routes_its_methods_build(app, reported, findings, method):
+    root = app(ROUTER_CLASS.format(opened="database_sessionmaker()"), {"db/crud.py": HELPER})
+    entry = reported(root, f"CountRouter.{method}.<locals>.route", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert f"on `self.db`, the Session `CountRouter.{method}` (api/items.py:" in entry["reasons"][0], entry
+    assert [f["code"] for f in findings(root, f"CountRouter.{method}.<locals>.route")] == ["AM301"]
+
+
+def test_near_miss_a_router_class_holding_a_sessionmaker_converts(app, reported):
+    source = ROUTER_CLASS.format(opened="database_sessionmaker").replace(
+        "            return count(self.db)", "            with self.db() as db:\n                return count(db)"
+    )
+    root = app(source, {"db/crud.py": HELPER})
+    assert reported(root, "CountRouter._handed.<locals>.route", "phase1")["action"] == "convert"
