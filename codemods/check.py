@@ -562,13 +562,13 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
 
 def _unawaited(project: Project, handler: Handler) -> Finding | None:
     """AM311: the handler's own calls of project coroutine functions that are not awaited, nor
-    handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read)."""
+    handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read),
+    nor held in a local name that runs them on every path after (`astcollect.awaited_later`)."""
     calls: list[Blocking] = []
-    # `coro = f(); asyncio.create_task(coro)`: the coroutine a local name holds, handed on later
-    handed = {name for call in handler.function.calls for name in call.handed}
     for edge in project.all_calls_from.get(handler.id, ()):
         call = edge.call
-        if call.awaited or call.offloaded or call.nested or call.argument_of is not None or call.held_in in handed:
+        # `c = f(); ... await c`: a coroutine a local name holds, run on every path after
+        if call.awaited or call.offloaded or call.nested or call.argument_of is not None or call.consumed:
             continue
         module, callee = project.functions[edge.callee]
         if not callee.is_async or callee.is_generator:

@@ -101,6 +101,9 @@ class Call(_Fact):
     # name it is put in (`coros = [f(db)]`, `coros.append(f(db))`).
     within: tuple[int, ...] = ()
     held_in: str | None = None
+    # The coroutine this call makes, held in a local name, is awaited or handed to what runs it on
+    # every path after, before the name is bound again (`codemods.astcollect.awaited_later`).
+    consumed: bool = False
     # Of a scheduler-like call: the local names read in its arguments, and its starred arguments (or
     # the iterable `wait` takes) whose elements the function does not build itself, as written.
     handed: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import (
+    awaited_later,
     closing,
     dispatch,
     enclosing,
@@ -138,8 +139,11 @@ def _read_function(
         kept = query_vars.read(collector.source, node, function, indexes)
     if function.calls or "." in qualname or function.params:
         objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept)
+    by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
-        handoff.read(collector.source, node, {id(func): call for call, func in scanner.raw_calls if not call.offloaded})
+        handoff.read(collector.source, node, by_func)
+    if by_func:
+        awaited_later.read(node, by_func)
     function.wraps, function.wrapped = _decorator_shape(collector, node)
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node)

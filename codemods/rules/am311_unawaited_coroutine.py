@@ -4,7 +4,10 @@ The call only creates a coroutine: nothing in it runs (its Session work is lost)
 "coroutine ... was never awaited", and a response built from it holds the coroutine, not its
 result. It happens when code written against a helper before phase two made it `async def`
 (or a new route) calls it as before. A `def` handler cannot await: it becomes `async def`, or
-calls a synchronous version.
+calls a synchronous version. A coroutine kept in a local name (`c = f(db)`, a list of them)
+is run when, on every path after, the name is awaited or handed to what runs it (`create_task`,
+`gather`, `shield`, an awaited `wait_for`) before it is bound again; a path that returns,
+raises or rebinds it first leaves the finding.
 
 Before:
 

@@ -85,3 +85,109 @@ async def all_lines(db: AsyncSession = Depends(get_async_db)):
     return [line async for line in lines(db)]
 """
     assert findings(app(source), "all_lines") == []
+
+
+LATER = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.rows import count_rows
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+@router.get("/later")
+async def later(db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)
+    try:
+        n = 1
+    finally:
+        pass
+    return await c + n
+
+
+@router.get("/gathered")
+async def gathered(db: AsyncSession = Depends(get_async_db)):
+    coros = []
+    for _ in range(2):
+        coros.append(count_rows(db))
+    inline = asyncio.gather(*[count_rows(db) for _ in range(2)])
+    return [*await asyncio.gather(*coros), *await inline]
+
+
+@router.get("/timed")
+async def timed(db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)
+    return await asyncio.wait_for(c, 5)
+
+
+@router.get("/each")
+async def each(db: AsyncSession = Depends(get_async_db)):
+    coros = [count_rows(db) for _ in range(2)]
+    return [await c for c in coros]
+
+
+@router.get("/branch")
+async def branch(flag: bool, db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)  # lost
+    if flag:
+        return await c
+    return {}
+
+
+@router.get("/raised")
+async def raised(flag: bool, db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)  # lost
+    if flag:
+        raise ValueError(flag)
+    return await c
+
+
+@router.get("/rebound")
+async def rebound(db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)  # lost
+    for _ in range(2):
+        c = count_rows(db)  # lost
+    return await c
+
+
+@router.get("/unawaited_wait_for")
+async def unawaited_wait_for(flag: bool, db: AsyncSession = Depends(get_async_db)):
+    c = count_rows(db)  # lost
+    asyncio.wait_for(c, 5)
+    pending = count_rows(db)  # lost
+    if flag:
+        await asyncio.gather(pending)
+    return {}
+
+
+@router.get("/broken_off")
+async def broken_off(db: AsyncSession = Depends(get_async_db)):
+    coros = [count_rows(db) for _ in range(2)]  # lost
+    for c in coros:
+        await c
+        break
+"""
+
+
+def test_a_coroutine_a_local_name_holds_and_runs_on_every_path_after_is_no_am311(app, findings):
+    root = app(LATER, FILES)
+    for function in ("later", "gathered", "timed", "each"):
+        assert findings(root, function) == [], function
+
+
+def test_near_miss_a_held_coroutine_some_path_never_runs_is_still_am311(app, findings):
+    # A branch or a `raise` leaving it, the name bound again first (a loop's earlier ones), a
+    # `wait_for` nobody awaits, a `gather` on one branch only, a loop that breaks off.
+    root = app(LATER, FILES)
+    written = (root / "api/items.py").read_text().splitlines()
+    lost = [number for number, line in enumerate(written, 1) if line.endswith("# lost")]
+    reported = []
+    for function in ("branch", "raised", "rebound", "unawaited_wait_for", "broken_off"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM311"], (function, found)
+        reported += [b["line"] for b in found[0]["blocking"]]
+    assert sorted(reported) == lost  # the last `c` of the loop is awaited, its earlier ones are not

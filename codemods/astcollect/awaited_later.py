@@ -1,0 +1,424 @@
+"""Coroutines held in a local name and run later, on every path: `facts.Call.consumed`.
+
+`c = f(db)` ... `await c`, `coros = [f(x) for x in xs]` ... `await gather(*coros)`,
+`coros.append(f(x))` ... `create_task(...)`, `await wait_for(c, 5)`, `for c in coros: await c`:
+the coroutine is not lost when, on every path from where the name takes it to the end of the
+function, the name is awaited or handed to something that runs it before it is bound again.
+A path that returns, raises or rebinds the name first loses it (check's AM311 stays).
+Exceptions a statement may raise on its own are not paths; an explicit `raise` is. A name read
+any other way (aliased, returned, handed to a call the analysis does not know) is not a run.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.objects import own_nodes
+from async_migrate.codemods.vocabulary.python import TASK_WRAPPERS
+
+# Calls that run a coroutine they are handed whether or not they are awaited themselves.
+_RUNS = frozenset(
+    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "asyncio.shield", "asyncio.run",
+     "asyncio.run_coroutine_threadsafe"}
+) & TASK_WRAPPERS
+_RUN_METHODS = frozenset({"create_task", "run_until_complete"})  # a loop's, a task group's
+# Calls that run it only when they are awaited themselves (`await wait_for(c, 5)`).
+_RUN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.wait"})
+_AS_COMPLETED = "asyncio.as_completed"  # runs them once iterated
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp)
+_EXIT = 0
+
+
+class _Node:
+    __slots__ = ("exprs", "binds", "succ", "loop")
+
+    def __init__(self, exprs: list[ast.AST], binds: set[str]) -> None:
+        self.exprs = exprs
+        self.binds = binds
+        self.succ: list[int] = []
+        self.loop: ast.For | ast.AsyncFor | None = None
+
+
+class _Graph:
+    """Statement-level control flow of one function body (not into nested scopes)."""
+
+    def __init__(self, body: list[ast.stmt]) -> None:
+        self.nodes: list[_Node] = [_Node([], set())]  # _EXIT
+        self.of: dict[int, list[int]] = {}  # id(statement) -> its nodes (a `finally` is built once per exit)
+        self.entry = self.block(body, _EXIT, _Context(_EXIT, (_EXIT,), None, None))
+
+    def add(self, statement: ast.AST, exprs: list[ast.AST], binds: set[str], succ: list[int]) -> int:
+        walrus = {n.target.id for e in exprs for n in ast.walk(e) if isinstance(n, ast.NamedExpr)}
+        self.nodes.append(_Node(exprs, binds | walrus))
+        index = len(self.nodes) - 1
+        self.nodes[index].succ = succ
+        self.of.setdefault(id(statement), []).append(index)
+        return index
+
+    def block(self, statements: list[ast.stmt], after: int, context: _Context) -> int:
+        entry = after
+        for statement in reversed(statements):
+            entry = self.statement(statement, entry, context)
+        return entry
+
+    def statement(self, s: ast.stmt, after: int, c: _Context) -> int:  # noqa: PLR0911, PLR0912
+        if isinstance(s, ast.Return):
+            return self.add(s, [s], set(), [c.returns])
+        if isinstance(s, ast.Raise):
+            return self.add(s, [s], set(), list(c.raises))
+        if isinstance(s, ast.Break):
+            return self.add(s, [], set(), [c.breaks if c.breaks is not None else _EXIT])
+        if isinstance(s, ast.Continue):
+            return self.add(s, [], set(), [c.continues if c.continues is not None else _EXIT])
+        if isinstance(s, ast.If):
+            header = self.add(s, [s.test], set(), [])
+            self.nodes[header].succ = [self.block(s.body, after, c), self.block(s.orelse, after, c)]
+            return header
+        if isinstance(s, ast.While):
+            header = self.add(s, [s.test], set(), [])
+            forever = isinstance(s.test, ast.Constant) and bool(s.test.value)
+            inner = _Context(c.returns, c.raises, after, header)
+            body = self.block(s.body, header, inner)
+            self.nodes[header].succ = [body] if forever else [body, self.block(s.orelse, after, c)]
+            return header
+        if isinstance(s, (ast.For, ast.AsyncFor)):
+            header = self.add(s, [s.iter], _names(s.target), [])
+            self.nodes[header].loop = s
+            inner = _Context(c.returns, c.raises, after, header)
+            self.nodes[header].succ = [self.block(s.body, header, inner), self.block(s.orelse, after, c)]
+            return header
+        if isinstance(s, (ast.With, ast.AsyncWith)):
+            bound = {n for item in s.items if item.optional_vars is not None for n in _names(item.optional_vars)}
+            return self.add(s, [item.context_expr for item in s.items], bound, [self.block(s.body, after, c)])
+        if isinstance(s, _TRIES):
+            return self.attempt(s, after, c)  # type: ignore[arg-type]  # a TryStar has the same fields
+        if isinstance(s, ast.Match):
+            header = self.add(s, [s.subject], set(), [])
+            succ = [self.block(case.body, after, c) for case in s.cases]
+            last = s.cases[-1] if s.cases else None
+            if last is None or last.guard is not None or not (
+                isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None
+            ):
+                succ.append(after)
+            captured: set[object] = {getattr(n, f, None) for case in s.cases for n in ast.walk(case.pattern) for f in ("name", "rest")}
+            self.nodes[header].binds = {b for b in captured if isinstance(b, str)}
+            self.nodes[header].succ = succ
+            return header
+        if isinstance(s, _NESTED):
+            return self.add(s, [], {s.name}, [after])
+        return self.add(s, [s], _bound(s), [after])
+
+    def attempt(self, s: ast.Try, after: int, c: _Context) -> int:
+        def through(target: int | None) -> int | None:
+            # an exit leaving the `try` runs the `finally` first
+            if target is None or not s.finalbody:
+                return target
+            return self.block(s.finalbody, target, c)
+
+        normal = through(after)
+        assert normal is not None
+        leaving = _Context(
+            through(c.returns) or _EXIT, tuple(through(r) or _EXIT for r in c.raises),
+            through(c.breaks), through(c.continues),
+        )
+        handlers = []
+        for handler in s.handlers:
+            entry = self.block(handler.body, normal, leaving)
+            if handler.name:
+                entry = self.add(handler, [], {handler.name}, [entry])
+            handlers.append(entry)
+        # an explicit `raise` in the body may be caught by any handler, or by none
+        inside = _Context(leaving.returns, (*handlers, *leaving.raises), leaving.breaks, leaving.continues)
+        return self.block(s.body, self.block(s.orelse, normal, leaving), inside)
+
+
+class _Context:
+    __slots__ = ("returns", "raises", "breaks", "continues")
+
+    def __init__(self, returns: int, raises: tuple[int, ...], breaks: int | None, continues: int | None) -> None:
+        self.returns, self.raises, self.breaks, self.continues = returns, raises, breaks, continues
+
+
+def read(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call]) -> None:
+    """Set `consumed` on the calls (by the id of the called expression) whose coroutine is run:
+    handed inline to what runs it (`gather(*[f(x) for x in xs])`), or held by a local name that
+    runs it on every path after."""
+    running = False
+    for inner in own_nodes(node.body):
+        if type(inner) is ast.Await and type(inner.value) is ast.Name:
+            running = True
+        elif type(inner) is ast.Call:
+            scheduler = calls.get(id(inner.func))
+            if scheduler is None or not _schedules(scheduler, inner.func, scheduler.awaited):
+                continue
+            running = True
+            for argument in [*inner.args, *(k.value for k in inner.keywords)]:
+                for call in _inline(argument, calls):
+                    call.consumed = True
+    if not running:
+        return  # nothing runs a name: every coroutine held stays lost
+    holds = list(_holds(node.body, calls))
+    if not holds:
+        return
+    try:
+        graph = _Graph(node.body)
+        for statement, name, element, call in holds:
+            starts = [s for index in graph.of.get(id(statement), ()) for s in graph.nodes[index].succ]
+            if starts and _every_path(graph, starts, name, element, calls, frozenset()):
+                call.consumed = True
+    except RecursionError:
+        return  # an expression nested past the stack: what is not proven run stays a finding
+
+
+def _schedules(call: facts.Call, func: ast.expr, awaited: bool) -> bool:
+    """Whether the call runs the coroutines it is handed (`wait_for` only when awaited itself)."""
+    return (
+        call.callee in _RUNS or (type(func) is ast.Attribute and func.attr in _RUN_METHODS)
+        or (awaited and call.callee in _RUN_AWAITED)
+    )
+
+
+def _inline(argument: ast.AST, calls: dict[int, facts.Call]) -> Iterator[facts.Call]:
+    """The calls whose coroutine an argument hands on as itself or its elements: `f(x)`,
+    `*[f(x) for x in xs]`, `[f(), g()]`, `f() if a else g()`."""
+    stack = [argument]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Starred):
+            stack.append(current.value)
+        elif isinstance(current, (ast.List, ast.Tuple, ast.Set)):
+            stack.extend(current.elts)
+        elif isinstance(current, _COMPREHENSIONS):
+            stack.append(current.elt)
+        elif isinstance(current, ast.IfExp):
+            stack.extend((current.body, current.orelse))
+        elif isinstance(current, ast.Call):
+            found = calls.get(id(current.func))
+            if found is not None:
+                yield found
+
+
+def _holds(body: list[ast.stmt], calls: dict[int, facts.Call]) -> Iterator[tuple[ast.stmt, str, bool, facts.Call]]:
+    """(statement, name, whether the name holds it as an element of a list, the call) for each
+    call a plain local name is given: `c = f()`, `c = f() if x else g()`, `coros = [f(x) ...]`,
+    `coros.append(f(x))`, `coros += [f(x)]`."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, _NESTED):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(s, field, ()) or ())
+        if not isinstance(s, ast.stmt):  # an `except` clause, a `case`: their bodies only
+            continue
+        value: ast.AST | None = None
+        name: str | None = None
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            value, name = s.value, s.targets[0].id
+        elif isinstance(s, (ast.AnnAssign, ast.AugAssign)) and isinstance(s.target, ast.Name):
+            value, name = s.value, s.target.id
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
+            func = s.value.func
+            if isinstance(func, ast.Attribute) and func.attr in ("append", "add") and isinstance(func.value, ast.Name):
+                if len(s.value.args) == 1 and not s.value.keywords:
+                    for call in _held(s.value.args[0], calls, element=False):
+                        yield s, func.value.id, True, call
+            continue
+        if value is None or name is None:
+            continue
+        for element in (False, True):
+            for call in _held(value, calls, element):
+                yield s, name, element, call
+
+
+def _held(value: ast.AST, calls: dict[int, facts.Call], element: bool) -> Iterator[facts.Call]:
+    """The calls whose coroutine `value` is itself (or, with `element`, the elements of the list,
+    set or comprehension it builds)."""
+    if element:
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            for item in value.elts:
+                yield from _held(item, calls, element=False)
+        elif isinstance(value, _COMPREHENSIONS):
+            yield from _held(value.elt, calls, element=False)
+        return
+    if isinstance(value, ast.IfExp):
+        yield from _held(value.body, calls, element=False)
+        yield from _held(value.orelse, calls, element=False)
+    elif isinstance(value, ast.Call):
+        found = calls.get(id(value.func))
+        if found is not None:
+            yield found
+
+
+def _every_path(
+    graph: _Graph, starts: list[int], name: str, element: bool, calls: dict[int, facts.Call], lost: frozenset[int]
+) -> bool:
+    """Every path from `starts` runs `name` before it ends, meets a node of `lost`, or binds it again."""
+    seen: set[int] = set()
+    stack = list(starts)
+    while stack:
+        index = stack.pop()
+        if index in seen:
+            continue
+        seen.add(index)
+        if index == _EXIT or index in lost:
+            return False
+        node = graph.nodes[index]
+        if any(_runs(e, name, element, calls) for e in node.exprs) or (
+            element and node.loop is not None and _loop_runs(graph, index, name, calls)
+        ) or (element and node.loop is not None and _completed(node.loop, name, calls)):
+            continue
+        if name in node.binds:
+            return False
+        stack.extend(node.succ)
+    return True
+
+
+def _loop_runs(graph: _Graph, header: int, name: str, calls: dict[int, facts.Call]) -> bool:
+    """`for c in coros:` whose body runs `c` on every path through it, and never breaks out."""
+    loop = graph.nodes[header].loop
+    assert loop is not None
+    if not (isinstance(loop.iter, ast.Name) and loop.iter.id == name and isinstance(loop.target, ast.Name)):
+        return False
+    if isinstance(loop, ast.AsyncFor) or loop.orelse or any(isinstance(n, ast.Break) for n in _own(loop.body)):
+        return False
+    return _every_path(graph, graph.nodes[header].succ[:1], loop.target.id, False, calls, frozenset({header}))
+
+
+def _completed(loop: ast.For | ast.AsyncFor, name: str, calls: dict[int, facts.Call]) -> bool:
+    """`for done in as_completed(coros):` schedules every one of them on the first iteration."""
+    iterated = loop.iter
+    if type(loop) is not ast.For or not isinstance(iterated, ast.Call) or not iterated.args:
+        return False
+    call = calls.get(id(iterated.func))
+    first = iterated.args[0]
+    return call is not None and call.callee == _AS_COMPLETED and isinstance(first, ast.Name) and first.id == name
+
+
+def _runs(expression: ast.AST, name: str, element: bool, calls: dict[int, facts.Call]) -> bool:
+    """Whether evaluating the expression certainly awaits `name` or hands it to what runs it."""
+    return any(
+        found == (name, element) for found in _run_names(expression, calls, running=False)
+    )
+
+
+def _run_names(  # noqa: PLR0912
+    expression: ast.AST, calls: dict[int, facts.Call], running: bool
+) -> Iterator[tuple[str, bool]]:
+    """(name, element) for each local name the expression runs: `running` when the value of the
+    expression itself is run. Only what is evaluated every time: the first operand of `and`/`or`,
+    the test of a conditional, the first iterable of a comprehension (its element, per element)."""
+    kind = type(expression)
+    if kind is ast.Name:
+        if running:
+            yield expression.id, False  # type: ignore[attr-defined]
+        return
+    if kind is ast.Await:
+        yield from _run_names(expression.value, calls, True)  # type: ignore[attr-defined]
+        return
+    if kind is ast.Lambda or isinstance(expression, _NESTED):
+        return
+    if kind is ast.BoolOp:
+        yield from _run_names(expression.values[0], calls, False)  # type: ignore[attr-defined]
+        return
+    if kind is ast.IfExp:
+        yield from _run_names(expression.test, calls, False)  # type: ignore[attr-defined]
+        return
+    if isinstance(expression, ast.DictComp):
+        yield from _run_names(expression.generators[0].iter, calls, False)
+        return
+    if isinstance(expression, _COMPREHENSIONS):
+        generators = expression.generators
+        yield from _run_names(generators[0].iter, calls, False)
+        one = generators[0]
+        if (
+            len(generators) == 1 and not one.ifs and not one.is_async
+            and isinstance(one.iter, ast.Name) and isinstance(one.target, ast.Name)
+            and (one.target.id, False) in set(_run_names(expression.elt, calls, running))
+        ):
+            yield one.iter.id, True  # each element of the list run
+        return
+    if kind is ast.Call:
+        call = calls.get(id(expression.func))  # type: ignore[attr-defined]
+        func = expression.func  # type: ignore[attr-defined]
+        runs = call is not None and _schedules(call, func, running)
+        yield from _run_names(func, calls, False)
+        arguments = [*expression.args, *(k.value for k in expression.keywords)]  # type: ignore[attr-defined]
+        waits = call is not None and call.callee == "asyncio.wait"
+        for position, argument in enumerate(arguments):
+            if runs and type(argument) is ast.Starred and type(argument.value) is ast.Name:
+                yield argument.value.id, True
+            elif runs and waits and position == 0 and type(argument) is ast.Name:
+                yield argument.id, True  # `wait` takes the iterable of them
+            elif runs and type(argument) is ast.Starred:
+                yield from _elements(argument.value, calls)
+            else:
+                yield from _run_names(argument, calls, runs and not waits)
+        return
+    if kind is ast.For or kind is ast.AsyncFor:
+        return
+    for child in ast.iter_child_nodes(expression):
+        if isinstance(expression, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child in _targets(expression):
+            continue
+        yield from _run_names(child, calls, False)
+
+
+def _elements(value: ast.AST, calls: dict[int, facts.Call]) -> Iterator[tuple[str, bool]]:
+    """`gather(*[wait_for(c, 5) for c in coros])`: the elements a starred display or comprehension
+    hands to what runs them."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        for item in value.elts:
+            yield from _run_names(item, calls, True)
+    elif isinstance(value, _COMPREHENSIONS):
+        one = value.generators[0]
+        yield from _run_names(one.iter, calls, False)
+        if (
+            len(value.generators) == 1 and not one.ifs and not one.is_async
+            and isinstance(one.iter, ast.Name) and isinstance(one.target, ast.Name)
+            and (one.target.id, False) in set(_run_names(value.elt, calls, True))
+        ):
+            yield one.iter.id, True
+
+
+def _targets(statement: ast.Assign | ast.AnnAssign | ast.AugAssign) -> list[ast.AST]:
+    return list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
+
+
+def _bound(statement: ast.stmt) -> set[str]:
+    """Names a simple statement binds (or unbinds)."""
+    if isinstance(statement, ast.Assign):
+        return {n for t in statement.targets for n in _names(t)}
+    if isinstance(statement, ast.AnnAssign):
+        return _names(statement.target) if statement.value is not None else set()
+    if isinstance(statement, ast.Delete):
+        return {n for t in statement.targets for n in _names(t)}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).partition(".")[0] for a in statement.names}
+    return set()
+
+
+def _names(target: ast.AST) -> set[str]:
+    """Names an assignment target binds: `a`, `a, b`, `*rest`; not `a.x` nor `a[i]`."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {n for t in target.elts for n in _names(t)}
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    return set()
+
+
+def _own(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The statements of a loop body, not into nested loops or scopes (whose `break` is theirs)."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        s = stack.pop()
+        yield s
+        if isinstance(s, (*_NESTED, ast.For, ast.AsyncFor, ast.While)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(s, field, ()) or ())
