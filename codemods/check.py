@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from async_migrate.codemods import facts, memo, warm_run
+from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import (
@@ -73,7 +73,6 @@ from async_migrate.codemods.engine_work import (
     nested_engine_text,
 )
 from async_migrate.codemods.flow import CLASS
-from async_migrate.codemods.forked import shard_map
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
@@ -279,7 +278,7 @@ def check(
             if progress is not None:
                 progress("analyse", result.handlers, result.handlers)
         else:
-            result = analyse(project, pool.jobs)
+            result = analyse(project)
             routes = Routes(project)
             for finding in result.findings:
                 if finding.handler is not None and finding.handler.kind in ROUTE_KINDS:
@@ -311,32 +310,52 @@ def _from_memo(document: object) -> CheckResult | None:
     return CheckResult(root=Path("."), **document)
 
 
-def analyse(project: Project, jobs: int = 1) -> CheckResult:
-    """`check`'s findings on the joined index; the handlers are judged in up to `jobs`
-    processes (`codemods/forked.py`)."""
+def analyse(project: Project) -> CheckResult:
     result = CheckResult(root=Path("."))
     checked = set()
     acknowledged = set()
     result.routes = sum(1 for handler in project.handlers if handler.kind in ROUTE_KINDS)
-    by_id = {handler.id: handler for handler in project.handlers}
-
-    def judge(handlers: list[Handler]) -> dict[str, Any]:
-        return _judge(project, handlers)
-
-    def load(data: bytes) -> dict[str, Any] | None:
-        value = memo.loads(data, _MEMO_KINDS, by_id)
-        return value if isinstance(value, dict) and set(value) == set(_JUDGED) else None
-
-    def dump(value: dict[str, Any]) -> bytes:
-        return memo.dumps(value, _MEMO_KINDS)
-
-    for judged in shard_map(judge, project.reported_handlers, jobs, dump, load, project.prepare_shared):
-        result.findings.extend(judged["findings"])
-        result.silenced.extend(judged["silenced"])
-        result.handlers += judged["handlers"]
-        result.resolvers += judged["resolvers"]
-        checked.update(judged["checked"])
-        acknowledged.update(judged["acknowledged"])
+    for handler in project.reported_handlers:
+        if handler.kind == "lifecycle":
+            # Startup and shutdown run once, before the first request or after the last: blocking
+            # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
+            # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
+            # application serves, so its blocking work delays requests: AM306 as for any handler.
+            if _check_tasks(project, handler, result, tasks_only=True):
+                acknowledged.add(handler.id)
+            continue
+        if handler.kind == RESOLVER:
+            # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
+            # summary counts it apart from the `async def` handlers.
+            if handler.function.is_async:
+                result.handlers += 1
+            else:
+                result.resolvers += 1
+            checked.add(handler.id)
+            _check_resolver(project, handler, result)
+            continue
+        if handler.function.is_async:
+            result.handlers += 1
+            checked.add(handler.id)
+            _check_handler(project, handler, result)
+            continue
+        # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
+        # function without running it: its pragma may silence those findings.
+        silenced = _check_tasks(project, handler, result)
+        looped = _def_on_loop(project, handler)
+        if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
+            silenced = True
+        nested = _nested_on_loop(project, handler)
+        if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
+            silenced = True
+        closed = _closed_before_stream(project, handler)
+        if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
+            silenced = True
+        unawaited = _unawaited(project, handler)
+        if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
+            silenced = True
+        if silenced:
+            acknowledged.add(handler.id)
     for module in project.modules.values():
         if project.in_scope(module.path):
             for added in module.registrations:
@@ -372,67 +391,6 @@ def analyse(project: Project, jobs: int = 1) -> CheckResult:
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))
     return result
-
-
-_JUDGED = ("findings", "silenced", "handlers", "resolvers", "checked", "acknowledged")
-
-
-def _judge(project: Project, handlers: list[Handler]) -> dict[str, Any]:
-    """What `check` finds on each of handlers: the findings, the handlers and `def` resolvers
-    counted, the ids of those judged (`checked`) and of those whose pragma silenced a finding
-    (`acknowledged`)."""
-    result = CheckResult(root=Path("."))
-    checked: list[tuple[str, str]] = []
-    acknowledged: list[tuple[str, str]] = []
-    for handler in handlers:
-        if handler.kind == "lifecycle":
-            # Startup and shutdown run once, before the first request or after the last: blocking
-            # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
-            # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
-            # application serves, so its blocking work delays requests: AM306 as for any handler.
-            if _check_tasks(project, handler, result, tasks_only=True):
-                acknowledged.append(handler.id)
-            continue
-        if handler.kind == RESOLVER:
-            # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
-            # summary counts it apart from the `async def` handlers.
-            if handler.function.is_async:
-                result.handlers += 1
-            else:
-                result.resolvers += 1
-            checked.append(handler.id)
-            _check_resolver(project, handler, result)
-            continue
-        if handler.function.is_async:
-            result.handlers += 1
-            checked.append(handler.id)
-            _check_handler(project, handler, result)
-            continue
-        # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
-        # function without running it: its pragma may silence those findings.
-        silenced = _check_tasks(project, handler, result)
-        looped = _def_on_loop(project, handler)
-        if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
-            silenced = True
-        nested = _nested_on_loop(project, handler)
-        if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
-            silenced = True
-        closed = _closed_before_stream(project, handler)
-        if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
-            silenced = True
-        unawaited = _unawaited(project, handler)
-        if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
-            silenced = True
-        if silenced:
-            acknowledged.append(handler.id)
-    return {
-        "findings": result.findings,
-        "silenced": result.silenced,
-        "handlers": result.handlers,
-        "resolvers": result.resolvers,
-        "checked": checked,
-        "acknowledged": acknowledged,
-    }
 
 
 def _check_handler(project: Project, handler: Handler, result: CheckResult) -> None:

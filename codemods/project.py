@@ -248,29 +248,6 @@ class Project:
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope
 
-    # The whole-project analyses every handler's judgement reads (most of the analysis of a
-    # large service): computed before handlers are judged in forked processes, which would each
-    # compute them again otherwise.
-    SHARED = (
-        "session_params",
-        "_own_work",
-        "work_chains",
-        "unverified_chains",
-        "_opens_chain",
-        "all_calls_from",
-        "calls_from",
-        "edges",
-        "object_edges",
-        "_event_loop_needs",
-        "session_dependencies",
-        "_decorated",
-    )
-
-    def prepare_shared(self) -> None:
-        """Compute `SHARED` now, once (`codemods/forked.py`)."""
-        for name in self.SHARED:
-            getattr(self, name)
-
     @property
     def reported_handlers(self) -> list[Handler]:
         """The handlers in the files `--only` / `--exclude` select."""

@@ -348,11 +348,11 @@ def scan(
             if progress is not None:
                 progress("analyse", len(kept), len(kept))
         else:
-            result.outcomes = decide_all(project, options, progress, pool.jobs)
+            result.outcomes = decide_all(project, options, progress)
             reads = _Reads(root)
             if config.source is not None:
                 reads.note(str(config.source))  # the lines of its blockers (engine_options.config_location)
-            _preview(project, result.outcomes, reads, pool.jobs)
+            _preview(project, result.outcomes, reads)
             compose_paths(project, result.outcomes)
             if key is not None:
                 kept_reads = _Scanned(result.outcomes, reads.digests, reads.lacking, reads.tree_digests())
@@ -377,7 +377,6 @@ class _Reads:
         # (`tree_digests`), since dumping every tree parsed costs more than parsing it.
         self.trees: dict[str, tuple[str, Any]] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
-        self._merged_trees: dict[str, tuple[str, str]] = {}  # `tree_digests` of other processes (`merge`)
 
     def __call__(self, path: str) -> str:
         self.lacking.pop(path, None)
@@ -416,23 +415,7 @@ class _Reads:
 
     def tree_digests(self) -> dict[str, tuple[str, str]]:
         """Each file only parsed: (its digest, its tree's), as `_Scanned.trees` keeps them."""
-        own = {path: (file_digest, _tree_digest(tree)) for path, (file_digest, tree) in self.trees.items()}
-        return {**self._merged_trees, **own}
-
-    def record(self) -> dict[str, Any]:
-        """What was read, as JSON for `merge` in another process (`codemods/forked.py`)."""
-        return {"digests": self.digests, "lacking": self.lacking, "trees": self.tree_digests()}
-
-    def merge(self, record: dict[str, Any]) -> None:
-        """Add what another process read (`record`), as if read here: a file read whole
-        anywhere is no longer one only searched for words it lacks."""
-        self.digests.update(record["digests"])
-        for path, (file_digest, needles) in record["lacking"].items():
-            kept = self.lacking.setdefault(path, (file_digest, []))[1]
-            kept.extend(needle for needle in needles if needle not in kept)
-        for path in self.digests:
-            self.lacking.pop(path, None)
-        self._merged_trees.update({path: (pair[0], pair[1]) for path, pair in record["trees"].items()})
+        return {path: (file_digest, _tree_digest(tree)) for path, (file_digest, tree) in self.trees.items()}
 
     def lacks_names(self, path: str, names: tuple[str, ...]) -> bool:
         """Whether path's code names none of `names`: its text lacks each and is ASCII (the parser
@@ -599,42 +582,17 @@ def _unresolved_routes(project: Project, consequence: str, modules: list[str] | 
     ]
 
 
-def decide_all(
-    project: Project, options: Options, progress: Progress | None = None, jobs: int = 1
-) -> list[Outcome]:
-    """Phase one's decision for every handler --only/--exclude report, in the project's order;
-    decided in up to `jobs` processes (`codemods/forked.py`)."""
-    from async_migrate.codemods import memo
-    from async_migrate.codemods.forked import shard_map
-
+def decide_all(project: Project, options: Options, progress: Progress | None = None) -> list[Outcome]:
+    """Phase one's decision for every handler --only/--exclude report, in the project's order."""
+    outcomes = []
     handlers = project.reported_handlers
-    done = 0
-
-    def decide_shard(shard: list[Handler]) -> list[Outcome]:
-        nonlocal done
-        outcomes = []
-        for handler in shard:
-            CURRENT.file = handler.module.path
-            outcomes.append(decide(project, handler, options.offload_mixed))
-            done += 1
-            if progress is not None:
-                progress("analyse", done, len(handlers))
-        CURRENT.file = None
-        return outcomes
-
-    by_id = {handler.id: handler for handler in project.handlers}
-
-    def load(data: bytes) -> list[Outcome] | None:
-        value = memo.loads(data, _PHASE1_KINDS, by_id)
-        return value if isinstance(value, list) else None
-
-    def dump(value: list[Outcome]) -> bytes:
-        return memo.dumps(value, _PHASE1_KINDS)
-
-    shards = shard_map(decide_shard, handlers, jobs, dump, load, project.prepare_shared)
-    if progress is not None:
-        progress("analyse", len(handlers), len(handlers))
-    return [outcome for shard in shards for outcome in shard]
+    for handler in handlers:
+        CURRENT.file = handler.module.path
+        outcomes.append(decide(project, handler, options.offload_mixed))
+        if progress is not None:
+            progress("analyse", len(outcomes), len(handlers))
+    CURRENT.file = None
+    return outcomes
 
 
 def analysis_key(pool: Pool, project: Project, command: str, *options: Any) -> str | None:
@@ -703,16 +661,12 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.path_incomplete = not complete
 
 
-def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int = 1) -> None:
+def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], str]) -> None:
     """What scan adds to phase one's decision: Session use, awaits, and what phase two would do;
-    `read` gives a module's text and keeps what was read. The subsystems are previewed in up to
-    `jobs` processes (`codemods/forked.py`).
+    `read` gives a module's text.
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    import json
-
-    from async_migrate.codemods import forked
     from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work_view
@@ -729,55 +683,33 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
             (n for n, globs in sorted(project.config.subsystems.items()) if matches(path, globs)), path
         )
         groups.setdefault(name, []).append(path)
-
-    def preview(shard: list[tuple[str, list[str]]]) -> list[list[Any]]:
-        """[handler path, handler key, subsystem, phase two's action and reasons] per route
-        handler of the shard's subsystems."""
-        found = []
-        for name, modules in shard:
-            own = async_stack.analyse_for(project, modules, project_wide=stack, read=read)
-            if own is not stack:
-                own_expiry = expired_reads.Expiry(
-                    own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
-                )
-            closure = closures.compute(
-                project, name, modules, read=read, expiry=expiry if own is stack else own_expiry,
-                engine=inline_sessions.stack_engine(own), provider=_async_provider(project, own),
+    previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
+    for name, modules in groups.items():
+        own = async_stack.analyse_for(project, modules, project_wide=stack, read=read)
+        if own is not stack:
+            own_expiry = expired_reads.Expiry(
+                own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
             )
-            if own.blockers:
-                closure.block_all([b.reason() for b in own.blockers])
-            for planned in _phase2_outcomes(project, closure):
-                found.append([
-                    *planned.handler.id,
-                    name,
-                    {"action": planned.action, "reasons": texts(planned.reasons), "codes": codes(planned.reasons)},
-                ])
-        return found
-
-    def dump(found: list[list[Any]]) -> bytes:
-        # A child's reads are this run's too: the kept analysis depends on them.
-        return json.dumps({"found": found, "reads": read.record()}).encode()
-
-    def load(data: bytes) -> list[list[Any]] | None:
-        document = json.loads(data)
-        read.merge(document["reads"])
-        return document["found"]
-
-    previews: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    shards = forked.shard_map(
-        preview, list(groups.items()), jobs, dump, load, project.prepare_shared, forked.MIN_SUBSYSTEMS_PER_PROCESS
-    )
-    for found in shards:
-        for path, key, name, planned in found:
-            previews[(path, key)] = (name, planned)
+        closure = closures.compute(
+            project, name, modules, read=read, expiry=expiry if own is stack else own_expiry,
+            engine=inline_sessions.stack_engine(own), provider=_async_provider(project, own),
+        )
+        if own.blockers:
+            closure.block_all([b.reason() for b in own.blockers])
+        for planned in _phase2_outcomes(project, closure):
+            previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
         work = session_work_view(project, outcome.handler.id)
         outcome.extra["session"] = bool(work.params) or work.any
         outcome.extra["awaits"] = bool(outcome.handler.function.awaits)
         outcome.extra["subsystem"] = outcome.handler.module.path
-        previewed = previews.get(outcome.handler.id)
-        if previewed is not None:
-            outcome.extra["subsystem"], outcome.extra["phase2"] = previewed
+        preview = previews.get(outcome.handler.id)
+        if preview is not None:
+            name, planned = preview
+            outcome.extra["subsystem"] = name
+            outcome.extra["phase2"] = {
+                "action": planned.action, "reasons": texts(planned.reasons), "codes": codes(planned.reasons)
+            }
 
 
 def phase1(
@@ -817,7 +749,7 @@ def phase1(
             key = analysis_key(pool, project, "phase1", options.offload_mixed)
             kept = _phase1_memo(remembered(pool, "phase1", key, project, _PHASE1_KINDS))
             if kept is None:
-                outcomes = decide_all(project, options, progress, pool.jobs)
+                outcomes = decide_all(project, options, progress)
                 compose_paths(project, outcomes)
                 kept = (outcomes, phase1_plans(project, outcomes))
                 plain = {path: _plan_json(plan) for path, plan in kept[1].items()}
