@@ -41,8 +41,8 @@ and of all the descendants it waited for (the pool workers): the same figure as
 an earlier, larger run (RUSAGE_CHILDREN is a high-water mark over all children).
 While a command runs, /proc is sampled to split the peak into the main process and
 its worker processes and to record the peak of their sum, and of the sum of their
-proportional set sizes (PSS): the processes that judge handlers are forked from the main
-one after its index is built and share its pages, each counted whole in a resident set.
+proportional set sizes (PSS): a process forked from another shares its pages, which
+each resident set counts whole.
 """
 
 from __future__ import annotations
@@ -248,9 +248,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _pss_kb(pid: int) -> int:
-    """pid's proportional set size: each page it shares counted as its share. A process forked
-    after the analysis's index is built shares most of its pages with its parent, which the sum
-    of resident sets counts once per process."""
+    """pid's proportional set size: each page it shares counted as its share (a forked process
+    shares its parent's pages, which the sum of resident sets counts once per process)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as stream:
             for line in stream:
