@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 # Imported before forking; a name that is not installed is skipped (its runs import it again
 # or fail as they would have).
@@ -62,29 +63,38 @@ def child(run: dict) -> int:
     return int(pytest.main(args))
 
 
-def main() -> None:
-    runs = json.load(sys.stdin)
+def import_shared() -> None:
+    """Import `SHARED`, skipping what is not installed."""
     for name in SHARED:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
-    sys.stdout.flush()
+
+
+def fork(work: Callable[[dict], int], run: dict) -> int:
+    """The pid of a child that does `work(run)` and exits with what it returns (70 when it
+    raises, the traceback on its standard error)."""
+    sys.stdout.flush()  # what sits in the buffers would be written by both processes
     sys.stderr.flush()
-    children = []
-    for run in runs:
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                code = child(run)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children.append(pid)
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            code = work(run)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def main() -> None:
+    runs = json.load(sys.stdin)
+    import_shared()
+    children = [fork(child, run) for run in runs]
     codes = []
     for pid in children:
         _, status = os.waitpid(pid, 0)

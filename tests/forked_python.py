@@ -10,7 +10,6 @@ the modules below are already imported, which only saves the time of importing t
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ import traceback
 import types
 import warnings
 
-from forked_pytest import SHARED
+from forked_pytest import fork, import_shared
 
 # This script's folder, which `python -c` would not put on the path.
 BASE_PATH = [entry for entry in sys.path[1:] if entry]
@@ -57,27 +56,9 @@ def child(run: dict) -> int:
 
 
 def main() -> None:
-    for name in SHARED:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+    import_shared()
     for line in sys.stdin:
-        run = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                code = child(run)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(fork(child, json.loads(line)), 0)
         print(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}), flush=True)
 
 
