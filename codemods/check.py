@@ -523,15 +523,23 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
     handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read),
     nor held in a local name that runs them on every path after (`astcollect.awaited_later`)."""
     calls: list[Blocking] = []
+    by_index = {call.index: call for call in handler.function.calls}
     for edge in project.all_calls_from.get(handler.id, ()):
         call = edge.call
+        # `asyncio.wait_for(f(db), 5)` runs f only when it is awaited itself
+        outer = by_index.get(call.argument_of) if call.argument_of is not None else None
+        wrapper = _unawaited_wrapper(project, outer)
         # `c = f(); ... await c`: a coroutine a local name holds, run on every path after
-        if call.awaited or call.offloaded or call.nested or call.argument_of is not None or call.consumed:
+        if call.awaited or call.offloaded or call.nested or call.consumed or (
+            call.argument_of is not None and wrapper is None
+        ):
             continue
         module, callee = project.functions[edge.callee]
         if not callee.is_async or callee.is_generator:
             continue  # an async generator is iterated (`async for`, a StreamingResponse), never awaited
         text = f"{module.name}.{callee.qualname}(...)"
+        if wrapper is not None:
+            text = f"{wrapper}({text})"
         if all(b.line != call.line or b.call != text for b in calls):
             calls.append(Blocking(call.line, text))
     if not calls:
@@ -548,6 +556,24 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         f"in it runs (its Session work is lost) and what it returns is the coroutine; {fix}",
         calls,
     )
+
+
+# Coroutine functions that run the coroutine they are handed only when they are awaited.
+_RUN_WHEN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for"})
+
+
+def _unawaited_wrapper(project: Project, outer: facts.Call | None) -> str | None:
+    """The name of `outer`, the call a coroutine is a direct argument of, when it is one of
+    `_RUN_WHEN_AWAITED` that nothing awaits, holds or hands on: the coroutine never runs."""
+    if outer is None or outer.callee is None:
+        return None
+    if project.canonical(outer.callee) not in _RUN_WHEN_AWAITED:
+        return None
+    if outer.awaited or outer.consumed or outer.nested or outer.argument_of is not None or outer.within:
+        return None
+    if outer.held_in is not None:
+        return None
+    return outer.callee
 
 
 def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> bool:

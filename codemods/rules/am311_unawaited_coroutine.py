@@ -7,7 +7,8 @@ result. It happens when code written against a helper before phase two made it `
 calls a synchronous version. A coroutine kept in a local name (`c = f(db)`, a list of them)
 is run when, on every path after, the name is awaited or handed to what runs it (`create_task`,
 `gather`, `shield`, an awaited `wait_for`) before it is bound again; a path that returns,
-raises or rebinds it first leaves the finding.
+raises or rebinds it first leaves the finding. So does one handed straight to an
+`asyncio.wait_for(...)` that nothing awaits: `wait_for` is itself a coroutine function.
 
 Before:
 

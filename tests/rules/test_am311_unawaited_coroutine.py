@@ -191,3 +191,65 @@ def test_near_miss_a_held_coroutine_some_path_never_runs_is_still_am311(app, fin
         assert [f["code"] for f in found] == ["AM311"], (function, found)
         reported += [b["line"] for b in found[0]["blocking"]]
     assert sorted(reported) == lost  # the last `c` of the loop is awaited, its earlier ones are not
+
+
+WRAPPED = """
+import asyncio
+from asyncio import wait_for
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.rows import count_rows
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+@router.get("/dropped")
+async def dropped(db: AsyncSession = Depends(get_async_db)):
+    asyncio.wait_for(count_rows(db), 5)  # lost
+    return {}
+
+
+@router.get("/imported")
+async def imported(db: AsyncSession = Depends(get_async_db)):
+    wait_for(count_rows(db), timeout=5)  # lost
+    return {}
+
+
+@router.get("/timed")
+async def timed(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await asyncio.wait_for(count_rows(db), 5)}
+
+
+@router.get("/timed_later")
+async def timed_later(db: AsyncSession = Depends(get_async_db)):
+    pending = asyncio.wait_for(count_rows(db), 5)
+    return {"n": await pending}
+
+
+@router.get("/scheduled")
+async def scheduled(db: AsyncSession = Depends(get_async_db)):
+    task = asyncio.create_task(asyncio.wait_for(count_rows(db), 5))
+    return {"n": await task}
+"""
+
+
+def test_a_coroutine_handed_to_a_wait_for_nothing_awaits_is_am311(app, findings):
+    root = app(WRAPPED, FILES)
+    written = (root / "api/items.py").read_text().splitlines()
+    lost = [number for number, line in enumerate(written, 1) if line.endswith("# lost")]
+    reported = []
+    for function in ("dropped", "imported"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM311"], (function, found)
+        assert "wait_for(services.rows.count_rows(...))" in found[0]["message"], found
+        reported += [b["line"] for b in found[0]["blocking"]]
+    assert reported == lost
+
+
+def test_near_miss_a_wait_for_awaited_held_and_awaited_or_scheduled_is_no_am311(app, findings):
+    root = app(WRAPPED, FILES)
+    for function in ("timed", "timed_later", "scheduled"):
+        assert findings(root, function) == [], function
