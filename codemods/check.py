@@ -136,6 +136,7 @@ from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
+from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
     POLYMORPHIC,
@@ -558,22 +559,14 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
     )
 
 
-# Coroutine functions that run the coroutine they are handed only when they are awaited.
-_RUN_WHEN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for"})
-
-
 def _unawaited_wrapper(project: Project, outer: facts.Call | None) -> str | None:
     """The name of `outer`, the call a coroutine is a direct argument of, when it is one of
-    `_RUN_WHEN_AWAITED` that nothing awaits, holds or hands on: the coroutine never runs."""
-    if outer is None or outer.callee is None:
-        return None
-    if project.canonical(outer.callee) not in _RUN_WHEN_AWAITED:
+    `RUN_WHEN_AWAITED` that nothing awaits, holds or hands on: the coroutine never runs."""
+    if outer is None or project.canonical(outer.callee) not in RUN_WHEN_AWAITED:
         return None
     if outer.awaited or outer.consumed or outer.nested or outer.argument_of is not None or outer.within:
         return None
-    if outer.held_in is not None:
-        return None
-    return outer.callee
+    return outer.callee if outer.held_in is None else None
 
 
 def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.vocabulary.python import TASK_WRAPPERS
+from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED, TASK_WRAPPERS
 
 # Calls that run a coroutine they are handed whether or not they are awaited themselves.
 _RUNS = frozenset(
@@ -24,8 +24,6 @@ _RUNS = frozenset(
      "asyncio.run_coroutine_threadsafe"}
 ) & TASK_WRAPPERS
 _RUN_METHODS = frozenset({"create_task", "run_until_complete"})  # a loop's, a task group's
-# Calls that run it only when they are awaited themselves (`await wait_for(c, 5)`).
-_RUN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.wait"})
 _AS_COMPLETED = "asyncio.as_completed"  # runs them once iterated
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -178,7 +176,7 @@ def _schedules(call: facts.Call, func: ast.expr, awaited: bool) -> bool:
     """Whether the call runs the coroutines it is handed (`wait_for` only when awaited itself)."""
     return (
         call.callee in _RUNS or (type(func) is ast.Attribute and func.attr in _RUN_METHODS)
-        or (awaited and call.callee in _RUN_AWAITED)
+        or (awaited and call.callee in RUN_WHEN_AWAITED)
     )
 
 

@@ -136,3 +136,7 @@ NOT_RUNNING_ATTRIBUTES = frozenset({
 
 # `T = TypeVar("T")`: a type parameter, which a generic class's fields name (`items: list[T]`).
 TYPE_VARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+# Coroutine functions that run the coroutine they are handed only when they are awaited
+# themselves (`await wait_for(c, 5)`); unawaited, nothing in it ran.
+RUN_WHEN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait"})
