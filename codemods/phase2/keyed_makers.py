@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from async_migrate.codemods import sources
 from async_migrate.codemods.facts import Module
+from async_migrate.codemods.phase2.expired_lists import function_node
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS
 
@@ -83,7 +84,7 @@ def _dicts(
     if read is None:
         return None
     module, function = project.functions[fid]
-    node = _function_node(_tree(read, module.path), function.line, function.name)
+    node = function_node(_tree(read, module.path), function)
     if node is None:
         return None
     found = []
@@ -115,15 +116,6 @@ def _tree(read: Callable[[str], str], path: str) -> ast.Module | None:
         return sources.tree_of(read, path)
     except (OSError, SyntaxError, ValueError):
         return None
-
-
-def _function_node(tree: ast.Module | None, line: int, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and node.lineno == line:
-            return node
-    return None
 
 
 def _looked_up(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
