@@ -34,7 +34,8 @@ SESSION_IO_METHODS = frozenset(
     {
         "execute", "exec", "scalars", "scalar", "get", "get_one", "query", "commit", "rollback",
         "flush", "refresh", "delete", "merge", "close", "connection", "begin", "begin_nested",
-        "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings",
+        "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings", "delete_all", "merge_all",
+        "reset", "invalidate", "prepare",
     }
 )
 # AsyncSession methods that are coroutines; every other Session method stays synchronous.
@@ -43,7 +44,7 @@ AWAITED_METHODS = frozenset(
     {
         "execute", "exec", "scalars", "scalar", "get", "get_one", "stream", "stream_scalars",
         "commit", "rollback", "flush", "refresh", "delete", "merge", "close", "reset",
-        "invalidate", "connection", "run_sync",
+        "invalidate", "connection", "run_sync", "delete_all", "merge_all",
     }
 )
 SYNC_METHODS = frozenset(
