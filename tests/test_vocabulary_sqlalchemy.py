@@ -45,3 +45,15 @@ def test_every_awaited_method_is_session_io_for_phase_one():
 
 def test_every_public_asyncsession_attribute_is_known():
     assert _public(AsyncSession) <= ASYNC_SESSION_ATTRIBUTES
+
+
+def test_every_asyncconnection_coroutine_a_connection_has_is_awaited_by_phase_two():
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from async_migrate.codemods.vocabulary.sqlalchemy import DERIVED_AWAITED, Derived
+
+    coroutines = {
+        name for name in _public(AsyncConnection) if inspect.iscoroutinefunction(getattr(AsyncConnection, name))
+    }
+    assert coroutines & _public(Connection) <= DERIVED_AWAITED[Derived.CONNECTION]
