@@ -301,6 +301,10 @@ class Function(_Fact):
     loads: list[Load] = field(default_factory=list)
     holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
     results: tuple[tuple, ...] = ()
+    # Each `return value` of the own body, in order, duplicates kept: the value as `returned`
+    # spells it ('' where it cannot) and its term. `results` drops repeated terms, so it cannot
+    # be paired with `returned` (`return False` ... `return True`: two spelled, one term).
+    returned_terms: tuple[tuple[str, tuple], ...] = ()
     # Calls given keyword arguments only (`Report(owner=owner, total=n)`), whose term the flow
     # read: call index -> the keywords as a dict term, for a schema the call may construct.
     keywords: dict[int, tuple] = field(default_factory=dict)

@@ -271,3 +271,70 @@ def test_5_an_object_a_helper_or_crud_method_loaded_is_refreshed_after_the_commi
         ],
         "names": ["pen!!!", "cup!!!", "box!"],
     }
+
+
+RETURNS = """
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def rename_checked(db: Session, item_id: int, name: str):
+    item = db.get(Item, item_id)
+    if item is None:
+        return False
+    item.name = name
+    return True
+
+
+def found_or_wrapped(db: Session, item_id: int, wrap: bool):
+    item = db.get(Item, item_id)
+    if wrap:
+        return {"item": item}
+    if item is None:
+        return item
+    return item
+"""
+RETURN_ROUTES = """
+@router.post("/checked/{item_id}")
+def checked(item_id: int, name: str, db: session_dependency):
+    ok = rename_checked(db, item_id, name)
+    db.commit()
+    return {"ok": ok}
+""", f"""
+@router.post("/wrapped/{{item_id}}")
+def wrapped(item_id: int, db: session_dependency):
+    found = found_or_wrapped(db, item_id, True)
+    {RAW}
+    db.commit()
+    return {{"found": str(type(found).__name__)}}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:1])
+def test_5_each_return_of_a_helper_is_read_with_its_own_value_also_when_two_share_one(cli, service, kind):
+    # `return False` ... `return True` share one value term: read as one list, the pairing of the
+    # returns with their values fell apart, and a helper handing back only literals blocked the
+    # route; and one ending `return item` twice beside `return {"item": item}` read the dict as
+    # `item`, so the caller refreshed a dict (UnmappedInstanceError on every request)
+    imports = "from fastapi import HTTPException\nfrom sqlalchemy import text\n\nfrom helpers import found_or_wrapped, rename_checked\n"
+    source = routes(*RETURN_ROUTES).replace("router = APIRouter()", imports + "\n\nrouter = APIRouter()")
+    root = service({
+        "db/engine.py": dedent(ENGINE).replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
+        "helpers.py": dedent(RETURNS),
+        SUBSYSTEM: source,
+    })
+    document = apply(cli, root)
+    assert handler(document, "checked")["action"] == "migrate", handler(document, "checked")
+    assert "refresh" not in function(root, SUBSYSTEM, "checked")
+    blocked = handler(document, "wrapped")
+    assert blocked["action"] == "blocked" and "AM259" in blocked["codes"], blocked
+    assert "refresh" not in function(root, SUBSYSTEM, "wrapped")
+    result = serve(root, kind, SEED + """
+        answers = [client.post("/checked/1", params={"name": "ink"}).json(),
+                   client.post("/checked/9", params={"name": "ink"}).json()]
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
+        print(json.dumps({"answers": answers, "names": names}))
+    """)
+    assert result == {"answers": [{"ok": True}, {"ok": False}], "names": ["ink", "cup"]}

@@ -138,7 +138,7 @@ def _read_function(
     if any(call.query_chain is not None and not call.query_iterated for call in function.calls):
         kept = query_vars.read(collector.source, node, function, indexes)
     if function.calls or "." in qualname or function.params:
-        objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept)
+        objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written)
     by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
         handoff.read(collector.source, node, by_func)
@@ -725,6 +725,7 @@ class BodyScanner:
         # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
         self.adapters: dict[str, tuple[str, ...]] = {}
         self.raw_returned: list[ast.expr] = []
+        self.returned_written: dict[int, str] = {}  # id of a returned value -> how `returned` spells it
         self.raw_yielded: list[ast.expr] = []
         self.raw_yielded_from: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
@@ -817,9 +818,11 @@ class BodyScanner:
             self.function.state_assigns.append(
                 (line, expression(head, local) or facts.UNSPELLED, attribute, spelled or facts.UNSPELLED)
             )
-        self.function.returned = tuple(
-            found for found in (expression(value, local) for value in self.raw_returned) if found is not None
-        )
+        for value in self.raw_returned:
+            found = expression(value, local)
+            if found is not None:
+                self.returned_written[id(value)] = found
+        self.function.returned = tuple(self.returned_written.values())
         self.function.yielded = tuple(
             found for found in (expression(value, local) for value in self.raw_yielded) if found is not None
         )

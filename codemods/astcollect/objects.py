@@ -61,19 +61,22 @@ def read(
     indexes: dict[int, int],
     local: frozenset[str],
     kept: dict[int, tuple[facts.QueryVar, ast.Call]] | None = None,
+    written: dict[int, str] | None = None,
 ) -> None:
-    """Fill `function.loads`, `.holds` and `.results`. `indexes`: id of a call's `func` -> the
-    call's index (the collector's numbering); `local`: every local name of the function;
-    `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`)."""
-    _Flow(collector, function, indexes, local, kept or {}).run(node)
+    """Fill `function.loads`, `.holds`, `.results` and `.returned_terms`. `indexes`: id of a
+    call's `func` -> the call's index (the collector's numbering); `local`: every local name of
+    the function; `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`);
+    `written`: id of a returned value -> how `function.returned` spells it."""
+    _Flow(collector, function, indexes, local, kept or {}, written or {}).run(node)
 
 
 class _Flow:
     def __init__(
         self, collector: Collector, function: facts.Function, indexes: dict[int, int], local: frozenset[str],
-        kept: dict[int, tuple[facts.QueryVar, ast.Call]],
+        kept: dict[int, tuple[facts.QueryVar, ast.Call]], written: dict[int, str],
     ) -> None:
         self.collector = collector
+        self.written = written
         self.function = function
         self.indexes = indexes
         self.local = local
@@ -90,6 +93,7 @@ class _Flow:
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | stored
         results: list[tuple] = []
+        paired: list[tuple[str, tuple]] = []
         receiver = _receiver(self.function)
         for item in nodes:
             kind = type(item)
@@ -128,11 +132,13 @@ class _Flow:
                 self.holds.setdefault(item.name, []).append(UNKNOWN)
             elif kind is ast.Return and item.value is not None:
                 results.append(self.term(item.value))
+                paired.append((self.written.get(id(item.value), ""), results[-1]))
             elif kind in _SCOPES:
                 for name in _bound_inside(item):
                     self.holds.setdefault(name, []).append(UNKNOWN)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
         self.function.results = tuple(dict.fromkeys(results))
+        self.function.returned_terms = tuple(paired)
 
     def _chained(self, node: ast.Attribute) -> None:
         """`b.author.books`, `session.get(B, 1).author`, `get_book(s, 1).author`: a read on something

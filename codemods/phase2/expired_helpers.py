@@ -252,13 +252,13 @@ def _function_result(
         return None  # an object it detaches is no instance of the Session any more
     if helper.returns and all(ref in _SCALARS for ref in helper.returns):
         return Returned("scalar")
-    if len(helper.returned) != len(helper.results):
+    if any(not written for written, _ in helper.returned_terms):
         return None  # a return the notation cannot spell (`db.get(...) or Item()`)
-    if not helper.results:
+    if not helper.returned_terms:
         return Returned("none")  # no `return`: None
     node = expired_lists.function_node(models.tree(module.path), helper)
     found = []
-    for written, term in zip(helper.returned, helper.results):
+    for written, term in helper.returned_terms:
         result = _expression(project, models, callee, helper, node, written, term, params, depth, held)
         if result is None:
             return None
