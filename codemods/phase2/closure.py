@@ -45,6 +45,7 @@ from async_migrate.codemods.phase2 import (
     scheduled,
     tx_dependency,
     unclosed,
+    unfollowed_holders,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.derived import runs_sync
@@ -580,6 +581,7 @@ def compute(
                                 f"{', '.join(sharing_with)} (--shared block)"
                             )
                         )
+            reasons.extend(unfollowed_holders.reasons(project, [route, *dependency_twins.get(route, ())]))
             reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
             reasons.extend(_callable_dependency_reasons(project, dependency_twins.get(route, ()), active))
             for router, sharing in sorted(router_sharing.get(route, {}).items()):

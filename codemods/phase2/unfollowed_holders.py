@@ -1,0 +1,63 @@
+"""A parameter FastAPI fills with an instance of a class holding the Session, through a
+dependency phase two cannot point at the async counterpart.
+
+Phase two renames the class in a migrated route's annotation (`NoteService` to
+`NoteServiceAsync`, or the class moved in place) and moves or twins the dependency that builds it
+(`Depends(provide_note_service)`, `Depends(NoteService)`). A dependency it cannot follow
+(`Depends(PROVIDERS["notes"])`, `Depends(Provide["notes"])` on a project container,
+`Depends(make_provider("notes"))`, a dependency-injector `Provide[Container.notes]` marker)
+stays as written: at run time it still builds the synchronous class on the synchronous
+Session, and the migrated route awaits its plain methods (`TypeError: object int can't be used
+in 'await' expression`). Such a route is blocked, naming the parameter (AM239).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.rules import Reason
+from async_migrate.codemods.rules.am239_unfollowed_holder_dependency import RULE as AM239
+
+
+def _unfollowed(project: Project, param: facts.Param) -> str | None:
+    """The dependency filling `param` as written, when phase two cannot rewrite it; else None."""
+    if param.provide:
+        return f"`{param.provide_text}`"
+    if param.opaque_depends:
+        return f"`Depends({param.opaque_depends})`"
+    return None
+
+
+def reasons(project: Project, fids: Iterable[FunctionId]) -> list[Reason]:
+    """AM239 for each parameter of the route or of a dependency moving with it (`fids`) that
+    FastAPI fills with a class holding the Session through a dependency phase two leaves as it is."""
+    # A class with problems of its own blocks its routes already (AM253 names a container's provider).
+    family = {
+        ref for holder in holders.holder_classes(project).values() if not holder.problems
+        for ref in holder.family or (holder.ref,)
+    }
+    if not family:
+        return []
+    classes = project.flow.classes
+    found: list[Reason] = []
+    for fid in fids:
+        module, function = project.functions[fid]
+        for param in function.params:
+            held = next((c for r in param.annotation if (c := classes.resolve(r)) in family), None)
+            if held is None:
+                continue
+            source = _unfollowed(project, param)
+            if source is None:
+                continue
+            cls = classes.short(held)
+            found.append(AM239.reason(
+                f"{module.path}:{param.line}: `{param.name}` of {module.name}.{function.qualname} is a {cls}, which "
+                f"holds the Session, made by {source}: phase two cannot point that dependency at the async "
+                f"counterpart, so the migrated code would still get a {cls} on the synchronous Session and await "
+                f"its plain methods; inject it through a project dependency function that returns it, or through "
+                f"the class itself (`Depends({cls})`)"
+            ))
+    return found
