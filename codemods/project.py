@@ -1029,6 +1029,10 @@ class Project:
             else:
                 continue
             named = _session_named(param.name)
+            # What project code the analysis cannot follow picks (`Depends(PROVIDERS["notes"])`, a
+            # container's `Provide["notes"]`) may be a service holding the Session: any method of it
+            # may do Session work, unless its annotation types it.
+            held = bool(param.opaque_depends) and self._picks_project_code(fid, param)
             for call in function.calls:
                 if call.offloaded:
                     continue
@@ -1037,12 +1041,29 @@ class Project:
                         continue  # a mapping's `get(key)`, not `Session.get(Model, pk)`
                     found.append((call.line, f"{source}: `{param.name}.{call.method}()` may be synchronous Session work"))
                     break
+                if held and call.receiver == param.name and call.method and not call.awaited:
+                    found.append((call.line, f"{source}: `{param.name}.{call.method}()` may do synchronous Session "
+                                  "work through what it holds"))
+                    break
                 # Handed on under a Session's name (`helper(db)`): the helper may use it as one.
                 if named and call.callee not in _BUILTIN_NAMES and any(a.name == param.name for a in call.args):
                     found.append((call.line, f"{source}: it is handed to `{self.written(call.callee or call.func or 'a call')}`, "
                                   "which may use it as a synchronous Session"))
                     break
         return found
+
+    def _picks_project_code(self, fid: FunctionId, param: facts.Param) -> bool:
+        """Whether an opaque `Depends(...)` names project code (a dict of providers, a container,
+        a factory) and no annotation types what it gives."""
+        if param.annotation or self.flow.env(fid).get(param.name):
+            return False
+        for ref in param.opaque_refs:
+            target = self.resolve(ref)
+            if (target is not None and target.kind != "external") or self.flow.classes.resolve(ref) is not None:
+                return True
+            if target is None and ref.rpartition(".")[0] in self.modules:
+                return True  # a module-level display (`PROVIDERS = {...}`), which no Value records
+        return False
 
     def _injecting_decorator(self, fid: FunctionId) -> str | None:
         """The first decorator of `fid` that may pass it arguments the analysis does not see, as

@@ -816,3 +816,89 @@ def test_a_session_a_dependency_takes_from_outside_path_is_unverified(app, findi
         return
     assert [f["code"] for f in found] == [code], found
     assert expected in found[0]["message"], found
+
+
+PROVIDERS = """
+from typing import Callable
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+
+class Notes:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def count(self) -> int:
+        return self.db.execute(text("select 1")).scalar()
+
+
+def provide_notes(db: Session = Depends(get_db_session)) -> Notes:
+    return Notes(db)
+
+
+PROVIDERS = {"notes": provide_notes}
+
+
+class _Provide:
+    def __getitem__(self, name: str) -> Callable:
+        return PROVIDERS[name]
+
+
+Provide = _Provide()
+
+
+def provider(name: str) -> Callable:
+    return PROVIDERS[name]
+"""
+
+
+@pytest.mark.parametrize("written", ['PROVIDERS["notes"]', 'Provide["notes"]', 'provider("notes")'])
+def test_a_service_a_project_provider_table_picks_is_unverified_not_clean(app, findings, reported, written):
+    # The table holds a provider building a service on the Session: `notes.count()` runs its queries.
+    root = app(
+        f"""
+        from fastapi import Depends
+
+        from providers import PROVIDERS, Provide, provider
+
+
+        @router.get("/count")
+        async def count_notes(notes=Depends({written})):
+            return {{"n": notes.count()}}
+        """,
+        {"providers.py": PROVIDERS},
+    )
+    found = findings(root, "count_notes")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert f"`notes` comes from `Depends({written})`, which the analysis cannot follow: `notes.count()` may do " \
+        "synchronous Session work through what it holds" in found[0]["message"]
+    entry = reported(root, "count_notes", "phase1")
+    assert entry["action"] == "keep" and "AM125" in entry["codes"], entry
+
+
+def test_near_miss_a_provider_table_value_only_handed_back_and_a_typed_one(app, findings, reported):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from providers import PROVIDERS, Notes
+
+
+        @router.get("/settings")
+        async def settings(notes=Depends(PROVIDERS["notes"])):
+            return {"kind": type(notes).__name__}
+
+
+        @router.get("/typed")
+        async def typed(notes: Notes = Depends(PROVIDERS["notes"])):
+            return {"n": notes.count()}
+        """,
+        {"providers.py": PROVIDERS},
+    )
+    assert findings(root, "settings") == []
+    # typed by its annotation: the Session work is seen, and phase one converts it
+    assert reported(root, "typed", "phase1")["action"] == "convert"
