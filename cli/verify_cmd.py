@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from async_migrate.cli.console import Console, escape
-from async_migrate.codemods.verify.testrun import INSTALL_HINT
 
 AppOption = Annotated[
     str,
@@ -364,6 +363,8 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         console.print(f"  acknowledged by pragma (blocks, reported, not failed): {escape(', '.join(places))}",
                       highlight=False, soft_wrap=True)
     if tests["status"] != "skipped" and not tests.get("guard", {}).get("blockbuster", True):
+        from async_migrate.codemods.verify.testrun import INSTALL_HINT
+
         # escaped: rich would read the extra's `[verify]` as markup and print `async-migrate`
         console.print("  note: blockbuster is not installed in the service's environment, so driver calls "
                       f"outside SQLAlchemy are not checked: {escape(INSTALL_HINT)}",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from async_migrate.codemods.project import Handler
 from async_migrate.codemods.rules import Reason, codes, texts
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import Handler
 
 
 @dataclass(slots=True)
