@@ -153,11 +153,13 @@ def _problems(
     problems = []
     generated = any(project.canonical(d) in DATACLASS_DECORATORS for d in found.decorators)
     for name in declared:
+        # FastAPI builds an injected dataclass from its fields: the hand-written `__init__` keeps the default.
+        default = f" = Depends({project.written(found.depends[name]).rpartition('.')[2]})" if name in found.depends else ""
         problems.append((
             module.path, found.line,
             f"`{name}` is a dataclass field holding the Session: the `__init__` the decorator generates "
             "receives it, which phase two does not rewrite; write that `__init__` by hand "
-            f"(`def __init__(self, {name}: Session) -> None: self.{name} = {name}`) and the class can move"
+            f"(`def __init__(self, {name}: Session{default}) -> None: self.{name} = {name}`) and the class can move"
             if generated else
             f"`{name}` is a Session declared on the class (a class-based view's "
             "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"

@@ -72,3 +72,32 @@ def test_a_dataclass_holding_the_session_blocks_naming_the_generated_init(phase2
     assert not any("call-mappings" in r for r in found["reasons"]), found["reasons"]
     assert any("`api.items.Repo()`, the project class Repo, which phase two cannot move" in r
                for r in found["reasons"]), found["reasons"]
+
+
+def test_an_injected_dataclass_is_told_to_keep_its_depends_default_in_the_hand_written_init(phase2, entry):
+    # FastAPI builds `Depends(Titles)` from the fields: an `__init__` without the default would
+    # leave FastAPI nothing to fill `db` with.
+    source = """
+from dataclasses import dataclass
+
+from fastapi import Depends
+
+from db.engine import get_db_session
+
+
+@dataclass
+class Titles:
+    db: Session = Depends(get_db_session)
+
+    def titles(self):
+        return list(self.db.scalars(select(Book.title)))
+
+
+@router.get("/titles")
+async def read_titles(repo: Titles = Depends()):
+    return repo.titles()
+"""
+    found = entry(phase2(source), "read_titles")
+    assert found["action"] == "blocked" and "AM253" in found["codes"], found
+    assert any("(`def __init__(self, db: Session = Depends(get_db_session)) -> None: self.db = db`)" in r
+               for r in found["reasons"]), found["reasons"]
