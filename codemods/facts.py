@@ -324,6 +324,9 @@ class Function(_Fact):
     # `db = sessions["rw"]`: locals bound to an item taken by subscript, with the container as
     # spelled (or UNSPELLED); the notation of `bindings` cannot spell it
     items: dict[str, str] = field(default_factory=dict)
+    # `global n` then `n += 1` (or `n = n + 1`) in the own body: the module-level names it
+    # updates from their own value, with the line (codemods/astcollect/body.py).
+    global_updates: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

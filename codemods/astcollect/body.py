@@ -757,6 +757,8 @@ class BodyScanner:
         self._lazy_facts()
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
+        if self.declared_global:
+            self.function.global_updates = global_updates(body, self.declared_global)
         local = frozenset(self.locals - self.declared_global)
         resolve = self.collector.resolve
         expression = self.collector.expression
@@ -1690,6 +1692,26 @@ class BodyScanner:
             return
         owner, _, attr = path.rpartition(".")
         self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
+
+
+def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, int]]:
+    """`n += 1`, `n = n + 1` on a name the body declares `global`, outside nested scopes: the
+    name and the line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
+    found: dict[str, int] = {}
+    for node in objects.own_nodes(body):
+        kind = type(node)
+        if kind is ast.AugAssign:
+            targets, value = [node.target], None
+        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
+            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
+        else:
+            continue
+        for target in targets:
+            if type(target) is not ast.Name or target.id not in declared or target.id in found:
+                continue
+            if value is None or any(type(n) is ast.Name and n.id == target.id for n in ast.walk(value)):
+                found[target.id] = node.lineno
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def _parameter_names(args: ast.arguments) -> set[str]:

@@ -23,6 +23,7 @@ from async_migrate.codemods.rules.am130_used_as_coroutine import RULE as AM130
 from async_migrate.codemods.rules.am134_context_variable_set import RULE as AM134
 from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM138
 from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
+from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
 from async_migrate.codemods.rules.base import Reason, Rule
 
 
@@ -37,6 +38,7 @@ class NeedKind(Enum):
     AWAITED = "awaited"  # a caller awaits the handler
     CALLED = "called"  # a caller uses what the call returns otherwise (`asyncio.run(f())`, `async for`)
     VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
+    GLOBAL_UPDATE = "global-update"  # `global n; n += 1`: threads could interleave the update
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,15 @@ NEEDS: dict[NeedKind, _Entry] = {
         lambda need: f"`{need.subject}` at {need.where} uses it as a value: give that code a plain function "
         "of its own, then rerun phase one",
     ),
+    NeedKind.GLOBAL_UPDATE: _Entry(
+        AM140,
+        lambda need: f"updates the module-level `{need.subject}` from its own value at line {need.line}: "
+        "on the event loop no other request runs in between; as `def`, concurrent requests would run it "
+        "in several threads at once, and one could overwrite another's update",
+        lambda need: f"the update of `{need.subject}` (line {need.line}) keeps it async: offload the Session "
+        "work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` and "
+        "make it `def` by hand",
+    ),
 }
 
 
@@ -199,6 +210,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         primitive = project.loop_primitive(handler.id, call)
         if primitive is not None:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
+    for name, line in function.global_updates:
+        needs.append(CoroutineNeed(NeedKind.GLOBAL_UPDATE, name, line))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
