@@ -431,3 +431,64 @@ register(orders)
               for h in document["handlers"] if h["kind"] == "route"}
     assert routes == {"read_item": ("/items/{item_id}", None), "read_lines": ("/{order_id}/lines", True)}
     assert served(root) == ["/api/orders/{order_id}/lines", "/items/{item_id}"]
+
+
+CONSTANT_PATHS = """
+from fastapi import APIRouter, FastAPI
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+BASE = "/projects/{project_id}/notes"
+ONE = BASE + "/{note_id}"
+
+
+@router.get(BASE)
+async def list_notes(project_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+@router.get(ONE + "/history")
+async def note_history(project_id: int, note_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+@router.get(f"{BASE}/count")
+async def count_notes(project_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+async def export_notes(project_id: int, session: session_dependency):
+    return session.execute("select 1").all()
+
+
+router.add_api_route(BASE + "/export", export_notes, methods=["GET"])
+
+
+def make_router(BASE: str) -> APIRouter:
+    made = APIRouter()
+
+    @made.get(BASE)
+    async def shadowed(session: session_dependency):
+        return session.execute("select 1").all()
+
+    return made
+
+
+app = FastAPI()
+app.include_router(router)
+app.include_router(make_router("/elsewhere"))
+"""
+
+
+def test_a_path_built_from_module_level_constants_is_composed(cli, project, app_files):
+    # `BASE`, `BASE + "..."` and `f"{BASE}/..."`: FastAPI serves the string they make
+    root = project({**app_files, "api/__init__.py": "", "api/notes.py": CONSTANT_PATHS})
+    document = cli.json("scan", root)
+    assert paths(document) == {
+        "make_router.<locals>.shadowed": None,  # a parameter named as the constant is not the constant
+        "list_notes": "/projects/{project_id}/notes",
+        "note_history": "/projects/{project_id}/notes/{note_id}/history",
+        "count_notes": "/projects/{project_id}/notes/count",
+        "export_notes": "/projects/{project_id}/notes/export",
+    }

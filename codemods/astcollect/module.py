@@ -286,6 +286,37 @@ class Collector:
                     self._constants.pop(changed.id, None)
         return self._constants.get(name)
 
+    def path_string(self, node: ast.AST | None, local: AbstractSet[str] = frozenset(), depth: int = 0) -> str | None:
+        """A route's path as a string: a literal, a module-level constant bound once and not
+        shadowed by `local` (`BASE = "/projects/{project_id}/notes"`), or a `+` or f-string join
+        of those (`BASE + "/{note_id}"`); else None."""
+        if node is None or depth > 8:
+            return None
+        found = string(node)
+        if found is not None:
+            return found
+        kind = type(node)
+        if kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            return None if name in local else self.path_string(self.constant(name), local, depth + 1)
+        if kind is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
+            left = self.path_string(node.left, local, depth + 1)  # type: ignore[attr-defined]
+            right = self.path_string(node.right, local, depth + 1) if left is not None else None  # type: ignore[attr-defined]
+            return left + right if left is not None and right is not None else None
+        if kind is ast.JoinedStr:
+            parts = []
+            for value in node.values:  # type: ignore[attr-defined]
+                if type(value) is ast.FormattedValue:
+                    if value.conversion != -1 or value.format_spec is not None:
+                        return None
+                    value = value.value
+                part = self.path_string(value, local, depth + 1)
+                if part is None:
+                    return None
+                parts.append(part)
+            return "".join(parts)
+        return None
+
     def _import_from(self, node: ast.ImportFrom) -> None:
         if node.names[0].name == "*":
             base = self._import_base(node)
@@ -858,7 +889,7 @@ class Collector:
             ref, sources = None, (dispatch.UNREAD,)
         self.facts.registrations.append(
             facts.Registration(
-                line=line, base=base, attr=attr, endpoint=ref, path=string(path), methods=methods,
+                line=line, base=base, attr=attr, endpoint=ref, path=self.path_string(path, local), methods=methods,
                 written=written, pragma=pragma, sources=sources, receiver=receiver, held=held_by,
                 depends=depends, response_model=response_model, response_refs=response_refs,
             )
@@ -1600,7 +1631,7 @@ class Collector:
                 decorator.base = None
         if type(expression) is ast.Call:
             if decorator.attr in ROUTE_ATTRS:
-                decorator.path = string(argument(expression, 0, "path"))
+                decorator.path = self.path_string(argument(expression, 0, "path"), scope)
                 decorator.methods = tuple(s.upper() for s in strings(argument(expression, 99, "methods")))
                 model = argument(expression, 99, "response_model")
                 if model is not None:
