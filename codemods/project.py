@@ -244,6 +244,9 @@ class Project:
         # The project's modules those imports name (`db`, `app.services`): a call into them may
         # do Session work the analysis cannot see, so it is unverified, never "no Session work".
         self.unseen: frozenset[str] = frozenset()
+        # Python files under PATH the pre-pass did not read (no marker, imported by nothing it
+        # read): code there may still call a project function by name (`codemods.unread_names`).
+        self.unread: tuple[str, ...] = ()
 
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope

@@ -218,6 +218,8 @@ def collect_project(
     project.roots = roots
     project.blind = blind
     project.unseen = frozenset(unseen)
+    parsed = {module.path for module in modules}
+    project.unread = tuple(path for path in paths if path not in parsed)
     if len(scope) != len(paths):
         project.scope = frozenset(scope)
     filled = _fill_missing_lines(root, project)

@@ -100,6 +100,7 @@ from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as 
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.sources import matches, tree_of
+from async_migrate.codemods.unread_names import named_in_unread
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -654,10 +655,18 @@ def compute(
     # callers the call graph cannot follow: they keep the synchronous original.
     referenced = value_references(project)
     unseen = methods.unseen_callers(project, migrated_helpers, read)
+    # Files the pre-pass never read (a script importing the helper and nothing else) may call
+    # it by name: moved in place, their call would build a coroutine nobody awaits.
+    named = named_in_unread(project.unread, {project.functions[f][1].name for f in migrated_helpers}, read)
+    named_unread = {
+        f: named[project.functions[f][1].name] for f in migrated_helpers if project.functions[f][1].name in named
+    }
     # `Depends(get_repo)` names an in-place dependency as a value: FastAPI calls it, never code.
     twins = {
         fid for fid, outside in sync_callers.items()
-        if fid not in injected and (outside or (fid in referenced and fid not in in_place) or fid in unseen)
+        if fid not in injected and (
+            outside or (fid in referenced and fid not in in_place) or fid in unseen or fid in named_unread
+        )
     }
     twins |= twinned_dependencies
     held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
@@ -761,6 +770,13 @@ def compute(
                     f"a method whose name is used where the tool cannot tell it is not this method "
                     f"({', '.join(unseen[fid][:3])}{', ...' if len(unseen[fid]) > 3 else ''}): an async twin "
                     "method is added to the class, the sync original stays"
+                ))
+            if fid in named_unread:
+                places = named_unread[fid]
+                reasons.append(AM207.reason(
+                    f"named in {', '.join(places[:3])}{', ...' if len(places) > 3 else ''}, code the "
+                    "analysis did not read (it names no Session, router or `async def`), which may call it: an "
+                    "async twin is added, the sync original stays"
                 ))
             if not reasons:
                 reasons.append(AM207.reason("overrides, or is overridden by, a method that gets an async twin: "

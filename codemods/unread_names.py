@@ -1,0 +1,51 @@
+"""Project functions named in files the pre-pass never read.
+
+The pre-pass reads a file for facts only when its bytes hold a marker (`run.MARKERS`: a
+Session, a router, `async def`, ...) or a file it read imports it. A maintenance script, a
+cron job or a test of the services that only imports a helper and calls it
+(`from services.audit import audit_now` ... `audit_now("nightly")`) holds none and imports
+nothing the others need: it is never read, so its calls are in no call graph. Phase two
+made such a helper `async def` in place, and the script's call built a coroutine nobody
+awaited: its write was lost without an error. `named_in_unread` finds those names in the
+text of the unread files, so the helper keeps its synchronous original (a twin).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+_DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s")
+_COMMENT = re.compile(r"#.*$")
+_STRING = re.compile(r"([\"'])(?:\\.|(?!\1).)*\1")  # a one-line string literal: a URL, a message
+
+
+def named_in_unread(
+    unread: Iterable[str], names: Iterable[str], read: Callable[[str], str] | None
+) -> dict[str, list[str]]:
+    """name -> the places (`path:line`) where an unread file names it as a word outside a
+    comment, a one-line string (`"/books/3/restock"`) and a `def` line. Without `read`, every name counts as named (`(source not
+    read)`): nothing shows the unread files leave it alone."""
+    wanted = sorted({name for name in names if name.isidentifier()})
+    paths = list(unread)
+    if not wanted or not paths:
+        return {}
+    if read is None:
+        return {name: ["(source not read)"] for name in wanted}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, wanted)) + r")\b")
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        try:
+            text = read(path)
+        except OSError:
+            for name in wanted:
+                found.setdefault(name, []).append(f"{path} (could not be read)")
+            continue
+        if pattern.search(text) is None:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if _DEFINITION.match(line):
+                continue
+            for name in dict.fromkeys(pattern.findall(_COMMENT.sub("", _STRING.sub('""', line)))):
+                found.setdefault(name, []).append(f"{path}:{number}")
+    return found
