@@ -129,6 +129,7 @@ from async_migrate.codemods.run import (
 from async_migrate.codemods.session_work import (
     SessionWork,
     coroutine_blocking,
+    handed_coroutines,
     session_work,
     session_work_view,
 )
@@ -779,8 +780,9 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
     nested = [item for item in work.in_coroutines if item.helper is None and item.scope]
     # An async generator helper handed the Session (`StreamingResponse(ticker(db))`): the loop iterates it too.
     streamed = [item for item in work.in_coroutines if item.helper is not None and item.generator]
+    handed = handed_coroutines(project, handler.id, work)
     engine = engine_work_in_coroutines(project, handler.id)
-    if not nested and not streamed and not engine:
+    if not nested and not streamed and not handed and not engine:
         return None
     scopes: dict[str, list[str]] = {}
     for item in nested:
@@ -798,9 +800,15 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         f"the handler returns, and it blocks at {', '.join(item.inner)}: {item.helper_fix()}"
         for item in streamed
     )
+    parts.extend(
+        f"hands the coroutine of {item.helper} to `{to}()` at line {item.line}: whatever runs it does so on an "
+        f"event loop, after the handler returns or beside it, and it blocks at {', '.join(item.inner)}; fix: "
+        f"make {(item.helper or '').rsplit('.', 1)[-1]} a plain def and call it, or move its work to AsyncSession (phase two)"
+        for item, to in handed
+    )
     parts.extend(nested_engine_text(engine, "after the handler returns"))
     function = handler.function
-    calls = [Blocking(item.line, item.call) for item in [*nested, *streamed]]
+    calls = [Blocking(item.line, item.call) for item in [*nested, *streamed, *(item for item, _ in handed)]]
     calls.extend(b for found in engine.values() for b in found)
     message = f"def {_kind(handler)} " + "; ".join(parts)
     return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)

@@ -80,6 +80,8 @@ from async_migrate.codemods.vocabulary.python import (
     LOOP_BOUND_PRIMITIVES,
     LOOP_BOUND_READS,
     LOOP_METHODS,
+    LOOP_RUNNER_METHODS,
+    LOOP_RUNNERS,
     METHOD_DECORATORS,
     NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
@@ -2401,6 +2403,15 @@ class Project:
         if call.method in LOOP_METHODS and call.receiver is not None and "loop" in call.receiver.lower():
             return f"{call.receiver}.{call.method}"
         return self.context_variable_write(call)
+
+    def starts_loop(self, call: facts.Call) -> bool:
+        """Whether `call` starts an event loop of its own and runs it to the end in the calling
+        thread (`asyncio.run(...)`, `loop.run_until_complete(...)`), run where the call stands."""
+        if call.nested or call.offloaded or call.awaited:
+            return False
+        if self.canonical(call.callee) in LOOP_RUNNERS:
+            return True
+        return (call.method or call.chained) in LOOP_RUNNER_METHODS and not self.project_callees.get(id(call))
 
     def loop_primitive(self, fid: FunctionId, call: facts.Call) -> str | None:
         """`EVENTS.put_nowait(...)` on an asyncio primitive bound to the event loop (`asyncio.Queue`,

@@ -200,3 +200,138 @@ def test_near_miss_project_functions_named_like_schedulers_are_awaited_in_place_
             names = [s.get(Item, i).name for i in ids]
         print(json.dumps(names))
     """) == ["pen", "pen2"]
+
+
+ADD = """
+import asyncio
+
+
+async def add_user(db: Session, name: str) -> None:
+    db.add(User(name=name))
+    db.commit()
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "scheduler"),
+    [
+        ("asyncio.run_coroutine_threadsafe(add_user(db, name), asyncio.get_running_loop())",
+         "asyncio.run_coroutine_threadsafe"),
+        ("asyncio.shield(add_user(db, name))", "asyncio.shield"),
+    ],
+)
+def test_a_coroutine_given_the_session_and_left_running_after_the_route_blocks(cli, service, call, scheduler):
+    # Neither is awaited: the coroutine runs as a task of its own after the route returned,
+    # which on an AsyncSession is work on the request's Session after the dependency closed it.
+    root = service({
+        SUBSYSTEM: routes(
+            ADD,
+            f"""
+            @router.post("/users")
+            async def add(name: str, db: session_dependency):
+                {call}
+                return {{"ok": True}}
+            """,
+        )
+    })
+    before = read(root, SUBSYSTEM)
+    found = handler(apply(cli, root), "add")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert f"hands `api.items.add_user()`, given the Session `db`, to `{scheduler}()`" in found["reasons"][0], found
+    assert read(root, SUBSYSTEM) == before
+
+
+def test_near_miss_an_awaited_shield_runs_in_place_migrates_and_writes(cli, service):
+    root = service({
+        SUBSYSTEM: routes(
+            ADD,
+            """
+            @router.post("/users")
+            async def add(name: str, db: session_dependency):
+                await asyncio.shield(add_user(db, name))
+                return {"ok": True}
+            """,
+        )
+    })
+    found = handler(apply(cli, root), "add")
+    assert found["action"] == "migrate", found
+    assert "await asyncio.shield(add_user(db, name))" in function(root, SUBSYSTEM, "add")
+    assert serve(root, "sqlite", """
+        client.post("/users", params={"name": "ann"})
+        with Sync() as s:
+            print(json.dumps(s.scalars(select(User.name).where(User.name == "ann")).all()))
+    """) == ["ann"]
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        "asyncio.run(notify())",
+        "asyncio.new_event_loop().run_until_complete(notify())",
+        "anyio.run(notify)",
+    ],
+)
+def test_a_def_route_running_an_event_loop_of_its_own_blocks_and_the_code_still_runs(cli, service, runs):
+    # In the threadpool the route may start a loop of its own; made `async def` it would run on
+    # the application's loop, where starting another raises RuntimeError on every request.
+    root = service({
+        SUBSYSTEM: routes(
+            """
+            import asyncio
+
+            import anyio
+
+
+            async def notify() -> None:
+                await asyncio.sleep(0)
+
+
+            def add_user(db: Session, name: str) -> None:
+                db.add(User(name=name))
+                db.commit()
+            """,
+            f"""
+            @router.post("/users")
+            def add(name: str, db: session_dependency):
+                add_user(db, name)
+                {runs}
+                return {{"ok": True}}
+            """,
+        )
+    })
+    before = read(root, SUBSYSTEM)
+    found = handler(apply(cli, root), "add")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM284"]), found
+    assert "starts an event loop of its own" in found["reasons"][0], found
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", """
+        assert client.post("/users", params={"name": "ann"}).json() == {"ok": True}
+        with Sync() as s:
+            print(json.dumps(s.scalars(select(User.name).where(User.name == "ann")).all()))
+    """) == ["ann"]
+
+
+def test_a_coroutine_given_the_session_and_handed_to_a_project_wrapper_blocks_naming_the_wrapper(cli, service):
+    # `fire` schedules it: the coroutine runs after the route returned. Its body is not followed,
+    # so the route blocks, and the reason must not say that nothing runs it.
+    root = service({
+        SUBSYSTEM: routes(
+            ADD,
+            """
+            def fire(c):
+                return asyncio.ensure_future(c)
+
+
+            @router.post("/users")
+            async def add(name: str, db: session_dependency):
+                fire(add_user(db, name))
+                return {"ok": True}
+            """,
+        )
+    })
+    before = read(root, SUBSYSTEM)
+    found = handler(apply(cli, root), "add")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM223"]), found
+    assert "hands the coroutine to `api.items.fire()`, which the analysis does not follow" in found["reasons"][0]
+    assert "nothing in it runs" not in found["reasons"][0]
+    assert read(root, SUBSYSTEM) == before

@@ -72,7 +72,12 @@ from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM25
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
-from async_migrate.codemods.session_work import SessionWork, session_work, session_work_view
+from async_migrate.codemods.session_work import (
+    SessionWork,
+    handed_coroutines,
+    session_work,
+    session_work_view,
+)
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
@@ -181,7 +186,15 @@ def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
         AM122.reason(text)
         for text in nested_engine_text(engine_work_in_coroutines(project, handler.id), "after the handler returns")
     ]
-    return (coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []) + engine
+    handed = [
+        AM121.reason(
+            f"hands the coroutine of {item.helper} to `{to}()` at line {item.line}: whatever runs it does so on an "
+            f"event loop, after the handler returns or beside it, and it blocks at {', '.join(item.inner)}"
+        )
+        for item, to in handed_coroutines(project, handler.id, work)
+    ]
+    nested_reasons = coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []
+    return nested_reasons + handed + engine
 
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:

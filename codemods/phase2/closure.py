@@ -96,6 +96,7 @@ from async_migrate.codemods.rules.am272_unverified_session_work import RULE as A
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
+from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
@@ -2053,6 +2054,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}; fix: keep that code on the synchronous connection, "
                           "`await session.run_sync(fn)` with `fn(sync_session)` reading `sync_session.connection()`"))
     found.extend(_Own(AM288, line, message) for line, message in _sync_engine_uses(function, names))
+    loop = None if function.is_async else scheduled.own_loop(project, fid)
+    if loop is not None:
+        found.append(_Own(AM284, loop[0], f"starts an event loop of its own: {loop[1]}; made `async def` it "
+                          "would run on the application's running loop, where that raises RuntimeError"))
     handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.

@@ -9,12 +9,15 @@ the self-check read the same answer.
 
 from __future__ import annotations
 
+from typing import cast
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.python import (
     CONCURRENT_METHODS,
     CONCURRENT_WRAPPERS,
     PARTIALS,
+    SHIELD,
     TASK_METHODS,
     TASK_WRAPPERS,
 )
@@ -35,8 +38,12 @@ def is_scheduler(project: Project, call: facts.Call, concurrent: bool = False) -
     """Whether `call` takes a coroutine (or a coroutine function) and runs it itself; with
     `concurrent`, only those that run it beside the caller's own code."""
     wrappers, methods = (CONCURRENT_WRAPPERS, CONCURRENT_METHODS) if concurrent else (TASK_WRAPPERS, TASK_METHODS)
-    if project.canonical(call.callee) in wrappers:
+    callee = project.canonical(call.callee)
+    if callee in wrappers:
         return True
+    if concurrent and callee == SHIELD:
+        # `shield(f(db))` makes a task of its own: beside the caller unless awaited in place
+        return not (call.awaited or call.consumed or call.argument_of is not None)
     if call.method not in methods:
         return False
     # A project function that merely shares a scheduler's name (`crud.create_task(session=db, ...)`,
@@ -51,6 +58,40 @@ def _schedules(project: Project, fid: FunctionId) -> bool:
     return any(
         project.canonical(c.callee) in TASK_WRAPPERS or c.method in TASK_METHODS for c in function.calls
     )
+
+
+def own_loop(project: Project, fid: FunctionId) -> tuple[int, str] | None:
+    """Where the plain function `fid` starts an event loop of its own (`asyncio.run(...)`,
+    `loop.run_until_complete(...)`), itself or through the plain helpers it calls in place: (the
+    line in `fid`, the call as written with the chain to it), or None. Run in a worker thread that
+    works; made `async def`, or called from one, it raises RuntimeError under the running loop."""
+    kept = project.derived.get("phase2.own_loops")
+    if kept is None:
+        kept = project.derived["phase2.own_loops"] = _own_loops(project)
+    return cast("dict[FunctionId, tuple[int, str]]", kept).get(fid)
+
+
+def _own_loops(project: Project) -> dict[FunctionId, tuple[int, str]]:
+    found: dict[FunctionId, tuple[int, str]] = {}
+    for fid, (_, function) in project.functions.items():
+        if function.is_async:
+            continue
+        call = next((c for c in function.calls if project.starts_loop(c)), None)
+        if call is not None:
+            found[fid] = (call.line, f"`{written(call)}()` at line {call.line}")
+    frontier = list(found)
+    while frontier:
+        callee = frontier.pop()
+        module, function = project.functions[callee]
+        for edge in project.all_calls_to[callee]:
+            call = edge.call
+            if edge.caller in found or call.nested or call.offloaded or call.awaited:
+                continue
+            found[edge.caller] = (call.line, f"`{module.name}.{function.qualname}()` (line {call.line}), which "
+                                  f"runs {found[callee][1]}".replace(" at line ", f" at {module.path}:"))
+            if not project.functions[edge.caller][1].is_async:
+                frontier.append(edge.caller)
+    return found
 
 
 def written(call: facts.Call) -> str:

@@ -623,7 +623,13 @@ def _unawaited_callers(
         blamed = edge.caller if edge.caller in checked else edge.callee
         name = f"{callee_module.name}.{callee.qualname}"
         message = f"{caller_module.name}.{caller.qualname} calls the coroutine function {name} without `await`"
-        if edge.callee not in became_async:
+        outer = next((c for c in caller.calls if c.index == edge.call.argument_of), None)
+        if outer is not None:
+            # `fire(f(db))`: something runs it, maybe (a wrapper scheduling it), after the request or
+            # beside it; what it does with the coroutine is not followed.
+            message += (f" and hands the coroutine to `{scheduled.written(outer)}()`, which the analysis does not "
+                        "follow: it may run it after the request or beside it")
+        elif edge.callee not in became_async:
             # The rewrite only adds awaits: a coroutine function that was one already, called
             # bare, is the original code's own bug, which migrating would carry over silently.
             message += (" (the code before phase two does so too, so nothing in it runs: await it or drop "

@@ -6,7 +6,8 @@ synchronous Session the helper never yields, so nothing overlaps; on an AsyncSes
 statement is an `await`, so two coroutines would use one AsyncSession at once, which
 SQLAlchemy does not allow (`InvalidRequestError`, or silently interleaved transactions).
 Every spelling counts: inside an argument (`gather(*[count(db, i) for i in ids])`,
-`asyncio.wait([...])`, `as_completed(...)`), through a list or name built first
+`asyncio.wait([...])`, `as_completed(...)`), `asyncio.run_coroutine_threadsafe(...)`, an
+`asyncio.shield(...)` nothing awaits, through a list or name built first
 (`coros.append(count(db))`, then `gather(*coros)`), a task group's `tg.create_task(...)`, and
 the methods of an object holding the Session, called (`gather(repo.a(), repo.b())`) or handed
 uncalled (`tg.start_soon(svc.refresh_all)`, `tg.start_soon(repo.sync, x)`, `tg.start_soon(self.job)`),

@@ -5,6 +5,9 @@ and hands back (`StreamingResponse(lines())`) is driven by the event loop after 
 returns. Its synchronous Session calls block every other request on that worker, although
 the route itself is already a `def` and nothing else flags it. The same holds for an async
 generator helper defined elsewhere and handed the Session (`StreamingResponse(ticker(db))`).
+And for a coroutine helper doing synchronous Session work that the route hands to what runs it
+(`fire(record(db))`, `asyncio.run_coroutine_threadsafe(record(db), loop)`): an event loop runs it,
+after the route returns or beside it (`asyncio.run(...)` on a loop of the worker thread's own does not count).
 Silence one handler with
 `# async-migrate: ignore[AM316] reason`.
 

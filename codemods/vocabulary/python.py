@@ -103,8 +103,16 @@ TASK_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future",
 # Of those, the ones that run the coroutine beside the caller's own code, not in its place:
 # `gather(f(), g())`, `create_task(f())`, a task group's `start_soon(f, ...)`.
 CONCURRENT_WRAPPERS = frozenset(
-    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "asyncio.wait", "asyncio.as_completed"}
+    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "asyncio.wait", "asyncio.as_completed",
+     # submitted to a loop as a task of its own: on the running loop it starts once the caller yields
+     "asyncio.run_coroutine_threadsafe"}
 )
+# Wraps the coroutine in a task: run in place only when the wrapper itself is awaited.
+SHIELD = "asyncio.shield"
+# Calls that start an event loop of their own and run it to the end in the calling thread: fine in
+# a worker thread, a RuntimeError on a thread whose loop is running.
+LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run"})
+LOOP_RUNNER_METHODS = frozenset({"run_until_complete", "run_forever"})
 CONCURRENT_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "gather"})
 
 # Decorators that make a method run when the attribute is read.

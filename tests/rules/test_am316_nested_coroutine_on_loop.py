@@ -157,3 +157,71 @@ def test_a_def_route_streaming_an_async_generator_on_the_sync_engine_is_am316(ap
     assert "nested coroutine `rows`" in found[0]["message"], found
     # a sync generator there is iterated in the threadpool: clean
     assert findings(app(_as_def(ENGINE_STREAM.format(kind="def"))), "export") == []
+
+
+HANDED_COROUTINE = """
+import asyncio
+
+PENDING = []
+LOOP = asyncio.new_event_loop()
+
+
+async def record(session):
+    session.execute("insert into audit values (1)")
+    session.commit()
+
+
+def fire(coro):
+    return asyncio.run_coroutine_threadsafe(coro, LOOP)
+
+
+def keep(coro):
+    PENDING.append(coro)
+
+
+@router.post("/fired")
+def fired(session: session_dependency):
+    fire(record(session))
+
+
+@router.post("/kept")
+def kept(session: session_dependency):
+    keep(record(session))
+
+
+@router.post("/threadsafe")
+def threadsafe(session: session_dependency):
+    asyncio.run_coroutine_threadsafe(record(session), LOOP)
+"""
+
+
+def test_a_def_route_handing_a_blocking_coroutine_to_what_runs_it_later_is_am316(app, findings):
+    # The route runs in the threadpool, but the coroutine it hands on runs on an event loop, after
+    # the route returned or beside it: check passed all three (AM311 skips what is handed on).
+    root = app(HANDED_COROUTINE)
+    for function, to in (("fired", "api.items.fire"), ("kept", "api.items.keep"),
+                         ("threadsafe", "asyncio.run_coroutine_threadsafe")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM316"], (function, found)
+        message = found[0]["message"]
+        assert f"hands the coroutine of api.items.record to `{to}()`" in message, message
+        assert "session.execute()" in message, message
+
+
+def test_near_miss_a_def_route_running_the_coroutine_on_a_loop_of_its_own_is_clean(app, findings):
+    # asyncio.run in the worker thread: the loop is the thread's own, and the route waits for it.
+    root = app(HANDED_COROUTINE + """
+
+@router.post("/ran")
+def ran(session: session_dependency):
+    asyncio.run(asyncio.wait_for(record(session), 5))
+    LOOP.run_until_complete(record(session))
+""")
+    assert findings(root, "ran") == []
+
+
+def test_phase_one_says_the_def_route_hands_the_loop_a_blocking_coroutine(app, reported):
+    # "already def: runs in the threadpool" alone would be phase one's all-clear for it.
+    entry = reported(app(HANDED_COROUTINE), "fired", "phase1")
+    assert entry["action"] == "unchanged" and entry["codes"] == ["AM104", "AM121"], entry
+    assert "hands the coroutine of api.items.record to `api.items.fire()` at line" in entry["reasons"][1], entry
