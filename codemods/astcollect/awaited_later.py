@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
+from async_migrate.codemods.astcollect.syntax import unpacked_pairs
 from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED, TASK_WRAPPERS
 
 # Calls that run a coroutine they are handed whether or not they are awaited themselves.
@@ -217,6 +218,12 @@ def _holds(body: list[ast.stmt], calls: dict[int, facts.Call]) -> Iterator[tuple
         name: str | None = None
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
             value, name = s.value, s.targets[0].id
+        elif isinstance(s, ast.Assign) and len(s.targets) == 1 and unpacked_pairs(s.targets[0], s.value):
+            # `a, b = f(db), g(db)`: each name holds the coroutine at its place
+            for target, item in unpacked_pairs(s.targets[0], s.value):
+                for call in _held(item, calls, element=False):
+                    yield s, target, False, call
+            continue
         elif isinstance(s, (ast.AnnAssign, ast.AugAssign)) and isinstance(s.target, ast.Name):
             value, name = s.value, s.target.id
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):

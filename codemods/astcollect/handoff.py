@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import Source, parameters, text
+from async_migrate.codemods.astcollect.syntax import Source, parameters, text, unpacked_pairs
 from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 
 # The last name of every call that may schedule a coroutine: the index resolves which do.
@@ -50,6 +50,11 @@ def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: di
                     # `coros = tasks` holds what a parameter brings: only what is built here is read
                     (assigned if isinstance(value, _BUILT) else other).add(target.id)
                     _hold(value, target.id, calls)
+                elif value is not None and unpacked_pairs(target, value):
+                    # `a, b = f(db), g(db)`: each name holds what stands at its place
+                    for name, item in unpacked_pairs(target, value):
+                        (assigned if isinstance(item, _BUILT) else other).add(name)
+                        _hold(item, name, calls)
                 else:
                     other.update(_bound(target))
         elif kind is ast.NamedExpr:

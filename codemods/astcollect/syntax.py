@@ -599,3 +599,15 @@ def _comment(line: str) -> str | None:
             return line[index:].rstrip("\r\n")
         index += 1
     return None
+
+
+def unpacked_pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """(name, value) for each place of a tuple or list of plain names unpacking a display of as
+    many values (`a, b = f(), g()`), or nothing."""
+    if not isinstance(target, (ast.Tuple, ast.List)) or not isinstance(value, (ast.Tuple, ast.List)):
+        return []
+    if len(target.elts) != len(value.elts) or not all(isinstance(t, ast.Name) for t in target.elts):
+        return []
+    if any(isinstance(v, ast.Starred) for v in value.elts):
+        return []
+    return [(t.id, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]

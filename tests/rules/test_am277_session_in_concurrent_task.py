@@ -35,6 +35,23 @@ async def both(session: session_dependency):
     assert document["files_changed"] == []
 
 
+def test_session_coroutines_unpacked_into_names_then_gathered_block_the_route_with_am277(phase2, entry):
+    document = phase2(
+        HELPER
+        + """
+
+@router.get("/n")
+async def both(session: session_dependency):
+    a, b = count(session), remote()
+    n, m = await asyncio.gather(a, b)
+    return n + m
+"""
+    )
+    found = entry(document, "both")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM277"]), found
+    assert "to `asyncio.gather()` (through `a`)" in found["reasons"][0], found["reasons"]
+
+
 def test_near_miss_gather_of_coroutines_without_the_session_migrates(phase2, entry):
     document = phase2(
         HELPER

@@ -118,6 +118,13 @@ async def gathered(db: AsyncSession = Depends(get_async_db)):
     return [*await asyncio.gather(*coros), *await inline]
 
 
+@router.get("/unpacked")
+async def unpacked(db: AsyncSession = Depends(get_async_db)):
+    a, b = count_rows(db), count_rows(db)
+    (c, d) = [count_rows(db), count_rows(db)]
+    return await asyncio.gather(a, b) + [await c, await d]
+
+
 @router.get("/timed")
 async def timed(db: AsyncSession = Depends(get_async_db)):
     c = count_rows(db)
@@ -164,6 +171,12 @@ async def unawaited_wait_for(flag: bool, db: AsyncSession = Depends(get_async_db
     return {}
 
 
+@router.get("/half_unpacked")
+async def half_unpacked(db: AsyncSession = Depends(get_async_db)):
+    a, b = count_rows(db), count_rows(db)  # lost
+    return await a
+
+
 @router.get("/broken_off")
 async def broken_off(db: AsyncSession = Depends(get_async_db)):
     coros = [count_rows(db) for _ in range(2)]  # lost
@@ -175,7 +188,7 @@ async def broken_off(db: AsyncSession = Depends(get_async_db)):
 
 def test_a_coroutine_a_local_name_holds_and_runs_on_every_path_after_is_no_am311(app, findings):
     root = app(LATER, FILES)
-    for function in ("later", "gathered", "timed", "each"):
+    for function in ("later", "gathered", "unpacked", "timed", "each"):
         assert findings(root, function) == [], function
 
 
@@ -186,7 +199,7 @@ def test_near_miss_a_held_coroutine_some_path_never_runs_is_still_am311(app, fin
     written = (root / "api/items.py").read_text().splitlines()
     lost = [number for number, line in enumerate(written, 1) if line.endswith("# lost")]
     reported = []
-    for function in ("branch", "raised", "rebound", "unawaited_wait_for", "broken_off"):
+    for function in ("branch", "raised", "rebound", "unawaited_wait_for", "half_unpacked", "broken_off"):
         found = findings(root, function)
         assert [f["code"] for f in found] == ["AM311"], (function, found)
         reported += [b["line"] for b in found[0]["blocking"]]
