@@ -13,8 +13,8 @@ classes and instances too) into the helper and through the helpers it calls in t
   local it adds to (or refreshes on) the Session unconditionally (`db_obj = self.model(...)`);
 - a list of them: `...all()` of a query of one mapped entity;
 - one of its own parameters handed back (`return db_obj`): what the caller passed;
-- no object: `None` and literals only, no `return` at all, or a return annotation naming only
-  scalar types (`-> int`).
+- no object: `None` and literals only, the `.rowcount` of the Session's `execute()`, no
+  `return` at all, or a return annotation naming only scalar types (`-> int`).
 
 Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
 detaches objects, several implementations) is unknown: the caller keeps counting the name as
@@ -287,6 +287,8 @@ def _expression(
         if _values_only(project, models, fid, helper, node, written, term, params):
             return Returned("scalar")  # `return db.execute(stmt).one()` of columns: a Row of values
         return _session_result(models, helper, written, term, params)
+    if root and _counted(helper, written, root, params):
+        return Returned("scalar")  # `return result.rowcount` of the Session's `execute()`: a number
     if root and written == f"${root}":
         if root in {p.name for p in helper.params}:
             return Returned("arg", None, root)
@@ -311,6 +313,17 @@ def _expression(
             return None  # a local of this helper handed through another: not followed
         return result
     return None
+
+
+def _counted(helper: facts.Function, written: str, root: str, params: frozenset[str]) -> bool:
+    """`$result.rowcount` (`.lastrowid`) where `result` is bound once, to the Session's `execute()`,
+    or `$db.execute().rowcount` itself."""
+    if any(written in (f"${path}.execute().rowcount", f"${path}.execute().lastrowid") for path in params):
+        return True
+    if written not in (f"${root}.rowcount", f"${root}.lastrowid"):
+        return False
+    bound = [b for b in helper.bindings if b.name == root]
+    return len(bound) == 1 and any(bound[0].expr == f"${path}.execute()" for path in params)
 
 
 def _session_result(

@@ -641,6 +641,13 @@ def analyse(
                     f"fix: add {fix} after the commit"
                 )
                 result.blocks.append(ExpiredRead(AM249, read_at[0], message))
+            if kind is Held.UNKNOWN:
+                # A refresh of a number or a flag raises UnmappedInstanceError: say how to show it is none.
+                last = result.blocks[-1]
+                result.blocks[-1] = replace(last, message=(
+                    f"{last.message}, when it holds an ORM object; when it holds none (a count, a flag), "
+                    "annotate what the called function returns (`-> int`, `-> bool`) and run phase two again"
+                ))
         # `expire(obj)` expires that object only, not what its relationships hold
         if expires_all and call.method != "expire" and "#related" not in reported:
             related = expired_related.reads(
