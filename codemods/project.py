@@ -561,7 +561,7 @@ class Project:
         found: list[tuple[facts.Module, facts.Registration]] = []
         for module in self.modules.values():
             for added in module.registrations:
-                if added.attr not in REGISTRATION_ATTRS:
+                if added.attr not in REGISTRATION_ATTRS or added.reregisters:
                     continue
                 if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
                     continue

@@ -892,8 +892,60 @@ class Collector:
                 line=line, base=base, attr=attr, endpoint=ref, path=self.path_string(path, local), methods=methods,
                 written=written, pragma=pragma, sources=sources, receiver=receiver, held=held_by,
                 depends=depends, response_model=response_model, response_refs=response_refs,
+                reregisters=ref is None and type(func) is ast.Attribute and self._reregisters(call, func.value, endpoint),
             )
         )
+
+    def _reregisters(self, call: ast.Call, router: ast.expr, endpoint: ast.expr | None) -> bool:
+        """`router.add_api_route(path, route.endpoint, ...)` in `for route in router.routes:` (or in
+        `list(router.routes)`, or in a local bound once to `router.routes` or to a comprehension over
+        it): an endpoint the same router serves already."""
+        if type(endpoint) is not ast.Attribute or endpoint.attr != "endpoint" or type(endpoint.value) is not ast.Name:
+            return False
+        loop = self.loops.get(id(call), {}).get(endpoint.value.id)
+        if loop is None or type(loop.target) is not ast.Name:
+            return False
+        served = syntax.text(self.source, router)
+        return self._routes_of(loop.iter, served, loop, 0)
+
+    def _routes_of(self, node: ast.expr, served: str, loop: ast.For | ast.AsyncFor, depth: int) -> bool:
+        """Whether `node` yields only route objects of the router written `served`."""
+        if depth > 3:
+            return False
+        if type(node) is ast.Attribute and node.attr == "routes":
+            return syntax.text(self.source, node.value) == served
+        if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in ("list", "tuple", "reversed"):
+            return len(node.args) == 1 and not node.keywords and self._routes_of(node.args[0], served, loop, depth + 1)
+        if type(node) is ast.ListComp and len(node.generators) == 1:
+            generator = node.generators[0]
+            return (
+                type(node.elt) is ast.Name and type(generator.target) is ast.Name and node.elt.id == generator.target.id
+                and self._routes_of(generator.iter, served, loop, depth + 1)
+            )
+        if type(node) is ast.Name:
+            bound = self._bound_once_before(node.id, loop)
+            return bound is not None and self._routes_of(bound, served, loop, depth + 1)
+        return False
+
+    def _bound_once_before(self, name: str, loop: ast.For | ast.AsyncFor) -> ast.expr | None:
+        """The value of `name` in the function holding `loop`, when one plain assignment there binds
+        it, above the loop, and nothing else does."""
+        holders = [
+            node for node in ast.walk(self.tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.lineno <= loop.lineno <= (node.end_lineno or 0)
+        ]
+        if not holders:
+            return None
+        holder = max(holders, key=lambda node: node.lineno)
+        stores = [n for n in ast.walk(holder) if type(n) is ast.Name and n.id == name and type(n.ctx) is not ast.Load]
+        found = [
+            n for n in ast.walk(holder)
+            if type(n) is ast.Assign and len(n.targets) == 1 and type(n.targets[0]) is ast.Name and n.targets[0].id == name
+        ]
+        if len(stores) != 1 or len(found) != 1 or found[0].lineno >= loop.lineno:
+            return None
+        return found[0].value
 
     def _unbound(self, name: str, local: AbstractSet[str]) -> bool:
         """A name neither local, defined, imported nor possibly star-imported."""

@@ -8,7 +8,10 @@ all-clear. `functools.partial(f, ...)`, `self.method` inside a class's own metho
 `Class.method` and `instance.method` of a module-level instance of a project class resolve,
 and so do a call of a handler factory returning one nested function on every path
 (`make_list(User)`, `self._get_all()`) and an instance of a project class built in place
-(`Lister("users")`, its `__call__`): all are checked like decorated routes. Acknowledge one with
+(`Lister("users")`, its `__call__`): all are checked like decorated routes. A route the same
+router serves already, registered again (`for route in router.routes: router.add_api_route(...,
+route.endpoint)` in a hand-written class-based-view decorator), is checked where it was declared.
+Acknowledge one with
 `# async-migrate: ignore[AM310] reason` on the registration (or on the comment line above it).
 
 Before:

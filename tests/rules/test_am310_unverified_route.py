@@ -405,3 +405,65 @@ def test_a_method_subclasses_override_says_so_and_an_empty_path_is_the_prefix(ap
     ) in found["message"]
     # near miss: `self.one`, which no subclass overrides, resolves and is checked as a route
     assert [f["code"] for f in document["findings"] if f["function"] == "CRUDView.one"] == ["AM301"]
+
+
+CBV = """
+import inspect
+from typing import Any, Callable
+
+from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
+
+
+def cbv(router: APIRouter) -> Callable[[type], type]:
+    # A hand-written class-based-view decorator: the class's routes are registered again on the
+    # same router, with the instance as a dependency.
+    def decorator(cls: type) -> type:
+        ours = [r for r in router.routes if isinstance(r, APIRoute) and getattr(cls, r.endpoint.__name__, None) is r.endpoint]
+        for route in ours:
+            router.routes.remove(route)
+            {register}
+        return cls
+
+    return decorator
+"""
+VIEWS = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.cbv import cbv
+from db.engine import get_db_session
+
+{head}
+
+
+@cbv(router)
+class Views:
+    db: Session = Depends(get_db_session)
+
+    @router.get("/items")
+    async def list_items(self):
+        return self.db.scalars(select(1)).all()
+"""
+
+
+def test_near_miss_a_class_based_view_decorator_registering_the_routes_again_is_no_unverified_route(app, cli):
+    # `route.endpoint` of `router.routes` is a route the router serves already: checked where the
+    # class declares it (AM301 there), not a second time as an endpoint nobody analysed.
+    root = app(
+        VIEWS.format(head="from fastapi import Depends"),
+        {"core/cbv.py": CBV.format(register="router.add_api_route(route.path, route.endpoint, methods=list(route.methods))")},
+    )
+    document = cli.json("check", root)
+    assert [f["code"] for f in document["findings"]] == ["AM301"], document["findings"]
+    assert document["findings"][0]["function"] == "Views.list_items"
+
+
+def test_endpoints_of_another_routers_routes_stay_unverified(app, cli):
+    root = app(
+        VIEWS.format(head="from fastapi import Depends"),
+        {"core/cbv.py": CBV.format(register="OTHER.add_api_route(route.path, route.endpoint)").replace(
+            "def cbv(", "OTHER = APIRouter()\n\n\ndef cbv(")},
+    )
+    codes = [f["code"] for f in cli.json("check", root)["findings"]]
+    assert sorted(codes) == ["AM301", "AM310"], codes
