@@ -389,9 +389,10 @@ def _read_provider(
     node: ast.FunctionDef | ast.AsyncFunctionDef,
 ) -> _Provider:
     reader = _Provider(project, module, text, texts)
-    if function.qualname.endswith(".__call__") and node.args.args:
-        # FastAPI calls the instance: what it holds (`self.factory`) may be the sessionmaker,
-        # when what its call gives is what the dependency hands out
+    if _instance_method(project, module, function) and node.args.args:
+        # FastAPI calls the instance (or its bound method, `Depends(container.session)`): what it
+        # holds (`self.factory`) may be the sessionmaker, when what its call gives is what the
+        # dependency hands out
         reader.instance = node.args.args[0].arg
         reader.statements(node.body, top=True)
         if reader.held_opened is None or not reader.held_names & reader.handed:
@@ -400,6 +401,17 @@ def _read_provider(
         return reader
     reader.statements(node.body, top=True)
     return reader
+
+
+def _instance_method(project: Project, module: facts.Module, function: facts.Function) -> bool:
+    """A `__call__`, or a plain method of a project class (not a static or class method)."""
+    if function.qualname.endswith(".__call__"):
+        return True
+    owner = project.flow.classes.owner((module.name, function.key))
+    return owner is not None and not any(
+        d.callee in ("staticmethod", "classmethod", "builtins.staticmethod", "builtins.classmethod")
+        for d in function.decorators
+    )
 
 
 class _Provider:
@@ -1027,8 +1039,11 @@ def provider_blockers(
         if held is not None:
             # Open / yield / commit on a maker the instance holds: the generated dependency would
             # need the sessionmaker behind it, which the tool does not follow there.
+            what = "the `__call__` of an instance FastAPI calls" if function.qualname.endswith(".__call__") else (
+                "a method of an instance, which FastAPI calls bound"
+            )
             blockers.append((module.path, function.line, (
-                f"the session dependency {where} is the `__call__` of an instance FastAPI calls, and opens "
+                f"the session dependency {where} is {what}, and opens "
                 f"its Session through `{held[0]}` ({module.path}:{held[1]}), a sessionmaker its instance "
                 f"holds that phase two does not follow to an engine, so it cannot generate the async "
                 f"dependency `{async_dependency}`: write it by hand (an `async_sessionmaker` on the same "

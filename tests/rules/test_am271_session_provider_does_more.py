@@ -140,6 +140,42 @@ def test_a_callable_instance_opening_on_the_maker_it_holds_names_that_opening(ph
     assert "parameter `self`" not in reasons and "does more per request" not in reasons, reasons
 
 
+# `Depends(container.session)`: a container instance holding the maker, its bound method the dependency.
+CONTAINER = """
+class Container:
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def session(self) -> Iterator[Session]:
+        with self.factory() as session:
+            yield session
+
+
+container = Container(database_sessionmaker)
+"""
+BOUND_ALIAS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import container
+
+session_dependency = Annotated[Session, Depends(container.session)]
+"""
+
+
+def test_a_bound_method_opening_on_the_maker_its_instance_holds_names_that_opening(phase2, entry):
+    text = dedent(HEAD).lstrip("\n") + dedent(CONTAINER)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "with self.factory() as session" in t)
+    found = entry(phase2(ROUTE, {"db/engine.py": text, "core/dependencies.py": BOUND_ALIAS}), "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    reasons = " ".join(found["reasons"])
+    assert "the session dependency `Container.session` is a method of an instance, which FastAPI calls bound, " \
+        f"and opens its Session through `self.factory()` (db/engine.py:{line})" in reasons, reasons
+    assert "parameter `self`" not in reasons and "does more per request" not in reasons, reasons
+
+
 def test_near_miss_a_hand_written_async_dependency_covers_the_callable_instance(phase2, entry):
     text = dedent(HEAD).lstrip("\n") + dedent(CALLABLE) + dedent(HAND_WRITTEN)
     found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
