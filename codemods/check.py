@@ -73,6 +73,7 @@ from async_migrate.codemods.engine_work import (
     nested_engine_text,
 )
 from async_migrate.codemods.flow import CLASS
+from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
@@ -129,7 +130,6 @@ from async_migrate.codemods.run import (
 from async_migrate.codemods.session_work import (
     SessionWork,
     coroutine_blocking,
-    handed_coroutines,
     session_work,
     session_work_view,
 )
@@ -801,14 +801,15 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         for item in streamed
     )
     parts.extend(
-        f"hands the coroutine of {item.helper} to `{to}()` at line {item.line}: whatever runs it does so on an "
-        f"event loop, after the handler returns or beside it, and it blocks at {', '.join(item.inner)}; fix: "
-        f"make {(item.helper or '').rsplit('.', 1)[-1]} a plain def and call it, or move its work to AsyncSession (phase two)"
-        for item, to in handed
+        f"{item.what}: whatever runs it does so on an event loop, after the handler returns or beside it, and it "
+        f"blocks at {', '.join(item.inner)}; fix: make {item.helper.rsplit('.', 1)[-1]} a plain def and call it, "
+        "or move its work to AsyncSession (phase two)"
+        for item in handed
     )
     parts.extend(nested_engine_text(engine, "after the handler returns"))
     function = handler.function
-    calls = [Blocking(item.line, item.call) for item in [*nested, *streamed, *(item for item, _ in handed)]]
+    calls = [Blocking(item.line, item.call) for item in [*nested, *streamed]]
+    calls.extend(Blocking(item.line, item.call) for item in handed)
     calls.extend(b for found in engine.values() for b in found)
     message = f"def {_kind(handler)} " + "; ".join(parts)
     return Finding(AM316, handler, handler.module.path, function.line, function.qualname, message, calls)

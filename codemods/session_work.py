@@ -118,33 +118,6 @@ def session_work_view(project: Project, fid: FunctionId) -> SessionWork:
     return work
 
 
-def handed_coroutines(project: Project, fid: FunctionId, work: SessionWork) -> list[tuple[CoroutineWork, str]]:
-    """A `def` handler's (`fid`'s) calls of blocking coroutine helpers handed straight to another call
-    (`fire(record(db))`, `run_coroutine_threadsafe(record(db), loop)`), which AM311 leaves alone:
-    no loop of the worker thread's own (`asyncio.run`, `run_until_complete`, around it at any depth)
-    runs them, so an event loop does, after the handler or beside it. Each with what it is handed to."""
-    by_index = {call.index: call for call in project.functions[fid][1].calls}
-    blocking = {(item.line, item.helper): item for item in work.in_coroutines if item.helper and not item.generator}
-    found: list[tuple[CoroutineWork, str]] = []
-    for edge in project.all_calls_from.get(fid, ()):
-        call = edge.call
-        if call.argument_of is None or call.awaited or call.offloaded or call.nested:
-            continue
-        module, callee = project.functions[edge.callee]
-        item = blocking.get((call.line, f"{module.name}.{callee.qualname}"))
-        outer = by_index.get(call.argument_of)
-        if item is None or outer is None or any(item is seen for seen, _ in found):
-            continue
-        around: facts.Call | None = outer
-        while around is not None and not project.starts_loop(around):
-            around = by_index.get(around.argument_of) if around.argument_of is not None else None
-        if around is None:
-            to = f"{outer.receiver}.{outer.method}" if outer.receiver and outer.method else (
-                project.canonical(outer.callee) or outer.func or "a call")
-            found.append((item, to))
-    return found
-
-
 def handed_held_sessions(project: Project, fid: FunctionId) -> list[tuple[facts.Call, str]]:
     """The calls of project functions `fid` makes handing them a Session it holds under no name
     of its own (`crud.count(SHARED, Vendor)` on a module-level `SHARED = SessionLocal()`, or a

@@ -26,6 +26,7 @@ from async_migrate.codemods.engine_work import (
     engine_work_reached,
     nested_engine_text,
 )
+from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
 from async_migrate.codemods.phase1.expired_deps import (
@@ -74,7 +75,6 @@ from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import (
     SessionWork,
-    handed_coroutines,
     session_work,
     session_work_view,
 )
@@ -170,7 +170,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             "the threadpool"
         )
     ]
-    return Outcome(handler, "async", "def", "convert", converting + notes)
+    # as def too, the coroutines its helpers leave unrun run on an event loop (`check`: AM316)
+    return Outcome(handler, "async", "def", "convert", converting + handed_reasons(project, handler.id, work) + notes)
 
 
 def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
@@ -186,15 +187,20 @@ def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
         AM122.reason(text)
         for text in nested_engine_text(engine_work_in_coroutines(project, handler.id), "after the handler returns")
     ]
-    handed = [
-        AM121.reason(
-            f"hands the coroutine of {item.helper} to `{to}()` at line {item.line}: whatever runs it does so on an "
-            f"event loop, after the handler returns or beside it, and it blocks at {', '.join(item.inner)}"
-        )
-        for item, to in handed_coroutines(project, handler.id, work)
-    ]
+    handed = handed_reasons(project, handler.id, work)
     nested_reasons = coroutine_reasons(dataclasses.replace(work, in_coroutines=nested), builder) if nested else []
     return nested_reasons + handed + engine
+
+
+def handed_reasons(project: Project, fid: FunctionId, work: SessionWork) -> list[Reason]:
+    """The blocking coroutines a handler that is (or becomes) `def` makes and leaves to an event loop."""
+    return [
+        AM121.reason(
+            f"{item.what}: whatever runs it does so on an event loop, after the handler returns or beside it, "
+            f"and it blocks at {', '.join(item.inner)}"
+        )
+        for item in handed_coroutines(project, fid, work)
+    ]
 
 
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:

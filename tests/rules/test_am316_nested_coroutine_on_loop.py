@@ -225,3 +225,50 @@ def test_phase_one_says_the_def_route_hands_the_loop_a_blocking_coroutine(app, r
     entry = reported(app(HANDED_COROUTINE), "fired", "phase1")
     assert entry["action"] == "unchanged" and entry["codes"] == ["AM104", "AM121"], entry
     assert "hands the coroutine of api.items.record to `api.items.fire()` at line" in entry["reasons"][1], entry
+
+
+THROUGH_HELPERS = HANDED_COROUTINE + """
+
+def make(session):
+    return record(session)
+
+
+def remember(session):
+    PENDING.append(record(session))
+
+
+def remember_later(session):
+    remember(session)
+
+
+@router.post("/made")
+def made(session: session_dependency):
+    keep(make(session))
+
+
+@router.post("/remembered")
+async def remembered(session: session_dependency):
+    remember_later(session)
+
+
+@router.post("/ran")
+def ran(session: session_dependency):
+    asyncio.run(make(session))
+"""
+
+
+def test_a_blocking_coroutine_a_plain_helper_leaves_unrun_is_am316_on_the_def_route(app, findings, reported, cli):
+    # The helper makes the coroutine and hands it on (returned, kept in a list): the route, in the
+    # threadpool or converted by phase one, said nothing, while an event loop runs the coroutine.
+    root = app(THROUGH_HELPERS)
+    found = findings(root, "made")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "calls api.items.make at line" in found[0]["message"], found
+    assert "which leaves the coroutine of api.items.record unrun (api/items.py:" in found[0]["message"], found
+    entry = reported(root, "remembered", "phase1")
+    assert entry["action"] == "convert" and "AM121" in entry["codes"], entry
+    assert "calls api.items.remember_later at line" in " ".join(entry["reasons"]), entry
+    cli.json("phase1", root, "--apply", "--allow-dirty")
+    found = findings(root, "remembered")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert findings(root, "ran") == []
