@@ -132,6 +132,7 @@ from async_migrate.codemods.session_work import (
     coroutine_blocking,
     session_work,
     session_work_view,
+    streamed_lines,
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.vocabulary import OFFLOADERS
@@ -976,8 +977,10 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
     if not work.any:
         return []
     found = [b for b in work.blocking if not b.offloaded]
+    streamed = streamed_lines(function)
     for opened in project.opens_directly(handler.id):
-        found.append(Blocking(opened.line, f"{opened.callee}()"))
+        if opened.line not in streamed:
+            found.append(Blocking(opened.line, f"{opened.callee}()"))
     for call in session_handoffs(project, handler.id):
         if not call.offloaded:
             found.append(Blocking(call.line, f"{call.callee}(...)"))

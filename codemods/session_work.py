@@ -180,11 +180,12 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         work.blocking.append(Blocking(line, text))
     opened_lines = set(work.opened)
     threaded = project.own_work_offloaded(fid)
+    streamed = streamed_lines(function)
     nested = project.own_work_in_coroutines(fid)
     for line, text in project.own_work(fid):
         if line not in opened_lines:
             work.own.append((line, text))
-            work.blocking.append(Blocking(line, text, offloaded=(line, text) in threaded))
+            work.blocking.append(Blocking(line, text, offloaded=(line, text) in threaded or line in streamed))
             if (line, text) in nested:
                 # `db = request.state.db` read by a nested async generator: on the loop whatever the route is
                 work.in_coroutines.append(CoroutineWork(line, text, scope=nested[line, text]))
@@ -256,6 +257,13 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         work.blocking.append(Blocking(decorator.line, f"{text}'s wrapper, at {where}"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
+
+
+def streamed_lines(function: facts.Function) -> set[int]:
+    """Lines of a nested plain generator only a `StreamingResponse` runs (`return
+    StreamingResponse(rows())` where `rows` opens `with session_scope() as s`): Starlette iterates
+    it in the threadpool, so what a Session does there blocks no request."""
+    return {c.line for c in function.calls if c.streamed} - {c.line for c in function.calls if not c.late}
 
 
 def _streamed(project: Project, function: facts.Function, call: facts.Call, callee: facts.Function) -> bool:

@@ -227,3 +227,63 @@ def test_a_generator_iterated_on_the_loop_blocks_and_one_iterated_in_the_threadp
     assert findings(root, "in_threadpool") == []
     (finding,) = findings(root, "on_loop")
     assert finding["code"] == "AM301" and "rows(...)" in finding["message"], finding["message"]
+
+
+OPENED_IN_STREAM = """
+from contextlib import contextmanager
+
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+@contextmanager
+def session_scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.close()
+
+
+@router.get("/scoped")
+async def scoped():
+    def rows():
+        with session_scope() as s:
+            for row in s.execute(text("select 1")):
+                yield f"{row[0]}\\n"
+
+    return StreamingResponse(rows())
+
+
+@router.get("/opened")
+async def opened():
+    def rows():
+        s = database_sessionmaker()
+        yield str(s.execute(text("select 1")).scalar())
+        s.close()
+
+    return StreamingResponse(rows())
+
+
+@router.get("/iterated")
+async def iterated():
+    def rows():
+        with session_scope() as s:
+            yield str(s.execute(text("select 1")).scalar())
+
+    return {"rows": list(rows())}
+"""
+
+
+def test_a_session_a_streamed_nested_generator_opens_itself_is_no_finding(app, findings):
+    # `StreamingResponse(rows())` with a nested plain generator opening its own Session
+    # (`with session_scope() as s`, `s = SessionLocal()`): Starlette iterates it in the threadpool.
+    # The opener's line was reported as blocking the loop, which the runtime guard never saw.
+    root = app(OPENED_IN_STREAM)
+    assert findings(root, "scoped") == [] and findings(root, "opened") == []
+    # near miss: the route itself iterates the generator, on the loop
+    (finding,) = findings(root, "iterated")
+    assert finding["code"] == "AM301", finding["message"]
