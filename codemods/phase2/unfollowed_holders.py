@@ -8,7 +8,9 @@ Phase two renames the class in a migrated route's annotation (`NoteService` to
 `Depends(make_provider("notes"))`, a dependency-injector `Provide[Container.notes]` marker)
 stays as written: at run time it still builds the synchronous class on the synchronous
 Session, and the migrated route awaits its plain methods (`TypeError: object int can't be used
-in 'await' expression`). Such a route is blocked, naming the parameter (AM239).
+in 'await' expression`). So does a class-based view's class attribute holding such a class
+(`notes: NoteService = Depends(provide_notes)` on the class). Such a route is blocked, naming the
+parameter or attribute (AM239).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def reasons(project: Project, fids: Iterable[FunctionId]) -> list[Reason]:
     classes = project.flow.classes
     found: list[Reason] = []
     for fid in fids:
+        found.extend(_view_attributes(project, fid, family))
         module, function = project.functions[fid]
         for param in function.params:
             held = next((c for r in param.annotation if (c := classes.resolve(r)) in family), None)
@@ -59,5 +62,34 @@ def reasons(project: Project, fids: Iterable[FunctionId]) -> list[Reason]:
                 f"counterpart, so the migrated code would still get a {cls} on the synchronous Session and await "
                 f"its plain methods; inject it through a project dependency function that returns it, or through "
                 f"the class itself (`Depends({cls})`)"
+            ))
+    return found
+
+
+def _view_attributes(project: Project, fid: FunctionId, family: set[str]) -> list[Reason]:
+    """AM239 for a class-based view's class attribute holding such a class (`notes: NoteService =
+    Depends(provide_notes)` on the class, filled per request): phase two rewrites the dependencies
+    of parameters, never of class attributes, so the view's routes would await the synchronous
+    class's plain methods."""
+    classes = project.flow.classes
+    owner = classes.owner(fid)
+    if owner is None:
+        return []
+    found = []
+    for ref in classes.mro(owner):
+        if ref not in classes.by_ref:
+            continue
+        module, view = classes.by_ref[ref]
+        for name, refs in view.annotations.items():
+            held = next((c for r in refs if (c := classes.resolve(r)) in family), None)
+            if held is None or name not in view.depends:
+                continue
+            cls = classes.short(held)
+            found.append(AM239.reason(
+                f"{module.path}:{view.line}: `{name}` of the class-based view {view.qualname} is a {cls}, which holds "
+                f"the Session, made by `Depends({project.written(view.depends[name])})` on the class: phase two "
+                f"rewrites the dependencies of parameters, not of class attributes, so the migrated routes would "
+                f"still get a {cls} on the synchronous Session and await its plain methods; take it as a parameter "
+                f"of each route method instead (`{name}: {cls} = Depends(...)`)"
             ))
     return found

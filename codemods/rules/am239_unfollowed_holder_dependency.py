@@ -4,7 +4,9 @@ A route (or a dependency moving with it) takes an instance of a class whose inst
 the Session, annotated with the class, from a dependency phase two cannot follow: a
 subscript or call that picks the provider at run time (`Depends(PROVIDERS["notes"])`,
 `Depends(Provide["notes"])` on a project container, `Depends(make_provider("notes"))`), or a
-dependency-injector `Provide[...]` marker. Phase two would
+dependency-injector `Provide[...]` marker; or a class-based view declaring it on the class
+(`notes: NoteService = Depends(provide_notes)`), whose dependency phase two does not rewrite
+either. Phase two would
 rename the class in the annotation and await its methods, while the dependency still builds
 the synchronous class on the synchronous Session: the migrated route fails at run time
 (`TypeError: object int can't be used in 'await' expression`). The route is blocked.
@@ -34,6 +36,6 @@ RULE = Rule(
     code="AM239",
     name="unfollowed-holder-dependency",
     summary="a class holding the Session comes from a dependency phase two cannot rewrite",
-    fix="inject the class through a project dependency function (`Depends(provide_notes)`) or the class itself (`Depends(NoteService)`)",
+    fix="inject the class through a project dependency function (`Depends(provide_notes)`) or the class itself (`Depends(NoteService)`), as a parameter of the route",
     doc=__doc__,
 )

@@ -128,3 +128,34 @@ def test_near_miss_a_project_dependency_migrates_and_the_route_writes(cli, proje
     added, by_key, by_marker, titles = result  # type: ignore[misc]
     assert added["n"] == by_key["n"] == by_marker["n"] == len(titles)
     assert titles[-1] == "Zeta"
+
+
+VIEW = """
+from fastapi import APIRouter, Depends
+from fastapi_utils.cbv import cbv
+
+from container import provide_books
+from services import BookService
+
+router = APIRouter()
+
+
+@cbv(router)
+class BookViews:
+    books: BookService = Depends(provide_books)
+
+    @router.get("/count")
+    async def count(self):
+        return {"n": self.books.count()}
+"""
+
+
+def test_a_holder_a_class_based_view_declares_on_the_class_blocks_with_am239(cli, project, app_files):
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS, "api/__init__.py": "",
+        "services.py": SERVICE, "container.py": PROVIDERS, "api/items.py": VIEW,
+    })
+    found = handler(cli.json("phase2", root, "--subsystem", "api/items.py"), "BookViews.count")
+    assert found["action"] == "blocked" and "AM239" in found["codes"], found
+    assert any("`books` of the class-based view BookViews is a BookService, which holds the Session, made by "
+               "`Depends(provide_books)` on the class" in r for r in found["reasons"]), found["reasons"]
