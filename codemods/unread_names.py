@@ -14,38 +14,52 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import Project
 
 _DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s")
 _COMMENT = re.compile(r"#.*$")
 _STRING = re.compile(r"([\"'])(?:\\.|(?!\1).)*\1")  # a one-line string literal: a URL, a message
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 def named_in_unread(
     unread: Iterable[str], names: Iterable[str], read: Callable[[str], str] | None
 ) -> dict[str, list[str]]:
     """name -> the places (`path:line`) where an unread file names it as a word outside a
-    comment, a one-line string (`"/books/3/restock"`) and a `def` line. Without `read`, every name counts as named (`(source not
-    read)`): nothing shows the unread files leave it alone."""
-    wanted = sorted({name for name in names if name.isidentifier()})
+    comment, a one-line string (`"/books/3/restock"`) and a `def` line. Without `read`, every
+    name counts as named (`(source not read)`): nothing shows the unread files leave it alone."""
+    wanted = {name for name in names if name.isidentifier()}
     paths = list(unread)
     if not wanted or not paths:
         return {}
     if read is None:
-        return {name: ["(source not read)"] for name in wanted}
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, wanted)) + r")\b")
+        return {name: ["(source not read)"] for name in sorted(wanted)}
     found: dict[str, list[str]] = {}
     for path in paths:
         try:
             text = read(path)
         except OSError:
-            for name in wanted:
+            for name in sorted(wanted):
                 found.setdefault(name, []).append(f"{path} (could not be read)")
-            continue
-        if pattern.search(text) is None:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if _DEFINITION.match(line):
                 continue
-            for name in dict.fromkeys(pattern.findall(_COMMENT.sub("", _STRING.sub('""', line)))):
-                found.setdefault(name, []).append(f"{path}:{number}")
+            for name in dict.fromkeys(_WORD.findall(_COMMENT.sub("", _STRING.sub('""', line)))):
+                if name in wanted:
+                    found.setdefault(name, []).append(f"{path}:{number}")
     return found
+
+
+def project_names_in_unread(project: Project, read: Callable[[str], str] | None) -> dict[str, list[str]]:
+    """`named_in_unread` for the name of every project function, read once per project: each
+    round of phase two's closure, and scan's preview of each subsystem, asks again."""
+    key = "unread_names" if read is not None else "unread_names.unread"
+    cached = project.derived.get(key)
+    if cached is None:
+        names = {function.name for _, function in project.functions.values()}
+        cached = project.derived[key] = named_in_unread(project.unread, names, read)
+    return cast("dict[str, list[str]]", cached)

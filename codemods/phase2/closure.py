@@ -101,7 +101,7 @@ from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as 
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.sources import matches, tree_of
-from async_migrate.codemods.unread_names import named_in_unread
+from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -658,7 +658,7 @@ def compute(
     unseen = methods.unseen_callers(project, migrated_helpers, read)
     # Files the pre-pass never read (a script importing the helper and nothing else) may call
     # it by name: moved in place, their call would build a coroutine nobody awaits.
-    named = named_in_unread(project.unread, {project.functions[f][1].name for f in migrated_helpers}, read)
+    named = project_names_in_unread(project, read)
     named_unread = {
         f: named[project.functions[f][1].name] for f in migrated_helpers if project.functions[f][1].name in named
     }
