@@ -115,6 +115,7 @@ from async_migrate.codemods.rules.am319_two_sessions_per_request import RULE as 
 from async_migrate.codemods.rules.am320_blocking_resolver import RULE as AM320
 from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
 from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as AM322
+from async_migrate.codemods.rules.am323_session_coroutine_off_request import RULE as AM323
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -477,6 +478,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     unawaited = _unawaited(project, handler)
     if unawaited is not None:
         candidates.append(unawaited)
+    left = _left_running(project, handler)
+    if left is not None:
+        candidates.append(left)
     closed = _closed_before_stream(project, handler)
     if closed is not None:
         candidates.append(closed)
@@ -557,6 +561,70 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         AM311, handler, handler.module.path, function.line, function.qualname,
         f"calls a coroutine function without `await` at {where}: the call only creates a coroutine, nothing "
         f"in it runs (its Session work is lost) and what it returns is the coroutine; {fix}",
+        calls,
+    )
+
+
+# What a coroutine handed straight to it runs in place, or as a task that is joined: `await`ed or held
+# to be awaited, the call or one around it.
+_JOINED_WHEN_AWAITED = frozenset(
+    {"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.shield",
+     "asyncio.create_task", "asyncio.ensure_future", "asyncio.run_coroutine_threadsafe"}
+)
+
+
+def _left_running(project: Project, handler: Handler) -> Finding | None:
+    """AM323: the handler's coroutines given its AsyncSession that are handed to what runs them as a
+    task nobody awaits (`create_task(save(db))` alone), or to what the analysis does not follow
+    (`fire(save(db))`): they run after the handler, on an AsyncSession the dependency closes."""
+    names = set(project.declared_async_session_params(handler.id))
+    if not names:
+        return None
+    by_index = {call.index: call for call in handler.function.calls}
+    calls: list[Blocking] = []
+    parts: list[str] = []
+    for edge in project.all_calls_from.get(handler.id, ()):
+        call = edge.call
+        given = [a.name for a in call.args if a.name in names]
+        outer = by_index.get(call.argument_of) if call.argument_of is not None else None
+        module, callee = project.functions[edge.callee]
+        if not given or outer is None or not callee.is_async or callee.is_generator:
+            continue
+        # held and run on every path after (`coros.append(save(db))` ... `await gather(*coros)`); or a
+        # `wait_for` nothing awaits, which runs nothing (AM311)
+        if call.awaited or call.offloaded or call.nested or (call.consumed and call.held_in is not None):
+            continue
+        if project.canonical(outer.callee) in RUN_WHEN_AWAITED and _unawaited_wrapper(project, outer) is not None:
+            continue
+        method = outer.method or outer.chained
+        written = (f"{outer.receiver}.{method}" if outer.receiver and method else
+                   project.canonical(outer.callee) or outer.func or "a call")
+        text = f"{module.name}.{callee.qualname}(...)"
+        library = project.canonical(outer.callee) in _JOINED_WHEN_AWAITED
+        if library or (method in {"create_task", "ensure_future"} and not project.project_callees.get(id(outer))):
+            if not library and outer.receiver and "loop" not in outer.receiver.lower():
+                continue  # a task group's: joined when its `async with` ends
+            around: facts.Call | None = outer
+            while around is not None and not (around.awaited or around.consumed):
+                around = by_index.get(around.argument_of) if around.argument_of is not None else None
+            if around is not None:
+                continue
+            why = "and nothing awaits it: it runs as a task of its own after the handler returns"
+        elif method in {"start_soon", "start", "create_task"} and outer.receiver and not project.project_callees.get(id(outer)):
+            continue  # a task group's
+        elif project.canonical(outer.callee) in {"asyncio.as_completed"}:
+            continue
+        else:
+            why = "which the analysis does not follow: it may run it after the handler returns"
+        calls.append(Blocking(call.line, text))
+        parts.append(f"hands {text}, given the AsyncSession `{given[0]}`, to `{written}()` at line {call.line}, {why}")
+    if not calls:
+        return None
+    function = handler.function
+    return Finding(
+        AM323, handler, handler.module.path, function.line, function.qualname,
+        "; ".join(parts) + ", while the session dependency closes that AsyncSession, and beside the handler's own "
+        "statements on it (concurrent use); fix: await it in the handler, or have the task open a Session of its own",
         calls,
     )
 
