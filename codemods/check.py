@@ -870,8 +870,7 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         for item in streamed
     )
     parts.extend(
-        f"{item.what}: whatever runs it does so on an event loop, after the handler returns or beside it, and it "
-        f"blocks at {', '.join(item.inner)}; fix: make {item.helper.rsplit('.', 1)[-1]} a plain def and call it, "
+        f"{item.what}: {item.when}, and it blocks at {', '.join(item.inner)}; fix: make {item.helper.rsplit('.', 1)[-1]} a plain def and call it, "
         "or move its work to AsyncSession (phase two)"
         for item in handed
     )

@@ -36,6 +36,7 @@ from async_migrate.codemods.flow import CONNECTION, ENGINE, split
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.python import TASK_STARTERS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     CONNECTION_IO_METHODS,
     CONNECTION_OPENERS,
@@ -45,7 +46,6 @@ from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 
 ENGINE_IO_METHODS = frozenset({"connect", "begin", "execute", "scalar", "raw_connection"})
 METADATA_DDL = frozenset({"create_all", "drop_all", "reflect"})
-_TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
 # Methods handed a coroutine object to run as a task beside the caller: an event loop's
 # (`loop.create_task(f())`, `asyncio.get_running_loop().create_task(f())`) and a TaskGroup's.
 _TASK_METHODS = frozenset({"create_task"})
@@ -408,7 +408,7 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
             if first is not None and first.expr is not None:
                 # `tg.start_soon(repo.sync, x)`: a method of an object, which nothing here calls
                 tasks = project.flow.functions(fid, first.expr)[0]
-        elif project.canonical(call.callee) in _TASK_STARTERS or _task_method(call) is not None:
+        elif project.canonical(call.callee) in TASK_STARTERS or _task_method(call) is not None:
             if _task_method(call) is not None:
                 starter = f"{call.receiver}.create_task" if call.receiver else "create_task"
             else:

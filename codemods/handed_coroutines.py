@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import FunctionId, Project
-from async_migrate.codemods.session_work import SessionWork, blocking_coroutines, coroutine_blocking
+from async_migrate.codemods.session_work import (
+    SessionWork,
+    blocking_coroutines,
+    coroutine_blocking,
+    session_work_shallow,
+)
+from async_migrate.codemods.vocabulary.python import LOOP_THREAD_CALLS, TASK_STARTERS
 
 
 @dataclass(slots=True)
@@ -26,6 +32,7 @@ class HandedCoroutine:
     what: str  # how it leaves the coroutine, with the line
     helper: str  # the coroutine function
     inner: list[str]  # where it blocks, as `path:line (call)`
+    when: str = "whatever runs it does so on an event loop, after the handler returns or beside it"
 
 
 def handed_coroutines(project: Project, fid: FunctionId, work: SessionWork) -> list[HandedCoroutine]:
@@ -48,7 +55,11 @@ def handed_coroutines(project: Project, fid: FunctionId, work: SessionWork) -> l
         name = f"{module.name}.{callee.qualname}"
         item = blocking.get((call.line, name))
         outer = by_index.get(call.argument_of) if call.argument_of is not None else None
-        if item is not None and outer is not None and item.helper is not None:
+        # `create_task(record(db))`: a task `engine_work.coroutine_tasks` reports (AM306, AM128)
+        started = outer is not None and (
+            project.canonical(outer.callee) in TASK_STARTERS or (outer.method or outer.chained) == "create_task"
+        )
+        if item is not None and outer is not None and item.helper is not None and not started:
             to = f"{outer.receiver}.{outer.method}" if outer.receiver and outer.method else (
                 project.canonical(outer.callee) or outer.func or "a call")
             found.append(HandedCoroutine(call.line, item.call, f"hands the coroutine of {item.helper} to `{to}()` "
@@ -57,6 +68,7 @@ def handed_coroutines(project: Project, fid: FunctionId, work: SessionWork) -> l
             helper, where, inner = escaping[edge.callee]
             found.append(HandedCoroutine(call.line, f"{name}(...)", f"calls {name} at line {call.line}, which leaves "
                                          f"the coroutine of {helper} unrun ({where})", helper, inner))
+    found.extend(_run_on_loop(project, fid))
     unique: dict[tuple[int, str], HandedCoroutine] = {}
     for handed in found:
         unique.setdefault((handed.line, handed.call), handed)
@@ -117,4 +129,31 @@ def _escaping_coroutines(project: Project) -> dict[FunctionId, tuple[str, str, l
             found[edge.caller] = found[callee_fid]
             frontier.append(edge.caller)
     project.derived["escaping_coroutines"] = found
+    return found
+
+
+def _run_on_loop(project: Project, fid: FunctionId) -> list[HandedCoroutine]:
+    """`anyio.from_thread.run(record, db)`, `loop.call_soon_threadsafe(record, db)`: a project
+    function handed to what runs it on the event loop's own thread, doing synchronous Session work."""
+    found: list[HandedCoroutine] = []
+    for call in project.functions[fid][1].calls:
+        if call.nested or project.canonical(call.callee) not in LOOP_THREAD_CALLS:
+            continue
+        first = next((a for a in call.args if a.position == 0), None)
+        target = project.resolve(first.ref) if first is not None and first.ref else None
+        if target is None or target.kind != "function" or target.module is None or target.function is None:
+            continue
+        handed = (target.module.name, target.function.key)
+        module, function = project.functions[handed]
+        if function.is_async:
+            inner = coroutine_blocking(project, handed, {fid})
+        else:
+            inner = [f"{module.path}:{b.line} ({b.call})" for b in session_work_shallow(project, handed).blocking
+                     if not b.offloaded]
+        if inner:
+            name = f"{module.name}.{function.qualname}"
+            written = f"{call.receiver}.{call.method}" if call.receiver and call.method else (
+                project.canonical(call.callee) or call.func or "a call")
+            found.append(HandedCoroutine(call.line, f"{name}(...)", f"hands {name} to `{written}()` at line "
+                                         f"{call.line}", name, inner, "the event loop's own thread runs it while the handler waits"))
     return found

@@ -196,8 +196,7 @@ def handed_reasons(project: Project, fid: FunctionId, work: SessionWork) -> list
     """The blocking coroutines a handler that is (or becomes) `def` makes and leaves to an event loop."""
     return [
         AM121.reason(
-            f"{item.what}: whatever runs it does so on an event loop, after the handler returns or beside it, "
-            f"and it blocks at {', '.join(item.inner)}"
+            f"{item.what}: {item.when}, and it blocks at {', '.join(item.inner)}"
         )
         for item in handed_coroutines(project, fid, work)
     ]

@@ -8,6 +8,9 @@ generator helper defined elsewhere and handed the Session (`StreamingResponse(ti
 And for a coroutine helper doing synchronous Session work that the route hands to what runs it
 (`fire(record(db))`, `asyncio.run_coroutine_threadsafe(record(db), loop)`): an event loop runs it,
 after the route returns or beside it (`asyncio.run(...)` on a loop of the worker thread's own does not count).
+So does a plain helper making such a coroutine and handing it on or returning it (`keep(make(db))`),
+and a function doing synchronous Session work handed to `anyio.from_thread.run(record, db)` (or
+`run_sync`), which runs it on the event loop's own thread.
 Silence one handler with
 `# async-migrate: ignore[AM316] reason`.
 

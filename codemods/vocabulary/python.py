@@ -113,6 +113,11 @@ SHIELD = "asyncio.shield"
 # a worker thread, a RuntimeError on a thread whose loop is running.
 LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run"})
 LOOP_RUNNER_METHODS = frozenset({"run_until_complete", "run_forever"})
+# Calls a worker thread makes to run a function on the event loop's own thread, and wait for it
+# (`loop.call_soon_threadsafe(f)` is read with the loop's other callbacks, `engine_work.py`).
+LOOP_THREAD_CALLS = frozenset({"anyio.from_thread.run", "anyio.from_thread.run_sync"})
+# What `engine_work.py` reads as starting a task of a coroutine it is handed (AM306, AM128).
+TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task"})
 CONCURRENT_METHODS = frozenset({"create_task", "start_soon", "start", "ensure_future", "gather"})
 
 # Decorators that make a method run when the attribute is read.

@@ -272,3 +272,33 @@ def test_a_blocking_coroutine_a_plain_helper_leaves_unrun_is_am316_on_the_def_ro
     found = findings(root, "remembered")
     assert [f["code"] for f in found] == ["AM316"], found
     assert findings(root, "ran") == []
+
+
+def test_a_def_route_running_a_blocking_function_on_the_loop_from_its_thread_is_am316(app, findings):
+    # anyio.from_thread.run(f, ...) and run_sync(f, ...) run f on the event loop's own thread: its
+    # Session work blocks every request there.
+    root = app(HANDED_COROUTINE + """
+
+import anyio.from_thread
+from sqlalchemy.orm import Session
+
+
+def record_sync(session: Session):
+    session.execute("insert into audit values (1)")
+
+
+@router.post("/bridged")
+def bridged(session: session_dependency):
+    anyio.from_thread.run(record, session)
+
+
+@router.post("/soon")
+def soon(session: session_dependency):
+    anyio.from_thread.run_sync(record_sync, session)
+""")
+    for function, given, to in (("bridged", "api.items.record", "anyio.from_thread.run"),
+                                ("soon", "api.items.record_sync", "anyio.from_thread.run_sync")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM316"], (function, found)
+        assert f"hands {given} to `{to}()` at line" in found[0]["message"], found
+        assert "session.execute()" in found[0]["message"], found
