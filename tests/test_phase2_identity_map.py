@@ -115,12 +115,87 @@ def test_an_eager_load_on_a_get_loads_an_object_a_dependency_loaded_first(cli, s
     terminal = "one" if method == "get_one" else "one_or_none"
     assert (
         f"    user = (await db.scalars(select(User).where(User.id == user_id).options(selectinload(User.items))))"
-        f".{terminal}()\n"
+        f".unique().{terminal}()\n"
     ) in function(root, SUBSYSTEM, "read_user")
     # the change the route made before the load is kept, flushed or not
     assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
     assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
     assert result["missing"] == (404 if method == "get" else None)
+
+
+JOINED_MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badges: Mapped[list["Badge"]] = relationship(lazy="joined", order_by="Badge.id")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship(back_populates="owner")
+    {user_extra}
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User] = relationship(back_populates="items")
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+"""
+
+
+@pytest.mark.parametrize("method", ["get", "get_one"])
+@pytest.mark.parametrize("user_extra", [
+    # a joined eager collection on the class itself
+    'badges: Mapped[list["Badge"]] = relationship(lazy="joined", order_by="Badge.id")',
+    # one on what a joined many-to-one leads to
+    'team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)\n'
+    '    team: Mapped[Team | None] = relationship(lazy="joined")',
+])
+def test_a_get_made_a_select_of_a_class_with_a_joined_eager_collection_is_made_unique(
+    cli, service, method, user_extra
+):
+    # `get()` de-duplicates the rows a joined eager collection repeats; a 2.0 select raises
+    # InvalidRequestError ("unique() must be invoked") on every request without `.unique()`.
+    models = dedent(JOINED_MODELS).replace("{user_extra}", user_extra)
+    root = service({"models.py": models, SUBSYSTEM: dedent(ROUTES.format(method=method, extra=""))})
+    document = apply(cli, root)
+    assert handler(document, "read_user")["action"] == "migrate", handler(document, "read_user")
+    result = serve(root, "sqlite", """
+        from models import Badge, Team
+        with Sync() as s:
+            s.add(Team(id=1))
+            s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2)])
+            s.add_all([Badge(user_id=1, team_id=1), Badge(user_id=1, team_id=1), Badge(user_id=2, team_id=1)])
+            s.flush()
+            if hasattr(User, "team_id"):
+                s.get(User, 1).team_id = 1
+            s.commit()
+        own = client.get("/users/1")
+        other = client.get("/users/2")
+        print(json.dumps({"own": [own.status_code, own.json()], "other": [other.status_code, other.json()]}))
+    """)
+    assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]
+    assert result["other"] == [200, {"id": 2, "name": "Bob", "items": [{"name": "cup"}]}]
+    assert ".unique()." in function(root, SUBSYSTEM, "read_user")
 
 
 @pytest.mark.parametrize("written", [

@@ -342,7 +342,12 @@ class _AsyncBody(cst.CSTTransformer):
         if selected is not None:
             edited = call_rewrite(action.kind).edit(action, updated, in_with=False, imports=self.imports)
             parenthesized = edited.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-            return cst.Call(func=cst.Attribute(value=parenthesized, attr=cst.Name(selected)))
+            # `get()` de-duplicates what it loads; a select of a class with a joined eager
+            # collection (`lazy="joined"` on it, a subclass or a mixin, or on what a joined
+            # relationship leads to) raises InvalidRequestError without `.unique()` on every
+            # request. On one primary key `.unique()` changes nothing else, so it is always added.
+            unique = cst.Call(func=cst.Attribute(value=parenthesized, attr=cst.Name("unique")))
+            return cst.Call(func=cst.Attribute(value=unique, attr=cst.Name(selected)))
         return call_rewrite(action.kind).edit(
             action, updated, in_with=id(original) in self.with_items, imports=self.imports
         )
@@ -579,7 +584,8 @@ _LOOSE = (cst.IfExp, cst.Lambda, cst.BooleanOperation, cst.Comparison, cst.Named
 
 def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: str) -> tuple[cst.Call, str]:
     """`s.get(M, pk)` as `s.scalars(select(M).where(M.key == pk).options(...))` and the result
-    method that ends it (`one_or_none`, for `get_one` `one`); see plan._plan_eager for why."""
+    method that ends it after `.unique()` (`one_or_none`, for `get_one` `one`); see
+    plan._plan_eager for why."""
     if not isinstance(call.func, cst.Attribute):
         raise ValueError("a get to rewrite as a select is a method call")
     positional = [a for a in call.args if a.keyword is None and not a.star]

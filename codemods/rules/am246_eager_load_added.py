@@ -16,7 +16,7 @@ Before:
 
 After:
 
-    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.tags)))).one_or_none()
+    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.tags)))).unique().one_or_none()
     return [tag.name for tag in book.tags]
 """
 
