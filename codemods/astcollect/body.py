@@ -1326,6 +1326,7 @@ class BodyScanner:
         plain = self.collector.resolve(spelled)
         self.collector.takes(node, self.benign, callee=plain)
         self._loader_call(node, func)
+        self._named_store(node, func)
         if (
             type(func) is ast.Attribute and func.attr == "run_sync" and key in self.awaited and node.args
             and self._offload_position(func, spelled, plain) is None
@@ -1614,6 +1615,24 @@ class BodyScanner:
                     self.raw_stores.append(self.raw_attributes[-1])
         elif type(value) is ast.Attribute and value.attr == "awaitable_attrs":
             self.function.eager.append(("", node.attr))  # `await obj.awaitable_attrs.rel`
+
+    def _named_store(self, node: ast.Call, func: ast.expr) -> None:
+        """`setattr(team, "members", [])` is `team.members = []`: replacing a collection loads the
+        one it replaces (delete-orphan, backrefs), and a write runs `@validates` and setters."""
+        if type(func) is not ast.Name or func.id not in ("setattr", "delattr") or func.id in self.locals:
+            return
+        if len(node.args) < 2 or node.keywords or type(node.args[0]) is not ast.Name:
+            return
+        name = syntax.string(node.args[1])
+        if name is None and func.id == "setattr":
+            # a name given at run time (the PATCH loop `setattr(item, key, value)`): a write of
+            # any attribute, "*", which runs whatever watches a write (`Members.write_hooks`)
+            self.raw_stores.append((self.source.line_of(node), node.args[0].id, "*"))
+            return
+        if name is None or not name.isidentifier():
+            return
+        self.raw_attributes.append((self.source.line_of(node), node.args[0].id, name))
+        self.raw_stores.append(self.raw_attributes[-1])
 
     def _loader_call(self, node: ast.Call, func: ast.expr) -> None:
         self.callees.add(id(func))

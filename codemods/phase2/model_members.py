@@ -252,7 +252,7 @@ class Members:
     def write_hooks(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """Attribute -> what a write of it may run on an object of some project class: its
         `@validates` methods (`(method, "validate")`), a property setter (`(attribute, "set")`), its
-        write event listeners (`(attribute, "listen")`)."""
+        write event listeners (`(attribute, "listen")`); under "*", all of them."""
         if self._write_hooks is None:
             table: dict[str, dict[tuple[str, str], None]] = {}
             for _, declared in self.classes.by_ref.values():
@@ -262,6 +262,8 @@ class Members:
                 table.setdefault(attribute, {})[(attribute, "set")] = None
             for attribute in [*self.write_listeners(), *self._unread_listeners]:
                 table.setdefault(attribute, {})[(attribute, "listen")] = None
+            # "*": a write of an attribute named at run time (`setattr(obj, key, value)`) may run any
+            table["*"] = {hook: None for hooks in list(table.values()) for hook in hooks}
             self._write_hooks = {a: tuple(m) for a, m in table.items()}
         return self._write_hooks
 
