@@ -800,7 +800,10 @@ def listener_blockers(
     notes = []
     for listener in found:
         if listener.unseen is not None:
-            if not in_tests(listener.path) and listener.identifier not in MODEL_EVENTS:
+            if (
+                not in_tests(listener.path) and listener.identifier not in MODEL_EVENTS
+                and not _on_session_param(project, listener)
+            ):
                 blockers.append((listener.path, listener.line, _unseen(listener, async_names)))
             continue
         if in_tests(listener.path):
@@ -842,6 +845,19 @@ def listener_blockers(
                 "listener, then run phase two again"
             )))
     return blockers, notes
+
+
+def _on_session_param(project: Project, listener: Listener) -> bool:
+    """The listener's target is a parameter declared (or handed) a Session, such as a route's
+    `db: DbSession`: a Session, never the engine or sessionmaker the async stack stands for.
+    Registering on it is judged where the route migrates (an AsyncSession takes no listener)."""
+    if listener.param is None or listener.scope is None:
+        return False
+    module = next((m for m in project.modules.values() if m.path == listener.path), None)
+    if module is None or not listener.scope.startswith(module.name + "."):
+        return False
+    fid = (module.name, listener.scope[len(module.name) + 1:])
+    return listener.param[0] in project.session_params.get(fid, {})
 
 
 def _unseen(listener: Listener, async_names: tuple[str, str]) -> str:

@@ -208,3 +208,29 @@ def test_near_miss_an_uncalled_helper_registering_a_model_event_does_not_block(p
     helper = 'def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "before_insert", _on)\n'
     found = entry(phase2(ROUTE, {"db/engine.py": engine_module(helper)}), "create_book")
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+def test_near_miss_a_listener_a_route_registers_on_its_own_session_blocks_only_that_route(phase2, entry):
+    # `db: session_dependency` is a Session, never the engine or sessionmaker: no AM270 for the
+    # subsystem; the route registering it is blocked as an AsyncSession takes no listener (AM215).
+    routes = ROUTE + dedent(
+        """
+
+        @router.post("/books/audited")
+        def audited(session: session_dependency, title: str):
+            event.listen(session, "before_flush", lambda s, c, i: None)
+            session.add(Book(title=title, author_id=1))
+            session.commit()
+        """
+    )
+    document = phase2("from sqlalchemy import event\n\n" + routes)
+    assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
+    found = entry(document, "audited")
+    assert found["action"] == "blocked" and "AM270" not in found["codes"] and "AM215" in found["codes"], found
+    assert not document["subsystem"]["global_blockers"], document["subsystem"]["global_blockers"]
+
+
+def test_a_listener_on_an_unannotated_parameter_of_a_function_nobody_calls_still_blocks(phase2, entry):
+    text = engine_module('def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "after_commit", _on)\n')
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
