@@ -374,6 +374,10 @@ def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path
     )
 
 
+# What reads every field of a dataclass instance, relationships included (`dataclasses.asdict`).
+_ENCODERS = frozenset({"dataclasses.asdict", "dataclasses.astuple", "fastapi.encoders.jsonable_encoder"})
+
+
 def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
     """Relationship name -> every declaration of it, backrefs on the class they land on."""
     found: dict[str, list[_Relationship]] = {}
@@ -586,6 +590,7 @@ class _Analysis:
             else:
                 self._traced_read(root, fid, line, written, attribute, origins, eager)
         self._validated(root, fid, eager)
+        self._encoded_calls(root, fid)
 
     def _written(
         self, root: FunctionId, fid: FunctionId, line: int, receiver: str, attribute: str,
@@ -1361,6 +1366,8 @@ class _Analysis:
             return
         self._type_args = set(refs)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
+        if not models:
+            self._encoded_dataclasses(root, handler.module, function, line)
         origins = self.flow.results(root) if self.flow is not None and models else None
         # Where the flow cannot follow the returned objects, their functions' return annotations
         # may still say which mapped classes they are: the names are read on those classes only.
@@ -1375,6 +1382,59 @@ class _Analysis:
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
+
+    def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
+        """A route with no response model hands what it returns to `jsonable_encoder`, which reads
+        an object of a mapped dataclass (`MappedAsDataclass`) with `dataclasses.asdict`: every
+        relationship field, and those of the objects they lead to. No eager load is added for
+        that walk, so the route blocks (AM245) where the returned object's class maps one."""
+        if self.flow is None or not function.results:
+            return
+        for origin in self.flow.results(root) or ():
+            self._encoded(root, module, function, line, origin, "the route returns a {name} with no response "
+                          "model: FastAPI serialises it with `jsonable_encoder` (`dataclasses.asdict`), which")
+
+    def _encoded_calls(self, root: FunctionId, fid: FunctionId) -> None:
+        """`dataclasses.asdict(crew)`, `jsonable_encoder(crew)` on an object of a mapped dataclass:
+        every relationship field read, as for a route returning it with no response model."""
+        assert self.flow is not None
+        module, function = self.project.functions[fid]
+        for call in function.calls:
+            if self.project.canonical(call.callee) not in _ENCODERS or call.nested:
+                continue
+            given = next((a.name for a in call.args if a.position == 0), None)
+            for origin in (self.flow.name(fid, given) or ()) if given else ():
+                self._encoded(root, module, function, call.line, origin, f"`{call.callee}({given})`")
+
+    def _encoded(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, origin: Origin, shown: str
+    ) -> None:
+        """The risk of reading every field of `origin`'s object, when it is of a mapped dataclass
+        with relationships (`shown` names the reader; `{name}` in it, the class)."""
+        if origin.kind is not OriginKind.LOAD or origin.model is None:
+            return
+        related = self._dataclass_relationships(origin.model)
+        if not related:
+            return
+        name = self.classes.short(origin.model)
+        self._flow_risk(
+            root, module, function, line, f"{name}.{related[0]}", AM245,
+            f"{shown.format(name=name)} reads every field of the mapped dataclass {name}, its relationships "
+            f"({', '.join(f'{name}.{r}' for r in related)}) and what they lead to, lazily: MissingGreenlet "
+            "under AsyncSession; fix: declare a response model naming the fields served, or load the "
+            "relationships by hand and migrate the route by hand",
+        )
+
+    def _dataclass_relationships(self, model: str) -> list[str]:
+        """The relationships of a class mapped as a dataclass (a `MappedAsDataclass` base),
+        which `dataclasses.asdict` reads; none for a class that is no dataclass."""
+        ancestors = self.classes.mro(model)
+        if not any(
+            self.project.canonical(base) == "sqlalchemy.orm.MappedAsDataclass"
+            for ancestor in ancestors for base in self.classes.by_ref[ancestor][1].bases
+        ):
+            return []
+        return [r for ancestor in ancestors for r in self.classes.by_ref[ancestor][1].relationships]
 
     def _serialise(
         self,

@@ -1,0 +1,75 @@
+"""Objects of classes mapped as dataclasses (`MappedAsDataclass`) are read field by field by
+`dataclasses.asdict`: FastAPI's `jsonable_encoder` does so for a route returning one with no
+response model, and so does a route calling either itself. Every relationship field loads
+lazily there, which raises MissingGreenlet under AsyncSession: such routes block (AM245) and
+keep working as they are; a dataclass without relationships migrates and runs. Run as in
+test_phase2_soundness."""
+
+from __future__ import annotations
+
+import test_phase2_soundness
+from test_phase2_rules import apply, handler
+from test_phase2_soundness import SUBSYSTEM, dedent, routes, serve
+
+service = test_phase2_soundness.service
+
+MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column, relationship
+
+
+class Base(MappedAsDataclass, DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship(default_factory=list)
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+
+
+def test_a_mapped_dataclass_serialised_whole_blocks_and_one_without_relationships_migrates(cli, service):
+    root = service({
+        "models.py": dedent(MODELS),
+        SUBSYSTEM: "import dataclasses\n" + routes(
+            """
+            @router.get("/users/{user_id}")
+            def raw_user(user_id: int, db: session_dependency):
+                return db.get(User, user_id)
+            """,
+            """
+            @router.get("/users/{user_id}/dict")
+            def user_dict(user_id: int, db: session_dependency):
+                user = db.get(User, user_id)
+                return dataclasses.asdict(user)
+            """,
+            """
+            @router.get("/items/{item_id}")
+            def raw_item(item_id: int, db: session_dependency):
+                return db.get(Item, item_id)
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(id=1, name="pen", owner_id=1))
+            s.commit()
+        print(json.dumps([client.get(p).json() for p in ("/users/1", "/users/1/dict", "/items/1")]))
+    """)
+    user = {"id": 1, "name": "Ann", "items": [{"id": 1, "name": "pen", "owner_id": 1}]}
+    assert result == [user, user, {"id": 1, "name": "pen", "owner_id": 1}]
+    for name, shown in (("raw_user", "with no response model"), ("user_dict", "`dataclasses.asdict(user)`")):
+        found = handler(document, name)
+        assert found["action"] == "blocked" and "AM245" in found["codes"], found
+        assert shown in found["reasons"][found["codes"].index("AM245")] and "User.items" in found["reasons"][0]
+    assert handler(document, "raw_item")["action"] == "migrate", handler(document, "raw_item")
