@@ -7,6 +7,7 @@ test_phase2_soundness."""
 
 from __future__ import annotations
 
+import pytest
 import test_phase2_soundness
 from test_phase2_rules import apply, handler
 from test_phase2_soundness import SUBSYSTEM, dedent, routes, serve
@@ -72,4 +73,64 @@ def test_a_mapped_dataclass_serialised_whole_blocks_and_one_without_relationship
         found = handler(document, name)
         assert found["action"] == "blocked" and "AM245" in found["codes"], found
         assert shown in found["reasons"][found["codes"].index("AM245")] and "User.items" in found["reasons"][0]
+    assert handler(document, "raw_item")["action"] == "migrate", handler(document, "raw_item")
+
+
+# The same classes mapped as dataclasses by a decorator instead of a base: the registry's
+# method (`@reg.mapped_as_dataclass`) or the function given the registry (`@mapped_as_dataclass(reg)`).
+DECORATED = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_as_dataclass, mapped_column, registry, relationship
+
+reg = registry()
+Base = reg.generate_base()
+
+
+@{decorator}
+class User:
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list["Item"]] = relationship(default_factory=list)
+
+
+@{decorator}
+class Item:
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+
+
+@pytest.mark.parametrize("decorator", ["reg.mapped_as_dataclass", "mapped_as_dataclass(reg)"])
+def test_a_class_mapped_as_a_dataclass_by_decorator_blocks_as_by_base(cli, service, decorator):
+    root = service({
+        "models.py": dedent(DECORATED.format(decorator=decorator)),
+        SUBSYSTEM: routes(
+            """
+            @router.get("/users/{user_id}")
+            def raw_user(user_id: int, db: session_dependency):
+                return db.get(User, user_id)
+            """,
+            """
+            @router.get("/items/{item_id}")
+            def raw_item(item_id: int, db: session_dependency):
+                return db.get(Item, item_id)
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(id=1, name="pen", owner_id=1))
+            s.commit()
+        print(json.dumps([client.get(p).json() for p in ("/users/1", "/items/1")]))
+    """)
+    assert result == [
+        {"id": 1, "name": "Ann", "items": [{"id": 1, "name": "pen", "owner_id": 1}]},
+        {"id": 1, "name": "pen", "owner_id": 1},
+    ]
+    found = handler(document, "raw_user")
+    assert found["action"] == "blocked" and "AM245" in found["codes"], found
     assert handler(document, "raw_item")["action"] == "migrate", handler(document, "raw_item")

@@ -155,7 +155,12 @@ from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as A
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
 from async_migrate.codemods.vocabulary.python import TYPE_VARS
-from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, NON_LOADING_STRATEGIES, POLYMORPHIC
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    EAGER_STRATEGIES,
+    MAPPED_AS_DATACLASS_BASES,
+    NON_LOADING_STRATEGIES,
+    POLYMORPHIC,
+)
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -1426,12 +1431,17 @@ class _Analysis:
         )
 
     def _dataclass_relationships(self, model: str) -> list[str]:
-        """The relationships of a class mapped as a dataclass (a `MappedAsDataclass` base),
-        which `dataclasses.asdict` reads; none for a class that is no dataclass."""
+        """The relationships of a class mapped as a dataclass (a `MappedAsDataclass` base, or the
+        registry's `@mapped_as_dataclass` decorator), which `dataclasses.asdict` reads; none for a
+        class that is no dataclass."""
         ancestors = self.classes.mro(model)
         if not any(
-            self.project.canonical(base) == "sqlalchemy.orm.MappedAsDataclass"
+            self.project.canonical(base) in MAPPED_AS_DATACLASS_BASES
             for ancestor in ancestors for base in self.classes.by_ref[ancestor][1].bases
+        ) and not any(
+            # `@reg.mapped_as_dataclass` names the method of a registry instance, whatever it is called
+            (self.project.canonical(decorator) or decorator).rpartition(".")[2] == "mapped_as_dataclass"
+            for ancestor in ancestors for decorator in self.classes.by_ref[ancestor][1].decorators
         ):
             return []
         return [r for ancestor in ancestors for r in self.classes.by_ref[ancestor][1].relationships]

@@ -229,6 +229,8 @@ MODEL_BASES = frozenset(
     {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta", "sqlalchemy.orm.MappedAsDataclass",
      "sqlalchemy.ext.asyncio.AsyncAttrs", "sqlalchemy.orm.decl_api.DeclarativeBase"}
 )
+# Bases that make a mapped class a dataclass (`dataclasses.asdict` reads its every field).
+MAPPED_AS_DATACLASS_BASES = frozenset({"sqlalchemy.orm.MappedAsDataclass", "sqlalchemy.orm.decl_api.MappedAsDataclass"})
 # Calls whose result is a declarative base (`Base = declarative_base()`).
 BASE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.ext.declarative.declarative_base",
