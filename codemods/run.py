@@ -884,7 +884,17 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=None, progress=progress
         )
         result = Result("phase2", root, project, errors=errors, files=count)
-        name, modules = closures.subsystem_modules(project, options.subsystem or "")
+        try:
+            name, modules = closures.subsystem_modules(project, options.subsystem or "")
+        except closures.SubsystemError:
+            # The module asked for is there but could not be read: that, not a mistake in the path.
+            asked = (options.subsystem or "").strip("/").removeprefix("./")
+            unreadable = next((e["message"] for e in errors if e["file"] == asked), None)
+            if unreadable is None:
+                raise
+            raise closures.SubsystemError(
+                f"subsystem {options.subsystem!r} could not be read: {unreadable}; fix it and run phase two again"
+            ) from None
         project.notices.extend(unverified_subsystem_routes(project, modules))
         routed = {h.module.path for h in project.handlers if h.kind in ("route", "websocket")}
         if not routed & set(modules):

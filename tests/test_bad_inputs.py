@@ -374,6 +374,14 @@ def test_path_that_is_a_file_is_a_usage_error(command, cli, tmp_path):
     assert target.read_text() == route()
 
 
+def test_a_subsystem_that_does_not_parse_is_named_as_unreadable(cli, tmp_path):
+    write_tree(tmp_path, {"api/__init__.py": "", "api/items.py": route() + "\ndef broken(:\n"})
+    result = cli("phase2", tmp_path, "--subsystem", "api/items.py")
+    assert result.exit_code == 2, result.output
+    assert "subsystem 'api/items.py' could not be read: " in result.output, result.output
+    assert "syntax error at line" in result.output and "neither a router module" not in result.output
+
+
 # ------------------------------------------------------------------------------------------------
 # Inputs that take down or stall the whole run today. The CLI runs in a subprocess here, so
 # a crash or a hang fails the test instead of the test session.
