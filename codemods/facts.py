@@ -248,6 +248,9 @@ class Function(_Fact):
     is_generator: bool = False
     params: list[Param] = field(default_factory=list)
     returns: tuple[str, ...] = ()
+    # the return annotation names only scalar types, in builtin or typing containers
+    # (`-> list[str]`; not a bare `-> list`, which may hold ORM objects)
+    returns_no_object: bool = False
     decorators: list[Decorator] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     query_vars: list[QueryVar] = field(default_factory=list)  # legacy Queries kept in a local name

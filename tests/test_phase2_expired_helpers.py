@@ -410,3 +410,90 @@ def test_5_the_rowcount_a_helper_returns_is_no_object_to_refresh(cli, service, k
         print(json.dumps({"answers": answers, "names": names}))
     """)
     assert result == {"answers": [{"n": 1}, {"n": 2}], "names": ["box", "box"]}
+
+
+SHAPES = """
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def names_of(db: Session) -> list[str]:
+    return [i.name for i in db.scalars(select(Item).order_by(Item.id)).all()]
+
+
+def ids_of(db: Session) -> "dict[str, Optional[int]]":
+    return {i.name: i.id for i in db.scalars(select(Item)).all()}
+
+
+def loose(db: Session) -> list:
+    return [i for i in db.scalars(select(Item)).all()]
+
+
+def items_of(db: Session) -> list[Item]:
+    return [i for i in db.scalars(select(Item)).all()]
+
+
+def grouped(db: Session) -> dict[str, list]:
+    return {"items": [i for i in db.scalars(select(Item)).all()]}
+"""
+SHAPE_ROUTES = """
+@router.post("/names/{item_id}")
+def renamed_names(item_id: int, name: str, db: session_dependency):
+    db.get(Item, item_id).name = name
+    names = names_of(db)
+    db.commit()
+    return {"names": names}
+""", """
+@router.post("/ids")
+def renamed_ids(db: session_dependency):
+    ids = ids_of(db)
+    db.commit()
+    return {"ids": ids}
+""", """
+@router.post("/loose")
+def loose_items(db: session_dependency):
+    found = loose(db)
+    db.commit()
+    return {"n": len(found)}
+""", """
+@router.post("/items")
+def typed_items(db: session_dependency):
+    found = items_of(db)
+    db.commit()
+    return {"n": len(found)}
+""", """
+@router.post("/grouped")
+def grouped_items(db: session_dependency):
+    found = grouped(db)
+    db.commit()
+    return {"n": len(found)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:1])
+def test_5_a_container_of_scalars_a_helper_is_annotated_to_return_is_no_object_to_refresh(cli, service, kind):
+    # `-> list[str]` names no ORM object as `-> int` does: the caller reading it after its commit
+    # was blocked as 'the result of a call'; a bare `list`, a `list[Item]`, a `dict[str, list]` may
+    # hold ORM objects and still block
+    root = _helpers_app(
+        service, SHAPES, SHAPE_ROUTES,
+        "from helpers import grouped, ids_of, items_of, loose, names_of\nfrom models import Item\n",
+    )
+    document = apply(cli, root)
+    for name in ("renamed_names", "renamed_ids"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
+        assert "refresh" not in function(root, SUBSYSTEM, name)
+    for name in ("loose_items", "typed_items", "grouped_items"):
+        blocked = handler(document, name)
+        assert blocked["action"] == "blocked" and "AM259" in blocked["codes"], blocked
+    result = serve(root, kind, SEED + """
+        answers = [client.post("/names/2", params={"name": "mug"}).json(), client.post("/ids").json()]
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name).order_by(Item.id)).all())
+        print(json.dumps({"answers": answers, "names": names}))
+    """)
+    assert result == {"answers": [{"names": ["pen", "mug"]}, {"ids": {"pen": 1, "mug": 2}}], "names": ["pen", "mug"]}

@@ -46,6 +46,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     ROUTE_CLASSES,
     ROUTER_TYPES,
 )
+from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     LOADER_NAMES,
     LOADER_OPTIONS,
@@ -123,6 +124,7 @@ def _read_function(
         function.params.append(recorded)
     if node.returns is not None:
         function.returns = tuple(collector.refs(node.returns))
+        function.returns_no_object = _holds_no_object(collector, node.returns)
     for decorator in node.decorator_list:
         function.decorators.append(collector.decorator(decorator, routers, held, scope))
     function.pragma = collector.source.pragma(node)
@@ -401,6 +403,27 @@ def _route_like(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 _COMPOUND = (*syntax.COMPOUND, *syntax.FUNCTIONS, ast.ClassDef, ast.Match)
+
+
+def _holds_no_object(collector: Collector, node: ast.expr) -> bool:
+    """A type expression whose values cannot hold an ORM object: scalar types only, in containers
+    whose arguments name what they hold; anything else (a bare `list`, a class) is unknown."""
+    written = syntax.string(node)
+    if written is not None:  # a forward reference: "list[str]"
+        try:
+            node = ast.parse(written.strip(), mode="eval").body
+        except SyntaxError:
+            return False
+        if syntax.string(node) is not None:
+            return False
+    if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+        return _holds_no_object(collector, node.left) and _holds_no_object(collector, node.right)
+    if type(node) is ast.Subscript:
+        return collector.ref(node.value) in CONTAINER_TYPES and all(
+            type(e) is ast.Constant and e.value is Ellipsis or _holds_no_object(collector, e)
+            for e in syntax.elements(node.slice)
+        )
+    return collector.ref(node) in SCALAR_TYPES
 
 
 def _abstract(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[facts.Decorator]) -> bool:

@@ -14,7 +14,8 @@ classes and instances too) into the helper and through the helpers it calls in t
 - a list of them: `...all()` of a query of one mapped entity;
 - one of its own parameters handed back (`return db_obj`): what the caller passed;
 - no object: `None` and literals only, the `.rowcount` of the Session's `execute()`, no
-  `return` at all, or a return annotation naming only scalar types (`-> int`).
+  `return` at all, or a return annotation naming only scalar types (`-> int`),
+  in builtin or typing containers (`-> list[str]`, `-> dict[str, int | None]`).
 
 Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
 detaches objects, several implementations) is unknown: the caller keeps counting the name as
@@ -37,11 +38,6 @@ if TYPE_CHECKING:
 # Query terminals that give one instance, and those of them that may give None instead.
 _ONE_TERMINALS = frozenset({"get", "one", "scalar_one", "first", "one_or_none", "scalar_one_or_none", "scalar"})
 _MAYBE_TERMINALS = frozenset({"get", "first", "one_or_none", "scalar_one_or_none", "scalar"})
-# Return annotations that hold no ORM object.
-_SCALARS = frozenset({
-    "int", "str", "float", "bool", "bytes", "None", "builtins.int", "builtins.str", "builtins.float",
-    "builtins.bool", "builtins.bytes", "decimal.Decimal", "datetime.datetime", "datetime.date", "uuid.UUID",
-})
 # Session methods after which what the helper returns may be no instance of the Session.
 _DETACHES = frozenset({"expunge", "expunge_all", "close", "delete"})
 # Session methods that take only a mapped instance: a local passed to one is an ORM object.
@@ -250,7 +246,7 @@ def _function_result(
         return None
     if any(_session_method(c, params) in _DETACHES for c in helper.calls):
         return None  # an object it detaches is no instance of the Session any more
-    if helper.returns and all(ref in _SCALARS for ref in helper.returns):
+    if helper.returns_no_object:
         return Returned("scalar")
     if any(not written for written, _ in helper.returned_terms):
         return None  # a return the notation cannot spell (`db.get(...) or Item()`)

@@ -153,3 +153,19 @@ TYPE_VARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 # Coroutine functions that run the coroutine they are handed only when they are awaited
 # themselves (`await wait_for(c, 5)`); unawaited, nothing in it ran.
 RUN_WHEN_AWAITED = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait"})
+
+# Types whose values hold no ORM object: a function annotated to return one (or containers of
+# them, below) hands back nothing a commit expires.
+SCALAR_TYPES = frozenset({
+    "int", "str", "float", "bool", "bytes", "None", "builtins.int", "builtins.str", "builtins.float",
+    "builtins.bool", "builtins.bytes", "decimal.Decimal", "datetime.datetime", "datetime.date", "uuid.UUID",
+})
+# Generic containers and unions whose arguments name all they may hold; unsubscripted, anything.
+CONTAINER_TYPES = frozenset(
+    {f"{head}{name}" for head in ("", "builtins.") for name in ("list", "tuple", "dict", "set", "frozenset")}
+    | {
+        f"{head}.{name}" for head in ("typing", "collections.abc")
+        for name in ("Sequence", "MutableSequence", "Iterable", "Collection", "Mapping", "MutableMapping", "AbstractSet")
+    }
+    | {f"typing.{name}" for name in ("List", "Tuple", "Dict", "Set", "FrozenSet", "Optional", "Union")}
+)
