@@ -596,6 +596,8 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
             continue
         if project.canonical(outer.callee) in RUN_WHEN_AWAITED and _unawaited_wrapper(project, outer) is not None:
             continue
+        if _awaited_by_wrapper(project, call, outer):
+            continue
         method = outer.method or outer.chained
         written = (f"{outer.receiver}.{method}" if outer.receiver and method else
                    project.canonical(outer.callee) or outer.func or "a call")
@@ -627,6 +629,25 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
         "statements on it (concurrent use); fix: await it in the handler, or have the task open a Session of its own",
         calls,
     )
+
+
+def _awaited_by_wrapper(project: Project, call: facts.Call, outer: facts.Call) -> bool:
+    """`await in_request(save(db))`: the handler awaits a project `async def` that awaits the
+    parameter the coroutine lands in on every path, and reads it no other way
+    (`facts.Function.awaited_params`), so the coroutine ends before the handler goes on."""
+    callees = project.project_callees.get(id(outer))
+    if not outer.awaited or not callees or call.argument_at is None:
+        return False
+    at = call.argument_at
+    arg = facts.Arg(None, at, None) if isinstance(at, str) else facts.Arg(at, None, None)
+    for fid in callees:
+        wrapper = project.functions[fid][1]
+        # a decorator may run the body otherwise (as a task, later)
+        if not wrapper.is_async or wrapper.is_generator or wrapper.decorators:
+            return False
+        if facts.parameter_of(wrapper, arg) not in wrapper.awaited_params:
+            return False
+    return True
 
 
 def _unawaited_wrapper(project: Project, outer: facts.Call | None) -> str | None:

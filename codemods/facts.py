@@ -96,6 +96,8 @@ class Call(_Fact):
     condition: bool = False
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
+    # where it stands in that call: its position, or its keyword (None after a `*` unpacking, or in one)
+    argument_at: int | str | None = None
     # Other ways a coroutine reaches a scheduler (`codemods.astcollect.handoff`): the indexes of the
     # scheduler-like calls it sits deeper inside (`gather(*[f(db) for i in ids])`), and the local
     # name it is put in (`coros = [f(db)]`, `coros.append(f(db))`).
@@ -330,6 +332,9 @@ class Function(_Fact):
     # `global n` then `n += 1` (or `n = n + 1`) in the own body: the module-level names it
     # updates from their own value, with the line (codemods/astcollect/body.py).
     global_updates: list[tuple[str, int]] = field(default_factory=list)
+    # Of an `async def`: the parameters its own body awaits in place on every path and reads no
+    # other way (`return await coro`, `await wait_for(coro, 5)`), see `astcollect.awaited_later`.
+    awaited_params: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -173,6 +173,40 @@ def read(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Ca
         return  # an expression nested past the stack: what is not proven run stays a finding
 
 
+def awaited_params(node: ast.AsyncFunctionDef | ast.FunctionDef, calls: dict[int, facts.Call]) -> tuple[str, ...]:
+    """The parameters of an `async def` its own body awaits in place on every path from its entry
+    (`return await coro`, `await wait_for(coro, 5)`), reading them no other way: a coroutine handed
+    to one runs before the function returns. Stored, handed on, put in a task, read by a nested
+    scope or awaited only on some paths, it is not."""
+    args = node.args
+    names = {p.arg for p in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    reads: dict[str, int] = {}
+    for inner in ast.walk(node):
+        if type(inner) is ast.Name and inner.id in names:
+            reads[inner.id] = reads.get(inner.id, 0) + 1
+    in_place: dict[str, int] = {}
+    for inner in own_nodes(node.body):
+        if type(inner) is not ast.Await:
+            continue
+        value = inner.value
+        if type(value) is ast.Call and value.args:
+            call = calls.get(id(value.func))
+            value = value.args[0] if call is not None and call.callee in RUN_WHEN_AWAITED else value
+        if type(value) is ast.Name and value.id in names:
+            in_place[value.id] = in_place.get(value.id, 0) + 1
+    # every read of it one of those awaits: then a path running it (`_every_path`) awaits it there
+    candidates = [name for name, count in in_place.items() if reads.get(name) == count]
+    if not candidates:
+        return ()
+    try:
+        graph = _Graph(node.body)
+        return tuple(
+            name for name in candidates if _every_path(graph, [graph.entry], name, False, calls, frozenset())
+        )
+    except RecursionError:
+        return ()
+
+
 def _schedules(call: facts.Call, func: ast.expr, awaited: bool) -> bool:
     """Whether the call runs the coroutines it is handed (`wait_for` only when awaited itself)."""
     return (

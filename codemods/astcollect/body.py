@@ -146,6 +146,8 @@ def _read_function(
         handoff.read(collector.source, node, by_func)
     if by_func:
         awaited_later.read(node, by_func)
+    if function.is_async and not function.is_generator and _awaits_a_param(function):
+        function.awaited_params = awaited_later.awaited_params(node, by_func)
     function.wraps, function.wrapped = _decorator_shape(collector, node)
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node)
@@ -160,6 +162,15 @@ def _read_function(
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
         _nested_routes(collector, node, qualname, keys, names)
+
+
+def _awaits_a_param(function: facts.Function) -> bool:
+    """Whether the own body may await a parameter in place (`await coro`, `await wait_for(coro, 5)`):
+    only then is it walked again for `awaited_params`."""
+    params = {p.name for p in function.params}
+    return bool(params) and any(
+        text.removeprefix("await ") in params or "wait_for(" in text for _, text in function.awaits
+    )
 
 
 _REGISTERING_METHODS = frozenset({INCLUDE_ROUTER, starlette.MOUNT, *HOOK_REGISTRATIONS})
@@ -719,6 +730,7 @@ class BodyScanner:
         self.statements: set[int] = set()
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
+        self.argument_at: dict[int, int | str] = {}  # and its position or keyword there
         self.call_count = 0
         # Lazy-load facts, kept raw until the walk knows every local name.
         self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
@@ -1371,25 +1383,34 @@ class BodyScanner:
         call.condition = key in self.conditions
         call.in_generator = self.generators > 0
         call.argument_of = self.argument_of.get(key)
+        call.argument_at = self.argument_at.get(key)
         call.coroutine = self.coroutines[-1] if self.coroutines else None
         call.greenlet = key in self.greenlet_calls
         if self.defs:
             self.call_defs[call.index] = tuple(self.defs)
         argument_of = self.argument_of
+        position: int | None = 0
         for value in node.args:
             if type(value) is ast.Starred:
                 value = value.value
+                position = None
             # `gather(await f())` too: the self-check refuses an awaited coroutine handed to a scheduler.
             if type(value) is ast.Await:
                 value = value.value
             if type(value) is ast.Call:
                 argument_of[id(value)] = self.call_count
+                if position is not None:
+                    self.argument_at[id(value)] = position
+            if position is not None:
+                position += 1
         for keyword in node.keywords:
             value = keyword.value
             if type(value) is ast.Await:
                 value = value.value
             if type(value) is ast.Call:
                 argument_of[id(value)] = self.call_count
+                if keyword.arg is not None:
+                    self.argument_at[id(value)] = keyword.arg
         if type(func) is ast.Attribute and func.attr in pydantic.ADAPTER_VALIDATES:
             adapter = self._adapter(func.value)
             if adapter is None and type(func.value) is ast.Name:

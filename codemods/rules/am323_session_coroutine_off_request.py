@@ -6,7 +6,9 @@ awaits or holds to await later runs the coroutine as a task of its own: the hand
 it still works on the request's AsyncSession, which the session dependency then closes, and any
 other statement on that AsyncSession meanwhile is concurrent use (SQLAlchemy raises, or the
 transactions interleave). A coroutine handed to a project function or another call the analysis
-does not follow (`fire(save(db))`) may be run so: it is reported as unverified. A task group's
+does not follow (`fire(save(db))`) may be run so: it is reported as unverified, unless the handler
+awaits a project `async def` that awaits the parameter it lands in on every path and reads it no
+other way (`await in_request(save(db))` with `async def in_request(c): return await c`). A task group's
 `tg.create_task(...)` / `tg.start_soon(...)` joins its tasks before the `async with` ends.
 Silence with `# async-migrate: ignore[AM323] reason`.
 

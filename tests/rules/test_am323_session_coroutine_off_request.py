@@ -29,6 +29,37 @@ def fire(coro):
     return asyncio.ensure_future(coro)
 
 
+async def in_request(coro):
+    return await coro
+
+
+async def timed(coro, seconds=5):
+    return await asyncio.wait_for(coro, seconds)
+
+
+async def logged(label, coro):
+    result = await coro
+    print(label, result)
+    return result
+
+
+PENDING = []
+
+
+async def kept(coro):
+    PENDING.append(coro)
+    await coro
+
+
+async def spawned(coro):
+    asyncio.create_task(coro)
+
+
+async def maybe(coro, really):
+    if really:
+        await coro
+
+
 @router.post("/tasked")
 async def tasked(db: AsyncSession = Depends(get_async_db)):
     asyncio.create_task(save(db))
@@ -57,6 +88,33 @@ async def awaited(db: AsyncSession = Depends(get_async_db)):
     await task
     async with asyncio.TaskGroup() as tg:
         tg.create_task(save(db))
+
+
+@router.post("/wrapped")
+async def wrapped(db: AsyncSession = Depends(get_async_db)):
+    await in_request(save(db))
+    await timed(save(db))
+    return await logged("saved", coro=save(db))
+
+
+@router.post("/stored")
+async def stored(db: AsyncSession = Depends(get_async_db)):
+    await kept(save(db))
+
+
+@router.post("/tasked_inside")
+async def tasked_inside(db: AsyncSession = Depends(get_async_db)):
+    await spawned(save(db))
+
+
+@router.post("/maybe_awaited")
+async def maybe_awaited(db: AsyncSession = Depends(get_async_db)):
+    await maybe(save(db), True)
+
+
+@router.post("/wrapper_tasked")
+async def wrapper_tasked(db: AsyncSession = Depends(get_async_db)):
+    asyncio.create_task(in_request(save(db)))
 """
 FILES = {"services/__init__.py": "", "services/audit.py": HELPERS}
 
@@ -75,3 +133,18 @@ def test_a_session_coroutine_left_running_after_the_handler_is_am323(app, findin
 
 def test_near_miss_awaited_held_and_awaited_or_joined_by_a_task_group_is_clean(app, findings):
     assert findings(app(ROUTES, FILES), "awaited") == []
+
+
+def test_a_project_async_def_awaiting_its_parameter_on_every_path_runs_it_in_the_request(app, findings):
+    # `await in_request(save(db))`: the wrapper awaits the coroutine in place (or through an
+    # awaited wait_for, or holding its result), so it ends before the handler does
+    assert findings(app(ROUTES, FILES), "wrapped") == []
+
+
+def test_near_miss_a_wrapper_storing_tasking_or_maybe_awaiting_the_coroutine_is_am323(app, findings):
+    root = app(ROUTES, FILES)
+    for function, to in (("stored", "api.items.kept"), ("tasked_inside", "api.items.spawned"),
+                         ("maybe_awaited", "api.items.maybe"), ("wrapper_tasked", "api.items.in_request")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM323"], (function, found)
+        assert f"{to}()" in found[0]["message"], found[0]["message"]
