@@ -599,8 +599,7 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
         if _awaited_by_wrapper(project, call, outer):
             continue
         method = outer.method or outer.chained
-        written = (f"{outer.receiver}.{method}" if outer.receiver and method else
-                   project.canonical(outer.callee) or outer.func or "a call")
+        written = project.call_written(outer, method)
         text = f"{module.name}.{callee.qualname}(...)"
         library = project.canonical(outer.callee) in _JOINED_WHEN_AWAITED
         if library or (method in {"create_task", "ensure_future"} and not project.project_callees.get(id(outer))):

@@ -60,8 +60,7 @@ def handed_coroutines(project: Project, fid: FunctionId, work: SessionWork) -> l
             project.canonical(outer.callee) in TASK_STARTERS or (outer.method or outer.chained) == "create_task"
         )
         if item is not None and outer is not None and item.helper is not None and not started:
-            to = f"{outer.receiver}.{outer.method}" if outer.receiver and outer.method else (
-                project.canonical(outer.callee) or outer.func or "a call")
+            to = project.call_written(outer)
             found.append(HandedCoroutine(call.line, item.call, f"hands the coroutine of {item.helper} to `{to}()` "
                                          f"at line {call.line}", item.helper, item.inner))
         elif edge.callee in escaping and not callee.is_async:
@@ -152,8 +151,7 @@ def _run_on_loop(project: Project, fid: FunctionId) -> list[HandedCoroutine]:
                      if not b.offloaded]
         if inner:
             name = f"{module.name}.{function.qualname}"
-            written = f"{call.receiver}.{call.method}" if call.receiver and call.method else (
-                project.canonical(call.callee) or call.func or "a call")
+            written = project.call_written(call)
             found.append(HandedCoroutine(call.line, f"{name}(...)", f"hands {name} to `{written}()` at line "
                                          f"{call.line}", name, inner, "the event loop's own thread runs it while the handler waits"))
     return found

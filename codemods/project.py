@@ -2404,6 +2404,14 @@ class Project:
             return f"{call.receiver}.{call.method}"
         return self.context_variable_write(call)
 
+    def call_written(self, call: facts.Call, method: str | None = None) -> str:
+        """A call as a message names it: `receiver.method` on a local name (`method` in place of
+        `call.method` where given), else its callee, else its called expression, else "a call"."""
+        method = method or call.method
+        if call.receiver and method:
+            return f"{call.receiver}.{method}"
+        return self.canonical(call.callee) or call.func or "a call"
+
     def starts_loop(self, call: facts.Call) -> bool:
         """Whether `call` starts an event loop of its own and runs it to the end in the calling
         thread (`asyncio.run(...)`, `loop.run_until_complete(...)`), run where the call stands."""
