@@ -162,6 +162,66 @@ def get_readonly_session() -> Iterator[Session]:
         assert "AM240" in found["codes"]
 
 
+REPORTS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_readonly_session
+from models import Item
+
+router = APIRouter()
+
+
+@router.get("/items/count")
+async def count_items(db: Session = Depends(get_readonly_session)):
+    return {"count": db.scalar(select(func.count()).select_from(Item))}
+"""
+BOTH_ROUTERS = """
+from fastapi import FastAPI
+
+from api import items, reports
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(reports.router)
+"""
+COUNT_BOTH = COUNT.replace(
+    "print(json.dumps({", 'counted = client.get("/items/count").json()["count"]\nprint(json.dumps({"counted": counted, '
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dependency_only_other_routers_use_does_not_block(cli, service, kind):
+    # `get_readonly_session` does not commit, `get_db_session` does; only api/reports.py
+    # injects the first. The subsystem api/items.py reaches one dependency, and its async
+    # dependency commits as that one does.
+    second = """
+
+def get_readonly_session() -> Iterator[Session]:
+    with database_sessionmaker() as db:
+        yield db
+"""
+    root = service({
+        "db/engine.py": dedent(COMMITTING_ENGINE) + "\n" + second,
+        SUBSYSTEM: routes(FLUSH_ONLY),
+        "api/reports.py": dedent(REPORTS),
+        "main.py": dedent(BOTH_ROUTERS),
+    })
+    assert serve(root, kind, COUNT_BOTH) == {"counted": 1, "status": 200, "saved": 1}
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "await session.commit()" in read(root, "db/engine.py")
+    assert serve(root, kind, COUNT_BOTH) == {"counted": 1, "status": 200, "saved": 1}
+    # The other router's subsystem would reuse the committing async dependency: blocked, named.
+    reports = read(root, "api/reports.py")
+    document = apply(cli, root, subsystem="api/reports.py")
+    found = handler(document, "count_items")
+    assert found["action"] == "blocked" and "AM240" in found["codes"], found
+    assert "get_async_db_session" in " ".join(found["reasons"])
+    assert read(root, "api/reports.py") == reports
+
+
 # `current_session()` is typed `-> Session` but is a plain getter no route injects; the routes
 # reach `get_db_session` only through a class dependency's `__init__`.
 GETTER = """

@@ -120,11 +120,12 @@ def analyse_for(
 ) -> StackPlan:
     """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
     synchronous sessionmakers (AM231), by a session dependency doing more than the async one
-    would (AM271) or by a sessionmaker routing to several engines (AM278: a read replica's
-    `get_bind()`), then the one the subsystem's own routes reach: a sessionmaker or a session
-    dependency only other routers use stays theirs, untouched."""
+    would (AM271), by session dependencies that disagree on committing (AM240) or by a
+    sessionmaker routing to several engines (AM278: a read replica's `get_bind()`), then the one
+    the subsystem's own routes reach: a sessionmaker or a session dependency only other routers
+    use stays theirs, untouched."""
     stack = project_wide if project_wide is not None else analyse(project, root, read)
-    if not any(b.code in (AM231.code, AM271.code, AM278.code) for b in stack.blockers):
+    if not any(b.code in (AM231.code, AM240.code, AM271.code, AM278.code) for b in stack.blockers):
         return stack
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.

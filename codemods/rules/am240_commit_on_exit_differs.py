@@ -4,7 +4,8 @@ A session dependency that commits after `yield` (or opens `sessionmaker.begin()`
 route only added or flushed. An async dependency without that commit rolls the same writes
 back when the request ends: the route answers 200 and nothing is saved. Phase two generates
 the async dependency with the same commit; it blocks when it would reuse an existing async
-dependency that commits differently, or when the sync dependencies disagree among themselves.
+dependency that commits differently, or when the sync dependencies the subsystem's routes
+reach disagree among themselves (one only other routers inject is theirs and does not block).
 
 Before:
 
