@@ -17,7 +17,8 @@ Found here, from a handler down every function it reaches (`Project.all_calls_fr
   `__enter__` on each use), when the handler works on an instance of that class that lives
   as long as the process: a module-level one it names or a dependency hands it (`_uow`),
   or one a module-level object keeps (`bus.uow`, also through `bus.handle()`), or one the
-  application's state keeps (`request.app.state.bus.uow`, set in the lifespan). Another
+  application's state keeps (`request.app.state.bus.uow`, set in the lifespan), or one an
+  `@lru_cache` / `@cache` function returns or keeps (`Depends(get_bus)` then `bus.uow`). Another
   module-level instance of the class does not make the handler's own per-request one shared;
 - a Session method called on `self.attr` where the class receives that Session and an instance
   of it is built with a Session opened right there by code that keeps what it returns: a
@@ -133,6 +134,16 @@ def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
             holder = use.holder.format(instance=instance)
             if instance.startswith("app.state."):  # kept by the application, not a module global
                 holder = holder.replace("module-level instance", "instance")
+            cached = _cached_builder(project, instance.partition("()")[0]) if "()" in instance else None
+            if cached is not None:
+                cache, where = cached
+                holder = holder.replace("module-level instance", "instance") + (
+                    f", whose `@{cache}` ({where}) hands it to every caller"
+                )
+                remedy = (
+                    f"give each request its own {short}: drop the `@{cache}` from "
+                    f"`{instance.partition('()')[0].rpartition('.')[2]}()` ({where})"
+                )
             found.append(replace(use, holder=holder, instance_of=None, remedy=remedy))
     return found
 
@@ -540,6 +551,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
     found: list[tuple[str, str]] = []
     for current in _breadth(project, fid, dependencies):
         _, function = project.functions[current]
+        found.extend(_cached_instances(project, current))
         refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
         refs.extend(call.callee for call in function.calls if call.callee)
         refs.extend(b.expr for b in function.bindings)
@@ -574,6 +586,43 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                                     found.append((kept.target, f"{prefix}.{attribute}"))
             break
     return list(dict.fromkeys(found))
+
+
+def _cached_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """Instances of project classes that `fid`, under `@lru_cache` / `@cache`, returns: the cache
+    keeps the first one it built (one per argument key) and hands it to every caller, a route's
+    `Depends(get_bus)` or `get_uow()` as much as a module global; with what each keeps in its
+    attributes (`self.uow`). (class, `module.function().attribute` reference) pairs."""
+    module, function = project.functions[fid]
+    if not function.returned or not any(project.canonical(d.callee) in CACHES for d in function.decorators):
+        return []
+    flow = project.flow
+    reference = f"{module.name}.{function.qualname}()"
+    found: list[tuple[str, str]] = []
+    for expression in function.returned:
+        for made in flow.evaluate(fid, expression):
+            if made.kind != INSTANCE or not isinstance(made.target, str):
+                continue
+            found.append((made.target, reference))
+            for cls in flow.classes.mro(made.target):
+                for held_cls, attribute in flow.classes.assigned:
+                    if held_cls != cls:
+                        continue
+                    for kept in flow.evaluate(fid, f"{expression}.{attribute}"):
+                        if kept.kind == INSTANCE and isinstance(kept.target, str):
+                            found.append((kept.target, f"{reference}.{attribute}"))
+    return found
+
+
+def _cached_builder(project: Project, ref: str) -> tuple[str, str] | None:
+    """The cache decorator on the project function `ref` and where the function is, or None."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return None
+    cache = next((project.canonical(d.callee) for d in target.function.decorators if project.canonical(d.callee) in CACHES), None)
+    if cache is None:
+        return None
+    return cache.rpartition(".")[2], f"{target.module.path}:{target.function.line}"
 
 
 def _state_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:

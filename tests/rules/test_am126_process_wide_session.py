@@ -517,6 +517,89 @@ def test_a_unit_of_work_a_lambda_dependency_hands_every_request_keeps_the_route(
     assert "give each request its own UnitOfWork (a dependency returning `UnitOfWork()`" in entry["reasons"][0]
 
 
+
+CACHED_DEPENDENCIES = """
+from functools import cache, lru_cache
+
+from db.uow import MessageBus, UnitOfWork
+
+
+@lru_cache
+def get_uow() -> UnitOfWork:
+    return UnitOfWork()
+
+
+@cache
+def get_bus() -> MessageBus:
+    return MessageBus(uow=UnitOfWork())
+
+
+@lru_cache(maxsize=None)
+def bus_for(tenant: str) -> MessageBus:
+    return MessageBus(uow=UnitOfWork())
+
+
+def fresh_uow() -> UnitOfWork:
+    return UnitOfWork()
+"""
+
+
+@pytest.mark.parametrize(
+    ("parameter", "use", "instance"),
+    [
+        ("uow: UnitOfWork = Depends(get_uow)", "count(uow)", "get_uow()"),
+        ("bus: MessageBus = Depends(get_bus)", "count(bus.uow)", "get_bus().uow"),
+        ("", "count(get_uow())", "get_uow()"),
+        ("", "count(bus_for('acme').uow)", "bus_for().uow"),
+    ],
+)
+def test_a_unit_of_work_a_cached_dependency_hands_every_request_keeps_the_route(
+    app, reported, findings, parameter, use, instance
+):
+    # The cache keeps the first instance it built: every request's `with uow:` opens its Session
+    # into `self.session` of that one object, which as def threadpool threads would overwrite and
+    # close under each other.
+    root = app(
+        f"""
+        from fastapi import Depends
+
+        from db.deps import bus_for, get_bus, get_uow
+        from db.uow import MessageBus, UnitOfWork, count
+
+
+        @router.get("/count")
+        async def counted({parameter}):
+            return {use}
+        """,
+        {"db/uow.py": UNIT_OF_WORK.replace("shared = UnitOfWork()", "#").replace("bus = MessageBus", "#"),
+         "db/deps.py": CACHED_DEPENDENCIES},
+    )
+    entry = reported(root, "counted", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert f"keeps on the one instance `db.deps.{instance}` every request gets" in entry["reasons"][0], entry
+    assert "whose `@" in entry["reasons"][0] and "hands it to every caller" in entry["reasons"][0], entry
+    assert "AM301" in {f["code"] for f in findings(root, "counted")}
+
+
+def test_near_miss_a_unit_of_work_an_uncached_dependency_builds_per_request_converts(app, reported):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from db.deps import fresh_uow, get_uow
+        from db.uow import UnitOfWork, count
+
+
+        @router.get("/count")
+        async def counted(uow: UnitOfWork = Depends(fresh_uow)):
+            return count(uow)
+        """,
+        {"db/uow.py": UNIT_OF_WORK.replace("shared = UnitOfWork()", "#").replace("bus = MessageBus", "#"),
+         "db/deps.py": CACHED_DEPENDENCIES},
+    )
+    entry = reported(root, "counted", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
 # The one Session handed to a helper rather than called on: the route did "no synchronous Session
 # work", and `check` passed it while `crud.count` blocked the loop on the process's Session.
 HELPER = """
