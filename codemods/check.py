@@ -29,6 +29,10 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   `async def dispatch`, library code, closes (or commits) each request's Session on the event loop.
 - AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
+- AM324 `shared-session-in-threadpool`: a `def` route or dependency, which the threadpool runs on
+  several threads at once, does Session work on one Session the whole process shares (a module
+  global, a unit of work a module-level bus or an `@lru_cache` dependency keeps): AM126's harm,
+  on a handler that is `def` already.
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
   returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
 - AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
@@ -116,6 +120,7 @@ from async_migrate.codemods.rules.am320_blocking_resolver import RULE as AM320
 from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
 from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as AM322
 from async_migrate.codemods.rules.am323_session_coroutine_off_request import RULE as AM323
+from async_migrate.codemods.rules.am324_shared_session_in_threadpool import RULE as AM324
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -357,6 +362,9 @@ def analyse(project: Project) -> CheckResult:
             silenced = True
         unawaited = _unawaited(project, handler)
         if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
+            silenced = True
+        threaded = _shared_in_threadpool(project, handler)
+        if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
             silenced = True
         if silenced:
             acknowledged.add(handler.id)
@@ -860,6 +868,27 @@ def _def_on_loop(project: Project, handler: Handler) -> Finding | None:
         "(`await run_in_threadpool(func, *args, **kwargs)`), or drop the decorator from the route"
     )
     return Finding(AM301, handler, handler.module.path, function.line, function.qualname, message, blocking, "keep")
+
+
+def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
+    """AM324: a `def` route or dependency whose Session work lands on one Session every request
+    gets (`shared_session_uses`, only where that is certain): the threadpool runs it on several
+    threads at once. A handler a decorator runs on the loop (AM301 above) is not in the threadpool."""
+    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+        return None
+    uses = [use for use in shared_session_uses(project, handler.id) if use.certain]
+    if not uses:
+        return None
+    use = uses[0]
+    function = handler.function
+    remedy = use.remedy or "give each request its own Session (a dependency yielding `SessionLocal()`)"
+    message = (
+        f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work at "
+        f"{use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
+        f"which a Session does not allow; fix: {remedy}, or keep the handler `async def` until it has one"
+    )
+    blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
 def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:

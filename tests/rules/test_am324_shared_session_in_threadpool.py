@@ -1,0 +1,120 @@
+"""AM324: a `def` handler, run in the threadpool, works on one Session the whole process shares."""
+
+import pytest
+
+UNIT_OF_WORK = """
+from functools import lru_cache
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class UnitOfWork:
+    def __init__(self, session_factory=DEFAULT_SESSION_FACTORY):
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self):
+        self.session.commit()
+
+
+class MessageBus:
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    def handle(self, sku: str) -> None:
+        allocate(sku, self.uow)
+
+
+def allocate(sku: str, uow: UnitOfWork) -> None:
+    with uow:
+        uow.session.execute(text("insert into lines (sku) values (:sku)"), {"sku": sku})
+        uow.commit()
+
+
+@lru_cache
+def cached_uow() -> UnitOfWork:
+    return UnitOfWork()
+
+
+def fresh_uow() -> UnitOfWork:
+    return UnitOfWork()
+
+
+bus = MessageBus(uow=UnitOfWork())
+db = DEFAULT_SESSION_FACTORY()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "holder"),
+    [
+        ("def allocated(sku: str):\n    bus.handle(sku)", "module-level instance `db.uow.bus.uow` every request gets"),
+        (
+            "def allocated(sku: str, uow: UnitOfWork = Depends(cached_uow)):\n    allocate(sku, uow)",
+            "instance `db.uow.cached_uow()` every request gets, whose `@lru_cache`",
+        ),
+        ("def allocated(sku: str):\n    db.execute(text('select 1'))", "`db`, created once at import time (db/uow.py"),
+    ],
+)
+def test_a_def_route_on_a_process_wide_session_is_reported(app, findings, body, holder):
+    # As def, the threadpool runs concurrent requests of the route on several threads, all on
+    # the one Session (or the one unit of work whose `self.session` each `with` replaces).
+    root = app(
+        f"""
+        from fastapi import Depends
+        from sqlalchemy import text
+
+        from db.uow import UnitOfWork, allocate, bus, cached_uow, db
+
+
+        @router.post("/allocate")
+        {body.replace(chr(10), chr(10) + "        ")}
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    found = [f for f in findings(root, "allocated") if f["code"] == "AM324"]
+    assert len(found) == 1, findings(root, "allocated")
+    assert found[0]["message"].startswith("def route runs in the threadpool, several requests at once"), found
+    assert holder in found[0]["message"], found
+
+
+def test_near_miss_a_def_route_with_a_unit_of_work_per_request_is_clean(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from db.uow import UnitOfWork, allocate, fresh_uow
+
+
+        @router.post("/allocate")
+        def allocated(sku: str, uow: UnitOfWork = Depends(fresh_uow)):
+            allocate(sku, uow)
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    assert findings(root, "allocated") == []
+
+
+def test_a_pragma_silences_it(app, findings):
+    root = app(
+        """
+        from db.uow import bus
+
+
+        @router.post("/allocate")
+        def allocated(sku: str):  # async-migrate: ignore[AM324] one worker thread in this deployment
+            bus.handle(sku)
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    assert findings(root, "allocated") == []
