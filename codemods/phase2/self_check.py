@@ -7,6 +7,8 @@ index, and each migrated function, twin and route is asked:
 - is every AsyncSession coroutine method awaited (`begin()` under `async with`), and every
   coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`),
   and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
+- does a parameter annotated AsyncSession still declare the synchronous session dependency
+  (`db: AsyncSession = Depends(get_db)`), which FastAPI fills with a synchronous Session?
 - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
   plain `def` that does Session work with it (directly or offloaded to a thread)? Asked
   too of the methods that stay as they are in a class whose `__init__` now takes it
@@ -47,6 +49,7 @@ from async_migrate.codemods.phase2.derived import chained, derived_names, is_cor
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
 
 
@@ -167,6 +170,13 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         where = original_line(before, original, function, line, call)
         found.append(_violation(before, original, f"{function.qualname}: {message}", where))
 
+    for declared in function.params:
+        if any(after.canonical(ref) in ASYNC_SESSION_TYPES for ref in declared.annotation) and (
+            declared.depends is not None and after.is_session_dependency(declared.depends)
+        ):
+            # FastAPI fills the parameter from its declaration, whatever the annotation says.
+            flag(function.line, f"`{declared.name}` is annotated AsyncSession but declares "
+                 f"`Depends({declared.depends.rsplit('.', 1)[-1]})`, which gives a synchronous Session")
     async_with = {line for line, text in function.awaits if text == "async with"}
     held = _held_async(after, fid)
     for line, receiver, attribute in function.attributes:

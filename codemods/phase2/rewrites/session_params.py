@@ -161,8 +161,26 @@ def _provided(site: ParamSite) -> bool:
     """FastAPI provides the Session to this parameter by its declaration (not through a
     transaction dependency, whose twin the parameter is pointed at instead)."""
     return (
-        site.is_route and site.project.declared_session(site.param) is not None
+        (site.is_route or _depends_default(site.project, site.param))
+        and site.project.declared_session(site.param) is not None
         and not _through_wrapper(site.project, site.param)
+    )
+
+
+def _depends_default(project: Project, param: facts.Param) -> bool:
+    """`db: Session = Depends(get_db)` (or `db: SessionDep`, an `Annotated` alias carrying the
+    dependency) on a function phase two does not know FastAPI calls (the
+    `__init__` of a fastapi-utils `@cbv` class, a dependency registered where the analysis does
+    not look): whoever calls it without the argument gets the dependency's Session, so the
+    dependency moves with the annotation. A caller passing the argument never reads it."""
+    if param.depends is not None:
+        return project.is_session_dependency(param.depends)
+    if param.default_ref is None:
+        return any(_alias_depends(project, ref) for ref in param.annotation)
+    target = project.resolve(param.default_ref)  # `db=db_dependency` for `db_dependency = Depends(get_db)`
+    return (
+        target is not None and target.kind == "value" and target.value is not None
+        and target.value.kind == "depends" and project.is_session_dependency(target.value.ref)
     )
 
 
@@ -223,6 +241,15 @@ def _is_sync_alias(project: Project, ref: str) -> bool:
     return any(project.is_sync_session_type(r) for r in value.annotation) or (
         value.depends is not None and project.is_session_dependency(value.depends)
     )
+
+
+def _alias_depends(project: Project, ref: str) -> bool:
+    """`SessionDep = Annotated[Session, Depends(get_db)]`: an alias carrying the session dependency."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.value.kind != "annotated":
+        return project.canonical(ref) in project.config.session_aliases
+    depends = target.value.depends
+    return depends is not None and project.is_session_dependency(depends) and _is_sync_alias(project, ref)
 
 
 def _spellings(module: facts.Module, ref: str) -> list[str]:
