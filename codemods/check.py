@@ -32,7 +32,8 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
 - AM324 `shared-session-in-threadpool`: a `def` route or dependency, which the threadpool runs on
   several threads at once, does Session work on one Session the whole process shares (a module
   global, a unit of work a module-level bus or an `@lru_cache` dependency keeps): AM126's harm,
-  on a handler that is `def` already.
+  on a handler that is `def` already; also the work an `async def` handler offloads to a worker
+  thread (`await run_in_threadpool(bus.handle, cmd)`).
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
   returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
 - AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
@@ -87,7 +88,12 @@ from async_migrate.codemods.phase1.rule import (
     own_lazy_loads,
     route_handler_text,
 )
-from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import (
+    offload_note,
+    offloaded_shared_uses,
+    shared_session_uses,
+    thread_scoped_uses,
+)
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
@@ -492,6 +498,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     closed = _closed_before_stream(project, handler)
     if closed is not None:
         candidates.append(closed)
+    threaded = _offloaded_shared(project, handler)
+    if threaded is not None:
+        candidates.append(threaded)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     if mixed:
@@ -886,6 +895,25 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
         f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work at "
         f"{use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
         f"which a Session does not allow; fix: {remedy}, or keep the handler `async def` until it has one"
+    )
+    blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message, blocking)
+
+
+def _offloaded_shared(project: Project, handler: Handler) -> Finding | None:
+    """AM324 for an `async def` handler: the work it offloads (`await run_in_threadpool(f, ...)`)
+    lands on one Session every request gets, which concurrent requests then use from several
+    worker threads at once; on the loop alone they would take turns."""
+    uses = offloaded_shared_uses(project, handler.id)
+    if not uses:
+        return None
+    use = uses[0]
+    function = handler.function
+    remedy = use.remedy or "give each request its own Session (a dependency yielding `SessionLocal()`)"
+    message = (
+        f"async def {_kind(handler)} hands Session work to a worker thread, a thread per request, and that work "
+        f"runs at {use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
+        f"which a Session does not allow; fix: {remedy}, or run that work on the event loop until it has one"
     )
     blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
     return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message, blocking)

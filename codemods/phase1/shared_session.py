@@ -111,7 +111,27 @@ class SharedUse:
 
 def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a process-wide Session by `fid` and the project functions it reaches, in call order."""
-    uses = _reached(project, fid, "shared_session_uses", _own_uses)
+    return _resolved(project, fid, _reached(project, fid, "shared_session_uses", _own_uses))
+
+
+def offloaded_shared_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """Uses of a process-wide Session, certainly so, in the work `fid` hands to a worker thread
+    (`await run_in_threadpool(bus.handle, cmd)`, `asyncio.to_thread(services.count, uow)` with a
+    module-level `uow`): each request runs it on a thread of its own, all on the one Session."""
+    edges = [edge for edge in project.all_calls_from.get(fid, ()) if edge.call.offloaded]
+    if not edges:
+        return []
+    module, _ = project.functions[fid]
+    lines = {edge.call.line for edge in edges}
+    uses = [use for use in _own_uses(project, fid) if use.path == module.path and use.line in lines]
+    for edge in edges:
+        uses.extend(_reached(project, edge.callee, "shared_session_uses", _own_uses))
+    return [use for use in _resolved(project, fid, uses) if use.certain]
+
+
+def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[SharedUse]:
+    """`uses` with each `self.x` a unit of work opens named by the process-wide instance of its
+    class `fid` works on; dropped where `fid` works on none (each request builds its own)."""
     if not any(use.instance_of for use in uses):
         return uses
     held = _process_wide_instances(project, fid)

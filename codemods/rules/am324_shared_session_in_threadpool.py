@@ -1,4 +1,4 @@
-"""AM324 shared-session-in-threadpool: a `def` handler works on one Session the whole process shares
+"""AM324 shared-session-in-threadpool: a `def` handler, or work an `async def` one offloads, uses one Session the whole process shares
 
 FastAPI runs a `def` route or dependency in its threadpool, so concurrent requests run it on
 several threads at once. When its Session work lands on one Session object every request gets
@@ -7,7 +7,10 @@ several threads at once. When its Session work lands on one Session object every
 those threads use that one Session together: a `Session` is not thread-safe, so transactions
 interleave, one request's `close()` ends another's work, or "This session is provisioning a new
 connection; concurrent operations are not permitted". Phase one never makes such a handler `def`
-(AM126); this finds one that is `def` already, written so or converted by hand.
+(AM126); this finds one that is `def` already, written so or converted by hand, and an
+`async def` handler handing such work to a worker thread (`await run_in_threadpool(bus.handle,
+cmd)`, `asyncio.to_thread(services.count, uow)` on a module-level `uow`): a thread per request,
+where on the loop the requests would take turns.
 Silence one handler with `# async-migrate: ignore[AM324] reason`.
 
 Before:
@@ -33,8 +36,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM324",
     name="shared-session-in-threadpool",
-    summary="a `def` handler does Session work on one Session the whole process shares: threadpool threads "
-    "use it at once",
+    summary="a `def` handler, or the work an `async def` handler offloads, does Session work on one Session "
+    "the whole process shares: threadpool threads use it at once",
     fix="give each request its own Session or unit of work (a dependency opening or building one per "
     "request), or keep the handler `async def` until it has one",
     doc=__doc__,

@@ -51,6 +51,7 @@ def fresh_uow() -> UnitOfWork:
 
 
 bus = MessageBus(uow=UnitOfWork())
+shared = UnitOfWork()
 db = DEFAULT_SESSION_FACTORY()
 """
 
@@ -118,3 +119,58 @@ def test_a_pragma_silences_it(app, findings):
         {"db/uow.py": UNIT_OF_WORK},
     )
     assert findings(root, "allocated") == []
+
+
+@pytest.mark.parametrize(
+    ("call", "holder"),
+    [
+        ("await run_in_threadpool(bus.handle, sku)", "module-level instance `db.uow.bus.uow` every request gets"),
+        ("await asyncio.to_thread(allocate, sku, shared)", "module-level instance `db.uow.shared` every request gets"),
+    ],
+)
+def test_an_async_route_offloading_work_on_a_process_wide_session_is_reported(app, findings, call, holder):
+    # On the loop the requests would take turns on the one unit of work; offloaded, each runs on
+    # a worker thread of its own, at once.
+    root = app(
+        f"""
+        import asyncio
+
+        from starlette.concurrency import run_in_threadpool
+
+        from db.uow import allocate, bus, shared
+
+
+        @router.post("/allocate")
+        async def allocated(sku: str):
+            {call}
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    found = findings(root, "allocated")
+    assert [f["code"] for f in found] == ["AM324"], found
+    assert found[0]["message"].startswith("async def route hands Session work to a worker thread"), found
+    assert holder in found[0]["message"], found
+
+
+@pytest.mark.parametrize(
+    ("call", "codes"),
+    [
+        ("await run_in_threadpool(allocate, sku, UnitOfWork())", []),  # its own unit of work
+        ("bus.handle(sku)", ["AM301"]),  # on the loop: blocking, but one request at a time
+    ],
+)
+def test_near_miss_offloading_a_unit_of_work_per_request_or_none_is_no_am324(app, findings, call, codes):
+    root = app(
+        f"""
+        from starlette.concurrency import run_in_threadpool
+
+        from db.uow import UnitOfWork, allocate, bus
+
+
+        @router.post("/allocate")
+        async def allocated(sku: str):
+            {call}
+        """,
+        {"db/uow.py": UNIT_OF_WORK},
+    )
+    assert [f["code"] for f in findings(root, "allocated")] == codes
