@@ -187,6 +187,7 @@ class SessionOpen(_Fact):
     line: int
     index: int = -1  # the opening call's index, when it is a `with` item
     given_to: str = ""  # opened right in a call's arguments: that call's resolved reference
+    alone: bool = True  # a `with` item: the statement enters nothing else
 
 
 # A `with` item's value that the expression notation cannot spell (`REGISTRY["default"]()`).
@@ -335,6 +336,10 @@ class Function(_Fact):
     # Of an `async def`: the parameters its own body awaits in place on every path and reads no
     # other way (`return await coro`, `await wait_for(coro, 5)`), see `astcollect.awaited_later`.
     awaited_params: tuple[str, ...] = ()
+    # Of a decorated `def` generator (a `@contextmanager` opener): "" when its body is only the
+    # lifecycle of the Session it opens and yields once, else the first other statement
+    # (codemods/astcollect/lifecycle.py); None when not read.
+    lifecycle: str | None = None
 
 
 @dataclass(slots=True)

@@ -228,6 +228,9 @@ class Project:
         # Per-function answers asked for each call and edge (tens of thousands of times):
         # kept once the Session flow is settled, handed out as copies.
         self._session_names: dict[FunctionId, frozenset[str]] = {}
+        # `@contextmanager` Session openers phase two gives an `@asynccontextmanager` twin
+        # (`phase2/scope_openers.py`): `with opener() as s` binds a Session `s` of the caller's.
+        self.opener_twins: frozenset[FunctionId] = frozenset()
         self._opens: dict[FunctionId, list[facts.SessionOpen]] = {}
         self._module_primitives: dict[str, str | None] = {}
         self._dependency_callables: dict[str, list[FunctionId]] = {}
@@ -1275,12 +1278,39 @@ class Project:
     def session_names(self, fid: FunctionId) -> set[str]:
         return set(self.session_names_view(fid))
 
+    def take_opener_twins(self, openers: frozenset[FunctionId]) -> None:
+        """Phase two twins these `@contextmanager` openers: the names their `with` binds are
+        Sessions of the function entering them from now on (answers kept before are dropped)."""
+        self.opener_twins = openers
+        # The call graph's Session arguments, the fixpoint and all built on them read those names.
+        self._session_names.clear()
+        self.derived.clear()
+        for name, member in vars(Project).items():
+            if isinstance(member, cached_property):
+                self.__dict__.pop(name, None)
+
+    def entered_openers(self, fid: FunctionId) -> dict[int, tuple[str, FunctionId]]:
+        """`with session_scope() as s:` on an opener phase two twins: call index -> (`s`, the opener)."""
+        _, function = self.functions[fid]
+        found: dict[int, tuple[str, FunctionId]] = {}
+        nested = {call.index for call in function.calls if call.nested}
+        for opened in function.opens:
+            if opened.index in nested:
+                continue  # a nested function's `with`, which stays synchronous (blocked)
+            # Only the one item of its `with`: beside others, it cannot become `async with` (blocked).
+            target = self.function(opened.callee) if opened.name and opened.index >= 0 and opened.alone else None
+            if target is not None and (target[0].name, target[1].key) in self.opener_twins:
+                found[opened.index] = (opened.name, (target[0].name, target[1].key))  # type: ignore[assignment]
+        return found
+
     def session_names_view(self, fid: FunctionId) -> frozenset[str]:
         """`session_names` for a caller that only reads it: the kept answer, not a copy."""
         found = self._session_names.get(fid)
         if found is None:
             _, function = self.functions[fid]
             found = frozenset(self.session_params[fid]) | self._opened_names(function)
+            if self.opener_twins:
+                found |= {name for name, _ in self.entered_openers(fid).values()}
             if ".<locals>." in function.qualname:
                 found |= self._closure_session_names(fid)
             # Only once the fixpoint is done: while it runs, `session_params` still grows.

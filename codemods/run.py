@@ -873,6 +873,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         async_stack,
         engine_options,
         inline_sessions,
+        scope_openers,
         self_check,
     )
     from async_migrate.codemods.phase2 import closure as closures
@@ -884,6 +885,9 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             root, config, options, pool, keep=None, progress=progress
         )
         result = Result("phase2", root, project, errors=errors, files=count)
+        openers = scope_openers.twinnable(project)
+        if openers:
+            project.take_opener_twins(openers)
         try:
             name, modules = closures.subsystem_modules(project, options.subsystem or "")
         except closures.SubsystemError:
@@ -1086,9 +1090,14 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 reasons = [AM201.reason(
                     "moves to AsyncSession: awaits its Session calls" + _engine_still_blocks(project, handler)
                 )]
-            if helpers:
-                names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers)
+            entered = [h for h in helpers if h in project.opener_twins]
+            awaited = [h for h in helpers if h not in project.opener_twins]
+            if awaited:
+                names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in awaited)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
+            if entered:
+                names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in entered)
+                reasons.append(AM202.reason(f"enters the `@asynccontextmanager` twins of the Session openers {names}"))
             # A class dependency's twin is its parallel async class, named as such.
             classes = {
                 h: closure.parallel_classes[holder.ref] for h in dependencies

@@ -26,6 +26,7 @@ from async_migrate.codemods.astcollect import (
     dispatch,
     enclosing,
     handoff,
+    lifecycle,
     listeners,
     objects,
     query_vars,
@@ -131,6 +132,8 @@ def _read_function(
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
     scanner.scan(node.body)
+    if function.is_generator and node.decorator_list and type(node) is ast.FunctionDef:
+        function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
         function.closed_always = closing.closed_on_every_path(node, collector.source.line_of)
     # a method without calls may still read relationships; a function without calls may
@@ -1151,7 +1154,7 @@ class BodyScanner:
                     self._binding(target.id, item.context_expr, entered=True)
                 self.locals.add(target.id)
                 if closed is None and type(item.context_expr) is ast.Call:
-                    self._open(target.id, item.context_expr, self.call_count)
+                    self._open(target.id, item.context_expr, self.call_count, alone=len(node.items) == 1)
 
     def _closing(self, expression: ast.expr) -> ast.expr | None:
         """X in `contextlib.closing(X)`, else None."""
@@ -1640,11 +1643,13 @@ class BodyScanner:
                         facts.SessionOpen(name=None, callee=callee, line=self.source.line_of(given), given_to=outer)
                     )
 
-    def _open(self, name: str, call: ast.Call, index: int = -1) -> None:
+    def _open(self, name: str, call: ast.Call, index: int = -1, alone: bool = True) -> None:
         callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
         if callee is None:
             return
-        self.function.opens.append(facts.SessionOpen(name=name, callee=callee, line=self.source.line_of(call), index=index))
+        self.function.opens.append(
+            facts.SessionOpen(name=name, callee=callee, line=self.source.line_of(call), index=index, alone=alone)
+        )
         self.tracked.add(name)
         self.locals.add(name)
 

@@ -34,6 +34,7 @@ from async_migrate.codemods.phase2 import (
     held_stack,
     inline_engine,
     keyed_makers,
+    scope_openers,
     session_subclass,
     stack_extras,
     stack_source,
@@ -51,7 +52,7 @@ from async_migrate.codemods.phase2.stack_plan import (
     StackPlan,
 )
 from async_migrate.codemods.phase2.twins import module_names
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am230_no_sessionmaker import RULE as AM230
 from async_migrate.codemods.rules.am231_several_sessionmakers import RULE as AM231
@@ -224,6 +225,8 @@ class _Analysis:
         for _, module, function in self.project.iter_functions():
             if not (function.is_async and function.is_generator) or "." in function.qualname:
                 continue
+            if any(self.canonical(d.callee) == scope_openers.ASYNC_CONTEXTMANAGER for d in function.decorators):
+                continue  # an opener's twin (`async with session_scope_async()`), which FastAPI cannot inject
             returns = {self.canonical(r) for r in function.returns}
             opens = {self.canonical(c.callee) for c in function.calls if c.callee}
             if (returns & ASYNC_SESSION_TYPES or opens & maker_refs) and not self._receives_async_session(function):
@@ -776,10 +779,16 @@ class _Analysis:
     def _providers(self) -> list[tuple[str, str]]:
         """The sync session dependencies the async one replaces: those the routes inject (else all),
         test code aside."""
-        dependencies = {
-            fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))
-        }
+        dependencies = self._candidate_providers()
         return sorted((self._route_dependencies() & dependencies) or dependencies)
+
+    def _candidate_providers(self) -> set[FunctionId]:
+        """Sync session providers the async dependency may stand for: test code aside, and a
+        `@contextmanager` opener, which code enters and FastAPI never injects."""
+        return {
+            fid for fid in tx_dependency.providers(self.project)
+            if not is_test_path(fid_path(self.project, fid)) and not scope_openers.entered_by_code(self.project, fid)
+        }
 
     def _stack_extras(self) -> None:
         """AM271 (the sync session dependency does more than the async one would) and AM270
@@ -1164,9 +1173,7 @@ class _Analysis:
         async dependency must do the same, or those writes are rolled back without an error.
         Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
         """
-        dependencies = {
-            fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))
-        }
+        dependencies = self._candidate_providers()
         reached = (self._route_dependencies() & dependencies) or dependencies
         verdicts = {fid: _commits_on_exit(self.project.functions[fid][1]) for fid in sorted(reached)}
         if len(set(verdicts.values())) > 1:

@@ -43,6 +43,7 @@ from async_migrate.codemods.phase2 import (
     protocols,
     savepoint_reads,
     scheduled,
+    scope_openers,
     tx_dependency,
     unclosed,
     unfollowed_holders,
@@ -670,6 +671,9 @@ def compute(
         )
     }
     twins |= twinned_dependencies
+    # The synchronous original stays for every `with` the migration leaves as it is.
+    openers = {fid for fid in migrated_helpers if fid in project.opener_twins}
+    twins |= openers
     held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
     # A class shared with code that stays synchronous gets a parallel async class: its
     # methods are twins (their originals, and what those call, stay synchronous).
@@ -749,6 +753,12 @@ def compute(
                 "moves in place, its Session parameter becomes the AsyncSession"
             )
             closure.helpers[fid] = HelperDecision(fid, "migrate", [AM252.reason(what)])
+        elif fid in openers:
+            closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
+                "a `@contextmanager` Session opener: an `@asynccontextmanager` twin opening from the async "
+                "sessionmaker is added, which the migrated code enters with `async with`; the sync original stays "
+                "for the code that still enters it with `with`"
+            )])
         elif fid in twinned_dependencies:
             users = sorted(r for r, chain in closure.dependency_twins.items() if fid in chain)
             closure.helpers[fid] = HelperDecision(fid, "twin", [AM226.reason(
@@ -2150,8 +2160,9 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if streamed is not None:
             found.append(_Own(AM263, call.line, f"{streamed}, which AsyncSession runs only through `stream()` / "
                               "`stream_scalars()` with `async for`"))
-    if function.is_generator:
+    if function.is_generator and fid not in project.opener_twins:
         found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
+    found.extend(_Own(AM216, line, why) for line, why in scope_openers.caller_problems(project, fid))
     if ".<locals>." in function.qualname:
         found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
                           "followed reliably"))
@@ -2295,10 +2306,20 @@ def _through_wrapper(project: Project, found: dependencies.SharedSession) -> Fun
 def _generator_text(project: Project, fid: FunctionId, function: facts.Function, dependency: bool = False) -> str:
     decorated = [project.canonical(d.callee) for d in function.decorators]
     if "contextlib.contextmanager" in decorated:
+        why = scope_openers.problem(project, fid) if scope_openers.is_opener(project, fid) else None
         return (
-            "is a `@contextmanager` Session helper: its callers enter it with a synchronous `with`, which phase two "
-            "does not rewrite; write an `@asynccontextmanager` twin by hand (its callers then use `async with` and "
-            "`await` its Session's calls), or have the callers pass in the Session the route receives"
+            "is a `@contextmanager` Session helper its callers enter with a synchronous `with`; phase two writes an "
+            "`@asynccontextmanager` twin only of one that opens its Session from the sessionmaker and does nothing "
+            f"but yield, commit, roll back and close it{', but ' + why if why else ''}: write the twin by hand (its "
+            "callers then use `async with` and `await` its Session's calls), or have the callers pass in the "
+            "Session the route receives"
+        )
+    wrapper = scope_openers.wrapped_as(project, fid)
+    if wrapper is not None:
+        return (
+            f"is wrapped as `{wrapper} = contextmanager({function.name})`, a Session helper its callers enter with a "
+            "synchronous `with`; phase two writes an `@asynccontextmanager` twin only of a function decorated "
+            f"`@contextmanager`: decorate `{function.name}` so (and enter it by that name), or write the twin by hand"
         )
     if dependency:
         # The blocker sits on the dependency's own line; the lines to change are its callers'.

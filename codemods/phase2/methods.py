@@ -80,6 +80,9 @@ def held_elsewhere(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     a module-level global (a `scoped_session`), or opened by something other than the
     sessionmaker (`with get_db() as db` for a `contextmanager`). (line, what)."""
     opened = {o.line for o in project.opens_directly(fid)}
+    # `with session_scope() as s`: the opener's async twin is entered there instead.
+    entered = project.entered_openers(fid)
+    opened |= {o.line for o in project.functions[fid][1].opens if o.index in entered}
     names = project.session_names(fid)
     # `db = session` is another name for a parameter (AM210 says so), not a Session of its own.
     aliases = tuple(alias for alias, source in project.functions[fid][1].rebinds if source in names)

@@ -60,6 +60,8 @@ class FunctionPlan:
     returns: str | None = None
     # A generator dependency's twin, an async generator: `Iterator[X]` returns `AsyncIterator[X]`.
     async_generator: bool = False
+    # A `@contextmanager` opener's twin (phase2/scope_openers.py): `@asynccontextmanager` instead.
+    context_manager: bool = False
 
 
 @dataclass(slots=True)
@@ -158,6 +160,11 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if fid in closure.generator_twins and _iterator_returns(project, function):
             fplan.async_generator = True
+        if fid in project.opener_twins:
+            fplan.context_manager = True
+            if function.returns:
+                fplan.returns = "AsyncIterator[AsyncSession]"
+                plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         _plan_eager(project, fid, fplan, plan, closure)

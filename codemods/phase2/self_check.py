@@ -623,6 +623,8 @@ def _unawaited_callers(
         callee_module, callee = after.functions[edge.callee]
         if not callee.is_async or edge.call.awaited or edge.call.offloaded:
             continue
+        if callee.is_generator:
+            continue  # an async generator (an `@asynccontextmanager` twin): its call makes no coroutine
         if edge.caller not in checked and edge.callee not in became_async:
             continue
         caller_module, caller = after.functions[edge.caller]

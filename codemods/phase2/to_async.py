@@ -169,6 +169,17 @@ class MigrateToAsyncSession(DefinitionCommand):
             elements = [*elements[:-1], elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
         return returns.with_changes(annotation=node.with_changes(value=renamed, slice=elements))
 
+    def _async_context_manager(self, decorator: cst.Decorator) -> cst.Decorator:
+        """`@contextmanager` (or `@contextlib.contextmanager`) as `@asynccontextmanager`, imported
+        where it is written bare."""
+        written = decorator.decorator
+        if isinstance(written, cst.Attribute) and written.attr.value == "contextmanager":
+            return decorator.with_changes(decorator=written.with_changes(attr=cst.Name("asynccontextmanager")))
+        if isinstance(written, cst.Name):
+            imports.add(self.context, "contextlib", "asynccontextmanager")
+            return decorator.with_changes(decorator=cst.Name("asynccontextmanager"))
+        return decorator
+
     def _retyped(self, node: _Retyped) -> _Retyped:
         """`node` with the module's names of classes that have a parallel async class replaced."""
         if not self.plan.class_renames:
@@ -188,6 +199,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
             decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
+        if plan.context_manager:
+            decorators = [self._async_context_manager(d) for d in decorators]
         returns = node.returns
         if plan.renames:
             # A class holding the Session replaced by its parallel async class.

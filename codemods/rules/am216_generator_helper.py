@@ -3,9 +3,14 @@
 A sync generator's callers iterate it synchronously (a `StreamingResponse` in the threadpool),
 where an AsyncSession's calls cannot be awaited; made an async generator, it needs `async for`
 in every caller. An async generator handed the Session (server-sent events) is left for its
-Session calls to be awaited by hand. A `@contextmanager` Session helper
-(`with session_scope() as s`) is named as one: phase two does not rewrite a `with` into
-`async with`, so write an `@asynccontextmanager` twin by hand, or pass the route's Session in.
+Session calls to be awaited by hand. A `@contextmanager` Session opener (`with session_scope()
+as s`) that only opens its Session from the sessionmaker, yields it once and commits, rolls back
+or closes it (`try`/`except`/`finally`, `with SessionLocal() as s: yield s`, `with
+SessionLocal.begin() as s: yield s`) is no such helper: it gets an `@asynccontextmanager` twin
+on the async sessionmaker, which the migrated callers enter with `async with`. One doing more
+(a log line, parameters, another decorator, `contextmanager(f)` assigned), or entered beside
+other context managers in one `with`, or called other than as `with opener() as s`, blocks
+with the statement or call named: write its twin by hand, or pass the route's Session in.
 A generator dependency sharing the route's Session (not the session provider), which only
 FastAPI runs, is no such helper: its twin is an async generator FastAPI iterates alike,
 its `Iterator`/`Iterable`/`Generator` annotation made the async one under the same spelling
@@ -32,8 +37,8 @@ RULE = Rule(
     summary="a helper that is a generator cannot move: phase two does not rewrite generators",
     fix=(
         "return a list instead of yielding, or migrate the helper by hand (an async generator awaiting its "
-        "Session calls, `async for row in await db.stream(q)`; a `@contextmanager`: an "
-        "`@asynccontextmanager` twin, or the caller's Session passed in)"
+        "Session calls, `async for row in await db.stream(q)`; a `@contextmanager` opener doing more than "
+        "its Session's lifecycle: an `@asynccontextmanager` twin by hand, or the caller's Session passed in)"
     ),
     doc=__doc__,
 )

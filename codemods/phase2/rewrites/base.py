@@ -27,6 +27,7 @@ class CallKind(Enum):
     QUERY_GROW = "query_grow"  # `q = q.filter(...)` on such a name: the `select()` methods
     QUERY_RUN = "query_run"  # `q.all()` on such a name: the `select()` run on the session, awaited
     HELPER = "helper"  # a migrated project function: awaited, under its twin's name if it has one
+    ENTER = "enter"  # `with session_scope() as s`: `async with` its `@asynccontextmanager` twin
     UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
     MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
     OPEN = "open"  # a Session opened from the sync sessionmaker: the async one, `async with`

@@ -1,15 +1,18 @@
 """Calls of migrated project functions: awaited, under the twin's name when the function gets
-an async twin; offloaded ones (`await run_in_threadpool(helper, s)`) called straight.
+an async twin; offloaded ones (`await run_in_threadpool(helper, s)`) called straight; a
+`@contextmanager` opener's `with` entering its `@asynccontextmanager` twin (phase2/scope_openers.py).
 
 Before::
 
     summary = review_helper.get_review_summary(session, book_id)
     total = await run_in_threadpool(count_reviews, session)
+    with session_scope() as s:
 
 After::
 
     summary = await review_helper.get_review_summary_async(session, book_id)
     total = await count_reviews(session)
+    async with session_scope_async() as s:
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 
 
 class ProjectCalls(CallRewrite):
-    kinds = (CallKind.HELPER, CallKind.UNWRAP)
+    kinds = (CallKind.HELPER, CallKind.UNWRAP, CallKind.ENTER)
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
         edge = site.edges.get(call.index)
@@ -45,7 +48,10 @@ class ProjectCalls(CallRewrite):
             return None
         callee_module, callee = site.project.functions[edge.callee]
         rename = site.twins.get(edge.callee)
-        if call.offloaded:
+        if edge.callee in site.project.opener_twins and call.index in site.project.entered_openers(site.fid):
+            # `with session_scope() as s:` -> `async with session_scope_async() as s:`
+            action = CallAction(CallKind.ENTER, rename, add_await=False)
+        elif call.offloaded:
             # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
             # the helper itself is the run_in_threadpool call's first argument.
             action = CallAction(CallKind.UNWRAP, rename, add_await=False)
@@ -80,6 +86,9 @@ class ProjectCalls(CallRewrite):
         if action.rename is not None:
             call = call.with_changes(func=renamed(call.func, action.rename))
         return awaited(call) if action.add_await else call
+
+    def async_with(self, action: CallAction) -> bool:
+        return action.kind is CallKind.ENTER
 
 
 def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twin: str) -> None:

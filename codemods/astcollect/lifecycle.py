@@ -1,0 +1,127 @@
+"""Whether a generator's body is only a Session's lifecycle, as a `@contextmanager` opener writes it.
+
+The shapes read as lifecycle work, each on a name the body opens with a call taking no
+arguments (`session = SessionLocal()`, `with SessionLocal() as session:`, `with
+SessionLocal.begin() as session:`):
+
+    session = SessionLocal()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+and any nesting of `try`/`except`/`else`/`finally` and `with` around one `yield session`;
+`session.commit()`, `.rollback()`, `.close()`, `.flush()`, `.begin()` as statements,
+`with session.begin():`, a bare `raise`, `pass` and the docstring. The exception classes an
+`except` names are read (a name or a dotted name, or a tuple of them), nothing else.
+
+Anything else (a log line, a call, an assignment, a parameter read, a second `yield`, a
+`yield` inside `except` or `finally`) is named with its line: phase two keeps such an
+opener synchronous and says which statement it would not carry into an async twin.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+LIFECYCLE_METHODS = frozenset({"commit", "rollback", "close", "flush", "begin"})
+
+
+def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int]) -> str:
+    """"" when the body is only lifecycle work on the Session it opens and yields once;
+    otherwise the first statement that is not, as `line N: `text``."""
+    reader = _Reader(line_of)
+    body = node.body
+    if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and isinstance(body[0].value.value, str):
+        body = body[1:]
+    problem = reader.block(body, may_yield=True)
+    if problem is None and reader.yields != 1:
+        return "no single `yield` of the Session it opens" if not reader.yields else "more than one `yield`"
+    return problem or ""
+
+
+class _Reader:
+    def __init__(self, line_of: Callable[[ast.AST], int]) -> None:
+        self.line_of = line_of
+        self.sessions: set[str] = set()
+        self.yields = 0
+
+    def block(self, statements: list[ast.stmt], may_yield: bool) -> str | None:
+        for statement in statements:
+            problem = self.statement(statement, may_yield)
+            if problem is not None:
+                return problem
+        return None
+
+    def statement(self, node: ast.stmt, may_yield: bool) -> str | None:
+        kind = type(node)
+        if kind is ast.Pass or kind is ast.Raise and node.exc is None and node.cause is None:  # type: ignore[attr-defined]
+            return None
+        if kind is ast.Assign and self._opening(node.value) and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+            self.sessions.add(node.targets[0].id)  # type: ignore[attr-defined]
+            return None
+        if kind is ast.Expr:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Yield and may_yield and type(value.value) is ast.Name and value.value.id in self.sessions:
+                self.yields += 1
+                return None
+            if self._lifecycle_call(value):
+                return None
+        if kind is ast.With and len(node.items) == 1:  # type: ignore[attr-defined]
+            item = node.items[0]  # type: ignore[attr-defined]
+            target = item.optional_vars
+            if type(target) is ast.Name and self._opening(item.context_expr, begin=True):
+                self.sessions.add(target.id)
+                return self.block(node.body, may_yield)  # type: ignore[attr-defined]
+            if target is None and self._lifecycle_call(item.context_expr, ("begin",)):
+                return self.block(node.body, may_yield)  # type: ignore[attr-defined]
+        if kind is ast.Try:
+            problem = self.block(node.body, may_yield)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                if handler.type is not None and not _exception_classes(handler.type):
+                    return self._named(handler)
+                problem = problem or self.block(handler.body, may_yield=False)
+            return (
+                problem or self.block(node.orelse, may_yield)  # type: ignore[attr-defined]
+                or self.block(node.finalbody, may_yield=False)  # type: ignore[attr-defined]
+            )
+        return self._named(node)
+
+    def _lifecycle_call(self, value: ast.expr, methods: tuple[str, ...] | frozenset[str] = LIFECYCLE_METHODS) -> bool:
+        return (
+            type(value) is ast.Call and not value.args and not value.keywords
+            and type(value.func) is ast.Attribute and value.func.attr in methods
+            and type(value.func.value) is ast.Name and value.func.value.id in self.sessions
+        )
+
+    def _opening(self, value: ast.expr, begin: bool = False) -> bool:
+        """`Maker()`, or `Maker.begin()` where `begin`: a call of a (dotted) name without
+        arguments, not rooted at a Session already opened (`session.begin()` opens none)."""
+        if type(value) is not ast.Call or value.args or value.keywords:
+            return False
+        func = value.func
+        if begin and type(func) is ast.Attribute and func.attr == "begin":
+            func = func.value
+        while type(func) is ast.Attribute:
+            func = func.value
+        return type(func) is ast.Name and func.id not in self.sessions
+
+    def _named(self, node: ast.stmt | ast.ExceptHandler) -> str:
+        if isinstance(node, ast.ExceptHandler):
+            text = f"except {ast.unparse(node.type)}:" if node.type is not None else "except:"
+        else:
+            text = ast.unparse(node).splitlines()[0]
+        return f"line {self.line_of(node)}: `{text}`"
+
+
+def _exception_classes(node: ast.expr) -> bool:
+    if type(node) is ast.Tuple:
+        return all(_exception_classes(element) for element in node.elts)
+    while type(node) is ast.Attribute:
+        node = node.value
+    return type(node) is ast.Name

@@ -1,0 +1,161 @@
+"""`@contextmanager` Session openers (`with session_scope() as s:`): which get an async twin.
+
+An opener whose body is only the lifecycle of a Session it opens from a sessionmaker
+(`astcollect/lifecycle.py`: open, `yield` it once, commit / roll back / close, in any nesting of
+`try` and `with`) gets an `@asynccontextmanager async def <name>_async()` twin beside it (named as
+every twin is, `twins.py`), opening from the async sessionmaker and awaiting those calls as any
+migrated function does; a migrated caller's `with session_scope() as s:` becomes `async with
+session_scope_async() as s:` (`rewrites/project_calls.py`), and `s` is a Session of that caller
+(`Project.take_opener_twins`). Code that stays synchronous keeps entering the original.
+
+Before:
+
+    @contextmanager
+    def session_scope() -> Iterator[Session]:
+        session = SessionLocal()
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+After (beside it):
+
+    @asynccontextmanager
+    async def session_scope_async() -> AsyncIterator[AsyncSession]:
+        session = AsyncSessionLocal()
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+Anything else keeps the opener synchronous, and the routes entering it blocked (AM216) with the
+reason: other statements in its body, parameters, a Session handed in, decorators beside
+`@contextmanager`, `contextmanager(f)` assigned, a Session opened from what is no sessionmaker;
+and, in a caller, the opener entered beside other context managers in one `with`, or called
+other than as a `with ... as name:` item.
+"""
+
+from __future__ import annotations
+
+from async_migrate.codemods.project import FunctionId, Project
+
+CONTEXTMANAGER = "contextlib.contextmanager"
+ASYNC_CONTEXTMANAGER = "contextlib.asynccontextmanager"
+_STANDARD_ITERATORS = frozenset(
+    f"{home}.{name}" for home in ("typing", "collections.abc", "typing_extensions")
+    for name in ("Iterator", "Iterable", "Generator")
+)
+
+
+def is_opener(project: Project, fid: FunctionId) -> bool:
+    """A synchronous generator under `@contextmanager` that opens or yields a Session."""
+    _, function = project.functions[fid]
+    return (
+        function.is_generator and not function.is_async
+        and any(project.canonical(d.callee) == CONTEXTMANAGER for d in function.decorators)
+        and bool(project.opens_directly(fid) or project.session_names(fid) & set(function.yields))
+    )
+
+
+def twinnable(project: Project) -> frozenset[FunctionId]:
+    """Every opener of the project that gets an async twin where a migrated caller enters it."""
+    return frozenset(fid for fid in project.functions if is_opener(project, fid) and problem(project, fid) is None)
+
+
+def problem(project: Project, fid: FunctionId) -> str | None:
+    """Why phase two writes no async twin of the opener `fid` (None: it does)."""
+    module, function = project.functions[fid]
+    others = [d.text for d in function.decorators if project.canonical(d.callee) != CONTEXTMANAGER]
+    if others:
+        return (f"it is decorated with `@{others[0].lstrip('@')}` as well, which phase two cannot tell works "
+                "around an async twin")
+    if function.params:
+        handed = [p.name for p in function.params if p.name in project.session_params[fid]]
+        if handed:
+            return (f"it is handed a Session (`{handed[0]}`) instead of opening one: its twin would have to be "
+                    "handed the AsyncSession by every caller")
+        return (f"it takes parameters ({', '.join(f'`{p.name}`' for p in function.params)}), which phase two "
+                "does not carry into an async twin")
+    if function.lifecycle is None or function.lifecycle:
+        what = function.lifecycle or "a body phase two did not read"
+        return (f"its body does more than open, yield, commit, roll back and close its Session ({what}), which "
+                "phase two does not carry into an async twin")
+    opened = project.opens_directly(fid)
+    strange = [o for o in function.opens if o not in opened]
+    if strange or not opened:
+        callee = strange[0].callee.rpartition(".")[2] if strange else "?"
+        return f"it opens its Session with `{callee}()`, which is no sessionmaker the async stack stands for"
+    if not set(function.yields) <= {o.name for o in opened}:
+        return "it yields something other than the Session it opens"
+    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
+        return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
+    bound = module.imports.get("asynccontextmanager")
+    taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
+        bound is None and ("asynccontextmanager" in module.values
+                           or any(f.qualname == "asynccontextmanager" for f in module.functions))
+    )
+    if taken and not any(d.text.lstrip("@").startswith("contextlib.") for d in function.decorators):
+        return "its module binds `asynccontextmanager` to something else, the name the twin's decorator needs"
+    return None
+
+
+def entered_by_code(project: Project, fid: FunctionId) -> bool:
+    """A context manager's generator: under `@contextmanager`, or wrapped by a module-level
+    `name = contextmanager(f)`. Code enters it; FastAPI never injects it."""
+    module, function = project.functions[fid]
+    return any(project.canonical(d.callee) == CONTEXTMANAGER for d in function.decorators) or (
+        wrapped_as(project, fid) is not None
+    )
+
+
+def wrapped_as(project: Project, fid: FunctionId) -> str | None:
+    """`name` of a module-level `name = contextmanager(f)` wrapping `fid`, or None."""
+    module, function = project.functions[fid]
+    if "." in function.qualname:
+        return None
+    for name, value in module.values.items():
+        if (
+            value.kind == "call" and project.canonical(value.ref) == CONTEXTMANAGER and value.args
+            and value.args[0].keyword is None and value.args[0].text == function.name
+        ):
+            return name
+    return None
+
+
+def caller_problems(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """Where `fid` calls an opener phase two twins other than as the one item of a `with ...
+    as name:` (that `with` becomes `async with` on the twin): (line, why)."""
+    if not project.opener_twins:
+        return []
+    _, function = project.functions[fid]
+    entered = project.entered_openers(fid)
+    found: list[tuple[int, str]] = []
+    for edge in project.all_calls_from[fid]:
+        if edge.callee not in project.opener_twins or edge.call.index in entered:
+            continue
+        name = project.functions[edge.callee][1].name
+        beside = any(
+            not o.alone and o.line == edge.call.line and project.function(o.callee) is not None
+            and project.functions[edge.callee][1] is project.function(o.callee)[1]  # type: ignore[index]
+            for o in function.opens
+        )
+        if edge.call.nested:
+            why = (f"enters `{name}()` inside a nested function or lambda, which phase two leaves synchronous: its "
+                   "async twin cannot be entered there; move that `with` into the function itself")
+        elif beside:
+            why = (f"enters `{name}()` beside other context managers in one `with` statement: its async twin is "
+                   "entered with `async with`, which cannot enter the others; give it a `with` statement of its own")
+        else:
+            why = (f"calls `{name}()` other than as `with {name}() as name:` (a value handed on, `enter_context(...)`, "
+                   "a `with` binding no name), where phase two cannot enter its async twin with `async with`; "
+                   "write it as that statement")
+        found.append((edge.call.line, why))
+    return found

@@ -1,0 +1,293 @@
+"""Phase two on `@contextmanager` Session openers (`with session_scope() as s:`).
+
+An opener doing only its Session's lifecycle gets an `@asynccontextmanager` twin opening from the
+async sessionmaker; the migrated routes enter it with `async with`. The migrated application is
+RUN (SQLite through aiosqlite, PostgreSQL through psycopg): the rows are written, an exception in
+the block rolls everything back, and code that stays synchronous still enters the original. A
+second run changes nothing. Openers doing more, and callers phase two cannot rewrite, stay
+blocked with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from test_phase2_rules import apply, function, handler, helper, read, run
+from test_phase2_soundness import ENGINE, KINDS, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+OPENERS = ENGINE + '''
+
+import contextlib
+from contextlib import contextmanager
+
+
+@contextmanager
+def session_scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction: committed on leaving the block, rolled back on an exception."""
+    with database_sessionmaker.begin() as session:
+        yield session
+
+
+@contextmanager
+def db_session():
+    with database_sessionmaker() as session:
+        yield session
+'''
+
+JOB = """
+from db.engine import session_scope
+from models import Item
+
+
+def nightly(name: str) -> None:
+    with session_scope() as s:
+        s.add(Item(name=name, owner_id=1))
+"""
+
+ROUTES = routes(
+    """
+    from fastapi import HTTPException
+
+    from db.engine import db_session, session_scope, transaction
+    """,
+    """
+    @router.post("/items")
+    async def create_item(name: str):
+        with session_scope() as s:
+            s.add(Item(name=name, owner_id=1))
+        return {"ok": True}
+    """,
+    """
+    @router.post("/items/failing")
+    async def create_failing(name: str):
+        with session_scope() as s:
+            s.add(Item(name=name, owner_id=1))
+            s.flush()
+            raise HTTPException(409, "refused")
+    """,
+    """
+    @router.post("/items/tx")
+    def create_in_transaction(name: str):
+        with transaction() as s:
+            item = Item(name=name, owner_id=2)
+            s.add(item)
+            s.flush()
+            return {"id": item.id}
+    """,
+    """
+    @router.post("/items/tx/failing")
+    async def create_in_failing_transaction(name: str):
+        with transaction() as s:
+            s.add(Item(name=name, owner_id=2))
+            s.flush()
+            raise HTTPException(409, "refused")
+    """,
+    """
+    @router.get("/items/count")
+    async def count_items():
+        with db_session() as s:
+            return {"count": s.scalar(select(func.count()).select_from(Item))}
+    """,
+)
+
+SCRIPT = """
+created = client.post("/items", params={"name": "kept"})
+failing = client.post("/items/failing", params={"name": "rolled back"})
+tx = client.post("/items/tx", params={"name": "in tx"})
+tx_failing = client.post("/items/tx/failing", params={"name": "tx rolled back"})
+counted = client.get("/items/count").json()
+import jobs
+jobs.nightly("from the job")
+with Sync() as s:
+    names = sorted(s.scalars(select(Item.name)).all())
+print(json.dumps({
+    "created": created.status_code, "failing": failing.status_code, "tx": [tx.status_code, tx.json()["id"] > 0],
+    "tx_failing": tx_failing.status_code, "counted": counted, "names": names,
+}))
+"""
+EXPECTED = {
+    "created": 200, "failing": 409, "tx": [200, True], "tx_failing": 409, "counted": {"count": 2},
+    "names": ["from the job", "in tx", "kept"],
+}
+
+SESSION_SCOPE_ASYNC = '''\
+async def session_scope_async():
+    session = async_database_sessionmaker()
+    try:
+        yield session
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()'''
+TRANSACTION_ASYNC = '''\
+async def transaction_async() -> AsyncIterator[AsyncSession]:
+    """One transaction: committed on leaving the block, rolled back on an exception."""
+    async with async_database_sessionmaker.begin() as session:
+        yield session'''
+
+
+def _decorators(root, path: str, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    tree = ast.parse(read(root, path))
+    found = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name)
+    return [ast.unparse(d) for d in found.decorator_list]
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_routes_entering_a_contextmanager_opener_move_to_its_async_twin_and_the_rows_land(cli, service, kind):
+    root = service({"db/engine.py": OPENERS, "jobs.py": JOB, "api/items.py": ROUTES})
+    assert serve(root, "sqlite", SCRIPT) == EXPECTED  # the synchronous application, as a baseline
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == dict.fromkeys(
+        ["create_item", "create_failing", "create_in_transaction", "create_in_failing_transaction", "count_items"],
+        "migrate",
+    )
+    assert helper(document, "session_scope")["action"] == "twin"
+    assert sorted(document["files_changed"]) == ["api/items.py", "db/engine.py"]
+    # The twins, beside the originals, open from the async sessionmaker and await its calls.
+    assert function(root, "db/engine.py", "session_scope_async") == SESSION_SCOPE_ASYNC
+    assert _decorators(root, "db/engine.py", "session_scope_async") == ["asynccontextmanager"]
+    assert function(root, "db/engine.py", "transaction_async") == TRANSACTION_ASYNC
+    assert _decorators(root, "db/engine.py", "transaction_async") == ["contextlib.asynccontextmanager"]
+    assert _decorators(root, "db/engine.py", "session_scope") == ["contextmanager"]  # the original stays
+    assert any(
+        isinstance(n, ast.ImportFrom) and n.module == "contextlib" and "asynccontextmanager" in [a.name for a in n.names]
+        for n in ast.parse(read(root, "db/engine.py")).body
+    )
+    assert function(root, "api/items.py", "create_failing") == (
+        "async def create_failing(name: str):\n"
+        "    async with session_scope_async() as s:\n"
+        "        s.add(Item(name=name, owner_id=1))\n"
+        "        await s.flush()\n"
+        '        raise HTTPException(409, "refused")'
+    )
+    assert "async with transaction_async() as s:" in function(root, "api/items.py", "create_in_transaction")
+    assert read(root, "jobs.py") == JOB.lstrip("\n")  # code that stays synchronous enters the original
+    result = serve(root, kind, SCRIPT)
+    assert result == EXPECTED
+    # A second run finds nothing left to do.
+    again = apply(cli, root)
+    assert again["files_changed"] == []
+
+
+def test_an_opener_doing_more_than_its_sessions_lifecycle_stays_blocked_with_the_statement(cli, service):
+    engine = ENGINE + '''
+
+import logging
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def session_scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+        log.info("committed")
+    finally:
+        session.close()
+
+
+@contextmanager
+def tenant_scope(tenant: str):
+    with database_sessionmaker() as session:
+        yield session
+
+
+def _scope():
+    with database_sessionmaker() as session:
+        yield session
+
+
+wrapped_scope = contextmanager(_scope)
+'''
+    root = service({"db/engine.py": engine, "api/items.py": routes(
+        "from db.engine import session_scope, tenant_scope, wrapped_scope",
+        """
+        @router.post("/items")
+        async def create_item(name: str):
+            with session_scope() as s:
+                s.add(Item(name=name, owner_id=1))
+        """,
+        """
+        @router.post("/tenant")
+        async def create_for_tenant(name: str):
+            with tenant_scope("a") as s:
+                s.add(Item(name=name, owner_id=1))
+        """,
+        """
+        @router.post("/wrapped")
+        async def create_wrapped(name: str):
+            with wrapped_scope() as s:
+                s.add(Item(name=name, owner_id=1))
+        """,
+    )})
+    document = run(cli, root)
+    logged = handler(document, "create_item")
+    assert logged["action"] == "blocked" and "AM216" in logged["codes"], logged
+    text = " ".join(logged["reasons"])
+    assert "its body does more than open, yield, commit, roll back and close its Session" in text, text
+    assert "`log.info('committed')`" in text and "write the twin by hand" in text, text
+    tenant = " ".join(handler(document, "create_for_tenant")["reasons"])
+    assert "it takes parameters (`tenant`), which phase two does not carry into an async twin" in tenant, tenant
+    wrapped = " ".join(handler(document, "create_wrapped")["reasons"])
+    assert "is wrapped as `wrapped_scope = contextmanager(_scope)`" in wrapped, wrapped
+    assert document["files_changed"] == []
+
+
+def test_a_caller_entering_the_opener_where_async_with_cannot_stand_stays_blocked(cli, service):
+    root = service({"db/engine.py": OPENERS, "api/items.py": routes(
+        "from db.engine import session_scope",
+        """
+        @router.post("/items")
+        async def create_item(name: str):
+            with open("/dev/null") as sink, session_scope() as s:
+                s.add(Item(name=name, owner_id=1))
+        """,
+        """
+        @router.post("/bare")
+        async def bare(name: str):
+            with session_scope():
+                pass
+        """,
+        """
+        @router.post("/nested")
+        async def nested(name: str):
+            def inner():
+                with session_scope() as s:
+                    s.add(Item(name=name, owner_id=1))
+            inner()
+        """,
+    )})
+    document = run(cli, root)
+    mixed = handler(document, "create_item")
+    assert mixed["action"] == "blocked", mixed
+    assert "enters `session_scope()` beside other context managers in one `with` statement" in " ".join(
+        mixed["reasons"]
+    ), mixed
+    bare = handler(document, "bare")
+    assert bare["action"] == "blocked", bare
+    assert "calls `session_scope()` other than as `with session_scope() as name:`" in " ".join(bare["reasons"]), bare
+    inner = handler(document, "nested")
+    assert inner["action"] == "blocked", inner
+    assert "enters `session_scope()` inside a nested function or lambda" in " ".join(inner["reasons"]), inner
+    assert document["files_changed"] == []
