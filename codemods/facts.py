@@ -98,6 +98,9 @@ class Call(_Fact):
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
     # where it stands in that call: its position, or its keyword (None after a `*` unpacking, or in one)
     argument_at: int | str | None = None
+    # index of the call one of whose arguments is a tuple, list, set or dict display holding this
+    # call as an item: `Thread(target=f, args=(sku, UnitOfWork(db)))`
+    displayed_in: int | None = None
     # Other ways a coroutine reaches a scheduler (`codemods.astcollect.handoff`): the indexes of the
     # scheduler-like calls it sits deeper inside (`gather(*[f(db) for i in ids])`), and the local
     # name it is put in (`coros = [f(db)]`, `coros.append(f(db))`).

@@ -295,3 +295,51 @@ def test_the_self_check_blocks_a_plan_that_moves_the_repository_but_not_where_it
         "self-check: UnitOfWork.__enter__: passes the held AsyncSession `self.db` to api.items.ItemRepo.__init__" in r
         for r in found["reasons"]
     ), found["reasons"]
+
+
+# ------------------------------- a unit of work handed to what runs it later or elsewhere
+
+HANDED_OFF = {
+    "add_task": "tasks.add_task(add_item, name, UnitOfWork(db))",
+    "add_task_named": "uow = UnitOfWork(db)\n    tasks.add_task(add_item, name, uow)",
+    "thread": (
+        "worker = threading.Thread(target=add_item, args=(name, UnitOfWork(db)))\n"
+        "    worker.start()\n    worker.join()"
+    ),
+    "thread_named": (
+        "uow = UnitOfWork(db)\n    worker = threading.Thread(target=add_item, args=[name, uow])\n"
+        "    worker.start()\n    worker.join()"
+    ),
+}
+HANDING_ROUTE = """
+import threading
+
+from fastapi import BackgroundTasks
+
+
+@router.post("/items")
+def create_item(name: str, tasks: BackgroundTasks, db: session_dependency):
+    {call}
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("shape", sorted(HANDED_OFF))
+def test_a_unit_of_work_on_the_routes_session_handed_to_a_task_or_thread_blocks_the_route(cli, service, shape):
+    # Migrated, `UnitOfWork(db)` would hold the AsyncSession while the synchronous `add_item`,
+    # run after the response or on another thread, calls `uow.commit()` without await: the
+    # coroutine is dropped and the item never written, after a 200.
+    root = service({SUBSYSTEM: routes(
+        UOW.replace("{annotation}", ": UnitOfWork"), HANDING_ROUTE.replace("{call}", HANDED_OFF[shape])
+    )})
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    assert any("which holds the Session, to `" in reason for reason in found["reasons"]), found["reasons"]
+    assert "async def create_item" not in read(root, SUBSYSTEM)
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, stored]))
+    """)
+    assert result == [200, ["pen"]]

@@ -734,6 +734,7 @@ class BodyScanner:
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
         self.argument_at: dict[int, int | str] = {}  # and its position or keyword there
+        self.displayed_in: dict[int, int] = {}  # id of a call an argument's display holds -> the outer call's index
         self.call_count = 0
         # Lazy-load facts, kept raw until the walk knows every local name.
         self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
@@ -1387,6 +1388,7 @@ class BodyScanner:
         call.in_generator = self.generators > 0
         call.argument_of = self.argument_of.get(key)
         call.argument_at = self.argument_at.get(key)
+        call.displayed_in = self.displayed_in.get(key)
         call.coroutine = self.coroutines[-1] if self.coroutines else None
         call.greenlet = key in self.greenlet_calls
         if self.defs:
@@ -1404,6 +1406,8 @@ class BodyScanner:
                 argument_of[id(value)] = self.call_count
                 if position is not None:
                     self.argument_at[id(value)] = position
+            else:
+                self._displayed(value)
             if position is not None:
                 position += 1
         for keyword in node.keywords:
@@ -1414,6 +1418,8 @@ class BodyScanner:
                 argument_of[id(value)] = self.call_count
                 if keyword.arg is not None:
                     self.argument_at[id(value)] = keyword.arg
+            else:
+                self._displayed(value)
         if type(func) is ast.Attribute and func.attr in pydantic.ADAPTER_VALIDATES:
             adapter = self._adapter(func.value)
             if adapter is None and type(func.value) is ast.Name:
@@ -1492,6 +1498,19 @@ class BodyScanner:
             if target is not None:
                 self.collector.facts.depends.append(target)
         self.call_count += 1
+
+    def _displayed(self, value: ast.expr) -> None:
+        """The calls a display argument of the call being read holds as items (`args=(x, Repo(db))`)."""
+        kind = type(value)
+        if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            items = value.elts  # type: ignore[attr-defined]
+        elif kind is ast.Dict:
+            items = value.values  # type: ignore[attr-defined]
+        else:
+            return
+        for item in items:
+            if type(item) is ast.Call:
+                self.displayed_in[id(item)] = self.call_count
 
     def _given(self, recorded: facts.Arg, passed: ast.expr, contained: list[str]) -> None:
         """One argument of `_on_call`: the bare names of a display it is (`_contained`), and a value

@@ -1587,6 +1587,59 @@ def _async_session_dependency(project: Project, handler: Handler) -> str | None:
     return None
 
 
+def _holder_construction(
+    project: Project, call: facts.Call, names: set[str], callees: dict[int, Edge]
+) -> bool:
+    """Whether `call` builds an instance of a class that keeps the Session it is given
+    (`UnitOfWork(db)`, `Repo(session=db)`), given this function's Session."""
+    edge = callees.get(call.index)
+    if edge is None or not any(a.name in names for a in call.args):
+        return False
+    holder = holders.holder_of(project, edge.callee)
+    return holder is not None and holder.init == edge.callee
+
+
+def _holder_names(
+    project: Project, fid: FunctionId, function: facts.Function, names: set[str], callees: dict[int, Edge]
+) -> set[str]:
+    """Local names bound to an instance built on this function's Session that keeps it (`uow =
+    UnitOfWork(db)`): handed to code the analysis does not follow, they carry the Session."""
+    if not any(_holder_construction(project, call, names, callees) for call in function.calls):
+        return set()
+    found = set()
+    classes = holders.holder_classes(project)
+    for binding in function.bindings:
+        if binding.entered or binding.name in names:
+            continue
+        values = project.flow.evaluate(fid, f"${binding.name}")
+        if any(v.kind == INSTANCE and (h := classes.get(str(v.target))) is not None and h.init for v in values):
+            found.add(binding.name)
+    return found
+
+
+def _hands_holder(
+    project: Project,
+    fid: FunctionId,
+    call: facts.Call,
+    function: facts.Function,
+    names: set[str],
+    callees: dict[int, Edge],
+    kept: set[str],
+) -> str | None:
+    """The argument of `call`, as written, that is an instance keeping this function's Session:
+    built right in the call (`add_task(f, UnitOfWork(db))`, also in a display it is given:
+    `Thread(target=f, args=(sku, UnitOfWork(db)))`) or a local name bound to one (`add_task(f,
+    uow)`); None when there is none."""
+    for arg in call.args:
+        if arg.name is not None and arg.name in kept:
+            return f"`{arg.name}`"
+    for nested in function.calls:
+        handed = nested.argument_of == call.index or nested.displayed_in == call.index
+        if handed and _holder_construction(project, nested, names, callees):
+            return f"`{project.written(nested.callee or '')}(...)`"
+    return None
+
+
 def _short_callee(call: facts.Call) -> str:
     if call.receiver is not None and call.method is not None:
         return f"{call.receiver}.{call.method}"
@@ -2047,6 +2100,14 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     def held(func: str) -> str | None:
         return holders.held_call(project, fid, func)
 
+    kept_names: list[set[str]] = []
+
+    def held_names() -> set[str]:
+        # Computed once, on the first call that needs it.
+        if not kept_names:
+            kept_names.append(_holder_names(project, fid, function, names, callees))
+        return kept_names[0]
+
     def mapped(call: facts.Call) -> bool:
         return project.canonical(call.callee) in mappings
 
@@ -2083,9 +2144,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if concurrent is not None:
             found.append(_Own(AM277, call.line, concurrent))
             continue
-        inside = [name for name in call.contained if name in names]
+        kept = held_names()
+        inside = [name for name in call.contained if name in names or name in kept]
         if inside and not call.greenlet:
-            found.append(_Own(AM228, call.line, f"hands the Session `{inside[0]}` to "
+            what = f"the Session `{inside[0]}`" if inside[0] in names else f"`{inside[0]}`, which holds the Session,"
+            found.append(_Own(AM228, call.line, f"hands {what} to "
                               f"`{_short_callee(call)}()` inside a tuple, list or dict, which the analysis "
                               "does not follow: what runs it would receive an AsyncSession and call it "
                               "without await"))
@@ -2135,6 +2198,18 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                               f"{UNAVAILABLE_METHODS[call.method]}"))
             continue
         passes_session = [a for a in call.args if a.name in names]
+        holding = None if passes_session or call.index in callees or call.offloaded else _hands_holder(
+            project, fid, call, function, names, callees, kept
+        )
+        if holding is not None:
+            # `tasks.add_task(services.bump, sku, UnitOfWork(db))`: migrated, the instance holds the
+            # AsyncSession, and what runs it later is the synchronous function calling it without await.
+            found.append(_Own(AM215, call.line, (
+                f"hands {holding}, which holds the Session, to `{_short_callee(call)}()`, which the analysis does "
+                "not follow (a background task, a thread, a library): migrated, it would hold the AsyncSession "
+                "and what runs it would call its methods without await; let that code open its own Session"
+            )))
+            continue
         if not passes_session or call.receiver in names:
             continue
         if call.index in callees or call.offloaded:
