@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
@@ -142,12 +143,14 @@ class _Context:
         self.returns, self.raises, self.breaks, self.continues = returns, raises, breaks, continues
 
 
-def read(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call]) -> None:
+def read(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call], nodes: list[Any] | None = None
+) -> None:
     """Set `consumed` on the calls (by the id of the called expression) whose coroutine is run:
     handed inline to what runs it (`gather(*[f(x) for x in xs])`), or held by a local name that
-    runs it on every path after."""
+    runs it on every path after. `nodes`: the body's `own_nodes`, when the caller has them."""
     running = False
-    for inner in own_nodes(node.body):
+    for inner in own_nodes(node.body) if nodes is None else nodes:
         if type(inner) is ast.Await and type(inner.value) is ast.Name:
             running = True
         elif type(inner) is ast.Call:
@@ -173,7 +176,9 @@ def read(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Ca
         return  # an expression nested past the stack: what is not proven run stays a finding
 
 
-def awaited_params(node: ast.AsyncFunctionDef | ast.FunctionDef, calls: dict[int, facts.Call]) -> tuple[str, ...]:
+def awaited_params(
+    node: ast.AsyncFunctionDef | ast.FunctionDef, calls: dict[int, facts.Call], nodes: list[Any] | None = None
+) -> tuple[str, ...]:
     """The parameters of an `async def` its own body awaits in place on every path from its entry
     (`return await coro`, `await wait_for(coro, 5)`), reading them no other way: a coroutine handed
     to one runs before the function returns. Stored, handed on, put in a task, read by a nested
@@ -185,7 +190,7 @@ def awaited_params(node: ast.AsyncFunctionDef | ast.FunctionDef, calls: dict[int
         if type(inner) is ast.Name and inner.id in names:
             reads[inner.id] = reads.get(inner.id, 0) + 1
     in_place: dict[str, int] = {}
-    for inner in own_nodes(node.body):
+    for inner in own_nodes(node.body) if nodes is None else nodes:
         if type(inner) is not ast.Await:
             continue
         value = inner.value

@@ -142,15 +142,21 @@ def _read_function(
     kept = {}
     if any(call.query_chain is not None and not call.query_iterated for call in function.calls):
         kept = query_vars.read(collector.source, node, function, indexes)
-    if function.calls or "." in qualname or function.params:
-        objects.read(collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written)
+    # The body outside nested scopes, walked once for every reader below (each needs calls or
+    # parameters: a function with neither has nothing for them to read).
+    own = objects.OwnNodes(node.body) if function.calls or "." in qualname or function.params else None
+    nodes = own.nodes if own is not None else None
+    if own is not None:
+        objects.read(
+            collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written, own
+        )
     by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
-        handoff.read(collector.source, node, by_func)
+        handoff.read(collector.source, node, by_func, nodes)
     if by_func:
-        awaited_later.read(node, by_func)
+        awaited_later.read(node, by_func, nodes)
     if function.is_async and not function.is_generator and _awaits_a_param(function):
-        function.awaited_params = awaited_later.awaited_params(node, by_func)
+        function.awaited_params = awaited_later.awaited_params(node, by_func, nodes)
     function.wraps, function.wrapped = _decorator_shape(collector, node)
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
@@ -34,13 +35,16 @@ def schedules(function: facts.Function) -> bool:
     )
 
 
-def read(source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call]) -> None:
+def read(
+    source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call],
+    nodes: list[Any] | None = None,
+) -> None:
     """Fill `within`, `held_in`, `handed` and `unread` of the calls (`calls` by the id of the
-    called expression) of one function body."""
+    called expression) of one function body. `nodes`: the body's `own_nodes`, when the caller has them."""
     assigned: set[str] = set()  # names only plain assignments bind
     other: set[str] = {p.arg for p, _ in parameters(node.args)}  # names bound otherwise
     schedulers: list[tuple[ast.Call, facts.Call]] = []
-    for inner in own_nodes(node.body):  # not into nested scopes: what runs there is another's
+    for inner in own_nodes(node.body) if nodes is None else nodes:  # not into nested scopes: what runs there is another's
         kind = type(inner)
         if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
             targets = inner.targets if kind is ast.Assign else [inner.target]

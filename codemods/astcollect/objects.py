@@ -62,12 +62,28 @@ def read(
     local: frozenset[str],
     kept: dict[int, tuple[facts.QueryVar, ast.Call]] | None = None,
     written: dict[int, str] | None = None,
+    own: OwnNodes | None = None,
 ) -> None:
     """Fill `function.loads`, `.holds`, `.results` and `.returned_terms`. `indexes`: id of a
     call's `func` -> the call's index (the collector's numbering); `local`: every local name of
     the function; `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`);
-    `written`: id of a returned value -> how `function.returned` spells it."""
-    _Flow(collector, function, indexes, local, kept or {}, written or {}).run(node)
+    `written`: id of a returned value -> how `function.returned` spells it; `own`: the body's
+    walk (`walk_own`), when the caller already made it."""
+    _Flow(collector, function, indexes, local, kept or {}, written or {}).run(node, own)
+
+
+class OwnNodes:
+    """One walk of a function body outside nested scopes (`own_nodes`), with what it noted on
+    the way: read by every reader of the function's own code, which would otherwise each walk
+    the body again."""
+
+    __slots__ = ("nodes", "stored", "callees", "statements")
+
+    def __init__(self, body: list[ast.stmt]) -> None:
+        self.stored: set[str] = set()
+        self.callees: set[int] = set()
+        self.statements: dict[str, list[ast.expr]] = {}
+        self.nodes = own_nodes(body, self.stored, self.callees, self.statements)
 
 
 class _Flow:
@@ -85,11 +101,12 @@ class _Flow:
         self.holds: dict[str, list[tuple]] = {}
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
 
-    def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
-        stored: set[str] = set()
-        callees: set[int] = set()
-        nodes = own_nodes(node.body, stored, callees, self.statements)
+        if own is None:
+            own = OwnNodes(node.body)
+        stored, callees, nodes = own.stored, own.callees, own.nodes
+        self.statements = own.statements
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | stored
         results: list[tuple] = []
