@@ -343,3 +343,68 @@ def test_a_unit_of_work_on_the_routes_session_handed_to_a_task_or_thread_blocks_
         print(json.dumps([created.status_code, stored]))
     """)
     assert result == [200, ["pen"]]
+
+
+INJECTED = """
+import logging
+
+from fastapi import BackgroundTasks
+
+logger = logging.getLogger(__name__)
+
+
+class ItemRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, name: str) -> None:
+        self.db.add(Item(name=name, owner_id=1))
+
+    def count(self) -> int:
+        return self.db.scalar(select(func.count(Item.id)))
+
+
+class UnitOfWork:
+    def __init__(self, db: session_dependency) -> None:
+        self.db = db
+        self.items = ItemRepo(db)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+
+def add_item(name: str, uow: UnitOfWork) -> None:
+    uow.items.add(name)
+    uow.commit()
+
+
+@router.post("/items")
+def create_item(name: str, tasks: BackgroundTasks, uow: UnitOfWork = Depends()):
+    {call}
+    return {"before": uow.items.count()}
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "action"),
+    [
+        ("tasks.add_task(add_item, name, uow)", "blocked"),
+        # logging reads the instance, runs none of its methods: the route moves, and writes
+        ("logger.info('adding %s with %s', name, uow)\n    add_item(name, uow)", "migrate"),
+    ],
+)
+def test_a_class_dependency_unit_of_work_handed_to_a_background_task_blocks_the_route(cli, service, call, action):
+    # `uow: UnitOfWorkAsync = Depends()` once migrated: the task, run after the response, would
+    # call `uow.items.add(...)` and `uow.commit()` of the async class without await.
+    root = service({SUBSYSTEM: routes(INJECTED.replace("{call}", call))})
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == action, found
+    if action == "blocked":
+        assert any("hands `uow`, which holds the Session, to `tasks.add_task()`" in r for r in found["reasons"]), found
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, stored]))
+    """)
+    assert result == [200, ["pen"]]

@@ -1587,6 +1587,12 @@ def _async_session_dependency(project: Project, handler: Handler) -> str | None:
     return None
 
 
+# Calls that take an object without running its methods (beyond `__repr__`), for `_hands_holder`.
+_READS_ONLY = frozenset({"isinstance", "issubclass", "id", "type", "repr", "str", "print", "hasattr", "callable"})
+_LOGGERS = frozenset({"logger", "log", "logging", "LOGGER", "_logger", "_log"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
 def _holder_construction(
     project: Project, call: facts.Call, names: set[str], callees: dict[int, Edge]
 ) -> bool:
@@ -1602,18 +1608,21 @@ def _holder_construction(
 def _holder_names(
     project: Project, fid: FunctionId, function: facts.Function, names: set[str], callees: dict[int, Edge]
 ) -> set[str]:
-    """Local names bound to an instance built on this function's Session that keeps it (`uow =
-    UnitOfWork(db)`): handed to code the analysis does not follow, they carry the Session."""
-    if not any(_holder_construction(project, call, names, callees) for call in function.calls):
+    """Parameters and local names holding an instance of a class that keeps the Session it is
+    given (`uow = UnitOfWork(db)`, a class dependency `uow: UnitOfWork = Depends()`, a service's
+    `uow` parameter): migrated, each holds the AsyncSession, so handed to code the analysis does
+    not follow they carry it there."""
+    classes = holders.holder_classes(project)
+    if not classes:
         return set()
     found = set()
-    classes = holders.holder_classes(project)
-    for binding in function.bindings:
-        if binding.entered or binding.name in names:
+    candidates = [b.name for b in function.bindings if not b.entered] + [p.name for p in function.params]
+    for name in dict.fromkeys(candidates):
+        if name in names or name in ("self", "cls"):
             continue
-        values = project.flow.evaluate(fid, f"${binding.name}")
+        values = project.flow.evaluate(fid, f"${name}")
         if any(v.kind == INSTANCE and (h := classes.get(str(v.target))) is not None and h.init for v in values):
-            found.add(binding.name)
+            found.add(name)
     return found
 
 
@@ -1630,6 +1639,8 @@ def _hands_holder(
     built right in the call (`add_task(f, UnitOfWork(db))`, also in a display it is given:
     `Thread(target=f, args=(sku, UnitOfWork(db)))`) or a local name bound to one (`add_task(f,
     uow)`); None when there is none."""
+    if project.canonical(call.callee) in _READS_ONLY or (call.receiver in _LOGGERS and call.method in _LOG_METHODS):
+        return None  # `isinstance(uow, X)`, `logger.info("%s", uow)`: nothing runs its methods
     for arg in call.args:
         if arg.name is not None and arg.name in kept:
             return f"`{arg.name}`"
