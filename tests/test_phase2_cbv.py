@@ -23,8 +23,7 @@ from fastapi_utils.cbv import cbv
 
 @cbv(router)
 class ItemViews:
-    def __init__(self, {param}):
-        self.db = db
+{members}
 
     @router.post("/items")
     async def create_item(self, name: str):
@@ -43,8 +42,15 @@ class ItemViews:
             raise HTTPException(404)
         return item
 """
+INIT = "    def __init__(self, {}):\n        self.db = db\n"
 DEPENDS = "db: Session = Depends(get_db_session)"
 ALIAS = "db: session_dependency"
+# The documented form: class attributes, which @cbv makes keyword-only `__init__` parameters.
+MEMBERS = {
+    "init-depends": INIT.format(DEPENDS), "init-alias": INIT.format(ALIAS),
+    # (fastapi-utils reads class annotations without `Annotated` metadata: no alias there)
+    "class-depends": f"    {DEPENDS}\n", "class-with-others": f"    page_size: int = 20\n    {DEPENDS}\n",
+}
 SCRIPT = """
 created = client.post("/items", params={"name": "kept"})
 found = client.get(f"/items/{created.json()['id']}")
@@ -58,29 +64,29 @@ service = test_phase2_soundness.service  # the same small application on the syn
 EXPECTED = {"created": 200, "found": {"name": "kept"}, "missing": 404, "saved": 1}
 
 
-@pytest.mark.parametrize("param", [DEPENDS, ALIAS], ids=["depends", "alias"])
+@pytest.mark.parametrize("members", MEMBERS.values(), ids=MEMBERS.keys())
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_class_based_view_moves_with_its_dependency(cli, service, kind, param):
-    root = service({SUBSYSTEM: routes(VIEWS.format(param=param))})
+def test_a_class_based_view_moves_with_its_dependency(cli, service, kind, members):
+    root = service({SUBSYSTEM: routes(VIEWS.format(members=members))})
     assert serve(root, kind, SCRIPT) == EXPECTED
     document = apply(cli, root)
     for name in ("ItemViews.create_item", "ItemViews.read_item"):
         assert handler(document, name)["action"] == "migrate", handler(document, name)
     text = read(root, SUBSYSTEM)
     assert "await self.db.commit()" in text and "await self._get(item_id)" in text
-    init = text.split("def __init__(self, ")[1].split(")")[0]
-    assert "AsyncSession = Depends(get_async_db_session" in init or init.startswith("db: async_session_dependency")
+    declared = text.split("class ItemViews:")[1].split("@router")[0]
+    assert "AsyncSession = Depends(get_async_db_session)" in declared or "db: async_session_dependency" in declared
     assert serve(root, kind, SCRIPT) == EXPECTED
     # idempotent: a second run has nothing left to change
     assert run(cli, root)["files_changed"] == []
 
 
-def test_a_class_level_session_stays_blocked(cli, service):
-    # `db: Session = Depends(get_db_session)` on the class: @cbv makes it an `__init__`
-    # parameter phase two does not rewrite; the view is blocked, named, and runs as before.
-    views = VIEWS.format(param="").replace("    def __init__(self, ):\n        self.db = db\n",
-                                           "    db: Session = Depends(get_db_session)\n")
-    root = service({SUBSYSTEM: routes(views)})
+def test_a_view_with_an_init_of_its_own_and_a_class_level_session_stays_blocked(cli, service):
+    # @cbv merges the class attributes into the `__init__` written by hand: phase two does not
+    # follow the merge, names the class (AM253), and the unchanged view runs as before.
+    members = "    db: Session = Depends(get_db_session)\n\n    def __init__(self, page_size: int = 20):\n" \
+        "        self.page_size = page_size\n"
+    root = service({SUBSYSTEM: routes(VIEWS.format(members=members))})
     before = read(root, SUBSYSTEM)
     document = apply(cli, root)
     found = handler(document, "ItemViews.create_item")
@@ -90,9 +96,10 @@ def test_a_class_level_session_stays_blocked(cli, service):
 
 
 def test_a_dependency_left_synchronous_is_refused_by_the_self_check(cli, service, monkeypatch):
-    # The rewrite "forgets" that FastAPI fills `__init__`: AsyncSession annotated, sync dependency kept.
+    # The rewrite "forgets" that FastAPI fills the view's `__init__`: AsyncSession annotated,
+    # the synchronous dependency kept.
     monkeypatch.setattr(session_params, "_depends_default", lambda project, param: False)
-    root = service({SUBSYSTEM: routes(VIEWS.format(param=DEPENDS))})
+    root = service({SUBSYSTEM: routes(VIEWS.format(members=MEMBERS["class-depends"]))})
     before = read(root, SUBSYSTEM)
     document = apply(cli, root, "--jobs", "1")
     found = handler(document, "ItemViews.create_item")
@@ -100,3 +107,74 @@ def test_a_dependency_left_synchronous_is_refused_by_the_self_check(cli, service
     reasons = " ".join(found["reasons"])
     assert "self-check:" in reasons and "declares `Depends(get_db_session)`" in reasons, reasons
     assert read(root, SUBSYSTEM) == before
+
+
+CURRENT_USER = """
+def get_current_user(db: Session = Depends(get_db_session)) -> User:
+    return db.get(User, 1)
+"""
+
+
+@pytest.mark.parametrize("members", [
+    f"    {DEPENDS}\n    user: User = Depends(get_current_user)\n",
+    INIT.format(f"{DEPENDS}, user: User = Depends(get_current_user)"),
+], ids=["class", "init"])
+def test_a_view_whose_other_dependency_takes_the_session_stays_blocked(cli, service, members):
+    # `user` comes from a dependency receiving the same synchronous Session: moving `db` alone
+    # would give each request two Sessions. Phase two names the dependency, writes nothing.
+    root = service({SUBSYSTEM: routes(CURRENT_USER, VIEWS.format(members=members))})
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    for name in ("ItemViews.create_item", "ItemViews.read_item"):
+        found = handler(document, name)
+        assert found["action"] == "blocked" and "AM219" in found["codes"], found
+        assert "get_current_user receives the synchronous Session" in " ".join(found["reasons"])
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", SCRIPT) == EXPECTED
+
+
+# Item gains a relationship read through a property, which a response model reads: a lazy
+# load under AsyncSession that phase two cannot fix where the objects are loaded.
+OWNED_MODELS = test_phase2_soundness.MODELS.replace(
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship",
+) + """
+    owner: Mapped[User] = relationship()
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner.name
+"""
+CARDS = """
+    @router.get("/cards", response_model=list[ItemCard])
+    async def cards(self):
+        return self.db.scalars(select(Item).order_by(Item.id)).all()
+"""
+CARD_MODEL = """
+from pydantic import BaseModel, ConfigDict
+
+
+class ItemCard(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    owner_name: str
+"""
+
+
+@pytest.mark.parametrize("members", ["class-depends", "init-depends"])
+def test_a_blocked_route_keeps_the_whole_view(cli, service, members):
+    # `cards` is blocked by the lazy load its response model makes; the class's other routes
+    # are blocked with it: their methods share the one `self.db`, which cannot be an
+    # AsyncSession for some routes and a Session for `cards`.
+    views = VIEWS.format(members=MEMBERS[members]) + CARDS
+    root = service({"models.py": OWNED_MODELS, SUBSYSTEM: routes(CARD_MODEL, views)})
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    assert handler(document, "ItemViews.cards")["action"] == "blocked"
+    for name in ("ItemViews.create_item", "ItemViews.read_item"):
+        found = handler(document, name)
+        assert found["action"] == "blocked" and "AM253" in found["codes"], found
+        reasons = " ".join(found["reasons"])
+        assert "api.items.ItemViews.cards" in reasons and "blocked (see there)" in reasons, found
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", SCRIPT) == EXPECTED

@@ -28,6 +28,7 @@ from async_migrate.codemods.vocabulary import (
 )
 from async_migrate.codemods.vocabulary.dependency_injector import PROVIDE, PROVIDER, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import (
+    CBV_DECORATORS,
     DEPENDS,
     HTTP_VERBS,
     REGISTRATION_ATTRS,
@@ -1275,8 +1276,8 @@ class Collector:
             self.function(generated, f"{qualname}.__init__", keys)
 
     def _generated_init(self, node: ast.ClassDef) -> ast.FunctionDef | None:
-        """The `__init__` `@dataclass` (`@define`, ...) writes for a class of annotated fields,
-        as if written out: `def __init__(self, session: Session): self.session = session`, each
+        """The `__init__` `@dataclass` (`@define`, ...) or fastapi-utils' `@cbv(router)` writes for
+        a class of annotated fields, as if written out: `def __init__(self, session: Session): self.session = session`, each
         piece at its field's line. Only where the fields alone are its parameters: no project
         base (whose fields would come first), no `init=False`, no field left out of it or given
         a default factory the analysis would have to run."""
@@ -1287,15 +1288,23 @@ class Collector:
         decorator = next(
             (d for d in node.decorator_list if self.ref(d.func if type(d) is ast.Call else d) in GENERATED_INIT), None
         )
-        if decorator is None:
+        view = next((d for d in node.decorator_list if type(d) is ast.Call and self.ref(d.func) in CBV_DECORATORS), None)
+        if decorator is None and view is None:
             return None
-        keywords = {k.arg: k.value for k in decorator.keywords} if type(decorator) is ast.Call else {}
-        if "init" in keywords or any(k is None for k in keywords):
-            return None
-        flag = keywords.get("kw_only")
-        if flag is not None and not isinstance(flag, ast.Constant):
-            return None
-        keyword_only = isinstance(flag, ast.Constant) and flag.value is True
+        if view is not None:
+            # `@cbv(router)`: every annotated attribute, keyword-only, its value the default
+            # (`Depends(get_db)` is a call, and is the parameter's declaration).
+            keywords: dict[str | None, ast.expr] = {}
+            keyword_only = True
+        else:
+            assert decorator is not None
+            keywords = {k.arg: k.value for k in decorator.keywords} if type(decorator) is ast.Call else {}
+            if "init" in keywords or any(k is None for k in keywords):
+                return None
+            flag = keywords.get("kw_only")
+            if flag is not None and not isinstance(flag, ast.Constant):
+                return None
+            keyword_only = isinstance(flag, ast.Constant) and flag.value is True
         positional: list[ast.arg] = []
         named: list[ast.arg] = []
         defaults: list[ast.expr] = []
@@ -1317,7 +1326,7 @@ class Collector:
                     continue
                 return None  # init-only values and keyword-only markers: not written out
             value = statement.value
-            if type(value) is ast.Call:
+            if type(value) is ast.Call and view is None:
                 return None  # `field(...)`, `attr.ib(...)`: what it says about the parameter is not read
             arg = ast.arg(arg=target.id, annotation=statement.annotation)
             ast.copy_location(arg, statement)

@@ -553,6 +553,21 @@ def compute(
     for fid in mixed:
         for line, text in _other_async_provider(project, fid, provider):
             dependency_blocks.setdefault(fid, []).append((project.functions[fid][0].path, line, text))
+    for fid in candidates:
+        # A route that is a method of a class FastAPI builds per request (`@cbv(router)`): the
+        # class's other dependencies receiving the Session keep the synchronous one, which
+        # phase two does not rewrite in the class: the request would hold two Sessions.
+        view = holders.holder_of(project, fid)
+        if view is None or view.init is None or fid not in view.methods:
+            continue
+        for found in dependencies.view_session_dependencies(project, view.init):
+            module, dependency = project.functions[found.dependency]
+            dependency_blocks.setdefault(fid, []).append((
+                module.path, dependency.line, f"{dependencies.describe_sync(project, found)}, through "
+                f"{view.name(project)}.__init__, which FastAPI calls for the route: phase two gives a "
+                "class-based view's other dependencies no async twins, so the request would hold two Sessions; "
+                "keep the view as it is, or have that dependency take no Session",
+            ))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
     while True:
@@ -592,6 +607,7 @@ def compute(
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
+            reasons.extend(_blocked_view_routes(project, route, blocked))
             if reasons:
                 blocked[route] = list(dict.fromkeys(reasons))  # a class's problem, once per class
                 newly_blocked = True
@@ -973,6 +989,25 @@ def _unfixable(project: Project, fix: EagerFix, why: str, remedy: str) -> LazyLo
         routes=fix.routes,
         code=AM251.code if fix.deferred else AM245.code,
     )
+
+
+def _blocked_view_routes(project: Project, route: FunctionId, blocked: dict[FunctionId, list[Reason]]) -> list[Reason]:
+    """A route that is a method of a class holding the Session (a class-based view) moves with
+    every method of the class: it cannot while another route of the class is blocked, whose
+    method would be rewritten for an AsyncSession all the same."""
+    view = holders.holder_of(project, route)
+    if view is None or route not in view.methods:
+        return []
+    mates = sorted(f for f in blocked if f in view.methods and f != route)
+    if not mates:
+        return []
+    return [AM253.reason(
+        f"{_where(project, route, project.functions[route][1].line)}: {_name(project, route)} is a route of "
+        f"{view.name(project)}, which holds the Session on its instances and moves as a whole, and "
+        f"{'its route' if len(mates) == 1 else 'its routes'} {', '.join(_name(project, f) for f in mates)} "
+        f"{'is' if len(mates) == 1 else 'are'} blocked (see there): one class cannot hold an AsyncSession "
+        "for some routes and a Session for others"
+    )]
 
 
 def _holder_member(project: Project, fid: FunctionId, excluded: set[str] | frozenset[str] = frozenset()) -> bool:

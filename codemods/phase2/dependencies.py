@@ -168,8 +168,6 @@ def shared_session_dependencies(project: Project, handler: Handler) -> list[Shar
 def session_dependencies_in_tree(project: Project, handler: Handler) -> list[SharedSession]:
     """Every dependency below a route that receives a synchronous Session, nearest first."""
     _, function = project.functions[handler.id]
-    found: list[SharedSession] = []
-    seen: set[FunctionId] = set()
     start = [p for p in function.params if project.declared_session(p) is None]
     queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = [
         (ref, (), None) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
@@ -177,6 +175,21 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     ]
     queue += [(ref, (), router) for router in handler_routers(project, handler)
               for ref in router_dependency_refs(project, router)]
+    return _in_tree(project, queue)
+
+
+def view_session_dependencies(project: Project, init: FunctionId) -> list[SharedSession]:
+    """The dependencies below the `__init__` of a class FastAPI builds for its routes (a
+    fastapi-utils `@cbv` view) that receive a synchronous Session, nearest first: its other
+    parameters' trees (`user: User = Depends(get_current_user)`), its own Session parameter left out."""
+    _, function = project.functions[init]
+    start = [p for p in function.params if project.declared_session(p) is None]
+    return _in_tree(project, [(ref, (), None) for ref in filter(None, (param_dependency(project, p) for p in start))])
+
+
+def _in_tree(project: Project, queue: list[tuple[str, tuple[FunctionId, ...], str | None]]) -> list[SharedSession]:
+    found: list[SharedSession] = []
+    seen: set[FunctionId] = set()
     while queue:
         ref, chain, router = queue.pop(0)
         fid = dependency_function(project, ref)

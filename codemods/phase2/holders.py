@@ -12,7 +12,9 @@ What cannot move safely is reported per class (`HolderClass.problems`): the Sess
 attribute assigned anywhere but from an `__init__` parameter, a base class the tool
 cannot see into (or a class hierarchy), an instance kept at module level, the held
 Session handed on or rebound where the tool does not follow it, a class-based view's
-class-level Session, Session work `__init__` does itself (Python never awaits `__init__`).
+class-level Session beside an `__init__` of its own (a `@cbv` view of class attributes alone
+has the `__init__` the decorator writes, read as one: `astcollect.module`), Session work
+`__init__` does itself (Python never awaits `__init__`).
 
 Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which
 of those hold a Session), `Project.all_calls_to` (who calls the methods).

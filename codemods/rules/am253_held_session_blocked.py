@@ -8,7 +8,10 @@ an instance is kept at module level (its Session outlives the request), a moving
 method is named where the tool cannot see how it is called (a callback, `getattr`),
 the held Session is rebound, handed out or used where `await` cannot stand (`__init__`
 querying with the Session it receives: Python never awaits `__init__`), or the class is a
-class-based view declaring the Session as a class attribute.
+class-based view declaring the Session as a class attribute beside an `__init__` of its own
+(fastapi-utils merges the two; a `@cbv` view of class attributes alone moves like one whose
+`__init__` takes the Session). A view's routes move together: while one of them is blocked,
+so are the others, since they share the one Session attribute.
 
 Before:
 

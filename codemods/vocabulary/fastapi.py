@@ -35,6 +35,10 @@ ROUTE_CLASSES = {
     **starlette.ROUTE_CLASSES,
 }
 
+# fastapi-utils' (and its fork fastapi-restful's) class-based views: `@cbv(router)` rewrites the
+# class's `__init__` so that each annotated class attribute is a keyword-only parameter whose
+# default is the attribute's value (`db: Session = Depends(get_db)`), set on the instance.
+CBV_DECORATORS = frozenset({"fastapi_utils.cbv.cbv", "fastapi_restful.cbv.cbv"})
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", *starlette.TEST_CLIENTS})
 # A route class's method building the coroutine FastAPI awaits for each request of its routes
 # (`APIRouter(route_class=TimedRoute)`): what that coroutine does runs on the event loop.
