@@ -93,6 +93,7 @@ from async_migrate.codemods.phase1.shared_session import (
     offloaded_shared_uses,
     shared_session_uses,
     thread_scoped_uses,
+    unseen_shared_openers,
 )
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
@@ -886,10 +887,22 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
     if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
         return None
     uses = [use for use in shared_session_uses(project, handler.id) if use.certain]
-    if not uses:
-        return None
-    use = uses[0]
     function = handler.function
+    if not uses:
+        unseen = unseen_shared_openers(project, handler.id)
+        if unseen is None:
+            return None
+        instance, cls, attribute = unseen
+        chain = project.unverified_chains[handler.id]
+        message = (
+            f"def {_kind(handler)} runs in the threadpool, several requests at once, and works on `{instance}`, "
+            f"the one {cls} every request gets, which opens its Session into `self.{attribute}`; what it runs "
+            f"on it the analysis cannot read ({' -> '.join(chain)}): if that is Session work, threads use that "
+            f"Session together, which a Session does not allow; fix: give each request its own {cls}, or keep "
+            "the handler `async def` until it has one"
+        )
+        return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message)
+    use = uses[0]
     remedy = use.remedy or "give each request its own Session (a dependency yielding `SessionLocal()`)"
     message = (
         f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work at "

@@ -2089,6 +2089,16 @@ class Project:
         if not tables or owner is None:
             return None
         lineage = set(classes.mro(owner))
+        for arg in call.args:
+            # `self.handlers[type(m)](m, self.uow)` with `self.uow` from a constructor argument the
+            # flow cannot type (`uow or SqlAlchemyUnitOfWork()`): what it hands the handler is unknown.
+            expression = arg.expr or ""
+            if expression.startswith("$self.") and expression.count(".") == 1 and not self.flow.evaluate(fid, expression):
+                return (
+                    f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the instance holds and the "
+                    f"analysis cannot read, and hands it `{expression[1:]}`, which the analysis cannot type: what it "
+                    "runs may do Session work on that"
+                )
         for cls, attribute in classes.assigned:
             if cls not in lineage or f"self.{attribute}" in tables:
                 continue
@@ -2103,7 +2113,9 @@ class Project:
                 ), None)
                 if working is None:
                     continue
-                holder = f"`self.{attribute}`, a {classes.short(working)} whose methods do synchronous Session work"
+                short = classes.short(working)
+                article = "an" if short[:1] in "AEIO" else "a"
+                holder = f"`self.{attribute}`, {article} {short} whose methods do synchronous Session work"
             return (
                 f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the instance holds and the "
                 f"analysis cannot read, beside {holder}: what it runs may work on that"

@@ -129,6 +129,28 @@ def offloaded_shared_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return [use for use in _resolved(project, fid, uses) if use.certain]
 
 
+def unseen_shared_openers(project: Project, fid: FunctionId) -> tuple[str, str, str] | None:
+    """A process-wide instance `fid` works on (`bus.uow` of a module-level bus, what an
+    `@lru_cache` dependency returns) whose class opens a Session into an attribute of its own (a
+    unit of work's `self.session`), when what `fid` runs on it the analysis cannot read (a message
+    bus's handler table): (the instance, its class, the attribute), or None. Not a use seen: one
+    the handler may make, as every request does on that one object."""
+    if fid not in project.unverified_chains:
+        return None
+    flow = project.flow
+    for cls, ref in _process_wide_instances(project, fid):
+        for ancestor in flow.classes.mro(cls):
+            for (owner, attribute), assigned in flow.classes.assigned.items():
+                if owner != ancestor:
+                    continue
+                if any(
+                    expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+                    for assigning, expression in assigned
+                ):
+                    return ref, flow.classes.short(cls), attribute
+    return None
+
+
 def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[SharedUse]:
     """`uses` with each `self.x` a unit of work opens named by the process-wide instance of its
     class `fid` works on; dropped where `fid` works on none (each request builds its own)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 DEPS = """
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -279,3 +281,70 @@ def test_near_miss_a_table_on_an_object_holding_no_session_work_keeps_with_am105
     )
     assert reported(root, "signal", "phase1")["codes"] == ["AM105"]
     assert findings(root, "signal") == []
+
+
+UNTYPED_BUS = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class UnitOfWork:
+    def __init__(self, session_factory=DEFAULT_SESSION_FACTORY):
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        return self
+
+    def __exit__(self, *args):
+        self.session.close()
+
+
+def allocate(sku, uow: UnitOfWork):
+    with uow:
+        uow.session.execute(text("select 1"))
+
+
+class MessageBus:
+    def __init__(self, uow, handlers):
+        self.uow = uow
+        self.handlers = handlers
+
+    def handle(self, message):
+        {dispatch}
+
+
+def bootstrap(uow=None):
+    return MessageBus(uow=uow or UnitOfWork(), handlers={handlers})
+"""
+
+
+@pytest.mark.parametrize(
+    ("dispatch", "handlers"),
+    [
+        ("self.handlers[type(message)](message, self.uow)", "{str: allocate}"),
+        ("for handler in self.handlers[type(message)]:\n            handler(message, self.uow)", "{str: [allocate]}"),
+    ],
+)
+def test_a_bus_handing_an_untyped_unit_of_work_to_its_handler_table_is_unverified(app, reported, findings, dispatch, handlers):
+    # `self.uow` comes from `uow or UnitOfWork()`, which the flow does not type, and the table the
+    # bus holds is not read: what the handler does with it is unseen, never "no Session work".
+    root = app(
+        """
+        from db.bus import bootstrap
+
+        bus = bootstrap()
+
+
+        @router.post("/allocate")
+        async def allocated(sku: str):
+            bus.handle(sku)
+        """,
+        {"db/bus.py": UNTYPED_BUS.replace("{dispatch}", dispatch).replace("{handlers}", handlers)},
+    )
+    entry = reported(root, "allocated", "phase1")
+    assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
+    assert "and hands it `self.uow`, which the analysis cannot type" in entry["reasons"][0], entry
+    assert [f["code"] for f in findings(root, "allocated")] == ["AM304"]

@@ -174,3 +174,68 @@ def test_near_miss_offloading_a_unit_of_work_per_request_or_none_is_no_am324(app
         {"db/uow.py": UNIT_OF_WORK},
     )
     assert [f["code"] for f in findings(root, "allocated")] == codes
+
+
+TABLE_BUS = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite://"))
+
+
+class UnitOfWork:
+    def __init__(self, session_factory=DEFAULT_SESSION_FACTORY):
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.session = self.session_factory()
+        return self
+
+    def __exit__(self, *args):
+        self.session.close()
+
+
+def allocate(sku, uow):
+    with uow:
+        uow.session.execute(text("select 1"))
+
+
+class MessageBus:
+    def __init__(self, uow: UnitOfWork, handlers: dict):
+        self.uow = uow
+        self.handlers = handlers
+
+    def handle(self, message):
+        self.handlers[type(message)](message, self.uow)
+
+
+def bootstrap(uow=None):
+    return MessageBus(uow=uow or UnitOfWork(), handlers={str: allocate})
+"""
+
+
+@pytest.mark.parametrize(("bus", "codes"), [("bus", ["AM324"]), ("bootstrap()", [])])
+def test_a_def_route_on_a_process_wide_bus_dispatching_through_a_table_may_share_its_session(
+    app, findings, bus, codes
+):
+    # The handler table is unreadable, so no Session use is seen; but every request's handlers get
+    # the one unit of work the module-level bus holds, whose `__enter__` reopens `self.session`.
+    # A bus built per request (near miss) gives each its own.
+    root = app(
+        f"""
+        from db.bus import bootstrap
+
+        bus = bootstrap()
+
+
+        @router.post("/allocate")
+        def allocated(sku: str):
+            {bus}.handle(sku)
+        """,
+        {"db/bus.py": TABLE_BUS},
+    )
+    found = findings(root, "allocated")
+    assert [f["code"] for f in found] == codes, found
+    if codes:
+        assert "works on `api.items.bus.uow`, the one UnitOfWork every request gets" in found[0]["message"], found
+        assert "what it runs on it the analysis cannot read" in found[0]["message"], found
