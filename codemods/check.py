@@ -89,6 +89,7 @@ from async_migrate.codemods.phase1.rule import (
     route_handler_text,
 )
 from async_migrate.codemods.phase1.shared_session import (
+    SharedUse,
     offload_note,
     offloaded_shared_uses,
     shared_session_uses,
@@ -902,14 +903,21 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
             "the handler `async def` until it has one"
         )
         return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message)
-    use = uses[0]
+    return _threaded_finding(
+        handler, uses[0], f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work",
+        "keep the handler `async def` until it has one",
+    )
+
+
+def _threaded_finding(handler: Handler, use: SharedUse, opening: str, otherwise: str) -> Finding:
+    """AM324 on `use` of a process-wide Session, said after `opening`, `otherwise` the last fix."""
     remedy = use.remedy or "give each request its own Session (a dependency yielding `SessionLocal()`)"
     message = (
-        f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work at "
-        f"{use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
-        f"which a Session does not allow; fix: {remedy}, or keep the handler `async def` until it has one"
+        f"{opening} at {use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
+        f"which a Session does not allow; fix: {remedy}, or {otherwise}"
     )
     blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    function = handler.function
     return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
@@ -920,16 +928,11 @@ def _offloaded_shared(project: Project, handler: Handler) -> Finding | None:
     uses = offloaded_shared_uses(project, handler.id)
     if not uses:
         return None
-    use = uses[0]
-    function = handler.function
-    remedy = use.remedy or "give each request its own Session (a dependency yielding `SessionLocal()`)"
-    message = (
-        f"async def {_kind(handler)} hands Session work to a worker thread, a thread per request, and that work "
-        f"runs at {use.path}:{use.line} (`{use.call}`) on {use.holder}, {use.shared}: threads use it together, "
-        f"which a Session does not allow; fix: {remedy}, or run that work on the event loop until it has one"
+    return _threaded_finding(
+        handler, uses[0],
+        f"async def {_kind(handler)} hands Session work to a worker thread, a thread per request, and that work runs",
+        "run that work on the event loop until it has one",
     )
-    blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
-    return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
 def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:

@@ -638,21 +638,29 @@ def _cached_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]
     module, function = project.functions[fid]
     if not function.returned or not any(project.canonical(d.callee) in CACHES for d in function.decorators):
         return []
-    flow = project.flow
     reference = f"{module.name}.{function.qualname}()"
     found: list[tuple[str, str]] = []
     for expression in function.returned:
-        for made in flow.evaluate(fid, expression):
-            if made.kind != INSTANCE or not isinstance(made.target, str):
-                continue
-            found.append((made.target, reference))
-            for cls in flow.classes.mro(made.target):
-                for held_cls, attribute in flow.classes.assigned:
-                    if held_cls != cls:
-                        continue
-                    for kept in flow.evaluate(fid, f"{expression}.{attribute}"):
-                        if kept.kind == INSTANCE and isinstance(kept.target, str):
-                            found.append((kept.target, f"{reference}.{attribute}"))
+        found.extend(_instances_kept(project, fid, expression, reference))
+    return found
+
+
+def _instances_kept(project: Project, fid: FunctionId, expression: str, reference: str) -> list[tuple[str, str]]:
+    """The project instance `expression` (read in `fid`) is, named `reference`, and the instances
+    it keeps in its attributes (`reference.uow`): (class, reference) pairs."""
+    flow = project.flow
+    found: list[tuple[str, str]] = []
+    for made in flow.evaluate(fid, expression):
+        if made.kind != INSTANCE or not isinstance(made.target, str):
+            continue
+        found.append((made.target, reference))
+        for cls in flow.classes.mro(made.target):
+            for held_cls, attribute in flow.classes.assigned:
+                if held_cls != cls:
+                    continue
+                for kept in flow.evaluate(fid, f"{expression}.{attribute}"):
+                    if kept.kind == INSTANCE and isinstance(kept.target, str):
+                        found.append((kept.target, f"{reference}.{attribute}"))
     return found
 
 
@@ -712,18 +720,7 @@ def _state_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]
                 continue
             for end in range(1, len(path) + 1):
                 rest = "".join(f".{a}" for a in path[1:end])
-                for made in flow.evaluate(holder, assigned + rest):
-                    if made.kind != INSTANCE or not isinstance(made.target, str):
-                        continue
-                    reference = "app.state." + ".".join(path[:end])
-                    found.append((made.target, reference))
-                    for cls in flow.classes.mro(made.target):
-                        for held_cls, attribute in flow.classes.assigned:
-                            if held_cls != cls:
-                                continue
-                            for kept in flow.evaluate(holder, f"{assigned}{rest}.{attribute}"):
-                                if kept.kind == INSTANCE and isinstance(kept.target, str):
-                                    found.append((kept.target, f"{reference}.{attribute}"))
+                found.extend(_instances_kept(project, holder, assigned + rest, "app.state." + ".".join(path[:end])))
     return found
 
 
