@@ -34,6 +34,10 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   global, a unit of work a module-level bus or an `@lru_cache` dependency keeps): AM126's harm,
   on a handler that is `def` already; also the work an `async def` handler offloads to a worker
   thread (`await run_in_threadpool(bus.handle, cmd)`).
+- AM325 `async-session-in-concurrent-tasks`: an `async def` handler on an AsyncSession (or a project
+  coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
+  same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
+  scheduler runs, or a task running while more work on it starts (`concurrent_session.py`).
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
   returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
 - AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
@@ -68,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts, warm_run
+from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import (
@@ -129,6 +134,7 @@ from async_migrate.codemods.rules.am321_unverified_resolver import RULE as AM321
 from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as AM322
 from async_migrate.codemods.rules.am323_session_coroutine_off_request import RULE as AM323
 from async_migrate.codemods.rules.am324_shared_session_in_threadpool import RULE as AM324
+from async_migrate.codemods.rules.am325_async_session_in_concurrent_tasks import RULE as AM325
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -497,6 +503,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     left = _left_running(project, handler)
     if left is not None:
         candidates.append(left)
+    overlapping = _overlapping(project, handler)
+    if overlapping is not None:
+        candidates.append(overlapping)
     closed = _closed_before_stream(project, handler)
     if closed is not None:
         candidates.append(closed)
@@ -647,6 +656,25 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
         "statements on it (concurrent use); fix: await it in the handler, or have the task open a Session of its own",
         calls,
     )
+
+
+def _overlapping(project: Project, handler: Handler) -> Finding | None:
+    """AM325: coroutines given the handler's AsyncSession that may run at the same time
+    (`concurrent_session.overlaps`)."""
+    found = overlaps(project, handler.id)
+    if not found.parts:
+        return None
+    function = handler.function
+    if found.unverified:
+        text = (f"async def {_kind(handler)} may use its AsyncSession from coroutines running at the same time, "
+                f"which the analysis cannot tell: {'; '.join(found.parts)}; build the coroutines in this function, or "
+                "acknowledge it with `# async-migrate: ignore[AM325] reason`")
+    else:
+        text = (f"async def {_kind(handler)} uses one AsyncSession from coroutines that may run at the same time: "
+                f"{'; '.join(found.parts)}; an AsyncSession allows one operation at a time (InvalidRequestError "
+                f"\"concurrent operations are not permitted\", or interleaved transactions); fix: {AM325.fix}")
+    blocking = [Blocking(line, written) for line, written in found.lines]
+    return Finding(AM325, handler, handler.module.path, function.line, function.qualname, text, blocking)
 
 
 def _awaited_by_wrapper(project: Project, call: facts.Call, outer: facts.Call) -> bool:

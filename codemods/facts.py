@@ -113,6 +113,12 @@ class Call(_Fact):
     # the iterable `wait` takes) whose elements the function does not build itself, as written.
     handed: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()
+    # Of a scheduler-like call not awaited in place: the indexes of the calls that may run while
+    # what it was handed still runs (up to its join), its own among them when it runs again first
+    # (`codemods.astcollect.beside`). Of every call, in a function that may schedule: the loops and
+    # comprehensions around it, numbered, outermost first.
+    beside: tuple[int, ...] = ()
+    loops: tuple[int, ...] = ()
     # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name;
     # the chain's `X.query(...)` call carries the whole chain as written, for phase two to
     # judge (`phase2.legacy_query.blocker`).

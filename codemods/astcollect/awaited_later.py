@@ -43,7 +43,7 @@ class _Node:
         self.loop: ast.For | ast.AsyncFor | None = None
 
 
-class _Graph:
+class Graph:
     """Statement-level control flow of one function body (not into nested scopes)."""
 
     def __init__(self, body: list[ast.stmt]) -> None:
@@ -167,7 +167,7 @@ def read(
     if not holds:
         return
     try:
-        graph = _Graph(node.body)
+        graph = Graph(node.body)
         for statement, name, element, call in holds:
             starts = [s for index in graph.of.get(id(statement), ()) for s in graph.nodes[index].succ]
             if starts and _every_path(graph, starts, name, element, calls, frozenset()):
@@ -204,7 +204,7 @@ def awaited_params(
     if not candidates:
         return ()
     try:
-        graph = _Graph(node.body)
+        graph = Graph(node.body)
         return tuple(
             name for name in candidates if _every_path(graph, [graph.entry], name, False, calls, frozenset())
         )
@@ -299,7 +299,7 @@ def _held(value: ast.AST, calls: dict[int, facts.Call], element: bool) -> Iterat
 
 
 def _every_path(
-    graph: _Graph, starts: list[int], name: str, element: bool, calls: dict[int, facts.Call], lost: frozenset[int]
+    graph: Graph, starts: list[int], name: str, element: bool, calls: dict[int, facts.Call], lost: frozenset[int]
 ) -> bool:
     """Every path from `starts` runs `name` before it ends, meets a node of `lost`, or binds it again."""
     seen: set[int] = set()
@@ -322,7 +322,7 @@ def _every_path(
     return True
 
 
-def _loop_runs(graph: _Graph, header: int, name: str, calls: dict[int, facts.Call]) -> bool:
+def _loop_runs(graph: Graph, header: int, name: str, calls: dict[int, facts.Call]) -> bool:
     """`for c in coros:` whose body runs `c` on every path through it, and never breaks out."""
     loop = graph.nodes[header].loop
     assert loop is not None

@@ -22,6 +22,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import (
     awaited_later,
+    beside,
     closing,
     dispatch,
     enclosing,
@@ -153,6 +154,7 @@ def _read_function(
     by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
         handoff.read(collector.source, node, by_func, nodes)
+        beside.read(node, by_func, nodes)
     if by_func:
         awaited_later.read(node, by_func, nodes)
     if function.is_async and not function.is_generator and _awaits_a_param(function):

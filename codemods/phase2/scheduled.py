@@ -3,7 +3,7 @@ never awaited in place, and run beside the caller's code when the scheduler is a
 
 `concurrent` finds every spelling of the hand-off the collector records (`astcollect/handoff.py`):
 a direct argument, deeper inside one (`gather(*[f(db) for i in ids])`, `wait([f(db)])`), or
-through a local name (`coros.append(f(db))`, then `gather(*coros)`). The closure (AM277) and
+through a local name (`coros.append(f(db))`, then `gather(*coros)`). The closure (AM277), check's AM325 and
 the self-check read the same answer.
 """
 
