@@ -716,6 +716,25 @@ def _query_chain_root(node: ast.Call) -> ast.Call | None:
 _ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
 
 
+def _alone(items: list[ast.withitem], item: ast.withitem, name: str) -> bool:
+    """Whether `item` (binding `name`) is all its `with` statement enters, but for a transaction
+    begun on that very Session after it (`with Session(engine) as s, s.begin():`), which
+    `async with` enters alike on an AsyncSession."""
+    after = False
+    for other in items:
+        if other is item:
+            after = True
+            continue
+        expression = other.context_expr
+        if not (
+            after and type(expression) is ast.Call and type(expression.func) is ast.Attribute
+            and expression.func.attr in ("begin", "begin_nested") and type(expression.func.value) is ast.Name
+            and expression.func.value.id == name
+        ):
+            return False
+    return True
+
+
 class BodyScanner:
     """Walks one function body: calls, awaits, yields, uses of parameters, opened sessions."""
 
@@ -1163,7 +1182,7 @@ class BodyScanner:
                     self._binding(target.id, item.context_expr, entered=True)
                 self.locals.add(target.id)
                 if closed is None and type(item.context_expr) is ast.Call:
-                    self._open(target.id, item.context_expr, self.call_count, alone=len(node.items) == 1)
+                    self._open(target.id, item.context_expr, self.call_count, alone=_alone(node.items, item, target.id))
 
     def _closing(self, expression: ast.expr) -> ast.expr | None:
         """X in `contextlib.closing(X)`, else None."""

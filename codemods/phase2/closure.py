@@ -99,6 +99,7 @@ from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
+from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.sources import matches, tree_of
@@ -2171,6 +2172,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}; fix: keep that code on the synchronous connection, "
                           "`await session.run_sync(fn)` with `fn(sync_session)` reading `sync_session.connection()`"))
     found.extend(_Own(AM288, line, message) for line, message in _sync_engine_uses(function, names))
+    for opened in project.opens_directly(fid):
+        if opened.index >= 0 and not opened.alone:
+            found.append(_Own(AM289, opened.line, f"opens a Session (`{project.written(opened.callee)}()`) in a "
+                              "`with` statement that enters other context managers too: phase two would make the "
+                              "whole statement `async with`, which a synchronous context manager does not support"))
     loop = None if function.is_async else scheduled.own_loop(project, fid)
     if loop is not None:
         found.append(_Own(AM284, loop[0], f"starts an event loop of its own: {loop[1]}; made `async def` it "
