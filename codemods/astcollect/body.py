@@ -1656,10 +1656,15 @@ class BodyScanner:
             self.raw_assigns.append((target.attr, value))
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
-        # `session = session or db_session.get()`: the name may hold either operand, each a binding
+        # `session = session or db_session.get()`: the name may hold either operand, each a binding;
+        # so may `s = db if db is not None else SessionLocal` hold either branch
         if not entered and type(value) is ast.BoolOp:
             for operand in value.values:
                 self._binding(name, operand)
+            return
+        if not entered and type(value) is ast.IfExp:
+            self._binding(name, value.body)
+            self._binding(name, value.orelse)
             return
         # a `with` binds even what the notation cannot spell (`with REGISTRY["default"]() as s`),
         # and an item taken by subscript is kept apart (`Function.items`)

@@ -287,3 +287,54 @@ def test_a_session_a_streamed_nested_generator_opens_itself_is_no_finding(app, f
     # near miss: the route itself iterates the generator, on the loop
     (finding,) = findings(root, "iterated")
     assert finding["code"] == "AM301", finding["message"]
+
+
+# An active-record helper taking an optional Session and falling back on a scoped_session global.
+EITHER = """
+from sqlalchemy.orm import Session, scoped_session
+
+from db.engine import database_sessionmaker
+
+SessionLocal = scoped_session(database_sessionmaker)
+
+
+def log(message: str, db: Session | None = None) -> None:
+    s = db if db is not None else SessionLocal
+    s.execute("select 1")
+    s.commit()
+"""
+LOGGED = """
+from audit import log
+
+
+@router.post("")
+async def add_item():
+    log("added")
+"""
+
+
+def test_work_on_a_session_a_conditional_expression_picks_is_an_am301_finding(app, findings):
+    # `s` may hold the scoped_session global: check said no findings for the route
+    root = app(LOGGED, {"audit.py": EITHER})
+    assert [f["code"] for f in findings(root, "add_item")] == ["AM301"]
+
+
+NO_SESSION = """
+class Sink:
+    def execute(self, statement: str) -> None:
+        print(statement)
+
+    def commit(self) -> None:
+        print("done")
+
+
+def log(message: str, sink: Sink | None = None) -> None:
+    s = sink if sink is not None else Sink()
+    s.execute("select 1")
+    s.commit()
+"""
+
+
+def test_near_miss_a_conditional_expression_with_no_session_branch_is_no_finding(app, findings):
+    root = app(LOGGED, {"audit.py": NO_SESSION})
+    assert findings(root, "add_item") == []
