@@ -1680,8 +1680,14 @@ def _hands_holder(
     for arg in call.args:
         if arg.name is not None and arg.name in kept:
             return f"`{arg.name}`"
+    # The function a thread runs (`run_in_executor(None, f, x, Repo(db))`, `partial(f, Repo(db))`)
+    # is a call of its own: what is built in the call handing it to the thread is its argument.
+    wrappers = {
+        other.index for other in function.calls
+        if call.offloaded and other is not call and any(a.ref is not None and a.ref == call.callee for a in other.args)
+    }
     for nested in function.calls:
-        handed = nested.argument_of == call.index or nested.displayed_in == call.index
+        handed = nested.argument_of == call.index or nested.displayed_in == call.index or nested.argument_of in wrappers
         if handed and _holder_construction(project, nested, names, callees):
             return f"`{project.written(nested.callee or '')}(...)`"
     return None
@@ -2213,8 +2219,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             call.receiver in names
             and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
         ) or (call.index in callees and any(a.name in names for a in call.args))
-        if call.offloaded and not call.offload_direct and call.index in callees and any(
-            a.name in names for a in call.args
+        if call.offloaded and not call.offload_direct and call.index in callees and (
+            any(a.name in names for a in call.args)
+            # `partial(services.bump, sku, UnitOfWork(db))`: the unit of work carries the Session
+            or _hands_holder(project, fid, call, function, names, callees, held_names()) is not None
         ):
             found.append(_Own(AM224, call.line, "runs a helper through run_in_executor, anyio or "
                               "functools.partial: rewrite it as `await helper(...)` by hand"))
