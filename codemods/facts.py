@@ -282,6 +282,9 @@ class Function(_Fact):
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
     plain_gets: list[str] = field(default_factory=list)
     rebinds: list[tuple[str, str]] = field(default_factory=list)  # `alias = name` in the body
+    # A parameter or Session local put where `rebinds` does not follow it: `(s := db)`, a display
+    # bound or looped over (`s, n = db, name`, `ctx = {"db": db}`, `for s in (db,)`): (line, name, how).
+    held_in: list[tuple[int, str, str]] = field(default_factory=list)
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
     # included: (class reference, attribute) from selectinload/joinedload/subqueryload/

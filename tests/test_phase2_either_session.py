@@ -1,8 +1,12 @@
-"""A helper's local name bound by a conditional expression to one of two Sessions
-(`s = audit_db if audit_db is not None else db`, `s = db if db is not None else SessionLocal`):
-the name may hold either branch, and phase two reads its work as work on both."""
+"""A helper reaching its Session through a name the flow does not follow as a plain alias:
+bound by a conditional expression to one of two Sessions (`s = audit_db if audit_db is not
+None else db`, `s = db if db is not None else SessionLocal`), by `:=`, or out of a display
+(`s, n = db, name`, `for s in [db]`, `ctx = {"db": db}`). Migrated, its calls through that
+name were left unawaited on the AsyncSession; each blocks the route instead."""
 
 from __future__ import annotations
+
+import textwrap
 
 import pytest
 from test_phase2_rules import apply, function, handler
@@ -73,3 +77,82 @@ def test_a_session_chosen_by_a_conditional_expression_blocks_and_the_write_lands
     assert function(root, "services/crud.py", "add_item") == before
     assert "add_item_async" not in (root / "services/crud.py").read_text(encoding="utf-8")
     assert serve(root, kind, WRITE) == {"status": 200, "id": 1, "names": ["kept"]}
+
+
+HIDDEN = {
+    "walrus": """
+        if (s := db) is not None:
+            s.add(Item(name=name, owner_id=1))
+            s.commit()
+    """,
+    "tuple": """
+        s, n = db, name
+        s.add(Item(name=n, owner_id=1))
+        s.commit()
+    """,
+    "list": """
+        sessions = [db]
+        for s in sessions:
+            s.add(Item(name=name, owner_id=1))
+            s.commit()
+    """,
+    "loop": """
+        for s in (db,):
+            s.add(Item(name=name, owner_id=1))
+            s.commit()
+    """,
+    "dict": """
+        ctx = {"db": db}
+        ctx["db"].add(Item(name=name, owner_id=1))
+        ctx["db"].commit()
+    """,
+}
+HIDDEN_ROUTE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    crud.add_item(db, name)
+    return {"id": 1}
+"""
+
+
+def _hidden(body: str) -> str:
+    lines = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return f"from sqlalchemy.orm import Session\n\nfrom models import Item\n\n\ndef add_item(db: Session, name: str) -> None:\n{lines}\n"
+
+
+@pytest.mark.parametrize("shape", sorted(HIDDEN))
+def test_the_session_held_in_a_walrus_or_a_display_blocks_with_am210_and_the_write_lands(cli, service, shape):
+    crud = _hidden(HIDDEN[shape])
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": crud,
+        SUBSYSTEM: routes(HIDDEN_ROUTE).replace(
+            "from models import Item, User", "from models import Item, User\nfrom services import crud"
+        ),
+    })
+    document = apply(cli, root)
+    entry = handler(document, "create_item")
+    assert entry["action"] == "blocked", entry["reasons"]
+    assert "AM210" in entry["codes"], entry
+    assert any("puts the Session `db`" in r for r in entry["reasons"]), entry["reasons"]
+    assert (root / "services/crud.py").read_text(encoding="utf-8") == crud
+    assert serve(root, "sqlite", WRITE) == {"status": 200, "id": 1, "names": ["kept"]}
+
+
+def test_near_miss_a_display_of_other_values_beside_the_session_call_migrates_and_writes(cli, service):
+    crud = _hidden("""
+        labels = [name, name.upper()]
+        db.add(Item(name=labels[0], owner_id=1))
+        db.commit()
+    """)
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": crud,
+        SUBSYSTEM: routes(HIDDEN_ROUTE).replace(
+            "from models import Item, User", "from models import Item, User\nfrom services import crud"
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")["reasons"]
+    assert "await db.commit()" in function(root, "services/crud.py", "add_item")
+    assert serve(root, "sqlite", WRITE) == {"status": 200, "id": 1, "names": ["kept"]}

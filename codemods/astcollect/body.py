@@ -1143,6 +1143,7 @@ class BodyScanner:
 
     def _on_for(self, node: ast.For | ast.AsyncFor, nested: bool) -> None:
         self.iterated.add(id(node.iter))
+        self._held_in_display(node.iter, "looped over")
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
         self._bind(node.target)
@@ -1227,6 +1228,26 @@ class BodyScanner:
     def _on_named_expr(self, node: ast.NamedExpr, nested: bool) -> None:
         self._bind(node.target)  # bound in the function, even inside a comprehension
         self._take(node.target, node.value)
+        name = name_of(node.value)
+        if name is not None and name in self.tracked:
+            self.function.held_in.append((self.source.line_of(node), name, f"in `{node.target.id} := {name}`"))
+
+    def _held_in_display(self, value: ast.expr, how: str) -> None:
+        """The tracked names a display holds as items, bound or looped over rather than handed to a
+        call (which `Call.args` follows): `held_in`."""
+        kind = type(value)
+        if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            items = value.elts  # type: ignore[attr-defined]
+            shape = {ast.Tuple: "a tuple", ast.List: "a list", ast.Set: "a set"}[kind]
+        elif kind is ast.Dict:
+            items = value.values  # type: ignore[attr-defined]
+            shape = "a dict"
+        else:
+            return
+        for item in items:
+            name = name_of(item) if type(item) is ast.Name else None
+            if name is not None and name in self.tracked:
+                self.function.held_in.append((self.source.line_of(item), name, f"in {shape} {how}"))
 
     def _take(self, target: ast.expr, value: ast.expr, loop: bool = False) -> None:
         """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`."""
@@ -1298,6 +1319,7 @@ class BodyScanner:
 
     def _on_assign(self, node: ast.Assign, nested: bool) -> None:
         self.benign.update(overrides(node))
+        self._held_in_display(node.value, "bound to a name")
         for target in node.targets:
             self._bind(target)
             self._flow_target(target, node.value)

@@ -2150,6 +2150,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
                               "follow it, so calls through it would not be awaited"))
+    for line, name, how in function.held_in:
+        if name in names:
+            found.append(_Own(AM210, line, f"puts the Session `{name}` {how}: the tool does not follow it "
+                              "there, so calls through it would not be awaited"))
     def held(func: str) -> str | None:
         return holders.held_call(project, fid, func)
 
