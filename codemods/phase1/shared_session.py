@@ -768,15 +768,14 @@ def dependency_handing_out(project: Project, ref: str) -> str | None:
 
 
 def _cached_function(project: Project, ref: str) -> str | None:
+    cached = _cached_builder(project, ref)
+    if cached is None:
+        return None
+    cache, where = cached
     target = project.resolve(ref)
-    if target is None or target.kind != "function" or target.function is None or target.module is None:
-        return None
-    cache = next((project.canonical(d.callee) for d in target.function.decorators if project.canonical(d.callee) in CACHES), None)
-    if cache is None:
-        return None
-    where = f"{target.module.path}:{target.function.line}"
+    assert target is not None and target.function is not None
     return (
-        f"the Session `{target.function.name}()` ({where}) returns, which its `@{cache.rpartition('.')[2]}` "
+        f"the Session `{target.function.name}()` ({where}) returns, which its `@{cache}` "
         "keeps and hands to every caller"
     )
 
