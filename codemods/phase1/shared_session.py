@@ -54,6 +54,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.flow import (
     FACTORY,
     INSTANCE,
@@ -215,6 +216,8 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     next.
     """
     uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
+    if _registries_possible(project) and _thread_local_registries(project):
+        uses = uses + _member_scoped_uses(project, fid)
     _, function = project.functions[fid]
     # FastAPI runs a plain generator dependency's code before and after its `yield` in two
     # threadpool calls, which may land on two workers: the `remove()` after the yield may empty
@@ -222,6 +225,63 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     removed = set() if function.is_generator else {use.holder for use in uses if use.call.endswith(".remove()")}
     handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
     return handed + [use for use in uses if use.holder not in removed]
+
+
+def _member_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """Uses of a thread-local registry by model code `fid` (or what it calls) runs on an object:
+    `user.post_count`, `post.save()` for a property or an active-record mixin's method working
+    on the `scoped_session` global. The call graph does not reach a member of what a query
+    returned; judged by the member's name over every mapped class defining it, since a route
+    converted on a wrong guess keeps a Session open on a worker thread."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
+
+    classes = project_classes(project)
+    index = members(project, classes)
+    orders = cast("dict[FunctionId, tuple[FunctionId, ...]]", project.derived.get("shared_session.breadth", {}))
+    found: list[SharedUse] = []
+    seen: set[FunctionId] = set()
+    for current in orders.get(fid, (fid,)):
+        module, function = project.functions[current]
+        read = [(line, f"`{written}.{name}`", name) for line, written, _, name, _ in function.uses]
+        read += [(line, f"`{receiver}.{attribute}`", attribute) for line, receiver, attribute in function.attributes]
+        if current == fid:
+            # A `def` route's response is serialised on a worker thread too: the fields of its
+            # response model read the returned object's properties there.
+            read += [
+                (line, f"response model field `{model}.{name}`", name)
+                for line, model, name in _response_fields(project, classes, fid)
+            ]
+        for line, shown, name in read:
+            for cls in index.defining(name):
+                member = index.lookup(cls, name)
+                if member is None or member in seen:
+                    continue
+                seen.add(member)
+                where = f"{project.functions[current][0].path}:{line}"
+                found.extend(
+                    replace(use, holder=f"{use.holder}, through {shown} ({where})")
+                    for use in _reached(project, member, "thread_scoped_uses", _own_scoped_uses)
+                )
+    return found
+
+
+def _response_fields(project: Project, classes: Classes, fid: FunctionId) -> list[tuple[int, str, str]]:
+    """(line, model, field) for each top-level field of the response models a route declares."""
+    found: list[tuple[int, str, str]] = []
+    for handler in project.handlers:
+        if handler.id != fid:
+            continue
+        for registration in handler.registrations:
+            declared = registration.declared_response
+            if declared is None or declared[0] == "None":
+                continue
+            line = registration.decorator.line if registration.decorator is not None else handler.function.line
+            for ref in declared[1]:
+                model = classes.resolve(ref)
+                if model is not None:
+                    found.extend((line, classes.short(model), name) for name, _ in classes.fields(model))
+    return found
 
 
 def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | None:

@@ -585,3 +585,98 @@ def test_a_route_reading_a_thread_local_session_a_middleware_keeps_on_the_reques
 def test_near_miss_a_middleware_keeping_a_session_per_request_converts(app, reported, keep, scope):
     entry = reported(_state(app, FUNCTION_MIDDLEWARE, keep, scope), "bump", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+# An active-record model: a property and a mixin method working on the scoped_session global.
+AR_MODELS = """
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.scoped import ScopedSession
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Saving:
+    def save(self):
+        ScopedSession.add(self)
+        ScopedSession.commit()
+        return self
+
+
+class Author(Saving, Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def book_count(self) -> int:
+        return ScopedSession.scalar(select(func.count(Book.id)).where(Book.author_id == self.id))
+
+    @property
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+
+
+class AuthorStats(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    {field}: {annotation}
+"""
+AR_ROUTES = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from ar_models import Author, AuthorStats
+
+
+@router.get("/authors/{{author_id}}"{response})
+async def read_author(author_id: int, db: Session = Depends(get_db_session)):
+    author = db.get(Author, author_id)
+    {body}
+"""
+MEMBER_SHAPES = {
+    "property-read": ("", "return {'books': author.book_count}", "book_count", "int", "`author.book_count`"),
+    "mixin-method": ("", "author.name = 'x'\n    author.save()", "book_count", "int", "`author.save`"),
+    "response-field": (", response_model=AuthorStats", "return author", "book_count", "int",
+                       "response model field `AuthorStats.book_count`"),
+}
+
+
+def _ar_root(app, response: str, body: str, field: str, annotation: str):  # type: ignore[no-untyped-def]
+    return app(
+        AR_ROUTES.format(response=response, body=body),
+        {
+            "db/scoped.py": REGISTRY.replace("{scope}", ""),
+            "ar_models.py": AR_MODELS.replace("{field}", field).replace("{annotation}", annotation),
+        },
+    )
+
+
+@pytest.mark.parametrize("shape", sorted(MEMBER_SHAPES))
+def test_model_code_a_route_runs_on_the_thread_local_registry_keeps_with_am132(app, reported, shape):
+    # converted, the property or mixin ran on a threadpool worker's Session no remove() reaches
+    response, body, field, annotation, shown = MEMBER_SHAPES[shape]
+    entry = reported(_ar_root(app, response, body, field, annotation), "read_author", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert f"through {shown}" in entry["reasons"][0], entry["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("response", "body"),
+    [("", "return {'shout': author.shout}"), (", response_model=AuthorStats", "return author")],
+    ids=["property-read", "response-field"],
+)
+def test_near_miss_model_code_without_session_work_converts(app, reported, response, body):
+    entry = reported(_ar_root(app, response, body, "shout", "str"), "read_author", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
