@@ -73,6 +73,8 @@ def test_a_session_chosen_by_a_conditional_expression_blocks_and_the_write_lands
     entry = handler(document, "create_item")
     assert entry["action"] == "blocked", entry["reasons"]
     assert any("services/crud.py" in r and "s.commit()" in r for r in entry["reasons"]), entry["reasons"]
+    if crud is CRUD_EITHER_SCOPED:
+        assert any("may hold the module-level `scoped_session` `SessionLocal`" in r for r in entry["reasons"])
     # nothing half-migrated: the helper is as it was, and no twin with an unawaited commit
     assert function(root, "services/crud.py", "add_item") == before
     assert "add_item_async" not in (root / "services/crud.py").read_text(encoding="utf-8")

@@ -1742,6 +1742,29 @@ def _unverified_work(project: Project, route: FunctionId) -> list[Reason]:
     return []
 
 
+def _bound_registry(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
+    """`s.commit()` at `line` on a local name one of whose bindings is a module-level
+    `scoped_session` (`s = db if db is not None else SessionLocal`): the registry, named."""
+    module = project.functions[fid][0]
+    for call in function.calls:
+        if call.line != line or call.func is None or not call.func.startswith("$"):
+            continue
+        name = call.func[1:].split(".", 1)[0]
+        for binding in function.bindings:
+            if binding.name != name or binding.entered or binding.expr.startswith("$"):
+                continue
+            target = project.resolve(binding.expr)
+            if target is None or target.kind != "value" or target.value is None or target.module is None:
+                continue
+            if target.value.kind == "call" and project.canonical(target.value.ref) in SCOPED_SESSION_MAKERS:
+                return (
+                    f"a name that may hold the module-level `scoped_session` `{binding.expr.rsplit('.', 1)[-1]}` "
+                    f"({target.module.path}:{target.value.line}), bound at {module.path}:{binding.line or line}: "
+                    "the route's AsyncSession cannot replace it on one branch only"
+                )
+    return None
+
+
 def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     """What holds the Session a call at `line` works on, for a reason."""
     _, function = project.functions[fid]
@@ -1761,6 +1784,9 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     state = _request_state_origin(project, fid, function, line)
     if state is not None:
         return state
+    either = _bound_registry(project, fid, function, line)
+    if either is not None:
+        return either
     shared = _process_wide_holder(project, fid, line)
     if shared is not None:
         return shared
