@@ -64,6 +64,7 @@ from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.rules.am264_session_from_request_state import RULE as AM264
 from async_migrate.codemods.rules.am266_reused_stack_other_options import RULE as AM266
+from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
 from async_migrate.codemods.rules.am269_engine_options_updated import RULE as AM269
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
@@ -681,6 +682,9 @@ class _Analysis:
         if plan.blockers:
             return plan
         self._expiry()
+        self._autoflush()
+        if plan.blockers:
+            return plan
         if self._found_dependency is not None:
             self._check_reused_commit(self._found_dependency)
             if plan.blockers:
@@ -1116,6 +1120,53 @@ class _Analysis:
             self.plan.expire_on_commit, self.plan.expiring = found
             if not found[0]:
                 self.plan.reloaded_on_commit = self._sync_reloads(None)
+
+    def _autoflush(self) -> None:
+        """Block (AM326) when the reused async sessions autoflush otherwise than the synchronous
+        ones the routes get: the migrated code's queries then see pending objects they did not
+        (or miss ones they saw), and commit other values with a 200. A generated stack carries
+        the keyword over (`engine_options.SESSION_CARRIED`)."""
+        sources = stack_source.Sources(self.project, self.read)
+        reused = None
+        if self._found_dependency is not None:
+            assert self._found_dependency.function is not None
+            reused = sources.dependency_expires(
+                self._found_dependency.module, self._found_dependency.function, keyword="autoflush"
+            )
+            name = f"async session dependency `{self._found_dependency.name}`"
+        if reused is None and self._found_maker is not None:
+            reused = sources.maker_expires(f"{self._found_maker.module.name}.{self._found_maker.name}", "autoflush")
+            name = f"async_sessionmaker `{self._found_maker.name}`"
+        if reused is None:
+            return  # keyed or unread: AM243 and the expiry already speak for it
+        pool, reached, dependencies = self._sync_pool()
+        sync: list[tuple[bool, str]] = []
+        for fid in sorted(reached or dependencies):
+            module, function = self.project.functions[fid]
+            found = sources.dependency_expires(module, function, sync=True, keyword="autoflush")
+            if found is not None:
+                sync.append(found)
+        if not sync:
+            for candidate in pool:
+                if candidate is not self._engine_anchor:
+                    found = sources.maker_expires(f"{candidate.module.name}.{candidate.name}", "autoflush")
+                    if found is not None:
+                        sync.append(found)
+        other = next((found for found in sync if found[0] != reused[0]), None)
+        if other is None:
+            return
+        def said(flag: bool) -> str:
+            return "autoflushes" if flag else "does not autoflush (`autoflush=False`)"
+        where = self._found_dependency or self._found_maker
+        assert where is not None
+        self._block(
+            AM326, where.module.path, where.line,
+            f"phase two would reuse the existing {name} ({reused[1]}), which {said(reused[0])}, while "
+            f"the routes' synchronous Session ({other[1]}) {said(other[0])}: the migrated code's queries "
+            "would see pending objects it did not (or miss ones it saw) and commit other values with a 200; "
+            "give the async sessionmaker the synchronous one's `autoflush` (and check the routes already on "
+            "it), or remove the async stack and let phase two generate one",
+        )
 
     def _sync_reloads(self, maker: Found | None) -> str:
         """Where the synchronous stack expires objects on commit (or cannot be read, and counts as

@@ -164,9 +164,10 @@ class Sources:
                 return arg.ref
         return None
 
-    def maker_expires(self, ref: str) -> tuple[bool, str] | None:
+    def maker_expires(self, ref: str, keyword: str = "expire_on_commit") -> tuple[bool, str] | None:
         """Whether a module-level sessionmaker expires objects on commit, and where it is (with
-        why, when its setting cannot be read and it counts as expiring)."""
+        why, when its setting cannot be read and it counts as expiring). `keyword`: another
+        Session flag whose default is True (`autoflush`), read the same way."""
         found = self.assignment(ref)
         if found is None:
             return None
@@ -184,10 +185,12 @@ class Sources:
                 node, callee = inner, self.project.canonical(self._absolute(module, inner_dotted))
         if callee not in _SESSIONMAKERS:
             # a factory of the project's own: its keywords are not the sessionmaker's
-            return True, f"{where}, built by `{dotted or ast.unparse(node.func)}(...)`: {UNREAD}"
-        return self._configured_expiry(module, ref, where) or _expiry_of(node, where)
+            return True, f"{where}, built by `{dotted or ast.unparse(node.func)}(...)`: {unread(keyword)}"
+        return self._configured_expiry(module, ref, where, keyword) or _expiry_of(node, where, keyword)
 
-    def _configured_expiry(self, module: facts.Module, ref: str, where: str) -> tuple[bool, str] | None:
+    def _configured_expiry(
+        self, module: facts.Module, ref: str, where: str, keyword: str = "expire_on_commit"
+    ) -> tuple[bool, str] | None:
         """`maker.configure(expire_on_commit=...)` outside the tests: it runs before any request (at
         import or at startup), so the configured value decides; any value but a literal False
         counts as expiring."""
@@ -195,18 +198,18 @@ class Sources:
         set_by = [
             (call, arg) for call, arg in configure_bind.keywords(
                 configure_bind.Bind(calls=tuple(configure_bind.calls(self.project, Found(module, name))))
-            ) if arg.keyword == "expire_on_commit"
+            ) if arg.keyword == keyword
         ]
         if not set_by:
             return None
         for call, arg in set_by:
             if arg.text != "False":
-                shown = f"`{name}.configure(expire_on_commit={arg.text})` ({call.where})"
-                return True, shown if arg.text == "True" else f"{shown}: {UNREAD}"
+                shown = f"`{name}.configure({keyword}={arg.text})` ({call.where})"
+                return True, shown if arg.text == "True" else f"{shown}: {unread(keyword)}"
         return False, set_by[-1][0].where
 
     def dependency_expires(
-        self, module: facts.Module, function: facts.Function, sync: bool = False
+        self, module: facts.Module, function: facts.Function, sync: bool = False, keyword: str = "expire_on_commit"
     ) -> tuple[bool, str] | None:
         """Whether the sessions a session dependency opens (`async with maker() as s`,
         `AsyncSession(engine)`; `sync`: a synchronous one) expire objects on commit. A keyword
@@ -222,11 +225,11 @@ class Sources:
                 continue
             node = self._call_at(module, call.line, callee, call.callee)
             if is_session(callee):
-                return _expiry_of(node, f"{module.path}:{call.line}") if node is not None else None
-            own = _keyword(node, "expire_on_commit") if node is not None else None
+                return _expiry_of(node, f"{module.path}:{call.line}", keyword) if node is not None else None
+            own = _keyword(node, keyword) if node is not None else None
             if own is not None:
-                return _expiry_of(node, f"{module.path}:{call.line}")  # type: ignore[arg-type]
-            found = self.maker_expires(callee)
+                return _expiry_of(node, f"{module.path}:{call.line}", keyword)  # type: ignore[arg-type]
+            found = self.maker_expires(callee, keyword)
             if found is not None:
                 return found
         return None
@@ -527,21 +530,25 @@ def _text(written: str) -> str:
 UNREAD = "phase two cannot read its expire_on_commit, so it counts as True"
 
 
+def unread(keyword: str) -> str:
+    return UNREAD.replace("expire_on_commit", keyword)
+
+
 def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
     return next((k for k in call.keywords if k.arg == name), None)
 
 
-def _expiry_of(call: ast.Call, where: str) -> tuple[bool, str]:
+def _expiry_of(call: ast.Call, where: str, name: str = "expire_on_commit") -> tuple[bool, str]:
     """Whether a sessionmaker/Session call expires objects on commit, and where (with why, when
     unread): its default does; a value the analysis cannot read (a variable, `**options`) counts
     as expiring, the conservative side: the refresh it leads to is harmless, a missed one raises
     MissingGreenlet or reads stale data."""
-    keyword = _keyword(call, "expire_on_commit")
+    keyword = _keyword(call, name)
     if keyword is None:
         unpacked = next((k for k in call.keywords if k.arg is None), None)
         if unpacked is not None:  # `**options` may say either
-            return True, f"{where}, `**{ast.unparse(unpacked.value)}`: {UNREAD}"
+            return True, f"{where}, `**{ast.unparse(unpacked.value)}`: {unread(name)}"
         return True, where
     if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, bool):
         return keyword.value.value, where
-    return True, f"{where}, `expire_on_commit={ast.unparse(keyword.value)}`: {UNREAD}"
+    return True, f"{where}, `{name}={ast.unparse(keyword.value)}`: {unread(name)}"
