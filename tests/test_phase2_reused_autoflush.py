@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 from test_phase2_rules import apply, dedent, function, handler
-from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service  # noqa: F401
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, imported for the tests below
 
 ENGINE = """
 import os

@@ -64,13 +64,13 @@ from async_migrate.codemods.rules.am240_commit_on_exit_differs import RULE as AM
 from async_migrate.codemods.rules.am243_reused_stack_other_database import RULE as AM243
 from async_migrate.codemods.rules.am264_session_from_request_state import RULE as AM264
 from async_migrate.codemods.rules.am266_reused_stack_other_options import RULE as AM266
-from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
 from async_migrate.codemods.rules.am269_engine_options_updated import RULE as AM269
 from async_migrate.codemods.rules.am270_sync_stack_listener import RULE as AM270
 from async_migrate.codemods.rules.am271_session_provider_does_more import RULE as AM271
 from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import RULE as AM276
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am283_listener_opens_sync_session import RULE as AM283
+from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
