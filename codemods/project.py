@@ -1636,6 +1636,17 @@ class Project:
             offloaded: set[tuple[int, str]] = set()
             nested: dict[tuple[int, str], str] = {}
             params = self.session_params[fid]
+            # `db = db or SessionLocal`, `db: Session = SessionLocal`: a parameter that may hold a
+            # Session of the function's own when the caller passes none
+            defaulted = {
+                p.name for p in function.params
+                if p.name in params and p.default_ref and flow.holds(fid, p.default_ref) is not None
+            }
+            falls_back = defaulted | {
+                b.name for b in function.bindings
+                if b.name in params and not b.entered and b.expr != f"${b.name}" and flow.holds(fid, b.expr) is not None
+            }
+            given = tuple(f"${p}" for p in params if p not in falls_back)
             opened: dict[str, str] = {}
             queried: set[tuple[int, str]] = set()
             for o in self.opens_directly(fid):
@@ -1676,10 +1687,10 @@ class Project:
                 # back to the pool, which rolls it back
                 registry = flow.holds(fid, receiver, REGISTRY) if method == "remove" else None
                 closes = registry is not None and cast("tuple[str | None, str]", registry.target)[0] != REQUEST
-                if dot and (method in SESSION_IO_METHODS or closes) and receiver not in (f"${p}" for p in params):
+                if dot and (method in SESSION_IO_METHODS or closes) and receiver not in given:
                     if receiver[1:] in opened and receiver.startswith("$"):
                         continue
-                    if closes or flow.holds(fid, receiver) is not None:
+                    if closes or flow.holds(fid, receiver) is not None or receiver[1:] in defaulted:
                         entry = (call.line, f"{self.written(expression)}()")
                         found.append(entry)
                         (offloaded if call.offloaded else on_loop).add(entry)

@@ -1,6 +1,7 @@
 """A helper reaching its Session through a name the flow does not follow as a plain alias:
 bound by a conditional expression to one of two Sessions (`s = audit_db if audit_db is not
-None else db`, `s = db if db is not None else SessionLocal`), by `:=`, or out of a display
+None else db`, `s = db if db is not None else SessionLocal`), a parameter falling back on a
+`scoped_session` global (`db = db or SessionLocal`, `db: Session = SessionLocal`), by `:=`, or out of a display
 (`s, n = db, name`, `for s in [db]`, `ctx = {"db": db}`). Migrated, its calls through that
 name were left unawaited on the AsyncSession; each blocks the route instead."""
 
@@ -43,6 +44,13 @@ def add_item(name: str, db: Session | None = None) -> Item:
     s.commit()
     return item
 """
+CRUD_OR_SCOPED = CRUD_EITHER_SCOPED.replace(
+    "    s = db if db is not None else SessionLocal\n", "    db = db or SessionLocal\n"
+).replace("    s.", "    db.")
+CRUD_DEFAULT_SCOPED = CRUD_EITHER_SCOPED.replace("db: Session | None = None", "db: Session = SessionLocal").replace(
+    "    s = db if db is not None else SessionLocal\n", ""
+).replace("    s.", "    db.")
+SCOPED_FALLBACKS = (CRUD_EITHER_SCOPED, CRUD_OR_SCOPED, CRUD_DEFAULT_SCOPED)
 CREATE = """
 @router.post("/items")
 def create_item(name: str, db: session_dependency):
@@ -63,7 +71,11 @@ WRITE = """
 """
 
 
-@pytest.mark.parametrize("crud", [CRUD_EITHER_PARAM, CRUD_EITHER_SCOPED], ids=["two-parameters", "scoped-global"])
+@pytest.mark.parametrize(
+    "crud",
+    [CRUD_EITHER_PARAM, *SCOPED_FALLBACKS],
+    ids=["two-parameters", "scoped-global", "or-scoped-global", "default-scoped-global"],
+)
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_session_chosen_by_a_conditional_expression_blocks_and_the_write_lands(cli, service, kind, crud):
     # Migrated, `s.commit()` was left unawaited on the AsyncSession: a 200 with `"id": null`, nothing saved.
@@ -72,8 +84,8 @@ def test_a_session_chosen_by_a_conditional_expression_blocks_and_the_write_lands
     document = apply(cli, root)
     entry = handler(document, "create_item")
     assert entry["action"] == "blocked", entry["reasons"]
-    assert any("services/crud.py" in r and "s.commit()" in r for r in entry["reasons"]), entry["reasons"]
-    if crud is CRUD_EITHER_SCOPED:
+    assert any("services/crud.py" in r and ".commit()" in r for r in entry["reasons"]), entry["reasons"]
+    if crud in SCOPED_FALLBACKS:
         assert any("may hold the module-level `scoped_session` `SessionLocal`" in r for r in entry["reasons"])
     # nothing half-migrated: the helper is as it was, and no twin with an unawaited commit
     assert function(root, "services/crud.py", "add_item") == before

@@ -243,8 +243,16 @@ def _member_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     seen: set[FunctionId] = set()
     for current in orders.get(fid, (fid,)):
         module, function = project.functions[current]
-        read = [(line, f"`{written}.{name}`", name) for line, written, _, name, _ in function.uses]
-        read += [(line, f"`{receiver}.{attribute}`", attribute) for line, receiver, attribute in function.attributes]
+        # objects under a local name (`user.post_count`), not what `self`/`cls` or a dotted
+        # receiver holds (`cls.registry_session.add(note)` is no model's `add`)
+        read = [
+            (line, f"`{written}.{name}`", name) for line, written, _, name, _ in function.uses
+            if written.isidentifier() and written not in ("self", "cls")
+        ]
+        read += [
+            (line, f"`{receiver}.{attribute}`", attribute) for line, receiver, attribute in function.attributes
+            if receiver.isidentifier() and receiver not in ("self", "cls")
+        ]
         if current == fid:
             # A `def` route's response is serialised on a worker thread too: the fields of its
             # response model read the returned object's properties there.

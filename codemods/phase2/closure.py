@@ -1750,7 +1750,11 @@ def _bound_registry(project: Project, fid: FunctionId, function: facts.Function,
         if call.line != line or call.func is None or not call.func.startswith("$"):
             continue
         name = call.func[1:].split(".", 1)[0]
-        for binding in function.bindings:
+        # `db: Session = SessionLocal`: the default a caller passing nothing gets, bound at the def
+        defaults = [
+            facts.Binding(name, p.default_ref, p.line) for p in function.params if p.name == name and p.default_ref
+        ]
+        for binding in [*function.bindings, *defaults]:
             if binding.name != name or binding.entered or binding.expr.startswith("$"):
                 continue
             target = project.resolve(binding.expr)

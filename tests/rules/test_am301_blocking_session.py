@@ -313,9 +313,31 @@ async def add_item():
 """
 
 
-def test_work_on_a_session_a_conditional_expression_picks_is_an_am301_finding(app, findings):
-    # `s` may hold the scoped_session global: check said no findings for the route
-    root = app(LOGGED, {"audit.py": EITHER})
+FALLBACK = """
+from sqlalchemy.orm import Session, scoped_session
+
+from db.engine import database_sessionmaker
+
+SessionLocal = scoped_session(database_sessionmaker)
+
+
+def log(message: str, {param}) -> None:
+    {rebind}
+    db.execute("select 1")
+    db.commit()
+"""
+FALLBACKS = {
+    "conditional": EITHER,
+    "or-rebind": FALLBACK.format(param="db: Session | None = None", rebind="db = db or SessionLocal"),
+    "default": FALLBACK.format(param="db: Session = SessionLocal", rebind="pass"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(FALLBACKS))
+def test_work_on_a_session_a_helper_falls_back_on_is_an_am301_finding(app, findings, shape):
+    # the helper's Session is the scoped_session global when no caller passes one: check said
+    # no findings for the route, which passes none
+    root = app(LOGGED, {"audit.py": FALLBACKS[shape]})
     assert [f["code"] for f in findings(root, "add_item")] == ["AM301"]
 
 
