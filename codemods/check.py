@@ -155,6 +155,7 @@ from async_migrate.codemods.session_work import (
     streamed_lines,
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
+from async_migrate.codemods.unawaited_session import unawaited_session_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
@@ -377,6 +378,16 @@ def analyse(project: Project) -> CheckResult:
         unawaited = _unawaited(project, handler)
         if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
             silenced = True
+        # A `def` handler given an AsyncSession (its dependency moved by hand, the handler not) that
+        # hands it to synchronous code: each Session call there makes a coroutine nothing runs.
+        handed = async_session_handoffs(project, handler, any_def=True)
+        if handed and _report(
+            result,
+            Finding(AM302, handler, handler.module.path, handler.function.line, handler.function.qualname,
+                    _mixed_message(project, handler, handed, handed), handed),
+            parse_pragma(handler.function.pragma),
+        ):
+            silenced = True
         threaded = _shared_in_threadpool(project, handler)
         if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
             silenced = True
@@ -577,10 +588,14 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
             text = f"{wrapper}({text})"
         if all(b.line != call.line or b.call != text for b in calls):
             calls.append(Blocking(call.line, text))
+    shown = [f"line {b.line} ({b.call})" for b in calls]
+    for blocking, where_shown in unawaited_session_calls(project, handler.id):
+        calls.append(blocking)
+        shown.append(where_shown)
     if not calls:
         return None
     function = handler.function
-    where = ", ".join(f"line {b.line} ({b.call})" for b in calls)
+    where = ", ".join(shown)
     fix = (
         "await it" if function.is_async
         else f"a `def` {_kind(handler)} cannot await: make it `async def` and await it, or call a synchronous version"
@@ -1278,13 +1293,14 @@ def _member_session_work(project: Project, handler: Handler) -> list[Blocking]:
     return found
 
 
-def async_session_handoffs(project: Project, handler: Handler) -> list[Blocking]:
+def async_session_handoffs(project: Project, handler: Handler, any_def: bool = False) -> list[Blocking]:
     """Calls of synchronous project code doing Session work with the handler's AsyncSession itself:
     `tally(db)`, `Counter(db).count()`, `totals = Totals(db)` then `totals.total()`. Not blocking
     work: there the Session calls are not awaited (each gives a coroutine that never runs; `query()`
-    raises AttributeError), which phase two's self-check says of its own output too."""
+    raises AttributeError), which phase two's self-check says of its own output too. `any_def`: a
+    `def` handler's too (check's), which phase one leaves alone."""
     names = set(async_session_params(project, handler))
-    if not handler.function.is_async or not names:
+    if not (handler.function.is_async or any_def) or not names:
         return []
     function = handler.function
     flow = project.flow
@@ -1687,7 +1703,8 @@ def _mixed_message(
                 f"calls synchronous session helpers at {describe(helpers)}: migrate them to AsyncSession (phase "
                 "two) or keep the route on the synchronous path"
             )
-    return f"async def {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
+    prefix = "async def" if handler.function.is_async else "def"
+    return f"{prefix} {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 
 
 # -------------------------------------------------------------------- fixes

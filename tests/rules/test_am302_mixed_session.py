@@ -257,3 +257,37 @@ def test_an_async_session_route_running_model_code_on_a_scoped_session_is_am302(
 def test_near_miss_an_async_session_route_running_model_code_without_session_work(app, findings):
     root = app(MIXIN_ROUTE.replace("{call}", "note.label()\n    await session.commit()"), {"mixin_models.py": MIXIN_MODELS})
     assert findings(root, "touch_note") == []
+
+
+def test_a_def_route_handing_its_async_session_to_synchronous_code_is_am302(app, findings):
+    # Its dependency was moved to AsyncSession by hand and the route was not: phase one leaves a
+    # `def` route alone, so only check can say that each Session call there is a coroutine nobody runs.
+    source = """
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+def tally(db: Session) -> int:
+    return db.scalar(text("select 1"))
+
+
+@router.get("/tally")
+def by_def(db: AsyncSession = Depends(get_async_db)):
+    return {"n": tally(db)}
+
+
+@router.get("/offloaded")
+def near_miss(db: AsyncSession = Depends(get_async_db)):
+    return {"n": 1}
+"""
+    root = app(source)
+    found = findings(root, "by_def")
+    assert [f["code"] for f in found] == ["AM302"], found
+    assert found[0]["message"].startswith("def route takes an AsyncSession"), found
+    assert "line 23 (api.items.tally(...))" in found[0]["message"], found
+    assert findings(root, "near_miss") == []

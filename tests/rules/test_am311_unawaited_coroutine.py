@@ -269,3 +269,68 @@ def test_near_miss_a_wait_for_awaited_held_and_awaited_or_scheduled_is_no_am311(
     root = app(WRAPPED, FILES)
     for function in ("timed", "timed_later", "scheduled"):
         assert findings(root, function) == [], function
+
+
+# Code moved to AsyncSession by hand, with a call still written for the synchronous Session.
+BY_HAND = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.writes import save, save_awaited
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+@router.post("/own")
+async def own(db: AsyncSession = Depends(get_async_db)):
+    db.add(object())
+    db.commit()
+
+
+@router.post("/deep")
+async def deep(db: AsyncSession = Depends(get_async_db)):
+    await save(db)
+
+
+@router.post("/fine")
+async def fine(db: AsyncSession = Depends(get_async_db)):
+    db.add(object())
+    c = db.flush()
+    await c
+    await asyncio.wait_for(db.commit(), 5)
+    rows = (await db.scalars(text("select 1"))).all()
+    await db.run_sync(lambda s: s.execute(text("select 1")))
+    await save_awaited(db)
+    return rows
+"""
+WRITES = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def save(session: AsyncSession) -> None:
+    session.add(object())
+    session.commit()
+
+
+async def save_awaited(session: AsyncSession) -> None:
+    await session.commit()
+"""
+
+
+def test_an_async_session_method_called_without_await_is_am311_in_the_handler_and_its_callees(app, findings):
+    root = app(BY_HAND, {"services/__init__.py": "", "services/writes.py": WRITES})
+    found = findings(root, "own")
+    assert [f["code"] for f in found] == ["AM311"], found
+    assert "line 23 (db.commit())" in found[0]["message"], found
+    found = findings(root, "deep")
+    assert [f["code"] for f in found] == ["AM311"], found
+    assert "services/writes.py:6 (session.commit() in services.writes.save)" in found[0]["message"], found
+
+
+def test_near_miss_awaited_held_or_handed_async_session_calls_are_no_am311(app, findings):
+    root = app(BY_HAND, {"services/__init__.py": "", "services/writes.py": WRITES})
+    assert findings(root, "fine") == []

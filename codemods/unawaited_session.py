@@ -1,0 +1,50 @@
+"""AsyncSession coroutine methods called without `await` (check's AM311).
+
+Code moved to AsyncSession by hand keeps a call written for the synchronous Session:
+
+    async def create_user(session: AsyncSession = Depends(get_async_db)):
+        session.add(user)
+        session.commit()          # a coroutine nobody runs: nothing is written, and a 200
+
+`unawaited_session_calls` finds such calls (`AWAITED_METHODS` on a parameter declared to receive
+an AsyncSession) in a handler and in the project functions it calls, however deep. A call held
+and run later (`c = s.commit(); await c`), handed to another call (`wait_for(s.commit(), 5)`),
+offloaded, or in a nested function or lambda is not one: what runs it is elsewhere.
+"""
+
+from __future__ import annotations
+
+from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS
+
+
+def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
+    """Each unawaited AsyncSession coroutine call the function `fid` or its project callees make,
+    with where it is as shown: `line 12 (db.commit())` for its own, `crud/users.py:8
+    (db.commit() in crud.users.create)` for a callee's."""
+    found: list[tuple[Blocking, str]] = []
+    seen: set[FunctionId] = set()
+    pending = [fid]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        module, function = project.functions[current]
+        names = set(project.declared_async_session_params(current))
+        for call in function.calls if names else ():
+            if call.receiver not in names or call.method not in AWAITED_METHODS:
+                continue
+            if call.awaited or call.nested or call.offloaded or call.consumed or call.greenlet:
+                continue
+            if call.argument_of is not None or call.held_in is not None or call.within:
+                continue
+            text = f"{call.receiver}.{call.method}()"
+            shown = (
+                f"line {call.line} ({text})" if current == fid
+                else f"{module.path}:{call.line} ({text} in {module.name}.{function.qualname})"
+            )
+            found.append((Blocking(call.line, text), shown))
+        pending.extend(sorted(edge.callee for edge in project.all_calls_from.get(current, ())))
+    return found
