@@ -98,7 +98,7 @@ def test_a_view_with_an_init_of_its_own_and_a_class_level_session_stays_blocked(
 def test_a_dependency_left_synchronous_is_refused_by_the_self_check(cli, service, monkeypatch):
     # The rewrite "forgets" that FastAPI fills the view's `__init__`: AsyncSession annotated,
     # the synchronous dependency kept.
-    monkeypatch.setattr(session_params, "_depends_default", lambda project, param: False)
+    monkeypatch.setattr(session_params, "_depends_default", lambda project, module, param: False)
     root = service({SUBSYSTEM: routes(VIEWS.format(members=MEMBERS["class-depends"]))})
     before = read(root, SUBSYSTEM)
     document = apply(cli, root, "--jobs", "1")

@@ -161,13 +161,13 @@ def _provided(site: ParamSite) -> bool:
     """FastAPI provides the Session to this parameter by its declaration (not through a
     transaction dependency, whose twin the parameter is pointed at instead)."""
     return (
-        (site.is_route or _depends_default(site.project, site.param))
+        (site.is_route or _depends_default(site.project, site.module, site.param))
         and site.project.declared_session(site.param) is not None
         and not _through_wrapper(site.project, site.param)
     )
 
 
-def _depends_default(project: Project, param: facts.Param) -> bool:
+def _depends_default(project: Project, module: facts.Module, param: facts.Param) -> bool:
     """`db: Session = Depends(get_db)` (or `db: SessionDep`, an `Annotated` alias carrying the
     dependency) on a function phase two does not know FastAPI calls (the
     `__init__` of a fastapi-utils `@cbv` class, a dependency registered where the analysis does
@@ -176,7 +176,10 @@ def _depends_default(project: Project, param: facts.Param) -> bool:
     if param.depends is not None:
         return project.is_session_dependency(param.depends)
     if param.default_ref is None:
-        return any(_alias_depends(project, ref) for ref in param.annotation)
+        # A helper code calls keeps a plain `AsyncSession` annotation: its callers pass the Session.
+        return not _called_in_code(project, module, param) and any(
+            _alias_depends(project, ref) for ref in param.annotation
+        )
     target = project.resolve(param.default_ref)  # `db=db_dependency` for `db_dependency = Depends(get_db)`
     return (
         target is not None and target.kind == "value" and target.value is not None
@@ -241,6 +244,12 @@ def _is_sync_alias(project: Project, ref: str) -> bool:
     return any(project.is_sync_session_type(r) for r in value.annotation) or (
         value.depends is not None and project.is_session_dependency(value.depends)
     )
+
+
+def _called_in_code(project: Project, module: facts.Module, param: facts.Param) -> bool:
+    """Whether project code calls the function declaring `param` (else FastAPI alone does)."""
+    function = next((f for f in module.functions if any(p is param for p in f.params)), None)
+    return function is None or bool(project.all_calls_to.get((module.name, function.key)))
 
 
 def _alias_depends(project: Project, ref: str) -> bool:
