@@ -506,6 +506,9 @@ class ClassFacts(_Fact):
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)
+    # Class attributes assigned a module-level name (`session = SessionLocal`, the registry an
+    # active-record base keeps for `cls.session.add(self)`) -> its resolved reference.
+    named: dict[str, str] = field(default_factory=dict)
     # Of those built by a dependency-injector provider (`user_service = providers.Factory(
     # UserService, ...)`): the resolved reference of its first positional argument, "" when it
     # is no dotted name.

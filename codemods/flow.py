@@ -1006,6 +1006,11 @@ class Flow:
                 values |= self.provided(depends)
             for fid, expression in self.classes.assigned.get((ancestor, name), ()):
                 values |= self.evaluate(fid, expression)
+            named = facts_.named.get(name)
+            if named is not None:
+                # `session = SessionLocal` in the class body: the module-level Session, registry or
+                # sessionmaker itself, and nothing else it names (`model = User` stays unread)
+                values |= {v for v in self.ref(named) if v.kind in (SESSION, REGISTRY, FACTORY)}
             built = self.classes.built(ancestor, name)
             if built is not None and built.startswith(PROVIDERS_PREFIX) and name in facts_.provides:
                 values |= self._provider(ancestor, name, built)

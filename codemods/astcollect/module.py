@@ -1391,6 +1391,10 @@ class Collector:
                 value = statement.value
             elif isinstance(statement, FUNCTIONS) and self._declared_attr(statement):
                 self._declared_attribute(found, statement)
+            if (type(value) is ast.Name or type(value) is ast.Attribute) and targets:
+                named = self.ref(value)
+                if named is not None:
+                    found.named.update(dict.fromkeys(targets, named))
             if type(value) is ast.Call and targets:
                 callee = self.ref(value.func)
                 if callee is not None:

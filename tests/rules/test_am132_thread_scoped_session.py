@@ -680,3 +680,46 @@ def test_model_code_a_route_runs_on_the_thread_local_registry_keeps_with_am132(a
 def test_near_miss_model_code_without_session_work_converts(app, reported, response, body):
     entry = reported(_ar_root(app, response, body, "shout", "str"), "read_author", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+# An active-record base keeping the module-level registry as a class attribute.
+CLASS_HELD = """
+from db.scoped import ScopedSession
+
+
+class Active:
+    session = {held}
+
+    @classmethod
+    def create(cls, **values):
+        cls.session.execute("select 1")
+        cls.session.commit()
+"""
+CLASS_ROUTES = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from active import Active
+
+
+@router.post("/things")
+async def add_thing(db: Session = Depends(get_db_session)):
+    db.execute("select 1")
+    Active.create(name="x")
+"""
+
+
+def test_a_class_attribute_naming_the_thread_local_registry_keeps_with_am132(app, reported):
+    # `session = ScopedSession` was untyped: the route was converted, its commit on a worker's Session
+    root = app(CLASS_ROUTES, {"db/scoped.py": REGISTRY.replace("{scope}", ""), "active.py": CLASS_HELD.format(held="ScopedSession")})
+    entry = reported(root, "add_thing", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "on `cls.session`, a `scoped_session` whose scope is the thread" in entry["reasons"][0], entry["reasons"]
+
+
+def test_near_miss_a_class_attribute_naming_no_session_converts(app, reported):
+    held = CLASS_HELD.format(held="None").replace("cls.session.execute", "print").replace("        cls.session.commit()\n", "")
+    root = app(CLASS_ROUTES, {"db/scoped.py": REGISTRY.replace("{scope}", ""), "active.py": held})
+    entry = reported(root, "add_thing", "phase1")
+    assert entry["action"] == "convert", entry
