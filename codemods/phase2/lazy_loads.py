@@ -137,6 +137,7 @@ from async_migrate.codemods.phase2.eager_flow import (
 )
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.phase2.validations import (
+    Validation,
     instance_code,
     model_validators,
     opaque,
@@ -412,6 +413,13 @@ class _Eager:
 _COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property", "deferred"})
 
 
+@dataclass(frozen=True, slots=True)
+class _ModelCalls:
+    # in the function's order: what each validates, or None for a model built from keywords
+    validated: tuple[tuple[facts.Call, Validation | None], ...]
+    encoded: tuple[facts.Call, ...]  # `dataclasses.asdict(x)`, `jsonable_encoder(x)`
+
+
 class _Analysis:
     def __init__(
         self, project: Project, fix: bool = False, offloaded_sources: bool = False,
@@ -446,6 +454,9 @@ class _Analysis:
         )
         self._receivers = cast(
             "dict[tuple[FunctionId, str], list[str] | None]", project.derived.setdefault("lazy_load_receivers", {})
+        )
+        self._model_calls = cast(
+            "dict[FunctionId, _ModelCalls]", project.derived.setdefault("lazy_load_model_calls", {})
         )
         # what the flows of this project's closures resolved, reused where it cannot differ
         # (kept apart per view of offloaded calls: the same term resolves differently in each)
@@ -619,8 +630,7 @@ class _Analysis:
         """`AuthorOut.model_validate(author)` (or `from_orm`) in code: the model reads every field
         from the object, as a response model does when FastAPI serialises it."""
         module, function = self.project.functions[fid]
-        for call in function.calls:
-            validated = validation(self.project, self.classes, call) if not call.nested else None
+        for call, validated in self._calls_of_models(fid).validated:
             if validated is None:
                 self._built(root, module, function, fid, call, eager)
                 continue
@@ -643,6 +653,29 @@ class _Analysis:
                     continue
                 for origin in origins:
                     self._serialise(root, module, function, call.line, model, name, (model,), eager, origin)
+
+    def _calls_of_models(self, fid: FunctionId) -> _ModelCalls:
+        """The calls of `fid` that `_validated` and `_encoded_calls` may act on, kept per project:
+        every route whose closure reaches a helper reads them again, and most calls are neither."""
+        found = self._model_calls.get(fid)
+        if found is None:
+            _, function = self.project.functions[fid]
+            validated: list[tuple[facts.Call, Validation | None]] = []
+            encoded: list[facts.Call] = []
+            for call in function.calls:
+                if call.nested:
+                    continue  # neither validates nor builds a model the analysis reads
+                if self.project.canonical(call.callee) in _ENCODERS:
+                    encoded.append(call)
+                given = validation(self.project, self.classes, call)
+                if given is not None or (
+                    # what `_built` needs before the flow: keywords given to a class with fields
+                    function.keywords.get(call.index) is not None and call.callee
+                    and (model := self.classes.resolve(call.callee)) is not None and self.classes.fields(model)
+                ):
+                    validated.append((call, given))
+            found = self._model_calls[fid] = _ModelCalls(tuple(validated), tuple(encoded))
+        return found
 
     def _built(
         self, root: FunctionId, module: facts.Module, function: facts.Function, fid: FunctionId, call: facts.Call,
@@ -1404,9 +1437,7 @@ class _Analysis:
         every relationship field read, as for a route returning it with no response model."""
         assert self.flow is not None
         module, function = self.project.functions[fid]
-        for call in function.calls:
-            if self.project.canonical(call.callee) not in _ENCODERS or call.nested:
-                continue
+        for call in self._calls_of_models(fid).encoded:
             given = next((a.name for a in call.args if a.position == 0), None)
             for origin in (self.flow.name(fid, given) or ()) if given else ():
                 self._encoded(root, module, function, call.line, origin, f"`{call.callee}({given})`")
