@@ -80,7 +80,7 @@ class Resolved:
 
     def __init__(self) -> None:
         self.results: dict[
-            tuple[FunctionId, tuple, tuple], list[tuple[tuple[tuple[FunctionId, bool], ...], tuple[Origin, ...] | None]]
+            tuple[FunctionId, tuple, tuple], list[tuple[tuple[tuple[FunctionId, bool, bool], ...], tuple[Origin, ...] | None]]
         ] = {}
 
 
@@ -110,10 +110,10 @@ class Flow:
         # instance parameter stands for that object.
         self.bound: dict[FunctionId, tuple[str, list[Origin]]] = {}
         # Results of the flows over other closures of the same project (`Resolved`); None: none kept.
-        # A flow following dependencies resolves their parameters apart from every other closure.
-        self._shared = shared if not followed else None
-        # While a shared result is being made: the membership answers it depends on, in order.
-        self._asked: list[tuple[FunctionId, bool]] | None = None
+        self._shared = shared
+        # While a shared result is being made: the membership answers it depends on, in order
+        # (in the closure, or, with `followed`, among the followed dependencies).
+        self._asked: list[tuple[FunctionId, bool, bool]] | None = None
 
     def name(self, fid: FunctionId, name: str) -> list[Origin] | None:
         return self.resolve(fid, ("name", name))
@@ -253,9 +253,9 @@ class Flow:
         assert self._shared is not None
         known = self._shared.results.setdefault(key, [])
         for asked, kept in known:
-            if all((fid in self.members) is answer for fid, answer in asked):
+            if all((fid in (self.followed if followed else self.members)) is answer for fid, answer, followed in asked):
                 return None if kept is None else list(kept)
-        questions: list[tuple[FunctionId, bool]] = []
+        questions: list[tuple[FunctionId, bool, bool]] = []
         self._asked = questions
         self._active.add(key)
         try:
@@ -270,7 +270,14 @@ class Flow:
         """Whether `fid` is in the analysed closure (recorded while a shared result is made)."""
         answer = fid in self.members
         if self._asked is not None:
-            self._asked.append((fid, answer))
+            self._asked.append((fid, answer, False))
+        return answer
+
+    def _followed(self, fid: FunctionId) -> bool:
+        """Whether `fid` is a followed dependency (recorded as `_member` is)."""
+        answer = fid in self.followed
+        if self._asked is not None:
+            self._asked.append((fid, answer, True))
         return answer
 
     def _union(self, fid: FunctionId, terms, picks: tuple) -> list[Origin] | None:
@@ -471,7 +478,7 @@ class Flow:
         dependency = self._dependency(param)
         if dependency is not None:
             text, dependency_fid = dependency
-            if dependency_fid in self.followed:
+            if dependency_fid is not None and self._followed(dependency_fid):
                 followed = self._results_picked(dependency_fid, picks)
                 if followed is not None:
                     return followed
