@@ -1,7 +1,8 @@
 """A route defined inside a router factory whose parameter default names what the factory
 holds: `def crud_router(model, session_dep=Depends(get_db))` with
 `async def list_all(db=session_dep)`, or `def make(model, get_session=get_db)` with
-`async def list_all(db=Depends(get_session))`.
+`async def list_all(db=Depends(get_session))`; or an attribute of one of them,
+`async def route(db=Depends(self.db_func))` in a method building fastapi-crudrouter's routes.
 
 Python evaluates the default in the factory's scope, so the name is the factory's parameter
 or local, never the module-level name it would resolve to. Such a parameter is recorded as
@@ -64,9 +65,15 @@ def read_default(collector: Collector, param: facts.Param, default: ast.expr | N
         name, written = default.id, default.id
     elif type(default) is ast.Call and collector.ref(default.func) in DEPENDS:
         found = argument(default, 0, "dependency")
+        if type(found) is ast.Attribute and _root(found) in enclosing:
+            _held(collector, param, found)
+            return
         if type(found) is not ast.Name or found.id not in enclosing:
             return
         name, written = found.id, ""
+    elif type(default) is ast.Attribute and _root(default) in enclosing:
+        _held(collector, param, default)
+        return
     else:
         return
     bound = enclosing[name]
@@ -90,3 +97,22 @@ def read_default(collector: Collector, param: facts.Param, default: ast.expr | N
     else:
         # FastAPI runs what the factory was given as a dependency of the route
         collector.facts.depends.extend(refs)
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name an attribute chain starts from (`self` in `self.deps.db`)."""
+    while type(node) is ast.Attribute:
+        node = node.value
+    return node.id if type(node) is ast.Name else None
+
+
+def _held(collector: Collector, param: facts.Param, found: ast.Attribute) -> None:
+    """`Depends(self.db_func)`, `db=self.session_dep`, `Depends(config.get_db)`: what the enclosing
+    function's object holds (fastapi-crudrouter keeps the session dependency it was handed on the
+    router) is set where the object is built, which is not read: an opaque dependency, whose
+    Session work is unverified rather than absent."""
+    param.depends = None
+    param.default_ref = None
+    param.default = ""
+    param.opaque_depends = syntax.text(collector.source, found)
+    param.opaque_refs = ()

@@ -902,3 +902,66 @@ def test_near_miss_a_provider_table_value_only_handed_back_and_a_typed_one(app, 
     assert findings(root, "settings") == []
     # typed by its annotation: the Session work is seen, and phase one converts it
     assert reported(root, "typed", "phase1")["action"] == "convert"
+
+
+# fastapi-crudrouter's shape: the router keeps the session dependency it was handed and each
+# method returns a route whose default reads it (`Depends(self.db_func)`).
+HELD_DEPENDENCY = """
+from fastapi import APIRouter, Depends
+
+
+class ModelRouter(APIRouter):
+    def __init__(self, model, db, prefix):
+        super().__init__(prefix=prefix)
+        self.model = model
+        self.db_func = db
+        self.add_api_route("", self._get_all(), methods=["GET"])
+
+    def _get_all(self):
+        async def route({param}):
+            return {body}
+
+        return route
+"""
+
+
+@pytest.mark.parametrize(
+    "param",
+    ["db=Depends(self.db_func)", "db=self.session_dep", "db=Depends(self.deps.session)"],
+)
+def test_a_route_reading_its_factorys_held_dependency_is_unverified_not_clean(app, findings, reported, param):
+    body = "db.query(self.model).all()"
+    root = app("", {"api/generic.py": HELD_DEPENDENCY.format(param=param, body=body)})
+    function = "ModelRouter._get_all.<locals>.route"
+    found = findings(root, function)
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "`db.query()` may be synchronous Session work" in found[0]["message"]
+    assert reported(root, function, "phase1")["codes"] == ["AM125"]
+
+
+def test_a_function_factorys_dependency_on_an_object_it_was_given_is_unverified(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+
+        def list_endpoint(model, config):
+            async def endpoint(db=Depends(config.get_db)):
+                return db.query(model).all()
+
+            return endpoint
+
+
+        router.add_api_route("/all", list_endpoint(object, None), methods=["GET"])
+        """
+    )
+    found = findings(root, "list_endpoint.<locals>.endpoint")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "comes from `Depends(config.get_db)`" in found[0]["message"]
+
+
+def test_near_miss_a_held_dependency_giving_settings_is_no_finding(app, findings):
+    body = '{"page": settings.get("page")}'
+    source = HELD_DEPENDENCY.format(param="settings=Depends(self.settings)", body=body)
+    root = app("", {"api/generic.py": source})
+    assert findings(root, "ModelRouter._get_all.<locals>.route") == []
