@@ -92,7 +92,12 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
 )
-from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, HOOK_DECORATORS, MOUNT
+from async_migrate.codemods.vocabulary.starlette import (
+    BACKGROUND_TASK,
+    ENDPOINT_CLASSES,
+    HOOK_DECORATORS,
+    MOUNT,
+)
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -433,6 +438,11 @@ class Project:
                         continue
                 endpoint = self.endpoint(added.endpoint)
                 if endpoint is None:
+                    for fid, kind, methods in self.endpoint_class_methods(added.endpoint) or ():
+                        handler = found.setdefault(fid, Handler(*self.functions[fid], kind))
+                        handler.registrations.append(
+                            Registration(kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base)
+                        )
                     continue
                 kind = "websocket" if added.attr in WEBSOCKET_REGISTRATIONS else "route"
                 handler = found.setdefault(
@@ -500,6 +510,29 @@ class Project:
                 return None
         methods, certain = classes.method(cls, name)
         return self.functions[methods[0]] if len(methods) == 1 and certain else None
+
+    def endpoint_class_methods(self, ref: str | None) -> list[tuple[FunctionId, str, tuple[str, ...]]] | None:
+        """The methods a project subclass of Starlette's HTTPEndpoint or WebSocketEndpoint,
+        registered as an endpoint (`app.add_websocket_route("/ws", ChatEndpoint)`), runs per
+        request: (method, handler kind, HTTP methods it answers), those the class or its
+        project bases define. None when `ref` names no such class."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        cls = classes.resolve(ref)
+        if cls is None:
+            return None
+        bases = {self.canonical(base) for c in classes.mro(cls) for base in classes.by_ref[c][1].bases}
+        for base, (kind, names) in ENDPOINT_CLASSES.items():
+            if base not in bases:
+                continue
+            found: list[tuple[FunctionId, str, tuple[str, ...]]] = []
+            for name in names:
+                methods, _ = classes.method(cls, name)
+                verbs = (name.upper(),) if kind == "route" else ()
+                found.extend((fid, kind, verbs) for fid in methods)
+            return found
+        return None
 
     def _made_endpoint(self, ref: str, depth: int) -> tuple[facts.Module, facts.Function] | None:
         """What a call registered as an endpoint makes: the nested function a handler factory
@@ -569,6 +602,8 @@ class Project:
                 if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
                     continue
                 if self.endpoint(added.endpoint) is not None and not self.changed_source(added):
+                    continue
+                if self.endpoint_class_methods(added.endpoint) is not None and not self.changed_source(added):
                     continue
                 target = self.resolve(added.endpoint)
                 if target is not None and target.kind == "external" and not self.changed_source(added):

@@ -12,6 +12,13 @@ MOUNT = "mount"
 # Route objects built by hand (`routes=[Route("/x", endpoint)]`), each with the registration
 # method it stands for: Starlette runs a plain `def` endpoint in its threadpool too.
 ROUTE_CLASSES = {"starlette.routing.Route": "add_route", "starlette.routing.WebSocketRoute": "add_websocket_route"}
+# Class endpoints: Starlette builds the class per request and runs the methods its base
+# dispatches to, each as a handler of the kind given (an HTTPEndpoint runs a plain `def` one
+# in its threadpool; a WebSocketEndpoint awaits its hooks on the event loop).
+ENDPOINT_CLASSES = {
+    "starlette.endpoints.HTTPEndpoint": ("route", ("get", "head", "post", "put", "patch", "delete", "options")),
+    "starlette.endpoints.WebSocketEndpoint": ("websocket", ("on_connect", "on_receive", "on_disconnect")),
+}
 
 # What an application runs on the event loop besides its routes: hooks by how they are
 # registered, each with its kind (middleware and exception handlers run per request,

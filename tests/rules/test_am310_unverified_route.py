@@ -467,3 +467,51 @@ def test_endpoints_of_another_routers_routes_stay_unverified(app, cli):
     )
     codes = [f["code"] for f in cli.json("check", root)["findings"]]
     assert sorted(codes) == ["AM301", "AM310"], codes
+
+
+ENDPOINT_CLASSES = """
+from sqlalchemy import select
+from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
+
+from db.engine import database_sessionmaker
+
+
+class Counted(WebSocketEndpoint):
+    encoding = "text"
+
+    async def on_receive(self, websocket, data):
+        with database_sessionmaker() as s:
+            s.scalars(select(1)).all()
+        await websocket.send_text(data)
+
+
+class Items(HTTPEndpoint):
+    async def get(self, request):
+        with database_sessionmaker() as s:
+            return s.scalars(select(1)).all()
+
+
+class Plain:
+    async def __call__(self, scope, receive, send):
+        with database_sessionmaker() as s:
+            s.scalars(select(1)).all()
+
+
+router.add_websocket_route("/ws", Counted)
+router.add_route("/items", Items)
+router.add_route("/plain", Plain)
+"""
+
+
+def test_a_starlette_endpoint_class_runs_its_methods_as_handlers(app, cli, reported):
+    # Starlette builds the class per request and awaits the methods its base dispatches to:
+    # a WebSocketEndpoint's hooks run on the event loop, an HTTPEndpoint's verbs as handlers.
+    root = app(ENDPOINT_CLASSES)
+    findings = cli.json("check", root)["findings"]
+    by_function = {(f["function"], f["code"]) for f in findings}
+    assert ("Counted.on_receive", "AM301") in by_function, findings
+    assert ("Items.get", "AM301") in by_function, findings
+    assert [f["function"] for f in findings if f["code"] == "AM310"] == ["Plain"], findings
+    assert "websocket handler" in reported(root, "Counted.on_receive")["reasons"][0]
+    assert reported(root, "Items.get")["action"] == "convert"
+    assert reported(root, "Counted.on_receive")["path"] == "/ws"
