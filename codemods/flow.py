@@ -1037,6 +1037,11 @@ class Flow:
         """
         if call.callee is not None:
             values = self.ref(call.callee)
+            if self.project.enclosing_binder(fid, call.callee.partition(".")[0]) is not None:
+                # `self._rows(db)` in the route a router-building method returns, `model.count()` in
+                # a factory's: the closure's value, which the collector wrote as a module name.
+                # Both are kept: a name resolved through an import may share the head.
+                values = values | self.evaluate(fid, call.callee)
         elif call.func is not None:
             values = self.evaluate(fid, call.func)
         else:

@@ -360,3 +360,74 @@ def log(message: str, sink: Sink | None = None) -> None:
 def test_near_miss_a_conditional_expression_with_no_session_branch_is_no_finding(app, findings):
     root = app(LOGGED, {"audit.py": NO_SESSION})
     assert findings(root, "add_item") == []
+
+
+# A class-based generic router (fastapi-crudrouter's shape): each method returns a route that
+# calls back into the router through the method's `self`, which the route reads from the closure.
+CLASS_ROUTER = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.engine import database_sessionmaker
+
+
+class CountRouter(APIRouter):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.add_api_route("/count", self._route(), methods=["GET"])
+
+    def _count(self):
+        with database_sessionmaker() as s:
+            return s.scalar(select(func.count()).select_from(self.model))
+
+    def _label(self):
+        return self.model.__name__
+
+    def _route(self):
+        async def route():
+            return {{"n": self.{method}()}}
+
+        return route
+"""
+
+
+def test_a_route_calling_its_router_through_the_closures_self_is_an_am301_finding(app, findings, reported):
+    root = app("", {"api/generic.py": CLASS_ROUTER.format(method="_count")})
+    function = "CountRouter._route.<locals>.route"
+    assert [f["code"] for f in findings(root, function)] == ["AM301"]
+    assert reported(root, function, "phase1")["action"] == "convert"
+
+
+def test_a_factory_route_calling_a_method_of_the_factorys_local_is_an_am301_finding(app, findings):
+    root = app(
+        """
+        from sqlalchemy import text
+
+        from db.engine import database_sessionmaker
+
+
+        class Counter:
+            def count(self):
+                with database_sessionmaker() as s:
+                    return s.execute(text("select 1")).scalar()
+
+
+        def make_route():
+            counter = Counter()
+
+            async def route():
+                return {"n": counter.count()}
+
+            return route
+
+
+        router.add_api_route("/count", make_route(), methods=["GET"])
+        """
+    )
+    assert [f["code"] for f in findings(root, "make_route.<locals>.route")] == ["AM301"]
+
+
+def test_near_miss_a_route_calling_a_method_doing_no_session_work_is_no_finding(app, findings):
+    root = app("", {"api/generic.py": CLASS_ROUTER.format(method="_label")})
+    assert findings(root, "CountRouter._route.<locals>.route") == []
