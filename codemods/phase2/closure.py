@@ -263,7 +263,9 @@ def compute(
     mixed: dict[FunctionId, list[dependencies.SharedSession]] = {}
     for handler in routes:
         if handler.kind == "websocket":
-            closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
+            closure.unchanged_routes[handler.id] = AM203.reason(
+                "websocket handlers are not migrated" + _websocket_still_blocks(project, handler)
+            )
             continue
         if handler.function.is_async and project.declared_async_session_params(handler.id):
             # Migrated by hand but for a dependency still on the synchronous Session: the request
@@ -2574,6 +2576,22 @@ def _engine_work_on_loop(project: Project, handler: Handler) -> Reason | None:
         f"{_where(project, handler.id, engine[0].line)}: does synchronous engine work at {engine_summary(engine)}, "
         f"which runs in the threadpool while the route is `def`: as a coroutine it would block the event loop "
         f"(check: AM306); {fix}"
+    )
+
+
+def _websocket_still_blocks(project: Project, handler: Handler) -> str:
+    """The synchronous Session work a websocket phase two leaves keeps on the event loop, as
+    `check` says it (AM301): left alone is no all-clear. "" when it does none."""
+    from async_migrate.codemods.session_work import session_work_view
+
+    work = session_work_view(project, handler.id)
+    if not handler.function.is_async or not work.any:
+        return ""
+    where = ", ".join(f"line {b.line} ({b.call})" for b in work.blocking)
+    return (
+        f"; its synchronous Session work{' at ' + where if where else ''} still blocks the event loop (check: AM301): "
+        "move it into a plain def helper called as `await run_in_threadpool(helper, ...)`, or await an "
+        "AsyncSession there by hand"
     )
 
 

@@ -1,7 +1,8 @@
 """AM203 websocket-not-migrated: phase two does not migrate websocket handlers
 
 A websocket's Session lives as long as the connection; the tool leaves that design to
-you.
+you. A websocket left so that still does synchronous Session work says where (`check`
+reports it as AM301): a websocket handler cannot be a plain def.
 
 Before:
 
@@ -20,6 +21,9 @@ RULE = Rule(
     code="AM203",
     name="websocket-not-migrated",
     summary="phase two does not migrate websocket handlers",
-    fix="migrate its Session work by hand, or leave it on the threadpool",
+    fix=(
+        "run its Session work in a plain def helper through `await run_in_threadpool(helper, ...)`, "
+        "or await an AsyncSession there by hand"
+    ),
     doc=__doc__,
 )

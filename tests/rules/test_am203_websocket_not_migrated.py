@@ -27,3 +27,28 @@ def test_near_miss_a_plain_route_beside_it_migrates(phase2, entry):
         """
     )
     assert entry(document, "count")["codes"] == ["AM201"]
+
+
+def test_the_reason_names_the_session_work_it_leaves_on_the_event_loop(phase2, entry):
+    # Left alone is no all-clear: the message loop still commits on the event loop.
+    document = phase2(
+        """
+        from fastapi import WebSocket
+
+
+        @router.websocket("/feed")
+        async def feed(ws: WebSocket, session: session_dependency):
+            while True:
+                session.add(Book(title=await ws.receive_text()))
+                session.commit()
+
+
+        @router.websocket("/echo")
+        async def echo(ws: WebSocket):
+            await ws.send_text(await ws.receive_text())
+        """
+    )
+    reason = entry(document, "feed")["reasons"][0]
+    assert "still blocks the event loop (check: AM301)" in reason, reason
+    assert "(session.commit())" in reason, reason
+    assert entry(document, "echo")["reasons"] == ["websocket handlers are not migrated"]
