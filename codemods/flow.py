@@ -1037,11 +1037,18 @@ class Flow:
         """
         if call.callee is not None:
             values = self.ref(call.callee)
-            if self.project.enclosing_binder(fid, call.callee.partition(".")[0]) is not None:
+            head, _, method = call.callee.partition(".")
+            binder = self.project.enclosing_binder(fid, head)
+            if binder is not None:
                 # `self._rows(db)` in the route a router-building method returns, `model.count()` in
                 # a factory's: the closure's value, which the collector wrote as a module name.
                 # Both are kept: a name resolved through an import may share the head.
                 values = values | self.evaluate(fid, call.callee)
+                if not values and method and "." not in method and self._unread_param(binder, head):
+                    # `crud_router(User, ...)`: the factory's callers, at module level, are not
+                    # read, so `model.count_rows()` may be any project class's method of that name
+                    named = [m[method] for m in self.classes.methods.values() if method in m]
+                    return named, not named
         elif call.func is not None:
             values = self.evaluate(fid, call.func)
         else:
@@ -1060,6 +1067,17 @@ class Flow:
                     for name in names:
                         found.extend(m for m in self.classes.method(value.target, name)[0] if m not in found)  # type: ignore[arg-type]
         return found, certain
+
+    def _unread_param(self, fid: FunctionId, name: str) -> bool:
+        """Whether `name` is a parameter of `fid` with neither annotation nor default, never
+        rebound: what it holds is only what callers pass."""
+        _, function = self.project.functions[fid]
+        param = next((p for p in function.params if p.name == name), None)
+        return (
+            param is not None and not param.annotation and not param.text and not param.default
+            and param.default_ref is None and param.depends is None
+            and not any(b.name == name for b in function.bindings)
+        )
 
     def functions(self, fid: FunctionId, expression: str) -> tuple[list[FunctionId], bool]:
         """Project functions an expression may name as a value (`svc.refresh_all` on an instance,

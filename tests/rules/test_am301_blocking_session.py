@@ -431,3 +431,43 @@ def test_a_factory_route_calling_a_method_of_the_factorys_local_is_an_am301_find
 def test_near_miss_a_route_calling_a_method_doing_no_session_work_is_no_finding(app, findings):
     root = app("", {"api/generic.py": CLASS_ROUTER.format(method="_label")})
     assert findings(root, "CountRouter._route.<locals>.route") == []
+
+
+FACTORY_MODEL = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.engine import database_sessionmaker
+
+
+class Note:
+    @classmethod
+    def count_rows(cls):
+        with database_sessionmaker() as s:
+            return s.scalar(select(func.count()).select_from(cls))
+
+
+def counter_router(model):
+    counter = APIRouter()
+
+    @counter.get("/count")
+    async def count():
+        return {{"n": model.{method}()}}
+
+    return counter
+
+
+router.include_router(counter_router(Note))
+"""
+
+
+def test_a_factory_route_calling_a_method_on_the_factorys_parameter_is_an_am301_finding(app, findings):
+    # The factory's callers are module-level statements, which hand `model` nothing the analysis
+    # reads: any project class's method of that name may run.
+    root = app(FACTORY_MODEL.format(method="count_rows"))
+    assert [f["code"] for f in findings(root, "counter_router.<locals>.count")] == ["AM301"]
+
+
+def test_near_miss_a_factory_route_calling_a_library_method_on_the_parameter_is_no_finding(app, findings):
+    root = app(FACTORY_MODEL.format(method="model_json_schema"))
+    assert findings(root, "counter_router.<locals>.count") == []
