@@ -1053,6 +1053,8 @@ class Flow:
             values = self.evaluate(fid, call.func)
         else:
             return [], True
+        if not values and (named := self._passed_in_attribute(fid, call.func or call.callee)) is not None:
+            return named, not named
         found, certain = self._functions(values)
         for value in values:
             if value.kind == CLASS:
@@ -1067,6 +1069,33 @@ class Flow:
                     for name in names:
                         found.extend(m for m in self.classes.method(value.target, name)[0] if m not in found)  # type: ignore[arg-type]
         return found, certain
+
+    def _passed_in_attribute(self, fid: FunctionId, expression: str) -> list[FunctionId] | None:
+        """`self.model.count_rows()` in a method of a generic router or CRUD class, or in the
+        route a method of one returns, where every store of `model` in the class order is an
+        `__init__` parameter with no annotation and no default (`CRUDRouter(User, ...)` at module
+        level, whose argument the analysis does not read): any project class's method of that
+        name. None where the attribute is not such a one."""
+        receiver, _, method = expression.removeprefix("$").rpartition(".")
+        head, _, attribute = receiver.partition(".")
+        if not attribute or "." in attribute or "(" in expression:
+            return None
+        method_of = fid if expression.startswith("$") else self.project.enclosing_binder(fid, head)
+        if method_of is None:
+            return None
+        owner = self.classes.owner(method_of)
+        params = self.project.functions[method_of][1].params
+        if owner is None or not params or params[0].name != head:
+            return None
+        stores = [
+            store for ancestor in self.classes.mro(owner)
+            for store in self.classes.assigned.get((ancestor, attribute), ())
+        ]
+        if not stores or not all(
+            value.startswith("$") and self._unread_param(store, value[1:]) for store, value in stores
+        ):
+            return None
+        return [m[method] for m in self.classes.methods.values() if method in m]
 
     def _unread_param(self, fid: FunctionId, name: str) -> bool:
         """Whether `name` is a parameter of `fid` with neither annotation nor default, never

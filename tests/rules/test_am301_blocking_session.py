@@ -471,3 +471,50 @@ def test_a_factory_route_calling_a_method_on_the_factorys_parameter_is_an_am301_
 def test_near_miss_a_factory_route_calling_a_library_method_on_the_parameter_is_no_finding(app, findings):
     root = app(FACTORY_MODEL.format(method="model_json_schema"))
     assert findings(root, "counter_router.<locals>.count") == []
+
+
+HELD_MODEL = """
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db.engine import database_sessionmaker
+
+
+class Note:
+    @classmethod
+    def count_rows(cls):
+        with database_sessionmaker() as s:
+            return s.scalar(select(func.count()).select_from(cls))
+
+
+class CountRouter(APIRouter):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.add_api_route("/count", self._route(), methods=["GET"])
+        self.add_api_route("/total", self.total, methods=["GET"])
+
+    def _route(self):
+        async def route():
+            return {{"n": self.model.{method}()}}
+
+        return route
+
+    async def total(self):
+        return {{"n": self.model.{method}()}}
+
+
+router.include_router(CountRouter(Note))
+"""
+
+
+@pytest.mark.parametrize("function", ["CountRouter._route.<locals>.route", "CountRouter.total"])
+def test_a_method_on_a_model_the_router_was_handed_is_an_am301_finding(app, findings, function):
+    root = app(HELD_MODEL.format(method="count_rows"))
+    assert [f["code"] for f in findings(root, function)] == ["AM301"]
+
+
+@pytest.mark.parametrize("function", ["CountRouter._route.<locals>.route", "CountRouter.total"])
+def test_near_miss_a_library_method_on_the_handed_model_is_no_finding(app, findings, function):
+    root = app(HELD_MODEL.format(method="model_json_schema"))
+    assert findings(root, function) == []
