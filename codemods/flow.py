@@ -1053,8 +1053,8 @@ class Flow:
             values = self.evaluate(fid, call.func)
         else:
             return [], True
-        if not values and (named := self._passed_in_attribute(fid, call.func or call.callee)) is not None:
-            return named, not named
+        if not values and (held := self._passed_in_attribute(fid, call.func or call.callee or "")) is not None:
+            return held, not held
         found, certain = self._functions(values)
         for value in values:
             if value.kind == CLASS:
