@@ -1001,7 +1001,7 @@ def _nested_on_loop(project: Project, handler: Handler) -> Finding | None:
         for scope, lines in scopes.items()
     ]
     parts.extend(
-        f"calls the async generator helper {item.helper} at line {item.line}, which the event loop iterates after "
+        f"{item.calls()} the event loop iterates after "
         f"the handler returns, and it blocks at {', '.join(item.inner)}: {item.helper_fix()}"
         for item in streamed
     )

@@ -39,12 +39,27 @@ class CoroutineWork:
     # The helper is an async generator: what it yields is iterated, by `async for` or by a
     # `StreamingResponse`, so run_in_threadpool() of it would only build the generator.
     generator: bool = False
+    # A plain def helper whose own nested coroutine does the work (`return gen()`, `gen` an async
+    # generator): calling it runs none of that; the event loop iterates what it returns.
+    nested: str | None = None
+
+    def calls(self) -> str:
+        """How a reason names the call, up to "the event loop iterates": the async generator
+        helper ("..., which"), or the plain helper ("..., whose nested coroutine `gen`")."""
+        if self.nested is not None:
+            return f"calls {self.helper} at line {self.line}, whose nested coroutine `{self.nested}`"
+        return f"calls the async generator helper {self.helper} at line {self.line}, which"
 
     def helper_fix(self, named: bool = True) -> str:
         """How to take the helper's Session work off the loop: a helper that awaits itself cannot be
         a plain def run in the threadpool, only its blocking part can. `named`: say the helper's
         name (else "it", the text having named it)."""
         short = (self.helper or "").rsplit(".", 1)[-1]
+        if self.nested is not None:
+            return (
+                f"make `{self.nested}` in {short} a plain def (a sync generator streams from the threadpool), or move "
+                "its work to AsyncSession (phase two)"
+            )
         if self.generator and self.awaits is None:
             return (
                 f"make {'it' if not named else short} a plain def generator, which a `StreamingResponse` iterates in "
@@ -215,6 +230,16 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                     (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
                 )
             continue
+        nested_work = None if edge.call.offloaded else _nested_coroutine_work(project, edge.callee)
+        if nested_work is not None:
+            # What such a helper returns runs on the loop whatever its caller is: not the threadpool's.
+            scope, inner = nested_work
+            work.in_coroutines.append(
+                CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name, inner=inner,
+                              written=edge.via, generator=True, nested=scope)
+            )
+            work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
+            continue
         chain = project.opens_session(edge.callee)
         opens = edge.via is None and (bool(project.opens_directly(edge.callee)) or bool(chain))
         works = project.work_chains.get(edge.callee)
@@ -257,6 +282,26 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         work.blocking.append(Blocking(decorator.line, f"{text}'s wrapper, at {where}"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
+
+
+def _nested_coroutine_work(project: Project, fid: FunctionId) -> tuple[str, list[str]] | None:
+    """A plain `def` function's Session calls inside a coroutine or async generator it defines
+    (`def event_stream(db): async def gen(): ... db.scalars(...) ...; return gen()`): the first
+    such coroutine and where it blocks (`path:line (call)`), or None."""
+    module, function = project.functions[fid]
+    if function.is_async:
+        return None
+    names = project.session_names_view(fid)
+    found: dict[str, list[str]] = {}
+    for call in function.calls:
+        if call.coroutine is not None and not call.offloaded and call.receiver in names and call.method in SESSION_IO_METHODS:
+            found.setdefault(call.coroutine, []).append(f"{module.path}:{call.line} ({call.receiver}.{call.method}())")
+    for (line, text), scope in sorted(project.own_work_in_coroutines(fid).items()):
+        found.setdefault(scope, []).append(f"{module.path}:{line} ({text})")
+    if not found:
+        return None
+    scope = next(iter(found))
+    return scope, found[scope]
 
 
 def streamed_lines(function: facts.Function) -> set[int]:

@@ -560,7 +560,7 @@ def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Re
         if item.helper is not None and item.generator:
             reasons.append(
                 AM121.reason(
-                    f"calls the async generator helper {item.helper} at line {item.line}, which the event loop "
+                    f"{item.calls()} the event loop "
                     f"iterates whatever the route is, and it blocks at {', '.join(item.inner)}; " + item.helper_fix()
                 )
             )

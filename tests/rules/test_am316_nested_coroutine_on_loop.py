@@ -302,3 +302,46 @@ def soon(session: session_dependency):
         assert [f["code"] for f in found] == ["AM316"], (function, found)
         assert f"hands {given} to `{to}()` at line" in found[0]["message"], found
         assert "session.execute()" in found[0]["message"], found
+
+
+# A plain def helper builds the stream: calling it runs none of `gen`, the loop iterates it.
+BUILT_STREAM = """
+import asyncio
+
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+
+def event_stream(session, limit):
+    {kind} gen():
+        for _ in range(limit):
+            yield str(session.scalar(select(1)))
+            {pause}
+
+    return gen()
+
+
+@router.get("/events")
+{route} events(session: session_dependency):
+    return StreamingResponse(event_stream(session, 3))
+"""
+
+
+def test_a_plain_helper_returning_its_nested_async_generator_is_am316(app, findings, reported):
+    source = BUILT_STREAM.format(kind="async def", pause="await asyncio.sleep(0)", route="def")
+    found = findings(app(source), "events")
+    assert [f["code"] for f in found] == ["AM316"], found
+    assert "whose nested coroutine `gen`" in found[0]["message"], found
+    assert "(session.scalar())" in found[0]["message"], found
+    # async def, phase one keeps it: as def the loop would still iterate `gen`.
+    root = app(BUILT_STREAM.format(kind="async def", pause="await asyncio.sleep(0)", route="async def"))
+    entry = reported(root, "events")
+    assert entry["action"] == "keep", entry
+    assert any("make `gen` in event_stream a plain def" in reason for reason in entry["reasons"]), entry
+
+
+def test_near_miss_a_plain_helper_returning_its_nested_sync_generator_is_clean(app, findings, reported):
+    source = BUILT_STREAM.format(kind="def", pause="pass", route="def")
+    assert findings(app(source), "events") == []
+    root = app(BUILT_STREAM.format(kind="def", pause="pass", route="async def"))
+    assert reported(root, "events")["action"] == "convert"
