@@ -1378,7 +1378,7 @@ def test_add_api_route_on_an_unrecognised_router_class_is_listed_and_kept(cli, a
 def test_phase_two_leaves_a_router_factory_route_on_the_synchronous_path_and_says_why(cli, app):
     root = app({"api/factory.py": FACTORY})
     document = cli.json("phase2", root, "--subsystem", "api/factory.py")
-    found = outcome(document, "make_routes.<locals>.list_all", "blocked", "is defined inside a function")
+    found = outcome(document, "make_routes.<locals>.list_all", "blocked", "is a route defined inside `make_routes`")
     assert found["after"] == "async" and document["diff"] == ""
 
 

@@ -2335,8 +2335,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
     found.extend(_Own(AM216, line, why) for line, why in scope_openers.caller_problems(project, fid))
     if ".<locals>." in function.qualname:
-        found.append(_Own(AM225, function.line, "is defined inside a function: its callers cannot be "
-                          "followed reliably"))
+        found.append(_Own(AM225, function.line, _nested_text(project, fid, function)))
     elif methods.is_method(project, fid):
         found.extend(_Own(AM217, line, message) for line, message in methods.own_blockers(project, fid))
         found.extend(_Own(AM297, line, message) for line, message in methods.context_blockers(project, fid))
@@ -2794,3 +2793,14 @@ def _session_method(expr: str, names: Iterable[str]) -> bool:
         expr.startswith("$") and head in names
         and (attribute in AWAITED_METHODS or attribute in CONTEXT_METHODS or attribute == "query")
     )
+
+
+def _nested_text(project: Project, fid: FunctionId, function: facts.Function) -> str:
+    """AM225's reason: the function it is defined in, and for a handler what a factory's route
+    is (one copy per call of the factory, closing over what it was given)."""
+    outer = function.qualname.rpartition(".<locals>.")[0]
+    kind = next((h.kind for h in project.handlers if h.id == fid), None) if fid in _handler_ids(project) else None
+    if kind is not None:
+        return (f"is a {kind} defined inside `{outer}`: each call of that factory builds its own copy, "
+                "closing over what it was given, and phase two moves only module-level functions")
+    return f"is defined inside `{outer}`: its callers cannot be followed reliably"

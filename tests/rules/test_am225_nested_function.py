@@ -18,6 +18,9 @@ def test_a_router_factory_route_is_blocked_with_am225(phase2, entry):
     )
     found = entry(document, "make_routes.<locals>.read_titles")
     assert (found["action"], found["codes"]) == ("blocked", ["AM225"])
+    assert "is a route defined inside `make_routes`: each call of that factory builds its own copy" in (
+        found["reasons"][0]
+    ), found["reasons"]
 
 
 def test_near_miss_the_same_route_at_module_level_migrates(phase2, entry):
