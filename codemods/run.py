@@ -1160,9 +1160,11 @@ def _subsystem_json(
 ) -> dict[str, Any]:
     """`greenlet`: name `sqlalchemy[asyncio]` among the packages to add. `stack_notes`: False
     when no route migrates and no async stack exists, so the notes on the stack phase two would
-    write (its driver package, where its alias goes, the tests' clients) are about nothing."""
+    write (its driver package, where its alias goes, the tests' clients and overrides) are about nothing."""
     from async_migrate.codemods.phase2 import drivers
 
+    # the override gap is between the tests and the migrated routes' async dependency: none yet
+    overrides = list(stack.overrides) if stack_notes else []
     helpers = []
     for fid, decision in sorted(closure.helpers.items()):
         module, function = project.functions[fid]
@@ -1187,9 +1189,9 @@ def _subsystem_json(
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
         "follow_ups": list(dict.fromkeys([  # each once
-            *(stack.notes if stack_notes else ()), *stack.overrides, *closure.follow_ups,
+            *(stack.notes if stack_notes else ()), *overrides, *closure.follow_ups,
             *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages if stack_notes),
             *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
         ])),
-        "override_follow_ups": list(stack.overrides),
+        "override_follow_ups": overrides,
     }

@@ -239,6 +239,31 @@ def test_an_override_of_the_sync_dependency_is_a_follow_up_in_the_report_and_the
     assert "follow-up: tests/conftest.py:9: " in shown.stderr
 
 
+FACTORY = """
+def make_routes():
+    made = APIRouter()
+
+    @made.get("/items")
+    def list_items(db: session_dependency):
+        return sorted(db.scalars(select(Item.name)).all())
+
+    return made
+
+
+router.include_router(make_routes())
+"""
+
+
+def test_near_miss_no_override_follow_up_when_nothing_migrates_and_no_async_stack_exists(cli, service):
+    # Every route of the subsystem is blocked (a router factory's, AM225): the migrated routes the
+    # note speaks of do not exist, nor does the async dependency it says to override.
+    root = service({"tests/__init__.py": "", "tests/conftest.py": CONFTEST, SUBSYSTEM: routes(FACTORY)})
+    document = cli.json("phase2", root, "--subsystem", SUBSYSTEM)
+    assert handler(document, "make_routes.<locals>.list_items")["codes"] == ["AM225"]
+    assert document["subsystem"]["override_follow_ups"] == []
+    assert not any("dependency_overrides" in note for note in document["subsystem"]["follow_ups"])
+
+
 # The dependency imported inside the fixture that overrides it, as many conftests do.
 FIXTURE_IMPORT_CONFTEST = """
 import pytest
