@@ -67,8 +67,9 @@ def test_each_call_unit_edits_its_kind(action, code, in_with, expected):
 
 
 def test_only_a_sessions_context_methods_and_opens_make_a_with_async():
+    # ENTER: `with session_scope() as s` on a `@contextmanager` opener phase two twins
     entered = {kind for kind in CallKind if call_rewrite(kind).async_with(CallAction(kind))}
-    assert entered == {CallKind.BEGIN, CallKind.OPEN, CallKind.OPEN_ON_ENGINE}
+    assert entered == {CallKind.BEGIN, CallKind.OPEN, CallKind.OPEN_ON_ENGINE, CallKind.ENTER}
 
 
 def test_the_query_unit_rewrites_a_legacy_chain_with_its_imports():
