@@ -669,11 +669,16 @@ def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], st
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
-    from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions
+    from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions, scope_openers
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work_view
     from async_migrate.codemods.sources import matches
 
+    # As phase two does: the routes entering a `@contextmanager` opener it twins are not blocked
+    # by it. Phase one's decisions are made already, on the project as written.
+    openers = scope_openers.twinnable(project)
+    if openers:
+        project.take_opener_twins(openers)
     stack = async_stack.analyse(project, read=read)
     expiry = expired_reads.Expiry(
         stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit

@@ -187,6 +187,17 @@ def test_routes_entering_a_contextmanager_opener_move_to_its_async_twin_and_the_
     assert again["files_changed"] == []
 
 
+def test_scans_preview_says_what_phase_two_does_with_the_openers(cli, service):
+    # scan previews phase two per router module: the routes entering a twinned opener migrate
+    # there too, not "blocked" by the opener phase two would twin.
+    root = service({"db/engine.py": OPENERS, "jobs.py": JOB, "api/items.py": ROUTES})
+    scanned = {h["function"]: h for h in cli.json("scan", root)["handlers"] if h.get("phase2")}
+    planned = {h["function"]: h["action"] for h in run(cli, root)["handlers"]}
+    assert planned["create_item"] == "migrate"
+    for name, action in planned.items():
+        assert scanned[name]["phase2"]["action"] == action, scanned[name]
+
+
 def test_an_opener_doing_more_than_its_sessions_lifecycle_stays_blocked_with_the_statement(cli, service):
     engine = ENGINE + '''
 
