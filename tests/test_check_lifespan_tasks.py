@@ -225,3 +225,29 @@ def test_near_miss_a_callback_without_session_work_is_no_finding(cli, project, a
     main = CALLBACK.replace("{scheduled}", "loop.call_later(60, tick)").replace("{now}", "tick")
     document = cli.json("check", project({**app_files, "main.py": main}))
     assert document["findings"] == [], document["findings"]
+
+
+# The router's own hook attributes, set after the application is built, register as the
+# keywords do: a lifespan assigned to `lifespan_context`, a handler appended to `on_startup`.
+@pytest.mark.parametrize(
+    "register",
+    [
+        "app = FastAPI()\napp.router.lifespan_context = lifespan",
+        "app = FastAPI()\napp.router.on_startup.append(start)",
+    ],
+    ids=["lifespan-context", "on-startup-append"],
+)
+def test_a_hook_set_on_the_router_is_a_lifecycle_handler(cli, project, app_files, register):
+    main = MAIN.replace("app = FastAPI(lifespan=lifespan)", register).replace(
+        "@app.on_event(\"startup\")\nasync def warm_up():",
+        "async def start():\n    asyncio.create_task(poll_stock())\n\n\nasync def warm_up():",
+    )
+    assert main.count("app = FastAPI()") == 1 and "async def start" in main
+    root = project({**app_files, "main.py": main})
+    handler = "lifespan" if "lifespan_context" in register else "start"
+    found = {f["function"]: f for f in cli.json("check", root)["findings"]}
+    assert set(found) == {handler}, found
+    assert found[handler]["code"] == "AM306"
+    assert "startup/shutdown handler schedules the coroutine function main.poll_stock" in found[handler]["message"]
+    kinds = {h["function"]: h["kind"] for h in cli.json("scan", root)["handlers"]}
+    assert kinds[handler] == "lifecycle", kinds

@@ -49,8 +49,10 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     VALIDATES,
 )
 from async_migrate.codemods.vocabulary.starlette import (
+    HOOK_ATTRIBUTES,
     HOOK_DECORATORS,
     HOOK_KEYWORDS,
+    HOOK_LISTS,
     HOOK_REGISTRATIONS,
     MIDDLEWARE_WRAPPERS,
     MOUNT,
@@ -424,6 +426,7 @@ class Collector:
             value = statement.value  # type: ignore[attr-defined]
             self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._handoff(statement.targets[0], value, statement.lineno, assigned=True)  # type: ignore[attr-defined]
+            self.assigned_hook(statement.targets[0], value)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
         elif kind is ast.Expr:
@@ -1058,6 +1061,11 @@ class Collector:
             dispatch = argument(call, 99, "dispatch") if call.func.attr == "add_middleware" else None
             if dispatch is not None:  # `add_middleware(BaseHTTPMiddleware, dispatch=fn)`: fn is the middleware
                 found.append((HOOK_REGISTRATIONS[call.func.attr], dispatch))
+        if (
+            type(call.func) is ast.Attribute and call.func.attr == "append" and type(call.func.value) is ast.Attribute
+            and call.func.value.attr in HOOK_LISTS and call.args
+        ):  # `app.router.on_startup.append(fn)`
+            found.append((HOOK_LISTS[call.func.value.attr], call.args[0]))
         for item in call.keywords:
             kind = HOOK_KEYWORDS.get(item.arg or "")
             if kind is None:
@@ -1079,14 +1087,23 @@ class Collector:
             elif item.arg == "lifespan":
                 found.append((kind, value))
         for kind, named in found:
-            ref = self.ref(named, local)
-            if ref is None:
-                continue
-            pragma = self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None
-            self.facts.registrations.append(
-                facts.Registration(line=self.source.line_of(call), base=None, attr=f"hook:{kind}", endpoint=ref,
-                                   path=None, pragma=pragma)
-            )
+            self._hook(kind, named, call, local)
+
+    def assigned_hook(self, target: ast.expr, value: ast.expr) -> None:
+        """A hook set on a router's attribute: `app.router.lifespan_context = lifespan`."""
+        if type(target) is ast.Attribute and target.attr in HOOK_ATTRIBUTES:
+            self._hook(HOOK_ATTRIBUTES[target.attr], value, target, frozenset())
+
+    def _hook(self, kind: str, named: ast.expr, node: ast.expr, local: frozenset[str]) -> None:
+        """Record the hook `named` of `kind`, registered by `node`, as a `hook:<kind>` registration."""
+        ref = self.ref(named, local)
+        if ref is None:
+            return
+        pragma = self.source.statement_pragma(node) if syntax.PRAGMA in self.source.text else None
+        self.facts.registrations.append(
+            facts.Registration(line=self.source.line_of(node), base=None, attr=f"hook:{kind}", endpoint=ref,
+                               path=None, pragma=pragma)
+        )
 
     def include(
         self, call: ast.Call, base: str | None, local: frozenset[str] = frozenset(), known: bool = True

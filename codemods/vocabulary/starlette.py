@@ -29,6 +29,10 @@ HOOK_REGISTRATIONS = {
     "add_exception_handler": "exception-handler",
     "add_event_handler": "lifecycle",
 }
+# A router's hook lists appended to (`app.router.on_startup.append(fn)`), and its attribute
+# assigned a lifespan (`app.router.lifespan_context = lifespan`).
+HOOK_LISTS = {"on_startup": "lifecycle", "on_shutdown": "lifecycle"}
+HOOK_ATTRIBUTES = {"lifespan_context": "lifecycle"}
 # Keywords of `Starlette(...)` / `FastAPI(...)` / `APIRouter(...)` naming hooks.
 HOOK_KEYWORDS = {
     "middleware": "middleware",
