@@ -155,6 +155,9 @@ class Flow:
         self.sessions = sessions or {}
         self.received = received or {}
         self._refs: dict[str, Values] = {}
+        # Calls resolved only by the method's name (`targets`), keyed by the `id()` of their
+        # `facts.Call`: why the reasons say the call may run each method, not that it does.
+        self.by_name: dict[int, str] = {}
         self._env: dict[FunctionId, dict[str, Values]] = {}
         self._returns: dict[FunctionId, Values] = {}
         # properties being read on an instance: a property reading itself, or another one back
@@ -1048,12 +1051,19 @@ class Flow:
                     # `crud_router(User, ...)`: the factory's callers, at module level, are not
                     # read, so `model.count_rows()` may be any project class's method of that name
                     named = [m[method] for m in self.classes.methods.values() if method in m]
+                    self.by_name[id(call)] = (
+                        f"one of the project methods named {method}; the factory's argument is not read"
+                    )
                     return named, not named
         elif call.func is not None:
             values = self.evaluate(fid, call.func)
         else:
             return [], True
         if not values and (held := self._passed_in_attribute(fid, call.func or call.callee or "")) is not None:
+            method = (call.func or call.callee or "").rpartition(".")[2]
+            self.by_name[id(call)] = (
+                f"one of the project methods named {method}; the argument the object was built with is not read"
+            )
             return held, not held
         found, certain = self._functions(values)
         for value in values:

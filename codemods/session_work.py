@@ -106,6 +106,8 @@ class SessionWork:
     unverified: list[tuple[int, str]] = field(default_factory=list)
     # Work its decorators' `async def` wrappers do on the loop around it: (line, decorator, where).
     decorated: list[tuple[int, str, str]] = field(default_factory=list)
+    # (line, callee) of `reached` -> why the call only may run it (`Flow.by_name`)
+    maybe: dict[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def any(self) -> bool:
@@ -164,7 +166,7 @@ def _copy(work: SessionWork) -> SessionWork:
         helper_calls = {index: fresh[id(b)] for index, b in work.helper_calls.items()}
     return SessionWork(
         work.params, work.used, work.unused, work.opened, work.opening_callees, work.passes_to, blocking,
-        helper_calls, work.in_coroutines, work.own, work.reached, work.unverified, work.decorated,
+        helper_calls, work.in_coroutines, work.own, work.reached, work.unverified, work.decorated, work.maybe,
     )
 
 
@@ -247,6 +249,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.opening_callees.append((edge.call.line, name, chain))
         elif works is not None:
             work.reached.append((edge.call.line, name, [callee.qualname, *works]))
+            if (guess := project.flow.by_name.get(id(edge.call))) is not None:
+                work.maybe[edge.call.line, name] = guess
         if edge.session_args:
             work.passes_to.append((edge.call.line, name))
             if not opens and works is None and stores_only(project, edge.callee):
@@ -260,7 +264,9 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             work.own.append((edge.call.line, f"{name}(...)"))
         if edge.session_args or opens or works is not None or handed:
             in_thread = edge.call.offloaded or edge.call.streamed or _streamed(project, function, edge.call, callee)
-            blocking = Blocking(edge.call.line, f"{name}(...)", offloaded=in_thread)
+            guess = project.flow.by_name.get(id(edge.call))
+            text = f"{name}(...)" if guess is None else f"maybe {name}(...): {guess}"
+            blocking = Blocking(edge.call.line, text, offloaded=in_thread)
             if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):
                 continue  # one call, several implementations of the same name
             work.blocking.append(blocking)

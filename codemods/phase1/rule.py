@@ -626,9 +626,9 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
     for line, text in work.own:
         reasons.append(AM124.reason(f"does synchronous Session work at line {line} (`{text}`) and never awaits"))
     for line, callee, chain in work.reached:
-        reasons.append(
-            AM123.reason(f"calls {callee} (line {line}), which does synchronous Session work: {' -> '.join(chain)}")
-        )
+        guess = work.maybe.get((line, callee))
+        calls = f"calls {callee} (line {line})" if guess is None else f"may call {callee} (line {line}: {guess})"
+        reasons.append(AM123.reason(f"{calls}, which does synchronous Session work: {' -> '.join(chain)}"))
     for line, decorator, where in work.decorated:
         reasons.append(
             AM124.reason(

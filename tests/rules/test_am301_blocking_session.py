@@ -518,3 +518,21 @@ def test_a_method_on_a_model_the_router_was_handed_is_an_am301_finding(app, find
 def test_near_miss_a_library_method_on_the_handed_model_is_no_finding(app, findings, function):
     root = app(HELD_MODEL.format(method="model_json_schema"))
     assert findings(root, function) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "function", "why"),
+    [
+        (FACTORY_MODEL, "counter_router.<locals>.count", "the factory's argument is not read"),
+        (HELD_MODEL, "CountRouter.total", "the argument the object was built with is not read"),
+    ],
+)
+def test_a_method_reached_only_by_its_name_is_one_the_route_may_call(app, reported, findings, source, function, why):
+    # Which class the argument is, is not read: the reasons say the call may run the method, and why.
+    root = app(source.format(method="count_rows"))
+    guess = f"one of the project methods named count_rows; {why}"
+    [reason] = reported(root, function, "phase1")["reasons"]
+    assert reason.startswith("may call api.items.Note.count_rows (line ")
+    assert f": {guess}), which does synchronous Session work: Note.count_rows -> " in reason
+    [finding] = findings(root, function)
+    assert f"(maybe api.items.Note.count_rows(...): {guess})" in finding["message"]
