@@ -473,6 +473,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         )
     if not blocking and not work.any and work.unverified:
         line, text = work.unverified[0]
+        advice = project.held_dependency_advice(handler.id, text)
         candidates.append(
             Finding(
                 AM304,
@@ -481,8 +482,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 function.line,
                 function.qualname,
                 f"async def {_kind(handler)} may do synchronous Session work the analysis cannot see: "
-                f"{text} (line {line}); make the types visible (annotate the dependency's return type) "
-                "or acknowledge it with `# async-migrate: ignore[AM304] reason`",
+                f"{text} (line {line}); "
+                + (f"{advice}," if advice else "make the types visible (annotate the dependency's return type)")
+                + " or acknowledge it with `# async-migrate: ignore[AM304] reason`",
                 [Blocking(line, text)],
                 "keep",
             )

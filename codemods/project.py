@@ -1047,6 +1047,27 @@ class Project:
         found = self.function(ref)
         return found is not None and (found[0].name, found[1].key) in self.session_dependencies
 
+    def held_dependency_advice(self, fid: FunctionId, text: str) -> str | None:
+        """The fix for an unverified `text` (an `opaque_session_uses` entry) whose parameter's
+        dependency is read off an object the function closes over (`Depends(self.db_func)` in a
+        route a router method returns, `Depends(config.get_db)` in a factory's): what the object
+        holds is set where it is built, so no return type the analysis could read exists. None
+        for any other entry."""
+        _, function = self.functions[fid]
+        for param in function.params:
+            held = param.opaque_depends
+            root, dot, rest = held.partition(".")
+            if (
+                dot and root.isidentifier() and all(part.isidentifier() for part in rest.split("."))
+                and text.startswith(f"`{param.name}` comes from `Depends({held})`")
+                and self.enclosing_binder(fid, root) is not None
+            ):
+                return (
+                    f"annotate the parameter (`{param.name}: Session`) or have it depend "
+                    f"on the dependency function itself, not on what `{root}` holds"
+                )
+        return None
+
     def opaque_session_uses(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Session methods called on a parameter whose `Depends(...)` the analysis cannot follow
         (`Depends(make_dep())`, a lambda naming no Session source), or on a bare parameter (no

@@ -430,7 +430,8 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             # Converting needs evidence of Session work, keeping needs its absence: with
             # neither, the handler stays as it is and the reason says what could not be seen.
             line, text = work.unverified[0]
-            return [unverified_reason(line, text), *mislabelled_sessions(project, handler, unverified=True)]
+            advice = project.held_dependency_advice(handler.id, text)
+            return [unverified_reason(line, text, advice), *mislabelled_sessions(project, handler, unverified=True)]
         notes = mislabelled_sessions(project, handler)
         if notes:
             return notes
@@ -639,11 +640,12 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
     return reasons
 
 
-def unverified_reason(line: int, text: str) -> Reason:
-    """Phase one's reason for a handler whose only Session evidence could not be resolved."""
+def unverified_reason(line: int, text: str, advice: str | None = None) -> Reason:
+    """Phase one's reason for a handler whose only Session evidence could not be resolved, with
+    the fix where the rule's general one does not fit (`Project.held_dependency_advice`)."""
     return AM125.reason(
         f"unverified: {text} (line {line}); the analysis cannot tell whether it does synchronous "
-        "Session work, so it stays async def"
+        "Session work, so it stays async def" + (f"; {advice}" if advice else "")
     )
 
 

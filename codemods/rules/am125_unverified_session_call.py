@@ -42,7 +42,9 @@ RULE = Rule(
     summary="the handler's only Session evidence is a Session-carrying call the analysis cannot resolve",
     fix=(
         "annotate the dependency's return type or the object's class so the analysis can follow "
-        "it, or acknowledge with `# async-migrate: ignore[AM304] reason`"
+        "it (a dependency read off an object the route closes over, `Depends(self.db_func)`: annotate "
+        "the parameter, `db: Session = Depends(self.db_func)`), or acknowledge with "
+        "`# async-migrate: ignore[AM304] reason`"
     ),
     doc=__doc__,
 )

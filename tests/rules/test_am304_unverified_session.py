@@ -965,3 +965,36 @@ def test_near_miss_a_held_dependency_giving_settings_is_no_finding(app, findings
     source = HELD_DEPENDENCY.format(param="settings=Depends(self.settings)", body=body)
     root = app("", {"api/generic.py": source})
     assert findings(root, "ModelRouter._get_all.<locals>.route") == []
+
+
+@pytest.mark.parametrize("param", ["db=Depends(self.db_func)", "db=self.session_dep", "db=Depends(self.deps.session)"])
+def test_a_held_dependency_is_advised_an_annotated_parameter_not_a_return_type(app, findings, reported, param):
+    # What the router holds is set where it is built: no dependency return type to annotate.
+    root = app("", {"api/generic.py": HELD_DEPENDENCY.format(param=param, body="db.query(self.model).all()")})
+    function = "ModelRouter._get_all.<locals>.route"
+    advice = "annotate the parameter (`db: Session`) or have it depend on the dependency function itself"
+    [found] = findings(root, function)
+    assert advice in found["message"] and "return type" not in found["message"]
+    [reason] = reported(root, function, "phase1")["reasons"]
+    assert reason.endswith(f"; {advice}, not on what `self` holds")
+
+
+def test_a_function_factorys_held_dependency_is_advised_an_annotated_parameter(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+
+        def list_endpoint(model, config):
+            async def endpoint(db=Depends(config.get_db)):
+                return db.query(model).all()
+
+            return endpoint
+
+
+        router.add_api_route("/all", list_endpoint(object, None), methods=["GET"])
+        """
+    )
+    [found] = findings(root, "list_endpoint.<locals>.endpoint")
+    assert "annotate the parameter (`db: Session`)" in found["message"]
+    assert "return type" not in found["message"]
