@@ -939,22 +939,24 @@ def test_a_route_reading_its_factorys_held_dependency_is_unverified_not_clean(ap
     assert reported(root, function, "phase1")["codes"] == ["AM125"]
 
 
+# A function factory's route depending on an attribute of an object the factory was given.
+FUNCTION_FACTORY = """
+from fastapi import Depends
+
+
+def list_endpoint(model, config):
+    async def endpoint(db=Depends(config.get_db)):
+        return db.query(model).all()
+
+    return endpoint
+
+
+router.add_api_route("/all", list_endpoint(object, None), methods=["GET"])
+"""
+
+
 def test_a_function_factorys_dependency_on_an_object_it_was_given_is_unverified(app, findings):
-    root = app(
-        """
-        from fastapi import Depends
-
-
-        def list_endpoint(model, config):
-            async def endpoint(db=Depends(config.get_db)):
-                return db.query(model).all()
-
-            return endpoint
-
-
-        router.add_api_route("/all", list_endpoint(object, None), methods=["GET"])
-        """
-    )
+    root = app(FUNCTION_FACTORY)
     found = findings(root, "list_endpoint.<locals>.endpoint")
     assert [f["code"] for f in found] == ["AM304"], found
     assert "comes from `Depends(config.get_db)`" in found[0]["message"]
@@ -980,21 +982,7 @@ def test_a_held_dependency_is_advised_an_annotated_parameter_not_a_return_type(a
 
 
 def test_a_function_factorys_held_dependency_is_advised_an_annotated_parameter(app, findings):
-    root = app(
-        """
-        from fastapi import Depends
-
-
-        def list_endpoint(model, config):
-            async def endpoint(db=Depends(config.get_db)):
-                return db.query(model).all()
-
-            return endpoint
-
-
-        router.add_api_route("/all", list_endpoint(object, None), methods=["GET"])
-        """
-    )
+    root = app(FUNCTION_FACTORY)
     [found] = findings(root, "list_endpoint.<locals>.endpoint")
     assert "annotate the parameter (`db: Session`)" in found["message"]
     assert "return type" not in found["message"]
