@@ -1759,15 +1759,23 @@ def _bound_registry(project: Project, fid: FunctionId, function: facts.Function,
         for binding in [*function.bindings, *defaults]:
             if binding.name != name or binding.entered or binding.expr.startswith("$"):
                 continue
-            target = project.resolve(binding.expr)
-            if target is None or target.kind != "value" or target.value is None or target.module is None:
-                continue
-            if target.value.kind == "call" and project.canonical(target.value.ref) in SCOPED_SESSION_MAKERS:
+            where = _scoped_registry(project, binding.expr)
+            if where is not None:
                 return (
                     f"a name that may hold the module-level `scoped_session` `{binding.expr.rsplit('.', 1)[-1]}` "
-                    f"({target.module.path}:{target.value.line}), bound at {module.path}:{binding.line or line}: "
+                    f"({where}), bound at {module.path}:{binding.line or line}: "
                     "the route's AsyncSession cannot replace it on one branch only"
                 )
+    return None
+
+
+def _scoped_registry(project: Project, ref: str) -> str | None:
+    """Where the module-level `scoped_session(...)` value `ref` names is assigned (`path:line`), or None."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.value is None or target.module is None:
+        return None
+    if target.value.kind == "call" and project.canonical(target.value.ref) in SCOPED_SESSION_MAKERS:
+        return f"{target.module.path}:{target.value.line}"
     return None
 
 
@@ -1779,14 +1787,9 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
             continue
         parts = call.callee.split(".")
         for end in range(len(parts) - 1, 0, -1):
-            target = project.resolve(".".join(parts[:end]))
-            if target is None or target.kind != "value" or target.value is None or target.module is None:
-                continue
-            if target.value.kind == "call" and project.canonical(target.value.ref) in SCOPED_SESSION_MAKERS:
-                return (
-                    f"the module-level `scoped_session` `{parts[end - 1]}` ({target.module.path}:"
-                    f"{target.value.line})"
-                )
+            where = _scoped_registry(project, ".".join(parts[:end]))
+            if where is not None:
+                return f"the module-level `scoped_session` `{parts[end - 1]}` ({where})"
     state = _request_state_origin(project, fid, function, line)
     if state is not None:
         return state
