@@ -983,17 +983,25 @@ class Project:
         found = self._declared[id(param)] = self._declared_session(param)
         return found
 
-    def _declared_session(self, param: facts.Param) -> str | None:
+    def session_depends_default(self, param: facts.Param) -> str | None:
+        """How the parameter's default declares a session dependency, as written for a reason:
+        `db: Session = Depends(get_db)`, or `db=db_dependency` where `db_dependency =
+        Depends(get_db)`; None when it declares none."""
         if param.depends is not None and self.is_session_dependency(param.depends):
             return f"`{_signature(param)}`"
         if param.depends is None and param.default_ref is not None:
-            # `db=db_dependency` where `db_dependency = Depends(get_db)`
             target = self.resolve(param.default_ref)
             if (
                 target is not None and target.kind == "value" and target.value is not None
                 and target.value.kind == "depends" and self.is_session_dependency(target.value.ref)
             ):
                 return f"`{param.name}={param.default_ref.rsplit('.', 1)[-1]}`"
+        return None
+
+    def _declared_session(self, param: facts.Param) -> str | None:
+        declared = self.session_depends_default(param)
+        if declared is not None:
+            return declared
         for ref in param.annotation:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return None

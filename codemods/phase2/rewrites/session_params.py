@@ -173,17 +173,11 @@ def _depends_default(project: Project, module: facts.Module, param: facts.Param)
     `__init__` of a fastapi-utils `@cbv` class, a dependency registered where the analysis does
     not look): whoever calls it without the argument gets the dependency's Session, so the
     dependency moves with the annotation. A caller passing the argument never reads it."""
-    if param.depends is not None:
-        return project.is_session_dependency(param.depends)
-    if param.default_ref is None:
-        # A helper code calls keeps a plain `AsyncSession` annotation: its callers pass the Session.
-        return not _called_in_code(project, module, param) and any(
-            _alias_depends(project, ref) for ref in param.annotation
-        )
-    target = project.resolve(param.default_ref)  # `db=db_dependency` for `db_dependency = Depends(get_db)`
-    return (
-        target is not None and target.kind == "value" and target.value is not None
-        and target.value.kind == "depends" and project.is_session_dependency(target.value.ref)
+    if param.depends is not None or param.default_ref is not None:
+        return project.session_depends_default(param) is not None
+    # A helper code calls keeps a plain `AsyncSession` annotation: its callers pass the Session.
+    return not _called_in_code(project, module, param) and any(
+        _alias_depends(project, ref) for ref in param.annotation
     )
 
 
