@@ -26,7 +26,6 @@ from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
     dependency_handing_out,
-    opening_class,
     request_context_variable,
     shared_session_uses,
 )
@@ -51,6 +50,7 @@ from async_migrate.codemods.phase2 import (
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.derived import runs_sync
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
+from async_migrate.codemods.phase2.unit_of_work import unit_of_work
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
@@ -1559,7 +1559,7 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
             line, what = uses[0]
             via = "" if fid == route else "calls " + " -> ".join(_name(project, f) for f in path[1:]) + ", which "
             more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
-            unit = _unit_of_work(project, fid, line)
+            unit = unit_of_work(project, fid, line)
             if unit is None:
                 held = _held_by(project, fid, line)
                 unit = held, (
@@ -1581,31 +1581,6 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
         if also:
             found[index] += f"; the same at {', '.join(dict.fromkeys(also))}"
     return [AM241.reason(text) for text in dict.fromkeys(found)]
-
-
-def _unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str] | None:
-    """The class whose instances open the Session the call at `line` works on into an attribute
-    of their own (a unit of work: `self.session = self.session_factory()` in `__enter__`), and
-    the rest of a reason naming it; or None."""
-    _, function = project.functions[fid]
-    for call in function.calls:
-        expression = call.func if call.func is not None else call.callee
-        if call.line != line or expression is None:
-            continue
-        for receiver in (expression.rpartition(".")[0], *(a.expr for a in call.args if a.expr)):
-            found = opening_class(project, fid, receiver) if receiver else None
-            if found is None:
-                continue
-            cls, attribute, openers = found
-            module, declared = project.flow.classes.by_ref[cls]
-            opened = ", ".join(f"`{project.functions[o][1].qualname}`" for o in openers)
-            return cls, (
-                f"the Session {opened} opens itself into `self.{attribute}` of `{declared.qualname}` "
-                f"({module.path}:{declared.line}), not one the route receives: phase two moves only a Session the "
-                f"route receives (a dependency) and leaves a `{declared.qualname}` that opens its own synchronous Session; "
-                "keep the route as it is, or have the route hand its Session to what it builds"
-            )
-    return None
 
 
 def _async_session_dependency(project: Project, handler: Handler) -> str | None:
