@@ -1457,6 +1457,22 @@ class Project:
             return any(self.canonical(r) in ASYNC_SESSION_TYPES for r in function.returns)
         return bool(function.yields) and all(self._opened_async(function, name) for name in function.yields)
 
+    def opens_async_session(self, function: facts.Function) -> bool:
+        """Whether the function binds a name to an AsyncSession it opens: `async with
+        async_sessionmaker_instance() as s`, `s = AsyncSession(async_engine)`, `.begin()` on either."""
+        for binding in function.bindings:
+            if not binding.expr.endswith("()"):
+                continue
+            opener = binding.expr[:-2].removesuffix("().begin")
+            opener = opener.removesuffix(".begin")
+            if self.canonical(opener) in ASYNC_SESSION_TYPES:
+                return True
+            target = self.resolve(opener)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "call" and self.canonical(value.ref) in ASYNC_SESSIONMAKERS:
+                return True
+        return False
+
     def _opened_async(self, function: facts.Function, name: str) -> bool:
         bound = [b for b in function.bindings if b.name == name]
         if not bound:

@@ -812,9 +812,7 @@ def compute(
                 reasons.append(AM207.reason("overrides, or is overridden by, a method that gets an async twin: "
                                             "the class hierarchy keeps one twin name"))
             closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
-        elif "." not in project.functions[fid][1].qualname and twins_module.existing_twin(
-            project, fid, project.functions[fid][1].name + project.config.twin_suffix
-        ):
+        elif "." not in project.functions[fid][1].qualname and twins_module.earlier_twin(project, fid):
             # An earlier run for another subsystem left its twin: moving the original in place
             # as well would leave two async copies.
             closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
@@ -888,10 +886,8 @@ def _other_async_provider(project: Project, fid: FunctionId, provider: FunctionI
 def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
     """The async twin an earlier run left beside a plain function, which the migrated code will call."""
     module, function = project.functions[fid]
-    name = function.name + project.config.twin_suffix
-    if "." in function.qualname or not twins_module.existing_twin(project, fid, name):
-        return None
-    return (module.name, name)
+    name = None if "." in function.qualname else twins_module.earlier_twin(project, fid)
+    return None if name is None else (module.name, name)
 
 
 def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:
@@ -957,7 +953,7 @@ def _twin_lacks(project: Project, fix: EagerFix) -> bool:
 
 
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
-    twin = project.functions[fix.fid][1].name + project.config.twin_suffix
+    twin = twins_module.earlier_twin(project, fix.fid) or project.functions[fix.fid][1].name + project.config.twin_suffix
     return _unfixable(
         project, fix, f"whose async twin `{twin}` (already there: an earlier run's, or written by hand) the migrated code calls and which "
         "does not load it", f"add the eager load of {{path}} to the query in `{twin}`",

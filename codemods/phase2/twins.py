@@ -40,8 +40,9 @@ def name_twins(
         if not twinned:
             continue
         base = project.functions[twinned[0]][1].name + project.config.twin_suffix
-        reused = all(existing_twin(project, fid, base) for fid in twinned)
-        name = base if reused else methods.twin_name(project, twinned, read)
+        found = next((n for n in _numbered(base) if all(existing_twin(project, fid, n) for fid in twinned)), None)
+        reused = found is not None
+        name = found if found is not None else methods.twin_name(project, twinned, read)
         for fid in twinned:
             if reused:
                 _reuse(closure.helpers[fid], name)
@@ -53,8 +54,9 @@ def name_twins(
             continue
         module, function = project.functions[fid]
         base = function.name + project.config.twin_suffix
-        if existing_twin(project, fid, base):
-            _reuse(decision, base)
+        earlier = earlier_twin(project, fid)
+        if earlier is not None:
+            _reuse(decision, earlier)
             continue
         homes = {module.name} | {
             edge.caller[0] for edge in project.all_calls_to[fid] if edge.caller in members
@@ -81,6 +83,21 @@ def _reuse(decision: HelperDecision, name: str) -> None:
     decision.reasons.append(AM207.reason(f"its async twin `{name}` exists already: the migrated code calls it"))
 
 
+def _numbered(base: str) -> list[str]:
+    """The names `twin_names.free` may have given a twin: `base`, `base_2`, `base_3`, ..."""
+    return [base] + [f"{base}_{number}" for number in range(2, _NUMBERED)]
+
+
+_NUMBERED = 20
+
+
+def earlier_twin(project: Project, fid: FunctionId) -> str | None:
+    """The name of the async twin an earlier run left beside `fid`: `name_async`, or the
+    numbered name it got where `name_async` was taken (by a project function that is no twin)."""
+    base = project.functions[fid][1].name + project.config.twin_suffix
+    return next((name for name in _numbered(base) if existing_twin(project, fid, name)), None)
+
+
 def existing_twin(project: Project, fid: FunctionId, name: str) -> bool:
     """Whether `name` beside `fid` (in its module, or its class for a method) is already its
     async twin: an `async def` with the same parameters, as an earlier run for another
@@ -94,4 +111,25 @@ def existing_twin(project: Project, fid: FunctionId, name: str) -> bool:
         and (found.is_async or not project.session_names(fid))
         and [(p.name, p.positional, p.variadic) for p in found.params]
         == [(p.name, p.positional, p.variadic) for p in function.params]
+        and _same_session_work(project, fid, found)
     )
+
+
+def _same_session_work(project: Project, fid: FunctionId, found: facts.Function) -> bool:
+    """Whether `found` holds a Session where the original does, as a twin phase two writes
+    does: an AsyncSession parameter where the original's Session parameter is annotated, and
+    a Session it opens itself where the original opens one. A project function that merely
+    bears the name (`send_email_async`, the project's own sender beside `send_email`, which
+    records what it sent on a Session it opens) does neither: calling it instead would drop
+    the original's Session work."""
+    _, function = project.functions[fid]
+    params = {p.name: p for p in found.params}
+    for name in project.session_params.get(fid, {}):
+        original = next((p for p in function.params if p.name == name), None)
+        if original is None or not (original.annotation or original.depends):
+            continue  # an unannotated Session parameter: its twin's is unannotated too
+        if name not in params or project.declared_async_session(params[name]) is None:
+            return False
+    if any(o.name and project.is_sessionmaker(o.callee) for o in function.opens):
+        return project.opens_async_session(found)
+    return True
