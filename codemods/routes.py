@@ -190,6 +190,21 @@ class Routes:
                 queue.append(parent)
         return False
 
+    def above(self, registration: Registration) -> list[str]:
+        """The routers a registration's routes are served under, as far as the index reads them:
+        the module-level router it registers on, then every router including that one (read from
+        `include_router(...)` calls naming both), nearest first. Empty when the router is not a
+        module-level one the index resolves; an include the index cannot read adds nothing."""
+        start = self._canonical(registration.base) if registration.base is not None else None
+        if start is None:
+            return []
+        found = [start]
+        for current in found:
+            for parent, _ in self.includes.get(current, ()):
+                if parent is not None and parent not in found:
+                    found.append(parent)
+        return found
+
     def _application(self, router: str) -> bool:
         """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
         target = self.project.resolve(router)

@@ -385,6 +385,120 @@ def test_1_a_router_level_dependency_sharing_the_session_blocks_while_a_route_st
     assert document["files_changed"] == []
 
 
+# `api = APIRouter(dependencies=[Depends(audit)])` including the subsystem's router: FastAPI runs the
+# list above the route too.
+PARENT_MAIN = """
+from fastapi import APIRouter, Depends, FastAPI
+
+from api.items import audit, router
+
+api = APIRouter(dependencies=[Depends(audit)])
+api.include_router(router)
+app = FastAPI()
+app.include_router(api)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_parent_router_dependency_sharing_the_session_moves_to_its_twin(cli, service, kind):
+    root = service({
+        "main.py": PARENT_MAIN,
+        SUBSYSTEM: routes(
+            AUDITED,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+            """,
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_me")["action"] == "migrate"
+    assert "api = APIRouter(dependencies=[Depends(audit_async)])" in read(root, "main.py")
+    result = serve(root, kind, """
+        renamed = client.put("/me", params={"name": "Zoe"}).status_code
+        with Sync() as s:
+            name = s.get(User, 1).name
+            audits = s.scalar(select(func.count(Item.id)).where(Item.name == "audit"))
+        print(json.dumps({"status": renamed, "name": name, "audits": audits}))
+    """)
+    # The parent router's audit row is written by the route's commit: one Session a request.
+    assert result == {"status": 200, "name": "Zoe", "audits": 1}
+
+
+def test_1_a_parent_router_dependency_sharing_the_session_blocks_while_a_route_under_it_stays(cli, service):
+    root = service({
+        "main.py": PARENT_MAIN.replace("api.include_router(router)", "api.include_router(router)\napi.include_router(more)")
+        .replace("from api.items import audit, router", "from api.items import audit, router\nfrom api.more import router as more"),
+        SUBSYSTEM: routes(
+            AUDITED,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+            """,
+        ),
+        "api/more.py": dedent("""
+            from fastapi import APIRouter
+            from sqlalchemy import func, select
+
+            from core.dependencies import session_dependency
+            from models import Item
+
+            router = APIRouter()
+
+
+            @router.get("/count")
+            def count(db: session_dependency):
+                return db.scalar(select(func.count(Item.id)))
+        """),
+    })
+    found = handler(apply(cli, root), "rename_me")
+    assert found["action"] == "blocked"
+    assert "the router `main.api`" in found["reasons"][0] and "api.more.count stays" in found["reasons"][0]
+
+
+AUDIT_CALLABLE = """
+class Audit:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, db: Session = Depends(get_db_session)) -> None:
+        db.add(Item(name=self.name, owner_id=1))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_1_a_callable_instance_a_router_lists_moves_with_its_routes(cli, service, kind):
+    # `APIRouter(dependencies=[Depends(Audit("audit"))])`: an instance built in the list itself.
+    root = service({
+        SUBSYSTEM: routes(
+            AUDIT_CALLABLE,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+            """,
+        ).replace("router = APIRouter()", "").replace(
+            "\n\n\n@router.put", '\n\n\nrouter = APIRouter(dependencies=[Depends(Audit("audit"))])\n\n\n@router.put'
+        ),
+    })
+    document = apply(cli, root)
+    assert handler(document, "rename_me")["action"] == "migrate"
+    assert "    async def __call__(self, db: AsyncSession = Depends(" in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        renamed = client.put("/me", params={"name": "Zoe"}).status_code
+        with Sync() as s:
+            name = s.get(User, 1).name
+            audits = s.scalar(select(func.count(Item.id)).where(Item.name == "audit"))
+        print(json.dumps({"status": renamed, "name": name, "audits": audits}))
+    """)
+    assert result == {"status": 200, "name": "Zoe", "audits": 1}
+
+
 CALLABLE = """
 class CurrentUser:
     def __init__(self, cost: int) -> None:

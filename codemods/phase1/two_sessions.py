@@ -31,6 +31,7 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     from async_migrate.codemods.phase1.async_session import async_session_of
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
+        included_session_dependencies,
         param_dependency,
         session_dependencies_in_tree,
     )
@@ -43,7 +44,10 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     sessions = set(project.declared_async_session_params(handler.id))
     function = handler.function
     found = []
-    for shared in session_dependencies_in_tree(project, handler):
+    tree = session_dependencies_in_tree(project, handler)
+    # `include_router(router, dependencies=[...])` runs its list for every route it includes too.
+    tree += [s for s in included_session_dependencies(project, handler) if s.dependency not in {t.dependency for t in tree}]
+    for shared in tree:
         names = [_name(project, fid) for fid in shared.chain]
         # The route's parameters the chain's first dependency fills hold what the synchronous Session loaded.
         objects = {

@@ -120,15 +120,20 @@ def router_dependencies(project: Project, handler: Handler) -> list[str]:
 
 
 def handler_routers(project: Project, handler: Handler) -> list[str]:
-    """The routers a route is registered on that list dependencies of their own, by the
-    reference of the value that builds them (`api.items.router`)."""
+    """The routers a route is served under that list dependencies of their own, by the
+    reference of the value that builds them (`api.items.router`): the one it is registered
+    on, and every router (or application) including that one at any depth, `api =
+    APIRouter(dependencies=[...])` with `api.include_router(items.router)`: FastAPI runs their
+    lists for the route too."""
     found: list[str] = []
+    routes = _routes(project)
     for registration in handler.registrations:
-        target = project.resolve(registration.base)
-        if target is None or target.kind != "value" or target.value is None or target.module is None:
-            continue
-        if any(arg.keyword == "dependencies" for arg in target.value.args) and target.ref not in found:
-            found.append(target.ref)
+        for router in routes.above(registration):
+            target = project.resolve(router)
+            if target is None or target.kind != "value" or target.value is None or target.module is None:
+                continue
+            if any(arg.keyword == "dependencies" for arg in target.value.args) and target.ref not in found:
+                found.append(target.ref)
     return found
 
 
@@ -154,7 +159,15 @@ def router_dependency_refs(project: Project, router: str) -> list[str]:
     if not text:
         return []
     # The facts keep the argument as written; the module's Depends() targets it names are its own.
-    return [ref for ref in target.module.depends if ref.rsplit(".", 1)[-1] in text]
+    return [ref for ref in target.module.depends if named_in(ref, text)]
+
+
+def named_in(ref: str, text: str) -> bool:
+    """Whether a `Depends(...)` target of a module is named in `text`, an argument as written: by
+    its last name, `get_user` for `auth.get_user`, and for an instance built in place, whose
+    reference ends in the call (`security.RoleChecker()` for `Depends(RoleChecker(["admin"]))`),
+    by the class's name."""
+    return ref.rsplit(".", 1)[-1].removesuffix("()") in text
 
 
 def shared_session_dependencies(project: Project, handler: Handler) -> list[SharedSession]:
@@ -179,6 +192,21 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     ]
     queue += [(ref, (), router) for router in handler_routers(project, handler)
               for ref in router_dependency_refs(project, router)]
+    return _in_tree(project, queue)
+
+
+def included_session_dependencies(project: Project, handler: Handler) -> list[SharedSession]:
+    """The dependencies receiving a synchronous Session that FastAPI runs for a route because an
+    `include_router(router, dependencies=[Depends(f)])` includes a router it is served under (its
+    own or one above it), nearest first. Phase two does not move these (it blocks the route:
+    `guarded_includes`); a route already on an AsyncSession holds two Sessions with them."""
+    routes = _routes(project)
+    above = {router for registration in handler.registrations for router in routes.above(registration)}
+    queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = []
+    for module in project.modules.values():
+        for added in module.registrations:
+            if added.attr == INCLUDE_ROUTER and added.depends and routes.router_ref(added.endpoint) in above:
+                queue.extend((ref, (), None) for ref in added.depends)
     return _in_tree(project, queue)
 
 
@@ -454,7 +482,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             if text and value.kind == "call" and (
                 callee.endswith("APIRouter") or callee in project.config.router_types
             ):  # an APIRouter's own list: followed per route through its decorators
-                placed.extend(ref for ref in counts if ref.rsplit(".", 1)[-1] in text)
+                placed.extend(ref for ref in counts if named_in(ref, text))
         for function in module.functions:
             placed.extend(p.depends for p in function.params if p.depends)
             placed.extend(ref for d in function.decorators for ref in d.depends)
