@@ -75,9 +75,12 @@ def expired_where(risk: LazyLoadRisk) -> str:
 
 
 def _dependency(project: Project, param: facts.Param) -> FunctionId | None:
-    if not param.depends:
-        return None
-    found = project.function(param.depends)
+    """The project function injecting the parameter: `Depends(f)` inline, through an
+    `Annotated[User, Depends(f)]` alias (`CurrentUser`), or a module-level `Depends(f)` default."""
+    from async_migrate.codemods.phase2.dependencies import param_dependency
+
+    ref = param_dependency(project, param)
+    found = project.function(ref) if ref else None
     return (found[0].name, found[1].key) if found is not None else None
 
 
@@ -129,7 +132,7 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
     for param in function.params:
         if param.name not in sessions:
             continue
-        provider = _dependency(project, param) or _aliased(project, param)
+        provider = _dependency(project, param)
         if provider is None:
             continue
         _, opener = project.functions[provider]
@@ -138,18 +141,6 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
             if maker is not None:
                 return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
     return True
-
-
-def _aliased(project: Project, param: facts.Param) -> FunctionId | None:
-    """The dependency an `Annotated[Session, Depends(get_db)]` alias in the annotation names."""
-    for ref in param.annotation:
-        target = project.resolve(ref)
-        value = target.value if target is not None and target.kind == "value" else None
-        if value is not None and value.kind == "annotated" and value.depends:
-            found = project.function(value.depends)
-            if found is not None:
-                return found[0].name, found[1].key
-    return None
 
 
 def _maker(project: Project, ref: str | None) -> facts.Value | None:

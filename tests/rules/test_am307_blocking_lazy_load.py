@@ -3,6 +3,8 @@ of a dependency's object on the synchronous Session."""
 
 from __future__ import annotations
 
+import pytest
+
 from rules.test_am129_lazy_load_on_loop import MODELS, ROUTE, files
 
 
@@ -504,3 +506,79 @@ async def owner(i: int, session: session_dependency):
     (finding,) = findings(app(route, files()), "owner")
     assert finding["code"] == "AM307" and "`post.user`" in finding["message"], finding["message"]
     assert "a Session call run in the threadpool returned" in finding["message"], finding["message"]
+
+
+# The full-stack template's shape: the dependency reached through `CurrentUser`, an
+# `Annotated[User, Depends(get_current_user)]` alias (directly, through a superuser check, or as a
+# module-level `Depends(...)` default), its Session opened by `Session(engine)` in `get_db`
+# (expiring, as every Session built without expire_on_commit=False), or by a sessionmaker.
+EXPIRED_ALIAS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import engine
+from models import User
+
+SessionLocal = sessionmaker(engine{keep})
+
+
+def get_db():
+    with {opener} as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def get_current_user(session: SessionDep) -> User:
+    user = session.get(User, 1)
+    session.add(user)
+    session.commit()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_active_superuser(current_user: CurrentUser) -> User:
+    return current_user
+
+
+current_user_default = Depends(get_current_user)
+
+
+@router.get("/me")
+async def me(current_user: CurrentUser):
+    return current_user
+
+
+@router.get("/admin")
+async def admin(user: Annotated[User, Depends(get_current_active_superuser)]):
+    return {"id": user.id}
+
+
+@router.get("/default")
+async def by_default(user: User = current_user_default):
+    return {"id": user.id}
+"""
+
+
+@pytest.mark.parametrize("opener", ["Session(engine)", "SessionLocal()"])
+def test_an_object_a_dependency_alias_committed_is_an_am307_finding(app, findings, opener):
+    root = app(EXPIRED_ALIAS.replace("{keep}", "").replace("{opener}", opener), expiring_files())
+    for route, read in (("me", "`current_user`"), ("admin", "`user.id`"), ("by_default", "`user.id`")):
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307", finding
+        assert read in finding["message"] and "expired" in finding["message"], finding["message"]
+        assert "from the dependency api.items.get_current_" in finding["message"], finding["message"]
+
+
+def test_near_miss_the_sessionmaker_behind_the_alias_does_not_expire_on_commit(app, findings):
+    root = app(
+        EXPIRED_ALIAS.replace("{keep}", ", expire_on_commit=False").replace("{opener}", "SessionLocal()"),
+        expiring_files(),
+    )
+    for route in ("me", "admin", "by_default"):
+        assert findings(root, route) == []
