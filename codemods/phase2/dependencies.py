@@ -259,8 +259,30 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
                 f"{_name(project, fid)} is also called directly ({', '.join(callers[:4])}): as `async def` "
                 "it would hand them a coroutine"
             )
+        built = _built_from_session(project, fid) if function.name == "__init__" else []
+        if built:
+            cls = _name(project, fid).removesuffix(".__init__")
+            return (
+                f"{cls} builds {', '.join(built)} from the Session in its `__init__` without keeping the "
+                f"Session itself: phase two moves a class FastAPI builds (`Depends({cls.rsplit('.', 1)[-1]})`), "
+                "with the classes it builds from the Session, when its `__init__` also keeps it "
+                "(`self.db = db`)"
+            )
         return f"{_name(project, fid)} is a method dependency"
     return None
+
+
+def _built_from_session(project: Project, fid: FunctionId) -> list[str]:
+    """The project classes an `__init__` builds from its Session parameter (`self.repo =
+    ItemRepository(db)`), by name."""
+    _, function = project.functions[fid]
+    sessions = {p.name for p in function.params if project.declared_session(p) is not None}
+    built = {
+        cls.rsplit(".", 1)[-1]
+        for call in function.calls if any(a.name in sessions for a in call.args)
+        for cls in [project.flow.classes.resolve(call.callee) if call.callee else None] if cls is not None
+    }
+    return sorted(built)
 
 
 def callable_dependency(project: Project, fid: FunctionId) -> bool:

@@ -64,3 +64,46 @@ def test_a_module_level_depends_value_blocks_naming_the_module_it_is_written_in(
     assert "a `Depends(get_current_user)` in api/audit.py is written where the tool cannot tell" in " ".join(
         found["reasons"]
     )
+
+
+SERVICE = """
+from fastapi import Depends
+
+from db.engine import get_db_session
+
+
+class BookRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def titles(self) -> list[str]:
+        return list(self.session.scalars(select(Book.title)))
+
+
+class BookService:
+    def __init__(self, db: Session = Depends(get_db_session)) -> None:
+        {init}
+
+    def titles(self) -> list[str]:
+        return self.repo.titles()
+
+
+@router.get("/titles")
+def read_titles(svc: BookService = Depends()):
+    return svc.titles()
+"""
+
+
+def test_a_class_dependency_building_a_repository_without_keeping_the_session_says_to_keep_it(phase2, entry):
+    found = entry(phase2(SERVICE.replace("{init}", "self.repo = BookRepository(db)")), "read_titles")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    assert (
+        "api.items.BookService builds BookRepository from the Session in its `__init__` without keeping the "
+        "Session itself" in " ".join(found["reasons"])
+    )
+
+
+def test_near_miss_a_class_dependency_keeping_the_session_moves_with_its_repository(phase2, entry):
+    init = "self.db = db\n        self.repo = BookRepository(db)"
+    found = entry(phase2(SERVICE.replace("{init}", init)), "read_titles")
+    assert found["action"] == "migrate", found
