@@ -46,7 +46,8 @@ class Arg(_Fact):
     name: str | None  # the local name passed, when the argument is a bare name
     ref: str | None = None  # the resolved reference, when the argument names a function
     # The argument as an expression (see `Function.bindings`), when it is an attribute path
-    # on a local name (`self.db`): None for bare names (`name`) and module-level references.
+    # on a local name (`self.db`) or a call with no arguments (`self.uow()`, `current_session()`,
+    # `db_session.get()`): None for bare names (`name`) and module-level references.
     expr: str | None = None
 
 

@@ -631,7 +631,7 @@ class Flow:
             for attribute in rest.split(".") if rest else ():
                 values = self._attribute(values, attribute, binder)
         else:
-            head = self._getter_alias(head, steps)
+            head = self.getter_alias(head, steps)
             values = self.ref(head)
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
                 held = self.context_variable(head.removesuffix(".get"))
@@ -662,7 +662,7 @@ class Flow:
                 return None
         return owner
 
-    def _getter_alias(self, head: str, steps: tuple[str, ...]) -> str:
+    def getter_alias(self, head: str, steps: tuple[str, ...]) -> str:
         """`get_session()` where the module says `get_session = request_session.get`: the call
         reads the ContextVar as `request_session.get()` does. The index keeps the alias as a name
         whose target is an attribute of a value, which no reference resolves through."""

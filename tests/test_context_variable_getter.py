@@ -2,6 +2,8 @@
 (`get_session = db_session.get`, then `get_session().scalars(...)` in a repository), the
 middleware setting the variable per request. check saw no Session work there (a clean route);
 it is the Session `db_session.get()` holds, and phase one's `def` route RUNS with it.
+The same Session handed inline to a helper (`repo.count_in(current_session())`) is Session work
+too, where a route doing only that was "does no synchronous Session work" and no finding.
 """
 
 from __future__ import annotations
@@ -128,14 +130,14 @@ with TestClient(app) as client:
 """
 
 
-def serve(root: Path) -> object:
+def serve(root: Path, script: str = SERVE) -> object:
     (root / "app.db").unlink(missing_ok=True)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
     result = subprocess.run(
-        [sys.executable, "-c", dedent(SERVE)], cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", dedent(script)], cwd=root, env=env, capture_output=True, text=True, timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -157,3 +159,108 @@ def test_a_getter_alias_of_the_request_session_variable_is_session_work(cli, pro
     after = {h["function"]: h["after"] for h in document["handlers"]}
     assert (after["create"], after["count"], after["first"], after["tag"]) == ("def", "def", "def", "async"), after
     assert serve(root) == expected
+
+
+HANDED = """
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db import db_session
+from models import Item
+
+
+def current_session() -> Session:
+    return db_session.get()
+
+
+def count_in(session: Session) -> int:
+    return session.scalar(select(func.count(Item.id)))
+
+
+def add_in(session, name: str) -> None:
+    session.add(Item(name=name))
+    session.commit()
+
+
+def shout(text: str) -> str:
+    return text.upper()
+"""
+HANDED_MAIN = """
+from fastapi import FastAPI, Request
+
+import handed
+from db import SessionLocal, db_session, get_request_id, get_session, request_id
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def unit_of_work(request: Request, call_next):
+    session = SessionLocal()
+    token = db_session.set(session)
+    marker = request_id.set("req")
+    try:
+        return await call_next(request)
+    finally:
+        request_id.reset(marker)
+        db_session.reset(token)
+        session.close()
+
+
+@app.post("/items")
+async def create(name: str):
+    handed.add_in(db_session.get(), name)
+    return {"ok": True}
+
+
+@app.get("/items/count")
+async def count():
+    return {"n": handed.count_in(handed.current_session())}
+
+
+@app.get("/items/total")
+async def total():
+    return {"n": handed.count_in(session=get_session())}
+
+
+@app.get("/tag")
+async def tag():
+    return {"tag": handed.shout(get_request_id())}
+"""
+HANDED_SERVE = """
+import json
+
+from fastapi.testclient import TestClient
+
+from db import engine
+from main import app
+from models import Base
+
+Base.metadata.create_all(engine)
+with TestClient(app) as client:
+    created = client.post("/items", params={"name": "cup"}).status_code
+    print(json.dumps([
+        created, client.get("/items/count").json(), client.get("/items/total").json(), client.get("/tag").json(),
+    ]))
+"""
+
+
+def test_the_request_session_handed_inline_to_a_helper_is_session_work(cli, project):
+    root = project({"db.py": DB, "handed.py": HANDED, "models.py": MODELS, "main.py": HANDED_MAIN})
+    expected = [200, {"n": 1}, {"n": 1}, {"tag": "REQ"}]
+    assert serve(root, HANDED_SERVE) == expected
+    findings = {f["function"]: f for f in cli.json("check", root)["findings"]}
+    for name, helper in (("create", "add_in("), ("count", "count_in("), ("total", "count_in(")):
+        assert findings[name]["code"] == "AM301", findings[name]
+        assert helper in findings[name]["message"], findings[name]
+    # near miss: what a variable holding a string gives is no Session
+    assert "tag" not in findings, findings["tag"]
+    # phase two replaces only a dependency's Session: a route handing the variable's on stays
+    plan = {h["function"]: h for h in cli.json("phase2", root, "--subsystem", "main.py")["handlers"]}
+    for name in ("create", "count", "total"):
+        assert plan[name]["action"] == "blocked", plan[name]
+        assert "the context variable `db_session` holds for each request" in plan[name]["reasons"][0], plan[name]
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    after = {h["function"]: h["after"] for h in document["handlers"]}
+    assert (after["create"], after["count"], after["total"], after["tag"]) == ("def", "def", "def", "async"), after
+    assert serve(root, HANDED_SERVE) == expected

@@ -860,7 +860,9 @@ class BodyScanner:
                 escapes.append((resolved, line, written))
         for arg, value in self.raw_args:
             found = expression(value, local)
-            if found is not None and found.startswith("$"):
+            # a module-rooted call (`app.db.current_session()`) is read as a local one is; a
+            # module-level attribute is the argument's `ref`
+            if found is not None and (found.startswith("$") or found.endswith("()")):
                 arg.expr = found
         for value, line, asynchronous in self.raw_entered:
             found = expression(value, local)
@@ -1566,8 +1568,10 @@ class BodyScanner:
         the flow reads later."""
         kind = type(passed)
         if kind is ast.Attribute or (
-            # `OrderService(self.uow())`: what a method of a local object returns is passed on too
-            kind is ast.Call and type(passed.func) is ast.Attribute and not passed.args and not passed.keywords  # type: ignore[attr-defined]
+            # `OrderService(self.uow())`: what a method of a local object returns is passed on too;
+            # and `report(current_session())`, `report(db_session.get())`: what a function returns,
+            # or a module-level ContextVar holds for the request
+            kind is ast.Call and type(passed.func) in (ast.Attribute, ast.Name) and not passed.args and not passed.keywords  # type: ignore[attr-defined]
         ):
             self.raw_args.append((recorded, passed))
         elif kind is ast.Tuple or kind is ast.List or kind is ast.Set:

@@ -452,6 +452,7 @@ def request_context_variable(project: Project, fid: FunctionId, receiver: str, d
     object handing it out (fastapi-sqlalchemy's `db.session`); None otherwise. A worker thread
     runs a `def` route in a copy of the request's context, so it reads that request's Session."""
     head, steps = split(receiver)
+    head = project.flow.getter_alias(head, steps)  # `get_session()` where `get_session = _session.get`
     variable = head.removesuffix(".get")
     if variable != head and steps == ("()",) and project.flow.context_variable(variable):
         canonical = project.canonical(variable) or variable

@@ -1790,7 +1790,13 @@ def _context_variable_origin(project: Project, fid: FunctionId, function: facts.
                 "not one it receives as a parameter: phase two replaces only a dependency's Session; give the route a "
                 "Session dependency (or an AsyncSession one by hand), or keep the route as it is"
             )
-        variable = request_context_variable(project, fid, expression.rpartition(".")[0])
+        # `current_session().scalars()`, the Session handed on inline (`count(current_session())`)
+        # or bound to a name there (`s = current_session()`)
+        bound = [f"${b.name}" for b in function.bindings if b.line == line]
+        variable = next((
+            found for receiver in (expression.rpartition(".")[0], *(a.expr for a in call.args if a.expr), *bound)
+            if receiver and (found := request_context_variable(project, fid, receiver)) is not None
+        ), None)
         if variable is None:
             continue
         where = sorted({
