@@ -1708,10 +1708,32 @@ def _unverified_work(project: Project, route: FunctionId) -> list[Reason]:
     if own:
         line, text = own[0]
         return [AM272.reason(f"{_where(project, route, line)}: {text}")]
-    chain = project.unverified_chains.get(route)
+    chain = project.unverified_chains.get(route) or _unverified_below_coroutines(project, route)
     if chain:
         return [AM272.reason(f"{_where(project, route, project.functions[route][1].line)}: calls "
                              f"{' -> '.join(chain)}, where the analysis cannot type the Session")]
+    return []
+
+
+def _unverified_below_coroutines(project: Project, route: FunctionId) -> list[str]:
+    """The chain from `route` to a Session-carrying call the analysis cannot type, through the
+    `async def` helpers it awaits (`await asyncio.gather(by_name(q), by_sku(q))`), which
+    `unverified_chains` does not cross: they run on the event loop as the route does. Empty when
+    there is none."""
+    order: list[tuple[FunctionId, list[FunctionId]]] = [(route, [])]
+    seen = {route}
+    for fid, path in order:
+        if len(path) > 8:
+            continue
+        for edge in project.all_calls_from.get(fid, ()):
+            callee = edge.callee
+            if callee in seen or edge.call.offloaded:
+                continue
+            seen.add(callee)
+            below = project.unverified_chains.get(callee)
+            if below:
+                return [*(project.functions[f][1].qualname for f in (*path, callee)), *below]
+            order.append((callee, [*path, callee]))
     return []
 
 
