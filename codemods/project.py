@@ -1059,8 +1059,15 @@ class Project:
         """The fix for an unverified `text` (an `opaque_session_uses` entry) whose parameter's
         dependency is read off an object the function closes over (`Depends(self.db_func)` in a
         route a router method returns, `Depends(config.get_db)` in a factory's): what the object
-        holds is set where it is built, so no return type the analysis could read exists. None
-        for any other entry."""
+        holds is set where it is built, so no return type the analysis could read exists; or whose
+        call is on a proxy object forwarding through `__getattr__` (`_forwarded`), which has no
+        dependency to annotate. None for any other entry."""
+        if "that declares no `" in text and "its `__getattr__` (" in text:
+            return (
+                "call the Session the proxy forwards to through a function annotated to return it "
+                "(`def current_session() -> Session`, then `current_session().scalars(...)`), or take "
+                "the Session from a typed dependency"
+            )
         _, function = self.functions[fid]
         for param in function.params:
             held = param.opaque_depends

@@ -473,6 +473,9 @@ def test_a_method_a_getattr_forwards_is_unverified(app, findings, reported, body
         return
     [finding] = findings(root, "add_tag")
     assert finding["code"] == "AM304" and expected in finding["message"], finding
+    # the proxy has no dependency whose return type could be annotated
+    assert "annotate the dependency's return type" not in finding["message"], finding
+    assert "call the Session the proxy forwards to through a function annotated to return it" in finding["message"]
 
 
 TENANCY = """
