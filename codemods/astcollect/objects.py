@@ -267,8 +267,12 @@ class _Flow:
     def _call_term(self, node: ast.Call) -> tuple:
         load = self._load(node)
         if load is not None:
-            self.function.loads.append(load)
-            return ("load", len(self.function.loads) - 1)
+            terms = []
+            for each in load if isinstance(load, list) else [load]:
+                self.function.loads.append(each)
+                terms.append(("load", len(self.function.loads) - 1))
+            # a statement bound in branches (`if admin: stmt = select(X)` / `else: stmt = select(X).where(...)`)
+            return terms[0] if len(terms) == 1 else ("any", tuple(terms))
         func = node.func
         if type(func) is ast.Name and func.id in _PASSTHROUGH and func.id not in self.local and len(node.args) == 1:
             return ("tuple", (("iter", self.term(node.args[0])),))
@@ -284,7 +288,7 @@ class _Flow:
 
     # ---------------------------------------------------------------- loads
 
-    def _load(self, node: ast.Call) -> facts.Load | None:
+    def _load(self, node: ast.Call) -> facts.Load | list[facts.Load] | None:
         func = node.func
         if type(func) is not ast.Attribute:
             return None
@@ -328,13 +332,19 @@ class _Flow:
             return self._select_load(node, current.args[0], session)
         return None
 
-    def _select_load(self, node: ast.Call, statement: ast.expr, session: str) -> facts.Load | None:
+    def _select_load(self, node: ast.Call, statement: ast.expr, session: str) -> facts.Load | list[facts.Load] | None:
         if type(statement) is ast.Name and statement.id in self.local:
             values = self.statements.get(statement.id, [])
             roots = [v for v in values if self._selects(v)]
             derived = [v for v in values if v not in roots]
-            if len(roots) != 1 or not all(_chained_on(v, statement.id) for v in derived):
+            if not roots or not all(_chained_on(v, statement.id) for v in derived):
                 return None
+            if len(roots) > 1:
+                # Bound in branches: the query loads what one of them selects, each its own load
+                # (the options go on every one of them).
+                found = [self._select_load(node, root, session) for root in roots]
+                loads = [load for load in found if isinstance(load, facts.Load)]
+                return loads if len(loads) == len(roots) else None
             statement = roots[0]
         root = _select_root(statement)
         if root is None or type(statement) is not ast.Call or not self._selects(statement):
