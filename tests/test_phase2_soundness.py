@@ -460,6 +460,46 @@ def test_1_a_parent_router_dependency_sharing_the_session_blocks_while_a_route_u
     assert "the router `main.api`" in found["reasons"][0] and "api.more.count stays" in found["reasons"][0]
 
 
+def test_1_a_parent_router_dependency_blocks_while_a_route_of_a_router_an_instance_builds_stays(cli, service):
+    # `self.router = APIRouter()` in a view class, included in the parent: the index places its
+    # route under the parent only through the include of the instance's router.
+    root = service({
+        "main.py": PARENT_MAIN.replace("api.include_router(router)", "api.include_router(router)\napi.include_router(view.router)")
+        .replace("from api.items import audit, router", "from api.items import audit, router\nfrom api.more import view"),
+        SUBSYSTEM: routes(
+            AUDITED,
+            """
+            @router.put("/me")
+            async def rename_me(name: str, db: session_dependency):
+                db.get(User, 1).name = name
+                db.commit()
+            """,
+        ),
+        "api/more.py": dedent("""
+            from fastapi import APIRouter
+            from sqlalchemy import func, select
+
+            from core.dependencies import session_dependency
+            from models import Item
+
+
+            class CountView:
+                def __init__(self) -> None:
+                    self.router = APIRouter()
+
+                    @self.router.get("/count")
+                    def count(db: session_dependency):
+                        return db.scalar(select(func.count(Item.id)))
+
+
+            view = CountView()
+        """),
+    })
+    found = handler(apply(cli, root), "rename_me")
+    assert found["action"] == "blocked"
+    assert "the router `main.api`" in found["reasons"][0] and "CountView.__init__.<locals>.count stays" in found["reasons"][0]
+
+
 AUDIT_CALLABLE = """
 class Audit:
     def __init__(self, name: str) -> None:

@@ -138,7 +138,9 @@ def handler_routers(project: Project, handler: Handler) -> list[str]:
 
 
 def routes_on(project: Project, router: str) -> list[Handler]:
-    """Every route and websocket of the project registered on `router` (a `handler_routers` reference)."""
+    """Every route and websocket of the project served under `router` (a `handler_routers`
+    reference), and every one registered on a router the index cannot place (`self.router`,
+    `make_router().get`) that may be: its list runs for them too."""
     index = cast("dict[str, list[Handler]] | None", project.derived.get("phase2.routes_by_router"))
     if index is None:
         index = {}
@@ -147,7 +149,16 @@ def routes_on(project: Project, router: str) -> list[Handler]:
                 for ref in handler_routers(project, handler):
                     index.setdefault(ref, []).append(handler)
         project.derived["phase2.routes_by_router"] = index
-    return index.get(router, [])
+    served = cast("dict[str, list[Handler]]", project.derived.setdefault("phase2.routes_served", {}))
+    if router not in served:
+        routes = _routes(project)
+        placed = index.get(router, [])
+        served[router] = [*placed, *(
+            handler for handler in project.handlers
+            if handler.kind in ("route", "websocket") and handler not in placed
+            and any(not routes.above(r) and routes.may_serve_under(r, router) for r in handler.registrations)
+        )]
+    return served[router]
 
 
 def router_dependency_refs(project: Project, router: str) -> list[str]:
