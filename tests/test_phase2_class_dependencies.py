@@ -570,3 +570,68 @@ def test_a_method_reading_a_list_its_held_session_queried_after_its_commit_block
     document = apply_objects(cli, root)
     found = handler(document, "rename_item")
     assert found["action"] == "blocked" and "AM248" in found["codes"], found
+
+
+# `ItemRepoDep = Annotated[ItemRepo, Depends()]` where ItemRepo inherits its `__init__` (and the
+# Session it keeps) from a generic base: the alias's twin names ItemRepo's parallel class.
+GENERIC_REPO = """
+from typing import Annotated, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class BaseRepo(Generic[T]):
+    model: type
+
+    def __init__(self, session: Session = Depends(get_db_session)) -> None:
+        self.session = session
+
+    def add(self, name: str) -> int:
+        obj = self.model(name=name, owner_id=1)
+        self.session.add(obj)
+        self.session.commit()
+        return obj.id
+
+
+class ItemRepo(BaseRepo[Item]):
+    model = Item
+
+
+ItemRepoDep = Annotated[ItemRepo, Depends()]
+
+
+@router.post("/items")
+async def add_item(name: str, repo: ItemRepoDep):
+    return {"id": repo.add(name)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_alias_of_a_subclass_inheriting_the_held_session_names_its_parallel_class(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(GENERIC_REPO),
+        # A synchronous route elsewhere injects the class too: it gets parallel async classes.
+        "api/admin.py": dedent("""
+            from fastapi import APIRouter
+
+            from api.items import ItemRepoDep
+
+            router = APIRouter(prefix="/admin")
+
+
+            @router.post("/items")
+            def admin_add(name: str, repo: ItemRepoDep):
+                return {"id": repo.add(name)}
+        """),
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert "ItemRepoDep_async = Annotated[ItemRepoAsync, Depends()]" in read(root, SUBSYSTEM)
+    result = serve(root, kind, """
+        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+        print(json.dumps({"ids": ids, "rows": rows}))
+    """)
+    assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}

@@ -459,14 +459,18 @@ def _alias_twins(
             ref = f"{module.name}.{name}"
             target = dependency_function(project, value.depends)
             holder = holders.holder_of(project, target) if target is not None else None
-            if holder is not None and holder.init == target and holder.ref in parallel:
+            # The class FastAPI builds: the one named, which may inherit its `__init__` from the
+            # holder (`Annotated[ItemRepo, Depends()]`, `ItemRepo(BaseRepo[Item])`).
+            built = (classes.resolve(value.depends) if value.depends else None) or (holder.ref if holder else None)
+            if holder is not None and holder.init == target and built in parallel:
+                assert built is not None
                 twin = _free_alias(project, name, taken)
-                home, cls = classes.by_ref[holder.ref]
+                home, cls = classes.by_ref[built]
                 local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
                 if local is None:
                     continue  # named through a module attribute: the routes using it stay blocked by the self-check
-                needs = {(home.name, parallel[holder.ref])} if home.name != module.name else set()
-                pending[ref] = (module.path, (name, twin, {local: parallel[holder.ref]}), needs)
+                needs = {(home.name, parallel[built])} if home.name != module.name else set()
+                pending[ref] = (module.path, (name, twin, {local: parallel[built]}), needs)
                 found[ref] = (module.name, twin)
                 continue
             if target is None or target not in twins:
