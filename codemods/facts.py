@@ -312,6 +312,9 @@ class Function(_Fact):
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    # A `__getattr__(self, name)` whose every return is `getattr(X, name)`: X, the expression
+    # it forwards each attribute its class does not declare to (`current_session()`).
+    forwards: str | None = None
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
     yielded_from: tuple[str, ...] = ()  # `yield from X`: each X (own body), in order
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`

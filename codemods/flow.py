@@ -168,6 +168,7 @@ class Flow:
         self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
         self._context_variables: dict[str, Values] = {}
+        self._forwarding: set[FunctionId] = set()  # the `__getattr__`s `_forwarded_session` is reading
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
         # What is being worked out (innermost last), and how often a value still being worked out
         # was read: a binding of a function reading the names bound before it is the one read
@@ -834,6 +835,7 @@ class Flow:
                 found.add(Abstract(QUERY, value.target, origin=f"{text}()"))
             elif kind == CLASS:
                 found.add(Abstract(INSTANCE, value.target, origin=f"{text}()"))
+                found |= self._forwarded_session(value.target)  # type: ignore[arg-type]
             elif kind == FUNCTION:
                 found |= self.returns(value.target)  # type: ignore[arg-type]
             elif kind == MANAGER:
@@ -841,6 +843,26 @@ class Flow:
             elif kind == TAINTED or kind == RESULT or kind == INJECTED:
                 found.add(value)
         return frozenset(found)
+
+    def _forwarded_session(self, cls: str) -> Values:
+        """The Session an instance of proxy class `cls` stands for: what its `__getattr__`
+        forwards each attribute the class does not declare to (`getattr(current_session(), name)`,
+        `Function.forwards`), when that is a Session; NOTHING otherwise. `db.scalars(...)` on such a
+        proxy is Session work on that Session."""
+        methods, _ = self.classes.method(cls, "__getattr__")
+        if len(methods) != 1:
+            return NOTHING
+        forwards = self.project.functions[methods[0]][1].forwards
+        if forwards is None or methods[0] in self._forwarding:
+            return NOTHING
+        self._forwarding.add(methods[0])  # a proxy forwarding to another instance of itself
+        try:
+            values = self.evaluate(methods[0], forwards)
+            # only a plain Session: a `scoped_session` registry (whose scope decides what a `def`
+            # route would share) or anything else it may be stays unread, as the proxy was
+            return values if values and all(v.kind == SESSION for v in values) else NOTHING
+        finally:
+            self._forwarding.discard(methods[0])
 
     def _scoped_call(self, fid: FunctionId | None) -> tuple[str | None, str]:
         """The scope of the `scoped_session(...)` calls function `fid` makes, and where: the

@@ -2162,7 +2162,10 @@ class Project:
         if call.awaited or not name or name.startswith("__"):
             return None
         classes = self.flow.classes
-        for value in self.flow.evaluate(fid, receiver):
+        values = self.flow.evaluate(fid, receiver)
+        if any(value.kind == SESSION for value in values):
+            return None  # it forwards to a Session the flow reads (`Function.forwards`): Session work
+        for value in values:
             cls = value.target
             if value.kind != INSTANCE or not isinstance(cls, str) or self.flow.knows_attribute(cls, name):
                 continue

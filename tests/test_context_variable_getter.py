@@ -3,7 +3,9 @@
 middleware setting the variable per request. check saw no Session work there (a clean route);
 it is the Session `db_session.get()` holds, and phase one's `def` route RUNS with it.
 The same Session handed inline to a helper (`repo.count_in(current_session())`) is Session work
-too, where a route doing only that was "does no synchronous Session work" and no finding.
+too, where a route doing only that was "does no synchronous Session work" and no finding; and so
+is a module-level proxy whose `__getattr__` forwards to it (`getattr(current_session(), name)`),
+which was unverified (AM304) and kept async.
 """
 
 from __future__ import annotations
@@ -263,4 +265,84 @@ def test_the_request_session_handed_inline_to_a_helper_is_session_work(cli, proj
     document = cli.json("phase1", root, "--apply", "--allow-dirty")
     after = {h["function"]: h["after"] for h in document["handlers"]}
     assert (after["create"], after["count"], after["total"], after["tag"]) == ("def", "def", "def", "async"), after
+    assert serve(root, HANDED_SERVE) == expected
+
+
+PROXY = """
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db import SessionLocal, db_session
+from models import Item
+
+
+def current_session() -> Session:
+    return db_session.get()
+
+
+class SessionProxy:
+    def __getattr__(self, name):
+        return getattr(current_session(), name)
+
+
+class SharedProxy:
+    def __getattr__(self, name):
+        return getattr(_shared, name)
+
+
+db = SessionProxy()
+_shared = SessionLocal()
+shared = SharedProxy()
+
+
+def add(name: str) -> None:
+    db.add(Item(name=name))
+    db.commit()
+
+
+def shared_count() -> int:
+    return shared.scalar(select(func.count(Item.id)))
+"""
+PROXY_MAIN = HANDED_MAIN.replace("import handed\n", "import handed\nimport proxy\n").split("@app.post")[0] + """
+@app.post("/items")
+async def create(name: str):
+    proxy.add(name)
+    return {"ok": True}
+
+
+@app.get("/items/count")
+async def count():
+    return {"n": proxy.db.scalar(select(func.count(Item.id)))}
+
+
+@app.get("/items/total")
+async def total():
+    return {"n": proxy.shared_count()}
+
+
+@app.get("/tag")
+async def tag():
+    return {"tag": get_request_id().upper()}
+"""
+
+
+def test_a_proxy_forwarding_to_the_request_session_is_session_work(cli, project):
+    main = "from sqlalchemy import func, select\n\nfrom models import Item\n" + PROXY_MAIN
+    root = project({"db.py": DB, "handed.py": HANDED, "proxy.py": PROXY, "models.py": MODELS, "main.py": main})
+    expected = [200, {"n": 1}, {"n": 1}, {"tag": "REQ"}]
+    assert serve(root, HANDED_SERVE) == expected
+    findings = {f["function"]: f for f in cli.json("check", root)["findings"]}
+    for name, work in (("create", "proxy.add("), ("count", "db.scalar(")):
+        assert findings[name]["code"] == "AM301", findings[name]
+        assert work in findings[name]["message"], findings[name]
+    plan = {h["function"]: h for h in cli.json("phase2", root, "--subsystem", "main.py")["handlers"]}
+    for name in ("create", "count"):
+        assert plan[name]["action"] == "blocked", plan[name]
+        assert "the context variable `db_session` holds for each request" in plan[name]["reasons"][0], plan[name]
+    document = cli.json("phase1", root, "--apply", "--allow-dirty")
+    entries = {h["function"]: h for h in document["handlers"]}
+    # near miss: a proxy forwarding to one Session the process shares stays async (AM126)
+    assert entries["total"]["codes"][0] == "AM126", entries["total"]
+    after = {name: entry["after"] for name, entry in entries.items()}
+    assert (after["create"], after["count"], after["total"], after["tag"]) == ("def", "def", "async", "async"), after
     assert serve(root, HANDED_SERVE) == expected

@@ -893,6 +893,7 @@ class BodyScanner:
             if found is not None:
                 self.returned_written[id(value)] = found
         self.function.returned = tuple(self.returned_written.values())
+        self.function.forwards = self._forwards(local)
         self.function.yielded = tuple(
             found for found in (expression(value, local) for value in self.raw_yielded) if found is not None
         )
@@ -1562,6 +1563,24 @@ class BodyScanner:
         for item in items:
             if type(item) is ast.Call:
                 self.displayed_in[id(item)] = self.call_count
+
+    def _forwards(self, local: frozenset[str]) -> str | None:
+        """`Function.forwards`: X, when this is a method `__getattr__(self, name)` every return of
+        which is `getattr(X, name)` (a proxy forwarding each attribute it lacks), else None."""
+        function = self.function
+        if function.name != "__getattr__" or len(function.params) != 2 or not self.raw_returned:
+            return None
+        attribute = function.params[1].name
+        found: set[str | None] = set()
+        for value in self.raw_returned:
+            if not (
+                type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "getattr"
+                and "getattr" not in local and len(value.args) == 2 and not value.keywords
+                and type(value.args[1]) is ast.Name and value.args[1].id == attribute
+            ):
+                return None
+            found.add(self.collector.expression(value.args[0], local))
+        return found.pop() if len(found) == 1 else None
 
     def _given(self, recorded: facts.Arg, passed: ast.expr, contained: list[str]) -> None:
         """One argument of `_on_call`: the bare names of a display it is (`_contained`), and a value

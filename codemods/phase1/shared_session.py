@@ -427,6 +427,9 @@ def _sources(project: Project, fid: FunctionId, receiver: str) -> list[tuple[Fun
     project function called at its head returns."""
     head, steps = split(receiver)
     rest = "".join(steps)
+    forwarded = _forwarded_source(project, fid, head) if not steps and not head.startswith("$") else None
+    if forwarded is not None:
+        return [forwarded]
     if head.startswith("$") and head != "$self":
         name = head[1:]
         _, function = project.functions[fid]
@@ -507,6 +510,20 @@ def _property_variable(project: Project, value: str, attribute: str, depth: int 
     return found.pop() if len(found) == 1 else None
 
 
+def _forwarded_source(project: Project, fid: FunctionId, head: str) -> tuple[FunctionId, str] | None:
+    """`db`, a module-level proxy whose class's `__getattr__` forwards each attribute it does not
+    declare (`getattr(current_session(), name)`): that `__getattr__` and what it forwards to
+    (`Function.forwards`), where the Session is read on each use; None for any other value."""
+    flow = project.flow
+    for value in flow.evaluate(fid, head):
+        if value.kind == INSTANCE and isinstance(value.target, str):
+            methods, _ = flow.classes.method(value.target, "__getattr__")
+            forwards = project.functions[methods[0]][1].forwards if len(methods) == 1 else None
+            if forwards is not None:
+                return methods[0], forwards
+    return None
+
+
 def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[str, bool] | None:
     """`_process_wide` for `receiver` as written, its sources not followed."""
     head, steps = split(receiver)
@@ -548,6 +565,8 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
             if target.kind == "value" and target.value is not None and target.module is not None:
                 if end == len(parts) and steps[:1] == ("()",):
                     return None  # `SessionLocal().execute()`: the module-level maker makes one per call
+                if end == len(parts) and not steps and _forwarded_source(project, fid, head) is not None:
+                    return None  # a proxy: its `__getattr__` reads the Session on each use (`_sources`)
                 line = f":{target.value.line}" if target.value.line else ""
                 where = f"{target.module.path}{line}"
                 if end < len(parts) and _computed(project, ".".join(parts[:end]), parts[end]):

@@ -441,7 +441,16 @@ class Plain:
         return "plain"
 
 
+class FirstOf:
+    def __init__(self, *registries):
+        self._registries = registries
+
+    def __getattr__(self, name):
+        return getattr(self._registries[0], name)
+
+
 proxy_db = SessionProxy(db_session)
+first_db = FirstOf(db_session)
 plain = Plain()
 """
 
@@ -449,16 +458,18 @@ plain = Plain()
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
+        # a `scoped_session` registry: its scope decides what a `def` route would share
         ("proxy_db.commit()", "`proxy_db.commit()` is called on `proxy_db`, a SessionProxy that declares no `commit`"),
+        ("first_db.commit()", "`first_db.commit()` is called on `first_db`, a FirstOf that declares no `commit`"),
         ("return proxy_db.describe()", None),
         ("return plain.describe()", None),
     ],
-    ids=["forwarded", "declared-method", "no-getattr"],
+    ids=["forwarded-registry", "forwarded-unread", "declared-method", "no-getattr"],
 )
 def test_a_method_a_getattr_forwards_is_unverified(app, findings, reported, body, expected):
     root = app(
         """
-        from proxies import plain, proxy_db
+        from proxies import first_db, plain, proxy_db
 
 
         @router.post("/tags")
