@@ -16,6 +16,7 @@ import pytest
 from conftest import write_tree
 from fastapi import APIRouter, FastAPI, WebSocket
 from gitrepos import init_repo
+from sqlalchemy.orm import Session
 from verify_app import service
 
 import async_migrate.codemods.verify.guard as guard_module
@@ -804,6 +805,43 @@ def test_the_contract_names_routes_by_their_full_path_with_router_level_dependen
     assert set(routes) == {("GET", "/api/v1/users/{pk}"), ("GET", "/api/v1/posts/{pk}")}
     assert [d["call"].rsplit(".", 1)[-1] for d in routes["GET", "/api/v1/users/{pk}"]["dependencies"]] == ["require_admin"]
     assert routes["GET", "/api/v1/posts/{pk}"]["dependencies"] == []
+
+
+def test_the_contract_leaves_out_the_session_a_class_or_a_callable_instance_dependency_receives() -> None:
+    # `ItemService.__init__(self, db: Session = Depends(get_db))` and `RoleChecker.__call__(self,
+    # user=Depends(get_user), db: Session = Depends(get_db))` with an unannotated `get_db`: the
+    # Session is declared on what FastAPI calls, and phase two changes it by design; the auth
+    # dependency under it stays in the contract.
+    from fastapi import Depends
+
+    from async_migrate.codemods.verify.introspect import describe
+
+    def get_db():  # type: ignore[no-untyped-def]
+        yield None
+
+    def get_user() -> int:
+        return 1
+
+    class ItemService:
+        def __init__(self, db: Session = Depends(get_db)) -> None:  # noqa: B008
+            self.db = db
+
+    class RoleChecker:
+        def __init__(self, role: str) -> None:
+            self.role = role
+
+        def __call__(self, user: int = Depends(get_user), db: Session = Depends(get_db)) -> int:  # noqa: B008
+            return user
+
+    app = FastAPI()
+
+    @app.get("/items", dependencies=[Depends(RoleChecker("admin"))])
+    def items(svc=Depends(ItemService)) -> dict:  # type: ignore[no-untyped-def]  # noqa: B008
+        return {}
+
+    (route,) = [r for r in describe(app)["routes"] if r["endpoint"] and r["endpoint"].endswith("items")]
+    calls = {d["call"].rsplit(".", 1)[-1]: [c["call"].rsplit(".", 1)[-1] for c in d["children"]] for d in route["dependencies"]}
+    assert calls == {"RoleChecker()": ["get_user"], "ItemService": []}
 
 
 def test_the_contract_line_says_what_its_counts_count() -> None:

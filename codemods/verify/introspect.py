@@ -72,6 +72,12 @@ def _provides_session(call: object, parent: object, name: str | None) -> bool:
     while isinstance(parent, functools.partial):  # `Depends(partial(get_repo, User))`: get_repo's parameters
         parent = parent.func
     if parent is not None and name:
+        # The parameter is declared on what FastAPI calls: a class's `__init__` (`Depends(ItemService)`),
+        # a callable instance's `__call__` (`Depends(RoleChecker("admin"))`), or the function itself.
+        if isinstance(parent, type):
+            parent = typing.cast(typing.Any, parent).__init__
+        elif not inspect.isroutine(parent) and callable(parent):
+            parent = type(parent).__call__  # noqa: B004 (the method itself, not a callable test)
         try:
             hints = typing.get_type_hints(parent, include_extras=True)
         except Exception:
