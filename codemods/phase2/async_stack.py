@@ -71,6 +71,7 @@ from async_migrate.codemods.rules.am276_configured_sessionmaker_not_found import
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am283_listener_opens_sync_session import RULE as AM283
 from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
+from async_migrate.codemods.rules.am327_reused_stack_other_session_class import RULE as AM327
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -679,6 +680,7 @@ class _Analysis:
         if plan.blockers:
             return plan
         self._check_reused_database()
+        self._session_class()
         if plan.blockers:
             return plan
         self._expiry()
@@ -1167,6 +1169,54 @@ class _Analysis:
             "give the async sessionmaker the synchronous one's `autoflush` (and check the routes already on "
             "it), or remove the async stack and let phase two generate one",
         )
+
+    def _session_class(self) -> None:
+        """Block (AM327) when the reused async_sessionmaker runs a Session class overriding other
+        Session methods than the class the routes' synchronous sessionmaker makes: a read
+        replica's stack (`sync_session_class=ReadOnlySession`, whose `flush()` raises) reused for
+        the write routes of the same database would fail or change every write."""
+        maker = self._found_maker
+        if maker is None or maker.value is None or maker.value.kind != "call":
+            return  # generated (it keeps the class), or a dependency whose maker is not read
+        reused = next((a for a in maker.value.args if a.keyword == "sync_session_class"), None)
+        reused_ref = self.canonical(reused.ref) if reused is not None else None
+        theirs = session_subclass.overridden_methods(self.project, reused_ref)
+        for candidate in self._sync_pool()[0]:
+            if isinstance(candidate, held_stack.HeldFound) or candidate.value is None or candidate.value.kind != "call":
+                continue
+            made = next((a for a in candidate.value.args if a.keyword == "class_"), None)
+            made_ref = self.canonical(made.ref) if made is not None else None
+            if made_ref in ASYNC_SESSION_TYPES:
+                continue  # 1.4 style: the sessionmaker makes AsyncSessions itself
+            mine = session_subclass.overridden_methods(self.project, made_ref)
+            if mine == theirs:
+                continue
+            if len(self._production) > 1 and self._second_stack_named():
+                # Another sessionmaker's stack (the read routes', migrated first): the configuration
+                # names a stack of this subsystem's own, generated beside it.
+                self._found_engine = self._found_maker = self._found_dependency = self._found_alias = None
+                self.plan.async_engine = self.plan.async_sessionmaker = None
+                self.plan.async_dependency = self.plan.async_alias = None
+                return
+
+            def said(ref: str | None, methods: dict[str, str]) -> str:
+                if not methods:
+                    return f"`{ref.rsplit('.', 1)[-1]}`, which overrides no Session method" if ref else "plain Sessions"
+                shown = ", ".join(f"`{name}()`" for name in sorted(methods))
+                return f"`{(ref or '').rsplit('.', 1)[-1]}`, which overrides {shown}"
+
+            self._block(
+                AM327, maker.module.path, maker.line,
+                f"phase two would reuse the existing async_sessionmaker `{maker.name}` ({maker.module.path}:"
+                f"{maker.line}), whose sessions run {said(reused_ref, theirs)}, while the routes' synchronous "
+                f"sessionmaker `{candidate.name}` ({candidate.module.path}:{candidate.line}) makes "
+                f"{said(made_ref, mine)}: the migrated routes would flush, commit and query through another "
+                "Session class (a read replica's read-only one for writes, or the other way round); give this "
+                "subsystem a stack of its own by running phase two with a configuration (`--config`) naming "
+                "new `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`, or give the "
+                "async sessionmaker `sync_session_class=` the synchronous sessionmaker's class",
+            )
+            return
 
     def _sync_reloads(self, maker: Found | None) -> str:
         """Where the synchronous stack expires objects on commit (or cannot be read, and counts as

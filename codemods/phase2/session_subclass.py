@@ -90,3 +90,21 @@ def project_session_methods(project: Project) -> dict[str, str]:
                 for name, owner in added_methods(project, f"{module.name}.{cls.qualname}").items():
                     methods.setdefault(name, owner)
     return methods
+
+
+def overridden_methods(project: Project, ref: str | None) -> dict[str, str]:
+    """The Session methods a project Session class (and its project bases) overrides, special
+    methods included (`flush`, `get_bind`, `__init__`): method name -> the class defining it
+    (canonical). What a class only adds is `added_methods`; a class outside the project, or
+    none, overrides nothing the analysis can see."""
+    methods: dict[str, str] = {}
+    for canonical, module, cls in class_chain(project, ref):
+        prefix = cls.qualname + "."
+        for function in module.functions:
+            name = function.qualname.removeprefix(prefix)
+            if function.qualname.startswith(prefix) and "." not in name and (
+                (name.startswith("__") and name.endswith("__")) or name in ASYNC_SESSION_ATTRIBUTES
+                or name == "query"
+            ):
+                methods.setdefault(name, canonical)
+    return methods
