@@ -349,6 +349,9 @@ class Function(_Fact):
     # `global n` then `n += 1` (or `n = n + 1`) in the own body: the module-level names it
     # updates from their own value, with the line (codemods/astcollect/body.py).
     global_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `self.hits += 1`, `self.seen[key] = self.seen.get(key, 0) + 1` in the own body, on the
+    # first positional parameter: the attributes updated from their own value, with the line.
+    self_updates: list[tuple[str, int]] = field(default_factory=list)
     # Of an `async def`: the parameters its own body awaits in place on every path and reads no
     # other way (`return await coro`, `await wait_for(coro, 5)`), see `astcollect.awaited_later`.
     awaited_params: tuple[str, ...] = ()

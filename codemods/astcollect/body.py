@@ -133,6 +133,8 @@ def _read_function(
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
     scanner.scan(node.body)
+    if positional:
+        function.self_updates = attribute_updates(node.body, params[0].arg)
     if function.is_generator and node.decorator_list and type(node) is ast.FunctionDef:
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
@@ -1875,6 +1877,36 @@ def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, 
                 continue
             if value is None or any(type(n) is ast.Name and n.id == target.id for n in ast.walk(value)):
                 found[target.id] = node.lineno
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]:
+    """`self.n += 1`, `self.n = self.n + 1`, `self.seen[k] = self.seen.get(k, 0) + 1` on the
+    attributes of `owner` (a method's first parameter), outside nested scopes: the attribute and
+    the line of its first such update. A plain assignment (`self.cache = build()`) is not one."""
+    found: dict[str, int] = {}
+
+    def attribute(node: ast.expr) -> str | None:
+        while type(node) is ast.Subscript:
+            node = node.value
+        if type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == owner:
+            return node.attr
+        return None
+
+    for node in objects.own_nodes(body):
+        kind = type(node)
+        if kind is ast.AugAssign:
+            targets, value = [node.target], None
+        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
+            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
+        else:
+            continue
+        for target in targets:
+            name = attribute(target)
+            if name is None or name in found:
+                continue
+            if value is None or any(attribute(n) == name for n in ast.walk(value) if type(n) is ast.Attribute):
+                found[name] = node.lineno
     return sorted(found.items(), key=lambda item: item[1])
 
 

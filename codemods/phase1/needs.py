@@ -39,6 +39,8 @@ class NeedKind(Enum):
     CALLED = "called"  # a caller uses what the call returns otherwise (`asyncio.run(f())`, `async for`)
     VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
     GLOBAL_UPDATE = "global-update"  # `global n; n += 1`: threads could interleave the update
+    # `self.hits += 1` in the `__call__` of a callable instance dependency: one instance serves every request
+    INSTANCE_UPDATE = "instance-update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,15 @@ NEEDS: dict[NeedKind, _Entry] = {
         lambda need: f"`{need.subject}` at {need.where} uses it as a value: give that code a plain function "
         "of its own, then rerun phase one",
     ),
+    NeedKind.INSTANCE_UPDATE: _Entry(
+        AM140,
+        lambda need: f"updates `self.{need.subject}` from its own value at line {need.line}, on an instance "
+        "every request shares: on the event loop no other request runs in between; as `def`, concurrent "
+        "requests would run it in several threads at once, and one could overwrite another's update",
+        lambda need: f"the update of `self.{need.subject}` (line {need.line}) keeps it async: offload the "
+        "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
+        "and make it `def` by hand",
+    ),
     NeedKind.GLOBAL_UPDATE: _Entry(
         AM140,
         lambda need: f"updates the module-level `{need.subject}` from its own value at line {need.line}: "
@@ -189,6 +200,17 @@ def _restored_context_variables(project: Project, handler: Handler) -> set[int]:
     return lines
 
 
+def _shared_instance(project: Project, handler: Handler) -> bool:
+    """A dependency that is a method of an instance every request shares: the `__call__` of
+    `Depends(RateLimiter(5))` or of a module-level `limiter = RateLimiter(5)`, built once, or a
+    bound method (`Depends(limiter.check)`). A class FastAPI builds per request (`__init__`) is not."""
+    return (
+        handler.kind == "dependency"
+        and handler.function.name != "__init__"
+        and project.flow.classes.owner(handler.id) is not None
+    )
+
+
 def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
     function = handler.function
@@ -212,6 +234,9 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
     for name, line in function.global_updates:
         needs.append(CoroutineNeed(NeedKind.GLOBAL_UPDATE, name, line))
+    if _shared_instance(project, handler):
+        for name, line in function.self_updates:
+            needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, name, line))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]

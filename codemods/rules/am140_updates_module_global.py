@@ -6,7 +6,11 @@ FastAPI runs it in the threadpool, where concurrent requests run it in several t
 once and one thread's update can overwrite another's (a lost update). A handler that updates
 a name it declares `global` from the name's own value (`n += 1`, `n = n + 1`,
 `seen = seen | {x}`) stays `async def`. A plain rebinding (`_client = build()`) is not such
-an update.
+an update. So does a dependency that is a method of an instance every request shares, the
+`__call__` of `limiter = RateLimiter(5)` or of `Depends(RateLimiter(5))` (built once, at
+import), updating an attribute of `self` from its own value (`self.calls += 1`,
+`self.hits[key] = self.hits.get(key, 0) + 1`); a class FastAPI builds per request
+(`Depends(ItemService)`) is not shared.
 
 Before:
 
@@ -30,8 +34,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM140",
     name="updates-module-global",
-    summary="an `async def` handler updates a module-level name from its own value, which concurrent "
-    "threads could interleave as `def`",
+    summary="an `async def` handler updates a module-level name (or an attribute of an instance every "
+    "request shares) from its own value, which concurrent threads could interleave as `def`",
     fix="keep it async and offload the Session work (`await run_in_threadpool(...)`), or guard the "
     "update with a `threading.Lock` and make it `def` by hand",
     doc=__doc__,

@@ -52,3 +52,49 @@ def test_check_gives_the_fix(app, findings):
 def test_the_first_update_of_each_name_in_line_order():
     tree = ast.parse("def f():\n    global a, b\n    b += 1\n    a = a * 2\n    b = b - 1\n    a = 3\n")
     assert global_updates(tree.body[0].body, {"a", "b"}) == [("b", 3), ("a", 4)]
+
+
+# The `__call__` of a callable instance dependency: one instance (`limiter = RateLimiter(5)`,
+# `Depends(RateLimiter(5))`) serves every request, so its attributes are shared state.
+LIMITER = """
+from fastapi import Depends
+
+
+class RateLimiter:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.calls = 0
+        self.hits: dict[str, int] = {{}}
+
+    async def __call__(self, session: session_dependency) -> None:
+        {body}
+        session.execute("select 1")
+
+
+limiter = RateLimiter(5)
+
+
+@router.get("/items", dependencies=[Depends(limiter)])
+def list_items():
+    return []
+"""
+
+
+@pytest.mark.parametrize("body, name", [
+    ("self.calls += 1", "calls"),
+    ("self.hits['k'] = self.hits.get('k', 0) + 1", "hits"),
+    ("self.hits['k'] += 1", "hits"),
+])
+def test_a_callable_instance_dependency_updating_its_own_attribute_is_kept_with_am140(app, reported, body, name):
+    entry = reported(app(LIMITER.format(body=body)), "RateLimiter.__call__", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert entry["reasons"][0].startswith(f"updates `self.{name}` from its own value at line 18, on an instance every request shares")
+
+
+@pytest.mark.parametrize("body", [
+    "self.calls = 0",  # a plain assignment: no update to lose
+    "calls = self.calls + 1",  # a local
+])
+def test_near_miss_an_assignment_or_a_local_converts(app, reported, body):
+    assert reported(app(LIMITER.format(body=body)), "RateLimiter.__call__", "phase1")["action"] == "convert"
+
