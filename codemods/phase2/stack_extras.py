@@ -37,6 +37,7 @@ from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
+from async_migrate.codemods.phase1.shared_session import request_context_variable
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
@@ -1086,6 +1087,19 @@ def provider_blockers(
                 "route using either, then run phase two again"
             )))
             continue
+        variable = _context_variable_handed_out(project, module, function)
+        if variable is not None:
+            name, set_at = variable
+            blockers.append((module.path, function.line, (
+                f"the session dependency {where} hands out the Session the context variable `{name}` holds "
+                f"for each request (set at {set_at}), not one it opens: the async dependency "
+                f"`{async_dependency}` would open a second Session beside it, and what the route's helpers "
+                "do through the variable would commit apart from the route's work: open the request's "
+                "AsyncSession where the variable is set (in a context variable of its own, handed out by an "
+                "async dependency), then run phase two again, or give the routes a dependency that opens "
+                "their Session"
+            )))
+            continue
         doing = "reused" if reused is not None else "generated"
         listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
         # With an async dependency already there, a second one written by hand is not the one
@@ -1102,6 +1116,24 @@ def provider_blockers(
             "or move that work out of the session dependency"
         )))
     return blockers
+
+
+def _context_variable_handed_out(
+    project: Project, module: facts.Module, function: facts.Function
+) -> tuple[str, str] | None:
+    """A session dependency returning or yielding what a `ContextVar` holds for each request
+    (`return db_session.get()`, `yield current_session()`): the variable's name and where it is
+    set (`path:line`, every place), or None."""
+    fid = (module.name, function.key)
+    for expression in (*function.returned, *function.yielded):
+        variable = request_context_variable(project, fid, expression)
+        if variable is not None:
+            where = sorted({
+                f"{project.functions[setter][0].path}:{made.line}"
+                for setter, made in project.context_variable_sets.get(variable, ())
+            })
+            return variable.rpartition(".")[2], ", ".join(where)
+    return None
 
 
 _STATE_READ = re.compile(r"^(?:return|yield)\s+\w+\.state\.(\w+)$")

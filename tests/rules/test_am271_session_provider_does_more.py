@@ -220,3 +220,40 @@ def test_beside_a_reused_async_dependency_the_fix_names_the_configuration_keys(p
     reason = found["reasons"][found["codes"].index("AM271")]
     assert "reused async dependency `get_async_db_session`" in reason, reason
     assert "`async-dependency`" in reason and "`async-alias`" in reason and "(it reuses it)" not in reason, reason
+
+
+# The session dependency hands out what a middleware keeps in a ContextVar for each request.
+CONTEXT_HELD = """
+request_session: ContextVar[Session] = ContextVar("request_session")
+
+
+def get_db_session() -> Session:
+    return request_session.get()
+"""
+SETS_IT = """
+from db.engine import database_sessionmaker, request_session
+
+
+class SessionMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        with database_sessionmaker() as session:
+            token = request_session.set(session)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                request_session.reset(token)
+"""
+
+
+def test_a_dependency_handing_out_the_context_variable_session_names_the_variable(phase2, entry):
+    files = {"db/engine.py": dedent(HEAD) + dedent(CONTEXT_HELD), "db/middleware.py": dedent(SETS_IT)}
+    document = phase2(ROUTE, files)
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "hands out the Session the context variable `request_session` holds for each request" in reason, found
+    assert "(set at db/middleware.py:10)" in reason and "would open a second Session beside it" in reason, found
+    assert document["files_changed"] == []
