@@ -260,6 +260,7 @@ class _Analysis:
                     f"several {plural} exist; reusing `{found[0].name}` ({found[0].module.path}:"
                     f"{found[0].line}), not {others}"
                 )
+        self._own_engine(chosen, engines)
         # An async sessionmaker bound to an engine: that is the engine to reuse.
         maker = chosen["async_sessionmaker"]
         if maker is not None and maker.value is not None:
@@ -280,6 +281,31 @@ class _Analysis:
         ):
             if piece is not None:
                 setattr(plan, attribute, piece.piece())
+
+    def _own_engine(self, chosen: dict[str, Found | None], engines: list[Found]) -> None:
+        """Several async engines, one bearing the configured `async-engine` name (written by hand
+        for a second database, its listeners registered on its `.sync_engine`), and the async
+        sessionmaker found bound to another (the first database's stack): the configuration asks
+        for a stack on that engine. The other stack's sessionmaker, dependency and alias, which
+        do not bear the configured names, are left to the routes already on them."""
+        engine, maker = chosen["async engine"], chosen["async_sessionmaker"]
+        names = self.config
+        if len(engines) < 2 or engine is None or engine.name != names.async_engine:
+            return
+        if maker is None or maker.name == names.async_sessionmaker or maker.value is None:
+            return
+        bind = _bind(maker.value) or configure_bind.resolve(self.project, maker, None).arg
+        bound = self._value_at(bind.ref) if bind is not None else None
+        if bound is None or (bound.module is engine.module and bound.name == engine.name):
+            return
+        for label, name in (
+            ("async_sessionmaker", names.async_sessionmaker),
+            ("async session dependency", names.async_dependency),
+            ("AsyncSession alias", names.async_alias),
+        ):
+            found = chosen[label]
+            if found is not None and found.name != name:
+                chosen[label] = None
 
     # ------------------------------------------------------------ sync side
 
