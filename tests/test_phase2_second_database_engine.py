@@ -3,12 +3,13 @@ the replica; a "connect" listener on the primary's engine (SQLite foreign keys) 
 engine written by hand for the primary, with the listener registered on its `.sync_engine`, and
 a configuration naming it. Phase two then builds the write routes' stack on that engine, leaving
 the replica's sessionmaker and dependency alone, and the migrated route is RUN: the listener
-still enforces the foreign key, and the row goes to the primary."""
+still enforces the foreign key, and the row goes to the primary. When phase two generated the
+replica's stack, the primary's reuses its driver-swapping function rather than adding another."""
 
 from __future__ import annotations
 
 from test_phase2_rules import apply, dedent, function, handler, read
-from test_phase2_soundness import SUBSYSTEM, routes, serve, service
+from test_phase2_soundness import MAIN, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, imported for the tests below
 
@@ -94,3 +95,70 @@ def test_the_write_routes_get_a_stack_on_the_hand_written_engine_carrying_the_li
     assert "async_write_sessionmaker = async_sessionmaker(\n    async_write_engine," in engine, engine
     assert engine.count("create_async_engine(") == 2, engine  # no third engine
     assert serve(root, "sqlite", SCRIPT) == {"ok": [True, False], "names": ["pen"]}
+
+
+TWO_ENGINES = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+replica_engine = create_engine(os.environ["DATABASE_URL"] + "-replica")
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+read_sessionmaker = sessionmaker(replica_engine, expire_on_commit=False)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+def get_read_db() -> Iterator[Session]:
+    with read_sessionmaker() as session:
+        yield session
+"""
+READS = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_read_db
+from models import Item
+
+router = APIRouter()
+
+
+@router.get("/mirror")
+def mirrored(db: Session = Depends(get_read_db)):
+    return sorted(db.scalars(select(Item.name)))
+"""
+BOTH_SCRIPT = """
+Base.metadata.create_all(stack.replica_engine)
+with stack.read_sessionmaker() as s:
+    s.add_all([User(id=1, name="Ann"), Item(name="mirror", owner_id=1)])
+    s.commit()
+added = client.post("/items", params={"name": "pen", "owner_id": 1}).json()
+mirrored = client.get("/mirror").json()
+client.portal.call(stack.async_write_engine.dispose)
+with Sync() as s:
+    names = sorted(s.scalars(select(Item.name)))
+Base.metadata.drop_all(stack.replica_engine)
+print(json.dumps({"added": added, "mirrored": mirrored, "primary": names}))
+"""
+
+
+def test_the_second_generated_stack_reuses_the_first_ones_url_function(cli, service):
+    root = service({
+        SUBSYSTEM: routes(WRITE), "api/reads.py": dedent(READS), "db/engine.py": dedent(TWO_ENGINES),
+        "main.py": dedent(MAIN) + "\nfrom api.reads import router as reads\n\napp.include_router(reads)\n",
+        "second.toml": dedent(CONFIG),
+    })
+    assert handler(apply(cli, root, subsystem="api/reads.py"), "mirrored")["action"] == "migrate"
+    found = handler(apply(cli, root, "--config", str(root / "second.toml")), "add_item")
+    assert found["action"] == "migrate", found
+    engine = read(root, "db/engine.py")
+    assert engine.count("def _async_url") == 1, engine
+    assert "async_write_engine = create_async_engine(_async_url(engine.url))" in engine, engine
+    assert serve(root, "sqlite", BOTH_SCRIPT) == {"added": {"ok": True}, "mirrored": ["mirror"], "primary": ["pen"]}

@@ -21,6 +21,7 @@ side, commit on exit, what to generate) and every step reads the findings of the
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import cast
@@ -40,7 +41,7 @@ from async_migrate.codemods.phase2 import (
     stack_source,
     tx_dependency,
 )
-from async_migrate.codemods.phase2.drivers import URL_HELPER
+from async_migrate.codemods.phase2.drivers import URL_HELPER, url_helper_source
 from async_migrate.codemods.phase2.stack_plan import (
     AliasEdit,
     Blocker,
@@ -898,6 +899,19 @@ class _Analysis:
             canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
         )
 
+    def _url_helper(self, module: facts.Module) -> str:
+        """The driver-swapping function phase two generated in `module` before (the first
+        database's stack), reused as it is; else the first free name for a new one."""
+        text = self.texts.text(module.path) or ""
+        for function in module.functions:
+            name = function.qualname
+            if not name.startswith(URL_HELPER) or "." in name:
+                continue
+            head = re.search(rf"^def {re.escape(name)}\(url: ([\w.]+)\) -> ", text, re.MULTILINE)
+            if head is not None and url_helper_source(name, head.group(1)) in text:
+                return name
+        return _free(module, URL_HELPER)
+
     def _kept_session_class(self, sync_maker: Found) -> facts.CallArg | None:
         """The sync sessionmaker's `class_=` that a generated async_sessionmaker keeps as
         `sync_session_class=`: one generated beside the sync sessionmaker, where the name resolves."""
@@ -1481,7 +1495,7 @@ class _Analysis:
         engine_options.find_drivers(plan, build, maker, self.read)
         sync_engine = inline[1] if inline is not None else bind.text
         fields: dict = dict(
-            sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=_free(maker.module, URL_HELPER),
+            sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=self._url_helper(maker.module),
             runtime_options=not build.calls or plan.runtime_options,
         )
         updated = engine_reach.updated_in_place(stack_source.Sources(self.project, self.read), bind.ref)
