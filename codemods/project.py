@@ -1628,7 +1628,10 @@ class Project:
                         continue
                     for name in names_entered:
                         methods, certain = flow.classes.method(value.target, name)  # type: ignore[arg-type]
-                        call = facts.Call(line, None, index=-1, func=f"{expression}.{name}", statement=True)
+                        # `async with` awaits what its `__aenter__` and `__aexit__` return
+                        call = facts.Call(
+                            line, None, index=-1, func=f"{expression}.{name}", statement=True, awaited=asynchronous
+                        )
                         text = f"with {self.written(expression)} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         return found

@@ -96,9 +96,7 @@ def test_a_unit_of_work_opening_its_own_session_blocks_with_one_reason_and_still
         (reason,) = found["reasons"]
         assert "opens itself into `self.session` of `SqlAlchemyUnitOfWork` (uow.py:18)" in reason, reason
         assert "writes no asynchronous unit of work" in reason, reason
-        # `__exit__` rolls back: handing the unit of work the route's Session is no way out (AM297)
-        assert "have the route hand its Session" not in reason, reason
-        assert "`SqlAlchemyUnitOfWork.__exit__` does Session work" in reason, reason
+        assert "have `SqlAlchemyUnitOfWork` take the request's Session instead" in reason, reason
         # the repository's `get` (line 15) is a use of the same Session, not a second reason
         assert reason.endswith("; the same at uow.py:15, uow.py:29, uow.py:35"), reason
     assert handler(document, "count_items")["action"] == "migrate"
@@ -118,23 +116,31 @@ def test_a_unit_of_work_opening_its_own_session_blocks_with_one_reason_and_still
     assert result == [200, 200, "boom", {"n": 2}, ["ink", "pen"]]
 
 
-QUIET_EXIT = UOW.replace(
-    """    def __exit__(self, *args):
-        self.rollback()
-        self.session.close()
-""",
-    """    def __exit__(self, *args):
-        pass
-""",
-)
+BUS = """
+
+class MessageBus:
+    def __init__(self, uow):
+        self.uow = uow
 
 
-def test_a_unit_of_work_leaving_nothing_to_its_exit_keeps_the_advice_to_hand_it_the_session(cli, service):
-    # Near miss: a `with` statement runs no Session work of its own, so handing the unit of work
-    # the route's Session (a holder phase two moves) is a way out.
-    root = service({SUBSYSTEM: routes(*ROUTES[:2]), "uow.py": QUIET_EXIT})
-    found = handler(apply(cli, root), "create_item")
+bus = MessageBus(SqlAlchemyUnitOfWork())
+"""
+
+
+def test_near_miss_a_unit_of_work_a_module_level_bus_keeps_stays_blocked(cli, service):
+    # One unit of work every request shares: no per-request Session to hand it, whatever it holds.
+    route = """
+    @router.post("/bus")
+    async def create_on_bus(name: str):
+        return {"id": add_item(name, bus.uow)}
+    """
+    root = service({
+        SUBSYSTEM: routes(ROUTES[0].replace("get_uow", "bus, get_uow"), route, ROUTES[3]),
+        "uow.py": UOW + BUS,
+    })
+    document = apply(cli, root)
+    found = handler(document, "create_on_bus")
     assert found["action"] == "blocked", found
-    reason = " ".join(found["reasons"])
-    assert "or have the route hand its Session to what it builds" in reason, reason
-    assert "a `with` statement cannot await" not in reason, reason
+    assert any("SqlAlchemyUnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
+    assert handler(document, "count_items")["action"] == "migrate"
+    assert "__aenter__" not in (root / "uow.py").read_text(encoding="utf-8")

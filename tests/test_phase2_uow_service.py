@@ -191,16 +191,46 @@ def test_building_a_repository_in_init_is_no_session_work_and_its_methods_still_
     assert result == [200, {"count": 1}, ["pen"]]
 
 
-def test_near_miss_a_repository_built_in_enter_blocks_naming_the_construction(cli, service):
-    # Built in `__enter__`, which stays synchronous: phase two does not move the repository
-    # with the class there, and says so (not "Session work" it does not do).
+NAMED_ROUTE = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    uow = UnitOfWork(db)
+    with uow:
+        uow.items.add(name)
+        uow.commit()
+        return {"count": uow.items.count()}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_repository_built_in_enter_moves_with_the_unit_of_work_entered_by_name(cli, service, kind):
+    # `__enter__` builds the repository: the class moves as an asynchronous context manager, its
+    # `__aenter__` building the repository's parallel class around the AsyncSession.
+    text = BUILDS.replace("{init}", "pass").replace("{enter}", BUILT)
+    root = service({SUBSYSTEM: routes(text, NAMED_ROUTE)})
+    document = apply_objects(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    written = read(root, SUBSYSTEM)
+    assert "    async def __aenter__(self):\n        self.items = ItemRepo" in written, written
+    assert "    async with uow:\n        await uow.items.add(name)" in written, written
+    result = serve(root, kind, """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, created.json(), stored]))
+    """)
+    assert result == [200, {"count": 1}, ["pen"]]
+
+
+def test_near_miss_a_unit_of_work_built_in_its_with_statement_blocks_naming_it(cli, service):
+    # `with UnitOfWork(db) as uow:` builds what it enters: phase two enters the asynchronous
+    # class only on a name, and says so (not "Session work" it does not do).
     text = BUILDS.replace("{init}", "pass").replace("{enter}", BUILT)
     root = service({SUBSYSTEM: routes(text, WITH_ROUTE)})
     found = handler(apply_objects(cli, root), "create_item")
     assert found["action"] == "blocked", found
     assert any(
-        "`UnitOfWork.__enter__` builds `ItemRepo(self.db)` around the Session `UnitOfWork` holds" in reason
-        for reason in found["reasons"]
+        "enters the `UnitOfWork` it builds in a `with` statement" in reason for reason in found["reasons"]
     ), found["reasons"]
     assert not any("self-check" in reason for reason in found["reasons"]), found["reasons"]
 

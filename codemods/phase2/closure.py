@@ -50,7 +50,7 @@ from async_migrate.codemods.phase2 import (
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2.derived import runs_sync
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
-from async_migrate.codemods.phase2.unit_of_work import unit_of_work
+from async_migrate.codemods.phase2.unit_of_work import entry_blockers, unit_of_work
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
@@ -364,6 +364,12 @@ def compute(
         fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
         for fid in reached
     }
+    for fid in reached:
+        # `with uow:` on a unit of work whose class becomes an asynchronous context manager
+        own_blockers[fid].extend(
+            _Own(AM297, line, why)
+            for line, why in entry_blockers(project, fid, trees)
+        )
     twinned = {d for chain in dependency_twins.values() for d in chain}
     generator_twins = _generator_twins(project, twinned, trees)
     for fid in carried_wrappers | generator_twins:
@@ -1479,7 +1485,30 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
     _, function = project.functions[fid]
     if any(function.name_uses.get(name) for name in project.session_params[fid]):
         return True
-    return bool(project.opens_directly(fid) or project.opens_session(fid)) or methods.object_work(project, fid)
+    return (
+        bool(project.opens_directly(fid) or project.opens_session(fid)) or methods.object_work(project, fid)
+        or _hands_injected_holder(project, fid)
+    )
+
+
+def _hands_injected_holder(project: Project, fid: FunctionId) -> bool:
+    """`services.add_item(name, uow)` in a route, `uow` a parameter a dependency fills with an
+    instance of a class holding the request's Session that can move (`get_uow(db) ->
+    UnitOfWork(db)`): Session work, through the dependency that moves with the route."""
+    _, function = project.functions[fid]
+    params = {p.name for p in function.params}
+    table = holders.holder_classes(project)
+    for edge in project.all_calls_from[fid]:
+        if edge.via is not None or edge.callee not in project.work_chains:
+            continue
+        for arg in edge.call.args:
+            if arg.name not in params or arg.expr is not None:
+                continue
+            for value in project.flow.evaluate(fid, f"${arg.name}"):
+                holder = table.get(str(value.target)) if value.kind == INSTANCE else None
+                if holder is not None and holder.init is not None and not holder.problems:
+                    return True
+    return False
 
 
 def value_references(project: Project) -> dict[FunctionId, list[str]]:

@@ -262,6 +262,10 @@ def _async_methods(project: Project, family: list[HolderClass]) -> set[FunctionI
             if name in names or any(edge.callee in chosen for edge in project.all_calls_from[fid]):
                 chosen.add(fid)
                 changed = True
+    if any(project.functions[fid][1].name in ("__enter__", "__exit__") for fid in chosen):
+        # One of the pair becomes `async def` (`__aexit__` awaiting the rollback): the class becomes an
+        # asynchronous context manager, which needs both, `async with` calling no `__enter__`.
+        chosen |= {fid for _holder, name, fid in own if name in ("__enter__", "__exit__")}
     return chosen
 
 

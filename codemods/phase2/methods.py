@@ -139,6 +139,12 @@ def context_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]
     _, function = project.functions[fid]
     if function.name not in CONTEXT_METHODS or not is_method(project, fid):
         return []
+    holder = holders.holder_of(project, fid)
+    if holder is not None and fid in holder.methods:
+        # The class moves with its Session: its copy is an asynchronous context manager
+        # (`__aenter__`/`__aexit__`), entered with `async with` (phase2/unit_of_work.py says where
+        # it cannot be); what keeps the class from moving is its own (`HolderClass.problems`).
+        return []
     owner = function.qualname.rpartition(".")[0] or function.qualname
     own = project.own_work(fid)
     through = sorted(

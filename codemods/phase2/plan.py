@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.phase2 import holders, tx_dependency
+from async_migrate.codemods.phase2 import holders, tx_dependency, unit_of_work
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.phase2.derived import derived_names
@@ -62,6 +62,11 @@ class FunctionPlan:
     async_generator: bool = False
     # A `@contextmanager` opener's twin (phase2/scope_openers.py): `@asynccontextmanager` instead.
     context_manager: bool = False
+    # The one item of a `with` statement entering an object whose class becomes an asynchronous
+    # context manager (`with uow:`), as written: that statement becomes `async with`.
+    async_with: set[str] = field(default_factory=set)
+    # `__enter__`/`__exit__` of such a class: defined as `__aenter__`/`__aexit__`.
+    rename: str | None = None
 
 
 @dataclass(slots=True)
@@ -167,6 +172,9 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
                 plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
+        fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
+        if function.name in unit_of_work.ASYNC_NAMES and holders.holder_of(project, fid) is not None:
+            fplan.rename = unit_of_work.ASYNC_NAMES[function.name]
         _plan_eager(project, fid, fplan, plan, closure)
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:

@@ -46,6 +46,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
+from async_migrate.codemods.phase2.unit_of_work import ASYNC_NAMES
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
@@ -103,11 +104,14 @@ def check(
             parallel = closure.parallel_classes.get(f"{module_name}.{owner}") if owner else None
             if parallel is not None:  # a method of a parallel async class: `ProjectRepoAsync.get`
                 qualname = f"{owner.rpartition('.')[0] + '.' if '.' in owner else ''}{parallel}.{twins[fid]}"
-            twin = next((f for f in module.functions if f.qualname == qualname), None)
+            qualnames = (qualname, _async_special(qualname))
+            twin = next((f for f in module.functions if f.qualname in qualnames), None)
             if twin is not None:
                 checked[(module_name, twin.key)] = fid
         elif module.function(key) is not None:
             checked[fid] = fid
+        elif (renamed := module.function(_async_special(key))) is not None:
+            checked[(module_name, renamed.key)] = fid  # `__exit__` moved in place as `__aexit__`
     # The other methods of a class whose `__init__` now takes the AsyncSession hold it too, moved
     # or not (a unit of work's `__enter__` building a repository around it).
     classes = after.flow.classes
@@ -133,6 +137,13 @@ def check(
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
     return list(unique.values())
+
+
+def _async_special(qualname: str) -> str:
+    """`UnitOfWork.__aexit__` for `UnitOfWork.__exit__`: what a unit of work's `with` methods are
+    named once its class moves as an asynchronous context manager (phase2/unit_of_work.py)."""
+    owner, dot, name = qualname.rpartition(".")
+    return f"{owner}{dot}{ASYNC_NAMES.get(name, name)}"
 
 
 def blocked_routes(closure: Closure, violations: list[Violation]) -> dict[FunctionId, list[Reason]]:
@@ -230,6 +241,11 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                  "event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    if function.is_async:
+        # `await self.session.commit()` in an `__aexit__` whose `__aenter__` opened `self.session` from
+        # the synchronous sessionmaker: the work blocks the loop, and awaiting its result raises TypeError.
+        for line, text in after.own_work(fid):
+            flag(line, f"does synchronous Session work (`{text}`) on the event loop")
     # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
     # call, which the bindings do not follow) and keeps its name in the rewrite.
     before_module, before_function = before.functions[original]

@@ -191,6 +191,7 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def _migrate(self, node: cst.FunctionDef, plan: FunctionPlan) -> cst.FunctionDef:
         rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes, _free_result_name(node) if plan.refreshes else "")
+        rewriter.async_with = plan.async_with
         body = _suite(node.body.visit(rewriter))
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
@@ -222,6 +223,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             decorators=decorators,
             asynchronous=node.asynchronous if plan.keep_sync else node.asynchronous or cst.Asynchronous(),
         )
+        if plan.rename is not None:
+            migrated = migrated.with_changes(name=cst.Name(plan.rename))
         return _without_pragma(migrated) if plan.drop_pragma else migrated
 
 
@@ -311,6 +314,7 @@ class _AsyncBody(cst.CSTTransformer):
         self.with_items: set[int] = set()
         self.imports: set[tuple[str, str]] = set()
         self.nested = 0
+        self.async_with: set[str] = set()  # FunctionPlan.async_with
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # Nested scopes are numbered like everything else, never rewritten: `await`
@@ -437,6 +441,11 @@ class _AsyncBody(cst.CSTTransformer):
             if action is not None and call_rewrite(action.kind).async_with(action):
                 updated = updated.with_changes(asynchronous=cst.Asynchronous())
                 break
+        if (
+            self.async_with and not self.nested and len(original.items) == 1
+            and cst.Module([]).code_for_node(original.items[0].item) in self.async_with
+        ):
+            updated = updated.with_changes(asynchronous=cst.Asynchronous())
         if after:
             return cst.FlattenSentinel([updated, *_refresh_statements(after)])
         return updated

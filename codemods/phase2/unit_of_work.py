@@ -1,4 +1,5 @@
-"""A unit of work opening its own Session: why the routes reaching it stay, in one reason.
+"""Units of work in phase two: one entered with `with` moves as an asynchronous context
+manager when it holds the request's Session; one opening its own Session blocks, in one reason.
 
 The "Cosmic Python" shape: `__enter__` opens `self.session = self.session_factory()` and
 builds the repositories on it (`self.products = ProductRepository(self.session)`), `__exit__`
@@ -11,16 +12,23 @@ its Session is used: the unit of work's own methods (`self.session.commit()`) an
 methods of the repositories it builds on that Session (`self.session.scalars()` in
 `ProductRepository.get`), which hold it through their `__init__`.
 
-The advice depends on the class: when its `__enter__` or `__exit__` does Session work (the
-rollback and close on exit), handing it the route's Session instead would still leave that
-work to a `with` statement, which cannot await it (AM297); the route stays, or the
-asynchronous unit of work is written by hand.
+What phase two does move: a unit of work holding the request's Session (`UnitOfWork(db)`, its
+`__init__` storing a Session parameter) whose `__enter__`/`__exit__` do Session work becomes an
+asynchronous context manager with its class (`async def __aenter__`/`__aexit__`, the repositories
+it builds there on the held Session built from their parallel classes), and each `with uow:`
+entering it `async with uow:` (`FunctionPlan.async_with`, `rename`). `entry_blockers` names
+where it is entered otherwise (AM297): built in the `with` statement itself, beside other
+context managers in one `with`, `uow.__enter__()` called.
 """
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
+
 from async_migrate.codemods.phase1.shared_session import opening_class
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.project import Edge, FunctionId, Project
 
 
 def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str] | None:
@@ -51,16 +59,10 @@ def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str
             name = declared.qualname
             advice = (
                 f"keep the route as it is (a plain `def` route runs it in the threadpool: phase one converts an "
-                f"`async def` one whose `{name}` is built per request), or write the asynchronous unit of work by hand"
+                f"`async def` one whose `{name}` is built per request), or have `{name}` take the request's Session "
+                f"instead (`{name}(db)` built in the route, or by a dependency on the session dependency): phase "
+                "two moves such a unit of work as an asynchronous context manager"
             )
-            entered = _entry_work(project, cls)
-            if entered is None:
-                advice += ", or have the route hand its Session to what it builds"
-            else:
-                advice += (
-                    f"; handing it the route's Session would not do, since `{entered}` does Session work a `with` "
-                    "statement cannot await"
-                )
             return cls, (
                 f"the Session {opened} opens itself into `self.{attribute}` of `{name}` "
                 f"({module.path}:{declared.line}){handed}, not one the route receives: phase two moves only a Session "
@@ -114,15 +116,101 @@ def _built_on_opened(
     return found
 
 
-def _entry_work(project: Project, cls: str) -> str | None:
-    """`Class.__exit__` (or `__enter__`) when the method a `with` statement runs on an instance
-    of `cls` does Session work, directly or through what it calls; else None."""
-    classes = project.flow.classes
-    for name in ("__exit__", "__enter__"):
-        found, _certain = classes.method(cls, name)
-        for method in found:
-            if project.own_work(method) or any(
-                edge.callee in project.work_chains for edge in project.all_calls_from.get(method, ())
-            ):
-                return project.functions[method][1].qualname
+# What a class holding the request's Session defines instead when it moves (its copy is
+# entered with `async with`): a `with` statement's methods become the asynchronous pair.
+ASYNC_NAMES = {"__enter__": "__aenter__", "__exit__": "__aexit__"}
+
+
+def _moving_context_method(project: Project, fid: FunctionId) -> bool:
+    """A unit of work's `__enter__`/`__exit__` that becomes `__aenter__`/`__aexit__` with its class."""
+    _, function = project.functions[fid]
+    holder = holders.holder_of(project, fid)
+    return function.name in ASYNC_NAMES and holder is not None and fid in holder.methods
+
+
+def _with_entered(edge: Edge) -> str | None:
+    """`$uow` for the edge a `with uow:` statement makes to `__enter__`/`__exit__`, else None."""
+    call = edge.call
+    func = call.func or ""
+    head, _, name = func.rpartition(".")
+    if call.index != -1 or not call.statement or name not in ASYNC_NAMES:
+        return None
+    return head
+
+
+def entered_async(project: Project, fid: FunctionId, migrated: set[FunctionId]) -> set[str]:
+    """The `with` items of `fid`, as written, entering an object whose class moves to an
+    asynchronous context manager with it (`uow` of `with uow:`): they become `async with`."""
+    found = set()
+    for edge in project.all_calls_from.get(fid, ()):
+        entered = _with_entered(edge)
+        if entered is not None and edge.callee in migrated and _moving_context_method(project, edge.callee):
+            found.add(project.written(entered))
+    return found
+
+
+def entry_blockers(
+    project: Project, fid: FunctionId, trees: Callable[[str], ast.Module | None]
+) -> list[tuple[int, str]]:
+    """Where `fid` enters a unit of work whose class becomes an asynchronous context manager
+    other than as the one item of a `with name:` statement, which phase two makes `async with`:
+    (line, why). An explicit `uow.__enter__()`, a `with` building it (`with UnitOfWork(db):`)
+    or entering something else beside it, or a `with` phase two cannot find again."""
+    found: list[tuple[int, str]] = []
+    module, function = project.functions[fid]
+    node: ast.AST | None = None
+    for edge in project.all_calls_from.get(fid, ()):
+        if not _moving_context_method(project, edge.callee):
+            continue
+        if node is None:
+            tree = trees(module.path)
+            node = _function_node(tree, function.line, function.name) if tree is not None else None
+        owner = project.functions[edge.callee][1].qualname.rpartition(".")[0]
+        entered = _with_entered(edge)
+        method = project.functions[edge.callee][1].name
+        built = edge.call.func is None and edge.call.callee is not None and (
+            project.flow.classes.resolve(edge.call.callee) == project.flow.classes.owner(edge.callee)
+        )
+        if entered is None:
+            found.append((edge.call.line, (
+                f"enters the `{owner}` it builds in a `with` statement (`with {owner}(...) as name:`): `{owner}` "
+                "becomes an asynchronous context manager, which phase two enters with `async with` only on a "
+                f"name; bind it first (`uow = {owner}(...)`, then `with uow:`)"
+            ) if built else (
+                f"calls `{owner}.{method}` other than through a `with` statement, where `{owner}` becomes an "
+                f"asynchronous context manager (`{ASYNC_NAMES[method]}`) that phase two enters only with "
+                "`async with`: enter it with `with name:`"
+            )))
+            continue
+        text = project.written(entered)
+        items = _with_items(node, edge.call.line, text) if node is not None else None
+        if "(" in text or items is None or items > 1:
+            found.append((edge.call.line, (
+                f"enters `{text}` (a `{owner}`) " + (
+                    "beside other context managers in one `with` statement" if items and items > 1
+                    else "other than as the one item of a `with name:` statement"
+                ) + f": `{owner}` becomes an asynchronous context manager, which phase two enters with "
+                f"`async with` only there; bind it to a name first (`uow = {owner}(...)`) and give it a `with` "
+                "statement of its own"
+            )))
+    return list(dict.fromkeys(found))
+
+
+def _function_node(tree: ast.Module, line: int, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and (
+            node.lineno == line or any(d.lineno == line for d in node.decorator_list)
+        ):
+            return node
+    return None
+
+
+def _with_items(node: ast.AST, line: int, text: str) -> int | None:
+    """How many items the `with` statement of the function has that enters `text` on `line`
+    (None: no such statement in the function's own body)."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.With):
+            for item in child.items:
+                if item.context_expr.lineno == line and ast.unparse(item.context_expr) == text:
+                    return len(child.items)
     return None

@@ -1,12 +1,16 @@
-"""AM297 sync-context-manager-session: a unit of work entered with `with` does Session work in `__enter__` or `__exit__`
+"""AM297 sync-context-manager-session: a unit of work's `__enter__` / `__exit__` does Session work where phase two cannot make it an asynchronous context manager
 
 A unit of work opens, rolls back or closes its Session in `__enter__` / `__exit__`, and the
 service layer enters it with `with uow:`. A `with` statement calls both without `await`, so
 on an AsyncSession that work (the rollback unless committed, the close) would return
 coroutines nobody awaits: the transaction would be left open and the connection never
-returned. Phase two does not rewrite a class into an asynchronous context manager and each
-`with uow:` into `async with uow:`; the route stays on the synchronous Session, and the
-reason names the class and the work its special method does.
+returned. A class holding the request's Session (its `__init__` stores a Session parameter:
+`UnitOfWork(db)`, built in the route or by a dependency) moves as an asynchronous context
+manager: `async def __aenter__`/`__aexit__` with the work awaited, and each `with uow:` entering
+it becomes `async with uow:`. The route is blocked, naming the class and the place, where the
+unit of work is entered otherwise (built in the `with` statement itself, beside other context
+managers in one `with`, `uow.__enter__()` called), or where a context manager phase two does
+not move that way does Session work in its special methods.
 
 Before:
 
@@ -49,8 +53,9 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM297",
     name="sync-context-manager-session",
-    summary="a unit of work entered with `with` does Session work in `__enter__` or `__exit__`",
-    fix="keep the route on the synchronous Session, or make the unit of work asynchronous by hand "
-    "(`async def __aenter__`/`__aexit__`, `async with uow:` at each use, `await uow.commit()`)",
+    summary="a unit of work's `__enter__` / `__exit__` does Session work where phase two cannot make it an "
+    "asynchronous context manager",
+    fix="enter the unit of work as `with uow:` on a name bound to it, built on the request's Session, or make it "
+    "asynchronous by hand (`async def __aenter__`/`__aexit__`, `async with uow:` at each use, `await uow.commit()`)",
     doc=__doc__,
 )

@@ -1,25 +1,52 @@
 """AM297 sync-context-manager-session: a unit of work whose `__enter__` / `__exit__` does Session
-work blocks its routes, naming the class and the work; a context manager doing none does not."""
+work blocks its routes where phase two cannot make it an asynchronous context manager (built in
+the `with` statement), naming the class; entered by name it moves, and a context manager doing no
+Session work is no AM297."""
 
 from __future__ import annotations
 
+import textwrap
 
-def test_a_unit_of_work_rolling_back_in_exit_blocks_naming_the_class(phase2, entry):
+UNIT_OF_WORK = """
+class UnitOfWork:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self.session.rollback()
+
+    def commit(self):
+        self.session.commit()
+"""
+
+
+def test_a_unit_of_work_built_in_its_with_statement_blocks_naming_the_class(phase2, entry):
     document = phase2(
-        """
-        class UnitOfWork:
-            def __init__(self, session: Session):
-                self.session = session
+        UNIT_OF_WORK + textwrap.dedent("""
 
-            def __enter__(self):
-                return self
+        @router.post("/books")
+        def create(title: str, session: session_dependency):
+            with UnitOfWork(session) as uow:
+                uow.session.add(Book(title=title))
+                uow.commit()
+            return {"ok": True}
+        """)
+    )
+    found = entry(document, "create")
+    assert found["action"] == "blocked"
+    assert "AM297" in found["codes"], found["reasons"]
+    reason = found["reasons"][found["codes"].index("AM297")]
+    assert "enters the `UnitOfWork` it builds in a `with` statement" in reason, reason
+    assert "asynchronous context manager" in reason and "`with uow:`" in reason, reason
+    assert document["files_changed"] == []
 
-            def __exit__(self, *args):
-                self.session.rollback()
 
-            def commit(self):
-                self.session.commit()
-
+def test_near_miss_the_unit_of_work_entered_by_name_moves_as_an_async_context_manager(phase2, entry):
+    document = phase2(
+        UNIT_OF_WORK + textwrap.dedent("""
 
         def add_book(title, uow: UnitOfWork):
             with uow:
@@ -31,15 +58,11 @@ def test_a_unit_of_work_rolling_back_in_exit_blocks_naming_the_class(phase2, ent
         def create(title: str, session: session_dependency):
             add_book(title, UnitOfWork(session))
             return {"ok": True}
-        """
+        """)
     )
     found = entry(document, "create")
-    assert found["action"] == "blocked"
-    assert "AM297" in found["codes"], found["reasons"]
-    reason = found["reasons"][found["codes"].index("AM297")]
-    assert "`UnitOfWork.__exit__` does Session work (`self.session.rollback()`" in reason, reason
-    assert "asynchronous context manager" in reason
-    assert document["files_changed"] == []
+    assert "AM297" not in found["codes"], found["reasons"]
+    assert found["action"] == "migrate", found["reasons"]
 
 
 def test_near_miss_a_context_manager_doing_no_session_work_is_not_am297(phase2, entry):
