@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
@@ -245,7 +246,10 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         # `await self.session.commit()` in an `__aexit__` whose `__aenter__` opened `self.session` from
         # the synchronous sessionmaker: the work blocks the loop, and awaiting its result raises TypeError.
         for line, text in after.own_work(fid):
-            flag(line, f"does synchronous Session work (`{text}`) on the event loop")
+            receiver = text.partition("(")[0].rpartition(".")[0]
+            if receiver and opening_class(after, fid, f"${receiver}") is not None:
+                flag(line, f"does synchronous Session work (`{text}`) on a Session its class opens from a "
+                     "synchronous sessionmaker, on the event loop")
     # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
     # call, which the bindings do not follow) and keeps its name in the rewrite.
     before_module, before_function = before.functions[original]
