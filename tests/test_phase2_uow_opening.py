@@ -1,29 +1,35 @@
-"""A unit of work opening its own Session (the "Cosmic Python" shape) blocks its routes.
+"""A unit of work opening its own Session (the "Cosmic Python" shape) moves as an
+asynchronous context manager.
 
-`__enter__` opens `self.session = self.session_factory()` and builds a repository on it,
-`__exit__` rolls back and closes, a service enters it (`with uow:`) and commits through it.
-Phase two writes no asynchronous unit of work: each route reaching it, by a dependency or
-built inline, is blocked with one reason naming the class and every place its Session is
-used (the repository's methods too), and the unchanged code still writes and rolls back.
+`__init__(self, session_factory=SessionLocal)`, `__enter__` opening `self.session =
+self.session_factory()` and building a repository on it, `__exit__` rolling back and closing,
+a service entering it (`with uow:`) and committing through it, the route given it by a
+dependency (`Depends(get_uow)`) or building it inline. Phase two moves the class (in place, or
+as a parallel class beside it for the routes that stay) with `async def __aenter__`/`__aexit__`,
+its factory defaulting to the async sessionmaker, the repository and the service awaited, and
+the dependency twinned; the tests run it and read the rows back, a failed block rolled back.
+What it cannot move blocks with one reason naming the class and every use of its Session.
 """
 
 from __future__ import annotations
 
+import pytest
 import test_phase2_soundness
-from test_phase2_rules import apply, handler
-from test_phase2_soundness import SUBSYSTEM, routes, serve
+from test_phase2_rules import apply, handler, read
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve
 
 service = test_phase2_soundness.service
 
 UOW = """
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import database_sessionmaker
 from models import Item
 
 
 class ItemRepository:
-    def __init__(self, session):
+    def __init__(self, session: Session):
         self.session = session
 
     def add(self, item):
@@ -87,33 +93,127 @@ ROUTES = (
 )
 
 
-def test_a_unit_of_work_opening_its_own_session_blocks_with_one_reason_and_still_rolls_back(cli, service):
+RUN = """
+    created = client.post("/items", params={"name": "pen"})
+    inline = client.post("/inline", params={"name": "ink"})
+    failures = []
+    for _ in range(3):  # each failed block rolled back, its connection given back
+        try:
+            client.post("/items", params={"name": "boom"})
+        except ValueError as error:
+            failures.append(str(error))
+    counted = client.get("/count")
+    with Sync() as s:
+        stored = sorted(i.name for i in s.scalars(select(Item)))
+    print(json.dumps([created.status_code, inline.status_code, failures, counted.json(), stored]))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_unit_of_work_opening_its_own_session_moves_as_an_async_context_manager(cli, service, kind):
     root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": UOW})
+    document = apply(cli, root)
+    for name in ("create_item", "create_inline", "count_items"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    text = read(root, "uow.py")
+    assert "    def __init__(self, session_factory=async_database_sessionmaker):\n" in text, text
+    assert (
+        "    async def __aenter__(self):\n        self.session = self.session_factory()\n"
+        "        self.items = ItemRepository(self.session)\n        return self\n"
+    ) in text, text
+    assert "    async def __aexit__(self, *args):\n        await self.rollback()\n        await self.session.close()\n" in text
+    assert "    async with uow:\n        await uow.items.add(Item(name=name, owner_id=1))\n" in text, text
+    result = serve(root, kind, RUN)
+    assert result == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
+
+
+ADMIN = """
+from fastapi import APIRouter
+
+from uow import add_item, get_uow, SqlAlchemyUnitOfWork
+from fastapi import Depends
+
+router = APIRouter()
+
+
+@router.post("/admin/items")
+def admin_add(name: str, uow: SqlAlchemyUnitOfWork = Depends(get_uow)):
+    return {"id": add_item(name, uow)}
+"""
+TWO_ROUTERS = """
+from fastapi import FastAPI
+
+from api import admin, items
+
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(admin.router)
+"""
+
+
+def test_a_unit_of_work_a_route_that_stays_uses_gets_a_parallel_class(cli, service):
+    # `admin_add` is a plain `def` on the synchronous unit of work: it keeps the class, the
+    # dependency and the service; the migrated routes get their asynchronous copies.
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": UOW, "api/admin.py": ADMIN, "main.py": TWO_ROUTERS})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    text = read(root, "uow.py")
+    assert "class SqlAlchemyUnitOfWork:\n    def __init__(self, session_factory=database_sessionmaker):" in text
+    assert "class SqlAlchemyUnitOfWorkAsync:\n    def __init__(self, session_factory=async_database_sessionmaker):" in text
+    assert "def get_uow_async():\n    return SqlAlchemyUnitOfWorkAsync()" in text, text
+    assert "uow: SqlAlchemyUnitOfWorkAsync = Depends(get_uow_async)" in read(root, SUBSYSTEM)
+    result = serve(root, "sqlite", RUN.replace(
+        "counted = client.get", 'admin = client.post("/admin/items", params={"name": "ok"}).status_code\n'
+        "    counted = client.get"
+    ).replace("[created.status_code,", "[admin, created.status_code,"))
+    assert result == [200, 200, 200, ["boom"] * 3, {"n": 3}, ["ink", "ok", "pen"]]
+
+
+def test_near_miss_a_repository_taking_the_session_unannotated_blocks_naming_it(cli, service):
+    # The rewrite's analysis has no value for what the async sessionmaker opens: an unannotated
+    # parameter would be read as anything. The route stays, told what to annotate, and still works.
+    unannotated = UOW.replace("def __init__(self, session: Session):", "def __init__(self, session):")
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": unannotated})
     document = apply(cli, root)
     for name in ("create_item", "create_inline"):
         found = handler(document, name)
         assert (found["action"], found["codes"]) == ("blocked", ["AM241"]), found
         (reason,) = found["reasons"]
-        assert "opens itself into `self.session` of `SqlAlchemyUnitOfWork` (uow.py:18)" in reason, reason
-        assert "writes no asynchronous unit of work" in reason, reason
-        assert "have `SqlAlchemyUnitOfWork` take the request's Session instead" in reason, reason
-        # the repository's `get` (line 15) is a use of the same Session, not a second reason
-        assert reason.endswith("; the same at uow.py:15, uow.py:29, uow.py:35"), reason
+        assert "opens itself into `self.session` of `SqlAlchemyUnitOfWork` (uow.py:19)" in reason, reason
+        assert "ItemRepository.__init__ receives the Session SqlAlchemyUnitOfWork.__enter__ opens as `session`, " \
+            "with no annotation: annotate it (`session: Session`)" in reason, reason
+        # the repository's `get` (line 16) is a use of the same Session, not a second reason
+        assert reason.endswith("; the same at uow.py:16, uow.py:30, uow.py:36"), reason
     assert handler(document, "count_items")["action"] == "migrate"
-    result = serve(root, "sqlite", """
-        created = client.post("/items", params={"name": "pen"})
-        inline = client.post("/inline", params={"name": "ink"})
-        try:
-            client.post("/items", params={"name": "boom"})
-            failed = None
-        except ValueError as error:
-            failed = str(error)
-        counted = client.get("/count")
-        with Sync() as s:
-            stored = sorted(i.name for i in s.scalars(select(Item)))
-        print(json.dumps([created.status_code, inline.status_code, failed, counted.json(), stored]))
-    """)
-    assert result == [200, 200, "boom", {"n": 2}, ["ink", "pen"]]
+    assert "__aenter__" not in read(root, "uow.py")
+    assert serve(root, "sqlite", RUN) == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
+
+
+def test_near_miss_a_factory_defaulting_to_another_database_blocks(cli, service):
+    other = UOW.replace(
+        "from db.engine import database_sessionmaker\n",
+        "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\n"
+        "from db.engine import database_sessionmaker\n\nreports = sessionmaker(create_engine(\"sqlite://\"))\n",
+    ).replace("session_factory=database_sessionmaker", "session_factory=reports")
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": other})
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    assert any("another sessionmaker than the async stack's" in r for r in found["reasons"]), found["reasons"]
+    assert "__aenter__" not in read(root, "uow.py")
+
+
+def test_near_miss_a_unit_of_work_built_with_a_factory_of_its_own_blocks_that_route(cli, service):
+    # `SqlAlchemyUnitOfWork(database_sessionmaker)`: its copy would open from the synchronous
+    # sessionmaker it is given. That route stays; the one using the dependency still moves.
+    given = ROUTES[2].replace("SqlAlchemyUnitOfWork())", "SqlAlchemyUnitOfWork(database_sessionmaker))")
+    head = ROUTES[0].rstrip() + "\n    from db.engine import database_sessionmaker\n"
+    root = service({SUBSYSTEM: routes(head, ROUTES[1], given, ROUTES[3]), "uow.py": UOW})
+    document = apply(cli, root)
+    found = handler(document, "create_inline")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM241"]), found
+    assert "builds SqlAlchemyUnitOfWork with arguments of its own" in found["reasons"][0], found["reasons"]
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert serve(root, "sqlite", RUN) == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
 
 
 BUS = """

@@ -48,10 +48,12 @@ from async_migrate.codemods.phase2 import (
     unfollowed_holders,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
+from async_migrate.codemods.phase2 import unit_of_work as unit_of_work_module
 from async_migrate.codemods.phase2.derived import runs_sync
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
 from async_migrate.codemods.phase2.unit_of_work import entry_blockers, unit_of_work
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
+from async_migrate.codemods.received import argument_values
 from async_migrate.codemods.rules import Reason, Rule
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
@@ -354,6 +356,14 @@ def compute(
                 (module.path, dependency.line, f"{dependencies.describe(project, found)} ({problem})")
             )
 
+    for fid, handler in candidates.items():
+        # `uow: SqlAlchemyUnitOfWork = Depends(get_uow)`, `get_uow()` building a unit of work that
+        # opens its own Session on entry: its twin builds the parallel class instead.
+        for opening in unit_of_work_module.opening_dependencies(project, handler):
+            chain = dependency_twins.setdefault(fid, [])
+            if opening not in chain:
+                chain.append(opening)
+
     def reach(route: FunctionId) -> set[FunctionId]:
         return _reach(project, [route, *dependency_twins.get(route, ())]) - {route}
 
@@ -369,6 +379,12 @@ def compute(
         own_blockers[fid].extend(
             _Own(AM297, line, why)
             for line, why in entry_blockers(project, fid, trees)
+        )
+        own_blockers[fid].extend(
+            _Own(AM278, line, why) for line, why in unit_of_work_module.maker_blockers(project, fid, engine)
+        )
+        own_blockers[fid].extend(
+            _Own(AM241, line, why) for line, why in unit_of_work_module.built_with_arguments(project, fid)
         )
     twinned = {d for chain in dependency_twins.values() for d in chain}
     generator_twins = _generator_twins(project, twinned, trees)
@@ -1502,9 +1518,17 @@ def _hands_injected_holder(project: Project, fid: FunctionId) -> bool:
         if edge.via is not None or edge.callee not in project.work_chains:
             continue
         for arg in edge.call.args:
-            if arg.name not in params or arg.expr is not None:
+            if arg.name in params and arg.expr is None:
+                values = project.flow.evaluate(fid, f"${arg.name}")
+            elif arg.name is None and arg.expr is None and arg.ref is None:
+                # `add_item(name, SqlAlchemyUnitOfWork())`: one opening its own Session on entry
+                values = frozenset(
+                    v for v in argument_values(project, project.flow, fid, edge.call, arg)
+                    if v.kind == INSTANCE and (h := table.get(str(v.target))) is not None and h.opened is not None
+                )
+            else:
                 continue
-            for value in project.flow.evaluate(fid, f"${arg.name}"):
+            for value in values:
                 holder = table.get(str(value.target)) if value.kind == INSTANCE else None
                 if holder is not None and holder.init is not None and not holder.problems:
                     return True

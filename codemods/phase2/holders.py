@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from async_migrate.codemods.facts import Arg
+from async_migrate.codemods.facts import parameter_of as facts_parameter
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.received import argument_values
@@ -51,6 +52,10 @@ class HolderClass:
     # The class hierarchy moving as one: the class assigning the Session attribute and its
     # project subclasses. `methods` and `problems` are the whole family's.
     family: tuple[str, ...] = ()
+    # A unit of work opening its Session on entry (`self.session = self.session_factory()` in
+    # `__enter__`, `session_factory=SessionLocal` a parameter of `__init__`): (`__init__`, the
+    # parameter, the sessionmaker its default names). Its copy defaults to the async sessionmaker.
+    opened: tuple[FunctionId, str, str] | None = None
 
     def name(self, project: Project) -> str:
         return project.flow.classes.short(self.ref)
@@ -171,6 +176,11 @@ def _problems(
     for attribute, found_assigned in sorted(assigned.items()):
         for fid, expression in found_assigned:
             fmodule, function = project.functions[fid]
+            opened = _opened_on_entry(project, holder.ref, own_init, fid, expression)
+            if opened is not None and len(found_assigned) == 1:
+                holder.opened = opened
+                problems.extend(_untyped_builds(project, fid, attribute))
+                continue
             if fid != own_init or expression.lstrip("$") not in init_params:
                 problems.append((
                     fmodule.path, function.line, f"{function.qualname} assigns the Session attribute "
@@ -217,6 +227,55 @@ def _problems(
                     f"(`{name}`): its Session outlives the request"
                 ))
     return problems
+
+
+def _opened_on_entry(
+    project: Project, ref: str, init: FunctionId | None, fid: FunctionId, expression: str
+) -> tuple[FunctionId, str, str] | None:
+    """(`__init__`, parameter, sessionmaker) when `expression`, assigned in the class's own
+    `__enter__`, calls a factory its own `__init__` stored from a parameter defaulting to a
+    module-level sessionmaker (`self.session_factory()`, `session_factory=SessionLocal`)."""
+    classes = project.flow.classes
+    _, function = project.functions[fid]
+    if init is None or function.name != "__enter__" or classes.owner(fid) != ref or not function.params:
+        return None
+    first = function.params[0].name
+    if not expression.startswith(f"${first}.") or not expression.endswith("()") or expression.count(".") != 1:
+        return None
+    factory = expression[len(first) + 2 : -2]
+    stored = classes.assigned.get((ref, factory), [])
+    if len(stored) != 1 or stored[0][0] != init:
+        return None
+    param_name = stored[0][1].lstrip("$")
+    param = next((p for p in project.functions[init][1].params if p.name == param_name), None)
+    if param is None or not param.default_ref or not project.is_sessionmaker(param.default_ref):
+        return None
+    return init, param.name, param.default_ref
+
+
+def _untyped_builds(project: Project, enter: FunctionId, attribute: str) -> list[tuple[str, int, str]]:
+    """A repository `__enter__` builds on the Session it opens (`ItemRepository(self.session)`)
+    whose `__init__` parameter receiving it has no annotation: the analysis of the rewrite, which
+    has no value for what the async sessionmaker opens, could not tell its methods' calls on it
+    from project methods of the same name (the self-check would refuse the rewrite)."""
+    _, function = project.functions[enter]
+    held = f"${function.params[0].name}.{attribute}"
+    found = []
+    for edge in project.all_calls_from[enter]:
+        callee_module, callee = project.functions[edge.callee]
+        if callee.name != "__init__":
+            continue
+        for arg in edge.call.args:
+            name = facts_parameter(callee, arg) if arg.expr == held else None
+            param = next((p for p in callee.params if p.name == name), None)
+            if param is not None and not param.annotation:
+                cls = callee.qualname.rpartition(".")[0]
+                found.append((
+                    callee_module.path, callee.line, f"{callee.qualname} receives the Session "
+                    f"{function.qualname} opens as `{param.name}`, with no annotation: annotate it "
+                    f"(`{param.name}: Session`) and {cls} moves with the unit of work, its copy taking the AsyncSession"
+                ))
+    return found
 
 
 def _self_paths(project: Project, fid: FunctionId, holder: HolderClass) -> tuple[str, ...]:

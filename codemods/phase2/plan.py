@@ -67,6 +67,9 @@ class FunctionPlan:
     async_with: set[str] = field(default_factory=set)
     # `__enter__`/`__exit__` of such a class: defined as `__aenter__`/`__aexit__`.
     rename: str | None = None
+    # Parameter defaults replaced: a unit of work's `session_factory=SessionLocal` -> the async
+    # sessionmaker (`HolderClass.opened`). Parameter -> the new default's local name.
+    defaults: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -179,6 +182,11 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
+        if holder is not None and holder.opened is not None and fid == holder.opened[0] and stack.engine_module:
+            # `session_factory=SessionLocal`: the copy's `__aenter__` opens from the async sessionmaker
+            fplan.defaults[holder.opened[1]] = stack.sessionmaker
+            if module.name != stack.engine_module:
+                plan.imports.add((stack.engine_module, stack.sessionmaker))
     for fid in sorted(closure.protocol_methods):
         # A Protocol's declaration of a method that moved: `async def`, its body of `...` kept.
         module, function = project.functions[fid]

@@ -196,6 +196,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
         params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
+        if plan.defaults:
+            params = cst.ensure_type(params.visit(_Defaults(plan.defaults)), cst.Parameters)
         decorators = node.decorators
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
@@ -475,6 +477,19 @@ def _refresh_statements(refreshes: list) -> list[cst.BaseStatement]:
         else:
             added.append(cst.parse_statement(f"{refreshed}\n"))
     return added
+
+
+class _Defaults(cst.CSTTransformer):
+    """Parameters whose default is replaced by a name (`FunctionPlan.defaults`)."""
+
+    def __init__(self, defaults: dict[str, str]) -> None:
+        self.defaults = defaults
+
+    def leave_Param(self, original: cst.Param, updated: cst.Param) -> cst.Param:
+        new = self.defaults.get(original.name.value)
+        if new is None or updated.default is None:
+            return updated
+        return updated.with_changes(default=cst.Name(new))
 
 
 class _SessionParams(cst.CSTTransformer):

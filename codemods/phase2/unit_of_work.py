@@ -1,24 +1,26 @@
-"""Units of work in phase two: one entered with `with` moves as an asynchronous context
-manager when it holds the request's Session; one opening its own Session blocks, in one reason.
+"""Units of work in phase two: entered with `with`, moved as asynchronous context managers.
 
-The "Cosmic Python" shape: `__enter__` opens `self.session = self.session_factory()` and
-builds the repositories on it (`self.products = ProductRepository(self.session)`), `__exit__`
-rolls back and closes, services enter it (`with uow:`) and commit through it. Phase two
-moves only a Session the route receives and writes no asynchronous unit of work (an
-`__aenter__`/`__aexit__` twin opening from the async sessionmaker, twins of the
-repositories it builds and of every function entering it with `async with`), so each route
-reaching one is blocked (AM241) with one reason per unit of work class, naming every place
-its Session is used: the unit of work's own methods (`self.session.commit()`) and the
-methods of the repositories it builds on that Session (`self.session.scalars()` in
-`ProductRepository.get`), which hold it through their `__init__`.
+Two shapes move. One holding the request's Session (`UnitOfWork(db)`, its `__init__` storing a
+Session parameter, built in the route or by a dependency on the session dependency). And the
+"Cosmic Python" one opening its own on entry: `__init__(self, session_factory=SessionLocal)`
+storing the factory, `__enter__` opening `self.session = self.session_factory()` and building
+the repositories on it (`HolderClass.opened`), `__exit__` rolling back and closing, the route
+given it by a dependency taking no parameters (`Depends(get_uow)`, twinned:
+`opening_dependencies`) or building it inline (`SqlAlchemyUnitOfWork()`). The class (in place,
+or its parallel class beside it while code that stays synchronous uses it) defines `async def
+__aenter__`/`__aexit__` with the work awaited, the factory defaulting to the async sessionmaker
+(`FunctionPlan.defaults`); the repositories it builds move with it, and each `with uow:`
+entering it becomes `async with uow:` (`FunctionPlan.async_with`, `rename`).
 
-What phase two does move: a unit of work holding the request's Session (`UnitOfWork(db)`, its
-`__init__` storing a Session parameter) whose `__enter__`/`__exit__` do Session work becomes an
-asynchronous context manager with its class (`async def __aenter__`/`__aexit__`, the repositories
-it builds there on the held Session built from their parallel classes), and each `with uow:`
-entering it `async with uow:` (`FunctionPlan.async_with`, `rename`). `entry_blockers` names
-where it is entered otherwise (AM297): built in the `with` statement itself, beside other
-context managers in one `with`, `uow.__enter__()` called.
+What blocks, naming the place: the unit of work entered otherwise (`entry_blockers`, AM297:
+built in the `with` statement itself, beside other context managers in one `with`,
+`uow.__enter__()` called); built with a factory of its own in code that migrates
+(`built_with_arguments`, AM241); a factory defaulting to a sessionmaker the async stack does not
+stand for (`maker_blockers`, AM278); a repository given the opened Session through an
+unannotated parameter (`HolderClass.problems`), whose copy the rewrite's analysis could not type.
+A unit of work opening its Session any other way blocks its routes (AM241) with one reason per
+class naming every use of that Session, its own methods' and those of the repositories it builds
+on it (`unit_of_work`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.project import Edge, FunctionId, Project
+from async_migrate.codemods.phase2.inline_sessions import StackEngine
+from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 
 
 def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str] | None:
@@ -57,19 +61,29 @@ def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str
                 owner = project.flow.classes.owner(fid)
                 handed = f" and hands to the `{project.flow.classes.short(owner or '')}` it builds ({built_at})"
             name = declared.qualname
-            advice = (
-                f"keep the route as it is (a plain `def` route runs it in the threadpool: phase one converts an "
-                f"`async def` one whose `{name}` is built per request), or have `{name}` take the request's Session "
-                f"instead (`{name}(db)` built in the route, or by a dependency on the session dependency): phase "
-                "two moves such a unit of work as an asynchronous context manager"
+            holder = holders.holder_classes(project).get(cls)
+            keep = (
+                "keep the route as it is (a plain `def` route runs it in the threadpool: phase one converts an "
+                f"`async def` one whose `{name}` is built per request)"
             )
+            if holder is not None and holder.opened is not None and holder.problems:
+                why = (
+                    "phase two moves a unit of work opening its Session on entry as an asynchronous context manager, "
+                    f"but not this one: {'; '.join(text for _path, _line, text in holder.problems)}"
+                )
+                advice = f"{keep}, or change what the reasons above name"
+            else:
+                why = (
+                    "phase two moves a unit of work opening its Session on entry only from a factory its `__init__` "
+                    "takes with the sessionmaker as default (`def __init__(self, session_factory=SessionLocal)`, "
+                    "`self.session = self.session_factory()` in `__enter__`), or one taking the request's Session "
+                    f"(`{name}(db)`, built in the route or by a dependency on the session dependency), each as an "
+                    f"asynchronous context manager, and `{name}` is neither"
+                )
+                advice = f"{keep}, or write it as one of those"
             return cls, (
                 f"the Session {opened} opens itself into `self.{attribute}` of `{name}` "
-                f"({module.path}:{declared.line}){handed}, not one the route receives: phase two moves only a Session "
-                "the route receives (a dependency) and writes no asynchronous unit of work (an "
-                "`__aenter__`/`__aexit__` twin opening from the async sessionmaker, with async twins of the "
-                f"repositories it builds and of the code entering it with `async with`), so it leaves a `{name}` "
-                f"that opens its own synchronous Session; {advice}"
+                f"({module.path}:{declared.line}){handed}, not one the route receives: {why}; {advice}"
             )
     return None
 
@@ -214,3 +228,67 @@ def _with_items(node: ast.AST, line: int, text: str) -> int | None:
                 if item.context_expr.lineno == line and ast.unparse(item.context_expr) == text:
                     return len(child.items)
     return None
+
+
+def opening_dependencies(project: Project, handler: Handler) -> list[FunctionId]:
+    """The route's dependencies (`Depends(get_uow)`) taking no parameters and returning a unit of
+    work that opens its own Session on entry (`HolderClass.opened`) and can move: each gets a twin
+    returning the parallel class."""
+    from async_migrate.codemods.phase2 import dependencies
+
+    table = holders.holder_classes(project)
+    found: list[FunctionId] = []
+    for param in handler.function.params:
+        ref = dependencies.param_dependency(project, param)
+        fid = dependencies.dependency_function(project, ref) if ref is not None else None
+        if fid is None or project.functions[fid][1].params:
+            continue
+        _, function = project.functions[fid]
+        values = [v for expression in function.returned for v in project.flow.evaluate(fid, expression)]
+        if values and all(
+            v.kind == INSTANCE and (h := table.get(str(v.target))) is not None and h.opened is not None
+            and not h.problems
+            for v in values
+        ):
+            found.append(fid)
+    return found
+
+
+def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None) -> list[tuple[int, str]]:
+    """The `__enter__` of a unit of work opening its Session from a factory whose default is a
+    sessionmaker the async stack does not stand for (another database's): its copy would open
+    the async stack's. (line, why)."""
+    holder = holders.holder_of(project, fid)
+    module, function = project.functions[fid]
+    if holder is None or holder.opened is None or function.name != "__enter__":
+        return []
+    _init, param, maker = holder.opened
+    if engine is None or not engine.sync:
+        return [(function.line, (
+            f"opens its Session from `{param}`, by default `{maker.rpartition('.')[2]}`, and phase two cannot tell "
+            "which sessionmaker the async stack stands for: keep the route"
+        ))]
+    described = dict(engine.other_makers).get(project.canonical(maker) or "")
+    if described is None:
+        return []
+    return [(function.line, (
+        f"opens its Session from `{param}`, by default {described}, another sessionmaker than the async "
+        f"stack's {engine.maker}: its asynchronous copy would open the async stack's, another database's; keep "
+        "the route"
+    ))]
+
+
+def built_with_arguments(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """Where `fid` builds a unit of work opening its Session on entry with arguments of its own
+    (`SqlAlchemyUnitOfWork(SessionLocal)`): its asynchronous copy would open from them. (line, why)."""
+    return [
+        (edge.call.line, (
+            f"builds {project.functions[edge.callee][1].qualname.rpartition('.')[0]} with arguments of its own, which "
+            "its asynchronous copy would open its Session from: build it without (`"
+            f"{project.functions[edge.callee][1].qualname.rpartition('.')[0]}()`), on the sessionmaker its factory "
+            "defaults to"
+        ))
+        for edge in project.all_calls_from.get(fid, ())
+        if edge.call.args and (h := holders.holder_of(project, edge.callee)) is not None and h.opened is not None
+        and edge.callee == h.opened[0]
+    ]
