@@ -19,7 +19,8 @@ index, and each migrated function, twin and route is asked:
   coroutine given the AsyncSession handed to one that runs it beside the request's own work?
 - does a synchronous Session remain on the event loop (opened here, or a helper
   that opens one, or a plain `def` that still does synchronous Session work, called
-  without offloading)?
+  without offloading, or a coroutine working on a Session its class opens from a synchronous
+  sessionmaker: a unit of work's `__aexit__` committing what its `__aenter__` opened)?
 - would a migrated route's request hold two Sessions (an AsyncSession and a
   synchronous one from a dependency in its tree)?
 - does a module-level statement of a rewritten module need, at import, a name the
