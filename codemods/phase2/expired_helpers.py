@@ -153,37 +153,59 @@ def handed_back(project: Project, models: Models, fid: FunctionId, call: facts.C
     return result.arg if result is not None and result.shape == "arg" else None
 
 
-def hands_back_refreshed(project: Project, models: Models, fid: FunctionId, call: facts.Call, session: str) -> bool:
+def hands_back_refreshed(
+    project: Project, models: Models, fid: FunctionId, call: facts.Call, session: str, depth: int = 0
+) -> bool:
     """Whether every helper the call may run refreshes the object it hands back after its
     last commit: `db.commit(); db.refresh(db_obj); return db_obj`, the refresh a statement of
     its own body (it runs on every path to the one `return`) after every statement that
-    commits, flushes or expires, or hands the Session on."""
+    commits, flushes or expires, or hands the Session on. A helper whose one `return` hands its
+    Session to another that does so (`return super().update(db, db_obj=db_obj, obj_in=data)` in
+    an override, after no other Session work) hands back what that one refreshed."""
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
-    if not edges or not all(e.certain for e in edges):
+    if not edges or not all(e.certain for e in edges) or depth > _MAX_DEPTH:
         return False
     for edge in edges:
         module, helper = project.functions[edge.callee]
         params = [p for p, passed in edge.session_args.items() if passed == session]
         if len(params) != 1 or helper.is_async or helper.is_generator or len(helper.returned) != 1:
             return False
+        node = expired_lists.function_node(models.tree(module.path), helper)
+        if node is None or not isinstance(node.body[-1], ast.Return):
+            return False
+        work = [
+            c.line for c in helper.calls
+            if c.receiver == params[0] and c.method not in _KEEPS or any(a.name == params[0] for a in c.args)
+        ]
+        if _delegated(project, models, edge.callee, helper, node, params[0], work, depth):
+            continue
         returned = helper.returned[0]
         name = returned[1:]
         if not returned.startswith("$") or not name.isidentifier():
-            return False
-        node = expired_lists.function_node(models.tree(module.path), helper)
-        if node is None or not isinstance(node.body[-1], ast.Return):
             return False
         refreshed = [
             statement.lineno for statement in node.body
             if _session_statement(statement, params[0], "refresh", name)
         ]
-        work = [
-            c.line for c in helper.calls
-            if c.receiver == params[0] and c.method not in _KEEPS or any(a.name == params[0] for a in c.args)
-        ]
         if not refreshed or max(work, default=0) > max(refreshed):
             return False
     return True
+
+
+def _delegated(
+    project: Project, models: Models, fid: FunctionId, helper: facts.Function,
+    node: ast.FunctionDef | ast.AsyncFunctionDef, session: str, work: list[int], depth: int,
+) -> bool:
+    """`return other(db, db_obj=db_obj, ...)` as the helper's last statement, its only Session
+    work, where `other` hands back refreshed the object it is given (`hands_back_refreshed`)."""
+    terms = helper.returned_terms
+    if len(terms) != 1 or terms[0][1][:1] != ("call",) or not isinstance(terms[0][1][1], int):
+        return False
+    call = next((c for c in helper.calls if c.index == terms[0][1][1]), None)
+    last = node.body[-1]
+    if call is None or call.nested or call.line != last.lineno or any(line != call.line for line in work):
+        return False
+    return hands_back_refreshed(project, models, fid, call, session, depth + 1)
 
 
 def _session_statement(statement: ast.stmt, session: str, method: str, name: str) -> bool:
