@@ -1520,7 +1520,7 @@ def _hands_injected_holder(project: Project, fid: FunctionId) -> bool:
         for arg in edge.call.args:
             if arg.name in params and arg.expr is None:
                 values = project.flow.evaluate(fid, f"${arg.name}")
-            elif arg.name is None and arg.expr is None and arg.ref is None:
+            elif arg.name is None and arg.ref is None and not (arg.expr or "").startswith("$"):
                 # `add_item(name, SqlAlchemyUnitOfWork())`: one opening its own Session on entry
                 values = frozenset(
                     v for v in argument_values(project, project.flow, fid, edge.call, arg)
