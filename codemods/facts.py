@@ -352,6 +352,12 @@ class Function(_Fact):
     # `self.hits += 1`, `self.seen[key] = self.seen.get(key, 0) + 1` in the own body, on the
     # first positional parameter: the attributes updated from their own value, with the line.
     self_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `COUNTS[k] += 1`, `Stats.total += 1`, `stats.hits[k] = stats.hits.get(k, 0) + 1` in the own
+    # body, on a name it does not bind (a module-level object or class): the path, with the line.
+    free_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `with LOCK:`, `with self.lock:` (a name or an attribute, outside nested scopes): the value-flow
+    # expression entered, with the first and last line of the block (a `threading.Lock` guards it).
+    locked: list[tuple[str, int, int]] = field(default_factory=list)
     # Of an `async def`: the parameters its own body awaits in place on every path and reads no
     # other way (`return await coro`, `await wait_for(coro, 5)`), see `astcollect.awaited_later`.
     awaited_params: tuple[str, ...] = ()

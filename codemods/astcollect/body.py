@@ -798,6 +798,7 @@ class BodyScanner:
         self.raw_yielded_from: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
         self.raw_entered: list[tuple[ast.expr, int, bool]] = []
+        self.raw_locked: list[tuple[ast.expr, int, int]] = []  # `with x:` on a name or attribute
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
         self.read_names: set[str] = set()  # `name` of every `name.attr`, nested scopes included
         # Names a comprehension, lambda or nested function binds, for the code inside it: there
@@ -870,6 +871,11 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.entered.append((found, line, asynchronous))
+        for value, start, end in self.raw_locked:
+            found = expression(value, local)
+            if found is not None:
+                self.function.locked.append((found, start, end))
+        self.function.free_updates = free_updates(body, local)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and not binding.entered and type(value) is ast.Subscript:
@@ -1176,6 +1182,9 @@ class BodyScanner:
     def _on_with(self, node: ast.With, nested: bool) -> None:
         for item in node.items:
             self._enters(item, False, nested)
+            if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):
+                end = node.end_lineno or node.lineno
+                self.raw_locked.append((item.context_expr, node.lineno, end))
             target = item.optional_vars
             if target is not None and type(target) is not ast.Name:
                 self._bind(target)
@@ -1878,6 +1887,57 @@ def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, 
             if value is None or any(type(n) is ast.Name and n.id == target.id for n in ast.walk(value)):
                 found[target.id] = node.lineno
     return sorted(found.items(), key=lambda item: item[1])
+
+
+def _updated_path(node: ast.expr, bound: frozenset[str]) -> str | None:
+    """`COUNTS` for `COUNTS[k]`, `stats.hits` for `stats.hits[k]`, `Stats.total`: the attribute
+    path of an item or attribute of a name the function does not bind, as written."""
+    while type(node) is ast.Subscript:
+        node = node.value
+    parts: list[str] = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name or node.id in bound:
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str, int]]:
+    """`COUNTS[k] += 1`, `COUNTS[k] = COUNTS.get(k, 0) + 1`, `Stats.total += 1`,
+    `stats.hits[k] += 1`: an item or attribute of a name the function does not bind (a
+    module-level object or class, a name a factory's closure holds: one for every request)
+    updated from its own value, outside nested scopes: the path as written and the line of its
+    first such update. A plain assignment (`CACHE[k] = v`) is not one, nor a bare name
+    (`global_updates`)."""
+    found: dict[str, int] = {}
+    for node in objects.own_nodes(body):
+        kind = type(node)
+        if kind is ast.AugAssign:
+            targets, value = [node.target], None
+        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
+            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
+        else:
+            continue
+        for target in targets:
+            if type(target) not in (ast.Attribute, ast.Subscript):
+                continue
+            path = _updated_path(target, bound)
+            if path is None or path in found:
+                continue
+            if value is None or any(
+                isinstance(n, (ast.Name, ast.Attribute)) and _dotted_path(n) == path for n in ast.walk(value)
+            ):
+                found[path] = node.lineno
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def _dotted_path(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if type(node) is ast.Name else None
 
 
 def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]:

@@ -12,6 +12,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase1 import shared_updates
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
@@ -39,8 +40,13 @@ class NeedKind(Enum):
     CALLED = "called"  # a caller uses what the call returns otherwise (`asyncio.run(f())`, `async for`)
     VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
     GLOBAL_UPDATE = "global-update"  # `global n; n += 1`: threads could interleave the update
-    # `self.hits += 1` in the `__call__` of a callable instance dependency: one instance serves every request
+    # `self.hits += 1` in a method of an instance every request shares (a callable instance
+    # dependency, a route registered as a bound method)
     INSTANCE_UPDATE = "instance-update"
+    # `COUNTS[k] += 1`, `Stats.total += 1`: an item or attribute of a module-level object or class
+    SHARED_UPDATE = "shared-update"
+    # a helper it calls in place updates shared state from its own value (`stats.bump(k)`)
+    HELPER_UPDATE = "helper-update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,7 @@ class CoroutineNeed:
     subject: str  # the API, the decorator as written, or the awaiting caller
     line: int
     where: str = ""  # where the decorator is defined, the helper chain, or the calling line as path:line
+    at: str = ""  # the path:line of what the helper chain reaches (a shared update)
 
     def reason(self) -> Reason:
         entry = NEEDS[self.kind]
@@ -153,12 +160,31 @@ NEEDS: dict[NeedKind, _Entry] = {
     ),
     NeedKind.INSTANCE_UPDATE: _Entry(
         AM140,
-        lambda need: f"updates `self.{need.subject}` from its own value at line {need.line}, on an instance "
+        lambda need: f"updates `{need.subject}` from its own value at line {need.line}, on an instance "
         "every request shares: on the event loop no other request runs in between; as `def`, concurrent "
         "requests would run it in several threads at once, and one could overwrite another's update",
-        lambda need: f"the update of `self.{need.subject}` (line {need.line}) keeps it async: offload the "
+        lambda need: f"the update of `{need.subject}` (line {need.line}) keeps it async: offload the "
         "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
-        "and make it `def` by hand",
+        "(`with self.lock:`, the lock set in `__init__`) and rerun phase one",
+    ),
+    NeedKind.SHARED_UPDATE: _Entry(
+        AM140,
+        lambda need: f"updates `{need.subject}` from its own value at line {need.line}, state every request "
+        "shares (a module-level object or class, or what a factory's closure holds): on the event loop no "
+        "other request runs in between; as `def`, concurrent requests would run it in several threads at "
+        "once, and one could overwrite another's update",
+        lambda need: f"the update of `{need.subject}` (line {need.line}) keeps it async: offload the Session "
+        "work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
+        "(`with LOCK:` on a module-level one) and rerun phase one",
+    ),
+    NeedKind.HELPER_UPDATE: _Entry(
+        AM140,
+        lambda need: f"calls {need.where}, which updates `{need.subject}` from its own value at {need.at}, "
+        "state every request shares: on the event loop no other request runs in between; as `def`, concurrent requests "
+        "would run it in several threads at once, and one could overwrite another's update",
+        lambda need: f"the update of `{need.subject}` at {need.at}, through {need.where}, keeps it async: offload the "
+        "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
+        "(`with LOCK:` on a module-level one) and rerun phase one",
     ),
     NeedKind.GLOBAL_UPDATE: _Entry(
         AM140,
@@ -166,8 +192,8 @@ NEEDS: dict[NeedKind, _Entry] = {
         "on the event loop no other request runs in between; as `def`, concurrent requests would run it "
         "in several threads at once, and one could overwrite another's update",
         lambda need: f"the update of `{need.subject}` (line {need.line}) keeps it async: offload the Session "
-        "work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` and "
-        "make it `def` by hand",
+        "work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
+        "(`with LOCK:` on a module-level one) and rerun phase one",
     ),
 }
 
@@ -200,17 +226,6 @@ def _restored_context_variables(project: Project, handler: Handler) -> set[int]:
     return lines
 
 
-def _shared_instance(project: Project, handler: Handler) -> bool:
-    """A dependency that is a method of an instance every request shares: the `__call__` of
-    `Depends(RateLimiter(5))` or of a module-level `limiter = RateLimiter(5)`, built once, or a
-    bound method (`Depends(limiter.check)`). A class FastAPI builds per request (`__init__`) is not."""
-    return (
-        handler.kind == "dependency"
-        and handler.function.name != "__init__"
-        and project.flow.classes.owner(handler.id) is not None
-    )
-
-
 def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     """Read by the rule (reasons to stay async) and by `check` (the fix for each)."""
     function = handler.function
@@ -232,11 +247,22 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         primitive = project.loop_primitive(handler.id, call)
         if primitive is not None:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
-    for name, line in function.global_updates:
-        needs.append(CoroutineNeed(NeedKind.GLOBAL_UPDATE, name, line))
-    if _shared_instance(project, handler):
-        for name, line in function.self_updates:
-            needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, name, line))
+    self_shared = shared_updates.shared_self(project, handler)
+    for update in shared_updates.own_updates(project, handler.id, self_shared):
+        if update.kind == "self":
+            needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, update.subject, update.line))
+        else:
+            kind = NeedKind.GLOBAL_UPDATE if update.kind == "global" else NeedKind.SHARED_UPDATE
+            needs.append(CoroutineNeed(kind, update.subject, update.line))
+    helper = shared_updates.reached_update(project, handler.id, self_shared)
+    if helper is not None:
+        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helper.helpers]
+        chain = f"`{names[0]}` (line {helper.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
+        needs.append(
+            CoroutineNeed(
+                NeedKind.HELPER_UPDATE, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"
+            )
+        )
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]

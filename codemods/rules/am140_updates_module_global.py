@@ -1,16 +1,25 @@
-"""AM140 updates-module-global: an `async def` handler updates a module-level name from its own value
+"""AM140 updates-module-global: an `async def` handler updates state every request shares from its own value
 
 On the event loop, the code between two awaits runs with no other request in between: a
 handler's `global hits; hits += 1` reads and writes the module's name as one step. As `def`,
 FastAPI runs it in the threadpool, where concurrent requests run it in several threads at
 once and one thread's update can overwrite another's (a lost update). A handler that updates
-a name it declares `global` from the name's own value (`n += 1`, `n = n + 1`,
-`seen = seen | {x}`) stays `async def`. A plain rebinding (`_client = build()`) is not such
-an update. So does a dependency that is a method of an instance every request shares, the
-`__call__` of `limiter = RateLimiter(5)` or of `Depends(RateLimiter(5))` (built once, at
-import), updating an attribute of `self` from its own value (`self.calls += 1`,
-`self.hits[key] = self.hits.get(key, 0) + 1`); a class FastAPI builds per request
-(`Depends(ItemService)`) is not shared.
+shared state from its own value (`n += 1`, `n = n + 1`, `seen = seen | {x}`,
+`COUNTS[k] = COUNTS.get(k, 0) + 1`) stays `async def`. Shared state is a name it declares
+`global`, an item or attribute of a module-level object or class (`COUNTS[k] += 1`,
+`Stats.total += 1`, `cls.total += 1`), or an attribute of `self` on one instance every request
+reaches: a route registered as a bound method (`h = Handlers()`,
+`router.add_api_route("/hit", h.hit)`, `app.get("/x")(h.hit)`), the `__call__` of a callable
+instance dependency (`limiter = RateLimiter(5)`, `Depends(RateLimiter(5))`, built once). The
+update may be in a plain `def` helper the handler calls in place, followed through the call
+graph (`stats.bump(k)` on a module-level `stats = Stats()` whose method does
+`self.hits[k] += 1`, a function doing `global COUNTER; COUNTER += 1`). A class FastAPI builds
+per request (`Depends(ItemService)`, a fastapi-utils `@cbv` view) or an instance the handler
+builds itself is not shared. No lost update, so no reason: a plain assignment
+(`self.last = x`, `_client = build()`), an item assigned without a read (`CACHE[k] = v`), a
+single method of a builtin container (`self.items.append(x)`), or an update made (or a helper
+called) inside `with lock:` on a `threading.Lock` (a module-level one, or one `__init__` sets
+on `self`).
 
 Before:
 
@@ -21,12 +30,37 @@ Before:
         hits += 1
         return db.scalars(select(Item)).all()
 
+    class Stats:
+        def __init__(self):
+            self.hits = {}
+
+        def bump(self, key):
+            self.hits[key] = self.hits.get(key, 0) + 1
+
+    stats = Stats()
+
+    async def read_item(item_id: int, db: SessionDep):
+        stats.bump("read")
+        return db.get(Item, item_id)
+
 After:
 
     async def list_items(db: SessionDep):  # kept: as `def`, concurrent requests could lose updates
         global hits
         hits += 1
         return db.scalars(select(Item)).all()
+
+    async def read_item(item_id: int, db: SessionDep):  # kept: `stats.bump` updates `self.hits`
+        stats.bump("read")
+        return db.get(Item, item_id)
+
+    # guarded by a lock (`self.lock = threading.Lock()` in `__init__`), it converts:
+    #     def bump(self, key):
+    #         with self.lock:
+    #             self.hits[key] = self.hits.get(key, 0) + 1
+    def read_item(item_id: int, db: SessionDep):
+        stats.bump("read")
+        return db.get(Item, item_id)
 """
 
 from async_migrate.codemods.rules.base import Rule
@@ -34,9 +68,10 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM140",
     name="updates-module-global",
-    summary="an `async def` handler updates a module-level name (or an attribute of an instance every "
-    "request shares) from its own value, which concurrent threads could interleave as `def`",
+    summary="an `async def` handler, or a helper it calls, updates state every request shares (a module-level "
+    "name or object, a class attribute, an attribute of a shared instance) from its own value, which "
+    "concurrent threads could interleave as `def`",
     fix="keep it async and offload the Session work (`await run_in_threadpool(...)`), or guard the "
-    "update with a `threading.Lock` and make it `def` by hand",
+    "update with a `threading.Lock` (`with lock:`) and rerun phase one",
     doc=__doc__,
 )

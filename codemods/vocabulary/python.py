@@ -67,6 +67,10 @@ LOOP_BOUND_PRIMITIVES = frozenset(
         "anyio.Semaphore",
     }
 )
+# Thread locks: a read-modify-write of shared state inside `with lock:` on one is safe from any thread.
+THREAD_LOCKS = frozenset(
+    {f"threading.{name}" for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")}
+)
 # Their methods that only read state: harmless from any thread.
 LOOP_BOUND_READS = frozenset(
     {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop"}

@@ -98,3 +98,192 @@ def test_a_callable_instance_dependency_updating_its_own_attribute_is_kept_with_
 def test_near_miss_an_assignment_or_a_local_converts(app, reported, body):
     assert reported(app(LIMITER.format(body=body)), "RateLimiter.__call__", "phase1")["action"] == "convert"
 
+
+
+# The whole kind: a route that is a bound method of one shared instance, and an update reached
+# through a plain helper the handler calls in place (a method of a module-level instance, a
+# function updating a `global`, a class attribute), beside the shapes that are no lost update
+# (a plain assignment, an item assignment without a read, a `threading.Lock` held around it,
+# an instance built per call, a fastapi-utils `@cbv` view, which FastAPI builds per request).
+SHARED = """
+import threading
+
+from fastapi import FastAPI
+from fastapi_utils.cbv import cbv
+
+app = FastAPI()
+COUNTER = 0
+COUNTS: dict[str, int] = {{}}
+LOCK = threading.Lock()
+
+
+class Stats:
+    total = 0
+
+    def __init__(self) -> None:
+        self.hits: dict[str, int] = {{}}
+        self.lock = threading.Lock()
+
+    def bump(self, k: str) -> None:
+        self.hits[k] += 1
+
+    def safe_bump(self, k: str) -> None:
+        with self.lock:
+            self.hits[k] = self.hits.get(k, 0) + 1
+
+    def note(self, k: str) -> None:
+        self.last = k
+
+
+stats = Stats()
+
+
+def bump_global() -> None:
+    global COUNTER
+    COUNTER += 1
+
+
+def bump_class() -> None:
+    Stats.total += 1
+
+
+class Handlers:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def hit(self, session: session_dependency):
+        self.count += 1
+        return session.execute("select 1").all()
+
+    async def last(self, session: session_dependency):
+        self.count = 1
+        return session.execute("select 1").all()
+
+
+h = Handlers()
+{register}
+
+
+@cbv(router)
+class View:
+    session: session_dependency
+
+    @router.get("/view")
+    async def view(self):
+        self.count = getattr(self, "count", 0) + 1
+        return self.session.execute("select 1").all()
+
+
+@router.get("/route")
+async def route(session: session_dependency):
+    {body}
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.mark.parametrize("register", [
+    'router.add_api_route("/hit", h.hit)\nrouter.add_api_route("/last", h.last)',
+    'app.get("/hit")(h.hit)\napp.get("/last")(h.last)',
+])
+def test_a_route_bound_to_a_shared_instance_updating_self_is_kept_and_a_cbv_view_converts(app, cli, register):
+    document = cli.json("phase1", app(SHARED.format(register=register, body="pass")))
+    entries = {h["function"]: h for h in document["handlers"]}
+    hit = entries["Handlers.hit"]
+    assert (hit["action"], hit["codes"][0]) == ("keep", "AM140"), hit
+    assert hit["reasons"][0].startswith("updates `self.count` from its own value at line 54, on an instance every request shares")
+    # a plain assignment; a view FastAPI builds per request; a route with no update
+    assert [entries[f]["action"] for f in ("Handlers.last", "View.view", "route")] == ["convert"] * 3, entries
+
+
+@pytest.mark.parametrize("body, subject, where", [
+    ('stats.bump("k")', "self.hits", '`api.items.Stats.bump` (line 78), which updates `self.hits` from its own value at api/items.py:27'),
+    ("bump_global()", "COUNTER", "`api.items.bump_global` (line 78), which updates `COUNTER` from its own value at api/items.py:42"),
+    ("bump_class()", "Stats.total", "`api.items.bump_class` (line 78), which updates `Stats.total` from its own value at api/items.py:46"),
+])
+def test_an_update_of_shared_state_in_a_helper_keeps_the_route_with_am140(app, reported, body, subject, where):
+    entry = reported(app(SHARED.format(register="", body=body)), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert entry["reasons"][0].startswith(f"calls {where}, state every request shares"), entry
+
+
+@pytest.mark.parametrize("body", [
+    'COUNTS["k"] = COUNTS.get("k", 0) + 1',  # an item of a module-level dict, no `global` needed
+    'stats.hits["k"] += 1',  # an attribute of a module-level instance
+])
+def test_an_update_of_a_module_level_object_in_the_route_keeps_it(app, reported, body):
+    entry = reported(app(SHARED.format(register="", body=body)), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert entry["reasons"][0].startswith(f"updates `{body.split('[')[0]}` from its own value at line 78, state every request shares")
+
+
+@pytest.mark.parametrize("body", [
+    'stats.safe_bump("k")\n    stats.note("k")',  # under the instance's lock; a plain assignment
+    'with LOCK:\n        stats.bump("k")\n        COUNTS["k"] = COUNTS.get("k", 0) + 1',  # the module's lock held
+    'COUNTS["k"] = 1',  # an item assigned without a read
+    'Stats().bump("k")',  # an instance of its own
+])
+def test_near_miss_a_lock_a_plain_assignment_or_an_own_instance_converts(app, reported, body):
+    assert reported(app(SHARED.format(register="", body=body)), "route", "phase1")["action"] == "convert"
+
+
+def test_check_names_the_helper_and_the_lock(app, findings):
+    (finding,) = findings(app(SHARED.format(register="", body="bump_global()")), "route")
+    assert "the update of `COUNTER` at api/items.py:42, through `api.items.bump_global` (line 78)" in finding["message"]
+    assert "with LOCK:" in finding["message"], finding
+
+
+# The instance a dependency hands every request (a module-level one it returns, or one under
+# `@lru_cache`), beside one it builds per request and a class dependency.
+HANDED = """
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.hits: dict[str, int] = {}
+
+    def bump(self, k: str) -> None:
+        self.hits[k] = self.hits.get(k, 0) + 1
+
+
+stats = Stats()
+
+
+def get_stats() -> Stats:
+    return stats
+
+
+@lru_cache
+def cached_stats() -> Stats:
+    return Stats()
+
+
+def fresh_stats() -> Stats:
+    return Stats()
+
+
+StatsDep = Annotated[Stats, Depends(get_stats)]
+"""
+ROUTES = "".join(
+    f"""
+
+@router.get("/{name}")
+async def {name}(session: session_dependency, s: {param}):
+    s.bump("k")
+    return session.execute("select 1").all()
+"""
+    for name, param in [
+        ("returned", "Stats = Depends(get_stats)"), ("alias", "StatsDep"), ("cached", "Stats = Depends(cached_stats)"),
+        ("fresh", "Stats = Depends(fresh_stats)"), ("built", "Stats = Depends()"),
+    ]
+)
+
+
+def test_a_method_on_what_a_dependency_hands_every_request_keeps_it_and_a_fresh_one_converts(app, cli):
+    document = cli.json("phase1", app(HANDED + ROUTES))
+    actions = {h["function"]: (h["action"], h["codes"][0]) for h in document["handlers"]}
+    assert [actions[f] for f in ("returned", "alias", "cached")] == [("keep", "AM140")] * 3, actions
+    assert [actions[f][0] for f in ("fresh", "built")] == ["convert"] * 2, actions

@@ -1,0 +1,203 @@
+"""Updates of state every request shares, read from its own value (AM140), and the helpers reaching one.
+
+On the event loop, the code between two awaits runs with no other request in between; in the
+threadpool, concurrent requests interleave, and a read-modify-write of shared state
+(`COUNTER += 1`, `self.hits[k] = self.hits.get(k, 0) + 1` on one instance) can lose an update.
+State is shared when it is a module-level name or an attribute or item of one (a class, a
+module-level instance, what a router factory's closure holds), an attribute of a class through
+`cls`, or an attribute of `self` where `self` is one instance every request reaches: a route that
+is a bound method of it (`router.add_api_route("/hit", h.hit)`), a callable instance dependency,
+a method called on a module-level instance (`stats.bump(k)`), on `self` of such an instance, or
+on what a dependency hands every request (`Depends(get_stats)` returning a module-level instance,
+or under `@lru_cache`).
+A class FastAPI builds per request (a class dependency, a fastapi-utils `@cbv` view) is not
+shared. An update inside `with LOCK:` on a `threading.Lock` (a module-level one, or one
+`__init__` sets on `self`) is safe, as is a call made inside such a block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
+from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
+from async_migrate.codemods.vocabulary.python import CACHES, THREAD_LOCKS
+
+
+@dataclass(frozen=True, slots=True)
+class SharedUpdate:
+    """A read-modify-write of shared state: what (`COUNTER`, `self.hits`), where, and the helpers
+    a handler calls to reach it (empty for its own body), each with the line of the call."""
+
+    kind: str  # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`)
+    subject: str
+    line: int
+    path: str
+    helpers: tuple[FunctionId, ...] = ()
+    call_line: int = 0
+
+
+def shared_self(project: Project, handler: Handler) -> bool:
+    """A handler that is a method of one instance every request shares: a dependency's `__call__`
+    or bound method (`Depends(RateLimiter(5))`, `Depends(limiter.check)`), or a route registered
+    as a bound method (`router.add_api_route("/hit", h.hit)`, `app.get("/x")(h.hit)`). Not a
+    class FastAPI builds per request (`__init__`), nor a fastapi-utils `@cbv` view's method."""
+    classes = project_classes(project)
+    owner = classes.owner(handler.id)
+    if owner is None or handler.function.name == "__init__" or _static(handler.function.decorators):
+        return False
+    if any(ref in CBV_DECORATORS for ref in classes.by_ref[owner][1].decorators):
+        return False
+    if handler.kind == "dependency":
+        return True
+    # a route decorator inside a class body registers the plain function, not a bound method
+    return any(r.decorator is None for r in handler.registrations)
+
+
+def _static(decorators: list[facts.Decorator]) -> bool:
+    return any(d.callee in ("staticmethod", "builtins.staticmethod") or d.text == "staticmethod" for d in decorators)
+
+
+def _classmethod(decorators: list[facts.Decorator]) -> bool:
+    return any(d.callee in ("classmethod", "builtins.classmethod") or d.text == "classmethod" for d in decorators)
+
+
+def _is_lock(project: Project, fid: FunctionId, expression: str) -> bool:
+    """`LOCK` bound to `threading.Lock()` at module level, or `self.lock` set to one on the class."""
+    function = project.functions[fid][1]
+    if expression.startswith("$"):
+        first = function.params[0].name if function.params and function.params[0].positional else None
+        head, _, attribute = expression[1:].partition(".")
+        classes = project_classes(project)
+        owner = classes.owner(fid)
+        if head != first or not attribute or "." in attribute or owner is None:
+            return False
+        for ref in classes.mro(owner):
+            found = classes.by_ref.get(ref)
+            held = found[1].held.get(attribute) if found is not None else None
+            if held is not None:
+                return held.kind == "call" and held.ref in THREAD_LOCKS
+        return False
+    target = project.resolve(expression)
+    return (
+        target is not None
+        and target.kind == "value"
+        and target.value is not None
+        and target.value.kind == "call"
+        and target.value.ref in THREAD_LOCKS
+    )
+
+
+def _guarded(project: Project, fid: FunctionId, line: int) -> bool:
+    function = project.functions[fid][1]
+    return any(start <= line <= end and _is_lock(project, fid, e) for e, start, end in function.locked)
+
+
+def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[SharedUpdate]:
+    """The function's own unguarded updates of shared state, in line order."""
+    module, function = project.functions[fid]
+    found = [("global", name, line) for name, line in function.global_updates]
+    found.extend(("free", path, line) for path, line in function.free_updates)
+    first = function.params[0] if function.params and function.params[0].positional else None
+    static = _static(function.decorators)
+    if first is not None and not static and (self_shared or _classmethod(function.decorators)):
+        found.extend(("self", f"{first.name}.{attribute}", line) for attribute, line in function.self_updates)
+    return sorted(
+        (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
+        key=lambda update: update.line,
+    )
+
+
+def _receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
+    """Whether the instance a method edge runs on is shared: a module-level value
+    (`stats.bump(k)`), or `self` (or what it holds) of a shared instance."""
+    call = edge.call
+    if call.callee is not None and not call.callee.startswith("$"):
+        owner = call.callee.rpartition(".")[0]
+        target = project.resolve(owner) if owner else None
+        return target is not None and target.kind == "value"
+    caller = project.functions[edge.caller][1]
+    first = caller.params[0].name if caller.params and caller.params[0].positional else None
+    written = call.func or ""
+    if self_shared and first is not None and written.startswith(f"${first}."):
+        return True
+    head = written[1:].partition(".")[0] if written.startswith("$") else ""
+    param = next((p for p in caller.params if p.name == head), None)
+    if param is None:
+        return False
+    declared = [param.depends] if param.depends else []
+    for ref in param.annotation:  # `s: StatsDep`, `StatsDep = Annotated[Stats, Depends(get_stats)]`
+        alias = project.resolve(ref)
+        if alias is not None and alias.kind == "value" and alias.value is not None and alias.value.depends:
+            declared.append(alias.value.depends)
+    return any(_hands_one_instance(project, ref) for ref in declared)
+
+
+def _hands_one_instance(project: Project, ref: str | None) -> bool:
+    """A dependency handing every request the same object: one under `@lru_cache` / `@cache`, or
+    one returning a module-level instance (`def get_stats(): return stats`)."""
+    target = project.resolve(ref) if ref else None
+    if target is None or target.kind != "function" or target.function is None:
+        return False
+    function = target.function
+    if any(d.callee in CACHES for d in function.decorators):
+        return True
+    returned = [r for r in function.returned if r]
+    return bool(returned) and all(
+        not r.startswith("$") and "(" not in r and (found := project.resolve(r)) is not None and found.kind == "value"
+        for r in returned
+    )
+
+
+def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> SharedUpdate | None:
+    """The first update of shared state a plain `def` helper the function calls in place makes,
+    followed through the call graph as the event-loop needs are (not nested, offloaded or awaited
+    calls, no `async def` helper; not a call made holding a `threading.Lock`)."""
+    memo: dict[tuple[FunctionId, bool], SharedUpdate | None] = project.derived.setdefault(  # type: ignore[assignment]
+        "phase1.shared_updates", {}
+    )
+    return _reach(project, fid, self_shared, memo, set())[0]
+
+
+def _reach(
+    project: Project,
+    fid: FunctionId,
+    self_shared: bool,
+    memo: dict[tuple[FunctionId, bool], SharedUpdate | None],
+    visiting: set[tuple[FunctionId, bool]],
+) -> tuple[SharedUpdate | None, bool]:
+    """The first update reached, and whether the answer is whole (no call skipped for being on
+    the path being followed, whose answer is not known yet): only a whole answer is kept."""
+    key = (fid, self_shared)
+    if key in memo:
+        return memo[key], True
+    visiting.add(key)
+    classes = project_classes(project)
+    found: SharedUpdate | None = None
+    whole = True
+    for edge in sorted(project.all_calls_from[fid], key=lambda e: e.call.line):
+        call = edge.call
+        callee = project.functions[edge.callee][1]
+        if call.nested or call.offloaded or call.awaited or callee.is_async or _guarded(project, fid, call.line):
+            continue
+        shared = classes.owner(edge.callee) is not None and _receiver_shared(project, edge, self_shared)
+        own = own_updates(project, edge.callee, shared)
+        if own:
+            found = SharedUpdate(own[0].kind, own[0].subject, own[0].line, own[0].path, (edge.callee,), call.line)
+            break
+        if (edge.callee, shared) in visiting:
+            whole = False
+            continue
+        deeper, complete = _reach(project, edge.callee, shared, memo, visiting)
+        whole = whole and complete
+        if deeper is not None:
+            found = SharedUpdate(
+                deeper.kind, deeper.subject, deeper.line, deeper.path, (edge.callee, *deeper.helpers), call.line
+            )
+            break
+    visiting.discard(key)
+    if found is not None or whole:
+        memo[key] = found
+    return found, found is not None or whole
