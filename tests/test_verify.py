@@ -223,6 +223,40 @@ def test_sessions_opened_one_after_the_other_are_not_two_at_once(cli, repo_app: 
     assert code == 0, document["tests"]
 
 
+def test_sessions_on_two_databases_are_not_two_at_once(cli, repo_app: Path) -> None:
+    # A read replica (another database) beside the primary: a service's design, not one
+    # request's work split over two transactions. Two on one database are (the test above).
+    write_tree(repo_app, {
+        "api/mirror.py": """
+            from fastapi import APIRouter
+            from sqlalchemy import create_engine, func, select, text
+            from sqlalchemy.orm import sessionmaker
+
+            from db import PATH, User, database_sessionmaker
+
+            replica_sessionmaker = sessionmaker(create_engine("sqlite:///" + PATH + "-replica"))
+            router = APIRouter()
+
+
+            @router.get("/mirror")
+            def mirror():
+                with database_sessionmaker() as primary, replica_sessionmaker() as replica:
+                    users = primary.scalar(select(func.count()).select_from(User))
+                    replica.execute(text("select 1"))
+                    return {"users": users}
+            """,
+        "tests/test_mirror.py": """
+            def test_mirror(client):
+                assert client.get("/mirror").json()["users"] == 1
+            """,
+    })
+    edit(repo_app, "main.py", "app.include_router(items.router)",
+         "app.include_router(items.router)\nfrom api import mirror\napp.include_router(mirror.router)")
+    code, document = run_verify(cli, repo_app, "--no-contract")
+    assert document["tests"]["counts"] == {"passed": 5}
+    assert code == 0, document["tests"]
+
+
 def test_a_background_task_opening_its_own_session_is_not_two_at_once(cli, repo_app: Path) -> None:
     # The recommended pattern: the task runs after the response and opens its own Session, while
     # the request's may stay open until the tasks end.

@@ -68,8 +68,9 @@ class _Request:
         self.scope = scope
         # The application's own root path (behind a proxy): the paths scan names start below it.
         self.root_path = scope.get("root_path", "") or ""
-        self.open: dict[int, str] = {}  # Sessions with a root transaction in progress
-        self.most_open = 1  # the most Sessions open at once reported so far
+        # Sessions with a root transaction in progress: what to say, and the database it is on
+        self.open: dict[int, tuple[str, str]] = {}
+        self.most_open = 1  # the most Sessions open at once on one database reported so far
         # The whole response is sent: what runs now is a background task, which should open its
         # own Session (the request's may still be open until the tasks end).
         self.responded = False
@@ -251,7 +252,10 @@ class _Guard:
         finally:
             self.local.busy = False
 
-    def session_began(self, session: Any, asynchronous: bool = True) -> None:
+    def session_began(self, session: Any, asynchronous: bool = True, database: str = "") -> None:
+        """A Session began its transaction on `database` (see `_database`). Sessions on other
+        databases (a read replica's beside the primary's, an analytics database's) are a service's
+        design, not the request's work split over two transactions: only those on one count."""
         request = _request.get()
         if request is None or request.responded:
             return
@@ -261,12 +265,12 @@ class _Guard:
         where, _ = self.locate()
         kind = "AsyncSession" if _in_sqlalchemy_greenlet() and asynchronous else "Session"
         with self.lock:
-            request.open[id(session)] = f"{kind} began at {where}"
-            if len(request.open) <= request.most_open:
+            request.open[id(session)] = (f"{kind} began at {where}", database)
+            sessions = [said for said, on in request.open.values() if on == database]
+            if len(sessions) <= request.most_open:
                 return
             # Reported again only when more are open at once than before in this request.
-            request.most_open = len(request.open)
-            sessions = list(request.open.values())
+            request.most_open = len(sessions)
         self.record(
             "two-sessions", f"{len(sessions)} Sessions open at once in one request: {'; '.join(sessions)}",
             request.handler or where, request.label, None, sessions=len(sessions),
@@ -352,6 +356,16 @@ def _install_request_context() -> bool:
     return True
 
 
+def _database(connection: Any) -> str:
+    """The database a Connection is on, whatever its driver: an AsyncSession and a Session on one
+    database (`sqlite+aiosqlite:///app.db`, `sqlite:///app.db`) are on the same one."""
+    try:
+        url = connection.engine.url
+        return "|".join(str(part) for part in (url.get_backend_name(), url.host, url.port, url.database))
+    except Exception:  # noqa: BLE001 - a connection the guard cannot read: one database for all
+        return ""
+
+
 def _install_sqlalchemy(guard: _Guard) -> bool:
     try:
         from sqlalchemy import event
@@ -379,7 +393,7 @@ def _install_sqlalchemy(guard: _Guard) -> bool:
         guard.blocking("connection checkout from the pool", not isinstance(dbapi_connection, AdaptedConnection))
 
     def on_begin(session, transaction, connection):
-        guard.session_began(session, not sync_dialect(connection))
+        guard.session_began(session, not sync_dialect(connection), _database(connection))
 
     def on_end(session, transaction):
         if transaction.parent is None:  # the root transaction: the Session holds no connection now
