@@ -386,6 +386,9 @@ def compute(
         own_blockers[fid].extend(
             _Own(AM241, line, why) for line, why in unit_of_work_module.built_with_arguments(project, fid)
         )
+        own_blockers[fid].extend(
+            _Own(AM253, line, why) for line, why in unit_of_work_module.unread_subclasses(project, fid, read)
+        )
     twinned = {d for chain in dependency_twins.values() for d in chain}
     generator_twins = _generator_twins(project, twinned, trees)
     for fid in carried_wrappers | generator_twins:

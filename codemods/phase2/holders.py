@@ -119,13 +119,15 @@ def _interfaces(project: Project, root: str, family: tuple[str, ...]) -> list[st
     Generic[ModelT])` whose methods are `@abstractmethod` stubs) and that no class outside
     the family derives from: they join the family, so their declarations become `async def`
     with the implementations, and a call typed with the interface stays one awaited call.
-    A base with a body of its own, or implemented also by a class that does not hold the
-    Session (an in-memory fake), stays a problem of the family (`_problems`)."""
+    So do the bases with method bodies of their own and no `__init__` (Cosmic Python's
+    `AbstractUnitOfWork` whose `__exit__` calls the abstract `rollback`): their methods calling
+    the moving ones move with them (`_async_methods`). A base implemented also by a class that
+    does not hold the Session (an in-memory fake) stays a problem of the family (`_problems`);
+    one subclassed in a file the analysis did not read blocks (`unit_of_work.unread_subclasses`)."""
     classes = project.flow.classes
     found: list[str] = []
     for base in classes.mro(root)[1:]:
-        methods = classes.methods.get(base, {})
-        if not all(_declares_only(project, fid) for fid in methods.values()):
+        if "__init__" in classes.methods.get(base, {}):
             continue
         if all(sub in family or sub in found for sub in classes.subclasses(base)):
             found.append(base)
@@ -203,9 +205,12 @@ def _problems(
                 module.path, found.line, f"{found.qualname} inherits from the project class {classes.short(resolved)}, "
                 + (
                     "which does not hold the Session and is implemented also by "
-                    f"{', '.join(classes.short(c) for c in others)}, which does not move with it: a call "
-                    f"through {classes.short(resolved)} would be awaited on either"
-                    if declares and others else
+                    f"{', '.join(classes.short(c) for c in others)}, which does not move with it: " + (
+                        f"a call through {classes.short(resolved)} would be awaited on either" if declares else
+                        f"the methods of {classes.short(resolved)} that move would become `async def` under "
+                        f"{', '.join(classes.short(c) for c in others)} too"
+                    )
+                    if others else
                     "which does not hold the Session but has methods of its own: they may call the methods that move"
                 )
             ))

@@ -279,7 +279,10 @@ def _plan_parallel_family(
         plan = plans.setdefault(module.path, FilePlan())
         plan.parallel.setdefault(found.qualname, (new, {}))
         renames = plan.parallel_renames.setdefault(found.qualname, {})
-        for base in found.bases:
+        # Its bases, and the classes its class-level annotations name (`items: AbstractRepository`
+        # on a unit of work's base): the copy's attribute holds the parallel class's instance.
+        annotated = (ref for refs in found.annotations.values() for ref in refs)
+        for base in dict.fromkeys((*found.bases, *annotated)):
             resolved = classes.resolve(base)
             if resolved is None or resolved not in parallel:
                 continue

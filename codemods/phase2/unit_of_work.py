@@ -10,7 +10,12 @@ given it by a dependency taking no parameters (`Depends(get_uow)`, twinned:
 or its parallel class beside it while code that stays synchronous uses it) defines `async def
 __aenter__`/`__aexit__` with the work awaited, the factory defaulting to the async sessionmaker
 (`FunctionPlan.defaults`); the repositories it builds move with it, and each `with uow:`
-entering it becomes `async with uow:` (`FunctionPlan.async_with`, `rename`).
+entering it becomes `async with uow:` (`FunctionPlan.async_with`, `rename`). A project base it
+derives from, method bodies and all (Cosmic Python's `AbstractUnitOfWork`: `__exit__` calling the
+abstract `rollback`), moves with it (`holders._interfaces`): `super().__enter__()` becomes
+`await super().__aenter__()` (`super_context_call`), the base gets its own parallel copy beside
+the parallel class, and a subclass of it the analysis did not read (a fake unit of work in the
+tests) blocks the routes naming it (`unread_subclasses`, AM253).
 
 What blocks, naming the place: the unit of work entered otherwise (`entry_blockers`, AM297:
 built in the `with` statement itself, beside other context managers in one `with`,
@@ -26,6 +31,7 @@ on it (`unit_of_work`).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
 from async_migrate.codemods.flow import INSTANCE
@@ -163,6 +169,19 @@ def entered_async(project: Project, fid: FunctionId, migrated: set[FunctionId]) 
     return found
 
 
+def super_context_call(project: Project, edge: Edge) -> bool:
+    """`super().__enter__()` in the `__enter__` of a class moving as an asynchronous context
+    manager (its `__exit__` calling `super().__exit__(*args)`), reaching the base's method of the
+    same family: both become the asynchronous pair, the call `await super().__aenter__()`."""
+    caller, callee = project.functions[edge.caller][1], project.functions[edge.callee][1]
+    if not (edge.call.func or "").startswith("super().") or caller.name != callee.name:
+        return False
+    return callee.name in ASYNC_NAMES and (
+        (holder := holders.holder_of(project, edge.caller)) is not None
+        and holder is not None and edge.caller in holder.methods and edge.callee in holder.methods
+    )
+
+
 def entry_blockers(
     project: Project, fid: FunctionId, trees: Callable[[str], ast.Module | None]
 ) -> list[tuple[int, str]]:
@@ -174,7 +193,7 @@ def entry_blockers(
     module, function = project.functions[fid]
     node: ast.AST | None = None
     for edge in project.all_calls_from.get(fid, ()):
-        if not _moving_context_method(project, edge.callee):
+        if not _moving_context_method(project, edge.callee) or super_context_call(project, edge):
             continue
         if node is None:
             tree = trees(module.path)
@@ -292,3 +311,46 @@ def built_with_arguments(project: Project, fid: FunctionId) -> list[tuple[int, s
         if edge.call.args and (h := holders.holder_of(project, edge.callee)) is not None and h.opened is not None
         and edge.callee == h.opened[0]
     ]
+
+
+_CLASS = re.compile(r"^\s*class\s+(\w+)\s*\(([^)]*)\)?")
+
+
+def unread_subclasses(
+    project: Project, fid: FunctionId, read: Callable[[str], str] | None
+) -> list[tuple[int, str]]:
+    """A class defined in a file the analysis did not read (a fake unit of work in the tests,
+    `class FakeUnitOfWork(AbstractUnitOfWork):`) deriving from the class whose method `fid` is,
+    when that method moves with a family holding the Session: moved in place, the subclass's
+    inherited method would become `async def` under it. (line, why); without `read`, every
+    unread file may hold one."""
+    holder = holders.holder_of(project, fid)
+    owner = project.flow.classes.owner(fid)
+    if holder is None or owner is None or fid not in holder.methods or len(holder.family) < 2 or not project.unread:
+        return []
+    _, function = project.functions[fid]
+    owned = [m for m in holder.methods if project.flow.classes.owner(m) == owner]
+    if fid != min(owned, key=lambda m: project.functions[m][1].line):
+        return []  # one reason per class: on its first moving method
+    name = project.flow.classes.short(owner)
+    found: list[str] = []
+    for path in project.unread:
+        try:
+            text = read(path) if read is not None else None
+        except OSError:
+            text = None
+        if text is None:
+            found.append(f"{path} (not read)")
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            match = _CLASS.match(line)
+            if match and name in re.findall(r"\w+", match.group(2) or ""):
+                found.append(f"`{match.group(1)}` ({path}:{number})")
+    if not found:
+        return []
+    return [(function.line, (
+        f"the methods of `{name}` move to `async def` with the classes holding the Session, but "
+        f"{', '.join(found[:3])}{', ...' if len(found) > 3 else ''} derives from `{name}` in a file the analysis "
+        "did not read (a fake unit of work in the tests), and would inherit them asynchronous where its users "
+        "call them synchronously: keep the route as it is, or migrate the class and its subclass by hand"
+    ))]

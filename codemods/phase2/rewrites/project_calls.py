@@ -20,7 +20,7 @@ from __future__ import annotations
 import libcst as cst
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import scheduled
+from async_migrate.codemods.phase2 import scheduled, unit_of_work
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
     CallAction,
@@ -48,6 +48,8 @@ class ProjectCalls(CallRewrite):
             return None
         callee_module, callee = site.project.functions[edge.callee]
         rename = site.twins.get(edge.callee)
+        if unit_of_work.super_context_call(site.project, edge):
+            rename = unit_of_work.ASYNC_NAMES[callee.name]  # `await super().__aenter__()`
         if edge.callee in site.project.opener_twins and call.index in site.project.entered_openers(site.fid):
             # `with session_scope() as s:` -> `async with session_scope_async() as s:`
             action = CallAction(CallKind.ENTER, rename, add_await=False)
