@@ -92,6 +92,9 @@ class Call(_Fact):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
+    # A call that is a whole statement of the function's own body, outside any compound statement
+    # (an expression, the value of an assignment or of a `return`): it runs on every path past it.
+    top: bool = False
     # A call whose value only a test reads: the test of an `if`, `elif`, `while` or `assert`, or an
     # operand of `not`, `and`/`or` or a comparison there (`if crud.get(db, 1) is None:`).
     condition: bool = False
@@ -312,6 +315,7 @@ class Function(_Fact):
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    ends_in_return: bool = False  # the own body's last statement is a `return`
     # A `__getattr__(self, name)` whose every return is `getattr(X, name)`: X, the expression
     # it forwards each attribute its class does not declare to (`current_session()`).
     forwards: str | None = None

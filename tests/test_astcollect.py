@@ -361,3 +361,22 @@ def test_names_a_nested_scope_binds_are_held_in_the_order_written_whatever_the_s
     (function,) = [f for f in collect("app/m.py", textwrap.dedent(source)).functions if f.name == "f"]
     nested = [name for name in function.holds if name != "inner"]
     assert nested == ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+
+
+def test_top_level_calls_and_a_body_ending_in_return_are_facts():
+    # what `phase2.expired_helpers.hands_back_refreshed` reads, in phase one too, without the source
+    function = _function(
+        """
+        def create(db, obj):
+            db.add(obj)
+            if obj.flag:
+                db.refresh(obj)
+            db.commit()
+            return helper(db, obj)
+        """
+    )
+    assert [(c.method or c.callee, c.top) for c in function.calls] == [
+        ("add", True), ("refresh", False), ("commit", True), ("helper", True),
+    ]
+    assert function.ends_in_return
+    assert not _function("def f(db):\n    if db:\n        return db\n").ends_in_return

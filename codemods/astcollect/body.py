@@ -132,6 +132,12 @@ def _read_function(
     function.pragma = collector.source.pragma(node)
     function.abstract = _abstract(node, function.decorators)
     scanner = BodyScanner(collector, function, names)
+    scanner.top = {
+        id(statement.value) for statement in node.body
+        if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Return))
+        and type(statement.value) is ast.Call
+    }
+    function.ends_in_return = type(node.body[-1]) is ast.Return
     scanner.scan(node.body)
     if positional:
         function.self_updates = attribute_updates(node.body, params[0].arg)
@@ -760,6 +766,7 @@ class BodyScanner:
         self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
         self.statements: set[int] = set()
+        self.top: set[int] = set()  # calls that are whole statements of the own body's top level
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
         self.argument_at: dict[int, int | str] = {}  # and its position or keyword there
@@ -1447,6 +1454,7 @@ class BodyScanner:
         call.nested = nested
         call.offloaded = key in self.offloaded
         call.statement = key in self.statements
+        call.top = key in self.top
         call.condition = key in self.conditions
         call.in_generator = self.generators > 0
         call.argument_of = self.argument_of.get(key)

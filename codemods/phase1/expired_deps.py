@@ -13,6 +13,14 @@ Session (its own `commit()`, or a call handing the Session to a project function
 and refreshes nothing after that commit; or returns a dependency parameter of its own whose
 object is expired, or which it commits after itself. A sessionmaker whose `expire_on_commit`
 is a literal False expires nothing; any other (unread) setting counts as expiring.
+
+An object a helper run in the threadpool hands back refreshed after its last commit
+(`user = await run_in_threadpool(crud.user.create, db, obj_in=data)`, `create` ending `db.commit();
+db.refresh(db_obj); return db_obj`, or handing that on to `super().create(...)`: phase two's
+`expired_helpers.hands_back_refreshed`, read from the facts) has its columns loaded: reading one
+on the loop, or returning it through a response model of columns only, queries nothing. Its
+relationships (which a refresh leaves unloaded), a commit after the call, or a helper committing
+without that refresh still count.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM24
 
 if TYPE_CHECKING:
     from async_migrate.codemods import facts
+    from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.project import FunctionId, Handler, Project
 
 _SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
@@ -191,15 +200,26 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             commits_at.add(edge.call.line)
     if not commits_at:
         return []
+    from async_migrate.codemods.classes import project_classes
+
     first_commit = min(commits_at)
     bound = _maybe_instances(project, function, sessions, first_commit)
+    fresh = _refreshed_results(project, fid, function, sessions, commits_at)
+    classes = project_classes(project)
+    columns = _column_names(classes) if fresh else frozenset()
     where = f"{handler.module.path}:{first_commit}"
     reads = [
         (line, receiver, attr) for line, receiver, attr in function.attributes
         if receiver in bound and line > first_commit
         and not any(first_commit <= at < line and name == receiver for at, name in refreshed)
+        and not (line > fresh.get(receiver, line) and attr in columns)
     ]
     for name in sorted(bound):
+        if (
+            name in fresh and handler.kind == "route" and function.returned.count(f"${name}") == 1
+            and _response_of_columns(classes, function, columns)
+        ):
+            continue  # refreshed by the helper, and the response model reads only columns
         if f"${name}" in function.returned:  # FastAPI reads it on the loop serialising the response
             # the facts keep no line for a return: the last line the function is known to reach
             line = max([
@@ -227,6 +247,71 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             )
         )
     return risks
+
+
+def _refreshed_results(
+    project: Project, fid: FunctionId, function: facts.Function, sessions: set[str], commits_at: set[int]
+) -> dict[str, int]:
+    """Local names bound, last, to what a helper run in the threadpool hands back refreshed after its
+    commit (`user = await run_in_threadpool(crud.user.create, db, obj_in=data)`, `create` ending
+    `db.commit(); db.refresh(db_obj); return db_obj`, or handing it so to `super().create(...)`),
+    no commit following: name -> the line of that call. Their columns are loaded; reading one on
+    the loop queries nothing (a relationship, which a refresh leaves unloaded, still does)."""
+    from async_migrate.codemods.phase2.expired_helpers import hands_back_refreshed
+
+    lines = {call.index: call.line for call in function.calls}
+    found: dict[str, int] = {}
+    for edge in project.all_calls_from[fid]:
+        call = edge.call
+        handed = [a.name for a in call.args if a.name in sessions]
+        if not call.offloaded or call.nested or len(set(handed)) != 1 or any(line > call.line for line in commits_at):
+            continue
+        if not hands_back_refreshed(project, fid, call, handed[0]):
+            continue
+        for name, terms in function.holds.items():
+            if ("call", call.index) not in terms:
+                continue
+            spelled = [b.line for b in function.bindings if b.name == name]
+            others = [t for t in terms if t != ("call", call.index)]
+            inner = [lines.get(i, call.line) for t in others for i in _call_indexes(t)]
+            lineless = [t for t in others if not _call_indexes(t)]
+            if all(line < call.line for line in spelled + inner) and len(lineless) <= len(spelled):
+                found[name] = call.line
+    return found
+
+
+def _call_indexes(term: tuple) -> list[int]:
+    """The calls a term of `Function.holds` reads (`("iter", ("call", 0))` -> [0])."""
+    if term[:1] == ("call",) and isinstance(term[1], int):
+        return [term[1]]
+    return [i for part in term if isinstance(part, tuple) for i in _call_indexes(part)]
+
+
+def _column_names(classes: Classes) -> frozenset[str]:
+    """Attribute names a mapped class binds (or a base of one) that no mapped class (nor a base)
+    holds as a relationship, deferred column, descriptor or method, nor any class as a backref:
+    columns, which a refresh loads. By name: the class of the object is not followed."""
+    known: set[str] = set()
+    unsafe: set[str] = set()
+    for ref, (_, declared) in classes.by_ref.items():
+        unsafe.update(declared.backrefs)
+        if not classes.is_mapped(ref):
+            continue
+        for base in classes.mro(ref):
+            found = classes.by_ref[base][1]
+            known.update(found.names)
+            unsafe.update(found.relationships, found.descriptors, found.deferred, classes.methods.get(base, {}))
+    return frozenset(known - unsafe)
+
+
+def _response_of_columns(classes: Classes, function: facts.Function, columns: frozenset[str]) -> bool:
+    """A route whose response model (`expired_related.response_models`) is project models whose
+    every field is one of `columns`: serialising the object reads nothing else."""
+    from async_migrate.codemods.phase2.expired_related import response_models
+
+    models = response_models(classes, function)
+    fields = [name for cls in models for name, _ in classes.fields(cls)]
+    return bool(models and fields) and all(classes.fields(cls) for cls in models) and set(fields) <= columns
 
 
 def _maybe_instances(project: Project, function: facts.Function, sessions: set[str], before: int) -> set[str]:

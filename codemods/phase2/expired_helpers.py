@@ -153,48 +153,43 @@ def handed_back(project: Project, models: Models, fid: FunctionId, call: facts.C
     return result.arg if result is not None and result.shape == "arg" else None
 
 
-def hands_back_refreshed(
-    project: Project, models: Models, fid: FunctionId, call: facts.Call, session: str, depth: int = 0
-) -> bool:
+def hands_back_refreshed(project: Project, fid: FunctionId, call: facts.Call, session: str, depth: int = 0) -> bool:
     """Whether every helper the call may run refreshes the object it hands back after its
     last commit: `db.commit(); db.refresh(db_obj); return db_obj`, the refresh a statement of
-    its own body (it runs on every path to the one `return`) after every statement that
-    commits, flushes or expires, or hands the Session on. A helper whose one `return` hands its
-    Session to another that does so (`return super().update(db, db_obj=db_obj, obj_in=data)` in
-    an override, after no other Session work) hands back what that one refreshed."""
+    its own body (it runs on every path to the one `return`, its last statement) after every
+    statement that commits, flushes or expires, or hands the Session on. A helper whose one
+    `return` hands its Session to another that does so (`return super().update(db, db_obj=db_obj,
+    obj_in=data)` in an override, after no other Session work) hands back what that one refreshed.
+    Read from the facts alone: phase two (`expired_reads`) and phase one and `check`
+    (`phase1.expired_deps`, an object bound from a helper run in the threadpool) ask the same."""
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
     if not edges or not all(e.certain for e in edges) or depth > _MAX_DEPTH:
         return False
     for edge in edges:
-        module, helper = project.functions[edge.callee]
+        _, helper = project.functions[edge.callee]
         params = [p for p, passed in edge.session_args.items() if passed == session]
         if len(params) != 1 or helper.is_async or helper.is_generator or len(helper.returned) != 1:
             return False
-        node = expired_lists.function_node(models.tree(module.path), helper)
-        if node is None or not isinstance(node.body[-1], ast.Return):
+        if not helper.ends_in_return:
             return False
         work = [
             c.line for c in helper.calls
             if c.receiver == params[0] and c.method not in _KEEPS or any(a.name == params[0] for a in c.args)
         ]
-        if _delegated(project, models, edge.callee, helper, node, params[0], work, depth):
+        if _delegated(project, edge.callee, helper, params[0], work, depth):
             continue
         returned = helper.returned[0]
         name = returned[1:]
         if not returned.startswith("$") or not name.isidentifier():
             return False
-        refreshed = [
-            statement.lineno for statement in node.body
-            if _session_statement(statement, params[0], "refresh", name)
-        ]
+        refreshed = [c.line for c in helper.calls if _refreshes(c, params[0], name)]
         if not refreshed or max(work, default=0) > max(refreshed):
             return False
     return True
 
 
 def _delegated(
-    project: Project, models: Models, fid: FunctionId, helper: facts.Function,
-    node: ast.FunctionDef | ast.AsyncFunctionDef, session: str, work: list[int], depth: int,
+    project: Project, fid: FunctionId, helper: facts.Function, session: str, work: list[int], depth: int
 ) -> bool:
     """`return other(db, db_obj=db_obj, ...)` as the helper's last statement, its only Session
     work, where `other` hands back refreshed the object it is given (`hands_back_refreshed`)."""
@@ -202,22 +197,17 @@ def _delegated(
     if len(terms) != 1 or terms[0][1][:1] != ("call",) or not isinstance(terms[0][1][1], int):
         return False
     call = next((c for c in helper.calls if c.index == terms[0][1][1]), None)
-    last = node.body[-1]
-    if call is None or call.nested or call.line != last.lineno or any(line != call.line for line in work):
+    if call is None or call.nested or not call.top or any(line != call.line for line in work):
         return False
-    return hands_back_refreshed(project, models, fid, call, session, depth + 1)
+    return hands_back_refreshed(project, fid, call, session, depth + 1)
 
 
-def _session_statement(statement: ast.stmt, session: str, method: str, name: str) -> bool:
-    """`session.method(name)` (awaited or not) as the whole statement, with no other argument."""
-    value = statement.value if isinstance(statement, ast.Expr) else None
-    if isinstance(value, ast.Await):
-        value = value.value
+def _refreshes(call: facts.Call, session: str, name: str) -> bool:
+    """`session.refresh(name)` as a whole statement of the function's own body, outside any
+    compound statement, with no other argument."""
     return (
-        isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == method
-        and isinstance(value.func.value, ast.Name) and value.func.value.id == session
-        and len(value.args) == 1 and not value.keywords
-        and isinstance(value.args[0], ast.Name) and value.args[0].id == name
+        call.top and not call.nested and call.receiver == session and call.method == "refresh"
+        and len(call.args) == 1 and call.args[0].position == 0 and call.args[0].name == name
     )
 
 

@@ -467,7 +467,7 @@ def analyse(
         # `db_user = crud.update_user(session=db, db_user=db_user, ...)` where update_user ends
         # `db.commit(); db.refresh(db_user); return db_user`: the object is fresh after this call
         fresh = handed if handed is not None and expired_helpers.hands_back_refreshed(
-            project, models, fid, call, session
+            project, fid, call, session
         ) else None
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:

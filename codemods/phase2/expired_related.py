@@ -73,15 +73,7 @@ def response_path(
 ) -> str | None:
     """The first field path of the route's response model that reads a relationship holding
     objects (`AuthorOut.books`), or None."""
-    refs: list[str] = []
-    declared = [d for d in function.decorators if d.response_model is not None or d.response_refs]
-    for decorator in declared:
-        if decorator.response_model != "None":
-            refs.extend(decorator.response_refs)
-    # A route's return annotation is its response model; a helper's is read by no serialiser.
-    if not declared and any(d.path is not None for d in function.decorators):
-        refs.extend(function.returns)
-    queue = [(cls, classes.short(cls)) for cls in dict.fromkeys(classes.resolve(r) for r in refs) if cls is not None]
+    queue = [(cls, classes.short(cls)) for cls in response_models(classes, function)]
     seen: set[str] = set()
     while queue:
         cls, path = queue.pop(0)
@@ -94,6 +86,20 @@ def response_path(
                 return f"{path}.{name}"
             queue.extend((n, f"{path}.{name}") for n in nested)
     return None
+
+
+def response_models(classes: Classes, function: facts.Function) -> list[str]:
+    """The project classes of the route's response model, as declared (`response_model=`) or, with
+    none declared, its return annotation; [] for a helper, whose annotation no serialiser reads."""
+    refs: list[str] = []
+    declared = [d for d in function.decorators if d.response_model is not None or d.response_refs]
+    for decorator in declared:
+        if decorator.response_model != "None":
+            refs.extend(decorator.response_refs)
+    # A route's return annotation is its response model; a helper's is read by no serialiser.
+    if not declared and any(d.path is not None for d in function.decorators):
+        refs.extend(function.returns)
+    return [cls for cls in dict.fromkeys(classes.resolve(r) for r in refs) if cls is not None]
 
 
 def _through(node: ast.expr, relationships: frozenset[str]) -> str | None:

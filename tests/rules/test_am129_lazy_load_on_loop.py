@@ -117,3 +117,15 @@ def test_near_miss_a_dependency_that_never_commits_leaves_the_route_alone(app, r
         {**files(), "db/engine.py": ENGINE.replace(", expire_on_commit=False", "")},
     )
     assert reported(root, "me", "phase1")["action"] == "keep"
+
+
+def test_near_miss_phase_one_reads_a_helper_in_the_threadpool_refreshing_what_it_hands_back(app, reported):
+    # the object `crud_user.create` commits and refreshes in the threadpool is read on the loop
+    # for its columns only: no AM129; without the refresh, or with a commit after it, AM129.
+    from rules.test_am307_blocking_lazy_load import _committing, _refreshing
+
+    entry = reported(app(_refreshing(), _committing()), "handed", "phase1")
+    assert "AM129" not in entry["codes"], entry
+    for route in (_refreshing(refresh=""), _refreshing(after="\n    await run_in_threadpool(session.commit)")):
+        entry = reported(app(route, _committing()), "handed", "phase1")
+        assert "AM129" in entry["codes"] and entry["action"] == "keep", entry

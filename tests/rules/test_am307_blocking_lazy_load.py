@@ -582,3 +582,104 @@ def test_near_miss_the_sessionmaker_behind_the_alias_does_not_expire_on_commit(a
     )
     for route in ("me", "admin", "by_default"):
         assert findings(root, route) == []
+
+
+# A CRUDBase-style helper run in the threadpool, committing and (or not) refreshing what it hands
+# back; the override hands the object on to the base method.
+REFRESHING = """
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+class CRUDBase:
+    def __init__(self, model):
+        self.model = model
+
+    def create(self, db, *, name: str):
+        db_obj = self.model()
+        db.add(db_obj)
+        db.commit(){refresh}
+        return db_obj
+
+
+class CRUDUser(CRUDBase):
+    def create(self, db, *, name: str):
+        return super().create(db, name=name)
+
+
+crud_base = CRUDBase(User)
+crud_user = CRUDUser(User)
+
+
+@router.post("/direct", response_model={model})
+async def direct(session=Depends(get_db)):
+    user = await run_in_threadpool(crud_base.create, session, name="x"){after}
+    return user
+
+
+@router.post("/handed", response_model={model})
+async def handed(session=Depends(get_db)):
+    user = await run_in_threadpool(crud_user.create, session, name="x"){after}
+    return user
+
+
+@router.post("/read")
+async def read(session=Depends(get_db)):
+    user = await run_in_threadpool(crud_user.create, session, name="x"){after}
+    return {"id": user.{attribute}}
+"""
+
+
+def _refreshing(refresh: str = "\n        db.refresh(db_obj)", after: str = "", model: str = "UserOut", attribute: str = "id"):
+    route = REFRESHING.replace("{refresh}", refresh).replace("{after}", after)
+    return route.replace("{model}", model).replace("{attribute}", attribute)
+
+
+ROUTES = ("direct", "handed", "read")
+
+
+def test_near_miss_a_helper_in_the_threadpool_hands_back_the_object_refreshed(app, findings):
+    # `user = await run_in_threadpool(crud.user.create, db, obj_in=...)`, `create` ending
+    # `db.commit(); db.refresh(db_obj); return db_obj` (or handing that on to `super().create`):
+    # its columns are loaded, and reading them on the loop queries nothing. It was AM307.
+    root = app(_refreshing(), _committing())
+    for route in ROUTES:
+        assert findings(root, route) == [], route
+
+
+@pytest.mark.parametrize("refresh", ["", "\n        if name:\n            db.refresh(db_obj)"], ids=["none", "under-if"])
+def test_a_helper_in_the_threadpool_committing_without_refreshing_is_still_am307(app, findings, refresh):
+    # no refresh, or one that does not run on every path to the return
+    root = app(_refreshing(refresh=refresh), _committing())
+    for route in ROUTES:
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307" and "after the commit it ran in the threadpool" in finding["message"], route
+
+
+def test_a_relationship_of_the_refreshed_object_read_on_the_loop_is_still_am307(app, findings):
+    # a refresh leaves lazy relationships unloaded: the read, or the response nesting it, loads them
+    schemas = "class PostOut(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n    title: str\n\n\n"
+    route = _refreshing(model="UserPosts", attribute="posts").replace(
+        "class UserOut(", schemas + "class UserPosts(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n"
+        "    posts: list[PostOut]\n\n\nclass UserOut("
+    )
+    root = app(route, _committing())
+    for route_name in ROUTES:
+        (finding,) = findings(root, route_name)
+        assert finding["code"] == "AM307", route_name
+
+
+def test_a_commit_after_the_refreshing_helper_is_still_am307(app, findings):
+    root = app(_refreshing(after="\n    await run_in_threadpool(session.commit)"), _committing())
+    for route in ROUTES:
+        (finding,) = findings(root, route)
+        assert finding["code"] == "AM307" and "after the commit it ran in the threadpool" in finding["message"], route
