@@ -38,7 +38,9 @@ by a rollback, not expired. A read past a `raise` that follows the call in its b
 int) are never reported. An object a relationship led to (`owner = item.owner`, `item.owner.name`,
 `[i.name for i in user.items]`) read after a commit that expired it blocks the function: refreshing
 the object holding it does not reload it (`expired_related`), unless the relationship is eager by
-mapper default and phase two refreshes that object there (`_reloaded`).
+mapper default and that object is refreshed whole there (`_reloaded`: phase two's refresh, the
+function's own, or the helper's that returned it, where nothing changes a loader strategy); the
+response model reading such a relationship on the returned object counts the same way.
 
 Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
 (`Models`: mapped classes, server-generated columns); reads through other names and lists are
@@ -650,14 +652,36 @@ def analyse(
                 ))
         # `expire(obj)` expires that object only, not what its relationships hold
         if expires_all and call.method != "expire" and "#related" not in reported:
+            response, one_hop, response_eager = expired_related.response_reads(
+                models.classes, function, relationships, eager
+            )
+            reloaded = dict.fromkeys(_reloaded(function, body.node, result.refreshes, call, session), call.line)
+            if _keeps_strategies(project, models, fid, body.node):
+                # the helper refreshed what it hands back after its commit (`item =
+                # crud.create_with_owner(db, ...)` ending `db.refresh(db_obj); return db_obj`); the
+                # function refreshes an object whole itself, after the commit (the relationships it
+                # reads before that are not reloaded)
+                bound = _bound_to(body.node, call.line) if call.receiver != session else None
+                if bound is not None and (bound == fresh or expired_helpers.hands_back_refreshed(
+                    project, fid, call, session
+                )):
+                    reloaded[bound] = call.line
+                # what phase two refreshes whole there, whatever loaded it (`_reloaded` is the
+                # function's own Session calls only, where the strategies are not followed)
+                reloaded.update(dict.fromkeys((
+                    r.name for r in result.refreshes
+                    if r.call == call.index and not r.each and not r.attributes and not r.if_held
+                ), call.line))
+                for name, line in _refreshed_whole(body.node, session, call.line).items():
+                    reloaded.setdefault(name, line)
             related = expired_related.reads(
-                body.node, relationships, objects, call.line,
-                expired_related.response_path(models.classes, function, relationships), built,
-                _reloaded(function, body.node, result.refreshes, call, session), eager,
+                body.node, relationships, objects, call.line, response, built, reloaded, eager, response_eager,
             )
             if related is not None:
                 reported.add("#related")
-                result.blocks.append(_related_block(related, call, session, expiring, expiry, point_of(call, session)))
+                result.blocks.append(_related_block(
+                    related, call, session, expiring, expiry, point_of(call, session), one_hop, response_eager
+                ))
     return result
 
 
@@ -681,6 +705,57 @@ def _reloaded(
         and all(b.expr.startswith(own) for b in function.bindings if b.name == r.name)
         and any(b.name == r.name for b in function.bindings)
     )
+
+
+def _keeps_strategies(project: Project, models: Models, fid: FunctionId, node: ast.AST | None) -> bool:
+    """Nothing the function runs, itself or through the project functions it calls (transitively),
+    changes a loader strategy: a refresh applies the options its object was loaded with
+    (`lazyload(Item.owner)` would leave an eager relationship unloaded)."""
+    if node is None or any(word in ast.unparse(node) for word in _LOADER_CHANGES):
+        return False
+    seen = {fid}
+    pending = [fid]
+    while pending:
+        for edge in project.all_calls_from.get(pending.pop(), []):
+            if edge.callee in seen:
+                continue
+            seen.add(edge.callee)
+            module, helper = project.functions[edge.callee]
+            found = expired_lists.function_node(models.tree(module.path), helper)
+            if found is None or any(word in ast.unparse(found) for word in _LOADER_CHANGES):
+                return False
+            pending.append(edge.callee)
+    return True
+
+
+def _bound_to(node: ast.AST | None, line: int) -> str | None:
+    """`name` for `name = helper(...)` (awaited or not), the statement at `line`."""
+    for child in ast.walk(node) if node is not None else ():
+        if (
+            isinstance(child, ast.Assign) and child.lineno == line and len(child.targets) == 1
+            and isinstance(child.targets[0], ast.Name)
+            and isinstance(child.value.value if isinstance(child.value, ast.Await) else child.value, ast.Call)
+        ):
+            return child.targets[0].id
+    return None
+
+
+def _refreshed_whole(node: ast.AST | None, session: str, after: int) -> dict[str, int]:
+    """Names the function refreshes whole (`db.refresh(item)`, no attribute names) in a statement
+    of its own body after line `after`, which runs on every path past it: name -> its line."""
+    found: dict[str, int] = {}
+    for statement in getattr(node, "body", []):
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if (
+            statement.lineno > after and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "refresh" and isinstance(value.func.value, ast.Name)
+            and value.func.value.id == session and len(value.args) == 1 and not value.keywords
+            and isinstance(value.args[0], ast.Name)
+        ):
+            found.setdefault(value.args[0].id, statement.lineno)
+    return found
 
 
 def point_of(call: facts.Call, session: str) -> str:
@@ -713,16 +788,44 @@ def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: se
 
 
 def _related_block(
-    read: tuple[int, str], call: facts.Call, session: str, expiring: bool, expiry: Expiry, point: str
+    read: tuple[int, str, str], call: facts.Call, session: str, expiring: bool, expiry: Expiry, point: str,
+    one_hop: bool = False, response_eager: bool = False,
 ) -> ExpiredRead:
     """A read, after a commit point, of an object a relationship led to: no refresh phase two
-    plans reaches it (`expired_related`)."""
-    line, what = read
+    plans reaches it (`expired_related`). Read by the response model (`returned`), the fix is
+    the one that unblocks it: the returned object refreshed whole after the commit, its
+    relationships declared eager (which that refresh loads again, one hop deep)."""
+    line, what, returned = read
     through = (
         "an object reached through a relationship, which refreshing the object holding it does not "
         "reload (the identity map keeps it as it was)"
     )
     fix = f"`await {session}.refresh(obj)` for each such object after it, or load it again"
+    if returned and response_eager:
+        through = (
+            f"an object reached through a relationship, which nothing reloads after the commit: "
+            f"the relationship is eager, but `{returned}` is not refreshed whole after it"
+        )
+        fix = (
+            f"refresh `{returned}` whole after the commit (`{session}.refresh({returned})` as a statement of "
+            f"the route, or the last Session call of the helper returning it), with no loader option "
+            f"changing its strategy: that loads the relationship again"
+        )
+    elif returned and one_hop:
+        through = (
+            "an object reached through a relationship loaded lazily, which refreshing the object holding "
+            "it does not reload (the identity map keeps it as it was)"
+        )
+        fix = (
+            f"declare each relationship the response model reads on `{returned}` eager (`lazy=\"selectin\"`) "
+            f"and refresh `{returned}` whole after the commit: that refresh loads them again"
+        )
+    elif returned:
+        through = (
+            "an object reached through relationships more than one hop from the returned object, which "
+            "refreshing it does not reload"
+        )
+        fix = "return a response built from objects loaded after the commit, or a response model nesting one level"
     if expiring:
         return ExpiredRead(AM261, line, (
             f"{what} after `{session}.{call.method}()` (line {call.line}), which expires every object "

@@ -17,12 +17,24 @@ The response model counts: an object returned after the commit whose response mo
 field named like a relationship, itself a model (`AuthorOut.books: list[BookOut]`), is read
 through that relationship when FastAPI serialises it.
 
-A relationship the mapper loads eagerly (`lazy="joined"`, `"selectin"`, `"subquery"`) is
+A relationship the mapper loads eagerly (`lazy="joined"`, `"selectin"`, `"subquery"`; also
+SQLModel's `sa_relationship_kwargs={"lazy": ...}` and `backref("name", lazy=...)`) is
 loaded again by `refresh(book)`, with the same strategy, and the related row's columns with it:
 `book.author.name` (each relationship crossed eager, no subscript) read after the commit is no
 block where phase two refreshes `book` there, when the function loaded `book` with a plain
 Session call of its own and changes no loader strategy (`lazyload(...)` and kin, or any
-`options(...)`: the refresh may not load what that query loaded).
+`options(...)`: the refresh may not load what that query loaded). The response model's fields
+count the same way (`response_reads`), one hop deep only (`ItemOut.owner`, not
+`UserOut.items[].owner`): where the object returned was refreshed whole after the commit, by
+phase two, by the function itself, or by the helper returning it (`db.commit(); db.refresh(db_obj);
+return db_obj`), and nothing the function runs, transitively, changes a loader strategy (a refresh
+applies the options its object was loaded with). Measured on SQLAlchemy 2.1 with AsyncSession: an
+eager relationship is loaded on an object from `select()`/`get()`, after `refresh(obj)` (its
+related rows repopulated even with expire_on_commit=False) and on an object loaded before a
+commit with expire_on_commit=False; it raises MissingGreenlet on an object a commit expired, on a
+new object flushed or committed and not refreshed, and through the back-reference of the path
+(`item.owner.items`, where `User.items` back-populates `Item.owner`), whereas a chain of distinct
+eager relationships (`item.owner.team`) is loaded.
 
 Not detected (may miss): relationships read by an association proxy, by a model property or
 inside a called function; a returned object other than a bare name.
@@ -31,6 +43,7 @@ inside a called function; a returned object other than a bare name.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
@@ -73,19 +86,32 @@ def response_path(
 ) -> str | None:
     """The first field path of the route's response model that reads a relationship holding
     objects (`AuthorOut.books`), or None."""
-    queue = [(cls, classes.short(cls)) for cls in response_models(classes, function)]
-    seen: set[str] = set()
+    return response_reads(classes, function, relationships)[0]
+
+
+def response_reads(
+    classes: Classes, function: facts.Function, relationships: frozenset[str], eager: frozenset[str] = frozenset()
+) -> tuple[str | None, bool, bool]:
+    """`response_path`, whether every relationship the response model reads is one the returned
+    object holds itself (one hop), and whether each of those is also loaded eagerly (`eager`):
+    a whole refresh of the returned object loads those again, and nothing further."""
+    queue = [(cls, classes.short(cls), 0) for cls in response_models(classes, function)]
+    seen: set[tuple[str, bool]] = set()
+    first: str | None = None
+    one_hop = eager_hop = True
     while queue:
-        cls, path = queue.pop(0)
-        if cls in seen:
+        cls, path, depth = queue.pop(0)
+        if (cls, depth > 0) in seen:
             continue
-        seen.add(cls)
+        seen.add((cls, depth > 0))
         for name, annotation in classes.fields(cls):
             nested = [n for n in (classes.resolve(r) for r in annotation) if n is not None and classes.fields(n)]
             if name in relationships and nested:
-                return f"{path}.{name}"
-            queue.extend((n, f"{path}.{name}") for n in nested)
-    return None
+                first = first or f"{path}.{name}"
+                one_hop = one_hop and depth == 0
+                eager_hop = eager_hop and name in eager
+            queue.extend((n, f"{path}.{name}", depth + 1) for n in nested)
+    return first, first is not None and one_hop, first is not None and one_hop and eager_hop
 
 
 def response_models(classes: Classes, function: facts.Function) -> list[str]:
@@ -142,15 +168,19 @@ def reads(
     commit: int,
     response: str | None = None,
     built: frozenset[str] = frozenset(),
-    reloaded: frozenset[str] = frozenset(),
+    reloaded: Mapping[str, int] | None = None,
     eager: frozenset[str] = frozenset(),
-) -> tuple[int, str] | None:
+    response_eager: bool = False,
+) -> tuple[int, str, str] | None:
     """The first read after line `commit` of an object a relationship of one of `objects`
-    (names that may hold ORM instances) led to: (line, what, as words). `response`: what the
+    (names that may hold ORM instances) led to: (line, what, as words, the name returned when
+    the response model is what reads it). `response`: what the
     response model reads through a relationship, for an object returned that is not one of
     `built` (made here: what its relationships hold was written by this transaction).
-    `reloaded`: objects refreshed right after the commit, whose `eager` relationships the
-    refresh loads again (`book.author.name`)."""
+    `reloaded`: objects refreshed whole after the commit (from that line on), whose `eager`
+    relationships the refresh loads again (`book.author.name`); `response_eager`: the response
+    model reads only eager relationships the returned object holds itself."""
+    reloaded = reloaded or {}
     if node is None or not relationships or not objects:
         return None
     nodes = _scope_nodes(node)
@@ -173,7 +203,7 @@ def reads(
         root = _through(value, relationships)
         if root is not None and root in objects:
             related[target.id] = (bound, ast.unparse(value))
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[int, int, str, str]] = []
     for child in nodes:
         line = child.iter.lineno if isinstance(child, ast.comprehension) else getattr(child, "lineno", 0)
         if line <= commit:
@@ -181,17 +211,20 @@ def reads(
         if isinstance(child, ast.Return) and response and isinstance(child.value, ast.Name) and (
             child.value.id in objects and child.value.id not in built
         ):
-            found.append((line, child.col_offset, f"`{child.value.id}` is returned, and {response} reads it"))
+            if not (response_eager and reloaded.get(child.value.id, line) < line):
+                found.append((
+                    line, child.col_offset, f"`{child.value.id}` is returned, and {response} reads it", child.value.id
+                ))
         elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in related:
             bound, written = related[child.id]
             if not any(bound < at <= line for at in stores.get(child.id, []) if at != bound):
-                found.append((line, child.col_offset, f"`{child.id}` (bound to `{written}`) is used"))
+                found.append((line, child.col_offset, f"`{child.id}` (bound to `{written}`) is used", ""))
         elif isinstance(child, ast.Attribute) and child.attr not in _COLLECTION_METHODS:
             root = _through(child.value, relationships)
             if root is not None and root in objects and not _rebound(stores, root, commit, line) and not (
-                root in reloaded and _eager_path(child.value, eager)
+                reloaded.get(root, line) < line and _eager_path(child.value, eager)
             ):
-                found.append((line, child.col_offset, f"`{ast.unparse(child)}` is read"))
+                found.append((line, child.col_offset, f"`{ast.unparse(child)}` is read", ""))
         elif isinstance(child, ast.comprehension) or isinstance(child, (ast.For, ast.AsyncFor)):
             root = _through(child.iter, relationships)
             if root is not None and root in objects and isinstance(child.target, ast.Name) and not _rebound(
@@ -202,11 +235,13 @@ def reads(
                     isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == element
                     for n in _scope_nodes(child) + [n for n in nodes if getattr(n, "lineno", 0) >= line]
                 ):
-                    found.append((line, child.iter.col_offset, f"the elements of `{ast.unparse(child.iter)}` are read"))
+                    found.append((
+                        line, child.iter.col_offset, f"the elements of `{ast.unparse(child.iter)}` are read", ""
+                    ))
     if not found:
         return None
-    at, _, text = min(found)
-    return at, text
+    at, _, text, returned = min(found)
+    return at, text, returned
 
 
 def _rebound(stores: dict[str, list[int]], name: str, commit: int, line: int) -> bool:
