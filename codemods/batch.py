@@ -99,6 +99,15 @@ def read_repos(path: Path) -> list[Path]:
     return roots
 
 
+def _without_root(message: str, *roots: object) -> str:
+    """The message without a leading `ROOT: `: every failure is printed after its root already
+    (`error: /src/gone: no such directory`, not `error: /src/gone: /src/gone: ...`)."""
+    for root in roots:
+        if message.startswith(f"{root}: "):
+            return message[len(f"{root}: ") :]
+    return message
+
+
 def run_one(path: Path, job: Job) -> RepoOutcome:
     """The phase on one application root, with --apply --branch --commit; raises only on Ctrl-C
     (applying.Interrupted with the files written, or KeyboardInterrupt before any)."""
@@ -154,7 +163,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
     except applying.Interrupted:  # Ctrl-C stops the whole batch (run_batch), never one failure
         raise
     except (applying.Refused, ConfigError, GitError, SubsystemError) as error:
-        outcome.status, outcome.error = "failed", str(error)
+        outcome.status, outcome.error = "failed", _without_root(str(error), path, outcome.root)
         return outcome
     except Exception as error:  # one repository's crash must not stop the others
         outcome.status, outcome.error = "failed", f"{type(error).__name__}: {error}"

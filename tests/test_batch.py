@@ -197,8 +197,11 @@ def test_every_root_is_named_absolute_also_one_that_fails_before_it_is_read(cli,
     assert set(entries) == {"shop", "gone", "notes.txt"}
     for name, entry in entries.items():
         assert entry["root"] == str((tmp_path / name).resolve()), entry
-    assert "no such directory" in entries["gone"]["error"]
-    assert "not a directory" in entries["notes.txt"]["error"]
+    assert entries["gone"]["error"] == "no such directory", entries["gone"]
+    assert entries["notes.txt"]["error"].startswith("not a directory"), entries["notes.txt"]
+    # the table names each root once before its failure, never `error: ROOT: ROOT: ...`
+    result = cli("batch", Path("gone"), "--", "phase1")
+    assert f"error: {tmp_path.resolve() / 'gone'}: no such directory" in " ".join(result.output.split()), result.output
 
 
 def test_branch_name_and_phase_options_apply_to_every_repository(cli, repos):
