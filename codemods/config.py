@@ -109,7 +109,17 @@ def load(root: Path, explicit: Path | None = None) -> Config:
         section = document  # a dedicated file may hold the keys at top level
     if section is not None and not isinstance(section, dict):
         raise ConfigError(f"{path}: {TABLE} must be a table, got {_show(section)}")
-    return replace(parse(section or {}, str(path)), source=path)
+    config = replace(parse(section or {}, str(path)), source=path)
+    # A src folder that is not there would be ignored in silence, and the import roots then
+    # not found from the imports either: the run reads the project from the wrong place.
+    missing = [folder for folder in config.src if not (path.parent / folder).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"{path}: {TABLE} src: expected folders relative to this file's folder {path.parent}, "
+            f"got {_show(list(config.src))}: {', '.join(_show(f) for f in missing)} "
+            f"{'is not one' if len(missing) == 1 else 'are not'}"
+        )
+    return config
 
 
 # ------------------------------------------------------------------ validating the values

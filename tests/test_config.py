@@ -658,6 +658,19 @@ def test_wrong_type_or_form_exits_2_naming_key_value_and_expectation(cli, app, c
     assert snapshot(root) == before
 
 
+def test_a_src_folder_that_does_not_exist_exits_2(cli, app, configured):
+    # ignored in silence, it also turned off finding the import roots from the imports
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate]
+        src = ["backnd"]
+        """)
+    result = cli("check", root, *args)
+    assert result.exit_code == 2, result.output
+    assert '[tool.async-migrate] src: expected folders relative to this file' in err(result)
+    assert '"backnd" is not one' in err(result)
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -779,6 +792,8 @@ def test_the_readme_example_names_every_key_and_loads(tmp_path):
     assert sorted(document) == sorted(config.keys())
     path = tmp_path / "example.toml"
     path.write_text(example.group(1), encoding="utf-8")
+    for folder in document["src"]:  # the example's application has its src folders
+        (tmp_path / folder).mkdir()
     assert config.load(tmp_path, path).async_engine_factory == document["async-engine-factory"]
 
 
