@@ -32,6 +32,7 @@ from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.validations import validation
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES
 
 Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the loaded entity
 
@@ -154,6 +155,28 @@ class Flow:
         if key not in known:
             known[key] = self._relationship(owner, attribute)
         return known[key]
+
+    def step(self, origin: Origin, attribute: str) -> str | None:
+        """The strategy `origin.model.attribute` loads with at the end of `origin.path`: as
+        declared, but "select" for a declared selectin/joined/subquery strategy whose target
+        class is already on the path (its root class or a class a step reached, or a subclass of
+        the target). Those loaders stop there unless a loader option names that path
+        (SQLAlchemy's cycle check; `join_depth` is not read, which only errs towards an option):
+        `lazy="selectin"` on both `Item.owner` and its reverse `User.items` loads `item.owner`
+        but not `item.owner.items`, which then loads lazily, and a self-referential
+        `Category.children` not even its first level; `item.owner.org` is loaded. "immediate"
+        loads each object's relationship by a query of its own, so at every level."""
+        assert origin.model is not None
+        strategy = self.relationship(origin.model, attribute)
+        if strategy not in EAGER_STRATEGIES or strategy == "immediate":
+            return strategy
+        target = self.target(origin.model, attribute)
+        if target is None:
+            return strategy
+        on_path = [owner for owner, _ in origin.path] + [origin.model]
+        if any(target in self.classes.mro(mapper) for mapper in on_path):
+            return "select"
+        return strategy
 
     def _relationship(self, owner: str, attribute: str) -> str | None:
         for ancestor in self.classes.mro(owner):

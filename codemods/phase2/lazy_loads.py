@@ -809,7 +809,7 @@ class _Analysis:
         where = line or function.line
         for origin in origins:
             if origin.kind is OriginKind.LOAD and origin.model is not None:
-                strategy = self.flow.relationship(origin.model, attribute)
+                strategy = self.flow.step(origin, attribute)
                 if strategy is None:
                     self._member(root, fid, line, receiver, origin, attribute, "read", eager)
                     continue
@@ -1540,7 +1540,7 @@ class _Analysis:
         fields = self._fields(model)
         fields += self._computed(model, fields)
         for name, annotation in fields:
-            strategy = self.flow.relationship(origin.model, name)
+            strategy = self.flow.step(origin, name)
             if strategy is None:  # a column, or model code (a property) read by serialisation
                 self._member(root, root, line, f"{path}", origin, name, "read", eager,
                              shown=f"response model field {path}.{name}")
@@ -1749,7 +1749,7 @@ class _Analysis:
         assert self.flow is not None
         for index, name in enumerate(chain):
             assert origin.model is not None
-            strategy = self.flow.relationship(origin.model, name)
+            strategy = self.flow.step(origin, name)
             if strategy is None:
                 if index < len(chain) - 1:  # a column or property read through: what it holds is unknown
                     self._flow_risk(root, module, function, line, path, AM247,
