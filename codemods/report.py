@@ -69,7 +69,7 @@ def load_traffic(path: Path) -> list[TrafficRow]:
         if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if len(row) != 3:
-            raise TrafficError(f"{path}:{number}: expected method,path,count, got {len(row)} fields")
+            raise TrafficError(f"{path}:{number}: expected method,path,count, got {len(row)} field{'' if len(row) == 1 else 's'}: {','.join(row)}")
         method, route, count = (cell.strip() for cell in row)
         if number == 1 and method.lower() == "method" and not count.isdigit():
             continue

@@ -326,7 +326,10 @@ def test_traffic_files_header_comments_and_repeats(tmp_path):
     rows = load_traffic(path)
     assert [(r.method, r.path, r.count) for r in rows] == [("GET", "/a", 3), ("POST", "/b", 0)]
     path.write_text("GET,/a\n")
-    with pytest.raises(TrafficError, match=r"t\.csv:1: expected method,path,count"):
+    with pytest.raises(TrafficError, match=r"t\.csv:1: expected method,path,count, got 2 fields: GET,/a\Z"):
+        load_traffic(path)
+    path.write_text("bad\n")
+    with pytest.raises(TrafficError, match=r"t\.csv:1: expected method,path,count, got 1 field: bad\Z"):
         load_traffic(path)
     path.write_text("GET,a,1\n")
     with pytest.raises(TrafficError, match="does not start with /"):
