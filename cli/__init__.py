@@ -104,6 +104,8 @@ def failure_output(args: Sequence[str], message: str, code: int, **more: Any) ->
     requested = format_requested(args)
     if requested == "json":
         return json.dumps(error_document(command_named(args), message, code, **more), indent=2) + "\n"
+    if command_named(args) != "check":  # only check writes github and sarif: `phase1 --format sarif` is a usage error
+        return None
     if requested == "github":
         return f"::error title=async-migrate::{github_escape(message)}\n"
     if requested == "sarif":

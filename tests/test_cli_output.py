@@ -255,6 +255,17 @@ def test_check_sarif_and_github_on_exit_2_before_any_analysis_say_why(cli, app, 
     assert cli("check", *args).stdout == ""  # text: the message is on standard error alone
 
 
+@pytest.mark.parametrize("command", ["phase1", "scan", "phase2", "batch"])
+@pytest.mark.parametrize("format", ["sarif", "github"])
+def test_a_format_only_check_takes_is_a_usage_error_elsewhere_with_nothing_on_standard_output(cli, app, command, format):
+    # `phase1 --format sarif` printed a failed SARIF log: an upload step then read a usage error
+    # of another command as check's result
+    result = cli(command, app, "--format", format)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert f"'{format}' is not one of" in " ".join(result.stderr.split())
+
+
 @pytest.mark.parametrize(
     "args", [("scan", "{app}", "--format", "table"), ("check", "{app}"), ("rules",), ("phase1", "{app}")]
 )
