@@ -80,6 +80,9 @@ class _Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except typer.core._click.exceptions.ClickException as error:  # a usage error, said on standard error
+            # typer converts values through pydantic, which leads a ValueError's text with its
+            # own label: "Invalid value for '--format': Value error, 'x' is not one of ..."
+            error.message = error.message.removeprefix("Value error, ")
             _ENDING[0].message = error.format_message()
             raise
 

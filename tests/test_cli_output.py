@@ -263,7 +263,7 @@ def test_a_format_only_check_takes_is_a_usage_error_elsewhere_with_nothing_on_st
     result = cli(command, app, "--format", format)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    assert f"'{format}' is not one of" in " ".join(result.stderr.split())
+    assert f"Invalid value for '--format': '{format}' is not one of" in " ".join(result.stderr.split())
 
 
 @pytest.mark.parametrize(
