@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from async_migrate.codemods import facts
@@ -1877,9 +1877,12 @@ class BodyScanner:
         self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
 
 
-def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, int]]:
-    """`n += 1`, `n = n + 1` on a name the body declares `global`, outside nested scopes: the
-    name and the line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
+def _updates(
+    body: list[ast.stmt], key: Callable[[ast.expr], str | None], reads: Callable[[ast.expr, str], bool]
+) -> list[tuple[str, int]]:
+    """The targets `key` names that an assignment outside nested scopes updates from their own
+    value (`n += 1`, `n = n + 1`, as `reads` finds the target in the value): each key and the
+    line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
     found: dict[str, int] = {}
     for node in objects.own_nodes(body):
         kind = type(node)
@@ -1890,16 +1893,29 @@ def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, 
         else:
             continue
         for target in targets:
-            if type(target) is not ast.Name or target.id not in declared or target.id in found:
+            name = key(target)
+            if name is None or name in found:
                 continue
-            if value is None or any(type(n) is ast.Name and n.id == target.id for n in ast.walk(value)):
-                found[target.id] = node.lineno
+            if value is None or reads(value, name):
+                found[name] = node.lineno
     return sorted(found.items(), key=lambda item: item[1])
+
+
+def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, int]]:
+    """`n += 1`, `n = n + 1` on a name the body declares `global`, outside nested scopes: the
+    name and the line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
+    return _updates(
+        body,
+        lambda target: target.id if type(target) is ast.Name and target.id in declared else None,
+        lambda value, name: any(type(n) is ast.Name and n.id == name for n in ast.walk(value)),
+    )
 
 
 def _updated_path(node: ast.expr, bound: frozenset[str]) -> str | None:
     """`COUNTS` for `COUNTS[k]`, `stats.hits` for `stats.hits[k]`, `Stats.total`: the attribute
     path of an item or attribute of a name the function does not bind, as written."""
+    if type(node) not in (ast.Attribute, ast.Subscript):
+        return None
     while type(node) is ast.Subscript:
         node = node.value
     parts: list[str] = []
@@ -1918,26 +1934,13 @@ def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str,
     updated from its own value, outside nested scopes: the path as written and the line of its
     first such update. A plain assignment (`CACHE[k] = v`) is not one, nor a bare name
     (`global_updates`)."""
-    found: dict[str, int] = {}
-    for node in objects.own_nodes(body):
-        kind = type(node)
-        if kind is ast.AugAssign:
-            targets, value = [node.target], None
-        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
-            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
-        else:
-            continue
-        for target in targets:
-            if type(target) not in (ast.Attribute, ast.Subscript):
-                continue
-            path = _updated_path(target, bound)
-            if path is None or path in found:
-                continue
-            if value is None or any(
-                isinstance(n, (ast.Name, ast.Attribute)) and _dotted_path(n) == path for n in ast.walk(value)
-            ):
-                found[path] = node.lineno
-    return sorted(found.items(), key=lambda item: item[1])
+    return _updates(
+        body,
+        lambda target: _updated_path(target, bound),
+        lambda value, path: any(
+            isinstance(n, (ast.Name, ast.Attribute)) and _dotted_path(n) == path for n in ast.walk(value)
+        ),
+    )
 
 
 def _dotted_path(node: ast.expr) -> str | None:
@@ -1952,7 +1955,6 @@ def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]
     """`self.n += 1`, `self.n = self.n + 1`, `self.seen[k] = self.seen.get(k, 0) + 1` on the
     attributes of `owner` (a method's first parameter), outside nested scopes: the attribute and
     the line of its first such update. A plain assignment (`self.cache = build()`) is not one."""
-    found: dict[str, int] = {}
 
     def attribute(node: ast.expr) -> str | None:
         while type(node) is ast.Subscript:
@@ -1961,21 +1963,11 @@ def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]
             return node.attr
         return None
 
-    for node in objects.own_nodes(body):
-        kind = type(node)
-        if kind is ast.AugAssign:
-            targets, value = [node.target], None
-        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
-            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
-        else:
-            continue
-        for target in targets:
-            name = attribute(target)
-            if name is None or name in found:
-                continue
-            if value is None or any(attribute(n) == name for n in ast.walk(value) if type(n) is ast.Attribute):
-                found[name] = node.lineno
-    return sorted(found.items(), key=lambda item: item[1])
+    return _updates(
+        body,
+        attribute,
+        lambda value, name: any(attribute(n) == name for n in ast.walk(value) if type(n) is ast.Attribute),
+    )
 
 
 def _parameter_names(args: ast.arguments) -> set[str]:
