@@ -1938,17 +1938,9 @@ def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str,
         body,
         lambda target: _updated_path(target, bound),
         lambda value, path: any(
-            isinstance(n, (ast.Name, ast.Attribute)) and _dotted_path(n) == path for n in ast.walk(value)
+            isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value)
         ),
     )
-
-
-def _dotted_path(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id, *reversed(parts)]) if type(node) is ast.Name else None
 
 
 def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]:

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.phase2.expired_lists import function_node
 from async_migrate.codemods.phase2.inline_sessions import StackEngine
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 
@@ -197,7 +198,7 @@ def entry_blockers(
             continue
         if node is None:
             tree = trees(module.path)
-            node = _function_node(tree, function.line, function.name) if tree is not None else None
+            node = function_node(tree, function)
         owner = project.functions[edge.callee][1].qualname.rpartition(".")[0]
         entered = _with_entered(edge)
         method = project.functions[edge.callee][1].name
@@ -227,15 +228,6 @@ def entry_blockers(
                 "statement of its own"
             )))
     return list(dict.fromkeys(found))
-
-
-def _function_node(tree: ast.Module, line: int, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and (
-            node.lineno == line or any(d.lineno == line for d in node.decorator_list)
-        ):
-            return node
-    return None
 
 
 def _with_items(node: ast.AST, line: int, text: str) -> int | None:
