@@ -1019,8 +1019,12 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         piece is not None and piece.exists
         for piece in (stack.async_engine, stack.async_sessionmaker, stack.async_dependency)
     )
+    from async_migrate.codemods.phase2 import twin_overrides
+
+    twin_gaps, twin_notes = twin_overrides.notes(project, closure, read, stack.session_overridden)
     result.subsystem = _subsystem_json(
-        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio
+        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio,
+        twin_overrides=(twin_gaps, twin_notes),
     )
     for change in result.changes:
         if change.error is not None:
@@ -1161,15 +1165,18 @@ def _declares_greenlet(root: Path) -> bool:
 
 
 def _subsystem_json(
-    project: Project, closure, stack, greenlet: bool = False, stack_notes: bool = True
+    project: Project, closure, stack, greenlet: bool = False, stack_notes: bool = True,
+    twin_overrides: tuple[list[str], list[str]] = ([], []),
 ) -> dict[str, Any]:
     """`greenlet`: name `sqlalchemy[asyncio]` among the packages to add. `stack_notes`: False
     when no route migrates and no async stack exists, so the notes on the stack phase two would
-    write (its driver package, where its alias goes, the tests' clients and overrides) are about nothing."""
+    write (its driver package, where its alias goes, the tests' clients and overrides) are about nothing.
+    `twin_overrides`: the tests' overrides of dependencies the migrated routes reach through twins
+    (gaps as the session dependency's, and follow-ups), from `phase2/twin_overrides.py`."""
     from async_migrate.codemods.phase2 import drivers
 
     # the override gap is between the tests and the migrated routes' async dependency: none yet
-    overrides = list(stack.overrides) if stack_notes else []
+    overrides = [*stack.overrides, *twin_overrides[0]] if stack_notes else []
     helpers = []
     for fid, decision in sorted(closure.helpers.items()):
         module, function = project.functions[fid]
@@ -1194,7 +1201,7 @@ def _subsystem_json(
         # What blocks the whole subsystem (the async stack cannot be built), apart from any route.
         "global_blockers": [str(b) for b in stack.blockers],
         "follow_ups": list(dict.fromkeys([  # each once
-            *(stack.notes if stack_notes else ()), *overrides, *closure.follow_ups,
+            *(stack.notes if stack_notes else ()), *overrides, *twin_overrides[1], *closure.follow_ups,
             *(f"add the async driver package `{p}` to the dependencies" for p in stack.packages if stack_notes),
             *([drivers.GREENLET_FOLLOW_UP] if greenlet else []),
         ])),

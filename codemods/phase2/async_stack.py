@@ -950,6 +950,10 @@ class _Analysis:
             self.project, self.texts, self.project.modules.values(), providers,
             dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
         )
+        async_ref = self.canonical(f"{dependency.module}.{dependency.name}")
+        self.plan.session_overridden = any(stack_extras.overrides(
+            self.project, self.texts, self.project.modules.values(), providers | ({async_ref} if async_ref else set()),
+        ))
 
     # ------------------------------------------------------ reused database
 

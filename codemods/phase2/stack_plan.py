@@ -127,6 +127,9 @@ class StackPlan:
     # Follow-ups the terminal summary shows too: `dependency_overrides[<sync dependency>]` that
     # migrated routes no longer reach (tests would write to the application's database).
     overrides: list[str] = field(default_factory=list)
+    # The tests override a session dependency (the synchronous one or the async one) somewhere
+    # under PATH: a twinned dependency's real Session work then reaches the tests' database.
+    session_overridden: bool = False
     drivers: list[Driver] = field(default_factory=list)  # sync driver -> async driver -> package
     sessionmaker: Piece | None = None  # the synchronous one
     engine: Piece | None = None  # the synchronous engine it is bound to

@@ -1,0 +1,96 @@
+"""The tests' overrides of dependencies the migrated routes now reach through async twins.
+
+A dependency sharing a migrated route's Session (`get_current_user(db: Session = Depends(get_db))`,
+a router's `dependencies=[Depends(require_admin)]`, a class dependency holding the Session) keeps
+its synchronous original and the route is pointed at its twin (`get_current_user_async`) or
+parallel class (`RepoAsync`). FastAPI looks overrides up by the callable a route names, so
+`app.dependency_overrides[get_current_user] = lambda: user` in the tests no longer reaches those
+routes: they run the real dependency (the token check the tests skipped, a user the tests never
+inserted, a repository on a Session the tests did not hand it).
+
+Each such override is a follow-up naming the twin to override as well. When the tests override
+no session dependency at all (neither the synchronous one nor the async one), the overridden
+dependency was the tests' only stand-in for the Session work behind it: its twin would open a
+Session on the application's own database, so the override is a gap phase two refuses to write
+past (`override_follow_ups`), as it does for the session dependency itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from async_migrate.codemods.phase2 import stack_extras
+from async_migrate.codemods.phase2.holders import holder_of
+from async_migrate.codemods.project import Project
+
+
+@dataclass(frozen=True, slots=True)
+class Twinned:
+    original: str  # canonical reference of the dependency the tests may override
+    twin: str  # the name the migrated routes depend on instead, in the same module
+    module: str  # that module's path
+    routes: tuple[str, ...]  # the migrated routes reaching it, by name
+
+
+def twinned(project: Project, closure) -> list[Twinned]:
+    """The dependencies (functions and classes) migrated routes reach through a twin or parallel class."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    for route in sorted(closure.migrated_routes):
+        route_name = project.functions[route][1].qualname
+        for fid in closure.dependency_twins.get(route, ()):
+            module, function = project.functions[fid]
+            holder = holder_of(project, fid)
+            if holder is not None and holder.init == fid and holder.ref in closure.parallel_classes:
+                original, twin = holder.ref, closure.parallel_classes[holder.ref]
+            else:
+                decision = closure.helpers.get(fid)
+                if decision is None or not decision.twin:
+                    continue
+                original, twin = f"{module.name}.{function.qualname}", decision.twin
+            ref = project.canonical(original) or original
+            entry = found.setdefault(ref, (twin, module.path, []))
+            if route_name not in entry[2]:
+                entry[2].append(route_name)
+    return [Twinned(ref, twin, path, tuple(routes)) for ref, (twin, path, routes) in sorted(found.items())]
+
+
+def notes(
+    project: Project, closure, read: Callable[[str], str] | None, session_overridden: bool,
+) -> tuple[list[str], list[str]]:
+    """(gaps, follow-ups): one line per override of a twinned dependency that does not reach the
+    migrated routes. `session_overridden`: the tests override a session dependency somewhere."""
+    deps = twinned(project, closure)
+    if not deps:
+        return [], []
+    texts = stack_extras.Texts(read)
+    modules = list(project.modules.values())
+    gaps: list[str] = []
+    follow_ups: list[str] = []
+    for dep in deps:
+        owner = dep.original.rpartition(".")[0]
+        twin_ref = project.canonical(f"{owner}.{dep.twin}") or f"{owner}.{dep.twin}"
+        # An override of the twin covers one of the original made in the same place (the same
+        # fixture), or everywhere when made at module level.
+        covered = {(o.path, o.scope) for o in stack_extras.overrides(project, texts, modules, {twin_ref})}
+        if any(scope == "" for _, scope in covered):
+            continue
+        for o in stack_extras.overrides(project, texts, modules, {dep.original}):
+            if (o.path, o.scope) in covered:
+                continue
+            shown = ", ".join(dep.routes[:3]) + (f" and {len(dep.routes) - 3} more" if len(dep.routes) > 3 else "")
+            note = (
+                f"{o.path}:{o.line}: `{o.written}` overrides `{o.provider}`; the migrated routes ({shown}) depend "
+                f"on its async twin `{dep.twin}` ({dep.module}) instead, and FastAPI looks an override up by the "
+                "dependency a route names, so this one no longer reaches them: they run the real "
+                f"`{dep.twin}` in the tests. Override `{dep.twin}` as well, with the same stand-in "
+                f"(`app.dependency_overrides[{dep.twin}] = app.dependency_overrides[{o.provider}]` after this line)"
+            )
+            if session_overridden:
+                follow_ups.append(note)
+            else:
+                gaps.append(
+                    note + "; the tests override no session dependency, so the Session work of the real "
+                    f"`{dep.twin}` would reach the application's own database"
+                )
+    return gaps, follow_ups
