@@ -66,6 +66,7 @@ unused, malformed) and the fix texts; each rule's wording lives in its own modul
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1328,6 +1329,10 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
         if connection is not None:
             found.append(connection)
             continue
+        task = _sync_task_handed(project, call, names)
+        if task is not None:
+            found.append(task)
+            continue
         if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
             continue
         target = project.function(call.callee)
@@ -1353,6 +1358,32 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+_BACKGROUND_TASK = ", a background task"
+
+
+def _sync_task_handed(project: Project, call: facts.Call, names: set[str]) -> Blocking | None:
+    """`tasks.add_task(publish, db)` or `BackgroundTask(publish, db)` handing the AsyncSession to a
+    plain def background task doing Session work with it: Starlette runs it after the response, in
+    the threadpool, where each Session call gives a coroutine that never runs (the outbox is never
+    marked published, the write never happens) and nothing awaited fails."""
+    task = project.background_task(call)
+    if task is None or project.functions[task][1].is_async:
+        return None
+    # The task receives the arguments after the function itself.
+    given = dataclasses.replace(
+        call,
+        args=[
+            dataclasses.replace(arg, position=None if arg.position is None else arg.position - 1)
+            for arg in call.args if arg.position != 0
+        ],
+    )
+    used = set(session_work_view(project, task).used)
+    if not used & set(project._session_args(given, task, names)):
+        return None
+    module, function = project.functions[task]
+    return Blocking(call.line, f"{module.name}.{function.qualname}(...){_BACKGROUND_TASK}")
 
 
 def _async_connection_handed(
@@ -1683,6 +1714,10 @@ def _mixed_message(
             "there its Session calls are not awaited (each gives a coroutine that never runs, `query()` raises "
             "AttributeError); give that code an async form that awaits them (phase two), or pass it a "
             "synchronous Session and offload it"
+            + (
+                "; a background task runs after the response: let it open its own Session"
+                if any(b.call.endswith(_BACKGROUND_TASK) for b in handed) else ""
+            )
         )
     if helpers:
         # A route taking a synchronous Session beside its AsyncSession (a read replica's and the

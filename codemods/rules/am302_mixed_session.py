@@ -3,8 +3,9 @@
 The design record's "mixed patterns": the route awaits its AsyncSession but the helper it
 calls still does blocking work on a synchronous one. Also synchronous code handed the
 AsyncSession itself, or the AsyncConnection taken from it (`count_rows(await
-session.connection())` where `count_rows` runs `connection.execute(...)`): there the queries
-are coroutines never awaited.
+session.connection())` where `count_rows` runs `connection.execute(...)`), or a plain def
+background task (`tasks.add_task(publish_outbox, db)`, `BackgroundTask(publish_outbox, db)`)
+run after the response: there the queries are coroutines never awaited.
 
 Before:
 

@@ -291,3 +291,63 @@ def near_miss(db: AsyncSession = Depends(get_async_db)):
     assert found[0]["message"].startswith("def route takes an AsyncSession"), found
     assert "line 23 (api.items.tally(...))" in found[0]["message"], found
     assert findings(root, "near_miss") == []
+
+
+# The AsyncSession handed to a plain def background task: Starlette runs the task after the
+# response, in the threadpool, where the outbox it publishes is never marked (no call awaited).
+BACKGROUND = """
+from fastapi import BackgroundTasks
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.responses import JSONResponse
+
+from models import Book
+
+
+def publish(db: Session) -> None:
+    db.execute(update(Book).values(title="x"))
+    db.commit()
+
+
+async def publish_async(db: AsyncSession) -> None:
+    await db.execute(update(Book).values(title="x"))
+    await db.commit()
+
+
+def notify(label: str, db: Session | None = None) -> None:
+    print(label)
+
+
+@router.post("/added")
+async def added(db: AsyncSession, tasks: BackgroundTasks):
+    tasks.add_task(publish, db)
+    return {"ok": True}
+
+
+@router.post("/response")
+async def response(db: AsyncSession):
+    return JSONResponse({"ok": True}, background=BackgroundTask(publish, db=db))
+
+
+@router.post("/awaited")
+async def awaited(db: AsyncSession, tasks: BackgroundTasks):
+    tasks.add_task(publish_async, db)
+    tasks.add_task(notify, "placed", db)
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize(("function", "line"), [("added", 34), ("response", 40)])
+def test_an_async_session_handed_to_a_sync_background_task_is_am302(app, findings, function, line):
+    (finding,) = findings(app(BACKGROUND), function)
+    assert finding["code"] == "AM302", finding
+    assert [(b["line"], b["call"]) for b in finding["blocking"]] == [
+        (line, "api.items.publish(...), a background task")
+    ]
+    assert "let it open its own Session" in finding["message"]
+
+
+def test_near_miss_a_coroutine_task_or_one_doing_no_session_work_with_it(app, findings):
+    assert findings(app(BACKGROUND), "awaited") == []
