@@ -353,6 +353,9 @@ class Function(_Fact):
     # `global n` then `n += 1` (or `n = n + 1`) in the own body: the module-level names it
     # updates from their own value, with the line (codemods/astcollect/body.py).
     global_updates: list[tuple[str, int]] = field(default_factory=list)
+    # The names a `global` statement of the own body declares: its bindings of them bind the
+    # module-level name (`global _wakeup; _wakeup = asyncio.Event()` in a start-up function).
+    declared_globals: tuple[str, ...] = ()
     # `self.hits += 1`, `self.seen[key] = self.seen.get(key, 0) + 1` in the own body, on the
     # first positional parameter: the attributes updated from their own value, with the line.
     self_updates: list[tuple[str, int]] = field(default_factory=list)

@@ -2652,7 +2652,7 @@ class Project:
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self)
-        found = self._primitive(holder)
+        found = self._primitive(holder) or self._global_primitive(holder)
         if found is not None:
             return found
         base, _, attribute = holder.rpartition(".")
@@ -2665,6 +2665,25 @@ class Project:
                 return None
             owner = classes.resolve(target.value.ref)
         return self._attribute_primitive(owner, attribute) if owner is not None else None
+
+    def _global_primitive(self, holder: str) -> str | None:
+        """The primitive a module-level name holds once a function of its module has bound it
+        under a `global` statement (`_wakeup = None` at module level, `global _wakeup; _wakeup =
+        asyncio.Event()` in the lifespan or the task it starts, so the primitive belongs to the
+        loop that runs them), or None."""
+        # The name itself, not what it is bound to at import (`None`, which resolving follows).
+        owner, _, name = holder.rpartition(".")
+        module = self.modules.get(owner)
+        if module is None or name not in module.values:
+            return None
+        for function in module.functions:
+            if name not in function.declared_globals:
+                continue
+            for binding in function.bindings:
+                found = None if binding.name != name or binding.entered else self._primitive_built(binding.expr)
+                if found is not None:
+                    return found
+        return None
 
     def _attribute_primitive(self, owner: str, attribute: str) -> str | None:
         """The primitive a class's attribute holds: built in the class body, or assigned to

@@ -835,6 +835,7 @@ class BodyScanner:
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
         if self.declared_global:
             self.function.global_updates = global_updates(body, self.declared_global)
+            self.function.declared_globals = tuple(sorted(self.declared_global))
         local = frozenset(self.locals - self.declared_global)
         resolve = self.collector.resolve
         expression = self.collector.expression

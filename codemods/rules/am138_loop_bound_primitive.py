@@ -4,7 +4,8 @@
 methods wake waiters through the event loop's own thread. FastAPI runs a `def` handler in a
 worker thread, where `EVENTS.put_nowait(...)` or `CHANGED.set()` wakes no consumer: the task
 awaiting the queue or the event hangs. A handler that calls a method of such a primitive held
-in a module-level global, a class attribute, a `self.` attribute, a local or a parameter
+in a module-level global (built at import, or bound by a function of its module under a
+`global` statement, `global WAKEUP; WAKEUP = asyncio.Event()` in the lifespan), a class attribute, a `self.` attribute, a local or a parameter
 annotated with it (directly, or through the plain helpers it calls) stays `async def`.
 `queue.Queue` and `threading.Event` are thread-safe and keep nothing.
 

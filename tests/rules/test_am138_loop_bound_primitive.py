@@ -8,6 +8,7 @@ import pytest
 EVENTS = """
 import asyncio
 import queue
+import threading
 
 EVENTS: asyncio.Queue = asyncio.Queue()
 CHANGED = asyncio.Event()
@@ -53,6 +54,37 @@ def handed(events: asyncio.Queue, name):
 
 def handed_threaded(events: queue.Queue, name):
     events.put_nowait(name)
+
+
+# Made by the lifespan on the loop that awaits it, not at import.
+WAKEUP: asyncio.Event | None = None
+STOPPED = None
+SHADOWED = None
+
+
+def start_publisher():
+    global WAKEUP, STOPPED
+    WAKEUP = asyncio.Event()
+    STOPPED = threading.Event()
+
+
+def local_only():
+    SHADOWED = asyncio.Event()
+    return SHADOWED
+
+
+def notify_publisher():
+    if WAKEUP is not None:
+        WAKEUP.set()
+
+
+def stop_publisher():
+    STOPPED.set()
+
+
+def shadowed():
+    if SHADOWED is not None:
+        SHADOWED.set()
 """
 
 
@@ -77,13 +109,14 @@ FILES = {"services/__init__.py": "", "services/events.py": EVENTS}
     ("body", "fragment"),
     [
         ("events.publish(name)", "calls services.events.publish (line 16), which calls EVENTS.put_nowait() on an "
-         "asyncio.Queue at services/events.py:10: asyncio's primitives are bound to the event loop"),
-        ("events.HUB.push(name)", "which calls self.queue.put_nowait() on an asyncio.Queue at services/events.py:30"),
+         "asyncio.Queue at services/events.py:11: asyncio's primitives are bound to the event loop"),
+        ("events.HUB.push(name)", "which calls self.queue.put_nowait() on an asyncio.Queue at services/events.py:31"),
         ("events.HUB.wake()", "which calls self.waiters.notify_all() on an asyncio.Condition"),
         ("events.handed(events.EVENTS, name)", "which calls events.put_nowait() on an asyncio.Queue"),
         ("events.CHANGED.set()", "calls CHANGED.set() on an asyncio.Event at line 16"),
         ("events.HUB.queue.put_nowait(name)", "calls HUB.queue.put_nowait() on an asyncio.Queue at line 16"),
         ("asyncio.Lock().release()", None),
+        ("events.notify_publisher()", "which calls WAKEUP.set() on an asyncio.Event at services/events.py:"),
     ],
 )
 def test_a_handler_reaching_an_asyncio_primitive_is_kept_with_am138(app, reported, body, fragment):
@@ -111,6 +144,8 @@ def test_a_local_asyncio_event_set_in_the_route_keeps_it(app, reported):
         "events.HUB.finish(name)",
         "events.handed_threaded(events.THREADED, name)",
         "events.pending()",
+        "events.stop_publisher()",
+        "events.shadowed()",
     ],
 )
 def test_near_miss_thread_safe_queues_and_reads_convert(app, reported, body):
