@@ -10,7 +10,7 @@ writes nothing and the unchanged code still behaves.
 from __future__ import annotations
 
 import pytest
-from test_phase2_rules import apply, dedent, handler, read
+from test_phase2_rules import apply, dedent, handler, read, run
 from test_phase2_soundness import ENGINE, KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -298,6 +298,66 @@ def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli,
     )
     root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
     document = apply(cli, root)
+    assert document["subsystem"]["override_follow_ups"] == []
+
+
+# However the tests put the override into the mapping: each shape is one the refusal must see.
+OVERRIDE_SHAPES = {
+    "assigned-whole": "    app.dependency_overrides = {KEY: override_get_db}",
+    "merged": "    app.dependency_overrides |= {KEY: override_get_db}",
+    "monkeypatch": "    monkeypatch.setitem(app.dependency_overrides, KEY, override_get_db)",
+    "patch-dict": "    with mock.patch.dict(app.dependency_overrides, {KEY: override_get_db}):\n        yield",
+    "named-dict": "    OVERRIDES = {KEY: override_get_db}\n    app.dependency_overrides.update(OVERRIDES)",
+    "unpacked": "    app.dependency_overrides.update({**{KEY: override_get_db}})",
+}
+SHAPED_CONFTEST = """
+from unittest import mock
+
+import pytest
+
+from db.engine import get_async_db_session, get_db_session
+from main import app
+
+
+def override_get_db():
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def _test_database(monkeypatch):
+{shape}
+    yield
+"""
+
+
+@pytest.mark.parametrize("shape", OVERRIDE_SHAPES)
+def test_an_override_of_the_sync_dependency_refuses_apply_however_the_mapping_gets_it(cli, service, shape):
+    written = OVERRIDE_SHAPES[shape].replace("KEY", "get_db_session")
+    conftest = dedent(SHAPED_CONFTEST).replace("from db.engine import get_async_db_session, ", "from db.engine import ")
+    conftest = conftest.replace("{shape}", written)
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    line, shown = (16, "app.dependency_overrides.update(OVERRIDES)") if shape == "named-dict" else (
+        15, written.strip().removeprefix("with ").removesuffix(":\n        yield").removesuffix(":"),
+    )
+    assert f"tests/conftest.py:{line}: `{shown}`" in said, said
+    assert "overrides the synchronous `get_db_session`" in said
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+@pytest.mark.parametrize("shape", OVERRIDE_SHAPES)
+def test_near_miss_the_same_shape_overriding_the_async_dependency_too_leaves_no_gap(cli, service, shape):
+    written = OVERRIDE_SHAPES[shape].replace("KEY", "get_db_session").replace(
+        "get_db_session: override_get_db", "get_db_session: override_get_db, get_async_db_session: override_get_db"
+    )
+    if shape == "monkeypatch":
+        written += "\n" + written.replace("get_db_session", "get_async_db_session")
+    conftest = dedent(SHAPED_CONFTEST).replace("{shape}", written)
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    document = run(cli, root)
     assert document["subsystem"]["override_follow_ups"] == []
 
 

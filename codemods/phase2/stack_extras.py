@@ -686,21 +686,9 @@ def overrides(
         text, tree = found
         scopes = _function_scopes(tree)
         imported = _local_imports(module, tree, scopes)
+        displays = _dict_displays(tree)
         for node in ast.walk(tree):
-            keys: list[ast.expr] = []
-            if isinstance(node, ast.Assign):
-                keys = [
-                    t.slice for t in node.targets
-                    if isinstance(t, ast.Subscript) and _is_overrides(t.value)
-                ]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if node.func.attr in ("update", "setdefault", "__setitem__") and _is_overrides(node.func.value):
-                    for arg in node.args:
-                        if isinstance(arg, ast.Dict):
-                            keys.extend(k for k in arg.keys if k is not None)
-                        elif node.func.attr != "update":
-                            keys.append(arg)
-                            break
+            keys = _override_keys(node, displays)
             for key in keys:
                 name = dotted(key)
                 if name is None:
@@ -712,6 +700,71 @@ def overrides(
                         module.path, getattr(node, "lineno", 0), first_line(text, node), name,
                         scopes.get(id(node), ""),
                     )
+
+
+def _override_keys(node: ast.AST, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
+    """The dependencies `node` puts into a `dependency_overrides` mapping, however it is written:
+    `overrides[dep] = f`; the mapping assigned whole (`app.dependency_overrides = {dep: f}`) or
+    merged (`|= {dep: f}`); `.update({dep: f})`, `.setdefault(dep, f)`, `.__setitem__(dep, f)`;
+    pytest's `monkeypatch.setitem(app.dependency_overrides, dep, f)` and `mock.patch.dict(
+    app.dependency_overrides, {dep: f})`. A dict named by a module-level or local name
+    (`OVERRIDES = {dep: f}` ... `.update(OVERRIDES)`) is read from its display."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        keys = [t.slice for t in targets if isinstance(t, ast.Subscript) and _is_overrides(t.value)]
+        whole = isinstance(node, ast.Assign) or (
+            isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr)
+        ) or (isinstance(node, ast.AnnAssign) and node.value is not None)
+        if whole and node.value is not None and any(
+            isinstance(t, (ast.Attribute, ast.Name)) and _is_overrides(t) for t in targets
+        ):
+            keys += _dict_keys(node.value, displays)
+        return keys
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return []
+    attr, args = node.func.attr, node.args
+    if _is_overrides(node.func.value):
+        if attr == "update":
+            return [k for arg in args for k in _dict_keys(arg, displays)]
+        if attr in ("setdefault", "__setitem__") and args:
+            return [args[0]]
+        return []
+    if not args or not _is_overrides(args[0]):
+        return []
+    if attr == "setitem" and len(args) > 1:  # monkeypatch.setitem(mapping, key, value)
+        return [args[1]]
+    if attr == "dict":  # patch.dict(mapping, values), as a context manager or a decorator
+        values = [*args[1:2], *(k.value for k in node.keywords if k.arg == "values")]
+        return [k for value in values for k in _dict_keys(value, displays)]
+    return []
+
+
+def _dict_keys(value: ast.expr, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
+    """The keys of a dict display, `dict({...})`, or a name bound to displays in the module."""
+    if isinstance(value, ast.Dict):
+        keys = [k for k in value.keys if k is not None]
+        # `{**BASE, dep: f}`: the unpacked mapping's keys too
+        keys += [k for v, k0 in zip(value.values, value.keys) if k0 is None for k in _dict_keys(v, displays)]
+        return keys
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
+        return _dict_keys(value.left, displays) + _dict_keys(value.right, displays)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and value.args:
+        return _dict_keys(value.args[0], displays)
+    if isinstance(value, ast.Name):
+        return [k for display in displays.get(value.id, []) for k in _dict_keys(display, {})]
+    return []
+
+
+def _dict_displays(tree: ast.Module) -> dict[str, list[ast.Dict]]:
+    """Name -> the dict displays assigned to it anywhere in the module (`OVERRIDES = {get_db: f}`)."""
+    found: dict[str, list[ast.Dict]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(node.value)
+    return found
 
 
 def _local_imports(module: facts.Module, tree: ast.Module, scopes: dict[int, str]) -> dict[str, dict[str, str]]:
