@@ -112,11 +112,50 @@ def test_a_listener_on_the_session_class_runs_for_the_migrated_routes(cli, servi
     assert serve(root, kind, NORMALISED) == {"status": 200, "items": ["pen"]}
 
 
-def test_a_listener_on_the_sessionmaker_blocks_and_the_code_still_normalises(cli, service):
-    engine = engine_with(NORMALISE.format(target="database_sessionmaker")) + "\n\nfrom models import Item  # noqa: E402\n"
+@pytest.mark.parametrize("target", ["database_sessionmaker", "database_sessionmaker.class_"])
+def test_a_listener_on_the_sessionmaker_runs_for_the_migrated_routes_through_its_class(cli, service, target):
+    # A sessionmaker's listeners are on the Session subclass it makes (`.class_`): the generated
+    # async_sessionmaker runs that class, so the migrated route still normalises.
+    engine = engine_with(NORMALISE.format(target=target)) + "\n\nfrom models import Item  # noqa: E402\n"
     root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
     document = apply(cli, root)
-    line = read(root, "db/engine.py").splitlines().index('@event.listens_for(database_sessionmaker, "before_flush")') + 1
+    assert handler(document, "create_item")["action"] == "migrate", document["subsystem"]["global_blockers"]
+    assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
+    assert "sync_session_class=database_sessionmaker.class_" in read(root, "db/engine.py")
+
+
+HAND_WRITTEN_MAKER = """
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False{carried})
+"""
+
+
+def test_a_hand_written_async_sessionmaker_running_the_sessionmakers_class_is_reused_and_normalises(cli, service):
+    engine = engine_with(
+        NORMALISE.format(target="database_sessionmaker"),
+        HAND_WRITTEN_MAKER.format(carried=", sync_session_class=database_sessionmaker.class_"),
+        imports="from sqlalchemy import create_engine, event\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+    ) + "\n\nfrom models import Item  # noqa: E402\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", document["subsystem"]["global_blockers"]
+    assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
+
+
+def test_a_hand_written_async_sessionmaker_of_plain_sessions_blocks_and_the_code_still_normalises(cli, service):
+    engine = engine_with(
+        NORMALISE.format(target="database_sessionmaker.class_"),
+        HAND_WRITTEN_MAKER.format(carried=""),
+        imports="from sqlalchemy import create_engine, event\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+    ) + "\n\nfrom models import Item  # noqa: E402\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    line = read(root, "db/engine.py").splitlines().index(
+        '@event.listens_for(database_sessionmaker.class_, "before_flush")'
+    ) + 1
     assert [b.split(": ", 1)[0] for b in document["subsystem"]["global_blockers"]] == [f"db/engine.py:{line}"]
     assert document["files_changed"] == []
     assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}

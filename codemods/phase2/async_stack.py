@@ -153,6 +153,9 @@ class _Analysis:
         self.texts = stack_extras.Texts(read)
         self.plan = StackPlan()
         self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
+        # `SessionLocal.class_`, kept as the generated async_sessionmaker's `sync_session_class=`
+        # when a listener is registered on the sessionmaker
+        self.maker_class: str | None = None
         self._route_dependencies_found: set[tuple[str, str]] | None = None
         # The module-level engine standing for the sessionmaker, when Sessions are only opened on it.
         self._engine_anchor: Found | None = None
@@ -847,13 +850,21 @@ class _Analysis:
             engine.name if engine is not None else config.async_engine,
             maker.name if maker is not None else config.async_sessionmaker,
         )
+        stack = self._sync_stack()
+        pool = self._sync_pool()[0]
+        maker_class = self._maker_class(pool[0]) if len(pool) == 1 and self._found_maker is None else None
+        if maker_class is not None and stack_extras.maker_listened(
+            self.project, texts, self.project.modules.values(), stack, is_test_path
+        ):
+            # The generated async_sessionmaker runs the class the sessionmaker makes, listeners and all.
+            self.maker_class = maker_class
         blockers, notes = stack_extras.listener_blockers(
-            self.project, texts, self.project.modules.values(), self._sync_stack(), names, is_test_path
+            self.project, texts, self.project.modules.values(), stack, names, is_test_path
         )
         for path, line, message in blockers:
             self._block(AM270, path, line, message)
         for path, line, message in stack_extras.blocking_listeners(
-            self.project, texts, self.project.modules.values(), self._sync_stack(), is_test_path
+            self.project, texts, self.project.modules.values(), stack, is_test_path
         ):
             self._block(AM283, path, line, message)
         self.plan.notes.extend(notes)
@@ -885,19 +896,71 @@ class _Analysis:
                 if arg.keyword == "class_":
                     classes |= self._class_chain(arg.ref)
         carried = set(bases)
+        async_engine = self._found_engine
+        stack = stack_extras.SyncStack(
+            engines, factories, makers, classes - bases, carried,
+            canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
+        )
         if self._found_maker is not None and self._found_maker.value is not None:
             for arg in self._found_maker.value.args:
                 if arg.keyword == "sync_session_class":
                     carried |= self._class_chain(arg.ref)
+                    # `sync_session_class=SessionLocal.class_`: the class that sessionmaker makes,
+                    # its listeners and its own class_ with it
+                    made_by = stack.target(canonical(arg.ref) or arg.ref)
+                    if made_by in makers:
+                        carried |= self._maker_family(made_by, pool)
         elif len(pool) == 1:
             kept = self._kept_session_class(pool[0])
             if kept is not None:  # the generated async_sessionmaker keeps it as sync_session_class=
                 carried |= self._class_chain(kept.ref)
-        async_engine = self._found_engine
-        return stack_extras.SyncStack(
-            engines, factories, makers, classes - bases, carried,
-            canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
-        )
+            if self._maker_class(pool[0]) is not None:
+                # generated with `sync_session_class=SessionLocal.class_` when a listener needs it
+                carried |= self._maker_family(canonical(f"{pool[0].module.name}.{pool[0].name}") or "", pool)
+        return stack
+
+    def _made_by(self, ref: str | None) -> facts.Value | None:
+        """The synchronous sessionmaker call whose `class_` attribute `ref` names
+        (`SessionLocal.class_`, `Scoped.session_factory.class_`)."""
+        if ref is None or not ref.endswith(".class_"):
+            return None
+        head = ref.removesuffix(".class_").removesuffix(".session_factory")
+        found = next((f for f in self._sync_pool()[0] if self.canonical(f"{f.module.name}.{f.name}") == head), None)
+        return found.value if found is not None and not isinstance(found, held_stack.HeldFound) else None
+
+    def _maker_family(self, maker: str, pool: list[Found]) -> set[str]:
+        """What a Session of the class `maker` makes is an instance of: `maker` itself (its
+        listeners are on that class), the scoped_session objects around it, and its `class_=`."""
+        family = {maker}
+        for module, name, value in self.values():
+            first = next((a for a in value.args if a.keyword is None), None) if value.kind == "call" else None
+            if first is not None and self.canonical(value.ref) in SCOPED_SESSION_MAKERS \
+                    and self.canonical(first.ref) == maker:
+                family.add(self.canonical(f"{module.name}.{name}") or name)
+        for found in pool:
+            if self.canonical(f"{found.module.name}.{found.name}") == maker and found.value is not None:
+                for arg in found.value.args:
+                    if arg.keyword == "class_":
+                        family |= self._class_chain(arg.ref)
+        return family
+
+    def _maker_class(self, sync_maker: Found) -> str | None:
+        """`SessionLocal.class_`, the Session subclass a sessionmaker makes and its listeners are
+        registered on, as a generated async_sessionmaker beside it can name it for
+        `sync_session_class=`; None where it cannot (the maker is held by an instance, or is
+        another module's)."""
+        if self._found_maker is not None or isinstance(sync_maker, held_stack.HeldFound):
+            return None
+        if self._found_engine is not None and self._found_engine.module is not sync_maker.module:
+            return None
+        value = sync_maker.module.values.get(sync_maker.name)
+        if sync_maker.value is None or value is None or value.kind != "call":
+            return None
+        if self.canonical(value.ref) in PLAIN_SESSIONMAKERS:
+            return f"{sync_maker.name}.class_"
+        if self._scoped_maker(value) is not None:
+            return f"{sync_maker.name}.session_factory.class_"
+        return None  # a configured sessionmaker some call returns: what it makes is not read
 
     def _url_helper(self, module: facts.Module) -> str:
         """The driver-swapping function phase two generated in `module` before (the first
@@ -1224,6 +1287,10 @@ class _Analysis:
             return  # generated (it keeps the class), or a dependency whose maker is not read
         reused = next((a for a in maker.value.args if a.keyword == "sync_session_class"), None)
         reused_ref = self.canonical(reused.ref) if reused is not None else None
+        made_by = self._made_by(reused_ref)
+        if made_by is not None:
+            # `sync_session_class=SessionLocal.class_`: a subclass of that sessionmaker's class_
+            reused_ref = next((self.canonical(a.ref) for a in made_by.args if a.keyword == "class_"), None)
         theirs = session_subclass.overridden_methods(self.project, reused_ref)
         for candidate in self._sync_pool()[0]:
             if isinstance(candidate, held_stack.HeldFound) or candidate.value is None or candidate.value.kind != "call":
@@ -1414,7 +1481,11 @@ class _Analysis:
                 plan.notes.extend(notes)
                 effective = Found(sync_maker.module, sync_maker.name, value)
                 kept = self._kept_session_class(sync_maker)
-                edit["session_kwargs"] = engine_options.session_kwargs(self.project, self.plan, effective, kept)
+                carried = engine_options.session_kwargs(self.project, self.plan, effective, kept)
+                if self.maker_class is not None:
+                    # a subclass of the kept class_, carrying the sessionmaker's listeners as well
+                    carried = (*(a for a in carried if a[0] != "sync_session_class"), ("sync_session_class", self.maker_class))
+                edit["session_kwargs"] = carried
                 if kept is not None:
                     plan.session_methods = frozenset(session_subclass.added_methods(self.project, kept.ref))
             if sync_maker is not None:

@@ -14,7 +14,9 @@ modules' text:
   async sessionmaker another factory, so these never run for migrated routes (PRAGMA
   foreign_keys, before_flush normalisation): AM270 blocks the stack. Listeners on the
   `Session` class itself and on mapped classes reach the async stack too (an AsyncSession
-  runs a sync Session of class `sync_session_class`, `Session` by default) and are left.
+  runs a sync Session of class `sync_session_class`, `Session` by default) and are left, and
+  so do a sessionmaker's (`SessionLocal.class_`, where SQLAlchemy puts them) when the async
+  sessionmaker runs that class (`maker_listened`).
 - `request_state_blockers`: a session dependency that opens nothing and returns the Session a
   middleware put on `request.state`: an async dependency would be a second Session per request
   (AM264 blocks the stack, naming the middleware).
@@ -841,6 +843,21 @@ class SyncStack:
     carried: set[str]  # Session classes whose class-level listeners do reach the async sessions
     async_engine: str | None  # the reused async engine, whose `.sync_engine` a listener may be on
 
+    def target(self, ref: str | None) -> str:
+        """What a listener registered on `ref` listens to. A sessionmaker's listeners go on the
+        Session subclass it made, `SessionLocal.class_`, and a scoped_session's on its factory's,
+        `Scoped.session_factory`: each stands for that sessionmaker."""
+        current = ref or ""
+        while current.rpartition(".")[2] in _FACTORY_ATTRIBUTES:
+            current = current.rpartition(".")[0]
+            if current in self.makers:
+                return current
+        return ref or ""
+
+
+# The attributes of a sessionmaker or scoped_session that name the factory behind it.
+_FACTORY_ATTRIBUTES = frozenset({"class_", "session_factory"})
+
 
 def listener_blockers(
     project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack, async_names: tuple[str, str],
@@ -865,7 +882,7 @@ def listener_blockers(
             if note is not None:
                 notes.append(note)
             continue
-        ref = listener.ref or ""
+        ref = stack.target(listener.ref)
         if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines) or (
             listener.local and listener.scope in stack.factories
         ):
@@ -887,18 +904,34 @@ def listener_blockers(
                 "reuses that engine"
             )))
         elif ref in stack.makers or ref in stack.classes:
-            if any(_same_listener(project, other, listener) and other.ref in stack.carried for other in found):
+            if ref in stack.carried or any(
+                _same_listener(project, other, listener) and stack.target(other.ref) in stack.carried for other in found
+            ):
                 continue  # also registered on a Session class the async sessions are instances of
             what = "sessionmaker" if ref in stack.makers else "Session class"
             blockers.append((listener.path, listener.line, (
                 f"`{listener.written}` registers {_event(listener)} listener on the synchronous {what} "
-                f"`{listener.target}`; the sessions of {async_names[1]} are plain Sessions of another factory "
-                "and would never run it, so migrated routes would lose what it does: register the listener on "
-                "the `Session` class instead (it then runs for every Session, async ones included), or write "
-                "the async_sessionmaker by hand with `sync_session_class=` a Session subclass that carries the "
-                "listener, then run phase two again"
+                f"`{listener.target}`; the sessions of {async_names[1]} run another Session class "
+                "and would never run it, so migrated routes would lose what it does: give the async_sessionmaker "
+                "(written by hand where phase two cannot generate it beside that sessionmaker) "
+                "`sync_session_class=` the class the sessionmaker makes (its `.class_`, "
+                "`.session_factory.class_` on a scoped_session), which carries the listener, or register the "
+                "listener on the `Session` class instead (it then runs for every Session, async ones "
+                "included), then run phase two again"
             )))
     return blockers, notes
+
+
+def maker_listened(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack,
+    in_tests: Callable[[str], bool],
+) -> bool:
+    """A listener outside the tests is registered on the synchronous sessionmaker (or on the class
+    it makes, `SessionLocal.class_`, or a scoped_session around it): its sessions run it."""
+    return any(
+        not in_tests(listener.path) and stack.target(listener.ref) in stack.makers
+        for listener in listeners(project, texts, modules)
+    )
 
 
 def _on_session_param(project: Project, listener: Listener) -> bool:
@@ -959,7 +992,7 @@ def blocking_listeners(
         module = by_path.get(listener.path)
         if in_tests(listener.path) or module is None or listener.ref is None or listener.handler == "?":
             continue
-        if listener.ref not in stack.carried and not _model_target(project, listener.ref):
+        if stack.target(listener.ref) not in stack.carried and not _model_target(project, listener.ref):
             continue
         handler = _handler_function(project, module, listener)
         if handler is None:
@@ -977,7 +1010,7 @@ def blocking_listeners(
         )
         instead = (
             "the Session the listener receives (`session.add(...)` in `before_commit` or `before_flush`)"
-            if listener.ref in stack.carried else
+            if stack.target(listener.ref) in stack.carried else
             "the connection a mapper event receives (`connection.scalar(select(...))` in `before_insert`), "
             "the flush's own, or on the object's Session in a Session listener"
         )
@@ -1050,13 +1083,13 @@ def _model_target(project: Project, ref: str) -> bool:
 
 
 def _test_listener(listener: Listener, stack: SyncStack, async_names: tuple[str, str]) -> str | None:
-    ref = listener.ref or ""
+    ref = stack.target(listener.ref)
     if ref in stack.engines or any(ref.startswith(e + ".") for e in stack.engines):
         where = (
             f"the synchronous engine `{listener.target}`; the async engine does not run it",
             f"register it on `{async_names[0]}.sync_engine` as well",
         )
-    elif ref in stack.makers or ref in stack.classes:
+    elif (ref in stack.makers or ref in stack.classes) and ref not in stack.carried:
         where = (
             f"the synchronous sessionmaker `{listener.target}`; the sessions of {async_names[1]} do not run it",
             "register it on the `Session` class instead",

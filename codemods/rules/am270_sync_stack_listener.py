@@ -1,16 +1,21 @@
 """AM270 sync-stack-listener: an event listener on the synchronous engine or sessionmaker would not reach the async stack
 
 `event.listen(engine, "connect", ...)` runs on the connections of that one Engine; a listener
-on a `sessionmaker` instance runs for the Sessions that factory makes. The async engine phase
-two generates is another Engine, and its async_sessionmaker another factory: the listener never
-runs for a migrated route. A helper registering on its parameter (`def install(maker):
+on a `sessionmaker` instance runs for the Sessions that factory makes: SQLAlchemy registers it on
+the Session subclass the factory made, `SessionLocal.class_` (where some code registers it
+directly), as it does one on a `scoped_session` around it. The async engine phase two generates
+is another Engine, and an async_sessionmaker runs plain Sessions unless told otherwise: the
+listener never runs for a migrated route. A helper registering on its parameter (`def install(maker):
 event.listen(maker, ...)`) registers on what each call passes (`install(SessionLocal)`), or on
 its default: the call is named. A `PRAGMA foreign_keys=ON` on connect goes missing and orphan rows
 are written; a `before_flush` that normalises values stops normalising. Phase two blocks the
 stack. Listeners on the `Session` class itself, on `Engine`, and on mapped classes
 (`before_insert`) do reach the async stack and are left alone, and so do those on a project
 Session subclass given as the sessionmaker's `class_=`: the generated async_sessionmaker keeps
-it as `sync_session_class=`, the Session each AsyncSession runs.
+it as `sync_session_class=`, the Session each AsyncSession runs. A generated async_sessionmaker
+beside a sessionmaker that has listeners runs the class that sessionmaker makes,
+`sync_session_class=SessionLocal.class_` (a subclass of its `class_=`), so those stay too; one
+written by hand does when it says so.
 
 The fix is an async stack written by hand, which phase two then reuses.
 
@@ -35,7 +40,8 @@ RULE = Rule(
     name="sync-stack-listener",
     summary="an event listener on the synchronous engine or sessionmaker would not run for the async stack",
     fix="write the async engine by hand and register the listener on `async_engine.sync_engine` as well "
-    "(for a sessionmaker's listener: on a Session subclass given to async_sessionmaker as "
-    "`sync_session_class=`, or on the `Session` class), then run phase two again: it reuses that stack",
+    "(for a sessionmaker's listener: give the async_sessionmaker `sync_session_class=SessionLocal.class_`, "
+    "the class that sessionmaker makes, or register the listener on the `Session` class), then run phase "
+    "two again: it reuses that stack",
     doc=__doc__,
 )

@@ -1,7 +1,9 @@
-"""AM270 sync-stack-listener: a listener on the synchronous engine or sessionmaker blocks the
-stack (the async one would never run it); listeners on the Session class itself, on the Session
-subclass the generated async_sessionmaker keeps as sync_session_class=, and on mapped classes
-reach the async stack and do not."""
+"""AM270 sync-stack-listener: a listener on the synchronous engine blocks the stack (the async one
+would never run it), and so does one on the sessionmaker an async_sessionmaker written by hand does
+not run the class of; listeners on the Session class itself, on the Session subclass the generated
+async_sessionmaker keeps as sync_session_class=, on the sessionmaker (whose class it keeps as
+`sync_session_class=database_sessionmaker.class_`) and on mapped classes reach the async stack and
+do not."""
 
 from __future__ import annotations
 
@@ -40,9 +42,11 @@ def get_db_session() -> Iterator[Session]:
 BLOCKING = {
     "engine": '@event.listens_for(engine, "connect")\ndef _on(dbapi_connection, record):\n    pass\n',
     "engine_pool": 'def _on(*args):\n    pass\n\n\nevent.listen(engine.pool, "checkout", _on)\n',
-    "sessionmaker": '@event.listens_for(database_sessionmaker, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
 }
 HARMLESS = {
+    # the generated async_sessionmaker runs the class the sessionmaker makes
+    "sessionmaker": '@event.listens_for(database_sessionmaker, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
+    "sessionmaker_class": 'def _on(*args):\n    pass\n\n\nevent.listen(database_sessionmaker.class_, "after_commit", _on)\n',
     # the generated async_sessionmaker keeps the sessionmaker's class_= as sync_session_class=
     "session_subclass": 'def _on(session, context, instances):\n    pass\n\n\nevent.listen(AppSession, "before_flush", _on)\n',
     "session_class": '@event.listens_for(Session, "before_flush")\ndef _on(session, context, instances):\n    pass\n',
@@ -73,6 +77,51 @@ def test_near_miss_listeners_on_the_session_class_or_a_model_do_not_block(phase2
     assert found["action"] == "migrate" and "AM270" not in found["codes"], found
     if kind == "session_subclass":
         assert "sync_session_class=AppSession" in document["diff"], document["diff"]
+    elif kind.startswith("sessionmaker"):
+        assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
+    else:
+        assert "sync_session_class" not in document["diff"], document["diff"]
+
+
+def test_a_sessionmaker_listener_beside_a_session_subclass_keeps_the_sessionmakers_class(phase2, entry):
+    # `database_sessionmaker.class_` derives from AppSession: its overrides and listeners stay too.
+    text = engine_module(HARMLESS["sessionmaker"], ", class_=AppSession")
+    document = phase2(ROUTE, {"db/engine.py": text})
+    assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
+    assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
+    assert "sync_session_class=AppSession" not in document["diff"], document["diff"]
+
+
+HAND_WRITTEN = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False{carried})
+"""
+
+
+@pytest.mark.parametrize("target", ["database_sessionmaker", "database_sessionmaker.class_"])
+def test_a_sessionmaker_listener_an_async_sessionmaker_written_by_hand_does_not_run_blocks(phase2, entry, target):
+    listener = f'def _on(*args):\n    pass\n\n\nevent.listen({target}, "after_commit", _on)\n'
+    text = engine_module(listener + HAND_WRITTEN.format(carried=""))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("event.listen("))
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert any(b.startswith(f"db/engine.py:{line}: ") for b in document["subsystem"]["global_blockers"]), document
+
+
+@pytest.mark.parametrize("carried", ["database_sessionmaker.class_", "AppSession"])
+def test_an_async_sessionmaker_written_by_hand_running_the_sessionmakers_class_is_reused(phase2, entry, carried):
+    # Only the sessionmaker's own class carries the listener; a listener on AppSession would need
+    # AppSession itself, and one on the sessionmaker is on a subclass of AppSession.
+    listener = 'def _on(*args):\n    pass\n\n\nevent.listen(database_sessionmaker, "after_commit", _on)\n'
+    text = engine_module(listener + HAND_WRITTEN.format(carried=f", sync_session_class={carried}"), ", class_=AppSession")
+    found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
+    if carried == "AppSession":
+        assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    else:
+        assert found["action"] == "migrate" and "AM270" not in found["codes"], found
 
 
 def test_near_miss_a_listener_on_another_engine_does_not_block(phase2, entry):
@@ -113,13 +162,22 @@ THROUGH_HELPER = {
 
 @pytest.mark.parametrize("kind", sorted(THROUGH_HELPER))
 def test_a_listener_registered_through_a_helpers_parameter_blocks_naming_the_call(phase2, entry, kind):
+    # on the sessionmaker: blocked where the async sessions (written by hand) run plain Sessions
     helper, call = THROUGH_HELPER[kind]
-    text = engine_module(f"def _on(*args):\n    pass\n\n\n{helper}{call}\n")
+    text = engine_module(f"def _on(*args):\n    pass\n\n\n{helper}{call}\n" + HAND_WRITTEN.format(carried=""))
     line = next(n for n, t in enumerate(text.splitlines(), 1) if t == call)
     document = phase2(ROUTE, {"db/engine.py": text})
     found = entry(document, "create_book")
     assert found["action"] == "blocked" and "AM270" in found["codes"], found
     assert any(b.startswith(f"db/engine.py:{line}: `{call}` registers") for b in document["subsystem"]["global_blockers"])
+
+
+@pytest.mark.parametrize("kind", sorted(set(THROUGH_HELPER) - {"engine"}))
+def test_near_miss_a_helper_registering_on_the_sessionmaker_keeps_its_class_in_a_generated_stack(phase2, entry, kind):
+    helper, call = THROUGH_HELPER[kind]
+    document = phase2(ROUTE, {"db/engine.py": engine_module(f"def _on(*args):\n    pass\n\n\n{helper}{call}\n")})
+    assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
+    assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
 
 
 def test_near_miss_a_helper_registering_on_a_model_does_not_block(phase2, entry):
@@ -134,7 +192,7 @@ def test_another_function_on_the_session_class_for_the_same_event_does_not_excus
         '@event.listens_for(database_sessionmaker, "after_commit")\ndef _clear_cache(session):\n    pass\n\n\n'
         '@event.listens_for(Session, "after_commit")\ndef _outbox(session):\n    pass\n'
     )
-    document = phase2(ROUTE, {"db/engine.py": engine_module(both)})
+    document = phase2(ROUTE, {"db/engine.py": engine_module(both + HAND_WRITTEN.format(carried=""))})
     found = entry(document, "create_book")
     assert found["action"] == "blocked" and "AM270" in found["codes"], found
     assert any("`database_sessionmaker`" in b for b in document["subsystem"]["global_blockers"]), document["subsystem"]
@@ -167,7 +225,7 @@ def init_db():
 
 
 def test_a_listener_a_function_registers_on_what_it_imports_itself_blocks(phase2, entry):
-    document = phase2(ROUTE, {"db/engine.py": engine_module(""), "db/setup.py": SCOPED_IMPORT})
+    document = phase2(ROUTE, {"db/engine.py": engine_module(HAND_WRITTEN.format(carried="")), "db/setup.py": SCOPED_IMPORT})
     found = entry(document, "create_book")
     assert found["action"] == "blocked" and "AM270" in found["codes"], found
     blockers = document["subsystem"]["global_blockers"]
@@ -234,3 +292,14 @@ def test_a_listener_on_an_unannotated_parameter_of_a_function_nobody_calls_still
     text = engine_module('def _on(*args):\n    pass\n\n\ndef install(target):\n    event.listen(target, "after_commit", _on)\n')
     found = entry(phase2(ROUTE, {"db/engine.py": text}), "create_book")
     assert found["action"] == "blocked" and "AM270" in found["codes"], found
+
+
+def test_near_miss_a_listener_on_a_scoped_session_around_the_sessionmaker_keeps_its_class(phase2, entry):
+    # A scoped_session's listeners go on its factory's class, the one the generated stack keeps.
+    scoped = (
+        "from sqlalchemy.orm import scoped_session  # noqa: E402\n\nScoped = scoped_session(database_sessionmaker)\n\n\n"
+        'def _on(*args):\n    pass\n\n\nevent.listen(Scoped, "after_commit", _on)\n'
+    )
+    document = phase2(ROUTE, {"db/engine.py": engine_module(scoped)})
+    assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
+    assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
