@@ -39,7 +39,8 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
   scheduler runs, or a task running while more work on it starts (`concurrent_session.py`).
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
-  returned uses the handler's Session, whose dependency (`scope="function"`) closed it already.
+  returned uses the handler's Session, whose dependency (`scope="function"`), or the handler's own
+  `with` block, closed it already.
 - AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
   Graphene; a DataLoader's load function), `def` or `async def` alike since graphql-core runs
   both on the event loop, does synchronous Session work there, or reads the GraphQL context
@@ -1051,13 +1052,22 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
     generator helper handed straight to the response) uses a Session whose dependency has
     `scope="function"`: closed already, and each query opens a connection nothing gives back."""
     scoped = _function_scoped_sessions(project, handler)
-    if not scoped:
-        return None
     function = handler.function
     # A route that is a generator itself (`response_class=EventSourceResponse`, or JSON Lines):
     # FastAPI builds the generator, closes the function-scoped dependencies, then runs its body.
     streamed = function.is_generator and handler.kind == "route"
+    # A Session the handler opens as a `with` item (`with SessionLocal() as db: return
+    # StreamingResponse(rows(db))`) is closed when the handler leaves the block, before the response
+    # is sent; in a generator the block stays open while it streams.
     by_index = {call.index: call for call in function.calls}
+    entered = {} if function.is_generator else {
+        o.name: o.line for o in function.opens
+        if o.name and o.index in by_index and not by_index[o.index].nested and o.name not in scoped
+        and project.is_sessionmaker(o.callee)
+    }
+    if not scoped and not entered:
+        return None
+    scoped = {**scoped, **{name: "" for name in entered}}
     late: list[tuple[str, Blocking]] = []
     for call in function.calls:
         given = [arg.name for arg in call.args if arg.name is not None and arg.name in scoped]
@@ -1078,6 +1088,16 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
     name = late[0][0]
     where = ", ".join(f"line {b.line} ({b.call})" for _, b in late)
     kind = _kind(handler)
+    if name in entered:
+        message = (
+            f"{'async def' if function.is_async else 'def'} {kind} hands the Session `{name}` it opens in a "
+            f"`with` block (line {entered[name]}) to a generator a `StreamingResponse` runs after the {kind} "
+            f"returned ({where}): leaving the block closed that Session before the response is sent, and each "
+            "query the generator makes on it opens a connection again that nothing gives back, until the pool "
+            "is exhausted; let the generator open its own Session (`with SessionLocal() as db:` in its body)"
+        )
+        calls = [b for _, b in late]
+        return Finding(AM317, handler, handler.module.path, function.line, function.qualname, message, calls)
     streaming = (
         f"is a generator, whose body FastAPI runs while it streams the response, after the function-scoped "
         f"dependencies ended, and uses its Session `{name}` there ({where}); `{scoped[name]}` has "

@@ -9,7 +9,9 @@ Session as on an AsyncSession. Keep the default scope, which closes the Session 
 response is sent, or let the generator open a Session of its own. A route that is a generator
 itself (`response_class=EventSourceResponse`, JSON Lines) is the same: FastAPI runs its whole body
 after the function-scoped dependencies ended, so a committing dependency has committed already and
-what the body writes is never saved. Silence one handler with
+what the body writes is never saved. A Session the handler opens itself as a `with` item
+(`with SessionLocal() as db: return StreamingResponse(rows(db))`) is closed the same way, when
+the handler leaves the block. Silence one handler with
 `# async-migrate: ignore[AM317] reason`.
 
 Before:
@@ -42,8 +44,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM317",
     name="session-closed-before-stream",
-    summary="a generator a `StreamingResponse` runs uses a Session whose `scope=\"function\"` dependency closed it "
-    "before the response",
+    summary="a generator a `StreamingResponse` runs uses a Session whose `scope=\"function\"` dependency (or the "
+    "handler's own `with` block) closed it before the response",
     fix="drop `scope=\"function\"` from the Session dependency (the default closes it after the response), or let "
     "the generator open its own Session",
     doc=__doc__,

@@ -91,3 +91,94 @@ def test_a_pragma_silences_am317(app, findings):
     )
     root = app(source, {"core/dependencies.py": SCOPED})
     assert findings(root, "nested") == []
+
+
+# The handler opens the Session itself as a `with` item and hands it to the streamed generator:
+# leaving the block closes it before the response is sent, and each request keeps a connection
+# checked out (a pool of one times out on the second request).
+OPENED = """
+from fastapi.responses import StreamingResponse
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+def lines(session):
+    for row in session.execute(text("select 1")):
+        yield f"{row[0]}\\n"
+
+
+def own_lines():
+    with database_sessionmaker() as session:
+        yield from lines(session)
+
+
+@router.get("/helper")
+def helper():
+    with database_sessionmaker() as session:
+        return StreamingResponse(lines(session))
+
+
+@router.get("/nested")
+async def nested():
+    with database_sessionmaker() as session:
+        def rows():
+            for row in session.execute(text("select 1")):
+                yield f"{row[0]}\\n"
+
+        return StreamingResponse(rows())
+
+
+@router.get("/own")
+def own():
+    return StreamingResponse(own_lines())
+
+
+@router.get("/read")
+def read():
+    with database_sessionmaker() as session:
+        body = "".join(lines(session))
+    return StreamingResponse(iter([body]))
+
+
+@router.get("/generator")
+def generator():
+    with database_sessionmaker() as session:
+        yield from lines(session)
+"""
+
+
+def test_a_session_the_handler_opens_in_a_with_block_handed_to_the_stream_is_am317(app, findings):
+    root = app(OPENED)
+    for function, line in (("helper", 26), ("nested", 32)):
+        found = [f for f in findings(root, function) if f["code"] == "AM317"]
+        assert len(found) == 1, (function, findings(root, function))
+        message = found[0]["message"]
+        assert f"opens in a `with` block (line {line})" in message, message
+        assert "until the pool is exhausted" in message and "scope=" not in message, message
+
+
+def test_near_miss_a_generator_opening_its_own_session_or_one_run_inside_the_block(app, findings):
+    root = app(OPENED)
+    for function in ("own", "read", "generator"):
+        assert [f for f in findings(root, function) if f["code"] == "AM317"] == [], function
+
+
+def test_near_miss_a_with_block_inside_the_streamed_generator(app, findings):
+    source = """
+    from fastapi.responses import StreamingResponse
+    from sqlalchemy import text
+
+    from db.engine import database_sessionmaker
+
+
+    @router.get("/inside")
+    async def inside():
+        async def rows():
+            with database_sessionmaker() as session:
+                for row in session.execute(text("select 1")):
+                    yield f"{row[0]}\\\\n"
+
+        return StreamingResponse(rows())
+    """
+    assert [f for f in findings(app(source), "inside") if f["code"] == "AM317"] == []
