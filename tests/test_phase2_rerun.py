@@ -16,6 +16,10 @@ from collections import Counter
 import pytest
 from conftest import BOOKSHOP, TASKBOARD
 from sample import STRICT, assert_all_passed, copy_service, defined_tests, run_service_tests
+from test_phase2_rules import apply, read
+from test_phase2_soundness import serve, service
+
+__all__ = ["service"]  # the fixture, used by name
 
 SAMPLES = {
     "bookshop": (BOOKSHOP, "BOOKSHOP", ("api/books.py", "api/authors.py", "api/reviews.py", "api/orders.py")),
@@ -146,3 +150,227 @@ def test_near_miss_an_existing_twin_loading_it_is_reused(cli, twin_app):
             print(json.dumps(client.get("/author").json()))
     """)
     assert result == {"author": "Ann"}
+
+
+SHARED = """
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+def count_items(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Item))
+"""
+CRUD = """
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Item, User
+
+M = TypeVar("M")
+
+
+class CRUDBase(Generic[M]):
+    def __init__(self, model: type[M]):
+        self.model = model
+
+    def get(self, db: Session, id: int) -> M | None:
+        return db.get(self.model, id)
+
+    def names(self, db: Session) -> list[str]:
+        return [row.name for row in db.scalars(select(self.model).order_by(self.model.id)).all()]
+
+
+class CRUDItem(CRUDBase[Item]):
+    def create(self, db: Session, name: str, owner_id: int) -> Item:
+        item = Item(name=name, owner_id=owner_id)
+        db.add(item)
+        db.commit()
+        return item
+
+
+item = CRUDItem(Item)
+user = CRUDBase(User)
+"""
+SERVICE = """
+from sqlalchemy.orm import Session
+
+from services import crud
+from services.shared import count_items
+
+
+class ItemService:
+    def summary(self, db: Session) -> dict:
+        return {"count": count_items(db), "names": crud.item.names(db)}
+
+
+item_service = ItemService()
+"""
+# Each router reaches the same function, CRUD methods (one inherited) and service method.
+SUBSYSTEM_ROUTES = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from services import crud
+from services.item_service import item_service
+from services.shared import count_items
+
+router = APIRouter(prefix="/{name}")
+
+
+@router.post("/items")
+def create(name: str, db: session_dependency):
+    obj = crud.item.create(db, name=name, owner_id=1)
+    return {{"id": obj.id, "count": count_items(db)}}
+
+
+@router.get("/summary")
+def summary(db: session_dependency):
+    return item_service.summary(db)
+
+
+@router.get("/users/{{user_id}}")
+def user(user_id: int, db: session_dependency):
+    return {{"name": crud.user.get(db, id=user_id).name, "users": crud.user.names(db)}}
+"""
+BOTH = """
+from fastapi import FastAPI
+
+from api.a import router as a
+from api.b import router as b
+
+app = FastAPI()
+app.include_router(a)
+app.include_router(b)
+"""
+
+
+def async_pairs(root) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(module, name) of each function or method defined `async` beside its own async twin
+    `name_async`: a copy moved in place next to the twin an earlier run added."""
+    found = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        scopes = [tree.body] + [node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+        for body in scopes:
+            coroutines = {s.name for s in body if isinstance(s, ast.AsyncFunctionDef)}
+            found += [(path.relative_to(root).as_posix(), n) for n in sorted(coroutines) if n + "_async" in coroutines]
+    return found
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")], ids=["a-then-b", "b-then-a"])
+def test_a_later_subsystem_calls_the_method_twins_an_earlier_run_added_and_both_routers_run(cli, service, order):
+    root = service({
+        "services/__init__.py": "", "services/shared.py": SHARED, "services/crud.py": CRUD,
+        "services/item_service.py": SERVICE, "api/a.py": SUBSYSTEM_ROUTES.format(name="a"),
+        "api/b.py": SUBSYSTEM_ROUTES.format(name="b"), "main.py": BOTH,
+    })
+    first, second = order
+    apply(cli, root, subsystem=f"api/{first}.py")
+    document = apply(cli, root, subsystem=f"api/{second}.py")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == dict.fromkeys(("create", "summary", "user"), "migrate")
+    # the second run adds no copy of what the first twinned: it only rewrites its own router
+    assert document["files_changed"] == [f"api/{second}.py"]
+    assert {h["function"]: h["action"] for h in document["subsystem"]["helpers"]} == dict.fromkeys(
+        ("count_items", "CRUDItem.create", "CRUDBase.get", "CRUDBase.names", "ItemService.summary"), "twin"
+    )
+    assert async_pairs(root) == []
+    assert {key: n for key, n in definitions(root).items() if n > 1} == {}
+    for again in order:
+        assert apply(cli, root, subsystem=f"api/{again}.py")["files_changed"] == [], again
+    assert "await item_service.summary_async(db)" in read(root, f"api/{second}.py")
+    result = serve(root, "sqlite", """
+        made = [client.post(f"/{p}/items", params={"name": p + "1"}).json() for p in "ab"]
+        read = [client.get(f"/{p}/summary").json() for p in "ab"] + [client.get(f"/{p}/users/2").json() for p in "ab"]
+        with Sync() as s:
+            stored = [(i.name, i.owner_id) for i in s.scalars(select(Item).order_by(Item.id))]
+        print(json.dumps({"made": made, "read": read, "stored": stored}))
+    """)
+    assert result == {
+        "made": [{"id": 1, "count": 1}, {"id": 2, "count": 2}],
+        "read": [{"count": 2, "names": ["a1", "b1"]}] * 2 + [{"name": "Bob", "users": ["Ann", "Bob"]}] * 2,
+        "stored": [["a1", 1], ["b1", 1]],
+    }
+
+
+REPOSITORY = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+class ItemRepository:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def names(self) -> list[str]:
+        return list(self.db.scalars(select(Item.name).order_by(Item.id)).all())
+"""
+DELETE = """
+
+    def delete(self, item_id: int) -> None:
+        self.db.delete(self.db.get(Item, item_id))
+        self.db.commit()
+"""
+REPOSITORY_ROUTES = """
+from fastapi import APIRouter, Depends
+
+from core.dependencies import session_dependency
+from services.repo import ItemRepository
+
+router = APIRouter(prefix="/{name}")
+
+
+def get_repo(db: session_dependency) -> ItemRepository:
+    return ItemRepository(db)
+
+
+@router.get("/names")
+def names(repo: ItemRepository = Depends(get_repo)):
+    return repo.names()
+"""
+DELETE_ROUTE = """
+
+@router.delete("/items/{item_id}")
+def delete(item_id: int, repo: ItemRepository = Depends(get_repo)):
+    repo.delete(item_id)
+    return {"deleted": item_id}
+"""
+
+
+def test_a_method_written_after_an_earlier_run_joins_its_parallel_class_and_no_second_copy_is_made(cli, service):
+    root = service({
+        "services/__init__.py": "", "services/repo.py": REPOSITORY, "api/a.py": REPOSITORY_ROUTES.format(name="a"),
+        "api/b.py": REPOSITORY_ROUTES.format(name="b"), "main.py": BOTH,
+    })
+    apply(cli, root, subsystem="api/a.py")
+    assert "class ItemRepositoryAsync:" in read(root, "services/repo.py")
+    # written after the first run: a method of the class, and the route of the next subsystem using it
+    repo = read(root, "services/repo.py")
+    head = repo.index("\n\n\nclass ItemRepositoryAsync")
+    (root / "services/repo.py").write_text(repo[:head] + DELETE.rstrip("\n") + repo[head:], encoding="utf-8")
+    (root / "api/b.py").write_text(read(root, "api/b.py") + DELETE_ROUTE, encoding="utf-8")
+    document = apply(cli, root, subsystem="api/b.py")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"names": "migrate", "delete": "migrate"}
+    text = read(root, "services/repo.py")
+    assert re.findall(r"^class (\w+)", text, re.MULTILINE) == ["ItemRepository", "ItemRepositoryAsync"]
+    copy = text[text.index("class ItemRepositoryAsync"):]
+    assert "    async def delete(self, item_id: int) -> None:\n        await self.db.delete(await self.db.get(Item, item_id))\n        await self.db.commit()\n" in copy
+    assert "\n    def delete(self, item_id: int) -> None:\n        self.db.delete(self.db.get(Item, item_id))" in text
+    for again in ("api/a.py", "api/b.py"):
+        assert apply(cli, root, subsystem=again)["files_changed"] == [], again
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add_all([Item(id=1, name="lamp", owner_id=1), Item(id=2, name="desk", owner_id=2)])
+            s.commit()
+        gone = client.delete("/b/items/1").json()
+        listed = [client.get(f"/{p}/names").json() for p in "ab"]
+        with Sync() as s:
+            stored = s.scalars(select(Item.name)).all()
+        print(json.dumps({"gone": gone, "listed": listed, "stored": stored}))
+    """)
+    assert result == {"gone": {"deleted": 1}, "listed": [["desk"], ["desk"]], "stored": ["desk"]}

@@ -168,6 +168,9 @@ class Closure:
     parallel_classes: dict[str, str] = field(default_factory=dict)
     # Those whose parallel class an earlier run added: used, not written again.
     existing_parallel: set[str] = field(default_factory=set)
+    # Of those, the methods their copy lacks (written in the class since that run): class
+    # reference -> the methods added to the existing copy, so no second copy of the class is made.
+    parallel_additions: dict[str, set[FunctionId]] = field(default_factory=dict)
     # `await db.refresh(obj)` after a commit, where an object it expired is read afterwards; then
     # `await db.refresh(obj, attribute_names=[...])` for the relationships a response reads on an
     # object the route builds (`built_refresh`).
@@ -192,7 +195,7 @@ class Closure:
         self.migrated_routes = set()
         self.helpers = {}
         # what only migrating code would use: nothing is planned from it
-        self.parallel_classes, self.existing_parallel = {}, set()
+        self.parallel_classes, self.existing_parallel, self.parallel_additions = {}, set(), {}
         self.dependency_twins, self.router_twins, self.in_place_dependencies = {}, {}, set()
         self.mixed_routes = set()
         self.eager_fixes, self.refreshes, self.inline = {}, {}, {}
@@ -723,6 +726,14 @@ def compute(
     # methods are twins (their originals, and what those call, stay synchronous).
     parallel_members = {f for f in migrated_helpers if _holder_member(project, f) and f not in held and f not in in_place}
     twins |= parallel_members
+    # An earlier run for another subsystem left its twin (a function's, or a method's beside it
+    # in its class): moving the original in place as well would leave two async copies, and
+    # what the original calls keeps its synchronous form with it.
+    earlier = {
+        f for f in migrated_helpers - twins - held
+        if twins_module.earlier_twin(project, f) is not None
+    }
+    twins |= earlier
     groups = methods.dispatch_groups(project, (f for f in migrated_helpers if methods.is_method(project, f)))
     changed = True
     while changed:
@@ -833,17 +844,15 @@ def compute(
                     "analysis did not read (it names no Session, router or `async def`), which may call it: an "
                     "async twin is added, the sync original stays"
                 ))
+            if fid in earlier and not reasons:
+                reasons.append(AM207.reason(
+                    "only called within the subsystem, but an earlier run added its async twin: the "
+                    "sync original stays"
+                ))
             if not reasons:
                 reasons.append(AM207.reason("overrides, or is overridden by, a method that gets an async twin: "
                                             "the class hierarchy keeps one twin name"))
             closure.helpers[fid] = HelperDecision(fid, "twin", reasons)
-        elif "." not in project.functions[fid][1].qualname and twins_module.earlier_twin(project, fid):
-            # An earlier run for another subsystem left its twin: moving the original in place
-            # as well would leave two async copies.
-            closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
-                "only called within the subsystem, but an earlier run added its async twin: the "
-                "sync original stays"
-            )])
         else:
             closure.helpers[fid] = HelperDecision(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
@@ -909,10 +918,11 @@ def _other_async_provider(project: Project, fid: FunctionId, provider: FunctionI
 
 
 def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
-    """The async twin an earlier run left beside a plain function, which the migrated code will call."""
+    """The async twin an earlier run left beside a function or method, which the migrated code will call."""
     module, function = project.functions[fid]
-    name = None if "." in function.qualname else twins_module.earlier_twin(project, fid)
-    return None if name is None else (module.name, name)
+    name = twins_module.earlier_twin(project, fid)
+    owner = function.qualname.rpartition(".")[0]
+    return None if name is None else (module.name, f"{owner}.{name}" if owner else name)
 
 
 def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:
@@ -1105,10 +1115,14 @@ def _parallel_classes(
             if home not in taken:
                 taken[home] = twins_module.module_names(project.modules[home])
         base = found.name + twin_names.PARALLEL_SUFFIX
-        if _existing_parallel(project, ref, base, members):
-            # An earlier run (another subsystem's) added it: the migrated code uses it as it is.
+        lacking = _existing_parallel(project, ref, base, members)
+        if lacking is not None:
+            # An earlier run (another subsystem's) added it: the migrated code uses it, with the
+            # methods written in the class since then added to it.
             closure.parallel_classes[ref] = base
             closure.existing_parallel.add(ref)
+            if lacking:
+                closure.parallel_additions[ref] = lacking
             continue
         in_use = [taken[home] for home in homes]
         # noqa: B023 below: free_class calls the lambda right here, within this iteration
@@ -1180,27 +1194,35 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
     return used
 
 
-def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> bool:
-    """Whether the class `name` beside the class `ref` is already its parallel async class: every
-    method that moves is there as an `async def` with the same parameters, and so is `__init__`."""
+def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> set[FunctionId] | None:
+    """Whether the class `name` beside the class `ref` is already its parallel async class: each
+    method that moves and is there is an `async def` with the same parameters, and `__init__`
+    is there. The methods that move and are not there (written in the class after the run that
+    made the copy), which are added to it; None when it is no such copy."""
     classes = project.flow.classes
     module, found = classes.by_ref[ref]
     owner = found.qualname.rpartition(".")[0]
     qualname = f"{owner}.{name}" if owner else name
-    if f"{module.name}.{qualname}" not in classes.by_ref:
-        return False
+    copy = classes.by_ref.get(f"{module.name}.{qualname}")
+    # Only a copy below the class: the methods added to it are read from the class above.
+    if copy is None or copy[1].line < found.line:
+        return None
+    lacking = set()
     for fid in members:
         if classes.owner(fid) != ref:
             continue
         function = project.functions[fid][1]
         twin = module.function(f"{qualname}.{function.name}")
+        if twin is None and function.name != "__init__":
+            lacking.add(fid)
+            continue
         if twin is None or [(p.name, p.positional, p.variadic) for p in twin.params] != [
             (p.name, p.positional, p.variadic) for p in function.params
         ]:
-            return False
+            return None
         if function.name != "__init__" and not twin.is_async:
-            return False
-    return True
+            return None
+    return lacking
 
 
 def _synchronous_users(project: Project, closure: Closure, holder: holders.HolderClass) -> list[str]:

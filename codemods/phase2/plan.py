@@ -103,6 +103,9 @@ class FilePlan:
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
     # Parallel async classes added after a class: class qualname -> (new name, method key -> plan).
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
+    # Methods added to a parallel class an earlier run wrote below its class: class qualname ->
+    # (the copy's name, method key -> plan).
+    parallel_additions: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
     # `router = APIRouter(dependencies=[Depends(dep)])`: router name -> renames inside that list.
     router_redepend: dict[str, dict[str, str]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
@@ -144,8 +147,13 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         plan = plans.setdefault(module.path, FilePlan())
         holder = holders.holder_of(project, fid)
         if holder is not None and holder.ref in closure.existing_parallel:
-            continue  # its parallel class is written already
-        if holder is not None and holder.ref in parallel:
+            if fid not in closure.parallel_additions.get(holder.ref, ()):
+                continue  # its parallel class is written already
+            # A method written in the class after an earlier run made the copy: added to that copy.
+            fplan = FunctionPlan(function.key, refreshes=list(closure.refreshes.get(fid, ())))
+            owner = function.qualname.rpartition(".")[0]
+            plan.parallel_additions.setdefault(owner, (parallel[holder.ref], {}))[1][function.key] = fplan
+        elif holder is not None and holder.ref in parallel:
             # A method of a parallel class: rewritten in the class's async copy, under its own name.
             fplan = FunctionPlan(function.key, refreshes=list(closure.refreshes.get(fid, ())))
             owner = function.qualname.rpartition(".")[0]
@@ -198,7 +206,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         _plan_retyped(project, closure, plans, migrated - existing, twins)
         by_path = {module.path: module for module in project.modules.values()}
         for path, plan in plans.items():
-            if (plan.functions or plan.parallel) and path in by_path:
+            if (plan.functions or plan.parallel or plan.parallel_additions) and path in by_path:
                 _plan_class_renames(project, by_path[path], plan, parallel)
     return plans
 
@@ -217,7 +225,10 @@ def uses_alias(plans: dict[str, FilePlan]) -> bool:
     return any(
         action.kind is ParamKind.ALIAS
         for plan in plans.values()
-        for fplan in [*plan.functions.values(), *(f for _, methods in plan.parallel.values() for f in methods.values())]
+        for fplan in [
+            *plan.functions.values(),
+            *(f for copies in (plan.parallel, plan.parallel_additions) for _, methods in copies.values() for f in methods.values()),
+        ]
         for action in fplan.params.values()
     )
 

@@ -26,6 +26,7 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
         module = stack_codemods.rewrite(module, module_facts, plan.stack)
     if plan.functions is not None and (
         plan.functions.functions or plan.functions.alias_twins or plan.functions.parallel
+        or plan.functions.parallel_additions
         or plan.functions.imports  # a module re-exporting a twin (rewrites/project_calls.py)
     ):
         context = imports.context_for(module_facts.path, module_facts.name)

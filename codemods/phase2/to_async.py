@@ -54,6 +54,8 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.renamed: set[str] = set()
+        # copy's qualname -> the methods to add to it, taken from its class (left before it)
+        self._added: dict[str, list[cst.BaseStatement]] = {}
         result = super().transform_module_impl(tree)
         if self.plan.alias_twins:
             result = _add_alias_twins(result, self.plan.alias_twins)
@@ -81,10 +83,35 @@ class MigrateToAsyncSession(DefinitionCommand):
         generated = self.plan.functions.get(f"{qualname}.__init__")
         if generated is not None and isinstance(result, cst.ClassDef):
             result = self._fields_retyped(result, generated)
+        if not isinstance(result, cst.ClassDef):
+            return result
+        added = self.plan.parallel_additions.get(qualname)
+        if added is not None:
+            owner = qualname.rpartition(".")[0]
+            self._added[f"{owner}.{added[0]}" if owner else added[0]] = self._added_methods(original, qualname, *added)
+        if qualname in self._added:
+            body = result.body.with_changes(body=[*result.body.body, *self._added.pop(qualname)])
+            result = result.with_changes(body=body)
         wanted = self.plan.parallel.get(qualname)
-        if wanted is None or not isinstance(result, cst.ClassDef):
+        if wanted is None:
             return result
         return cst.FlattenSentinel([result, self._parallel(original, qualname, *wanted)])
+
+    def _added_methods(
+        self, node: cst.ClassDef, qualname: str, name: str, plans: dict[str, FunctionPlan]
+    ) -> list[cst.BaseStatement]:
+        """The class's methods an earlier run's async copy `name` lacks, moved to AsyncSession
+        for that copy, the class's own name inside them replaced by the copy's."""
+        renames = {**self.plan.parallel_renames.get(qualname, {}), node.name.value: name}
+        found: list[cst.BaseStatement] = []
+        for statement in node.body.body:
+            key = f"{qualname}.{statement.name.value}" if isinstance(statement, cst.FunctionDef) else None
+            if key in plans:
+                assert isinstance(statement, cst.FunctionDef)
+                moved = cst.ensure_type(self._migrate(statement, plans[key]).visit(_Rename(renames)), cst.FunctionDef)
+                blank = sum(1 for line in statement.leading_lines if line.comment is None) or 1
+                found.append(moved.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank))
+        return found
 
     def _fields_retyped(self, node: cst.ClassDef, plan: FunctionPlan) -> cst.ClassDef:
         """A class whose `__init__` a decorator writes (`@dataclass`): its parameters are the
