@@ -161,6 +161,53 @@ def test_a_hand_written_async_sessionmaker_of_plain_sessions_blocks_and_the_code
     assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
 
 
+SUBCLASS_STACK = """
+import os
+from collections.abc import AsyncIterator, Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Item
+
+
+class AppSession(Session):
+    pass
+
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False, class_=AppSession)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+async_engine = create_async_engine(os.environ["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://"))
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(async_engine, expire_on_commit=False) as session:
+        yield session
+"""
+
+
+@pytest.mark.parametrize("target", ["database_sessionmaker", "AppSession"])
+def test_a_hand_written_dependency_opening_plain_async_sessions_blocks_and_the_code_still_normalises(
+    cli, service, target
+):
+    # Nothing is generated beside the sessionmaker: the dependency's own AsyncSession runs a plain
+    # Session, which runs neither the sessionmaker's listener nor its class_'s.
+    engine = "\n\n\n".join([dedent(SUBCLASS_STACK), dedent(NORMALISE.format(target=target))]) + "\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
+    assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
+
+
 # ------------------------------------------------ a session dependency that does more
 
 OWNER_STACK = """

@@ -852,7 +852,7 @@ class _Analysis:
         )
         stack = self._sync_stack()
         pool = self._sync_pool()[0]
-        maker_class = self._maker_class(pool[0]) if len(pool) == 1 and self._found_maker is None else None
+        maker_class = self._maker_class(pool[0]) if len(pool) == 1 else None
         if maker_class is not None and stack_extras.maker_listened(
             self.project, texts, self.project.modules.values(), stack, is_test_path
         ):
@@ -948,8 +948,10 @@ class _Analysis:
         """`SessionLocal.class_`, the Session subclass a sessionmaker makes and its listeners are
         registered on, as a generated async_sessionmaker beside it can name it for
         `sync_session_class=`; None where it cannot (the maker is held by an instance, or is
-        another module's)."""
-        if self._found_maker is not None or isinstance(sync_maker, held_stack.HeldFound):
+        another module's) or generates none (an async dependency written by hand is reused)."""
+        if self._found_maker is not None or self._found_dependency is not None or isinstance(
+            sync_maker, held_stack.HeldFound
+        ):
             return None
         if self._found_engine is not None and self._found_engine.module is not sync_maker.module:
             return None
@@ -977,8 +979,9 @@ class _Analysis:
 
     def _kept_session_class(self, sync_maker: Found) -> facts.CallArg | None:
         """The sync sessionmaker's `class_=` that a generated async_sessionmaker keeps as
-        `sync_session_class=`: one generated beside the sync sessionmaker, where the name resolves."""
-        if self._found_maker is not None:
+        `sync_session_class=`: one generated beside the sync sessionmaker, where the name resolves.
+        None where none is generated: a reused async dependency opens its sessions as it is written."""
+        if self._found_maker is not None or self._found_dependency is not None:
             return None
         if self._found_engine is not None and self._found_engine.module is not sync_maker.module:
             return None
