@@ -447,6 +447,77 @@ def test_near_miss_the_same_shape_overriding_the_async_dependency_too_leaves_no_
     assert document["subsystem"]["override_follow_ups"] == []
 
 
+# Tests that point the synchronous stack at their database instead of overriding the dependency.
+REDIRECT_SHAPES = {
+    "monkeypatch-string": 'monkeypatch.setattr("db.engine.database_sessionmaker", Testing)',
+    "monkeypatch-module": 'monkeypatch.setattr(db.engine, "database_sessionmaker", Testing)',
+    "patch": 'mock.patch("db.engine.database_sessionmaker", Testing).start()',
+    "patch-object": 'mock.patch.object(stack, "database_sessionmaker", Testing).start()',
+    "assigned": "stack.database_sessionmaker = Testing",
+    "configure": "database_sessionmaker.configure(bind=engine.connect())",
+    "engine": 'monkeypatch.setattr(stack, "engine", engine)',
+}
+REDIRECT_CONFTEST = """
+from unittest import mock
+
+import db.engine
+import db.engine as stack
+import pytest
+from db.engine import database_sessionmaker, engine
+from sqlalchemy.orm import sessionmaker
+
+Testing = sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+def _test_database(monkeypatch):
+    {shape}
+    yield
+"""
+
+
+@pytest.mark.parametrize("shape", REDIRECT_SHAPES)
+def test_tests_pointing_the_sync_stack_at_their_database_refuse_apply(cli, service, shape):
+    conftest = dedent(REDIRECT_CONFTEST).replace("{shape}", REDIRECT_SHAPES[shape])
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    piece = "engine" if shape == "engine" else "database_sessionmaker"
+    assert f"tests/conftest.py:14: `{REDIRECT_SHAPES[shape].removesuffix('.start()')}` points the synchronous `{piece}` at the tests' " \
+        "database; the migrated routes open their AsyncSession through `get_async_db_session`" in said, said
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert any("points the synchronous" in note for note in document["subsystem"]["follow_ups"])
+
+
+def test_near_miss_redirecting_the_async_stack_too_or_the_application_configuring_its_own_leaves_no_gap(cli, service):
+    both = REDIRECT_SHAPES["monkeypatch-string"] + "\n    " + REDIRECT_SHAPES["monkeypatch-string"].replace(
+        "db.engine.database_sessionmaker", "db.engine.async_database_sessionmaker"
+    )
+    conftest = dedent(REDIRECT_CONFTEST).replace("{shape}", both)
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    assert run(cli, root)["subsystem"]["override_follow_ups"] == []
+    # the application's own configure(bind=...) is what its stack is, not a redirect
+    main = dedent(MAIN_CONFIGURING)
+    root = service({"tests/__init__.py": "", "main.py": main, SUBSYSTEM: routes(LIST)})
+    assert run(cli, root)["subsystem"]["override_follow_ups"] == []
+
+
+MAIN_CONFIGURING = """
+from fastapi import FastAPI
+
+from api.items import router
+from db.engine import database_sessionmaker, engine
+
+database_sessionmaker.configure(bind=engine)
+app = FastAPI()
+app.include_router(router)
+"""
+
+
 SESSION_CLASS_ENGINE = """
 import os
 from collections.abc import Iterator

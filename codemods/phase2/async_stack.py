@@ -1017,6 +1017,15 @@ class _Analysis:
             dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
         )
         async_ref = self.canonical(f"{dependency.module}.{dependency.name}")
+        sync = self._sync_stack()
+        async_pieces = {
+            self.canonical(f"{piece.module}.{piece.name}") or f"{piece.module}.{piece.name}"
+            for piece in (self.plan.async_engine, self.plan.async_sessionmaker) if piece is not None
+        }
+        self.plan.overrides += stack_extras.redirect_notes(
+            self.project, self.texts, self.project.modules.values(), sync.engines | sync.makers, async_pieces,
+            dependency.name, async_ref,
+        )
         self.plan.session_overridden = any(stack_extras.overrides(
             self.project, self.texts, self.project.modules.values(), providers | ({async_ref} if async_ref else set()),
         ))

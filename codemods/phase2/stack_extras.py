@@ -22,6 +22,9 @@ modules' text:
   (AM264 blocks the stack, naming the middleware).
 - `overrides`: `app.dependency_overrides[get_db] = ...` (tests included) no longer applies to
   routes that depend on the async dependency: a follow-up names each.
+- `redirects`: the tests pointing the synchronous sessionmaker or engine at their database
+  (`monkeypatch.setattr("app.db.SessionLocal", ...)`, `SessionLocal.configure(bind=connection)`)
+  change nothing the async stack opens: a follow-up names each, as for an override.
 
 Over 500 lines: the readings walk the same module trees and resolve names the same way
 (which engine, sessionmaker or dependency an expression means).
@@ -42,6 +45,7 @@ from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
@@ -704,6 +708,80 @@ def overrides(
                     )
 
 
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    path: str
+    line: int
+    written: str
+    target: str  # the stack piece's own name (`SessionLocal`)
+
+
+def redirects(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], pieces: set[str]
+) -> Iterator[Redirect]:
+    """Where the tests point one of `pieces` (canonical references of module-level sessionmakers
+    and engines) at another value, as tests redirect a stack to their database without a
+    dependency override: `monkeypatch.setattr(app.db, "SessionLocal", Testing)` or with the dotted
+    string, `mock.patch("app.db.SessionLocal", ...)` (a call, a `with`, a decorator),
+    `mocker.patch(...)`, `patch.object(db_module, "engine", ...)`, `setattr(...)`, `app.db.SessionLocal = Testing`, and
+    `SessionLocal.configure(bind=connection)`. Test modules only: the application's own
+    `configure(bind=...)` is what the stack is (`configure_bind.py`)."""
+    if not pieces:
+        return
+    names = {p.rpartition(".")[2] for p in pieces}
+    for module in modules:
+        if not is_test_path(module.path):
+            continue
+        found = next((f for name in sorted(names) if (f := texts.get(module.path, name)) is not None), None)
+        if found is None:
+            continue
+        text, tree = found
+        scopes = _function_scopes(tree)
+        resolve = _resolver(module, _local_imports(module, tree, scopes), scopes)
+        for node in ast.walk(tree):
+            for ref in _redirected(node, resolve):
+                canonical = project.canonical(ref) or ref
+                if canonical in pieces:
+                    yield Redirect(module.path, getattr(node, "lineno", 0), first_line(text, node), ref.rpartition(".")[2])
+
+
+def _resolver(
+    module: facts.Module, imported: dict[str, dict[str, str]], scopes: dict[int, str]
+) -> Callable[[str, ast.AST], str]:
+    """A name written at a node of `module`, as a reference: through the imports of the function
+    around the node, or the module's own."""
+
+    def resolve(name: str, node: ast.AST) -> str:
+        return _imported_in(imported, scopes.get(id(node), ""), name) or absolute(module, name)
+
+    return resolve
+
+
+def _redirected(node: ast.AST, resolve: Callable[[str, ast.AST], str]) -> list[str]:
+    """The module-level names `node` rebinds from outside their module, as references."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [
+            f"{resolve(owner, node)}.{t.attr}" for t in targets
+            if isinstance(t, ast.Attribute) and (owner := dotted(t.value)) is not None
+        ]
+    if not isinstance(node, ast.Call):
+        return []
+    func, args = dotted(node.func) or "", node.args
+    last = func.rpartition(".")[2]
+    strings = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in args]
+    if last == "configure" and isinstance(node.func, ast.Attribute) and any(k.arg == "bind" for k in node.keywords):
+        receiver = dotted(node.func.value)
+        return [resolve(receiver, node)] if receiver is not None else []
+    if last == "patch" or (last == "setattr" and len(args) == 2):
+        # the dotted string names the module by its full name, as the patcher imports it
+        return [strings[0]] if strings and strings[0] and "." in strings[0] else []
+    if (last == "setattr" or func.endswith("patch.object")) and len(args) >= 2 and strings[1]:
+        owner = dotted(args[0])
+        return [f"{resolve(owner, node)}.{strings[1]}"] if owner is not None else []
+    return []
+
+
 def _override_keys(node: ast.AST, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
     """The dependencies `node` puts into a `dependency_overrides` mapping, however it is written:
     `overrides[dep] = f`; the mapping assigned whole (`app.dependency_overrides = {dep: f}`) or
@@ -1287,32 +1365,57 @@ def override_notes(
             f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
             f"application's own database): override `{async_dependency}` as well, "
         )
-        line = _outer_transaction(texts, o.path)
-        if line is None:
-            note += "with an async generator that yields an AsyncSession of the same test database"
-        else:
-            # The tests' Session lives inside a transaction each test rolls back. An AsyncSession
-            # on a connection of its own would neither see the rows the tests add through that
-            # Session nor be rolled back with it: its commits would stay and leak into later tests.
-            note += (
-                f"and not with an AsyncSession of its own: {o.path}:{line} runs each test in a transaction "
-                "on one connection that the test rolls back, and an AsyncSession on another connection "
-                "neither sees the rows the tests add through the synchronous Session nor is rolled back "
-                "(its commits stay in the test database). Open an async connection in the same kind of "
-                "transaction (`conn = await async_engine.connect(); await conn.begin()`), override with "
-                "`AsyncSession(bind=conn, join_transaction_mode=\"create_savepoint\")`, drive the app from "
-                "the same event loop (`httpx.AsyncClient(transport=httpx.ASGITransport(app=app))`), and add "
-                "and assert the rows the migrated routes read or write through that AsyncSession "
-                "(`await s.run_sync(factory, ...)` runs a synchronous factory on it)"
-            )
-            if "sqlite" in (texts.text(o.path) or ""):
-                # aiosqlite wraps pysqlite, whose own transaction handling breaks the savepoint.
-                note += (
-                    "; on SQLite, the listeners that let pysqlite keep the outer transaction (`isolation_level = "
-                    "None` on connect, `BEGIN` on begin) go on `async_engine.sync_engine` as well"
-                )
-        notes.append(note)
+        notes.append(note + _async_override_advice(texts, o.path))
     return notes
+
+
+def redirect_notes(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], stack: set[str], async_stack: set[str],
+    async_dependency: str, async_ref: str | None,
+) -> list[str]:
+    """Gaps: the tests point the synchronous stack (`stack`: its sessionmakers and engines) at
+    their own database, and neither override the async dependency nor redirect the async stack
+    (`async_stack`): the migrated routes would open their AsyncSession on the application's."""
+    modules = list(modules)
+    if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
+        return []
+    if any(redirects(project, texts, modules, async_stack)):
+        return []
+    return [
+        f"{r.path}:{r.line}: `{r.written}` points the synchronous `{r.target}` at the tests' database; the migrated "
+        f"routes open their AsyncSession through `{async_dependency}` on the async engine instead, which this "
+        "does not change, so they would use the application's own database: override "
+        f"`{async_dependency}`, " + _async_override_advice(texts, r.path)
+        for r in redirects(project, texts, modules, stack)
+    ]
+
+
+def _async_override_advice(texts: Texts, path: str) -> str:
+    """How to override the async dependency in the tests of `path`."""
+    line = _outer_transaction(texts, path)
+    if line is None:
+        return "with an async generator that yields an AsyncSession of the same test database"
+    # The tests' Session lives inside a transaction each test rolls back. An AsyncSession
+    # on a connection of its own would neither see the rows the tests add through that
+    # Session nor be rolled back with it: its commits would stay and leak into later tests.
+    note = (
+        f"and not with an AsyncSession of its own: {path}:{line} runs each test in a transaction "
+        "on one connection that the test rolls back, and an AsyncSession on another connection "
+        "neither sees the rows the tests add through the synchronous Session nor is rolled back "
+        "(its commits stay in the test database). Open an async connection in the same kind of "
+        "transaction (`conn = await async_engine.connect(); await conn.begin()`), override with "
+        "`AsyncSession(bind=conn, join_transaction_mode=\"create_savepoint\")`, drive the app from "
+        "the same event loop (`httpx.AsyncClient(transport=httpx.ASGITransport(app=app))`), and add "
+        "and assert the rows the migrated routes read or write through that AsyncSession "
+        "(`await s.run_sync(factory, ...)` runs a synchronous factory on it)"
+    )
+    if "sqlite" in (texts.text(path) or ""):
+        # aiosqlite wraps pysqlite, whose own transaction handling breaks the savepoint.
+        note += (
+            "; on SQLite, the listeners that let pysqlite keep the outer transaction (`isolation_level = "
+            "None` on connect, `BEGIN` on begin) go on `async_engine.sync_engine` as well"
+        )
+    return note
 
 
 def _outer_transaction(texts: Texts, path: str) -> int | None:
