@@ -1396,23 +1396,44 @@ def app_state_name(flow: Flow, fid: FunctionId, name: str) -> tuple[str, ...] | 
     return tuple(step[1:] for step in steps[2:])
 
 
-def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, list[FunctionId]] | None:
-    """`request.app.state.repo.count`, `app.state.repo.count`: a method called on what the project
-    keeps in the application's state (`app.state.repo = Repo()` in a startup or lifespan
-    function): (where it is assigned, as `path:line`, the methods the kept values may run), or
-    None when the expression reads no such attribute or the project assigns it nowhere."""
+def _app_state_steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, ...] | None:
+    """The steps after `app.state` that `expression` reads (`request.app.state.repo.count`,
+    `app.state.repo.count`, `bus.count` for `bus = request.app.state.bus`): (`.repo`, `.count`),
+    or None when it reads no application state."""
     head, steps = split(expression)
     if head.startswith("$") and not steps[:2] == (".app", ".state"):
         path = app_state_name(flow, fid, head[1:])
         if path is not None:
             head, steps = "$request", (".app", ".state", *(f".{a}" for a in path), *steps)
     if head.startswith("$") and steps[:2] == (".app", ".state"):
-        rest = steps[2:]
-    elif not head.startswith("$") and not steps and ".state." in head:
-        rest = tuple(f".{part}" for part in head.partition(".state.")[2].split("."))  # `app.state.repo.count`
-    else:
-        return None
-    if len(rest) != 2 or "()" in rest:
+        return steps[2:]
+    if not head.startswith("$") and not steps and ".state." in head:
+        return tuple(f".{part}" for part in head.partition(".state.")[2].split("."))  # `app.state.repo.count`
+    return None
+
+
+def app_state_assigned(flow: Flow, fid: FunctionId, expression: str) -> list[tuple[FunctionId, str]]:
+    """What the project assigns to the application's state attribute `expression` reads
+    (`request.app.state.wakeup`, `app.state.wakeup`, `wakeup` for `wakeup =
+    request.app.state.wakeup`): each (assigning function, expression assigned), from the
+    assignments on the application (`app.state.wakeup = asyncio.Event()` in the lifespan)."""
+    rest = _app_state_steps(flow, fid, expression)
+    if rest is None or len(rest) != 1 or "()" in rest:
+        return []
+    return [
+        (holder, assigned)
+        for holder, written, assigned, _line in flow.state_assignments().get(rest[0][1:], [])
+        if assigned != facts.UNSPELLED and flow._state_owner(holder, written) == "app"
+    ]
+
+
+def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, list[FunctionId]] | None:
+    """`request.app.state.repo.count`, `app.state.repo.count`: a method called on what the project
+    keeps in the application's state (`app.state.repo = Repo()` in a startup or lifespan
+    function): (where it is assigned, as `path:line`, the methods the kept values may run), or
+    None when the expression reads no such attribute or the project assigns it nowhere."""
+    rest = _app_state_steps(flow, fid, expression)
+    if rest is None or len(rest) != 2 or "()" in rest:
         return None
     attribute, method = rest[0][1:], rest[1][1:]
     where: str | None = None

@@ -36,6 +36,7 @@ from async_migrate.codemods.flow import (
     Flow,
     _session_named,
     app_attribute,
+    app_state_assigned,
     app_state_methods,
     app_state_name,
     describe,
@@ -86,6 +87,7 @@ from async_migrate.codemods.vocabulary.python import (
     NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
     PLAIN_BASES,
+    TASK_STARTERS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
@@ -101,6 +103,10 @@ from async_migrate.codemods.vocabulary.starlette import (
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 _BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+# What a module-level name or attribute holds when bound to `asyncio.create_task(...)`.
+_TASK = "asyncio.Task"
 
 
 @dataclass(slots=True)
@@ -2587,6 +2593,12 @@ class Project:
         return f"{self.written(written)}() on an {primitive}"
 
     def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
+        # `request.app.state.wakeup.set()`, the lifespan having set `app.state.wakeup = asyncio.Event()`
+        if ".state" in holder or holder.startswith("$"):
+            for _, assigned in app_state_assigned(self.flow, fid, holder):
+                found = self._primitive_built(assigned)
+                if found is not None:
+                    return found
         if not holder.startswith("$"):
             enclosed, found = self._enclosing_primitive(fid, holder)
             if enclosed:
@@ -2607,7 +2619,10 @@ class Project:
                 if param.name == head and param.annotation:
                     return self._primitive(param.annotation[0])
             built = [b.expr for b in function.bindings if b.name == head and not b.entered]
-            return self._primitive_built(built[-1]) if built else None
+            found = self._primitive_built(built[-1]) if built else None
+            # A task the function starts itself (`task = asyncio.create_task(...)`): starting it
+            # needs the loop already, and is reported as such.
+            return None if found == _TASK else found
         owner = project_classes(self).owner(fid)
         first = function.params[0].name if function.params else None
         if owner is None or head != first or "." in attribute:
@@ -2715,6 +2730,8 @@ class Project:
                 return None
             ref = target.value.ref
         found = self.canonical(ref)
+        if found in TASK_STARTERS:  # `_publisher = asyncio.create_task(publisher_loop())`
+            return _TASK
         return found if found in LOOP_BOUND_PRIMITIVES else None
 
     def context_variable_write(self, call: facts.Call) -> str | None:

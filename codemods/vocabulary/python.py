@@ -61,6 +61,8 @@ LOOP_BOUND_PRIMITIVES = frozenset(
         ),
         "asyncio.Future",
         "asyncio.futures.Future",
+        "asyncio.Task",
+        "asyncio.tasks.Task",
         "anyio.Event",
         "anyio.Condition",
         "anyio.Lock",
@@ -73,7 +75,8 @@ THREAD_LOCKS = frozenset(
 )
 # Their methods that only read state: harmless from any thread.
 LOOP_BOUND_READS = frozenset(
-    {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop"}
+    {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop",
+     "result", "exception", "get_name", "get_coro", "get_context", "get_stack"}
 )
 
 # A context variable: set in a worker thread, the value stays in that thread's copy of the context.

@@ -202,3 +202,73 @@ def test_a_factory_route_reaching_the_factorys_primitive_is_kept(app, reported, 
 def test_near_miss_a_factory_thread_safe_queue_converts(app, reported, param, local):
     root = app(FACTORY.format(param=param, local=local, method="put_nowait"))
     assert reported(root, "make_routes.<locals>.create", "phase1")["codes"] == ["AM101"]
+
+
+# Kept in the application's state by the lifespan, so each primitive belongs to the loop that
+# serves the requests; or the publisher's task a module-level name holds, cancelled by a route.
+STATE = """
+import asyncio
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+PUBLISHER: asyncio.Task | None = None
+
+
+async def publish_forever(app: FastAPI):
+    while True:
+        await app.state.wakeup.wait()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    global PUBLISHER
+    app.state.wakeup = asyncio.Event()
+    app.state.outbox = asyncio.Queue()
+    app.state.stopped = threading.Event()
+    PUBLISHER = asyncio.create_task(publish_forever(app))
+    yield
+
+
+def wakeup(request: Request) -> asyncio.Event:
+    return request.app.state.wakeup
+"""
+
+
+def state_route(body: str) -> str:
+    return f"""
+        from fastapi import Depends, Request
+
+        from services import state
+
+
+        @router.post("/items")
+        async def create(request: Request, session: session_dependency, event=Depends(state.wakeup)):
+            session.execute("select 1")
+            {body}
+        """
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("request.app.state.wakeup.set()", "calls request.app.state.wakeup.set() on an asyncio.Event"),
+        ("request.app.state.outbox.put_nowait(name)", "calls request.app.state.outbox.put_nowait() on an asyncio.Queue"),
+        ("event.set()", "calls event.set() on an asyncio.Event"),
+        ("state.PUBLISHER.cancel()", "calls PUBLISHER.cancel() on an asyncio.Task"),
+    ],
+)
+def test_a_primitive_the_lifespan_keeps_in_the_application_state_keeps_the_handler(app, reported, body, fragment):
+    root = app(state_route(body), {"services/__init__.py": "", "services/state.py": STATE})
+    entry = reported(root, "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert fragment in entry["reasons"][0], entry["reasons"]
+
+
+@pytest.mark.parametrize(
+    "body", ["request.app.state.stopped.set()", "request.app.state.missing.set()", "state.PUBLISHER.done()"]
+)
+def test_near_miss_a_thread_safe_state_attribute_one_never_assigned_or_a_read(app, reported, body):
+    root = app(state_route(body), {"services/__init__.py": "", "services/state.py": STATE})
+    assert reported(root, "create", "phase1")["codes"] == ["AM101"]
