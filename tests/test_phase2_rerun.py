@@ -374,3 +374,67 @@ def test_a_method_written_after_an_earlier_run_joins_its_parallel_class_and_no_s
         print(json.dumps({"gone": gone, "listed": listed, "stored": stored}))
     """)
     assert result == {"gone": {"deleted": 1}, "listed": [["desk"], ["desk"]], "stored": ["desk"]}
+
+
+# A router keeping an alias of its own (over the same dependency), and importing from the other router.
+OWN_ALIAS_ROUTES = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.a import label
+from db.engine import get_db_session
+from models import Item
+
+Db = Annotated[Session, Depends(get_db_session)]
+
+router = APIRouter(prefix="/b")
+
+
+@router.get("/names")
+def names(db: Db):
+    return [label(name) for name in db.scalars(select(Item.name).order_by(Item.id))]
+"""
+SHARED_ALIAS_ROUTES = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from models import Item
+
+router = APIRouter(prefix="/a")
+
+
+def label(name: str) -> str:
+    return name.upper()
+
+
+@router.post("/items")
+def create(name: str, db: session_dependency):
+    db.add(Item(name=name, owner_id=1))
+    db.commit()
+    return {"made": label(name)}
+"""
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")], ids=["a-then-b", "b-then-a"])
+def test_the_async_alias_goes_beside_a_shared_alias_not_into_a_router_another_router_imports(cli, service, order):
+    root = service({"api/a.py": SHARED_ALIAS_ROUTES, "api/b.py": OWN_ALIAS_ROUTES, "main.py": BOTH})
+    for subsystem in order:
+        apply(cli, root, subsystem=f"api/{subsystem}.py")
+        # each router takes the async alias from a module no router is: api.b importing api.a,
+        # api.a importing api.b would be a cycle and the application would not import
+        assert "from api." not in read(root, "api/a.py")
+    assert "async_session_dependency = Annotated[AsyncSession" in read(root, "core/dependencies.py")
+    assert "\nasync_session_dependency = " not in read(root, "api/b.py")
+    for again in order:
+        assert apply(cli, root, subsystem=f"api/{again}.py")["files_changed"] == [], again
+    result = serve(root, "sqlite", """
+        made = client.post("/a/items", params={"name": "lamp"}).json()
+        listed = client.get("/b/names").json()
+        with Sync() as s:
+            stored = s.scalars(select(Item.name)).all()
+        print(json.dumps({"made": made, "listed": listed, "stored": stored}))
+    """)
+    assert result == {"made": {"made": "LAMP"}, "listed": ["LAMP"], "stored": ["lamp"]}

@@ -1626,6 +1626,7 @@ class _Analysis:
     # ----------------------------------------------------------------- alias
 
     def _sync_alias(self, maker: Found | None) -> Found | None:
+        routers = self._router_modules()
         found = []
         for module, name, value in self.values():
             if value.kind != "annotated":
@@ -1639,18 +1640,32 @@ class _Analysis:
             if sync_type or provides:
                 opens_maker = fid is not None and maker is not None and self._opens(fid, maker)
                 entry = Found(module, name, value)
-                found.append((not opens_maker, not provides, module.path, value.line, entry))
-        found.sort(key=lambda entry: entry[:4])
+                found.append((not opens_maker, not provides, module.name in routers, module.path, value.line, entry))
+        found.sort(key=lambda entry: entry[:5])
         return found[0][-1] if found else None
+
+    def _router_modules(self) -> set[str]:
+        """Modules defining routes or websockets."""
+        return {h.module.name for h in self.project.handlers if h.kind in ("route", "websocket")}
 
     def _plan_alias(self, sync_alias: Found | None) -> None:
         plan, config = self.plan, self.config
         dependency = plan.async_dependency
         if dependency is None:
             return
-        if sync_alias is not None:
+        if sync_alias is not None and (
+            sync_alias.module.name == dependency.module or sync_alias.module.name not in self._router_modules()
+        ):
             module = sync_alias.module
             anchor: str | None = sync_alias.name
+        elif sync_alias is not None:
+            # Beside an alias a router module keeps for itself, the routers migrated with it (and
+            # in later runs) would import the async alias from that router: an import between
+            # routers, a cycle where that router imports from them. It goes beside the dependency.
+            module = self.project.modules.get(dependency.module)  # type: ignore[assignment]
+            anchor = None
+            if module is None:
+                return
         else:
             module = self.project.modules.get(dependency.module)  # type: ignore[assignment]
             anchor = None
