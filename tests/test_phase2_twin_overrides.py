@@ -98,3 +98,27 @@ def test_near_miss_no_follow_up_when_the_fixture_overrides_the_twin_too(cli, ser
     document = apply(cli, root, "--allow-override-gap")
     assert not [n for n in document["subsystem"]["follow_ups"] if "get_current_user]" in n]
     assert serve(root, "sqlite", "print(json.dumps(client.get('/me').json()['user']))") == "Ann"
+
+
+def test_verify_names_the_twin_override_the_tests_ran_past_once_migrated(cli, service):
+    # Written anyway (--allow-override-gap): the tests' stand-in for get_current_user no longer
+    # reaches /me, whose get_current_user_async opened a Session on the application's database.
+    from async_migrate.codemods.check import check
+    from async_migrate.codemods.config import load
+    from async_migrate.codemods.run import Options
+    from async_migrate.codemods.verify.overrides import override_gaps
+
+    conftest = dedent(CONFTEST).replace("app.dependency_overrides[get_db_session] = override_get_db\n", "")
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(ME)})
+    assert apply(cli, root, "--allow-override-gap")["files_changed"]
+    config = load(root)
+    (gap,) = override_gaps(check(root, config, Options()).project, root)
+    assert gap.startswith("tests/conftest.py:18: `app.dependency_overrides[get_current_user] = "), gap
+    assert "depend on its async twin `get_current_user_async` (api/items.py)" in gap
+    # overriding the twin too closes it
+    (root / "tests/conftest.py").write_text(
+        conftest.replace("import get_current_user\n", "import get_current_user, get_current_user_async\n")
+        + "\n    app.dependency_overrides[get_current_user_async] = app.dependency_overrides[get_current_user]\n",
+        encoding="utf-8",
+    )
+    assert override_gaps(check(root, config, Options()).project, root) == []

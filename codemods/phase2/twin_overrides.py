@@ -60,7 +60,12 @@ def notes(
 ) -> tuple[list[str], list[str]]:
     """(gaps, follow-ups): one line per override of a twinned dependency that does not reach the
     migrated routes. `session_overridden`: the tests override a session dependency somewhere."""
-    deps = twinned(project, closure)
+    return _notes(project, read, twinned(project, closure), session_overridden)
+
+
+def _notes(
+    project: Project, read: Callable[[str], str] | None, deps: list[Twinned], session_overridden: bool,
+) -> tuple[list[str], list[str]]:
     if not deps:
         return [], []
     texts = stack_extras.Texts(read)
@@ -94,3 +99,56 @@ def notes(
                     f"`{dep.twin}` would reach the application's own database"
                 )
     return gaps, follow_ups
+
+
+def after_gaps(
+    project: Project, read: Callable[[str], str] | None, twin_suffix: str, session_overridden: bool,
+) -> list[str]:
+    """After phase two (for `verify`): the tests override a dependency whose async twin or parallel
+    class the application's routes depend on instead, and override no session dependency, so the
+    tests ran the twin's Session work on the application's own database."""
+    from async_migrate.codemods import twin_names
+    from async_migrate.codemods.phase2.dependencies import (
+        dependency_function,
+        param_dependency,
+        route_dependencies,
+    )
+    from async_migrate.codemods.sources import is_test_path
+
+    if session_overridden:
+        return []
+    # twin reference -> the routes reaching it
+    reached: dict[str, list[str]] = {}
+    for handler in project.handlers:
+        if handler.kind == "dependency" or is_test_path(handler.module.path):
+            continue
+        queue = [param_dependency(project, p) for p in handler.function.params] + route_dependencies(project, handler)
+        seen: set[str] = set()
+        while queue:
+            ref = project.canonical(queue.pop())
+            if ref is None or ref in seen:
+                continue
+            seen.add(ref)
+            routes = reached.setdefault(ref, [])
+            if handler.function.qualname not in routes:
+                routes.append(handler.function.qualname)
+            fid = dependency_function(project, ref)
+            if fid is not None:
+                queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
+    deps: list[Twinned] = []
+    for ref, routes in sorted(reached.items()):
+        owner, _, name = ref.rpartition(".")
+        module = project.modules.get(owner)
+        if module is None:
+            continue
+        names = [f.qualname for f in module.functions if "." not in f.qualname and f.qualname != name]
+        originals = [o for o in names if twin_names.is_twin(o, name, twin_suffix)]
+        originals += [
+            c.qualname for c in module.classes
+            if "." not in c.qualname and twin_names.is_parallel_class(c.qualname, name)
+        ]
+        deps.extend(
+            Twinned(project.canonical(f"{owner}.{o}") or f"{owner}.{o}", name, module.path, tuple(routes))
+            for o in originals
+        )
+    return _notes(project, read, deps, session_overridden=False)[0]

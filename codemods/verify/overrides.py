@@ -16,10 +16,12 @@ from typing import Any
 from async_migrate.codemods.sources import is_test_path
 
 
-def override_gaps(project: Any, root: Path) -> list[str]:
+def override_gaps(project: Any, root: Path, twin_suffix: str = "_async") -> list[str]:
     """One line per `dependency_overrides[<sync session dependency>]` that does not reach the
-    routes injecting the async session dependency, with the override to add."""
-    from async_migrate.codemods.phase2 import async_stack
+    routes injecting the async session dependency, with the override to add; and per override of a
+    dependency whose async twin those routes depend on instead, where the tests override no session
+    dependency (the twin's Session work ran on the application's database)."""
+    from async_migrate.codemods.phase2 import async_stack, twin_overrides
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
         param_dependency,
@@ -30,8 +32,15 @@ def override_gaps(project: Any, root: Path) -> list[str]:
         return []
     plan = async_stack.analyse(project, root)
     dependency = plan.async_dependency
-    if dependency is None or not dependency.exists or not plan.overrides:
+    if dependency is None or not dependency.exists:
         return []
+
+    def read(path: str) -> str:
+        return (root / path).read_text(encoding="utf-8", errors="replace")
+
+    twins = twin_overrides.after_gaps(project, read, twin_suffix, plan.session_overridden)
+    if not plan.overrides:
+        return twins
     target = project.canonical(f"{dependency.module}.{dependency.name}")
     seen: set[str] = set()
     for handler in project.handlers:
@@ -44,9 +53,9 @@ def override_gaps(project: Any, root: Path) -> list[str]:
             if ref is None or ref in seen:
                 continue
             if ref == target:
-                return list(plan.overrides)
+                return list(plan.overrides) + twins
             seen.add(ref)
             fid = dependency_function(project, ref)
             if fid is not None:
                 queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
-    return []
+    return twins

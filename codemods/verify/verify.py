@@ -171,7 +171,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
             result.routes = contract.operation_count(after.document)
     if request.tests:
-        result.override_gaps = overrides.override_gaps(checked.project, root)
+        result.override_gaps = overrides.override_gaps(checked.project, root, config.twin_suffix)
         result.override_gap_allowed = request.allow_override_gap
         step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged, folders=folders)
