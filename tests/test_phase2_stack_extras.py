@@ -161,6 +161,23 @@ def test_a_hand_written_async_sessionmaker_of_plain_sessions_blocks_and_the_code
     assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
 
 
+def test_a_listener_on_an_expression_blocks_as_unverified_and_the_code_still_normalises(cli, service):
+    # `event.listen(current_maker(), ...)`: what the call returns is not followed, and here it is
+    # the sessionmaker, whose listener migrated routes would lose.
+    engine = engine_with(
+        "def current_maker() -> sessionmaker:\n    return database_sessionmaker\n",
+        NORMALISE.format(target="current_maker()"),
+    ) + "\n\nfrom models import Item  # noqa: E402\n"
+    root = service({"db/engine.py": engine, SUBSYSTEM: items_routes(CREATE)})
+    document = apply(cli, root)
+    line = read(root, "db/engine.py").splitlines().index('@event.listens_for(current_maker(), "before_flush")') + 1
+    blockers = document["subsystem"]["global_blockers"]
+    assert [b.split(": ", 1)[0] for b in blockers] == [f"db/engine.py:{line}"], blockers
+    assert "unverified" in blockers[0], blockers
+    assert document["files_changed"] == []
+    assert serve(root, "sqlite", NORMALISED) == {"status": 200, "items": ["pen"]}
+
+
 SUBCLASS_STACK = """
 import os
 from collections.abc import AsyncIterator, Iterator

@@ -955,6 +955,12 @@ def listener_blockers(
             ):
                 blockers.append((listener.path, listener.line, _unseen(listener, async_names)))
             continue
+        if (
+            listener.ref is None and not listener.local and not in_tests(listener.path)
+            and not _NAMED.fullmatch(listener.target) and listener.identifier not in MODEL_EVENTS | _DDL_EVENTS
+        ):
+            blockers.append((listener.path, listener.line, _unnamed(listener, async_names)))
+            continue
         if in_tests(listener.path):
             note = _test_listener(listener, stack, async_names)
             if note is not None:
@@ -1009,6 +1015,26 @@ def maker_listened(
     return any(
         not in_tests(listener.path) and stack.target(listener.ref) in stack.makers
         for listener in listeners(project, texts, modules)
+    )
+
+
+# A target written as a (dotted) name, which the listener's module resolves.
+_NAMED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+# Events of a Table or MetaData: no engine, sessionmaker or Session is their target.
+_DDL_EVENTS = frozenset({
+    "before_create", "after_create", "before_drop", "after_drop", "before_parent_attach",
+    "after_parent_attach", "column_reflect",
+})
+
+
+def _unnamed(listener: Listener, async_names: tuple[str, str]) -> str:
+    return (
+        f"`{listener.written}` registers {_event(listener)} listener on `{listener.target}`, an expression "
+        "phase two does not follow, so whether it is the synchronous engine or sessionmaker (or the class "
+        f"the sessionmaker makes) is unverified; if it is, the async stack ({async_names[0]}, "
+        f"{async_names[1]}) would never run the listener and migrated routes would lose what it does: "
+        "register it on the module-level name it stands for (the engine, the sessionmaker) or on the "
+        "`Session` class, then run phase two again"
     )
 
 

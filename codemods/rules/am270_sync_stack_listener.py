@@ -17,6 +17,10 @@ beside a sessionmaker that has listeners runs the class that sessionmaker makes,
 `sync_session_class=SessionLocal.class_` (a subclass of its `class_=`), so those stay too; one
 written by hand does when it says so.
 
+A listener registered on an expression phase two does not follow (`event.listen(get_maker(),
+"before_flush", stamp)`, `ENGINES["main"]`) may be on either, and blocks as unverified unless its
+event is a mapper's, an attribute's or a table's.
+
 The fix is an async stack written by hand, which phase two then reuses.
 
 Before:

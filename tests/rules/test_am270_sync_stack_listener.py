@@ -303,3 +303,29 @@ def test_near_miss_a_listener_on_a_scoped_session_around_the_sessionmaker_keeps_
     document = phase2(ROUTE, {"db/engine.py": engine_module(scoped)})
     assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
     assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
+
+
+EXPRESSIONS = {
+    # what a call or an item returns is not followed: it may be the engine or the sessionmaker
+    "call": ("def current_maker():\n    return database_sessionmaker\n\n\n", "current_maker()", "after_commit", True),
+    "item": ("ENGINES = {\"main\": engine}\n\n\n", 'ENGINES["main"]', "connect", True),
+    # a table's or a mapper's events never are the stack's
+    "table": ("", 'Book.metadata.tables["books"]', "after_create", False),
+    "mapper": ("from sqlalchemy import inspect  # noqa: E402\n\n\n", "inspect(Book)", "load", False),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPRESSIONS))
+def test_a_listener_on_an_expression_blocks_as_unverified_unless_a_model_or_table_event(phase2, entry, kind):
+    head, target, identifier, blocks = EXPRESSIONS[kind]
+    text = engine_module(f'{head}def _on(*args):\n    pass\n\n\nevent.listen({target}, "{identifier}", _on)\n')
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("event.listen("))
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    if blocks:
+        assert found["action"] == "blocked" and "AM270" in found["codes"], found
+        assert any(
+            b.startswith(f"db/engine.py:{line}: ") and "unverified" in b for b in document["subsystem"]["global_blockers"]
+        ), document["subsystem"]["global_blockers"]
+    else:
+        assert found["action"] == "migrate" and "AM270" not in found["codes"], found
