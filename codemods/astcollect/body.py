@@ -1642,12 +1642,21 @@ class BodyScanner:
         if _starred(node):
             return
         positional: list[ast.AST] = list(node.args)
-        if len(positional) <= position:
-            return
-        target = positional[position]
-        arguments = positional[position + 1 :]
+        if len(positional) > position:
+            target = positional[position]
+            arguments = positional[position + 1 :]
+            passed = list(node.keywords)
+        else:
+            # `run_in_threadpool(func=helper, db=db)`: the function given by its keyword, the
+            # rest of the keywords passed on to it
+            given = next((k for k in node.keywords if k.arg == "func"), None) if position == 0 and not positional else None
+            if given is None:
+                return
+            target = given.value
+            arguments = []
+            passed = [k for k in node.keywords if k is not given]
         if keywords:
-            arguments += node.keywords
+            arguments += passed
         direct = position == 0 and keywords
         if type(target) is ast.Lambda:
             # The lambda's body is what runs in the thread: its calls are offloaded, not the loop's.

@@ -2391,6 +2391,16 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if call.index in callees or call.offloaded:
             continue
         callee = project.canonical(call.callee)
+        if callee in THREADPOOL and not any(c.offloaded and c.index == call.index for c in function.calls):
+            # `run_in_threadpool(HELPERS["total"], db)`: no function the rewrite can call in its
+            # place; left as it is, the thread would get the AsyncSession and call it without await.
+            found.append(_Own(AM224, call.line, (
+                f"hands the Session to `{_short_callee(call)}()` with a function the analysis cannot name "
+                "(an item of a container, a call's result): migrated, the worker thread would receive the "
+                "AsyncSession and call it without await; name the helper in the call "
+                "(`run_in_threadpool(helper, db)`), or rewrite it as `await helper(...)` by hand"
+            )))
+            continue
         if callee in THREADPOOL or callee in mappings:
             continue
         inherited = _inherited_from_outside(project, fid, call)

@@ -82,7 +82,11 @@ class ProjectCalls(CallRewrite):
         self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
     ) -> cst.BaseExpression:
         if action.kind is CallKind.UNWRAP:
-            helper, *rest = call.args
+            # the helper is the first argument, or given as `func=helper` among the keywords
+            helper = call.args[0] if call.args[0].keyword is None else next(
+                a for a in call.args if a.keyword is not None and a.keyword.value == "func"
+            )
+            rest = [a for a in call.args if a is not helper]
             unwrapped = cst.Call(func=renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
             return unwrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
         if action.rename is not None:
