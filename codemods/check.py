@@ -39,8 +39,8 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
   scheduler runs, or a task running while more work on it starts (`concurrent_session.py`).
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
-  returned uses the handler's Session, whose dependency (`scope="function"`), or the handler's own
-  `with` block, closed it already.
+  returned, or a background task, uses the handler's Session, whose dependency (`scope="function"`),
+  or the handler's own `with` block, closed it already.
 - AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
   Graphene; a DataLoader's load function), `def` or `async def` alike since graphql-core runs
   both on the event loop, does synchronous Session work there, or reads the GraphQL context
@@ -1069,6 +1069,7 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
         return None
     scoped = {**scoped, **{name: "" for name in entered}}
     late: list[tuple[str, Blocking]] = []
+    tasks: list[tuple[str, Blocking]] = []
     for call in function.calls:
         given = [arg.name for arg in call.args if arg.name is not None and arg.name in scoped]
         if (call.late or streamed) and call.receiver is not None and call.receiver in scoped:
@@ -1077,44 +1078,76 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
         if (call.late or streamed) and given:
             late.append((given[0], Blocking(call.line, f"{project.written(call.callee or call.func or '')}(...)")))
             continue
+        task = project.background_task(call)
+        handed = [arg.name for arg in call.args if arg.position != 0 and arg.name is not None and arg.name in scoped]
+        if task is not None and handed:
+            # `tasks.add_task(publish_outbox, db)`: Starlette runs it after the response, once the
+            # function-scoped dependencies (and the handler's `with` blocks) closed the Session.
+            module, target_function = project.functions[task]
+            tasks.append((handed[0], Blocking(call.line, f"{module.name}.{target_function.qualname}(...)")))
+            continue
         outer = by_index.get(call.argument_of) if call.argument_of is not None and given else None
         if outer is None or project.canonical(outer.callee) not in STREAMING_RESPONSE:
             continue
         target = project.function(call.callee)
         if target is not None and target[1].is_generator:
             late.append((given[0], Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)")))
-    if not late:
+    if not late and not tasks:
         return None
-    name = late[0][0]
-    where = ", ".join(f"line {b.line} ({b.call})" for _, b in late)
+    name = (late or tasks)[0][0]
+    where = ", ".join(f"line {b.line} ({b.call})" for _, b in late + tasks)
     kind = _kind(handler)
+    runs = " and ".join(
+        part for part, found in (
+            ("a generator a `StreamingResponse` runs", late), ("a background task Starlette runs", tasks)
+        ) if found
+    )
+    runner = "the generator" if not tasks else "the background task" if not late else "they"
+    if tasks and not late:
+        closer = (
+            f"the Session `{name}` it opens in a `with` block (line {entered[name]}), which leaving the block "
+            "closes" if name in entered else
+            f"its Session `{name}`, which `{scoped[name]}` closes (`scope=\"function\"`)"
+        )
+        message = (
+            f"{'async def' if function.is_async else 'def'} {kind} hands {closer} before the response is sent, "
+            f"to a background task Starlette runs after the response ({where}): the objects that Session loaded "
+            "are detached by then, so a change the task makes to them is never saved, and each query the task "
+            "makes opens a connection again that stays checked out unless the task commits; "
+            + ("drop `scope=\"function\"` (the default closes the Session after the background tasks) or "
+               if name not in entered else "")
+            + "let the task open its own Session"
+        )
+        calls = [b for _, b in tasks]
+        return Finding(AM317, handler, handler.module.path, function.line, function.qualname, message, calls)
     if name in entered:
         message = (
             f"{'async def' if function.is_async else 'def'} {kind} hands the Session `{name}` it opens in a "
-            f"`with` block (line {entered[name]}) to a generator a `StreamingResponse` runs after the {kind} "
-            f"returned ({where}): leaving the block closed that Session before the response is sent, and each "
-            "query the generator makes on it opens a connection again that nothing gives back, until the pool "
-            "is exhausted; let the generator open its own Session (`with SessionLocal() as db:` in its body)"
+            f"`with` block (line {entered[name]}) to {runs} after the {kind} returned ({where}): leaving the "
+            f"block closed that Session before the response is sent, and each query {runner} makes on it opens a "
+            "connection again that nothing gives back, until the pool is exhausted; let "
+            f"{runner if runner != 'they' else 'each'} open its own Session (`with SessionLocal() as db:` in "
+            "its body)"
         )
-        calls = [b for _, b in late]
+        calls = [b for _, b in late + tasks]
         return Finding(AM317, handler, handler.module.path, function.line, function.qualname, message, calls)
     streaming = (
         f"is a generator, whose body FastAPI runs while it streams the response, after the function-scoped "
         f"dependencies ended, and uses its Session `{name}` there ({where}); `{scoped[name]}` has "
         "`scope=\"function\"`: FastAPI closes that Session (running what the dependency does after `yield`, "
         "such as its commit) before the body runs, so what the body writes is never committed, and"
-        if streamed else
-        f"hands its Session `{name}` to a generator a `StreamingResponse` runs after the {kind} returned "
+        if streamed and not tasks else
+        f"hands its Session `{name}` to {runs} after the {kind} returned "
         f"({where}), but `{scoped[name]}` has `scope=\"function\"`: FastAPI closes that Session before the "
         "response is sent, and"
     )
     message = (
-        f"{'async def' if function.is_async else 'def'} {kind} {streaming} each query the "
-        "generator makes on it opens a connection again that nothing gives back, until the pool is exhausted; "
-        "drop `scope=\"function\"` (the default closes the Session after the response) or let the generator "
-        "open its own Session"
+        f"{'async def' if function.is_async else 'def'} {kind} {streaming} each query {runner} "
+        "makes on it opens a connection again that nothing gives back, until the pool is exhausted; "
+        "drop `scope=\"function\"` (the default closes the Session after the response and its background "
+        f"tasks) or let {runner if runner != 'they' else 'each'} open its own Session"
     )
-    calls = [b for _, b in late]
+    calls = [b for _, b in late + tasks]
     return Finding(AM317, handler, handler.module.path, function.line, function.qualname, message, calls)
 
 

@@ -11,7 +11,10 @@ itself (`response_class=EventSourceResponse`, JSON Lines) is the same: FastAPI r
 after the function-scoped dependencies ended, so a committing dependency has committed already and
 what the body writes is never saved. A Session the handler opens itself as a `with` item
 (`with SessionLocal() as db: return StreamingResponse(rows(db))`) is closed the same way, when
-the handler leaves the block. Silence one handler with
+the handler leaves the block. A background task handed such a Session (`tasks.add_task(mark_sent,
+db, order)`, `BackgroundTask(...)`) runs after the response too: the objects the Session loaded are
+detached, so what the task changes on them is never saved (the default scope closes the Session
+after the background tasks). Silence one handler with
 `# async-migrate: ignore[AM317] reason`.
 
 Before:
@@ -44,8 +47,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM317",
     name="session-closed-before-stream",
-    summary="a generator a `StreamingResponse` runs uses a Session whose `scope=\"function\"` dependency (or the "
-    "handler's own `with` block) closed it before the response",
+    summary="a generator a `StreamingResponse` runs, or a background task, uses a Session whose "
+    "`scope=\"function\"` dependency (or the handler's own `with` block) closed it before the response",
     fix="drop `scope=\"function\"` from the Session dependency (the default closes it after the response), or let "
     "the generator open its own Session",
     doc=__doc__,

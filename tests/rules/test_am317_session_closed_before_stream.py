@@ -182,3 +182,66 @@ def test_near_miss_a_with_block_inside_the_streamed_generator(app, findings):
         return StreamingResponse(rows())
     """
     assert [f for f in findings(app(source), "inside") if f["code"] == "AM317"] == []
+
+
+# A background task runs after the response too: the function-scoped dependency, or the `with`
+# block, has closed the Session it is handed, and what the task changes on the objects loaded
+# there is never saved.
+TASKS = """
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.responses import JSONResponse
+
+from db.engine import database_sessionmaker, get_db_session
+
+
+def mark_sent(session, label):
+    session.execute(text("select 1"))
+    session.commit()
+
+
+@router.post("/scoped")
+def scoped(tasks: BackgroundTasks, session: Annotated[Session, Depends(get_db_session, scope="function")]):
+    tasks.add_task(mark_sent, session, "x")
+    return {"ok": True}
+
+
+@router.post("/opened")
+def opened():
+    with database_sessionmaker() as session:
+        session.execute(text("select 1"))
+        return JSONResponse({"ok": True}, background=BackgroundTask(mark_sent, session, "x"))
+
+
+@router.post("/default")
+def default(tasks: BackgroundTasks, session: session_dependency):
+    tasks.add_task(mark_sent, session, "x")
+    return {"ok": True}
+
+
+@router.post("/label")
+def label(tasks: BackgroundTasks, session: Annotated[Session, Depends(get_db_session, scope="function")]):
+    tasks.add_task(print, "x")
+    return {"ok": True}
+"""
+
+
+def test_a_closed_session_handed_to_a_background_task_is_am317(app, findings):
+    root = app(TASKS)
+    for function, line, closer in (("scoped", 26, 'closes (`scope="function"`)'), ("opened", 34, "`with` block (line 32)")):
+        found = [f for f in findings(root, function) if f["code"] == "AM317"]
+        assert len(found) == 1, (function, findings(root, function))
+        assert [(b["line"], b["call"]) for b in found[0]["blocking"]] == [(line, "api.items.mark_sent(...)")]
+        message = found[0]["message"]
+        assert "to a background task Starlette runs after the response" in message, message
+        assert "a change the task makes to them is never saved" in message and closer in message, message
+
+
+def test_near_miss_the_default_scope_or_a_task_given_no_session(app, findings):
+    root = app(TASKS)
+    for function in ("default", "label"):
+        assert [f for f in findings(root, function) if f["code"] == "AM317"] == [], function
