@@ -169,3 +169,27 @@ def test_near_miss_a_unit_of_work_a_module_level_bus_keeps_stays_blocked(cli, se
     assert handler(document, "create_inline")["action"] == "migrate"
     # the route reaching the shared instance keeps the synchronous class, entered with `with`
     assert "    with uow:\n        uow.items.add(f\"log {name}\")" in read(root, "uow.py")
+
+
+def test_a_later_subsystem_reuses_the_async_unit_of_work_an_earlier_run_added(cli, service):
+    from test_phase2_rerun import BOTH
+
+    head, item, inline = ROUTES
+    a = routes(head, item).replace('APIRouter()', 'APIRouter(prefix="/a")')
+    b = routes(head, inline).replace('APIRouter()', 'APIRouter(prefix="/b")')
+    root = service({"api/a.py": a, "api/b.py": b, "uow.py": UOW, "main.py": BOTH})
+    apply(cli, root, subsystem="api/a.py")
+    document = apply(cli, root, subsystem="api/b.py")
+    assert handler(document, "create_inline")["action"] == "migrate"
+    text = read(root, "uow.py")
+    # the copy's `__aenter__`/`__aexit__` stand for `__enter__`/`__exit__`: none is added again
+    assert (text.count("class UnitOfWorkAsync"), text.count("async def __aenter__"), text.count("async def __aexit__")) == (1, 1, 1)
+    assert apply(cli, root, subsystem="api/a.py")["files_changed"] == []
+    result = serve(root, "sqlite", """
+        first = client.post("/a/items", params={"name": "pen"}).json()
+        failed = client.post("/b/inline", params={"name": "boom"}).json()
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item).order_by(Item.id))]
+        print(json.dumps([first, failed, stored]))
+    """)
+    assert result == [["pen", "log pen"], ["pen", "log pen", "log boom"], ["pen", "log pen", "log boom"]]

@@ -1212,7 +1212,8 @@ def _existing_parallel(project: Project, ref: str, name: str, members: set[Funct
         if classes.owner(fid) != ref:
             continue
         function = project.functions[fid][1]
-        twin = module.function(f"{qualname}.{function.name}")
+        # a unit of work's `__enter__` is the copy's `__aenter__`
+        twin = module.function(f"{qualname}.{unit_of_work_module.ASYNC_NAMES.get(function.name, function.name)}")
         if twin is None and function.name != "__init__":
             lacking.add(fid)
             continue
