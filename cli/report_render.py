@@ -170,12 +170,19 @@ def _render_phase2(report: Report) -> str:
     state = "applied" if report.applied else "dry run"
     out = [f"# Migration report: phase two, {name} ({state})", ""]
     verb = "moved" if report.applied else "would move"
-    out.append(
+    sentence = (
         f"`async-migrate phase2` on `{report.root}`: phase two {verb} {totals['migrate']} of "
-        f"{totals['routes']} routes of `{name}` to `AsyncSession`; {totals['blocked']} "
-        f"{'stays' if totals['blocked'] == 1 else 'stay'} on the "
-        f"synchronous Session, blocked as listed below."
+        f"{totals['routes']} routes of `{name}` to `AsyncSession`"
     )
+    if totals["blocked"]:
+        sentence += (
+            f"; {totals['blocked']} {'stays' if totals['blocked'] == 1 else 'stay'} on the "
+            "synchronous Session, blocked as listed below"
+        )
+    if totals["unchanged"]:
+        # already on an AsyncSession, or no Session work: a route with nothing to move is not blocked
+        sentence += f"; {totals['unchanged']} unchanged, each with its reason below"
+    out.append(sentence + ".")
     out.append("")
     keys = ["routes", "migrate", "blocked", "unchanged", "helpers_migrate", "helpers_twin", "blockers"]
     out.append(_table(

@@ -797,3 +797,22 @@ def test_the_phase2_report_agrees_its_verb_with_the_count_blocked(tmp_path, bloc
 
     markdown = render_markdown(Counted("phase2", tmp_path, False, [], [], phase2={"name": "api/items.py"}))
     assert f"{sentence} synchronous Session, blocked as listed below." in markdown
+
+
+@pytest.mark.parametrize(("migrate", "unchanged", "sentence"), [
+    (0, 3, "`AsyncSession`; 3 unchanged, each with its reason below."),
+    (2, 1, "`AsyncSession`; 1 unchanged, each with its reason below."),
+    (3, 0, "`AsyncSession`."),
+])
+def test_the_phase2_report_says_nothing_is_blocked_when_nothing_is(tmp_path, migrate, unchanged, sentence):
+    # A subsystem run again after it moved has every route unchanged: none of them "stay blocked".
+    class Counted(Report):
+        @property
+        def totals(self) -> dict[str, int]:
+            counts = {"routes": 3, "migrate": migrate, "blocked": 0, "unchanged": unchanged}
+            return {**counts, "helpers_migrate": 0, "helpers_twin": 0, "helpers_blocked": 0, "blockers": 0,
+                    "global_blockers": 0}
+
+    markdown = render_markdown(Counted("phase2", tmp_path, False, [], [], phase2={"name": "api/items.py"}))
+    assert f"routes of `api/items.py` to {sentence}" in markdown, markdown
+    assert "blocked as listed below" not in markdown
