@@ -574,6 +574,9 @@ class Module(_Fact):
     # Module-level names bound once, to a dict, list, set or tuple display or comprehension: a
     # collection, whose own methods (`TABLE.get(key)`) are no Session's whatever it is called.
     collections: list[str] = field(default_factory=list)
+    # Module-level names declared with an annotation (`WAKEUP: asyncio.Event | None = None`, or
+    # no value at all) -> the references in it: what the name holds once something binds it.
+    declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Module-level dict, list or tuple displays or comprehensions (also in `containers`) whose every
     # value is an `async_sessionmaker(...)`: calling one taken out opens an AsyncSession, nothing more.
     async_maker_tables: list[str] = field(default_factory=list)

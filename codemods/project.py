@@ -2689,7 +2689,15 @@ class Project:
         # The name itself, not what it is bound to at import (`None`, which resolving follows).
         owner, _, name = holder.rpartition(".")
         module = self.modules.get(owner)
-        if module is None or name not in module.values:
+        if module is None:
+            return None
+        # Declared so (`WAKEUP: asyncio.Event | None = None`), whichever module binds it later
+        # (`signals.WAKEUP = asyncio.Event()` in the lifespan).
+        for ref in module.declared.get(name, ()):
+            found = self._primitive(ref)
+            if found is not None:
+                return found
+        if name not in module.values:
             return None
         for function in module.functions:
             if name not in function.declared_globals:

@@ -80,6 +80,8 @@ def _type_like(node: ast.expr) -> bool:
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "frozenset"})
 # Methods changing a dict or list in place.
 _IN_PLACE = dispatch.MUTATORS | {"pop", "popitem", "clear", "remove"}
+# Wrappers whose arguments are the types an annotation allows: `Optional[asyncio.Event]`.
+_OPTIONAL = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"})
 
 
 class Collector:
@@ -429,6 +431,7 @@ class Collector:
             self.assigned_hook(statement.targets[0], value)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
+            self.facts.declared[target] = self._declared_types(statement.annotation)  # type: ignore[attr-defined]
         elif kind is ast.Expr:
             value = statement.value  # type: ignore[attr-defined]
             if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
@@ -760,6 +763,23 @@ class Collector:
             item = item.args[0]
         if type(item) is ast.Name or type(item) is ast.Attribute:
             found.add(id(item))
+
+    def _declared_types(self, annotation: ast.expr) -> tuple[str, ...]:
+        """The types a module-level annotation says the name holds, not their type arguments:
+        `asyncio.Event | None` and `Optional[asyncio.Event]` -> asyncio.Event; `dict[int,
+        asyncio.Future]` -> dict."""
+        pending, found = [annotation], []
+        while pending:
+            node = pending.pop()
+            if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+                pending += [node.right, node.left]
+            elif type(node) is ast.Subscript and self.ref(node.value) in _OPTIONAL:
+                pending += reversed([e for e in syntax.elements(node.slice) if type(e) is not ast.Slice])
+            elif type(node) is ast.Subscript:
+                found.append(self.ref(node.value))
+            elif type(node) is ast.Name or type(node) is ast.Attribute:
+                found.append(self.ref(node))
+        return tuple(ref for ref in found if ref is not None)
 
     def _value(self, value: ast.expr) -> facts.Value | None:
         kind = type(value)

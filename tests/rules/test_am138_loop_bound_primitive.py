@@ -9,6 +9,7 @@ EVENTS = """
 import asyncio
 import queue
 import threading
+from typing import Optional
 
 EVENTS: asyncio.Queue = asyncio.Queue()
 CHANGED = asyncio.Event()
@@ -85,6 +86,24 @@ def stop_publisher():
 def shadowed():
     if SHADOWED is not None:
         SHADOWED.set()
+
+
+# Declared, and bound by the lifespan of another module (`events.SIGNAL = asyncio.Event()`).
+SIGNAL: asyncio.Event | None = None
+OUTBOX: Optional[asyncio.Queue] = None
+WAITERS: dict[int, asyncio.Future] = {}
+
+
+def signal():
+    SIGNAL.set()
+
+
+def enqueue(name):
+    OUTBOX.put_nowait(name)
+
+
+def forget(key):
+    WAITERS.pop(key, None)
 """
 
 
@@ -109,14 +128,16 @@ FILES = {"services/__init__.py": "", "services/events.py": EVENTS}
     ("body", "fragment"),
     [
         ("events.publish(name)", "calls services.events.publish (line 16), which calls EVENTS.put_nowait() on an "
-         "asyncio.Queue at services/events.py:11: asyncio's primitives are bound to the event loop"),
-        ("events.HUB.push(name)", "which calls self.queue.put_nowait() on an asyncio.Queue at services/events.py:31"),
+         "asyncio.Queue at services/events.py:12: asyncio's primitives are bound to the event loop"),
+        ("events.HUB.push(name)", "which calls self.queue.put_nowait() on an asyncio.Queue at services/events.py:32"),
         ("events.HUB.wake()", "which calls self.waiters.notify_all() on an asyncio.Condition"),
         ("events.handed(events.EVENTS, name)", "which calls events.put_nowait() on an asyncio.Queue"),
         ("events.CHANGED.set()", "calls CHANGED.set() on an asyncio.Event at line 16"),
         ("events.HUB.queue.put_nowait(name)", "calls HUB.queue.put_nowait() on an asyncio.Queue at line 16"),
         ("asyncio.Lock().release()", None),
         ("events.notify_publisher()", "which calls WAKEUP.set() on an asyncio.Event at services/events.py:"),
+        ("events.signal()", "which calls SIGNAL.set() on an asyncio.Event at services/events.py:"),
+        ("events.enqueue(name)", "which calls OUTBOX.put_nowait() on an asyncio.Queue at services/events.py:"),
     ],
 )
 def test_a_handler_reaching_an_asyncio_primitive_is_kept_with_am138(app, reported, body, fragment):
@@ -146,6 +167,7 @@ def test_a_local_asyncio_event_set_in_the_route_keeps_it(app, reported):
         "events.pending()",
         "events.stop_publisher()",
         "events.shadowed()",
+        "events.forget(1)",
     ],
 )
 def test_near_miss_thread_safe_queues_and_reads_convert(app, reported, body):
