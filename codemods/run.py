@@ -1021,7 +1021,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     )
     from async_migrate.codemods.phase2 import twin_overrides
 
-    twin_gaps, twin_notes = twin_overrides.notes(project, closure, read, stack.session_overridden)
+    twin_gaps, twin_notes = twin_overrides.notes(project, closure, read, stack.session_overridden, stack.test_modules)
     result.subsystem = _subsystem_json(
         project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio,
         twin_overrides=(twin_gaps, twin_notes),

@@ -404,6 +404,31 @@ def test_near_miss_no_follow_up_once_the_async_dependency_is_overridden_too(cli,
     assert document["subsystem"]["override_follow_ups"] == []
 
 
+def test_tests_beside_path_in_a_src_layout_are_read_for_their_overrides(cli, service):
+    # PATH is src/ (the import root); the tests sit beside it, under the project's pyproject.toml.
+    root = service({SUBSYSTEM: routes(LIST)})
+    top = root.parent
+    (top / "pyproject.toml").write_text('[project]\nname = "svc"\n', encoding="utf-8")
+    (top / "tests").mkdir()
+    (top / "tests" / "conftest.py").write_text(dedent(CONFTEST) + "\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "../tests/conftest.py:9: `app.dependency_overrides[get_db_session] = override_get_db` overrides the " \
+        "synchronous `get_db_session`" in said, said
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def test_near_miss_tests_beyond_the_project_holding_path_are_not_read(cli, service):
+    # PATH holds its own pyproject.toml: a tests folder beside it belongs to something else.
+    root = service({SUBSYSTEM: routes(LIST), "pyproject.toml": '[project]\nname = "svc"\n'})
+    (root.parent / "tests").mkdir()
+    (root.parent / "tests" / "conftest.py").write_text(dedent(CONFTEST) + "\n", encoding="utf-8")
+    document = run(cli, root)
+    assert document["subsystem"]["override_follow_ups"] == []
+
+
 # However the tests put the override into the mapping: each shape is one the refusal must see.
 OVERRIDE_SHAPES = {
     "assigned-whole": "    app.dependency_overrides = {KEY: override_get_db}",

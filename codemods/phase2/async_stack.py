@@ -35,6 +35,7 @@ from async_migrate.codemods.phase2 import (
     held_stack,
     inline_engine,
     keyed_makers,
+    outside_tests,
     scope_openers,
     session_subclass,
     stack_extras,
@@ -112,7 +113,7 @@ def _analysis(
         def read(path: str) -> str:
             return (base / path).read_text(encoding="utf-8", errors="replace")
 
-    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules))
+    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules), root)
 
 
 def analyse_for(
@@ -143,12 +144,14 @@ def analyse_for(
 
 class _Analysis:
     def __init__(
-        self, project: Project, config: Config, read: Callable[[str], str] | None, modules: frozenset[str] | None = None
+        self, project: Project, config: Config, read: Callable[[str], str] | None, modules: frozenset[str] | None = None,
+        root: Path | None = None,
     ) -> None:
         self.project = project
         self.config = config
         self.read = read
         self.modules = modules  # a subsystem's router modules: only their routes choose the stack
+        self.root = root  # PATH: the tests above it are read for their overrides (`outside_tests`)
         # Module texts (and the few trees the stack extras parse), read once for both readings.
         self.texts = stack_extras.Texts(read)
         self.plan = StackPlan()
@@ -1012,8 +1015,14 @@ class _Analysis:
             self.canonical(f"{module.name}.{function.qualname}") or function.qualname
             for module, function in (self.project.functions[fid] for fid in self._providers())
         }
+        # the tests decide which database the migrated routes reach under them, wherever they are
+        tests = [
+            *self.project.modules.values(),
+            *(outside_tests.modules(self.root, self.read) if self.root is not None else ()),
+        ]
+        self.plan.test_modules = tests[len(self.project.modules):]
         self.plan.overrides = stack_extras.override_notes(
-            self.project, self.texts, self.project.modules.values(), providers,
+            self.project, self.texts, tests, providers,
             dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
         )
         async_ref = self.canonical(f"{dependency.module}.{dependency.name}")
@@ -1023,11 +1032,11 @@ class _Analysis:
             for piece in (self.plan.async_engine, self.plan.async_sessionmaker) if piece is not None
         }
         self.plan.overrides += stack_extras.redirect_notes(
-            self.project, self.texts, self.project.modules.values(), sync.engines | sync.makers, async_pieces,
+            self.project, self.texts, tests, sync.engines | sync.makers, async_pieces,
             dependency.name, async_ref,
         )
         self.plan.session_overridden = any(stack_extras.overrides(
-            self.project, self.texts, self.project.modules.values(), providers | ({async_ref} if async_ref else set()),
+            self.project, self.texts, tests, providers | ({async_ref} if async_ref else set()),
         ))
 
     # ------------------------------------------------------ reused database

@@ -130,6 +130,8 @@ class StackPlan:
     # The tests override a session dependency (the synchronous one or the async one) somewhere
     # under PATH: a twinned dependency's real Session work then reaches the tests' database.
     session_overridden: bool = False
+    # The project's test modules above PATH the overrides were read in (`outside_tests.py`).
+    test_modules: list[facts.Module] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)  # sync driver -> async driver -> package
     sessionmaker: Piece | None = None  # the synchronous one
     engine: Piece | None = None  # the synchronous engine it is bound to

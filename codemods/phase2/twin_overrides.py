@@ -17,9 +17,10 @@ past (`override_follow_ups`), as it does for the session dependency itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import stack_extras
 from async_migrate.codemods.phase2.holders import holder_of
 from async_migrate.codemods.project import Project
@@ -57,19 +58,22 @@ def twinned(project: Project, closure) -> list[Twinned]:
 
 def notes(
     project: Project, closure, read: Callable[[str], str] | None, session_overridden: bool,
+    tests: Sequence[facts.Module] = (),
 ) -> tuple[list[str], list[str]]:
     """(gaps, follow-ups): one line per override of a twinned dependency that does not reach the
-    migrated routes. `session_overridden`: the tests override a session dependency somewhere."""
-    return _notes(project, read, twinned(project, closure), session_overridden)
+    migrated routes. `session_overridden`: the tests override a session dependency somewhere.
+    `tests`: the test modules above PATH (`outside_tests.py`), read besides the project's."""
+    return _notes(project, read, twinned(project, closure), session_overridden, tests)
 
 
 def _notes(
     project: Project, read: Callable[[str], str] | None, deps: list[Twinned], session_overridden: bool,
+    tests: Sequence[facts.Module] = (),
 ) -> tuple[list[str], list[str]]:
     if not deps:
         return [], []
     texts = stack_extras.Texts(read)
-    modules = list(project.modules.values())
+    modules = [*project.modules.values(), *tests]
     gaps: list[str] = []
     follow_ups: list[str] = []
     for dep in deps:
@@ -103,6 +107,7 @@ def _notes(
 
 def after_gaps(
     project: Project, read: Callable[[str], str] | None, twin_suffix: str, session_overridden: bool,
+    tests: Sequence[facts.Module] = (),
 ) -> list[str]:
     """After phase two (for `verify`): the tests override a dependency whose async twin or parallel
     class the application's routes depend on instead, and override no session dependency, so the
@@ -151,4 +156,4 @@ def after_gaps(
             Twinned(project.canonical(f"{owner}.{o}") or f"{owner}.{o}", name, module.path, tuple(routes))
             for o in originals
         )
-    return _notes(project, read, deps, session_overridden=False)[0]
+    return _notes(project, read, deps, False, tests)[0]

@@ -38,7 +38,7 @@ def override_gaps(project: Any, root: Path, twin_suffix: str = "_async") -> list
     def read(path: str) -> str:
         return (root / path).read_text(encoding="utf-8", errors="replace")
 
-    twins = twin_overrides.after_gaps(project, read, twin_suffix, plan.session_overridden)
+    twins = twin_overrides.after_gaps(project, read, twin_suffix, plan.session_overridden, plan.test_modules)
     if not plan.overrides:
         return twins
     target = project.canonical(f"{dependency.module}.{dependency.name}")
