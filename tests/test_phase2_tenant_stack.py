@@ -91,3 +91,48 @@ def test_a_configured_async_dependency_is_reused_and_each_tenant_writes_its_own_
         print(json.dumps([first.status_code, second.status_code, found]))
     """)
     assert result == [200, 200, {"a": ["pen"], "b": ["cup"]}]
+
+
+ENGINE_PER_TENANT = (
+    dedent(ENGINE)
+    .replace("with sessionmakers[x_tenant]() as session:", "with Session(bind=engines[x_tenant], expire_on_commit=False) as session:")
+    .replace(
+        "async with async_sessionmakers[x_tenant]() as session:",
+        "async with AsyncSession(bind=async_engines[x_tenant], expire_on_commit=False) as session:",
+    )
+)
+WRITES = """
+    from sqlalchemy.orm import Session
+
+    for tenant in stack.engines.values():
+        Base.metadata.create_all(tenant)
+    first = client.post("/items", params={"name": "pen"}, headers={"x-tenant": "a"})
+    second = client.post("/items", params={"name": "cup"}, headers={"x-tenant": "b"})
+    found = {}
+    for key, bind in stack.engines.items():
+        with Session(bind) as s:
+            found[key] = list(s.scalars(select(Item.name)).all())
+    for bind in stack.async_engines.values():
+        client.portal.call(bind.dispose)
+    print(json.dumps([first.status_code, second.status_code, found]))
+"""
+
+
+def test_a_configured_async_dependency_opening_each_tenants_async_engine_is_reused_and_writes_its_database(
+    cli, service
+):
+    # `Session(bind=engines[x_tenant])` and `AsyncSession(bind=async_engines[x_tenant])`: the same
+    # choice of the tenant's engine, each from a dict of engines built per tenant.
+    root = service({"db/engine.py": ENGINE_PER_TENANT, SUBSYSTEM: routes(ROUTE), "pyproject.toml": CONFIG})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", document["subsystem"]["global_blockers"]
+    assert serve(root, "sqlite", WRITES) == [200, 200, {"a": ["pen"], "b": ["cup"]}]
+
+
+def test_near_miss_an_async_dependency_opening_one_tenants_engine_still_blocks(cli, service):
+    fixed = ENGINE_PER_TENANT.replace("AsyncSession(bind=async_engines[x_tenant]", 'AsyncSession(bind=async_engines["a"]')
+    root = service({"db/engine.py": fixed, SUBSYSTEM: routes(ROUTE), "pyproject.toml": CONFIG})
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    assert "`with Session(bind=engines[x_tenant], expire_on_commit=False) as session:`" in found["reasons"][0], found

@@ -443,7 +443,9 @@ class _Provider:
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
             self.module.path, statement.lineno, first_line(self.text, statement),
-            normalise(statement, self.sessions, self.tables, stack_names(self.project, self.module, statement)),
+            normalise(
+                statement, self.sessions, self.tables, stack_names(self.project, self.module, statement, self._texts)
+            ),
         ))
 
     def _lookup(self, node: ast.expr | None) -> bool:
@@ -596,16 +598,30 @@ def normalise(
         text = re.sub(rf"(?<![\w.]){re.escape(name)}\b", MAKERS, text)
     for name, placeholder in (names or {}).items():
         text = re.sub(rf"(?<![\w.<]){re.escape(name)}\b(?!>)", placeholder, text)
+    text = re.sub(r"\basync\s+(?=with\b|for\b)", "", text)
     return re.sub(r"\bawait\s+", "", text)
 
 
-def stack_names(project: Project, module: facts.Module, node: ast.AST) -> dict[str, str]:
+def stack_names(
+    project: Project, module: facts.Module, node: ast.AST, texts: Texts | None = None
+) -> dict[str, str]:
     """Names in `node` that stand for a module-level sessionmaker (`<maker>`) or engine
     (`<engine>`), sync or async: `SessionLocal(bind=engine.execution_options(...))` and
-    `async_sessionmaker_(bind=async_engine.execution_options(...))` read the same."""
+    `async_sessionmaker_(bind=async_engine.execution_options(...))` read the same. So do
+    SQLAlchemy's `Session` and `AsyncSession` (`<Session>`), and, given the module `texts`, a
+    module-level dict of engines built one per tenant (`<engines>`):
+    `Session(bind=ENGINES[tenant])` and `AsyncSession(bind=ASYNC_ENGINES[tenant])`. Which
+    database each tenant's async engine reaches is not read here: an async dependency beside a
+    stack of no one engine is reused only where the configuration names it (AM243)."""
     found: dict[str, str] = {}
     for child in ast.walk(node):
         if not isinstance(child, ast.Name) or child.id in found:
+            continue
+        if project.canonical(absolute(module, child.id)) in _SESSION_CLASSES:
+            found[child.id] = "<Session>"
+            continue
+        if texts is not None and maker_table(project, texts, module, child.id, ENGINE_CONSTRUCTORS):
+            found[child.id] = "<engines>"
             continue
         target = project.resolve(absolute(module, child.id))
         value = target.value if target is not None else None
@@ -619,15 +635,22 @@ def stack_names(project: Project, module: facts.Module, node: ast.AST) -> dict[s
     return found
 
 
+# SQLAlchemy's Session and AsyncSession, each opened on an engine (not SQLModel's, whose `exec` differs).
+_SESSION_CLASSES = frozenset({
+    "sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session",
+    "sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.session.AsyncSession",
+})
+
+
 def body_statements(
     node: ast.AST, sessions: set[str], tables: Iterable[str] = (),
-    project: Project | None = None, module: facts.Module | None = None,
+    project: Project | None = None, module: facts.Module | None = None, texts: Texts | None = None,
 ) -> set[str]:
     """Every statement of a function, at any depth, normalised."""
     found = set()
     for child in ast.walk(node):
         if isinstance(child, ast.stmt) and child is not node:
-            names = stack_names(project, module, child) if project is not None and module is not None else None
+            names = stack_names(project, module, child, texts) if project is not None and module is not None else None
             found.add(normalise(child, sessions, tables, names))
     return found
 
@@ -1229,7 +1252,7 @@ def provider_blockers(
         node = found[1]
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         tables = async_tables(project, texts, reused[0], node)
-        covered = body_statements(node, session_names(node, tables), tables, project, reused[0])
+        covered = body_statements(node, session_names(node, tables), tables, project, reused[0], texts)
         covered |= {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
     blockers = []
     for module, function in providers:
