@@ -577,6 +577,10 @@ class Module(_Fact):
     # Module-level names declared with an annotation (`WAKEUP: asyncio.Event | None = None`, or
     # no value at all) -> the references in it: what the name holds once something binds it.
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Another module's name (or this one's) a function here binds as an attribute to what a call
+    # builds (`signals.WAKEUP = asyncio.Event()` in the lifespan): its resolved reference -> the
+    # resolved callees.
+    rebound: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Module-level dict, list or tuple displays or comprehensions (also in `containers`) whose every
     # value is an `async_sessionmaker(...)`: calling one taken out opens an AsyncSession, nothing more.
     async_maker_tables: list[str] = field(default_factory=list)

@@ -2697,6 +2697,12 @@ class Project:
             found = self._primitive(ref)
             if found is not None:
                 return found
+        # Bound as an attribute by a function of any module (`signals.WAKEUP = asyncio.Event()`).
+        for other in self.modules.values():
+            for callee in other.rebound.get(f"{owner}.{name}", ()):
+                found = self._primitive(callee)
+                if found is not None:
+                    return found
         if name not in module.values:
             return None
         for function in module.functions:

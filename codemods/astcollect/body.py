@@ -819,6 +819,8 @@ class BodyScanner:
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
         self.raw_changed: list[str] = []  # names the body changes in place (`TABLE["x"] = f`)
+        # `signals.WAKEUP = asyncio.Event()`: (the target, the callee), as written
+        self.raw_rebound: list[tuple[str, str]] = []
         # Calls given execution options in a form other than `execution_options(key=...)`.
         self.raw_options: list[tuple[facts.Call, ast.Call]] = []
 
@@ -1316,6 +1318,8 @@ class BodyScanner:
                 call.dispatch = (*call.dispatch, *(r for r in resolved if r not in call.dispatch))
         for written in self.raw_changed:
             self.collector.changed(written, local)
+        for written, callee in self.raw_rebound:
+            self.collector.rebound(written, callee, local)
 
     def _on_yield(self, node: ast.Yield | ast.YieldFrom, nested: bool) -> None:
         if not nested:
@@ -1347,6 +1351,10 @@ class BodyScanner:
             self._flow_target(target, node.value)
             self._changed(target)
             self._take(target, node.value)
+            if not nested and type(target) is ast.Attribute and type(node.value) is ast.Call:
+                written, callee = dotted(target), dotted(node.value.func)
+                if written is not None and callee is not None:
+                    self.raw_rebound.append((written, callee))
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
             adapter = self._adapter(node.value)

@@ -665,6 +665,14 @@ class Collector:
         if resolved is not None and resolved not in self.facts.mutated:
             self.facts.mutated.append(resolved)
 
+    def rebound(self, written: str, callee: str, local: AbstractSet[str]) -> None:
+        """`signals.WAKEUP = asyncio.Event()` in a function: a module's name bound to what a call builds."""
+        if written.partition(".")[0] in local:
+            return
+        target, built = self.resolve(written, local), self.resolve(callee, local)
+        if target is not None and built is not None and built not in self.facts.rebound.get(target, ()):
+            self.facts.rebound[target] = (*self.facts.rebound.get(target, ()), built)
+
     def handed(self, call: ast.Call, local: AbstractSet[str] = frozenset()) -> None:
         """`TABLE.update(...)`, `TABLE.append(f)`, and at module level `register(TABLE)`: the code
         handed the name may put more in it. (In function bodies the index reads the arguments.)"""

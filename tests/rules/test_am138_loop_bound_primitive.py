@@ -104,6 +104,19 @@ def enqueue(name):
 
 def forget(key):
     WAITERS.pop(key, None)
+
+
+# Bound by the lifespan of another module (`events.READY = asyncio.Event()`), not declared.
+READY = None
+LATCH = None
+
+
+def ready():
+    READY.set()
+
+
+def latch():
+    LATCH.set()
 """
 
 
@@ -235,6 +248,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
+from services import events
+
 PUBLISHER: asyncio.Task | None = None
 
 
@@ -253,6 +268,13 @@ async def lifespan(app: FastAPI):
     yield
 
 
+@asynccontextmanager
+async def other_lifespan(app: FastAPI):
+    events.READY = asyncio.Event()
+    events.LATCH = threading.Event()
+    yield
+
+
 def wakeup(request: Request) -> asyncio.Event:
     return request.app.state.wakeup
 """
@@ -262,7 +284,7 @@ def state_route(body: str) -> str:
     return f"""
         from fastapi import Depends, Request
 
-        from services import state
+        from services import events, state
 
 
         @router.post("/items")
@@ -279,18 +301,20 @@ def state_route(body: str) -> str:
         ("request.app.state.outbox.put_nowait(name)", "calls request.app.state.outbox.put_nowait() on an asyncio.Queue"),
         ("event.set()", "calls event.set() on an asyncio.Event"),
         ("state.PUBLISHER.cancel()", "calls PUBLISHER.cancel() on an asyncio.Task"),
+        ("events.ready()", "which calls READY.set() on an asyncio.Event"),
     ],
 )
 def test_a_primitive_the_lifespan_keeps_in_the_application_state_keeps_the_handler(app, reported, body, fragment):
-    root = app(state_route(body), {"services/__init__.py": "", "services/state.py": STATE})
+    root = app(state_route(body), {**FILES, "services/state.py": STATE})
     entry = reported(root, "create", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
     assert fragment in entry["reasons"][0], entry["reasons"]
 
 
 @pytest.mark.parametrize(
-    "body", ["request.app.state.stopped.set()", "request.app.state.missing.set()", "state.PUBLISHER.done()"]
+    "body",
+    ["request.app.state.stopped.set()", "request.app.state.missing.set()", "state.PUBLISHER.done()", "events.latch()"],
 )
 def test_near_miss_a_thread_safe_state_attribute_one_never_assigned_or_a_read(app, reported, body):
-    root = app(state_route(body), {"services/__init__.py": "", "services/state.py": STATE})
+    root = app(state_route(body), {**FILES, "services/state.py": STATE})
     assert reported(root, "create", "phase1")["codes"] == ["AM101"]
