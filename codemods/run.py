@@ -1060,6 +1060,7 @@ def _stack_names(stack, config: Config):
         dependency_module=stack.async_dependency.module,
         dependency=stack.async_dependency.name,
         session_methods=stack.session_methods,
+        sqlmodel=stack.sqlmodel,
     )
 
 

@@ -178,3 +178,46 @@ def test_the_select_kept_instead_migrates_and_answers_the_same(cli, service, kin
     found = handler(apply(cli, root), "list_items")
     assert found["action"] == "migrate", found
     assert serve(root, kind, SCRIPT) == EXPECTED
+
+
+# The module's own `select` and `func` (a project's helpers, not SQLAlchemy's): the statement
+# the rewrite writes must not rebind them, nor be built with them.
+OWN_NAMES = """
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from labels import func, select
+from models import Item
+
+router = APIRouter()
+
+
+@router.get("/items")
+def list_items(db: session_dependency, owner_id: int = 1):
+    q = db.query(Item).filter(Item.owner_id == owner_id)
+    return {"total": q.count(), "names": select([i.name for i in db.query(Item).order_by(Item.name).all()]), "f": func()}
+"""
+LABELS = """
+def select(names):
+    return ", ".join(names)
+
+
+def func():
+    return "mine"
+"""
+
+
+def test_a_module_binding_select_or_func_to_its_own_keeps_them_and_the_statement_imports_its_own(cli, service):
+    root = service({SUBSYSTEM: OWN_NAMES, "labels.py": LABELS})
+    document = apply(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+    text = (root / SUBSYSTEM).read_text()
+    assert "from sqlalchemy import func as func_2, select as select_2" in text
+    assert "from labels import func, select" in text and "\nfrom sqlalchemy import select\n" not in text
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2), Item(name="ink", owner_id=1)])
+            s.commit()
+        print(json.dumps(client.get("/items").json()))
+    """)
+    assert result == {"total": 2, "names": "cup, ink, pen", "f": "mine"}

@@ -655,3 +655,90 @@ def test_fastapi_paginations_sqlmodel_paginate_takes_its_awaited_async_form(cli,
         result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"total": 2, "emails": ["ann@example.com"]}
+
+
+LEGACY_ROUTES = """
+from fastapi import APIRouter
+from sqlmodel import select
+
+from db import SessionDep
+from models import Item, User
+
+router = APIRouter()
+
+
+@router.post("/users/{user_id}/items")
+def add(session: SessionDep, user_id: int, title: str):
+    if session.query(User).filter(User.id == user_id).first() is None:
+        session.add(User(id=user_id, email=f"u{user_id}@example.com", hashed_password="x"))
+    session.add(Item(title=title, owner_id=user_id))
+    session.commit()
+    return {"ok": True}
+
+
+@router.get("/users/{user_id}/items")
+def titles(session: SessionDep, user_id: int):
+    query = session.query(Item).filter(Item.owner_id == user_id)
+    return {
+        "titles": [i.title for i in session.query(Item).filter(Item.owner_id == user_id).order_by(Item.id).all()],
+        "count": len(query.all()),
+        "first": select(Item.title).where(Item.owner_id == user_id) is not None,
+    }
+
+
+@router.get("/items/{item_id}/owner")
+def owner(session: SessionDep, item_id: int):
+    return {"email": session.get(Item, item_id).owner.email}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_a_select_phase_two_writes_for_sqlmodels_async_session_runs_on_exec(cli, project, kind):
+    # A legacy query() and a get() given an eager load become a select of objects: SQLModel's
+    # AsyncSession runs `scalars()` through the `execute()` it deprecates, so the select is
+    # SQLModel's (the one the module imports) and runs on `exec()`.
+    root = project({**files(), "api/items.py": LEGACY_ROUTES})
+    document = apply(cli, root, subsystem=SUBSYSTEM)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == dict.fromkeys(("add", "titles", "owner"), "migrate")
+    routes = read(root, "api/items.py")
+    assert "scalars(" not in routes and "import select\n" not in routes.replace("from sqlmodel import select\n", "")
+    assert "(await session.exec(select(User).where(User.id == user_id).limit(1))).first()" in routes
+    assert "(await session.exec(query)).unique().all()" in routes
+    assert "(await session.exec(select(Item).where(Item.id == item_id).options(selectinload(Item.owner)))).unique().one_or_none()" in routes
+    script = dedent(
+        """
+        import asyncio
+        import json
+        import warnings
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item
+
+        warnings.filterwarnings("error", message=r"(?s).*session\\\\.exec\\\\(\\\\)", category=DeprecationWarning)
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            for title in ("Lamp", "Desk"):
+                client.post("/users/7/items", params={"title": title}).raise_for_status()
+            listed = client.get("/users/7/items").json()
+            owner = client.get("/items/1/owner").json()
+        with Session(db.engine) as s:
+            stored = [(i.title, i.owner_id) for i in s.exec(select(Item).order_by(Item.id)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({"listed": listed, "owner": owner, "stored": stored}))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "listed": {"titles": ["Lamp", "Desk"], "count": 2, "first": True},
+        "owner": {"email": "u7@example.com"},
+        "stored": [["Lamp", 7], ["Desk", 7]],
+    }

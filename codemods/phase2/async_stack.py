@@ -701,6 +701,13 @@ class _Analysis:
         self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
         self._existing()
         found_maker = self._found_maker.value if self._found_maker is not None else None
+        if found_maker is not None and found_maker.kind == "call":
+            # a reused async_sessionmaker makes SQLModel's AsyncSession only when it says so
+            plan.sqlmodel = any(
+                a.keyword == "class_" and self.canonical(a.ref) == SQLMODEL_ASYNC_SESSION for a in found_maker.args
+            )
+        else:
+            plan.sqlmodel = self.session_class is not None
         for arg in found_maker.args if found_maker is not None else ():
             if arg.keyword == "sync_session_class":
                 plan.session_methods = frozenset(session_subclass.added_methods(self.project, arg.ref))

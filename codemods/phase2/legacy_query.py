@@ -138,7 +138,7 @@ def as_select(chain: str, session: str, mapped: frozenset[str] = frozenset()) ->
 
 def rewrite_query(
     node: cst.Call, session: str, names: Mapping[str, str] | None = None, iterated: bool = True,
-    mapped: frozenset[str] = frozenset(),
+    mapped: frozenset[str] = frozenset(), sqlmodel: bool = False,
 ) -> QueryRewrite | str:
     """Rewrite the OUTERMOST call of a legacy chain rooted at `<session>.query(...)` into its 2.0
     AsyncSession form, or return a blocker message (str) saying precisely what cannot be mapped
@@ -147,7 +147,8 @@ def rewrite_query(
     `names` maps the canonical names `select`, `func`, `delete`, `update` to the local names
     (possibly dotted, `sa.select`) to use; a canonical name it maps is taken as already
     available, so only unmapped names used by the rewrite appear in `imports`. `mapped`:
-    dotted names the analysis knows hold a mapped class (`self.model`).
+    dotted names the analysis knows hold a mapped class (`self.model`). `sqlmodel`: the Session is
+    SQLModel's AsyncSession and `names` maps `select` to SQLModel's: objects are read with `exec()`.
     """
     chain = _Chain.parse(node, session)
     if chain is not None and mapped:
@@ -172,11 +173,12 @@ def rewrite_query(
             f"`{session}.scalar(select(func.count()).select_from(stmt.subquery()))`) and run phase two "
             "again; or keep the route on the sync path"
         )
-    return _Rewriter(chain, _Names(names)).rewrite()
+    return _Rewriter(chain, _Names(names, sqlmodel)).rewrite()
 
 
 def kept_head(
-    node: cst.Call, session: str, names: Mapping[str, str] | None = None, mapped: frozenset[str] = frozenset()
+    node: cst.Call, session: str, names: Mapping[str, str] | None = None, mapped: frozenset[str] = frozenset(),
+    sqlmodel: bool = False,
 ) -> QueryRewrite | str:
     """The head of a Query kept in a local name (`facts.QueryVar`): `session.query(Book).filter(x)`
     -> `select(Book).where(x)`, or why it cannot be written so."""
@@ -187,7 +189,7 @@ def kept_head(
     problem = chain.check()
     if problem is not None or chain.terminal is not None:
         return problem or "the chain has a terminal method"
-    rewriter = _Rewriter(chain, _Names(names))
+    rewriter = _Rewriter(chain, _Names(names, sqlmodel))
     return rewriter.done(rewriter.select())
 
 
@@ -210,7 +212,7 @@ def kept_extension(node: cst.Call) -> cst.Call:
 
 def kept_run(
     node: cst.Call, query: str, session: str, names: Mapping[str, str] | None = None,
-    mapped: frozenset[str] = frozenset(),
+    mapped: frozenset[str] = frozenset(), sqlmodel: bool = False,
 ) -> QueryRewrite | str:
     """A run of a Query kept in a local name, `q.offset(n).all()` -> `(await
     session.scalars(q.offset(n))).unique().all()`; `query` is the head's `session.query(...)`
@@ -227,7 +229,7 @@ def kept_run(
     problem = chain.check()
     if problem is not None or chain.terminal is None:
         return problem or "the chain has no terminal method"
-    return _Rewriter(chain, _Names(names)).rewrite()
+    return _Rewriter(chain, _Names(names, sqlmodel)).rewrite()
 
 
 @dataclass(frozen=True)
@@ -287,9 +289,11 @@ def _classify(node: cst.BaseExpression, func_name: str = "func", mapped: frozens
 class _Names:
     """Local names for the canonical sqlalchemy names, and the imports the rewrite needs."""
 
-    def __init__(self, names: Mapping[str, str] | None) -> None:
+    def __init__(self, names: Mapping[str, str] | None, sqlmodel: bool = False) -> None:
         self.local = dict(names or {})
         self.used: set[str] = set()
+        # `select` is SQLModel's, whose statement of one entity SQLModel's `exec()` runs for objects
+        self.sqlmodel = sqlmodel
 
     def ref(self, canonical: str) -> cst.BaseExpression:
         self.used.add(canonical)
@@ -529,6 +533,9 @@ class _Rewriter:
         return self.statement(self.chain.query.with_changes(func=self.names.ref("select")))
 
     def awaited(self, method: str, *args: cst.BaseExpression | cst.Arg) -> cst.Await:
+        if method == "scalars" and self.names.sqlmodel:
+            # SQLModel's AsyncSession runs `scalars()` through the `execute()` it deprecates
+            method = "exec"
         arguments = [arg if isinstance(arg, cst.Arg) else cst.Arg(value=arg) for arg in args]
         call = _method(self.chain.session, method, arguments)
         return cst.Await(expression=call, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

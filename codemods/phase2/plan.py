@@ -47,7 +47,7 @@ class FunctionPlan:
     # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
     # query's form (`facts.Load.form`), the options as code, and for a `get` the local name of
     # `sqlalchemy.select` and the primary key attribute the `select` replacing it filters on.
-    eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str] | None]] = field(default_factory=dict)
+    eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str] | None]] = field(default_factory=dict)
     # Names replaced everywhere in the function (parameters, return annotation, body): a class
     # holding the Session by its parallel async class. Local name -> new name.
     renames: dict[str, str] = field(default_factory=dict)
@@ -84,6 +84,9 @@ class StackNames:
     dependency: str
     # Methods the Session class behind the async sessions adds (StackPlan.session_methods)
     session_methods: frozenset[str] = frozenset()
+    # The async sessions are SQLModel's AsyncSession (StackPlan.sqlmodel): a select of objects
+    # the rewrite writes runs on `exec()` with SQLModel's `select`
+    sqlmodel: bool = False
 
 
 @dataclass(slots=True)
@@ -186,7 +189,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
         if function.name in unit_of_work.ASYNC_NAMES and holders.holder_of(project, fid) is not None:
             fplan.rename = unit_of_work.ASYNC_NAMES[function.name]
-        _plan_eager(project, fid, fplan, plan, closure)
+        _plan_eager(project, fid, fplan, plan, closure, stack)
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
@@ -309,7 +312,9 @@ def _plan_parallel_family(
                 renames[base_class.qualname] = parallel[resolved]
 
 
-def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, closure: Closure) -> None:
+def _plan_eager(
+    project: Project, fid, fplan: FunctionPlan, plan: FilePlan, closure: Closure, stack: StackNames
+) -> None:
     """The loader options the migrated routes need on this function's queries."""
     from async_migrate.codemods.phase2.eager_flow import option
 
@@ -369,10 +374,12 @@ def _plan_eager(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, clos
         key = classes.primary_key(load.model) if load.form == "get" else None
         select = None
         if key is not None:
-            select_name = _imported_as(module, "sqlalchemy", "select")
+            # SQLModel's `exec()` returns the objects of its own `select` of one entity
+            home, method = ("sqlmodel", "exec") if stack.sqlmodel else ("sqlalchemy", "scalars")
+            select_name = _imported_as(module, home, "select")
             if select_name is None or select_name in shadowed:
-                select_name = _import_free(module, plan, "sqlalchemy", "select", shadowed)
-            select = (select_name, key)
+                select_name = _import_free(module, plan, home, "select", shadowed)
+            select = (select_name, key, method)
         fplan.eager[load.index] = (load.form, options, select)
 
 

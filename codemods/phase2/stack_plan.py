@@ -162,6 +162,9 @@ class StackPlan:
     # Methods the Session class behind the async sessions (`sync_session_class=`) adds and
     # AsyncSession lacks: a call of one runs through `run_sync` (phase2/session_subclass.py).
     session_methods: frozenset[str] = frozenset()
+    # The async sessions are SQLModel's AsyncSession, whose `exec()` runs a statement: its
+    # `scalars()` goes through `execute()`, which SQLModel deprecates (a DeprecationWarning a run).
+    sqlmodel: bool = False
 
     @property
     def ok(self) -> bool:

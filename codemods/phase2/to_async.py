@@ -325,7 +325,7 @@ class _AsyncBody(cst.CSTTransformer):
     def __init__(
         self,
         calls: dict[int, CallAction],
-        eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str] | None]] | None = None,
+        eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str] | None]] | None = None,
         refreshes: list | None = None,
         result_name: str = "",
     ) -> None:
@@ -646,10 +646,12 @@ def _without_pragma(node: cst.FunctionDef) -> cst.FunctionDef:
 _LOOSE = (cst.IfExp, cst.Lambda, cst.BooleanOperation, cst.Comparison, cst.NamedExpr, cst.UnaryOperation, cst.Await)
 
 
-def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: str) -> tuple[cst.Call, str]:
-    """`s.get(M, pk)` as `s.scalars(select(M).where(M.key == pk).options(...))` and the result
-    method that ends it after `.unique()` (`one_or_none`, for `get_one` `one`); see
-    plan._plan_eager for why."""
+def _get_as_select(
+    call: cst.Call, options: tuple[str, ...], select: str, key: str, method: str
+) -> tuple[cst.Call, str]:
+    """`s.get(M, pk)` as `s.scalars(select(M).where(M.key == pk).options(...))` (`s.exec(...)`
+    on SQLModel's AsyncSession, `method`) and the result method that ends it after `.unique()`
+    (`one_or_none`, for `get_one` `one`); see plan._plan_eager for why."""
     if not isinstance(call.func, cst.Attribute):
         raise ValueError("a get to rewrite as a select is a method call")
     positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -673,8 +675,8 @@ def _get_as_select(call: cst.Call, options: tuple[str, ...], select: str, key: s
     filled = filled.with_changes(args=[cst.Arg(cst.parse_expression(text)) for text in options])
     for arg in locking:
         filled = _locked(filled, arg.value)
-    method = "one" if call.func.attr.value == "get_one" else "one_or_none"
-    return call.with_changes(func=call.func.with_changes(attr=cst.Name("scalars")), args=[cst.Arg(filled)]), method
+    ending = "one" if call.func.attr.value == "get_one" else "one_or_none"
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name(method)), args=[cst.Arg(filled)]), ending
 
 
 def _locked(statement: cst.Call, value: cst.BaseExpression) -> cst.Call:

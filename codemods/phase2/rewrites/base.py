@@ -42,6 +42,11 @@ class CallAction:
     mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
     engine: str | None = None  # open on engine: the async engine's local name
     query: str | None = None  # query run: the kept name's `session.query(...)` call as written
+    # query: the local names of `select`, `func`, `delete`, `update` the statement is written with,
+    # imported by the module or by the plan (canonical -> local), and whether its `select` is
+    # SQLModel's, run with `exec()` for objects
+    names: tuple[tuple[str, str], ...] = ()
+    sqlmodel: bool = False
 
 
 class Leave:

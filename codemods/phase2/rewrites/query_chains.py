@@ -24,12 +24,15 @@ class LegacyQuery(CallRewrite):
         if call.query_root not in site.names:
             return None
         mapped = tuple(sorted(project_classes(site.project).class_valued(site.fid)))
-        return CallAction(CallKind.QUERY, call.query_root, add_await=False, mapped=mapped)
+        names, sqlmodel = _names_for(site)
+        return CallAction(CallKind.QUERY, call.query_root, add_await=False, mapped=mapped, names=names, sqlmodel=sqlmodel)
 
     def edit(
         self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
     ) -> cst.BaseExpression:
-        rewritten = rewrite_query(call, action.rename or "session", mapped=frozenset(action.mapped))
+        rewritten = rewrite_query(
+            call, action.rename or "session", dict(action.names), mapped=frozenset(action.mapped), sqlmodel=action.sqlmodel
+        )
         if isinstance(rewritten, str):  # planning blocks these; never guess
             raise ValueError(f"legacy Query chain cannot be rewritten: {rewritten}")
         imports |= rewritten.imports
@@ -52,7 +55,10 @@ class KeptQuery(CallRewrite):
             else:
                 continue
             mapped = tuple(sorted(project_classes(site.project).class_valued(site.fid)))
-            return CallAction(kind, kept.session, add_await=False, mapped=mapped, query=kept.query)
+            names, sqlmodel = _names_for(site)
+            return CallAction(
+                kind, kept.session, add_await=False, mapped=mapped, query=kept.query, names=names, sqlmodel=sqlmodel
+            )
         return None
 
     def edit(
@@ -62,10 +68,44 @@ class KeptQuery(CallRewrite):
             return kept_extension(call)
         session, mapped = action.rename or "session", frozenset(action.mapped)
         if action.kind is CallKind.QUERY_KEPT:
-            rewritten = kept_head(call, session, mapped=mapped)
+            rewritten = kept_head(call, session, dict(action.names), mapped=mapped, sqlmodel=action.sqlmodel)
         else:
-            rewritten = kept_run(call, action.query or "", session, mapped=mapped)
+            rewritten = kept_run(call, action.query or "", session, dict(action.names), mapped=mapped, sqlmodel=action.sqlmodel)
         if isinstance(rewritten, str):  # planning blocks these; never guess
             raise ValueError(f"legacy Query kept in a name cannot be rewritten: {rewritten}")
         imports |= rewritten.imports
         return rewritten.expression
+
+
+
+_SELECTS = ("sqlalchemy", "sqlalchemy.future", "sqlalchemy.sql", "sqlalchemy.sql.expression")
+
+
+def _names_for(site: FunctionSite) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The names the rewritten statement is written with, and whether its `select` is SQLModel's,
+    for SQLModel's AsyncSession to run with `exec()` (its `scalars()` goes through the
+    `execute()` SQLModel deprecates). Each as the module imports it; a `select` imported now,
+    from `sqlmodel` on SQLModel's stack, under another name where the module binds `select` to
+    something else (`from mylib import select`), which an added import would rebind. A module
+    importing SQLAlchemy's `select` keeps `scalars()`: `exec()` returns rows for its statement."""
+    from async_migrate.codemods.phase2.plan import _import_free
+    from async_migrate.codemods.phase2.twins import module_names
+
+    found: dict[str, str] = {}
+    sqlmodel = site.stack.sqlmodel
+    local = site.imported_as("sqlmodel", "select")
+    if local is None:
+        local = next((n for home in _SELECTS if (n := site.imported_as(home, "select")) is not None), None)
+        if local is not None:
+            sqlmodel = False
+        else:
+            local = _import_free(site.module, site.file, "sqlmodel" if sqlmodel else "sqlalchemy", "select", set())
+    found["select"] = local
+    bound = module_names(site.module)
+    for name in ("func", "delete", "update"):
+        local = site.imported_as("sqlalchemy", name) or site.imported_as("sqlmodel", name)
+        if local is None and name in bound:
+            local = _import_free(site.module, site.file, "sqlalchemy", name, set())
+        if local is not None:
+            found[name] = local
+    return tuple(sorted(found.items())), sqlmodel
