@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 from conftest import BOOKSHOP, TASKBOARD
 from sample import STRICT, assert_all_passed, copy_service, defined_tests, run_service_tests
-from test_phase2_rules import apply, read
+from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -438,3 +438,33 @@ def test_the_async_alias_goes_beside_a_shared_alias_not_into_a_router_another_ro
         print(json.dumps({"made": made, "listed": listed, "stored": stored}))
     """)
     assert result == {"made": {"made": "LAMP"}, "listed": ["LAMP"], "stored": ["lamp"]}
+
+
+OVERRIDE = '''class CRUDItem(CRUDBase[Item]):
+    def names(self, db: Session) -> list[str]:
+        return [name + "!" for name in super().names(db)]
+
+'''
+
+
+def test_an_override_written_after_an_earlier_run_gets_its_twin_under_the_name_that_run_gave(cli, service):
+    root = service({
+        "services/__init__.py": "", "services/shared.py": SHARED, "services/crud.py": CRUD,
+        "services/item_service.py": SERVICE, "api/a.py": SUBSYSTEM_ROUTES.format(name="a"),
+        "api/b.py": SUBSYSTEM_ROUTES.format(name="b"), "main.py": BOTH,
+    })
+    apply(cli, root, subsystem="api/a.py")
+    crud = read(root, "services/crud.py").replace("class CRUDItem(CRUDBase[Item]):\n", OVERRIDE)
+    (root / "services/crud.py").write_text(crud, encoding="utf-8")
+    document = apply(cli, root, subsystem="api/b.py")
+    assert handler(document, "summary")["action"] == "migrate"
+    text = read(root, "services/crud.py")
+    # the override's twin overrides the base's twin the first run added: no `names_async_2` copy
+    assert "_async_2" not in text and text.count("async def names_async(") == 2
+    assert '        return [name + "!" for name in await super().names_async(db)]\n' in text
+    result = serve(root, "sqlite", """
+        for p in "ab":
+            client.post(f"/{p}/items", params={"name": p + "1"}).raise_for_status()
+        print(json.dumps([client.get(f"/{p}/summary").json() for p in "ab"]))
+    """)
+    assert result == [{"count": 2, "names": ["a1!", "b1!"]}] * 2

@@ -40,11 +40,16 @@ def name_twins(
         if not twinned:
             continue
         base = project.functions[twinned[0]][1].name + project.config.twin_suffix
-        found = next((n for n in _numbered(base) if all(existing_twin(project, fid, n) for fid in twinned)), None)
-        reused = found is not None
+        # An earlier run's twin name, where each method of the group has its twin under it or
+        # (an override written since) nothing of that name in its class: the new twins join it.
+        found = next((
+            n for n in _numbered(base)
+            if any(existing_twin(project, fid, n) for fid in twinned)
+            and all(existing_twin(project, fid, n) or _free_in_class(project, fid, n) for fid in twinned)
+        ), None)
         name = found if found is not None else methods.twin_name(project, twinned, read)
         for fid in twinned:
-            if reused:
+            if found is not None and existing_twin(project, fid, name):
                 _reuse(closure.helpers[fid], name)
             else:
                 _set_twin(project, closure.helpers[fid], name)
@@ -69,6 +74,14 @@ def name_twins(
         for home in homes:
             taken[home].add(name)
         _set_twin(project, decision, name)
+
+
+def _free_in_class(project: Project, fid: FunctionId, name: str) -> bool:
+    """Whether the class defining the method `fid` binds nothing called `name`."""
+    module, function = project.functions[fid]
+    owner = function.qualname.rpartition(".")[0]
+    found = next((c for c in module.classes if c.qualname == owner), None)
+    return found is not None and name not in found.names and module.function(f"{owner}.{name}") is None
 
 
 def _set_twin(project: Project, decision: HelperDecision, name: str) -> None:
