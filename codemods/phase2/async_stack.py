@@ -74,6 +74,7 @@ from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am283_listener_opens_sync_session import RULE as AM283
 from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
 from async_migrate.codemods.rules.am327_reused_stack_other_session_class import RULE as AM327
+from async_migrate.codemods.rules.am328_application_session_override import RULE as AM328
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -1028,6 +1029,11 @@ class _Analysis:
             *(outside_tests.modules(self.root, self.read) if self.root is not None else ()),
         ]
         self.plan.test_modules = tests[len(self.project.modules):]
+        for path, line, message in stack_extras.application_overrides(
+            self.project, self.texts, self.project.modules.values(), providers,
+            dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),
+        ):
+            self._block(AM328, path, line, message)
         self.plan.overrides = stack_extras.override_notes(
             self.project, self.texts, tests, providers,
             dependency.name, self.canonical(f"{dependency.module}.{dependency.name}"),

@@ -1391,11 +1391,33 @@ def request_state_blockers(
     return blockers
 
 
+def application_overrides(
+    project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str], async_dependency: str,
+    async_ref: str | None,
+) -> list[tuple[str, int, str]]:
+    """AM328: each `dependency_overrides[<sync provider>]` in the application's own code (not its
+    tests), which the migrated routes would bypass in production; none once the application
+    overrides the async dependency too."""
+    modules = [m for m in modules if not is_test_path(m.path)]
+    if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
+        return []
+    found = []
+    for o in overrides(project, texts, modules, providers):
+        found.append((o.path, o.line, (
+            f"the application overrides its session dependency (`{o.written}`): every route's Session comes "
+            f"from that override rather than `{o.provider}`, and the migrated routes, depending on "
+            f"`{async_dependency}`, would bypass it (what it does per request, the database it opens): "
+            f"override `{async_dependency}` there too with an async counterpart of it"
+        )))
+    return found
+
+
 def override_notes(
     project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str], async_dependency: str,
     async_ref: str | None,
 ) -> list[str]:
-    """Follow-ups: each `dependency_overrides[<sync provider>]`, which migrated routes no longer reach."""
+    """Follow-ups: each `dependency_overrides[<sync provider>]` the tests make, which migrated
+    routes no longer reach (the application's own are `application_overrides`)."""
     modules = list(modules)
     # An override of the async dependency covers a sync one made in the same place (the same
     # fixture, say), or everywhere when made at module level. A fixture overriding only the sync
@@ -1407,7 +1429,7 @@ def override_notes(
         return []  # the async dependency is overridden for every test
     notes = []
     for o in overrides(project, texts, modules, providers):
-        if (o.path, o.scope) in covered:
+        if (o.path, o.scope) in covered or not is_test_path(o.path):
             continue
         note = (
             f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "

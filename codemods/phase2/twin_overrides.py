@@ -24,6 +24,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import stack_extras
 from async_migrate.codemods.phase2.holders import holder_of
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.sources import is_test_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,15 @@ def _notes(
             if (o.path, o.scope) in covered:
                 continue
             shown = ", ".join(dep.routes[:3]) + (f" and {len(dep.routes) - 3} more" if len(dep.routes) > 3 else "")
+            if not is_test_path(o.path):
+                # the application's own override: the migrated routes would bypass it when served
+                follow_ups.append(
+                    f"{o.path}:{o.line}: `{o.written}` overrides `{o.provider}` in the application; the migrated "
+                    f"routes ({shown}) depend on its async twin `{dep.twin}` ({dep.module}) instead, which it does "
+                    f"not reach, so they run the real `{dep.twin}` when served: override `{dep.twin}` there too with "
+                    "an async counterpart of the override"
+                )
+                continue
             note = (
                 f"{o.path}:{o.line}: `{o.written}` overrides `{o.provider}`; the migrated routes ({shown}) depend "
                 f"on its async twin `{dep.twin}` ({dep.module}) instead, and FastAPI looks an override up by the "
@@ -118,7 +128,6 @@ def after_gaps(
         param_dependency,
         route_dependencies,
     )
-    from async_migrate.codemods.sources import is_test_path
 
     if session_overridden:
         return []
