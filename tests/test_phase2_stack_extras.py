@@ -300,6 +300,59 @@ def test_a_hand_written_async_dependency_doing_the_same_is_reused_and_filters(cl
     assert serve(root, "sqlite", LISTED) == ["ann's"]
 
 
+# The owner set by a dependency receiving the Session another one opens, as multi-tenant code
+# keeps the opening plain: the received Session and its `return` are the opening, not more work.
+WRAPPED_OWNER = """
+from fastapi import Depends
+
+
+def open_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+def get_db_session(session: Session = Depends(open_db_session), x_owner: int = Header()) -> Session:
+    session.info["owner"] = x_owner
+    return session
+"""
+
+
+def wrapped_owner_stack(opener_extra: str = "") -> str:
+    head, _, _ = dedent(OWNER_STACK).partition("\n\ndef get_db_session(")
+    wrapped = dedent(WRAPPED_OWNER)
+    if opener_extra:
+        wrapped = wrapped.replace("        yield session\n", f"        {opener_extra}\n        yield session\n", 1)
+    return head + "\n\n" + wrapped
+
+
+def test_a_dependency_setting_up_the_session_it_receives_blocks_naming_only_that_work(cli, service):
+    root = service({"db/engine.py": wrapped_owner_stack(), SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert "parameter `x_owner: int`" in blocker and '`session.info["owner"] = x_owner`' in blocker, blocker
+    assert "parameter `session: Session`" not in blocker and "`return session`" not in blocker, blocker
+    assert document["files_changed"] == []
+    assert serve(root, "sqlite", LISTED) == ["ann's"]
+
+
+def test_a_hand_written_async_dependency_doing_what_the_receiving_dependency_does_is_reused_and_filters(cli, service):
+    root = service({"db/engine.py": wrapped_owner_stack() + "\n\n" + dedent(OWNER_ASYNC) + "\n", SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    assert document["subsystem"]["global_blockers"] == []
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert serve(root, "sqlite", LISTED) == ["ann's"]
+
+
+def test_near_miss_work_of_the_dependency_that_opens_the_received_session_still_blocks(cli, service):
+    # the opener's own statement is done for these routes too, and the async dependency lacks it
+    engine = wrapped_owner_stack('session.info["channel"] = "api"')
+    root = service({"db/engine.py": engine + "\n\n" + dedent(OWNER_ASYNC) + "\n", SUBSYSTEM: routes(LIST)})
+    document = apply(cli, root)
+    (blocker,) = document["subsystem"]["global_blockers"]
+    assert '`session.info["channel"] = "api"`' in blocker, blocker
+    assert handler(document, "list_items")["action"] == "blocked"
+
+
 # ------------------------------------------------------------- dependency_overrides
 
 CONFTEST = """

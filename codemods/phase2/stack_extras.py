@@ -44,7 +44,7 @@ from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
 from async_migrate.codemods.phase2 import expired_lists
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -359,7 +359,10 @@ def function_node(texts: Texts, module: facts.Module, function: facts.Function) 
     return (text, node) if node is not None else None
 
 
-def provider_extras(project: Project, texts: Texts, module: facts.Module, function: facts.Function) -> list[Extra] | None:
+def provider_extras(
+    project: Project, texts: Texts, module: facts.Module, function: facts.Function,
+    _seen: frozenset[FunctionId] = frozenset(),
+) -> list[Extra] | None:
     """What a session dependency does beyond opening, yielding, committing, rolling back and
     closing its session: each other statement, and each parameter other than a maker it
     opens. None when its text cannot be read (the caller cannot show it does nothing more)."""
@@ -368,14 +371,39 @@ def provider_extras(project: Project, texts: Texts, module: facts.Module, functi
         return None
     text, node = found
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    reader = _read_provider(project, texts, module, function, text, node)
+    received = received_sessions(project, module, function)
+    reader = _read_provider(project, texts, module, function, text, node, set(received))
     params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
     params += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
     extras = [
         Extra(module.path, arg.lineno, first_line(text, arg), f"param:{arg.arg}", "parameter ")
-        for arg in params if arg.arg not in reader.openers_used and arg.arg != reader.instance
+        for arg in params
+        if arg.arg not in reader.openers_used and arg.arg != reader.instance and arg.arg not in received
     ]
-    return extras + reader.extras
+    extras += reader.extras
+    # The Session it receives was opened by that provider: what it does there is done for this
+    # dependency's routes too.
+    seen = {(module.name, function.key)} | set(_seen)
+    for upstream in sorted(set(received.values()) - seen):
+        above = provider_extras(project, texts, *project.functions[upstream], _seen=frozenset(seen))
+        if above is None:
+            return None
+        extras += above
+    return extras
+
+
+def received_sessions(project: Project, module: facts.Module, function: facts.Function) -> dict[str, FunctionId]:
+    """A session dependency's parameters injected by another session dependency
+    (`db: Session = Depends(get_db)` in `get_tenant_db`, which sets `db.info` and returns it): name ->
+    that provider. Such a parameter is the opening, not more work per request."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+
+    found = {}
+    for param in function.params:
+        provider = dependency_function(project, param_dependency(project, param))
+        if provider is not None and provider != (module.name, function.key) and provider in project.session_dependencies:
+            found[param.name] = provider
+    return found
 
 
 def held_opening(
@@ -393,9 +421,10 @@ def held_opening(
 
 def _read_provider(
     project: Project, texts: Texts, module: facts.Module, function: facts.Function, text: str,
-    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    node: ast.FunctionDef | ast.AsyncFunctionDef, received: set[str] | None = None,
 ) -> _Provider:
     reader = _Provider(project, module, text, texts)
+    reader.sessions |= received or set()
     if _instance_method(project, module, function) and node.args.args:
         # FastAPI calls the instance (or its bound method, `Depends(container.session)`): what it
         # holds (`self.factory`) may be the sessionmaker, when what its call gives is what the
@@ -404,6 +433,7 @@ def _read_provider(
         reader.statements(node.body, top=True)
         if reader.held_opened is None or not reader.held_names & reader.handed:
             reader = _Provider(project, module, text, texts)
+            reader.sessions |= received or set()
             reader.statements(node.body, top=True)
         return reader
     reader.statements(node.body, top=True)

@@ -18,6 +18,11 @@ its async_sessionmaker (its async engine for the engine) covers it. A session op
 tenant's engine from a dict of engines (`Session(bind=ENGINES[tenant])`) is covered by one opened
 the same way from a dict of async engines (`AsyncSession(bind=ASYNC_ENGINES[tenant])`); which
 database each reaches is taken on the configuration's word (`async-dependency`, AM243).
+A dependency receiving the Session another one opens and setting it up for the request
+(`def get_tenant_db(db: Session = Depends(get_db), tenant: str = Depends(get_tenant))`, setting
+`db.info["tenant"]` and returning `db`) is read as the opening plus that work, and the work of the
+dependency opening it counts too: a hand-written async dependency opening its session and doing
+both covers it.
 
 Before:
 
