@@ -865,7 +865,7 @@ class _Analysis:
         pool = self._sync_pool()[0]
         maker_class = self._maker_class(pool[0]) if len(pool) == 1 else None
         if maker_class is not None and stack_extras.maker_listened(
-            self.project, texts, self.project.modules.values(), stack, is_test_path
+            self.project, texts, self.project.modules.values(), stack
         ):
             # The generated async_sessionmaker runs the class the sessionmaker makes, listeners and all.
             self.maker_class = maker_class

@@ -329,3 +329,15 @@ def test_a_listener_on_an_expression_blocks_as_unverified_unless_a_model_or_tabl
         ), document["subsystem"]["global_blockers"]
     else:
         assert found["action"] == "migrate" and "AM270" not in found["codes"], found
+
+
+def test_near_miss_a_sessionmaker_listener_in_test_code_keeps_its_class_for_the_tests(phase2, entry):
+    # The tests' listener runs for the migrated routes' sessions as for the synchronous ones.
+    conftest = (
+        "from sqlalchemy import event\n\nfrom db.engine import database_sessionmaker\n\n\n"
+        + HARMLESS["sessionmaker"]
+    )
+    document = phase2(ROUTE, {"db/engine.py": engine_module(""), "tests/__init__.py": "", "tests/conftest.py": conftest})
+    assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
+    assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
+    assert not any("in test code" in f for f in document["subsystem"]["follow_ups"]), document["subsystem"]["follow_ups"]
