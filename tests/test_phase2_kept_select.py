@@ -221,3 +221,23 @@ def test_a_module_binding_select_or_func_to_its_own_keeps_them_and_the_statement
         print(json.dumps(client.get("/items").json()))
     """)
     assert result == {"total": 2, "names": "cup, ink, pen", "f": "mine"}
+
+
+SHADOWING_PARAMETER = """
+@router.get("/items")
+def list_items(db: session_dependency, select: bool = False):
+    return {"names": [i.name for i in db.query(Item).order_by(Item.name).all()], "select": select}
+"""
+
+
+def test_a_parameter_named_select_is_not_called_for_the_statement(cli, service):
+    root = service({SUBSYSTEM: routes(SHADOWING_PARAMETER)})
+    assert handler(apply(cli, root), "list_items")["action"] == "migrate"
+    assert "(await db.scalars(select_2(Item).order_by(Item.name))).unique().all()" in (root / SUBSYSTEM).read_text()
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2)])
+            s.commit()
+        print(json.dumps(client.get("/items", params={"select": True}).json()))
+    """)
+    assert result == {"names": ["cup", "pen"], "select": True}

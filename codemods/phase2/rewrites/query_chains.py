@@ -85,12 +85,14 @@ def _names_for(site: FunctionSite) -> tuple[tuple[tuple[str, str], ...], bool]:
     """The names the rewritten statement is written with, and whether its `select` is SQLModel's,
     for SQLModel's AsyncSession to run with `exec()` (its `scalars()` goes through the
     `execute()` SQLModel deprecates). Each as the module imports it; a `select` imported now,
-    from `sqlmodel` on SQLModel's stack, under another name where the module binds `select` to
-    something else (`from mylib import select`), which an added import would rebind. A module
-    importing SQLAlchemy's `select` keeps `scalars()`: `exec()` returns rows for its statement."""
-    from async_migrate.codemods.phase2.plan import _import_free
+    from `sqlmodel` on SQLModel's stack, under another name where the module or the function
+    binds `select` to something else (`from mylib import select`, a parameter), which an added
+    import would rebind or which would shadow it. A module importing SQLAlchemy's `select` keeps
+    `scalars()`: `exec()` returns rows for its statement."""
+    from async_migrate.codemods.phase2.plan import _function_names, _import_free
     from async_migrate.codemods.phase2.twins import module_names
 
+    shadowed = _function_names(site.function)
     found: dict[str, str] = {}
     sqlmodel = site.stack.sqlmodel
     local = site.imported_as("sqlmodel", "select")
@@ -98,14 +100,14 @@ def _names_for(site: FunctionSite) -> tuple[tuple[tuple[str, str], ...], bool]:
         local = next((n for home in _SELECTS if (n := site.imported_as(home, "select")) is not None), None)
         if local is not None:
             sqlmodel = False
-        else:
-            local = _import_free(site.module, site.file, "sqlmodel" if sqlmodel else "sqlalchemy", "select", set())
+    if local is None or local in shadowed:
+        local = _import_free(site.module, site.file, "sqlmodel" if sqlmodel else "sqlalchemy", "select", shadowed)
     found["select"] = local
-    bound = module_names(site.module)
+    bound = module_names(site.module) | shadowed
     for name in ("func", "delete", "update"):
         local = site.imported_as("sqlalchemy", name) or site.imported_as("sqlmodel", name)
-        if local is None and name in bound:
-            local = _import_free(site.module, site.file, "sqlalchemy", name, set())
+        if (local is None and name in bound) or local in shadowed:
+            local = _import_free(site.module, site.file, "sqlalchemy", name, shadowed)
         if local is not None:
             found[name] = local
     return tuple(sorted(found.items())), sqlmodel
