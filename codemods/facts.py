@@ -577,6 +577,9 @@ class Module(_Fact):
     # Module-level names declared with an annotation (`WAKEUP: asyncio.Event | None = None`, or
     # no value at all) -> the references in it: what the name holds once something binds it.
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The same of the items a declared collection holds (`WAITERS: dict[int, asyncio.Future]`:
+    # asyncio.Future, what `WAITERS.pop(k)` and `WAITERS[k]` give).
+    declared_items: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Another module's name (or this one's) a function here binds as an attribute to what a call
     # builds (`signals.WAKEUP = asyncio.Event()` in the lifespan): its resolved reference -> the
     # resolved callees.

@@ -107,6 +107,8 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 
 # What a module-level name or attribute holds when bound to `asyncio.create_task(...)`.
 _TASK = "asyncio.Task"
+# Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
+_TAKE_ITEM = frozenset({"pop", "get", "setdefault", "popleft"})
 
 
 @dataclass(slots=True)
@@ -2581,6 +2583,11 @@ class Project:
         `await` keeps the function a coroutine already."""
         if call.nested or call.awaited:
             return None
+        if call.item is not None and call.item[1] not in LOOP_BOUND_READS:
+            # `WAITERS[event_id].set_result(True)` on `WAITERS: dict[int, asyncio.Future]`
+            container, method = call.item
+            found = self._item_primitive(container)
+            return f"{self.written(container)}[...].{method}() on an {found}" if found is not None else None
         written = call.func or call.callee
         if written is None:
             return None
@@ -2620,6 +2627,11 @@ class Project:
                     return self._primitive(param.annotation[0])
             built = [b.expr for b in function.bindings if b.name == head and not b.entered]
             found = self._primitive_built(built[-1]) if built else None
+            taken = built[-1].removesuffix("()") if built and found is None else ""
+            container, _, method = taken.rpartition(".")
+            if container and method in _TAKE_ITEM and "(" not in container and not container.startswith("$"):
+                # `fut = WAITERS.pop(event_id)` on `WAITERS: dict[int, asyncio.Future]`
+                found = self._item_primitive(container)
             # A task the function starts itself (`task = asyncio.create_task(...)`): starting it
             # needs the loop already, and is reported as such.
             return None if found == _TASK else found
@@ -2680,6 +2692,17 @@ class Project:
                 return None
             owner = classes.resolve(target.value.ref)
         return self._attribute_primitive(owner, attribute) if owner is not None else None
+
+    def _item_primitive(self, container: str) -> str | None:
+        """The primitive the items of module-level `container` are declared to be
+        (`WAITERS: dict[int, asyncio.Future]`), or None."""
+        owner, _, name = container.rpartition(".")
+        module = self.modules.get(owner)
+        for ref in module.declared_items.get(name, ()) if module is not None else ():
+            found = self._primitive(ref)
+            if found is not None:
+                return found
+        return None
 
     def _global_primitive(self, holder: str) -> str | None:
         """The primitive a module-level name holds once a function of its module has bound it

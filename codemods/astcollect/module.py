@@ -80,6 +80,16 @@ def _type_like(node: ast.expr) -> bool:
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "frozenset"})
 # Methods changing a dict or list in place.
 _IN_PLACE = dispatch.MUTATORS | {"pop", "popitem", "clear", "remove"}
+# Collections whose last type argument is what an item taken out is (`dict[int, asyncio.Future]`),
+# and those whose first is (`list[asyncio.Queue]`).
+_MAPPINGS = frozenset({
+    "dict", "builtins.dict", "typing.Dict", "typing.Mapping", "typing.MutableMapping", "collections.defaultdict",
+    "collections.OrderedDict", "collections.abc.Mapping", "collections.abc.MutableMapping", "weakref.WeakValueDictionary",
+})
+_SEQUENCES = frozenset({
+    "list", "builtins.list", "set", "builtins.set", "typing.List", "typing.Set", "typing.Deque", "collections.deque",
+    "collections.abc.Sequence", "collections.abc.MutableSequence", "typing.Sequence",
+})
 # Wrappers whose arguments are the types an annotation allows: `Optional[asyncio.Event]`.
 _OPTIONAL = frozenset({"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"})
 
@@ -432,6 +442,9 @@ class Collector:
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
             target, value = statement.target.id, statement.value  # type: ignore[attr-defined]
             self.facts.declared[target] = self._declared_types(statement.annotation)  # type: ignore[attr-defined]
+            items = self._declared_items(statement.annotation)  # type: ignore[attr-defined]
+            if items:
+                self.facts.declared_items[target] = items
         elif kind is ast.Expr:
             value = statement.value  # type: ignore[attr-defined]
             if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
@@ -788,6 +801,28 @@ class Collector:
             elif type(node) is ast.Name or type(node) is ast.Attribute:
                 found.append(self.ref(node))
         return tuple(ref for ref in found if ref is not None)
+
+    def _declared_items(self, annotation: ast.expr) -> tuple[str, ...]:
+        """The types of the items a module-level collection is declared to hold: the values of
+        `dict[int, asyncio.Future]`, the elements of `list[asyncio.Queue]` (under `| None` too)."""
+        pending: list[ast.expr] = [annotation]
+        found: list[str] = []
+        while pending:
+            node = pending.pop()
+            if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+                pending += [node.right, node.left]
+                continue
+            if type(node) is not ast.Subscript:
+                continue
+            arguments = [e for e in syntax.elements(node.slice) if type(e) is not ast.Slice]
+            base = self.ref(node.value)
+            if base in _OPTIONAL:
+                pending += reversed(arguments)
+            elif arguments and base in _MAPPINGS:
+                found += self._declared_types(arguments[-1])
+            elif arguments and base in _SEQUENCES:
+                found += self._declared_types(arguments[0])
+        return tuple(found)
 
     def _value(self, value: ast.expr) -> facts.Value | None:
         kind = type(value)

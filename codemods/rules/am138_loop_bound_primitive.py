@@ -7,7 +7,9 @@ awaiting the queue or the event hangs. A handler that calls a method of such a p
 in a module-level global (built at import, declared with an annotation, `WAKEUP: asyncio.Event |
 None = None`, or bound by a function of its module under a `global` statement, `global WAKEUP;
 WAKEUP = asyncio.Event()` in the lifespan, or by a function of any module as an attribute,
-`signals.WAKEUP = asyncio.Event()`), the
+`signals.WAKEUP = asyncio.Event()`), an item of a module-level collection declared to hold them
+(`WAITERS: dict[int, asyncio.Future]`, resolved by a broker's acknowledgement as
+`WAITERS.pop(event_id).set_result(True)`), the
 application's state (`app.state.wakeup = asyncio.Event()` in the lifespan, read as
 `request.app.state.wakeup`, or through a dependency returning it), a class attribute, a `self.` attribute, a local or a parameter
 annotated with it (directly, or through the plain helpers it calls) stays `async def`.

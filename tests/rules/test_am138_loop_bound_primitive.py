@@ -117,6 +117,28 @@ def ready():
 
 def latch():
     LATCH.set()
+
+
+# The broker's acknowledgement resolves the future a request awaits.
+SENT: dict[int, threading.Event] = {}
+
+
+def acknowledge(key):
+    waiter = WAITERS.pop(key, None)
+    if waiter is not None:
+        waiter.set_result(True)
+
+
+def acknowledge_direct(key):
+    WAITERS[key].set_result(True)
+
+
+def acknowledged(key):
+    return WAITERS[key].done()
+
+
+def mark_sent(key):
+    SENT[key].set()
 """
 
 
@@ -151,6 +173,8 @@ FILES = {"services/__init__.py": "", "services/events.py": EVENTS}
         ("events.notify_publisher()", "which calls WAKEUP.set() on an asyncio.Event at services/events.py:"),
         ("events.signal()", "which calls SIGNAL.set() on an asyncio.Event at services/events.py:"),
         ("events.enqueue(name)", "which calls OUTBOX.put_nowait() on an asyncio.Queue at services/events.py:"),
+        ("events.acknowledge(1)", "which calls waiter.set_result() on an asyncio.Future at services/events.py:"),
+        ("events.acknowledge_direct(1)", "which calls WAITERS[...].set_result() on an asyncio.Future"),
     ],
 )
 def test_a_handler_reaching_an_asyncio_primitive_is_kept_with_am138(app, reported, body, fragment):
@@ -181,6 +205,8 @@ def test_a_local_asyncio_event_set_in_the_route_keeps_it(app, reported):
         "events.stop_publisher()",
         "events.shadowed()",
         "events.forget(1)",
+        "events.acknowledged(1)",
+        "events.mark_sent(1)",
     ],
 )
 def test_near_miss_thread_safe_queues_and_reads_convert(app, reported, body):
