@@ -2,7 +2,9 @@
 
 A `close()` in the `finally` of a `try` around the opening, or right after it, runs whatever
 happens in between; so does leaving a `with s:` (or `with contextlib.closing(s):`) that follows
-the opening. A `close()` anywhere else (at the end of the body, in the `try` body, in an
+the opening. An optional Session's fallback opened in an `if` (`if db is None: db =
+SessionLocal(); own = True`) and closed in the `finally` of the `try` right after that `if`,
+under the flag it set (`if own: db.close()`), is closed on every path too. A `close()` anywhere else (at the end of the body, in the `try` body, in an
 `except`) is skipped by an exception or an early return, and a synchronous Session left so is
 closed by the garbage collector, which an AsyncSession's connection is not (`phase2/unclosed.py`).
 """
@@ -28,17 +30,23 @@ def closed_on_every_path(
     return tuple(found)
 
 
+# The statement right after an `if` whose body ends in the opening, and the flags the `if`
+# tests (`if own:`); (None, empty) outside such a body.
+_After = tuple[ast.stmt | None, frozenset[str]]
+_NOTHING_AFTER: _After = (None, frozenset())
+
+
 def _block(
     statements: list[ast.stmt], guarding: tuple[frozenset[str], ...], found: list[int],
-    line_of: Callable[[ast.AST], int],
+    line_of: Callable[[ast.AST], int], after: _After = _NOTHING_AFTER,
 ) -> None:
     """`guarding`: for each `try` around this block, the names its `finally` closes."""
     for position, statement in enumerate(statements):
         name = _opened(statement)
         if name is not None:
-            following = statements[position + 1] if position + 1 < len(statements) else None
+            following, flags = _following(statements, position, after)
             if any(name in closed for closed in guarding) or (
-                following is not None and _closes(following, name)
+                following is not None and _closes(following, name, flags)
             ):
                 found.append(line_of(statement.value))  # type: ignore[attr-defined]
         if isinstance(statement, _NESTED):
@@ -51,6 +59,14 @@ def _block(
                 _block(handler.body, inner, found, line_of)
             _block(statement.orelse, inner, found, line_of)
             _block(statement.finalbody, guarding, found, line_of)
+            continue
+        if isinstance(statement, ast.If):
+            # the fallback of an optional Session (`if db is None: db = SessionLocal()`) is
+            # closed by what follows the `if`
+            next_statement = statements[position + 1] if position + 1 < len(statements) else None
+            tested = frozenset({statement.test.id} if isinstance(statement.test, ast.Name) else ())
+            _block(statement.body, guarding, found, line_of, (next_statement, tested))
+            _block(statement.orelse, guarding, found, line_of, (next_statement, frozenset()))
             continue
         for field in ("body", "orelse"):
             children = getattr(statement, field, None)
@@ -71,11 +87,29 @@ def _opened(statement: ast.stmt) -> str | None:
     return None
 
 
-def _closes(statement: ast.stmt, name: str) -> bool:
+def _following(statements: list[ast.stmt], position: int, after: _After) -> _After:
+    """What runs right after the opening at `position` that can close it: the next statement,
+    past flags set to a constant (`own = True`), or, at the end of an `if` body, the statement
+    after the `if`; with the flags a `finally` may test before closing."""
+    flags = set(after[1])
+    for statement in statements[position + 1:]:
+        if (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Constant)
+            and statement.value.value
+        ):
+            flags.add(statement.targets[0].id)
+            continue
+        return statement, frozenset(flags)
+    return after[0], frozenset(flags)
+
+
+def _closes(statement: ast.stmt, name: str, flags: frozenset[str] = frozenset()) -> bool:
     """The statement right after the opening closes `name` whatever happens in it: a `try` whose
-    `finally` closes it, or a `with` leaving the Session itself or `closing(name)`."""
+    `finally` closes it (under a test of `flags` it was opened with, or of itself), or a `with`
+    leaving the Session itself or `closing(name)`."""
     if isinstance(statement, _TRIES):
-        return name in _finally_closes(statement.finalbody)
+        return name in _finally_closes(statement.finalbody, flags)
     if isinstance(statement, (ast.With, ast.AsyncWith)):
         for item in statement.items:
             entered = item.context_expr
@@ -89,9 +123,10 @@ def _closes(statement: ast.stmt, name: str) -> bool:
     return False
 
 
-def _finally_closes(statements: list[ast.stmt]) -> set[str]:
+def _finally_closes(statements: list[ast.stmt], flags: frozenset[str] = frozenset()) -> set[str]:
     """Names a `finally` block closes unconditionally, or under a test of that name only
-    (`if s is not None: s.close()`, for a Session opened inside the `try`)."""
+    (`if s is not None: s.close()`, for a Session opened inside the `try`), or of a flag set
+    where it was opened (`if own: s.close()`)."""
     closed: set[str] = set()
     for statement in statements:
         name = _close_of(statement)
@@ -101,7 +136,8 @@ def _finally_closes(statements: list[ast.stmt]) -> set[str]:
             tested = {n.id for n in ast.walk(statement.test) if isinstance(n, ast.Name)}
             for inner in statement.body:
                 name = _close_of(inner)
-                if name is not None and tested == {name}:
+                flagged = isinstance(statement.test, ast.Name) and statement.test.id in flags
+                if name is not None and (tested == {name} or flagged):
                     closed.add(name)
     return closed
 

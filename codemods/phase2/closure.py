@@ -39,6 +39,7 @@ from async_migrate.codemods.phase2 import (
     holders,
     inline_sessions,
     methods,
+    optional_session,
     protocols,
     savepoint_reads,
     scheduled,
@@ -104,6 +105,7 @@ from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as 
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
+from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
@@ -2448,14 +2450,21 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM253, line if not elsewhere else function.line,
                               f"{elsewhere}{holder.name(project)} holds the Session on its instances and cannot "
                               f"move: {problem}{where}"))
+    # the general reasons would misname a Session parameter's own fallback opening
+    fallen = optional_session.fallbacks(project, fid)
+    found.extend(_Own(AM329, line, optional_session.reason(param, line, opening))
+                 for param, (line, opening) in fallen.items())
     for line, what in methods.held_elsewhere(project, fid):
         if holder is not None and holders.on_held(project, fid, what):
             continue
         if holder is None and _hands_on_held(project, fid, line, what):
             continue
+        if what.split(".", 1)[0] in fallen:
+            continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
     for line, what in unclosed.unclosed_opens(project, fid):
-        found.append(_Own(AM154, line, what))
+        if line not in {at for at, _ in fallen.values()}:
+            found.append(_Own(AM154, line, what))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found
