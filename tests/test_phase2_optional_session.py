@@ -5,7 +5,10 @@ or always), its twin opens from the async sessionmaker and awaits the closing: t
 and the job's both land. Bound by `db = db or SessionLocal()`, a conditional expression or a
 getter, nothing closes the fallback and phase two does not move it: the helper blocks (AM329)
 naming the line, where it blocked with a reason that misnamed it (a Session not received as a
-parameter; a close "not in a finally" that was in one)."""
+parameter; a close "not in a finally" that was in one). Opened in a `with` branch of its own
+(`if db is None: with SessionLocal() as db: return add_item(name, db)`) it twins as any `with`;
+entered through `nullcontext(db) if db is not None else SessionLocal()` it blocks, naming that
+way through."""
 
 from __future__ import annotations
 
@@ -44,6 +47,60 @@ CLOSED = {
     ),
     "closed-always": FLAGGED.replace("        if own:\n            db.close()", "        db.close()"),
 }
+BRANCHED = {
+    "recursive": """
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+from models import Item
+
+
+def add_item(name: str, db: Session | None = None) -> int:
+    if db is None:
+        with database_sessionmaker() as db:
+            return add_item(name, db)
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return item.id
+""",
+    "two-branches": """
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+from models import Item
+
+
+def _add(name: str, db: Session) -> int:
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return item.id
+
+
+def add_item(name: str, db: Session | None = None) -> int:
+    if db is not None:
+        return _add(name, db)
+    with database_sessionmaker() as own:
+        return _add(name, own)
+""",
+}
+NULLCONTEXT = """
+from contextlib import nullcontext
+
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+from models import Item
+
+
+def add_item(name: str, db: Session | None = None) -> int:
+    with nullcontext(db) if db is not None else database_sessionmaker() as s:
+        item = Item(name=name, owner_id=1)
+        s.add(item)
+        s.commit()
+        return item.id
+"""
 UNCLOSED_OR = """
 from sqlalchemy.orm import Session
 
@@ -140,5 +197,30 @@ def test_a_fallback_never_closed_blocks_with_am329_naming_it_and_the_writes_land
             f"(`{param}` bound to `{opening}` at line {line})"
         ), entry["reasons"]
     assert read(root, "services/crud.py") == before  # nothing half-migrated, no twin
+    script = WRITES.format(alone="import jobs\n    jobs.nightly()")
+    assert serve(root, "sqlite", script) == {"status": 200, "names": ["nightly", "routed"]}
+
+
+@pytest.mark.parametrize("shape", sorted(BRANCHED))
+def test_a_fallback_opened_in_a_with_branch_is_twinned_and_both_callers_write(cli, service, shape):
+    # The way through the AM329 and nullcontext reasons name: the fallback as a `with` of its own.
+    root = _service(service, BRANCHED[shape], job=True)
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert "async with async_database_sessionmaker() as" in function(root, "services/crud.py", "add_item_async")
+    script = WRITES.format(alone="import jobs\n    jobs.nightly()")
+    assert serve(root, "sqlite", script) == {"status": 200, "names": ["nightly", "routed"]}
+
+
+def test_a_fallback_entered_through_nullcontext_blocks_naming_the_way_through_and_the_writes_land(cli, service):
+    root = _service(service, NULLCONTEXT, job=True)
+    before = read(root, "services/crud.py")
+    entry = handler(apply(cli, root), "create_item")
+    assert (entry["action"], entry["codes"]) == ("blocked", ["AM215"]), entry
+    assert entry["reasons"][0].startswith(
+        "services/crud.py:10: enters the Session it is given through `contextlib.nullcontext()`, with a Session of its own"
+    ), entry["reasons"]
+    assert "if db is None: with SessionLocal() as db:" in entry["reasons"][0]
+    assert read(root, "services/crud.py") == before
     script = WRITES.format(alone="import jobs\n    jobs.nightly()")
     assert serve(root, "sqlite", script) == {"status": 200, "names": ["nightly", "routed"]}

@@ -2772,6 +2772,14 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             "variable), whose value the analysis cannot tell, so neither what runs: call the class or "
             "function by its name there, or migrate the route by hand"
         )
+    if project.canonical(callee) == "contextlib.nullcontext":
+        # `with nullcontext(db) if db is not None else SessionLocal() as s:`: an optional Session's fallback
+        return (
+            f"enters the Session it is given through {written}, with a Session of its own in its place when given "
+            "none, in one `with` phase two does not write as `async with` on the async sessionmaker: write the "
+            "fallback as a branch of its own (`if db is None: with SessionLocal() as db: return helper(..., db)`), "
+            "which phase two twins, then rerun phase two"
+        )
     if project.canonical(callee) in _EVENT_REGISTRATION:
         # `@event.listens_for(db, "after_commit", once=True)`: AsyncSession raises NotImplementedError
         session = next((a.name for a in call.args if a.position == 0 and a.name), "db")
