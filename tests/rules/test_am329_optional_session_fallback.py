@@ -44,3 +44,14 @@ def test_near_miss_a_fallback_closed_in_the_finally_under_its_flag_migrates(phas
     document = phase2(ROUTE, {"books.py": FLAGGED})
     assert entry(document, "read_titles")["action"] == "migrate", entry(document, "read_titles")["reasons"]
     assert entry(document, "titles", "helpers")["action"] == "migrate"
+
+
+def test_near_miss_a_finally_closing_under_another_flag_or_a_false_one_still_blocks(phase2, entry):
+    # Only the flag set with the opening (to a true value) stands for it: either miss leaks the AsyncSession.
+    for changed in (
+        FLAGGED.replace("        if own:\n            db.close()", "        if done:\n            db.close()")
+        .replace("    own = False\n", "    own = False\n    done = False\n"),
+        FLAGGED.replace("        own = True\n", "        own = 0\n"),
+    ):
+        found = entry(phase2(ROUTE, {"books.py": changed}), "read_titles")
+        assert (found["action"], found["codes"]) == ("blocked", ["AM329"]), found
