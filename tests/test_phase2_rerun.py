@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 from conftest import BOOKSHOP, TASKBOARD
 from sample import STRICT, assert_all_passed, copy_service, defined_tests, run_service_tests
-from test_phase2_rules import apply, handler, read
+from test_phase2_rules import apply, dedent, handler, read
 from test_phase2_soundness import serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -468,3 +468,58 @@ def test_an_override_written_after_an_earlier_run_gets_its_twin_under_the_name_t
         print(json.dumps([client.get(f"/{p}/summary").json() for p in "ab"]))
     """)
     assert result == [{"count": 2, "names": ["a1!", "b1!"]}] * 2
+
+
+
+NOTES = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.dependencies import session_dependency
+from models import Item
+
+
+class Notes:
+    def __init__(self, db: session_dependency):
+        self.db = db
+
+    def names(self) -> list[str]:
+        return list(self.db.scalars(select(Item.name).order_by(Item.id)))
+"""
+NOTES_ROUTES = """
+from fastapi import APIRouter, Depends
+
+from services.notes import Notes
+
+router = APIRouter(prefix="/{name}")
+
+
+@router.get("/notes")
+def names(notes: Notes = Depends()):
+    return notes.names()
+"""
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")], ids=["a-then-b", "b-then-a"])
+def test_a_class_dependency_an_earlier_run_gave_a_parallel_class_is_not_moved_in_place_later(cli, service, order):
+    root = service({
+        "services/__init__.py": "", "services/notes.py": NOTES, "main.py": BOTH,
+        "api/a.py": NOTES_ROUTES.format(name="a"), "api/b.py": NOTES_ROUTES.format(name="b"),
+    })
+    first, second = order
+    apply(cli, root, subsystem=f"api/{first}.py")
+    document = apply(cli, root, subsystem=f"api/{second}.py")
+    assert handler(document, "names")["action"] == "migrate"
+    # the second subsystem injects the copy the first run added; `Notes` stays as it was
+    assert document["files_changed"] == [f"api/{second}.py"]
+    text = read(root, "services/notes.py")
+    original = text[text.index("class Notes:"):text.index("class NotesAsync:")]
+    assert original.rstrip() == dedent(NOTES)[dedent(NOTES).index("class Notes:"):] and text.count("class NotesAsync:") == 1
+    assert "notes: NotesAsync = Depends()" in read(root, f"api/{second}.py")
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2)])
+            s.commit()
+        print(json.dumps([client.get(f"/{p}/notes").json() for p in "ab"]))
+    """)
+    assert result == [["pen", "cup"], ["pen", "cup"]]

@@ -264,7 +264,7 @@ def compute(
     a route already on an AsyncSession must take for its dependencies' twins to share it."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
-    shared_holders = set(parallel)
+    shared_holders = set(parallel) | _copied_earlier(project)
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
     mixed: dict[FunctionId, list[dependencies.SharedSession]] = {}
@@ -1194,6 +1194,20 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
                     used.add(ancestor)
                     sources |= {f for f, owner in owned.items() if owner == ancestor}
     return used
+
+
+def _copied_earlier(project: Project) -> set[str]:
+    """Classes holding the Session whose parallel async class an earlier run added (and their
+    family): shared, whoever uses them now, so the migrated code uses that copy. Moved in place
+    (a class dependency only this subsystem injects, AM252), the class would stand beside its
+    copy as a second async one."""
+    found: set[str] = set()
+    for ref, holder in holders.holder_classes(project).items():
+        _, written = project.flow.classes.by_ref[ref]
+        members = set(holder.methods) | ({holder.init} if holder.init is not None else set())
+        if _existing_parallel(project, ref, written.name + twin_names.PARALLEL_SUFFIX, members) is not None:
+            found.update(holder.family or (ref,))
+    return found
 
 
 def _existing_parallel(project: Project, ref: str, name: str, members: set[FunctionId]) -> set[FunctionId] | None:
