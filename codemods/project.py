@@ -1380,6 +1380,12 @@ class Project:
             target = self.function(opened.callee) if opened.name and opened.index >= 0 and opened.alone else None
             if target is not None and (target[0].name, target[1].key) in self.opener_twins:
                 found[opened.index] = (opened.name, (target[0].name, target[1].key))  # type: ignore[assignment]
+            elif target is None and opened.name and opened.index >= 0 and opened.alone:
+                from async_migrate.codemods.phase2.scope_openers import unwrapped
+
+                wrapped = unwrapped(self, opened.callee)  # `session_scope = contextmanager(_scope)`
+                if wrapped is not None and wrapped in self.opener_twins:
+                    found[opened.index] = (opened.name, wrapped)
         return found
 
     def session_names_view(self, fid: FunctionId) -> frozenset[str]:

@@ -227,6 +227,7 @@ def tenant_scope(tenant: str):
 def _scope():
     with database_sessionmaker() as session:
         yield session
+        log.info("done")
 
 
 wrapped_scope = contextmanager(_scope)
@@ -261,8 +262,98 @@ wrapped_scope = contextmanager(_scope)
     tenant = " ".join(handler(document, "create_for_tenant")["reasons"])
     assert "it takes parameters (`tenant`), which phase two does not carry into an async twin" in tenant, tenant
     wrapped = " ".join(handler(document, "create_wrapped")["reasons"])
-    assert "is wrapped as `wrapped_scope = contextmanager(_scope)`" in wrapped, wrapped
+    assert "its body does more than open, yield, commit, roll back and close its Session" in wrapped, wrapped
     assert document["files_changed"] == []
+
+
+WRAPPED = ENGINE + '''
+
+import contextlib
+from contextlib import contextmanager
+
+
+def _scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _read() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+
+
+session_scope = contextmanager(_scope)
+read_scope = contextlib.contextmanager(_read)
+'''
+WRAPPED_ROUTES = routes(
+    """
+    from fastapi import HTTPException
+
+    import db.engine as stack
+    from db.engine import session_scope
+    """,
+    """
+    @router.post("/items")
+    def create_item(name: str):
+        with session_scope() as s:
+            s.add(Item(name=name, owner_id=1))
+        return {"ok": True}
+    """,
+    """
+    @router.post("/items/failing")
+    def create_failing(name: str):
+        with session_scope() as s:
+            s.add(Item(name=name, owner_id=1))
+            s.flush()
+            raise HTTPException(409, "refused")
+    """,
+    """
+    @router.get("/items/count")
+    def count_items():
+        with stack.read_scope() as s:
+            return {"count": s.scalar(select(func.count()).select_from(Item))}
+    """,
+)
+WRAPPED_SCRIPT = """
+created = client.post("/items", params={"name": "kept"})
+failing = client.post("/items/failing", params={"name": "rolled back"})
+counted = client.get("/items/count").json()
+import jobs
+jobs.nightly("from the job")
+with Sync() as s:
+    names = sorted(s.scalars(select(Item.name)).all())
+print(json.dumps({"status": [created.status_code, failing.status_code], "counted": counted, "names": names}))
+"""
+
+
+def test_an_opener_wrapped_by_an_assignment_gets_a_twin_under_the_name_its_callers_enter(cli, service):
+    # `session_scope = contextmanager(_scope)`: blocked (AM216) where it is decorated no differently.
+    root = service({"db/engine.py": WRAPPED, "jobs.py": JOB, "api/items.py": WRAPPED_ROUTES})
+    expected = {"status": [200, 409], "counted": {"count": 1}, "names": ["from the job", "kept"]}
+    assert serve(root, "sqlite", WRAPPED_SCRIPT) == expected
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == dict.fromkeys(
+        ["create_item", "create_failing", "count_items"], "migrate"
+    )
+    assert function(root, "db/engine.py", "session_scope_async") == SESSION_SCOPE_ASYNC
+    assert _decorators(root, "db/engine.py", "session_scope_async") == ["asynccontextmanager"]
+    assert _decorators(root, "db/engine.py", "read_scope_async") == ["asynccontextmanager"]
+    engine = read(root, "db/engine.py")
+    # the originals and their wrappers stay for the job
+    assert "session_scope = contextmanager(_scope)\nread_scope = contextlib.contextmanager(_read)" in engine
+    assert function(root, "db/engine.py", "_scope") in WRAPPED
+    assert "async with session_scope_async() as s:" in function(root, "api/items.py", "create_failing")
+    assert "async with stack.read_scope_async() as s:" in function(root, "api/items.py", "count_items")
+    assert read(root, "jobs.py") == JOB.lstrip("\n")
+    assert serve(root, "sqlite", WRAPPED_SCRIPT) == expected
+    assert apply(cli, root)["files_changed"] == []  # a second run finds nothing left to do
 
 
 def test_a_caller_entering_the_opener_where_async_with_cannot_stand_stays_blocked(cli, service):
@@ -302,3 +393,41 @@ def test_a_caller_entering_the_opener_where_async_with_cannot_stand_stays_blocke
     assert inner["action"] == "blocked", inner
     assert "enters `session_scope()` inside a nested function or lambda" in " ".join(inner["reasons"]), inner
     assert document["files_changed"] == []
+
+
+def test_the_session_dependency_wrapped_in_its_module_is_entered_through_its_twin_and_injected_as_ever(cli, service):
+    # `get_db_ctx = contextlib.contextmanager(get_db_session)`: FastAPI injects the generator,
+    # code enters the wrapper; the route entering it blocked as calling a dependency (AM216).
+    engine = ENGINE + "\n\nimport contextlib\n\nget_db_ctx = contextlib.contextmanager(get_db_session)\n"
+    job = "from db.engine import get_db_ctx\nfrom models import Item\n\n\ndef nightly(name: str) -> None:\n" \
+        "    with get_db_ctx() as s:\n        s.add(Item(name=name, owner_id=1))\n        s.commit()\n"
+    root = service({"db/engine.py": engine, "jobs.py": job, "api/items.py": routes(
+        "from db.engine import get_db_ctx",
+        """
+        @router.post("/items")
+        def create_item(name: str):
+            with get_db_ctx() as s:
+                s.add(Item(name=name, owner_id=1))
+                s.commit()
+            return {"ok": True}
+        """,
+        """
+        @router.get("/items/count")
+        def count_items(db: session_dependency):
+            return {"count": db.scalar(select(func.count()).select_from(Item))}
+        """,
+    )})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"create_item": "migrate", "count_items": "migrate"}
+    assert "async with get_db_ctx_async() as s:" in function(root, "api/items.py", "create_item")
+    assert _decorators(root, "db/engine.py", "get_db_ctx_async") == ["asynccontextmanager"]
+    script = """
+        created = client.post("/items", params={"name": "kept"}).status_code
+        counted = client.get("/items/count").json()
+        import jobs
+        jobs.nightly("from the job")
+        with Sync() as s:
+            names = sorted(s.scalars(select(Item.name)).all())
+        print(json.dumps({"created": created, "counted": counted, "names": names}))
+    """
+    assert serve(root, "sqlite", script) == {"created": 200, "counted": {"count": 1}, "names": ["from the job", "kept"]}

@@ -141,7 +141,7 @@ def _read_function(
     scanner.scan(node.body)
     if positional:
         function.self_updates = attribute_updates(node.body, params[0].arg)
-    if function.is_generator and node.decorator_list and type(node) is ast.FunctionDef:
+    if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
         function.closed_always = closing.closed_on_every_path(node, collector.source.line_of)

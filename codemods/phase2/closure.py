@@ -2600,10 +2600,13 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
         )
     wrapper = scope_openers.wrapped_as(project, fid)
     if wrapper is not None:
+        why = scope_openers.problem(project, fid) if scope_openers.is_opener(project, fid) else None
         return (
             f"is wrapped as `{wrapper} = contextmanager({function.name})`, a Session helper its callers enter with a "
-            "synchronous `with`; phase two writes an `@asynccontextmanager` twin only of a function decorated "
-            f"`@contextmanager`: decorate `{function.name}` so (and enter it by that name), or write the twin by hand"
+            "synchronous `with`; phase two writes an `@asynccontextmanager` twin only of one that opens its Session "
+            f"from the sessionmaker and does nothing but yield, commit, roll back and close it"
+            f"{', but ' + why if why else ''}: write the twin by hand (its callers then use `async with`), or have "
+            "the callers pass in the Session the route receives"
         )
     if dependency:
         # The blocker sits on the dependency's own line; the lines to change are its callers'.

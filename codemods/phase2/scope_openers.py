@@ -36,9 +36,14 @@ After (beside it):
         finally:
             await session.close()
 
+A generator wrapped by an assignment instead (`session_scope = contextmanager(_scope)`, entered
+as `with session_scope() as s:`) gets the same twin under the name its callers enter,
+`@asynccontextmanager async def session_scope_async()`: the assignment stays for the code that
+stays synchronous.
+
 Anything else keeps the opener synchronous, and the routes entering it blocked (AM216) with the
 reason: other statements in its body, parameters, a Session handed in, decorators beside
-`@contextmanager`, `contextmanager(f)` assigned, a Session opened from what is no sessionmaker;
+`@contextmanager`, a Session opened from what is no sessionmaker;
 and, in a caller, the opener entered beside other context managers in one `with`, or called
 other than as a `with ... as name:` item.
 """
@@ -60,7 +65,7 @@ def is_opener(project: Project, fid: FunctionId) -> bool:
     _, function = project.functions[fid]
     return (
         function.is_generator and not function.is_async
-        and any(project.canonical(d.callee) == CONTEXTMANAGER for d in function.decorators)
+        and entered_by_code(project, fid)
         and bool(project.opens_directly(fid) or project.session_names(fid) & set(function.yields))
     )
 
@@ -128,6 +133,23 @@ def wrapped_as(project: Project, fid: FunctionId) -> str | None:
         ):
             return name
     return None
+
+
+def unwrapped(project: Project, ref: str | None) -> FunctionId | None:
+    """The generator a module-level `name = contextmanager(f)` that `ref` names wraps, or None."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "value" or target.module is None or target.value is None:
+        return None
+    value = target.value
+    if value.kind != "call" or project.canonical(value.ref) != CONTEXTMANAGER or not value.args:
+        return None
+    fid = (target.module.name, value.args[0].text)
+    return fid if fid in project.functions and wrapped_as(project, fid) is not None else None
+
+
+def entered_name(project: Project, fid: FunctionId) -> str:
+    """The name its callers enter an opener by: the wrapper's, or its own."""
+    return wrapped_as(project, fid) or project.functions[fid][1].name
 
 
 def caller_problems(project: Project, fid: FunctionId) -> list[tuple[int, str]]:

@@ -229,7 +229,11 @@ class MigrateToAsyncSession(DefinitionCommand):
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
             decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
-        if plan.context_manager:
+        if plan.context_manager and not decorators:
+            # wrapped where it is defined (`session_scope = contextmanager(_scope)`): the twin is decorated
+            imports.add(self.context, "contextlib", "asynccontextmanager")
+            decorators = [cst.Decorator(cst.Name("asynccontextmanager"))]
+        elif plan.context_manager:
             decorators = [self._async_context_manager(d) for d in decorators]
         returns = node.returns
         if plan.renames:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.phase2 import methods
+from async_migrate.codemods.phase2 import methods, scope_openers
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am207_helper_twin import RULE as AM207
 
@@ -58,7 +58,7 @@ def name_twins(
         if decision.action != "twin" or fid in named:
             continue
         module, function = project.functions[fid]
-        base = function.name + project.config.twin_suffix
+        base = scope_openers.entered_name(project, fid) + project.config.twin_suffix
         earlier = earlier_twin(project, fid)
         if earlier is not None:
             _reuse(decision, earlier)
@@ -86,7 +86,7 @@ def _free_in_class(project: Project, fid: FunctionId, name: str) -> bool:
 
 def _set_twin(project: Project, decision: HelperDecision, name: str) -> None:
     decision.twin = name
-    base = project.functions[decision.fid][1].name + project.config.twin_suffix
+    base = scope_openers.entered_name(project, decision.fid) + project.config.twin_suffix
     if name != base:
         decision.reasons.append(AM207.reason(f"the twin is named `{name}`: `{base}` is already taken"))
 
@@ -107,7 +107,7 @@ _NUMBERED = 20
 def earlier_twin(project: Project, fid: FunctionId) -> str | None:
     """The name of the async twin an earlier run left beside `fid`: `name_async`, or the
     numbered name it got where `name_async` was taken (by a project function that is no twin)."""
-    base = project.functions[fid][1].name + project.config.twin_suffix
+    base = scope_openers.entered_name(project, fid) + project.config.twin_suffix
     return next((name for name in _numbered(base) if existing_twin(project, fid, name)), None)
 
 

@@ -7,8 +7,9 @@ Session calls to be awaited by hand. A `@contextmanager` Session opener (`with s
 as s`) that only opens its Session from the sessionmaker, yields it once and commits, rolls back
 or closes it (`try`/`except`/`finally`, `with SessionLocal() as s: yield s`, `with
 SessionLocal.begin() as s: yield s`) is no such helper: it gets an `@asynccontextmanager` twin
-on the async sessionmaker, which the migrated callers enter with `async with`. One doing more
-(a log line, parameters, another decorator, `contextmanager(f)` assigned), or entered beside
+on the async sessionmaker, which the migrated callers enter with `async with` (wrapped in its
+module as `session_scope = contextmanager(_scope)`, the twin is `session_scope_async`). One doing
+more (a log line, parameters, another decorator, wrapped in another module), or entered beside
 other context managers in one `with`, or called other than as `with opener() as s`, blocks
 with the statement or call named: write its twin by hand, or pass the route's Session in.
 A generator dependency sharing the route's Session (not the session provider), which only

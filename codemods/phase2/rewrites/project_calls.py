@@ -20,7 +20,7 @@ from __future__ import annotations
 import libcst as cst
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import scheduled, unit_of_work
+from async_migrate.codemods.phase2 import scheduled, scope_openers, unit_of_work
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
     CallAction,
@@ -69,13 +69,15 @@ class ProjectCalls(CallRewrite):
         if rename is not None and callee.qualname == callee.name:  # a method needs no import
             # The twin is exported as the original is: `from .users import *` in the package
             # that `crud.get_user_async(db)` reads through follows the module's `__all__`.
-            site.file_of(callee_module.path).exports.add((callee.name, rename))
-            local = site.imported_as(callee_module.name, callee.name)
+            # an opener wrapped as `session_scope = contextmanager(_scope)` is entered by the wrapper's name
+            entered = scope_openers.entered_name(site.project, edge.callee)
+            site.file_of(callee_module.path).exports.add((entered, rename))
+            local = site.imported_as(callee_module.name, entered)
             if local is not None:
                 site.file.imports.add((callee_module.name, rename))
-                site.unused(f"{callee_module.name}.{callee.name}")
+                site.unused(f"{callee_module.name}.{entered}")
             else:
-                _re_exported(site, call, callee_module.name, callee.name, rename)
+                _re_exported(site, call, callee_module.name, entered, rename)
         return action
 
     def edit(
