@@ -1392,7 +1392,8 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
         if target is not None:
             callee = (target[0].name, target[1].key)
             used = set(session_work_view(project, callee).used)
-            if not target[1].is_async and used & set(project._session_args(call, callee, names)):
+            given = set(project._session_args(call, callee, names))
+            if not target[1].is_async and (used & given or _session_io_on(target[1], given)):
                 found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
         elif any(v.kind == CLASS for v in flow.ref(call.callee)):
             built[call.line] = call.callee
@@ -1411,6 +1412,17 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+def _session_io_on(function: facts.Function, params: set[str]) -> bool:
+    """Whether a plain `def` calls a Session I/O method on one of `params` itself (`db.query(...)`,
+    `db.execute(...)`). The Session fixpoint follows only synchronous Sessions into an unannotated
+    parameter (`def names(db):`), so a helper handed the AsyncSession there did no Session work
+    as far as it knew: each such call gives a coroutine nothing runs, or `query` AttributeError."""
+    return any(
+        call.receiver in params and call.method in SESSION_IO_METHODS and not call.nested
+        for call in function.calls
+    )
 
 
 _BACKGROUND_TASK = ", a background task"

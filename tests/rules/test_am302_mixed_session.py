@@ -351,3 +351,51 @@ def test_an_async_session_handed_to_a_sync_background_task_is_am302(app, finding
 
 def test_near_miss_a_coroutine_task_or_one_doing_no_session_work_with_it(app, findings):
     assert findings(app(BACKGROUND), "awaited") == []
+
+
+# A hand migration keeps the helpers it did not touch; written without annotations, the Session
+# fixpoint (synchronous Sessions only) never marks their parameter, yet the AsyncSession arrives.
+UNANNOTATED = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def names(db) -> list:
+    return [row.name for row in db.query(Customer).all()]
+
+
+def latest(db, limit=1):
+    return db.execute(select(1).limit(limit)).first()
+
+
+def stage(db, obj) -> None:
+    db.add(obj)
+
+
+@router.get("/names")
+async def list_names(session: AsyncSession):
+    return names(session)
+
+
+@router.get("/latest")
+async def show_latest(session: AsyncSession):
+    return {"row": latest(limit=2, db=session)}
+
+
+@router.post("/stage")
+async def stage_one(session: AsyncSession):
+    stage(session, object())
+    await session.commit()
+    return {}
+"""
+
+
+@pytest.mark.parametrize(("route", "call"), [("list_names", "api.items.names(...)"), ("show_latest", "api.items.latest(...)")])
+def test_an_unannotated_sync_helper_doing_session_io_on_the_async_session_is_am302(app, findings, route, call):
+    (finding,) = findings(app(UNANNOTATED), route)
+    assert finding["code"] == "AM302", finding
+    assert call in [b["call"] for b in finding["blocking"]]
+
+
+def test_near_miss_an_unannotated_helper_only_adding_to_the_async_session(app, findings):
+    assert findings(app(UNANNOTATED), "stage_one") == []
