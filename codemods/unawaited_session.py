@@ -7,13 +7,15 @@ Code moved to AsyncSession by hand keeps a call written for the synchronous Sess
         session.commit()          # a coroutine nobody runs: nothing is written, and a 200
 
 `unawaited_session_calls` finds such calls (`AWAITED_METHODS` on a parameter declared to receive
-an AsyncSession) in a handler and in the project functions it calls, however deep. A call held
+an AsyncSession, or on the `self.` attribute a method's class keeps it in from its `__init__`) in a
+handler and in the project functions it calls, however deep. A call held
 and run later (`c = s.commit(); await c`), handed to another call (`wait_for(s.commit(), 5)`),
 offloaded, or in a nested function or lambda is not one: what runs it is elsewhere.
 """
 
 from __future__ import annotations
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS
@@ -33,14 +35,18 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
         seen.add(current)
         module, function = project.functions[current]
         names = set(project.declared_async_session_params(current))
-        for call in function.calls if names else ():
-            if call.receiver not in names or call.method not in AWAITED_METHODS:
+        held = _held_async_sessions(project, module, function)
+        for call in function.calls if names or held else ():
+            if call.receiver in names and call.method in AWAITED_METHODS:
+                text = f"{call.receiver}.{call.method}()"
+            elif call.func is not None and call.func.rpartition(".")[::2] in held:
+                text = f"{call.func.removeprefix('$')}()"
+            else:
                 continue
             if call.awaited or call.nested or call.offloaded or call.consumed or call.greenlet:
                 continue
             if call.argument_of is not None or call.held_in is not None or call.within:
                 continue
-            text = f"{call.receiver}.{call.method}()"
             shown = (
                 f"line {call.line} ({text})" if current == fid
                 else f"{module.path}:{call.line} ({text} in {module.name}.{function.qualname})"
@@ -48,3 +54,26 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
             found.append((Blocking(call.line, text), shown))
         pending.extend(sorted(edge.callee for edge in project.all_calls_from.get(current, ())))
     return found
+
+
+def _held_async_sessions(project: Project, module: facts.Module, function: facts.Function) -> set[tuple[str, str]]:
+    """(`$self.session`, method) for each AsyncSession coroutine method on what a method's
+    instance holds: a repository's `__init__(self, session: AsyncSession)` keeping it as
+    `self.session = session`. Only what `__init__` declares is taken: an attribute set elsewhere
+    may hold anything."""
+    owner, dot, _ = function.qualname.rpartition(".")
+    if not dot or ".<locals>." in function.qualname:
+        return set()
+    init = module.function(f"{owner}.__init__")
+    if init is None:
+        return set()
+    declared = {param.name for param in init.params if project.declared_async_session(param)}
+    attributes = {attr for attr, expr in init.assigns if expr.startswith("$") and expr[1:] in declared}
+    # An attribute `__init__` assigns twice may hold something else by the time a method runs.
+    assigned = [attr for attr, _ in init.assigns]
+    return {
+        (f"$self.{attr}", method)
+        for attr in attributes
+        if assigned.count(attr) == 1
+        for method in AWAITED_METHODS
+    }

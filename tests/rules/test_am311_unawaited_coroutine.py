@@ -334,3 +334,50 @@ def test_an_async_session_method_called_without_await_is_am311_in_the_handler_an
 def test_near_miss_awaited_held_or_handed_async_session_calls_are_no_am311(app, findings):
     root = app(BY_HAND, {"services/__init__.py": "", "services/writes.py": WRITES})
     assert findings(root, "fine") == []
+
+
+# A repository holding the AsyncSession its `__init__` declares: its methods call it through
+# `self.session`, never a bare name.
+REPOSITORY = """
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+class Orders:
+    def __init__(self, session: AsyncSession, other) -> None:
+        self.session = session
+        self.other = other
+
+    async def count(self):
+        result = self.session.execute(text("select 1"))
+        return result
+
+    async def save(self) -> None:
+        self.session.add(object())
+        await self.session.commit()
+        self.other.commit()
+
+
+@router.get("/count")
+async def count(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await Orders(db, None).count()}
+
+
+@router.post("/save")
+async def save(db: AsyncSession = Depends(get_async_db)):
+    await Orders(db, None).save()
+"""
+
+
+def test_an_unawaited_call_on_the_async_session_a_repository_holds_is_am311(app, findings):
+    found = findings(app(REPOSITORY), "count")
+    assert [f["code"] for f in found] == ["AM311"], found
+    assert "(self.session.execute() in api.items.Orders.count)" in found[0]["message"], found
+
+
+def test_near_miss_awaited_calls_on_the_held_session_and_an_undeclared_attribute(app, findings):
+    assert findings(app(REPOSITORY), "save") == []
