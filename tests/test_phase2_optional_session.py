@@ -46,6 +46,10 @@ CLOSED = {
         "    own = db is None\n    if own:\n        db = database_sessionmaker()\n",
     ),
     "closed-always": FLAGGED.replace("        if own:\n            db.close()", "        db.close()"),
+    "opened-inside-the-try": FLAGGED.replace(
+        "    own = False\n    if db is None:\n        db = database_sessionmaker()\n        own = True\n    try:\n",
+        "    own = db is None\n    try:\n        if own:\n            db = database_sessionmaker()\n",
+    ),
 }
 BRANCHED = {
     "recursive": """

@@ -4,7 +4,8 @@ A `close()` in the `finally` of a `try` around the opening, or right after it, r
 happens in between; so does leaving a `with s:` (or `with contextlib.closing(s):`) that follows
 the opening. An optional Session's fallback opened in an `if` (`if db is None: db =
 SessionLocal(); own = True`) and closed in the `finally` of the `try` right after that `if`,
-under the flag it set (`if own: db.close()`), is closed on every path too. A `close()` anywhere else (at the end of the body, in the `try` body, in an
+under the flag it set (`if own: db.close()`), is closed on every path too, and so is one opened
+under `if own:` inside a `try` whose `finally` closes it under `if own:`. A `close()` anywhere else (at the end of the body, in the `try` body, in an
 `except`) is skipped by an exception or an early return, and a synchronous Session left so is
 closed by the garbage collector, which an AsyncSession's connection is not (`phase2/unclosed.py`).
 """
@@ -45,7 +46,9 @@ def _block(
         name = _opened(statement)
         if name is not None:
             following, flags = _following(statements, position, after)
-            if any(name in closed for closed in guarding) or (
+            # `if own: db = SessionLocal()` inside a `try` whose `finally` closes it under `if own:`
+            under_flag = {f"{name}?{flag}" for flag in after[1]}
+            if any(name in closed or under_flag & closed for closed in guarding) or (
                 following is not None and _closes(following, name, flags)
             ):
                 found.append(line_of(statement.value))  # type: ignore[attr-defined]
@@ -126,7 +129,8 @@ def _closes(statement: ast.stmt, name: str, flags: frozenset[str] = frozenset())
 def _finally_closes(statements: list[ast.stmt], flags: frozenset[str] = frozenset()) -> set[str]:
     """Names a `finally` block closes unconditionally, or under a test of that name only
     (`if s is not None: s.close()`, for a Session opened inside the `try`), or of a flag set
-    where it was opened (`if own: s.close()`)."""
+    where it was opened (`if own: s.close()`); and `name?flag` for a close under any other flag,
+    which counts for an opening under `if flag:` inside the `try`."""
     closed: set[str] = set()
     for statement in statements:
         name = _close_of(statement)
@@ -139,6 +143,9 @@ def _finally_closes(statements: list[ast.stmt], flags: frozenset[str] = frozense
                 flagged = isinstance(statement.test, ast.Name) and statement.test.id in flags
                 if name is not None and (tested == {name} or flagged):
                     closed.add(name)
+                elif name is not None and isinstance(statement.test, ast.Name):
+                    # closed under a flag: for an opening under a test of that same flag
+                    closed.add(f"{name}?{statement.test.id}")
     return closed
 
 

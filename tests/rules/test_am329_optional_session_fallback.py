@@ -52,6 +52,10 @@ def test_near_miss_a_finally_closing_under_another_flag_or_a_false_one_still_blo
         FLAGGED.replace("        if own:\n            db.close()", "        if done:\n            db.close()")
         .replace("    own = False\n", "    own = False\n    done = False\n"),
         FLAGGED.replace("        own = True\n", "        own = 0\n"),
+        # opened under `if own:` inside the `try`, closed under another flag
+        FLAGGED.replace("    own = False\n    if db is None:\n        db = database_sessionmaker()\n        own = True\n    try:\n",
+                        "    own = db is None\n    done = False\n    try:\n        if own:\n            db = database_sessionmaker()\n")
+        .replace("        if own:\n            db.close()", "        if done:\n            db.close()"),
     ):
         found = entry(phase2(ROUTE, {"books.py": changed}), "read_titles")
         assert (found["action"], found["codes"]) == ("blocked", ["AM329"]), found
