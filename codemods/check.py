@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts, warm_run
+from async_migrate.codemods.async_expired import expired_reads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.decorator_work import runs_on_loop
@@ -440,6 +441,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     mixed = _merged(sync_helper_calls(project, handler), handed)
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)
+    if function.is_async and handler.kind in ("route", "dependency"):
+        async_lazy = async_lazy + expired_reads(project, handler.id, list(async_session_params(project, handler)))
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
@@ -1668,11 +1671,20 @@ def _off_greenlet_finding(
             f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
             "the synchronous Session first) or give it an async form that awaits its queries (phase two)"
         )
-    if lazy:
+    loads = [b for b in lazy if " (expired by the " not in b.call]
+    expired = [b for b in lazy if " (expired by the " in b.call]
+    if loads:
         parts.append(
-            f"reads relationships no query eager-loads at {describe(lazy)}: on an AsyncSession the lazy load "
+            f"reads relationships no query eager-loads at {describe(loads)}: on an AsyncSession the lazy load "
             "raises MissingGreenlet; add `selectinload(...)` for it to the query that loads the object, or "
             "read it as `await obj.awaitable_attrs.name`"
+        )
+    if expired:
+        parts.append(
+            f"reads attributes expired at {describe(expired)} (a rollback expires every object, and so does a "
+            "commit while the sessionmaker keeps `expire_on_commit=True`, the default): the read refreshes the row "
+            "and raises MissingGreenlet; pass `expire_on_commit=False` to the `async_sessionmaker`, or "
+            "`await session.refresh(obj)` after the commit"
         )
     return Finding(
         AM314, handler, handler.module.path, function.line, function.qualname,

@@ -1,7 +1,7 @@
 """AM314 missing-greenlet: an `async def` handler on an AsyncSession does I/O the async driver only runs inside a greenlet
 
 An AsyncSession's connection is the async driver's: it answers only inside the greenlet that
-an awaited Session call (or `await session.run_sync(...)`) starts. Two things in hand-written
+an awaited Session call (or `await session.run_sync(...)`) starts. Three things in hand-written
 async code reach it anywhere else, and raise `MissingGreenlet` when they run:
 
 - a query, commit or flush through `session.sync_session`, the synchronous Session behind the
@@ -10,6 +10,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
 - a relationship the handler's body reads on an object the AsyncSession loaded, that no query
   eager-loads: the lazy load. (What the response model reads is not judged: the analysis
   matches its fields by name there, and would flag correct code on a guess.)
+- an attribute read after an awaited `commit()` on an object the handler added to the
+  AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
+  `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
+  `rollback()`, with no awaited `refresh()` of it between: the read refreshes the row.
 
 Silence one handler with `# async-migrate: ignore[AM314] reason`.
 
@@ -34,9 +38,10 @@ RULE = Rule(
     code="AM314",
     name="missing-greenlet",
     summary="an `async def` handler on an AsyncSession queries through its `sync_session` outside `run_sync`, "
-    "or lazy-loads a relationship: both raise MissingGreenlet",
+    "lazy-loads a relationship, or reads an attribute a commit expired: each raises MissingGreenlet",
     fix="run synchronous Session code through `await session.run_sync(helper, ...)` (the helper gets the "
     "synchronous Session first) or give it an async form (phase two); eager-load the relationship in the query "
-    "(`selectinload(...)`), or read it as `await obj.awaitable_attrs.name`",
+    "(`selectinload(...)`), or read it as `await obj.awaitable_attrs.name`; pass `expire_on_commit=False` to the "
+    "`async_sessionmaker`, or `await session.refresh(obj)` after the commit",
     doc=__doc__,
 )

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.exc import MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from test_phase2_rules import MODELS, SCHEMAS
@@ -479,3 +479,145 @@ def test_a_subclass_column_read_on_an_object_of_a_base_query_in_an_async_session
     assert [f["code"] for f in found] == ["AM314"], found
     assert "employee.budget (Manager.budget, a subclass column a query of Employee does not load" in found[0]["message"]
     assert findings(app(SUBCLASS_ROUTES, {"models.py": STAFF}), "budgets") == []
+
+
+# A hand-made async_sessionmaker keeps expire_on_commit=True (the default): an attribute read after
+# the commit refreshes the row, which an AsyncSession cannot do off its greenlet.
+EXPIRED = """
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from models import Author
+
+engine = create_async_engine("sqlite+aiosqlite://")
+Expiring = async_sessionmaker(engine)
+Kept = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_expiring():
+    async with Expiring() as session:
+        yield session
+
+
+async def get_kept():
+    async with Kept() as session:
+        yield session
+
+
+async def get_overridden():
+    async with Expiring(expire_on_commit=False) as session:
+        yield session
+
+
+@router.post("/created")
+async def created(name: str, db: AsyncSession = Depends(get_expiring)):
+    author = Author(name=name)
+    db.add(author)
+    await db.commit()
+    return {"id": author.id}
+
+
+@router.post("/renamed/{author_id}")
+async def renamed(author_id: int, db: AsyncSession = Depends(get_expiring)):
+    author = await db.get(Author, author_id)
+    author.name = "x"
+    await db.commit()
+    return {"name": author.name}
+
+
+@router.post("/rolled-back")
+async def rolled_back(name: str, db: AsyncSession = Depends(get_kept)):
+    author = await db.get(Author, 1)
+    await db.rollback()
+    return {"name": author.name}
+
+
+@router.post("/kept")
+async def kept(name: str, db: AsyncSession = Depends(get_kept)):
+    author = Author(name=name)
+    db.add(author)
+    await db.commit()
+    return {"id": author.id}
+
+
+@router.post("/overridden")
+async def overridden(name: str, db: AsyncSession = Depends(get_overridden)):
+    author = Author(name=name)
+    db.add(author)
+    await db.commit()
+    return {"id": author.id}
+
+
+@router.post("/refreshed")
+async def refreshed(name: str, db: AsyncSession = Depends(get_expiring)):
+    author = Author(name=name)
+    db.add(author)
+    await db.commit()
+    await db.refresh(author)
+    return {"id": author.id}
+
+
+@router.post("/read-first")
+async def read_first(name: str, db: AsyncSession = Depends(get_expiring)):
+    author = Author(name=name)
+    db.add(author)
+    await db.flush()
+    shown = {"id": author.id}
+    await db.commit()
+    return shown
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "read"),
+    [("created", "author.id"), ("renamed", "author.name"), ("rolled_back", "author.name")],
+)
+def test_a_read_after_the_commit_expiring_it_in_an_async_session_route_is_am314(app, findings, function, read):
+    found = findings(app(EXPIRED, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert read in found[0]["message"] and "expire_on_commit" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["kept", "overridden", "refreshed", "read_first"])
+def test_near_miss_no_expiry_a_refresh_or_a_read_before_the_commit(app, findings, function):
+    assert findings(app(EXPIRED, {"models.py": MODELS}), function) == []
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
+def test_the_premise_a_read_after_commit_raises_unless_expire_on_commit_is_false():
+    from sqlalchemy import Integer, String
+    from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Writer(Base):
+        __tablename__ = "writers"
+        id = mapped_column(Integer, primary_key=True)
+        name = mapped_column(String(20))
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+
+    async def main() -> tuple[bool, str]:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        async with async_sessionmaker(engine)() as session:
+            writer = Writer(name="a")
+            session.add(writer)
+            await session.commit()
+            try:
+                _ = writer.name
+            except StatementError as error:  # the refresh's statement, wrapping MissingGreenlet
+                raised = isinstance(error.orig, MissingGreenlet)
+            else:
+                raised = False
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            kept = Writer(name="b")
+            session.add(kept)
+            await session.commit()
+            return raised, kept.name
+
+    try:
+        assert asyncio.run(main()) == (True, "b")
+    finally:
+        asyncio.run(engine.dispose())

@@ -1,0 +1,139 @@
+"""Attributes read after a commit that expired them, in a handler already on an AsyncSession (check's AM314).
+
+A hand-made `async_sessionmaker(engine)` keeps SQLAlchemy's default `expire_on_commit=True`:
+
+    order = Order(customer_id=1)
+    session.add(order)
+    await session.commit()
+    return {"id": order.id}   # expired: the read refreshes the row, with no greenlet to run it
+
+The synchronous Session refreshed such a read quietly; on an AsyncSession it raises
+MissingGreenlet. `expired_reads` finds, in an `async def` handler, the attributes read after an
+awaited `commit()` (or `rollback()`, which expires whatever the sessionmaker says) on objects the
+handler added to that AsyncSession or loaded through it, with no awaited `refresh()` of the
+object between. Only where the Session's expiry is known: the dependency opens it from a
+module-level `async_sessionmaker(...)` (or builds an `AsyncSession(...)`) the analysis reads;
+`expire_on_commit=False` there, or in the call opening it, expires nothing on commit.
+"""
+
+from __future__ import annotations
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
+
+# Session methods after which every object it holds is expired whatever the sessionmaker says.
+_ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
+
+
+def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> list[Blocking]:
+    """Each first read of an expired object's attribute after the commit expiring it."""
+    _, function = project.functions[fid]
+    params = {p.name: p for p in function.params}
+    found: list[Blocking] = []
+    for session in sessions:
+        param = params.get(session)
+        expires = _expires_on_commit(project, param) if param is not None else None
+        points = [
+            c.line for c in function.calls
+            if c.receiver == session and c.awaited and not c.nested and (
+                c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
+            )
+        ]
+        if not points:
+            continue
+        for name in sorted(_objects(project, fid, function, session)):
+            for point in points:
+                read = _first_read(function, name, session, point)
+                if read is not None:
+                    found.append(Blocking(read[0], f"{name}.{read[1]} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
+                    break
+    return sorted(found, key=lambda b: b.line)
+
+
+def _method(function: facts.Function, session: str, line: int) -> str:
+    return next(
+        (c.method or "" for c in function.calls if c.receiver == session and c.line == line and c.awaited), "commit"
+    )
+
+
+def _objects(project: Project, fid: FunctionId, function: facts.Function, session: str) -> set[str]:
+    """Local names bound once to an ORM object the Session holds: added to it, or loaded by it."""
+    from async_migrate.codemods.check import _loaded_on
+
+    bound: dict[str, int] = {}
+    for binding in function.bindings:
+        bound[binding.name] = bound.get(binding.name, 0) + 1
+    added = {
+        arg.name for c in function.calls
+        if c.receiver == session and c.method in ("add", "merge") and not c.nested
+        for arg in c.args[:1] if arg.name is not None
+    }
+    found = {name for name in added if bound.get(name) == 1}
+    for name, terms in function.holds.items():
+        # one load only: a name loaded again after the commit holds what that load refreshed
+        if bound.get(name, 0) <= 1 and len(terms) == 1 and _loaded_on(project, fid, terms[0], {session}):
+            found.add(name)
+    return found
+
+
+def _first_read(function: facts.Function, name: str, session: str, point: int) -> tuple[int, str] | None:
+    """The first attribute read of `name` after line `point` with no awaited refresh of it, nor an
+    expunge, from the commit up to the read."""
+    cleared = [
+        c.line for c in function.calls
+        if c.receiver == session and c.method in ("refresh", "expunge") and not c.nested and c.line >= point
+        and any(a.name == name for a in c.args[:1])
+    ]
+    for line, receiver, attribute in function.attributes:
+        if receiver != name or line <= point:
+            continue
+        if any(point <= at <= line for at in cleared):
+            return None
+        return line, attribute
+    return None
+
+
+def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
+    """Whether the AsyncSession a parameter receives expires its objects on commit: from the
+    `expire_on_commit=` of the call opening it in its dependency, else of the sessionmaker it is
+    opened from. None when the analysis cannot see where it is opened."""
+    from async_migrate.codemods.phase1.expired_deps import _dependency
+
+    provider = _dependency(project, param)
+    if provider is None:
+        return None
+    _, opener = project.functions[provider]
+    for call in opener.calls:
+        if call.callee is None:
+            continue
+        canonical = project.canonical(call.callee)
+        if canonical in ASYNC_SESSION_TYPES:
+            return _keyword(call) != "False"
+        maker = _module_maker(project, call.callee)
+        if maker is None:
+            continue
+        own = _keyword(call)
+        if own is not None:
+            return own != "False"
+        return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+    return None
+
+
+def _keyword(call: facts.Call) -> str | None:
+    """`expire_on_commit=` as written in the call (`False`, `True`; "?" for any other
+    expression, taken as expiring), or None when not given."""
+    for arg in call.args:
+        if arg.keyword == "expire_on_commit":
+            return arg.name if arg.name in ("False", "True") else "?"
+    return None
+
+
+def _module_maker(project: Project, ref: str) -> facts.Value | None:
+    module_name, dot, name = ref.rpartition(".")
+    module = project.modules.get(module_name) if dot else None
+    value = module.values.get(name) if module is not None else None
+    if value is None or value.kind != "call" or project.canonical(value.ref or "") not in ASYNC_SESSIONMAKERS:
+        return None
+    return value
