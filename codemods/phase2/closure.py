@@ -38,6 +38,7 @@ from async_migrate.codemods.phase2 import (
     fetched_refresh,
     holders,
     inline_sessions,
+    left_out,
     methods,
     optional_session,
     protocols,
@@ -168,6 +169,9 @@ class Closure:
     # Classes holding the Session shared with synchronous code: class reference -> the name
     # of the parallel async class the migrated code uses.
     parallel_classes: dict[str, str] = field(default_factory=dict)
+    # Methods of those classes that cannot move, left out of the copy: method -> the one whose
+    # blocker is why (`left_out.py`).
+    left_out: dict[FunctionId, FunctionId] = field(default_factory=dict)
     # Those whose parallel class an earlier run added: used, not written again.
     existing_parallel: set[str] = field(default_factory=set)
     # Of those, the methods their copy lacks (written in the class since that run): class
@@ -264,6 +268,7 @@ def compute(
     a route already on an AsyncSession must take for its dependencies' twins to share it."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
+    _left_out(project, read)  # decided once per project, with the source read for methods named as values
     shared_holders = set(parallel) | _copied_earlier(project)
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
@@ -613,7 +618,7 @@ def compute(
             reasons: list[Reason] = []
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
-                    reasons.append(blocker.reason(_where(project, fid, blocker.line)))
+                    reasons.append(_blocker_reason(project, fid, blocker))
                 for other in methods.overrides(project, fid):
                     if other not in reaches[route]:
                         reasons.append(AM242.reason(
@@ -653,7 +658,7 @@ def compute(
     for route, reasons in blocked.items():
         for fid in sorted({route} | reach(route)):
             for blocker in own_blockers.get(fid, []):
-                reason = blocker.reason(_where(project, fid, blocker.line))
+                reason = _blocker_reason(project, fid, blocker)
                 if reason not in reasons:
                     reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
@@ -682,6 +687,7 @@ def compute(
     injected |= called
     closure.in_place_dependencies = in_place
     closure.generator_twins = generator_twins
+    closure.left_out = dict(_left_out(project))
     closure.dependency_twins = {
         fid: [d for d in chain if d not in in_place]
         for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
@@ -1160,9 +1166,19 @@ def _parallel_classes(
         )
         # An interface of the hierarchy (`AbstractRepository`) holds nothing: it declares the methods.
         holds = "holds the Session" if holder.init is not None else "declares the methods of classes holding the Session"
+        kept_out = [
+            left_out.describe(project, m, closure.left_out[m]) for m in sorted(closure.left_out)
+            if project.flow.classes.owner(m) == holder.ref
+        ]
+        if kept_out and not (users or family_users or named):
+            why = f"{', '.join(kept_out[:3])}{', ...' if len(kept_out) > 3 else ''} cannot move with it"
+        left = (
+            f", without {', '.join(kept_out[:3])}{', ...' if len(kept_out) > 3 else ''}, which cannot move"
+            if kept_out else ""
+        )
         decision = HelperDecision(fid, "twin", [AM255.reason(
             f"{cls} {holds} and {why}: the migrated code uses the parallel class {new} (added after "
-            f"{cls}, with async methods); {cls} stays as it is"
+            f"{cls}, with async methods{left}); {cls} stays as it is"
         )])
         decision.twin = project.functions[fid][1].name
         closure.helpers[fid] = decision
@@ -1391,6 +1407,15 @@ def _holder_reasons(
             continue
         before = len(reasons)
         cls = holder.name(project)
+        # Moved in place, the class would hand its AsyncSession to the methods that stay synchronous.
+        kept_out = _left_out(project)
+        staying = [left_out.describe(project, m, kept_out[m]) for m in sorted(holder.methods) if m in kept_out]
+        if staying:
+            reasons.append(AM254.reason(
+                f"{cls} holds the Session and {', '.join(staying[:3])}{', ...' if len(staying) > 3 else ''} "
+                "cannot move with it (see there): moved in place, the class would hand the AsyncSession to "
+                f"{'that method' if len(staying) == 1 else 'those methods'}"
+            ))
         # FastAPI builds a class dependency for every route injecting it: moved in place, the
         # class would hand an AsyncSession to the routes that stay synchronous.
         injected = [place for user, place in holders.class_dependency_users(project, holder) if user not in active]
@@ -1533,10 +1558,19 @@ def _reach_next(project: Project, fid: FunctionId, whole_holders: bool) -> list[
         if through is not None and through.init is not None:
             found.append(through.init)
     if holder is not None:
-        found.extend(holder.methods)
+        # A method that cannot move is left out of the class's async copy: reached only by a call.
+        kept_out = _left_out(project)
+        found.extend(m for m in holder.methods if m not in kept_out)
         if holder.init is not None:
             found.append(holder.init)
     return found
+
+
+def _left_out(project: Project, read: Callable[[str], str] | None = None) -> dict[FunctionId, FunctionId]:
+    """Methods left out of their class's async copy, each -> the method whose blocker is why."""
+    return left_out.left_out(
+        project, lambda fid: any(not b.whole_class for b in _own_blockers(project, fid)), read
+    )
 
 
 def _does_session_work(project: Project, fid: FunctionId) -> bool:
@@ -1972,6 +2006,16 @@ def _name(project: Project, fid: FunctionId) -> str:
     return f"{module.name}.{function.qualname}"
 
 
+def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own) -> Reason:
+    """The route's reason for a blocker of what it reaches; one of a method left out of its class's
+    async copy names the method (`Publisher.lines`), which the route reaches by a call of its own."""
+    where = _where(project, fid, blocker.line)
+    qualname = project.functions[fid][1].qualname
+    if fid in _left_out(project) and not blocker.whole_class and not blocker.message.startswith(f"`{qualname}`"):
+        return Reason(blocker.rule.code, f"{where}: `{qualname}` {blocker.message}")
+    return blocker.reason(where)
+
+
 def _where(project: Project, fid: FunctionId, line: int) -> str:
     module, _ = project.functions[fid]
     return f"{module.path}:{line}"
@@ -2022,6 +2066,8 @@ class _Own:
     rule: Rule
     line: int
     message: str
+    # A problem of the method's whole class (`HolderClass.problems`), not of the method itself.
+    whole_class: bool = False
 
     def reason(self, where: str) -> Reason:
         return Reason(self.rule.code, f"{where}: {self.message}")
@@ -2463,7 +2509,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             elsewhere = "" if path == module.path else f"{path}:{line}: "
             found.append(_Own(AM253, line if not elsewhere else function.line,
                               f"{elsewhere}{holder.name(project)} holds the Session on its instances and cannot "
-                              f"move: {problem}{where}"))
+                              f"move: {problem}{where}", whole_class=True))
     # the general reasons would misname a Session parameter's own fallback opening
     fallen = optional_session.fallbacks(project, fid)
     found.extend(_Own(AM329, line, optional_session.reason(param, line, opening))

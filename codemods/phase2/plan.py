@@ -106,6 +106,8 @@ class FilePlan:
     names: dict[str, str] = field(default_factory=dict)  # role -> local name to write
     # Parallel async classes added after a class: class qualname -> (new name, method key -> plan).
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
+    # Methods a parallel class's copy leaves out (they cannot move): class qualname -> method keys.
+    parallel_omitted: dict[str, set[str]] = field(default_factory=dict)
     # Methods added to a parallel class an earlier run wrote below its class: class qualname ->
     # (the copy's name, method key -> plan).
     parallel_additions: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
@@ -205,6 +207,12 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
+    for fid in sorted(closure.left_out):
+        held_by = project.flow.classes.owner(fid)
+        if held_by is not None and held_by in parallel and held_by not in closure.existing_parallel:
+            kept_out, function = project.functions[fid]
+            omitted = plans.setdefault(kept_out.path, FilePlan()).parallel_omitted
+            omitted.setdefault(function.qualname.rpartition(".")[0], set()).add(function.key)
     if parallel:
         _plan_retyped(project, closure, plans, migrated - existing, twins)
         by_path = {module.path: module for module in project.modules.values()}

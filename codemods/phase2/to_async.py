@@ -144,7 +144,10 @@ class MigrateToAsyncSession(DefinitionCommand):
         """The class's async copy under `name`: planned methods moved to AsyncSession, the
         class's own name inside it replaced by the new one."""
         body = []
+        omitted = self.plan.parallel_omitted.get(qualname, set())
         for statement in node.body.body:
+            if isinstance(statement, cst.FunctionDef) and f"{qualname}.{statement.name.value}" in omitted:
+                continue  # a method that cannot move: the synchronous class keeps it for its callers
             if isinstance(statement, cst.FunctionDef) and f"{qualname}.{statement.name.value}" in plans:
                 statement = self._migrate(statement, plans[f"{qualname}.{statement.name.value}"])
             body.append(statement)
