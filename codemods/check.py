@@ -1526,18 +1526,48 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     """Relationships an `async def` handler on an AsyncSession reads in its own body, on an object
     a query on that AsyncSession loaded, that no query of its closure eager-loads: the lazy load
     needs a greenlet it does not have. Phase one's `own_lazy_loads` asks the same of a handler on a synchronous Session (there
-    the load blocks the loop instead)."""
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
-
+    the load blocks the loop instead). The same of the project coroutines it reaches that are
+    declared to take an AsyncSession (a repository's `get_with_items(db, id)`), at the call."""
     function = handler.function
     if not function.is_async or handler.kind not in ("route", "dependency") or not async_session_params(
         project, handler
     ):
         return []
-    own = f"{handler.module.name}.{function.qualname}"
     sessions = set(async_session_params(project, handler))
+    found = _own_async_lazy_loads(project, handler.id, sessions)
+    seen = {handler.id}
+    pending = [(edge.call.line, edge.callee) for edge in project.all_calls_from.get(handler.id, ())]
+    # `tasks.add_task(audit, db, id)`: a background task runs on the loop after the response
+    pending += [
+        (call.line, task) for call in function.calls
+        if not call.nested and (task := project.background_task(call)) is not None
+    ]
+    while pending:
+        line, callee = pending.pop()
+        if callee in seen:
+            continue
+        seen.add(callee)
+        module, target = project.functions[callee]
+        declared = set(project.declared_async_session_params(callee))
+        if not target.is_async or not declared:
+            continue
+        for blocking in _own_async_lazy_loads(project, callee, declared):
+            found.append(Blocking(
+                line,
+                f"{blocking.call.removesuffix(' (lazy load)')} (lazy load at {module.path}:{blocking.line} "
+                f"in {module.name}.{target.qualname})",
+            ))
+        pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
+    return found + _model_code_lazy_loads(project, handler, sessions)
+
+
+def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
+
+    module, function = project.functions[fid]
+    own = f"{module.name}.{function.qualname}"
     found = []
-    for risk in own_lazy_load_risks(project, handler.id):
+    for risk in own_lazy_load_risks(project, fid):
         if risk.code not in (AM220.code, AM221.code, AM222.code):
             continue
         # Only reads in its own body on a name that holds nothing but what a query on its
@@ -1546,7 +1576,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         if risk.kind != "attribute" or risk.served or risk.function != own:
             continue
         held = function.holds.get(risk.path.split(".", 1)[0], ())
-        if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
+        if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
             continue
         # The risk matches the attribute by name over every class: when the queries name the
         # class, and its relationship of that name never loads (`lazy="raise"`) or always has
@@ -1554,7 +1584,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         strategies = {_strategy_on_load(project, function, term, risk.attribute) for term in held}
         if not strategies <= SAFE_STRATEGIES:
             found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
-    return found + _model_code_lazy_loads(project, handler, sessions)
+    return found
 
 
 def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:

@@ -8,7 +8,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   AsyncSession, outside `run_sync` (on the event loop, or in `run_in_threadpool`); handing it
   to code that only stores objects (`session.add(...)`) is fine and not reported;
 - a relationship the handler's body reads on an object the AsyncSession loaded, that no query
-  eager-loads: the lazy load. (What the response model reads is not judged: the analysis
+  eager-loads: the lazy load; the same in a project coroutine declared to take an AsyncSession
+  that the handler reaches (awaited, however deep, or handed to `add_task`), at the call. (What the response model reads is not judged: the analysis
   matches its fields by name there, and would flag correct code on a guess.)
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps

@@ -621,3 +621,65 @@ def test_the_premise_a_read_after_commit_raises_unless_expire_on_commit_is_false
         assert asyncio.run(main()) == (True, "b")
     finally:
         asyncio.run(engine.dispose())
+
+
+# The lazy load one await deeper: a project coroutine declared to take the AsyncSession, awaited by
+# the route or handed to a background task, loads the object and reads a relationship.
+DEEPER = """
+from fastapi import BackgroundTasks
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+async def author_of(db: AsyncSession, book_id: int) -> str:
+    book = await db.get(Book, book_id)
+    return book.author.name
+
+
+async def author_eager(db: AsyncSession, book_id: int) -> str:
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return book.author.name
+
+
+async def two_deep(db: AsyncSession, book_id: int) -> str:
+    return await author_of(db, book_id)
+
+
+async def audit(db: AsyncSession, book_id: int) -> None:
+    book = await db.get(Book, book_id)
+    print(book.author.name)
+
+
+@router.get("/awaited/{book_id}")
+async def awaited(book_id: int, db: AsyncSession):
+    return {"author": await author_of(db, book_id)}
+
+
+@router.get("/deep/{book_id}")
+async def deep(book_id: int, db: AsyncSession):
+    return {"author": await two_deep(db, book_id)}
+
+
+@router.post("/audited/{book_id}")
+async def audited(book_id: int, tasks: BackgroundTasks, db: AsyncSession):
+    tasks.add_task(audit, db, book_id)
+    return {}
+
+
+@router.get("/eager-helper/{book_id}")
+async def eager_helper(book_id: int, db: AsyncSession):
+    return {"author": await author_eager(db, book_id)}
+"""
+
+
+@pytest.mark.parametrize(("function", "where"), [("awaited", "author_of"), ("deep", "author_of"), ("audited", "audit")])
+def test_a_lazy_load_in_a_coroutine_the_route_reaches_with_its_async_session_is_am314(app, findings, function, where):
+    found = findings(app(DEEPER, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"in api.items.{where})" in found[0]["message"] and "book.author" in found[0]["message"], found
+
+
+def test_near_miss_the_coroutine_eager_loads_it(app, findings):
+    assert findings(app(DEEPER, {"models.py": MODELS}), "eager_helper") == []
