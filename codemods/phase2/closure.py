@@ -732,7 +732,13 @@ def compute(
     held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
     # A class shared with code that stays synchronous gets a parallel async class: its
     # methods are twins (their originals, and what those call, stay synchronous).
-    parallel_members = {f for f in migrated_helpers if _holder_member(project, f) and f not in held and f not in in_place}
+    # Its other methods go to the copy too (a service's `names()` calling `self.repo.names()` on a
+    # repository it builds): the copy's `self.repo` is the repository's copy, so they move with it.
+    parallel_members = {
+        f for f in migrated_helpers
+        if (_holder_member(project, f) or _parallel_method(project, f, shared_holders)) and f not in held
+        and f not in in_place
+    }
     twins |= parallel_members
     # An earlier run for another subsystem left its twin (a function's, or a method's beside it
     # in its class): moving the original in place as well would leave two async copies, and
@@ -1059,6 +1065,13 @@ def _holder_member(project: Project, fid: FunctionId, excluded: set[str] | froze
     return holder is not None and holder.ref not in excluded and (fid in holder.methods or fid == holder.init)
 
 
+def _parallel_method(project: Project, fid: FunctionId, parallel: set[str] | frozenset[str]) -> bool:
+    """A method of a class getting a parallel async class that does not read the held Session
+    itself: it is written in the copy, under its own name, like the methods that do."""
+    holder = holders.holder_of(project, fid)
+    return holder is not None and holder.ref in parallel and project.functions[fid][1].name != "__init__"
+
+
 def _builds_holder(project: Project, fid: FunctionId, parallel: set[str]) -> bool:
     """A function constructing a class that holds the Session and moves in place (`return Repo(db)`)."""
     built = [
@@ -1081,8 +1094,12 @@ def _builds_parallel_alone(project: Project, fid: FunctionId, migrated: set[Func
         return False
     classes = project.flow.classes
     inits = [e.callee for e in project.all_calls_from[fid] if project.functions[e.callee][1].name == "__init__"]
-    held = [f for f in inits if (holder := holders.holder_of(project, f)) is not None and f == holder.init]
-    services = [f for f in inits if holders.holder_of(project, f) is None]
+    held = [
+        f for f in inits if (holder := holders.holder_of(project, f)) is not None and f == holder.init
+        and holder.attributes
+    ]
+    # A service composing the holding classes (`ItemService(repo)`) holds no Session attribute itself.
+    services = [f for f in inits if (holder := holders.holder_of(project, f)) is None or not holder.attributes]
     found = holders.holder_classes(project)
     _, function = project.functions[fid]
     given = any(classes.resolve(r) in found for p in function.params if p.depends for r in p.annotation)
@@ -1191,6 +1208,9 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
     classes = project.flow.classes
     owned = {fid: owner for fid in members if (owner := classes.owner(fid)) in family}
     sources = set(closure.migrated_routes) | {f for f in members if f not in owned}
+    # A class moving in place that builds the family's class (`OrderService.__init__` building
+    # `ItemService(db)`) names it for the migrating code.
+    sources |= {f for f, d in closure.helpers.items() if d.action in ("migrate", "twin") and f not in owned}
     sources |= {d for chain in closure.dependency_twins.values() for d in chain} | closure.in_place_dependencies
     used: set[str] = set()
     seen: set[FunctionId] = set()

@@ -16,8 +16,15 @@ class-level Session beside an `__init__` of its own (a `@cbv` view of class attr
 has the `__init__` the decorator writes, read as one: `astcollect.module`), Session work
 `__init__` does itself (Python never awaits `__init__`).
 
+A class reaching the Session only through composition (a service whose `__init__` builds
+`self.repo = ItemRepository(db)`, or is handed the repositories) holds it as surely, and moves
+with them (`_composers`).
+
 Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which
 of those hold a Session), `Project.all_calls_to` (who calls the methods).
+
+Over 500 lines: which classes hold the Session (directly or through the repositories they
+compose) and what keeps each family from moving is one reading of the same class facts.
 """
 
 from __future__ import annotations
@@ -91,7 +98,7 @@ def _find(project: Project) -> dict[str, HolderClass]:
                 declared.setdefault(ref, []).append(name)
     # A class assigning the Session attribute and its project subclasses move as one family:
     # a subclass's methods read the attribute its base assigns, and calls dispatch through both.
-    direct = sorted({*attributes, *declared})
+    direct = sorted({*attributes, *declared, *_composers(project, {*attributes, *declared})})
     roots = [ref for ref in direct if not any(base in direct for base in classes.mro(ref)[1:])]
     holders: dict[str, HolderClass] = {}
     for root in roots:
@@ -112,6 +119,47 @@ def _find(project: Project) -> dict[str, HolderClass]:
         for holder in members:
             holder.problems = list(dict.fromkeys(problems))
     return holders
+
+
+def _composers(project: Project, holding: set[str]) -> set[str]:
+    """Classes that reach the Session only through composition: their own `__init__` receives it
+    and hands it to the `__init__` of classes holding it (`self.repo = ItemRepository(db)`, an
+    `OrderService` building `ItemService(db)`), never storing it, or receives instances of such
+    classes (`repo: ItemRepository`, a dataclass field). Such a class holds the Session
+    as surely as its repositories do: its instances must be built with the AsyncSession exactly
+    when theirs are, so it moves with them (in place, or as a parallel class whose `__init__`
+    builds the repositories' copies). Whatever else `__init__` does with the Session blocks it
+    (`_init_work`)."""
+    classes = project.flow.classes
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for ref in classes.by_ref:
+            if ref in holding or ref in found:
+                continue
+            init = classes.methods.get(ref, {}).get("__init__")
+            if init is None:
+                continue
+            built = [
+                owner for edge in project.all_calls_from[init]
+                if edge.session_args and project.functions[edge.callee][1].name == "__init__"
+                and (owner := classes.owner(edge.callee)) is not None
+            ] if project.session_params.get(init) else []
+            # `def __init__(self, repo: ItemRepository)`, a dataclass's `repo: ItemRepository` field:
+            # the repositories are built by whoever builds the service, with the same Session. Not
+            # `repo: ItemRepository = Depends(get_repo)`: FastAPI builds that class (an injected class).
+            given = [
+                cls for param in project.functions[init][1].params[1:] if param.depends is None
+                for r in param.annotation if (cls := classes.resolve(r)) is not None
+            ]
+            composed = [*built, *given]
+            if composed and all(any(c in holding or c in found for c in classes.mro(o)) for o in built) and any(
+                any(c in holding or c in found for c in classes.mro(o)) for o in composed
+            ):
+                found.add(ref)
+                changed = True
+    return found
 
 
 def _interfaces(project: Project, root: str, family: tuple[str, ...]) -> list[str]:

@@ -104,7 +104,16 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
             continue
         if decorator.line in registered:
             continue  # `@router.get(...)` on a class-based view's method: FastAPI awaits a coroutine route
-        if name in PROPERTY_DECORATORS or decorator.attr in ("setter", "getter", "deleter"):
+        if (name in PROPERTY_DECORATORS or decorator.attr in ("setter", "getter", "deleter")) and (
+            built := _builds_on_held(project, fid)
+        ):
+            # `@cached_property def repo(self): return ItemRepository(self._db)`: the repository is
+            # built out of the calls the analysis follows from `__init__` to the routes' Session.
+            owner = function.qualname.rpartition(".")[0]
+            found.append((decorator.line, f"is a property (`@{decorator.text}`) building `{built[1]}` around the "
+                          f"Session {owner} holds: phase two moves such an object with its class only when "
+                          f"`{owner}.__init__` builds it, so build it there (`self.{function.name} = ...`)"))
+        elif name in PROPERTY_DECORATORS or decorator.attr in ("setter", "getter", "deleter"):
             found.append((decorator.line, f"is a property (`@{decorator.text}`): reading an attribute cannot "
                           "await, so it stays synchronous"))
         else:
