@@ -17,8 +17,9 @@ Before:
 
     app.dependency_overrides[get_db] = get_audited_db
 
-After (by hand; phase two then reuses the async stack):
+After:
 
+    # written by hand; phase two then reuses the async stack
     async def get_audited_async_db():
         async with async_database_sessionmaker() as session:
             session.info["audited"] = True

@@ -16,8 +16,9 @@ Before:
         db.commit()
         return item
 
-After (by hand; then phase two migrates the routes and twins the helper where jobs call it):
+After:
 
+    # written by hand; phase two then migrates the routes and twins the helper where jobs call it
     def add_item(name: str, db: Session) -> Item:
         db.add(item := Item(name=name))
         db.commit()
