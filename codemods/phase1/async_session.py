@@ -24,15 +24,19 @@ def on_async_session(project: Project, handler: Handler) -> Reason | None:
 def still_wrong(project: Project, handler: Handler) -> str:
     """What a handler already on an AsyncSession still gets wrong, as a clause to its reason
     (`; but ...`), or "": synchronous Session code it reaches (AM302), queries through its
-    `sync_session` outside `run_sync` and lazy loads (AM314). Neither phase fixes them: said, not
+    `sync_session` outside `run_sync`, lazy loads and expired reads (AM314), AsyncSession calls left
+    unawaited (AM311). Neither phase fixes them: said, not
     hidden."""
+    from async_migrate.codemods.async_expired import expired_reads
     from async_migrate.codemods.check import (
         async_lazy_loads,
         async_session_handoffs,
+        async_session_params,
         sync_helper_calls,
         sync_session_off_greenlet,
     )
     from async_migrate.codemods.phase1.two_sessions import describe, two_sessions
+    from async_migrate.codemods.unawaited_session import unawaited_session_calls
 
     mixed = sorted(
         [*sync_helper_calls(project, handler), *async_session_handoffs(project, handler)],
@@ -57,6 +61,21 @@ def still_wrong(project: Project, handler: Handler) -> str:
         but += (
             f"; but it reads a relationship nothing eager-loads at line {lazy[0].line} ({lazy[0].call}), which "
             "raises MissingGreenlet and `check` reports (AM314)"
+        )
+    expired = (
+        expired_reads(project, handler.id, list(async_session_params(project, handler)))
+        if handler.function.is_async and handler.kind in ("route", "dependency") else []
+    )
+    if expired:
+        but += (
+            f"; but it reads an expired attribute at line {expired[0].line} ({expired[0].call}), which raises "
+            "MissingGreenlet and `check` reports (AM314)"
+        )
+    unawaited = unawaited_session_calls(project, handler.id)
+    if unawaited:
+        but += (
+            f"; but it calls an AsyncSession coroutine method without `await` at {unawaited[0][1]}, so nothing in it "
+            "runs, which `check` reports (AM311)"
         )
     return but
 

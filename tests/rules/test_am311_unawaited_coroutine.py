@@ -381,3 +381,9 @@ def test_an_unawaited_call_on_the_async_session_a_repository_holds_is_am311(app,
 
 def test_near_miss_awaited_calls_on_the_held_session_and_an_undeclared_attribute(app, findings):
     assert findings(app(REPOSITORY), "save") == []
+
+
+def test_scan_says_the_unawaited_call_beside_the_async_session(app, reported):
+    entry = reported(app(REPOSITORY), "count")
+    assert "without `await` at" in entry["reasons"][0] and "(AM311)" in entry["reasons"][0], entry
+    assert "but" not in reported(app(REPOSITORY), "save")["reasons"][0]

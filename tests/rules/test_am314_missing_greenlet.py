@@ -683,3 +683,11 @@ def test_a_lazy_load_in_a_coroutine_the_route_reaches_with_its_async_session_is_
 
 def test_near_miss_the_coroutine_eager_loads_it(app, findings):
     assert findings(app(DEEPER, {"models.py": MODELS}), "eager_helper") == []
+
+
+def test_scan_says_the_expired_read_beside_the_async_session(app, reported):
+    entry = reported(app(EXPIRED, {"models.py": MODELS}), "created")
+    assert entry["codes"] == ["AM135"], entry
+    assert "but it reads an expired attribute at line" in entry["reasons"][0], entry
+    assert "(AM314)" in entry["reasons"][0], entry
+    assert "but" not in reported(app(EXPIRED, {"models.py": MODELS}), "kept")["reasons"][0]
