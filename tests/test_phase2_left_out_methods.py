@@ -221,3 +221,21 @@ def test_an_async_generator_method_is_left_out_and_its_route_stays_on_the_sync_c
         print(json.dumps({"status": created.status_code, "names": names, "csv": exported.text}))
     """)
     assert result == {"status": 200, "names": ["pen"], "csv": "1,pen\n"}
+
+
+def test_a_generator_helper_other_than_the_route_is_named_in_its_reason(cli, service):
+    helper = """
+    def _rows(db: Session) -> Iterator[str]:
+        for row in db.scalars(select(Item).order_by(Item.id)):
+            yield f"{row.id},{row.name}\\n"
+
+
+    @router.get("/items.csv")
+    def export_items(db: session_dependency):
+        return StreamingResponse(_rows(db), media_type="text/csv")
+    """
+    root = service({SUBSYSTEM: IMPORTS + routes(helper)})
+    line = 1 + read(root, SUBSYSTEM).splitlines().index("def _rows(db: Session) -> Iterator[str]:")
+    found = handler(run(cli, root), "export_items")
+    assert found["action"] == "blocked", found
+    assert found["reasons"][0].startswith(f"api/items.py:{line}: `_rows` is a generator: "), found

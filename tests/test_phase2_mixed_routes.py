@@ -665,7 +665,7 @@ def test_near_miss_a_generator_dependency_yielding_from_a_helper_stays_blocked(c
     found = handler(cli.json("phase2", root, "--subsystem", SUBSYSTEM), "rename_me")
     assert found["action"] == "blocked" and "AM216" in found["codes"], found
     line = read(root, SUBSYSTEM).splitlines().index("def get_account(db: Session = Depends(get_db_session)) -> Iterator[User]:")
-    assert f"api/items.py:{line + 1}: is a generator" in " ".join(found["reasons"]), found
+    assert f"api/items.py:{line + 1}: `get_account` is a generator" in " ".join(found["reasons"]), found
 
 
 def test_a_generator_dependency_annotated_generator_gets_an_async_generator_annotation(cli, service):

@@ -401,7 +401,7 @@ def test_taskboard_routes_migrate_subsystem_by_subsystem(taskboard_migrated):
         assert "response model TaskOut.labels reads relationship Task.labels" in " ".join(tasks[route]["reasons"])
     assert "class dependency" not in blocked
     assert "api/labels.py:17: does Session work on `ScopedSession.query()`" in blocked
-    assert "services/reports.py:20: opens a Session of its own (`SessionLocal()`) inside a method" in blocked
+    assert "services/reports.py:20: `ReportQueries.heavy_count` opens a Session of its own (`SessionLocal()`) inside a method" in blocked
 
 
 # An override whose base method stays synchronous: calls pinned to the base may run it.

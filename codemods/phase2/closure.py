@@ -618,7 +618,7 @@ def compute(
             reasons: list[Reason] = []
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
-                    reasons.append(_blocker_reason(project, fid, blocker))
+                    reasons.append(_blocker_reason(project, fid, blocker, route))
                 for other in methods.overrides(project, fid):
                     if other not in reaches[route]:
                         reasons.append(AM242.reason(
@@ -658,7 +658,7 @@ def compute(
     for route, reasons in blocked.items():
         for fid in sorted({route} | reach(route)):
             for blocker in own_blockers.get(fid, []):
-                reason = _blocker_reason(project, fid, blocker)
+                reason = _blocker_reason(project, fid, blocker, route)
                 if reason not in reasons:
                     reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
@@ -2026,12 +2026,13 @@ def _name(project: Project, fid: FunctionId) -> str:
     return f"{module.name}.{function.qualname}"
 
 
-def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own) -> Reason:
-    """The route's reason for a blocker of what it reaches; one of a method left out of its class's
-    async copy names the method (`Publisher.lines`), which the route reaches by a call of its own."""
+def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own, route: FunctionId) -> Reason:
+    """The route's reason for a blocker of what it reaches. A generator's or a method's, other than
+    the route, names it (`_csv_rows`, `Publisher.lines`): its line alone reads as the route's own."""
     where = _where(project, fid, blocker.line)
     qualname = project.functions[fid][1].qualname
-    if fid in _left_out(project) and not blocker.whole_class and not blocker.message.startswith(f"`{qualname}`"):
+    named = blocker.rule in (AM216, AM217) or fid in _left_out(project)
+    if fid != route and named and not blocker.whole_class and not blocker.message.startswith("`"):
         return Reason(blocker.rule.code, f"{where}: `{qualname}` {blocker.message}")
     return blocker.reason(where)
 
