@@ -12,7 +12,11 @@ dependency building it gets an async twin that takes the AsyncSession dependency
 FastAPI builds itself (`Depends(UserRepo)`, `Annotated[UserRepo, Depends()]`, an alias of
 either) is injected as the parallel class by the migrated routes; its `__init__` takes
 `AsyncSession = Depends(get_async_db)`. Used by the migrated routes alone, such a class
-moves in place (AM252).
+moves in place (AM252). A method that cannot become `async def` (a generator a
+`StreamingResponse` iterates, an async generator, a property, one with a blocker of its own) and
+the methods calling it are left out of the copy: the routes calling only the others migrate onto
+it, even with no synchronous user (in place, that method would run the AsyncSession's calls
+without `await`), and the routes calling it stay blocked, naming it (`Publisher.lines`).
 
 Before:
 
