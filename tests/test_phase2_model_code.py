@@ -413,7 +413,7 @@ def test_a_sqlmodel_computed_field_reading_a_relationship_gets_its_eager_load(cl
     document = apply(cli, root, subsystem="api/heroes.py")
     found = handler(document, "hero")
     assert found["action"] == "migrate" and "AM246" in found["codes"], found
-    assert "await session.scalars(select(Hero).where(Hero.id == hero_id).options(selectinload(Hero.team)))" in function(root, "api/heroes.py", "hero")
+    assert "await session.exec(select(Hero).where(Hero.id == hero_id).options(selectinload(Hero.team)))" in function(root, "api/heroes.py", "hero")
     script = dedent(
         """
         import asyncio
