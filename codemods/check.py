@@ -159,7 +159,7 @@ from async_migrate.codemods.session_work import (
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import unawaited_session_calls
-from async_migrate.codemods.vocabulary import OFFLOADERS
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED
@@ -1529,12 +1529,10 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     the load blocks the loop instead). The same of the project coroutines it reaches that are
     declared to take an AsyncSession (a repository's `get_with_items(db, id)`), at the call."""
     function = handler.function
-    if not function.is_async or handler.kind not in ("route", "dependency") or not async_session_params(
-        project, handler
-    ):
+    if not function.is_async or handler.kind not in ("route", "dependency"):
         return []
     sessions = set(async_session_params(project, handler))
-    found = _own_async_lazy_loads(project, handler.id, sessions)
+    found = _own_async_lazy_loads(project, handler.id, sessions) if sessions else []
     seen = {handler.id}
     pending = [(edge.call.line, edge.callee) for edge in project.all_calls_from.get(handler.id, ())]
     # `tasks.add_task(audit, db, id)`: a background task runs on the loop after the response
@@ -1548,17 +1546,23 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             continue
         seen.add(callee)
         module, target = project.functions[callee]
-        declared = set(project.declared_async_session_params(callee))
-        if not target.is_async or not declared:
+        declared = set(project.declared_async_session_params(callee)) if sessions else set()
+        if not target.is_async:
             continue
-        for blocking in _own_async_lazy_loads(project, callee, declared):
+        # a repository method on the AsyncSession its instance holds (`self.db`), however the
+        # route came by the instance (built it, or `Depends`): what it reads is read on the loop
+        own = _own_async_lazy_loads(project, callee, declared) if declared else []
+        own += _held_async_lazy_loads(project, callee)
+        if not own and not declared:
+            continue
+        for blocking in own:
             found.append(Blocking(
                 line,
                 f"{blocking.call.removesuffix(' (lazy load)')} (lazy load at {module.path}:{blocking.line} "
                 f"in {module.name}.{target.qualname})",
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
-    return found + _model_code_lazy_loads(project, handler, sessions)
+    return found + (_model_code_lazy_loads(project, handler, sessions) if sessions else [])
 
 
 def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
@@ -1585,6 +1589,74 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
         if not strategies <= SAFE_STRATEGIES:
             found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
     return found
+
+
+def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
+    """Relationships a method reads in its own body on an object only a query on an AsyncSession
+    its instance holds loaded (`book = await self.db.get(Book, 1)`; `self.db` declared
+    AsyncSession in the class body, or assigned only from parameters declared AsyncSession),
+    that no query of its closure eager-loads: the lazy load `_own_async_lazy_loads` finds on a
+    Session parameter."""
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
+
+    module, function = project.functions[fid]
+    if not function.held_loads:
+        return []
+    cls = f"{module.name}.{function.qualname.rpartition('.')[0]}"
+    held_async = {
+        load.session for load in function.held_loads.values()
+        if _holds_async_session(project, cls, load.session.partition(".")[2])
+    }
+    if not held_async:
+        return []
+    own = f"{module.name}.{function.qualname}"
+    found = []
+    for risk in own_lazy_load_risks(project, fid):
+        if risk.code not in (AM220.code, AM221.code, AM222.code):
+            continue
+        if risk.kind != "attribute" or risk.served or risk.function != own:
+            continue
+        held = function.holds.get(risk.path.split(".", 1)[0], ())
+        loads = [function.held_loads.get(term[1]) if term[0] == "call" else None for term in held]
+        if not loads or not all(load is not None and load.session in held_async for load in loads):
+            continue
+        strategies = {_strategy_of(project, load.model, risk.attribute) for load in loads if load is not None}
+        if not strategies <= SAFE_STRATEGIES:
+            found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+    return found
+
+
+def _holds_async_session(project: Project, cls: str, attribute: str) -> bool:
+    """Whether instances of project class `cls` hold an AsyncSession as `attribute`: declared so
+    in the class body (or a project base's), or assigned only parameters declared AsyncSession."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    if cls not in classes.by_ref:
+        return False
+    assigned = []
+    for ancestor in classes.mro(cls):
+        _, declared = classes.by_ref[ancestor]
+        if any(project.canonical(ref) in ASYNC_SESSION_TYPES for ref in declared.annotations.get(attribute, ())):
+            return True
+        assigned += classes.assigned.get((ancestor, attribute), [])
+    for fid, expression in assigned:
+        params = {param.name: param for param in project.functions[fid][1].params}
+        param = params.get(expression[1:]) if expression.startswith("$") else None
+        if param is None or project.declared_async_session(param) is None:
+            return False
+    return bool(assigned)
+
+
+def _strategy_of(project: Project, model: str | None, attribute: str) -> str | None:
+    """The `lazy=` of relationship `attribute` of mapped class `model`, or None."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
+
+    classes = project_classes(project)
+    if model is None or model not in classes.by_ref:
+        return None
+    return members(project, classes).flow.relationship(model, attribute)
 
 
 def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:

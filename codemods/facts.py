@@ -334,6 +334,11 @@ class Function(_Fact):
     # Calls given keyword arguments only (`Report(owner=owner, total=n)`), whose term the flow
     # read: call index -> the keywords as a dict term, for a schema the call may construct.
     keywords: dict[int, tuple] = field(default_factory=dict)
+    # A method's queries on a Session its instance holds (`await self.db.get(Book, 1)`): the call
+    # index of the `("call", i)` term the query's value is -> the Load, `session` spelled
+    # `self.db`. Kept apart from `loads`, whose terms and options phase two reads and writes
+    # for Sessions a function is handed; `check` reads these for an AsyncSession attribute.
+    held_loads: dict[int, Load] = field(default_factory=dict)
     # `b.author.books`, `get_book(s, 1).author`: reads on an expression rooted at a local name or
     # a call that is not itself a bare name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)

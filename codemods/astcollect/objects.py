@@ -100,12 +100,14 @@ class _Flow:
         self.statements: dict[str, list[ast.expr]] = {}  # name -> values assigned to it
         self.holds: dict[str, list[tuple]] = {}
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
+        self.stored_names: set[str] = set()  # names the body binds (`self` rebound: no instance)
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
         if own is None:
             own = OwnNodes(node.body)
         stored, callees, nodes = own.stored, own.callees, own.nodes
+        self.stored_names = stored
         self.statements = own.statements
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | stored
@@ -279,6 +281,11 @@ class _Flow:
         index = self.indexes.get(id(func))
         if index is None:
             return UNKNOWN
+        held = _receiver(self.function)
+        if held is not None and held not in self.stored_names:
+            found = self._load(node, held)
+            if isinstance(found, facts.Load):
+                self.function.held_loads[index] = found
         if node.keywords and not node.args:
             # `Report(owner=owner, total=n)`: if the callee is a schema class, what it holds is
             # what it was given (`codemods/phase2/eager_flow.py` decides); `**x` leaves it open
@@ -288,10 +295,14 @@ class _Flow:
 
     # ---------------------------------------------------------------- loads
 
-    def _load(self, node: ast.Call) -> facts.Load | list[facts.Load] | None:
+    def _load(self, node: ast.Call, held: str | None = None) -> facts.Load | list[facts.Load] | None:
+        """The query `node` runs on a local Session name; with `held` (the method's instance
+        parameter), on a Session the instance holds as an attribute (`self.db.get(Book, 1)`)."""
         func = node.func
         if type(func) is not ast.Attribute:
             return None
+        if held is not None:
+            return self._held_load(node, func, held)
         if self.kept and self.indexes.get(id(func)) in self.kept:
             # `q.offset(n).all()` on a Query kept in `q`: loaded by the head, where options go
             var, root = self.kept[self.indexes[id(func)]]
@@ -330,6 +341,42 @@ class _Flow:
             return None  # rows, not entities
         if head.attr in _SCALAR_LOADS or head.attr == "execute":
             return self._select_load(node, current.args[0], session)
+        return None
+
+    def _held_load(self, node: ast.Call, func: ast.Attribute, held: str) -> facts.Load | list[facts.Load] | None:
+        def session(expr: ast.expr) -> str | None:
+            if type(expr) is ast.Attribute and type(expr.value) is ast.Name and expr.value.id == held:
+                return f"{held}.{expr.attr}"
+            return None
+
+        on = session(func.value)
+        if on is not None:
+            if func.attr in ("get", "get_one") and node.args:
+                return self._entity_load(node, node.args[0], "get", on, node)
+            if func.attr in _SCALAR_LOADS and node.args:
+                return self._select_load(node, node.args[0], on)
+            return None
+        # `(await self.db.scalars(stmt)).all()`, `(await self.db.execute(stmt)).scalars().first()`
+        steps: list[str] = []
+        current: ast.expr = node
+        while type(current) is ast.Call and type(current.func) is ast.Attribute:
+            inner = current.func.value
+            if type(inner) is ast.Await:
+                inner = inner.value
+            if session(current.func.value) is not None:
+                break
+            steps.append(current.func.attr)
+            current = inner
+        if type(current) is not ast.Call or type(current.func) is not ast.Attribute or not current.args:
+            return None
+        on = session(current.func.value)
+        if on is None or not steps or not all(step in _ENTITY_STEPS for step in steps):
+            return None
+        head = current.func.attr
+        if head == "execute" and not any(step in _SCALAR_STEPS for step in steps):
+            return None  # rows, not entities
+        if head in _SCALAR_LOADS or head == "execute":
+            return self._select_load(node, current.args[0], on)
         return None
 
     def _select_load(self, node: ast.Call, statement: ast.expr, session: str) -> facts.Load | list[facts.Load] | None:

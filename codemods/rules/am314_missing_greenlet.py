@@ -9,7 +9,9 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   to code that only stores objects (`session.add(...)`) is fine and not reported;
 - a relationship the handler's body reads on an object the AsyncSession loaded, that no query
   eager-loads: the lazy load; the same in a project coroutine declared to take an AsyncSession
-  that the handler reaches (awaited, however deep, or handed to `add_task`), at the call. (What the response model reads is not judged: the analysis
+  that the handler reaches (awaited, however deep, or handed to `add_task`), or in a method of a
+  repository holding the AsyncSession as an attribute (`self.db`, declared AsyncSession in the
+  class body or `__init__`), at the call. (What the response model reads is not judged: the analysis
   matches its fields by name there, and would flag correct code on a guess.)
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps

@@ -691,3 +691,105 @@ def test_scan_says_the_expired_read_beside_the_async_session(app, reported):
     assert "but it reads an expired attribute at line" in entry["reasons"][0], entry
     assert "(AM314)" in entry["reasons"][0], entry
     assert "but" not in reported(app(EXPIRED, {"models.py": MODELS}), "kept")["reasons"][0]
+
+
+# The lazy load in a repository method on the AsyncSession the repository holds (`self.db`,
+# declared AsyncSession in `__init__` or the class body), awaited by the route that built the
+# repository or got it through `Depends`.
+HELD = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+class BookRepo:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def author_of(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id)
+        return book.author.name
+
+    async def author_selected(self, book_id: int) -> str:
+        book = (await self.session.scalars(select(Book).where(Book.id == book_id))).one()
+        return book.author.name
+
+    async def author_eager(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id, options=[selectinload(Book.author)])
+        return book.author.name
+
+    async def author_refreshed(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id)
+        await self.session.refresh(book, ["author"])
+        return book.author.name
+
+
+class DeclaredRepo:
+    db: AsyncSession
+
+    def __init__(self, db):
+        self.db = db
+
+    async def author_of(self, book_id: int) -> str:
+        book = await self.db.get(Book, book_id)
+        return book.author.name
+
+
+def get_repo(db: AsyncSession) -> BookRepo:
+    return BookRepo(db)
+
+
+@router.get("/built/{book_id}")
+async def built(book_id: int, db: AsyncSession):
+    repo = BookRepo(db)
+    return {"author": await repo.author_of(book_id)}
+
+
+@router.get("/injected/{book_id}")
+async def injected(book_id: int, repo: BookRepo = Depends(get_repo)):
+    return {"author": await repo.author_of(book_id)}
+
+
+@router.get("/selected/{book_id}")
+async def selected(book_id: int, db: AsyncSession):
+    return {"author": await BookRepo(db).author_selected(book_id)}
+
+
+@router.get("/declared/{book_id}")
+async def declared(book_id: int, db: AsyncSession):
+    return {"author": await DeclaredRepo(db).author_of(book_id)}
+
+
+@router.get("/eager/{book_id}")
+async def eager(book_id: int, db: AsyncSession):
+    return {"author": await BookRepo(db).author_eager(book_id)}
+
+
+@router.get("/refreshed/{book_id}")
+async def refreshed(book_id: int, db: AsyncSession):
+    return {"author": await BookRepo(db).author_refreshed(book_id)}
+"""
+
+
+@pytest.mark.parametrize(("function", "where"), [
+    ("built", "BookRepo.author_of"), ("injected", "BookRepo.author_of"),
+    ("selected", "BookRepo.author_selected"), ("declared", "DeclaredRepo.author_of"),
+])
+def test_a_lazy_load_in_a_repository_method_on_its_held_async_session_is_am314(app, findings, function, where):
+    found = findings(app(HELD, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"in api.items.{where})" in found[0]["message"] and "book.author" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["eager", "refreshed"])
+def test_near_miss_the_repository_method_eager_loads_or_refreshes_it(app, findings, function):
+    assert findings(app(HELD, {"models.py": MODELS}), function) == []
+
+
+@pytest.mark.parametrize("function", ["built", "selected"])
+def test_near_miss_the_held_session_loads_a_relationship_that_never_loads_lazily(app, findings, function):
+    models = MODELS.replace("author: Mapped[Author] = relationship()", 'author: Mapped[Author] = relationship(lazy="selectin")')
+    assert findings(app(HELD, {"models.py": models}), function) == []
