@@ -71,7 +71,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import expired_reads
@@ -170,6 +170,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     Derived,
 )
 from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -1565,20 +1568,29 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     return found + (_model_code_lazy_loads(project, handler, sessions) if sessions else [])
 
 
-def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
+def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
+    """The lazy-load risks (AM220 to AM222) of attributes a function reads in its own body, not
+    a response model's fields: what the AsyncSession checks below test against their loads."""
+    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
 
     module, function = project.functions[fid]
     own = f"{module.name}.{function.qualname}"
+    return [
+        risk for risk in own_lazy_load_risks(project, fid)
+        if risk.code in (AM220.code, AM221.code, AM222.code)
+        and risk.kind == "attribute" and not risk.served and risk.function == own
+    ]
+
+
+def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+
+    _, function = project.functions[fid]
     found = []
-    for risk in own_lazy_load_risks(project, fid):
-        if risk.code not in (AM220.code, AM221.code, AM222.code):
-            continue
-        # Only reads in its own body on a name that holds nothing but what a query on its
-        # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
-        # the route built, a response field), and correct async code must not be flagged on a guess.
-        if risk.kind != "attribute" or risk.served or risk.function != own:
-            continue
+    # Only reads in its own body on a name that holds nothing but what a query on its
+    # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
+    # the route built, a response field), and correct async code must not be flagged on a guess.
+    for risk in _own_attribute_risks(project, fid):
         held = function.holds.get(risk.path.split(".", 1)[0], ())
         if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
             continue
@@ -1597,7 +1609,7 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     AsyncSession in the class body, or assigned only from parameters declared AsyncSession),
     that no query of its closure eager-loads: the lazy load `_own_async_lazy_loads` finds on a
     Session parameter."""
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, own_lazy_load_risks
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
     module, function = project.functions[fid]
     if not function.held_loads:
@@ -1609,13 +1621,8 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     }
     if not held_async:
         return []
-    own = f"{module.name}.{function.qualname}"
     found = []
-    for risk in own_lazy_load_risks(project, fid):
-        if risk.code not in (AM220.code, AM221.code, AM222.code):
-            continue
-        if risk.kind != "attribute" or risk.served or risk.function != own:
-            continue
+    for risk in _own_attribute_risks(project, fid):
         held = function.holds.get(risk.path.split(".", 1)[0], ())
         loads = [function.held_loads.get(term[1]) if term[0] == "call" else None for term in held]
         if not loads or not all(load is not None and load.session in held_async for load in loads):

@@ -228,13 +228,7 @@ def beside(root: Path, modules: list[facts.Module], known: set[str]) -> Beside |
     the project's `pyproject.toml` or its repository. A name PATH itself is, or sits in, is
     the import roots' and `outside`'s; a third-party package names nothing on disk there."""
     here = root.resolve()
-    folders: list[Path] = []
-    folder = here
-    for _ in range(_MAX_ABOVE):
-        if folder.parent == folder or _project_top(folder):
-            break
-        folder = folder.parent
-        folders.append(folder)
+    folders = folders_above(here)
     if not folders:
         return None
     where: dict[str, Path | None] = {}
@@ -303,6 +297,19 @@ def _holds_python(folder: Path) -> bool:
 def _project_top(folder: Path) -> bool:
     """The folder holding the project's configuration or its repository: imports start no higher."""
     return (folder / "pyproject.toml").is_file() or (folder / ".git").exists()
+
+
+def folders_above(here: Path) -> list[Path]:
+    """The folders above `here` (resolved), nearest first, up to the one holding the project's
+    `pyproject.toml` or repository and at most `_MAX_ABOVE` of them; none when `here` holds it."""
+    folders: list[Path] = []
+    folder = here
+    for _ in range(_MAX_ABOVE):
+        if folder.parent == folder or _project_top(folder):
+            break
+        folder = folder.parent
+        folders.append(folder)
+    return folders
 
 
 def configured(src: tuple[str, ...], base: Path, root: Path) -> Roots:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.roots import _MAX_ABOVE, _project_top
+from async_migrate.codemods.roots import folders_above
 from async_migrate.codemods.sources import is_test_path
 
 # What a test module must hold to override or redirect anything phase two reads: the words, or
@@ -35,13 +35,7 @@ def modules(root: Path, read: Callable[[str], str] | None) -> list[facts.Module]
     if read is None:
         return []
     here = root.resolve()
-    folders: list[Path] = []
-    folder = here
-    for _ in range(_MAX_ABOVE):
-        if folder.parent == folder or _project_top(folder):
-            break
-        folder = folder.parent
-        folders.append(folder)
+    folders = folders_above(here)
     found: list[facts.Module] = []
     seen: set[Path] = set()
     for top in folders:
