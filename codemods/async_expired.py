@@ -99,7 +99,7 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
     """Whether the AsyncSession a parameter receives expires its objects on commit: from the
     `expire_on_commit=` of the call opening it in its dependency, else of the sessionmaker it is
     opened from. None when the analysis cannot see where it is opened."""
-    from async_migrate.codemods.phase1.expired_deps import _dependency
+    from async_migrate.codemods.phase1.expired_deps import _dependency, module_maker
 
     provider = _dependency(project, param)
     if provider is None:
@@ -111,7 +111,7 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
         canonical = project.canonical(call.callee)
         if canonical in ASYNC_SESSION_TYPES:
             return _keyword(call) != "False"
-        maker = _module_maker(project, call.callee)
+        maker = module_maker(project, call.callee, ASYNC_SESSIONMAKERS)
         if maker is None:
             continue
         own = _keyword(call)
@@ -128,12 +128,3 @@ def _keyword(call: facts.Call) -> str | None:
         if arg.keyword == "expire_on_commit":
             return arg.name if arg.name in ("False", "True") else "?"
     return None
-
-
-def _module_maker(project: Project, ref: str) -> facts.Value | None:
-    module_name, dot, name = ref.rpartition(".")
-    module = project.modules.get(module_name) if dot else None
-    value = module.values.get(name) if module is not None else None
-    if value is None or value.kind != "call" or project.canonical(value.ref or "") not in ASYNC_SESSIONMAKERS:
-        return None
-    return value

@@ -146,19 +146,21 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
             continue
         _, opener = project.functions[provider]
         for call in opener.calls:
-            maker = _maker(project, call.callee)
+            maker = module_maker(project, call.callee)
             if maker is not None:
                 return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
     return True
 
 
-def _maker(project: Project, ref: str | None) -> facts.Value | None:
+def module_maker(project: Project, ref: str | None, kinds: frozenset[str] = _SESSIONMAKERS) -> facts.Value | None:
+    """The module-level call `ref` names when it builds one of `kinds` (canonical references of
+    sessionmaker classes; the synchronous `sessionmaker` by default): its keywords as written."""
     if not ref or "." not in ref:
         return None
     module_name, _, name = ref.rpartition(".")
     module = project.modules.get(module_name)
     value = module.values.get(name) if module is not None else None
-    if value is None or value.kind != "call" or project.canonical(value.ref) not in _SESSIONMAKERS:
+    if value is None or value.kind != "call" or project.canonical(value.ref) not in kinds:
         return None
     return value
 
