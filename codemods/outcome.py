@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,3 +82,8 @@ class Outcome:
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """`1 file`, `2 files`; `nouns` for an irregular plural (`repositories`)."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def first_few(items: Sequence[str], limit: int = 3) -> str:
+    """The first `limit` of `items` joined with commas, `, ...` after them when there are more."""
+    return ", ".join(items[:limit]) + (", ..." if len(items) > limit else "")

@@ -23,6 +23,7 @@ from typing import cast
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.astcollect import by_name
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
     dependency_handing_out,
@@ -848,13 +849,13 @@ def compute(
             if fid in unseen:
                 reasons.append(AM209.reason(
                     f"a method whose name is used where the tool cannot tell it is not this method "
-                    f"({', '.join(unseen[fid][:3])}{', ...' if len(unseen[fid]) > 3 else ''}): an async twin "
+                    f"({first_few(unseen[fid])}): an async twin "
                     "method is added to the class, the sync original stays"
                 ))
             if fid in named_unread:
                 places = named_unread[fid]
                 reasons.append(AM207.reason(
-                    f"named in {', '.join(places[:3])}{', ...' if len(places) > 3 else ''}, code the "
+                    f"named in {first_few(places)}, code the "
                     "analysis did not read (it names no Session, router or `async def`), which may call it: an "
                     "async twin is added, the sync original stays"
                 ))
@@ -1188,9 +1189,9 @@ def _parallel_classes(
             if project.flow.classes.owner(m) == holder.ref
         ]
         if kept_out and not (users or family_users or named):
-            why = f"{', '.join(kept_out[:3])}{', ...' if len(kept_out) > 3 else ''} cannot move with it"
+            why = f"{first_few(kept_out)} cannot move with it"
         left = (
-            f", without {', '.join(kept_out[:3])}{', ...' if len(kept_out) > 3 else ''}, which cannot move"
+            f", without {first_few(kept_out)}, which cannot move"
             if kept_out else ""
         )
         decision = HelperDecision(fid, "twin", [AM255.reason(
@@ -1432,7 +1433,7 @@ def _holder_reasons(
         staying = [left_out.describe(project, m, kept_out[m]) for m in sorted(holder.methods) if m in kept_out]
         if staying:
             reasons.append(AM254.reason(
-                f"{cls} holds the Session and {', '.join(staying[:3])}{', ...' if len(staying) > 3 else ''} "
+                f"{cls} holds the Session and {first_few(staying)} "
                 "cannot move with it (see there): moved in place, the class would hand the AsyncSession to "
                 f"{'that method' if len(staying) == 1 else 'those methods'}"
             ))
@@ -1455,7 +1456,7 @@ def _holder_reasons(
         if uses:
             reasons.append(AM254.reason(
                 f"{cls} holds the Session and its moving methods are named where the tool cannot see how they "
-                f"are called ({', '.join(uses[:3])}{', ...' if len(uses) > 3 else ''})"
+                f"are called ({first_few(uses)})"
             ))
         for edge in holders.constructions(project, holder):
             builder = edge.caller
@@ -2525,7 +2526,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         # Where it is built names the line to change: a service composing it (`self.audit =
         # AuditRepo(session)` in its `__init__`) cannot move while it builds this class.
         built = sorted({_where(project, e.caller, e.call.line) for e in holders.constructions(project, holder)})
-        where = f"; built at {', '.join(built[:3])}{', ...' if len(built) > 3 else ''}" if built else ""
+        where = f"; built at {first_few(built)}" if built else ""
         for path, line, problem in holder.problems:
             elsewhere = "" if path == module.path else f"{path}:{line}: "
             found.append(_Own(AM253, line if not elsewhere else function.line,

@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable
 
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.expired_lists import function_node
@@ -342,7 +343,7 @@ def unread_subclasses(
         return []
     return [(function.line, (
         f"the methods of `{name}` move to `async def` with the classes holding the Session, but "
-        f"{', '.join(found[:3])}{', ...' if len(found) > 3 else ''} derives from `{name}` in a file the analysis "
+        f"{first_few(found)} derives from `{name}` in a file the analysis "
         "did not read (a fake unit of work in the tests), and would inherit them asynchronous where its users "
         "call them synchronously: keep the route as it is, or migrate the class and its subclass by hand"
     ))]
