@@ -2710,6 +2710,16 @@ class Project:
                 return found
         return None
 
+    @cached_property
+    def _rebound(self) -> dict[str, list[str]]:
+        """Every module's `rebound` joined, in module order: a module-level name -> what the
+        functions binding it as an attribute build."""
+        table: dict[str, list[str]] = {}
+        for module in self.modules.values():
+            for target, built in module.rebound.items():
+                table.setdefault(target, []).extend(built)
+        return table
+
     def _global_primitive(self, holder: str) -> str | None:
         """The primitive a module-level name holds once a function of its module has bound it
         under a `global` statement (`_wakeup = None` at module level, `global _wakeup; _wakeup =
@@ -2727,11 +2737,10 @@ class Project:
             if found is not None:
                 return found
         # Bound as an attribute by a function of any module (`signals.WAKEUP = asyncio.Event()`).
-        for other in self.modules.values():
-            for callee in other.rebound.get(f"{owner}.{name}", ()):
-                found = self._primitive(callee)
-                if found is not None:
-                    return found
+        for callee in self._rebound.get(f"{owner}.{name}", ()):
+            found = self._primitive(callee)
+            if found is not None:
+                return found
         if name not in module.values:
             return None
         for function in module.functions:
