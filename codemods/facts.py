@@ -621,6 +621,11 @@ class Module(_Fact):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or
     # wrapped (`asynccontextmanager(f)`) by whatever receives it.
     escapes: list[tuple[str, int, str]] = field(default_factory=list)
+    # Names of the module (defined or imported) called by code outside any function: a script's
+    # statements, an `if __name__ == "__main__":` block, a module-level lambda, a class body, a
+    # default or decorator argument: (resolved, line). The call graph holds calls made by
+    # functions only, and such a caller runs synchronously: a helper it calls keeps its original.
+    called: list[tuple[str, int]] = field(default_factory=list)
     # Functions handed to a GraphQL schema by call, anywhere in a module naming ariadne or graphene:
     # (what registers it, resolved, the form, the function, resolved, line). Forms: "set_field"
     # (`query.set_field("books", f)`, the receiver), "bindings" (`ObjectType("Query", {"books": f})`,

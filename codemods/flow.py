@@ -1145,6 +1145,11 @@ class Flow:
         through the class order), and whether that is certain."""
         return self._functions(self.evaluate(fid, expression))
 
+    def ref_functions(self, ref: str) -> list[FunctionId]:
+        """Project functions a module-level reference may call: a function, or a method through a
+        module-level instance (`app.crud.user.get`, through the class order)."""
+        return self._functions(self.ref(ref))[0]
+
     def _functions(self, values: Values) -> tuple[list[FunctionId], bool]:
         found: list[FunctionId] = []
         certain = True

@@ -817,6 +817,132 @@ def test_3_near_miss_a_helper_only_called_within_the_subsystem_is_migrated_in_pl
     assert "async def add_item(db: AsyncSession" in read(root, "services/crud.py")
 
 
+# Synchronous code outside any function calling `crud.add_item`: no function calls it, so the
+# call graph has no caller to keep its original for. Each runs as `run()` in the serve script.
+MODULE_LEVEL = {
+    "main_block": ("services/crud.py", CRUD + "\n\n" + dedent(
+        """
+        if __name__ == "__main__":
+            from db.engine import database_sessionmaker
+
+            with database_sessionmaker() as s:
+                add_item(s, "from-script")
+        """
+    ), 'import runpy\n\ndef run():\n    runpy.run_module("services.crud", run_name="__main__")\n'),
+    "script": ("scripts/seed.py", dedent(
+        """
+        from db.engine import database_sessionmaker
+        from services import crud
+
+        with database_sessionmaker() as s:
+            crud.add_item(s, "from-script")
+        """
+    ), 'import runpy\n\ndef run():\n    runpy.run_path("scripts/seed.py", run_name="__main__")\n'),
+    "lambda": ("manage.py", dedent(
+        """
+        from db.engine import database_sessionmaker
+        from services import crud
+
+        ACTIONS = {"add": lambda db, name: crud.add_item(db, name)}
+
+
+        def main(action: str, name: str) -> None:
+            with database_sessionmaker() as s:
+                ACTIONS[action](s, name)
+        """
+    ), 'import manage\n\ndef run():\n    manage.main("add", "from-script")\n'),
+    "instance_method": ("scripts/seed.py", dedent(
+        """
+        from db.engine import database_sessionmaker
+        from services import crud
+
+        with database_sessionmaker() as s:
+            crud.item.add_item(s, "from-script")
+        """
+    ), 'import runpy\n\ndef run():\n    runpy.run_path("scripts/seed.py", run_name="__main__")\n'),
+}
+# The same helper as a method of a module-level instance (`crud.item.add_item(db, name)`).
+CRUD_INSTANCE = """
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+class CRUDItem:
+    def add_item(self, db: Session, name: str) -> None:
+        db.add(Item(name=name, owner_id=1))
+        db.commit()
+
+
+item = CRUDItem()
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", sorted(MODULE_LEVEL))
+def test_3_a_helper_called_by_module_level_code_gets_a_twin_and_that_code_still_writes(cli, service, shape, kind):
+    path, text, runner = MODULE_LEVEL[shape]
+    through = "crud.item" if shape == "instance_method" else "crud"
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": CRUD_INSTANCE if shape == "instance_method" else CRUD,
+        "scripts/__init__.py": "",
+        path: text,
+        SUBSYSTEM: routes(
+            f"""
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                {through}.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    })
+    text = read(root, "services/crud.py")
+    original = text[text.index("def add_item"):text.index("db.commit()")]
+    lines = read(root, path).splitlines()
+    line = 1 + next(n for n, x in enumerate(lines) if "add_item(" in x and "def " not in x)
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    decision = helper(document, "CRUDItem.add_item" if shape == "instance_method" else "add_item")
+    assert decision["action"] == "twin"
+    assert f"also called outside any function, at {path}:{line}" in decision["reasons"][0]
+    assert original in read(root, "services/crud.py")  # the original stays as it was
+    assert f"await {through}.add_item_async(db, name)" in function(root, SUBSYSTEM, "create_item")
+    result = serve(root, kind, runner + dedent("""
+        status = client.post("/items", params={"name": "migrated"}).status_code
+        run()
+        with Sync() as s:
+            items = sorted(s.scalars(select(Item.name)).all())
+        print(json.dumps({"status": status, "items": items}))
+    """))
+    assert result == {"status": 200, "items": ["from-script", "migrated"]}
+
+
+def test_3_near_miss_module_level_code_calling_another_function_leaves_the_helper_in_place(cli, service):
+    root = service({
+        "services/__init__.py": "",
+        "services/crud.py": CRUD + "\n\n" + dedent(
+            """
+            def usage() -> str:
+                return "python -m services.crud NAME"
+
+
+            if __name__ == "__main__":
+                print(usage())
+            """
+        ),
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                crud.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    })
+    document = apply(cli, root)
+    assert helper(document, "add_item")["action"] == "migrate"
+    assert "async def add_item(db: AsyncSession" in read(root, "services/crud.py")
+
+
 # ------------------------------------------------ 4. twin names already taken
 
 SHARED_CRUD = CRUD + '''

@@ -720,8 +720,14 @@ class Collector:
         calls, names = _calls_and_names(value)
         skipped = {id(node.func) for node in calls}
         held = set(taken) | self._registered
+        called = self.facts.called
         for call in calls:
             self.takes(call, held, frozenset())
+            callee = dotted(call.func)
+            if callee is not None and callee.split(".", 1)[0] in known:
+                resolved_callee = self.resolve(callee)
+                if resolved_callee is not None and (resolved_callee, call.lineno) not in called:
+                    called.append((resolved_callee, call.lineno))
         for node, written in names:
             if written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue

@@ -631,6 +631,7 @@ def compute(
                 if fid != route and shared == "block" and fid not in dependency_twins.get(route, ()):
                     sharing_with = [_name(project, c) for c in _outside_callers(project, fid, members)]
                     sharing_with += [f"a value reference in {m}" for m in value_references(project).get(fid, [])]
+                    sharing_with += [f"module-level code at {m}" for m in module_level_callers(project).get(fid, [])]
                     if sharing_with:
                         reasons.append(
                             AM218.reason(
@@ -712,6 +713,7 @@ def compute(
     # A helper used as a value (`add_task(f, db)`, `to_thread(f, db)`, a callback table) has
     # callers the call graph cannot follow: they keep the synchronous original.
     referenced = value_references(project)
+    top_level = module_level_callers(project)
     unseen = methods.unseen_callers(project, migrated_helpers, read)
     # Files the pre-pass never read (a script importing the helper and nothing else) may call
     # it by name: moved in place, their call would build a coroutine nobody awaits.
@@ -724,6 +726,7 @@ def compute(
         fid for fid, outside in sync_callers.items()
         if fid not in injected and (
             outside or (fid in referenced and fid not in in_place) or fid in unseen or fid in named_unread
+            or fid in top_level
         )
     }
     twins |= twinned_dependencies
@@ -841,6 +844,12 @@ def compute(
             if outside:
                 reasons.append(AM207.reason(f"also called by {', '.join(_name(project, c) for c in outside)}: "
                                             "an async twin is added, the sync original stays"))
+            if fid in top_level:
+                reasons.append(AM207.reason(
+                    f"also called outside any function, at {first_few(top_level[fid])} (a script's "
+                    "statements, an `if __name__ == \"__main__\":` block, a module-level lambda), which stays "
+                    "synchronous: an async twin is added, the sync original stays"
+                ))
             if fid in referenced:
                 reasons.append(AM209.reason(
                     f"used as a value (not called) in {', '.join(referenced[fid])}, where the "
@@ -1656,6 +1665,26 @@ def value_references(project: Project) -> dict[FunctionId, list[str]]:
                 for target in _held_functions(project, looked_up):
                     add(target, f"{module.name} (by name: `{spelled}`)")
         cached = project.derived["phase2.value_references"] = found
+    return cached  # type: ignore[return-value]
+
+
+def module_level_callers(project: Project) -> dict[FunctionId, list[str]]:
+    """Project functions called by code outside any function (a script's statements, an
+    `if __name__ == "__main__":` block, a module-level lambda), methods through a module-level
+    instance among them (`crud.item.add(s, ...)`): function -> where (`path:line`).
+    The call graph holds calls made by functions only; such code runs synchronously, and a helper
+    it calls moved in place would hand it a coroutine nobody awaits (the data never written)."""
+    cached = project.derived.get("phase2.module_level_callers")
+    if cached is None:
+        found: dict[FunctionId, list[str]] = {}
+        for module in project.modules.values():
+            for ref, line in module.called:
+                where = f"{module.path}:{line}"
+                for target in project.flow.ref_functions(ref):
+                    users = found.setdefault(target, [])
+                    if where not in users:
+                        users.append(where)
+        cached = project.derived["phase2.module_level_callers"] = found
     return cached  # type: ignore[return-value]
 
 
