@@ -159,7 +159,7 @@ from async_migrate.codemods.session_work import (
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import unawaited_session_calls
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS
+from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED
@@ -1635,24 +1635,12 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
 
 def _holds_async_session(project: Project, cls: str, attribute: str) -> bool:
     """Whether instances of project class `cls` hold an AsyncSession as `attribute`: declared so
-    in the class body (or a project base's), or assigned only parameters declared AsyncSession."""
+    in the class body (or a project base's), or assigned only parameters declared AsyncSession
+    (a TypeVar the class binds to AsyncSession, `Repository[AsyncSession]`, included)."""
     from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.held_session import ASYNC, held_kind
 
-    classes = project_classes(project)
-    if cls not in classes.by_ref:
-        return False
-    assigned = []
-    for ancestor in classes.mro(cls):
-        _, declared = classes.by_ref[ancestor]
-        if any(project.canonical(ref) in ASYNC_SESSION_TYPES for ref in declared.annotations.get(attribute, ())):
-            return True
-        assigned += classes.assigned.get((ancestor, attribute), [])
-    for fid, expression in assigned:
-        params = {param.name: param for param in project.functions[fid][1].params}
-        param = params.get(expression[1:]) if expression.startswith("$") else None
-        if param is None or project.declared_async_session(param) is None:
-            return False
-    return bool(assigned)
+    return held_kind(project, project_classes(project), cls, attribute) == ASYNC
 
 
 def _strategy_of(project: Project, model: str | None, attribute: str) -> str | None:

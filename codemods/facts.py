@@ -499,6 +499,9 @@ class ClassFacts(_Fact):
     qualname: str
     line: int
     bases: tuple[str, ...] = ()  # resolved references of the positional bases
+    # A subscripted base's resolved reference -> its subscript's elements as resolved references
+    # ("" for one that is no name): `Repository[AsyncSession]` binds Repository's type parameter.
+    base_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
     end: int = 0  # the last line of the class body
     # relationship() attributes -> the `lazy=` strategy as written ("select" when absent;
     # True/False/None normalised to "select"/"joined"/"noload"; other expressions as code;

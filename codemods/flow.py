@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
@@ -1030,7 +1031,12 @@ class Flow:
             if depends is not None:
                 values |= self.provided(depends)
             for fid, expression in self.classes.assigned.get((ancestor, name), ()):
-                values |= self.evaluate(fid, expression)
+                # `self.session = session` with `session: SessionT`: what `cls` binds the TypeVar
+                # to (`Repository[AsyncSession]`), not what every subclass's callers hand it
+                kind = generic_param_kind(self.project, self.classes, cls, fid, expression)
+                if kind == ASYNC:
+                    continue
+                values |= _SESSION if kind == SYNC else self.evaluate(fid, expression)
             named = facts_.named.get(name)
             if named is not None:
                 # `session = SessionLocal` in the class body: the module-level Session, registry or

@@ -59,21 +59,14 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
 def _held_async_sessions(project: Project, module: facts.Module, function: facts.Function) -> set[tuple[str, str]]:
     """(`$self.session`, method) for each AsyncSession coroutine method on what a method's
     instance holds: a repository's `__init__(self, session: AsyncSession)` keeping it as
-    `self.session = session`. Only what `__init__` declares is taken: an attribute set elsewhere
-    may hold anything."""
+    `self.session = session`, its own or inherited from a base (one generic over the session
+    type, `Repository[AsyncSession]`, included). Only what that `__init__` declares is taken:
+    an attribute set elsewhere may hold anything."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.held_session import init_held_async
+
     owner, dot, _ = function.qualname.rpartition(".")
     if not dot or ".<locals>." in function.qualname:
         return set()
-    init = module.function(f"{owner}.__init__")
-    if init is None:
-        return set()
-    declared = {param.name for param in init.params if project.declared_async_session(param)}
-    attributes = {attr for attr, expr in init.assigns if expr.startswith("$") and expr[1:] in declared}
-    # An attribute `__init__` assigns twice may hold something else by the time a method runs.
-    assigned = [attr for attr, _ in init.assigns]
-    return {
-        (f"$self.{attr}", method)
-        for attr in attributes
-        if assigned.count(attr) == 1
-        for method in AWAITED_METHODS
-    }
+    attributes = init_held_async(project, project_classes(project), f"{module.name}.{owner}")
+    return {(f"$self.{attr}", method) for attr in attributes for method in AWAITED_METHODS}

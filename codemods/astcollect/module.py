@@ -1453,6 +1453,10 @@ class Collector:
             if type(base) is not ast.Starred
         )
         found.bases = tuple(ref for ref in bases if ref is not None)
+        for base in node.bases:
+            if type(base) is ast.Subscript and (subscripted := self.ref(base.value)) is not None:
+                elements = base.slice.elts if type(base.slice) is ast.Tuple else [base.slice]
+                found.base_args[subscripted] = tuple(self.ref(e) or "" for e in elements)
         decorators = (self.ref(d.func if type(d) is ast.Call else d) for d in node.decorator_list)
         found.decorators = tuple(ref for ref in decorators if ref is not None)
         statements = node.body if self.source.one_line_suite(node.body) else list(self.definitions(node.body))

@@ -133,3 +133,123 @@ def _entry(document: dict, function: str, where: str = "handlers") -> dict:
     assert len(found) == 1, listed
     assert len(found[0]["codes"]) == len(found[0]["reasons"]), found[0]
     return found[0]
+
+
+# Repositories keeping the Session they are built with in an inherited `__init__`: one base
+# generic over the session type, which each subclass binds (a synchronous subclass built beside
+# an async one), through an intermediate generic class too, and a plain async base. The models
+# are `test_phase2_rules.MODELS`.
+GENERIC_REPOSITORIES = """
+from typing import Generic, TypeVar
+
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, selectinload
+
+from db.engine import get_db_session
+from models import Book
+
+SessionT = TypeVar("SessionT", Session, AsyncSession)
+OtherT = TypeVar("OtherT", Session, AsyncSession)
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+class Repository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session = session
+
+
+class AsyncRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class SyncBooks(Repository[Session]):
+    def count(self) -> int:
+        return len(self.session.scalars(select(Book.id)).all())
+
+
+class AsyncBooks(Repository[AsyncSession]):
+    async def count(self) -> int:
+        return len((await self.session.scalars(select(Book.id))).all())
+
+    async def author_of(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id)
+        return book.author.name
+
+    async def author_eager(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id, options=[selectinload(Book.author)])
+        return book.author.name
+
+    async def save(self, book: Book) -> None:
+        self.session.add(book)
+        self.session.commit()
+
+    async def save_awaited(self, book: Book) -> None:
+        self.session.add(book)
+        await self.session.commit()
+
+
+class Middle(Repository[OtherT]):
+    pass
+
+
+class LeafBooks(Middle[AsyncSession]):
+    async def author_of(self, book_id: int) -> str:
+        book = await self.session.get(Book, book_id)
+        return book.author.name
+
+
+class InheritedBooks(AsyncRepository):
+    async def save(self, book: Book) -> None:
+        self.session.add(book)
+        self.session.commit()
+
+
+@router.get("/sync")
+async def sync_count(db: Session = Depends(get_db_session)):
+    return {"n": SyncBooks(db).count()}
+
+
+@router.get("/async")
+async def async_count(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await AsyncBooks(db).count()}
+
+
+@router.get("/generic/{book_id}")
+async def generic_author(book_id: int, db: AsyncSession = Depends(get_async_db)):
+    return {"author": await AsyncBooks(db).author_of(book_id)}
+
+
+@router.get("/eager/{book_id}")
+async def eager_author(book_id: int, db: AsyncSession = Depends(get_async_db)):
+    return {"author": await AsyncBooks(db).author_eager(book_id)}
+
+
+@router.get("/leaf/{book_id}")
+async def leaf_author(book_id: int, db: AsyncSession = Depends(get_async_db)):
+    return {"author": await LeafBooks(db).author_of(book_id)}
+
+
+@router.post("/generic")
+async def generic_save(db: AsyncSession = Depends(get_async_db)):
+    await AsyncBooks(db).save(Book(title="x", author_id=1))
+
+
+@router.post("/awaited")
+async def awaited_save(db: AsyncSession = Depends(get_async_db)):
+    await AsyncBooks(db).save_awaited(Book(title="x", author_id=1))
+
+
+@router.post("/inherited")
+async def inherited_save(db: AsyncSession = Depends(get_async_db)):
+    await InheritedBooks(db).save(Book(title="x", author_id=1))
+"""
+
+
+@pytest.fixture
+def generic_repositories(app) -> Path:  # type: ignore[no-untyped-def]
+    return app(GENERIC_REPOSITORIES, {"models.py": MODELS})

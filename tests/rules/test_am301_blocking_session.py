@@ -536,3 +536,15 @@ def test_a_method_reached_only_by_its_name_is_one_the_route_may_call(app, report
     assert f": {guess}), which does synchronous Session work: Note.count_rows -> " in reason
     [finding] = findings(root, function)
     assert f"(maybe api.items.Note.count_rows(...): {guess})" in finding["message"]
+
+
+def test_a_sync_subclass_of_a_repository_generic_over_the_session_is_am301(generic_repositories, findings):
+    found = findings(generic_repositories, "sync_count")
+    assert [f["code"] for f in found] == ["AM301"], found
+    assert "SyncBooks.count" in found[0]["message"], found
+
+
+def test_near_miss_its_async_subclass_holds_the_async_session_not_the_sync_one(generic_repositories, findings):
+    # The shared `__init__` is handed a Session by `SyncBooks(db)`; `AsyncBooks(Repository[AsyncSession])`
+    # still holds the AsyncSession its route builds it with, and awaits it.
+    assert findings(generic_repositories, "async_count") == []

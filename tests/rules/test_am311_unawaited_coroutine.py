@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 HELPERS = """
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -387,3 +389,18 @@ def test_scan_says_the_unawaited_call_beside_the_async_session(app, reported):
     entry = reported(app(REPOSITORY), "count")
     assert "without `await` at" in entry["reasons"][0] and "(AM311)" in entry["reasons"][0], entry
     assert "but" not in reported(app(REPOSITORY), "save")["reasons"][0]
+
+
+@pytest.mark.parametrize(("function", "where"), [
+    ("generic_save", "AsyncBooks.save"), ("inherited_save", "InheritedBooks.save"),
+])
+def test_an_unawaited_call_on_the_async_session_an_inherited_init_keeps_is_am311(
+    generic_repositories, findings, function, where
+):
+    found = findings(generic_repositories, function)
+    assert [f["code"] for f in found] == ["AM311"], found
+    assert f"(self.session.commit() in api.items.{where})" in found[0]["message"], found
+
+
+def test_near_miss_the_generic_repository_awaits_its_commit(generic_repositories, findings):
+    assert findings(generic_repositories, "awaited_save") == []

@@ -793,3 +793,18 @@ def test_near_miss_the_repository_method_eager_loads_or_refreshes_it(app, findin
 def test_near_miss_the_held_session_loads_a_relationship_that_never_loads_lazily(app, findings, function):
     models = MODELS.replace("author: Mapped[Author] = relationship()", 'author: Mapped[Author] = relationship(lazy="selectin")')
     assert findings(app(HELD, {"models.py": models}), function) == []
+
+
+@pytest.mark.parametrize(("function", "where"), [
+    ("generic_author", "AsyncBooks.author_of"), ("leaf_author", "LeafBooks.author_of"),
+])
+def test_a_lazy_load_on_the_async_session_a_generic_repository_binds_is_am314(
+    generic_repositories, findings, function, where
+):
+    found = findings(generic_repositories, function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"in api.items.{where})" in found[0]["message"] and "book.author" in found[0]["message"], found
+
+
+def test_near_miss_the_generic_repository_eager_loads_it(generic_repositories, findings):
+    assert findings(generic_repositories, "eager_author") == []

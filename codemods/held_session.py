@@ -1,0 +1,168 @@
+"""Which Session an instance keeps in `self.<attribute>`, by what its class and bases declare.
+
+A repository keeps the Session it is built with (`self.session = session` in `__init__`), and
+the `__init__` is often inherited: from a plain base (`class UserRepo(AsyncRepository)`), or
+from a base generic over the session type, which each subclass binds:
+
+    SessionT = TypeVar("SessionT", Session, AsyncSession)
+
+    class Repository(Generic[SessionT]):
+        def __init__(self, session: SessionT) -> None:
+            self.session = session
+
+    class TaskRepository(Repository[Session]): ...          # self.session: Session
+    class ProjectRepository(Repository[AsyncSession]): ...  # self.session: AsyncSession
+
+The value flow joins what every caller hands the shared `__init__`, so without the binding a
+synchronous subclass built anywhere makes every subclass's `self.session` a synchronous
+Session, and an async-only one leaves it unknown. `held_kind` answers per class: `ASYNC`,
+`SYNC` or None (not declared, or declared both ways).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES, TYPE_VARS
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.classes import Classes
+    from async_migrate.codemods.project import FunctionId, Project
+
+ASYNC = "async"
+SYNC = "sync"
+_GENERIC = frozenset({"typing.Generic", "typing_extensions.Generic"}) | PROTOCOL_TYPES
+
+
+def session_kind(project: Project, ref: str | None) -> str | None:
+    """`ASYNC` for an AsyncSession type, `SYNC` for a synchronous Session type, else None."""
+    if not ref:
+        return None
+    if project.canonical(ref) in ASYNC_SESSION_TYPES:
+        return ASYNC
+    return SYNC if project.is_sync_session_type(ref) else None
+
+
+def _type_var(project: Project, ref: str | None) -> facts.Value | None:
+    """The `TypeVar(...)` call a module-level name is bound to, or None."""
+    target = project.resolve(ref) if ref else None
+    if target is None or target.kind != "value" or target.value is None:
+        return None
+    value = target.value
+    return value if value.kind == "call" and project.canonical(value.ref) in TYPE_VARS else None
+
+
+def _type_var_kind(project: Project, value: facts.Value) -> str | None:
+    """What every type a TypeVar may stand for is: its `bound=`, or all its constraints."""
+    bound = next((arg.ref for arg in value.args if arg.keyword == "bound"), None)
+    if bound is not None:
+        return session_kind(project, bound)
+    constraints = [arg.ref for arg in value.args[1:] if arg.keyword is None]
+    kinds = {session_kind(project, ref) for ref in constraints}
+    return kinds.pop() if len(kinds) == 1 and constraints else None
+
+
+def _parameters(project: Project, classes: Classes, cls: str) -> tuple[str, ...]:
+    """The type parameters of a generic project class, in order: those its `Generic[...]` (or
+    `Protocol[...]`) base lists, else the TypeVars its subscripted bases name, first seen first."""
+    _, declared = classes.by_ref[cls]
+    for base in declared.bases:
+        if project.canonical(base) in _GENERIC:
+            return tuple(project.canonical(a) or "" for a in declared.base_args.get(base, ()))
+    order: list[str] = []
+    for base in declared.bases:
+        for arg in declared.base_args.get(base, ()):
+            canonical = project.canonical(arg) or ""
+            if _type_var(project, arg) is not None and canonical not in order:
+                order.append(canonical)
+    return tuple(order)
+
+
+def bindings(project: Project, classes: Classes, cls: str) -> dict[str, str]:
+    """TypeVar -> the type project class `cls` binds it to through its bases' subscripts
+    (`class ProjectRepository(Repository[AsyncSession])`), followed through intermediate
+    generic classes (`class Mid(Repository[S2])`, `class Leaf(Mid[AsyncSession])`)."""
+    bound: dict[str, str] = {}
+    for current in classes.mro(cls):
+        _, declared = classes.by_ref[current]
+        for base in declared.bases:
+            args = declared.base_args.get(base)
+            target = classes.resolve(base)
+            if not args or target is None:
+                continue
+            for parameter, arg in zip(_parameters(project, classes, target), args):
+                canonical = project.canonical(arg) or ""
+                bound.setdefault(parameter, bound.get(canonical, canonical))
+    return bound
+
+
+def param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, name: str) -> str | None:
+    """What parameter `name` of method `fid` receives by its declaration, for an instance of
+    `cls`: an AsyncSession or a Session annotation, or a TypeVar `cls` binds to one (or whose
+    bound or constraints are all one kind)."""
+    _, function = project.functions[fid]
+    param = next((p for p in function.params if p.name == name), None)
+    if param is None:
+        return None
+    if project.declared_async_session(param) is not None:
+        return ASYNC
+    if len(param.annotation) == 1 and (value := _type_var(project, param.annotation[0])) is not None:
+        bound = bindings(project, classes, cls).get(project.canonical(param.annotation[0]) or "")
+        return session_kind(project, bound) if bound else _type_var_kind(project, value)
+    reason = project.declared_session(param)
+    return SYNC if reason is not None and reason.startswith("`") else None
+
+
+def generic_param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, expression: str) -> str | None:
+    """`param_kind` of what an `__init__` assigns (`$session`), only where the parameter is
+    declared with a TypeVar: the one declaration the value flow cannot read per class."""
+    if not expression.startswith("$") or "." in expression or "(" in expression:
+        return None
+    _, function = project.functions[fid]
+    param = next((p for p in function.params if p.name == expression[1:]), None)
+    if param is None or len(param.annotation) != 1 or _type_var(project, param.annotation[0]) is None:
+        return None
+    return param_kind(project, classes, cls, fid, expression[1:])
+
+
+def held_kind(project: Project, classes: Classes, cls: str, attribute: str) -> str | None:
+    """What instances of project class `cls` hold as `attribute` by declaration: the class body's
+    annotation (or the nearest base's), else what every assignment of it in a method of the
+    class or a base assigns, when each assigns a parameter declared the same kind."""
+    if cls not in classes.by_ref:
+        return None
+    assigned: list[tuple[FunctionId, str]] = []
+    for ancestor in classes.mro(cls):
+        _, declared = classes.by_ref[ancestor]
+        kinds = {session_kind(project, ref) for ref in declared.annotations.get(attribute, ())} - {None}
+        if kinds:
+            return kinds.pop() if len(kinds) == 1 else None
+        assigned += classes.assigned.get((ancestor, attribute), [])
+    found: set[str | None] = set()
+    for fid, expression in assigned:
+        simple = expression.startswith("$") and "." not in expression and "(" not in expression
+        found.add(param_kind(project, classes, cls, fid, expression[1:]) if simple else None)
+    return found.pop() if len(found) == 1 else None
+
+
+def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
+    """Attributes the `__init__` an instance of `cls` runs (its own or the nearest base's)
+    assigns once, from a parameter declared to receive an AsyncSession (for `cls`)."""
+    if cls not in classes.by_ref:
+        return set()
+    init = next(
+        (fid for current in classes.mro(cls) if (fid := classes.methods.get(current, {}).get("__init__")) is not None),
+        None,
+    )
+    if init is None:
+        return set()
+    assigns = project.functions[init][1].assigns
+    # An attribute `__init__` assigns twice may hold something else by the time a method runs.
+    names = [attribute for attribute, _ in assigns]
+    return {
+        attribute for attribute, expression in assigns
+        if names.count(attribute) == 1 and expression.startswith("$") and "." not in expression
+        and "(" not in expression and param_kind(project, classes, cls, init, expression[1:]) == ASYNC
+    }
