@@ -47,6 +47,7 @@ class Steps:
     prefix: str  # the sample's environment variables (`BOOKSHOP_DATABASE_URL`)
     root: Path  # the tree after the last step
     after_phase1: dict  # `check`'s JSON right after phase one
+    phase1_copy: Path  # a copy of the tree right after phase one
     documents: dict[str, dict] = field(default_factory=dict)  # subsystem -> phase two's JSON
     # subsystem -> a copy of the tree after that step, for the steps that changed a file
     copies: dict[str, Path] = field(default_factory=dict)
@@ -77,7 +78,8 @@ def phase2_steps(cli, source: Path, target: Path, subsystems, prefix: str) -> St
     copying the tree beside `target` after every step that changed a file."""
     root = copy_service(source, target)
     assert cli("phase1", root, "--apply").exit_code == 0
-    steps = Steps(prefix, root, cli.json("check", root))
+    phase1_copy = copy_service(root, target.with_name(f"{target.name}-0-phase1"))
+    steps = Steps(prefix, root, cli.json("check", root), phase1_copy)
     for number, subsystem in enumerate(subsystems, 1):
         document = steps.documents[subsystem] = cli.json("phase2", root, "--subsystem", subsystem, "--apply")
         assert document["errors"] == [], subsystem

@@ -2,14 +2,16 @@
 subsystem by subsystem, on SQLite, and on PostgreSQL for the bookshop.
 
 Each run imports the app on both sides and runs the sample's own API tests under the
-runtime guard, so these are marked slow. Phase two runs on every router module in turn and
-verify follows the last (the API tests after each step, on SQLite, PostgreSQL and MariaDB,
-run in test_phase2_steps.py): whatever phase two migrates today is proven.
+runtime guard, so these are marked slow. The migrated trees are the session's phase-two steps
+(tests/steps.py: phase one, then phase two on every router module in turn, the API tests after
+each step on SQLite, PostgreSQL and MariaDB in test_phase2_steps.py), laid over a copy of the
+sample committed as it was: whatever phase two migrates today is proven.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,12 +34,12 @@ def _verify(cli, root: Path) -> dict:
     return document
 
 
-def routers(root: Path) -> list[str]:
-    """The router modules phase two takes as subsystems, in name order."""
-    return sorted(
-        path.relative_to(root).as_posix() for path in (root / "api").glob("*.py")
-        if "APIRouter(" in path.read_text(encoding="utf-8")
-    )
+def lay_over(root: Path, tree: Path) -> None:
+    """Make the working tree of the repository at `root` hold exactly `tree`'s files."""
+    for child in root.iterdir():
+        if child.name not in (".git", ".gitignore"):
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    shutil.copytree(tree, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".async_migrate_cache"))
 
 
 # Both samples on SQLite; the server run once, on the bookshop (taskboard's API tests run on
@@ -47,7 +49,7 @@ def routers(root: Path) -> list[str]:
     pytest.param("bookshop", "postgres", marks=pytest.mark.postgres),
 ])
 def test_sample_verifies_after_phase_one_and_after_each_phase_two_subsystem(
-    cli, tmp_path: Path, monkeypatch, sample: str, kind: str
+    cli, tmp_path: Path, monkeypatch, request, sample: str, kind: str
 ):
     source, prefix, operations = SAMPLES[sample]
     with database(kind, sample) as url:
@@ -55,9 +57,10 @@ def test_sample_verifies_after_phase_one_and_after_each_phase_two_subsystem(
             monkeypatch.delenv(f"{prefix}_DATABASE_URL", raising=False)
         else:
             monkeypatch.setenv(f"{prefix}_DATABASE_URL", url)
+        steps = request.getfixturevalue(f"{sample}_steps")
         root = committed_copy(source, tmp_path / sample)
 
-        assert cli("phase1", root, "--apply").exit_code == 0
+        lay_over(root, steps.phase1_copy)
         document = _verify(cli, root)
         assert document["contract"]["routes"] > operations
         tests = document["tests"]
@@ -69,16 +72,9 @@ def test_sample_verifies_after_phase_one_and_after_each_phase_two_subsystem(
             # Its auth dependency's Session beside a model-layer one predates the migration: warned about.
             assert any(g["kind"] == "two-sessions" for g in tests["preexisting"]), tests["preexisting"]
 
-        migrated = []
-        for module in routers(root):
-            result = cli("phase2", root, "--subsystem", module, "--apply", "--allow-dirty", "--format", "json")
-            assert result.exit_code == 0, result.output
-            if not json.loads(result.stdout)["files_changed"]:
-                continue
-            migrated.append(module)
-        # Once every subsystem has moved: the service's API tests after each step, on every
-        # database, run in test_phase2_steps.py.
-        if migrated:
-            _verify(cli, root)
+        migrated = [step for step, done in steps.documents.items() if done["files_changed"]]
         if sample == "bookshop":
             assert {"api/books.py", "api/orders.py"} <= set(migrated)
+        assert migrated
+        lay_over(root, steps.root)
+        _verify(cli, root)
