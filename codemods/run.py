@@ -1090,7 +1090,17 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                 h for h in set(closure.calls.get(fid, ())) - set(dependencies)
                 if project.functions[h][1].name != "__init__"
             )
-            if fid in closure.mixed_routes:
+            own = sorted(project.session_params.get(fid, {})) if fid in closure.mixed_routes else []
+            if own and not dependencies:
+                # both Sessions in its own parameters: no dependency moves, its own Session does
+                asynchronous = ", ".join(f"`{n}`" for n in project.declared_async_session_params(fid))
+                reasons = [AM201.reason(
+                    "moves to AsyncSession: awaits its Session calls; it takes the synchronous Session ("
+                    + ", ".join(f"`{n}`" for n in own) + f") beside the AsyncSession ({asynchronous}), "
+                    "which now comes from the same async session dependency, so the request holds one Session"
+                    + _engine_still_blocks(project, handler)
+                )]
+            elif fid in closure.mixed_routes:
                 reasons = [AM298.reason(
                     "already uses an AsyncSession, but dependencies in its tree still received the synchronous "
                     "Session (two Sessions a request): they move to async forms on its own async session "

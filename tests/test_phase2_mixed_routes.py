@@ -686,3 +686,67 @@ def test_a_generator_dependency_annotated_generator_gets_an_async_generator_anno
         "async def get_account_async(db: AsyncSession = Depends(get_async_db_session)) -> AsyncGenerator[User, None]:"
     )
     assert "from collections.abc import AsyncGenerator, Generator" in read(root, SUBSYSTEM)
+
+
+# A route taking both Sessions: its own synchronous one, which phase two moves to the stack's
+# async dependency, and the AsyncSession it already had from that dependency. At run time they
+# become one AsyncSession (FastAPI caches the dependency per request): a commit on either name
+# expires what the other loaded: `item` is read after the synchronous commit (a read after
+# `audit_db.commit()` too would block: phase two refreshes only after the commits it rewrites).
+BOTH_SESSIONS = """
+@router.post("/items/{item_id}/rename")
+async def rename_item(
+    item_id: int,
+    name: str,
+    db: Session = Depends(get_db_session),
+    audit_db: AsyncSession = Depends(get_async_db_session),
+):
+    item = db.get(Item, item_id)
+    item.name = name
+    db.commit()
+    audit_db.add(Item(name=f"renamed {item.id}", owner_id=item.owner_id))
+    await audit_db.commit()
+    return {"renamed": item_id}
+"""
+BOTH_SCRIPT = """
+    with Sync() as s:
+        s.add(Item(id=7, name="old", owner_id=1))
+        s.commit()
+    response = client.post("/items/7/rename", params={"name": "new"})
+    with Sync() as s:
+        names = sorted(s.scalars(select(Item.name)).all())
+    print(json.dumps({"status": response.status_code, "body": response.json(), "names": names}))
+"""
+
+
+# Also with a dependency still on the synchronous Session, whose twin joins the same AsyncSession.
+WITH_USER = BOTH_SESSIONS.replace(
+    "    audit_db: AsyncSession = Depends(get_async_db_session),\n",
+    "    audit_db: AsyncSession = Depends(get_async_db_session),\n    user: User = Depends(get_current_user),\n",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("parts", [(BOTH_SESSIONS,), (CURRENT_USER, WITH_USER)], ids=["own", "dependency"])
+def test_a_route_taking_both_sessions_refreshes_what_its_own_commit_expires_on_the_one_async_session(
+    cli, service, kind, parts
+):
+    root = service({
+        "db/engine.py": ENGINE.replace("async_sessionmaker(async_engine, expire_on_commit=False)",
+                                       "async_sessionmaker(async_engine)"),
+        SUBSYSTEM: routes(*parts),
+    })
+    found = handler(apply(cli, root), "rename_item")
+    assert found["action"] == "migrate", found
+    body = function(root, SUBSYSTEM, "rename_item")
+    assert "db: AsyncSession = Depends(get_async_db_session)" in body, body
+    assert "await db.commit()\n    if item is not None:\n        await db.refresh(item)\n" in body, body
+    result = serve(root, kind, BOTH_SCRIPT)
+    assert result == {"status": 200, "body": {"renamed": 7}, "names": ["new", "renamed 7"]}, result
+
+
+def test_near_miss_a_route_taking_both_sessions_on_a_stack_that_keeps_objects_gets_no_refresh(cli, service):
+    root = service({SUBSYSTEM: routes(BOTH_SESSIONS)})
+    assert handler(apply(cli, root), "rename_item")["action"] == "migrate"
+    assert "refresh" not in function(root, SUBSYSTEM, "rename_item")
+    assert serve(root, "sqlite", BOTH_SCRIPT)["names"] == ["new", "renamed 7"]

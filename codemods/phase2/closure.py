@@ -284,7 +284,9 @@ def compute(
             # Migrated by hand but for a dependency still on the synchronous Session: the request
             # holds two Sessions until that dependency's async twin takes the route's one.
             sync_deps = dependencies.session_dependencies_in_tree(project, handler)
-            if not sync_deps:
+            # A route taking both Sessions (`db: Session` beside `audit_db: AsyncSession`) still
+            # blocks the loop on its own synchronous one: it moves, as with a dependency's.
+            if not sync_deps and not _does_session_work(project, handler.id):
                 closure.unchanged_routes[handler.id] = AM204.reason(
                     "already uses an AsyncSession" + still_wrong(project, handler)
                 )
@@ -418,7 +420,12 @@ def compute(
         for fid in own_blockers:
             expired = expired_reads.analyse(
                 project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid),
-                set(project.declared_async_session_params(fid)) if fid in mixed else None,
+                # A route already on an AsyncSession keeps it; its own synchronous Session
+                # parameters move to the same async dependency (`_other_async_provider` blocks
+                # any other), so at run time they are one AsyncSession: a commit on either
+                # expires what both loaded.
+                set(project.declared_async_session_params(fid)) | project.session_names(fid)
+                if fid in mixed else None,
                 # A dependency whose value no route reads: returning an object is no read of it.
                 fid in twinned and dependencies.value_unread(project, fid),
             )
