@@ -138,6 +138,7 @@ from async_migrate.codemods.rules.am322_blocking_worker_coroutine import RULE as
 from async_migrate.codemods.rules.am323_session_coroutine_off_request import RULE as AM323
 from async_migrate.codemods.rules.am324_shared_session_in_threadpool import RULE as AM324
 from async_migrate.codemods.rules.am325_async_session_in_concurrent_tasks import RULE as AM325
+from async_migrate.codemods.rules.am330_unawaited_coroutine_outside_handlers import RULE as AM330
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -162,7 +163,7 @@ from async_migrate.codemods.unawaited_session import unawaited_session_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
-from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED
+from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, RUN_WHEN_AWAITED
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
     POLYMORPHIC,
@@ -410,6 +411,7 @@ def analyse(project: Project) -> CheckResult:
         if project.in_scope(module.path):
             _check_unresolved_endpoint(module, added, result, project.endpoint_overrides(added.endpoint))
     checked |= _check_worker_coroutines(project, result)
+    checked |= _check_unawaited_outside(project, result)
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
     # handler, which `check` does not judge but for its background tasks, a pragma
     # silences nothing.
@@ -899,6 +901,71 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
         _report(result, Finding(AM322, None, module.path, function.line, function.qualname, message),
                 parse_pragma(function.pragma))
     return judged
+
+
+def _check_unawaited_outside(project: Project, result: CheckResult) -> set[FunctionId]:
+    """AM330: calls of project coroutine functions without `await`, whose value nothing reads (a
+    whole statement, an `if`/`while` test), in functions that are no handler (a CLI command, a
+    worker, a migration; a handler's own are AM311) and in code outside any function (a script,
+    an `if __name__ == "__main__":` block). The ids judged (their pragmas are theirs)."""
+    handlers = {handler.id for handler in project.handlers}
+    judged: set[FunctionId] = set()
+    for fid, module, function in project.iter_functions():
+        if fid in handlers or not project.in_scope(module.path):
+            continue
+        calls: list[Blocking] = []
+        for edge in project.all_calls_from.get(fid, ()):
+            call = edge.call
+            # held in a name, returned or handed to what runs it (`asyncio.run(main())`): maybe run
+            if not (call.discarded or call.condition) or call.awaited or call.nested or call.offloaded or (
+                call.argument_of is not None or call.consumed or call.held_in is not None or call.within
+            ):
+                continue
+            text = _lost_coroutine(project, edge.callee)
+            if text is not None and all(b.line != call.line or b.call != text for b in calls):
+                calls.append(Blocking(call.line, text))
+        if calls:
+            judged.add(fid)
+            kind = "async def" if function.is_async else "def"
+            _report(result, Finding(AM330, None, module.path, function.line, function.qualname,
+                                    _lost_message(f"{kind} {function.qualname} (no route or dependency)", calls), calls),
+                    parse_pragma(function.pragma))
+    for module in project.modules.values():
+        if not project.in_scope(module.path):
+            continue
+        calls = []
+        for ref, line, unread in module.called:
+            for target in project.flow.ref_functions(ref) if unread else ():
+                text = _lost_coroutine(project, target)
+                if text is not None and all(b.line != line or b.call != text for b in calls):
+                    calls.append(Blocking(line, text))
+        if calls:
+            result.findings.append(Finding(
+                AM330, None, module.path, calls[0].line, "<module>",
+                _lost_message("code outside any function (a script's statements, an `if __name__ == "
+                              "\"__main__\":` block)", calls), calls,
+            ))
+    return judged
+
+
+def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
+    """`module.f(...)` when calling `fid` only makes a coroutine: an undecorated `async def` that is
+    no generator (a decorator may make it synchronous)."""
+    module, callee = project.functions[fid]
+    if not callee.is_async or callee.is_generator:
+        return None
+    if any(d.callee not in METHOD_DECORATORS for d in callee.decorators):
+        return None
+    return f"{module.name}.{callee.qualname}(...)"
+
+
+def _lost_message(who: str, calls: list[Blocking]) -> str:
+    where = ", ".join(f"line {b.line} ({b.call})" for b in calls)
+    return (
+        f"{who} calls a coroutine function without `await` at {where}, and nothing reads what it returns: "
+        "the call only creates a coroutine, nothing in it runs (its Session work is lost, the rows never "
+        f"written); fix: {AM330.fix}"
+    )
 
 
 def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tasks_only: bool = False) -> bool:

@@ -92,6 +92,7 @@ class Call(_Fact):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
+    discarded: bool = False  # a whole expression statement: nothing reads what it returns
     # A call that is a whole statement of the function's own body, outside any compound statement
     # (an expression, the value of an assignment or of a `return`): it runs on every path past it.
     top: bool = False
@@ -628,7 +629,9 @@ class Module(_Fact):
     # statements, an `if __name__ == "__main__":` block, a module-level lambda, a class body, a
     # default or decorator argument: (resolved, line). The call graph holds calls made by
     # functions only, and such a caller runs synchronously: a helper it calls keeps its original.
-    called: list[tuple[str, int]] = field(default_factory=list)
+    # Whether nothing reads what the call returns (a whole expression statement, or the test of an
+    # `if`/`while`, where any coroutine is true) is the third: an unawaited coroutine lost (AM330).
+    called: list[tuple[str, int, bool]] = field(default_factory=list)
     # Functions handed to a GraphQL schema by call, anywhere in a module naming ariadne or graphene:
     # (what registers it, resolved, the form, the function, resolved, line). Forms: "set_field"
     # (`query.set_field("books", f)`, the receiver), "bindings" (`ObjectType("Query", {"books": f})`,

@@ -766,6 +766,7 @@ class BodyScanner:
         self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
         self.statements: set[int] = set()
+        self.discarded: set[int] = set()  # calls that are a whole expression statement
         self.top: set[int] = set()  # calls that are whole statements of the own body's top level
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
@@ -1436,6 +1437,7 @@ class BodyScanner:
     def _on_expr(self, node: ast.Expr, nested: bool) -> None:
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
+            self.discarded.add(id(node.value))
 
     def _on_call(self, node: ast.Call, nested: bool) -> None:
         func = node.func
@@ -1463,6 +1465,7 @@ class BodyScanner:
         call.nested = nested
         call.offloaded = key in self.offloaded
         call.statement = key in self.statements
+        call.discarded = key in self.discarded
         call.top = key in self.top
         call.condition = key in self.conditions
         call.in_generator = self.generators > 0

@@ -120,6 +120,8 @@ class Collector:
         self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
         # Names in a module-level display that a loop over it registers as endpoints.
         self._registered: set[int] = set()
+        # Module-level calls whose value nothing reads (`Module.called`).
+        self._unread_results: set[int] = set()
         self._module_level: frozenset[str] = frozenset()
         self._module_level_sizes = (0, 0)
         self._constants: dict[str, ast.expr] | None = None  # see `constant`
@@ -142,6 +144,7 @@ class Collector:
         top = {id(statement) for statement in self.tree.body}
         self.loops = loop_targets(statements)
         self._registered = self._registered_elements(statements)
+        self._unread_results = _unread_results(self.tree.body)
         for statement in statements:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
@@ -726,8 +729,10 @@ class Collector:
             callee = dotted(call.func)
             if callee is not None and callee.split(".", 1)[0] in known:
                 resolved_callee = self.resolve(callee)
-                if resolved_callee is not None and (resolved_callee, call.lineno) not in called:
-                    called.append((resolved_callee, call.lineno))
+                if resolved_callee is not None:
+                    entry = (resolved_callee, call.lineno, id(call) in self._unread_results)
+                    if entry not in called:
+                        called.append(entry)
         for node, written in names:
             if written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue
@@ -1796,6 +1801,37 @@ class Collector:
             decorator.depends = tuple(t for t in targets if t is not None)
             self.facts.depends.extend(decorator.depends)
         return decorator
+
+
+def _unread_results(body: list[ast.stmt]) -> set[int]:
+    """The ids of the calls outside any function whose value nothing reads: a whole expression
+    statement, the test of an `if` or `while` (or the operand of `not` there), in the blocks of
+    compound statements and class bodies too."""
+    found: set[int] = set()
+    pending = list(body)
+    while pending:
+        statement = pending.pop()
+        kind = type(statement)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            continue
+        if kind is ast.ClassDef:
+            pending.extend(statement.body)  # type: ignore[attr-defined]
+        elif kind is ast.Expr and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+            found.add(id(statement.value))  # type: ignore[attr-defined]
+        elif isinstance(statement, syntax.COMPOUND) or kind is ast.Match:
+            if kind is ast.If or kind is ast.While:
+                test = statement.test  # type: ignore[attr-defined]
+                while type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+                    test = test.operand
+                if type(test) is ast.Call:
+                    found.add(id(test))
+            blocks = [case.body for case in statement.cases] if kind is ast.Match else [  # type: ignore[attr-defined]
+                statement.body, *(getattr(statement, name, []) for name in ("orelse", "finalbody")),  # type: ignore[attr-defined]
+                *(handler.body for handler in getattr(statement, "handlers", [])),
+            ]
+            for block in blocks:
+                pending.extend(block)
+    return found
 
 
 def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:

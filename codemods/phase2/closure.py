@@ -1685,7 +1685,7 @@ def module_level_callers(project: Project) -> dict[FunctionId, list[str]]:
     if cached is None:
         found: dict[FunctionId, list[str]] = {}
         for module in project.modules.values():
-            for ref, line in module.called:
+            for ref, line, _ in module.called:
                 where = f"{module.path}:{line}"
                 for target in project.flow.ref_functions(ref):
                     users = found.setdefault(target, [])

@@ -1,0 +1,50 @@
+"""AM330 unawaited-coroutine-outside-handlers: code outside the handlers calls a project coroutine function without `await`
+
+A management command, a worker loop, a data migration, a test fixture or a script's own
+statements (an `if __name__ == "__main__":` block) run synchronously, outside FastAPI. When a
+helper they call became `async def` (moved to AsyncSession in place by hand, or a new async
+helper called as before), each call only creates a coroutine: nothing in it runs, its Session
+work is lost (the rows are never written), and Python warns "coroutine ... was never awaited"
+only when the coroutine is collected. `check` reads the handlers' own calls for AM311; this is
+the same mistake in the code around them (the helpers a handler calls among it), reported where the call's value is thrown away (a
+whole statement) or only tested (`if not crud.deactivate(db, pid):`, always true for a
+coroutine). A call handed to what runs it (`asyncio.run(main())`, `loop.run_until_complete`,
+`create_task`) is no finding, nor one whose coroutine is kept in a name or returned. A callee
+under a decorator is left out: a decorator may make it synchronous. Silence with
+`# async-migrate: ignore[AM330] reason` on the calling function.
+
+Before:
+
+    @cli.command()
+    def purge() -> None:
+        with SessionLocal() as db:
+            crud.products.purge_inactive(db)
+
+After:
+
+    @cli.command()
+    def purge() -> None:
+        with SessionLocal() as db:
+            crud.products.purge_inactive(db)  # the synchronous original, kept beside its async twin
+    # or, where the helper has no synchronous version any more:
+    #     async def _purge() -> None:
+    #         async with async_database_sessionmaker() as db:
+    #             await crud.products.purge_inactive(db)
+    #     asyncio.run(_purge())
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM330",
+    name="unawaited-coroutine-outside-handlers",
+    summary=(
+        "code outside the handlers (a CLI command, a worker, a data migration, a script, a helper) calls a "
+        "project coroutine function without `await`: nothing in it runs"
+    ),
+    fix=(
+        "call the synchronous version (phase two keeps the original beside its async twin), or run the "
+        "coroutine with `asyncio.run(...)` on an AsyncSession of its own"
+    ),
+    doc=__doc__,
+)

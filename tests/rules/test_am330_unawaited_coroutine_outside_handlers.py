@@ -1,0 +1,141 @@
+"""AM330 unawaited-coroutine-outside-handlers: a management command, a worker, a script's own
+statements calling a project coroutine function without `await` (a helper moved to AsyncSession
+in place while they still call it as before): nothing in it runs and the rows are never written.
+`check` reports it rather than leave it out of the all-clear."""
+
+from __future__ import annotations
+
+DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("sqlite:///app.db")
+SessionLocal = sessionmaker(bind=engine)
+async_engine = create_async_engine("sqlite+aiosqlite:///app.db")
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+async def get_async_db():
+    async with AsyncSessionLocal() as db:
+        yield db
+"""
+
+CRUD = """\
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def purge(db: AsyncSession) -> int:
+    result = await db.execute(text("delete from items where active = 0"))
+    await db.commit()
+    return result.rowcount
+"""
+
+MAIN = """\
+from fastapi import Depends, FastAPI
+
+from app import crud
+from app.db import get_async_db
+
+app = FastAPI()
+
+
+@app.post("/purge")
+async def purge(db=Depends(get_async_db)):
+    return {"purged": await crud.purge(db)}
+"""
+
+
+def build(project, manage):  # type: ignore[no-untyped-def]
+    return project({
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/crud.py": CRUD,
+        "app/main.py": MAIN,
+        "manage.py": manage,
+    })
+
+
+def test_a_command_throwing_the_coroutine_away_is_a_finding(cli, project):
+    root = build(project, """\
+import typer
+
+from app import crud
+from app.db import SessionLocal
+
+cli = typer.Typer()
+
+
+@cli.command()
+def purge() -> None:
+    with SessionLocal() as db:
+        crud.purge(db)
+        if not crud.purge(db):
+            typer.echo("nothing")
+
+
+if __name__ == "__main__":
+    with SessionLocal() as db:
+        crud.purge(db)
+""")
+    document = cli.json("check", root)
+    assert [(f["code"], f["file"], f["function"], f["line"]) for f in document["findings"]] == [
+        ("AM330", "manage.py", "purge", 10),
+        ("AM330", "manage.py", "<module>", 19),
+    ]
+    first, second = (f["message"] for f in document["findings"])
+    assert first.startswith(
+        "def purge (no route or dependency) calls a coroutine function without `await` at line 12 "
+        "(app.crud.purge(...)), line 13 (app.crud.purge(...)), and nothing reads what it returns"
+    ), first
+    assert "at line 19 (app.crud.purge(...))" in second
+    assert cli("check", root).exit_code == 1
+
+
+def test_a_pragma_on_the_function_silences_it(cli, project):
+    root = build(project, """\
+from app import crud
+from app.db import SessionLocal
+
+
+def purge() -> None:  # async-migrate: ignore[AM330] the coroutine is collected by a test double
+    with SessionLocal() as db:
+        crud.purge(db)
+""")
+    document = cli.json("check", root)
+    assert document["findings"] == []
+    assert [s["code"] for s in document["silenced"]] == ["AM330"]
+
+
+def test_near_miss_the_coroutine_is_run_awaited_kept_or_returned(cli, project):
+    root = build(project, """\
+import asyncio
+
+from app import crud
+from app.db import AsyncSessionLocal
+
+
+async def _purge() -> int:
+    async with AsyncSessionLocal() as db:
+        return await crud.purge(db)
+
+
+def purge_later(db):
+    return crud.purge(db)
+
+
+def purge_kept(db):
+    pending = crud.purge(db)
+    return pending
+
+
+def purge() -> None:
+    asyncio.run(_purge())
+
+
+if __name__ == "__main__":
+    asyncio.run(_purge())
+    print(asyncio.run(purge_later(None)))
+""")
+    assert cli.json("check", root)["findings"] == []
