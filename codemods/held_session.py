@@ -115,6 +115,12 @@ def param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, na
     return SYNC if reason is not None and reason.startswith("`") else None
 
 
+def declared_type_var(project: Project, param: facts.Param) -> bool:
+    """Whether a parameter is declared with a TypeVar alone (`session: SessionT`): the class
+    built, not the function, says which Session it is."""
+    return len(param.annotation) == 1 and _type_var(project, param.annotation[0]) is not None
+
+
 def generic_param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, expression: str) -> str | None:
     """`param_kind` of what an `__init__` assigns (`$session`), only where the parameter is
     declared with a TypeVar: the one declaration the value flow cannot read per class."""

@@ -750,3 +750,85 @@ def test_near_miss_a_route_taking_both_sessions_on_a_stack_that_keeps_objects_ge
     assert handler(apply(cli, root), "rename_item")["action"] == "migrate"
     assert "refresh" not in function(root, SUBSYSTEM, "rename_item")
     assert serve(root, "sqlite", BOTH_SCRIPT)["names"] == ["new", "renamed 7"]
+
+
+# Routes migrated by hand onto a repository generic over the session type, whose synchronous
+# sibling other routes still build, and onto their own AsyncSession's commits; only
+# `get_current_user` is left on the synchronous Session, whose sessionmaker expires on commit.
+GENERIC_HEAD = HEAD.replace("from fastapi import APIRouter, Depends\n", (
+    "from typing import Generic, TypeVar\n\nfrom fastapi import APIRouter, Depends\nfrom sqlalchemy import select\n"
+))
+GENERIC = """
+SessionT = TypeVar("SessionT", Session, AsyncSession)
+
+
+class Repository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session = session
+
+
+class SyncItems(Repository[Session]):
+    def count(self) -> int:
+        return len(self.session.scalars(select(Item)).all())
+
+
+class AsyncItems(Repository[AsyncSession]):
+    async def add(self, name: str, owner_id: int) -> Item:
+        item = Item(name=name, owner_id=owner_id)
+        self.session.add(item)
+        await self.session.commit()
+        return item
+
+
+@router.get("/items/count")
+def count_items(db: Session = Depends(get_db_session)):
+    return {"n": SyncItems(db).count()}
+
+
+@router.post("/items")
+async def add_item(name: str, user: User = Depends(get_current_user), db: AsyncSession = Depends(get_async_db_session)):
+    item = await AsyncItems(db).add(name, user.id)
+    return {"id": item.id}
+
+
+@router.put("/items/{item_id}")
+async def rename_item(
+    item_id: int, name: str, user: User = Depends(get_current_user), db: AsyncSession = Depends(get_async_db_session)
+):
+    item = await db.get(Item, item_id)
+    item.name = name
+    await db.commit()
+    return {"id": item.id, "name": item.name, "by": user.name}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_routes_already_on_the_async_session_of_a_generic_repository_move_their_dependency_and_run(
+    cli, service, kind
+):
+    # The self-check read `AsyncItems(db)` as the AsyncSession handed to the synchronous
+    # `Repository.__init__` (SyncItems(db) hands it a Session), and the commit on the route's own
+    # AsyncSession as one whose reads the synchronous sessionmaker had reloaded: both blocked.
+    root = service({
+        "db/engine.py": ENGINE.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
+        SUBSYSTEM: routes(CURRENT_USER, GENERIC, head=GENERIC_HEAD),
+    })
+    document = apply(cli, root)
+    for name in ("add_item", "rename_item"):
+        found = handler(document, name)
+        assert found["action"] == "migrate" and "AM298" in found["codes"], found
+    assert "refresh" not in function(root, SUBSYSTEM, "rename_item")
+    result = serve(root, kind, """
+        sessions()
+        added = client.post("/items", params={"name": "pen"})
+        renamed = client.put(f"/items/{added.json()['id']}", params={"name": "ink"})
+        held = sessions()
+        with Sync() as s:
+            names = s.scalars(select(Item.name)).all()
+        print(json.dumps({"status": [added.status_code, renamed.status_code], "body": renamed.json(),
+                          "names": names, "count": client.get("/items/count").json(), "sessions": held}))
+    """)
+    assert result == {
+        "status": [200, 200], "body": {"id": 1, "name": "ink", "by": "Ann"}, "names": ["ink"],
+        "count": {"n": 1}, "sessions": 2,
+    }, result

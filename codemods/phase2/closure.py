@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from async_migrate.codemods import facts, twin_names
@@ -418,8 +418,11 @@ def compute(
             for line, message in inline_sessions.reads_after_begin(trees(module.path), function, sessions):
                 own_blockers[fid].append(_Own(AM248, line, message))
         for fid in own_blockers:
+            # A route already on an AsyncSession committed on it before: no read after those
+            # commits was reloaded by the synchronous sessionmaker, so none turns stale.
+            own = expiry if fid not in mixed or project.session_names(fid) else replace(expiry, reloaded="")
             expired = expired_reads.analyse(
-                project, fid, expiry, inline_sessions.expiring(inline[fid]), receivers.get(fid),
+                project, fid, own, inline_sessions.expiring(inline[fid]), receivers.get(fid),
                 # A route already on an AsyncSession keeps it; its own synchronous Session
                 # parameters move to the same async dependency (`_other_async_provider` blocks
                 # any other), so at run time they are one AsyncSession: a commit on either

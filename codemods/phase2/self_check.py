@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
 from async_migrate.codemods.phase2.closure import Closure
@@ -525,8 +526,12 @@ def _only_stored(
     Not `session_work.stores_only`, which reads the synchronous Session of the original code:
     that one counts Session IO (`self.db.query()` too) in an `__init__` and follows
     `super().__init__(db)`; this one reads the parameter declared AsyncSession in any plain
-    `def`, and any call on it counts, whatever the method."""
-    if param is None or after.declared_async_session(param) is None or fid in seen:
+    `def` (or declared with a TypeVar: `Repository[AsyncSession]`), and any call on it counts,
+    whatever the method."""
+    if param is None or fid in seen:
+        return False
+    # `session: SessionT` in a base generic over the session type: the async subclass binds it
+    if after.declared_async_session(param) is None and not declared_type_var(after, param):
         return False
     name = param.name
     _, callee = after.functions[fid]
