@@ -451,3 +451,59 @@ def test_near_miss_a_call_of_what_a_display_holds_is_no_parametrised_class(cli, 
     assert facts.values["item"].ref == "crud.CRUDBase"
     assert facts.values["made"].ref is None
     assert facts.values["raw"].ref is None
+
+
+# A repository base generic over the session type, each subclass binding it (`Repository[Session]`):
+# the class moving to AsyncSession binds it to AsyncSession, in place or in its parallel copy, so
+# what it declares is what it holds (and `check` reads the moved class as on the AsyncSession).
+SESSION_GENERIC = """
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from models import User
+
+SessionT = TypeVar("SessionT", Session, AsyncSession)
+
+
+class Repository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session = session
+
+
+class UserRepo(Repository[Session]):
+    def by_name(self, name: str) -> User | None:
+        return self.session.scalars(select(User).where(User.name == name)).first()
+"""
+SESSION_GENERIC_ROUTES = """
+from repos import UserRepo
+
+
+@router.get("/users/{name}")
+def user_id(name: str, db: session_dependency):
+    return {"id": UserRepo(db).by_name(name).id}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shared", [False, True], ids=["in-place", "parallel"])
+def test_a_subclass_binding_a_session_generic_base_binds_it_to_async_session_when_it_moves(
+    cli, service, kind, shared
+):
+    extra = {"api/admin.py": ADMIN, "main.py": TWO_ROUTERS} if shared else {}
+    root = service({"repos.py": SESSION_GENERIC, SUBSYSTEM: routes(SESSION_GENERIC_ROUTES), **extra})
+    assert handler(apply_objects(cli, root), "user_id")["action"] == "migrate"
+    text = read(root, "repos.py")
+    if shared:
+        assert "class UserRepo(Repository[Session]):" in text
+        assert "class UserRepoAsync(RepositoryAsync[AsyncSession]):" in text, text
+    else:
+        assert "class UserRepo(Repository[AsyncSession]):" in text, text
+    assert [f["code"] for f in cli.json("check", root)["findings"]] == [], text
+    script = """
+        found = client.get("/users/Bob").json()
+        print(json.dumps({"found": found, "admin": client.get("/admin/users/Ann").json() if SHARED else None}))
+    """.replace("SHARED", str(shared))
+    assert serve(root, kind, script) == {"found": {"id": 2}, "admin": {"id": 1} if shared else None}

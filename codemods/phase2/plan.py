@@ -115,6 +115,10 @@ class FilePlan:
     router_redepend: dict[str, dict[str, str]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
     parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Local names of the synchronous Session type a class moving to AsyncSession binds a generic
+    # base to (`class TaskRepository(Repository[Session])`): `AsyncSession` in its bases, those of
+    # the class itself when it moves in place, else of its parallel copy.
+    parallel_base_sessions: dict[str, set[str]] = field(default_factory=dict)
     # Every name this module has for a class with a parallel async class: local name -> (the
     # parallel class, the module to import it from, or None when it is defined here). Applied
     # to each rewritten function (annotations in strings, local annotations, casts too); an
@@ -207,6 +211,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
+    _plan_in_place_bases(project, plans, parallel)
     for fid in sorted(closure.left_out):
         held_by = project.flow.classes.owner(fid)
         if held_by is not None and held_by in parallel and held_by not in closure.existing_parallel:
@@ -301,6 +306,8 @@ def _plan_parallel_family(
         plan = plans.setdefault(module.path, FilePlan())
         plan.parallel.setdefault(found.qualname, (new, {}))
         renames = plan.parallel_renames.setdefault(found.qualname, {})
+        # `Repository[Session]`: the copy holds an AsyncSession, `RepositoryAsync[AsyncSession]`
+        _bind_async_session(project, module, found, plan)
         # Its bases, and the classes its class-level annotations name (`items: AbstractRepository`
         # on a unit of work's base): the copy's attribute holds the parallel class's instance.
         annotated = (ref for refs in found.annotations.values() for ref in refs)
@@ -318,6 +325,36 @@ def _plan_parallel_family(
                 plan.imports.add((home.name, parallel[resolved]))
             else:  # `base.BaseRepo`: the attribute is renamed
                 renames[base_class.qualname] = parallel[resolved]
+
+
+def _bind_async_session(project: Project, module: facts.Module, found: facts.ClassFacts, plan: FilePlan) -> None:
+    """A class moving to AsyncSession that binds a generic base to the synchronous Session type
+    (`class UserRepo(Repository[Session])`, `SessionT = TypeVar("SessionT", Session, AsyncSession)`)
+    binds it to `AsyncSession` instead, in place or in its parallel copy: it holds one now."""
+    bound = {arg for args in found.base_args.values() for arg in args if project.is_sync_session_type(arg)}
+    if not bound:
+        return
+    plan.parallel_base_sessions[found.qualname] = {local for local, imported in module.imports.items() if imported in bound}
+    sqlmodel = any((project.canonical(arg) or "").startswith("sqlmodel") for arg in bound)
+    plan.imports.add(
+        ("sqlmodel.ext.asyncio.session", "AsyncSession") if sqlmodel else ("sqlalchemy.ext.asyncio", "AsyncSession")
+    )
+
+
+def _plan_in_place_bases(project: Project, plans: dict[str, FilePlan], parallel: dict[str, str]) -> None:
+    """`_bind_async_session` for the classes whose methods move in place (no parallel copy)."""
+    by_path = {module.path: module for module in project.modules.values()}
+    for path, plan in plans.items():
+        module = by_path.get(path)
+        if module is None:
+            continue
+        owners = {
+            key.partition("#")[0].rpartition(".")[0] for key, fplan in plan.functions.items()
+            if fplan.twin is None and not fplan.retype_only and not fplan.keep_sync
+        }
+        for found in module.classes:
+            if found.qualname in owners and f"{module.name}.{found.qualname}" not in parallel:
+                _bind_async_session(project, module, found, plan)
 
 
 def _plan_eager(

@@ -94,7 +94,7 @@ class MigrateToAsyncSession(DefinitionCommand):
             result = result.with_changes(body=body)
         wanted = self.plan.parallel.get(qualname)
         if wanted is None:
-            return result
+            return self._bound_async(result, qualname)
         return cst.FlattenSentinel([result, self._parallel(original, qualname, *wanted)])
 
     def _added_methods(
@@ -138,6 +138,18 @@ class MigrateToAsyncSession(DefinitionCommand):
             body.append(statement)
         return node.with_changes(body=node.body.with_changes(body=body))
 
+    def _bound_async(self, node: cst.ClassDef, qualname: str) -> cst.ClassDef:
+        """`Repository[Session]` -> `Repository[AsyncSession]` in the class's bases: it would
+        declare the Session it no longer holds (`plan.parallel_base_sessions`)."""
+        sessions = self.plan.parallel_base_sessions.get(qualname)
+        if not sessions:
+            return node
+        to_async = _Rename(dict.fromkeys(sessions, "AsyncSession"))
+        return node.with_changes(bases=[
+            base.with_changes(value=base.value.visit(to_async)) if isinstance(base.value, cst.Subscript) else base
+            for base in node.bases
+        ])
+
     def _parallel(
         self, node: cst.ClassDef, qualname: str, name: str, plans: dict[str, FunctionPlan]
     ) -> cst.ClassDef:
@@ -157,6 +169,7 @@ class MigrateToAsyncSession(DefinitionCommand):
             copy = self._fields_retyped(copy, generated)
         renames = {**self.plan.parallel_renames.get(qualname, {}), node.name.value: name}
         copy = cst.ensure_type(copy.visit(_Rename(renames)), cst.ClassDef)
+        copy = self._bound_async(copy, qualname)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or (2 if "." not in qualname else 1)
         return copy.with_changes(name=cst.Name(name), leading_lines=[cst.EmptyLine(indent=False)] * blank)
 
