@@ -163,7 +163,7 @@ from async_migrate.codemods.unawaited_session import unawaited_session_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
-from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, RUN_WHEN_AWAITED
+from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
     POLYMORPHIC,
@@ -173,6 +173,8 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
 _BUILTINS = frozenset(dir(builtins))
@@ -481,7 +483,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 outcome.action,
             )
         )
-    if not blocking and not work.any and work.unverified:
+    # A call AM302 already reports (a helper handed the AsyncSession, doing its own Session work
+    # through a library: `paginate(db, q)`) needs no second, vaguer finding at the same line.
+    if not blocking and not work.any and work.unverified and work.unverified[0][0] not in {b.line for b in mixed}:
         line, text = work.unverified[0]
         advice = project.held_dependency_advice(handler.id, text)
         candidates.append(
@@ -577,7 +581,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
 
 
 def _unawaited(project: Project, handler: Handler) -> Finding | None:
-    """AM311: the handler's own calls of project coroutine functions that are not awaited, nor
+    """AM311: the handler's own calls of project coroutine functions (and of the async forms of
+    mapped library calls, `apaginate`) that are not awaited, nor
     handed to another call (`create_task(f())`, `gather(...)`, a wrapper the analysis does not read),
     nor held in a local name that runs them on every path after (`astcollect.awaited_later`)."""
     calls: list[Blocking] = []
@@ -600,6 +605,22 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
             text = f"{wrapper}({text})"
         if all(b.line != call.line or b.call != text for b in calls):
             calls.append(Blocking(call.line, text))
+    # A library's async form of a call phase two maps (`apaginate(db, q)`) is a coroutine function
+    # too: written without `await` (by hand, after phase two), it returns the coroutine, and a
+    # response built from it is no page.
+    library = {target for target in {**CALL_MAPPINGS, **project.config.call_mappings}.values()
+               if project.function(target) is None}
+    for call in handler.function.calls:
+        if call.callee is None or project.canonical(call.callee) not in library:
+            continue
+        outer = by_index.get(call.argument_of) if call.argument_of is not None else None
+        wrapper = _unawaited_wrapper(project, outer)
+        if call.awaited or call.offloaded or call.nested or call.consumed or call.within or (
+            call.held_in is not None or (call.argument_of is not None and wrapper is None)
+        ):
+            continue
+        text = f"{project.canonical(call.callee)}(...)"
+        calls.append(Blocking(call.line, f"{wrapper}({text})" if wrapper is not None else text))
     shown = [f"line {b.line} ({b.call})" for b in calls]
     for blocking, where_shown in unawaited_session_calls(project, handler.id):
         calls.append(blocking)
@@ -1438,18 +1459,10 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
     # A library call's synchronous form handed the AsyncSession (`paginate(db, q)` where
     # `apaginate` exists) runs its own queries through a sync API it does not have: it fails.
     # So does the AsyncConnection taken from it (`paginate(await session.connection(), q)`).
-    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
     for call in function.calls:
-        mapped = mappings.get(project.canonical(call.callee) or "") if call.callee is not None else None
-        if mapped is not None and not call.offloaded and not call.greenlet and (
-            any(arg.name in names for arg in call.args)
-            or any(
-                other.argument_of == call.index and other.receiver in names and other.method == "connection"
-                for other in function.calls
-            )
-        ):
-            name = (call.callee or "").rpartition(".")[2]
-            found.append(Blocking(call.line, f"{name}(...), the synchronous form of `await {mapped}(...)`"))
+        handed = _mapped_handoff(project, function, call, names)
+        if handed is not None:
+            found.append(Blocking(call.line, handed))
             continue
         connection = _async_connection_handed(project, function, call, names)
         if connection is not None:
@@ -1466,7 +1479,7 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             callee = (target[0].name, target[1].key)
             used = set(session_work_view(project, callee).used)
             given = set(project._session_args(call, callee, names))
-            if not target[1].is_async and (used & given or _session_io_on(target[1], given)):
+            if not target[1].is_async and (used & given or _session_io_on(project, callee, given)):
                 found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
         elif any(v.kind == CLASS for v in flow.ref(call.callee)):
             built[call.line] = call.callee
@@ -1487,15 +1500,58 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
     return _merged(found, [])
 
 
-def _session_io_on(function: facts.Function, params: set[str]) -> bool:
-    """Whether a plain `def` calls a Session I/O method on one of `params` itself (`db.query(...)`,
-    `db.execute(...)`). The Session fixpoint follows only synchronous Sessions into an unannotated
-    parameter (`def names(db):`), so a helper handed the AsyncSession there did no Session work
-    as far as it knew: each such call gives a coroutine nothing runs, or `query` AttributeError."""
-    return any(
-        call.receiver in params and call.method in SESSION_IO_METHODS and not call.nested
-        for call in function.calls
-    )
+def _mapped_handoff(project: Project, function: facts.Function, call: facts.Call, names: AbstractSet[str]) -> str | None:
+    """What to call `call` when it hands one of `names` (an AsyncSession) to a library call's
+    synchronous form (`paginate(db, q)` where `apaginate` exists), None otherwise. That form runs
+    its own queries through a sync API an AsyncSession does not have: it fails. So does the
+    AsyncConnection taken from it (`paginate(await session.connection(), q)`), and so does a
+    `functools.partial(paginate, db)` called later: it is that call, made elsewhere."""
+    if call.callee is None or call.offloaded or call.greenlet:
+        return None
+    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
+    callee = project.canonical(call.callee) or ""
+    args = call.args
+    if callee in PARTIALS and args and args[0].position == 0 and args[0].ref is not None:
+        callee = project.canonical(args[0].ref) or ""
+        args = args[1:]
+    mapped = mappings.get(callee)
+    if mapped is None:
+        return None
+    if not any(arg.name in names for arg in args) and not any(
+        other.argument_of == call.index and other.receiver in names and other.method == "connection"
+        for other in function.calls
+    ):
+        return None
+    name = callee.rpartition(".")[2]
+    return f"{name}(...), the synchronous form of `await {mapped}(...)`"
+
+
+def _session_io_on(
+    project: Project, fid: FunctionId, params: AbstractSet[str], seen: frozenset[FunctionId] = frozenset()
+) -> bool:
+    """Whether a plain `def` does Session I/O on one of `params` itself (`db.query(...)`,
+    `db.execute(...)`, the synchronous form of a mapped library call, `paginate(db, q)`), or hands
+    one to a plain project function that does. The Session fixpoint follows only synchronous
+    Sessions into an unannotated parameter (`def names(db):`), so a helper handed the AsyncSession
+    there did no Session work as far as it knew: each such call gives a coroutine nothing runs,
+    `query` raises AttributeError, and `paginate` fails on the AsyncSession's missing sync API."""
+    _, function = project.functions[fid]
+    for call in function.calls:
+        if call.nested:
+            continue
+        if call.receiver in params and call.method in SESSION_IO_METHODS:
+            return True
+        if _mapped_handoff(project, function, call, params) is not None:
+            return True
+        target = project.function(call.callee) if call.callee is not None else None
+        if target is None or target[1].is_async or call.offloaded or call.greenlet:
+            continue
+        deeper = (target[0].name, target[1].key)
+        given = set(project._session_args(call, deeper, params))
+        # a few levels: helpers handing the Session on, never a cycle
+        if given and deeper not in seen and len(seen) < 4 and _session_io_on(project, deeper, given, seen | {fid}):
+            return True
+    return False
 
 
 _BACKGROUND_TASK = ", a background task"

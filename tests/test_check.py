@@ -376,6 +376,76 @@ def test_the_sync_form_of_a_mapped_call_handed_the_async_session_is_a_mixed_find
     }]
 
 
+PAGED_THROUGH = """
+from functools import partial
+
+from fastapi import APIRouter, Depends
+from fastapi_pagination.ext.sqlalchemy import apaginate, paginate
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.async_engine import get_async_db_session
+
+router = APIRouter(prefix="/v4")
+
+
+def run_page(db, stmt):
+    return paginate(db, stmt)
+
+
+def page_of(db, stmt):
+    return run_page(db, stmt)
+
+
+async def run_apage(db, stmt):
+    return await apaginate(db, stmt)
+
+
+@router.get("/helper")
+async def through_helper(session: AsyncSession = Depends(get_async_db_session)):
+    return page_of(session, select(1))
+
+
+@router.get("/partial")
+async def through_partial(session: AsyncSession = Depends(get_async_db_session)):
+    pager = partial(paginate, session)
+    return pager(select(1))
+
+
+@router.get("/async-helper")
+async def through_async_helper(session: AsyncSession = Depends(get_async_db_session)):
+    return await run_apage(session, select(1))
+
+
+@router.get("/async-partial")
+async def through_async_partial(session: AsyncSession = Depends(get_async_db_session)):
+    pager = partial(apaginate, session)
+    return await pager(select(1))
+"""
+
+
+def test_the_sync_form_of_a_mapped_call_reached_through_a_helper_or_a_partial_is_a_mixed_finding(
+    cli, project, app_files
+):
+    # An unannotated helper (two deep) handing the AsyncSession to `paginate`, or a
+    # `partial(paginate, session)` called later, fails as the direct call does: `check` said nothing.
+    root = project(
+        {**app_files, "db/async_engine.py": ASYNC_ENGINE, "api/__init__.py": "", "api/v4.py": PAGED_THROUGH}
+    )
+    found = findings(cli, root)
+    assert sorted(found) == ["through_helper", "through_partial"], found
+    (helper,) = found["through_helper"]
+    assert helper["code"] == "AM302"
+    assert helper["blocking"][0]["call"] == "api.v4.page_of(...)"
+    (bound,) = found["through_partial"]
+    assert bound["code"] == "AM302"
+    assert bound["blocking"] == [{
+        "line": line_of(root / "api/v4.py", "pager = partial(paginate, session)"),
+        "call": "paginate(...), the synchronous form of `await fastapi_pagination.ext.sqlalchemy.apaginate(...)`",
+        "offloaded": False,
+    }]
+
+
 CONNECTION_HELPERS = """
 from fastapi import APIRouter, Depends
 from sqlalchemy import Connection, select

@@ -112,6 +112,7 @@ from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
+from async_migrate.codemods.vocabulary.python import PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     AWAITED_METHODS,
     CONTEXT_METHODS,
@@ -2912,9 +2913,40 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             f"(NotImplementedError: asynchronous events are not implemented): migrate the route by hand, "
             f"registering the listener on `{session}.sync_session`, the Session its work runs on"
         )
+    partial = _partial_text(project, call, callee, written)
+    if partial is not None:
+        return partial
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"
+    )
+
+
+def _partial_text(project: Project, call: facts.Call, callee: str | None, written: str) -> str | None:
+    """Why a `functools.partial` handed the Session, or one called with it, blocks: the call it
+    stands for is made later or under another name, where the rewrite cannot await it. Call-mappings
+    cannot help (`functools.partial` has no async form); writing the call out can."""
+    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
+    if project.canonical(callee) in PARTIALS:
+        # `pager = partial(paginate, db)`, `pager(q)`: the partial is called where no rewrite reaches
+        bound = next((a.ref for a in call.args if a.position == 0 and a.ref), None)
+        inner = project.canonical(bound) if bound else None
+        named = f"`{inner}`" if inner else "a function"
+        form = f" (phase two makes it `await {mappings[inner]}(...)`)" if inner in mappings else ""
+        return (
+            f"binds the Session into {written} of {named}, called later, where phase two can neither rewrite "
+            f"nor await the call; call {named} directly with the Session"
+            f"{form} and rerun phase two"
+        )
+    made = project._made_by(callee) if callee else None
+    if made is None or project.canonical(made.ref) not in PARTIALS or not made.args or not made.args[0].ref:
+        return None
+    # `get_author = partial(get_or_404, model=Author)` at module level, `get_author(db, ident=1)`
+    inner = project.canonical(made.args[0].ref) or made.args[0].ref
+    return (
+        f"passes the Session to {written}, a `functools.partial` of `{inner}`, which phase two does not "
+        f"migrate (it would need an async partial beside it): call `{inner}(...)` there with the bound "
+        "arguments written out, and rerun phase two"
     )
 
 

@@ -54,7 +54,9 @@ What counts as eager-loaded
     Per analysed root (a function id passed in), its closure: the root, every project
     function it calls, transitively (any call the index resolves, methods reached through
     an object included, not only calls that pass the Session, so an option builder like
-    `_with_relations()` counts), and the
+    `_with_relations()` counts), the project functions it hands by name to code outside
+    the project, which calls them there on what the route loaded (`apaginate(db, q,
+    transformer=to_rows)`, `sorted(rows, key=by_owner)`; not one handed to a thread), and the
     dependency functions of its parameters (`Depends(...)`, `Annotated[..., Depends()]`
     aliases) and of its decorators (`dependencies=[Depends(...)]`). An access is safe
     when anything in that closure names the relationship in `selectinload`,
@@ -521,10 +523,20 @@ class _Analysis:
             # response, outside the request's greenlet, where a lazy load raises MissingGreenlet.
             # One handed only values (`add_task(report, run.id)`) loads its own on its own Session.
             task = self.project.background_task(call)
-            if task is not None and any(
-                arg.name is not None and arg.name not in sessions for arg in call.args if arg.position != 0
-            ):
-                yield task
+            if task is not None:
+                if any(arg.name is not None and arg.name not in sessions for arg in call.args if arg.position != 0):
+                    yield task
+                continue
+            # `apaginate(db, q, transformer=to_bylines)`, `sorted(books, key=by_author)`: a project
+            # function handed by name to code outside the project runs there, on the event loop, on
+            # the objects the route loaded; its reads are the route's. One handed to a thread is
+            # not (offloaded), and a project callee calls it the way the call graph already follows.
+            if call.offloaded or call.callee is None or self.project.function(call.callee) is not None:
+                continue
+            for arg in call.args:
+                handed = self.project.function(arg.ref) if arg.ref is not None else None
+                if handed is not None:
+                    yield (handed[0].name, handed[1].key)
         refs: list[str] = []
         for param in function.params:
             if param.depends:

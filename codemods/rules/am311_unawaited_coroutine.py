@@ -10,6 +10,9 @@ is run when, on every path after, the name is awaited or handed to what runs it 
 raises or rebinds it first leaves the finding. So does one handed straight to an
 `asyncio.wait_for(...)` that nothing awaits: `wait_for` is itself a coroutine function.
 
+The async form of a library call phase two maps (fastapi-pagination's `apaginate`, and the
+targets of `call-mappings`) counts too: returned without `await`, the response is no page.
+
 An AsyncSession's own coroutine methods count too (`session.commit()`, `execute`, `scalars`,
 `flush`, `refresh`, `delete`, `run_sync`, ...) on a parameter declared to receive one, in the
 handler and in every project function it calls: code moved to AsyncSession by hand keeps a

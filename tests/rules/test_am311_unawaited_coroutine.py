@@ -404,3 +404,47 @@ def test_an_unawaited_call_on_the_async_session_an_inherited_init_keeps_is_am311
 
 def test_near_miss_the_generic_repository_awaits_its_commit(generic_repositories, findings):
     assert findings(generic_repositories, "awaited_save") == []
+
+
+PAGED = """
+import asyncio
+
+from fastapi import Depends
+from fastapi_pagination.ext.sqlalchemy import apaginate
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+@router.get("/forgot")
+async def forgot_page(db: AsyncSession = Depends(get_async_db)):
+    return apaginate(db, select(1))
+
+
+@router.get("/awaited")
+async def awaited_page(db: AsyncSession = Depends(get_async_db)):
+    return await apaginate(db, select(1))
+
+
+@router.get("/later")
+async def later_page(db: AsyncSession = Depends(get_async_db)):
+    page = apaginate(db, select(1))
+    return await asyncio.wait_for(page, 5)
+"""
+
+
+def test_a_mapped_library_calls_async_form_left_unawaited_is_am311(app, findings):
+    # `apaginate(db, q)` returned without `await` (written by hand after phase two) answers with a
+    # coroutine, never a page; `check` found nothing, as the library function is no project code.
+    root = app(PAGED)
+    (found,) = findings(root, "forgot_page")
+    assert found["code"] == "AM311"
+    assert "(fastapi_pagination.ext.sqlalchemy.apaginate(...))" in found["message"], found
+
+
+def test_near_miss_a_mapped_library_calls_async_form_awaited_or_held_and_awaited(app, findings):
+    root = app(PAGED)
+    assert findings(root, "awaited_page") == []
+    assert findings(root, "later_page") == []

@@ -1,0 +1,171 @@
+"""Phase two on routes that hand the Session to fastapi-pagination, with project callbacks and partials.
+
+`apaginate` runs a `transformer=` on the event loop, on the objects it loaded: a project function
+handed there (or to any library call: `sorted(key=...)`) reads relationships as the route would.
+Each migrated shape is served and its page read back; each blocked one names its cause.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, dedent, function, handler, read
+from test_phase2_soundness import HEAD, KINDS, SUBSYSTEM, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+# The soundness tests' models, the item's owner a lazy relationship.
+MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User] = relationship()
+"""
+PAGED_HEAD = dedent(HEAD).replace("\nrouter = APIRouter()", "") + "\n" + dedent(
+    """
+    from fastapi_pagination import Page
+    from fastapi_pagination.ext.sqlalchemy import paginate
+    from sqlalchemy.orm import selectinload
+
+    router = APIRouter()
+    """
+)
+MAIN = """
+from fastapi import FastAPI
+from fastapi_pagination import add_pagination
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+add_pagination(app)
+"""
+
+
+def paged_routes(*parts: str) -> str:
+    return PAGED_HEAD + "\n\n\n" + "\n\n\n".join(dedent(p) for p in parts) + "\n"
+
+
+def owner_names(query: str, handed: str) -> str:
+    return dedent(
+        f"""
+        def owner_names(items):
+            return [f"{{i.name}} of {{i.owner.name}}" for i in items]
+
+
+        @router.get("/owners", response_model=Page[str])
+        def owners(db: session_dependency):
+            return {handed.format(query=query)}
+        """
+    )
+
+
+TRANSFORMER = "paginate(db, {query}, transformer=owner_names)"
+KEYED = "[i.name for i in sorted(db.scalars({query}).all(), key=owner_of)]"
+OWNER_OF = """
+def owner_of(item):
+    return item.owner.name
+"""
+
+
+@pytest.mark.parametrize("handed", [TRANSFORMER, KEYED])
+def test_a_project_function_a_library_call_runs_on_the_loaded_objects_reading_a_relationship_blocks(
+    cli, service, handed
+):
+    # `apaginate(db, q, transformer=owner_names)` calls owner_names on the event loop, and
+    # `sorted(..., key=owner_of)` calls owner_of there: each reads `owner`, a lazy load that raises
+    # MissingGreenlet. Phase two migrated the route, which then answered 500.
+    root = service({
+        "models.py": MODELS,
+        "main.py": MAIN,
+        SUBSYSTEM: paged_routes(OWNER_OF, owner_names("select(Item).order_by(Item.id)", handed)),
+    })
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "owners")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM220"]), found
+    assert "reads relationship Item.owner" in found["reasons"][0]
+    assert "selectinload(Item.owner)" in found["reasons"][0]
+    assert read(root, SUBSYSTEM) == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_near_miss_the_transformers_relationship_eager_loaded_migrates_and_serves_the_page(cli, service, kind):
+    query = "select(Item).options(selectinload(Item.owner)).order_by(Item.id)"
+    root = service({
+        "models.py": MODELS,
+        "main.py": MAIN,
+        SUBSYSTEM: paged_routes(OWNER_OF, owner_names(query, TRANSFORMER)),
+    })
+    document = apply(cli, root)
+    assert handler(document, "owners")["action"] == "migrate"
+    assert function(root, SUBSYSTEM, "owners") == dedent(
+        f"""
+        async def owners(db: async_session_dependency):
+            return await apaginate(db, {query}, transformer=owner_names)
+        """
+    )
+    result = serve(root, kind, """
+        with Sync() as s:
+            s.add_all([Item(name="pen", owner_id=2), Item(name="cup", owner_id=1)])
+            s.commit()
+        response = client.get("/owners", params={"size": 1, "page": 2})
+        print(json.dumps({"status": response.status_code, "body": response.json()}))
+    """)
+    assert result["status"] == 200, result
+    assert (result["body"]["items"], result["body"]["total"]) == (["cup of Ann"], 2)
+
+
+def test_a_partial_handed_the_session_blocks_naming_the_call_to_write_out(cli, service):
+    # `partial(paginate, db)` called later, and a module-level `partial(count_for, ...)` called
+    # with the Session: phase two rewrites neither. The reason said to add `functools.partial`
+    # (or the partial's name) to call-mappings, which cannot help.
+    root = service({
+        "models.py": MODELS,
+        "main.py": MAIN,
+        SUBSYSTEM: paged_routes(
+            """
+            def count_for(db, model, owner_id):
+                return db.scalar(select(func.count()).select_from(model).where(model.owner_id == owner_id))
+
+
+            count_items = partial(count_for, model=Item)
+
+
+            @router.get("/pager", response_model=Page[str])
+            def pager(db: session_dependency):
+                page = partial(paginate, db)
+                return page(select(Item.name).order_by(Item.id))
+
+
+            @router.get("/count")
+            def count(db: session_dependency):
+                return {"n": count_items(db, owner_id=1)}
+            """
+        ).replace("from fastapi_pagination import", "from functools import partial\n\nfrom fastapi_pagination import"),
+    })
+    document = apply(cli, root)
+    bound = handler(document, "pager")
+    assert (bound["action"], bound["codes"]) == ("blocked", ["AM215"]), bound
+    assert "binds the Session into `functools.partial()` of `fastapi_pagination.ext.sqlalchemy.paginate`" in bound["reasons"][0]
+    assert "phase two makes it `await fastapi_pagination.ext.sqlalchemy.apaginate(...)`" in bound["reasons"][0]
+    assert "call-mappings" not in bound["reasons"][0]
+    made = handler(document, "count")
+    assert (made["action"], made["codes"]) == ("blocked", ["AM215"]), made
+    assert "`api.items.count_items()`, a `functools.partial` of `api.items.count_for`" in made["reasons"][0]
+    assert "call-mappings" not in made["reasons"][0]
