@@ -77,17 +77,26 @@ def owner_names(query: str, handed: str) -> str:
 
 TRANSFORMER = "paginate(db, {query}, transformer=owner_names)"
 KEYED = "[i.name for i in sorted(db.scalars({query}).all(), key=owner_of)]"
+METHOD = "paginate(db, {query}, transformer=NAMES.rows)"
 OWNER_OF = """
 def owner_of(item):
     return item.owner.name
+
+
+class Names:
+    def rows(self, items):
+        return [item.owner.name for item in items]
+
+
+NAMES = Names()
 """
 
 
-@pytest.mark.parametrize("handed", [TRANSFORMER, KEYED])
+@pytest.mark.parametrize("handed", [TRANSFORMER, METHOD, KEYED])
 def test_a_project_function_a_library_call_runs_on_the_loaded_objects_reading_a_relationship_blocks(
     cli, service, handed
 ):
-    # `apaginate(db, q, transformer=owner_names)` calls owner_names on the event loop, and
+    # `apaginate(db, q, transformer=owner_names)` calls owner_names (or `NAMES.rows`) on the event loop, and
     # `sorted(..., key=owner_of)` calls owner_of there: each reads `owner`, a lazy load that raises
     # MissingGreenlet. Phase two migrated the route, which then answered 500.
     root = service({

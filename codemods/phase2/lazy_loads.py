@@ -534,7 +534,8 @@ class _Analysis:
             if call.offloaded or call.callee is None or self.project.function(call.callee) is not None:
                 continue
             for arg in call.args:
-                handed = self.project.function(arg.ref) if arg.ref is not None else None
+                # a function, or a method of a module-level instance (`transformer=RENDERER.rows`)
+                handed = self.project.endpoint(arg.ref) if arg.ref is not None else None
                 if handed is not None:
                     yield (handed[0].name, handed[1].key)
         refs: list[str] = []
