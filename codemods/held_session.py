@@ -172,3 +172,29 @@ def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
         if names.count(attribute) == 1 and expression.startswith("$") and "." not in expression
         and "(" not in expression and param_kind(project, classes, cls, init, expression[1:]) == ASYNC
     }
+
+
+def session_generic_base(project: Project, classes: Classes, cls: str, moving: set[FunctionId]) -> bool:
+    """Whether project class `cls` is a base generic over the session type that serves an
+    AsyncSession as it is: its `__init__` only stores parameters declared with a TypeVar that may
+    be `AsyncSession` (`SessionT = TypeVar("SessionT", Session, AsyncSession)`), and none of its
+    other methods is among `moving`. A subclass's async copy derives from it bound to
+    `AsyncSession` (`Repository[AsyncSession]`), not from a copy of it."""
+    methods = classes.methods.get(cls, {})
+    init = methods.get("__init__")
+    if init is None or any(fid in moving for name, fid in methods.items() if name != "__init__"):
+        return False
+    _, function = project.functions[init]
+    generic = set()
+    for param in function.params[1:]:
+        value = _type_var(project, param.annotation[0]) if len(param.annotation) == 1 else None
+        if value is None:
+            continue
+        bound = next((arg.ref for arg in value.args if arg.keyword == "bound"), None)
+        kinds = {session_kind(project, bound)} if bound else {session_kind(project, arg.ref) for arg in value.args[1:]}
+        if ASYNC in kinds:
+            generic.add(param.name)
+    # stored, and nothing else done with it
+    stored = {expression[1:] for _, expression in function.assigns if expression[1:] in generic}
+    used = {call.receiver for call in function.calls} | {arg.name for call in function.calls for arg in call.args}
+    return bool(stored) and not (generic & used)

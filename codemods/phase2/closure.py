@@ -23,6 +23,7 @@ from typing import cast
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.astcollect import by_name
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
@@ -1247,6 +1248,8 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
         named |= {owner for e in project.all_calls_from[fid] if (owner := classes.owner(e.callee)) in family}
         for ref in named - used:
             for ancestor in classes.mro(ref):
+                if session_generic_base(project, classes, ancestor, set(owned)):
+                    continue  # `Repository[AsyncSession]` serves the copy: no `RepositoryAsync`
                 if ancestor in family and ancestor not in used:
                     used.add(ancestor)
                     sources |= {f for f, owner in owned.items() if owner == ancestor}
