@@ -832,3 +832,38 @@ def test_routes_already_on_the_async_session_of_a_generic_repository_move_their_
         "status": [200, 200], "body": {"id": 1, "name": "ink", "by": "Ann"}, "names": ["ink"],
         "count": {"n": 1}, "sessions": 2,
     }, result
+
+
+# The async engine's URL from a project function swapping the driver per database: the same
+# database, so the hand-written stack is reused (it blocked as another database, AM243).
+HELPER_ENGINE = ENGINE.replace(
+    'ASYNC_URL = URL.replace("sqlite://", "sqlite+aiosqlite://").replace("mysql+pymysql://", "mysql+aiomysql://")',
+    "ASYNC_URL = to_async_url(URL)",
+).replace('URL = os.environ["DATABASE_URL"]\n', '''
+
+def to_async_url(url: str) -> str:
+    if url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    if url.startswith("mysql+pymysql://"):
+        return url.replace("mysql+pymysql://", "mysql+aiomysql://", 1)
+    return url
+
+
+URL = os.environ["DATABASE_URL"]
+''')
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_async_engine_on_a_project_url_helper_is_reused_and_the_write_lands(cli, service, kind):
+    assert "ASYNC_URL = to_async_url(URL)" in HELPER_ENGINE
+    root = service({"db/engine.py": HELPER_ENGINE, SUBSYSTEM: routes(CURRENT_USER, RENAME_ME)})
+    document = apply(cli, root)
+    assert handler(document, "rename_me")["action"] == "migrate", handler(document, "rename_me")
+    assert "create_async_engine" not in read(root, "db/engine.py").split("async_engine = create_async_engine(ASYNC_URL)")[1]
+    result = serve(root, kind, """
+        response = client.put("/me", params={"name": "Zoe"})
+        with Sync() as s:
+            name = s.get(User, 1).name
+        print(json.dumps({"status": response.status_code, "name": name}))
+    """)
+    assert result == {"status": 200, "name": "Zoe"}

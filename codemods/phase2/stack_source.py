@@ -9,7 +9,8 @@ built from to a key, following module-level names across modules (by the modules
   variable (`os.environ["DATABASE_URL"]`, `os.getenv("DATABASE_URL")`) give the same key;
 - a driver swap is no change of database: `url.replace("sqlite://", "sqlite+aiosqlite://")`,
   `url.set(drivername="postgresql+psycopg")`, `make_url(...)`, `str(...)`, the generated
-  `_async_url(...)`, and literal URLs that differ only in their driver
+  `_async_url(...)` or a project function of one parameter returning it or such a swap of it
+  on every path (`to_async_url(url)`), and literal URLs that differ only in their driver
   (`"sqlite:///app.db"`, `"sqlite+aiosqlite:///app.db"`);
 - `sync_engine.url` is the sync engine's own source.
 
@@ -409,13 +410,24 @@ class Sources:
 
     def _is_url_helper(self, module: facts.Module, dotted: str) -> bool:
         """The driver-swapping function phase two generates (`_async_url`, `_async_url_2`):
-        a project function of that name whose work is `url.set(drivername=...)`."""
+        a project function of that name whose work is `url.set(drivername=...)`; or a project
+        function of one parameter whose every `return` gives that parameter or a driver swap of it
+        (`def to_async_url(url): if url.startswith("sqlite"): return url.replace("sqlite://",
+        "sqlite+aiosqlite://", 1) ... return url`)."""
         found = self.project.function(self._absolute(module, dotted))
-        if found is None or not found[1].name.startswith(URL_HELPER):
+        if found is None:
             return False
-        return any(
+        if found[1].name.startswith(URL_HELPER) and any(
             call.method == "set" and any(a.keyword == "drivername" for a in call.args) for call in found[1].calls
+        ):
+            return True
+        tree = self.tree(found[0])
+        if tree is None or "." in found[1].qualname:
+            return False
+        definition = next(
+            (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == found[1].name), None
         )
+        return definition is not None and _swaps_only(definition)
 
     def _factory(
         self, found: tuple[facts.Module, facts.Function], call: ast.Call, caller: facts.Module, depth: int
@@ -503,6 +515,44 @@ def _url_key(text: str) -> str:
     if separator and _SCHEME.match(scheme):
         return f"url:{_dialect(scheme)}://{rest}"
     return f"str:{text}"
+
+
+def _swaps_only(definition: ast.FunctionDef) -> bool:
+    """A function of one parameter, never rebound, with no nested scope, whose every `return`
+    gives the parameter or a driver swap of it: the same database whichever branch runs."""
+    arguments = definition.args
+    params = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if len(params) != 1 or arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+        return False
+    name = params[0]
+    returns = []
+    for node in ast.walk(definition):
+        if node is not definition and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return False
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal)):
+            return False
+        if isinstance(node, ast.Return):
+            returns.append(node.value)
+    return bool(returns) and all(value is not None and _swapped(value, name) for value in returns)
+
+
+def _swapped(node: ast.expr, name: str) -> bool:
+    """`name`, `name.replace("sqlite://", "sqlite+aiosqlite://", 1)`, `name.set(drivername=...)`,
+    `str(...)` of one, chained."""
+    if isinstance(node, ast.Name):
+        return node.id == name
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "replace" and _driver_swap(node):
+        return _swapped(func.value, name)
+    if isinstance(func, ast.Attribute) and func.attr == "set" and not node.args and [k.arg for k in node.keywords] == ["drivername"]:
+        return _swapped(func.value, name)
+    if isinstance(func, ast.Name) and func.id == "str" and len(node.args) == 1 and not node.keywords:
+        return _swapped(node.args[0], name)
+    return False
 
 
 def _driver_swap(call: ast.Call) -> bool:

@@ -52,3 +52,32 @@ def test_near_miss_a_driver_swap_of_the_same_variable_is_reused(phase2, entry):
     )
     found = entry(phase2(ROUTE, {"db/engine.py": engine}), "create_book")
     assert found["action"] == "migrate" and "AM243" not in found["codes"], found
+
+
+# A project function converting the URL for the async engine, per database.
+HELPER = '''
+
+
+def to_async_url(url: str) -> str:
+    if url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    if url.startswith("mysql+pymysql://"):
+        return url.replace("mysql+pymysql://", "mysql+aiomysql://", 1)
+    return BODY
+'''
+
+
+def test_near_miss_a_project_helper_returning_the_url_or_a_driver_swap_of_it_is_reused(phase2, entry):
+    engine = dedent(ENGINE).replace("ASYNC_URL", 'to_async_url(os.environ["DATABASE_URL"])') + HELPER.replace(
+        "BODY", "url  # psycopg serves both"
+    )
+    found = entry(phase2(ROUTE, {"db/engine.py": engine}), "create_book")
+    assert found["action"] == "migrate" and "AM243" not in found["codes"], found
+
+
+def test_a_project_helper_changing_more_than_the_driver_blocks_with_am243(phase2, entry):
+    engine = dedent(ENGINE).replace("ASYNC_URL", 'to_async_url(os.environ["DATABASE_URL"])') + HELPER.replace(
+        "BODY", 'url.replace("/app", "/reports")'
+    )
+    found = entry(phase2(ROUTE, {"db/engine.py": engine}), "create_book")
+    assert found["action"] == "blocked" and "AM243" in found["codes"], found
