@@ -63,6 +63,8 @@ class Classes:
         self._set_outside: dict[tuple[str, str], str] | None = None
         self._built_names: dict[str, frozenset[str]] = {}
         self._protocols: list[str] | None = None
+        self._implementations: dict[str, tuple[str, ...]] = {}
+        self._method_names: dict[str, frozenset[str]] = {}
         # `eager_flow.Flow.relationship`'s answers: they read nothing but this index, and each
         # asks every class for backrefs, once per attribute read of every analysed closure.
         self.relationship_strategies: dict[tuple[str, str], str | None] = {}
@@ -315,18 +317,26 @@ class Classes:
 
     def implementations(self, ref: str) -> list[str]:
         """Concrete project classes an abstract class or Protocol stands for."""
+        known = self._implementations.get(ref)
+        if known is not None:
+            return list(known)
         found = list(self.subclasses(ref))
         if self.is_protocol(ref):
             wanted = {n for n in self.methods.get(ref, {}) if not n.startswith("__")}
             for candidate in self.by_ref:
                 if candidate != ref and candidate not in found and wanted and wanted <= self._all_methods(candidate):
                     found.append(candidate)
+        # A Protocol's implementations are every class read for its methods: asked once per
+        # attribute lookup on a value of that type, they are worked out once.
+        self._implementations[ref] = tuple(found)
         return found
 
-    def _all_methods(self, ref: str) -> set[str]:
-        names: set[str] = set()
-        for cls in self.mro(ref):
-            names.update(self.methods.get(cls, {}))
+    def _all_methods(self, ref: str) -> frozenset[str]:
+        names = self._method_names.get(ref)
+        if names is None:
+            names = self._method_names[ref] = frozenset(
+                name for cls in self.mro(ref) for name in self.methods.get(cls, {})
+            )
         return names
 
     def method(self, ref: str, name: str) -> tuple[list[FunctionId], bool]:

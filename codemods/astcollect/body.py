@@ -176,7 +176,7 @@ def _read_function(
         _configure_calls(collector, node, function)
     if _calls_register(function.calls):
         _included_routers(collector, node, function)
-    if collector.source.mentions("listen"):
+    if collector.source.mentions_within("listen", node):
         listeners.read(collector, node, qualname)
     collector.facts.functions.append(function)
     if not collector.source.one_line_suite(node.body):
@@ -249,7 +249,7 @@ def _nested_routes(
     registered |= _returned_endpoints(node, nested)
     if source.mentions("load_fn") or source.mentions("DataLoader") or source.mentions("resolver="):
         registered |= _resolver_names(node)
-    if source.mentions("listen"):
+    if source.mentions_within("listen", node):
         registered |= listeners.handler_names(node)
     if not any(_route_like(s) or s.name in registered for s in nested):
         return

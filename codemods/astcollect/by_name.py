@@ -27,11 +27,16 @@ def lookups(
     if not any(word in text for word in _WORDS):  # most modules: no second walk of the tree
         return []
     imported: dict[str, set[str]] = {}  # `mod = import_module("app.crud")`, any scope: over-approximated
+    # One walk: the lookups are read once every such assignment is known.
+    candidates: list[ast.AST] = []
     for node in ast.walk(tree):
-        if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
-            module = _imported(node.value, resolve)
+        kind = type(node)
+        if kind is ast.Call or (kind is ast.Attribute and node.attr == "__dict__"):  # type: ignore[attr-defined]
+            candidates.append(node)
+        elif kind is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+            module = _imported(node.value, resolve)  # type: ignore[attr-defined]
             if module is not None:
-                imported.setdefault(node.targets[0].id, set()).add(module)
+                imported.setdefault(node.targets[0].id, set()).add(module)  # type: ignore[attr-defined]
     found: list[tuple[str, str]] = []
 
     def objects(node: ast.AST) -> list[str]:
@@ -48,7 +53,7 @@ def lookups(
             if (ref, form.format(ref)) not in found:
                 found.append((ref, form.format(ref)))
 
-    for node in ast.walk(tree):
+    for node in candidates:
         if type(node) is ast.Attribute and node.attr == "__dict__":
             add(node.value, "{}.__dict__")
         if type(node) is not ast.Call:

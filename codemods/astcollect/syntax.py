@@ -358,6 +358,13 @@ class Source:
             found = self._mentions[word] = word in self.text
         return found
 
+    def mentions_within(self, word: str, node: ast.AST) -> bool:
+        """Whether `word` is written in the node's text (a function's: its calls and the defs
+        nested in it); the module's answer where some line ends otherwise than with `\n`."""
+        if not self.mentions(word):
+            return False
+        return not self._plain or word in self.raw(node)
+
     def offset(self, line: int, column: int) -> int:
         text = self.lines[line - 1] if line <= len(self.lines) else ""
         if not text.isascii():

@@ -36,6 +36,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
@@ -111,9 +112,28 @@ def absolute(module: facts.Module, name: str) -> str:
 
 
 def first_line(text: str, node: ast.AST) -> str:
-    segment = ast.get_source_segment(text, node) or ast.unparse(node)
+    """The first line of `node` as written in `text` (`ast.get_source_segment`'s), at most 100
+    characters; unparsed when the node has no position."""
+    segment = _first_segment_line(text, node) or ast.unparse(node)
     line = segment.splitlines()[0].strip() if segment else ""
     return line if len(line) <= 100 else line[:97] + "..."
+
+
+@lru_cache(maxsize=8)
+def _source_lines(text: str) -> list[str]:
+    # The line ends Python counts (`ast.get_source_segment` splits the whole text on each call,
+    # which the many registrations of one large module paid again and again).
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def _first_segment_line(text: str, node: ast.AST) -> str | None:
+    line, column = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+    end_line, end_column = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    lines = _source_lines(text)
+    if line is None or column is None or end_line is None or end_column is None or not 0 < line <= len(lines):
+        return None
+    encoded = lines[line - 1].encode()  # the offsets count UTF-8 bytes
+    return (encoded[column:end_column] if end_line == line else encoded[column:]).decode()
 
 
 # ------------------------------------------------------------------ listeners
