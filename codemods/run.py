@@ -674,6 +674,10 @@ def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], st
     from async_migrate.codemods.session_work import session_work_view
     from async_migrate.codemods.sources import matches
 
+    if not outcomes:
+        # No handler to preview (a library, a folder of scripts): phase two's analyses of the
+        # stack, the openers and the objects handed around would answer nobody.
+        return
     # As phase two does: the routes entering a `@contextmanager` opener it twins are not blocked
     # by it. Phase one's decisions are made already, on the project as written.
     openers = scope_openers.twinnable(project)
