@@ -116,6 +116,7 @@ from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
+from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am302_mixed_session import RULE as AM302
 from async_migrate.codemods.rules.am303_bad_pragma import RULE as AM303
@@ -1700,7 +1701,7 @@ def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk
     own = f"{module.name}.{function.qualname}"
     return [
         risk for risk in own_lazy_load_risks(project, fid)
-        if risk.code in (AM220.code, AM221.code, AM222.code)
+        if risk.code in (AM220.code, AM221.code, AM222.code, AM251.code)
         and risk.kind == "attribute" and not risk.served and risk.function == own
     ]
 
@@ -1722,7 +1723,9 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
         # (`lazy="selectin"`), there is no lazy load, only another class's.
         strategies = {_strategy_on_load(project, function, term, risk.attribute) for term in held}
         if not strategies <= SAFE_STRATEGIES:
-            found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+            # a lazy="dynamic" relationship is a Query run synchronously: no eager load applies
+            dynamic = risk.code == AM221.code or "dynamic" in strategies
+            found.append(Blocking(risk.line, f"{risk.path} ({_DYNAMIC if dynamic else 'lazy load'})"))
     return found
 
 
@@ -1809,6 +1812,11 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 continue
             if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
                 loaded = closure_eager_names(project, handler.id)
+            if how == "read" and index.deferred(model, name) and not ({"*", name} & loaded):
+                # a deferred column (`deferred(...)`, `mapped_column(deferred=True)`) no `undefer`
+                # of the closure loads: its first read is a SELECT, outside any greenlet
+                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED})"))
+                continue
             sub = index.subclass_only(model, name) if how == "read" else None
             if sub is not None and POLYMORPHIC not in loaded:
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(sub)}.{name}, a subclass column a "
@@ -1877,6 +1885,10 @@ def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str
     )
 
 
+_DYNAMIC = 'lazy="dynamic" query'
+_DEFERRED = "a deferred column no query undefers: loads on first read"
+
+
 def _off_greenlet_finding(
     handler: Handler, found: list[tuple[Blocking, str]], lazy: list[Blocking]
 ) -> Finding:
@@ -1891,8 +1903,22 @@ def _off_greenlet_finding(
             f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
             "the synchronous Session first) or give it an async form that awaits its queries (phase two)"
         )
-    loads = [b for b in lazy if " (expired by the " not in b.call]
     expired = [b for b in lazy if " (expired by the " in b.call]
+    dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
+    deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
+    loads = [b for b in lazy if b not in expired and b not in dynamic and b not in deferred]
+    if dynamic:
+        parts.append(
+            f"reads lazy=\"dynamic\" relationships at {describe(dynamic)}: each is a Query the synchronous Session "
+            "behind the AsyncSession runs (iterating it, `.count()`, `.filter(...).all()`), which raises MissingGreenlet, and no eager load applies to it; declare the relationship "
+            "`lazy=\"write_only\"` (`WriteOnlyMapped`) and run `await session.scalars(obj.rel.select())`"
+        )
+    if deferred:
+        parts.append(
+            f"reads deferred columns at {describe(deferred)}: the first read loads the column, which raises "
+            "MissingGreenlet on an AsyncSession; add `undefer(Model.column)` to the query that loads the object, "
+            "or read it as `await obj.awaitable_attrs.column`"
+        )
     if loads:
         parts.append(
             f"reads relationships no query eager-loads at {describe(loads)}: on an AsyncSession the lazy load "

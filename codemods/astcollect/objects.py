@@ -316,11 +316,14 @@ class _Flow:
             if func.attr in _SCALAR_LOADS and node.args:
                 return self._select_load(node, node.args[0], receiver.id)
             return None
-        # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`
+        # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`, and on
+        # an AsyncSession `(await s.scalars(stmt)).one()`: the await only hands over the same result
         steps: list[str] = []
         current: ast.expr = node
         while type(current) is ast.Call and type(current.func) is ast.Attribute:
             inner = current.func.value
+            if type(inner) is ast.Await:
+                inner = inner.value
             if type(inner) is ast.Name:
                 break
             steps.append(current.func.attr)

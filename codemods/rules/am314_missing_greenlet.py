@@ -12,7 +12,12 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   that the handler reaches (awaited, however deep, or handed to `add_task`), or in a method of a
   repository holding the AsyncSession as an attribute (`self.db`, declared AsyncSession in the
   class body or `__init__`), at the call. (What the response model reads is not judged: the analysis
-  matches its fields by name there, and would flag correct code on a guess.)
+  matches its fields by name there, and would flag correct code on a guess.) A deferred column
+  (`deferred(...)`, `mapped_column(deferred=True)`, a deferred `column_property`) no query of the
+  handler undefers loads on its first read the same way (fix: `undefer(Model.column)`); a
+  lazy="dynamic" relationship is a Query, which no eager load fixes (fix: `lazy="write_only"` and
+  `await session.scalars(obj.rel.select())`). An object is one the AsyncSession loaded when a
+  `get()` or a select gave it, awaited whole or as `(await db.scalars(stmt)).one()`;
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
@@ -41,10 +46,11 @@ RULE = Rule(
     code="AM314",
     name="missing-greenlet",
     summary="an `async def` handler on an AsyncSession queries through its `sync_session` outside `run_sync`, "
-    "lazy-loads a relationship, or reads an attribute a commit expired: each raises MissingGreenlet",
+    "lazy-loads a relationship or a deferred column, or reads an attribute a commit expired: each raises MissingGreenlet",
     fix="run synchronous Session code through `await session.run_sync(helper, ...)` (the helper gets the "
     "synchronous Session first) or give it an async form (phase two); eager-load the relationship in the query "
-    "(`selectinload(...)`), or read it as `await obj.awaitable_attrs.name`; pass `expire_on_commit=False` to the "
+    "(`selectinload(...)`) or undefer the deferred column (`undefer(...)`), or read it as "
+    "`await obj.awaitable_attrs.name`; pass `expire_on_commit=False` to the "
     "`async_sessionmaker`, or `await session.refresh(obj)` after the commit",
     doc=__doc__,
 )

@@ -808,3 +808,169 @@ def test_a_lazy_load_on_the_async_session_a_generic_repository_binds_is_am314(
 
 def test_near_miss_the_generic_repository_eager_loads_it(generic_repositories, findings):
     assert findings(generic_repositories, "eager_author") == []
+
+
+# A deferred column (`deferred(...)`, `mapped_column(deferred=True)`, a deferred `column_property`)
+# read on an object the AsyncSession loaded is a SELECT on first read: `check` said nothing. A
+# lazy="dynamic" relationship is a Query, which no eager load fixes: it said "add selectinload".
+DEFERRED_MODELS = MODELS.replace(
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship",
+    "from sqlalchemy import Text, func, select\n"
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, deferred, mapped_column, relationship",
+).replace(
+    "    name: Mapped[str]\n",
+    '    name: Mapped[str]\n    bio: Mapped[str] = deferred(mapped_column(Text, default=""))\n'
+    '    notes: Mapped[str] = mapped_column(Text, default="", deferred=True)\n'
+    '    books = relationship("Book", lazy="dynamic", viewonly=True)\n', 1,
+) + """
+
+Author.book_count = column_property(
+    select(func.count(Book.id)).where(Book.author_id == Author.id).correlate_except(Book).scalar_subquery(),
+    deferred=True,
+)
+"""
+DEFERRED_ROUTES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, undefer
+
+from models import Author, Book
+
+
+@router.get("/bio/{author_id}")
+async def bio(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"bio": author.bio}
+
+
+@router.get("/notes/{author_id}")
+async def notes(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"notes": author.notes}
+
+
+@router.get("/book_count/{author_id}")
+async def book_count(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"n": author.book_count}
+
+
+@router.get("/dynamic/{author_id}")
+async def dynamic(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"n": author.books.count()}
+
+
+@router.get("/undeferred/{author_id}")
+async def undeferred(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id, options=[undefer(Author.bio)])
+    return {"bio": author.bio}
+
+
+@router.get("/awaited/{author_id}")
+async def awaited(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"bio": await author.awaitable_attrs.bio}
+
+
+@router.get("/selected/{author_id}")
+async def selected(author_id: int, db: AsyncSession):
+    author = (await db.scalars(select(Author).where(Author.id == author_id))).one()
+    return {"bio": author.bio}
+
+
+@router.get("/selected_books/{book_id}")
+async def selected_books(book_id: int, db: AsyncSession):
+    book = (await db.scalars(select(Book).where(Book.id == book_id))).one()
+    return {"author": book.author.name}
+
+
+@router.get("/selected_undeferred/{author_id}")
+async def selected_undeferred(author_id: int, db: AsyncSession):
+    statement = select(Author).where(Author.id == author_id).options(undefer(Author.bio))
+    author = (await db.scalars(statement)).unique().one()
+    return {"bio": author.bio}
+
+
+@router.get("/selected_joined/{book_id}")
+async def selected_joined(book_id: int, db: AsyncSession):
+    book = (await db.execute(select(Book).where(Book.id == book_id).options(joinedload(Book.author)))).scalars().one()
+    return {"author": book.author.name}
+
+
+@router.get("/plain/{author_id}")
+async def plain(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"name": author.name}
+"""
+
+
+@pytest.mark.parametrize(("function", "column"), [
+    ("bio", "Author.bio"), ("notes", "Author.notes"), ("book_count", "Author.book_count"),
+    ("selected", "Author.bio"),  # `(await db.scalars(...)).one()` loads it as well as `get()`
+])
+def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings, function, column):
+    found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"({column}, a deferred column no query undefers" in found[0]["message"], found
+    assert "add `undefer(Model.column)`" in found[0]["message"] and "selectinload" not in found[0]["message"]
+
+
+def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings):
+    found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "selected_books")
+    assert [f["code"] for f in found] == ["AM314"] and "book.author (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["undeferred", "awaited", "plain", "selected_undeferred", "selected_joined"])
+def test_near_miss_an_undefer_awaitable_attrs_or_a_loaded_column_is_no_finding(app, findings, function):
+    assert findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function) == []
+
+
+def test_a_dynamic_relationship_in_an_async_session_route_says_write_only_not_an_eager_load(app, findings):
+    found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "dynamic")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert 'author.books (lazy="dynamic" query)' in found[0]["message"], found
+    assert 'lazy=\\"write_only\\"' in found[0]["message"] or 'lazy="write_only"' in found[0]["message"]
+    assert "selectinload" not in found[0]["message"]
+
+
+def test_the_premise_a_deferred_column_read_raises_unless_undeferred(tmp_path):
+    import importlib.util
+    import sys
+
+    from sqlalchemy.orm import undefer
+
+    (tmp_path / "am314_deferred_models.py").write_text(DEFERRED_MODELS)
+    spec = importlib.util.spec_from_file_location("am314_deferred_models", tmp_path / "am314_deferred_models.py")
+    assert spec is not None and spec.loader is not None
+    models = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(models)
+    finally:
+        del sys.modules[spec.name]
+    base, author = models.Base, models.Author
+
+    engine = create_async_engine("sqlite+aiosqlite:///" + str(tmp_path / "d.db"))
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def main() -> tuple[bool, str]:
+        async with engine.begin() as conn:
+            await conn.run_sync(base.metadata.create_all)
+        async with maker() as session:
+            session.add(author(id=1, name="a", bio="b"))
+            await session.commit()
+        async with maker() as session:
+            loaded = await session.get(author, 1)
+            try:
+                _ = loaded.bio
+            except (MissingGreenlet, StatementError):  # the load's SELECT wraps it
+                raised = True
+            else:
+                raised = False
+        async with maker() as session:
+            return raised, (await session.get(author, 1, options=[undefer(author.bio)])).bio
+
+    try:
+        assert asyncio.run(main()) == (True, "b")
+    finally:
+        asyncio.run(engine.dispose())
