@@ -1806,7 +1806,10 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
         held = function.holds.get(receiver, ())
         if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
             continue
-        models = {function.loads[t[1]].model if t[0] == "load" and t[1] < len(function.loads) else None for t in held}
+        elements = [_element(t) for t in held]
+        models = {
+            function.loads[t[1]].model if t[0] == "load" and t[1] < len(function.loads) else None for t in elements
+        }
         for model in models:
             if model not in classes.by_ref:
                 continue
@@ -1846,6 +1849,7 @@ def _strategy_on_load(project: Project, function: facts.Function, term: tuple, a
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.model_members import members
 
+    term = _element(term)
     if term[0] != "load" or term[1] >= len(function.loads):
         return None
     model = function.loads[term[1]].model
@@ -1855,11 +1859,20 @@ def _strategy_on_load(project: Project, function: facts.Function, term: tuple, a
     return members(project, classes).flow.relationship(model, attribute)
 
 
+def _element(term: tuple) -> tuple:
+    """The load an element of a loaded list comes from: `for b in (await db.scalars(stmt)).all()`
+    iterates the entities the query loaded, each one an object of that load."""
+    while term[0] == "iter":
+        term = term[1]
+    return term
+
+
 def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str], depth: int = 0) -> bool:
     """Whether an object term (`codemods/astcollect/objects.py`) is only what a query on one of
     `sessions` loaded: the function's own query, a local holding one, or what an awaited project
     coroutine handed that Session returns the same way (`await get_ticket_async(db, 1)`)."""
     _, function = project.functions[fid]
+    term = _element(term)
     if term[0] == "load":
         return term[1] < len(function.loads) and function.loads[term[1]].session in sessions
     if term[0] == "name" and depth < 4:

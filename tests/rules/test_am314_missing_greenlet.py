@@ -832,7 +832,7 @@ Author.book_count = column_property(
 DEFERRED_ROUTES = """
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from models import Author, Book
 
@@ -898,6 +898,31 @@ async def selected_joined(book_id: int, db: AsyncSession):
     return {"author": book.author.name}
 
 
+@router.get("/listed")
+async def listed(db: AsyncSession):
+    books = (await db.scalars(select(Book))).all()
+    return [b.author.name for b in books]
+
+
+@router.get("/looped")
+async def looped(db: AsyncSession):
+    out = []
+    for author in (await db.scalars(select(Author))).all():
+        out.append(author.bio)
+    return out
+
+
+@router.get("/listed_eager")
+async def listed_eager(db: AsyncSession):
+    books = (await db.scalars(select(Book).options(selectinload(Book.author)))).all()
+    return [b.author.name for b in books]
+
+
+@router.get("/looped_undeferred")
+async def looped_undeferred(db: AsyncSession):
+    return [a.bio for a in await db.scalars(select(Author).options(undefer(Author.bio)))]
+
+
 @router.get("/plain/{author_id}")
 async def plain(author_id: int, db: AsyncSession):
     author = await db.get(Author, author_id)
@@ -908,6 +933,7 @@ async def plain(author_id: int, db: AsyncSession):
 @pytest.mark.parametrize(("function", "column"), [
     ("bio", "Author.bio"), ("notes", "Author.notes"), ("book_count", "Author.book_count"),
     ("selected", "Author.bio"),  # `(await db.scalars(...)).one()` loads it as well as `get()`
+    ("looped", "Author.bio"),  # each element of a loaded list is an object of that load
 ])
 def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings, function, column):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
@@ -916,12 +942,15 @@ def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings
     assert "add `undefer(Model.column)`" in found[0]["message"] and "selectinload" not in found[0]["message"]
 
 
-def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings):
-    found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "selected_books")
-    assert [f["code"] for f in found] == ["AM314"] and "book.author (lazy load)" in found[0]["message"], found
+@pytest.mark.parametrize(("function", "read"), [("selected_books", "book.author"), ("listed", "b.author")])
+def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings, function, read):
+    found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"] and f"{read} (lazy load)" in found[0]["message"], found
 
 
-@pytest.mark.parametrize("function", ["undeferred", "awaited", "plain", "selected_undeferred", "selected_joined"])
+@pytest.mark.parametrize("function", [
+    "undeferred", "awaited", "plain", "selected_undeferred", "selected_joined", "listed_eager", "looped_undeferred",
+])
 def test_near_miss_an_undefer_awaitable_attrs_or_a_loaded_column_is_no_finding(app, findings, function):
     assert findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function) == []
 
