@@ -135,7 +135,8 @@ def refuse_override_gap(result: Result, allowed: bool) -> None:
         return
     raise Refused(
         "refusing to write: after this migration the migrated routes would escape the tests' database "
-        "override, and the tests would write to the application's own database:\n  "
+        "override (or the transaction it rolls back), and the tests would write to the application's own "
+        "database (or leave their rows in the test database):\n  "
         + "\n  ".join(gaps)
         + "\nadd the async override first (over an async stack written by hand, which phase two reuses), "
         "or pass --allow-override-gap to write now and add the override before the tests run again"

@@ -1111,3 +1111,101 @@ def test_near_miss_each_fixture_overriding_both_dependencies_is_no_gap(cli, serv
     document = apply(cli, root)
     assert document["subsystem"]["override_follow_ups"] == []
     assert handler(document, "list_items")["action"] == "migrate"
+
+
+# ------------------- the mapping reached through a name, or the attribute replaced whole
+
+NAMED_MAPPING_SHAPES = {
+    # a local name for the application's mapping
+    "alias": "    overrides = app.dependency_overrides\n    overrides[KEY] = override_get_db",
+    # a module-level dict installed as the mapping, filled afterwards
+    "installed": "    app.dependency_overrides = OVERRIDES\n    OVERRIDES[KEY] = override_get_db",
+    "setattr": '    monkeypatch.setattr(app, "dependency_overrides", {KEY: override_get_db})',
+    "patch-object": '    with mock.patch.object(app, "dependency_overrides", {KEY: override_get_db}):\n        yield',
+}
+
+
+@pytest.mark.parametrize("shape", NAMED_MAPPING_SHAPES)
+def test_an_override_through_a_name_for_the_mapping_or_a_replaced_attribute_refuses_apply(cli, service, shape):
+    written = NAMED_MAPPING_SHAPES[shape].replace("KEY", "get_db_session")
+    conftest = dedent(SHAPED_CONFTEST).replace("from db.engine import get_async_db_session, ", "from db.engine import ")
+    conftest = conftest.replace("{shape}", written).replace("\n\ndef override_get_db", "\nOVERRIDES = {}\n\n\ndef override_get_db")
+    root = service({"tests/__init__.py": "", "tests/conftest.py": conftest, SUBSYSTEM: routes(LIST)})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    assert "overrides the synchronous `get_db_session`" in " ".join(refused.stderr.split())
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+def test_near_miss_a_name_bound_to_another_dict_is_not_the_mapping(cli, service):
+    written = "    overrides = {}\n    overrides[get_db_session] = override_get_db"
+    conftest = dedent(SHAPED_CONFTEST).replace("from db.engine import get_async_db_session, ", "from db.engine import ")
+    root = service({
+        "tests/__init__.py": "", "tests/conftest.py": conftest.replace("{shape}", written), SUBSYSTEM: routes(LIST),
+    })
+    assert run(cli, root)["subsystem"]["override_follow_ups"] == []
+
+
+# --------- an async override on a connection of its own, beside a rolled-back test transaction
+
+def rolled_back_with_async_override(shared: bool) -> str:
+    """ROLLED_BACK_CONFTEST overriding the async dependency too: in the same fixture, with an
+    AsyncSession bound to a connection in a transaction (`shared`); or at module level, with one
+    opening its own connection."""
+    conftest = dedent(ROLLED_BACK_CONFTEST).replace(
+        "from db.engine import get_db_session",
+        "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n\n"
+        "from db.engine import get_async_db_session, get_db_session",
+    )
+    if shared:
+        return conftest.replace("def session():", "async def session():").replace("    yield s\n", (
+            '    conn = await create_async_engine("sqlite+aiosqlite:///./test.db").connect()\n'
+            "    await conn.begin()\n"
+            '    a = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")\n'
+            "    app.dependency_overrides[get_async_db_session] = lambda: a\n"
+            "    yield s\n"
+            "    await conn.rollback()\n"
+        ))
+    return conftest + "\n" + dedent("""
+        async def own():
+            async with AsyncSession(create_async_engine("sqlite+aiosqlite:///./test.db")) as s:
+                yield s
+
+
+        app.dependency_overrides[get_async_db_session] = own
+        """)
+
+
+def test_an_async_override_on_a_connection_of_its_own_beside_a_rolled_back_transaction_refuses_apply(
+    cli, service
+):
+    # The naive override of SHARED_TRANSACTION: the route's commit outlives the test's rollback,
+    # and the rows the test adds through its Session are not seen by the route.
+    root = service({
+        "db/engine.py": stack_written_by_hand(), "tests/__init__.py": "",
+        "tests/conftest.py": rolled_back_with_async_override(False), SUBSYSTEM: routes(LIST),
+    })
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert (
+        "tests/conftest.py:26: `app.dependency_overrides[get_async_db_session] = own` overrides "
+        "`get_async_db_session`, which the migrated routes use, with an AsyncSession that no test binds to a "
+        "connection, so it opens one of its own: tests/conftest.py:16 runs each test in a transaction"
+    ) in said, said
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert len(document["subsystem"]["override_follow_ups"]) == 1
+
+
+def test_near_miss_an_async_override_bound_to_a_connection_in_a_transaction_is_no_gap(cli, service):
+    root = service({
+        "db/engine.py": stack_written_by_hand(), "tests/__init__.py": "",
+        "tests/conftest.py": rolled_back_with_async_override(True), SUBSYSTEM: routes(LIST),
+    })
+    document = apply(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert document["subsystem"]["override_follow_ups"] == []

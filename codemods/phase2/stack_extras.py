@@ -766,8 +766,9 @@ def overrides(
         scopes = _function_scopes(tree)
         imported = _local_imports(module, tree, scopes)
         displays = _dict_displays(tree)
+        aliases = _override_aliases(tree)
         for node in ast.walk(tree):
-            keys = _override_keys(node, displays)
+            keys = _override_keys(node, displays, aliases)
             for key in keys:
                 name = dotted(key)
                 if name is None:
@@ -855,34 +856,44 @@ def _redirected(node: ast.AST, resolve: Callable[[str, ast.AST], str]) -> list[s
     return []
 
 
-def _override_keys(node: ast.AST, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
+def _override_keys(
+    node: ast.AST, displays: Mapping[str, list[ast.Dict]], aliases: frozenset[str] = frozenset()
+) -> list[ast.expr]:
     """The dependencies `node` puts into a `dependency_overrides` mapping, however it is written:
     `overrides[dep] = f`; the mapping assigned whole (`app.dependency_overrides = {dep: f}`) or
     merged (`|= {dep: f}`); `.update({dep: f})`, `.setdefault(dep, f)`, `.__setitem__(dep, f)`;
     pytest's `monkeypatch.setitem(app.dependency_overrides, dep, f)` and `mock.patch.dict(
-    app.dependency_overrides, {dep: f})`. A dict named by a module-level or local name
-    (`OVERRIDES = {dep: f}` ... `.update(OVERRIDES)`) is read from its display."""
+    app.dependency_overrides, {dep: f})`; the attribute replaced whole, `monkeypatch.setattr(app,
+    "dependency_overrides", {dep: f})` or `mock.patch.object(app, "dependency_overrides", {...})`.
+    A dict named by a module-level or local name (`OVERRIDES = {dep: f}` ... `.update(OVERRIDES)`)
+    is read from its display, and a name that is the mapping itself (`aliases`: `ov =
+    app.dependency_overrides` ... `ov[dep] = f`, or `app.dependency_overrides = OVERRIDES` ...
+    `OVERRIDES[dep] = f`) is written to as the mapping is."""
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        keys = [t.slice for t in targets if isinstance(t, ast.Subscript) and _is_overrides(t.value)]
+        keys = [t.slice for t in targets if isinstance(t, ast.Subscript) and _is_overrides(t.value, aliases)]
         whole = isinstance(node, ast.Assign) or (
             isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr)
         ) or (isinstance(node, ast.AnnAssign) and node.value is not None)
         if whole and node.value is not None and any(
-            isinstance(t, (ast.Attribute, ast.Name)) and _is_overrides(t) for t in targets
+            isinstance(t, (ast.Attribute, ast.Name)) and _is_overrides(t, aliases) for t in targets
         ):
             keys += _dict_keys(node.value, displays)
         return keys
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return []
     attr, args = node.func.attr, node.args
-    if _is_overrides(node.func.value):
+    if _is_overrides(node.func.value, aliases):
         if attr == "update":
             return [k for arg in args for k in _dict_keys(arg, displays)]
         if attr in ("setdefault", "__setitem__") and args:
             return [args[0]]
         return []
-    if not args or not _is_overrides(args[0]):
+    if (attr == "setattr" or dotted(node.func) in ("patch.object", "mock.patch.object", "unittest.mock.patch.object")) and (
+        len(args) >= 3 and isinstance(args[1], ast.Constant) and args[1].value == "dependency_overrides"
+    ):
+        return _dict_keys(args[2], displays)
+    if not args or not _is_overrides(args[0], aliases):
         return []
     if attr == "setitem" and len(args) > 1:  # monkeypatch.setitem(mapping, key, value)
         return [args[1]]
@@ -974,9 +985,33 @@ def _function_scopes(tree: ast.Module) -> dict[int, str]:
     return scopes
 
 
-def _is_overrides(node: ast.expr) -> bool:
+def _override_aliases(tree: ast.Module) -> frozenset[str]:
+    """Names bound anywhere in the module to the `dependency_overrides` mapping itself, either way
+    round (`ov = app.dependency_overrides`; `app.dependency_overrides = OVERRIDES`): what is
+    written into them is written into the application's overrides. Read module-wide, as the dict
+    displays are: a name only some function binds so still counts everywhere, which at worst
+    reads an override that is not one (a refusal to write, never a missed override)."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            pairs += [(t, node.value) for t in node.targets]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            pairs.append((node.target, node.value))
+    found: set[str] = set()
+    grew = True
+    while grew:  # `a = app.dependency_overrides; b = a` chains
+        grew = False
+        for target, value in pairs:
+            for name, other in ((target, value), (value, target)):
+                if isinstance(name, ast.Name) and name.id not in found and _is_overrides(other, frozenset(found)):
+                    found.add(name.id)
+                    grew = True
+    return frozenset(found)
+
+
+def _is_overrides(node: ast.expr, aliases: frozenset[str] = frozenset()) -> bool:
     return (isinstance(node, ast.Attribute) and node.attr == "dependency_overrides") or (
-        isinstance(node, ast.Name) and node.id == "dependency_overrides"
+        isinstance(node, ast.Name) and (node.id == "dependency_overrides" or node.id in aliases)
     )
 
 
@@ -1467,12 +1502,12 @@ def override_notes(
     # An override of the async dependency covers a sync one made in the same place (the same
     # fixture, say), or everywhere when made at module level. A fixture overriding only the sync
     # one still lets the migrated routes reach the application's database in the tests using it.
-    covered = {
-        (o.path, o.scope) for o in overrides(project, texts, modules, {async_ref} if async_ref else set())
-    }
+    async_overrides = list(overrides(project, texts, modules, {async_ref} if async_ref else set()))
+    covered = {(o.path, o.scope) for o in async_overrides}
+    outside = _outside_transaction(texts, modules, async_overrides, async_dependency)
     if any(scope == "" for _, scope in covered):
-        return []  # the async dependency is overridden for every test
-    notes = []
+        return outside  # the async dependency is overridden for every test
+    notes = outside
     for o in overrides(project, texts, modules, providers):
         if (o.path, o.scope) in covered or not is_test_path(o.path):
             continue
@@ -1483,6 +1518,63 @@ def override_notes(
         )
         notes.append(note + _async_override_advice(texts, o.path))
     return notes
+
+
+def _outside_transaction(
+    texts: Texts, modules: Iterable[facts.Module], async_overrides: list[Override], async_dependency: str
+) -> list[str]:
+    """Where the tests override the async dependency, but run each test in a transaction on one
+    connection that they roll back, and no test module binds an AsyncSession to a connection: the
+    override's AsyncSession is on a connection of its own. The migrated routes then neither see the
+    rows a test adds through its synchronous Session (a user the test just made is unknown: 401) nor
+    are rolled back with it (their commits stay in the test database). An AsyncSession bound to an
+    async connection anywhere in the tests (`AsyncSession(bind=conn, ...)`) is taken as the
+    override's: which fixture hands which session to the override is not followed."""
+    tests = [m.path for m in modules if is_test_path(m.path)]
+    if not async_overrides or any(_binds_async_connection(texts, path) for path in tests):
+        return []
+    notes = []
+    for o in async_overrides:
+        # the rolled-back transaction is usually set up beside the override (one conftest.py)
+        path = next((p for p in [o.path, *tests] if _outer_transaction(texts, p) is not None), None)
+        if path is None or not is_test_path(o.path):
+            continue
+        notes.append(
+            f"{o.path}:{o.line}: `{o.written}` overrides `{async_dependency}`, which the migrated routes use, with an "
+            f"AsyncSession that no test binds to a connection, so it opens one of its own: "
+            + _async_override_advice(texts, path).removeprefix("and not with an AsyncSession of its own: ")
+        )
+    return notes
+
+
+def _binds_async_connection(texts: Texts, path: str) -> bool:
+    """Whether `path` makes an AsyncSession (or an async_sessionmaker) bound to a connection: `bind=`
+    (or the first argument) a name bound from `.connect()` (`conn = await engine.connect()`,
+    `async with engine.connect() as conn`), or with a `join_transaction_mode`."""
+    found = texts.get(path, "AsyncSession") or texts.get(path, "async_sessionmaker")
+    if found is None:
+        return False
+    connections: set[str] = set()
+    calls: list[ast.Call] = []
+    for node in ast.walk(found[1]):
+        if isinstance(node, (ast.Assign, ast.withitem)):
+            value = node.value if isinstance(node, ast.Assign) else node.context_expr
+            targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]
+            if isinstance(value, ast.Await):
+                value = value.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "connect":
+                connections.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Call) and (dotted(node.func) or "").rpartition(".")[2] in (
+            "AsyncSession", "async_sessionmaker",
+        ):
+            calls.append(node)
+    for call in calls:
+        if any(k.arg == "join_transaction_mode" for k in call.keywords):
+            return True
+        binds = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "bind")]
+        if any(isinstance(b, ast.Name) and b.id in connections for b in binds):
+            return True
+    return False
 
 
 def redirect_notes(
