@@ -1806,10 +1806,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
         held = function.holds.get(receiver, ())
         if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
             continue
-        elements = [_element(t) for t in held]
-        models = {
-            function.loads[t[1]].model if t[0] == "load" and t[1] < len(function.loads) else None for t in elements
-        }
+        models = {model for t in held for model in _loaded_models(project, handler.id, t)}
         for model in models:
             if model not in classes.by_ref:
                 continue
@@ -1896,6 +1893,24 @@ def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str
     return bool(given and callee.results) and all(
         _loaded_on(project, (module.name, callee.key), t, given, depth + 1) for t in callee.results
     )
+
+
+def _loaded_models(project: Project, fid: FunctionId, term: tuple, depth: int = 0) -> set[str | None]:
+    """The mapped classes the queries an object term comes from name, followed as `_loaded_on`
+    follows them (an awaited project coroutine's returns included); None for what is not known."""
+    _, function = project.functions[fid]
+    term = _element(term)
+    if term[0] == "load":
+        return {function.loads[term[1]].model if term[1] < len(function.loads) else None}
+    if term[0] == "name" and depth < 4:
+        held = function.holds.get(term[1], ())
+        return {m for t in held for m in _loaded_models(project, fid, t, depth + 1)} if held else {None}
+    call = next((c for c in function.calls if c.index == term[1]), None) if term[0] == "call" else None
+    target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
+    if depth >= 4 or target is None or not target[1].is_async or "." in target[1].qualname or not target[1].results:
+        return {None}
+    module, callee = target
+    return {m for t in callee.results for m in _loaded_models(project, (module.name, callee.key), t, depth + 1)}
 
 
 _DYNAMIC = 'lazy="dynamic" query'

@@ -923,6 +923,26 @@ async def looped_undeferred(db: AsyncSession):
     return [a.bio for a in await db.scalars(select(Author).options(undefer(Author.bio)))]
 
 
+async def fetch_author(db: AsyncSession, author_id: int) -> Author:
+    return await db.get(Author, author_id)
+
+
+async def fetch_author_with_bio(db: AsyncSession, author_id: int) -> Author:
+    return await db.get(Author, author_id, options=[undefer(Author.bio)])
+
+
+@router.get("/fetched/{author_id}")
+async def fetched(author_id: int, db: AsyncSession):
+    author = await fetch_author(db, author_id)
+    return {"bio": author.bio}
+
+
+@router.get("/fetched_with_bio/{author_id}")
+async def fetched_with_bio(author_id: int, db: AsyncSession):
+    author = await fetch_author_with_bio(db, author_id)
+    return {"bio": author.bio}
+
+
 @router.get("/plain/{author_id}")
 async def plain(author_id: int, db: AsyncSession):
     author = await db.get(Author, author_id)
@@ -934,6 +954,7 @@ async def plain(author_id: int, db: AsyncSession):
     ("bio", "Author.bio"), ("notes", "Author.notes"), ("book_count", "Author.book_count"),
     ("selected", "Author.bio"),  # `(await db.scalars(...)).one()` loads it as well as `get()`
     ("looped", "Author.bio"),  # each element of a loaded list is an object of that load
+    ("fetched", "Author.bio"),  # what an awaited coroutine handed the AsyncSession returns
 ])
 def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings, function, column):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
@@ -950,6 +971,7 @@ def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings, 
 
 @pytest.mark.parametrize("function", [
     "undeferred", "awaited", "plain", "selected_undeferred", "selected_joined", "listed_eager", "looped_undeferred",
+    "fetched_with_bio",
 ])
 def test_near_miss_an_undefer_awaitable_attrs_or_a_loaded_column_is_no_finding(app, findings, function):
     assert findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function) == []
