@@ -1122,6 +1122,9 @@ NAMED_MAPPING_SHAPES = {
     "installed": "    app.dependency_overrides = OVERRIDES\n    OVERRIDES[KEY] = override_get_db",
     "setattr": '    monkeypatch.setattr(app, "dependency_overrides", {KEY: override_get_db})',
     "patch-object": '    with mock.patch.object(app, "dependency_overrides", {KEY: override_get_db}):\n        yield',
+    # a fixture handing the mapping out, taken by name
+    "fixture": "    pass\n\n\n@pytest.fixture()\ndef overrides_fixture():\n    yield app.dependency_overrides\n\n\n"
+    "@pytest.fixture()\ndef _client(overrides_fixture):\n    overrides_fixture[KEY] = override_get_db",
 }
 
 

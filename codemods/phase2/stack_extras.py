@@ -987,8 +987,9 @@ def _function_scopes(tree: ast.Module) -> dict[int, str]:
 
 def _override_aliases(tree: ast.Module) -> frozenset[str]:
     """Names bound anywhere in the module to the `dependency_overrides` mapping itself, either way
-    round (`ov = app.dependency_overrides`; `app.dependency_overrides = OVERRIDES`): what is
-    written into them is written into the application's overrides. Read module-wide, as the dict
+    round (`ov = app.dependency_overrides`; `app.dependency_overrides = OVERRIDES`), or by a pytest
+    fixture returning or yielding it (a test's parameter of that name): what is written into them
+    is written into the application's overrides. Read module-wide, as the dict
     displays are: a name only some function binds so still counts everywhere, which at worst
     reads an override that is not one (a refusal to write, never a missed override)."""
     pairs: list[tuple[ast.expr, ast.expr]] = []
@@ -998,6 +999,13 @@ def _override_aliases(tree: ast.Module) -> frozenset[str]:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             pairs.append((node.target, node.value))
     found: set[str] = set()
+    for node in ast.walk(tree):
+        # a fixture handing out the mapping: the tests taking it by name write into it
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+            isinstance(inner, (ast.Return, ast.Yield)) and inner.value is not None and _is_overrides(inner.value)
+            for inner in ast.walk(node)
+        ):
+            found.add(node.name)
     grew = True
     while grew:  # `a = app.dependency_overrides; b = a` chains
         grew = False
