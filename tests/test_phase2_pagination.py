@@ -10,32 +10,14 @@ from __future__ import annotations
 import pytest
 from test_phase2_rules import apply, dedent, function, handler, read
 from test_phase2_soundness import HEAD, KINDS, SUBSYSTEM, serve, service
+from test_phase2_soundness import MODELS as SOUND_MODELS
 
 __all__ = ["service"]  # the fixture, used by name
 
 # The soundness tests' models, the item's owner a lazy relationship.
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    owner: Mapped[User] = relationship()
-"""
+MODELS = SOUND_MODELS.replace("mapped_column\n", "mapped_column, relationship\n", 1) + (
+    "    owner: Mapped[User] = relationship()\n"
+)
 PAGED_HEAD = dedent(HEAD).replace("\nrouter = APIRouter()", "") + "\n" + dedent(
     """
     from fastapi_pagination import Page
