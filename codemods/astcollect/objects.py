@@ -315,7 +315,8 @@ class _Flow:
                 return self._entity_load(node, node.args[0], "get", receiver.id, node)
             if func.attr in _SCALAR_LOADS and node.args:
                 return self._select_load(node, node.args[0], receiver.id)
-            return None
+            if self._awaited_result(receiver.id) is None:
+                return None
         # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`, and on
         # an AsyncSession `(await s.scalars(stmt)).one()`: the await only hands over the same result
         steps: list[str] = []
@@ -325,7 +326,12 @@ class _Flow:
             if type(inner) is ast.Await:
                 inner = inner.value
             if type(inner) is ast.Name:
-                break
+                # `result = await s.execute(stmt)` then `result.scalar_one()`: the Result the name
+                # holds is the query's, consumed a statement later
+                awaited = self._awaited_result(inner.id)
+                if awaited is None:
+                    break
+                inner = awaited
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
@@ -345,6 +351,22 @@ class _Flow:
         if head.attr in _SCALAR_LOADS or head.attr == "execute":
             return self._select_load(node, current.args[0], session)
         return None
+
+    def _awaited_result(self, name: str) -> ast.Call | None:
+        """The session call whose awaited result a local name holds (`result = await
+        db.execute(stmt)`), when that is its only binding; None otherwise. Only the awaited form:
+        a synchronous `result = s.execute(stmt)` keeps the facts phase two reads as they were."""
+        values = self.statements.get(name, []) if name in self.local else []
+        if len(values) != 1 or type(values[0]) is not ast.Await:
+            return None
+        call = values[0].value
+        if type(call) is not ast.Call or type(call.func) is not ast.Attribute or not call.args:
+            return None
+        on = call.func.value  # `db` or a Session an instance holds, `self.db`
+        on = on.value if type(on) is ast.Attribute else on
+        if type(on) is not ast.Name or on.id == name or call.func.attr not in ("execute", *_SCALAR_LOADS):
+            return None
+        return call
 
     def _held_load(self, node: ast.Call, func: ast.Attribute, held: str) -> facts.Load | list[facts.Load] | None:
         def session(expr: ast.expr) -> str | None:
@@ -368,6 +390,8 @@ class _Flow:
                 inner = inner.value
             if session(current.func.value) is not None:
                 break
+            if type(inner) is ast.Name:  # `result = await self.db.execute(stmt)`, consumed later
+                inner = self._awaited_result(inner.id) or inner
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute or not current.args:

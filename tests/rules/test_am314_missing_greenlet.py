@@ -717,6 +717,15 @@ class BookRepo:
         book = (await self.session.scalars(select(Book).where(Book.id == book_id))).one()
         return book.author.name
 
+    async def author_two_step(self, book_id: int) -> str:
+        result = await self.session.execute(select(Book).where(Book.id == book_id))
+        book = result.scalar_one()
+        return book.author.name
+
+    async def author_two_step_eager(self, book_id: int) -> str:
+        result = await self.session.execute(select(Book).options(selectinload(Book.author)))
+        return result.scalars().first().author.name
+
     async def author_eager(self, book_id: int) -> str:
         book = await self.session.get(Book, book_id, options=[selectinload(Book.author)])
         return book.author.name
@@ -758,6 +767,16 @@ async def selected(book_id: int, db: AsyncSession):
     return {"author": await BookRepo(db).author_selected(book_id)}
 
 
+@router.get("/two_step/{book_id}")
+async def two_step(book_id: int, db: AsyncSession):
+    return {"author": await BookRepo(db).author_two_step(book_id)}
+
+
+@router.get("/two_step_eager/{book_id}")
+async def two_step_eager(book_id: int, db: AsyncSession):
+    return {"author": await BookRepo(db).author_two_step_eager(book_id)}
+
+
 @router.get("/declared/{book_id}")
 async def declared(book_id: int, db: AsyncSession):
     return {"author": await DeclaredRepo(db).author_of(book_id)}
@@ -777,6 +796,7 @@ async def refreshed(book_id: int, db: AsyncSession):
 @pytest.mark.parametrize(("function", "where"), [
     ("built", "BookRepo.author_of"), ("injected", "BookRepo.author_of"),
     ("selected", "BookRepo.author_selected"), ("declared", "DeclaredRepo.author_of"),
+    ("two_step", "BookRepo.author_two_step"),  # the held Session's Result consumed a statement later
 ])
 def test_a_lazy_load_in_a_repository_method_on_its_held_async_session_is_am314(app, findings, function, where):
     found = findings(app(HELD, {"models.py": MODELS}), function)
@@ -784,7 +804,7 @@ def test_a_lazy_load_in_a_repository_method_on_its_held_async_session_is_am314(a
     assert f"in api.items.{where})" in found[0]["message"] and "book.author" in found[0]["message"], found
 
 
-@pytest.mark.parametrize("function", ["eager", "refreshed"])
+@pytest.mark.parametrize("function", ["eager", "refreshed", "two_step_eager"])
 def test_near_miss_the_repository_method_eager_loads_or_refreshes_it(app, findings, function):
     assert findings(app(HELD, {"models.py": MODELS}), function) == []
 
@@ -923,6 +943,63 @@ async def looped_undeferred(db: AsyncSession):
     return [a.bio for a in await db.scalars(select(Author).options(undefer(Author.bio)))]
 
 
+@router.get("/two_step/{book_id}")
+async def two_step(book_id: int, db: AsyncSession):
+    result = await db.execute(select(Book).where(Book.id == book_id))
+    book = result.scalar_one_or_none()
+    return {"author": book.author.name}
+
+
+@router.get("/two_step_scalars/{author_id}")
+async def two_step_scalars(author_id: int, db: AsyncSession):
+    result = await db.scalars(select(Author).where(Author.id == author_id))
+    author = result.one()
+    return {"bio": author.bio}
+
+
+@router.get("/two_step_listed")
+async def two_step_listed(db: AsyncSession):
+    result = await db.scalars(select(Book))
+    books = result.all()
+    return [b.author.name for b in books]
+
+
+@router.get("/two_step_looped")
+async def two_step_looped(db: AsyncSession):
+    result = await db.execute(select(Author))
+    out = []
+    for author in result.unique().scalars():
+        out.append(author.bio)
+    return out
+
+
+@router.get("/two_step_first")
+async def two_step_first(db: AsyncSession):
+    result = await db.execute(select(Book))
+    book = result.scalars().first()
+    return {"author": book.author.name}
+
+
+@router.get("/two_step_joined/{book_id}")
+async def two_step_joined(book_id: int, db: AsyncSession):
+    statement = select(Book).where(Book.id == book_id).options(joinedload(Book.author))
+    result = await db.execute(statement)
+    book = result.scalar_one()
+    return {"author": book.author.name}
+
+
+@router.get("/two_step_eager")
+async def two_step_eager(db: AsyncSession):
+    result = await db.scalars(select(Book).options(selectinload(Book.author)))
+    return [b.author.name for b in result.all()]
+
+
+@router.get("/two_step_undeferred")
+async def two_step_undeferred(db: AsyncSession):
+    result = await db.execute(select(Author).options(undefer(Author.bio)))
+    return [a.bio for a in result.scalars().all()]
+
+
 async def fetch_author(db: AsyncSession, author_id: int) -> Author:
     return await db.get(Author, author_id)
 
@@ -955,6 +1032,8 @@ async def plain(author_id: int, db: AsyncSession):
     ("selected", "Author.bio"),  # `(await db.scalars(...)).one()` loads it as well as `get()`
     ("looped", "Author.bio"),  # each element of a loaded list is an object of that load
     ("fetched", "Author.bio"),  # what an awaited coroutine handed the AsyncSession returns
+    # a Result kept in a local and consumed a statement later is that query's, as in one step
+    ("two_step_scalars", "Author.bio"), ("two_step_looped", "Author.bio"),
 ])
 def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings, function, column):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
@@ -963,7 +1042,10 @@ def test_a_deferred_column_read_in_an_async_session_route_is_am314(app, findings
     assert "add `undefer(Model.column)`" in found[0]["message"] and "selectinload" not in found[0]["message"]
 
 
-@pytest.mark.parametrize(("function", "read"), [("selected_books", "book.author"), ("listed", "b.author")])
+@pytest.mark.parametrize(("function", "read"), [
+    ("selected_books", "book.author"), ("listed", "b.author"),
+    ("two_step", "book.author"), ("two_step_listed", "b.author"), ("two_step_first", "book.author"),
+])
 def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings, function, read):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function)
     assert [f["code"] for f in found] == ["AM314"] and f"{read} (lazy load)" in found[0]["message"], found
@@ -971,7 +1053,7 @@ def test_a_lazy_load_on_what_an_awaited_select_returned_is_am314(app, findings, 
 
 @pytest.mark.parametrize("function", [
     "undeferred", "awaited", "plain", "selected_undeferred", "selected_joined", "listed_eager", "looped_undeferred",
-    "fetched_with_bio",
+    "fetched_with_bio", "two_step_joined", "two_step_eager", "two_step_undeferred",
 ])
 def test_near_miss_an_undefer_awaitable_attrs_or_a_loaded_column_is_no_finding(app, findings, function):
     assert findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function) == []
