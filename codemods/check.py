@@ -1707,16 +1707,24 @@ def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk
 
 
 def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
 
     _, function = project.functions[fid]
     found = []
+    loaded: set[str] | None = None
     # Only reads in its own body on a name that holds nothing but what a query on its
     # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
     # the route built, a response field), and correct async code must not be flagged on a guess.
     for risk in _own_attribute_risks(project, fid):
         held = function.holds.get(risk.path.split(".", 1)[0], ())
         if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
+            continue
+        if loaded is None:
+            loaded = closure_eager_names(project, fid)
+        if {"*", risk.attribute} & loaded:
+            # The lazy-load analysis does not tie an awaited query's options to the objects it
+            # loads (`(await s.scalars(select(A).options(selectinload(A.books)))).one()`): an
+            # eager load of that name in the closure is taken as this one, as for model code.
             continue
         # The risk matches the attribute by name over every class: when the queries name the
         # class, and its relationship of that name never loads (`lazy="raise"`) or always has
