@@ -162,7 +162,6 @@ from async_migrate.codemods.session_work import (
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import unawaited_session_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
-from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -609,7 +608,7 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
     # A library's async form of a call phase two maps (`apaginate(db, q)`) is a coroutine function
     # too: written without `await` (by hand, after phase two), it returns the coroutine, and a
     # response built from it is no page.
-    library = {target for target in {**CALL_MAPPINGS, **project.config.call_mappings}.values()
+    library = {target for target in project.call_mappings.values()
                if project.function(target) is None}
     for call in handler.function.calls:
         if call.callee is None or project.canonical(call.callee) not in library:
@@ -1509,7 +1508,7 @@ def _mapped_handoff(project: Project, function: facts.Function, call: facts.Call
     `functools.partial(paginate, db)` called later: it is that call, made elsewhere."""
     if call.callee is None or call.offloaded or call.greenlet:
         return None
-    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
+    mappings = project.call_mappings
     callee = project.canonical(call.callee) or ""
     args = call.args
     if callee in PARTIALS and args and args[0].position == 0 and args[0].ref is not None:

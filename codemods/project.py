@@ -52,6 +52,7 @@ from async_migrate.codemods.untyped_provider import untyped_outside_entered, unt
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.dependency_injector import INJECT
 from async_migrate.codemods.vocabulary.fastapi import (
+    CALL_MAPPINGS,
     HTTP_VERBS,
     REGISTRATION_ATTRS,
     ROUTE_ATTRS,
@@ -420,6 +421,12 @@ class Project:
         if target.kind == "external":
             return None
         return False
+
+    @cached_property
+    def call_mappings(self) -> dict[str, str]:
+        """Library calls and the async form phase two writes for each (`paginate` ->
+        `apaginate`): the tool's own, then the configured `call-mappings`, which win."""
+        return {**CALL_MAPPINGS, **self.config.call_mappings}
 
     @cached_property
     def handlers(self) -> list[Handler]:

@@ -111,7 +111,7 @@ from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE
 from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
-from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS, THREADPOOL
+from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.python import PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -2385,7 +2385,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     names = project.session_names(fid)
     found: list[_Own] = []
     callees = {edge.call.index: edge for edge in project.all_calls_from[fid]}
-    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
+    mappings = project.call_mappings
     for alias, source in function.rebinds:
         if source in names:
             found.append(_Own(AM210, function.line, f"rebinds the Session to `{alias}`: the tool does not "
@@ -2929,7 +2929,7 @@ def _partial_text(project: Project, call: facts.Call, callee: str | None, writte
     """Why a `functools.partial` handed the Session, or one called with it, blocks: the call it
     stands for is made later or under another name, where the rewrite cannot await it. Call-mappings
     cannot help (`functools.partial` has no async form); writing the call out can."""
-    mappings = {**CALL_MAPPINGS, **project.config.call_mappings}
+    mappings = project.call_mappings
     if project.canonical(callee) in PARTIALS:
         # `pager = partial(paginate, db)`, `pager(q)`: the partial is called where no rewrite reaches
         bound = next((a.ref for a in call.args if a.position == 0 and a.ref), None)
