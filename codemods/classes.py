@@ -73,7 +73,7 @@ class Classes:
         """Relationships another module maps onto a plain class (`map_imperatively`) become the
         class's own, as if declared in its body: a copy, so the cached facts stay the module's."""
         for module in self.project.modules.values():
-            for ref, (relationships, targets, primary) in module.mapped.items():
+            for ref, (relationships, targets, primary, deferred) in module.mapped.items():
                 entry = self.by_ref.get(ref) or self.by_ref.get(self.project.canonical(ref) or ref)
                 if entry is None:
                     continue
@@ -83,6 +83,7 @@ class Classes:
                     relationships={**declared.relationships, **relationships},
                     targets={**declared.targets, **targets},
                     primary_keys=declared.primary_keys or primary,
+                    deferred=(*declared.deferred, *deferred),
                     # mapped to a Table, as `__table__ = ...` says; its key is the Table's, read above
                     names=(*declared.names, "__table__" if not primary else "__imperative__"),
                 )

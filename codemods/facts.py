@@ -617,9 +617,12 @@ class Module(_Fact):
     # relationship(Batch)})`, anywhere in the module, `start_mappers()` included): the mapped
     # class, resolved, -> its relationship() properties as `ClassFacts.relationships` and
     # `ClassFacts.targets` have them, and the primary key columns of the module-level `Table`
-    # it maps (when each is an attribute of the same name), which `classes.Classes` adds to
-    # the class's own.
-    mapped: dict[str, tuple[dict[str, str], dict[str, str], tuple[str, ...]]] = field(default_factory=dict)
+    # it maps (when each is an attribute of the same name), and its deferred column properties
+    # (`deferred(t.c.body)`, `column_property(..., deferred=True)`), which `classes.Classes` adds
+    # to the class's own.
+    mapped: dict[str, tuple[dict[str, str], dict[str, str], tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
     # Module-level names used as values anywhere in the module outside the places FastAPI takes a
     # function itself (a Depends() argument, a registered endpoint or hook, a dependency override):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or

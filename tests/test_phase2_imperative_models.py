@@ -107,3 +107,53 @@ def test_a_relationship_mapped_imperatively_gets_its_eager_load_and_runs_on_the_
         print(json.dumps([client.get("/books/1/author").json(), client.get("/titles").json()]))
     """)
     assert result == [{"title": "Alpha", "author": "Ann", "publisher": "Pan"}, ["Alpha", "Beta"]]
+
+
+# The mapping's other properties: a deferred column property (loaded by its first read, IO the
+# AsyncSession refuses), a column property of an expression (loaded with the row), in the
+# `dict(...)` form. Neither maps a column of the Table under another name, so the primary key
+# is still the Table's and `get` still becomes a `select` taking the loader options.
+DEFERRED_MODELS = MODELS.replace(
+    'mapper_registry.map_imperatively(Book, books, properties={"author": relationship(author_mapper)})',
+    """mapper_registry.map_imperatively(Book, books, properties=dict(
+        author=relationship(author_mapper),
+        shout=column_property(func.upper(books.c.title), deferred=True),
+        size=column_property(func.length(books.c.title)),
+    ))""",
+).replace("from sqlalchemy import Column,", "from sqlalchemy import func, Column,").replace(
+    "import registry, relationship", "import column_property, registry, relationship"
+)
+
+DEFERRED_ROUTE = """
+@router.get("/books/{book_id}/shout")
+def shout(book_id: int, session: session_dependency):
+    book = session.get(Book, book_id)
+    return {"shout": book.shout, "size": book.size, "author": book.author.name}
+"""
+
+
+def test_a_deferred_column_property_mapped_imperatively_is_undeferred_on_the_async_stack(cli, project, app_files):
+    assert "shout=column_property" in DEFERRED_MODELS and "import func" in DEFERRED_MODELS
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": DEFERRED_MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: router(DEFERRED_ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "shout")["action"] == "migrate", handler(document, "shout")
+    migrated = function(root, SUBSYSTEM, "shout")
+    assert "undefer(Book.shout)" in migrated and "selectinload(Book.author)" in migrated, migrated
+    assert "Book.size" not in migrated, migrated
+    result = serve(root, """
+        print(json.dumps(client.get("/books/1/shout").json()))
+    """)
+    assert result == {"shout": "ALPHA", "size": 5, "author": "Ann"}
+
+
+def test_a_mapping_property_renaming_the_key_column_keeps_get_unrewritten(cli, project, app_files):
+    """Near miss: `book_id=books.c.id` maps the key column under another name, so `Book.id` is
+    no attribute and the `select` phase two would write is not known: the route blocks."""
+    models = DEFERRED_MODELS.replace("author=relationship(author_mapper),",
+                                     "author=relationship(author_mapper), book_id=books.c.id,")
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": models, "schemas.py": SCHEMAS, SUBSYSTEM: router(DEFERRED_ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "shout")["action"] == "blocked", handler(document, "shout")
+    assert "primary key" in str(handler(document, "shout")), handler(document, "shout")

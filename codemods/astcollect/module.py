@@ -200,11 +200,15 @@ class Collector:
 
     def _imperative_mappings(self) -> None:
         """`facts.Module.mapped`: each `X.map_imperatively(Class, table, properties={...})`, its
-        relationship() properties read as a declarative class body's. A relationship may name the
-        mapper another such call returned (`lines_mapper = reg.map_imperatively(OrderLine, ...)`)."""
+        relationship() and deferred column properties read as a declarative class body's. A
+        relationship may name the mapper another such call returned (`lines_mapper =
+        reg.map_imperatively(OrderLine, ...)`)."""
         scopes = [self.tree, *(n for n in ast.walk(self.tree) if isinstance(n, FUNCTIONS))]
         keys: dict[str, tuple[str, ...]] = {}  # module-level `name = Table(...)` -> its primary key columns
+        displays: dict[str, list[ast.expr]] = {}  # module-level names -> each value assigned them
         for statement in self.tree.body:
+            if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
+                displays.setdefault(statement.targets[0].id, []).append(statement.value)
             if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name \
                     and type(statement.value) is ast.Call and (self.ref(statement.value.func) or "").endswith(".Table"):
                 keys[statement.targets[0].id] = tuple(
@@ -232,24 +236,50 @@ class Collector:
                 if mapped is None:
                     continue
                 found = facts.ClassFacts(name="", qualname="", line=call.lineno)
-                properties = argument(call, 2, "properties")
-                for key, value in zip(*((properties.keys, properties.values) if type(properties) is ast.Dict else ((), ()))):
-                    name = string(key) if key is not None else None
-                    if name is None or type(value) is not ast.Call:
-                        continue
-                    self._relationship(found, [name], value)
-                    first = argument(value, 0, "argument")
-                    if name in found.relationships and type(first) is ast.Name and first.id in mappers:
-                        found.targets[name] = mappers[first.id]
+                properties = _mapping_properties(argument(call, 2, "properties"), displays)
                 table = argument(call, 1, "local_table")
-                renamed = argument(call, 99, "column_prefix") is not None or (
-                    type(properties) is ast.Dict and len(found.relationships) < len(properties.keys)
-                )
-                table_key = keys.get(table.id, ()) if type(table) is ast.Name and not renamed else ()
-                relationships, targets, known = self.facts.mapped.get(mapped, ({}, {}, ()))
+                table_name = table.id if type(table) is ast.Name else None
+                primary = keys.get(table_name, ()) if table_name is not None else ()
+                renamed = argument(call, 99, "column_prefix") is not None or properties is None
+                for key, value in properties or ():
+                    if type(value) is ast.Call:
+                        self._relationship(found, [key], value)
+                        first = argument(value, 0, "argument")
+                        if key in found.relationships and type(first) is ast.Name and first.id in mappers:
+                            found.targets[key] = mappers[first.id]
+                        self._descriptor(found, [key], value)
+                    if key not in found.relationships and self._may_move_key(key, value, table_name, primary):
+                        renamed = True
+                relationships, targets, known, deferred = self.facts.mapped.get(mapped, ({}, {}, (), ()))
                 relationships.update(found.relationships)
                 targets.update(found.targets)
-                self.facts.mapped[mapped] = (relationships, targets, known or table_key)
+                self.facts.mapped[mapped] = (
+                    relationships, targets, known or (() if renamed else primary),
+                    (*deferred, *(name for name in found.deferred if name not in deferred)),
+                )
+
+    def _may_move_key(self, key: str, value: ast.expr, table: str | None, primary: tuple[str, ...]) -> bool:
+        """Whether the mapping property `key: value` (no relationship) may map a primary key column
+        of `table` under another attribute name, or another column under a key column's name: the
+        class's key is then not the Table's column names. A SQL expression (`column_property(
+        select(...).scalar_subquery())`, `func.length(t.c.email)`) maps no column of its own."""
+        columns: list[ast.expr]
+        if type(value) is ast.Call:
+            if self.ref(value.func) not in DEFERRED_COLUMNS | DEFERRABLE_COLUMNS:
+                return True
+            columns = list(value.args)
+        else:
+            columns = [value]
+        for column in columns:
+            if type(column) is ast.Call or type(column) is ast.BinOp:
+                continue  # an expression over columns: read, never mapped as one
+            written = _table_column(column)
+            if written is None:
+                return True  # a name or anything else: which column it is is not read
+            owner, name = written
+            if owner == table and (name in primary or key in primary) and name != key:
+                return True
+        return False
 
     def definitions(self, body: list[ast.stmt]) -> Iterator[ast.stmt]:
         """Statements of a module or class body, looking through if/try/with/for blocks
@@ -1980,6 +2010,40 @@ def _plain_mapper_args(value: ast.expr | None) -> bool:
         return False
     keys = [string(key) if key is not None else None for key in value.keys]
     return None not in keys and "primary_key" not in keys
+
+
+def _mapping_properties(
+    node: ast.expr | None, displays: dict[str, list[ast.expr]]
+) -> list[tuple[str, ast.expr]] | None:
+    """The `properties=` of a `map_imperatively(...)` call as (key, value) pairs: a `{...}`
+    literal, a `dict(key=...)` call, or a module-level name bound once to either; None when
+    they cannot be read (a name bound otherwise, `**` unpacking, a key that is no string)."""
+    if node is None:
+        return []
+    if type(node) is ast.Name:
+        bound = displays.get(node.id, [])
+        return _mapping_properties(bound[0], {}) if len(bound) == 1 and type(bound[0]) is not ast.Name else None
+    if type(node) is ast.Dict:
+        keys = [string(key) if key is not None else None for key in node.keys]
+        return None if None in keys else list(zip(keys, node.values))  # type: ignore[arg-type]
+    if type(node) is ast.Call and dotted(node.func) == "dict" and not node.args:
+        if any(keyword.arg is None for keyword in node.keywords):
+            return None
+        return [(keyword.arg, keyword.value) for keyword in node.keywords]  # type: ignore[misc]
+    return None
+
+
+def _table_column(node: ast.expr) -> tuple[str, str] | None:
+    """`(table, column)` for `table.c.column` or `table.c["column"]`."""
+    if type(node) is ast.Attribute:
+        owner, name = node.value, node.attr
+    elif type(node) is ast.Subscript and (name := string(node.slice)) is not None:  # type: ignore[assignment]
+        owner = node.value
+    else:
+        return None
+    if type(owner) is ast.Attribute and owner.attr in ("c", "columns") and type(owner.value) is ast.Name:
+        return owner.value.id, name
+    return None
 
 
 def _dict_entry(node: ast.expr | None, key: str) -> ast.expr | None:

@@ -103,9 +103,10 @@ Not detected (may miss)
       which follows model code (`codemods/phase2/model_members.py`); relationships read
       by `**`/`model_dump()`/custom serializers; pydantic aliases
       (`Field(validation_alias=...)`).
-    - Relationships declared outside a class body (imperative mapping; a
-      `@declared_attr` method returning something other than the `relationship(...)`
-      call itself), and
+    - Relationships and deferred columns declared outside a class body where they are
+      not read: an imperative mapping's `properties=` that is no `{...}` literal, `dict(...)`
+      call or module-level name bound once to one; a `@declared_attr` method returning
+      something other than the `relationship(...)` call itself; and
       classes in modules the pre-pass did not collect (it follows imports, so models
       and schemas a collected module imports are there).
     - Expired attributes: after `commit()` with `expire_on_commit=True` even column

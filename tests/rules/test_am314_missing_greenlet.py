@@ -1059,6 +1059,67 @@ def test_near_miss_an_undefer_awaitable_attrs_or_a_loaded_column_is_no_finding(a
     assert findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), function) == []
 
 
+# The same columns mapped imperatively: `properties=` of `map_imperatively` holds the deferred
+# ones (`deferred(t.c.x)`, `column_property(..., deferred=True)`), which check did not read.
+IMPERATIVE_MODELS = """
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func
+from sqlalchemy.orm import column_property, deferred, registry
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+authors = Table(
+    "authors", metadata,
+    Column("id", Integer, primary_key=True), Column("name", String(50)), Column("bio", Text),
+)
+
+
+class Author:
+    pass
+
+
+AUTHOR_PROPERTIES = {
+    "bio": deferred(authors.c.bio),
+    "loud": column_property(func.upper(authors.c.name), deferred=True),
+    "size": column_property(func.length(authors.c.name)),
+}
+mapper_registry.map_imperatively(Author, authors, properties=AUTHOR_PROPERTIES)
+"""
+IMPERATIVE_ROUTE = """
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from models import Author
+
+
+@router.get("/read/{author_id}")
+async def read(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"{field}": author.{field}}
+
+
+@router.get("/loaded/{author_id}")
+async def loaded(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id, options=[undefer(Author.bio), undefer(Author.loud)])
+    return {"bio": author.bio, "loud": author.loud}
+"""
+
+
+@pytest.mark.parametrize("field", ["bio", "loud"])
+def test_a_deferred_column_mapped_imperatively_read_in_an_async_session_route_is_am314(app, findings, field):
+    root = app(IMPERATIVE_ROUTE.replace("{field}", field), {"models.py": IMPERATIVE_MODELS})
+    found = findings(root, "read")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"(Author.{field}, a deferred column no query undefers" in found[0]["message"], found
+
+
+@pytest.mark.parametrize(("field", "function"), [("size", "read"), ("bio", "loaded")])
+def test_near_miss_an_imperative_column_property_loaded_with_the_row_or_undeferred_is_no_finding(
+    app, findings, field, function
+):
+    root = app(IMPERATIVE_ROUTE.replace("{field}", field), {"models.py": IMPERATIVE_MODELS})
+    assert findings(root, function) == []
+
+
 def test_a_dynamic_relationship_in_an_async_session_route_says_write_only_not_an_eager_load(app, findings):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "dynamic")
     assert [f["code"] for f in found] == ["AM314"], found
