@@ -279,8 +279,29 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
                 "with the classes it builds from the Session, when its `__init__` also keeps it "
                 "(`self.db = db`)"
             )
+        if _bound_method_twins(project, fid):
+            continue
         return f"{_name(project, fid)} is a method dependency"
     return None
+
+
+def _bound_method_twins(project: Project, fid: FunctionId) -> bool:
+    """`Depends(container.get_orders_service)` on a module-level instance of a class that keeps no
+    Session (a hand-written container, a settings object): FastAPI calls the bound method, so an
+    async twin method beside it in the same class, named in the migrated routes' `Depends(...)`,
+    runs with the same instance. Not a method a subclass overrides (which one the instance runs
+    is not followed here), nor one of a class holding the Session (that class moves as a whole),
+    nor a special or decorated method (a decorator may not pass a coroutine function through)."""
+    from async_migrate.codemods.phase2 import holders
+
+    classes = project.flow.classes
+    _, function = project.functions[fid]
+    owner = classes.owner(fid)
+    if owner is None or function.name.startswith("__") or holders.holder_of(project, fid) is not None:
+        return False
+    if any((d.callee or "").rsplit(".", 1)[-1] not in ("staticmethod", "classmethod") for d in function.decorators):
+        return False
+    return not any(function.name in classes.methods.get(sub, {}) for sub in classes.subclasses(owner))
 
 
 def _built_from_session(project: Project, fid: FunctionId) -> list[str]:

@@ -684,6 +684,8 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
         if target in twins:
             home, dep = project.functions[target]
             renames[ref.rsplit(".", 1)[-1]] = twins[target]
+            if "." in dep.qualname:
+                continue  # a bound method (`container.get_service`): its twin is reached through the instance
             via = _imported(module, home.name, dep.name, _resolves_to(partial(_function_id, project), target))
             if via is not None:
                 renamed, imported = via

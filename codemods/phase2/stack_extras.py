@@ -775,11 +775,25 @@ def overrides(
                     continue
                 scope = scopes.get(id(node), "")
                 local = _imported_in(imported, scope, name)
-                if project.canonical(local or absolute(module, name)) in providers:
+                ref = local or absolute(module, name)
+                if project.canonical(ref) in providers or _bound_method(project, ref) in providers:
                     yield Override(
                         module.path, getattr(node, "lineno", 0), first_line(text, node), name,
                         scopes.get(id(node), ""),
                     )
+
+
+def _bound_method(project: Project, ref: str) -> str | None:
+    """The method `ref` names through an instance (`container.get_service` for a module-level
+    `container = Container()`), as `module.Class.method`; None for anything else."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    fid = dependency_function(project, ref) if "." in ref else None
+    if fid is None:
+        return None
+    module, function = project.functions[fid]
+    named = f"{module.name}.{function.qualname}"
+    return named if "." in function.qualname and project.canonical(ref) != named else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,11 +33,13 @@ class Twinned:
     twin: str  # the name the migrated routes depend on instead, in the same module
     module: str  # that module's path
     routes: tuple[str, ...]  # the migrated routes reaching it, by name
+    method: bool = False  # a bound method (`container.get_service`): its twin is a method of the same class
 
 
 def twinned(project: Project, closure) -> list[Twinned]:
     """The dependencies (functions and classes) migrated routes reach through a twin or parallel class."""
     found: dict[str, tuple[str, str, list[str]]] = {}
+    methods: set[str] = set()
     for route in sorted(closure.migrated_routes):
         route_name = project.functions[route][1].qualname
         for fid in closure.dependency_twins.get(route, ()):
@@ -51,10 +53,14 @@ def twinned(project: Project, closure) -> list[Twinned]:
                     continue
                 original, twin = f"{module.name}.{function.qualname}", decision.twin
             ref = project.canonical(original) or original
+            if holder is None and "." in function.qualname:
+                methods.add(ref)
             entry = found.setdefault(ref, (twin, module.path, []))
             if route_name not in entry[2]:
                 entry[2].append(route_name)
-    return [Twinned(ref, twin, path, tuple(routes)) for ref, (twin, path, routes) in sorted(found.items())]
+    return [
+        Twinned(ref, twin, path, tuple(routes), ref in methods) for ref, (twin, path, routes) in sorted(found.items())
+    ]
 
 
 def notes(
@@ -88,6 +94,8 @@ def _notes(
         for o in stack_extras.overrides(project, texts, modules, {dep.original}):
             if (o.path, o.scope) in covered:
                 continue
+            # A bound method's twin is reached through the same instance: `container.get_service_async`.
+            twin = f"{o.provider.rpartition('.')[0]}.{dep.twin}" if dep.method and "." in o.provider else dep.twin
             shown = ", ".join(dep.routes[:3]) + (f" and {len(dep.routes) - 3} more" if len(dep.routes) > 3 else "")
             if not is_test_path(o.path):
                 # the application's own override: the migrated routes would bypass it when served
@@ -102,8 +110,8 @@ def _notes(
                 f"{o.path}:{o.line}: `{o.written}` overrides `{o.provider}`; the migrated routes ({shown}) depend "
                 f"on its async twin `{dep.twin}` ({dep.module}) instead, and FastAPI looks an override up by the "
                 "dependency a route names, so this one no longer reaches them: they run the real "
-                f"`{dep.twin}` in the tests. Override `{dep.twin}` as well, with the same stand-in "
-                f"(`app.dependency_overrides[{dep.twin}] = app.dependency_overrides[{o.provider}]` after this line)"
+                f"`{dep.twin}` in the tests. Override `{twin}` as well, with the same stand-in "
+                f"(`app.dependency_overrides[{twin}] = app.dependency_overrides[{o.provider}]` after this line)"
             )
             if session_overridden:
                 follow_ups.append(note)
