@@ -367,6 +367,56 @@ def test_2_a_read_after_commit_the_sync_maker_reloaded_is_refreshed_and_sees_the
     assert result == {"bulk": {"name": "Zoe"}, "sql": {"name": "Max"}}
 
 
+# Core statements on a `Table` (`select(users)`, `select(users.c.name)`, `insert(users).returning(
+# users.c.id)`) hand back rows and values, never ORM objects, even where a class is mapped to the
+# table: read after the commit, they are what they were, on either stack. Phase two blocked them
+# as a list it could not refresh.
+TABLES = """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+users = Table("users", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(100)))
+"""
+TABLE_ROWS = """
+@router.post("/users/table-rows")
+def table_rows(db: session_dependency):
+    rows = db.execute(select(users).order_by(users.c.id)).mappings().all()
+    db.execute(update(users).where(users.c.id == 1).values(name="Zed"))
+    db.commit()
+    return [dict(r) for r in rows]
+""", """
+@router.post("/users/table-names")
+def table_names(db: session_dependency):
+    names = db.scalars(select(users.c["name"]).order_by(users.c.id)).all()
+    ids = db.scalars(insert(users).returning(users.c.id), [{"id": 3, "name": "Cy"}, {"id": 4, "name": "Di"}]).all()
+    db.commit()
+    return {"names": list(names), "ids": sorted(ids)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_2_rows_of_a_table_read_after_commit_migrate_and_answer_what_was_read(cli, service, kind):
+    from test_phase2_soundness import ENGINE
+
+    source = routes(*TABLE_ROWS).replace(
+        "from sqlalchemy import func, select", "from sqlalchemy import func, insert, select, update"
+    ).replace("from models import Item, User", "from models import Item, User\nfrom tables import users")
+    root = service({"db/engine.py": dedent(ENGINE).replace(*EXPIRING_ENGINE), "tables.py": TABLES, SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"table_rows": "migrate", "table_names": "migrate"}
+    result = serve(root, kind, """
+        rows = client.post("/users/table-rows").json()
+        names = client.post("/users/table-names").json()
+        with Sync() as s:
+            stored = s.execute(select(User.id, User.name).order_by(User.id)).all()
+        print(json.dumps({"rows": rows, "names": names, "stored": [list(r) for r in stored]}))
+    """)
+    assert result == {
+        "rows": [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bob"}],
+        "names": {"names": ["Zed", "Bob"], "ids": [3, 4]},
+        "stored": [[1, "Zed"], [2, "Bob"], [3, "Cy"], [4, "Di"]],
+    }
+
+
 BLOCK_READ = """
 @router.put("/users/{user_id}/block")
 def rename_in_block(user_id: int, name: str, db: session_dependency):

@@ -375,7 +375,10 @@ def _values_only(
     ):
         return False  # a statement handed in (`run(db, stmt)`) may select anything
     module = project.functions[fid][0]
-    return expired_lists.no_entity([node], lambda name: expired_lists.mapped_name(models, module, name))
+    return expired_lists.no_entity(
+        [node], lambda name: expired_lists.mapped_name(models, module, name),
+        lambda name: expired_lists.table_name(models, module, name),
+    )
 
 
 def _given_to_session(node: ast.FunctionDef | ast.AsyncFunctionDef | None, name: str, params: frozenset[str]) -> bool:

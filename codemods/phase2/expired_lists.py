@@ -147,6 +147,30 @@ def mapped_name(models: Models, module: facts.Module, written: str) -> bool:
     return cls is not None and models.mapped(cls)
 
 
+def table_name(models: Models, module: facts.Module, written: str) -> bool:
+    """Whether a name as written in a module (`orders`, `tables.orders`) is a module-level
+    `Table(...)`: selecting it, or its columns, returns rows of values, never ORM objects, even
+    where a class is mapped to it."""
+    head, _, rest = written.partition(".")
+    ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
+    target = models.project.resolve(ref)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and models.project.canonical(value.ref) in TABLES
+
+
+# `Table` as SQLAlchemy exports it and where it is defined.
+TABLES = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"})
+
+
+def _table_column(arg: ast.expr, tables: Callable[[str], bool]) -> bool:
+    """`orders.c.id`, `orders.c["id"]`, `orders.columns.id` on a `Table` (`tables`)."""
+    owner = arg.value if isinstance(arg, (ast.Attribute, ast.Subscript)) else None
+    if not isinstance(owner, ast.Attribute) or owner.attr not in ("c", "columns"):
+        return False
+    written = name_chain(owner.value)
+    return written is not None and tables(written)
+
+
 class Body:
     """A function's source: where names are used after a line, and whether a list is changed."""
 
@@ -249,7 +273,9 @@ class Body:
             ]
         return min(starts, default=None)
 
-    def selects_no_entity(self, line: int, mapped: Callable[[str], bool]) -> bool:
+    def selects_no_entity(
+        self, line: int, mapped: Callable[[str], bool], tables: Callable[[str], bool] = lambda _: False
+    ) -> bool:
         """Whether the statement on `line` selects only columns and expressions, written inline
         (`db.scalar(select(func.count(Item.id)))`, `db.query(Item.name).first()`), or is raw SQL
         or a bulk `update`/`delete`/`insert` returning no entity (`db.execute(delete(M)...).rowcount`,
@@ -258,7 +284,8 @@ class Body:
         if self.node is None:
             return False
         return no_entity(
-            (s for s in ast.walk(self.node) if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.lineno == line), mapped
+            (s for s in ast.walk(self.node) if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.lineno == line),
+            mapped, tables,
         )
 
     def changed(self, name: str) -> bool:
@@ -282,10 +309,13 @@ class Body:
         return False
 
 
-def no_entity(statements: Iterable[ast.AST], mapped: Callable[[str], bool]) -> bool:
+def no_entity(
+    statements: Iterable[ast.AST], mapped: Callable[[str], bool], tables: Callable[[str], bool] = lambda _: False
+) -> bool:
     """Whether the statements build at least one SQL statement and every one selects only columns
     and expressions, is raw SQL, or is bulk DML returning no entity: what running it hands back
-    holds no ORM object. `mapped`: whether a name as written is a mapped class."""
+    holds no ORM object. `mapped`: whether a name as written is a mapped class; `tables`: whether
+    it is a `Table`, whose rows (`select(orders)`, `select(orders.c.id)`) are values too."""
     found = False
     for statement in statements:
         for node in ast.walk(statement):
@@ -307,6 +337,8 @@ def no_entity(statements: Iterable[ast.AST], mapped: Callable[[str], bool]) -> b
                 ):
                     continue  # `func.count(...)`, a literal
                 written = name_chain(arg)
+                if written is not None and tables(written) or _table_column(arg, tables):
+                    continue  # a Table's rows, or its columns: values
                 if written is None or "." not in written or mapped(written) or not mapped(written.rsplit(".", 1)[0]):
                     return False  # an entity, an alias, a local: maybe objects
     return found

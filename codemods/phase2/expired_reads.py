@@ -514,7 +514,8 @@ def analyse(
             if kind is Held.MANY and source is not None and _returned_columns(models, module, source):
                 continue  # `db.scalars(update(M)...returning(M.id)).all()`: values, which no commit expires
             if kind is Held.MANY and source is not None and source.expr.startswith("$") and body.selects_no_entity(
-                source.line, lambda written: expired_lists.mapped_name(models, module, written)
+                source.line, lambda written: expired_lists.mapped_name(models, module, written),
+                lambda written: expired_lists.table_name(models, module, written),
             ):
                 continue  # `db.execute(select(M.id, M.title)).all()`, `.rowcount` of a bulk delete: values
             if kind is Held.NONE:
@@ -539,7 +540,8 @@ def analyse(
                 helper is not None or expired_lists.entity(models, function, source)
             )
             if kind in (Held.ONE, Held.MAYBE) and source is not None and not entity_object and body.selects_no_entity(
-                source.line, lambda written: expired_lists.mapped_name(models, module, written)
+                source.line, lambda written: expired_lists.mapped_name(models, module, written),
+                lambda written: expired_lists.table_name(models, module, written),
             ):
                 continue  # `db.scalar(select(func.count(...)))`: a number, no ORM object
             if kind in (Held.MANY, Held.EACH) or read_at is None and (entity_object or kind in (Held.UNKNOWN, Held.PARAM)):

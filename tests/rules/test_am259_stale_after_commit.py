@@ -298,6 +298,45 @@ def test_values_from_statements_holding_no_object_read_after_commit_migrate(
         assert "AM259" in found["codes"], found
 
 
+# A `Table`'s rows and columns are values; an alias of it or a mapped class beside it may not be.
+BOOKS_TABLE = {"tables.py": """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+books = Table("books", MetaData(), Column("id", Integer, primary_key=True), Column("title", String(50)))
+lent = books.alias("lent")
+"""}
+
+
+@pytest.mark.parametrize(("statement", "action"), [
+    ("session.execute(select(books)).mappings().all()", "migrate"),
+    ("session.scalars(select(books.c.title)).all()", "migrate"),
+    ("session.execute(select(tables.books.c['title'])).all()", "migrate"),
+    ("session.scalars(insert(books).returning(books.c.id), [{'title': 'a'}]).all()", "migrate"),
+    ("session.execute(select(books, Book)).all()", "blocked"),
+    ("session.execute(select(lent)).all()", "blocked"),
+])
+def test_rows_of_a_table_read_after_commit_migrate(phase2, entry, app_files, statement, action):
+    document = phase2(
+        f"""
+        import tables
+        from sqlalchemy import insert
+        from tables import books, lent
+
+
+        @router.post("/books/values")
+        def values(session: session_dependency):
+            rows = {statement}
+            session.commit()
+            return {{"read": [r for r in rows]}}
+        """,
+        {**expiring(app_files), **BOOKS_TABLE},
+    )
+    found = entry(document, "values")
+    assert found["action"] == action, (statement, found)
+    if action == "blocked":
+        assert "AM259" in found["codes"], found
+
+
 # A helper handing back what its Session ran: a Row of columns (values), or a Row of what a
 # statement handed in selects (anything).
 HELPER_ROW = """
