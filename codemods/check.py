@@ -1706,33 +1706,83 @@ def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk
 
 
 def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str]) -> list[Blocking]:
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
     _, function = project.functions[fid]
     found = []
-    loaded: set[str] | None = None
+    credit = _Credit(project, fid)
     # Only reads in its own body on a name that holds nothing but what a query on its
     # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
     # the route built, a response field), and correct async code must not be flagged on a guess.
     for risk in _own_attribute_risks(project, fid):
         held = function.holds.get(risk.path.split(".", 1)[0], ())
+        origins = [load for term in held for load in _origins(project, fid, term, sessions) or ()]
         if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
             continue
-        if loaded is None:
-            loaded = closure_eager_names(project, fid)
-        if {"*", risk.attribute} & loaded:
-            # The lazy-load analysis does not tie an awaited query's options to the objects it
-            # loads (`(await s.scalars(select(A).options(selectinload(A.books)))).one()`): an
-            # eager load of that name in the closure is taken as this one, as for model code.
+        if credit.loads(origins, risk.attribute):
             continue
         # The risk matches the attribute by name over every class: when the queries name the
         # class, and its relationship of that name never loads (`lazy="raise"`) or always has
         # (`lazy="selectin"`), there is no lazy load, only another class's.
-        strategies = {_strategy_on_load(project, function, term, risk.attribute) for term in held}
+        strategies = {_strategy_of(project, load.model, risk.attribute) for load in origins}
         if not strategies <= SAFE_STRATEGIES:
             # a lazy="dynamic" relationship is a Query run synchronously: no eager load applies
             dynamic = risk.code == AM221.code or "dynamic" in strategies
             found.append(Blocking(risk.line, f"{risk.path} ({_DYNAMIC if dynamic else 'lazy load'})"))
+    reported = {(b.line, b.call.rpartition(" (")[0]) for b in found}
+    return found + _chained_async_lazy_loads(project, fid, sessions, credit, reported)
+
+
+class _Credit:
+    """Whether the queries an object comes from load an attribute with it: an eager load of that
+    name in the closure is taken as theirs (the lazy-load analysis does not tie an awaited
+    query's options to the objects it loads, `(await s.scalars(select(A).options(selectinload(A.books)))).one()`),
+    as for model code."""
+
+    def __init__(self, project: Project, fid: FunctionId) -> None:
+        self.project = project
+        self.fid = fid
+        self._closure: set[str] | None = None
+
+    def loads(self, origins: list[facts.Load], attribute: str) -> bool:
+        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names
+
+        if self._closure is None:
+            self._closure = closure_eager_names(self.project, self.fid)
+        return bool({"*", attribute} & self._closure)
+
+
+def _chained_async_lazy_loads(
+    project: Project, fid: FunctionId, sessions: set[str], credit: _Credit, reported: set[tuple[int, str]]
+) -> list[Blocking]:
+    """Relationships and deferred columns read on an object that is no bare name, but that the
+    flow leads to a query on the AsyncSession (`row.Book.author` on a row of `await
+    db.stream(select(Book))`, `(await db.get(Book, 1)).author`): the lazy-load analysis judges
+    bare names only, and each such read loads all the same. Judged on the class the query
+    names, so only a relationship of that class that loads lazily is one."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+    from async_migrate.codemods.phase2.model_members import members
+
+    _, function = project.functions[fid]
+    found: list[Blocking] = []
+    classes = project_classes(project)
+    index = members(project, classes)
+    for line, written, term, attribute in function.chains:
+        if (line, f"{written}.{attribute}") in reported:
+            continue
+        origins = _origins(project, fid, term, sessions)
+        if origins is None or credit.loads(origins, attribute):
+            continue
+        strategies = {_strategy_of(project, load.model, attribute) for load in origins}
+        if None not in strategies and not strategies <= SAFE_STRATEGIES:
+            what = _DYNAMIC if "dynamic" in strategies else "lazy load"
+            found.append(Blocking(line, f"{written}.{attribute} ({what})"))
+            continue
+        deferred = [load.model for load in origins if load.model in classes.by_ref
+                    and index.deferred(load.model, attribute)]
+        if deferred:
+            found.append(Blocking(line, f"{written}.{attribute} ({classes.short(deferred[0])}.{attribute}, {_DEFERRED})"))
     return found
 
 
@@ -1813,7 +1863,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
         held = function.holds.get(receiver, ())
         if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
             continue
-        models = {model for t in held for model in _loaded_models(project, handler.id, t)}
+        models = {model for t in held for model in _loaded_models(project, handler.id, t, sessions)}
         for model in models:
             if model not in classes.by_ref:
                 continue
@@ -1847,47 +1897,65 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
     return found
 
 
-def _strategy_on_load(project: Project, function: facts.Function, term: tuple, attribute: str) -> str | None:
-    """The `lazy=` of the relationship `attribute` of the class a query of the function's own
-    (`term` a load) names, or None: another term, an unresolved class, no such relationship."""
-    from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.model_members import members
-
-    term = _element(term)
-    if term[0] != "load" or term[1] >= len(function.loads):
-        return None
-    model = function.loads[term[1]].model
-    classes = project_classes(project)
-    if model is None or model not in classes.by_ref:
-        return None
-    return members(project, classes).flow.relationship(model, attribute)
-
-
-def _element(term: tuple) -> tuple:
-    """The load an element of a loaded list comes from: `for b in (await db.scalars(stmt)).all()`
-    iterates the entities the query loaded, each one an object of that load."""
-    while term[0] == "iter":
-        term = term[1]
-    return term
-
-
-def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str], depth: int = 0) -> bool:
+def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str]) -> bool:
     """Whether an object term (`codemods/astcollect/objects.py`) is only what a query on one of
-    `sessions` loaded: the function's own query, a local holding one, or what an awaited project
-    coroutine handed that Session returns the same way (`await get_ticket_async(db, 1)`)."""
+    `sessions` loaded: the function's own query (an element of the list it returned, the entity of
+    a row it returned), a local holding one, or what an awaited project coroutine handed that
+    Session returns the same way (`await get_ticket_async(db, 1)`)."""
+    return _origins(project, fid, term, sessions) is not None
+
+
+def _loaded_models(project: Project, fid: FunctionId, term: tuple, sessions: set[str]) -> set[str | None]:
+    """The mapped classes the queries an object term comes from name, followed as `_loaded_on`
+    follows them; None for what is not known."""
+    origins = _origins(project, fid, term, sessions)
+    return {load.model for load in origins} if origins else {None}
+
+
+def _origins(
+    project: Project, fid: FunctionId, term: tuple, sessions: set[str], picks: tuple = (), depth: int = 0
+) -> list[facts.Load] | None:
+    """The queries on one of `sessions` whose objects an object term is, with `picks` (the
+    element, item or attribute steps taken from it, outermost last) applied; None when any way
+    the term may come is not such a query's object."""
     _, function = project.functions[fid]
-    term = _element(term)
-    if term[0] == "load":
-        return term[1] < len(function.loads) and function.loads[term[1]].session in sessions
-    if term[0] == "name" and depth < 4:
-        held = function.holds.get(term[1], ())
-        return bool(held) and all(_loaded_on(project, fid, t, sessions, depth + 1) for t in held)
-    if term[0] != "call" or depth >= 4:
-        return False
+    kind = term[0]
+    if depth > 12:
+        return None
+    if kind in ("attr", "iter", "item", "key"):
+        return _origins(project, fid, term[1], sessions, ((kind, *term[2:]), *picks), depth + 1)
+    if kind == "load":
+        if term[1] >= len(function.loads) or function.loads[term[1]].session not in sessions:
+            return None
+        # the entity, or an element of the list the query returned: `for b in (await db.scalars(s)).all()`
+        return [function.loads[term[1]]] if all(p[0] in ("iter", "item") for p in picks) else None
+    if kind == "row":
+        # a row of an awaited select of one entity: `row.Book`, `row[0]`, `(book,) = row`
+        if not picks or term[1][0] != "load" or term[1][1] >= len(function.loads):
+            return None
+        entity = function.loads[term[1][1]].entity.rsplit(".", 1)[-1]
+        if picks[0] not in (("item", 0), ("attr", entity)):
+            return None
+        return _origins(project, fid, term[1], sessions, picks[1:], depth + 1)
+    if kind == "tuple":
+        if picks and picks[0][0] == "item":
+            items = term[1]
+            if not isinstance(picks[0][1], int) or picks[0][1] >= len(items):
+                return None
+            return _origins(project, fid, items[picks[0][1]], sessions, picks[1:], depth + 1)
+        if picks and picks[0][0] == "iter":
+            return _union(project, fid, term[1], sessions, picks[1:], depth)
+        return None
+    if kind == "any":
+        return _union(project, fid, term[1], sessions, picks, depth)
+    if kind == "name":
+        return _union(project, fid, function.holds.get(term[1], ()), sessions, picks, depth)
+    if kind != "call":
+        return None
     call = next((c for c in function.calls if c.index == term[1]), None)
     target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
     if call is None or target is None or not target[1].is_async or "." in target[1].qualname:
-        return False  # a method's receiver shifts its parameters: not followed
+        return None  # a method's receiver shifts its parameters: not followed
     module, callee = target
     given = set()
     for arg in call.args:
@@ -1897,27 +1965,21 @@ def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str
             given.add(arg.keyword)
         elif arg.position is not None and arg.position < len(callee.params):
             given.add(callee.params[arg.position].name)
-    return bool(given and callee.results) and all(
-        _loaded_on(project, (module.name, callee.key), t, given, depth + 1) for t in callee.results
-    )
+    if not given:
+        return None
+    return _union(project, (module.name, callee.key), callee.results, given, picks, depth)
 
 
-def _loaded_models(project: Project, fid: FunctionId, term: tuple, depth: int = 0) -> set[str | None]:
-    """The mapped classes the queries an object term comes from name, followed as `_loaded_on`
-    follows them (an awaited project coroutine's returns included); None for what is not known."""
-    _, function = project.functions[fid]
-    term = _element(term)
-    if term[0] == "load":
-        return {function.loads[term[1]].model if term[1] < len(function.loads) else None}
-    if term[0] == "name" and depth < 4:
-        held = function.holds.get(term[1], ())
-        return {m for t in held for m in _loaded_models(project, fid, t, depth + 1)} if held else {None}
-    call = next((c for c in function.calls if c.index == term[1]), None) if term[0] == "call" else None
-    target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
-    if depth >= 4 or target is None or not target[1].is_async or "." in target[1].qualname or not target[1].results:
-        return {None}
-    module, callee = target
-    return {m for t in callee.results for m in _loaded_models(project, (module.name, callee.key), t, depth + 1)}
+def _union(
+    project: Project, fid: FunctionId, terms: tuple, sessions: set[str], picks: tuple, depth: int
+) -> list[facts.Load] | None:
+    found: list[facts.Load] = []
+    for term in terms:
+        each = _origins(project, fid, term, sessions, picks, depth + 1)
+        if each is None:
+            return None
+        found.extend(load for load in each if load not in found)
+    return found or None
 
 
 _DYNAMIC = 'lazy="dynamic" query'

@@ -18,6 +18,9 @@ plain tuples the index follows across calls:
     ("tuple", (t, ...))      a tuple or list display
     ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
     ("any", (t, ...))        one of: `a if c else b`
+    ("row", t)               a row of an awaited select of one entity t (a load): `row.Book`, `row[0]`
+                             and `(book,) = row` are t; the result and its `all()` are
+                             ("tuple", (("row", t),)), its `first()` a row
     ("none",)                no object (`None`, a number, a string)
     ("?",)                   anything else: the flow cannot follow it
 
@@ -44,7 +47,12 @@ _ENTITY_STEPS = frozenset({"all", "first", "one", "one_or_none", "unique", "scal
 _SCALAR_STEPS = frozenset({"scalars", "scalar_one", "scalar_one_or_none", "scalar"})
 # Session methods whose result yields the entities of a one-entity select: SQLModel's
 # `session.exec(select(M))` as `scalars`.
-_SCALAR_LOADS = frozenset({"scalars", "scalar", "exec"})
+_SCALAR_LOADS = frozenset({"scalars", "scalar", "exec", "stream_scalars"})
+# Session methods whose awaited result yields rows (`stream`: the same, iterated with `async for`).
+_ROW_LOADS = frozenset({"stream"})
+# Result methods that hand back one row, or the rows still (`fetchall`, `unique`).
+_ROW_STEPS = {"first": "row", "one": "row", "one_or_none": "row", "fetchone": "row",
+              "all": "rows", "fetchall": "rows", "unique": "rows", "tuples": "rows"}
 _QUERY_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "get"})
 _QUERY_STEPS = frozenset({"filter", "filter_by", "order_by", "limit", "offset", "distinct", "options", "join",
                           "outerjoin"})
@@ -101,6 +109,7 @@ class _Flow:
         self.holds: dict[str, list[tuple]] = {}
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
         self.stored_names: set[str] = set()  # names the body binds (`self` rebound: no instance)
+        self._row_loads: dict[int, tuple] = {}  # id of an awaited rows query -> its load term
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
@@ -225,7 +234,8 @@ class _Flow:
     def term(self, node: ast.expr) -> tuple:
         kind = type(node)
         if kind is ast.Await:
-            return self.term(node.value)  # type: ignore[attr-defined]
+            rows = self._rows(node.value, True)  # type: ignore[attr-defined]
+            return rows if rows is not None else self.term(node.value)  # type: ignore[attr-defined]
         if kind is ast.Name:
             return ("name", node.id) if node.id in self.local else UNKNOWN  # type: ignore[attr-defined]
         if kind is ast.Constant:
@@ -275,6 +285,9 @@ class _Flow:
                 terms.append(("load", len(self.function.loads) - 1))
             # a statement bound in branches (`if admin: stmt = select(X)` / `else: stmt = select(X).where(...)`)
             return terms[0] if len(terms) == 1 else ("any", tuple(terms))
+        rows = self._rows(node)
+        if rows is not None:
+            return rows
         func = node.func
         if type(func) is ast.Name and func.id in _PASSTHROUGH and func.id not in self.local and len(node.args) == 1:
             return ("tuple", (("iter", self.term(node.args[0])),))
@@ -315,7 +328,7 @@ class _Flow:
                 return self._entity_load(node, node.args[0], "get", receiver.id, node)
             if func.attr in _SCALAR_LOADS and node.args:
                 return self._select_load(node, node.args[0], receiver.id)
-            if self._awaited_result(receiver.id) is None:
+            if self._awaited_results(receiver.id) is None:
                 return None
         # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`, and on
         # an AsyncSession `(await s.scalars(stmt)).one()`: the await only hands over the same result
@@ -328,10 +341,10 @@ class _Flow:
             if type(inner) is ast.Name:
                 # `result = await s.execute(stmt)` then `result.scalar_one()`: the Result the name
                 # holds is the query's, consumed a statement later
-                awaited = self._awaited_result(inner.id)
-                if awaited is None:
+                bindings = self._awaited_results(inner.id)
+                if bindings is None:
                     break
-                inner = awaited
+                inner = bindings[0]
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
@@ -346,27 +359,79 @@ class _Flow:
             return None
         if not all(step in _ENTITY_STEPS for step in steps):
             return None
-        if head.attr == "execute" and not any(step in _SCALAR_STEPS for step in steps):
+        executes = head.attr == "execute" or head.attr in _ROW_LOADS
+        if executes and not any(step in _SCALAR_STEPS for step in steps):
             return None  # rows, not entities
-        if head.attr in _SCALAR_LOADS or head.attr == "execute":
+        if head.attr in _SCALAR_LOADS or executes:
             return self._select_load(node, current.args[0], session)
         return None
 
-    def _awaited_result(self, name: str) -> ast.Call | None:
+    def _awaited_results(self, name: str) -> list[ast.Call] | None:
         """The session call whose awaited result a local name holds (`result = await
         db.execute(stmt)`), when that is its only binding; None otherwise. Only the awaited form:
         a synchronous `result = s.execute(stmt)` keeps the facts phase two reads as they were."""
         values = self.statements.get(name, []) if name in self.local else []
-        if len(values) != 1 or type(values[0]) is not ast.Await:
+        if len(values) != 1 or name not in self.stored_names:
             return None
-        call = values[0].value
-        if type(call) is not ast.Call or type(call.func) is not ast.Attribute or not call.args:
+        calls: list[ast.Call] = []
+        for value in values:
+            call = value.value if type(value) is ast.Await else None
+            if type(call) is not ast.Call or type(call.func) is not ast.Attribute or not call.args:
+                return None
+            on = call.func.value  # `db` or a Session an instance holds, `self.db`
+            on = on.value if type(on) is ast.Attribute else on
+            if type(on) is not ast.Name or on.id == name or call.func.attr not in (
+                "execute", *_SCALAR_LOADS, *_ROW_LOADS
+            ):
+                return None
+            calls.append(call)
+        return calls
+
+    def _rows(self, node: ast.expr, awaited: bool = False) -> tuple | None:
+        """The rows term of an awaited select of one entity run for rows (`await db.stream(stmt)`,
+        its `first()`, `all()`, a local holding it), or None. Only the awaited form, whose
+        objects only an AsyncSession loads."""
+        steps: list[str] = []
+        current = node
+        while type(current) is ast.Call and type(current.func) is ast.Attribute and not current.args \
+                and not current.keywords and current.func.attr in _ROW_STEPS:
+            steps.append(_ROW_STEPS[current.func.attr])
+            current = current.func.value
+            awaited = type(current) is ast.Await
+            if awaited:
+                current = current.value  # type: ignore[attr-defined]
+        if type(current) is ast.Name:
+            if not steps:
+                return None  # the name's own term: what it holds
+            heads = self._awaited_results(current.id)
+            if heads is None or not all(h.func.attr in _ROW_LOADS for h in heads):  # type: ignore[attr-defined]
+                return None
+        elif type(current) is ast.Call and awaited:
+            heads = [current]
+        else:
             return None
-        on = call.func.value  # `db` or a Session an instance holds, `self.db`
-        on = on.value if type(on) is ast.Attribute else on
-        if type(on) is not ast.Name or on.id == name or call.func.attr not in ("execute", *_SCALAR_LOADS):
-            return None
-        return call
+        terms: list[tuple] = []
+        for head in heads:
+            func = head.func
+            if type(func) is not ast.Attribute or func.attr not in _ROW_LOADS or not head.args \
+                    or type(func.value) is not ast.Name or func.value.id not in self.local:
+                return None
+            known = self._row_loads.get(id(head))
+            if known is None:
+                load = self._select_load(head, head.args[0], func.value.id)
+                if not isinstance(load, facts.Load):
+                    return None
+                self.function.loads.append(load)
+                known = self._row_loads[id(head)] = ("load", len(self.function.loads) - 1)
+            terms.append(("tuple", (("row", known),)))
+        term = terms[0] if len(terms) == 1 else ("any", tuple(terms))
+        # innermost step first: the result's rows, one of them, and nothing past a row
+        for number, step in enumerate(reversed(steps)):
+            if step == "row":
+                if number != len(steps) - 1:
+                    return None
+                term = ("item", term, 0) if term[0] == "tuple" else ("any", tuple(("item", t, 0) for t in term[1]))
+        return term
 
     def _held_load(self, node: ast.Call, func: ast.Attribute, held: str) -> facts.Load | list[facts.Load] | None:
         def session(expr: ast.expr) -> str | None:
@@ -391,7 +456,8 @@ class _Flow:
             if session(current.func.value) is not None:
                 break
             if type(inner) is ast.Name:  # `result = await self.db.execute(stmt)`, consumed later
-                inner = self._awaited_result(inner.id) or inner
+                bindings = self._awaited_results(inner.id)
+                inner = bindings[0] if bindings is not None else inner
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute or not current.args:
@@ -400,9 +466,9 @@ class _Flow:
         if on is None or not steps or not all(step in _ENTITY_STEPS for step in steps):
             return None
         head = current.func.attr
-        if head == "execute" and not any(step in _SCALAR_STEPS for step in steps):
+        if head in ("execute", *_ROW_LOADS) and not any(step in _SCALAR_STEPS for step in steps):
             return None  # rows, not entities
-        if head in _SCALAR_LOADS or head == "execute":
+        if head in _SCALAR_LOADS or head in ("execute", *_ROW_LOADS):
             return self._select_load(node, current.args[0], on)
         return None
 
