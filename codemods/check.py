@@ -1757,7 +1757,7 @@ def _chained_async_lazy_loads(
 ) -> list[Blocking]:
     """Relationships and deferred columns read on an object that is no bare name, but that the
     flow leads to a query on the AsyncSession (`row.Book.author` on a row of `await
-    db.stream(select(Book))`, `(await db.get(Book, 1)).author`): the lazy-load analysis judges
+    db.stream(select(Book))`, `result.one()[0].author`, `(await db.get(Book, 1)).author`): the lazy-load analysis judges
     bare names only, and each such read loads all the same. Judged on the class the query
     names, so only a relationship of that class that loads lazily is one."""
     from async_migrate.codemods.classes import project_classes

@@ -49,7 +49,7 @@ _SCALAR_STEPS = frozenset({"scalars", "scalar_one", "scalar_one_or_none", "scala
 # `session.exec(select(M))` as `scalars`.
 _SCALAR_LOADS = frozenset({"scalars", "scalar", "exec", "stream_scalars"})
 # Session methods whose awaited result yields rows (`stream`: the same, iterated with `async for`).
-_ROW_LOADS = frozenset({"stream"})
+_ROW_LOADS = frozenset({"stream", "execute"})
 # Result methods that hand back one row, or the rows still (`fetchall`, `unique`).
 _ROW_STEPS = {"first": "row", "one": "row", "one_or_none": "row", "fetchone": "row",
               "all": "rows", "fetchall": "rows", "unique": "rows", "tuples": "rows"}

@@ -20,9 +20,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   `get()` or a select gave it, awaited whole or as `(await db.scalars(stmt)).one()`, or an
   element of the list it returned (`for book in (await db.scalars(stmt)).all()`), the same when
   the awaited result is kept in a local and consumed later (`result = await db.execute(stmt)`
-  then `result.scalar_one_or_none()`, `result.scalars().all()`, `for b in result.scalars()`), or
-  streamed (`async for b in await db.stream_scalars(stmt)`, the entity of a row of `async for
-  row in await db.stream(stmt)`: `row.Book`, `row[0]`);
+  then `result.scalar_one_or_none()`, `result.scalars().all()`, `for b in result.scalars()`),
+  streamed (`async for b in await db.stream_scalars(stmt)`), or the entity of a row of one
+  (`result.first().Book`, `result.one()[0]`, `for (book,) in result`, `async for row in await
+  db.stream(stmt)` then `row.Book`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a

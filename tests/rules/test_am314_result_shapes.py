@@ -1,6 +1,7 @@
 """AM314 missing-greenlet through the other shapes an AsyncSession hands its objects in: a
-streamed result iterated asynchronously (`await db.stream(stmt)`, `await db.stream_scalars(stmt)`).
-`check` said nothing of their lazy loads."""
+streamed result iterated asynchronously (`await db.stream(stmt)`, `await db.stream_scalars(stmt)`),
+and the rows of an executed select (`result.first().Book`, `for (book,) in result`). `check` said
+nothing of their lazy loads."""
 
 from __future__ import annotations
 
@@ -99,4 +100,100 @@ def test_a_lazy_load_on_a_streamed_object_is_am314(app, findings, function, read
 @pytest.mark.parametrize("function", ["streamed_eager", "stream_rows_eager", "streamed_column"])
 def test_near_miss_a_streamed_object_eager_loaded_or_a_column_is_no_finding(app, findings, function):
     assert findings(app(STREAMED, {"models.py": MODELS}), function) == []
+
+
+ROWS = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from models import Book
+
+
+@router.get("/first_row")
+async def first_row(db: AsyncSession):
+    result = await db.execute(select(Book))
+    row = result.first()
+    return {"author": row.Book.author.name}
+
+
+@router.get("/one_indexed")
+async def one_indexed(db: AsyncSession):
+    result = await db.execute(select(Book).where(Book.id == 1))
+    return {"author": result.one()[0].author.name}
+
+
+@router.get("/unpacked")
+async def unpacked(db: AsyncSession):
+    result = await db.execute(select(Book))
+    out = []
+    for (book,) in result:
+        out.append(book.author.name)
+    return out
+
+
+@router.get("/looped_rows")
+async def looped_rows(db: AsyncSession):
+    result = await db.execute(select(Book))
+    return [row.Book.author.name for row in result]
+
+
+@router.get("/all_indexed")
+async def all_indexed(db: AsyncSession):
+    result = await db.execute(select(Book))
+    return {"author": result.all()[0][0].author.name}
+
+
+@router.get("/all_unpacked")
+async def all_unpacked(db: AsyncSession):
+    result = await db.execute(select(Book))
+    rows = result.all()
+    out = []
+    for (book,) in rows:
+        out.append(book.author.name)
+    return out
+
+
+@router.get("/inline_first")
+async def inline_first(db: AsyncSession):
+    row = (await db.execute(select(Book))).first()
+    return {"author": row[0].author.name}
+
+
+@router.get("/rows_eager")
+async def rows_eager(db: AsyncSession):
+    result = await db.execute(select(Book).options(joinedload(Book.author)))
+    return [row.Book.author.name for row in result]
+
+
+@router.get("/unpacked_eager")
+async def unpacked_eager(db: AsyncSession):
+    result = await db.execute(select(Book).options(selectinload(Book.author)))
+    out = []
+    for (book,) in result.all():
+        out.append(book.author.name)
+    return out
+
+
+@router.get("/row_column")
+async def row_column(db: AsyncSession):
+    result = await db.execute(select(Book))
+    return [row.Book.title for row in result]
+"""
+
+
+@pytest.mark.parametrize(("function", "read"), [
+    ("first_row", "row.Book.author"), ("one_indexed", ".author"), ("unpacked", "book.author"),
+    ("looped_rows", "row.Book.author"), ("all_indexed", ".author"), ("all_unpacked", "book.author"),
+    ("inline_first", "row[0].author"),
+])
+def test_a_lazy_load_on_the_entity_of_an_executed_row_is_am314(app, findings, function, read):
+    found = findings(app(ROWS, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"{read} (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["rows_eager", "unpacked_eager", "row_column"])
+def test_near_miss_a_row_entity_eager_loaded_or_a_column_is_no_finding(app, findings, function):
+    assert findings(app(ROWS, {"models.py": MODELS}), function) == []
 
