@@ -252,3 +252,87 @@ def test_a_bound_method_dependency_overridden_where_no_session_dependency_is_ref
     assert "`app.dependency_overrides[container.get_owner] = " in said
     assert "the Session work of the real `get_owner_async` would reach the application's own database" in said
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+
+
+# A container handed its repository classes (never instances) keeps no Session: its `__init__`
+# receives none. It was taken for a service composing repositories, so for a class holding the
+# Session: "kept at module level: its Session outlives the request", or "a method dependency".
+REPOSITORY = """
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Optional
+
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import User
+
+
+class OwnerRepo:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def first(self) -> User:
+        return self.db.scalars(select(User).where(User.id == 1)).one()
+
+
+REPOS = {"owners": OwnerRepo}
+
+
+class Container:
+    def __init__(self, repos: ANNOTATION = REPOS) -> None:
+        self.repos = repos
+        self.suffix = "+seen"
+
+    def owner(self, db: Session) -> User:
+        user = OwnerRepo(db).first()
+        user.name = user.name + self.suffix
+        return user
+
+    def get_owner(self, db: Session = Depends(get_db_session)) -> User:
+        return self.owner(db)
+"""
+
+
+@pytest.mark.parametrize(
+    ("annotation", "instance"),
+    [
+        pytest.param("dict[str, type[OwnerRepo]]", "container = Container()", id="dict-of-classes"),
+        pytest.param(
+            "dict[str, type[OwnerRepo]]",
+            "@lru_cache\ndef get_container() -> Container:\n    return Container()\n\n\ncontainer = get_container()",
+            id="dict-of-classes-lru-cache",
+        ),
+        pytest.param("Optional[type[OwnerRepo]]", "container = Container()", id="optional-class"),
+        pytest.param(
+            "dict[str, Callable[..., OwnerRepo]]", "container = Container()", id="dict-of-factories"
+        ),
+    ],
+)
+def test_a_container_handed_repository_classes_holds_no_session_and_its_methods_twin(
+    cli, service, monkeypatch, annotation, instance
+):
+    container = REPOSITORY.replace("ANNOTATION", annotation) + "\n\n" + instance + "\n"
+    root = build(service, container)
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert "Depends(container.get_owner_async)" in read(root, SUBSYSTEM)
+    assert "class ContainerAsync" not in read(root, "core/container.py")
+    assert run(root, "sqlite", monkeypatch) == {
+        "created": {"owner": "Ann+seen"}, "other": {"owner": "Ann+seen+seen"},
+        "rows": [["a", 1]], "owner": "Ann+seen", "unraisable": [],
+    }
+
+
+def test_near_miss_a_container_handed_a_repository_instance_still_holds_the_session(cli, service, monkeypatch):
+    container = REPOSITORY.replace("repos: ANNOTATION = REPOS", "repo: OwnerRepo").replace(
+        "self.repos = repos", "self.repo = repo"
+    ) + "\n\ncontainer = Container(OwnerRepo(None))\n"
+    root = build(service, container)
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    assert read(root, SUBSYSTEM) == before

@@ -149,9 +149,13 @@ def _composers(project: Project, holding: set[str]) -> set[str]:
             # `def __init__(self, repo: ItemRepository)`, a dataclass's `repo: ItemRepository` field:
             # the repositories are built by whoever builds the service, with the same Session. Not
             # `repo: ItemRepository = Depends(get_repo)`: FastAPI builds that class (an injected class).
+            # A class or factory handed in (`providers: dict[str, type[ItemRepository]]`) is no
+            # repository held, unless `__init__` also receives the Session it may build one from.
+            receives = bool(project.session_params.get(init))
             given = [
                 cls for param in project.functions[init][1].params[1:] if param.depends is None
-                for r in param.annotation if (cls := classes.resolve(r)) is not None
+                for r in (param.annotation if receives else _instance_refs(param.annotation, param.text))
+                if (cls := classes.resolve(r)) is not None
             ]
             composed = [*built, *given]
             if composed and all(any(c in holding or c in found for c in classes.mro(o)) for o in built) and any(
@@ -160,6 +164,47 @@ def _composers(project: Project, holding: set[str]) -> set[str]:
                 found.add(ref)
                 changed = True
     return found
+
+
+# Annotations whose arguments are classes or factories, never instances: `type[ItemRepository]`.
+_CLASS_OBJECTS = frozenset({"type", "Type", "Callable"})
+
+
+def _instance_refs(refs: tuple[str, ...], written: str) -> tuple[str, ...]:
+    """The references of an annotation that may declare an instance: all of them but those named
+    only inside `type[...]` or `Callable[...]` (`providers: dict[str, type[ItemRepository]]`
+    hands the classes). An annotation that does not parse keeps every reference."""
+    import ast
+
+    try:
+        tree = ast.parse(written, mode="eval")
+    except SyntaxError:
+        return refs
+    kept: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Subscript):
+            head = node.value
+            name = head.attr if isinstance(head, ast.Attribute) else head.id if isinstance(head, ast.Name) else None
+            visit(head)
+            if name not in _CLASS_OBJECTS:
+                visit(node.slice)
+            return
+        if isinstance(node, ast.Attribute):
+            kept.add(node.attr)
+        elif isinstance(node, ast.Name):
+            kept.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                visit(ast.parse(node.value, mode="eval").body)
+            except SyntaxError:
+                kept.add(node.value.rsplit(".", 1)[-1])
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree.body)
+    return tuple(r for r in refs if r.rsplit(".", 1)[-1] in kept)
 
 
 def _interfaces(project: Project, root: str, family: tuple[str, ...]) -> list[str]:
