@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods import roots as import_roots
+from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.outcome import Blocking, Outcome
@@ -399,8 +400,6 @@ class _Reads:
     def tree(self, path: str) -> Any:
         """path's syntax tree (`sources.tree_of`): the analysis depends on the tree alone, kept as
         the digest of its dump with positions (`trees`), with the file's digest."""
-        import ast
-
         from async_migrate.codemods import cache as caching
 
         if path not in self._texts:
@@ -408,7 +407,7 @@ class _Reads:
             self._texts[path] = (caching.digest(data), _text(data))
         file_digest, text = self._texts[path]
         try:
-            tree = ast.parse(text)
+            tree = parse_any(text, path)
         except (SyntaxError, ValueError):
             self.digests[path] = file_digest  # the error is the file's whole text's
             raise
@@ -483,8 +482,6 @@ class _Scanned:
 def _scan_memo(pool: Pool, document: object) -> list[Outcome] | None:
     """Scan's kept outcomes (`_Scanned`), while every file read for them reads the same, every
     file only searched lacks the same words, and every file only parsed gives the same tree."""
-    import ast
-
     from async_migrate.codemods import cache as caching
 
     if not isinstance(document, dict) or set(document) != {"outcomes", "read", "lacking", "trees"}:
@@ -526,7 +523,7 @@ def _scan_memo(pool: Pool, document: object) -> list[Outcome] | None:
         if found is None:
             return None
         try:
-            if _tree_digest(ast.parse(_text(found))) != tree_digest:
+            if _tree_digest(parse_any(_text(found), path)) != tree_digest:
                 return None
         except (SyntaxError, ValueError):
             return None

@@ -224,6 +224,9 @@ def write_atomic(path: Path, data: bytes) -> None:
 def tree_of(read: Callable[[str], str], path: str) -> ast.Module:
     """The syntax tree of the module `read` gives the text of. A reader keeping what an analysis
     read (`run._Reads`) parses it itself: the analysis then depends on the tree alone, not on
-    comments around it. SyntaxError, ValueError or OSError as `ast.parse` and `read` raise them."""
+    comments around it. Syntax newer than the running Python is read as the pre-pass reads it
+    (`astcollect.parse_read`). SyntaxError, ValueError or OSError as `ast.parse` and `read` raise them."""
+    from async_migrate.codemods.astcollect import parse_any
+
     parse = getattr(read, "tree", None)
-    return parse(path) if parse is not None else ast.parse(read(path))
+    return parse(path) if parse is not None else parse_any(read(path), path)

@@ -380,3 +380,20 @@ def test_top_level_calls_and_a_body_ending_in_return_are_facts():
     ]
     assert function.ends_in_return
     assert not _function("def f(db):\n    if db:\n        return db\n").ends_in_return
+
+
+def test_a_module_parsed_again_reads_newer_syntax_as_the_pre_pass_does():
+    from async_migrate.codemods.astcollect import parse_read
+    from async_migrate.codemods.sources import tree_of
+
+    source = 'type Rows = list[int]\n\ndef names(db):\n    db.commit()\n    return f"{ {"a": 1}["a"]}"\n'
+    text, tree = parse_read(source, "app/m.py")
+    assert text == readable(source)
+    assert ast.dump(tree_of(lambda path: source, "app/m.py")) == ast.dump(tree)
+    assert [(type(n).__name__, n.lineno) for n in tree.body] == [("Assign", 1), ("FunctionDef", 3)]
+    try:
+        parse_read("def (:\n", "app/broken.py")
+    except SyntaxError:
+        pass
+    else:
+        raise AssertionError("a module neither parser reads raises SyntaxError")

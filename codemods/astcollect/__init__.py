@@ -26,6 +26,35 @@ def parse(text: str, path: str = "<unknown>") -> ast.Module:
     return tree
 
 
+def parse_read(text: str, path: str = "<unknown>") -> tuple[str, ast.Module]:
+    """The module's tree as the pre-pass reads it, with the text it was parsed from: `text`, or,
+    for syntax newer than the running Python, `newer.readable(text)` (line for line), from which
+    the module's facts were collected. An analysis parsing a project module again reads it so: on
+    a SyntaxError it went without the tree, found nothing there, and a route in a module written
+    for a newer Python moved past what blocks it in any other. Raises SyntaxError (ValueError for
+    a null byte) when neither parser reads it."""
+    try:
+        return text, parse(text, path)
+    except SyntaxError as error:
+        import libcst as cst
+
+        from async_migrate.codemods.astcollect.newer import readable
+        from async_migrate.codemods.workers import MAX_LINE
+
+        if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
+            raise  # libcst's native parser overflows the stack on lines this long
+        try:
+            older = readable(text)
+        except cst.ParserSyntaxError:
+            raise error from None
+    return older, parse(older, path)
+
+
+def parse_any(text: str, path: str = "<unknown>") -> ast.Module:
+    """`parse_read`'s tree."""
+    return parse_read(text, path)[1]
+
+
 # A line that may open a `type X = ...` statement; most modules have none, and are not walked.
 _TYPE_STATEMENT = re.compile(r"^[ \t]*type[ \t]+[A-Za-z_]", re.MULTILINE)
 

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.phase2 import drivers
 from async_migrate.codemods.phase2.stack_plan import Build, Driver, EngineBuild, Found, StackPlan
@@ -67,7 +68,7 @@ def factory_problem(config: Config, read: Callable[[str], str]) -> str | None:
         if not _readable(read, path):
             continue
         try:
-            tree = ast.parse(read(path))
+            tree = parse_any(read(path), path)
         except SyntaxError:
             return f"async-engine-factory `{ref}`: `{path}` does not parse"
         if name in _top_level_names(tree):

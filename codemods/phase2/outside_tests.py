@@ -52,7 +52,8 @@ def modules(root: Path, read: Callable[[str], str] | None) -> list[facts.Module]
                 continue
             name = ".".join(path.relative_to(top).with_suffix("").parts)
             try:
-                found.append(astcollect.collect(relative, text, name.removesuffix(".__init__")))
+                read_as, tree = astcollect.parse_read(text, relative)
+                found.append(astcollect.collect(relative, read_as, name.removesuffix(".__init__"), tree))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
     return found

@@ -158,7 +158,7 @@ class _StackCommand(ImportingCommand):
     def needed(self, module: cst.Module, statements: Sequence[_Statement]) -> list[str]:
         """The module's own names that `statements` need bound above them when it is imported."""
         try:
-            added = astcollect.parse(module.code_for_node(cst.Module(body=list(statements)))).body
+            added = astcollect.parse_any(module.code_for_node(cst.Module(body=list(statements)))).body
         except SyntaxError:
             return []
         bound = import_order.bindings(self.body)

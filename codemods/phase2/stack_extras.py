@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import parse_read
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
@@ -99,7 +100,7 @@ class Texts:
             return None
         if path not in self._trees:
             try:
-                self._trees[path] = (text, ast.parse(text))
+                self._trees[path] = parse_read(text, path)
             except (SyntaxError, ValueError):
                 self._trees[path] = None
         return self._trees[path]

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import parse_read
 from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import configure_bind
 from async_migrate.codemods.phase2.drivers import URL_HELPER
@@ -256,8 +257,7 @@ class Sources:
             tree = None
             if self.read is not None:
                 try:
-                    self._texts[module.path] = self.read(module.path)
-                    tree = ast.parse(self._texts[module.path])
+                    self._texts[module.path], tree = parse_read(self.read(module.path), module.path)
                 except (OSError, SyntaxError, ValueError):
                     tree = None
             self._trees[module.path] = tree

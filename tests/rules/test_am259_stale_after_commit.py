@@ -4,6 +4,8 @@ route; one it loaded itself gets a refresh (run in tests/test_phase2_expired_rea
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 
@@ -375,3 +377,42 @@ def test_near_miss_a_helper_running_a_statement_handed_in_still_blocks(phase2, e
     source = HELPER_ROW.format(statement="select(Book.id)", call="run_one(session, select(Book.id))")
     found = entry(phase2(source, expiring(app_files)), "add")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
+
+
+# Syntax newer than Python 3.11 (whose `ast` refuses it) in the route's own module: phase two
+# reads that module's tree again for what a commit expires, as the pre-pass reads its facts.
+NEWER = {
+    "type_alias": "type Rows = list[Book]\n",
+    "generic_function": "def first[T](items: list[T]) -> T:\n    return items[0]\n",
+    "fstring_pep701": 'LABEL = f"{ {"a": "b"}["a"]}"\n',
+    "type_param_default": "def pick[T = int](items: list[T]) -> T:\n    return items[0]\n",
+}
+
+
+# Elements of a list a helper returns, changed, committed and read: a dependency's object (the
+# facts) and a helper's list (the function's tree).
+READS = {
+    "dependency": BUMP % '"title": book.title',
+    "helper_list": """
+        def unread(session: Session) -> list[Book]:
+            return list(session.scalars(select(Book)).all())
+
+
+        @router.post("/books/read")
+        def bump(session: session_dependency):
+            books = unread(session)
+            for book in books:
+                book.title = book.title.upper()
+            session.commit()
+            return [book.title for book in books]
+        """,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NEWER))
+@pytest.mark.parametrize("read", sorted(READS))
+def test_a_module_in_newer_syntax_blocks_as_the_same_module_without_it(phase2, entry, app_files, kind, read):
+    plain = entry(phase2(READS[read], expiring(app_files)), "bump")
+    newer = entry(phase2(textwrap.dedent(READS[read]) + "\n\n" + NEWER[kind], expiring(app_files)), "bump")
+    assert newer["action"] == "blocked" and "AM259" in newer["codes"], newer
+    assert newer["reasons"] == plain["reasons"], (newer, plain)

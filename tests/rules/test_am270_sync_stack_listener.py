@@ -341,3 +341,16 @@ def test_near_miss_a_sessionmaker_listener_in_test_code_keeps_its_class_for_the_
     assert entry(document, "create_book")["action"] == "migrate", entry(document, "create_book")
     assert "sync_session_class=database_sessionmaker.class_" in document["diff"], document["diff"]
     assert not any("in test code" in f for f in document["subsystem"]["follow_ups"]), document["subsystem"]["follow_ups"]
+
+
+@pytest.mark.parametrize("newer", [
+    "type Rows = list[Book]\n",
+    'LABEL = f"{ {"a": "b"}["a"]}"\n',
+    "def first[T](items: list[T]) -> T:\n    return items[0]\n",
+])
+def test_a_listener_in_a_module_of_newer_syntax_still_blocks(phase2, entry, newer):
+    # Python 3.11's `ast` refuses the module; the stack's analysis reads it as the pre-pass does.
+    text = engine_module(BLOCKING["engine"]) + "\n\n" + newer
+    document = phase2(ROUTE, {"db/engine.py": text})
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM270" in found["codes"], found
