@@ -73,19 +73,21 @@ class Classes:
         """Relationships another module maps onto a plain class (`map_imperatively`) become the
         class's own, as if declared in its body: a copy, so the cached facts stay the module's."""
         for module in self.project.modules.values():
-            for ref, (relationships, targets, primary, deferred) in module.mapped.items():
+            for ref, mapping in module.mapped.items():
                 entry = self.by_ref.get(ref) or self.by_ref.get(self.project.canonical(ref) or ref)
                 if entry is None:
                     continue
                 owner, declared = entry
                 merged = replace(
                     declared,
-                    relationships={**declared.relationships, **relationships},
-                    targets={**declared.targets, **targets},
-                    primary_keys=declared.primary_keys or primary,
-                    deferred=(*declared.deferred, *deferred),
+                    relationships={**declared.relationships, **mapping.relationships},
+                    targets={**declared.targets, **mapping.targets},
+                    primary_keys=declared.primary_keys or mapping.primary,
+                    deferred=(*declared.deferred, *mapping.deferred),
+                    mapped_columns=mapping.columns,
+                    unread_properties=mapping.unread,
                     # mapped to a Table, as `__table__ = ...` says; its key is the Table's, read above
-                    names=(*declared.names, "__table__" if not primary else "__imperative__"),
+                    names=(*declared.names, "__table__" if not mapping.primary else "__imperative__"),
                 )
                 owner.classes[owner.classes.index(declared)] = merged
                 self.by_ref[f"{owner.name}.{declared.qualname}"] = (owner, merged)

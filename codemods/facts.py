@@ -493,6 +493,25 @@ class Registration(_Fact):
 
 
 @dataclass(slots=True)
+class ImperativeMapping(_Fact):
+    """What `registry.map_imperatively(Class, table, properties=...)` calls map onto one class."""
+
+    # relationship() properties as `ClassFacts.relationships` and `ClassFacts.targets` have them
+    relationships: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+    # the primary key columns of the module-level `Table` it maps, when each is an attribute of
+    # the same name
+    primary: tuple[str, ...] = ()
+    # deferred column properties (`deferred(t.c.body)`, `column_property(..., deferred=True)`)
+    deferred: tuple[str, ...] = ()
+    # the column names of that `Table(...)`: attributes the mapping makes plain columns
+    columns: tuple[str, ...] = ()
+    # `properties=` as written where it cannot be read (a call, a name bound otherwise): which
+    # attributes are relationships is unknown; "" when read
+    unread: str = ""
+
+
+@dataclass(slots=True)
 class ClassFacts(_Fact):
     """A class statement at module level (or nested in if/try/with blocks, or in a class)."""
 
@@ -556,6 +575,10 @@ class ClassFacts(_Fact):
     # `"polymorphic_load": "inline"` / `"selectin"` in a plain `__mapper_args__`: a query of a
     # base class loads this subclass's columns too.
     polymorphic_load: str = ""
+    # Mapped imperatively (`classes.Classes` adds these from `Module.mapped`): the Table's column
+    # names, and `properties=` as written where it cannot be read.
+    mapped_columns: tuple[str, ...] = ()
+    unread_properties: str = ""
 
 
 @dataclass(slots=True)
@@ -615,14 +638,8 @@ class Module(_Fact):
     listens: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     # Imperative mappings (`registry.map_imperatively(Product, products, properties={"batches":
     # relationship(Batch)})`, anywhere in the module, `start_mappers()` included): the mapped
-    # class, resolved, -> its relationship() properties as `ClassFacts.relationships` and
-    # `ClassFacts.targets` have them, and the primary key columns of the module-level `Table`
-    # it maps (when each is an attribute of the same name), and its deferred column properties
-    # (`deferred(t.c.body)`, `column_property(..., deferred=True)`), which `classes.Classes` adds
-    # to the class's own.
-    mapped: dict[str, tuple[dict[str, str], dict[str, str], tuple[str, ...], tuple[str, ...]]] = field(
-        default_factory=dict
-    )
+    # class, resolved, -> what they map onto it, which `classes.Classes` adds to the class's own.
+    mapped: dict[str, ImperativeMapping] = field(default_factory=dict)
     # Module-level names used as values anywhere in the module outside the places FastAPI takes a
     # function itself (a Depends() argument, a registered endpoint or hook, a dependency override):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or

@@ -205,6 +205,7 @@ class Collector:
         reg.map_imperatively(OrderLine, ...)`)."""
         scopes = [self.tree, *(n for n in ast.walk(self.tree) if isinstance(n, FUNCTIONS))]
         keys: dict[str, tuple[str, ...]] = {}  # module-level `name = Table(...)` -> its primary key columns
+        columns: dict[str, tuple[str, ...]] = {}  # and every column it names
         displays: dict[str, list[ast.expr]] = {}  # module-level names -> each value assigned them
         for statement in self.tree.body:
             if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
@@ -217,6 +218,18 @@ class Collector:
                     and syntax.named_constant(flag) == "True" and column.args
                     and (column_name := string(column.args[0])) is not None
                 )
+                columns[statement.targets[0].id] = tuple(
+                    column_name for column in statement.value.args
+                    if type(column) is ast.Call and column.args and (column_name := string(column.args[0])) is not None
+                )
+        # names a display is changed through after it is built (`props["x"] = ...`, `props.update(...)`)
+        changed = {
+            node.value.id for node in ast.walk(self.tree)
+            if type(node) is ast.Subscript and type(node.ctx) is not ast.Load and type(node.value) is ast.Name
+        } | {
+            node.func.value.id for node in ast.walk(self.tree)
+            if type(node) is ast.Call and type(node.func) is ast.Attribute and type(node.func.value) is ast.Name
+        }
         for scope in scopes:
             calls = [
                 n for n in ast.walk(scope) if type(n) is ast.Call and type(n.func) is ast.Attribute
@@ -225,18 +238,29 @@ class Collector:
             if not calls:
                 continue
             mappers: dict[str, str] = {}
+            local: dict[str, list[ast.expr]] = {name: [ast.Constant(None)] for name in changed}  # a function's own names shadow the module's
             for node in ast.walk(scope):
                 if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name \
                         and node.value in calls:
                     mapped = self.ref(node.value.args[0])
                     if mapped is not None:
                         mappers[node.targets[0].id] = mapped
+                if scope is not self.tree and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                    targets: list[ast.expr] = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        for part in ast.walk(target):
+                            if type(part) is ast.Name:
+                                value = node.value if type(node) is ast.Assign and target is part else None
+                                local.setdefault(part.id, []).append(
+                                    value if value is not None else ast.Constant(None)  # rebound otherwise: unread
+                                )
             for call in calls:
                 mapped = self.ref(call.args[0])
                 if mapped is None:
                     continue
                 found = facts.ClassFacts(name="", qualname="", line=call.lineno)
-                properties = _mapping_properties(argument(call, 2, "properties"), displays)
+                given = argument(call, 2, "properties")
+                properties = _mapping_properties(given, {**displays, **local})
                 table = argument(call, 1, "local_table")
                 table_name = table.id if type(table) is ast.Name else None
                 primary = keys.get(table_name, ()) if table_name is not None else ()
@@ -250,12 +274,16 @@ class Collector:
                         self._descriptor(found, [key], value)
                     if key not in found.relationships and self._may_move_key(key, value, table_name, primary):
                         renamed = True
-                relationships, targets, known, deferred = self.facts.mapped.get(mapped, ({}, {}, (), ()))
-                relationships.update(found.relationships)
-                targets.update(found.targets)
-                self.facts.mapped[mapped] = (
-                    relationships, targets, known or (() if renamed else primary),
-                    (*deferred, *(name for name in found.deferred if name not in deferred)),
+                before = self.facts.mapped.get(mapped, facts.ImperativeMapping())
+                self.facts.mapped[mapped] = facts.ImperativeMapping(
+                    relationships={**before.relationships, **found.relationships},
+                    targets={**before.targets, **found.targets},
+                    primary=before.primary or (() if renamed else primary),
+                    deferred=(*before.deferred, *(name for name in found.deferred if name not in before.deferred)),
+                    columns=before.columns or (
+                        () if argument(call, 99, "column_prefix") is not None else columns.get(table_name or "", ())
+                    ),
+                    unread=before.unread or (ast.unparse(given) if properties is None and given is not None else ""),
                 )
 
     def _may_move_key(self, key: str, value: ast.expr, table: str | None, primary: tuple[str, ...]) -> bool:

@@ -920,6 +920,12 @@ class _Analysis:
                                 f"{shown} is no attribute the tool finds on {self.classes.short(origin.model)}; "
                                 f"its base `{outside}` is outside PATH and may define it as a property: whether "
                                 "it loads relationships lazily is unverified")
+            unread = self.members.unread(origin.model)
+            if how in ("read", "getattr") and unread is not None and not self.members.known(origin.model, name):
+                self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
+                                f"{shown} is no column the tool finds on {self.classes.short(origin.model)}; its "
+                                f"mapping's `properties={unread}` is not read and may map it as a relationship or a "
+                                "deferred column: whether reading it loads lazily is unverified")
             return
         self._needs(root, module, function, where, written, name, shown, summary, origin, eager)
 
@@ -996,6 +1002,7 @@ class _Analysis:
                 and not (read and self.members.subclass_only(model, name) is not None)
                 and self.members.runs(model, name, how) is None
                 and not (read and self.members.outside(model) is not None and not self.members.known(model, name))
+                and not (read and self.members.unread(model) is not None and not self.members.known(model, name))
             )
         return found
 

@@ -325,10 +325,24 @@ class Members:
         return bool(mapped) and all(d.polymorphic_load in ("inline", "selectin") for d in mapped)
 
     def known(self, cls: str, name: str) -> bool:
-        """A name some project class body of `cls`'s class order binds, or a relationship."""
+        """A name some project class body of `cls`'s class order binds, a relationship, or a
+        column of the Table an imperative mapping maps it to."""
         if self.flow.relationship(cls, name) is not None:
             return True
-        return any(name in self.classes.by_ref[a][1].names for a in self.classes.mro(cls))
+        return any(
+            name in declared.names or name in declared.mapped_columns
+            for declared in (self.classes.by_ref[a][1] for a in self.classes.mro(cls))
+        )
+
+    def unread(self, cls: str) -> str | None:
+        """The `properties=` of an imperative mapping in `cls`'s class order, as written, where
+        the tool cannot read it (a call, a name bound otherwise): any other attribute may be a
+        relationship there."""
+        for ancestor in self.classes.mro(cls):
+            written = self.classes.by_ref[ancestor][1].unread_properties
+            if written:
+                return written
+        return None
 
     def outside(self, cls: str) -> str | None:
         """A base of `cls` outside PATH that may define attributes of its own, as written."""
@@ -597,6 +611,12 @@ class Members:
             found.unverified.append(
                 f"{where}: `{written}.{name}` may be defined by `{outside}`, a base of "
                 f"{self.classes.short(origin.model)} outside PATH"
+            )
+        unread = self.unread(origin.model)
+        if unread is not None and how in ("read", "getattr"):
+            found.unverified.append(
+                f"{where}: `{written}.{name}` may be a relationship or deferred column the mapping of "
+                f"{self.classes.short(origin.model)} declares in `properties={unread}`, which the tool does not read"
             )
 
 

@@ -6,7 +6,9 @@ class it has not read (a package outside PATH), or the object goes to code that 
 more than attribute names (`getattr` with a computed name, a pydantic model validated through
 an alias path with an index, a `before` model validator returning what the tool cannot follow,
 or a validator, computed field or serializer reading further on an object the tool cannot
-trace to its query). The route is not migrated silently: run the tool
+trace to its query), or it reads an attribute that is no column of a class mapped imperatively
+with `properties=` the tool cannot read (`properties=build_properties()`). The route is not
+migrated silently: run the tool
 with the models' package under PATH, or add the loader options the code needs and migrate the
 route by hand.
 
