@@ -1734,41 +1734,58 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
 
 
 class _Credit:
-    """Whether the queries an object comes from load an attribute with it: an eager load of that
-    name in the closure is taken as theirs (the lazy-load analysis does not tie an awaited
-    query's options to the objects it loads, `(await s.scalars(select(A).options(selectinload(A.books)))).one()`),
-    as for model code."""
+    """Whether the queries an object comes from load an attribute with it. Each awaited query
+    whose loader options are written in it (`facts.Load.options`) is judged by its own: an
+    eager load in another query (the same Result local bound to another statement, another
+    branch) loads nothing of this one's objects. A query whose options are not read there is
+    judged by name over the closure's options (the lazy-load analysis does not tie them to the
+    objects they load). Refreshes, `awaitable_attrs` and the rest of the closure's loads count
+    for any of them."""
 
     def __init__(self, project: Project, fid: FunctionId) -> None:
         self.project = project
         self.fid = fid
         self._closure: set[str] | None = None
+        self._beside: set[str] | None = None
 
     def loads(self, origins: list[facts.Load], attribute: str) -> bool:
-        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names
+        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names, eager_names_beside
 
-        if self._closure is None:
-            self._closure = closure_eager_names(self.project, self.fid)
-        return bool({"*", attribute} & self._closure)
+        names = {"*", attribute}
+        if any(load.options is None for load in origins):
+            if self._closure is None:
+                self._closure = closure_eager_names(self.project, self.fid)
+            if not names & self._closure:
+                return False
+        if all(load.options is None or names & set(load.options) for load in origins):
+            return True
+        if self._beside is None:
+            self._beside = eager_names_beside(self.project, self.fid)
+        return bool(names & self._beside)
 
 
 def _chained_async_lazy_loads(
     project: Project, fid: FunctionId, sessions: set[str], credit: _Credit, reported: set[tuple[int, str]]
 ) -> list[Blocking]:
-    """Relationships and deferred columns read on an object that is no bare name, but that the
-    flow leads to a query on the AsyncSession (`row.Book.author` on a row of `await
-    db.stream(select(Book))`, `result.one()[0].author`, `(await db.get(Book, 1)).author`): the lazy-load analysis judges
-    bare names only, and each such read loads all the same. Judged on the class the query
-    names, so only a relationship of that class that loads lazily is one."""
+    """Relationships read on an object the flow leads to a query on the AsyncSession that does
+    not load them: on one that is no bare name (`row.Book.author` on a row of `await
+    db.stream(select(Book))`, `result.one()[0].author`), which the lazy-load analysis does not
+    judge, and on a bare name, which it clears when any query of the closure loads the name.
+    Judged on the class the query names, so only a relationship of that class that loads lazily
+    is one. A deferred column read on what is no bare name as well (`_model_code_lazy_loads`
+    judges the bare names)."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
     from async_migrate.codemods.phase2.model_members import members
 
     _, function = project.functions[fid]
     found: list[Blocking] = []
+    # bare names too: the name-based analysis credits any query's eager load of the name
+    reads = [(line, receiver, ("name", receiver), attribute) for line, receiver, attribute in function.attributes]
+    chains = len(reads)
     classes = project_classes(project)
     index = members(project, classes)
-    for line, written, term, attribute in function.chains:
+    for number, (line, written, term, attribute) in enumerate(reads + list(function.chains)):
         if (line, f"{written}.{attribute}") in reported:
             continue
         origins = _origins(project, fid, term, sessions)
@@ -1779,7 +1796,7 @@ def _chained_async_lazy_loads(
             what = _DYNAMIC if "dynamic" in strategies else "lazy load"
             found.append(Blocking(line, f"{written}.{attribute} ({what})"))
             continue
-        deferred = [load.model for load in origins if load.model in classes.by_ref
+        deferred = [load.model for load in origins if number >= chains and load.model in classes.by_ref
                     and index.deferred(load.model, attribute)]
         if deferred:
             found.append(Blocking(line, f"{written}.{attribute} ({classes.short(deferred[0])}.{attribute}, {_DEFERRED})"))
@@ -1850,6 +1867,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
     classes = project_classes(project)
     index = members(project, classes)
     loaded: set[str] | None = None
+    credit = _Credit(project, handler.id)
     reads = [(line, receiver, name, "read", name) for line, receiver, name in function.attributes]
     reads += [(line, written, name, how, name) for line, written, _, name, how in function.uses if how == "call"]
     # a write runs the attribute's validators, setter and listeners (`Members.write_hooks`)
@@ -1869,7 +1887,9 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 continue
             if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
                 loaded = closure_eager_names(project, handler.id)
-            if how == "read" and index.deferred(model, name) and not ({"*", name} & loaded):
+            if how == "read" and index.deferred(model, name) and not credit.loads(
+                [load for t in held for load in _origins(project, handler.id, t, sessions) or ()], name
+            ):
                 # a deferred column (`deferred(...)`, `mapped_column(deferred=True)`) no `undefer`
                 # of the closure loads: its first read is a SELECT, outside any greenlet
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED})"))

@@ -253,6 +253,10 @@ class Load(_Fact):
     model: str | None  # the entity's resolved reference
     entity: str  # the entity as written (`Book`, `models.Book`)
     receiver: bool = False  # the entity is a classmethod's `cls`; `model` is the class defining it
+    # the attribute names the loader options written in the query name ("*" for a wildcard), or
+    # None when they cannot be read there (`options=opts`, `.options(*OPTIONS)`): an awaited
+    # query's own, to judge its objects by, not a name some other query of the closure loads
+    options: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

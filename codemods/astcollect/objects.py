@@ -36,6 +36,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import code_fields, dotted, string
+from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 UNKNOWN: tuple = ("?",)
 NONE: tuple = ("none",)
@@ -110,6 +111,8 @@ class _Flow:
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
         self.stored_names: set[str] = set()  # names the body binds (`self` rebound: no instance)
         self._row_loads: dict[int, tuple] = {}  # id of an awaited rows query -> its load term
+        self.top_level: set[int] = set()  # ids of the values the function body's own statements assign
+        self._awaits: dict[int, ast.expr] = {}  # id of an awaited session call -> the `await` of it
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
@@ -118,6 +121,9 @@ class _Flow:
         stored, callees, nodes = own.stored, own.callees, own.nodes
         self.stored_names = stored
         self.statements = own.statements
+        self.top_level = {
+            id(st.value) for st in node.body if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None
+        }
         # comprehension variables are local to the comprehension, yet read like locals here
         self.local = self.local | stored
         results: list[tuple] = []
@@ -237,7 +243,14 @@ class _Flow:
             rows = self._rows(node.value, True)  # type: ignore[attr-defined]
             return rows if rows is not None else self.term(node.value)  # type: ignore[attr-defined]
         if kind is ast.Name:
-            return ("name", node.id) if node.id in self.local else UNKNOWN  # type: ignore[attr-defined]
+            if node.id not in self.local:  # type: ignore[attr-defined]
+                return UNKNOWN
+            reaching = self._awaited_results(node.id, node)  # type: ignore[attr-defined]
+            if reaching is not None and len(reaching) < len(self.statements.get(node.id, ())):  # type: ignore[attr-defined]
+                # a Result local bound again: only the queries whose result may reach this read
+                terms = tuple(self.term(self._awaits[id(call)]) for call in reaching)
+                return terms[0] if len(terms) == 1 else ("any", terms)
+            return ("name", node.id)  # type: ignore[attr-defined]
         if kind is ast.Constant:
             return NONE
         if kind is ast.Attribute:
@@ -330,8 +343,12 @@ class _Flow:
                 return self._select_load(node, node.args[0], receiver.id)
             if self._awaited_results(receiver.id) is None:
                 return None
-        # `s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`, and on
-        # an AsyncSession `(await s.scalars(stmt)).one()`: the await only hands over the same result
+        return self._chain_load(node, {})
+
+    def _chain_load(self, node: ast.Call, chosen: dict[str, ast.Call]) -> facts.Load | list[facts.Load] | None:
+        """`s.scalars(stmt).all()`, `s.execute(stmt).scalars().first()`, `s.query(M)...all()`, and on
+        an AsyncSession `(await s.scalars(stmt)).one()`: the await only hands over the same result.
+        `chosen`: the binding taken for a Result local bound to more than one awaited query."""
         steps: list[str] = []
         current: ast.expr = node
         while type(current) is ast.Call and type(current.func) is ast.Attribute:
@@ -341,10 +358,23 @@ class _Flow:
             if type(inner) is ast.Name:
                 # `result = await s.execute(stmt)` then `result.scalar_one()`: the Result the name
                 # holds is the query's, consumed a statement later
-                bindings = self._awaited_results(inner.id)
-                if bindings is None:
-                    break
-                inner = bindings[0]
+                awaited = chosen.get(inner.id)
+                if awaited is None:
+                    bindings = self._awaited_results(inner.id, inner)
+                    if bindings is None:
+                        break
+                    if len(bindings) > 1:
+                        # bound to several queries: the objects are those of any of them, each
+                        # judged on its own (`("any", ...)`), never one taken for all
+                        found: list[facts.Load] = []
+                        for binding in bindings:
+                            each = self._chain_load(node, {**chosen, inner.id: binding})
+                            if each is None:
+                                return None
+                            found.extend(each if isinstance(each, list) else [each])
+                        return found
+                    awaited = bindings[0]
+                inner = awaited
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
@@ -366,13 +396,16 @@ class _Flow:
             return self._select_load(node, current.args[0], session)
         return None
 
-    def _awaited_results(self, name: str) -> list[ast.Call] | None:
-        """The session call whose awaited result a local name holds (`result = await
-        db.execute(stmt)`), when that is its only binding; None otherwise. Only the awaited form:
-        a synchronous `result = s.execute(stmt)` keeps the facts phase two reads as they were."""
+    def _awaited_results(self, name: str, at: ast.expr | None = None) -> list[ast.Call] | None:
+        """The session calls whose awaited result a local name holds (`result = await
+        db.execute(stmt)`), one a binding, when every binding is one; None otherwise. With `at`,
+        a read of the name: only the bindings that may reach it. Only the awaited form: a
+        synchronous `result = s.execute(stmt)` keeps the facts phase two reads as they were."""
         values = self.statements.get(name, []) if name in self.local else []
-        if len(values) != 1 or name not in self.stored_names:
+        if not values or name not in self.stored_names:
             return None
+        if at is not None and len(values) > 1:
+            values = self._reaching(values, at)
         calls: list[ast.Call] = []
         for value in values:
             call = value.value if type(value) is ast.Await else None
@@ -385,7 +418,20 @@ class _Flow:
             ):
                 return None
             calls.append(call)
+            self._awaits[id(call)] = value
         return calls
+
+    def _reaching(self, values: list[ast.expr], at: ast.expr) -> list[ast.expr]:
+        """Of the values a name is assigned, those that may reach the read `at`: from the last
+        one the function body assigns in a statement of its own (which every path runs) before
+        the read, and any assigned in a nested block (a branch, a loop, whose next turn may
+        reach a read above it)."""
+        where = (at.lineno, at.col_offset)
+        ordered = sorted(values, key=lambda v: (v.lineno, v.col_offset))
+        before = [v for v in ordered if (v.lineno, v.col_offset) < where]
+        tops = [number for number, value in enumerate(before) if id(value) in self.top_level]
+        reaching = before[tops[-1]:] if tops else before
+        return reaching + [v for v in ordered if v not in before and id(v) not in self.top_level]
 
     def _rows(self, node: ast.expr, awaited: bool = False) -> tuple | None:
         """The rows term of an awaited select of one entity run for rows (`await db.stream(stmt)`,
@@ -403,7 +449,7 @@ class _Flow:
         if type(current) is ast.Name:
             if not steps:
                 return None  # the name's own term: what it holds
-            heads = self._awaited_results(current.id)
+            heads = self._awaited_results(current.id, current)
             if heads is None or not all(h.func.attr in _ROW_LOADS for h in heads):  # type: ignore[attr-defined]
                 return None
         elif type(current) is ast.Call and awaited:
@@ -456,8 +502,8 @@ class _Flow:
             if session(current.func.value) is not None:
                 break
             if type(inner) is ast.Name:  # `result = await self.db.execute(stmt)`, consumed later
-                bindings = self._awaited_results(inner.id)
-                inner = bindings[0] if bindings is not None else inner
+                bindings = self._awaited_results(inner.id, inner)
+                inner = bindings[0] if bindings is not None and len(bindings) == 1 else inner
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute or not current.args:
@@ -472,20 +518,22 @@ class _Flow:
             return self._select_load(node, current.args[0], on)
         return None
 
-    def _select_load(self, node: ast.Call, statement: ast.expr, session: str) -> facts.Load | list[facts.Load] | None:
+    def _select_load(
+        self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = ()
+    ) -> facts.Load | list[facts.Load] | None:
         if type(statement) is ast.Name and statement.id in self.local:
             values = self.statements.get(statement.id, [])
             roots = [v for v in values if self._selects(v)]
-            derived = [v for v in values if v not in roots]
-            if not roots or not all(_chained_on(v, statement.id) for v in derived):
+            built = tuple(v for v in values if v not in roots)
+            if not roots or not all(_chained_on(v, statement.id) for v in built):
                 return None
             if len(roots) > 1:
                 # Bound in branches: the query loads what one of them selects, each its own load
                 # (the options go on every one of them).
-                found = [self._select_load(node, root, session) for root in roots]
+                found = [self._select_load(node, root, session, built) for root in roots]
                 loads = [load for load in found if isinstance(load, facts.Load)]
                 return loads if len(loads) == len(roots) else None
-            statement = roots[0]
+            statement, derived = roots[0], built
         root = _select_root(statement)
         if root is None or type(statement) is not ast.Call or not self._selects(statement):
             return None
@@ -494,7 +542,12 @@ class _Flow:
         index = self.indexes.get(id(statement.func))
         if index is None:
             return None
-        return self._entity(root.args[0], "select", session, index, node)
+        load = self._entity(root.args[0], "select", session, index, node)
+        if load is not None:
+            # `stmt = stmt.options(...)` after the select: on every query of it, maybe
+            named = [_chain_options(value) for value in (statement, *derived)]
+            load.options = None if None in named else tuple(n for names in named for n in names or ())
+        return load
 
     def _selects(self, node: ast.expr) -> bool:
         root = _select_root(node)
@@ -506,7 +559,15 @@ class _Flow:
         index = self.indexes.get(id(call.func))
         if index is None or not single:
             return None
-        return self._entity(entity, form, session, index, node)
+        load = self._entity(entity, form, session, index, node)
+        if load is not None and form == "get":
+            given = next((k.value for k in call.keywords if k.arg == "options"), None)
+            if given is None:
+                load.options = () if len(call.args) < 3 and all(k.arg for k in call.keywords) else None
+            elif type(given) in (ast.List, ast.Tuple):
+                named = [_option_names(item) for item in given.elts]  # type: ignore[attr-defined]
+                load.options = None if None in named else tuple(n for names in named for n in names or ())
+        return load
 
     def _entity(self, entity: ast.expr, form: str, session: str, index: int, node: ast.Call) -> facts.Load | None:
         written = dotted(entity)
@@ -575,6 +636,54 @@ def _select_root(node: ast.expr) -> ast.Call | None:
             continue
         return node if dotted(func) is not None else None
     return None
+
+
+def _chain_options(node: ast.expr) -> tuple[str, ...] | None:
+    """The attribute names the `.options(...)` of a statement chain load (`select(A).where(...)
+    .options(selectinload(A.b))`), or None when one of them is not read here."""
+    found: list[str] = []
+    while type(node) is ast.Call and type(node.func) is ast.Attribute:
+        if node.func.attr == "options":
+            if node.keywords:
+                return None
+            for item in node.args:
+                names = _option_names(item)
+                if names is None:
+                    return None
+                found.extend(names)
+        node = node.func.value
+    return tuple(found)
+
+
+# Options naming what loads with the query (`raiseload`/`noload`: what never loads lazily).
+_LOADING = LOADER_NAMES | UNDEFER_NAMES | {"raiseload", "noload"}
+# Options that load nothing of what they name, or only along a path another option ends.
+_PASSING = NARROWING_NAMES | {"defaultload", "lazyload", "Load", "load_only", "defer", "selectin_polymorphic",
+                              "with_loader_criteria"}
+
+
+def _option_names(node: ast.expr) -> tuple[str, ...] | None:
+    """What one loader option loads, by name: `selectinload(A.b).joinedload(B.c)` loads b and c,
+    `undefer(A.bio)` bio, `selectinload("*")` "*"; None for what is not an option written out."""
+    found: list[str] = []
+    while type(node) is ast.Call:
+        func = node.func
+        name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+        if name not in _LOADING and name not in _PASSING:
+            return None
+        if name in _LOADING:
+            for item in node.args:
+                while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
+                    item = item.func.value
+                text = string(item)
+                path = text if text is not None else dotted(item)
+                if path is None:
+                    return None
+                found.append(path.rsplit(".", 1)[-1])
+        if type(func) is not ast.Attribute or type(func.value) is not ast.Call:
+            break
+        node = func.value
+    return tuple(found) if type(node) is ast.Call else None
 
 
 def _chained_on(node: ast.expr, name: str) -> bool:

@@ -282,6 +282,17 @@ def closure_eager_names(project: Project, fid: FunctionId) -> set[str]:
     return set(analysis.eager(analysis.closure(fid)))
 
 
+def eager_names_beside(project: Project, fid: FunctionId) -> set[str]:
+    """What `closure_eager_names` credits, less the loader options naming a class that `fid`
+    writes itself (each of its queries says which it loads with, `facts.Load.options`): its
+    refreshes, `awaitable_attrs` and options by string, and the rest of its closure's."""
+    analysis = _Analysis(project)
+    names = set(analysis.eager([m for m in analysis.closure(fid) if m != fid]))
+    _, function = project.functions[fid]
+    names.update(attribute for owner, attribute in function.eager if not owner)
+    return names
+
+
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """Relationship reads in `fid`'s closure, or by its response model, on objects a dependency
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with

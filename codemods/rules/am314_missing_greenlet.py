@@ -21,9 +21,11 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   element of the list it returned (`for book in (await db.scalars(stmt)).all()`), the same when
   the awaited result is kept in a local and consumed later (`result = await db.execute(stmt)`
   then `result.scalar_one_or_none()`, `result.scalars().all()`, `for b in result.scalars()`),
-  streamed (`async for b in await db.stream_scalars(stmt)`), or the entity of a row of one
-  (`result.first().Book`, `result.one()[0]`, `for (book,) in result`, `async for row in await
-  db.stream(stmt)` then `row.Book`);
+  streamed (`async for b in await db.stream_scalars(stmt)`, `async for row in await
+  db.stream(stmt)`), or the entity of a row (`result.first().Book`, `result.one()[0]`,
+  `for (book,) in result`). Each query is judged by the loader options written in it: a Result
+  local bound to two queries is judged by each that may reach the read, never cleared because
+  the other eager-loads the relationship;
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a

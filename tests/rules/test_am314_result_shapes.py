@@ -1,7 +1,7 @@
 """AM314 missing-greenlet through the other shapes an AsyncSession hands its objects in: a
 streamed result iterated asynchronously (`await db.stream(stmt)`, `await db.stream_scalars(stmt)`),
-and the rows of an executed select (`result.first().Book`, `for (book,) in result`). `check` said
-nothing of their lazy loads."""
+the rows of an executed select (`result.first().Book`, `for (book,) in result`), and a Result
+local bound to two queries. `check` said nothing of their lazy loads."""
 
 from __future__ import annotations
 
@@ -197,3 +197,105 @@ def test_a_lazy_load_on_the_entity_of_an_executed_row_is_am314(app, findings, fu
 def test_near_miss_a_row_entity_eager_loaded_or_a_column_is_no_finding(app, findings, function):
     assert findings(app(ROWS, {"models.py": MODELS}), function) == []
 
+
+REBOUND = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.get("/rebound")
+async def rebound(db: AsyncSession):
+    result = await db.execute(select(Book).options(selectinload(Book.author)))
+    first = result.scalars().first()
+    result = await db.execute(select(Book).where(Book.id == 2))
+    book = result.scalars().first()
+    return {"first": first.title, "author": book.author.name}
+
+
+@router.get("/rebound_rows")
+async def rebound_rows(db: AsyncSession):
+    result = await db.execute(select(Book).options(selectinload(Book.author)))
+    names = [row.Book.author.name for row in result]
+    result = await db.execute(select(Book))
+    return names + [row.Book.author.name for row in result]
+
+
+@router.get("/branched")
+async def branched(flag: bool, db: AsyncSession):
+    if flag:
+        result = await db.scalars(select(Book).options(selectinload(Book.author)))
+    else:
+        result = await db.scalars(select(Book))
+    return [b.author.name for b in result.all()]
+
+
+@router.get("/rebound_eager_first")
+async def rebound_eager_first(db: AsyncSession):
+    result = await db.execute(select(Book).options(selectinload(Book.author)))
+    first = result.scalars().first()
+    names = [first.author.name]
+    result = await db.execute(select(Book).where(Book.id == 2))
+    return names + [result.scalars().first().title]
+
+
+@router.get("/rebound_both_eager")
+async def rebound_both_eager(db: AsyncSession):
+    result = await db.execute(select(Book).options(selectinload(Book.author)))
+    first = result.scalars().first()
+    result = await db.execute(select(Book).where(Book.id == 2).options(selectinload(Book.author)))
+    return [first.author.name, result.scalars().first().author.name]
+"""
+
+
+@pytest.mark.parametrize(("function", "read"), [
+    ("rebound", "book.author"), ("rebound_rows", "row.Book.author"), ("branched", "b.author"),
+])
+def test_a_result_bound_again_is_judged_by_each_query_reaching_the_read(app, findings, function, read):
+    found = findings(app(REBOUND, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"{read} (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["rebound_eager_first", "rebound_both_eager"])
+def test_near_miss_every_query_reaching_the_read_eager_loads_it(app, findings, function):
+    assert findings(app(REBOUND, {"models.py": MODELS}), function) == []
+
+
+QUIET = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.get("/refreshed")
+async def refreshed(db: AsyncSession):
+    first = await db.get(Book, 1, options=[selectinload(Book.author)])
+    book = await db.get(Book, 2)
+    await db.refresh(book, attribute_names=["author"])
+    return {"a": first.author.name, "b": book.author.name}
+
+
+@router.get("/awaitable")
+async def awaitable(db: AsyncSession):
+    first = await db.get(Book, 1, options=[selectinload(Book.author)])
+    book = await db.get(Book, 2)
+    return {"a": first.author.name, "b": (await book.awaitable_attrs.author).name}
+
+
+@router.get("/statement_options")
+async def statement_options(flag: bool, db: AsyncSession):
+    stmt = select(Book)
+    stmt = stmt.options(selectinload(Book.author))
+    result = await db.execute(stmt)
+    return [row.Book.author.name for row in result]
+"""
+
+
+@pytest.mark.parametrize("function", ["refreshed", "awaitable", "statement_options"])
+def test_near_miss_loaded_another_way_or_on_the_greenlet_is_no_finding(app, findings, function):
+    assert findings(app(QUIET, {"models.py": MODELS}), function) == []
