@@ -216,3 +216,40 @@ def test_mapping_properties_the_tool_cannot_read_leave_a_relationship_read_unver
     assert "`book.author` is no column the tool finds on Book" in str(found), found
     # near miss: reading a column the Table declares needs nothing
     assert handler(document, "title_of")["action"] == "migrate", handler(document, "title_of")
+
+
+# An object of a class mapped imperatively, built and added by the route, changed by a Core
+# statement after its flush: the synchronous sessionmaker expired it on commit and its read
+# reloaded the row; the async one keeps it, so phase two refreshes it as it does a declarative
+# model's. It took the class for no model and returned what the Core statement overwrote.
+BUILT_ROUTE = """
+from sqlalchemy import update
+
+from models import Publisher, publishers
+
+
+@router.post("/publishers")
+def add_publisher(session: session_dependency):
+    publisher = Publisher(name="Draft")
+    session.add(publisher)
+    session.flush()
+    session.execute(update(publishers).where(publishers.c.id == publisher.id).values(name="Final"))
+    session.commit()
+    return {"id": publisher.id, "name": publisher.name}
+"""
+
+
+def test_an_object_of_a_class_mapped_imperatively_is_refreshed_after_commit(cli, project, app_files):
+    engine = RUNTIME_ENGINE.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)")
+    assert engine != RUNTIME_ENGINE
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": engine,
+                    "models.py": MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: router(BUILT_ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "add_publisher")["action"] == "migrate", handler(document, "add_publisher")
+    assert "    await session.commit()\n    await session.refresh(publisher)\n" in function(
+        root, SUBSYSTEM, "add_publisher"
+    )
+    result = serve(root, """
+        print(json.dumps(client.post("/publishers").json()))
+    """)
+    assert result == {"id": 2, "name": "Final"}

@@ -183,10 +183,14 @@ class Models:
         return self._trees[path]
 
     def mapped(self, ref: str) -> bool:
-        """A class with a table: `__tablename__`/`__table__` in it or a base, or `table=True`."""
+        """A class with a table: `__tablename__`/`__table__` in it or a base, `table=True`, or
+        mapped imperatively (`registry.map_imperatively(cls, table)`, which `classes` records as
+        a name of the class)."""
         if ref not in self.classes.by_ref:
             return False  # no project class: `Task.id` of `select(Task.id)`
         for cls in self.classes.mro(ref):
+            if not {"__imperative__", "__table__"}.isdisjoint(self.classes.by_ref[cls][1].names):
+                return True
             node = self._class_node(cls)
             if node is None:
                 continue
