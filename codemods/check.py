@@ -925,8 +925,9 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
 
 
 def _check_unawaited_outside(project: Project, result: CheckResult) -> set[FunctionId]:
-    """AM330: calls of project coroutine functions without `await`, whose value nothing reads (a
-    whole statement, an `if`/`while` test), in functions that are no handler (a CLI command, a
+    """AM330: calls of project coroutine functions without `await`, whose coroutine nothing runs (a
+    whole statement, an `if`/`while` test, a local name nothing reads, a builtin it is handed
+    to such as `list(...)` or `print(...)`), in functions that are no handler (a CLI command, a
     worker, a migration; a handler's own are AM311) and in code outside any function (a script,
     an `if __name__ == "__main__":` block). The ids judged (their pragmas are theirs)."""
     handlers = {handler.id for handler in project.handlers}
@@ -937,10 +938,15 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
         calls: list[Blocking] = []
         for edge in project.all_calls_from.get(fid, ()):
             call = edge.call
-            # held in a name, returned or handed to what runs it (`asyncio.run(main())`): maybe run
-            if not (call.discarded or call.condition) or call.awaited or call.nested or call.offloaded or (
-                call.argument_of is not None or call.consumed or call.held_in is not None or call.within
-            ):
+            if call.awaited or call.nested or call.offloaded or call.consumed or call.within:
+                continue
+            # thrown away, only tested, kept in a name nothing reads, or handed to a builtin that
+            # never runs it (`list(f(db))`, `print(f(db))`); held in a name that is read, returned
+            # or handed to anything else (`asyncio.run(main())`): maybe run
+            handed = call.argument_of is not None
+            if call.argument_of is not None and not _never_runs(project, function, call.argument_of):
+                continue
+            if not (call.discarded or call.condition or call.dropped or handed) or call.held_in is not None:
                 continue
             text = _lost_coroutine(project, edge.callee)
             if text is not None and all(b.line != call.line or b.call != text for b in calls):
@@ -969,6 +975,23 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
     return judged
 
 
+def _never_runs(project: Project, function: facts.Function, index: int) -> bool:
+    """Whether the call at `index` is a builtin that never runs a coroutine it is handed: it
+    iterates, measures or prints the coroutine object (`list(...)`, `len(...)`, `print(...)`)."""
+    outer = next((c for c in function.calls if c.index == index), None)
+    if outer is None or outer.callee is None or outer.nested:
+        return False
+    return (project.canonical(outer.callee) or "").removeprefix("builtins.") in _NEVER_RUN
+
+
+# Builtins that take a coroutine object as any other object: nothing of it runs.
+_NEVER_RUN = frozenset({
+    "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "len", "print", "str", "repr", "bool",
+    "iter", "next", "enumerate", "zip", "sum", "min", "max", "any", "all", "int", "float", "format", "hash",
+    "id", "type", "isinstance", "map", "filter",
+})
+
+
 def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
     """`module.f(...)` when calling `fid` only makes a coroutine: an undecorated `async def` that is
     no generator (a decorator may make it synchronous)."""
@@ -983,7 +1006,7 @@ def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
 def _lost_message(who: str, calls: list[Blocking]) -> str:
     where = ", ".join(f"line {b.line} ({b.call})" for b in calls)
     return (
-        f"{who} calls a coroutine function without `await` at {where}, and nothing reads what it returns: "
+        f"{who} calls a coroutine function without `await` at {where}, and nothing awaits or runs what it returns: "
         "the call only creates a coroutine, nothing in it runs (its Session work is lost, the rows never "
         f"written); fix: {AM330.fix}"
     )

@@ -114,6 +114,10 @@ class Call(_Fact):
     # The coroutine this call makes, held in a local name, is awaited or handed to what runs it on
     # every path after, before the name is bound again (`codemods.astcollect.awaited_later`).
     consumed: bool = False
+    # The coroutine this call makes is given to a local name that nothing reads (`c = f(db)`, and
+    # not a read again, in the function or a scope nested in it): lost as a discarded one is
+    # (`codemods.astcollect.awaited_later.unread_holds`).
+    dropped: bool = False
     # Of a scheduler-like call: the local names read in its arguments, and its starred arguments (or
     # the iterable `wait` takes) whose elements the function does not build itself, as written.
     handed: tuple[str, ...] = ()

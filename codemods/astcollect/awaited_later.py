@@ -176,6 +176,40 @@ def read(
         return  # an expression nested past the stack: what is not proven run stays a finding
 
 
+def unread_holds(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call], nodes: list[Any] | None = None
+) -> None:
+    """Set `dropped` on the calls whose value a plain local name is given (`c = f(db)`, `a, b =
+    f(db), g(db)`) when nothing reads that name: not the function, not a scope nested in it (a
+    closure may), nor `locals()` or the like. Their coroutine is never awaited nor handed on."""
+    holds = [
+        (name, call) for statement, name, element, call in _holds(node.body, calls)
+        if not element and not call.awaited and not isinstance(statement, ast.AugAssign)
+    ]
+    if not holds:
+        return
+    read: set[str] = set()
+    for inner in own_nodes(node.body) if nodes is None else nodes:
+        kind = type(inner)
+        if kind is ast.Name:
+            if type(inner.ctx) is ast.Load:
+                read.add(inner.id)
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            read.update(inner.names)  # bound for the module or the enclosing function to read
+        elif kind in _SCOPES:
+            read.update(n.id for n in ast.walk(inner) if type(n) is ast.Name)
+    if read & _DYNAMIC_READS:
+        return
+    for name, call in holds:
+        if name not in read:
+            call.dropped = True
+
+
+# Calls that read local names by a name given at run time.
+_DYNAMIC_READS = frozenset({"locals", "vars", "eval", "exec"})
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+
+
 def awaited_params(
     node: ast.AsyncFunctionDef | ast.FunctionDef, calls: dict[int, facts.Call], nodes: list[Any] | None = None
 ) -> tuple[str, ...]:

@@ -165,6 +165,7 @@ def _read_function(
         beside.read(node, by_func, nodes)
     if by_func:
         awaited_later.read(node, by_func, nodes)
+        awaited_later.unread_holds(node, by_func, nodes)
     if function.is_async and not function.is_generator and _awaits_a_param(function):
         function.awaited_params = awaited_later.awaited_params(node, by_func, nodes)
     function.wraps, function.wrapped = _decorator_shape(collector, node)

@@ -7,9 +7,12 @@ helper called as before), each call only creates a coroutine: nothing in it runs
 work is lost (the rows are never written), and Python warns "coroutine ... was never awaited"
 only when the coroutine is collected. `check` reads the handlers' own calls for AM311; this is
 the same mistake in the code around them (the helpers a handler calls among it), reported where the call's value is thrown away (a
-whole statement) or only tested (`if not crud.deactivate(db, pid):`, always true for a
-coroutine). A call handed to what runs it (`asyncio.run(main())`, `loop.run_until_complete`,
-`create_task`) is no finding, nor one whose coroutine is kept in a name or returned. A callee
+whole statement), only tested (`if not crud.deactivate(db, pid):`, always true for a
+coroutine), kept in a local name nothing reads (`pending = crud.purge(db)`), or handed to a
+builtin that never runs it (`list(crud.fetch(db))`, `len(...)`, `print(...)`). A call handed to
+what runs it (`asyncio.run(main())`, `loop.run_until_complete`, `create_task`) is no finding,
+nor one whose coroutine is kept in a name that is read again (awaited, returned, handed on) or
+returned. A callee
 under a decorator is left out: a decorator may make it synchronous. Silence with
 `# async-migrate: ignore[AM330] reason` on the calling function.
 

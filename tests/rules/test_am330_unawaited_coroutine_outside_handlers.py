@@ -5,6 +5,8 @@ in place while they still call it as before): nothing in it runs and the rows ar
 
 from __future__ import annotations
 
+import pytest
+
 DB = """\
 from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -87,7 +89,7 @@ if __name__ == "__main__":
     first, second = (f["message"] for f in document["findings"])
     assert first.startswith(
         "def purge (no route or dependency) calls a coroutine function without `await` at line 12 "
-        "(app.crud.purge(...)), line 13 (app.crud.purge(...)), and nothing reads what it returns"
+        "(app.crud.purge(...)), line 13 (app.crud.purge(...)), and nothing awaits or runs what it returns"
     ), first
     assert "at line 19 (app.crud.purge(...))" in second
     assert cli("check", root).exit_code == 1
@@ -139,3 +141,90 @@ if __name__ == "__main__":
     print(asyncio.run(purge_later(None)))
 """)
     assert cli.json("check", root)["findings"] == []
+
+
+# Lost without being a statement: kept in a name nothing reads again, or handed to a builtin
+# that never runs it (`list(...)`, `len(...)`, `print(...)`).
+LOST = """\
+import asyncio
+
+from app import crud
+from app.db import AsyncSessionLocal, SessionLocal
+
+
+def kept(db) -> None:
+    pending = crud.purge(db)
+
+
+def kept_twice(db) -> None:
+    pending = crud.purge(db)
+    pending = crud.purge(db)
+    print("done")
+
+
+def listed(db) -> int:
+    return len(list(crud.purge(db)))
+
+
+def printed(db) -> None:
+    print(crud.purge(db))
+
+
+def measured(db) -> int:
+    return len(crud.purge(db))
+
+
+def awaited_later_in_run(db) -> int:
+    pending = crud.purge(db)
+    return asyncio.run(pending)
+
+
+async def gathered() -> None:
+    async with AsyncSessionLocal() as db:
+        first = crud.purge(db)
+        await asyncio.gather(first)
+
+
+async def tasked() -> None:
+    async with AsyncSessionLocal() as db:
+        task = asyncio.create_task(crud.purge(db))
+        await task
+
+
+async def awaited() -> None:
+    async with AsyncSessionLocal() as db:
+        pending = crud.purge(db)
+        await pending
+
+
+def returned(db):
+    pending = crud.purge(db)
+    return pending
+
+
+def stored(db, jobs: list) -> None:
+    pending = crud.purge(db)
+    jobs.append(pending)
+
+"""
+
+
+def _lost(cli, project) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    document = cli.json("check", build(project, LOST))
+    return {
+        f["function"]: [b["line"] for b in f["blocking"]] if "blocking" in f else f["message"]
+        for f in document["findings"] if f["code"] == "AM330"
+    }
+
+
+@pytest.mark.parametrize("function", ["kept", "kept_twice", "listed", "printed", "measured"])
+def test_a_coroutine_kept_unread_or_handed_to_a_builtin_is_am330(cli, project, function):
+    found = _lost(cli, project)
+    assert function in found, found
+
+
+@pytest.mark.parametrize(
+    "function", ["awaited_later_in_run", "gathered", "tasked", "awaited", "returned", "stored"]
+)
+def test_near_miss_the_coroutine_is_awaited_scheduled_or_handed_on(cli, project, function):
+    assert function not in _lost(cli, project)
