@@ -253,3 +253,39 @@ def test_an_object_of_a_class_mapped_imperatively_is_refreshed_after_commit(cli,
         print(json.dumps(client.post("/publishers").json()))
     """)
     assert result == {"id": 2, "name": "Final"}
+
+
+# Model code on a class mapped imperatively with no relationship of its own: a property reading a
+# deferred column property is followed as on a declarative model (the read gets its `undefer`).
+PROPERTY_MODELS = MODELS.replace(
+    "class Publisher(Base):\n    pass",
+    "class Publisher(Base):\n    @property\n    def label(self):\n        return self.shout.lower()",
+).replace(
+    "mapper_registry.map_imperatively(Publisher, publishers)",
+    'mapper_registry.map_imperatively(Publisher, publishers, properties={\n'
+    '        "shout": column_property(func.upper(publishers.c.name), deferred=True)})',
+).replace("from sqlalchemy import Column,", "from sqlalchemy import func, Column,").replace(
+    "import registry, relationship", "import column_property, registry, relationship"
+)
+PROPERTY_ROUTE = """
+from models import Publisher
+
+
+@router.get("/publishers/{publisher_id}")
+def publisher_label(publisher_id: int, session: session_dependency):
+    publisher = session.get(Publisher, publisher_id)
+    return {"label": publisher.label}
+"""
+
+
+def test_a_property_of_a_class_mapped_imperatively_reading_a_deferred_column_gets_its_undefer(cli, project, app_files):
+    assert "def label(self)" in PROPERTY_MODELS and "deferred=True" in PROPERTY_MODELS
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": PROPERTY_MODELS, "schemas.py": SCHEMAS, SUBSYSTEM: router(PROPERTY_ROUTE)})
+    document = apply(cli, root)
+    assert handler(document, "publisher_label")["action"] == "migrate", handler(document, "publisher_label")
+    assert "undefer(Publisher.shout)" in function(root, SUBSYSTEM, "publisher_label")
+    result = serve(root, """
+        print(json.dumps(client.get("/publishers/1").json()))
+    """)
+    assert result == {"label": "pan"}

@@ -376,7 +376,7 @@ class Members:
         """A class with a table or a relationship in its class order: an ORM model."""
         for ancestor in self.classes.mro(cls):
             declared = self.classes.by_ref[ancestor][1]
-            if declared.relationships or "__tablename__" in declared.names or "__table__" in declared.names:
+            if declared.relationships or not {"__tablename__", "__table__", "__imperative__"}.isdisjoint(declared.names):
                 return True
         return False
 
