@@ -336,3 +336,43 @@ def test_near_miss_a_container_handed_a_repository_instance_still_holds_the_sess
     found = handler(document, "create_item")
     assert found["action"] == "blocked", found
     assert read(root, SUBSYSTEM) == before
+
+
+def test_verify_names_the_bound_method_override_the_tests_ran_past_once_migrated(cli, service):
+    """Written anyway (--allow-override-gap): the tests' stand-in for `container.get_owner` no longer
+    reaches /items, whose `get_owner_async` worked on the application's database; verify said nothing."""
+    from async_migrate.codemods.check import check
+    from async_migrate.codemods.config import load
+    from async_migrate.codemods.run import Options
+    from async_migrate.codemods.verify.overrides import override_gaps
+
+    conftest = CONFTEST.replace("app.dependency_overrides[get_db_session] = override_get_db\n", "")
+    root = service({
+        "core/container.py": MODULE_INSTANCE, SUBSYSTEM: routes(ROUTE), "api/other.py": OTHER, "main.py": MAIN,
+        "tests/__init__.py": "", "tests/conftest.py": conftest,
+    })
+    assert apply(cli, root, "--allow-override-gap")["files_changed"]
+    config = load(root)
+    (gap,) = override_gaps(check(root, config, Options()).project, root)
+    assert gap.startswith("tests/conftest.py:17: `app.dependency_overrides[container.get_owner] = "), gap
+    assert "Override `container.get_owner_async` as well" in gap
+    # overriding the twin too closes it
+    (root / "tests/conftest.py").write_text(conftest + (
+        "    app.dependency_overrides[container.get_owner_async] = app.dependency_overrides[container.get_owner]\n"
+    ))
+    assert override_gaps(check(root, config, Options()).project, root) == []
+
+
+def test_near_miss_no_follow_up_when_the_fixture_overrides_the_twin_method_too(cli, service):
+    conftest = CONFTEST.replace("app.dependency_overrides[get_db_session] = override_get_db\n", "") + (
+        "    app.dependency_overrides[container.get_owner_async] = app.dependency_overrides[container.get_owner]\n"
+    )
+    root = service({
+        "core/container.py": MODULE_INSTANCE, SUBSYSTEM: routes(ROUTE), "api/other.py": OTHER, "main.py": MAIN,
+        "tests/__init__.py": "", "tests/conftest.py": conftest,
+    })
+    document = apply(cli, root)
+    assert not [n for n in document["subsystem"]["follow_ups"] if "container.get_owner]" in n]
+    assert serve(root, "sqlite", "print(json.dumps(client.post('/items', params={'name': 'a'}).json()))") == {
+        "owner": "Ann+seen",
+    }

@@ -787,11 +787,18 @@ def overrides(
 def _bound_method(project: Project, ref: str) -> str | None:
     """The method `ref` names through an instance (`container.get_service` for a module-level
     `container = Container()`), as `module.Class.method`; None for anything else."""
+    from async_migrate.codemods.flow import INSTANCE
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
     fid = dependency_function(project, ref) if "." in ref else None
     if fid is None:
-        return None
+        # A twin method phase two has yet to write (`container.get_service_async`), through the
+        # instance's one class.
+        prefix, _, attribute = ref.rpartition(".")
+        made = {v.target for v in project.flow.ref(prefix) if v.kind == INSTANCE} if prefix else set()
+        if len(made) != 1:
+            return None
+        return f"{made.pop()}.{attribute}"
     module, function = project.functions[fid]
     named = f"{module.name}.{function.qualname}"
     return named if "." in function.qualname and project.canonical(ref) != named else None

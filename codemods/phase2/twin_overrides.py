@@ -159,6 +159,10 @@ def after_gaps(
                 queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
     deps: list[Twinned] = []
     for ref, routes in sorted(reached.items()):
+        fid = dependency_function(project, ref)
+        if fid is not None and "." in project.functions[fid][1].qualname:
+            deps.extend(_method_originals(project, fid, twin_suffix, routes))
+            continue
         owner, _, name = ref.rpartition(".")
         module = project.modules.get(owner)
         if module is None:
@@ -174,3 +178,20 @@ def after_gaps(
             for o in originals
         )
     return _notes(project, read, deps, False, tests)[0]
+
+
+def _method_originals(project: Project, fid, twin_suffix: str, routes: list[str]) -> list[Twinned]:
+    """A bound-method dependency the routes reach (`container.get_service_async`): the methods of
+    its class it is the async twin of, each a dependency the tests may still override."""
+    from async_migrate.codemods import twin_names
+
+    owner = project.flow.classes.owner(fid)
+    if owner is None or holder_of(project, fid) is not None:
+        return []
+    module, function = project.functions[fid]
+    cls, _, name = function.qualname.rpartition(".")
+    return [
+        Twinned(f"{module.name}.{cls}.{o}", name, module.path, tuple(routes), True)
+        for o in sorted(project.flow.classes.methods.get(owner, {}))
+        if o != name and twin_names.is_twin(o, name, twin_suffix)
+    ]
