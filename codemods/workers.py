@@ -224,7 +224,7 @@ def _newer_syntax(path: str, text: str, name: str | None) -> facts.Module:
     from async_migrate.codemods.astcollect.newer import readable
 
     try:
-        older = readable(text)
+        older = readable(text, generics=True)
     except cst.ParserSyntaxError as error:
         raise sources.SourceError(
             sources.compile_error(text, path)

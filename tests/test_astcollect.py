@@ -397,3 +397,38 @@ def test_a_module_parsed_again_reads_newer_syntax_as_the_pre_pass_does():
         pass
     else:
         raise AssertionError("a module neither parser reads raises SyntaxError")
+
+
+def test_a_module_level_class_s_type_parameters_read_as_the_typevars_they_stand_for():
+    source = textwrap.dedent(
+        """\
+        from sqlalchemy.orm import Session
+
+        # the repositories
+        class Repository[S: (Session, AsyncSession)](Base, metaclass=Meta):
+            def __init__(self, session: S) -> None:
+                self.session = session
+
+
+        class Plain[T: Base, *Ts]:
+            pass
+        class Tight[U]:
+            pass
+
+
+        class Twice[K: Session]:
+            def get[K](self, key: K) -> K:
+                return key
+        """
+    )
+    older = readable(source, generics=True)
+    assert len(older.splitlines()) == len(source.splitlines())
+    lines = older.splitlines()
+    assert lines[1] == 'import typing as _am_typing; S = _am_typing.TypeVar("S", Session, AsyncSession)', older
+    assert lines[3] == "class Repository(Base, _am_typing.Generic[S], metaclass=Meta):", older
+    # near misses, read as before without their parameters: a variadic one, no blank line above
+    # to declare it on, a name declared two ways
+    assert "class Plain:" in older and "class Tight:" in older and "class Twice:" in older, older
+    assert older.count("TypeVar") == 1, older
+    # a statement read alone keeps only its own statements
+    assert "TypeVar" not in readable(source)

@@ -44,7 +44,7 @@ def parse_read(text: str, path: str = "<unknown>") -> tuple[str, ast.Module]:
         if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
             raise  # libcst's native parser overflows the stack on lines this long
         try:
-            older = readable(text)
+            older = readable(text, generics=True)
         except cst.ParserSyntaxError:
             raise error from None
     return older, parse(older, path)

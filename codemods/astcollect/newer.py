@@ -7,6 +7,13 @@ parameters go, `except A, B:` gets its parentheses, a template string becomes an
 f-string, and an f-string this parser refuses (PEP 701: quotes reused inside) becomes
 a tuple of its expressions. Calls keep their order and every line keeps its number,
 except calls written inside type parameters, which are dropped with them.
+
+A module-level class's type parameters are kept as the TypeVars and `Generic[...]` base they
+stand for, declared on a blank line above it (`class Repository[S: (Session, AsyncSession)]:`
+reads as `S = TypeVar("S", Session, AsyncSession)` and `class Repository(Generic[S]):`): which
+Session a subclass's `self.session` holds is read from what it binds the parameter to
+(`class TaskRepository(Repository[AsyncSession])`), as for the older spelling. Where there is no
+such line, or a parameter's name means something else elsewhere in the module, they are dropped.
 """
 
 from __future__ import annotations
@@ -17,10 +24,122 @@ from typing import TypeVar
 import libcst as cst
 
 
-def readable(text: str) -> str:
-    """`text` in the syntax the running Python reads. Raises libcst's ParserSyntaxError
-    when libcst cannot parse it either."""
-    return cst.parse_module(text).visit(_Older()).code
+def readable(text: str, generics: bool = False) -> str:
+    """`text` in the syntax the running Python reads; with `generics`, module-level classes'
+    type parameters declared as TypeVars, for the module's facts (a statement read alone keeps
+    its own statements only). Raises libcst's ParserSyntaxError when libcst cannot parse it
+    either."""
+    module = cst.parse_module(text)
+    declared = _declared_generics(module) if generics else {}
+    if declared:
+        generic = module.visit(_Older(frozenset(declared))).code
+        lines = generic.split("\n")
+        for line, declarations in declared.values():
+            lines[line] = declarations
+        if _compiles_module("\n".join(lines)):
+            return "\n".join(lines)
+    return module.visit(_Older()).code
+
+
+_TYPING = "_am_typing"
+
+
+def _compiles_module(code: str) -> bool:
+    try:
+        compile(code, "<string>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]]:
+    """Module-level classes whose type parameters can be declared as TypeVars: each with the
+    index of the blank line above it (past comments) and the declarations written there. Every
+    parameter a plain one (no `*Ts`, `**P`), and each name declared alike wherever it is one
+    and bound nowhere else at module level."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    generic = [
+        s for s in module.body if isinstance(s, cst.ClassDef) and s.type_parameters is not None
+        and all(isinstance(p.param, cst.TypeVar) for p in s.type_parameters.params)
+    ]
+    if not generic:
+        return {}
+    # every type parameter in the module, a function's or a method's too: a name declared two
+    # ways would read as one of them in the other's scope
+    declarations: dict[str, set[str]] = {}
+
+    class Parameters(cst.CSTVisitor):
+        def visit_TypeParam(self, parameter: cst.TypeParam) -> None:
+            written = _type_var(parameter.param) if isinstance(parameter.param, cst.TypeVar) else _code(parameter)
+            declarations.setdefault(parameter.param.name.value, set()).add(written)
+
+    module.visit(Parameters())
+    bound = _module_names(module)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = module.code.split("\n")
+    found: dict[cst.ClassDef, tuple[int, str]] = {}
+    taken: set[int] = set()
+    for cls in generic:
+        assert cls.type_parameters is not None
+        names = [p.param.name.value for p in cls.type_parameters.params]
+        if any(len(declarations[n]) > 1 or n in bound for n in names):
+            continue
+        first = positions[cls.decorators[0] if cls.decorators else cls].start.line - 1
+        line = first - 1
+        while line >= 0 and lines[line].strip().startswith("#"):
+            line -= 1
+        if line < 0 or lines[line].strip() or line in taken:
+            continue
+        taken.add(line)
+        found[cls] = (line, f"import typing as {_TYPING}; " + "; ".join(
+            f"{n} = {next(iter(declarations[n]))}" for n in dict.fromkeys(names)
+        ))
+    return found
+
+
+def _type_var(parameter: cst.TypeVar) -> str:
+    name = parameter.name.value
+    bound = parameter.bound
+    if bound is None:
+        return f'{_TYPING}.TypeVar("{name}")'
+    if isinstance(bound, cst.Tuple):
+        return f'{_TYPING}.TypeVar("{name}", ' + ", ".join(_code(e.value) for e in bound.elements) + ")"
+    return f'{_TYPING}.TypeVar("{name}", bound={_code(bound)})'
+
+
+def _module_names(module: cst.Module) -> set[str]:
+    """Names bound by the module's own top-level statements."""
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets: list[cst.BaseExpression] = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                    targets = [small.target]
+                elif isinstance(small, cst.TypeAlias):
+                    names.add(small.name.value)
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        asname = alias.asname.name if alias.asname is not None else None
+                        written = asname if isinstance(asname, cst.Name) else alias.name
+                        names.add(_code(written).split(".")[0])
+                for target in targets:
+                    for node in _names_in(target):
+                        names.add(node)
+    return names
+
+
+def _names_in(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _names_in(e.value)]
+    return []
 
 
 def _compiles(code: str) -> bool:
@@ -58,6 +177,10 @@ _Handler = TypeVar("_Handler", cst.ExceptHandler, cst.ExceptStarHandler)
 
 
 class _Older(cst.CSTTransformer):
+    def __init__(self, generic: frozenset[cst.ClassDef] = frozenset()) -> None:
+        super().__init__()
+        self.generic = generic
+
     def leave_TypeAlias(self, original: cst.TypeAlias, updated: cst.TypeAlias) -> cst.Assign:
         return cst.Assign([cst.AssignTarget(updated.name)], updated.value, semicolon=updated.semicolon)
 
@@ -65,7 +188,18 @@ class _Older(cst.CSTTransformer):
         return updated.with_changes(type_parameters=None) if updated.type_parameters else updated
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        return updated.with_changes(type_parameters=None) if updated.type_parameters else updated
+        if not updated.type_parameters:
+            return updated
+        if original not in self.generic:
+            return updated.with_changes(type_parameters=None)
+        names = [p.param.name.value for p in updated.type_parameters.params]
+        base = cst.parse_expression(f"{_TYPING}.Generic[{', '.join(names)}]")
+        # PEP 695 makes Generic the last base; keywords (`metaclass=`) follow it
+        bases = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in (*updated.bases, cst.Arg(base))]
+        keywords = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in updated.keywords]
+        return updated.with_changes(
+            type_parameters=None, bases=bases, keywords=keywords, lpar=cst.LeftParen(), rpar=cst.RightParen()
+        )
 
     def leave_ExceptHandler(self, original: cst.ExceptHandler, updated: cst.ExceptHandler) -> cst.ExceptHandler:
         return self._parenthesised(updated)

@@ -253,3 +253,15 @@ async def inherited_save(db: AsyncSession = Depends(get_async_db)):
 @pytest.fixture
 def generic_repositories(app) -> Path:  # type: ignore[no-untyped-def]
     return app(GENERIC_REPOSITORIES, {"models.py": MODELS})
+
+
+# The same repositories with Python 3.12's type parameters (PEP 695) in place of module-level
+# TypeVars: a Python whose `ast` refuses them reads the module through libcst.
+GENERIC_REPOSITORIES_PEP695 = (
+    GENERIC_REPOSITORIES.replace("from typing import Generic, TypeVar\n", "")
+    .replace('SessionT = TypeVar("SessionT", Session, AsyncSession)\n', "")
+    .replace('OtherT = TypeVar("OtherT", Session, AsyncSession)\n', "")
+    .replace("class Repository(Generic[SessionT]):", "class Repository[SessionT: (Session, AsyncSession)]:")
+    .replace("class Middle(Repository[OtherT]):", "class Middle[OtherT: (Session, AsyncSession)](Repository[OtherT]):")
+)
+assert GENERIC_REPOSITORIES_PEP695.count("TypeVar") == 0 and GENERIC_REPOSITORIES_PEP695.count("[OtherT: ") == 1
