@@ -1823,6 +1823,11 @@ def _chained_async_lazy_loads(
                     and index.deferred(load.model, attribute)]
         if deferred:
             found.append(Blocking(line, f"{written}.{attribute} ({classes.short(deferred[0])}.{attribute}, {_DEFERRED})"))
+            continue
+        unread = [load.model for load in origins if number >= chains and load.model in classes.by_ref
+                  and index.unread(load.model) is not None and not index.known(load.model, attribute)]
+        if unread:
+            found.append(Blocking(line, f"{written}.{attribute} ({classes.short(unread[0])}.{attribute}, {_UNREAD})"))
     return found
 
 
@@ -1916,6 +1921,12 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 # a deferred column (`deferred(...)`, `mapped_column(deferred=True)`) no `undefer`
                 # of the closure loads: its first read is a SELECT, outside any greenlet
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED})"))
+                continue
+            if how == "read" and index.unread(model) is not None and not index.known(model, name) and not credit.loads(
+                [load for t in held for load in _origins(project, handler.id, t, sessions) or ()], name
+            ):
+                # which attributes the mapping makes relationships or deferred columns is not read
+                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_UNREAD})"))
                 continue
             sub = index.subclass_only(model, name) if how == "read" else None
             if sub is not None and POLYMORPHIC not in loaded:
@@ -2027,6 +2038,7 @@ def _union(
 
 _DYNAMIC = 'lazy="dynamic" query'
 _DEFERRED = "a deferred column no query undefers: loads on first read"
+_UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
 
 
 def _off_greenlet_finding(
@@ -2046,7 +2058,8 @@ def _off_greenlet_finding(
     expired = [b for b in lazy if " (expired by the " in b.call]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
-    loads = [b for b in lazy if b not in expired and b not in dynamic and b not in deferred]
+    unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
+    loads = [b for b in lazy if b not in expired and b not in dynamic and b not in deferred and b not in unread]
     if dynamic:
         parts.append(
             f"reads lazy=\"dynamic\" relationships at {describe(dynamic)}: each is a Query the synchronous Session "
@@ -2058,6 +2071,13 @@ def _off_greenlet_finding(
             f"reads deferred columns at {describe(deferred)}: the first read loads the column, which raises "
             "MissingGreenlet on an AsyncSession; add `undefer(Model.column)` to the query that loads the object, "
             "or read it as `await obj.awaitable_attrs.column`"
+        )
+    if unread:
+        parts.append(
+            f"reads attributes at {describe(unread)} that may be relationships or deferred columns: the mapping's "
+            "`properties=` is not read; if one is, its first read loads it, which raises MissingGreenlet on an "
+            "AsyncSession; load it in the query (`selectinload(...)`, `undefer(...)`) or read it as "
+            "`await obj.awaitable_attrs.name`, or write `properties=` as a `{...}` display the tool reads"
         )
     if loads:
         parts.append(

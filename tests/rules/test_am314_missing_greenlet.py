@@ -1120,6 +1120,75 @@ def test_near_miss_an_imperative_column_property_loaded_with_the_row_or_undeferr
     assert findings(root, function) == []
 
 
+# `properties=` built by a call: which attributes are relationships is not read, so a read of one
+# that is no column of the Table may load lazily; check said nothing.
+UNREAD_MODELS = """
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy.orm import registry, relationship
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+authors = Table("authors", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+books = Table(
+    "books", metadata, Column("id", Integer, primary_key=True), Column("author_id", ForeignKey("authors.id")),
+)
+
+
+class Author:
+    pass
+
+
+class Book:
+    pass
+
+
+def author_properties():
+    return {"books": relationship(Book)}
+
+
+mapper_registry.map_imperatively(Book, books)
+mapper_registry.map_imperatively(Author, authors, properties=author_properties())
+"""
+UNREAD_ROUTES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Author
+
+
+@router.get("/books/{author_id}")
+async def books_of(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return [b.id for b in author.books]
+
+
+@router.get("/name/{author_id}")
+async def name_of(author_id: int, db: AsyncSession):
+    author = await db.get(Author, author_id)
+    return {"id": author.id, "name": author.name}
+
+
+@router.get("/loaded/{author_id}")
+async def loaded_books(author_id: int, db: AsyncSession):
+    statement = select(Author).where(Author.id == author_id).options(selectinload(Author.books))
+    author = (await db.scalars(statement)).one()
+    return [b.id for b in author.books]
+"""
+
+
+def test_a_read_on_a_class_mapped_with_unread_properties_is_am314(app, findings):
+    found = findings(app(UNREAD_ROUTES, {"models.py": UNREAD_MODELS}), "books_of")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "author.books (Author.books, no column of its Table" in found[0]["message"], found
+    assert "`properties=` is not read" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["name_of", "loaded_books"])
+def test_near_miss_a_column_of_the_table_or_a_loaded_attribute_is_no_finding(app, findings, function):
+    assert findings(app(UNREAD_ROUTES, {"models.py": UNREAD_MODELS}), function) == []
+
+
 def test_a_dynamic_relationship_in_an_async_session_route_says_write_only_not_an_eager_load(app, findings):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "dynamic")
     assert [f["code"] for f in found] == ["AM314"], found
