@@ -1182,6 +1182,52 @@ def blocked_alone(cli, app, route: str, head: str = "", extra: dict[str, str] | 
     return document
 
 
+def test_the_session_handed_to_a_class_picked_out_of_a_table_names_the_table_not_call_mappings(cli, app):
+    """`PROVIDERS[kind](db)` in a hand-written container was told to add it to call-mappings,
+    which name a library's async form: the table is the project's own."""
+    document = blocked_alone(
+        cli, app,
+        """
+        class BaseRepo:
+            def __init__(self, db: Session) -> None:
+                self.db = db
+
+
+        class BookRepo(BaseRepo):
+            def count(self) -> int:
+                return self.db.scalar(select(func.count(Book.id)))
+
+
+        PROVIDERS = {"books": BookRepo}
+
+
+        class Container:
+            def __init__(self) -> None:
+                self.providers = PROVIDERS
+
+            def by_self(self, kind: str, db: Session) -> BookRepo:
+                return self.providers[kind](db)
+
+
+        container = Container()
+
+
+        @router.get("/count/{kind}")
+        def count(kind: str, session: session_dependency):
+            return PROVIDERS[kind](session).count()
+
+
+        @router.get("/held/{kind}")
+        def held(kind: str, session: session_dependency):
+            return container.by_self(kind, session).count()
+        """,
+    )
+    for name, spelled, table in (("count", "PROVIDERS[kind]", "PROVIDERS"), ("held", "self.providers[kind]", "providers")):
+        reasons = " ".join(handler(document, name)["reasons"])
+        assert f"passes the Session to `{spelled}()`, a class or function picked at run time out of `{table}`" in reasons
+        assert "call-mappings" not in reasons, reasons
+
+
 def test_bulk_save_objects_where_no_await_can_stand_blocks_the_route(cli, app):
     document = blocked_alone(
         cli, app,

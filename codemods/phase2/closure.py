@@ -22,6 +22,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.astcollect import by_name
+from async_migrate.codemods.astcollect.dispatch import UNREAD
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
@@ -2919,6 +2920,15 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
     partial = _partial_text(project, call, callee, written)
     if partial is not None:
         return partial
+    if call.dispatch and call.spelled:
+        # `PROVIDERS[name](db)`, `self.providers[name](db)`: the project's own table, no library call to map
+        tables = sorted({d.rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith("=") and d != UNREAD})
+        return (
+            f"passes the Session to `{call.spelled}()`, a class or function picked at run time out of "
+            f"{', '.join(f'`{t}`' for t in tables) or 'a container'}, which phase two does not point at async "
+            "counterparts (the table would need an async twin of each entry): build the class or call the "
+            "function by its name there, or migrate the route by hand"
+        )
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"
