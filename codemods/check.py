@@ -1833,12 +1833,10 @@ def _chained_async_lazy_loads(
 
 def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     """Relationships a method reads in its own body on an object only a query on an AsyncSession
-    its instance holds loaded (`book = await self.db.get(Book, 1)`; `self.db` declared
-    AsyncSession in the class body, or assigned only from parameters declared AsyncSession),
-    that no query of its closure eager-loads: the lazy load `_own_async_lazy_loads` finds on a
-    Session parameter."""
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
-
+    its instance holds loaded (`book = await self.db.get(Book, 1)`, the rows of `await
+    self.db.execute(stmt)`; `self.db` declared AsyncSession in the class body, or assigned only
+    from parameters declared AsyncSession), that the query does not load: the lazy load
+    `_own_async_lazy_loads` finds on a Session parameter, followed the same way."""
     module, function = project.functions[fid]
     if not function.held_loads:
         return []
@@ -1847,18 +1845,7 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
         load.session for load in function.held_loads.values()
         if _holds_async_session(project, cls, load.session.partition(".")[2])
     }
-    if not held_async:
-        return []
-    found = []
-    for risk in _own_attribute_risks(project, fid):
-        held = function.holds.get(risk.path.split(".", 1)[0], ())
-        loads = [function.held_loads.get(term[1]) if term[0] == "call" else None for term in held]
-        if not loads or not all(load is not None and load.session in held_async for load in loads):
-            continue
-        strategies = {_strategy_of(project, load.model, risk.attribute) for load in loads if load is not None}
-        if not strategies <= SAFE_STRATEGIES:
-            found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
-    return found
+    return _own_async_lazy_loads(project, fid, held_async) if held_async else []
 
 
 def _holds_async_session(project: Project, cls: str, attribute: str) -> bool:
@@ -1978,16 +1965,18 @@ def _origins(
         return None
     if kind in ("attr", "iter", "item", "key"):
         return _origins(project, fid, term[1], sessions, ((kind, *term[2:]), *picks), depth + 1)
-    if kind == "load":
-        if term[1] >= len(function.loads) or function.loads[term[1]].session not in sessions:
-            return None
+    query = _query(function, term, sessions)
+    if query is not None:
         # the entity, or an element of the list the query returned: `for b in (await db.scalars(s)).all()`
-        return [function.loads[term[1]]] if all(p[0] in ("iter", "item") for p in picks) else None
+        return [query] if all(p[0] in ("iter", "item") for p in picks) else None
+    if kind == "load":
+        return None
     if kind == "row":
         # a row of an awaited select of one entity: `row.Book`, `row[0]`, `(book,) = row`
-        if not picks or term[1][0] != "load" or term[1][1] >= len(function.loads):
+        row = _query(function, term[1], sessions)
+        if not picks or row is None:
             return None
-        entity = function.loads[term[1][1]].entity.rsplit(".", 1)[-1]
+        entity = row.entity.rsplit(".", 1)[-1]
         if picks[0] not in (("item", 0), ("attr", entity)):
             return None
         return _origins(project, fid, term[1], sessions, picks[1:], depth + 1)
@@ -2022,6 +2011,18 @@ def _origins(
     if not given:
         return None
     return _union(project, (module.name, callee.key), callee.results, given, picks, depth)
+
+
+def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.Load | None:
+    """The query on one of `sessions` a term names: one of the function's own (`("load", n)`), or
+    in a method one on a Session its instance holds (`("call", i)`, `facts.Function.held_loads`)."""
+    if term[0] == "load":
+        load = function.loads[term[1]] if term[1] < len(function.loads) else None
+    elif term[0] == "call":
+        load = function.held_loads.get(term[1])
+    else:
+        return None
+    return load if load is not None and load.session in sessions else None
 
 
 def _union(

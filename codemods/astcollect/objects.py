@@ -10,7 +10,9 @@ plain tuples the index follows across calls:
 
     ("load", n)              the n-th query of `facts.Function.loads`
     ("name", x)              a local name or parameter (see `holds`)
-    ("call", i)              what the call with index i returns (a project function's `results`)
+    ("call", i)              what the call with index i returns (a project function's `results`);
+                             in a method, the objects of a query on a Session its instance holds
+                             (`self.db.scalars(stmt)`: `facts.Function.held_loads[i]`)
     ("attr", t, a)           attribute `a` of t: `book.author`
     ("iter", t)              an element of t: `for b in books`, `[b for b in books]`
     ("item", t, i)           element i of a tuple t: `books, total = page(...)`
@@ -18,7 +20,8 @@ plain tuples the index follows across calls:
     ("tuple", (t, ...))      a tuple or list display
     ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
     ("any", (t, ...))        one of: `a if c else b`
-    ("row", t)               a row of an awaited select of one entity t (a load): `row.Book`, `row[0]`
+    ("row", t)               a row of an awaited select of one entity t (a load, a held query's
+                             call): `row.Book`, `row[0]`
                              and `(book,) = row` are t; the result and its `all()` are
                              ("tuple", (("row", t),)), its `first()` a row
     ("none",)                no object (`None`, a number, a string)
@@ -113,6 +116,8 @@ class _Flow:
         self._row_loads: dict[int, tuple] = {}  # id of an awaited rows query -> its load term
         self.top_level: set[int] = set()  # ids of the values the function body's own statements assign
         self._awaits: dict[int, ast.expr] = {}  # id of an awaited session call -> the `await` of it
+        self._held: str | None = None  # a method's instance parameter, when the body does not rebind it
+        self._heads: dict[int, int] = {}  # id of a load on a held Session -> index of the session call
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
@@ -129,6 +134,7 @@ class _Flow:
         results: list[tuple] = []
         paired: list[tuple[str, tuple]] = []
         receiver = _receiver(self.function)
+        self._held = receiver if receiver is not None and receiver not in stored else None
         for item in nodes:
             kind = type(item)
             if kind is ast.Name or kind is ast.Constant:
@@ -292,12 +298,10 @@ class _Flow:
     def _call_term(self, node: ast.Call) -> tuple:
         load = self._load(node)
         if load is not None:
-            terms = []
-            for each in load if isinstance(load, list) else [load]:
-                self.function.loads.append(each)
-                terms.append(("load", len(self.function.loads) - 1))
             # a statement bound in branches (`if admin: stmt = select(X)` / `else: stmt = select(X).where(...)`)
-            return terms[0] if len(terms) == 1 else ("any", tuple(terms))
+            terms = [self._load_term(each) for each in (load if isinstance(load, list) else [load])]
+            if all(term is not None for term in terms):
+                return terms[0] if len(terms) == 1 else ("any", tuple(terms))  # type: ignore[return-value]
         rows = self._rows(node)
         if rows is not None:
             return rows
@@ -307,11 +311,6 @@ class _Flow:
         index = self.indexes.get(id(func))
         if index is None:
             return UNKNOWN
-        held = _receiver(self.function)
-        if held is not None and held not in self.stored_names:
-            found = self._load(node, held)
-            if isinstance(found, facts.Load):
-                self.function.held_loads[index] = found
         if node.keywords and not node.args:
             # `Report(owner=owner, total=n)`: if the callee is a schema class, what it holds is
             # what it was given (`codemods/phase2/eager_flow.py` decides); `**x` leaves it open
@@ -321,14 +320,43 @@ class _Flow:
 
     # ---------------------------------------------------------------- loads
 
-    def _load(self, node: ast.Call, held: str | None = None) -> facts.Load | list[facts.Load] | None:
-        """The query `node` runs on a local Session name; with `held` (the method's instance
-        parameter), on a Session the instance holds as an attribute (`self.db.get(Book, 1)`)."""
+    def _load_term(self, load: facts.Load) -> tuple | None:
+        """The term of a query's objects: a load on a local Session is one of `function.loads`
+        (`("load", n)`); one on a Session the instance holds is kept apart, in
+        `function.held_loads`, under the index of the session call (`("call", i)`)."""
+        if "." not in load.session:
+            self.function.loads.append(load)
+            return ("load", len(self.function.loads) - 1)
+        index = self._heads.get(id(load))
+        if index is None:
+            return None
+        self.function.held_loads[index] = load
+        return ("call", index)
+
+    def _session_of(self, node: ast.expr) -> str | None:
+        """The Session a query runs on: a local name (`db`), or in a method an attribute of its
+        instance (`self.db`, spelled so), which `check` tells an AsyncSession by the class."""
+        if type(node) is ast.Name:
+            return node.id if node.id in self.local else None
+        held = self._held
+        if held is not None and type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == held:
+            return f"{held}.{node.attr}"
+        return None
+
+    def _headed(self, load: Any, head: ast.Call) -> Any:
+        """`load` (a Load, a list of them, or None), each noted as run by the session call `head`."""
+        index = self.indexes.get(id(head.func))
+        for each in load if isinstance(load, list) else [load] if load is not None else []:
+            if index is not None:
+                self._heads.setdefault(id(each), index)
+        return load
+
+    def _load(self, node: ast.Call) -> facts.Load | list[facts.Load] | None:
+        """The query `node` runs on a local Session name, or in a method on a Session the
+        instance holds as an attribute (`self.db.get(Book, 1)`)."""
         func = node.func
         if type(func) is not ast.Attribute:
             return None
-        if held is not None:
-            return self._held_load(node, func, held)
         if self.kept and self.indexes.get(id(func)) in self.kept:
             # `q.offset(n).all()` on a Query kept in `q`: loaded by the head, where options go
             var, root = self.kept[self.indexes[id(func)]]
@@ -336,12 +364,13 @@ class _Flow:
                 return None
             return self._entity_load(node, root.args[0], "query", var.session, root, single=len(root.args) == 1)
         receiver = func.value
-        if type(receiver) is ast.Name and receiver.id in self.local:
+        session = self._session_of(receiver)
+        if session is not None:
             if func.attr in ("get", "get_one") and node.args:
-                return self._entity_load(node, node.args[0], "get", receiver.id, node)
+                return self._headed(self._entity_load(node, node.args[0], "get", session, node), node)
             if func.attr in _SCALAR_LOADS and node.args:
-                return self._select_load(node, node.args[0], receiver.id)
-            if self._awaited_results(receiver.id) is None:
+                return self._headed(self._select_load(node, node.args[0], session), node)
+            if type(receiver) is ast.Name and self._awaited_results(receiver.id) is None:
                 return None
         return self._chain_load(node, {})
 
@@ -353,6 +382,8 @@ class _Flow:
         current: ast.expr = node
         while type(current) is ast.Call and type(current.func) is ast.Attribute:
             inner = current.func.value
+            if type(inner) is ast.Attribute and self._session_of(inner) is not None:
+                break  # `self.db.scalars(stmt)`: the query on a held Session
             if type(inner) is ast.Await:
                 inner = inner.value
             if type(inner) is ast.Name:
@@ -380,10 +411,12 @@ class _Flow:
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
             return None
         head = current.func
-        if type(head.value) is not ast.Name or head.value.id not in self.local or not current.args:
+        session = self._session_of(head.value)
+        if session is None or not current.args:
             return None
-        session = head.value.id
         if head.attr == "query":
+            if "." in session:
+                return None  # a legacy Query on a held Session: its own analysis (`legacy_query.py`)
             if steps and steps[0] in _QUERY_TERMINALS and all(s in _QUERY_STEPS for s in steps[1:]):
                 return self._entity_load(node, current.args[0], "query", session, current, single=len(current.args) == 1)
             return None
@@ -393,7 +426,7 @@ class _Flow:
         if executes and not any(step in _SCALAR_STEPS for step in steps):
             return None  # rows, not entities
         if head.attr in _SCALAR_LOADS or executes:
-            return self._select_load(node, current.args[0], session)
+            return self._headed(self._select_load(node, current.args[0], session), current)
         return None
 
     def _awaited_results(self, name: str, at: ast.expr | None = None) -> list[ast.Call] | None:
@@ -459,16 +492,16 @@ class _Flow:
         terms: list[tuple] = []
         for head in heads:
             func = head.func
-            if type(func) is not ast.Attribute or func.attr not in _ROW_LOADS or not head.args \
-                    or type(func.value) is not ast.Name or func.value.id not in self.local:
+            session = self._session_of(func.value) if type(func) is ast.Attribute else None
+            if type(func) is not ast.Attribute or func.attr not in _ROW_LOADS or not head.args or session is None:
                 return None
             known = self._row_loads.get(id(head))
             if known is None:
-                load = self._select_load(head, head.args[0], func.value.id)
-                if not isinstance(load, facts.Load):
+                load = self._headed(self._select_load(head, head.args[0], session), head)
+                term = self._load_term(load) if isinstance(load, facts.Load) else None
+                if term is None:
                     return None
-                self.function.loads.append(load)
-                known = self._row_loads[id(head)] = ("load", len(self.function.loads) - 1)
+                known = self._row_loads[id(head)] = term
             terms.append(("tuple", (("row", known),)))
         term = terms[0] if len(terms) == 1 else ("any", tuple(terms))
         # innermost step first: the result's rows, one of them, and nothing past a row
@@ -478,45 +511,6 @@ class _Flow:
                     return None
                 term = ("item", term, 0) if term[0] == "tuple" else ("any", tuple(("item", t, 0) for t in term[1]))
         return term
-
-    def _held_load(self, node: ast.Call, func: ast.Attribute, held: str) -> facts.Load | list[facts.Load] | None:
-        def session(expr: ast.expr) -> str | None:
-            if type(expr) is ast.Attribute and type(expr.value) is ast.Name and expr.value.id == held:
-                return f"{held}.{expr.attr}"
-            return None
-
-        on = session(func.value)
-        if on is not None:
-            if func.attr in ("get", "get_one") and node.args:
-                return self._entity_load(node, node.args[0], "get", on, node)
-            if func.attr in _SCALAR_LOADS and node.args:
-                return self._select_load(node, node.args[0], on)
-            return None
-        # `(await self.db.scalars(stmt)).all()`, `(await self.db.execute(stmt)).scalars().first()`
-        steps: list[str] = []
-        current: ast.expr = node
-        while type(current) is ast.Call and type(current.func) is ast.Attribute:
-            inner = current.func.value
-            if type(inner) is ast.Await:
-                inner = inner.value
-            if session(current.func.value) is not None:
-                break
-            if type(inner) is ast.Name:  # `result = await self.db.execute(stmt)`, consumed later
-                bindings = self._awaited_results(inner.id, inner)
-                inner = bindings[0] if bindings is not None and len(bindings) == 1 else inner
-            steps.append(current.func.attr)
-            current = inner
-        if type(current) is not ast.Call or type(current.func) is not ast.Attribute or not current.args:
-            return None
-        on = session(current.func.value)
-        if on is None or not steps or not all(step in _ENTITY_STEPS for step in steps):
-            return None
-        head = current.func.attr
-        if head in ("execute", *_ROW_LOADS) and not any(step in _SCALAR_STEPS for step in steps):
-            return None  # rows, not entities
-        if head in _SCALAR_LOADS or head in ("execute", *_ROW_LOADS):
-            return self._select_load(node, current.args[0], on)
-        return None
 
     def _select_load(
         self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = ()

@@ -299,3 +299,123 @@ async def statement_options(flag: bool, db: AsyncSession):
 @pytest.mark.parametrize("function", ["refreshed", "awaitable", "statement_options"])
 def test_near_miss_loaded_another_way_or_on_the_greenlet_is_no_finding(app, findings, function):
     assert findings(app(QUIET, {"models.py": MODELS}), function) == []
+
+
+# The same shapes in a repository method on the AsyncSession its instance holds (`self.db`).
+HELD_SHAPES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+class BookRepo:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def first_row(self):
+        result = await self.db.execute(select(Book))
+        return result.first().Book.author.name
+
+    async def looped_rows(self):
+        result = await self.db.execute(select(Book))
+        return [row.Book.author.name for row in result]
+
+    async def listed(self):
+        out = []
+        for b in (await self.db.scalars(select(Book))).all():
+            out.append(b.author.name)
+        return out
+
+    async def rebound(self):
+        result = await self.db.execute(select(Book).options(selectinload(Book.author)))
+        first = result.scalars().first()
+        result = await self.db.execute(select(Book).where(Book.id == 2))
+        book = result.scalars().first()
+        return [first.title, book.author.name]
+
+    async def rows_eager(self):
+        result = await self.db.execute(select(Book).options(selectinload(Book.author)))
+        return [row.Book.author.name for row in result]
+
+    async def rebound_both_eager(self):
+        result = await self.db.execute(select(Book).options(selectinload(Book.author)))
+        first = result.scalars().first()
+        result = await self.db.execute(select(Book).where(Book.id == 2).options(selectinload(Book.author)))
+        return [first.author.name, result.scalars().first().author.name]
+
+    async def row_column(self):
+        result = await self.db.execute(select(Book))
+        return [row.Book.title for row in result]
+
+    async def refreshed(self):
+        book = (await self.db.scalars(select(Book))).first()
+        await self.db.refresh(book, attribute_names=["author"])
+        return book.author.name
+
+    async def awaitable(self):
+        book = (await self.db.scalars(select(Book))).first()
+        return (await book.awaitable_attrs.author).name
+
+
+@router.get("/first_row")
+async def first_row(db: AsyncSession):
+    return await BookRepo(db).first_row()
+
+
+@router.get("/looped_rows")
+async def looped_rows(db: AsyncSession):
+    return await BookRepo(db).looped_rows()
+
+
+@router.get("/listed")
+async def listed(db: AsyncSession):
+    return await BookRepo(db).listed()
+
+
+@router.get("/rebound")
+async def rebound(db: AsyncSession):
+    return await BookRepo(db).rebound()
+
+
+@router.get("/rows_eager")
+async def rows_eager(db: AsyncSession):
+    return await BookRepo(db).rows_eager()
+
+
+@router.get("/rebound_both_eager")
+async def rebound_both_eager(db: AsyncSession):
+    return await BookRepo(db).rebound_both_eager()
+
+
+@router.get("/row_column")
+async def row_column(db: AsyncSession):
+    return await BookRepo(db).row_column()
+
+
+@router.get("/refreshed")
+async def refreshed(db: AsyncSession):
+    return await BookRepo(db).refreshed()
+
+
+@router.get("/awaitable")
+async def awaitable(db: AsyncSession):
+    return await BookRepo(db).awaitable()
+"""
+
+
+@pytest.mark.parametrize(("function", "read"), [
+    ("first_row", "result.first().Book.author"), ("looped_rows", "row.Book.author"), ("listed", "b.author"),
+    ("rebound", "book.author"),
+])
+def test_rows_and_a_result_bound_again_on_a_held_async_session_are_am314(app, findings, function, read):
+    found = findings(app(HELD_SHAPES, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"{read} (lazy load at " in found[0]["message"], found
+    assert f"in api.items.BookRepo.{function})" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["rows_eager", "rebound_both_eager", "row_column", "refreshed", "awaitable"])
+def test_near_miss_the_held_session_query_loads_it_or_a_column_is_no_finding(app, findings, function):
+    assert findings(app(HELD_SHAPES, {"models.py": MODELS}), function) == []
