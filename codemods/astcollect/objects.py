@@ -188,7 +188,8 @@ class _Flow:
             return  # `facts.Function.attributes` has those
         head: ast.expr = value
         called = False  # `get_book(session, 1).author`: a read on what a call returns
-        while type(head) in (ast.Attribute, ast.Call, ast.Subscript):
+        # `(await db.get(Book, 1)).author`: on what an awaited call returns
+        while type(head) in (ast.Attribute, ast.Call, ast.Subscript, ast.Await):
             called = called or type(head) is ast.Call
             head = head.func if type(head) is ast.Call else head.value  # type: ignore[attr-defined]
         if type(head) is not ast.Name or head.id in ("self", "cls") or (head.id not in self.local and not called):
@@ -615,8 +616,8 @@ def _class_receiver(function: facts.Function) -> str | None:
 
 
 def _head(node: ast.expr) -> str | None:
-    """`book` in `book.author.books[0].title`, `book.describe().x`."""
-    while type(node) in (ast.Attribute, ast.Call, ast.Subscript):
+    """`book` in `book.author.books[0].title`, `book.describe().x`, `(await db.get(B, 1)).describe()`."""
+    while type(node) in (ast.Attribute, ast.Call, ast.Subscript, ast.Await):
         node = node.func if type(node) is ast.Call else node.value  # type: ignore[attr-defined]
     return node.id if type(node) is ast.Name else None
 

@@ -1189,6 +1189,48 @@ def test_near_miss_a_column_of_the_table_or_a_loaded_attribute_is_no_finding(app
     assert findings(app(UNREAD_ROUTES, {"models.py": UNREAD_MODELS}), function) == []
 
 
+# A read on what an awaited query returns, written inline (`(await db.get(Book, 1)).author`): the
+# chain stopped at the `await` and check said nothing on the lazy load.
+INLINE_AWAITED = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.get("/get/{book_id}")
+async def inline_get(book_id: int, db: AsyncSession):
+    return {"author": (await db.get(Book, book_id)).author.name}
+
+
+@router.get("/scalars/{book_id}")
+async def inline_scalars(book_id: int, db: AsyncSession):
+    return {"author": (await db.scalars(select(Book).where(Book.id == book_id))).one().author.name}
+
+
+@router.get("/loaded/{book_id}")
+async def inline_loaded(book_id: int, db: AsyncSession):
+    return {"author": (await db.get(Book, book_id, options=[selectinload(Book.author)])).author.name}
+
+
+@router.get("/title/{book_id}")
+async def inline_title(book_id: int, db: AsyncSession):
+    return {"title": (await db.get(Book, book_id)).title}
+"""
+
+
+@pytest.mark.parametrize("function", ["inline_get", "inline_scalars"])
+def test_a_lazy_load_on_an_inline_awaited_query_is_am314(app, findings, function):
+    found = findings(app(INLINE_AWAITED, {"models.py": MODELS, "schemas.py": SCHEMAS}), function)
+    assert [f["code"] for f in found] == ["AM314"] and ".author (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["inline_loaded", "inline_title"])
+def test_near_miss_an_inline_awaited_query_loading_it_or_a_column_read_is_no_finding(app, findings, function):
+    assert findings(app(INLINE_AWAITED, {"models.py": MODELS, "schemas.py": SCHEMAS}), function) == []
+
+
 def test_a_dynamic_relationship_in_an_async_session_route_says_write_only_not_an_eager_load(app, findings):
     found = findings(app(DEFERRED_ROUTES, {"models.py": DEFERRED_MODELS}), "dynamic")
     assert [f["code"] for f in found] == ["AM314"], found
