@@ -1972,14 +1972,28 @@ def _origins(
     if kind == "load":
         return None
     if kind == "row":
-        # a row of an awaited select of one entity: `row.Book`, `row[0]`, `(book,) = row`
-        row = _query(function, term[1], sessions)
-        if not picks or row is None:
+        # a row of an awaited select: `row.Book`, `row[1]`, `(book, author) = row`,
+        # `row._mapping["Book"]`, a mapping's `m["Book"]`: the entity the select names there
+        rest = picks[1:]
+        if picks[:1] == (("attr", "_mapping"),) and rest[:1] and rest[0][0] == "key":
+            picks, rest = rest, rest[1:]
+        if not picks:
             return None
-        entity = row.entity.rsplit(".", 1)[-1]
-        if picks[0] not in (("item", 0), ("attr", entity)):
+        columns = term[1:]
+        if picks[0][0] == "item":
+            number = picks[0][1]
+            chosen = [columns[number]] if isinstance(number, int) and number < len(columns) else []
+        elif picks[0][0] in ("attr", "key"):
+            queries = [_query(function, column, sessions) for column in columns]
+            chosen = [
+                column for column, query in zip(columns, queries)
+                if query is not None and query.entity.rsplit(".", 1)[-1] == picks[0][-1]
+            ]
+        else:
+            chosen = []
+        if len(chosen) != 1 or _query(function, chosen[0], sessions) is None:
             return None
-        return _origins(project, fid, term[1], sessions, picks[1:], depth + 1)
+        return _origins(project, fid, chosen[0], sessions, rest, depth + 1)
     if kind == "tuple":
         if picks and picks[0][0] == "item":
             items = term[1]

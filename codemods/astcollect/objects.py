@@ -21,9 +21,10 @@ plain tuples the index follows across calls:
     ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
     ("any", (t, ...))        one of: `a if c else b`
     ("row", t)               a row of an awaited select of one entity t (a load, a held query's
-                             call): `row.Book`, `row[0]`
+                             call): `row.Book`, `row[0]`, `row._mapping["Book"]`
                              and `(book,) = row` are t; the result and its `all()` are
                              ("tuple", (("row", t),)), its `first()` a row
+    ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity)
     ("none",)                no object (`None`, a number, a string)
     ("?",)                   anything else: the flow cannot follow it
 
@@ -56,7 +57,7 @@ _SCALAR_LOADS = frozenset({"scalars", "scalar", "exec", "stream_scalars"})
 _ROW_LOADS = frozenset({"stream", "execute"})
 # Result methods that hand back one row, or the rows still (`fetchall`, `unique`).
 _ROW_STEPS = {"first": "row", "one": "row", "one_or_none": "row", "fetchone": "row",
-              "all": "rows", "fetchall": "rows", "unique": "rows", "tuples": "rows"}
+              "all": "rows", "fetchall": "rows", "unique": "rows", "tuples": "rows", "mappings": "rows"}
 _QUERY_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "get"})
 _QUERY_STEPS = frozenset({"filter", "filter_by", "order_by", "limit", "offset", "distinct", "options", "join",
                           "outerjoin"})
@@ -113,7 +114,7 @@ class _Flow:
         self.holds: dict[str, list[tuple]] = {}
         self.calls: dict[int, tuple] = {}  # id of a call -> its term: a query is recorded once
         self.stored_names: set[str] = set()  # names the body binds (`self` rebound: no instance)
-        self._row_loads: dict[int, tuple] = {}  # id of an awaited rows query -> its load term
+        self._row_loads: dict[int, tuple | None] = {}  # id of an awaited rows query -> its row term
         self.top_level: set[int] = set()  # ids of the values the function body's own statements assign
         self._awaits: dict[int, ast.expr] = {}  # id of an awaited session call -> the `await` of it
         self._held: str | None = None  # a method's instance parameter, when the body does not rebind it
@@ -496,14 +497,12 @@ class _Flow:
             session = self._session_of(func.value) if type(func) is ast.Attribute else None
             if type(func) is not ast.Attribute or func.attr not in _ROW_LOADS or not head.args or session is None:
                 return None
-            known = self._row_loads.get(id(head))
+            if id(head) not in self._row_loads:  # its loads are recorded once
+                self._row_loads[id(head)] = self._row_term(head, session)
+            known = self._row_loads[id(head)]
             if known is None:
-                load = self._headed(self._select_load(head, head.args[0], session), head)
-                term = self._load_term(load) if isinstance(load, facts.Load) else None
-                if term is None:
-                    return None
-                known = self._row_loads[id(head)] = term
-            terms.append(("tuple", (("row", known),)))
+                return None
+            terms.append(("tuple", (known,)))
         term = terms[0] if len(terms) == 1 else ("any", tuple(terms))
         # innermost step first: the result's rows, one of them, and nothing past a row
         for number, step in enumerate(reversed(steps)):
@@ -513,36 +512,70 @@ class _Flow:
                 term = ("item", term, 0) if term[0] == "tuple" else ("any", tuple(("item", t, 0) for t in term[1]))
         return term
 
+    def _row_term(self, head: ast.Call, session: str) -> tuple | None:
+        """The term of a row of the select `head` runs: `("row", t)` for one entity, `("row", t0,
+        t1, ...)` a column each for several (`("?",)` where no entity is named: `func.count(...)`)."""
+        load = self._headed(self._select_load(head, head.args[0], session), head)
+        if isinstance(load, facts.Load):
+            term = self._load_term(load)
+            return None if term is None else ("row", term)
+        width = self._width(head.args[0])
+        if width < 2:
+            return None
+        columns: list[tuple] = []
+        for position in range(width):
+            if position and "." in session:
+                # a held Session's queries are kept one a session call: only its first column
+                columns.append(UNKNOWN)
+                continue
+            each = self._headed(self._select_load(head, head.args[0], session, position=position), head)
+            term = self._load_term(each) if isinstance(each, facts.Load) else None
+            columns.append(UNKNOWN if term is None else term)
+        return ("row", *columns)
+
     def _select_load(
-        self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = ()
+        self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = (),
+        position: int | None = None,
     ) -> facts.Load | list[facts.Load] | None:
+        """The query of a select of one entity; with `position`, of the entity a select of
+        several names in that column (`select(Book, Author)`: Author at 1)."""
         if type(statement) is ast.Name and statement.id in self.local:
             values = self.statements.get(statement.id, [])
             roots = [v for v in values if self._selects(v)]
             built = tuple(v for v in values if v not in roots)
             if not roots or not all(_chained_on(v, statement.id) for v in built):
                 return None
-            if len(roots) > 1:
+            if len(roots) > 1 and position is None:
                 # Bound in branches: the query loads what one of them selects, each its own load
                 # (the options go on every one of them).
                 found = [self._select_load(node, root, session, built) for root in roots]
                 loads = [load for load in found if isinstance(load, facts.Load)]
                 return loads if len(loads) == len(roots) else None
+            if len(roots) > 1:
+                return None
             statement, derived = roots[0], built
         root = _select_root(statement)
         if root is None or type(statement) is not ast.Call or not self._selects(statement):
             return None
-        if len(root.args) != 1 or root.keywords:
+        if (len(root.args) != 1 if position is None else position >= len(root.args)) or root.keywords:
             return None
         index = self.indexes.get(id(statement.func))
         if index is None:
             return None
-        load = self._entity(root.args[0], "select", session, index, node)
+        load = self._entity(root.args[position or 0], "select", session, index, node)
         if load is not None:
             # `stmt = stmt.options(...)` after the select: on every query of it, maybe
             named = [_chain_options(value) for value in (statement, *derived)]
             load.options = None if None in named else tuple(n for names in named for n in names or ())
         return load
+
+    def _width(self, statement: ast.expr) -> int:
+        """How many columns a select names (`select(Book, Author)`: 2), 0 when not known."""
+        if type(statement) is ast.Name and statement.id in self.local:
+            roots = [v for v in self.statements.get(statement.id, []) if self._selects(v)]
+            statement = roots[0] if len(roots) == 1 else statement
+        root = _select_root(statement) if self._selects(statement) else None
+        return len(root.args) if root is not None and not any(type(a) is ast.Starred for a in root.args) else 0
 
     def _selects(self, node: ast.expr) -> bool:
         root = _select_root(node)

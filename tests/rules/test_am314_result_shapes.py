@@ -419,3 +419,125 @@ def test_rows_and_a_result_bound_again_on_a_held_async_session_are_am314(app, fi
 @pytest.mark.parametrize("function", ["rows_eager", "rebound_both_eager", "row_column", "refreshed", "awaitable"])
 def test_near_miss_the_held_session_query_loads_it_or_a_column_is_no_finding(app, findings, function):
     assert findings(app(HELD_SHAPES, {"models.py": MODELS}), function) == []
+
+
+# Rows of a select of several entities: each column judged as the entity the select names there.
+ENTITY_MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    books: Mapped[list["Book"]] = relationship(back_populates="author")
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+    reviews: Mapped[list["Review"]] = relationship()
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"))
+"""
+
+ENTITIES = """
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Author, Book
+
+
+@router.get("/named")
+async def named(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    return [len(row.Book.reviews) for row in result]
+
+
+@router.get("/indexed")
+async def indexed(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    row = result.first()
+    return len(row[1].books)
+
+
+@router.get("/unpacked")
+async def unpacked(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    out = []
+    for book, author in result:
+        out.append(len(author.books))
+    return out
+
+
+@router.get("/mappings")
+async def mappings(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    return [len(m["Author"].books) for m in result.mappings()]
+
+
+@router.get("/mapping_of_row")
+async def mapping_of_row(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    return [len(row._mapping["Book"].reviews) for row in result.all()]
+
+
+@router.get("/stmt_bound")
+async def stmt_bound(db: AsyncSession):
+    stmt = select(func.count(Book.id), Author).join(Author.books).group_by(Author.id)
+    result = await db.execute(stmt)
+    return [len(author.books) for n, author in result]
+
+
+@router.get("/named_eager")
+async def named_eager(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author).options(selectinload(Book.reviews)))
+    return [len(row.Book.reviews) for row in result]
+
+
+@router.get("/unpacked_eager")
+async def unpacked_eager(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author).options(selectinload(Author.books)))
+    return [len(author.books) for book, author in result]
+
+
+@router.get("/columns")
+async def columns(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    return [(row.Book.title, row[1].name, m["Author"].name) for row in result for m in [row._mapping]]
+
+
+@router.get("/counted")
+async def counted(db: AsyncSession):
+    result = await db.execute(select(func.count(Book.id), Author.name).group_by(Author.name))
+    return [(n, name) for n, name in result]
+"""
+
+
+@pytest.mark.parametrize(("function", "read"), [
+    ("named", "row.Book.reviews"), ("indexed", "row[1].books"), ("unpacked", "author.books"),
+    ("mappings", "m['Author'].books"), ("mapping_of_row", "row._mapping['Book'].reviews"),
+    ("stmt_bound", "author.books"),
+])
+def test_a_lazy_load_on_an_entity_of_a_several_entity_row_is_am314(app, findings, function, read):
+    found = findings(app(ENTITIES, {"models.py": ENTITY_MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert f"{read} (lazy load)" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["named_eager", "unpacked_eager", "columns", "counted"])
+def test_near_miss_the_entity_eager_loaded_or_a_column_of_a_several_entity_row(app, findings, function):
+    assert findings(app(ENTITIES, {"models.py": ENTITY_MODELS}), function) == []
