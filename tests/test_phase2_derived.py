@@ -78,6 +78,45 @@ def held_savepoint(db: session_dependency):
 """
 
 
+# A coroutine method called straight on the Session's connection or savepoint, never bound
+# (`db.connection().execute(stmt).rowcount`): awaited with the Session's call under it, where
+# phase two blocked the route (AM258).
+CHAINED = """
+@router.post("/rename/{user_id}")
+def rename(user_id: int, name: str, db: session_dependency):
+    n = db.connection().execute(update(User).where(User.id == user_id).values(name=name)).rowcount
+    db.commit()
+    return {"n": n}
+""", """
+@router.post("/discard")
+def discard(db: session_dependency):
+    db.begin_nested()
+    db.add(User(id=6, name="gone"))
+    db.flush()
+    db.get_nested_transaction().rollback()
+    db.commit()
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_a_coroutine_method_called_straight_on_the_sessions_connection_is_awaited_with_it(cli, service, kind):
+    source = routes(*CHAINED).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, update")
+    root = service({SUBSYSTEM: source})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {"rename": "migrate", "discard": "migrate"}
+    assert "n = (await (await db.connection()).execute(update(User)" in function(root, SUBSYSTEM, "rename")
+    assert "    await db.get_nested_transaction().rollback()\n" in function(root, SUBSYSTEM, "discard")
+    result = serve(root, kind, """
+        renamed = client.post("/rename/1", params={"name": "Zoe"}).json()
+        discarded = client.post("/discard").status_code
+        with Sync() as s:
+            names = list(s.scalars(select(User.name).order_by(User.id)).all())
+        print(json.dumps({"renamed": renamed, "discarded": discarded, "names": names}))
+    """)
+    assert result == {"renamed": {"n": 1}, "discarded": 200, "names": ["Zoe", "Bob"]}
+
+
 @pytest.mark.parametrize("kind", KINDS[:2])
 def test_a_savepoint_from_a_held_session_is_awaited_and_discards_its_rows(cli, service, kind):
     root = service({SUBSYSTEM: routes(*HELD)})

@@ -266,14 +266,14 @@ def test_a_method_called_straight_on_a_connection_from_the_session_blocks_the_ro
             """
             @router.post("/items")
             def create_item(name: str, db: session_dependency):
-                db.connection().execute(select(Item.id))
+                db.connection().begin()
                 db.commit()
             """,
         )
     })
     # The closure "forgets" the chained call (AM258): the self-check still refuses it.
     monkeypatch.setattr(derived, "chained", lambda *args: [])
-    assert_refused(cli, root, "calls `.execute()` straight on `db.connection()`")
+    assert_refused(cli, root, "calls `.begin()` straight on `db.connection()`")
 
 
 def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, service, monkeypatch):

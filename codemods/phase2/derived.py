@@ -3,9 +3,10 @@
 
 On an AsyncSession these are an AsyncSessionTransaction or an AsyncConnection, whose
 `commit()`, `rollback()` and `execute()` are coroutines too: phase two awaits them
-(`plan.py`), blocks the route when the object escapes the function, a method the async
-object lacks is called, or a method is called straight on the Session's call, unbound
-(`db.connection().execute(...)`) (AM258), or an attribute read that differs on the async object
+(`plan.py`), also called straight on the Session's call (`await (await
+db.connection()).execute(...)`); it blocks the route when the object escapes the function, a
+method the async object lacks is called (bound or not), a coroutine method is called unbound
+where no `await` can stand (AM258), or an attribute read that differs on the async object
 (`conn.connection`, which raises there), and the self-check refuses any such coroutine left unawaited.
 """
 
@@ -129,19 +130,40 @@ def escapes(
     return found
 
 
+def chained_call(
+    call: facts.Call, session_names: set[str], held: Callable[[str], str | None] | None = None
+) -> tuple[Derived, str] | None:
+    """What a method called straight on such an object, never bound, is called on, and the method:
+    `db.connection().execute(...)` -> (connection, "execute")."""
+    if call.func is None or not call.func.startswith("$") or call.receiver is not None:
+        return None
+    source, paren, tail = call.func.partition("().")
+    method = _source_method(source, session_names, held) if paren and tail and "(" not in tail else None
+    return (DERIVED_KINDS[method], tail) if method is not None else None
+
+
+def chained_awaited(call: facts.Call, kind: Derived, method: str) -> bool:
+    """Whether phase two awaits `method` called straight on the object as it awaits the Session's
+    call under it (`await (await db.connection()).execute(...)`): a coroutine method, where an
+    `await` can stand (not in a nested function, lambda or generator expression)."""
+    return is_coroutine(kind, method) and not call.nested and not call.in_generator
+
+
 def chained(
     function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
 ) -> list[tuple[int, str]]:
-    """(line, why) for each method called straight on such an object, never bound:
-    `db.connection().execute(...)`, `db.begin_nested().rollback()`; the rewrite awaits the
-    Session's call only, so a coroutine method of its result would not be awaited."""
+    """(line, why) for each method called straight on such an object, never bound, that phase two
+    does not await there (`chained_awaited`) and that is no plain method of the async object: the
+    coroutine it returns would not be awaited, or the method is not there."""
     found: list[tuple[int, str]] = []
     for call in function.calls:
-        if call.func is None or not call.func.startswith("$") or call.receiver is not None:
+        chained = chained_call(call, session_names, held)
+        if chained is None:
             continue
-        source, paren, tail = call.func.partition("().")
-        if paren and tail and "(" not in tail and _source_method(source, session_names, held) is not None:
-            found.append((call.line, f"calls `.{tail}()` straight on `{source[1:]}()`"))
+        kind, method = chained
+        if not chained_awaited(call, kind, method) and method not in DERIVED_PLAIN[kind]:
+            source = (call.func or "").partition("().")[0]
+            found.append((call.line, f"calls `.{method}()` straight on `{source[1:]}()`"))
     return found
 
 

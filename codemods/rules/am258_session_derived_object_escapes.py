@@ -2,9 +2,11 @@
 
 On an AsyncSession, `db.begin_nested()` returns an AsyncSessionTransaction and
 `db.connection()` an AsyncConnection, whose `commit()`, `rollback()` and `execute()` are
-coroutines. Phase two awaits them where the object is bound to a local name; handed to a
+coroutines. Phase two awaits them where the object is bound to a local name, or called
+straight on the Session's call (`await (await db.connection()).execute(...)`); handed to a
 call, bound or straight from the Session (`count_rows(db.connection())`, `pd.read_sql(q,
-db.connection())`: the callee would get the AsyncConnection where it expects a Connection), rebound, returned, used unbound (`db.connection().execute(...)`), or used through
+db.connection())`: the callee would get the AsyncConnection where it expects a Connection), rebound, returned,
+used unbound where no `await` can stand (a generator expression, a lambda), or used through
 a method the async object does not have
 (`SessionTransaction.close()`, `Connection.begin()`), the calls elsewhere would not be
 awaited: a savepoint's rollback or a transaction's commit would silently never run. The

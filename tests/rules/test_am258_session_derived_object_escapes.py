@@ -13,8 +13,9 @@ import pytest
         "finish(sp)",  # handed on: the callee's `sp.rollback()` would not be awaited
         "sp.close()",  # AsyncSessionTransaction has no close()
         "other = sp",
-        "session.begin_nested().rollback()",  # never bound: the rollback's coroutine is dropped
-        "session.connection().execute(select(Book.id)).all()",
+        "session.begin_nested().close()",  # never bound, and AsyncSessionTransaction has no close()
+        "session.connection().begin()",  # the AsyncConnection's transaction is awaited or entered
+        "list(session.connection().execute(select(Book.id)) for _ in range(2))",  # no await in a generator
     ],
 )
 def test_a_transaction_from_the_session_leaving_the_function_blocks_the_route_with_am258(phase2, entry, use):
@@ -36,6 +37,28 @@ def test_a_transaction_from_the_session_leaving_the_function_blocks_the_route_wi
     found = entry(document, "savepoint")
     assert found["action"] == "blocked", found
     assert "AM258" in found["codes"], found
+
+
+@pytest.mark.parametrize(("use", "written"), [
+    ("session.begin_nested().rollback()", "await (await session.begin_nested()).rollback()"),
+    ("session.connection().execute(select(Book.id)).all()",
+     "(await (await session.connection()).execute(select(Book.id))).all()"),
+    ("session.connection().in_transaction()", "(await session.connection()).in_transaction()"),
+])
+def test_near_miss_a_coroutine_method_called_straight_on_it_is_awaited_with_it(phase2, entry, use, written):
+    document = phase2(
+        f"""
+        @router.post("/straight")
+        async def straight(session: session_dependency):
+            session.add(Book(title="x"))
+            {use}
+            session.commit()
+            return {{"ok": True}}
+        """
+    )
+    found = entry(document, "straight")
+    assert (found["action"], "AM258" in found["codes"]) == ("migrate", False), found
+    assert written in document["diff"], document["diff"]
 
 
 def test_near_miss_a_transaction_used_in_place_migrates(phase2, entry):

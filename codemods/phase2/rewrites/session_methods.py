@@ -21,7 +21,7 @@ sync_session.bulk_save_objects(rows))`, which is what SQLAlchemy offers for them
 
 The same holds for a Session the function's class holds (`self.db.commit()`) and for the
 transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
-`await tx.commit()`). Which methods are coroutines is `vocabulary/sqlalchemy.py`'s
+`await tx.commit()`), or calls a method of straight (`await (await db.connection()).execute(stmt)`). Which methods are coroutines is `vocabulary/sqlalchemy.py`'s
 `AWAITED_METHODS` (and `CONTEXT_METHODS`, `DERIVED_AWAITED`): a new one is a line there.
 """
 
@@ -31,7 +31,7 @@ import libcst as cst
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.phase2.derived import is_coroutine, runs_sync
+from async_migrate.codemods.phase2.derived import chained_awaited, chained_call, is_coroutine, runs_sync
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
     CallAction,
@@ -52,6 +52,9 @@ class SessionMethods(CallRewrite):
             if is_coroutine(site.derived[call.receiver], call.method):
                 return CallAction(CallKind.AWAIT, add_await=not call.awaited)
             return LEAVE
+        chained = chained_call(call, site.names, lambda func: holders.held_call(site.project, site.fid, func))
+        if chained is not None:  # `db.connection().execute(...)`: awaited with the Session's call under it
+            return CallAction(CallKind.AWAIT, add_await=not call.awaited) if chained_awaited(call, *chained) else LEAVE
         held = holders.held_call(site.project, site.fid, call.func)
         if held is not None and not call.nested:
             return _method(held, call)
