@@ -289,3 +289,25 @@ def test_a_property_of_a_class_mapped_imperatively_reading_a_deferred_column_get
         print(json.dumps(client.get("/publishers/1").json()))
     """)
     assert result == {"label": "pan"}
+
+
+def test_model_code_reading_what_unread_mapping_properties_may_map_is_unverified(cli, project, app_files):
+    """A property of the class reading such an attribute (`self.author`) is the same read, run
+    when the route reads the property."""
+    models = BUILT_MODELS.replace(
+        "class Book(Base):\n",
+        "class Book(Base):\n    @property\n    def writer(self):\n        return self.author.name\n\n",
+    )
+    assert "def writer(self)" in models
+    route = """
+    @router.get("/books/{book_id}/writer")
+    def writer_of(book_id: int, session: session_dependency):
+        book = session.get(Book, book_id)
+        return {"writer": book.writer}
+    """
+    root = project({**app_files, "api/__init__.py": "", "db/engine.py": RUNTIME_ENGINE,
+                    "models.py": models, "schemas.py": SCHEMAS, SUBSYSTEM: router(route)})
+    document = apply(cli, root)
+    found = handler(document, "writer_of")
+    assert found["action"] == "blocked", found
+    assert "`self.author` may be a relationship or deferred column the mapping of Book declares" in str(found), found
