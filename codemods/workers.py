@@ -106,7 +106,7 @@ class Worker:
             )
         name = None if self.roots.default else self.roots.name(path)
         try:
-            tree = astcollect.parse(text.text, path)
+            tree = astcollect.parse(text.text, path, generics=True)
         except (SyntaxError, ValueError):
             found = _newer_syntax(path, text.text, name)
         else:

@@ -9,11 +9,13 @@ Python is read through libcst without moving a line.
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 
 import libcst as cst
+import pytest
 
-from async_migrate.codemods.astcollect import collect
+from async_migrate.codemods.astcollect import collect, type_params
 from async_migrate.codemods.astcollect.newer import readable
 from async_migrate.codemods.tree import walk
 
@@ -388,7 +390,8 @@ def test_a_module_parsed_again_reads_newer_syntax_as_the_pre_pass_does():
 
     source = 'type Rows = list[int]\n\ndef names(db):\n    db.commit()\n    return f"{ {"a": 1}["a"]}"\n'
     text, tree = parse_read(source, "app/m.py")
-    assert text == readable(source)
+    # Python 3.12 reads both statements itself
+    assert text == (source if sys.version_info >= (3, 12) else readable(source))
     assert ast.dump(tree_of(lambda path: source, "app/m.py")) == ast.dump(tree)
     assert [(type(n).__name__, n.lineno) for n in tree.body] == [("Assign", 1), ("FunctionDef", 3)]
     try:
@@ -432,3 +435,91 @@ def test_a_module_level_class_s_type_parameters_read_as_the_typevars_they_stand_
     assert older.count("TypeVar") == 1, older
     # a statement read alone keeps only its own statements
     assert "TypeVar" not in readable(source)
+
+
+GENERIC_MODULE = textwrap.dedent(
+    """\
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
+
+    # the repositories
+    class Repository[S: (Session, AsyncSession)](Base, metaclass=Meta):
+        def __init__(self, session: S) -> None:
+            self.session = session
+
+
+    class Bounded[B: Session, U]:
+        pass
+
+
+    class Plain[T: Base, *Ts]:
+        pass
+
+
+    class Twice[K: Session]:
+        def get[K](self, key: K) -> K:
+            return key
+
+
+    class Shadowed[Session]:
+        pass
+
+
+    class Books(Repository[AsyncSession]):
+        pass
+    """
+)
+
+
+def _generic_facts(module):  # type: ignore[no-untyped-def]
+    values = {
+        name: (value.ref, [(a.keyword, a.ref) for a in value.args])
+        for name, value in module.values.items() if value.kind == "call"
+    }
+    classes = {c.name: (c.bases, c.base_args) for c in module.classes if c.qualname == c.name}
+    return values, classes
+
+
+def test_type_parameters_read_alike_through_libcst_and_python_3_12_s_own_ast():
+    # Which classes are declared is one decision (`type_params.declarable`), whichever parser
+    # read the parameters: libcst on Python 3.11, `ast` on 3.12 and later.
+    older = collect("app/m.py", readable(GENERIC_MODULE, generics=True))
+    values, classes = _generic_facts(older)
+    assert values == {
+        "S": ("typing.TypeVar", [(None, None), (None, "sqlalchemy.orm.Session"), (None, "sqlalchemy.ext.asyncio.AsyncSession")]),
+        "B": ("typing.TypeVar", [(None, None), ("bound", "sqlalchemy.orm.Session")]),
+        "U": ("typing.TypeVar", [(None, None)]),
+    }, values
+    assert classes["Repository"][0][-1] == "typing.Generic"
+    assert classes["Repository"][1]["typing.Generic"] == ("app.m.S",)
+    assert classes["Bounded"][1]["typing.Generic"] == ("app.m.B", "app.m.U")
+    # a variadic parameter, a name declared two ways, a name the module binds otherwise
+    for dropped in ("Plain", "Twice", "Shadowed"):
+        assert "typing.Generic" not in classes[dropped][0], classes[dropped]
+    if sys.version_info >= (3, 12):
+        assert _generic_facts(collect("app/m.py", GENERIC_MODULE)) == (values, classes)
+
+
+def test_which_classes_are_declared_as_generic_over_typevars():
+    plain = type_params.Parameter("S", plain=True, constraints=("Session", "AsyncSession"))
+    other = type_params.Parameter("S", plain=True, bound="Session")
+    star = type_params.Parameter("Ts", plain=False)
+    classes = [("one", [plain]), ("variadic", [plain, star]), ("none", [])]
+    assert type_params.declarable(classes, [plain, star], set()) == ["one"]
+    assert type_params.declarable(classes, [plain, star, other], set()) == []
+    assert type_params.declarable(classes, [plain], {"S"}) == []
+    assert type_params.normal("Session |None") == type_params.normal("Session | None") == "Session | None"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python 3.12's ast reads type parameters")
+def test_python_3_12_s_own_type_parameters_are_declared_at_their_positions():
+    from async_migrate.codemods.astcollect import parse
+
+    tree = parse(GENERIC_MODULE, "app/m.py", generics=True)
+    found = [(type(s).__name__, s.lineno) for s in tree.body]
+    assert found[2:6] == [("Import", 5), ("Assign", 5), ("ClassDef", 5), ("Import", 10)], found
+    assign = tree.body[3]
+    assert ast.get_source_segment(GENERIC_MODULE, assign.value.args[1]) == "Session"
+    assert ast.unparse(tree.body[4].bases[-1]) == "_am_typing.Generic[S]"
+    # without `generics` (a statement read alone, a rewrite's own check) the tree is as written
+    assert [type(s).__name__ for s in parse(GENERIC_MODULE, "app/m.py").body].count("Assign") == 0

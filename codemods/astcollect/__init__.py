@@ -13,16 +13,22 @@ import re
 import warnings
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import type_params
 
 
-def parse(text: str, path: str = "<unknown>") -> ast.Module:
+def parse(text: str, path: str = "<unknown>", generics: bool = False) -> ast.Module:
     """`ast.parse`, without the warnings the compiler prints about the code it reads
-    (invalid escape sequences): they are the project's business, not the report's."""
+    (invalid escape sequences): they are the project's business, not the report's. On a Python
+    reading PEP 695 itself, as `newer.readable` writes it for one that does not: `type X = v` as
+    `X = v`, and with `generics` (for the module's facts) module-level classes' type parameters
+    as the TypeVars they stand for (`type_params`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = ast.parse(text, path)
     if _TYPE_STATEMENT.search(text) is not None and hasattr(ast, "TypeAlias"):
         _AliasesAsAssignments().visit(tree)
+    if generics and type_params.MAY_HAVE.search(text) is not None:
+        type_params.declare_native(tree)
     return tree
 
 
@@ -34,7 +40,7 @@ def parse_read(text: str, path: str = "<unknown>") -> tuple[str, ast.Module]:
     for a newer Python moved past what blocks it in any other. Raises SyntaxError (ValueError for
     a null byte) when neither parser reads it."""
     try:
-        return text, parse(text, path)
+        return text, parse(text, path, generics=True)
     except SyntaxError as error:
         import libcst as cst
 
@@ -77,4 +83,4 @@ def collect(path: str, text: str, name: str | None = None, tree: ast.Module | No
     """
     from async_migrate.codemods.astcollect.module import Collector
 
-    return Collector(path, text, tree if tree is not None else parse(text, path), name).collect()
+    return Collector(path, text, tree if tree is not None else parse(text, path, generics=True), name).collect()

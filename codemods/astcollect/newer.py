@@ -12,8 +12,9 @@ A module-level class's type parameters are kept as the TypeVars and `Generic[...
 stand for, declared on a blank line above it (`class Repository[S: (Session, AsyncSession)]:`
 reads as `S = TypeVar("S", Session, AsyncSession)` and `class Repository(Generic[S]):`): which
 Session a subclass's `self.session` holds is read from what it binds the parameter to
-(`class TaskRepository(Repository[AsyncSession])`), as for the older spelling. Where there is no
-such line, or a parameter's name means something else elsewhere in the module, they are dropped.
+(`class TaskRepository(Repository[AsyncSession])`), as for the older spelling. Which classes are
+declared so is `type_params`'s decision, shared with Python 3.12's own reading; where there is no
+such line they are dropped too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import ast
 from typing import TypeVar
 
 import libcst as cst
+
+from async_migrate.codemods.astcollect import type_params
 
 
 def readable(text: str, generics: bool = False) -> str:
@@ -41,7 +44,7 @@ def readable(text: str, generics: bool = False) -> str:
     return module.visit(_Older()).code
 
 
-_TYPING = "_am_typing"
+_TYPING = type_params.TYPING
 
 
 def _compiles_module(code: str) -> bool:
@@ -53,37 +56,31 @@ def _compiles_module(code: str) -> bool:
 
 
 def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]]:
-    """Module-level classes whose type parameters can be declared as TypeVars: each with the
-    index of the blank line above it (past comments) and the declarations written there. Every
-    parameter a plain one (no `*Ts`, `**P`), and each name declared alike wherever it is one
-    and bound nowhere else at module level."""
+    """Module-level classes whose type parameters are declared as TypeVars
+    (`type_params.declarable`): each with the index of the blank line above it (past comments)
+    and the declarations written there."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     generic = [
-        s for s in module.body if isinstance(s, cst.ClassDef) and s.type_parameters is not None
-        and all(isinstance(p.param, cst.TypeVar) for p in s.type_parameters.params)
+        (s, [_parameter(p) for p in s.type_parameters.params])
+        for s in module.body if isinstance(s, cst.ClassDef) and s.type_parameters is not None
     ]
     if not generic:
         return {}
-    # every type parameter in the module, a function's or a method's too: a name declared two
-    # ways would read as one of them in the other's scope
-    declarations: dict[str, set[str]] = {}
+    every: list[type_params.Parameter] = []
 
     class Parameters(cst.CSTVisitor):
         def visit_TypeParam(self, parameter: cst.TypeParam) -> None:
-            written = _type_var(parameter.param) if isinstance(parameter.param, cst.TypeVar) else _code(parameter)
-            declarations.setdefault(parameter.param.name.value, set()).add(written)
+            every.append(_parameter(parameter))
 
     module.visit(Parameters())
-    bound = _module_names(module)
+    chosen = type_params.declarable(generic, every, _module_names(module))
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = module.code.split("\n")
     found: dict[cst.ClassDef, tuple[int, str]] = {}
     taken: set[int] = set()
-    for cls in generic:
-        assert cls.type_parameters is not None
-        names = [p.param.name.value for p in cls.type_parameters.params]
-        if any(len(declarations[n]) > 1 or n in bound for n in names):
+    for cls, parameters in generic:
+        if cls not in chosen:
             continue
         first = positions[cls.decorators[0] if cls.decorators else cls].start.line - 1
         line = first - 1
@@ -93,19 +90,24 @@ def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]
             continue
         taken.add(line)
         found[cls] = (line, f"import typing as {_TYPING}; " + "; ".join(
-            f"{n} = {next(iter(declarations[n]))}" for n in dict.fromkeys(names)
+            f"{p.name} = {p.declaration()}" for p in parameters
         ))
     return found
 
 
-def _type_var(parameter: cst.TypeVar) -> str:
-    name = parameter.name.value
-    bound = parameter.bound
+def _parameter(parameter: cst.TypeParam) -> type_params.Parameter:
+    """What `type_params` compares, in the spelling `ast.unparse` gives on a newer Python."""
+    param = parameter.param
+    name = param.name.value
+    if not isinstance(param, cst.TypeVar):
+        return type_params.Parameter(name, plain=False)
+    bound = param.bound
     if bound is None:
-        return f'{_TYPING}.TypeVar("{name}")'
+        return type_params.Parameter(name, plain=True)
     if isinstance(bound, cst.Tuple):
-        return f'{_TYPING}.TypeVar("{name}", ' + ", ".join(_code(e.value) for e in bound.elements) + ")"
-    return f'{_TYPING}.TypeVar("{name}", bound={_code(bound)})'
+        constraints = tuple(type_params.normal(_code(e.value)) for e in bound.elements)
+        return type_params.Parameter(name, plain=True, constraints=constraints)
+    return type_params.Parameter(name, plain=True, bound=type_params.normal(_code(bound)))
 
 
 def _module_names(module: cst.Module) -> set[str]:
