@@ -9,6 +9,8 @@ RUN through FastAPI's TestClient on the generated async stack (MissingGreenlet o
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from test_phase2_expired_related_eager import MODELS as EAGER_MODELS
 from test_phase2_rules import apply, function, handler, run
@@ -369,3 +371,26 @@ print(json.dumps([client.get("/receipt/2").json(), client.get("/dumped").json()]
         {"receipt": {"item": {"name": "ink", "owner_name": "Bob"}, "note": "ok"}},
         {"page": {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2}},
     ]
+
+
+# `Page` generic by Python 3.12's type parameters (PEP 695): Python 3.11 reads the module through
+# libcst, a newer one through its own `ast`; either way `T` stands for every type argument seen.
+SCHEMAS_PEP695 = SCHEMAS.replace("from typing import Any, Generic, TypeVar\n", "from typing import Any\n").replace(
+    'T = TypeVar("T")\n', ""
+).replace("class Page(BaseModel, Generic[T]):", "class Page[T](BaseModel):")
+assert "TypeVar" not in SCHEMAS_PEP695 and "class Page[T](BaseModel):" in SCHEMAS_PEP695
+
+
+def test_a_generic_page_by_type_parameters_gets_the_loads_of_its_items_and_runs(cli, service):
+    root = service({"models.py": MODELS, "schemas.py": SCHEMAS_PEP695, SUBSYSTEM: HELD})
+    document = apply(cli, root)
+    for name in ("page", "built"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
+        assert "selectinload(Item.owner)" in function(root, SUBSYSTEM, name), name
+    if sys.version_info < (3, 12):
+        return  # the service itself needs Python 3.12 to run
+    result = serve(root, "sqlite", SEED + """
+print(json.dumps([client.get("/page").json(), client.get("/built").json()]))
+""")
+    page = {"items": [{"name": "pen", "owner_name": "Ann"}, {"name": "ink", "owner_name": "Bob"}], "total": 2}
+    assert result == [page, page]
