@@ -2614,7 +2614,8 @@ def _sync_engine_uses(function: facts.Function, names: set[str]) -> list[tuple[i
     """Work on the synchronous Engine behind the Session (`session.get_bind().connect()`,
     `engine = session.get_bind()` then `engine.begin()`, `pandas.read_sql(q, session.bind)`):
     on an AsyncSession that Engine is the one its AsyncEngine wraps, usable only inside
-    `run_sync`. Reading what it describes (`.dialect`, `.url`) calls nothing and is left out."""
+    `run_sync`. Reading what it describes (`.dialect.name`, `.url.database`) calls nothing and is
+    left out; a read naming its driver is not (`_driver_reads`)."""
     spelled = {f"${n}.get_bind()": f"{n}.get_bind()" for n in names} | {f"${n}.bind": f"{n}.bind" for n in names}
     for binding in function.bindings:
         if binding.expr in spelled and not binding.entered:
@@ -2631,7 +2632,38 @@ def _sync_engine_uses(function: facts.Function, names: set[str]) -> list[tuple[i
             continue
         found.append((call.line, f"{what}: on an AsyncSession that is the Engine its AsyncEngine wraps, "
                       "which connects only inside `run_sync` (MissingGreenlet on the event loop)"))
+    found.extend(_driver_reads(function, {written[1:] if written.startswith("$") else written
+                                          for written in spelled} | set(spelled.values()), spelled))
     return found
+
+
+# What a URL describes that reads the same on the async engine: all but its driver.
+_SAME_URL_PARTS = frozenset({"database", "host", "port", "username", "password", "query", "get_backend_name"})
+
+
+def _driver_reads(function: facts.Function, engines: set[str], spelled: dict[str, str]) -> list[tuple[int, str]]:
+    """Reads on the Engine behind the Session that name its driver (`.url` but for the parts
+    `_SAME_URL_PARTS` names, `.driver`, `.dialect.driver`): on an AsyncSession that Engine is the
+    async driver's (`sqlite+aiosqlite`, `postgresql+asyncpg`), so they answer otherwise."""
+    names = {name for name in engines if name.isidentifier()}  # `engine = session.get_bind()`
+    reads = [(line, receiver, attribute) for line, receiver, attribute in function.attributes if receiver in names]
+    reads += [(line, written, attribute) for line, written, _, attribute in function.chains]
+    safe = {(line, written) for line, written, attribute in reads if attribute in _SAME_URL_PARTS}
+    found: list[tuple[int, str]] = []
+    for line, written, attribute in reads:
+        shown = spelled.get(f"${written}", written)
+        if written in engines and attribute == "driver" or (
+            written.endswith(".dialect") and written.removesuffix(".dialect") in engines and attribute == "driver"
+        ):
+            found.append((line, f"reads `{shown}.{attribute}`"))
+        elif written in engines and attribute == "url" and (line, f"{written}.url") not in safe:
+            found.append((line, f"reads `{shown}.url`"))
+    return [
+        (line, f"{what} on the Engine the Session hands out: on an AsyncSession that is the Engine its AsyncEngine "
+         "wraps, whose driver is the async one, so it reads otherwise; read `.dialect.name` or the URL's "
+         "database, host or port, or keep the route on the synchronous Session")
+        for line, what in found
+    ]
 
 
 def _concurrent_use(

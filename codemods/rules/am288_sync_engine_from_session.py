@@ -3,8 +3,10 @@
 `session.get_bind()` (and `session.bind`) on an `AsyncSession` give the synchronous `Engine`
 its `AsyncEngine` wraps: connecting with it, or handing it to code that does (`pandas.read_sql`,
 `metadata.create_all`), on the event loop raises `MissingGreenlet`. Reading what it describes
-(`session.get_bind().dialect.name`, `.url`) is fine and is not reported. The route stays on the
-synchronous path until that work goes through the AsyncSession or `run_sync`.
+(`session.get_bind().dialect.name`, `.url.database`) is fine and is not reported; what names its
+driver (the `.url` whole or its `drivername`, `.driver`, `.dialect.driver`) reads the async
+driver's there (`sqlite+aiosqlite`) and is. The route stays on the synchronous path until that
+work goes through the AsyncSession or `run_sync`.
 
 Before:
 

@@ -51,3 +51,43 @@ def test_near_miss_reading_the_dialect_migrates(phase2, entry):
     )
     found = entry(document, "count")
     assert (found["action"], "AM288" in found["codes"]) == ("migrate", False), found
+
+
+# What names the driver reads otherwise on the Engine behind an AsyncSession (`sqlite+aiosqlite`):
+# phase two migrated the route and it answered with the async driver's name.
+@pytest.mark.parametrize(
+    "read",
+    [
+        "session.get_bind().url.drivername",
+        "str(session.bind.url)",
+        "session.get_bind().dialect.driver",
+        "session.bind.driver",
+        "engine.url.drivername",
+    ],
+)
+def test_a_read_naming_the_engines_driver_blocks_the_route_with_am288(phase2, entry, read):
+    document = phase2(
+        f"""
+        @router.get("/driver")
+        def driver(session: session_dependency):
+            engine = session.get_bind()
+            return {{"driver": {read}, "n": session.scalar(select(func.count(Book.id)))}}
+        """
+    )
+    found = entry(document, "driver")
+    assert found["action"] == "blocked" and "AM288" in found["codes"], found
+    assert "whose driver is the async one" in found["reasons"][found["codes"].index("AM288")], found
+
+
+@pytest.mark.parametrize("read", ["session.get_bind().url.database", "engine.dialect.name", "engine.url.port"])
+def test_near_miss_a_read_the_async_engine_answers_alike_migrates(phase2, entry, read):
+    document = phase2(
+        f"""
+        @router.get("/driver")
+        def driver(session: session_dependency):
+            engine = session.get_bind()
+            return {{"db": {read}, "n": session.scalar(select(func.count(Book.id)))}}
+        """
+    )
+    found = entry(document, "driver")
+    assert (found["action"], "AM288" in found["codes"]) == ("migrate", False), found
