@@ -87,8 +87,8 @@ def _first_read(function: facts.Function, name: str, session: str, point: int) -
         and any(a.name == name for a in c.args[:1])
     ]
     for line, receiver, attribute in function.attributes:
-        if receiver != name or line <= point:
-            continue
+        if receiver != name or line <= point or line in function.greenlet_lines:
+            continue  # `run_sync`'s callable refreshes it on its greenlet
         if any(point <= at <= line for at in cleared):
             return None
         return line, attribute

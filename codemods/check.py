@@ -1753,7 +1753,9 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
             dynamic = risk.code == AM221.code or "dynamic" in strategies
             found.append(Blocking(risk.line, f"{risk.path} ({_DYNAMIC if dynamic else 'lazy load'})"))
     reported = {(b.line, b.call.rpartition(" (")[0]) for b in found}
-    return found + _chained_async_lazy_loads(project, fid, sessions, credit, reported)
+    found += _chained_async_lazy_loads(project, fid, sessions, credit, reported)
+    # what the callable handed to `run_sync` reads loads on its greenlet
+    return [b for b in found if b.line not in function.greenlet_lines]
 
 
 class _Credit:
@@ -1893,6 +1895,8 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
     ]
     found: list[Blocking] = []
     for line, receiver, name, how, attribute in reads:
+        if line in function.greenlet_lines:
+            continue  # in the callable `run_sync` runs, on its greenlet
         held = function.holds.get(receiver, ())
         if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
             continue

@@ -310,6 +310,10 @@ class Function(_Fact):
     # `name.attr` reads and writes on a bare local name (not on imports or module-level names,
     # not on self/cls, not the callee of a call): (line, receiver, attribute), in tree order.
     attributes: list[tuple[int, str, str]] = field(default_factory=list)
+    # Lines whose every attribute read is in the callable an awaited `x.run_sync(...)` runs (a
+    # lambda given to it, a nested function handed to it and not called otherwise): it runs on
+    # the worker greenlet, where a lazy load or an expired attribute loads as on a sync Session.
+    greenlet_lines: tuple[int, ...] = ()
     # Of those, the writes (`order.status = x`, `order.total += 1`), and `self.attr` writes: they
     # run the class's `@validates` methods, setters and listeners for the attribute on the object.
     stores: list[tuple[int, str, str]] = field(default_factory=list)

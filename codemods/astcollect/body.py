@@ -670,6 +670,37 @@ def _configure_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
         collector.configure(call, collector.source.line_of(call), frozen, function.key)
 
 
+def _greenlet_lines(body: list[ast.stmt], runs: list[ast.expr], line_of: Callable[[ast.AST], int]) -> tuple[int, ...]:
+    """`facts.Function.greenlet_lines`: the lines of the callables `runs` (handed to an awaited
+    `run_sync`) on which no attribute is read outside them. A nested function counts only when
+    its name is read nowhere but as such a callable: called directly as well, it runs off the
+    greenlet too. Lines, since the reads are kept by line: one shared with code outside is not one."""
+    given = {id(run) for run in runs}
+    scopes: list[ast.AST] = [run for run in runs if type(run) is ast.Lambda]
+    names = {run.id for run in runs if type(run) is ast.Name}
+    nodes = [node for statement in body for node in ast.walk(statement)]
+    for name in names:
+        defs = [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+        # any other use (called, stored, rebound) may run it off the greenlet
+        if len(defs) == 1 and all(id(n) in given for n in nodes if type(n) is ast.Name and n.id == name):
+            scopes.append(defs[0])
+    inside: set[int] = set()
+    within: set[int] = set()
+    for scope in scopes:
+        for node in ast.walk(scope):
+            if type(node) is ast.Attribute:
+                within.add(id(node))
+                inside.add(line_of(node))
+    # `db.run_sync` itself reads nothing of an object
+    within.update(id(n.func) for n in nodes if type(n) is ast.Call and n.args and id(n.args[0]) in given)
+    # the line a read is kept at starts its text, maybe at a parenthesis a line above
+    outside = {
+        line for node in nodes
+        if type(node) is ast.Attribute and id(node) not in within for line in (node.lineno, line_of(node))
+    }
+    return tuple(sorted(inside - outside))
+
+
 def _args(items: list[ast.AST]) -> list[facts.Arg]:
     """Call arguments as facts: positions count the positional arguments only; stars are skipped."""
     found = []
@@ -763,6 +794,7 @@ class BodyScanner:
         # functions given to it, and the nested functions around each call (by its index).
         self.greenlet_calls: set[int] = set()
         self.greenlet_defs: set[str] = set()
+        self.greenlet_runs: list[ast.expr] = []  # the callables given, as written
         self.defs: list[str] = []
         self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
@@ -833,6 +865,8 @@ class BodyScanner:
             for call in self.function.calls:
                 if self.greenlet_defs.intersection(self.call_defs.get(call.index, ())):
                     call.greenlet = True
+        if self.greenlet_runs:
+            self.function.greenlet_lines = _greenlet_lines(body, self.greenlet_runs, self.source.line_of)
         self._streamed_generators(body)
         self._lazy_facts()
         # Only a name both built and read as `name.attr` can have a fresh read.
@@ -1453,6 +1487,7 @@ class BodyScanner:
             and self._offload_position(func, spelled, plain) is None
         ):
             run = node.args[0]
+            self.greenlet_runs.append(run)
             if type(run) is ast.Lambda:
                 self.greenlet_calls.update(id(inner) for inner in ast.walk(run.body) if type(inner) is ast.Call)
             elif type(run) is ast.Name:

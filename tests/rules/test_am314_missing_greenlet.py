@@ -565,6 +565,14 @@ async def read_first(name: str, db: AsyncSession = Depends(get_expiring)):
     shown = {"id": author.id}
     await db.commit()
     return shown
+
+
+@router.post("/in-run-sync")
+async def in_run_sync(name: str, db: AsyncSession = Depends(get_expiring)):
+    author = Author(name=name)
+    db.add(author)
+    await db.commit()
+    return await db.run_sync(lambda s: {"id": author.id})
 """
 
 
@@ -578,7 +586,7 @@ def test_a_read_after_the_commit_expiring_it_in_an_async_session_route_is_am314(
     assert read in found[0]["message"] and "expire_on_commit" in found[0]["message"], found
 
 
-@pytest.mark.parametrize("function", ["kept", "overridden", "refreshed", "read_first"])
+@pytest.mark.parametrize("function", ["kept", "overridden", "refreshed", "read_first", "in_run_sync"])
 def test_near_miss_no_expiry_a_refresh_or_a_read_before_the_commit(app, findings, function):
     assert findings(app(EXPIRED, {"models.py": MODELS}), function) == []
 

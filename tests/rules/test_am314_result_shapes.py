@@ -541,3 +541,77 @@ def test_a_lazy_load_on_an_entity_of_a_several_entity_row_is_am314(app, findings
 @pytest.mark.parametrize("function", ["named_eager", "unpacked_eager", "columns", "counted"])
 def test_near_miss_the_entity_eager_loaded_or_a_column_of_a_several_entity_row(app, findings, function):
     assert findings(app(ENTITIES, {"models.py": ENTITY_MODELS}), function) == []
+
+
+# Reads in the callable handed to `run_sync` run in the greenlet, where a lazy load works.
+RUN_SYNC = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Book
+
+
+def author_name(sync_session, book):
+    return book.author.name
+
+
+@router.get("/lambda")
+async def in_lambda(db: AsyncSession):
+    book = await db.get(Book, 1)
+    return await db.run_sync(lambda s: book.author.name)
+
+
+@router.get("/nested")
+async def nested(db: AsyncSession):
+    book = (await db.scalars(select(Book))).first()
+
+    def load_author(sync_session):
+        return book.author.name
+
+    return await db.run_sync(load_author)
+
+
+@router.get("/module_level")
+async def module_level(db: AsyncSession):
+    book = await db.get(Book, 1)
+    return await db.run_sync(author_name, book)
+
+
+@router.get("/connection")
+async def connection(db: AsyncSession):
+    result = await db.execute(select(Book))
+    row = result.first()
+    conn = await db.connection()
+    return await conn.run_sync(lambda c: row.Book.author.name)
+
+
+@router.get("/other_lambda")
+async def other_lambda(db: AsyncSession):
+    book = await db.get(Book, 1)
+    name = (lambda: book.author.name)()
+    return await db.run_sync(lambda s: name)
+
+
+@router.get("/nested_called")
+async def nested_called(db: AsyncSession):
+    book = await db.get(Book, 1)
+
+    def load_author(sync_session):
+        return book.author.name
+
+    await db.run_sync(load_author)
+    return load_author(None)
+"""
+
+
+@pytest.mark.parametrize("function", ["in_lambda", "nested", "module_level", "connection"])
+def test_near_miss_a_read_in_the_callable_run_sync_runs_is_no_finding(app, findings, function):
+    found = findings(app(RUN_SYNC, {"models.py": MODELS}), function)
+    assert found == [], [f["message"] for f in found]
+
+
+@pytest.mark.parametrize("function", ["other_lambda", "nested_called"])
+def test_a_read_in_a_callable_run_outside_run_sync_is_still_am314(app, findings, function):
+    found = findings(app(RUN_SYNC, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "book.author (lazy load)" in found[0]["message"], found
