@@ -523,3 +523,13 @@ def test_python_3_12_s_own_type_parameters_are_declared_at_their_positions():
     assert ast.unparse(tree.body[4].bases[-1]) == "_am_typing.Generic[S]"
     # without `generics` (a statement read alone, a rewrite's own check) the tree is as written
     assert [type(s).__name__ for s in parse(GENERIC_MODULE, "app/m.py").body].count("Assign") == 0
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python 3.12's ast reads the type statement")
+def test_every_type_statement_reads_as_the_assignment_it_binds_like():
+    from async_migrate.codemods.astcollect import parse
+
+    for source in ("import x; type A = int\n", "if x: type A = int\n", "class C:\n    type A = int\n"):
+        tree = parse(source)
+        assert not [n for n in ast.walk(tree) if type(n).__name__ == "TypeAlias"], source
+        assert [n.id for n in ast.walk(tree) if type(n) is ast.Name and type(n.ctx) is ast.Store] == ["A"], source

@@ -61,8 +61,9 @@ def parse_any(text: str, path: str = "<unknown>") -> ast.Module:
     return parse_read(text, path)[1]
 
 
-# A line that may open a `type X = ...` statement; most modules have none, and are not walked.
-_TYPE_STATEMENT = re.compile(r"^[ \t]*type[ \t]+[A-Za-z_]", re.MULTILINE)
+# Where a `type X = ...` statement may start (a line, or after `;` or a one-line suite's `:`);
+# most modules have none, and are not walked.
+_TYPE_STATEMENT = re.compile(r"(?:^|[;:])[ \t]*type[ \t]+[^\W\d]", re.MULTILINE)
 
 
 class _AliasesAsAssignments(ast.NodeTransformer):
