@@ -1738,7 +1738,10 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
     # AsyncSession loaded: the lazy-load analysis matches by name and over-reports (an object
     # the route built, a response field), and correct async code must not be flagged on a guess.
     for risk in _own_attribute_risks(project, fid):
-        held = function.holds.get(risk.path.split(".", 1)[0], ())
+        name = risk.path.split(".", 1)[0]
+        # a name bound again: the bindings that may reach this read
+        reaching = function.read_terms.get((risk.line, name))
+        held = (reaching,) if reaching is not None else function.holds.get(name, ())
         origins = [load for term in held for load in _origins(project, fid, term, sessions) or ()]
         if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
             continue
@@ -1806,7 +1809,10 @@ def _chained_async_lazy_loads(
     _, function = project.functions[fid]
     found: list[Blocking] = []
     # bare names too: the name-based analysis credits any query's eager load of the name
-    reads = [(line, receiver, ("name", receiver), attribute) for line, receiver, attribute in function.attributes]
+    reads = [
+        (line, receiver, function.read_terms.get((line, receiver), ("name", receiver)), attribute)
+        for line, receiver, attribute in function.attributes
+    ]
     chains = len(reads)
     classes = project_classes(project)
     index = members(project, classes)

@@ -314,6 +314,10 @@ class Function(_Fact):
     # lambda given to it, a nested function handed to it and not called otherwise): it runs on
     # the worker greenlet, where a lazy load or an expired attribute loads as on a sync Session.
     greenlet_lines: tuple[int, ...] = ()
+    # (line, name) of an `attributes` read in the body's own code on a local name every binding
+    # of which is a plain `name = value` and that is bound more than once -> the term of the
+    # bindings that may reach the read (`codemods/astcollect/objects.py`); `holds` has them all.
+    read_terms: dict[tuple[int, str], tuple] = field(default_factory=dict)
     # Of those, the writes (`order.status = x`, `order.total += 1`), and `self.attr` writes: they
     # run the class's `@validates` methods, setters and listeners for the attribute on the object.
     stores: list[tuple[int, str, str]] = field(default_factory=list)

@@ -136,11 +136,15 @@ class _Flow:
         paired: list[tuple[str, tuple]] = []
         receiver = _receiver(self.function)
         self._held = receiver if receiver is not None and receiver not in stored else None
+        rebound = {name for name, values in self.statements.items() if len(values) > 1}
+        reads: list[ast.Name] = []  # reads of such a name's attributes
         for item in nodes:
             kind = type(item)
             if kind is ast.Name or kind is ast.Constant:
                 continue  # the commonest nodes, and nothing below reads them on their own
             if kind is ast.Attribute:
+                if rebound and type(item.value) is ast.Name and item.value.id in rebound:
+                    reads.append(item.value)
                 if id(item) not in callees:
                     self._chained(item)
                     if receiver is not None and _head(item.value) == receiver:
@@ -177,9 +181,32 @@ class _Flow:
             elif kind in _SCOPES:
                 for name in _bound_inside(item):
                     self.holds.setdefault(name, []).append(UNKNOWN)
+        if reads:
+            self._read_terms(reads)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
+
+    def _read_terms(self, reads: list[ast.Name]) -> None:
+        """`facts.Function.read_terms`: a name bound by plain assignments only (no loop target,
+        unpacking, `with ... as`, nor a nested scope's binding, none of which `statements`
+        records), and no parameter, read where only some of its bindings reach."""
+        params = {p.name for p in self.function.params}
+        line_of = self.collector.source.line_of
+        found = self.function.read_terms
+        for read in reads:
+            name = read.id
+            values = self.statements[name]
+            if name in params or len(self.holds.get(name, ())) != len(values):
+                continue
+            reaching = self._reaching(values, read)
+            if not reaching or len(reaching) == len(values):
+                continue
+            terms = tuple(dict.fromkeys(self.term(value) for value in reaching))
+            term = terms[0] if len(terms) == 1 else ("any", terms)
+            key = (line_of(read), name)
+            known = found.get(key)
+            found[key] = term if known is None or known == term else ("any", (known, term))
 
     def _chained(self, node: ast.Attribute) -> None:
         """`b.author.books`, `session.get(B, 1).author`, `get_book(s, 1).author`: a read on something
@@ -463,7 +490,8 @@ class _Flow:
         reach a read above it)."""
         where = (at.lineno, at.col_offset)
         ordered = sorted(values, key=lambda v: (v.lineno, v.col_offset))
-        before = [v for v in ordered if (v.lineno, v.col_offset) < where]
+        # bound once its value is evaluated: a read inside the value sees the binding before it
+        before = [v for v in ordered if (v.end_lineno or v.lineno, v.end_col_offset or 0) <= where]
         tops = [number for number, value in enumerate(before) if id(value) in self.top_level]
         reaching = before[tops[-1]:] if tops else before
         return reaching + [v for v in ordered if v not in before and id(v) not in self.top_level]

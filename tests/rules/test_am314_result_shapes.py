@@ -615,3 +615,55 @@ def test_a_read_in_a_callable_run_outside_run_sync_is_still_am314(app, findings,
     found = findings(app(RUN_SYNC, {"models.py": MODELS}), function)
     assert [f["code"] for f in found] == ["AM314"], found
     assert "book.author (lazy load)" in found[0]["message"], found
+
+
+# A plain local bound to two queries: each read judged by the binding that reaches it.
+LOCAL_REBOUND = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+
+
+@router.get("/eager_then_lazy")
+async def eager_then_lazy(db: AsyncSession):
+    book = await db.get(Book, 1, options=[selectinload(Book.author)])
+    first = book.author.name
+    book = await db.get(Book, 2)
+    return {"first": first, "second": book.author.name}
+
+
+@router.get("/lazy_then_eager")
+async def lazy_then_eager(db: AsyncSession):
+    book = await db.get(Book, 1)
+    title = book.title
+    book = (await db.scalars(select(Book).options(selectinload(Book.author)))).first()
+    return {"title": title, "author": book.author.name}
+
+
+@router.get("/read_in_its_own_binding")
+async def read_in_its_own_binding(db: AsyncSession):
+    book = await db.get(Book, 1)
+    book = await db.get(Book, book.author.id, options=[selectinload(Book.author)])
+    return {"author": book.author.name}
+
+
+@router.get("/branch")
+async def branch(flag: bool, db: AsyncSession):
+    book = await db.get(Book, 1, options=[selectinload(Book.author)])
+    if flag:
+        book = await db.get(Book, 2)
+    return {"author": book.author.name}
+"""
+
+
+@pytest.mark.parametrize("function", ["eager_then_lazy", "read_in_its_own_binding", "branch"])
+def test_a_local_bound_twice_is_reported_at_the_reads_a_lazy_binding_reaches(app, findings, function):
+    found = findings(app(LOCAL_REBOUND, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert found[0]["message"].count("book.author (lazy load)") == 1, found
+
+
+def test_near_miss_a_local_bound_again_to_an_eager_query_before_the_read(app, findings):
+    assert findings(app(LOCAL_REBOUND, {"models.py": MODELS}), "lazy_then_eager") == []
