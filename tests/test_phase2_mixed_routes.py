@@ -13,11 +13,12 @@ began transactions on exactly one Session.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from sample import database, run_python
-from test_phase2_rules import apply, dedent, function, handler, helper, read
+from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 
 SUBSYSTEM = "api/items.py"
 KINDS = [
@@ -867,3 +868,34 @@ def test_an_async_engine_on_a_project_url_helper_is_reused_and_the_write_lands(c
         print(json.dumps({"status": response.status_code, "name": name}))
     """)
     assert result == {"status": 200, "name": "Zoe"}
+
+
+# The same repository generic by Python 3.12's type parameters (PEP 695).
+GENERIC_PEP695 = GENERIC.replace('SessionT = TypeVar("SessionT", Session, AsyncSession)\n', "").replace(
+    "class Repository(Generic[SessionT]):", "class Repository[SessionT: (Session, AsyncSession)]:"
+)
+assert "TypeVar" not in GENERIC_PEP695 and "[SessionT: (Session, AsyncSession)]" in GENERIC_PEP695
+
+
+def test_routes_on_a_repository_generic_by_type_parameters_migrate_as_by_typevars_and_run(cli, service):
+    # Python 3.12 read the parameters itself and the analysis ignored them: `self.session` was
+    # the join of what both subclasses are built with, and the self-check blocked the routes.
+    root = service({
+        "db/engine.py": ENGINE.replace("sessionmaker(engine, expire_on_commit=False)", "sessionmaker(engine)"),
+        SUBSYSTEM: routes(CURRENT_USER, GENERIC_PEP695, head=HEAD.replace(
+            "from fastapi import APIRouter, Depends\n", "from fastapi import APIRouter, Depends\nfrom sqlalchemy import select\n"
+        )),
+    })
+    # the migrated module, as the original, parses for `ast` from Python 3.12 on only
+    document = apply(cli, root) if sys.version_info >= (3, 12) else run(cli, root, "--apply", "--allow-dirty")
+    for name in ("add_item", "rename_item"):
+        found = handler(document, name)
+        assert found["action"] == "migrate" and "AM298" in found["codes"], found
+    if sys.version_info < (3, 12):
+        return  # the service itself needs Python 3.12 to run
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "pen"})
+        renamed = client.put(f"/items/{added.json()['id']}", params={"name": "ink"})
+        print(json.dumps({"status": [added.status_code, renamed.status_code], "count": client.get("/items/count").json()}))
+    """)
+    assert result == {"status": [200, 200], "count": {"n": 1}}, result
