@@ -1846,11 +1846,11 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     from parameters declared AsyncSession), that the query does not load: the lazy load
     `_own_async_lazy_loads` finds on a Session parameter, followed the same way."""
     module, function = project.functions[fid]
-    if not function.held_loads:
+    if not function.held_loads and not function.held_columns:
         return []
     cls = f"{module.name}.{function.qualname.rpartition('.')[0]}"
     held_async = {
-        load.session for load in function.held_loads.values()
+        load.session for load in (*function.held_loads.values(), *function.held_columns.values())
         if _holds_async_session(project, cls, load.session.partition(".")[2])
     }
     return _own_async_lazy_loads(project, fid, held_async) if held_async else []
@@ -2044,6 +2044,8 @@ def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.L
         load = function.loads[term[1]] if term[1] < len(function.loads) else None
     elif term[0] == "call":
         load = function.held_loads.get(term[1])
+    elif term[0] == "column":
+        load = function.held_columns.get((term[1], term[2]))
     else:
         return None
     return load if load is not None and load.session in sessions else None

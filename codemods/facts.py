@@ -356,6 +356,10 @@ class Function(_Fact):
     # `self.db`. Kept apart from `loads`, whose terms and options phase two reads and writes
     # for Sessions a function is handed; `check` reads these for an AsyncSession attribute.
     held_loads: dict[int, Load] = field(default_factory=dict)
+    # Of a select of several entities run there (`await self.db.execute(select(Book, Author))`),
+    # (the session call's index, the column) -> the entity's query, past the first column
+    # (`held_loads` has that one): a row's term names them `("column", i, k)`.
+    held_columns: dict[tuple[int, int], Load] = field(default_factory=dict)
     # `b.author.books`, `get_book(s, 1).author`: reads on an expression rooted at a local name or
     # a call that is not itself a bare name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)

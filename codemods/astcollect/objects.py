@@ -24,7 +24,8 @@ plain tuples the index follows across calls:
                              call): `row.Book`, `row[0]`, `row._mapping["Book"]`
                              and `(book,) = row` are t; the result and its `all()` are
                              ("tuple", (("row", t),)), its `first()` a row
-    ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity)
+    ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity;
+                             `("column", i, k)` on a held Session: `Function.held_columns`)
     ("none",)                no object (`None`, a number, a string)
     ("?",)                   anything else: the flow cannot follow it
 
@@ -551,12 +552,14 @@ class _Flow:
         if width < 2:
             return None
         columns: list[tuple] = []
+        index = self.indexes.get(id(head.func))
         for position in range(width):
-            if position and "." in session:
-                # a held Session's queries are kept one a session call: only its first column
-                columns.append(UNKNOWN)
-                continue
             each = self._headed(self._select_load(head, head.args[0], session, position=position), head)
+            if position and "." in session and isinstance(each, facts.Load) and index is not None:
+                # `held_loads` keeps one query a session call: the other columns apart
+                self.function.held_columns[(index, position)] = each
+                columns.append(("column", index, position))
+                continue
             term = self._load_term(each) if isinstance(each, facts.Load) else None
             columns.append(UNKNOWN if term is None else term)
         return ("row", *columns)

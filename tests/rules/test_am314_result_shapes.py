@@ -527,6 +527,46 @@ async def counted(db: AsyncSession):
 """
 
 
+HELD_ENTITIES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Author, Book
+
+
+class Shelf:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def held(self):
+        result = await self.db.execute(select(Book, Author).join(Book.author))
+        return [len(author.books) for book, author in result]
+
+    async def held_eager(self):
+        result = await self.db.execute(select(Book, Author).join(Book.author).options(selectinload(Author.books)))
+        return [len(row.Author.books) for row in result]
+
+
+@router.get("/held")
+async def held(db: AsyncSession):
+    return await Shelf(db).held()
+
+
+@router.get("/held_eager")
+async def held_eager(db: AsyncSession):
+    return await Shelf(db).held_eager()
+"""
+
+
+def test_an_entity_past_the_first_column_on_a_held_async_session_is_am314(app, findings):
+    root = app(HELD_ENTITIES, {"models.py": ENTITY_MODELS})
+    found = findings(root, "held")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "author.books (lazy load at " in found[0]["message"], found
+    assert findings(root, "held_eager") == []
+
+
 @pytest.mark.parametrize(("function", "read"), [
     ("named", "row.Book.reviews"), ("indexed", "row[1].books"), ("unpacked", "author.books"),
     ("mappings", "m['Author'].books"), ("mapping_of_row", "row._mapping['Book'].reviews"),
