@@ -144,6 +144,11 @@ class Call(_Fact):
     # local name (`$self.db.query`, `$repo.get`), a call's result (`pkg.SessionLocal().query`)
     # or `super().get`.
     func: str | None = None
+    # `func` read through the `await`s in the called expression, where `func` cannot spell it:
+    # `$db.connection().execute` for `(await db.connection()).execute(...)`, a method called on
+    # what an awaited call returns (phase two writes Session-derived objects so). `func` stays
+    # None there: what is called is a method of the awaited result, not of the coroutine.
+    through_await: str | None = None
     # A call of a value taken out of a container (`TABLE[kind]()`, `TABLE.get(kind)()`, `fn()` for
     # `fn` a loop or comprehension variable over it, or bound to `TABLE[kind]`): any of its values
     # may run. Resolved references of module-level containers (see `Module.containers`), `=ref`

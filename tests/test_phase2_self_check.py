@@ -276,6 +276,50 @@ def test_a_method_called_straight_on_a_connection_from_the_session_blocks_the_ro
     assert_refused(cli, root, "calls `.begin()` straight on `db.connection()`")
 
 
+CHAINED = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    n = db.connection().execute(update(Item).values(name=name)).rowcount
+    db.commit()
+    return {"n": n}
+"""
+
+
+def _drop_connection_await(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    original = plan._plan_calls
+
+    def drop(project, fid, fplan, *args):  # type: ignore[no-untyped-def]
+        original(project, fid, fplan, *args)
+        for call in project.functions[fid][1].calls:
+            if call.receiver == "db" and call.method == "connection":
+                fplan.calls.pop(call.index, None)
+
+    monkeypatch.setattr(plan, "_plan_calls", drop)
+
+
+@pytest.mark.parametrize("broken, fragment", [
+    # `(await db.connection()).execute(...)`: the coroutine `execute()` returns is never awaited,
+    # while the planner's own decision on the original code says it is.
+    ("method", "calls `.execute()` straight on `db.connection()`, a coroutine on the AsyncConnection the "
+               "AsyncSession returned, and does not await it"),
+    # `await db.connection().execute(...)`: `.execute` looked up on the coroutine `connection()` returns.
+    ("session", "calls `.execute()` straight on `db.connection()`, a coroutine on AsyncSession that is not "
+                "awaited under it"),
+])
+def test_a_method_called_straight_on_the_sessions_connection_left_unawaited_blocks_the_route(
+    cli, service, monkeypatch, broken, fragment
+):
+    from async_migrate.codemods.phase2.rewrites import session_methods
+
+    source = routes(CHAINED).replace("from sqlalchemy import func, select", "from sqlalchemy import func, select, update")
+    root = service({"api/items.py": source})
+    if broken == "method":
+        monkeypatch.setattr(session_methods, "chained_awaited", lambda *args: False)
+    else:
+        _drop_connection_await(monkeypatch)
+    assert_refused(cli, root, fragment)
+
+
 def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, service, monkeypatch):
     # The stack codemod as it was: the alias right below the sync alias, and so above the async
     # dependency when a late import pushes the stack further down.

@@ -892,6 +892,8 @@ class BodyScanner:
                 if call.func is None and type(func) is ast.Attribute and type(func.value) is ast.Subscript:
                     container = expression(func.value.value, here) or facts.UNSPELLED
                     call.item = (container, func.attr)
+                elif call.func is None and type(func) is ast.Attribute:
+                    call.through_await = expression(func, here, awaits=True)
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = resolve(arg.ref, here)

@@ -455,11 +455,12 @@ class Collector:
     def ref(self, node: ast.AST | None, local: frozenset[str] = frozenset()) -> str | None:
         return self.resolve(dotted(node), local)
 
-    def expression(self, node: ast.AST, local: frozenset[str] = frozenset()) -> str | None:
+    def expression(self, node: ast.AST, local: frozenset[str] = frozenset(), awaits: bool = False) -> str | None:
         """An expression in the value-flow notation of `facts.Function.bindings`, or None.
 
         Names, attributes and calls only: `$self.db.query` (a local head),
-        `app.db.SessionLocal()` (a resolved head), `super().get`.
+        `app.db.SessionLocal()` (a resolved head), `super().get`; with `awaits`, an awaited
+        step is read as the call it awaits (`facts.Call.through_await`).
         """
         steps: list[str] = []
         while True:
@@ -479,6 +480,8 @@ class Collector:
                     continue
                 steps.append("()")
                 node = func
+            elif awaits and kind is ast.Await:
+                node = node.value  # type: ignore[attr-defined]
             else:
                 name = syntax.name_of(node)
                 if name is None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
     DERIVED_ASYNC_TYPES,
     DERIVED_ATTRIBUTES,
     DERIVED_AWAITED,
@@ -140,6 +142,42 @@ def chained_call(
     source, paren, tail = call.func.partition("().")
     method = _source_method(source, session_names, held) if paren and tail and "(" not in tail else None
     return (DERIVED_KINDS[method], tail) if method is not None else None
+
+
+def chained_rewritten(
+    function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
+) -> list[tuple[facts.Call, str]]:
+    """For phase two's output, where the Session is an AsyncSession: (call, why) for each method
+    called straight on its transaction or connection that would misbehave. The Session's call
+    under it must be awaited where it is a coroutine (`(await db.connection()).execute(...)`,
+    read through `facts.Call.through_await`) and not where it is not
+    (`db.get_nested_transaction().rollback()`); a coroutine method must be awaited itself; and
+    the async object must have the method."""
+    found: list[tuple[facts.Call, str]] = []
+    for call in function.calls:
+        through = call.func is None and call.through_await is not None
+        written = call.through_await if through else call.func
+        if written is None or not written.startswith("$") or call.receiver is not None:
+            continue
+        source, paren, method = written.partition("().")
+        name = _source_method(source, session_names, held) if paren and method and "(" not in method else None
+        if name is None:
+            continue
+        kind = DERIVED_KINDS[name]
+        what = f"calls `.{method}()` straight on `{source[1:]}()`"
+        coroutine = name in AWAITED_METHODS or name in CONTEXT_METHODS
+        if coroutine and not through:
+            found.append((call, f"{what}, a coroutine on AsyncSession that is not awaited under it: the method "
+                          "is looked up on the coroutine"))
+        elif through and not coroutine:
+            found.append((call, f"{what} and awaits `{source[1:]}()`, which is no coroutine on AsyncSession"))
+        elif is_coroutine(kind, method) and not call.awaited:
+            found.append((call, f"{what}, a coroutine on the {DERIVED_ASYNC_TYPES[kind]} the AsyncSession "
+                          "returned, and does not await it"))
+        elif not is_coroutine(kind, method) and method not in DERIVED_PLAIN[kind]:
+            found.append((call, f"{what}, which the async {DERIVED_ASYNC_TYPES[kind]} does not offer as the "
+                          "synchronous one does"))
+    return found
 
 
 def chained_awaited(call: facts.Call, kind: Derived, method: str) -> bool:

@@ -5,7 +5,8 @@ from the rewritten tree in the worker) replace the originals in a second project
 index, and each migrated function, twin and route is asked:
 
 - is every AsyncSession coroutine method awaited (`begin()` under `async with`), and every
-  coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`),
+  coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`; called
+  straight on it, `await (await db.connection()).execute(...)`, read from the output itself),
   and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
 - does a parameter annotated AsyncSession still declare the synchronous session dependency
   (`db: AsyncSession = Depends(get_db)`), which FastAPI fills with a synchronous Session?
@@ -48,7 +49,7 @@ from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
 from async_migrate.codemods.phase2.closure import Closure
-from async_migrate.codemods.phase2.derived import chained, derived_names, is_coroutine
+from async_migrate.codemods.phase2.derived import chained_rewritten, derived_names, is_coroutine
 from async_migrate.codemods.phase2.unit_of_work import ASYNC_NAMES
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
@@ -254,7 +255,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                      "synchronous sessionmaker, on the event loop")
     # `sp = db.begin_nested()`: the name is bound in the original (the rewrite awaits the
     # call, which the bindings do not follow) and keeps its name in the rewrite.
-    before_module, before_function = before.functions[original]
+    _, before_function = before.functions[original]
     def held_method(func: str) -> str | None:
         return holders.held_call(before, original, func)
 
@@ -264,9 +265,9 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             if is_coroutine(derived[call.receiver], call.method) and not call.awaited:
                 flag(call.line, f"`{call.receiver}.{call.method}()` is a coroutine on the object the "
                      "AsyncSession returned and is not awaited", call)
-    for line, why in chained(before_function, before.session_names(original), held_method):
-        found.append(_violation(before, original, f"{function.qualname}: {why}, a coroutine on the object the "
-                                "AsyncSession returned, which the rewrite does not await", (before_module.path, line)))
+    # The output itself, not the planner's decision on the original: `(await db.connection()).execute(...)`.
+    for call, why in chained_rewritten(function, names, held_method):
+        flag(call.line, why, call)
     for call, name in _undefined_names(after, fid, before_function):
         flag(call.line, f"calls `{name}()`, which the rewrite introduces and nothing defines", call)
     written = {p.depends for p in before_function.params} | {r for d in before_function.decorators for r in d.depends}
