@@ -32,6 +32,7 @@ from async_migrate.codemods.outcome import plural
 if TYPE_CHECKING:
     from async_migrate.codemods.outcome import Outcome
     from async_migrate.codemods.run import Result
+    from async_migrate.codemods.workers import Rewritten
 
 
 class Refused(Exception):
@@ -151,12 +152,23 @@ def write(
     A file that cannot be written (read-only, a permission error) is added to result.errors;
     the written paths are returned. Ctrl-C finishes the file being written and raises
     Interrupted with the paths written so far.
+
+    Phase one's changes stand alone (a route turned `def` needs nothing from another file), so
+    the others are still written. Phase two's do not: a router importing the async dependency
+    that its module never received fails at import. Its files are all written or none: each is
+    checked before the first write, and a write failing after that restores those written.
     """
     from async_migrate.codemods.run import CURRENT  # not at import: `--help` needs no analysis
 
     changed = result.changed
     if not changed:
         return []
+    together = result.command == "phase2"
+    if together:
+        problems = _unwritable(root, changed)
+        if problems:
+            _refuse_all(result, changed, problems)
+            return []
     if git is not None and git.branch_requested is not None and git.branch is None:
         gitstate.create_branch(root, git.branch_requested)
         git.branch, git.created = git.branch_requested, True
@@ -164,17 +176,21 @@ def write(
     with _interrupt_between_files() as interrupted:
         for change in changed:
             if interrupted:
+                if together:
+                    written = _restore(root, changed, written)
                 raise Interrupted(written, len(changed))
             CURRENT.file = change.path
             try:
-                now = (root / change.path).read_bytes()
-                if now not in (change.before, change.after):
-                    # Saved by an editor or another run since the analysis read it: writing
-                    # would lose that change, and the rewrite was planned on the old text.
-                    raise OSError(errno.EAGAIN, "changed on disk since it was read; left unchanged (run again)")
-                if now != change.after:  # a concurrent run of the same rewrite may have written it
-                    sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
+                _write_one(root, change)
+            except KeyboardInterrupt:  # raised, not noted: off the main thread
+                if not together:
+                    raise
+                raise Interrupted(_restore(root, changed, written), len(changed)) from None
             except OSError as error:
+                if together:
+                    written = _restore(root, changed, written)
+                    _refuse_all(result, changed, {change.path: f"cannot write: {error.strerror or error}"})
+                    return written  # what could not be restored: still written, and named
                 change.error = f"cannot write: {error.strerror or error}"  # no longer counted as changed
                 result.errors.append({"file": change.path, "message": change.error})
             else:
@@ -182,9 +198,57 @@ def write(
             if progress is not None:
                 progress("write", len(written), len(changed))
         if interrupted:
+            if together:
+                written = _restore(root, changed, written)
             raise Interrupted(written, len(changed))
     CURRENT.file = None
     return written
+
+
+def _write_one(root: Path, change: Rewritten) -> None:
+    now = (root / change.path).read_bytes()
+    if now not in (change.before, change.after):
+        # Saved by an editor or another run since the analysis read it: writing
+        # would lose that change, and the rewrite was planned on the old text.
+        raise OSError(errno.EAGAIN, "changed on disk since it was read; left unchanged (run again)")
+    if now != change.after:  # a concurrent run of the same rewrite may have written it
+        sources.write_atomic(root / change.path, change.after)  # looked up here: tests patch it
+
+
+def _unwritable(root: Path, changed: list[Rewritten]) -> dict[str, str]:
+    """What write_atomic would refuse, per file, found before anything is written."""
+    problems: dict[str, str] = {}
+    for change in changed:
+        try:
+            now = (root / change.path).read_bytes()
+            if now not in (change.before, change.after):
+                raise OSError(errno.EAGAIN, "changed on disk since it was read; left unchanged (run again)")
+            sources.check_writable((root / change.path).resolve())
+        except OSError as error:
+            problems[change.path] = f"cannot write: {error.strerror or error}"
+    return problems
+
+
+def _refuse_all(result: Result, changed: list[Rewritten], problems: dict[str, str]) -> None:
+    """Every change of a migration that goes together is left unwritten; each file is named."""
+    failed = ", ".join(sorted(problems))
+    for change in changed:
+        change.error = problems.get(change.path) or (
+            f"not written: phase two's changes go together, and {failed} could not be written"
+        )
+        result.errors.append({"file": change.path, "message": change.error})
+
+
+def _restore(root: Path, changed: list[Rewritten], written: list[str]) -> list[str]:
+    """Put back what the written files held before; returns those that could not be restored."""
+    before = {change.path: change.before for change in changed}
+    left: list[str] = []
+    for path in written:
+        try:
+            sources.write_atomic(root / path, before[path])
+        except OSError:
+            left.append(path)
+    return left
 
 
 def commit(

@@ -188,6 +188,18 @@ def read(path: Path) -> bytes:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 
 
+def check_writable(target: Path) -> int:
+    """The permission bits of target (a resolved path), or PermissionError when write_atomic
+    would be refused: a read-only file, or a folder the temporary file cannot be made in."""
+    mode = stat.S_IMODE(target.stat().st_mode)
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        # The rename would replace a read-only file even so (the folder is writable): refuse.
+        raise PermissionError(errno.EACCES, "read-only file (no write permission); left unchanged", str(target))
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "its folder cannot be written to; left unchanged", str(target))
+    return mode
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace path's content so that a reader sees either the old or the new file.
 
@@ -196,10 +208,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     original by rename. A symbolic link is written through to its target.
     """
     target = path.resolve()
-    mode = stat.S_IMODE(target.stat().st_mode)
-    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
-        # The rename would replace a read-only file even so (the folder is writable): refuse.
-        raise PermissionError(errno.EACCES, "read-only file (no write permission); left unchanged", str(target))
+    mode = check_writable(target)
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:  # name the file being written, not the temporary one

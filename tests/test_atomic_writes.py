@@ -261,3 +261,71 @@ def test_a_file_that_could_not_be_written_is_not_reported_as_changed(cli, routes
     failed = f"api/{writes.calls[1].name}"
     assert failed in {error["file"] for error in document["errors"]}
     assert failed not in document["files_changed"], document["files_changed"]
+
+
+# ------------------------------------------------------------- phase two: all files or none
+
+PHASE2_ROUTE = """\
+from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+
+router = APIRouter()
+
+
+@router.get("/notes")
+async def read_notes(session: session_dependency):
+    return list(session.execute("select 1"))
+"""
+
+
+@pytest.fixture
+def phase2_app(tmp_path, app_files):  # type: ignore[no-untyped-def]
+    root = write_tree(tmp_path / "app", {**app_files, "api/__init__.py": "", "api/notes.py": PHASE2_ROUTE})
+    old = {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*.py")}
+    return root, old
+
+
+def _phase2(cli, root: Path):  # type: ignore[no-untyped-def]
+    args = ["phase2", str(root), "--subsystem", "api/notes.py", "--apply", "--jobs", "1", "--format", "json"]
+    return cli.runner.invoke(cli_main.app, args)
+
+
+def _unchanged(root: Path, old: dict[str, bytes]) -> bool:
+    return all((root / path).read_bytes() == data for path, data in old.items())
+
+
+@pytest.mark.parametrize("how", ["read-only", "refused", "rename-fails"])
+def test_phase2_whose_file_cannot_be_written_writes_none_of_its_files(how, cli, phase2_app, monkeypatch):
+    # The router importing the async dependency its module never received would not import:
+    # a file phase two cannot write leaves every file of the migration as it was.
+    root, old = phase2_app
+    if how == "read-only":
+        (root / "core/dependencies.py").chmod(0o444)
+        writes = FailingWrites(fail_on=0, how=how)
+    else:
+        writes = FailingWrites(fail_on=2, how=how)
+    _install(monkeypatch, writes)
+    result = _phase2(cli, root)
+    assert result.exit_code == 3, result.output
+    document = json.loads(result.stdout)
+    assert document["files_changed"] == [], document["files_changed"]
+    assert _unchanged(root, old), "phase two left a half-written migration"
+    assert leftovers(root / "api") == [] and leftovers(root / "core") == []
+    named = {error["file"] for error in document["errors"]}
+    assert {"api/notes.py", "core/dependencies.py"} <= named, document["errors"]
+    assert any("write" in error["message"] for error in document["errors"])
+    monkeypatch.undo()
+    (root / "core/dependencies.py").chmod(0o644)
+    again = _phase2(cli, root)
+    assert again.exit_code == 0, again.output
+    assert "async_session_dependency" in (root / "api/notes.py").read_text()
+
+
+def test_phase2_interrupted_while_writing_restores_the_files_written(cli, phase2_app, monkeypatch):
+    root, old = phase2_app
+    _install(monkeypatch, FailingWrites(fail_on=2, how="interrupted"))
+    result = _phase2(cli, root)
+    assert result.exit_code == 130, result.output
+    assert _unchanged(root, old), "phase two left a half-written migration"
+    assert json.loads(result.stdout)["files_written"] == []
