@@ -118,6 +118,7 @@ class _Flow:
         self._row_loads: dict[int, tuple | None] = {}  # id of an awaited rows query -> its row term
         self.top_level: set[int] = set()  # ids of the values the function body's own statements assign
         self._awaits: dict[int, ast.expr] = {}  # id of an awaited session call -> the `await` of it
+        self._awaited: set[int] = set()  # ids of the calls an `await` the flow read awaits
         self._held: str | None = None  # a method's instance parameter, when the body does not rebind it
         self._heads: dict[int, int] = {}  # id of a load on a held Session -> index of the session call
 
@@ -276,6 +277,7 @@ class _Flow:
     def term(self, node: ast.expr) -> tuple:
         kind = type(node)
         if kind is ast.Await:
+            self._awaited.add(id(node.value))  # type: ignore[attr-defined]
             rows = self._rows(node.value, True)  # type: ignore[attr-defined]
             return rows if rows is not None else self.term(node.value)  # type: ignore[attr-defined]
         if kind is ast.Name:
@@ -399,7 +401,7 @@ class _Flow:
             if func.attr in ("get", "get_one") and node.args:
                 return self._headed(self._entity_load(node, node.args[0], "get", session, node), node)
             if func.attr in _SCALAR_LOADS and node.args:
-                return self._headed(self._select_load(node, node.args[0], session), node)
+                return self._headed(self._scalars_load(node, node.args[0], session, node), node)
             if type(receiver) is ast.Name and self._awaited_results(receiver.id) is None:
                 return None
         return self._chain_load(node, {})
@@ -416,6 +418,7 @@ class _Flow:
                 break  # `self.db.scalars(stmt)`: the query on a held Session
             if type(inner) is ast.Await:
                 inner = inner.value
+                self._awaited.add(id(inner))
             if type(inner) is ast.Name:
                 # `result = await s.execute(stmt)` then `result.scalar_one()`: the Result the name
                 # holds is the query's, consumed a statement later
@@ -436,6 +439,7 @@ class _Flow:
                         return found
                     awaited = bindings[0]
                 inner = awaited
+                self._awaited.add(id(inner))
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
@@ -456,7 +460,7 @@ class _Flow:
         if executes and not any(step in _SCALAR_STEPS for step in steps):
             return None  # rows, not entities
         if head.attr in _SCALAR_LOADS or executes:
-            return self._headed(self._select_load(node, current.args[0], session), current)
+            return self._headed(self._scalars_load(node, current.args[0], session, current), current)
         return None
 
     def _awaited_results(self, name: str, at: ast.expr | None = None) -> list[ast.Call] | None:
@@ -540,6 +544,16 @@ class _Flow:
                     return None
                 term = ("item", term, 0) if term[0] == "tuple" else ("any", tuple(("item", t, 0) for t in term[1]))
         return term
+
+    def _scalars_load(
+        self, node: ast.Call, statement: ast.expr, session: str, head: ast.Call
+    ) -> facts.Load | list[facts.Load] | None:
+        """The entities `scalars()` yields of the select `head` runs: of one entity, or awaited
+        (an AsyncSession's, whose loads only `check` follows) of the first column of several."""
+        load = self._select_load(node, statement, session)
+        if load is None and id(head) in self._awaited and self._width(statement) > 1:
+            load = self._select_load(node, statement, session, position=0)
+        return load
 
     def _row_term(self, head: ast.Call, session: str) -> tuple | None:
         """The term of a row of the select `head` runs: `("row", t)` for one entity, `("row", t0,

@@ -502,6 +502,17 @@ async def stmt_bound(db: AsyncSession):
     return [len(author.books) for n, author in result]
 
 
+@router.get("/scalars_first_column")
+async def scalars_first_column(db: AsyncSession):
+    result = await db.execute(select(Book, Author).join(Book.author))
+    return [len(b.reviews) for b in result.scalars().all()]
+
+
+@router.get("/scalars_of_several")
+async def scalars_of_several(db: AsyncSession):
+    return [len(b.reviews) for b in (await db.scalars(select(Book, Author).join(Book.author))).all()]
+
+
 @router.get("/named_eager")
 async def named_eager(db: AsyncSession):
     result = await db.execute(select(Book, Author).join(Book.author).options(selectinload(Book.reviews)))
@@ -570,7 +581,7 @@ def test_an_entity_past_the_first_column_on_a_held_async_session_is_am314(app, f
 @pytest.mark.parametrize(("function", "read"), [
     ("named", "row.Book.reviews"), ("indexed", "row[1].books"), ("unpacked", "author.books"),
     ("mappings", "m['Author'].books"), ("mapping_of_row", "row._mapping['Book'].reviews"),
-    ("stmt_bound", "author.books"),
+    ("stmt_bound", "author.books"), ("scalars_first_column", "b.reviews"), ("scalars_of_several", "b.reviews"),
 ])
 def test_a_lazy_load_on_an_entity_of_a_several_entity_row_is_am314(app, findings, function, read):
     found = findings(app(ENTITIES, {"models.py": ENTITY_MODELS}), function)
