@@ -40,6 +40,31 @@ def _display_path(given: Path, relative: str, cwd: str) -> str:
     return joined.as_posix()
 
 
+def annotation_path(given: Path, relative: str) -> str:
+    """A finding's file as GitHub and code scanning resolve it: relative to the top of the git
+    repository holding it, wherever the job runs (a `working-directory: services/api` step's
+    `check .` gives `services/api/...`, never a path only that folder makes sense of).
+    Outside a repository, as display_path gives it."""
+    return _annotation_path(given, relative, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _annotation_path(given: Path, relative: str, cwd: str) -> str:
+    absolute = Path(os.path.normpath(Path(cwd) / given / relative))
+    top = _repository_top(absolute.parent)
+    if top is None:
+        return _display_path(given, relative, cwd)
+    return absolute.relative_to(top).as_posix()
+
+
+@lru_cache(maxsize=256)
+def _repository_top(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
 def print_text(console: Console, errors: Console, result: CheckResult, given: Path, quiet: bool = False) -> None:
     write = console.file.write
     for finding in [] if quiet else result.findings:
@@ -83,13 +108,13 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
     for finding in result.findings:
         lines.append(
             _command(
-                display_path(given, finding.file),
+                annotation_path(given, finding.file),
                 finding.line,
                 f"[{finding.rule.code} {finding.rule.name}] {finding.function}: {finding.message}",
             )
         )
     for error in result.errors:
-        lines.append(_command(display_path(given, error["file"]), error_line(error), f"cannot check: {error['message']}"))
+        lines.append(_command(annotation_path(given, error["file"]), error_line(error), f"cannot check: {error['message']}"))
     # What makes check exit 2 (no routes, PATH too deep): the pull request shows why it failed.
     lines += [f"::error title=async-migrate::{_data(warning)}" for warning in result.warnings]
     return lines
@@ -139,7 +164,7 @@ def sarif(result: CheckResult, given: Path) -> dict[str, Any]:
             "ruleIndex": codes.index(finding.code),
             "level": "error",
             "message": {"text": f"{finding.function}: {finding.message}"},
-            "locations": [_location(display_path(given, finding.file), finding.line)],
+            "locations": [_location(annotation_path(given, finding.file), finding.line)],
         }
         for finding in result.findings
     ]
@@ -147,7 +172,7 @@ def sarif(result: CheckResult, given: Path) -> dict[str, Any]:
         {
             "level": "error",
             "message": {"text": f"cannot check: {error['message']}"},
-            "locations": [_location(display_path(given, error["file"]), error_line(error))],
+            "locations": [_location(annotation_path(given, error["file"]), error_line(error))],
         }
         for error in result.errors
     ]

@@ -757,6 +757,32 @@ def test_github_format_prints_one_error_command_per_finding(cli, app, monkeypatc
     assert "4 findings" in result.stderr
 
 
+@pytest.mark.parametrize("run_from", ["app", "app/api", "outside"])
+def test_github_and_sarif_paths_are_relative_to_the_repository_top(cli, app, monkeypatch, tmp_path, run_from):
+    # A monorepo job with `working-directory: services/app` runs `check .`: GitHub resolves the
+    # annotation against the repository root, so the path must start there, from wherever it ran.
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    (repository / "services").mkdir()
+    root = app.rename(repository / "services" / "app")
+    where = {"app": root, "app/api": root / "api", "outside": tmp_path}[run_from]
+    monkeypatch.chdir(where)
+    given = {"app": ".", "app/api": "..", "outside": str(root)}[run_from]
+    result = cli("check", given, "--format", "github")
+    assert result.exit_code == 1
+    files = {re.match(r"::error file=([^,]+),", text).group(1) for text in result.stdout.splitlines()}
+    assert files == {"services/app/api/items.py"}, result.stdout
+    sarif = json.loads(cli("check", given, "--format", "sarif").stdout)
+    uris = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for finding in sarif["runs"][0]["results"]
+        for location in finding["locations"]
+    }
+    assert uris == {"services/app/api/items.py"}, uris
+    if run_from != "outside":  # the terminal keeps paths as the reader gave them
+        assert cli("check", given).stdout.startswith(f"{Path(given, 'api/items.py').as_posix()}:")
+
+
 def test_github_format_escapes_what_workflow_commands_reserve(cli, app, monkeypatch, tmp_path):
     odd = app.rename(tmp_path / "my,app:1")
     monkeypatch.chdir(tmp_path)
