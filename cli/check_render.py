@@ -67,7 +67,8 @@ def _repository_top(folder: Path) -> Path | None:
 
 def print_text(console: Console, errors: Console, result: CheckResult, given: Path, quiet: bool = False) -> None:
     write = console.file.write
-    for finding in [] if quiet else result.findings:
+    # Findings are what check's reader acts on: -q keeps them, as ruff's does.
+    for finding in result.findings:
         location = f"{display_path(given, finding.file)}:{finding.line}"
         rule = f"{finding.rule.code} {finding.rule.name}"
         rest = f" {finding.function}: {finding.message}"

@@ -111,6 +111,12 @@ def test_quiet_prints_only_errors_and_the_final_line(cli, app):
     scan = cli("scan", app, "-q")
     assert scan.stdout.splitlines() == ["7 files, 3 handlers: 1 convert, 1 keep, 1 unchanged; 1 file failed"]
     assert cli("scan", app, "-q", "-v").exit_code == 2
+    # check's findings are what needs acting on: -q keeps them (as ruff does) and the final line.
+    check = cli("check", app, "-q")
+    assert check.exit_code == 3
+    lines = check.stdout.splitlines()
+    assert lines and all(re.search(r"api/\S+\.py:\d+: AM3\d\d ", line) for line in lines[:-1]), lines
+    assert len(lines) > 1 and "finding" in lines[-1], lines
 
 
 def test_diff_is_the_explicit_dry_run(cli, app):
