@@ -28,11 +28,19 @@ def print_diff(console: Console, diff: str) -> None:
     Written straight to the console's file: a diff of thousands of files would
     take longer to lay out through rich than to compute.
     """
-    # Bytes that are not UTF-8 (a latin-1 file) travel as surrogates; show them replaced.
-    diff = diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if not colored(console):
-        console.file.write(diff)
+        # Bytes that are not UTF-8 (a latin-1 file) travel as surrogates: written back as the
+        # bytes they stand for, `async-migrate phase1 PATH > fix.patch` is a patch `git apply` takes.
+        buffer = getattr(console.file, "buffer", None)
+        if buffer is not None:
+            console.file.flush()
+            buffer.write(diff.encode("utf-8", "surrogateescape"))
+            buffer.flush()
+            return
+        console.file.write(diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         return
+    # On a terminal, shown replaced.
+    diff = diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     lines = []
     for line in diff.split("\n"):
         code = next((code for prefix, code in _DIFF_COLORS if line.startswith(prefix)), None)

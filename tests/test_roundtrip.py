@@ -221,6 +221,21 @@ def test_diff_file_applies_with_git_apply_to_the_same_bytes(cli, app, tmp_path, 
     assert tree(repo) == tree(root)
 
 
+@pytest.mark.parametrize("variant", ["latin-1-cookie", "crlf"])
+def test_dry_run_diff_on_standard_output_applies_with_git_apply(cli, app, tmp_path, variant):
+    # `async-migrate phase1 PATH > phase1.patch`: the pipe gets the file's own bytes, not
+    # replacement characters a patch would not apply with.
+    root = app(VARIANTS[variant]())
+    repo = pristine_repo(root, tmp_path / "pristine")
+    result = cli("phase1", root)
+    assert result.exit_code == 0
+    patch = tmp_path / "stdout.patch"
+    patch.write_bytes(result.stdout_bytes)
+    assert cli("phase1", root, "--apply").exit_code == 0
+    apply_patch(repo, patch)
+    assert tree(repo) == tree(root)
+
+
 def test_diff_file_covers_several_files(cli, app, tmp_path):
     other = ROUTE.replace("/items", "/others").replace("\n", "\r\n").encode()
     root = app(VARIANTS["latin-1-cookie"](), **{"api/others.py": other})
