@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import test_phase2_soundness
-from test_phase2_rules import apply, handler, read
+from test_phase2_rules import apply, dedent, handler, read
 from test_phase2_soundness import KINDS, routes, serve
 
 service = test_phase2_soundness.service
@@ -309,6 +309,14 @@ class Container:
         pytest.param(
             "dict[str, Callable[..., OwnerRepo]]", "container = Container()", id="dict-of-factories"
         ),
+        # Factories typed by what they take: the Session in a Callable's parameter list is no
+        # Session the container receives.
+        pytest.param(
+            "dict[str, Callable[[Session], OwnerRepo]]", "container = Container()", id="dict-of-session-factories"
+        ),
+        pytest.param(
+            "Optional[Callable[[Session], OwnerRepo]]", "container = Container()", id="optional-session-factory"
+        ),
     ],
 )
 def test_a_container_handed_repository_classes_holds_no_session_and_its_methods_twin(
@@ -324,6 +332,46 @@ def test_a_container_handed_repository_classes_holds_no_session_and_its_methods_
         "created": {"owner": "Ann+seen"}, "other": {"owner": "Ann+seen+seen"},
         "rows": [["a", 1]], "owner": "Ann+seen", "unraisable": [],
     }
+
+
+def test_a_session_in_a_callables_parameter_list_is_no_session_the_class_holds():
+    from async_migrate.codemods import astcollect
+    from async_migrate.codemods.phase2.holders import holder_classes
+    from async_migrate.codemods.project import Project
+
+    source = dedent("""
+        from collections.abc import Callable
+
+        from sqlalchemy.orm import Session
+
+
+        class OwnerRepo:
+            def __init__(self, db: Session) -> None:
+                self.db = db
+
+
+        class Factories:
+            def __init__(self, make: Callable[[Session], OwnerRepo], named: "Callable[[Session, str], OwnerRepo]") -> None:
+                self.make = make
+                self.named = named
+
+
+        class Service:
+            def __init__(self, db: Session, make: Callable[[Session], OwnerRepo]) -> None:
+                self.db = db
+                self.make = make
+    """)
+    project = Project([astcollect.collect("core/repos.py", source, "core.repos")])
+    params = {(f.qualname, p.name): project.declared_session(p) for f in project.modules["core.repos"].functions
+              for p in f.params}
+    assert params[("Factories.__init__", "make")] is None
+    assert params[("Factories.__init__", "named")] is None
+    assert params[("Service.__init__", "make")] is None
+    assert params[("Service.__init__", "db")] == "`db: Session`"
+    holders = holder_classes(project)
+    assert "core.repos.Factories" not in holders
+    # A real Session beside the factory: still a holder, of that Session alone.
+    assert holders["core.repos.Service"].attributes == ("db",)
 
 
 def test_near_miss_a_container_handed_a_repository_instance_still_holds_the_session(cli, service, monkeypatch):

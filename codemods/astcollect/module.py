@@ -36,7 +36,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     ROUTE_CLASSES,
     WEBSOCKET_ATTRS,
 )
-from async_migrate.codemods.vocabulary.python import ANNOTATED, GENERATED_INIT, PARTIALS
+from async_migrate.codemods.vocabulary.python import ANNOTATED, CALLABLE_TYPES, GENERATED_INIT, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ANNOTATED_STRATEGIES,
     ASSOCIATION_PROXIES,
@@ -1390,8 +1390,12 @@ class Collector:
         if kind is ast.Call:
             return
         if kind is ast.Subscript:
+            head = self.ref(node.value)  # type: ignore[attr-defined]
             yield from self.refs(node.value)  # type: ignore[attr-defined]
-            for element in syntax.elements(node.slice):  # type: ignore[attr-defined]
+            elements = syntax.elements(node.slice)  # type: ignore[attr-defined]
+            if head in CALLABLE_TYPES and len(elements) == 2:
+                elements = elements[1:]  # `Callable[[Session], Repo]`: the parameter list is what it takes
+            for element in elements:
                 yield from self.refs(element)
             return
         value = string(node)

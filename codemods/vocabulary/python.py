@@ -4,6 +4,9 @@ loop, worker threads and tasks."""
 from __future__ import annotations
 
 ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+# A function type: the types in its parameter list are what the function takes, never what the
+# annotated value is (`make_repo: Callable[[Session], Repo]` holds no Session).
+CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
 ASYNC_ITERATOR = frozenset({"collections.abc.AsyncIterator", "typing.AsyncIterator"})
 # Asynchronous iterator generics a generator made `def` is re-annotated from (`phase1/sync_annotations.py`).
 SYNC_ITERATORS = {"AsyncIterator": "Iterator", "AsyncIterable": "Iterable", "AsyncGenerator": "Generator"}
