@@ -430,9 +430,13 @@ def test_a_module_level_class_s_type_parameters_read_as_the_typevars_they_stand_
     assert lines[1] == 'import typing as _am_typing; S = _am_typing.TypeVar("S", Session, AsyncSession)', older
     assert lines[3] == "class Repository(Base, _am_typing.Generic[S], metaclass=Meta):", older
     # near misses, read as before without their parameters: a variadic one, no blank line above
-    # to declare it on, a name declared two ways
-    assert "class Plain:" in older and "class Tight:" in older and "class Twice:" in older, older
-    assert older.count("TypeVar") == 1, older
+    # to declare it on
+    assert "class Plain:" in older and "class Tight:" in older, older
+    # a name declared two ways: the class's own, where the method's own is not read
+    assert '_am_Twice_K = _am_typing.TypeVar("_am_Twice_K", bound=Session)' in older, older
+    assert "class Twice(_am_typing.Generic[_am_Twice_K]):" in older, older
+    assert "def get(self, key: K) -> K:" in older, older
+    assert older.count("TypeVar") == 2, older
     # a statement read alone keeps only its own statements
     assert "TypeVar" not in readable(source)
 
@@ -462,7 +466,8 @@ GENERIC_MODULE = textwrap.dedent(
 
 
     class Shadowed[Session]:
-        pass
+        def held(self, value: Session, other: Twice[Session]) -> None:
+            value.session.commit(Session=other)
 
 
     class Books(Repository[AsyncSession]):
@@ -481,7 +486,7 @@ def _generic_facts(module):  # type: ignore[no-untyped-def]
 
 
 def test_type_parameters_read_alike_through_libcst_and_python_3_12_s_own_ast():
-    # Which classes are declared is one decision (`type_params.declarable`), whichever parser
+    # Which classes are declared, and how, is one decision (`type_params.declared`), whichever parser
     # read the parameters: libcst on Python 3.11, `ast` on 3.12 and later.
     older = collect("app/m.py", readable(GENERIC_MODULE, generics=True))
     values, classes = _generic_facts(older)
@@ -489,25 +494,44 @@ def test_type_parameters_read_alike_through_libcst_and_python_3_12_s_own_ast():
         "S": ("typing.TypeVar", [(None, None), (None, "sqlalchemy.orm.Session"), (None, "sqlalchemy.ext.asyncio.AsyncSession")]),
         "B": ("typing.TypeVar", [(None, None), ("bound", "sqlalchemy.orm.Session")]),
         "U": ("typing.TypeVar", [(None, None)]),
+        # a name declared two ways, a name the module binds otherwise: the class's own
+        "_am_Twice_K": ("typing.TypeVar", [(None, None), ("bound", "sqlalchemy.orm.Session")]),
+        "_am_Shadowed_Session": ("typing.TypeVar", [(None, None)]),
     }, values
     assert classes["Repository"][0][-1] == "typing.Generic"
     assert classes["Repository"][1]["typing.Generic"] == ("app.m.S",)
     assert classes["Bounded"][1]["typing.Generic"] == ("app.m.B", "app.m.U")
-    # a variadic parameter, a name declared two ways, a name the module binds otherwise
-    for dropped in ("Plain", "Twice", "Shadowed"):
-        assert "typing.Generic" not in classes[dropped][0], classes[dropped]
+    assert classes["Twice"][1]["typing.Generic"] == ("app.m._am_Twice_K",)
+    # a variadic parameter: dropped
+    assert "typing.Generic" not in classes["Plain"][0], classes["Plain"]
+    functions = {f.qualname: f for f in older.functions}
+    # the method's own `K` is not the class's
+    assert functions["Twice.get"].params[1].annotation == ("K",)
+    held = functions["Shadowed.held"].params
+    assert held[1].annotation == ("app.m._am_Shadowed_Session",), held
+    assert held[2].annotation == ("app.m.Twice", "app.m._am_Shadowed_Session"), held
     if sys.version_info >= (3, 12):
-        assert _generic_facts(collect("app/m.py", GENERIC_MODULE)) == (values, classes)
+        native = collect("app/m.py", GENERIC_MODULE)
+        assert _generic_facts(native) == (values, classes)
+        assert [
+            (f.qualname, [p.annotation for p in f.params], [(c.callee, c.method, [a.keyword for a in c.args]) for c in f.calls])
+            for f in native.functions
+        ] == [
+            (f.qualname, [p.annotation for p in f.params], [(c.callee, c.method, [a.keyword for a in c.args]) for c in f.calls])
+            for f in older.functions
+        ]
 
 
-def test_which_classes_are_declared_as_generic_over_typevars():
+def test_which_classes_are_declared_as_generic_over_typevars_and_under_which_names():
     plain = type_params.Parameter("S", plain=True, constraints=("Session", "AsyncSession"))
     other = type_params.Parameter("S", plain=True, bound="Session")
     star = type_params.Parameter("Ts", plain=False)
-    classes = [("one", [plain]), ("variadic", [plain, star]), ("none", [])]
-    assert type_params.declarable(classes, [plain, star], set()) == ["one"]
-    assert type_params.declarable(classes, [plain, star, other], set()) == []
-    assert type_params.declarable(classes, [plain], {"S"}) == []
+    classes = [("one", "One", [plain]), ("variadic", "Variadic", [plain, star]), ("none", "None_", [])]
+    assert type_params.declared(classes, [plain, star], set()) == {"one": {"S": "S"}}
+    # declared otherwise elsewhere, or bound at module level: a name of the class's own
+    assert type_params.declared(classes, [plain, star, other], set()) == {"one": {"S": "_am_One_S"}}
+    assert type_params.declared(classes, [plain], {"S"}) == {"one": {"S": "_am_One_S"}}
+    assert type_params.declared(classes, [plain], {"S", "_am_One_S"}) == {}
     assert type_params.normal("Session |None") == type_params.normal("Session | None") == "Session | None"
 
 

@@ -374,10 +374,15 @@ print(json.dumps([client.get("/receipt/2").json(), client.get("/dumped").json()]
 
 
 # `Page` generic by Python 3.12's type parameters (PEP 695): Python 3.11 reads the module through
-# libcst, a newer one through its own `ast`; either way `T` stands for every type argument seen.
+# libcst, a newer one through its own `ast`; either way `T` stands for every type argument seen,
+# also where another class of the module declares a `T` of its own otherwise (`Envelope`).
 SCHEMAS_PEP695 = SCHEMAS.replace("from typing import Any, Generic, TypeVar\n", "from typing import Any\n").replace(
     'T = TypeVar("T")\n', ""
-).replace("class Page(BaseModel, Generic[T]):", "class Page[T](BaseModel):")
+).replace("class Page(BaseModel, Generic[T]):", "class Page[T](BaseModel):") + """
+
+class Envelope[T: BaseModel](BaseModel):
+    data: T
+"""
 assert "TypeVar" not in SCHEMAS_PEP695 and "class Page[T](BaseModel):" in SCHEMAS_PEP695
 
 

@@ -35,13 +35,67 @@ def readable(text: str, generics: bool = False) -> str:
     module = cst.parse_module(text)
     declared = _declared_generics(module) if generics else {}
     if declared:
-        generic = module.visit(_Older(frozenset(declared))).code
+        # a parameter declared under a name of its class's own is renamed in the class first
+        body: list[cst.BaseStatement] = []
+        names: dict[cst.ClassDef, dict[str, str]] = {}
+        for statement in module.body:
+            if isinstance(statement, cst.ClassDef) and statement in declared:
+                declared_as = declared[statement][2]
+                renamed = _renames(declared_as)
+                statement = cst.ensure_type(statement.visit(_Renamed(renamed)), cst.ClassDef) if renamed else statement
+                names[statement] = declared_as
+            body.append(statement)
+        generic = module.with_changes(body=body).visit(_Older(names)).code
         lines = generic.split("\n")
-        for line, declarations in declared.values():
+        for line, declarations, _ in declared.values():
             lines[line] = declarations
         if _compiles_module("\n".join(lines)):
             return "\n".join(lines)
     return module.visit(_Older()).code
+
+
+def _renames(names: dict[str, str]) -> dict[str, str]:
+    return {written: name for written, name in names.items() if written != name}
+
+
+class _Renamed(cst.CSTTransformer):
+    """A class's type parameters renamed where they are read (its bases, keywords and body), not
+    inside a scope with a type parameter of that name of its own."""
+
+    def __init__(self, renamed: dict[str, str]) -> None:
+        super().__init__()
+        self.scopes: list[dict[str, str]] = []
+        self.renamed = renamed
+
+    def _enter(self, node: cst.FunctionDef | cst.ClassDef) -> bool:
+        current = self.scopes[-1] if self.scopes else self.renamed
+        own = {p.param.name.value for p in node.type_parameters.params} if node.type_parameters and self.scopes else set()
+        self.scopes.append({k: v for k, v in current.items() if k not in own})
+        return True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return self._enter(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return self._enter(node)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.scopes.pop()
+        return updated.with_changes(name=original.name)
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.scopes.pop()
+        return updated.with_changes(name=original.name)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        name = self.scopes[-1].get(updated.value) if self.scopes else None
+        return updated.with_changes(value=name) if name is not None else updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
 
 
 _TYPING = type_params.TYPING
@@ -55,14 +109,14 @@ def _compiles_module(code: str) -> bool:
     return True
 
 
-def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]]:
-    """Module-level classes whose type parameters are declared as TypeVars
-    (`type_params.declarable`): each with the index of the blank line above it (past comments)
-    and the declarations written there."""
+def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str, dict[str, str]]]:
+    """Module-level classes whose type parameters are declared as TypeVars (`type_params.declared`):
+    each with the index of the blank line above it (past comments), the declarations written there,
+    and the name each parameter is declared under."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     generic = [
-        (s, [_parameter(p) for p in s.type_parameters.params])
+        (s, s.name.value, [_parameter(p) for p in s.type_parameters.params])
         for s in module.body if isinstance(s, cst.ClassDef) and s.type_parameters is not None
     ]
     if not generic:
@@ -74,12 +128,12 @@ def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]
             every.append(_parameter(parameter))
 
     module.visit(Parameters())
-    chosen = type_params.declarable(generic, every, _module_names(module))
+    chosen = type_params.declared(generic, every, _module_names(module))
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = module.code.split("\n")
-    found: dict[cst.ClassDef, tuple[int, str]] = {}
+    found: dict[cst.ClassDef, tuple[int, str, dict[str, str]]] = {}
     taken: set[int] = set()
-    for cls, parameters in generic:
+    for cls, _, parameters in generic:
         if cls not in chosen:
             continue
         first = positions[cls.decorators[0] if cls.decorators else cls].start.line - 1
@@ -89,9 +143,10 @@ def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str]
         if line < 0 or lines[line].strip() or line in taken:
             continue
         taken.add(line)
+        names = chosen[cls]
         found[cls] = (line, f"import typing as {_TYPING}; " + "; ".join(
-            f"{p.name} = {p.declaration()}" for p in parameters
-        ))
+            f"{names[p.name]} = {p.renamed(names[p.name]).declaration()}" for p in parameters
+        ), names)
     return found
 
 
@@ -179,9 +234,9 @@ _Handler = TypeVar("_Handler", cst.ExceptHandler, cst.ExceptStarHandler)
 
 
 class _Older(cst.CSTTransformer):
-    def __init__(self, generic: frozenset[cst.ClassDef] = frozenset()) -> None:
+    def __init__(self, generic: dict[cst.ClassDef, dict[str, str]] | None = None) -> None:
         super().__init__()
-        self.generic = generic
+        self.generic = generic or {}
 
     def leave_TypeAlias(self, original: cst.TypeAlias, updated: cst.TypeAlias) -> cst.Assign:
         return cst.Assign([cst.AssignTarget(updated.name)], updated.value, semicolon=updated.semicolon)
@@ -194,7 +249,9 @@ class _Older(cst.CSTTransformer):
             return updated
         if original not in self.generic:
             return updated.with_changes(type_parameters=None)
-        names = [p.param.name.value for p in updated.type_parameters.params]
+        # renamed already where declared under a name of its class's own
+        declared = self.generic[original]
+        names = [declared.get(p.param.name.value, p.param.name.value) for p in updated.type_parameters.params]
         base = cst.parse_expression(f"{_TYPING}.Generic[{', '.join(names)}]")
         # PEP 695 makes Generic the last base; keywords (`metaclass=`) follow it
         bases = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in (*updated.bases, cst.Arg(base))]
