@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -210,13 +213,39 @@ def commit_paths(root: Path, paths: list[str], message: str) -> str:
     repo = require_repository(root)
     if not paths:
         raise GitError("nothing to commit")
+    with _one_writer(repo):
+        try:
+            repo.git.add("--", *paths)
+            # With paths, `git commit` takes exactly their work-tree content (--only).
+            repo.git.commit("--only", "-m", message, "--", *paths)
+        except Exception as error:
+            raise GitError(f"cannot commit: {_git_message(error)}") from None
+        return repo.head.commit.hexsha
+
+
+@contextlib.contextmanager
+def _one_writer(repo) -> Iterator[None]:
+    """Runs committing into one repository at once (a batch sharded over the roots of a monorepo)
+    take turns: otherwise git refuses all but one (index.lock exists), leaving their files
+    staged, and HEAD read after the commit may already be another run's.
+
+    A lock on the repository's git folder itself, so nothing is left behind; none where the
+    platform has no flock."""
     try:
-        repo.git.add("--", *paths)
-        # With paths, `git commit` takes exactly their work-tree content (--only).
-        repo.git.commit("--only", "-m", message, "--", *paths)
-    except Exception as error:
-        raise GitError(f"cannot commit: {_git_message(error)}") from None
-    return repo.head.commit.hexsha
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        handle = os.open(repo.git_dir, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def git_message(error: Exception) -> str:

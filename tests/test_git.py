@@ -410,3 +410,31 @@ def test_dry_run_json_has_no_git_entry(cli, repo):
     document = cli.json("phase1", root_of(repo))
     assert "git" not in document
     assert json.dumps(document)  # still one plain document
+
+
+def test_runs_committing_into_one_repository_at_once_each_commit_their_own_files(tmp_path):
+    # Jobs of a batch sharded over a monorepo's roots commit into one repository at the same
+    # time: git lets one hold the index, so the others failed and left their files staged.
+    import threading
+
+    repo = init_repo(tmp_path / "repo", {f"s{index}/notes.py": "x = 1\n" for index in range(6)})
+    root = root_of(repo)
+    results: dict[int, str | Exception] = {}
+
+    def run(index: int) -> None:
+        (root / f"s{index}/notes.py").write_text(f"x = {index + 2}\n", encoding="utf-8")
+        try:
+            results[index] = gitstate.commit_paths(root / f"s{index}", [f"s{index}/notes.py"], f"s{index}")
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = {index: result for index, result in results.items() if isinstance(result, Exception)}
+    assert not failures, failures
+    for index, sha in results.items():
+        assert committed_files(repo, sha) == {f"s{index}/notes.py"}, index
+    assert repo.git.status("--porcelain") == ""
