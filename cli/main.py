@@ -350,17 +350,48 @@ def _write_report(
         return
     from async_migrate.codemods import report_sections
 
+    name = (result.subsystem or {}).get("name") or "subsystem"
+    block = f"phase2:{name}" if result.command == "phase2" else result.command
+    if applied and not result.changed and not result.errors and _holds_report(report_file, block):
+        # A second --apply that has nothing left to do keeps the record of the one that did the
+        # work, rather than replacing it with "converted 0" and leaving the repository dirty.
+        return
     report = build_report(result, traffic, applied=applied)
     try:
         if report_file.suffix.lower() == ".json":
             report_file.write_text(json.dumps(_versioned(report.to_json()), indent=2) + "\n", encoding="utf-8")
         else:
             # Its own section: phase one's, each subsystem's phase two and verify's share the file.
-            name = (result.subsystem or {}).get("name") or "subsystem"
-            block = f"phase2:{name}" if report.phase == 2 else result.command
             report_sections.write(report_file, block, render_markdown(report))
     except OSError as error:
         raise _fail(f"cannot write the report {report_file}: {error}") from None
+
+def _holds_report(report_file: Path, block: str) -> bool:
+    """Whether report_file already holds an applied report of block (a command, or phase two's
+    subsystem): a Markdown section of its own, or a JSON report of the same command."""
+    from async_migrate.codemods import report_sections
+
+    try:
+        text = report_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if report_file.suffix.lower() != ".json":
+        start = text.find(report_sections.begin(block) + "\n")
+        if start < 0:
+            return False
+        heading = text[start:].split("\n", 2)[1]  # `# Migration report: phase one applied`
+        return "applied" in heading
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(document, dict) or not document.get("applied"):
+        return False
+    command, _, subsystem = block.partition(":")
+    if document.get("command") != command:
+        return False
+    return not subsystem or (document.get("subsystem") or {}).get("name") == subsystem
+
 
 # ------------------------------------------------------ end of migration report
 

@@ -567,6 +567,28 @@ def test_phase_reports_written_to_one_file_each_keep_and_replace_only_their_own_
     assert text.count("# Migration report: phase two, ") == 2 and text.count("## Verification") == 1
 
 
+@pytest.mark.parametrize("name", ["MIGRATION.md", "migration.json"])
+def test_a_second_apply_with_nothing_left_to_do_keeps_the_report_of_the_first(cli, project, app_files, tmp_path, name):
+    # Rerunning `phase1 --apply --report` (a retried pipeline) replaced the record of the work
+    # with "converted 0 of N" and left the repository dirty; a run that does change keeps writing.
+    route = (
+        "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\n"
+        "router = APIRouter()\n\n\n@router.get('/items')\n"
+        "async def list_items(session: session_dependency):\n    return session.execute('select 1').all()\n"
+    )
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": route})
+    report = tmp_path / name
+    for command in (["phase1"], ["phase2", "--subsystem", "api/items.py"]):
+        assert cli(*command, root, "--apply", "--report", report).exit_code == 0
+        first = report.read_bytes()
+        assert b"1 of" in first or b'"convert": 1' in first or b'"migrate": 1' in first, first
+        assert cli(*command, root, "--apply", "--report", report).exit_code == 0
+        assert report.read_bytes() == first, command
+    # A dry run still writes what it sees.
+    assert cli("phase1", root, "--report", report).exit_code == 0
+    assert report.read_bytes() != first
+
+
 # A home-made class-based view: the route's endpoint is `getattr(instance, name)`, which the
 # analysis cannot resolve (AM310). The report must not read as an all-clear.
 CBV = '''
