@@ -263,6 +263,9 @@ class Project:
         # The project's modules those imports name (`db`, `app.services`): a call into them may
         # do Session work the analysis cannot see, so it is unverified, never "no Session work".
         self.unseen: frozenset[str] = frozenset()
+        # The modules under PATH that could not be read (a syntax error, undecodable bytes): a
+        # call into them is unverified in the same way, whatever --only/--exclude report.
+        self.unreadable: frozenset[str] = frozenset()
         # Python files under PATH the pre-pass did not read (no marker, imported by nothing it
         # read): code there may still call a project function by name (`codemods.unread_names`).
         self.unread: tuple[str, ...] = ()
@@ -2074,8 +2077,7 @@ class Project:
                 if unseen is not None:
                     found.append((
                         call.line,
-                        f"calls `{self.written(expression)}()` in `{unseen}`, project code outside PATH that the "
-                        "analysis cannot see",
+                        f"calls `{self.written(expression)}()` in `{unseen}`, {self._unseen_what(unseen)}",
                     ))
                     continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
@@ -2266,7 +2268,7 @@ class Project:
         object may lazy-load), directly or through a dependency under PATH that depends on one,
         or typed by a class there whose methods the function calls (`repo: UserRepository`,
         `repo.get(pk)`): work the analysis cannot see."""
-        if not self.unseen or len(_seen) > 8:
+        if not (self.unseen or self.unreadable) or len(_seen) > 8:
             return []
         found = []
         for param in function.params:
@@ -2275,7 +2277,7 @@ class Project:
                 found.append((
                     param.line,
                     f"takes `{param.name}` from the dependency `{self.canonical(param.depends)}` in `{module}`, "
-                    "project code outside PATH that the analysis cannot see",
+                    + self._unseen_what(module),
                 ))
                 continue
             dependency = self.function(param.depends) if param.depends else None
@@ -2301,16 +2303,28 @@ class Project:
                 found.append((
                     called[0],
                     f"calls `{self.written(called[1])}()` on `{param.name}: {param.text}`, a type from `{module}`, "
-                    "project code outside PATH that the analysis cannot see",
+                    + self._unseen_what(module),
                 ))
         return found
 
+    def _unseen_what(self, module: str) -> str:
+        if module in self.unreadable and module not in self.unseen:
+            return "a module under PATH that could not be read (see its error), so the analysis cannot see it"
+        return "project code outside PATH that the analysis cannot see"
+
     def _unseen(self, ref: str | None) -> str | None:
-        """The module outside PATH (`Project.unseen`) a reference leads into, or None."""
-        if not self.unseen or ref is None:
+        """The module outside PATH (`Project.unseen`), or under PATH and unreadable
+        (`Project.unreadable`), a reference leads into, or None."""
+        if not (self.unseen or self.unreadable) or ref is None:
             return None
         parts = (self.canonical(ref) or ref).split(".")
         found = next((m for i in range(1, len(parts) + 1) if (m := ".".join(parts[:i])) in self.unseen), None)
+        if found is None and self.unreadable:
+            # The innermost module the reference names: an unreadable package `__init__` leaves
+            # its readable submodules readable.
+            named = [m for i in range(1, len(parts) + 1) if (m := ".".join(parts[:i])) in self.modules or m in self.unreadable]
+            if named and named[-1] in self.unreadable:
+                found = named[-1]
         if found is None and len(parts) > 1:
             # a method of a module-level object built there: `repo = ItemRepository(SessionLocal())`
             target = self.resolve(".".join(parts[:-1]))

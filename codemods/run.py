@@ -210,6 +210,7 @@ def collect_project(
     unplaced = import_roots.unresolved(paths, modules, known)
     if unplaced.count:
         notices.append(unplaced.message())
+    unreadable = frozenset(roots.name(e["file"]) for e in errors if e["file"].endswith(".py"))
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
     if pool.cache is not None:
         pool.cache.complete = True  # every file was looked up: what is gone is dropped from the cache
@@ -219,6 +220,7 @@ def collect_project(
     project.roots = roots
     project.blind = blind
     project.unseen = frozenset(unseen)
+    project.unreadable = unreadable
     parsed = {module.path for module in modules}
     project.unread = tuple(path for path in paths if path not in parsed)
     if len(scope) != len(paths):

@@ -6,7 +6,8 @@ method disagree about Session work, or a Session method is called on (or a carri
 a Session is handed on from) an attribute the analysis cannot type: `request.state.db`,
 `request.app.state.session`, a global bag like `g.db`; or the handler calls, awaits or
 depends on project code outside PATH (PATH one level too deep: `from services import x`
-with `services/` beside PATH), which the analysis never reads; or a function is taken out of
+with `services/` beside PATH), which the analysis never reads, or a module under PATH that
+could not be read (a syntax error; also when `--exclude` leaves its error out); or a function is taken out of
 a container the analysis cannot read whole (`HOOKS[kind]()`, `for hook in HOOKS: hook()` with
 `HOOKS` built at run time, changed or handed on elsewhere, or imported from outside the
 project; a dict, list or tuple display of project functions is read, and each may run), or out

@@ -1000,3 +1000,44 @@ def test_a_function_factorys_held_dependency_is_advised_an_annotated_parameter(a
     [found] = findings(root, "list_endpoint.<locals>.endpoint")
     assert "annotate the parameter (`db: Session`)" in found["message"]
     assert "return type" not in found["message"]
+
+
+# A module under PATH that cannot be read (a syntax error mid-edit): the helper it defines may open
+# a Session of its own. With that file excluded, check reported nothing on the route and exited 0.
+UNREADABLE = """
+from db.engine import database_sessionmaker
+
+
+def count():
+    with database_sessionmaker() as session:
+        return session.execute("select count(*) from items").scalar()
+
+print("unfinished"
+"""
+
+CALLS_COUNT = """
+from services.stats import count
+
+
+@router.get("/stats")
+async def stats():
+    return {"n": count()}
+"""
+
+
+@pytest.mark.parametrize("exclude", [(), ("--exclude", "services/stats.py")])
+def test_a_call_into_a_module_that_cannot_be_read_is_unverified(app, cli, reported, exclude):
+    root = app(CALLS_COUNT, {"services/__init__.py": "", "services/stats.py": UNREADABLE})
+    document = cli.json("check", root, *exclude)
+    found = [f for f in document["findings"] if f["function"] == "stats"]
+    assert [f["code"] for f in found] == ["AM304"], document["findings"]
+    assert "`services.stats`, a module under PATH that could not be read" in found[0]["message"]
+    assert cli("check", root, *exclude).exit_code == (1 if exclude else 3)
+    entry = reported(root, "stats", "phase1", *exclude)
+    assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
+
+
+def test_near_miss_a_readable_module_of_an_unreadable_package_is_read(app, findings):
+    # The package's own `__init__` cannot be read; its submodule can, and it does no Session work.
+    root = app(CALLS_COUNT, {"services/__init__.py": "x = (\n", "services/stats.py": "def count():\n    return 1\n"})
+    assert findings(root, "stats") == []
