@@ -250,3 +250,31 @@ def test_a_project_import_replacing_the_one_that_opened_the_section_takes_its_br
         "from fastapi import APIRouter\n\nfrom app.db import get_async_db_session\nfrom app.models import Order\n\n"
         "x = APIRouter, Order, get_async_db_session\n"
     )
+
+
+def test_quick_matcher_scan_keeps_matcher_decorated_methods_working():
+    """`QuickMatcherScan` narrows `dir()` for libcst's matcher scan: a class using the matcher
+    decorators must still have them called, and one without finds none."""
+    import libcst.matchers as m
+
+    class Renamer(imports.QuickMatcherScan, m.MatcherDecoratableTransformer):
+        @m.call_if_inside(m.FunctionDef(name=m.Name("inner")))
+        @m.leave(m.Name("x"))
+        def rename(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+            return updated.with_changes(value="y")
+
+        @m.call_if_not_inside(m.FunctionDef(name=m.Name("inner")))
+        def leave_Integer(self, original: cst.Integer, updated: cst.Integer) -> cst.Integer:
+            return updated.with_changes(value="0")
+
+    class Plain(imports.QuickMatcherScan, m.MatcherDecoratableTransformer):
+        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+            return updated
+
+    source = "def inner():\n    return x + 1\n\n\ndef outer():\n    return x + 1\n"
+    assert cst.parse_module(source).visit(Renamer()).code == (
+        "def inner():\n    return y + 1\n\n\ndef outer():\n    return x + 0\n"
+    )
+    assert dir(Renamer()) == ["leave_Integer", "rename"]
+    assert dir(Plain()) == []
+    assert cst.parse_module(source).visit(Plain()).code == source
