@@ -22,53 +22,15 @@ from typing import Any, TypeGuard
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, GatherUnusedImportsVisitor, RemoveImportsVisitor
-from libcst.matchers._decorators import (
-    CONSTRUCTED_LEAVE_MATCHER_ATTR,
-    CONSTRUCTED_VISIT_MATCHER_ATTR,
-    VISIT_NEGATIVE_MATCHER_ATTR,
-    VISIT_POSITIVE_MATCHER_ATTR,
-)
 from libcst.metadata import MetadataWrapper
+
+from async_migrate.codemods.matcher_scan import QuickMatcherScan
 
 # The nodes a statement can sit in (or be): everything else is an expression or layout.
 _STATEMENT_LEVEL = (
     cst.Module, cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
     cst.Finally, cst.MatchCase,
 )
-
-
-_MATCHER_ATTRS = (
-    CONSTRUCTED_VISIT_MATCHER_ATTR, CONSTRUCTED_LEAVE_MATCHER_ATTR, VISIT_POSITIVE_MATCHER_ATTR,
-    VISIT_NEGATIVE_MATCHER_ATTR,
-)
-
-
-_DECORATED: dict[type, list[str]] = {}
-
-
-def _matcher_decorated(cls: type) -> list[str]:
-    """The names of `cls`'s methods carrying libcst matcher decorators (`@m.visit`, `@m.leave`,
-    `@m.call_if_inside`, `@m.call_if_not_inside`): all a matcher-decoratable visitor looks for."""
-    found = _DECORATED.get(cls)
-    if found is not None:
-        return found
-    names = {name for klass in cls.__mro__ for name in vars(klass)}
-    found = _DECORATED[cls] = sorted(
-        name for name in names
-        if not isinstance(getattr(cls, name, None), property)
-        and any(hasattr(getattr(cls, name, None), attr) for attr in _MATCHER_ATTRS)
-    )
-    return found
-
-
-class QuickMatcherScan:
-    """For a libcst matcher-decoratable visitor or transformer: each one built walks `dir(self)`
-    three times, calling `getattr` on several hundred names, to find its matcher-decorated
-    methods (about 10 ms a visitor, and a rewrite builds several per file). Here `dir()` lists
-    those methods alone, found once per class, so the walks find the same and cost nothing."""
-
-    def __dir__(self) -> list[str]:
-        return list(_matcher_decorated(type(self)))
 
 
 class WithoutMetadataCopy(Codemod):

@@ -257,7 +257,9 @@ def test_quick_matcher_scan_keeps_matcher_decorated_methods_working():
     decorators must still have them called, and one without finds none."""
     import libcst.matchers as m
 
-    class Renamer(imports.QuickMatcherScan, m.MatcherDecoratableTransformer):
+    from async_migrate.codemods.matcher_scan import QuickMatcherScan
+
+    class Renamer(QuickMatcherScan, m.MatcherDecoratableTransformer):
         @m.call_if_inside(m.FunctionDef(name=m.Name("inner")))
         @m.leave(m.Name("x"))
         def rename(self, original: cst.Name, updated: cst.Name) -> cst.Name:
@@ -267,7 +269,7 @@ def test_quick_matcher_scan_keeps_matcher_decorated_methods_working():
         def leave_Integer(self, original: cst.Integer, updated: cst.Integer) -> cst.Integer:
             return updated.with_changes(value="0")
 
-    class Plain(imports.QuickMatcherScan, m.MatcherDecoratableTransformer):
+    class Plain(QuickMatcherScan, m.MatcherDecoratableTransformer):
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
             return updated
 
