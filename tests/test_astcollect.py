@@ -557,3 +557,23 @@ def test_every_type_statement_reads_as_the_assignment_it_binds_like():
         tree = parse(source)
         assert not [n for n in ast.walk(tree) if type(n).__name__ == "TypeAlias"], source
         assert [n.id for n in ast.walk(tree) if type(n) is ast.Name and type(n.ctx) is ast.Store] == ["A"], source
+
+
+def test_a_parameter_rebound_by_chains_on_itself_is_read_without_error():
+    """`text = text.replace(...).replace(...)` twice (difflib's `_format_line`): the first value
+    reads the parameter, which no assignment reaches; that read holds no query's result."""
+    source = textwrap.dedent('''
+        def markup(text):
+            text = text.replace("&", "&amp;").replace(">", "&gt;")
+            text = text.replace(" ", "&nbsp;").rstrip()
+            return text
+
+
+        async def latest(db, result):
+            first = result.scalars().first()
+            result = await db.execute(stmt)
+            result = await db.execute(stmt)
+            return first
+    ''')
+    module = collect("m.py", source)
+    assert [f.qualname for f in module.functions] == ["markup", "latest"]

@@ -473,6 +473,8 @@ class _Flow:
             return None
         if at is not None and len(values) > 1:
             values = self._reaching(values, at)
+            if not values:
+                return None  # a read no assignment reaches: of a parameter (`text = text.strip()`)
         calls: list[ast.Call] = []
         for value in values:
             call = value.value if type(value) is ast.Await else None
