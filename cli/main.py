@@ -909,7 +909,7 @@ def rules_command(
             raise typer.Exit(EXIT_USAGE)
         rules = [found]
     if format is RulesFormat.json:
-        _print_json({"rules": [rule.to_json() for rule in rules]})
+        _print_json({"command": "rules", "rules": [rule.to_json() for rule in rules]})
     elif format is RulesFormat.markdown:
         sys.stdout.write(markdown(rules))
     else:

@@ -73,6 +73,8 @@ def test_the_rules_command_lists_every_rule_with_code_summary_and_fix(cli):
     for rule in RULES:
         assert f"{rule.code} {rule.name}: {rule.summary}\n      fix: {rule.fix}\n" in result.stdout
     document = cli.json("rules")
+    # led like every command's document, so a script reading several knows which this is
+    assert document["command"] == "rules" and {"version", "schema"} <= set(document)
     assert [r["code"] for r in document["rules"]] == [r.code for r in RULES]
     assert set(document["rules"][0]) >= {"code", "name", "summary", "fix", "family", "doc"}
 
