@@ -17,6 +17,16 @@ def as_bytes(text: str) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
 
 
+def as_json_text(text: str) -> tuple[str, bool]:
+    """A diff as a JSON string holds it: bytes that are not UTF-8 (a latin-1 file) become U+FFFD,
+    since a lone surrogate is not a Unicode scalar and strict JSON readers refuse it. The flag
+    says whether any byte was replaced, so the document can point at the exact patch
+    (`--diff-file`)."""
+    exact = as_bytes(text)
+    shown = exact.decode("utf-8", errors="replace")
+    return shown, shown != text
+
+
 def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> str:
     if before == after:
         return ""

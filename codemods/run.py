@@ -20,6 +20,7 @@ from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
+from async_migrate.codemods.diff import as_json_text
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -106,7 +107,13 @@ class Result:
         return nothing_selected(self.files)
 
     def to_json(self) -> dict[str, Any]:
+        diff, replaced = as_json_text(self.diff)
         warnings = [*self.warnings, *self.project.notices]
+        if replaced:
+            warnings.append(
+                "the diff touches a file that is not UTF-8: its other bytes show as U+FFFD here;"
+                " --diff-file writes the exact patch"
+            )
         return {
             "command": self.command,
             "root": str(self.root),
@@ -114,7 +121,7 @@ class Result:
             "files_changed": [change.path for change in self.changed],
             "errors": self.errors,
             **({"warnings": warnings} if warnings else {}),
-            "diff": self.diff,
+            "diff": diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
 

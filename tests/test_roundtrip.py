@@ -7,6 +7,7 @@ written by `--diff-file` applies with `git apply` to the same bytes.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -180,6 +181,24 @@ def test_dry_run_prints_the_diff_of_a_latin1_file(cli, app):
     assert result.exit_code == 0
     assert "+def list_items(session: session_dependency):" in result.stdout
     assert "Z\xfcrich" in result.stdout or "Z\ufffdrich" in result.stdout
+
+
+def test_json_diff_of_a_latin1_file_is_strict_unicode_and_points_at_the_exact_patch(cli, app):
+    root = app(latin1())
+    result = cli("phase1", root, "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    # a lone surrogate is no Unicode scalar: strict readers refuse it, and it cannot encode
+    document["diff"].encode("utf-8")
+    assert "Z\ufffdrich" in document["diff"]
+    assert any("--diff-file" in warning for warning in document["warnings"]), document.get("warnings")
+
+
+def test_json_diff_of_a_utf8_file_carries_no_encoding_warning(cli, app):
+    root = app(VARIANTS["utf8-bom"]())
+    document = json.loads(cli("phase1", root, "--format", "json").stdout)
+    assert document["diff"]
+    assert not any("--diff-file" in warning for warning in document.get("warnings", []))
 
 
 def test_bom_is_kept_once(cli, app):
