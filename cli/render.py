@@ -247,6 +247,12 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
             str(len(outcome.files_changed)),
             blocked_cell(outcome),
         )
+    # Off a terminal (a CI log, a file) rich assumes 80 columns and folds the absolute paths
+    # over several lines, which no script or grep can read back; there the table takes its
+    # natural width.
+    if not console.is_terminal:  # print(width=) is capped at the console's own width
+        natural = console.measure(table, options=console.options.update_width(100_000)).maximum
+        console.width = max(console.width, natural)
     console.print(table)
     for outcome in outcomes:
         if outcome.error:

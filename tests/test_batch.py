@@ -8,6 +8,7 @@ exit 0 when all succeeded, 3 when any failed, 2 on a usage error.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,19 @@ def test_summary_table_names_every_repository_and_the_failure(cli, repos, tmp_pa
     assert [line[:5] for line in result.stderr.splitlines()] == ["[1/3]", "[2/3]", "[3/3]"]
     # the loose folder was not written: without git, a batch refuses before writing
     assert (outside / "api" / "items.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_off_a_terminal_each_repository_is_one_table_line_however_long_its_path(cli, repos, tmp_path):
+    from async_migrate.cli.main import app
+
+    roots, _ = repos
+    deep = tmp_path / ("a-service-with-a-rather-long-directory-name-" * 2) / "shop"
+    shutil.copytree(roots["shop"], deep)
+    args = ["batch", str(deep), "--", "phase1", "--jobs", "1"]
+    result = cli.runner.invoke(app, args, env={"COLUMNS": None}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.stdout.splitlines() if "changed" in line and "│" in line]
+    assert str(deep.resolve()) in row, result.stdout
 
 
 def test_all_succeed_exit_0_and_a_second_run_changes_nothing(cli, repos):
