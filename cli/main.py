@@ -922,9 +922,11 @@ def rules_command(
 
 @app.command("clean")
 @_guard
-def clean_command(path: PathArgument) -> None:
+def clean_command(path: PathArgument, format: FormatOption = Format.text) -> None:
     """Remove the cache under PATH (PATH/.async_migrate_cache, or its folder under
-    $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched."""
+    $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched.
+
+    --format json prints {"command": "clean", "root", "cache": the folder, "removed": bool}."""
     from async_migrate.codemods import cache as caching
 
     try:
@@ -935,6 +937,10 @@ def clean_command(path: PathArgument) -> None:
         removed = caching.clean(root)
     except OSError as error:
         raise _fail(f"cannot remove the cache {caching.folder_for(root)}: {error.strerror or error}") from None
+    if format is Format.json:
+        folder = removed if removed is not None else caching.folder_for(root)
+        _print_json({"command": "clean", "root": str(root), "cache": str(folder), "removed": removed is not None})
+        return
     message = f"removed {removed}" if removed is not None else f"no cache at {caching.folder_for(root)}"
     Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
 

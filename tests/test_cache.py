@@ -638,6 +638,20 @@ def test_clean_removes_the_cache_and_nothing_else(cli, tmp_path):
     assert cli("clean", root / "missing").exit_code == 2
 
 
+def test_clean_as_json_says_which_folder_and_whether_it_was_there(cli, tmp_path):
+    root = service(tmp_path / "app")
+    document(cli, root, "scan")
+    first = cli("clean", root, "--format", "json")
+    assert first.exit_code == 0 and first.stderr == ""
+    removed = json.loads(first.stdout)
+    assert removed["command"] == "clean" and removed["removed"] is True
+    assert removed["cache"] == str(root.resolve() / caching.FOLDER)
+    again = json.loads(cli("clean", root, "--format", "json").stdout)
+    assert again["removed"] is False and again["cache"] == removed["cache"]
+    missing = cli("clean", root / "missing", "--format", "json")
+    assert missing.exit_code == 2 and json.loads(missing.stdout)["ok"] is False
+
+
 def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, tmp_path, monkeypatch):
     root = service(tmp_path / "app")
     elsewhere = tmp_path / "caches"
