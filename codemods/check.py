@@ -160,7 +160,7 @@ from async_migrate.codemods.session_work import (
     streamed_lines,
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
-from async_migrate.codemods.unawaited_session import unawaited_session_calls
+from async_migrate.codemods.unawaited_session import never_runs, unawaited_session_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
@@ -593,8 +593,10 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         outer = by_index.get(call.argument_of) if call.argument_of is not None else None
         wrapper = _unawaited_wrapper(project, outer)
         # `c = f(); ... await c`: a coroutine a local name holds, run on every path after
+        # handed to a call, which may run it; a builtin taking it as any object (`print(f(db))`) never does
         if call.awaited or call.offloaded or call.nested or call.consumed or (
             call.argument_of is not None and wrapper is None
+            and not never_runs(project, handler.function, call.argument_of)
         ):
             continue
         module, callee = project.functions[edge.callee]
@@ -616,7 +618,10 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         outer = by_index.get(call.argument_of) if call.argument_of is not None else None
         wrapper = _unawaited_wrapper(project, outer)
         if call.awaited or call.offloaded or call.nested or call.consumed or call.within or (
-            call.held_in is not None or (call.argument_of is not None and wrapper is None)
+            call.held_in is not None or (
+                call.argument_of is not None and wrapper is None
+                and not never_runs(project, handler.function, call.argument_of)
+            )
         ):
             continue
         text = f"{project.canonical(call.callee)}(...)"
@@ -656,7 +661,8 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
     names = set(project.declared_async_session_params(handler.id))
     if not names:
         return None
-    by_index = {call.index: call for call in handler.function.calls}
+    function_of = handler.function
+    by_index = {call.index: call for call in function_of.calls}
     calls: list[Blocking] = []
     parts: list[str] = []
     for edge in project.all_calls_from.get(handler.id, ()):
@@ -672,6 +678,8 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
             continue
         if project.canonical(outer.callee) in RUN_WHEN_AWAITED and _unawaited_wrapper(project, outer) is not None:
             continue
+        if never_runs(project, function_of, outer.index):
+            continue  # `print(save(db))` runs nothing, then or later (AM311)
         if _awaited_by_wrapper(project, call, outer):
             continue
         method = outer.method or outer.chained
@@ -944,11 +952,13 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
             # never runs it (`list(f(db))`, `print(f(db))`); held in a name that is read, returned
             # or handed to anything else (`asyncio.run(main())`): maybe run
             handed = call.argument_of is not None
-            if call.argument_of is not None and not _never_runs(project, function, call.argument_of):
+            if call.argument_of is not None and not never_runs(project, function, call.argument_of):
                 continue
             if not (call.discarded or call.condition or call.dropped or handed) or call.held_in is not None:
                 continue
             text = _lost_coroutine(project, edge.callee)
+            if text is not None and call.unrun_reads:
+                text += f" kept in a name read only by what never runs it: {', '.join(call.unrun_reads)}"
             if text is not None and all(b.line != call.line or b.call != text for b in calls):
                 calls.append(Blocking(call.line, text))
         if calls:
@@ -973,23 +983,6 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
                               "\"__main__\":` block)", calls), calls,
             ))
     return judged
-
-
-def _never_runs(project: Project, function: facts.Function, index: int) -> bool:
-    """Whether the call at `index` is a builtin that never runs a coroutine it is handed: it
-    iterates, measures or prints the coroutine object (`list(...)`, `len(...)`, `print(...)`)."""
-    outer = next((c for c in function.calls if c.index == index), None)
-    if outer is None or outer.callee is None or outer.nested:
-        return False
-    return (project.canonical(outer.callee) or "").removeprefix("builtins.") in _NEVER_RUN
-
-
-# Builtins that take a coroutine object as any other object: nothing of it runs.
-_NEVER_RUN = frozenset({
-    "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "len", "print", "str", "repr", "bool",
-    "iter", "next", "enumerate", "zip", "sum", "min", "max", "any", "all", "int", "float", "format", "hash",
-    "id", "type", "isinstance", "map", "filter",
-})
 
 
 def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:

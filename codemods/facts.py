@@ -115,9 +115,12 @@ class Call(_Fact):
     # every path after, before the name is bound again (`codemods.astcollect.awaited_later`).
     consumed: bool = False
     # The coroutine this call makes is given to a local name that nothing reads (`c = f(db)`, and
-    # not a read again, in the function or a scope nested in it): lost as a discarded one is
-    # (`codemods.astcollect.awaited_later.unread_holds`).
+    # not a read again, in the function or a scope nested in it), or reads only as what never runs
+    # it (`print(c)`, `if c:`): lost as a discarded one is (`astcollect.awaited_later.unread_holds`).
     dropped: bool = False
+    # Of a dropped call whose name is read, only by what never runs a coroutine: those reads
+    # (`print(pending) at line 12`, `a truth test at line 9`).
+    unrun_reads: tuple[str, ...] = ()
     # Of a scheduler-like call: the local names read in its arguments, and its starred arguments (or
     # the iterable `wait` takes) whose elements the function does not build itself, as written.
     handed: tuple[str, ...] = ()

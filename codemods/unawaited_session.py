@@ -10,7 +10,8 @@ Code moved to AsyncSession by hand keeps a call written for the synchronous Sess
 an AsyncSession, or on the `self.` attribute a method's class keeps it in from its `__init__`) in a
 handler and in the project functions it calls, however deep. A call held
 and run later (`c = s.commit(); await c`), handed to another call (`wait_for(s.commit(), 5)`),
-offloaded, or in a nested function or lambda is not one: what runs it is elsewhere.
+offloaded, or in a nested function or lambda is not one: what runs it is elsewhere. Handed to
+a builtin that never runs it (`print(session.commit())`, `bool(...)`), it is one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary.python import NEVER_RUN
 from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS
 
 
@@ -45,7 +47,10 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 continue
             if call.awaited or call.nested or call.offloaded or call.consumed or call.greenlet:
                 continue
-            if call.argument_of is not None or call.held_in is not None or call.within:
+            # handed to a call, which may run it; a builtin that takes it as any object never does
+            if call.argument_of is not None and not never_runs(project, function, call.argument_of):
+                continue
+            if call.held_in is not None or call.within:
                 continue
             shown = (
                 f"line {call.line} ({text})" if current == fid
@@ -54,6 +59,15 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
             found.append((Blocking(call.line, text), shown))
         pending.extend(sorted(edge.callee for edge in project.all_calls_from.get(current, ())))
     return found
+
+
+def never_runs(project: Project, function: facts.Function, index: int) -> bool:
+    """Whether the call at `index` is a builtin that never runs a coroutine it is handed: it
+    iterates, measures or prints the coroutine object (`list(...)`, `len(...)`, `print(...)`)."""
+    outer = next((c for c in function.calls if c.index == index), None)
+    if outer is None or outer.callee is None or outer.nested:
+        return False
+    return (project.canonical(outer.callee) or "").removeprefix("builtins.") in NEVER_RUN
 
 
 def _held_async_sessions(project: Project, module: facts.Module, function: facts.Function) -> set[tuple[str, str]]:

@@ -7,6 +7,11 @@ function, the name is awaited or handed to something that runs it before it is b
 A path that returns, raises or rebinds the name first loses it (check's AM311 stays).
 Exceptions a statement may raise on its own are not paths; an explicit `raise` is. A name read
 any other way (aliased, returned, handed to a call the analysis does not know) is not a run.
+The same holds lost outright (`facts.Call.dropped`): a name nothing reads, or reads only in ways
+that never run it (`print(c)`, `if c:`).
+
+Over 500 lines: both readers walk the same holds (`_holds`) of one body, and the path graph is
+theirs alone.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
 from async_migrate.codemods.astcollect.syntax import unpacked_pairs
-from async_migrate.codemods.vocabulary.python import RUN_WHEN_AWAITED, TASK_WRAPPERS
+from async_migrate.codemods.vocabulary.python import NEVER_RUN, RUN_WHEN_AWAITED, TASK_WRAPPERS
 
 # Calls that run a coroutine they are handed whether or not they are awaited themselves.
 _RUNS = frozenset(
@@ -188,12 +193,22 @@ def unread_holds(
     ]
     if not holds:
         return
+    held = {name for name, _ in holds}
     read: set[str] = set()
-    for inner in own_nodes(node.body) if nodes is None else nodes:
+    idle: dict[int, str] = {}  # id of a read that never runs what it reads -> that read as written
+    unrun: dict[str, list[str]] = {}  # a held name -> its reads, each of those
+    walked = own_nodes(node.body) if nodes is None else nodes
+    for inner in walked:
+        _idle_reads(inner, held, calls, idle)
+    for inner in walked:
         kind = type(inner)
         if kind is ast.Name:
             if type(inner.ctx) is ast.Load:
-                read.add(inner.id)
+                how = idle.get(id(inner)) if inner.id in held else None
+                if how is None:
+                    read.add(inner.id)
+                else:
+                    unrun.setdefault(inner.id, []).append(f"{how} at line {inner.lineno}")
         elif kind is ast.Global or kind is ast.Nonlocal:
             read.update(inner.names)  # bound for the module or the enclosing function to read
         elif kind in _SCOPES:
@@ -203,6 +218,45 @@ def unread_holds(
     for name, call in holds:
         if name not in read:
             call.dropped = True
+            call.unrun_reads = tuple(dict.fromkeys(unrun.get(name, ())))
+
+
+def _idle_reads(node: ast.AST, held: set[str], calls: dict[int, facts.Call], idle: dict[int, str]) -> None:
+    """Note in `idle` the reads of a `held` name directly under `node` that never run a coroutine
+    the name holds: formatted (`f"{c}"`), tested (`if c:`, `not c`, `c is None`), or handed to a
+    builtin that takes it as any other object (`print(c)`, `len(c)`, `list(c)`)."""
+    kind = type(node)
+    if kind is ast.FormattedValue:
+        _idle(node.value, held, idle, "{%s} in an f-string")  # type: ignore[attr-defined]
+    elif kind is ast.If or kind is ast.While or kind is ast.IfExp or kind is ast.Assert:
+        _tested(node.test, held, idle)  # type: ignore[attr-defined]
+    elif kind is ast.Compare:
+        for operand in (node.left, *node.comparators):  # type: ignore[attr-defined]
+            _idle(operand, held, idle, "%s in a comparison")
+    elif kind is ast.Call and not node.keywords:  # type: ignore[attr-defined]
+        call = calls.get(id(node.func))  # type: ignore[attr-defined]
+        builtin = (call.callee or "").removeprefix("builtins.") if call is not None else ""
+        if builtin in NEVER_RUN and type(node.func) is ast.Name:  # type: ignore[attr-defined]
+            for argument in node.args:  # type: ignore[attr-defined]
+                if type(argument) is ast.Name:
+                    _idle(argument, held, idle, f"{builtin}(%s)")
+
+
+def _tested(test: ast.expr, held: set[str], idle: dict[int, str]) -> None:
+    """A condition's operands that only give it their truth: `c`, `not c`, `c and x`."""
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        _tested(test.operand, held, idle)
+    elif type(test) is ast.BoolOp:
+        for value in test.values:
+            _tested(value, held, idle)
+    else:
+        _idle(test, held, idle, "%s as a truth test")
+
+
+def _idle(value: ast.expr, held: set[str], idle: dict[int, str], how: str) -> None:
+    if type(value) is ast.Name and value.id in held:
+        idle.setdefault(id(value), how % value.id)
+
 
 
 # Calls that read local names by a name given at run time.

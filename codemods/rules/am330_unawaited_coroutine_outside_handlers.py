@@ -8,11 +8,13 @@ work is lost (the rows are never written), and Python warns "coroutine ... was n
 only when the coroutine is collected. `check` reads the handlers' own calls for AM311; this is
 the same mistake in the code around them (the helpers a handler calls among it), reported where the call's value is thrown away (a
 whole statement), only tested (`if not crud.deactivate(db, pid):`, always true for a
-coroutine), kept in a local name nothing reads (`pending = crud.purge(db)`), or handed to a
-builtin that never runs it (`list(crud.fetch(db))`, `len(...)`, `print(...)`). A call handed to
-what runs it (`asyncio.run(main())`, `loop.run_until_complete`, `create_task`) is no finding,
-nor one whose coroutine is kept in a name that is read again (awaited, returned, handed on) or
-returned. A callee
+coroutine), kept in a local name nothing reads (`pending = crud.purge(db)`) or that only reads
+that never run it read again (`print(pending)`, `len(pending)`, `bool(pending)`, `f"{pending}"`,
+`if pending:`), or handed to a builtin that never runs it (`list(crud.fetch(db))`, `len(...)`,
+`print(...)`). A call handed to what runs it (`asyncio.run(main())`, `loop.run_until_complete`,
+`create_task`) is no finding, nor one whose coroutine is kept in a name that is read again in a
+way that may run it (awaited, returned, handed to a call that is no such builtin, stored in a
+container or an attribute) or returned. A callee
 under a decorator is left out: a decorator may make it synchronous. Silence with
 `# async-migrate: ignore[AM330] reason` on the calling function.
 

@@ -179,3 +179,11 @@ CONTAINER_TYPES = frozenset(
     }
     | {f"typing.{name}" for name in ("List", "Tuple", "Dict", "Set", "FrozenSet", "Optional", "Union")}
 )
+
+
+# Builtins that take a coroutine object as any other object: nothing of it runs.
+NEVER_RUN = frozenset({
+    "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "len", "print", "str", "repr", "bool",
+    "iter", "next", "enumerate", "zip", "sum", "min", "max", "any", "all", "int", "float", "format", "hash",
+    "id", "type", "isinstance", "map", "filter",
+})

@@ -446,3 +446,53 @@ def test_a_repository_generic_over_the_session_by_type_parameters_reads_as_by_ty
     assert [f["code"] for f in findings(parameters, function)] == codes, function
     if function == "depended_save":
         assert codes == ["AM311"], codes
+
+
+# Handed to a builtin that takes the coroutine as any other object: nothing of it runs.
+IDLE = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.rows import count_rows
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+@router.get("/printed")
+async def printed(db: AsyncSession = Depends(get_async_db)):
+    print(count_rows(db))
+    return {}
+
+
+@router.get("/tested")
+async def tested(db: AsyncSession = Depends(get_async_db)):
+    return {"ok": bool(count_rows(db))}
+
+
+@router.get("/committed")
+async def committed(db: AsyncSession = Depends(get_async_db)):
+    print(db.commit())
+    return {}
+
+
+@router.get("/shielded")
+async def shielded(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await asyncio.shield(count_rows(db)), "c": await asyncio.shield(db.commit())}
+"""
+
+
+@pytest.mark.parametrize(("function", "text"), [
+    ("printed", "services.rows.count_rows(...)"), ("tested", "services.rows.count_rows(...)"),
+    ("committed", "db.commit()"),
+])
+def test_a_coroutine_handed_to_a_builtin_that_never_runs_it_is_am311(app, findings, function, text):
+    found = findings(app(IDLE, FILES), function)
+    assert [f["code"] for f in found] == ["AM311"], found
+    assert "without `await` at line" in found[0]["message"] and f"({text})" in found[0]["message"], found
+
+
+def test_near_miss_a_coroutine_handed_to_what_runs_it_is_no_am311(app, findings):
+    assert findings(app(IDLE, FILES), "shielded") == []

@@ -228,3 +228,90 @@ def test_a_coroutine_kept_unread_or_handed_to_a_builtin_is_am330(cli, project, f
 )
 def test_near_miss_the_coroutine_is_awaited_scheduled_or_handed_on(cli, project, function):
     assert function not in _lost(cli, project)
+
+
+# Kept in a name that is read again, but only by what never runs it: printed, measured,
+# formatted, tested. Lost as surely as one nothing reads.
+IDLE_READS = """\
+from app import crud
+from app.db import SessionLocal
+
+
+def printed_later(db) -> None:
+    pending = crud.purge(db)
+    print(pending)
+
+
+def measured_later(db) -> int:
+    pending = crud.purge(db)
+    return len(pending)
+
+
+def listed_later(db) -> list:
+    pending = crud.purge(db)
+    return list(pending)
+
+
+def truth(db) -> bool:
+    pending = crud.purge(db)
+    return bool(pending)
+
+
+def formatted(db) -> str:
+    pending = crud.purge(db)
+    return f"purged {pending}"
+
+
+def tested(db) -> None:
+    pending = crud.purge(db)
+    if not pending:
+        print("nothing")
+
+
+def handed_on(db, runner) -> None:
+    pending = crud.purge(db)
+    print(pending)
+    runner.submit(pending)
+
+
+def returned_after_print(db):
+    pending = crud.purge(db)
+    print(pending)
+    return pending
+
+
+def kept_in_attribute(db, holder) -> None:
+    pending = crud.purge(db)
+    if pending:
+        holder.job = pending
+
+
+def shadowed(db) -> None:
+    pending = crud.purge(db)
+    sorted(pending)
+
+
+def sorted(value):
+    return value
+"""
+
+
+def _idle(cli, project) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    document = cli.json("check", build(project, IDLE_READS))
+    return {f["function"]: f["message"] for f in document["findings"] if f["code"] == "AM330"}
+
+
+@pytest.mark.parametrize(("function", "read"), [
+    ("printed_later", "print(pending) at line 7"), ("measured_later", "len(pending) at line 12"),
+    ("listed_later", "list(pending) at line 17"), ("truth", "bool(pending) at line 22"),
+    ("formatted", "{pending} in an f-string at line 27"), ("tested", "pending as a truth test at line 32"),
+])
+def test_a_coroutine_read_again_only_by_what_never_runs_it_is_am330(cli, project, function, read):
+    found = _idle(cli, project)
+    assert function in found, found
+    assert f"app.crud.purge(...) kept in a name read only by what never runs it: {read}" in found[function]
+
+
+@pytest.mark.parametrize("function", ["handed_on", "returned_after_print", "kept_in_attribute", "shadowed"])
+def test_near_miss_a_read_handing_the_coroutine_on_keeps_it_no_finding(cli, project, function):
+    assert function not in _idle(cli, project)
