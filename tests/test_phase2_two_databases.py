@@ -418,7 +418,7 @@ def test_a_dependency_yielding_a_session_on_a_second_engine_keeps_its_database(c
     })
     assert serve(root, CLASS_SERVE) == CLASS_EXPECTED
     document = apply(cli, root, subsystem="api/events.py")
-    assert [handler(document, n)["action"] for n in ("add_event", "events")] == ["migrate", "migrate"], document
+    assert [handler(document, n)["action"] for n in ("add_event", "events")] == ["migrate", "migrate"], [handler(document, n)["reasons"] for n in ("add_event", "events")]
     assert "create_async_engine(_async_url(analytics_engine.url))" in read(root, "db/analytics.py")
     assert serve(root, CLASS_SERVE) == CLASS_EXPECTED
     found = handler(run(cli, root, subsystem="api/summary.py"), "summary")
@@ -453,3 +453,81 @@ def test_a_second_databases_subsystem_gets_a_stack_of_its_own_when_the_configura
     assert "get_async_analytics_db" in read(root, "api/reports.py")
     assert "get_async_db" in read(root, "api/items.py")
     assert serve(root) == EXPECTED
+
+
+MIXED = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.analytics import get_analytics_db
+from db.engine import get_db
+from models import Event, Item
+
+router = APIRouter()
+
+
+@router.post("/items")
+async def create(name: str, db: Session = Depends(get_db)):
+    db.add(Item(name=name))
+    db.commit()
+    return {"ok": True}
+
+
+@router.get("/items/count")
+async def count(db: Session = Depends(get_db)):
+    return {"n": db.scalar(select(func.count(Item.id)))}
+
+
+@router.post("/events")
+async def add_event(name: str, adb: Session = Depends(get_analytics_db)):
+    adb.add(Event(name=name))
+    adb.commit()
+    return {"ok": True}
+
+
+@router.get("/events")
+async def events(adb: Session = Depends(get_analytics_db)):
+    return [e.name for e in adb.scalars(select(Event))]
+"""
+MIXED_SERVE = SERVE.replace(
+    'created = client.post("/items", params={"name": "cup"}).status_code',
+    'created = client.post("/items", params={"name": "cup"}).status_code\n'
+    '    client.post("/events", params={"name": "item_created"})',
+)
+
+
+@pytest.mark.parametrize("analytics", ["sessionmaker", "Session(engine)"])
+def test_a_router_module_using_two_databases_migrates_the_routes_of_one(cli, project, analytics):
+    """One router module, routes on the main database's `get_db` and routes on the analytics
+    database's `get_analytics_db`: the routes reaching one database migrate onto its async
+    stack, those reaching the other stay synchronous with a reason naming it; the rows still
+    land in their own databases."""
+    root = project({
+        "db/__init__.py": "",
+        "db/engine.py": ENGINE,
+        "db/analytics.py": ANALYTICS if analytics == "sessionmaker" else CLASS_ANALYTICS,
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/mixed.py": MIXED,
+        "main.py": "from fastapi import FastAPI\n\nfrom api import mixed\n\napp = FastAPI()\napp.include_router(mixed.router)\n",
+    })
+    assert serve(root, MIXED_SERVE) == EXPECTED
+    document = apply(cli, root, "--allow-override-gap", subsystem="api/mixed.py")
+    actions = {n: handler(document, n) for n in ("create", "count", "add_event", "events")}
+    assert [actions[n]["action"] for n in ("create", "count")] == ["migrate", "migrate"], actions
+    for name in ("add_event", "events"):
+        assert actions[name]["action"] == "blocked" and actions[name]["codes"] == ["AM231"], actions
+        assert "`get_analytics_db`" in actions[name]["reasons"][0], actions
+    text = read(root, "api/mixed.py")
+    assert "await db.commit()" in text and "adb.commit()" in text and "await adb" not in text
+    assert serve(root, MIXED_SERVE) == EXPECTED
+    if analytics != "sessionmaker":
+        return
+    # The analytics routes move in a second run, onto a stack of their own.
+    config = root.parent / "analytics.toml"
+    config.write_text(SECOND_STACK, encoding="utf-8")
+    document = apply(cli, root, "--allow-override-gap", "--config", str(config), subsystem="api/mixed.py")
+    assert [handler(document, n)["action"] for n in ("add_event", "events")] == ["migrate", "migrate"], [handler(document, n)["reasons"] for n in ("add_event", "events")]
+    assert "await adb.commit()" in read(root, "api/mixed.py")
+    assert serve(root, MIXED_SERVE) == EXPECTED

@@ -106,7 +106,8 @@ def analyse(
 
 
 def _analysis(
-    project: Project, root: Path | None, read: Callable[[str], str] | None, modules: Iterable[str] | None
+    project: Project, root: Path | None, read: Callable[[str], str] | None, modules: Iterable[str] | None,
+    handlers: frozenset[FunctionId] | None = None,
 ) -> _Analysis:
     if read is None and root is not None:
         base = root
@@ -114,7 +115,7 @@ def _analysis(
         def read(path: str) -> str:
             return (base / path).read_text(encoding="utf-8", errors="replace")
 
-    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules), root)
+    return _Analysis(project, project.config, read, None if modules is None else frozenset(modules), root, handlers)
 
 
 def analyse_for(
@@ -140,18 +141,29 @@ def analyse_for(
     key = frozenset(analysis._route_dependencies())
     if key not in cache:
         cache[key] = analysis.run()
+    if any(b.code == AM231.code for b in cache[key].blockers) and modules:
+        # Routes of one database beside routes of another: those of one can still move.
+        from async_migrate.codemods.phase2 import database_routes
+
+        split = database_routes.split(
+            project, analysis.modules or frozenset(),
+            lambda handlers: _analysis(project, root, read, modules, handlers),
+        )
+        if split is not None:
+            return split
     return cache[key]
 
 
 class _Analysis:
     def __init__(
         self, project: Project, config: Config, read: Callable[[str], str] | None, modules: frozenset[str] | None = None,
-        root: Path | None = None,
+        root: Path | None = None, handlers: frozenset[FunctionId] | None = None,
     ) -> None:
         self.project = project
         self.config = config
         self.read = read
         self.modules = modules  # a subsystem's router modules: only their routes choose the stack
+        self.handlers = handlers  # narrower still: only these routes of them (one database's)
         self.root = root  # PATH: the tests above it are read for their overrides (`outside_tests`)
         # Module texts (and the few trees the stack extras parse), read once for both readings.
         self.texts = stack_extras.Texts(read)
@@ -360,20 +372,31 @@ class _Analysis:
         production = self._production = [c for c in candidates if not is_test_path(c.module.path)]
         pool = []
         for opening in (reached, dependencies):
-            pool = [c for c in production if any(self._opens(fid, c) for fid in opening)]
-            # A dependency yielding `Session(other_engine)` is a second database as much as a second
-            # sessionmaker is: its parameters must not get the stack of the first.
-            bound = {self.canonical(b.arg.ref) for b in map(self._maker_bind, pool) if b.arg is not None}
-            classes = [
-                f for f in self._session_class_dependencies(opening)
-                if f.value is not None and self.canonical(f.value.args[0].ref) not in bound
-            ]
-            if pool or classes:
-                pool += classes
+            pool = self._opened_by(opening)
+            if pool:
                 break
         # Sessionmakers of the tests only: the stack is what the routes' dependencies open
         # without one (`with Session(engine) as s: yield s`), never a test engine.
         return pool or production, reached, dependencies
+
+    def _opened_by(self, opening: set[tuple[str, str]]) -> list[Found]:
+        """The production sessionmakers the dependencies `opening` open Sessions from (after
+        `_sync_pool` found the production ones), and the `Session(engine)` they yield, as one."""
+        pool = [c for c in self._production if any(self._opens(fid, c) for fid in opening)]
+        # A dependency yielding `Session(other_engine)` is a second database as much as a second
+        # sessionmaker is: its parameters must not get the stack of the first.
+        bound = {self.canonical(b.arg.ref) for b in map(self._maker_bind, pool) if b.arg is not None}
+        classes = [
+            f for f in self._session_class_dependencies(opening)
+            if f.value is not None and self.canonical(f.value.args[0].ref) not in bound
+        ]
+        return pool + classes
+
+    def reached_databases(self) -> tuple[set[tuple[str, str]], list[Found]]:
+        """The session dependencies the routes reach, and the sessionmakers (or `Session(engine)`
+        dependencies) those open: no fallback to other dependencies' when they open none."""
+        reached = self._sync_pool()[1]
+        return reached, self._opened_by(reached)
 
     def _other_sessionmakers(self) -> None:
         """The production sessionmakers beside the one the stack stands for (a second database's):
@@ -489,6 +512,8 @@ class _Analysis:
             if handler.kind == "dependency" or is_test_path(handler.module.path):
                 continue
             if self.modules is not None and handler.module.path not in self.modules:
+                continue
+            if self.handlers is not None and handler.id not in self.handlers:
                 continue
             queue = [param_dependency(self.project, p) for p in handler.function.params]
             queue += route_dependencies(self.project, handler)
@@ -756,7 +781,7 @@ class _Analysis:
         none (they read `request.state.db`) is judged by what they do read, not by another router's
         routing sessionmaker."""
         pool, reached, _ = self._sync_pool()
-        if self.modules is not None:
+        if self.modules is not None or self.handlers is not None:
             pool = [c for c in pool if any(self._opens(fid, c) for fid in reached)]
         for maker in pool:
             if maker.value is None:
