@@ -125,9 +125,29 @@ class Containers:
         project = self.project
         found = project.function(ref) or project.function(f"{ref}.__init__")
         if found is None:
+            inherited = self._inherited_init(ref)
+            if inherited is None:
+                return False
+            found = project.functions[inherited] if inherited else None
+        if found is None:
             target = project.resolve(ref)
             return target is None or target.value is None or target.value.kind != "call"
         fid = (found[0].name, found[1].key)
         if fid not in targets:
             targets.append(fid)
         return True
+
+    def _inherited_init(self, ref: str) -> tuple[str, str] | tuple[()] | None:
+        """The `__init__` a project class inherits from a project base (`class BookRepo(BaseRepo)`),
+        which building it runs; () for none (not a project class, or no base defines one); None
+        when the class order leaves it open (an abstract one, several implementations)."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self.project)
+        cls = classes.resolve(ref)
+        if cls is None:
+            return ()
+        methods, certain = classes.method(cls, "__init__")
+        if not methods:
+            return ()
+        return methods[0] if certain and len(methods) == 1 else None

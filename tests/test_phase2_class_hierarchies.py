@@ -508,3 +508,49 @@ def test_a_subclass_binding_a_session_generic_base_binds_it_to_async_session_whe
         print(json.dumps({"found": found, "admin": client.get("/admin/users/Ann").json() if SHARED else None}))
     """.replace("SHARED", str(shared))
     assert serve(root, kind, script) == {"found": {"id": 2}, "admin": {"id": 1} if shared else None}
+
+
+# Repositories picked from a dict by kind, each inheriting its base's `__init__`: the call through
+# the dict runs that `__init__` (followed now), yet nothing points the table or the methods called on
+# what it builds at async code, so the route blocks naming the table, and still runs as it was.
+DISPATCHED = """
+@router.post("/{kind}/{id}")
+def add_named(kind: str, id: int, name: str, db: session_dependency):
+    repo = REPOS[kind](db)
+    repo.add(Item(name=name, owner_id=id) if kind == "item" else User(id=id, name=name))
+    repo.save()
+    return {"count": repo.count()}
+"""
+DISPATCHED_REPOS = REPOS + """
+
+class PlainItemRepo(BaseRepo[Item]):
+    model = Item
+
+
+REPOS = {"user": UserRepo, "item": PlainItemRepo}
+"""
+DISPATCHED_CHECK = """
+    made = [
+        client.post("/user/3", params={"name": "Cid"}).json(),
+        client.post("/item/3", params={"name": "c"}).json(),
+    ]
+    with Sync() as s:
+        rows = [(i.name, i.owner_id) for i in s.scalars(select(Item).order_by(Item.id))]
+        users = sorted(u.name for u in s.scalars(select(User)))
+    print(json.dumps({"made": made, "rows": rows, "users": users}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_repositories_dispatched_from_a_dict_inheriting_their_init_block_naming_the_table(cli, service, kind):
+    root = service({"repos.py": DISPATCHED_REPOS, SUBSYSTEM: routes(DISPATCHED.replace("\n@", "\nfrom repos import REPOS\n\n\n@", 1))})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = apply_objects(cli, root)
+    found = handler(document, "add_named")
+    assert found["action"] == "blocked" and found["codes"] == ["AM215"], found
+    assert "passes the Session to `REPOS[kind]()`, a class or function picked at run time out of `REPOS`" in found["reasons"][0]
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    assert serve(root, kind, DISPATCHED_CHECK) == {
+        "made": [{"count": 3}, {"count": 1}], "rows": [["c", 3]], "users": ["Ann", "Bob", "Cid"],
+    }
+

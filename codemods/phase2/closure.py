@@ -2562,7 +2562,15 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM217, function.line, "is defined in a class the tool does not know"))
     elif function.decorators and fid not in _handler_ids(project):
         found.extend(_Own(AM217, line, message) for line, message in methods.function_decorators(project, fid))
+    tables: set[int] = set()
     for edge in methods.uncertain_calls(project, fid):
+        if edge.call.dispatch and edge.call.spelled and edge.session_args:
+            # each entry of the table is followed (its `__init__`, inherited or not), yet neither the
+            # call through the table nor what the object it builds runs is pointed at async code
+            if edge.call.index not in tables:
+                tables.add(edge.call.index)
+                found.append(_Own(AM215, edge.call.line, _table_text(edge.call)))
+            continue
         found.append(_Own(AM217, edge.call.line, f"calls `{edge.via or 'a method'}()`, which may run "
                           "several implementations the tool cannot tell apart"))
     holder = holders.holder_of(project, fid)
@@ -2953,17 +2961,22 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
     if partial is not None:
         return partial
     if call.dispatch and call.spelled:
-        # `PROVIDERS[name](db)`, `self.providers[name](db)`: the project's own table, no library call to map
-        tables = sorted({d.rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith("=") and d != UNREAD})
-        return (
-            f"passes the Session to `{call.spelled}()`, a class or function picked at run time out of "
-            f"{', '.join(f'`{t}`' for t in tables) or 'a container'}, which phase two does not point at async "
-            "counterparts (the table would need an async twin of each entry): build the class or call the "
-            "function by its name there, or migrate the route by hand"
-        )
+        return _table_text(call)
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"
+    )
+
+
+def _table_text(call: facts.Call) -> str:
+    """`PROVIDERS[name](db)`, `self.providers[name](db)`: the project's own table, no library call
+    to map; and the value it builds is not followed to the methods called on it."""
+    tables = sorted({d.rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith("=") and d != UNREAD})
+    return (
+        f"passes the Session to `{call.spelled}()`, a class or function picked at run time out of "
+        f"{', '.join(f'`{t}`' for t in tables) or 'a container'}, which phase two does not point at async "
+        "counterparts (the table would need an async twin of each entry): build the class or call the "
+        "function by its name there, or migrate the route by hand"
     )
 
 
