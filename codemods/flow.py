@@ -56,6 +56,7 @@ from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, AP
 from async_migrate.codemods.vocabulary.fastapi_sqla import SESSION_OPENERS as LIBRARY_SESSION_OPENERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS
 from async_migrate.codemods.vocabulary.python import (
+    CALLABLE_TYPES,
     CONTEXT_MANAGER_DECORATORS,
     CONTEXT_VARIABLES,
     PROPERTY_DECORATORS,
@@ -425,8 +426,7 @@ class Flow:
         elif param.default_ref is not None:
             # `session_factory=DEFAULT_SESSION_FACTORY`: what the caller does not pass
             found |= self.ref(param.default_ref)
-        for ref in param.annotation:
-            found |= self._declared(ref)
+        found |= self._declared_by(param.annotation)
         return frozenset(_named(v, param.name) for v in found)
 
     def injected(self, ref: str, written: str) -> Values:
@@ -455,6 +455,17 @@ class Flow:
             return unread
         values = frozenset(v for v in self.ref(provided) if v.kind in (CLASS, FUNCTION))
         return values or unread
+
+    def _declared_by(self, annotation: tuple[str, ...]) -> Values:
+        """What a value declared with the type expression whose references are `annotation` holds.
+        `Callable[..., Repo]` declares a callable that returns a Repo, never a Repo (nor a Session,
+        `Callable[[], Session]`): what calling it returns is read from what it is assigned."""
+        if any(self.project.canonical(ref) in CALLABLE_TYPES for ref in annotation):
+            return NOTHING
+        found: set[Abstract] = set()
+        for ref in annotation:
+            found |= self._declared(ref)
+        return frozenset(found)
 
     def _declared(self, ref: str) -> Values:
         """What a value declared with type `ref` holds: an alias, a class, a Session type."""
@@ -550,8 +561,7 @@ class Flow:
         key = ("returns", fid)
         self._enter(key)
         try:
-            for ref in function.returns:
-                values |= self._declared(ref)
+            values |= self._declared_by(function.returns)
             if not values:
                 for expression in function.returned:
                     values |= self.evaluate(fid, expression)
@@ -922,9 +932,7 @@ class Flow:
             if not function.is_async:
                 return self.returns(fid)
             instance = None
-        found: set[Abstract] = set()
-        for ref in function.returns:
-            found |= self._declared(ref)
+        found: set[Abstract] = set(self._declared_by(function.returns))
         if found:
             return frozenset(found)
         key = (fid, instance)
@@ -1025,8 +1033,7 @@ class Flow:
         values: set[Abstract] = set()
         for ancestor in self.classes.mro(cls):
             _, facts_ = self.classes.by_ref[ancestor]
-            for ref in facts_.annotations.get(name, ()):
-                values |= self._declared(ref)
+            values |= self._declared_by(facts_.annotations.get(name, ()))
             depends = facts_.depends.get(name)
             if depends is not None:
                 values |= self.provided(depends)

@@ -76,6 +76,7 @@ from async_migrate.codemods.vocabulary.graphql import (
     SCHEMA_HOOKS,
 )
 from async_migrate.codemods.vocabulary.python import (
+    CALLABLE_TYPES,
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
     EVENT_LOOP_ONLY,
@@ -1023,7 +1024,9 @@ class Project:
         for ref in param.annotation:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return None
-        for ref in param.annotation:
+        # `make: Callable[[], Session]` is handed what opens a Session, never a Session
+        annotation = () if any(self.canonical(r) in CALLABLE_TYPES for r in param.annotation) else param.annotation
+        for ref in annotation:
             if self.is_sync_session_type(ref):
                 return f"`{_signature(param)}`"
             if self.canonical(ref) in self.config.session_aliases:
