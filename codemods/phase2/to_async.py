@@ -36,6 +36,7 @@ from typing import TypeVar
 
 import libcst as cst
 from libcst.codemod import CodemodContext
+from libcst.helpers import get_full_name_for_node
 
 from async_migrate.codemods import imports
 from async_migrate.codemods.astcollect.syntax import PRAGMA
@@ -236,6 +237,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         rewriter = _AsyncBody(plan.calls, plan.eager, plan.refreshes, _free_result_name(node) if plan.refreshes else "")
         rewriter.async_with = plan.async_with
         body = _suite(node.body.visit(rewriter))
+        if rewriter.twinned:
+            body = _suite(body.visit(_DropUnusedLocal(rewriter.twinned - _names_read(body))))
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
         params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
@@ -364,6 +367,13 @@ class _AsyncBody(cst.CSTTransformer):
         self.imports: set[tuple[str, str]] = set()
         self.nested = 0
         self.async_with: set[str] = set()  # FunctionPlan.async_with
+        # (module as an import in the body may spell it, name) -> the twin that import binds too
+        self.twinned: set[str] = set()  # local names bound beside an added twin: dropped if unused
+        self.local_imports: dict[tuple[str, str], str] = {
+            (spelled, action.local_import[1]): action.rename
+            for action in calls.values() if action.local_import is not None and action.rename is not None
+            for spelled in action.local_import[0]
+        }
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # Nested scopes are numbered like everything else, never rewritten: `await`
@@ -380,6 +390,26 @@ class _AsyncBody(cst.CSTTransformer):
     def leave_Lambda(self, original: cst.Lambda, updated: cst.Lambda) -> cst.Lambda:
         self.nested -= 1
         return updated
+
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        """`from crud import get_book` in the body: the twin the renamed call names is imported
+        there too, where the function chose to import (an import at the top may be a cycle)."""
+        if self.nested or not self.local_imports or isinstance(updated.names, cst.ImportStar):
+            return updated
+        written = get_full_name_for_node(updated.module) if updated.module is not None else None
+        spelled = "." * len(updated.relative) + (written or "")
+        bound = {a.evaluated_alias or a.evaluated_name for a in updated.names}
+        added = []
+        for alias in updated.names:
+            twin = self.local_imports.get((spelled, alias.evaluated_name))
+            if twin is not None and twin not in bound:
+                added.append(twin)
+                self.twinned.add(alias.evaluated_alias or alias.evaluated_name)
+        if not added:
+            return updated
+        names = [*updated.names[:-1], updated.names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))]
+        names += [cst.ImportAlias(cst.Name(twin)) for twin in dict.fromkeys(added)]
+        return updated.with_changes(names=names)
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -524,6 +554,46 @@ def _refresh_statements(refreshes: list) -> list[cst.BaseStatement]:
         else:
             added.append(cst.parse_statement(f"{refreshed}\n"))
     return added
+
+
+def _names_read(body: cst.BaseSuite) -> set[str]:
+    """Every name the body writes outside its imports."""
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    body.visit(Names())
+    return found
+
+
+class _DropUnusedLocal(cst.CSTTransformer):
+    """The helper's name a local import bound, which every call now reaches through the twin
+    imported beside it: left, it would be an unused import."""
+
+    def __init__(self, unused: set[str]) -> None:
+        self.unused = unused
+        self.nested = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.nested -= 1
+        return updated
+
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        if self.nested or isinstance(updated.names, cst.ImportStar):
+            return updated
+        kept = [a for a in updated.names if (a.evaluated_alias or a.evaluated_name) not in self.unused]
+        if not kept or len(kept) == len(updated.names):
+            return updated
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(names=kept)
 
 
 class _Defaults(cst.CSTTransformer):

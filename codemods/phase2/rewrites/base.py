@@ -47,6 +47,10 @@ class CallAction:
     # SQLModel's, run with `exec()` for objects
     names: tuple[tuple[str, str], ...] = ()
     sqlmodel: bool = False
+    # helper: the helper imported inside the function (`from crud import get_book` in its body):
+    # how such an import may spell the module (absolute, relative), and the name it imports,
+    # which the import then binds the twin beside
+    local_import: tuple[tuple[str, ...], str] | None = None
 
 
 class Leave:

@@ -78,6 +78,9 @@ class ProjectCalls(CallRewrite):
                 site.unused(f"{callee_module.name}.{entered}")
             else:
                 _re_exported(site, call, callee_module.name, entered, rename)
+                via, _, written = (call.callee or "").rpartition(".")
+                if via and call.func is None and written not in site.module.imports:
+                    action.local_import = (_spellings(site.module, via), written)
         return action
 
     def edit(
@@ -97,6 +100,22 @@ class ProjectCalls(CallRewrite):
 
     def async_with(self, action: CallAction) -> bool:
         return action.kind is CallKind.ENTER
+
+
+def _spellings(module: facts.Module, target: str) -> tuple[str, ...]:
+    """How an import in `module` may name module `target`: absolutely, or relatively (`.crud`,
+    `..crud`, `.` for its own package)."""
+    found = [target]
+    package = module.name.split(".")
+    if not module.path.endswith("__init__.py"):
+        package = package[:-1]
+    for level in range(1, len(package) + 1):
+        base = ".".join(package[: len(package) - level + 1])
+        if target == base:
+            found.append("." * level)
+        elif target.startswith(base + "."):
+            found.append("." * level + target[len(base) + 1:])
+    return tuple(found)
 
 
 def _re_exported(site: FunctionSite, call: facts.Call, home: str, name: str, twin: str) -> None:
