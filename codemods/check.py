@@ -1704,7 +1704,129 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
                 f"in {module.name}.{target.qualname})",
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
-    return found + (_model_code_lazy_loads(project, handler, sessions) if sessions else [])
+    found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
+    return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
+
+
+def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blocking]) -> list[Blocking]:
+    """What the project functions an `async def` handler on an AsyncSession calls read on the objects it
+    hands them (`return [item_out(b) for b in books]`, a plain `def` helper reading `item.author` or a
+    hybrid reading it): they run on the event loop, outside any greenlet, so each lazy load raises
+    MissingGreenlet. The reads are phase two's (its lazy-load analysis of the handler's closure, which
+    credits the loader options of the closure's queries by name); a read the analysis cannot trace to
+    a query is reported too, never passed, unless every object the handler hands that call comes
+    from its queries of classes none of which (nor a mapped subclass) has the attribute
+    (`isinstance(item, Magazine) and item.publisher` given only Books). A call in the callable
+    `run_sync` runs, and what that callable reaches, loads on its greenlet."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import lazy_loads
+    from async_migrate.codemods.phase2.model_members import members
+    from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+    from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
+    from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
+    from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
+
+    function = handler.function
+    # helper's dotted name -> the handler's calls leading into it
+    reached: dict[str, list[facts.Call]] = {}
+    pending = [
+        (edge.call, edge.callee) for edge in project.all_calls_from.get(handler.id, ())
+        if edge.call.line not in function.greenlet_lines
+    ]
+    seen: set[tuple[int, FunctionId]] = set()
+    while pending:
+        call, callee = pending.pop(0)
+        if callee == handler.id or (id(call), callee) in seen:
+            continue
+        seen.add((id(call), callee))
+        module, target = project.functions[callee]
+        # a coroutine declared to take an AsyncSession, or a method on one its instance holds, is
+        # judged above on its own queries
+        judged = target.is_async and bool(
+            project.declared_async_session_params(callee) or target.held_loads or target.held_columns
+        )
+        if not judged:
+            reached.setdefault(f"{module.name}.{target.qualname}", []).append(call)
+        pending.extend(
+            (call, edge.callee) for edge in project.all_calls_from.get(callee, ())
+            if edge.call.line not in target.greenlet_lines
+        )
+    if not reached:
+        return []
+    sessions = set(async_session_params(project, handler))
+    classes = project_classes(project)
+    index = members(project, classes)
+    credit = _Credit(project, handler.id)
+
+    def value_origins(term: tuple, visiting: frozenset[str]) -> list[facts.Load] | None:
+        """The handler's queries the objects a value term is come from, None when any may come
+        from elsewhere; a name met again on the way (`books = [b for b in books if ...]`) adds none."""
+        if term[0] == "name":
+            if term[1] in visiting:
+                return []
+            return joined([value_origins(t, visiting | {term[1]}) for t in function.holds.get(term[1], ())])
+        if term[0] == "iter":
+            return element_origins(term[1], visiting)
+        return _origins(project, handler.id, term, sessions)
+
+    def element_origins(term: tuple, visiting: frozenset[str]) -> list[facts.Load] | None:
+        if term[0] == "name":
+            if term[1] in visiting:
+                return []
+            return joined([element_origins(t, visiting | {term[1]}) for t in function.holds.get(term[1], ())])
+        if term[0] == "tuple":
+            return joined([value_origins(t, visiting) for t in term[1]])
+        return _origins(project, handler.id, ("iter", term), sessions)
+
+    def joined(parts: list[list[facts.Load] | None]) -> list[facts.Load] | None:
+        if not parts or any(part is None for part in parts):
+            return None
+        return [load for part in parts if part is not None for load in part]
+
+    def handed(call: facts.Call) -> list[facts.Load] | None:
+        """The queries of what the handler hands `call`, when all of it comes from them."""
+        origins: list[facts.Load] = []
+        for arg in call.args:
+            found = value_origins(("name", arg.name), frozenset()) if arg.name else None
+            if not found or any(load.model not in classes.by_ref for load in found):
+                return None
+            origins += found
+        return origins
+
+    def passes(calls: list[facts.Call], risk: LazyLoadRisk) -> bool:
+        """Every object handed on comes from the handler's queries, and each either has no such
+        attribute in its class or mapped subclasses, or its query loads what the read needs."""
+        needed = {relationship for _, relationship in risk.reads} or {risk.attribute}
+        for call in calls:
+            origins = handed(call)
+            if origins is None:
+                return False
+            models = {load.model for load in origins if load.model is not None}
+            absent = not any(
+                index.known(m, risk.attribute) or index.subclass_only(m, risk.attribute) is not None
+                or index.unread(m) is not None or index.outside(m) is not None
+                for m in models
+            )
+            if not absent and (risk.code in (AM247.code, AM260.code) or not all(
+                credit.loads(origins, name) for name in needed
+            )):
+                return False
+        return True
+
+    codes = {rule.code: "lazy load" for rule in (AM220, AM245, AM250, AM260)}
+    codes |= {AM221.code: _DYNAMIC, AM251.code: _DEFERRED, AM247.code: "may load on first read: unverified"}
+    helpers: dict[tuple[int, str], Blocking] = {}
+    for risk in lazy_loads(project, [handler.id]).risks:
+        calls = reached.get(risk.function)
+        if risk.kind != "attribute" or not calls or risk.code not in codes:
+            continue
+        if passes(calls, risk):
+            continue
+        what = f"{risk.path} ({codes[risk.code]} at {risk.file}:{risk.line} in {risk.function})"
+        line = min(call.line for call in calls)
+        helpers.setdefault((line, what), Blocking(line, what))
+    shown = {(b.line, b.call) for b in found}
+    return [b for key, b in helpers.items() if key not in shown]
 
 
 def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:

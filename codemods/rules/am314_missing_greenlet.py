@@ -11,7 +11,11 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   eager-loads: the lazy load; the same in a project coroutine declared to take an AsyncSession
   that the handler reaches (awaited, however deep, or handed to `add_task`), or in a method of a
   repository holding the AsyncSession as an attribute (`self.db`, declared AsyncSession in the
-  class body or `__init__`), at the call. (What the response model reads is not judged: the analysis
+  class body or `__init__`), at the call; and in a project function the handler hands the object to
+  (`return [item_out(b) for b in books]`: a plain `def` reading `item.author`, a hybrid property or
+  an association proxy reading it, or a subclass's relationship on a polymorphic query), which runs
+  on the loop all the same, unless the query loads what it reads or no class the query gives has
+  the attribute. (What the response model reads is not judged: the analysis
   matches its fields by name there, and would flag correct code on a guess.) A deferred column
   (`deferred(...)`, `mapped_column(deferred=True)`, a deferred `column_property`) no query of the
   handler undefers loads on its first read the same way (fix: `undefer(Model.column)`); a
