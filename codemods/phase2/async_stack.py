@@ -1204,7 +1204,7 @@ class _Analysis:
             f"phase two would reuse the existing {kind} `{reused.name}` ({reused.module.path}:{reused.line}), "
             f"while the routes' synchronous session dependency `{function.qualname}` ({where}) opens its "
             "Session on no module-level sessionmaker or engine phase two can follow (one picked at run time, "
-            "such as `sessionmakers[tenant]()`); phase two cannot tell whether both reach the same database for "
+            "such as `sessionmakers[tenant]()`, or one an application factory keeps on `app.state`); phase two cannot tell whether both reach the same database for "
             "each request, so the migrated routes might use another database: when the async dependency opens "
             f"the same database as `{function.qualname}` on every request, name it in [tool.async-migrate] "
             f'(`async-dependency = "{self._found_dependency.name if self._found_dependency else "..."}"`) '
@@ -1577,6 +1577,16 @@ class _Analysis:
         if not dependencies:
             return Blocker(AM230.code, "", 0, message.format(""))
         module, function = self.project.functions[dependencies[0]]
+        state = stack_extras.app_state_maker(self.project, self.texts, module, function)
+        if state is not None:
+            return Blocker(AM230.code, module.path, function.line, (
+                f"no sessionmaker found: the session dependency `{function.qualname}` opens its Session from "
+                f"`{state}`, a sessionmaker the application keeps on its state (an application factory "
+                "builds it), and phase two builds the async stack next to a module-level `sessionmaker(engine, "
+                "...)`: write the async dependency by hand (opening an `async_sessionmaker` the factory keeps "
+                "beside it, on the same database), name it in [tool.async-migrate] as `async-dependency` and "
+                "its `Annotated` alias as `async-alias`, and run phase two again"
+            ))
         opened = ", ".join(sorted({o.callee for o in self.project.opens_directly(dependencies[0])}))
         hint = f" (`{function.qualname}` opens {opened})" if opened else ""
         return Blocker(AM230.code, module.path, function.line, message.format(hint))

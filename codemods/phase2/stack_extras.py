@@ -440,12 +440,26 @@ def held_opening(
     return _read_provider(project, texts, module, function, text, node).held_opened
 
 
+def app_state_maker(
+    project: Project, texts: Texts, module: facts.Module, function: facts.Function
+) -> str | None:
+    """`request.app.state.sessionmaker` when a session dependency opens its Session from what its
+    `Request` parameter's application keeps on its state, as written; None otherwise."""
+    found = function_node(texts, module, function)
+    if found is None:
+        return None
+    text, node = found
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return _read_provider(project, texts, module, function, text, node).app_state
+
+
 def _read_provider(
     project: Project, texts: Texts, module: facts.Module, function: facts.Function, text: str,
     node: ast.FunctionDef | ast.AsyncFunctionDef, received: set[str] | None = None,
 ) -> _Provider:
     reader = _Provider(project, module, text, texts)
     reader.sessions |= received or set()
+    reader.fid = (module.name, function.key)
     if _instance_method(project, module, function) and node.args.args:
         # FastAPI calls the instance (or its bound method, `Depends(container.session)`): what it
         # holds (`self.factory`) may be the sessionmaker, when what its call gives is what the
@@ -455,6 +469,7 @@ def _read_provider(
         if reader.held_opened is None or not reader.held_names & reader.handed:
             reader = _Provider(project, module, text, texts)
             reader.sessions |= received or set()
+            reader.fid = (module.name, function.key)
             reader.statements(node.body, top=True)
         return reader
     reader.statements(node.body, top=True)
@@ -490,6 +505,8 @@ class _Provider:
         self.handed: set[str] = set()  # names yielded or returned
         self.held_calls: set[int] = set()  # the `self.factory()` calls read as openings
         self.held_names: set[str] = set()  # the names they were assigned to (`with ... as`, `=`)
+        self.fid: FunctionId | None = None  # the provider read, whose `Request` parameter opens from app state
+        self.app_state: str | None = None  # `request.app.state.sessionmaker`, the first such opening read
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
@@ -523,6 +540,13 @@ class _Provider:
         head, _, rest = name.partition(".")
         if head in self.sessions and rest == "begin":
             return True
+        if rest.startswith("app.state.") and rest.count(".") == 2 and self._request(head):
+            # `request.app.state.sessionmaker()`: the sessionmaker an application factory keeps on the
+            # application's state; which database it reaches is the configuration's word (AM243)
+            self.openers_used.add(head)
+            self.argued = bool(node.args or node.keywords)
+            self.app_state = self.app_state or name
+            return True
         if head == self.instance and rest.isidentifier():
             self.held_opened = self.held_opened or (f"{name}()", node.lineno)
             self.held_calls.add(id(node))
@@ -536,6 +560,10 @@ class _Provider:
                 self.argued = bool(node.args or node.keywords)
             return True
         return False
+
+    def _request(self, name: str) -> bool:
+        """Whether `name` is the provider's parameter FastAPI hands the connection in (`request: Request`)."""
+        return self.fid is not None and self.project.flow.request_param(self.fid, name)
 
     def _scoped(self, name: str) -> bool:
         target = self.project.resolve(absolute(self.module, name))

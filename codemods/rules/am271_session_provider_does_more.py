@@ -22,7 +22,10 @@ A dependency receiving the Session another one opens and setting it up for the r
 (`def get_tenant_db(db: Session = Depends(get_db), tenant: str = Depends(get_tenant))`, setting
 `db.info["tenant"]` and returning `db`) is read as the opening plus that work, and the work of the
 dependency opening it counts too: a hand-written async dependency opening its session and doing
-both covers it.
+both covers it. A session opened from the sessionmaker an application factory keeps on the
+application's state (`db = request.app.state.sessionmaker()` on the `Request` parameter) is the
+opening too, covered by a hand-written async dependency the configuration names; which database
+each reaches is the configuration's word (AM243).
 
 Before:
 
