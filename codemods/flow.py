@@ -169,6 +169,7 @@ class Flow:
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
         self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
+        self._app_state_reading: set[str] = set()  # cycle guard: `sub.state.maker = app.state.maker`
         self._context_variables: dict[str, Values] = {}
         self._forwarding: set[FunctionId] = set()  # the `__getattr__`s `_forwarded_session` is reading
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
@@ -635,6 +636,16 @@ class Flow:
                 if classes:
                     head, steps = f"{head}.app.state{steps[2]}", steps[3:]
                     values = classes
+            elif (
+                len(steps) >= 2 and steps[0] == ".state" and steps[1] != "()" and fid is not None
+                and self._state_owner(fid, head) == "app"
+            ):
+                # `app.state.sessionmaker` in the application factory that keeps it there (handed on
+                # to a mounted application's state: `admin_app.state.sessionmaker = app.state.sessionmaker`)
+                classes = self.app_state_classes(steps[1][1:])
+                if classes:
+                    head, steps = f"{head}.state{steps[1]}", steps[2:]
+                    values = classes
         elif fid is not None and (binder := self.project.enclosing_binder(fid, head.partition(".")[0])) is not None:
             # a name the function around it binds (a router factory's `db = SessionLocal()`, a
             # route-building method's `self`): the closure reads that value, not a module's
@@ -786,10 +797,22 @@ class Flow:
         (`app.state.uow_factory = SqlAlchemyUnitOfWork` in the lifespan), when every assignment
         the project makes to it is one: calling one builds a new instance (opens a new Session)
         each time, unlike an instance kept there, which every request shares. NOTHING otherwise."""
+        if attribute in self._app_state_reading:
+            return NOTHING
+        self._app_state_reading.add(attribute)
+        try:
+            return self._app_state_classes(attribute)
+        finally:
+            self._app_state_reading.discard(attribute)
+
+    def _app_state_classes(self, attribute: str) -> Values:
         found: set[Abstract] = set()
         for holder, written, assigned, _line in self.state_assignments().get(attribute, []):
             if self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
                 return NOTHING
+            copied = assigned.removesuffix(f".state.{attribute}")
+            if copied != assigned and self._state_owner(holder, copied) == "app":
+                continue  # one application's state handed to another's: what the others keep there
             made = self.evaluate(holder, assigned)
             # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
             # Session on each call, as a class kept there builds a new instance
@@ -819,11 +842,17 @@ class Flow:
             return "unknown"
         if self.request_param(fid, name[1:]):
             return "request"
-        params = self.project.functions[fid][1].params
+        function = self.project.functions[fid][1]
         applications = APPLICATION_TYPES | STARLETTE_APPLICATIONS
-        for param in params:
-            if param.name == name[1:] and any(self.project.canonical(r) in applications for r in param.annotation):
-                return "app"
+        for param in function.params:
+            if param.name == name[1:]:
+                return "app" if any(self.project.canonical(r) in applications for r in param.annotation) else "unknown"
+        # an application factory's own `app = FastAPI(...)`, bound to nothing else
+        made = [b.expr for b in function.bindings if b.name == name[1:]]
+        if made and all(
+            e.endswith("()") and "(" not in e[:-2] and self.project.canonical(e[:-2]) in applications for e in made
+        ):
+            return "app"
         return "unknown"
 
     def _call(self, values: Values, fid: FunctionId | None, text: str) -> Values:
