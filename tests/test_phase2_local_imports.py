@@ -118,3 +118,36 @@ def test_a_helper_imported_inside_the_route_is_called_through_its_async_counterp
         assert "await add_item_async(db, name)" in text or "await crud.add_item_async(db, name)" in text, text
         assert "def add_item(db: Session" in read(root, home)
     assert serve(root, kind, check) == expected
+
+
+SERVICES = """
+from sqlalchemy.orm import Session
+
+
+def create(db: Session, name: str) -> int:
+    from crud import add_item
+
+    return add_item(db, name)
+"""
+SERVICE_ROUTE = """
+from services import create as create_item
+
+
+@router.post("/items")
+def create(name: str, db: session_dependency):
+    return {"count": create_item(db, name)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_twinned_helper_importing_its_own_helper_inside_binds_that_ones_twin(cli, service, kind):
+    other = OTHER.replace("from crud import add_item", "from services import create as add_item")
+    root = service({"crud.py": CRUD, "services.py": SERVICES, SUBSYSTEM: routes(SERVICE_ROUTE), "api/other.py": other,
+                    "main.py": MAIN})
+    assert serve(root, kind, CHECK) == EXPECTED
+    document = apply_objects(cli, root)
+    assert handler(document, "create")["action"] == "migrate", handler(document, "create")["reasons"]
+    text = read(root, "services.py")
+    assert "    from crud import add_item\n\n    return add_item(db, name)" in text, text
+    assert "    from crud import add_item_async\n\n    return await add_item_async(db, name)" in text, text
+    assert serve(root, kind, CHECK) == EXPECTED
