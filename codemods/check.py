@@ -1698,10 +1698,11 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
         if not own and not declared:
             continue
         for blocking in own:
+            read, lazy, rest = blocking.call.partition(" (lazy load)")
             found.append(Blocking(
                 line,
-                f"{blocking.call.removesuffix(' (lazy load)')} (lazy load at {module.path}:{blocking.line} "
-                f"in {module.name}.{target.qualname})",
+                f"{read if lazy else blocking.call} (lazy load at {module.path}:{blocking.line} "
+                f"in {module.name}.{target.qualname}){rest}",
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
     found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
@@ -1869,11 +1870,33 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
         if not strategies <= SAFE_STRATEGIES:
             # a lazy="dynamic" relationship is a Query run synchronously: no eager load applies
             dynamic = risk.code == AM221.code or "dynamic" in strategies
-            found.append(Blocking(risk.line, f"{risk.path} ({_DYNAMIC if dynamic else 'lazy load'})"))
-    reported = {(b.line, b.call.rpartition(" (")[0]) for b in found}
+            what = _DYNAMIC if dynamic else f"lazy load){_unloaded_by(credit, origins, risk.attribute)}"
+            found.append(Blocking(risk.line, f"{risk.path} ({what}" + (")" if dynamic else "")))
+    reported = {(b.line, b.call.partition(" (")[0]) for b in found}
     found += _chained_async_lazy_loads(project, fid, sessions, credit, reported)
     # what the callable handed to `run_sync` reads loads on its greenlet
     return [b for b in found if b.line not in function.greenlet_lines]
+
+
+def _unloaded_by(credit: _Credit, origins: list[facts.Load], attribute: str) -> str:
+    """`, its Book from the query at line 12, which does not eager-load it`: the queries that
+    loaded the object read, those whose own options leave the attribute lazy named first."""
+    lazy = [load for load in origins if load.options is not None and not credit.own(load, attribute)] or origins
+    entities = ", ".join(dict.fromkeys(
+        load.entity if load.alias is None else f"{load.entity} (aliased {(load.model or '?').rpartition('.')[2]})"
+        for load in lazy
+    ))
+    _, function = credit.project.functions[credit.fid]
+    own = {id(load) for load in (*function.loads, *function.held_loads.values(), *function.held_columns.values())}
+    if any(id(load) not in own for load in lazy):
+        return f", its {entities} from a query of a coroutine it awaits, which does not eager-load it"
+    # where each query is written (a statement bound in branches: each select), not where it runs
+    written = {call.index: call.line for call in function.calls}
+    at = sorted({written.get(load.index, load.line) for load in lazy})
+    lines = ", ".join(map(str, at))
+    if len(at) == 1:
+        return f", its {entities} from the query at line {lines}, which does not eager-load it"
+    return f", its {entities} from the queries at lines {lines}, which do not eager-load it"
 
 
 class _Credit:
@@ -1900,11 +1923,34 @@ class _Credit:
                 self._closure = closure_eager_names(self.project, self.fid)
             if not names & self._closure:
                 return False
-        if all(load.options is None or names & set(load.options) for load in origins):
+        if all(load.options is None or self.own(load, attribute) for load in origins):
             return True
         if self._beside is None:
-            self._beside = eager_names_beside(self.project, self.fid)
+            # less the string paths and wildcards of its own queries' options (`Load(Book)
+            # .selectinload("*")`), which `own` has judged on the entity they belong to
+            _, function = self.project.functions[self.fid]
+            queries = (*function.loads, *function.held_loads.values(), *function.held_columns.values())
+            judged = {name for load in queries for owner, name, _ in load.options or () if not owner or name == "*"}
+            self._beside = eager_names_beside(self.project, self.fid) - judged
         return bool(names & self._beside)
+
+    def own(self, load: facts.Load, attribute: str) -> bool:
+        """Whether the query's own options load `attribute` of its entity: one naming that entity
+        (its class or a base of it; an alias only by its own name) or any entity, for that
+        attribute, else for all (`"*"`); an option leaving it lazy (`lazyload`, `raiseload`) wins
+        over a wildcard, and what another entity's option loads is that entity's."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self.project)
+        mine = {"", f"={load.entity}"}
+        if load.alias is None and load.model is not None:
+            mine.update(classes.mro(load.model) if load.model in classes.by_ref else (load.model,))
+        options = load.options or ()
+        named = [loads for owner, name, loads in options if name == attribute and owner in mine]
+        if named:
+            return all(named)
+        wild = [loads for owner, name, loads in options if name == "*" and owner in mine]
+        return bool(wild) and all(wild)
 
 
 def _chained_async_lazy_loads(
@@ -1940,7 +1986,8 @@ def _chained_async_lazy_loads(
         strategies = {_strategy_of(project, load.model, attribute) for load in origins}
         if None not in strategies and not strategies <= SAFE_STRATEGIES:
             what = _DYNAMIC if "dynamic" in strategies else "lazy load"
-            found.append(Blocking(line, f"{written}.{attribute} ({what})"))
+            where = _unloaded_by(credit, origins, attribute) if what == "lazy load" else ""
+            found.append(Blocking(line, f"{written}.{attribute} ({what}){where}"))
             continue
         deferred = [load.model for load in origins if number >= chains and load.model in classes.by_ref
                     and index.deferred(load.model, attribute)]
@@ -2112,7 +2159,7 @@ def _origins(
             queries = [_query(function, column, sessions) for column in columns]
             chosen = [
                 column for column, query in zip(columns, queries)
-                if query is not None and query.entity.rsplit(".", 1)[-1] == picks[0][-1]
+                if query is not None and _row_key(query) == picks[0][-1]
             ]
         else:
             chosen = []
@@ -2152,6 +2199,11 @@ def _origins(
     return _union(project, (module.name, callee.key), callee.results, given, picks, depth)
 
 
+def _row_key(load: facts.Load) -> str:
+    """The key a row names the entity's column by: `row.Book`; an alias's `name=` (none unnamed)."""
+    return load.alias if load.alias is not None else load.entity.rsplit(".", 1)[-1]
+
+
 def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.Load | None:
     """The query on one of `sessions` a term names: one of the function's own (`("load", n)`), or
     in a method one on a Session its instance holds (`("call", i)`, `facts.Function.held_loads`)."""
@@ -2160,7 +2212,7 @@ def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.L
     elif term[0] == "call":
         load = function.held_loads.get(term[1])
     elif term[0] == "column":
-        load = function.held_columns.get((term[1], term[2]))
+        load = function.held_columns.get((term[1], term[2], term[3]))
     else:
         return None
     return load if load is not None and load.session in sessions else None

@@ -265,10 +265,14 @@ class Load(_Fact):
     model: str | None  # the entity's resolved reference
     entity: str  # the entity as written (`Book`, `models.Book`)
     receiver: bool = False  # the entity is a classmethod's `cls`; `model` is the class defining it
-    # the attribute names the loader options written in the query name ("*" for a wildcard), or
-    # None when they cannot be read there (`options=opts`, `.options(*OPTIONS)`): an awaited
-    # query's own, to judge its objects by, not a name some other query of the closure loads
-    options: tuple[str, ...] | None = None
+    # what the loader options written in the query say of its entities: (the entity, the attribute
+    # or "*" for a wildcard, whether it loads with the query), the entity a class ref, "=" and a
+    # local name as written (an alias), "" any entity of the query (`astcollect.objects`); None
+    # when they cannot be read there (`options=opts`, `.options(*OPTIONS)`): an awaited query's
+    # own, to judge its objects by, not a name some other query of the closure loads
+    options: tuple[tuple[str, str, bool], ...] | None = None
+    # `entity` is an `aliased(model)` local: the key of its rows' column ("" none: no `name=`)
+    alias: str | None = None
 
 
 @dataclass(slots=True)
@@ -364,10 +368,11 @@ class Function(_Fact):
     # `self.db`. Kept apart from `loads`, whose terms and options phase two reads and writes
     # for Sessions a function is handed; `check` reads these for an AsyncSession attribute.
     held_loads: dict[int, Load] = field(default_factory=dict)
-    # Of a select of several entities run there (`await self.db.execute(select(Book, Author))`),
-    # (the session call's index, the column) -> the entity's query, past the first column
-    # (`held_loads` has that one): a row's term names them `("column", i, k)`.
-    held_columns: dict[tuple[int, int], Load] = field(default_factory=dict)
+    # Of a select of several entities run there (`await self.db.execute(select(Book, Author))`), or
+    # a statement name bound to several selects: (the session call's index, which select, the
+    # column) -> the entity's query, but for the first column of the first (`held_loads` has
+    # that one): a row's term names them `("column", i, select, k)`.
+    held_columns: dict[tuple[int, int, int], Load] = field(default_factory=dict)
     # `b.author.books`, `get_book(s, 1).author`: reads on an expression rooted at a local name or
     # a call that is not itself a bare name: (line, the expression as written, its term, attribute).
     chains: list[tuple[int, str, tuple, str]] = field(default_factory=list)

@@ -41,7 +41,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import code_fields, dotted, string
-from async_migrate.codemods.vocabulary.sqlalchemy import LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
+from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 UNKNOWN: tuple = ("?",)
 NONE: tuple = ("none",)
@@ -331,7 +331,10 @@ class _Flow:
         load = self._load(node)
         if load is not None:
             # a statement bound in branches (`if admin: stmt = select(X)` / `else: stmt = select(X).where(...)`)
-            terms = [self._load_term(each) for each in (load if isinstance(load, list) else [load])]
+            terms = [
+                self._load_term(each, variant)
+                for variant, each in enumerate(load if isinstance(load, list) else [load])
+            ]
             if all(term is not None for term in terms):
                 return terms[0] if len(terms) == 1 else ("any", tuple(terms))  # type: ignore[return-value]
         rows = self._rows(node)
@@ -352,16 +355,21 @@ class _Flow:
 
     # ---------------------------------------------------------------- loads
 
-    def _load_term(self, load: facts.Load) -> tuple | None:
+    def _load_term(self, load: facts.Load, variant: int = 0, position: int = 0) -> tuple | None:
         """The term of a query's objects: a load on a local Session is one of `function.loads`
         (`("load", n)`); one on a Session the instance holds is kept apart, in
-        `function.held_loads`, under the index of the session call (`("call", i)`)."""
+        `function.held_loads`, under the index of the session call (`("call", i)`), and past the
+        first column, or of another binding of the statement (`variant`), in
+        `function.held_columns` (`("column", i, variant, position)`)."""
         if "." not in load.session:
             self.function.loads.append(load)
             return ("load", len(self.function.loads) - 1)
         index = self._heads.get(id(load))
         if index is None:
             return None
+        if variant or position:
+            self.function.held_columns[(index, variant, position)] = load
+            return ("column", index, variant, position)
         self.function.held_loads[index] = load
         return ("call", index)
 
@@ -552,55 +560,96 @@ class _Flow:
     ) -> facts.Load | list[facts.Load] | None:
         """The entities `scalars()` yields of the select `head` runs: of one entity, or awaited
         (an AsyncSession's, whose loads only `check` follows) of the first column of several."""
-        load = self._select_load(node, statement, session)
-        if load is None and id(head) in self._awaited and self._width(statement) > 1:
-            load = self._select_load(node, statement, session, position=0)
+        awaited = id(head) in self._awaited
+        load = self._select_load(node, statement, session, aliases=awaited)
+        if load is None and awaited and self._width(statement) > 1:
+            load = self._select_load(node, statement, session, position=0, aliases=True)
         return load
 
     def _row_term(self, head: ast.Call, session: str) -> tuple | None:
         """The term of a row of the select `head` runs: `("row", t)` for one entity, `("row", t0,
-        t1, ...)` a column each for several (`("?",)` where no entity is named: `func.count(...)`)."""
-        load = self._headed(self._select_load(head, head.args[0], session), head)
+        t1, ...)` a column each for several (`("?",)` where no entity is named: `func.count(...)`).
+        A statement name bound to several selects (`if flag: stmt = select(A, B)` / `else: ...`):
+        `("any", (row, ...))`, a row of each, every one judged."""
+        variants = self._variants(head.args[0])
+        if variants is None:
+            return None
+        terms: list[tuple] = []
+        for variant, (statement, derived) in enumerate(variants):
+            term = self._variant_row(head, session, statement, derived, variant)
+            if term is None:
+                return None
+            terms.append(term)
+        return terms[0] if len(terms) == 1 else ("any", tuple(terms))
+
+    def _variant_row(
+        self, head: ast.Call, session: str, statement: ast.expr, derived: tuple[ast.expr, ...], variant: int
+    ) -> tuple | None:
+        load = self._headed(self._select_load(head, statement, session, derived, aliases=True), head)
         if isinstance(load, facts.Load):
-            term = self._load_term(load)
+            term = self._load_term(load, variant)
             return None if term is None else ("row", term)
-        width = self._width(head.args[0])
+        width = self._width(statement)
         if width < 2:
             return None
         columns: list[tuple] = []
-        index = self.indexes.get(id(head.func))
         for position in range(width):
-            each = self._headed(self._select_load(head, head.args[0], session, position=position), head)
-            if position and "." in session and isinstance(each, facts.Load) and index is not None:
-                # `held_loads` keeps one query a session call: the other columns apart
-                self.function.held_columns[(index, position)] = each
-                columns.append(("column", index, position))
-                continue
-            term = self._load_term(each) if isinstance(each, facts.Load) else None
+            each = self._headed(
+                self._select_load(head, statement, session, derived, position=position, aliases=True), head
+            )
+            term = self._load_term(each, variant, position) if isinstance(each, facts.Load) else None
             columns.append(UNKNOWN if term is None else term)
         return ("row", *columns)
 
+    def _variants(self, statement: ast.expr) -> list[tuple[ast.expr, tuple[ast.expr, ...]]] | None:
+        """The selects a statement may be, each with the values built on it after (`stmt =
+        stmt.where(...)`): itself, or for a local name every select bound to it that may reach
+        the read (through what is built on it); None when the name is bound to anything else."""
+        if type(statement) is not ast.Name or statement.id not in self.local:
+            return [(statement, ())]
+        values = self.statements.get(statement.id, [])
+        roots = [v for v in values if self._selects(v)]
+        built = tuple(v for v in values if v not in roots)
+        if not roots or not all(_chained_on(v, statement.id) for v in built):
+            return None
+        reaching = self._reaching_roots(values, statement, set())
+        return [(root, built) for root in [r for r in roots if id(r) in reaching] or roots]
+
+    def _reaching_roots(self, values: list[ast.expr], at: ast.expr, seen: set[int]) -> set[int]:
+        """The ids of the selects among `values` that may reach the read `at`, directly or
+        through a value built on the name (`stmt = stmt.where(...)`, read where it is built)."""
+        found: set[int] = set()
+        for value in self._reaching(values, at):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if self._selects(value):
+                found.add(id(value))
+            else:
+                found |= self._reaching_roots(values, value, seen)
+        return found
+
     def _select_load(
         self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = (),
-        position: int | None = None,
+        position: int | None = None, aliases: bool = False,
     ) -> facts.Load | list[facts.Load] | None:
         """The query of a select of one entity; with `position`, of the entity a select of
-        several names in that column (`select(Book, Author)`: Author at 1)."""
+        several names in that column (`select(Book, Author)`: Author at 1). A statement name
+        bound in branches: a load each (`aliases`: an awaited query, where an `aliased(Model)`
+        entity is taken for its class)."""
         if type(statement) is ast.Name and statement.id in self.local:
-            values = self.statements.get(statement.id, [])
-            roots = [v for v in values if self._selects(v)]
-            built = tuple(v for v in values if v not in roots)
-            if not roots or not all(_chained_on(v, statement.id) for v in built):
+            variants = self._variants(statement)
+            if variants is None:
                 return None
-            if len(roots) > 1 and position is None:
+            if len(variants) > 1:
                 # Bound in branches: the query loads what one of them selects, each its own load
                 # (the options go on every one of them).
-                found = [self._select_load(node, root, session, built) for root in roots]
+                found = [
+                    self._select_load(node, root, session, built, position, aliases) for root, built in variants
+                ]
                 loads = [load for load in found if isinstance(load, facts.Load)]
-                return loads if len(loads) == len(roots) else None
-            if len(roots) > 1:
-                return None
-            statement, derived = roots[0], built
+                return loads if len(loads) == len(variants) else None
+            statement, derived = variants[0]
         root = _select_root(statement)
         if root is None or type(statement) is not ast.Call or not self._selects(statement):
             return None
@@ -609,18 +658,27 @@ class _Flow:
         index = self.indexes.get(id(statement.func))
         if index is None:
             return None
-        load = self._entity(root.args[position or 0], "select", session, index, node)
+        load = self._entity(root.args[position or 0], "select", session, index, node, aliases)
         if load is not None:
-            # `stmt = stmt.options(...)` after the select: on every query of it, maybe
-            named = [_chain_options(value) for value in (statement, *derived)]
+            # `stmt = stmt.options(...)` after the select counts where it runs on every path from
+            # the select to the query: a statement of the body's own between them. One in a
+            # branch may not have run, and one after the query has not.
+            start = (statement.lineno, statement.col_offset)
+            at = (node.lineno, node.col_offset)
+            sure = [
+                value for value in derived
+                if id(value) in self.top_level and start < (value.lineno, value.col_offset) < at
+            ]
+            named = [self._chain_options(value) for value in (statement, *sure)]
             load.options = None if None in named else tuple(n for names in named for n in names or ())
         return load
 
     def _width(self, statement: ast.expr) -> int:
         """How many columns a select names (`select(Book, Author)`: 2), 0 when not known."""
         if type(statement) is ast.Name and statement.id in self.local:
-            roots = [v for v in self.statements.get(statement.id, []) if self._selects(v)]
-            statement = roots[0] if len(roots) == 1 else statement
+            # bound in branches: as wide as every select it may be, when they agree
+            widths = {self._width(root) for root in self.statements.get(statement.id, []) if self._selects(root)}
+            return widths.pop() if len(widths) == 1 else 0
         root = _select_root(statement) if self._selects(statement) else None
         return len(root.args) if root is not None and not any(type(a) is ast.Starred for a in root.args) else 0
 
@@ -640,11 +698,13 @@ class _Flow:
             if given is None:
                 load.options = () if len(call.args) < 3 and all(k.arg for k in call.keywords) else None
             elif type(given) in (ast.List, ast.Tuple):
-                named = [_option_names(item) for item in given.elts]  # type: ignore[attr-defined]
+                named = [self._option_paths(item) for item in given.elts]  # type: ignore[attr-defined]
                 load.options = None if None in named else tuple(n for names in named for n in names or ())
         return load
 
-    def _entity(self, entity: ast.expr, form: str, session: str, index: int, node: ast.Call) -> facts.Load | None:
+    def _entity(
+        self, entity: ast.expr, form: str, session: str, index: int, node: ast.Call, aliases: bool = False
+    ) -> facts.Load | None:
         written = dotted(entity)
         if written is not None and written == _class_receiver(self.function):
             # `select(cls)` in a classmethod: the class the method is defined on (the index
@@ -654,6 +714,14 @@ class _Flow:
                 model=self.collector.resolve(self.function.qualname.rpartition(".")[0], frozenset()),
                 entity=written, receiver=True,
             )
+        if written is not None and aliases and written in self.local:
+            aliased = self._aliased(written)
+            if aliased is not None:
+                # `b = aliased(Book)`: Book's objects, loaded with the options written on `b`
+                model, name = aliased
+                return facts.Load(
+                    line=node.lineno, index=index, form=form, session=session, model=model, entity=written, alias=name
+                )
         if written is None or written.split(".")[0] in self.local:
             return None
         return facts.Load(
@@ -664,6 +732,95 @@ class _Flow:
             model=self.collector.resolve(written, self.local),
             entity=written,
         )
+
+    def _aliased(self, name: str) -> tuple[str | None, str] | None:
+        """(the class, the key of its rows' column) of a local name bound once to
+        `aliased(Model)` (`""`: none, unless given `name=`)."""
+        values = self.statements.get(name, [])
+        value = values[0] if len(values) == 1 else None
+        if type(value) is not ast.Call or not value.args or type(value.args[0]) is ast.Starred:
+            return None
+        if self.collector.resolve(dotted(value.func), self.local) not in ALIASED:
+            return None
+        model = dotted(value.args[0])
+        if model is None or model.split(".")[0] in self.local:
+            return None
+        key = ""
+        for keyword in value.keywords:
+            if keyword.arg == "name":
+                key = string(keyword.value) or ""
+                if not key:
+                    return None  # a name given at run time: its rows' key is not known
+            elif keyword.arg is None:
+                return None
+        return self.collector.resolve(model, self.local), key
+
+    def _chain_options(self, node: ast.expr) -> tuple[tuple[str, str, bool], ...] | None:
+        """What the `.options(...)` of a statement chain load (`select(A).where(...)
+        .options(selectinload(A.b))`), as `_option_paths` says, or None when one of them is not
+        read here."""
+        found: list[tuple[str, str, bool]] = []
+        while type(node) is ast.Call and type(node.func) is ast.Attribute:
+            if node.func.attr == "options":
+                if node.keywords:
+                    return None
+                for item in node.args:
+                    paths = self._option_paths(item)
+                    if paths is None:
+                        return None
+                    found.extend(paths)
+            node = node.func.value
+        return tuple(found)
+
+    def _option_paths(self, node: ast.expr) -> tuple[tuple[str, str, bool], ...] | None:
+        """What one loader option says of the query's own entities: (the entity, the attribute,
+        whether it loads with the query) for the first step of its path, the one on an entity of
+        the query (`selectinload(A.b).selectinload(B.c)`: A's b; what B.c loads is on the objects
+        b leads to). The entity is a class as `Load.model` resolves it, `=` and the name as
+        written for a local one (an `aliased()` class), `""` any entity of the query (a wildcard
+        `"*"`, a string path). `lazyload`, `raiseload` say it does not load; `defaultload` and the
+        column narrowing ones say nothing of it. None for what is not an option written out."""
+        steps: list[ast.Call] = []
+        while type(node) is ast.Call:
+            func = node.func
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            if name not in _LOADING and name not in _PASSING and name not in _NOT_LOADING:
+                return None
+            steps.append(node)
+            if type(func) is not ast.Attribute or type(func.value) is not ast.Call:
+                break
+            node = func.value
+        if type(node) is not ast.Call:
+            return None
+        steps.reverse()  # from the query's entity outwards
+        owner = ""
+        first = steps[0]
+        if _option_name(first) == "Load":
+            # `Load(Book).selectinload(Book.author)`: Book's, and a wildcard only Book's
+            bound = dotted(first.args[0]) if len(first.args) == 1 else None
+            if bound is None or len(steps) < 2:
+                return None if bound is None else ()
+            owner, first = self._owner(bound), steps[1]
+        name = _option_name(first)
+        if (name not in _LOADING and name not in _NOT_LOADING) or not first.args:
+            return ()
+        item = first.args[0]
+        while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
+            item = item.func.value
+        text = string(item)
+        if text is not None:
+            return ((owner, text.split(".", 1)[0], name in _LOADING),)
+        path = dotted(item)
+        if path is None or "." not in path:
+            return None
+        head, _, attribute = path.rpartition(".")
+        return ((self._owner(head), attribute, name in _LOADING),)
+
+    def _owner(self, written: str) -> str:
+        """An option path's entity as `_option_paths` spells it."""
+        if written.split(".")[0] in self.local:
+            return f"={written}"
+        return self.collector.resolve(written, self.local) or f"={written}"
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -713,52 +870,18 @@ def _select_root(node: ast.expr) -> ast.Call | None:
     return None
 
 
-def _chain_options(node: ast.expr) -> tuple[str, ...] | None:
-    """The attribute names the `.options(...)` of a statement chain load (`select(A).where(...)
-    .options(selectinload(A.b))`), or None when one of them is not read here."""
-    found: list[str] = []
-    while type(node) is ast.Call and type(node.func) is ast.Attribute:
-        if node.func.attr == "options":
-            if node.keywords:
-                return None
-            for item in node.args:
-                names = _option_names(item)
-                if names is None:
-                    return None
-                found.extend(names)
-        node = node.func.value
-    return tuple(found)
-
-
-# Options naming what loads with the query (`raiseload`/`noload`: what never loads lazily).
-_LOADING = LOADER_NAMES | UNDEFER_NAMES | {"raiseload", "noload"}
+# Options naming what loads with the query (`noload`: what never loads, yet never lazily).
+_LOADING = LOADER_NAMES | UNDEFER_NAMES | {"noload"}
+# Options that leave what they name to load on first read (`raiseload`: that read raises).
+_NOT_LOADING = frozenset({"lazyload", "raiseload"})
 # Options that load nothing of what they name, or only along a path another option ends.
-_PASSING = NARROWING_NAMES | {"defaultload", "lazyload", "Load", "load_only", "defer", "selectin_polymorphic",
+_PASSING = NARROWING_NAMES | {"defaultload", "Load", "load_only", "defer", "selectin_polymorphic",
                               "with_loader_criteria"}
 
 
-def _option_names(node: ast.expr) -> tuple[str, ...] | None:
-    """What one loader option loads, by name: `selectinload(A.b).joinedload(B.c)` loads b and c,
-    `undefer(A.bio)` bio, `selectinload("*")` "*"; None for what is not an option written out."""
-    found: list[str] = []
-    while type(node) is ast.Call:
-        func = node.func
-        name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-        if name not in _LOADING and name not in _PASSING:
-            return None
-        if name in _LOADING:
-            for item in node.args:
-                while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
-                    item = item.func.value
-                text = string(item)
-                path = text if text is not None else dotted(item)
-                if path is None:
-                    return None
-                found.append(path.rsplit(".", 1)[-1])
-        if type(func) is not ast.Attribute or type(func.value) is not ast.Call:
-            break
-        node = func.value
-    return tuple(found) if type(node) is ast.Call else None
+def _option_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
 
 
 def _chained_on(node: ast.expr, name: str) -> bool:

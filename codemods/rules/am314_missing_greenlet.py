@@ -29,7 +29,13 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   db.stream(stmt)`), or the entity of a row (`result.first().Book`, `result.one()[0]`,
   `for (book,) in result`). Each query is judged by the loader options written in it: a Result
   local bound to two queries is judged by each that may reach the read, never cleared because
-  the other eager-loads the relationship;
+  the other eager-loads the relationship; a statement name bound in branches (`if flag: stmt =
+  select(Book, Author)` / `else: stmt = select(Book, Author).where(...)`) by each select that
+  may reach the query, and `stmt = stmt.options(...)` only where it runs on every path to the query. An option
+  loads only the entity its path starts from (`selectinload(Book.author)` loads nothing of a
+  Review in the same select; `Load(Book).selectinload("*")` only Book's), a `lazyload` or
+  `raiseload` of it wins over a wildcard, and an `aliased(Book)` entity loads by the options
+  written on the alias (`selectinload(b.author)`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a

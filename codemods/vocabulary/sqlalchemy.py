@@ -246,6 +246,8 @@ ASSOCIATION_PROXIES = frozenset(
 VALIDATES = frozenset({"sqlalchemy.orm.validates", "sqlalchemy.orm.util.validates", "sqlalchemy.orm.mapper.validates"})
 # `undefer(Model.column)`: a deferred column loaded with the object (credited like an eager load).
 UNDEFER_NAMES = frozenset({"undefer"})
+# `aliased(Book)`: the class under another name in a select, loading with the options written on it.
+ALIASED = frozenset({"sqlalchemy.orm.aliased", "sqlalchemy.orm.util.aliased", "sqlalchemy.orm._orm_constructors.aliased"})
 UNDEFER_OPTIONS = frozenset({"sqlalchemy.orm.undefer", "sqlalchemy.orm.strategy_options.undefer"})
 # `load_only(Model.a)`, `defer(Model.b)`: the query leaves columns unloaded, which load on first read.
 NARROWING_NAMES = frozenset({"load_only", "defer"})
