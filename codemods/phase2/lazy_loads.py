@@ -923,6 +923,21 @@ class _Analysis:
             ):
                 self._subclass_column(root, module, function, where, shown, origin.model, subclass, name)
                 return
+            subclass = subclass or self.members.subclass_relationship(origin.model, name)
+            if subclass is not None and how == "read" and self.flow is not None:
+                # The polymorphic load brings the subclass's columns, not its relationships: on a
+                # Magazine row of `select(Item).options(selectin_polymorphic(Item, [Magazine]))`,
+                # `publisher` still loads on its first read unless an option beside it names it
+                # (`selectinload(Magazine.publisher)`).
+                strategy = self.flow.relationship(subclass, name)
+                if strategy is not None:
+                    if strategy == "dynamic":
+                        self._named_read(root, fid, line, written, name, eager)
+                    elif strategy not in SAFE_STRATEGIES and not self._loaded(
+                        replace(origin, model=subclass), name, eager
+                    ):
+                        self._add_fix(root, origin, (*origin.path, (subclass, name)))
+                    return
         summary = self.members.runs(origin.model, name, how)
         if summary is None:
             outside = self.members.outside(origin.model)
@@ -1011,6 +1026,7 @@ class _Analysis:
             found = self._inert_members[key] = (
                 not (read and self.members.deferred(model, name))
                 and not (read and self.members.subclass_only(model, name) is not None)
+                and not (read and self.members.subclass_relationship(model, name) is not None)
                 and self.members.runs(model, name, how) is None
                 and not (read and self.members.outside(model) is not None and not self.members.known(model, name))
                 and not (read and self.members.unread(model) is not None and not self.members.known(model, name))

@@ -313,6 +313,18 @@ class Members:
                 return sub
         return None
 
+    def subclass_relationship(self, cls: str, name: str) -> str | None:
+        """A mapped subclass of `cls` declaring relationship `name` that `cls`'s own class order
+        does not: on a row of that subclass a query of `cls` returns, it loads as the subclass
+        declares, whatever loads the subclass's columns (`"polymorphic_load": "inline"`,
+        `selectin_polymorphic(...)`)."""
+        if self.known(cls, name):
+            return None
+        mro = self.classes.mro(cls)
+        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in mro):
+            return None
+        return next((sub for sub in self.classes.subclasses(cls) if self.flow.relationship(sub, name) is not None), None)
+
     def _loaded_with_base(self, cls: str, sub: str) -> bool:
         """`"polymorphic_load": "inline"` (or `"selectin"`) on `sub` and every mapped class
         between it and `cls`: a query of `cls` loads `sub`'s columns with its rows."""

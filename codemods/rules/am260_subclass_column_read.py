@@ -5,8 +5,10 @@ With joined-table or single-table inheritance, `select(Employee)` (or
 maps; a column (or relationship) that only `Manager` declares loads on its first read:
 implicit IO, which raises MissingGreenlet under AsyncSession. A query of the route's closure
 that loads the subclass (`selectin_polymorphic(Employee, [Manager])`, `with_polymorphic(...)`)
-makes the read safe; otherwise the route is blocked, naming the subclass and the attribute
-(the tool does not add polymorphic loading).
+makes a column read safe; otherwise the route is blocked, naming the subclass and the attribute
+(the tool does not add polymorphic loading). The polymorphic load brings the subclass's
+columns, not its relationships: a relationship only `Manager` declares (`e.reports`) gets
+`selectinload(Manager.reports)` beside it, which SQLAlchemy applies to the `Manager` rows.
 
 Before:
 
