@@ -1797,7 +1797,6 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
     def passes(calls: list[facts.Call], risk: LazyLoadRisk) -> bool:
         """Every object handed on comes from the handler's queries, and each either has no such
         attribute in its class or mapped subclasses, or its query loads what the read needs."""
-        needed = {relationship for _, relationship in risk.reads} or {risk.attribute}
         for call in calls:
             origins = handed(call)
             if origins is None:
@@ -1808,9 +1807,8 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
                 or index.unread(m) is not None or index.outside(m) is not None
                 for m in models
             )
-            if not absent and (risk.code in (AM247.code, AM260.code) or not all(
-                credit.loads(origins, name) for name in needed
-            )):
+            path = [relationship for _, relationship in risk.reads] or [risk.attribute]
+            if not absent and (risk.code in (AM247.code, AM260.code) or not credit.loads_path(origins, path)):
                 return False
         return True
 
@@ -1878,7 +1876,9 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
     return [b for b in found if b.line not in function.greenlet_lines]
 
 
-def _unloaded_by(credit: _Credit, origins: list[facts.Load], attribute: str) -> str:
+def _unloaded_by(
+    credit: _Credit, origins: list[facts.Load], attribute: str, lead: str = "its ", verb: str = "eager-load it"
+) -> str:
     """`, its Book from the query at line 12, which does not eager-load it`: the queries that
     loaded the object read, those whose own options leave the attribute lazy named first."""
     lazy = [load for load in origins if load.options is not None and not credit.own(load, attribute)] or origins
@@ -1889,14 +1889,14 @@ def _unloaded_by(credit: _Credit, origins: list[facts.Load], attribute: str) -> 
     _, function = credit.project.functions[credit.fid]
     own = {id(load) for load in (*function.loads, *function.held_loads.values(), *function.held_columns.values())}
     if any(id(load) not in own for load in lazy):
-        return f", its {entities} from a query of a coroutine it awaits, which does not eager-load it"
+        return f", {lead}{entities} from a query of a coroutine it awaits, which does not {verb}"
     # where each query is written (a statement bound in branches: each select), not where it runs
     written = {call.index: call.line for call in function.calls}
     at = sorted({written.get(load.index, load.line) for load in lazy})
     lines = ", ".join(map(str, at))
     if len(at) == 1:
-        return f", its {entities} from the query at line {lines}, which does not eager-load it"
-    return f", its {entities} from the queries at lines {lines}, which do not eager-load it"
+        return f", {lead}{entities} from the query at line {lines}, which does not {verb}"
+    return f", {lead}{entities} from the queries at lines {lines}, which do not {verb}"
 
 
 class _Credit:
@@ -1915,16 +1915,23 @@ class _Credit:
         self._beside: set[str] | None = None
 
     def loads(self, origins: list[facts.Load], attribute: str) -> bool:
-        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names, eager_names_beside
-
         names = {"*", attribute}
-        if any(load.options is None for load in origins):
-            if self._closure is None:
-                self._closure = closure_eager_names(self.project, self.fid)
-            if not names & self._closure:
-                return False
+        if any(load.options is None for load in origins) and not names & self._closure_names():
+            return False
         if all(load.options is None or self.own(load, attribute) for load in origins):
             return True
+        return bool(names & self._beside_names())
+
+    def _closure_names(self) -> set[str]:
+        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names
+
+        if self._closure is None:
+            self._closure = closure_eager_names(self.project, self.fid)
+        return self._closure
+
+    def _beside_names(self) -> set[str]:
+        from async_migrate.codemods.phase2.lazy_loads import eager_names_beside
+
         if self._beside is None:
             # less the string paths and wildcards of its own queries' options (`Load(Book)
             # .selectinload("*")`), which `own` has judged on the entity they belong to
@@ -1932,19 +1939,56 @@ class _Credit:
             queries = (*function.loads, *function.held_loads.values(), *function.held_columns.values())
             judged = {name for load in queries for owner, name, _ in load.options or () if not owner or name == "*"}
             self._beside = eager_names_beside(self.project, self.fid) - judged
-        return bool(names & self._beside)
+        return self._beside
 
-    def own(self, load: facts.Load, attribute: str) -> bool:
-        """Whether the query's own options load `attribute` of its entity: one naming that entity
-        (its class or a base of it; an alias only by its own name) or any entity, for that
-        attribute, else for all (`"*"`); an option leaving it lazy (`lazyload`, `raiseload`) wins
-        over a wildcard, and what another entity's option loads is that entity's."""
+    def loads_path(self, origins: list[facts.Load], path: list[str]) -> bool:
+        """Whether the queries load each relationship of a path read from their objects (`b.author
+        .books`): the first as `loads` judges it, each past it by the steps of their own options
+        along the path (`selectinload(Book.author).selectinload(Author.books)`), or else by name
+        as `loads` does for what their options do not say."""
+        if not self.loads(origins, path[0]):
+            return False
+        return all(self.along(origins, path[:depth], path[depth]) for depth in range(1, len(path)))
+
+    def along(self, origins: list[facts.Load], prefix: list[str], attribute: str) -> bool:
+        """Whether the queries load `attribute` on the objects `prefix` leads to from their own:
+        by the steps of their options along it, or else by name as `loads` does."""
+        rest = [load for load in origins if load.options is None or not self._along(load, prefix, attribute)]
+        if not rest:
+            return True
+        # by name, as `loads` credits what the queries' own options do not say; never by their
+        # options for their own entities (`selectinload("*")` loads one level)
+        names = {"*", attribute}
+        if any(load.options is None for load in rest) and not names & self._closure_names():
+            return False
+        return all(load.options is None for load in rest) or bool(names & self._beside_names())
+
+    def _along(self, load: facts.Load, prefix: list[str], attribute: str) -> bool:
+        """Whether the query's options load `attribute` on the objects `prefix` leads to from its entity."""
+        mine = self._mine(load)
+        steps = [
+            loads for owner, name, loads in load.options or ()
+            if owner.startswith("^") and name in (attribute, "*")
+            and owner[1:].rpartition("|")[0] in mine and owner.rpartition("|")[2] == "/".join(prefix)
+        ]
+        return bool(steps) and all(steps)
+
+    def _mine(self, load: facts.Load) -> set[str]:
+        """How an option names the query's entity (`own`)."""
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self.project)
         mine = {"", f"={load.entity}"}
         if load.alias is None and load.model is not None:
             mine.update(classes.mro(load.model) if load.model in classes.by_ref else (load.model,))
+        return mine
+
+    def own(self, load: facts.Load, attribute: str) -> bool:
+        """Whether the query's own options load `attribute` of its entity: one naming that entity
+        (its class or a base of it; an alias only by its own name) or any entity, for that
+        attribute, else for all (`"*"`); an option leaving it lazy (`lazyload`, `raiseload`) wins
+        over a wildcard, and what another entity's option loads is that entity's."""
+        mine = self._mine(load)
         options = load.options or ()
         named = [loads for owner, name, loads in options if name == attribute and owner in mine]
         if named:
@@ -1981,6 +2025,12 @@ def _chained_async_lazy_loads(
         if (line, f"{written}.{attribute}") in reported:
             continue
         origins = _origins(project, fid, term, sessions)
+        if origins is None and term[0] == "attr":
+            # `b.author.books`: a relationship of the object a relationship of the query's leads to
+            lazy = _through(project, fid, term, attribute, sessions, credit)
+            if lazy is not None:
+                found.append(Blocking(line, f"{written}.{attribute} (lazy load){lazy}"))
+            continue
         if origins is None or credit.loads(origins, attribute):
             continue
         strategies = {_strategy_of(project, load.model, attribute) for load in origins}
@@ -1999,6 +2049,32 @@ def _chained_async_lazy_loads(
         if unread:
             found.append(Blocking(line, f"{written}.{attribute} ({classes.short(unread[0])}.{attribute}, {_UNREAD})"))
     return found
+
+
+def _through(
+    project: Project, fid: FunctionId, term: tuple, attribute: str, sessions: set[str], credit: _Credit
+) -> str | None:
+    """How `attribute` lazy-loads on the object relationship `term[2]` leads to from a query's
+    objects (`b.author.books`), when it does: the related class's relationship of that name,
+    loading lazily, that no option of the query loads along the path (`selectinload(Book.author)
+    .selectinload(Author.books)`); None when it does not, or the classes are not known."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+    from async_migrate.codemods.phase2.model_members import members
+
+    inner = _origins(project, fid, term[1], sessions)
+    if not inner or any(load.model is None for load in inner):
+        return None
+    flow = members(project, project_classes(project)).flow
+    related = term[2]
+    targets = {flow.target(load.model, related) for load in inner if load.model is not None}
+    if None in targets or not targets:
+        return None
+    strategies = {_strategy_of(project, target, attribute) for target in targets}
+    if None in strategies or strategies <= SAFE_STRATEGIES or credit.along(inner, [related], attribute):
+        return None
+    names = ", ".join(sorted(project_classes(project).short(t) for t in targets if t is not None))
+    return _unloaded_by(credit, inner, related, f"its {names} through {related} of the ", "load it along that path")
 
 
 def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:

@@ -775,11 +775,12 @@ class _Flow:
     def _option_paths(self, node: ast.expr) -> tuple[tuple[str, str, bool], ...] | None:
         """What one loader option says of the query's own entities: (the entity, the attribute,
         whether it loads with the query) for the first step of its path, the one on an entity of
-        the query (`selectinload(A.b).selectinload(B.c)`: A's b; what B.c loads is on the objects
-        b leads to). The entity is a class as `Load.model` resolves it, `=` and the name as
-        written for a local one (an `aliased()` class), `""` any entity of the query (a wildcard
-        `"*"`, a string path). `lazyload`, `raiseload` say it does not load; `defaultload` and the
-        column narrowing ones say nothing of it. None for what is not an option written out."""
+        the query (`selectinload(A.b).selectinload(B.c)`: A's b), and for each step past it the
+        same on the objects the path leads to, the entity written `^A|b` (c along A's b). The
+        entity is a class as `Load.model` resolves it, `=` and the name as written for a local
+        one (an `aliased()` class), `""` any entity of the query (a wildcard `"*"`, a string
+        path). `lazyload`, `raiseload` say it does not load; `defaultload` and the column
+        narrowing ones say nothing of it. None for what is not an option written out."""
         steps: list[ast.Call] = []
         while type(node) is ast.Call:
             func = node.func
@@ -802,19 +803,34 @@ class _Flow:
                 return None if bound is None else ()
             owner, first = self._owner(bound), steps[1]
         name = _option_name(first)
-        if (name not in _LOADING and name not in _NOT_LOADING) or not first.args:
+        if (name not in _LOADING and name not in _NOT_LOADING and name != "defaultload") or not first.args:
             return ()
-        item = first.args[0]
-        while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
-            item = item.func.value
+        item = _loaded_path(first.args[0])
         text = string(item)
         if text is not None:
-            return ((owner, text.split(".", 1)[0], name in _LOADING),)
+            return () if name == "defaultload" else ((owner, text.split(".", 1)[0], name in _LOADING),)
         path = dotted(item)
         if path is None or "." not in path:
             return None
         head, _, attribute = path.rpartition(".")
-        return ((self._owner(head), attribute, name in _LOADING),)
+        owner = self._owner(head)
+        found = [] if name == "defaultload" else [(owner, attribute, name in _LOADING)]
+        # the steps past it load on the objects the path leads to: `^` the entity, `|` the path
+        # from it (`selectinload(Book.author).selectinload(Author.books)`: books along author)
+        prefix = [attribute]
+        for step in steps[steps.index(first) + 1:]:
+            name = _option_name(step)
+            written = dotted(_loaded_path(step.args[0])) if step.args else None
+            text = string(step.args[0]) if step.args else None
+            attribute = text if text == "*" else written.rpartition(".")[2] if written and "." in written else ""
+            if not attribute:
+                break
+            if name in _LOADING or name in _NOT_LOADING:
+                found.append((f"^{owner}|{'/'.join(prefix)}", attribute, name in _LOADING))
+            if attribute == "*":
+                break
+            prefix.append(attribute)
+        return tuple(found)
 
     def _owner(self, written: str) -> str:
         """An option path's entity as `_option_paths` spells it."""
@@ -877,6 +893,13 @@ _NOT_LOADING = frozenset({"lazyload", "raiseload"})
 # Options that load nothing of what they name, or only along a path another option ends.
 _PASSING = NARROWING_NAMES | {"defaultload", "Load", "load_only", "defer", "selectin_polymorphic",
                               "with_loader_criteria"}
+
+
+def _loaded_path(item: ast.expr) -> ast.expr:
+    """`A.b` of `A.b.of_type(C)`, `A.b.and_(...)`: what the option loads."""
+    while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
+        item = item.func.value
+    return item
 
 
 def _option_name(node: ast.Call) -> str | None:

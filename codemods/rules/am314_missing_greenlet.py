@@ -35,7 +35,9 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   loads only the entity its path starts from (`selectinload(Book.author)` loads nothing of a
   Review in the same select; `Load(Book).selectinload("*")` only Book's), a `lazyload` or
   `raiseload` of it wins over a wildcard, and an `aliased(Book)` entity loads by the options
-  written on the alias (`selectinload(b.author)`);
+  written on the alias (`selectinload(b.author)`); a relationship of the object a relationship
+  leads to (`b.author.books`) loads only by a step along that path
+  (`selectinload(Book.author).selectinload(Author.books)`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a

@@ -316,7 +316,7 @@ def test_near_miss_the_alias_eager_loads_it_or_a_column_is_read(app, findings, f
 OPTIONS = """
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Load, joinedload, lazyload, raiseload, selectinload
+from sqlalchemy.orm import Load, defaultload, joinedload, lazyload, raiseload, selectinload
 
 from models import Author, Book, Review
 
@@ -348,6 +348,30 @@ async def raised(db: AsyncSession):
 async def wildcard_overridden(db: AsyncSession):
     stmt = select(Book).options(selectinload("*"), lazyload(Book.author))
     return [b.author.name for b in (await db.scalars(stmt)).all()]
+
+
+@router.get("/along_unloaded")
+async def along_unloaded(db: AsyncSession):
+    books = (await db.scalars(select(Book).options(selectinload(Book.author)))).all()
+    return [[other.title for other in b.author.books] for b in books]
+
+
+@router.get("/along_lazy")
+async def along_lazy(db: AsyncSession):
+    stmt = select(Book).options(selectinload("*"), selectinload(Book.author).lazyload(Author.books))
+    return [len(b.author.books) for b in (await db.scalars(stmt)).all()]
+
+
+@router.get("/along_loaded")
+async def along_loaded(db: AsyncSession):
+    stmt = select(Book).options(selectinload(Book.author).selectinload(Author.books))
+    return [len(b.author.books) for b in (await db.scalars(stmt)).all()]
+
+
+@router.get("/along_default")
+async def along_default(db: AsyncSession):
+    result = await db.execute(select(Review).options(joinedload(Review.author), defaultload(Review.author).selectinload(Author.books)))
+    return [len(row.Review.author.books) for row in result]
 
 
 @router.get("/own_entity")
@@ -386,6 +410,18 @@ def test_an_option_loads_only_what_it_names_on_the_entity_it_names(app, findings
     assert f"{read} (lazy load), its {entity} from the query at line " in found[0]["message"], found
 
 
-@pytest.mark.parametrize("function", ["own_entity", "wildcard", "bound_own", "raise_all_but"])
+@pytest.mark.parametrize(("function", "read"), [
+    ("along_unloaded", "b.author.books (lazy load), its Author through author of the Book from the query at line "),
+    ("along_lazy", "b.author.books (lazy load), its Author through author of the Book from the query at line "),
+])
+def test_a_relationship_of_a_related_object_loads_only_by_an_option_along_that_path(app, findings, function, read):
+    found = findings(app(OPTIONS, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert read in found[0]["message"] and "which does not load it along that path" in found[0]["message"], found
+
+
+@pytest.mark.parametrize(
+    "function", ["own_entity", "wildcard", "bound_own", "raise_all_but", "along_loaded", "along_default"]
+)
 def test_near_miss_the_option_names_the_entity_read_or_every_entity(app, findings, function):
     assert findings(app(OPTIONS, {"models.py": MODELS}), function) == []
