@@ -44,6 +44,7 @@ from async_migrate.codemods.astcollect.syntax import code_fields, dotted, string
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 UNKNOWN: tuple = ("?",)
+UNKNOWN_NODE = ast.Constant(None)  # a value bound by unpacking, which `_module_aliases` does not read
 NONE: tuple = ("none",)
 
 # Result methods after `s.scalars(stmt)` / `s.execute(stmt)` that still yield the entities.
@@ -121,6 +122,7 @@ class _Flow:
         self._awaited: set[int] = set()  # ids of the calls an `await` the flow read awaits
         self._held: str | None = None  # a method's instance parameter, when the body does not rebind it
         self._heads: dict[int, int] = {}  # id of a load on a held Session -> index of the session call
+        self._aliases: dict[str, list[ast.expr]] | None = None  # `_module_aliases`
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef, own: OwnNodes | None = None) -> None:
         # One walk of the body, which also notes what the pass below needs to know first.
@@ -714,7 +716,7 @@ class _Flow:
                 model=self.collector.resolve(self.function.qualname.rpartition(".")[0], frozenset()),
                 entity=written, receiver=True,
             )
-        if written is not None and aliases and written in self.local:
+        if written is not None and aliases and (written in self.local or written in self._module_aliases()):
             aliased = self._aliased(written)
             if aliased is not None:
                 # `b = aliased(Book)`: Book's objects, loaded with the options written on `b`
@@ -736,14 +738,15 @@ class _Flow:
     def _aliased(self, name: str) -> tuple[str | None, str] | None:
         """(the class, the key of its rows' column) of a local name bound once to
         `aliased(Model)` (`""`: none, unless given `name=`)."""
-        values = self.statements.get(name, [])
+        values = self.statements.get(name, []) if name in self.local else self._module_aliases().get(name, [])
+        local = self.local if name in self.local else frozenset()
         value = values[0] if len(values) == 1 else None
         if type(value) is not ast.Call or not value.args or type(value.args[0]) is ast.Starred:
             return None
-        if self.collector.resolve(dotted(value.func), self.local) not in ALIASED:
+        if self.collector.resolve(dotted(value.func), local) not in ALIASED:
             return None
         model = dotted(value.args[0])
-        if model is None or model.split(".")[0] in self.local:
+        if model is None or model.split(".")[0] in local:
             return None
         key = ""
         for keyword in value.keywords:
@@ -753,7 +756,29 @@ class _Flow:
                     return None  # a name given at run time: its rows' key is not known
             elif keyword.arg is None:
                 return None
-        return self.collector.resolve(model, self.local), key
+        return self.collector.resolve(model, local), key
+
+    def _module_aliases(self) -> dict[str, list[ast.expr]]:
+        """The module's own names bound at its top level to a call of `aliased` (`BookAlias =
+        aliased(Book)`), each with every value its top level assigns it."""
+        if self._aliases is None:
+            assigned: dict[str, list[ast.expr]] = {}
+            for statement in self.collector.tree.body:
+                if type(statement) is ast.Assign:
+                    targets, value = statement.targets, statement.value
+                elif type(statement) is ast.AnnAssign and statement.value is not None:
+                    targets, value = [statement.target], statement.value
+                else:
+                    continue
+                for target in targets:
+                    for name in ast.walk(target):
+                        if type(name) is ast.Name:
+                            assigned.setdefault(name.id, []).append(value if target is name else UNKNOWN_NODE)
+            self._aliases = {
+                name: values for name, values in assigned.items()
+                if any(type(v) is ast.Call and self.collector.resolve(dotted(v.func)) in ALIASED for v in values)
+            }
+        return self._aliases
 
     def _chain_options(self, node: ast.expr) -> tuple[tuple[str, str, bool], ...] | None:
         """What the `.options(...)` of a statement chain load (`select(A).where(...)
@@ -834,7 +859,7 @@ class _Flow:
 
     def _owner(self, written: str) -> str:
         """An option path's entity as `_option_paths` spells it."""
-        if written.split(".")[0] in self.local:
+        if written.split(".")[0] in self.local or written.split(".")[0] in self._module_aliases():
             return f"={written}"
         return self.collector.resolve(written, self.local) or f"={written}"
 

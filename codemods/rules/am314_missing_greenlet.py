@@ -34,8 +34,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   may reach the query, and `stmt = stmt.options(...)` only where it runs on every path to the query. An option
   loads only the entity its path starts from (`selectinload(Book.author)` loads nothing of a
   Review in the same select; `Load(Book).selectinload("*")` only Book's), a `lazyload` or
-  `raiseload` of it wins over a wildcard, and an `aliased(Book)` entity loads by the options
-  written on the alias (`selectinload(b.author)`); a relationship of the object a relationship
+  `raiseload` of it wins over a wildcard, and an `aliased(Book)` entity (a local or the module's
+  own top-level name) loads by the options written on the alias (`selectinload(b.author)`); a relationship of the object a relationship
   leads to (`b.author.books`) loads only by a step along that path
   (`selectinload(Book.author).selectinload(Author.books)`);
 - an attribute read after an awaited `commit()` on an object the handler added to the

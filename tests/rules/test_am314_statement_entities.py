@@ -254,6 +254,18 @@ from sqlalchemy.orm import aliased, selectinload
 
 from models import Author, Book
 
+EARLIER = aliased(Book)
+
+
+@router.get("/module_alias")
+async def module_alias(db: AsyncSession):
+    return [x.author.name for x in (await db.scalars(select(EARLIER))).all()]
+
+
+@router.get("/module_alias_option")
+async def module_alias_option(db: AsyncSession):
+    return [x.author.name for x in (await db.scalars(select(EARLIER).options(selectinload(EARLIER.author)))).all()]
+
 
 @router.get("/scalars")
 async def scalars(db: AsyncSession):
@@ -306,6 +318,14 @@ def test_an_aliased_class_is_its_entity_and_loads_by_the_options_on_the_alias(ap
     found = findings(app(ALIASED, {"models.py": MODELS}), function)
     assert [f["code"] for f in found] == ["AM314"], found
     assert f"{read} (lazy load), its b (aliased Book) from the query at line " in found[0]["message"], found
+
+
+def test_a_module_level_alias_is_its_class_too(app, findings):
+    root = app(ALIASED, {"models.py": MODELS})
+    found = findings(root, "module_alias")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "x.author (lazy load), its EARLIER (aliased Book) from the query at line " in found[0]["message"], found
+    assert findings(root, "module_alias_option") == []
 
 
 @pytest.mark.parametrize("function", ["alias_option", "alias_column"])
