@@ -43,6 +43,7 @@ parameters callers hand an instance of a project class (`received.py`), so
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -563,14 +564,32 @@ class Flow:
         self._enter(key)
         try:
             values |= self._declared_by(function.returns)
-            if not values:
+            if not values or self._names_interface(values):
+                declared = bool(values)
+                unseen = declared and any(not written for written, _ in function.returned_terms)
                 for expression in function.returned:
-                    values |= self.evaluate(fid, expression)
+                    returned = self.evaluate(fid, expression)
+                    unseen = unseen or (declared and not returned)
+                    values |= returned
+                if unseen and self.carries_session(fid):
+                    # the interface's lookup alone reads as the implementations it finds, or none:
+                    # what this builds from the Session may be one the analysis does not see
+                    values.add(Abstract(TAINTED, origin=f"{_short(function.qualname)}()"))
         finally:
             self._leave(key)
         result = frozenset(values)
         self._returns[fid] = result
         return result
+
+    def _names_interface(self, values: Iterable[Abstract]) -> bool:
+        """A return declared with a Protocol or abstract class: it names an interface, while what
+        the function returns is an implementation, also one the interface's lookup misses (a class
+        matching the Protocol's methods but one it inherits from a library, a `# type: ignore`d
+        return, an object built from the Session by code the analysis cannot follow)."""
+        return any(
+            v.kind == INSTANCE and v.target is not None and self.classes.is_abstract(v.target)  # type: ignore[arg-type]
+            for v in values
+        )
 
     def yielded(self, fid: FunctionId) -> Values:
         """What a generator function yields (entering its context manager gives this)."""
@@ -962,8 +981,9 @@ class Flow:
                 return self.returns(fid)
             instance = None
         found: set[Abstract] = set(self._declared_by(function.returns))
-        if found:
+        if found and not self._names_interface(found):
             return frozenset(found)
+        declared = bool(found)
         key = (fid, instance)
         if key in self._reading:
             self.cycles += 1
@@ -973,8 +993,15 @@ class Flow:
         self._enter(opened)
         try:
             receiver = f"${function.params[0].name}" if function.params and instance is not None else None
+            unseen = declared and any(not written for written, _ in function.returned_terms)
             for expression in function.returned:
-                found |= {instance} if expression == receiver else self.evaluate(fid, expression)  # type: ignore[arg-type]
+                returned: Values = (
+                    frozenset({instance}) if expression == receiver and instance is not None else self.evaluate(fid, expression)
+                )
+                unseen = unseen or (declared and not returned)
+                found |= returned
+            if unseen and self.carries_session(fid):
+                found.add(Abstract(TAINTED, origin=f"{_short(function.qualname)}()"))
         finally:
             self._leave(opened)
             self._reading.discard(key)

@@ -793,6 +793,101 @@ class MemoryItemStore(ItemStore):
     assert work.reached  # both implementations are followed
 
 
+# A Protocol declaring a method its SQL implementation gets from a library base: no project class
+# matches the Protocol, so the annotation alone would read as no implementation and no Session work.
+REPORTS = """
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from closing_lib import Closeable
+
+
+class ReportRepository(Protocol):
+    def totals(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class SqlReportRepository(Closeable):
+    def __init__(self, db: Session):
+        self.db = db
+
+    def totals(self) -> int:
+        return self.db.scalar("select count(*) from t")
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+"""
+
+
+def test_a_dependency_declared_with_a_protocol_is_read_for_what_it_returns(cli, app):
+    root = app({
+        "reports.py": REPORTS,
+        "api/reports.py": route(
+            """
+            def get_reports(db: Session = Depends(get_db_session)) -> ReportRepository:
+                return SqlReportRepository(db)
+
+
+            def get_reports_from_state(request: Request, db: Session = Depends(get_db_session)) -> ReportRepository:
+                return request.app.state.report_factory(db)
+
+
+            def build_reports(db: Session) -> ReportRepository:
+                return REPORT_FACTORIES["sql"](db)
+
+
+            def get_clock(request: Request) -> Clock:
+                return request.app.state.clock
+
+
+            @router.get("/r")
+            async def report(repo: ReportRepository = Depends(get_reports)):
+                return repo.totals()
+
+
+            @router.get("/state")
+            async def report_from_state(repo: Annotated[ReportRepository, Depends(get_reports_from_state)]):
+                return repo.totals()
+
+
+            def get_built(db: Session = Depends(get_db_session)):
+                return build_reports(db)
+
+
+            @router.get("/built")
+            async def report_built(repo=Depends(get_built)):
+                return repo.totals()
+
+
+            @router.get("/now")
+            async def now(clock: Clock = Depends(get_clock)):
+                return clock.now()
+            """,
+            "from typing import Annotated\nfrom fastapi import Request\nfrom sqlalchemy.orm import Session\n"
+            "from db.engine import get_db_session\nfrom reports import Clock, ReportRepository, SqlReportRepository\n"
+            "REPORT_FACTORIES: dict = {}",
+        ),
+    })
+    document = cli.json("phase1", root)
+    found = handler(document, "report")
+    assert found["action"] == "convert", found["reasons"]
+    assert any("SqlReportRepository.totals -> self.db.scalar()" in r for r in found["reasons"]), found["reasons"]
+    for function in ("report_from_state", "report_built"):
+        found = handler(document, function)
+        assert found["action"] == "keep", found
+        assert found["reasons"][0].startswith("unverified: ") and "the analysis cannot follow" in found["reasons"][0], (
+            found["reasons"]
+        )
+    # built from no Session: nothing to verify
+    assert handler(document, "now")["reasons"] == ["does no synchronous Session work"]
+    codes = {(f["function"], f["code"]) for f in cli.json("check", root)["findings"]}
+    assert {("report", "AM301"), ("report_from_state", "AM304"), ("report_built", "AM304")} <= codes, codes
+    assert not any(function == "now" for function, _ in codes)
+
+
 STORED_MAKER = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
