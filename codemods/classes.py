@@ -325,14 +325,53 @@ class Classes:
             return list(known)
         found = list(self.subclasses(ref))
         if self.is_protocol(ref):
-            wanted = {n for n in self.methods.get(ref, {}) if not n.startswith("__")}
+            declared = {n: fid for n, fid in self.methods.get(ref, {}).items() if not n.startswith("__")}
             for candidate in self.by_ref:
-                if candidate != ref and candidate not in found and wanted and wanted <= self._all_methods(candidate):
+                if (
+                    candidate != ref and candidate not in found and declared
+                    and set(declared) <= self._all_methods(candidate) and self._conforms(ref, candidate, declared)
+                ):
                     found.append(candidate)
         # A Protocol's implementations are every class read for its methods: asked once per
         # attribute lookup on a value of that type, they are worked out once.
         self._implementations[ref] = tuple(found)
         return found
+
+    def _conforms(self, protocol: str, candidate: str, declared: dict[str, FunctionId]) -> bool:
+        """Whether `candidate`, which has the Protocol's method names, can stand for it: no
+        Protocol itself, and no coroutine function where the Protocol declares a plain method
+        (phase two's async copy of a repository, `async def get`, has the names of the synchronous
+        Protocol it was copied from, and a call typed with that Protocol never runs it). A plain
+        method where the Protocol declares a coroutine function still counts (code the analysis
+        does not see may hand the synchronous repository to a Protocol made async in place),
+        unless another Protocol declaring those methods as the class defines them is the one it
+        implements: the synchronous Protocol beside its async copy."""
+        if self.is_protocol(candidate):
+            return False
+        lagging = False
+        for name, fid in declared.items():
+            own = self._defined(candidate, name)
+            if own is None:
+                continue
+            if self.project.functions[own][1].is_async and not self.project.functions[fid][1].is_async:
+                return False
+            lagging = lagging or not self.project.functions[own][1].is_async and self.project.functions[fid][1].is_async
+        if not lagging:
+            return True
+        for other in self.protocols():
+            if other == protocol:
+                continue
+            methods = {n: f for n, f in self.methods.get(other, {}).items() if not n.startswith("__")}
+            if set(declared) <= set(methods) and all(
+                (own := self._defined(candidate, n)) is not None
+                and self.project.functions[own][1].is_async == self.project.functions[f][1].is_async
+                for n, f in methods.items()
+            ):
+                return False
+        return True
+
+    def _defined(self, ref: str, name: str) -> FunctionId | None:
+        return next((m for cls in self.mro(ref) if (m := self.methods.get(cls, {}).get(name)) is not None), None)
 
     def _all_methods(self, ref: str) -> frozenset[str]:
         names = self._method_names.get(ref)

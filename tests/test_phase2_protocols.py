@@ -144,3 +144,188 @@ def test_near_miss_a_protocol_also_typing_code_that_stays_sync_is_left_with_a_fo
         "type the migrated code with an async Protocol of its own"
     ], follow_ups(document)
     assert serve(root, kind, CHECK) == EXPECTED
+
+
+# ------------------------------------------- a Protocol the repository implements by its methods
+
+# The domain-driven shape: the repository is declared as a Protocol that the SQLAlchemy class
+# implements without naming it, a dependency returns it declared with the Protocol, an `Annotated`
+# alias injects it, and a router that stays synchronous injects the same alias, so the repository
+# gets a parallel async class. Its copy does not implement the synchronous Protocol: the Protocol
+# gets an async copy of its own, which the twin dependency and alias are declared with.
+DOMAIN_REPOS = """
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+class ItemRepo(Protocol):
+    def add(self, obj: Item) -> Item: ...
+
+    def names(self) -> list[str]: ...
+
+
+class SqlItemRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: Item) -> Item:
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+    def names(self) -> list[str]:
+        return list(self.session.scalars(select(Item.name).order_by(Item.id)))
+"""
+DOMAIN_DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item
+from repos import ItemRepo, SqlItemRepo
+
+
+def get_item_repo(db: Session = Depends(get_db_session)) -> ItemRepo:
+    return SqlItemRepo(db)
+
+
+ItemRepoDep = Annotated[ItemRepo, Depends(get_item_repo)]
+
+
+class ItemService:
+    def __init__(self, repo: ItemRepo) -> None:
+        self.repo = repo
+
+    def create(self, name: str) -> int:
+        return self.repo.add(Item(name=name.strip(), owner_id=1)).id
+
+
+def get_item_service(repo: ItemRepoDep) -> ItemService:
+    return ItemService(repo)
+
+
+ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
+"""
+DOMAIN_ROUTES = """
+from deps import ItemRepoDep, ItemServiceDep
+
+
+@router.post("/items")
+async def add_item(name: str, service: ItemServiceDep):
+    return {"id": service.create(name)}
+
+
+@router.get("/items")
+async def item_names(repo: ItemRepoDep):
+    return repo.names()
+"""
+DOMAIN_ADMIN = """
+from fastapi import APIRouter
+
+from deps import ItemRepoDep, ItemServiceDep
+
+router = APIRouter()
+
+
+@router.get("/admin/names")
+def admin_names(repo: ItemRepoDep):
+    return repo.names()
+
+
+@router.post("/admin/items")
+def admin_add(name: str, service: ItemServiceDep):
+    return {"id": service.create(name)}
+"""
+DOMAIN_FAKE = """
+from models import Item
+
+
+class FakeItemRepo:
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+
+    def add(self, obj: Item) -> Item:
+        self.items.append(obj)
+        return obj
+
+    def names(self) -> list[str]:
+        return [i.name for i in self.items]
+"""
+
+DOMAIN_FAKE_TEST = """
+from fastapi.testclient import TestClient
+
+from deps import get_item_repo
+from main import app
+from tests.fakes import FakeItemRepo
+
+
+def test_names_on_the_fake():
+    fake = FakeItemRepo()
+    app.dependency_overrides[get_item_repo] = lambda: fake
+    client = TestClient(app)
+    client.post("/items", params={"name": "x"})
+    assert client.get("/items").json() == ["x"]
+"""
+
+
+def domain_service(service):  # type: ignore[no-untyped-def]
+    return service({
+        "repos.py": DOMAIN_REPOS, "deps.py": DOMAIN_DEPS, SUBSYSTEM: routes(DOMAIN_ROUTES),
+        "api/admin.py": DOMAIN_ADMIN, "main.py": TWO_ROUTERS,
+    })
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_protocol_implemented_by_methods_alone_gets_an_async_copy_beside_the_parallel_repository(
+    cli, service, kind
+):
+    root = domain_service(service)
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert methods_of(root, "repos.py", "ItemRepo") == {"add": False, "names": False}
+    assert methods_of(root, "repos.py", "ItemRepoAsync") == {"add": True, "names": True}
+    assert methods_of(root, "repos.py", "SqlItemRepoAsync") == {"__init__": False, "add": True, "names": True}
+    assert "class ItemRepoAsync(Protocol):" in read(root, "repos.py")
+    deps = read(root, "deps.py")
+    assert ") -> ItemRepoAsync:\n    return SqlItemRepoAsync(db)" in deps
+    assert "ItemRepoDep_async = Annotated[ItemRepoAsync, Depends(get_item_repo_async)]" in deps
+    # the service typed with the Protocol gets its parallel class, declared with the async copy
+    assert "class ItemServiceAsync:\n    def __init__(self, repo: ItemRepoAsync) -> None:" in deps
+    assert "ItemServiceDep_async = Annotated[ItemServiceAsync, Depends(get_item_service_async)]" in deps
+    assert methods_of(root, "deps.py", "ItemService") == {"__init__": False, "create": False}
+    assert "def admin_names(repo: ItemRepoDep):\n    return repo.names()" in read(root, "api/admin.py")
+    assert not [f for f in follow_ups(document) if "ItemRepo" in f], follow_ups(document)
+    # check reads the migrated routes through the async copy alone, and the sync ones are no findings
+    assert cli.json("check", root)["findings"] == []
+    script = CHECK.replace(
+        "    print(", "    admin = client.get('/admin/names').json()\n"
+        "    added = client.post('/admin/items', params={'name': 'c'}).json()\n    print("
+    ).replace('"rows": rows}', '"rows": rows, "admin": admin, "added": added}')
+    assert serve(root, kind, script) == {**EXPECTED, "admin": ["a", "b"], "added": {"id": 3}}
+
+
+def test_near_miss_a_protocol_a_test_fake_implements_too_blocks_naming_both(cli, service):
+    root = domain_service(service)
+    (root / "tests").mkdir()
+    (root / "tests" / "__init__.py").write_text("")
+    (root / "tests" / "fakes.py").write_text(DOMAIN_FAKE)
+    (root / "tests" / "test_fake.py").write_text(DOMAIN_FAKE_TEST)
+    document = apply_objects(cli, root)
+    for route in ("add_item", "item_names"):
+        found = handler(document, route)
+        assert found["action"] == "blocked", found
+        assert any(
+            "may run any of FakeItemRepo." in reason and "(tests/fakes.py), SqlItemRepo." in reason
+            and "(repos.py), and the analysis cannot tell which one runs here" in reason
+            for reason in found["reasons"]
+        ), found["reasons"]
+    assert methods_of(root, "repos.py", "ItemRepo") == {"add": False, "names": False}
+    assert "ItemRepoAsync" not in read(root, "repos.py")

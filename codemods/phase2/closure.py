@@ -924,7 +924,11 @@ def compute(
     if closure.migrated_routes:
         moving = {fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")}
         in_place = set(closure.migrated_routes) | {fid for fid, d in closure.helpers.items() if d.action == "migrate"}
-        closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place)
+        # a Protocol moving with the family implementing it (`holders._interfaces`) is rewritten there
+        families = {
+            ref for fid in moving if (holder := holders.holder_of(project, fid)) is not None for ref in holder.family
+        }
+        closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place, families)
     return closure
 
 
@@ -2570,9 +2574,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             if edge.call.index not in tables:
                 tables.add(edge.call.index)
                 found.append(_Own(AM215, edge.call.line, _table_text(edge.call)))
-            continue
-        found.append(_Own(AM217, edge.call.line, f"calls `{edge.via or 'a method'}()`, which may run "
-                          "several implementations the tool cannot tell apart"))
+    found.extend(_Own(AM217, line, text) for line, text in _uncertain_texts(project, fid, tables))
     holder = holders.holder_of(project, fid)
     if holder is not None and (fid in holder.methods or fid == holder.init):
         # Where it is built names the line to change: a service composing it (`self.audit =
@@ -3012,6 +3014,32 @@ _EVENT_REGISTRATION = frozenset({
     "sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
     "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for",
 })
+
+
+def _uncertain_texts(project: Project, fid: FunctionId, skipped: set[int]) -> list[tuple[int, str]]:
+    """Calls that may run one of several implementations (a method called on a value typed with a
+    Protocol or abstract class several project classes implement), each naming them all: moved,
+    only the implementations reached with the Session would become `async def`, while the call
+    awaits whichever one runs."""
+    texts: list[tuple[int, str]] = []
+    seen = set(skipped)  # calls through a table of classes, told apart (AM215)
+    for edge in methods.uncertain_calls(project, fid):
+        if edge.call.index in seen:
+            continue
+        seen.add(edge.call.index)
+        options = [e.callee for e in project.all_calls_from[fid] if e.call.index == edge.call.index]
+        named = []
+        for callee in sorted(set(options), key=lambda c: project.functions[c][1].qualname):
+            module, function = project.functions[callee]
+            named.append(f"{function.qualname} ({module.path})")
+        texts.append((edge.call.line, (
+            f"calls `{edge.via or 'a method'}()`, which may run any of {', '.join(named)}, and the analysis "
+            "cannot tell which one runs here; moved, only the ones reached with the Session would become "
+            "`async def`, while the call would await whichever runs (an in-memory fake a test installs "
+            "included): have the value declared with the class that holds the Session, or move the other "
+            "implementations to `async def` by hand"
+        )))
+    return texts
 
 
 def _inherited_from_outside(project: Project, fid: FunctionId, call: facts.Call) -> str | None:

@@ -44,6 +44,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEX
 # Bases that add no methods working on the Session: `class BaseRepo(Generic[ModelT], ABC)`.
 _PLAIN_BASES = frozenset({
     "object", "builtins.object", "typing.Generic", "typing_extensions.Generic", "abc.ABC",
+    "typing.Protocol", "typing_extensions.Protocol",
 })
 
 
@@ -158,9 +159,18 @@ def _composers(project: Project, holding: set[str]) -> set[str]:
                 if (cls := classes.resolve(r)) is not None
             ]
             composed = [*built, *given]
-            if composed and all(any(c in holding or c in found for c in classes.mro(o)) for o in built) and any(
-                any(c in holding or c in found for c in classes.mro(o)) for o in composed
-            ):
+
+            def holds(cls: str) -> bool:
+                if any(c in holding or c in found for c in classes.mro(cls)):
+                    return True
+                # `books: BookRepository`, a Protocol or abstract class: what it is handed is one of
+                # the implementations, each holding the Session (an in-memory fake does not)
+                implementations = classes.implementations(cls) if classes.is_abstract(cls) else []
+                return bool(implementations) and all(
+                    any(c in holding or c in found for c in classes.mro(i)) for i in implementations
+                )
+
+            if composed and all(holds(o) for o in built) and any(holds(o) for o in composed):
                 found.add(ref)
                 changed = True
     return found
@@ -224,6 +234,16 @@ def _interfaces(project: Project, root: str, family: tuple[str, ...]) -> list[st
             continue
         if all(sub in family or sub in found for sub in classes.subclasses(base)):
             found.append(base)
+    # A Protocol the family implements by its methods alone (`class BookRepository(Protocol)`,
+    # `def get_repo(db) -> BookRepository: return SqlBookRepository(db)`) is an interface as
+    # surely, when no other project class implements it (an in-memory fake in the tests does):
+    # its async copy declares what the family's async copy implements.
+    for protocol in classes.protocols():
+        if protocol in found or protocol in family or protocol in classes.mro(root):
+            continue
+        implementations = classes.implementations(protocol)
+        if root in implementations and all(c in family for c in implementations):
+            found.append(protocol)
     return found
 
 

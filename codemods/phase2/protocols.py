@@ -8,24 +8,33 @@ still declaring them synchronous runs but fails the service's type check (mypy, 
 Protocol migrates in place (so awaits what it calls through it), the Protocol's
 declarations of exactly the methods those functions reach migrated become `async def`.
 Where code that stays synchronous is typed with it as well, the Protocol is left as it is
-and a follow-up says so: one Protocol cannot describe both.
+and a follow-up says so: one Protocol cannot describe both. A Protocol only the moving class
+family implements joins that family (`holders._interfaces`) and moves with it, in place or
+as its async copy beside the parallel classes; it is left to that reading here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from async_migrate.codemods.project import FunctionId, Project
 
 
 def plan(
-    project: Project, migrated: set[FunctionId], in_place: set[FunctionId]
+    project: Project, migrated: set[FunctionId], in_place: set[FunctionId], families: Iterable[str] = ()
 ) -> tuple[set[FunctionId], list[str]]:
     """(the Protocol declarations that become `async def`, follow-ups). `migrated` are the
     functions that end up `async def` somewhere (in place, as a twin or in a parallel class);
-    `in_place` those that become `async def` themselves, so their calls are awaited."""
+    `in_place` those that become `async def` themselves, so their calls are awaited. `families`:
+    the classes moving as a family (`holders.py`), Protocols their classes alone implement among
+    them, which move with the family (in place, or as its parallel async Protocol)."""
     classes = project.flow.classes
     moving: set[FunctionId] = set()
     notes: list[str] = []
+    skipped = set(families)
     for ref in classes.protocols():
+        if ref in skipped:
+            continue
         declared = {n: fid for n, fid in classes.methods.get(ref, {}).items() if not n.startswith("__")}
         users = _users(project, ref, set(declared))
         reached = {
