@@ -929,6 +929,7 @@ def compute(
             ref for fid in moving if (holder := holders.holder_of(project, fid)) is not None for ref in holder.family
         }
         closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place, families)
+        closure.follow_ups.extend(_unverified_on_the_loop(project, closure.migrated_routes))
     return closure
 
 
@@ -2084,6 +2085,24 @@ def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own, route: Fun
     if fid != route and named and not blocker.whole_class and not blocker.message.startswith("`"):
         return Reason(blocker.rule.code, f"{where}: `{qualname}` {blocker.message}")
     return blocker.reason(where)
+
+
+def _unverified_on_the_loop(project: Project, routes: Iterable[FunctionId]) -> list[str]:
+    """Routes that ran in the threadpool (`def`) and reach a call the analysis cannot verify (a
+    domain event handler taken from a registry, a method of an object built by unseen code): moved
+    onto the event loop, that call runs there now, and `check` reports it (AM304)."""
+    notes = []
+    for route in sorted(routes):
+        module, function = project.functions[route]
+        chain = project.unverified_chains.get(route)
+        if function.is_async or not chain:
+            continue
+        notes.append(
+            f"{module.path}:{function.line}: {function.qualname} now runs on the event loop, and so does what it "
+            f"reaches that the analysis cannot verify: {' -> '.join(chain)}; `check` reports it (AM304) until it "
+            "is shown to do no synchronous Session work or blocking I/O (or run it with `run_in_threadpool`)"
+        )
+    return notes
 
 
 def _where(project: Project, fid: FunctionId, line: int) -> str:
