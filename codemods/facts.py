@@ -519,6 +519,9 @@ class Registration(_Fact):
     held: str | None = None
     # An include in a loop over a display of another module: how each element of it is included.
     looped: LoopInclude | None = None
+    # `app.add_api_route(...)` on a local the registering function builds (`app = FastAPI()` in an
+    # application factory): the resolved reference of what made it, as `Decorator.router_call`.
+    router_call: str | None = None
     # `router.add_api_route(..., route.endpoint)` for `route` taken from `router.routes` (a
     # class-based-view decorator registering a class's methods again): the endpoint is a route the
     # same router already serves, analysed where it was registered first.

@@ -329,6 +329,8 @@ class Routes:
             added = self._added(handler)
             if added is not None and added.held is not None:
                 return self._held(added.held) is None
+            if added is not None and added.router_call is not None:  # an application the function builds is served at its root
+                return (self.project.canonical(added.router_call) or "") not in APPLICATION_TYPES
             return added is not None and added.base is None and added.receiver is not None
         if decorator.held is not None:
             return self._held(decorator.held) is None

@@ -310,6 +310,36 @@ def test_a_mounted_application_serves_its_routes_under_the_mount_path(cli, proje
     assert "stats (route GET /v2/stats)" in cli("scan", root).output
 
 
+# An application factory handing the mounted application its state before mounting it, and adding
+# a route to the application it builds by hand. The store into `v2.sub.state` made the module-level
+# application a local of the factory, so the mount named no application and every application's
+# routes lost their prefix; the route added by hand was taken for one on an unread router.
+FACTORY_MAIN = (
+    "from fastapi import FastAPI\nfrom core.dependencies import session_dependency\nfrom v2 import sub\n\n"
+    "async def health(session: session_dependency):\n    return session.execute('select 1').all()\n\n"
+    "def create_app(settings) -> FastAPI:\n    application = FastAPI()\n    application.state.settings = settings\n"
+    "    sub.state.settings = application.state.settings\n"
+    "    application.add_api_route('/health', health, methods=['GET'])\n"
+    "    application.mount('/v2', sub)\n    return application\n"
+)
+
+
+def test_an_application_factory_storing_into_the_mounted_application_keeps_every_path(cli, project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "v2.py": SUB_APP, "main.py": FACTORY_MAIN})
+    document = cli.json("scan", root)
+    assert paths(document) == {"read_item": "/v2/shop/items/{item_id}", "stats": "/v2/stats", "health": "/health"}
+    assert not any(h.get("path_incomplete") for h in document["handlers"]), document["handlers"]
+
+
+def test_near_miss_a_route_added_to_a_router_a_function_builds_stays_incomplete(cli, project, app_files):
+    main = FACTORY_MAIN.replace("    application.add_api_route(", "    extra = APIRouter(prefix=settings.prefix)\n"
+                                "    application.include_router(extra)\n    extra.add_api_route(").replace(
+        "from fastapi import FastAPI", "from fastapi import APIRouter, FastAPI")
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "v2.py": SUB_APP, "main.py": main})
+    document = cli.json("scan", root)
+    assert {h["function"] for h in document["handlers"] if h.get("path_incomplete")} == {"health"}
+
+
 @pytest.mark.parametrize(
     "mount",
     ["PREFIX = '/v' + '2'\napp.mount(PREFIX, v2.sub)\n", "app.mount('/v2', v2.make_sub())\n"],

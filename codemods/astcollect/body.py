@@ -613,6 +613,19 @@ _BRANCHES = (ast.If, ast.Try, ast.TryStar, ast.ExceptHandler, ast.For, ast.Async
 _TARGETS = (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)
 
 
+def _bound_names(target: ast.expr) -> set[str]:
+    """The names an assignment target binds: `a`, `a, *b`; none for `admin_app.state.x = ...` or
+    `CACHE[k] = ...`, which store into what a name already holds (a module-level application
+    stays the module's)."""
+    if type(target) is ast.Name:
+        return {target.id}
+    if type(target) in (ast.Tuple, ast.List):
+        return {name for element in target.elts for name in _bound_names(element)}  # type: ignore[attr-defined]
+    if type(target) is ast.Starred:
+        return _bound_names(target.value)
+    return set()
+
+
 def _locals_and_calls(
     node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function
 ) -> tuple[frozenset[str], list[tuple[ast.Call, bool]]]:
@@ -626,11 +639,11 @@ def _locals_and_calls(
         kind = type(current)
         if kind is ast.Assign:
             for target in current.targets:  # type: ignore[attr-defined]
-                local.update(free_names(target))
+                local.update(_bound_names(target))
         elif isinstance(current, _TARGETS):
-            local.update(free_names(current.target))
+            local.update(_bound_names(current.target))
         elif kind is ast.withitem and current.optional_vars is not None:  # type: ignore[attr-defined]
-            local.update(free_names(current.optional_vars))  # type: ignore[attr-defined]
+            local.update(_bound_names(current.optional_vars))  # type: ignore[attr-defined]
         elif kind is ast.ExceptHandler and current.name:  # type: ignore[attr-defined]
             local.add(current.name)  # type: ignore[attr-defined]
         elif kind is ast.alias and current.asname:  # type: ignore[attr-defined]
@@ -2123,8 +2136,13 @@ def _included_routers(
         if _routing_call(call, local, made, annotations):
             # a loop variable here is this function's own, not the module's
             module_loops, collector.loops = collector.loops, loops
+            before = len(collector.facts.registrations)
             collector.registration(call, local, method, nested, held)
             collector.loops = module_loops
+            receiver = call.func.value if type(call.func) is ast.Attribute else None
+            if type(receiver) is ast.Name and receiver.id in local and made.get(receiver.id):
+                for added in collector.facts.registrations[before:]:
+                    added.router_call = made[receiver.id]
         func = call.func
         if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):
             continue
