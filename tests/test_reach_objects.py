@@ -883,7 +883,12 @@ def test_a_dependency_declared_with_a_protocol_is_read_for_what_it_returns(cli, 
         )
     # built from no Session: nothing to verify
     assert handler(document, "now")["reasons"] == ["does no synchronous Session work"]
-    codes = {(f["function"], f["code"]) for f in cli.json("check", root)["findings"]}
+    checked = cli.json("check", root)["findings"]
+    codes = {(f["function"], f["code"]) for f in checked}
+    assert all(
+        "have what builds it return a project class the analysis reads" in f["message"]
+        for f in checked if f["code"] == "AM304"
+    ), checked
     assert {("report", "AM301"), ("report_from_state", "AM304"), ("report_built", "AM304")} <= codes, codes
     assert not any(function == "now" for function, _ in codes)
 
