@@ -432,12 +432,8 @@ def held_opening(
 ) -> tuple[str, int] | None:
     """`session = self.factory()` in a `__call__` session dependency (`get_db =
     SessionDependency(SessionLocal)`): the opening call as written and its line, or None."""
-    found = function_node(texts, module, function)
-    if found is None:
-        return None
-    text, node = found
-    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    return _read_provider(project, texts, module, function, text, node).held_opened
+    reader = _provider_of(project, texts, module, function)
+    return reader.held_opened if reader is not None else None
 
 
 def app_state_maker(
@@ -445,12 +441,17 @@ def app_state_maker(
 ) -> str | None:
     """`request.app.state.sessionmaker` when a session dependency opens its Session from what its
     `Request` parameter's application keeps on its state, as written; None otherwise."""
+    reader = _provider_of(project, texts, module, function)
+    return reader.app_state if reader is not None else None
+
+
+def _provider_of(project: Project, texts: Texts, module: facts.Module, function: facts.Function) -> _Provider | None:
     found = function_node(texts, module, function)
     if found is None:
         return None
     text, node = found
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    return _read_provider(project, texts, module, function, text, node).app_state
+    return _read_provider(project, texts, module, function, text, node)
 
 
 def _read_provider(
