@@ -1236,3 +1236,41 @@ def test_near_miss_tests_overriding_the_async_session_dependency_too_pass(cli, r
     ))
     code, document = run_verify(cli, repo_app, "--no-contract")
     assert code == 0 and document["tests"]["override_gaps"] == [], document["tests"]
+
+
+def test_the_guard_sees_blocking_on_a_trio_loop(tmp_path, monkeypatch):
+    # anyio's pytest plugin runs the tests (and the app, through httpx's ASGITransport) on trio
+    # when `anyio_backend` says so: no asyncio loop runs, yet a Session call there blocks the loop.
+    import importlib.util
+    import types
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
+    guard = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(guard)  # type: ignore[union-attr]
+    watcher = guard._Guard()
+    watcher.root = tmp_path
+    running = {"trio": True}
+
+    def current_trio_token():
+        if not running["trio"]:
+            raise RuntimeError("must be called from async context")
+        return object()
+
+    trio = types.ModuleType("trio")
+    trio.lowlevel = types.SimpleNamespace(current_trio_token=current_trio_token)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "trio", trio)
+    token = guard._request.set(guard._Request({"type": "http", "method": "GET", "path": "/items"}))
+    application: dict = {"watcher": watcher}
+    exec(compile("def list_items():\n    watcher.blocking('SQL execute (SELECT)')\n", str(tmp_path / "api.py"), "exec"),
+         application)
+    try:
+        application["list_items"]()
+        (event,) = watcher.take()
+        assert event["kind"] == "blocking" and event["where"] == "api.py:2 in list_items"
+        # near miss: a threadpool worker (a `def` route) runs no trio loop
+        running["trio"] = False
+        application["list_items"]()
+        assert watcher.take() == []
+    finally:
+        guard._request.reset(token)

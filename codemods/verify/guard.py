@@ -240,7 +240,7 @@ class _Guard:
         that opens a Session on the synchronous engine blocks the loop all the same."""
         if getattr(self.local, "busy", False):
             return
-        if asyncio._get_running_loop() is None:
+        if not _on_event_loop():
             return
         request = _request.get()
         if request is None or (_in_sqlalchemy_greenlet() and not sync_driver):
@@ -302,6 +302,22 @@ class _Guard:
         self.installed["sqlalchemy"] = _install_sqlalchemy(self)
         self.installed["blockbuster"] = _install_blockbuster(self)
         self.installed["never-awaited"] = _install_unawaited(self)
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread runs an event loop at the moment: asyncio's, or trio's, which anyio's
+    pytest plugin runs the tests on when `anyio_backend` says "trio" (Starlette serves on either).
+    The threadpool's workers run neither."""
+    if asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_trio_token()
+    except (RuntimeError, AttributeError):
+        return False
+    return True
 
 
 def _collected(frame: FrameType) -> bool:
