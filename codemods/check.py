@@ -77,6 +77,7 @@ from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import expired_reads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import (
     coroutine_tasks,
@@ -602,6 +603,8 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         module, callee = project.functions[edge.callee]
         if not callee.is_async or callee.is_generator:
             continue  # an async generator is iterated (`async for`, a StreamingResponse), never awaited
+        if may_be_plain(project, handler.id, call):
+            continue
         text = f"{module.name}.{callee.qualname}(...)"
         if wrapper is not None:
             text = f"{wrapper}({text})"
@@ -955,6 +958,8 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
             if call.argument_of is not None and not never_runs(project, function, call.argument_of):
                 continue
             if not (call.discarded or call.condition or call.dropped or handed) or call.held_in is not None:
+                continue
+            if may_be_plain(project, fid, call):
                 continue
             text = _lost_coroutine(project, edge.callee)
             if text is not None and call.unrun_reads:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.dispatch import READERS, UNREAD
+from async_migrate.codemods.astcollect.by_name import UNKNOWN
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, READERS, UNREAD
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -99,6 +100,13 @@ class Containers:
             if source == UNREAD:
                 unread = unread or "an element of the display it loops over, which the analysis cannot read"
                 continue
+            if source.startswith(BY_NAME):
+                # `getattr(crud, name)(db)`: any function the module holds may be the one that runs
+                held_functions = module_functions(self.project, source[len(BY_NAME):])
+                for module, function in held_functions or ():
+                    if (module.name, function.key) not in targets:
+                        targets.append((module.name, function.key))
+                continue
             if source.startswith("self."):
                 continue  # a table the instance holds: judged with its class (`Project.own_unverified`)
             home = self.home(source)
@@ -151,3 +159,42 @@ class Containers:
         if not methods:
             return ()
         return methods[0] if certain and len(methods) == 1 else None
+
+
+def module_functions(project: Project, looked_up: str) -> list[tuple[facts.Module, facts.Function]] | None:
+    """The project functions a lookup by name on `looked_up` may find: those a project module
+    defines or imports (`from crud import *` too, followed); every project function for a module
+    named at run time (`import_module(name)`). None for an object that is no project module."""
+    if looked_up == UNKNOWN:
+        return [(module, function) for module in project.modules.values() for function in module.functions]
+    if looked_up not in project.modules:
+        return None
+    found: list[tuple[facts.Module, facts.Function]] = []
+    seen: set[str] = set()
+    todo = [looked_up]
+    while todo:
+        name = todo.pop()
+        module = project.modules.get(name)
+        if module is None or name in seen:
+            continue
+        seen.add(name)
+        found += [(module, function) for function in module.functions]
+        for local, ref in module.imports.items():
+            if local == "*":
+                todo += ref.split(",")
+                continue
+            target = project.function(ref)
+            if target is not None:
+                found.append(target)
+    return found
+
+
+def may_be_plain(project: Project, fid: FunctionId, call: facts.Call) -> bool:
+    """A call of a value picked at run time (`getattr(crud, name)(db)`, `TABLE[kind]()`) in `fid`
+    where one of the functions it may run is no coroutine function: not awaiting it may be right."""
+    if not call.dispatch:
+        return False
+    return any(
+        edge.call is call and not project.functions[edge.callee][1].is_async
+        for edge in project.all_calls_from.get(fid, ())
+    )

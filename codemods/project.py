@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.dispatch import BY_NAME
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
@@ -389,7 +390,7 @@ class Project:
                     if call.callee:
                         add(call.callee)
                     if call.dispatch:
-                        refs.update(source.lstrip("=") for source in call.dispatch)
+                        refs.update(source.lstrip("=@") for source in call.dispatch)
                 for param in function.params:
                     if param.annotation:
                         refs.update(param.annotation)
@@ -1616,6 +1617,11 @@ class Project:
                 if call.dispatch:
                     # any value of the container may run: each is a possible target, none certain
                     passed = self._passed_sessions(flow, fid, call, names)
+                    looked = [s[len(BY_NAME):] for s in call.dispatch if s.startswith(BY_NAME)]
+                    if looked:
+                        flow.by_name[id(call)] = (
+                            f"`{call.spelled}` may find any function {', '.join(f'`{ref}`' for ref in looked)} holds"
+                        )
                     for target in self.containers.dispatch(call).targets:
                         found.append(Edge(fid, target, call, _map_args(self, passed, target), call.spelled, False))
                 direct = self._callee(module, call) if call.func is None and call.callee is not None else None

@@ -96,7 +96,7 @@ def test_shared_block_names_the_lookup_by_name(cli, service):
     document = apply(cli, root, "--shared", "block")
     found = handler(document, "find")
     assert (found["action"], found["codes"]) == ("blocked", ["AM218"]), found
-    assert "crud.find_user, which is shared with a value reference in tasks (by name: `getattr(crud, ...)`)" in (
+    assert "crud.find_user, which is shared with tasks.run_named, a value reference in tasks (by name: `getattr(crud, ...)`)" in (
         found["reasons"][0]
     )
     assert (root / "crud.py").read_text() == dedent(CRUD)

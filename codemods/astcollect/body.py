@@ -1354,6 +1354,13 @@ class BodyScanner:
             here = local | self.scoped[id(call)] if id(call) in self.scoped else local
             resolved: list[str] = []
             for written in sources:
+                if written.startswith(dispatch.BY_NAME):
+                    # the object looked up: a local one is no module of the project, never followed
+                    looked = written[1:]
+                    ref = resolve(looked, here) if looked else self.collector.name
+                    if ref is not None and dispatch.BY_NAME + ref not in resolved:
+                        resolved.append(dispatch.BY_NAME + ref)
+                    continue
                 inline = written.startswith("=")
                 ref = written if written == dispatch.UNREAD else resolve(written.lstrip("="), here)
                 if ref is None:  # a local: an inline display's element cannot be read; a local container is not followed

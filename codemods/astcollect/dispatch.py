@@ -66,9 +66,19 @@ def _plain(node: ast.AST) -> bool:
                for part in ast.walk(node))
 
 
+# A source naming an object looked up by name at run time (`getattr(crud, name)`): BY_NAME + the
+# object as written, resolved by the project to every function the module holds.
+BY_NAME = "@"
+
+
 def accessed(node: ast.expr) -> str | None:
     """The container `TABLE[kind]`, `TABLE[a][b]` or `TABLE.get(kind)` takes a value out of, as
-    written, when it is a dotted name."""
+    written, when it is a dotted name; BY_NAME and the object for a lookup by name on it
+    (`getattr(crud, name)`, `vars(crud)[name]`, `crud.__dict__.get(name)`, `globals()[name]`
+    with BY_NAME alone for the module's own globals)."""
+    looked = _by_name(node)
+    if looked is not None:
+        return looked
     if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "get":
         return dotted(node.func.value)
     if type(node) is not ast.Subscript:
@@ -76,6 +86,30 @@ def accessed(node: ast.expr) -> str | None:
     while type(node) is ast.Subscript:
         node = node.value
     return dotted(node)
+
+
+def _by_name(node: ast.expr) -> str | None:
+    if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id == "getattr":
+        if len(node.args) >= 2 and not (type(node.args[1]) is ast.Constant and isinstance(node.args[1].value, str)):
+            written = dotted(node.args[0])
+            return None if written is None else BY_NAME + written
+        return None
+    if type(node) is ast.Subscript:
+        holder: ast.expr = node.value
+    elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "get":
+        holder = node.func.value
+    else:
+        return None
+    if type(holder) is ast.Attribute and holder.attr == "__dict__":
+        written = dotted(holder.value)
+        return None if written is None else BY_NAME + written
+    if type(holder) is ast.Call and type(holder.func) is ast.Name and not holder.keywords:
+        if holder.func.id == "globals" and not holder.args:
+            return BY_NAME
+        if holder.func.id == "vars" and len(holder.args) == 1:
+            written = dotted(holder.args[0])
+            return None if written is None else BY_NAME + written
+    return None
 
 
 def iterated(node: ast.expr) -> ast.expr:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.astcollect import by_name
-from async_migrate.codemods.astcollect.dispatch import UNREAD
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, UNREAD
+from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
@@ -1682,7 +1682,7 @@ def value_references(project: Project) -> dict[FunctionId, list[str]]:
                 if target is not None:
                     add(target, module.name)
             for looked_up, spelled in module.by_name:
-                for target in _held_functions(project, looked_up):
+                for target in module_functions(project, looked_up) or ():
                     add(target, f"{module.name} (by name: `{spelled}`)")
         cached = project.derived["phase2.value_references"] = found
     return cached  # type: ignore[return-value]
@@ -1706,32 +1706,6 @@ def module_level_callers(project: Project) -> dict[FunctionId, list[str]]:
                         users.append(where)
         cached = project.derived["phase2.module_level_callers"] = found
     return cached  # type: ignore[return-value]
-
-
-def _held_functions(project: Project, looked_up: str) -> list[tuple[facts.Module, facts.Function]]:
-    """The project functions a lookup by name on `looked_up` may find: those a project module
-    defines or imports (`from crud import *` too, followed); every project function for a module
-    named at run time (`import_module(name)`). None for an object that is no project module."""
-    if looked_up == by_name.UNKNOWN:
-        return [(module, function) for module in project.modules.values() for function in module.functions]
-    found: list[tuple[facts.Module, facts.Function]] = []
-    seen: set[str] = set()
-    todo = [looked_up]
-    while todo:
-        name = todo.pop()
-        module = project.modules.get(name)
-        if module is None or name in seen:
-            continue
-        seen.add(name)
-        found += [(module, function) for function in module.functions]
-        for local, ref in module.imports.items():
-            if local == "*":
-                todo += ref.split(",")
-                continue
-            target = project.function(ref)
-            if target is not None:
-                found.append(target)
-    return found
 
 
 def _outside_callers(project: Project, fid: FunctionId, members: set[FunctionId]) -> list[FunctionId]:
@@ -2586,8 +2560,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     elif function.decorators and fid not in _handler_ids(project):
         found.extend(_Own(AM217, line, message) for line, message in methods.function_decorators(project, fid))
     tables: set[int] = set()
-    for edge in methods.uncertain_calls(project, fid):
-        if edge.call.dispatch and edge.call.spelled and edge.session_args:
+    uncertain = methods.uncertain_calls(project, fid)
+    # a call through a table handing the Session to some of what it may run: one reason for the call
+    handing = {edge.call.index for edge in uncertain if edge.call.dispatch and edge.call.spelled and edge.session_args}
+    for edge in uncertain:
+        if edge.call.index in handing:
             # each entry of the table is followed (its `__init__`, inherited or not), yet neither the
             # call through the table nor what the object it builds runs is pointed at async code
             if edge.call.index not in tables:
@@ -2992,7 +2969,14 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
 def _table_text(call: facts.Call) -> str:
     """`PROVIDERS[name](db)`, `self.providers[name](db)`: the project's own table, no library call
     to map; and the value it builds is not followed to the methods called on it."""
-    tables = sorted({d.rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith("=") and d != UNREAD})
+    tables = sorted({d.rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith(("=", BY_NAME)) and d != UNREAD})
+    looked = sorted({d[len(BY_NAME):].rsplit(".", 1)[-1] for d in call.dispatch if d.startswith(BY_NAME)})
+    if looked:
+        return (
+            f"passes the Session to `{call.spelled}()`, a function looked up by name at run time on "
+            f"{', '.join(f'`{t}`' for t in looked)}, which phase two does not point at async counterparts: "
+            "call the function by its name there (a dict of the async twins, say), or migrate the route by hand"
+        )
     return (
         f"passes the Session to `{call.spelled}()`, a class or function picked at run time out of "
         f"{', '.join(f'`{t}`' for t in tables) or 'a container'}, which phase two does not point at async "

@@ -45,6 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
@@ -654,6 +655,8 @@ def _unawaited_callers(
             continue  # an async generator (an `@asynccontextmanager` twin): its call makes no coroutine
         if edge.caller not in checked and edge.callee not in became_async:
             continue
+        if may_be_plain(after, edge.caller, edge.call):
+            continue  # `getattr(crud, name)(db)`: the synchronous original, also still there, may be meant
         caller_module, caller = after.functions[edge.caller]
         if _wrapped(caller, edge.call, after):
             continue

@@ -548,3 +548,59 @@ def test_near_miss_its_async_subclass_holds_the_async_session_not_the_sync_one(g
     # The shared `__init__` is handed a Session by `SyncBooks(db)`; `AsyncBooks(Repository[AsyncSession])`
     # still holds the AsyncSession its route builds it with, and awaits it.
     assert findings(generic_repositories, "async_count") == []
+
+
+# A package re-exporting its helpers (`from .books import *`), one of which opens its own Session:
+# a function looked up by name on it at run time may be that one.
+BY_NAME_FILES = {
+    "shop/__init__.py": "",
+    "shop/crud/__init__.py": "from .labels import *  # noqa: F403\nfrom .stats import total\n",
+    "shop/crud/labels.py": '__all__ = ["label"]\n\n\ndef label() -> str:\n    return "books"\n',
+    "shop/crud/stats.py": COUNTS.replace("article_count", "total"),
+    "shop/plain.py": 'def label() -> str:\n    return "books"\n',
+}
+
+
+@pytest.mark.parametrize("lookup", [
+    "getattr(crud, name)()",
+    "vars(crud)[name]()",
+    "crud.__dict__.get(name)()",
+    "run_it(name)",
+])
+def test_a_function_looked_up_by_name_on_a_project_package_is_an_am301_finding(app, findings, reported, lookup):
+    root = app(
+        f"""
+        from shop import crud
+
+
+        def run_it(name: str):
+            fn = getattr(crud, name)
+            return fn()
+
+
+        @router.get("/run/{{name}}")
+        async def run(name: str):
+            return {{"value": {lookup}}}
+        """,
+        BY_NAME_FILES,
+    )
+    (finding,) = findings(root, "run")
+    assert finding["code"] == "AM301"
+    shown = "api.items.run_it(...)" if lookup.startswith("run_it") else "maybe shop.crud.stats.total(...)"
+    assert shown in finding["message"], finding["message"]
+    assert reported(root, "run", "phase1")["action"] == "convert"
+
+
+def test_near_miss_a_lookup_by_name_on_a_module_without_session_work_is_no_finding(app, findings):
+    root = app(
+        """
+        from shop import plain
+
+
+        @router.get("/run/{name}")
+        async def run(name: str):
+            return {"value": getattr(plain, name)()}
+        """,
+        BY_NAME_FILES,
+    )
+    assert findings(root, "run") == []

@@ -496,3 +496,28 @@ def test_a_coroutine_handed_to_a_builtin_that_never_runs_it_is_am311(app, findin
 
 def test_near_miss_a_coroutine_handed_to_what_runs_it_is_no_am311(app, findings):
     assert findings(app(IDLE, FILES), "shielded") == []
+
+
+def test_near_miss_a_function_looked_up_by_name_that_may_be_synchronous_is_no_am311(app, findings):
+    # crud holds a coroutine function beside the synchronous one the `def` route means to run
+    crud = (
+        "from sqlalchemy import text\nfrom sqlalchemy.ext.asyncio import AsyncSession\nfrom sqlalchemy.orm import Session\n\n\n"
+        "def count(db: Session) -> int:\n    return db.scalar(text('select 1'))\n\n\n"
+        "async def count_async(db: AsyncSession) -> int:\n    return await db.scalar(text('select 1'))\n"
+    )
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy.orm import Session
+
+        import crud
+        from db.engine import get_db_session
+
+
+        @router.get("/run/{name}")
+        def run(name: str, db: Session = Depends(get_db_session)):
+            return {"value": getattr(crud, name)(db)}
+        """,
+        {"crud.py": crud},
+    )
+    assert [f["code"] for f in findings(root, "run")] == []
