@@ -78,6 +78,14 @@ class _StatementsGatherUnusedImports(QuickMatcherScan, GatherUnusedImportsVisito
     def on_visit(self, node: cst.CSTNode) -> bool:
         return super().on_visit(node) and isinstance(node, _STATEMENT_LEVEL)
 
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        # libcst passes over `from . import deps` (no module written): a rewrite that leaves it
+        # unused would leave it in place
+        if node.module is None and node.relative and not isinstance(node.names, cst.ImportStar):
+            self.handle_import(node)
+            return False
+        return super().visit_ImportFrom(node)
+
 
 class StatementsRemoveImports(QuickMatcherScan, RemoveImportsVisitor):
     def visit_Module(self, node: cst.Module) -> None:

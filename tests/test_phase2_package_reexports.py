@@ -289,3 +289,85 @@ def test_an_eager_load_names_the_class_as_the_module_imports_it_through_its_pack
             print(json.dumps(client.get("/books/2/author").json()))
     """)
     assert result == {"title": "Beta", "author": "Ann"}
+
+
+# A package layout reaching its dependencies through relative imports and a star re-export
+# (`from .deps import *` with `__all__`), the router importing the package itself (`from . import deps`).
+STAR_DEPS = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Author
+
+__all__ = ["Db", "current_author", "CurrentAuthor"]
+
+Db = Annotated[Session, Depends(get_db_session)]
+
+
+def current_author(session: Db) -> Author:
+    return session.get(Author, 1)
+
+
+CurrentAuthor = Annotated[Author, Depends(current_author)]
+"""
+STAR_ROUTER = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from models import Book
+
+from . import CurrentAuthor, current_author, deps
+
+router = APIRouter()
+
+
+@router.get("/me")
+def me(session: deps.Db, author=Depends(current_author)):
+    return {"name": author.name, "books": len(session.scalars(select(Book)).all())}
+
+
+@router.get("/me-too")
+def me_too(session: deps.Db, author: CurrentAuthor):
+    return {"name": author.name, "books": len(session.scalars(select(Book)).all())}
+
+
+@router.get("/count")
+def count(session: deps.Db):
+    return {"books": len(session.scalars(select(Book)).all())}
+"""
+
+
+def test_twins_through_a_star_re_export_join_all_and_leave_no_unused_relative_import(cli, project, app_files):
+    root = project({
+        **app_files, "db/engine.py": RUNTIME_ENGINE, "models.py": MODELS,
+        "api/__init__.py": "from .deps import *  # noqa: F403\nfrom .deps import __all__  # noqa: F401\n",
+        "api/deps.py": STAR_DEPS, "api/items.py": STAR_ROUTER,
+    })
+    document = cli.json("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    assert [handler(document, n)["action"] for n in ("me", "me_too", "count")] == ["migrate"] * 3, document
+    deps = (root / "api/deps.py").read_text()
+    # the star import in the package follows `__all__`: each twin joins its original there
+    exported = deps.split("__all__ = ", 1)[1].split("\n", 1)[0]
+    assert exported == '["Db", "current_author", "current_author_async", "CurrentAuthor", "CurrentAuthor_async"]', deps
+    router = (root / "api/items.py").read_text()
+    # neither name the rewrite stopped reading is left imported (ruff's F401)
+    assert "current_author," not in router and "import current_author\n" not in router, router
+    assert "from . import deps\n" in router and "CurrentAuthor," not in router, router
+    result = run_python(root, """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        import api
+        from api.items import router
+
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            got = [client.get("/me").json(), client.get("/me-too").json(), client.get("/count").json()]
+        got.append(callable(getattr(api, "current_author_async", None)))
+        print(json.dumps(got))
+    """)
+    assert result == [{"name": "Ann", "books": 2}, {"name": "Ann", "books": 2}, {"books": 2}, True]

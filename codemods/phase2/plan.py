@@ -595,6 +595,7 @@ def _write_alias_twins(plans: dict[str, FilePlan], pending: dict, used: set[str]
         plan = plans.setdefault(path, FilePlan())
         plan.alias_twins.append(entry)
         plan.imports.update(needs)
+        plan.exports.add((entry[0], entry[1]))  # beside the alias in a literal `__all__`
 
 
 def _free_alias(project: Project, name: str, taken: set[str]) -> str:
@@ -691,9 +692,11 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
                 renamed, imported = via
                 renames[renamed] = twins[target]
                 plan.imports.add((home.name, twins[target]))
+                plans.setdefault(home.path, FilePlan()).exports.add((dep.name, twins[target]))
                 _unused(plan, module, imported)
             else:  # `Depends(deps.get_user)` through a package re-exporting it: it re-exports the twin
                 _re_export_twin(project, plans, ref, home.name, dep.name, twins[target])
+                _unused(plan, module, ref)
             continue
         alias = aliases.get(project.canonical(ref) or "")
         if alias is not None:
@@ -708,6 +711,7 @@ def _redepend(project, module, refs, renames: dict[str, str], plan, twins, alias
                 _unused(plan, module, reached[1])
             elif home_name != module.name:
                 _re_export_twin(project, plans, ref, home_name, alias_name, twin)
+                _unused(plan, module, ref)  # `from . import deps` for `Depends(deps.get_db)`
 
 
 def _re_export_twin(project: Project, plans: dict[str, FilePlan], ref: str, home: str, name: str, twin: str) -> None:
@@ -715,8 +719,16 @@ def _re_export_twin(project: Project, plans: dict[str, FilePlan], ref: str, home
     app.api.deps import CurrentUser` in `app/api/__init__.py`): each imports the twin as well,
     so the renamed reference finds it."""
     via, _, written = ref.rpartition(".")
+    if home in project.modules:
+        # `__all__ = ["get_user", ...]` in its module: the twin is exported beside it (star imports)
+        plans.setdefault(project.modules[home].path, FilePlan()).exports.add((name, twin))
+    module, local = project.modules.get(via), written
     for path, source in (re_export_chain(project, via, written, home, name) if via and via != home else None) or []:
         plans.setdefault(path, FilePlan()).imports.add((source, twin))
+        if module is not None:
+            plans[path].exports.add((local, twin))
+            local = module.imports.get(local, "").rpartition(".")[2]
+            module = project.modules.get(source)
 
 
 def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inline, plans) -> None:

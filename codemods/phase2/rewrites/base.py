@@ -173,3 +173,9 @@ def unused(plan: FilePlan, module: facts.Module, ref: str) -> None:
         elif ref.startswith(imported + ".") and "." not in imported and local != "*":
             # `import asyncio` for `asyncio.to_thread`: the module import ("" for no name)
             plan.maybe_unused.add((imported, "", None if local == imported else local))
+        elif ref.startswith(imported + ".") and local != "*":
+            # `from . import deps` (or `import app.deps as deps`) for `deps.get_db`: whichever
+            # statement it is; the other names nothing
+            source, _, name = imported.rpartition(".")
+            plan.maybe_unused.add((source, name, None if local == name else local))
+            plan.maybe_unused.add((imported, "", None if local == imported else local))
