@@ -6,6 +6,7 @@ thing in the working tree (the after side) and runs `async-migrate verify` on it
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -1276,3 +1277,52 @@ def test_the_guard_sees_blocking_on_a_trio_loop(tmp_path, monkeypatch):
         assert watcher.take() == []
     finally:
         guard._request.reset(token)
+
+
+GUARDED_APP = '''
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI
+
+if TYPE_CHECKING:
+    from {session_module} import Session
+
+
+def get_db():
+    yield None
+
+
+def get_user(db: Session = Depends(get_db)) -> int:
+    return 1
+
+
+app = FastAPI()
+
+
+@app.get("/items")
+def items(db: "Session" = Depends(get_db), user: int = Depends(get_user)) -> dict:
+    return {{}}
+'''
+
+
+@pytest.mark.parametrize("session_module", ["sqlalchemy.orm", "web_sessions"])
+def test_the_contract_reads_a_session_imported_only_for_type_checking(tmp_path, monkeypatch, session_module) -> None:
+    # `db: "Session"` with Session imported under `if TYPE_CHECKING:` (a package layout's way to
+    # spare the import): the annotation does not resolve at run time, so the Session dependency was
+    # taken for an auth one and every migrated route failed the contract (`get_db -> (none)`).
+    # A class of that name from elsewhere (a web session) is no SQLAlchemy Session: it stays.
+    from async_migrate.codemods.verify.introspect import describe
+
+    (tmp_path / "web_sessions.py").write_text("class Session:\n    pass\n")
+    name = f"guarded_app_{session_module.replace('.', '_')}"
+    (tmp_path / f"{name}.py").write_text(GUARDED_APP.format(session_module=session_module))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(name)
+    (route,) = [r for r in describe(module.app)["routes"] if r["endpoint"] and r["endpoint"].endswith("items")]
+    calls = {d["call"].rsplit(".", 1)[-1]: [c["call"].rsplit(".", 1)[-1] for c in d["children"]] for d in route["dependencies"]}
+    if session_module == "sqlalchemy.orm":
+        assert calls == {"get_user": []}
+    else:
+        assert calls == {"get_db": [], "get_user": ["get_db"]}

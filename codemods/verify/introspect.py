@@ -56,6 +56,60 @@ def _is_session_type(hint: object, depth: int = 0) -> bool:
     return any(_is_session_type(arg, depth + 1) for arg in typing.get_args(hint))
 
 
+_GUARDED: dict[str, dict[str, object]] = {}
+
+
+def _guarded_names(function: object) -> dict[str, object]:
+    """The names the function's module imports only under `if TYPE_CHECKING:` (`from
+    sqlalchemy.orm import Session` there, `db: "Session"` on the function), imported now, so that
+    its annotations resolve; none when its source cannot be read."""
+    module_name = getattr(inspect.unwrap(function), "__module__", None) if callable(function) else None
+    if not module_name:
+        return {}
+    if module_name in _GUARDED:
+        return _GUARDED[module_name]
+    found: dict[str, object] = {}
+    _GUARDED[module_name] = found
+    module = sys.modules.get(module_name)
+    try:
+        import ast
+
+        tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    except Exception:
+        return found
+    for statement in tree.body:
+        if not isinstance(statement, ast.If):
+            continue
+        test = statement.test
+        if not (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") and not (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            continue
+        imports = [s for s in statement.body if isinstance(s, (ast.Import, ast.ImportFrom))]
+        namespace: dict[str, object] = {"__name__": module_name, "__package__": getattr(module, "__package__", None)}
+        for one in imports:
+            try:
+                exec(compile(ast.Module(body=[one], type_ignores=[]), "<TYPE_CHECKING>", "exec"), namespace)
+            except Exception:
+                continue
+        found.update({k: v for k, v in namespace.items() if not k.startswith("__")})
+    return found
+
+
+def _hints(function: object) -> dict[str, object]:
+    try:
+        return typing.get_type_hints(function, include_extras=True)
+    except Exception:
+        pass
+    guarded = _guarded_names(function)
+    if guarded:
+        try:
+            return typing.get_type_hints(function, localns=guarded, include_extras=True)
+        except Exception:
+            pass
+    return getattr(function, "__annotations__", {}) or {}
+
+
 def _provides_session(call: object, parent: object, name: str | None) -> bool:
     if call is None:
         return False
@@ -63,10 +117,7 @@ def _provides_session(call: object, parent: object, name: str | None) -> bool:
     if isinstance(call, type) and SESSIONS and issubclass(call, SESSIONS):
         return True
     for function in (call, target):
-        try:
-            hints = typing.get_type_hints(function, include_extras=True)
-        except Exception:
-            hints = getattr(function, "__annotations__", {}) or {}
+        hints = _hints(function)
         if _is_session_type(hints.get("return")):
             return True
     while isinstance(parent, functools.partial):  # `Depends(partial(get_repo, User))`: get_repo's parameters
@@ -78,10 +129,7 @@ def _provides_session(call: object, parent: object, name: str | None) -> bool:
             parent = typing.cast(typing.Any, parent).__init__
         elif not inspect.isroutine(parent) and callable(parent):
             parent = type(parent).__call__  # noqa: B004 (the method itself, not a callable test)
-        try:
-            hints = typing.get_type_hints(parent, include_extras=True)
-        except Exception:
-            hints = getattr(parent, "__annotations__", {}) or {}
+        hints = _hints(parent)
         if _is_session_type(hints.get(name)):
             return True
     return False
