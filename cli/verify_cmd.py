@@ -371,6 +371,10 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         console.print("  note: blockbuster is not installed in the service's environment, so driver calls "
                       f"outside SQLAlchemy are not checked: {escape(INSTALL_HINT)}",
                       highlight=False, soft_wrap=True)
+    if tests["status"] != "skipped" and not tests.get("guard", {}).get("blockbuster-on-trio", True):
+        console.print("  note: the tests ran the application on trio (anyio_backend), where blockbuster's hooks "
+                      "do not run: driver calls outside SQLAlchemy were not checked there",
+                      highlight=False, soft_wrap=True)
     check = document["check"]
     console.print(f"check: {_status(check['status'])}")
     for finding in check["findings"]:

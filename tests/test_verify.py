@@ -1326,3 +1326,21 @@ def test_the_contract_reads_a_session_imported_only_for_type_checking(tmp_path, 
         assert calls == {"get_user": []}
     else:
         assert calls == {"get_db": [], "get_user": ["get_db"]}
+
+
+def test_a_run_on_trio_says_blockbuster_did_not_check_it() -> None:
+    # blockbuster's hooks watch asyncio's loop only: on anyio's trio backend the guard sees the
+    # SQLAlchemy events alone, and the pass must say what was left unchecked.
+    from async_migrate.codemods.verify.report import verify_markdown
+    from async_migrate.codemods.verify.testrun import TestRun, _read_report
+
+    run = TestRun(["pytest"], exit_code=0)
+    _read_report(run, {"installed": {"blockbuster": True, "blockbuster-on-trio": False}})
+    _read_report(run, {"installed": {"blockbuster": True}})  # another xdist worker, on asyncio
+    assert run.installed == {"blockbuster": True, "blockbuster-on-trio": False}
+    document = _verified(blockbuster=True)
+    document["tests"].update(guard=dict(run.installed), failures=[], preexisting=[], acknowledged=[])
+    assert "ran the application on trio (anyio_backend), where blockbuster's hooks do not run" in _printed(document)
+    assert "ran the application on trio" in verify_markdown(document)
+    # near miss: a run on asyncio says nothing of it
+    assert "trio" not in _printed(_verified(blockbuster=True))

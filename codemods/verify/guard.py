@@ -128,6 +128,10 @@ def _full_template(scope: dict, root_path: str) -> str:
     return template
 
 
+# Whether the tests had the application serve on trio (anyio_backend "trio"), where blockbuster's
+# hooks stay off: they watch asyncio's loop only, so driver calls outside SQLAlchemy go unseen there.
+_served_on_trio: list[bool] = []
+
 _request: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("async_migrate_request", default=None)
 
 
@@ -356,6 +360,8 @@ def _install_request_context() -> bool:
             return await original(self, scope, receive, send)
         request = _Request(scope)
         token = _request.set(request)
+        if not _served_on_trio and asyncio._get_running_loop() is None and _on_event_loop():
+            _served_on_trio.append(True)
 
         async def sent(message):
             if message.get("type") == "http.response.body" and not message.get("more_body", False):
@@ -547,7 +553,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if worker:
         path = f"{path}.{worker}"
     document = {
-        "installed": _guard.installed,
+        "installed": {**_guard.installed, **(
+            {"blockbuster-on-trio": False} if _served_on_trio and _guard.installed.get("blockbuster") else {}
+        )},
         "exitstatus": int(exitstatus),
         "tests": list(_guard.outcomes.values()),
         "collected": _guard.collected,

@@ -95,6 +95,9 @@ def verify_markdown(document: dict[str, Any]) -> str:
         if not tests["guard"].get("blockbuster", True):
             lines += ["", ("blockbuster was not installed in the service's environment: driver calls outside "
                            f"SQLAlchemy were not checked ({INSTALL_HINT}).")]
+        if not tests["guard"].get("blockbuster-on-trio", True):
+            lines += ["", ("The tests ran the application on trio (anyio_backend), where blockbuster's hooks do not "
+                           "run: driver calls outside SQLAlchemy were not checked there.")]
     check = document["check"]
     lines += ["", f"**Static re-check** (`async-migrate check`): {check['status']}"]
     for finding in check["findings"]:
