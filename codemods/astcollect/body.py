@@ -1302,6 +1302,7 @@ class BodyScanner:
 
     def _on_named_expr(self, node: ast.NamedExpr, nested: bool) -> None:
         self._bind(node.target)  # bound in the function, even inside a comprehension
+        self._flow_target(node.target, node.value)  # `if (fn := total) is not None: fn()` binds as `fn = total` does
         self._take(node.target, node.value)
         name = name_of(node.value)
         if name is not None and name in self.tracked:
@@ -1498,6 +1499,8 @@ class BodyScanner:
 
     def _on_call(self, node: ast.Call, nested: bool) -> None:
         func = node.func
+        while type(func) is ast.NamedExpr:
+            func = func.value  # `(fn := getattr(crud, name))(db)` calls what it binds
         key = id(node)  # looked up in a dozen sets and maps below
         spelled = dotted(func)  # the called name, resolved once for the questions below
         plain = self.collector.resolve(spelled)

@@ -566,6 +566,11 @@ BY_NAME_FILES = {
     "vars(crud)[name]()",
     "crud.__dict__.get(name)()",
     "run_it(name)",
+    "(fn := getattr(crud, name))()",
+    "(fn := vars(crud)[name])()",
+    "(fn := crud.__dict__.get(name))()",
+    "run_walrus(name)",
+    "run_walrus_dict(name)",
 ])
 def test_a_function_looked_up_by_name_on_a_project_package_is_an_am301_finding(app, findings, reported, lookup):
     root = app(
@@ -578,6 +583,18 @@ def test_a_function_looked_up_by_name_on_a_project_package_is_an_am301_finding(a
             return fn()
 
 
+        def run_walrus(name: str):
+            if (fn := getattr(crud, name, None)) is not None:
+                return fn()
+            return None
+
+
+        def run_walrus_dict(name: str):
+            if fn := crud.__dict__.get(name):
+                return fn()
+            return None
+
+
         @router.get("/run/{{name}}")
         async def run(name: str):
             return {{"value": {lookup}}}
@@ -586,21 +603,45 @@ def test_a_function_looked_up_by_name_on_a_project_package_is_an_am301_finding(a
     )
     (finding,) = findings(root, "run")
     assert finding["code"] == "AM301"
-    shown = "api.items.run_it(...)" if lookup.startswith("run_it") else "maybe shop.crud.stats.total(...)"
+    helper = lookup.partition("(")[0]
+    shown = f"api.items.{helper}(...)" if helper.startswith("run_") else "maybe shop.crud.stats.total(...)"
     assert shown in finding["message"], finding["message"]
     assert reported(root, "run", "phase1")["action"] == "convert"
 
 
-def test_near_miss_a_lookup_by_name_on_a_module_without_session_work_is_no_finding(app, findings):
+@pytest.mark.parametrize("lookup", ["getattr(plain, name)()", "(fn := getattr(plain, name))()", "(fn := plain.label)()"])
+def test_near_miss_a_lookup_by_name_on_a_module_without_session_work_is_no_finding(app, findings, lookup):
     root = app(
-        """
+        f"""
         from shop import plain
 
 
-        @router.get("/run/{name}")
+        @router.get("/run/{{name}}")
         async def run(name: str):
-            return {"value": getattr(plain, name)()}
+            return {{"value": {lookup}}}
         """,
         BY_NAME_FILES,
     )
     assert findings(root, "run") == []
+
+
+@pytest.mark.parametrize("body", [
+    "return {'value': (fn := total)()}",
+    "if (fn := total) is not None:\n                return fn()\n            return None",
+])
+def test_a_function_bound_by_a_walrus_is_followed_as_an_assignment_is(app, findings, reported, body):
+    root = app(
+        f"""
+        from shop.crud.stats import total
+
+
+        @router.get("/run")
+        async def run():
+            {body}
+        """,
+        BY_NAME_FILES,
+    )
+    (finding,) = findings(root, "run")
+    assert finding["code"] == "AM301"
+    assert "shop.crud.stats.total(...)" in finding["message"], finding["message"]
+    assert reported(root, "run", "phase1")["action"] == "convert"
