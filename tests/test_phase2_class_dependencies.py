@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness
 from test_phase2_objects import apply_objects, methods_of
-from test_phase2_rules import dedent, handler, helper, read
+from test_phase2_rules import apply, dedent, handler, helper, read
 from test_phase2_soundness import KINDS, routes, serve
 
 service = test_phase2_soundness.service
@@ -606,29 +606,50 @@ async def add_item(name: str, repo: ItemRepoDep):
 """
 
 
+GENERIC_ADMIN = """
+from fastapi import APIRouter
+
+from api.items import ItemRepoDep
+
+router = APIRouter(prefix="/admin")
+
+
+@router.post("/items")
+def admin_add(name: str, repo: ItemRepoDep):
+    return {"id": repo.add(name)}
+"""
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_alias_of_a_subclass_inheriting_the_held_session_names_its_parallel_class(cli, service, kind):
     root = service({
         SUBSYSTEM: routes(GENERIC_REPO),
         # A synchronous route elsewhere injects the class too: it gets parallel async classes.
-        "api/admin.py": dedent("""
-            from fastapi import APIRouter
-
-            from api.items import ItemRepoDep
-
-            router = APIRouter(prefix="/admin")
-
-
-            @router.post("/items")
-            def admin_add(name: str, repo: ItemRepoDep):
-                return {"id": repo.add(name)}
-        """),
+        "api/admin.py": dedent(GENERIC_ADMIN),
         "main.py": TWO_ROUTERS,
     })
     document = apply_objects(cli, root)
     assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
     assert "ItemRepoDep_async = Annotated[ItemRepoAsync, Depends()]" in read(root, SUBSYSTEM)
     result = serve(root, kind, """
+        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+        print(json.dumps({"ids": ids, "rows": rows}))
+    """)
+    assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
+
+
+def test_a_later_subsystem_reuses_the_alias_twin_of_a_class_dependency(cli, service):
+    root = service({SUBSYSTEM: routes(GENERIC_REPO), "api/admin.py": dedent(GENERIC_ADMIN), "main.py": TWO_ROUTERS})
+    assert handler(apply_objects(cli, root), "add_item")["action"] == "migrate"
+    document = apply(cli, root, "--jobs", "1", subsystem="api/admin.py")
+    assert handler(document, "admin_add")["action"] == "migrate", handler(document, "admin_add")
+    text = read(root, SUBSYSTEM)
+    assert text.count("ItemRepoDep_async = Annotated[ItemRepoAsync, Depends()]") == 1, text
+    assert "_async_2" not in text, text
+    assert "async def admin_add(name: str, repo: ItemRepoDep_async):" in read(root, "api/admin.py")
+    result = serve(root, "sqlite", """
         ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
         with Sync() as s:
             rows = list(s.scalars(select(Item.name).order_by(Item.id)))

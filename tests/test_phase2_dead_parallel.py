@@ -11,7 +11,7 @@ from pathlib import Path
 import test_phase2_soundness
 from test_phase2_holders import OTHER_MODULE, REPO, ROUTES, SUBSYSTEM, TWO_ROUTERS
 from test_phase2_objects import apply_objects
-from test_phase2_rules import handler, read
+from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import dedent, routes, serve
 
 service = test_phase2_soundness.service
@@ -240,6 +240,72 @@ def test_a_route_using_an_imported_alias_imports_only_its_twin(cli, service):
     assert "from repos import ItemsDep_async\n" in read(root, SUBSYSTEM)
     assert "ItemsDep_async = Annotated[ItemRepoAsync, Depends(get_items_async)]" in read(root, "repos.py")
     assert pyflakes(root) <= before, pyflakes(root) - before
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "a"}).json()
+        print(json.dumps({"added": added, "admin": client.get("/admin/items").json()}))
+    """)
+    assert result == {"added": {"id": 1, "count": 1}, "admin": {"count": 1}}
+
+
+ALIAS_OTHER = """
+from fastapi import APIRouter
+
+from repos import ItemsDep
+
+router = APIRouter()
+
+
+@router.get("/admin/items")
+def admin_items(items: ItemsDep):
+    return {"count": items.count()}
+"""
+
+
+def test_a_second_subsystem_reuses_the_alias_twin_an_earlier_run_wrote(cli, service):
+    root = service({
+        "repos.py": dedent(REPOS_MODULE),
+        SUBSYSTEM: routes("""
+            @router.post("/items")
+            def add_item(name: str, items: ItemsDep):
+                made = items.add(name)
+                return {"id": made.id, "count": items.count()}
+            """).replace("from models import Item, User", "from models import Item, User\nfrom repos import ItemsDep"),
+        "api/admin.py": dedent(ALIAS_OTHER),
+        "main.py": TWO_ROUTERS,
+    })
+    assert handler(apply_objects(cli, root), "add_item")["action"] == "migrate"
+    document = apply(cli, root, "--jobs", "1", subsystem="api/admin.py")
+    assert handler(document, "admin_items")["action"] == "migrate", handler(document, "admin_items")
+    text = read(root, "repos.py")
+    assert text.count("ItemsDep_async = Annotated[ItemRepoAsync, Depends(get_items_async)]") == 1, text
+    assert "_async_2" not in text, text
+    assert "from repos import ItemsDep_async\n" in read(root, "api/admin.py")
+    result = serve(root, "sqlite", """
+        added = client.post("/items", params={"name": "a"}).json()
+        print(json.dumps({"added": added, "admin": client.get("/admin/items").json()}))
+    """)
+    assert result == {"added": {"id": 1, "count": 1}, "admin": {"count": 1}}
+
+
+def test_near_miss_an_alias_twin_name_taken_by_another_definition_gets_a_fresh_name(cli, service):
+    # `ItemsDep_async` already names an alias of the synchronous repository: not the twin
+    taken = dedent(REPOS_MODULE) + "\n\nItemsDep_async = Annotated[ItemRepo, Depends(get_items)]\n"
+    root = service({
+        "repos.py": taken,
+        SUBSYSTEM: routes("""
+            @router.post("/items")
+            def add_item(name: str, items: ItemsDep):
+                made = items.add(name)
+                return {"id": made.id, "count": items.count()}
+            """).replace("from models import Item, User", "from models import Item, User\nfrom repos import ItemsDep"),
+        "api/admin.py": dedent(ALIAS_OTHER),
+        "main.py": TWO_ROUTERS,
+    })
+    assert handler(apply_objects(cli, root), "add_item")["action"] == "migrate"
+    text = read(root, "repos.py")
+    assert "ItemsDep_async_2 = Annotated[ItemRepoAsync, Depends(get_items_async)]" in text, text
+    assert "ItemsDep_async = Annotated[ItemRepo, Depends(get_items)]" in text, text
+    assert "from repos import ItemsDep_async_2\n" in read(root, SUBSYSTEM)
     result = serve(root, "sqlite", """
         added = client.post("/items", params={"name": "a"}).json()
         print(json.dumps({"added": added, "admin": client.get("/admin/items").json()}))

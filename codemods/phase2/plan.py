@@ -546,8 +546,12 @@ def _alias_twins(
             built = (classes.resolve(value.depends) if value.depends else None) or (holder.ref if holder else None)
             if holder is not None and holder.init == target and built in parallel:
                 assert built is not None
-                twin = _free_alias(project, name, taken)
                 home, cls = classes.by_ref[built]
+                reused = _existing_alias_twin(project, module, value, None, parallel, f"{home.name}.{parallel[built]}")
+                if reused is not None:
+                    found[ref] = (module.name, reused)
+                    continue
+                twin = _free_alias(project, name, taken)
                 local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
                 if local is None:
                     continue  # named through a module attribute: the routes using it stay blocked by the self-check
@@ -558,7 +562,7 @@ def _alias_twins(
             if target is None or target not in twins:
                 continue
             dep_module, dep = project.functions[target]
-            reused = _existing_alias_twin(project, module, value, (dep_module.name, twins[target]))
+            reused = _existing_alias_twin(project, module, value, (dep_module.name, twins[target]), parallel)
             if reused is not None:
                 found[ref] = (module.name, reused)
                 continue
@@ -608,14 +612,30 @@ def _free_alias(project: Project, name: str, taken: set[str]) -> str:
 
 
 def _existing_alias_twin(
-    project: Project, module: facts.Module, value: facts.Value, twin: tuple[str, str]
+    project: Project, module: facts.Module, value: facts.Value, twin: tuple[str, str] | None,
+    parallel: dict[str, str], built: str | None = None,
 ) -> str | None:
     """An alias an earlier run (for another subsystem) left beside `value`: annotated with the
-    same type and depending on the dependency's twin `twin` (module, name). Its name, or None."""
+    same type, or with the parallel async class of the one it names, and depending the same way
+    on the dependency's twin `twin` (module, name), or for a class dependency on its parallel
+    class `built`. Its name, or None."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
+    classes = project.flow.classes
+    asynchronous = []
+    for ref in value.annotation:
+        resolved = classes.resolve(ref)
+        if resolved is not None and resolved in parallel:
+            ref = f"{classes.by_ref[resolved][0].name}.{parallel[resolved]}"
+        asynchronous.append(ref)
     for name, other in sorted(module.values.items()):
-        if other is value or other.kind != "annotated" or other.annotation != value.annotation:
+        if other is value or other.kind != "annotated" or other.depends_options != value.depends_options:
+            continue
+        if other.annotation != value.annotation and list(other.annotation) != asynchronous:
+            continue
+        if twin is None:
+            if other.depends and classes.resolve(other.depends) == built:
+                return name
             continue
         found = dependency_function(project, other.depends)
         if found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]:
