@@ -25,6 +25,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.awaited_later import Graph
 from async_migrate.codemods.astcollect.handoff import SCHEDULING
 from async_migrate.codemods.astcollect.objects import own_nodes
+from async_migrate.codemods.astcollect.syntax import last_name
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -43,7 +44,7 @@ def read(
         _number(node.body, calls, parents)
         schedulers = [
             (inner, calls[id(inner.func)]) for inner in (own_nodes(node.body) if nodes is None else nodes)
-            if type(inner) is ast.Call and _last(inner.func) in SCHEDULING and id(inner.func) in calls
+            if type(inner) is ast.Call and last_name(inner.func) in SCHEDULING and id(inner.func) in calls
         ]
         if not any(not call.awaited for _, call in schedulers):
             return
@@ -192,7 +193,3 @@ def _joins(graph: Graph, name: str) -> set[int]:
 
 def _reads(expression: ast.AST, name: str) -> bool:
     return any(type(n) is ast.Name and n.id == name for n in own_nodes([expression]))  # type: ignore[list-item]
-
-
-def _last(func: ast.expr) -> str | None:
-    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None

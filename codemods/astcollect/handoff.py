@@ -16,7 +16,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import Source, parameters, text, unpacked_pairs
+from async_migrate.codemods.astcollect.syntax import Source, last_name, parameters, text, unpacked_pairs
 from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 
 # The last name of every call that may schedule a coroutine: the index resolves which do.
@@ -76,13 +76,13 @@ def read(
                 for argument in [*inner.args, *(k.value for k in inner.keywords)]:
                     _hold(argument, func.value.id, calls)
             call = calls.get(id(func))
-            if _last(func) in SCHEDULING and call is not None:
+            if last_name(func) in SCHEDULING and call is not None:
                 schedulers.append((inner, call))
     told = assigned - other
     for node_call, call in schedulers:
         handed: list[str] = []
         unread: list[str] = []
-        iterable = _last(node_call.func) in _ITERABLE
+        iterable = last_name(node_call.func) in _ITERABLE
         for position, argument in enumerate([*node_call.args, *(k.value for k in node_call.keywords)]):
             spread = type(argument) is ast.Starred
             value = argument.value if type(argument) is ast.Starred else argument
@@ -135,13 +135,8 @@ def _passed(value: ast.AST) -> Iterator[ast.AST]:
         elif kind is ast.Starred or kind is ast.Await or kind is ast.NamedExpr or kind is ast.Subscript:
             stack.append(current.value)  # type: ignore[attr-defined]
         elif kind is ast.Call:
-            if _last(current.func) in SCHEDULING:  # type: ignore[attr-defined,operator]
+            if last_name(current.func) in SCHEDULING:  # type: ignore[attr-defined,operator]
                 stack.extend([*current.args, *(k.value for k in current.keywords)])  # type: ignore[attr-defined]
-
-
-def _last(func: ast.expr) -> str | None:
-    """The last name of a called expression: `gather` of `asyncio.gather`."""
-    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
 
 
 def _bound(target: ast.AST) -> set[str]:

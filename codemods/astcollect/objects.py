@@ -40,7 +40,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.module import Collector
-from async_migrate.codemods.astcollect.syntax import code_fields, dotted, string
+from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 UNKNOWN: tuple = ("?",)
@@ -809,7 +809,7 @@ class _Flow:
         steps: list[ast.Call] = []
         while type(node) is ast.Call:
             func = node.func
-            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            name = last_name(func)
             if name not in _LOADING and name not in _PASSING and name not in _NOT_LOADING:
                 return None
             steps.append(node)
@@ -821,13 +821,13 @@ class _Flow:
         steps.reverse()  # from the query's entity outwards
         owner = ""
         first = steps[0]
-        if _option_name(first) == "Load":
+        if last_name(first.func) == "Load":
             # `Load(Book).selectinload(Book.author)`: Book's, and a wildcard only Book's
             bound = dotted(first.args[0]) if len(first.args) == 1 else None
             if bound is None or len(steps) < 2:
                 return None if bound is None else ()
             owner, first = self._owner(bound), steps[1]
-        name = _option_name(first)
+        name = last_name(first.func)
         if (name not in _LOADING and name not in _NOT_LOADING and name != "defaultload") or not first.args:
             return ()
         item = _loaded_path(first.args[0])
@@ -844,7 +844,7 @@ class _Flow:
         # from it (`selectinload(Book.author).selectinload(Author.books)`: books along author)
         prefix = [attribute]
         for step in steps[steps.index(first) + 1:]:
-            name = _option_name(step)
+            name = last_name(step.func)
             written = dotted(_loaded_path(step.args[0])) if step.args else None
             text = string(step.args[0]) if step.args else None
             attribute = text if text == "*" else written.rpartition(".")[2] if written and "." in written else ""
@@ -925,11 +925,6 @@ def _loaded_path(item: ast.expr) -> ast.expr:
     while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
         item = item.func.value
     return item
-
-
-def _option_name(node: ast.Call) -> str | None:
-    func = node.func
-    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
 
 
 def _chained_on(node: ast.expr, name: str) -> bool:

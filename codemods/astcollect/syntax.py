@@ -52,6 +52,11 @@ def name_of(node: ast.AST | None) -> str | None:
     return named_constant(node) if node is not None else None
 
 
+def last_name(func: ast.expr) -> str | None:
+    """The last name of a called expression: `gather` of `asyncio.gather`, `Load` of `Load`."""
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+
+
 def dotted(node: ast.AST | None) -> str | None:
     """`a.b.c` for a Name/Attribute chain, None for anything else."""
     kind = type(node)
