@@ -12,11 +12,12 @@ the call unverified (`Project.own_unverified`), never one that runs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.by_name import UNKNOWN
-from async_migrate.codemods.astcollect.dispatch import BY_NAME, READERS, UNREAD
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL, READERS, UNREAD
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -107,8 +108,8 @@ class Containers:
                     if (module.name, function.key) not in targets:
                         targets.append((module.name, function.key))
                 continue
-            if source.startswith("self."):
-                continue  # a table the instance holds: judged with its class (`Project.own_unverified`)
+            if source.startswith(("self.", LOCAL)):
+                continue  # a table the instance or a local name holds: `unreadable_table` judges it
             home = self.home(source)
             written = source.rsplit(".", 1)[-1]
             if home is None:
@@ -126,6 +127,57 @@ class Containers:
                 if ref != UNREAD and not self._add(ref, targets):
                     unread = unread or f"`{written}`, which holds values the analysis cannot follow"
         return Dispatch(targets, unread)
+
+    def unreadable_table(self, call: facts.Call) -> str | None:
+        """A call of a value out of a table no module-level display holds (`self._handlers[type(m)]`,
+        `cls.registry.get(type(m))`, a parameter's `handlers[kind]`), when the project hands on a
+        function doing synchronous Session work (a registering decorator, `bus.register(M, h)`): it
+        may be in that table, as the analysis cannot tell what the table holds. A table holding a
+        Session-carrying object is judged first (`Project._held_table`)."""
+        tables = [source.lstrip(LOCAL) for source in call.dispatch if source.startswith(("self.", LOCAL))]
+        registered = self.registered_work
+        if not tables or not registered:
+            return None
+        fid, where = registered[0]
+        more = f" and {len(registered) - 1} more" if len(registered) > 1 else ""
+        return (
+            f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the analysis cannot read; "
+            f"the project hands on functions doing synchronous Session work ({self.project.functions[fid][1].qualname}, "
+            f"{where}{more}), and any of them may be what it runs"
+        )
+
+    @cached_property
+    def registered_work(self) -> list[tuple[FunctionId, str]]:
+        """Project functions doing synchronous Session work that the code hands on as values, so
+        that a table filled at run time may hold them: decorated by a project decorator (a bus's
+        `@bus.handles(PlaceOrder)`, `@subscribe(OrderPlaced)`), or used as a value (`bus.register(M,
+        handler)`, `{M: handler}`, `partial(handler, x)`); with where, `path:line`. A handler FastAPI
+        calls (a route, a dependency) is no such value: its decorator registers it with FastAPI."""
+        project = self.project
+        work = project.work_chains
+        handlers = {handler.id for handler in project.handlers}
+        found: dict[FunctionId, tuple[str, int, str]] = {}
+        for module in project.modules.values():
+            for function in module.functions:
+                fid = (module.name, function.key)
+                if fid in work and fid not in handlers:
+                    decorator = next((d for d in function.decorators if self._in_project(d.callee)), None)
+                    if decorator is not None:
+                        written = decorator.text or decorator.callee
+                        found.setdefault(fid, (module.path, decorator.line, f"registered by `@{written}` at {module.path}:{decorator.line}"))
+            for ref, line, written in module.escapes:
+                target = project.function(ref)
+                if target is None:
+                    continue
+                fid = (target[0].name, target[1].key)
+                if fid in work and fid not in handlers:
+                    found.setdefault(fid, (module.path, line, f"handed on as `{written}` at {module.path}:{line}"))
+        return [(fid, where) for fid, (_path, _line, where) in sorted(found.items(), key=lambda item: item[1])]
+
+    def _in_project(self, ref: str | None) -> bool:
+        """Whether a reference names something a project module defines (`shop.bus.bus.handles`)."""
+        parts = (ref or "").split(".")
+        return any(".".join(parts[:end]) in self.project.modules for end in range(len(parts) - 1, 0, -1))
 
     def _add(self, ref: str, targets: list[FunctionId]) -> bool:
         """Add the project function a held reference names (a class: its `__init__`). False for a

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.dispatch import BY_NAME
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
@@ -390,7 +390,7 @@ class Project:
                     if call.callee:
                         add(call.callee)
                     if call.dispatch:
-                        refs.update(source.lstrip("=@") for source in call.dispatch)
+                        refs.update(source.lstrip("=@") for source in call.dispatch if not source.startswith(LOCAL))
                 for param in function.params:
                     if param.annotation:
                         refs.update(param.annotation)
@@ -1992,7 +1992,7 @@ class Project:
                     if unread is not None:
                         dispatched.append((call.line, f"`{call.spelled}()` runs a value taken from {unread}"))
                         continue
-                    held = self._held_table(fid, call)
+                    held = self._held_table(fid, call) or self.containers.unreadable_table(call)
                     if held is not None:
                         dispatched.append((call.line, held))
                         continue

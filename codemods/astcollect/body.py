@@ -1368,6 +1368,10 @@ class BodyScanner:
                     if not inline:
                         if written.partition(".")[0] == "self" and "." in written:
                             resolved.append(written)  # the instance's own table: `Project.own_unverified` judges it
+                        elif dispatch.LOCAL + written not in resolved:
+                            # `cls.registry.get(kind)`, `handlers[kind]` for a parameter: not read, but
+                            # never a call that runs nothing (`Containers.unreadable_table`)
+                            resolved.append(dispatch.LOCAL + written)
                         continue
                     ref = dispatch.UNREAD
                 entry = f"={ref}" if inline and ref != dispatch.UNREAD else ref

@@ -66,6 +66,11 @@ def _plain(node: ast.AST) -> bool:
                for part in ast.walk(node))
 
 
+# A source naming a table the function reaches through a local name (a parameter, a local, a
+# class's attribute read on `cls`): LOCAL + the table as written. What it holds is judged with the
+# functions the project hands on (`Containers.unreadable_table`), never taken as nothing.
+LOCAL = "~"
+
 # A source naming an object looked up by name at run time (`getattr(crud, name)`): BY_NAME + the
 # object as written, resolved by the project to every function the module holds.
 BY_NAME = "@"

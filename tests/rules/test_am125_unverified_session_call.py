@@ -348,3 +348,122 @@ def test_a_bus_handing_an_untyped_unit_of_work_to_its_handler_table_is_unverifie
     assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
     assert "and hands it `self.uow`, which the analysis cannot type" in entry["reasons"][0], entry
     assert [f["code"] for f in findings(root, "allocated")] == ["AM304"]
+
+
+# A command bus whose handlers open their own Session and register themselves with a decorator,
+# into a table no module-level display holds: the instance's (`self._handlers`), the class's read
+# on `cls`, or one handed in as a parameter. `{work}` is the handlers' body.
+REGISTERED_BUS = """
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+class InstanceBus:
+    def __init__(self):
+        self._handlers = {}
+
+    def handles(self, kind):
+        def register(fn):
+            self._handlers[kind] = fn
+            return fn
+        return register
+
+    def dispatch(self, message):
+        return self._handlers[type(message)](message)
+
+
+class ClassBus:
+    registry = {}
+
+    @classmethod
+    def on(cls, kind):
+        def register(fn):
+            cls.registry[kind] = fn
+            return fn
+        return register
+
+    @classmethod
+    def dispatch(cls, message):
+        handler = cls.registry.get(type(message))
+        return handler(message)
+
+
+def run_from(table, message):
+    for handler in table[type(message)]:
+        handler(message)
+
+
+instance_bus = InstanceBus()
+SINK = []
+
+
+@instance_bus.handles(str)
+def record(message):
+    {work}
+
+
+@ClassBus.on(int)
+def count(message):
+    {work}
+
+
+def listen(message):
+    {work}
+
+
+LISTENERS = {}
+LISTENERS.setdefault(bytes, []).append(listen)
+"""
+
+SESSION_WORK = """with database_sessionmaker() as session:
+        session.execute(text("select 1"))"""
+
+NO_SESSION_WORK = "SINK.append(message)"
+
+
+@pytest.mark.parametrize(
+    ("call", "table"),
+    [
+        ("instance_bus.dispatch(name)", "self._handlers"),
+        ("ClassBus.dispatch(len(name))", "cls.registry"),
+        ("run_from(LISTENERS, name.encode())", "table"),
+    ],
+)
+def test_a_handler_out_of_a_table_filled_at_run_time_with_session_work_is_unverified(app, reported, findings, call, table):
+    # Nothing holds a Session beside the table: the handlers open their own. The analysis cannot
+    # read what the table holds, and the project registers functions doing Session work, so the
+    # route may run one of them on the event loop: never "does no synchronous Session work".
+    root = app(
+        f"""
+        from bus import ClassBus, LISTENERS, instance_bus, run_from
+
+
+        @router.post("/items/{{name}}")
+        async def create(name: str):
+            {call}
+        """,
+        {"bus.py": REGISTERED_BUS.replace("{work}", SESSION_WORK)},
+    )
+    entry = reported(root, "create", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+    assert f"a value taken from `{table}`, a table the analysis cannot read" in entry["reasons"][0], entry
+    assert "functions doing synchronous Session work (record, registered by `@instance_bus.handles(str)`" in entry["reasons"][0]
+    assert [f["code"] for f in findings(root, "create")] == ["AM304"]
+
+
+@pytest.mark.parametrize("call", ["instance_bus.dispatch(name)", "ClassBus.dispatch(len(name))", "run_from(LISTENERS, name.encode())"])
+def test_near_miss_a_table_filled_at_run_time_with_handlers_doing_no_session_work(app, reported, findings, call):
+    root = app(
+        f"""
+        from bus import ClassBus, LISTENERS, instance_bus, run_from
+
+
+        @router.post("/items/{{name}}")
+        async def create(name: str):
+            {call}
+        """,
+        {"bus.py": REGISTERED_BUS.replace("{work}", NO_SESSION_WORK)},
+    )
+    assert reported(root, "create", "phase1")["codes"] == ["AM105"]
+    assert findings(root, "create") == []
