@@ -11,6 +11,7 @@ and the other collectors call; its parts share the module's imports and definiti
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -65,6 +66,9 @@ _INSPECTS = frozenset({"repr", "str", "print", "id", "hash", "type", "isinstance
 # The argument of each hook registration method that names the hook: (position, keyword).
 _HOOK_ARGUMENT = {"add_middleware": (0, "middleware_class"), "add_exception_handler": (1, "handler"),
                   "add_event_handler": (1, "func")}
+
+# Names every module sees without binding them: never one a star import brings.
+_BUILTINS = frozenset(dir(builtins))
 
 
 def _type_like(node: ast.expr) -> bool:
@@ -446,7 +450,11 @@ class Collector:
             return None
         target = self.scope_imports.get(head) or self.facts.imports.get(head)
         if target is None:
-            if head in self.defined:
+            if head in self.defined or (self.name and "*" in self.facts.imports and head not in _BUILTINS):
+                # A name neither bound nor imported by name, in a module with a star import
+                # (`from app.db import *` then `Depends(get_db)`): it may come from a star, so it
+                # is this module's name, which the index follows through the stars
+                # (`Project.resolve`); read as a bare name it would be no project definition.
                 target = f"{self.name}.{head}" if self.name else head
             else:
                 target = head

@@ -4,6 +4,7 @@ and a pragma names the rule by code or by its old kebab-case name."""
 from __future__ import annotations
 
 import pytest
+from test_phase2_rules import MODELS
 
 BLOCKING = """
 @router.get("")
@@ -645,3 +646,70 @@ def test_a_function_bound_by_a_walrus_is_followed_as_an_assignment_is(app, findi
     assert finding["code"] == "AM301"
     assert "shop.crud.stats.total(...)" in finding["message"], finding["message"]
     assert reported(root, "run", "phase1")["action"] == "convert"
+
+
+# Names a router module takes from a star import (`from db.engine import *`, also through a
+# package re-exporting it): the dependency, a helper opening its own Session, and the
+# sessionmaker itself, here named `Session` as many code bases name it.
+STAR_ENGINE = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("sqlite://")
+Session = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db():
+    db = Session()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def count_all():
+    with Session() as s:
+        return s.scalar(text("select 1"))
+
+
+def label():
+    return "books"
+""".replace("from sqlalchemy import create_engine", "from sqlalchemy import create_engine, text")
+
+
+@pytest.mark.parametrize("star", ["from db.engine import *  # noqa: F403", "from db import *  # noqa: F403"])
+@pytest.mark.parametrize("route", [
+    "async def read(db=Depends(get_db)):\n    return db.get(Book, 1)",
+    "async def read(db: Session = Depends(get_db)):\n    return db.get(Book, 1)",
+    "async def read():\n    return count_all()",
+    "async def read():\n    with Session() as s:\n        return s.get(Book, 1)",
+])
+def test_names_a_star_import_brings_are_followed(project, app_files, findings, reported, star, route):
+    root = project({
+        **app_files,
+        "db/__init__.py": "from db.engine import *  # noqa: F403\n",
+        "db/engine.py": STAR_ENGINE,
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/items.py": (
+            f"from fastapi import APIRouter, Depends\n\n{star}\nfrom models import Book\n\n"
+            f"router = APIRouter()\n\n\n@router.get('/x')\n{route}\n"
+        ),
+    })
+    assert [f["code"] for f in findings(root, "read")] == ["AM301"]
+    assert reported(root, "read", "phase1")["action"] == "convert"
+
+
+def test_near_miss_a_star_imported_function_doing_no_session_work(project, app_files, findings, reported):
+    root = project({
+        **app_files,
+        "db/engine.py": STAR_ENGINE,
+        "models.py": MODELS,
+        "api/__init__.py": "",
+        "api/items.py": (
+            "from fastapi import APIRouter\n\nfrom db.engine import *  # noqa: F403\n\n"
+            "router = APIRouter()\n\n\n@router.get('/x')\nasync def read():\n    return {'label': label(), 'n': len('ab')}\n"
+        ),
+    })
+    assert findings(root, "read") == []
+    assert reported(root, "read", "phase1")["action"] == "keep"
