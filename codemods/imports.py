@@ -58,6 +58,13 @@ def _top_imports(module: cst.Module) -> cst.Module:
     return module.with_changes(body=module.body[:end])
 
 
+def _is_star_import(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and any(isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) for small in statement.body)
+    )
+
+
 def _is_import_line(statement: cst.BaseStatement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
@@ -68,7 +75,12 @@ def _is_import_line(statement: cst.BaseStatement) -> bool:
 
 class TopLevelAddImports(QuickMatcherScan, WithoutMetadataCopy, AddImportsVisitor):
     def visit_Module(self, node: cst.Module) -> None:
-        super().visit_Module(_top_imports(node))
+        # Without its star imports: libcst takes `from app.db import *` for every name of
+        # `app.db` and adds none, but a star brings only what a literal `__all__` lists and no
+        # `_private` name, so a name the codemod needs (a dependency the async stack adds
+        # beside `get_db`) would be unbound; it is imported by name beside the star instead.
+        top = _top_imports(node)
+        super().visit_Module(top.with_changes(body=[s for s in top.body if not _is_star_import(s)]))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return super().on_visit(node) and isinstance(node, (cst.Module, cst.SimpleStatementLine))
