@@ -52,6 +52,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.clients import NON_SESSION_CLASSES, REQUEST_SESSION
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi_sqla import SESSION_OPENERS as LIBRARY_SESSION_OPENERS
@@ -1608,6 +1609,8 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     module = flow.project.modules.get(head)
     if module is not None and len(steps) == 1 and steps[0][1:] in module.collections:
         return False  # `SessionLocals.get(tenant)` on a module-level dict: a dict method
+    if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and flow.request_param(fid, head[1:]):
+        return False  # `request.session.get("uid")`: Starlette's cookie session, a dict
     values = flow.evaluate(fid, head)
     path = head
     for step in steps:
@@ -1615,7 +1618,18 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
             return False
         path += step
         values = flow.evaluate(fid, path)
-    return not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
+    return (
+        not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
+        and not _library_client(flow, path)
+    )
+
+
+def _library_client(flow: Flow, path: str) -> bool:
+    """A module-level instance of another library's client (`session = requests.Session()`, `db =
+    redis.Redis()`): typed, and no Session, though the flow holds no value for it."""
+    target = flow.project.resolve(path)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and flow.project.canonical(value.ref) in NON_SESSION_CLASSES
 
 
 def _context_variable_value(flow: Flow, path: str) -> bool:

@@ -1041,3 +1041,74 @@ def test_near_miss_a_readable_module_of_an_unreadable_package_is_read(app, findi
     # The package's own `__init__` cannot be read; its submodule can, and it does no Session work.
     root = app(CALLS_COUNT, {"services/__init__.py": "x = (\n", "services/stats.py": "def count():\n    return 1\n"})
     assert findings(root, "stats") == []
+
+
+# Another library's client held in a module-level name a Session would have (`session`, `db`),
+# used by a helper an async route calls: its `get()` is the client's, typed by its class.
+@pytest.mark.parametrize("made", [
+    "import requests\n\nsession = requests.Session()",
+    "from requests import Session\n\nsession = Session()",
+    "import httpx\n\nsession = httpx.Client()",
+    "import redis\n\ndb = redis.Redis(host='localhost')",
+    "from redis import Redis as Cache\n\ndb = Cache()",
+])
+def test_near_miss_a_library_client_named_like_a_session(app, findings, reported, made):
+    name = "db" if "\ndb = " in made else "session"
+    root = app(
+        """
+        from clients import fetch
+
+
+        @router.get("/rate")
+        async def rate(currency: str):
+            return {"rate": fetch(currency)}
+        """,
+        {"clients.py": f"{made}\n\n\ndef fetch(key):\n    return {name}.get(key)\n"},
+    )
+    assert findings(root, "rate") == []
+    assert reported(root, "rate", "phase1")["action"] == "keep"
+    assert reported(root, "rate", "phase1")["codes"] == ["AM105"]
+
+
+def test_a_client_built_by_code_the_analysis_cannot_read_stays_unverified(app, findings):
+    root = app(
+        """
+        from clients import fetch
+
+
+        @router.get("/rate")
+        async def rate(currency: str):
+            return {"rate": fetch(currency)}
+        """,
+        {"clients.py": "from vendor_sdk import connect\n\nsession = connect()\n\n\ndef fetch(key):\n    return session.get(key)\n"},
+    )
+    assert [f["code"] for f in findings(root, "rate")] == ["AM304"]
+
+
+def test_near_miss_starlette_request_session_is_a_dict(app, findings, reported):
+    root = app(
+        """
+        from fastapi import Request
+
+
+        @router.get("/me")
+        async def me(request: Request):
+            return {"uid": request.session.get("uid")}
+        """,
+    )
+    assert findings(root, "me") == []
+    assert reported(root, "me", "phase1")["codes"] == ["AM105"]
+
+
+def test_a_session_kept_on_request_state_stays_unverified(app, findings):
+    root = app(
+        """
+        from fastapi import Request
+
+
+        @router.get("/me")
+        async def me(request: Request):
+            return {"uid": request.state.session.get(1)}
+        """,
+    )
+    assert [f["code"] for f in findings(root, "me")] == ["AM304"]
