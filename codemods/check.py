@@ -1789,10 +1789,11 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
             return None
         return [load for part in parts if part is not None for load in part]
 
-    def handed(call: facts.Call) -> list[facts.Load] | None:
-        """The queries of what the handler hands `call`, when all of it comes from them."""
+    def handed(call: facts.Call, only: facts.Arg | None = None) -> list[facts.Load] | None:
+        """The queries of what the handler hands `call` (`only` that argument, when known), when
+        all of it comes from them."""
         origins: list[facts.Load] = []
-        for arg in call.args:
+        for arg in call.args if only is None else [only]:
             found = value_origins(("name", arg.name), frozenset()) if arg.name else None
             if not found or any(load.model not in classes.by_ref for load in found):
                 return None
@@ -1801,20 +1802,43 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
 
     def passes(calls: list[facts.Call], risk: LazyLoadRisk) -> bool:
         """Every object handed on comes from the handler's queries, and each either has no such
-        attribute in its class or mapped subclasses, or its query loads what the read needs."""
+        attribute in its class or mapped subclasses, or its query loads what the read needs: the
+        whole relationship path the helper reads from what it is handed (`b.author.books`, or `a =
+        b.author` then `a.books`, is `author.books` of the Book handed), never the attribute alone."""
+        target = project.function(risk.function)
+        written = risk.path.split(".")
         for call in calls:
-            origins = handed(call)
+            direct = target is not None and call.callee is not None and project.canonical(call.callee) == risk.function
+            traced = _from_parameter(target[1], written[0]) if direct and target is not None else None
+            if traced is None and direct:
+                return False  # what the helper reads it on is not traced to what it was handed
+            param, steps = traced if traced is not None else (None, [])
+            origins = handed(call, _parameter_arg(target[1], call, param) if param is not None and target is not None else None)
             if origins is None:
                 return False
+            rest = written[1:-1] if risk.reads else written[1:]
+            path = [step for step, _ in steps] + rest + ([r for _, r in risk.reads] if risk.reads else [])
+            if not direct:
+                # a helper reached through another: its parameter is not what the handler handed
+                path = [relationship for _, relationship in risk.reads] or [risk.attribute]
+            path = path or [risk.attribute]
             models = {load.model for load in origins if load.model is not None}
-            absent = not any(
-                index.known(m, risk.attribute) or index.subclass_only(m, risk.attribute) is not None
+            absent = direct and not any(
+                index.known(m, path[0]) or index.subclass_only(m, path[0]) is not None
                 or index.unread(m) is not None or index.outside(m) is not None
                 for m in models
             )
-            path = [relationship for _, relationship in risk.reads] or [risk.attribute]
-            if not absent and (risk.code in (AM247.code, AM260.code) or not credit.loads_path(origins, path)):
+            if absent:
+                continue  # no class handed has the attribute the path starts with
+            if risk.code in (AM247.code, AM260.code):
                 return False
+            flags = dict.fromkeys(range(len(path)), False) | {i: iterated for i, (_, iterated) in enumerate(steps)}
+            for load in origins:
+                # a collection's element's many-to-one back to its holder is that holder, already loaded
+                walked = _walk(project, load.model or "", [(step, flags[i]) for i, step in enumerate(path)])
+                reduced = [step for step, _ in walked[1]] if walked is not None else path
+                if reduced and not credit.loads_path([load], reduced):
+                    return False
         return True
 
     codes = {rule.code: "lazy load" for rule in (AM220, AM245, AM250, AM260)}
@@ -1831,6 +1855,49 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         helpers.setdefault((line, what), Blocking(line, what))
     shown = {(b.line, b.call) for b in found}
     return [b for key, b in helpers.items() if key not in shown]
+
+
+def _from_parameter(
+    function: facts.Function, name: str, visiting: frozenset[str] = frozenset(), depth: int = 0
+) -> tuple[str, list[tuple[str, bool]]] | None:
+    """The parameter a local name of a helper is read from, and the relationships read on the way
+    (and whether each was iterated): `a` bound once to `b.author` is `("b", [("author", False)])`,
+    `x` in `for x in b.author.books` is `("b", [("author", False), ("books", True)])`. None when a
+    binding is anything else, or a parameter is bound again."""
+    held = function.holds.get(name, ())
+    if any(param.name == name for param in function.params):
+        return (name, []) if not held else None
+    if len(held) != 1 or name in visiting or depth > 12:
+        return None
+    return _term_from_parameter(function, held[0], visiting | {name}, depth + 1)
+
+
+def _term_from_parameter(
+    function: facts.Function, term: tuple, visiting: frozenset[str], depth: int
+) -> tuple[str, list[tuple[str, bool]]] | None:
+    if term[0] == "name":
+        return _from_parameter(function, term[1], visiting, depth)
+    if term[0] == "attr" and isinstance(term[2], str):
+        inner = _term_from_parameter(function, term[1], visiting, depth + 1)
+        return None if inner is None else (inner[0], [*inner[1], (term[2], False)])
+    if term[0] == "iter":
+        inner = _term_from_parameter(function, term[1], visiting, depth + 1)
+        if inner is None:
+            return None
+        param, steps = inner  # over a handed list: its elements, what the handler's own query gave
+        return param, ([*steps[:-1], (steps[-1][0], True)] if steps else steps)
+    return None
+
+
+def _parameter_arg(function: facts.Function, call: facts.Call, name: str) -> facts.Arg | None:
+    """The argument `call` of a plain function hands its parameter `name`, by position or keyword;
+    None when not found (each argument then counts)."""
+    if "." in function.qualname:
+        return None  # a method: its receiver shifts the positions
+    position = next((i for i, p in enumerate(function.params) if p.name == name and p.positional and not p.variadic), None)
+    return next(
+        (arg for arg in call.args if arg.keyword == name or (arg.keyword is None and arg.position == position)), None
+    )
 
 
 def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
@@ -1877,8 +1944,54 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
             found.append(Blocking(risk.line, f"{risk.path} ({what}" + (")" if dynamic else "")))
     reported = {(b.line, b.call.partition(" (")[0]) for b in found}
     found += _chained_async_lazy_loads(project, fid, sessions, credit, reported)
+    found += _read_by_name(project, fid, sessions, credit)
     # what the callable handed to `run_sync` reads loads on its greenlet
     return [b for b in found if b.line not in function.greenlet_lines]
+
+
+def _read_by_name(project: Project, fid: FunctionId, sessions: set[str], credit: _Credit) -> list[Blocking]:
+    """`getattr(book, field)` on an object only a query on the AsyncSession loaded, whose class has a
+    relationship or deferred column (or a mapping the tool does not read) that its query does not
+    load: the analysis does not read which attribute is named, so it cannot pass the read
+    (unverified); if it names one of those, the read loads it outside any greenlet."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+    from async_migrate.codemods.phase2.model_members import members
+
+    _, function = project.functions[fid]
+    classes = project_classes(project)
+    index = members(project, classes)
+    found: list[Blocking] = []
+    for call in function.calls:
+        if call.nested or call.callee not in ("getattr", "builtins.getattr") or not call.args:
+            continue
+        first = call.args[0]
+        held = function.holds.get(first.name or "", ())
+        if first.position != 0 or not held or not all(_loaded_on(project, fid, term, sessions) for term in held):
+            continue
+        origins = [load for term in held for load in _origins(project, fid, term, sessions) or ()]
+        loading: list[str] = []
+        for load in origins:
+            if load.model is None or load.model not in classes.by_ref or index.unread(load.model) is not None:
+                loading.append("?")
+                continue
+            for ancestor in classes.mro(load.model):
+                declared = classes.by_ref[ancestor][1]
+                loading += [
+                    name for name in declared.relationships
+                    if index.flow.relationship(load.model, name) not in SAFE_STRATEGIES and not credit.loads([load], name)
+                ]
+                loading += [name for name in declared.deferred if not credit.loads([load], name)]
+            # a backref another class declares onto this one
+            loading += [
+                name for _, other in classes.by_ref.values() for name in other.backrefs
+                if index.flow.relationship(load.model, name) not in (None, *SAFE_STRATEGIES)
+                and not credit.loads([load], name)
+            ]
+        if loading:
+            named = ", ".join(sorted(set(loading) - {"?"})[:3]) or "any attribute: its mapping is not read"
+            found.append(Blocking(call.line, f"getattr({first.name}, ...) ({_BY_NAME}; it may name {named})"))
+    return found
 
 
 def _unloaded_by(
@@ -2030,8 +2143,9 @@ def _chained_async_lazy_loads(
         if (line, f"{written}.{attribute}") in reported:
             continue
         origins = _origins(project, fid, term, sessions)
-        if origins is None and term[0] == "attr":
-            # `b.author.books`: a relationship of the object a relationship of the query's leads to
+        if origins is None:
+            # `b.author.books`, `a = b.author` then `a.books`, `for x in a.books: x.reviews`: a
+            # relationship of an object relationships of the query's objects lead to
             lazy = _through(project, fid, term, attribute, sessions, credit)
             if lazy is not None:
                 found.append(Blocking(line, f"{written}.{attribute} (lazy load){lazy}"))
@@ -2059,27 +2173,155 @@ def _chained_async_lazy_loads(
 def _through(
     project: Project, fid: FunctionId, term: tuple, attribute: str, sessions: set[str], credit: _Credit
 ) -> str | None:
-    """How `attribute` lazy-loads on the object relationship `term[2]` leads to from a query's
-    objects (`b.author.books`), when it does: the related class's relationship of that name,
-    loading lazily, that no option of the query loads along the path (`selectinload(Book.author)
-    .selectinload(Author.books)`); None when it does not, or the classes are not known."""
+    """How `attribute` lazy-loads on an object relationships lead to from a query's objects, when
+    it does: read on the term itself (`b.author.books`), through a local bound to one (`a =
+    b.author` then `a.books`) or an element of a collection one leads to (`for x in a.books`), any
+    number of steps deep. It loads lazily when the class the steps reach declares it lazy, or
+    declares it `selectin`/`subquery` while it leads back to a class already on the path (SQLAlchemy
+    stops such loaders there: `lazy="selectin"` on `Author.books` loads nothing of
+    `book.author.books` after `selectinload(Book.author)`), and no option of the query loads it
+    along that path (`selectinload(Book.author).selectinload(Author.books)`). Reading a collection's
+    element's relationship back to the object the collection hangs on (`for b in author.books:
+    b.author`) finds it in the identity map: no load. None when it does not load, or the classes
+    are not known."""
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+
+    classes = project_classes(project)
+    for inner, steps in _relationship_paths(project, fid, term, sessions, frozenset(), 0):
+        if not steps or any(load.model not in classes.by_ref for load in inner):
+            continue
+        # the queries whose objects it loads on, by the path that leads there from each
+        lazy: dict[tuple[str, ...], tuple[list[facts.Load], set[str]]] = {}
+        for load in inner:
+            walked = _walk(project, load.model or "", steps)
+            if walked is None:
+                lazy.clear()  # a step the analysis cannot follow: no claim on a guess
+                break
+            path, reduced = walked
+            if _lazy_at(project, path, reduced, attribute):
+                loads, reached = lazy.setdefault(tuple(step for step, _ in reduced), ([], set()))
+                loads.append(load)
+                reached.add(path[-1])
+        for prefix, (loads, reached) in lazy.items():
+            if credit.along(loads, list(prefix), attribute) if prefix else credit.loads(loads, attribute):
+                continue
+            names = ", ".join(sorted(classes.short(t) for t in reached))
+            if not prefix:
+                return _unloaded_by(credit, loads, attribute)
+            return _unloaded_by(
+                credit, loads, prefix[0], f"its {names} through {'.'.join(prefix)} of the ", "load it along that path"
+            )
+    return None
+
+
+def _walk(project: Project, model: str, steps: list[tuple[str, bool]]) -> tuple[list[str], list[tuple[str, bool]]] | None:
+    """The classes relationship `steps` reach from `model`, and the steps left once each step back
+    from a collection's element to the object holding the collection is taken as that object (`for
+    b in author.books: b.author` is `author`, in the identity map); None where a step's class is not known."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    flow = members_flow(project)
+    path: list[str] = [model]
+    reduced: list[tuple[str, bool]] = []
+    for step, iterated in steps:
+        target = flow.target(path[-1], step)
+        if target is None or target not in classes.by_ref:
+            return None
+        if _back(project, path, reduced, step, target):
+            path.pop()
+            reduced.pop()
+            continue
+        path.append(target)
+        reduced.append((step, iterated))
+    return path, reduced
+
+
+def _back(project: Project, path: list[str], reduced: list[tuple[str, bool]], step: str, target: str | None) -> bool:
+    """Whether relationship `step` of the object at the end of `path` is a many-to-one back to the
+    object whose collection holds it: the last step was a collection (iterated, or annotated as
+    one), `step` leads to the class it hangs on and is not annotated as a collection."""
+    if not reduced or target != path[-2]:
+        return False
+    last, iterated = reduced[-1]
+    return (iterated or bool(_collection(project, path[-2], last))) and not _collection(project, path[-1], step)
+
+
+def members_flow(project: Project) -> Any:
+    """The relationship flow of the project's mapped classes (`phase2/eager_flow.py`)."""
+    from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.model_members import members
 
-    inner = _origins(project, fid, term[1], sessions)
-    if not inner or any(load.model is None for load in inner):
-        return None
-    flow = members(project, project_classes(project)).flow
-    related = term[2]
-    targets = {flow.target(load.model, related) for load in inner if load.model is not None}
-    if None in targets or not targets:
-        return None
-    strategies = {_strategy_of(project, target, attribute) for target in targets}
-    if None in strategies or strategies <= SAFE_STRATEGIES or credit.along(inner, [related], attribute):
-        return None
-    names = ", ".join(sorted(project_classes(project).short(t) for t in targets if t is not None))
-    return _unloaded_by(credit, inner, related, f"its {names} through {related} of the ", "load it along that path")
+    return members(project, project_classes(project)).flow
+
+
+_COLLECTIONS = frozenset({
+    "list", "set", "typing.List", "typing.Set", "collections.abc.Sequence", "collections.abc.Set",
+    "typing.Sequence", "sqlalchemy.orm.DynamicMapped", "sqlalchemy.orm.WriteOnlyMapped",
+})
+
+
+def _collection(project: Project, owner: str, attribute: str) -> bool | None:
+    """Whether relationship `owner.attribute` is a collection by its `Mapped[...]` annotation
+    (True), a single object (False), or not annotated (None)."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    for ancestor in classes.mro(owner):
+        annotation = classes.by_ref[ancestor][1].annotations.get(attribute)
+        if annotation:
+            return any(ref in _COLLECTIONS for ref in annotation)
+    return None
+
+
+def _lazy_at(project: Project, path: list[str], steps: list[tuple[str, bool]], attribute: str) -> bool:
+    """Whether `attribute` of the object at the end of `path` (the classes from the query's entity
+    along `steps`, each a relationship and whether it was iterated) loads when read by its
+    declaration: lazy, or `selectin`/`subquery` back to a class the path holds."""
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+
+    flow = members_flow(project)
+    owner = path[-1]
+    strategy = flow.relationship(owner, attribute)
+    if strategy is None:
+        return False  # a column, or no relationship of that class
+    target = flow.target(owner, attribute)
+    if _back(project, path, steps, attribute, target):
+        return False  # an element's many-to-one back to the object holding the collection: in the identity map
+    if strategy not in SAFE_STRATEGIES:
+        return True
+    # a selectin or subquery loader stops at a class the path already holds
+    return strategy in ("selectin", "subquery") and target is not None and target in path
+
+
+def _relationship_paths(
+    project: Project, fid: FunctionId, term: tuple, sessions: set[str], visiting: frozenset[str], depth: int
+) -> list[tuple[list[facts.Load], list[tuple[str, bool]]]]:
+    """The queries on `sessions` an object term leads back to through relationship reads, each
+    with the relationships read from their objects in order (and whether each was iterated): `a`
+    bound to `b.author`, `b` an element of `(await db.scalars(select(Book))).all()`, is
+    `([Book's query], [("author", False)])`. Empty where a way the term may come is not such a path."""
+    if depth > 12:
+        return []
+    origins = _origins(project, fid, term, sessions)
+    if origins is not None:
+        return [(origins, [])]
+    kind = term[0]
+    if kind == "attr" and isinstance(term[2], str):
+        return [(o, [*s, (term[2], False)]) for o, s in _relationship_paths(project, fid, term[1], sessions, visiting, depth + 1)]
+    if kind == "iter":
+        # an element of a collection a relationship holds
+        return [
+            (o, [*s[:-1], (s[-1][0], True)]) for o, s in _relationship_paths(project, fid, term[1], sessions, visiting, depth + 1)
+            if s
+        ]
+    if kind == "name" and term[1] not in visiting:
+        _, function = project.functions[fid]
+        return [
+            found for held in function.holds.get(term[1], ())
+            for found in _relationship_paths(project, fid, held, sessions, visiting | {term[1]}, depth + 1)
+        ]
+    return []
 
 
 def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
@@ -2312,6 +2554,7 @@ def _union(
 
 
 _DYNAMIC = 'lazy="dynamic" query'
+_BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
 
@@ -2334,7 +2577,11 @@ def _off_greenlet_finding(
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
-    loads = [b for b in lazy if b not in expired and b not in dynamic and b not in deferred and b not in unread]
+    by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
+    loads = [
+        b for b in lazy
+        if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
+    ]
     if dynamic:
         parts.append(
             f"reads lazy=\"dynamic\" relationships at {describe(dynamic)}: each is a Query the synchronous Session "
@@ -2353,6 +2600,13 @@ def _off_greenlet_finding(
             "`properties=` is not read; if one is, its first read loads it, which raises MissingGreenlet on an "
             "AsyncSession; load it in the query (`selectinload(...)`, `undefer(...)`) or read it as "
             "`await obj.awaitable_attrs.name`, or write `properties=` as a `{...}` display the tool reads"
+        )
+    if by_name:
+        parts.append(
+            f"reads attributes by a name given at run time at {describe(by_name)}: the analysis cannot tell which "
+            "(unverified, not cleared); one naming a relationship or deferred column its query does not load loads "
+            "on the read, which raises MissingGreenlet on an AsyncSession; load what it may name in the query, or "
+            "read it as `await getattr(obj.awaitable_attrs, name)`"
         )
     if loads:
         parts.append(

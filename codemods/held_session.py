@@ -42,7 +42,16 @@ def session_kind(project: Project, ref: str | None) -> str | None:
         return None
     if project.canonical(ref) in ASYNC_SESSION_TYPES:
         return ASYNC
-    return SYNC if project.is_sync_session_type(ref) else None
+    if project.is_sync_session_type(ref):
+        return SYNC
+    # `db: SessionDep` in a class body, `SessionDep = Annotated[AsyncSession, Depends(...)]` in
+    # this module or another: the type the alias annotates
+    target = project.resolve(ref)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is not None and value.kind == "annotated":
+        kinds = {session_kind(project, r) for r in value.annotation if r != ref} - {None}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None
 
 
 def _type_var(project: Project, ref: str | None) -> facts.Value | None:

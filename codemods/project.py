@@ -1427,6 +1427,12 @@ class Project:
         """
         if param.depends is not None and self._provides_async_session(param.depends):
             return f"`{_signature(param)}`"
+        if param.depends is None and param.default_ref is not None:
+            # `db=db_dependency`, `db_dependency = Depends(get_session)` here or in another module
+            target = self.resolve(param.default_ref)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "depends" and value.ref and self._provides_async_session(value.ref):
+                return f"`{param.name}={param.default_ref.rsplit('.', 1)[-1]}`"
         for ref in param.annotation:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return f"`{_signature(param)}`"

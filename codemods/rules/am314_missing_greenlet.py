@@ -36,8 +36,15 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   Review in the same select; `Load(Book).selectinload("*")` only Book's), a `lazyload` or
   `raiseload` of it wins over a wildcard, and an `aliased(Book)` entity (a local or the module's
   own top-level name) loads by the options written on the alias (`selectinload(b.author)`); a relationship of the object a relationship
-  leads to (`b.author.books`) loads only by a step along that path
-  (`selectinload(Book.author).selectinload(Author.books)`);
+  leads to (`b.author.books`, `a = b.author` then `a.books`, the elements of `for x in a.books`, in
+  the handler or a helper handed `b`) loads only by a step along that path
+  (`selectinload(Book.author).selectinload(Author.books)`), or by its declared `lazy=` unless that is
+  `selectin`/`subquery` back to a class already on the path, where SQLAlchemy stops; a collection
+  element's many-to-one back to the object holding the collection (`for b in author.books:
+  b.author`) is that object, no load. An attribute named at run time (`getattr(book, field)`) on an
+  object whose class has a relationship or deferred column its query does not load is unverified,
+  never cleared. The AsyncSession is recognised through an alias in this module or another, in a
+  parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a

@@ -1,0 +1,381 @@
+"""AM314 on relationship paths and Session aliases `check` passed: an `async def` route on an
+AsyncSession whose object reaches a lazy load past the relationship its query eager-loads.
+
+- a project helper handed the object reads a path on it (`b.author.books`, or `a = b.author` then
+  `a.books`): judged before on the last attribute alone against the class handed (a Book has no
+  `books`), so "no findings";
+- the route reads the path through a local (`author = book.author` then `author.books`), or
+  `Author.books` is declared `lazy="selectin"`, which SQLAlchemy does not run back to the Book the
+  path started from after `selectinload(Book.author)`: both taken as covered;
+- the route reads an attribute by a name given at run time (`getattr(book, field)`) on an object
+  whose class has a relationship its query does not load: unverified, not cleared;
+- the AsyncSession reaches a repository declared `db: SessionDep` in its class body, or the route
+  as `db=DbDep` (`DbDep = Depends(get_session)`), the alias in another module or this one: not
+  recognised as an AsyncSession at all.
+
+A collection element's many-to-one back to the object holding the collection (`for b in
+author.books: b.author`) is that object, in the identity map: no load, and no finding."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import MissingGreenlet, StatementError
+
+MODELS = '''
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    books: Mapped[list["Book"]] = relationship(back_populates="author")
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+
+
+class Publisher(Base):
+    __tablename__ = "publishers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    series: Mapped[list["Series"]] = relationship(back_populates="publisher", lazy="selectin")
+
+
+class Series(Base):
+    __tablename__ = "series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("publishers.id"))
+    publisher: Mapped[Publisher] = relationship(back_populates="series")
+'''
+
+SERVICES = '''
+from models import Author, Book
+
+
+def shelf_of(b: Book) -> list[str]:
+    return [x.title for x in b.author.books]
+
+
+def shelf_size(b):
+    a = b.author
+    return len(a.books)
+
+
+def author_names(a: Author) -> list[str]:
+    return [b.author.name for b in a.books]
+
+
+def title_of(b: Book) -> str:
+    return b.title
+'''
+
+ENGINE = '''
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite://")
+maker = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with maker() as session:
+        yield session
+'''
+
+ALIASES = '''
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.async_engine import get_session
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DbDep = Depends(get_session)
+'''
+
+ROUTES = '''
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core.async_deps import DbDep, SessionDep
+from db.async_engine import get_session
+from models import Author, Book, Series
+from services import author_names, shelf_of, shelf_size, title_of
+
+LocalDep = Annotated[AsyncSession, Depends(get_session)]
+LocalDbDep = Depends(get_session)
+
+
+@router.get("/helper-path/{book_id}")
+async def helper_path(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return shelf_of(book)
+
+
+@router.get("/helper-local/{book_id}")
+async def helper_local(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return shelf_size(book)
+
+
+@router.get("/helper-loaded/{book_id}")
+async def helper_loaded(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author).selectinload(Author.books)])
+    return [shelf_of(book), shelf_size(book)]
+
+
+@router.get("/helper-column/{book_id}")
+async def helper_column(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id)
+    return title_of(book)
+
+
+@router.get("/helper-back/{author_id}")
+async def helper_back(author_id: int, db: SessionDep):
+    author = (await db.scalars(select(Author).where(Author.id == author_id).options(selectinload(Author.books)))).one()
+    return author_names(author)
+
+
+@router.get("/local-path/{book_id}")
+async def local_path(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    author = book.author
+    return [b.title for b in author.books]
+
+
+@router.get("/declared-back/{series_id}")
+async def declared_back(series_id: int, db: AsyncSession = Depends(get_session)):
+    stmt = select(Series).where(Series.id == series_id).options(selectinload(Series.publisher))
+    series = (await db.scalars(stmt)).one()
+    return [s.name for s in series.publisher.series]
+
+
+@router.get("/local-loaded/{book_id}")
+async def local_loaded(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author).selectinload(Author.books)])
+    author = book.author
+    return [[b.title, len(b.author.books)] for b in author.books]
+
+
+@router.get("/declared-loaded/{series_id}")
+async def declared_loaded(series_id: int, db: AsyncSession = Depends(get_session)):
+    stmt = select(Series).where(Series.id == series_id).options(
+        selectinload(Series.publisher).selectinload(Publisher.series)
+    )
+    series = (await db.scalars(stmt)).one()
+    return [s.name for s in series.publisher.series]
+
+
+@router.get("/back-in-loop/{author_id}")
+async def back_in_loop(author_id: int, db: SessionDep):
+    author = (await db.scalars(select(Author).where(Author.id == author_id).options(selectinload(Author.books)))).one()
+    return [b.author.name for b in author.books]
+
+
+class ImportedRepo:
+    db: SessionDep
+
+    def __init__(self, db):
+        self.db = db
+
+    async def author_name(self, book_id: int) -> str:
+        book = await self.db.get(Book, book_id)
+        return book.author.name
+
+    async def loaded_name(self, book_id: int) -> str:
+        book = await self.db.get(Book, book_id, options=[selectinload(Book.author)])
+        return book.author.name
+
+
+class LocalRepo:
+    db: LocalDep
+
+    def __init__(self, db):
+        self.db = db
+
+    async def author_name(self, book_id: int) -> str:
+        book = await self.db.get(Book, book_id)
+        return book.author.name
+
+
+@router.get("/repo-imported/{book_id}")
+async def repo_imported(book_id: int, db: SessionDep):
+    return await ImportedRepo(db).author_name(book_id)
+
+
+@router.get("/repo-local/{book_id}")
+async def repo_local(book_id: int, db: SessionDep):
+    return await LocalRepo(db).author_name(book_id)
+
+
+@router.get("/repo-loaded/{book_id}")
+async def repo_loaded(book_id: int, db: SessionDep):
+    return await ImportedRepo(db).loaded_name(book_id)
+
+
+@router.get("/default-imported/{book_id}")
+async def default_imported(book_id: int, db=DbDep):
+    book = await db.get(Book, book_id)
+    return book.author.name
+
+
+@router.get("/default-local/{book_id}")
+async def default_local(book_id: int, db=LocalDbDep):
+    book = await db.get(Book, book_id)
+    return book.author.name
+
+
+@router.get("/by-name/{book_id}")
+async def by_name(book_id: int, field: str, db: SessionDep):
+    book = await db.get(Book, book_id)
+    return {field: getattr(book, field)}
+
+
+@router.get("/by-name-loaded/{book_id}")
+async def by_name_loaded(book_id: int, field: str, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return {field: str(getattr(book, field))}
+
+
+@router.get("/default-loaded/{book_id}")
+async def default_loaded(book_id: int, db=DbDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return book.author.name
+'''.replace("from models import Author, Book, Series", "from models import Author, Book, Publisher, Series")
+
+
+@pytest.fixture
+def root(app) -> Path:  # type: ignore[no-untyped-def]
+    files = {
+        "models.py": MODELS, "services.py": SERVICES, "db/async_engine.py": ENGINE, "core/async_deps.py": ALIASES,
+    }
+    return app(ROUTES, files)
+
+
+@pytest.mark.parametrize(
+    ("function", "read"),
+    [
+        ("helper_path", "b.author.books (lazy load at services.py:"),
+        ("helper_local", "a.books (lazy load at services.py:"),
+        ("local_path", "author.books (lazy load), its Author through author of the Book"),
+        ("declared_back", "series.publisher.series (lazy load), its Publisher through publisher of the Series"),
+        ("repo_imported", "book.author (lazy load at api/items.py:"),
+        ("repo_local", "book.author (lazy load at api/items.py:"),
+        ("default_imported", "book.author (lazy load), its Book"),
+        ("default_local", "book.author (lazy load), its Book"),
+        ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
+    ],
+)
+def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root, findings, function, read):
+    found = findings(root, function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert read in found[0]["message"], found
+    assert "MissingGreenlet" in found[0]["message"], found
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
+        "repo_loaded", "default_loaded", "by_name_loaded",
+    ],
+)
+def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, findings, function):
+    assert findings(root, function) == []
+
+
+def _load(tmp: Path, name: str, text: str):  # type: ignore[no-untyped-def]
+    path = tmp / f"{name}.py"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
+def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, monkeypatch):
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.orm import selectinload
+
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    models = _load(tmp_path, "models", MODELS)
+    services = _load(tmp_path, "services", SERVICES)
+    Author, Book, Publisher, Series = models.Author, models.Book, models.Publisher, models.Series
+
+    async def run() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/premise.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(models.Base.metadata.create_all)
+        maker = async_sessionmaker(engine, expire_on_commit=False)
+        async with maker() as db:
+            author = Author(name="Le Guin")
+            db.add_all([Book(title="Earthsea", author=author), Book(title="Lathe", author=author)])
+            db.add(Series(name="Hainish", publisher=Publisher(name="Ace")))
+            await db.commit()
+        for read in (services.shelf_of, services.shelf_size, lambda b: [x.title for x in b.author.books]):
+            async with maker() as db:
+                book = await db.get(Book, 1, options=[selectinload(Book.author)])
+                with pytest.raises((MissingGreenlet, StatementError)):
+                    read(book)
+        async with maker() as db:
+            stmt = select(Series).options(selectinload(Series.publisher))
+            series = (await db.scalars(stmt)).one()
+            with pytest.raises((MissingGreenlet, StatementError)):
+                [s.name for s in series.publisher.series]
+        async with maker() as db:
+            book = await db.get(Book, 1)
+            with pytest.raises((MissingGreenlet, StatementError)):
+                _ = book.author.name
+        async with maker() as db:
+            book = await db.get(Book, 1)
+            with pytest.raises((MissingGreenlet, StatementError)):
+                getattr(book, "author")  # noqa: B009  (the name a request gives)
+        # the near misses
+        async with maker() as db:
+            book = await db.get(Book, 1, options=[selectinload(Book.author).selectinload(Author.books)])
+            assert services.shelf_of(book) == ["Earthsea", "Lathe"] and services.shelf_size(book) == 2
+            assert [[b.title, len(b.author.books)] for b in book.author.books] == [["Earthsea", 2], ["Lathe", 2]]
+            assert services.title_of(book) == "Earthsea"
+        async with maker() as db:
+            book = await db.get(Book, 1, options=[selectinload(Book.author)])
+            assert [str(getattr(book, field)) for field in ("title", "author_id")] == ["Earthsea", "1"]
+            assert getattr(book, "author").name == "Le Guin"  # noqa: B009
+        async with maker() as db:
+            stmt = select(Series).options(selectinload(Series.publisher).selectinload(Publisher.series))
+            series = (await db.scalars(stmt)).one()
+            assert [s.name for s in series.publisher.series] == ["Hainish"]
+        async with maker() as db:
+            stmt = select(Author).options(selectinload(Author.books))
+            author = (await db.scalars(stmt)).one()
+            assert services.author_names(author) == ["Le Guin", "Le Guin"]
+        await engine.dispose()
+
+    asyncio.run(run())
