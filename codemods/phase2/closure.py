@@ -42,6 +42,7 @@ from async_migrate.codemods.phase2 import (
     holders,
     inline_sessions,
     left_out,
+    loop_io,
     methods,
     optional_session,
     protocols,
@@ -930,6 +931,7 @@ def compute(
         }
         closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place, families)
         closure.follow_ups.extend(_unverified_on_the_loop(project, closure.migrated_routes))
+        closure.follow_ups.extend(loop_io.follow_ups(project, closure.migrated_routes))
     return closure
 
 
