@@ -1711,7 +1711,51 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
     found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
+    found += _dependency_object_lazy_loads(project, handler)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
+
+
+def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
+    """Relationships a handler reads on the object an `async def` dependency returns (`book:
+    Annotated[Book, Depends(get_book)]`, or an alias of it from any module), the dependency
+    loading it on the AsyncSession it is given (`await db.get(Book, book_id)`), that none of its
+    options loads: that Session is the request's and still open, so the read is the lazy load,
+    outside any greenlet."""
+    from async_migrate.codemods.phase1.expired_deps import _dependency
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+
+    function = handler.function
+    found: list[Blocking] = []
+    loaded: set[str] | None = None
+    for param in function.params:
+        dependency = _dependency(project, param)
+        if dependency is None or param.name in function.holds:
+            continue  # a name bound again may hold anything by the read
+        module, provider = project.functions[dependency]
+        sessions = set(project.declared_async_session_params(dependency))
+        if not provider.is_async or provider.is_generator or not sessions or not provider.results:
+            continue
+        origins = _union(project, dependency, provider.results, sessions, (), 0)
+        if origins is None:
+            continue
+        credit = _Credit(project, dependency)
+        for line, receiver, attribute in function.attributes:
+            if receiver != param.name or line in function.greenlet_lines:
+                continue
+            strategies = {_strategy_of(project, load.model, attribute) for load in origins}
+            if None in strategies or strategies <= SAFE_STRATEGIES or credit.loads(origins, attribute):
+                continue
+            if loaded is None:  # a refresh or `awaitable_attrs` in the handler's own closure
+                loaded = closure_eager_names(project, handler.id)
+            if attribute in loaded or "*" in loaded:
+                continue
+            what = _DYNAMIC if "dynamic" in strategies else "lazy load"
+            found.append(Blocking(
+                line,
+                f"{receiver}.{attribute} ({what}), its {', '.join(sorted({(load.model or '?').rpartition('.')[2] for load in origins}))} "
+                f"from the dependency {module.name}.{provider.qualname}, whose query does not eager-load it",
+            ))
+    return found
 
 
 def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blocking]) -> list[Blocking]:

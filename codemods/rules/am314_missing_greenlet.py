@@ -43,7 +43,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   element's many-to-one back to the object holding the collection (`for b in author.books:
   b.author`) is that object, no load. An attribute named at run time (`getattr(book, field)`) on an
   object whose class has a relationship or deferred column its query does not load is unverified,
-  never cleared. The AsyncSession is recognised through an alias in this module or another, in a
+  never cleared. A relationship the handler reads on the object an `async def` dependency returns
+  (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]`), loaded on the
+  AsyncSession it is given and not eager-loaded there, is the same lazy load, on the request's
+  Session. The AsyncSession is recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps

@@ -7,6 +7,9 @@ AsyncSession whose object reaches a lazy load past the relationship its query ea
 - the route reads the path through a local (`author = book.author` then `author.books`), or
   `Author.books` is declared `lazy="selectin"`, which SQLAlchemy does not run back to the Book the
   path started from after `selectinload(Book.author)`: both taken as covered;
+- the route reads a relationship of the object an `async def` dependency loaded on the request's
+  AsyncSession (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]` in another
+  module) that its query does not load: never looked at;
 - the route reads an attribute by a name given at run time (`getattr(book, field)`) on an object
   whose class has a relationship its query does not load: unverified, not cleared;
 - the AsyncSession reaches a repository declared `db: SessionDep` in its class body, or the route
@@ -113,6 +116,28 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 DbDep = Depends(get_session)
 '''
 
+DEPENDENCIES = '''
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import selectinload
+
+from core.async_deps import SessionDep
+from models import Book
+
+
+async def get_book(book_id: int, db: SessionDep) -> Book:
+    return await db.get(Book, book_id)
+
+
+async def get_loaded_book(book_id: int, db: SessionDep) -> Book:
+    return await db.get(Book, book_id, options=[selectinload(Book.author)])
+
+
+CurrentBook = Annotated[Book, Depends(get_book)]
+LoadedBook = Annotated[Book, Depends(get_loaded_book)]
+'''
+
 ROUTES = '''
 from typing import Annotated
 
@@ -125,6 +150,7 @@ from core.async_deps import DbDep, SessionDep
 from db.async_engine import get_session
 from models import Author, Book, Series
 from services import author_names, shelf_of, shelf_size, title_of
+from book_deps import CurrentBook, LoadedBook, get_book
 
 LocalDep = Annotated[AsyncSession, Depends(get_session)]
 LocalDbDep = Depends(get_session)
@@ -261,6 +287,26 @@ async def by_name_loaded(book_id: int, field: str, db: SessionDep):
     return {field: str(getattr(book, field))}
 
 
+@router.get("/from-dependency/{book_id}")
+async def from_dependency(book: CurrentBook):
+    return book.author.name
+
+
+@router.get("/from-dependency-inline/{book_id}")
+async def from_dependency_inline(book: Annotated[Book, Depends(get_book)]):
+    return {"author": book.author.name}
+
+
+@router.get("/from-dependency-loaded/{book_id}")
+async def from_dependency_loaded(book: LoadedBook):
+    return book.author.name
+
+
+@router.get("/from-dependency-column/{book_id}")
+async def from_dependency_column(book: CurrentBook):
+    return book.title
+
+
 @router.get("/default-loaded/{book_id}")
 async def default_loaded(book_id: int, db=DbDep):
     book = await db.get(Book, book_id, options=[selectinload(Book.author)])
@@ -272,6 +318,7 @@ async def default_loaded(book_id: int, db=DbDep):
 def root(app) -> Path:  # type: ignore[no-untyped-def]
     files = {
         "models.py": MODELS, "services.py": SERVICES, "db/async_engine.py": ENGINE, "core/async_deps.py": ALIASES,
+        "book_deps.py": DEPENDENCIES,
     }
     return app(ROUTES, files)
 
@@ -287,6 +334,8 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("repo_local", "book.author (lazy load at api/items.py:"),
         ("default_imported", "book.author (lazy load), its Book"),
         ("default_local", "book.author (lazy load), its Book"),
+        ("from_dependency", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
+        ("from_dependency_inline", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
         ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
     ],
 )
@@ -302,6 +351,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
     [
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
         "repo_loaded", "default_loaded", "by_name_loaded",
+        "from_dependency_loaded", "from_dependency_column",
     ],
 )
 def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, findings, function):
@@ -379,3 +429,51 @@ def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, 
         await engine.dispose()
 
     asyncio.run(run())
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
+def test_the_premise_a_route_reading_what_an_async_dependency_loaded_fails_when_served(tmp_path, monkeypatch):
+    """The routes served on FastAPI: the dependency's AsyncSession is the request's, still open,
+    and the route's read of what it left unloaded is the lazy load, which fails there."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    engine_text = ENGINE.replace("sqlite+aiosqlite://", f"sqlite+aiosqlite:///{tmp_path}/served.db")
+    for package in ("db", "core"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "db" / "async_engine.py").write_text(engine_text, encoding="utf-8")
+    (tmp_path / "core" / "async_deps.py").write_text(ALIASES, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    models = _load(tmp_path, "models", MODELS)
+    sync = create_engine(f"sqlite:///{tmp_path}/served.db")
+    models.Base.metadata.create_all(sync)
+    with Session(sync) as db:
+        db.add(models.Book(title="Earthsea", author=models.Author(name="Le Guin")))
+        db.commit()
+    sync.dispose()
+
+    _load(tmp_path, "book_deps", DEPENDENCIES)
+    served = _load(tmp_path, "served", """
+        from fastapi import FastAPI
+
+        from book_deps import CurrentBook, LoadedBook
+
+        app = FastAPI()
+
+
+        @app.get("/lazy/{book_id}")
+        async def lazy(book: CurrentBook) -> str:
+            return book.author.name
+
+
+        @app.get("/loaded/{book_id}")
+        async def loaded(book: LoadedBook) -> str:
+            return book.author.name
+    """)
+    with TestClient(served.app) as client:
+        assert client.get("/loaded/1").json() == "Le Guin"
+        with pytest.raises((MissingGreenlet, StatementError)):
+            client.get("/lazy/1")
