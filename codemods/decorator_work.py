@@ -57,7 +57,7 @@ def decorators_on_loop(project: Project, fid: FunctionId) -> list[tuple[facts.De
         return []
     found = []
     for decorator in _applied(project, function):
-        target = project.function(decorator.callee)
+        target = project.decorator_function(decorator.callee)
         if target is None:
             continue
         module, _ = target

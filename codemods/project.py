@@ -2450,13 +2450,38 @@ class Project:
                 added.append(fid)
         return added
 
+    def decorator_function(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
+        """The project function a decorator (or a decorator factory) reference names: a function,
+        or a method through a module-level instance (`@audit.track`, `@bus.handles(PlaceOrder)` on
+        `bus = Bus()`), when the class order names one."""
+        found = self.function(ref)
+        if found is not None or ref is None:
+            return found
+        held, _, attribute = ref.rpartition(".")
+        value = self._module_values.get(held)
+        if value is None or value.kind != "call":
+            return None
+        # read off the class the instance is built from, not through the flow: the decorators
+        # are asked while the flow's own facts (which parameters carry a Session) are worked out
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        cls = classes.resolve(value.ref)
+        methods, certain = classes.method(cls, attribute) if cls is not None else ([], False)
+        return self.functions[methods[0]] if certain and len(methods) == 1 else None
+
+    @cached_property
+    def _module_values(self) -> dict[str, facts.Value]:
+        """Every module-level name bound to a value (`audit = Auditor()`), by `module.name`."""
+        return {f"{module.name}.{name}": value for module in self.modules.values() for name, value in module.values.items()}
+
     def _decorator_functions(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
         """The decorators of `fid` that are project functions, with those functions; for a method,
         also those its class's decorators apply to the class's methods."""
         found = []
         module, function = self.functions[fid]
         for decorator in function.decorators:
-            target = self.function(decorator.callee)
+            target = self.decorator_function(decorator.callee)
             if target is not None:
                 found.append((decorator, (target[0].name, target[1].key)))
         owner, dot, name = function.qualname.rpartition(".")
@@ -2898,7 +2923,7 @@ class Project:
             return "passthrough", "Python"
         if self.canonical(decorator.callee) in INJECT and not decorator.is_call:
             return "passthrough", "dependency-injector"
-        found = self.function(decorator.callee)
+        found = self.decorator_function(decorator.callee)
         if found is None:
             target = self.resolve(decorator.callee)
             if target is not None and target.kind != "external":

@@ -168,9 +168,15 @@ def _read_function(
         awaited_later.unread_holds(node, by_func, nodes)
     if function.is_async and not function.is_generator and _awaits_a_param(function):
         function.awaited_params = awaited_later.awaited_params(node, by_func, nodes)
-    function.wraps, function.wrapped = _decorator_shape(collector, node)
+    # A method used as a decorator (`@audit.track` on a module-level `Auditor()`) is handed the
+    # function after its instance: its first parameter is `self` (or `cls`), not the function.
+    owner = qualname.rpartition(".")[0]
+    bound = bool(owner) and not owner.endswith("<locals>") and not any(
+        name_of(d) == "staticmethod" for d in node.decorator_list
+    )
+    function.wraps, function.wrapped = _decorator_shape(collector, node, bound)
     if function.wraps is not None:
-        function.loop_wrapper = _loop_wrapper(collector, node)
+        function.loop_wrapper = _loop_wrapper(collector, node, bound)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
@@ -480,7 +486,7 @@ def _abstract(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[fac
 
 
 def _decorator_shape(
-    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
 ) -> tuple[str | None, str | None]:
     """How a function behaves when used as a decorator, and its parameter holding the function
     it decorates.
@@ -489,9 +495,10 @@ def _decorator_shape(
     coroutine: returns an `async def` wrapper that awaits the decorated function.
     sync: returns a plain wrapper that calls the decorated function.
     unknown: anything else that takes a function and returns something.
-    A decorator factory (`@tagged("x")`) has the shape of the decorator it returns.
+    A decorator factory (`@tagged("x")`) has the shape of the decorator it returns. `bound`: a
+    method, whose first parameter is its instance or class.
     """
-    params = [*node.args.posonlyargs, *node.args.args]
+    params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
     if not params:
         return None, None
     first = params[0].arg
@@ -574,11 +581,14 @@ def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str
     return None
 
 
-def _loop_wrapper(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int] | None:
+def _loop_wrapper(
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
+) -> tuple[int, int] | None:
     """The lines of the `async def` wrapper a decorator returns for a coroutine function (in a
     branch on `iscoroutinefunction(func)` or whatever it is given), which runs on the event loop
-    around every call of an `async def` it decorates; a factory's, of the decorator it returns."""
-    params = [*node.args.posonlyargs, *node.args.args]
+    around every call of an `async def` it decorates; a factory's, of the decorator it returns.
+    `bound`: a method, whose first parameter is its instance or class."""
+    params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
     if not params or collector.source.one_line_suite(node.body):
         return None
     first = params[0].arg
