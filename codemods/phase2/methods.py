@@ -215,6 +215,19 @@ def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, st
         name = project.canonical(decorator.callee) or decorator.text
         if name in TRANSPARENT_DECORATORS or name in _FUNCTION_DECORATORS_TOLD or decorator.line in opening:
             continue
+        shape, where = project.decorator_shape(decorator)
+        if shape == "passthrough" and where not in ("configuration", "Python", "dependency-injector"):
+            # No wrapper: the decorator hands the function itself on (a command bus's
+            # `@bus.handles(PlaceOrder)`, a registry, a marker), and what it was handed to calls it
+            # as a plain function; a coroutine function there would hand back a coroutine unawaited.
+            found.append((decorator.line, (
+                f"`{function.name}` is decorated with `@{decorator.text}`, which hands on the function itself "
+                f"({where}: a registry or marker): made a coroutine function, whatever calls it from there would "
+                "get a coroutine back, unawaited, and phase two does not write an undecorated twin beside it; move "
+                f"the Session work into an undecorated function that `{function.name}` calls and call that from the "
+                "route (phase two then migrates it), or migrate the route by hand"
+            )))
+            continue
         found.append((decorator.line, f"`{function.name}` is decorated with `@{decorator.text}`: as a coroutine its "
                       "decorator's synchronous wrapper would return the coroutine unawaited, so what the wrapper "
                       "does around the call (catching errors, retrying, timing, caching) would no longer cover "

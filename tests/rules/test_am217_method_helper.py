@@ -129,3 +129,55 @@ def test_near_miss_an_undecorated_function_helper_migrates(phase2, entry):
         """,
     )
     assert entry(document, "create_book")["action"] == "migrate"
+
+
+# A command bus: `@bus.handles(Kind)` stores the function itself in the bus's table and returns
+# it, no wrapper around it; `bus.dispatch(message, session)` calls it as a plain function.
+BUS = """
+HANDLERS = {}
+
+
+class Bus:
+    def handles(self, kind):
+        def register(fn):
+            HANDLERS[kind] = fn
+            return fn
+        return register
+
+    def dispatch(self, message, session):
+        return HANDLERS[type(message)](message, session)
+
+
+bus = Bus()
+"""
+
+
+def test_a_helper_a_registering_decorator_hands_on_blocks_naming_the_registry(phase2, entry):
+    # Made `async def`, the bus would call it and get a coroutine back: no wrapper is involved,
+    # and the reason says so, with where the decorator is and what to do instead.
+    document = phase2(
+        """
+        from bus import bus
+
+
+        @bus.handles(str)
+        def add_book(title: str, session: Session) -> None:
+            session.add(Book(title=title, author_id=1))
+            session.commit()
+
+
+        @router.post("/books")
+        def create_book(session: session_dependency):
+            add_book("x", session)
+            return {"ok": True}
+        """,
+        {"bus.py": BUS},
+    )
+    found = entry(document, "create_book")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM217"]), found
+    assert (
+        "`add_book` is decorated with `@bus.handles(str)`, which hands on the function itself (bus.py:5: a "
+        "registry or marker)"
+    ) in found["reasons"][0], found["reasons"]
+    assert "wrapper" not in found["reasons"][0]
+    assert document["files_changed"] == []
