@@ -1344,3 +1344,75 @@ def test_a_run_on_trio_says_blockbuster_did_not_check_it() -> None:
     assert "ran the application on trio" in verify_markdown(document)
     # near miss: a run on asyncio says nothing of it
     assert "trio" not in _printed(_verified(blockbuster=True))
+
+
+UNANNOTATED_DB = '''
+from collections.abc import AsyncIterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("sqlite://")
+Session = sessionmaker(bind=engine)
+async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(async_engine)
+
+
+def get_db():
+    db = Session()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+    async with async_database_sessionmaker() as session:
+        yield session
+'''
+UNANNOTATED_MAIN = '''
+from fastapi import Depends, FastAPI, Header
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import Session, get_async_db_session, get_db
+
+app = FastAPI()
+
+
+def get_user(x_user: str = Header()) -> str:
+    return x_user
+
+
+@app.get("/a")
+def a(db=Depends(get_db), user: str = Depends(get_user)):
+    return {}
+
+
+@app.get("/b")
+def b(db: Session = Depends(get_db)):
+    return {}
+'''
+
+
+@pytest.mark.parametrize("drop_auth", [False, True])
+def test_the_contract_knows_a_session_dependency_no_annotation_shows(cli, tmp_path, drop_auth) -> None:
+    # `get_db` yields `Session()` with no return annotation, and the routes' parameters are
+    # unannotated or annotated with the sessionmaker (`Session = sessionmaker(...)`): only the
+    # static analysis tells it from an auth dependency, so phase two's switch to the async
+    # dependency read as `get_db -> (none)` on every migrated route. An auth dependency dropped
+    # is still a difference.
+    root = tmp_path / "svc"
+    init_repo(root, {"db.py": UNANNOTATED_DB, "main.py": UNANNOTATED_MAIN})
+    after = UNANNOTATED_MAIN.replace("def a(db=Depends(get_db),", "async def a(db: AsyncSession = Depends(get_async_db_session),")
+    after = after.replace("def b(db: Session = Depends(get_db))", "async def b(db: AsyncSession = Depends(get_async_db_session))")
+    if drop_auth:
+        after = after.replace(", user: str = Depends(get_user)", "")
+    (root / "main.py").write_text(after, encoding="utf-8")
+    code, document = run_verify(cli, root, "--no-tests")
+    differences = document["contract"]["differences"]
+    if drop_auth:
+        assert code == 1 and {"route": "GET /a", "what": "dependency", "before": "main.get_user", "after": "(none)"} in differences
+        assert "get_db" not in json.dumps(differences), differences
+    else:
+        assert code == 0 and differences == [], document

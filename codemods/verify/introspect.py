@@ -45,6 +45,9 @@ def _session_classes() -> tuple[type, ...]:
 
 
 SESSIONS = _session_classes()
+# The Session dependencies the static analysis found (`module.qualname`, one a line), for those no
+# annotation shows: `def get_db(): db = SessionLocal(); yield db` hands out a Session only at run time.
+KNOWN_PROVIDERS = frozenset(filter(None, os.environ.get("ASYNC_MIGRATE_SESSION_DEPENDENCIES", "").splitlines()))
 
 
 def _is_session_type(hint: object, depth: int = 0) -> bool:
@@ -115,6 +118,8 @@ def _provides_session(call: object, parent: object, name: str | None) -> bool:
         return False
     target = typing.cast(typing.Any, call).__init__ if isinstance(call, type) else getattr(type(call), "__call__", call)  # noqa: B004 (the method itself, not a callable test)
     if isinstance(call, type) and SESSIONS and issubclass(call, SESSIONS):
+        return True
+    if KNOWN_PROVIDERS and _name(call) in KNOWN_PROVIDERS:
         return True
     for function in (call, target):
         hints = _hints(function)

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -198,12 +198,15 @@ class Imported:
 
 def import_app(
     python: str, root: Path, app: AppSpec, timeout: float = IMPORT_TIMEOUT, folders: tuple[str, ...] = (),
+    session_dependencies: Iterable[str] = (),
 ) -> Imported:
     """Import the application under its interpreter from root (and its import `folders` under
-    root); its contract document."""
+    root); its contract document. `session_dependencies` (`module.qualname`) are the Session
+    dependencies the static analysis found, also those whose annotations do not say so."""
     with tempfile.TemporaryDirectory(prefix="async-migrate-import-") as scratch:
         out = Path(scratch) / "contract.json"
-        env = child_env(python, {"PYTHONDONTWRITEBYTECODE": "1", **import_env(root, folders)})
+        known = {"ASYNC_MIGRATE_SESSION_DEPENDENCIES": "\n".join(sorted(session_dependencies))}
+        env = child_env(python, {"PYTHONDONTWRITEBYTECODE": "1", **known, **import_env(root, folders)})
         try:
             proc = subprocess.run(
                 [python, "-c", tool_source("introspect.py"), str(app), str(out)],

@@ -164,8 +164,12 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
         assert result.revision is not None
         with before_tree(root, result.revision) as before_root:
             step(f"contract: importing {request.app} on both sides")
-            before = import_app(request.python, before_root, request.app, folders=folders)
-            after = import_app(request.python, root, request.app, folders=folders)
+            # The synchronous Session dependencies stay through both phases, so the after side's
+            # analysis names them for the before side too (`get_db` yielding `SessionLocal()`,
+            # unannotated: only the analysis tells it from an auth dependency).
+            known = session_dependency_names(checked.project)
+            before = import_app(request.python, before_root, request.app, folders=folders, session_dependencies=known)
+            after = import_app(request.python, root, request.app, folders=folders, session_dependencies=known)
             _import_errors(request.app, result.revision, before, after)
             assert before.document is not None and after.document is not None
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
@@ -193,6 +197,15 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             listed = testrun.run_tests(before_root, request.python, argv, [], collect_only=True, folders=folders)
         testrun.set_aside_removed(result.tests, listed)
     return result
+
+
+def session_dependency_names(project: Any) -> list[str]:
+    """`module.qualname` of every function the analysis found hands out a Session."""
+    if project is None:
+        return []
+    return sorted(
+        f"{project.functions[fid][0].name}.{project.functions[fid][1].qualname}" for fid in project.session_dependencies
+    )
 
 
 def acknowledged_blocking(root: Path, project: Any) -> list[testrun.Acknowledged]:
