@@ -1678,7 +1678,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     function = handler.function
     if not function.is_async or handler.kind not in ("route", "dependency"):
         return []
-    sessions = set(async_session_params(project, handler))
+    sessions = set(async_session_params(project, handler)) | opened_async_sessions(project, function)
     found = _own_async_lazy_loads(project, handler.id, sessions) if sessions else []
     seen = {handler.id}
     pending = [(edge.call.line, edge.callee) for edge in project.all_calls_from.get(handler.id, ())]
@@ -1713,6 +1713,16 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
     found += _dependency_object_lazy_loads(project, handler)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
+
+
+def opened_async_sessions(project: Project, function: facts.Function) -> set[str]:
+    """Names the function binds only to an AsyncSession it opens (`async with maker() as db:` on an
+    `async_sessionmaker`, `async with AsyncSession(engine) as db:`): its queries load the same way
+    as on one it is given."""
+    return {
+        binding.name for binding in function.bindings
+        if binding.asynchronous and project._opened_async(function, binding.name)
+    }
 
 
 def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
@@ -1803,7 +1813,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         )
     if not reached:
         return []
-    sessions = set(async_session_params(project, handler))
+    sessions = set(async_session_params(project, handler)) | opened_async_sessions(project, function)
     classes = project_classes(project)
     index = members(project, classes)
     credit = _Credit(project, handler.id)

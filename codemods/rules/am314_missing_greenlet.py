@@ -46,7 +46,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   never cleared. A relationship the handler reads on the object an `async def` dependency returns
   (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]`), loaded on the
   AsyncSession it is given and not eager-loaded there, is the same lazy load, on the request's
-  Session. The AsyncSession is recognised through an alias in this module or another, in a
+  Session. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
+  on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
   AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps

@@ -10,6 +10,8 @@ AsyncSession whose object reaches a lazy load past the relationship its query ea
 - the route reads a relationship of the object an `async def` dependency loaded on the request's
   AsyncSession (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]` in another
   module) that its query does not load: never looked at;
+- the route opens its own AsyncSession (`async with maker() as db:`, `AsyncSession(engine)`) and
+  reads what it left unloaded: only a parameter's AsyncSession was judged;
 - the route reads an attribute by a name given at run time (`getattr(book, field)`) on an object
   whose class has a relationship its query does not load: unverified, not cleared;
 - the AsyncSession reaches a repository declared `db: SessionDep` in its class body, or the route
@@ -147,7 +149,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.async_deps import DbDep, SessionDep
-from db.async_engine import get_session
+from db.async_engine import engine, get_session, maker
 from models import Author, Book, Series
 from services import author_names, shelf_of, shelf_size, title_of
 from book_deps import CurrentBook, LoadedBook, get_book
@@ -307,6 +309,27 @@ async def from_dependency_column(book: CurrentBook):
     return book.title
 
 
+@router.get("/opened/{book_id}")
+async def opened(book_id: int):
+    async with maker() as db:
+        book = await db.get(Book, book_id)
+        return book.author.name
+
+
+@router.get("/opened-session/{book_id}")
+async def opened_session(book_id: int):
+    async with AsyncSession(engine) as db:
+        book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+        return shelf_of(book)
+
+
+@router.get("/opened-loaded/{book_id}")
+async def opened_loaded(book_id: int):
+    async with maker() as db:
+        book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+        return book.author.name
+
+
 @router.get("/default-loaded/{book_id}")
 async def default_loaded(book_id: int, db=DbDep):
     book = await db.get(Book, book_id, options=[selectinload(Book.author)])
@@ -336,6 +359,8 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("default_local", "book.author (lazy load), its Book"),
         ("from_dependency", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
         ("from_dependency_inline", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
+        ("opened", "book.author (lazy load), its Book from the query at line"),
+        ("opened_session", "b.author.books (lazy load at services.py:"),
         ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
     ],
 )
@@ -351,7 +376,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
     [
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
         "repo_loaded", "default_loaded", "by_name_loaded",
-        "from_dependency_loaded", "from_dependency_column",
+        "from_dependency_loaded", "from_dependency_column", "opened_loaded",
     ],
 )
 def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, findings, function):
