@@ -9,6 +9,9 @@ only the imports at the top; RemoveImportsVisitor and its gatherer never enter a
 expression (whether an import is still used is decided by libcst's own scope analysis
 over the whole module, as before). A pruned node is still left (`on_leave`), only its
 children are not visited (libcst 1.x `CSTNode.visit`).
+
+Over 500 lines: where a new import goes (its section, its place in it, the blank lines around
+it, and whether it is written relatively) is one set of isort's rules, read together.
 """
 
 from __future__ import annotations
@@ -146,7 +149,8 @@ class ImportingCommand(QuickMatcherScan, PrunedImportVisitors, VisitorBasedCodem
     pruned import visitors."""
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        return drop_emptied_guards(tree, regroup(tree, super().transform_module(tree), self.context.full_module_name))
+        after = super().transform_module(tree)
+        return drop_emptied_guards(tree, regroup(tree, after, self.context.full_module_name, self.context.full_package_name))
 
 
 def _type_checking_guard(statement: cst.CSTNode) -> bool:
@@ -235,11 +239,15 @@ def _without_type_checking(statement: cst.BaseStatement) -> cst.BaseStatement | 
 _LIBRARIES = frozenset({"anyio", "fastapi", "pydantic", "sqlalchemy", "sqlmodel", "starlette"})
 
 
-def regroup(before: cst.Module, after: cst.Module, module: str | None = None) -> cst.Module:
+def regroup(
+    before: cst.Module, after: cst.Module, module: str | None = None, package: str | None = None
+) -> cst.Module:
     """`after` with each import statement that is new since `before` moved next to the imports of
     its own package (sorted among them), a standard library one among the standard library's, a
     library one among the third-party imports or, with none, in a section of its own before the
-    imports of `module`'s own top-level package (the project's)."""
+    imports of `module`'s own top-level package (the project's). In a module that imports its
+    project only relatively (`from .deps import DbSession`), a new import of the project is
+    written relative to `package` too, among the others (`from .db import get_async_db`)."""
     if after is before:
         return after
     own = module.split(".")[0] if module else None
@@ -251,12 +259,19 @@ def regroup(before: cst.Module, after: cst.Module, module: str | None = None) ->
         s for s in body
         if is_import(s) and isinstance(s.body[0], cst.ImportFrom) and import_module(s) not in old
     ]
+    if own is not None and package and _imports_only_relatively(before, own):
+        for index, original in enumerate(added):
+            rewritten = _relative_to(original, package)
+            if rewritten is not None:
+                body = [rewritten if s is original else s for s in body]
+                added[index] = rewritten
     # Those not placed yet sit after the last import: no place to learn from.
     waiting = {id(s.body[0]) for s in added}
     for original in added:
         package = import_module(original)
         waiting.discard(id(original.body[0]))
         if package is None:
+            body = _among_relative(body, original, waiting)
             continue
         # An earlier move may have replaced this statement by a copy with other blank lines:
         # the import itself (its small statement) is what identifies it.
@@ -482,6 +497,66 @@ def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
         merged = [a.with_changes(comma=separator if i < len(merged) - 1 else last) for i, a in enumerate(merged)]
         body[index] = statement.with_changes(body=[node.with_changes(names=merged), *statement.body[1:]])
     return body
+
+
+def _imports_only_relatively(module: cst.Module, own: str) -> bool:
+    """Whether the module imports its project (`own`, the top-level package) at the head of the
+    module, and only relatively."""
+    head = [s for s in module.body[:_head_end(list(module.body))] if is_import(s)]
+    return any(_is_relative(s) for s in head) and not any(_top(s) == own for s in head)
+
+
+def _relative_to(statement: cst.SimpleStatementLine, package: str) -> cst.SimpleStatementLine | None:
+    """`from app.db import x` as written in a module of `package` (`app.api`): `from ..db import x`."""
+    small = statement.body[0]
+    target = import_module(statement)
+    if not isinstance(small, cst.ImportFrom) or target is None:
+        return None
+    here, there = package.split("."), target.split(".")
+    common = 0
+    while common < min(len(here), len(there)) and here[common] == there[common]:
+        common += 1
+    if common == 0:
+        return None
+    rest = ".".join(there[common:])
+    module = cst.parse_expression(rest) if rest else None
+    dots = [cst.Dot() for _ in range(len(here) - common + 1)]
+    return statement.with_changes(body=[small.with_changes(module=module, relative=dots)])
+
+
+def _among_relative(body: _Statements, statement: cst.SimpleStatementLine, waiting: set[int]) -> _Statements:
+    """`body` with a new relative import moved among the relative imports at the module's head,
+    the furthest first and by module (isort's and ruff's default order)."""
+    written = _written_module(statement)
+    if written is None or not written.startswith("."):
+        return body
+    rest = [s for s in body if s is not statement]
+    head = _head_end(rest)
+    relatives = [
+        (index, _furthest_first(_written_module(s) or "")) for index, s in enumerate(rest[:head])
+        if is_import(s) and _is_relative(s) and id(s.body[0]) not in waiting
+    ]
+    if not relatives:
+        at = body.index(statement)
+        above = body[at - 1] if at > 0 else statement
+        if above is not statement and is_import(above) and not _is_relative(above) and not statement.leading_lines:
+            # after the last import, which is a library's: a section of its own
+            body[at] = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        return body
+    later = [index for index, key in relatives if key > _furthest_first(written)]
+    if later:
+        following = rest[later[0]]
+        rest[later[0]] = following.with_changes(leading_lines=[])
+        rest.insert(later[0], statement.with_changes(leading_lines=following.leading_lines))
+    else:
+        rest.insert(relatives[-1][0] + 1, statement.with_changes(leading_lines=[]))
+    return rest
+
+
+def _furthest_first(written: str) -> tuple[int, str]:
+    """The sort key of a relative module as written (`..db`): more dots first, then by name."""
+    name = written.lstrip(".")
+    return -(len(written) - len(name)), name
 
 
 def _written_module(statement: cst.CSTNode) -> str | None:

@@ -66,16 +66,19 @@ def test_a_new_library_import_joins_the_third_party_section_not_the_project_impo
     )
 
 
-def _rewritten(source: str, module: str | None, adds: list[tuple[str, str]], removes: list[tuple[str, str]] = ()) -> str:
+def _rewritten(
+    source: str, module: str | None, adds: list[tuple[str, str]], removes: list[tuple[str, str]] = (),
+    package: str | None = None,
+) -> str:
     before = cst.parse_module(source)
-    context = CodemodContext()
-    for package, name in adds:
-        AddImportsVisitor.add_needed_import(context, package, name)
+    context = CodemodContext(full_module_name=module, full_package_name=package)
+    for imported, name in adds:
+        AddImportsVisitor.add_needed_import(context, imported, name)
     after = AddImportsVisitor(context).transform_module(before)
-    for package, name in removes:
-        RemoveImportsVisitor.remove_unused_import(context, package, name)
+    for imported, name in removes:
+        RemoveImportsVisitor.remove_unused_import(context, imported, name)
     after = RemoveImportsVisitor(context).transform_module(after)
-    code = imports.regroup(before, after, module).code
+    code = imports.regroup(before, after, module, package).code
     cst.parse_module(code)
     return code
 
@@ -170,10 +173,37 @@ def test_a_dropped_import_that_opened_a_section_leaves_the_break_to_the_next_one
     )
 
 
-def test_a_new_project_import_goes_before_the_relative_ones_in_a_section_of_its_own():
+def test_a_new_project_import_in_a_module_importing_its_project_relatively_is_relative_among_them():
     source = "from fastapi import APIRouter\n\nfrom .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
-    assert _rewritten(source, "app.api.orders", [("app.db.base", "get_async_db_session")]) == (
-        "from fastapi import APIRouter\n\nfrom app.db.base import get_async_db_session\n\n"
+    assert _rewritten(source, "app.api.orders", [("app.db.base", "get_async_db_session")], package="app.api") == (
+        "from fastapi import APIRouter\n\nfrom .. import crud\nfrom ..db.base import get_async_db_session\n"
+        "from ..deps import get_db\n\nx = crud, get_db\n"
+    )
+    # the module's own package, and a sibling: one dot
+    assert _rewritten(source, "app.api.orders", [("app.api", "router"), ("app.api.deps", "Db")], package="app.api") == (
+        "from fastapi import APIRouter\n\nfrom .. import crud\nfrom ..deps import get_db\nfrom . import router\n"
+        "from .deps import Db\n\nx = crud, get_db\n"
+    )
+
+
+def test_a_new_relative_import_opens_its_own_section_when_the_relative_ones_were_dropped():
+    source = "from fastapi import APIRouter\n\nfrom ..deps import get_db\n\nx = APIRouter\n"
+    assert _rewritten(
+        source, "app.api.orders", [("app.db", "get_async_db")], [("app.deps", "get_db")], package="app.api"
+    ) == "from fastapi import APIRouter\n\nfrom ..db import get_async_db\n\nx = APIRouter\n"
+
+
+@pytest.mark.parametrize("package", [None, "app.api"], ids=["package-unknown", "absolute-project-import-too"])
+def test_near_miss_a_new_project_import_goes_before_the_relative_ones_in_a_section_of_its_own(package):
+    # Without the module's package, or in a module importing its project absolutely as well,
+    # the import is written absolutely, in the first-party section before the local folder's.
+    absolute = "from app.core import settings\n\n" if package else ""
+    source = f"from fastapi import APIRouter\n\n{absolute}from .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
+    expected_project = "from app.core import settings\nfrom app.db.base import get_async_db_session\n\n" if package else (
+        "from app.db.base import get_async_db_session\n\n"
+    )
+    assert _rewritten(source, "app.api.orders", [("app.db.base", "get_async_db_session")], package=package) == (
+        f"from fastapi import APIRouter\n\n{expected_project}"
         "from .. import crud\nfrom ..deps import get_db\n\nx = crud, get_db\n"
     )
 

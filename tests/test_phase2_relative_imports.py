@@ -183,3 +183,33 @@ def test_an_unannotated_session_default_gains_its_annotation_spaced_as_pep8_says
     run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\nprint(TestClient(app).get('/answer').json())", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "42"
+
+
+def test_a_new_import_of_the_project_in_a_module_importing_it_relatively_is_relative(cli, project, tmp_path):
+    # `get_db` reaches the route through `.deps`; its async counterpart lives in `svc/db.py`,
+    # which the route's module did not import: `from .db import ...`, as the module writes them.
+    root = project({**FILES, "svc/api.py": """
+        from fastapi import APIRouter, Depends
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        from .deps import get_db
+
+        router = APIRouter()
+
+
+        @router.get("/answer")
+        def answer(db: Session = Depends(get_db)) -> int:
+            return db.scalar(text("select 41 + 1"))
+        """})
+    result = cli("phase2", root, "--subsystem", "svc/api.py", "--apply")
+    assert result.exit_code == 0, result.output
+    api = (root / "svc/api.py").read_text()
+    assert "\n\nfrom .db import get_async_db_session\n\nrouter" in api, api
+    assert "svc.db" not in api
+    run = run_python("from fastapi.testclient import TestClient\nfrom svc.main import app\n"
+         "print(TestClient(app).get('/answer').json())", cwd=root, env={**__import__("os").environ, "SVC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.db'}"}, timeout=120, warnings=("error::RuntimeWarning",))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "42"
+    # near miss: phase two run again changes nothing (the relative import is read as the module it names)
+    assert cli("phase2", root, "--subsystem", "svc/api.py").output.count("+++") == 0
