@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import _DISTINCT_SESSION_METHODS, _session_named, split
+from async_migrate.codemods.vocabulary.clients import NON_SESSION_CLASSES
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 if TYPE_CHECKING:
@@ -115,10 +116,14 @@ def _made_outside(project: Project, expression: str) -> bool:
         target = project.resolve(owner)
         if target is not None:
             if target.kind == "external":
-                return _library(owner)
+                # a known client class (`redis.Redis()`, `requests.Session()`) makes no Session
+                return _library(owner) and not (owner == ref and project.canonical(ref) in NON_SESSION_CLASSES)
             if owner != ref and target.kind == "value" and target.value is not None and target.value.kind == "call":
                 built = project.resolve(target.value.ref)
-                return built is not None and built.kind == "external" and _library(target.value.ref or "")
+                return (
+                    built is not None and built.kind == "external" and _library(target.value.ref or "")
+                    and project.canonical(target.value.ref) not in NON_SESSION_CLASSES  # `client.pipeline()`
+                )
             return False
         owner = owner.rpartition(".")[0]
     return False

@@ -1112,3 +1112,46 @@ def test_a_session_kept_on_request_state_stays_unverified(app, findings):
         """,
     )
     assert [f["code"] for f in findings(root, "me")] == ["AM304"]
+
+
+# A dependency handing its route a client another library makes (`redis.Redis()`, a
+# `requests.Session()` entered and yielded): what it gives is typed by its class, no Session.
+@pytest.mark.parametrize("provider", [
+    "import redis\n\n\ndef get_db():\n    return redis.Redis()\n",
+    "from redis import Redis\n\n\ndef get_db():\n    db = Redis()\n    yield db\n",
+    "from requests import Session\n\n\ndef get_db():\n    with Session() as db:\n        yield db\n",
+    "import redis\n\nPOOL = redis.Redis()\n\n\ndef get_db():\n    return POOL.pipeline()\n",
+])
+def test_near_miss_a_dependency_giving_a_library_client(app, findings, reported, provider):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from clients import get_db
+
+
+        @router.get("/k")
+        async def read(db=Depends(get_db)):
+            return {"k": db.get("k")}
+        """,
+        {"clients.py": provider},
+    )
+    assert findings(root, "read") == []
+    assert reported(root, "read", "phase1")["codes"] == ["AM105"]
+
+
+def test_a_dependency_giving_what_a_vendor_makes_stays_unverified(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from clients import get_db
+
+
+        @router.get("/k")
+        async def read(db=Depends(get_db)):
+            return {"k": db.get("k")}
+        """,
+        {"clients.py": "import vendor_sdk\n\n\ndef get_db():\n    db = vendor_sdk.connect()\n    yield db\n"},
+    )
+    assert [f["code"] for f in findings(root, "read")] == ["AM304"]
