@@ -11,8 +11,9 @@ The synchronous Session refreshed such a read quietly; on an AsyncSession it rai
 MissingGreenlet. `expired_reads` finds, in an `async def` handler, the attributes read after an
 awaited `commit()` (or `rollback()`, which expires whatever the sessionmaker says) on objects the
 handler added to that AsyncSession or loaded through it, with no awaited `refresh()` of the
-object between. Only where the Session's expiry is known: the dependency opens it from a
-module-level `async_sessionmaker(...)` (or builds an `AsyncSession(...)`) the analysis reads;
+object between. Only where the Session's expiry is known: the dependency (or the handler, `async
+with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or builds an
+`AsyncSession(...)`) the analysis reads;
 `expire_on_commit=False` there, or in the call opening it, expires nothing on commit.
 """
 
@@ -34,7 +35,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
     found: list[Blocking] = []
     for session in sessions:
         param = params.get(session)
-        expires = _expires_on_commit(project, param) if param is not None else None
+        expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
         points = [
             c.line for c in function.calls
             if c.receiver == session and c.awaited and not c.nested and (
@@ -119,6 +120,32 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
             return own != "False"
         return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
     return None
+
+
+def _opened_expires(project: Project, function: facts.Function, name: str) -> bool | None:
+    """Whether the AsyncSession the function opens as `name` (`async with maker() as db:`,
+    `async with AsyncSession(engine) as db:`) expires its objects on commit: from the
+    `expire_on_commit=` of the call opening it, else of the module-level `async_sessionmaker(...)`
+    it is opened from (`False` there expires nothing). None when not known."""
+    from async_migrate.codemods.phase1.expired_deps import module_maker
+
+    bound = [b for b in function.bindings if b.name == name]
+    if len(bound) != 1 or not bound[0].asynchronous or not bound[0].expr.endswith("()"):
+        return None
+    opener = project.canonical(bound[0].expr[:-2])
+    call = next(
+        (c for c in function.calls if c.line == bound[0].line and c.callee and project.canonical(c.callee) == opener),
+        None,
+    )
+    own = _keyword(call) if call is not None else None
+    if own is not None:
+        return own != "False"
+    if opener in ASYNC_SESSION_TYPES:
+        return True if call is not None else None  # SQLAlchemy's default
+    maker = module_maker(project, opener, ASYNC_SESSIONMAKERS)
+    if maker is None:
+        return None
+    return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
 
 
 def _keyword(call: facts.Call) -> str | None:

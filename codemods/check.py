@@ -450,7 +450,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)
     if function.is_async and handler.kind in ("route", "dependency"):
-        async_lazy = async_lazy + expired_reads(project, handler.id, list(async_session_params(project, handler)))
+        sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, function))]
+        async_lazy = async_lazy + expired_reads(project, handler.id, sessions)
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []

@@ -50,7 +50,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
-  AsyncSession or loaded through it, when the sessionmaker its dependency opens it from keeps
+  AsyncSession or loaded through it, when the sessionmaker its dependency (or the handler itself,
+  `async with maker() as db:`) opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
   `rollback()`, with no awaited `refresh()` of it between: the read refreshes the row.
 

@@ -11,7 +11,8 @@ AsyncSession whose object reaches a lazy load past the relationship its query ea
   AsyncSession (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]` in another
   module) that its query does not load: never looked at;
 - the route opens its own AsyncSession (`async with maker() as db:`, `AsyncSession(engine)`) and
-  reads what it left unloaded: only a parameter's AsyncSession was judged;
+  reads what it left unloaded, or what its commit expired (`expire_on_commit=True`): only a
+  parameter's AsyncSession was judged;
 - the route reads an attribute by a name given at run time (`getattr(book, field)`) on an object
   whose class has a relationship its query does not load: unverified, not cleared;
 - the AsyncSession reaches a repository declared `db: SessionDep` in its class body, or the route
@@ -99,6 +100,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 engine = create_async_engine("sqlite+aiosqlite://")
 maker = async_sessionmaker(engine, expire_on_commit=False)
+expiring = async_sessionmaker(engine)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -149,7 +151,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.async_deps import DbDep, SessionDep
-from db.async_engine import engine, get_session, maker
+from db.async_engine import engine, expiring, get_session, maker
 from models import Author, Book, Series
 from services import author_names, shelf_of, shelf_size, title_of
 from book_deps import CurrentBook, LoadedBook, get_book
@@ -330,6 +332,33 @@ async def opened_loaded(book_id: int):
         return book.author.name
 
 
+@router.post("/opened-expired")
+async def opened_expired(title: str):
+    async with expiring() as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        return {"id": book.id}
+
+
+@router.post("/opened-kept")
+async def opened_kept(title: str):
+    async with maker() as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        return {"id": book.id}
+
+
+@router.post("/opened-session-kept")
+async def opened_session_kept(title: str):
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        return {"id": book.id}
+
+
 @router.get("/default-loaded/{book_id}")
 async def default_loaded(book_id: int, db=DbDep):
     book = await db.get(Book, book_id, options=[selectinload(Book.author)])
@@ -361,6 +390,7 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("from_dependency_inline", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
         ("opened", "book.author (lazy load), its Book from the query at line"),
         ("opened_session", "b.author.books (lazy load at services.py:"),
+        ("opened_expired", "book.id (expired by the db.commit() at line"),
         ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
     ],
 )
@@ -377,6 +407,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
         "repo_loaded", "default_loaded", "by_name_loaded",
         "from_dependency_loaded", "from_dependency_column", "opened_loaded",
+        "opened_kept", "opened_session_kept",
     ],
 )
 def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, findings, function):
@@ -410,6 +441,7 @@ def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, 
         async with engine.begin() as conn:
             await conn.run_sync(models.Base.metadata.create_all)
         maker = async_sessionmaker(engine, expire_on_commit=False)
+        expiring = async_sessionmaker(engine)
         async with maker() as db:
             author = Author(name="Le Guin")
             db.add_all([Book(title="Earthsea", author=author), Book(title="Lathe", author=author)])
@@ -451,6 +483,18 @@ def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, 
             stmt = select(Author).options(selectinload(Author.books))
             author = (await db.scalars(stmt)).one()
             assert services.author_names(author) == ["Le Guin", "Le Guin"]
+        # a commit on a sessionmaker keeping expire_on_commit=True expires what the route reads next
+        async with expiring() as db:
+            created = Book(title="Tehanu", author_id=1)
+            db.add(created)
+            await db.commit()
+            with pytest.raises((MissingGreenlet, StatementError)):
+                _ = created.id
+        async with maker() as db:
+            created = Book(title="Tales", author_id=1)
+            db.add(created)
+            await db.commit()
+            assert created.id == 4
         await engine.dispose()
 
     asyncio.run(run())
