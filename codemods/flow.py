@@ -1609,7 +1609,7 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     module = flow.project.modules.get(head)
     if module is not None and len(steps) == 1 and steps[0][1:] in module.collections:
         return False  # `SessionLocals.get(tenant)` on a module-level dict: a dict method
-    if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and flow.request_param(fid, head[1:]):
+    if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and _handed_request(flow, fid, head[1:]):
         return False  # `request.session.get("uid")`: Starlette's cookie session, a dict
     values = flow.evaluate(fid, head)
     path = head
@@ -1630,6 +1630,35 @@ def _library_client(flow: Flow, path: str) -> bool:
     target = flow.project.resolve(path)
     value = target.value if target is not None and target.kind == "value" else None
     return value is not None and value.kind == "call" and flow.project.canonical(value.ref) in NON_SESSION_CLASSES
+
+
+def _handed_request(flow: Flow, fid: FunctionId, name: str, depth: int = 0) -> bool:
+    """Whether parameter `name` holds the request: declared so (`request_param`), or a helper's
+    parameter every project call hands the request its caller holds (`remember(request, db)`)."""
+    if flow.request_param(fid, name):
+        return True
+    _, function = flow.project.functions[fid]
+    params = [p for p in function.params if not p.variadic]
+    param = next((p for p in params if p.name == name), None)
+    edges = flow.project.all_calls_to.get(fid, [])
+    if depth > 4 or param is None or param.annotation or param.depends or not edges:
+        return False
+    positional = [p.name for p in params if p.positional]
+    if positional[:1] in (["self"], ["cls"]):
+        positional = positional[1:]
+    for edge in edges:
+        passed = [
+            a for a in edge.call.args
+            if a.keyword == name or (
+                a.keyword is None and a.position is not None and a.position < len(positional)
+                and positional[a.position] == name
+            )
+        ]
+        if len(passed) != 1 or passed[0].name is None or passed[0].expr is not None:
+            return False
+        if not _handed_request(flow, edge.caller, passed[0].name, depth + 1):
+            return False
+    return True
 
 
 def _context_variable_value(flow: Flow, path: str) -> bool:
