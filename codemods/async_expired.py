@@ -48,7 +48,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
             for point in points:
                 read = _first_read(function, name, session, point)
                 if read is not None:
-                    found.append(Blocking(read[0], f"{name}.{read[1]} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
+                    found.append(Blocking(read[0], f"{read[1]} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
                     break
     return sorted(found, key=lambda b: b.line)
 
@@ -80,19 +80,29 @@ def _objects(project: Project, fid: FunctionId, function: facts.Function, sessio
 
 
 def _first_read(function: facts.Function, name: str, session: str, point: int) -> tuple[int, str] | None:
-    """The first attribute read of `name` after line `point` with no awaited refresh of it, nor an
-    expunge, from the commit up to the read."""
+    """The first attribute read of `name` after line `point` (`name.attr`, or `getattr(name, ...)`),
+    as written, with no awaited refresh of it, nor an expunge, from the commit up to the read."""
     cleared = [
         c.line for c in function.calls
         if c.receiver == session and c.method in ("refresh", "expunge") and not c.nested and c.line >= point
         and any(a.name == name for a in c.args[:1])
     ]
-    for line, receiver, attribute in function.attributes:
-        if receiver != name or line <= point or line in function.greenlet_lines:
+    # `getattr(order, field)`: whatever mapped attribute it names is expired the same
+    by_name = [
+        (c.line, f"getattr({name}, ...)") for c in function.calls
+        if c.callee in ("getattr", "builtins.getattr") and c.args and c.args[0].position == 0 and c.args[0].name == name
+        and not c.nested
+    ]
+    reads = sorted(
+        [(line, f"{name}.{attribute}") for line, receiver, attribute in function.attributes if receiver == name] + by_name,
+        key=lambda read: read[0],  # stable: the attributes of one line in tree order
+    )
+    for line, written in reads:
+        if line <= point or line in function.greenlet_lines:
             continue  # `run_sync`'s callable refreshes it on its greenlet
         if any(point <= at <= line for at in cleared):
             return None
-        return line, attribute
+        return line, written
     return None
 
 

@@ -53,7 +53,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   AsyncSession or loaded through it, when the sessionmaker its dependency (or the handler itself,
   `async with maker() as db:`) opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
-  `rollback()`, with no awaited `refresh()` of it between: the read refreshes the row.
+  `rollback()`, with no awaited `refresh()` of it between (`obj.attr`, or `getattr(obj, name)`, which
+  names one of them whatever it names): the read refreshes the row.
 
 Silence one handler with `# async-migrate: ignore[AM314] reason`.
 

@@ -341,6 +341,25 @@ async def opened_expired(title: str):
         return {"id": book.id}
 
 
+@router.post("/expired-by-name")
+async def expired_by_name(title: str, field: str):
+    async with expiring() as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        return {field: getattr(book, field)}
+
+
+@router.post("/refreshed-by-name")
+async def refreshed_by_name(title: str, field: str):
+    async with expiring() as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        await db.refresh(book)
+        return {field: getattr(book, field)}
+
+
 @router.post("/opened-kept")
 async def opened_kept(title: str):
     async with maker() as db:
@@ -391,6 +410,7 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("opened", "book.author (lazy load), its Book from the query at line"),
         ("opened_session", "b.author.books (lazy load at services.py:"),
         ("opened_expired", "book.id (expired by the db.commit() at line"),
+        ("expired_by_name", "getattr(book, ...) (expired by the db.commit() at line"),
         ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
     ],
 )
@@ -407,7 +427,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
         "repo_loaded", "default_loaded", "by_name_loaded",
         "from_dependency_loaded", "from_dependency_column", "opened_loaded",
-        "opened_kept", "opened_session_kept",
+        "opened_kept", "opened_session_kept", "refreshed_by_name",
     ],
 )
 def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, findings, function):
@@ -490,11 +510,19 @@ def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, 
             await db.commit()
             with pytest.raises((MissingGreenlet, StatementError)):
                 _ = created.id
+        async with expiring() as db:
+            created = Book(title="Tehanu", author_id=1)
+            db.add(created)
+            await db.commit()
+            with pytest.raises((MissingGreenlet, StatementError)):
+                getattr(created, "title")  # noqa: B009  (the name a request gives)
+            await db.refresh(created)
+            assert getattr(created, "title") == "Tehanu"  # noqa: B009
         async with maker() as db:
             created = Book(title="Tales", author_id=1)
             db.add(created)
             await db.commit()
-            assert created.id == 4
+            assert created.id == 5
         await engine.dispose()
 
     asyncio.run(run())
