@@ -340,6 +340,10 @@ def regroup(
         if not group:
             continue  # no import of that package yet: it stays after the last import
         body = rest
+        if not any(_is_from_import(body[index]) for index, _ in group):
+            # Only `import sqlalchemy as sa` of that package: the new `from sqlalchemy... import`
+            # goes among the section's `from` imports (`from fastapi import ...` before it).
+            group = sorted({*group, *_from_imports_of_section(body, group[0][0])})
         # `import x` lines come before `from x import ...` ones in a section (isort's default).
         later = [index for index, name in group if name > package and _is_from_import(body[index])]
         if later:
@@ -357,6 +361,23 @@ def regroup(
         if lines and all(line.comment is None for line in lines):
             body[0] = body[0].with_changes(leading_lines=[])
     return after.with_changes(body=body)
+
+
+def _from_imports_of_section(body: _Statements, at: int) -> list[tuple[int, str]]:
+    """The `from` imports of the section holding the import at `at`: the import lines around
+    it with no blank line between them."""
+    start = at
+    while start > 0 and is_import(body[start - 1]) and not _blank_above(body[start]):
+        start -= 1
+    end = at + 1
+    while end < len(body) and is_import(body[end]) and not _blank_above(body[end]):
+        end += 1
+    return [(index, import_module(body[index]) or "") for index in range(start, end) if _is_from_import(body[index])]
+
+
+def _blank_above(statement: cst.BaseStatement) -> bool:
+    lines = statement.leading_lines if isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) else ()
+    return any(line.comment is None for line in lines)
 
 
 def _head_end(body: _Statements) -> int:

@@ -310,3 +310,26 @@ def test_quick_matcher_scan_keeps_matcher_decorated_methods_working():
     assert dir(Renamer()) == ["leave_Integer", "rename"]
     assert dir(Plain()) == []
     assert cst.parse_module(source).visit(Plain()).code == source
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # `import sqlalchemy as sa` is the package's only import: the new `from` line goes among the
+    # section's `from` lines (after `from fastapi`), not right below `import sqlalchemy as sa`
+    (
+        "import httpx\nimport sqlalchemy as sa\nfrom fastapi import Depends\n\nfrom app.db import get_db\n",
+        "import httpx\nimport sqlalchemy as sa\nfrom fastapi import Depends\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\nfrom app.db import get_db\n",
+    ),
+    (
+        "import sqlalchemy as sa\nfrom fastapi import Depends\nfrom starlette.requests import Request\n",
+        "import sqlalchemy as sa\nfrom fastapi import Depends\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from starlette.requests import Request\n",
+    ),
+    # near miss: no `from` line in the section, so it follows the package's `import` line
+    (
+        "import sqlalchemy as sa\n\nfrom app.db import get_db\n",
+        "import sqlalchemy as sa\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\nfrom app.db import get_db\n",
+    ),
+])
+def test_a_from_import_beside_a_plain_import_of_its_package_goes_among_the_from_imports(source, expected):
+    assert _rewritten(source, "app.api.items", [("sqlalchemy.ext.asyncio", "AsyncSession")]) == expected
