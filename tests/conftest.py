@@ -189,3 +189,27 @@ def taskboard_steps(tmp_path_factory):  # type: ignore[no-untyped-def]
 
     target = tmp_path_factory.mktemp("steps") / "taskboard"
     return phase2_steps(Cli(), TASKBOARD, target, TASKBOARD_STEPS, "TASKBOARD")
+
+
+@pytest.fixture
+def guard_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A fresh copy of verify's pytest plugin (`codemods/verify/guard.py`), as verify loads it,
+    hooked into Starlette and the test clients' transports for this test only."""
+    import importlib.util
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.testclient import _TestClientTransport
+
+    import async_migrate.codemods.verify.guard as guard_module
+
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    for owner in (Starlette, _TestClientTransport, httpx.ASGITransport):  # put back after the test
+        for name in ("__call__", "__init__"):
+            if name in vars(owner):
+                monkeypatch.setattr(owner, name, vars(owner)[name])
+    assert module._install_request_context()
+    return module

@@ -762,20 +762,12 @@ def test_the_guard_names_a_connection_the_garbage_collector_returned(tmp_path, m
     assert len(alone.events) == 1
 
 
-def test_the_guard_names_a_route_by_its_full_path_under_router_and_mount_prefixes(tmp_path, monkeypatch):
+def test_the_guard_names_a_route_by_its_full_path_under_router_and_mount_prefixes(guard_plugin):
     # The route object's own path lacks include_router's prefix in some FastAPI versions and a
     # mount's prefix always; the guard names the route as scan does, with every prefix.
-    import importlib.util
-
     from fastapi.testclient import TestClient
-    from starlette.applications import Starlette
 
-    monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location("guard_under_test", Path(guard_module.__file__))
-    guard = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(guard)  # type: ignore[union-attr]
-    monkeypatch.setattr(Starlette, "__call__", Starlette.__call__)  # put back after the test
-    guard._install_request_context()
+    guard = guard_plugin
     labels: list[str] = []
 
     admin = APIRouter(prefix="/admin")

@@ -18,8 +18,11 @@ and, at any time during the test:
 It never changes a test's outcome: verify judges the events itself (a test with one fails
 verify unless the before side's run saw the same occurrence), so the report keeps each
 test's own outcome apart from what the guard saw. Blocking inside a handler that carries
-`# async-migrate: ignore[blocking-session] reason` is recorded as acknowledged. Lifespan
-start-up and test code outside requests are not checked for blocking: they stall no request.
+`# async-migrate: ignore[blocking-session] reason` is recorded as acknowledged. Requests are
+watched from the outermost application a test client serves (a pure ASGI middleware wrapping
+FastAPI included), and tasks the lifespan starts while the application serves (a poller), since
+their blocking stalls every request; lifespan start-up and shutdown, and test code outside
+requests, are not checked for blocking: they stall no request.
 
 Standalone on purpose: the tool copies this file next to the run as
 `async_migrate_guard.py` and loads it with `PYTEST_PLUGINS`, so it runs in the
@@ -59,6 +62,8 @@ COLLECTED = (
     "outside the application: a connection the garbage collector returned to the pool, rolled back on the event "
     "loop (a Session or connection left unclosed, by whichever test or request ran before)"
 )
+# The "request" a task the lifespan started blocks in, while the application serves.
+LIFESPAN_TASK = "a task the lifespan started, while the application serves requests"
 
 
 class _Request:
@@ -247,12 +252,13 @@ class _Guard:
         if not _on_event_loop():
             return
         request = _request.get()
-        if request is None or (_in_sqlalchemy_greenlet() and not sync_driver):
+        label = request.label if request is not None else _lifespan_task()
+        if label is None or (_in_sqlalchemy_greenlet() and not sync_driver):
             return
         self.local.busy = True
         try:
             where, reason = self.locate()
-            self.record("blocking", call, where, request.label, reason)
+            self.record("blocking", call, where, label, reason)
         finally:
             self.local.busy = False
 
@@ -308,6 +314,16 @@ class _Guard:
         self.installed["never-awaited"] = _install_unawaited(self)
 
 
+def _lifespan_task() -> str | None:
+    """What a task the lifespan started is called, when one runs now while the application
+    serves: its blocking stalls every request then. The lifespan's own start-up and shutdown
+    stall none, nor does a task of its start-up it awaited before serving."""
+    lifespan = _lifespan.get()
+    if lifespan is None or not lifespan.serving or _current_task() is lifespan.task:
+        return None
+    return LIFESPAN_TASK
+
+
 def _on_event_loop() -> bool:
     """Whether this thread runs an event loop at the moment: asyncio's, or trio's, which anyio's
     pytest plugin runs the tests on when `anyio_backend` says "trio" (Starlette serves on either).
@@ -346,6 +362,97 @@ def _in_sqlalchemy_greenlet() -> bool:
     return bool(getattr(greenlet.getcurrent(), "__sqlalchemy_greenlet_provider__", False))
 
 
+class _Lifespan:
+    """An application's lifespan: the task running its start-up and shutdown, and whether it
+    serves requests now (start-up complete, shutdown not begun)."""
+
+    def __init__(self, task: object) -> None:
+        self.task = task
+        self.serving = False
+
+
+# Set while the lifespan runs; the tasks it starts (`create_task(poll())`, a task group's) inherit it.
+_lifespan: contextvars.ContextVar[_Lifespan | None] = contextvars.ContextVar("async_migrate_lifespan", default=None)
+
+
+def _current_task() -> object:
+    """The task running now, on asyncio or trio (None outside both)."""
+    task: object = asyncio.current_task() if asyncio._get_running_loop() is not None else None
+    trio = sys.modules.get("trio")
+    if task is None and trio is not None:
+        try:
+            task = trio.lowlevel.current_task()
+        except (RuntimeError, AttributeError):
+            return None
+    return task
+
+
+async def _serve(call: Any, scope: dict, receive: Any, send: Any) -> Any:
+    """`call(scope, receive, send)` as the guard watches it: a request or a websocket as one
+    request (the outermost application entered sets it; the ones it wraps inherit it), and a
+    lifespan as the owner of the tasks it starts."""
+    kind = scope.get("type")
+    if kind == "lifespan" and _lifespan.get() is None:
+        lifespan = _Lifespan(_current_task())
+        lifespan_token = _lifespan.set(lifespan)
+
+        async def told(message):
+            if message.get("type") == "lifespan.startup.complete":
+                lifespan.serving = True
+            await send(message)
+
+        async def asked():
+            message = await receive()
+            if message.get("type") == "lifespan.shutdown":
+                lifespan.serving = False
+            return message
+
+        try:
+            return await call(scope, asked, told)
+        finally:
+            lifespan.serving = False
+            _lifespan.reset(lifespan_token)
+    if kind not in ("http", "websocket"):
+        return await call(scope, receive, send)
+    request = _request.get()
+    if request is not None:
+        if "endpoint" not in request.scope:
+            # An outer application (a pure ASGI middleware around it) may hand on a copy of its scope.
+            request.scope = scope
+        return await call(scope, receive, send)
+    request = _Request(scope)
+    token = _request.set(request)
+    if not _served_on_trio and asyncio._get_running_loop() is None and _on_event_loop():
+        _served_on_trio.append(True)
+
+    async def sent(message):
+        if message.get("type") == "http.response.body" and not message.get("more_body", False):
+            request.responded = True
+        await send(message)
+
+    try:
+        return await call(scope, receive, sent)
+    finally:
+        _request.reset(token)
+
+
+class _Served:
+    """The application a test client serves, as the guard watches it: the outermost one, so a
+    pure ASGI middleware wrapping the FastAPI application (`app = TimingMiddleware(app)`) runs
+    inside the request too."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        return await _serve(self.app, scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "app":  # not set yet (a copy being built): no recursion through it
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+
 def _install_request_context() -> bool:
     try:
         from starlette.applications import Starlette
@@ -356,26 +463,43 @@ def _install_request_context() -> bool:
         return True
 
     async def __call__(self, scope, receive, send):
-        if scope.get("type") not in ("http", "websocket") or _request.get() is not None:
-            return await original(self, scope, receive, send)
-        request = _Request(scope)
-        token = _request.set(request)
-        if not _served_on_trio and asyncio._get_running_loop() is None and _on_event_loop():
-            _served_on_trio.append(True)
-
-        async def sent(message):
-            if message.get("type") == "http.response.body" and not message.get("more_body", False):
-                request.responded = True
-            await send(message)
-
-        try:
-            return await original(self, scope, receive, sent)
-        finally:
-            _request.reset(token)
+        return await _serve(lambda *message: original(self, *message), scope, receive, send)
 
     __call__._async_migrate_guard = True  # type: ignore[attr-defined]
     Starlette.__call__ = __call__  # type: ignore[method-assign]
+    _install_client_transports()
     return True
+
+
+def _install_client_transports() -> None:
+    """Starlette's TestClient and httpx's ASGITransport serve the application they are handed
+    wrapped in `_Served` (the transport's copy: `client.app` stays the application)."""
+    transports: list[type] = []
+    try:
+        from starlette.testclient import _TestClientTransport
+
+        transports.append(_TestClientTransport)
+    except ImportError:
+        pass
+    try:
+        from httpx import ASGITransport
+
+        transports.append(ASGITransport)
+    except ImportError:
+        pass
+    for transport in transports:
+        initial = vars(transport).get("__init__")
+        if initial is None or getattr(initial, "_async_migrate_guard", False):
+            continue  # without an `__init__` of its own, Starlette's hook alone sees its requests
+
+        def __init__(self, *args: Any, _initial: Any = initial, **kwargs: Any) -> None:
+            _initial(self, *args, **kwargs)
+            app = getattr(self, "app", None)
+            if app is not None and not isinstance(app, _Served):
+                self.app = _Served(app)
+
+        __init__._async_migrate_guard = True  # type: ignore[attr-defined]
+        setattr(transport, "__init__", __init__)  # noqa: B010 - a class's own method replaced
 
 
 def _database(connection: Any) -> str:
