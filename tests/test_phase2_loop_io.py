@@ -135,3 +135,46 @@ def test_near_miss_no_blocking_call_moves_onto_the_loop(cli, service, route):
     document = run(cli, root)
     assert handler(document, "read")["action"] == "migrate", document
     assert _notes(document) == []
+
+
+SERVICE = """
+import httpx
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item
+
+
+class ItemService:
+    def __init__(self, db: Session = Depends(get_db_session)):
+        self.db = db
+        self.session = {client}
+
+    def count_remote(self):
+        self.db.get(Item, 1)
+        return self.session.get("/n")
+"""
+
+
+@pytest.mark.parametrize(("client", "noted"), [
+    ("httpx.Client(base_url='http://x')", True),
+    # an async client's `get()` must be awaited, which a plain method cannot: a coroutine, no I/O
+    ("httpx.AsyncClient(base_url='http://x')", False),
+])
+def test_a_client_an_instance_holds_reached_from_a_migrated_route(cli, service, client, noted):
+    root = service({"services.py": SERVICE.format(client=client), SUBSYSTEM: routes("""
+        from services import ItemService
+
+
+        @router.get("/remote")
+        def remote(svc: ItemService = Depends()):
+            return {"n": str(svc.count_remote())}
+    """)})
+    document = run(cli, root)
+    assert handler(document, "remote")["action"] == "migrate", handler(document, "remote")["reasons"]
+    notes = _notes(document)
+    if noted:
+        assert len(notes) == 1 and "ItemService.count_remote() -> `self.session.get()` (httpx.Client)" in notes[0], notes
+    else:
+        assert notes == []

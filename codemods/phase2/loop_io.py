@@ -1,7 +1,8 @@
 """Blocking I/O that is no Session work, reached by a `def` route phase two moves onto the event
-loop: `requests.get(...)`, `time.sleep(...)`, a method of a module-level synchronous client
-(`session = requests.Session()`, `cache = redis.Redis()`), in the route or in a project function
-it calls. Phase one's `def` ran it in the threadpool; as an `async def` the route runs it on the
+loop: `requests.get(...)`, `time.sleep(...)`, a method of a synchronous client held by a
+module-level name (`session = requests.Session()`, `cache = redis.Redis()`), by an instance
+(`self.session = httpx.Client()`) or by a parameter handed one, in the route or in a project
+function it calls. Phase one's `def` ran it in the threadpool; as an `async def` the route runs it on the
 loop, where every other request waits for it. `check` judges Session work only, so phase two
 says so in a follow-up naming the chain."""
 
@@ -45,7 +46,9 @@ def _first_blocking(project: Project, route: FunctionId) -> list[str] | None:
         fid, path, held = queue.pop(0)
         module, function = project.functions[fid]
         for call in function.calls:
-            what = None if call.awaited or call.offloaded or call.greenlet else _blocking(project, call, held)
+            what = None if call.awaited or call.offloaded or call.greenlet else (
+                _blocking(project, call, held) or _held_client(project, fid, call)
+            )
             if what is not None:
                 return [*path, f"{what} ({module.path}:{call.line})"]
         if len(path) >= _DEPTH:
@@ -89,6 +92,26 @@ def _handed(project: Project, callee: FunctionId, call: facts.Call, held: dict[s
         else:
             found.pop(param, None)  # what the call passes replaces the default
     return found
+
+
+def _held_client(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """`self.session.get()` in a method of a class whose instances hold a synchronous client
+    (`self.session = httpx.Client(...)` in `__init__`, or in a project base), as a reason would
+    spell it; else None."""
+    head, _, rest = (call.func or "").partition(".")
+    attribute, _, method = rest.partition(".")
+    if head != "$self" or not attribute or not method or "." in method or "(" in method:
+        return None
+    classes = project.flow.classes
+    owner = classes.owner(fid)
+    if owner is None:
+        return None
+    for ancestor in classes.mro(owner):
+        for _, expression in classes.assigned.get((ancestor, attribute), ()):
+            made = project.canonical(expression[:-2]) if expression.endswith("()") and "(" not in expression[:-2] else None
+            if made in BLOCKING_CLIENT_CLASSES:
+                return f"`self.{attribute}.{method}()` ({made})"
+    return None
 
 
 def _blocking(project: Project, call: facts.Call, held: dict[str, str]) -> str | None:
