@@ -109,9 +109,20 @@ class Containers:
                         targets.append((module.name, function.key))
                 continue
             if source.startswith(("self.", LOCAL)):
-                continue  # a table the instance or a local name holds: `unreadable_table` judges it
+                registered = self.registered_table(source)
+                for fid in registered or ():
+                    if fid not in targets:
+                        targets.append(fid)
+                continue  # otherwise the instance's or a local name's table: `unreadable_table` judges it
             home = self.home(source)
             written = source.rsplit(".", 1)[-1]
+            registered = self.registered_table(source)
+            if registered is not None and (home is None or not self.project.modules[home[0]].containers[home[1]]):
+                # `HANDLERS = {}` filled only by a registering decorator: it holds what that decorates
+                for fid in registered:
+                    if fid not in targets:
+                        targets.append(fid)
+                continue
             if home is None:
                 unread = unread or f"`{written}`, which is no dict, list or tuple display of the project"
                 continue
@@ -134,7 +145,10 @@ class Containers:
         function doing synchronous Session work (a registering decorator, `bus.register(M, h)`): it
         may be in that table, as the analysis cannot tell what the table holds. A table holding a
         Session-carrying object is judged first (`Project._held_table`)."""
-        tables = [source.lstrip(LOCAL) for source in call.dispatch if source.startswith(("self.", LOCAL))]
+        tables = [
+            source.lstrip(LOCAL) for source in call.dispatch
+            if source.startswith(("self.", LOCAL)) and self.registered_table(source) is None
+        ]
         registered = self.registered_work
         if not tables or not registered:
             return None
@@ -173,6 +187,81 @@ class Containers:
                 if fid in work and fid not in handlers:
                     found.setdefault(fid, (module.path, line, f"handed on as `{written}` at {module.path}:{line}"))
         return [(fid, where) for fid, (_path, _line, where) in sorted(found.items(), key=lambda item: item[1])]
+
+    def registered_table(self, source: str) -> list[FunctionId] | None:
+        """The functions a table filled only by a registering decorator holds, for a call's source
+        (`shop.bus.HANDLERS`, `self._handlers`, `~cls.registry`); None for any other table, or
+        one written, handed on or used otherwise anywhere (`astcollect/registries.py`)."""
+        source = source.lstrip(LOCAL)
+        head, _, rest = source.partition(".")
+        if head in ("self", "cls"):
+            key = "." + rest if rest and "." not in rest else None
+        else:
+            home = self.home(source)
+            # `REGISTRY = defaultdict(list)`, no display: its own reference
+            key = f"{home[0]}.{home[1]}" if home is not None else source
+        return self.registered_tables.get(key) if key is not None else None
+
+    @cached_property
+    def registered_tables(self) -> dict[str, list[FunctionId]]:
+        """Each table read whole (`registered_table`): its key -> the functions decorated with the
+        decorators storing into it. Names compare by their last part (`registries.read`)."""
+        project = self.project
+        loose: set[str] = set()
+        sites: dict[str, list[tuple[str, str]]] = {}
+        for module in project.modules.values():
+            loose.update(module.loose_names)
+            for key, qualname, _line in module.registering_stores:
+                if not key.startswith("."):
+                    home = self.home(key)
+                    key = f"{home[0]}.{home[1]}" if home is not None else key
+                sites.setdefault(key, []).append((module.name, qualname))
+        if not sites:
+            return {}
+        whole: dict[str, list[FunctionId]] = {}
+        # the decorator (a function, or the factory returning it) -> the tables it stores into
+        storing: dict[tuple[str, str, bool], list[str]] = {}
+        named: dict[str, list[str]] = {}  # the decorators' names -> the tables they store into
+        for key, held in sites.items():
+            if key.rsplit(".", 1)[-1] in loose:
+                continue  # written, handed on or rebound somewhere
+            for module_name, qualname in held:
+                factory, nested, level = qualname.rpartition(".<locals>.")
+                used = [level, factory.rsplit(".", 1)[-1]] if nested else [level]
+                if any(name in loose for name in used) or (nested and ".<locals>." in factory):
+                    break
+                for name in used:
+                    named.setdefault(name, []).append(key)
+                registrar = (module_name, factory, True) if nested else (module_name, level, False)
+                storing.setdefault(registrar, []).append(key)
+            else:
+                whole[key] = []
+        for module in project.modules.values():
+            for function in module.functions:
+                for index, decorator in enumerate(function.decorators):
+                    written = (decorator.callee or decorator.text.partition("(")[0]).rsplit(".", 1)[-1]
+                    if written not in named:
+                        continue
+                    found = project.decorator_function(decorator.callee)
+                    tables = storing.get((found[0].name, found[1].qualname, decorator.is_call), []) if found else []
+                    if found is None or found[1].wraps != "passthrough" or not tables:
+                        # a decorator of the same name the analysis cannot tie to its registering
+                        # function: what it stores is unknown
+                        for key in named.get(written, ()):
+                            whole.pop(key, None)
+                        continue
+                    for key in tables:
+                        if key not in whole:
+                            continue
+                        if index + 1 < len(function.decorators):
+                            # applied first, another decorator hands the registering one a
+                            # wrapper, not the function
+                            whole.pop(key)
+                            continue
+                        fid = (module.name, function.key)
+                        if fid not in whole[key]:
+                            whole[key].append(fid)
+        return whole
 
     def _in_project(self, ref: str | None) -> bool:
         """Whether a reference names something a project module defines (`shop.bus.bus.handles`)."""

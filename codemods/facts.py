@@ -676,6 +676,14 @@ class Module(_Fact):
     # relationship(Batch)})`, anywhere in the module, `start_mappers()` included): the mapped
     # class, resolved, -> what they map onto it, which `classes.Classes` adds to the class's own.
     mapped: dict[str, ImperativeMapping] = field(default_factory=dict)
+    # Stores of the function a registering decorator is handed into a table
+    # (`astcollect/registries.py`): (the table: a resolved module-level reference or `.attr` of
+    # `self.attr`/`cls.attr`, the qualname of the function storing it, line).
+    registering_stores: list[tuple[str, str, int]] = field(default_factory=list)
+    # The last part of every name the module uses other than as a registration, a table read, an
+    # empty binding or a decorator (`registries.read`): a table or decorator so named elsewhere
+    # may hold more than the functions it decorates.
+    loose_names: list[str] = field(default_factory=list)
     # Module-level names used as values anywhere in the module outside the places FastAPI takes a
     # function itself (a Depends() argument, a registered endpoint or hook, a dependency override):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or

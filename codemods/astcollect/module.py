@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, syntax
+from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, registries, syntax
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import (
@@ -172,6 +172,7 @@ class Collector:
             self._schema_callables()
         self.facts.scoped = syntax.may_name(self.source, "scoped_session")
         self.facts.by_name = by_name.lookups(self.source.text, self.tree, self.ref, self.name)
+        self.facts.registering_stores, self.facts.loose_names = registries.read(self.tree, self.resolve)
         return self.facts
 
     def _schema_callables(self) -> None:

@@ -422,14 +422,7 @@ SESSION_WORK = """with database_sessionmaker() as session:
 NO_SESSION_WORK = "SINK.append(message)"
 
 
-@pytest.mark.parametrize(
-    ("call", "table"),
-    [
-        ("instance_bus.dispatch(name)", "self._handlers"),
-        ("ClassBus.dispatch(len(name))", "cls.registry"),
-        ("run_from(LISTENERS, name.encode())", "table"),
-    ],
-)
+@pytest.mark.parametrize(("call", "table"), [("run_from(LISTENERS, name.encode())", "table")])
 def test_a_handler_out_of_a_table_filled_at_run_time_with_session_work_is_unverified(app, reported, findings, call, table):
     # Nothing holds a Session beside the table: the handlers open their own. The analysis cannot
     # read what the table holds, and the project registers functions doing Session work, so the
@@ -450,6 +443,28 @@ def test_a_handler_out_of_a_table_filled_at_run_time_with_session_work_is_unveri
     assert f"a value taken from `{table}`, a table the analysis cannot read" in entry["reasons"][0], entry
     assert "functions doing synchronous Session work (record, registered by `@instance_bus.handles(str)`" in entry["reasons"][0]
     assert [f["code"] for f in findings(root, "create")] == ["AM304"]
+
+
+@pytest.mark.parametrize("call", ["instance_bus.dispatch(name)", "ClassBus.dispatch(len(name))"])
+def test_a_table_only_a_registering_decorator_fills_is_read_whole(app, reported, findings, call):
+    # `self._handlers` and `cls.registry` are written only by the decorators storing the function
+    # they decorate (tests/rules/test_am125_registered_tables.py): the call may run `record` or
+    # `count`, which do synchronous Session work, so the route is converted and check reports it.
+    root = app(
+        f"""
+        from bus import ClassBus, LISTENERS, instance_bus, run_from
+
+
+        @router.post("/items/{{name}}")
+        async def create(name: str):
+            {call}
+        """,
+        {"bus.py": REGISTERED_BUS.replace("{work}", SESSION_WORK)},
+    )
+    entry = reported(root, "create", "phase1")
+    assert entry["action"] == "convert" and "AM125" not in entry["codes"], entry
+    found = [f["code"] for f in findings(root, "create")]
+    assert found and "AM304" not in found, found
 
 
 @pytest.mark.parametrize("call", ["instance_bus.dispatch(name)", "ClassBus.dispatch(len(name))", "run_from(LISTENERS, name.encode())"])

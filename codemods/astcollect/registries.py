@@ -1,0 +1,229 @@
+"""Tables filled by a registering decorator, read on `ast`.
+
+`def handles(kind): def register(fn): HANDLERS[kind] = fn; return fn; return register`, the
+method form storing into `self._handlers[kind]` (or `cls.registry[kind]`), and the list-valued
+`REGISTRY.setdefault(kind, []).append(fn)` / `REGISTRY[kind].append(fn)`: a function that stores
+its first parameter (the function it decorates) in a table and hands that same function back.
+Such a table holds exactly the functions so decorated when nothing else writes it, hands it on,
+or uses the decorator otherwise (`handles(X)(f)`, `h = handles`). Two facts per module:
+the registration stores (`facts.Module.registering_stores`), and every name used in a way this
+reading does not understand (`facts.Module.loose_names`): the project index joins them
+(`Containers.registered_table`); a table or decorator named there is not read whole.
+Names are compared by their last part, across the project: a use of another object of the same
+name only keeps a table unread, never reads one that is not whole.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from async_migrate.codemods.astcollect.dispatch import MUTATORS
+
+# What reads a table without changing it or handing it on.
+_VIEWS = frozenset({"get", "values", "items", "keys"})
+# What puts the decorated function in a (list- or set-valued) table.
+_ADDS = frozenset({"append", "add"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Methods that change a table in place (what `dispatch.MUTATORS` adds, and what takes out).
+_CHANGES = MUTATORS | {"pop", "popitem", "clear", "remove", "discard", "__delitem__"}
+
+
+def _empty(node: ast.expr | None) -> bool:
+    """`{}`, `[]`, `set()`, `dict()`, `defaultdict(list)`: a table bound holding nothing."""
+    if node is None:
+        return True
+    if type(node) in (ast.Dict, ast.List, ast.Set, ast.Tuple):
+        return not getattr(node, "keys", None) and not getattr(node, "elts", None)
+    if type(node) is ast.Call and not node.keywords:
+        name = node.func.id if type(node.func) is ast.Name else node.func.attr if type(node.func) is ast.Attribute else ""
+        if name in ("dict", "list", "set", "OrderedDict") and not node.args:
+            return True
+        if name == "defaultdict" and len(node.args) == 1 and type(node.args[0]) is ast.Name \
+                and node.args[0].id in ("list", "set"):
+            return True
+    return False
+
+
+def _hands_back(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The first parameter of a function whose every `return` hands it back (at least one)."""
+    params = [*function.args.posonlyargs, *function.args.args]
+    if not params:
+        return None
+    first = params[0].arg
+    returns = [n for n in _own_nodes(function) if type(n) is ast.Return]
+    if returns and all(type(r.value) is ast.Name and r.value.id == first for r in returns):
+        return first
+    return None
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body, not those of functions or classes nested in it."""
+    found: list[ast.AST] = []
+    pending = list(ast.iter_child_nodes(function))
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _table(node: ast.expr) -> ast.expr | None:
+    """The table a store goes into: `T` of `T[k]`, `T.setdefault(k, [])`, or `T` itself."""
+    if type(node) is ast.Subscript and type(node.ctx) is ast.Load:
+        return node.value if type(node.value) in (ast.Name, ast.Attribute) else None
+    if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "setdefault" \
+            and len(node.args) == 2 and not node.keywords and _empty(node.args[1]):
+        return node.func.value if type(node.func.value) in (ast.Name, ast.Attribute) else None
+    return node if type(node) in (ast.Name, ast.Attribute) else None
+
+
+def _store(node: ast.AST, param: str) -> ast.expr | None:
+    """The table a statement stores `param` in: `T[k] = fn`, `T[k].append(fn)`, `T.append(fn)`,
+    `T.setdefault(k, []).append(fn)`."""
+    if type(node) is ast.Assign and len(node.targets) == 1 and type(node.value) is ast.Name \
+            and node.value.id == param:
+        target = node.targets[0]
+        if type(target) is ast.Subscript and type(target.value) in (ast.Name, ast.Attribute):
+            return target.value
+        return None
+    if type(node) is ast.Expr and type(node.value) is ast.Call:
+        call = node.value
+        if type(call.func) is ast.Attribute and call.func.attr in _ADDS and not call.keywords \
+                and len(call.args) == 1 and type(call.args[0]) is ast.Name and call.args[0].id == param:
+            return _table(call.func.value)
+    return None
+
+
+def _key(table: ast.expr, resolve: Callable[[str, frozenset[str]], str | None], local: frozenset[str]) -> str | None:
+    """`.attr` for the instance's or class's table (`self._handlers`, `cls.registry`), the
+    resolved reference of a module-level one (`shop.bus.HANDLERS`); None for any other."""
+    if type(table) is ast.Attribute and type(table.value) is ast.Name and table.value.id in ("self", "cls"):
+        return "." + table.attr
+    if type(table) is ast.Name and table.id not in local:
+        return resolve(table.id, local)
+    return None
+
+
+def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None]) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """(registrations: (table key, qualname of the registering function, line), loose names)."""
+    registrations: list[tuple[str, str, int]] = []
+    understood: set[int] = set()  # ids of the name nodes whose use is understood
+    loose: set[str] = set()
+
+    def visit(body: list[ast.stmt], prefix: str, enclosing: frozenset[str]) -> None:
+        for statement in body:
+            if isinstance(statement, _FUNCTIONS):
+                qualname = prefix + statement.name
+                local = enclosing | {a.arg for a in ast.walk(statement.args) if type(a) is ast.arg} | {
+                    n.id for n in _own_nodes(statement) if type(n) is ast.Name and type(n.ctx) is ast.Store
+                }
+                param = _hands_back(statement)
+                if param is not None:
+                    for node in _own_nodes(statement):
+                        table = _store(node, param)
+                        key = _key(table, resolve, local) if table is not None else None
+                        if key is None or table is None:
+                            continue
+                        registrations.append((key, qualname, getattr(node, "lineno", statement.lineno)))
+                        understood.add(id(table))
+                        if type(node) is ast.Expr and type(node.value) is ast.Call:
+                            receiver = node.value.func.value  # type: ignore[attr-defined]
+                            understood.add(id(receiver))
+                            if type(receiver) is ast.Call:
+                                understood.add(id(receiver.func))
+                        understood.add(id(node.value))  # type: ignore[attr-defined]
+                if "<locals>" not in prefix:
+                    # `@handles(X)`, `@bus.handles(X)`, `@register` on a function the index holds;
+                    # one nested in a function body may not be (`Project.functions`): not read
+                    understood.update(id(d.func if type(d) is ast.Call else d) for d in statement.decorator_list)
+                direct = [n for n in _own_nodes(statement) if isinstance(n, (*_FUNCTIONS, ast.ClassDef))]
+                for inner in direct:
+                    visit([inner], f"{qualname}.<locals>.", local)
+                for node in _own_nodes(statement):
+                    # `return register` in the factory that defines it
+                    if type(node) is ast.Return and type(node.value) is ast.Name and any(
+                        isinstance(s, _FUNCTIONS) and s.name == node.value.id for s in direct
+                    ):
+                        understood.add(id(node.value))
+            elif isinstance(statement, ast.ClassDef):
+                visit(statement.body, f"{prefix}{statement.name}.", enclosing)
+                for decorator in statement.decorator_list:
+                    # a registered class is built when called: not read here
+                    loose.update(_names(decorator))
+            else:
+                for field in ("body", "orelse", "finalbody"):
+                    inner_body = getattr(statement, field, None)
+                    if isinstance(inner_body, list):
+                        visit([s for s in inner_body if isinstance(s, ast.stmt)], prefix, enclosing)
+                for handler in getattr(statement, "handlers", ()):
+                    visit(handler.body, prefix, enclosing)
+                for case in getattr(statement, "cases", ()):
+                    visit(case.body, prefix, enclosing)
+
+    visit(tree.body, "", frozenset())
+    parents: dict[int, ast.AST] = {}
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            parents[id(child)] = parent
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            # `from bus import HANDLERS as H`: a use under another name is not compared
+            loose.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)
+            continue
+        if isinstance(node, ast.Constant) and type(node.value) is str and node.value.isidentifier():
+            # `setattr(bus, "_handlers", ...)`, `globals()["HANDLERS"]`: a name spelled as a string
+            if type(parents.get(id(node))) in (ast.Call, ast.Subscript):
+                loose.add(node.value)
+            continue
+        if type(node) is ast.Name:
+            name = node.id
+        elif type(node) is ast.Attribute:
+            name = node.attr
+        else:
+            continue
+        if id(node) in understood or _read(node, parents):
+            continue
+        loose.add(name)
+    return registrations, sorted(loose)
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))}
+
+
+def _read(node: ast.Name | ast.Attribute, parents: dict[int, ast.AST]) -> bool:
+    """A use that only reads a table (`T[k]`, `T.get(k)`, `T.values()`, a loop over it, `k in T`,
+    `len(T)`), binds it empty (`T = {}`, `self._handlers = {}`), or reads an attribute of the name
+    (`bus.handles`: the attribute is judged for itself)."""
+    parent = parents.get(id(node))
+    if type(node.ctx) is ast.Store:
+        if type(parent) is ast.Assign and len(parent.targets) == 1:
+            return _empty(parent.value)
+        if type(parent) is ast.AnnAssign:
+            return _empty(parent.value)
+        return False
+    if type(node.ctx) is not ast.Load:
+        return False
+    if type(parent) is ast.Subscript and parent.value is node:
+        # `T[k]`, `T[k][j]` read: not `T[k] = v`, `del T[k]`, `T[k].append(v)`
+        outer: ast.Subscript = parent
+        above = parents.get(id(outer))
+        while isinstance(above, ast.Subscript) and above.value is outer:
+            outer, above = above, parents.get(id(above))
+        return type(outer.ctx) is ast.Load and not (isinstance(above, ast.Attribute) and above.attr in _CHANGES)
+    if type(parent) is ast.Attribute and parent.value is node:
+        if parent.attr in _VIEWS:
+            grand = parents.get(id(parent))
+            return type(grand) is ast.Call and grand.func is parent
+        # an attribute read on it (`bus.handles`, `self._handlers`: judged for itself), not a
+        # method that changes it in place (`T.update(...)`, `self._handlers.setdefault(...)`)
+        return parent.attr not in _CHANGES
+    if type(parent) in (ast.For, ast.AsyncFor, ast.comprehension) and parent.iter is node:  # type: ignore[union-attr]
+        return True
+    if type(parent) is ast.Compare and node in parent.comparators and all(type(op) in (ast.In, ast.NotIn) for op in parent.ops):
+        return True
+    if type(parent) is ast.Call and type(parent.func) is ast.Name and parent.func.id == "len" and parent.args == [node]:
+        return True
+    return False
