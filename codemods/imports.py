@@ -252,12 +252,14 @@ def regroup(
         return after
     own = module.split(".")[0] if module else None
     # AddImportsVisitor extends an existing `from m import ...` in place: only modules
-    # that had no import statement before are new statements.
-    old = {import_module(s) for s in before.body if is_import(s)}
+    # that had no import statement before are new statements (a star is never extended: the
+    # names added beside `from m import *` are a statement of their own, `TopLevelAddImports`).
+    old = {import_module(s) for s in before.body if is_import(s) and not _is_star_import(s)}
     body = _names_in_order(before, list(after.body))
     added = [
         s for s in body
         if is_import(s) and isinstance(s.body[0], cst.ImportFrom) and import_module(s) not in old
+        and not _is_star_import(s)
     ]
     if own is not None and package and _imports_only_relatively(before, own):
         for index, original in enumerate(added):

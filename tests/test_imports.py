@@ -333,3 +333,20 @@ def test_quick_matcher_scan_keeps_matcher_decorated_methods_working():
 ])
 def test_a_from_import_beside_a_plain_import_of_its_package_goes_among_the_from_imports(source, expected):
     assert _rewritten(source, "app.api.items", [("sqlalchemy.ext.asyncio", "AsyncSession")]) == expected
+
+
+def test_a_name_imported_beside_a_star_import_goes_right_after_it():
+    # libcst never extends `from app.db import *` (`TopLevelAddImports`): the name is a statement
+    # of its own, which isort puts after the star; the star itself stays where it was.
+    source = "from fastapi import APIRouter\nfrom sqlalchemy import select\n\nfrom app.db import *  # noqa: F403\nfrom app.models import User\n\nx = 1\n"
+    before = cst.parse_module(source)
+    context = CodemodContext(full_module_name="app.routers.users", full_package_name="app.routers")
+    imports.add(context, "sqlalchemy.ext.asyncio", "AsyncSession")
+    imports.add(context, "app.db", "get_async_db_session")
+    after = imports.TopLevelAddImports(context).transform_module(before)
+    assert imports.regroup(before, after, "app.routers.users", "app.routers").code == (
+        "from fastapi import APIRouter\nfrom sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "from app.db import *  # noqa: F403\nfrom app.db import get_async_db_session\nfrom app.models import User\n\nx = 1\n"
+    )
+    untouched = imports.regroup(before, AddImportsVisitor(CodemodContext()).transform_module(before), "app.routers.users")
+    assert untouched.code == source
