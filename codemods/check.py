@@ -2295,11 +2295,48 @@ def _walk(project: Project, model: str, steps: list[tuple[str, bool]]) -> tuple[
 def _back(project: Project, path: list[str], reduced: list[tuple[str, bool]], step: str, target: str | None) -> bool:
     """Whether relationship `step` of the object at the end of `path` is a many-to-one back to the
     object whose collection holds it: the last step was a collection (iterated, or annotated as
-    one), `step` leads to the class it hangs on and is not annotated as a collection."""
+    one), `step` leads to the class it hangs on, is not annotated as a collection, and is that
+    collection's other side: as `back_populates` or `backref` pair them, or, where neither side
+    names the other, the one relationship of its class leading there. Another one to that class
+    (`b.editor` beside `b.author`) is any object of it, which a query may have to load."""
     if not reduced or target != path[-2]:
         return False
     last, iterated = reduced[-1]
-    return (iterated or bool(_collection(project, path[-2], last))) and not _collection(project, path[-1], step)
+    if not (iterated or bool(_collection(project, path[-2], last))) or _collection(project, path[-1], step):
+        return False
+    holder, element = path[-2], path[-1]
+    paired = _inverse(project, holder, last)
+    if paired is not None:
+        return paired == step
+    paired = _inverse(project, element, step)
+    if paired is not None:
+        return paired == last
+    flow = members_flow(project)
+    to_holder = {
+        name for name in _relationships(project, element)
+        if flow.target(element, name) == holder and not _collection(project, element, name)
+    }
+    return to_holder == {step}
+
+
+def _inverse(project: Project, owner: str, attribute: str) -> str | None:
+    """The relationship of the other class `owner.attribute` names as its other side, if it does."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    for ancestor in classes.mro(owner):
+        inverse = classes.by_ref[ancestor][1].inverses.get(attribute)
+        if inverse is not None:
+            return inverse
+    return None
+
+
+def _relationships(project: Project, owner: str) -> set[str]:
+    """The relationship attributes `owner` declares or inherits."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    return {name for ancestor in classes.mro(owner) for name in classes.by_ref[ancestor][1].relationships}
 
 
 def members_flow(project: Project) -> Any:

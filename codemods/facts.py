@@ -582,6 +582,9 @@ class ClassFacts(_Fact):
     # declarative has no `Mapped[...]` annotation): resolved refs, or a bare class name the
     # mapper registry resolves (`relationship("Comment")` with Comment never imported).
     targets: dict[str, str] = field(default_factory=dict)
+    # relationship() attributes -> the relationship of the target class it is the other side of,
+    # as written (`back_populates="books"`, or the `backref="author"` it creates there).
+    inverses: dict[str, str] = field(default_factory=dict)
     # Fields validation reads under another name: `Field(alias="x")` / `validation_alias="x"` ->
     # "x"; `AliasPath("author", "name")` -> "author.name"; an `AliasPath` with an index,
     # `AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a

@@ -1720,6 +1720,13 @@ class Collector:
             name = string(argument(backref, 0, "name"))
             if name is not None:
                 found.backrefs[name] = self._strategy(argument(backref, 99, "lazy"))
+        back_populates = argument(call, 99, "back_populates")
+        if back_populates is None and callee.startswith("sqlmodel."):
+            back_populates = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "back_populates")
+        inverse = string(back_populates) or name
+        if inverse is not None:
+            for target in targets:
+                found.inverses[target] = inverse
 
     def _target_class(self, node: ast.expr | None) -> str | None:
         """The class a relationship's first argument names: `Comment`, `"Comment"`,
