@@ -1391,6 +1391,11 @@ class BodyScanner:
                 call.dispatch = (*call.dispatch, *(r for r in resolved if r not in call.dispatch))
         for written in self.raw_changed:
             self.collector.changed(written, local)
+            # `lst = TABLE[k]` or `for lst in TABLE.values()`, then `lst.append(f)`: the element
+            # changed in place is part of TABLE
+            for source in self.taken.get(written.partition(".")[0], ()) if "." not in written else ():
+                if source != dispatch.UNREAD and not source.startswith(("=", dispatch.BY_NAME)):
+                    self.collector.changed(source, local)
         for written, callee in self.raw_rebound:
             self.collector.rebound(written, callee, local)
 
@@ -1642,7 +1647,7 @@ class BodyScanner:
                 self.raw_dispatch.append((call, [container]))
                 call.spelled = " ".join(self.source.code(func).split())
             if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
-                receiver_written = dotted(func.value)
+                receiver_written = dispatch.holder(func.value)  # `TABLE[k].append(f)` changes TABLE
                 if receiver_written is not None:
                     self.raw_changed.append(receiver_written)
         offload = self._offload_position(func, spelled, plain)

@@ -132,12 +132,29 @@ def iterated(node: ast.expr) -> ast.expr:
 
 
 def changed(target: ast.expr) -> str | None:
-    """The name an assignment target changes in place: `TABLE` for `TABLE["x"] = f`, `mod.TABLE`
-    for `mod.TABLE = {...}` (another module's name)."""
+    """The name an assignment target changes in place: `TABLE` for `TABLE["x"] = f` (and for
+    `TABLE.get(k)[0] = f`, an element of it), `mod.TABLE` for `mod.TABLE = {...}` (another
+    module's name)."""
     if type(target) is ast.Subscript:
-        while type(target) is ast.Subscript:
-            target = target.value
-        return dotted(target)
+        return holder(target)
     if type(target) is ast.Attribute:
         return dotted(target)
     return None
+
+
+# Methods giving back a value a container holds (the very object, not a copy).
+_ELEMENT = frozenset({"get", "setdefault"})
+
+
+def holder(node: ast.expr) -> str | None:
+    """The name whose display a value in place of `node` lies in, as written: `TABLE` for
+    `TABLE`, `TABLE[k]`, `TABLE[a][b]`, `TABLE.get(k)`, `TABLE.setdefault(k, [])`. Changing
+    such an element in place (`TABLE[k].append(f)`) changes what the display holds, as a
+    nested list is part of it."""
+    while True:
+        if type(node) is ast.Subscript:
+            node = node.value
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _ELEMENT:
+            node = node.func.value
+        else:
+            return dotted(node)

@@ -764,7 +764,7 @@ class Collector:
         handed the name may put more in it. (In function bodies the index reads the arguments.)"""
         func = call.func
         if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
-            self.changed(dotted(func.value), local)
+            self.changed(dispatch.holder(func.value), local)  # `TABLE[k].append(f)` changes TABLE
         if local or (type(func) is ast.Name and func.id in dispatch.READERS):
             return
         for item in syntax.call_arguments(call):
