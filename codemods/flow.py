@@ -254,6 +254,10 @@ class Flow:
             return frozenset({Abstract(FUNCTION, fid)})
         if target is not None and target.kind == "value" and target.value is not None:
             value = target.value
+            if value.kind == "name" and value.ref is not None and value.ref != ref:
+                # `dispatch = bus.dispatch`: a bound method (or an attribute) of a module-level
+                # instance, which `project.resolve` does not follow to a definition
+                return self.ref(value.ref)
             if value.kind != "call" or value.ref is None:
                 return NOTHING
             if project.canonical(value.ref) in CONTEXT_MANAGER_DECORATORS and value.args:

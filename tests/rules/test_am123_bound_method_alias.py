@@ -1,0 +1,69 @@
+"""AM123 / AM301: a module-level name bound to a method of a module-level instance
+(`dispatch = bus.dispatch`) runs that method when called: the route reaches its Session work."""
+
+from __future__ import annotations
+
+import pytest
+
+BUS = """
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+SINK = []
+
+
+class Bus:
+    def dispatch(self, cmd):
+        with database_sessionmaker() as session:
+            session.execute(text("delete from items"))
+
+    def log(self, cmd):
+        SINK.append(cmd)
+
+
+bus = Bus()
+dispatch = bus.dispatch
+handle = dispatch  # an alias of the alias
+log = bus.log
+"""
+
+
+@pytest.mark.parametrize(("head", "call"), [
+    ("from bus import dispatch", "dispatch(cmd)"),
+    ("from bus import handle", "handle(cmd)"),
+    ("import bus", "bus.dispatch(cmd)"),
+    ("from bus import bus\n\n        run_it = bus.dispatch", "run_it(cmd)"),  # the alias in the route's module
+])
+def test_an_alias_of_a_bound_method_doing_session_work_converts_with_am123(app, reported, findings, head, call):
+    root = app(
+        f"""
+        {head}
+
+
+        @router.post("/run/{{cmd}}")
+        async def run(cmd: str):
+            {call}
+        """,
+        {"bus.py": BUS},
+    )
+    entry = reported(root, "run", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM123"]), entry
+    assert entry["reasons"][0].startswith("calls bus.Bus.dispatch"), entry
+    assert [f["code"] for f in findings(root, "run")] == ["AM301"]
+
+
+def test_near_miss_an_alias_of_a_bound_method_doing_no_session_work_keeps_with_am105(app, reported, findings):
+    root = app(
+        """
+        from bus import log
+
+
+        @router.post("/run/{cmd}")
+        async def run(cmd: str):
+            log(cmd)
+        """,
+        {"bus.py": BUS},
+    )
+    assert reported(root, "run", "phase1")["codes"] == ["AM105"]
+    assert findings(root, "run") == []
