@@ -876,6 +876,9 @@ class BodyScanner:
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
         self.raw_changed: list[str] = []  # names the body changes in place (`TABLE["x"] = f`)
+        # `hooks = TABLE`: a local name for a (module-level) object, as written; changing it in
+        # place changes the object
+        self.aliases: dict[str, list[str]] = {}
         # `signals.WAKEUP = asyncio.Event()`: (the target, the callee), as written
         self.raw_rebound: list[tuple[str, str]] = []
         # Calls given execution options in a form other than `execution_options(key=...)`.
@@ -1392,10 +1395,14 @@ class BodyScanner:
         for written in self.raw_changed:
             self.collector.changed(written, local)
             # `lst = TABLE[k]` or `for lst in TABLE.values()`, then `lst.append(f)`: the element
-            # changed in place is part of TABLE
+            # changed in place is part of TABLE; `hooks = TABLE` then `hooks["b"] = f` changes TABLE
             for source in self.taken.get(written.partition(".")[0], ()) if "." not in written else ():
                 if source != dispatch.UNREAD and not source.startswith(("=", dispatch.BY_NAME)):
                     self.collector.changed(source, local)
+                    for aliased in self.aliases.get(source, ()) if "." not in source else ():
+                        self.collector.changed(aliased, local)
+            for aliased in self.aliases.get(written, ()) if "." not in written else ():
+                self.collector.changed(aliased, local)
         for written, callee in self.raw_rebound:
             self.collector.rebound(written, callee, local)
 
@@ -1435,6 +1442,9 @@ class BodyScanner:
                     self.raw_rebound.append((written, callee))
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
+            aliased = dotted(node.value) if type(node.value) in (ast.Name, ast.Attribute) else None
+            if aliased is not None and aliased != single.id:
+                self.aliases.setdefault(single.id, []).append(aliased)
             adapter = self._adapter(node.value)
             if adapter is not None:
                 self.adapters[single.id] = adapter

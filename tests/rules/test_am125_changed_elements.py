@@ -1,5 +1,6 @@
 """AM125 / AM304: a module-level display of functions whose elements (a list it holds) code
-changes in place (`HOOKS[k].append(purge)`) is not read whole: a call out of it is unverified."""
+changes in place (`HOOKS[k].append(purge)`), or a local name for it (`hooks = HOOKS`), is not read
+whole: a call out of it is unverified."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ async def run(k: str):
     ("hooks = HOOKS[k]\n    hooks.append(purge)", "HOOKS"),
     ("for hooks in HOOKS.values():\n        hooks.append(purge)", "HOOKS"),
     ("pass\n\n\nHOOKS['a'].append(purge)", "HOOKS"),  # at module level
+    ("hooks = HOOKS\n    hooks['b'] = [purge]", "HOOKS"),  # a local name for the display itself
+    ("hooks = NESTED\n    for each in hooks:\n        each.append(purge)", "NESTED"),
 ])
 def test_a_list_a_display_holds_extended_in_place_keeps_with_am125(app, reported, findings, write, table):
     root = app(ROUTE.format(table=table), {"hooks.py": HOOKS.replace("{write}", write)})
@@ -61,7 +64,11 @@ def test_a_list_a_display_holds_extended_in_place_keeps_with_am125(app, reported
     assert [f["code"] for f in findings(root, "run")] == ["AM304"]
 
 
-@pytest.mark.parametrize("write", ["print(HOOKS[k][0], len(HOOKS.get(k)))", "hooks = HOOKS[k]\n    print(hooks.index(notify))"])
+@pytest.mark.parametrize("write", [
+    "print(HOOKS[k][0], len(HOOKS.get(k)))",
+    "hooks = HOOKS[k]\n    print(hooks.index(notify))",
+    "hooks = HOOKS\n    print(hooks['a'], hooks.get(k))",
+])
 def test_near_miss_a_display_whose_elements_are_only_read_keeps_with_am105(app, reported, findings, write):
     root = app(ROUTE.format(table="HOOKS"), {"hooks.py": HOOKS.replace("{write}", write)})
     assert reported(root, "run", "phase1")["codes"] == ["AM105"]
