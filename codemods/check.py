@@ -303,7 +303,7 @@ def check(
                 return found
         trace = Trace() if run_key is not None else None
         project, errors, count = collect_project(
-            root, config, options, pool, keep=(), progress=progress, trace=trace
+            root, config, options, pool, keep=(), progress=progress, trace=trace, callers=True
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         key = analysis_key(pool, project, "check")
@@ -982,6 +982,19 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
                 text = _lost_coroutine(project, target)
                 if text is not None and all(b.line != line or b.call != text for b in calls):
                     calls.append(Blocking(line, text))
+        for ref, line, name, reads in module.kept_called:
+            if _global_read_elsewhere(project, module, name):
+                continue
+            for target in project.flow.ref_functions(ref):
+                text = _lost_coroutine(project, target)
+                if text is None:
+                    continue
+                text += f" kept in the global {name}" + (
+                    f", read only by what never runs it: {', '.join(reads)}" if reads else ", which nothing reads"
+                )
+                if all(b.line != line or b.call != text for b in calls):
+                    calls.append(Blocking(line, text))
+        calls.sort(key=lambda b: b.line)
         if calls:
             result.findings.append(Finding(
                 AM330, None, module.path, calls[0].line, "<module>",
@@ -989,6 +1002,21 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
                               "\"__main__\":` block)", calls), calls,
             ))
     return judged
+
+
+def _global_read_elsewhere(project: Project, module: facts.Module, name: str) -> bool:
+    """Whether another module may read the global `name` of `module`: it imports the name, the
+    module, or a package above it (`import scripts` then `scripts.seed.pending`). With `check`,
+    every file naming the global as a word is read (`unread_names.caller_words`)."""
+    own = module.name
+    for other in project.modules.values():
+        if other is module:
+            continue
+        for local, ref in other.imports.items():
+            for imported in ref.split(",") if local == "*" else (ref,):
+                if imported in (own, f"{own}.{name}") or own.startswith(f"{imported}."):
+                    return True
+    return False
 
 
 def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:

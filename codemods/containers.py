@@ -103,10 +103,7 @@ class Containers:
                 continue
             if source.startswith(BY_NAME):
                 # `getattr(crud, name)(db)`: any function the module holds may be the one that runs
-                held_functions = module_functions(self.project, source[len(BY_NAME):])
-                for module, function in held_functions or ():
-                    if (module.name, function.key) not in targets:
-                        targets.append((module.name, function.key))
+                self._looked_up(source, targets)
                 continue
             if source.startswith(("self.", LOCAL)):
                 registered = self.registered_table(source)
@@ -135,7 +132,9 @@ class Containers:
             elif UNREAD in held:
                 unread = unread or f"`{written}`, which holds values the analysis cannot read"
             for ref in held:
-                if ref != UNREAD and not self._add(ref, targets):
+                if ref.startswith(BY_NAME):  # `TABLE = [getattr(crud, name)]`
+                    self._looked_up(ref, targets)
+                elif ref != UNREAD and not self._add(ref, targets):
                     unread = unread or f"`{written}`, which holds values the analysis cannot follow"
         return Dispatch(targets, unread)
 
@@ -267,6 +266,12 @@ class Containers:
         """Whether a reference names something a project module defines (`shop.bus.bus.handles`)."""
         parts = (ref or "").split(".")
         return any(".".join(parts[:end]) in self.project.modules for end in range(len(parts) - 1, 0, -1))
+
+    def _looked_up(self, source: str, targets: list[FunctionId]) -> None:
+        """Add every function a lookup by name on a project module may find (BY_NAME + the module)."""
+        for module, function in module_functions(self.project, source[len(BY_NAME):]) or ():
+            if (module.name, function.key) not in targets:
+                targets.append((module.name, function.key))
 
     def _add(self, ref: str, targets: list[FunctionId]) -> bool:
         """Add the project function a held reference names (a class: its `__init__`). False for a

@@ -697,8 +697,13 @@ class Module(_Fact):
     # default or decorator argument: (resolved, line). The call graph holds calls made by
     # functions only, and such a caller runs synchronously: a helper it calls keeps its original.
     # Whether nothing reads what the call returns (a whole expression statement, or the test of an
-    # `if`/`while`, where any coroutine is true) is the third: an unawaited coroutine lost (AM330).
+    # `if`/`while`, where any coroutine is true) or only a builtin that never runs a coroutine
+    # (`print(f(db))`) is the third: an unawaited coroutine lost (AM330).
     called: list[tuple[str, int, bool]] = field(default_factory=list)
+    # Of those, the calls whose value a global name keeps that nothing in the module reads but
+    # what never runs it (`pending = f(db)` ... `print(pending)`): (resolved, line, the name, those
+    # reads). Lost unless another module reads the name (`astcollect.awaited_later.module_level`).
+    kept_called: list[tuple[str, int, str, tuple[str, ...]]] = field(default_factory=list)
     # Functions handed to a GraphQL schema by call, anywhere in a module naming ariadne or graphene:
     # (what registers it, resolved, the form, the function, resolved, line). Forms: "set_field"
     # (`query.set_field("books", f)`, the receiver), "bindings" (`ObjectType("Query", {"books": f})`,

@@ -379,7 +379,7 @@ class Project:
             for configure in module.configures:
                 refs.update(r for r in (configure.target, *(a.ref for a in configure.args)) if r)
             for held in module.containers.values():
-                refs.update(held)
+                refs.update(ref.lstrip("@") for ref in held)  # `@crud`: a lookup by name on crud
             add = refs.add
             # plain loops: every decorator, call and parameter of the project passes here
             for function in module.functions:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, sources, unread_names
 from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.classes import project_classes
@@ -53,6 +53,10 @@ MARKERS = (
     b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides",
     b"TestClient", b"configure(", b"strawberry", b"graphene", b"ariadne",
 )
+# How a pre-pass round picked its files (`Trace`, replayed by `codemods.warm_run`): True, those
+# holding a marker; False, all it was given (the modules references lead into); names, those
+# naming one as a word (the project's coroutine functions, for `check`).
+Round = bool | tuple[str, ...]
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)
 
@@ -143,8 +147,10 @@ def collect_project(
     keep: tuple[bytes, ...] | None,
     progress: Progress | None = None,
     trace: Trace | None = None,
+    callers: bool = False,
 ) -> tuple[Project, list[dict[str, str]], int]:
-    """The pre-pass: facts of every interesting module, then of every module they lead into.
+    """The pre-pass: facts of every interesting module, then of every module they lead into;
+    with `callers`, also of every file naming a project coroutine function (see `gather`).
 
     Every file under root is read; `--only`, `--exclude` and the configured exclude
     only narrow `project.scope`, the files reported and written, and the count returned.
@@ -158,18 +164,20 @@ def collect_project(
         done = total = 0  # a second gathering (other import roots) starts the count again
         modules: list[facts.Module] = []
         errors: list[dict[str, str]] = []
-        markers: tuple[bytes, ...] | None = MARKERS
+        markers: sources.Markers | None = MARKERS
+        kind: Round = True
         pending = paths
         known = {roots.name(path): path for path in reversed(paths)}  # pkg.py before pkg/__init__.py
         followed: set[str] = set()
         read: set[str] = set()
-        rounds: list[tuple[bool, list[tuple[str, bool, str | None]]]] = []
+        asked: set[str] = set()  # the words a round read the skipped files for (`callers`)
+        rounds: list[tuple[Round, list[tuple[str, bool, str | None]]]] = []
         if trace is not None:
             trace.gathers.append((roots, rounds))
         while pending:
             total += len(pending)  # a later round reads the modules references lead into
             read_now: list[tuple[str, bool, str | None]] = []
-            rounds.append((markers is not None, read_now))
+            rounds.append((kind, read_now))
             arrived: list[Collected] = []
             for collected in pool.collect(pending, keep=keep, markers=markers, roots=roots):
                 CURRENT.file = collected.path
@@ -186,10 +194,22 @@ def collect_project(
                 elif collected.facts is not None:
                     modules.append(collected.facts)
                 read_now.append((collected.path, collected.facts is not None, collected.digest))
-            project = Project(modules, config)
             failed = {error["file"] for error in errors}
+            if callers:
+                # A script, a worker or a command calling a project coroutine function needs no
+                # marker and nothing read imports it: read the files skipped that name one, or a
+                # global its coroutine is kept in (AM330). Every `async def` is in a file the
+                # markers read; a file read later may keep one in a global: asked in a new round.
+                words = tuple(word for word in unread_names.caller_words(modules) if word not in asked)
+                asked.update(words)
+                parsed = {module.path for module in modules}
+                skipped = [path for path in paths if path not in parsed and path not in failed] if words else []
+                if skipped:
+                    pending, markers, kind = skipped, sources.Words(words), words
+                    continue
+            project = Project(modules, config)
             pending = sorted(project.missing_modules(known, followed, read) - failed)
-            markers = None
+            markers, kind = None, False
         if trace is not None and errors:
             trace.failed = True  # a file that cannot be read is read again every run
         return modules, errors
@@ -246,10 +266,11 @@ def collect_project(
 @dataclass
 class Trace:
     """What `collect_project` read, for `codemods.warm_run` to tell whether a later run reads the same:
-    each gathering's import roots and rounds ((markers used, [(path, parsed, digest)])), the paths
+    each gathering's import roots and rounds ((how its files were picked: `Round`, [(path, parsed,
+    digest)])), the paths
     found, the modules kept, the module names known, the files `_fill_missing_lines` read."""
 
-    gathers: list[tuple[import_roots.Roots, list[tuple[bool, list[tuple[str, bool, str | None]]]]]] = field(
+    gathers: list[tuple[import_roots.Roots, list[tuple[Round, list[tuple[str, bool, str | None]]]]]] = field(
         default_factory=list
     )
     paths: list[str] = field(default_factory=list)

@@ -12,6 +12,7 @@ import errno
 import fnmatch
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -179,6 +180,44 @@ def compile_error(text: str, path: str = "<unknown>") -> str | None:
 
 def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding)
+
+
+class Words:
+    """Names a pre-filter round looks for as whole identifiers in a file's bytes (a file naming
+    `purge_all` is read, one naming only `purge_all_later` is not): the text of the files a round
+    skips may hold the word as part of a longer one, and a substring test would read those too. A
+    name that is not ASCII is looked for as bytes: the identifier pattern spans ASCII alone."""
+
+    __slots__ = ("ascii", "other")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        encoded = {name.encode("utf-8") for name in names}
+        self.ascii = frozenset(name for name in encoded if name.isascii())
+        self.other = tuple(sorted(encoded - self.ascii))
+
+    def __getstate__(self) -> tuple[frozenset[bytes], tuple[bytes, ...]]:
+        return self.ascii, self.other
+
+    def __setstate__(self, state: tuple[frozenset[bytes], tuple[bytes, ...]]) -> None:
+        self.ascii, self.other = state
+
+    def found_in(self, data: bytes) -> bool:
+        # one scan for the identifiers, whatever the number of names (a test per name would
+        # read the text once for each)
+        return not self.ascii.isdisjoint(_IDENTIFIER.findall(data)) or any(name in data for name in self.other)
+
+
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+# What a pre-filter round looks for: any of these bytes, or whole words.
+Markers = tuple[bytes, ...] | Words
+
+
+def marked(data: bytes, markers: Markers) -> bool:
+    """Whether a file's bytes hold what a pre-filter round looks for."""
+    if isinstance(markers, Words):
+        return markers.found_in(data)
+    return any(marker in data for marker in markers)
 
 
 def read(path: Path) -> bytes:

@@ -7,7 +7,8 @@ cron job or a test of the services that only imports a helper and calls it
 nothing the others need: it is never read, so its calls are in no call graph. Phase two
 made such a helper `async def` in place, and the script's call built a coroutine nobody
 awaited: its write was lost without an error. `named_in_unread` finds those names in the
-text of the unread files, so the helper keeps its synchronous original (a twin).
+text of the unread files, so the helper keeps its synchronous original (a twin). `check` reads
+such files instead, those naming a word of `caller_words`, for AM330.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
+from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS
+
 if TYPE_CHECKING:
+    from async_migrate.codemods import facts
     from async_migrate.codemods.project import Project
 
 _DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s")
@@ -63,3 +67,26 @@ def project_names_in_unread(project: Project, read: Callable[[str], str] | None)
         names = {function.name for _, function in project.functions.values()}
         cached = project.derived[key] = named_in_unread(project.unread, names, read)
     return cast("dict[str, list[str]]", cached)
+
+
+def caller_words(modules: Iterable[facts.Module]) -> tuple[str, ...]:
+    """The words a file the markers skipped must hold to call a project function whose call only
+    makes a coroutine (an undecorated `async def` that is no generator: check's AM330 reports one
+    called without `await`), or to read a global name such a call's coroutine is kept in at a
+    module's top level (`pending = purge_all()`: lost unless another module reads it). A script
+    calling one (`purge_all()`, `service.purge()`) names it as a word: `check` reads the files
+    skipped that hold one (`run.collect_project`). Dunder methods are left out: Python calls them
+    (`async with`, `await x`), a caller does not name them."""
+    names: set[str] = set()
+    for module in modules:
+        for function in module.functions:
+            name = function.name
+            if not function.is_async or function.is_generator or (name.startswith("__") and name.endswith("__")):
+                continue
+            if all(decorator.callee in METHOD_DECORATORS for decorator in function.decorators):
+                names.add(name)
+    # a global is asked for only when what it keeps may be one of those (the callee's last name)
+    names.update(
+        held for module in modules for callee, _, held, _ in module.kept_called if callee.rpartition(".")[2] in names
+    )
+    return tuple(sorted(names))

@@ -9,7 +9,8 @@ identity, the files a handler's line was read from, and the imports that `roots.
 the cache's identity table, nothing unpickled; a file whose bytes are new is parsed (its facts
 may keep their identity: a comment). When the same files are read the same way in every round
 with facts of the same identities, every later round reads the same files (a round's files
-follow from the facts before it), so the project, its notices and the analysis are the ones
+follow from the facts before it: the modules they lead into, or for `check` the files the
+markers skipped that name a project coroutine function, the names kept with the round), so the project, its notices and the analysis are the ones
 kept. What lies outside PATH is looked at again each run (`run.blind_spots` over the imports
 kept), and its modules must be those the analysis was made with.
 
@@ -74,7 +75,7 @@ def remember(
     gathers = []
     for roots, rounds in trace.gathers:
         kept_rounds = []
-        for with_markers, read in rounds:
+        for how, read in rounds:
             files = []
             for path, parsed, file_digest in read:
                 variant = caching.PARSED if parsed else caching.SKIPPED
@@ -82,7 +83,7 @@ def remember(
                 if identity is None:
                     return
                 files.append([path, parsed, identity])
-            kept_rounds.append([with_markers, files])
+            kept_rounds.append([how if type(how) is bool else list(how), files])
         gathers.append([[list(entry) for entry in roots.entries], kept_rounds])
     digests = {}
     for path in trace.filled:
@@ -158,8 +159,8 @@ def reuse(
             kept = keep if number == len(record["gathers"]) - 1 else ()
             done = 0
             total = sum(len(files) for _, files in rounds)
-            for with_markers, files in rounds:
-                if not _same_round(pool, roots, markers if with_markers else None, files, kept):
+            for how, files in rounds:
+                if not _same_round(pool, roots, _round_markers(how, markers), files, kept):
                     return None
                 done += len(files)
                 if progress is not None:
@@ -191,8 +192,20 @@ def reuse(
         return None
 
 
+def _round_markers(how: Any, markers: tuple[bytes, ...]) -> sources.Markers | None:
+    """What a kept round (`run.Round`) picked its files by: the markers, all it was given, or the
+    names it kept (the same facts give the same names, and each file must name one as then)."""
+    if how is True:
+        return markers
+    if how is False:
+        return None
+    if type(how) is list and how and all(type(name) is str for name in how):
+        return sources.Words(how)
+    raise ValueError(f"a round picked by {how!r}")  # a record this version did not write: run in full
+
+
 def _same_round(
-    pool: Pool, roots: Roots, markers: tuple[bytes, ...] | None, files: list[Any], keep: tuple[bytes, ...]
+    pool: Pool, roots: Roots, markers: sources.Markers | None, files: list[Any], keep: tuple[bytes, ...]
 ) -> bool:
     """Whether each file of a kept round reads the same way now, with facts of the same identity;
     files whose bytes changed are collected now (and so kept in the cache)."""
@@ -204,7 +217,7 @@ def _same_round(
             data = sources.read(Path(pool.root) / path)
         except sources.SourceError:
             return False
-        found = markers is None or any(marker in data for marker in markers)
+        found = markers is None or sources.marked(data, markers)
         if found != parsed:
             return False
         variant = caching.PARSED if parsed else caching.SKIPPED

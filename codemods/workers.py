@@ -117,14 +117,14 @@ class Worker:
         self,
         path: str,
         keep: tuple[bytes, ...] | None,
-        markers: tuple[bytes, ...] | None,
+        markers: sources.Markers | None,
         roots: Roots | None = None,
     ) -> Collected:
         if roots is not None:
             self.roots = roots
         try:
             data = sources.read(self.root / path)
-            if markers is not None and not any(marker in data for marker in markers):
+            if markers is not None and not sources.marked(data, markers):
                 _check_skipped(path, data)
                 return Collected(path, skipped=True, digest=caching.digest(data), variant=caching.SKIPPED)
             parsed = self.parse(path, data)
@@ -350,13 +350,13 @@ class Pool:
         self,
         paths: list[str],
         keep: tuple[bytes, ...] | None = None,
-        markers: tuple[bytes, ...] | None = None,
+        markers: sources.Markers | None = None,
         roots: Roots | None = None,
     ) -> Iterator[Collected]:
         """Parse and collect facts.
 
-        Files whose text contains none of `markers` are skipped unparsed (None: parse
-        all); trees whose text contains a `keep` marker stay for the rewrite (None: all).
+        Files whose text contains none of `markers` (none of its names, for `sources.Words`)
+        are skipped unparsed (None: parse all); trees whose text contains a `keep` marker stay for the rewrite (None: all).
         Modules are named from `roots` (default: PATH is the import root).
         """
         roots = roots or Roots()
@@ -379,7 +379,7 @@ class Pool:
         self,
         paths: list[str],
         keep: tuple[bytes, ...] | None,
-        markers: tuple[bytes, ...] | None,
+        markers: sources.Markers | None,
         roots: Roots,
     ) -> Iterator[Collected]:
         jobs = min(self.jobs, max(1, len(paths) // self.MIN_FILES_PER_PROCESS))
@@ -398,14 +398,14 @@ class Pool:
             yield collected
 
     def _cached(
-        self, path: str, markers: tuple[bytes, ...] | None, roots: Roots
+        self, path: str, markers: sources.Markers | None, roots: Roots
     ) -> Collected | None:
         assert self.cache is not None
         try:
             data = sources.read(self.root / path)
         except sources.SourceError:
             return None  # the worker names the error
-        if markers is not None and not any(marker in data for marker in markers):
+        if markers is not None and not sources.marked(data, markers):
             variant = caching.SKIPPED
         else:
             variant = caching.PARSED

@@ -17,7 +17,8 @@ theirs alone.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from async_migrate.codemods import facts
@@ -257,6 +258,79 @@ def _idle(value: ast.expr, held: set[str], idle: dict[int, str], how: str) -> No
     if type(value) is ast.Name and value.id in held:
         idle.setdefault(id(value), how % value.id)
 
+
+
+def module_level(
+    body: list[ast.stmt], callee: Callable[[ast.expr], str | None], text: str
+) -> tuple[set[int], dict[int, tuple[str, tuple[str, ...]]]]:
+    """The code outside any function of a module (`text`), read as `unread_holds` reads a body:
+    the ids of the calls handed straight to a builtin that never runs a coroutine (`print(f(db))`,
+    `list(f(db))`), and of those whose value a global name keeps that nothing in the module reads,
+    or only what never runs it (`pending = f(db)` ... `print(pending)`): id -> (the name, those
+    reads). Other modules' imports are the project's to rule out. `callee`: a called expression
+    resolved, the bare name for a builtin the module does not bind.
+
+    The module's functions, classes and decorators may read a global: the name written in the
+    text anywhere but where the module-level code reads or binds it (a function, a string such
+    as `__all__` or `getattr(module, "pending")`, a comment) counts as a read. The text is
+    searched for the few names left rather than every function walked: every module comes here,
+    and most keep a call in a global (`router = APIRouter()`)."""
+    nodes = own_nodes(body)
+    calls: dict[int, facts.Call] = {}
+    handed: set[int] = set()
+    for node in nodes:
+        if type(node) is ast.Call:
+            call = calls[id(node.func)] = facts.Call(line=node.lineno, callee=callee(node.func))
+            if type(node.func) is ast.Name and not node.keywords and (call.callee or "").removeprefix("builtins.") in NEVER_RUN:
+                handed.update(id(item) for item in node.args if type(item) is ast.Call)
+    holds = [
+        (name, call) for statement, name, element, call in _holds(body, calls)
+        if not element and not isinstance(statement, ast.AugAssign)
+    ]
+    if not holds:
+        return handed, {}
+    held_names = {name for name, _ in holds}
+    written: dict[str, int] = {}  # a held name -> the times the module-level code writes it
+    for inner in nodes:
+        if type(inner) is ast.Name and inner.id in held_names:
+            written[inner.id] = written.get(inner.id, 0) + 1
+    # first the text, which rules out most (a router read by the decorators of its routes)
+    held_names = {name for name in held_names if not _written_elsewhere(text, name, written.get(name, 0))}
+    if not held_names or _DYNAMIC_GLOBALS.search(text):
+        return handed, {}
+    idle: dict[int, str] = {}
+    for inner in nodes:
+        _idle_reads(inner, held_names, calls, idle)
+    read: set[str] = set()
+    unrun: dict[str, list[str]] = {}
+    for inner in nodes:
+        if type(inner) is ast.Name and inner.id in held_names and type(inner.ctx) is ast.Load:
+            how = idle.get(id(inner))
+            if how is None:
+                read.add(inner.id)
+            else:
+                unrun.setdefault(inner.id, []).append(f"{how} at line {inner.lineno}")
+    lost = held_names - read
+    by_call = {id(call): name for name, call in holds if name in lost}
+    kept = {}
+    for node in nodes:
+        if type(node) is ast.Call and (name := by_call.get(id(calls[id(node.func)]))) is not None:
+            kept[id(node)] = (name, tuple(dict.fromkeys(unrun.get(name, ()))))
+    return handed, kept
+
+
+def _written_elsewhere(text: str, name: str, times: int) -> bool:
+    """Whether `text` holds `name` as a word more than `times` times (stops at the first beyond)."""
+    if text.count(name) <= times:
+        return False
+    for seen, _ in enumerate(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text), 1):
+        if seen > times:
+            return True
+    return False
+
+
+# Reads of a module's globals by a name given at run time.
+_DYNAMIC_GLOBALS = re.compile(r"\b(?:globals|vars|locals|eval|exec|__dict__)\b")
 
 
 # Calls that read local names by a name given at run time.

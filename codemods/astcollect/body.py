@@ -923,7 +923,7 @@ class BodyScanner:
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = resolve(arg.ref, here)
-        self._dispatch(local)
+        self._dispatch(local, body)
         references = self.collector.facts.references
         # Each name once: the same name resolves alike, and only its first place in the list counts.
         for written in dict.fromkeys(self.raw_references):
@@ -1344,7 +1344,10 @@ class BodyScanner:
             source = dispatch.iterated(value)
             held = dispatch.display(source)
             if held is not None:
-                found = [written if written == dispatch.UNREAD else f"={written}" for written in held]
+                found = [
+                    written if written == dispatch.UNREAD or written.startswith(dispatch.BY_NAME) else f"={written}"
+                    for written in held
+                ]
             else:
                 # `for handler in HANDLERS[type(event)]`: a loop over a value out of a container
                 written = dotted(source) or dispatch.accessed(source)
@@ -1356,17 +1359,29 @@ class BodyScanner:
             for name in free_names(target):
                 self.taken.setdefault(name, []).extend(found)
 
-    def _dispatch(self, local: frozenset[str]) -> None:
-        """Where each call of a value out of a container takes it from, resolved."""
+    def _dispatch(self, local: frozenset[str], body: list[ast.stmt]) -> None:
+        """Where each call of a value out of a container takes it from, resolved; a container the
+        function builds itself (`handlers = {"a": crud.purge}` ... `handlers[k](db)`) is read as
+        an inline display is (`dispatch.local_displays`)."""
         found = self.raw_dispatch
         for call, name in self.named_calls:
             if name in self.taken:
                 call.spelled = name
                 found.append((call, self.taken[name]))
         resolve = self.collector.resolve
+        own = {written for _, sources in found for written in sources if written in local}
+        displays = dispatch.local_displays(body, own) if own else {}
         for call, sources in found:
             here = local | self.scoped[id(call)] if id(call) in self.scoped else local
             resolved: list[str] = []
+            if displays:  # a name a comprehension or lambda binds there is none of the function's
+                sources = [
+                    item for written in sources for item in (
+                        [held if held == dispatch.UNREAD or held.startswith(dispatch.BY_NAME) else f"={held}"
+                         for held in displays[written]]
+                        if written in displays and written not in self.scoped.get(id(call), ()) else [written]
+                    )
+                ]
             for written in sources:
                 if written.startswith(dispatch.BY_NAME):
                     # the object looked up: a local one is no module of the project, never followed

@@ -11,6 +11,7 @@ called value comes from (`facts.Call.dispatch`), what each module-level display 
 from __future__ import annotations
 
 import ast
+from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods.astcollect.syntax import dotted
 
@@ -34,7 +35,8 @@ READERS = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted
 
 def display(node: ast.AST | None) -> list[str] | None:
     """The dotted names a dict, list, tuple or set display holds (keys, values and elements,
-    nested displays included), UNREAD for anything else but a constant; None for no display."""
+    nested displays included), BY_NAME and the object for a function looked up by name on it
+    (`[getattr(crud, name)]`), UNREAD for anything else but a constant; None for no display."""
     if type(node) not in _DISPLAYS:
         return None
     found: list[str] = []
@@ -54,8 +56,78 @@ def display(node: ast.AST | None) -> list[str] | None:
             continue
         else:
             written = dotted(current)
+            if written is None and type(current) is ast.Call:
+                written = _by_name(current)
             found.append(written if written is not None else UNREAD)
     return found
+
+
+# Reads of a local container that only take values out of it: methods giving its values, and
+# builtins that only read what they are handed (`getattr` may give a method that changes it).
+_VALUE_VIEWS = frozenset({*_VIEWS, "get"}) - {"copy"}
+_ONLY_READ = READERS - {"getattr"}
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def local_displays(body: list[ast.stmt], names: AbstractSet[str]) -> dict[str, list[str]]:
+    """What the local names among `names` hold, as `display` gives it, when each is bound to a
+    dict, list, tuple or set display in the function's own body (`fns = [getattr(crud, name)]`,
+    `handlers = {"a": crud.purge}`); UNREAD added when the name is also bound otherwise, changed
+    in place (`handlers[k] = f`, `fns.append(f)`), read by a nested function or lambda, or read
+    in any way but taking a value out (`fns[0]`, `handlers.get(k)`, `handlers.values()`, a loop
+    over it, `len(fns)`, `k in handlers`): handed on or aliased, more may be put in it. A name
+    bound to no display is left out (no container of the function's own)."""
+    held: dict[str, list[str]] = {}
+    other: set[str] = set()
+    targets: set[int] = set()  # the Name nodes a display is assigned to
+    stack: list[tuple[ast.AST, ast.AST | None, bool]] = [(statement, None, False) for statement in body]
+    while stack:
+        node, parent, nested = stack.pop()
+        kind = type(node)
+        if isinstance(node, ast.Name):
+            if node.id in names and id(node) not in targets and (
+                nested or type(node.ctx) is not ast.Load or not _takes_out(node, parent)
+            ):
+                other.add(node.id)
+            continue
+        if kind is ast.Assign or kind is ast.AnnAssign:
+            target = node.targets[0] if kind is ast.Assign and len(node.targets) == 1 else getattr(node, "target", None)  # type: ignore[attr-defined]
+            shown = display(node.value) if type(target) is ast.Name and target.id in names and not nested else None  # type: ignore[attr-defined]
+            if shown is not None:
+                targets.add(id(target))
+                held.setdefault(target.id, []).extend(shown)  # type: ignore[union-attr]
+        elif isinstance(node, (*_SCOPES, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            bound = getattr(node, "name", None)
+            if bound in names:
+                other.add(bound)  # type: ignore[arg-type]
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            other.update(names & set(node.names))  # type: ignore[attr-defined]
+        elif kind is ast.alias:
+            other.update(names & {node.asname or node.name.partition(".")[0]})  # type: ignore[attr-defined]
+        inner = nested or isinstance(node, _SCOPES)
+        stack.extend((child, node, inner) for child in ast.iter_child_nodes(node))
+    for name in other & set(held):
+        held[name].append(UNREAD)
+    return held
+
+
+def _takes_out(name: ast.Name, parent: ast.AST | None) -> bool:
+    """Whether this read of a local container only takes a value out of it (`local_displays`)."""
+    kind = type(parent)
+    if kind is ast.Subscript:
+        return parent.value is name and type(parent.ctx) is ast.Load  # type: ignore[union-attr]
+    if kind is ast.Attribute:
+        return parent.attr in _VALUE_VIEWS and type(parent.ctx) is ast.Load  # type: ignore[union-attr]
+    if kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+        return parent.iter is name  # type: ignore[union-attr]
+    if kind is ast.Call:
+        func = parent.func  # type: ignore[union-attr]
+        return type(func) is ast.Name and func.id in _ONLY_READ and name in parent.args  # type: ignore[union-attr]
+    if kind is ast.Compare:
+        return name in parent.comparators and all(  # type: ignore[union-attr]
+            type(op) is ast.In or type(op) is ast.NotIn for op in parent.ops  # type: ignore[union-attr]
+        )
+    return False
 
 
 def _plain(node: ast.AST) -> bool:

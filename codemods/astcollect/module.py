@@ -126,6 +126,7 @@ class Collector:
         self._registered: set[int] = set()
         # Module-level calls whose value nothing reads (`Module.called`).
         self._unread_results: set[int] = set()
+        self._kept_results: dict[int, tuple[str, tuple[str, ...]]] = {}  # and those a global keeps
         self._module_level: frozenset[str] = frozenset()
         self._module_level_sizes = (0, 0)
         self._constants: dict[str, ast.expr] | None = None  # see `constant`
@@ -149,6 +150,11 @@ class Collector:
         self.loops = loop_targets(statements)
         self._registered = self._registered_elements(statements)
         self._unread_results = _unread_results(self.tree.body)
+        # imported here: it reads `objects`, which reads this module
+        from async_migrate.codemods.astcollect import awaited_later
+
+        handed, self._kept_results = awaited_later.module_level(self.tree.body, self.ref, self.source.text)
+        self._unread_results |= handed
         for statement in statements:
             if not isinstance(statement, (*syntax.COMPOUND, *FUNCTIONS, ast.ClassDef, ast.Match)):
                 self._nested = id(statement) not in top
@@ -568,7 +574,7 @@ class Collector:
         if held is not None:
             self.displays[target] = value
             self.facts.containers[target] = tuple(
-                dispatch.UNREAD if written == dispatch.UNREAD else self.resolve(written) or dispatch.UNREAD
+                dispatch.UNREAD if written == dispatch.UNREAD else self._held_ref(written) or dispatch.UNREAD
                 for written in held
             )
         recorded = self._value(value)
@@ -585,6 +591,15 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def _held_ref(self, written: str) -> str | None:
+        """A module-level display's element resolved: a lookup by name (`getattr(crud, name)`)
+        stays one, on the object resolved (the module itself for `globals()[name]`)."""
+        if written.startswith(dispatch.BY_NAME):
+            looked = written[len(dispatch.BY_NAME):]
+            ref = self.resolve(looked) if looked else self.name
+            return None if ref is None else dispatch.BY_NAME + ref
+        return self.resolve(written)
 
     def _makers(self, value: ast.expr, makers: AbstractSet[str]) -> bool:
         """Whether every value a display or comprehension holds is a call of one of `makers`."""
@@ -803,6 +818,9 @@ class Collector:
                     entry = (resolved_callee, call.lineno, id(call) in self._unread_results)
                     if entry not in called:
                         called.append(entry)
+                    kept = self._kept_results.get(id(call))
+                    if kept is not None and (kept_call := (resolved_callee, call.lineno, *kept)) not in self.facts.kept_called:
+                        self.facts.kept_called.append(kept_call)
         for node, written in names:
             if written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue

@@ -18,6 +18,15 @@ container or an attribute) or returned. A callee
 under a decorator is left out: a decorator may make it synchronous. Silence with
 `# async-migrate: ignore[AM330] reason` on the calling function.
 
+A script's own statements are read alike: a coroutine kept in a global name that nothing reads,
+or only what never runs it (`pending = crud.purge(db)` then `print(pending)`), unless another
+module may read that name (it imports the name or the module). A callee taken out of a container
+(`handlers[k](db)`, `getattr(crud, name)(db)`) is one of the functions the container holds, the
+function's own display too (`fns = [getattr(crud, name)]`); one that may be a plain function is
+no finding. A file that holds none of the words the pre-pass looks for (no Session, no router,
+no `async def`: `from app.services import purge_all` then `purge_all()`) is read when it names
+a project coroutine function, or a global such a coroutine is kept in.
+
 Before:
 
     @cli.command()
