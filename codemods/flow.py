@@ -257,6 +257,11 @@ class Flow:
             if value.kind == "name" and value.ref is not None and value.ref != ref:
                 # `dispatch = bus.dispatch`: a bound method (or an attribute) of a module-level
                 # instance, which `project.resolve` does not follow to a definition
+                owner, _, attribute = value.ref.rpartition(".")
+                if owner.endswith("()") and "(" not in owner[:-2]:
+                    # `dispatch = Bus().dispatch`: the attribute of what the call builds
+                    made = self._call(self.ref(owner[:-2]), None, _short(owner[:-2]))
+                    return self._attribute(made, attribute, None)
                 return self.ref(value.ref)
             if value.kind != "call" or value.ref is None:
                 return NOTHING

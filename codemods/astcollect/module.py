@@ -960,6 +960,12 @@ class Collector:
                 inner=inner if inner is not None and inner.kind == "call" else None,
                 annotation=tuple(self.refs(first)) if first is not None and ref in pydantic.TYPE_ADAPTERS else (),
             )
+        if kind is ast.Attribute and type(value.value) is ast.Call:  # type: ignore[attr-defined]
+            # `dispatch = Bus().dispatch`: written `mod.Bus().dispatch`, which no reference resolves
+            # through; the value flow reads it as the attribute of what the call builds
+            built = self.ref(value.value.func)  # type: ignore[attr-defined]
+            ref = f"{built}().{value.attr}" if built is not None else None  # type: ignore[attr-defined]
+            return facts.Value(kind="name", line=0, ref=ref)
         if kind is ast.Name or kind is ast.Attribute or syntax.named_constant(value) is not None:
             return facts.Value(kind="name", line=0, ref=self.ref(value))
         return None

@@ -1,5 +1,6 @@
 """AM123 / AM301: a module-level name bound to a method of a module-level instance
-(`dispatch = bus.dispatch`) runs that method when called: the route reaches its Session work."""
+(`dispatch = bus.dispatch`), or of one built for it (`Bus().dispatch`), runs that method when
+called: the route reaches its Session work."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ bus = Bus()
 dispatch = bus.dispatch
 handle = dispatch  # an alias of the alias
 log = bus.log
+fresh = Bus().dispatch  # the method of an instance built for it alone
+fresh_log = Bus().log
 """
 
 
@@ -34,6 +37,8 @@ log = bus.log
     ("from bus import handle", "handle(cmd)"),
     ("import bus", "bus.dispatch(cmd)"),
     ("from bus import bus\n\n        run_it = bus.dispatch", "run_it(cmd)"),  # the alias in the route's module
+    ("from bus import fresh", "fresh(cmd)"),
+    ("from bus import Bus\n\n        run_it = Bus().dispatch", "run_it(cmd)"),
 ])
 def test_an_alias_of_a_bound_method_doing_session_work_converts_with_am123(app, reported, findings, head, call):
     root = app(
@@ -53,15 +58,16 @@ def test_an_alias_of_a_bound_method_doing_session_work_converts_with_am123(app, 
     assert [f["code"] for f in findings(root, "run")] == ["AM301"]
 
 
-def test_near_miss_an_alias_of_a_bound_method_doing_no_session_work_keeps_with_am105(app, reported, findings):
+@pytest.mark.parametrize("name", ["log", "fresh_log"])
+def test_near_miss_an_alias_of_a_bound_method_doing_no_session_work_keeps_with_am105(app, reported, findings, name):
     root = app(
-        """
-        from bus import log
+        f"""
+        from bus import {name}
 
 
-        @router.post("/run/{cmd}")
+        @router.post("/run/{{cmd}}")
         async def run(cmd: str):
-            log(cmd)
+            {name}(cmd)
         """,
         {"bus.py": BUS},
     )
