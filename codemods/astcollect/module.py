@@ -122,6 +122,8 @@ class Collector:
         # endpoint from what the loop goes over.
         self.displays: dict[str, ast.expr] = {}
         self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
+        # module-level names bound to an element of a container (`hooks = HOOKS["a"]`) -> the container
+        self._elements: dict[str, str] = {}
         # Names in a module-level display that a loop over it registers as endpoints.
         self._registered: set[int] = set()
         # Module-level calls whose value nothing reads (`Module.called`).
@@ -514,6 +516,9 @@ class Collector:
         if kind is ast.Assign and len(statement.targets) == 1:  # type: ignore[attr-defined]
             if type(statement.targets[0]) is ast.Name:  # type: ignore[attr-defined]
                 target = statement.targets[0].id  # type: ignore[attr-defined]
+                element_of = dispatch.accessed(statement.value)  # type: ignore[attr-defined]
+                if element_of is not None and not element_of.startswith(dispatch.BY_NAME):
+                    self._elements[target] = element_of
             value = statement.value  # type: ignore[attr-defined]
             self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._handoff(statement.targets[0], value, statement.lineno, assigned=True)  # type: ignore[attr-defined]
@@ -765,6 +770,9 @@ class Collector:
         resolved = self.resolve(written, local)
         if resolved is not None and resolved not in self.facts.mutated:
             self.facts.mutated.append(resolved)
+        if written in self._elements and written not in local:
+            # `hooks = HOOKS["a"]` then `hooks.append(f)`: the list changed is part of HOOKS
+            self.changed(self._elements.pop(written), local)
 
     def rebound(self, written: str, callee: str, local: AbstractSet[str]) -> None:
         """`signals.WAKEUP = asyncio.Event()` in a function: a module's name bound to what a call builds."""
@@ -780,6 +788,11 @@ class Collector:
         func = call.func
         if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
             self.changed(dispatch.holder(func.value), local)  # `TABLE[k].append(f)` changes TABLE
+            receiver = func.value
+            loop = self.loops.get(id(call), {}).get(receiver.id) if type(receiver) is ast.Name and not local else None
+            if loop is not None:
+                # `for hooks in HOOKS.values(): hooks.append(f)` at module level changes HOOKS
+                self.changed(dispatch.holder(dispatch.iterated(loop.iter)))
         if local or (type(func) is ast.Name and func.id in dispatch.READERS):
             return
         for item in syntax.call_arguments(call):

@@ -51,6 +51,9 @@ async def run(k: str):
     ("hooks = HOOKS[k]\n    hooks.append(purge)", "HOOKS"),
     ("for hooks in HOOKS.values():\n        hooks.append(purge)", "HOOKS"),
     ("pass\n\n\nHOOKS['a'].append(purge)", "HOOKS"),  # at module level
+    ("pass\n\n\nfor hooks in HOOKS.values():\n    hooks.append(purge)", "HOOKS"),  # a module-level loop
+    ("pass\n\n\nfor hooks in NESTED:\n    if hooks:\n        hooks.insert(0, purge)", "NESTED"),
+    ("pass\n\n\nhooks = HOOKS['a']\nhooks.append(purge)", "HOOKS"),  # a module-level name for an element
     ("hooks = HOOKS\n    hooks['b'] = [purge]", "HOOKS"),  # a local name for the display itself
     ("hooks = NESTED\n    for each in hooks:\n        each.append(purge)", "NESTED"),
 ])
@@ -68,6 +71,8 @@ def test_a_list_a_display_holds_extended_in_place_keeps_with_am125(app, reported
     "print(HOOKS[k][0], len(HOOKS.get(k)))",
     "hooks = HOOKS[k]\n    print(hooks.index(notify))",
     "hooks = HOOKS\n    print(hooks['a'], hooks.get(k))",
+    "pass\n\n\nfor hooks in HOOKS.values():\n    print(hooks.index(notify))",
+    "pass\n\n\nSEEN = []\nfor hooks in HOOKS.values():\n    SEEN.append(hooks)",
 ])
 def test_near_miss_a_display_whose_elements_are_only_read_keeps_with_am105(app, reported, findings, write):
     root = app(ROUTE.format(table="HOOKS"), {"hooks.py": HOOKS.replace("{write}", write)})
