@@ -19,6 +19,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods.astcollect.dispatch import MUTATORS
+from async_migrate.codemods.astcollect.syntax import children
 
 # What reads a table without changing it or handing it on.
 _VIEWS = frozenset({"get", "values", "items", "keys"})
@@ -45,28 +46,53 @@ def _empty(node: ast.expr | None) -> bool:
     return False
 
 
-def _hands_back(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """The first parameter of a function whose every `return` hands it back (at least one)."""
+def _hands_back(function: ast.FunctionDef | ast.AsyncFunctionDef, own: list[ast.stmt]) -> str | None:
+    """The first parameter of a function whose every `return` hands it back (at least one);
+    `own`: the function's `_own_statements`."""
     params = [*function.args.posonlyargs, *function.args.args]
     if not params:
         return None
     first = params[0].arg
-    returns = [n for n in _own_nodes(function) if type(n) is ast.Return]
+    returns = [n for n in own if type(n) is ast.Return]
     if returns and all(type(r.value) is ast.Name and r.value.id == first for r in returns):
         return first
     return None
 
 
+def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The statements of a function's body at any depth, the definitions nested in it included
+    but not their own statements."""
+    found: list[ast.stmt] = []
+    pending: list[ast.stmt] = list(function.body)
+    while pending:
+        statement = pending.pop()
+        found.append(statement)
+        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if type(inner) is list:
+                pending.extend(s for s in inner if isinstance(s, ast.stmt))
+        for handler in getattr(statement, "handlers", ()):
+            pending.extend(handler.body)
+        for case in getattr(statement, "cases", ()):
+            pending.extend(case.body)
+    return found
+
+
 def _own_nodes(function: ast.AST) -> list[ast.AST]:
     """The nodes of a function's body, not those of functions or classes nested in it."""
     found: list[ast.AST] = []
-    pending = list(ast.iter_child_nodes(function))
+    pending = list(children(function))
     while pending:
         node = pending.pop()
         found.append(node)
-        if not isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
-            pending.extend(ast.iter_child_nodes(node))
+        if not isinstance(node, _SCOPES):
+            pending.extend(children(node))
     return found
+
+
+_SCOPES = (*_FUNCTIONS, ast.ClassDef, ast.Lambda)
 
 
 def _table(node: ast.expr) -> ast.expr | None:
@@ -116,12 +142,17 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
         for statement in body:
             if isinstance(statement, _FUNCTIONS):
                 qualname = prefix + statement.name
+                # This reading runs on every function of every module: its statements first, and
+                # every node only where it hands its first parameter back or nests a definition.
+                statements = _own_statements(statement)
+                param = _hands_back(statement, statements)
+                nests = any(isinstance(n, (*_FUNCTIONS, ast.ClassDef)) for n in statements)
+                own = _own_nodes(statement) if param is not None or nests else []
                 local = enclosing | {a.arg for a in ast.walk(statement.args) if type(a) is ast.arg} | {
-                    n.id for n in _own_nodes(statement) if type(n) is ast.Name and type(n.ctx) is ast.Store
-                }
-                param = _hands_back(statement)
+                    n.id for n in own if type(n) is ast.Name and type(n.ctx) is ast.Store
+                } if own else enclosing
                 if param is not None:
-                    for node in _own_nodes(statement):
+                    for node in own:
                         table = _store(node, param)
                         key = _key(table, resolve, local) if table is not None else None
                         if key is None or table is None:
@@ -138,10 +169,10 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
                     # `@handles(X)`, `@bus.handles(X)`, `@register` on a function the index holds;
                     # one nested in a function body may not be (`Project.functions`): not read
                     understood.update(id(d.func if type(d) is ast.Call else d) for d in statement.decorator_list)
-                direct = [n for n in _own_nodes(statement) if isinstance(n, (*_FUNCTIONS, ast.ClassDef))]
+                direct = [n for n in own if isinstance(n, (*_FUNCTIONS, ast.ClassDef))]
                 for inner in direct:
                     visit([inner], f"{qualname}.<locals>.", local)
-                for node in _own_nodes(statement):
+                for node in own if direct else ():
                     # `return register` in the factory that defines it
                     if type(node) is ast.Return and type(node.value) is ast.Name and any(
                         isinstance(s, _FUNCTIONS) and s.name == node.value.id for s in direct
@@ -163,11 +194,16 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
                     visit(case.body, prefix, enclosing)
 
     visit(tree.body, "", frozenset())
+    # One walk, outermost first: a node's parent (and theirs, which `_read` climbs) is known by then.
     parents: dict[int, ast.AST] = {}
-    for parent in ast.walk(tree):
-        for child in ast.iter_child_nodes(parent):
-            parents[id(child)] = parent
-    for node in ast.walk(tree):
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        found = children(node)
+        inner = found if type(found) is list else list(found)
+        for child in inner:
+            parents[id(child)] = node
+        pending.extend(inner)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             # `from bus import HANDLERS as H`: a use under another name is not compared
             loose.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)
