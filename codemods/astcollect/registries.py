@@ -132,13 +132,19 @@ def _key(table: ast.expr, resolve: Callable[[str, frozenset[str]], str | None], 
     return None
 
 
-def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None]) -> tuple[list[tuple[str, str, int]], list[str]]:
-    """(registrations: (table key, qualname of the registering function, line), loose names)."""
-    registrations: list[tuple[str, str, int]] = []
-    understood: set[int] = set()  # ids of the name nodes whose use is understood
-    loose: set[str] = set()
+class _Reader:
+    """The registrations of one module, and the ids of the name nodes whose use they explain. A
+    class, not a recursive closure: a closure calling itself is a reference cycle, which would keep
+    `resolve` (the collector, and through it the module's whole tree) alive in the workers, which
+    run without the cycle collector."""
 
-    def visit(body: list[ast.stmt], prefix: str, enclosing: frozenset[str]) -> None:
+    def __init__(self, resolve: Callable[[str, frozenset[str]], str | None]) -> None:
+        self.resolve = resolve
+        self.registrations: list[tuple[str, str, int]] = []
+        self.understood: set[int] = set()  # ids of the name nodes whose use is understood
+        self.loose: set[str] = set()
+
+    def visit(self, body: list[ast.stmt], prefix: str, enclosing: frozenset[str]) -> None:
         for statement in body:
             if isinstance(statement, _FUNCTIONS):
                 qualname = prefix + statement.name
@@ -154,46 +160,51 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
                 if param is not None:
                     for node in own:
                         table = _store(node, param)
-                        key = _key(table, resolve, local) if table is not None else None
+                        key = _key(table, self.resolve, local) if table is not None else None
                         if key is None or table is None:
                             continue
-                        registrations.append((key, qualname, getattr(node, "lineno", statement.lineno)))
-                        understood.add(id(table))
+                        self.registrations.append((key, qualname, getattr(node, "lineno", statement.lineno)))
+                        self.understood.add(id(table))
                         if type(node) is ast.Expr and type(node.value) is ast.Call:
                             receiver = node.value.func.value  # type: ignore[attr-defined]
-                            understood.add(id(receiver))
+                            self.understood.add(id(receiver))
                             if type(receiver) is ast.Call:
-                                understood.add(id(receiver.func))
-                        understood.add(id(node.value))  # type: ignore[attr-defined]
+                                self.understood.add(id(receiver.func))
+                        self.understood.add(id(node.value))  # type: ignore[attr-defined]
                 if "<locals>" not in prefix:
                     # `@handles(X)`, `@bus.handles(X)`, `@register` on a function the index holds;
                     # one nested in a function body may not be (`Project.functions`): not read
-                    understood.update(id(d.func if type(d) is ast.Call else d) for d in statement.decorator_list)
+                    self.understood.update(id(d.func if type(d) is ast.Call else d) for d in statement.decorator_list)
                 direct = [n for n in own if isinstance(n, (*_FUNCTIONS, ast.ClassDef))]
                 for inner in direct:
-                    visit([inner], f"{qualname}.<locals>.", local)
+                    self.visit([inner], f"{qualname}.<locals>.", local)
                 for node in own if direct else ():
                     # `return register` in the factory that defines it
                     if type(node) is ast.Return and type(node.value) is ast.Name and any(
                         isinstance(s, _FUNCTIONS) and s.name == node.value.id for s in direct
                     ):
-                        understood.add(id(node.value))
+                        self.understood.add(id(node.value))
             elif isinstance(statement, ast.ClassDef):
-                visit(statement.body, f"{prefix}{statement.name}.", enclosing)
+                self.visit(statement.body, f"{prefix}{statement.name}.", enclosing)
                 for decorator in statement.decorator_list:
                     # a registered class is built when called: not read here
-                    loose.update(_names(decorator))
+                    self.loose.update(_names(decorator))
             else:
                 for field in ("body", "orelse", "finalbody"):
                     inner_body = getattr(statement, field, None)
                     if isinstance(inner_body, list):
-                        visit([s for s in inner_body if isinstance(s, ast.stmt)], prefix, enclosing)
+                        self.visit([s for s in inner_body if isinstance(s, ast.stmt)], prefix, enclosing)
                 for handler in getattr(statement, "handlers", ()):
-                    visit(handler.body, prefix, enclosing)
+                    self.visit(handler.body, prefix, enclosing)
                 for case in getattr(statement, "cases", ()):
-                    visit(case.body, prefix, enclosing)
+                    self.visit(case.body, prefix, enclosing)
 
-    visit(tree.body, "", frozenset())
+
+def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None]) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """(registrations: (table key, qualname of the registering function, line), loose names)."""
+    reader = _Reader(resolve)
+    reader.visit(tree.body, "", frozenset())
+    registrations, understood, loose = reader.registrations, reader.understood, reader.loose
     # One walk, outermost first: a node's parent (and theirs, which `_read` climbs) is known by then.
     parents: dict[int, ast.AST] = {}
     pending: list[ast.AST] = [tree]
