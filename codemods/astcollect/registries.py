@@ -80,19 +80,12 @@ def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[as
     return found
 
 
-def _own_nodes(function: ast.AST) -> list[ast.AST]:
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
     """The nodes of a function's body, not those of functions or classes nested in it."""
-    found: list[ast.AST] = []
-    pending = list(children(function))
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        if not isinstance(node, _SCOPES):
-            pending.extend(children(node))
-    return found
+    # imported here: `objects` imports the module collector, which imports this module
+    from async_migrate.codemods.astcollect.objects import own_nodes
 
-
-_SCOPES = (*_FUNCTIONS, ast.ClassDef, ast.Lambda)
+    return own_nodes(function.body)
 
 
 def _table(node: ast.expr) -> ast.expr | None:
