@@ -17,7 +17,7 @@ it, and whether it is written relatively) is one set of isort's rules, read toge
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeGuard
@@ -334,10 +334,7 @@ def regroup(
                 # first-party section, then the local folder's).
                 body = _section_before(rest, relative, statement)
                 continue
-            at = body.index(statement)
-            if at > 0 and is_import(body[at - 1]) and _top(body[at - 1]) != own and not statement.leading_lines:
-                # after the last import, which is a library's: a section of its own
-                body[at] = statement.with_changes(leading_lines=[cst.EmptyLine()])
+            _section_after_another(body, statement, lambda above: _top(above) == own)
             continue
         if not group:
             continue  # no import of that package yet: it stays after the last import
@@ -458,6 +455,17 @@ def _top(statement: cst.CSTNode) -> str:
     return (import_module(statement) or "").split(".")[0]
 
 
+def _section_after_another(
+    body: _Statements, statement: cst.SimpleStatementLine, joins: Callable[[cst.SimpleStatementLine], bool]
+) -> None:
+    """A new import left after the last one: when that one is of another section (`joins` says
+    not: a library's), a blank line opens a section of its own."""
+    at = body.index(statement)
+    above = body[at - 1] if at > 0 else statement
+    if above is not statement and is_import(above) and not joins(above) and not statement.leading_lines:
+        body[at] = statement.with_changes(leading_lines=[cst.EmptyLine()])
+
+
 def _section_before(body: _Statements, index: int, statement: cst.SimpleStatementLine) -> _Statements:
     """`body` with `statement` in a section of its own just before the import at `index`."""
     following = body[index]
@@ -560,11 +568,7 @@ def _among_relative(body: _Statements, statement: cst.SimpleStatementLine, waiti
         if is_import(s) and _is_relative(s) and id(s.body[0]) not in waiting
     ]
     if not relatives:
-        at = body.index(statement)
-        above = body[at - 1] if at > 0 else statement
-        if above is not statement and is_import(above) and not _is_relative(above) and not statement.leading_lines:
-            # after the last import, which is a library's: a section of its own
-            body[at] = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        _section_after_another(body, statement, _is_relative)
         return body
     later = [index for index, key in relatives if key > _furthest_first(written)]
     if later:
