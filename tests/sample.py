@@ -205,6 +205,22 @@ def run_python(
         )
 
 
+def load_module(folder: Path, name: str, text: str):  # type: ignore[no-untyped-def]
+    """`text` (dedented) written to `folder/name.py` and imported as module `name` (registered in
+    sys.modules, so its classes resolve one another): what a test runs the code under study with."""
+    import importlib.util
+    import textwrap
+
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def strip_pragmas(root: Path) -> None:
     """Remove every `# async-migrate:` comment under root (whole-line and trailing)."""
     for path in root.rglob("*.py"):

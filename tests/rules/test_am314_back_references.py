@@ -6,12 +6,11 @@ one to that class (`b.editor` beside `b.author`) is any object of it: `check` pa
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from sample import load_module
 from sqlalchemy.exc import MissingGreenlet, StatementError
 
 MODELS = '''
@@ -146,17 +145,6 @@ def test_near_miss_the_collections_other_side_is_the_holder(root, findings, func
     assert findings(root, function) == []
 
 
-def _load(tmp: Path, name: str, text: str):  # type: ignore[no-untyped-def]
-    path = tmp / f"{name}.py"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
 # Shelf.items and Item.shelf name no other side on purpose (the shape under test): SQLAlchemy warns so
 @pytest.mark.filterwarnings("ignore:relationship 'Item.shelf' will copy column")
@@ -166,7 +154,7 @@ def test_the_premise_another_relationship_loads_and_the_other_side_does_not(tmp_
     from sqlalchemy.orm import selectinload
 
     monkeypatch.setattr(sys, "modules", dict(sys.modules))
-    models = _load(tmp_path, "models", MODELS)
+    models = load_module(tmp_path, "models", MODELS)
     Author, Book, Note, Shelf, Item = models.Author, models.Book, models.Note, models.Shelf, models.Item
 
     async def run() -> None:

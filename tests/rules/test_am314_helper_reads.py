@@ -8,12 +8,11 @@ take an AsyncSession, and said "no findings"."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from sample import load_module
 from sqlalchemy.exc import MissingGreenlet, StatementError
 
 MODELS = '''
@@ -196,17 +195,6 @@ def test_near_miss_loaded_with_the_query_no_such_subclass_or_on_the_greenlet(roo
     assert findings(root, function) == []
 
 
-def _load(tmp: Path, name: str, text: str):  # type: ignore[no-untyped-def]
-    path = tmp / f"{name}.py"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
 def test_the_premise_the_helper_raises_and_the_near_misses_run(tmp_path, monkeypatch):
     from sqlalchemy import select
@@ -214,8 +202,8 @@ def test_the_premise_the_helper_raises_and_the_near_misses_run(tmp_path, monkeyp
     from sqlalchemy.orm import selectinload
 
     monkeypatch.setattr(sys, "modules", dict(sys.modules))
-    models = _load(tmp_path, "models", MODELS)
-    services = _load(tmp_path, "services", SERVICES)
+    models = load_module(tmp_path, "models", MODELS)
+    services = load_module(tmp_path, "services", SERVICES)
 
     async def run() -> None:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/premise.db")

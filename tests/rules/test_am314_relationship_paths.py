@@ -25,12 +25,11 @@ author.books: b.author`) is that object, in the identity map: no load, and no fi
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from sample import load_module
 from sqlalchemy.exc import MissingGreenlet, StatementError
 
 MODELS = '''
@@ -434,17 +433,6 @@ def test_near_miss_loaded_along_the_path_a_column_or_back_to_the_holder(root, fi
     assert findings(root, function) == []
 
 
-def _load(tmp: Path, name: str, text: str):  # type: ignore[no-untyped-def]
-    path = tmp / f"{name}.py"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
 def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, monkeypatch):
     from sqlalchemy import select
@@ -452,8 +440,8 @@ def test_the_premise_the_reported_reads_raise_and_the_near_misses_run(tmp_path, 
     from sqlalchemy.orm import selectinload
 
     monkeypatch.setattr(sys, "modules", dict(sys.modules))
-    models = _load(tmp_path, "models", MODELS)
-    services = _load(tmp_path, "services", SERVICES)
+    models = load_module(tmp_path, "models", MODELS)
+    services = load_module(tmp_path, "services", SERVICES)
     Author, Book, Publisher, Series = models.Author, models.Book, models.Publisher, models.Series
 
     async def run() -> None:
@@ -544,7 +532,7 @@ def test_the_premise_a_route_reading_what_an_async_dependency_loaded_fails_when_
     (tmp_path / "db" / "async_engine.py").write_text(engine_text, encoding="utf-8")
     (tmp_path / "core" / "async_deps.py").write_text(ALIASES, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    models = _load(tmp_path, "models", MODELS)
+    models = load_module(tmp_path, "models", MODELS)
     sync = create_engine(f"sqlite:///{tmp_path}/served.db")
     models.Base.metadata.create_all(sync)
     with Session(sync) as db:
@@ -552,8 +540,8 @@ def test_the_premise_a_route_reading_what_an_async_dependency_loaded_fails_when_
         db.commit()
     sync.dispose()
 
-    _load(tmp_path, "book_deps", DEPENDENCIES)
-    served = _load(tmp_path, "served", """
+    load_module(tmp_path, "book_deps", DEPENDENCIES)
+    served = load_module(tmp_path, "served", """
         from fastapi import FastAPI
 
         from book_deps import CurrentBook, LoadedBook
