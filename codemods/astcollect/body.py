@@ -32,6 +32,7 @@ from async_migrate.codemods.astcollect import (
     objects,
     query_vars,
     syntax,
+    unpacked,
 )
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
@@ -139,6 +140,8 @@ def _read_function(
     }
     function.ends_in_return = type(node.body[-1]) is ast.Return
     scanner.scan(node.body)
+    if collector.source.mentions_within("**", node):
+        unpacked.read(node, scanner.raw_calls)
     if positional:
         function.self_updates = attribute_updates(node.body, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
