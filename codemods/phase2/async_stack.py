@@ -375,9 +375,24 @@ class _Analysis:
             pool = self._opened_by(opening)
             if pool:
                 break
+        if not pool and self._state_opener(reached | dependencies) is not None:
+            # A dependency opening its Session from the sessionmaker the application keeps on its
+            # state (`request.app.state.sessionmaker()`): a module-level sessionmaker elsewhere (a
+            # worker's, a script's) is not the one the routes use, and may reach another database.
+            return [], reached, dependencies
         # Sessionmakers of the tests only: the stack is what the routes' dependencies open
         # without one (`with Session(engine) as s: yield s`), never a test engine.
         return pool or production, reached, dependencies
+
+    def _state_opener(self, opening: set[tuple[str, str]]) -> tuple[tuple[str, str], str] | None:
+        """The first dependency of `opening` opening its Session from the application's state, and
+        what it opens it from (`request.app.state.sessionmaker`); None when none does."""
+        for fid in sorted(opening):
+            module, function = self.project.functions[fid]
+            state = stack_extras.app_state_maker(self.project, self.texts, module, function)
+            if state is not None:
+                return fid, state
+        return None
 
     def _opened_by(self, opening: set[tuple[str, str]]) -> list[Found]:
         """The production sessionmakers the dependencies `opening` open Sessions from (after
@@ -1576,8 +1591,9 @@ class _Analysis:
             ))
         if not dependencies:
             return Blocker(AM230.code, "", 0, message.format(""))
-        module, function = self.project.functions[dependencies[0]]
-        state = stack_extras.app_state_maker(self.project, self.texts, module, function)
+        held = self._state_opener(set(dependencies))
+        module, function = self.project.functions[held[0] if held is not None else dependencies[0]]
+        state = held[1] if held is not None else None
         if state is not None:
             return Blocker(AM230.code, module.path, function.line, (
                 f"no sessionmaker found: the session dependency `{function.qualname}` opens its Session from "

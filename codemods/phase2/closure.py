@@ -52,6 +52,7 @@ from async_migrate.codemods.phase2 import (
     tx_dependency,
     unclosed,
     unfollowed_holders,
+    untyped_holders,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2 import unit_of_work as unit_of_work_module
@@ -2544,6 +2545,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM257, line, f"takes `{receiver}.{attribute}` as a value: on an AsyncSession calling "
                               "it returns a coroutine that would never be awaited; call the method directly"))
     found.extend(_openers(project, fid))
+    found.extend(_Own(AM272, line, why) for line, why in untyped_holders.untyped_builds(project, fid))
     for call in function.calls:
         streamed = _streams_text(call)
         if streamed is not None:
