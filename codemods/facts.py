@@ -411,6 +411,11 @@ class Function(_Fact):
     # lifecycle of the Session it opens and yields once, else the first other statement
     # (codemods/astcollect/lifecycle.py); None when not read.
     lifecycle: str | None = None
+    # Local names that only ever hold a method of a local value to call later, and how:
+    # `finish = db.commit`, `partial(db.commit)`, `lambda: db.commit()`, `for step in [db.flush, db.commit]`
+    # -> (name, receiver as the flow spells it, `$db` or `$self.session`, method)
+    # (codemods/astcollect/deferred.py).
+    deferred: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -2475,6 +2475,10 @@ class Project:
         """Every module-level name bound to a value (`audit = Auditor()`), by `module.name`."""
         return {f"{module.name}.{name}": value for module in self.modules.values() for name, value in module.values.items()}
 
+    def decorator_functions_of(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
+        """The project decorators of `fid`, each with its function (`_decorator_functions`)."""
+        return self._decorator_functions(fid)
+
     def _decorator_functions(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
         """The decorators of `fid` that are project functions, with those functions; for a method,
         also those its class's decorators apply to the class's methods."""

@@ -24,6 +24,7 @@ from async_migrate.codemods.astcollect import (
     awaited_later,
     beside,
     closing,
+    deferred,
     dispatch,
     enclosing,
     handoff,
@@ -142,6 +143,8 @@ def _read_function(
     scanner.scan(node.body)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
+    if any(call.func is not None and call.receiver is None and call.func[1:] in scanner.locals for call in function.calls):
+        deferred.read(node, function)
     if positional:
         function.self_updates = attribute_updates(node.body, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later

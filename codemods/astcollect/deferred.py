@@ -1,0 +1,78 @@
+"""Local names that only ever hold a method of a local value, to be called later.
+
+`finish = db.commit`, `finish = functools.partial(db.commit)`, `save = lambda: db.commit()`,
+`for step in [db.flush, db.commit]`: calling the name (`finish()`) calls that method. On an
+AsyncSession it makes a coroutine, which only an `await` runs (check's AM311 reads these).
+A name bound any other way as well in the same scope is left out: what it holds is not known.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted
+
+_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
+_PARTIALS = ("partial", "functools.partial")
+
+
+def read(node: ast.FunctionDef | ast.AsyncFunctionDef, function: facts.Function) -> None:
+    """Fill `function.deferred` from the body's own statements (not nested scopes)."""
+    held: dict[str, list[tuple[str, str] | None]] = {}
+    for current in _own(node.body):
+        kind = type(current)
+        if kind is ast.Assign:
+            for target in current.targets:  # type: ignore[attr-defined]
+                _bind(held, target, [_method(current.value)])  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.NamedExpr:
+            _bind(held, current.target, [None if kind is ast.AugAssign else _method(current.value)])  # type: ignore[attr-defined]
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            items = current.iter  # type: ignore[attr-defined]
+            values: list[tuple[str, str] | None] = (
+                [_method(e) for e in items.elts] if type(items) in (ast.List, ast.Tuple) else [None]
+            )
+            _bind(held, current.target, values or [None])  # type: ignore[attr-defined]
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in current.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    _bind(held, item.optional_vars, [None])
+    for name, values in held.items():
+        if values and all(value is not None for value in values):
+            function.deferred.extend((name, receiver, method) for receiver, method in values)  # type: ignore[misc]
+
+
+def _bind(held: dict[str, list[tuple[str, str] | None]], target: ast.expr, values: list[tuple[str, str] | None]) -> None:
+    if type(target) is ast.Name:
+        held.setdefault(target.id, []).extend(values)
+    elif type(target) in (ast.Tuple, ast.List, ast.Starred):
+        for inner in ast.walk(target):
+            if type(inner) is ast.Name:
+                held.setdefault(inner.id, []).append(None)
+
+
+def _method(value: ast.expr | None) -> tuple[str, str] | None:
+    """(`$db`, `commit`) for `db.commit`, `partial(db.commit, ...)`, `lambda ...: db.commit(...)`."""
+    if value is None:
+        return None
+    if type(value) is ast.Call and dotted(value.func) in _PARTIALS and value.args:
+        value = value.args[0]
+    elif type(value) is ast.Lambda and type(value.body) is ast.Call:
+        value = value.body.func
+    if type(value) is not ast.Attribute:
+        return None
+    receiver = dotted(value.value)
+    if receiver is None:
+        return None
+    return f"${receiver}", value.attr
+
+
+def _own(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, _SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
