@@ -59,34 +59,42 @@ def read(
 
 def _number(body: list[ast.stmt], calls: dict[int, facts.Call], parents: dict[int, ast.AST]) -> None:
     """Set `loops` on every call of the own body; note each node's parent on the way."""
-    counter = 0
+    numbering = _Numbering(calls, parents)
+    for statement in body:
+        numbering.visit(statement, ())
 
-    def visit(item: ast.AST, loops: tuple[int, ...]) -> None:
-        nonlocal counter
+
+class _Numbering:
+    # A method, not a closure calling itself: a worker collects with the cycle collector off,
+    # and a recursive closure is a cycle that would keep every tree it saw.
+    def __init__(self, calls: dict[int, facts.Call], parents: dict[int, ast.AST]) -> None:
+        self.calls = calls
+        self.parents = parents
+        self.counter = 0
+
+    def visit(self, item: ast.AST, loops: tuple[int, ...]) -> None:
         if type(item) is ast.Call:
-            found = calls.get(id(item.func))
+            found = self.calls.get(id(item.func))
             if found is not None:
                 found.loops = loops
         if isinstance(item, _SCOPES):
             return
+        parents = self.parents
         if not isinstance(item, (*_LOOPS, *_COMPREHENSIONS)):
             for child in ast.iter_child_nodes(item):
                 parents[id(child)] = item
-                visit(child, loops)
+                self.visit(child, loops)
             return
-        counter += 1
-        inside = (*loops, counter)
+        self.counter += 1
+        inside = (*loops, self.counter)
         for child in ast.iter_child_nodes(item):
             parents[id(child)] = item
             if type(child) is ast.comprehension:
                 for part in ast.iter_child_nodes(child):
                     parents[id(part)] = child
-                    visit(part, loops if part is item.generators[0].iter else inside)  # type: ignore[union-attr]
+                    self.visit(part, loops if part is item.generators[0].iter else inside)  # type: ignore[union-attr]
             else:
-                visit(child, inside if _per_round(item, child) else loops)
-
-    for statement in body:
-        visit(statement, ())
+                self.visit(child, inside if _per_round(item, child) else loops)
 
 
 def _per_round(parent: ast.AST, child: ast.AST) -> bool:
