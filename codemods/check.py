@@ -2325,8 +2325,10 @@ def _back(project: Project, path: list[str], reduced: list[tuple[str, bool]], st
     object whose collection holds it: the last step was a collection (iterated, or annotated as
     one), `step` leads to the class it hangs on, is not annotated as a collection, and is that
     collection's other side: as `back_populates` or `backref` pair them, or, where neither side
-    names the other, the one relationship of its class leading there. Another one to that class
-    (`b.editor` beside `b.author`) is any object of it, which a query may have to load."""
+    names the other, the one relationship of its class leading there; and both join on the
+    holder's primary key by one foreign key (`_by_primary_key`), which is what lets the lazy loader
+    find the holder in the identity map: SQLAlchemy fills no other side on load. Another one to
+    that class (`b.editor` beside `b.author`) is any object of it, which a query may have to load."""
     if not reduced or target != path[-2]:
         return False
     last, iterated = reduced[-1]
@@ -2334,17 +2336,48 @@ def _back(project: Project, path: list[str], reduced: list[tuple[str, bool]], st
         return False
     holder, element = path[-2], path[-1]
     paired = _inverse(project, holder, last)
+    if paired is not None and paired != step:
+        return False
+    if paired is None:
+        paired = _inverse(project, element, step)
+        if paired is not None and paired != last:
+            return False
+    if not _by_primary_key(project, holder, element, (holder, last), (element, step), paired is not None):
+        return False
     if paired is not None:
-        return paired == step
-    paired = _inverse(project, element, step)
-    if paired is not None:
-        return paired == last
+        return True
     flow = members_flow(project)
     to_holder = {
         name for name in _relationships(project, element)
         if flow.target(element, name) == holder and not _collection(project, element, name)
     }
     return to_holder == {step}
+
+
+def _by_primary_key(
+    project: Project, holder: str, element: str, collection: tuple[str, str], back: tuple[str, str], paired: bool
+) -> bool:
+    """Whether the many-to-one `back` finds the object holding `collection` in the identity map, no
+    query: SQLAlchemy's lazy loader looks an object up there by key only when the relationship
+    joins the foreign key on the target's primary key, and the holder is that object only when
+    both sides join on the same foreign key. So neither side may declare a join of its own
+    (`primaryjoin`, `secondary`, keywords unpacked), nor, unpaired, pick its foreign key
+    (`foreign_keys`: two sides over different ones are two relationships, `b.author` for `b in
+    author.edited` is another Author); and every foreign key of the element's class must name
+    the holder's single primary key column (`ForeignKey("authors.code")`: a query by code)."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    allowed = {"foreign_keys"} if paired else set()
+    for owner, attribute in (collection, back):
+        for ancestor in classes.mro(owner):
+            if attribute in classes.by_ref[ancestor][1].relationships:
+                if set(classes.by_ref[ancestor][1].joins.get(attribute, ())) - allowed:
+                    return False
+                break
+    keys = {key for ancestor in classes.mro(holder) for key in classes.by_ref[ancestor][1].primary_keys}
+    references = [r for ancestor in classes.mro(element) for r in classes.by_ref[ancestor][1].references]
+    return len(keys) == 1 and bool(references) and all(r in keys for r in references)
 
 
 def _inverse(project: Project, owner: str, attribute: str) -> str | None:

@@ -590,6 +590,15 @@ class ClassFacts(_Fact):
     # relationship() attributes -> the relationship of the target class it is the other side of,
     # as written (`back_populates="books"`, or the `backref="author"` it creates there).
     inverses: dict[str, str] = field(default_factory=dict)
+    # relationship() attributes -> the keywords that shape its join, as given (`primaryjoin`,
+    # `secondary`, `secondaryjoin`, `foreign_keys`; "**" for keywords unpacked from a mapping), with
+    # those of the `backref(...)` it creates: whether a many-to-one back to a collection's holder
+    # joins on the holder's primary key by the same foreign key (AM314's identity-map lookup).
+    joins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The column each foreign key of the class body names, as written (`ForeignKey("authors.id")`,
+    # `ForeignKey(Author.id)`, sqlmodel's `Field(foreign_key="authors.id")`: "id"); "?" for one
+    # that cannot be read there (a `ForeignKeyConstraint` in `__table_args__`, a computed target).
+    references: tuple[str, ...] = ()
     # Fields validation reads under another name: `Field(alias="x")` / `validation_alias="x"` ->
     # "x"; `AliasPath("author", "name")` -> "author.name"; an `AliasPath` with an index,
     # `AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a

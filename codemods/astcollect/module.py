@@ -1597,10 +1597,16 @@ class Collector:
                 value = statement.value
             elif isinstance(statement, FUNCTIONS) and self._declared_attr(statement):
                 self._declared_attribute(found, statement)
+                found.references = (*found.references, *(
+                    r for n in ast.walk(statement) if type(n) is ast.Return and n.value is not None
+                    for r in self._references(n.value)
+                ))
             if (type(value) is ast.Name or type(value) is ast.Attribute) and targets:
                 named = self.ref(value)
                 if named is not None:
                     found.named.update(dict.fromkeys(targets, named))
+            if value is not None and targets:
+                found.references = (*found.references, *self._references(value))
             if type(value) is ast.Call and targets:
                 callee = self.ref(value.func)
                 if callee is not None:
@@ -1764,6 +1770,36 @@ class Collector:
         if inverse is not None:
             for target in targets:
                 found.inverses[target] = inverse
+        shaping = [k.arg or "**" for k in call.keywords if k.arg is None or k.arg in _JOIN_KEYWORDS]
+        if callee.startswith("sqlmodel."):
+            shaping += _dict_keys(argument(call, 99, "sa_relationship_kwargs"))
+        if type(backref) is ast.Call:
+            shaping += [k.arg or "**" for k in backref.keywords if k.arg is None or k.arg in _JOIN_KEYWORDS]
+        if shaping:
+            for target in targets:
+                found.joins[target] = tuple(dict.fromkeys(k for k in shaping if k in _JOIN_KEYWORDS or k == "**"))
+
+    def _references(self, value: ast.expr) -> list[str]:
+        """The columns the foreign keys in a class body's assignment name (`facts.ClassFacts.references`)."""
+        found: list[str] = []
+        for node in ast.walk(value):
+            if type(node) is not ast.Call:
+                continue
+            tail = (dotted(node.func) or "").rsplit(".", 1)[-1]
+            if tail in ("ForeignKeyConstraint", "ForeignKey"):
+                target = argument(node, 0, "column")
+                text = string(target)
+                if tail == "ForeignKey" and text is not None:
+                    found.append(text.rsplit(".", 1)[-1])
+                elif tail == "ForeignKey" and type(target) is ast.Attribute:
+                    found.append(target.attr)
+                else:
+                    found.append("?")
+            for keyword in node.keywords:
+                if keyword.arg == "foreign_key":  # sqlmodel's `Field(foreign_key="authors.id")`
+                    text = string(keyword.value)
+                    found.append(text.rsplit(".", 1)[-1] if text is not None else "?")
+        return found
 
     def _target_class(self, node: ast.expr | None) -> str | None:
         """The class a relationship's first argument names: `Comment`, `"Comment"`,
@@ -2132,6 +2168,19 @@ def _table_column(node: ast.expr) -> tuple[str, str] | None:
     if type(owner) is ast.Attribute and owner.attr in ("c", "columns") and type(owner.value) is ast.Name:
         return owner.value.id, name
     return None
+
+
+# relationship() keywords that shape its join (`facts.ClassFacts.joins`).
+_JOIN_KEYWORDS = frozenset({"primaryjoin", "secondary", "secondaryjoin", "foreign_keys"})
+
+
+def _dict_keys(node: ast.expr | None) -> list[str]:
+    """The keys of a `{...}` literal or a `dict(...)` call ("**" for one not written out)."""
+    if type(node) is ast.Dict:
+        return [string(k) or "**" if k is not None else "**" for k in node.keys]
+    if type(node) is ast.Call and dotted(node.func) == "dict":
+        return [k.arg or "**" for k in node.keywords] + ["**"] * len(node.args)
+    return [] if node is None else ["**"]
 
 
 def _dict_entry(node: ast.expr | None, key: str) -> ast.expr | None:

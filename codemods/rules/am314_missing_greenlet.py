@@ -41,7 +41,12 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   (`selectinload(Book.author).selectinload(Author.books)`), or by its declared `lazy=` unless that is
   `selectin`/`subquery` back to a class already on the path, where SQLAlchemy stops; a collection
   element's many-to-one back to the object holding the collection (`for b in author.books:
-  b.author`) is that object, no load. An attribute named at run time (`getattr(book, field)`) on an
+  b.author`) is that object, found in the identity map with no query, only where it is the
+  collection's other side (`back_populates`/`backref`, or the one such relationship of its class
+  where neither names one) and both join the holder's primary key by one foreign key: SQLAlchemy
+  fills no other side on load, and a many-to-one with a `primaryjoin` of its own, one over a
+  foreign key naming another column (`ForeignKey("authors.code")`), or, unpaired, either side
+  picking its `foreign_keys`, queries (another Author, or the same by another key). An attribute named at run time (`getattr(book, field)`) on an
   object whose class has a relationship or deferred column its query does not load is unverified,
   never cleared. A relationship the handler reads on the object an `async def` dependency returns
   (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]`), loaded on the
