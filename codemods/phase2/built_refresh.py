@@ -22,7 +22,8 @@ same refresh loads it when the property reads the relationship on the object its
 `plan` converts a route's risks only when every lazy-load risk of the route is a field of its
 response model itself (depth one, `LazyLoadRisk.served == 1`), either a relationship (AM222) or a
 property reading one directly (AM250, `self.author`), each a relationship of the built class with
-the default lazy strategy, and the object is built where the refresh can be placed so that it
+the default lazy strategy or an eager one (`lazy="joined"`, a `backref("items", lazy="selectin")`:
+those load with a query of the class, and no query loaded this object), and the object is built where the refresh can be placed so that it
 runs on every path to the return:
 
 - by the route, or by a helper migrating with it whose result the route returns (`return
@@ -57,6 +58,7 @@ from async_migrate.codemods.phase2.lazy_loads import UNTRACED, LazyLoadRisk
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES
 
 # Session methods after which the object may be no longer in the Session, or not as it was built.
 _DETACHES = frozenset({"delete", "expunge", "expunge_all", "close", "rollback", "expire", "expire_all", "reset"})
@@ -102,7 +104,8 @@ def plan(
     if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
         return None
     attributes = tuple(dict.fromkeys(a for r in risks if (a := loaded_as(r)) is not None))
-    if any(flow.relationship(model, a) != "select" for a in attributes):
+    # a refresh naming it loads a relationship declared eager as well: no query loaded this object
+    if any(flow.relationship(model, a) not in ("select", *EAGER_STRATEGIES) for a in attributes):
         return None
     module, function = project.functions[fid]
     placed = _placement(project, fid, name, function_node(trees(module.path), function))

@@ -46,7 +46,9 @@ What is a lazy relationship
     Lazy strategies: "select" (the default, also `lazy=True`), "dynamic" (not usable
     with AsyncSession at all: no option makes it safe, it is always reported), and any
     strategy the pre-pass cannot read (a variable).
-    Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent), and
+    Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent by a query of
+    its class: not on an object the code built and added, which no query loads, nor where the
+    query's own `lazyload(...)`/`raiseload(...)` names the relationship), and
     "raise", "raise_on_sql", "noload", "write_only" (they never load implicitly, so
     they cannot raise MissingGreenlet; "raise" fails in the synchronous code already).
 
@@ -252,6 +254,12 @@ class _Relationship:
     @property
     def lazy(self) -> bool:
         return self.strategy not in SAFE_STRATEGIES
+
+
+def _as_lazy(candidates: list[_Relationship]) -> list[_Relationship]:
+    """The declarations as read on an object no query loaded (one the code built and added): an
+    eager strategy loads with a query of its class, so there it is a lazy load like "select"."""
+    return [replace(c, strategy="select") if c.strategy in EAGER_STRATEGIES else c for c in candidates]
 
 
 def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
@@ -791,6 +799,14 @@ class _Analysis:
             return  # `uow.stock` on a unit of work: an attribute of a class no mapper knows
         if self._transient(function, line, receiver, attribute):
             return  # `order = Order(...)`, not handed to the Session yet: nothing to load from
+        built = self._built_object(function, receiver)
+        declared_eager = False
+        if built is not None:
+            # No query loaded it: a relationship declared eager (`lazy="joined"`, `"selectin"`,
+            # a backref's) loads with a query of its class, and on this object loads on first read
+            candidates = self._on(candidates, frozenset({built}), attribute)[0]
+            declared_eager = any(c.strategy in EAGER_STRATEGIES for c in candidates)
+            candidates = _as_lazy(candidates)
         if receiver in function.plain_gets:
             # `session.get(M, pk)` without options loads no relationship, whatever
             # other queries of the closure eager-load: only this function's own
@@ -810,6 +826,12 @@ class _Analysis:
 
         def build() -> LazyLoadRisk:
             risk = self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed)
+            if declared_eager and built is not None:
+                risk = replace(risk, message=risk.message.replace(
+                    ", not eager-loaded in the queries this code path runs",
+                    f", declared eager, which loads it with a query of {self.classes.short(built)}: "
+                    f"`{receiver}` is one the code builds, which no query loads",
+                ))
             if source is None:
                 return risk
             if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
@@ -837,6 +859,18 @@ class _Analysis:
                 strategy = self.flow.step(origin, attribute)
                 if strategy is None:
                     self._member(root, fid, line, receiver, origin, attribute, "read", eager)
+                    continue
+                option = self._unloading_option(origin, attribute) if strategy != "dynamic" else None
+                if option is not None:
+                    self._flow_risk(
+                        root, module, function, where, f"{receiver}.{attribute}", AM220,
+                        f"`{receiver}.{attribute}` reads {self.classes.short(origin.model)}.{attribute}, which the "
+                        f"query at line {option} leaves to load on first read by its own `lazyload(...)` or "
+                        "`raiseload(...)` option (whatever the relationship declares): the read raises "
+                        "MissingGreenlet under AsyncSession, and an eager option added beside that one conflicts "
+                        "with it; fix: drop that option from the query (phase two then adds the eager load) or "
+                        "migrate the route by hand",
+                    )
                     continue
                 if strategy in SAFE_STRATEGIES:
                     continue
@@ -1266,6 +1300,42 @@ class _Analysis:
             code=rule.code,
         ))
 
+    def _unloading_option(self, origin: Origin, attribute: str) -> int | None:
+        """The line of the query that loaded `origin` when its own options leave `attribute` of
+        the object to load on first read (`lazyload(User.items)`, `raiseload`, a `lazyload("*")`
+        an option naming the attribute does not override); None otherwise."""
+        assert origin.model is not None
+        load = self.project.functions[origin.fid][1].loads[origin.load]
+        if not load.options:
+            return None
+        root = origin.path[0][0] if origin.path else origin.model
+        prefix = "/".join(step for _, step in origin.path)
+
+        def on_object(entity: str) -> bool:
+            if origin.path:
+                if not entity.startswith("^"):
+                    return False
+                owner, _, along = entity[1:].partition("|")
+                return along == prefix and (owner == "" or owner in self.classes.mro(root))
+            return entity == "" or entity in self.classes.mro(origin.model)  # type: ignore[arg-type]
+
+        named = [loads for entity, name, loads in load.options if name == attribute and on_object(entity)]
+        if not named:
+            named = [loads for entity, name, loads in load.options if name == "*" and on_object(entity)]
+        return load.line if named and not named[-1] else None
+
+    def _built_object(self, function: facts.Function, receiver: str) -> str | None:
+        """The mapped class of the object a local name holds when the function built it there
+        (`user = User(...)`, bound once); None otherwise."""
+        held = function.holds.get(receiver, ())
+        if len(held) != 1 or held[0][0] != "call":
+            return None
+        call = next((c for c in function.calls if c.index == held[0][1]), None)
+        constructed = self.classes.built_by(call.callee) if call is not None else None
+        if constructed is None or not self.classes.is_mapped(constructed):
+            return None
+        return constructed
+
     def _transient(self, function: facts.Function, line: int, receiver: str, attribute: str) -> bool:
         """Whether the read runs on an object the function constructed from a mapped class and
         has not handed to anything yet (`facts.Function.fresh`): a transient object, which never
@@ -1460,11 +1530,17 @@ class _Analysis:
         owners = None
         if models and origins is None and function.results:
             owners = self._names().annotated(root, function.results)
+        # `user = User(...)` ... `return user`: no query loads it, so what its class declares eager
+        # loads on first read there, when the response is serialised
+        built = [self._built_object(function, t[1]) if t[0] == "name" else None for t in function.results]
+        fresh = bool(built) and None not in built and origins is None
+        if fresh:
+            owners = frozenset(b for b in built if b is not None)
         for model in models:
             name = self.classes.short(model)
             if origins is None:
                 self._walk(root, handler.module, function, line, model, name, (model,), eager, owners=owners,
-                           served=True)
+                           served=True, fresh=fresh)
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
@@ -1871,9 +1947,12 @@ class _Analysis:
         source: Origin | None = None,
         owners: frozenset[str] | None = None,
         served: bool = False,
+        fresh: bool = False,
     ) -> None:
         """`owners`: the mapped classes the serialised object can be (None: any class); `served`:
-        the route's own response model, serialised from what the route returns."""
+        the route's own response model, serialised from what the route returns; `fresh`: objects
+        the route built, no query loaded (their own relationships load on first read, whatever the
+        class declares)."""
         if self._unverified_validation(root, module, function, line, model, path):
             return
         fields = self._fields(model)
@@ -1885,6 +1964,8 @@ class _Analysis:
             targets: frozenset[str] | None = None
             if candidates and owners is not None:
                 candidates, targets = self._on(candidates, owners, name)
+            if candidates and fresh and len(stack) == 1:
+                candidates = _as_lazy(candidates)
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
