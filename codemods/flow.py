@@ -822,7 +822,7 @@ class Flow:
         return result
 
     def app_state_classes(self, attribute: str) -> Values:
-        """The project classes (or sessionmakers) the application's state keeps under `attribute`
+        """The project classes (or sessionmakers, engines) the application's state keeps under `attribute`
         (`app.state.uow_factory = SqlAlchemyUnitOfWork` in the lifespan), when every assignment
         the project makes to it is one: calling one builds a new instance (opens a new Session)
         each time, unlike an instance kept there, which every request shares. NOTHING otherwise."""
@@ -844,8 +844,9 @@ class Flow:
                 continue  # one application's state handed to another's: what the others keep there
             made = self.evaluate(holder, assigned)
             # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
-            # Session on each call, as a class kept there builds a new instance
-            if not made or any(v.kind not in (CLASS, FACTORY) for v in made):
+            # Session on each call, as a class kept there builds a new instance; an engine kept
+            # there (`app.state.engine = create_engine(url)`) hands out a connection per call
+            if not made or any(v.kind not in (CLASS, FACTORY, ENGINE) for v in made):
                 return NOTHING
             found |= made
         return frozenset(found)
@@ -1573,12 +1574,15 @@ def untyped_entered(flow: Flow, fid: FunctionId, expression: str) -> facts.Bindi
     name = head[1:]
     _, function = flow.project.functions[fid]
     bound = [b for b in function.bindings if b.name == name]
-    if not bound or not all(b.entered and not b.asynchronous for b in bound):
+    # `db = request.app.state.sessionmaker()` (or `maker()` for `maker = request.app.state.sessionmaker`)
+    # opens a Session as the `with` form does, only without closing it
+    states = {b.expr: _state_opened(flow, fid, b.expr) for b in bound if not b.entered}
+    if not bound or not all((b.entered and not b.asynchronous) or states.get(b.expr) for b in bound):
         return None
     if any(p.name == name for p in function.params) or flow.env(fid).get(name):
         return None
     for binding in bound:
-        if binding.expr == facts.UNSPELLED:
+        if binding.expr == facts.UNSPELLED or states.get(binding.expr):
             continue
         source, source_steps = split(binding.expr)
         if not source.startswith("$") or source_steps[-1:] != ("()",):
@@ -1589,10 +1593,31 @@ def untyped_entered(flow: Flow, fid: FunctionId, expression: str) -> facts.Bindi
     named = _session_named(name) or any(
         _session_named(split(binding.expr)[1][-2][1:])  # `...state.sessionmaker()`, `...get_db()`
         for binding in bound if binding.expr != facts.UNSPELLED and len(split(binding.expr)[1]) >= 2
-    )
+    ) or any(_session_named(kept) for kept in states.values() if kept)
     if method not in _DISTINCT_SESSION_METHODS and not named:
         return None
     return bound[0]
+
+
+def _state_opened(flow: Flow, fid: FunctionId, expression: str) -> str | None:
+    """The attribute of the application's (or request's) state a call opens from:
+    `request.app.state.sessionmaker()`, `request.state.maker()`, or `maker()` for a local (or a
+    `Depends`) standing for `request.app.state.sessionmaker`; None for anything else."""
+    if expression == facts.UNSPELLED or not expression.startswith("$"):
+        return None
+    head, steps = split(expression)
+    if steps[-1:] != ("()",) or "()" in steps[:-1]:
+        return None
+    if steps == ("()",):
+        path = app_state_name(flow, fid, head[1:])
+        return path[0] if path is not None and len(path) == 1 else None
+    if not flow.request_param(fid, head[1:]):
+        return None
+    if len(steps) == 4 and steps[:2] == (".app", ".state"):
+        return steps[2][1:]
+    if len(steps) == 3 and steps[0] == ".state":
+        return steps[1][1:]
+    return None
 
 
 def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:

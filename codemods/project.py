@@ -2121,8 +2121,9 @@ class Project:
                     )
                     found.append((
                         call.line,
-                        f"`{self.written(expression)}()` is called on `{name}`, entered from {bound} (`with ... as "
-                        f"{name}`, line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
+                        f"`{self.written(expression)}()` is called on `{name}`, "
+                        + (f"entered from {bound} (`with ... as {name}`" if entered.entered else f"bound to {bound} (`{name} = ...`")
+                        + f", line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
