@@ -416,6 +416,9 @@ class Function(_Fact):
     # -> (name, receiver as the flow spells it, `$db` or `$self.session`, method)
     # (codemods/astcollect/deferred.py).
     deferred: list[tuple[str, str, str]] = field(default_factory=list)
+    # Local names that only ever hold a project or library function to call later, resolved:
+    # `runner = functools.partial(run_in_session, count)`, `runner = crud.count` -> (name, ref).
+    held_functions: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

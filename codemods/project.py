@@ -1675,6 +1675,23 @@ class Project:
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         return found
 
+    def _held_function_targets(self, function: facts.Function, call: facts.Call) -> list[FunctionId]:
+        """The project function a call runs through what holds it: a local name bound only to it or
+        to a `functools.partial` of it (`runner = partial(run_in_session, count); runner()`), or a
+        module-level `partial(...)` (`COUNT = partial(run_in_session, count)`; `COUNT()`). Not an
+        edge of the call graph: the arguments the call passes are not the function's (phase two
+        would rewrite the call as one of the function); `own_unverified` reads it."""
+        ref = None
+        if call.func is not None and call.func.startswith("$") and call.receiver is None:
+            refs = {held for name, held in function.held_functions if name == call.func[1:]}
+            ref = refs.pop() if len(refs) == 1 else None
+        elif call.func is None and call.callee is not None:
+            made = self._made_by(call.callee)
+            if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
+                ref = made.args[0].ref
+        found = self.function(ref) if ref is not None else None
+        return [] if found is None else [(found[0].name, found[1].key)]
+
     @cached_property
     def containers(self) -> Containers:
         """Module-level dicts, lists and tuples of functions, for the calls through them."""
@@ -2063,6 +2080,15 @@ class Project:
                     ))
                     continue
                 targeted = edges.get(call.index, [])
+                through = self._held_function_targets(function, call) if not targeted else []
+                if through and through[0] in self.work_chains:
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` runs {self.functions[through[0]][1].qualname} through what "
+                        f"holds it (a `functools.partial`, or a name bound to it), which the call graph does not "
+                        f"follow, and that does synchronous Session work: {' -> '.join(self.work_chains[through[0]])}",
+                    ))
+                    continue
                 if targeted:
                     if not all(e.certain for e in targeted):
                         working = [e for e in targeted if e.callee in self.work_chains]
@@ -2458,15 +2484,21 @@ class Project:
         found = self.function(ref)
         if found is not None or ref is None:
             return found
-        held, _, attribute = ref.rpartition(".")
-        value = self._module_values.get(held)
-        if value is None or value.kind != "call":
-            return None
         # read off the class the instance is built from, not through the flow: the decorators
         # are asked while the flow's own facts (which parameters carry a Session) are worked out
         from async_migrate.codemods.classes import project_classes
 
         classes = project_classes(self)
+        cls = classes.resolve(ref)
+        if cls is not None:
+            # `@provide_session` on a class whose instance stands for the function: each call of
+            # it runs the instance's `__call__` (with `@Cls(...)`, the one taking the function)
+            methods, certain = classes.method(cls, "__call__")
+            return self.functions[methods[0]] if certain and len(methods) == 1 else None
+        held, _, attribute = ref.rpartition(".")
+        value = self._module_values.get(held)
+        if value is None or value.kind != "call":
+            return None
         cls = classes.resolve(value.ref)
         methods, certain = classes.method(cls, attribute) if cls is not None else ([], False)
         return self.functions[methods[0]] if certain and len(methods) == 1 else None

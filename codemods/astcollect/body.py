@@ -144,7 +144,8 @@ def _read_function(
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
     if any(call.func is not None and call.receiver is None and call.func[1:] in scanner.locals for call in function.calls):
-        deferred.read(node, function)
+        local = frozenset(scanner.locals - scanner.declared_global)
+        deferred.read(node, function, lambda written: collector.resolve(written, local), local)
     if positional:
         function.self_updates = attribute_updates(node.body, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later

@@ -1,0 +1,159 @@
+"""Session helpers reached through what holds them rather than by name: a class used as a
+decorator whose instance opens the Session in `__call__` (`@provide_session` as a class), and a
+`functools.partial` of a helper opening its own Session, kept in a local or module-level name
+and called later. Neither is read as doing no Session work; phase two never rewrites a call
+through a partial as a call of the function (its arguments are not the function's).
+"""
+
+from __future__ import annotations
+
+import json
+
+DB = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+engine = create_engine("sqlite://")
+SessionLocal = sessionmaker(bind=engine)
+
+
+def get_db():
+    with SessionLocal() as db:
+        yield db
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    price: Mapped[int]
+"""
+HELPERS = """
+import functools
+
+from sqlalchemy import func, select
+
+from db import Item, SessionLocal
+
+
+class provide_session:
+    def __init__(self, fn):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        with SessionLocal() as session:
+            return self.fn(*args, session=session, **kwargs)
+
+
+@provide_session
+def count(session=None):
+    return session.scalar(select(func.count()).select_from(Item))
+
+
+def run_in_session(fn, *args):
+    with SessionLocal() as session:
+        return fn(session, *args)
+
+
+def count_with(session):
+    return session.scalar(select(func.count()).select_from(Item))
+
+
+def over(price):
+    with SessionLocal() as s:
+        return s.scalar(select(func.count()).select_from(Item).where(Item.price > price))
+
+
+def double(x):
+    return 2 * x
+
+
+COUNT = functools.partial(run_in_session, count_with)
+"""
+MAIN = """
+import functools
+
+from fastapi import Depends, FastAPI
+
+import helpers
+from db import Item, get_db
+
+app = FastAPI()
+
+
+@app.get("/class")
+async def by_class():
+    return helpers.count()
+
+
+@app.get("/module")
+async def by_module_partial():
+    return helpers.COUNT()
+
+
+@app.get("/local")
+async def by_local_partial():
+    runner = functools.partial(helpers.run_in_session, helpers.count_with)
+    return runner()
+
+
+@app.get("/plain")
+async def plain():
+    twice = functools.partial(helpers.double, 2)
+    return twice()
+
+
+@app.get("/held")
+def held(db=Depends(get_db)):
+    db.get(Item, 1)
+    f = functools.partial(helpers.over, 5)
+    return f()
+"""
+
+
+def build(project):  # type: ignore[no-untyped-def]
+    return project({"db.py": DB, "helpers.py": HELPERS, "main.py": MAIN})
+
+
+def _handler(document: dict, name: str) -> dict:
+    return next(h for h in document["handlers"] if h["function"] == name)
+
+
+def test_a_class_decorator_opening_a_session_is_session_work(cli, project):
+    root = build(project)
+    converted = _handler(cli.json("phase1", root), "by_class")
+    assert converted["action"] == "convert", converted
+    assert "opens its own synchronous Session" in converted["reasons"][0], converted
+    blocked = _handler(cli.json("phase2", root, "--subsystem", "main.py"), "by_class")
+    assert blocked["action"] == "blocked", blocked
+    assert "decorator @provide_session" in blocked["reasons"][0], blocked
+
+
+def test_a_partial_of_a_session_helper_is_no_all_clear(cli, project):
+    root = build(project)
+    document = cli.json("phase1", root)
+    for name in ("by_module_partial", "by_local_partial"):
+        kept = _handler(document, name)
+        assert kept["action"] == "keep" and kept["codes"] == ["AM125"], kept
+        assert "runs run_in_session through what holds it" in kept["reasons"][0], kept
+    findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+    # near miss: a partial of a helper doing no Session work
+    assert findings == {"by_class": "AM301", "by_module_partial": "AM304", "by_local_partial": "AM304"}
+
+
+def test_phase_two_never_rewrites_a_call_through_a_partial_as_the_function(cli, project):
+    root = build(project)
+    document = cli.json("phase2", root, "--subsystem", "main.py")
+    assert "over_async()" not in document["diff"]
+    held = _handler(document, "held")
+    if held["action"] == "migrate":
+        # what it still runs on the loop is said, and `check` reports it
+        assert "f()` runs over through what holds it" in json.dumps(document)
+        assert cli("phase2", root, "--subsystem", "main.py", "--apply", "--allow-dirty").exit_code == 0
+        findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+        assert findings.get("held") == "AM304", findings
+
