@@ -70,6 +70,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     CONNECTION_OPENERS,
     FROM_CONFIG,
     OBJECT_SESSION,
+    PLAIN_SESSIONMAKERS,
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_CONNECTION_TYPES,
@@ -474,6 +475,9 @@ class Flow:
         `Callable[[], Session]`): what calling it returns is read from what it is assigned."""
         if any(self.project.canonical(ref) in CALLABLE_TYPES for ref in annotation):
             return NOTHING
+        if any(self.project.canonical(ref) in PLAIN_SESSIONMAKERS for ref in annotation):
+            # `sessionmaker[Session]`: a sessionmaker, whose call opens a Session; never a Session
+            return frozenset({Abstract(FACTORY, origin="sessionmaker")})
         found: set[Abstract] = set()
         for ref in annotation:
             found |= self._declared(ref)

@@ -94,6 +94,7 @@ from async_migrate.codemods.vocabulary.python import (
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
+    PLAIN_SESSIONMAKERS,
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
 )
@@ -982,7 +983,7 @@ class Project:
             returns = [self.canonical(r) for r in function.returns]
             if any(r in ASYNC_SESSION_TYPES for r in returns):
                 continue
-            if any(self.is_sync_session_type(r) for r in function.returns):
+            if any(self.is_sync_session_type(r) for r in function.returns) and not _declares_maker(returns):
                 found.add(fid)
                 continue
             opened = {o.name for o in function.opens if self.is_sessionmaker(o.callee)}
@@ -1026,7 +1027,9 @@ class Project:
             if self.canonical(ref) in ASYNC_SESSION_TYPES:
                 return None
         # `make: Callable[[], Session]` is handed what opens a Session, never a Session
-        annotation = () if any(self.canonical(r) in CALLABLE_TYPES for r in param.annotation) else param.annotation
+        # and `maker: sessionmaker[Session]` is handed a sessionmaker
+        canonical = [self.canonical(r) for r in param.annotation]
+        annotation = () if any(r in CALLABLE_TYPES for r in canonical) or _declares_maker(canonical) else param.annotation
         for ref in annotation:
             if self.is_sync_session_type(ref):
                 return f"`{_signature(param)}`"
@@ -1039,6 +1042,8 @@ class Project:
             if value.kind == "annotated":
                 if any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
                     return None
+                if _declares_maker([self.canonical(r) for r in value.annotation]):
+                    continue
                 if any(self.is_sync_session_type(r) for r in value.annotation) or (
                     value.depends is not None and self.is_session_dependency(value.depends)
                 ):
@@ -3047,3 +3052,10 @@ def _signature(param: facts.Param) -> str:
     if param.default:
         text += f" = {param.default}"
     return text
+
+
+def _declares_maker(canonical: list[str | None]) -> bool:
+    """Whether a type expression's references (canonical) name a sessionmaker or a callable
+    (`sessionmaker[Session]`, `Callable[[], Session]`): what it declares opens a Session, and is
+    none."""
+    return any(r in PLAIN_SESSIONMAKERS or r in CALLABLE_TYPES for r in canonical)
