@@ -643,6 +643,8 @@ class Module(_Fact):
     name: str  # dotted module name
     imports: dict[str, str] = field(default_factory=dict)
     values: dict[str, Value] = field(default_factory=dict)
+    # `COUNT = lambda: run_in_session(count)` bound once at module level: name -> what the lambda calls
+    lambdas: dict[str, str] = field(default_factory=dict)
     functions: list[Function] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     # Module-level names bound to a list or tuple display -> its elements (`Row`), for an include

@@ -1683,7 +1683,8 @@ class Project:
     def _held_function_targets(self, function: facts.Function, call: facts.Call) -> list[FunctionId]:
         """The project function a call runs through what holds it: a local name bound only to it or
         to a `functools.partial` of it (`runner = partial(run_in_session, count); runner()`), or a
-        module-level `partial(...)` (`COUNT = partial(run_in_session, count)`; `COUNT()`). Not an
+        module-level `partial(...)` or lambda (`COUNT = partial(run_in_session, count)`, `COUNT = lambda:
+        run_in_session(count)`; `COUNT()`). Not an
         edge of the call graph: the arguments the call passes are not the function's (phase two
         would rewrite the call as one of the function); `own_unverified` reads it."""
         ref = None
@@ -1694,6 +1695,10 @@ class Project:
             made = self._made_by(call.callee)
             if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
                 ref = made.args[0].ref
+            else:
+                owner, _, name = call.callee.rpartition(".")
+                module = self.modules.get(owner)
+                ref = module.lambdas.get(name) if module is not None else None
         found = self.function(ref) if ref is not None else None
         return [] if found is None else [(found[0].name, found[1].key)]
 
@@ -2090,7 +2095,7 @@ class Project:
                     found.append((
                         call.line,
                         f"`{self.written(expression)}()` runs {self.functions[through[0]][1].qualname} through what "
-                        f"holds it (a `functools.partial`, or a name bound to it), which the call graph does not "
+                        f"holds it (a `functools.partial`, a lambda, or a name bound to it), which the call graph does not "
                         f"follow, and that does synchronous Session work: {' -> '.join(self.work_chains[through[0]])}",
                     ))
                     continue

@@ -1,7 +1,7 @@
 """Session helpers reached through what holds them rather than by name: a class used as a
 decorator whose instance opens the Session in `__call__` (`@provide_session` as a class), and a
-`functools.partial` of a helper opening its own Session, kept in a local or module-level name
-and called later. Neither is read as doing no Session work; phase two never rewrites a call
+`functools.partial` of a helper opening its own Session (or a module-level lambda calling it),
+kept in a local or module-level name and called later. Neither is read as doing no Session work; phase two never rewrites a call
 through a partial as a call of the function (its arguments are not the function's).
 """
 
@@ -73,6 +73,8 @@ def double(x):
 
 
 COUNT = functools.partial(run_in_session, count_with)
+COUNT_LATER = lambda: run_in_session(count_with)  # noqa: E731
+TWICE = lambda: double(2)  # noqa: E731
 """
 MAIN = """
 import functools
@@ -93,6 +95,16 @@ async def by_class():
 @app.get("/module")
 async def by_module_partial():
     return helpers.COUNT()
+
+
+@app.get("/lambda")
+async def by_module_lambda():
+    return helpers.COUNT_LATER()
+
+
+@app.get("/twice")
+async def twice():
+    return helpers.TWICE()
 
 
 @app.get("/local")
@@ -136,13 +148,15 @@ def test_a_class_decorator_opening_a_session_is_session_work(cli, project):
 def test_a_partial_of_a_session_helper_is_no_all_clear(cli, project):
     root = build(project)
     document = cli.json("phase1", root)
-    for name in ("by_module_partial", "by_local_partial"):
+    for name in ("by_module_partial", "by_module_lambda", "by_local_partial"):
         kept = _handler(document, name)
         assert kept["action"] == "keep" and kept["codes"] == ["AM125"], kept
         assert "runs run_in_session through what holds it" in kept["reasons"][0], kept
     findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
-    # near miss: a partial of a helper doing no Session work
-    assert findings == {"by_class": "AM301", "by_module_partial": "AM304", "by_local_partial": "AM304"}
+    # near miss: a partial or lambda of a helper doing no Session work
+    assert findings == {
+        "by_class": "AM301", "by_module_partial": "AM304", "by_module_lambda": "AM304", "by_local_partial": "AM304",
+    }
 
 
 def test_phase_two_never_rewrites_a_call_through_a_partial_as_the_function(cli, project):

@@ -124,6 +124,7 @@ class Collector:
         self.loops: dict[int, dict[str, ast.For | ast.AsyncFor]] = {}
         # module-level names bound to an element of a container (`hooks = HOOKS["a"]`) -> the container
         self._elements: dict[str, str] = {}
+        self._rebound: set[str] = set()  # module-level names bound more than once (`_module_lambda`)
         # Names in a module-level display that a loop over it registers as endpoints.
         self._registered: set[int] = set()
         # Module-level calls whose value nothing reads (`Module.called`).
@@ -547,6 +548,8 @@ class Collector:
                 for node in ast.walk(statement.value):  # type: ignore[attr-defined]
                     if type(node) is ast.Call:
                         self.handed(node)
+        if target is not None:
+            self._module_lambda(target, value)
         if value is None:
             return
         for node in ast.walk(value):
@@ -1800,6 +1803,23 @@ class Collector:
                     text = string(keyword.value)
                     found.append(text.rsplit(".", 1)[-1] if text is not None else "?")
         return found
+
+    def _module_lambda(self, target: str, value: ast.expr | None) -> None:
+        """`COUNT = lambda: run_in_session(count)`: the function the lambda calls (`Module.lambdas`),
+        kept only while the name is bound once, to that."""
+        lambdas = self.facts.lambdas
+        if target in lambdas or target in self._rebound:
+            lambdas.pop(target, None)
+            self._rebound.add(target)
+            return
+        self._rebound.add(target)
+        if type(value) is not ast.Lambda or type(value.body) is not ast.Call:
+            return
+        written = dotted(value.body.func)
+        params = {a.arg for a in (*value.args.posonlyargs, *value.args.args, *value.args.kwonlyargs)}
+        ref = self.resolve(written, frozenset(params)) if written is not None else None
+        if ref is not None:
+            lambdas[target] = ref
 
     def _target_class(self, node: ast.expr | None) -> str | None:
         """The class a relationship's first argument names: `Comment`, `"Comment"`,
