@@ -29,6 +29,7 @@ def render_markdown(report: Report) -> str:
             if totals["still_blocking"] == 1
             else f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
         )
+        + _unverified_handlers_sentence(totals["unverified_handlers"])
         + _unverified_sentence(totals["unverified"])
     )
     out.append("")
@@ -126,6 +127,16 @@ def render_markdown(report: Report) -> str:
         out.append(_table(["file", "error"], [[e["file"], e["message"]] for e in report.errors]))
     out.append("")
     return "\n".join(out)
+
+
+def _unverified_handlers_sentence(count: int) -> str:
+    if not count:
+        return ""
+    handlers = "1 more handler it keeps" if count == 1 else f"{count} more handlers it keeps"
+    return (
+        f" {handlers} may block it too: the analysis cannot tell whether it does synchronous Session "
+        "work (unverified, AM125; `check` fails on it with AM304)."
+    )
 
 
 def _unverified_sentence(count: int) -> str:
