@@ -1109,6 +1109,11 @@ class _Analysis:
         if typed is None:
             return
         candidates = typed or self._deferring(column)
+        unread = self._unread_receiver(fid, written) if not typed and candidates else None
+        if unread is not None and any(self.members.deferred(c, column) for c in candidates):
+            deferring = [c for c in candidates if self.members.deferred(c, column)]
+            self._unread_risk(root, fid, line, written, column, unread, self._whose(deferring, "defers"))
+            return
         why = (f"the object comes from {source.where}, whose query phase two cannot add the option to"
                if source is not None else UNTRACED)
         for cls in candidates:
@@ -1171,6 +1176,11 @@ class _Analysis:
         if how == "str" and not typed:
             candidates = list(dict.fromkeys([*candidates, *self.members.defining("__repr__")]))
         where = line or function.line
+        unread = self._unread_receiver(fid, written) if not typed else None
+        running = [c for c in candidates if self.members.runs(c, name, "read" if how == "getattr" else how)]
+        if unread is not None and running:
+            self._unread_risk(root, fid, line, written, name, unread, self._whose(running, "runs code for"))
+            return
         shown = shown or _shown(written, name, how)
         for cls in candidates:
             summary = self.members.runs(cls, name, "read" if how == "getattr" else how)
@@ -1405,6 +1415,8 @@ class _Analysis:
             param = {p.name: p for p in caller.params}.get(passed[0].name)
             if param is None or not param.annotation or any(b.name == param.name for b in caller.bindings):
                 return []
+            if not self._typed(param) and self._unread_class(param) is not None:
+                return []  # a class of a module the tool did not read: perhaps a model
             found.extend(self._typed(param))
         return list(dict.fromkeys(found)) or None
 
@@ -1421,8 +1433,47 @@ class _Analysis:
         param = params.get(head) or _iterated_param(function, params, head)
         typed = self._typed(param) if written == head else []
         if param is not None and param.annotation and not typed and written == head:
-            return None
+            # a type outside the project (`str`, `EmployeeIn` of a library) has no model's attributes;
+            # a class of a project module the tool did not read may be a model: judged by name
+            return [] if self._unread_class(param) is not None else None
         return typed
+
+    def _unread_class(self, param: facts.Param | None) -> str | None:
+        """The class reference of `param`'s annotation that names a module of the project the tool
+        did not read (`from core.model_aliases import ItemModel`, that file not read: a missing
+        file, one outside PATH or one that does not parse), when none of it resolves to a project
+        class: what it names is unknown, perhaps a model, never a library's type."""
+        if param is None or any(self.classes.resolve(ref) is not None for ref in param.annotation):
+            return None
+        for ref in param.annotation:
+            module, _, name = ref.rpartition(".")
+            top = module.split(".", 1)[0]
+            if name and module and module not in self.project.modules and any(
+                known == top or known.startswith(f"{top}.") for known in self.project.modules
+            ):
+                return ref
+        return None
+
+    def _unread_receiver(self, fid: FunctionId, written: str) -> str | None:
+        """`_unread_class` of the parameter a receiver is (or iterates)."""
+        function = self.project.functions[fid][1]
+        params = {p.name: p for p in function.params}
+        return self._unread_class(params.get(written) or _iterated_param(function, params, written))
+
+    def _unread_risk(
+        self, root: FunctionId, fid: FunctionId, line: int, written: str, name: str, ref: str, what: str
+    ) -> None:
+        module, function = self.project.functions[fid]
+        self._flow_risk(
+            root, module, function, line or function.line, f"{written}.{name}", AM247,
+            f"`{written}.{name}` reads `{name}`, which {what}, on `{written}`, annotated "
+            f"`{ref.rpartition('.')[2]}` of `{ref.rpartition('.')[0]}`, a module of the project the tool did not "
+            "read (no library's): whether that class is such a model, and the read loads lazily, is unverified",
+        )
+
+    def _whose(self, classes: list[str], does: str) -> str:
+        """"Item runs code for", "Item or Order defers"."""
+        return f"{' or '.join(dict.fromkeys(self.classes.short(c) for c in classes))} {does}"
 
     def _typed(self, param: facts.Param | None) -> list[str]:
         if param is None:
