@@ -452,6 +452,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if function.is_async and handler.kind in ("route", "dependency"):
         sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, function))]
         async_lazy = async_lazy + expired_reads(project, handler.id, sessions)
+        async_lazy = [_detached(function, sessions, b) for b in async_lazy]
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
@@ -1744,6 +1745,21 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
 
 
+def _detached(function: facts.Function, sessions: list[str], blocking: Blocking) -> Blocking:
+    """The read marked as one after the `async with` blocks opening every AsyncSession of the
+    handler closed (`async with maker() as db: book = ...` then `book.author` below the block):
+    the object is detached there, and its load raises DetachedInstanceError, not MissingGreenlet."""
+    ends = []
+    for name in sessions:
+        opened = [b.end for b in function.bindings if b.name == name]
+        if not opened or not all(opened):
+            return blocking  # a Session the handler is given, or opens otherwise: open at the read
+        ends.append(max(opened))
+    if not ends or max(ends) >= blocking.line:
+        return blocking
+    return dataclasses.replace(blocking, call=f"{blocking.call}{_DETACHED.format(line=max(ends))}")
+
+
 def opened_async_sessions(project: Project, function: facts.Function) -> set[str]:
     """Names the function binds only to an AsyncSession it opens (`async with maker() as db:` on an
     `async_sessionmaker`, `async with AsyncSession(engine) as db:`): its queries load the same way
@@ -2184,6 +2200,18 @@ class _Credit:
             mine.update(classes.mro(load.model) if load.model in classes.by_ref else (load.model,))
         return mine
 
+    def unloads(self, origins: list[facts.Load], attribute: str) -> bool:
+        """Whether a query's own options leave `attribute` of its entity to load on first read
+        (`lazyload(User.items)`, `raiseload`, a `lazyload("*")` nothing naming it overrides)."""
+        for load in origins:
+            mine = self._mine(load)
+            options = load.options or ()
+            named = [loads for owner, name, loads in options if name == attribute and owner in mine]
+            wild = [loads for owner, name, loads in options if name == "*" and owner in mine]
+            if (named and not all(named)) or (not named and wild and not all(wild)):
+                return True
+        return False
+
     def own(self, load: facts.Load, attribute: str) -> bool:
         """Whether the query's own options load `attribute` of its entity: one naming that entity
         (its class or a base of it; an alias only by its own name) or any entity, for that
@@ -2236,9 +2264,13 @@ def _chained_async_lazy_loads(
         if origins is None or credit.loads(origins, attribute):
             continue
         strategies = {_strategy_of(project, load.model, attribute) for load in origins}
-        if None not in strategies and not strategies <= SAFE_STRATEGIES:
+        # a query's own `lazyload(User.items)` leaves it to the first read, whatever it declares
+        unloaded = None not in strategies and "dynamic" not in strategies and credit.unloads(origins, attribute)
+        if None not in strategies and (not strategies <= SAFE_STRATEGIES or unloaded):
             what = _DYNAMIC if "dynamic" in strategies else "lazy load"
             where = _unloaded_by(credit, origins, attribute) if what == "lazy load" else ""
+            if unloaded and strategies <= SAFE_STRATEGIES:
+                where += " (its own `lazyload(...)` or `raiseload(...)` of it wins over the `lazy=` it declares)"
             found.append(Blocking(line, f"{written}.{attribute} ({what}){where}"))
             continue
         deferred = [load.model for load in origins if number >= chains and load.model in classes.by_ref
@@ -2707,6 +2739,7 @@ def _union(
 
 
 _DYNAMIC = 'lazy="dynamic" query'
+_DETACHED = ", after the `async with` block ending at line {line} closed its AsyncSession"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
@@ -2726,6 +2759,9 @@ def _off_greenlet_finding(
             f"MissingGreenlet when it runs; call the helper as `await {names[0]}.run_sync(helper, ...)` (it gets "
             "the synchronous Session first) or give it an async form that awaits its queries (phase two)"
         )
+    every = list(lazy)
+    detached = [b for b in lazy if _DETACHED.partition("{")[0] in b.call]
+    lazy = [b for b in lazy if b not in detached]
     expired = [b for b in lazy if " (expired by the " in b.call]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
@@ -2767,6 +2803,14 @@ def _off_greenlet_finding(
             "raises MissingGreenlet; add `selectinload(...)` for it to the query that loads the object, or "
             "read it as `await obj.awaitable_attrs.name`"
         )
+    if detached:
+        parts.append(
+            f"reads attributes at {describe(detached)} once the `async with` block that opened its AsyncSession has "
+            "closed it: the objects are detached, and loading what they do not hold (a relationship no query "
+            "eager-loads, a deferred column, an attribute a commit expired) raises DetachedInstanceError, not "
+            "MissingGreenlet; read them inside the block, after loading what they need there (`selectinload(...)` "
+            "in the query, `await session.refresh(obj)` after the commit)"
+        )
     if expired:
         parts.append(
             f"reads attributes expired at {describe(expired)} (a rollback expires every object, and so does a "
@@ -2777,7 +2821,7 @@ def _off_greenlet_finding(
     return Finding(
         AM314, handler, handler.module.path, function.line, function.qualname,
         f"async def {_kind(handler)} " + "; it also ".join(parts),
-        [b for b, _ in found] + lazy,
+        [b for b, _ in found] + every,
     )
 
 

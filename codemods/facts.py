@@ -230,6 +230,7 @@ class Binding(_Fact):
     line: int = 0
     entered: bool = False  # `with expr as name`: the name holds what `__enter__` returns
     asynchronous: bool = False  # `async with expr as name`: what `__aenter__` returns
+    end: int = 0  # `async with expr as name`: the last line of its block, where `__aexit__` runs
 
 
 @dataclass(slots=True)

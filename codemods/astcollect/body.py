@@ -1249,6 +1249,7 @@ class BodyScanner:
             target = item.optional_vars
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
+                self.raw_bindings[-1][0].end = node.end_lineno or node.lineno
                 self.locals.add(target.id)
             elif target is not None:
                 self._bind(target)

@@ -61,6 +61,11 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   `rollback()`, with no awaited `refresh()` of it between (`obj.attr`, or `getattr(obj, name)`, which
   names one of them whatever it names): the read refreshes the row.
 
+Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
+of these loads on a closed Session instead: the object is detached, and the read raises
+`DetachedInstanceError`, which the finding says (fix: read inside the block, loading there what
+the read needs).
+
 Silence one handler with `# async-migrate: ignore[AM314] reason`.
 
 Before:
@@ -84,7 +89,8 @@ RULE = Rule(
     code="AM314",
     name="missing-greenlet",
     summary="an `async def` handler on an AsyncSession queries through its `sync_session` outside `run_sync`, "
-    "lazy-loads a relationship or a deferred column, or reads an attribute a commit expired: each raises MissingGreenlet",
+    "lazy-loads a relationship or a deferred column, or reads an attribute a commit expired: each raises MissingGreenlet "
+    "(DetachedInstanceError below the `async with` block that closed the AsyncSession)",
     fix="run synchronous Session code through `await session.run_sync(helper, ...)` (the helper gets the "
     "synchronous Session first) or give it an async form (phase two); eager-load the relationship in the query "
     "(`selectinload(...)`) or undefer the deferred column (`undefer(...)`), or read it as "
