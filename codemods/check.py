@@ -2263,6 +2263,14 @@ def _chained_async_lazy_loads(
             continue
         if origins is None or credit.loads(origins, attribute):
             continue
+        unseen = [load.model for load in origins if load.model is not None and classes.unread(load.model)]
+        if unseen and (
+            index.defining(attribute) or any(
+                index.flow.relationship(c, attribute) is not None or index.deferred(c, attribute) for c in classes.by_ref
+            )
+        ):
+            found.append(Blocking(line, f"{written}.{attribute} ({_UNSEEN}: `{unseen[0]}`)"))
+            continue
         strategies = {_strategy_of(project, load.model, attribute) for load in origins}
         # a query's own `lazyload(User.items)` leaves it to the first read, whatever it declares
         unloaded = None not in strategies and "dynamic" not in strategies and credit.unloads(origins, attribute)
@@ -2739,6 +2747,7 @@ def _union(
 
 
 _DYNAMIC = 'lazy="dynamic" query'
+_UNSEEN = "an object of a class of a project module the tool did not read"
 _DETACHED = ", after the `async with` block ending at line {line} closed its AsyncSession"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
@@ -2762,6 +2771,8 @@ def _off_greenlet_finding(
     every = list(lazy)
     detached = [b for b in lazy if _DETACHED.partition("{")[0] in b.call]
     lazy = [b for b in lazy if b not in detached]
+    unseen = [b for b in lazy if _UNSEEN in b.call]
+    lazy = [b for b in lazy if b not in unseen]
     expired = [b for b in lazy if " (expired by the " in b.call]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
@@ -2802,6 +2813,13 @@ def _off_greenlet_finding(
             f"reads relationships no query eager-loads at {describe(loads)}: on an AsyncSession the lazy load "
             "raises MissingGreenlet; add `selectinload(...)` for it to the query that loads the object, or "
             "read it as `await obj.awaitable_attrs.name`"
+        )
+    if unseen:
+        parts.append(
+            f"reads attributes at {describe(unseen)} on objects of a class whose module the tool did not read "
+            "(missing, outside PATH, or not parsed): a model of the project has a relationship, deferred column or "
+            "property of that name, so whether the read loads lazily, raising MissingGreenlet, is unverified (not "
+            "cleared); put that module under PATH, or load what the read needs in the query"
         )
     if detached:
         parts.append(

@@ -211,6 +211,19 @@ class Classes:
             named = [c for c in named if any(self._maps_a_table(a) for a in self.mro(c))]
         return named[0] if len(named) == 1 else None
 
+    def unread(self, ref: str | None) -> bool:
+        """Whether `ref` names a class of a project module the tool did not read (a missing file,
+        one outside PATH, one that does not parse: `core.model_aliases.ItemModel` where the
+        project has `core` but no `core.model_aliases`): unknown, perhaps a model, no library's."""
+        if ref is None or self.resolve(ref) is not None:
+            return False
+        module, _, name = ref.rpartition(".")
+        top = module.split(".", 1)[0]
+        modules = self.project.modules
+        return bool(name and module) and module not in modules and any(
+            known == top or known.startswith(f"{top}.") for known in modules
+        )
+
     def is_mapped(self, ref: str) -> bool:
         """A project class that is (or inherits) a mapped class."""
         return any(self._maps_a_table(a) for a in self.mro(ref))

@@ -1445,14 +1445,7 @@ class _Analysis:
         class: what it names is unknown, perhaps a model, never a library's type."""
         if param is None or any(self.classes.resolve(ref) is not None for ref in param.annotation):
             return None
-        for ref in param.annotation:
-            module, _, name = ref.rpartition(".")
-            top = module.split(".", 1)[0]
-            if name and module and module not in self.project.modules and any(
-                known == top or known.startswith(f"{top}.") for known in self.project.modules
-            ):
-                return ref
-        return None
+        return next((ref for ref in param.annotation if self.classes.unread(ref)), None)
 
     def _unread_receiver(self, fid: FunctionId, written: str) -> str | None:
         """`_unread_class` of the parameter a receiver is (or iterates)."""

@@ -48,7 +48,9 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   foreign key naming another column (`ForeignKey("authors.code")`), or, unpaired, either side
   picking its `foreign_keys`, queries (another Author, or the same by another key). An attribute named at run time (`getattr(book, field)`) on an
   object whose class has a relationship or deferred column its query does not load is unverified,
-  never cleared. A relationship the handler reads on the object an `async def` dependency returns
+  never cleared; so is a read on an object of a class imported from a project module the tool did
+  not read (`from app.model_aliases import ItemModel`, that file missing or outside PATH), where
+  some model of the project has a relationship, deferred column or property of that name. A relationship the handler reads on the object an `async def` dependency returns
   (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]`), loaded on the
   AsyncSession it is given and not eager-loaded there, is the same lazy load, on the request's
   Session. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
