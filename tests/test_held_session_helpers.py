@@ -1,8 +1,9 @@
 """Session helpers reached through what holds them rather than by name: a class used as a
 decorator whose instance opens the Session in `__call__` (`@provide_session` as a class), and a
 `functools.partial` of a helper opening its own Session (or a module-level lambda calling it),
-kept in a local or module-level name and called later. Neither is read as doing no Session work; phase two never rewrites a call
-through a partial as a call of the function (its arguments are not the function's).
+kept in a local or module-level name and called later, or handed to what calls it in place
+(`map()`). None is read as doing no Session work; phase two never rewrites a call through a
+partial as a call of the function (its arguments are not the function's).
 """
 
 from __future__ import annotations
@@ -107,6 +108,16 @@ async def twice():
     return helpers.TWICE()
 
 
+@app.get("/map")
+async def by_map():
+    return list(map(helpers.run_in_session, [helpers.count_with]))
+
+
+@app.get("/doubled")
+async def doubled():
+    return sorted(map(helpers.double, [1, 2]), key=helpers.double)
+
+
 @app.get("/local")
 async def by_local_partial():
     runner = functools.partial(helpers.run_in_session, helpers.count_with)
@@ -148,14 +159,16 @@ def test_a_class_decorator_opening_a_session_is_session_work(cli, project):
 def test_a_partial_of_a_session_helper_is_no_all_clear(cli, project):
     root = build(project)
     document = cli.json("phase1", root)
-    for name in ("by_module_partial", "by_module_lambda", "by_local_partial"):
+    for name in ("by_module_partial", "by_module_lambda", "by_local_partial", "by_map"):
         kept = _handler(document, name)
         assert kept["action"] == "keep" and kept["codes"] == ["AM125"], kept
-        assert "runs run_in_session through what holds it" in kept["reasons"][0], kept
+        assert "run_in_session" in kept["reasons"][0], kept
+    assert "hands run_in_session to `map()`, which calls it here" in _handler(document, "by_map")["reasons"][0]
     findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
     # near miss: a partial or lambda of a helper doing no Session work
     assert findings == {
         "by_class": "AM301", "by_module_partial": "AM304", "by_module_lambda": "AM304", "by_local_partial": "AM304",
+        "by_map": "AM304",
     }
 
 

@@ -187,3 +187,11 @@ NEVER_RUN = frozenset({
     "iter", "next", "enumerate", "zip", "sum", "min", "max", "any", "all", "int", "float", "format", "hash",
     "id", "type", "isinstance", "map", "filter",
 })
+
+# Callables that call a function they are handed in the caller's own thread (when iterated, for
+# the lazy ones): `map(run_in_session, fns)`, `sorted(rows, key=load)`, `functools.reduce(f, xs)`.
+CALL_IN_PLACE = frozenset({
+    "map", "filter", "sorted", "min", "max", "builtins.map", "builtins.filter", "builtins.sorted", "builtins.min",
+    "builtins.max", "functools.reduce", "itertools.starmap", "itertools.filterfalse", "itertools.takewhile",
+    "itertools.dropwhile", "itertools.groupby", "itertools.accumulate",
+})
