@@ -1798,7 +1798,8 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
             if receiver != param.name or line in function.greenlet_lines:
                 continue
             strategies = {_strategy_of(project, load.model, attribute) for load in origins}
-            if None in strategies or strategies <= SAFE_STRATEGIES or credit.loads(origins, attribute):
+            unloaded = "dynamic" not in strategies and credit.unloads(origins, attribute)  # its own lazyload(...)
+            if None in strategies or (strategies <= SAFE_STRATEGIES and not unloaded) or credit.loads(origins, attribute):
                 continue
             if loaded is None:  # a refresh or `awaitable_attrs` in the handler's own closure
                 loaded = closure_eager_names(project, handler.id)

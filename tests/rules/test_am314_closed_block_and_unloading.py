@@ -90,6 +90,15 @@ async def unloaded(user_id: int, db: AsyncSession = Depends(get_session)):
     return {"n": len(user.items)}
 
 
+async def unloaded_user(user_id: int, db: AsyncSession = Depends(get_session)) -> User:
+    return (await db.scalars(select(User).where(User.id == user_id).options(lazyload(User.items)))).unique().one()
+
+
+@router.get("/given/{user_id}")
+async def given(user: User = Depends(unloaded_user)):
+    return {"n": len(user.items)}
+
+
 @router.get("/declared/{user_id}")
 async def declared(user_id: int, db: AsyncSession = Depends(get_session)):
     user = (await db.scalars(select(User).where(User.id == user_id))).unique().one()
@@ -122,6 +131,8 @@ def test_a_querys_own_lazyload_wins_over_a_declared_eager_strategy(root, finding
     assert [f["code"] for f in found] == ["AM314"], found
     assert "user.items (lazy load)" in found[0]["message"] and "lazyload(...)" in found[0]["message"], found
     assert findings(root, "declared") == []  # the query loads it as declared
+    found = findings(root, "given")  # the same query in the dependency handing the user on
+    assert [f["code"] for f in found] == ["AM314"] and "user.items (lazy load)" in found[0]["message"], found
 
 
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
