@@ -156,6 +156,7 @@ ASYNC_STACK = (
 )
 CONFTEST = """
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
 from main import app
@@ -164,10 +165,11 @@ from main import app
 @pytest.fixture()
 def other_maker(tmp_path):
     # the tests swap the application's sessionmaker: what the state holds is no longer one value
-    original = app.state.sessionmaker
+    original, original_async = app.state.sessionmaker, app.state.async_sessionmaker
     app.state.sessionmaker = sessionmaker()
+    app.state.async_sessionmaker = async_sessionmaker()
     yield
-    app.state.sessionmaker = original
+    app.state.sessionmaker, app.state.async_sessionmaker = original, original_async
 """
 CONFIG = """
 [tool.async-migrate]

@@ -40,6 +40,7 @@ from async_migrate.codemods.phase2 import (
     session_subclass,
     stack_extras,
     stack_source,
+    state_swaps,
     tx_dependency,
 )
 from async_migrate.codemods.phase2.drivers import URL_HELPER, url_helper_source
@@ -1087,6 +1088,12 @@ class _Analysis:
         self.plan.overrides += stack_extras.redirect_notes(
             self.project, self.texts, tests, sync.engines | sync.makers, async_pieces,
             dependency.name, async_ref,
+        )
+        found = self._found_dependency
+        async_fid = (found.module.name, found.function.key) if found is not None and found.function is not None else None
+        self.plan.overrides += state_swaps.notes(
+            self.project, self.texts, tests, self._providers(),
+            async_fid if async_fid in self.project.functions else None, dependency.name, async_ref,
         )
         self.plan.session_overridden = any(stack_extras.overrides(
             self.project, self.texts, tests, providers | ({async_ref} if async_ref else set()),

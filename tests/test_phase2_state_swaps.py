@@ -1,0 +1,90 @@
+"""Tests pointing the application at their database by swapping the sessionmaker it keeps on its
+state (`app.state.sessionmaker = testing_maker` in a fixture) rather than by a dependency override.
+Before, phase two saw no override to carry over and wrote: the migrated routes open their
+AsyncSession through the hand-written async dependency (`request.app.state.async_sessionmaker()`),
+which the swap does not reach, and under those tests wrote to the application's own database. Now
+`--apply` refuses, naming the swap, unless the same fixture swaps the async one too (or overrides
+the async dependency)."""
+
+from __future__ import annotations
+
+import os
+
+from sample import run_python
+from test_phase2_app_state_elsewhere import ASYNC_DEPS, ASYNC_STACK, BOOKS, CONFIG, DEPS, MAIN, MODELS, REPO
+
+SWAP = """
+import os
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+from main import app
+from models import Base, Book
+
+
+@pytest.fixture()
+def client():
+    with TestClient(app) as c:
+        Base.metadata.create_all(app.state.engine)
+        yield c
+
+
+@pytest.fixture()
+def testing(client, tmp_path):
+    url = f"sqlite:///{tmp_path / 'testing.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    maker = sessionmaker(bind=engine)
+    original = app.state.sessionmaker
+    app.state.sessionmaker = maker
+{async_swap}    yield maker
+    app.state.sessionmaker = original
+
+
+def test_added_to_the_testing_database(testing, client):
+    assert client.post("/books", params={"title": "T"}).status_code == 200
+    with testing() as db:
+        assert db.scalars(select(Book.title)).all() == ["T"]
+"""
+ASYNC_SWAP = (
+    "    app.state.async_sessionmaker = async_sessionmaker("
+    "create_async_engine(url.replace('sqlite', 'sqlite+aiosqlite')), expire_on_commit=False)\n"
+)
+
+
+def tree(project, async_swap: bool):  # type: ignore[no-untyped-def]
+    books = BOOKS.split('\n\n@router.get("/direct")')[0] + "\n"
+    return project({
+        "models.py": MODELS, "deps.py": DEPS + ASYNC_DEPS, "repo.py": REPO, "books.py": books,
+        "main.py": MAIN.replace("{async_stack}", ASYNC_STACK), "pyproject.toml": CONFIG,
+        "tests/__init__.py": "",
+        "tests/test_books.py": SWAP.replace("{async_swap}", ASYNC_SWAP if async_swap else ""),
+    })
+
+
+def test_a_swap_of_the_state_sessionmaker_alone_is_refused(cli, project):
+    root = tree(project, async_swap=False)
+    before = (root / "books.py").read_text(encoding="utf-8")
+    result = cli("phase2", root, "-s", "books.py", "--apply", "--allow-dirty")
+    assert result.exit_code == 2, result.output
+    assert "tests/test_books.py:27: `app.state.sessionmaker = maker`" in result.output, result.output
+    assert "tests/test_books.py:29" not in result.output, result.output  # the restoring assignment: one gap per fixture
+    assert (root / "books.py").read_text(encoding="utf-8") == before
+
+
+def test_a_fixture_swapping_both_applies_and_the_tests_reach_their_database(cli, project):
+    root = tree(project, async_swap=True)
+    document = cli.json("phase2", root, "-s", "books.py", "--apply", "--allow-dirty")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "list_books": "migrate", "add_book": "migrate"}, document["handlers"]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
+           "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+    result = run_python(
+        "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests']))",
+        cwd=root, env=env, warnings=("error::RuntimeWarning",),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
