@@ -2011,6 +2011,8 @@ class Project:
         self._state_calls: list[tuple[FunctionId, int, str, str, list[FunctionId]]] = []
         # the Session methods called on a value the analysis cannot type, a subset of the table
         self._untyped_calls: dict[FunctionId, list[tuple[int, str]]] = {}
+        # the calls running Session work through what holds a function, a subset of the table
+        self._held_work_calls: dict[FunctionId, list[tuple[int, str]]] = {}
         resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
@@ -2117,6 +2119,7 @@ class Project:
                         f"holds it (a `functools.partial`, a lambda, or a name bound to it), which the call graph does not "
                         f"follow, and that does synchronous Session work: {' -> '.join(self.work_chains[through[0]])}",
                     ))
+                    self._held_work_calls.setdefault(fid, []).append(found[-1])
                     continue
                 if targeted:
                     if not all(e.certain for e in targeted):
@@ -2153,6 +2156,7 @@ class Project:
                 handed = self._handed_to_call_in_place(call) if call.callee is not None else None
                 if handed is not None:
                     found.append((call.line, handed))
+                    self._held_work_calls.setdefault(fid, []).append(found[-1])
                     continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
@@ -2416,6 +2420,15 @@ class Project:
         self._own_unverified  # noqa: B018  (fills the table it reads)
         untyped = self._untyped_calls
         return self._chains_up(lambda fid: untyped.get(fid, []), through_offloads=False)
+
+    @cached_property
+    def held_work_chains(self) -> dict[FunctionId, list[str]]:
+        """Functions running a helper that does synchronous Session work through what holds it (a
+        `functools.partial`, a lambda, `map()`), or calling one: the chain to it. A subset of
+        `unverified_chains`: phase two cannot rewrite that call, so a route reaching it stays."""
+        self._own_unverified  # noqa: B018  (fills the table it reads)
+        held = self._held_work_calls
+        return self._chains_up(lambda fid: held.get(fid, []), through_offloads=False)
 
     @cached_property
     def unverified_chains(self) -> dict[FunctionId, list[str]]:

@@ -330,6 +330,14 @@ def compute(
                 "call would not be awaited: pass the route's Session down as a parameter"
             )]
             continue
+        held_work = project.held_work_chains.get(handler.id)
+        if held_work:
+            held_elsewhere[handler.id] = [AM272.reason(
+                f"{_where(project, handler.id, handler.function.line)}: {' -> '.join(held_work)}; phase two "
+                "cannot rewrite a call through what holds the helper, so as a coroutine the route would run that "
+                "synchronous Session work on the event loop: call the helper by its name, then rerun phase two"
+            )]
+            continue
         candidates[handler.id] = handler
 
     # A dependency sharing the route's Session moves with it: the route gets async twins of
