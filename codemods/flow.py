@@ -1585,6 +1585,7 @@ def untyped_entered(flow: Flow, fid: FunctionId, expression: str) -> facts.Bindi
         return None
     if any(p.name == name for p in function.params) or flow.env(fid).get(name):
         return None
+    connection = False
     for binding in bound:
         if binding.expr == facts.UNSPELLED or states.get(binding.expr):
             continue
@@ -1593,14 +1594,27 @@ def untyped_entered(flow: Flow, fid: FunctionId, expression: str) -> facts.Bindi
             return None  # a reference: module-level values and third-party calls are typed elsewhere
         attributes = [step[1:] for step in source_steps if step != "()"]
         if attributes and attributes[-1] in _CONNECTION_SOURCES:
+            # an engine's connection, typed where the engine is; but one the application's state
+            # keeps and the analysis cannot type (`request.app.state.engine.connect()`, the tests
+            # swap it) may be a synchronous engine's: its statements are as unverified
+            if source_steps[-2:] == (f".{attributes[-1]}", "()") and _app_state_steps(
+                flow, fid, describe_steps(source, source_steps[:-2])
+            ) is not None:
+                connection = True
+                continue
             return None
-    named = _session_named(name) or any(
+    named = connection or _session_named(name) or any(
         _session_named(split(binding.expr)[1][-2][1:])  # `...state.sessionmaker()`, `...get_db()`
         for binding in bound if binding.expr != facts.UNSPELLED and len(split(binding.expr)[1]) >= 2
     ) or any(_session_named(kept) for kept in states.values() if kept)
     if method not in _DISTINCT_SESSION_METHODS and not named:
         return None
     return bound[0]
+
+
+def describe_steps(head: str, steps: tuple[str, ...]) -> str:
+    """An expression from its head and steps, as `split` took it apart."""
+    return head + "".join(steps)
 
 
 def _state_opened(flow: Flow, fid: FunctionId, expression: str) -> str | None:

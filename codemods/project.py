@@ -2186,7 +2186,10 @@ class Project:
                         call.line,
                         f"`{self.written(expression)}()` is called on `{name}`, "
                         + (f"entered from {bound} (`with ... as {name}`" if entered.entered else f"bound to {bound} (`{name} = ...`")
-                        + f", line {entered.line}), which the analysis cannot type: it may be a synchronous Session",
+                        + f", line {entered.line}), which the analysis cannot type: it may be a synchronous "
+                        + ("engine's connection" if entered.expr.endswith((".connect()", ".raw_connection()")) or (
+                            entered.expr.endswith(".begin()") and "engine" in entered.expr.lower()
+                        ) else "Session"),
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue

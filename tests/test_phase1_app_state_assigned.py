@@ -136,3 +136,50 @@ with TestClient(app) as client:
     result = run_python(script, cwd=root, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [[200, 200], {"n": 2}]
+
+
+UNTYPED_ENGINE = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+
+from engines import make_engine
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.engine = make_engine()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/connected")
+async def connected(request: Request):
+    with request.app.state.engine.connect() as conn:
+        return {"n": conn.execute(text("SELECT 1")).scalar_one()}
+
+
+@app.get("/begun")
+async def begun(request: Request):
+    engine = request.app.state.engine
+    with engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
+    return {}
+"""
+
+
+def test_an_untyped_engine_on_the_state_makes_its_connections_unverified(cli, project):
+    root = project({
+        "main.py": UNTYPED_ENGINE,
+        "engines.py": "from vendor_db import build\n\n\ndef make_engine():\n    return build()\n",
+    })
+    document = cli.json("scan", root)
+    found = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"] if h["kind"] == "route"}
+    assert found == {"connected": ("keep", ["AM125"]), "begun": ("keep", ["AM125"])}, found
+    reasons = {h["function"]: h["reasons"][0] for h in document["handlers"]}
+    assert "it may be a synchronous engine's connection" in reasons["connected"], reasons
+    checked = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+    assert checked == {"connected": "AM304", "begun": "AM304"}, checked

@@ -480,8 +480,6 @@ def test_near_miss_a_with_target_with_other_methods_is_no_session_work(cli, app)
             async def read(request: Request):
                 with request.app.state.http() as client:
                     client.get("https://example.org")   # a Session method name on something else
-                with request.app.state.engine.connect() as conn:
-                    conn.scalar("select 1")             # an engine's connection, not a Session
                 with LOCKS["k"]() as held:
                     held.close()
                 return 1
