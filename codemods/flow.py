@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.clients import NON_SESSION_CLASSES, REQUEST_SESSION
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
@@ -840,7 +841,11 @@ class Flow:
 
     def _app_state_classes(self, attribute: str) -> Values:
         found: set[Abstract] = set()
-        for holder, written, assigned, _line in self.state_assignments().get(attribute, []):
+        assignments = self.state_assignments().get(attribute, [])
+        # What the tests swap in there (`app.state.sessionmaker = testing_maker` in a fixture) runs
+        # under the tests only: the application's own code decides what its handlers open
+        own = [a for a in assignments if not is_test_path(self.project.functions[a[0]][0].path)]
+        for holder, written, assigned, _line in own or assignments:
             if self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
                 return NOTHING
             copied = assigned.removesuffix(f".state.{attribute}")

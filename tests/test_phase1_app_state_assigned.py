@@ -1,11 +1,12 @@
 """Sessions and connections taken from the application's state outside a `with`: `db =
 request.app.state.sessionmaker()` (or `s = maker()` after `maker = request.app.state.sessionmaker`)
-then `db.commit()`, where the state's value is not one the analysis can type (the tests swap it);
-and `request.app.state.engine.connect()` on the engine the lifespan keeps there. Before, only the
-`with ... as db` form of the first was unverified: the assigned form read as doing no synchronous
-Session work, and the engine's connection as no engine work, so `check` passed routes blocking the
-event loop. Now the first is unverified (AM125, check AM304) and the second converts as engine
-work does (check AM306)."""
+then `db.commit()`; and `request.app.state.engine.connect()` on the engine the lifespan keeps there.
+Before, the assigned form read as doing no synchronous Session work where the state's value is
+not one the analysis can type (the `with ... as db` form was unverified), and the engine's
+connection as no engine work, so `check` passed routes blocking the event loop. Now the first is
+unverified (AM125, check AM304), Session work where the application's own code keeps a
+sessionmaker there (what the tests swap in counts for the tests only), and the second converts as
+engine work does (check AM306)."""
 
 from __future__ import annotations
 
@@ -90,12 +91,16 @@ def swapped(other):
 """
 
 
-def build(project):  # type: ignore[no-untyped-def]
-    return project({"main.py": MAIN, "tests/__init__.py": "", "tests/conftest.py": CONFTEST})
+def build(project, untyped: bool = False):  # type: ignore[no-untyped-def]
+    main = MAIN
+    if untyped:  # what a library builds: the analysis cannot type it
+        main = main.replace("sessionmaker(bind=app.state.engine)", "vendor_maker(app.state.engine)").replace(
+            "import sessionmaker\n", "import sessionmaker\nfrom vendor_db import vendor_maker\n")
+    return project({"main.py": main, "tests/__init__.py": "", "tests/conftest.py": CONFTEST})
 
 
 def test_assigned_sessions_are_unverified_and_state_engines_are_engine_work(cli, project):
-    root = build(project)
+    root = build(project, untyped=True)
     document = cli.json("scan", root)
     found = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"] if h["kind"] == "route"}
     assert found == {
@@ -106,11 +111,20 @@ def test_assigned_sessions_are_unverified_and_state_engines_are_engine_work(cli,
         "cached": ("keep", ["AM105"]),
     }, found
     reasons = {h["function"]: h["reasons"][0] for h in document["handlers"]}
-    assert "bound to `request.app.state.sessionmaker()` (`db = ...`, line 27)" in reasons["assigned"], reasons
+    assert "bound to `request.app.state.sessionmaker()` (`db = ...`, line 28)" in reasons["assigned"], reasons
     checked = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
     assert checked == {
         "assigned": "AM304", "aliased": "AM304", "connected": "AM306", "begun": "AM306",
     }, checked
+
+
+def test_what_the_tests_swap_in_leaves_the_applications_sessionmaker_typed(cli, project):
+    root = build(project)
+    document = cli.json("scan", root)
+    found = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"] if h["kind"] == "route"}
+    assert found["assigned"] == ("convert", ["AM124"]) and found["aliased"] == ("convert", ["AM124"]), found
+    checked = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+    assert checked["assigned"] == "AM301" and checked["aliased"] == "AM301", checked
 
 
 def test_the_state_engine_routes_run_as_def(cli, project):
@@ -118,7 +132,7 @@ def test_the_state_engine_routes_run_as_def(cli, project):
     assert cli("phase1", root, "--apply").exit_code == 0
     text = (root / "main.py").read_text(encoding="utf-8")
     assert "\ndef connected(request: Request):" in text and "\ndef begun(request: Request):" in text, text
-    assert "\nasync def assigned(request: Request):" in text, text
+    assert "\ndef assigned(request: Request):" in text, text
     script = """
 import json
 from fastapi.testclient import TestClient
