@@ -263,3 +263,38 @@ def test_a_repository_built_on_what_an_untyped_state_opens_blocks_with_am272(cli
     assert found["action"] == "blocked" and "AM272" in found["codes"], found
     reason = found["reasons"][found["codes"].index("AM272")]
     assert "builds BookRepo on `db`" in reason and "request.app.state.sessionmaker()" in reason, reason
+
+
+def test_the_routes_own_untyped_call_is_said_as_it_is(cli, project):
+    root = project({"main.py": UNTYPED_MAIN})
+    found = handlers(cli.json("phase2", root, "-s", "main.py"))["mixed"]
+    assert found["action"] == "blocked" and "AM272" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM272")]
+    assert "main.py:17: `db.close()` is called on `db`, bound to `request.app.state.sessionmaker()`" in reason, reason
+    assert "calls `db.close()`" not in reason, reason
+
+
+UNTYPED_MAIN = """
+from fastapi import FastAPI, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+app = FastAPI()
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def count(self) -> int:
+        return len(self.session.scalars(select(1)).all())
+
+
+@app.get("/mixed")
+def mixed(request: Request):
+    db = request.app.state.sessionmaker()
+    try:
+        return Repo(db).count()
+    finally:
+        db.close()
+"""

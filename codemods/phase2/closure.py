@@ -324,7 +324,9 @@ def compute(
         untyped = project.untyped_chains.get(handler.id)
         if untyped:
             held_elsewhere[handler.id] = [AM272.reason(
-                f"{_where(project, handler.id, handler.function.line)}: calls {' -> '.join(untyped)}; once the "
+                f"{_where(project, handler.id, handler.function.line)}: "
+                # the route's own call is the reason itself; a helper's is named on the way to it
+                f"{('calls ' + ' -> '.join(untyped)) if len(untyped) > 1 else untyped[0]}; once the "
                 "route's own Session is an AsyncSession, that value "
                 "may be it (kept on `request.state` or in a context variable by its async dependency) and the "
                 "call would not be awaited: pass the route's Session down as a parameter"
