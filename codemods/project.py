@@ -1469,9 +1469,12 @@ class Project:
         if not expression.endswith(".sync_session"):
             return None
         name = expression[1:].removesuffix(".sync_session")
-        if name in self.declared_async_session_params(fid) or self._opened_async(self.functions[fid][1], name):
-            return name
-        return None
+        return name if self.names_async_session(fid, name) else None
+
+    def names_async_session(self, fid: FunctionId, name: str) -> bool:
+        """Whether a local name of `fid` is an AsyncSession: a parameter declared one, or a local
+        opened with `async with maker() as s` on an async sessionmaker."""
+        return name in self.declared_async_session_params(fid) or self._opened_async(self.functions[fid][1], name)
 
     def sync_session_handed(self, fid: FunctionId, call: facts.Call) -> str | None:
         """The AsyncSession parameter whose `sync_session` a call hands on (`count(db.sync_session)`,

@@ -38,8 +38,10 @@ def untyped_builds(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         for param, arg in _bound(init, edge.call):
             if param not in declared:
                 continue
-            if arg.name is not None and arg.expr is None and arg.name in own_params:
-                continue
+            if arg.name is not None and arg.expr is None and (
+                arg.name in own_params or project.names_async_session(fid, arg.name)
+            ):
+                continue  # a Session phase two replaces, or an AsyncSession already
             expression = arg.expr or (f"${arg.name}" if arg.name is not None else None)
             if expression is None:
                 continue  # a module-level reference: typed where it is defined
@@ -52,13 +54,18 @@ def untyped_builds(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
             origin = f", bound from `{project.written(source)}`" if source else ""
             found.append((
                 edge.call.line,
-                f"builds {holder.name(project)} on `{written}`{origin}, which the analysis cannot type as a "
+                f"builds {_built(project, holder, edge.call)} on `{written}`{origin}, which the analysis cannot type as a "
                 "Session phase two replaces: the migrated class would await the methods of what it is "
                 "given; take the Session as a parameter (`db: SessionDep`) or open it from the "
                 "sessionmaker the async stack is built beside",
             ))
             break
     return found
+
+
+def _built(project: Project, holder: holders.HolderClass, call: facts.Call) -> str:
+    """The class a construction names: the holder, or its subclass inheriting the `__init__`."""
+    return call.callee.rsplit(".", 1)[-1] if call.callee else holder.name(project)
 
 
 def _bound(init: facts.Function, call: facts.Call) -> list[tuple[str, facts.Arg]]:
