@@ -17,12 +17,13 @@ def test_ci_requires_the_servers_and_refuses_golden_regeneration():
     assert "export ASYNC_MIGRATE_REQUIRE_SERVERS=1" in script
     assert 'export CI="${CI:-true}"' in script
     commands = [line for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    setup = re.search(r"```sh\n(.*?)\n", (REPO / "README.md").read_text(encoding="utf-8").split("## Set-up", 1)[1], re.S)
+    setup = re.search(r"```sh\n(.*?)\n(.*?)\n```", (REPO / "README.md").read_text(encoding="utf-8").split("## Set-up", 1)[1], re.S)
     assert setup is not None
-    # the first command after `set` and `cd` is the README's set-up line, exactly
+    # the first command after `set` and `cd` is the README's set-up line, exactly, and the
+    # README's test command runs as written, once the servers are required
     assert commands[2] == setup.group(1)
-    assert "python -m pytest" in commands
-    assert commands.index("export ASYNC_MIGRATE_REQUIRE_SERVERS=1") < commands.index("python -m pytest")
+    assert setup.group(2).startswith("python -m pytest") and setup.group(2) in commands
+    assert commands.index("export ASYNC_MIGRATE_REQUIRE_SERVERS=1") < commands.index(setup.group(2))
 
 
 def test_an_unreachable_server_skips_or_fails_as_configured(tmp_path):
