@@ -11,13 +11,13 @@ A name bound any other way as well in the same scope is left out: what it holds 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted
+from async_migrate.codemods.astcollect.objects import own_nodes
+from async_migrate.codemods.astcollect.syntax import dotted
 
-_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 _PARTIALS = ("partial", "functools.partial")
 _FUNCTION = "()"  # the receiver of what `_method` reads as a function held by name
 
@@ -29,7 +29,7 @@ def read(
     """Fill `function.deferred` and `function.held_functions` from the body's own statements (not
     nested scopes). `resolve`: a dotted name written in the body as a reference; `local`: its local names."""
     held: dict[str, list[tuple[str, str] | None]] = {}
-    for current in _own(node.body):
+    for current in own_nodes(node.body):
         kind = type(current)
         if kind is ast.Assign:
             for target in current.targets:  # type: ignore[attr-defined]
@@ -86,13 +86,3 @@ def _method(value: ast.expr | None) -> tuple[str, str] | None:
     if receiver is None:
         return None
     return f"${receiver}", value.attr
-
-
-def _own(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, _SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))

@@ -15,16 +15,15 @@ import ast
 from collections.abc import Iterator
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.objects import own_nodes
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, name_of
-
-_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 
 def read(node: ast.FunctionDef | ast.AsyncFunctionDef, raw_calls: list[tuple[facts.Call, ast.expr]]) -> None:
     """Add to each call of `raw_calls` that unpacks `**` the string-keyed entries read for it."""
     by_func = {id(func): call for call, func in raw_calls}
     for scope in _scopes(node):
-        own = list(_own(scope))
+        own = own_nodes(scope.body if isinstance(scope, FUNCTIONS) else [scope.body])  # type: ignore[attr-defined]
         calls = [n for n in own if type(n) is ast.Call and id(n.func) in by_func and _unpacks(n)]
         if not calls:
             continue
@@ -50,18 +49,6 @@ def _scopes(node: ast.AST) -> Iterator[ast.AST]:
     for inner in ast.walk(node):
         if inner is not node and (isinstance(inner, FUNCTIONS) or type(inner) is ast.Lambda):
             yield inner
-
-
-def _own(scope: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a scope's body, not those of the scopes nested in it."""
-    body = scope.body if isinstance(scope, FUNCTIONS) else [scope.body]  # type: ignore[attr-defined]
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, _SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))
 
 
 def _key(node: ast.AST) -> str | None:
