@@ -32,18 +32,18 @@ def read(
     for current in own_nodes(node.body):
         kind = type(current)
         if kind is ast.Assign:
-            for target in current.targets:  # type: ignore[attr-defined]
-                _bind(held, target, [_method(current.value)])  # type: ignore[attr-defined]
+            for target in current.targets:
+                _bind(held, target, [_method(current.value)])
         elif kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.NamedExpr:
-            _bind(held, current.target, [None if kind is ast.AugAssign else _method(current.value)])  # type: ignore[attr-defined]
+            _bind(held, current.target, [None if kind is ast.AugAssign else _method(current.value)])
         elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
-            items = current.iter  # type: ignore[attr-defined]
+            items = current.iter
             values: list[tuple[str, str] | None] = (
                 [_method(e) for e in items.elts] if type(items) in (ast.List, ast.Tuple) else [None]
             )
-            _bind(held, current.target, values or [None])  # type: ignore[attr-defined]
+            _bind(held, current.target, values or [None])
         elif kind in (ast.With, ast.AsyncWith):
-            for item in current.items:  # type: ignore[attr-defined]
+            for item in current.items:
                 if item.optional_vars is not None:
                     _bind(held, item.optional_vars, [None])
     for name, values in held.items():
