@@ -781,6 +781,33 @@ class Override:
     written: str
     provider: str  # the overridden dependency's name, as written
     scope: str = ""  # the enclosing function (a fixture, say) by qualified name; "" at module level
+    # The application whose overrides these are, as a project reference (`app.v2.app.v2_app`); ""
+    # where the analysis cannot name it (`client.app`, a name for the mapping, a test's own app).
+    app: str = ""
+    owner: str = ""  # that application as written (`v2_app`)
+
+
+def covered(override: Override, by: Iterable[Override]) -> bool:
+    """Whether one of `by` (overrides of the counterpart the migrated routes depend on) reaches
+    where `override` does: made in the same place (the same fixture) or at module level, and on
+    the same application. A mounted application (`app.mount("/v2", v2_app)`) looks its routes'
+    overrides up in its own `dependency_overrides`, so an override on `app` leaves `v2_app`'s
+    routes on the real dependency; an application the analysis cannot name matches any."""
+    return any(
+        (other.scope == "" or (other.path, other.scope) == (override.path, override.scope))
+        and (not other.app or not override.app or other.app == override.app)
+        for other in by
+    )
+
+
+def same_application(override: Override) -> str:
+    """What an override note adds about where the counterpart's override goes."""
+    if not override.app:
+        return ""
+    return (
+        f" (on the same application, `{override.owner}.dependency_overrides`: a mounted application "
+        "keeps overrides of its own)"
+    )
 
 
 def overrides(
@@ -807,10 +834,36 @@ def overrides(
                 local = _imported_in(imported, scope, name)
                 ref = local or absolute(module, name)
                 if project.canonical(ref) in providers or _bound_method(project, ref) in providers:
+                    owner = _override_owner(node)
                     yield Override(
                         module.path, getattr(node, "lineno", 0), first_line(text, node), name,
-                        scopes.get(id(node), ""),
+                        scope, _application(project, module, imported, scope, owner) if owner else "", owner or "",
                     )
+
+
+def _override_owner(node: ast.AST) -> str | None:
+    """The application whose `dependency_overrides` `node` writes, as written (`v2_app` in
+    `v2_app.dependency_overrides[get_db] = ...`, `setattr(v2_app, "dependency_overrides", {...})`);
+    None where the mapping is reached through a name of its own."""
+    if isinstance(node, ast.Call) and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant) and (
+        node.args[1].value == "dependency_overrides"
+    ):
+        return dotted(node.args[0])
+    for child in ast.walk(node):
+        if isinstance(child, ast.Attribute) and child.attr == "dependency_overrides":
+            return dotted(child.value)
+    return None
+
+
+def _application(
+    project: Project, module: facts.Module, imported: dict[str, dict[str, str]], scope: str, owner: str
+) -> str:
+    """The project application `owner` names at module level of the application's code (`from
+    app.main import app` in a conftest), as its reference; "" for anything else."""
+    target = project.resolve(_imported_in(imported, scope, owner) or absolute(module, owner))
+    if target is None or target.kind != "value" or target.module is None or is_test_path(target.module.path):
+        return ""
+    return target.ref
 
 
 def _bound_method(project: Project, ref: str) -> str | None:
@@ -1562,18 +1615,14 @@ def override_notes(
     # fixture, say), or everywhere when made at module level. A fixture overriding only the sync
     # one still lets the migrated routes reach the application's database in the tests using it.
     async_overrides = list(overrides(project, texts, modules, {async_ref} if async_ref else set()))
-    covered = {(o.path, o.scope) for o in async_overrides}
-    outside = _outside_transaction(texts, modules, async_overrides, async_dependency)
-    if any(scope == "" for _, scope in covered):
-        return outside  # the async dependency is overridden for every test
-    notes = outside
+    notes = _outside_transaction(texts, modules, async_overrides, async_dependency)
     for o in overrides(project, texts, modules, providers):
-        if (o.path, o.scope) in covered or not is_test_path(o.path):
+        if covered(o, async_overrides) or not is_test_path(o.path):
             continue
         note = (
             f"{o.path}:{o.line}: `{o.written}` overrides the synchronous `{o.provider}`; the migrated routes depend "
             f"on `{async_dependency}` instead, so the override no longer reaches them (they would use the "
-            f"application's own database): override `{async_dependency}` as well, "
+            f"application's own database): override `{async_dependency}` as well{same_application(o)}, "
         )
         notes.append(note + _async_override_advice(texts, o.path))
     return notes

@@ -87,12 +87,10 @@ def _notes(
         owner = dep.original.rpartition(".")[0]
         twin_ref = project.canonical(f"{owner}.{dep.twin}") or f"{owner}.{dep.twin}"
         # An override of the twin covers one of the original made in the same place (the same
-        # fixture), or everywhere when made at module level.
-        covered = {(o.path, o.scope) for o in stack_extras.overrides(project, texts, modules, {twin_ref})}
-        if any(scope == "" for _, scope in covered):
-            continue
+        # fixture), or everywhere when made at module level, on the same application.
+        covering = list(stack_extras.overrides(project, texts, modules, {twin_ref}))
         for o in stack_extras.overrides(project, texts, modules, {dep.original}):
-            if (o.path, o.scope) in covered:
+            if stack_extras.covered(o, covering):
                 continue
             # A bound method's twin is reached through the same instance: `container.get_service_async`.
             twin = f"{o.provider.rpartition('.')[0]}.{dep.twin}" if dep.method and "." in o.provider else dep.twin
@@ -111,7 +109,8 @@ def _notes(
                 f"on its async twin `{dep.twin}` ({dep.module}) instead, and FastAPI looks an override up by the "
                 "dependency a route names, so this one no longer reaches them: they run the real "
                 f"`{dep.twin}` in the tests. Override `{twin}` as well, with the same stand-in "
-                f"(`app.dependency_overrides[{twin}] = app.dependency_overrides[{o.provider}]` after this line)"
+                f"(`{o.owner or 'app'}.dependency_overrides[{twin}] = {o.owner or 'app'}.dependency_overrides[{o.provider}]` "
+                "after this line)"
             )
             if session_overridden:
                 follow_ups.append(note)
