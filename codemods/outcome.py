@@ -35,6 +35,9 @@ class Outcome:
     path_incomplete: bool = False
     # When incomplete: the decorator's path behind the prefixes that are known (its router's own).
     path_tail: str | None = None
+    # Registered more than once (`add_api_route("/items", list_items)` on v1's router and on a
+    # mounted v2 application's): each registration's path as served (`…/items` when incomplete).
+    served_paths: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str | None:
@@ -70,7 +73,9 @@ class Outcome:
         if function.key != function.qualname:
             document["key"] = function.key
         if len(self.handler.registrations) > 1:
-            document["paths"] = sorted({r.path for r in self.handler.registrations if r.path is not None})
+            document["paths"] = self.served_paths or sorted(
+                {r.path for r in self.handler.registrations if r.path is not None}
+            )
         if self.blocking:
             document["blocking"] = [
                 {"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking

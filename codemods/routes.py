@@ -339,11 +339,14 @@ class Routes:
         return decorator.base is None
 
     def _added(self, handler: Handler) -> facts.Registration | None:
-        """The `add_api_route(...)` registration of a handler."""
-        line = handler.registrations[0].line
+        """The `add_api_route(...)` registration of a handler (its first registration's: the line
+        and the router, as a function registered in two modules may be on the same line of each)."""
+        first = handler.registrations[0]
         for module in [handler.module, *self.project.modules.values()]:
             for added in module.registrations:
                 found = self.project.endpoint(added.endpoint) if added.attr not in (INCLUDE, MOUNT) else None
-                if added.line == line and found is not None and found[1] is handler.function:
+                if added.line == first.line and added.base == first.base and found is not None and (
+                    found[1] is handler.function
+                ):
                     return added
         return None

@@ -688,6 +688,21 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.full_path = path if complete else None
             outcome.path_tail = None if complete else path
             outcome.path_incomplete = not complete
+            if len(outcome.handler.registrations) > 1:
+                outcome.served_paths = _served_paths(routes, outcome.handler)
+
+
+def _served_paths(routes: Routes, handler: Handler) -> list[str]:
+    """Each registration's path as served, prefixes composed, `…` in front where they are not
+    known: a function registered on two routers (v1's and a mounted v2 application's) is served
+    under both."""
+    found: set[str] = set()
+    for registration in handler.registrations:
+        if registration.path is None:
+            continue
+        path, complete = routes.served(Handler(handler.module, handler.function, handler.kind, [registration]))
+        found.add(("" if complete else "…") + (path or registration.path))
+    return sorted(found)
 
 
 def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], str]) -> None:

@@ -522,3 +522,25 @@ def test_a_path_built_from_module_level_constants_is_composed(cli, project, app_
         "count_notes": "/projects/{project_id}/notes/count",
         "export_notes": "/projects/{project_id}/notes/export",
     }
+
+
+# One endpoint function registered on v1's router and on a mounted v2 application's, each
+# `add_api_route(...)` on line 4 of its module.
+SHARED = """
+from core.dependencies import session_dependency
+
+
+async def list_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+V1 = "from fastapi import APIRouter\nfrom shared import list_items\nrouter = APIRouter(prefix='/v1')\nrouter.add_api_route('/items', list_items)\n"
+V2 = "from fastapi import FastAPI\nfrom shared import list_items\nsub = FastAPI()\nsub.add_api_route('/items', list_items)\n"
+TWICE_MAIN = "from fastapi import FastAPI\nimport v1\nimport v2\napp = FastAPI()\napp.include_router(v1.router)\napp.mount('/v2', v2.sub)\n"
+
+
+def test_an_endpoint_registered_twice_lists_each_registration_as_served(cli, project, app_files):
+    root = project({**app_files, "shared.py": SHARED, "v1.py": V1, "v2.py": V2, "main.py": TWICE_MAIN})
+    for command in ("scan", "phase1"):
+        (found,) = [h for h in cli.json(command, root)["handlers"] if h["function"] == "list_items"]
+        assert found["path"] == "/v1/items"
+        assert found["paths"] == ["/v1/items", "/v2/items"]
