@@ -47,8 +47,11 @@ What is a lazy relationship
     with AsyncSession at all: no option makes it safe, it is always reported), and any
     strategy the pre-pass cannot read (a variable).
     Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent by a query of
-    its class: not on an object the code built and added, which no query loads, nor where the
-    query's own `lazyload(...)`/`raiseload(...)` names the relationship), and
+    its class: not on an object the code built and added, which no query loads, nor on one
+    reached from it by relationships (`user.org.items`: loading `user.org` by key finds an Org
+    already in the Session without a query), nor where the query's own
+    `lazyload(...)`/`raiseload(...)` names the relationship, a subclass's or through a response
+    model's field too), and
     "raise", "raise_on_sql", "noload", "write_only" (they never load implicitly, so
     they cannot raise MissingGreenlet; "raise" fails in the synchronous code already).
 
@@ -801,6 +804,14 @@ class _Analysis:
             return  # `order = Order(...)`, not handed to the Session yet: nothing to load from
         built = self._built_object(function, receiver)
         declared_eager = False
+        below = self._below_built(function, receiver) if built is None else None
+        if below is not None:
+            # `user.org.items`, `org = user.org` ... `org.items` on a `user` the code builds: what
+            # the relationship leads to may be built as well or already in the Session, where
+            # loading `user.org` by key (a refresh naming it too) finds it and runs no query of its
+            # class: what that class declares eager is left to load on first read
+            declared_eager = any(c.strategy in EAGER_STRATEGIES for c in candidates)
+            candidates = _as_lazy(candidates)
         if built is not None:
             # No query loaded it: a relationship declared eager (`lazy="joined"`, `"selectin"`,
             # a backref's) loads with a query of its class, and on this object loads on first read
@@ -832,6 +843,13 @@ class _Analysis:
                     f", declared eager, which loads it with a query of {self.classes.short(built)}: "
                     f"`{receiver}` is one the code builds, which no query loads",
                 ))
+            elif declared_eager and below is not None:
+                risk = replace(risk, message=risk.message.replace(
+                    ", not eager-loaded in the queries this code path runs",
+                    f", declared eager, which loads it with a query of its class: `{receiver}` is reached from "
+                    f"`{below}`, which the code builds, and loading it by key (a refresh naming it too) finds "
+                    "one already in the Session, built as well or loaded before, without such a query",
+                ))
             if source is None:
                 return risk
             if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
@@ -862,15 +880,8 @@ class _Analysis:
                     continue
                 option = self._unloading_option(origin, attribute) if strategy != "dynamic" else None
                 if option is not None:
-                    self._flow_risk(
-                        root, module, function, where, f"{receiver}.{attribute}", AM220,
-                        f"`{receiver}.{attribute}` reads {self.classes.short(origin.model)}.{attribute}, which the "
-                        f"query at line {option} leaves to load on first read by its own `lazyload(...)` or "
-                        "`raiseload(...)` option (whatever the relationship declares): the read raises "
-                        "MissingGreenlet under AsyncSession, and an eager option added beside that one conflicts "
-                        "with it; fix: drop that option from the query (phase two then adds the eager load) or "
-                        "migrate the route by hand",
-                    )
+                    self._unloaded(root, module, function, where, f"`{receiver}.{attribute}`",
+                                   f"{receiver}.{attribute}", origin.model, attribute, option)
                     continue
                 if strategy in SAFE_STRATEGIES:
                     continue
@@ -964,6 +975,13 @@ class _Analysis:
                 # `publisher` still loads on its first read unless an option beside it names it
                 # (`selectinload(Magazine.publisher)`).
                 strategy = self.flow.relationship(subclass, name)
+                option = (
+                    self._unloading_option(replace(origin, model=subclass), name)
+                    if strategy not in (None, "dynamic") else None
+                )
+                if option is not None:  # `lazyload(Magazine.publisher)`, `lazyload("*")` on the query
+                    self._unloaded(root, module, function, where, shown, f"{written}.{name}", subclass, name, option)
+                    return
                 if strategy is not None:
                     if strategy == "dynamic":
                         self._named_read(root, fid, line, written, name, eager)
@@ -1310,6 +1328,22 @@ class _Analysis:
             code=rule.code,
         ))
 
+    def _unloaded(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: str,
+        model: str, attribute: str, option: int,
+    ) -> None:
+        """A read of relationship `model.attribute` that the query at line `option` leaves to load on
+        first read by its own option (`_unloading_option`): blocked naming that query."""
+        rule = AM222 if shown.startswith("response model") else AM220
+        self._flow_risk(
+            root, module, function, where, path, rule,
+            f"{shown} reads {self.classes.short(model)}.{attribute}, which the query at line {option} leaves to "
+            "load on first read by its own `lazyload(...)` or `raiseload(...)` option (whatever the relationship "
+            "declares): the read raises MissingGreenlet under AsyncSession, and an eager option added beside that "
+            "one conflicts with it; fix: drop that option from the query (phase two then adds the eager load) or "
+            "migrate the route by hand",
+        )
+
     def _unloading_option(self, origin: Origin, attribute: str) -> int | None:
         """The line of the query that loaded `origin` when its own options leave `attribute` of
         the object to load on first read (`lazyload(User.items)`, `raiseload`, a `lazyload("*")`
@@ -1333,6 +1367,23 @@ class _Analysis:
         if not named:
             named = [loads for entity, name, loads in load.options if name == "*" and on_object(entity)]
         return load.line if named and not named[-1] else None
+
+    def _below_built(self, function: facts.Function, receiver: str) -> str | None:
+        """The name of an object the function built (`_built_object`) that `receiver` is reached
+        from by relationship reads: `user.org`, or a name bound once to such a chain; None
+        otherwise."""
+        root, dot, _ = receiver.partition(".")
+        if dot:
+            return root if self._built_object(function, root) is not None else None
+        held = function.holds.get(receiver, ())
+        if len(held) != 1 or held[0][0] != "attr":
+            return None
+        term = held[0]
+        while term[0] == "attr":
+            term = term[1]
+        if term[0] == "name" and term[1] != receiver and self._built_object(function, term[1]) is not None:
+            return str(term[1])
+        return None
 
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
@@ -1726,6 +1777,11 @@ class _Analysis:
                 self._recursion_risk(root, module, function, line, field_path, recurring,
                                      f"{self.classes.short(origin.model)}.{name}")
                 continue
+            option = self._unloading_option(origin, name)
+            if option is not None:  # the query's own `lazyload(...)`: the field loads on first read
+                self._unloaded(root, module, function, line, f"response model field {field_path}", field_path,
+                               origin.model, name, option)
+                continue
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
@@ -2008,7 +2064,9 @@ class _Analysis:
             targets: frozenset[str] | None = None
             if candidates and owners is not None:
                 candidates, targets = self._on(candidates, owners, name)
-            if candidates and fresh and len(stack) == 1:
+            if candidates and fresh:
+                # below the built object too: what its relationships lead to may be built as well, or
+                # already in the Session, where loading it by key finds it and no query of its class runs
                 candidates = _as_lazy(candidates)
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
@@ -2037,7 +2095,7 @@ class _Analysis:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source,
-                               owners=targets, served=served)
+                               owners=targets, served=served, fresh=fresh)
 
     def _names(self) -> Flow:
         """A flow for the relationship declarations and return annotations only."""
